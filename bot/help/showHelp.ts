@@ -1,0 +1,39 @@
+import { helpCard } from '../../cards/help.js';
+import type { BotRegistry, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
+
+export function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
+  const entries = registry.menuFor(ctx.actor.roles);
+  return helpCard({ roles: ctx.actor.roles, buttons: entries.map((e) => ({ action: e.action, label: e.label, value: e.value })) });
+}
+
+/** `帮助` / `help`: the menu card, in reply to the message. */
+export function showHelp(registry: BotRegistry) {
+  return async (ctx: HandlerContext, msg: IncomingText): Promise<void> => {
+    const to = msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
+    await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to, card: menuCardFor(registry, ctx) });
+  };
+}
+
+/** The menu button on other cards: redraws the menu in place. */
+export function refreshMenu(registry: BotRegistry) {
+  return async (ctx: HandlerContext): Promise<CardResponse> => ({ card: { type: 'raw', data: menuCardFor(registry, ctx) } });
+}
+
+/** A user opened the p2p chat with the bot: greet with the menu. */
+export function greetOnChatEntered(registry: BotRegistry) {
+  return async (ctx: HandlerContext, event: Record<string, unknown>): Promise<void> => {
+    if (!ctx.actor.openId) return;
+    const chatId = typeof event.chat_id === 'string' ? event.chat_id : 'p2p';
+    // one greeting per user and chat per day is enough, whatever the client re-sends
+    const day = ctx.clock.now().toISOString().slice(0, 10);
+    await ctx.send({ dedupeKey: `greet:${chatId}:${ctx.actor.openId}:${day}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
+  };
+}
+
+/** Text that is no command. */
+export function unknownText() {
+  return async (ctx: HandlerContext, msg: IncomingText): Promise<void> => {
+    const to = msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
+    await ctx.send({ dedupeKey: `reply:${ctx.eventId}`, to, text: msg.text ? '没有听懂这句话。发送“帮助”查看可用的命令。' : '目前只能识别文字消息。发送“帮助”查看可用的命令。' });
+  };
+}

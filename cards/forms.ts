@@ -1,0 +1,110 @@
+import { type ActionValue, type Element, plain } from './kit.js';
+
+/** Form inputs of card JSON 2.0. Every field has a name: the callback's form_value is keyed by it. */
+
+export function form(name: string, elements: Element[]): Element {
+  return { tag: 'form', name, elements };
+}
+
+export function textInput(opts: {
+  name: string;
+  label: string;
+  placeholder?: string;
+  value?: string;
+  required?: boolean;
+  maxLength?: number;
+  multiline?: boolean;
+}): Element {
+  return {
+    tag: 'input',
+    name: opts.name,
+    label: plain(opts.label),
+    label_position: 'top',
+    placeholder: plain(opts.placeholder ?? `请输入${opts.label}`),
+    required: opts.required ?? false,
+    ...(opts.value !== undefined && opts.value !== '' ? { default_value: opts.value } : {}),
+    ...(opts.maxLength ? { max_length: opts.maxLength } : {}),
+    ...(opts.multiline ? { input_type: 'multiline_text', rows: 3, auto_resize: true, max_rows: 8 } : {}),
+  };
+}
+
+/** JSON 2.0 has no number input: a text input, validated on submit. */
+export function numberInput(opts: { name: string; label: string; value?: number | string; required?: boolean; placeholder?: string }): Element {
+  return textInput({ name: opts.name, label: opts.label, value: opts.value === undefined ? undefined : String(opts.value), required: opts.required, placeholder: opts.placeholder ?? '请输入数字', maxLength: 12 });
+}
+
+export function selectStatic(opts: { name: string; label: string; options: { text: string; value: string }[]; value?: string; required?: boolean; placeholder?: string }): Element {
+  return labelled(opts.label, {
+    tag: 'select_static',
+    name: opts.name,
+    placeholder: plain(opts.placeholder ?? `请选择${opts.label}`),
+    required: opts.required ?? false,
+    options: opts.options.map((o) => ({ text: plain(o.text), value: o.value })),
+    ...(opts.value ? { initial_option: opts.value } : {}),
+  });
+}
+
+export function multiSelectStatic(opts: { name: string; label: string; options: { text: string; value: string }[]; values?: string[]; required?: boolean }): Element {
+  return labelled(opts.label, {
+    tag: 'multi_select_static',
+    name: opts.name,
+    placeholder: plain(`请选择${opts.label}`),
+    required: opts.required ?? false,
+    options: opts.options.map((o) => ({ text: plain(o.text), value: o.value })),
+    ...(opts.values?.length ? { selected_values: opts.values } : {}),
+  });
+}
+
+/** A person picker; without options Feishu offers the members of the current chat and the organisation's search. */
+export function personPicker(opts: { name: string; label: string; value?: string; required?: boolean; options?: string[] }): Element {
+  return labelled(opts.label, {
+    tag: 'select_person',
+    name: opts.name,
+    placeholder: plain(`请选择${opts.label}`),
+    required: opts.required ?? false,
+    ...(opts.options?.length ? { options: opts.options.map((value) => ({ value })) } : {}),
+    ...(opts.value ? { initial_option: opts.value } : {}),
+  });
+}
+
+export function multiPersonPicker(opts: { name: string; label: string; values?: string[]; required?: boolean; options?: string[] }): Element {
+  return labelled(opts.label, {
+    tag: 'multi_select_person',
+    name: opts.name,
+    placeholder: plain(`请选择${opts.label}`),
+    required: opts.required ?? false,
+    ...(opts.options?.length ? { options: opts.options.map((value) => ({ value })) } : {}),
+    ...(opts.values?.length ? { selected_values: opts.values } : {}),
+  });
+}
+
+export function datePicker(opts: { name: string; label: string; value?: string; required?: boolean }): Element {
+  return labelled(opts.label, {
+    tag: 'date_picker',
+    name: opts.name,
+    placeholder: plain('请选择日期'),
+    required: opts.required ?? false,
+    ...(opts.value ? { initial_date: opts.value } : {}),
+  });
+}
+
+export function checker(opts: { name: string; text: string; checked?: boolean; required?: boolean }): Element {
+  return { tag: 'checker', name: opts.name, checked: opts.checked ?? false, text: plain(opts.text) };
+}
+
+/** The form's submit button; `name` tells apart two submit buttons of one form (推荐 / 退回). */
+export function submitButton(opts: { text: string; name: string; value: ActionValue; type?: 'primary' | 'default' | 'danger' | 'primary_filled' }): Element {
+  return {
+    tag: 'button',
+    name: opts.name,
+    text: plain(opts.text),
+    type: opts.type ?? 'primary',
+    form_action_type: 'submit',
+    behaviors: [{ type: 'callback', value: opts.value }],
+  };
+}
+
+/** Selects have no label of their own: a small markdown line above. */
+function labelled(label: string, element: Element): Element {
+  return { tag: 'column_set', columns: [{ tag: 'column', width: 'weighted', weight: 1, elements: [{ tag: 'markdown', content: `**${label}**` }, element] }] };
+}

@@ -1,0 +1,42 @@
+import { button, buttonRow, card, type Card, hr, markdown, note } from './kit.js';
+import { zh } from './strings.js';
+
+export interface MenuButton {
+  action: string;
+  label: string;
+  value?: Record<string, unknown>;
+}
+
+/** The 帮助 menu: one button per feature the caller's roles may use. */
+export function helpCard(opts: { roles: string[]; buttons: MenuButton[] }): Card {
+  const roleNames = opts.roles.map((r) => zh.roleNames[r] ?? r);
+  const primary = opts.buttons.slice(0, 1);
+  return card({
+    title: zh.menuTitle,
+    template: 'blue',
+    summary: zh.menuTitle,
+    elements: [
+      markdown(zh.menuIntro),
+      markdown(zh.menuCommands),
+      hr(),
+      ...(opts.buttons.length
+        ? [
+            buttonRow(
+              opts.buttons.map((b) =>
+                button({ text: b.label, type: primary.includes(b) ? 'primary' : 'default', value: { ...(b.value ?? {}), action: b.action } }),
+              ),
+            ),
+          ]
+        : []),
+      note(`${zh.rolesLine(roleNames)}。${zh.menuAsk}`),
+    ],
+  });
+}
+
+export function deadLetterCard(opts: { receiver: string; attempts: number; error: string; dedupeKey: string }): Card {
+  return card({
+    title: zh.deadLetterTitle,
+    template: 'red',
+    elements: [markdown(zh.deadLetter(opts.receiver, opts.attempts, opts.error)), note(`dedupe key: ${opts.dedupeKey}`)],
+  });
+}

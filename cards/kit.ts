@@ -1,0 +1,84 @@
+/** A small kit for Feishu card JSON 2.0. Pure functions: the same data gives the same JSON. */
+
+export type Template = 'blue' | 'wathet' | 'turquoise' | 'green' | 'yellow' | 'orange' | 'red' | 'carmine' | 'violet' | 'purple' | 'indigo' | 'grey';
+export type Element = Record<string, unknown>;
+export type ActionValue = { action: string } & Record<string, unknown>;
+
+export interface Card {
+  schema: '2.0';
+  config: Record<string, unknown>;
+  header?: Record<string, unknown>;
+  body: { elements: Element[] };
+}
+
+export function card(opts: { title: string; subtitle?: string; template?: Template; elements: Element[]; summary?: string }): Card {
+  return {
+    schema: '2.0',
+    config: { update_multi: true, width_mode: 'fill', ...(opts.summary ? { summary: { content: opts.summary } } : {}) },
+    header: {
+      title: plain(opts.title),
+      ...(opts.subtitle ? { subtitle: plain(opts.subtitle) } : {}),
+      template: opts.template ?? 'blue',
+    },
+    body: { elements: opts.elements },
+  };
+}
+
+export const plain = (content: string) => ({ tag: 'plain_text', content });
+
+export const markdown = (content: string, opts: { size?: 'normal' | 'notation' } = {}): Element => ({
+  tag: 'markdown',
+  content,
+  ...(opts.size === 'notation' ? { text_size: 'notation' } : {}),
+});
+
+/** A grey small line under a section (JSON 2.0 has no `note` tag). */
+export const note = (content: string): Element => ({ tag: 'markdown', content, text_size: 'notation' });
+
+export const hr = (): Element => ({ tag: 'hr' });
+
+export function button(opts: {
+  text: string;
+  value: ActionValue;
+  type?: 'primary' | 'default' | 'danger' | 'primary_filled' | 'danger_filled' | 'laser' | 'text';
+  confirm?: { title: string; text: string };
+  name?: string;
+  width?: 'default' | 'fill';
+}): Element {
+  return {
+    tag: 'button',
+    ...(opts.name ? { name: opts.name } : {}),
+    text: plain(opts.text),
+    type: opts.type ?? 'default',
+    width: opts.width ?? 'default',
+    ...(opts.confirm ? { confirm: { title: plain(opts.confirm.title), text: plain(opts.confirm.text) } } : {}),
+    behaviors: [{ type: 'callback', value: opts.value }],
+  };
+}
+
+/** A row of buttons that wraps on a phone. */
+export function buttonRow(buttons: Element[]): Element {
+  return {
+    tag: 'column_set',
+    flex_mode: 'flow',
+    horizontal_spacing: '8px',
+    columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })),
+  };
+}
+
+export function columns(cols: Element[][], opts: { flex?: 'none' | 'stretch' | 'flow' | 'bisect' | 'trisect' } = {}): Element {
+  return {
+    tag: 'column_set',
+    flex_mode: opts.flex ?? 'none',
+    columns: cols.map((elements) => ({ tag: 'column', width: 'weighted', weight: 1, elements })),
+  };
+}
+
+/** key: value lines, for summaries on a phone. */
+export function fields(pairs: [string, string | number | null | undefined][]): Element {
+  return markdown(pairs.map(([k, v]) => `**${k}**：${v === null || v === undefined || v === '' ? '—' : escapeMd(String(v))}`).join('\n'));
+}
+
+export function escapeMd(s: string): string {
+  return s.replace(/([*_~`[\]<>])/g, '\\$1');
+}

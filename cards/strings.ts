@@ -1,0 +1,21 @@
+/** User-facing strings. Chinese is the bot's language; English is kept beside it for Lark tenants. */
+export const zh = {
+  botName: '质量信得过班组助手',
+  association: '广东省市政行业协会',
+  menuTitle: '质量信得过班组助手',
+  menuIntro: '广东省市政工程“质量信得过班组”建设活动（广东省市政行业协会）。点击下方按钮，或直接发送命令：',
+  menuCommands: '`注册` 注册班组 · `申报` 年度申报 · `进度` 查看进度 · `评分` 专家评分 · `投诉` 质量投诉 · `管理` 协会管理 · `条款 16` 查看条款',
+  menuAsk: '也可以直接提问，例如“注册多久才能参加评选”，我会找出相关条款。',
+  rolesLine: (roles: string[]) => `你的身份：${roles.length ? roles.join('、') : '访客'}`,
+  unknownText: '没有听懂这句话。发送“帮助”查看可用的命令。',
+  nonTextMessage: '目前只能识别文字消息。发送“帮助”查看可用的命令。',
+  roleNames: { admin: '协会管理员', expert: '评审专家', org_contact: '单位联系人', leader: '班组长', member: '班组成员' } as Record<string, string>,
+  deadLetterTitle: '消息投递失败',
+  deadLetter: (receiver: string, attempts: number, error: string) =>
+    `一条消息在尝试 ${attempts} 次后仍未送达，已停止重试。\n**接收方**：${receiver}\n**最后错误**：${error}`,
+};
+
+export const en = {
+  menuTitle: 'Quality Trustworthy Team assistant',
+  unknownText: 'Sorry, I did not understand. Send "help" to see what I can do.',
+};

@@ -1,0 +1,276 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const organizations = pgTable('organizations', {
+  id: serial('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  createdAt: createdAt(),
+});
+
+/** Everyone the bot knows by open_id; roles: admin, expert, org_contact. */
+export const people = pgTable(
+  'people',
+  {
+    openId: text('open_id').primaryKey(),
+    name: text('name'),
+    roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
+    organizationId: integer('organization_id').references(() => organizations.id),
+    // expert pool (第十一条)
+    specialities: text('specialities').array().notNull().default(sql`'{}'::text[]`),
+    maxLoad: integer('max_load'),
+    expertActive: boolean('expert_active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('people_roles_idx').using('gin', t.roles)],
+);
+
+/** Per-year serial for team codes GDSZ-<year>-<serial>, bumped atomically. */
+export const codeSequences = pgTable('code_sequences', {
+  scope: text('scope').primaryKey(),
+  last: integer('last').notNull(),
+});
+
+export const teams = pgTable(
+  'teams',
+  {
+    id: serial('id').primaryKey(),
+    code: text('code').notNull().unique(),
+    name: text('name').notNull(),
+    organizationId: integer('organization_id').notNull().references(() => organizations.id),
+    department: text('department').notNull(), // 主管部门
+    type: text('type').notNull(), // 班组类型 (第二条)
+    leaderOpenId: text('leader_open_id').notNull().references(() => people.openId),
+    phone: text('phone').notNull(),
+    memberCount: integer('member_count').notNull(),
+    functions: text('functions').notNull(), // 主要职能
+    goals: text('goals').notNull(), // 创建目标 (第四条)
+    plan: text('plan').notNull(), // 活动计划与实施措施 (第四条)
+    contactOpenId: text('contact_open_id').notNull().references(() => people.openId), // 单位联系人 (第十五条)
+    registeredAt: date('registered_at', { mode: 'string' }).notNull(),
+    status: text('status').notNull().default('active'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('teams_leader_idx').on(t.leaderOpenId),
+    index('teams_contact_idx').on(t.contactOpenId),
+    index('teams_org_idx').on(t.organizationId),
+    uniqueIndex('teams_org_name_uq').on(t.organizationId, t.name),
+  ],
+);
+
+export const teamMembers = pgTable(
+  'team_members',
+  {
+    teamId: integer('team_id').notNull().references(() => teams.id, { onDelete: 'cascade' }),
+    openId: text('open_id').notNull().references(() => people.openId),
+    role: text('role').notNull(), // leader | member
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.openId] }), index('team_members_open_id_idx').on(t.openId)],
+);
+
+export const cycles = pgTable(
+  'cycles',
+  {
+    id: serial('id').primaryKey(),
+    year: integer('year').notNull().unique(),
+    status: text('status').notNull(), // open | scoring | closed | published
+    applicationDeadline: date('application_deadline', { mode: 'string' }).notNull(),
+    scoringDeadline: date('scoring_deadline', { mode: 'string' }).notNull(),
+    reviewMeetingDate: date('review_meeting_date', { mode: 'string' }).notNull(),
+    scoreSheet: jsonb('score_sheet').notNull(),
+    awardThreshold: numeric('award_threshold', { precision: 5, scale: 2, mode: 'number' }).notNull().default(85),
+    expertsPerApplication: integer('experts_per_application').notNull().default(3),
+    recommendShare: numeric('recommend_share', { precision: 4, scale: 3, mode: 'number' }).notNull().default(0.1),
+    settings: jsonb('settings').notNull().default(sql`'{}'::jsonb`),
+    openedBy: text('opened_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  // 第十九条: one running cycle at a time
+  (t) => [uniqueIndex('cycles_one_running_uq').on(sql`(true)`).where(sql`${t.status} in ('open', 'scoring', 'closed')`)],
+);
+
+export const applications = pgTable(
+  'applications',
+  {
+    id: serial('id').primaryKey(),
+    teamId: integer('team_id').notNull().references(() => teams.id),
+    cycleId: integer('cycle_id').notNull().references(() => cycles.id),
+    status: text('status').notNull(), // draft | submitted | returned | recommended | accepted | rejected | scored | decided
+    form: jsonb('form').notNull().default(sql`'{}'::jsonb`),
+    declarations: jsonb('declarations').notNull().default(sql`'{}'::jsonb`),
+    endorsement: jsonb('endorsement'), // 单位确认推荐 (第十五条)
+    finalScore: numeric('final_score', { precision: 6, scale: 2, mode: 'number' }),
+    rank: integer('rank'),
+    decision: text('decision'),
+    submittedAt: timestamp('submitted_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('applications_team_cycle_uq').on(t.teamId, t.cycleId), index('applications_cycle_status_idx').on(t.cycleId, t.status)],
+);
+
+export const assignments = pgTable(
+  'assignments',
+  {
+    id: serial('id').primaryKey(),
+    applicationId: integer('application_id').notNull().references(() => applications.id),
+    expertOpenId: text('expert_open_id').notNull().references(() => people.openId),
+    status: text('status').notNull(), // assigned | submitted | declined | replaced
+    scores: jsonb('scores'),
+    total: numeric('total', { precision: 6, scale: 2, mode: 'number' }),
+    comment: text('comment'),
+    declineReason: text('decline_reason'),
+    assignedAt: timestamp('assigned_at', { withTimezone: true }).notNull().defaultNow(),
+    submittedAt: timestamp('submitted_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('assignments_application_expert_uq').on(t.applicationId, t.expertOpenId), index('assignments_expert_idx').on(t.expertOpenId, t.status)],
+);
+
+/** Declared conflicts of interest (第十七条): an expert against a team or a whole organisation. */
+export const conflicts = pgTable(
+  'conflicts',
+  {
+    id: serial('id').primaryKey(),
+    expertOpenId: text('expert_open_id').notNull().references(() => people.openId),
+    teamId: integer('team_id').references(() => teams.id),
+    organizationId: integer('organization_id').references(() => organizations.id),
+    reason: text('reason'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('conflicts_expert_idx').on(t.expertOpenId)],
+);
+
+/** The annual title (第二十条) and its revocation (第二十二条). */
+export const honours = pgTable(
+  'honours',
+  {
+    id: serial('id').primaryKey(),
+    teamId: integer('team_id').notNull().references(() => teams.id),
+    cycleId: integer('cycle_id').references(() => cycles.id),
+    year: integer('year').notNull(),
+    score: numeric('score', { precision: 6, scale: 2, mode: 'number' }),
+    recommended: boolean('recommended').notNull().default(false),
+    awardedAt: timestamp('awarded_at', { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [uniqueIndex('honours_team_year_uq').on(t.teamId, t.year)],
+);
+
+export const complaints = pgTable(
+  'complaints',
+  {
+    id: serial('id').primaryKey(),
+    reference: text('reference').notNull().unique(),
+    teamId: integer('team_id').notNull().references(() => teams.id),
+    content: text('content').notNull(),
+    channel: text('channel').notNull(), // chat | web
+    contact: text('contact'),
+    complainantOpenId: text('complainant_open_id'),
+    status: text('status').notNull().default('open'), // open | upheld | dismissed
+    note: text('note'),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('complaints_team_idx').on(t.teamId, t.createdAt), index('complaints_status_idx').on(t.status)],
+);
+
+export const chatBindings = pgTable(
+  'chat_bindings',
+  {
+    chatId: text('chat_id').notNull(),
+    purpose: text('purpose').notNull(), // admin | experts
+    boundBy: text('bound_by').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.chatId, t.purpose] })],
+);
+
+/** Every message the bot sends goes through here, deduplicated by key and claimed with SKIP LOCKED. */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    dedupeKey: text('dedupe_key').notNull().unique(),
+    kind: text('kind').notNull().default('send'), // send | reply | update
+    receiveIdType: text('receive_id_type').notNull(), // open_id | chat_id | message_id (reply, update)
+    receiver: text('receiver').notNull(),
+    rateKey: text('rate_key').notNull(), // the chat or user the message lands in: 5/s each
+    msgType: text('msg_type').notNull().default('interactive'),
+    card: jsonb('card').notNull(),
+    status: text('status').notNull().default('pending'), // pending | sending | sent | undeliverable | dead
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    messageId: text('message_id'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('outbox_claimed_idx').on(t.claimedAt, t.rateKey),
+    index('outbox_status_idx').on(t.status),
+  ],
+);
+
+export const processedEvents = pgTable('processed_events', {
+  eventId: text('event_id').primaryKey(),
+  eventType: text('event_type').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** One row per scheduled run: the unique (job, period) is how replicas agree who runs it. */
+export const jobRuns = pgTable(
+  'job_runs',
+  {
+    id: serial('id').primaryKey(),
+    job: text('job').notNull(),
+    period: text('period').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    status: text('status').notNull().default('running'),
+    details: jsonb('details'),
+  },
+  (t) => [uniqueIndex('job_runs_job_period_uq').on(t.job, t.period)],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    actor: text('actor').notNull(), // open_id, or system:<job>
+    action: text('action').notNull(),
+    entity: text('entity').notNull(),
+    entityId: text('entity_id').notNull(),
+    details: jsonb('details').notNull().default(sql`'{}'::jsonb`),
+  },
+  (t) => [
+    index('audit_log_entity_idx').on(t.entity, t.entityId, t.at),
+    index('audit_log_actor_idx').on(t.actor, t.at),
+    index('audit_log_action_idx').on(t.action, t.at),
+  ],
+);

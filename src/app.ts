@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import * as lark from '@larksuiteoapi/node-sdk';
+import { createBot } from '../bot/index.js';
+import { type Database, openDatabase } from '../db/index.js';
+import { startSchedules, type Schedules } from '../jobs/index.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { EventProcessor } from './events.js';
+import type { BotRegistry } from './handlers.js';
+import { createLarkClient, LarkTransport, sdkLogger } from './lark/client.js';
+import type { Logger } from './log.js';
+import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
+import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
+import { deadLetterAlert } from './notifications.js';
+import { createServer } from './server.js';
+
+export interface BotApp {
+  config: Config;
+  database: Database;
+  registry: BotRegistry;
+  processor: EventProcessor;
+  dispatcher: OutboxDispatcher;
+  larkClient: lark.Client;
+  /** The simulated Open Platform, in local mode. */
+  platform?: FakeOpenPlatform;
+  /** The secrets callbacks are checked against (generated in local mode). */
+  secrets: { encryptKey: string; verificationToken: string };
+  url: string;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  database?: Database;
+  transport?: MessageTransport;
+  outboxLimits?: Partial<OutboxLimits>;
+  outboxPollMs?: number;
+  /** Off in tests that drive the outbox by hand. */
+  runDispatcher?: boolean;
+  schedules?: boolean;
+}
+
+/** Builds and starts the whole bot: database, SDK client, dispatcher, HTTP server, WS client, schedules. */
+export async function startBot(opts: StartOptions): Promise<BotApp> {
+  const { config, log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+
+  let platform: FakeOpenPlatform | undefined;
+  let appId = config.LARK_APP_ID;
+  let appSecret = config.LARK_APP_SECRET;
+  let domain = config.LARK_DOMAIN;
+  let secrets = { encryptKey: config.LARK_ENCRYPT_KEY ?? '', verificationToken: config.LARK_VERIFICATION_TOKEN ?? '' };
+  if (config.localMode) {
+    appId = 'cli_local_mode';
+    appSecret = randomBytes(16).toString('hex');
+    platform = await startFakeOpenPlatform({ appId, appSecret });
+    domain = platform.url;
+    secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
+  }
+
+  const larkClient = createLarkClient({ appId: appId!, appSecret: appSecret!, domain, log });
+  const registry = createBot();
+  const dispatcher = new OutboxDispatcher({
+    db: database.db,
+    transport: opts.transport ?? new LarkTransport(larkClient),
+    log: log.child({ component: 'outbox' }),
+    onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS),
+    limits: opts.outboxLimits,
+    pollMs: opts.outboxPollMs,
+  });
+  const processor = new EventProcessor({ database, registry, clock, config, log, onCommitted: () => dispatcher.nudge() });
+  const eventDispatcher = processor.createDispatcher();
+
+  const koa = createServer({ database, dispatcher: eventDispatcher, secrets, log });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = koa.listen(config.PORT, config.HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let wsClient: lark.WSClient | undefined;
+  if (!config.localMode && config.LARK_EVENT_MODE === 'ws') {
+    wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: domain as never, logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn });
+    void wsClient.start({ eventDispatcher });
+  }
+  if (opts.runDispatcher !== false) dispatcher.start();
+  let schedules: Schedules | undefined;
+  if (opts.schedules !== false) schedules = startSchedules({ dispatcher, timezone: config.BOT_TIMEZONE, log });
+
+  return {
+    config,
+    database,
+    registry,
+    processor,
+    dispatcher,
+    larkClient,
+    platform,
+    secrets,
+    url,
+    server,
+    async stop() {
+      await schedules?.stop();
+      wsClient?.close({ force: true });
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await dispatcher.stop();
+      if (!opts.database) await database.close();
+      await platform?.close();
+    },
+  };
+}

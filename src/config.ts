@@ -1,0 +1,102 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+
+const domainSchema = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default('feishu')
+    .refine((v) => v === 'feishu' || v === 'lark' || /^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(v), {
+      message: 'must be "feishu", "lark" or a base URL such as http://127.0.0.1:8080',
+    }),
+);
+
+const timezoneSchema = z.preprocess(
+  emptyToUndefined,
+  z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, { message: 'must be an IANA timezone such as Asia/Shanghai' }),
+);
+
+export const configSchema = z
+  .object({
+    LARK_APP_ID: optionalString,
+    LARK_APP_SECRET: optionalString,
+    LARK_DOMAIN: domainSchema,
+    LARK_EVENT_MODE: z.preprocess(emptyToUndefined, z.enum(['ws', 'http']).default('ws')),
+    LARK_ENCRYPT_KEY: optionalString,
+    LARK_VERIFICATION_TOKEN: optionalString,
+    DATABASE_URL: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+        .optional(),
+    ),
+    DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+    HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
+    PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+    ADMIN_OPEN_IDS: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .default('')
+        .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+        .refine((ids) => ids.every((id) => /^ou_[A-Za-z0-9_-]+$/.test(id)), {
+          message: 'must be comma-separated open_ids starting with ou_',
+        }),
+    ),
+    BOT_TIMEZONE: timezoneSchema,
+    LOG_LEVEL: z.preprocess(
+      emptyToUndefined,
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.LARK_APP_ID) !== Boolean(c.LARK_APP_SECRET)) {
+      const missing = c.LARK_APP_ID ? 'LARK_APP_SECRET' : 'LARK_APP_ID';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other (both unset means local mode)' });
+    }
+    if (c.LARK_APP_ID && c.LARK_EVENT_MODE === 'http') {
+      for (const key of ['LARK_ENCRYPT_KEY', 'LARK_VERIFICATION_TOKEN'] as const) {
+        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when LARK_EVENT_MODE=http' });
+      }
+    }
+  });
+
+export type Config = z.output<typeof configSchema> & { localMode: boolean };
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; the error names the first wrong variable and what is wrong with it. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = String(issue.path[0] ?? 'configuration');
+    throw new ConfigError(`${name} ${issue.message.replace(/^Invalid input: /, '')}`);
+  }
+  return { ...result.data, localMode: !result.data.LARK_APP_ID };
+}
+
+/** Reads KEY=VALUE lines of a .env file into the environment, never overriding what is already set. */
+export function loadDotEnv(path = '.env', env: NodeJS.ProcessEnv = process.env): void {
+  if (!existsSync(path)) return;
+  for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/.exec(line);
+    if (!m || line.trim().startsWith('#')) continue;
+    const value = m[2].replace(/^(['"])(.*)\1$/, '$2');
+    if (env[m[1]] === undefined) env[m[1]] = value;
+  }
+}

@@ -1,0 +1,203 @@
+import * as lark from '@larksuiteoapi/node-sdk';
+import { z } from 'zod';
+import type { Database } from '../db/index.js';
+import { processedEvents } from '../db/schema.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { BotRegistry, CardActionInput, CardResponse, HandlerContext, IncomingText } from './handlers.js';
+import { sdkLogger } from './lark/client.js';
+import type { Logger } from './log.js';
+import { metrics } from './metrics.js';
+import { enqueue } from './outbox.js';
+import { loadActor } from './people.js';
+
+/** card.action.trigger as the SDK flattens it ({...header, ...event}); the SDK has no type for it. */
+export const cardActionSchema = z.object({
+  event_id: z.string().min(1),
+  operator: z.object({ open_id: z.string().min(1) }).passthrough(),
+  token: z.string().optional(),
+  action: z
+    .object({
+      value: z.record(z.string(), z.unknown()).nullish(),
+      form_value: z.record(z.string(), z.unknown()).nullish(),
+      tag: z.string().optional(),
+      name: z.string().optional(),
+      option: z.string().optional(),
+    })
+    .passthrough(),
+  context: z.object({ open_message_id: z.string().optional(), open_chat_id: z.string().optional() }).passthrough().optional(),
+});
+
+export const messageEventSchema = z.object({
+  event_id: z.string().min(1),
+  sender: z.object({ sender_id: z.object({ open_id: z.string().min(1) }).passthrough(), sender_type: z.string().optional() }).passthrough(),
+  message: z
+    .object({
+      message_id: z.string(),
+      chat_id: z.string(),
+      chat_type: z.string(),
+      message_type: z.string(),
+      content: z.string(),
+      mentions: z.array(z.object({ key: z.string(), name: z.string().optional(), id: z.object({ open_id: z.string().optional() }).passthrough() }).passthrough()).nullish(),
+    })
+    .passthrough(),
+});
+
+export interface ProcessorDeps {
+  database: Database;
+  registry: BotRegistry;
+  clock: Clock;
+  config: Config;
+  log: Logger;
+  /** Called after a transaction that queued messages commits. */
+  onCommitted?: () => void;
+}
+
+const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操作已处理，无需重复提交' } };
+
+/**
+ * Runs each event once: the event_id row and every effect commit in one transaction, so a retried
+ * delivery finds the row and does nothing, and a failed one leaves nothing behind to block the retry.
+ */
+export class EventProcessor {
+  constructor(private readonly deps: ProcessorDeps) {}
+
+  /** One SDK dispatcher for both receivers (HTTP and the WS client). */
+  createDispatcher(): lark.EventDispatcher {
+    const dispatcher = new lark.EventDispatcher({ logger: sdkLogger(this.deps.log), loggerLevel: lark.LoggerLevel.warn });
+    const handles: Record<string, (data: Record<string, unknown>) => Promise<unknown>> = {
+      'im.message.receive_v1': (d) => this.onMessage(d),
+      'card.action.trigger': (d) => this.onCardAction(d),
+    };
+    for (const type of this.deps.registry.events.keys()) handles[type] = (d) => this.onOtherEvent(type, d);
+    dispatcher.register(handles as never);
+    return dispatcher;
+  }
+
+  private async once<T>(
+    eventId: string,
+    eventType: string,
+    openId: string,
+    onDuplicate: T,
+    work: (ctx: HandlerContext) => Promise<T>,
+  ): Promise<T> {
+    const { database, config, clock, log } = this.deps;
+    let queued = 0;
+    const result = await database.db.transaction(async (tx) => {
+      const fresh = await tx.insert(processedEvents).values({ eventId, eventType }).onConflictDoNothing().returning({ id: processedEvents.eventId });
+      if (!fresh.length) return { duplicate: true as const };
+      const actor = await loadActor(tx, openId, config.ADMIN_OPEN_IDS);
+      const ctx: HandlerContext = {
+        tx,
+        actor,
+        clock,
+        config,
+        log: log.child({ eventId, actor: openId }),
+        eventId,
+        send: async (message) => {
+          const added = await enqueue(tx, message);
+          if (added) queued++;
+          return added;
+        },
+      };
+      return { duplicate: false as const, value: await work(ctx) };
+    });
+    if (result.duplicate) {
+      metrics.eventsProcessed.inc({ type: eventType, outcome: 'duplicate' });
+      log.info({ eventId, eventType }, 'duplicate event ignored');
+      return onDuplicate;
+    }
+    metrics.eventsProcessed.inc({ type: eventType, outcome: 'ok' });
+    if (queued) this.deps.onCommitted?.();
+    return result.value;
+  }
+
+  async onMessage(data: Record<string, unknown>): Promise<void> {
+    const parsed = messageEventSchema.safeParse(data);
+    if (!parsed.success) {
+      this.deps.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'malformed message event ignored');
+      return;
+    }
+    const { event_id, sender, message } = parsed.data;
+    if (sender.sender_type && sender.sender_type !== 'user') return;
+    const incoming = toIncomingText(message);
+    // in a group the bot answers only when mentioned
+    if (incoming.chatType === 'group' && !incoming.mentionedBot) return;
+    const { registry } = this.deps;
+    await this.once(event_id, 'im.message.receive_v1', sender.sender_id.open_id, undefined, async (ctx) => {
+      if (message.message_type !== 'text' && message.message_type !== 'post') {
+        if (registry.fallback) await registry.fallback(ctx, { ...incoming, text: '' }, '');
+        return;
+      }
+      const match = registry.matchCommand(incoming.text);
+      if (match) await match.def.run(ctx, incoming, match.argument);
+      else if (registry.fallback) await registry.fallback(ctx, incoming, incoming.text);
+    });
+  }
+
+  async onCardAction(data: Record<string, unknown>): Promise<CardResponse> {
+    const started = performance.now();
+    const parsed = cardActionSchema.safeParse(data);
+    if (!parsed.success) {
+      this.deps.log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'malformed card action refused');
+      return { toast: { type: 'error', content: '无法识别的卡片操作' } };
+    }
+    const { event_id, operator, action, context, token } = parsed.data;
+    const value = action.value ?? {};
+    const verb = typeof value.action === 'string' ? value.action : '';
+    const def = this.deps.registry.actions.get(verb);
+    if (!def) {
+      this.deps.log.warn({ verb }, 'unknown card action');
+      return { toast: { type: 'error', content: '该按钮已失效，请发送“帮助”重新打开菜单' } };
+    }
+    const input: CardActionInput = {
+      value,
+      formValue: action.form_value ?? {},
+      tag: action.tag,
+      name: action.name,
+      option: action.option,
+      messageId: context?.open_message_id,
+      chatId: context?.open_chat_id,
+      cardToken: token,
+    };
+    try {
+      return await this.once(event_id, 'card.action.trigger', operator.open_id, duplicateToast, (ctx) => def.run(ctx, input));
+    } finally {
+      metrics.callbackSeconds.observe({ kind: 'card' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  async onOtherEvent(eventType: string, data: Record<string, unknown>): Promise<void> {
+    const def = this.deps.registry.events.get(eventType);
+    const eventId = typeof data.event_id === 'string' ? data.event_id : typeof data.uuid === 'string' ? data.uuid : '';
+    if (!def || !eventId) return;
+    const openId = operatorOpenId(data);
+    await this.once(eventId, eventType, openId, undefined, (ctx) => def.run(ctx, data));
+  }
+}
+
+function operatorOpenId(data: Record<string, unknown>): string {
+  const op = (data.operator_id ?? data.operator) as { open_id?: string } | undefined;
+  return op?.open_id ?? '';
+}
+
+/** Text of a text or post message, with @-mentions of the bot removed. */
+export function toIncomingText(message: z.infer<typeof messageEventSchema>['message']): IncomingText {
+  let text = '';
+  try {
+    const content = JSON.parse(message.content) as { text?: string; content?: { tag: string; text?: string }[][]; title?: string };
+    if (typeof content.text === 'string') text = content.text;
+    else if (Array.isArray(content.content)) text = content.content.flat().map((n) => n.text ?? '').join('');
+  } catch {
+    text = '';
+  }
+  const mentions = message.mentions ?? [];
+  for (const m of mentions) text = text.split(m.key).join('');
+  return {
+    text: text.replace(/\s+/g, ' ').trim(),
+    chatId: message.chat_id,
+    chatType: message.chat_type === 'p2p' ? 'p2p' : 'group',
+    messageId: message.message_id,
+    mentionedBot: mentions.length > 0,
+  };
+}

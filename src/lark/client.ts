@@ -1,0 +1,80 @@
+import * as lark from '@larksuiteoapi/node-sdk';
+import type { Logger } from '../log.js';
+import type { MessageTransport, OutboxRow, SendOutcome } from '../outbox.js';
+import { messageUuid } from '../outbox.js';
+
+export function larkDomain(domain: string): lark.Domain | string {
+  if (domain === 'feishu') return lark.Domain.Feishu;
+  if (domain === 'lark') return lark.Domain.Lark;
+  return domain.replace(/\/+$/, '');
+}
+
+/** The SDK's logger, routed into pino at a level no louder than warn unless debugging. */
+export function sdkLogger(log: Logger): lark.Logger {
+  const line = (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') => (...msg: unknown[]) =>
+    log[level]({ component: 'lark-sdk' }, msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '));
+  return { error: line('error'), warn: line('warn'), info: line('debug'), debug: line('debug'), trace: line('trace') };
+}
+
+export function createLarkClient(opts: { appId: string; appSecret: string; domain: string; log: Logger }): lark.Client {
+  return new lark.Client({
+    appId: opts.appId,
+    appSecret: opts.appSecret,
+    domain: larkDomain(opts.domain),
+    appType: lark.AppType.SelfBuild,
+    // each client keeps its own token cache: two apps (or tests) in one process must not share tokens
+    cache: new lark.DefaultCache(),
+    logger: sdkLogger(opts.log),
+    loggerLevel: lark.LoggerLevel.warn,
+  });
+}
+
+// Feishu error codes: 230020 rate limited, 99991400 request frequency limit; 230002 bot not in the chat,
+// 230053 user stopped the bot, 230013 user outside the bot's availability, 230006 bot ability off.
+const RETRYABLE_CODES = new Set([230020, 99991400, 99991401, 230099, 1]);
+const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230017]);
+
+/** Reads status and Feishu code from what the SDK throws (an axios error) or returns (a non-zero code). */
+export function classifyFailure(status: number | undefined, code: number | undefined, msg: string): SendOutcome {
+  const error = `HTTP ${status ?? '-'} code ${code ?? '-'}: ${msg}`.slice(0, 500);
+  if (code !== undefined && UNDELIVERABLE_CODES.has(code)) return { ok: false, retryable: false, undeliverable: true, error };
+  if (status === 429 || (status !== undefined && status >= 500) || (code !== undefined && RETRYABLE_CODES.has(code)))
+    return { ok: false, retryable: true, undeliverable: false, error };
+  if (status === undefined && code === undefined) return { ok: false, retryable: true, undeliverable: false, error }; // network
+  return { ok: false, retryable: false, undeliverable: false, error };
+}
+
+function failureFromError(err: unknown): SendOutcome {
+  const e = err as { response?: { status?: number; data?: { code?: number; msg?: string } }; message?: string; code?: string };
+  const data = e?.response?.data;
+  return classifyFailure(e?.response?.status, typeof data?.code === 'number' ? data.code : undefined, data?.msg ?? e?.message ?? String(err));
+}
+
+/** Sends outbox rows through the real SDK. */
+export class LarkTransport implements MessageTransport {
+  constructor(private readonly client: lark.Client) {}
+
+  async deliver(row: OutboxRow): Promise<SendOutcome> {
+    const content = JSON.stringify(row.card);
+    try {
+      let res: { code?: number; msg?: string; data?: { message_id?: string } } | undefined;
+      if (row.kind === 'send') {
+        res = await this.client.im.v1.message.create({
+          params: { receive_id_type: row.receiveIdType as 'open_id' | 'chat_id' },
+          data: { receive_id: row.receiver, msg_type: row.msgType, content, uuid: messageUuid(row.dedupeKey) },
+        });
+      } else if (row.kind === 'reply') {
+        res = await this.client.im.v1.message.reply({
+          path: { message_id: row.receiver },
+          data: { msg_type: row.msgType, content, uuid: messageUuid(row.dedupeKey) },
+        });
+      } else {
+        res = await this.client.im.v1.message.patch({ path: { message_id: row.receiver }, data: { content } });
+      }
+      if (res && typeof res.code === 'number' && res.code !== 0) return classifyFailure(200, res.code, res.msg ?? '');
+      return { ok: true, messageId: res?.data?.message_id };
+    } catch (err) {
+      return failureFromError(err);
+    }
+  }
+}

@@ -1,0 +1,526 @@
+/**
+ * A simulated Feishu/Lark Open Platform for tests and local mode.
+ *
+ * A plain node:http server on 127.0.0.1 (random port by default) that answers
+ * the handful of Open API endpoints this bot uses, records every request, and
+ * can be told to fail message sends the way Feishu does. Point the SDK at it
+ * with `new lark.Client({ appId, appSecret, domain: fake.url, ... })`.
+ *
+ * What a caller of @larksuiteoapi/node-sdk (1.74) sees on a fault
+ * ---------------------------------------------------------------
+ * The SDK uses axios with the default `validateStatus` (2xx only), and the
+ * generated methods (`client.im.v1.message.create`, `.reply`, ...) log the error
+ * and re-throw it unchanged. So for an injected fault such as
+ * `{ status: 429, code: 230020 }` the returned promise REJECTS with an
+ * `AxiosError` (from the SDK's bundled axios, so compare with `err.isAxiosError`
+ * or `axios.isAxiosError(err)` rather than `instanceof`):
+ *
+ *   err.name                  === 'AxiosError'
+ *   err.isAxiosError          === true
+ *   err.code                  === 'ERR_BAD_REQUEST' (4xx) | 'ERR_BAD_RESPONSE' (5xx)
+ *   err.message               === 'Request failed with status code 429'
+ *   err.response.status       === 429
+ *   err.response.data         === { code: 230020, msg: '...' }   // parsed JSON
+ *   err.response.headers      // AxiosHeaders; for 429 includes x-ogw-ratelimit-limit / -reset
+ *   err.config.url            // full URL of the request
+ *
+ * NB: the Feishu error `code` is at `err.response.data.code`, NOT `err.code`
+ * (that is axios' own string code).
+ *
+ * Conversely, an HTTP 200 answer whose JSON has `code !== 0` does NOT reject:
+ * the SDK resolves with that body (`{code, msg}`) and the caller must check
+ * `res.code`. The token endpoint is the exception: a 200 `{code:10014}` from
+ * tenant_access_token/internal makes the SDK throw a plain `Error` whose message
+ * mentions the code/msg, before the real request is even sent.
+ *
+ * Dependency-free on purpose (node:http, node:crypto only).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  /** Date.now() (ms) when the request was received */
+  at: number;
+  method: string;
+  /** pathname only */
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /**
+   * Parsed JSON body; `null` when empty; the raw string when it is not JSON.
+   * For multipart uploads: `{ fields: Record<string,string>, files: {field, filename, size}[] }`.
+   */
+  body: any;
+}
+
+export interface SentMessage {
+  messageId: string;
+  at: number;
+  /**
+   * For create: the `receive_id_type` query param. For reply: inherited from the
+   * replied-to message when the fake sent it, else `'message_id'` (and
+   * `receiveId` is the replied-to message id).
+   */
+  receiveIdType: string;
+  receiveId: string;
+  msgType: string;
+  /** JSON.parse of the content string when it parses, else the raw string */
+  content: any;
+  /** message_id this was a reply to (reply endpoint only) */
+  replyTo?: string;
+  /**
+   * create: the receive_id for chat_id sends, else the user's deterministic p2p
+   * chat (`p2pChatIdFor(receive_id)`). reply: the replied-to message's chat when
+   * the fake sent that message, else undefined (the fake cannot know it).
+   */
+  chatId?: string;
+  /** the request's uuid (idempotency key), if any */
+  uuid?: string;
+  /** reply endpoint's reply_in_thread flag, if given */
+  replyInThread?: boolean;
+}
+
+export type Fault = { status: number; code: number; msg?: string };
+
+export interface FakeUpdate {
+  at: number;
+  /** PATCH /im/v1/messages/:message_id */
+  messageId?: string;
+  /** POST /interactive/v1/card/update */
+  token?: string;
+  /** parsed card JSON (raw string if it does not parse) */
+  card: any;
+}
+
+export interface FakeOpenPlatform {
+  /** e.g. http://127.0.0.1:43211 — usable as the SDK's `domain` */
+  url: string;
+  requests: RecordedRequest[];
+  /** every message accepted by create or reply, in order */
+  messages: SentMessage[];
+  /** PATCH /im/v1/messages/:id and POST /interactive/v1/card/update */
+  updates: FakeUpdate[];
+  /**
+   * Queue faults: each matching message-send request (create / reply) consumes
+   * the next queued fault and is answered with it instead of success. Faults
+   * queued by separate calls stay in FIFO order; a request takes the first
+   * queued fault whose `match` accepts it (no `match` = any send).
+   */
+  injectFaults(faults: Fault[], match?: (req: RecordedRequest) => boolean): void;
+  /** every send to this receive_id (or reply to a message the fake sent to it) answers this fault until cleared */
+  failReceiver(receiveId: string, fault: Fault): void;
+  /** drops queued faults and receiver faults */
+  clearFaults(): void;
+  /** listeners for local mode; called synchronously after a message is accepted */
+  on(event: 'message', fn: (m: SentMessage) => void): void;
+  /** clears requests/messages/updates/faults (and the uuid idempotency memory); listeners stay */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface FakeOpenPlatformOptions {
+  /** default 0 (random) */
+  port?: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** when given (with appSecret), token requests with other credentials get {code:10014} */
+  appId?: string;
+  appSecret?: string;
+}
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Feishu's limit for an interactive card's content string */
+export const MAX_CARD_CONTENT_BYTES = 30 * 1024;
+const UUID_TTL_MS = 60 * 60 * 1000;
+const MSG_TYPES = new Set(['text', 'interactive', 'post', 'image', 'file', 'share_chat']);
+const RECEIVE_ID_TYPES = new Set(['open_id', 'chat_id', 'user_id', 'union_id', 'email']);
+
+const DEFAULT_FAULT_MSG: Record<number, string> = {
+  99991400: 'request trigger frequency limit',
+  230020: 'This operation triggers the frequency limit.',
+  230002: 'The bot can not be outside the group.',
+  230053: 'The user has stopped the bot from sending messages.',
+  1: 'internal error',
+};
+
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/**
+ * The p2p chat id the fake assigns to a user's one-to-one chat with the bot:
+ * deterministic so the same user always lands in the same chat, and the same
+ * formula the test event builders use for p2p events.
+ */
+export function p2pChatIdFor(userId: string): string {
+  return 'oc_' + createHash('sha256').update('p2p:' + userId).digest('hex').slice(0, 32);
+}
+
+interface ParsedMultipart {
+  fields: Record<string, string>;
+  files: { field: string; filename: string; size: number }[];
+}
+
+/** Minimal multipart/form-data parser: split on the boundary, read Content-Disposition. */
+function parseMultipart(buf: Buffer, contentType: string): ParsedMultipart {
+  const out: ParsedMultipart = { fields: {}, files: [] };
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!m) return out;
+  const delimiter = Buffer.from('--' + (m[1] ?? m[2]).trim());
+  const positions: number[] = [];
+  for (let i = buf.indexOf(delimiter); i !== -1; i = buf.indexOf(delimiter, i + delimiter.length)) {
+    positions.push(i);
+  }
+  for (let k = 0; k + 1 < positions.length; k++) {
+    let part = buf.subarray(positions[k] + delimiter.length, positions[k + 1]);
+    // each part starts with CRLF and ends with CRLF before the next delimiter
+    if (part[0] === 0x0d && part[1] === 0x0a) part = part.subarray(2);
+    if (part.length >= 2 && part[part.length - 2] === 0x0d && part[part.length - 1] === 0x0a) {
+      part = part.subarray(0, part.length - 2);
+    }
+    const headerEnd = part.indexOf('\r\n\r\n');
+    if (headerEnd === -1) continue;
+    const head = part.subarray(0, headerEnd).toString('utf8');
+    const content = part.subarray(headerEnd + 4);
+    const disposition = /content-disposition:([^\r\n]*)/i.exec(head)?.[1] ?? '';
+    const name = /\bname="([^"]*)"/i.exec(disposition)?.[1] ?? '';
+    const filename = /\bfilename="([^"]*)"/i.exec(disposition)?.[1];
+    // The SDK (axios + form-data) sends a Buffer `file` WITHOUT a filename, only
+    // `Content-Type: application/octet-stream`; so a part with either counts as a file.
+    const hasContentType = /^content-type:/im.test(head);
+    if (filename !== undefined || hasContentType) out.files.push({ field: name, filename: filename ?? '', size: content.length });
+    else out.fields[name] = content.toString('utf8');
+  }
+  return out;
+}
+
+function tryJson(s: string): { ok: true; value: any } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(s) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}): Promise<FakeOpenPlatform> {
+  const host = opts.host ?? '127.0.0.1';
+  const requests: RecordedRequest[] = [];
+  const messages: SentMessage[] = [];
+  const updates: FakeUpdate[] = [];
+  const faultQueue: { fault: Fault; match?: (req: RecordedRequest) => boolean }[] = [];
+  const receiverFaults = new Map<string, Fault>();
+  const listeners: ((m: SentMessage) => void)[] = [];
+  /** uuid -> first successful answer's data, for Feishu's 1-hour idempotency */
+  const byUuid = new Map<string, { at: number; data: Record<string, unknown> }>();
+  const byMessageId = new Map<string, SentMessage>();
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+      'x-tt-logid': hex(16),
+      ...headers,
+    });
+    res.end(text);
+  };
+  const sendFault = (res: ServerResponse, f: Fault) => {
+    const headers: Record<string, string> = {};
+    if (f.status === 429) {
+      headers['x-ogw-ratelimit-limit'] = '5';
+      headers['x-ogw-ratelimit-reset'] = '1';
+    }
+    send(res, f.status, { code: f.code, msg: f.msg ?? DEFAULT_FAULT_MSG[f.code] ?? 'fault injected by fake open platform' }, headers);
+  };
+  const invalidParam = (res: ServerResponse, detail?: string) =>
+    send(res, 400, { code: 230001, msg: detail ? `invalid param: ${detail}` : 'invalid param' });
+
+  const hasToken = (req: IncomingMessage) => /^Bearer t-fake-\S+$/.test(String(req.headers.authorization ?? ''));
+
+  /** first queued fault matching this request, else a receiver fault */
+  const takeFault = (rec: RecordedRequest, receiverIds: (string | undefined)[]): Fault | undefined => {
+    const i = faultQueue.findIndex((q) => !q.match || q.match(rec));
+    if (i !== -1) return faultQueue.splice(i, 1)[0].fault;
+    for (const id of receiverIds) {
+      if (id !== undefined && receiverFaults.has(id)) return receiverFaults.get(id);
+    }
+    return undefined;
+  };
+
+  const accept = (m: SentMessage) => {
+    messages.push(m);
+    byMessageId.set(m.messageId, m);
+    for (const fn of listeners) {
+      try {
+        fn(m);
+      } catch {
+        /* a listener's failure must not break the fake server */
+      }
+    }
+  };
+
+  /** shared by create and reply: validate msg_type/content; returns parsed content or undefined after answering */
+  const validateContent = (res: ServerResponse, body: any): { content: any } | undefined => {
+    if (!body || typeof body !== 'object') return void invalidParam(res, 'body');
+    if (typeof body.msg_type !== 'string' || !MSG_TYPES.has(body.msg_type)) return void invalidParam(res, 'msg_type');
+    if (typeof body.content !== 'string') return void invalidParam(res, 'content');
+    const parsed = tryJson(body.content);
+    if (body.msg_type === 'interactive') {
+      if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object') return void invalidParam(res, 'content is not a JSON card');
+      if (Buffer.byteLength(body.content, 'utf8') > MAX_CARD_CONTENT_BYTES) {
+        return void send(res, 400, { code: 230025, msg: 'message content too long' });
+      }
+    }
+    return { content: parsed.ok ? parsed.value : body.content };
+  };
+
+  const replayIfDuplicate = (res: ServerResponse, uuid: unknown): boolean => {
+    if (typeof uuid !== 'string' || uuid === '') return false;
+    const hit = byUuid.get(uuid);
+    if (!hit) return false;
+    if (Date.now() - hit.at > UUID_TTL_MS) {
+      byUuid.delete(uuid);
+      return false;
+    }
+    send(res, 200, { code: 0, msg: 'success', data: hit.data });
+    return true;
+  };
+
+  const successData = (m: SentMessage, contentString: string, parentId?: string) => ({
+    message_id: m.messageId,
+    ...(parentId ? { root_id: parentId, parent_id: parentId } : {}),
+    msg_type: m.msgType,
+    create_time: String(m.at),
+    update_time: String(m.at),
+    deleted: false,
+    updated: false,
+    chat_id: m.chatId,
+    sender: { id: opts.appId ?? 'cli_fake_app', id_type: 'app_id', sender_type: 'app', tenant_key: 'fake_tenant' },
+    body: { content: contentString },
+  });
+
+  const handle = (req: IncomingMessage, res: ServerResponse, raw: Buffer, tooLarge: boolean) => {
+    const url = new URL(req.url ?? '/', 'http://fake.local');
+    const path = url.pathname;
+    const method = (req.method ?? 'GET').toUpperCase();
+    const contentType = String(req.headers['content-type'] ?? '');
+    let body: any = null;
+    if (!tooLarge && raw.length > 0) {
+      if (/multipart\/form-data/i.test(contentType)) body = parseMultipart(raw, contentType);
+      else {
+        const text = raw.toString('utf8');
+        const parsed = tryJson(text);
+        body = parsed.ok ? parsed.value : text;
+      }
+    }
+    const rec: RecordedRequest = {
+      at: Date.now(),
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams.entries()),
+      headers: { ...req.headers },
+      body,
+    };
+    requests.push(rec);
+
+    if (tooLarge) return send(res, 413, { code: 413, msg: 'request body too large (fake open platform caps at 10 MB)' });
+
+    // ---- auth -------------------------------------------------------------
+    if (method === 'POST' && (path === '/open-apis/auth/v3/tenant_access_token/internal' || path === '/open-apis/auth/v3/app_access_token/internal')) {
+      if (opts.appId !== undefined || opts.appSecret !== undefined) {
+        const ok = body && typeof body === 'object' &&
+          (opts.appId === undefined || body.app_id === opts.appId) &&
+          (opts.appSecret === undefined || body.app_secret === opts.appSecret);
+        if (!ok) return send(res, 200, { code: 10014, msg: 'app secret invalid' });
+      }
+      return send(res, 200, {
+        code: 0,
+        msg: 'ok',
+        tenant_access_token: `t-fake-${hex(16)}`,
+        app_access_token: `a-fake-${hex(16)}`,
+        expire: 7200,
+      });
+    }
+
+    if (path.startsWith('/open-apis/') && !hasToken(req)) {
+      // Everything except the token endpoints needs a tenant token.
+      const known = /^\/open-apis\/(im\/v1\/(messages|files|images|chats)|interactive\/v1\/card\/update|contact\/v3\/users)/.test(path);
+      if (known) return send(res, 400, { code: 99991661, msg: 'Missing access token' });
+    }
+
+    // ---- send message -----------------------------------------------------
+    if (method === 'POST' && path === '/open-apis/im/v1/messages') {
+      const receiveIdType = url.searchParams.get('receive_id_type');
+      if (!receiveIdType || !RECEIVE_ID_TYPES.has(receiveIdType)) return invalidParam(res, 'receive_id_type');
+      if (!body || typeof body !== 'object' || typeof body.receive_id !== 'string' || body.receive_id === '') {
+        return invalidParam(res, 'receive_id');
+      }
+      const v = validateContent(res, body);
+      if (!v) return;
+      const fault = takeFault(rec, [body.receive_id]);
+      if (fault) return sendFault(res, fault);
+      if (replayIfDuplicate(res, body.uuid)) return;
+      const at = Date.now();
+      const m: SentMessage = {
+        messageId: `om_${hex(16)}`,
+        at,
+        receiveIdType,
+        receiveId: body.receive_id,
+        msgType: body.msg_type,
+        content: v.content,
+        chatId: receiveIdType === 'chat_id' ? body.receive_id : p2pChatIdFor(body.receive_id),
+        ...(typeof body.uuid === 'string' && body.uuid ? { uuid: body.uuid } : {}),
+      };
+      const data = successData(m, body.content);
+      if (m.uuid) byUuid.set(m.uuid, { at, data });
+      accept(m);
+      return send(res, 200, { code: 0, msg: 'success', data });
+    }
+
+    // ---- reply ------------------------------------------------------------
+    const replyMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path);
+    if (method === 'POST' && replyMatch) {
+      const parentId = decodeURIComponent(replyMatch[1]);
+      const v = validateContent(res, body);
+      if (!v) return;
+      const parent = byMessageId.get(parentId);
+      const fault = takeFault(rec, [parent?.receiveId, parent?.chatId, parentId]);
+      if (fault) return sendFault(res, fault);
+      if (replayIfDuplicate(res, body.uuid)) return;
+      const at = Date.now();
+      const m: SentMessage = {
+        messageId: `om_${hex(16)}`,
+        at,
+        receiveIdType: parent ? parent.receiveIdType : 'message_id',
+        receiveId: parent ? parent.receiveId : parentId,
+        msgType: body.msg_type,
+        content: v.content,
+        replyTo: parentId,
+        // The fake only knows chats of messages it sent itself; for a reply to an
+        // inbound (event) message the chat is unknown and chatId stays undefined.
+        ...(parent?.chatId ? { chatId: parent.chatId } : {}),
+        ...(typeof body.uuid === 'string' && body.uuid ? { uuid: body.uuid } : {}),
+        ...(typeof body.reply_in_thread === 'boolean' ? { replyInThread: body.reply_in_thread } : {}),
+      };
+      const data = successData(m, body.content, parentId);
+      if (m.uuid) byUuid.set(m.uuid, { at, data });
+      accept(m);
+      return send(res, 200, { code: 0, msg: 'success', data });
+    }
+
+    // ---- card updates -----------------------------------------------------
+    const patchMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(path);
+    if (method === 'PATCH' && patchMatch) {
+      if (!body || typeof body !== 'object' || typeof body.content !== 'string') return invalidParam(res, 'content');
+      const parsed = tryJson(body.content);
+      updates.push({ at: Date.now(), messageId: decodeURIComponent(patchMatch[1]), card: parsed.ok ? parsed.value : body.content });
+      return send(res, 200, { code: 0, msg: 'success', data: {} });
+    }
+
+    if (method === 'POST' && path === '/open-apis/interactive/v1/card/update') {
+      if (!body || typeof body !== 'object' || typeof body.token !== 'string' || body.card === undefined) {
+        return invalidParam(res, 'token/card');
+      }
+      let card = body.card;
+      if (typeof card === 'string') {
+        const parsed = tryJson(card);
+        if (parsed.ok) card = parsed.value;
+      }
+      updates.push({ at: Date.now(), token: body.token, card });
+      return send(res, 200, { code: 0, msg: 'success' });
+    }
+
+    // ---- uploads ----------------------------------------------------------
+    if (method === 'POST' && path === '/open-apis/im/v1/files') {
+      return send(res, 200, { code: 0, msg: 'success', data: { file_key: `file_v2_${hex(16)}` } });
+    }
+    if (method === 'POST' && path === '/open-apis/im/v1/images') {
+      return send(res, 200, { code: 0, msg: 'success', data: { image_key: `img_v2_${hex(16)}` } });
+    }
+
+    // ---- lookups ----------------------------------------------------------
+    const chatMatch = /^\/open-apis\/im\/v1\/chats\/([^/]+)$/.exec(path);
+    if (method === 'GET' && chatMatch) {
+      const chatId = decodeURIComponent(chatMatch[1]);
+      return send(res, 200, { code: 0, msg: 'success', data: { chat_id: chatId, name: 'Chat ' + chatId } });
+    }
+    const userMatch = /^\/open-apis\/contact\/v3\/users\/([^/]+)$/.exec(path);
+    if (method === 'GET' && userMatch) {
+      const userId = decodeURIComponent(userMatch[1]);
+      return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, name: 'User ' + userId.slice(-4) } } });
+    }
+
+    return send(res, 404, { code: 404, msg: 'not found in fake open platform' });
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0; // keep draining, stop buffering
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on('end', () => {
+      try {
+        handle(req, res, tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge);
+      } catch (e) {
+        if (!res.headersSent) send(res, 500, { code: 1, msg: `fake open platform crashed: ${(e as Error).message}` });
+        else res.end();
+      }
+    });
+    req.on('error', () => {
+      if (!res.headersSent) res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    requests,
+    messages,
+    updates,
+    injectFaults(faults, match) {
+      for (const fault of faults) faultQueue.push({ fault, match });
+    },
+    failReceiver(receiveId, fault) {
+      receiverFaults.set(receiveId, fault);
+    },
+    clearFaults() {
+      faultQueue.length = 0;
+      receiverFaults.clear();
+    },
+    on(event, fn) {
+      if (event === 'message') listeners.push(fn);
+    },
+    reset() {
+      requests.length = 0;
+      messages.length = 0;
+      updates.length = 0;
+      faultQueue.length = 0;
+      receiverFaults.clear();
+      byUuid.clear();
+      byMessageId.clear();
+    },
+    close() {
+      return new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // keep-alive sockets (Node 20's global agent keeps them) would hold close() open
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { startBot } from './app.js';
+import { ConfigError, loadDotEnv, parseConfig } from './config.js';
+import { createLogger, safeDatabaseUrl } from './log.js';
+
+loadDotEnv();
+let config;
+try {
+  config = parseConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const log = createLogger(config.LOG_LEVEL);
+const app = await startBot({ config, log });
+log.info(
+  {
+    url: app.url,
+    mode: config.localMode ? 'local' : config.LARK_EVENT_MODE,
+    database: config.DATABASE_URL ? safeDatabaseUrl(config.DATABASE_URL) : `pglite:${config.DATA_DIR}`,
+  },
+  `trusted-team bot listening on ${app.url}`,
+);
+if (config.localMode) log.info(`local mode: no Feishu app configured; simulated Open Platform at ${app.platform?.url}`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    app.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto';
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { outbox } from '../db/schema.js';
+import type { Logger } from './log.js';
+import { metrics } from './metrics.js';
+
+/** Where a message goes: a user, a chat, a reply to a message, or an in-place update of a sent card. */
+export type Destination =
+  | { openId: string }
+  | { chatId: string }
+  | { replyTo: string; chatId: string }
+  | { updateMessage: string };
+
+export interface OutgoingMessage {
+  /** Unique per intended delivery: the same key twice is sent once. */
+  dedupeKey: string;
+  to: Destination;
+  card?: object;
+  text?: string;
+}
+
+/** Queues a message in the caller's transaction; false when the key was queued before. */
+export async function enqueue(tx: Db, message: OutgoingMessage): Promise<boolean> {
+  const { kind, receiveIdType, receiver, rateKey } = routeOf(message.to);
+  const msgType = message.card ? 'interactive' : 'text';
+  const body = message.card ?? { text: message.text ?? '' };
+  const inserted = await tx
+    .insert(outbox)
+    .values({ dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, card: body, nextAttemptAt: new Date() })
+    .onConflictDoNothing({ target: outbox.dedupeKey })
+    .returning({ id: outbox.id });
+  if (inserted.length) metrics.outboxEnqueued.inc();
+  return inserted.length > 0;
+}
+
+function routeOf(to: Destination) {
+  if ('updateMessage' in to) return { kind: 'update', receiveIdType: 'message_id', receiver: to.updateMessage, rateKey: to.updateMessage };
+  if ('replyTo' in to) return { kind: 'reply', receiveIdType: 'message_id', receiver: to.replyTo, rateKey: to.chatId };
+  if ('chatId' in to) return { kind: 'send', receiveIdType: 'chat_id', receiver: to.chatId, rateKey: to.chatId };
+  return { kind: 'send', receiveIdType: 'open_id', receiver: to.openId, rateKey: to.openId };
+}
+
+export type OutboxRow = typeof outbox.$inferSelect;
+
+/** What the transport reports for one attempt. */
+export type SendOutcome =
+  | { ok: true; messageId?: string }
+  | { ok: false; retryable: boolean; undeliverable: boolean; error: string };
+
+export interface MessageTransport {
+  deliver(row: OutboxRow): Promise<SendOutcome>;
+}
+
+export interface OutboxLimits {
+  perApp: number; // messages per second for the app (Feishu: 50/s)
+  perReceiver: number; // messages per second per user or chat (Feishu: 5/s)
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  leaseMs: number; // a row claimed but never finished (process died) is claimed again after this
+  batch: number;
+}
+
+export const defaultOutboxLimits: OutboxLimits = {
+  perApp: 50,
+  perReceiver: 5,
+  maxAttempts: 8,
+  baseDelayMs: 1000,
+  maxDelayMs: 3_600_000,
+  leaseMs: 60_000,
+  batch: 50,
+};
+
+/** Any number for the advisory lock that serialises claims across replicas, so the rate budget is global. */
+const CLAIM_LOCK = 7231_0001;
+
+export interface DeadLetterHook {
+  (tx: Db, row: OutboxRow, error: string): Promise<void>;
+}
+
+/**
+ * Claims due rows and sends them. Claims take a transaction-scoped advisory lock and count what was
+ * claimed in the last second, so every replica together stays under 50/s per app and 5/s per receiver;
+ * rows are locked FOR UPDATE SKIP LOCKED and marked `sending` before the lock is released.
+ */
+export class OutboxDispatcher {
+  private readonly limits: OutboxLimits;
+  private running = false;
+  private wake?: () => void;
+  private loop?: Promise<void>;
+  private pollMs: number;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      transport: MessageTransport;
+      log: Logger;
+      onDeadLetter?: DeadLetterHook;
+      limits?: Partial<OutboxLimits>;
+      pollMs?: number;
+    },
+  ) {
+    this.limits = { ...defaultOutboxLimits, ...deps.limits };
+    this.pollMs = deps.pollMs ?? 1000;
+  }
+
+  /** Claims up to one batch within the rate budget. */
+  async claim(now = new Date()): Promise<OutboxRow[]> {
+    const { perApp, perReceiver, batch, leaseMs } = this.limits;
+    const windowStart = new Date(now.getTime() - 1000);
+    const leaseExpired = new Date(now.getTime() - leaseMs);
+    return this.deps.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
+      const rows = await tx.execute(sql`
+        with recent as (
+          select rate_key, count(*)::int as n from outbox
+          where claimed_at > ${windowStart} group by rate_key
+        ), budget as (
+          select greatest(0, ${perApp}::int - coalesce(sum(n), 0)::int) as n from recent
+        ), due as (
+          select id, rate_key from outbox
+          where (status = 'pending' and next_attempt_at <= ${now})
+             or (status = 'sending' and claimed_at < ${leaseExpired})
+          order by next_attempt_at, id
+          limit ${batch * 4}
+          for update skip locked
+        ), ranked as (
+          select due.id, row_number() over (partition by due.rate_key order by due.id) + coalesce(recent.n, 0) as slot
+          from due left join recent on recent.rate_key = due.rate_key
+        )
+        update outbox set status = 'sending', claimed_at = ${now}, attempts = attempts + 1
+        where id in (
+          select id from ranked where slot <= ${perReceiver}
+          order by id limit least(${batch}::int, (select n from budget))
+        )
+        returning id`);
+      const ids = (rowsOf(rows) as { id: number | string }[]).map((r) => Number(r.id));
+      if (!ids.length) return [];
+      return tx.select().from(outbox).where(inArray(outbox.id, ids)).orderBy(asc(outbox.id));
+    });
+  }
+
+  /** Claims one batch and sends it; returns how many rows were attempted. */
+  async runOnce(): Promise<number> {
+    const rows = await this.claim();
+    await Promise.all(rows.map((row) => this.sendOne(row)));
+    return rows.length;
+  }
+
+  private async sendOne(row: OutboxRow): Promise<void> {
+    const { db, transport, log } = this.deps;
+    let outcome: SendOutcome;
+    try {
+      outcome = await transport.deliver(row);
+    } catch (err) {
+      outcome = { ok: false, retryable: true, undeliverable: false, error: String((err as Error)?.message ?? err) };
+    }
+    if (outcome.ok) {
+      await db
+        .update(outbox)
+        .set({ status: 'sent', sentAt: new Date(), messageId: outcome.messageId ?? null, lastError: null })
+        .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
+      metrics.outboxSent.inc({ kind: row.kind });
+      return;
+    }
+    if (outcome.undeliverable) {
+      await db.update(outbox).set({ status: 'undeliverable', lastError: outcome.error }).where(eq(outbox.id, row.id));
+      metrics.outboxFailed.inc({ reason: 'undeliverable' });
+      log.warn({ outboxId: row.id, receiver: row.receiver, error: outcome.error }, 'message undeliverable');
+      return;
+    }
+    if (outcome.retryable && row.attempts < this.limits.maxAttempts) {
+      const delay = backoffMs(row.attempts, this.limits);
+      await db
+        .update(outbox)
+        .set({ status: 'pending', nextAttemptAt: new Date(Date.now() + delay), lastError: outcome.error })
+        .where(eq(outbox.id, row.id));
+      metrics.outboxFailed.inc({ reason: 'retry' });
+      log.info({ outboxId: row.id, attempt: row.attempts, retryInMs: delay, error: outcome.error }, 'message send failed, will retry');
+      return;
+    }
+    await db.transaction(async (tx) => {
+      await tx.update(outbox).set({ status: 'dead', lastError: outcome.error }).where(eq(outbox.id, row.id));
+      if (this.deps.onDeadLetter) await this.deps.onDeadLetter(tx, row, outcome.error);
+    });
+    metrics.outboxFailed.inc({ reason: 'dead' });
+    log.error({ outboxId: row.id, dedupeKey: row.dedupeKey, receiver: row.receiver, attempts: row.attempts, error: outcome.error }, 'message dead-lettered');
+  }
+
+  /** Runs until nothing is due or in flight; for tests, scripts and shutdown. */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const n = await this.runOnce();
+      if (n > 0) continue;
+      const [open] = await this.deps.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(outbox)
+        .where(inArray(outbox.status, ['pending', 'sending']));
+      if (!open || Number(open.n) === 0) return;
+      await sleep(10);
+    }
+    throw new Error(`outbox not drained within ${timeoutMs} ms`);
+  }
+
+  /** Wakes the loop now instead of at the next poll. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        let n = 0;
+        try {
+          n = await this.runOnce();
+        } catch (err) {
+          this.deps.log.error({ err }, 'outbox dispatcher failed');
+        }
+        if (!this.running) break;
+        if (n > 0) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  async due(): Promise<OutboxRow[]> {
+    return this.deps.db.select().from(outbox).where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, new Date())));
+  }
+}
+
+export function backoffMs(attempt: number, limits: Pick<OutboxLimits, 'baseDelayMs' | 'maxDelayMs'>): number {
+  const exp = Math.min(limits.maxDelayMs, limits.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exp * (0.8 + Math.random() * 0.4));
+}
+
+/** Feishu's uuid idempotency (one hour) makes a resend after a crash harmless. */
+export function messageUuid(dedupeKey: string): string {
+  return createHash('sha256').update(dedupeKey).digest('hex').slice(0, 48);
+}
+
+/** postgres.js returns an array; PGlite a `{rows}` result. */
+export function rowsOf(result: unknown): unknown[] {
+  if (Array.isArray(result)) return result;
+  return ((result as { rows?: unknown[] })?.rows ?? []) as unknown[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

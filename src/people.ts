@@ -1,0 +1,59 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { people } from '../db/schema.js';
+import { rowsOf } from './outbox.js';
+
+/** admin, expert and org_contact are stored; leader and member come from team membership. */
+export type Role = 'admin' | 'expert' | 'org_contact' | 'leader' | 'member';
+export const storedRoles = ['admin', 'expert', 'org_contact'] as const;
+
+export interface Actor {
+  openId: string;
+  name: string | null;
+  roles: Role[];
+}
+
+export function hasRole(actor: Actor, ...roles: Role[]): boolean {
+  return roles.some((r) => actor.roles.includes(r));
+}
+
+/** One query: stored roles, plus leader/member from teams, plus the bootstrap admins of ADMIN_OPEN_IDS. */
+export async function loadActor(tx: Db, openId: string, bootstrapAdmins: readonly string[]): Promise<Actor> {
+  const result = await tx.execute(sql`
+    select p.name, coalesce(p.roles, '{}'::text[]) as roles,
+      exists(select 1 from team_members m where m.open_id = ${openId} and m.role = 'leader') as leader,
+      exists(select 1 from team_members m where m.open_id = ${openId}) as member
+    from (select 1) one left join people p on p.open_id = ${openId}`);
+  const row = rowsOf(result)[0] as { name: string | null; roles: string[] | string; leader: boolean; member: boolean } | undefined;
+  const roles = new Set<Role>(parseArray(row?.roles) as Role[]);
+  if (bootstrapAdmins.includes(openId)) roles.add('admin');
+  if (row?.leader) roles.add('leader');
+  if (row?.member) roles.add('member');
+  return { openId, name: row?.name ?? null, roles: [...roles] };
+}
+
+/** Makes sure a person row exists (first contact) and returns nothing. */
+export async function ensurePerson(tx: Db, openId: string, name?: string | null): Promise<void> {
+  await tx
+    .insert(people)
+    .values({ openId, name: name ?? null })
+    .onConflictDoUpdate({ target: people.openId, set: { name: sql`coalesce(${people.name}, excluded.name)` } });
+}
+
+/** Adds a stored role to a person, creating the row if needed. */
+export async function grantRole(tx: Db, openId: string, role: (typeof storedRoles)[number]): Promise<void> {
+  await tx
+    .insert(people)
+    .values({ openId, roles: [role] })
+    .onConflictDoUpdate({
+      target: people.openId,
+      set: { roles: sql`(select array(select distinct unnest(${people.roles} || array[${role}]::text[])))`, updatedAt: sql`now()` },
+    });
+}
+
+function parseArray(v: string[] | string | undefined | null): string[] {
+  if (!v) return [];
+  if (Array.isArray(v)) return v;
+  // text[] as returned by a raw query on some drivers: {a,b}
+  return v.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import type * as lark from '@larksuiteoapi/node-sdk';
+import Koa, { type Context, type Next } from 'koa';
+import type { Database } from '../db/index.js';
+import { type CallbackSecrets, larkCallback } from './lark/http.js';
+import type { Logger } from './log.js';
+import { metrics, registry } from './metrics.js';
+
+export interface ServerDeps {
+  database: Database;
+  dispatcher: lark.EventDispatcher;
+  secrets: CallbackSecrets;
+  log: Logger;
+  /** Extra routes (local mode's /dev console, complaint intake). */
+  extend?: (router: Router) => void;
+  bodyLimitBytes?: number;
+}
+
+export function createServer(deps: ServerDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  const router = new Router();
+  const callback = larkCallback({ secrets: deps.secrets, dispatcher: deps.dispatcher, log: deps.log });
+
+  app.use(requestId(deps.log));
+  app.use(errorsAsJson());
+  app.use(rawBody(deps.bodyLimitBytes ?? 1_048_576));
+
+  router.post('/lark/events', callback);
+  router.post('/lark/cards', callback);
+  router.get('/healthz', async (ctx) => {
+    try {
+      await deps.database.ping();
+      ctx.body = { status: 'ok', database: deps.database.kind };
+    } catch (err) {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', error: (err as Error).message };
+    }
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = registry.contentType;
+    ctx.body = await registry.metrics();
+  });
+  deps.extend?.(router);
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+/** A request id on every log line and response. */
+function requestId(log: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const id = (ctx.get('x-request-id') || randomUUID()).slice(0, 64);
+    ctx.state.requestId = id;
+    ctx.state.log = log.child({ requestId: id });
+    ctx.set('x-request-id', id);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      metrics.httpRequests.inc({ route: String(route), status: String(ctx.status) });
+      (ctx.state.log as Logger).debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+    }
+  };
+}
+
+/** Every error leaves as JSON; nothing internal leaks past the message of an expected error. */
+function errorsAsJson() {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { code: 404, msg: 'not found' };
+      }
+    } catch (err) {
+      const e = err as { status?: number; expose?: boolean; message?: string };
+      const status = e.status && e.status >= 400 && e.status < 600 ? e.status : 500;
+      ctx.status = status;
+      ctx.body = { code: status, msg: status < 500 || e.expose ? e.message : 'internal error', requestId: ctx.state.requestId };
+      if (status >= 500) (ctx.state.log as Logger).error({ err }, 'request failed');
+    }
+  };
+}
+
+/** Reads the body once as the exact string Feishu signed; 413 past the limit. */
+function rawBody(limit: number) {
+  return async (ctx: Context, next: Next) => {
+    if (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH') {
+      const declared = Number(ctx.get('content-length') || 0);
+      if (declared > limit) ctx.throw(413, `body larger than ${limit} bytes`);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of ctx.req) {
+        size += (chunk as Buffer).length;
+        if (size > limit) ctx.throw(413, `body larger than ${limit} bytes`);
+        chunks.push(chunk as Buffer);
+      }
+      ctx.state.rawBody = Buffer.concat(chunks).toString('utf8');
+    }
+    await next();
+  };
+}
