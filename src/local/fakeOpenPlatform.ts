@@ -19,7 +19,8 @@
  *   err.isAxiosError          === true
  *   err.code                  === 'ERR_BAD_REQUEST' (4xx) | 'ERR_BAD_RESPONSE' (5xx)
  *   err.message               === 'Request failed with status code 429'
- *   err.response.status       === 429
+ *   err.status                === 429   (axios >= 1.x also copies it here)
+ *   err.response.status       === 429   (statusText 'Too Many Requests')
  *   err.response.data         === { code: 230020, msg: '...' }   // parsed JSON
  *   err.response.headers      // AxiosHeaders; for 429 includes x-ogw-ratelimit-limit / -reset
  *   err.config.url            // full URL of the request
@@ -31,7 +32,12 @@
  * the SDK resolves with that body (`{code, msg}`) and the caller must check
  * `res.code`. The token endpoint is the exception: a 200 `{code:10014}` from
  * tenant_access_token/internal makes the SDK throw a plain `Error` whose message
- * mentions the code/msg, before the real request is even sent.
+ * reads "failed to get tenant_access_token, code: 10014, msg: app secret invalid",
+ * before the real request is even sent.
+ *
+ * The SDK also logs every failed call itself (console, level error) unless the
+ * Client gets a `logger` of its own. Beware: `loggerLevel: LoggerLevel.fatal`
+ * (= 0) is falsy and the SDK's `loggerLevel || info` turns it into `info`.
  *
  * Dependency-free on purpose (node:http, node:crypto only).
  */

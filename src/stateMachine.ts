@@ -1,0 +1,35 @@
+import { UserError } from './errors.js';
+import type { Actor, Role } from './people.js';
+
+/** One allowed move: from which states, to which, and who may make it. */
+export interface Transition<S extends string> {
+  from: readonly S[];
+  to: S;
+  roles: readonly Role[];
+}
+
+/** A state machine as data: a table of named transitions. */
+export class StateMachine<S extends string, T extends string> {
+  constructor(
+    readonly entity: string,
+    readonly transitions: Record<T, Transition<S>>,
+    private readonly stateNames: Record<S, string>,
+  ) {}
+
+  /** Throws a UserError unless `name` is allowed from `current` for this actor; returns the new state. */
+  check(name: T, current: S, actor: Actor, extraRoles: Role[] = []): S {
+    const t = this.transitions[name];
+    const roles = [...actor.roles, ...extraRoles];
+    if (t.roles.length && !t.roles.some((r) => roles.includes(r))) {
+      throw new UserError('你没有权限进行此操作。');
+    }
+    if (!t.from.includes(current)) {
+      throw new UserError(`当前状态为“${this.stateNames[current] ?? current}”，不能进行此操作。`, { kind: 'info' });
+    }
+    return t.to;
+  }
+
+  label(state: S): string {
+    return this.stateNames[state] ?? state;
+  }
+}

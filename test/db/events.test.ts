@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { auditLog, outbox, processedEvents } from '../../db/schema.js';
+import { ADMIN, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { cardActionEvent, messageEvent, p2pChatEnteredEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(() => h.fake.reset());
+
+const USER = 'ou_user0000000000000000000000000001';
+
+async function count(table: typeof processedEvents | typeof outbox | typeof auditLog): Promise<number> {
+  const [row] = await h.db.db.select({ n: sql<number>`count(*)::int` }).from(table);
+  return Number(row.n);
+}
+
+function interactiveTo(openId: string) {
+  return h.fake.messages.filter((m) => m.msgType === 'interactive' && m.receiveId === openId);
+}
+
+describe('help through the whole path', () => {
+  it('answers 帮助 with one JSON 2.0 menu card, and a retried delivery changes nothing', async () => {
+    const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId: USER, text: '帮助' });
+    const first = await h.post('/lark/events', event);
+    expect(first.status).toBe(200);
+    await h.drain();
+    const cards = interactiveTo(USER);
+    expect(cards).toHaveLength(1);
+    expect(cards[0].receiveIdType).toBe('open_id');
+    expect(cards[0].content.schema).toBe('2.0');
+    expect(cards[0].content.header.title.content).toContain('质量信得过班组');
+    const token = h.fake.requests.find((r) => r.path.endsWith('/messages'))?.headers.authorization;
+    expect(token).toMatch(/^Bearer t-/);
+
+    const before = { events: await count(processedEvents), outbox: await count(outbox) };
+    const again = await h.post('/lark/events', event);
+    expect(again.status).toBe(200);
+    await h.drain();
+    expect(interactiveTo(USER)).toHaveLength(1);
+    expect(await count(processedEvents)).toBe(before.events);
+    expect(await count(outbox)).toBe(before.outbox);
+  });
+
+  it('answers the English alias and a group mention by replying in the group', async () => {
+    await h.say(USER, 'HELP');
+    expect(interactiveTo(USER)).toHaveLength(1);
+    const group = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: 'help', chatType: 'group', chatId: 'oc_group1', mentionBot: true, messageId: 'om_groupmsg1' });
+    await h.post('/lark/events', group);
+    await h.drain();
+    const reply = h.fake.messages.find((m) => m.replyTo === 'om_groupmsg1');
+    expect(reply?.content.schema).toBe('2.0');
+    // a group message that does not mention the bot is not for it
+    await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: 'help', chatType: 'group', chatId: 'oc_group1' }));
+    await h.drain();
+    expect(h.fake.messages).toHaveLength(2);
+  });
+
+  it('shows administrators more than visitors', async () => {
+    await h.say(USER, '帮助');
+    await h.say(ADMIN, '帮助');
+    const actions = (openId: string) =>
+      JSON.stringify(interactiveTo(openId)[0].content)
+        .match(/"action":"[^"]+"/g)
+        ?.sort() ?? [];
+    expect(actions(ADMIN).length).toBeGreaterThan(actions(USER).length);
+    expect(JSON.stringify(interactiveTo(ADMIN)[0].content)).toContain('协会管理员');
+  });
+
+  it('greets a user who opens the chat, once per day', async () => {
+    const ev = () => p2pChatEnteredEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER });
+    expect((await h.post('/lark/events', ev())).status).toBe(200);
+    await h.post('/lark/events', ev());
+    await h.drain();
+    expect(interactiveTo(USER)).toHaveLength(1);
+  });
+
+  it('points unknown text to 帮助', async () => {
+    await h.say(USER, '今天天气怎么样呀');
+    const text = h.fake.messages.find((m) => m.receiveId === USER && m.msgType === 'text');
+    expect(text?.content.text).toContain('帮助');
+  });
+
+  it('routes menu buttons by value.action and answers the card callback with a raw card', async () => {
+    const res = await h.click(USER, { action: 'help.menu' });
+    expect(res.card.type).toBe('raw');
+    expect(res.card.data.schema).toBe('2.0');
+    const unknown = await h.click(USER, { action: 'no.such.action' });
+    expect(unknown.toast.type).toBe('error');
+  });
+
+  it('answers a retried card callback with a toast and no second effect', async () => {
+    const ev = cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, value: { action: 'help.menu' } });
+    const a = await h.post('/lark/cards', ev);
+    const b = await h.post('/lark/cards', ev);
+    expect(a.body.card).toBeDefined();
+    expect(b.body.card).toBeUndefined();
+    expect(b.body.toast.content).toContain('已处理');
+  });
+});
+
+describe('callback security', () => {
+  async function rowsNow() {
+    return { events: await count(processedEvents), outbox: await count(outbox), audit: await count(auditLog) };
+  }
+
+  async function postRaw(headers: Record<string, string>, body: string, path = '/lark/events') {
+    const res = await fetch(h.app.url + path, { method: 'POST', headers, body });
+    return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
+  }
+
+  const helpEvent = () => messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '帮助' });
+
+  it.each([
+    ['a bad signature', () => {
+      const r = signedRequest(helpEvent(), { encryptKey: TEST_ENCRYPT_KEY });
+      return { headers: { ...r.headers, 'x-lark-signature': 'f'.repeat(64) }, body: r.body };
+    }],
+    ['a signature over another body', () => {
+      const r = signedRequest(helpEvent(), { encryptKey: TEST_ENCRYPT_KEY });
+      return { headers: r.headers, body: r.body.replace('{"encrypt"', '{ "encrypt"') };
+    }],
+    ['missing headers', () => {
+      const r = signedRequest(helpEvent(), { encryptKey: TEST_ENCRYPT_KEY });
+      return { headers: { 'content-type': 'application/json' }, body: r.body };
+    }],
+    ['a timestamp 10 minutes old', () => signedRequest(helpEvent(), { encryptKey: TEST_ENCRYPT_KEY, timestamp: Math.floor(Date.now() / 1000) - 600 })],
+    ['a wrong verification token', () =>
+      signedRequest(messageEvent({ token: 'wrong-token', openId: USER, text: '帮助' }), { encryptKey: TEST_ENCRYPT_KEY })],
+    ['a signature made with another key', () => signedRequest(helpEvent(), { encryptKey: 'other-key' })],
+  ])('refuses %s with 401 JSON and writes nothing', async (_name, build) => {
+    const before = await rowsNow();
+    const req = build();
+    for (const path of ['/lark/events', '/lark/cards']) {
+      const res = await postRaw(req.headers, req.body, path);
+      expect(res.status).toBe(401);
+      expect(res.type).toContain('application/json');
+      expect(res.body.code).toBe(401);
+    }
+    await h.drain();
+    expect(await rowsNow()).toEqual(before);
+    expect(h.fake.messages).toHaveLength(0);
+  });
+
+  it('answers URL verification, plain and encrypted, by token alone', async () => {
+    for (const encrypt of [false, true]) {
+      const body = JSON.stringify(
+        encrypt
+          ? { encrypt: (await import('../support/larkEvents.js')).encryptPayload(TEST_ENCRYPT_KEY, JSON.stringify(urlVerification({ token: TEST_VERIFICATION_TOKEN, challenge: `ch-${encrypt}` }))) }
+          : urlVerification({ token: TEST_VERIFICATION_TOKEN, challenge: `ch-${encrypt}` }),
+      );
+      const res = await postRaw({ 'content-type': 'application/json' }, body);
+      expect(res.status).toBe(200);
+      expect(res.type).toContain('application/json');
+      expect(res.body).toEqual({ challenge: `ch-${encrypt}` });
+    }
+    const wrong = await postRaw({ 'content-type': 'application/json' }, JSON.stringify(urlVerification({ token: 'nope', challenge: 'x' })));
+    expect(wrong.status).toBe(401);
+  });
+
+  it('answers malformed JSON with 400 and an oversized body with 413', async () => {
+    const bad = await fetch(h.app.url + '/lark/events', { method: 'POST', body: '{not json' });
+    expect(bad.status).toBe(400);
+    const big = await fetch(h.app.url + '/lark/events', { method: 'POST', body: 'x'.repeat(2_000_000) });
+    expect(big.status).toBe(413);
+  });
+
+  it('acknowledges an unencrypted signed event and an unknown event type', async () => {
+    const res = await h.post('/lark/events', helpEvent(), { encrypt: false });
+    expect(res.status).toBe(200);
+    const other = await h.post('/lark/events', { schema: '2.0', header: { event_id: 'evt-unknown-1', token: TEST_VERIFICATION_TOKEN, event_type: 'im.message.reaction.created_v1' }, event: {} });
+    expect(other.status).toBe(200);
+    expect(other.body).toEqual({});
+  });
+
+  it('serves health and metrics', async () => {
+    const health = await fetch(h.app.url + '/healthz');
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(h.app.url + '/metrics')).text();
+    expect(metrics).toContain('bot_events_total');
+  });
+
+  it('never logs the secrets', () => {
+    const all = h.logs.join('\n');
+    expect(all.length).toBeGreaterThan(0);
+    for (const secret of [TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, 'test-secret']) expect(all).not.toContain(secret);
+  });
+});

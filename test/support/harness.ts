@@ -1,0 +1,100 @@
+import { Writable } from 'node:stream';
+import { type BotApp, startBot } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { parseConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import type { OutboxLimits } from '../../src/outbox.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+import { cardActionEvent, messageEvent, signedRequest } from './larkEvents.js';
+
+export const TEST_ENCRYPT_KEY = 'test-encrypt-key-0123456789';
+export const TEST_VERIFICATION_TOKEN = 'test-verification-token';
+export const ADMIN = 'ou_admin000000000000000000000000001';
+
+export interface Harness {
+  app: BotApp;
+  fake: FakeOpenPlatform;
+  db: TestDatabase;
+  clock: ManualClock;
+  logs: string[];
+  post(path: '/lark/events' | '/lark/cards', payload: object, opts?: { encrypt?: boolean; timestamp?: number }): Promise<{ status: number; body: any }>;
+  /** Sends a p2p text message from a user and waits for the outbox to empty. */
+  say(openId: string, text: string, opts?: { eventId?: string }): Promise<{ status: number; body: any }>;
+  /** Clicks a card button or submits a form as a user. */
+  click(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>, opts?: { messageId?: string; chatId?: string; eventId?: string }): Promise<any>;
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The whole bot on a fresh database, with the real SDK talking to a fake Open Platform on 127.0.0.1. */
+export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[] } = {}): Promise<Harness> {
+  const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret' });
+  const db = await createTestDatabase();
+  const clock = opts.clock ?? new ManualClock('2026-03-01T09:00:00+08:00');
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const config = parseConfig({
+    LARK_APP_ID: 'cli_test',
+    LARK_APP_SECRET: 'test-secret',
+    LARK_DOMAIN: fake.url,
+    LARK_EVENT_MODE: 'http',
+    LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
+    LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+    PORT: '0',
+    ADMIN_OPEN_IDS: (opts.admins ?? [ADMIN]).join(','),
+    LOG_LEVEL: 'info',
+  });
+  const app = await startBot({
+    config,
+    log: createLogger('info', sink),
+    clock,
+    database: db,
+    outboxLimits: { baseDelayMs: 20, maxDelayMs: 200, ...opts.outboxLimits },
+    outboxPollMs: 20,
+    runDispatcher: opts.runDispatcher ?? false,
+    schedules: false,
+  });
+
+  async function post(path: string, payload: object, o: { encrypt?: boolean; timestamp?: number } = {}) {
+    const req = signedRequest(payload, { encryptKey: TEST_ENCRYPT_KEY, encrypt: o.encrypt ?? true, timestamp: o.timestamp });
+    const res = await fetch(app.url + path, { method: 'POST', headers: req.headers, body: req.body });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  const h: Harness = {
+    app,
+    fake,
+    db,
+    clock,
+    logs,
+    post,
+    async say(openId, text, o = {}) {
+      const res = await post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text, eventId: o.eventId }));
+      await h.drain();
+      return res;
+    },
+    async click(openId, value, formValue, o = {}) {
+      const res = await post(
+        '/lark/cards',
+        cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId: o.messageId, chatId: o.chatId, eventId: o.eventId }),
+      );
+      await h.drain();
+      if (res.status !== 200) throw new Error(`card callback answered ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body;
+    },
+    drain: () => app.dispatcher.drain(15_000),
+    async close() {
+      await app.stop();
+      await db.close();
+      await fake.close();
+    },
+  };
+  return h;
+}
