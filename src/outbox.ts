@@ -108,20 +108,22 @@ export class OutboxDispatcher {
   /** Claims up to one batch within the rate budget. */
   async claim(now = new Date()): Promise<OutboxRow[]> {
     const { perApp, perReceiver, batch, leaseMs } = this.limits;
-    const windowStart = new Date(now.getTime() - 1000);
-    const leaseExpired = new Date(now.getTime() - leaseMs);
+    // raw SQL parameters go as ISO strings: postgres.js does not serialise a Date in `sql```
+    const at = now.toISOString();
+    const windowStart = new Date(now.getTime() - 1000).toISOString();
+    const leaseExpired = new Date(now.getTime() - leaseMs).toISOString();
     return this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
       const rows = await tx.execute(sql`
         with recent as (
           select rate_key, count(*)::int as n from outbox
-          where claimed_at > ${windowStart} group by rate_key
+          where claimed_at > ${windowStart}::timestamptz group by rate_key
         ), budget as (
           select greatest(0, ${perApp}::int - coalesce(sum(n), 0)::int) as n from recent
         ), due as (
           select id, rate_key from outbox
-          where (status = 'pending' and next_attempt_at <= ${now})
-             or (status = 'sending' and claimed_at < ${leaseExpired})
+          where (status = 'pending' and next_attempt_at <= ${at}::timestamptz)
+             or (status = 'sending' and claimed_at < ${leaseExpired}::timestamptz)
           order by next_attempt_at, id
           limit ${batch * 4}
           for update skip locked
@@ -129,7 +131,7 @@ export class OutboxDispatcher {
           select due.id, row_number() over (partition by due.rate_key order by due.id) + coalesce(recent.n, 0) as slot
           from due left join recent on recent.rate_key = due.rate_key
         )
-        update outbox set status = 'sending', claimed_at = ${now}, attempts = attempts + 1
+        update outbox set status = 'sending', claimed_at = ${at}::timestamptz, attempts = attempts + 1
         where id in (
           select id from ranked where slot <= ${perReceiver}
           order by id limit least(${batch}::int, (select n from budget))

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { auditLog, outbox } from '../../db/schema.js';
+import { createLarkClient, LarkTransport } from '../../src/lark/client.js';
+import { createLogger } from '../../src/log.js';
+import { enqueue, OutboxDispatcher } from '../../src/outbox.js';
+import { deadLetterAlert } from '../../src/notifications.js';
+import { ADMIN, startHarness, type Harness } from '../support/harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(async () => {
+  h.fake.reset();
+  await h.db.db.delete(outbox);
+});
+
+const card = (n: number) => ({ schema: '2.0', body: { elements: [{ tag: 'markdown', content: `message ${n}` }] } });
+
+async function queue(keys: string[], to: (i: number) => { openId: string } | { chatId: string }) {
+  await h.db.db.transaction(async (tx) => {
+    for (const [i, key] of keys.entries()) await enqueue(tx, { dedupeKey: key, to: to(i), card: card(i) });
+  });
+}
+
+async function statusOf(key: string) {
+  const [row] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, key));
+  return row;
+}
+
+describe('outbox', () => {
+  it('queues a key once', async () => {
+    const first = await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'once', to: { openId: 'ou_a' }, card: card(1) }));
+    const second = await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'once', to: { openId: 'ou_a' }, card: card(2) }));
+    expect([first, second]).toEqual([true, false]);
+    await h.drain();
+    expect(h.fake.messages).toHaveLength(1);
+  });
+
+  it('delivers after the platform answers 429 twice, backing off between attempts', async () => {
+    h.fake.injectFaults([
+      { status: 429, code: 99991400, msg: 'request trigger frequency limit' },
+      { status: 429, code: 230020, msg: 'rate limited' },
+    ]);
+    await queue(['retry-429'], () => ({ openId: 'ou_retry' }));
+    await h.drain();
+    const row = await statusOf('retry-429');
+    expect(row.status).toBe('sent');
+    expect(row.attempts).toBe(3);
+    expect(row.messageId).toMatch(/^om_/);
+    const attempts = h.fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages').map((r) => r.at);
+    expect(attempts).toHaveLength(3);
+    // base delay 20 ms, doubling, ±20 % jitter
+    expect(attempts[1] - attempts[0]).toBeGreaterThanOrEqual(14);
+    expect(attempts[2] - attempts[1]).toBeGreaterThanOrEqual(30);
+    expect(h.fake.messages).toHaveLength(1);
+  });
+
+  it('retries a 500 and a 230020 answered with HTTP 400', async () => {
+    h.fake.injectFaults([{ status: 500, code: 1, msg: 'internal' }, { status: 400, code: 230020, msg: 'rate limited' }]);
+    await queue(['retry-500'], () => ({ chatId: 'oc_retry' }));
+    await h.drain();
+    expect((await statusOf('retry-500')).status).toBe('sent');
+  });
+
+  it('never sends more than 5 a second to one receiver, and 50 a second in all', async () => {
+    const keys = Array.from({ length: 15 }, (_, i) => `burst-${i}`);
+    await queue(keys, () => ({ openId: 'ou_burst' }));
+    const started = Date.now();
+    await h.drain();
+    const times = h.fake.messages.filter((m) => m.receiveId === 'ou_burst').map((m) => m.at).sort((a, b) => a - b);
+    expect(times).toHaveLength(15);
+    // in any window of one second, at most 5 (with 100 ms tolerance for the HTTP round trip)
+    for (let i = 0; i + 5 < times.length; i++) expect(times[i + 5] - times[i]).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+  });
+
+  it('keeps sending to others while one receiver is undeliverable', async () => {
+    h.fake.failReceiver('ou_blocked', { status: 400, code: 230053, msg: 'The user has stopped the bot from sending messages' });
+    h.fake.failReceiver('oc_gone', { status: 400, code: 230002, msg: 'Bot/User can NOT be out of the chat.' });
+    await queue(['blocked-1', 'gone-1', 'fine-1', 'fine-2'], (i) => [{ openId: 'ou_blocked' }, { chatId: 'oc_gone' }, { openId: 'ou_fine' }, { chatId: 'oc_fine' }][i]);
+    await h.drain();
+    expect((await statusOf('blocked-1')).status).toBe('undeliverable');
+    expect((await statusOf('gone-1')).status).toBe('undeliverable');
+    expect((await statusOf('fine-1')).status).toBe('sent');
+    expect((await statusOf('fine-2')).status).toBe('sent');
+    // undeliverable is final: one attempt each
+    expect(h.fake.requests.filter((r) => r.body?.receive_id === 'ou_blocked')).toHaveLength(1);
+    h.fake.clearFaults();
+  });
+
+  it('dead-letters after 8 attempts with a log line and an alert to the administrators', async () => {
+    h.fake.failReceiver('ou_down', { status: 503, code: 1, msg: 'service unavailable' });
+    await queue(['down-1'], () => ({ openId: 'ou_down' }));
+    await h.drain();
+    const row = await statusOf('down-1');
+    expect(row.status).toBe('dead');
+    expect(row.attempts).toBe(8);
+    expect(h.fake.requests.filter((r) => r.body?.receive_id === 'ou_down')).toHaveLength(8);
+    const alert = h.fake.messages.find((m) => m.receiveId === ADMIN);
+    expect(JSON.stringify(alert?.content)).toContain('消息投递失败');
+    const audits = await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'outbox.dead_letter'));
+    expect(audits.length).toBeGreaterThanOrEqual(1);
+    expect(h.logs.some((l) => l.includes('message dead-lettered') && l.includes('down-1'))).toBe(true);
+    h.fake.clearFaults();
+  });
+
+  it('two dispatchers on one database never send a row twice', async () => {
+    const keys = Array.from({ length: 120 }, (_, i) => `pair-${i}`);
+    await queue(keys, (i) => ({ openId: `ou_pair_${i % 40}` }));
+    const log = createLogger('silent');
+    const make = () =>
+      new OutboxDispatcher({
+        db: h.db.db,
+        transport: new LarkTransport(createLarkClient({ appId: 'cli_test', appSecret: 'test-secret', domain: h.fake.url, log })),
+        log,
+        onDeadLetter: deadLetterAlert([ADMIN]),
+        limits: { baseDelayMs: 20, maxDelayMs: 200, batch: 10 },
+      });
+    const [a, b] = [make(), make()];
+    await Promise.all([a.drain(20_000), b.drain(20_000)]);
+    // count HTTP requests, not accepted messages: the fake would fold a resend with the same uuid
+    const requests = h.fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages');
+    expect(requests).toHaveLength(120);
+    const sent = requests.map((r) => JSON.parse(r.body.content).body.elements[0].content);
+    expect(new Set(sent).size).toBe(120);
+    const [{ n }] = await h.db.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(eq(outbox.status, 'sent'));
+    expect(Number(n)).toBe(120);
+  });
+});
