@@ -1,9 +1,17 @@
 import { BotRegistry } from '../src/handlers.js';
+import { register as registerAdmin } from './admin/index.js';
+import { register as registerApplications } from './applications/index.js';
 import { register as registerHelp } from './help/index.js';
+import { register as registerMeasures } from './measures/index.js';
+import { register as registerTeams } from './teams/index.js';
 
 /** Every feature registers its commands, card actions and menu entries here. */
 export function createBot(): BotRegistry {
   const bot = new BotRegistry();
   registerHelp(bot);
+  registerAdmin(bot);
+  registerMeasures(bot);
+  registerTeams(bot);
+  registerApplications(bot);
   return bot;
 }

@@ -1,6 +1,6 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { z } from 'zod';
-import type { Database } from '../db/index.js';
+import type { Database, Db } from '../db/index.js';
 import { processedEvents } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -87,20 +87,21 @@ export class EventProcessor {
       const fresh = await tx.insert(processedEvents).values({ eventId, eventType }).onConflictDoNothing().returning({ id: processedEvents.eventId });
       if (!fresh.length) return { duplicate: true as const };
       const actor = await loadActor(tx, openId, config.ADMIN_OPEN_IDS);
-      const ctx: HandlerContext = {
-        tx,
+      const bind = (db: Db): HandlerContext => ({
+        tx: db,
         actor,
         clock,
         config,
         log: log.child({ eventId, actor: openId }),
         eventId,
         send: async (message) => {
-          const added = await enqueue(tx, message);
+          const added = await enqueue(db, message);
           if (added) queued++;
           return added;
         },
-      };
-      return { duplicate: false as const, value: await work(ctx) };
+        within: (inner) => bind(inner),
+      });
+      return { duplicate: false as const, value: await work(bind(tx)) };
     });
     if (result.duplicate) {
       metrics.eventsProcessed.inc({ type: eventType, outcome: 'duplicate' });

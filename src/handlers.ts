@@ -15,6 +15,8 @@ export interface HandlerContext {
   eventId: string;
   /** Queues a message in this transaction (sent after commit). */
   send(message: OutgoingMessage): Promise<boolean>;
+  /** The same context on a savepoint: its writes and messages roll back together. */
+  within(tx: Db): HandlerContext;
 }
 
 export interface IncomingText {

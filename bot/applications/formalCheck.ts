@@ -1,0 +1,45 @@
+import { formalCheckCard, leaderNoticeCard } from '../../cards/applications.js';
+import { awaitingFormalCheck, formalCheck } from '../../src/applications.js';
+import { getRunningCycle } from '../../src/cycles.js';
+import { UserError } from '../../src/errors.js';
+import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
+import { hasRole } from '../../src/people.js';
+import { guarded, idFrom, raw } from '../shared.js';
+import { opinionOf, summaryOf } from './view.js';
+
+const PAGE = 8;
+
+async function checkListCard(ctx: HandlerContext, error?: UserError) {
+  if (!hasRole(ctx.actor, 'admin')) throw new UserError('只有协会管理员可以进行形式审查。');
+  const cycle = await getRunningCycle(ctx.tx);
+  if (!cycle) throw new UserError('当前没有进行中的年度评审。', { kind: 'info' });
+  const rows = await awaitingFormalCheck(ctx.tx, cycle.id);
+  return formalCheckCard({
+    year: cycle.year,
+    total: rows.length,
+    items: rows.slice(0, PAGE).map((r) => ({ ...summaryOf(r.application, r.team, r.organization, cycle.year), opinion: opinionOf(r.application) })),
+    error: error ? { message: error.message, field: error.opts.field } : undefined,
+  });
+}
+
+export const listFormalChecks = guarded(async (ctx) => raw(await checkListCard(ctx)));
+
+function decide(decision: 'accept' | 'return') {
+  return guarded(
+    async (ctx: HandlerContext, input: CardActionInput) => {
+      const applicationId = idFrom(input.value, 'applicationId');
+      const reason = typeof input.formValue.reason === 'string' ? input.formValue.reason : undefined;
+      const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, reason, ctx.clock.now());
+      const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
+      const notice = leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', result.reason);
+      for (const openId of new Set([result.team.leaderOpenId, result.team.contactOpenId])) {
+        await ctx.send({ dedupeKey: `application:check-${decision}:${applicationId}:${ctx.eventId}:${openId}`, to: { openId }, card: notice });
+      }
+      return raw(await checkListCard(ctx), { type: 'success', content: decision === 'accept' ? `已受理：${summary.team.name}` : `已退回：${summary.team.name}` });
+    },
+    async (ctx, _input, error) => (hasRole(ctx.actor, 'admin') ? checkListCard(ctx, error).catch(() => undefined) : undefined),
+  );
+}
+
+export const acceptApplication = decide('accept');
+export const returnToTeam = decide('return');

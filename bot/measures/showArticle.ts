@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { answerCard, articleCard } from '../../cards/measures.js';
+import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { ARTICLE_COUNT, getArticle, parseArticleArgument, rankArticles } from '../../src/measures/index.js';
+import { replyDestination } from './destination.js';
+
+/** The valid range (1–22), after what was asked for when that was a number. */
+export const articleRange = (asked?: number) =>
+  `${asked === undefined ? '' : `办法中没有第 ${asked} 条。`}办法共 ${ARTICLE_COUNT} 条，请发送“条款 1”至“条款 ${ARTICLE_COUNT}”，例如“条款 16”。`;
+
+/** Sends article n as a card, or the valid range when there is no such article. */
+export async function sendArticle(ctx: HandlerContext, msg: IncomingText, n: number | undefined): Promise<void> {
+  const to = replyDestination(ctx, msg);
+  const dedupeKey = `measures:${ctx.eventId}`;
+  const article = n === undefined ? undefined : getArticle(n);
+  if (!article) {
+    await ctx.send({ dedupeKey, to, text: articleRange(n) });
+    return;
+  }
+  await ctx.send({ dedupeKey, to, card: articleCard(article, { total: ARTICLE_COUNT }) });
+}
+
+/** `条款 16` / `article 16` / `条款 十六`: the article's whole text; `条款 申报条件` searches instead. */
+export async function showArticle(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
+  const n = parseArticleArgument(argument);
+  if (n === undefined && argument.trim()) {
+    const ranked = rankArticles(argument);
+    if (ranked.length) {
+      await ctx.send({ dedupeKey: `measures:${ctx.eventId}`, to: replyDestination(ctx, msg), card: answerCard(argument, ranked) });
+      return;
+    }
+  }
+  await sendArticle(ctx, msg, n);
+}
+
+const articleActionSchema = z.object({ article: z.number().int().min(1).max(ARTICLE_COUNT) });
+
+/** 查看全文 / 上一条 / 下一条 / a browse button: the article's card in place of the clicked one. */
+export async function openArticle(_ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const parsed = articleActionSchema.safeParse(input.value);
+  const article = parsed.success ? getArticle(parsed.data.article) : undefined;
+  if (!article) return { toast: { type: 'error', content: `没有这一条，办法共 ${ARTICLE_COUNT} 条（第一条至第二十二条）` } };
+  return { card: { type: 'raw', data: articleCard(article, { total: ARTICLE_COUNT }) } };
+}

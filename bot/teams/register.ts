@@ -1,0 +1,28 @@
+import { contactNamedCard, registeredCard, registrationFormCard } from '../../cards/teams.js';
+import { oneYearAfter } from '../../src/applications.js';
+import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { getTeam, registerTeam } from '../../src/teams.js';
+import { guarded, raw } from '../shared.js';
+import { teamData, today } from './view.js';
+
+/** `注册`: the registration form, always in the p2p chat (a form is personal). */
+export async function sendRegistrationForm(ctx: HandlerContext, _msg: IncomingText): Promise<void> {
+  await ctx.send({ dedupeKey: `team:form:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: registrationFormCard({ leaderOpenId: ctx.actor.openId }) });
+}
+
+export async function openRegistrationForm(ctx: HandlerContext) {
+  return raw(registrationFormCard({ leaderOpenId: ctx.actor.openId }));
+}
+
+/** Submit of the registration form. */
+export const submitRegistration = guarded(
+  async (ctx: HandlerContext, input: CardActionInput) => {
+    const created = await registerTeam(ctx.tx, ctx.actor, input.formValue, today(ctx));
+    const team = teamData((await getTeam(ctx.tx, created.id))!);
+    const eligibleFrom = oneYearAfter(team.registeredAt);
+    await ctx.send({ dedupeKey: `team:registered:${team.id}`, to: { openId: team.leaderOpenId }, card: registeredCard(team, eligibleFrom) });
+    await ctx.send({ dedupeKey: `team:contact-named:${team.id}:${team.contactOpenId}`, to: { openId: team.contactOpenId }, card: contactNamedCard(team) });
+    return raw(registeredCard(team, eligibleFrom), { type: 'success', content: `注册成功，班组编号 ${team.code}` });
+  },
+  (ctx, input, error) => registrationFormCard({ leaderOpenId: ctx.actor.openId, values: input.formValue, error: { field: error.opts.field, message: error.message } }),
+);

@@ -1,0 +1,48 @@
+import { type StatusEntry, statusCard } from '../../cards/teams.js';
+import { applicationStatusNames, type ApplicationStatus, oneYearAfter } from '../../src/applications.js';
+import { daysBetween } from '../../src/dates.js';
+import type { HandlerContext, IncomingText } from '../../src/handlers.js';
+import { teamStatus, teamsOf } from '../../src/teams.js';
+import { getRunningCycle } from '../../src/cycles.js';
+import { raw } from '../shared.js';
+import { replyDestination } from '../measures/destination.js';
+import { teamData, today } from './view.js';
+
+/** Everything the 进度 card needs for the caller. */
+export async function statusCardFor(ctx: HandlerContext) {
+  const views = await teamsOf(ctx.tx, ctx.actor.openId);
+  const now = today(ctx);
+  const cycle = await getRunningCycle(ctx.tx);
+  const cycleTakesApplications = cycle?.status === 'open' && now <= cycle.applicationDeadline;
+  const entries: StatusEntry[] = [];
+  for (const view of views) {
+    const { applications, honours } = await teamStatus(ctx.tx, view.team.id);
+    const eligibleFrom = oneYearAfter(view.team.registeredAt);
+    const current = cycle ? applications.find((a) => a.year === cycle.year) : undefined;
+    entries.push({
+      team: teamData({ ...view.team, organization: view.organization }),
+      myRole: view.myRole === 'admin' ? 'contact' : view.myRole,
+      eligibleFrom,
+      daysUntilEligible: Math.max(0, daysBetween(now, eligibleFrom)),
+      applications: applications.map((a) => ({
+        id: a.id,
+        year: a.year,
+        statusLabel: applicationStatusNames[a.status as ApplicationStatus] ?? a.status,
+        title: a.title,
+        finalScore: a.finalScore,
+        decision: a.decision,
+      })),
+      honours: honours.map((h) => ({ year: h.year, revoked: h.revokedAt !== null, recommended: h.recommended })),
+      canApply: Boolean(cycleTakesApplications && view.team.status === 'active' && (!current || current.status === 'draft' || current.status === 'returned')),
+    });
+  }
+  return statusCard(entries);
+}
+
+export async function sendStatus(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  await ctx.send({ dedupeKey: `team:status:${ctx.eventId}`, to: replyDestination(ctx, msg), card: await statusCardFor(ctx) });
+}
+
+export async function showStatus(ctx: HandlerContext) {
+  return raw(await statusCardFor(ctx));
+}

@@ -1,0 +1,27 @@
+import type { TeamData } from '../../cards/teams.js';
+import { todayIn } from '../../src/dates.js';
+import type { HandlerContext } from '../../src/handlers.js';
+import { type Team, teamMachine, type TeamStatus, teamTypeLabel } from '../../src/teams.js';
+
+export function teamData(team: Team & { organization: string }): TeamData {
+  return {
+    id: team.id,
+    code: team.code,
+    name: team.name,
+    organization: team.organization,
+    department: team.department,
+    typeLabel: teamTypeLabel(team.type),
+    leaderOpenId: team.leaderOpenId,
+    phone: team.phone,
+    memberCount: team.memberCount,
+    functions: team.functions,
+    goals: team.goals,
+    plan: team.plan,
+    contactOpenId: team.contactOpenId,
+    registeredAt: team.registeredAt,
+    statusLabel: teamMachine.label(team.status as TeamStatus),
+  };
+}
+
+/** Today in the bot's timezone, from the injected clock. */
+export const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());

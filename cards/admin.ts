@@ -1,0 +1,254 @@
+import { datePicker, form, numberInput, submitButton, textInput } from './forms.js';
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+
+/** The association's admin cards (协会管理): the running cycle, its settings form and the score sheet form. */
+
+/** A date as shown, with the days left until it (negative when past). */
+export interface ShownDate {
+  text: string; // 2026年5月31日
+  daysLeft: number;
+}
+
+export interface AdminCycleView {
+  id: number;
+  year: number;
+  status: string;
+  statusLabel: string;
+  applicationDeadline: ShownDate;
+  scoringDeadline: ShownDate;
+  reviewMeetingDate: ShownDate;
+  awardThreshold: number;
+  expertsPerApplication: number;
+  recommendShare: number;
+  sheet: { title: string; total: number; items: number };
+}
+
+export interface AdminCardData {
+  today: string; // shown as is
+  cycle?: AdminCycleView;
+  /** The last cycle when none is running, for context. */
+  lastCycle?: { year: number; statusLabel: string };
+  /** Applications of the running cycle by status; a missing status is 0. */
+  applicationCounts: Record<string, number>;
+}
+
+/** Application statuses in the order an application moves through them. */
+export const applicationStatusNames: [string, string][] = [
+  ['draft', '草稿'],
+  ['submitted', '待单位确认'],
+  ['returned', '退回修改'],
+  ['recommended', '单位已推荐'],
+  ['accepted', '已受理'],
+  ['rejected', '未受理'],
+  ['scored', '已评分'],
+  ['decided', '已评定'],
+];
+
+const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+function dateLine(d: ShownDate, doneText: string): string {
+  if (d.daysLeft > 0) return `${d.text}（还有 ${d.daysLeft} 天）`;
+  if (d.daysLeft === 0) return `${d.text}（今天）`;
+  return `${d.text}（${doneText}）`;
+}
+
+function applicationSummary(counts: Record<string, number>): string {
+  const known = new Set(applicationStatusNames.map(([s]) => s));
+  const rows: [string, number][] = applicationStatusNames.map(([status, name]) => [name, counts[status] ?? 0]);
+  for (const [status, n] of Object.entries(counts)) if (!known.has(status)) rows.push([status, n]);
+  const total = rows.reduce((a, [, n]) => a + n, 0);
+  return `**申报情况**：共 ${total} 份\n${rows.map(([name, n]) => `${escapeMd(name)} ${n}`).join(' · ')}`;
+}
+
+/** 管理: the running cycle with its dates, settings and application counts, and what can be done next. */
+export function adminCard(data: AdminCardData): Card {
+  const elements: Element[] = [];
+  const c = data.cycle;
+  if (c) {
+    elements.push(
+      markdown(`**${c.year}年度评审** · ${escapeMd(c.statusLabel)}`),
+      fields([
+        ['申报截止', dateLine(c.applicationDeadline, '已过')],
+        ['专家评分截止', dateLine(c.scoringDeadline, '已过')],
+        ['评审会', dateLine(c.reviewMeetingDate, '已过')],
+        ['授予称号分数线', `${c.awardThreshold} 分`],
+        ['每份申报评审专家', `${c.expertsPerApplication} 人`],
+        ['择优推荐比例', `前 ${percent(c.recommendShare)}`],
+        ['评分表', `${c.sheet.title}（${c.sheet.items} 项，共 ${c.sheet.total} 分）`],
+      ]),
+      hr(),
+      markdown(applicationSummary(data.applicationCounts)),
+      hr(),
+    );
+    const buttons: Element[] = [];
+    if (c.status === 'open' || c.status === 'scoring') {
+      buttons.push(button({ text: '修改设置', value: { action: 'cycle.settings', cycleId: c.id } }));
+    }
+    if (c.status === 'open') {
+      buttons.push(
+        button({ text: '载入评分表', value: { action: 'cycle.sheetForm', cycleId: c.id } }),
+        button({
+          text: '截止申报',
+          type: 'danger',
+          value: { action: 'cycle.closeApplications', cycleId: c.id },
+          confirm: {
+            title: `截止${c.year}年度申报？`,
+            text: `截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。申报截止日期为${c.applicationDeadline.text}。`,
+          },
+        }),
+      );
+    }
+    buttons.push(button({ text: '刷新', value: { action: 'admin.menu' } }));
+    elements.push(buttonRow(buttons));
+  } else {
+    elements.push(
+      markdown('当前没有进行中的年度评审。'),
+      ...(data.lastCycle ? [note(`上一次：${data.lastCycle.year}年度评审（${escapeMd(data.lastCycle.statusLabel)}）`)] : []),
+      note('第十九条：评审交流活动每年一次。开启后即可接受班组申报。'),
+      buttonRow([
+        button({ text: '开启年度评审', type: 'primary', value: { action: 'cycle.form' } }),
+        button({ text: '刷新', value: { action: 'admin.menu' } }),
+      ]),
+    );
+  }
+  elements.push(buttonRow([button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } })]), note(`今天：${data.today}`));
+  return card({ title: '协会管理', subtitle: '广东省市政工程质量信得过班组', template: 'indigo', summary: '协会管理', elements });
+}
+
+export type CycleFormField =
+  | 'year'
+  | 'applicationDeadline'
+  | 'scoringDeadline'
+  | 'reviewMeetingDate'
+  | 'awardThreshold'
+  | 'expertsPerApplication'
+  | 'recommendShare';
+
+export interface CycleFormData {
+  mode: 'open' | 'settings';
+  /** The cycle whose settings are edited (settings mode). */
+  cycleId?: number;
+  /** Shown as the title in settings mode, where the year cannot change. */
+  year?: number;
+  /** Values to fill: the defaults, the current settings, or what the user typed. */
+  values: Partial<Record<CycleFormField, string>>;
+  /** The refusal of the last submission, shown above the form. */
+  error?: string;
+  /** Settings mode after applications closed: the application deadline is shown, not editable. */
+  applicationDeadlineFixed?: string;
+}
+
+const isoDate = /^\d{4}-\d{2}-\d{2}$/;
+
+/** 开启年度评审 / 修改设置: every setting of a cycle, defaults filled, dates by picker. */
+export function cycleFormCard(data: CycleFormData): Card {
+  const v = data.values;
+  const date = (name: CycleFormField, label: string) =>
+    datePicker({ name, label, required: true, value: v[name] && isoDate.test(v[name]) ? v[name] : undefined });
+  const inputs: Element[] = [];
+  if (data.mode === 'open') inputs.push(numberInput({ name: 'year', label: '评审年度', value: clip(v.year), required: true, placeholder: '如 2026' }));
+  if (data.applicationDeadlineFixed) inputs.push(markdown(`**申报截止日期**：${data.applicationDeadlineFixed}（申报已截止）`));
+  else inputs.push(date('applicationDeadline', '申报截止日期'));
+  inputs.push(
+    date('scoringDeadline', '专家评分截止日期'),
+    date('reviewMeetingDate', '评审会日期'),
+    numberInput({ name: 'awardThreshold', label: '授予称号分数线（0–100 分）', value: clip(v.awardThreshold), placeholder: '默认 85' }),
+    numberInput({ name: 'expertsPerApplication', label: '每份申报的评审专家人数（1–15）', value: clip(v.expertsPerApplication), placeholder: '默认 3' }),
+    numberInput({ name: 'recommendShare', label: '择优推荐比例（0–1，0.1 即前 10%）', value: clip(v.recommendShare), placeholder: '默认 0.1' }),
+    data.mode === 'open'
+      ? submitButton({ text: '开启评审', name: 'cycle_open_submit', value: { action: 'cycle.open' } })
+      : submitButton({ text: '保存设置', name: 'cycle_settings_submit', value: { action: 'cycle.settingsSave', cycleId: data.cycleId } }),
+  );
+  const title = data.mode === 'open' ? '开启年度评审' : `修改${data.year ?? ''}年度评审设置`;
+  return card({
+    title,
+    template: data.error ? 'red' : 'indigo',
+    elements: [
+      ...(data.error ? [markdown(`<font color='red'>**未保存**：${escapeMd(data.error)}</font>`)] : []),
+      note(
+        data.mode === 'open'
+          ? '第十九条：评审每年一次。申报截止日期 ≤ 专家评分截止日期 ≤ 评审会日期；默认评分表为 100 分制，开启后可载入正式评分表。'
+          : '申报截止日期 ≤ 专家评分截止日期 ≤ 评审会日期；修改后的日期不能早于今天。',
+      ),
+      form('cycle_form', inputs),
+      buttonRow([button({ text: '返回', type: 'text', value: { action: 'admin.menu' } })]),
+    ],
+  });
+}
+
+export interface ScoreSheetFormData {
+  cycleId: number;
+  year: number;
+  /** The sheet now in force, by area. */
+  current: { title: string; total: number; areas: { code: string; name: string; max: number; items: number }[] };
+  /** What the input is filled with: the current sheet in line form, or what the user typed. */
+  text: string;
+  error?: string;
+}
+
+/** Feishu's input takes at most 1000 characters. */
+const INPUT_MAX = 1000;
+
+/** 载入评分表: the sheet in force, and an input for a new one (JSON, or one line per area / item). */
+export function scoreSheetFormCard(data: ScoreSheetFormData): Card {
+  const areas = data.current.areas.map((a) => `${escapeMd(a.code)} ${escapeMd(a.name)}：${a.items} 项，${a.max} 分`).join('\n');
+  const input = textInput({
+    name: 'sheet',
+    label: '新评分表',
+    placeholder: '粘贴 JSON，或每行一项：1 班组基础建设 / 1.1 目标分解与职能明确 5',
+    value: data.text.length <= INPUT_MAX ? data.text : undefined,
+    required: true,
+    maxLength: INPUT_MAX,
+    multiline: true,
+  });
+  return card({
+    title: `载入${data.year}年度评分表`,
+    template: data.error ? 'red' : 'indigo',
+    elements: [
+      ...(data.error ? [markdown(`<font color='red'>**未载入**：${escapeMd(data.error)}</font>`)] : []),
+      markdown(`**当前评分表**：${escapeMd(data.current.title)}（共 ${data.current.total} 分）\n${areas}`),
+      note(
+        '第十八条：评审依据《质量信得过班组建设评分表》。格式二选一：JSON `{"title","total","areas":[{"code","name","items":[{"code","name","max"}]}]}`；或每行一项——“评分表：名称”“总分：100”，区域行“1 班组基础建设”，评分项行“1.1 目标分解与职能明确 5”。满分为整数或半分，各项之和须等于总分。',
+      ),
+      form('sheet_form', [{ ...input, rows: 12, max_rows: 24 }, submitButton({ text: '载入评分表', name: 'sheet_submit', value: { action: 'cycle.sheetLoad', cycleId: data.cycleId } })]),
+      buttonRow([button({ text: '返回', type: 'text', value: { action: 'admin.menu' } })]),
+    ],
+  });
+}
+
+export interface CycleOpenedData {
+  year: number;
+  applicationDeadline: string;
+  scoringDeadline: string;
+  reviewMeetingDate: string;
+  awardThreshold: number;
+  expertsPerApplication: number;
+  recommendShare: number;
+  openedBy: string;
+}
+
+/** To the administrators: a cycle was opened. */
+export function cycleOpenedCard(d: CycleOpenedData): Card {
+  return card({
+    title: `${d.year}年度评审已开启`,
+    template: 'green',
+    summary: `${d.year}年度质量信得过班组评审已开启`,
+    elements: [
+      markdown(`<at id=${d.openedBy}></at> 开启了${d.year}年度广东省市政工程质量信得过班组评审，班组即日起可以申报。`),
+      fields([
+        ['申报截止', d.applicationDeadline],
+        ['专家评分截止', d.scoringDeadline],
+        ['评审会', d.reviewMeetingDate],
+        ['授予称号分数线', `${d.awardThreshold} 分`],
+        ['每份申报评审专家', `${d.expertsPerApplication} 人`],
+        ['择优推荐比例', `前 ${percent(d.recommendShare)}`],
+      ]),
+      buttonRow([button({ text: '协会管理', type: 'primary', value: { action: 'admin.menu' } })]),
+    ],
+  });
+}
+
+/** A text input's default value may not be longer than its max length. */
+function clip(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : s.slice(0, 12);
+}

@@ -1,0 +1,252 @@
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+import { checker, datePicker, form, numberInput, selectStatic, submitButton, textInput } from './forms.js';
+import type { FormError } from './teams.js';
+
+const categoryOptions = [
+  { text: '工程', value: 'engineering' },
+  { text: '检测', value: 'testing' },
+  { text: '管养', value: 'maintenance' },
+  { text: '营运', value: 'operation' },
+  { text: '服务', value: 'service' },
+];
+const categoryText = (v: string | undefined) => categoryOptions.find((o) => o.value === v)?.text ?? v ?? '—';
+const accidentOptions = [
+  { text: '无', value: 'none' },
+  { text: '有', value: 'some' },
+];
+
+export interface ApplicationCardTeam {
+  id: number;
+  name: string;
+  code: string;
+  organization: string;
+}
+
+export interface ApplicationCardCycle {
+  year: number;
+  applicationDeadline: string;
+}
+
+export interface CheckFailure {
+  article: number;
+  message: string;
+}
+
+const val = (values: Record<string, unknown>, key: string) => {
+  const x = values[key];
+  if (Array.isArray(x)) return x.length ? String(x[0]) : undefined;
+  return x === undefined || x === null || x === '' ? undefined : String(x);
+};
+
+/** 申报表: every field of RULES.md, with what was typed before kept. */
+export function applicationFormCard(opts: {
+  team: ApplicationCardTeam;
+  cycle: ApplicationCardCycle;
+  applicationId?: number;
+  values?: Record<string, unknown>;
+  error?: FormError;
+  failures?: CheckFailure[];
+  returnedOpinion?: string;
+}): Card {
+  const values = opts.values ?? {};
+  const ids = { teamId: opts.team.id, year: opts.cycle.year };
+  const banner: Element[] = [];
+  if (opts.returnedOpinion) banner.push(markdown(`<font color='orange'>**退回意见：**${escapeMd(opts.returnedOpinion)}</font>`));
+  if (opts.failures?.length) {
+    banner.push(markdown(`<font color='red'>**未通过资格审查：**</font>\n${opts.failures.map((f) => `- ${escapeMd(f.message)}`).join('\n')}`));
+  } else if (opts.error) {
+    banner.push(markdown(`<font color='red'>**请修改：** ${escapeMd(opts.error.message)}</font>`));
+  }
+  return card({
+    title: `${opts.cycle.year} 年度申报：${opts.team.name}`,
+    subtitle: `${opts.team.code}　申报截止 ${opts.cycle.applicationDeadline}`,
+    template: 'blue',
+    elements: [
+      ...banner,
+      markdown('《广东省市政工程质量信得过班组建设成果申报表》（第十五条）。可先“保存草稿”，之后发送“申报”继续填写。提交后由单位联系人确认并推荐。'),
+      form('application', [
+        textInput({ name: 'title', label: '成果名称 *', value: val(values, 'title'), required: false, maxLength: 100 }),
+        selectStatic({ name: 'category', label: '申报类别 *（第十三条第1款）', options: categoryOptions, value: val(values, 'category') }),
+        datePicker({ name: 'startDate', label: '活动开始日期 *', value: val(values, 'startDate') }),
+        datePicker({ name: 'endDate', label: '活动结束日期 *', value: val(values, 'endDate') }),
+        numberInput({ name: 'goalRate', label: '目标完成率 % *', value: val(values, 'goalRate'), placeholder: '0–100' }),
+        numberInput({ name: 'trainingRate', label: '培训率 % *（第七条第4款：须达 90% 以上）', value: val(values, 'trainingRate'), placeholder: '0–100' }),
+        numberInput({ name: 'examPassRate', label: '考试合格率 % *（第七条第4款：须达 90% 以上）', value: val(values, 'examPassRate'), placeholder: '0–100' }),
+        selectStatic({ name: 'accidents', label: '近三年质量、安全、环保事故 *（第十三条第5款）', options: accidentOptions, value: val(values, 'accidents') }),
+        textInput({ name: 'customer', label: '顾客确认与满意情况 *', value: val(values, 'customer'), maxLength: 1000, multiline: true }),
+        textInput({ name: 'qc', label: 'QC小组活动情况 *（第十条）', value: val(values, 'qc'), maxLength: 1000, multiline: true }),
+        textInput({ name: 'summary', label: '主要成果简介 *（1000 字以内）', value: val(values, 'summary'), maxLength: 1000, multiline: true }),
+        textInput({ name: 'features', label: '特色与推广意义 *（第十三条第4款）', value: val(values, 'features'), maxLength: 1000, multiline: true }),
+        textInput({ name: 'materialsUrl', label: '材料链接 *（完整申报材料的云文档链接）', value: val(values, 'materialsUrl'), maxLength: 500, placeholder: 'https://' }),
+        {
+          tag: 'column_set',
+          flex_mode: 'flow',
+          horizontal_spacing: '8px',
+          columns: [
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '提交申报', name: 'submit', value: { action: 'application.submit', ...ids } })] },
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '保存草稿', name: 'save', type: 'default', value: { action: 'application.save', ...ids } })] },
+          ],
+        },
+      ]),
+    ],
+  });
+}
+
+export interface ApplicationSummary {
+  id: number;
+  year: number;
+  statusLabel: string;
+  team: ApplicationCardTeam;
+  form: Record<string, unknown>;
+}
+
+function summaryFields(a: ApplicationSummary): Element {
+  const f = a.form;
+  return fields([
+    ['班组', `${a.team.name}（${a.team.code}）`],
+    ['所属单位', a.team.organization],
+    ['成果名称', f.title as string],
+    ['申报类别', categoryText(f.category as string)],
+    ['活动时间', `${f.startDate ?? '—'} 至 ${f.endDate ?? '—'}`],
+    ['目标完成率', f.goalRate !== undefined ? `${f.goalRate}%` : undefined],
+    ['培训率 / 考试合格率', `${f.trainingRate ?? '—'}% / ${f.examPassRate ?? '—'}%`],
+    ['近三年事故', f.accidents === 'none' ? '无' : f.accidents === 'some' ? '有' : undefined],
+  ]);
+}
+
+function longText(label: string, value: unknown): Element {
+  const s = typeof value === 'string' ? value : '';
+  return markdown(`**${label}**\n${s ? escapeMd(s) : '—'}`);
+}
+
+export function applicationDetails(a: ApplicationSummary): Element[] {
+  return [
+    summaryFields(a),
+    longText('顾客确认与满意情况', a.form.customer),
+    longText('QC小组活动情况', a.form.qc),
+    longText('主要成果简介', a.form.summary),
+    longText('特色与推广意义', a.form.features),
+    markdown(typeof a.form.materialsUrl === 'string' ? `**材料链接**：[查看完整材料](${a.form.materialsUrl})` : '**材料链接**：—'),
+  ];
+}
+
+/** What the leader sees after submitting. */
+export function submittedCard(a: ApplicationSummary): Card {
+  return card({
+    title: `已提交 ${a.year} 年度申报`,
+    subtitle: a.team.name,
+    template: 'green',
+    elements: [summaryFields(a), note('第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。发送“进度”可随时查看。'), buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])],
+  });
+}
+
+/** To the organisation contact (第十五条): confirm the materials and recommend, or return. */
+export function endorsementRequestCard(a: ApplicationSummary, error?: FormError): Card {
+  return card({
+    title: `请确认申报材料：${a.team.name}`,
+    subtitle: `${a.year} 年度质量信得过班组申报`,
+    template: 'orange',
+    elements: [
+      ...(error ? [markdown(`<font color='red'>**请修改：** ${escapeMd(error.message)}</font>`)] : []),
+      markdown('第十五条：申报材料由所在单位确认，并填写推荐意见，再报协会。'),
+      ...applicationDetails(a),
+      hr(),
+      form('endorsement', [
+        checker({ name: 'truthful', text: '本单位已核实，申报材料真实有效（材料真实性确认）' }),
+        textInput({ name: 'opinion', label: '推荐意见 / 退回意见 *', maxLength: 1000, multiline: true }),
+        {
+          tag: 'column_set',
+          flex_mode: 'flow',
+          horizontal_spacing: '8px',
+          columns: [
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '推荐', name: 'recommend', value: { action: 'endorse.recommend', applicationId: a.id } })] },
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '退回修改', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id } })] },
+          ],
+        },
+      ]),
+    ],
+  });
+}
+
+/** The contact's card after acting: read-only. */
+export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend' | 'return', opinion: string): Card {
+  return card({
+    title: decision === 'recommend' ? `已推荐：${a.team.name}` : `已退回：${a.team.name}`,
+    template: decision === 'recommend' ? 'green' : 'grey',
+    elements: [summaryFields(a), markdown(`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${escapeMd(opinion)}`), note(decision === 'recommend' ? '已报协会形式审查。' : '已通知班组长修改后重新提交。')],
+  });
+}
+
+export type LeaderNotice = 'recommended' | 'returnedByOrganization' | 'accepted' | 'returnedByAssociation';
+
+export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, text?: string): Card {
+  const titles: Record<LeaderNotice, [string, 'green' | 'orange']> = {
+    recommended: ['单位已推荐你的申报', 'green'],
+    returnedByOrganization: ['单位退回了你的申报', 'orange'],
+    accepted: ['协会已受理你的申报', 'green'],
+    returnedByAssociation: ['协会退回了你的申报', 'orange'],
+  };
+  const [title, template] = titles[notice];
+  const next: Record<LeaderNotice, string> = {
+    recommended: '申报已报协会形式审查。',
+    returnedByOrganization: '请按意见修改后重新提交。',
+    accepted: '申报已进入专家评审（第十八条）。',
+    returnedByAssociation: '请按原因修改后重新提交，单位将再次确认。',
+  };
+  const returned = notice === 'returnedByOrganization' || notice === 'returnedByAssociation';
+  return card({
+    title,
+    subtitle: `${a.team.name}　${a.year} 年度`,
+    template,
+    elements: [
+      fields([
+        ['成果名称', a.form.title as string],
+        ['状态', a.statusLabel],
+        ...(text ? ([[returned ? '意见' : '推荐意见', text]] as [string, string][]) : []),
+      ]),
+      note(next[notice]),
+      ...(returned ? [buttonRow([button({ text: '修改申报', type: 'primary', value: { action: 'application.open', teamId: a.team.id } })])] : []),
+    ],
+  });
+}
+
+/** 形式审查: the association's list of recommended applications. */
+export function formalCheckCard(opts: { year: number; items: (ApplicationSummary & { opinion?: string })[]; total: number; error?: FormError }): Card {
+  const elements: Element[] = [];
+  if (opts.error) elements.push(markdown(`<font color='red'>**请修改：** ${escapeMd(opts.error.message)}</font>`));
+  if (!opts.items.length) elements.push(markdown('没有待形式审查的申报。'));
+  for (const [i, a] of opts.items.entries()) {
+    if (i > 0) elements.push(hr());
+    elements.push(
+      summaryFields(a),
+      ...(a.opinion ? [markdown(`**单位推荐意见**：${escapeMd(a.opinion)}`)] : []),
+      ...(typeof a.form.materialsUrl === 'string' ? [markdown(`[查看完整材料](${a.form.materialsUrl})`)] : []),
+      form(`check_${a.id}`, [
+        textInput({ name: 'reason', label: '退回原因（退回时必填）', maxLength: 500 }),
+        {
+          tag: 'column_set',
+          flex_mode: 'flow',
+          horizontal_spacing: '8px',
+          columns: [
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '受理', name: 'accept', value: { action: 'check.accept', applicationId: a.id } })] },
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '退回', name: 'return', type: 'danger', value: { action: 'check.return', applicationId: a.id } })] },
+          ],
+        },
+      ]),
+    );
+  }
+  if (opts.total > opts.items.length) elements.push(note(`共 ${opts.total} 份待审查，此处显示前 ${opts.items.length} 份；处理后点“刷新”。`));
+  elements.push(buttonRow([button({ text: '刷新', value: { action: 'check.list' } })]));
+  return card({ title: `${opts.year} 年度形式审查`, subtitle: `待审查 ${opts.total} 份`, template: 'violet', elements });
+}
+
+/** The contact's list of applications to confirm. */
+export function endorsementListCard(items: ApplicationSummary[]): Card {
+  return card({
+    title: '待确认的申报',
+    template: 'orange',
+    elements: items.length
+      ? [markdown('第十五条：以下申报等待你确认并填写推荐意见。'), buttonRow(items.map((a) => button({ text: `${a.team.name}（${a.year}）`, value: { action: 'endorse.open', applicationId: a.id } })))]
+      : [markdown('目前没有等待你确认的申报。')],
+  });
+}

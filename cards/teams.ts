@@ -1,0 +1,221 @@
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+import { form, multiPersonPicker, numberInput, personPicker, selectStatic, submitButton, textInput } from './forms.js';
+
+/** Plain data the team cards show; the bot fills it from the database. */
+export interface TeamData {
+  id: number;
+  code: string;
+  name: string;
+  organization: string;
+  department: string;
+  typeLabel: string;
+  leaderOpenId: string;
+  phone: string;
+  memberCount: number;
+  functions: string;
+  goals: string;
+  plan: string;
+  contactOpenId: string;
+  registeredAt: string;
+  statusLabel: string;
+}
+
+export interface FormError {
+  field?: string;
+  message: string;
+}
+
+const typeOptions = [
+  { text: '行政班组', value: 'administrative' },
+  { text: '项目团队', value: 'project' },
+  { text: '部门', value: 'department' },
+];
+
+function errorBanner(error?: FormError): Element[] {
+  return error ? [markdown(`<font color='red'>**请修改：** ${escapeMd(error.message)}</font>`)] : [];
+}
+
+const v = (values: Record<string, unknown>, key: string) => {
+  const x = values[key];
+  if (Array.isArray(x)) return x.length ? String(x[0]) : undefined;
+  return x === undefined || x === null || x === '' ? undefined : String(x);
+};
+
+/** 注册 (第十二条): every field of the registration form. */
+export function registrationFormCard(opts: { leaderOpenId: string; values?: Record<string, unknown>; error?: FormError }): Card {
+  const values = opts.values ?? {};
+  return card({
+    title: '注册质量信得过班组',
+    subtitle: '第十二条：组织的各类班组可自愿申请创建',
+    template: 'blue',
+    elements: [
+      ...errorBanner(opts.error),
+      markdown('填写班组的基本情况和创建计划（第四条）。带 * 的为必填项；提交后生成班组编号，注册满一年可参加评选（第十六条）。'),
+      form('registration', [
+        textInput({ name: 'teamName', label: '班组名称 *', value: v(values, 'teamName'), required: true, maxLength: 50 }),
+        textInput({ name: 'organization', label: '所属单位 *', value: v(values, 'organization'), required: true, maxLength: 100, placeholder: '单位全称' }),
+        textInput({ name: 'department', label: '主管部门 *', value: v(values, 'department'), required: true, maxLength: 100 }),
+        selectStatic({ name: 'teamType', label: '班组类型 *（第二条）', options: typeOptions, value: v(values, 'teamType'), required: true }),
+        personPicker({ name: 'leader', label: '班组长（默认为你本人）', value: v(values, 'leader') ?? opts.leaderOpenId }),
+        textInput({ name: 'phone', label: '联系电话 *', value: v(values, 'phone'), required: true, maxLength: 20 }),
+        numberInput({ name: 'memberCount', label: '成员人数 *', value: v(values, 'memberCount'), required: true, placeholder: '例如 12' }),
+        textInput({ name: 'functions', label: '主要职能 *', value: v(values, 'functions'), required: true, maxLength: 500, multiline: true }),
+        textInput({ name: 'goals', label: '创建目标 *（第四条）', value: v(values, 'goals'), required: true, maxLength: 1000, multiline: true }),
+        textInput({ name: 'plan', label: '活动计划与实施措施 *（第四条）', value: v(values, 'plan'), required: true, maxLength: 2000, multiline: true }),
+        personPicker({ name: 'contact', label: '单位联系人 *（确认申报材料，第十五条）', value: v(values, 'contact'), required: true }),
+        submitButton({ text: '提交注册', name: 'submit', value: { action: 'team.register' } }),
+      ]),
+    ],
+  });
+}
+
+export function registeredCard(team: TeamData, eligibleFrom: string): Card {
+  return card({
+    title: `注册成功：${team.name}`,
+    template: 'green',
+    elements: [
+      fields([
+        ['班组编号', team.code],
+        ['所属单位', team.organization],
+        ['班组类型', team.typeLabel],
+        ['注册日期', team.registeredAt],
+        ['可参评日期', `${eligibleFrom}（第十六条：注册满一年）`],
+      ]),
+      note('单位联系人已收到通知。可随时发送“进度”查看班组情况、修改资料和添加成员。'),
+      buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } }), button({ text: '返回菜单', value: { action: 'help.menu' } })]),
+    ],
+  });
+}
+
+export function contactNamedCard(team: TeamData): Card {
+  return card({
+    title: '你被登记为班组的单位联系人',
+    template: 'wathet',
+    elements: [
+      markdown(`<at id=${team.leaderOpenId}></at> 注册了质量信得过班组，并将你登记为 **${escapeMd(team.organization)}** 的单位联系人。`),
+      fields([
+        ['班组', `${team.name}（${team.code}）`],
+        ['主管部门', team.department],
+        ['联系电话', team.phone],
+      ]),
+      note('第十五条：班组申报时，申报材料由单位确认并填写推荐意见。届时我会把待确认的申报发给你。'),
+    ],
+  });
+}
+
+export interface StatusEntry {
+  team: TeamData;
+  myRole: 'leader' | 'member' | 'contact';
+  eligibleFrom: string;
+  daysUntilEligible: number;
+  applications: { id: number; year: number; statusLabel: string; title: string | null; finalScore: number | null; decision: string | null }[];
+  honours: { year: number; revoked: boolean; recommended: boolean }[];
+  canApply: boolean;
+}
+
+/** 进度: each of the caller's teams on one card. */
+export function statusCard(entries: StatusEntry[]): Card {
+  if (!entries.length) {
+    return card({
+      title: '我的班组',
+      template: 'grey',
+      elements: [markdown('你还没有加入任何班组。班组长可以发送“注册”登记班组；班组成员由班组长添加。'), buttonRow([button({ text: '注册班组', type: 'primary', value: { action: 'team.registerForm' } })])],
+    });
+  }
+  const elements: Element[] = [];
+  for (const [i, e] of entries.entries()) {
+    if (i > 0) elements.push(hr());
+    const t = e.team;
+    const eligibility = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天（${e.eligibleFrom} 起可参评，第十六条）` : `已满一年，可参加评选（${e.eligibleFrom} 起）`;
+    const apps = e.applications.length
+      ? e.applications.map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${escapeMd(a.title)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}`).join('\n')
+      : '暂无';
+    const titles = e.honours.length ? e.honours.map((h) => `${h.year} 年度质量信得过班组${h.recommended ? '（推荐至全国）' : ''}${h.revoked ? '（已撤销）' : ''}`).join('、') : '暂无';
+    elements.push(
+      markdown(`**${escapeMd(t.name)}**　${t.code}　<font color='grey'>${roleLabel[e.myRole]}</font>`),
+      fields([
+        ['所属单位', t.organization],
+        ['注册日期', t.registeredAt],
+        ['参评资格', eligibility],
+        ['申报', apps],
+        ['荣誉', titles],
+        ['状态', t.statusLabel],
+      ]),
+    );
+    const buttons: Element[] = [];
+    if (e.myRole === 'leader') {
+      if (e.canApply) buttons.push(button({ text: '年度申报', type: 'primary', value: { action: 'application.open', teamId: t.id } }));
+      buttons.push(button({ text: '修改资料', value: { action: 'team.editForm', teamId: t.id } }));
+      buttons.push(button({ text: '班组成员', value: { action: 'team.members', teamId: t.id } }));
+    }
+    if (buttons.length) elements.push(buttonRow(buttons));
+  }
+  return card({ title: '我的班组', template: 'blue', elements });
+}
+
+const roleLabel = { leader: '班组长', member: '成员', contact: '单位联系人' } as const;
+
+/** 修改资料: goals, plan, contact and the other details a team may change. */
+export function profileFormCard(team: TeamData, opts: { values?: Record<string, unknown>; error?: FormError } = {}): Card {
+  const values = opts.values ?? {};
+  const pick = (k: keyof TeamData) => v(values, k) ?? String(team[k]);
+  return card({
+    title: `修改资料：${team.name}`,
+    subtitle: team.code,
+    template: 'blue',
+    elements: [
+      ...errorBanner(opts.error),
+      form('profile', [
+        textInput({ name: 'phone', label: '联系电话', value: pick('phone'), maxLength: 20 }),
+        numberInput({ name: 'memberCount', label: '成员人数', value: pick('memberCount') }),
+        textInput({ name: 'functions', label: '主要职能', value: pick('functions'), maxLength: 500, multiline: true }),
+        textInput({ name: 'goals', label: '创建目标（第四条）', value: pick('goals'), maxLength: 1000, multiline: true }),
+        textInput({ name: 'plan', label: '活动计划与实施措施（第四条）', value: pick('plan'), maxLength: 2000, multiline: true }),
+        personPicker({ name: 'contact', label: '单位联系人（第十五条）', value: v(values, 'contact') ?? team.contactOpenId }),
+        submitButton({ text: '保存', name: 'save', value: { action: 'team.editSave', teamId: team.id } }),
+      ]),
+      buttonRow([button({ text: '返回进度', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
+export function membersCard(team: TeamData, members: { openId: string; role: string; name: string | null }[], error?: FormError): Card {
+  const list: Element[] = members.map((m) =>
+    m.role === 'leader'
+      ? markdown(`<at id=${m.openId}></at>　班组长`)
+      : {
+          tag: 'column_set',
+          flex_mode: 'none',
+          columns: [
+            { tag: 'column', width: 'weighted', weight: 3, vertical_align: 'center', elements: [markdown(`<at id=${m.openId}></at>`)] },
+            {
+              tag: 'column',
+              width: 'auto',
+              elements: [button({ text: '移除', type: 'danger', value: { action: 'team.memberRemove', teamId: team.id, openId: m.openId }, confirm: { title: '移除成员', text: '确定将该成员移出班组吗？' } })],
+            },
+          ],
+        },
+  );
+  return card({
+    title: `班组成员：${team.name}`,
+    subtitle: `${team.code}　共 ${members.length} 人在册`,
+    template: 'blue',
+    elements: [
+      ...errorBanner(error),
+      ...list.slice(0, 60),
+      ...(members.length > 60 ? [note(`另有 ${members.length - 60} 人未显示`)] : []),
+      hr(),
+      form('members', [multiPersonPicker({ name: 'members', label: '添加成员', required: true }), submitButton({ text: '添加', name: 'add', value: { action: 'team.memberAdd', teamId: team.id } })]),
+      buttonRow([button({ text: '返回进度', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
+/** For a leader of several teams: which one? */
+export function teamPickerCard(opts: { title: string; prompt: string; teams: { id: number; name: string; code: string }[]; action: string }): Card {
+  return card({
+    title: opts.title,
+    template: 'blue',
+    elements: [markdown(opts.prompt), buttonRow(opts.teams.map((t) => button({ text: `${t.name}（${t.code}）`, value: { action: opts.action, teamId: t.id } })))],
+  });
+}

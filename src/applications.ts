@@ -1,0 +1,324 @@
+import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../db/index.js';
+import { applications, cycles, honours, organizations, teams } from '../db/schema.js';
+import { audit } from './audit.js';
+import { daysBetween, isRealDate } from './dates.js';
+import { cite, UserError } from './errors.js';
+import { dateField, httpUrl, numberField, option, parseForm, text } from './forms.js';
+import type { Actor } from './people.js';
+import { StateMachine } from './stateMachine.js';
+import { getTeam, type Team } from './teams.js';
+
+/** 第十三条第1款: what the team's results improve. */
+export const categories = [
+  { value: 'engineering', label: '工程' },
+  { value: 'testing', label: '检测' },
+  { value: 'maintenance', label: '管养' },
+  { value: 'operation', label: '营运' },
+  { value: 'service', label: '服务' },
+] as const;
+export const categoryLabel = (v: string) => categories.find((c) => c.value === v)?.label ?? v;
+
+export const applicationLabels: Record<string, string> = {
+  title: '成果名称',
+  category: '申报类别',
+  startDate: '活动开始日期',
+  endDate: '活动结束日期',
+  goalRate: '目标完成率',
+  trainingRate: '培训率',
+  examPassRate: '考试合格率',
+  accidents: '近三年质量安全环保事故',
+  customer: '顾客确认与满意情况',
+  qc: 'QC小组活动情况',
+  summary: '主要成果简介',
+  features: '特色与推广意义',
+  materialsUrl: '材料链接',
+};
+export const applicationFields = Object.keys(applicationLabels);
+
+const percent = (label: string) => numberField(`${label}（%）`, 0, 100);
+
+/** The 申报表 as submitted: every field required and bounded. */
+export const applicationSchema = z
+  .object({
+    title: text('成果名称', 100),
+    category: option('申报类别', ['engineering', 'testing', 'maintenance', 'operation', 'service']),
+    startDate: dateField('活动开始日期'),
+    endDate: dateField('活动结束日期'),
+    goalRate: percent('目标完成率'),
+    trainingRate: percent('培训率'),
+    examPassRate: percent('考试合格率'),
+    accidents: option('近三年质量安全环保事故', ['none', 'some']),
+    customer: text('顾客确认与满意情况', 1000),
+    qc: text('QC小组活动情况', 1000),
+    summary: text('主要成果简介', 1000),
+    features: text('特色与推广意义', 1000),
+    materialsUrl: httpUrl('材料链接'),
+  })
+  .superRefine((v, ctx) => {
+    if (v.startDate > v.endDate) ctx.addIssue({ code: 'custom', path: ['endDate'], message: '活动结束日期不能早于开始日期' });
+  });
+export type ApplicationForm = z.output<typeof applicationSchema>;
+
+/** A draft keeps whatever was typed, as long as each typed value is of the right kind. */
+export function cleanDraft(values: Record<string, unknown>): Record<string, string> {
+  const draft: Record<string, string> = {};
+  for (const key of applicationFields) {
+    const v = values[key];
+    const s = Array.isArray(v) ? String(v[0] ?? '') : v === undefined || v === null ? '' : String(v);
+    if (s.trim() !== '') draft[key] = s.trim().slice(0, key === 'materialsUrl' ? 500 : 2000);
+  }
+  for (const key of ['startDate', 'endDate']) {
+    if (draft[key]) {
+      draft[key] = draft[key].slice(0, 10);
+      if (!isRealDate(draft[key])) delete draft[key];
+    }
+  }
+  return draft;
+}
+
+export type ApplicationStatus = 'draft' | 'submitted' | 'returned' | 'recommended' | 'accepted' | 'rejected' | 'scoring' | 'scored' | 'decided';
+export type ApplicationTransition = 'save' | 'submit' | 'recommend' | 'returnByOrganization' | 'accept' | 'returnByAssociation';
+
+export const applicationStatusNames: Record<ApplicationStatus, string> = {
+  draft: '草稿',
+  submitted: '待单位确认',
+  returned: '退回修改',
+  recommended: '待协会形式审查',
+  accepted: '已受理，待评审',
+  rejected: '未受理',
+  scoring: '专家评审中',
+  scored: '评审完成',
+  decided: '已公布结果',
+};
+
+export const applicationMachine = new StateMachine<ApplicationStatus, ApplicationTransition>(
+  'application',
+  {
+    save: { from: ['draft', 'returned'], to: 'draft', roles: ['leader'] },
+    submit: { from: ['draft', 'returned'], to: 'submitted', roles: ['leader'] },
+    recommend: { from: ['submitted'], to: 'recommended', roles: ['org_contact'] }, // 第十五条
+    returnByOrganization: { from: ['submitted'], to: 'returned', roles: ['org_contact'] },
+    accept: { from: ['recommended'], to: 'accepted', roles: ['admin'] },
+    returnByAssociation: { from: ['recommended'], to: 'returned', roles: ['admin'] },
+  },
+  applicationStatusNames,
+);
+
+export type Application = typeof applications.$inferSelect;
+export type Cycle = typeof cycles.$inferSelect;
+
+/** The cycle taking applications now: status open and the deadline not passed. */
+export async function cycleOpenForApplications(tx: Db, today: string): Promise<Cycle> {
+  const [cycle] = await tx.select().from(cycles).where(eq(cycles.status, 'open')).orderBy(asc(cycles.year)).limit(1);
+  if (!cycle) throw new UserError(cite(19, '本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。'), { kind: 'info', article: 19 });
+  if (today > cycle.applicationDeadline) throw new UserError(`${cycle.year} 年度申报已于 ${cycle.applicationDeadline} 截止。`, { kind: 'info' });
+  return cycle;
+}
+
+export function oneYearAfter(date: string): string {
+  const [y, m, d] = date.split('-').map(Number);
+  // 2月29日注册的班组，次年以 2月28日 为满一年
+  const target = new Date(Date.UTC(y + 1, m - 1, d));
+  if (target.getUTCMonth() !== m - 1) target.setUTCDate(0);
+  return target.toISOString().slice(0, 10);
+}
+
+export interface EligibilityFailure {
+  check: 'E1' | 'E2' | 'E3' | 'E4' | 'E5';
+  article: number;
+  message: string;
+  field?: string;
+}
+
+/** E1, E2, E3 and E5 on submission; E4 is the organisation's step that follows. */
+export async function eligibilityFailures(tx: Db, team: Team, cycle: Cycle, form: ApplicationForm, now: Date): Promise<EligibilityFailure[]> {
+  const failures: EligibilityFailure[] = [];
+  const eligibleFrom = oneYearAfter(team.registeredAt);
+  if (eligibleFrom > cycle.applicationDeadline) {
+    const days = daysBetween(cycle.applicationDeadline, eligibleFrom);
+    failures.push({
+      check: 'E1',
+      article: 16,
+      message: cite(16, `注册满一年后方可参加评选，还差 ${days} 天（注册日期 ${team.registeredAt}，${eligibleFrom} 满一年，本年度申报截止 ${cycle.applicationDeadline}）。可参加下一年度评选。`),
+    });
+  }
+  if (form.accidents !== 'none') {
+    failures.push({ check: 'E2', article: 13, field: 'accidents', message: cite(13, '第5款：班组近三年须无质量、安全、环保事故，有事故的班组本年度不能申报。') });
+  }
+  const low = [
+    ['trainingRate', '培训率', form.trainingRate],
+    ['examPassRate', '考试合格率', form.examPassRate],
+  ].filter(([, , v]) => Number(v) < 90) as [string, string, number][];
+  if (low.length) {
+    failures.push({
+      check: 'E3',
+      article: 7,
+      field: low[0][0],
+      message: cite(7, `第4款：班组成员培训率和考试合格率须达 90% 以上；${low.map(([, l, v]) => `${l} ${v}% 低于 90%`).join('，')}。`),
+    });
+  }
+  const yearAgo = new Date(now.getTime() - 365 * 86_400_000);
+  const [revoked] = await tx
+    .select({ year: honours.year, revokedAt: honours.revokedAt, reason: honours.revokedReason })
+    .from(honours)
+    .where(and(eq(honours.teamId, team.id), isNotNull(honours.revokedAt), gt(honours.revokedAt, yearAgo)))
+    .limit(1);
+  if (revoked) {
+    const when = revoked.revokedAt!.toISOString().slice(0, 10);
+    failures.push({ check: 'E5', article: 22, message: cite(22, `本班组 ${revoked.year} 年度称号已于 ${when} 因顾客投诉被撤销，撤销后一年内不受理申报。`) });
+  }
+  return failures;
+}
+
+export async function findApplication(tx: Db, teamId: number, cycleId: number): Promise<Application | undefined> {
+  const [row] = await tx.select().from(applications).where(and(eq(applications.teamId, teamId), eq(applications.cycleId, cycleId)));
+  return row;
+}
+
+export async function getApplication(tx: Db, id: number) {
+  const [row] = await tx
+    .select({ application: applications, team: teams, cycle: cycles, organization: organizations.name })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(eq(applications.id, id));
+  return row;
+}
+
+function leaderRoles(actor: Actor, team: Team) {
+  if (team.leaderOpenId !== actor.openId) throw new UserError('只有本班组的班组长可以填写和提交申报表。');
+  return ['leader' as const];
+}
+
+/** 保存草稿: creates the team's one application of the cycle (E5) or updates its draft. */
+export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>): Promise<Application> {
+  const team = await getTeam(tx, teamId);
+  if (!team) throw new UserError('找不到该班组。');
+  const extra = leaderRoles(actor, team);
+  const draft = cleanDraft(values);
+  const existing = await findApplication(tx, teamId, cycle.id);
+  if (existing) {
+    applicationMachine.check('save', existing.status as ApplicationStatus, actor, extra);
+    const [row] = await tx.update(applications).set({ form: draft, status: 'draft', updatedAt: new Date() }).where(eq(applications.id, existing.id)).returning();
+    await audit(tx, { actor: actor.openId, action: 'application.save', entity: 'application', entityId: row.id, details: { fields: Object.keys(draft) } });
+    return row;
+  }
+  const [row] = await tx.insert(applications).values({ teamId, cycleId: cycle.id, status: 'draft', form: draft }).onConflictDoNothing().returning();
+  if (!row) throw new UserError('本班组本年度已有一份申报（第十三条：每个班组每年度申报一次），请刷新后继续填写。', { kind: 'info' });
+  await audit(tx, { actor: actor.openId, action: 'application.create', entity: 'application', entityId: row.id, details: { fields: Object.keys(draft) } });
+  return row;
+}
+
+export class EligibilityError extends UserError {
+  constructor(readonly failures: EligibilityFailure[]) {
+    super(failures.map((f) => f.message).join('\n'), { field: failures.find((f) => f.field)?.field, article: failures[0]?.article });
+  }
+}
+
+/** 提交申报: full validation, eligibility E1–E3 and E5, then to the organisation for confirmation (第十五条). */
+export async function submitApplication(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date): Promise<{ application: Application; team: Team }> {
+  const team = await getTeam(tx, teamId);
+  if (!team) throw new UserError('找不到该班组。');
+  const extra = leaderRoles(actor, team);
+  const existing = await findApplication(tx, teamId, cycle.id);
+  if (existing) applicationMachine.check('submit', existing.status as ApplicationStatus, actor, extra);
+  else applicationMachine.check('submit', 'draft', actor, extra);
+  const form = parseForm(applicationSchema, values, applicationLabels);
+  const failures = await eligibilityFailures(tx, team, cycle, form, now);
+  if (failures.length) throw new EligibilityError(failures);
+  const declarations = { accidents: form.accidents, trainingRate: form.trainingRate, examPassRate: form.examPassRate };
+  let application: Application | undefined;
+  if (existing) {
+    [application] = await tx
+      .update(applications)
+      .set({ form, declarations, status: 'submitted', submittedAt: now, updatedAt: now })
+      .where(and(eq(applications.id, existing.id), sql`${applications.status} in ('draft', 'returned')`))
+      .returning();
+  } else {
+    [application] = await tx.insert(applications).values({ teamId, cycleId: cycle.id, status: 'submitted', form, declarations, submittedAt: now }).onConflictDoNothing().returning();
+  }
+  if (!application) throw new UserError('申报已提交，请勿重复提交。', { kind: 'info' });
+  await audit(tx, { actor: actor.openId, action: 'application.submit', entity: 'application', entityId: application.id, details: { teamId, cycle: cycle.year } });
+  return { application, team };
+}
+
+export const endorsementSchema = z.object({
+  truthful: z.preprocess((v) => v === true || v === 'true', z.literal(true, { error: '请勾选“材料真实性确认”' })),
+  opinion: text('推荐意见', 1000),
+});
+
+/** 第十五条: the named organisation contact recommends or returns, with an opinion. */
+export async function endorseApplication(
+  tx: Db,
+  actor: Actor,
+  applicationId: number,
+  decision: 'recommend' | 'return',
+  values: Record<string, unknown>,
+  now: Date,
+) {
+  const row = await getApplication(tx, applicationId);
+  if (!row) throw new UserError('找不到该申报。');
+  if (row.team.contactOpenId !== actor.openId) throw new UserError(cite(15, '只有该班组登记的单位联系人可以确认和推荐申报材料。'));
+  const transition = decision === 'recommend' ? 'recommend' : 'returnByOrganization';
+  const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor, ['org_contact']);
+  const input =
+    decision === 'recommend'
+      ? parseForm(endorsementSchema, values, { truthful: '材料真实性确认', opinion: '推荐意见' })
+      : { truthful: values.truthful === true || values.truthful === 'true', opinion: parseForm(z.object({ opinion: text('退回意见', 1000) }), values, { opinion: '退回意见' }).opinion };
+  const endorsement = { decision, truthful: input.truthful, opinion: input.opinion, by: actor.openId, at: now.toISOString() };
+  const [application] = await tx
+    .update(applications)
+    .set({ status: to, endorsement, updatedAt: now })
+    .where(and(eq(applications.id, applicationId), eq(applications.status, 'submitted')))
+    .returning();
+  if (!application) throw new UserError('该申报已处理。', { kind: 'info' });
+  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, details: { opinion: input.opinion } });
+  return { application, team: row.team, cycle: row.cycle, organization: row.organization };
+}
+
+/** 形式审查 by the association: accept into the review, or return with a reason. */
+export async function formalCheck(tx: Db, actor: Actor, applicationId: number, decision: 'accept' | 'return', reason: string | undefined, now: Date) {
+  const row = await getApplication(tx, applicationId);
+  if (!row) throw new UserError('找不到该申报。');
+  const transition = decision === 'accept' ? 'accept' : 'returnByAssociation';
+  if (decision === 'accept' && row.application.status === 'submitted') {
+    throw new UserError(cite(15, '申报材料须先经所在单位确认并填写推荐意见，才能受理。'), { article: 15 });
+  }
+  const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor);
+  let note: string | undefined;
+  if (decision === 'return') note = parseForm(z.object({ reason: text('退回原因', 500) }), { reason }, { reason: '退回原因' }).reason;
+  const [application] = await tx
+    .update(applications)
+    .set({ status: to, updatedAt: now, ...(note ? { endorsement: sql`coalesce(${applications.endorsement}, '{}'::jsonb) || ${JSON.stringify({ returnReason: note })}::jsonb` } : {}) })
+    .where(and(eq(applications.id, applicationId), eq(applications.status, 'recommended')))
+    .returning();
+  if (!application) throw new UserError('该申报已处理。', { kind: 'info' });
+  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, details: note ? { reason: note } : {} });
+  return { application, team: row.team, cycle: row.cycle, organization: row.organization, reason: note };
+}
+
+/** Applications waiting for the association's formal check. */
+export async function awaitingFormalCheck(tx: Db, cycleId: number) {
+  return tx
+    .select({ application: applications, team: teams, organization: organizations.name })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'recommended')))
+    .orderBy(asc(applications.submittedAt), asc(applications.id));
+}
+
+/** Applications waiting for this contact's confirmation. */
+export async function awaitingEndorsementBy(tx: Db, contactOpenId: string) {
+  return tx
+    .select({ application: applications, team: teams, organization: organizations.name, cycle: cycles })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(and(eq(teams.contactOpenId, contactOpenId), eq(applications.status, 'submitted')))
+    .orderBy(asc(applications.submittedAt));
+}

@@ -1,0 +1,385 @@
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../db/index.js';
+import { applications, cycles } from '../db/schema.js';
+import { audit } from './audit.js';
+import { dateFromPicker, formatDateZh, isRealDate, todayIn } from './dates.js';
+import { cite, UserError } from './errors.js';
+import type { Actor } from './people.js';
+import { requireAdmin } from './permissions.js';
+import { defaultScoreSheet, parseScoreSheet, parseScoreSheetText, type ScoreSheet, scoreSheetSchema } from './scoreSheet.js';
+import { StateMachine } from './stateMachine.js';
+
+/** The annual review (评审每年一次, 第十九条): one cycle per year, one running at a time. */
+
+export type Cycle = typeof cycles.$inferSelect;
+export type CycleStatus = 'open' | 'scoring' | 'closed' | 'published';
+export type CycleTransition = 'closeApplications' | 'closeScoring' | 'publishResults';
+
+/** Statuses the partial unique index cycles_one_running_uq allows only once. */
+export const runningStatuses = ['open', 'scoring', 'closed'] as const satisfies readonly CycleStatus[];
+
+export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
+
+export const cycleStates = new StateMachine<CycleStatus, CycleTransition>(
+  'cycle',
+  {
+    closeApplications: { from: ['open'], to: 'scoring', roles: ['admin'] }, // 截止申报
+    closeScoring: { from: ['scoring'], to: 'closed', roles: ['admin'] }, // 评分结束，进入评定
+    publishResults: { from: ['closed'], to: 'published', roles: ['admin'] }, // 公布结果 (第二十条、第二十一条)
+  },
+  { open: '申报中', scoring: '专家评分中', closed: '评分结束，评定中', published: '结果已公布' },
+);
+
+/** The form's field names, with the labels a user reads in an error. */
+export const cycleFieldLabels = {
+  year: '评审年度',
+  applicationDeadline: '申报截止日期',
+  scoringDeadline: '专家评分截止日期',
+  reviewMeetingDate: '评审会日期',
+  awardThreshold: '授予称号分数线',
+  expertsPerApplication: '每份申报的评审专家人数',
+  recommendShare: '择优推荐比例',
+} as const;
+export type CycleField = keyof typeof cycleFieldLabels;
+
+export const cycleDefaults = { awardThreshold: 85, expertsPerApplication: 3, recommendShare: 0.1 } as const;
+
+/** A UserError about one form field, its label first: "授予称号分数线：须在 0 到 100 之间". */
+export function cycleFieldError(field: CycleField, message: string, article?: number): UserError {
+  return new UserError(`${cycleFieldLabels[field]}：${message}`, { field, article });
+}
+
+// --- input -------------------------------------------------------------------------------------
+
+const isBlank = (v: unknown) => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
+
+/** A text input's string as a number ("85", "85分", "10%" for a share); what is no number stays, to be refused. */
+function toNumber(v: unknown, opts: { percent?: boolean } = {}): unknown {
+  if (isBlank(v)) return undefined;
+  if (typeof v !== 'string') return v;
+  let t = v.trim().replace(/[,，\s]/g, '').replace(/分$/, '');
+  let scale = 1;
+  if (opts.percent && /[%％]$/.test(t)) {
+    t = t.slice(0, -1);
+    scale = 100;
+  }
+  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(t)) return v;
+  return Math.round((Number(t) / scale) * 1e6) / 1e6;
+}
+
+const hasDecimals = (n: number, places: number) => Math.abs(Math.round(n * 10 ** places) - n * 10 ** places) > 1e-6;
+
+const numberType = (what = '数字') => z.number({ error: (iss) => (iss.input === undefined ? '不能为空' : `须为${what}`) });
+
+const dateField = z.preprocess(
+  dateFromPicker,
+  z
+    .string({ error: (iss) => (iss.input === undefined ? '请选择日期' : '须为日期') })
+    .refine(isRealDate, { error: (iss) => `“${String(iss.input)}”不是有效日期（格式如 2026-05-31）` }),
+);
+
+const settingsShape = {
+  applicationDeadline: dateField,
+  scoringDeadline: dateField,
+  reviewMeetingDate: dateField,
+  awardThreshold: z.preprocess(
+    (v) => toNumber(v),
+    numberType()
+      .min(0, { error: '须在 0 到 100 分之间' })
+      .max(100, { error: '须在 0 到 100 分之间' })
+      .refine((n) => !hasDecimals(n, 2), { error: '最多两位小数' })
+      .default(cycleDefaults.awardThreshold),
+  ),
+  expertsPerApplication: z.preprocess(
+    (v) => toNumber(v),
+    numberType('整数')
+      .int({ error: '须为整数' })
+      .min(1, { error: '须在 1 到 15 人之间' })
+      .max(15, { error: '须在 1 到 15 人之间' })
+      .default(cycleDefaults.expertsPerApplication),
+  ),
+  recommendShare: z.preprocess(
+    (v) => toNumber(v, { percent: true }),
+    numberType('0 到 1 之间的小数（如 0.1）或百分比（如 10%）')
+      .min(0, { error: '须在 0 到 1 之间（如 0.1 表示前 10%）' })
+      .max(1, { error: '须在 0 到 1 之间（如 0.1 表示前 10%）' })
+      .refine((n) => !hasDecimals(n, 3), { error: '最多三位小数（如 0.125）' })
+      .default(cycleDefaults.recommendShare),
+  ),
+};
+
+/** Deadline ≤ scoring deadline ≤ review meeting. */
+function datesInOrder(v: { applicationDeadline: string; scoringDeadline: string; reviewMeetingDate: string }, ctx: z.RefinementCtx) {
+  if (![v.applicationDeadline, v.scoringDeadline, v.reviewMeetingDate].every(isRealDate)) return;
+  if (v.scoringDeadline < v.applicationDeadline) {
+    ctx.addIssue({ code: 'custom', path: ['scoringDeadline'], message: `不能早于申报截止日期（${formatDateZh(v.applicationDeadline)}）` });
+  }
+  if (v.reviewMeetingDate < v.scoringDeadline) {
+    ctx.addIssue({ code: 'custom', path: ['reviewMeetingDate'], message: `不能早于专家评分截止日期（${formatDateZh(v.scoringDeadline)}）` });
+  }
+}
+
+export const cycleSettingsSchema = z.object(settingsShape, { error: '表单内容无法识别' }).superRefine(datesInOrder);
+
+export const cycleInputSchema = z
+  .object(
+    {
+      year: z.preprocess(
+        (v) => toNumber(v),
+        numberType('年份').int({ error: '须为整数年份' }).min(2020, { error: '须在 2020 到 2100 之间' }).max(2100, { error: '须在 2020 到 2100 之间' }),
+      ),
+      ...settingsShape,
+    },
+    { error: '表单内容无法识别' },
+  )
+  .superRefine(datesInOrder);
+
+export type CycleSettings = z.output<typeof cycleSettingsSchema>;
+export type CycleInput = z.output<typeof cycleInputSchema>;
+
+function firstIssue(error: z.ZodError): UserError {
+  const issue = error.issues[0];
+  const field = issue.path[0];
+  if (typeof field === 'string' && field in cycleFieldLabels) return cycleFieldError(field as CycleField, issue.message);
+  return new UserError(issue.message);
+}
+
+/** A new cycle's form (strings from a card, or numbers from code); a UserError names the first wrong field. */
+export function parseCycleInput(input: unknown): CycleInput {
+  const result = cycleInputSchema.safeParse(input);
+  if (!result.success) throw firstIssue(result.error);
+  return result.data;
+}
+
+export function parseCycleSettings(input: unknown): CycleSettings {
+  const result = cycleSettingsSchema.safeParse(input);
+  if (!result.success) throw firstIssue(result.error);
+  return result.data;
+}
+
+// --- queries -----------------------------------------------------------------------------------
+
+/** The cycle in progress (open, scoring or closed), if any. */
+export async function getRunningCycle(tx: Db): Promise<Cycle | undefined> {
+  const [row] = await tx.select().from(cycles).where(inArray(cycles.status, [...runningStatuses])).limit(1);
+  return row;
+}
+
+export async function getCycleByYear(tx: Db, year: number): Promise<Cycle | undefined> {
+  const [row] = await tx.select().from(cycles).where(eq(cycles.year, year)).limit(1);
+  return row;
+}
+
+export async function getCycle(tx: Db, cycleId: number): Promise<Cycle | undefined> {
+  const [row] = await tx.select().from(cycles).where(eq(cycles.id, cycleId)).limit(1);
+  return row;
+}
+
+/** The most recent cycle by year, running or not. */
+export async function getLatestCycle(tx: Db): Promise<Cycle | undefined> {
+  const [row] = await tx.select().from(cycles).orderBy(desc(cycles.year)).limit(1);
+  return row;
+}
+
+/** How many applications of the cycle are in each status. */
+export async function applicationCountsByStatus(tx: Db, cycleId: number): Promise<Record<string, number>> {
+  const rows = await tx
+    .select({ status: applications.status, n: sql<number>`count(*)::int` })
+    .from(applications)
+    .where(eq(applications.cycleId, cycleId))
+    .groupBy(applications.status);
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/** The cycle's score sheet, as stored when the cycle was opened or a sheet was loaded. */
+export function cycleScoreSheet(cycle: Pick<Cycle, 'scoreSheet'>): ScoreSheet {
+  return scoreSheetSchema.parse(cycle.scoreSheet);
+}
+
+export function cycleStatusLabel(status: string): string {
+  return cycleStates.label(status as CycleStatus);
+}
+
+async function lockCycle(tx: Db, cycleId: number): Promise<Cycle> {
+  const [row] = await tx.select().from(cycles).where(eq(cycles.id, cycleId)).for('update').limit(1);
+  if (!row) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+  return row;
+}
+
+// --- changes -----------------------------------------------------------------------------------
+
+function alreadyRunning(cycle: Cycle): UserError {
+  return new UserError(
+    cite(19, `评审每年一次。${cycle.year}年度评审仍在进行（${cycleStatusLabel(cycle.status)}），结果公布后才能开启新的年度评审。`),
+    { article: 19, kind: 'warning' },
+  );
+}
+
+function yearTaken(cycle: Cycle): UserError {
+  return new UserError(cite(19, `评审每年一次，${cycle.year}年度评审已经开启过（${cycleStatusLabel(cycle.status)}）。`), {
+    field: 'year',
+    article: 19,
+  });
+}
+
+/**
+ * Opens the year's cycle (status open) with the default score sheet. Refused when another cycle is
+ * running or the year already had one (第十九条), and when the application deadline is already past.
+ */
+export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date, timezone: string = DEFAULT_TIMEZONE): Promise<Cycle> {
+  requireAdmin(actor);
+  const running = await getRunningCycle(tx);
+  if (running) throw alreadyRunning(running);
+  const values = parseCycleInput(input);
+  const today = todayIn(timezone, now);
+  if (values.applicationDeadline < today) throw cycleFieldError('applicationDeadline', `不能早于今天（${formatDateZh(today)}）`);
+  const sameYear = await getCycleByYear(tx, values.year);
+  if (sameYear) throw yearTaken(sameYear);
+
+  let row: Cycle;
+  try {
+    // a savepoint, so a concurrent open that wins the unique index leaves this transaction usable
+    row = await tx.transaction(async (sp) => {
+      const [inserted] = await sp
+        .insert(cycles)
+        .values({ ...values, status: 'open', scoreSheet: defaultScoreSheet, openedBy: actor.openId })
+        .returning();
+      return inserted;
+    });
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const other = (await getRunningCycle(tx)) ?? (await getCycleByYear(tx, values.year));
+    throw other ? (other.year === values.year ? yearTaken(other) : alreadyRunning(other)) : new UserError(cite(19, '评审每年一次，请发送“管理”查看当前状态。'));
+  }
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'cycle.open',
+    entity: 'cycle',
+    entityId: row.id,
+    details: { ...values, scoreSheet: defaultScoreSheet.title },
+    at: now,
+  });
+  return row;
+}
+
+const settingFields = ['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate', 'awardThreshold', 'expertsPerApplication', 'recommendShare'] as const;
+const dateFields = new Set<CycleField>(['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate']);
+
+/**
+ * Changes dates and review settings while applications are open or experts are scoring; after
+ * scoring they are fixed (第十七条). `input` may be partial: what is missing or empty is kept. A changed
+ * date may not lie in the past. Returns the fields changed.
+ */
+export async function updateCycleSettings(
+  tx: Db,
+  actor: Actor,
+  cycleId: number,
+  input: unknown,
+  now: Date,
+  timezone: string = DEFAULT_TIMEZONE,
+): Promise<{ cycle: Cycle; changes: CycleField[] }> {
+  requireAdmin(actor);
+  const cycle = await lockCycle(tx, cycleId);
+  if (cycle.status !== 'open' && cycle.status !== 'scoring') {
+    throw new UserError(cite(17, `${cycle.year}年度评审已${cycleStatusLabel(cycle.status)}，评审设置不能再修改。`), { article: 17 });
+  }
+  // a field left out or empty keeps its value, so a partial input never resets a setting to its default
+  const given = input && typeof input === 'object' ? Object.entries(input).filter(([, v]) => !isBlank(v)) : [];
+  const values = parseCycleSettings({ ...Object.fromEntries(settingFields.map((f) => [f, cycle[f]])), ...Object.fromEntries(given) });
+  const today = todayIn(timezone, now);
+  const changes = settingFields.filter((f) => values[f] !== cycle[f]);
+  for (const field of changes) {
+    if (field === 'applicationDeadline' && cycle.status !== 'open') {
+      throw cycleFieldError(field, `申报已截止，不能再修改（原为${formatDateZh(cycle.applicationDeadline)}）`);
+    }
+    if (dateFields.has(field) && String(values[field]) < today) throw cycleFieldError(field, `不能早于今天（${formatDateZh(today)}）`);
+  }
+  if (!changes.length) return { cycle, changes };
+  const [updated] = await tx
+    .update(cycles)
+    .set({ ...values, updatedAt: now })
+    .where(eq(cycles.id, cycleId))
+    .returning();
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'cycle.updateSettings',
+    entity: 'cycle',
+    entityId: cycleId,
+    details: { changes: Object.fromEntries(changes.map((f) => [f, { from: cycle[f], to: values[f] }])) },
+    at: now,
+  });
+  return { cycle: updated, changes };
+}
+
+/**
+ * Replaces the cycle's score sheet (第十八条) before scoring starts. `json` is an object, a JSON string,
+ * or the line form of `scoreSheetToText`.
+ */
+export async function loadScoreSheet(
+  tx: Db,
+  actor: Actor,
+  cycleId: number,
+  json: unknown,
+  now: Date = new Date(),
+): Promise<{ cycle: Cycle; sheet: ScoreSheet }> {
+  requireAdmin(actor);
+  const cycle = await lockCycle(tx, cycleId);
+  if (cycle.status !== 'open') {
+    throw new UserError(cite(18, `专家评分开始后不能再更换评分表（${cycle.year}年度评审：${cycleStatusLabel(cycle.status)}）。`), { article: 18 });
+  }
+  const sheet = typeof json === 'string' ? parseScoreSheetText(json) : parseScoreSheet(json);
+  const previous = scoreSheetSchema.safeParse(cycle.scoreSheet);
+  const [updated] = await tx.update(cycles).set({ scoreSheet: sheet, updatedAt: now }).where(eq(cycles.id, cycleId)).returning();
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'cycle.loadScoreSheet',
+    entity: 'cycle',
+    entityId: cycleId,
+    details: {
+      title: sheet.title,
+      total: sheet.total,
+      areas: sheet.areas.length,
+      items: sheet.areas.reduce((n, a) => n + a.items.length, 0),
+      previousTitle: previous.success ? previous.data.title : null,
+    },
+    at: now,
+  });
+  return { cycle: updated, sheet };
+}
+
+/** One move of the cycle's state machine: role and state checked, new status and an audit row written. */
+export async function transitionCycle(
+  tx: Db,
+  actor: Actor,
+  cycleId: number,
+  name: CycleTransition,
+  now: Date = new Date(),
+  details: Record<string, unknown> = {},
+): Promise<Cycle> {
+  const cycle = await lockCycle(tx, cycleId);
+  const from = cycle.status as CycleStatus;
+  const to = cycleStates.check(name, from, actor);
+  const [updated] = await tx
+    .update(cycles)
+    .set({ status: to, updatedAt: now })
+    .where(and(eq(cycles.id, cycleId), eq(cycles.status, from)))
+    .returning();
+  await audit(tx, { actor: actor.openId, action: `cycle.${name}`, entity: 'cycle', entityId: cycleId, details: { from, to, ...details }, at: now });
+  return updated;
+}
+
+/** 截止申报: open → scoring; no new applications from here on. */
+export async function closeApplications(tx: Db, actor: Actor, cycleId: number, now: Date = new Date()): Promise<Cycle> {
+  requireAdmin(actor);
+  return transitionCycle(tx, actor, cycleId, 'closeApplications', now);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === '23505') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

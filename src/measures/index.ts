@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+
+/** One article (条) of 广东省市政工程质量信得过班组建设管理办法（暂行）. */
+export interface Article {
+  number: number;
+  /** 第十六条 */
+  numeral: string;
+  /** 第六章 评审表彰 */
+  chapter: string;
+  /** The article's whole text without its numeral, numbered items on their own lines. */
+  text: string;
+  /** A few words naming what the article is about, for buttons and lists (ours, not the measures'). */
+  topic: string;
+}
+
+export interface Chapter {
+  /** 第六章 评审表彰 */
+  title: string;
+  articles: Article[];
+}
+
+export interface RankedArticle {
+  article: Article;
+  score: number;
+  /** The line of the article (its lead or one numbered item) that matched best. */
+  bestLine: string;
+}
+
+export const ARTICLE_COUNT = 22;
+
+// ours: short names for the articles, shown on browse buttons
+const topics = [
+  '目的与依据',
+  '质量信得过班组的定义',
+  '组织管理',
+  '创建目标与计划',
+  '活动目的',
+  '活动原则',
+  '活动要求',
+  '提高认识，加强领导',
+  '建立机制，加大投入',
+  'QC小组活动',
+  '培训与专家队伍',
+  '自愿申请创建',
+  '申报条件',
+  '申报评审的实施',
+  '申报表与单位推荐',
+  '注册满一年方可评选',
+  '评审原则',
+  '评审标准',
+  '每年评审一次',
+  '授予荣誉与推荐',
+  '接受社会监督',
+  '投诉与撤销称号',
+];
+
+const digits: Record<string, number> = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+const numeralDigits = ['', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+
+/** 16 → 十六, 22 → 二十二 (1..99). */
+export function chineseNumeral(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > 99) throw new RangeError(`no Chinese numeral for ${n}`);
+  if (n < 10) return numeralDigits[n];
+  const tens = Math.floor(n / 10);
+  return `${tens === 1 ? '' : numeralDigits[tens]}十${numeralDigits[n % 10]}`;
+}
+
+/** 十六 / 二十二 / 16 / １６ → the number; anything else → undefined. */
+export function parseNumeral(s: string): number | undefined {
+  const t = s.normalize('NFKC').trim();
+  if (/^\d{1,4}$/.test(t)) return Number(t);
+  const m = /^([一二两三四五六七八九])?(十)?([零〇一二三四五六七八九])?$/.exec(t);
+  if (!m || t === '') return undefined;
+  const [, tens, ten, units] = m;
+  if (!ten) return tens ? digits[tens] : units ? digits[units] : undefined;
+  return (tens ? digits[tens] : 1) * 10 + (units ? digits[units] : 0);
+}
+
+const NUMERAL = '[0-9０-９零〇一二两三四五六七八九十]+';
+
+/**
+ * The article a user points at with 第十六条 (at the start of the text) or 条款十六 (the whole text);
+ * `number` may be out of range, the caller says so.
+ */
+export function parseArticleReference(text: string): { number: number } | undefined {
+  const t = text.trim();
+  const m = new RegExp(`^第\\s*(${NUMERAL})\\s*条`).exec(t) ?? new RegExp(`^(?:条款|article)\\s*(?:第\\s*)?(${NUMERAL})\\s*条?$`, 'i').exec(t);
+  if (!m) return undefined;
+  const number = parseNumeral(m[1]);
+  return number === undefined ? undefined : { number };
+}
+
+/** The argument of `条款 …`: 16, 十六, 第16条, 第十六条; undefined when it is no number at all. */
+export function parseArticleArgument(argument: string): number | undefined {
+  const t = argument.trim().replace(/^第\s*/, '').replace(/\s*条$/, '');
+  return parseNumeral(t);
+}
+
+function parseMeasures(source: string): { title: string; chapters: Chapter[]; articles: Article[] } {
+  const titleLines: string[] = [];
+  const chapters: Chapter[] = [];
+  const articles: Article[] = [];
+  const lines: string[][] = [];
+  for (const raw of source.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line) continue;
+    const chapter = /^第([一二三四五六七八九十]+)章\s*(.*)$/.exec(line);
+    const article = /^第([一二三四五六七八九十]+)条\s*(.*)$/.exec(line);
+    if (chapter) {
+      chapters.push({ title: `第${chapter[1]}章 ${chapter[2].replace(/\s+/g, '')}`, articles: [] });
+    } else if (article) {
+      const current = chapters.at(-1);
+      const number = parseNumeral(article[1]);
+      if (!current || number !== articles.length + 1) throw new Error(`measures: unexpected article 第${article[1]}条`);
+      const a: Article = { number, numeral: `第${article[1]}条`, chapter: current.title, text: '', topic: topics[number - 1] ?? '' };
+      articles.push(a);
+      current.articles.push(a);
+      lines.push([article[2]]);
+    } else if (articles.length) {
+      lines[articles.length - 1].push(line);
+    } else if (!chapters.length) {
+      titleLines.push(line);
+    } else {
+      throw new Error(`measures: text before the first article: ${line}`);
+    }
+  }
+  articles.forEach((a, i) => (a.text = lines[i].filter(Boolean).join('\n')));
+  if (articles.length !== ARTICLE_COUNT || chapters.length !== 8) {
+    throw new Error(`measures: expected ${ARTICLE_COUNT} articles in 8 chapters, found ${articles.length} in ${chapters.length}`);
+  }
+  return { title: titleLines.join(''), chapters, articles };
+}
+
+const parsed = parseMeasures(readFileSync(new URL('./measures.zh.txt', import.meta.url), 'utf8'));
+
+/** 广东省市政工程质量信得过班组建设管理办法（暂行） */
+export const measuresTitle: string = parsed.title;
+export const chapters: readonly Chapter[] = parsed.chapters;
+export const articles: readonly Article[] = parsed.articles;
+
+export function getArticle(n: number): Article | undefined {
+  return Number.isInteger(n) && n >= 1 && n <= articles.length ? articles[n - 1] : undefined;
+}
+
+// --- ranking: BM25 over Chinese character bigrams and ASCII words, per passage ---
+// A passage is an article's lead line or one of its numbered items, so the long articles (第七条,
+// 第十三条) are not drowned by their length when a question is about one of their items.
+
+const K1 = 1.2;
+const B = 0.75;
+/** Bigrams of an article's opening words weigh this much more (16: 质量信得过班组注册一年后). */
+const OPENING_BOOST = 1.3;
+const OPENING_CHARS = 16;
+/** Other passages of the same article add this share of their score to the best one. */
+const OTHER_PASSAGES_SHARE = 0.15;
+/** Below this the best match is chance overlap, not an answer. */
+const MIN_SCORE = 2;
+/** Articles scoring under this share of the best are left out. */
+const RELATIVE_CUTOFF = 0.3;
+
+/** Bigrams across a particle say nothing about the topic (好的, 的各); 目的 is a word of 第五条. */
+const PARTICLES = /[的了吗呢吧啊呀哦嘛]/;
+const KEPT_WITH_PARTICLE = new Set(['目的']);
+
+/** Bigrams of each run of Han characters, and lower-case ASCII words; punctuation separates runs. */
+export function terms(text: string): string[] {
+  const out: string[] = [];
+  for (const run of text.normalize('NFKC').toLowerCase().match(/\p{Script=Han}+|[a-z0-9]+/gu) ?? []) {
+    if (/^[a-z0-9]/.test(run)) {
+      out.push(run);
+      continue;
+    }
+    for (let i = 0; i + 1 < run.length; i++) {
+      const bigram = run.slice(i, i + 2);
+      if (!PARTICLES.test(bigram) || KEPT_WITH_PARTICLE.has(bigram)) out.push(bigram);
+    }
+  }
+  return out;
+}
+
+interface Passage {
+  article: Article;
+  line: string;
+  tf: Map<string, number>;
+  length: number;
+  opening: Set<string>;
+}
+
+const ITEM_NUMBER = /^\d+[.、．]\s*/;
+
+const passages: Passage[] = articles.flatMap((article) => {
+  const opening = new Set(terms(article.text.split(/[，。：；、,.:;\n]/)[0].slice(0, OPENING_CHARS)));
+  return article.text.split('\n').map((line, i) => {
+    const list = terms(line.replace(ITEM_NUMBER, ''));
+    const tf = new Map<string, number>();
+    for (const t of list) tf.set(t, (tf.get(t) ?? 0) + 1);
+    return { article, line, tf, length: list.length, opening: i === 0 ? opening : new Set<string>() };
+  });
+});
+const averageLength = passages.reduce((s, p) => s + p.length, 0) / passages.length;
+const documentFrequency = new Map<string, number>();
+for (const p of passages) for (const t of p.tf.keys()) documentFrequency.set(t, (documentFrequency.get(t) ?? 0) + 1);
+
+function idf(term: string): number {
+  const df = documentFrequency.get(term) ?? 0;
+  return Math.log(1 + (passages.length - df + 0.5) / (df + 0.5));
+}
+
+function passageScore(p: Passage, queryTerms: string[]): number {
+  let score = 0;
+  for (const t of queryTerms) {
+    const tf = p.tf.get(t);
+    if (!tf) continue;
+    const saturated = (tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * p.length) / averageLength));
+    score += idf(t) * saturated * (p.opening.has(t) ? OPENING_BOOST : 1);
+  }
+  return score;
+}
+
+/** The articles most relevant to a question, best first; [] when nothing in the measures matches. */
+export function rankArticles(query: string, limit = 3): RankedArticle[] {
+  const queryTerms = [...new Set(terms(query))].filter((t) => documentFrequency.has(t));
+  if (!queryTerms.length) return [];
+  const perArticle = new Map<number, { line: string; score: number }[]>();
+  for (const p of passages) {
+    const list = perArticle.get(p.article.number) ?? [];
+    list.push({ line: p.line, score: passageScore(p, queryTerms) });
+    perArticle.set(p.article.number, list);
+  }
+  const scored = articles.map((article): RankedArticle => {
+    const lines = (perArticle.get(article.number) ?? []).sort((a, b) => b.score - a.score);
+    const rest = lines.slice(1).reduce((s, x) => s + x.score, 0);
+    return { article, score: (lines[0]?.score ?? 0) + OTHER_PASSAGES_SHARE * rest, bestLine: lines[0]?.line ?? '' };
+  });
+  scored.sort((x, y) => y.score - x.score || x.article.number - y.article.number);
+  const best = scored[0]?.score ?? 0;
+  if (best < MIN_SCORE) return [];
+  return scored.filter((s) => s.score > 0 && s.score >= best * RELATIVE_CUTOFF).slice(0, Math.max(0, limit));
+}

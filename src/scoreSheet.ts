@@ -1,0 +1,268 @@
+import { z } from 'zod';
+import { UserError } from './errors.js';
+
+/**
+ * The score sheet (评分表, 第十八条) as data: areas → items → max points. Each cycle keeps its own copy,
+ * so a sheet loaded for one year never changes the scores of another.
+ */
+
+/** Whole or half points: 5, 2.5; not 0.3. */
+const isHalfPoints = (n: number) => Number.isInteger(n * 2);
+
+const text = (what: string) =>
+  z.string({ error: `${what}须为文字` }).trim().min(1, { error: `${what}不能为空` });
+
+const points = z
+  .number({ error: '须为数字' })
+  .positive({ error: '须大于 0' })
+  .refine(isHalfPoints, { error: '须为整数或半分（如 5 或 2.5）' });
+
+export const scoreItemSchema = z.object({
+  code: text('编号'),
+  name: text('名称'),
+  max: points,
+});
+
+export const scoreAreaSchema = z.object({
+  code: text('编号'),
+  name: text('名称'),
+  article: z.string({ error: '条款须为文字' }).trim().optional(),
+  items: z.array(scoreItemSchema, { error: '评分项须为列表' }).min(1, { error: '至少需要一个评分项' }),
+});
+
+export const scoreSheetSchema = z
+  .object(
+    {
+      title: text('标题'),
+      total: points,
+      areas: z.array(scoreAreaSchema, { error: '评分区域须为列表' }).min(1, { error: '至少需要一个评分区域' }),
+    },
+    { error: '评分表须为 JSON 对象：{ title, total, areas: [{ code, name, items: [{ code, name, max }] }] }' },
+  )
+  .superRefine((sheet, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, area] of sheet.areas.entries()) {
+      for (const [j, item] of area.items.entries()) {
+        if (seen.has(item.code)) ctx.addIssue({ code: 'custom', path: ['areas', i, 'items', j, 'code'], message: `编号 ${item.code} 重复` });
+        seen.add(item.code);
+      }
+    }
+    const subtotals = sheet.areas.map((a) => ({ code: a.code, name: a.name, max: sum(a.items.map((it) => it.max)) }));
+    const itemsTotal = sum(subtotals.map((s) => s.max));
+    if (itemsTotal !== sheet.total) {
+      const parts = subtotals.map((s) => `${s.code} ${s.name} ${s.max} 分`).join('，');
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `各评分项满分合计 ${itemsTotal} 分，与声明的总分 ${sheet.total} 分不一致（各区域小计：${parts}）`,
+      });
+    }
+  });
+
+export type ScoreSheet = z.infer<typeof scoreSheetSchema>;
+export type ScoreArea = ScoreSheet['areas'][number];
+export type ScoreItem = ScoreArea['items'][number];
+
+/** The 100-point default of RULES.md: the areas of 第七条 and the results of 第十三条. */
+export const defaultScoreSheet: ScoreSheet = {
+  title: '质量信得过班组建设评分表（默认）',
+  total: 100,
+  areas: [
+    {
+      code: '1',
+      name: '班组基础建设',
+      article: '第七条第1款',
+      items: [
+        { code: '1.1', name: '目标分解与职能明确', max: 5 },
+        { code: '1.2', name: '质量安全管理制度健全并严格执行', max: 5 },
+        { code: '1.3', name: '标准化作业与现场管理系统', max: 5 },
+        { code: '1.4', name: '作业记录、设备设施维护、行为规范', max: 5 },
+      ],
+    },
+    {
+      code: '2',
+      name: '班组组织建设',
+      article: '第七条第2款',
+      items: [
+        { code: '2.1', name: '组织机制与资源配备', max: 5 },
+        { code: '2.2', name: '岗位流程化整合与协作协调', max: 5 },
+      ],
+    },
+    {
+      code: '3',
+      name: '班组规范建设',
+      article: '第七条第3款',
+      items: [
+        { code: '3.1', name: '规章制度与绩效指标', max: 5 },
+        { code: '3.2', name: '活动记录完整有效', max: 5 },
+        { code: '3.3', name: '质量结果水平突出并持续上升', max: 5 },
+      ],
+    },
+    {
+      code: '4',
+      name: '班组技能建设',
+      article: '第七条第4款',
+      items: [
+        { code: '4.1', name: '学习型班组与培训方式', max: 5 },
+        { code: '4.2', name: '培训率与考试合格率', max: 5 },
+        { code: '4.3', name: '综合素质与创新能力提升', max: 5 },
+      ],
+    },
+    {
+      code: '5',
+      name: '健康安全环保建设',
+      article: '第七条第5款',
+      items: [
+        { code: '5.1', name: '关爱员工与健康文明活动', max: 4 },
+        { code: '5.2', name: '安全环保防范、应急措施与演练', max: 6 },
+      ],
+    },
+    {
+      code: '6',
+      name: '质量改进和创新',
+      article: '第七条第6款',
+      items: [
+        { code: '6.1', name: 'QC小组、现场管理、合理化建议活动', max: 8 },
+        { code: '6.2', name: '质量工具方法的正确有效应用', max: 7 },
+      ],
+    },
+    {
+      code: '7',
+      name: '建设成效',
+      article: '第十三条第4款',
+      items: [
+        { code: '7.1', name: '目标完成率与质量水平', max: 5 },
+        { code: '7.2', name: '顾客确认与满意程度', max: 5 },
+        { code: '7.3', name: '特色与推广意义', max: 5 },
+      ],
+    },
+  ],
+};
+
+/** A sheet from stored or pasted JSON (an object or a JSON string); a UserError says what is wrong. */
+export function parseScoreSheet(json: unknown): ScoreSheet {
+  let value = json;
+  if (typeof json === 'string') {
+    try {
+      value = JSON.parse(json);
+    } catch (err) {
+      throw new UserError(`评分表不是有效的 JSON：${(err as Error).message}`, { field: 'sheet', article: 18 });
+    }
+  }
+  const result = scoreSheetSchema.safeParse(value);
+  if (!result.success) {
+    const messages = result.error.issues.slice(0, 3).map((issue) => issueText(issue, value));
+    throw new UserError(messages.join('；'), { field: 'sheet', article: 18 });
+  }
+  return result.data;
+}
+
+/**
+ * A sheet typed into a card: JSON, or (since a card's input takes at most 1000 characters) the short
+ * line form that `scoreSheetToText` writes:
+ *   评分表：质量信得过班组建设评分表
+ *   总分：100
+ *   1 班组基础建设 | 第七条第1款
+ *   1.1 目标分解与职能明确 5
+ */
+export function parseScoreSheetText(input: string): ScoreSheet {
+  const t = input.trim();
+  if (!t) throw new UserError('请填写评分表（JSON，或每行一项的简写格式）。', { field: 'sheet', article: 18 });
+  if (t.startsWith('{') || t.startsWith('[')) return parseScoreSheet(t);
+  let title: string | undefined;
+  let total: number | undefined;
+  const areas: { code: string; name: string; article?: string; items: { code: string; name: string; max: number }[] }[] = [];
+  for (const [index, raw] of t.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    const lineNo = index + 1;
+    const header = /^(评分表|标题|总分)\s*[:：]\s*(.*)$/.exec(line);
+    if (header) {
+      if (header[1] === '总分') {
+        total = Number(header[2].replace(/分$/, '').trim());
+        if (!Number.isFinite(total)) throw new UserError(`第 ${lineNo} 行：总分“${header[2]}”不是数字`, { field: 'sheet', article: 18 });
+      } else title = header[2].trim();
+      continue;
+    }
+    const item = /^(\d+(?:\.\d+)+)\s+(.+?)\s+(\d+(?:\.\d+)?)\s*分?$/.exec(line);
+    if (item) {
+      const area = areas[areas.length - 1];
+      if (!area) throw new UserError(`第 ${lineNo} 行：评分项 ${item[1]} 之前缺少评分区域（如“1 班组基础建设”）`, { field: 'sheet', article: 18 });
+      area.items.push({ code: item[1], name: item[2].trim(), max: Number(item[3]) });
+      continue;
+    }
+    const area = /^(\d+)[\s.、]+([^|｜\d][^|｜]*?)\s*(?:[|｜]\s*(.+))?$/.exec(line);
+    if (area) {
+      areas.push({ code: area[1], name: area[2].trim(), ...(area[3] ? { article: area[3].trim() } : {}), items: [] });
+      continue;
+    }
+    throw new UserError(`第 ${lineNo} 行无法识别：“${line.slice(0, 40)}”。评分区域写作“1 班组基础建设”，评分项写作“1.1 目标分解与职能明确 5”`, { field: 'sheet', article: 18 });
+  }
+  if (total === undefined) throw new UserError('缺少“总分：100”一行（用来核对各项满分之和）', { field: 'sheet', article: 18 });
+  return parseScoreSheet({ title: title ?? '评分表', total, areas });
+}
+
+/** The line form of a sheet, short enough for a card's text input. */
+export function scoreSheetToText(sheet: ScoreSheet): string {
+  const lines = [`评分表：${sheet.title}`, `总分：${sheet.total}`];
+  for (const area of sheet.areas) {
+    lines.push(`${area.code} ${area.name}${area.article ? ` | ${area.article}` : ''}`);
+    for (const item of area.items) lines.push(`${item.code} ${item.name} ${item.max}`);
+  }
+  return lines.join('\n');
+}
+
+export interface SheetItem extends ScoreItem {
+  areaCode: string;
+  areaName: string;
+}
+
+/** Every item of the sheet in order, with its area. */
+export function sheetItems(sheet: ScoreSheet): SheetItem[] {
+  return sheet.areas.flatMap((area) => area.items.map((item) => ({ ...item, areaCode: area.code, areaName: area.name })));
+}
+
+export interface AreaSubtotal {
+  code: string;
+  name: string;
+  max: number;
+  score: number;
+}
+
+/** Per-area sums of the given item scores (keyed by item code; a missing score counts 0). */
+export function areaSubtotals(sheet: ScoreSheet, scores: Readonly<Record<string, number | null | undefined>>): AreaSubtotal[] {
+  return sheet.areas.map((area) => ({
+    code: area.code,
+    name: area.name,
+    max: sum(area.items.map((it) => it.max)),
+    score: sum(area.items.map((it) => Number(scores[it.code] ?? 0))),
+  }));
+}
+
+function sum(ns: number[]): number {
+  // half points add up exactly in binary; rounding guards scores typed with more decimals
+  return Math.round(ns.reduce((a, b) => a + b, 0) * 100) / 100;
+}
+
+const fieldNames: Record<string, string> = { title: '标题', total: '总分', code: '编号', name: '名称', max: '满分', article: '条款', areas: '评分区域', items: '评分项' };
+
+/** An issue as a reader can place it: "评分项 1.2 满分：须为整数或半分". */
+function issueText(issue: z.core.$ZodIssue, input: unknown): string {
+  const where: string[] = [];
+  let node: unknown = input;
+  for (let i = 0; i < issue.path.length; i++) {
+    const key = issue.path[i];
+    const next = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
+    if (typeof key === 'number') {
+      const container = String(issue.path[i - 1] ?? '');
+      const code = next && typeof next === 'object' ? (next as { code?: unknown }).code : undefined;
+      const what = container === 'items' ? '评分项' : '评分区域';
+      where.pop();
+      where.push(typeof code === 'string' && code.trim() ? `${what} ${code.trim()}` : `第 ${key + 1} 个${what}`);
+    } else {
+      where.push(fieldNames[String(key)] ?? String(key));
+    }
+    node = next;
+  }
+  return where.length ? `${where.join(' ')}：${issue.message}` : issue.message;
+}

@@ -1,0 +1,247 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../db/index.js';
+import { applications, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
+import { audit } from './audit.js';
+import { UserError } from './errors.js';
+import { numberField, openIdField, option, optionalText, parseForm, text } from './forms.js';
+import { type Actor, ensurePerson, grantRole } from './people.js';
+import { StateMachine } from './stateMachine.js';
+
+/** 第二条: an administrative team, a project team or a department. */
+export const teamTypes = [
+  { value: 'administrative', label: '行政班组' },
+  { value: 'project', label: '项目团队' },
+  { value: 'department', label: '部门' },
+] as const;
+export type TeamType = (typeof teamTypes)[number]['value'];
+export const teamTypeLabel = (v: string) => teamTypes.find((t) => t.value === v)?.label ?? v;
+
+export const registrationLabels: Record<string, string> = {
+  teamName: '班组名称',
+  organization: '所属单位',
+  department: '主管部门',
+  teamType: '班组类型',
+  leader: '班组长',
+  phone: '联系电话',
+  memberCount: '成员人数',
+  functions: '主要职能',
+  goals: '创建目标',
+  plan: '活动计划与实施措施',
+  contact: '单位联系人',
+};
+
+const phone = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim() : v),
+  z.string({ error: '请填写联系电话' }).min(1, '请填写联系电话').regex(/^[0-9+\-\s()（）]{7,20}$/, '联系电话须为 7–20 位数字（可含 - + 空格）'),
+);
+
+export const registrationSchema = z.object({
+  teamName: text('班组名称', 50),
+  organization: text('所属单位', 100),
+  department: text('主管部门', 100),
+  teamType: option('班组类型', ['administrative', 'project', 'department']),
+  leader: z.preprocess((v) => (Array.isArray(v) ? v[0] : v || undefined), z.string().regex(/^ou_[A-Za-z0-9_-]+$/, '请选择班组长').optional()),
+  phone,
+  memberCount: numberField('成员人数', 1, 500, { integer: true }),
+  functions: text('主要职能', 500),
+  goals: text('创建目标', 1000),
+  plan: text('活动计划与实施措施', 2000),
+  contact: openIdField('单位联系人'),
+});
+export type RegistrationInput = z.output<typeof registrationSchema>;
+
+export const profileSchema = z.object({
+  phone: phone.optional(),
+  memberCount: numberField('成员人数', 1, 500, { integer: true }).optional(),
+  functions: optionalText('主要职能', 500),
+  goals: optionalText('创建目标', 1000),
+  plan: optionalText('活动计划与实施措施', 2000),
+  contact: z.preprocess((v) => (Array.isArray(v) ? v[0] : v || undefined), z.string().regex(/^ou_[A-Za-z0-9_-]+$/, '请选择单位联系人').optional()),
+});
+
+export type TeamStatus = 'active' | 'withdrawn';
+export type TeamTransition = 'update' | 'withdraw' | 'reinstate';
+
+export const teamMachine = new StateMachine<TeamStatus, TeamTransition>(
+  'team',
+  {
+    update: { from: ['active'], to: 'active', roles: ['leader', 'admin'] },
+    withdraw: { from: ['active'], to: 'withdrawn', roles: ['leader', 'admin'] },
+    reinstate: { from: ['withdrawn'], to: 'active', roles: ['admin'] },
+  },
+  { active: '正常', withdrawn: '已退出' },
+);
+
+export type Team = typeof teams.$inferSelect;
+
+/** Next GDSZ-<year>-<serial>: one atomic upsert, so concurrent registrations never share a serial. */
+export async function nextTeamCode(tx: Db, year: number): Promise<string> {
+  const [row] = await tx
+    .insert(codeSequences)
+    .values({ scope: `team:${year}`, last: 1 })
+    .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + 1` } })
+    .returning({ last: codeSequences.last });
+  return `GDSZ-${year}-${String(row.last).padStart(4, '0')}`;
+}
+
+/** 注册 (第十二条): stores the team, its leader and its organisation contact. */
+export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string): Promise<Team> {
+  const input = parseForm(registrationSchema, values, registrationLabels);
+  const leader = input.leader ?? actor.openId;
+  if (leader !== actor.openId && !actor.roles.includes('admin')) {
+    throw new UserError('班组长须为注册人本人；如需代为注册，请由协会管理员操作。', { field: 'leader' });
+  }
+  const [org] = await tx
+    .insert(organizations)
+    .values({ name: input.organization })
+    .onConflictDoUpdate({ target: organizations.name, set: { name: sql`excluded.name` } })
+    .returning({ id: organizations.id });
+  const [existing] = await tx
+    .select({ code: teams.code })
+    .from(teams)
+    .where(and(eq(teams.organizationId, org.id), eq(teams.name, input.teamName)));
+  if (existing) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组（编号 ${existing.code}），请勿重复注册。`, { field: 'teamName', kind: 'info' });
+
+  await ensurePerson(tx, leader);
+  await grantRole(tx, input.contact, 'org_contact');
+  await tx.update(people).set({ organizationId: org.id }).where(and(eq(people.openId, input.contact), sql`${people.organizationId} is null`));
+
+  const code = await nextTeamCode(tx, Number(today.slice(0, 4)));
+  const [team] = await tx
+    .insert(teams)
+    .values({
+      code,
+      name: input.teamName,
+      organizationId: org.id,
+      department: input.department,
+      type: input.teamType,
+      leaderOpenId: leader,
+      phone: input.phone,
+      memberCount: input.memberCount,
+      functions: input.functions,
+      goals: input.goals,
+      plan: input.plan,
+      contactOpenId: input.contact,
+      registeredAt: today,
+    })
+    .onConflictDoNothing({ target: [teams.organizationId, teams.name] })
+    .returning();
+  if (!team) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组，请勿重复注册。`, { field: 'teamName', kind: 'info' });
+  await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
+  await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, details: { code, name: team.name, organization: input.organization, contact: input.contact } });
+  return team;
+}
+
+export interface TeamView {
+  team: Team;
+  organization: string;
+  myRole: 'leader' | 'member' | 'contact' | 'admin';
+}
+
+/** The teams a person leads, belongs to, or confirms for as organisation contact. */
+export async function teamsOf(tx: Db, openId: string): Promise<TeamView[]> {
+  const rows = await tx
+    .select({ team: teams, organization: organizations.name, memberRole: teamMembers.role })
+    .from(teams)
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .leftJoin(teamMembers, and(eq(teamMembers.teamId, teams.id), eq(teamMembers.openId, openId)))
+    .where(sql`${teamMembers.openId} is not null or ${teams.contactOpenId} = ${openId}`)
+    .orderBy(asc(teams.id));
+  return rows.map((r) => ({
+    team: r.team,
+    organization: r.organization,
+    myRole: r.memberRole === 'leader' ? 'leader' : r.memberRole === 'member' ? 'member' : 'contact',
+  }));
+}
+
+export async function getTeam(tx: Db, teamId: number): Promise<(Team & { organization: string }) | undefined> {
+  const [row] = await tx
+    .select({ team: teams, organization: organizations.name })
+    .from(teams)
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(eq(teams.id, teamId));
+  return row ? { ...row.team, organization: row.organization } : undefined;
+}
+
+/** Loads a team the actor leads (or any team for an admin); refuses otherwise. */
+export async function teamLedBy(tx: Db, actor: Actor, teamId: number): Promise<Team & { organization: string }> {
+  const team = await getTeam(tx, teamId);
+  if (!team) throw new UserError('找不到该班组，请发送“进度”重新查看。');
+  if (team.leaderOpenId !== actor.openId && !actor.roles.includes('admin')) throw new UserError('只有班组长可以进行此操作。');
+  return team;
+}
+
+export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, values: Record<string, unknown>): Promise<Team> {
+  const team = await teamLedBy(tx, actor, teamId);
+  teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
+  const patch = parseForm(profileSchema, values, registrationLabels);
+  const changes: Partial<typeof teams.$inferInsert> = {};
+  if (patch.phone !== undefined) changes.phone = patch.phone;
+  if (patch.memberCount !== undefined) changes.memberCount = patch.memberCount;
+  if (patch.functions !== undefined) changes.functions = patch.functions;
+  if (patch.goals !== undefined) changes.goals = patch.goals;
+  if (patch.plan !== undefined) changes.plan = patch.plan;
+  if (patch.contact !== undefined && patch.contact !== team.contactOpenId) {
+    changes.contactOpenId = patch.contact;
+    await grantRole(tx, patch.contact, 'org_contact');
+  }
+  const changed = Object.keys(changes).filter((k) => (changes as Record<string, unknown>)[k] !== (team as Record<string, unknown>)[k]);
+  if (!changed.length) throw new UserError('没有需要保存的修改。', { kind: 'info' });
+  const [updated] = await tx.update(teams).set({ ...changes, updatedAt: new Date() }).where(eq(teams.id, teamId)).returning();
+  await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, details: { changed } });
+  return updated;
+}
+
+export async function teamMembersOf(tx: Db, teamId: number) {
+  return tx
+    .select({ openId: teamMembers.openId, role: teamMembers.role, name: people.name })
+    .from(teamMembers)
+    .leftJoin(people, eq(people.openId, teamMembers.openId))
+    .where(eq(teamMembers.teamId, teamId))
+    .orderBy(desc(teamMembers.role), asc(teamMembers.createdAt));
+}
+
+export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: string[]): Promise<string[]> {
+  const team = await teamLedBy(tx, actor, teamId);
+  teamMachine.check('update', team.status as TeamStatus, actor, ['leader']);
+  const added: string[] = [];
+  for (const openId of [...new Set(openIds)]) {
+    await ensurePerson(tx, openId);
+    const rows = await tx.insert(teamMembers).values({ teamId, openId, role: 'member' }).onConflictDoNothing().returning({ openId: teamMembers.openId });
+    if (rows.length) added.push(openId);
+  }
+  if (!added.length) throw new UserError('所选人员已经是班组成员。', { kind: 'info' });
+  await audit(tx, { actor: actor.openId, action: 'team.members.add', entity: 'team', entityId: teamId, details: { added } });
+  return added;
+}
+
+export async function removeMember(tx: Db, actor: Actor, teamId: number, openId: string): Promise<void> {
+  const team = await teamLedBy(tx, actor, teamId);
+  if (openId === team.leaderOpenId) throw new UserError('不能移除班组长本人。');
+  const removed = await tx
+    .delete(teamMembers)
+    .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, openId), eq(teamMembers.role, 'member')))
+    .returning({ openId: teamMembers.openId });
+  if (!removed.length) throw new UserError('该成员已不在班组中。', { kind: 'info' });
+  await audit(tx, { actor: actor.openId, action: 'team.members.remove', entity: 'team', entityId: teamId, details: { removed: openId } });
+}
+
+/** Everything the 进度 card shows for one team. */
+export async function teamStatus(tx: Db, teamId: number) {
+  const [apps, titles] = await Promise.all([
+    tx
+      .select({ id: applications.id, status: applications.status, year: cycles.year, cycleStatus: cycles.status, finalScore: applications.finalScore, decision: applications.decision, title: sql<string | null>`${applications.form}->>'title'` })
+      .from(applications)
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(eq(applications.teamId, teamId))
+      .orderBy(desc(cycles.year)),
+    tx.select().from(honours).where(eq(honours.teamId, teamId)).orderBy(desc(honours.year)),
+  ]);
+  return { applications: apps, honours: titles };
+}
+
+export async function teamsByIds(tx: Db, ids: number[]) {
+  if (!ids.length) return [];
+  return tx.select().from(teams).where(inArray(teams.id, ids));
+}

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { messageEvent } from '../support/larkEvents.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(() => h.fake.reset());
+
+const USER = 'ou_user0000000000000000000000000002';
+
+function buttonsOf(node: unknown): any[] {
+  if (Array.isArray(node)) return node.flatMap(buttonsOf);
+  if (node && typeof node === 'object') {
+    const n = node as Record<string, unknown>;
+    return [...(n.tag === 'button' ? [n] : []), ...Object.values(n).flatMap(buttonsOf)];
+  }
+  return [];
+}
+
+function expectValidCard(c: any) {
+  expect(c.schema).toBe('2.0');
+  expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThan(30 * 1024);
+  for (const b of buttonsOf(c)) expect(typeof b.behaviors[0].value.action).toBe('string');
+}
+
+/** The one message the user got for what they said. */
+async function answerTo(text: string) {
+  await h.say(USER, text);
+  const sent = h.fake.messages.filter((m) => m.receiveId === USER);
+  expect(sent).toHaveLength(1);
+  return sent[0];
+}
+
+describe('questions about the measures', () => {
+  it.each(['条款 16', '条款16', 'article 16', '条款 十六', '第十六条', '条款十六', 'ARTICLE16'])('answers %s with the card of 第十六条', async (text) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('interactive');
+    expectValidCard(m.content);
+    expect(m.content.header.title.content).toBe('第十六条');
+    expect(JSON.stringify(m.content)).toContain('注册一年后');
+  });
+
+  it('answers a question with the most relevant articles, 第十六条 first', async () => {
+    const m = await answerTo('注册多久才能参加评选');
+    expect(m.msgType).toBe('interactive');
+    expectValidCard(m.content);
+    const firstBlock = m.content.body.elements[0].content as string;
+    expect(firstBlock.startsWith('**第十六条**')).toBe(true);
+    expect(firstBlock).toContain('注册一年后');
+  });
+
+  it.each([
+    ['article 99', '第 99 条'],
+    ['条款 0', '第 0 条'],
+    ['第二十三条', '第 23 条'],
+    ['条款', '条款 22'],
+  ])('answers %s with the valid range', async (text, expected) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain(expected);
+    expect(m.content.text).toContain('条款 1');
+    expect(m.content.text).toContain('22');
+  });
+
+  it('still points unrelated text and non-questions to 帮助', async () => {
+    const m = await answerTo('今天天气怎么样呀');
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain('帮助');
+  });
+
+  it('replies in a group when mentioned', async () => {
+    await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '投诉撤销称号', chatType: 'group', chatId: 'oc_measures', mentionBot: true, messageId: 'om_measures1' }));
+    await h.drain();
+    const reply = h.fake.messages.find((m) => m.replyTo === 'om_measures1');
+    expectValidCard(reply?.content);
+    expect(reply?.content.body.elements[0].content.startsWith('**第二十二条**')).toBe(true);
+  });
+
+  it('opens an article from its button, and refuses a bad one with an error toast', async () => {
+    const res = await h.click(USER, { action: 'measures.article', article: 16 });
+    expect(res.card.type).toBe('raw');
+    expectValidCard(res.card.data);
+    expect(res.card.data.header.title.content).toBe('第十六条');
+    expect(JSON.stringify(res.card.data)).toContain('注册一年后');
+    for (const article of [23, 0, '16', 1.5, undefined]) {
+      const bad = await h.click(USER, { action: 'measures.article', article });
+      expect(bad.card).toBeUndefined();
+      expect(bad.toast.type).toBe('error');
+    }
+  });
+
+  it('browses the chapters from the menu', async () => {
+    await h.say(USER, '帮助');
+    const menu = h.fake.messages.find((m) => m.receiveId === USER)!;
+    const browse = buttonsOf(menu.content).find((b) => b.behaviors[0].value.action === 'measures.browse');
+    expect(browse?.text.content).toBe('查看办法条款');
+    const res = await h.click(USER, browse.behaviors[0].value);
+    expectValidCard(res.card.data);
+    const json = JSON.stringify(res.card.data);
+    expect(json).toContain('第六章 评审表彰');
+    expect(json).toContain('第八章 附则');
+    expect(buttonsOf(res.card.data).filter((b) => b.behaviors[0].value.action === 'measures.article')).toHaveLength(22);
+  });
+});

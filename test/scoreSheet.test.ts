@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { addDays, dateFromPicker, daysBetween, formatDateZh, isRealDate, todayIn } from '../src/dates.js';
+import { UserError } from '../src/errors.js';
+import {
+  areaSubtotals,
+  defaultScoreSheet,
+  parseScoreSheet,
+  parseScoreSheetText,
+  type ScoreSheet,
+  scoreSheetSchema,
+  scoreSheetToText,
+  sheetItems,
+} from '../src/scoreSheet.js';
+
+function sheet(total: number, maxes: number[][]): ScoreSheet {
+  return {
+    title: '测试评分表',
+    total,
+    areas: maxes.map((items, i) => ({
+      code: String(i + 1),
+      name: `区域${i + 1}`,
+      items: items.map((max, j) => ({ code: `${i + 1}.${j + 1}`, name: `项目${i + 1}.${j + 1}`, max })),
+    })),
+  };
+}
+
+function refusal(fn: () => unknown): UserError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UserError);
+    return err as UserError;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('score sheet', () => {
+  it('has the 100-point default of RULES.md: 7 areas, 19 items', () => {
+    expect(scoreSheetSchema.safeParse(defaultScoreSheet).success).toBe(true);
+    expect(defaultScoreSheet.total).toBe(100);
+    const items = sheetItems(defaultScoreSheet);
+    expect(items).toHaveLength(19);
+    expect(items.reduce((a, it) => a + it.max, 0)).toBe(100);
+    expect(items.map((it) => it.code)).toEqual([
+      '1.1', '1.2', '1.3', '1.4', '2.1', '2.2', '3.1', '3.2', '3.3', '4.1', '4.2', '4.3', '5.1', '5.2', '6.1', '6.2', '7.1', '7.2', '7.3',
+    ]);
+    expect(items.find((it) => it.code === '6.1')).toMatchObject({ name: 'QC小组、现场管理、合理化建议活动', max: 8, areaName: '质量改进和创新' });
+    expect(areaSubtotals(defaultScoreSheet, {}).map((a) => a.max)).toEqual([20, 10, 15, 15, 10, 15, 15]);
+  });
+
+  it('refuses items adding to 95 against a declared total of 100, showing both numbers and the subtotals', () => {
+    const err = refusal(() => parseScoreSheet(sheet(100, [[50, 25], [20]])));
+    expect(err.message).toContain('各评分项满分合计 95 分，与声明的总分 100 分不一致');
+    expect(err.message).toContain('1 区域1 75 分');
+    expect(err.message).toContain('2 区域2 20 分');
+    expect(err.opts.field).toBe('sheet');
+  });
+
+  it('accepts half points and refuses 0.3', () => {
+    expect(parseScoreSheet(sheet(10, [[2.5, 7.5]])).total).toBe(10);
+    const err = refusal(() => parseScoreSheet(sheet(10.3, [[10, 0.3]])));
+    expect(err.message).toContain('评分项 1.2 满分');
+    expect(err.message).toContain('半分');
+  });
+
+  it('reads JSON strings and says where JSON is broken or a field missing', () => {
+    expect(parseScoreSheet(JSON.stringify(defaultScoreSheet))).toEqual(defaultScoreSheet);
+    expect(refusal(() => parseScoreSheet('{"title": ')).message).toContain('不是有效的 JSON');
+    const noName = { ...sheet(5, [[5]]), areas: [{ code: '1', name: '', items: [{ code: '1.1', name: 'x', max: 5 }] }] };
+    expect(refusal(() => parseScoreSheet(noName)).message).toContain('评分区域 1 名称：名称不能为空');
+    expect(refusal(() => parseScoreSheet(sheet(10, [[5, 5]]).areas)).message).toContain('JSON 对象');
+  });
+
+  it('round-trips the short line form, which fits a card input', () => {
+    const text = scoreSheetToText(defaultScoreSheet);
+    expect(text.length).toBeLessThanOrEqual(1000);
+    expect(parseScoreSheetText(text)).toEqual(defaultScoreSheet);
+    const err = refusal(() => parseScoreSheetText('总分：100\n1 基础\n1.1 甲 50\n1.2 乙 45'));
+    expect(err.message).toContain('合计 95 分');
+    expect(refusal(() => parseScoreSheetText('1 基础\n1.1 甲 50')).message).toContain('总分');
+  });
+
+  it('sums area scores', () => {
+    const subtotals = areaSubtotals(defaultScoreSheet, { '1.1': 4.5, '1.2': 5, '6.1': 7 });
+    expect(subtotals[0]).toMatchObject({ code: '1', score: 9.5, max: 20 });
+    expect(subtotals[5]).toMatchObject({ code: '6', score: 7, max: 15 });
+  });
+});
+
+describe('dates', () => {
+  it('reads today in the bot timezone', () => {
+    const at = new Date('2026-02-28T17:30:00Z');
+    expect(todayIn('Asia/Shanghai', at)).toBe('2026-03-01');
+    expect(todayIn('UTC', at)).toBe('2026-02-28');
+  });
+
+  it('checks, adds, counts and shows dates', () => {
+    expect(isRealDate('2026-02-28')).toBe(true);
+    expect(isRealDate('2026-02-29')).toBe(false);
+    expect(isRealDate('2028-02-29')).toBe(true);
+    expect(isRealDate('2026-5-1')).toBe(false);
+    expect(daysBetween('2026-03-01', '2026-03-31')).toBe(30);
+    expect(daysBetween('2026-03-31', '2026-03-01')).toBe(-30);
+    expect(addDays('2026-02-28', 1)).toBe('2026-03-01');
+    expect(addDays('2026-01-01', -1)).toBe('2025-12-31');
+    expect(formatDateZh('2026-03-01')).toBe('2026年3月1日');
+  });
+
+  it('cuts a date picker value to the date', () => {
+    expect(dateFromPicker('2026-05-31 +0800')).toBe('2026-05-31');
+    expect(dateFromPicker('2026-05-31T00:00:00+08:00')).toBe('2026-05-31');
+    expect(dateFromPicker('2026-05-31')).toBe('2026-05-31');
+    expect(dateFromPicker('')).toBeUndefined();
+    expect(dateFromPicker(undefined)).toBeUndefined();
+    expect(dateFromPicker('下周')).toBe('下周');
+  });
+});

@@ -1,0 +1,79 @@
+import { expect } from 'vitest';
+
+const formInputs = new Set(['input', 'select_static', 'multi_select_static', 'select_person', 'multi_select_person', 'date_picker', 'picker_time', 'picker_datetime', 'checker', 'select_img']);
+const forbidden = new Set(['action', 'note']); // JSON 1.0 tags that Feishu rejects in a 2.0 card
+
+/** Problems that would make Feishu reject the card or our handlers miss a field; [] when none. */
+export function cardProblems(card: any): string[] {
+  const problems: string[] = [];
+  const json = JSON.stringify(card);
+  if (card?.schema !== '2.0') problems.push('schema is not "2.0"');
+  if (Buffer.byteLength(json) > 30 * 1024) problems.push(`card is ${Buffer.byteLength(json)} bytes, over 30 KB`);
+  if (!Array.isArray(card?.body?.elements)) problems.push('body.elements missing');
+  let count = 0;
+  const walk = (el: any, inForm: boolean, path: string) => {
+    if (!el || typeof el !== 'object') return;
+    count++;
+    const tag = el.tag;
+    if (typeof tag !== 'string') problems.push(`${path}: element without tag`);
+    if (forbidden.has(tag)) problems.push(`${path}: tag "${tag}" does not exist in JSON 2.0`);
+    if (formInputs.has(tag) && inForm && !el.name) problems.push(`${path}: ${tag} in a form has no name`);
+    if (tag === 'button') {
+      const action = el.behaviors?.[0]?.value?.action ?? (el.behaviors?.[0]?.type === 'open_url' ? 'open_url' : undefined);
+      if (typeof action !== 'string' || !action) problems.push(`${path}: button without behaviors[0].value.action`);
+      if (el.form_action_type === 'submit' && !inForm) problems.push(`${path}: submit button outside a form`);
+      if (el.form_action_type && !el.name) problems.push(`${path}: form button without name`);
+    }
+    const nextInForm = inForm || tag === 'form';
+    for (const key of ['elements', 'columns']) {
+      if (Array.isArray(el[key])) el[key].forEach((c: any, i: number) => walk(c, nextInForm, `${path}.${key}[${i}]`));
+    }
+  };
+  (card?.body?.elements ?? []).forEach((e: any, i: number) => walk(e, false, `elements[${i}]`));
+  if (count > 200) problems.push(`${count} elements, over 200`);
+  return problems;
+}
+
+export function expectValidCard(card: any): void {
+  expect(cardProblems(card), JSON.stringify(card).slice(0, 300)).toEqual([]);
+}
+
+/** All the text a card shows, for assertions on what a user reads. */
+export function cardText(card: any): string {
+  const out: string[] = [];
+  const walk = (v: any) => {
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) if (k !== 'behaviors' && k !== 'value') walk(x);
+  };
+  walk(card);
+  return out.join('\n');
+}
+
+/** Every button's action value, in order. */
+export function cardActions(card: any): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const walk = (v: any) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      if (v.tag === 'button' && v.behaviors?.[0]?.value) out.push(v.behaviors[0].value);
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(card);
+  return out;
+}
+
+/** The names of every form field in the card. */
+export function formFieldNames(card: any): string[] {
+  const out: string[] = [];
+  const walk = (v: any) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      if (formInputs.has(v.tag) && v.name) out.push(v.name);
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(card);
+  return out;
+}
