@@ -123,6 +123,7 @@ export const applications = pgTable(
     finalScore: numeric('final_score', { precision: 6, scale: 2, mode: 'number' }),
     rank: integer('rank'),
     decision: text('decision'),
+    review: jsonb('review'), // aggregation: the panel's totals, dropped scores, outliers, area subtotals
     submittedAt: timestamp('submitted_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -174,6 +175,9 @@ export const honours = pgTable(
     awardedAt: timestamp('awarded_at', { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     revokedReason: text('revoked_reason'),
+    // 保留称号: upheld complaints before this moment no longer count towards a revocation alert
+    keptAt: timestamp('kept_at', { withTimezone: true }),
+    keptReason: text('kept_reason'),
   },
   (t) => [uniqueIndex('honours_team_year_uq').on(t.teamId, t.year)],
 );

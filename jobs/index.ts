@@ -1,4 +1,7 @@
 import cron from 'node-cron';
+import type { Database } from '../db/index.js';
+import type { Clock } from '../src/clock.js';
+import type { Config } from '../src/config.js';
 import type { Logger } from '../src/log.js';
 import type { OutboxDispatcher } from '../src/outbox.js';
 import { outboxSweep } from './outbox.js';
@@ -8,8 +11,17 @@ export interface Schedules {
 }
 
 /** Starts every schedule in the bot's timezone. */
-export function startSchedules(deps: { dispatcher: OutboxDispatcher; timezone: string; log: Logger }): Schedules {
-  const tasks = [cron.schedule('*/30 * * * * *', outboxSweep(deps.dispatcher), { timezone: deps.timezone, name: 'outbox-sweep' })];
+export interface ScheduleDeps {
+  database: Database;
+  dispatcher: OutboxDispatcher;
+  config: Config;
+  clock: Clock;
+  log: Logger;
+}
+
+export function startSchedules(deps: ScheduleDeps): Schedules {
+  const timezone = deps.config.BOT_TIMEZONE;
+  const tasks = [cron.schedule('*/30 * * * * *', outboxSweep(deps.dispatcher), { timezone, name: 'outbox-sweep' })];
   deps.log.debug({ schedules: tasks.length }, 'schedules started');
   return {
     async stop() {

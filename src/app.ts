@@ -14,6 +14,7 @@ import type { Logger } from './log.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
 import { deadLetterAlert } from './notifications.js';
+import { mountRoutes } from './routes.js';
 import { createServer } from './server.js';
 
 export interface BotApp {
@@ -77,13 +78,20 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   const processor = new EventProcessor({ database, registry, clock, config, log, onCommitted: () => dispatcher.nudge() });
   const eventDispatcher = processor.createDispatcher();
 
-  const koa = createServer({ database, dispatcher: eventDispatcher, secrets, log });
+  let url = '';
+  const koa = createServer({
+    database,
+    dispatcher: eventDispatcher,
+    secrets,
+    log,
+    extend: (router) => mountRoutes(router, { database, config, clock, log, processor, dispatcher, secrets, platform, baseUrl: () => url }),
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = koa.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   let wsClient: lark.WSClient | undefined;
   if (!config.localMode && config.LARK_EVENT_MODE === 'ws') {
@@ -92,7 +100,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   }
   if (opts.runDispatcher !== false) dispatcher.start();
   let schedules: Schedules | undefined;
-  if (opts.schedules !== false) schedules = startSchedules({ dispatcher, timezone: config.BOT_TIMEZONE, log });
+  if (opts.schedules !== false) schedules = startSchedules({ database, dispatcher, config, clock, log });
 
   return {
     config,
