@@ -11,14 +11,14 @@ export function toastFor(err: UserError): NonNullable<CardResponse['toast']> {
 }
 
 /**
- * Runs a card action inside a savepoint: a UserError rolls back whatever the action wrote (the event's
- * own dedupe row stays) and becomes an error toast, plus what `onError` adds (typically the same form
+ * Runs a card action inside a savepoint (`ctx.within`): a UserError rolls back whatever the action wrote
+ * and queued (the event's own dedupe row stays) and becomes an error toast, plus what `onError` adds (typically the same form
  * with what the user typed, re-rendered). Any other error propagates and fails the whole event.
  */
 export function withUserErrors(run: CardRun, onError?: OnCardError): CardRun {
   return async (ctx, input) => {
     try {
-      return await ctx.tx.transaction((sp) => run({ ...ctx, tx: sp }, input));
+      return await ctx.tx.transaction((sp) => run(ctx.within(sp), input));
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       ctx.log.info({ reason: err.message, field: err.opts.field }, 'card action refused');
@@ -39,7 +39,7 @@ type CommandRun = (ctx: HandlerContext, msg: IncomingText, argument: string) => 
 export function commandWithUserErrors(run: CommandRun): CommandRun {
   return async (ctx, msg, argument) => {
     try {
-      await ctx.tx.transaction((sp) => run({ ...ctx, tx: sp }, msg, argument));
+      await ctx.tx.transaction((sp) => run(ctx.within(sp), msg, argument));
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       await ctx.send({ dedupeKey: `refused:${ctx.eventId}`, to: replyDestination(ctx, msg), text: err.message });

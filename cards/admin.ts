@@ -28,21 +28,9 @@ export interface AdminCardData {
   cycle?: AdminCycleView;
   /** The last cycle when none is running, for context. */
   lastCycle?: { year: number; statusLabel: string };
-  /** Applications of the running cycle by status; a missing status is 0. */
-  applicationCounts: Record<string, number>;
+  /** Applications of the running cycle, one entry per status in the order they move through (0s included). */
+  applicationCounts: { label: string; count: number }[];
 }
-
-/** Application statuses in the order an application moves through them. */
-export const applicationStatusNames: [string, string][] = [
-  ['draft', '草稿'],
-  ['submitted', '待单位确认'],
-  ['returned', '退回修改'],
-  ['recommended', '单位已推荐'],
-  ['accepted', '已受理'],
-  ['rejected', '未受理'],
-  ['scored', '已评分'],
-  ['decided', '已评定'],
-];
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 
@@ -52,12 +40,9 @@ function dateLine(d: ShownDate, doneText: string): string {
   return `${d.text}（${doneText}）`;
 }
 
-function applicationSummary(counts: Record<string, number>): string {
-  const known = new Set(applicationStatusNames.map(([s]) => s));
-  const rows: [string, number][] = applicationStatusNames.map(([status, name]) => [name, counts[status] ?? 0]);
-  for (const [status, n] of Object.entries(counts)) if (!known.has(status)) rows.push([status, n]);
-  const total = rows.reduce((a, [, n]) => a + n, 0);
-  return `**申报情况**：共 ${total} 份\n${rows.map(([name, n]) => `${escapeMd(name)} ${n}`).join(' · ')}`;
+function applicationSummary(counts: { label: string; count: number }[]): string {
+  const total = counts.reduce((a, c) => a + c.count, 0);
+  return `**申报情况**：共 ${total} 份\n${counts.map((c) => `${escapeMd(c.label)} ${c.count}`).join(' · ')}`;
 }
 
 /** 管理: the running cycle with its dates, settings and application counts, and what can be done next. */

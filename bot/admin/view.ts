@@ -10,6 +10,7 @@ import {
   getLatestCycle,
   getRunningCycle,
 } from '../../src/cycles.js';
+import { type ApplicationStatus, applicationStatusNames } from '../../src/applications.js';
 import { addDays, daysBetween, formatDateZh, isRealDate, todayIn } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
 
@@ -25,7 +26,7 @@ function shown(date: string, from: string): ShownDate {
 /** The admin card as the database has it now. */
 export async function adminCardFor(ctx: HandlerContext): Promise<Card> {
   const now = today(ctx);
-  const data: AdminCardData = { today: formatDateZh(now), applicationCounts: {} };
+  const data: AdminCardData = { today: formatDateZh(now), applicationCounts: [] };
   const cycle = await getRunningCycle(ctx.tx);
   if (cycle) {
     const sheet = cycleScoreSheet(cycle);
@@ -42,12 +43,20 @@ export async function adminCardFor(ctx: HandlerContext): Promise<Card> {
       recommendShare: cycle.recommendShare,
       sheet: { title: sheet.title, total: sheet.total, items: sheet.areas.reduce((n, a) => n + a.items.length, 0) },
     };
-    data.applicationCounts = await applicationCountsByStatus(ctx.tx, cycle.id);
+    data.applicationCounts = countsInOrder(await applicationCountsByStatus(ctx.tx, cycle.id));
   } else {
     const last = await getLatestCycle(ctx.tx);
     if (last) data.lastCycle = { year: last.year, statusLabel: cycleStatusLabel(last.status) };
   }
   return adminCard(data);
+}
+
+/** Every status of an application, in order, with its count; a status unknown here is listed last. */
+function countsInOrder(counts: Record<string, number>): AdminCardData['applicationCounts'] {
+  const known = Object.entries(applicationStatusNames) as [ApplicationStatus, string][];
+  const rows = known.map(([status, label]) => ({ label, count: counts[status] ?? 0 }));
+  for (const [status, count] of Object.entries(counts)) if (!(status in applicationStatusNames)) rows.push({ label: status, count });
+  return rows;
 }
 
 type FormValues = CycleFormData['values'];

@@ -182,6 +182,7 @@ describe('管理 and opening the annual cycle', () => {
     expect(text).toContain('申报中');
     expect(text).toContain('2026年5月31日（还有 91 天）');
     expect(text).toContain('共 0 份');
+    expect(text).toContain('待单位确认 0');
   });
 
   it('refuses a second running cycle (第十九条) and a second cycle for the same year', async () => {
@@ -292,8 +293,9 @@ describe('withUserErrors', () => {
     );
     const res = await h.db.db.transaction(async (tx) => {
       await audit(tx, { actor: ADMIN, action: 'probe.outer', entity: 'probe', entityId: 1 });
-      const ctx = { tx, actor: { openId: ADMIN, name: null, roles: ['admin'] }, clock: h.clock, log: { info() {} }, eventId: 'probe', send: async () => true } as unknown as HandlerContext;
-      return run(ctx, { value: { action: 'probe' }, formValue: {} });
+      const bind = (db: typeof tx): HandlerContext =>
+        ({ tx: db, actor: { openId: ADMIN, name: null, roles: ['admin'] }, clock: h.clock, log: { info() {} }, eventId: 'probe', send: async () => true, within: bind }) as unknown as HandlerContext;
+      return run(bind(tx), { value: { action: 'probe' }, formValue: {} });
     });
     expect(res).toEqual({ toast: { type: 'error', content: '不行' }, card: { type: 'raw', data: { schema: '2.0', field: 'x' } } });
     expect(await auditCount('probe.outer')).toBe(1);

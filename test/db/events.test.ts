@@ -147,6 +147,19 @@ describe('callback security', () => {
     expect(h.fake.messages).toHaveLength(0);
   });
 
+  it('refuses a replayed request (same nonce and timestamp) once it was handled', async () => {
+    const req = signedRequest(helpEvent(), { encryptKey: TEST_ENCRYPT_KEY });
+    const first = await postRaw(req.headers, req.body);
+    expect(first.status).toBe(200);
+    await h.drain();
+    const before = await rowsNow();
+    const replay = await postRaw(req.headers, req.body);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('replayed');
+    await h.drain();
+    expect(await rowsNow()).toEqual(before);
+  });
+
   it('answers URL verification, plain and encrypted, by token alone', async () => {
     for (const encrypt of [false, true]) {
       const body = JSON.stringify(
