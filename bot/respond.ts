@@ -1,9 +1,15 @@
+import type { Card } from '../cards/kit.js';
 import { UserError } from '../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext, IncomingText, ToastType } from '../src/handlers.js';
 import type { Destination } from '../src/outbox.js';
 
 type CardRun = (ctx: HandlerContext, input: CardActionInput) => Promise<CardResponse>;
 type OnCardError = (err: UserError, ctx: HandlerContext, input: CardActionInput) => CardResponse | undefined | Promise<CardResponse | undefined>;
+
+/** A callback answer that replaces the card, with an optional toast. */
+export function raw(data: Card, toast?: CardResponse['toast']): CardResponse {
+  return { ...(toast ? { toast } : {}), card: { type: 'raw', data } };
+}
 
 export function toastFor(err: UserError): NonNullable<CardResponse['toast']> {
   const type: ToastType = err.opts.kind ?? 'error';

@@ -14,7 +14,7 @@ import { getRunningCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { getTeam, teamsOf } from '../../src/teams.js';
-import { guarded, idFrom, raw } from '../shared.js';
+import { idFrom, raw, withUserErrors } from '../respond.js';
 import { today } from '../teams/view.js';
 import { summaryOf } from './view.js';
 
@@ -71,9 +71,9 @@ export async function sendApplyEntry(ctx: HandlerContext, _msg: IncomingText): P
   await ctx.send({ dedupeKey: `apply:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: cardJson });
 }
 
-export const startApplication = guarded(async (ctx) => raw(await applyEntry(ctx)));
+export const startApplication = withUserErrors(async (ctx) => raw(await applyEntry(ctx)));
 
-export const openApplication = guarded(async (ctx, input) => {
+export const openApplication = withUserErrors(async (ctx, input) => {
   const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
   return raw(await applicationCard(ctx, idFrom(input.value, 'teamId'), cycle));
 });
@@ -85,22 +85,24 @@ async function cycleFor(ctx: HandlerContext, input: CardActionInput): Promise<Cy
 }
 
 /** The form again with what was typed, and what is wrong. */
-async function formAgain(ctx: HandlerContext, input: CardActionInput, error: UserError): Promise<Card | undefined> {
+async function formAgain(error: UserError, ctx: HandlerContext, input: CardActionInput) {
   const teamId = Number(input.value.teamId);
   const team = Number.isInteger(teamId) ? await getTeam(ctx.tx, teamId) : undefined;
   if (!team || team.leaderOpenId !== ctx.actor.openId) return undefined;
   const year = Number(input.value.year);
   const running = await getRunningCycle(ctx.tx);
-  return applicationFormCard({
-    team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
-    cycle: running?.year === year ? running : { year, applicationDeadline: '—' },
-    values: input.formValue,
-    error: { field: error.opts.field, message: error.message },
-    failures: error instanceof EligibilityError ? error.failures : undefined,
-  });
+  return raw(
+    applicationFormCard({
+      team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
+      cycle: running?.year === year ? running : { year, applicationDeadline: '—' },
+      values: input.formValue,
+      error: { field: error.opts.field, message: error.message },
+      failures: error instanceof EligibilityError ? error.failures : undefined,
+    }),
+  );
 }
 
-export const saveApplicationDraft = guarded(
+export const saveApplicationDraft = withUserErrors(
   async (ctx, input) => {
     const cycle = await cycleFor(ctx, input);
     const teamId = idFrom(input.value, 'teamId');
@@ -110,7 +112,7 @@ export const saveApplicationDraft = guarded(
   formAgain,
 );
 
-export const submitApplicationForm = guarded(
+export const submitApplicationForm = withUserErrors(
   async (ctx, input) => {
     const cycle = await cycleFor(ctx, input);
     const teamId = idFrom(input.value, 'teamId');

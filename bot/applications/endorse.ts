@@ -4,15 +4,15 @@ import { awaitingEndorsementBy, endorseApplication, getApplication } from '../..
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
-import { guarded, idFrom, raw } from '../shared.js';
+import { idFrom, raw, withUserErrors } from '../respond.js';
 import { summaryOf } from './view.js';
 
-export const listEndorsements = guarded(async (ctx) => {
+export const listEndorsements = withUserErrors(async (ctx) => {
   const rows = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
   return raw(endorsementListCard(rows.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year))));
 });
 
-export const openEndorsement = guarded(async (ctx, input) => {
+export const openEndorsement = withUserErrors(async (ctx, input) => {
   const row = await getApplication(ctx.tx, idFrom(input.value, 'applicationId'));
   if (!row || row.team.contactOpenId !== ctx.actor.openId) throw new UserError('只有该班组登记的单位联系人可以查看和确认这份申报（第十五条）。');
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
@@ -21,7 +21,7 @@ export const openEndorsement = guarded(async (ctx, input) => {
 });
 
 function endorse(decision: 'recommend' | 'return') {
-  return guarded(
+  return withUserErrors(
     async (ctx: HandlerContext, input: CardActionInput) => {
       const applicationId = idFrom(input.value, 'applicationId');
       const result = await endorseApplication(ctx.tx, ctx.actor, applicationId, decision, input.formValue, ctx.clock.now());
@@ -47,11 +47,11 @@ function endorse(decision: 'recommend' | 'return') {
       }
       return raw(endorsementDoneCard(summary, decision, opinion), { type: 'success', content: decision === 'recommend' ? '已推荐，报协会形式审查' : '已退回，班组长会收到你的意见' });
     },
-    async (ctx, input, error) => {
+    async (error, ctx, input) => {
       const id = Number(input.value.applicationId);
       const row = Number.isInteger(id) ? await getApplication(ctx.tx, id) : undefined;
       if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
-      return endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { field: error.opts.field, message: error.message });
+      return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { field: error.opts.field, message: error.message }));
     },
   );
 }

@@ -4,7 +4,7 @@ import { getRunningCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
-import { guarded, idFrom, raw } from '../shared.js';
+import { idFrom, raw, withUserErrors } from '../respond.js';
 import { opinionOf, summaryOf } from './view.js';
 
 const PAGE = 8;
@@ -22,10 +22,10 @@ async function checkListCard(ctx: HandlerContext, error?: UserError) {
   });
 }
 
-export const listFormalChecks = guarded(async (ctx) => raw(await checkListCard(ctx)));
+export const listFormalChecks = withUserErrors(async (ctx) => raw(await checkListCard(ctx)));
 
 function decide(decision: 'accept' | 'return') {
-  return guarded(
+  return withUserErrors(
     async (ctx: HandlerContext, input: CardActionInput) => {
       const applicationId = idFrom(input.value, 'applicationId');
       const reason = typeof input.formValue.reason === 'string' ? input.formValue.reason : undefined;
@@ -37,7 +37,10 @@ function decide(decision: 'accept' | 'return') {
       }
       return raw(await checkListCard(ctx), { type: 'success', content: decision === 'accept' ? `已受理：${summary.team.name}` : `已退回：${summary.team.name}` });
     },
-    async (ctx, _input, error) => (hasRole(ctx.actor, 'admin') ? checkListCard(ctx, error).catch(() => undefined) : undefined),
+    async (error, ctx) => {
+      const list = hasRole(ctx.actor, 'admin') ? await checkListCard(ctx, error).catch(() => undefined) : undefined;
+      return list ? raw(list) : undefined;
+    },
   );
 }
 

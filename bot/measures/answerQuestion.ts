@@ -1,7 +1,7 @@
 import { answerCard } from '../../cards/measures.js';
 import type { CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { parseArticleReference, rankArticles } from '../../src/measures/index.js';
-import { replyDestination } from './destination.js';
+import { replyDestination } from '../respond.js';
 import { sendArticle } from './showArticle.js';
 
 /**

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { answerCard, articleCard } from '../../cards/measures.js';
 import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { ARTICLE_COUNT, getArticle, parseArticleArgument, rankArticles } from '../../src/measures/index.js';
-import { replyDestination } from './destination.js';
+import { replyDestination } from '../respond.js';
 
 /** The valid range (1–22), after what was asked for when that was a number. */
 export const articleRange = (asked?: number) =>

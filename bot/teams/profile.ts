@@ -2,16 +2,16 @@ import { contactNamedCard, membersCard, profileFormCard } from '../../cards/team
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { addMembers, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
-import { guarded, idFrom, raw } from '../shared.js';
+import { idFrom, raw, withUserErrors } from '../respond.js';
 import { statusCardFor } from './status.js';
 import { teamData } from './view.js';
 
-export const openProfileForm = guarded(async (ctx, input) => {
+export const openProfileForm = withUserErrors(async (ctx, input) => {
   const team = await teamLedBy(ctx.tx, ctx.actor, idFrom(input.value, 'teamId'));
   return raw(profileFormCard(teamData(team)));
 });
 
-export const saveProfile = guarded(
+export const saveProfile = withUserErrors(
   async (ctx: HandlerContext, input: CardActionInput) => {
     const teamId = idFrom(input.value, 'teamId');
     const before = await teamLedBy(ctx.tx, ctx.actor, teamId);
@@ -22,11 +22,11 @@ export const saveProfile = guarded(
     }
     return raw(await statusCardFor(ctx), { type: 'success', content: '资料已保存' });
   },
-  async (ctx, input, error) => {
+  async (error, ctx, input) => {
     const teamId = Number(input.value.teamId);
     if (!Number.isInteger(teamId)) return undefined;
     const team = await teamLedBy(ctx.tx, ctx.actor, teamId).catch(() => undefined);
-    return team ? profileFormCard(teamData(team), { values: input.formValue, error: { field: error.opts.field, message: error.message } }) : undefined;
+    return team ? raw(profileFormCard(teamData(team), { values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
   },
 );
 
@@ -35,9 +35,9 @@ async function membersView(ctx: HandlerContext, teamId: number, error?: UserErro
   return membersCard(teamData(team), await teamMembersOf(ctx.tx, teamId), error ? { message: error.message } : undefined);
 }
 
-export const showMembers = guarded(async (ctx, input) => raw(await membersView(ctx, idFrom(input.value, 'teamId'))));
+export const showMembers = withUserErrors(async (ctx, input) => raw(await membersView(ctx, idFrom(input.value, 'teamId'))));
 
-export const addTeamMembers = guarded(
+export const addTeamMembers = withUserErrors(
   async (ctx, input) => {
     const teamId = idFrom(input.value, 'teamId');
     const raw0 = input.formValue.members;
@@ -47,13 +47,14 @@ export const addTeamMembers = guarded(
     const added = await addMembers(ctx.tx, ctx.actor, teamId, ids);
     return raw(await membersView(ctx, teamId), { type: 'success', content: `已添加 ${added.length} 名成员` });
   },
-  async (ctx, input, error) => {
+  async (error, ctx, input) => {
     const teamId = Number(input.value.teamId);
-    return Number.isInteger(teamId) ? membersView(ctx, teamId, error).catch(() => undefined) : undefined;
+    const view = Number.isInteger(teamId) ? await membersView(ctx, teamId, error).catch(() => undefined) : undefined;
+    return view ? raw(view) : undefined;
   },
 );
 
-export const removeTeamMember = guarded(async (ctx, input) => {
+export const removeTeamMember = withUserErrors(async (ctx, input) => {
   const teamId = idFrom(input.value, 'teamId');
   const openId = String(input.value.openId ?? '');
   await removeMember(ctx.tx, ctx.actor, teamId, openId);

@@ -2,7 +2,7 @@ import { contactNamedCard, registeredCard, registrationFormCard } from '../../ca
 import { oneYearAfter } from '../../src/applications.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { getTeam, registerTeam } from '../../src/teams.js';
-import { guarded, raw } from '../shared.js';
+import { raw, withUserErrors } from '../respond.js';
 import { teamData, today } from './view.js';
 
 /** `注册`: the registration form, always in the p2p chat (a form is personal). */
@@ -15,7 +15,7 @@ export async function openRegistrationForm(ctx: HandlerContext) {
 }
 
 /** Submit of the registration form. */
-export const submitRegistration = guarded(
+export const submitRegistration = withUserErrors(
   async (ctx: HandlerContext, input: CardActionInput) => {
     const created = await registerTeam(ctx.tx, ctx.actor, input.formValue, today(ctx));
     const team = teamData((await getTeam(ctx.tx, created.id))!);
@@ -24,5 +24,5 @@ export const submitRegistration = guarded(
     await ctx.send({ dedupeKey: `team:contact-named:${team.id}:${team.contactOpenId}`, to: { openId: team.contactOpenId }, card: contactNamedCard(team) });
     return raw(registeredCard(team, eligibleFrom), { type: 'success', content: `注册成功，班组编号 ${team.code}` });
   },
-  (ctx, input, error) => registrationFormCard({ leaderOpenId: ctx.actor.openId, values: input.formValue, error: { field: error.opts.field, message: error.message } }),
+  (error, ctx, input) => raw(registrationFormCard({ leaderOpenId: ctx.actor.openId, values: input.formValue, error: { field: error.opts.field, message: error.message } })),
 );

@@ -4,8 +4,7 @@ import { daysBetween } from '../../src/dates.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { teamStatus, teamsOf } from '../../src/teams.js';
 import { getRunningCycle } from '../../src/cycles.js';
-import { raw } from '../shared.js';
-import { replyDestination } from '../measures/destination.js';
+import { raw, replyDestination } from '../respond.js';
 import { teamData, today } from './view.js';
 
 /** Everything the 进度 card needs for the caller. */
