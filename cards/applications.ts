@@ -78,15 +78,10 @@ export function applicationFormCard(opts: {
         textInput({ name: 'summary', label: '主要成果简介 *（1000 字以内）', value: val(values, 'summary'), maxLength: 1000, multiline: true }),
         textInput({ name: 'features', label: '特色与推广意义 *（第十三条第4款）', value: val(values, 'features'), maxLength: 1000, multiline: true }),
         textInput({ name: 'materialsUrl', label: '材料链接 *（完整申报材料的云文档链接）', value: val(values, 'materialsUrl'), maxLength: 500, placeholder: 'https://' }),
-        {
-          tag: 'column_set',
-          flex_mode: 'flow',
-          horizontal_spacing: '8px',
-          columns: [
-            { tag: 'column', width: 'auto', elements: [submitButton({ text: '提交申报', name: 'submit', value: { action: 'application.submit', ...ids } })] },
-            { tag: 'column', width: 'auto', elements: [submitButton({ text: '保存草稿', name: 'save', type: 'default', value: { action: 'application.save', ...ids } })] },
-          ],
-        },
+        buttonRow([
+          submitButton({ text: '提交申报', name: 'submit', value: { action: 'application.submit', ...ids } }),
+          submitButton({ text: '保存草稿', name: 'save', type: 'default', value: { action: 'application.save', ...ids } }),
+        ]),
       ]),
     ],
   });
@@ -154,15 +149,10 @@ export function endorsementRequestCard(a: ApplicationSummary, error?: FormError)
       form('endorsement', [
         checker({ name: 'truthful', text: '本单位已核实，申报材料真实有效（材料真实性确认）' }),
         textInput({ name: 'opinion', label: '推荐意见 / 退回意见 *', maxLength: 1000, multiline: true }),
-        {
-          tag: 'column_set',
-          flex_mode: 'flow',
-          horizontal_spacing: '8px',
-          columns: [
-            { tag: 'column', width: 'auto', elements: [submitButton({ text: '推荐', name: 'recommend', value: { action: 'endorse.recommend', applicationId: a.id } })] },
-            { tag: 'column', width: 'auto', elements: [submitButton({ text: '退回修改', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id } })] },
-          ],
-        },
+        buttonRow([
+          submitButton({ text: '推荐', name: 'recommend', value: { action: 'endorse.recommend', applicationId: a.id } }),
+          submitButton({ text: '退回修改', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id } }),
+        ]),
       ]),
     ],
   });
@@ -223,15 +213,10 @@ export function formalCheckCard(opts: { year: number; items: (ApplicationSummary
       ...(typeof a.form.materialsUrl === 'string' ? [markdown(`[查看完整材料](${a.form.materialsUrl})`)] : []),
       form(`check_${a.id}`, [
         textInput({ name: 'reason', label: '退回原因（退回时必填）', maxLength: 500 }),
-        {
-          tag: 'column_set',
-          flex_mode: 'flow',
-          horizontal_spacing: '8px',
-          columns: [
-            { tag: 'column', width: 'auto', elements: [submitButton({ text: '受理', name: 'accept', value: { action: 'check.accept', applicationId: a.id } })] },
-            { tag: 'column', width: 'auto', elements: [submitButton({ text: '退回', name: 'return', type: 'danger', value: { action: 'check.return', applicationId: a.id } })] },
-          ],
-        },
+        buttonRow([
+          submitButton({ text: '受理', name: 'accept', value: { action: 'check.accept', applicationId: a.id } }),
+          submitButton({ text: '退回', name: 'return', type: 'danger', value: { action: 'check.return', applicationId: a.id } }),
+        ]),
       ]),
     );
   }
