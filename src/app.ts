@@ -9,7 +9,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { EventProcessor } from './events.js';
 import type { BotRegistry } from './handlers.js';
-import { createLarkClient, LarkTransport, sdkLogger } from './lark/client.js';
+import { createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
 import type { Logger } from './log.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
@@ -44,6 +44,8 @@ export interface StartOptions {
   /** Off in tests that drive the outbox by hand. */
   runDispatcher?: boolean;
   schedules?: boolean;
+  /** Tests only: where the WS client pulls its connection config; defaults to the REST domain. */
+  wsDomain?: string;
 }
 
 /** Builds and starts the whole bot: database, SDK client, dispatcher, HTTP server, WS client, schedules. */
@@ -95,7 +97,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
 
   let wsClient: lark.WSClient | undefined;
   if (!config.localMode && config.LARK_EVENT_MODE === 'ws') {
-    wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: domain as never, logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn });
+    wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: larkDomain(opts.wsDomain ?? domain), logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn });
     void wsClient.start({ eventDispatcher });
   }
   if (opts.runDispatcher !== false) dispatcher.start();

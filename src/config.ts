@@ -68,6 +68,10 @@ export const configSchema = z
       const missing = c.LARK_APP_ID ? 'LARK_APP_SECRET' : 'LARK_APP_ID';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other (both unset means local mode)' });
     }
+    // the SDK's WS client silently refuses any other shape and the bot would never connect
+    if (c.LARK_APP_ID && c.LARK_EVENT_MODE === 'ws' && !/^cli_[0-9a-f]{16}$/.test(c.LARK_APP_ID)) {
+      ctx.addIssue({ code: 'custom', path: ['LARK_APP_ID'], message: 'must be cli_ followed by 16 hex digits, as the Open Platform shows it' });
+    }
     if (c.LARK_APP_ID && c.LARK_EVENT_MODE === 'http') {
       for (const key of ['LARK_ENCRYPT_KEY', 'LARK_VERIFICATION_TOKEN'] as const) {
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when LARK_EVENT_MODE=http' });

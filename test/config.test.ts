@@ -10,7 +10,7 @@ describe('configuration', () => {
   });
 
   it('accepts a base URL as domain and a list of admins', () => {
-    const c = parseConfig({ LARK_APP_ID: 'cli_x', LARK_APP_SECRET: 's', LARK_DOMAIN: 'http://127.0.0.1:8080', ADMIN_OPEN_IDS: 'ou_a, ou_b' });
+    const c = parseConfig({ LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's', LARK_DOMAIN: 'http://127.0.0.1:8080', ADMIN_OPEN_IDS: 'ou_a, ou_b' });
     expect(c.localMode).toBe(false);
     expect(c.LARK_DOMAIN).toBe('http://127.0.0.1:8080');
     expect(c.ADMIN_OPEN_IDS).toEqual(['ou_a', 'ou_b']);
@@ -27,6 +27,7 @@ describe('configuration', () => {
     [{ ADMIN_OPEN_IDS: 'alice' }, /^ADMIN_OPEN_IDS /],
     [{ LARK_APP_ID: 'cli_x' }, /^LARK_APP_SECRET must be set together/],
     [{ LARK_APP_ID: 'cli_x', LARK_APP_SECRET: 's', LARK_EVENT_MODE: 'http' }, /^LARK_ENCRYPT_KEY is required/],
+    [{ LARK_APP_ID: 'cli_x', LARK_APP_SECRET: 's' }, /^LARK_APP_ID must be cli_ followed by 16 hex digits/],
   ])('refuses %o naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);

@@ -1,6 +1,6 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../log.js';
-import type { MessageTransport, OutboxRow, SendOutcome } from '../outbox.js';
+import type { MessageTransport, OutboxRow, OutgoingFile, SendOutcome } from '../outbox.js';
 import { messageUuid } from '../outbox.js';
 
 export function larkDomain(domain: string): lark.Domain | string {
@@ -12,7 +12,7 @@ export function larkDomain(domain: string): lark.Domain | string {
 /** The SDK's logger, routed into pino at a level no louder than warn unless debugging. */
 export function sdkLogger(log: Logger): lark.Logger {
   const line = (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') => (...msg: unknown[]) =>
-    log[level]({ component: 'lark-sdk' }, msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '));
+    log[level]({ component: 'lark-sdk' }, msg.flat().map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '));
   return { error: line('error'), warn: line('warn'), info: line('debug'), debug: line('debug'), trace: line('trace') };
 }
 
@@ -55,8 +55,13 @@ export class LarkTransport implements MessageTransport {
   constructor(private readonly client: lark.Client) {}
 
   async deliver(row: OutboxRow): Promise<SendOutcome> {
-    const content = JSON.stringify(row.card);
+    let content = JSON.stringify(row.card);
     try {
+      if (row.msgType === 'file') {
+        const uploaded = await this.uploadFile(row.card as OutgoingFile);
+        if (!uploaded.ok) return uploaded.outcome;
+        content = JSON.stringify({ file_key: uploaded.fileKey });
+      }
       let res: { code?: number; msg?: string; data?: { message_id?: string } } | undefined;
       if (row.kind === 'send') {
         res = await this.client.im.v1.message.create({
@@ -76,5 +81,14 @@ export class LarkTransport implements MessageTransport {
     } catch (err) {
       return failureFromError(err);
     }
+  }
+
+  /** im/v1/files: the bytes of a file message, uploaded before each attempt (a file_key is not reused across retries). */
+  private async uploadFile(file: OutgoingFile): Promise<{ ok: true; fileKey: string } | { ok: false; outcome: SendOutcome }> {
+    const res = await this.client.im.v1.file.create({
+      data: { file_type: file.fileType, file_name: file.fileName, file: Buffer.from(file.base64, 'base64') },
+    });
+    if (!res?.file_key) return { ok: false, outcome: { ok: false, retryable: true, undeliverable: false, error: 'file upload returned no file_key' } };
+    return { ok: true, fileKey: res.file_key };
   }
 }

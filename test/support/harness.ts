@@ -27,11 +27,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** The whole bot on a fresh database, with the real SDK talking to a fake Open Platform on 127.0.0.1. */
-export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[] } = {}): Promise<Harness> {
-  const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret' });
-  const db = await createTestDatabase();
-  const clock = opts.clock ?? new ManualClock('2026-03-01T09:00:00+08:00');
+/** The bot on a given test database with its logs captured; the start-up every harness shares. */
+export async function startTestBot(opts: {
+  env: Record<string, string>;
+  db: TestDatabase;
+  clock: ManualClock;
+  admins?: string[];
+  outboxLimits?: Partial<OutboxLimits>;
+  runDispatcher?: boolean;
+  wsDomain?: string;
+}): Promise<{ app: BotApp; logs: string[] }> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -39,26 +44,40 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       cb();
     },
   });
-  const config = parseConfig({
-    LARK_APP_ID: 'cli_test',
-    LARK_APP_SECRET: 'test-secret',
-    LARK_DOMAIN: fake.url,
-    LARK_EVENT_MODE: 'http',
-    LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
-    LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
-    PORT: '0',
-    ADMIN_OPEN_IDS: (opts.admins ?? [ADMIN]).join(','),
-    LOG_LEVEL: 'info',
-  });
+  const config = parseConfig({ PORT: '0', ADMIN_OPEN_IDS: (opts.admins ?? [ADMIN]).join(','), LOG_LEVEL: 'info', ...opts.env });
   const app = await startBot({
     config,
     log: createLogger('info', sink),
-    clock,
-    database: db,
+    clock: opts.clock,
+    database: opts.db,
     outboxLimits: { baseDelayMs: 20, maxDelayMs: 200, ...opts.outboxLimits },
     outboxPollMs: 20,
     runDispatcher: opts.runDispatcher ?? false,
     schedules: false,
+    wsDomain: opts.wsDomain,
+  });
+  return { app, logs };
+}
+
+/** The whole bot on a fresh database, with the real SDK talking to a fake Open Platform on 127.0.0.1. */
+export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[] } = {}): Promise<Harness> {
+  const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret' });
+  const db = await createTestDatabase();
+  const clock = opts.clock ?? new ManualClock('2026-03-01T09:00:00+08:00');
+  const { app, logs } = await startTestBot({
+    env: {
+      LARK_APP_ID: 'cli_test',
+      LARK_APP_SECRET: 'test-secret',
+      LARK_DOMAIN: fake.url,
+      LARK_EVENT_MODE: 'http',
+      LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
+      LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+    },
+    db,
+    clock,
+    admins: opts.admins,
+    outboxLimits: opts.outboxLimits,
+    runDispatcher: opts.runDispatcher,
   });
 
   async function post(path: string, payload: object, o: { encrypt?: boolean; timestamp?: number } = {}) {

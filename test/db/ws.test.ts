@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { processedEvents } from '../../db/schema.js';
+import type { BotApp } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { type FakeWsGateway, startFakeWsGateway } from '../support/fakeWsGateway.js';
+import { startTestBot } from '../support/harness.js';
+import { cardActionEvent, messageEvent, randomEventId } from '../support/larkEvents.js';
+
+// the SDK's WSClient.start() silently refuses an app id that is not cli_ + 16 hex digits
+const APP_ID = 'cli_a1b2c3d4e5f60718';
+const APP_SECRET = 'ws-test-secret';
+// the long connection skips the verification token; events still carry one as Feishu sends them
+const TOKEN = 'unused-over-ws';
+const USER = 'ou_wsuser00000000000000000000000001';
+const OTHER = 'ou_wsuser00000000000000000000000002';
+
+let fake: FakeOpenPlatform;
+let gateway: FakeWsGateway;
+let db: TestDatabase;
+let app: BotApp;
+
+beforeAll(async () => {
+  fake = await startFakeOpenPlatform({ appId: APP_ID, appSecret: APP_SECRET });
+  gateway = await startFakeWsGateway({ appId: APP_ID, appSecret: APP_SECRET });
+  db = await createTestDatabase();
+  ({ app } = await startTestBot({
+    env: { LARK_APP_ID: APP_ID, LARK_APP_SECRET: APP_SECRET, LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'ws' },
+    db,
+    clock: new ManualClock('2026-03-01T09:00:00+08:00'),
+    wsDomain: gateway.url,
+  }));
+  await gateway.connected();
+});
+afterAll(async () => {
+  await app?.stop();
+  await db?.close();
+  await gateway?.close();
+  await fake?.close();
+});
+beforeEach(() => fake.reset());
+
+const drain = () => app.dispatcher.drain(15_000);
+const cardsTo = (openId: string) => fake.messages.filter((m) => m.msgType === 'interactive' && m.receiveId === openId);
+
+async function processedCount(): Promise<number> {
+  const [row] = await db.db.select({ n: sql<number>`count(*)::int` }).from(processedEvents);
+  return Number(row.n);
+}
+
+describe('events over the long connection', () => {
+  it('answers 帮助 with one menu card, and a redelivered event changes nothing', async () => {
+    const event = messageEvent({ token: TOKEN, appId: APP_ID, openId: USER, text: '帮助' });
+    expect(await gateway.sendEvent(event)).toEqual({ code: 200 });
+    await drain();
+    expect(cardsTo(USER)).toHaveLength(1);
+    expect(cardsTo(USER)[0].content.schema).toBe('2.0');
+
+    const before = await processedCount();
+    expect((await gateway.sendEvent(event)).code).toBe(200);
+    await drain();
+    expect(cardsTo(USER)).toHaveLength(1);
+    expect(await processedCount()).toBe(before);
+  });
+
+  it('answers a card callback in the response frame with a raw card', async () => {
+    const res = await gateway.sendEvent(cardActionEvent({ token: TOKEN, appId: APP_ID, openId: USER, value: { action: 'help.menu' } }));
+    expect(res.code).toBe(200);
+    expect(res.data.card.type).toBe('raw');
+    expect(res.data.card.data.schema).toBe('2.0');
+    const response = gateway.received.filter((f) => f.method === 1).at(-1)!;
+    expect(response.headers.map((h) => h.key)).toContain('biz_rt');
+  });
+
+  it('acknowledges an event type nobody handles and keeps the connection for the next one', async () => {
+    const before = await processedCount();
+    const unknown = { schema: '2.0', header: { event_id: randomEventId(), token: TOKEN, event_type: 'im.message.reaction.created_v1', app_id: APP_ID }, event: {} };
+    expect((await gateway.sendEvent(unknown)).code).toBe(200);
+    expect(await processedCount()).toBe(before);
+
+    await gateway.sendEvent(messageEvent({ token: TOKEN, appId: APP_ID, openId: OTHER, text: '帮助' }));
+    await drain();
+    expect(cardsTo(OTHER)).toHaveLength(1);
+    expect(gateway.connections()).toBe(1);
+  });
+
+  it('reassembles an event the gateway splits into fragments', async () => {
+    await gateway.sendEvent(messageEvent({ token: TOKEN, appId: APP_ID, openId: USER, text: '帮助' }), { fragments: 3 });
+    await drain();
+    expect(cardsTo(USER)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,260 @@
+/**
+ * A fake Feishu long-connection (长连接) gateway for the SDK's WSClient.
+ *
+ * POST /callback/ws/endpoint hands out the WebSocket URL and ClientConfig; /ws speaks pbbp2.Frame
+ * (the SDK's generated protobuf, proto2 with SeqID/LogID/service/method required):
+ *   1 SeqID uint64, 2 LogID uint64, 3 service int32, 4 method int32 (0 control, 1 data),
+ *   5 headers repeated {1 key, 2 value}, 6 payload_encoding, 7 payload_type, 8 payload bytes, 9 LogIDNew.
+ * The client answers a data frame with the same frame, payload = JSON {code, data: base64(JSON result)}.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+export interface FrameHeader {
+  key: string;
+  value: string;
+}
+
+export interface Frame {
+  seqId: bigint;
+  logId: bigint;
+  service: number;
+  method: number;
+  headers: FrameHeader[];
+  payloadEncoding?: string;
+  payloadType?: string;
+  payload?: Uint8Array;
+  logIdNew?: string;
+}
+
+const CONTROL = 0;
+const DATA = 1;
+
+function varint(value: bigint): number[] {
+  const out: number[] = [];
+  let v = BigInt.asUintN(64, value);
+  while (v > 0x7fn) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return out;
+}
+
+function key(field: number, wireType: number): number[] {
+  return varint(BigInt((field << 3) | wireType));
+}
+
+function bytesField(field: number, bytes: Uint8Array): number[] {
+  return [...key(field, 2), ...varint(BigInt(bytes.length)), ...bytes];
+}
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+export function encodeFrame(f: Frame): Uint8Array {
+  // the four required fields are written even when zero, as protobufjs does: its decoder refuses a frame without them
+  const out = [...key(1, 0), ...varint(f.seqId), ...key(2, 0), ...varint(f.logId), ...key(3, 0), ...varint(BigInt(f.service)), ...key(4, 0), ...varint(BigInt(f.method))];
+  for (const h of f.headers) out.push(...bytesField(5, new Uint8Array([...bytesField(1, utf8(h.key)), ...bytesField(2, utf8(h.value))])));
+  if (f.payloadEncoding !== undefined) out.push(...bytesField(6, utf8(f.payloadEncoding)));
+  if (f.payloadType !== undefined) out.push(...bytesField(7, utf8(f.payloadType)));
+  if (f.payload !== undefined) out.push(...bytesField(8, f.payload));
+  if (f.logIdNew !== undefined) out.push(...bytesField(9, utf8(f.logIdNew)));
+  return new Uint8Array(out);
+}
+
+/** Reads the fields of one message: varints as bigint, length-delimited ones as bytes. */
+function readFields(buf: Uint8Array): { field: number; value: bigint | Uint8Array }[] {
+  const fields: { field: number; value: bigint | Uint8Array }[] = [];
+  let pos = 0;
+  const readVarint = (): bigint => {
+    let result = 0n;
+    for (let shift = 0n; ; shift += 7n) {
+      if (pos >= buf.length) throw new Error('truncated varint');
+      const b = buf[pos++];
+      result |= BigInt(b & 0x7f) << shift;
+      if (!(b & 0x80)) return result;
+    }
+  };
+  while (pos < buf.length) {
+    const tag = Number(readVarint());
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (wireType === 0) fields.push({ field, value: readVarint() });
+    else if (wireType === 2) {
+      const len = Number(readVarint());
+      if (pos + len > buf.length) throw new Error('truncated field');
+      fields.push({ field, value: buf.subarray(pos, pos + len) });
+      pos += len;
+    } else throw new Error(`unexpected wire type ${wireType}`);
+  }
+  return fields;
+}
+
+const text = (v: bigint | Uint8Array) => new TextDecoder().decode(v as Uint8Array);
+
+export function decodeFrame(buf: Uint8Array): Frame {
+  const frame: Frame = { seqId: 0n, logId: 0n, service: 0, method: 0, headers: [] };
+  const seen = new Set<number>();
+  for (const { field, value } of readFields(buf)) {
+    seen.add(field);
+    if (field === 1) frame.seqId = value as bigint;
+    else if (field === 2) frame.logId = value as bigint;
+    else if (field === 3) frame.service = Number(BigInt.asIntN(32, value as bigint));
+    else if (field === 4) frame.method = Number(BigInt.asIntN(32, value as bigint));
+    else if (field === 5) {
+      const h = readFields(value as Uint8Array);
+      frame.headers.push({ key: text(h.find((x) => x.field === 1)!.value), value: text(h.find((x) => x.field === 2)!.value) });
+    } else if (field === 6) frame.payloadEncoding = text(value);
+    else if (field === 7) frame.payloadType = text(value);
+    else if (field === 8) frame.payload = value as Uint8Array;
+    else if (field === 9) frame.logIdNew = text(value);
+  }
+  for (const required of [1, 2, 3, 4]) if (!seen.has(required)) throw new Error(`frame lacks required field ${required}`);
+  return frame;
+}
+
+const header = (f: Frame, name: string) => f.headers.find((h) => h.key === name)?.value;
+
+export interface WsResponse {
+  code: number;
+  /** The handler's result, base64-decoded and parsed; absent when the handler returned nothing. */
+  data?: any;
+}
+
+export interface FakeWsGateway {
+  /** The domain to give the WS client: it POSTs {url}/callback/ws/endpoint. */
+  url: string;
+  /** Resolves once a client is connected and listening (its first ping has arrived); rejects after timeoutMs. */
+  connected(timeoutMs?: number): Promise<void>;
+  /** Delivers an event (type=event data frame), optionally split into fragments, and resolves with the client's answer. */
+  sendEvent(payload: object, opts?: { fragments?: number }): Promise<WsResponse>;
+  /** Every frame the client sent, decoded. */
+  received: Frame[];
+  /** How many WebSocket connections were accepted so far. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+const SERVICE_ID = 33554678;
+// long ping interval so pings do not interleave with a test's frames; reconnect quickly and never give up
+const CLIENT_CONFIG = { ReconnectCount: -1, ReconnectInterval: 1, ReconnectNonce: 0, PingInterval: 3600 };
+
+export async function startFakeWsGateway(opts: { appId: string; appSecret: string }): Promise<FakeWsGateway> {
+  const wss = new WebSocketServer({ noServer: true });
+  let socket: WebSocket | undefined;
+  let onConnected: () => void = () => {};
+  let connectedNow = new Promise<void>((resolve) => (onConnected = resolve));
+  const pending = new Map<string, (f: Frame) => void>();
+  const received: Frame[] = [];
+  let seq = 0n;
+  let accepted = 0;
+
+  const server = createServer((req, res) => {
+    if (req.method !== 'POST' || req.url !== '/callback/ws/endpoint') {
+      res.writeHead(404).end();
+      return;
+    }
+    void readJson(req).then((body) => {
+      res.setHeader('content-type', 'application/json');
+      if (body?.AppID !== opts.appId || body?.AppSecret !== opts.appSecret) {
+        res.end(JSON.stringify({ code: 514, msg: 'app id or secret invalid' }));
+        return;
+      }
+      // device_id is not first: the SDK runs qs.parse over the whole URL, so the first parameter's name swallows "ws://…/ws?"
+      const query = `fpid=1&device_id=dev_${randomBytes(4).toString('hex')}&service_id=${SERVICE_ID}&ticket=${randomBytes(8).toString('hex')}`;
+      res.end(JSON.stringify({ code: 0, msg: 'ok', data: { URL: `${url.replace(/^http/, 'ws')}/ws?${query}`, ClientConfig: CLIENT_CONFIG } }));
+    });
+  });
+
+  server.on('upgrade', (req, sock, head) => {
+    if (!req.url?.startsWith('/ws?')) {
+      sock.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, sock, head, (ws) => {
+      socket = ws;
+      accepted++;
+      ws.on('message', (raw: Buffer) => {
+        const frame = decodeFrame(new Uint8Array(raw));
+        received.push(frame);
+        if (frame.method === CONTROL && header(frame, 'type') === 'ping') {
+          ws.send(encodeFrame({ ...frame, headers: [{ key: 'type', value: 'pong' }], payload: utf8(JSON.stringify(CLIENT_CONFIG)) }));
+          onConnected();
+        } else if (frame.method === DATA) pending.get(header(frame, 'message_id') ?? '')?.(frame);
+      });
+      ws.on('close', () => {
+        if (socket === ws) {
+          socket = undefined;
+          connectedNow = new Promise<void>((resolve) => (onConnected = resolve));
+        }
+      });
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    received,
+    connections: () => accepted,
+    connected(timeoutMs = 10_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no WS client connected to the fake gateway within ${timeoutMs} ms`)), timeoutMs);
+      });
+      return Promise.race([connectedNow, timeout]).finally(() => clearTimeout(timer));
+    },
+    async sendEvent(payload, o = {}) {
+      const ws = socket;
+      if (!ws) throw new Error('no client connected to the fake WS gateway');
+      const messageId = randomBytes(8).toString('hex');
+      const bytes = utf8(JSON.stringify(payload));
+      const sum = Math.max(1, o.fragments ?? 1);
+      const size = Math.ceil(bytes.length / sum);
+      const answer = new Promise<Frame>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(messageId);
+          reject(new Error(`no answer to WS event ${messageId} within 10 s`));
+        }, 10_000);
+        pending.set(messageId, (f) => {
+          clearTimeout(timer);
+          pending.delete(messageId);
+          resolve(f);
+        });
+      });
+      for (let i = 0; i < sum; i++) {
+        seq++;
+        const headers = [
+          { key: 'type', value: 'event' },
+          { key: 'message_id', value: messageId },
+          { key: 'sum', value: String(sum) },
+          { key: 'seq', value: String(i) },
+          { key: 'trace_id', value: `trace_${messageId}` },
+        ];
+        ws.send(encodeFrame({ seqId: seq, logId: seq, service: SERVICE_ID, method: DATA, headers, payload: bytes.subarray(i * size, (i + 1) * size) }));
+      }
+      const frame = await answer;
+      const body = JSON.parse(new TextDecoder().decode(frame.payload)) as { code: number; data?: string };
+      return body.data === undefined ? { code: body.code } : { code: body.code, data: JSON.parse(Buffer.from(body.data, 'base64').toString('utf8')) };
+    },
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}
+
+async function readJson(req: IncomingMessage): Promise<any> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
