@@ -12,19 +12,27 @@ export type Destination =
   | { replyTo: string; chatId: string }
   | { updateMessage: string };
 
+/** A file message: the bytes travel in the outbox row and are uploaded when it is sent. */
+export interface OutgoingFile {
+  fileName: string;
+  fileType: 'xls' | 'pdf' | 'doc' | 'ppt' | 'stream';
+  base64: string;
+}
+
 export interface OutgoingMessage {
   /** Unique per intended delivery: the same key twice is sent once. */
   dedupeKey: string;
   to: Destination;
   card?: object;
   text?: string;
+  file?: OutgoingFile;
 }
 
 /** Queues a message in the caller's transaction; false when the key was queued before. */
 export async function enqueue(tx: Db, message: OutgoingMessage): Promise<boolean> {
   const { kind, receiveIdType, receiver, rateKey } = routeOf(message.to);
-  const msgType = message.card ? 'interactive' : 'text';
-  const body = message.card ?? { text: message.text ?? '' };
+  const msgType = message.file ? 'file' : message.card ? 'interactive' : 'text';
+  const body = message.file ?? message.card ?? { text: message.text ?? '' };
   const inserted = await tx
     .insert(outbox)
     .values({ dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, card: body, nextAttemptAt: new Date() })
@@ -111,15 +119,18 @@ export class OutboxDispatcher {
     // raw SQL parameters go as ISO strings: postgres.js does not serialise a Date in `sql```
     const at = now.toISOString();
     const windowStart = new Date(now.getTime() - 1000).toISOString();
+    // a tenth of a second of margin per receiver, so jitter between claim and send cannot put 6 in a second
+    const receiverWindowStart = new Date(now.getTime() - 1100).toISOString();
     const leaseExpired = new Date(now.getTime() - leaseMs).toISOString();
     return this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
       const rows = await tx.execute(sql`
         with recent as (
           select rate_key, count(*)::int as n from outbox
-          where claimed_at > ${windowStart}::timestamptz group by rate_key
+          where claimed_at > ${receiverWindowStart}::timestamptz group by rate_key
         ), budget as (
-          select greatest(0, ${perApp}::int - coalesce(sum(n), 0)::int) as n from recent
+          select greatest(0, ${perApp}::int - count(*)::int) as n from outbox
+          where claimed_at > ${windowStart}::timestamptz
         ), due as (
           select id, rate_key from outbox
           where (status = 'pending' and next_attempt_at <= ${at}::timestamptz)

@@ -20,7 +20,10 @@ export const submitRegistration = withUserErrors(
     const created = await registerTeam(ctx.tx, ctx.actor, input.formValue, today(ctx));
     const team = teamData((await getTeam(ctx.tx, created.id))!);
     const eligibleFrom = oneYearAfter(team.registeredAt);
-    await ctx.send({ dedupeKey: `team:registered:${team.id}`, to: { openId: team.leaderOpenId }, card: registeredCard(team, eligibleFrom) });
+    // the leader sees the confirmation in place of the form; a leader named by an administrator is told by message
+    if (team.leaderOpenId !== ctx.actor.openId) {
+      await ctx.send({ dedupeKey: `team:registered:${team.id}`, to: { openId: team.leaderOpenId }, card: registeredCard(team, eligibleFrom) });
+    }
     await ctx.send({ dedupeKey: `team:contact-named:${team.id}:${team.contactOpenId}`, to: { openId: team.contactOpenId }, card: contactNamedCard(team) });
     return raw(registeredCard(team, eligibleFrom), { type: 'success', content: `注册成功，班组编号 ${team.code}` });
   },

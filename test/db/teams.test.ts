@@ -86,7 +86,7 @@ describe('a team from registration to an accepted application, through signed ca
     expect(team.registeredAt).toBe('2026-03-01');
     expect(team.leaderOpenId).toBe(LEADER);
     expect(cardText(res.card.data)).toContain('GDSZ-2026-0001');
-    expect(cardText(lastCardTo(LEADER))).toContain('2027-03-01');
+    expect(cardText(res.card.data)).toContain('2027-03-01');
     expect(cardText(lastCardTo(CONTACT))).toContain('单位联系人');
     const audits = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'team.register'), eq(auditLog.entityId, String(teamId))));
     expect(audits).toHaveLength(1);
@@ -327,7 +327,8 @@ describe('roles and concurrency', () => {
     expect(types[1]).toBe('success');
     const [{ n }] = await h.db.db.select({ n: sql<number>`count(*)::int` }).from(teams).where(eq(teams.name, '双击丙组'));
     expect(Number(n)).toBe(1);
-    const [{ m }] = await h.db.db.select({ m: sql<number>`count(*)::int` }).from(outbox).where(sql`${outbox.dedupeKey} like 'team:registered:%' and ${outbox.receiver} = 'ou_double'`);
+    const team = await teamByName('双击丙组');
+    const [{ m }] = await h.db.db.select({ m: sql<number>`count(*)::int` }).from(outbox).where(sql`${outbox.dedupeKey} like ${`team:contact-named:${team.id}:%`}`);
     expect(Number(m)).toBe(1);
   });
 
