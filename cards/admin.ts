@@ -83,6 +83,16 @@ export function adminCard(data: AdminCardData): Card {
         }),
       );
     }
+    if (c.status === 'open' || c.status === 'scoring') {
+      buttons.push(
+        button({
+          text: '分配专家',
+          value: { action: 'review.assign', cycleId: c.id },
+          confirm: { title: '为已受理的申报分配专家？', text: `每份申报 ${c.expertsPerApplication} 位专家；已分配的保留，只补足缺额。分配后专家即收到评分任务。` },
+        }),
+      );
+    }
+    buttons.push(button({ text: c.status === 'closed' ? '评审进度/结果' : '评审进度', value: { action: 'review.progress', cycleId: c.id } }));
     buttons.push(button({ text: '刷新', value: { action: 'admin.menu' } }));
     elements.push(buttonRow(buttons));
   } else {
@@ -96,7 +106,10 @@ export function adminCard(data: AdminCardData): Card {
       ]),
     );
   }
-  elements.push(buttonRow([button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } })]), note(`今天：${data.today}`));
+  elements.push(
+    buttonRow([button({ text: '专家库', value: { action: 'experts.list' } }), button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } })]),
+    note(`今天：${data.today}`),
+  );
   return card({ title: '协会管理', subtitle: '广东省市政工程质量信得过班组', template: 'indigo', summary: '协会管理', elements });
 }
 

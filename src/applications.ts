@@ -79,7 +79,17 @@ export function cleanDraft(values: Record<string, unknown>): Record<string, stri
 }
 
 export type ApplicationStatus = 'draft' | 'submitted' | 'returned' | 'recommended' | 'accepted' | 'rejected' | 'scoring' | 'scored' | 'decided';
-export type ApplicationTransition = 'save' | 'submit' | 'recommend' | 'returnByOrganization' | 'accept' | 'returnByAssociation';
+export type ApplicationTransition =
+  | 'save'
+  | 'submit'
+  | 'recommend'
+  | 'returnByOrganization'
+  | 'accept'
+  | 'returnByAssociation'
+  | 'assign'
+  | 'completePanel'
+  | 'reopenPanel'
+  | 'decide';
 
 export const applicationStatusNames: Record<ApplicationStatus, string> = {
   draft: '草稿',
@@ -102,6 +112,10 @@ export const applicationMachine = new StateMachine<ApplicationStatus, Applicatio
     returnByOrganization: { from: ['submitted'], to: 'returned', roles: ['org_contact'] },
     accept: { from: ['recommended'], to: 'accepted', roles: ['admin'] },
     returnByAssociation: { from: ['recommended'], to: 'returned', roles: ['admin'] },
+    assign: { from: ['accepted', 'scoring', 'scored'], to: 'scoring', roles: ['admin'] }, // 分配专家
+    completePanel: { from: ['scoring'], to: 'scored', roles: [] }, // the panel's last score came in
+    reopenPanel: { from: ['scored'], to: 'scoring', roles: ['admin'] }, // 重开评分
+    decide: { from: ['scored'], to: 'decided', roles: ['admin'] }, // 公布结果 (第二十条)
   },
   applicationStatusNames,
 );

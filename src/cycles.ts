@@ -14,7 +14,7 @@ import { StateMachine } from './stateMachine.js';
 
 export type Cycle = typeof cycles.$inferSelect;
 export type CycleStatus = 'open' | 'scoring' | 'closed' | 'published';
-export type CycleTransition = 'closeApplications' | 'closeScoring' | 'publishResults';
+export type CycleTransition = 'closeApplications' | 'closeScoring' | 'reopenScoring' | 'publishResults';
 
 /** Statuses the partial unique index cycles_one_running_uq allows only once. */
 export const runningStatuses = ['open', 'scoring', 'closed'] as const satisfies readonly CycleStatus[];
@@ -26,6 +26,7 @@ export const cycleStates = new StateMachine<CycleStatus, CycleTransition>(
   {
     closeApplications: { from: ['open'], to: 'scoring', roles: ['admin'] }, // 截止申报
     closeScoring: { from: ['scoring'], to: 'closed', roles: ['admin'] }, // 评分结束，进入评定
+    reopenScoring: { from: ['closed'], to: 'scoring', roles: ['admin'] }, // 重开一份评分 before the results are published
     publishResults: { from: ['closed'], to: 'published', roles: ['admin'] }, // 公布结果 (第二十条、第二十一条)
   },
   { open: '申报中', scoring: '专家评分中', closed: '评分结束，评定中', published: '结果已公布' },

@@ -1,0 +1,29 @@
+import { conflictFormCard } from '../../cards/experts.js';
+import type { Card } from '../../cards/kit.js';
+import { UserError } from '../../src/errors.js';
+import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { conflictsOf, declareConflict } from '../../src/review/experts.js';
+import { formText } from '../respond.js';
+import { announceReplacement } from '../review/view.js';
+
+async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; done?: string } = {}): Promise<Card> {
+  return conflictFormCard({ declared: await conflictsOf(ctx.tx, ctx.actor.openId), ...opts });
+}
+
+/** `experts.conflictForm` (声明利益冲突). */
+export async function showConflictForm(ctx: HandlerContext): Promise<CardResponse> {
+  return { card: { type: 'raw', data: await conflictCard(ctx) } };
+}
+
+/** `experts.conflictAdd`: recorded; pending tasks it touches go to other experts. */
+export async function addConflict(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const { label, declined } = await declareConflict(ctx.tx, ctx.actor, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  for (const d of declined) await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
+  const done = `已声明与“${label}”存在利益冲突${declined.length ? `，其 ${declined.length} 项未完成的评分任务已改派其他专家` : ''}。`;
+  return { toast: { type: 'success', content: done }, card: { type: 'raw', data: await conflictCard(ctx, { done }) } };
+}
+
+export async function conflictFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  if (!err.opts.field) return undefined;
+  return { card: { type: 'raw', data: await conflictCard(ctx, { values: formText(input.formValue), error: err.message }) } };
+}

@@ -1,0 +1,37 @@
+import { resultsPreviewCard } from '../../cards/results.js';
+import { getCycle } from '../../src/cycles.js';
+import { UserError } from '../../src/errors.js';
+import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { requireAdmin } from '../../src/permissions.js';
+import { closeScoring, loadResults } from '../../src/review/results.js';
+import { idFrom } from '../respond.js';
+import { progressCardFor } from '../review/view.js';
+import { resultsSummary } from './view.js';
+
+/** `results.close` (结束评分并汇总, after the confirm dialog): aggregates and shows the preview. */
+export async function closeAndAggregate(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const summary = await closeScoring(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), ctx.clock.now());
+  const data = await loadResults(ctx.tx, summary.cycle.id);
+  return {
+    toast: { type: 'success', content: `已汇总 ${summary.applications} 份申报：授予称号 ${summary.awarded} 个，推荐 ${summary.recommended} 个。请核对后公布。` },
+    card: { type: 'raw', data: resultsPreviewCard(resultsSummary(data)) },
+  };
+}
+
+/** `results.preview` (评审结果): the ranking as aggregated, before or after publishing. */
+export async function previewResults(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
+  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+  if (cycle.status !== 'closed' && cycle.status !== 'published') {
+    throw new UserError('专家评分尚未汇总：请在“评审进度”中点“结束评分并汇总”。', { kind: 'info' });
+  }
+  return { card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(ctx.tx, cycle.id))) } };
+}
+
+/** A refusal shows the progress card with the reason. */
+export async function resultsAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  if (!ctx.actor.roles.includes('admin')) return undefined;
+  const cycle = await getCycle(ctx.tx, Number(input.value.cycleId));
+  return cycle ? { card: { type: 'raw', data: await progressCardFor(ctx, cycle.id, err.message) } } : undefined;
+}

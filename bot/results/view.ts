@@ -1,0 +1,24 @@
+import type { ResultLine, ResultsSummary } from '../../cards/results.js';
+import type { ResultsData } from '../../src/review/results.js';
+
+export function resultLines(data: ResultsData): ResultLine[] {
+  return data.rows.map((r) => ({
+    code: r.code,
+    team: r.team,
+    organization: r.organization,
+    finalScore: r.finalScore,
+    rank: r.rank,
+    awarded: r.awarded,
+    recommended: r.recommended,
+    outliers: r.review?.outliers.length ?? 0,
+    rule: r.review?.rule ?? null,
+    sheets: r.review?.totals.length ?? 0,
+  }));
+}
+
+export function resultsSummary(data: ResultsData): ResultsSummary {
+  const c = data.cycle;
+  return { cycleId: c.id, year: c.year, status: c.status, awardThreshold: c.awardThreshold, recommendShare: c.recommendShare, lines: resultLines(data) };
+}
+
+export const workbookFileName = (year: number) => `${year}年度质量信得过班组评审结果.xlsx`;

@@ -1,0 +1,124 @@
+import { inArray, eq } from 'drizzle-orm';
+import { assignmentReportCard, panelCard } from '../../cards/review.js';
+import type { Card } from '../../cards/kit.js';
+import { applications, teams } from '../../db/schema.js';
+import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
+import { getCycle } from '../../src/cycles.js';
+import { UserError } from '../../src/errors.js';
+import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { requireAdmin } from '../../src/permissions.js';
+import { assignCycle } from '../../src/review/assignment.js';
+import { applicationByTeamCode } from '../../src/review/results.js';
+import { getTask, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
+import { idFrom } from '../respond.js';
+import { announceReplacement, progressCardFor, sendTaskCards, taskApplication, taskCard } from './view.js';
+
+const REPORT_MAX = 15;
+
+/** `review.assign` (分配专家): fills every panel, sends each new task to its expert, reports what is missing. */
+export async function assignExperts(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  const run = await assignCycle(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), ctx.clock.now());
+  await sendTaskCards(ctx, run.created.map((c) => c.id));
+  const shownIds = run.plan.unfilled.slice(0, REPORT_MAX).map((u) => u.applicationId);
+  const names = shownIds.length
+    ? await ctx.tx
+        .select({ id: applications.id, code: teams.code, name: teams.name })
+        .from(applications)
+        .innerJoin(teams, eq(teams.id, applications.teamId))
+        .where(inArray(applications.id, shownIds))
+    : [];
+  const byId = new Map(names.map((n) => [n.id, n]));
+  const loads = Object.values(run.plan.loads).filter((n) => n > 0);
+  const card = assignmentReportCard({
+    cycleId: run.cycle.id,
+    year: run.cycle.year,
+    perApplication: run.cycle.expertsPerApplication,
+    applications: run.applicationsConsidered,
+    added: run.created.length,
+    experts: loads.length,
+    loadRange: { min: loads.length ? Math.min(...loads) : 0, max: loads.length ? Math.max(...loads) : 0 },
+    unfilled: run.plan.unfilled.slice(0, REPORT_MAX).map((u) => ({ code: byId.get(u.applicationId)?.code ?? '', team: byId.get(u.applicationId)?.name ?? '', missing: u.missing, reason: u.reason })),
+    unfilledTotal: run.plan.unfilled.length,
+  });
+  const toast = run.plan.unfilled.length
+    ? { type: 'warning' as const, content: `已分配 ${run.created.length} 项评分任务；${run.plan.unfilled.length} 份申报专家不足，原因见卡片` }
+    : { type: 'success' as const, content: run.created.length ? `已分配 ${run.created.length} 项评分任务` : '所有申报已配齐专家，无需再分配' };
+  return { toast, card: { type: 'raw', data: card } };
+}
+
+/** `review.progress` (评审进度). */
+export async function showProgress(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  return { card: { type: 'raw', data: await progressCardFor(ctx, idFrom(input.value, 'cycleId')) } };
+}
+
+async function panelCardFor(ctx: HandlerContext, applicationId: number): Promise<Card> {
+  const row = await getApplication(ctx.tx, applicationId);
+  if (!row) throw new UserError('找不到该申报。');
+  return panelCard({
+    cycleId: row.cycle.id,
+    applicationId,
+    year: row.cycle.year,
+    application: taskApplication({ application: row.application, team: row.team, organization: row.organization }),
+    statusLabel: applicationStatusNames[row.application.status as ApplicationStatus] ?? row.application.status,
+    cycleStatus: row.cycle.status,
+    members: await panelOf(ctx.tx, applicationId),
+  });
+}
+
+/** `review.panel`: one application's experts, for swapping or reopening. */
+export async function showPanel(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  return { card: { type: 'raw', data: await panelCardFor(ctx, idFrom(input.value, 'applicationId')) } };
+}
+
+/** `review.panelByCode`: the lookup form of the progress card. */
+export async function showPanelByCode(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
+  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+  const code = typeof input.formValue.code === 'string' ? input.formValue.code.trim() : '';
+  const id = code ? await applicationByTeamCode(ctx.tx, cycle.id, code) : undefined;
+  if (!id) throw new UserError(`${cycle.year}年度没有班组编号为“${code}”的申报，请核对编号（如 GDSZ-2026-0001）。`, { field: 'code' });
+  return { card: { type: 'raw', data: await panelCardFor(ctx, id) } };
+}
+
+export async function progressAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  if (!ctx.actor.roles.includes('admin')) return undefined;
+  const cycle = await getCycle(ctx.tx, Number(input.value.cycleId));
+  return cycle ? { card: { type: 'raw', data: await progressCardFor(ctx, cycle.id, err.message) } } : undefined;
+}
+
+/** `review.swap` (更换专家): the pending task goes to another expert; the first one is told. */
+export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const { task, replacement } = await swapExpert(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now());
+  await ctx.send({
+    dedupeKey: `review:swapped:${task.assignment.id}`,
+    to: { openId: task.assignment.expertOpenId },
+    text: `协会已将“${task.team.name}（${task.team.code}）”的评分任务改派给其他专家，你无需再为它评分。`,
+  });
+  await announceReplacement(ctx, task, replacement, '管理员更换了专家');
+  const toast = replacement.created
+    ? { type: 'success' as const, content: `已更换专家：${task.team.name}` }
+    : { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}` };
+  return { toast, card: { type: 'raw', data: await panelCardFor(ctx, task.application.id) } };
+}
+
+/** `review.reopen` (重开评分, audited): the sheet goes back to its expert with the scores filled in. */
+export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const task = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now());
+  const fresh = (await getTask(ctx.tx, task.assignment.id))!;
+  await ctx.send({ dedupeKey: `review:reopen:${task.assignment.id}:${ctx.eventId}`, to: { openId: task.assignment.expertOpenId }, card: taskCard(fresh) });
+  return {
+    toast: { type: 'success', content: `已重开评分并通知专家：${task.team.name}` },
+    card: { type: 'raw', data: await panelCardFor(ctx, task.application.id) },
+  };
+}
+
+/** A refused panel action: the panel as it is now. */
+export async function panelAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  if (!ctx.actor.roles.includes('admin')) return undefined;
+  const task = await getTask(ctx.tx, Number(input.value.assignmentId));
+  return task ? { card: { type: 'raw', data: await panelCardFor(ctx, task.application.id) } } : undefined;
+}

@@ -1,0 +1,78 @@
+import { declinedCard, declineFormCard } from '../../cards/review.js';
+import { UserError } from '../../src/errors.js';
+import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { hasRole } from '../../src/people.js';
+import { alreadyDone, declineTask, getTask, ownTask, submitScores } from '../../src/review/scoring.js';
+import { formText, idFrom, replyDestination } from '../respond.js';
+import { alertOutliers, announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
+
+/** 评分 / review: the expert's tasks with the progress. */
+export async function showTasks(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  const to = replyDestination(ctx, msg);
+  const { card, total } = await taskListFor(ctx);
+  if (!total && !hasRole(ctx.actor, 'expert')) {
+    await ctx.send({ dedupeKey: `review:list:${ctx.eventId}`, to, text: '“评分”供评审专家使用：你还不在协会的专家库中（第十一条）。如需加入，请联系协会管理员。' });
+    return;
+  }
+  await ctx.send({ dedupeKey: `review:list:${ctx.eventId}`, to, card });
+}
+
+/** `review.list`: the same list, in place. */
+export async function listTasks(ctx: HandlerContext): Promise<CardResponse> {
+  return { card: { type: 'raw', data: (await taskListFor(ctx)).card } };
+}
+
+/** `review.open`: the score sheet of a pending task, or the read-only summary of a submitted one. */
+export async function openTask(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
+  if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progressOf(ctx)) } };
+  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE);
+  if (done) return { toast: { type: 'info', content: done.message }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
+  return { card: { type: 'raw', data: taskCard(task) } };
+}
+
+/** `review.submit`: stores the score sheet and turns the card read-only with the total. */
+export async function submitTask(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const result = await submitScores(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  if (result.completed) await alertOutliers(ctx, result.task, result.panel, result.outliers);
+  const task = { ...result.task, assignment: result.assignment };
+  return {
+    toast: { type: 'success', content: `已提交评分：${task.team.name}，总分 ${result.input.total} 分` },
+    card: { type: 'raw', data: submittedCard(ctx, task, await progressOf(ctx)) },
+  };
+}
+
+/** A refused submission keeps what was typed; a task already submitted shows its summary. */
+export async function submitTaskAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  const task = await getTask(ctx.tx, Number(input.value.assignmentId));
+  if (!task || task.assignment.expertOpenId !== ctx.actor.openId) return undefined;
+  if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progressOf(ctx)) } };
+  if (task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
+  return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message }) } };
+}
+
+/** `review.declineForm`: why the expert declines. */
+export async function showDeclineForm(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
+  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE);
+  if (done) throw done;
+  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task) }) } };
+}
+
+/** `review.decline`: declined with a reason; a replacement is picked and told, or the administrators are. */
+export async function declineTaskAction(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const result = await declineTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${String(input.formValue.reason ?? '').slice(0, 100)}）`);
+  if (result.completed) await alertOutliers(ctx, result.task, result.panel, result.outliers);
+  const declined = await getTask(ctx.tx, result.task.assignment.id);
+  return {
+    toast: { type: 'success', content: `已谢绝：${result.task.team.name}。协会将安排其他专家。` },
+    card: { type: 'raw', data: declinedCard({ application: taskApplication(result.task), reason: declined?.assignment.declineReason ?? '' }) },
+  };
+}
+
+export async function declineFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  const task = await getTask(ctx.tx, Number(input.value.assignmentId));
+  if (!task || task.assignment.expertOpenId !== ctx.actor.openId || task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
+  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), values: formText(input.formValue), error: err.message }) } };
+}

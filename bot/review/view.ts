@@ -1,0 +1,190 @@
+import type { Card } from '../../cards/kit.js';
+import {
+  type ProgressView,
+  outlierAlertCard,
+  progressCard,
+  replacementFailedCard,
+  scoredCard,
+  scoringTaskCard,
+  type TaskApplication,
+  taskListCard,
+} from '../../cards/review.js';
+import { type ApplicationStatus, applicationStatusNames, categoryLabel } from '../../src/applications.js';
+import { cycleScoreSheet, cycleStatusLabel } from '../../src/cycles.js';
+import { formatDateZh } from '../../src/dates.js';
+import type { HandlerContext } from '../../src/handlers.js';
+import { adminDestinations, destinationKey } from '../../src/notifications.js';
+import { defaultAggregationRule, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
+import { reviewProgress } from '../../src/review/results.js';
+import { expertTasks, getTasks, type Replacement, type ScoreField, scoreFields, type Task } from '../../src/review/scoring.js';
+import { areaSubtotals, sheetItems } from '../../src/scoreSheet.js';
+
+/** What an expert reads of an application: the form, never anyone's scores. */
+export function taskApplication(task: Pick<Task, 'application' | 'team' | 'organization'>): TaskApplication {
+  const f = (task.application.form ?? {}) as Record<string, unknown>;
+  const s = (k: string) => (f[k] === undefined || f[k] === null || f[k] === '' ? undefined : String(f[k]));
+  return {
+    code: task.team.code,
+    team: task.team.name,
+    organization: task.organization,
+    title: s('title') ?? '',
+    category: categoryLabel(s('category') ?? ''),
+    period: s('startDate') && s('endDate') ? `${s('startDate')} 至 ${s('endDate')}` : undefined,
+    goalRate: s('goalRate'),
+    trainingRate: s('trainingRate'),
+    examPassRate: s('examPassRate'),
+    customer: s('customer'),
+    qc: s('qc'),
+    summary: s('summary'),
+    features: s('features'),
+    materialsUrl: s('materialsUrl'),
+  };
+}
+
+/** The score sheet card of a task; `typed` are the strings typed (kept on a refusal), else a reopened sheet's scores. */
+export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: string; fields?: ScoreField[] } = {}): Card {
+  const fields = opts.fields ?? scoreFields(cycleScoreSheet(task.cycle));
+  const stored = (task.assignment.scores ?? null) as Record<string, number> | null;
+  const values = opts.typed ?? (stored ? Object.fromEntries(fields.map((f) => [f.field, stored[f.code] === undefined ? '' : String(stored[f.code])])) : undefined);
+  return scoringTaskCard({
+    assignmentId: task.assignment.id,
+    year: task.cycle.year,
+    application: taskApplication(task),
+    fields: fields.map((f) => ({ field: f.field, code: f.code, name: f.name, max: f.max, areaCode: f.areaCode, areaName: f.areaName })),
+    values,
+    comment: opts.typed ? opts.typed.comment : (task.assignment.comment ?? undefined),
+    error: opts.error,
+    scoringDeadline: formatDateZh(task.cycle.scoringDeadline),
+    reopened: !opts.typed && !!stored,
+  });
+}
+
+export function timeZh(ctx: HandlerContext, at: Date | string | null): string {
+  if (!at) return '';
+  return new Date(at).toLocaleString('zh-CN', { timeZone: ctx.config.BOT_TIMEZONE, hour12: false });
+}
+
+/** The read-only card of a submitted sheet: the expert's own scores and total. */
+export function submittedCard(ctx: HandlerContext, task: Task, progress?: { done: number; total: number }): Card {
+  const sheet = cycleScoreSheet(task.cycle);
+  const scores = (task.assignment.scores ?? {}) as Record<string, number>;
+  return scoredCard({
+    assignmentId: task.assignment.id,
+    year: task.cycle.year,
+    application: taskApplication(task),
+    total: Number(task.assignment.total),
+    max: sheet.total,
+    areas: areaSubtotals(sheet, scores),
+    items: sheetItems(sheet).map((i) => ({ code: i.code, name: i.name, score: Number(scores[i.code] ?? 0), max: i.max })),
+    comment: task.assignment.comment,
+    submittedAt: timeZh(ctx, task.assignment.submittedAt),
+    progress,
+  });
+}
+
+const LIST_MAX = 30;
+
+/** 评分 / review: the expert's tasks in the running cycle. */
+export async function taskListFor(ctx: HandlerContext): Promise<{ card: Card; total: number }> {
+  const { cycle, tasks } = await expertTasks(ctx.tx, ctx.actor.openId);
+  const done = tasks.filter((t) => t.status === 'submitted').length;
+  const shown = tasks.slice(0, LIST_MAX);
+  return {
+    total: tasks.length,
+    card: taskListCard({
+      year: cycle?.year,
+      done,
+      total: tasks.length,
+      tasks: shown.map((t) => ({ assignmentId: t.assignmentId, code: t.team.code, team: t.team.name, title: t.title, status: t.status, total: t.total })),
+      more: tasks.length - shown.length,
+    }),
+  };
+}
+
+export async function progressOf(ctx: HandlerContext): Promise<{ done: number; total: number }> {
+  const { tasks } = await expertTasks(ctx.tx, ctx.actor.openId);
+  return { done: tasks.filter((t) => t.status === 'submitted').length, total: tasks.length };
+}
+
+/**
+ * Each new assignment's score sheet card to its expert, once per assignment. The sheet is read once per
+ * cycle, and the rows are queued a batch at a time (postgres.js pipelines them), so hundreds of tasks
+ * stay within the 3 s a callback has.
+ */
+export async function sendTaskCards(ctx: HandlerContext, assignmentIds: number[]): Promise<void> {
+  const tasks = await getTasks(ctx.tx, assignmentIds);
+  const fieldsByCycle = new Map<number, ScoreField[]>();
+  for (let i = 0; i < tasks.length; i += 200) {
+    await Promise.all(
+      tasks.slice(i, i + 200).map((task) => {
+        const fields = fieldsByCycle.get(task.cycle.id) ?? scoreFields(cycleScoreSheet(task.cycle));
+        fieldsByCycle.set(task.cycle.id, fields);
+        return ctx.send({ dedupeKey: `review:task:${task.assignment.id}`, to: { openId: task.assignment.expertOpenId }, card: taskCard(task, { fields }) });
+      }),
+    );
+  }
+}
+
+/** After a decline or a swap: the new expert gets the task, or the administrators hear that nobody can take it. */
+export async function announceReplacement(ctx: HandlerContext, task: Task, replacement: Replacement, cause: string): Promise<void> {
+  if (replacement.created) {
+    await sendTaskCards(ctx, [replacement.created.id]);
+    return;
+  }
+  if (!replacement.unfilled) return;
+  const alert = replacementFailedCard({
+    year: task.cycle.year,
+    applicationId: task.application.id,
+    code: task.team.code,
+    team: task.team.name,
+    cause,
+    reason: replacement.unfilled.reason,
+  });
+  for (const to of await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) {
+    await ctx.send({ dedupeKey: `review:unfilled:${task.assignment.id}:${destinationKey(to)}`, to, card: alert });
+  }
+}
+
+/** A completed panel with totals far from its median: the administrators get the numbers. */
+export async function alertOutliers(ctx: HandlerContext, task: Task, panel: PanelScore[], outliers: Outlier[]): Promise<void> {
+  if (!outliers.length) return;
+  const alert = outlierAlertCard({
+    year: task.cycle.year,
+    applicationId: task.application.id,
+    code: task.team.code,
+    team: task.team.name,
+    median: outliers[0].median,
+    totals: panel.map((p) => p.total),
+    outliers: outliers.map((o) => ({ expertOpenId: o.expertOpenId, total: o.total, distance: o.distance })),
+    distance: defaultAggregationRule.outlierDistance,
+  });
+  // the totals are in the key: a reopened and changed panel alerts again, a retried event does not
+  const totals = panel.map((p) => `${p.assignmentId}=${p.total}`).join(',');
+  for (const to of await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) {
+    await ctx.send({ dedupeKey: `review:outlier:${task.application.id}:${totals}:${destinationKey(to)}`, to, card: alert });
+  }
+}
+
+const reviewStatuses: ApplicationStatus[] = ['accepted', 'scoring', 'scored', 'decided'];
+
+/** 评审进度 as the database has it now. */
+export async function progressCardFor(ctx: HandlerContext, cycleId: number, error?: string): Promise<Card> {
+  const p = await reviewProgress(ctx.tx, cycleId);
+  const view: ProgressView = {
+    cycleId,
+    year: p.cycle.year,
+    status: p.cycle.status,
+    statusLabel: cycleStatusLabel(p.cycle.status),
+    applications: reviewStatuses.map((s) => ({ label: applicationStatusNames[s], count: p.statusCounts[s] ?? 0 })),
+    tasks: {
+      assigned: p.taskCounts.assigned ?? 0,
+      submitted: p.taskCounts.submitted ?? 0,
+      declined: p.taskCounts.declined ?? 0,
+      replaced: p.taskCounts.replaced ?? 0,
+    },
+    pending: p.pending,
+    pendingTotal: p.pendingTotal,
+    error,
+  };
+  return progressCard(view);
+}

@@ -1,0 +1,112 @@
+import { form, multiPersonPicker, numberInput, selectStatic, submitButton, textInput } from './forms.js';
+import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdown, note } from './kit.js';
+
+/** 专家库 (第十一条) for administrators, and an expert's declaration of a conflict of interest (第十七条). */
+
+export interface PoolExpertView {
+  openId: string;
+  name: string | null;
+  organization: string | null;
+  specialities: string[];
+  maxLoad: number | null;
+  active: boolean;
+  load: number;
+  pending: number;
+}
+
+export interface ExpertPoolData {
+  experts: PoolExpertView[];
+  /** Experts not shown (the card's element limit). */
+  more: number;
+  values?: Record<string, string>;
+  error?: string;
+}
+
+/** The pool with each expert's load, 停用 / 启用, and the form to add experts. */
+export function expertPoolCard(d: ExpertPoolData): Card {
+  const activeCount = d.experts.filter((e) => e.active).length;
+  const elements: Element[] = [...(d.error ? [markdown(`<font color='red'>**未保存**：${escapeMd(d.error)}</font>`)] : [])];
+  elements.push(markdown(`**专家库**：${d.experts.length + d.more} 位${d.more ? '' : `，在用 ${activeCount} 位`}`));
+  for (const e of d.experts) {
+    const who = e.name ? escapeMd(e.name) : `<at id=${e.openId}></at>`;
+    const facts = [
+      e.organization ? escapeMd(e.organization) : '单位未填',
+      e.specialities.length ? escapeMd(e.specialities.join('、')) : undefined,
+      e.maxLoad ? `上限 ${e.maxLoad} 项` : '不限量',
+      `本年度 ${e.load} 项${e.pending ? `（待评 ${e.pending}）` : ''}`,
+    ].filter(Boolean);
+    elements.push({
+      tag: 'column_set',
+      flex_mode: 'none',
+      columns: [
+        { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(`${e.active ? '' : '~~'}**${who}**${e.active ? '' : '~~（已停用）'}\n${facts.join(' · ')}`)] },
+        {
+          tag: 'column',
+          width: 'auto',
+          elements: [
+            e.active
+              ? button({ text: '停用', type: 'danger', value: { action: 'experts.deactivate', openId: e.openId } })
+              : button({ text: '启用', value: { action: 'experts.activate', openId: e.openId } }),
+          ],
+        },
+      ],
+    });
+  }
+  if (d.more) elements.push(note(`另有 ${d.more} 位未列出。`));
+  const v = d.values ?? {};
+  elements.push(
+    hr(),
+    markdown('**添加专家**'),
+    form('expert_form', [
+      multiPersonPicker({ name: 'experts', label: '专家（可多选）', values: v.experts ? v.experts.split(',').filter(Boolean) : undefined, required: true }),
+      textInput({ name: 'organization', label: '所在单位', value: v.organization, required: true, maxLength: 100, placeholder: '单位全称：同单位的申报不会分配给该专家' }),
+      textInput({ name: 'specialities', label: '专业特长（逗号分隔）', value: v.specialities, maxLength: 200, placeholder: '如 道路养护, 桥梁检测' }),
+      numberInput({ name: 'maxLoad', label: '评审上限（每年最多评审几份，可空）', value: v.maxLoad, placeholder: '如 20；留空为不限' }),
+      submitButton({ text: '添加到专家库', name: 'experts_add', value: { action: 'experts.add' } }),
+    ]),
+    note('第十一条：协会建立专家库；第十七条：专家不评审本单位及存在利益关系的班组。'),
+    buttonRow([button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } })]),
+  );
+  return card({ title: '专家库', subtitle: '广东省市政工程质量信得过班组', template: d.error ? 'red' : 'indigo', summary: '专家库', elements });
+}
+
+export interface ConflictFormData {
+  declared: { kind: 'team' | 'organization'; label: string; reason: string | null }[];
+  values?: Record<string, string>;
+  error?: string;
+  /** Shown after a declaration: what was done with the tasks it touched. */
+  done?: string;
+}
+
+/** 声明利益冲突: with a team (by code) or an organisation (by name). */
+export function conflictFormCard(d: ConflictFormData): Card {
+  const v = d.values ?? {};
+  return card({
+    title: '声明利益冲突',
+    template: d.error ? 'red' : 'blue',
+    elements: [
+      ...(d.error ? [markdown(`<font color='red'>**未提交**：${escapeMd(d.error)}</font>`)] : []),
+      ...(d.done ? [markdown(`<font color='green'>${escapeMd(d.done)}</font>`)] : []),
+      note('第十七条：评审公开、公平、公正。与某个班组或单位存在利益关系的，请在此声明，今后不会再把它们的申报分配给你；已分配而未评分的任务将改派其他专家。'),
+      ...(d.declared.length
+        ? [markdown(`**已声明**\n${d.declared.map((c) => `${c.kind === 'team' ? '班组' : '单位'}：${escapeMd(c.label)}${c.reason ? `（${escapeMd(c.reason)}）` : ''}`).join('\n')}`)]
+        : []),
+      form('conflict_form', [
+        selectStatic({
+          name: 'kind',
+          label: '冲突对象',
+          options: [
+            { text: '班组（填班组编号）', value: 'team' },
+            { text: '单位（填单位全称）', value: 'organization' },
+          ],
+          value: v.kind,
+          required: true,
+        }),
+        textInput({ name: 'target', label: '班组编号或单位名称', value: v.target, required: true, maxLength: 100, placeholder: '如 GDSZ-2026-0001，或 广州市市政工程维修有限公司' }),
+        textInput({ name: 'reason', label: '冲突原因', value: v.reason, required: true, maxLength: 500, placeholder: '如 曾在该单位任职、亲属在该班组' }),
+        submitButton({ text: '提交声明', name: 'conflict_submit', value: { action: 'experts.conflictAdd' } }),
+      ]),
+      buttonRow([button({ text: '我的评分任务', type: 'text', value: { action: 'review.list' } })]),
+    ],
+  });
+}

@@ -1,0 +1,164 @@
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+
+/** 评审结果 cards: the administrators' preview, the published results with a chart, each team's result. */
+
+export interface ResultLine {
+  code: string;
+  team: string;
+  organization: string;
+  finalScore: number | null;
+  rank: number | null;
+  awarded: boolean;
+  recommended: boolean;
+  outliers: number;
+  rule: 'mean' | 'trimmedMean' | null;
+  sheets: number;
+}
+
+export interface ResultsSummary {
+  cycleId: number;
+  year: number;
+  status: string;
+  awardThreshold: number;
+  recommendShare: number;
+  lines: ResultLine[]; // best first
+}
+
+const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
+
+function counts(d: ResultsSummary): [string, string][] {
+  const scored = d.lines.filter((l) => l.finalScore !== null);
+  return [
+    ['参评申报', `${scored.length} 份`],
+    ['授予称号', `${scored.filter((l) => l.awarded).length} 个（${d.awardThreshold} 分及以上）`],
+    ['推荐全国性协会', `${scored.filter((l) => l.recommended).length} 个（获称号班组的前 ${percent(d.recommendShare)}，第二十条）`],
+  ];
+}
+
+function line(l: ResultLine): string {
+  if (l.finalScore === null) return `— ${escapeMd(l.code)} ${escapeMd(l.team)}：未评定`;
+  const tags = [l.awarded ? '授予称号' : '未获称号', ...(l.recommended ? ['推荐'] : []), ...(l.outliers ? [`偏差 ${l.outliers}`] : [])];
+  return `${l.rank}. ${escapeMd(l.code)} ${escapeMd(l.team)}：**${l.finalScore}** 分 · ${tags.join(' · ')}`;
+}
+
+/** The lines of a list, cut to stay well under the card's 30 KB. */
+function listed(lines: ResultLine[], max: number): Element[] {
+  const shown = lines.slice(0, max);
+  return [markdown(shown.map(line).join('\n') || '（无）'), ...(lines.length > max ? [note(`另有 ${lines.length - max} 个未列出，完整结果见 Excel 工作簿。`)] : [])];
+}
+
+/** 评审结果（预览）: the ranking, decisions and recommendations before they are published. */
+export function resultsPreviewCard(d: ResultsSummary): Card {
+  const published = d.status === 'published';
+  const buttons: Element[] = [];
+  if (d.status === 'closed') {
+    buttons.push(
+      button({
+        text: '公布结果',
+        type: 'primary',
+        value: { action: 'results.publish', cycleId: d.cycleId },
+        confirm: {
+          title: `公布${d.year}年度评审结果？`,
+          text: '公布后将记录称号、通知每个申报班组的班组长和单位联系人，并把结果和 Excel 工作簿发到协会管理群。公布后不能撤回或再重开评分。',
+        },
+      }),
+    );
+  }
+  buttons.push(button({ text: '评审进度', value: { action: 'review.progress', cycleId: d.cycleId } }), button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }));
+  return card({
+    title: `${d.year}年度评审结果${published ? '' : '（预览）'}`,
+    template: published ? 'green' : 'indigo',
+    summary: `${d.year}年度评审结果`,
+    elements: [
+      fields(counts(d)),
+      note('最终得分为专家评分的平均分；5 位及以上专家评分的，去掉一个最高分和一个最低分后平均。同分同名次。'),
+      hr(),
+      ...listed(d.lines, 60),
+      ...(d.lines.some((l) => l.outliers) ? [note('“偏差”：该申报有专家评分与专家组中位数相差超过 15 分，可在专家组中核实。')] : []),
+      buttonRow(buttons),
+    ],
+  });
+}
+
+/** A VChart bar chart of the final scores (the card's `chart` element). */
+export function scoresChart(lines: ResultLine[], max = 30): Element {
+  const values = lines
+    .filter((l) => l.finalScore !== null)
+    .slice(0, max)
+    .map((l) => ({ team: `${l.rank}. ${l.team}`, score: l.finalScore, result: l.awarded ? '授予称号' : '未获称号' }));
+  return {
+    tag: 'chart',
+    aspect_ratio: '4:3',
+    chart_spec: {
+      type: 'bar',
+      data: { values },
+      xField: 'team',
+      yField: 'score',
+      seriesField: 'result',
+      legends: { visible: true, orient: 'bottom' },
+      label: { visible: true },
+    },
+  };
+}
+
+/** To the bound admin group(s): the published results with a bar chart of the totals. */
+export function resultsPublishedCard(d: ResultsSummary & { fileName: string }): Card {
+  const scored = d.lines.filter((l) => l.finalScore !== null);
+  const titled = scored.filter((l) => l.awarded);
+  const recommended = scored.filter((l) => l.recommended);
+  return card({
+    title: `${d.year}年度质量信得过班组评审结果已公布`,
+    template: 'green',
+    summary: `${d.year}年度评审结果已公布`,
+    elements: [
+      fields(counts(d)),
+      scoresChart(scored),
+      ...(scored.length > 30 ? [note(`图中为得分前 30 名，共 ${scored.length} 份。`)] : []),
+      hr(),
+      markdown('**推荐全国性协会（第二十条）**'),
+      ...listed(recommended, 20),
+      markdown('**授予“质量信得过班组”称号**'),
+      ...listed(titled, 40),
+      note(`每个申报班组的班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${escapeMd(d.fileName)}”。`),
+      buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),
+    ],
+  });
+}
+
+export interface TeamResultData {
+  year: number;
+  code: string;
+  team: string;
+  title: string;
+  finalScore: number;
+  rank: number;
+  of: number;
+  awarded: boolean;
+  recommended: boolean;
+  awardThreshold: number;
+  areas: { code: string; name: string; score: number; max: number }[];
+  audience: 'leader' | 'contact';
+}
+
+/** To a team leader or organisation contact: the team's result, never who scored it (第十七条). */
+export function teamResultCard(d: TeamResultData): Card {
+  const decision = d.awarded
+    ? `授予${d.year}年度“广东省市政工程质量信得过班组”称号${d.recommended ? '，并推荐至全国性协会（第二十条）' : ''}`
+    : `未达到授予称号的分数线（${d.awardThreshold} 分），欢迎明年再申报`;
+  return card({
+    title: `${d.year}年度评审结果：${d.team}`,
+    template: d.awarded ? 'green' : 'wathet',
+    summary: `${d.year}年度评审结果：${d.team}`,
+    elements: [
+      markdown(d.audience === 'contact' ? `贵单位的班组 **${escapeMd(d.team)}**（${escapeMd(d.code)}）评审结果如下：` : `你的班组 **${escapeMd(d.team)}**（${escapeMd(d.code)}）评审结果如下：`),
+      fields([
+        ['成果名称', d.title],
+        ['最终得分', `${d.finalScore} 分`],
+        ['名次', `第 ${d.rank} 名（共 ${d.of} 份）`],
+        ['结论', decision],
+      ]),
+      markdown(`**各部分得分**\n${d.areas.map((a) => `${escapeMd(a.code)} ${escapeMd(a.name)}：${a.score} / ${a.max}`).join('\n')}`),
+      note('第二十一条：评审结果接受社会监督。各部分得分为计入最终得分的专家评分的平均值。如有疑问，请联系协会。'),
+    ],
+  });
+}

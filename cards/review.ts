@@ -1,0 +1,459 @@
+import { form, selectStatic, submitButton, textInput } from './forms.js';
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+
+/** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
+
+export interface TaskApplication {
+  code: string;
+  team: string;
+  organization: string;
+  title: string;
+  category: string;
+  period?: string;
+  goalRate?: string;
+  trainingRate?: string;
+  examPassRate?: string;
+  customer?: string;
+  qc?: string;
+  summary?: string;
+  features?: string;
+  materialsUrl?: string;
+}
+
+export interface TaskField {
+  field: string;
+  code: string;
+  name: string;
+  max: number;
+  areaCode: string;
+  areaName: string;
+}
+
+export interface ScoringTaskData {
+  assignmentId: number;
+  year: number;
+  application: TaskApplication;
+  fields: TaskField[];
+  /** What to fill the inputs with: what was typed, or the scores of a reopened sheet. */
+  values?: Record<string, string>;
+  comment?: string;
+  error?: string;
+  scoringDeadline?: string;
+  reopened?: boolean;
+}
+
+const clip = (s: string | undefined, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : (s ?? ''));
+
+function applicationBrief(a: TaskApplication, long: boolean): Element[] {
+  const out: Element[] = [
+    fields([
+      ['班组', `${a.team}（${a.code}）`],
+      ['所属单位', a.organization],
+      ['成果名称', a.title],
+      ['申报类别', a.category],
+      ...(long
+        ? ([
+            ['活动期间', a.period],
+            ['目标完成率', a.goalRate ? `${a.goalRate}%` : undefined],
+            ['培训率 / 考试合格率', a.trainingRate ? `${a.trainingRate}% / ${a.examPassRate ?? '—'}%` : undefined],
+          ] as [string, string | undefined][])
+        : []),
+    ]),
+  ];
+  if (long) {
+    const sections: [string, string | undefined][] = [
+      ['主要成果简介', a.summary],
+      ['QC小组活动情况', a.qc],
+      ['顾客确认与满意情况', a.customer],
+      ['特色与推广意义', a.features],
+    ];
+    for (const [label, value] of sections) if (value) out.push(markdown(`**${label}**\n${escapeMd(clip(value, 1000))}`));
+    if (a.materialsUrl && /^https?:\/\//.test(a.materialsUrl)) out.push(markdown(`**材料链接**：[查看完整申报材料](${a.materialsUrl})`));
+  }
+  return out;
+}
+
+/** The score sheet of one application: one number field per item, labelled with its max; a comment; submit. */
+export function scoringTaskCard(d: ScoringTaskData): Card {
+  const inputs: Element[] = [];
+  let area = '';
+  for (const f of d.fields) {
+    if (f.areaCode !== area) {
+      area = f.areaCode;
+      const max = d.fields.filter((x) => x.areaCode === area).reduce((n, x) => n + x.max, 0);
+      inputs.push(markdown(`**${escapeMd(f.areaCode)} ${escapeMd(f.areaName)}**（${max} 分）`));
+    }
+    inputs.push(
+      textInput({
+        name: f.field,
+        label: `${f.code} ${f.name}（满分 ${f.max}）`,
+        placeholder: `0–${f.max}，整分或半分`,
+        value: d.values?.[f.field],
+        required: true,
+        maxLength: 8,
+      }),
+    );
+  }
+  const total = d.fields.reduce((n, f) => n + f.max, 0);
+  inputs.push(
+    textInput({ name: 'comment', label: '评审意见（可选）', value: d.comment, maxLength: 1000, multiline: true }),
+    submitButton({ text: '提交评分', name: 'review_submit', value: { action: 'review.submit', assignmentId: d.assignmentId } }),
+  );
+  return card({
+    title: `评分：${d.application.team}`,
+    subtitle: `${d.year}年度质量信得过班组评审 · 满分 ${total} 分`,
+    template: d.error ? 'red' : 'blue',
+    summary: `评分任务：${d.application.team}`,
+    elements: [
+      ...(d.error ? [markdown(`<font color='red'>**未提交**：${escapeMd(d.error)}</font>`)] : []),
+      ...(d.reopened ? [note('协会管理员已重开这份评分，原分数已填入，修改后请重新提交。')] : []),
+      ...applicationBrief(d.application, true),
+      hr(),
+      note(
+        `第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}你的评分仅协会可见，其他专家和申报班组看不到。`,
+      ),
+      form('score_form', inputs),
+      buttonRow([
+        button({ text: '谢绝此任务', type: 'danger', value: { action: 'review.declineForm', assignmentId: d.assignmentId } }),
+        button({ text: '我的评分任务', type: 'text', value: { action: 'review.list' } }),
+      ]),
+    ],
+  });
+}
+
+export interface ScoredData {
+  assignmentId: number;
+  year: number;
+  application: TaskApplication;
+  total: number;
+  max: number;
+  areas: { code: string; name: string; score: number; max: number }[];
+  items: { code: string; name: string; score: number; max: number }[];
+  comment: string | null;
+  submittedAt: string;
+  progress?: { done: number; total: number };
+}
+
+/** After submit: the same application, read-only, with the expert's own total. */
+export function scoredCard(d: ScoredData): Card {
+  return card({
+    title: `已提交评分：${d.application.team}`,
+    subtitle: `${d.year}年度质量信得过班组评审`,
+    template: 'green',
+    summary: `已提交评分：${d.application.team}`,
+    elements: [
+      ...applicationBrief(d.application, false),
+      hr(),
+      markdown(`**总分：${d.total} / ${d.max} 分**`),
+      markdown(d.areas.map((a) => `${escapeMd(a.code)} ${escapeMd(a.name)}：${a.score} / ${a.max}`).join('\n')),
+      note(d.items.map((i) => `${escapeMd(i.code)} ${i.score}/${i.max}`).join(' · ')),
+      ...(d.comment ? [markdown(`**评审意见**：${escapeMd(d.comment)}`)] : []),
+      note(`提交时间：${d.submittedAt}。评分已锁定，如需修改请联系协会管理员重开。${d.progress ? `你已完成 ${d.progress.done} / ${d.progress.total} 项。` : ''}`),
+      buttonRow([button({ text: '我的评分任务', type: 'primary', value: { action: 'review.list' } })]),
+    ],
+  });
+}
+
+export interface TaskListData {
+  year?: number;
+  done: number;
+  total: number;
+  tasks: { assignmentId: number; code: string; team: string; title: string; status: string; total: number | null }[];
+  /** Tasks not shown (a card holds at most 200 elements). */
+  more: number;
+}
+
+/** 评分 / review: the expert's tasks with the progress ("已完成 7 / 20"). */
+export function taskListCard(d: TaskListData): Card {
+  const elements: Element[] = [];
+  if (!d.year) {
+    elements.push(markdown('当前没有进行中的年度评审，暂无评分任务。'));
+  } else if (!d.total) {
+    elements.push(markdown(`${d.year}年度评审暂未给你分配评分任务。分配后我会通知你。`));
+  } else {
+    elements.push(markdown(`**${d.year}年度评审 · 已完成 ${d.done} / ${d.total}**`));
+    for (const t of d.tasks) {
+      const done = t.status === 'submitted';
+      elements.push({
+        tag: 'column_set',
+        flex_mode: 'none',
+        columns: [
+          {
+            tag: 'column',
+            width: 'weighted',
+            weight: 3,
+            elements: [markdown(`${done ? '✅' : '⬜'} **${escapeMd(t.team)}**（${escapeMd(t.code)}）\n${escapeMd(clip(t.title, 40))}${done ? ` · 总分 ${t.total}` : ''}`)],
+          },
+          {
+            tag: 'column',
+            width: 'auto',
+            vertical_align: 'center',
+            elements: [button({ text: done ? '查看' : '评分', type: done ? 'default' : 'primary', value: { action: 'review.open', assignmentId: t.assignmentId } })],
+          },
+        ],
+      });
+    }
+    if (d.more > 0) elements.push(note(`另有 ${d.more} 项未列出，完成上面的任务后再发送“评分”查看。`));
+  }
+  elements.push(
+    hr(),
+    note('第十七条：评审公开、公平、公正。与申报班组或其单位存在利益关系的，请谢绝该任务或声明利益冲突。'),
+    buttonRow([
+      button({ text: '声明利益冲突', value: { action: 'experts.conflictForm' } }),
+      button({ text: '刷新', value: { action: 'review.list' } }),
+      button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } }),
+    ]),
+  );
+  return card({ title: '我的评分任务', template: 'blue', summary: d.total ? `评分任务：已完成 ${d.done} / ${d.total}` : '评分任务', elements });
+}
+
+export const declineKindOptions = [
+  { text: '存在利益冲突', value: 'conflict' },
+  { text: '时间无法安排', value: 'unavailable' },
+];
+
+/** 谢绝任务: the reason (conflict or unavailable) and a few words. */
+export function declineFormCard(d: { assignmentId: number; application: TaskApplication; values?: Record<string, string>; error?: string }): Card {
+  return card({
+    title: `谢绝评分任务：${d.application.team}`,
+    template: d.error ? 'red' : 'orange',
+    elements: [
+      ...(d.error ? [markdown(`<font color='red'>**未提交**：${escapeMd(d.error)}</font>`)] : []),
+      ...applicationBrief(d.application, false),
+      note('谢绝后协会将自动改派其他专家；选择“存在利益冲突”的，今后也不会再把该班组分配给你（第十七条）。'),
+      form('decline_form', [
+        selectStatic({ name: 'kind', label: '谢绝原因类型', options: declineKindOptions, value: d.values?.kind, required: true }),
+        textInput({ name: 'reason', label: '谢绝原因', value: d.values?.reason, required: true, maxLength: 500, multiline: true }),
+        submitButton({ text: '确认谢绝', name: 'review_decline', type: 'danger', value: { action: 'review.decline', assignmentId: d.assignmentId } }),
+      ]),
+      buttonRow([button({ text: '返回评分', type: 'text', value: { action: 'review.open', assignmentId: d.assignmentId } })]),
+    ],
+  });
+}
+
+export function declinedCard(d: { application: TaskApplication; reason: string }): Card {
+  return card({
+    title: `已谢绝：${d.application.team}`,
+    template: 'grey',
+    elements: [
+      ...applicationBrief(d.application, false),
+      markdown(`**谢绝原因**：${escapeMd(d.reason)}`),
+      note('协会已收到，将由其他专家评审。'),
+      buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
+    ],
+  });
+}
+
+export interface AssignmentReportData {
+  cycleId: number;
+  year: number;
+  perApplication: number;
+  applications: number;
+  added: number;
+  experts: number;
+  loadRange: { min: number; max: number };
+  unfilled: { code: string; team: string; missing: number; reason: string }[];
+  unfilledTotal: number;
+}
+
+/** 分配专家: what was assigned, and what could not be filled and why. */
+export function assignmentReportCard(d: AssignmentReportData): Card {
+  const elements: Element[] = [
+    markdown(`**${d.year}年度评审 · 分配专家**`),
+    fields([
+      ['需分配的申报', `${d.applications} 份（每份 ${d.perApplication} 位专家）`],
+      ['本次新分配', `${d.added} 项评分任务`],
+      ['参与评审的专家', `${d.experts} 位，每人 ${d.loadRange.min === d.loadRange.max ? d.loadRange.min : `${d.loadRange.min}–${d.loadRange.max}`} 项`],
+    ]),
+    note('第十七条：不分配与申报班组同单位的专家，也不分配声明了利益冲突的专家；各专家任务量尽量均衡。'),
+  ];
+  if (d.unfilledTotal) {
+    elements.push(
+      hr(),
+      markdown(`<font color='red'>**${d.unfilledTotal} 份申报专家不足**</font>`),
+      markdown(d.unfilled.map((u) => `**${escapeMd(u.code)} ${escapeMd(u.team)}**：${escapeMd(u.reason)}`).join('\n')),
+    );
+    if (d.unfilledTotal > d.unfilled.length) elements.push(note(`另有 ${d.unfilledTotal - d.unfilled.length} 份未列出。`));
+    elements.push(note('可在“专家库”中添加其他单位的专家或提高评审上限，再点“分配专家”补足。'));
+  } else {
+    elements.push(markdown('所有申报均已配齐专家。'));
+  }
+  elements.push(
+    buttonRow([
+      button({ text: '评审进度', type: 'primary', value: { action: 'review.progress', cycleId: d.cycleId } }),
+      button({ text: '专家库', value: { action: 'experts.list' } }),
+      button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }),
+    ]),
+  );
+  return card({ title: '分配专家', template: d.unfilledTotal ? 'orange' : 'green', summary: `分配专家：新增 ${d.added} 项`, elements });
+}
+
+export interface ProgressView {
+  cycleId: number;
+  year: number;
+  status: string;
+  statusLabel: string;
+  applications: { label: string; count: number }[];
+  tasks: { assigned: number; submitted: number; declined: number; replaced: number };
+  pending: { applicationId: number; code: string; team: string; submitted: number; pending: number }[];
+  pendingTotal: number;
+  error?: string;
+}
+
+/** 评审进度 for administrators: panels still scoring, a lookup by team code, what comes next. */
+export function progressCard(d: ProgressView): Card {
+  const t = d.tasks;
+  const all = t.assigned + t.submitted;
+  const elements: Element[] = [
+    ...(d.error ? [markdown(`<font color='red'>${escapeMd(d.error)}</font>`)] : []),
+    markdown(`**${d.year}年度评审** · ${escapeMd(d.statusLabel)}`),
+    markdown(`**申报**：${d.applications.map((a) => `${escapeMd(a.label)} ${a.count}`).join(' · ')}`),
+    markdown(`**评分任务**：已提交 ${t.submitted} / ${all}${t.declined ? ` · 谢绝 ${t.declined}` : ''}${t.replaced ? ` · 改派 ${t.replaced}` : ''}`),
+  ];
+  if (d.pending.length) {
+    elements.push(hr(), markdown(`**未完成评分的申报（${d.pendingTotal} 份）**`));
+    for (const p of d.pending) {
+      elements.push({
+        tag: 'column_set',
+        flex_mode: 'none',
+        columns: [
+          { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(`${escapeMd(p.code)} ${escapeMd(p.team)}：已交 ${p.submitted}，待评 ${p.pending}`)] },
+          { tag: 'column', width: 'auto', elements: [button({ text: '专家组', value: { action: 'review.panel', applicationId: p.applicationId } })] },
+        ],
+      });
+    }
+    if (d.pendingTotal > d.pending.length) elements.push(note(`另有 ${d.pendingTotal - d.pending.length} 份，可按班组编号查找。`));
+  }
+  elements.push(
+    hr(),
+    form('panel_lookup', [
+      textInput({ name: 'code', label: '按班组编号查看专家组', placeholder: '如 GDSZ-2026-0001', maxLength: 20, required: true }),
+      submitButton({ text: '查看', name: 'panel_lookup_submit', type: 'default', value: { action: 'review.panelByCode', cycleId: d.cycleId } }),
+    ]),
+  );
+  const buttons: Element[] = [];
+  if (d.status === 'open' || d.status === 'scoring') buttons.push(button({ text: '分配专家', value: { action: 'review.assign', cycleId: d.cycleId } }));
+  if (d.status === 'scoring') {
+    buttons.push(
+      button({
+        text: '结束评分并汇总',
+        type: 'primary',
+        value: { action: 'results.close', cycleId: d.cycleId },
+        confirm: { title: `结束${d.year}年度专家评分？`, text: '汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。' },
+      }),
+    );
+  }
+  if (d.status === 'closed' || d.status === 'published') buttons.push(button({ text: '评审结果', type: 'primary', value: { action: 'results.preview', cycleId: d.cycleId } }));
+  buttons.push(button({ text: '刷新', value: { action: 'review.progress', cycleId: d.cycleId } }), button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }));
+  elements.push(buttonRow(buttons));
+  return card({ title: '评审进度', template: 'indigo', summary: `${d.year}年度评审进度`, elements });
+}
+
+export interface PanelView {
+  cycleId: number;
+  applicationId: number;
+  year: number;
+  application: TaskApplication;
+  statusLabel: string;
+  cycleStatus: string;
+  members: { assignmentId: number; expertOpenId: string; name: string | null; status: string; total: number | null; declineReason: string | null }[];
+}
+
+const memberStatus: Record<string, string> = { assigned: '待评分', submitted: '已提交', declined: '已谢绝', replaced: '已改派' };
+
+/** One application's panel for administrators: swap a pending expert, reopen a submitted sheet. */
+export function panelCard(d: PanelView): Card {
+  const editable = d.cycleStatus === 'open' || d.cycleStatus === 'scoring';
+  const reopenable = editable || d.cycleStatus === 'closed';
+  const rows: Element[] = d.members.map((m) => {
+    const who = m.name ? escapeMd(m.name) : `<at id=${m.expertOpenId}></at>`;
+    const line = `${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' ? ` · ${m.total} 分` : ''}${m.declineReason ? `（${escapeMd(m.declineReason)}）` : ''}`;
+    const actions: Element[] = [];
+    if (m.status === 'assigned' && editable) {
+      actions.push(
+        button({
+          text: '更换专家',
+          type: 'danger',
+          value: { action: 'review.swap', assignmentId: m.assignmentId },
+          confirm: { title: '更换这位专家？', text: '该任务将改派给另一位符合条件的专家，原专家的评分卡作废。' },
+        }),
+      );
+    }
+    if (m.status === 'submitted' && reopenable) {
+      actions.push(
+        button({
+          text: '重开评分',
+          value: { action: 'review.reopen', assignmentId: m.assignmentId },
+          confirm: { title: '重开这份评分？', text: '评分退回该专家修改后重新提交，操作将记入审计日志；已汇总的年度评审将回到专家评分阶段。' },
+        }),
+      );
+    }
+    return {
+      tag: 'column_set',
+      flex_mode: 'none',
+      columns: [
+        { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(line)] },
+        ...(actions.length ? [{ tag: 'column', width: 'auto', elements: actions }] : []),
+      ],
+    };
+  });
+  return card({
+    title: `专家组：${d.application.team}`,
+    subtitle: `${d.year}年度评审 · ${d.statusLabel}`,
+    template: 'indigo',
+    elements: [
+      ...applicationBrief(d.application, false),
+      hr(),
+      ...(rows.length ? rows : [markdown('尚未分配专家。')]),
+      note('专家名单和分数仅协会管理员可见（第十七条）。'),
+      buttonRow([
+        button({ text: '评审进度', value: { action: 'review.progress', cycleId: d.cycleId } }),
+        button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }),
+      ]),
+    ],
+  });
+}
+
+export interface OutlierAlertData {
+  year: number;
+  applicationId: number;
+  code: string;
+  team: string;
+  median: number;
+  totals: number[];
+  outliers: { expertOpenId: string; total: number; distance: number }[];
+  distance: number;
+}
+
+/** To administrators: a panel's total far from its median, with the numbers. */
+export function outlierAlertCard(d: OutlierAlertData): Card {
+  return card({
+    title: '评分偏差提醒',
+    template: 'orange',
+    summary: `评分偏差：${d.team}`,
+    elements: [
+      markdown(`**${escapeMd(d.code)} ${escapeMd(d.team)}**（${d.year}年度）专家组评分已完成，以下评分与专家组中位数相差超过 ${d.distance} 分：`),
+      markdown(d.outliers.map((o) => `<at id=${o.expertOpenId}></at>：${o.total} 分，与中位数 ${d.median} 分相差 ${o.distance} 分`).join('\n')),
+      note(`专家组各份总分：${d.totals.join('、')}；中位数 ${d.median}。如确有错误，可在专家组中重开该份评分。`),
+      buttonRow([button({ text: '查看专家组', type: 'primary', value: { action: 'review.panel', applicationId: d.applicationId } })]),
+    ],
+  });
+}
+
+/** To administrators: a task was declined or swapped and nobody may take it. */
+export function replacementFailedCard(d: { year: number; applicationId: number; code: string; team: string; cause: string; reason: string }): Card {
+  return card({
+    title: '无法自动改派专家',
+    template: 'red',
+    summary: `无法改派：${d.team}`,
+    elements: [
+      markdown(`**${escapeMd(d.code)} ${escapeMd(d.team)}**（${d.year}年度）：${escapeMd(d.cause)}，但没有符合条件的专家可以接替。`),
+      markdown(escapeMd(d.reason)),
+      note('可在“专家库”中添加其他单位的专家或提高评审上限，再点“分配专家”补足。'),
+      buttonRow([
+        button({ text: '查看专家组', type: 'primary', value: { action: 'review.panel', applicationId: d.applicationId } }),
+        button({ text: '专家库', value: { action: 'experts.list' } }),
+      ]),
+    ],
+  });
+}

@@ -1,0 +1,124 @@
+import { areaSubtotals, type AreaSubtotal, type ScoreSheet } from '../scoreSheet.js';
+
+/**
+ * Aggregation of a panel's score sheets (第十八条) and the cycle's decision (第二十条): the mean of the
+ * submitted totals, dropping the highest and lowest with five or more; outliers far from the median;
+ * ranks shared on ties; the title at the threshold; the best share recommended to national associations.
+ * Pure functions: same input, same result.
+ */
+
+export interface PanelScore {
+  assignmentId: number;
+  expertOpenId: string;
+  total: number;
+  scores: Readonly<Record<string, number>>;
+}
+
+export interface AggregationRule {
+  /** From this many scores on, the highest and the lowest are dropped. */
+  dropExtremesFrom: number;
+  /** A total more than this far from the panel median is flagged. */
+  outlierDistance: number;
+}
+
+export const defaultAggregationRule: AggregationRule = { dropExtremesFrom: 5, outlierDistance: 15 };
+
+export interface Outlier {
+  assignmentId: number;
+  expertOpenId: string;
+  total: number;
+  median: number;
+  distance: number;
+}
+
+export interface PanelResult {
+  /** Null when nobody has scored. */
+  finalScore: number | null;
+  rule: 'mean' | 'trimmedMean';
+  median: number | null;
+  counted: number[]; // assignment ids
+  dropped: number[]; // assignment ids
+  outliers: Outlier[];
+  /** Per-area means over the counted score sheets. */
+  areas: AreaSubtotal[];
+}
+
+export const round2 = (x: number): number => Math.round((x + Number.EPSILON * Math.sign(x)) * 100) / 100;
+
+export function median(xs: readonly number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Totals more than `outlierDistance` from the panel median. */
+export function panelOutliers(panel: readonly PanelScore[], rule: AggregationRule = defaultAggregationRule): Outlier[] {
+  const m = median(panel.map((p) => p.total));
+  if (m === null) return [];
+  return panel
+    .filter((p) => Math.abs(p.total - m) > rule.outlierDistance)
+    .map((p) => ({ assignmentId: p.assignmentId, expertOpenId: p.expertOpenId, total: p.total, median: m, distance: round2(Math.abs(p.total - m)) }));
+}
+
+/** One application's final score from its panel. */
+export function aggregatePanel(sheet: ScoreSheet, panel: readonly PanelScore[], rule: AggregationRule = defaultAggregationRule): PanelResult {
+  const sorted = [...panel].sort((a, b) => a.total - b.total || a.assignmentId - b.assignmentId);
+  const trim = sorted.length >= rule.dropExtremesFrom;
+  const kept = trim ? sorted.slice(1, -1) : sorted;
+  const dropped = trim ? [sorted[0], sorted[sorted.length - 1]] : [];
+  const areas = areaSubtotals(sheet, {}).map((a) => ({ ...a, score: 0 }));
+  for (const p of kept) {
+    areaSubtotals(sheet, p.scores).forEach((a, i) => {
+      areas[i].score += a.score;
+    });
+  }
+  for (const a of areas) a.score = kept.length ? round2(a.score / kept.length) : 0;
+  return {
+    finalScore: kept.length ? round2(kept.reduce((s, p) => s + p.total, 0) / kept.length) : null,
+    rule: trim ? 'trimmedMean' : 'mean',
+    median: median(panel.map((p) => p.total)),
+    counted: kept.map((p) => p.assignmentId).sort((a, b) => a - b),
+    dropped: dropped.map((p) => p.assignmentId),
+    outliers: panelOutliers(panel, rule),
+    areas,
+  };
+}
+
+export interface Ranked {
+  applicationId: number;
+  finalScore: number;
+  /** Orders equal scores for display (the team code); ties still share their rank. */
+  tieBreak: string;
+}
+
+export interface Decision {
+  applicationId: number;
+  finalScore: number;
+  rank: number;
+  awarded: boolean; // 授予称号
+  recommended: boolean; // 推荐至全国性协会 (第二十条)
+}
+
+/**
+ * Ranks by final score (1, 2, 2, 4 on ties), awards the title at or above the threshold and
+ * recommends the top `recommendShare` of the titled teams: at least one when anyone has the title and
+ * the share is not zero; a team tied with the last recommended one is recommended too.
+ */
+export function decideResults(results: readonly Ranked[], settings: { awardThreshold: number; recommendShare: number }): Decision[] {
+  const sorted = [...results].sort((a, b) => b.finalScore - a.finalScore || (a.tieBreak < b.tieBreak ? -1 : a.tieBreak > b.tieBreak ? 1 : a.applicationId - b.applicationId));
+  const threshold = round2(settings.awardThreshold);
+  const decisions: Decision[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const r = sorted[i];
+    const rank = i > 0 && sorted[i - 1].finalScore === r.finalScore ? decisions[i - 1].rank : i + 1;
+    decisions.push({ applicationId: r.applicationId, finalScore: r.finalScore, rank, awarded: round2(r.finalScore) >= threshold, recommended: false });
+  }
+  const titled = decisions.filter((d) => d.awarded);
+  if (titled.length && settings.recommendShare > 0) {
+    const k = Math.max(1, Math.floor(titled.length * settings.recommendShare + 1e-9));
+    const cutoff = titled[Math.min(k, titled.length) - 1].finalScore;
+    for (const d of titled) d.recommended = d.finalScore >= cutoff;
+  }
+  return decisions;
+}

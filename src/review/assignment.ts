@@ -1,0 +1,499 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, conflicts, cycles, people, teams } from '../../db/schema.js';
+import { type ApplicationStatus, applicationMachine } from '../applications.js';
+import { audit } from '../audit.js';
+import { UserError } from '../errors.js';
+import type { Actor } from '../people.js';
+import { requireAdmin } from '../permissions.js';
+
+/**
+ * Expert assignment (第十七条: 公开、公平、公正): each application gets N experts, never from the
+ * applicant's organisation, never one who declared a conflict, with loads as even as the caps allow.
+ * The planner is a pure function, deterministic for the same input whatever its order.
+ */
+
+export interface PanelApplication {
+  id: number;
+  organizationId: number;
+  teamId: number;
+}
+
+export interface PoolExpert {
+  openId: string;
+  organizationId: number | null;
+  /** 评审上限; null means no limit. */
+  maxLoad: number | null;
+  active: boolean;
+}
+
+/** 利益冲突: an expert against a team or a whole organisation. */
+export interface DeclaredConflict {
+  expertOpenId: string;
+  teamId?: number | null;
+  organizationId?: number | null;
+}
+
+export type AssignmentStatus = 'assigned' | 'submitted' | 'declined' | 'replaced';
+
+export interface ExistingAssignment {
+  applicationId: number;
+  expertOpenId: string;
+  status: AssignmentStatus | string;
+}
+
+export interface AssignmentProblem {
+  /** The applications to fill (others of the cycle only count through `existing`). */
+  applications: readonly PanelApplication[];
+  experts: readonly PoolExpert[];
+  conflicts: readonly DeclaredConflict[];
+  perApplication: number;
+  /** Every assignment of the cycle: kept as they are; a declined or replaced one bars that expert from that application. */
+  existing: readonly ExistingAssignment[];
+}
+
+/** Why experts could not take an application, counted per reason. */
+export interface BlockedCounts {
+  inactive: number;
+  sameOrganization: number;
+  conflict: number;
+  declined: number;
+  atCapacity: number;
+}
+
+export interface UnfilledApplication {
+  applicationId: number;
+  missing: number;
+  /** Experts on the panel (the ones available). */
+  available: number;
+  blocked: BlockedCounts;
+  reason: string;
+}
+
+export interface AssignmentPlan {
+  added: { applicationId: number; expertOpenId: string }[];
+  unfilled: UnfilledApplication[];
+  /** Active assignments per active expert after the plan (existing ones included). */
+  loads: Record<string, number>;
+  /** max − min load among active experts that could still take more (a capped expert does not count as the minimum). */
+  spread: number;
+}
+
+const active = (status: string) => status === 'assigned' || status === 'submitted';
+
+/** A binary min-heap of numbers (load × width + expert index): no objects, no comparator calls. */
+class NumberHeap {
+  private items: number[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  push(v: number): void {
+    const a = this.items;
+    a.push(v);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= v) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = v;
+  }
+  pop(): number {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      let i = 0;
+      const n = a.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && a[r] < a[l] ? r : l;
+        if (a[c] >= last) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+}
+
+/** Plans the missing assignments; see AssignmentProblem. */
+export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
+  const experts = [...problem.experts].sort((a, b) => (a.openId < b.openId ? -1 : a.openId > b.openId ? 1 : 0));
+  const apps = [...problem.applications].sort((a, b) => a.id - b.id);
+  const width = experts.length;
+  const need = Math.max(0, Math.floor(problem.perApplication));
+  const index = new Map<string, number>();
+  experts.forEach((e, i) => index.set(e.openId, i));
+
+  const org = new Float64Array(width).fill(-1);
+  const cap = new Float64Array(width).fill(Infinity);
+  const isActive = new Uint8Array(width);
+  for (let i = 0; i < width; i++) {
+    const e = experts[i];
+    if (e.organizationId !== null) org[i] = e.organizationId;
+    if (e.maxLoad !== null && e.maxLoad >= 0) cap[i] = e.maxLoad;
+    isActive[i] = e.active ? 1 : 0;
+  }
+
+  const conflictTeams = new Map<number, Set<number>>();
+  const conflictOrgs = new Map<number, Set<number>>();
+  for (const c of problem.conflicts) {
+    const i = index.get(c.expertOpenId);
+    if (i === undefined) continue;
+    if (c.teamId != null) (conflictTeams.get(i) ?? conflictTeams.set(i, new Set()).get(i)!).add(c.teamId);
+    if (c.organizationId != null) (conflictOrgs.get(i) ?? conflictOrgs.set(i, new Set()).get(i)!).add(c.organizationId);
+  }
+
+  const load = new Float64Array(width);
+  /** Experts with any row on an application (active, declined or replaced): never assigned to it again. */
+  const barred = new Map<number, Set<number>>();
+  const declinedOn = new Map<number, Set<number>>();
+  const panelSize = new Map<number, number>();
+  for (const a of problem.existing) {
+    const i = index.get(a.expertOpenId);
+    if (active(a.status)) {
+      if (i !== undefined) load[i]++;
+      panelSize.set(a.applicationId, (panelSize.get(a.applicationId) ?? 0) + 1);
+    } else if (i !== undefined) {
+      (declinedOn.get(a.applicationId) ?? declinedOn.set(a.applicationId, new Set()).get(a.applicationId)!).add(i);
+    }
+    if (i !== undefined) (barred.get(a.applicationId) ?? barred.set(a.applicationId, new Set()).get(a.applicationId)!).add(i);
+  }
+
+  const conflicted = (i: number, app: PanelApplication) =>
+    (conflictTeams.get(i)?.has(app.teamId) ?? false) || (conflictOrgs.get(i)?.has(app.organizationId) ?? false);
+  const eligible = (i: number, app: PanelApplication) =>
+    isActive[i] === 1 && org[i] !== app.organizationId && !conflicted(i, app) && !(barred.get(app.id)?.has(i) ?? false);
+
+  // the panel of each application in this plan, by expert index (new members only)
+  const added: number[][] = apps.map(() => []);
+  const have = apps.map((a) => panelSize.get(a.id) ?? 0);
+
+  const bar = (appId: number, i: number) => (barred.get(appId) ?? barred.set(appId, new Set()).get(appId)!).add(i);
+
+  /** Greedy: each application takes the least-loaded eligible experts (ties: the first by open_id). */
+  const fill = (order: number[]) => {
+    const heap = new NumberHeap();
+    for (let i = 0; i < width; i++) if (isActive[i] && load[i] < cap[i]) heap.push(load[i] * width + i);
+    const skipped: number[] = [];
+    const chosen: number[] = [];
+    for (const k of order) {
+      const app = apps[k];
+      const missing = need - have[k];
+      if (missing <= 0) continue;
+      chosen.length = 0;
+      skipped.length = 0;
+      while (chosen.length < missing && heap.size) {
+        const key = heap.pop();
+        const i = key % width;
+        if (eligible(i, app)) chosen.push(i);
+        else skipped.push(key);
+      }
+      for (const key of skipped) heap.push(key);
+      for (const i of chosen) {
+        load[i]++;
+        have[k]++;
+        added[k].push(i);
+        bar(app.id, i);
+        if (load[i] < cap[i]) heap.push(load[i] * width + i);
+      }
+    }
+  };
+
+  const all = apps.map((_, k) => k);
+  fill(all);
+  rebalance(apps, added, load, cap, isActive, eligible, bar, barred);
+  // moving work off a capped expert may have freed room for an application still short
+  const short = all.filter((k) => have[k] < need);
+  if (short.length) fill(short);
+  augment(apps, added, have, need, load, cap, isActive, eligible, bar, barred);
+
+  const unfilled: UnfilledApplication[] = [];
+  for (let k = 0; k < apps.length; k++) {
+    const missing = need - have[k];
+    if (missing <= 0) continue;
+    const app = apps[k];
+    const blocked: BlockedCounts = { inactive: 0, sameOrganization: 0, conflict: 0, declined: 0, atCapacity: 0 };
+    const onPanel = barred.get(app.id);
+    const declined = declinedOn.get(app.id);
+    let available = 0;
+    for (let i = 0; i < width; i++) {
+      if (declined?.has(i)) blocked.declined++;
+      else if (onPanel?.has(i)) available++;
+      else if (!isActive[i]) blocked.inactive++;
+      else if (org[i] === app.organizationId) blocked.sameOrganization++;
+      else if (conflicted(i, app)) blocked.conflict++;
+      else if (load[i] >= cap[i]) blocked.atCapacity++;
+    }
+    unfilled.push({ applicationId: app.id, missing, available, blocked, reason: explainUnfilled(need, available, missing, blocked) });
+  }
+
+  const newPairs: { applicationId: number; expertOpenId: string }[] = [];
+  for (let k = 0; k < apps.length; k++) for (const i of added[k]) newPairs.push({ applicationId: apps[k].id, expertOpenId: experts[i].openId });
+
+  const loads: Record<string, number> = {};
+  let max = -Infinity;
+  let min = Infinity;
+  for (let i = 0; i < width; i++) {
+    if (!isActive[i]) continue;
+    loads[experts[i].openId] = load[i];
+    max = Math.max(max, load[i]);
+    if (load[i] < cap[i]) min = Math.min(min, load[i]);
+  }
+  const spread = Number.isFinite(max) && Number.isFinite(min) ? Math.max(0, max - min) : 0;
+  return { added: newPairs, unfilled, loads, spread };
+}
+
+/**
+ * Moves new assignments from the most loaded experts to the least loaded one that may take them,
+ * until the spread is at most one or no move is possible (constraints or caps bind).
+ */
+function rebalance(
+  apps: readonly PanelApplication[],
+  added: number[][],
+  load: Float64Array,
+  cap: Float64Array,
+  isActive: Uint8Array,
+  eligible: (i: number, app: PanelApplication) => boolean,
+  bar: (appId: number, i: number) => void,
+  barred: Map<number, Set<number>>,
+): void {
+  const width = load.length;
+  // which applications each expert got in this plan, to find one to hand over
+  const byExpert: number[][] = Array.from({ length: width }, () => []);
+  for (let k = 0; k < added.length; k++) for (const i of added[k]) byExpert[i].push(k);
+  const stuck = new Uint8Array(width);
+  for (let guard = 0; guard < 1_000_000; guard++) {
+    let m = -1;
+    for (let i = 0; i < width; i++) {
+      if (!isActive[i] || stuck[i] || load[i] >= cap[i]) continue;
+      if (m === -1 || load[i] < load[m]) m = i;
+    }
+    if (m === -1) return;
+    let top = -Infinity;
+    for (let i = 0; i < width; i++) if (byExpert[i].length && load[i] > top) top = load[i];
+    if (top - load[m] <= 1) return;
+    let moved = false;
+    // donors from the most loaded down, each offering the applications it got in this plan
+    const donors: number[] = [];
+    for (let i = 0; i < width; i++) if (byExpert[i].length && load[i] >= load[m] + 2) donors.push(i);
+    donors.sort((a, b) => load[b] - load[a] || a - b);
+    for (const d of donors) {
+      const list = byExpert[d];
+      for (let j = 0; j < list.length; j++) {
+        const k = list[j];
+        const app = apps[k];
+        if (!eligible(m, app)) continue;
+        list.splice(j, 1);
+        const slot = added[k].indexOf(d);
+        added[k][slot] = m;
+        barred.get(app.id)?.delete(d);
+        bar(app.id, m);
+        byExpert[m].push(k);
+        load[d]--;
+        load[m]++;
+        moved = true;
+        break;
+      }
+      if (moved) break;
+    }
+    if (!moved) stuck[m] = 1;
+  }
+}
+
+/**
+ * Where caps bind, the greedy pass can spend a capped expert on an application that someone else
+ * could have taken. For each application still short, a capped expert that may take it hands one of
+ * its new applications to an expert with room, and takes the short one: one step of an augmenting
+ * path, within a work budget so a hopeless pool costs no more than the greedy pass.
+ */
+function augment(
+  apps: readonly PanelApplication[],
+  added: number[][],
+  have: number[],
+  need: number,
+  load: Float64Array,
+  cap: Float64Array,
+  isActive: Uint8Array,
+  eligible: (i: number, app: PanelApplication) => boolean,
+  bar: (appId: number, i: number) => void,
+  barred: Map<number, Set<number>>,
+): void {
+  const width = load.length;
+  let budget = 5_000_000;
+  const byExpert: number[][] = Array.from({ length: width }, () => []);
+  for (let k = 0; k < added.length; k++) for (const i of added[k]) byExpert[i].push(k);
+  for (let u = 0; u < apps.length && budget > 0; u++) {
+    while (have[u] < need && budget > 0) {
+      let done = false;
+      for (let x = 0; x < width && !done && budget > 0; x++) {
+        budget--;
+        if (load[x] < cap[x] || !eligible(x, apps[u])) continue;
+        for (let j = 0; j < byExpert[x].length && !done && budget > 0; j++) {
+          const w = byExpert[x][j];
+          for (let y = 0; y < width; y++) {
+            budget--;
+            if (y === x || !isActive[y] || load[y] >= cap[y] || !eligible(y, apps[w])) continue;
+            // y takes x's place on w; x takes the short application u
+            added[w][added[w].indexOf(x)] = y;
+            barred.get(apps[w].id)?.delete(x);
+            bar(apps[w].id, y);
+            byExpert[x][j] = u;
+            byExpert[y].push(w);
+            added[u].push(x);
+            bar(apps[u].id, x);
+            load[y]++;
+            have[u]++;
+            done = true;
+            break;
+          }
+        }
+      }
+      if (!done) break;
+    }
+  }
+}
+
+const reasonTexts: [keyof BlockedCounts, string][] = [
+  ['sameOrganization', '与申报单位同属一家单位'],
+  ['conflict', '声明了利益冲突'],
+  ['declined', '已谢绝或被更换出该评审任务'],
+  ['atCapacity', '已达评审上限'],
+  ['inactive', '已停用'],
+];
+
+/** "只有 2 位专家可用：其余 5 位与申报单位同属一家单位" */
+export function explainUnfilled(need: number, available: number, missing: number, blocked: BlockedCounts): string {
+  const parts = reasonTexts.filter(([key]) => blocked[key] > 0).map(([key, text]) => ({ n: blocked[key], text }));
+  const rest = parts.reduce((n, p) => n + p.n, 0);
+  const head = `需要 ${need} 位，缺 ${missing} 位。`;
+  if (available === 0 && rest === 0) return `${head}专家库中没有专家，请先在“专家库”中添加专家。`;
+  const only = `只有 ${available} 位专家可用`;
+  if (!parts.length) return `${head}${only}。`;
+  if (parts.length === 1) return `${head}${only}：其余 ${rest} 位${parts[0].text}。`;
+  return `${head}${only}：其余 ${rest} 位中，${parts.map((p) => `${p.n} 位${p.text}`).join('，')}。`;
+}
+
+// --- database glue ------------------------------------------------------------------------------
+
+/** Application statuses whose panel may still be filled. */
+export const fillableStatuses = ['accepted', 'scoring', 'scored'] as const;
+
+export interface NewAssignment {
+  id: number;
+  applicationId: number;
+  expertOpenId: string;
+}
+
+/** The pool, the conflicts and every assignment of the cycle, as the planner takes them. */
+export async function loadAssignmentProblem(tx: Db, cycleId: number, applicationIds?: number[]): Promise<Omit<AssignmentProblem, 'perApplication'>> {
+  const appFilter = applicationIds
+    ? and(eq(applications.cycleId, cycleId), inArray(applications.id, applicationIds))
+    : and(eq(applications.cycleId, cycleId), inArray(applications.status, [...fillableStatuses]));
+  const [apps, experts, declared, existing] = await Promise.all([
+    tx
+      .select({ id: applications.id, teamId: applications.teamId, organizationId: teams.organizationId })
+      .from(applications)
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(appFilter),
+    tx
+      .select({ openId: people.openId, organizationId: people.organizationId, maxLoad: people.maxLoad, active: people.expertActive })
+      .from(people)
+      .where(sql`'expert' = any(${people.roles})`),
+    tx.select({ expertOpenId: conflicts.expertOpenId, teamId: conflicts.teamId, organizationId: conflicts.organizationId }).from(conflicts),
+    tx
+      .select({ applicationId: assignments.applicationId, expertOpenId: assignments.expertOpenId, status: assignments.status })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .where(eq(applications.cycleId, cycleId)),
+  ]);
+  return { applications: apps, experts, conflicts: declared, existing };
+}
+
+/** Inserts planned assignments (in chunks) and returns them with their ids. */
+export async function insertAssignments(tx: Db, pairs: { applicationId: number; expertOpenId: string }[], now: Date): Promise<NewAssignment[]> {
+  const out: NewAssignment[] = [];
+  for (let i = 0; i < pairs.length; i += 1000) {
+    const chunk = pairs.slice(i, i + 1000).map((p) => ({ ...p, status: 'assigned', assignedAt: now }));
+    const rows = await tx
+      .insert(assignments)
+      .values(chunk)
+      .onConflictDoNothing({ target: [assignments.applicationId, assignments.expertOpenId] })
+      .returning({ id: assignments.id, applicationId: assignments.applicationId, expertOpenId: assignments.expertOpenId });
+    out.push(...rows);
+  }
+  return out;
+}
+
+export interface AssignmentRun {
+  cycle: typeof cycles.$inferSelect;
+  plan: AssignmentPlan;
+  created: NewAssignment[];
+  applicationsConsidered: number;
+}
+
+/**
+ * 分配专家: fills the panel of every accepted application of the cycle (open or scoring), keeping
+ * what is assigned already. Applications that got experts move to 专家评审中.
+ */
+export async function assignCycle(tx: Db, actor: Actor, cycleId: number, now: Date): Promise<AssignmentRun> {
+  requireAdmin(actor);
+  // the cycle row lock serialises two administrators pressing 分配专家 at once
+  const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, cycleId)).for('update');
+  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+  if (cycle.status !== 'open' && cycle.status !== 'scoring') {
+    throw new UserError(`${cycle.year}年度评审已结束专家评分，不能再分配专家。`, { kind: 'info' });
+  }
+  const problem = await loadAssignmentProblem(tx, cycleId);
+  if (!problem.applications.length) throw new UserError('没有已受理的申报需要分配专家：申报须先通过“形式审查”受理。', { kind: 'info' });
+  if (!problem.experts.some((e) => e.active)) throw new UserError('专家库中没有可用的专家，请先在“专家库”中添加专家。', { kind: 'info' });
+  const plan = planAssignments({ ...problem, perApplication: cycle.expertsPerApplication });
+  const created = await insertAssignments(tx, plan.added, now);
+  await markScoring(tx, actor, [...new Set(created.map((c) => c.applicationId))], now);
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'review.assign',
+    entity: 'cycle',
+    entityId: cycleId,
+    details: {
+      perApplication: cycle.expertsPerApplication,
+      applications: problem.applications.length,
+      added: created.map((c) => [c.applicationId, c.expertOpenId]),
+      unfilled: plan.unfilled.map((u) => ({ applicationId: u.applicationId, missing: u.missing, reason: u.reason })),
+      spread: plan.spread,
+    },
+    at: now,
+  });
+  return { cycle, plan, created, applicationsConsidered: problem.applications.length };
+}
+
+/** Applications that got a new expert are under review again (accepted, or a complete panel that grew). */
+export async function markScoring(tx: Db, actor: Actor, applicationIds: number[], now: Date): Promise<void> {
+  if (!applicationIds.length) return;
+  const rows = await tx.select({ id: applications.id, status: applications.status }).from(applications).where(inArray(applications.id, applicationIds));
+  const moving = rows.filter((r) => r.status !== 'scoring');
+  for (const r of moving) applicationMachine.check('assign', r.status as ApplicationStatus, actor);
+  if (!moving.length) return;
+  await tx
+    .update(applications)
+    .set({ status: 'scoring', updatedAt: now })
+    .where(inArray(applications.id, moving.map((r) => r.id)));
+}
+
+/** Plans and inserts a replacement for one application (after a decline or a swap); null when nobody may take it. */
+export async function replaceOnApplication(
+  tx: Db,
+  cycle: typeof cycles.$inferSelect,
+  applicationId: number,
+  now: Date,
+): Promise<{ created?: NewAssignment; unfilled?: UnfilledApplication }> {
+  const problem = await loadAssignmentProblem(tx, cycle.id, [applicationId]);
+  const plan = planAssignments({ ...problem, perApplication: cycle.expertsPerApplication });
+  const created = await insertAssignments(tx, plan.added, now);
+  return { created: created[0], unfilled: plan.unfilled[0] };
+}

@@ -1,0 +1,210 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
+import { audit } from '../audit.js';
+import { cite, UserError } from '../errors.js';
+import { numberField, openIdList, option, optionalText, parseForm, text } from '../forms.js';
+import { type Actor, grantRole, hasRole } from '../people.js';
+import { requireAdmin } from '../permissions.js';
+import { declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
+
+/** 专家库 (第十一条): administrators keep the pool; experts declare their conflicts of interest (第十七条). */
+
+export const expertFieldLabels = { experts: '专家', organization: '所在单位', specialities: '专业特长', maxLoad: '评审上限' };
+
+const expertSchema = z.object({
+  experts: openIdList('专家', 50),
+  organization: text('所在单位', 100),
+  specialities: optionalText('专业特长', 200),
+  maxLoad: z.preprocess((v) => (v === '' || v === null ? undefined : v), numberField('评审上限', 1, 500, { integer: true }).optional()),
+});
+
+/** "道路, 桥梁、检测" → ["道路", "桥梁", "检测"] */
+export function splitSpecialities(s: string | undefined): string[] {
+  if (!s) return [];
+  return [...new Set(s.split(/[,，、;；\s]+/).map((x) => x.trim()).filter(Boolean))].slice(0, 20);
+}
+
+async function organizationId(tx: Db, name: string): Promise<number> {
+  const [org] = await tx
+    .insert(organizations)
+    .values({ name })
+    .onConflictDoUpdate({ target: organizations.name, set: { name: sql`excluded.name` } })
+    .returning({ id: organizations.id });
+  return org.id;
+}
+
+/** 添加专家: each picked person becomes an active expert of the organisation, with specialities and a load limit. */
+export async function addExperts(tx: Db, actor: Actor, formValue: Record<string, unknown>, now: Date): Promise<{ openIds: string[]; organization: string }> {
+  requireAdmin(actor);
+  const input = parseForm(expertSchema, formValue, expertFieldLabels);
+  const orgId = await organizationId(tx, input.organization);
+  const specialities = splitSpecialities(input.specialities);
+  for (const openId of input.experts) {
+    await grantRole(tx, openId, 'expert');
+    await tx
+      .update(people)
+      .set({ organizationId: orgId, specialities, maxLoad: input.maxLoad ?? null, expertActive: true, updatedAt: now })
+      .where(eq(people.openId, openId));
+    await audit(tx, {
+      actor: actor.openId,
+      action: 'expert.add',
+      entity: 'person',
+      entityId: openId,
+      details: { organization: input.organization, specialities, maxLoad: input.maxLoad ?? null },
+      at: now,
+    });
+  }
+  return { openIds: input.experts, organization: input.organization };
+}
+
+/** 停用 / 启用: an inactive expert gets no new tasks; tasks already given stay until swapped. */
+export async function setExpertActive(tx: Db, actor: Actor, openId: string, activeNow: boolean, now: Date): Promise<{ pending: number }> {
+  requireAdmin(actor);
+  const [row] = await tx
+    .update(people)
+    .set({ expertActive: activeNow, updatedAt: now })
+    .where(and(eq(people.openId, openId), sql`'expert' = any(${people.roles})`))
+    .returning({ openId: people.openId });
+  if (!row) throw new UserError('找不到这位专家，请刷新专家库。');
+  await audit(tx, { actor: actor.openId, action: activeNow ? 'expert.activate' : 'expert.deactivate', entity: 'person', entityId: openId, at: now });
+  const [pending] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned'), inArray(cycles.status, ['open', 'scoring', 'closed'])));
+  return { pending: Number(pending.n) };
+}
+
+export interface PoolEntry {
+  openId: string;
+  name: string | null;
+  organization: string | null;
+  specialities: string[];
+  maxLoad: number | null;
+  active: boolean;
+  load: number; // assigned + submitted in the running cycle
+  pending: number;
+}
+
+/** The pool with each expert's load in the running cycle; active first. */
+export async function listExperts(tx: Db): Promise<PoolEntry[]> {
+  const [running] = await tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, ['open', 'scoring', 'closed'])).limit(1);
+  const rows = await tx
+    .select({
+      openId: people.openId,
+      name: people.name,
+      organization: organizations.name,
+      specialities: people.specialities,
+      maxLoad: people.maxLoad,
+      active: people.expertActive,
+    })
+    .from(people)
+    .leftJoin(organizations, eq(organizations.id, people.organizationId))
+    .where(sql`'expert' = any(${people.roles})`)
+    .orderBy(sql`${people.expertActive} desc`, asc(people.openId));
+  const loads = new Map<string, { load: number; pending: number }>();
+  if (running) {
+    const counts = await tx
+      .select({
+        openId: assignments.expertOpenId,
+        load: sql<number>`count(*) filter (where ${assignments.status} in ('assigned', 'submitted'))::int`,
+        pending: sql<number>`count(*) filter (where ${assignments.status} = 'assigned')::int`,
+      })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .where(eq(applications.cycleId, running.id))
+      .groupBy(assignments.expertOpenId);
+    for (const c of counts) loads.set(c.openId, { load: Number(c.load), pending: Number(c.pending) });
+  }
+  return rows.map((r) => ({ ...r, specialities: r.specialities ?? [], ...(loads.get(r.openId) ?? { load: 0, pending: 0 }) }));
+}
+
+const conflictSchema = z.object({
+  kind: option('冲突对象类型', ['team', 'organization']),
+  target: text('班组编号或单位名称', 100),
+  reason: text('冲突原因', 500),
+});
+
+export interface DeclaredConflictView {
+  id: number;
+  kind: 'team' | 'organization';
+  label: string;
+  reason: string | null;
+}
+
+export async function conflictsOf(tx: Db, openId: string): Promise<DeclaredConflictView[]> {
+  const rows = await tx
+    .select({ id: conflicts.id, teamCode: teams.code, teamName: teams.name, organization: organizations.name, reason: conflicts.reason })
+    .from(conflicts)
+    .leftJoin(teams, eq(teams.id, conflicts.teamId))
+    .leftJoin(organizations, eq(organizations.id, conflicts.organizationId))
+    .where(eq(conflicts.expertOpenId, openId))
+    .orderBy(asc(conflicts.id));
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.teamCode ? 'team' : 'organization',
+    label: r.teamCode ? `${r.teamCode} ${r.teamName}` : (r.organization ?? ''),
+    reason: r.reason,
+  }));
+}
+
+/**
+ * 声明利益冲突 (第十七条): against a team (by code) or an organisation (by name). A pending task of
+ * the running cycle that the conflict touches is declined and goes to another expert.
+ */
+export async function declareConflict(
+  tx: Db,
+  actor: Actor,
+  formValue: Record<string, unknown>,
+  now: Date,
+  timezone: string,
+): Promise<{ label: string; declined: ({ task: Task; replacement: Replacement } & PanelCompletion)[] }> {
+  if (!hasRole(actor, 'expert')) throw new UserError(cite(11, '只有专家库中的评审专家可以声明利益冲突。'), { article: 11 });
+  const input = parseForm(conflictSchema, formValue, { kind: '冲突对象类型', target: '班组编号或单位名称', reason: '冲突原因' });
+  let teamId: number | null = null;
+  let orgId: number | null = null;
+  let label: string;
+  if (input.kind === 'team') {
+    const code = input.target.trim().toUpperCase();
+    const [team] = await tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(eq(teams.code, code));
+    if (!team) throw new UserError(`找不到编号为“${input.target}”的班组，请填写班组编号（如 GDSZ-2026-0001）。`, { field: 'target' });
+    teamId = team.id;
+    label = `${team.code} ${team.name}`;
+  } else {
+    const [org] = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations).where(eq(organizations.name, input.target.trim()));
+    if (!org) throw new UserError(`找不到名为“${input.target}”的单位，请填写单位全称（与班组注册时一致）。`, { field: 'target' });
+    orgId = org.id;
+    label = org.name;
+  }
+  const [dup] = await tx
+    .select({ id: conflicts.id })
+    .from(conflicts)
+    .where(and(eq(conflicts.expertOpenId, actor.openId), teamId ? eq(conflicts.teamId, teamId) : eq(conflicts.organizationId, orgId!)));
+  if (dup) throw new UserError(`你已声明过与“${label}”存在利益冲突，无需重复声明。`, { kind: 'info' });
+  const [row] = await tx.insert(conflicts).values({ expertOpenId: actor.openId, teamId, organizationId: orgId, reason: input.reason }).returning({ id: conflicts.id });
+  await audit(tx, { actor: actor.openId, action: 'expert.declareConflict', entity: 'conflict', entityId: row.id, details: { kind: input.kind, target: label, reason: input.reason }, at: now });
+
+  const touched = await tx
+    .select({ id: assignments.id })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(
+      and(
+        eq(assignments.expertOpenId, actor.openId),
+        eq(assignments.status, 'assigned'),
+        inArray(cycles.status, ['open', 'scoring']),
+        teamId ? eq(teams.id, teamId) : eq(teams.organizationId, orgId!),
+      ),
+    )
+    .orderBy(asc(assignments.id));
+  const declined = [];
+  for (const t of touched) {
+    declined.push(await declineTask(tx, actor, t.id, { kind: 'conflict', reason: `声明利益冲突：${input.reason}` }, now, timezone, { recordConflict: false }));
+  }
+  return { label, declined };
+}

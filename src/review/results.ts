@@ -1,0 +1,318 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, cycles, honours, organizations, people, teams } from '../../db/schema.js';
+import { type ApplicationStatus, applicationMachine } from '../applications.js';
+import { audit } from '../audit.js';
+import { type Cycle, cycleScoreSheet, cycleStatusLabel, transitionCycle } from '../cycles.js';
+import { UserError } from '../errors.js';
+import type { Actor } from '../people.js';
+import { requireAdmin } from '../permissions.js';
+import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
+import { aggregatePanel, decideResults, type Outlier, type PanelScore } from './aggregation.js';
+
+/** 评定与公布 (第二十条、第二十一条): close scoring and aggregate, preview, publish with honours. */
+
+/** What aggregation stores in applications.review. */
+export interface StoredReview {
+  rule: 'mean' | 'trimmedMean';
+  median: number | null;
+  totals: { assignmentId: number; expertOpenId: string; total: number; counted: boolean; outlier: boolean }[];
+  areas: AreaSubtotal[];
+  outliers: Outlier[];
+  awarded: boolean;
+  recommended: boolean;
+  aggregatedAt: string;
+}
+
+export type Decision = 'awarded' | 'not_awarded';
+
+async function lockCycle(tx: Db, cycleId: number): Promise<Cycle> {
+  const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, cycleId)).for('update');
+  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+  return cycle;
+}
+
+/** Submitted score sheets of the given applications, grouped by application. */
+async function submittedPanels(tx: Db, applicationIds: number[]): Promise<Map<number, PanelScore[]>> {
+  const panels = new Map<number, PanelScore[]>();
+  if (!applicationIds.length) return panels;
+  const rows = await tx
+    .select({ applicationId: assignments.applicationId, assignmentId: assignments.id, expertOpenId: assignments.expertOpenId, total: assignments.total, scores: assignments.scores })
+    .from(assignments)
+    .where(and(inArray(assignments.applicationId, applicationIds), eq(assignments.status, 'submitted')))
+    .orderBy(asc(assignments.id));
+  for (const r of rows) {
+    const list = panels.get(r.applicationId) ?? [];
+    list.push({ assignmentId: r.assignmentId, expertOpenId: r.expertOpenId, total: Number(r.total), scores: (r.scores ?? {}) as Record<string, number> });
+    panels.set(r.applicationId, list);
+  }
+  return panels;
+}
+
+/**
+ * 结束评分并汇总: every application under review must be complete; each gets its final score, rank and
+ * decision (stored with the details in applications.review), and the cycle moves scoring → closed.
+ */
+export async function closeScoring(tx: Db, actor: Actor, cycleId: number, now: Date): Promise<{ cycle: Cycle; applications: number; awarded: number; recommended: number }> {
+  requireAdmin(actor);
+  const cycle = await lockCycle(tx, cycleId);
+  if (cycle.status === 'open') throw new UserError(`${cycle.year}年度评审仍在接受申报，请先“截止申报”，待专家评分完成后再汇总。`, { kind: 'info' });
+  if (cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`, { kind: 'info' });
+  const open = await tx
+    .select({ status: applications.status, code: teams.code })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['accepted', 'scoring'])))
+    .orderBy(asc(teams.code));
+  const unassigned = open.filter((r) => r.status === 'accepted');
+  if (unassigned.length) {
+    throw new UserError(`还有 ${unassigned.length} 份已受理的申报尚未分配专家（${unassigned.slice(0, 5).map((r) => r.code).join('、')}${unassigned.length > 5 ? ' 等' : ''}），请先“分配专家”。`);
+  }
+  if (open.length) {
+    throw new UserError(`还有 ${open.length} 份申报未完成评分（${open.slice(0, 5).map((r) => r.code).join('、')}${open.length > 5 ? ' 等' : ''}），请在“评审进度”中催办或更换专家后再汇总。`);
+  }
+  const scored = await tx
+    .select({ id: applications.id, code: teams.code })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'scored')));
+  if (!scored.length) throw new UserError('没有完成评分的申报，无法汇总。', { kind: 'info' });
+
+  const sheet = cycleScoreSheet(cycle);
+  const panels = await submittedPanels(tx, scored.map((s) => s.id));
+  const results = scored.map((s) => ({ ...s, result: aggregatePanel(sheet, panels.get(s.id) ?? []) }));
+  const decisions = decideResults(
+    results.filter((r) => r.result.finalScore !== null).map((r) => ({ applicationId: r.id, finalScore: r.result.finalScore!, tieBreak: r.code })),
+    { awardThreshold: cycle.awardThreshold, recommendShare: cycle.recommendShare },
+  );
+  const byId = new Map(decisions.map((d) => [d.applicationId, d]));
+  for (const r of results) {
+    const d = byId.get(r.id);
+    const outlierIds = new Set(r.result.outliers.map((o) => o.assignmentId));
+    const counted = new Set(r.result.counted);
+    const review: StoredReview = {
+      rule: r.result.rule,
+      median: r.result.median,
+      totals: (panels.get(r.id) ?? []).map((p) => ({ assignmentId: p.assignmentId, expertOpenId: p.expertOpenId, total: p.total, counted: counted.has(p.assignmentId), outlier: outlierIds.has(p.assignmentId) })),
+      areas: r.result.areas,
+      outliers: r.result.outliers,
+      awarded: d?.awarded ?? false,
+      recommended: d?.recommended ?? false,
+      aggregatedAt: now.toISOString(),
+    };
+    await tx
+      .update(applications)
+      .set({ finalScore: r.result.finalScore, rank: d?.rank ?? null, decision: d ? (d.awarded ? 'awarded' : 'not_awarded') : null, review, updatedAt: now })
+      .where(eq(applications.id, r.id));
+  }
+  const awarded = decisions.filter((d) => d.awarded).length;
+  const recommended = decisions.filter((d) => d.recommended).length;
+  const updated = await transitionCycle(tx, actor, cycleId, 'closeScoring', now, { applications: results.length, awarded, recommended });
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'review.aggregate',
+    entity: 'cycle',
+    entityId: cycleId,
+    details: { results: decisions.map((d) => [d.applicationId, d.finalScore, d.rank, d.awarded, d.recommended]) },
+    at: now,
+  });
+  return { cycle: updated, applications: results.length, awarded, recommended };
+}
+
+export interface ResultRow {
+  applicationId: number;
+  teamId: number;
+  code: string;
+  team: string;
+  organization: string;
+  leaderOpenId: string;
+  contactOpenId: string;
+  title: string;
+  category: string;
+  status: string;
+  finalScore: number | null;
+  rank: number | null;
+  awarded: boolean;
+  recommended: boolean;
+  review: StoredReview | null;
+}
+
+export interface ScoreRow {
+  assignmentId: number;
+  applicationId: number;
+  code: string;
+  team: string;
+  expertOpenId: string;
+  expertName: string | null;
+  status: string;
+  total: number | null;
+  scores: Record<string, number>;
+  comment: string | null;
+}
+
+export interface ResultsData {
+  cycle: Cycle;
+  sheet: ScoreSheet;
+  /** Every application that reached the review, best first (unranked last, by code). */
+  rows: ResultRow[];
+  scores: ScoreRow[];
+}
+
+const reviewedStatuses = ['accepted', 'scoring', 'scored', 'decided'];
+
+export async function loadResults(tx: Db, cycleId: number): Promise<ResultsData> {
+  const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, cycleId));
+  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+  const apps = await tx
+    .select({ application: applications, team: teams, organization: organizations.name })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses)))
+    .orderBy(sql`${applications.rank} asc nulls last`, asc(teams.code));
+  const rows: ResultRow[] = apps.map(({ application: a, team, organization }) => {
+    const review = (a.review ?? null) as StoredReview | null;
+    const form = (a.form ?? {}) as Record<string, unknown>;
+    return {
+      applicationId: a.id,
+      teamId: team.id,
+      code: team.code,
+      team: team.name,
+      organization,
+      leaderOpenId: team.leaderOpenId,
+      contactOpenId: team.contactOpenId,
+      title: String(form.title ?? ''),
+      category: String(form.category ?? ''),
+      status: a.status,
+      finalScore: a.finalScore === null ? null : Number(a.finalScore),
+      rank: a.rank,
+      awarded: a.decision === 'awarded',
+      recommended: review?.recommended ?? false,
+      review,
+    };
+  });
+  const scoreRows = await tx
+    .select({
+      assignmentId: assignments.id,
+      applicationId: assignments.applicationId,
+      code: teams.code,
+      team: teams.name,
+      expertOpenId: assignments.expertOpenId,
+      expertName: people.name,
+      status: assignments.status,
+      total: assignments.total,
+      scores: assignments.scores,
+      comment: assignments.comment,
+    })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .leftJoin(people, eq(people.openId, assignments.expertOpenId))
+    .where(and(eq(applications.cycleId, cycleId), eq(assignments.status, 'submitted')))
+    .orderBy(asc(teams.code), asc(assignments.id));
+  return {
+    cycle,
+    sheet: cycleScoreSheet(cycle),
+    rows,
+    scores: scoreRows.map((s) => ({ ...s, total: s.total === null ? null : Number(s.total), scores: (s.scores ?? {}) as Record<string, number> })),
+  };
+}
+
+/**
+ * 公布结果: cycle closed → published, each aggregated application decided, an honour for each title
+ * (第二十条). Returns the results for the notices.
+ */
+export async function publishResults(tx: Db, actor: Actor, cycleId: number, now: Date): Promise<ResultsData> {
+  requireAdmin(actor);
+  const cycle = await lockCycle(tx, cycleId);
+  if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
+  if (cycle.status !== 'closed') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
+  await transitionCycle(tx, actor, cycleId, 'publishResults', now);
+  const scored = await tx.select().from(applications).where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'scored')));
+  for (const a of scored) applicationMachine.check('decide', a.status as ApplicationStatus, actor);
+  if (scored.length) {
+    await tx.update(applications).set({ status: 'decided', updatedAt: now }).where(inArray(applications.id, scored.map((a) => a.id)));
+  }
+  const titled = scored.filter((a) => a.decision === 'awarded');
+  if (titled.length) {
+    await tx
+      .insert(honours)
+      .values(
+        titled.map((a) => ({
+          teamId: a.teamId,
+          cycleId,
+          year: cycle.year,
+          score: a.finalScore,
+          recommended: ((a.review ?? {}) as Partial<StoredReview>).recommended ?? false,
+          awardedAt: now,
+        })),
+      )
+      .onConflictDoNothing({ target: [honours.teamId, honours.year] });
+  }
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'results.publish',
+    entity: 'cycle',
+    entityId: cycleId,
+    details: { decided: scored.length, awarded: titled.map((a) => a.teamId), recommended: titled.filter((a) => ((a.review ?? {}) as Partial<StoredReview>).recommended).map((a) => a.teamId) },
+    at: now,
+  });
+  return loadResults(tx, cycleId);
+}
+
+export interface ProgressData {
+  cycle: Cycle;
+  statusCounts: Record<string, number>;
+  taskCounts: Record<string, number>;
+  /** Applications with pending tasks, by team code. */
+  pending: { applicationId: number; code: string; team: string; submitted: number; pending: number }[];
+  pendingTotal: number;
+}
+
+/** 评审进度: how far the panels are. */
+export async function reviewProgress(tx: Db, cycleId: number, limit = 12): Promise<ProgressData> {
+  const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, cycleId));
+  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+  const statuses = await tx
+    .select({ status: applications.status, n: sql<number>`count(*)::int` })
+    .from(applications)
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses)))
+    .groupBy(applications.status);
+  const tasks = await tx
+    .select({ status: assignments.status, n: sql<number>`count(*)::int` })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .where(eq(applications.cycleId, cycleId))
+    .groupBy(assignments.status);
+  const pendingRows = await tx
+    .select({
+      applicationId: applications.id,
+      code: teams.code,
+      team: teams.name,
+      submitted: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`,
+      pending: sql<number>`count(*) filter (where ${assignments.status} = 'assigned')::int`,
+    })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .leftJoin(assignments, eq(assignments.applicationId, applications.id))
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['accepted', 'scoring'])))
+    .groupBy(applications.id, teams.code, teams.name)
+    .orderBy(asc(teams.code));
+  return {
+    cycle,
+    statusCounts: Object.fromEntries(statuses.map((s) => [s.status, Number(s.n)])),
+    taskCounts: Object.fromEntries(tasks.map((t) => [t.status, Number(t.n)])),
+    pending: pendingRows.slice(0, limit).map((r) => ({ ...r, submitted: Number(r.submitted), pending: Number(r.pending) })),
+    pendingTotal: pendingRows.length,
+  };
+}
+
+/** An application of the cycle by its team code, for the admin's lookup. */
+export async function applicationByTeamCode(tx: Db, cycleId: number, code: string): Promise<number | undefined> {
+  const [row] = await tx
+    .select({ id: applications.id })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycleId), eq(teams.code, code.trim().toUpperCase())));
+  return row?.id;
+}

@@ -1,0 +1,416 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
+import { type ApplicationStatus, applicationMachine } from '../applications.js';
+import { audit } from '../audit.js';
+import { cycleScoreSheet, transitionCycle } from '../cycles.js';
+import { cite, UserError } from '../errors.js';
+import { option, parseForm, text } from '../forms.js';
+import type { Actor } from '../people.js';
+import { requireAdmin } from '../permissions.js';
+import { type ScoreSheet, type SheetItem, sheetItems } from '../scoreSheet.js';
+import { panelOutliers, type Outlier, type PanelScore } from './aggregation.js';
+import { type NewAssignment, replaceOnApplication, type UnfilledApplication } from './assignment.js';
+
+/** 专家评分: one score sheet per assignment, item by item, inside a card (第十八条). */
+
+export interface ScoreField extends SheetItem {
+  /** The card's field name: a simple identifier from the item code ("1.2" → "i1_2"). */
+  field: string;
+}
+
+/** The form fields of a sheet, one per item, named by item code and unique. */
+export function scoreFields(sheet: ScoreSheet): ScoreField[] {
+  const seen = new Set<string>();
+  return sheetItems(sheet).map((item, index) => {
+    let field = `i${item.code.replace(/[^A-Za-z0-9]/g, '_')}`;
+    if (seen.has(field)) field = `${field}_${index}`;
+    seen.add(field);
+    return { ...item, field };
+  });
+}
+
+export const itemLabel = (item: Pick<SheetItem, 'code' | 'name'>) => `${item.code} ${item.name}`;
+
+const isHalfPoint = (n: number) => Number.isInteger(n * 2);
+
+/** "4.5", " 4.5 ", "4.5分" as 4.5; anything else as NaN; blank as undefined. */
+function readPoints(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (v === null || v === undefined) return undefined;
+  const s = (Array.isArray(v) ? String(v[0] ?? '') : String(v)).trim().replace(/分$/, '').trim();
+  if (s === '') return undefined;
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s) ? Number(s) : Number.NaN;
+}
+
+export interface ScoreSheetInput {
+  scores: Record<string, number>; // by item code
+  total: number;
+  comment: string | null;
+}
+
+/**
+ * Reads a submitted score form: every item present, a number, 0..max, whole or half points. The first
+ * wrong item becomes a UserError naming it: "1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分".
+ */
+export function parseScoreForm(sheet: ScoreSheet, formValue: Record<string, unknown>): ScoreSheetInput {
+  const scores: Record<string, number> = {};
+  let total = 0;
+  for (const f of scoreFields(sheet)) {
+    const raw = formValue[f.field];
+    const n = readPoints(raw);
+    const rule = `须在 0 到 ${f.max} 分之间，且为整分或半分`;
+    if (n === undefined) throw new UserError(`${itemLabel(f)}：请填写分数（${rule.slice(1)}）`, { field: f.field, article: 18 });
+    if (Number.isNaN(n)) throw new UserError(`${itemLabel(f)}：“${String(raw).trim().slice(0, 20)}”不是数字，${rule}`, { field: f.field, article: 18 });
+    if (n < 0 || n > f.max || !isHalfPoint(n)) throw new UserError(`${itemLabel(f)}：${rule}`, { field: f.field, article: 18 });
+    scores[f.code] = n;
+    total += n;
+  }
+  const comment = typeof formValue.comment === 'string' ? formValue.comment.trim() : '';
+  if (comment.length > 1000) throw new UserError(`评审意见不能超过 1000 字（现有 ${comment.length} 字）`, { field: 'comment' });
+  return { scores, total: Math.round(total * 100) / 100, comment: comment || null };
+}
+
+// --- tasks ---------------------------------------------------------------------------------------
+
+export type Assignment = typeof assignments.$inferSelect;
+
+export interface Task {
+  assignment: Assignment;
+  application: typeof applications.$inferSelect;
+  team: typeof teams.$inferSelect;
+  organization: string;
+  cycle: typeof cycles.$inferSelect;
+}
+
+function tasksQuery(tx: Db) {
+  return tx
+    .select({ assignment: assignments, application: applications, team: teams, organization: organizations.name, cycle: cycles })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId));
+}
+
+export async function getTask(tx: Db, assignmentId: number): Promise<Task | undefined> {
+  const [row] = await tasksQuery(tx).where(eq(assignments.id, assignmentId));
+  return row;
+}
+
+/** Many tasks in one query (the cards sent after an assignment run), in id order. */
+export async function getTasks(tx: Db, assignmentIds: number[]): Promise<Task[]> {
+  const out: Task[] = [];
+  for (let i = 0; i < assignmentIds.length; i += 1000) {
+    out.push(...(await tasksQuery(tx).where(inArray(assignments.id, assignmentIds.slice(i, i + 1000))).orderBy(asc(assignments.id))));
+  }
+  return out;
+}
+
+/** The assigned expert only: an expert never opens another's task (第十七条). */
+export async function ownTask(tx: Db, actor: Actor, assignmentId: number): Promise<Task> {
+  const task = await getTask(tx, assignmentId);
+  if (!task || task.assignment.expertOpenId !== actor.openId) {
+    throw new UserError(cite(17, '这不是你的评分任务：评分任务只能由被分配的专家本人打开和提交。发送“评分”查看你的任务。'), { article: 17 });
+  }
+  return task;
+}
+
+/** The application row, locked: submits, declines and reopens on one panel happen one after another. */
+async function lockApplication(tx: Db, applicationId: number) {
+  const [row] = await tx.select().from(applications).where(eq(applications.id, applicationId)).for('update');
+  return row;
+}
+
+/**
+ * The task re-read under locks. Whatever plans a replacement also locks the cycle first, in the order
+ * 分配专家 takes them (cycle, then applications), so the two never deadlock nor overfill a panel.
+ */
+async function relock(tx: Db, first: Task, opts: { cycle: boolean }): Promise<Task> {
+  const [cycle] = opts.cycle ? await tx.select().from(cycles).where(eq(cycles.id, first.cycle.id)).for('update') : [first.cycle];
+  const application = await lockApplication(tx, first.application.id);
+  const [assignment] = await tx.select().from(assignments).where(eq(assignments.id, first.assignment.id));
+  return { ...first, cycle, application, assignment };
+}
+
+async function lockedTask(tx: Db, actor: Actor, assignmentId: number, opts: { cycle: boolean }): Promise<Task> {
+  return relock(tx, await ownTask(tx, actor, assignmentId), opts);
+}
+
+function scoringOpen(cycle: Task['cycle']): void {
+  if (cycle.status !== 'open' && cycle.status !== 'scoring') {
+    throw new UserError(`${cycle.year}年度专家评分已结束，不能再提交或谢绝；如需更改，请联系协会管理员。`, { kind: 'info' });
+  }
+}
+
+export function alreadyDone(a: Assignment, timezone: string): UserError | undefined {
+  if (a.status === 'submitted') {
+    const when = a.submittedAt ? new Date(a.submittedAt).toLocaleString('zh-CN', { timeZone: timezone, hour12: false }) : '';
+    return new UserError(`这份评分已于 ${when} 提交（总分 ${a.total} 分），无需重复提交；如需修改，请联系协会管理员重开。`, { kind: 'info' });
+  }
+  if (a.status === 'declined') return new UserError('你已谢绝这项评分任务，协会已另行安排专家。', { kind: 'info' });
+  if (a.status === 'replaced') return new UserError('协会已将这项评分任务改派给其他专家，无需再评分。', { kind: 'info' });
+  return undefined;
+}
+
+/** The submitted score sheets of an application. */
+export async function panelScores(tx: Db, applicationId: number): Promise<PanelScore[]> {
+  const rows = await tx
+    .select({ assignmentId: assignments.id, expertOpenId: assignments.expertOpenId, total: assignments.total, scores: assignments.scores })
+    .from(assignments)
+    .where(and(eq(assignments.applicationId, applicationId), eq(assignments.status, 'submitted')))
+    .orderBy(asc(assignments.id));
+  return rows.map((r) => ({ assignmentId: r.assignmentId, expertOpenId: r.expertOpenId, total: Number(r.total), scores: (r.scores ?? {}) as Record<string, number> }));
+}
+
+export interface PanelCompletion {
+  completed: boolean;
+  panel: PanelScore[];
+  outliers: Outlier[];
+}
+
+/** When no task of the panel is pending and someone has scored, the application is 评审完成. */
+async function completeIfDone(tx: Db, actor: Actor, application: Task['application'], now: Date): Promise<PanelCompletion> {
+  const [pending] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(assignments)
+    .where(and(eq(assignments.applicationId, application.id), eq(assignments.status, 'assigned')));
+  const panel = await panelScores(tx, application.id);
+  if (Number(pending.n) > 0 || !panel.length || application.status !== 'scoring') return { completed: false, panel, outliers: [] };
+  const to = applicationMachine.check('completePanel', application.status as ApplicationStatus, actor);
+  await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, application.id));
+  const outliers = panelOutliers(panel);
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'application.completePanel',
+    entity: 'application',
+    entityId: application.id,
+    details: { totals: panel.map((p) => p.total), outliers: outliers.map((o) => ({ assignmentId: o.assignmentId, total: o.total, median: o.median })) },
+    at: now,
+  });
+  return { completed: true, panel, outliers };
+}
+
+/** 提交评分: stores the sheet once; a second click finds it submitted and says so. */
+export async function submitScores(
+  tx: Db,
+  actor: Actor,
+  assignmentId: number,
+  formValue: Record<string, unknown>,
+  now: Date,
+  timezone: string,
+): Promise<{ task: Task; assignment: Assignment; input: ScoreSheetInput } & PanelCompletion> {
+  const task = await lockedTask(tx, actor, assignmentId, { cycle: false });
+  const done = alreadyDone(task.assignment, timezone);
+  if (done) throw done;
+  scoringOpen(task.cycle);
+  const input = parseScoreForm(cycleScoreSheet(task.cycle), formValue);
+  const [assignment] = await tx
+    .update(assignments)
+    .set({ status: 'submitted', scores: input.scores, total: input.total, comment: input.comment, submittedAt: now })
+    .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'assigned')))
+    .returning();
+  if (!assignment) throw alreadyDone({ ...task.assignment, status: 'submitted' }, timezone)!;
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'review.submit',
+    entity: 'assignment',
+    entityId: assignmentId,
+    details: { applicationId: task.application.id, total: input.total },
+    at: now,
+  });
+  const completion = await completeIfDone(tx, actor, task.application, now);
+  return { task, assignment, input, ...completion };
+}
+
+export const declineKinds = [
+  { value: 'conflict', label: '存在利益冲突' },
+  { value: 'unavailable', label: '时间无法安排' },
+] as const;
+
+const declineSchema = z.object({
+  kind: option('谢绝原因类型', ['conflict', 'unavailable']),
+  reason: text('谢绝原因', 500),
+});
+
+export interface Replacement {
+  created?: NewAssignment;
+  unfilled?: UnfilledApplication;
+}
+
+/**
+ * 谢绝评分任务: the task is declined with its reason, a conflict is recorded against the team when
+ * that is the reason, and the assignment picks a replacement through the same planner.
+ */
+export async function declineTask(
+  tx: Db,
+  actor: Actor,
+  assignmentId: number,
+  formValue: Record<string, unknown>,
+  now: Date,
+  timezone: string,
+  opts: { recordConflict?: boolean } = {},
+): Promise<{ task: Task; replacement: Replacement } & PanelCompletion> {
+  const task = await lockedTask(tx, actor, assignmentId, { cycle: true });
+  const done = alreadyDone(task.assignment, timezone);
+  if (done) {
+    if (task.assignment.status === 'submitted') throw new UserError('这份评分已提交，不能再谢绝；如需更改，请联系协会管理员。', { kind: 'info' });
+    throw done;
+  }
+  scoringOpen(task.cycle);
+  const input = parseForm(declineSchema, formValue, { kind: '谢绝原因类型', reason: '谢绝原因' });
+  const label = declineKinds.find((k) => k.value === input.kind)!.label;
+  await tx
+    .update(assignments)
+    .set({ status: 'declined', declineReason: `${label}：${input.reason}` })
+    .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'assigned')));
+  if (input.kind === 'conflict' && opts.recordConflict !== false) {
+    await tx.insert(conflicts).values({ expertOpenId: actor.openId, teamId: task.team.id, reason: input.reason });
+  }
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'review.decline',
+    entity: 'assignment',
+    entityId: assignmentId,
+    details: { applicationId: task.application.id, kind: input.kind, reason: input.reason },
+    at: now,
+  });
+  const replacement = await replaceAndRecord(tx, actor, task, now, 'decline');
+  const completion = await completeIfDone(tx, actor, task.application, now);
+  return { task, replacement, ...completion };
+}
+
+async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cause: 'decline' | 'swap'): Promise<Replacement> {
+  const replacement = await replaceOnApplication(tx, task.cycle, task.application.id, now);
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'review.replace',
+    entity: 'application',
+    entityId: task.application.id,
+    details: {
+      cause,
+      replaced: task.assignment.expertOpenId,
+      by: replacement.created?.expertOpenId ?? null,
+      assignmentId: replacement.created?.id ?? null,
+      unfilled: replacement.unfilled?.reason ?? null,
+    },
+    at: now,
+  });
+  return replacement;
+}
+
+async function adminTask(tx: Db, actor: Actor, assignmentId: number): Promise<Task> {
+  requireAdmin(actor);
+  const first = await getTask(tx, assignmentId);
+  if (!first) throw new UserError('找不到这项评分任务，请重新打开“评审进度”。');
+  return relock(tx, first, { cycle: true });
+}
+
+/** 更换专家 (admin): a pending task goes to another expert chosen by the planner. */
+export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<{ task: Task; replacement: Replacement }> {
+  const task = await adminTask(tx, actor, assignmentId);
+  scoringOpen(task.cycle);
+  if (task.assignment.status !== 'assigned') {
+    throw new UserError(
+      task.assignment.status === 'submitted' ? '该专家已提交评分，不能更换；如评分有误，请先“重开评分”。' : '这项任务已不在该专家名下，无需更换。',
+      { kind: 'info' },
+    );
+  }
+  await tx.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, assignmentId));
+  await audit(tx, { actor: actor.openId, action: 'review.swap', entity: 'assignment', entityId: assignmentId, details: { applicationId: task.application.id, expert: task.assignment.expertOpenId }, at: now });
+  const replacement = await replaceAndRecord(tx, actor, task, now, 'swap');
+  await completeIfDone(tx, actor, task.application, now);
+  return { task, replacement };
+}
+
+/**
+ * 重开评分 (admin, audited): a submitted sheet goes back to its expert with the scores filled in; the
+ * application is under review again, and a closed cycle goes back to scoring until it is closed again.
+ */
+export async function reopenScore(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<Task> {
+  const task = await adminTask(tx, actor, assignmentId);
+  if (task.cycle.status === 'published') {
+    throw new UserError(cite(20, `${task.cycle.year}年度评审结果已公布，评分不能再重开。`), { article: 20 });
+  }
+  if (task.assignment.status !== 'submitted') throw new UserError('这份评分尚未提交，无需重开。', { kind: 'info' });
+  const [assignment] = await tx
+    .update(assignments)
+    .set({ status: 'assigned', submittedAt: null })
+    .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'submitted')))
+    .returning();
+  if (task.application.status === 'scored') {
+    const to = applicationMachine.check('reopenPanel', 'scored', actor);
+    await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, task.application.id));
+  }
+  if (task.cycle.status === 'closed') await transitionCycle(tx, actor, task.cycle.id, 'reopenScoring', now, { assignmentId });
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'review.reopen',
+    entity: 'assignment',
+    entityId: assignmentId,
+    details: { applicationId: task.application.id, expert: task.assignment.expertOpenId, previousTotal: task.assignment.total, previousScores: task.assignment.scores },
+    at: now,
+  });
+  return { ...task, assignment };
+}
+
+// --- lists ---------------------------------------------------------------------------------------
+
+export interface ExpertTask {
+  assignmentId: number;
+  status: string;
+  total: number | null;
+  team: { code: string; name: string };
+  title: string;
+}
+
+/** An expert's tasks in the running cycle (pending first), without anyone else's scores. */
+export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typeof cycles.$inferSelect; tasks: ExpertTask[] }> {
+  const [cycle] = await tx.select().from(cycles).where(inArray(cycles.status, ['open', 'scoring', 'closed'])).limit(1);
+  if (!cycle) return { tasks: [] };
+  const rows = await tx
+    .select({ id: assignments.id, status: assignments.status, total: assignments.total, code: teams.code, name: teams.name, form: applications.form })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(assignments.expertOpenId, openId), eq(applications.cycleId, cycle.id), inArray(assignments.status, ['assigned', 'submitted'])))
+    .orderBy(sql`case when ${assignments.status} = 'assigned' then 0 else 1 end`, asc(teams.code));
+  return {
+    cycle,
+    tasks: rows.map((r) => ({
+      assignmentId: r.id,
+      status: r.status,
+      total: r.total === null ? null : Number(r.total),
+      team: { code: r.code, name: r.name },
+      title: String((r.form as Record<string, unknown>)?.title ?? ''),
+    })),
+  };
+}
+
+export interface PanelMember {
+  assignmentId: number;
+  expertOpenId: string;
+  name: string | null;
+  status: string;
+  total: number | null;
+  declineReason: string | null;
+}
+
+/** An application's panel, for administrators. */
+export async function panelOf(tx: Db, applicationId: number): Promise<PanelMember[]> {
+  const rows = await tx
+    .select({
+      assignmentId: assignments.id,
+      expertOpenId: assignments.expertOpenId,
+      name: people.name,
+      status: assignments.status,
+      total: assignments.total,
+      declineReason: assignments.declineReason,
+    })
+    .from(assignments)
+    .leftJoin(people, eq(people.openId, assignments.expertOpenId))
+    .where(eq(assignments.applicationId, applicationId))
+    .orderBy(asc(assignments.id));
+  return rows.map((r) => ({ ...r, total: r.total === null ? null : Number(r.total) }));
+}

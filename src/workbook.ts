@@ -1,0 +1,113 @@
+import ExcelJS from 'exceljs';
+import { type ApplicationStatus, applicationStatusNames, categoryLabel } from './applications.js';
+import type { ResultsData } from './review/results.js';
+import { sheetItems } from './scoreSheet.js';
+
+/**
+ * The review workbook for the association (exceljs): 申报 (one row per application), 专家评分 (one row
+ * per submitted score sheet) and 结果 (one row per application, best first). It names experts, so it
+ * goes to the administrators only.
+ */
+
+export const workbookSheetNames = { applications: '申报', scores: '专家评分', results: '结果' } as const;
+
+function styleHeader(ws: ExcelJS.Worksheet): void {
+  const header = ws.getRow(1);
+  header.font = { bold: true };
+  header.alignment = { vertical: 'middle', wrapText: true };
+  ws.views = [{ state: 'frozen', ySplit: 1 }];
+}
+
+export async function reviewWorkbook(data: ResultsData): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.creator = '质量信得过班组助手';
+  wb.created = new Date(data.cycle.updatedAt);
+  const counted = new Map<number, { counted: boolean; outlier: boolean }>();
+  for (const row of data.rows) for (const t of row.review?.totals ?? []) counted.set(t.assignmentId, { counted: t.counted, outlier: t.outlier });
+  const submittedPerApplication = new Map<number, number>();
+  for (const s of data.scores) submittedPerApplication.set(s.applicationId, (submittedPerApplication.get(s.applicationId) ?? 0) + 1);
+
+  const apps = wb.addWorksheet(workbookSheetNames.applications);
+  apps.columns = [
+    { header: '班组编号', key: 'code', width: 16 },
+    { header: '班组名称', key: 'team', width: 24 },
+    { header: '所属单位', key: 'organization', width: 28 },
+    { header: '成果名称', key: 'title', width: 32 },
+    { header: '申报类别', key: 'category', width: 10 },
+    { header: '状态', key: 'status', width: 14 },
+    { header: '已提交评分', key: 'sheets', width: 12 },
+    { header: '最终得分', key: 'finalScore', width: 10 },
+  ];
+  for (const r of [...data.rows].sort((a, b) => (a.code < b.code ? -1 : 1))) {
+    apps.addRow({
+      code: r.code,
+      team: r.team,
+      organization: r.organization,
+      title: r.title,
+      category: categoryLabel(r.category),
+      status: applicationStatusNames[r.status as ApplicationStatus] ?? r.status,
+      sheets: submittedPerApplication.get(r.applicationId) ?? 0,
+      finalScore: r.finalScore,
+    });
+  }
+  styleHeader(apps);
+
+  const items = sheetItems(data.sheet);
+  const scores = wb.addWorksheet(workbookSheetNames.scores);
+  scores.columns = [
+    { header: '班组编号', key: 'code', width: 16 },
+    { header: '班组名称', key: 'team', width: 24 },
+    { header: '专家', key: 'expert', width: 14 },
+    { header: '专家 open_id', key: 'openId', width: 22 },
+    ...items.map((it) => ({ header: `${it.code} ${it.name}（${it.max}）`, key: `item:${it.code}`, width: 10 })),
+    { header: '总分', key: 'total', width: 8 },
+    { header: '计入最终得分', key: 'counted', width: 12 },
+    { header: '偏离中位数超过 15 分', key: 'outlier', width: 12 },
+    { header: '评审意见', key: 'comment', width: 40 },
+  ];
+  for (const s of data.scores) {
+    const flags = counted.get(s.assignmentId);
+    scores.addRow({
+      code: s.code,
+      team: s.team,
+      expert: s.expertName ?? '',
+      openId: s.expertOpenId,
+      ...Object.fromEntries(items.map((it) => [`item:${it.code}`, s.scores[it.code] ?? null])),
+      total: s.total,
+      counted: flags ? (flags.counted ? '是' : '剔除') : '',
+      outlier: flags?.outlier ? '是' : '',
+      comment: s.comment ?? '',
+    });
+  }
+  styleHeader(scores);
+
+  const results = wb.addWorksheet(workbookSheetNames.results);
+  results.columns = [
+    { header: '排名', key: 'rank', width: 6 },
+    { header: '班组编号', key: 'code', width: 16 },
+    { header: '班组名称', key: 'team', width: 24 },
+    { header: '所属单位', key: 'organization', width: 28 },
+    { header: '最终得分', key: 'finalScore', width: 10 },
+    ...data.sheet.areas.map((a) => ({ header: `${a.code} ${a.name}`, key: `area:${a.code}`, width: 12 })),
+    { header: '计分规则', key: 'rule', width: 22 },
+    { header: '结论', key: 'decision', width: 12 },
+    { header: '推荐全国', key: 'recommended', width: 10 },
+  ];
+  for (const r of data.rows) {
+    const areas = new Map((r.review?.areas ?? []).map((a) => [a.code, a.score]));
+    results.addRow({
+      rank: r.rank,
+      code: r.code,
+      team: r.team,
+      organization: r.organization,
+      finalScore: r.finalScore,
+      ...Object.fromEntries(data.sheet.areas.map((a) => [`area:${a.code}`, areas.get(a.code) ?? null])),
+      rule: r.review ? (r.review.rule === 'trimmedMean' ? `去掉最高、最低分后平均（${r.review.totals.length} 份）` : `平均（${r.review.totals.length} 份）`) : '',
+      decision: r.finalScore === null ? '未评定' : r.awarded ? '授予称号' : '未获称号',
+      recommended: r.recommended ? '是' : '',
+    });
+  }
+  styleHeader(results);
+
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}

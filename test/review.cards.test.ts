@@ -1,0 +1,180 @@
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { expertPoolCard, conflictFormCard } from '../cards/experts.js';
+import { type ResultLine, resultsPreviewCard, resultsPublishedCard, teamResultCard } from '../cards/results.js';
+import { assignmentReportCard, progressCard, scoringTaskCard, taskListCard } from '../cards/review.js';
+import { UserError } from '../src/errors.js';
+import type { Cycle } from '../src/cycles.js';
+import type { ResultsData } from '../src/review/results.js';
+import { parseScoreForm, scoreFields } from '../src/review/scoring.js';
+import { defaultScoreSheet, sheetItems } from '../src/scoreSheet.js';
+import { reviewWorkbook, workbookSheetNames } from '../src/workbook.js';
+import { cardActions, cardText, expectValidCard, formFieldNames } from './support/cards.js';
+
+const fields = scoreFields(defaultScoreSheet);
+const fullMarks = Object.fromEntries(fields.map((f) => [f.field, String(f.max)]));
+
+function refusal(formValue: Record<string, unknown>): UserError {
+  try {
+    parseScoreForm(defaultScoreSheet, formValue);
+  } catch (err) {
+    if (err instanceof UserError) return err;
+    throw err;
+  }
+  throw new Error('not refused');
+}
+
+describe('the score form', () => {
+  it('has one field per item, named by its code, labelled with the item and its max', () => {
+    expect(fields.map((f) => f.field).slice(0, 3)).toEqual(['i1_1', 'i1_2', 'i1_3']);
+    const card = scoringTaskCard({
+      assignmentId: 7,
+      year: 2027,
+      application: { code: 'GDSZ-2026-0001', team: '广州市政养护一班', organization: '广州市市政工程维修有限公司', title: '提高修补合格率', category: '管养', materialsUrl: 'https://example.feishu.cn/docx/abc' },
+      fields: fields.map((f) => ({ field: f.field, code: f.code, name: f.name, max: f.max, areaCode: f.areaCode, areaName: f.areaName })),
+    });
+    expectValidCard(card);
+    expect(formFieldNames(card)).toEqual([...fields.map((f) => f.field), 'comment']);
+    for (const name of formFieldNames(card)) expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
+    expect(cardText(card)).toContain('1.2 质量安全管理制度健全并严格执行（满分 5）');
+    expect(cardText(card)).toContain('6.1 QC小组、现场管理、合理化建议活动（满分 8）');
+    expect(JSON.stringify(card)).toContain('https://example.feishu.cn/docx/abc');
+    expect(cardActions(card).map((a) => a.action)).toEqual(['review.submit', 'review.declineForm', 'review.list']);
+  });
+
+  it('adds up a valid sheet, whole and half points', () => {
+    const r = parseScoreForm(defaultScoreSheet, { ...fullMarks, i1_1: '4.5', i6_1: '7', comment: '  材料扎实  ' });
+    expect(r.total).toBe(98.5);
+    expect(r.scores['1.1']).toBe(4.5);
+    expect(r.comment).toBe('材料扎实');
+  });
+
+  it.each([
+    ['over the max', { i1_2: '6' }, '1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分'],
+    ['negative', { i1_2: '-1' }, '1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分'],
+    ['not a half point', { i1_2: '0.3' }, '1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分'],
+    ['missing', { i1_2: undefined }, '1.2 质量安全管理制度健全并严格执行：请填写分数'],
+    ['empty', { i1_2: '  ' }, '1.2 质量安全管理制度健全并严格执行：请填写分数'],
+    ['not a number', { i1_2: '五' }, '1.2 质量安全管理制度健全并严格执行：“五”不是数字'],
+  ])('refuses a score %s, naming the item', (_what, change, message) => {
+    const err = refusal({ ...fullMarks, ...change });
+    expect(err.message).toContain(message);
+    expect(err.opts.field).toBe('i1_2');
+  });
+});
+
+describe('the expert’s and the administrators’ cards', () => {
+  it('lists the tasks with the progress', () => {
+    const tasks = Array.from({ length: 20 }, (_, i) => ({ assignmentId: i + 1, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, team: `班组${i + 1}`, title: '成果', status: i < 7 ? 'submitted' : 'assigned', total: i < 7 ? 90 : null }));
+    const card = taskListCard({ year: 2027, done: 7, total: 20, tasks, more: 0 });
+    expectValidCard(card);
+    expect(cardText(card)).toContain('已完成 7 / 20');
+    expect(cardActions(card).filter((a) => a.action === 'review.open')).toHaveLength(20);
+  });
+
+  it('stays within 200 elements with the most tasks and experts a card lists', () => {
+    const tasks = Array.from({ length: 30 }, (_, i) => ({ assignmentId: i + 1, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, team: `班组${i + 1}`, title: '成果'.repeat(30), status: 'assigned', total: null }));
+    expectValidCard(taskListCard({ year: 2027, done: 0, total: 45, tasks, more: 15 }));
+    const experts = Array.from({ length: 30 }, (_, i) => ({ openId: `ou_e${i}`, name: `专家${i}`, organization: '专家委员会', specialities: ['道路', '桥梁'], maxLoad: null, active: i % 2 === 0, load: 3, pending: 1 }));
+    expectValidCard(expertPoolCard({ experts, more: 12, values: { organization: '专家委员会' }, error: '所在单位：请填写所在单位' }));
+  });
+
+  it('explains what could not be filled', () => {
+    const card = assignmentReportCard({
+      cycleId: 1, year: 2027, perApplication: 3, applications: 300, added: 898, experts: 40, loadRange: { min: 22, max: 23 },
+      unfilled: [{ code: 'GDSZ-2026-0001', team: '一班', missing: 2, reason: '需要 3 位，缺 2 位。只有 1 位专家可用：其余 39 位与申报单位同属一家单位。' }],
+      unfilledTotal: 1,
+    });
+    expectValidCard(card);
+    expect(cardText(card)).toContain('只有 1 位专家可用：其余 39 位与申报单位同属一家单位');
+  });
+
+  it('progress, pool and conflict cards are valid', () => {
+    expectValidCard(progressCard({ cycleId: 1, year: 2027, status: 'scoring', statusLabel: '专家评分中', applications: [{ label: '专家评审中', count: 3 }], tasks: { assigned: 4, submitted: 5, declined: 1, replaced: 0 }, pending: [{ applicationId: 1, code: 'GDSZ-2026-0001', team: '一班', submitted: 1, pending: 2 }], pendingTotal: 1 }));
+    const pool = expertPoolCard({ experts: [{ openId: 'ou_e1', name: null, organization: '专家委员会', specialities: ['道路'], maxLoad: 20, active: true, load: 3, pending: 1 }], more: 0 });
+    expectValidCard(pool);
+    expect(formFieldNames(pool)).toEqual(['experts', 'organization', 'specialities', 'maxLoad']);
+    expect(cardActions(pool).map((a) => a.action)).toEqual(expect.arrayContaining(['experts.deactivate', 'experts.add']));
+    const conflict = conflictFormCard({ declared: [] });
+    expectValidCard(conflict);
+    expect(formFieldNames(conflict)).toEqual(['kind', 'target', 'reason']);
+  });
+});
+
+const lines = (n: number): ResultLine[] =>
+  Array.from({ length: n }, (_, i) => ({
+    code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`,
+    team: `广州市政第${i + 1}养护班组`,
+    organization: '广州市市政工程维修有限公司',
+    finalScore: Math.round((99 - i * 0.1) * 100) / 100,
+    rank: i + 1,
+    awarded: 99 - i * 0.1 >= 85,
+    recommended: i < 10,
+    outliers: 0,
+    rule: 'mean',
+    sheets: 3,
+  }));
+
+describe('the results cards', () => {
+  it('the published card is JSON 2.0 under 30 KB with a bar chart, even with 300 applications', () => {
+    const card = resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: lines(300), fileName: '2027年度质量信得过班组评审结果.xlsx' });
+    expectValidCard(card);
+    expect(Buffer.byteLength(JSON.stringify(card))).toBeLessThan(30 * 1024);
+    const chart = card.body.elements.find((e) => e.tag === 'chart') as any;
+    expect(chart.chart_spec).toMatchObject({ type: 'bar', xField: 'team', yField: 'score' });
+    expect(chart.chart_spec.data.values).toHaveLength(30);
+    expect(chart.chart_spec.data.values[0]).toMatchObject({ score: 99 });
+  });
+
+  it('the preview asks before publishing', () => {
+    const card = resultsPreviewCard({ cycleId: 1, year: 2027, status: 'closed', awardThreshold: 85, recommendShare: 0.1, lines: lines(300) });
+    expectValidCard(card);
+    const publish = JSON.stringify(card);
+    expect(publish).toContain('"confirm"');
+    expect(cardActions(card).map((a) => a.action)).toContain('results.publish');
+  });
+
+  it('a team’s result shows its total, rank, decision and areas', () => {
+    const card = teamResultCard({ year: 2027, code: 'GDSZ-2026-0001', team: '一班', title: '成果', finalScore: 94.83, rank: 1, of: 4, awarded: true, recommended: true, awardThreshold: 85, areas: [{ code: '1', name: '班组基础建设', score: 19, max: 20 }], audience: 'leader' });
+    expectValidCard(card);
+    const text = cardText(card);
+    expect(text).toContain('94.83 分');
+    expect(text).toContain('第 1 名（共 4 份）');
+    expect(text).toContain('推荐至全国性协会');
+    expect(text).toContain('1 班组基础建设：19 / 20');
+  });
+});
+
+describe('the review workbook', () => {
+  it('opens with one row per application and the right totals', async () => {
+    const cycle = { id: 1, year: 2027, status: 'published', scoreSheet: defaultScoreSheet, awardThreshold: 85, recommendShare: 0.1, updatedAt: new Date('2027-07-20T10:00:00+08:00') } as unknown as Cycle;
+    const items = sheetItems(defaultScoreSheet);
+    const full = Object.fromEntries(items.map((i) => [i.code, i.max]));
+    const data: ResultsData = {
+      cycle,
+      sheet: defaultScoreSheet,
+      rows: [
+        { applicationId: 2, teamId: 2, code: 'GDSZ-2026-0002', team: '二班', organization: '乙', leaderOpenId: 'ou_l2', contactOpenId: 'ou_c2', title: '乙成果', category: 'service', status: 'decided', finalScore: 95, rank: 1, awarded: true, recommended: true, review: null },
+        { applicationId: 1, teamId: 1, code: 'GDSZ-2026-0001', team: '一班', organization: '甲', leaderOpenId: 'ou_l1', contactOpenId: 'ou_c1', title: '甲成果', category: 'maintenance', status: 'decided', finalScore: 80.5, rank: 2, awarded: false, recommended: false, review: null },
+      ],
+      scores: [
+        { assignmentId: 1, applicationId: 1, code: 'GDSZ-2026-0001', team: '一班', expertOpenId: 'ou_e1', expertName: '张工', status: 'submitted', total: 100, scores: full, comment: '好' },
+        { assignmentId: 2, applicationId: 2, code: 'GDSZ-2026-0002', team: '二班', expertOpenId: 'ou_e2', expertName: null, status: 'submitted', total: 100, scores: full, comment: null },
+      ],
+    };
+    const buffer = await reviewWorkbook(data);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(buffer as unknown as ArrayBuffer);
+    expect(wb.worksheets.map((w) => w.name)).toEqual([workbookSheetNames.applications, workbookSheetNames.scores, workbookSheetNames.results]);
+    const results = wb.getWorksheet('结果')!;
+    expect(results.rowCount).toBe(3);
+    expect(results.getRow(2).values).toEqual(expect.arrayContaining(['GDSZ-2026-0002', 95, '授予称号', '是']));
+    expect(results.getRow(3).values).toEqual(expect.arrayContaining(['GDSZ-2026-0001', 80.5, '未获称号']));
+    const apps = wb.getWorksheet('申报')!;
+    expect(apps.rowCount).toBe(3);
+    expect(apps.getRow(2).values).toEqual(expect.arrayContaining(['GDSZ-2026-0001', '管养', 80.5]));
+    const scores = wb.getWorksheet('专家评分')!;
+    expect(scores.rowCount).toBe(3);
+    expect(scores.getRow(2).values).toEqual(expect.arrayContaining(['张工', 100]));
+  });
+});
