@@ -1,0 +1,78 @@
+import { sql } from 'drizzle-orm';
+import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard } from '../../cards/complaints.js';
+import type { Card } from '../../cards/kit.js';
+import type { Db } from '../../db/index.js';
+import { auditLog, complaints } from '../../db/schema.js';
+import { complaintTeam, type ComplaintOptions, createComplaint, findTeams } from '../../src/complaints.js';
+import { UserError } from '../../src/errors.js';
+import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { formText, idFrom, raw, withUserErrors } from '../respond.js';
+
+/** The complaint services' options from a handler's context: its clock, timezone, admins and outbox. */
+export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
+  return { now: ctx.clock.now(), timezone: ctx.config.BOT_TIMEZONE, bootstrapAdmins: ctx.config.ADMIN_OPEN_IDS, send: ctx.send };
+}
+
+/** The form for a team given by id, name or code; several matches give a picker, none the empty form. */
+async function startCard(ctx: HandlerContext, query: string, formKey: string): Promise<Card> {
+  if (!query) return complaintFormCard({ formKey });
+  const found = await findTeams(ctx.tx, query, { partial: true });
+  if (found.length === 1) return complaintFormCard({ team: found[0], formKey });
+  if (found.length > 1) return complaintTeamPickerCard({ query, teams: found.slice(0, 10) });
+  return complaintFormCard({ formKey, values: { team: query }, error: { field: 'team', message: `找不到班组“${query}”，请填写班组全称或编号（如 GDSZ-2026-0001）。` } });
+}
+
+/** 投诉 / complain [班组名称或编号]: the complaint form, sent privately even when asked in a group. */
+export async function sendComplaintForm(ctx: HandlerContext, _msg: IncomingText, argument: string): Promise<void> {
+  await ctx.send({ dedupeKey: `complaint:form:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: await startCard(ctx, argument.trim(), ctx.eventId) });
+}
+
+/** complaint.start {teamId?}: the form, for the picked team if any. */
+export const startComplaint = withUserErrors(async (ctx, input) => {
+  if (input.value.teamId === undefined) return raw(complaintFormCard({ formKey: ctx.eventId }));
+  const team = await complaintTeam(ctx.tx, idFrom(input.value, 'teamId'));
+  if (!team) throw new UserError('找不到该班组，请重新发送“投诉”。');
+  return raw(complaintFormCard({ team, formKey: ctx.eventId }));
+});
+
+/** The complaint a form already created (a second click on it changes nothing). */
+async function createdFrom(tx: Db, formKey: string) {
+  const [row] = await tx
+    .select({ reference: complaints.reference, teamId: complaints.teamId })
+    .from(auditLog)
+    .innerJoin(complaints, sql`${complaints.id}::text = ${auditLog.entityId}`)
+    .where(sql`${auditLog.action} = 'complaint.create' and ${auditLog.details}->>'formKey' = ${formKey}`)
+    .limit(1);
+  return row;
+}
+
+async function formAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
+  const teamId = Number(input.value.teamId);
+  const team = Number.isSafeInteger(teamId) && teamId > 0 ? await complaintTeam(ctx.tx, teamId) : undefined;
+  const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
+  return raw(complaintFormCard({ team, formKey, values: formText(input.formValue), error: { field: err.opts.field, message: err.message } }));
+}
+
+/** complaint.submit: stores the complaint (the admin group is alerted at once) and shows its reference. */
+export const submitComplaint = withUserErrors(async (ctx, input) => {
+  const formKey = typeof input.value.formKey === 'string' && input.value.formKey ? input.value.formKey : undefined;
+  const before = formKey ? await createdFrom(ctx.tx, formKey) : undefined;
+  if (before) {
+    const team = await complaintTeam(ctx.tx, before.teamId);
+    if (team) return raw(complaintReceivedCard({ reference: before.reference, team }), { type: 'info', content: `该投诉已提交（编号 ${before.reference}），无需重复提交` });
+  }
+  const { complaint, team } = await createComplaint(
+    ctx.tx,
+    {
+      team: input.formValue.team,
+      teamId: input.value.teamId === undefined ? undefined : idFrom(input.value, 'teamId'),
+      content: input.formValue.content,
+      contact: input.formValue.contact,
+      channel: 'chat',
+      complainantOpenId: ctx.actor.openId,
+      formKey,
+    },
+    complaintOptions(ctx),
+  );
+  return raw(complaintReceivedCard({ reference: complaint.reference, team }), { type: 'success', content: `投诉已受理，编号 ${complaint.reference}` });
+}, formAgain);

@@ -1,0 +1,11 @@
+import type { BotRegistry } from '../../src/handlers.js';
+import { bindGroup, unbindGroup } from './bind.js';
+import { forgetGroup, introduceInGroup } from './introduce.js';
+
+/** Group chats: the introduction when added, and binding a group to the association's notifications. */
+export function register(bot: BotRegistry): void {
+  bot.command({ names: ['绑定通知', 'bind'], takesArgument: true, run: bindGroup });
+  bot.command({ names: ['解绑', '解除绑定', 'unbind'], takesArgument: true, run: unbindGroup });
+  bot.event({ eventType: 'im.chat.member.bot.added_v1', run: introduceInGroup });
+  bot.event({ eventType: 'im.chat.member.bot.deleted_v1', run: forgetGroup });
+}

@@ -1,0 +1,20 @@
+import { groupIntroCard } from '../../cards/groups.js';
+import { forgetChat } from '../../src/groups.js';
+import type { HandlerContext } from '../../src/handlers.js';
+
+const chatIdOf = (event: Record<string, unknown>) => (typeof event.chat_id === 'string' ? event.chat_id : '');
+
+/** im.chat.member.bot.added_v1: the bot introduces itself and says how an administrator binds the group. */
+export async function introduceInGroup(ctx: HandlerContext, event: Record<string, unknown>): Promise<void> {
+  const chatId = chatIdOf(event);
+  if (!chatId) return;
+  await ctx.send({ dedupeKey: `group:intro:${chatId}:${ctx.eventId}`, to: { chatId }, card: groupIntroCard() });
+}
+
+/** im.chat.member.bot.deleted_v1: a chat the bot left cannot receive notifications any more. */
+export async function forgetGroup(ctx: HandlerContext, event: Record<string, unknown>): Promise<void> {
+  const chatId = chatIdOf(event);
+  if (!chatId) return;
+  const removed = await forgetChat(ctx.tx, chatId, ctx.actor.openId, ctx.clock.now());
+  if (removed.length) ctx.log.info({ chatId, removed }, 'bot removed from a bound chat; bindings dropped');
+}

@@ -1,0 +1,283 @@
+import { form, submitButton, textInput } from './forms.js';
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+
+/** Complaints (第二十一条) and the revocation of a title (第二十二条). */
+
+export interface ComplaintTeam {
+  id: number;
+  name: string;
+  code: string;
+  organization: string;
+}
+
+export interface ComplaintView {
+  id: number;
+  reference: string;
+  content: string;
+  contact: string | null;
+  channel: string; // chat | web
+  status: string; // open | upheld | dismissed
+  note: string | null;
+  receivedOn: string; // YYYY-MM-DD in the bot's timezone
+  team: ComplaintTeam;
+}
+
+/** The title a team holds and how far its run of upheld complaints has gone. */
+export interface TitleView {
+  honourId: number;
+  year: number;
+  run: number;
+  required: number;
+}
+
+export interface FormError {
+  field?: string;
+  message: string;
+}
+
+export const complaintStatusNames: Record<string, string> = { open: '待处理', upheld: '成立', dismissed: '不成立' };
+const channelNames: Record<string, string> = { chat: '飞书消息', web: '网页表单' };
+
+const errorBanner = (error?: FormError): Element[] => (error ? [markdown(`<font color='red'>**请修改：** ${escapeMd(error.message)}</font>`)] : []);
+
+function complaintFields(c: ComplaintView): Element {
+  return fields([
+    ['投诉编号', c.reference],
+    ['被投诉班组', `${c.team.name}（${c.team.code}）`],
+    ['所属单位', c.team.organization],
+    ['收到日期', c.receivedOn],
+    ['渠道', channelNames[c.channel] ?? c.channel],
+    ['联系方式', c.contact],
+  ]);
+}
+
+const contentBlock = (c: ComplaintView) => markdown(`**投诉内容**\n${escapeMd(c.content)}`);
+
+function titleLine(title: TitleView | undefined): Element[] {
+  if (!title) return [];
+  return [
+    note(
+      `第二十二条：该班组持有 ${title.year} 年度“质量信得过班组”称号，目前连续成立的投诉 ${title.run} 次；连续 ${title.required} 次成立将提请协会考虑撤销称号。`,
+    ),
+  ];
+}
+
+/** To the admin group when a complaint arrives (or is still open after a week): 成立 / 不成立 with a note. */
+export function complaintAlertCard(c: ComplaintView, opts: { title?: TitleView; daysOpen?: number; error?: FormError } = {}): Card {
+  const escalated = opts.daysOpen !== undefined;
+  return card({
+    title: escalated ? `投诉已 ${opts.daysOpen} 天未处理：${c.team.name}` : `新的质量投诉：${c.team.name}`,
+    subtitle: c.reference,
+    template: escalated ? 'orange' : 'red',
+    summary: `${c.reference} ${c.team.name}`,
+    elements: [
+      ...errorBanner(opts.error),
+      complaintFields(c),
+      contentBlock(c),
+      ...titleLine(opts.title),
+      hr(),
+      form('complaintDecision', [
+        textInput({ name: 'note', label: '处理意见 *', placeholder: '核查情况与处理意见（必填）', maxLength: 500, multiline: true }),
+        {
+          tag: 'column_set',
+          flex_mode: 'flow',
+          horizontal_spacing: '8px',
+          columns: [
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '成立', name: 'uphold', type: 'primary', value: { action: 'complaint.uphold', complaintId: c.id } })] },
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '不成立', name: 'dismiss', type: 'default', value: { action: 'complaint.dismiss', complaintId: c.id } })] },
+          ],
+        },
+      ]),
+      note('第二十一条：班组建设接受社会各界监督。只有协会管理员可以认定投诉是否成立。'),
+    ],
+  });
+}
+
+/** The alert after an administrator decided: read-only. */
+export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView; revocationRaised?: boolean } = {}): Card {
+  const upheld = c.status === 'upheld';
+  return card({
+    title: `投诉${complaintStatusNames[c.status] ?? c.status}：${c.team.name}`,
+    subtitle: c.reference,
+    template: upheld ? 'orange' : 'grey',
+    elements: [
+      complaintFields(c),
+      contentBlock(c),
+      fields([
+        ['认定结果', complaintStatusNames[c.status] ?? c.status],
+        ['处理意见', c.note],
+      ]),
+      ...titleLine(opts.title),
+      ...(opts.revocationRaised ? [note('已达到连续成立次数，撤销称号提醒已发送到协会管理群。')] : []),
+    ],
+  });
+}
+
+/** 第二十二条: one alert when a title holder reaches the configured run of upheld complaints. */
+export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleView; history: ComplaintView[]; error?: FormError }): Card {
+  const { team, title } = opts;
+  const history = opts.history.map((c) => `- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${escapeMd(excerpt(c.content, 60))}${c.note ? `（意见：${escapeMd(excerpt(c.note, 40))}）` : ''}`);
+  return card({
+    title: `撤销称号提醒：${team.name}`,
+    subtitle: `${title.year} 年度质量信得过班组`,
+    template: 'carmine',
+    summary: `撤销称号提醒：${team.name}`,
+    elements: [
+      ...errorBanner(opts.error),
+      markdown(
+        `第二十二条：获得“质量信得过班组”称号的班组，在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。\n**${escapeMd(team.name)}**（${team.code}，${escapeMd(team.organization)}）已连续 **${title.run}** 次投诉成立（设定为 ${title.required} 次）。`,
+      ),
+      markdown(`**投诉记录**\n${history.join('\n') || '—'}`),
+      hr(),
+      form('revocationDecision', [
+        textInput({ name: 'reason', label: '决定理由 *', placeholder: '撤销或保留称号的理由（必填，将告知班组）', maxLength: 500, multiline: true }),
+        {
+          tag: 'column_set',
+          flex_mode: 'flow',
+          horizontal_spacing: '8px',
+          columns: [
+            {
+              tag: 'column',
+              width: 'auto',
+              elements: [
+                {
+                  ...submitButton({ text: '撤销称号', name: 'revoke', type: 'primary_filled', value: { action: 'revocation.revoke', honourId: title.honourId } }),
+                  type: 'danger_filled',
+                  confirm: { title: { tag: 'plain_text', content: '撤销称号' }, text: { tag: 'plain_text', content: `确定撤销${team.name} ${title.year} 年度称号？班组长和单位联系人将收到通知。` } },
+                },
+              ],
+            },
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '保留称号', name: 'keep', type: 'default', value: { action: 'revocation.keep', honourId: title.honourId } })] },
+          ],
+        },
+      ]),
+      note('保留称号后，此前成立的投诉不再计入连续次数。'),
+    ],
+  });
+}
+
+export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string }): Card {
+  const revoked = opts.decision === 'revoked';
+  return card({
+    title: revoked ? `已撤销称号：${opts.team.name}` : `已保留称号：${opts.team.name}`,
+    subtitle: `${opts.year} 年度质量信得过班组`,
+    template: revoked ? 'grey' : 'green',
+    elements: [
+      fields([
+        ['班组', `${opts.team.name}（${opts.team.code}）`],
+        ['决定', revoked ? '撤销称号' : '保留称号'],
+        ['理由', opts.reason],
+      ]),
+      note(revoked ? '已通知班组长和单位联系人。撤销后一年内不受理该班组申报（第二十二条）。' : '此前成立的投诉不再计入连续次数。'),
+    ],
+  });
+}
+
+/** To the team leader and the organisation contact when the title is revoked. */
+export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number; reason: string }): Card {
+  return card({
+    title: `称号已撤销：${opts.team.name}`,
+    subtitle: `${opts.year} 年度广东省市政工程质量信得过班组`,
+    template: 'red',
+    elements: [
+      markdown(
+        `第二十二条：因连续出现顾客对质量不满意的投诉，广东省市政行业协会决定撤销 **${escapeMd(opts.team.name)}**（${opts.team.code}，${escapeMd(opts.team.organization)}）的 ${opts.year} 年度“广东省市政工程质量信得过班组”称号。`,
+      ),
+      fields([['撤销理由', opts.reason]]),
+      note('撤销后一年内不受理该班组的申报。如有异议，请联系协会。'),
+    ],
+  });
+}
+
+/** 投诉 in chat: the team (name or code, unless picked already), what happened, an optional contact; `formKey` makes a second submit of the same card harmless. */
+export function complaintFormCard(
+  opts: { team?: { id: number; name: string; code: string }; formKey?: string; values?: Record<string, unknown>; error?: FormError } = {},
+): Card {
+  const v = (k: string) => (typeof opts.values?.[k] === 'string' ? (opts.values[k] as string) : undefined);
+  return card({
+    title: '质量投诉',
+    subtitle: '第二十一条：质量信得过班组接受社会各界监督',
+    template: 'orange',
+    elements: [
+      ...errorBanner(opts.error),
+      markdown(
+        opts.team
+          ? `被投诉班组：**${escapeMd(opts.team.name)}**（${opts.team.code}）`
+          : '请填写被投诉班组的名称或编号（如 GDSZ-2026-0001），并描述问题。协会将核查处理。',
+      ),
+      form('complaint', [
+        ...(opts.team ? [] : [textInput({ name: 'team', label: '班组名称或编号 *', value: v('team'), maxLength: 100 })]),
+        textInput({ name: 'content', label: '投诉内容 *', placeholder: '时间、地点、工程部位、质量问题', value: v('content'), maxLength: 2000, multiline: true }),
+        textInput({ name: 'contact', label: '联系方式（选填）', placeholder: '电话或邮箱，便于协会回访', value: v('contact'), maxLength: 100 }),
+        submitButton({ text: '提交投诉', name: 'submit', value: { action: 'complaint.submit', ...(opts.team ? { teamId: opts.team.id } : {}), ...(opts.formKey ? { formKey: opts.formKey } : {}) } }),
+      ]),
+    ],
+  });
+}
+
+export function complaintTeamPickerCard(opts: { query: string; teams: { id: number; name: string; code: string; organization: string }[] }): Card {
+  return card({
+    title: '质量投诉：选择班组',
+    template: 'orange',
+    elements: [
+      markdown(`与“${escapeMd(opts.query)}”相符的班组有 ${opts.teams.length} 个，请选择：`),
+      buttonRow(opts.teams.map((t) => button({ text: `${t.name}（${t.organization}）`, value: { action: 'complaint.start', teamId: t.id } }))),
+    ],
+  });
+}
+
+/** To a complainant in chat: the reference to quote. */
+export function complaintReceivedCard(opts: { reference: string; team: { name: string; code: string } }): Card {
+  return card({
+    title: '投诉已受理',
+    subtitle: opts.reference,
+    template: 'green',
+    elements: [
+      fields([
+        ['投诉编号', opts.reference],
+        ['被投诉班组', `${opts.team.name}（${opts.team.code}）`],
+      ]),
+      note('协会将核查处理，认定结果会通知你。请保存投诉编号。'),
+    ],
+  });
+}
+
+/** To a complainant in chat once an administrator decided. */
+export function complaintOutcomeCard(c: ComplaintView): Card {
+  return card({
+    title: `投诉处理结果：${complaintStatusNames[c.status] ?? c.status}`,
+    subtitle: c.reference,
+    template: c.status === 'upheld' ? 'orange' : 'grey',
+    elements: [
+      fields([
+        ['被投诉班组', `${c.team.name}（${c.team.code}）`],
+        ['认定结果', complaintStatusNames[c.status] ?? c.status],
+        ['处理意见', c.note],
+      ]),
+      note('感谢你对质量信得过班组活动的监督（第二十一条）。'),
+    ],
+  });
+}
+
+/** 投诉处理 for administrators: the open complaints, oldest first. */
+export function complaintListCard(opts: { items: (ComplaintView & { daysOpen: number })[]; total: number }): Card {
+  const rows: Element[] = opts.items.map((c) => ({
+    tag: 'column_set',
+    flex_mode: 'none',
+    columns: [
+      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(`**${c.reference}** ${escapeMd(c.team.name)}（已 ${c.daysOpen} 天）\n${escapeMd(excerpt(c.content, 40))}`)] },
+      { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
+    ],
+  }));
+  return card({
+    title: '待处理投诉',
+    subtitle: `共 ${opts.total} 件`,
+    template: opts.total ? 'orange' : 'green',
+    elements: opts.total ? [...rows, ...(opts.total > opts.items.length ? [note(`仅显示最早的 ${opts.items.length} 件。`)] : [])] : [markdown('目前没有待处理的投诉。')],
+  });
+}
+
+export function excerpt(s: string, max: number): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}

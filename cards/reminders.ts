@@ -1,0 +1,131 @@
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, markdown, note } from './kit.js';
+
+/** Scheduled reminders (第十六条, 第十九条) and the administrators' digest. */
+
+const zhDate = (d: string) => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d);
+  return m ? `${Number(m[1])}年${Number(m[2])}月${Number(m[3])}日` : d;
+};
+
+const when = (daysLeft: number) => (daysLeft > 1 ? `还有 ${daysLeft} 天` : daysLeft === 1 ? '明天' : daysLeft === 0 ? '今天' : `已逾期 ${-daysLeft} 天`);
+
+export interface ReminderTeam {
+  id: number;
+  name: string;
+  code: string;
+}
+
+/** To a leader of an eligible team with a draft, a returned form or no application yet. */
+export function applyDeadlineLeaderCard(opts: { year: number; deadline: string; daysLeft: number; team: ReminderTeam; state: 'none' | 'draft' | 'returned' }): Card {
+  const state = { none: '尚未填写申报表', draft: '申报表还是草稿，尚未提交', returned: '申报被退回，尚未重新提交' }[opts.state];
+  return card({
+    title: `${opts.year} 年度申报${when(opts.daysLeft)}截止`,
+    subtitle: opts.team.name,
+    template: opts.daysLeft <= 1 ? 'red' : 'orange',
+    summary: `${opts.year} 年度申报 ${zhDate(opts.deadline)} 截止`,
+    elements: [
+      markdown(`**${escapeMd(opts.team.name)}**（${opts.team.code}）已注册满一年，可参加 ${opts.year} 年度评选（第十六条）；${state}。`),
+      fields([['申报截止', zhDate(opts.deadline)]]),
+      note('提交后还须经所在单位确认推荐（第十五条），请给单位联系人留出时间。'),
+      buttonRow([button({ text: opts.state === 'none' ? '填写申报表' : '继续填写', type: 'primary', value: { action: 'application.open', teamId: opts.team.id } })]),
+    ],
+  });
+}
+
+/** To an organisation contact with applications waiting for confirmation (第十五条). */
+export function applyDeadlineContactCard(opts: { year: number; deadline: string; daysLeft: number; teams: ReminderTeam[] }): Card {
+  return card({
+    title: `${opts.teams.length} 份申报待你确认，${when(opts.daysLeft)}截止`,
+    subtitle: `${opts.year} 年度质量信得过班组申报`,
+    template: opts.daysLeft <= 1 ? 'red' : 'orange',
+    elements: [
+      markdown(`第十五条：申报材料须经所在单位确认并填写推荐意见。以下班组已提交，等待你确认：\n${opts.teams.map((t) => `- ${escapeMd(t.name)}（${t.code}）`).join('\n')}`),
+      fields([['申报截止', zhDate(opts.deadline)]]),
+      buttonRow([button({ text: '去确认', type: 'primary', value: { action: 'endorse.list' } })]),
+    ],
+  });
+}
+
+/** To an expert with unfinished scoring tasks; the button opens the next one. */
+export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadline: string; daysLeft: number; pending: number }): Card {
+  const overdue = opts.daysLeft < 0;
+  return card({
+    title: overdue ? `评分已逾期 ${-opts.daysLeft} 天` : `专家评分${when(opts.daysLeft)}截止`,
+    subtitle: `${opts.year} 年度质量信得过班组评审`,
+    template: overdue || opts.daysLeft <= 1 ? 'red' : 'orange',
+    elements: [
+      markdown(`你还有 **${opts.pending}** 份申报未完成评分。`),
+      fields([['评分截止', zhDate(opts.deadline)]]),
+      note(overdue ? '评分逾期会推迟评审会（第十九条），请尽快完成；如需回避或无法评审，请在任务中说明。' : '评分依据本年度评分表（第十八条）。'),
+      buttonRow([button({ text: '开始下一份评分', type: 'primary', value: { action: 'review.next', cycleId: opts.cycleId } })]),
+    ],
+  });
+}
+
+/** 第十九条: the review meeting ahead, to the admin group or to an accepted applicant. */
+export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: number; audience: 'admin' | 'applicant'; team?: ReminderTeam; accepted?: number }): Card {
+  const body =
+    opts.audience === 'admin'
+      ? `${opts.year} 年度质量信得过班组评审交流会定于 **${zhDate(opts.date)}**（${when(opts.daysLeft)}）。受理的申报 ${opts.accepted ?? 0} 份。`
+      : `**${escapeMd(opts.team?.name ?? '')}**（${opts.team?.code ?? ''}）的申报已受理，${opts.year} 年度评审交流会定于 **${zhDate(opts.date)}**（${when(opts.daysLeft)}）。`;
+  return card({
+    title: `评审会${when(opts.daysLeft)}举行`,
+    subtitle: `${opts.year} 年度质量信得过班组评审`,
+    template: 'violet',
+    elements: [markdown(body), note('第十九条：成果评审交流活动每年一次。具体安排以协会通知为准。')],
+  });
+}
+
+/** 第十六条: the day a team has been registered a year. */
+export function anniversaryCard(opts: { team: ReminderTeam & { registeredAt: string }; cycle?: { year: number; applicationDeadline: string } }): Card {
+  const elements: Element[] = [
+    markdown(`**${escapeMd(opts.team.name)}**（${opts.team.code}）于 ${zhDate(opts.team.registeredAt)} 注册，今天已满一年，可以参加质量信得过班组评选了（第十六条）。`),
+  ];
+  if (opts.cycle) {
+    elements.push(
+      fields([['申报截止', `${opts.cycle.year} 年度：${zhDate(opts.cycle.applicationDeadline)}`]]),
+      buttonRow([button({ text: '立即申报', type: 'primary', value: { action: 'application.open', teamId: opts.team.id } })]),
+    );
+  } else {
+    elements.push(note('协会开启年度申报后我会通知你。'));
+  }
+  return card({ title: '班组注册满一年', subtitle: opts.team.name, template: 'green', elements });
+}
+
+export interface DigestData {
+  kind: 'daily' | 'weekly';
+  period: string;
+  cycle?: { year: number; statusLabel: string; counts: [string, number][]; scoringDeadline: string };
+  overdueExperts: { openId: string; name: string | null; pending: number }[];
+  openComplaints: { total: number; oldest: { reference: string; teamName: string; daysOpen: number }[] };
+  deadLetters: number;
+}
+
+/** The administrators' digest: only drawn when there is something to say. */
+export function digestCard(d: DigestData): Card {
+  const elements: Element[] = [];
+  if (d.cycle) {
+    const counts = d.cycle.counts.filter(([, n]) => n > 0);
+    elements.push(markdown(`**${d.cycle.year} 年度评审：${d.cycle.statusLabel}**\n${counts.length ? counts.map(([label, n]) => `${label} ${n}`).join(' · ') : '暂无申报'}`));
+  }
+  if (d.overdueExperts.length) {
+    const shown = d.overdueExperts.slice(0, 20).map((e) => `- <at id=${e.openId}></at>${e.name ? ` ${escapeMd(e.name)}` : ''}：${e.pending} 份未评`);
+    elements.push(markdown(`**评分已逾期（截止 ${d.cycle ? zhDate(d.cycle.scoringDeadline) : '—'}）**\n${shown.join('\n')}${d.overdueExperts.length > 20 ? `\n…共 ${d.overdueExperts.length} 位专家` : ''}`));
+  }
+  if (d.openComplaints.total) {
+    const oldest = d.openComplaints.oldest.map((c) => `- ${c.reference} ${escapeMd(c.teamName)}（已 ${c.daysOpen} 天）`);
+    elements.push(markdown(`**待处理投诉 ${d.openComplaints.total} 件**\n${oldest.join('\n')}`));
+  }
+  if (d.deadLetters) elements.push(markdown(`**近 7 天投递失败的消息 ${d.deadLetters} 条**：请检查接收人是否已停用机器人或机器人是否已被移出群聊。`));
+  const buttons = [
+    ...(d.openComplaints.total ? [button({ text: '处理投诉', type: 'primary', value: { action: 'complaint.list' } })] : []),
+    button({ text: '协会管理', value: { action: 'admin.menu' } }),
+  ];
+  elements.push(buttonRow(buttons));
+  return card({
+    title: d.kind === 'daily' ? `每日汇总 ${d.period}` : `每周汇总 ${d.period}`,
+    template: 'blue',
+    summary: d.kind === 'daily' ? `每日汇总 ${d.period}` : `每周汇总 ${d.period}`,
+    elements,
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * Runs one scheduled job by hand, once, for the period of a given time:
+ *   npm run job -- <reminders|anniversary|digest|escalation> [--at 2027-05-24T09:00:00+08:00]
+ * Opens the database as the bot does (DATABASE_URL, else PGlite in DATA_DIR: stop the bot first, PGlite
+ * is single-process). With LARK_APP_ID/SECRET set it sends what was queued through the real SDK;
+ * otherwise it prints what it queued (the bot's outbox sends it when it next runs).
+ */
+import { inArray } from 'drizzle-orm';
+import { openDatabase } from '../db/index.js';
+import { outbox } from '../db/schema.js';
+import { ConfigError, loadDotEnv, parseConfig } from '../src/config.js';
+import { isJobName, jobNames, runJob } from '../src/jobs/index.js';
+import { createLarkClient, LarkTransport } from '../src/lark/client.js';
+import { createLogger } from '../src/log.js';
+import { deadLetterAlert } from '../src/notifications.js';
+import { OutboxDispatcher } from '../src/outbox.js';
+
+function usage(problem: string): never {
+  process.stderr.write(`${problem}\nusage: npm run job -- <${jobNames.join('|')}> [--at <ISO time, e.g. 2027-05-24T09:00:00+08:00>]\n`);
+  process.exit(2);
+}
+
+let name: string | undefined;
+let at: string | undefined;
+const args = process.argv.slice(2);
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--at') {
+    at = args[++i];
+    if (!at) usage('--at needs a time');
+  } else if (args[i].startsWith('--at=')) at = args[i].slice(5);
+  else if (!name) name = args[i];
+  else usage(`unexpected argument "${args[i]}"`);
+}
+if (!name) usage('which job?');
+if (!isJobName(name)) usage(`unknown job "${name}"`);
+const now = at ? new Date(at) : new Date();
+if (Number.isNaN(now.getTime())) usage(`--at "${at}" is not a time`);
+
+loadDotEnv();
+let config;
+try {
+  config = parseConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+const log = createLogger(config.LOG_LEVEL);
+const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+try {
+  const outcomes = await runJob(name, database.db, { now, timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS });
+  if (!outcomes.length) process.stdout.write(`${name}: nothing due at ${now.toISOString()} (${config.BOT_TIMEZONE})\n`);
+  for (const o of outcomes) {
+    process.stdout.write(`${name} ${o.period}: ${o.status === 'done' ? `ran, ${o.queued.length} message(s) queued` : 'already ran (claimed before), nothing queued'}\n`);
+  }
+  const keys = outcomes.flatMap((o) => o.queued);
+  if (config.localMode) {
+    const rows = keys.length ? await database.db.select().from(outbox).where(inArray(outbox.dedupeKey, keys)) : [];
+    for (const r of rows) process.stdout.write(`  queued ${r.dedupeKey} → ${r.receiveIdType} ${r.receiver}\n`);
+    if (rows.length) process.stdout.write('LARK_APP_ID is not set: the messages stay in the outbox until the bot runs with a Feishu app.\n');
+  } else if (keys.length) {
+    const client = createLarkClient({ appId: config.LARK_APP_ID!, appSecret: config.LARK_APP_SECRET!, domain: config.LARK_DOMAIN, log });
+    const dispatcher = new OutboxDispatcher({ db: database.db, transport: new LarkTransport(client), log, onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS) });
+    await dispatcher.drain(120_000);
+    process.stdout.write('outbox drained through the Feishu API\n');
+  }
+} finally {
+  await database.close();
+}

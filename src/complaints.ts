@@ -1,0 +1,396 @@
+import { and, asc, desc, eq, gte, isNull, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import {
+  type ComplaintTeam,
+  type ComplaintView,
+  complaintAlertCard,
+  complaintOutcomeCard,
+  complaintStatusNames,
+  revocationAlertCard,
+  type TitleView,
+  titleRevokedNoticeCard,
+} from '../cards/complaints.js';
+import type { Db } from '../db/index.js';
+import { codeSequences, complaints, honours, organizations, teams } from '../db/schema.js';
+import { audit } from './audit.js';
+import { getLatestCycle, getRunningCycle } from './cycles.js';
+import { daysBetween, todayIn } from './dates.js';
+import { cite, UserError } from './errors.js';
+import { optionalText, parseForm, text } from './forms.js';
+import { adminDestinations, destinationKey } from './notifications.js';
+import type { OutgoingMessage } from './outbox.js';
+import type { Actor } from './people.js';
+import { requireAdmin } from './permissions.js';
+import { StateMachine } from './stateMachine.js';
+
+/** Complaints from customers (第二十一条) and the revocation they may lead to (第二十二条). */
+
+export type Complaint = typeof complaints.$inferSelect;
+export type Honour = typeof honours.$inferSelect;
+export type ComplaintStatus = 'open' | 'upheld' | 'dismissed';
+export type Send = (message: OutgoingMessage) => Promise<boolean>;
+
+/** What a complaint service needs besides the transaction: the moment, the timezone, where admins are, the outbox. */
+export interface ComplaintOptions {
+  now: Date;
+  timezone: string;
+  bootstrapAdmins: readonly string[];
+  send: Send;
+}
+
+export const complaintMachine = new StateMachine<ComplaintStatus, 'uphold' | 'dismiss'>(
+  'complaint',
+  {
+    uphold: { from: ['open'], to: 'upheld', roles: ['admin'] }, // 成立
+    dismiss: { from: ['open'], to: 'dismissed', roles: ['admin'] }, // 不成立
+  },
+  complaintStatusNames as Record<ComplaintStatus, string>,
+);
+
+export const complaintLimits = { team: 100, content: 2000, contact: 100 } as const;
+export const complaintLabels: Record<string, string> = { team: '班组名称或编号', content: '投诉内容', contact: '联系方式' };
+
+const complaintText = {
+  content: text('投诉内容', complaintLimits.content),
+  contact: optionalText('联系方式', complaintLimits.contact),
+};
+/** The public form and the chat form without a picked team. */
+export const complaintInputSchema = z.object({ team: text('班组名称或编号', complaintLimits.team), ...complaintText });
+const complaintTextSchema = z.object(complaintText);
+
+/** 第二十二条 default: two consecutive upheld complaints raise the revocation alert. */
+export const defaultRevocationRun = 2;
+
+// --- teams -------------------------------------------------------------------------------------
+
+export interface ComplaintTeamRow extends ComplaintTeam {
+  leaderOpenId: string;
+  contactOpenId: string;
+}
+
+const teamColumns = {
+  id: teams.id,
+  name: teams.name,
+  code: teams.code,
+  organization: organizations.name,
+  leaderOpenId: teams.leaderOpenId,
+  contactOpenId: teams.contactOpenId,
+};
+
+function teamQuery(tx: Db) {
+  return tx.select(teamColumns).from(teams).innerJoin(organizations, eq(organizations.id, teams.organizationId));
+}
+
+export async function complaintTeam(tx: Db, teamId: number): Promise<ComplaintTeamRow | undefined> {
+  const [row] = await teamQuery(tx).where(eq(teams.id, teamId));
+  return row;
+}
+
+const teamCodePattern = /^GDSZ-\d{4}-\d{4}$/;
+
+/**
+ * Teams a complainant may mean: the code exactly, else the full name; in chat (`partial`) also names
+ * containing the words, at most 11, so a picker can show ten and say there are more.
+ */
+export async function findTeams(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow[]> {
+  const q = query.trim().replace(/\s+/g, ' ');
+  if (!q) return [];
+  const code = q.toUpperCase();
+  if (teamCodePattern.test(code)) return teamQuery(tx).where(eq(teams.code, code));
+  const exact = await teamQuery(tx)
+    .where(sql`lower(${teams.name}) = lower(${q})`)
+    .orderBy(asc(teams.id));
+  if (exact.length || !opts.partial) return exact;
+  return teamQuery(tx)
+    .where(sql`position(lower(${q}) in lower(${teams.name})) > 0`)
+    .orderBy(asc(teams.name), asc(teams.id))
+    .limit(11);
+}
+
+/** The one team meant, or a UserError on the `team` field saying what to write instead. */
+export async function resolveComplaintTeam(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow> {
+  const found = await findTeams(tx, query, opts);
+  const q = query.trim();
+  if (!found.length) {
+    throw new UserError(`找不到班组“${q}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问）。`, { field: 'team' });
+  }
+  if (found.length > 1) {
+    const list = found.slice(0, 10).map((t) => `${t.name}（${t.organization}，${t.code}）`).join('、');
+    throw new UserError(`有 ${found.length > 10 ? '10 个以上' : `${found.length} 个`}班组与“${q}”相符：${list}。请填写班组编号。`, { field: 'team' });
+  }
+  return found[0];
+}
+
+// --- views -------------------------------------------------------------------------------------
+
+export function complaintView(c: Complaint, team: ComplaintTeam, timezone: string): ComplaintView {
+  return {
+    id: c.id,
+    reference: c.reference,
+    content: c.content,
+    contact: c.contact,
+    channel: c.channel,
+    status: c.status,
+    note: c.note,
+    receivedOn: todayIn(timezone, c.createdAt),
+    team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
+  };
+}
+
+export async function getComplaint(tx: Db, complaintId: number, opts: { lock?: boolean } = {}) {
+  const q = tx.select().from(complaints).where(eq(complaints.id, complaintId));
+  const [complaint] = opts.lock ? await q.for('update') : await q;
+  if (!complaint) return undefined;
+  const team = await complaintTeam(tx, complaint.teamId);
+  return team ? { complaint, team } : undefined;
+}
+
+/** Open complaints, oldest first, with their teams. */
+export async function openComplaints(tx: Db, opts: { before?: Date; limit?: number } = {}) {
+  const rows = await tx
+    .select({ complaint: complaints, team: teamColumns })
+    .from(complaints)
+    .innerJoin(teams, eq(teams.id, complaints.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(and(eq(complaints.status, 'open'), opts.before ? sql`${complaints.createdAt} < ${opts.before.toISOString()}::timestamptz` : undefined))
+    .orderBy(asc(complaints.createdAt), asc(complaints.id))
+    .limit(opts.limit ?? 1000);
+  return rows;
+}
+
+export async function countOpenComplaints(tx: Db): Promise<number> {
+  const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(complaints).where(eq(complaints.status, 'open'));
+  return Number(row?.n ?? 0);
+}
+
+/** Whole days a complaint has been open, by the calendar of the bot's timezone. */
+export function daysOpen(c: Pick<Complaint, 'createdAt'>, now: Date, timezone: string): number {
+  return daysBetween(todayIn(timezone, c.createdAt), todayIn(timezone, now));
+}
+
+// --- intake ------------------------------------------------------------------------------------
+
+/** Next TS-<year>-<serial>: one atomic upsert, so concurrent complaints never share a number. */
+export async function nextComplaintReference(tx: Db, year: number): Promise<string> {
+  const [row] = await tx
+    .insert(codeSequences)
+    .values({ scope: `complaint:${year}`, last: 1 })
+    .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + 1` } })
+    .returning({ last: codeSequences.last });
+  return `TS-${year}-${String(row.last).padStart(4, '0')}`;
+}
+
+export interface ComplaintIntake {
+  /** The team's name or code as typed; ignored when `teamId` is given (picked in chat). */
+  team?: unknown;
+  teamId?: number;
+  content?: unknown;
+  contact?: unknown;
+  channel: 'chat' | 'web';
+  complainantOpenId?: string;
+  /** Names the chat form it came from, kept in the audit row so a second submit of that form is recognised. */
+  formKey?: string;
+}
+
+/**
+ * Stores a complaint with its reference number and alerts the admin group(s) at once (第二十一条).
+ * Bad input or an unknown team is a UserError naming the field; nothing is stored then.
+ */
+export async function createComplaint(tx: Db, input: ComplaintIntake, opts: ComplaintOptions): Promise<{ complaint: Complaint; team: ComplaintTeamRow }> {
+  let team: ComplaintTeamRow;
+  let values: { content: string; contact?: string };
+  if (input.teamId !== undefined) {
+    values = parseForm(complaintTextSchema, { content: input.content, contact: input.contact }, complaintLabels);
+    const picked = await complaintTeam(tx, input.teamId);
+    if (!picked) throw new UserError('找不到该班组，请重新发送“投诉”。', { field: 'team' });
+    team = picked;
+  } else {
+    const parsed = parseForm(complaintInputSchema, { team: input.team, content: input.content, contact: input.contact }, complaintLabels);
+    team = await resolveComplaintTeam(tx, parsed.team, { partial: input.channel === 'chat' });
+    values = parsed;
+  }
+  const year = Number(todayIn(opts.timezone, opts.now).slice(0, 4));
+  const reference = await nextComplaintReference(tx, year);
+  const [complaint] = await tx
+    .insert(complaints)
+    .values({
+      reference,
+      teamId: team.id,
+      content: values.content,
+      contact: values.contact ?? null,
+      channel: input.channel,
+      complainantOpenId: input.complainantOpenId ?? null,
+      status: 'open',
+      createdAt: opts.now,
+    })
+    .returning();
+  await audit(tx, {
+    actor: input.complainantOpenId ?? `public:${input.channel}`,
+    action: 'complaint.create',
+    entity: 'complaint',
+    entityId: complaint.id,
+    details: { reference, teamId: team.id, channel: input.channel, ...(input.formKey ? { formKey: input.formKey } : {}) },
+    at: opts.now,
+  });
+  const title = await titleStatus(tx, team.id);
+  const alert = complaintAlertCard(complaintView(complaint, team, opts.timezone), { title: title?.view });
+  for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
+    await opts.send({ dedupeKey: `complaint:new:${complaint.id}:${destinationKey(to)}`, to, card: alert });
+  }
+  return { complaint, team };
+}
+
+// --- decisions ---------------------------------------------------------------------------------
+
+const noteSchema = z.object({ note: text('处理意见', 500) });
+const reasonSchema = z.object({ reason: text('决定理由', 500) });
+
+/**
+ * 成立 / 不成立, by an administrator only, with a note. An upheld complaint against a title holder
+ * may complete the run that raises the revocation alert (第二十二条).
+ */
+export async function decideComplaint(
+  tx: Db,
+  actor: Actor,
+  complaintId: number,
+  decision: 'uphold' | 'dismiss',
+  values: Record<string, unknown>,
+  opts: ComplaintOptions,
+): Promise<{ view: ComplaintView; title?: TitleView; revocationRaised: boolean }> {
+  requireAdmin(actor);
+  const found = await getComplaint(tx, complaintId, { lock: true });
+  if (!found) throw new UserError('找不到这件投诉，请发送“管理”查看待处理投诉。');
+  const { complaint, team } = found;
+  if (complaint.status !== 'open') {
+    const label = complaintStatusNames[complaint.status] ?? complaint.status;
+    throw new UserError(`投诉 ${complaint.reference} 已认定为“${label}”，无需重复处理。`, { kind: 'info' });
+  }
+  const to = complaintMachine.check(decision, complaint.status as ComplaintStatus, actor);
+  const { note } = parseForm(noteSchema, values, { note: '处理意见' });
+  const [updated] = await tx
+    .update(complaints)
+    .set({ status: to, note, decidedBy: actor.openId, decidedAt: opts.now })
+    .where(and(eq(complaints.id, complaintId), eq(complaints.status, 'open')))
+    .returning();
+  await audit(tx, { actor: actor.openId, action: `complaint.${decision}`, entity: 'complaint', entityId: complaintId, details: { reference: complaint.reference, teamId: team.id, note }, at: opts.now });
+  const view = complaintView(updated, team, opts.timezone);
+  if (updated.complainantOpenId) {
+    await opts.send({ dedupeKey: `complaint:decided:${complaintId}:complainant`, to: { openId: updated.complainantOpenId }, card: complaintOutcomeCard(view) });
+  }
+  const revocationRaised = to === 'upheld' ? await raiseRevocationAlertIfDue(tx, team, opts) : false;
+  const title = await titleStatus(tx, team.id);
+  return { view, title: title?.view, revocationRaised };
+}
+
+// --- revocation --------------------------------------------------------------------------------
+
+/** N of 第二十二条 from the running (else latest) cycle's settings.revocationRun; 2 when unset. */
+export async function revocationRun(tx: Db): Promise<number> {
+  const cycle = (await getRunningCycle(tx)) ?? (await getLatestCycle(tx));
+  const parsed = z.coerce.number().int().min(1).max(20).safeParse((cycle?.settings as Record<string, unknown> | null)?.revocationRun);
+  return parsed.success ? parsed.data : defaultRevocationRun;
+}
+
+/** The title a team holds now: its latest year's honour, unless that was revoked (older titles are history then). */
+export async function currentHonour(tx: Db, teamId: number): Promise<Honour | undefined> {
+  const [row] = await tx.select().from(honours).where(eq(honours.teamId, teamId)).orderBy(desc(honours.year)).limit(1);
+  return row && !row.revokedAt ? row : undefined;
+}
+
+export interface TitleStatus {
+  honour: Honour;
+  view: TitleView;
+  /** The first complaint of the current run of upheld ones (names the run in dedupe keys). */
+  runStart?: number;
+  /** The team's complaints since the title was awarded, latest ten, oldest first. */
+  history: Complaint[];
+}
+
+/**
+ * How far the title holder's run of upheld complaints has gone: complaints since the award, in the
+ * order they came in, open ones skipped, a dismissed one ending the run, and none decided before a
+ * 保留称号 decision (keptAt) counting.
+ */
+export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus | undefined> {
+  const honour = await currentHonour(tx, teamId);
+  if (!honour) return undefined;
+  const required = await revocationRun(tx);
+  const since = await tx
+    .select()
+    .from(complaints)
+    .where(and(eq(complaints.teamId, teamId), gte(complaints.createdAt, honour.awardedAt)))
+    .orderBy(asc(complaints.createdAt), asc(complaints.id));
+  const counted = since.filter((c) => c.status !== 'open' && c.decidedAt && (!honour.keptAt || c.decidedAt > honour.keptAt));
+  let run = 0;
+  for (let i = counted.length - 1; i >= 0 && counted[i].status === 'upheld'; i--) run++;
+  return {
+    honour,
+    view: { honourId: honour.id, year: honour.year, run, required },
+    runStart: run ? counted[counted.length - run].id : undefined,
+    history: since.slice(-10),
+  };
+}
+
+/** ONE alert per run: the dedupe key names the honour and the run's first complaint. */
+async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, opts: ComplaintOptions): Promise<boolean> {
+  const status = await titleStatus(tx, team.id);
+  if (!status || status.view.run < status.view.required) return false;
+  const alert = revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintView(c, team, opts.timezone)) });
+  let raised = false;
+  for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
+    const key = `revocation:alert:${status.honour.id}:from-${status.runStart}:${destinationKey(to)}`;
+    if (await opts.send({ dedupeKey: key, to, card: alert })) raised = true;
+  }
+  if (raised) {
+    await audit(tx, { actor: 'system:complaints', action: 'honour.revocationAlert', entity: 'honour', entityId: status.honour.id, details: { teamId: team.id, run: status.view.run, required: status.view.required }, at: opts.now });
+  }
+  return raised;
+}
+
+/** The revocation alert of a title that is still held, drawn again (with what was wrong, after a refused decision). */
+export async function revocationAlertFor(tx: Db, honourId: number, timezone: string, error?: { field?: string; message: string }) {
+  const [honour] = await tx.select().from(honours).where(eq(honours.id, honourId));
+  const team = honour ? await complaintTeam(tx, honour.teamId) : undefined;
+  const status = team ? await titleStatus(tx, team.id) : undefined;
+  if (!team || !status || status.honour.id !== honourId) return undefined;
+  return revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintView(c, team, timezone)), error });
+}
+
+async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{ honour: Honour; team: ComplaintTeamRow }> {
+  const [honour] = await tx.select().from(honours).where(eq(honours.id, honourId)).for('update');
+  const team = honour ? await complaintTeam(tx, honour.teamId) : undefined;
+  if (!honour || !team) throw new UserError('找不到该称号记录，请发送“管理”查看。');
+  if (honour.revokedAt) {
+    throw new UserError(`${team.name} 的 ${honour.year} 年度称号已于 ${todayIn(timezone, honour.revokedAt)} 撤销，无需重复处理。`, { kind: 'info' });
+  }
+  return { honour, team };
+}
+
+/** 撤销称号 (第二十二条): the reason on record, the honour revoked, leader and organisation contact told. */
+export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string }> {
+  requireAdmin(actor);
+  const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
+  const { reason } = parseForm(reasonSchema, values, { reason: '决定理由' });
+  const [updated] = await tx.update(honours).set({ revokedAt: opts.now, revokedReason: reason }).where(and(eq(honours.id, honourId), isNull(honours.revokedAt))).returning();
+  await audit(tx, { actor: actor.openId, action: 'honour.revoke', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason }, at: opts.now });
+  const notice = titleRevokedNoticeCard({ team, year: honour.year, reason });
+  for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
+    await opts.send({ dedupeKey: `revocation:revoked:${honourId}:user:${openId}`, to: { openId }, card: notice });
+  }
+  return { team, honour: updated, reason };
+}
+
+/** 保留称号: the decision on record; upheld complaints decided until now no longer count. */
+export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string }> {
+  requireAdmin(actor);
+  const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
+  const status = await titleStatus(tx, team.id);
+  if (!status || status.honour.id !== honourId || status.view.run < status.view.required) {
+    const run = status?.honour.id === honourId ? status.view.run : 0;
+    throw new UserError(cite(22, `${team.name} 目前连续成立的投诉为 ${run} 次，没有待决定的撤销提醒。`), { kind: 'info', article: 22 });
+  }
+  const { reason } = parseForm(reasonSchema, values, { reason: '决定理由' });
+  const [updated] = await tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(eq(honours.id, honourId)).returning();
+  await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, run: status.view.run }, at: opts.now });
+  return { team, honour: updated, reason };
+}

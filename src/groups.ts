@@ -1,0 +1,66 @@
+import { and, asc, eq } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { chatBindings } from '../db/schema.js';
+import { audit } from './audit.js';
+import { UserError } from './errors.js';
+import type { Actor } from './people.js';
+import { requireAdmin } from './permissions.js';
+
+/** Group chats bound to receive the association's notifications, by purpose. */
+
+export type ChatPurpose = 'admin' | 'experts';
+export const chatPurposeNames: Record<ChatPurpose, string> = { admin: '协会管理通知', experts: '评审专家通知' };
+
+const purposeWords: Record<string, ChatPurpose> = {
+  admin: 'admin',
+  admins: 'admin',
+  管理: 'admin',
+  管理员: 'admin',
+  协会: 'admin',
+  experts: 'experts',
+  expert: 'experts',
+  专家: 'experts',
+  评审专家: 'experts',
+};
+
+/** The purpose named after `绑定通知` / `解绑`, undefined when none; an unknown word is refused with the choices. */
+export function parsePurpose(word: string): ChatPurpose | undefined {
+  const w = word.trim().toLowerCase();
+  if (!w) return undefined;
+  const purpose = purposeWords[w];
+  if (!purpose) throw new UserError(`不认识“${word.trim()}”这个用途。用途可以是“管理”（默认，协会管理通知）或“专家”（评审专家通知），例如：绑定通知 专家`);
+  return purpose;
+}
+
+export async function bindingsOf(tx: Db, chatId: string): Promise<ChatPurpose[]> {
+  const rows = await tx.select({ purpose: chatBindings.purpose }).from(chatBindings).where(eq(chatBindings.chatId, chatId)).orderBy(asc(chatBindings.purpose));
+  return rows.map((r) => r.purpose as ChatPurpose);
+}
+
+/** 绑定通知: administrators only; binding twice changes nothing. Returns whether it was new. */
+export async function bindChat(tx: Db, actor: Actor, chatId: string, purpose: ChatPurpose, now: Date): Promise<boolean> {
+  requireAdmin(actor);
+  const rows = await tx.insert(chatBindings).values({ chatId, purpose, boundBy: actor.openId, createdAt: now }).onConflictDoNothing().returning({ chatId: chatBindings.chatId });
+  if (rows.length) await audit(tx, { actor: actor.openId, action: 'chat.bind', entity: 'chat', entityId: chatId, details: { purpose }, at: now });
+  return rows.length > 0;
+}
+
+/** 解绑: administrators only; one purpose, or every binding of the chat. Returns the purposes removed. */
+export async function unbindChat(tx: Db, actor: Actor, chatId: string, purpose: ChatPurpose | undefined, now: Date): Promise<ChatPurpose[]> {
+  requireAdmin(actor);
+  const removed = await tx
+    .delete(chatBindings)
+    .where(and(eq(chatBindings.chatId, chatId), purpose ? eq(chatBindings.purpose, purpose) : undefined))
+    .returning({ purpose: chatBindings.purpose });
+  const purposes = removed.map((r) => r.purpose as ChatPurpose);
+  if (purposes.length) await audit(tx, { actor: actor.openId, action: 'chat.unbind', entity: 'chat', entityId: chatId, details: { purposes }, at: now });
+  return purposes;
+}
+
+/** The bot was removed from a chat: its bindings go, or every notification to it would dead-letter. */
+export async function forgetChat(tx: Db, chatId: string, operator: string, now: Date): Promise<ChatPurpose[]> {
+  const removed = await tx.delete(chatBindings).where(eq(chatBindings.chatId, chatId)).returning({ purpose: chatBindings.purpose });
+  const purposes = removed.map((r) => r.purpose as ChatPurpose);
+  if (purposes.length) await audit(tx, { actor: operator || 'system:feishu', action: 'chat.botRemoved', entity: 'chat', entityId: chatId, details: { purposes }, at: now });
+  return purposes;
+}

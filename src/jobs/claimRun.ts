@@ -1,0 +1,88 @@
+import { and, eq, ne } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { jobRuns } from '../../db/schema.js';
+import type { OutgoingMessage } from '../outbox.js';
+import { enqueue } from '../outbox.js';
+
+/** What every job service runs with: the moment it runs for, the bot's timezone, the bootstrap admins. */
+export interface JobOptions {
+  now: Date;
+  timezone: string;
+  bootstrapAdmins: readonly string[];
+}
+
+/** What one claimed period did: `skipped` when another run (or replica) had it already. */
+export interface RunOutcome {
+  job: string;
+  period: string;
+  status: 'done' | 'skipped';
+  /** Dedupe keys of the messages this run queued (a key queued before is not counted). */
+  queued: string[];
+  details?: Record<string, unknown>;
+}
+
+/** Collects the dedupe keys a run queues, through the run's own transaction. */
+export class RunMessages {
+  readonly keys: string[] = [];
+  constructor(private readonly tx: Db) {}
+  async send(message: OutgoingMessage): Promise<boolean> {
+    const added = await enqueue(this.tx, message);
+    if (added) this.keys.push(message.dedupeKey);
+    return added;
+  }
+}
+
+/**
+ * Runs `work` once per (job, period) across every process: the claim row, the work and the outbox rows
+ * commit in ONE transaction, so a concurrent claimer blocks on the unique index and then finds the row
+ * taken; a run that throws rolls everything back and leaves a `failed` row that a later run takes over.
+ */
+export async function runClaimed(
+  db: Db,
+  job: string,
+  period: string,
+  now: Date,
+  work: (tx: Db, messages: RunMessages) => Promise<Record<string, unknown> | void>,
+): Promise<RunOutcome> {
+  const started = performance.now();
+  try {
+    return await db.transaction(async (tx) => {
+      const claimed = await tx
+        .insert(jobRuns)
+        .values({ job, period, startedAt: now, status: 'running' })
+        .onConflictDoUpdate({
+          target: [jobRuns.job, jobRuns.period],
+          set: { status: 'running', startedAt: now, finishedAt: null, details: null },
+          where: eq(jobRuns.status, 'failed'),
+        })
+        .returning({ id: jobRuns.id });
+      if (!claimed.length) return { job, period, status: 'skipped' as const, queued: [] };
+      const messages = new RunMessages(tx);
+      const details = { ...((await work(tx, messages)) ?? {}), queued: messages.keys.length, ms: Math.round(performance.now() - started) };
+      await tx.update(jobRuns).set({ status: 'done', finishedAt: now, details }).where(eq(jobRuns.id, claimed[0].id));
+      return { job, period, status: 'done' as const, queued: messages.keys, details };
+    });
+  } catch (err) {
+    await recordFailure(db, job, period, now, err);
+    throw err;
+  }
+}
+
+/** Leaves a `failed` row (never over a `done` one) so the next run of the period may retry it. */
+async function recordFailure(db: Db, job: string, period: string, now: Date, err: unknown): Promise<void> {
+  const details = { error: String((err as Error)?.message ?? err).slice(0, 500) };
+  try {
+    await db
+      .insert(jobRuns)
+      .values({ job, period, startedAt: now, finishedAt: now, status: 'failed', details })
+      .onConflictDoUpdate({ target: [jobRuns.job, jobRuns.period], set: { status: 'failed', finishedAt: now, details }, where: ne(jobRuns.status, 'done') });
+  } catch {
+    // the original error is what the caller needs to see
+  }
+}
+
+/** The recorded run of a period, if any. */
+export async function jobRun(db: Db, job: string, period: string) {
+  const [row] = await db.select().from(jobRuns).where(and(eq(jobRuns.job, job), eq(jobRuns.period, period)));
+  return row;
+}

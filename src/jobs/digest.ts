@@ -1,0 +1,88 @@
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { type DigestData, digestCard } from '../../cards/reminders.js';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, outbox, people } from '../../db/schema.js';
+import { applicationStatusNames } from '../applications.js';
+import { countOpenComplaints, daysOpen, openComplaints } from '../complaints.js';
+import { applicationCountsByStatus, cycleStatusLabel, getRunningCycle } from '../cycles.js';
+import { todayIn } from '../dates.js';
+import { adminDestinations, destinationKey } from '../notifications.js';
+import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
+
+/** ISO 8601 week of a date: '2027-05-24' → '2027-W21' (the week's Thursday names the year). */
+export function isoWeek(date: string): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  const weekday = d.getUTCDay() || 7;
+  d.setUTCDate(d.getUTCDate() + 4 - weekday);
+  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
+  const week = Math.ceil(((d.getTime() - yearStart) / 86_400_000 + 1) / 7);
+  return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+
+export const isMonday = (date: string) => new Date(`${date}T00:00:00Z`).getUTCDay() === 1;
+
+/** Daily while a cycle runs (period = the date), else weekly on Mondays (period = the ISO week), else nothing. */
+export function digestPeriod(today: string, cycleRunning: boolean): { kind: 'daily' | 'weekly'; period: string } | undefined {
+  if (cycleRunning) return { kind: 'daily', period: today };
+  if (isMonday(today)) return { kind: 'weekly', period: isoWeek(today) };
+  return undefined;
+}
+
+/** What the digest would say; `hasNews` is false when there is nothing worth a message. */
+export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'weekly', period: string): Promise<{ data: DigestData; hasNews: boolean }> {
+  const today = todayIn(opts.timezone, opts.now);
+  const cycle = await getRunningCycle(tx);
+  let cycleData: DigestData['cycle'];
+  let overdueExperts: DigestData['overdueExperts'] = [];
+  if (cycle) {
+    const counts = await applicationCountsByStatus(tx, cycle.id);
+    const known = Object.keys(applicationStatusNames);
+    const order = [...known, ...Object.keys(counts).filter((s) => !known.includes(s)).sort()];
+    cycleData = {
+      year: cycle.year,
+      statusLabel: cycleStatusLabel(cycle.status),
+      counts: order.filter((s) => counts[s]).map((s) => [applicationStatusNames[s as keyof typeof applicationStatusNames] ?? s, counts[s]]),
+      scoringDeadline: cycle.scoringDeadline,
+    };
+    if (today > cycle.scoringDeadline) {
+      const rows = await tx
+        .select({ openId: assignments.expertOpenId, name: people.name, pending: sql<number>`count(*)::int` })
+        .from(assignments)
+        .innerJoin(applications, eq(applications.id, assignments.applicationId))
+        .leftJoin(people, eq(people.openId, assignments.expertOpenId))
+        .where(and(eq(applications.cycleId, cycle.id), eq(assignments.status, 'assigned')))
+        .groupBy(assignments.expertOpenId, people.name)
+        .orderBy(asc(assignments.expertOpenId));
+      overdueExperts = rows.map((r) => ({ openId: r.openId, name: r.name, pending: Number(r.pending) }));
+    }
+  }
+  const total = await countOpenComplaints(tx);
+  const oldest = (await openComplaints(tx, { limit: 5 })).map((r) => ({ reference: r.complaint.reference, teamName: r.team.name, daysOpen: daysOpen(r.complaint, opts.now, opts.timezone) }));
+  const weekAgo = new Date(opts.now.getTime() - 7 * 86_400_000).toISOString();
+  const [dead] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(outbox)
+    .where(and(eq(outbox.status, 'dead'), gte(outbox.createdAt, sql`${weekAgo}::timestamptz`)));
+  const deadLetters = Number(dead?.n ?? 0);
+  const applicationsTotal = cycleData ? cycleData.counts.reduce((n, [, c]) => n + c, 0) : 0;
+  const data: DigestData = { kind, period, cycle: cycleData, overdueExperts, openComplaints: { total, oldest }, deadLetters };
+  return { data, hasNews: applicationsTotal > 0 || overdueExperts.length > 0 || total > 0 || deadLetters > 0 };
+}
+
+/** The `digest` job: the administrators' summary in the admin group(s), only when there is something to say. */
+export async function runDigest(db: Db, opts: JobOptions): Promise<RunOutcome[]> {
+  const today = todayIn(opts.timezone, opts.now);
+  const which = digestPeriod(today, Boolean(await getRunningCycle(db)));
+  if (!which) return [];
+  return [
+    await runClaimed(db, 'digest', which.period, opts.now, async (tx, messages) => {
+      const { data, hasNews } = await digestData(tx, opts, which.kind, which.period);
+      if (!hasNews) return { sent: false };
+      const card = digestCard(data);
+      for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
+        await messages.send({ dedupeKey: `digest:${which.period}:${destinationKey(to)}`, to, card });
+      }
+      return { sent: true, openComplaints: data.openComplaints.total, overdueExperts: data.overdueExperts.length, deadLetters: data.deadLetters };
+    }),
+  ];
+}

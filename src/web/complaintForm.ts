@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { complaintLimits, createComplaint } from '../complaints.js';
+import { UserError } from '../errors.js';
+import { enqueue } from '../outbox.js';
+import type { RouteDeps } from '../routes.js';
+
+/** Public complaint intake (第二十一条) for customers outside the Feishu tenant. */
+
+/**
+ * A sliding window of request times per address. In memory, per process: with several replicas each
+ * allows `max`, which is enough against a script hammering one form; a shared limit would need a table.
+ */
+export class SlidingWindowLimiter {
+  private readonly hits = new Map<string, number[]>();
+  constructor(
+    readonly max: number,
+    readonly windowMs: number,
+  ) {}
+
+  /** Counts one request; `retryAfterMs` is how long until the oldest counted one leaves the window. */
+  hit(key: string, nowMs: number): { allowed: boolean; retryAfterMs: number } {
+    const since = nowMs - this.windowMs;
+    const recent = (this.hits.get(key) ?? []).filter((t) => t > since);
+    if (recent.length >= this.max) {
+      this.hits.set(key, recent);
+      return { allowed: false, retryAfterMs: recent[0] + this.windowMs - nowMs };
+    }
+    recent.push(nowMs);
+    this.hits.set(key, recent);
+    if (this.hits.size > 10_000) this.prune(since);
+    return { allowed: true, retryAfterMs: 0 };
+  }
+
+  private prune(since: number): void {
+    for (const [key, times] of this.hits) if (!times.some((t) => t > since)) this.hits.delete(key);
+  }
+}
+
+export const complaintRateLimit = { max: 5, windowMs: 10 * 60_000 };
+
+/** GET /complaints/new and POST /api/complaints. */
+export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
+  const limiter = new SlidingWindowLimiter(complaintRateLimit.max, complaintRateLimit.windowMs);
+
+  router.get('/complaints/new', (ctx) => {
+    const nonce = randomBytes(16).toString('base64');
+    ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`);
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = complaintPage(nonce);
+  });
+
+  router.post('/api/complaints', async (ctx) => {
+    // ctx.ip honours X-Forwarded-For (app.proxy): behind the reverse proxy that is the customer's address
+    const limit = limiter.hit(ctx.ip || 'unknown', deps.clock.now().getTime());
+    if (!limit.allowed) {
+      const minutes = Math.max(1, Math.ceil(limit.retryAfterMs / 60_000));
+      ctx.set('Retry-After', String(Math.ceil(limit.retryAfterMs / 1000)));
+      return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${minutes} 分钟后再试。` });
+    }
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(String(ctx.state.rawBody ?? ''));
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      body = parsed as Record<string, unknown>;
+    } catch {
+      return answer(ctx, 400, { code: 400, msg: '请求内容须为 JSON 对象：{"team": "班组名称或编号", "content": "投诉内容", "contact": "联系方式（选填）"}' });
+    }
+    const now = deps.clock.now();
+    try {
+      const { complaint, team } = await deps.database.db.transaction((tx) =>
+        createComplaint(
+          tx,
+          { team: body.team, content: body.content, contact: body.contact, channel: 'web' },
+          { now, timezone: deps.config.BOT_TIMEZONE, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, send: (m) => enqueue(tx, m) },
+        ),
+      );
+      deps.dispatcher.nudge();
+      deps.log.info({ reference: complaint.reference, teamId: team.id }, 'public complaint received');
+      return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code } });
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      return answer(ctx, 400, { code: 400, msg: err.message, ...(err.opts.field ? { field: err.opts.field } : {}) });
+    }
+  });
+}
+
+function answer(ctx: Context, status: number, body: object): void {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
+}
+
+/** A plain form in Chinese: no framework, the page's own script posts JSON and shows the answer. */
+function complaintPage(nonce: string): string {
+  return `<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>质量投诉 · 广东省市政工程质量信得过班组</title>
+<style nonce="${nonce}">
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 16px/1.6 -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; color: #1f2329; background: #f5f6f7; }
+  main { max-width: 560px; margin: 0 auto; padding: 20px 16px 40px; }
+  h1 { font-size: 22px; margin: 8px 0 4px; }
+  .lead { color: #646a73; margin: 0 0 20px; font-size: 14px; }
+  form { background: #fff; border-radius: 8px; padding: 16px; }
+  label { display: block; font-weight: 600; margin: 14px 0 6px; }
+  label:first-child { margin-top: 0; }
+  .hint { font-weight: 400; color: #8f959e; font-size: 13px; }
+  input, textarea { width: 100%; font: inherit; padding: 10px 12px; border: 1px solid #d0d3d6; border-radius: 6px; background: #fff; }
+  input:focus, textarea:focus { outline: 2px solid #3370ff; border-color: #3370ff; }
+  textarea { min-height: 160px; resize: vertical; }
+  .count { text-align: right; font-size: 13px; color: #8f959e; }
+  .count.over { color: #d83931; font-weight: 600; }
+  button { width: 100%; margin-top: 18px; padding: 12px; font: inherit; font-weight: 600; color: #fff; background: #3370ff; border: 0; border-radius: 6px; }
+  button:disabled { background: #a3bdfb; }
+  .message { margin: 16px 0 0; padding: 12px 14px; border-radius: 6px; }
+  .message[hidden] { display: none; }
+  .error { background: #fdecea; color: #a12d24; }
+  .ok { background: #e8f7ee; color: #1d6b3a; }
+  .reference { font-size: 20px; font-weight: 700; letter-spacing: 1px; }
+  [aria-invalid="true"] { border-color: #d83931; }
+  footer { color: #8f959e; font-size: 13px; margin-top: 20px; }
+</style>
+</head>
+<body>
+<main>
+  <h1>质量投诉</h1>
+  <p class="lead">广东省市政工程质量信得过班组接受社会各界监督（《建设管理办法》第二十一条）。请如实填写，协会核查后处理。</p>
+  <form id="complaint" novalidate>
+    <label for="team">被投诉班组 <span class="hint">名称或编号，如 GDSZ-2026-0001</span></label>
+    <input id="team" name="team" autocomplete="off">
+    <label for="content">投诉内容 <span class="hint">时间、地点、工程部位、质量问题</span></label>
+    <textarea id="content" name="content" data-max="${complaintLimits.content}"></textarea>
+    <div class="count" id="count">0 / ${complaintLimits.content}</div>
+    <label for="contact">联系方式 <span class="hint">选填，电话或邮箱，便于回访</span></label>
+    <input id="contact" name="contact" autocomplete="tel">
+    <button type="submit" id="submit">提交投诉</button>
+    <div id="message" class="message" role="alert" aria-live="polite" hidden></div>
+  </form>
+  <footer>广东省市政行业协会 · 投诉编号请妥善保存</footer>
+</main>
+<script nonce="${nonce}">
+(function () {
+  var form = document.getElementById('complaint');
+  var content = document.getElementById('content');
+  var count = document.getElementById('count');
+  var message = document.getElementById('message');
+  var submit = document.getElementById('submit');
+  var max = Number(content.getAttribute('data-max'));
+  function updateCount() {
+    count.textContent = content.value.length + ' / ' + max;
+    count.className = content.value.length > max ? 'count over' : 'count';
+  }
+  function show(kind, text, reference) {
+    message.hidden = false;
+    message.className = 'message ' + kind;
+    message.textContent = text;
+    if (reference) {
+      var ref = document.createElement('div');
+      ref.className = 'reference';
+      ref.id = 'reference';
+      ref.textContent = reference;
+      message.appendChild(ref);
+    }
+  }
+  content.addEventListener('input', updateCount);
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    ['team', 'content', 'contact'].forEach(function (name) { form.elements[name].removeAttribute('aria-invalid'); });
+    submit.disabled = true;
+    var payload = { team: form.elements.team.value, content: content.value, contact: form.elements.contact.value };
+    fetch('/api/complaints', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) })
+      .then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (data) { return { status: res.status, data: data }; });
+      })
+      .then(function (r) {
+        if (r.status === 201) {
+          form.reset();
+          updateCount();
+          show('ok', '投诉已受理（被投诉班组：' + r.data.team.name + '）。投诉编号：', r.data.reference);
+          return;
+        }
+        show('error', r.data.msg || ('提交失败（' + r.status + '），请稍后再试。'));
+        if (r.data.field && form.elements[r.data.field]) {
+          form.elements[r.data.field].setAttribute('aria-invalid', 'true');
+          form.elements[r.data.field].focus();
+        }
+      })
+      .catch(function () { show('error', '网络异常，请检查网络后重试。'); })
+      .then(function () { submit.disabled = false; });
+  });
+})();
+</script>
+</body>
+</html>`;
+}

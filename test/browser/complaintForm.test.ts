@@ -1,0 +1,123 @@
+import { mkdirSync } from 'node:fs';
+import { eq } from 'drizzle-orm';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { complaints, organizations, people, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { cardText } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+
+const LEADER = 'ou_leader_browser00000000000000000001';
+const CONTACT = 'ou_contact_browser0000000000000000001';
+
+let h: Harness;
+let browser: Browser;
+let page: Page;
+let teamCode = '';
+
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock('2027-03-01T10:00:00+08:00') });
+  const db = h.db.db;
+  const [org] = await db.insert(organizations).values({ name: '广州市市政工程维修有限公司' }).returning();
+  await db.insert(people).values([{ openId: LEADER }, { openId: CONTACT, roles: ['org_contact'] }]);
+  const [team] = await db
+    .insert(teams)
+    .values({
+      code: 'GDSZ-2025-0007',
+      name: '广州市政养护一班',
+      organizationId: org.id,
+      department: '养护事业部',
+      type: 'project',
+      leaderOpenId: LEADER,
+      phone: '020-12345678',
+      memberCount: 12,
+      functions: '城市道路养护',
+      goals: '道路完好率 98%',
+      plan: '每月 QC 活动',
+      contactOpenId: CONTACT,
+      registeredAt: '2025-02-01',
+    })
+    .returning();
+  teamCode = team.code;
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+  await page.goto(`${h.app.url}/complaints/new`);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+const stored = async () => h.db.db.select().from(complaints);
+
+async function submit(values: { team?: string; content?: string; contact?: string }): Promise<string> {
+  await page.fill('#team', values.team ?? '');
+  await page.fill('#content', values.content ?? '');
+  await page.fill('#contact', values.contact ?? '');
+  const answered = page.waitForResponse((r) => r.url().endsWith('/api/complaints'));
+  await page.click('#submit');
+  await answered;
+  await page.waitForFunction(() => !(document.getElementById('submit') as HTMLButtonElement).disabled);
+  return (await page.textContent('#message')) ?? '';
+}
+
+describe('the public complaint form in a real browser (acceptance 4)', () => {
+  it('is a plain form in Chinese that fits a phone', async () => {
+    expect(await page.title()).toContain('质量投诉');
+    expect(await page.locator('label[for=team]').textContent()).toContain('被投诉班组');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(390);
+  });
+
+  it('empty content gets a clear message and stores nothing', async () => {
+    const message = await submit({ team: teamCode, content: '' });
+    expect(message).toContain('请填写投诉内容');
+    expect(await page.getAttribute('#content', 'aria-invalid')).toBe('true');
+    expect(await stored()).toEqual([]);
+  });
+
+  it('too long content gets a clear message and stores nothing', async () => {
+    const message = await submit({ team: teamCode, content: '裂'.repeat(2001) });
+    expect(message).toContain('投诉内容不能超过 2000 字');
+    expect(await page.textContent('#count')).toBe('2001 / 2000');
+    expect(await stored()).toEqual([]);
+  });
+
+  it('an unknown team gets a clear message and stores nothing', async () => {
+    const message = await submit({ team: '不存在的班组', content: '路面破损' });
+    expect(message).toContain('找不到班组“不存在的班组”');
+    expect(await page.getAttribute('#team', 'aria-invalid')).toBe('true');
+    expect(await stored()).toEqual([]);
+  });
+
+  it('fill, submit, see the reference number; the admins are alerted', async () => {
+    const message = await submit({ team: '广州市政养护一班', content: '中山五路人行道修补后一周即松动，老人险些绊倒。', contact: '13800000000' });
+    expect(message).toContain('投诉已受理');
+    const reference = (await page.textContent('#reference')) ?? '';
+    expect(reference).toMatch(/^TS-2027-\d{4}$/);
+    mkdirSync('test-results', { recursive: true });
+    await page.screenshot({ path: 'test-results/complaint-form.png', fullPage: true });
+    const [row] = await h.db.db.select().from(complaints).where(eq(complaints.reference, reference));
+    expect(row).toMatchObject({ channel: 'web', status: 'open', contact: '13800000000' });
+    expect(await page.inputValue('#content')).toBe('');
+    await h.drain();
+    const alert = h.fake.messages.find((m) => m.receiveId === ADMIN && cardText(m.content).includes(reference));
+    expect(alert).toBeDefined();
+  });
+
+  it('the rate limit answers 429 and the page says to wait', async () => {
+    const statuses: number[] = [];
+    page.on('response', (r) => {
+      if (r.url().endsWith('/api/complaints')) statuses.push(r.status());
+    });
+    let message = '';
+    for (let i = 0; i < 3 && !message.includes('频繁'); i++) message = await submit({ team: teamCode, content: `第 ${i + 2} 次投诉` });
+    expect(message).toContain('提交过于频繁');
+    expect(statuses.at(-1)).toBe(429);
+    expect((await stored()).length).toBe(2);
+  });
+});

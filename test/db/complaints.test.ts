@@ -1,0 +1,379 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, chatBindings, complaints, cycles, honours, organizations, outbox, people, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { cardActions, cardText, expectValidCard, formFieldNames } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { botAddedEvent, messageEvent, randomMessageId } from '../support/larkEvents.js';
+
+const ADMIN_CHAT = 'oc_admins00000000000000000000000001';
+const OTHER_CHAT = 'oc_random00000000000000000000000001';
+const STRANGER = 'ou_stranger000000000000000000000009';
+const CUSTOMER = 'ou_customer000000000000000000000001';
+const LEADER = (n: number) => `ou_leader${String(n).padStart(27, '0')}`;
+const CONTACT = (n: number) => `ou_contact${String(n).padStart(26, '0')}`;
+
+let h: Harness;
+const clock = new ManualClock('2027-03-01T10:00:00+08:00');
+let nextTeam = 0;
+
+beforeAll(async () => {
+  h = await startHarness({ clock });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** A team, with a 2026 title unless told otherwise. */
+async function team(opts: { name: string; honour?: boolean }) {
+  const n = ++nextTeam;
+  const db = h.db.db;
+  const [org] = await db.insert(organizations).values({ name: `${opts.name}所属单位` }).returning();
+  await db.insert(people).values([{ openId: LEADER(n) }, { openId: CONTACT(n), roles: ['org_contact'] }]).onConflictDoNothing();
+  const [row] = await db
+    .insert(teams)
+    .values({
+      code: `GDSZ-2025-${String(n).padStart(4, '0')}`,
+      name: opts.name,
+      organizationId: org.id,
+      department: '养护部',
+      type: 'project',
+      leaderOpenId: LEADER(n),
+      phone: '020-12345678',
+      memberCount: 8,
+      functions: '道路养护',
+      goals: '零缺陷',
+      plan: '每月 QC 活动',
+      contactOpenId: CONTACT(n),
+      registeredAt: '2025-01-10',
+    })
+    .returning();
+  const [honour] = opts.honour === false ? [] : await db.insert(honours).values({ teamId: row.id, year: 2026, awardedAt: new Date('2026-12-01T10:00:00+08:00') }).returning();
+  return { ...row, leader: LEADER(n), contact: CONTACT(n), honourId: honour?.id };
+}
+
+async function inGroup(openId: string, text: string, chatId = ADMIN_CHAT) {
+  const messageId = randomMessageId();
+  const res = await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text, chatType: 'group', chatId, messageId, mentionBot: true }));
+  expect(res.status).toBe(200);
+  await h.drain();
+  return h.fake.messages.filter((m) => m.replyTo === messageId);
+}
+
+async function complainOnline(body: Record<string, unknown>, ip = '198.51.100.7') {
+  const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify(body) });
+  const json = await res.json();
+  await h.drain();
+  return { status: res.status, body: json as any };
+}
+
+const toChat = (chatId: string) => h.fake.messages.filter((m) => m.receiveIdType === 'chat_id' && m.receiveId === chatId);
+const toUser = (openId: string) => h.fake.messages.filter((m) => m.receiveIdType === 'open_id' && m.receiveId === openId);
+const complaintByRef = async (reference: string) => (await h.db.db.select().from(complaints).where(eq(complaints.reference, reference)))[0];
+const honourById = async (id: number) => (await h.db.db.select().from(honours).where(eq(honours.id, id)))[0];
+const revocationAlerts = (honourId: number) => toChat(ADMIN_CHAT).filter((m) => cardActions(m.content).some((a) => a.action === 'revocation.revoke' && a.honourId === honourId));
+
+async function decide(openId: string, reference: string, decision: 'uphold' | 'dismiss', note?: string) {
+  const c = await complaintByRef(reference);
+  return h.click(openId, { action: `complaint.${decision}`, complaintId: c.id }, note === undefined ? {} : { note });
+}
+
+describe('group chats: introduction, binding and unbinding (admins only)', () => {
+  it('introduces itself when added to a group', async () => {
+    await h.post('/lark/events', botAddedEvent({ token: TEST_VERIFICATION_TOKEN, chatId: ADMIN_CHAT, operatorOpenId: ADMIN, appId: 'cli_test' }));
+    await h.drain();
+    const [intro] = toChat(ADMIN_CHAT);
+    expectValidCard(intro.content);
+    expect(cardText(intro.content)).toContain('绑定通知');
+  });
+
+  it('refuses a non-admin and binds nothing (acceptance 5)', async () => {
+    const [reply] = await inGroup(STRANGER, '绑定通知');
+    expect(reply.content.text).toContain('第十四条');
+    expect(await h.db.db.select().from(chatBindings)).toEqual([]);
+  });
+
+  it('asks for a group when sent in p2p, and names the choices for an unknown purpose', async () => {
+    await h.say(ADMIN, '绑定通知');
+    expect(toUser(ADMIN).at(-1)?.content.text).toContain('群聊');
+    const [reply] = await inGroup(ADMIN, '绑定通知 财务');
+    expect(reply.content.text).toContain('专家');
+    expect(await h.db.db.select().from(chatBindings)).toEqual([]);
+  });
+
+  it('binds the group for admin notifications, and another for experts; unbinds by purpose', async () => {
+    const [bound] = await inGroup(ADMIN, '绑定通知');
+    expectValidCard(bound.content);
+    expect(cardText(bound.content)).toContain('协会管理通知');
+    const [again] = await inGroup(ADMIN, 'bind');
+    expect(cardText(again.content)).toContain('本群已是');
+    await inGroup(ADMIN, '绑定通知 专家', OTHER_CHAT);
+    const rows = await h.db.db.select().from(chatBindings);
+    expect(rows.map((r) => `${r.chatId}:${r.purpose}`).sort()).toEqual([`${ADMIN_CHAT}:admin`, `${OTHER_CHAT}:experts`]);
+    const [refused] = await inGroup(STRANGER, '解绑', OTHER_CHAT);
+    expect(refused.content.text).toContain('第十四条');
+    const [unbound] = await inGroup(ADMIN, 'unbind experts', OTHER_CHAT);
+    expect(cardText(unbound.content)).toContain('评审专家通知');
+    expect((await h.db.db.select().from(chatBindings)).map((r) => r.chatId)).toEqual([ADMIN_CHAT]);
+    expect((await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'chat.bind'))).length).toBe(2);
+  });
+});
+
+describe('a public complaint through the HTTP endpoint, upheld twice, raises one revocation alert; revoking tells both parties (acceptance 3)', () => {
+  let t: Awaited<ReturnType<typeof team>>;
+  const refs: string[] = [];
+  beforeAll(async () => {
+    t = await team({ name: '广州市政养护三班' });
+  });
+
+  it('the complaint gets a reference number and alerts the admin group at once', async () => {
+    const before = toChat(ADMIN_CHAT).length;
+    const res = await complainOnline({ team: t.code, content: '人行道修补后一周即松动，影响通行', contact: '13800000000' });
+    expect(res.status).toBe(201);
+    expect(res.body.reference).toMatch(/^TS-2027-\d{4}$/);
+    refs.push(res.body.reference);
+    const alerts = toChat(ADMIN_CHAT).slice(before);
+    expect(alerts).toHaveLength(1);
+    expectValidCard(alerts[0].content);
+    expect(cardText(alerts[0].content)).toContain(res.body.reference);
+    expect(formFieldNames(alerts[0].content)).toContain('note');
+    const c = await complaintByRef(res.body.reference);
+    expect(cardActions(alerts[0].content)).toEqual([
+      { action: 'complaint.uphold', complaintId: c.id },
+      { action: 'complaint.dismiss', complaintId: c.id },
+    ]);
+    expect(c).toMatchObject({ teamId: t.id, channel: 'web', status: 'open', contact: '13800000000' });
+  });
+
+  it('a non-admin cannot uphold it: refused, nothing changes (acceptance 5)', async () => {
+    const res = await decide(STRANGER, refs[0], 'uphold', '属实');
+    expect(res.toast.type).toBe('error');
+    expect(res.toast.content).toContain('第十四条');
+    expect(res.card).toBeUndefined();
+    expect((await complaintByRef(refs[0])).status).toBe('open');
+  });
+
+  it('an admin must write a note; then upholds it (one of two: no alert yet)', async () => {
+    const missing = await decide(ADMIN, refs[0], 'uphold', '  ');
+    expect(missing.toast.content).toContain('处理意见');
+    expect(cardText(missing.card.data)).toContain('请修改');
+    expect((await complaintByRef(refs[0])).status).toBe('open');
+    const res = await decide(ADMIN, refs[0], 'uphold', '现场核实，修补质量不合格');
+    expect(res.toast.type).toBe('success');
+    expect(cardActions(res.card.data)).toEqual([]);
+    expect(await complaintByRef(refs[0])).toMatchObject({ status: 'upheld', note: '现场核实，修补质量不合格', decidedBy: ADMIN });
+    expect(revocationAlerts(t.honourId!)).toHaveLength(0);
+    const again = await decide(ADMIN, refs[0], 'dismiss', '改判');
+    expect(again.toast.type).toBe('info');
+    expect((await complaintByRef(refs[0])).status).toBe('upheld');
+  });
+
+  it('the second upheld complaint in a row raises ONE revocation alert with the history', async () => {
+    clock.advanceDays(3);
+    const res = await complainOnline({ team: t.name, content: '检查井盖破损两周未修复' });
+    refs.push(res.body.reference);
+    const decided = await decide(ADMIN, refs[1], 'uphold', '属实');
+    expect(decided.toast.content).toContain('撤销称号提醒');
+    const alerts = revocationAlerts(t.honourId!);
+    expect(alerts).toHaveLength(1);
+    expectValidCard(alerts[0].content);
+    const text = cardText(alerts[0].content);
+    expect(text).toContain('第二十二条');
+    expect(text).toContain(refs[0]);
+    expect(text).toContain(refs[1]);
+    expect(cardActions(alerts[0].content).map((a) => a.action)).toEqual(['revocation.revoke', 'revocation.keep']);
+    expect(formFieldNames(alerts[0].content)).toContain('reason');
+
+    clock.advanceDays(1);
+    const third = await complainOnline({ team: t.code, content: '路面又出现坑槽' });
+    await decide(ADMIN, third.body.reference, 'uphold', '属实');
+    expect(revocationAlerts(t.honourId!)).toHaveLength(1);
+  });
+
+  it('a non-admin cannot revoke the title (acceptance 5)', async () => {
+    const res = await h.click(STRANGER, { action: 'revocation.revoke', honourId: t.honourId }, { reason: '连续投诉' });
+    expect(res.toast.content).toContain('第十四条');
+    expect((await honourById(t.honourId!)).revokedAt).toBeNull();
+  });
+
+  it('revoking records the reason, marks the honour revoked, and tells the leader and the organisation contact', async () => {
+    const noReason = await h.click(ADMIN, { action: 'revocation.revoke', honourId: t.honourId }, {});
+    expect(noReason.toast.content).toContain('决定理由');
+    expect((await honourById(t.honourId!)).revokedAt).toBeNull();
+
+    const res = await h.click(ADMIN, { action: 'revocation.revoke', honourId: t.honourId }, { reason: '一个月内三次投诉成立' });
+    expect(res.toast.type).toBe('success');
+    const honour = await honourById(t.honourId!);
+    expect(honour.revokedAt?.toISOString()).toBe(clock.now().toISOString());
+    expect(honour.revokedReason).toBe('一个月内三次投诉成立');
+    for (const openId of [t.leader, t.contact]) {
+      const notices = toUser(openId).filter((m) => cardText(m.content).includes('称号已撤销'));
+      expect(notices, openId).toHaveLength(1);
+      expect(cardText(notices[0].content)).toContain('一个月内三次投诉成立');
+    }
+    const twice = await h.click(ADMIN, { action: 'revocation.revoke', honourId: t.honourId }, { reason: '再次' });
+    expect(twice.toast.type).toBe('info');
+    expect((await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'honour.revoke'), eq(auditLog.entityId, String(t.honourId))))).length).toBe(1);
+  });
+});
+
+describe('what breaks a run of upheld complaints', () => {
+  it('a dismissed complaint in between prevents the alert; the run starts again after it', async () => {
+    const t = await team({ name: '深圳道路检测二组' });
+    const refs: string[] = [];
+    for (const content of ['沥青摊铺厚度不足', '检测报告数据有误', '围挡未按要求设置', '井盖异响']) {
+      clock.advanceDays(1);
+      refs.push((await complainOnline({ team: t.code, content }, '198.51.100.20')).body.reference);
+    }
+    await decide(ADMIN, refs[0], 'uphold', '属实');
+    await decide(ADMIN, refs[1], 'dismiss', '经核实，检测数据无误');
+    await decide(ADMIN, refs[2], 'uphold', '属实');
+    expect(revocationAlerts(t.honourId!)).toHaveLength(0);
+    await decide(ADMIN, refs[3], 'uphold', '属实');
+    expect(revocationAlerts(t.honourId!)).toHaveLength(1);
+  });
+
+  it('keeping the title (保留称号) resets the run; complaints decided before it no longer count', async () => {
+    const t = await team({ name: '佛山排水管养一班' });
+    const file = async (content: string) => {
+      clock.advanceDays(1);
+      const res = await complainOnline({ team: t.code, content }, '198.51.100.30');
+      return decide(ADMIN, res.body.reference, 'uphold', '属实');
+    };
+    await file('管道淤积未及时清理');
+    await file('雨后路面积水');
+    expect(revocationAlerts(t.honourId!)).toHaveLength(1);
+    const refused = await h.click(STRANGER, { action: 'revocation.keep', honourId: t.honourId }, { reason: '整改到位' });
+    expect(refused.toast.content).toContain('第十四条');
+    expect((await honourById(t.honourId!)).keptAt).toBeNull();
+    const kept = await h.click(ADMIN, { action: 'revocation.keep', honourId: t.honourId }, { reason: '已整改，回访满意' });
+    expect(kept.toast.type).toBe('success');
+    expect(await honourById(t.honourId!)).toMatchObject({ keptReason: '已整改，回访满意', revokedAt: null });
+    await file('井盖缺失');
+    expect(revocationAlerts(t.honourId!)).toHaveLength(1);
+    await file('井盖再次缺失');
+    expect(revocationAlerts(t.honourId!)).toHaveLength(2);
+  });
+
+  it('a team without a title never raises an alert; the run length comes from the cycle settings', async () => {
+    const plain = await team({ name: '东莞市政抢修队', honour: false });
+    const before = toChat(ADMIN_CHAT).length;
+    for (const content of ['抢修迟缓', '现场未清理', '恢复质量差']) {
+      clock.advanceDays(1);
+      const res = await complainOnline({ team: plain.code, content }, '198.51.100.40');
+      await decide(ADMIN, res.body.reference, 'uphold', '属实');
+    }
+    expect(toChat(ADMIN_CHAT).slice(before).filter((m) => cardActions(m.content).some((a) => a.action === 'revocation.revoke'))).toEqual([]);
+
+    await h.db.db.insert(cycles).values({ year: 2027, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20', scoreSheet: defaultScoreSheet, settings: { revocationRun: 3 } });
+    const t = await team({ name: '珠海桥梁养护组' });
+    for (const [i, content] of ['伸缩缝破损', '护栏松动', '桥面积水'].entries()) {
+      clock.advanceDays(1);
+      const res = await complainOnline({ team: t.code, content }, '198.51.100.50');
+      await decide(ADMIN, res.body.reference, 'uphold', '属实');
+      expect(revocationAlerts(t.honourId!), `after ${i + 1}`).toHaveLength(i < 2 ? 0 : 1);
+    }
+  });
+});
+
+describe('complaints from chat (投诉)', () => {
+  it('picks the team by part of its name, takes the complaint, and tells the complainant the outcome', async () => {
+    const t = await team({ name: '江门照明维护班', honour: false });
+    await h.say(CUSTOMER, '投诉 照明维护');
+    const form = toUser(CUSTOMER).at(-1)!.content;
+    expectValidCard(form);
+    expect(cardText(form)).toContain('江门照明维护班');
+    expect(formFieldNames(form)).toEqual(['content', 'contact']);
+    const submit = cardActions(form).find((a) => a.action === 'complaint.submit')!;
+    expect(submit.teamId).toBe(t.id);
+
+    const empty = await h.click(CUSTOMER, submit, { content: '' });
+    expect(empty.toast.content).toContain('请填写投诉内容');
+    expect(await h.db.db.select().from(complaints).where(eq(complaints.teamId, t.id))).toEqual([]);
+
+    const before = toChat(ADMIN_CHAT).length;
+    const res = await h.click(CUSTOMER, submit, { content: '路灯连续三晚不亮' });
+    expect(res.toast.type).toBe('success');
+    const reference = res.toast.content.match(/TS-2027-\d{4}/)![0];
+    expect(await complaintByRef(reference)).toMatchObject({ channel: 'chat', complainantOpenId: CUSTOMER, teamId: t.id });
+    expect(toChat(ADMIN_CHAT).slice(before).some((m) => cardText(m.content).includes(reference))).toBe(true);
+
+    const again = await h.click(CUSTOMER, submit, { content: '路灯连续三晚不亮' });
+    expect(again.toast.type).toBe('info');
+    expect((await h.db.db.select().from(complaints).where(eq(complaints.teamId, t.id))).length).toBe(1);
+
+    await decide(ADMIN, reference, 'dismiss', '线路故障属供电部门');
+    expect(cardText(toUser(CUSTOMER).at(-1)!.content)).toContain('不成立');
+  });
+
+  it('several matches give a picker; a name that matches nothing keeps what was typed and says so', async () => {
+    await team({ name: '中山绿化养护一班', honour: false });
+    await team({ name: '中山绿化养护二班', honour: false });
+    await h.say(CUSTOMER, 'complain 中山绿化');
+    const picker = toUser(CUSTOMER).at(-1)!.content;
+    expectValidCard(picker);
+    expect(cardActions(picker).map((a) => a.action)).toEqual(['complaint.start', 'complaint.start']);
+
+    await h.say(CUSTOMER, '投诉 不存在的班组');
+    const form = toUser(CUSTOMER).at(-1)!.content;
+    expect(formFieldNames(form)).toEqual(['team', 'content', 'contact']);
+    expect(cardText(form)).toContain('找不到班组');
+
+    const ambiguous = await h.click(CUSTOMER, { action: 'complaint.submit' }, { team: '中山绿化', content: '草坪枯死' });
+    expect(ambiguous.toast.content).toContain('请填写班组编号');
+    expect(cardText(ambiguous.card.data)).toContain('草坪枯死');
+  });
+});
+
+describe('the public endpoint refuses bad input and storms (acceptance 4, HTTP side)', () => {
+  it('answers 400 with a clear message and stores nothing', async () => {
+    const t = await team({ name: '惠州道路保洁班', honour: false });
+    const count = async () => (await h.db.db.select().from(complaints)).length;
+    const before = await count();
+    const outboxBefore = (await h.db.db.select().from(outbox)).length;
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ team: t.code, content: '' }, '请填写投诉内容', 'content'],
+      [{ team: '', content: '路面破损' }, '请填写班组名称或编号', 'team'],
+      [{ team: t.code, content: '长'.repeat(2001) }, '投诉内容不能超过 2000 字', 'content'],
+      [{ team: t.code, content: '路面破损', contact: '1'.repeat(101) }, '联系方式不能超过 100 字', 'contact'],
+      [{ team: '没有这个班组', content: '路面破损' }, '找不到班组“没有这个班组”', 'team'],
+      [{ team: 'GDSZ-2020-9999', content: '路面破损' }, '找不到班组', 'team'],
+    ];
+    for (const [i, [body, message, field]] of cases.entries()) {
+      const res = await complainOnline(body, `203.0.113.${i + 1}`);
+      expect(res.status, message).toBe(400);
+      expect(res.body.msg).toContain(message);
+      expect(res.body.field).toBe(field);
+    }
+    const notJson = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.99' }, body: '{oops' });
+    expect(notJson.status).toBe(400);
+    expect(await count()).toBe(before);
+    expect((await h.db.db.select().from(outbox)).length).toBe(outboxBefore);
+  });
+
+  it('answers 429 past five requests in ten minutes from one address, while others still get through', async () => {
+    const t = await team({ name: '汕头市政巡查组', honour: false });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await complainOnline({ team: t.code, content: i % 2 ? '' : `第 ${i} 次投诉` }, '192.0.2.77')).status);
+    expect(statuses).toEqual([201, 400, 201, 400, 201, 429, 429]);
+    const limited = await complainOnline({ team: t.code, content: '再次投诉' }, '192.0.2.77');
+    expect(limited.body.msg).toContain('提交过于频繁');
+    expect((await complainOnline({ team: t.code, content: '另一位顾客' }, '192.0.2.78')).status).toBe(201);
+    clock.advance(10 * 60_000 + 1);
+    expect((await complainOnline({ team: t.code, content: '十分钟后' }, '192.0.2.77')).status).toBe(201);
+  });
+});
+
+describe('administrators: open complaints list; escalation after a week', () => {
+  it('lists open complaints for admins only', async () => {
+    const refused = await h.click(STRANGER, { action: 'complaint.list' });
+    expect(refused.toast.content).toContain('第十四条');
+    const res = await h.click(ADMIN, { action: 'complaint.list' });
+    expectValidCard(res.card.data);
+    const open = cardActions(res.card.data).filter((a) => a.action === 'complaint.open');
+    expect(open.length).toBeGreaterThan(0);
+    const opened = await h.click(ADMIN, open[0]);
+    expect(cardActions(opened.card.data).map((a) => a.action)).toEqual(['complaint.uphold', 'complaint.dismiss']);
+  });
+});

@@ -1,0 +1,270 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../db/index.js';
+import { cycles, jobRuns, outbox } from '../../db/schema.js';
+import { addDays } from '../../src/dates.js';
+import { jobRun, runClaimed } from '../../src/jobs/claimRun.js';
+import { jobNames, runJob } from '../../src/jobs/index.js';
+import { runReminders } from '../../src/jobs/reminders.js';
+import { startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import { cardActions, expectValidCard } from '../support/cards.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { ADMIN_CHAT, BOOTSTRAP_ADMIN, DEADLINE, type GeneratedCycle, generateCycle, MEETING, SCORING_DEADLINE, scenarios } from './jobsFixture.js';
+
+const run = promisify(execFile);
+const opts = (date: string) => ({ now: new Date(`${date}T09:00:00+08:00`), timezone: 'Asia/Shanghai', bootstrapAdmins: [BOOTSTRAP_ADMIN] });
+
+async function outboxRows(db: Database, prefix = '') {
+  return db.db.select().from(outbox).where(like(outbox.dedupeKey, `${prefix}%`));
+}
+
+/** Who a set of outbox rows reaches, as "open_id <id>" / "chat_id <id>". */
+const receivers = (rows: { receiveIdType: string; receiver: string }[]) => rows.map((r) => `${r.receiveIdType} ${r.receiver}`).sort();
+
+describe('reminders reach exactly the people they should, day by day through a generated cycle (acceptance 2)', () => {
+  let db: TestDatabase;
+  let g: GeneratedCycle;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    g = await generateCycle(db.db, 7);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const statusOn = (date: string) => (date <= DEADLINE ? 'open' : date < '2027-07-05' ? 'scoring' : 'closed');
+
+  it('runs every day from 20 May to 25 July, twice a day, and sends each reminder once', async () => {
+    const periods: string[] = [];
+    for (let date = '2027-05-20'; date <= '2027-07-25'; date = addDays(date, 1)) {
+      await db.db.update(cycles).set({ status: statusOn(date) }).where(eq(cycles.id, g.cycleId));
+      const first = await runReminders(db.db, opts(date));
+      const second = await runReminders(db.db, opts(date));
+      expect(second.every((o) => o.status === 'skipped' && o.queued.length === 0)).toBe(true);
+      expect(second.map((o) => o.period)).toEqual(first.map((o) => o.period));
+      periods.push(...first.map((o) => o.period));
+    }
+    const overdue = ['2027-07-01', '2027-07-02', '2027-07-03', '2027-07-04'].map((d) => `scoring-deadline:2027:overdue:${d}`);
+    expect(periods).toEqual([
+      'apply-deadline:2027:T-7',
+      'apply-deadline:2027:T-3',
+      'apply-deadline:2027:T-1',
+      'scoring-deadline:2027:T-3',
+      'scoring-deadline:2027:T-1',
+      ...overdue,
+      'review-meeting:2027:T-14',
+      'review-meeting:2027:T-3',
+    ]);
+    const runs = await db.db.select().from(jobRuns).where(eq(jobRuns.job, 'reminders'));
+    expect(runs.map((r) => r.period).sort()).toEqual([...periods].sort());
+    expect(runs.every((r) => r.status === 'done')).toBe(true);
+  });
+
+  it('application deadline: eligible leaders with a draft, a returned form or nothing, and contacts with a confirmation pending', async () => {
+    const leaders = g.teams.filter((t) => scenarios[t.scenario].remind === 'leader');
+    const contacts = [...new Set(g.teams.filter((t) => scenarios[t.scenario].remind === 'contact').map((t) => t.contact))];
+    expect(leaders.length).toBeGreaterThan(3);
+    expect(contacts.length).toBeGreaterThan(0);
+    for (const offset of [7, 3, 1]) {
+      const rows = await outboxRows(db, `remind:apply-deadline:2027:T-${offset}:`);
+      expect(receivers(rows)).toEqual([...leaders.map((t) => `open_id ${t.leader}`), ...contacts.map((c) => `open_id ${c}`)].sort());
+      for (const t of leaders) {
+        const row = rows.find((r) => r.dedupeKey === `remind:apply-deadline:2027:T-${offset}:team-${t.id}`)!;
+        expect(row.receiver).toBe(t.leader);
+        expectValidCard(row.card);
+        expect(cardActions(row.card)).toContainEqual({ action: 'application.open', teamId: t.id });
+      }
+    }
+    const notReminded = g.teams.filter((t) => scenarios[t.scenario].remind !== 'leader').map((t) => t.leader);
+    const all = await outboxRows(db, 'remind:apply-deadline:');
+    expect(all.filter((r) => notReminded.includes(r.receiver))).toEqual([]);
+  });
+
+  it('scoring deadline: each expert with unfinished tasks, with a button that opens the next one', async () => {
+    const expected = Object.keys(g.experts).sort();
+    expect(expected.length).toBeGreaterThan(0);
+    for (const period of ['T-3', 'T-1', 'overdue:2027-07-01', 'overdue:2027-07-04']) {
+      const rows = await outboxRows(db, `remind:scoring-deadline:2027:${period}:`);
+      expect(receivers(rows)).toEqual(expected.map((e) => `open_id ${e}`));
+      for (const r of rows) {
+        expectValidCard(r.card);
+        expect(cardActions(r.card)).toContainEqual({ action: 'review.next', cycleId: g.cycleId });
+        expect(JSON.stringify(r.card)).toContain(`**${g.experts[r.receiver]}**`);
+      }
+    }
+    expect(await outboxRows(db, 'remind:scoring-deadline:2027:overdue:2027-07-05')).toEqual([]);
+  });
+
+  it('review meeting (第十九条): the admin group and every accepted applicant, 14 and 3 days before', async () => {
+    const accepted = g.teams.filter((t) => t.scenario === 'eligibleAccepted').map((t) => `open_id ${t.leader}`);
+    for (const offset of [14, 3]) {
+      const rows = await outboxRows(db, `remind:review-meeting:2027:T-${offset}:`);
+      expect(receivers(rows)).toEqual([`chat_id ${ADMIN_CHAT}`, ...accepted].sort());
+      rows.forEach((r) => expectValidCard(r.card));
+    }
+    expect(addDays(MEETING, -14)).toBe('2027-07-06');
+    expect(SCORING_DEADLINE).toBe('2027-06-30');
+  });
+});
+
+describe('running a job twice for a period, and in two processes at once, sends each message exactly once (acceptance 1)', () => {
+  let db: TestDatabase;
+  let g: GeneratedCycle;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    g = await generateCycle(db.db, 11);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('two runs of every job at once on one database: one claims each period, the other skips it', async () => {
+    const date = '2027-05-28'; // T-3 of the deadline, a team's anniversary, an 18-day-old complaint, a running cycle
+    for (const name of jobNames) {
+      const [a, b] = await Promise.all([runJob(name, db.db, opts(date)), runJob(name, db.db, opts(date))]);
+      expect(a.length, name).toBe(1);
+      expect([a[0].status, b[0].status].sort(), name).toEqual(['done', 'skipped']);
+      const done = a[0].status === 'done' ? a[0] : b[0];
+      expect(done.queued.length, name).toBeGreaterThan(0);
+    }
+    const rows = await outboxRows(db);
+    expect(new Set(rows.map((r) => r.dedupeKey)).size).toBe(rows.length);
+    // one message per receiver and period: the same person never gets the same reminder twice
+    const perReceiver = rows.map((r) => `${r.dedupeKey.split(':').slice(0, -1).join(':')}|${r.receiver}`);
+    expect(new Set(perReceiver).size).toBe(perReceiver.length);
+    const anniversary = rows.filter((r) => r.dedupeKey.startsWith('remind:anniversary:'));
+    const expected = g.teams.filter((t) => t.registeredAt === '2026-05-28' && t.scenario !== 'withdrawnNone').map((t) => `open_id ${t.leader}`);
+    expect(receivers(anniversary)).toEqual(expected.sort());
+    expect(cardActions(anniversary[0].card)).toContainEqual({ action: 'application.open', teamId: g.anniversaryTeam.id });
+    const escalated = rows.filter((r) => r.dedupeKey.startsWith(`complaint:escalate:${g.oldComplaintId}:`));
+    expect(receivers(escalated)).toEqual([`chat_id ${ADMIN_CHAT}`]);
+    expect(rows.filter((r) => r.dedupeKey.startsWith('digest:2027-05-28:')).map((r) => r.receiver)).toEqual([ADMIN_CHAT]);
+  });
+
+  it('run again later the same day: nothing more is queued', async () => {
+    const before = (await outboxRows(db)).length;
+    for (const name of jobNames) {
+      const again = await runJob(name, db.db, { ...opts('2027-05-28'), now: new Date('2027-05-28T17:00:00+08:00') });
+      expect(again.every((o) => o.status === 'skipped'), name).toBe(true);
+    }
+    expect((await outboxRows(db)).length).toBe(before);
+  });
+
+  it.runIf(testDatabaseKind() === 'postgres')('two connections (as two replicas would have) racing on every job of a new day', async () => {
+    const other = await openDatabase({ databaseUrl: db.url!, max: 5, migrate: false });
+    try {
+      const date = '2027-05-30'; // T-1
+      const before = await outboxRows(db);
+      const results = await Promise.all(jobNames.flatMap((name) => [runJob(name, db.db, opts(date)), runJob(name, other.db, opts(date))]));
+      const outcomes = results.flat();
+      const byPeriod = new Map<string, string[]>();
+      for (const o of outcomes) byPeriod.set(`${o.job}|${o.period}`, [...(byPeriod.get(`${o.job}|${o.period}`) ?? []), o.status]);
+      for (const [period, statuses] of byPeriod) expect(statuses.sort(), period).toEqual(['done', 'skipped']);
+      const added = (await outboxRows(db)).length - before.length;
+      expect(added).toBe(outcomes.reduce((n, o) => n + o.queued.length, 0));
+      expect(added).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it.runIf(testDatabaseKind() === 'postgres')('two processes of `npm run job` at once, sending through the SDK to the fake Open Platform: each reminder arrives once', async () => {
+    const fake = await startFakeOpenPlatform({ appId: 'cli_0123456789abcdef', appSecret: 'jobs-secret' });
+    try {
+      const env = {
+        ...process.env,
+        DATABASE_URL: db.url!,
+        LARK_APP_ID: 'cli_0123456789abcdef',
+        LARK_APP_SECRET: 'jobs-secret',
+        LARK_DOMAIN: fake.url,
+        LARK_EVENT_MODE: 'ws',
+        ADMIN_OPEN_IDS: BOOTSTRAP_ADMIN,
+        LOG_LEVEL: 'warn',
+      };
+      const job = () => run(process.execPath, ['--import', 'tsx', 'scripts/job.ts', 'reminders', '--at', '2027-05-24T09:00:00+08:00'], { env, cwd: process.cwd(), timeout: 60_000 });
+      const [a, b] = await Promise.all([job(), job()]);
+      const out = a.stdout + b.stdout;
+      expect(out).toContain('apply-deadline:2027:T-7: ran');
+      expect(out).toContain('apply-deadline:2027:T-7: already ran');
+      const t7 = await outboxRows(db, 'remind:apply-deadline:2027:T-7:');
+      expect(t7.length).toBeGreaterThan(3);
+      // both processes drained the whole outbox (earlier tests' rows too): every row went out once
+      const all = await outboxRows(db);
+      expect(all.every((r) => r.status === 'sent')).toBe(true);
+      expect(fake.messages.length).toBe(all.length);
+      expect(fake.messages.map((m) => `${m.receiveIdType} ${m.receiveId}`).sort()).toEqual(receivers(all));
+      for (const r of t7) expect(fake.messages.filter((m) => m.messageId === r.messageId)).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  }, 120_000);
+});
+
+describe('the digest speaks only when there is something to say', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('no cycle running: nothing on a Tuesday, a silent weekly run on a quiet Monday, a weekly digest to each admin once a letter died', async () => {
+    expect(await runJob('digest', db.db, opts('2027-09-07'))).toEqual([]);
+    const quiet = await runJob('digest', db.db, opts('2027-09-06'));
+    expect(quiet).toMatchObject([{ period: '2027-W36', status: 'done', queued: [], details: { sent: false } }]);
+    await db.db.insert(outbox).values({ dedupeKey: 'dead-one', receiveIdType: 'open_id', receiver: 'ou_gone', rateKey: 'ou_gone', card: {}, status: 'dead', createdAt: new Date('2027-09-10T10:00:00+08:00') });
+    const next = await runJob('digest', db.db, { ...opts('2027-09-13'), bootstrapAdmins: ['ou_admin_b', 'ou_admin_a'] });
+    expect(next[0]).toMatchObject({ period: '2027-W37', status: 'done', queued: ['digest:2027-W37:user:ou_admin_a', 'digest:2027-W37:user:ou_admin_b'] });
+    const [row] = await outboxRows(db, 'digest:2027-W37:user:ou_admin_a');
+    expectValidCard(row.card);
+    expect(JSON.stringify(row.card)).toContain('投递失败的消息 1 条');
+  });
+
+  it('the anniversary without a cycle taking applications has no button to apply', async () => {
+    await generateCycle(db.db, 3, { anniversaryOn: '2027-09-14' });
+    await db.db.update(cycles).set({ status: 'published' });
+    const [outcome] = await runJob('anniversary', db.db, opts('2027-09-14'));
+    expect(outcome.queued.length).toBeGreaterThan(0);
+    const rows = await outboxRows(db, 'remind:anniversary:');
+    for (const r of rows) expect(cardActions(r.card)).toEqual([]);
+  });
+});
+
+describe('the (job, period) claim', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  const now = new Date('2027-05-24T09:00:00+08:00');
+
+  it('a failed run queues nothing, is recorded as failed, and the next run of the period takes it over', async () => {
+    await expect(
+      runClaimed(db.db, 'test', 'p1', now, async (_tx, messages) => {
+        await messages.send({ dedupeKey: 'claim-test:1', to: { openId: 'ou_x' }, text: 'x' });
+        throw new Error('Feishu is down');
+      }),
+    ).rejects.toThrow('Feishu is down');
+    expect((await jobRun(db.db, 'test', 'p1'))?.status).toBe('failed');
+    expect(await outboxRows(db, 'claim-test:')).toEqual([]);
+
+    const retried = await runClaimed(db.db, 'test', 'p1', now, async (_tx, messages) => {
+      await messages.send({ dedupeKey: 'claim-test:1', to: { openId: 'ou_x' }, text: 'x' });
+      return { note: 'second try' };
+    });
+    expect(retried.status).toBe('done');
+    expect(retried.queued).toEqual(['claim-test:1']);
+    expect((await jobRun(db.db, 'test', 'p1'))?.details).toMatchObject({ note: 'second try', queued: 1 });
+
+    const third = await runClaimed(db.db, 'test', 'p1', now, async () => {
+      throw new Error('must not run');
+    });
+    expect(third).toMatchObject({ status: 'skipped', queued: [] });
+    expect((await outboxRows(db, 'claim-test:')).length).toBe(1);
+  });
+});

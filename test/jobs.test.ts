@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { complaintAlertCard, complaintFormCard, complaintListCard, type ComplaintView, revocationAlertCard } from '../cards/complaints.js';
+import { chatBoundCard, chatUnboundCard, groupIntroCard } from '../cards/groups.js';
+import { anniversaryCard, applyDeadlineContactCard, applyDeadlineLeaderCard, digestCard, reviewMeetingCard, scoringDeadlineCard } from '../cards/reminders.js';
+import { addDays } from '../src/dates.js';
+import { UserError } from '../src/errors.js';
+import { parsePurpose } from '../src/groups.js';
+import { digestPeriod, isoWeek } from '../src/jobs/digest.js';
+import { reminderPeriods } from '../src/jobs/reminders.js';
+import { SlidingWindowLimiter } from '../src/web/complaintForm.js';
+import { cardActions, cardText, expectValidCard, formFieldNames } from './support/cards.js';
+
+const cycle = { year: 2027, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20' };
+
+describe('the reminder calendar', () => {
+  const periodsOn = (date: string, status = 'open') => reminderPeriods({ ...cycle, status }, date).map((p) => p.period);
+
+  it('application deadline at 7, 3 and 1 days before, only while applications are open', () => {
+    expect(periodsOn('2027-05-24')).toEqual(['apply-deadline:2027:T-7']);
+    expect(periodsOn('2027-05-28')).toEqual(['apply-deadline:2027:T-3']);
+    expect(periodsOn('2027-05-30')).toEqual(['apply-deadline:2027:T-1']);
+    for (const d of ['2027-05-23', '2027-05-25', '2027-05-29', '2027-05-31', '2027-06-01']) expect(periodsOn(d), d).toEqual([]);
+    expect(periodsOn('2027-05-28', 'scoring')).toEqual([]);
+  });
+
+  it('scoring deadline at 3 and 1 days before, then every day overdue until scoring closes', () => {
+    expect(periodsOn('2027-06-27', 'scoring')).toEqual(['scoring-deadline:2027:T-3']);
+    expect(periodsOn('2027-06-29', 'scoring')).toEqual(['scoring-deadline:2027:T-1']);
+    expect(periodsOn('2027-06-30', 'scoring')).toEqual([]);
+    expect(periodsOn('2027-07-01', 'scoring')).toEqual(['scoring-deadline:2027:overdue:2027-07-01']);
+    expect(periodsOn('2027-07-02', 'scoring')).toEqual(['scoring-deadline:2027:overdue:2027-07-02']);
+    expect(periodsOn('2027-07-02', 'closed')).toEqual([]);
+  });
+
+  it('review meeting (第十九条) at 14 and 3 days before, whatever the state of the running cycle', () => {
+    expect(periodsOn(addDays('2027-07-20', -14), 'closed')).toEqual(['review-meeting:2027:T-14']);
+    expect(periodsOn(addDays('2027-07-20', -3), 'closed')).toEqual(['review-meeting:2027:T-3']);
+    expect(periodsOn('2027-07-20', 'closed')).toEqual([]);
+  });
+
+  it('two reminders may fall on one day', () => {
+    const tight = { ...cycle, applicationDeadline: '2027-06-02', scoringDeadline: '2027-06-02', reviewMeetingDate: '2027-06-15' };
+    expect(reminderPeriods(tight, '2027-06-01').map((p) => p.period)).toEqual(['apply-deadline:2027:T-1', 'scoring-deadline:2027:T-1', 'review-meeting:2027:T-14']);
+  });
+});
+
+describe('digest periods', () => {
+  it('names ISO weeks', () => {
+    expect(isoWeek('2027-05-24')).toBe('2027-W21');
+    expect(isoWeek('2027-01-01')).toBe('2026-W53');
+    expect(isoWeek('2026-12-31')).toBe('2026-W53');
+    expect(isoWeek('2024-12-30')).toBe('2025-W01');
+    expect(isoWeek('2026-01-05')).toBe('2026-W02');
+  });
+
+  it('is daily while a cycle runs, weekly on Mondays otherwise', () => {
+    expect(digestPeriod('2027-05-26', true)).toEqual({ kind: 'daily', period: '2027-05-26' });
+    expect(digestPeriod('2027-05-24', false)).toEqual({ kind: 'weekly', period: '2027-W21' });
+    expect(digestPeriod('2027-05-25', false)).toBeUndefined();
+  });
+});
+
+describe('the per-address sliding window of the public form', () => {
+  it('allows max requests per window, then answers with the time until a slot frees', () => {
+    const limiter = new SlidingWindowLimiter(3, 60_000);
+    expect([0, 10_000, 20_000].map((t) => limiter.hit('a', t).allowed)).toEqual([true, true, true]);
+    expect(limiter.hit('a', 30_000)).toEqual({ allowed: false, retryAfterMs: 30_000 });
+    expect(limiter.hit('b', 30_000).allowed).toBe(true);
+    expect(limiter.hit('a', 60_001).allowed).toBe(true);
+    expect(limiter.hit('a', 60_002).allowed).toBe(false);
+  });
+});
+
+describe('binding purposes', () => {
+  it('reads Chinese and English words, defaults to none, and refuses the rest with the choices', () => {
+    expect(parsePurpose('')).toBeUndefined();
+    expect(parsePurpose('专家')).toBe('experts');
+    expect(parsePurpose(' Experts ')).toBe('experts');
+    expect(parsePurpose('管理')).toBe('admin');
+    expect(() => parsePurpose('财务')).toThrow(UserError);
+  });
+});
+
+const team = { id: 42, name: '广州市政养护一班', code: 'GDSZ-2026-0042', organization: '广州市市政工程维修有限公司' };
+const complaint = (i: number, content = '路面修补后一周即开裂'): ComplaintView => ({
+  id: i,
+  reference: `TS-2027-${String(i).padStart(4, '0')}`,
+  content,
+  contact: '13800000000',
+  channel: 'web',
+  status: i % 3 ? 'upheld' : 'dismissed',
+  note: '现场核实',
+  receivedOn: '2027-05-20',
+  team,
+});
+
+describe('cards of this feature are valid JSON 2.0 with the right buttons', () => {
+  it('reminders', () => {
+    const leader = applyDeadlineLeaderCard({ year: 2027, deadline: '2027-05-31', daysLeft: 3, team, state: 'draft' });
+    expectValidCard(leader);
+    expect(cardActions(leader)).toEqual([{ action: 'application.open', teamId: 42 }]);
+    expect(cardText(leader)).toContain('2027年5月31日');
+    const contact = applyDeadlineContactCard({ year: 2027, deadline: '2027-05-31', daysLeft: 1, teams: [team] });
+    expectValidCard(contact);
+    expect(cardActions(contact)).toEqual([{ action: 'endorse.list' }]);
+    const scoring = scoringDeadlineCard({ year: 2027, cycleId: 9, deadline: '2027-06-30', daysLeft: -2, pending: 2 });
+    expectValidCard(scoring);
+    expect(cardText(scoring)).toContain('已逾期 2 天');
+    expect(cardActions(scoring)).toEqual([{ action: 'review.next', cycleId: 9 }]);
+    expectValidCard(reviewMeetingCard({ year: 2027, date: '2027-07-20', daysLeft: 14, audience: 'admin', accepted: 12 }));
+    expectValidCard(reviewMeetingCard({ year: 2027, date: '2027-07-20', daysLeft: 3, audience: 'applicant', team }));
+  });
+
+  it('the anniversary offers to apply only while a cycle takes applications', () => {
+    const open = anniversaryCard({ team: { ...team, registeredAt: '2026-05-28' }, cycle: { year: 2027, applicationDeadline: '2027-05-31' } });
+    expectValidCard(open);
+    expect(cardActions(open)).toEqual([{ action: 'application.open', teamId: 42 }]);
+    const closed = anniversaryCard({ team: { ...team, registeredAt: '2026-05-28' } });
+    expect(cardActions(closed)).toEqual([]);
+    expect(cardText(closed)).toContain('第十六条');
+  });
+
+  it('the digest', () => {
+    const d = digestCard({
+      kind: 'daily',
+      period: '2027-07-02',
+      cycle: { year: 2027, statusLabel: '专家评分中', counts: [['已受理，待评审', 12], ['草稿', 0]], scoringDeadline: '2027-06-30' },
+      overdueExperts: [{ openId: 'ou_expert1', name: '王工', pending: 2 }],
+      openComplaints: { total: 1, oldest: [{ reference: 'TS-2027-0001', teamName: team.name, daysOpen: 9 }] },
+      deadLetters: 2,
+    });
+    expectValidCard(d);
+    const text = cardText(d);
+    expect(text).toContain('已受理，待评审 12');
+    expect(text).not.toContain('草稿 0');
+    expect(text).toContain('<at id=ou_expert1></at>');
+    expect(text).toContain('TS-2027-0001');
+    expect(cardActions(d).map((a) => a.action)).toEqual(['complaint.list', 'admin.menu']);
+  });
+
+  it('complaints and revocation: the longest content stays under the limits', () => {
+    const alert = complaintAlertCard(complaint(1, '长'.repeat(2000)), { title: { honourId: 5, year: 2026, run: 1, required: 2 }, daysOpen: 9 });
+    expectValidCard(alert);
+    expect(cardText(alert)).toContain('已 9 天未处理');
+    expect(formFieldNames(alert)).toEqual(['note']);
+    const revocation = revocationAlertCard({ team, title: { honourId: 5, year: 2026, run: 2, required: 2 }, history: Array.from({ length: 10 }, (_, i) => complaint(i + 1, '长'.repeat(2000))) });
+    expectValidCard(revocation);
+    expect(cardActions(revocation)).toEqual([
+      { action: 'revocation.revoke', honourId: 5 },
+      { action: 'revocation.keep', honourId: 5 },
+    ]);
+    expect(formFieldNames(complaintFormCard())).toEqual(['team', 'content', 'contact']);
+    expectValidCard(complaintListCard({ items: [{ ...complaint(1), daysOpen: 3 }], total: 1 }));
+  });
+
+  it('groups', () => {
+    expectValidCard(groupIntroCard());
+    expectValidCard(chatBoundCard({ purpose: 'admin', isNew: true, purposes: ['admin'] }));
+    expectValidCard(chatUnboundCard({ removed: [], remaining: [] }));
+  });
+});
