@@ -1,8 +1,13 @@
 import { BotRegistry } from '../src/handlers.js';
 import { register as registerAdmin } from './admin/index.js';
 import { register as registerApplications } from './applications/index.js';
+import { register as registerComplaints } from './complaints/index.js';
+import { register as registerExperts } from './experts/index.js';
+import { register as registerGroups } from './groups/index.js';
 import { register as registerHelp } from './help/index.js';
 import { register as registerMeasures } from './measures/index.js';
+import { register as registerResults } from './results/index.js';
+import { register as registerReview } from './review/index.js';
 import { register as registerTeams } from './teams/index.js';
 
 /** Every feature registers its commands, card actions and menu entries here. */
@@ -13,5 +18,10 @@ export function createBot(): BotRegistry {
   registerMeasures(bot);
   registerTeams(bot);
   registerApplications(bot);
+  registerGroups(bot);
+  registerComplaints(bot);
+  registerExperts(bot);
+  registerReview(bot);
+  registerResults(bot);
   return bot;
 }

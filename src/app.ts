@@ -11,7 +11,9 @@ import { EventProcessor } from './events.js';
 import type { BotRegistry } from './handlers.js';
 import { createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
 import type { Logger } from './log.js';
+import { copyPgliteTemplate } from './local/dataDir.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
+import { seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
 import { deadLetterAlert } from './notifications.js';
 import { mountRoutes } from './routes.js';
@@ -52,7 +54,10 @@ export interface StartOptions {
 export async function startBot(opts: StartOptions): Promise<BotApp> {
   const { config, log } = opts;
   const clock = opts.clock ?? systemClock;
+  // an empty DATA_DIR starts as a copy of the data directory made at install: PGlite's initdb takes seconds
+  if (!opts.database && !config.DATABASE_URL) copyPgliteTemplate(config.DATA_DIR);
   const database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  if (config.localMode) await seedLocal(database.db);
 
   let platform: FakeOpenPlatform | undefined;
   let appId = config.LARK_APP_ID;

@@ -1,5 +1,6 @@
 import { startBot } from './app.js';
 import { ConfigError, loadDotEnv, parseConfig } from './config.js';
+import { resetLocalData } from './local/reset.js';
 import { createLogger, safeDatabaseUrl } from './log.js';
 
 loadDotEnv();
@@ -14,6 +15,11 @@ try {
   throw err;
 }
 
+if (process.argv.includes('--reset')) {
+  const code = await resetLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, yes: process.argv.includes('--yes') });
+  if (code !== 0) process.exit(code);
+}
+
 const log = createLogger(config.LOG_LEVEL);
 const app = await startBot({ config, log });
 log.info(
@@ -25,6 +31,7 @@ log.info(
   `trusted-team bot listening on ${app.url}`,
 );
 if (config.localMode) log.info(`local mode: no Feishu app configured; simulated Open Platform at ${app.platform?.url}`);
+if (config.localMode) log.info(`local console: ${app.url}/dev`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -5,7 +5,9 @@ import type { Config } from './config.js';
 import type { EventProcessor } from './events.js';
 import type { Logger } from './log.js';
 import type { FakeOpenPlatform } from './local/fakeOpenPlatform.js';
+import { mountConsole } from './local/console.js';
 import type { OutboxDispatcher } from './outbox.js';
+import { mountComplaintRoutes } from './web/complaintForm.js';
 
 /** What the extra HTTP routes (complaint intake, the local console) may use. */
 export interface RouteDeps {
@@ -23,6 +25,8 @@ export interface RouteDeps {
 }
 
 /** Mounts every route beyond the Feishu callbacks, /healthz and /metrics. */
-export function mountRoutes(_router: Router, _deps: RouteDeps): void {
+export function mountRoutes(router: Router, deps: RouteDeps): void {
   // features add their routes here
+  mountComplaintRoutes(router, deps);
+  if (deps.platform) mountConsole(router, { ...deps, platform: deps.platform });
 }

@@ -120,6 +120,8 @@ export interface FakeOpenPlatform {
   clearFaults(): void;
   /** listeners for local mode; called synchronously after a message is accepted */
   on(event: 'message', fn: (m: SentMessage) => void): void;
+  /** called synchronously after a card update (PATCH or delayed update by token) is accepted */
+  on(event: 'update', fn: (u: FakeUpdate) => void): void;
   /** clears requests/messages/updates/faults (and the uuid idempotency memory); listeners stay */
   reset(): void;
   close(): Promise<void>;
@@ -215,6 +217,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const faultQueue: { fault: Fault; match?: (req: RecordedRequest) => boolean }[] = [];
   const receiverFaults = new Map<string, Fault>();
   const listeners: ((m: SentMessage) => void)[] = [];
+  const updateListeners: ((u: FakeUpdate) => void)[] = [];
   /** uuid -> first successful answer's data, for Feishu's 1-hour idempotency */
   const byUuid = new Map<string, { at: number; data: Record<string, unknown> }>();
   const byMessageId = new Map<string, SentMessage>();
@@ -258,6 +261,17 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     for (const fn of listeners) {
       try {
         fn(m);
+      } catch {
+        /* a listener's failure must not break the fake server */
+      }
+    }
+  };
+
+  const acceptUpdate = (u: FakeUpdate) => {
+    updates.push(u);
+    for (const fn of updateListeners) {
+      try {
+        fn(u);
       } catch {
         /* a listener's failure must not break the fake server */
       }
@@ -418,7 +432,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     if (method === 'PATCH' && patchMatch) {
       if (!body || typeof body !== 'object' || typeof body.content !== 'string') return invalidParam(res, 'content');
       const parsed = tryJson(body.content);
-      updates.push({ at: Date.now(), messageId: decodeURIComponent(patchMatch[1]), card: parsed.ok ? parsed.value : body.content });
+      acceptUpdate({ at: Date.now(), messageId: decodeURIComponent(patchMatch[1]), card: parsed.ok ? parsed.value : body.content });
       return send(res, 200, { code: 0, msg: 'success', data: {} });
     }
 
@@ -431,7 +445,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         const parsed = tryJson(card);
         if (parsed.ok) card = parsed.value;
       }
-      updates.push({ at: Date.now(), token: body.token, card });
+      acceptUpdate({ at: Date.now(), token: body.token, card });
       return send(res, 200, { code: 0, msg: 'success' });
     }
 
@@ -509,8 +523,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       faultQueue.length = 0;
       receiverFaults.clear();
     },
-    on(event, fn) {
+    on(event: 'message' | 'update', fn: (x: any) => void) {
       if (event === 'message') listeners.push(fn);
+      else if (event === 'update') updateListeners.push(fn);
     },
     reset() {
       requests.length = 0;

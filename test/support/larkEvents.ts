@@ -11,156 +11,33 @@
  * card.action.trigger whose header create_time is in MICROseconds (as the
  * Feishu doc states: 微秒级时间戳).
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
+import { eventHeader as header, FAKE_TENANT_KEY, userIdsFor } from '../../src/local/feishuEvents.js';
 
-export interface SignedRequest {
-  headers: Record<string, string>;
-  /** exact raw body string */
-  body: string;
-}
-
-/** tenant_key used in every generated envelope */
-export const FAKE_TENANT_KEY = '2ca1d211f64f6438';
-/** default app_id in generated headers (matches the test SDK clients' appId) */
-export const FAKE_APP_ID = 'cli_test';
-/** the bot's open_id as it appears in @-mentions */
-export const FAKE_BOT_OPEN_ID = 'ou_bot0000000000000000000000000000';
-
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
-
-export const randomEventId = () => hex(16); // 32 hex chars
-export const randomMessageId = () => `om_${hex(16)}`;
-export const randomChatId = () => `oc_${hex(16)}`;
-
-/** Deterministic union_id / user_id for an open_id, so one user always looks the same. */
-export function userIdsFor(openId: string): { union_id: string; user_id: string; open_id: string } {
-  const h = sha256hex('user:' + openId);
-  return { union_id: `on_${h.slice(0, 32)}`, user_id: h.slice(32, 40), open_id: openId };
-}
-
+// The signing and the two envelopes local mode's console posts live in src/local/feishuEvents.ts.
+export {
+  cardActionEvent,
+  encryptPayload,
+  FAKE_APP_ID,
+  FAKE_BOT_OPEN_ID,
+  FAKE_TENANT_KEY,
+  messageEvent,
+  randomChatId,
+  randomEventId,
+  randomMessageId,
+  signature,
+  type SignedRequest,
+  signedRequest,
+  userIdsFor,
+} from '../../src/local/feishuEvents.js';
 export { p2pChatIdFor };
-
-// ---------------------------------------------------------------------------
-// crypto
-// ---------------------------------------------------------------------------
-
-/**
- * AES-256-CBC, key = sha256(encryptKey), random 16-byte IV, PKCS7 padding;
- * output base64(iv + ciphertext). Inverse of the SDK's `AESCipher.decrypt`.
- */
-export function encryptPayload(encryptKey: string, plaintext: string): string {
-  const key = createHash('sha256').update(encryptKey).digest();
-  const iv = randomBytes(16);
-  const cipher = createCipheriv('aes-256-cbc', key, iv); // PKCS7 padding is node's default
-  const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, ct]).toString('base64');
-}
 
 export function decryptPayload(encryptKey: string, encrypted: string): string {
   const key = createHash('sha256').update(encryptKey).digest();
   const buf = Buffer.from(encrypted, 'base64');
   const decipher = createDecipheriv('aes-256-cbc', key, buf.subarray(0, 16));
   return Buffer.concat([decipher.update(buf.subarray(16)), decipher.final()]).toString('utf8');
-}
-
-/** sha256 hex of timestamp + nonce + encryptKey + body (Feishu's x-lark-signature) */
-export function signature(timestamp: string, nonce: string, encryptKey: string, body: string): string {
-  return createHash('sha256').update(timestamp + nonce + encryptKey + body).digest('hex');
-}
-
-export function signedRequest(
-  payload: object,
-  opts: { encryptKey: string; encrypt?: boolean; timestamp?: number; nonce?: string },
-): SignedRequest {
-  const encrypt = opts.encrypt ?? true;
-  const body = encrypt
-    ? JSON.stringify({ encrypt: encryptPayload(opts.encryptKey, JSON.stringify(payload)) })
-    : JSON.stringify(payload);
-  const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
-  const nonce = opts.nonce ?? hex(8);
-  return {
-    headers: {
-      'content-type': 'application/json',
-      'x-lark-request-timestamp': timestamp,
-      'x-lark-request-nonce': nonce,
-      'x-lark-signature': signature(timestamp, nonce, opts.encryptKey, body),
-    },
-    body,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// envelopes
-// ---------------------------------------------------------------------------
-
-function header(p: { token: string; eventId?: string; appId?: string }, eventType: string, createTime: string) {
-  return {
-    event_id: p.eventId ?? randomEventId(),
-    token: p.token,
-    create_time: createTime,
-    event_type: eventType,
-    tenant_key: FAKE_TENANT_KEY,
-    app_id: p.appId ?? FAKE_APP_ID,
-  };
-}
-
-export function messageEvent(p: {
-  token: string;
-  appId?: string;
-  eventId?: string;
-  openId: string;
-  text: string;
-  chatType?: 'p2p' | 'group';
-  chatId?: string;
-  messageId?: string;
-  mentionBot?: boolean;
-  /** ms; default now */
-  createTime?: number;
-  /** optional thread fields (a reply in a thread) */
-  rootId?: string;
-  parentId?: string;
-}): object {
-  const chatType = p.chatType ?? 'p2p';
-  const createTime = String(p.createTime ?? Date.now());
-  const chatId = p.chatId ?? (chatType === 'p2p' ? p2pChatIdFor(p.openId) : randomChatId());
-  const mention = chatType === 'group' && p.mentionBot === true;
-  const text = mention ? `@_user_1 ${p.text}` : p.text;
-  return {
-    schema: '2.0',
-    header: header(p, 'im.message.receive_v1', createTime),
-    event: {
-      sender: {
-        sender_id: userIdsFor(p.openId),
-        sender_type: 'user',
-        tenant_key: FAKE_TENANT_KEY,
-      },
-      message: {
-        message_id: p.messageId ?? randomMessageId(),
-        ...(p.rootId ? { root_id: p.rootId } : {}),
-        ...(p.parentId ? { parent_id: p.parentId } : {}),
-        create_time: createTime,
-        update_time: createTime,
-        chat_id: chatId,
-        chat_type: chatType,
-        message_type: 'text',
-        content: JSON.stringify({ text }),
-        ...(mention
-          ? {
-              mentions: [
-                {
-                  key: '@_user_1',
-                  id: { open_id: FAKE_BOT_OPEN_ID, union_id: `on_${sha256hex('bot').slice(0, 32)}`, user_id: '' },
-                  name: 'Bot',
-                  tenant_key: FAKE_TENANT_KEY,
-                },
-              ],
-            }
-          : {}),
-      },
-    },
-  };
 }
 
 export function p2pChatEnteredEvent(p: { token: string; openId: string; chatId?: string; eventId?: string; appId?: string }): object {
@@ -199,44 +76,6 @@ export function botAddedEvent(p: {
   };
 }
 
-export function cardActionEvent(p: {
-  token: string;
-  openId: string;
-  value: Record<string, unknown>;
-  formValue?: Record<string, unknown>;
-  name?: string;
-  /** default "button" */
-  tag?: string;
-  messageId?: string;
-  chatId?: string;
-  eventId?: string;
-  /** the card-update token (event.token); default "c-" + 40 hex */
-  cardToken?: string;
-  appId?: string;
-}): object {
-  const ids = userIdsFor(p.openId);
-  return {
-    schema: '2.0',
-    // card callbacks stamp create_time in microseconds
-    header: header(p, 'card.action.trigger', String(Date.now() * 1000)),
-    event: {
-      operator: { tenant_key: FAKE_TENANT_KEY, user_id: ids.user_id, open_id: ids.open_id, union_id: ids.union_id },
-      token: p.cardToken ?? `c-${hex(20)}`,
-      action: {
-        value: p.value,
-        tag: p.tag ?? 'button',
-        ...(p.name !== undefined ? { name: p.name } : {}),
-        ...(p.formValue !== undefined ? { form_value: p.formValue } : {}),
-      },
-      host: 'im_message',
-      context: {
-        open_message_id: p.messageId ?? randomMessageId(),
-        open_chat_id: p.chatId ?? p2pChatIdFor(p.openId),
-      },
-    },
-  };
-}
-
 export function urlVerification(p: { token: string; challenge?: string }): object {
-  return { challenge: p.challenge ?? hex(16), token: p.token, type: 'url_verification' };
+  return { challenge: p.challenge ?? randomBytes(16).toString('hex'), token: p.token, type: 'url_verification' };
 }

@@ -1,0 +1,386 @@
+import { readFileSync } from 'node:fs';
+import type Router from '@koa/router';
+import { and, desc, eq } from 'drizzle-orm';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Database } from '../../db/index.js';
+import { outbox } from '../../db/schema.js';
+import type { Logger } from '../log.js';
+import type { OutgoingFile } from '../outbox.js';
+import { type FakeOpenPlatform, type FakeUpdate, p2pChatIdFor, type SentMessage } from './fakeOpenPlatform.js';
+import { cardActionEvent, messageEvent, randomMessageId, signedRequest } from './feishuEvents.js';
+import { addLocalPerson, listPeople, LOCAL_ADMIN_GROUP } from './seed.js';
+
+/** The app id src/app.ts gives the SDK in local mode; it stamps the callbacks' headers. */
+const LOCAL_APP_ID = 'cli_local_mode';
+const LONG_POLL_MS = 25_000;
+
+/** One message in a chat as the console shows it: the user's text or what the bot sent (card updates replace it). */
+export interface ConsoleEntry {
+  id: string;
+  chatId: string;
+  from: 'user' | 'bot';
+  /** the sender, for the user's messages */
+  openId?: string;
+  at: number;
+  msgType: string;
+  content: unknown;
+  replyTo?: string;
+  /** where a file message's bytes are served */
+  fileHref?: string;
+  /** the console version at which this entry last changed */
+  v: number;
+  /** order of arrival; negative for messages restored from the outbox */
+  seq: number;
+}
+
+export interface ConsoleDeps {
+  database: Database;
+  platform: FakeOpenPlatform;
+  secrets: { encryptKey: string; verificationToken: string };
+  /** the bot's own base URL: messages and clicks are posted to its /lark/events and /lark/cards */
+  baseUrl: () => string;
+  log: Logger;
+}
+
+export interface ClickInput {
+  openId: string;
+  chatId: string;
+  messageId: string;
+  value: Record<string, unknown>;
+  formValue?: Record<string, unknown>;
+  name?: string;
+  tag?: string;
+  option?: string;
+}
+
+export interface ClickResult {
+  status: number;
+  toast?: { type: string; content: string };
+  card?: unknown;
+  error?: string;
+  version: number;
+}
+
+const consoles = new WeakMap<FakeOpenPlatform, LocalConsole>();
+
+/** The console mounted for this local-mode bot, for scripts (the demo) that drive the same chats. */
+export function localConsoleOf(platform: FakeOpenPlatform | undefined): LocalConsole | undefined {
+  return platform ? consoles.get(platform) : undefined;
+}
+
+/**
+ * Local mode's chats: records what the fake Open Platform receives and what the user says, and posts the
+ * user's messages and clicks to the bot exactly as Feishu would (signed, encrypted, over HTTP).
+ */
+export class LocalConsole {
+  private readonly entries = new Map<string, ConsoleEntry>();
+  /** card-update token of a click → the message it was clicked on */
+  private readonly tokens = new Map<string, string>();
+  private seq = 0;
+  private version = 0;
+  /** Versions restart with the process: a page that polled the previous one starts over. */
+  private readonly boot = randomMessageId().slice(3, 15);
+  private readonly waiters = new Set<() => void>();
+  /** Cards the bot sent before this start, from the outbox, so a restart (or the demo) leaves its chats readable. */
+  readonly restored: Promise<void>;
+
+  constructor(private readonly deps: ConsoleDeps) {
+    deps.platform.on('message', (m) => this.onBotMessage(m));
+    deps.platform.on('update', (u) => this.onUpdate(u));
+    this.restored = this.restore().catch((err) => deps.log.warn({ err }, 'local console could not read earlier messages from the outbox'));
+  }
+
+  /** The chats a person sees: the p2p chat with the bot and the administrators' group. */
+  chatsOf(openId: string): { chatId: string; kind: 'p2p' | 'group'; title: string }[] {
+    return [
+      { chatId: p2pChatIdFor(openId), kind: 'p2p', title: '与助手的私聊' },
+      { chatId: LOCAL_ADMIN_GROUP, kind: 'group', title: '协会管理群' },
+    ];
+  }
+
+  /** A text message from a person, posted to /lark/events as im.message.receive_v1. */
+  async say(p: { openId: string; chatId?: string; text: string; mentionBot?: boolean }): Promise<{ status: number; messageId: string; version: number }> {
+    const chatId = p.chatId ?? p2pChatIdFor(p.openId);
+    const group = chatId !== p2pChatIdFor(p.openId);
+    const mention = group && p.mentionBot !== false;
+    const messageId = randomMessageId();
+    this.put({ id: messageId, chatId, from: 'user', openId: p.openId, at: Date.now(), msgType: 'text', content: { text: mention ? `@助手 ${p.text}` : p.text } });
+    const payload = messageEvent({
+      token: this.deps.secrets.verificationToken,
+      appId: LOCAL_APP_ID,
+      openId: p.openId,
+      text: p.text,
+      chatType: group ? 'group' : 'p2p',
+      chatId,
+      messageId,
+      mentionBot: mention,
+    });
+    const res = await this.post('/lark/events', payload);
+    return { status: res.status, messageId, version: this.version };
+  }
+
+  /** A click on a card button (with the form's values for a submit), posted to /lark/cards as card.action.trigger. */
+  async click(input: ClickInput): Promise<ClickResult> {
+    const cardToken = `c-local-${randomMessageId().slice(3)}`;
+    this.tokens.set(cardToken, input.messageId);
+    const payload = cardActionEvent({
+      token: this.deps.secrets.verificationToken,
+      appId: LOCAL_APP_ID,
+      openId: input.openId,
+      value: input.value,
+      formValue: input.formValue,
+      name: input.name,
+      tag: input.tag,
+      option: input.option,
+      messageId: input.messageId,
+      chatId: input.chatId,
+      cardToken,
+    });
+    const res = await this.post('/lark/cards', payload);
+    if (res.status !== 200) return { status: res.status, error: typeof res.body?.msg === 'string' ? res.body.msg : `回调返回 ${res.status}`, version: this.version };
+    const body = (res.body ?? {}) as { toast?: { type: string; content: string }; card?: { type?: string; data?: unknown } };
+    const card = body.card?.data;
+    // the callback's answer replaces the card in place, as Feishu does
+    if (card && typeof card === 'object') this.replaceCard(input.messageId, card);
+    return { status: 200, toast: body.toast, card, version: this.version };
+  }
+
+  /** What changed in a chat since a version: every id in order, and the entries changed since. */
+  changes(chatId: string, after: number): { boot: string; version: number; order: string[]; entries: ConsoleEntry[] } {
+    const inChat = [...this.entries.values()].filter((e) => e.chatId === chatId).sort((a, b) => a.seq - b.seq);
+    return { boot: this.boot, version: this.version, order: inChat.map((e) => e.id), entries: inChat.filter((e) => e.v > after) };
+  }
+
+  /** Resolves once the version passes `after`, or after `ms`. */
+  waitForChange(after: number, ms: number): Promise<void> {
+    if (this.version > after) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  get currentVersion(): number {
+    return this.version;
+  }
+
+  /** Every entry, in order: for scripts that print a transcript. */
+  all(): ConsoleEntry[] {
+    return [...this.entries.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  private async post(path: string, payload: object): Promise<{ status: number; body: any }> {
+    const req = signedRequest(payload, { encryptKey: this.deps.secrets.encryptKey });
+    const res = await fetch(this.deps.baseUrl() + path, { method: 'POST', headers: req.headers, body: req.body });
+    const text = await res.text();
+    let body: any;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = { msg: text };
+    }
+    return { status: res.status, body };
+  }
+
+  private bump(): number {
+    this.version++;
+    for (const w of [...this.waiters]) w();
+    return this.version;
+  }
+
+  private put(e: Omit<ConsoleEntry, 'v' | 'seq'>): void {
+    const existing = this.entries.get(e.id);
+    this.entries.set(e.id, { ...e, seq: existing?.seq ?? ++this.seq, v: this.bump() });
+  }
+
+  private replaceCard(messageId: string, card: unknown): void {
+    const e = this.entries.get(messageId);
+    if (!e) return;
+    this.entries.set(messageId, { ...e, msgType: 'interactive', content: card, v: this.bump() });
+  }
+
+  /** The chat a bot message lands in: the fake knows it for sends; for a reply to the user's message, that message's chat. */
+  private chatOf(m: SentMessage): string {
+    if (m.chatId) return m.chatId;
+    const parent = m.replyTo ? this.entries.get(m.replyTo) : undefined;
+    if (parent) return parent.chatId;
+    return m.receiveIdType === 'open_id' ? p2pChatIdFor(m.receiveId) : m.receiveId;
+  }
+
+  private onBotMessage(m: SentMessage): void {
+    this.put({
+      id: m.messageId,
+      chatId: this.chatOf(m),
+      from: 'bot',
+      at: m.at,
+      msgType: m.msgType,
+      content: m.content,
+      replyTo: m.replyTo,
+      ...(m.msgType === 'file' ? { fileHref: fileHref(m.messageId) } : {}),
+    });
+  }
+
+  private onUpdate(u: FakeUpdate): void {
+    const messageId = u.messageId ?? (u.token ? this.tokens.get(u.token) : undefined);
+    if (messageId && u.card && typeof u.card === 'object') this.replaceCard(messageId, u.card);
+  }
+
+  private async restore(): Promise<void> {
+    const rows = await this.deps.database.db
+      .select({
+        id: outbox.id,
+        kind: outbox.kind,
+        receiveIdType: outbox.receiveIdType,
+        receiver: outbox.receiver,
+        rateKey: outbox.rateKey,
+        msgType: outbox.msgType,
+        card: outbox.card,
+        sentAt: outbox.sentAt,
+        messageId: outbox.messageId,
+      })
+      .from(outbox)
+      .where(eq(outbox.status, 'sent'))
+      .orderBy(desc(outbox.sentAt), desc(outbox.id))
+      .limit(2000);
+    let changed = false;
+    rows.reverse();
+    for (const [i, r] of rows.entries()) {
+      const id = r.messageId ?? `om_outbox_${r.id}`;
+      const at = r.sentAt ? r.sentAt.getTime() : 0;
+      if (r.kind === 'update') {
+        const e = this.entries.get(r.receiver);
+        if (e && e.v === 0) this.entries.set(r.receiver, { ...e, msgType: 'interactive', content: r.card });
+        continue;
+      }
+      if (this.entries.has(id)) continue; // sent since this start: recorded live
+      const chatId = r.kind === 'reply' ? r.rateKey : r.receiveIdType === 'chat_id' ? r.receiver : p2pChatIdFor(r.receiver);
+      const file = r.msgType === 'file' ? (r.card as OutgoingFile) : undefined;
+      this.entries.set(id, {
+        id,
+        chatId,
+        from: 'bot',
+        at,
+        msgType: r.msgType,
+        content: file ? { fileName: file.fileName } : r.card,
+        ...(r.kind === 'reply' ? { replyTo: r.receiver } : {}),
+        ...(file ? { fileHref: fileHref(id) } : {}),
+        // before everything recorded live, in the order they were sent
+        seq: i - rows.length,
+        v: 0,
+      });
+      changed = true;
+    }
+    if (changed) {
+      // restored entries are stamped with the new version so a client that already loaded sees them
+      const v = this.bump();
+      for (const e of this.entries.values()) if (e.v === 0) e.v = v;
+    }
+  }
+}
+
+const fileHref = (messageId: string) => `/dev/api/file?messageId=${encodeURIComponent(messageId)}`;
+
+const openIdSchema = z.string().regex(/^ou_[A-Za-z0-9_-]+$/, 'open_id must start with ou_');
+const saySchema = z.object({ openId: openIdSchema, chatId: z.string().min(1), text: z.string().trim().min(1).max(2000), mentionBot: z.boolean().optional() });
+const clickSchema = z.object({
+  openId: openIdSchema,
+  chatId: z.string().min(1),
+  messageId: z.string().min(1),
+  value: z.record(z.string(), z.unknown()),
+  formValue: z.record(z.string(), z.unknown()).optional(),
+  name: z.string().optional(),
+  tag: z.string().optional(),
+  option: z.string().optional(),
+});
+const personSchema = z.object({ name: z.string(), roles: z.array(z.string()).default([]) });
+
+function bodyOf<T>(ctx: Context, schema: z.ZodType<T>): T {
+  let json: unknown;
+  try {
+    json = JSON.parse((ctx.state.rawBody as string | undefined) || '{}');
+  } catch {
+    ctx.throw(400, 'body is not JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) ctx.throw(400, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return parsed.data;
+}
+
+const asset = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
+
+/** GET /dev (the console page), its scripts, and the JSON API the page calls. Local mode only. */
+export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
+  const local = new LocalConsole(deps);
+  consoles.set(deps.platform, local);
+  const db = deps.database.db;
+  const allowedChat = (openId: string, chatId: string) => local.chatsOf(openId).some((c) => c.chatId === chatId);
+
+  router.get('/dev', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.set('cache-control', 'no-store');
+    ctx.body = asset('./console.html');
+  });
+  for (const file of ['consoleApp.js', 'renderer.js']) {
+    router.get(`/dev/${file}`, (ctx) => {
+      ctx.type = 'text/javascript; charset=utf-8';
+      ctx.set('cache-control', 'no-store');
+      ctx.body = asset(`./${file}`);
+    });
+  }
+
+  router.get('/dev/api/people', async (ctx) => {
+    ctx.body = { people: await listPeople(db) };
+  });
+  router.post('/dev/api/people', async (ctx) => {
+    const input = bodyOf(ctx, personSchema);
+    try {
+      ctx.body = { person: await addLocalPerson(db, input) };
+    } catch (err) {
+      ctx.throw(400, (err as Error).message);
+    }
+  });
+  router.get('/dev/api/chats', (ctx) => {
+    const openId = openIdSchema.safeParse(ctx.query.openId);
+    if (!openId.success) return ctx.throw(400, 'openId is required');
+    ctx.body = { chats: local.chatsOf(openId.data) };
+  });
+  router.get('/dev/api/messages', async (ctx) => {
+    await local.restored;
+    const chatId = String(ctx.query.chatId ?? '');
+    const after = Number(ctx.query.after ?? 0) || 0;
+    if (!chatId) ctx.throw(400, 'chatId is required');
+    if (ctx.query.wait) await local.waitForChange(after, Math.min(Number(ctx.query.wait) || LONG_POLL_MS, LONG_POLL_MS));
+    ctx.set('cache-control', 'no-store');
+    ctx.body = local.changes(chatId, after);
+  });
+  router.post('/dev/api/say', async (ctx) => {
+    const input = bodyOf(ctx, saySchema);
+    if (!allowedChat(input.openId, input.chatId)) ctx.throw(400, 'this person is not in that chat');
+    ctx.body = await local.say(input);
+  });
+  router.post('/dev/api/click', async (ctx) => {
+    const input = bodyOf(ctx, clickSchema);
+    if (!allowedChat(input.openId, input.chatId)) ctx.throw(400, 'this person is not in that chat');
+    ctx.body = await local.click(input);
+  });
+  router.get('/dev/api/file', async (ctx) => {
+    const messageId = String(ctx.query.messageId ?? '');
+    const [row] = await db
+      .select({ card: outbox.card })
+      .from(outbox)
+      .where(and(eq(outbox.messageId, messageId), eq(outbox.msgType, 'file')))
+      .limit(1);
+    if (!row) ctx.throw(404, 'no file message with that id');
+    const file = row.card as OutgoingFile;
+    ctx.set('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`);
+    ctx.type = 'application/octet-stream';
+    ctx.body = Buffer.from(file.base64, 'base64');
+  });
+  return local;
+}

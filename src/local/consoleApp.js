@@ -1,0 +1,346 @@
+// Local mode's console: pick who you are, chat with the bot, click its cards. Every message and click goes to the
+// bot through /dev/api, which posts it to /lark/events or /lark/cards signed and encrypted as Feishu does.
+import { escapeHtml, renderMessage } from '/dev/renderer.js';
+
+const ROLE_NAMES = { admin: '协会管理员', expert: '评审专家', org_contact: '单位联系人' };
+const QUICK = ['帮助', '注册', '申报', '进度', '评分', '投诉', '管理'];
+
+const $ = (sel) => document.querySelector(sel);
+const list = $('#messages');
+const main = $('#main');
+const composer = $('#composer');
+const composerText = $('#composer-text');
+
+const state = {
+  people: [],
+  me: localStorage.getItem('console.me') || '',
+  chats: [],
+  chatId: '',
+  version: 0,
+  /** message id → version of what is drawn */
+  drawn: new Map(),
+  /** bumps on every chat switch, so a stale poll stops */
+  generation: 0,
+  /** when this page last sent a message: the answer's card takes the focus */
+  saidAt: 0,
+  /** which start of the bot the versions belong to */
+  boot: '',
+};
+
+async function api(path, body) {
+  const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(json.msg || `HTTP ${res.status}`);
+  return json;
+}
+
+function toast(type, content) {
+  const el = document.createElement('div');
+  el.className = `toast toast-${type || 'info'}`;
+  el.textContent = content;
+  $('#toasts').append(el);
+  setTimeout(() => el.remove(), 4000);
+}
+
+const nameOf = (openId) => state.people.find((p) => p.openId === openId)?.name || openId;
+const renderContext = (e) => ({ people: state.people, idPrefix: e.id, fileHref: e.fileHref });
+
+// ---------------------------------------------------------------------------
+// people and chats
+// ---------------------------------------------------------------------------
+
+async function loadPeople() {
+  state.people = (await api('/dev/api/people')).people;
+  const select = $('#person');
+  select.innerHTML = state.people
+    .map((p) => {
+      const roles = p.roles.map((r) => ROLE_NAMES[r] || r).join('、');
+      return `<option value="${escapeHtml(p.openId)}">${escapeHtml(p.name || p.openId)}${roles ? `（${escapeHtml(roles)}）` : ''}</option>`;
+    })
+    .join('');
+  if (!state.people.some((p) => p.openId === state.me)) state.me = state.people[0]?.openId || '';
+  select.value = state.me;
+}
+
+async function choosePerson(openId) {
+  state.me = openId;
+  localStorage.setItem('console.me', openId);
+  state.chats = (await api(`/dev/api/chats?openId=${encodeURIComponent(openId)}`)).chats;
+  const keep = state.chats.find((c) => c.chatId === state.chatId && c.kind === 'group');
+  drawChatTabs();
+  chooseChat(keep ? keep.chatId : state.chats[0].chatId);
+}
+
+function drawChatTabs() {
+  $('#chats').innerHTML = state.chats
+    .map((c) => `<button type="button" role="tab" data-chat="${escapeHtml(c.chatId)}" aria-selected="${c.chatId === state.chatId}">${escapeHtml(c.title)}</button>`)
+    .join('');
+}
+
+function chooseChat(chatId) {
+  state.chatId = chatId;
+  state.version = 0;
+  state.drawn.clear();
+  state.generation++;
+  list.innerHTML = '<li class="empty">还没有消息。发送“帮助”开始。</li>';
+  for (const b of document.querySelectorAll('#chats button')) b.setAttribute('aria-selected', String(b.dataset.chat === chatId));
+  const chat = state.chats.find((c) => c.chatId === chatId);
+  $('#composer .mention').hidden = chat?.kind !== 'group';
+  void poll(state.generation);
+}
+
+// ---------------------------------------------------------------------------
+// messages
+// ---------------------------------------------------------------------------
+
+async function poll(generation) {
+  let wait = false;
+  while (generation === state.generation) {
+    try {
+      const q = `chatId=${encodeURIComponent(state.chatId)}&after=${state.version}${wait ? '&wait=25000' : ''}`;
+      const res = await api(`/dev/api/messages?${q}`);
+      if (generation !== state.generation) return;
+      if (state.boot && res.boot !== state.boot) {
+        // the bot restarted: its versions start again from nought
+        state.boot = res.boot;
+        chooseChat(state.chatId);
+        return;
+      }
+      state.boot = res.boot;
+      apply(res);
+      wait = true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+function apply(res) {
+  const nearBottom = main.scrollHeight - main.scrollTop - main.clientHeight < 80;
+  let focusTarget = null;
+  for (const e of res.entries) {
+    if ((state.drawn.get(e.id) ?? -1) >= e.v) continue;
+    const fresh = !state.drawn.has(e.id);
+    state.drawn.set(e.id, e.v);
+    const li = entryElement(e);
+    const old = list.querySelector(`li[data-id="${CSS.escape(e.id)}"]`);
+    if (old) old.replaceWith(li);
+    else list.append(li);
+    if (fresh && e.from === 'bot' && Date.now() - state.saidAt < 15000 && document.activeElement === composerText && !composerText.value) {
+      if (li.querySelector('input, select, textarea, button')) focusTarget = li.querySelector('.bubble');
+    }
+  }
+  // keep the server's order (messages restored from the outbox come first)
+  for (const id of res.order) {
+    const li = list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
+    if (li) list.append(li);
+  }
+  list.querySelector('.empty')?.remove();
+  if (!list.children.length) list.innerHTML = '<li class="empty">还没有消息。发送“帮助”开始。</li>';
+  state.version = Math.max(state.version, res.version);
+  if (focusTarget) {
+    focusTarget.focus({ preventScroll: true });
+    focusTarget.scrollIntoView({ block: 'start' });
+  } else if (nearBottom) main.scrollTop = main.scrollHeight;
+}
+
+function entryElement(e) {
+  const li = document.createElement('li');
+  li.className = `msg from-${e.from}`;
+  li.dataset.id = e.id;
+  const who = e.from === 'bot' ? '助手' : nameOf(e.openId);
+  const time = new Date(e.at).toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit' });
+  const body = e.from === 'user' ? `<div class="text">${escapeHtml(e.content?.text ?? '')}</div>` : renderMessage(e.msgType, e.content, renderContext(e));
+  li.innerHTML = `<div class="meta">${escapeHtml(who)}${e.at ? ` · ${time}` : ''}</div><div class="bubble" tabindex="-1">${body}</div>`;
+  return li;
+}
+
+// ---------------------------------------------------------------------------
+// card interactions
+// ---------------------------------------------------------------------------
+
+function confirmFirst(button) {
+  const title = button.dataset.confirmTitle;
+  if (!title) return Promise.resolve(true);
+  const dialog = $('#confirm');
+  $('#confirm-title').textContent = title;
+  $('#confirm-text').textContent = button.dataset.confirmText || '';
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
+}
+
+/** The form's values as Feishu sends them: strings, option values, arrays, open_ids, booleans, YYYY-MM-DD. */
+function formValue(form) {
+  const out = {};
+  for (const el of form.querySelectorAll('[data-field]')) {
+    const name = el.dataset.field;
+    if (!name) continue;
+    switch (el.dataset.kind) {
+      case 'multi':
+      case 'multiperson':
+        out[name] = [...el.querySelectorAll('input[type=checkbox]:checked')].map((b) => b.value);
+        break;
+      case 'checker':
+        out[name] = el.checked;
+        break;
+      case 'select':
+      case 'person':
+      case 'date':
+      case 'time':
+      case 'datetime':
+        if (el.value) out[name] = el.value;
+        break;
+      default:
+        out[name] = el.value;
+    }
+  }
+  return out;
+}
+
+/** Feishu refuses to submit with a required field empty; so does the console, saying which. */
+function validForm(form) {
+  for (const group of form.querySelectorAll('fieldset[data-required][data-kind^="multi"]')) {
+    if (!group.querySelector('input:checked')) {
+      toast('error', `请选择：${group.querySelector('legend')?.textContent ?? ''}`);
+      group.querySelector('input')?.focus();
+      return false;
+    }
+  }
+  return form.reportValidity();
+}
+
+async function act(trigger, extra) {
+  const li = trigger.closest('li[data-id]');
+  const card = trigger.closest('.card');
+  if (!li || trigger.disabled || card?.getAttribute('aria-busy') === 'true') return;
+  if (!(await confirmFirst(trigger))) return;
+  const value = JSON.parse(trigger.dataset.action || '{}');
+  card?.setAttribute('aria-busy', 'true');
+  try {
+    const res = await api('/dev/api/click', {
+      openId: state.me,
+      chatId: state.chatId,
+      messageId: li.dataset.id,
+      value,
+      tag: trigger.tagName === 'BUTTON' ? 'button' : 'interactive_container',
+      ...(trigger.dataset.name ? { name: trigger.dataset.name } : {}),
+      ...extra,
+    });
+    if (res.error) toast('error', res.error);
+    if (res.toast) toast(res.toast.type, res.toast.content);
+    if (res.card) {
+      const entry = { id: li.dataset.id, from: 'bot', msgType: 'interactive', content: res.card, at: Date.now() };
+      const fresh = entryElement(entry);
+      li.querySelector('.bubble').replaceWith(fresh.querySelector('.bubble'));
+      state.drawn.set(li.dataset.id, res.version);
+      li.querySelector('.bubble').focus({ preventScroll: true });
+    }
+  } catch (err) {
+    toast('error', err.message);
+  } finally {
+    card?.removeAttribute('aria-busy');
+  }
+}
+
+list.addEventListener('click', (ev) => {
+  const trigger = ev.target.closest('[data-action]');
+  if (!trigger || trigger.type === 'submit' || trigger.type === 'reset') return;
+  ev.preventDefault();
+  void act(trigger);
+});
+
+list.addEventListener('keydown', (ev) => {
+  const container = ev.target.closest?.('.container[data-action]');
+  if (container && (ev.key === 'Enter' || ev.key === ' ') && ev.target === container) {
+    ev.preventDefault();
+    void act(container);
+    return;
+  }
+  // Enter in a one-line field submits with the form's primary button (Ctrl+Enter in a multi-line one)
+  const form = ev.target.closest?.('form.card-form');
+  if (!form || ev.key !== 'Enter' || ev.isComposing) return;
+  const tag = ev.target.tagName;
+  const oneLine = tag === 'INPUT' && ev.target.type !== 'checkbox';
+  if (!(oneLine || (tag === 'TEXTAREA' && (ev.ctrlKey || ev.metaKey)))) return;
+  ev.preventDefault();
+  const primary = form.querySelector('button[data-submit][data-primary]') || form.querySelector('button[data-submit]');
+  if (primary) form.requestSubmit(primary);
+});
+
+list.addEventListener('submit', (ev) => {
+  const form = ev.target.closest('form.card-form');
+  if (!form) return;
+  ev.preventDefault();
+  const submitter = ev.submitter?.dataset?.submit ? ev.submitter : form.querySelector('button[data-submit][data-primary]') || form.querySelector('button[data-submit]');
+  if (!submitter || !validForm(form)) return;
+  void act(submitter, { formValue: formValue(form) });
+});
+
+// ---------------------------------------------------------------------------
+// composer, people, chats
+// ---------------------------------------------------------------------------
+
+async function say(text) {
+  if (!text.trim() || !state.me) return;
+  state.saidAt = Date.now();
+  try {
+    const res = await api('/dev/api/say', { openId: state.me, chatId: state.chatId, text, mentionBot: $('#mention').checked });
+    if (res.status !== 200) toast('error', `机器人回调返回 ${res.status}`);
+  } catch (err) {
+    toast('error', err.message);
+  }
+}
+
+composer.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const text = composerText.value;
+  composerText.value = '';
+  await say(text);
+});
+
+$('.quick').innerHTML = QUICK.map((q) => `<button type="button" data-say="${escapeHtml(q)}">${escapeHtml(q)}</button>`).join('');
+$('.quick').addEventListener('click', (ev) => {
+  const b = ev.target.closest('button[data-say]');
+  if (b) void say(b.dataset.say);
+});
+
+$('#person').addEventListener('change', (ev) => void choosePerson(ev.target.value));
+$('#chats').addEventListener('click', (ev) => {
+  const b = ev.target.closest('button[data-chat]');
+  if (b) chooseChat(b.dataset.chat);
+});
+
+$('#add-person-toggle').addEventListener('click', (ev) => {
+  const form = $('#add-person');
+  form.hidden = !form.hidden;
+  ev.currentTarget.setAttribute('aria-expanded', String(!form.hidden));
+  if (!form.hidden) $('#new-name').focus();
+});
+$('#add-person').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const roles = [...form.querySelectorAll('input[name=role]:checked')].map((b) => b.value);
+  try {
+    const { person } = await api('/dev/api/people', { name: $('#new-name').value, roles });
+    form.reset();
+    form.hidden = true;
+    await loadPeople();
+    $('#person').value = person.openId;
+    await choosePerson(person.openId);
+    toast('success', `已添加 ${person.name}`);
+  } catch (err) {
+    toast('error', err.message);
+  }
+});
+
+// "/" anywhere outside a field jumps to the message box
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === '/' && !ev.target.closest('input, textarea, select, [contenteditable]')) {
+    ev.preventDefault();
+    composerText.focus();
+  }
+});
+
+await loadPeople();
+if (state.me) await choosePerson(state.me);

@@ -1,0 +1,142 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Issue 6, acceptance 1 and 4: `npm start` in local mode, then the /dev console in a real browser (Debian's
+ * Chromium through playwright-core): 张班长 registers a team with the keyboard only and sees the confirmation.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const results = join(process.cwd(), 'test-results');
+
+let bot: ChildProcess;
+let url = '';
+let output = '';
+let context: BrowserContext;
+let page: Page;
+const dirs: string[] = [];
+
+/** `npm start` as a newcomer runs it: no Feishu app, no DATABASE_URL (CI sets one for the other suites). */
+function startLocalBot(dataDir: string): ChildProcess {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
+  return spawn('npm', ['start'], { env: { ...env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+}
+
+beforeAll(async () => {
+  mkdirSync(results, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'console-data-'));
+  const profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
+  dirs.push(dataDir, profile);
+
+  const started = performance.now();
+  bot = startLocalBot(dataDir);
+  url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no console URL logged within 40 s:\n${output}`)), 40_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /local console: (http:\/\/[^\s"]+)\/dev/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    bot.stdout!.on('data', onData);
+    bot.stderr!.on('data', onData);
+    bot.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  });
+  const res = await fetch(`${url}/dev`);
+  expect(res.status).toBe(200);
+  // a timing, not an assertion: the machine's load decides it
+  console.log(`npm start → /dev answering: ${Math.round(performance.now() - started)} ms`);
+
+  context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 } });
+  page = context.pages()[0] ?? (await context.newPage());
+}, 90_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (bot?.pid && bot.exitCode === null) {
+    const exited = new Promise((r) => bot.once('exit', r));
+    process.kill(-bot.pid, 'SIGTERM'); // npm, its shell and the bot: the group this test started
+    await exited;
+  }
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const focusedField = () => page.evaluate(() => (document.activeElement as HTMLElement & { dataset: DOMStringMap })?.dataset?.field ?? document.activeElement?.id ?? '');
+
+describe('local console', () => {
+  it('registers a team with the keyboard only and shows the confirmation card', async () => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${url}/dev`);
+    await page.selectOption('#person', { label: '张班长' });
+    await expect.poll(() => page.locator('#chats button[aria-selected="true"]').textContent()).toBe('与助手的私聊');
+
+    // "/" jumps to the message box; Enter sends
+    await page.keyboard.press('/');
+    await page.keyboard.type('注册');
+    await page.keyboard.press('Enter');
+    const form = page.locator('form.card-form[data-form="registration"]');
+    await form.waitFor();
+    // the answer's card takes the focus, so Tab walks into its form
+    await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('bubble'))).toBe(true);
+
+    const type = async (field: string, text: string) => {
+      await page.keyboard.press('Tab');
+      expect(await focusedField()).toBe(field);
+      await page.keyboard.type(text);
+    };
+    await type('teamName', '道路养护一班');
+    await type('organization', '广州市市政工程维修有限公司');
+    await type('department', '养护部');
+    await page.keyboard.press('Tab');
+    expect(await focusedField()).toBe('teamType');
+    await page.keyboard.press('ArrowDown'); // 行政班组
+    await page.keyboard.press('Tab');
+    expect(await focusedField()).toBe('leader'); // 张班长 already chosen
+    await type('phone', '020-12345678');
+    await type('memberCount', '12');
+    await type('functions', '城市道路日常养护');
+    await type('goals', '路面完好率 98% 以上');
+    await type('plan', '每月质量例会；QC 小组攻关');
+    await page.keyboard.press('Tab');
+    expect(await focusedField()).toBe('contact');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown'); // 李联系人, after 张班长
+    expect(await form.locator('select[data-field="contact"]').inputValue()).toBe('ou_local_contact');
+    expect(await form.locator('select[data-field="teamType"]').inputValue()).toBe('administrative');
+    await page.screenshot({ path: join(results, 'console-registration-form.png'), fullPage: true });
+
+    const formMessage = await form.evaluate((f) => f.closest('li')!.dataset.id!);
+    // back to a one-line field: Enter submits with the form's primary button
+    for (let i = 0; i < 4; i++) await page.keyboard.press('Shift+Tab');
+    expect(await focusedField()).toBe('memberCount');
+    await page.keyboard.press('Enter');
+
+    // the callback's card replaces the form in place, and its toast shows
+    const confirmation = page.locator(`li[data-id="${formMessage}"] .card`, { hasText: '注册成功' });
+    await confirmation.waitFor();
+    expect(await confirmation.textContent()).toMatch(/班组编号：GDSZ-\d{4}-\d{4}/);
+    await expect.poll(() => page.locator('.toast').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/注册成功，班组编号 GDSZ-/)]));
+    expect(await page.locator('form.card-form[data-form="registration"]').count()).toBe(0);
+    expect(await page.locator('.unknown').count()).toBe(0);
+    await page.screenshot({ path: join(results, 'console-desktop.png'), fullPage: true });
+
+    await page.setViewportSize({ width: 360, height: 780 });
+    await confirmation.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(results, 'console-360.png'), fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // the organisation contact named in the form got told, in their own chat
+    await page.selectOption('#person', { label: '李联系人（单位联系人）' });
+    await page.locator('.card', { hasText: '你被登记为班组的单位联系人' }).waitFor();
+    expect(errors).toEqual([]);
+  }, 90_000);
+});

@@ -1,0 +1,117 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatBindings, people } from '../../db/schema.js';
+import { LocalConsole } from '../../src/local/console.js';
+import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
+import { addLocalPerson, LOCAL_ADMIN_GROUP, LOCAL_PEOPLE, seedLocal } from '../../src/local/seed.js';
+import { createLogger } from '../../src/log.js';
+import { cardText } from '../support/cards.js';
+import { startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+
+const LEADER = 'ou_local_leader';
+const CONTACT = 'ou_local_contact';
+
+let h: Harness;
+let local: LocalConsole;
+const consoleFor = () =>
+  new LocalConsole({
+    database: h.db,
+    platform: h.fake,
+    secrets: { encryptKey: TEST_ENCRYPT_KEY, verificationToken: TEST_VERIFICATION_TOKEN },
+    baseUrl: () => h.app.url,
+    log: createLogger('silent'),
+  });
+
+beforeAll(async () => {
+  h = await startHarness();
+  await seedLocal(h.db.db);
+  local = consoleFor();
+  await local.restored;
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('local mode seed', () => {
+  it('seeds the six people and binds the admin group, idempotently', async () => {
+    await seedLocal(h.db.db);
+    const rows = await h.db.db.select().from(people);
+    for (const p of LOCAL_PEOPLE) expect(rows.find((r) => r.openId === p.openId)).toMatchObject({ name: p.name, roles: p.roles });
+    const bindings = await h.db.db.select().from(chatBindings).where(and(eq(chatBindings.chatId, LOCAL_ADMIN_GROUP), eq(chatBindings.purpose, 'admin')));
+    expect(bindings).toHaveLength(1);
+  });
+
+  it('adds a person with a fresh open_id and refuses unknown roles', async () => {
+    const p = await addLocalPerson(h.db.db, { name: '赵专家', roles: ['expert'] });
+    expect(p.openId).toMatch(/^ou_local_[0-9a-f]{12}$/);
+    await expect(addLocalPerson(h.db.db, { name: '钱', roles: ['boss'] })).rejects.toThrow(/未知的身份：boss/);
+    await expect(addLocalPerson(h.db.db, { name: ' ', roles: [] })).rejects.toThrow(/姓名/);
+  });
+});
+
+describe('local console chats', () => {
+  it('posts a message as a signed, encrypted event and records the answer in the p2p chat', async () => {
+    const said = await local.say({ openId: LEADER, text: '注册' });
+    expect(said.status).toBe(200);
+    await h.drain();
+    const chat = local.changes(p2pChatIdFor(LEADER), 0);
+    expect(chat.entries.map((e) => e.from)).toEqual(['user', 'bot']);
+    expect(cardText(chat.entries[1].content)).toContain('注册质量信得过班组');
+  });
+
+  it('submits a form as card.action.trigger and replaces the card with the answer', async () => {
+    const form = local.changes(p2pChatIdFor(LEADER), 0).entries[1];
+    const before = local.currentVersion;
+    const res = await local.click({
+      openId: LEADER,
+      chatId: p2pChatIdFor(LEADER),
+      messageId: form.id,
+      value: { action: 'team.register' },
+      name: 'submit',
+      formValue: {
+        teamName: '控制台一班',
+        organization: '广州市市政工程维修有限公司',
+        department: '养护部',
+        teamType: 'administrative',
+        leader: LEADER,
+        phone: '020-12345678',
+        memberCount: '12',
+        functions: '道路养护',
+        goals: '完好率 98%',
+        plan: '每月例会',
+        contact: CONTACT,
+      },
+    });
+    await h.drain();
+    expect(res.status).toBe(200);
+    expect(res.toast?.content).toMatch(/GDSZ-\d{4}-\d{4}/);
+    const changed = local.changes(p2pChatIdFor(LEADER), before);
+    const replaced = changed.entries.find((e) => e.id === form.id)!;
+    expect(cardText(replaced.content)).toContain('注册成功');
+    expect(cardText(local.changes(p2pChatIdFor(CONTACT), 0).entries[0].content)).toContain('你被登记为班组的单位联系人');
+  });
+
+  it('speaks in the admin group with an @-mention, and the answer lands there', async () => {
+    await local.say({ openId: 'ou_local_admin', chatId: LOCAL_ADMIN_GROUP, text: '帮助' });
+    await h.drain();
+    const group = local.changes(LOCAL_ADMIN_GROUP, 0).entries;
+    expect(group[0]).toMatchObject({ from: 'user', content: { text: '@助手 帮助' } });
+    expect(group.at(-1)?.from).toBe('bot');
+  });
+
+  it('shows what the bot sent before a restart, from the outbox', async () => {
+    const fresh = consoleFor();
+    await fresh.restored;
+    const chat = fresh.changes(p2pChatIdFor(CONTACT), 0);
+    expect(chat.entries.some((e) => e.from === 'bot' && cardText(e.content).includes('你被登记为班组的单位联系人'))).toBe(true);
+  });
+
+  it('wakes a waiting poll when something changes', async () => {
+    const v = local.currentVersion;
+    const waiting = local.waitForChange(v, 10_000);
+    const started = Date.now();
+    await local.say({ openId: LEADER, text: '条款 16' });
+    await waiting;
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

@@ -1,0 +1,433 @@
+/**
+ * Sample data for every card builder of cards/*.ts, so test/local/renderer.test.ts can draw every card the bot
+ * can send in local mode's console. A new exported builder needs an entry here (the test lists those missing):
+ * key `<file>.<function>`, value a function returning the variants worth drawing (a card, an element, or elements).
+ */
+import * as admin from '../../cards/admin.js';
+import * as applications from '../../cards/applications.js';
+import * as complaints from '../../cards/complaints.js';
+import * as experts from '../../cards/experts.js';
+import * as groups from '../../cards/groups.js';
+import * as help from '../../cards/help.js';
+import * as measures from '../../cards/measures.js';
+import * as reminders from '../../cards/reminders.js';
+import * as results from '../../cards/results.js';
+import * as review from '../../cards/review.js';
+import * as teams from '../../cards/teams.js';
+import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
+
+/** Exported functions of cards/ that build no card (text helpers), with why they need no sample. */
+export const notCardBuilders: Record<string, string> = {
+  'complaints.excerpt': 'shortens a string',
+};
+
+const LEADER = 'ou_local_leader';
+const CONTACT = 'ou_local_contact';
+const EXPERT = 'ou_local_expert_1';
+const ADMIN = 'ou_local_admin';
+
+const team: teams.TeamData = {
+  id: 1,
+  code: 'GDSZ-2026-0001',
+  name: '道路养护一班',
+  organization: '广州市市政工程维修有限公司',
+  department: '养护部',
+  typeLabel: '行政班组',
+  leaderOpenId: LEADER,
+  phone: '020-12345678',
+  memberCount: 12,
+  functions: '城市道路日常养护',
+  goals: '路面完好率 98% 以上',
+  plan: '每月质量例会；QC 小组攻关',
+  contactOpenId: CONTACT,
+  registeredAt: '2025-03-01',
+  statusLabel: '正常',
+};
+
+const appForm = {
+  title: '沥青路面坑槽快速修补 <工法> *改进*',
+  category: 'maintenance',
+  startDate: '2025-04-01',
+  endDate: '2026-03-31',
+  goalRate: '100',
+  trainingRate: '96',
+  examPassRate: '95',
+  accidents: 'none',
+  customer: '业主满意度 96%',
+  qc: 'QC 小组 2 个',
+  summary: '坑槽修补时间缩短 40%。',
+  features: '可在全省推广',
+  materialsUrl: 'https://example.feishu.cn/docx/abc',
+};
+
+const application: applications.ApplicationSummary = {
+  id: 7,
+  year: 2026,
+  statusLabel: '已提交',
+  team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
+  form: appForm,
+};
+
+const complaintTeam: complaints.ComplaintTeam = { id: 1, name: team.name, code: team.code, organization: team.organization };
+const complaint: complaints.ComplaintView = {
+  id: 3,
+  reference: 'TS-2027-0003',
+  content: '人行道修补后一周即开裂，\n影响通行。',
+  contact: '13800000000',
+  channel: 'web',
+  status: 'open',
+  note: null,
+  receivedOn: '2027-05-02',
+  team: complaintTeam,
+};
+const upheld: complaints.ComplaintView = { ...complaint, status: 'upheld', note: '经核查属实，已责令返工。' };
+const title: complaints.TitleView = { honourId: 4, year: 2026, run: 2, required: 3 };
+
+const taskApplication: review.TaskApplication = {
+  code: team.code,
+  team: team.name,
+  organization: team.organization,
+  title: appForm.title,
+  category: '管养',
+  period: '2025-04-01 至 2026-03-31',
+  goalRate: '100',
+  trainingRate: '96',
+  examPassRate: '95',
+  customer: appForm.customer,
+  qc: appForm.qc,
+  summary: appForm.summary,
+  features: appForm.features,
+  materialsUrl: appForm.materialsUrl,
+};
+
+const resultLines: results.ResultLine[] = [
+  { code: 'GDSZ-2026-0001', team: team.name, organization: team.organization, finalScore: 92.5, rank: 1, awarded: true, recommended: true, outliers: 0, rule: 'trimmedMean', sheets: 5 },
+  { code: 'GDSZ-2026-0002', team: '桥梁检测二组', organization: '深圳市政检测中心', finalScore: 86, rank: 2, awarded: true, recommended: false, outliers: 1, rule: 'mean', sheets: 3 },
+  { code: 'GDSZ-2026-0003', team: '排水管养班', organization: '佛山水务', finalScore: 71, rank: 3, awarded: false, recommended: false, outliers: 0, rule: 'mean', sheets: 3 },
+  { code: 'GDSZ-2026-0004', team: '照明维护班', organization: '东莞市政', finalScore: null, rank: null, awarded: false, recommended: false, outliers: 0, rule: null, sheets: 1 },
+];
+const resultsSummary: results.ResultsSummary = { cycleId: 2, year: 2026, status: 'closed', awardThreshold: 85, recommendShare: 0.1, lines: resultLines };
+
+const shown = (text: string, daysLeft: number): admin.ShownDate => ({ text, daysLeft });
+const adminCycle: admin.AdminCycleView = {
+  id: 2,
+  year: 2026,
+  status: 'open',
+  statusLabel: '接受申报',
+  applicationDeadline: shown('2026年5月31日', 12),
+  scoringDeadline: shown('2026年6月30日', 42),
+  reviewMeetingDate: shown('2026年7月15日', 57),
+  awardThreshold: 85,
+  expertsPerApplication: 3,
+  recommendShare: 0.1,
+  sheet: { title: '质量信得过班组建设评分表', total: 100, items: 24 },
+};
+const counts = [
+  { label: '草稿', count: 1 },
+  { label: '已提交', count: 2 },
+  { label: '单位已推荐', count: 0 },
+];
+
+export type Sample = () => unknown[];
+
+export const cardSamples: Record<string, Sample> = {
+  'admin.adminCard': () => [
+    admin.adminCard({ today: '2026年5月19日', cycle: adminCycle, applicationCounts: counts }),
+    admin.adminCard({ today: '2026年5月19日', cycle: { ...adminCycle, status: 'scoring', statusLabel: '专家评分' }, applicationCounts: counts }),
+    admin.adminCard({ today: '2026年5月19日', lastCycle: { year: 2025, statusLabel: '已公布' }, applicationCounts: [] }),
+  ],
+  'admin.cycleFormCard': () => [
+    admin.cycleFormCard({ mode: 'open', values: { year: '2026', applicationDeadline: '2026-05-31', awardThreshold: '85' } }),
+    admin.cycleFormCard({ mode: 'settings', cycleId: 2, year: 2026, values: {}, error: '评审会日期不能早于评分截止日期', applicationDeadlineFixed: '2026年5月31日' }),
+  ],
+  'admin.scoreSheetFormCard': () => [
+    admin.scoreSheetFormCard({
+      cycleId: 2,
+      year: 2026,
+      current: { title: '默认评分表', total: 100, areas: [{ code: '1', name: '班组基础建设', max: 20, items: 4 }] },
+      text: '评分表：新表\n总分：100\n1 班组基础建设\n1.1 目标分解与职能明确 5',
+      error: '各项之和为 95，应等于总分 100',
+    }),
+  ],
+  'admin.cycleOpenedCard': () => [
+    admin.cycleOpenedCard({
+      year: 2026,
+      applicationDeadline: '2026年5月31日',
+      scoringDeadline: '2026年6月30日',
+      reviewMeetingDate: '2026年7月15日',
+      awardThreshold: 85,
+      expertsPerApplication: 3,
+      recommendShare: 0.1,
+      openedBy: ADMIN,
+    }),
+  ],
+
+  'applications.applicationFormCard': () => [
+    applications.applicationFormCard({ team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, values: appForm }),
+    applications.applicationFormCard({
+      team: application.team,
+      cycle: { year: 2026, applicationDeadline: '2026-05-31' },
+      applicationId: 7,
+      returnedOpinion: '请补充顾客满意度证明',
+      failures: [{ article: 16, message: '第十六条：注册未满一年' }],
+    }),
+    applications.applicationFormCard({ team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, error: { field: 'goalRate', message: '目标完成率须为 0–100' } }),
+  ],
+  'applications.applicationDetails': () => [applications.applicationDetails(application)],
+  'applications.submittedCard': () => [applications.submittedCard(application)],
+  'applications.endorsementRequestCard': () => [applications.endorsementRequestCard(application), applications.endorsementRequestCard(application, { message: '请填写推荐意见' })],
+  'applications.endorsementDoneCard': () => [applications.endorsementDoneCard(application, 'recommend', '同意推荐'), applications.endorsementDoneCard(application, 'return', '材料不全')],
+  'applications.leaderNoticeCard': () => [
+    applications.leaderNoticeCard(application, 'recommended', '同意推荐'),
+    applications.leaderNoticeCard(application, 'returnedByOrganization', '材料不全'),
+    applications.leaderNoticeCard(application, 'accepted'),
+    applications.leaderNoticeCard(application, 'returnedByAssociation', '缺少材料链接'),
+  ],
+  'applications.formalCheckCard': () => [
+    applications.formalCheckCard({ year: 2026, items: [{ ...application, opinion: '同意推荐' }], total: 3, error: { message: '退回时请填写原因' } }),
+    applications.formalCheckCard({ year: 2026, items: [], total: 0 }),
+  ],
+  'applications.endorsementListCard': () => [applications.endorsementListCard([application]), applications.endorsementListCard([])],
+
+  'complaints.complaintAlertCard': () => [
+    complaints.complaintAlertCard(complaint),
+    complaints.complaintAlertCard(complaint, { title, daysOpen: 8, error: { field: 'note', message: '请填写处理意见' } }),
+  ],
+  'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' })],
+  'complaints.revocationAlertCard': () => [complaints.revocationAlertCard({ team: complaintTeam, title: { ...title, run: 3 }, history: [upheld, upheld, upheld], error: { message: '请填写决定理由' } })],
+  'complaints.revocationDecidedCard': () => [
+    complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立' }),
+    complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'kept', reason: '已整改' }),
+  ],
+  'complaints.titleRevokedNoticeCard': () => [complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立' })],
+  'complaints.complaintFormCard': () => [
+    complaints.complaintFormCard(),
+    complaints.complaintFormCard({ team: { id: 1, name: team.name, code: team.code }, formKey: 'k1', values: { content: '开裂' }, error: { message: '请描述问题' } }),
+  ],
+  'complaints.complaintTeamPickerCard': () => [complaints.complaintTeamPickerCard({ query: '养护', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }] })],
+  'complaints.complaintReceivedCard': () => [complaints.complaintReceivedCard({ reference: complaint.reference, team: { name: team.name, code: team.code } })],
+  'complaints.complaintOutcomeCard': () => [complaints.complaintOutcomeCard(upheld)],
+  'complaints.complaintListCard': () => [complaints.complaintListCard({ items: [{ ...complaint, daysOpen: 9 }], total: 4 }), complaints.complaintListCard({ items: [], total: 0 })],
+
+  'experts.expertPoolCard': () => [
+    experts.expertPoolCard({
+      experts: [
+        { openId: EXPERT, name: '陈专家', organization: '华南理工大学', specialities: ['道路', '桥梁'], maxLoad: 10, active: true, load: 3, pending: 1 },
+        { openId: 'ou_local_expert_2', name: null, organization: null, specialities: [], maxLoad: null, active: false, load: 0, pending: 0 },
+      ],
+      more: 2,
+      values: { experts: `${EXPERT},ou_local_expert_3`, organization: '', maxLoad: '5' },
+      error: '请填写所在单位',
+    }),
+  ],
+  'experts.conflictFormCard': () => [
+    experts.conflictFormCard({ declared: [{ kind: 'team', label: team.code, reason: '曾任职' }, { kind: 'organization', label: team.organization, reason: null }], done: '已改派 1 项任务' }),
+    experts.conflictFormCard({ declared: [], values: { kind: 'team', target: 'GDSZ' }, error: '没有这个班组编号' }),
+  ],
+
+  'groups.groupIntroCard': () => [groups.groupIntroCard()],
+  'groups.chatBoundCard': () => [groups.chatBoundCard({ purpose: 'admin', isNew: true, purposes: ['admin'] }), groups.chatBoundCard({ purpose: 'experts', isNew: false, purposes: ['admin', 'experts'] })],
+  'groups.chatUnboundCard': () => [groups.chatUnboundCard({ removed: ['admin'], remaining: [] }), groups.chatUnboundCard({ removed: [], remaining: ['experts'] })],
+
+  'help.helpCard': () => [
+    help.helpCard({ roles: ['admin', 'leader'], buttons: [{ action: 'team.registerForm', label: '注册班组' }, { action: 'admin.menu', label: '协会管理', value: { tab: 1 } }] }),
+    help.helpCard({ roles: [], buttons: [] }),
+  ],
+  'help.deadLetterCard': () => [help.deadLetterCard({ receiver: `open_id ${LEADER}`, attempts: 8, error: 'HTTP 400 code 230002: bot not in chat', dedupeKey: 'team:registered:1' })],
+
+  'measures.articleCard': () => [measures.articleCard(getArticle(1)!), measures.articleCard(getArticle(16)!), measures.articleCard(getArticle(22)!)],
+  'measures.notFoundCard': () => [measures.notFoundCard('今天天气怎么样')],
+  'measures.answerCard': () => [measures.answerCard('注册多久才能参加评选', rankArticles('注册多久才能参加评选')), measures.answerCard('无关', [])],
+  'measures.browseCard': () => [measures.browseCard(chapters)],
+
+  'reminders.applyDeadlineLeaderCard': () => [
+    reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 7, team, state: 'none' }),
+    reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 1, team, state: 'returned' }),
+  ],
+  'reminders.applyDeadlineContactCard': () => [reminders.applyDeadlineContactCard({ year: 2026, deadline: '2026-05-31', daysLeft: 0, teams: [team, { id: 2, name: '桥梁检测二组', code: 'GDSZ-2026-0002' }] })],
+  'reminders.scoringDeadlineCard': () => [
+    reminders.scoringDeadlineCard({ year: 2026, cycleId: 2, deadline: '2026-06-30', daysLeft: 3, pending: 2 }),
+    reminders.scoringDeadlineCard({ year: 2026, cycleId: 2, deadline: '2026-06-30', daysLeft: -2, pending: 1 }),
+  ],
+  'reminders.reviewMeetingCard': () => [
+    reminders.reviewMeetingCard({ year: 2026, date: '2026-07-15', daysLeft: 7, audience: 'admin', accepted: 12 }),
+    reminders.reviewMeetingCard({ year: 2026, date: '2026-07-15', daysLeft: 1, audience: 'applicant', team }),
+  ],
+  'reminders.anniversaryCard': () => [
+    reminders.anniversaryCard({ team, cycle: { year: 2026, applicationDeadline: '2026-05-31' } }),
+    reminders.anniversaryCard({ team }),
+  ],
+  'reminders.digestCard': () => [
+    reminders.digestCard({
+      kind: 'daily',
+      period: '2026-06-01',
+      cycle: { year: 2026, statusLabel: '专家评分', counts: [['已受理', 12], ['草稿', 0]], scoringDeadline: '2026-06-30' },
+      overdueExperts: [{ openId: EXPERT, name: '陈专家', pending: 2 }],
+      openComplaints: { total: 1, oldest: [{ reference: complaint.reference, teamName: team.name, daysOpen: 9 }] },
+      deadLetters: 1,
+    }),
+    reminders.digestCard({ kind: 'weekly', period: '2026-W23', overdueExperts: [], openComplaints: { total: 0, oldest: [] }, deadLetters: 0 }),
+  ],
+
+  'results.resultsPreviewCard': () => [results.resultsPreviewCard(resultsSummary), results.resultsPreviewCard({ ...resultsSummary, status: 'published' })],
+  'results.scoresChart': () => [results.scoresChart(resultLines)],
+  'results.resultsPublishedCard': () => [results.resultsPublishedCard({ ...resultsSummary, status: 'published', fileName: '2026年度评审结果.xlsx' })],
+  'results.teamResultCard': () => [
+    results.teamResultCard({
+      year: 2026,
+      code: team.code,
+      team: team.name,
+      title: appForm.title,
+      finalScore: 92.5,
+      rank: 1,
+      of: 12,
+      awarded: true,
+      recommended: true,
+      awardThreshold: 85,
+      areas: [{ code: '1', name: '班组基础建设', score: 18.5, max: 20 }],
+      audience: 'leader',
+    }),
+    results.teamResultCard({
+      year: 2026,
+      code: team.code,
+      team: team.name,
+      title: appForm.title,
+      finalScore: 71,
+      rank: 9,
+      of: 12,
+      awarded: false,
+      recommended: false,
+      awardThreshold: 85,
+      areas: [],
+      audience: 'contact',
+    }),
+  ],
+
+  'review.scoringTaskCard': () => [
+    review.scoringTaskCard({
+      assignmentId: 11,
+      year: 2026,
+      application: taskApplication,
+      fields: [
+        { field: 'i_1_1', code: '1.1', name: '目标分解与职能明确', max: 5, areaCode: '1', areaName: '班组基础建设' },
+        { field: 'i_1_2', code: '1.2', name: '制度建设', max: 5, areaCode: '1', areaName: '班组基础建设' },
+        { field: 'i_2_1', code: '2.1', name: '质量控制', max: 10, areaCode: '2', areaName: '质量管理' },
+      ],
+      values: { i_1_1: '4.5' },
+      comment: '整体较好',
+      error: '1.2 须为 0–5 的整分或半分',
+      scoringDeadline: '2026年6月30日',
+      reopened: true,
+    }),
+  ],
+  'review.scoredCard': () => [
+    review.scoredCard({
+      assignmentId: 11,
+      year: 2026,
+      application: taskApplication,
+      total: 18.5,
+      max: 20,
+      areas: [{ code: '1', name: '班组基础建设', score: 8.5, max: 10 }],
+      items: [{ code: '1.1', name: '目标分解与职能明确', score: 4.5, max: 5 }],
+      comment: '整体较好',
+      submittedAt: '2026-06-02 10:31',
+      progress: { done: 3, total: 5 },
+    }),
+  ],
+  'review.taskListCard': () => [
+    review.taskListCard({
+      year: 2026,
+      done: 1,
+      total: 2,
+      tasks: [
+        { assignmentId: 11, code: team.code, team: team.name, title: appForm.title, status: 'submitted', total: 88 },
+        { assignmentId: 12, code: 'GDSZ-2026-0002', team: '桥梁检测二组', title: '桥梁快速检测', status: 'assigned', total: null },
+      ],
+      more: 3,
+    }),
+    review.taskListCard({ done: 0, total: 0, tasks: [], more: 0 }),
+    review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], more: 0 }),
+  ],
+  'review.declineFormCard': () => [review.declineFormCard({ assignmentId: 12, application: taskApplication, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' })],
+  'review.declinedCard': () => [review.declinedCard({ application: taskApplication, reason: '时间无法安排' })],
+  'review.assignmentReportCard': () => [
+    review.assignmentReportCard({
+      cycleId: 2,
+      year: 2026,
+      perApplication: 3,
+      applications: 12,
+      added: 34,
+      experts: 9,
+      loadRange: { min: 3, max: 4 },
+      unfilled: [{ code: 'GDSZ-2026-0009', team: '照明维护班', missing: 2, reason: '其余专家均与该班组同单位' }],
+      unfilledTotal: 2,
+    }),
+    review.assignmentReportCard({ cycleId: 2, year: 2026, perApplication: 3, applications: 2, added: 6, experts: 3, loadRange: { min: 2, max: 2 }, unfilled: [], unfilledTotal: 0 }),
+  ],
+  'review.progressCard': () => [
+    review.progressCard({
+      cycleId: 2,
+      year: 2026,
+      status: 'scoring',
+      statusLabel: '专家评分',
+      applications: counts,
+      tasks: { assigned: 3, submitted: 6, declined: 1, replaced: 1 },
+      pending: [{ applicationId: 7, code: team.code, team: team.name, submitted: 2, pending: 1 }],
+      pendingTotal: 4,
+      error: '没有这个班组编号',
+    }),
+    review.progressCard({ cycleId: 2, year: 2026, status: 'closed', statusLabel: '评分结束', applications: counts, tasks: { assigned: 0, submitted: 9, declined: 0, replaced: 0 }, pending: [], pendingTotal: 0 }),
+  ],
+  'review.panelCard': () => [
+    review.panelCard({
+      cycleId: 2,
+      applicationId: 7,
+      year: 2026,
+      application: taskApplication,
+      statusLabel: '已受理',
+      cycleStatus: 'scoring',
+      members: [
+        { assignmentId: 11, expertOpenId: EXPERT, name: '陈专家', status: 'submitted', total: 88, declineReason: null },
+        { assignmentId: 12, expertOpenId: 'ou_local_expert_2', name: null, status: 'assigned', total: null, declineReason: null },
+        { assignmentId: 13, expertOpenId: 'ou_local_expert_3', name: '黄专家', status: 'declined', total: null, declineReason: '时间冲突' },
+      ],
+    }),
+    review.panelCard({ cycleId: 2, applicationId: 7, year: 2026, application: taskApplication, statusLabel: '已受理', cycleStatus: 'open', members: [] }),
+  ],
+  'review.outlierAlertCard': () => [
+    review.outlierAlertCard({ year: 2026, applicationId: 7, code: team.code, team: team.name, median: 86, totals: [86, 88, 62], outliers: [{ expertOpenId: EXPERT, total: 62, distance: 24 }], distance: 15 }),
+  ],
+  'review.replacementFailedCard': () => [review.replacementFailedCard({ year: 2026, applicationId: 7, code: team.code, team: team.name, cause: '陈专家谢绝了任务', reason: '专家库中其余专家均已达评审上限' })],
+
+  'teams.registrationFormCard': () => [
+    teams.registrationFormCard({ leaderOpenId: LEADER }),
+    teams.registrationFormCard({ leaderOpenId: LEADER, values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
+  ],
+  'teams.registeredCard': () => [teams.registeredCard(team, '2026-03-01')],
+  'teams.contactNamedCard': () => [teams.contactNamedCard(team)],
+  'teams.statusCard': () => [
+    teams.statusCard([]),
+    teams.statusCard([
+      {
+        team,
+        myRole: 'leader',
+        eligibleFrom: '2026-03-01',
+        daysUntilEligible: 0,
+        applications: [{ id: 7, year: 2026, statusLabel: '已提交', title: appForm.title, finalScore: 92.5, decision: 'awarded' }],
+        honours: [{ year: 2026, revoked: false, recommended: true }],
+        canApply: true,
+      },
+      { team: { ...team, id: 2, name: '另一班组' }, myRole: 'contact', eligibleFrom: '2027-01-01', daysUntilEligible: 200, applications: [], honours: [], canApply: false },
+    ]),
+  ],
+  'teams.profileFormCard': () => [teams.profileFormCard(team), teams.profileFormCard(team, { values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
+  'teams.membersCard': () => [
+    teams.membersCard(team, [
+      { openId: LEADER, role: 'leader', name: '张班长' },
+      { openId: 'ou_local_member', role: 'member', name: null },
+    ]),
+    teams.membersCard(team, [{ openId: LEADER, role: 'leader', name: '张班长' }], { message: '该成员已在班组中' }),
+  ],
+  'teams.teamPickerCard': () => [teams.teamPickerCard({ title: '选择班组', prompt: '你是多个班组的班组长，请选择：', teams: [team, { id: 2, name: '另一班组', code: 'GDSZ-2026-0002' }], action: 'application.open' })],
+};
+

@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resetLocalData } from '../../src/local/reset.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A directory shaped like PGlite's: PG_VERSION and a subfolder. */
+function dataDir(pglite = true): string {
+  const dir = mkdtempSync(join(tmpdir(), 'reset-'));
+  dirs.push(dir);
+  if (pglite) writeFileSync(join(dir, 'PG_VERSION'), '17\n');
+  mkdirSync(join(dir, 'base'));
+  writeFileSync(join(dir, 'base', '1'), 'x');
+  return dir;
+}
+
+async function reset(dir: string, opts: { answer?: string; yes?: boolean; databaseUrl?: string } = {}) {
+  let said = '';
+  const output = new Writable({
+    write(chunk, _enc, cb) {
+      said += String(chunk);
+      cb();
+    },
+  });
+  const input = Readable.from(opts.answer === undefined ? [] : [opts.answer]);
+  const code = await resetLocalData({ dataDir: dir, databaseUrl: opts.databaseUrl, yes: opts.yes, input, output });
+  return { code, said };
+}
+
+describe('npm run reset', () => {
+  it('wipes the PGlite data after a yes', async () => {
+    const dir = dataDir();
+    const { code, said } = await reset(dir, { answer: 'y\n' });
+    expect(code).toBe(0);
+    expect(said).toContain('[y/N]');
+    expect(said).toContain(`wiped ${dir}`);
+    expect(existsSync(dir)).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps everything on no, on an empty answer and when stdin is closed', async () => {
+    for (const answer of ['n\n', '\n', undefined]) {
+      const dir = dataDir();
+      const { code, said } = await reset(dir, { answer });
+      expect(code).toBe(0);
+      expect(said).toContain('not wiped');
+      expect(readdirSync(dir).sort()).toEqual(['PG_VERSION', 'base']);
+    }
+  });
+
+  it('does not ask with --yes', async () => {
+    const dir = dataDir();
+    const { said } = await reset(dir, { yes: true });
+    expect(said).not.toContain('[y/N]');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses when DATABASE_URL is set: a server database is never wiped', async () => {
+    const dir = dataDir();
+    const { code, said } = await reset(dir, { yes: true, databaseUrl: 'postgres://bot@db.example/prod' });
+    expect(code).toBe(1);
+    expect(said).toMatch(/^reset refused: DATABASE_URL is set/);
+    expect(readdirSync(dir).sort()).toEqual(['PG_VERSION', 'base']);
+  });
+
+  it('leaves a directory that is not a PGlite data directory alone', async () => {
+    const dir = dataDir(false);
+    const { code, said } = await reset(dir, { yes: true });
+    expect(code).toBe(0);
+    expect(said).toContain('not a PGlite data directory');
+    expect(readdirSync(dir)).toEqual(['base']);
+  });
+});
