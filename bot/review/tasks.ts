@@ -2,7 +2,7 @@ import { declinedCard, declineFormCard } from '../../cards/review.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineTask, getTask, ownTask, submitScores } from '../../src/review/scoring.js';
+import { alreadyDone, declineTask, expertTasks, getTask, ownTask, submitScores } from '../../src/review/scoring.js';
 import { formText, idFrom, replyDestination } from '../respond.js';
 import { alertOutliers, announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 
@@ -29,6 +29,14 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
   const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE);
   if (done) return { toast: { type: 'info', content: done.message }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
   return { card: { type: 'raw', data: taskCard(task) } };
+}
+
+/** `review.next` (the button of a scoring reminder): the first task still to score, or the list when none is left. */
+export async function openNextTask(ctx: HandlerContext): Promise<CardResponse> {
+  const { tasks } = await expertTasks(ctx.tx, ctx.actor.openId);
+  const next = tasks.find((t) => t.status === 'assigned');
+  if (!next) return { toast: { type: 'info', content: '你的评分任务已全部完成，谢谢！' }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
+  return openTask(ctx, { value: { action: 'review.open', assignmentId: next.assignmentId }, formValue: {} });
 }
 
 /** `review.submit`: stores the score sheet and turns the card read-only with the total. */
