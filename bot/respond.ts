@@ -1,6 +1,6 @@
 import type { Card } from '../cards/kit.js';
 import { UserError } from '../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext, IncomingText, ToastType } from '../src/handlers.js';
+import { type CardActionInput, type CardResponse, type HandlerContext, type IncomingText, Refusal, type ToastType } from '../src/handlers.js';
 import type { Destination } from '../src/outbox.js';
 
 type CardRun = (ctx: HandlerContext, input: CardActionInput) => Promise<CardResponse>;
@@ -17,19 +17,18 @@ export function toastFor(err: UserError): NonNullable<CardResponse['toast']> {
 }
 
 /**
- * Runs a card action inside a savepoint (`ctx.within`): a UserError rolls back whatever the action wrote
- * and queued (the event's own dedupe row stays) and becomes an error toast, plus what `onError` adds (typically the same form
- * with what the user typed, re-rendered). Any other error propagates and fails the whole event.
+ * A card action whose UserError refuses it: everything the event wrote and queued rolls back, and the
+ * answer is an error toast plus what `onError` adds (typically the same form with what the user typed),
+ * drawn in a fresh transaction. Any other error propagates and fails the whole event.
  */
 export function withUserErrors(run: CardRun, onError?: OnCardError): CardRun {
   return async (ctx, input) => {
     try {
-      return await ctx.tx.transaction((sp) => run(ctx.within(sp), input));
+      return await run(ctx, input);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       ctx.log.info({ reason: err.message, field: err.opts.field }, 'card action refused');
-      const extra = (await onError?.(err, ctx, input)) ?? {};
-      return { toast: toastFor(err), ...extra };
+      throw new Refusal(err, async (fresh): Promise<CardResponse> => ({ toast: toastFor(err), ...((await onError?.(err, fresh, input)) ?? {}) }));
     }
   };
 }
@@ -45,10 +44,12 @@ type CommandRun = (ctx: HandlerContext, msg: IncomingText, argument: string) => 
 export function commandWithUserErrors(run: CommandRun): CommandRun {
   return async (ctx, msg, argument) => {
     try {
-      await ctx.tx.transaction((sp) => run(ctx.within(sp), msg, argument));
+      await run(ctx, msg, argument);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      await ctx.send({ dedupeKey: `refused:${ctx.eventId}`, to: replyDestination(ctx, msg), text: err.message });
+      throw new Refusal(err, async (fresh) => {
+        await fresh.send({ dedupeKey: `refused:${fresh.eventId}`, to: replyDestination(fresh, msg), text: err.message });
+      });
     }
   };
 }
@@ -66,9 +67,11 @@ export function formText(formValue: Record<string, unknown>): Record<string, str
   return out;
 }
 
-/** A positive integer id from a button's value (`{action, cycleId: 3}`); UserError otherwise. */
+/** A positive integer id from a button's value (`{action, cycleId: 3}`), a number or its digits; UserError otherwise. */
 export function idFrom(value: Record<string, unknown>, key: string): number {
-  const n = Number(value[key]);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UserError('这个按钮已失效，请重新打开菜单。');
+  const v = value[key];
+  // Number() would take true, [3] and "1e3"; ids are int4, so a larger one would fail in the database instead
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^[1-9][0-9]{0,9}$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n) || n <= 0 || n > 2_147_483_647) throw new UserError('这个按钮已失效，请重新打开菜单。');
   return n;
 }

@@ -1,15 +1,14 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import { z } from 'zod';
 import type { Database, Db } from '../db/index.js';
-import { processedEvents } from '../db/schema.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import type { BotRegistry, CardActionInput, CardResponse, HandlerContext, IncomingText } from './handlers.js';
+import { type BotRegistry, type CardActionInput, type CardResponse, type HandlerContext, type IncomingText, Refusal } from './handlers.js';
 import { sdkLogger } from './lark/client.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { enqueue } from './outbox.js';
-import { loadActor } from './people.js';
+import { type Actor, claimEventAndLoadActor } from './people.js';
 
 /** card.action.trigger as the SDK flattens it ({...header, ...event}); the SDK has no type for it. */
 export const cardActionSchema = z.object({
@@ -81,36 +80,58 @@ export class EventProcessor {
     onDuplicate: T,
     work: (ctx: HandlerContext) => Promise<T>,
   ): Promise<T> {
-    const { database, config, clock, log } = this.deps;
-    let queued = 0;
-    const result = await database.db.transaction(async (tx) => {
-      const fresh = await tx.insert(processedEvents).values({ eventId, eventType }).onConflictDoNothing().returning({ id: processedEvents.eventId });
-      if (!fresh.length) return { duplicate: true as const };
-      const actor = await loadActor(tx, openId, config.ADMIN_OPEN_IDS);
-      const bind = (db: Db): HandlerContext => ({
-        tx: db,
-        actor,
-        clock,
-        config,
-        log: log.child({ eventId, actor: openId }),
-        eventId,
-        send: async (message) => {
-          const added = await enqueue(db, message);
-          if (added) queued++;
-          return added;
-        },
-        within: (inner) => bind(inner),
+    const { database, log } = this.deps;
+    const queued = { n: 0 };
+    let result: { duplicate: true } | { duplicate: false; value: T };
+    try {
+      result = await database.db.transaction(async (tx) => {
+        const actor = await this.claimEvent(tx, eventId, eventType, openId);
+        if (!actor) return { duplicate: true as const };
+        return { duplicate: false as const, value: await work(this.context(tx, actor, eventId, queued)) };
       });
-      return { duplicate: false as const, value: await work(bind(tx)) };
-    });
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      // the refused work left nothing behind; record the event and answer in a transaction of its own
+      queued.n = 0;
+      result = await database.db.transaction(async (tx) => {
+        const actor = await this.claimEvent(tx, eventId, eventType, openId);
+        if (!actor) return { duplicate: true as const };
+        return { duplicate: false as const, value: (await err.answer(this.context(tx, actor, eventId, queued))) as T };
+      });
+      metrics.eventsProcessed.inc({ type: eventType, outcome: 'refused' });
+    }
     if (result.duplicate) {
       metrics.eventsProcessed.inc({ type: eventType, outcome: 'duplicate' });
       log.info({ eventId, eventType }, 'duplicate event ignored');
       return onDuplicate;
     }
     metrics.eventsProcessed.inc({ type: eventType, outcome: 'ok' });
-    if (queued) this.deps.onCommitted?.();
+    if (queued.n) this.deps.onCommitted?.();
     return result.value;
+  }
+
+  /** One statement: the event's dedupe row and who acts; undefined when the event was seen before. */
+  private async claimEvent(tx: Db, eventId: string, eventType: string, openId: string): Promise<Actor | undefined> {
+    return claimEventAndLoadActor(tx, eventId, eventType, openId, this.deps.config.ADMIN_OPEN_IDS);
+  }
+
+  private context(tx: Db, actor: Actor, eventId: string, queued: { n: number }): HandlerContext {
+    const { config, clock, log } = this.deps;
+    const bind = (db: Db): HandlerContext => ({
+      tx: db,
+      actor,
+      clock,
+      config,
+      log: log.child({ eventId, actor: actor.openId }),
+      eventId,
+      send: async (message) => {
+        const added = await enqueue(db, message);
+        if (added) queued.n++;
+        return added;
+      },
+      within: (inner) => bind(inner),
+    });
+    return bind(tx);
   }
 
   async onMessage(data: Record<string, unknown>): Promise<void> {

@@ -19,6 +19,20 @@ export interface HandlerContext {
   within(tx: Db): HandlerContext;
 }
 
+/**
+ * Thrown out of a handler to refuse: the event's transaction rolls back whole, then `answer` runs in a
+ * fresh transaction (which records the event) to say why — so the happy path needs no savepoint.
+ */
+export class Refusal<T = unknown> extends Error {
+  constructor(
+    readonly reason: Error,
+    readonly answer: (ctx: HandlerContext) => Promise<T>,
+  ) {
+    super(reason.message);
+    this.name = 'Refusal';
+  }
+}
+
 export interface IncomingText {
   text: string; // mentions removed, trimmed
   chatId: string;

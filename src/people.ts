@@ -24,7 +24,35 @@ export async function loadActor(tx: Db, openId: string, bootstrapAdmins: readonl
       exists(select 1 from team_members m where m.open_id = ${openId} and m.role = 'leader') as leader,
       exists(select 1 from team_members m where m.open_id = ${openId}) as member
     from (select 1) one left join people p on p.open_id = ${openId}`);
-  const row = rowsOf(result)[0] as { name: string | null; roles: string[] | string; leader: boolean; member: boolean } | undefined;
+  return actorFrom(openId, rowsOf(result)[0] as { name: string | null; roles: string[] | string; leader: boolean; member: boolean } | undefined, bootstrapAdmins);
+}
+
+/**
+ * The event's dedupe row and the actor in one round trip: undefined when the event_id was recorded
+ * before (a retried delivery), the actor otherwise.
+ */
+export async function claimEventAndLoadActor(
+  tx: Db,
+  eventId: string,
+  eventType: string,
+  openId: string,
+  bootstrapAdmins: readonly string[],
+): Promise<Actor | undefined> {
+  const result = await tx.execute(sql`
+    with fresh as (
+      insert into processed_events (event_id, event_type) values (${eventId}, ${eventType})
+      on conflict do nothing returning 1
+    )
+    select exists(select 1 from fresh) as fresh, p.name, coalesce(p.roles, '{}'::text[]) as roles,
+      exists(select 1 from team_members m where m.open_id = ${openId} and m.role = 'leader') as leader,
+      exists(select 1 from team_members m where m.open_id = ${openId}) as member
+    from (select 1) one left join people p on p.open_id = ${openId}`);
+  const row = rowsOf(result)[0] as { fresh: boolean; name: string | null; roles: string[] | string; leader: boolean; member: boolean };
+  if (!row.fresh) return undefined;
+  return actorFrom(openId, row, bootstrapAdmins);
+}
+
+function actorFrom(openId: string, row: { name: string | null; roles: string[] | string; leader: boolean; member: boolean } | undefined, bootstrapAdmins: readonly string[]): Actor {
   const roles = new Set<Role>(parseArray(row?.roles) as Role[]);
   if (bootstrapAdmins.includes(openId)) roles.add('admin');
   if (row?.leader) roles.add('leader');

@@ -4,9 +4,9 @@ import { auditLog, cycles } from '../../db/schema.js';
 import { withUserErrors } from '../../bot/respond.js';
 import { audit } from '../../src/audit.js';
 import { UserError } from '../../src/errors.js';
-import type { HandlerContext } from '../../src/handlers.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
-import { ADMIN, startHarness, type Harness } from '../support/harness.js';
+import { cardActionEvent } from '../support/larkEvents.js';
+import { ADMIN, TEST_VERIFICATION_TOKEN, startHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -283,22 +283,31 @@ describe('settings, score sheet and closing applications', () => {
 });
 
 describe('withUserErrors', () => {
-  it('rolls back what the action wrote before its UserError, and keeps the rest of the event', async () => {
-    const run = withUserErrors(
-      async (ctx) => {
-        await audit(ctx.tx, { actor: ADMIN, action: 'probe.inner', entity: 'probe', entityId: 1 });
-        throw new UserError('不行', { field: 'x' });
-      },
-      async (err) => ({ card: { type: 'raw', data: { schema: '2.0', field: err.opts.field } } }),
-    );
-    const res = await h.db.db.transaction(async (tx) => {
-      await audit(tx, { actor: ADMIN, action: 'probe.outer', entity: 'probe', entityId: 1 });
-      const bind = (db: typeof tx): HandlerContext =>
-        ({ tx: db, actor: { openId: ADMIN, name: null, roles: ['admin'] }, clock: h.clock, log: { info() {} }, eventId: 'probe', send: async () => true, within: bind }) as unknown as HandlerContext;
-      return run(bind(tx), { value: { action: 'probe' }, formValue: {} });
+  it('rolls back everything the refused action wrote, records the event, and answers with what onError draws', async () => {
+    const bot = h.app.registry;
+    bot.cardAction({
+      action: 'probe.refuse',
+      run: withUserErrors(
+        async (ctx) => {
+          await audit(ctx.tx, { actor: ADMIN, action: 'probe.inner', entity: 'probe', entityId: 1 });
+          await ctx.send({ dedupeKey: `probe:${ctx.eventId}`, to: { openId: ADMIN }, text: 'never sent' });
+          throw new UserError('不行', { field: 'x' });
+        },
+        async (err, ctx) => {
+          await audit(ctx.tx, { actor: ADMIN, action: 'probe.answer', entity: 'probe', entityId: 1 });
+          return { card: { type: 'raw', data: { schema: '2.0', field: err.opts.field } } };
+        },
+      ),
     });
-    expect(res).toEqual({ toast: { type: 'error', content: '不行' }, card: { type: 'raw', data: { schema: '2.0', field: 'x' } } });
-    expect(await auditCount('probe.outer')).toBe(1);
+    const event = cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'probe.refuse' } });
+    const res = await h.post('/lark/cards', event);
+    expect(res.body).toEqual({ toast: { type: 'error', content: '不行' }, card: { type: 'raw', data: { schema: '2.0', field: 'x' } } });
     expect(await auditCount('probe.inner')).toBe(0);
+    expect(await auditCount('probe.answer')).toBe(1);
+    await h.drain();
+    expect(h.fake.messages.some((m) => m.content?.text === 'never sent')).toBe(false);
+    const again = await h.post('/lark/cards', event);
+    expect(again.body.toast.content).toContain('已处理');
+    expect(await auditCount('probe.answer')).toBe(1);
   });
 });

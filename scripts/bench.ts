@@ -1,0 +1,311 @@
+/**
+ * `npm run bench`: the bot under load on a throwaway PostgreSQL, against a bare Koa + one-INSERT baseline.
+ *
+ * 1. starts PostgreSQL 15 (scripts/pg-throwaway.sh) unless BENCH_DATABASE_URL is given, and the fake
+ *    Open Platform in this process;
+ * 2. starts the bot as production does (node --import tsx src/main.ts, HTTP callbacks) and generates a
+ *    cycle: 1 000 applications in scoring, 100 experts, 3 experts each;
+ * 3. 200 concurrent simulated experts submit the 3 000 score sheets as signed, encrypted card callbacks;
+ * 4. the same load against the baseline process;
+ * 5. 1 000 notifications to 200 chats through the outbox, measured at the fake platform;
+ * 6. the assignment benchmark (10 000 applications × 500 experts).
+ * Prints the numbers and writes bench-results.json. Goals: p99 ≤ 150 ms, ratio ≥ 0.5, outbox ≥ 95 % of
+ * 50 msg/s and never over, assignment < 2 s.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { openDatabase } from '../db/index.js';
+import { startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
+import { cardActionEvent, signedRequest } from '../src/local/feishuEvents.js';
+import { enqueue, messageUuid } from '../src/outbox.js';
+import { scoreFields } from '../src/review/scoring.js';
+import { defaultScoreSheet } from '../src/scoreSheet.js';
+import { benchAssign } from './bench-assign.js';
+
+const APPLICATIONS = Number(process.env.BENCH_APPLICATIONS ?? 1000);
+const EXPERTS = Number(process.env.BENCH_EXPERTS ?? 100);
+const PER_APPLICATION = 3;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
+const NOTIFICATIONS = 1000;
+const CHATS = 200;
+const APP_ID = 'cli_a1b2c3d4e5f60718';
+const APP_SECRET = 'bench-secret';
+const ENCRYPT_KEY = 'bench-encrypt-key';
+const TOKEN = 'bench-verification-token';
+
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+async function main() {
+  const started = Date.now();
+  let pgDir: string | undefined;
+  let url = process.env.BENCH_DATABASE_URL;
+  if (!url) {
+    pgDir = mkdtempSync(join(os.tmpdir(), 'bench-pg-'));
+    url = execFileSync('scripts/pg-throwaway.sh', ['start', pgDir], { encoding: 'utf8' }).trim();
+  }
+  const children: ChildProcess[] = [];
+  const fake = await startFakeOpenPlatform({ appId: APP_ID, appSecret: APP_SECRET });
+  try {
+    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    const dbName = `bench_${Date.now().toString(36)}`;
+    await admin.unsafe(`create database ${dbName}`);
+    const pgVersion = (await admin`show server_version`)[0].server_version as string;
+    await admin.end();
+    const dbUrl = new URL(url);
+    dbUrl.pathname = `/${dbName}`;
+
+    log(`PostgreSQL ${pgVersion}; fake Open Platform at ${fake.url}`);
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const bot = await startProcess([...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+      LARK_APP_ID: APP_ID, LARK_APP_SECRET: APP_SECRET, LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'http',
+      LARK_ENCRYPT_KEY: ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TOKEN, DATABASE_URL: dbUrl.toString(), PORT: '0', LOG_LEVEL: 'info',
+      ADMIN_OPEN_IDS: 'ou_benchadmin',
+    }, /listening on (http:\/\/[0-9.]+:\d+)/);
+    children.push(bot.child);
+
+    const seeded = await seedCycle(dbUrl.toString());
+    log(`generated: ${APPLICATIONS} applications in scoring, ${EXPERTS} experts, ${seeded.length} score sheets to submit`);
+
+    const fields = scoreFields(defaultScoreSheet);
+    const bodies = seeded.map((s, i) => {
+      const formValue: Record<string, string> = { comment: '' };
+      fields.forEach((f, k) => (formValue[f.field] = String(Math.max(0, f.max - ((i + k) % 3) * 0.5))));
+      return signedRequest(cardActionEvent({ token: TOKEN, appId: APP_ID, openId: s.expert, value: { action: 'review.submit', assignmentId: s.assignmentId }, formValue }), { encryptKey: ENCRYPT_KEY });
+    });
+    const botRun = await drive(`${bot.url}/lark/cards`, bodies, CONCURRENCY, (status, body) => status === 200 && typeof body === 'string' && body.includes('"toast"'));
+    const botRss = peakRssMb(bot.child.pid!);
+    const botCpu = cpuSeconds(bot.child.pid!);
+    const stored = await countSubmitted(dbUrl.toString());
+    log(`bot: ${botRun.ok}/${bodies.length} answered with a toast, ${stored} score sheets stored; bot process CPU ${botCpu} s`);
+
+    const baseline = await startProcess(['--import', 'tsx', 'scripts/bench-baseline.ts'], { DATABASE_URL: dbUrl.toString(), POOL: '10' }, /listening on (http:\/\/[0-9.]+:\d+)/);
+    children.push(baseline.child);
+    const baseBodies = bodies.map((b) => ({ headers: { 'content-type': 'application/json' }, body: b.body }));
+    const baseRun = await drive(baseline.url, baseBodies, CONCURRENCY, (status) => status === 200);
+    baseline.child.kill('SIGTERM');
+
+    await waitOutboxIdle(dbUrl.toString());
+    const outbox = await outboxRate(dbUrl.toString(), fake);
+    const assignment = benchAssign();
+
+    const results = {
+      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, postgres: pgVersion },
+      at: new Date().toISOString(),
+      scoring: {
+        requests: bodies.length, concurrency: CONCURRENCY, answered: botRun.ok, stored,
+        p50Ms: botRun.p50, p95Ms: botRun.p95, p99Ms: botRun.p99, throughputPerS: botRun.rps, peakRssMb: botRss,
+      },
+      baseline: { requests: baseBodies.length, p50Ms: baseRun.p50, p95Ms: baseRun.p95, p99Ms: baseRun.p99, throughputPerS: baseRun.rps },
+      ratio: Math.round((botRun.rps / baseRun.rps) * 100) / 100,
+      outbox,
+      assignment: { applications: assignment.applications, experts: assignment.experts, assignments: assignment.assignments, unfilled: assignment.unfilled, spread: assignment.spread, medianMs: assignment.ms },
+      goals: {
+        p99: botRun.p99 <= 150,
+        ratio: botRun.rps / baseRun.rps >= 0.5,
+        outboxShare: outbox.achievedPerS >= 0.95 * 50,
+        outboxNeverOver: outbox.maxInAnySecond <= 50 && outbox.maxPerChatInAnySecond <= 5,
+        assignment: assignment.ms < 2000,
+      },
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+    writeFileSync('bench-results.json', `${JSON.stringify(results, null, 2)}\n`);
+    log('');
+    log(`machine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memoryGb} GiB, Node ${results.machine.node}, PostgreSQL ${pgVersion}`);
+    log(`scoring callbacks (${bodies.length} at ${CONCURRENCY} concurrent): p50 ${botRun.p50} ms, p95 ${botRun.p95} ms, p99 ${botRun.p99} ms, ${botRun.rps} req/s, peak RSS ${botRss} MB`);
+    log(`baseline (Koa + one INSERT):            p50 ${baseRun.p50} ms, p95 ${baseRun.p95} ms, p99 ${baseRun.p99} ms, ${baseRun.rps} req/s`);
+    log(`ratio to baseline: ${results.ratio}`);
+    log(`outbox: ${NOTIFICATIONS} notifications to ${CHATS} chats in ${outbox.seconds} s: ${outbox.achievedPerS} msg/s (${Math.round((outbox.achievedPerS / 50) * 100)} % of 50/s); max ${outbox.maxInAnySecond} in any second, max ${outbox.maxPerChatInAnySecond} to one chat in any second`);
+    log(`assignment: ${assignment.applications} × ${assignment.experts}: median ${assignment.ms} ms, ${assignment.unfilled} unfilled, spread ${assignment.spread}`);
+    log(`goals: ${Object.entries(results.goals).map(([k, v]) => `${k} ${v ? 'met' : 'MISSED'}`).join(', ')}`);
+    log('written: bench-results.json');
+  } finally {
+    // SIGTERM first: the bot shuts down cleanly (and writes a CPU profile when asked to)
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await fake.close();
+    if (pgDir) execFileSync('scripts/pg-throwaway.sh', ['stop', pgDir]);
+  }
+}
+
+async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; url: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL'));
+  const child = spawn(process.execPath, args, { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in 60 s:\n${output}`)), 60_000);
+    const onData = (c: Buffer) => {
+      output += c.toString();
+      const m = ready.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1].replace(/"?,?$/, ''));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+  // keep draining its output so a full pipe never blocks it
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return { child, url };
+}
+
+/** 1 000 applications in scoring with 3 experts each, inserted in bulk. */
+async function seedCycle(url: string): Promise<{ assignmentId: number; expert: string }[]> {
+  const database = await openDatabase({ databaseUrl: url, migrate: false });
+  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  try {
+    const orgs = Array.from({ length: 20 }, (_, i) => `基准单位${i + 1}`);
+    await sql`insert into organizations ${sql(orgs.map((name) => ({ name })))}`;
+    const orgRows = await sql<{ id: number }[]>`select id from organizations order by id`;
+    const experts = Array.from({ length: EXPERTS }, (_, i) => `ou_benchexpert${String(i).padStart(4, '0')}`);
+    await sql`insert into people ${sql(experts.map((open_id, i) => ({ open_id, roles: sql.array(['expert']) as unknown as string, organization_id: orgRows[i % orgRows.length].id })))}`;
+    const leaders = Array.from({ length: APPLICATIONS }, (_, i) => `ou_benchleader${String(i).padStart(5, '0')}`);
+    await sql`insert into people ${sql(leaders.map((open_id) => ({ open_id })))}`;
+    const [cycle] = await sql<{ id: number }[]>`insert into cycles (year, status, application_deadline, scoring_deadline, review_meeting_date, score_sheet)
+      values (2027, 'scoring', '2027-05-31', '2099-06-30', '2099-07-15', ${sql.json(defaultScoreSheet as never)}) returning id`;
+    const teamRows = leaders.map((leader, i) => ({
+      code: `GDSZ-2025-${String(i + 1).padStart(4, '0')}`, name: `基准班组${i + 1}`, organization_id: orgRows[i % orgRows.length].id, department: '工程部', type: 'project',
+      leader_open_id: leader, phone: '020-1234567', member_count: 10, functions: '养护', goals: '目标', plan: '计划', contact_open_id: leader, registered_at: '2025-01-10',
+    }));
+    const teams = await sql<{ id: number; organization_id: number }[]>`insert into teams ${sql(teamRows)} returning id, organization_id`;
+    const apps = await sql<{ id: number; team_id: number }[]>`insert into applications ${sql(teams.map((t) => ({ team_id: t.id, cycle_id: cycle.id, status: 'scoring', form: sql.json({ title: '成果' } as never) as unknown as string })))} returning id, team_id`;
+    const orgOfTeam = new Map(teams.map((t) => [t.id, t.organization_id]));
+    const rows: { application_id: number; expert_open_id: string; status: string }[] = [];
+    let k = 0;
+    for (const a of apps) {
+      const chosen = new Set<string>();
+      while (chosen.size < PER_APPLICATION) {
+        const i = k++ % experts.length;
+        if (orgRows[i % orgRows.length].id !== orgOfTeam.get(a.team_id)) chosen.add(experts[i]);
+      }
+      for (const e of chosen) rows.push({ application_id: a.id, expert_open_id: e, status: 'assigned' });
+    }
+    const out: { assignmentId: number; expert: string }[] = [];
+    for (let i = 0; i < rows.length; i += 1000) {
+      const inserted = await sql<{ id: number; expert_open_id: string }[]>`insert into assignments ${sql(rows.slice(i, i + 1000))} returning id, expert_open_id`;
+      out.push(...inserted.map((r) => ({ assignmentId: r.id, expert: r.expert_open_id })));
+    }
+    // experts work through their own tasks: interleave so concurrent requests hit different panels
+    return out.sort((a, b) => (a.assignmentId % 97) - (b.assignmentId % 97) || a.assignmentId - b.assignmentId);
+  } finally {
+    await sql.end();
+    await database.close();
+  }
+}
+
+interface RunStats {
+  ok: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  rps: number;
+}
+
+/** `concurrency` workers posting the prepared requests; latency per request, throughput overall. */
+async function drive(url: string, requests: { headers: Record<string, string>; body: string }[], concurrency: number, isOk: (status: number, body: string) => boolean): Promise<RunStats> {
+  const latencies: number[] = [];
+  let next = 0;
+  let ok = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests.length) {
+        const r = requests[next++];
+        const t0 = performance.now();
+        const res = await fetch(url, { method: 'POST', headers: r.headers, body: r.body });
+        const text = await res.text();
+        latencies.push(performance.now() - t0);
+        if (isOk(res.status, text)) ok++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] * 10) / 10;
+  return { ok, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), rps: Math.round(requests.length / seconds) };
+}
+
+/** User + system CPU seconds the process has used, from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Math.round(((Number(fields[11]) + Number(fields[12])) / 100) * 10) / 10;
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function countSubmitted(url: string): Promise<number> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from assignments where status = 'submitted'`;
+  await sql.end();
+  return n;
+}
+
+async function waitOutboxIdle(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    for (let i = 0; i < 600; i++) {
+      const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from outbox where status in ('pending', 'sending')`;
+      if (n === 0) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await sql.end();
+  }
+}
+
+/** 1 000 cards to 200 chats, queued at once; rates measured where Feishu would measure them. */
+async function outboxRate(url: string, fake: Awaited<ReturnType<typeof startFakeOpenPlatform>>) {
+  const database = await openDatabase({ databaseUrl: url, migrate: false });
+  const keys: string[] = [];
+  await database.db.transaction(async (tx) => {
+    for (let i = 0; i < NOTIFICATIONS; i++) {
+      const key = `bench:notify:${i}`;
+      keys.push(key);
+      await enqueue(tx, { dedupeKey: key, to: { chatId: `oc_benchchat${i % CHATS}` }, card: { schema: '2.0', body: { elements: [{ tag: 'markdown', content: `通知 ${i}` }] } } });
+    }
+  });
+  await database.close();
+  const uuids = new Set(keys.map(messageUuid));
+  const deadline = Date.now() + 120_000;
+  let mine = fake.messages.filter((m) => m.uuid && uuids.has(m.uuid));
+  while (mine.length < NOTIFICATIONS && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    mine = fake.messages.filter((m) => m.uuid && uuids.has(m.uuid));
+  }
+  const times = mine.map((m) => m.at).sort((a, b) => a - b);
+  const seconds = (times[times.length - 1] - times[0]) / 1000;
+  const maxInWindow = (ts: number[]) => {
+    let best = 0;
+    for (let i = 0, j = 0; i < ts.length; i++) {
+      while (ts[i] - ts[j] >= 1000) j++;
+      best = Math.max(best, i - j + 1);
+    }
+    return best;
+  };
+  const byChat = new Map<string, number[]>();
+  for (const m of mine) byChat.set(m.receiveId, [...(byChat.get(m.receiveId) ?? []), m.at]);
+  const perChat = Math.max(...[...byChat.values()].map((ts) => maxInWindow(ts.sort((a, b) => a - b))));
+  // the first and last second are partial: the rate is over the span between the first and the last send
+  return {
+    delivered: mine.length,
+    seconds: Math.round(seconds * 10) / 10,
+    achievedPerS: Math.round(((mine.length - 1) / seconds) * 10) / 10,
+    maxInAnySecond: maxInWindow(times),
+    maxPerChatInAnySecond: perChat,
+  };
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
