@@ -68,3 +68,15 @@ export function dateFromPicker(v: unknown): string | undefined {
   const m = /^(\d{4}-\d{2}-\d{2})(?:$|[\sT+])/.exec(s);
   return m ? m[1] : s;
 }
+
+const dateTimeFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** A moment as Chinese readers see it in `timeZone` ('2027/6/1 09:30:00'); the formatter is made once per zone. */
+export function formatDateTimeZh(at: Date | string, timeZone: string): string {
+  let f = dateTimeFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('zh-CN', { timeZone, hour12: false, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    dateTimeFormatters.set(timeZone, f);
+  }
+  return f.format(new Date(at));
+}

@@ -11,12 +11,12 @@ import {
 } from '../../cards/review.js';
 import { type ApplicationStatus, applicationStatusNames, categoryLabel } from '../../src/applications.js';
 import { cycleScoreSheet, cycleStatusLabel } from '../../src/cycles.js';
-import { formatDateZh } from '../../src/dates.js';
+import { formatDateTimeZh, formatDateZh } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { defaultAggregationRule, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
 import { reviewProgress } from '../../src/review/results.js';
-import { expertTasks, getTasks, type Replacement, type ScoreField, scoreFields, type Task } from '../../src/review/scoring.js';
+import { expertProgress, expertTasks, getTasks, type Replacement, type ScoreField, scoreFields, type Task } from '../../src/review/scoring.js';
 import { areaSubtotals, sheetItems } from '../../src/scoreSheet.js';
 
 /** What an expert reads of an application: the form, never anyone's scores. */
@@ -61,7 +61,7 @@ export function taskCard(task: Task, opts: { typed?: Record<string, string>; err
 
 export function timeZh(ctx: HandlerContext, at: Date | string | null): string {
   if (!at) return '';
-  return new Date(at).toLocaleString('zh-CN', { timeZone: ctx.config.BOT_TIMEZONE, hour12: false });
+  return formatDateTimeZh(at, ctx.config.BOT_TIMEZONE);
 }
 
 /** The read-only card of a submitted sheet: the expert's own scores and total. */
@@ -102,8 +102,7 @@ export async function taskListFor(ctx: HandlerContext): Promise<{ card: Card; to
 }
 
 export async function progressOf(ctx: HandlerContext): Promise<{ done: number; total: number }> {
-  const { tasks } = await expertTasks(ctx.tx, ctx.actor.openId);
-  return { done: tasks.filter((t) => t.status === 'submitted').length, total: tasks.length };
+  return expertProgress(ctx.tx, ctx.actor.openId);
 }
 
 /**

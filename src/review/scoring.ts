@@ -4,6 +4,7 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
+import { formatDateTimeZh } from '../dates.js';
 import { cycleScoreSheet, transitionCycle } from '../cycles.js';
 import { cite, UserError } from '../errors.js';
 import { option, parseForm, text } from '../forms.js';
@@ -110,7 +111,10 @@ export async function getTasks(tx: Db, assignmentIds: number[]): Promise<Task[]>
 
 /** The assigned expert only: an expert never opens another's task (第十七条). */
 export async function ownTask(tx: Db, actor: Actor, assignmentId: number): Promise<Task> {
-  const task = await getTask(tx, assignmentId);
+  return ownedBy(actor, await getTask(tx, assignmentId));
+}
+
+function ownedBy(actor: Actor, task: Task | undefined): Task {
   if (!task || task.assignment.expertOpenId !== actor.openId) {
     throw new UserError(cite(17, '这不是你的评分任务：评分任务只能由被分配的专家本人打开和提交。发送“评分”查看你的任务。'), { article: 17 });
   }
@@ -135,7 +139,10 @@ async function relock(tx: Db, first: Task, opts: { cycle: boolean }): Promise<Ta
 }
 
 async function lockedTask(tx: Db, actor: Actor, assignmentId: number, opts: { cycle: boolean }): Promise<Task> {
-  return relock(tx, await ownTask(tx, actor, assignmentId), opts);
+  if (opts.cycle) return relock(tx, await ownTask(tx, actor, assignmentId), opts);
+  // without the cycle lock, the task is read and its application locked in one round trip
+  const [task] = await tasksQuery(tx).where(eq(assignments.id, assignmentId)).for('update', { of: applications });
+  return ownedBy(actor, task);
 }
 
 function scoringOpen(cycle: Task['cycle']): void {
@@ -146,7 +153,7 @@ function scoringOpen(cycle: Task['cycle']): void {
 
 export function alreadyDone(a: Assignment, timezone: string): UserError | undefined {
   if (a.status === 'submitted') {
-    const when = a.submittedAt ? new Date(a.submittedAt).toLocaleString('zh-CN', { timeZone: timezone, hour12: false }) : '';
+    const when = a.submittedAt ? formatDateTimeZh(a.submittedAt, timezone) : '';
     return new UserError(`这份评分已于 ${when} 提交（总分 ${a.total} 分），无需重复提交；如需修改，请联系协会管理员重开。`, { kind: 'info' });
   }
   if (a.status === 'declined') return new UserError('你已谢绝这项评分任务，协会已另行安排专家。', { kind: 'info' });
@@ -161,7 +168,11 @@ export async function panelScores(tx: Db, applicationId: number): Promise<PanelS
     .from(assignments)
     .where(and(eq(assignments.applicationId, applicationId), eq(assignments.status, 'submitted')))
     .orderBy(asc(assignments.id));
-  return rows.map((r) => ({ assignmentId: r.assignmentId, expertOpenId: r.expertOpenId, total: Number(r.total), scores: (r.scores ?? {}) as Record<string, number> }));
+  return rows.map(toPanelScore);
+}
+
+function toPanelScore(r: { assignmentId: number; expertOpenId: string; total: number | null; scores: unknown }): PanelScore {
+  return { assignmentId: r.assignmentId, expertOpenId: r.expertOpenId, total: Number(r.total), scores: (r.scores ?? {}) as Record<string, number> };
 }
 
 export interface PanelCompletion {
@@ -172,12 +183,14 @@ export interface PanelCompletion {
 
 /** When no task of the panel is pending and someone has scored, the application is 评审完成. */
 async function completeIfDone(tx: Db, actor: Actor, application: Task['application'], now: Date): Promise<PanelCompletion> {
-  const [pending] = await tx
-    .select({ n: sql<number>`count(*)::int` })
+  const members = await tx
+    .select({ assignmentId: assignments.id, expertOpenId: assignments.expertOpenId, status: assignments.status, total: assignments.total, scores: assignments.scores })
     .from(assignments)
-    .where(and(eq(assignments.applicationId, application.id), eq(assignments.status, 'assigned')));
-  const panel = await panelScores(tx, application.id);
-  if (Number(pending.n) > 0 || !panel.length || application.status !== 'scoring') return { completed: false, panel, outliers: [] };
+    .where(and(eq(assignments.applicationId, application.id), inArray(assignments.status, ['assigned', 'submitted'])))
+    .orderBy(asc(assignments.id));
+  const pending = members.filter((m) => m.status === 'assigned').length;
+  const panel = members.filter((m) => m.status === 'submitted').map(toPanelScore);
+  if (pending > 0 || !panel.length || application.status !== 'scoring') return { completed: false, panel, outliers: [] };
   const to = applicationMachine.check('completePanel', application.status as ApplicationStatus, actor);
   await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, application.id));
   const outliers = panelOutliers(panel);
@@ -386,6 +399,17 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
       title: String((r.form as Record<string, unknown>)?.title ?? ''),
     })),
   };
+}
+
+/** 已完成 7 / 20: the expert's progress in the running cycle, in one query. */
+export async function expertProgress(tx: Db, openId: string): Promise<{ done: number; total: number }> {
+  const [row] = await tx
+    .select({ done: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`, total: sql<number>`count(*)::int` })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(and(eq(assignments.expertOpenId, openId), inArray(assignments.status, ['assigned', 'submitted']), inArray(cycles.status, ['open', 'scoring', 'closed'])));
+  return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
 }
 
 export interface PanelMember {
