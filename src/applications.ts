@@ -208,7 +208,7 @@ function leaderRoles(actor: Actor, team: Team) {
 }
 
 /** 保存草稿: creates the team's one application of the cycle (E5) or updates its draft. */
-export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>): Promise<Application> {
+export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date): Promise<Application> {
   const team = await getTeam(tx, teamId);
   if (!team) throw new UserError('找不到该班组。');
   const extra = leaderRoles(actor, team);
@@ -216,11 +216,11 @@ export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cyc
   const existing = await findApplication(tx, teamId, cycle.id);
   if (existing) {
     applicationMachine.check('save', existing.status as ApplicationStatus, actor, extra);
-    const [row] = await tx.update(applications).set({ form: draft, status: 'draft', updatedAt: new Date() }).where(eq(applications.id, existing.id)).returning();
+    const [row] = await tx.update(applications).set({ form: draft, status: 'draft', updatedAt: now }).where(eq(applications.id, existing.id)).returning();
     await audit(tx, { actor: actor.openId, action: 'application.save', entity: 'application', entityId: row.id, details: { fields: Object.keys(draft) } });
     return row;
   }
-  const [row] = await tx.insert(applications).values({ teamId, cycleId: cycle.id, status: 'draft', form: draft }).onConflictDoNothing().returning();
+  const [row] = await tx.insert(applications).values({ teamId, cycleId: cycle.id, status: 'draft', form: draft, createdAt: now, updatedAt: now }).onConflictDoNothing().returning();
   if (!row) throw new UserError('本班组本年度已有一份申报（第十三条：每个班组每年度申报一次），请刷新后继续填写。', { kind: 'info' });
   await audit(tx, { actor: actor.openId, action: 'application.create', entity: 'application', entityId: row.id, details: { fields: Object.keys(draft) } });
   return row;

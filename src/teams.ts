@@ -172,7 +172,7 @@ export async function teamLedBy(tx: Db, actor: Actor, teamId: number): Promise<T
   return team;
 }
 
-export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, values: Record<string, unknown>): Promise<Team> {
+export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, values: Record<string, unknown>, now: Date): Promise<Team> {
   const team = await teamLedBy(tx, actor, teamId);
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
   const patch = parseForm(profileSchema, values, registrationLabels);
@@ -188,7 +188,7 @@ export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, va
   }
   const changed = Object.keys(changes).filter((k) => (changes as Record<string, unknown>)[k] !== (team as Record<string, unknown>)[k]);
   if (!changed.length) throw new UserError('没有需要保存的修改。', { kind: 'info' });
-  const [updated] = await tx.update(teams).set({ ...changes, updatedAt: new Date() }).where(eq(teams.id, teamId)).returning();
+  const [updated] = await tx.update(teams).set({ ...changes, updatedAt: now }).where(eq(teams.id, teamId)).returning();
   await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, details: { changed } });
   return updated;
 }

@@ -14,7 +14,7 @@ import { getRunningCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { getTeam, teamsOf } from '../../src/teams.js';
-import { idFrom, raw, withUserErrors } from '../respond.js';
+import { idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
 import { today } from '../teams/view.js';
 import { summaryOf } from './view.js';
 
@@ -86,8 +86,7 @@ async function cycleFor(ctx: HandlerContext, input: CardActionInput): Promise<Cy
 
 /** The form again with what was typed, and what is wrong. */
 async function formAgain(error: UserError, ctx: HandlerContext, input: CardActionInput) {
-  const teamId = Number(input.value.teamId);
-  const team = Number.isInteger(teamId) ? await getTeam(ctx.tx, teamId) : undefined;
+  const team = await getTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   if (!team || team.leaderOpenId !== ctx.actor.openId) return undefined;
   const year = Number(input.value.year);
   const running = await getRunningCycle(ctx.tx);
@@ -106,7 +105,7 @@ export const saveApplicationDraft = withUserErrors(
   async (ctx, input) => {
     const cycle = await cycleFor(ctx, input);
     const teamId = idFrom(input.value, 'teamId');
-    await saveDraft(ctx.tx, ctx.actor, teamId, cycle, input.formValue);
+    await saveDraft(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
     return raw(await applicationCard(ctx, teamId, cycle), { type: 'success', content: '草稿已保存，可随时发送“申报”继续填写' });
   },
   formAgain,

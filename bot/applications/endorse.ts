@@ -4,7 +4,7 @@ import { awaitingEndorsementBy, endorseApplication, getApplication } from '../..
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
-import { idFrom, raw, withUserErrors } from '../respond.js';
+import { idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
 import { summaryOf } from './view.js';
 
 export const listEndorsements = withUserErrors(async (ctx) => {
@@ -48,8 +48,7 @@ function endorse(decision: 'recommend' | 'return') {
       return raw(endorsementDoneCard(summary, decision, opinion), { type: 'success', content: decision === 'recommend' ? '已推荐，报协会形式审查' : '已退回，班组长会收到你的意见' });
     },
     async (error, ctx, input) => {
-      const id = Number(input.value.applicationId);
-      const row = Number.isInteger(id) ? await getApplication(ctx.tx, id) : undefined;
+      const row = await getApplication(ctx.tx, idOrZero(input.value, 'applicationId'));
       if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
       return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { field: error.opts.field, message: error.message }));
     },

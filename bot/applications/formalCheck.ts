@@ -1,6 +1,7 @@
 import { formalCheckCard, leaderNoticeCard } from '../../cards/applications.js';
 import { awaitingFormalCheck, formalCheck } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
+import { bindingsOf } from '../../src/groups.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
@@ -22,7 +23,18 @@ async function checkListCard(ctx: HandlerContext, error?: UserError) {
   });
 }
 
-export const listFormalChecks = withUserErrors(async (ctx) => raw(await checkListCard(ctx)));
+/**
+ * 去审查: in the bound admin group the list goes to the administrator privately, so the group's shared
+ * notification card stays as it is for everyone else.
+ */
+export const listFormalChecks = withUserErrors(async (ctx, input) => {
+  const list = await checkListCard(ctx);
+  if (input.chatId && (await bindingsOf(ctx.tx, input.chatId)).length) {
+    await ctx.send({ dedupeKey: `check:list:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: list });
+    return { toast: { type: 'info', content: '形式审查清单已私信发给你' } };
+  }
+  return raw(list);
+});
 
 function decide(decision: 'accept' | 'return') {
   return withUserErrors(

@@ -2,7 +2,7 @@ import { contactNamedCard, membersCard, profileFormCard } from '../../cards/team
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { addMembers, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
-import { idFrom, raw, withUserErrors } from '../respond.js';
+import { idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
 import { statusCardFor } from './status.js';
 import { teamData } from './view.js';
 
@@ -15,7 +15,7 @@ export const saveProfile = withUserErrors(
   async (ctx: HandlerContext, input: CardActionInput) => {
     const teamId = idFrom(input.value, 'teamId');
     const before = await teamLedBy(ctx.tx, ctx.actor, teamId);
-    const updated = await updateTeamProfile(ctx.tx, ctx.actor, teamId, input.formValue);
+    const updated = await updateTeamProfile(ctx.tx, ctx.actor, teamId, input.formValue, ctx.clock.now());
     if (updated.contactOpenId !== before.contactOpenId) {
       const data = teamData({ ...updated, organization: before.organization });
       await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}`, to: { openId: updated.contactOpenId }, card: contactNamedCard(data) });
@@ -23,9 +23,7 @@ export const saveProfile = withUserErrors(
     return raw(await statusCardFor(ctx), { type: 'success', content: '资料已保存' });
   },
   async (error, ctx, input) => {
-    const teamId = Number(input.value.teamId);
-    if (!Number.isInteger(teamId)) return undefined;
-    const team = await teamLedBy(ctx.tx, ctx.actor, teamId).catch(() => undefined);
+    const team = await teamLedBy(ctx.tx, ctx.actor, idOrZero(input.value, 'teamId')).catch(() => undefined);
     return team ? raw(profileFormCard(teamData(team), { values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
   },
 );
@@ -48,8 +46,7 @@ export const addTeamMembers = withUserErrors(
     return raw(await membersView(ctx, teamId), { type: 'success', content: `已添加 ${added.length} 名成员` });
   },
   async (error, ctx, input) => {
-    const teamId = Number(input.value.teamId);
-    const view = Number.isInteger(teamId) ? await membersView(ctx, teamId, error).catch(() => undefined) : undefined;
+    const view = await membersView(ctx, idOrZero(input.value, 'teamId'), error).catch(() => undefined);
     return view ? raw(view) : undefined;
   },
 );

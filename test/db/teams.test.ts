@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, auditLog, honours, outbox, teamMembers, teams } from '../../db/schema.js';
+import { applications, auditLog, chatBindings, honours, outbox, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { expectValidCard, cardActions, cardText, formFieldNames } from '../support/cards.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
@@ -349,5 +349,17 @@ describe('roles and concurrency', () => {
       expectValidCard(res.card.data);
       expect((await h.db.db.select({ n: sql<number>`count(*)::int` }).from(teams))[0].n).toBe(before);
     }
+  });
+});
+
+describe('the formal-check button in the admin group', () => {
+  it('sends the list privately and leaves the shared card alone', async () => {
+    await h.db.db.insert(chatBindings).values({ chatId: 'oc_admin_group_teams', purpose: 'admin', boundBy: ADMIN }).onConflictDoNothing();
+    const res = await h.click(ADMIN, { action: 'check.list' }, undefined, { chatId: 'oc_admin_group_teams' });
+    expect(res.card).toBeUndefined();
+    expect(res.toast.content).toContain('私信');
+    const sent = lastCardTo(ADMIN);
+    expectValidCard(sent);
+    expect(cardText(sent)).toContain('形式审查');
   });
 });
