@@ -1,0 +1,19 @@
+/**
+ * `npm run demo`: a scripted annual cycle of the real bot in local mode (no Feishu app), printed as a
+ * Chinese transcript that ends with the published results table and the time it took.
+ *
+ * It writes into the same DATA_DIR as `npm start` (default ./data), so that `npm start` afterwards shows
+ * every chat of the demo in the /dev console. The story runs from 480 days ago to today (the bot's clock is
+ * shifted, then moved forward), so what `npm start` finds is all in the past.
+ *
+ * It needs a DATA_DIR without teams, cycles or complaints (seeded people alone are fine): mixed with
+ * earlier data, or run twice, a demo would not be what it shows. If the directory holds any, it changes
+ * nothing and says to run `npm run reset` (which asks before wiping) and then `npm run demo` again.
+ * It refuses LARK_* (a real Feishu app) and DATABASE_URL (a server database), and a bot already running
+ * on HOST:PORT (two processes must not open the same PGlite directory).
+ */
+import { loadDotEnv } from '../src/config.js';
+import { runDemo } from '../src/local/demo.js';
+
+loadDotEnv();
+process.exitCode = await runDemo({ env: process.env });

@@ -1,0 +1,46 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDemo, TEAMS } from '../../src/local/demo.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** `npm run demo` in a fresh DATA_DIR, as a newcomer would run it: no LARK_*, no DATABASE_URL. */
+describe('npm run demo', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bot-demo-'));
+  dirs.push(dataDir);
+  // a port nobody listens on: a bot left running on 3000 is not taken for one holding this directory
+  const env = { DATA_DIR: dataDir, PORT: '1' };
+
+  it('walks the whole cycle and ends with the published results table, after a revocation alert', async () => {
+    const lines: string[] = [];
+    const code = await runDemo({ env, out: (l) => lines.push(l) });
+    expect(code, lines.slice(-5).join('\n')).toBe(0);
+
+    const heading = lines.findIndex((l) => /^\d{4}年度质量信得过班组评审结果（已公布/.test(l));
+    expect(heading).toBeGreaterThan(0);
+    const rows = lines.slice(heading + 2, heading + 2 + TEAMS.length);
+    for (const t of TEAMS) expect(rows.filter((r) => r.includes(t.name)), t.name).toHaveLength(1);
+    expect(rows.map((r) => Number(r.split(/\s+/)[0]))).toEqual([1, 2, 3, 4, 5]);
+    expect(rows.find((r) => r.includes('珠海桥梁养护四班'))).toContain('未获称号');
+    expect(rows.filter((r) => r.includes('授予称号'))).toHaveLength(4);
+    // nothing but the time taken after the table
+    expect(lines.slice(heading + 2 + TEAMS.length).filter(Boolean)).toEqual([expect.stringMatching(/^用时 [\d.]+ 秒/)]);
+
+    expect(lines.some((l) => l.includes('已认定投诉成立，撤销称号提醒已发出'))).toBe(true);
+    expect(lines.some((l) => l.includes('助手 → 协会管理群：〔撤销称号提醒：佛山排水管养三班〕'))).toBe(true);
+    console.log(`demo: ${lines.at(-1)}`);
+  }, 90_000);
+
+  it('refuses a data directory that already holds data, pointing to npm run reset', async () => {
+    const lines: string[] = [];
+    const code = await runDemo({ env, out: (l) => lines.push(l) });
+    expect(code).toBe(1);
+    expect(lines.join('\n')).toContain('npm run reset');
+    expect(lines.join('\n')).toContain('5 个班组');
+  }, 60_000);
+});
