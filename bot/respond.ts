@@ -75,3 +75,12 @@ export function idFrom(value: Record<string, unknown>, key: string): number {
   if (!Number.isInteger(n) || n <= 0 || n > 2_147_483_647) throw new UserError('这个按钮已失效，请重新打开菜单。');
   return n;
 }
+
+/** The id `idFrom` reads, or 0 (no row has it): for redrawing a refused card, where a bad id must not reach a query. */
+export function idOrZero(value: Record<string, unknown>, key: string): number {
+  try {
+    return idFrom(value, key);
+  } catch {
+    return 0;
+  }
+}

@@ -165,7 +165,7 @@ export class EventProcessor {
       return { toast: { type: 'error', content: '无法识别的卡片操作' } };
     }
     const { event_id, operator, action, context, token } = parsed.data;
-    const value = action.value ?? {};
+    const value = storable(action.value ?? {});
     const verb = typeof value.action === 'string' ? value.action : '';
     const def = this.deps.registry.actions.get(verb);
     if (!def) {
@@ -174,7 +174,7 @@ export class EventProcessor {
     }
     const input: CardActionInput = {
       value,
-      formValue: action.form_value ?? {},
+      formValue: storable(action.form_value ?? {}),
       tag: action.tag,
       name: action.name,
       option: action.option,
@@ -203,6 +203,14 @@ function operatorOpenId(data: Record<string, unknown>): string {
   return op?.open_id ?? '';
 }
 
+/** Strings as PostgreSQL stores them: its text and jsonb refuse NUL and lone UTF-16 surrogates, which would fail the event. */
+export function storable<T>(v: T): T {
+  if (typeof v === 'string') return v.replace(/\u0000/g, '').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd') as T;
+  if (Array.isArray(v)) return v.map(storable) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [storable(k), storable(x)])) as T;
+  return v;
+}
+
 /** Text of a text or post message, with @-mentions of the bot removed. */
 export function toIncomingText(message: z.infer<typeof messageEventSchema>['message']): IncomingText {
   let text = '';
@@ -216,7 +224,7 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
   const mentions = message.mentions ?? [];
   for (const m of mentions) text = text.split(m.key).join('');
   return {
-    text: text.replace(/\s+/g, ' ').trim(),
+    text: storable(text).replace(/\s+/g, ' ').trim(),
     chatId: message.chat_id,
     chatType: message.chat_type === 'p2p' ? 'p2p' : 'group',
     messageId: message.message_id,

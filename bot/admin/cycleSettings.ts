@@ -2,7 +2,7 @@ import { cycleFieldLabels, getCycle, updateCycleSettings } from '../../src/cycle
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { formText, idFrom } from '../respond.js';
+import { formText, idFrom, idOrZero } from '../respond.js';
 import { adminCardFor, cycleValues, settingsFormCard, typedValues } from './view.js';
 
 async function cycleOf(ctx: HandlerContext, input: CardActionInput) {
@@ -31,7 +31,7 @@ export async function saveSettings(ctx: HandlerContext, input: CardActionInput):
 
 export async function settingsFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
-  const cycle = await getCycle(ctx.tx, Number(input.value.cycleId));
+  const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
   if (!cycle || !err.opts.field) return { card: { type: 'raw', data: await adminCardFor(ctx) } };
   const values = { ...cycleValues(cycle), ...typedValues(formText(input.formValue)) };
   return { card: { type: 'raw', data: settingsFormCard(cycle, values, err.message) } };

@@ -5,7 +5,7 @@ import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { areaSubtotals, scoreSheetToText } from '../../src/scoreSheet.js';
-import { idFrom } from '../respond.js';
+import { idFrom, idOrZero } from '../respond.js';
 import { adminCardFor } from './view.js';
 
 function sheetForm(cycle: Cycle, text?: string, error?: string): Card {
@@ -53,7 +53,7 @@ export async function submitSheet(ctx: HandlerContext, input: CardActionInput): 
 
 export async function sheetFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
-  const cycle = await getCycle(ctx.tx, Number(input.value.cycleId));
+  const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
   if (!cycle || err.opts.field !== 'sheet') return { card: { type: 'raw', data: await adminCardFor(ctx) } };
   const text = typeof input.formValue.sheet === 'string' ? input.formValue.sheet : '';
   return { card: { type: 'raw', data: sheetForm(cycle, text, err.message) } };

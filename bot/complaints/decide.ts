@@ -15,13 +15,13 @@ import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { idFrom, raw, withUserErrors } from '../respond.js';
+import { idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
 import { complaintOptions } from './intake.js';
 
 /** The alert again with what is wrong, for an administrator whose decision was refused (e.g. no note). */
 async function alertAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
   if (!hasRole(ctx.actor, 'admin') || err.opts.kind === 'info') return undefined;
-  const found = await getComplaint(ctx.tx, Number(input.value.complaintId) || 0);
+  const found = await getComplaint(ctx.tx, idOrZero(input.value, 'complaintId'));
   if (!found || found.complaint.status !== 'open') return undefined;
   const title = await titleStatus(ctx.tx, found.team.id);
   return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: { field: err.opts.field, message: err.message } }));
@@ -41,7 +41,7 @@ export const dismissComplaint = decide('dismiss');
 
 async function revocationAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
   if (!hasRole(ctx.actor, 'admin') || err.opts.kind === 'info') return undefined;
-  const alert = await revocationAlertFor(ctx.tx, Number(input.value.honourId) || 0, ctx.config.BOT_TIMEZONE, { field: err.opts.field, message: err.message });
+  const alert = await revocationAlertFor(ctx.tx, idOrZero(input.value, 'honourId'), ctx.config.BOT_TIMEZONE, { field: err.opts.field, message: err.message });
   return alert ? raw(alert) : undefined;
 }
 

@@ -6,7 +6,7 @@ import { auditLog, complaints } from '../../db/schema.js';
 import { complaintTeam, type ComplaintOptions, createComplaint, findTeams } from '../../src/complaints.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { formText, idFrom, raw, withUserErrors } from '../respond.js';
+import { formText, idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
 
 /** The complaint services' options from a handler's context: its clock, timezone, admins and outbox. */
 export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
@@ -47,8 +47,7 @@ async function createdFrom(tx: Db, formKey: string) {
 }
 
 async function formAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
-  const teamId = Number(input.value.teamId);
-  const team = Number.isSafeInteger(teamId) && teamId > 0 ? await complaintTeam(ctx.tx, teamId) : undefined;
+  const team = await complaintTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
   return raw(complaintFormCard({ team, formKey, values: formText(input.formValue), error: { field: err.opts.field, message: err.message } }));
 }

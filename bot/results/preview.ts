@@ -4,7 +4,7 @@ import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { closeScoring, loadResults } from '../../src/review/results.js';
-import { idFrom } from '../respond.js';
+import { idFrom, idOrZero } from '../respond.js';
 import { progressCardFor } from '../review/view.js';
 import { resultsSummary } from './view.js';
 
@@ -32,6 +32,6 @@ export async function previewResults(ctx: HandlerContext, input: CardActionInput
 /** A refusal shows the progress card with the reason. */
 export async function resultsAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
-  const cycle = await getCycle(ctx.tx, Number(input.value.cycleId));
+  const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
   return cycle ? { card: { type: 'raw', data: await progressCardFor(ctx, cycle.id, err.message) } } : undefined;
 }

@@ -10,7 +10,7 @@ import { requireAdmin } from '../../src/permissions.js';
 import { assignCycle } from '../../src/review/assignment.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { getTask, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
-import { idFrom } from '../respond.js';
+import { idFrom, idOrZero } from '../respond.js';
 import { announceReplacement, progressCardFor, sendTaskCards, taskApplication, taskCard } from './view.js';
 
 const REPORT_MAX = 15;
@@ -86,7 +86,7 @@ export async function showPanelByCode(ctx: HandlerContext, input: CardActionInpu
 
 export async function progressAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
-  const cycle = await getCycle(ctx.tx, Number(input.value.cycleId));
+  const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
   return cycle ? { card: { type: 'raw', data: await progressCardFor(ctx, cycle.id, err.message) } } : undefined;
 }
 
@@ -119,6 +119,6 @@ export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInp
 /** A refused panel action: the panel as it is now. */
 export async function panelAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
-  const task = await getTask(ctx.tx, Number(input.value.assignmentId));
+  const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
   return task ? { card: { type: 'raw', data: await panelCardFor(ctx, task.application.id) } } : undefined;
 }

@@ -3,7 +3,7 @@ import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { alreadyDone, declineTask, expertTasks, getTask, ownTask, submitScores } from '../../src/review/scoring.js';
-import { formText, idFrom, replyDestination } from '../respond.js';
+import { formText, idFrom, idOrZero, replyDestination } from '../respond.js';
 import { alertOutliers, announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 
 /** 评分 / review: the expert's tasks with the progress. */
@@ -52,7 +52,7 @@ export async function submitTask(ctx: HandlerContext, input: CardActionInput): P
 
 /** A refused submission keeps what was typed; a task already submitted shows its summary. */
 export async function submitTaskAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
-  const task = await getTask(ctx.tx, Number(input.value.assignmentId));
+  const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
   if (!task || task.assignment.expertOpenId !== ctx.actor.openId) return undefined;
   if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progressOf(ctx)) } };
   if (task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
@@ -80,7 +80,7 @@ export async function declineTaskAction(ctx: HandlerContext, input: CardActionIn
 }
 
 export async function declineFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
-  const task = await getTask(ctx.tx, Number(input.value.assignmentId));
+  const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
   if (!task || task.assignment.expertOpenId !== ctx.actor.openId || task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
   return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), values: formText(input.formValue), error: err.message }) } };
 }

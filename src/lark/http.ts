@@ -15,7 +15,8 @@ export interface CallbackSecrets {
  * The SDK's own adapters answer a bad signature with an empty 204 and hash a re-serialised body.
  */
 export function larkCallback(opts: { secrets: CallbackSecrets; dispatcher: lark.EventDispatcher; log: Logger; now?: () => number }) {
-  const now = opts.now ?? Date.now;
+  // read at each request (not Date.now captured once), so a test moving the system clock moves this one
+  const now = opts.now ?? (() => Date.now());
   const seen = new ReplayGuard();
   return async (ctx: Context): Promise<void> => {
     const { encryptKey, verificationToken } = opts.secrets;

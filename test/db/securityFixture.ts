@@ -1,0 +1,366 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, complaints, cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { applicationStatusNames } from '../../src/applications.js';
+import { cycleScoreSheet } from '../../src/cycles.js';
+import { rowsOf } from '../../src/outbox.js';
+import { scoreFields } from '../../src/review/scoring.js';
+import { defaultScoreSheet, sheetItems } from '../../src/scoreSheet.js';
+import { ADMIN } from '../support/harness.js';
+
+/**
+ * One database with a row of every kind a card action names, owned by known people: the six personas
+ * of the role matrix, and others whose rows are "foreign" to every persona. Used by the role matrix
+ * and the fuzz test.
+ */
+
+export const personas = {
+  public: 'ou_public00000000000000000000000001',
+  member: 'ou_member00000000000000000000000001',
+  leader: 'ou_leader00000000000000000000000001',
+  contact: 'ou_contact0000000000000000000000001',
+  expert: 'ou_expert00000000000000000000000001',
+  admin: ADMIN,
+} as const;
+export type Persona = keyof typeof personas;
+export const personaNames = Object.keys(personas) as Persona[];
+
+export const OTHER_LEADER = 'ou_otherleader000000000000000000001';
+export const OTHER_CONTACT = 'ou_othercontact00000000000000000001';
+export const OTHER_EXPERT = 'ou_otherexpert000000000000000000001';
+export const NEWCOMER = 'ou_newcomer0000000000000000000000001';
+
+export const ORG_A = '广州市市政工程维修有限公司';
+export const ORG_B = '深圳市政建设集团';
+export const ORG_POOL = '广东省市政行业专家委员会';
+export const YEAR = 2027;
+/** The bot's today: the 2027 cycle takes applications, team A is more than a year old. */
+export const NOW = '2027-03-10T09:00:00+08:00';
+
+export interface Fixture {
+  cycleId: number;
+  /** Team A: led by the leader persona, with the member persona and the contact persona. */
+  teamA: { id: number; code: string };
+  /** Teams of other people (the contact is OTHER_CONTACT). */
+  teamB: { id: number; code: string };
+  teamC: { id: number; code: string };
+  teamD: { id: number; code: string };
+  appA: number; // submitted, waits for the contact persona
+  appB: number; // submitted, waits for OTHER_CONTACT
+  appC: number; // recommended, waits for the formal check
+  appD: number; // scoring
+  ownTask: number; // the expert persona's assignment on appD
+  foreignTask: number; // OTHER_EXPERT's assignment on appD
+  complaintId: number; // open, against team A
+  honourId: number; // team A's 2026 title
+}
+
+export const applicationForm = (overrides: Record<string, unknown> = {}) => ({
+  title: '提高沥青路面修补一次合格率',
+  category: 'maintenance',
+  startDate: '2026-04-01',
+  endDate: '2027-02-28',
+  goalRate: '100',
+  trainingRate: '96',
+  examPassRate: '93.5',
+  accidents: 'none',
+  customer: '业主单位书面确认，满意度 97%',
+  qc: '成立 QC 小组 2 个，完成课题 3 项',
+  summary: '修补一次合格率由 86% 提升到 97%',
+  features: '冷补料快速修补工法可在全省推广',
+  materialsUrl: 'https://example.feishu.cn/docx/abc',
+  ...overrides,
+});
+
+export const registrationForm = (n: number | string, overrides: Record<string, unknown> = {}) => ({
+  teamName: `测试养护${n}班`,
+  organization: ORG_A,
+  department: '养护事业部',
+  teamType: 'project',
+  phone: '020-12345678',
+  memberCount: '12',
+  functions: '城市道路日常养护与应急抢修',
+  goals: '道路完好率 98% 以上',
+  plan: '每月开展一次 QC 活动',
+  contact: personas.contact,
+  ...overrides,
+});
+
+/** A complete score form of the default sheet, every item at its maximum less what `off` takes away. */
+export function scoreForm(off = 10): Record<string, string> {
+  const out: Record<string, string> = { comment: '材料翔实' };
+  for (const f of scoreFields(defaultScoreSheet)) {
+    const cut = Math.min(f.max, off);
+    out[f.field] = String(f.max - cut);
+    off -= cut;
+  }
+  return out;
+}
+
+export async function seedFixture(db: Db): Promise<Fixture> {
+  const [orgA, orgB, orgPool] = await db.insert(organizations).values([{ name: ORG_A }, { name: ORG_B }, { name: ORG_POOL }]).returning();
+  await db.insert(people).values([
+    { openId: personas.member, name: '成员' },
+    { openId: personas.leader, name: '班组长' },
+    { openId: personas.contact, name: '联系人', roles: ['org_contact'], organizationId: orgA.id },
+    { openId: personas.expert, name: '专家', roles: ['expert'], organizationId: orgPool.id, specialities: ['道路养护'] },
+    { openId: OTHER_LEADER, name: '其他班组长' },
+    { openId: OTHER_CONTACT, name: '其他联系人', roles: ['org_contact'], organizationId: orgB.id },
+    { openId: OTHER_EXPERT, name: '其他专家', roles: ['expert'], organizationId: orgPool.id },
+  ]);
+  const team = (n: string, name: string, orgId: number, leader: string, contact: string) => ({
+    code: `GDSZ-2025-${n}`,
+    name,
+    organizationId: orgId,
+    department: '工程部',
+    type: 'project',
+    leaderOpenId: leader,
+    phone: '020-1234567',
+    memberCount: 10,
+    functions: '道路养护',
+    goals: '合格率 98%',
+    plan: '每月 QC 活动',
+    contactOpenId: contact,
+    registeredAt: '2025-01-10',
+  });
+  const [a, b, c, d] = await db
+    .insert(teams)
+    .values([
+      team('0001', '广州养护一班', orgA.id, personas.leader, personas.contact),
+      team('0002', '深圳建设二班', orgB.id, OTHER_LEADER, OTHER_CONTACT),
+      team('0003', '深圳建设三班', orgB.id, OTHER_LEADER, OTHER_CONTACT),
+      team('0004', '深圳建设四班', orgB.id, OTHER_LEADER, OTHER_CONTACT),
+    ])
+    .returning();
+  await db.insert(teamMembers).values([
+    { teamId: a.id, openId: personas.leader, role: 'leader' },
+    { teamId: a.id, openId: personas.member, role: 'member' },
+    ...[b, c, d].map((t) => ({ teamId: t.id, openId: OTHER_LEADER, role: 'leader' })),
+  ]);
+  const [cycle] = await db
+    .insert(cycles)
+    .values({ year: YEAR, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-15', scoreSheet: defaultScoreSheet, openedBy: ADMIN })
+    .returning();
+  const form = applicationForm();
+  const submittedAt = new Date('2027-03-01T00:00:00Z');
+  const [appA, appB, appC, appD] = await db
+    .insert(applications)
+    .values([
+      { teamId: a.id, cycleId: cycle.id, status: 'submitted', form, submittedAt },
+      { teamId: b.id, cycleId: cycle.id, status: 'submitted', form, submittedAt },
+      { teamId: c.id, cycleId: cycle.id, status: 'recommended', form, submittedAt, endorsement: { decision: 'recommend', truthful: true, opinion: '同意推荐', by: OTHER_CONTACT } },
+      { teamId: d.id, cycleId: cycle.id, status: 'scoring', form, submittedAt, endorsement: { decision: 'recommend', truthful: true, opinion: '同意推荐', by: OTHER_CONTACT } },
+    ])
+    .returning();
+  const [own, foreign] = await db
+    .insert(assignments)
+    .values([
+      { applicationId: appD.id, expertOpenId: personas.expert, status: 'assigned' },
+      { applicationId: appD.id, expertOpenId: OTHER_EXPERT, status: 'assigned' },
+    ])
+    .returning();
+  const [complaint] = await db
+    .insert(complaints)
+    .values({ reference: `TS-${YEAR}-0001`, teamId: a.id, content: '路面修补后一周即开裂', channel: 'web', status: 'open', createdAt: new Date('2027-03-02T10:00:00+08:00') })
+    .returning();
+  const [honour] = await db.insert(honours).values({ teamId: a.id, year: 2026, score: 91, awardedAt: new Date('2026-08-01T00:00:00Z') }).returning();
+  await db.execute(sql`insert into code_sequences (scope, last) values ('team:2025', 4), ('complaint:2027', 1) on conflict do nothing`);
+  return {
+    cycleId: cycle.id,
+    teamA: { id: a.id, code: a.code },
+    teamB: { id: b.id, code: b.code },
+    teamC: { id: c.id, code: c.code },
+    teamD: { id: d.id, code: d.code },
+    appA: appA.id,
+    appB: appB.id,
+    appC: appC.id,
+    appD: appD.id,
+    ownTask: own.id,
+    foreignTask: foreign.id,
+    complaintId: complaint.id,
+    honourId: honour.id,
+  };
+}
+
+/** How a persona may use an action with a given value: allowed, or refused with nothing changed. */
+export interface ActionCase {
+  value: Record<string, unknown>;
+  form?: Record<string, unknown>;
+  /** Who may do it; everyone else must be refused. */
+  allowed: Persona[] | 'all';
+}
+
+export interface ActionSpec {
+  /** Changes rows when allowed (read-only actions are also checked to change nothing when allowed). */
+  mutates: boolean;
+  /** The value naming the personas' own rows (team A, the contact's application, the expert's task). */
+  own: ActionCase;
+  /** The same action on rows of other people. */
+  foreign?: ActionCase;
+}
+
+const admins: Persona[] = ['admin'];
+const teamLeaderOrAdmin: Persona[] = ['leader', 'admin'];
+
+/**
+ * The role matrix, written out: who may use each card action. A new action without a row here fails
+ * the matrix test until its row is written.
+ */
+export function actionTable(f: Fixture): Record<string, ActionSpec> {
+  const cycle = { cycleId: f.cycleId };
+  const adminOnly = (value: Record<string, unknown> = {}, form?: Record<string, unknown>, mutates = false): ActionSpec => ({ mutates, own: { value, form, allowed: admins } });
+  const readAll = (value: Record<string, unknown> = {}): ActionSpec => ({ mutates: false, own: { value, allowed: 'all' } });
+  const onTeam = (mutates: boolean, extra: Record<string, unknown> = {}, form?: Record<string, unknown>, allowed = teamLeaderOrAdmin): ActionSpec => ({
+    mutates,
+    own: { value: { teamId: f.teamA.id, ...extra }, form, allowed },
+    foreign: { value: { teamId: f.teamB.id, ...extra }, form, allowed: allowed.filter((p) => p === 'admin') },
+  });
+  const onApplicationOfContact = (mutates: boolean, form?: Record<string, unknown>): ActionSpec => ({
+    mutates,
+    own: { value: { applicationId: f.appA }, form, allowed: ['contact'] },
+    foreign: { value: { applicationId: f.appB }, form, allowed: [] },
+  });
+  const onOwnTask = (mutates: boolean, form?: Record<string, unknown>): ActionSpec => ({
+    mutates,
+    own: { value: { assignmentId: f.ownTask }, form, allowed: ['expert'] },
+    foreign: { value: { assignmentId: f.foreignTask }, form, allowed: [] },
+  });
+  const endorsement = { truthful: true, opinion: '材料属实，同意推荐' };
+  return {
+    'help.menu': readAll(),
+    'measures.article': readAll({ article: 16 }),
+    'measures.browse': readAll(),
+    'team.registerForm': readAll(),
+    'team.register': { mutates: true, own: { value: {}, form: registrationForm('矩阵'), allowed: 'all' } },
+    'team.status': readAll(),
+    'team.editForm': onTeam(false),
+    'team.editSave': onTeam(true, {}, { phone: '020-7654321' }),
+    'team.members': onTeam(false),
+    'team.memberAdd': onTeam(true, {}, { members: [NEWCOMER] }),
+    'team.memberRemove': onTeam(true, { openId: personas.member }),
+    'application.start': readAll(),
+    // 申报 is the team leader's own act: an administrator does not fill it in for the team
+    'application.open': onTeam(false, { year: YEAR }, undefined, ['leader']),
+    'application.save': onTeam(true, { year: YEAR }, applicationForm(), ['leader']),
+    'application.submit': onTeam(true, { year: YEAR }, applicationForm(), ['leader']),
+    'endorse.list': readAll(),
+    'endorse.open': onApplicationOfContact(false),
+    'endorse.recommend': onApplicationOfContact(true, endorsement),
+    'endorse.return': onApplicationOfContact(true, { opinion: '请补充 QC 活动记录' }),
+    'check.list': adminOnly(),
+    'check.accept': adminOnly({ applicationId: f.appC }, {}, true),
+    'check.return': adminOnly({ applicationId: f.appC }, { reason: '缺少顾客确认材料' }, true),
+    'complaint.start': readAll({ teamId: f.teamA.id }),
+    'complaint.submit': { mutates: true, own: { value: { teamId: f.teamB.id, formKey: 'matrix-form' }, form: { content: '施工围挡占道，未按期恢复', contact: '13800000000' }, allowed: 'all' } },
+    'complaint.uphold': adminOnly({ complaintId: f.complaintId }, { note: '经核实属实' }, true),
+    'complaint.dismiss': adminOnly({ complaintId: f.complaintId }, { note: '经核实不属实' }, true),
+    'complaint.list': adminOnly(),
+    'complaint.open': adminOnly({ complaintId: f.complaintId }),
+    'revocation.revoke': adminOnly({ honourId: f.honourId }, { reason: '连续两次投诉成立' }, true),
+    'revocation.keep': adminOnly({ honourId: f.honourId }, { reason: '已整改到位' }, true),
+    'admin.menu': adminOnly(),
+    'cycle.form': adminOnly(),
+    'cycle.open': adminOnly(
+      {},
+      { year: '2028', applicationDeadline: '2028-05-31', scoringDeadline: '2028-06-30', reviewMeetingDate: '2028-07-15', awardThreshold: '85', expertsPerApplication: '3', recommendShare: '0.1' },
+      true,
+    ),
+    'cycle.settings': adminOnly(cycle),
+    'cycle.settingsSave': adminOnly(cycle, { awardThreshold: '88' }, true),
+    'cycle.sheetForm': adminOnly(cycle),
+    'cycle.sheetLoad': adminOnly(cycle, { sheet: '不是评分表' }, true),
+    'cycle.closeApplications': adminOnly(cycle, {}, true),
+    'experts.list': adminOnly(),
+    'experts.add': adminOnly({}, { experts: [NEWCOMER], organization: ORG_POOL, specialities: '桥梁检测', maxLoad: '10' }, true),
+    'experts.deactivate': adminOnly({ openId: personas.expert }, undefined, true),
+    'experts.activate': adminOnly({ openId: OTHER_EXPERT }, undefined, true),
+    // the form only lists the caller's own declarations; declaring is for experts
+    'experts.conflictForm': readAll(),
+    'experts.conflictAdd': { mutates: true, own: { value: {}, form: { kind: 'team', target: f.teamB.code, reason: '曾为该班组提供咨询' }, allowed: ['expert'] } },
+    'review.list': readAll(),
+    'review.next': readAll(),
+    'review.open': onOwnTask(false),
+    'review.submit': onOwnTask(true, scoreForm()),
+    'review.declineForm': onOwnTask(false),
+    'review.decline': onOwnTask(true, { kind: 'unavailable', reason: '评审期间出差' }),
+    'review.assign': adminOnly(cycle, {}, true),
+    'review.progress': adminOnly(cycle),
+    'review.panel': adminOnly({ applicationId: f.appD }),
+    'review.panelByCode': adminOnly(cycle, { code: f.teamD.code }),
+    'review.swap': adminOnly({ assignmentId: f.foreignTask }, undefined, true),
+    'review.reopen': adminOnly({ assignmentId: f.ownTask }, undefined, true),
+    'results.close': adminOnly(cycle, undefined, true),
+    'results.preview': adminOnly(cycle),
+    'results.publish': adminOnly(cycle, undefined, true),
+  };
+}
+
+/** Who may use each command (by its first name), and where it is sent. */
+export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p2p' | 'group' }> = {
+  帮助: { allowed: 'all', chat: 'p2p' },
+  管理: { allowed: admins, chat: 'p2p' },
+  条款: { allowed: 'all', chat: 'p2p' },
+  注册: { allowed: 'all', chat: 'p2p' },
+  进度: { allowed: 'all', chat: 'p2p' },
+  申报: { allowed: 'all', chat: 'p2p' },
+  绑定通知: { allowed: admins, chat: 'group' },
+  解绑: { allowed: admins, chat: 'group' },
+  投诉: { allowed: 'all', chat: 'p2p' },
+  评分: { allowed: ['expert'], chat: 'p2p' },
+};
+
+export const allows = (c: { allowed: Persona[] | 'all' }, p: Persona) => c.allowed === 'all' || c.allowed.includes(p);
+
+/**
+ * Every table's row count and a hash of its contents, in one statement: equal snapshots mean nothing
+ * changed. processed_events is left out (each delivery adds its own dedupe row), and so are the
+ * tables named in `except`.
+ */
+export async function snapshot(db: Db, except: string[] = []): Promise<Record<string, string>> {
+  const tables = rowsOf(
+    await db.execute(sql`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`),
+  ).map((r) => (r as { name: string }).name);
+  const kept = tables.filter((t) => t !== 'processed_events' && !except.includes(t));
+  const parts = kept.map((t) => `select '${t}' as name, count(*)::int as n, coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as h from "${t}" x`);
+  const rows = rowsOf(await db.execute(sql.raw(parts.join(' union all ')))) as { name: string; n: number; h: string }[];
+  return Object.fromEntries(rows.map((r) => [r.name, `${r.n}:${r.h}`]));
+}
+
+/** The schema's invariants as queries; each names the rows breaking it (none when the data is sound). */
+export async function invariantViolations(db: Db): Promise<Record<string, unknown[]>> {
+  const statuses = sql.join(Object.keys(applicationStatusNames).map((s) => sql`${s}`), sql`, `);
+  const q = async (query: ReturnType<typeof sql>) => rowsOf(await db.execute(query));
+  const out: Record<string, unknown[]> = {
+    'application without its team or cycle': await q(sql`
+      select a.id from applications a left join teams t on t.id = a.team_id left join cycles c on c.id = a.cycle_id
+      where t.id is null or c.id is null`),
+    'two applications of one team in one cycle': await q(sql`select team_id, cycle_id from applications group by 1, 2 having count(*) > 1`),
+    'application in a state the machine does not know': await q(sql`select id, status from applications where status not in (${statuses})`),
+    'assignment to someone who is not an expert': await q(sql`
+      select s.id, s.expert_open_id from assignments s left join people p on p.open_id = s.expert_open_id
+      where p.open_id is null or not ('expert' = any(p.roles))`),
+    'expert assigned to an application of their own organisation': await q(sql`
+      select s.id from assignments s join applications a on a.id = s.application_id join teams t on t.id = a.team_id
+      join people p on p.open_id = s.expert_open_id
+      where s.status in ('assigned', 'submitted') and p.organization_id = t.organization_id`),
+    'team code not GDSZ-<year>-<serial>': await q(sql`select id, code from teams where code !~ '^GDSZ-[0-9]{4}-[0-9]{4}$'`),
+    'team code used twice': await q(sql`select code from teams group by code having count(*) > 1`),
+    'team whose leader is not its leader member': await q(sql`
+      select t.id from teams t where (select count(*) from team_members m where m.team_id = t.id and m.role = 'leader') <> 1
+      or not exists (select 1 from team_members m where m.team_id = t.id and m.role = 'leader' and m.open_id = t.leader_open_id)`),
+    'outbox row without a key or with an unknown status': await q(sql`
+      select id, status from outbox where coalesce(dedupe_key, '') = '' or status not in ('pending', 'sending', 'sent', 'undeliverable', 'dead')`),
+    'cycle in an unknown state': await q(sql`select id, status from cycles where status not in ('open', 'scoring', 'closed', 'published')`),
+    'complaint in an unknown state': await q(sql`select id, status from complaints where status not in ('open', 'upheld', 'dismissed')`),
+  };
+  const submitted = (await q(sql`
+    select s.id, s.scores, s.total::float8 as total, c.score_sheet from assignments s join applications a on a.id = s.application_id
+    join cycles c on c.id = a.cycle_id where s.status = 'submitted'`)) as { id: number; scores: Record<string, number> | string; total: number; score_sheet: unknown }[];
+  out['score outside 0..max, or a total that is not their sum'] = submitted.filter((s) => {
+    const scores = (typeof s.scores === 'string' ? JSON.parse(s.scores) : s.scores) ?? {};
+    const items = sheetItems(cycleScoreSheet({ scoreSheet: typeof s.score_sheet === 'string' ? JSON.parse(s.score_sheet) : s.score_sheet }));
+    const sum = items.reduce((n, i) => n + Number(scores[i.code]), 0);
+    return items.some((i) => !(Number(scores[i.code]) >= 0 && Number(scores[i.code]) <= i.max)) || Math.abs(sum - Number(s.total)) > 0.001;
+  });
+  return Object.fromEntries(Object.entries(out).filter(([, rows]) => rows.length > 0));
+}
