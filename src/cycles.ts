@@ -194,8 +194,27 @@ export async function applicationCountsByStatus(tx: Db, cycleId: number): Promis
 }
 
 /** The cycle's score sheet, as stored when the cycle was opened or a sheet was loaded. */
+const parsedSheets = new Map<string, ScoreSheet>();
+
+/** The cycle's sheet, validated once per distinct content (every scoring callback reads it). */
 export function cycleScoreSheet(cycle: Pick<Cycle, 'scoreSheet'>): ScoreSheet {
-  return scoreSheetSchema.parse(cycle.scoreSheet);
+  const key = JSON.stringify(cycle.scoreSheet);
+  let sheet = parsedSheets.get(key);
+  if (!sheet) {
+    // shared between callbacks: frozen so no caller can change another's sheet
+    sheet = deepFreeze(scoreSheetSchema.parse(cycle.scoreSheet));
+    if (parsedSheets.size > 50) parsedSheets.clear();
+    parsedSheets.set(key, sheet);
+  }
+  return sheet;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object') {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 export function cycleStatusLabel(status: string): string {
