@@ -3,16 +3,9 @@ import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdow
 
 /** 专家库 (第十一条) for administrators, and an expert's declaration of a conflict of interest (第十七条). */
 
-export interface PoolExpertView {
-  openId: string;
-  name: string | null;
-  organization: string | null;
-  specialities: string[];
-  maxLoad: number | null;
-  active: boolean;
-  load: number;
-  pending: number;
-}
+import type { PoolEntry } from '../src/review/experts.js';
+
+export type PoolExpertView = PoolEntry;
 
 export interface ExpertPoolData {
   experts: PoolExpertView[];

@@ -8,7 +8,7 @@
 import { inArray } from 'drizzle-orm';
 import { openDatabase } from '../db/index.js';
 import { outbox } from '../db/schema.js';
-import { ConfigError, loadDotEnv, parseConfig } from '../src/config.js';
+import { configOrExit } from '../src/config.js';
 import { isJobName, jobNames, runJob } from '../src/jobs/index.js';
 import { createLarkClient, LarkTransport } from '../src/lark/client.js';
 import { createLogger } from '../src/log.js';
@@ -36,17 +36,7 @@ if (!isJobName(name)) usage(`unknown job "${name}"`);
 const now = at ? new Date(at) : new Date();
 if (Number.isNaN(now.getTime())) usage(`--at "${at}" is not a time`);
 
-loadDotEnv();
-let config;
-try {
-  config = parseConfig(process.env);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`configuration error: ${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = configOrExit();
 const log = createLogger(config.LOG_LEVEL);
 const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {

@@ -104,3 +104,17 @@ export function loadDotEnv(path = '.env', env: NodeJS.ProcessEnv = process.env):
     if (env[m[1]] === undefined) env[m[1]] = value;
   }
 }
+
+/** For entry points: the configuration from .env and the environment, or one line naming what is wrong and exit 1. */
+export function configOrExit(): Config {
+  loadDotEnv();
+  try {
+    return parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,19 +1,9 @@
 import { startBot } from './app.js';
-import { ConfigError, loadDotEnv, parseConfig } from './config.js';
+import { configOrExit } from './config.js';
 import { resetLocalData } from './local/reset.js';
 import { createLogger, safeDatabaseUrl } from './log.js';
 
-loadDotEnv();
-let config;
-try {
-  config = parseConfig(process.env);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`configuration error: ${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = configOrExit();
 
 if (process.argv.includes('--reset')) {
   const code = await resetLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, yes: process.argv.includes('--yes') });
