@@ -23,7 +23,8 @@ export function textInput(opts: {
     placeholder: plain(opts.placeholder ?? `请输入${opts.label}`),
     required: opts.required ?? false,
     ...(opts.value !== undefined && opts.value !== '' ? { default_value: opts.value } : {}),
-    ...(opts.maxLength ? { max_length: opts.maxLength } : {}),
+    // Feishu accepts max_length 1–1000; longer text is refused on submit by the field's own check
+    ...(opts.maxLength ? { max_length: Math.min(opts.maxLength, 1000) } : {}),
     ...(opts.multiline ? { input_type: 'multiline_text', rows: 3, auto_resize: true, max_rows: 8 } : {}),
   };
 }

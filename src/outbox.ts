@@ -63,6 +63,7 @@ export interface MessageTransport {
 export interface OutboxLimits {
   perApp: number; // messages per second for the app (Feishu: 50/s)
   perReceiver: number; // messages per second per user or chat (Feishu: 5/s)
+  perMinute: number; // messages per minute for the app (Feishu: 1000/min)
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
@@ -73,6 +74,7 @@ export interface OutboxLimits {
 export const defaultOutboxLimits: OutboxLimits = {
   perApp: 50,
   perReceiver: 5,
+  perMinute: 1000,
   maxAttempts: 8,
   baseDelayMs: 1000,
   maxDelayMs: 3_600_000,
@@ -115,10 +117,11 @@ export class OutboxDispatcher {
 
   /** Claims up to one batch within the rate budget. */
   async claim(now = new Date()): Promise<OutboxRow[]> {
-    const { perApp, perReceiver, batch, leaseMs } = this.limits;
+    const { perApp, perReceiver, perMinute, batch, leaseMs } = this.limits;
     // raw SQL parameters go as ISO strings: postgres.js does not serialise a Date in `sql```
     const at = now.toISOString();
     const windowStart = new Date(now.getTime() - 1000).toISOString();
+    const minuteStart = new Date(now.getTime() - 60_000).toISOString();
     // a tenth of a second of margin per receiver, so jitter between claim and send cannot put 6 in a second
     const receiverWindowStart = new Date(now.getTime() - 1100).toISOString();
     const leaseExpired = new Date(now.getTime() - leaseMs).toISOString();
@@ -129,8 +132,11 @@ export class OutboxDispatcher {
           select rate_key, count(*)::int as n from outbox
           where claimed_at > ${receiverWindowStart}::timestamptz group by rate_key
         ), budget as (
-          select greatest(0, ${perApp}::int - count(*)::int) as n from outbox
-          where claimed_at > ${windowStart}::timestamptz
+          select greatest(0, least(
+            ${perApp}::int - count(*) filter (where claimed_at > ${windowStart}::timestamptz),
+            ${perMinute}::int - count(*)
+          ))::int as n from outbox
+          where claimed_at > ${minuteStart}::timestamptz
         ), due as (
           select id, rate_key from outbox
           where (status = 'pending' and next_attempt_at <= ${at}::timestamptz)

@@ -46,7 +46,7 @@ export const registrationSchema = z.object({
   memberCount: numberField('成员人数', 1, 500, { integer: true }),
   functions: text('主要职能', 500),
   goals: text('创建目标', 1000),
-  plan: text('活动计划与实施措施', 2000),
+  plan: text('活动计划与实施措施', 1000),
   contact: openIdField('单位联系人'),
 });
 export type RegistrationInput = z.output<typeof registrationSchema>;
@@ -56,7 +56,7 @@ export const profileSchema = z.object({
   memberCount: numberField('成员人数', 1, 500, { integer: true }).optional(),
   functions: optionalText('主要职能', 500),
   goals: optionalText('创建目标', 1000),
-  plan: optionalText('活动计划与实施措施', 2000),
+  plan: optionalText('活动计划与实施措施', 1000),
   contact: z.preprocess((v) => (Array.isArray(v) ? v[0] : v || undefined), z.string().regex(/^ou_[A-Za-z0-9_-]+$/, '请选择单位联系人').optional()),
 });
 

@@ -30,8 +30,9 @@ export function createLarkClient(opts: { appId: string; appSecret: string; domai
 }
 
 // Feishu error codes: 230020 rate limited, 99991400 request frequency limit; 230002 bot not in the chat,
-// 230053 user stopped the bot, 230013 user outside the bot's availability, 230006 bot ability off.
-const RETRYABLE_CODES = new Set([230020, 99991400, 99991401, 230099, 1]);
+// 230053 user stopped the bot, 230013 user outside the bot's availability, 230006 bot ability off;
+// 230099 (card content refused) is permanent: the same card will never send.
+const RETRYABLE_CODES = new Set([230020, 99991400, 99991401, 1]);
 const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230017]);
 
 /** Reads status and Feishu code from what the SDK throws (an axios error) or returns (a non-zero code). */

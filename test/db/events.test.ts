@@ -147,16 +147,29 @@ describe('callback security', () => {
     expect(h.fake.messages).toHaveLength(0);
   });
 
-  it('refuses a replayed request (same nonce and timestamp) once it was handled', async () => {
+  it('answers a replayed request (same nonce and timestamp) without a second effect', async () => {
     const req = signedRequest(helpEvent(), { encryptKey: TEST_ENCRYPT_KEY });
     const first = await postRaw(req.headers, req.body);
     expect(first.status).toBe(200);
     await h.drain();
     const before = await rowsNow();
+    const sent = h.fake.messages.length;
     const replay = await postRaw(req.headers, req.body);
-    expect(replay.status).toBe(401);
-    expect(replay.body.error).toBe('replayed');
+    expect(replay.status).toBe(200);
     await h.drain();
+    expect(await rowsNow()).toEqual(before);
+    expect(h.fake.messages).toHaveLength(sent);
+    const card = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, value: { action: 'help.menu' } }), { encryptKey: TEST_ENCRYPT_KEY });
+    expect((await postRaw(card.headers, card.body, '/lark/cards')).body.card).toBeDefined();
+    expect((await postRaw(card.headers, card.body, '/lark/cards')).body.toast.content).toContain('已处理');
+  });
+
+  it('acknowledges an old-style (v1) card callback without acting on it', async () => {
+    const before = await rowsNow();
+    const v1 = signedRequest({ open_id: USER, open_message_id: 'om_v1', tenant_key: 't', token: 'c-updatetoken', action: { value: { action: 'help.menu' }, tag: 'button' } }, { encryptKey: TEST_ENCRYPT_KEY, encrypt: false });
+    const res = await postRaw(v1.headers, v1.body, '/lark/cards');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({});
     expect(await rowsNow()).toEqual(before);
   });
 

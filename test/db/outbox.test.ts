@@ -79,6 +79,21 @@ describe('outbox', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
   });
 
+  it('keeps to the per-minute budget of the app (Feishu: 1000 a minute)', async () => {
+    await queue(Array.from({ length: 15 }, (_, i) => `minute-${i}`), (i) => ({ openId: `ou_minute_${i}` }));
+    const capped = new OutboxDispatcher({
+      db: h.db.db,
+      transport: { deliver: async () => ({ ok: true }) },
+      log: createLogger('silent'),
+      limits: { perApp: 1000, perReceiver: 1000, perMinute: 10, leaseMs: 3_600_000 },
+    });
+    const first = await capped.claim();
+    const second = await capped.claim(new Date(Date.now() + 2000));
+    expect(first).toHaveLength(10);
+    expect(second).toHaveLength(0);
+    expect(await capped.claim(new Date(Date.now() + 61_000))).toHaveLength(5);
+  });
+
   it('keeps sending to others while one receiver is undeliverable', async () => {
     h.fake.failReceiver('ou_blocked', { status: 400, code: 230053, msg: 'The user has stopped the bot from sending messages' });
     h.fake.failReceiver('oc_gone', { status: 400, code: 230002, msg: 'Bot/User can NOT be out of the chat.' });
