@@ -231,7 +231,11 @@ export function endorsementListCard(items: ApplicationSummary[]): Card {
     title: '待确认的申报',
     template: 'orange',
     elements: items.length
-      ? [markdown('第十五条：以下申报等待你确认并填写推荐意见。'), buttonRow(items.map((a) => button({ text: `${a.team.name}（${a.year}）`, value: { action: 'endorse.open', applicationId: a.id } })))]
+      ? [
+          markdown('第十五条：以下申报等待你确认并填写推荐意见。'),
+          buttonRow(items.slice(0, 40).map((a) => button({ text: `${a.team.name}（${a.year}）`, value: { action: 'endorse.open', applicationId: a.id } }))),
+          ...(items.length > 40 ? [note(`另有 ${items.length - 40} 份，处理后点“待确认申报”查看`)] : []),
+        ]
       : [markdown('目前没有等待你确认的申报。')],
   });
 }

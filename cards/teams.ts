@@ -179,6 +179,9 @@ export function profileFormCard(team: TeamData, opts: { values?: Record<string, 
   });
 }
 
+/** Rows of members on one card: each row is about five elements, and a card holds at most 200. */
+const MEMBERS_SHOWN = 30;
+
 export function membersCard(team: TeamData, members: { openId: string; role: string; name: string | null }[], error?: FormError): Card {
   const list: Element[] = members.map((m) =>
     m.role === 'leader'
@@ -202,8 +205,8 @@ export function membersCard(team: TeamData, members: { openId: string; role: str
     template: 'blue',
     elements: [
       ...errorBanner(error),
-      ...list.slice(0, 60),
-      ...(members.length > 60 ? [note(`另有 ${members.length - 60} 人未显示`)] : []),
+      ...list.slice(0, MEMBERS_SHOWN),
+      ...(members.length > MEMBERS_SHOWN ? [note(`另有 ${members.length - MEMBERS_SHOWN} 人未显示`)] : []),
       hr(),
       form('members', [multiPersonPicker({ name: 'members', label: '添加成员', required: true }), submitButton({ text: '添加', name: 'add', value: { action: 'team.memberAdd', teamId: team.id } })]),
       buttonRow([button({ text: '返回进度', value: { action: 'team.status' } })]),

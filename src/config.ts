@@ -68,10 +68,6 @@ export const configSchema = z
       const missing = c.LARK_APP_ID ? 'LARK_APP_SECRET' : 'LARK_APP_ID';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other (both unset means local mode)' });
     }
-    // the SDK's WS client silently refuses any other shape and the bot would never connect
-    if (c.LARK_APP_ID && c.LARK_EVENT_MODE === 'ws' && !/^cli_[0-9a-f]{16}$/.test(c.LARK_APP_ID)) {
-      ctx.addIssue({ code: 'custom', path: ['LARK_APP_ID'], message: 'must be cli_ followed by 16 hex digits, as the Open Platform shows it' });
-    }
     if (c.LARK_APP_ID && c.LARK_EVENT_MODE === 'http') {
       for (const key of ['LARK_ENCRYPT_KEY', 'LARK_VERIFICATION_TOKEN'] as const) {
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when LARK_EVENT_MODE=http' });
@@ -82,6 +78,14 @@ export const configSchema = z
 export type Config = z.output<typeof configSchema> & { localMode: boolean };
 
 export class ConfigError extends Error {}
+
+/** Why the long connection would not start (the SDK's WSClient silently refuses other app id shapes), or undefined. */
+export function wsAppIdProblem(c: Config): string | undefined {
+  if (c.LARK_APP_ID && c.LARK_EVENT_MODE === 'ws' && !/^cli_[0-9a-fA-F]{16}$/.test(c.LARK_APP_ID)) {
+    return 'LARK_APP_ID is not cli_ followed by 16 hex digits: the long connection (LARK_EVENT_MODE=ws) will not start';
+  }
+  return undefined;
+}
 
 /** Parses the environment; the error names the first wrong variable and what is wrong with it. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
@@ -98,9 +102,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 export function loadDotEnv(path = '.env', env: NodeJS.ProcessEnv = process.env): void {
   if (!existsSync(path)) return;
   for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/.exec(line);
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
     if (!m || line.trim().startsWith('#')) continue;
-    const value = m[2].replace(/^(['"])(.*)\1$/, '$2');
+    // quoted values are taken as written; unquoted ones lose a trailing ` # comment`
+    const quoted = /^(['"])(.*)\1$/.exec(m[2]);
+    const value = quoted ? quoted[2] : m[2].replace(/\s+#.*$/, '');
     if (env[m[1]] === undefined) env[m[1]] = value;
   }
 }

@@ -151,7 +151,8 @@ export class EventProcessor {
         if (registry.fallback) await registry.fallback(ctx, { ...incoming, text: '' }, '');
         return;
       }
-      const match = registry.matchCommand(incoming.text);
+      // a bare @mention is a call for the menu
+      const match = registry.matchCommand(incoming.text || (incoming.mentionedBot ? '帮助' : ''));
       if (match) await match.def.run(ctx, incoming, match.argument);
       else if (registry.fallback) await registry.fallback(ctx, incoming, incoming.text);
     });

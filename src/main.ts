@@ -1,5 +1,5 @@
 import { startBot } from './app.js';
-import { configOrExit } from './config.js';
+import { type Config, configOrExit, wsAppIdProblem } from './config.js';
 import { resetLocalData } from './local/reset.js';
 import { createLogger, safeDatabaseUrl } from './log.js';
 
@@ -11,7 +11,15 @@ if (process.argv.includes('--reset')) {
 }
 
 const log = createLogger(config.LOG_LEVEL);
-const app = await startBot({ config, log });
+const appIdProblem = wsAppIdProblem(config);
+if (appIdProblem) log.warn(appIdProblem);
+let app: Awaited<ReturnType<typeof startBot>>;
+try {
+  app = await startBot({ config, log });
+} catch (err) {
+  process.stderr.write(`start-up error: ${startupProblem(err, config)}\n`);
+  process.exit(1);
+}
 log.info(
   {
     url: app.url,
@@ -37,4 +45,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       },
     );
   });
+}
+
+/** One line naming the variable behind a failed start, where one is to blame. */
+function startupProblem(err: unknown, c: Config): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e?.code ?? e?.cause?.code;
+  const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];
+  if (code === 'EADDRINUSE' || code === 'EACCES') return `PORT ${c.PORT} on HOST ${c.HOST} cannot be used (${code})`;
+  if (code === 'EADDRNOTAVAIL' || (code === 'ENOTFOUND' && !c.DATABASE_URL)) return `HOST ${c.HOST} is not an address of this machine (${code})`;
+  if (c.DATABASE_URL) return `DATABASE_URL ${safeDatabaseUrl(c.DATABASE_URL)} cannot be used: ${message}`;
+  if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EACCES' || code === 'EROFS') return `DATA_DIR ${c.DATA_DIR} cannot hold the database (${code})`;
+  return message;
 }

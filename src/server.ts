@@ -20,6 +20,8 @@ export interface ServerDeps {
 export function createServer(deps: ServerDeps): Koa {
   const app = new Koa();
   app.proxy = true;
+  // only the address the nearest proxy saw counts: a client cannot pick its own by sending X-Forwarded-For
+  app.maxIpsCount = 1;
   const router = new Router();
   const callback = larkCallback({ secrets: deps.secrets, dispatcher: deps.dispatcher, log: deps.log });
 
@@ -31,7 +33,8 @@ export function createServer(deps: ServerDeps): Koa {
   router.post('/lark/cards', callback);
   router.get('/healthz', async (ctx) => {
     try {
-      await deps.database.ping();
+      // an unreachable database answers 503 within 2 s rather than hanging the probe
+      await Promise.race([deps.database.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('database did not answer within 2 s')), 2000).unref())]);
       ctx.body = { status: 'ok', database: deps.database.kind };
     } catch (err) {
       ctx.status = 503;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/config.js';
+import { ConfigError, loadDotEnv, parseConfig, wsAppIdProblem } from '../src/config.js';
 
 describe('configuration', () => {
   it('defaults to local mode with embedded PGlite', () => {
@@ -27,9 +27,25 @@ describe('configuration', () => {
     [{ ADMIN_OPEN_IDS: 'alice' }, /^ADMIN_OPEN_IDS /],
     [{ LARK_APP_ID: 'cli_x' }, /^LARK_APP_SECRET must be set together/],
     [{ LARK_APP_ID: 'cli_x', LARK_APP_SECRET: 's', LARK_EVENT_MODE: 'http' }, /^LARK_ENCRYPT_KEY is required/],
-    [{ LARK_APP_ID: 'cli_x', LARK_APP_SECRET: 's' }, /^LARK_APP_ID must be cli_ followed by 16 hex digits/],
   ])('refuses %o naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('warns about an app id the long connection would refuse, without refusing to start', () => {
+    expect(wsAppIdProblem(parseConfig({ LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 's' }))).toMatch(/^LARK_APP_ID /);
+    expect(wsAppIdProblem(parseConfig({ LARK_APP_ID: 'cli_A1B2C3D4E5F60718', LARK_APP_SECRET: 's' }))).toBeUndefined();
+    expect(wsAppIdProblem(parseConfig({ LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 's', LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: 'k', LARK_VERIFICATION_TOKEN: 't' }))).toBeUndefined();
+  });
+
+  it('reads a .env file: quotes kept as written, trailing comments and spaces dropped, the environment wins', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'env-')), '.env');
+    writeFileSync(file, 'PORT=3001 # web\nLARK_VERIFICATION_TOKEN=abc   \nLOG_LEVEL="debug # not a comment"\n# HOST=0.0.0.0\nDATA_DIR=./x\n');
+    const env: NodeJS.ProcessEnv = { DATA_DIR: './kept' };
+    loadDotEnv(file, env);
+    expect(env).toEqual({ PORT: '3001', LARK_VERIFICATION_TOKEN: 'abc', LOG_LEVEL: 'debug # not a comment', DATA_DIR: './kept' });
   });
 });

@@ -55,4 +55,14 @@ describe('npm start', () => {
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^configuration error: PORT /);
   }, 30_000);
+
+  it('stops with one line naming DATABASE_URL when the database cannot be reached', async () => {
+    const child = startBot({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: '0' });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^start-up error: DATABASE_URL postgres:\/\/nobody@127\.0\.0\.1:1\/none cannot be used/);
+  }, 30_000);
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { complaintLimits, createComplaint } from '../complaints.js';
+import { storable } from '../events.js';
 import { UserError } from '../errors.js';
 import { enqueue } from '../outbox.js';
 import type { RouteDeps } from '../routes.js';
@@ -65,7 +66,8 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     try {
       const parsed: unknown = JSON.parse(String(ctx.state.rawBody ?? ''));
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      body = parsed as Record<string, unknown>;
+      // PostgreSQL text refuses NUL and lone surrogates: clean them as event payloads are
+      body = storable(parsed as Record<string, unknown>);
     } catch {
       return answer(ctx, 400, { code: 400, msg: '请求内容须为 JSON 对象：{"team": "班组名称或编号", "content": "投诉内容", "contact": "联系方式（选填）"}' });
     }

@@ -352,6 +352,13 @@ describe('the public endpoint refuses bad input and storms (acceptance 4, HTTP s
     expect((await h.db.db.select().from(outbox)).length).toBe(outboxBefore);
   });
 
+  it('cleans characters PostgreSQL refuses instead of failing with a 500', async () => {
+    const t = await team({ name: '汕尾市政巡查组', honour: false });
+    const res = await complainOnline({ team: t.code, content: '井盖\u0000缺失\ud800' }, '203.0.113.200');
+    expect(res.status).toBe(201);
+    expect((await complaintByRef(res.body.reference)).content).toBe('井盖缺失\ufffd');
+  });
+
   it('answers 429 past five requests in ten minutes from one address, while others still get through', async () => {
     const t = await team({ name: '汕头市政巡查组', honour: false });
     const statuses: number[] = [];

@@ -61,6 +61,13 @@ describe('help through the whole path', () => {
     expect(h.fake.messages).toHaveLength(2);
   });
 
+  it('answers a bare mention in a group with the menu', async () => {
+    await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '', chatType: 'group', chatId: 'oc_group2', mentionBot: true, messageId: 'om_baremention' }));
+    await h.drain();
+    const reply = h.fake.messages.find((m) => m.replyTo === 'om_baremention');
+    expect(reply?.content.header.title.content).toContain('质量信得过班组');
+  });
+
   it('shows administrators more than visitors', async () => {
     await h.say(USER, '帮助');
     await h.say(ADMIN, '帮助');
