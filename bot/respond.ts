@@ -33,6 +33,17 @@ export function withUserErrors(run: CardRun, onError?: OnCardError): CardRun {
   };
 }
 
+/**
+ * Forms and personal cards go to the user's p2p chat; asked for in a group, the group gets a one-line
+ * reply saying so, so nobody's form or team details land on a card the whole group shares.
+ */
+export async function sendPrivately(ctx: HandlerContext, msg: IncomingText, key: string, message: { card?: object; text?: string }, what: string): Promise<void> {
+  await ctx.send({ dedupeKey: key, to: { openId: ctx.actor.openId }, ...message });
+  if (msg.chatType === 'group') {
+    await ctx.send({ dedupeKey: `${key}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `已通过私聊把${what}发给你，请在与我的单聊中查看。` });
+  }
+}
+
 /** Where a command's answer goes: the user's p2p chat, or a reply in the group it was asked in. */
 export function replyDestination(ctx: HandlerContext, msg: IncomingText): Destination {
   return msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };

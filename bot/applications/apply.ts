@@ -14,7 +14,7 @@ import { getRunningCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { getTeam, teamsOf } from '../../src/teams.js';
-import { idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
+import { idFrom, idOrZero, raw, sendPrivately, withUserErrors } from '../respond.js';
 import { today } from '../teams/view.js';
 import { summaryOf } from './view.js';
 
@@ -59,16 +59,16 @@ async function applyEntry(ctx: HandlerContext): Promise<Card> {
   return applicationCard(ctx, led[0].team.id, cycle);
 }
 
-export async function sendApplyEntry(ctx: HandlerContext, _msg: IncomingText): Promise<void> {
+export async function sendApplyEntry(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   let cardJson: Card;
   try {
     cardJson = await applyEntry(ctx);
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
-    await ctx.send({ dedupeKey: `apply:${ctx.eventId}`, to: { openId: ctx.actor.openId }, text: err.message });
+    await sendPrivately(ctx, msg, `apply:${ctx.eventId}`, { text: err.message }, '申报说明');
     return;
   }
-  await ctx.send({ dedupeKey: `apply:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: cardJson });
+  await sendPrivately(ctx, msg, `apply:${ctx.eventId}`, { card: cardJson }, '申报表');
 }
 
 export const startApplication = withUserErrors(async (ctx) => raw(await applyEntry(ctx)));

@@ -6,7 +6,7 @@ import { auditLog, complaints } from '../../db/schema.js';
 import { complaintTeam, type ComplaintOptions, createComplaint, findTeams } from '../../src/complaints.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { formText, idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
+import { formText, idFrom, idOrZero, raw, sendPrivately, withUserErrors } from '../respond.js';
 
 /** The complaint services' options from a handler's context: its clock, timezone, admins and outbox. */
 export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
@@ -23,8 +23,8 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
 }
 
 /** 投诉 / complain [班组名称或编号]: the complaint form, sent privately even when asked in a group. */
-export async function sendComplaintForm(ctx: HandlerContext, _msg: IncomingText, argument: string): Promise<void> {
-  await ctx.send({ dedupeKey: `complaint:form:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: await startCard(ctx, argument.trim(), ctx.eventId) });
+export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
+  await sendPrivately(ctx, msg, `complaint:form:${ctx.eventId}`, { card: await startCard(ctx, argument.trim(), ctx.eventId) }, '投诉表');
 }
 
 /** complaint.start {teamId?}: the form, for the picked team if any. */

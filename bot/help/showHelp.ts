@@ -9,8 +9,20 @@ export function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
 /** `帮助` / `help`: the menu card, in reply to the message. */
 export function showHelp(registry: BotRegistry) {
   return async (ctx: HandlerContext, msg: IncomingText): Promise<void> => {
-    const to = msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
-    await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to, card: menuCardFor(registry, ctx) });
+    if (msg.chatType === 'p2p') {
+      await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
+      return;
+    }
+    // the group shares one card: its button opens each person's own menu in their p2p chat
+    await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { replyTo: msg.messageId, chatId: msg.chatId }, card: helpCard({ roles: [], buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }) });
+  };
+}
+
+/** The group menu's button: the clicker's own menu, privately. */
+export function openMenuPrivately(registry: BotRegistry) {
+  return async (ctx: HandlerContext): Promise<CardResponse> => {
+    await ctx.send({ dedupeKey: `help:private:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
+    return { toast: { type: 'info', content: '菜单已通过私聊发给你' } };
   };
 }
 

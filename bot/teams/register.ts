@@ -2,12 +2,12 @@ import { contactNamedCard, registeredCard, registrationFormCard } from '../../ca
 import { oneYearAfter } from '../../src/applications.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { getTeam, registerTeam } from '../../src/teams.js';
-import { raw, withUserErrors } from '../respond.js';
+import { raw, sendPrivately, withUserErrors } from '../respond.js';
 import { teamData, today } from './view.js';
 
 /** `注册`: the registration form, always in the p2p chat (a form is personal). */
-export async function sendRegistrationForm(ctx: HandlerContext, _msg: IncomingText): Promise<void> {
-  await ctx.send({ dedupeKey: `team:form:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: registrationFormCard({ leaderOpenId: ctx.actor.openId }) });
+export async function sendRegistrationForm(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  await sendPrivately(ctx, msg, `team:form:${ctx.eventId}`, { card: registrationFormCard({ leaderOpenId: ctx.actor.openId }) }, '注册表');
 }
 
 export async function openRegistrationForm(ctx: HandlerContext) {

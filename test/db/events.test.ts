@@ -68,6 +68,21 @@ describe('help through the whole path', () => {
     expect(reply?.content.header.title.content).toContain('质量信得过班组');
   });
 
+  it('keeps personal cards out of a group: the shared menu opens each person\'s own privately', async () => {
+    await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '帮助', chatType: 'group', chatId: 'oc_group3', mentionBot: true, messageId: 'om_grouphelp' }));
+    await h.drain();
+    const shared = h.fake.messages.find((m) => m.replyTo === 'om_grouphelp')!;
+    const buttons = JSON.stringify(shared.content).match(/"action":"[^"]+"/g);
+    expect(buttons).toEqual(['"action":"help.private"']);
+    const res = await h.click(USER, { action: 'help.private' }, undefined, { chatId: 'oc_group3', messageId: shared.messageId });
+    expect(res.card).toBeUndefined();
+    expect(interactiveTo(USER)).toHaveLength(1);
+    await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '注册', chatType: 'group', chatId: 'oc_group3', mentionBot: true, messageId: 'om_groupregister' }));
+    await h.drain();
+    expect(h.fake.messages.find((m) => m.replyTo === 'om_groupregister')?.content.text).toContain('私聊');
+    expect(interactiveTo(USER)).toHaveLength(2);
+  });
+
   it('shows administrators more than visitors', async () => {
     await h.say(USER, '帮助');
     await h.say(ADMIN, '帮助');

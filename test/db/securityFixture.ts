@@ -228,6 +228,7 @@ export function actionTable(f: Fixture): Record<string, ActionSpec> {
   const endorsement = { truthful: true, opinion: '材料属实，同意推荐' };
   return {
     'help.menu': readAll(),
+    'help.private': { mutates: true, own: { value: {}, allowed: 'all' } },
     'measures.article': readAll({ article: 16 }),
     'measures.browse': readAll(),
     'team.registerForm': readAll(),
