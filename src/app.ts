@@ -9,7 +9,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { EventProcessor } from './events.js';
 import type { BotRegistry } from './handlers.js';
-import { createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
+import { botIdentity, createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
 import type { Logger } from './log.js';
 import { copyPgliteTemplate } from './local/dataDir.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
@@ -82,7 +82,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,
   });
-  const processor = new EventProcessor({ database, registry, clock, config, log, onCommitted: () => dispatcher.nudge() });
+  const processor = new EventProcessor({ database, registry, clock, config, log, onCommitted: () => dispatcher.nudge(), botOpenId: botIdentity(larkClient, log) });
   const eventDispatcher = processor.createDispatcher();
 
   let url = '';

@@ -50,6 +50,8 @@ export interface ProcessorDeps {
   log: Logger;
   /** Called after a transaction that queued messages commits. */
   onCommitted?: () => void;
+  /** The bot's own open_id, to tell a mention of the bot from a mention of someone else. */
+  botOpenId?: () => Promise<string | undefined>;
 }
 
 const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操作已处理，无需重复提交' } };
@@ -142,7 +144,8 @@ export class EventProcessor {
     }
     const { event_id, sender, message } = parsed.data;
     if (sender.sender_type && sender.sender_type !== 'user') return;
-    const incoming = toIncomingText(message);
+    const botId = message.chat_type === 'p2p' || !message.mentions?.length ? undefined : await this.deps.botOpenId?.();
+    const incoming = toIncomingText(message, botId);
     // in a group the bot answers only when mentioned
     if (incoming.chatType === 'group' && !incoming.mentionedBot) return;
     const { registry } = this.deps;
@@ -213,7 +216,7 @@ export function storable<T>(v: T): T {
 }
 
 /** Text of a text or post message, with @-mentions of the bot removed. */
-export function toIncomingText(message: z.infer<typeof messageEventSchema>['message']): IncomingText {
+export function toIncomingText(message: z.infer<typeof messageEventSchema>['message'], botOpenId?: string): IncomingText {
   let text = '';
   try {
     const content = JSON.parse(message.content) as { text?: string; content?: { tag: string; text?: string }[][]; title?: string };
@@ -229,6 +232,7 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
     chatId: message.chat_id,
     chatType: message.chat_type === 'p2p' ? 'p2p' : 'group',
     messageId: message.message_id,
-    mentionedBot: mentions.length > 0,
+    // @所有人 is not a call for the bot; without its open_id, any other mention counts
+    mentionedBot: mentions.some((m) => m.key !== '@_all' && (!botOpenId || m.id.open_id === botOpenId)),
   };
 }

@@ -51,6 +51,35 @@ function failureFromError(err: unknown): SendOutcome {
   return classifyFailure(e?.response?.status, typeof data?.code === 'number' ? data.code : undefined, data?.msg ?? e?.message ?? String(err));
 }
 
+/**
+ * The bot's own open_id (GET /bot/v3/info), asked once and remembered; after a failure it is asked
+ * again ten minutes later, and meanwhile undefined, so callers fall back to a looser rule.
+ */
+export function botIdentity(client: lark.Client, log: Logger): () => Promise<string | undefined> {
+  let known: string | undefined;
+  let pending: Promise<string | undefined> | undefined;
+  let failedAt = 0;
+  return async () => {
+    if (known) return known;
+    if (Date.now() - failedAt < 600_000) return undefined;
+    pending ??= client
+      .request<{ code?: number; bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' })
+      .then((res) => {
+        if (res?.code === 0 && res.bot?.open_id) return (known = res.bot.open_id);
+        throw new Error(`bot info answered code ${res?.code}`);
+      })
+      .catch((err) => {
+        failedAt = Date.now();
+        log.warn({ err: String((err as Error)?.message ?? err) }, 'bot open_id unknown; any mention in a group counts as one of the bot');
+        return undefined;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+}
+
 /** Sends outbox rows through the real SDK. */
 export class LarkTransport implements MessageTransport {
   constructor(private readonly client: lark.Client) {}

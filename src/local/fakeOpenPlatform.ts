@@ -45,6 +45,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
+/** The bot's own open_id, as /bot/v3/info answers it and as mentions of the bot carry it. */
+export const FAKE_BOT_OPEN_ID = 'ou_bot0000000000000000000000000000';
+
 export interface RecordedRequest {
   /** Date.now() (ms) when the request was received */
   at: number;
@@ -363,7 +366,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
 
     if (path.startsWith('/open-apis/') && !hasToken(req)) {
       // Everything except the token endpoints needs a tenant token.
-      const known = /^\/open-apis\/(im\/v1\/(messages|files|images|chats)|interactive\/v1\/card\/update|contact\/v3\/users)/.test(path);
+      const known = /^\/open-apis\/(im\/v1\/(messages|files|images|chats)|interactive\/v1\/card\/update|contact\/v3\/users|bot\/v3\/info)/.test(path);
       if (known) return send(res, 400, { code: 99991661, msg: 'Missing access token' });
     }
 
@@ -458,6 +461,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     }
 
     // ---- lookups ----------------------------------------------------------
+    if (method === 'GET' && path === '/open-apis/bot/v3/info') {
+      return send(res, 200, { code: 0, msg: 'ok', bot: { activate_status: 2, app_name: '质量信得过班组助手', avatar_url: '', ip_white_list: [], open_id: FAKE_BOT_OPEN_ID } });
+    }
     const chatMatch = /^\/open-apis\/im\/v1\/chats\/([^/]+)$/.exec(path);
     if (method === 'GET' && chatMatch) {
       const chatId = decodeURIComponent(chatMatch[1]);

@@ -7,7 +7,7 @@
  * header create_time is in MICROseconds (as the Feishu doc states: 微秒级时间戳).
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { p2pChatIdFor } from './fakeOpenPlatform.js';
+import { p2pChatIdFor, FAKE_BOT_OPEN_ID } from './fakeOpenPlatform.js';
 
 export interface SignedRequest {
   headers: Record<string, string>;
@@ -20,7 +20,7 @@ export const FAKE_TENANT_KEY = '2ca1d211f64f6438';
 /** default app_id in generated headers (matches the test SDK clients' appId) */
 export const FAKE_APP_ID = 'cli_test';
 /** the bot's open_id as it appears in @-mentions */
-export const FAKE_BOT_OPEN_ID = 'ou_bot0000000000000000000000000000';
+export { FAKE_BOT_OPEN_ID };
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');

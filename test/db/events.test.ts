@@ -61,6 +61,19 @@ describe('help through the whole path', () => {
     expect(h.fake.messages).toHaveLength(2);
   });
 
+  it('answers in a group only when the bot itself is mentioned (not @所有人, not someone else)', async () => {
+    const withMention = (messageId: string, key: string, openId: string) => {
+      const ev = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '帮助', chatType: 'group', chatId: 'oc_group4', mentionBot: true, messageId }) as any;
+      ev.event.message.content = JSON.stringify({ text: `${key} 帮助` });
+      ev.event.message.mentions = [{ key, id: { open_id: openId, union_id: 'on_x', user_id: 'u_x' }, name: 'Someone', tenant_key: 't' }];
+      return ev;
+    };
+    await h.post('/lark/events', withMention('om_other', '@_user_1', 'ou_someoneelse000000000000000000001'));
+    await h.post('/lark/events', withMention('om_all', '@_all', 'all'));
+    await h.drain();
+    expect(h.fake.messages.filter((m) => m.replyTo === 'om_other' || m.replyTo === 'om_all')).toHaveLength(0);
+  });
+
   it('answers a bare mention in a group with the menu', async () => {
     await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '', chatType: 'group', chatId: 'oc_group2', mentionBot: true, messageId: 'om_baremention' }));
     await h.drain();
