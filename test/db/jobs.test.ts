@@ -171,13 +171,13 @@ describe('running a job twice for a period, and in two processes at once, sends 
   });
 
   it.runIf(testDatabaseKind() === 'postgres')('two processes of `npm run job` at once, sending through the SDK to the fake Open Platform: each reminder arrives once', async () => {
-    const fake = await startFakeOpenPlatform({ appId: 'cli_0123456789abcdef', appSecret: 'jobs-secret' });
+    const fake = await startFakeOpenPlatform({ appId: 'cli_0123456789abcdef', appSecret: 'test-jobs-secret' });
     try {
       const env = {
         ...process.env,
         DATABASE_URL: db.url!,
         LARK_APP_ID: 'cli_0123456789abcdef',
-        LARK_APP_SECRET: 'jobs-secret',
+        LARK_APP_SECRET: 'test-jobs-secret',
         LARK_DOMAIN: fake.url,
         LARK_EVENT_MODE: 'ws',
         ADMIN_OPEN_IDS: BOOTSTRAP_ADMIN,
