@@ -2,16 +2,13 @@ import { like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot } from '../../bot/index.js';
 import { teams } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
 import { cardActionEvent, messageEvent } from '../support/larkEvents.js';
-import { startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import {
   type ActionSpec,
-  actionTable,
   applicationForm,
   type Fixture,
   invariantViolations,
-  NOW,
   OTHER_CONTACT,
   OTHER_EXPERT,
   OTHER_LEADER,
@@ -19,8 +16,8 @@ import {
   personas,
   registrationForm,
   scoreForm,
-  seedFixture,
   snapshot,
+  startSecurityHarness,
 } from './securityFixture.js';
 
 /**
@@ -47,9 +44,7 @@ let h: Harness;
 let f: Fixture;
 let table: Record<string, ActionSpec>;
 beforeAll(async () => {
-  h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-  f = await seedFixture(h.db.db);
-  table = actionTable(f);
+  ({ h, f, table } = await startSecurityHarness());
 });
 afterAll(async () => {
   await h?.close();

@@ -2,10 +2,9 @@ import { desc, gt } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot } from '../../bot/index.js';
 import { outbox } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
 import { messageEvent } from '../support/larkEvents.js';
-import { startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
-import { type ActionCase, type ActionSpec, actionTable, allows, commandTable, type Fixture, NOW, personaNames, personas, seedFixture, snapshot } from './securityFixture.js';
+import { TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { type ActionCase, type ActionSpec, allows, commandTable, type Fixture, personaNames, personas, snapshot, startSecurityHarness } from './securityFixture.js';
 
 /**
  * The role matrix (issue 7): public, member, leader, organisation contact, expert and administrator
@@ -26,9 +25,7 @@ let h: Harness;
 let f: Fixture;
 let table: Record<string, ActionSpec>;
 beforeAll(async () => {
-  h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-  f = await seedFixture(h.db.db);
-  table = actionTable(f);
+  ({ h, f, table } = await startSecurityHarness());
 });
 afterAll(async () => {
   await h?.close();

@@ -7,6 +7,9 @@ import { rowsOf } from '../../src/outbox.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet, sheetItems } from '../../src/scoreSheet.js';
 import { ADMIN } from '../support/harness.js';
+import { applicationForm, registrationForm as sharedRegistrationForm } from '../support/forms.js';
+import { ManualClock } from '../../src/clock.js';
+import { startHarness, type Harness } from '../support/harness.js';
 
 /**
  * One database with a row of every kind a card action names, owned by known people: the six personas
@@ -55,36 +58,10 @@ export interface Fixture {
   honourId: number; // team A's 2026 title
 }
 
-export const applicationForm = (overrides: Record<string, unknown> = {}) => ({
-  title: '提高沥青路面修补一次合格率',
-  category: 'maintenance',
-  startDate: '2026-04-01',
-  endDate: '2027-02-28',
-  goalRate: '100',
-  trainingRate: '96',
-  examPassRate: '93.5',
-  accidents: 'none',
-  customer: '业主单位书面确认，满意度 97%',
-  qc: '成立 QC 小组 2 个，完成课题 3 项',
-  summary: '修补一次合格率由 86% 提升到 97%',
-  features: '冷补料快速修补工法可在全省推广',
-  materialsUrl: 'https://example.feishu.cn/docx/abc',
-  ...overrides,
-});
+export { applicationForm };
 
-export const registrationForm = (n: number | string, overrides: Record<string, unknown> = {}) => ({
-  teamName: `测试养护${n}班`,
-  organization: ORG_A,
-  department: '养护事业部',
-  teamType: 'project',
-  phone: '020-12345678',
-  memberCount: '12',
-  functions: '城市道路日常养护与应急抢修',
-  goals: '道路完好率 98% 以上',
-  plan: '每月开展一次 QC 活动',
-  contact: personas.contact,
-  ...overrides,
-});
+export const registrationForm = (n: number | string, overrides: Record<string, unknown> = {}) =>
+  sharedRegistrationForm(`测试养护${n}班`, personas.contact, { organization: ORG_A, ...overrides });
 
 /** A complete score form of the default sheet, every item at its maximum less what `off` takes away. */
 export function scoreForm(off = 10): Record<string, string> {
@@ -206,6 +183,13 @@ const teamLeaderOrAdmin: Persona[] = ['leader', 'admin'];
  * The role matrix, written out: who may use each card action. A new action without a row here fails
  * the matrix test until its row is written.
  */
+/** The bot on a fresh database with the fixture seeded, at NOW, with send limits out of the way. */
+export async function startSecurityHarness(): Promise<{ h: Harness; f: Fixture; table: Record<string, ActionSpec> }> {
+  const h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+  const f = await seedFixture(h.db.db);
+  return { h, f, table: actionTable(f) };
+}
+
 export function actionTable(f: Fixture): Record<string, ActionSpec> {
   const cycle = { cycleId: f.cycleId };
   const adminOnly = (value: Record<string, unknown> = {}, form?: Record<string, unknown>, mutates = false): ActionSpec => ({ mutates, own: { value, form, allowed: admins } });

@@ -4,6 +4,7 @@ import { applications, auditLog, chatBindings, honours, outbox, teamMembers, tea
 import { ManualClock } from '../../src/clock.js';
 import { expectValidCard, cardActions, cardText, formFieldNames } from '../support/cards.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
+import { applicationForm, registrationForm } from '../support/forms.js';
 
 const LEADER = 'ou_leader00000000000000000000000001';
 const CONTACT = 'ou_contact0000000000000000000000001';
@@ -21,36 +22,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const registration = (overrides: Record<string, unknown> = {}) => ({
-  teamName: '广州市政养护一班',
-  organization: '广州市市政工程维修有限公司',
-  department: '养护事业部',
-  teamType: 'project',
-  phone: '020-12345678',
-  memberCount: '12',
-  functions: '城市道路日常养护与应急抢修',
-  goals: '道路完好率 98% 以上，顾客满意度 95% 以上',
-  plan: '每月开展一次 QC 活动，每季度技能比武',
-  contact: CONTACT,
-  ...overrides,
-});
-
-const applicationForm = (overrides: Record<string, unknown> = {}) => ({
-  title: '提高沥青路面修补一次合格率',
-  category: 'maintenance',
-  startDate: '2026-04-01 +0800',
-  endDate: '2027-03-31',
-  goalRate: '100',
-  trainingRate: '96',
-  examPassRate: '93.5',
-  accidents: 'none',
-  customer: '业主单位书面确认，满意度 97%',
-  qc: '成立 QC 小组 2 个，完成课题 3 项',
-  summary: '修补一次合格率由 86% 提升到 97%',
-  features: '冷补料快速修补工法可在全省推广',
-  materialsUrl: 'https://example.feishu.cn/docx/abc',
-  ...overrides,
-});
+const registration = (overrides: Record<string, unknown> = {}) =>
+  registrationForm('广州市政养护一班', CONTACT, { goals: '道路完好率 98% 以上，顾客满意度 95% 以上', plan: '每月开展一次 QC 活动，每季度技能比武', ...overrides });
 
 async function teamByName(name: string) {
   const [row] = await h.db.db.select().from(teams).where(eq(teams.name, name));
