@@ -30,7 +30,9 @@ export const numberField = (label: string, min: number, max: number, opts: { int
     (v) => {
       if (typeof v === 'number') return v;
       if (typeof v !== 'string' || v.trim() === '') return undefined;
-      const cleaned = v.trim().replace(/[%％]$/, '').replace(/，/g, '').trim();
+      // a Chinese keyboard may type full-width digits: １２．５％
+      const halfWidth = v.replace(/[０-９．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+      const cleaned = halfWidth.trim().replace(/[%％]$/, '').replace(/，/g, '').trim();
       return /^-?\d+(\.\d+)?$/.test(cleaned) ? Number(cleaned) : Number.NaN;
     },
     z
