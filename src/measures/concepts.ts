@@ -99,7 +99,7 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   17: {
     en: 'The review is open, fair and impartial.',
     zh: ['评审原则', '公平', '公正', '公开', '透明', '黑箱'],
-    enCues: ['fair', 'open', 'transparen', 'impartial', 'unbiased', 'principle review', 'principle evaluat'],
+    enCues: ['fair', 'open review', 'open evaluat', 'open selection', 'transparen', 'impartial', 'unbiased', 'principle review', 'principle evaluat'],
   },
   18: {
     en: 'The review follows the China Association for Quality’s group standard, the Guidelines for Building Quality Trustworthy Teams, and its score sheet.',
@@ -198,7 +198,7 @@ export const EN_TERMS: readonly (readonly [english: string, measures: string])[]
   ['national', '中国'],
   ['principle', '原则'],
   ['fair', '公平 公正'],
-  ['open', '公开'],
+  ['openness', '公开'],
   ['purpose', '目的'],
   ['aim', '目的'],
   ['goal', '目标'],

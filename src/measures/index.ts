@@ -12,6 +12,8 @@ export interface Article {
   text: string;
   /** A few words naming what the article is about, for buttons and lists (ours, not the measures'). */
   topic: string;
+  /** The article's gist in English, the lead line of an answer to an English question (ours, not the measures'). */
+  english: string;
 }
 
 export interface Chapter {
@@ -81,13 +83,20 @@ export function parseNumeral(s: string): number | undefined {
 
 const NUMERAL = '[0-9０-９零〇一二两三四五六七八九十]+';
 
+/** A question mark or full stop after `条款 16?` is no part of the reference. */
+const TRAILING_PUNCTUATION = /[?？。.!！]+$/;
+
 /**
- * The article a user points at with 第十六条 (at the start of the text) or 条款十六 (the whole text);
- * `number` may be out of range, the caller says so.
+ * The article a user points at with 第十六条 (at the start of the text), 条款十六 (the whole text) or, in an
+ * English question, article 16 anywhere; `number` may be out of range, the caller says so.
  */
 export function parseArticleReference(text: string): { number: number } | undefined {
-  const t = text.trim();
-  const m = new RegExp(`^第\\s*(${NUMERAL})\\s*条`).exec(t) ?? new RegExp(`^(?:条款|article)\\s*(?:第\\s*)?(${NUMERAL})\\s*条?$`, 'i').exec(t);
+  const t = text.trim().replace(TRAILING_PUNCTUATION, '');
+  const m =
+    new RegExp(`^第\\s*(${NUMERAL})\\s*条`).exec(t) ??
+    new RegExp(`^(?:条款|article)\\s*(?:第\\s*)?(${NUMERAL})\\s*条?$`, 'i').exec(t) ??
+    // “What does article 16 say?”: in an English question the article may come anywhere
+    (questionLanguage(t) === 'en' ? /\barticle\s*(\d{1,2})\b/i.exec(t) : null);
   if (!m) return undefined;
   const number = parseNumeral(m[1]);
   return number === undefined ? undefined : { number };
@@ -95,7 +104,7 @@ export function parseArticleReference(text: string): { number: number } | undefi
 
 /** The argument of `条款 …`: 16, 十六, 第16条, 第十六条; undefined when it is no number at all. */
 export function parseArticleArgument(argument: string): number | undefined {
-  const t = argument.trim().replace(/^第\s*/, '').replace(/\s*条$/, '');
+  const t = argument.trim().replace(TRAILING_PUNCTUATION, '').replace(/^第\s*/, '').replace(/\s*条$/, '');
   return parseNumeral(t);
 }
 
@@ -115,7 +124,7 @@ function parseMeasures(source: string): { title: string; chapters: Chapter[]; ar
       const current = chapters.at(-1);
       const number = parseNumeral(article[1]);
       if (!current || number !== articles.length + 1) throw new Error(`measures: unexpected article 第${article[1]}条`);
-      const a: Article = { number, numeral: `第${article[1]}条`, chapter: current.title, text: '', topic: topics[number - 1] ?? '' };
+      const a: Article = { number, numeral: `第${article[1]}条`, chapter: current.title, text: '', topic: topics[number - 1] ?? '', english: ARTICLE_CONCEPTS[number]?.en ?? '' };
       articles.push(a);
       current.articles.push(a);
       lines.push([article[2]]);
