@@ -35,3 +35,20 @@ export const QUESTIONS: readonly (readonly [question: string, article: number])[
   ['Is the evaluation fair and open?', 17],
   ['What is the purpose of the activities?', 5],
 ];
+
+/**
+ * More questions, written after the ranking was tuned on QUESTIONS and never tuned on: the hit rate on
+ * these is the honest estimate for questions nobody here has seen.
+ */
+export const HELD_OUT_QUESTIONS: readonly (readonly [question: string, article: number])[] = [
+  ['评上以后有什么荣誉', 20],
+  ['班组成立不到一年能申报吗', 16],
+  ['申报材料要交给谁', 15],
+  ['顾客老是投诉会怎样', 22],
+  ['本办法里的质量信得过班组指的是什么', 2],
+  ['Who can apply to become a quality trustworthy team?', 12],
+  ['Does our team need a clean safety record to apply?', 13],
+  ['Is there a score sheet for the review?', 18],
+  ['Do we need our own activity plan?', 4],
+  ['Should our company reward teams that take part?', 9],
+];
