@@ -85,7 +85,7 @@ function excerpt({ article, bestLine, bestSentence }: AnswerItem): string {
 type AnswerItem = Pick<RankedArticle, 'article' | 'bestLine' | 'bestSentence'> & { score?: number };
 
 /** At most this many articles are shown; the others are named with how to open them. */
-export const MAX_ANSWERS = 2;
+const MAX_ANSWERS = 2;
 /** A second article is shown only when it scores at least this share of the first; else it is only named. */
 const SECOND_ANSWER_SHARE = 0.6;
 
@@ -135,7 +135,7 @@ export function browseCard(chapters: readonly Chapter[], title = MEASURES): Card
         : note('本章暂无条文'),
     );
   }
-  elements.push(note('点击条款查看全文；也可以直接提问，例如“注册多久才能参加评选”。'));
+  elements.push(note('点击条款查看全文；也可以直接提问，例如“注册多久才能参加评选”，或用英文提问（How often is the review held?）。'));
   return card({ title: '办法条款', subtitle: title, template: 'blue', summary: '办法条款', elements });
 }
 
