@@ -157,6 +157,8 @@ export function getArticle(n: number): Article | undefined {
 // --- ranking: BM25 over Chinese character bigrams and ASCII words, per passage ---
 // A passage is an article's lead line or one of its numbered items, so the long articles (第七条,
 // 第十三条) are not drowned by their length when a question is about one of their items.
+// Meaning comes from concepts.ts: the question is first put in the measures' words (colloquial Chinese and
+// English mapped to the text's terms), and each cue of an article the question carries adds CUE_WEIGHT.
 
 const K1 = 1.2;
 const B = 0.75;
@@ -256,11 +258,11 @@ export function expandQuestion(query: string): string {
 
 /** How many of an article's cues the question carries. */
 function cueScore(query: string, article: number): number {
-  const t = query.normalize('NFKC');
+  const t = query.normalize('NFKC').toLowerCase();
   const concepts = ARTICLE_CONCEPTS[article];
   if (!concepts) return 0;
   const words = englishWords(t);
-  return concepts.zh.filter((cue) => t.includes(cue)).length + concepts.enCues.filter((cue) => englishCueMatches(cue, words)).length;
+  return concepts.zh.filter((cue) => t.includes(cue.toLowerCase())).length + concepts.enCues.filter((cue) => englishCueMatches(cue, words)).length;
 }
 
 /** The sentence of a line that shares most with the question (the line itself when it is one sentence). */
@@ -290,7 +292,8 @@ export function rankArticles(query: string, limit = 3): RankedArticle[] {
   const scored = articles.map((article, i): RankedArticle => {
     const lines = (perArticle.get(article.number) ?? []).sort((a, b) => b.score - a.score);
     const rest = lines.slice(1).reduce((s, x) => s + x.score, 0);
-    const bestLine = lines[0]?.score ? lines[0].line : (lines[0]?.line ?? '');
+    // with no text score the sort keeps the lead first
+    const bestLine = lines[0]?.line ?? '';
     return {
       article,
       score: (lines[0]?.score ?? 0) + OTHER_PASSAGES_SHARE * rest + CUE_WEIGHT * cues[i],
