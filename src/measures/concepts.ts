@@ -228,7 +228,6 @@ export const EN_TERMS: readonly (readonly [english: string, measures: string])[]
   ['skill', '技能'],
   ['record', '记录'],
   ['exam', '考试合格率'],
-  ['customer', '顾客'],
 ];
 
 /** Words of an English question that say nothing about its topic. */
