@@ -4,7 +4,6 @@ import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdow
 const MEASURES = '《广东省市政工程质量信得过班组建设管理办法（暂行）》';
 /** Longer articles are cut to this many characters in an answer, with a button for the whole text. */
 export const EXCERPT_CHARS = 200;
-const MAX_ANSWERS = 3;
 
 const articleButton = (number: number, text: string, type: 'primary' | 'default' = 'default') =>
   button({ text, type, value: { action: 'measures.article', article: number } });
@@ -46,31 +45,83 @@ export function notFoundCard(query: string): Card {
 
 const cut = (text: string, chars: number) => (text.length > chars ? `${text.slice(0, chars).trimEnd()}…` : text);
 
-/** A long article's lead and the item that matched, or its first 200 characters. */
-function excerpt({ article, bestLine }: Pick<RankedArticle, 'article' | 'bestLine'>): string {
-  const [lead] = article.text.split('\n');
-  if (!bestLine || bestLine === lead) return cut(article.text, EXCERPT_CHARS);
-  return `${cut(lead, 60)}\n……\n${cut(bestLine, EXCERPT_CHARS)}`;
+/** The sentences of a line: each ends with 。 or ；, the last may end with nothing. */
+const sentencesOf = (line: string) => line.match(/[^。；;]+[。；;]?/g) ?? [line];
+
+/** A line shown whole, with the sentence that answers in bold when the line has more than one. */
+function lineWithAnswer(line: string, sentence: string | undefined): string {
+  const md = articleMarkdown(line);
+  if (!sentence || sentencesOf(line).length < 2) return md;
+  const target = articleMarkdown(sentence);
+  const at = md.indexOf(target);
+  return at < 0 ? md : `${md.slice(0, at)}**${target}**${md.slice(at + target.length)}`;
+}
+
+/** A long line cut down to the sentence that answers, keeping an item's number and heading (`4.加强班组技能建设。`). */
+function answeringPart(line: string, sentence: string | undefined): string {
+  if (line.length <= EXCERPT_CHARS) return lineWithAnswer(line, sentence);
+  if (!sentence || !line.includes(sentence)) return articleMarkdown(cut(line, EXCERPT_CHARS));
+  const [head] = sentencesOf(line);
+  const answer = `**${articleMarkdown(cut(sentence, EXCERPT_CHARS))}**`;
+  if (line.startsWith(sentence)) return `${answer}……`;
+  return /^\d+[.、．]/.test(line) && !head.includes(sentence) ? `${articleMarkdown(head)}……${answer}` : `……${answer}`;
 }
 
 /**
- * The articles most relevant to a question: each whole, or (when longer than 200 characters) its lead
- * and the item that matched, with 查看全文.
+ * What an answer shows of an article: a short one whole, a long one by its lead and the item that matched,
+ * or the sentence that answers; the answering sentence in bold. Without a best line: its first 200 characters.
  */
-export function answerCard(query: string, ranked: readonly Pick<RankedArticle, 'article' | 'bestLine'>[]): Card {
+function excerpt({ article, bestLine, bestSentence }: AnswerItem): string {
+  const lines = article.text.split('\n');
+  if (article.text.length <= EXCERPT_CHARS) {
+    return lines.map((l) => (l === bestLine ? lineWithAnswer(l, bestSentence) : articleMarkdown(l))).join('\n');
+  }
+  const [lead] = lines;
+  if (!bestLine || (bestLine === lead && !bestSentence)) return articleMarkdown(cut(article.text, EXCERPT_CHARS));
+  if (bestLine === lead) return answeringPart(lead, bestSentence);
+  return `${articleMarkdown(cut(lead, 60))}\n……\n${answeringPart(bestLine, bestSentence)}`;
+}
+
+type AnswerItem = Pick<RankedArticle, 'article' | 'bestLine' | 'bestSentence'> & { score?: number };
+
+/** At most this many articles are shown; the others are named with how to open them. */
+const MAX_ANSWERS = 2;
+/** A second article is shown only when it scores at least this share of the first; else it is only named. */
+const SECOND_ANSWER_SHARE = 0.6;
+
+/**
+ * The one or two articles that answer a question, each with the sentence that answers (and 查看全文 when
+ * more of it is left out), then the other related articles by number. An English question gets each
+ * article's gist in English above its Chinese text, cited as 第N条 / Article N.
+ */
+export function answerCard(query: string, ranked: readonly AnswerItem[], opts: { language?: 'zh' | 'en' } = {}): Card {
   if (!ranked.length) return notFoundCard(query);
+  const english = opts.language === 'en';
   const elements: Element[] = [];
-  ranked.slice(0, MAX_ANSWERS).forEach((r, i) => {
+  const first = ranked[0].score;
+  const shown = ranked.slice(0, MAX_ANSWERS).filter((r, i) => i === 0 || first === undefined || (r.score ?? 0) >= first * SECOND_ANSWER_SHARE);
+  shown.forEach((r, i) => {
     const { article } = r;
     if (i > 0) elements.push(hr());
-    const long = article.text.length > EXCERPT_CHARS;
-    const text = long ? excerpt(r) : article.text;
-    elements.push(markdown(`**${article.numeral}**（${escapeMd(article.chapter)}）\n\n${articleMarkdown(text)}`));
-    if (long) elements.push(buttonRow([articleButton(article.number, '查看全文')]));
+    const heading = english ? `**${article.numeral} / Article ${article.number}**` : `**${article.numeral}**`;
+    const gist = english && article.english ? `${escapeMd(article.english)}\n\n` : '';
+    elements.push(markdown(`${heading}（${escapeMd(article.chapter)}）\n\n${gist}${excerpt(r)}`));
+    if (article.text.length > EXCERPT_CHARS) elements.push(buttonRow([articleButton(article.number, english ? '查看全文 Full text' : '查看全文')]));
   });
-  elements.push(note(`以上是${MEASURES}中与问题最相关的条款，按相关程度排列。发送 \`条款 16\` 查看某一条全文。`));
+  const others = ranked.slice(shown.length).map((r) => r.article);
+  const example = others[0]?.number ?? shown[0].article.number;
+  elements.push(
+    note(
+      english
+        ? `${others.length ? `Also related: ${others.map((a) => `Article ${a.number} (${a.numeral})`).join(', ')}. ` : ''}` +
+            `The measures are in Chinese; the English lines are a summary. Send \`article ${example}\` for the whole text of an article.`
+        : `${others.length ? `其他相关条款：${others.map((a) => a.numeral).join('、')}。` : ''}` +
+            `以上摘自${MEASURES}，按相关程度排列。发送 \`条款 ${example}\` 查看某一条全文。`,
+    ),
+  );
   elements.push(buttonRow([browseButton()]));
-  return card({ title: '办法中的相关条款', subtitle: quoted(query), template: 'wathet', summary: '办法中的相关条款', elements });
+  const title = english ? 'From the measures · 办法中的相关条款' : '办法中的相关条款';
+  return card({ title, subtitle: quoted(query), template: 'wathet', summary: title, elements });
 }
 
 /** The eight chapters, each with its articles as buttons. */
@@ -84,7 +135,7 @@ export function browseCard(chapters: readonly Chapter[], title = MEASURES): Card
         : note('本章暂无条文'),
     );
   }
-  elements.push(note('点击条款查看全文；也可以直接提问，例如“注册多久才能参加评选”。'));
+  elements.push(note('点击条款查看全文；也可以直接提问，例如“注册多久才能参加评选”，或用英文提问（How often is the review held?）。'));
   return card({ title: '办法条款', subtitle: title, template: 'blue', summary: '办法条款', elements });
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { answerCard, articleCard } from '../../cards/measures.js';
 import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { ARTICLE_COUNT, getArticle, parseArticleArgument, rankArticles } from '../../src/measures/index.js';
+import { ARTICLE_COUNT, getArticle, parseArticleArgument, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { replyDestination } from '../respond.js';
 
 /** The valid range (1–22), after what was asked for when that was a number. */
@@ -20,13 +20,13 @@ export async function sendArticle(ctx: HandlerContext, msg: IncomingText, n: num
   await ctx.send({ dedupeKey, to, card: articleCard(article, { total: ARTICLE_COUNT }) });
 }
 
-/** `条款 16` / `article 16` / `条款 十六`: the article's whole text; `条款 申报条件` searches instead. */
+/** `条款 16` / `article 16` / `条款 十六`: the article's whole text; `条款 申报条件` / `article about complaints` searches instead. */
 export async function showArticle(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
   const n = parseArticleArgument(argument);
   if (n === undefined && argument.trim()) {
     const ranked = rankArticles(argument);
     if (ranked.length) {
-      await ctx.send({ dedupeKey: `measures:${ctx.eventId}`, to: replyDestination(ctx, msg), card: answerCard(argument, ranked) });
+      await ctx.send({ dedupeKey: `measures:${ctx.eventId}`, to: replyDestination(ctx, msg), card: answerCard(argument, ranked, { language: questionLanguage(argument) }) });
       return;
     }
   }

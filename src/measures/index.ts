@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ARTICLE_CONCEPTS, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
 
 /** One article (条) of 广东省市政工程质量信得过班组建设管理办法（暂行）. */
 export interface Article {
@@ -11,6 +12,8 @@ export interface Article {
   text: string;
   /** A few words naming what the article is about, for buttons and lists (ours, not the measures'). */
   topic: string;
+  /** The article's gist in English, the lead line of an answer to an English question (ours, not the measures'). */
+  english: string;
 }
 
 export interface Chapter {
@@ -24,6 +27,8 @@ export interface RankedArticle {
   score: number;
   /** The line of the article (its lead or one numbered item) that matched best. */
   bestLine: string;
+  /** The sentence of that line that answers the question. */
+  bestSentence?: string;
 }
 
 export const ARTICLE_COUNT = 22;
@@ -78,13 +83,20 @@ export function parseNumeral(s: string): number | undefined {
 
 const NUMERAL = '[0-9０-９零〇一二两三四五六七八九十]+';
 
+/** A question mark or full stop after `条款 16?` is no part of the reference. */
+const TRAILING_PUNCTUATION = /[?？。.!！]+$/;
+
 /**
- * The article a user points at with 第十六条 (at the start of the text) or 条款十六 (the whole text);
- * `number` may be out of range, the caller says so.
+ * The article a user points at with 第十六条 (at the start of the text), 条款十六 (the whole text) or, in an
+ * English question, article 16 anywhere; `number` may be out of range, the caller says so.
  */
 export function parseArticleReference(text: string): { number: number } | undefined {
-  const t = text.trim();
-  const m = new RegExp(`^第\\s*(${NUMERAL})\\s*条`).exec(t) ?? new RegExp(`^(?:条款|article)\\s*(?:第\\s*)?(${NUMERAL})\\s*条?$`, 'i').exec(t);
+  const t = text.trim().replace(TRAILING_PUNCTUATION, '');
+  const m =
+    new RegExp(`^第\\s*(${NUMERAL})\\s*条`).exec(t) ??
+    new RegExp(`^(?:条款|article)\\s*(?:第\\s*)?(${NUMERAL})\\s*条?$`, 'i').exec(t) ??
+    // “What does article 16 say?”: in an English question the article may come anywhere
+    (questionLanguage(t) === 'en' ? /\barticle\s*(\d{1,2})\b/i.exec(t) : null);
   if (!m) return undefined;
   const number = parseNumeral(m[1]);
   return number === undefined ? undefined : { number };
@@ -92,7 +104,7 @@ export function parseArticleReference(text: string): { number: number } | undefi
 
 /** The argument of `条款 …`: 16, 十六, 第16条, 第十六条; undefined when it is no number at all. */
 export function parseArticleArgument(argument: string): number | undefined {
-  const t = argument.trim().replace(/^第\s*/, '').replace(/\s*条$/, '');
+  const t = argument.trim().replace(TRAILING_PUNCTUATION, '').replace(/^第\s*/, '').replace(/\s*条$/, '');
   return parseNumeral(t);
 }
 
@@ -112,7 +124,7 @@ function parseMeasures(source: string): { title: string; chapters: Chapter[]; ar
       const current = chapters.at(-1);
       const number = parseNumeral(article[1]);
       if (!current || number !== articles.length + 1) throw new Error(`measures: unexpected article 第${article[1]}条`);
-      const a: Article = { number, numeral: `第${article[1]}条`, chapter: current.title, text: '', topic: topics[number - 1] ?? '' };
+      const a: Article = { number, numeral: `第${article[1]}条`, chapter: current.title, text: '', topic: topics[number - 1] ?? '', english: ARTICLE_CONCEPTS[number]?.en ?? '' };
       articles.push(a);
       current.articles.push(a);
       lines.push([article[2]]);
@@ -145,6 +157,8 @@ export function getArticle(n: number): Article | undefined {
 // --- ranking: BM25 over Chinese character bigrams and ASCII words, per passage ---
 // A passage is an article's lead line or one of its numbered items, so the long articles (第七条,
 // 第十三条) are not drowned by their length when a question is about one of their items.
+// Meaning comes from concepts.ts: the question is first put in the measures' words (colloquial Chinese and
+// English mapped to the text's terms), and each cue of an article the question carries adds CUE_WEIGHT.
 
 const K1 = 1.2;
 const B = 0.75;
@@ -153,6 +167,8 @@ const OPENING_BOOST = 1.3;
 const OPENING_CHARS = 16;
 /** Other passages of the same article add this share of their score to the best one. */
 const OTHER_PASSAGES_SHARE = 0.15;
+/** A cue of the concept table (a way of asking for the article) weighs as much as this much text score. */
+const CUE_WEIGHT = 3;
 /** Below this the best match is chance overlap, not an answer. */
 const MIN_SCORE = 2;
 /** Articles scoring under this share of the best are left out. */
@@ -217,20 +233,73 @@ function passageScore(p: Passage, queryTerms: string[]): number {
   return score;
 }
 
+/** Chinese runs are the measures' language; a question with Latin words and no Han is English. */
+export function questionLanguage(text: string): 'zh' | 'en' {
+  const t = text.normalize('NFKC');
+  return /\p{Script=Han}/u.test(t) || !/[a-z]{2}/i.test(t) ? 'zh' : 'en';
+}
+
+const englishWords = (text: string): string[] => text.normalize('NFKC').toLowerCase().match(/[a-z0-9]+/g) ?? [];
+
+/** Whether every word of an English cue starts a word of the question (`evaluat` covers evaluation). */
+const englishCueMatches = (cue: string, words: readonly string[]) => cue.split(' ').every((w) => words.some((x) => x.startsWith(w)));
+
+/** The question in the measures' words: colloquial Chinese and English words mapped to the terms of the text. */
+export function expandQuestion(query: string): string {
+  const t = query.normalize('NFKC');
+  const added: string[] = [];
+  for (const [colloquial, measures] of ZH_SYNONYMS) if (t.includes(colloquial)) added.push(measures);
+  const words = englishWords(t).filter((w) => !EN_STOPWORDS.has(w));
+  for (const w of words) for (const [english, measures] of EN_TERMS) if (w.startsWith(english)) added.push(measures);
+  // the English words themselves match nothing in the Chinese text, so only their mapping is ranked
+  const han = questionLanguage(t) === 'en' ? '' : t;
+  return [han, ...new Set(added)].join(' ');
+}
+
+/** How many of an article's cues the question carries. */
+function cueScore(query: string, article: number): number {
+  const t = query.normalize('NFKC').toLowerCase();
+  const concepts = ARTICLE_CONCEPTS[article];
+  if (!concepts) return 0;
+  const words = englishWords(t);
+  return concepts.zh.filter((cue) => t.includes(cue.toLowerCase())).length + concepts.enCues.filter((cue) => englishCueMatches(cue, words)).length;
+}
+
+/** The sentence of a line that shares most with the question (the line itself when it is one sentence). */
+function bestSentenceOf(line: string, queryTerms: readonly string[]): string {
+  const sentences = line.match(/[^。；;]+[。；;]?/g) ?? [line];
+  let best = sentences[0] ?? line;
+  let bestScore = 0;
+  for (const s of sentences) {
+    const own = new Set(terms(s));
+    const score = queryTerms.reduce((sum, t) => sum + (own.has(t) ? idf(t) : 0), 0);
+    if (score > bestScore) [best, bestScore] = [s, score];
+  }
+  return best.trim();
+}
+
 /** The articles most relevant to a question, best first; [] when nothing in the measures matches. */
 export function rankArticles(query: string, limit = 3): RankedArticle[] {
-  const queryTerms = [...new Set(terms(query))].filter((t) => documentFrequency.has(t));
-  if (!queryTerms.length) return [];
+  const queryTerms = [...new Set(terms(expandQuestion(query)))].filter((t) => documentFrequency.has(t));
+  const cues = articles.map((a) => cueScore(query, a.number));
+  if (!queryTerms.length && !cues.some((c) => c > 0)) return [];
   const perArticle = new Map<number, { line: string; score: number }[]>();
   for (const p of passages) {
     const list = perArticle.get(p.article.number) ?? [];
     list.push({ line: p.line, score: passageScore(p, queryTerms) });
     perArticle.set(p.article.number, list);
   }
-  const scored = articles.map((article): RankedArticle => {
+  const scored = articles.map((article, i): RankedArticle => {
     const lines = (perArticle.get(article.number) ?? []).sort((a, b) => b.score - a.score);
     const rest = lines.slice(1).reduce((s, x) => s + x.score, 0);
-    return { article, score: (lines[0]?.score ?? 0) + OTHER_PASSAGES_SHARE * rest, bestLine: lines[0]?.line ?? '' };
+    // with no text score the sort keeps the lead first
+    const bestLine = lines[0]?.line ?? '';
+    return {
+      article,
+      score: (lines[0]?.score ?? 0) + OTHER_PASSAGES_SHARE * rest + CUE_WEIGHT * cues[i],
+      bestLine,
+      bestSentence: bestSentenceOf(bestLine.replace(ITEM_NUMBER, ''), queryTerms),
+    };
   });
   scored.sort((x, y) => y.score - x.score || x.article.number - y.article.number);
   const best = scored[0]?.score ?? 0;

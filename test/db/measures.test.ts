@@ -67,6 +67,42 @@ describe('questions about the measures', () => {
     expect(m.content.text).toContain('22');
   });
 
+  it('answers an English question in English, citing 第十九条 / Article 19, with the Chinese text', async () => {
+    const m = await answerTo('How often is the review held?');
+    expect(m.msgType).toBe('interactive');
+    expectValidCard(m.content);
+    const firstBlock = m.content.body.elements[0].content as string;
+    expect(firstBlock.startsWith('**第十九条 / Article 19**')).toBe(true);
+    expect(firstBlock).toContain('once a year');
+    expect(firstBlock).toContain('评审交流活动每年一次');
+    expect(JSON.stringify(m.content)).not.toContain('没有听懂');
+  });
+
+  it('finds the definition, 第二条, for 什么样的班组算质量信得过班组', async () => {
+    const m = await answerTo('什么样的班组算质量信得过班组');
+    expectValidCard(m.content);
+    expect((m.content.body.elements[0].content as string).startsWith('**第二条**')).toBe(true);
+    expect(JSON.stringify(m.content)).toContain('稳定提供顾客和其他相关方信赖产品和服务的班组');
+  });
+
+  it.each(['What does article 16 say?', 'article 16?'])('opens the article named in %s', async (text) => {
+    const m = await answerTo(text);
+    expect(m.content.header.title.content).toBe('第十六条');
+  });
+
+  it('searches with an `article` argument that is no number', async () => {
+    const m = await answerTo('article about complaints');
+    expectValidCard(m.content);
+    expect((m.content.body.elements[0].content as string).startsWith('**第二十二条 / Article 22**')).toBe(true);
+  });
+
+  it('answers unrelated English in English and Chinese', async () => {
+    const m = await answerTo('what time is it');
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain('article 1');
+    expect(m.content.text).toContain('帮助');
+  });
+
   it('still points unrelated text and non-questions to 帮助', async () => {
     const m = await answerTo('今天天气怎么样呀');
     expect(m.msgType).toBe('text');

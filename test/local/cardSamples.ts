@@ -237,7 +237,11 @@ export const cardSamples: Record<string, Sample> = {
 
   'measures.articleCard': () => [measures.articleCard(getArticle(1)!), measures.articleCard(getArticle(16)!), measures.articleCard(getArticle(22)!)],
   'measures.notFoundCard': () => [measures.notFoundCard('今天天气怎么样')],
-  'measures.answerCard': () => [measures.answerCard('注册多久才能参加评选', rankArticles('注册多久才能参加评选')), measures.answerCard('无关', [])],
+  'measures.answerCard': () => [
+    measures.answerCard('注册多久才能参加评选', rankArticles('注册多久才能参加评选')),
+    measures.answerCard('How often is the review held?', rankArticles('How often is the review held?'), { language: 'en' }),
+    measures.answerCard('无关', []),
+  ],
   'measures.browseCard': () => [measures.browseCard(chapters)],
 
   'reminders.applyDeadlineLeaderCard': () => [

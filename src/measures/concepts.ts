@@ -1,0 +1,239 @@
+/**
+ * What the articles are about in the words people ask with, Chinese and English, so a question finds
+ * its article by meaning and not only by the characters it shares with the measures' text. Ours, written
+ * from the measures; the measures' own wording stays in measures.zh.txt.
+ */
+
+/**
+ * Per article: the gist in English (the lead line of an English answer), and cues — Chinese phrases
+ * matched inside the question, English phrases whose words (prefixes, so `evaluat` covers evaluation)
+ * must all occur in it.
+ */
+export interface ArticleConcepts {
+  en: string;
+  zh: string[];
+  enCues: string[];
+}
+
+export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
+  1: {
+    en: 'The measures serve the quality-strong province strategy and are based on the China Association for Quality’s Guidelines for Building Quality Trustworthy Teams.',
+    zh: ['依据什么', '根据什么', '为什么制定', '制定依据', '制定的', '出台', '背景', '质量强省', '质量强国'],
+    enCues: ['based on', 'basis', 'why measures', 'background', 'legal basis', 'strategy'],
+  },
+  2: {
+    en: 'A quality trustworthy team is a team, group or department that uses quality management to steadily deliver products and services customers and other stakeholders trust.',
+    zh: ['定义', '含义', '概念', '什么是', '是什么意思', '什么样的班组', '算质量信得过', '算信得过', '才算', '叫做', '是指'],
+    enCues: ['definition', 'define', 'what is quality trustworthy team', 'counts as', 'count as', 'meaning', 'mean by', 'qualifies as', 'what kind team'],
+  },
+  3: {
+    en: 'The Guangdong Municipal Engineering Association organises the programme and runs its day-to-day management and promotion.',
+    zh: ['牵头', '主管', '谁组织', '谁来组织', '哪个单位组织', '哪个部门', '谁管', '主办', '日常管理'],
+    enCues: ['who runs', 'runs programme', 'run programme', 'in charge', 'organiser', 'organizer', 'who organis', 'who organiz', 'manages programme', 'day to day'],
+  },
+  4: {
+    en: 'A team that sets out to become trustworthy has clear goals, its own plan, an implementation scheme and measures that fit its organisation.',
+    zh: ['目标和计划', '活动计划', '实施方案', '怎么创建', '如何创建', '先定', '定目标', '做计划'],
+    enCues: ['plan', 'set goal', 'target', 'how start', 'how create', 'set up'],
+  },
+  5: {
+    en: 'The purpose: the best quality and customers’ trust, by raising the team’s skills and applying quality methods.',
+    zh: ['目的', '意义', '为什么要搞', '为什么要开展', '宗旨', '图什么', '有什么用'],
+    enCues: ['purpose', 'aim', 'why activit', 'point of', 'goal of'],
+  },
+  6: {
+    en: 'Five principles: the team’s work is aligned with the organisation’s strategy, its competitiveness, site improvement, staff development and product and service quality.',
+    zh: ['活动原则', '遵循', '遵守哪些原则', '什么原则', '哪些原则', '衔接'],
+    enCues: ['principle', 'principles activit', 'align'],
+  },
+  7: {
+    en: 'Six requirements for the activities: basics, organisation, rules, skills (training and exam pass rates of 90% or more), health, safety and environment, improvement and innovation.',
+    zh: ['活动要求', '培训率', '合格率', '通过率', '考试', '基础建设', '技能', '学习型', '演练', '应急'],
+    enCues: ['pass rate', 'training rate', 'exam', 'skill', 'drill', 'requirement activit', 'safety environment'],
+  },
+  8: {
+    en: 'Organisations take the programme seriously, lead it, set examples and publicise it.',
+    zh: ['领导', '重视', '宣传', '典范', '榜样'],
+    enCues: ['leadership', 'awareness', 'publicity', 'promote', 'role model', 'example'],
+  },
+  9: {
+    en: 'Organisations set up a mechanism, rules and rewards, and name the department and people in charge.',
+    zh: ['机制', '投入', '考核', '奖励', '指定部门', '专门部门', '专人', '负责部门'],
+    enCues: ['mechanism', 'incentive', 'reward', 'bonus', 'budget', 'invest', 'department in charge', 'department responsib', 'resource'],
+  },
+  10: {
+    en: 'QC circle activities are the basis of a quality trustworthy team; organisations combine the two.',
+    zh: ['QC', '质量小组', '品管圈'],
+    enCues: ['qc', 'quality circle', 'quality control circle'],
+  },
+  11: {
+    en: 'The association trains teams and builds a pool of experts who understand, guide and evaluate.',
+    zh: ['培训', '专家', '骨干', '上课', '学习班'],
+    enCues: ['training', 'train', 'course', 'expert', 'workshop'],
+  },
+  12: {
+    en: 'Any team of an organisation may apply to the association of its own accord.',
+    zh: ['自愿', '自己报名', '自己申请', '主动申请', '谁可以申请', '哪些班组可以', '能不能申请', '指派'],
+    enCues: ['voluntar', 'who can apply', 'any team', 'can we apply', 'may apply', 'sign up', 'own accord', 'own initiative'],
+  },
+  13: {
+    en: 'Five basic conditions to apply, among them no quality, safety or environmental accident in the last three years.',
+    zh: ['条件', '资格', '门槛', '事故', '近三年', '出过事', '要满足', '够格'],
+    enCues: ['requirement apply', 'requirements apply', 'condition', 'eligib', 'criteria apply', 'qualif', 'accident', 'incident', 'safety record'],
+  },
+  14: {
+    en: 'The association is in charge of applications, the review and the recommendation of results.',
+    zh: ['谁负责评审', '谁负责申报', '谁来评', '谁评', '负责实施'],
+    enCues: ['who review', 'who evaluat', 'who judg', 'who responsib', 'who handl'],
+  },
+  15: {
+    en: 'The application form is filled in as required, confirmed by the team’s organisation with its recommendation, and sent to the association.',
+    zh: ['申报表', '推荐意见', '单位确认', '盖章', '签字', '签推荐', '怎么申报', '如何申报', '材料'],
+    enCues: ['form', 'recommend application', 'recommends application', 'endorse', 'sign', 'confirm', 'employer', 'how apply', 'submit'],
+  },
+  16: {
+    en: 'A team may take part in the selection one year after it registered.',
+    zh: ['注册', '多久才能', '多久以后', '等多久', '满一年', '一年后', '刚注册', '新注册'],
+    enCues: ['registration', 'register', 'how long', 'wait', 'one year after', 'new team'],
+  },
+  17: {
+    en: 'The review is open, fair and impartial.',
+    zh: ['评审原则', '公平', '公正', '公开', '透明', '黑箱'],
+    enCues: ['fair', 'open review', 'open evaluat', 'open selection', 'transparen', 'impartial', 'unbiased', 'principle review', 'principle evaluat'],
+  },
+  18: {
+    en: 'The review follows the China Association for Quality’s group standard, the Guidelines for Building Quality Trustworthy Teams, and its score sheet.',
+    zh: ['评审标准', '评分标准', '打分', '评分表', '怎么评', '按什么评', '标准'],
+    enCues: ['standard', 'scored', 'scoring', 'score sheet', 'score', 'marking', 'judged', 'how evaluat', 'how review'],
+  },
+  19: {
+    en: 'The review and exchange of results is held once a year.',
+    zh: ['每年一次', '一年一次', '几次', '多久一次', '多久评一次', '多长时间一次', '频率', '每年都', '什么时候评'],
+    enCues: ['how often', 'often', 'frequen', 'once year', 'every year', 'annual', 'yearly', 'when review'],
+  },
+  20: {
+    en: 'Teams that pass receive the year’s title from the association; the best are recommended to the China Municipal Engineering Association or the China Association of Construction Enterprise Management.',
+    zh: ['荣誉', '授予', '表彰', '推荐到', '全国', '国家', '国字号', '中国市政工程协会', '中国施工企业管理协会', '证书', '评上了'],
+    enCues: ['award', 'honour', 'honor', 'national', 'china', 'recommended to', 'what do we get', 'certificate', 'winner'],
+  },
+  21: {
+    en: 'The programme encourages and supports teams and is open to supervision by the public.',
+    zh: ['监督', '社会监督', '导向', '品牌', '扶持', '鼓励'],
+    enCues: ['supervis', 'oversight', 'public', 'monitor', 'brand', 'encourag', 'support'],
+  },
+  22: {
+    en: 'A title may be revoked when customers complain about quality again and again.',
+    zh: ['投诉', '撤销', '取消称号', '撤掉', '摘牌', '收回', '不满意', '被取消'],
+    enCues: ['complain', 'complaint', 'revok', 'revoc', 'lose title', 'lose', 'withdraw', 'strip', 'cancel', 'taken away'],
+  },
+};
+
+/** Colloquial Chinese → the measures' own words, added to the question before it is ranked. */
+export const ZH_SYNONYMS: readonly (readonly [colloquial: string, measures: string])[] = [
+  ['参评', '评选 评审'],
+  ['参选', '评选'],
+  ['评比', '评选 评审'],
+  ['报名', '申报 申请'],
+  ['能报', '申报'],
+  ['可以报', '申报'],
+  ['取消', '撤销'],
+  ['摘牌', '撤销 称号'],
+  ['客户', '顾客'],
+  ['业主', '顾客'],
+  ['用户', '顾客'],
+  ['打分', '评分表 评审'],
+  ['全国', '中国'],
+  ['国家', '中国'],
+  ['牵头', '组织推进 实施组织'],
+  ['公司', '组织 单位'],
+  ['企业', '组织 单位'],
+  ['一年几次', '每年一次'],
+  ['几次', '每年一次'],
+  ['多久一次', '每年一次'],
+  ['出事', '事故'],
+  ['门槛', '基本条件'],
+  ['资格', '基本条件'],
+  ['合格率', '培训率 考试合格率'],
+];
+
+/** English words (as prefixes) → the measures' words, so an English question is ranked on the Chinese text. */
+export const EN_TERMS: readonly (readonly [english: string, measures: string])[] = [
+  ['review', '评审'],
+  ['evaluat', '评审 评价'],
+  ['assess', '评审'],
+  ['judg', '评审'],
+  ['select', '评选'],
+  ['often', '每年一次'],
+  ['annual', '每年一次'],
+  ['yearly', '每年一次'],
+  ['frequen', '每年一次'],
+  ['regist', '注册'],
+  ['apply', '申报 申请'],
+  ['applica', '申报 申请'],
+  ['applie', '申报 申请'],
+  ['requirement', '条件 要求'],
+  ['condition', '基本条件'],
+  ['eligib', '基本条件'],
+  ['recommend', '推荐'],
+  ['endors', '推荐意见 确认'],
+  ['nominat', '推荐'],
+  ['associat', '协会'],
+  ['organis', '组织'],
+  ['organiz', '组织'],
+  ['employer', '单位 组织'],
+  ['company', '单位 组织'],
+  ['complain', '投诉'],
+  ['customer', '顾客'],
+  ['client', '顾客'],
+  ['revok', '撤销'],
+  ['revoc', '撤销'],
+  ['withdraw', '撤销'],
+  ['lose', '撤销 称号'],
+  ['title', '称号 荣誉'],
+  ['honour', '荣誉'],
+  ['honor', '荣誉'],
+  ['award', '授予 荣誉'],
+  ['standard', '标准'],
+  ['score', '评分表'],
+  ['national', '中国'],
+  ['principle', '原则'],
+  ['fair', '公平 公正'],
+  ['openness', '公开'],
+  ['purpose', '目的'],
+  ['aim', '目的'],
+  ['goal', '目标'],
+  ['activit', '活动'],
+  ['training', '培训'],
+  ['train', '培训'],
+  ['expert', '专家'],
+  ['qc', 'QC小组'],
+  ['accident', '事故'],
+  ['safety', '安全'],
+  ['environment', '环保'],
+  ['voluntar', '自愿'],
+  ['form', '申报表'],
+  ['basis', '依据 根据'],
+  ['mechanism', '机制'],
+  ['reward', '奖励'],
+  ['incentive', '奖励'],
+  ['leader', '领导'],
+  ['plan', '计划'],
+  ['supervis', '监督'],
+  ['quality', '质量'],
+  ['trust', '信得过 信赖'],
+  ['team', '班组'],
+  ['member', '成员'],
+  ['staff', '员工'],
+  ['employee', '员工'],
+  ['skill', '技能'],
+  ['record', '记录'],
+  ['exam', '考试合格率'],
+];
+
+/** Words of an English question that say nothing about its topic. */
+export const EN_STOPWORDS = new Set(
+  ('a an the is are was were be been being am do does did of to in on at for from by with about as into and or but not no ' +
+    'what which who whom whose when where why how can could may might must shall should will would have has had ' +
+    'i me my we us our you your it its this that these those there their they them he she his her any some ' +
+    'please tell know want need get got so if then than also just only very much many').split(' '),
+);
