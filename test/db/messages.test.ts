@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { withoutMentions } from '../../src/events.js';
+import { startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { FAKE_BOT_OPEN_ID, messageEvent } from '../support/larkEvents.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(() => h.fake.reset());
+
+const USER = 'ou_user0000000000000000000000000077';
+
+describe('message redelivery', () => {
+  it('answers a message delivered twice with different event_ids and the same message_id once', async () => {
+    const first = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '帮助', messageId: 'om_redelivered1', eventId: 'evt-redelivery-a' });
+    const again = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '帮助', messageId: 'om_redelivered1', eventId: 'evt-redelivery-b' });
+    expect((await h.post('/lark/events', first)).status).toBe(200);
+    await h.drain();
+    expect((await h.post('/lark/events', again)).status).toBe(200);
+    await h.drain();
+    const cards = h.fake.messages.filter((m) => m.receiveId === USER);
+    expect(cards).toHaveLength(1);
+    expect(cards[0].content.header.title.content).toContain('质量信得过班组');
+    expect(h.logs.some((l) => l.includes('evt-redelivery-b') && l.includes('duplicate event ignored'))).toBe(true);
+    // another message from the same user is a new question
+    await h.say(USER, 'help', { eventId: 'evt-redelivery-c' });
+    expect(h.fake.messages.filter((m) => m.receiveId === USER)).toHaveLength(2);
+  });
+});
+
+describe('mentions', () => {
+  it('strips exactly the keys the event lists, @_user_1 never eating the start of @_user_10', () => {
+    expect(withoutMentions('@_user_10 @_user_1 帮助', ['@_user_1', '@_user_10'])).toBe('    帮助');
+    expect(withoutMentions('@_user_1帮助@_user_10', ['@_user_10', '@_user_1'])).toBe(' 帮助 ');
+    // a key the event does not list stays text; a listed key followed by a digit is not that key
+    expect(withoutMentions('@_user_10 条款 16', ['@_user_1'])).toBe('@_user_10 条款 16');
+    expect(withoutMentions('a.b @_user_2', ['@_user_2', 'a.b'])).toBe('   ');
+    expect(withoutMentions('帮助', [])).toBe('帮助');
+  });
+
+  it('reads 帮助 in a group message that mentions @_user_1 (the bot) and @_user_10', async () => {
+    const ev = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '帮助', chatType: 'group', chatId: 'oc_mentions10', mentionBot: true, messageId: 'om_mentions10' }) as any;
+    ev.event.message.content = JSON.stringify({ text: '@_user_10 @_user_1 帮助' });
+    ev.event.message.mentions = [
+      { key: '@_user_1', id: { open_id: FAKE_BOT_OPEN_ID, union_id: 'on_bot', user_id: '' }, name: '质量信得过班组助手', tenant_key: 'fake_tenant' },
+      ...Array.from({ length: 9 }, (_, i) => ({
+        key: `@_user_${i + 2}`,
+        id: { open_id: `ou_someone${i + 2}`, union_id: `on_${i + 2}`, user_id: `u_${i + 2}` },
+        name: `同事${i + 2}`,
+        tenant_key: 'fake_tenant',
+      })),
+    ];
+    await h.post('/lark/events', ev);
+    await h.drain();
+    const reply = h.fake.messages.find((m) => m.replyTo === 'om_mentions10');
+    expect(reply?.content.header?.title?.content).toContain('质量信得过班组');
+  });
+});
