@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eq, like } from 'drizzle-orm';
+import { auditLog, outbox } from '../../db/schema.js';
 import { withoutMentions } from '../../src/events.js';
-import { startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { enqueue } from '../../src/outbox.js';
+import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { FAKE_BOT_OPEN_ID, messageEvent } from '../support/larkEvents.js';
 
 let h: Harness;
@@ -58,5 +61,61 @@ describe('mentions', () => {
     await h.drain();
     const reply = h.fake.messages.find((m) => m.replyTo === 'om_mentions10');
     expect(reply?.content.header?.title?.content).toContain('质量信得过班组');
+  });
+});
+
+async function queue(key: string, openId: string): Promise<void> {
+  await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: key, to: { openId }, card: { schema: '2.0', body: { elements: [{ tag: 'markdown', content: key }] } } }));
+}
+
+async function rowOf(key: string) {
+  const [row] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, key));
+  return row;
+}
+
+describe('outbox against Feishu errors', () => {
+  it('refreshes a revoked tenant token once and sends, without a dead letter', async () => {
+    await h.say(USER, '帮助');
+    const tokens = h.fake.issuedTokens.length;
+    h.fake.revokeTokens(99991663);
+    await queue('token:revoked', 'ou_tokenrevoked');
+    await h.drain();
+    const row = await rowOf('token:revoked');
+    expect([row.status, row.attempts]).toEqual(['sent', 1]);
+    expect(h.fake.issuedTokens.length).toBe(tokens + 1);
+    expect(h.fake.messages.filter((m) => m.receiveId === 'ou_tokenrevoked')).toHaveLength(1);
+    expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'outbox.dead_letter'))).toHaveLength(0);
+  });
+
+  it('marks resigned users, disbanded chats and other tenants undeliverable, with no alert per message', async () => {
+    const codes = [230029, 230034, 230038, 232009];
+    for (const code of codes) h.fake.failReceiver(`ou_gone${code}`, { status: 400, code });
+    for (const code of codes) for (const i of [1, 2, 3]) await queue(`gone:${code}:${i}`, `ou_gone${code}`);
+    await h.drain();
+    const rows = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'gone:%'));
+    expect(rows.map((r) => [r.status, r.attempts])).toEqual(rows.map(() => ['undeliverable', 1]));
+    expect(h.fake.messages.filter((m) => m.receiveId === ADMIN)).toHaveLength(0);
+    expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'outbox.dead_letter'))).toHaveLength(0);
+    h.fake.clearFaults();
+  });
+
+  it('waits for x-ogw-ratelimit-reset after a 429 before trying again', async () => {
+    h.fake.injectFaults([{ status: 429, code: 99991400, resetSeconds: 1 }]);
+    await queue('ratelimited', 'ou_ratelimited');
+    await h.drain();
+    expect((await rowOf('ratelimited')).status).toBe('sent');
+    const sends = h.fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages' && r.body?.receive_id === 'ou_ratelimited');
+    expect(sends).toHaveLength(2);
+    // the harness backs off 20 ms; the header says a second
+    expect(sends[1].at - sends[0].at).toBeGreaterThanOrEqual(990);
+  });
+
+  it('dead-letters 99991401 (IP not allowed) on the first attempt instead of retrying it', async () => {
+    h.fake.injectFaults([{ status: 400, code: 99991401 }], (req) => req.body?.receive_id === 'ou_ipdenied');
+    await queue('ipdenied', 'ou_ipdenied');
+    await h.drain();
+    const row = await rowOf('ipdenied');
+    expect([row.status, row.attempts]).toEqual(['dead', 1]);
+    expect(row.lastError).toContain('99991401');
   });
 });
