@@ -103,7 +103,7 @@ export interface DeadLetterHook {
 
 /**
  * Claims due rows and sends them. Claims take a transaction-scoped advisory lock and count what was
- * claimed in the last second, so every replica together stays under 50/s per app and 5/s per receiver;
+ * claimed or sent in the last second, so every replica together stays under 50/s per app and 5/s per receiver;
  * rows are locked FOR UPDATE SKIP LOCKED and marked `sending` before the lock is released.
  */
 export class OutboxDispatcher {
@@ -132,7 +132,8 @@ export class OutboxDispatcher {
     const { perApp, perReceiver, perMinute, batch, leaseMs } = this.limits;
     // raw SQL parameters go as ISO strings: postgres.js does not serialise a Date in `sql```
     const at = now.toISOString();
-    // a tenth of a second of margin, so jitter between claim and send cannot put 51 (or 6 per receiver) in a second
+    // A message reaches Feishu between its claim and its sent_at, so it counts while either is in the window:
+    // a batch whose requests straggle still holds its budget. A tenth of a second of margin on top.
     const windowStart = new Date(now.getTime() - 1100).toISOString();
     const minuteStart = new Date(now.getTime() - 60_000).toISOString();
     const receiverWindowStart = windowStart;
@@ -142,10 +143,11 @@ export class OutboxDispatcher {
       const rows = await tx.execute(sql`
         with recent as (
           select rate_key, count(*)::int as n from outbox
-          where claimed_at > ${receiverWindowStart}::timestamptz group by rate_key
+          where claimed_at > ${minuteStart}::timestamptz and greatest(claimed_at, sent_at) > ${receiverWindowStart}::timestamptz
+          group by rate_key
         ), budget as (
           select greatest(0, least(
-            ${perApp}::int - count(*) filter (where claimed_at > ${windowStart}::timestamptz),
+            ${perApp}::int - count(*) filter (where greatest(claimed_at, sent_at) > ${windowStart}::timestamptz),
             ${perMinute}::int - count(*)
           ))::int as n from outbox
           where claimed_at > ${minuteStart}::timestamptz
