@@ -10,6 +10,7 @@ import {
   pgTable,
   primaryKey,
   serial,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -223,6 +224,7 @@ export const outbox = pgTable(
     receiver: text('receiver').notNull(),
     rateKey: text('rate_key').notNull(), // the chat or user the message lands in: 5/s each
     msgType: text('msg_type').notNull().default('interactive'),
+    priority: smallint('priority').notNull().default(1), // 0 answers what a user just did, 1 bulk: lower goes first
     card: jsonb('card').notNull(),
     status: text('status').notNull().default('pending'), // pending | sending | sent | undeliverable | dead
     attempts: integer('attempts').notNull().default(0),
@@ -234,7 +236,7 @@ export const outbox = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('outbox_due_idx').on(t.priority, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index('outbox_claimed_idx').on(t.claimedAt, t.rateKey),
     index('outbox_status_idx').on(t.status),
   ],

@@ -7,7 +7,7 @@ import { type BotRegistry, type CardActionInput, type CardResponse, type Handler
 import { sdkLogger } from './lark/client.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
-import { enqueue } from './outbox.js';
+import { type Destination, enqueue } from './outbox.js';
 import { type Actor, claimEventAndLoadActor } from './people.js';
 
 /** card.action.trigger as the SDK flattens it ({...header, ...event}); the SDK has no type for it. */
@@ -76,35 +76,35 @@ export class EventProcessor {
   }
 
   private async once<T>(
-    eventId: string,
-    eventType: string,
-    openId: string,
+    event: { eventId: string; eventType: string; openId: string; dedupeKey?: string; replyTo?: string },
     onDuplicate: T,
     work: (ctx: HandlerContext) => Promise<T>,
   ): Promise<T> {
     const { database, log } = this.deps;
+    const { eventId, eventType, openId } = event;
+    const dedupeKey = event.dedupeKey ?? eventId;
     const queued = { n: 0 };
     let result: { duplicate: true } | { duplicate: false; value: T };
     try {
       result = await database.db.transaction(async (tx) => {
-        const actor = await this.claimEvent(tx, eventId, eventType, openId);
+        const actor = await this.claimEvent(tx, dedupeKey, eventType, openId);
         if (!actor) return { duplicate: true as const };
-        return { duplicate: false as const, value: await work(this.context(tx, actor, eventId, queued)) };
+        return { duplicate: false as const, value: await work(this.context(tx, actor, event, queued)) };
       });
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       // the refused work left nothing behind; record the event and answer in a transaction of its own
       queued.n = 0;
       result = await database.db.transaction(async (tx) => {
-        const actor = await this.claimEvent(tx, eventId, eventType, openId);
+        const actor = await this.claimEvent(tx, dedupeKey, eventType, openId);
         if (!actor) return { duplicate: true as const };
-        return { duplicate: false as const, value: (await err.answer(this.context(tx, actor, eventId, queued))) as T };
+        return { duplicate: false as const, value: (await err.answer(this.context(tx, actor, event, queued))) as T };
       });
       metrics.eventsProcessed.inc({ type: eventType, outcome: 'refused' });
     }
     if (result.duplicate) {
       metrics.eventsProcessed.inc({ type: eventType, outcome: 'duplicate' });
-      log.info({ eventId, eventType }, 'duplicate event ignored');
+      log.info({ eventId, eventType, dedupeKey }, 'duplicate event ignored');
       return onDuplicate;
     }
     metrics.eventsProcessed.inc({ type: eventType, outcome: 'ok' });
@@ -117,8 +117,13 @@ export class EventProcessor {
     return claimEventAndLoadActor(tx, eventId, eventType, openId, this.deps.config.ADMIN_OPEN_IDS);
   }
 
-  private context(tx: Db, actor: Actor, eventId: string, queued: { n: number }): HandlerContext {
+  private context(tx: Db, actor: Actor, event: { eventId: string; eventType: string; replyTo?: string }, queued: { n: number }): HandlerContext {
     const { config, clock, log } = this.deps;
+    const { eventId } = event;
+    const answersUser = event.eventType === 'im.message.receive_v1' || event.eventType === 'card.action.trigger';
+    // the answer to what the user just did goes before bulk notifications; messages to anyone else stay bulk
+    const isInteractive = (to: Destination) =>
+      answersUser && (('openId' in to && to.openId === actor.openId) || ('replyTo' in to && to.replyTo === event.replyTo));
     const bind = (db: Db): HandlerContext => ({
       tx: db,
       actor,
@@ -127,7 +132,7 @@ export class EventProcessor {
       log: log.child({ eventId, actor: actor.openId }),
       eventId,
       send: async (message) => {
-        const added = await enqueue(db, message);
+        const added = await enqueue(db, { priority: isInteractive(message.to) ? 'interactive' : 'bulk', ...message });
         if (added) queued.n++;
         return added;
       },
@@ -149,7 +154,10 @@ export class EventProcessor {
     // in a group the bot answers only when mentioned
     if (incoming.chatType === 'group' && !incoming.mentionedBot) return;
     const { registry } = this.deps;
-    await this.once(event_id, 'im.message.receive_v1', sender.sender_id.open_id, undefined, async (ctx) => {
+    // Feishu may redeliver a message under a new event_id: the message_id is what makes it the same
+    // https://open.feishu.cn/document/server-docs/im-v1/message/events/receive
+    const claim = { eventId: event_id, eventType: 'im.message.receive_v1', openId: sender.sender_id.open_id, dedupeKey: `message:${message.message_id}`, replyTo: message.message_id };
+    await this.once(claim, undefined, async (ctx) => {
       if (message.message_type !== 'text' && message.message_type !== 'post') {
         if (registry.fallback) await registry.fallback(ctx, { ...incoming, text: '' }, '');
         return;
@@ -187,7 +195,7 @@ export class EventProcessor {
       cardToken: token,
     };
     try {
-      return await this.once(event_id, 'card.action.trigger', operator.open_id, duplicateToast, (ctx) => def.run(ctx, input));
+      return await this.once({ eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id }, duplicateToast, (ctx) => def.run(ctx, input));
     } finally {
       metrics.callbackSeconds.observe({ kind: 'card' }, (performance.now() - started) / 1000);
     }
@@ -198,7 +206,7 @@ export class EventProcessor {
     const eventId = typeof data.event_id === 'string' ? data.event_id : typeof data.uuid === 'string' ? data.uuid : '';
     if (!def || !eventId) return;
     const openId = operatorOpenId(data);
-    await this.once(eventId, eventType, openId, undefined, (ctx) => def.run(ctx, data));
+    await this.once({ eventId, eventType, openId }, undefined, (ctx) => def.run(ctx, data));
   }
 }
 
@@ -226,7 +234,7 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
     text = '';
   }
   const mentions = message.mentions ?? [];
-  for (const m of mentions) text = text.split(m.key).join('');
+  text = withoutMentions(text, mentions.map((m) => m.key));
   return {
     text: storable(text).replace(/\s+/g, ' ').trim(),
     chatId: message.chat_id,
@@ -235,4 +243,16 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
     // @所有人 is not a call for the bot; without its open_id, any other mention counts
     mentionedBot: mentions.some((m) => m.key !== '@_all' && (!botOpenId || m.id.open_id === botOpenId)),
   };
+}
+
+/**
+ * Removes exactly the event's mention keys: the longest key is tried first at each position, so
+ * `@_user_1` never eats the start of `@_user_10`.
+ */
+export function withoutMentions(text: string, keys: readonly string[]): string {
+  const sorted = [...new Set(keys.filter(Boolean))].sort((a, b) => b.length - a.length);
+  if (!sorted.length) return text;
+  // a key followed by a digit is a longer key's start (or plain text), never this mention
+  const pattern = new RegExp(`(?:${sorted.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![0-9])`, 'g');
+  return text.replace(pattern, ' ');
 }

@@ -26,6 +26,8 @@ export interface OutgoingMessage {
   card?: object;
   text?: string;
   file?: OutgoingFile;
+  /** `interactive` answers what a user just did and is sent before any `bulk` notification (the default). */
+  priority?: 'interactive' | 'bulk';
 }
 
 /** Queues a message in the caller's transaction; false when the key was queued before. */
@@ -35,7 +37,17 @@ export async function enqueue(tx: Db, message: OutgoingMessage): Promise<boolean
   const body = message.file ?? message.card ?? { text: message.text ?? '' };
   const inserted = await tx
     .insert(outbox)
-    .values({ dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, card: body, nextAttemptAt: new Date() })
+    .values({
+      dedupeKey: message.dedupeKey,
+      kind,
+      receiveIdType,
+      receiver,
+      rateKey,
+      msgType,
+      priority: message.priority === 'interactive' ? 0 : 1,
+      card: body,
+      nextAttemptAt: new Date(),
+    })
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
   if (inserted.length) metrics.outboxEnqueued.inc();
@@ -54,7 +66,7 @@ export type OutboxRow = typeof outbox.$inferSelect;
 /** What the transport reports for one attempt. */
 export type SendOutcome =
   | { ok: true; messageId?: string }
-  | { ok: false; retryable: boolean; undeliverable: boolean; error: string };
+  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number };
 
 export interface MessageTransport {
   deliver(row: OutboxRow): Promise<SendOutcome>;
@@ -91,7 +103,7 @@ export interface DeadLetterHook {
 
 /**
  * Claims due rows and sends them. Claims take a transaction-scoped advisory lock and count what was
- * claimed in the last second, so every replica together stays under 50/s per app and 5/s per receiver;
+ * claimed or sent in the last second, so every replica together stays under 50/s per app and 5/s per receiver;
  * rows are locked FOR UPDATE SKIP LOCKED and marked `sending` before the lock is released.
  */
 export class OutboxDispatcher {
@@ -120,38 +132,41 @@ export class OutboxDispatcher {
     const { perApp, perReceiver, perMinute, batch, leaseMs } = this.limits;
     // raw SQL parameters go as ISO strings: postgres.js does not serialise a Date in `sql```
     const at = now.toISOString();
-    const windowStart = new Date(now.getTime() - 1000).toISOString();
+    // A message reaches Feishu between its claim and its sent_at, so it counts while either is in the window:
+    // a batch whose requests straggle still holds its budget. A tenth of a second of margin on top.
+    const windowStart = new Date(now.getTime() - 1100).toISOString();
     const minuteStart = new Date(now.getTime() - 60_000).toISOString();
-    // a tenth of a second of margin per receiver, so jitter between claim and send cannot put 6 in a second
-    const receiverWindowStart = new Date(now.getTime() - 1100).toISOString();
+    const receiverWindowStart = windowStart;
     const leaseExpired = new Date(now.getTime() - leaseMs).toISOString();
     return this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
       const rows = await tx.execute(sql`
         with recent as (
           select rate_key, count(*)::int as n from outbox
-          where claimed_at > ${receiverWindowStart}::timestamptz group by rate_key
+          where claimed_at > ${minuteStart}::timestamptz and greatest(claimed_at, sent_at) > ${receiverWindowStart}::timestamptz
+          group by rate_key
         ), budget as (
           select greatest(0, least(
-            ${perApp}::int - count(*) filter (where claimed_at > ${windowStart}::timestamptz),
+            ${perApp}::int - count(*) filter (where greatest(claimed_at, sent_at) > ${windowStart}::timestamptz),
             ${perMinute}::int - count(*)
           ))::int as n from outbox
           where claimed_at > ${minuteStart}::timestamptz
         ), due as (
-          select id, rate_key from outbox
+          select id, rate_key, priority from outbox
           where (status = 'pending' and next_attempt_at <= ${at}::timestamptz)
              or (status = 'sending' and claimed_at < ${leaseExpired}::timestamptz)
-          order by next_attempt_at, id
+          order by priority, next_attempt_at, id
           limit ${batch * 4}
           for update skip locked
         ), ranked as (
-          select due.id, row_number() over (partition by due.rate_key order by due.id) + coalesce(recent.n, 0) as slot
+          select due.id, due.priority,
+            row_number() over (partition by due.rate_key order by due.priority, due.id) + coalesce(recent.n, 0) as slot
           from due left join recent on recent.rate_key = due.rate_key
         )
         update outbox set status = 'sending', claimed_at = ${at}::timestamptz, attempts = attempts + 1
         where id in (
           select id from ranked where slot <= ${perReceiver}
-          order by id limit least(${batch}::int, (select n from budget))
+          order by priority, id limit least(${batch}::int, (select n from budget))
         )
         returning id`);
       const ids = (rowsOf(rows) as { id: number | string }[]).map((r) => Number(r.id));
@@ -190,7 +205,8 @@ export class OutboxDispatcher {
       return;
     }
     if (outcome.retryable && row.attempts < this.limits.maxAttempts) {
-      const delay = backoffMs(row.attempts, this.limits);
+      // Feishu says when its rate-limit window reopens (x-ogw-ratelimit-reset); earlier tries only fail again
+      const delay = Math.max(backoffMs(row.attempts, this.limits), outcome.retryAfterMs ?? 0);
       await db
         .update(outbox)
         .set({ status: 'pending', nextAttemptAt: new Date(Date.now() + delay), lastError: outcome.error })

@@ -16,39 +16,105 @@ export function sdkLogger(log: Logger): lark.Logger {
   return { error: line('error'), warn: line('warn'), info: line('debug'), debug: line('debug'), trace: line('trace') };
 }
 
-export function createLarkClient(opts: { appId: string; appSecret: string; domain: string; log: Logger }): lark.Client {
-  return new lark.Client({
+/** Each SDK HTTP call gives up well inside the outbox lease, so a hung request never outlives its claim. */
+export const SDK_HTTP_TIMEOUT_MS = 20_000;
+
+/** The SDK's shared axios instance with our timeout on every call (the SDK sets none). */
+function withTimeout(http: lark.HttpInstance, timeoutMs: number): lark.HttpInstance {
+  const o = <D>(opts?: lark.HttpRequestOptions<D>): lark.HttpRequestOptions<D> => ({ timeout: timeoutMs, ...opts });
+  return {
+    request: (opts) => http.request(o(opts)),
+    get: (url, opts) => http.get(url, o(opts)),
+    delete: (url, opts) => http.delete(url, o(opts)),
+    head: (url, opts) => http.head(url, o(opts)),
+    options: (url, opts) => http.options(url, o(opts)),
+    post: (url, data, opts) => http.post(url, data, o(opts)),
+    put: (url, data, opts) => http.put(url, data, o(opts)),
+    patch: (url, data, opts) => http.patch(url, data, o(opts)),
+  };
+}
+
+/** The SDK keeps the tenant token in the client's cache (TokenManager, key CTenantAccessToken); we keep a handle to empty it. */
+const tokenCaches = new WeakMap<lark.Client, lark.DefaultCache>();
+
+/** Forgets the cached tenant_access_token, so the client's next call fetches a new one. */
+export function dropTenantToken(client: lark.Client): void {
+  tokenCaches.get(client)?.values.clear();
+}
+
+export function createLarkClient(opts: { appId: string; appSecret: string; domain: string; log: Logger; timeoutMs?: number }): lark.Client {
+  // each client keeps its own token cache: two apps (or tests) in one process must not share tokens
+  const cache = new lark.DefaultCache();
+  const client = new lark.Client({
     appId: opts.appId,
     appSecret: opts.appSecret,
     domain: larkDomain(opts.domain),
     appType: lark.AppType.SelfBuild,
-    // each client keeps its own token cache: two apps (or tests) in one process must not share tokens
-    cache: new lark.DefaultCache(),
+    cache,
+    httpInstance: withTimeout(lark.defaultHttpInstance as unknown as lark.HttpInstance, opts.timeoutMs ?? SDK_HTTP_TIMEOUT_MS),
     logger: sdkLogger(opts.log),
     loggerLevel: lark.LoggerLevel.warn,
   });
+  tokenCaches.set(client, cache);
+  return client;
 }
 
-// Feishu error codes: 230020 rate limited, 99991400 request frequency limit; 230002 bot not in the chat,
-// 230053 user stopped the bot, 230013 user outside the bot's availability, 230006 bot ability off;
-// 230099 (card content refused) is permanent: the same card will never send.
-const RETRYABLE_CODES = new Set([230020, 99991400, 99991401, 1]);
-const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230017]);
+// Error codes of send / reply / patch (https://open.feishu.cn/document/server-docs/im-v1/message/create,
+// .../message/patch) and the generic ones (https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code).
+/** 230020 and 99991400 rate limited; 230049 the same message is still being sent; 1 an internal error. */
+const RETRYABLE_CODES = new Set([230020, 99991400, 230049, 1]);
+/**
+ * Nobody can fix these by trying again, and they concern one receiver or one message, so they are marked
+ * undeliverable with a warning and a metric, never an alert per message: 230002 bot not in the chat,
+ * 230053 user stopped the bot, 230013 user outside the bot's availability, 230006 bot ability off,
+ * 230035/230017 no permission in that chat, 230029 user resigned, 230034 chat disbanded or not found,
+ * 230038 receiver in another tenant without permission, 232009 chat disbanded; patch only: 230031 the
+ * card's message is not a card the bot sent, 230110 message deleted, 230011 message recalled.
+ */
+const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230017, 230029, 230034, 230038, 232009, 230031, 230110, 230011]);
+/** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
+const PERMANENT_CODES = new Set([99991401]);
+/** Tenant token invalid or expired: drop the cached token and try once more. */
+export const TOKEN_INVALID_CODES = new Set([99991661, 99991663, 99991668]);
+
+/** Seconds until Feishu's rate-limit window reopens (https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control). */
+function rateLimitResetMs(headers: Record<string, unknown> | undefined): number | undefined {
+  const raw = headers?.['x-ogw-ratelimit-reset'];
+  const seconds = Number(Array.isArray(raw) ? raw[0] : raw);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds * 1000) : undefined;
+}
 
 /** Reads status and Feishu code from what the SDK throws (an axios error) or returns (a non-zero code). */
-export function classifyFailure(status: number | undefined, code: number | undefined, msg: string): SendOutcome {
+export function classifyFailure(status: number | undefined, code: number | undefined, msg: string, headers?: Record<string, unknown>): SendOutcome {
   const error = `HTTP ${status ?? '-'} code ${code ?? '-'}: ${msg}`.slice(0, 500);
+  const permanent: SendOutcome = { ok: false, retryable: false, undeliverable: false, error };
+  const retry = (retryAfterMs?: number): SendOutcome => ({ ok: false, retryable: true, undeliverable: false, error, ...(retryAfterMs ? { retryAfterMs } : {}) });
+  if (code !== undefined && PERMANENT_CODES.has(code)) return permanent;
   if (code !== undefined && UNDELIVERABLE_CODES.has(code)) return { ok: false, retryable: false, undeliverable: true, error };
-  if (status === 429 || (status !== undefined && status >= 500) || (code !== undefined && RETRYABLE_CODES.has(code)))
-    return { ok: false, retryable: true, undeliverable: false, error };
-  if (status === undefined && code === undefined) return { ok: false, retryable: true, undeliverable: false, error }; // network
-  return { ok: false, retryable: false, undeliverable: false, error };
+  if (status === 429 || code === 99991400) return retry(rateLimitResetMs(headers));
+  if (code !== undefined && (RETRYABLE_CODES.has(code) || TOKEN_INVALID_CODES.has(code))) return retry();
+  if (status !== undefined && status >= 500) return retry();
+  if (status === undefined && code === undefined) return retry(); // network or timeout
+  return permanent;
 }
 
-function failureFromError(err: unknown): SendOutcome {
-  const e = err as { response?: { status?: number; data?: { code?: number; msg?: string } }; message?: string; code?: string };
+interface Attempt {
+  outcome: SendOutcome;
+  code?: number;
+}
+
+function failureFromError(err: unknown): Attempt {
+  const e = err as { response?: { status?: number; headers?: Record<string, unknown>; data?: { code?: number; msg?: string } }; message?: string; code?: string };
   const data = e?.response?.data;
-  return classifyFailure(e?.response?.status, typeof data?.code === 'number' ? data.code : undefined, data?.msg ?? e?.message ?? String(err));
+  const code = typeof data?.code === 'number' ? data.code : undefined;
+  return { code, outcome: classifyFailure(e?.response?.status, code, data?.msg ?? e?.message ?? String(err), headersOf(e?.response?.headers)) };
+}
+
+/** axios headers as a plain object (AxiosHeaders has toJSON). */
+function headersOf(headers: unknown): Record<string, unknown> | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const h = headers as { toJSON?: () => Record<string, unknown> };
+  return typeof h.toJSON === 'function' ? h.toJSON() : (headers as Record<string, unknown>);
 }
 
 /**
@@ -85,11 +151,19 @@ export class LarkTransport implements MessageTransport {
   constructor(private readonly client: lark.Client) {}
 
   async deliver(row: OutboxRow): Promise<SendOutcome> {
+    const first = await this.attempt(row);
+    if (first.code === undefined || !TOKEN_INVALID_CODES.has(first.code)) return first.outcome;
+    // a revoked or expired tenant token: the SDK would keep using its cached one until it expires
+    dropTenantToken(this.client);
+    return (await this.attempt(row)).outcome;
+  }
+
+  private async attempt(row: OutboxRow): Promise<Attempt> {
     let content = JSON.stringify(row.card);
     try {
       if (row.msgType === 'file') {
         const uploaded = await this.uploadFile(row.card as OutgoingFile);
-        if (!uploaded.ok) return uploaded.outcome;
+        if (!uploaded.ok) return { outcome: uploaded.outcome };
         content = JSON.stringify({ file_key: uploaded.fileKey });
       }
       let res: { code?: number; msg?: string; data?: { message_id?: string } } | undefined;
@@ -106,8 +180,8 @@ export class LarkTransport implements MessageTransport {
       } else {
         res = await this.client.im.v1.message.patch({ path: { message_id: row.receiver }, data: { content } });
       }
-      if (res && typeof res.code === 'number' && res.code !== 0) return classifyFailure(200, res.code, res.msg ?? '');
-      return { ok: true, messageId: res?.data?.message_id };
+      if (res && typeof res.code === 'number' && res.code !== 0) return { code: res.code, outcome: classifyFailure(200, res.code, res.msg ?? '') };
+      return { outcome: { ok: true, messageId: res?.data?.message_id } };
     } catch (err) {
       return failureFromError(err);
     }

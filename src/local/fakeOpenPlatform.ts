@@ -90,7 +90,11 @@ export interface SentMessage {
   replyInThread?: boolean;
 }
 
-export type Fault = { status: number; code: number; msg?: string };
+/**
+ * An injected failure. Rate-limit answers (HTTP 429 or code 99991400) carry `x-ogw-ratelimit-reset`
+ * (`resetSeconds`, default 1) as Feishu's gateway does. `delayMs` holds the answer back, as a stalled gateway.
+ */
+export type Fault = { status: number; code: number; msg?: string; resetSeconds?: number; delayMs?: number };
 
 export interface FakeUpdate {
   at: number;
@@ -114,13 +118,21 @@ export interface FakeOpenPlatform {
    * Queue faults: each matching message-send request (create / reply) consumes
    * the next queued fault and is answered with it instead of success. Faults
    * queued by separate calls stay in FIFO order; a request takes the first
-   * queued fault whose `match` accepts it (no `match` = any send).
+   * queued fault whose `match` accepts it (no `match` = any send). A card update
+   * (PATCH) takes only a fault whose `match` accepts it.
    */
   injectFaults(faults: Fault[], match?: (req: RecordedRequest) => boolean): void;
   /** every send to this receive_id (or reply to a message the fake sent to it) answers this fault until cleared */
   failReceiver(receiveId: string, fault: Fault): void;
   /** drops queued faults and receiver faults */
   clearFaults(): void;
+  /**
+   * Revokes every tenant token issued so far, as a secret reset or a re-published app does: calls with
+   * one are answered 400 / `code` (99991663 by default, or 99991661 / 99991668) until a new token is fetched.
+   */
+  revokeTokens(code?: number): void;
+  /** tenant tokens issued so far, oldest first */
+  issuedTokens: string[];
   /** listeners for local mode; called synchronously after a message is accepted */
   on(event: 'message', fn: (m: SentMessage) => void): void;
   /** called synchronously after a card update (PATCH or delayed update by token) is accepted */
@@ -149,6 +161,18 @@ const RECEIVE_ID_TYPES = new Set(['open_id', 'chat_id', 'user_id', 'union_id', '
 
 const DEFAULT_FAULT_MSG: Record<number, string> = {
   99991400: 'request trigger frequency limit',
+  99991401: 'The IP address is not in the allow list of the app.',
+  99991661: 'Missing access token for authorization.',
+  99991663: 'Invalid access token for authorization. Please make a request with token attached.',
+  99991668: 'Invalid access token for authorization. Please make a request with token attached.',
+  230049: 'The message is being sent, please do not resend it.',
+  230029: 'The user has resigned.',
+  230034: 'The chat does not exist or has been disbanded.',
+  230038: 'Cross-tenant messages are not allowed for this receiver.',
+  232009: 'Your operation is not allowed because the group has been disbanded.',
+  230031: 'The message is not a card sent by this bot.',
+  230110: 'The message has been deleted.',
+  230011: 'The message has been recalled.',
   230020: 'This operation triggers the frequency limit.',
   230002: 'The bot can not be outside the group.',
   230053: 'The user has stopped the bot from sending messages.',
@@ -224,6 +248,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   /** uuid -> first successful answer's data, for Feishu's 1-hour idempotency */
   const byUuid = new Map<string, { at: number; data: Record<string, unknown> }>();
   const byMessageId = new Map<string, SentMessage>();
+  const issuedTokens: string[] = [];
+  const revokedTokens = new Map<string, number>();
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
@@ -237,11 +263,15 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   };
   const sendFault = (res: ServerResponse, f: Fault) => {
     const headers: Record<string, string> = {};
-    if (f.status === 429) {
+    if (f.status === 429 || f.code === 99991400) {
       headers['x-ogw-ratelimit-limit'] = '5';
-      headers['x-ogw-ratelimit-reset'] = '1';
+      headers['x-ogw-ratelimit-reset'] = String(f.resetSeconds ?? 1);
     }
-    send(res, f.status, { code: f.code, msg: f.msg ?? DEFAULT_FAULT_MSG[f.code] ?? 'fault injected by fake open platform' }, headers);
+    const answer = () => {
+      if (!res.destroyed) send(res, f.status, { code: f.code, msg: f.msg ?? DEFAULT_FAULT_MSG[f.code] ?? 'fault injected by fake open platform' }, headers);
+    };
+    if (f.delayMs) setTimeout(answer, f.delayMs).unref();
+    else answer();
   };
   const invalidParam = (res: ServerResponse, detail?: string) =>
     send(res, 400, { code: 230001, msg: detail ? `invalid param: ${detail}` : 'invalid param' });
@@ -355,10 +385,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
           (opts.appSecret === undefined || body.app_secret === opts.appSecret);
         if (!ok) return send(res, 200, { code: 10014, msg: 'app secret invalid' });
       }
+      const token = `t-fake-${hex(16)}`;
+      issuedTokens.push(token);
       return send(res, 200, {
         code: 0,
         msg: 'ok',
-        tenant_access_token: `t-fake-${hex(16)}`,
+        tenant_access_token: token,
         app_access_token: `a-fake-${hex(16)}`,
         expire: 7200,
       });
@@ -368,6 +400,10 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       // Everything except the token endpoints needs a tenant token.
       const known = /^\/open-apis\/(im\/v1\/(messages|files|images|chats)|interactive\/v1\/card\/update|contact\/v3\/users|bot\/v3\/info)/.test(path);
       if (known) return send(res, 400, { code: 99991661, msg: 'Missing access token' });
+    }
+    const revokedWith = revokedTokens.get(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
+    if (path.startsWith('/open-apis/') && revokedWith !== undefined) {
+      return send(res, 400, { code: revokedWith, msg: DEFAULT_FAULT_MSG[revokedWith] ?? 'Invalid access token for authorization.' });
     }
 
     // ---- send message -----------------------------------------------------
@@ -434,6 +470,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     const patchMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(path);
     if (method === 'PATCH' && patchMatch) {
       if (!body || typeof body !== 'object' || typeof body.content !== 'string') return invalidParam(res, 'content');
+      // an update takes only a fault whose match names it, so faults meant for sends stay queued for them
+      const i = faultQueue.findIndex((q) => q.match?.(rec));
+      if (i !== -1) return sendFault(res, faultQueue.splice(i, 1)[0].fault);
       const parsed = tryJson(body.content);
       acceptUpdate({ at: Date.now(), messageId: decodeURIComponent(patchMatch[1]), card: parsed.ok ? parsed.value : body.content });
       return send(res, 200, { code: 0, msg: 'success', data: {} });
@@ -529,6 +568,10 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       faultQueue.length = 0;
       receiverFaults.clear();
     },
+    revokeTokens(code = 99991663) {
+      for (const token of issuedTokens) revokedTokens.set(token, code);
+    },
+    issuedTokens,
     on(event: 'message' | 'update', fn: (x: any) => void) {
       if (event === 'message') listeners.push(fn);
       else if (event === 'update') updateListeners.push(fn);

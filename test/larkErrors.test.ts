@@ -1,0 +1,128 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { classifyFailure, createLarkClient, LarkTransport, SDK_HTTP_TIMEOUT_MS } from '../src/lark/client.js';
+import { createLogger } from '../src/log.js';
+import { type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
+import { defaultOutboxLimits, type OutboxRow } from '../src/outbox.js';
+
+const quiet = createLogger('fatal', new Writable({ write: (_c, _e, cb) => cb() }));
+
+let fake: FakeOpenPlatform;
+let transport: LarkTransport;
+beforeAll(async () => {
+  fake = await startFakeOpenPlatform({ appId: 'cli_errors', appSecret: 'errors-secret' });
+  transport = new LarkTransport(createLarkClient({ appId: 'cli_errors', appSecret: 'errors-secret', domain: fake.url, log: quiet }));
+});
+afterAll(async () => {
+  await fake?.close();
+});
+beforeEach(() => fake.reset());
+
+let n = 0;
+function row(kind: 'send' | 'update'): OutboxRow {
+  n++;
+  return {
+    id: n,
+    dedupeKey: `errors:${n}`,
+    kind,
+    receiveIdType: kind === 'send' ? 'open_id' : 'message_id',
+    receiver: kind === 'send' ? 'ou_errors' : `om_patched${n}`,
+    rateKey: 'ou_errors',
+    msgType: 'interactive',
+    priority: 1,
+    card: { schema: '2.0', body: { elements: [{ tag: 'markdown', content: `message ${n}` }] } },
+    status: 'sending',
+    attempts: 1,
+    nextAttemptAt: new Date(),
+    claimedAt: new Date(),
+    sentAt: null,
+    messageId: null,
+    lastError: null,
+    createdAt: new Date(),
+  };
+}
+
+type Expected = 'retry' | 'undeliverable' | 'permanent';
+const outcomeOf = (o: Awaited<ReturnType<LarkTransport['deliver']>>): Expected | 'sent' =>
+  o.ok ? 'sent' : o.undeliverable ? 'undeliverable' : o.retryable ? 'retry' : 'permanent';
+
+// [code, HTTP status Feishu answers it with, what the outbox must do, which call it concerns]
+const table: [number, number, Expected, 'send' | 'update'][] = [
+  [99991401, 400, 'permanent', 'send'],
+  [230049, 400, 'retry', 'send'],
+  [230020, 400, 'retry', 'send'],
+  [99991400, 400, 'retry', 'send'],
+  [230002, 400, 'undeliverable', 'send'],
+  [230053, 400, 'undeliverable', 'send'],
+  [230029, 400, 'undeliverable', 'send'],
+  [230034, 400, 'undeliverable', 'send'],
+  [230038, 400, 'undeliverable', 'send'],
+  [232009, 400, 'undeliverable', 'send'],
+  [230031, 400, 'undeliverable', 'update'],
+  [230110, 400, 'undeliverable', 'update'],
+  [230011, 400, 'undeliverable', 'update'],
+  [230099, 400, 'permanent', 'send'],
+  [1, 500, 'retry', 'send'],
+];
+
+describe('Feishu error codes, as the SDK reports them from the simulated Open Platform', () => {
+  it.each(table)('code %i (HTTP %i) is %s', async (code, status, expected, kind) => {
+    fake.injectFaults([{ status, code }], (req) => (kind === 'update' ? req.method === 'PATCH' : req.method === 'POST'));
+    const outcome = await transport.deliver(row(kind));
+    expect(outcomeOf(outcome)).toBe(expected);
+    expect(outcome.ok ? '' : outcome.error).toContain(`code ${code}`);
+    // one call only: none of these is retried inside the transport
+    expect(fake.requests.filter((r) => r.path.startsWith('/open-apis/im/'))).toHaveLength(1);
+  });
+
+  it.each([
+    [429, 230020, 3],
+    [400, 99991400, 2],
+  ])('HTTP %i code %i waits for x-ogw-ratelimit-reset (%i s)', async (status, code, resetSeconds) => {
+    fake.injectFaults([{ status, code, resetSeconds }]);
+    const outcome = await transport.deliver(row('send'));
+    expect(outcome).toMatchObject({ ok: false, retryable: true, retryAfterMs: resetSeconds * 1000 });
+  });
+
+  it.each([99991661, 99991663, 99991668])('token code %i drops the cached token and tries once more', async (code) => {
+    expect(outcomeOf(await transport.deliver(row('send')))).toBe('sent');
+    const tokensBefore = fake.issuedTokens.length;
+    fake.revokeTokens(code);
+    const outcome = await transport.deliver(row('send'));
+    expect(outcomeOf(outcome)).toBe('sent');
+    expect(fake.issuedTokens.length).toBe(tokensBefore + 1);
+    const sends = fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages');
+    expect(sends.map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${fake.issuedTokens.at(-2)}`,
+      `Bearer ${fake.issuedTokens.at(-2)}`,
+      `Bearer ${fake.issuedTokens.at(-1)}`,
+    ]);
+  });
+
+  it('a token refused twice is retried later, not dead-lettered and not refreshed in a loop', async () => {
+    fake.injectFaults([
+      { status: 400, code: 99991663 },
+      { status: 400, code: 99991663 },
+    ]);
+    const outcome = await transport.deliver(row('send'));
+    expect(outcomeOf(outcome)).toBe('retry');
+    expect(fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages')).toHaveLength(2);
+  });
+
+  it('classifies without a response: a network failure or timeout is retried', () => {
+    expect(outcomeOf(classifyFailure(undefined, undefined, 'timeout of 20000ms exceeded'))).toBe('retry');
+    expect(outcomeOf(classifyFailure(503, undefined, 'Service Unavailable'))).toBe('retry');
+    expect(outcomeOf(classifyFailure(400, 230001, 'invalid param'))).toBe('permanent');
+  });
+
+  it('gives every SDK call a timeout shorter than the outbox lease', async () => {
+    expect(SDK_HTTP_TIMEOUT_MS).toBeLessThan(defaultOutboxLimits.leaseMs / 2);
+    const impatient = new LarkTransport(createLarkClient({ appId: 'cli_errors', appSecret: 'errors-secret', domain: fake.url, log: quiet, timeoutMs: 300 }));
+    fake.injectFaults([{ status: 200, code: 0, delayMs: 3000 }]);
+    const started = Date.now();
+    const outcome = await impatient.deliver(row('send'));
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(outcome).toMatchObject({ ok: false, retryable: true });
+    expect(outcome.ok ? '' : outcome.error).toContain('timeout');
+  });
+});
