@@ -9,7 +9,9 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { EventProcessor } from './events.js';
 import type { BotRegistry } from './handlers.js';
+import { pendingPersonLinker } from './import/linking.js';
 import { botIdentity, createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
+import { larkReader } from './lark/reader.js';
 import type { Logger } from './log.js';
 import { copyPgliteTemplate } from './local/dataDir.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
@@ -83,7 +85,18 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,
   });
-  const processor = new EventProcessor({ database, registry, clock, config, log, onCommitted: () => dispatcher.nudge(), botOpenId: botIdentity(larkClient, log) });
+  const feishu = larkReader(larkClient);
+  const processor = new EventProcessor({
+    database,
+    registry,
+    clock,
+    config,
+    log,
+    onCommitted: () => dispatcher.nudge(),
+    botOpenId: botIdentity(larkClient, log),
+    feishu,
+    linkSender: pendingPersonLinker({ database, feishu, clock, timezone: config.BOT_TIMEZONE, log }),
+  });
   const eventDispatcher = processor.createDispatcher();
 
   let url = '';

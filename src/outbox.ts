@@ -30,6 +30,8 @@ export interface OutgoingMessage {
 
 /** Queues a message in the caller's transaction; false when the key was queued before. */
 export async function enqueue(tx: Db, message: OutgoingMessage): Promise<boolean> {
+  // an imported person not yet linked to a Feishu account has no open_id to send to
+  if ('openId' in message.to && message.to.openId.startsWith('pending:')) return false;
   const { kind, receiveIdType, receiver, rateKey } = routeOf(message.to);
   const msgType = message.file ? 'file' : message.card ? 'interactive' : 'text';
   const body = message.file ?? message.card ?? { text: message.text ?? '' };

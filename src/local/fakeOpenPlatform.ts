@@ -134,6 +134,8 @@ export interface FakeOpenPlatform {
   addUser(user: Omit<DirectoryUser, 'openId'> & { openId?: string }): DirectoryUser;
   /** the tenant's address book */
   directory(): DirectoryUser[];
+  /** a file a user sent in a message, downloadable through im/v1/messages/:message_id/resources/:file_key */
+  addMessageFile(messageId: string, fileKey: string, bytes: Buffer): void;
   /** listeners for local mode; called synchronously after a message is accepted */
   on(event: 'message', fn: (m: SentMessage) => void): void;
   /** called synchronously after a card update (PATCH or delayed update by token) is accepted */
@@ -238,6 +240,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const byUuid = new Map<string, { at: number; data: Record<string, unknown> }>();
   const byMessageId = new Map<string, SentMessage>();
   const people = new Map<string, DirectoryUser>();
+  const messageFiles = new Map<string, Buffer>();
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
@@ -511,7 +514,20 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     const userMatch = /^\/open-apis\/contact\/v3\/users\/([^/]+)$/.exec(path);
     if (method === 'GET' && userMatch) {
       const userId = decodeURIComponent(userMatch[1]);
-      return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, name: people.get(userId)?.name ?? 'User ' + userId.slice(-4) } } });
+      const known = people.get(userId);
+      // mobile and email come only with contact:user.phone:readonly / contact:user.email:readonly (https://open.feishu.cn/document/server-docs/contact-v3/user/get)
+      const reach = known ? { ...(known.mobile ? { mobile: known.mobile.startsWith('+') ? known.mobile : `+86${known.mobile}` } : {}), ...(known.email ? { email: known.email } : {}) } : {};
+      return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, name: known?.name ?? 'User ' + userId.slice(-4), ...reach } } });
+    }
+    // https://open.feishu.cn/document/server-docs/im-v1/message/get-2: the bytes of a file or image in a message the bot can see
+    const resourceMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/.exec(path);
+    if (method === 'GET' && resourceMatch) {
+      const type = url.searchParams.get('type');
+      if (type !== 'file' && type !== 'image') return invalidParam(res, 'type');
+      const bytes = messageFiles.get(`${decodeURIComponent(resourceMatch[1])}/${decodeURIComponent(resourceMatch[2])}`);
+      if (!bytes) return send(res, 400, { code: 234003, msg: 'File not in msg.' });
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) });
+      return res.end(bytes);
     }
 
     return send(res, 404, { code: 404, msg: 'not found in fake open platform' });
@@ -575,6 +591,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     },
     directory() {
       return [...people.values()];
+    },
+    addMessageFile(messageId, fileKey, bytes) {
+      messageFiles.set(`${messageId}/${fileKey}`, bytes);
     },
     on(event: 'message' | 'update', fn: (x: any) => void) {
       if (event === 'message') listeners.push(fn);

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { teamImportedCard } from '../../cards/import.js';
+import { oneYearAfter } from '../applications.js';
+import { audit } from '../audit.js';
+import { UserError } from '../errors.js';
+import { enqueue } from '../outbox.js';
+import { type Actor, grantRole } from '../people.js';
+import { requireAdmin } from '../permissions.js';
+import { isPending } from './people.js';
+import { type ImportPlan, type ImportSummary, planImport } from './plan.js';
+import type { ImportWorkbook } from './workbook.js';
+
+export type ImportRecord = typeof imports.$inferSelect;
+
+/** 导入预览: the workbook as read and whom its people resolved to are kept, so that confirming needs no second look-up. */
+export async function recordDryRun(
+  tx: Db,
+  actor: Actor,
+  file: { name: string; bytes: Buffer },
+  workbook: ImportWorkbook,
+  resolved: Record<string, string>,
+  today: string,
+): Promise<ImportRecord> {
+  requireAdmin(actor);
+  const plan = await planImport(tx, workbook, resolved, today);
+  const [row] = await tx
+    .insert(imports)
+    .values({ actor: actor.openId, fileName: file.name, sha256: createHash('sha256').update(file.bytes).digest('hex'), rows: workbook, resolved, summary: plan.summary })
+    .returning();
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'import.preview',
+    entity: 'import',
+    entityId: row.id,
+    details: { fileName: file.name, sha256: row.sha256, add: plan.summary.add.length, update: plan.summary.update.length, refused: plan.summary.refused.length },
+  });
+  return row;
+}
+
+export async function getImport(tx: Db, importId: number): Promise<ImportRecord | undefined> {
+  const [row] = await tx.select().from(imports).where(eq(imports.id, importId));
+  return row;
+}
+
+/**
+ * 确认导入: plans again against the database as it is now and applies that, in the caller's one
+ * transaction: organisations, people (kept under a pending id when not found), teams with their own
+ * code and registration date, experts, past honours, an audit row per change and the messages to the
+ * imported teams. A second confirmation, or the same file again, changes nothing.
+ */
+export async function applyImport(tx: Db, actor: Actor, importId: number, now: Date, today: string): Promise<{ record: ImportRecord; summary: ImportSummary }> {
+  requireAdmin(actor);
+  const [record] = await tx.select().from(imports).where(eq(imports.id, importId)).for('update');
+  if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
+  if (record.status === 'applied') throw new UserError(`文件“${record.fileName}”已经导入过，无需重复确认。`, { kind: 'info' });
+  const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, today);
+  await applyPlan(tx, actor, importId, plan, now, today);
+  const [applied] = await tx.update(imports).set({ status: 'applied', summary: plan.summary, appliedAt: now }).where(eq(imports.id, importId)).returning();
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'import.apply',
+    entity: 'import',
+    entityId: importId,
+    details: { fileName: record.fileName, add: plan.summary.add.length, update: plan.summary.update.length, refused: plan.summary.refused.length, pending: plan.summary.pending.length },
+    at: now,
+  });
+  return { record: applied, summary: plan.summary };
+}
+
+async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date, today: string): Promise<void> {
+  const entries: { action: string; entity: string; entityId: string | number; details: Record<string, unknown> }[] = [];
+  if (plan.organizations.length) await tx.insert(organizations).values(plan.organizations.map((name) => ({ name }))).onConflictDoNothing();
+  const orgRows = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations);
+  const orgId = new Map(orgRows.map((o) => [o.name, o.id]));
+  for (const name of plan.organizations) entries.push({ action: 'organization.import', entity: 'organization', entityId: orgId.get(name)!, details: { name } });
+
+  // a pending person is no expert for assignment until linked: expert_active stays false
+  if (plan.people.length) {
+    await tx
+      .insert(people)
+      .values(plan.people.map((p) => ({ openId: p.openId, name: p.name, expertActive: !p.pending })))
+      .onConflictDoUpdate({ target: people.openId, set: { name: sql`coalesce(${people.name}, excluded.name)` } });
+  }
+
+  const codes = new Set((await tx.select({ code: teams.code }).from(teams)).map((t) => t.code));
+  const teamIdOfRow = new Map<number, number>();
+  for (const op of plan.teams) {
+    const v = op.values;
+    const organizationId = orgId.get(v.organization)!;
+    await grantRole(tx, v.contact, 'org_contact');
+    await tx.update(people).set({ organizationId }).where(and(eq(people.openId, v.contact), sql`${people.organizationId} is null`));
+    if (op.kind === 'add') {
+      const code = v.code ?? (await freshCode(tx, Number(v.registeredAt.slice(0, 4)), codes));
+      codes.add(code);
+      await keepSequenceAhead(tx, code);
+      const [team] = await tx
+        .insert(teams)
+        .values({
+          code,
+          name: v.name,
+          organizationId,
+          department: v.department ?? '',
+          type: v.type,
+          leaderOpenId: v.leader,
+          phone: v.phone,
+          memberCount: v.memberCount,
+          functions: '',
+          goals: '',
+          plan: '',
+          contactOpenId: v.contact,
+          registeredAt: v.registeredAt,
+        })
+        .returning();
+      teamIdOfRow.set(op.row, team.id);
+      await tx.insert(teamMembers).values({ teamId: team.id, openId: v.leader, role: 'leader' }).onConflictDoNothing();
+      entries.push({ action: 'team.import', entity: 'team', entityId: team.id, details: { importId, row: op.row, code, name: v.name, registeredAt: v.registeredAt } });
+      await tellTeam(tx, importId, { ...team, organization: v.organization }, today);
+    } else {
+      const [before] = await tx.select().from(teams).where(eq(teams.id, op.teamId));
+      await tx
+        .update(teams)
+        .set({
+          name: v.name,
+          organizationId,
+          type: v.type,
+          leaderOpenId: v.leader,
+          contactOpenId: v.contact,
+          registeredAt: v.registeredAt,
+          memberCount: v.memberCount,
+          ...(v.department !== undefined ? { department: v.department } : {}),
+          updatedAt: now,
+        })
+        .where(eq(teams.id, op.teamId));
+      if (before.leaderOpenId !== v.leader) {
+        await tx.delete(teamMembers).where(and(eq(teamMembers.teamId, op.teamId), eq(teamMembers.openId, before.leaderOpenId), eq(teamMembers.role, 'leader')));
+        await tx
+          .insert(teamMembers)
+          .values({ teamId: op.teamId, openId: v.leader, role: 'leader' })
+          .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.openId], set: { role: 'leader' } });
+      }
+      entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes } });
+    }
+  }
+
+  for (const op of plan.experts) {
+    await grantRole(tx, op.openId, 'expert');
+    await tx
+      .update(people)
+      .set({ name: op.name, organizationId: orgId.get(op.organization)!, specialities: op.specialities, maxLoad: op.maxLoad, updatedAt: now })
+      .where(eq(people.openId, op.openId));
+    entries.push({ action: op.kind === 'add' ? 'expert.import' : 'expert.import.update', entity: 'person', entityId: op.openId, details: { importId, row: op.row, changed: op.changes } });
+  }
+
+  for (const op of plan.honours) {
+    const teamId = 'teamId' in op.team ? op.team.teamId : teamIdOfRow.get(op.team.fileRow)!;
+    const [h] = await tx
+      .insert(honours)
+      .values({ teamId, year: op.year, title: op.title, awardedAt: new Date(Date.UTC(op.year, 11, 31)) })
+      .onConflictDoUpdate({ target: [honours.teamId, honours.year], set: { title: op.title }, setWhere: sql`${honours.cycleId} is null` })
+      .returning({ id: honours.id });
+    entries.push({ action: op.kind === 'add' ? 'honour.import' : 'honour.import.update', entity: 'honour', entityId: h.id, details: { importId, row: op.row, teamId, year: op.year, title: op.title } });
+  }
+
+  for (const e of entries) await audit(tx, { actor: actor.openId, at: now, ...e });
+}
+
+/** GDSZ-<registration year>-<serial> for an imported team that had no code, skipping codes already taken. */
+async function freshCode(tx: Db, year: number, taken: Set<string>): Promise<string> {
+  for (;;) {
+    const [row] = await tx
+      .insert(codeSequences)
+      .values({ scope: `team:${year}`, last: 1 })
+      .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + 1` } })
+      .returning({ last: codeSequences.last });
+    const code = `GDSZ-${year}-${String(row.last).padStart(4, '0')}`;
+    if (!taken.has(code)) return code;
+  }
+}
+
+/** An imported GDSZ-2024-0007 moves the 2024 serial to at least 7, so a later registration never draws it again. */
+async function keepSequenceAhead(tx: Db, code: string): Promise<void> {
+  const m = /^GDSZ-(\d{4})-(\d+)$/.exec(code);
+  if (!m) return;
+  await tx
+    .insert(codeSequences)
+    .values({ scope: `team:${Number(m[1])}`, last: Number(m[2]) })
+    .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`greatest(${codeSequences.last}, excluded.last)` } });
+}
+
+/** The leader and the contact hear that their team is now managed here; someone still pending hears it when linked. */
+export async function tellTeam(tx: Db, importId: number | string, team: { id: number; code: string; name: string; organization: string; registeredAt: string; leaderOpenId: string; contactOpenId: string }, today: string): Promise<void> {
+  const eligibleFrom = oneYearAfter(team.registeredAt);
+  const base = { code: team.code, name: team.name, organization: team.organization, registeredAt: team.registeredAt, eligibleFrom, eligibleNow: eligibleFrom <= today };
+  const told = new Set<string>();
+  for (const [openId, role] of [
+    [team.leaderOpenId, 'leader'],
+    [team.contactOpenId, 'contact'],
+  ] as const) {
+    if (isPending(openId) || told.has(openId)) continue;
+    told.add(openId);
+    await enqueue(tx, { dedupeKey: `import:${importId}:team:${team.id}:${openId}`, to: { openId }, card: teamImportedCard({ ...base, role }) });
+  }
+}
+
+/** The teams a person leads or is the contact of, for telling them once they are linked. */
+export async function teamsNamingPerson(tx: Db, openId: string) {
+  return tx
+    .select({ team: teams, organization: organizations.name })
+    .from(teams)
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(sql`${teams.leaderOpenId} = ${openId} or ${teams.contactOpenId} = ${openId}`);
+}
