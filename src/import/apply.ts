@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { auditLog, codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { teamImportedCard } from '../../cards/import.js';
 import { oneYearAfter } from '../applications.js';
 import { audit } from '../audit.js';
@@ -87,15 +87,18 @@ async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPla
 
   const codes = new Set((await tx.select({ code: teams.code }).from(teams)).map((t) => t.code));
   const teamIdOfRow = new Map<number, number>();
+  const contacts = new Map(plan.teams.map((op) => [op.values.contact, orgId.get(op.values.organization)!]));
+  for (const [contact, organizationId] of contacts) {
+    await grantRole(tx, contact, 'org_contact');
+    await tx.update(people).set({ organizationId }).where(and(eq(people.openId, contact), sql`${people.organizationId} is null`));
+  }
+  await keepSequencesAhead(tx, plan.teams.flatMap((op) => (op.kind === 'add' && op.values.code ? [op.values.code] : [])));
   for (const op of plan.teams) {
     const v = op.values;
     const organizationId = orgId.get(v.organization)!;
-    await grantRole(tx, v.contact, 'org_contact');
-    await tx.update(people).set({ organizationId }).where(and(eq(people.openId, v.contact), sql`${people.organizationId} is null`));
     if (op.kind === 'add') {
       const code = v.code ?? (await freshCode(tx, Number(v.registeredAt.slice(0, 4)), codes));
       codes.add(code);
-      await keepSequenceAhead(tx, code);
       const [team] = await tx
         .insert(teams)
         .values({
@@ -164,7 +167,9 @@ async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPla
     entries.push({ action: op.kind === 'add' ? 'honour.import' : 'honour.import.update', entity: 'honour', entityId: h.id, details: { importId, row: op.row, teamId, year: op.year, title: op.title } });
   }
 
-  for (const e of entries) await audit(tx, { actor: actor.openId, at: now, ...e });
+  for (let i = 0; i < entries.length; i += 500) {
+    await tx.insert(auditLog).values(entries.slice(i, i + 500).map((e) => ({ actor: actor.openId, at: now, action: e.action, entity: e.entity, entityId: String(e.entityId), details: e.details })));
+  }
 }
 
 /** GDSZ-<registration year>-<serial> for an imported team that had no code, skipping codes already taken. */
@@ -181,12 +186,16 @@ async function freshCode(tx: Db, year: number, taken: Set<string>): Promise<stri
 }
 
 /** An imported GDSZ-2024-0007 moves the 2024 serial to at least 7, so a later registration never draws it again. */
-async function keepSequenceAhead(tx: Db, code: string): Promise<void> {
-  const m = /^GDSZ-(\d{4})-(\d+)$/.exec(code);
-  if (!m) return;
+async function keepSequencesAhead(tx: Db, importedCodes: string[]): Promise<void> {
+  const highest = new Map<string, number>();
+  for (const code of importedCodes) {
+    const m = /^GDSZ-(\d{4})-(\d+)$/.exec(code);
+    if (m) highest.set(`team:${Number(m[1])}`, Math.max(highest.get(`team:${Number(m[1])}`) ?? 0, Number(m[2])));
+  }
+  if (!highest.size) return;
   await tx
     .insert(codeSequences)
-    .values({ scope: `team:${Number(m[1])}`, last: Number(m[2]) })
+    .values([...highest].map(([scope, last]) => ({ scope, last })))
     .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`greatest(${codeSequences.last}, excluded.last)` } });
 }
 
