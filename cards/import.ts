@@ -94,18 +94,35 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
   });
 }
 
-/** Told to an imported team's leader and contact: the team is now managed here, with its own code and date (第十六条). */
-export function teamImportedCard(d: { code: string; name: string; organization: string; registeredAt: string; eligibleFrom: string; eligibleNow: boolean; role: 'leader' | 'contact' }): Card {
+export interface ImportedTeam {
+  code: string;
+  name: string;
+  organization: string;
+  registeredAt: string;
+  eligibleFrom: string;
+  eligibleNow: boolean;
+  role: 'leader' | 'contact';
+}
+
+/** Teams listed on one card before “等 N 个”. */
+const TEAMS_SHOWN = 30;
+
+/** Told to an imported team's leader, and once to a contact for all their teams: now managed here, own code and date (第十六条). */
+export function teamsImportedCard(list: ImportedTeam[]): Card {
+  const line = (t: ImportedTeam) =>
+    `- **${escapeMd(t.name)}**（${escapeMd(t.organization)}）编号 **${escapeMd(t.code)}**，注册日期 ${t.registeredAt}：` +
+    (t.eligibleNow ? '注册已满一年，可以参加评选' : `${t.eligibleFrom} 起可参加评选`);
+  const contact = list.some((t) => t.role === 'contact');
   return card({
     title: '班组已转入本机器人管理',
     template: 'green',
     elements: [
       markdown(
-        `**${escapeMd(d.name)}**（${escapeMd(d.organization)}）已由协会导入，今后的注册信息、申报、评审和通知都在这里办理。\n` +
-          `班组编号：**${escapeMd(d.code)}**（沿用原编号）\n注册日期：${d.registeredAt}（沿用原日期）\n` +
-          (d.eligibleNow ? '第十六条：注册已满一年，可以参加评选。' : `第十六条：注册满一年后方可参加评选，${d.eligibleFrom} 起可申报。`) +
-          (d.role === 'contact' ? '\n你是该班组的单位联系人，负责确认推荐（第十五条）。' : ''),
+        `${list.length > 1 ? `以下 ${list.length} 个班组` : '你的班组'}已由协会导入，编号和注册日期沿用原来的；今后的注册信息、申报、评审和通知都在这里办理。\n` +
+          list.slice(0, TEAMS_SHOWN).map(line).join('\n') +
+          (list.length > TEAMS_SHOWN ? `\n等 ${list.length} 个班组。` : ''),
       ),
+      note(`第十六条：注册满一年后方可参加评选，按原注册日期计算。${contact ? '作为单位联系人，你负责确认推荐（第十五条）。' : ''}`),
       buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
     ],
   });

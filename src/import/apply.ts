@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { auditLog, codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
-import { teamImportedCard } from '../../cards/import.js';
+import { type ImportedTeam, teamsImportedCard } from '../../cards/import.js';
 import { oneYearAfter } from '../applications.js';
 import { audit } from '../audit.js';
 import { UserError } from '../errors.js';
-import { enqueue } from '../outbox.js';
+import { enqueueMany } from '../outbox.js';
 import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { isPending } from './people.js';
-import { type ImportPlan, type ImportSummary, planImport } from './plan.js';
+import { type ImportPlan, type ImportSummary, planImport, type TeamOp } from './plan.js';
 import type { ImportWorkbook } from './workbook.js';
 
 export type ImportRecord = typeof imports.$inferSelect;
@@ -85,86 +85,111 @@ async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPla
       .onConflictDoUpdate({ target: people.openId, set: { name: sql`coalesce(${people.name}, excluded.name)` } });
   }
 
-  const codes = new Set((await tx.select({ code: teams.code }).from(teams)).map((t) => t.code));
-  const teamIdOfRow = new Map<number, number>();
   const contacts = new Map(plan.teams.map((op) => [op.values.contact, orgId.get(op.values.organization)!]));
   for (const [contact, organizationId] of contacts) {
     await grantRole(tx, contact, 'org_contact');
     await tx.update(people).set({ organizationId }).where(and(eq(people.openId, contact), sql`${people.organizationId} is null`));
   }
-  await keepSequencesAhead(tx, plan.teams.flatMap((op) => (op.kind === 'add' && op.values.code ? [op.values.code] : [])));
-  for (const op of plan.teams) {
-    const v = op.values;
-    const organizationId = orgId.get(v.organization)!;
-    if (op.kind === 'add') {
-      const code = v.code ?? (await freshCode(tx, Number(v.registeredAt.slice(0, 4)), codes));
-      codes.add(code);
-      const [team] = await tx
+
+  const adds = plan.teams.filter((op) => op.kind === 'add');
+  await keepSequencesAhead(tx, adds.flatMap((op) => (op.values.code ? [op.values.code] : [])));
+  const codeOfRow = await freshCodes(tx, adds.filter((op) => !op.values.code));
+  const added = adds.length
+    ? await tx
         .insert(teams)
-        .values({
-          code,
-          name: v.name,
-          organizationId,
-          department: v.department ?? '',
-          type: v.type,
-          leaderOpenId: v.leader,
-          phone: v.phone,
-          memberCount: v.memberCount,
-          functions: '',
-          goals: '',
-          plan: '',
-          contactOpenId: v.contact,
-          registeredAt: v.registeredAt,
-        })
-        .returning();
-      teamIdOfRow.set(op.row, team.id);
-      await tx.insert(teamMembers).values({ teamId: team.id, openId: v.leader, role: 'leader' }).onConflictDoNothing();
-      entries.push({ action: 'team.import', entity: 'team', entityId: team.id, details: { importId, row: op.row, code, name: v.name, registeredAt: v.registeredAt } });
-      await tellTeam(tx, importId, { ...team, organization: v.organization }, today);
-    } else {
-      const [before] = await tx.select().from(teams).where(eq(teams.id, op.teamId));
+        .values(
+          adds.map(({ row, values: v }) => ({
+            code: v.code ?? codeOfRow.get(row)!,
+            name: v.name,
+            organizationId: orgId.get(v.organization)!,
+            department: v.department ?? '',
+            type: v.type,
+            leaderOpenId: v.leader,
+            phone: v.phone,
+            memberCount: v.memberCount,
+            functions: '',
+            goals: '',
+            plan: '',
+            contactOpenId: v.contact,
+            registeredAt: v.registeredAt,
+          })),
+        )
+        .returning()
+    : [];
+  const teamIdOfRow = new Map<number, number>();
+  added.forEach((team, i) => {
+    const op = adds[i];
+    teamIdOfRow.set(op.row, team.id);
+    entries.push({ action: 'team.import', entity: 'team', entityId: team.id, details: { importId, row: op.row, code: team.code, name: team.name, registeredAt: team.registeredAt } });
+  });
+  if (added.length) await tx.insert(teamMembers).values(added.map((t) => ({ teamId: t.id, openId: t.leaderOpenId, role: 'leader' }))).onConflictDoNothing();
+  await tellPeople(
+    tx,
+    `import:${importId}`,
+    added.map((t, i) => ({ ...t, organization: adds[i].values.organization })),
+    today,
+  );
+
+  for (const op of plan.teams) {
+    if (op.kind !== 'update') continue;
+    const v = op.values;
+    const [before] = await tx.select().from(teams).where(eq(teams.id, op.teamId));
+    await tx
+      .update(teams)
+      .set({
+        name: v.name,
+        organizationId: orgId.get(v.organization)!,
+        type: v.type,
+        leaderOpenId: v.leader,
+        contactOpenId: v.contact,
+        registeredAt: v.registeredAt,
+        memberCount: v.memberCount,
+        ...(v.department !== undefined ? { department: v.department } : {}),
+        updatedAt: now,
+      })
+      .where(eq(teams.id, op.teamId));
+    if (before.leaderOpenId !== v.leader) {
+      await tx.delete(teamMembers).where(and(eq(teamMembers.teamId, op.teamId), eq(teamMembers.openId, before.leaderOpenId), eq(teamMembers.role, 'leader')));
       await tx
-        .update(teams)
-        .set({
-          name: v.name,
-          organizationId,
-          type: v.type,
-          leaderOpenId: v.leader,
-          contactOpenId: v.contact,
-          registeredAt: v.registeredAt,
-          memberCount: v.memberCount,
-          ...(v.department !== undefined ? { department: v.department } : {}),
-          updatedAt: now,
-        })
-        .where(eq(teams.id, op.teamId));
-      if (before.leaderOpenId !== v.leader) {
-        await tx.delete(teamMembers).where(and(eq(teamMembers.teamId, op.teamId), eq(teamMembers.openId, before.leaderOpenId), eq(teamMembers.role, 'leader')));
-        await tx
-          .insert(teamMembers)
-          .values({ teamId: op.teamId, openId: v.leader, role: 'leader' })
-          .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.openId], set: { role: 'leader' } });
-      }
-      entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes } });
+        .insert(teamMembers)
+        .values({ teamId: op.teamId, openId: v.leader, role: 'leader' })
+        .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.openId], set: { role: 'leader' } });
     }
+    entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes } });
   }
 
-  for (const op of plan.experts) {
-    await grantRole(tx, op.openId, 'expert');
+  if (plan.experts.length) {
     await tx
-      .update(people)
-      .set({ name: op.name, organizationId: orgId.get(op.organization)!, specialities: op.specialities, maxLoad: op.maxLoad, updatedAt: now })
-      .where(eq(people.openId, op.openId));
+      .insert(people)
+      .values(plan.experts.map((op) => ({ openId: op.openId, name: op.name, roles: ['expert'], organizationId: orgId.get(op.organization)!, specialities: op.specialities, maxLoad: op.maxLoad })))
+      .onConflictDoUpdate({
+        target: people.openId,
+        set: {
+          name: sql`excluded.name`,
+          roles: sql`(select array(select distinct unnest(${people.roles} || array['expert']::text[])))`,
+          organizationId: sql`excluded.organization_id`,
+          specialities: sql`excluded.specialities`,
+          maxLoad: sql`excluded.max_load`,
+          updatedAt: now,
+        },
+      });
+  }
+  for (const op of plan.experts) {
     entries.push({ action: op.kind === 'add' ? 'expert.import' : 'expert.import.update', entity: 'person', entityId: op.openId, details: { importId, row: op.row, changed: op.changes } });
   }
 
-  for (const op of plan.honours) {
-    const teamId = 'teamId' in op.team ? op.team.teamId : teamIdOfRow.get(op.team.fileRow)!;
-    const [h] = await tx
+  if (plan.honours.length) {
+    const values = plan.honours.map((op) => ({ teamId: 'teamId' in op.team ? op.team.teamId : teamIdOfRow.get(op.team.fileRow)!, year: op.year, title: op.title, awardedAt: new Date(Date.UTC(op.year, 11, 31)) }));
+    const stored = await tx
       .insert(honours)
-      .values({ teamId, year: op.year, title: op.title, awardedAt: new Date(Date.UTC(op.year, 11, 31)) })
-      .onConflictDoUpdate({ target: [honours.teamId, honours.year], set: { title: op.title }, setWhere: sql`${honours.cycleId} is null` })
-      .returning({ id: honours.id });
-    entries.push({ action: op.kind === 'add' ? 'honour.import' : 'honour.import.update', entity: 'honour', entityId: h.id, details: { importId, row: op.row, teamId, year: op.year, title: op.title } });
+      .values(values)
+      .onConflictDoUpdate({ target: [honours.teamId, honours.year], set: { title: sql`excluded.title` }, setWhere: sql`${honours.cycleId} is null` })
+      .returning({ id: honours.id, teamId: honours.teamId, year: honours.year });
+    const idOf = new Map(stored.map((h) => [`${h.teamId}|${h.year}`, h.id]));
+    plan.honours.forEach((op, i) => {
+      const v = values[i];
+      entries.push({ action: op.kind === 'add' ? 'honour.import' : 'honour.import.update', entity: 'honour', entityId: idOf.get(`${v.teamId}|${v.year}`)!, details: { importId, row: op.row, teamId: v.teamId, year: op.year, title: op.title } });
+    });
   }
 
   for (let i = 0; i < entries.length; i += 500) {
@@ -172,17 +197,33 @@ async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPla
   }
 }
 
-/** GDSZ-<registration year>-<serial> for an imported team that had no code, skipping codes already taken. */
-async function freshCode(tx: Db, year: number, taken: Set<string>): Promise<string> {
-  for (;;) {
-    const [row] = await tx
-      .insert(codeSequences)
-      .values({ scope: `team:${year}`, last: 1 })
-      .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + 1` } })
-      .returning({ last: codeSequences.last });
-    const code = `GDSZ-${year}-${String(row.last).padStart(4, '0')}`;
-    if (!taken.has(code)) return code;
+/** GDSZ-<registration year>-<serial> for each imported team without a code: one bump of the year's serial, skipping codes already taken. */
+async function freshCodes(tx: Db, ops: TeamOp[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (!ops.length) return out;
+  const taken = new Set((await tx.select({ code: teams.code }).from(teams)).map((t) => t.code));
+  for (const op of ops) if (op.values.code) taken.add(op.values.code);
+  const byYear = new Map<number, TeamOp[]>();
+  for (const op of ops) {
+    const year = Number(op.values.registeredAt.slice(0, 4));
+    byYear.set(year, [...(byYear.get(year) ?? []), op]);
   }
+  for (const [year, mine] of byYear) {
+    const queue = [...mine];
+    while (queue.length) {
+      const n = queue.length;
+      const [row] = await tx
+        .insert(codeSequences)
+        .values({ scope: `team:${year}`, last: n })
+        .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + ${n}` } })
+        .returning({ last: codeSequences.last });
+      for (let serial = row.last - n + 1; serial <= row.last; serial++) {
+        const code = `GDSZ-${year}-${String(serial).padStart(4, '0')}`;
+        if (!taken.has(code)) out.set(queue.shift()!.row, code);
+      }
+    }
+  }
+  return out;
 }
 
 /** An imported GDSZ-2024-0007 moves the 2024 serial to at least 7, so a later registration never draws it again. */
@@ -199,19 +240,35 @@ async function keepSequencesAhead(tx: Db, importedCodes: string[]): Promise<void
     .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`greatest(${codeSequences.last}, excluded.last)` } });
 }
 
-/** The leader and the contact hear that their team is now managed here; someone still pending hears it when linked. */
-export async function tellTeam(tx: Db, importId: number | string, team: { id: number; code: string; name: string; organization: string; registeredAt: string; leaderOpenId: string; contactOpenId: string }, today: string): Promise<void> {
-  const eligibleFrom = oneYearAfter(team.registeredAt);
-  const base = { code: team.code, name: team.name, organization: team.organization, registeredAt: team.registeredAt, eligibleFrom, eligibleNow: eligibleFrom <= today };
-  const told = new Set<string>();
-  for (const [openId, role] of [
-    [team.leaderOpenId, 'leader'],
-    [team.contactOpenId, 'contact'],
-  ] as const) {
-    if (isPending(openId) || told.has(openId)) continue;
-    told.add(openId);
-    await enqueue(tx, { dedupeKey: `import:${importId}:team:${team.id}:${openId}`, to: { openId }, card: teamImportedCard({ ...base, role }) });
+/**
+ * Leaders and contacts hear that their teams are now managed here: one card per person, listing all of
+ * their teams (a contact may have dozens). Someone still pending hears it when linked; `only` limits it to one person.
+ */
+export async function tellPeople(
+  tx: Db,
+  key: string,
+  list: { id: number; code: string; name: string; organization: string; registeredAt: string; leaderOpenId: string; contactOpenId: string }[],
+  today: string,
+  only?: string,
+): Promise<void> {
+  const byPerson = new Map<string, ImportedTeam[]>();
+  for (const t of list) {
+    const eligibleFrom = oneYearAfter(t.registeredAt);
+    const base = { code: t.code, name: t.name, organization: t.organization, registeredAt: t.registeredAt, eligibleFrom, eligibleNow: eligibleFrom <= today };
+    for (const [openId, role] of [
+      [t.leaderOpenId, 'leader'],
+      [t.contactOpenId, 'contact'],
+    ] as const) {
+      if (isPending(openId) || (only && openId !== only)) continue;
+      const mine = byPerson.get(openId) ?? [];
+      if (!mine.some((x) => x.code === t.code)) mine.push({ ...base, role });
+      byPerson.set(openId, mine);
+    }
   }
+  await enqueueMany(
+    tx,
+    [...byPerson].map(([openId, teamsOfPerson]) => ({ dedupeKey: `${key}:told:${openId}`, to: { openId }, card: teamsImportedCard(teamsOfPerson) })),
+  );
 }
 
 /** The teams a person leads or is the contact of, for telling them once they are linked. */

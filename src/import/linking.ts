@@ -8,7 +8,7 @@ import { emailKey, mobileKey } from '../lark/contact.js';
 import type { FeishuReader } from '../lark/reader.js';
 import type { Logger } from '../log.js';
 import { rowsOf } from '../outbox.js';
-import { tellTeam, teamsNamingPerson } from './apply.js';
+import { teamsNamingPerson, tellPeople } from './apply.js';
 import { PENDING_PREFIX } from './people.js';
 
 /**
@@ -64,7 +64,8 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
     linked.push(key);
   }
   if (linked.length) {
-    for (const { team, organization } of await teamsNamingPerson(tx, openId)) await tellTeam(tx, 'link', { ...team, organization }, today);
+    const named = await teamsNamingPerson(tx, openId);
+    await tellPeople(tx, `link:${linked.join(',')}`, named.map(({ team, organization }) => ({ ...team, organization })), today, openId);
   }
   return linked;
 }
