@@ -48,7 +48,8 @@ async function previewFile(ctx: HandlerContext, msg: IncomingText, file: Incomin
     throw err;
   });
   const record = await previewImport(ctx.tx, ctx.actor, { name: file.fileName, bytes }, (q) => feishu.resolveUserIds(q), today(ctx));
-  await ctx.send({ dedupeKey: `import:preview:${record.id}`, to: replyDestination(ctx, msg), card: importPreviewCard(importCardData(record)) });
+  // Feishu may redeliver a message under a new event_id: one preview per message
+  await ctx.send({ dedupeKey: `import:preview:${msg.messageId}`, to: replyDestination(ctx, msg), card: importPreviewCard(importCardData(record)) });
 }
 
 /** 上一页 / 下一页 of the refused rows. */
