@@ -5,6 +5,7 @@ import { register as registerComplaints } from './complaints/index.js';
 import { register as registerExperts } from './experts/index.js';
 import { register as registerGroups } from './groups/index.js';
 import { register as registerHelp } from './help/index.js';
+import { register as registerImport } from './import/index.js';
 import { register as registerMeasures } from './measures/index.js';
 import { register as registerResults } from './results/index.js';
 import { register as registerReview } from './review/index.js';
@@ -23,5 +24,6 @@ export function createBot(): BotRegistry {
   registerExperts(bot);
   registerReview(bot);
   registerResults(bot);
+  registerImport(bot);
   return bot;
 }

@@ -171,6 +171,7 @@ export const honours = pgTable(
     teamId: integer('team_id').notNull().references(() => teams.id),
     cycleId: integer('cycle_id').references(() => cycles.id),
     year: integer('year').notNull(),
+    title: text('title'), // a past honour's own wording (imported); null is this programme's 质量信得过班组
     score: numeric('score', { precision: 6, scale: 2, mode: 'number' }),
     recommended: boolean('recommended').notNull().default(false),
     awardedAt: timestamp('awarded_at', { withTimezone: true }).notNull().defaultNow(),
@@ -279,4 +280,22 @@ export const auditLog = pgTable(
     index('audit_log_actor_idx').on(t.actor, t.at),
     index('audit_log_action_idx').on(t.action, t.at),
   ],
+);
+
+/** A workbook an administrator sent for import: its rows as read, whom they resolved to, and whether it was applied. */
+export const imports = pgTable(
+  'imports',
+  {
+    id: serial('id').primaryKey(),
+    actor: text('actor').notNull(),
+    fileName: text('file_name').notNull(),
+    sha256: text('sha256').notNull(),
+    status: text('status').notNull().default('planned'), // planned | applied
+    rows: jsonb('rows').notNull(), // the workbook as read (ImportWorkbook)
+    resolved: jsonb('resolved').notNull().default(sql`'{}'::jsonb`), // person key → open_id found through the contact API
+    summary: jsonb('summary').notNull().default(sql`'{}'::jsonb`), // the dry run (or, once applied, what was done)
+    createdAt: createdAt(),
+    appliedAt: timestamp('applied_at', { withTimezone: true }),
+  },
+  (t) => [index('imports_actor_idx').on(t.actor, t.createdAt)],
 );

@@ -9,11 +9,13 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { EventProcessor } from './events.js';
 import type { BotRegistry } from './handlers.js';
+import { pendingPersonLinker } from './import/linking.js';
 import { botIdentity, createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
+import { larkReader } from './lark/reader.js';
 import type { Logger } from './log.js';
 import { copyPgliteTemplate } from './local/dataDir.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
-import { seedLocal } from './local/seed.js';
+import { LOCAL_DIRECTORY_ONLY, LOCAL_PEOPLE, seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
 import { deadLetterAlert } from './notifications.js';
 import { mountRoutes } from './routes.js';
@@ -68,6 +70,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     appId = 'cli_local_mode';
     appSecret = randomBytes(16).toString('hex');
     platform = await startFakeOpenPlatform({ appId, appSecret });
+    for (const p of [...LOCAL_PEOPLE, ...LOCAL_DIRECTORY_ONLY]) platform.addUser({ openId: p.openId, name: p.name, mobile: p.mobile, email: p.email });
     domain = platform.url;
     secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
   }
@@ -82,7 +85,18 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,
   });
-  const processor = new EventProcessor({ database, registry, clock, config, log, onCommitted: () => dispatcher.nudge(), botOpenId: botIdentity(larkClient, log) });
+  const feishu = larkReader(larkClient);
+  const processor = new EventProcessor({
+    database,
+    registry,
+    clock,
+    config,
+    log,
+    onCommitted: () => dispatcher.nudge(),
+    botOpenId: botIdentity(larkClient, log),
+    feishu,
+    linkSender: pendingPersonLinker({ database, feishu, clock, timezone: config.BOT_TIMEZONE, log }),
+  });
   const eventDispatcher = processor.createDispatcher();
 
   let url = '';

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import type { Database, Db } from '../db/index.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { type BotRegistry, type CardActionInput, type CardResponse, type HandlerContext, type IncomingText, Refusal } from './handlers.js';
+import { type BotRegistry, type CardActionInput, type CardResponse, type HandlerContext, type IncomingFile, type IncomingText, Refusal } from './handlers.js';
 import { sdkLogger } from './lark/client.js';
+import type { FeishuReader } from './lark/reader.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { type Destination, enqueue } from './outbox.js';
@@ -52,6 +53,10 @@ export interface ProcessorDeps {
   onCommitted?: () => void;
   /** The bot's own open_id, to tell a mention of the bot from a mention of someone else. */
   botOpenId?: () => Promise<string | undefined>;
+  /** Reads from Feishu for handlers (files sent to the bot, contact look-ups). */
+  feishu?: FeishuReader;
+  /** Runs before a message is handled: links someone imported before they had an open_id here. */
+  linkSender?: (openId: string) => Promise<void>;
 }
 
 const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操作已处理，无需重复提交' } };
@@ -137,6 +142,7 @@ export class EventProcessor {
         return added;
       },
       within: (inner) => bind(inner),
+      feishu: this.deps.feishu,
     });
     return bind(tx);
   }
@@ -154,10 +160,17 @@ export class EventProcessor {
     // in a group the bot answers only when mentioned
     if (incoming.chatType === 'group' && !incoming.mentionedBot) return;
     const { registry } = this.deps;
+    try {
+      await this.deps.linkSender?.(sender.sender_id.open_id);
+    } catch (err) {
+      this.deps.log.warn({ err, openId: sender.sender_id.open_id }, 'linking an imported person failed; tried again on their next message');
+    }
     // Feishu may redeliver a message under a new event_id: the message_id is what makes it the same
     // https://open.feishu.cn/document/server-docs/im-v1/message/events/receive
     const claim = { eventId: event_id, eventType: 'im.message.receive_v1', openId: sender.sender_id.open_id, dedupeKey: `message:${message.message_id}`, replyTo: message.message_id };
     await this.once(claim, undefined, async (ctx) => {
+      const file = message.message_type === 'file' ? fileOf(message.content) : undefined;
+      if (file && registry.file && (await registry.file(ctx, incoming, file))) return;
       if (message.message_type !== 'text' && message.message_type !== 'post') {
         if (registry.fallback) await registry.fallback(ctx, { ...incoming, text: '' }, '');
         return;
@@ -207,6 +220,16 @@ export class EventProcessor {
     if (!def || !eventId) return;
     const openId = operatorOpenId(data);
     await this.once({ eventId, eventType, openId }, undefined, (ctx) => def.run(ctx, data));
+  }
+}
+
+/** A file message's content: {"file_key": "...", "file_name": "..."}. */
+function fileOf(content: string): IncomingFile | undefined {
+  try {
+    const c = JSON.parse(content) as { file_key?: unknown; file_name?: unknown };
+    return typeof c.file_key === 'string' && c.file_key ? { fileKey: c.file_key, fileName: typeof c.file_name === 'string' ? storable(c.file_name) : '' } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../db/index.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import type { FeishuReader } from './lark/reader.js';
 import type { Logger } from './log.js';
 import type { OutgoingMessage } from './outbox.js';
 import type { Actor, Role } from './people.js';
@@ -17,6 +18,8 @@ export interface HandlerContext {
   send(message: OutgoingMessage): Promise<boolean>;
   /** The same context on a savepoint: its writes and messages roll back together. */
   within(tx: Db): HandlerContext;
+  /** Reads from Feishu (a sent file, people by mobile or e-mail); absent where no client is wired. */
+  feishu?: FeishuReader;
 }
 
 /**
@@ -39,6 +42,12 @@ export interface IncomingText {
   chatType: 'p2p' | 'group';
   messageId: string;
   mentionedBot: boolean;
+}
+
+/** A file message: its key, for downloading it through the message's resources. */
+export interface IncomingFile {
+  fileKey: string;
+  fileName: string;
 }
 
 export interface CardActionInput {
@@ -95,6 +104,8 @@ export class BotRegistry {
   readonly events = new Map<string, EventDef>();
   readonly menu: MenuEntry[] = [];
   fallback?: CommandDef['run'];
+  /** A file sent to the bot; when it returns false the message is treated as any other non-text one. */
+  file?: (ctx: HandlerContext, msg: IncomingText, file: IncomingFile) => Promise<boolean>;
 
   command(def: CommandDef): this {
     this.commands.push(def);

@@ -32,26 +32,28 @@ export interface OutgoingMessage {
 
 /** Queues a message in the caller's transaction; false when the key was queued before. */
 export async function enqueue(tx: Db, message: OutgoingMessage): Promise<boolean> {
+  return (await enqueueMany(tx, [message])) > 0;
+}
+
+/** Queues many messages in one statement per 200; how many were new. */
+export async function enqueueMany(tx: Db, messages: OutgoingMessage[]): Promise<number> {
+  // an imported person not yet linked to a Feishu account has no open_id to send to
+  const rows = messages.filter((m) => !('openId' in m.to && m.to.openId.startsWith('pending:'))).map(outboxRow);
+  let added = 0;
+  for (let i = 0; i < rows.length; i += 200) {
+    const inserted = await tx.insert(outbox).values(rows.slice(i, i + 200)).onConflictDoNothing({ target: outbox.dedupeKey }).returning({ id: outbox.id });
+    added += inserted.length;
+  }
+  if (added) metrics.outboxEnqueued.inc(added);
+  return added;
+}
+
+function outboxRow(message: OutgoingMessage) {
   const { kind, receiveIdType, receiver, rateKey } = routeOf(message.to);
   const msgType = message.file ? 'file' : message.card ? 'interactive' : 'text';
   const body = message.file ?? message.card ?? { text: message.text ?? '' };
-  const inserted = await tx
-    .insert(outbox)
-    .values({
-      dedupeKey: message.dedupeKey,
-      kind,
-      receiveIdType,
-      receiver,
-      rateKey,
-      msgType,
-      priority: message.priority === 'interactive' ? 0 : 1,
-      card: body,
-      nextAttemptAt: new Date(),
-    })
-    .onConflictDoNothing({ target: outbox.dedupeKey })
-    .returning({ id: outbox.id });
-  if (inserted.length) metrics.outboxEnqueued.inc();
-  return inserted.length > 0;
+  const priority = message.priority === 'interactive' ? 0 : 1;
+  return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: body, nextAttemptAt: new Date() };
 }
 
 function routeOf(to: Destination) {

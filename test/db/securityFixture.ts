@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, complaints, cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { applications, assignments, complaints, cycles, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { applicationStatusNames } from '../../src/applications.js';
 import { cycleScoreSheet } from '../../src/cycles.js';
 import { rowsOf } from '../../src/outbox.js';
@@ -56,6 +56,7 @@ export interface Fixture {
   foreignTask: number; // OTHER_EXPERT's assignment on appD
   complaintId: number; // open, against team A
   honourId: number; // team A's 2026 title
+  importId: number; // a previewed workbook with one new organisation
 }
 
 export { applicationForm };
@@ -142,6 +143,11 @@ export async function seedFixture(db: Db): Promise<Fixture> {
     .returning();
   const [honour] = await db.insert(honours).values({ teamId: a.id, year: 2026, score: 91, awardedAt: new Date('2026-08-01T00:00:00Z') }).returning();
   await db.execute(sql`insert into code_sequences (scope, last) values ('team:2025', 4), ('complaint:2027', 1) on conflict do nothing`);
+  const summary = { add: [{ sheet: 'organizations', row: 2, label: '矩阵导入单位' }], update: [], unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] };
+  const [preview] = await db
+    .insert(imports)
+    .values({ actor: ADMIN, fileName: '矩阵.xlsx', sha256: '0'.repeat(64), rows: { organizations: [{ row: 2, name: '矩阵导入单位' }], teams: [], experts: [], honours: [] }, summary })
+    .returning();
   return {
     cycleId: cycle.id,
     teamA: { id: a.id, code: a.code },
@@ -156,6 +162,7 @@ export async function seedFixture(db: Db): Promise<Fixture> {
     foreignTask: foreign.id,
     complaintId: complaint.id,
     honourId: honour.id,
+    importId: preview.id,
   };
 }
 
@@ -277,6 +284,10 @@ export function actionTable(f: Fixture): Record<string, ActionSpec> {
     'results.close': adminOnly(cycle, undefined, true),
     'results.preview': adminOnly(cycle),
     'results.publish': adminOnly(cycle, undefined, true),
+    'import.guide': adminOnly(),
+    'import.template': adminOnly({}, undefined, true),
+    'import.page': adminOnly({ importId: f.importId, page: 0 }),
+    'import.apply': adminOnly({ importId: f.importId }, undefined, true),
   };
 }
 
@@ -292,6 +303,7 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   解绑: { allowed: admins, chat: 'group' },
   投诉: { allowed: 'all', chat: 'p2p' },
   评分: { allowed: ['expert'], chat: 'p2p' },
+  导入: { allowed: admins, chat: 'p2p' },
 };
 
 export const allows = (c: { allowed: Persona[] | 'all' }, p: Persona) => c.allowed === 'all' || c.allowed.includes(p);

@@ -9,6 +9,7 @@ import * as complaints from '../../cards/complaints.js';
 import * as experts from '../../cards/experts.js';
 import * as groups from '../../cards/groups.js';
 import * as help from '../../cards/help.js';
+import * as importing from '../../cards/import.js';
 import * as measures from '../../cards/measures.js';
 import * as reminders from '../../cards/reminders.js';
 import * as results from '../../cards/results.js';
@@ -424,6 +425,30 @@ export const cardSamples: Record<string, Sample> = {
       { team: { ...team, id: 2, name: '另一班组' }, myRole: 'contact', eligibleFrom: '2027-01-01', daysUntilEligible: 200, applications: [], honours: [], canApply: false },
     ]),
   ],
+  'import.importPreviewCard': () => {
+    const preview: importing.ImportCardData = {
+      importId: 3,
+      fileName: '历年班组.xlsx',
+      status: 'planned',
+      add: [
+        { sheet: 'teams', row: 2, label: 'GDSZ-2024-0001 道路养护一班（广州市市政工程维修有限公司）' },
+        { sheet: 'experts', row: 2, label: '陈专家' },
+      ],
+      update: [{ sheet: 'teams', row: 3, label: 'GDSZ-2024-0002 桥梁检测班', changes: ['成员人数'] }],
+      unchanged: { organizations: 1, teams: 0, experts: 0, honours: 0 },
+      refused: Array.from({ length: 20 }, (_, i) => ({ sheet: 'teams' as const, row: 10 + i, label: `班组${i}`, reason: '注册日期“2024-02-30”无法识别，请写成 2024-03-15' })),
+      pending: [{ key: '13800000009', name: '孙班长' }],
+    };
+    return [importing.importPreviewCard(preview), importing.importPreviewCard(preview, 1), importing.importPreviewCard({ ...preview, status: 'applied', refused: [] })];
+  },
+  'import.teamsImportedCard': () => [
+    importing.teamsImportedCard([{ code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader' }]),
+    importing.teamsImportedCard([
+      { code: 'GDSZ-2025-0003', name: '桥梁检测班', organization: team.organization, registeredAt: '2025-06-01', eligibleFrom: '2026-06-01', eligibleNow: false, role: 'contact' },
+      { code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'contact' },
+    ]),
+  ],
+  'import.importGuideCard': () => [importing.importGuideCard()],
   'teams.profileFormCard': () => [teams.profileFormCard(team), teams.profileFormCard(team, { values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
   'teams.membersCard': () => [
     teams.membersCard(team, [

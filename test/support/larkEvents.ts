@@ -13,7 +13,7 @@
  */
 import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
-import { eventHeader as header, FAKE_TENANT_KEY, userIdsFor } from '../../src/local/feishuEvents.js';
+import { eventHeader as header, FAKE_TENANT_KEY, messageEvent, userIdsFor } from '../../src/local/feishuEvents.js';
 
 // The signing and the two envelopes local mode's console posts live in src/local/feishuEvents.ts.
 export {
@@ -78,4 +78,12 @@ export function botAddedEvent(p: {
 
 export function urlVerification(p: { token: string; challenge?: string }): object {
   return { challenge: p.challenge ?? randomBytes(16).toString('hex'), token: p.token, type: 'url_verification' };
+}
+
+/** A file message as Feishu delivers it: message_type "file", content {"file_key","file_name"}. */
+export function fileMessageEvent(p: { token: string; openId: string; messageId: string; fileKey: string; fileName: string; eventId?: string }): object {
+  const base = messageEvent({ token: p.token, openId: p.openId, text: '', messageId: p.messageId, eventId: p.eventId }) as { event: { message: Record<string, unknown> } };
+  base.event.message.message_type = 'file';
+  base.event.message.content = JSON.stringify({ file_key: p.fileKey, file_name: p.fileName });
+  return base;
 }

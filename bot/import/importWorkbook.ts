@@ -1,0 +1,68 @@
+import { importGuideCard, importPreviewCard } from '../../cards/import.js';
+import { todayIn } from '../../src/dates.js';
+import { UserError } from '../../src/errors.js';
+import type { CardActionInput, CardResponse, HandlerContext, IncomingFile, IncomingText } from '../../src/handlers.js';
+import { applyImport, getImport, importCardData, importTemplate, MAX_IMPORT_BYTES, previewImport } from '../../src/import/index.js';
+import { hasRole } from '../../src/people.js';
+import { requireAdmin } from '../../src/permissions.js';
+import { commandWithUserErrors, idFrom, raw, replyDestination } from '../respond.js';
+
+const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
+
+/** `导入` / `import`: how to import, with the template button. */
+export async function showImportGuideCommand(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  requireAdmin(ctx.actor);
+  await ctx.send({ dedupeKey: `import:guide:${ctx.eventId}`, to: replyDestination(ctx, msg), card: importGuideCard() });
+}
+
+export async function showImportGuide(ctx: HandlerContext): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  return raw(importGuideCard());
+}
+
+/** 下载导入模板: the template workbook as a file message in the admin's p2p chat. */
+export async function sendTemplate(ctx: HandlerContext): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  const base64 = (await importTemplate()).toString('base64');
+  await ctx.send({ dedupeKey: `import:template:${ctx.eventId}`, to: { openId: ctx.actor.openId }, file: { fileName: '质量信得过班组导入模板.xlsx', fileType: 'xls', base64 } });
+  return { toast: { type: 'success', content: '导入模板已发到与你的单聊' } };
+}
+
+/**
+ * A .xlsx sent by an administrator is read, its people looked up, and answered with the preview card;
+ * anyone else's file goes on to the usual answer for a non-text message.
+ */
+export function importFile(next?: (ctx: HandlerContext, msg: IncomingText, file: IncomingFile) => Promise<boolean>) {
+  return async (ctx: HandlerContext, msg: IncomingText, file: IncomingFile): Promise<boolean> => {
+    if (!hasRole(ctx.actor, 'admin') || !/\.xlsx$/i.test(file.fileName)) return (await next?.(ctx, msg, file)) ?? false;
+    await commandWithUserErrors((c, m) => previewFile(c, m, file))(ctx, msg, '');
+    return true;
+  };
+}
+
+async function previewFile(ctx: HandlerContext, msg: IncomingText, file: IncomingFile): Promise<void> {
+  const feishu = ctx.feishu;
+  if (!feishu) throw new UserError('当前无法下载文件，请稍后再试。');
+  const bytes = await feishu.messageFile(msg.messageId, file.fileKey, MAX_IMPORT_BYTES).catch((err: Error) => {
+    if (/over \d+ bytes/.test(err.message)) throw new UserError('文件超过 10 MB，请分成几个工作簿分别导入。');
+    throw err;
+  });
+  const record = await previewImport(ctx.tx, ctx.actor, { name: file.fileName, bytes }, (q) => feishu.resolveUserIds(q), today(ctx));
+  // Feishu may redeliver a message under a new event_id: one preview per message
+  await ctx.send({ dedupeKey: `import:preview:${msg.messageId}`, to: replyDestination(ctx, msg), card: importPreviewCard(importCardData(record)) });
+}
+
+/** 上一页 / 下一页 of the refused rows. */
+export async function pageImport(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  const record = await getImport(ctx.tx, idFrom(input.value, 'importId'));
+  if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
+  const page = typeof input.value.page === 'number' ? input.value.page : 0;
+  return raw(importPreviewCard(importCardData(record), page));
+}
+
+/** 确认导入: applies the previewed workbook in this event's one transaction. */
+export async function confirmImport(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const { record, summary } = await applyImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), ctx.clock.now(), today(ctx));
+  return raw(importPreviewCard(importCardData(record)), { type: 'success', content: `已导入：新增 ${summary.add.length} 行，更新 ${summary.update.length} 行` });
+}

@@ -1,0 +1,146 @@
+import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdown, note } from './kit.js';
+
+/** What the import cards show; the same shape as the stored dry run (src/import/plan.ts). */
+type Sheet = 'organizations' | 'teams' | 'experts' | 'honours';
+export interface ImportCardData {
+  importId: number;
+  fileName: string;
+  status: 'planned' | 'applied';
+  add: { sheet: Sheet; row: number; label: string }[];
+  update: { sheet: Sheet; row: number; label: string; changes?: string[] }[];
+  unchanged: Record<Sheet, number>;
+  refused: { sheet: Sheet; row: number; label: string; reason: string }[];
+  pending: { key: string; name: string }[];
+}
+
+const sheetNames: Record<Sheet, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
+const sheets: Sheet[] = ['organizations', 'teams', 'experts', 'honours'];
+
+/** Refusals per page: one markdown each page keeps the card far under 200 tagged objects and 30 KB. */
+export const REFUSALS_PER_PAGE = 15;
+/** Names of added / updated rows shown per sheet before “等 N 行”. */
+const NAMES_SHOWN = 8;
+
+function countLine(rows: { sheet: Sheet }[], sheet: Sheet): number {
+  return rows.filter((r) => r.sheet === sheet).length;
+}
+
+function listed(rows: { sheet: Sheet; row: number; label: string; changes?: string[] }[], heading: string): Element[] {
+  if (!rows.length) return [];
+  const lines = sheets.flatMap((s) => {
+    const mine = rows.filter((r) => r.sheet === s);
+    if (!mine.length) return [];
+    const shown = mine.slice(0, NAMES_SHOWN).map((r) => `第 ${r.row} 行 ${escapeMd(r.label)}${r.changes?.length ? `（${r.changes.join('、')}）` : ''}`);
+    return [`**${sheetNames[s]} ${mine.length} 行**：${shown.join('；')}${mine.length > NAMES_SHOWN ? `；等 ${mine.length} 行` : ''}`];
+  });
+  return [markdown(`**${heading}**\n${lines.join('\n')}`)];
+}
+
+/** The dry run (预览): counts per sheet, the rows to add and update, the refused rows with their reason, page by page. */
+export function importPreviewCard(d: ImportCardData, page = 0): Card {
+  const pages = Math.max(1, Math.ceil(d.refused.length / REFUSALS_PER_PAGE));
+  const p = Math.min(Math.max(0, page), pages - 1);
+  const table = sheets
+    .map((s) => `| ${sheetNames[s]} | ${countLine(d.add, s)} | ${countLine(d.update, s)} | ${d.unchanged[s]} | ${countLine(d.refused, s)} |`)
+    .join('\n');
+  const elements: Element[] = [
+    markdown(`文件：${escapeMd(d.fileName)}\n\n| 表 | 新增 | 更新 | 不变 | 拒绝 |\n|---|---|---|---|---|\n${table}`),
+    ...listed(d.add, '将新增'),
+    ...listed(d.update, '将更新'),
+  ];
+  if (d.pending.length) {
+    const names = d.pending.slice(0, NAMES_SHOWN).map((x) => escapeMd(x.name || x.key));
+    elements.push(note(`${d.pending.length} 人暂未在飞书通讯录中找到（${names.join('、')}${d.pending.length > NAMES_SHOWN ? ' 等' : ''}）：导入后先保留，他们第一次给机器人发消息时按手机号或邮箱自动关联。`));
+  }
+  if (d.refused.length) {
+    const shown = d.refused.slice(p * REFUSALS_PER_PAGE, (p + 1) * REFUSALS_PER_PAGE);
+    elements.push(hr());
+    elements.push(
+      markdown(
+        `**拒绝 ${d.refused.length} 行**${pages > 1 ? `（第 ${p + 1}/${pages} 页）` : ''}：修改后重新发送文件\n` +
+          shown.map((r) => `- ${sheetNames[r.sheet]}第 ${r.row} 行 ${escapeMd(r.label)}：${escapeMd(r.reason)}`).join('\n'),
+      ),
+    );
+    if (pages > 1) {
+      const nav: Element[] = [];
+      if (p > 0) nav.push(button({ text: '上一页', name: 'import_prev', value: { action: 'import.page', importId: d.importId, page: p - 1 } }));
+      if (p < pages - 1) nav.push(button({ text: '下一页', name: 'import_next', value: { action: 'import.page', importId: d.importId, page: p + 1 } }));
+      elements.push(buttonRow(nav));
+    }
+  }
+  const nothing = !d.add.length && !d.update.length;
+  elements.push(hr());
+  if (d.status === 'applied') elements.push(markdown('**已导入。**'));
+  else if (nothing) elements.push(note('没有需要导入的变化：文件中的数据与机器人中的一致（或全部被拒绝）。'));
+  else {
+    elements.push(note('被拒绝的行不会导入；其余各行在确认后一次性导入，重复导入同一文件不会产生变化。'));
+    elements.push(
+      buttonRow([
+        button({
+          text: '确认导入',
+          type: 'primary',
+          name: 'import_confirm',
+          value: { action: 'import.apply', importId: d.importId },
+          confirm: { title: '确认导入', text: `新增 ${d.add.length} 行、更新 ${d.update.length} 行，拒绝的 ${d.refused.length} 行不导入。` },
+        }),
+      ]),
+    );
+  }
+  return card({
+    title: d.status === 'applied' ? '导入完成' : '导入预览',
+    subtitle: `新增 ${d.add.length} · 更新 ${d.update.length} · 拒绝 ${d.refused.length}`,
+    template: d.status === 'applied' ? 'green' : d.refused.length ? 'orange' : 'blue',
+    elements,
+  });
+}
+
+export interface ImportedTeam {
+  code: string;
+  name: string;
+  organization: string;
+  registeredAt: string;
+  eligibleFrom: string;
+  eligibleNow: boolean;
+  role: 'leader' | 'contact';
+}
+
+/** Teams listed on one card before “等 N 个”. */
+const TEAMS_SHOWN = 30;
+
+/** Told to an imported team's leader, and once to a contact for all their teams: now managed here, own code and date (第十六条). */
+export function teamsImportedCard(list: ImportedTeam[]): Card {
+  const line = (t: ImportedTeam) =>
+    `- **${escapeMd(t.name)}**（${escapeMd(t.organization)}）编号 **${escapeMd(t.code)}**，注册日期 ${t.registeredAt}：` +
+    (t.eligibleNow ? '注册已满一年，可以参加评选' : `${t.eligibleFrom} 起可参加评选`);
+  const contact = list.some((t) => t.role === 'contact');
+  return card({
+    title: '班组已转入本机器人管理',
+    template: 'green',
+    elements: [
+      markdown(
+        `${list.length > 1 ? `以下 ${list.length} 个班组` : '你的班组'}已由协会导入，编号和注册日期沿用原来的；今后的注册信息、申报、评审和通知都在这里办理。\n` +
+          list.slice(0, TEAMS_SHOWN).map(line).join('\n') +
+          (list.length > TEAMS_SHOWN ? `\n等 ${list.length} 个班组。` : ''),
+      ),
+      note(`第十六条：注册满一年后方可参加评选，按原注册日期计算。${contact ? '作为单位联系人，你负责确认推荐（第十五条）。' : ''}`),
+      buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
+/** The admin card's entry: how to import, with the template button. */
+export function importGuideCard(): Card {
+  return card({
+    title: '导入班组、专家和荣誉',
+    elements: [
+      markdown(
+        '1. 点击“下载导入模板”，按模板填写 **单位、班组、专家、荣誉** 四张表。\n2. 把填好的 .xlsx 文件直接发给我（单聊）。\n3. 我会先给出预览：将新增、将更新、被拒绝的行及原因；确认后一次性导入。',
+      ),
+      note('人员按飞书账号的手机号或邮箱查找；查不到的先保留，首次给我发消息时自动关联。已有编号和注册日期保持不变。'),
+      buttonRow([
+        button({ text: '下载导入模板', type: 'primary', name: 'import_template', value: { action: 'import.template' } }),
+        button({ text: '返回', type: 'text', name: 'import_back', value: { action: 'admin.menu' } }),
+      ]),
+    ],
+  });
+}

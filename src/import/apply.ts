@@ -1,0 +1,281 @@
+import { createHash } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { auditLog, codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { type ImportedTeam, teamsImportedCard } from '../../cards/import.js';
+import { oneYearAfter } from '../applications.js';
+import { audit } from '../audit.js';
+import { UserError } from '../errors.js';
+import { enqueueMany } from '../outbox.js';
+import { type Actor, grantRole } from '../people.js';
+import { requireAdmin } from '../permissions.js';
+import { isPending } from './people.js';
+import { type ImportPlan, type ImportSummary, planImport, type TeamOp } from './plan.js';
+import type { ImportWorkbook } from './workbook.js';
+
+export type ImportRecord = typeof imports.$inferSelect;
+
+/** 导入预览: the workbook as read and whom its people resolved to are kept, so that confirming needs no second look-up. */
+export async function recordDryRun(
+  tx: Db,
+  actor: Actor,
+  file: { name: string; bytes: Buffer },
+  workbook: ImportWorkbook,
+  resolved: Record<string, string>,
+  today: string,
+): Promise<ImportRecord> {
+  requireAdmin(actor);
+  const plan = await planImport(tx, workbook, resolved, today);
+  const [row] = await tx
+    .insert(imports)
+    .values({ actor: actor.openId, fileName: file.name, sha256: createHash('sha256').update(file.bytes).digest('hex'), rows: workbook, resolved, summary: plan.summary })
+    .returning();
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'import.preview',
+    entity: 'import',
+    entityId: row.id,
+    details: { fileName: file.name, sha256: row.sha256, add: plan.summary.add.length, update: plan.summary.update.length, refused: plan.summary.refused.length },
+  });
+  return row;
+}
+
+export async function getImport(tx: Db, importId: number): Promise<ImportRecord | undefined> {
+  const [row] = await tx.select().from(imports).where(eq(imports.id, importId));
+  return row;
+}
+
+/**
+ * 确认导入: plans again against the database as it is now and applies that, in the caller's one
+ * transaction: organisations, people (kept under a pending id when not found), teams with their own
+ * code and registration date, experts, past honours, an audit row per change and the messages to the
+ * imported teams. A second confirmation, or the same file again, changes nothing.
+ */
+export async function applyImport(tx: Db, actor: Actor, importId: number, now: Date, today: string): Promise<{ record: ImportRecord; summary: ImportSummary }> {
+  requireAdmin(actor);
+  const [record] = await tx.select().from(imports).where(eq(imports.id, importId)).for('update');
+  if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
+  if (record.status === 'applied') throw new UserError(`文件“${record.fileName}”已经导入过，无需重复确认。`, { kind: 'info' });
+  const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, today);
+  await applyPlan(tx, actor, importId, plan, now, today);
+  const [applied] = await tx.update(imports).set({ status: 'applied', summary: plan.summary, appliedAt: now }).where(eq(imports.id, importId)).returning();
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'import.apply',
+    entity: 'import',
+    entityId: importId,
+    details: { fileName: record.fileName, add: plan.summary.add.length, update: plan.summary.update.length, refused: plan.summary.refused.length, pending: plan.summary.pending.length },
+    at: now,
+  });
+  return { record: applied, summary: plan.summary };
+}
+
+async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date, today: string): Promise<void> {
+  const entries: { action: string; entity: string; entityId: string | number; details: Record<string, unknown> }[] = [];
+  if (plan.organizations.length) await tx.insert(organizations).values(plan.organizations.map((name) => ({ name }))).onConflictDoNothing();
+  const orgRows = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations);
+  const orgId = new Map(orgRows.map((o) => [o.name, o.id]));
+  for (const name of plan.organizations) entries.push({ action: 'organization.import', entity: 'organization', entityId: orgId.get(name)!, details: { name } });
+
+  // a pending person is no expert for assignment until linked: expert_active stays false
+  if (plan.people.length) {
+    await tx
+      .insert(people)
+      .values(plan.people.map((p) => ({ openId: p.openId, name: p.name, expertActive: !p.pending })))
+      .onConflictDoUpdate({ target: people.openId, set: { name: sql`coalesce(${people.name}, excluded.name)` } });
+  }
+
+  const contacts = new Map(plan.teams.map((op) => [op.values.contact, orgId.get(op.values.organization)!]));
+  for (const [contact, organizationId] of contacts) {
+    await grantRole(tx, contact, 'org_contact');
+    await tx.update(people).set({ organizationId }).where(and(eq(people.openId, contact), sql`${people.organizationId} is null`));
+  }
+
+  const adds = plan.teams.filter((op) => op.kind === 'add');
+  await keepSequencesAhead(tx, adds.flatMap((op) => (op.values.code ? [op.values.code] : [])));
+  const codeOfRow = await freshCodes(tx, adds.filter((op) => !op.values.code));
+  const added = adds.length
+    ? await tx
+        .insert(teams)
+        .values(
+          adds.map(({ row, values: v }) => ({
+            code: v.code ?? codeOfRow.get(row)!,
+            name: v.name,
+            organizationId: orgId.get(v.organization)!,
+            department: v.department ?? '',
+            type: v.type,
+            leaderOpenId: v.leader,
+            phone: v.phone,
+            memberCount: v.memberCount,
+            functions: '',
+            goals: '',
+            plan: '',
+            contactOpenId: v.contact,
+            registeredAt: v.registeredAt,
+          })),
+        )
+        .returning()
+    : [];
+  const teamIdOfRow = new Map<number, number>();
+  added.forEach((team, i) => {
+    const op = adds[i];
+    teamIdOfRow.set(op.row, team.id);
+    entries.push({ action: 'team.import', entity: 'team', entityId: team.id, details: { importId, row: op.row, code: team.code, name: team.name, registeredAt: team.registeredAt } });
+  });
+  if (added.length) await tx.insert(teamMembers).values(added.map((t) => ({ teamId: t.id, openId: t.leaderOpenId, role: 'leader' }))).onConflictDoNothing();
+  await tellPeople(
+    tx,
+    `import:${importId}`,
+    added.map((t, i) => ({ ...t, organization: adds[i].values.organization })),
+    today,
+  );
+
+  for (const op of plan.teams) {
+    if (op.kind !== 'update') continue;
+    const v = op.values;
+    const [before] = await tx.select().from(teams).where(eq(teams.id, op.teamId));
+    await tx
+      .update(teams)
+      .set({
+        name: v.name,
+        organizationId: orgId.get(v.organization)!,
+        type: v.type,
+        leaderOpenId: v.leader,
+        contactOpenId: v.contact,
+        registeredAt: v.registeredAt,
+        memberCount: v.memberCount,
+        ...(v.department !== undefined ? { department: v.department } : {}),
+        updatedAt: now,
+      })
+      .where(eq(teams.id, op.teamId));
+    if (before.leaderOpenId !== v.leader) {
+      await tx.delete(teamMembers).where(and(eq(teamMembers.teamId, op.teamId), eq(teamMembers.openId, before.leaderOpenId), eq(teamMembers.role, 'leader')));
+      await tx
+        .insert(teamMembers)
+        .values({ teamId: op.teamId, openId: v.leader, role: 'leader' })
+        .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.openId], set: { role: 'leader' } });
+    }
+    entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes } });
+  }
+
+  if (plan.experts.length) {
+    await tx
+      .insert(people)
+      .values(plan.experts.map((op) => ({ openId: op.openId, name: op.name, roles: ['expert'], organizationId: orgId.get(op.organization)!, specialities: op.specialities, maxLoad: op.maxLoad })))
+      .onConflictDoUpdate({
+        target: people.openId,
+        set: {
+          name: sql`excluded.name`,
+          roles: sql`(select array(select distinct unnest(${people.roles} || array['expert']::text[])))`,
+          organizationId: sql`excluded.organization_id`,
+          specialities: sql`excluded.specialities`,
+          maxLoad: sql`excluded.max_load`,
+          updatedAt: now,
+        },
+      });
+  }
+  for (const op of plan.experts) {
+    entries.push({ action: op.kind === 'add' ? 'expert.import' : 'expert.import.update', entity: 'person', entityId: op.openId, details: { importId, row: op.row, changed: op.changes } });
+  }
+
+  if (plan.honours.length) {
+    const values = plan.honours.map((op) => ({ teamId: 'teamId' in op.team ? op.team.teamId : teamIdOfRow.get(op.team.fileRow)!, year: op.year, title: op.title, awardedAt: new Date(Date.UTC(op.year, 11, 31)) }));
+    const stored = await tx
+      .insert(honours)
+      .values(values)
+      .onConflictDoUpdate({ target: [honours.teamId, honours.year], set: { title: sql`excluded.title` }, setWhere: sql`${honours.cycleId} is null` })
+      .returning({ id: honours.id, teamId: honours.teamId, year: honours.year });
+    const idOf = new Map(stored.map((h) => [`${h.teamId}|${h.year}`, h.id]));
+    plan.honours.forEach((op, i) => {
+      const v = values[i];
+      entries.push({ action: op.kind === 'add' ? 'honour.import' : 'honour.import.update', entity: 'honour', entityId: idOf.get(`${v.teamId}|${v.year}`)!, details: { importId, row: op.row, teamId: v.teamId, year: op.year, title: op.title } });
+    });
+  }
+
+  for (let i = 0; i < entries.length; i += 500) {
+    await tx.insert(auditLog).values(entries.slice(i, i + 500).map((e) => ({ actor: actor.openId, at: now, action: e.action, entity: e.entity, entityId: String(e.entityId), details: e.details })));
+  }
+}
+
+/** GDSZ-<registration year>-<serial> for each imported team without a code: one bump of the year's serial, skipping codes already taken. */
+async function freshCodes(tx: Db, ops: TeamOp[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (!ops.length) return out;
+  const taken = new Set((await tx.select({ code: teams.code }).from(teams)).map((t) => t.code));
+  for (const op of ops) if (op.values.code) taken.add(op.values.code);
+  const byYear = new Map<number, TeamOp[]>();
+  for (const op of ops) {
+    const year = Number(op.values.registeredAt.slice(0, 4));
+    byYear.set(year, [...(byYear.get(year) ?? []), op]);
+  }
+  for (const [year, mine] of byYear) {
+    const queue = [...mine];
+    while (queue.length) {
+      const n = queue.length;
+      const [row] = await tx
+        .insert(codeSequences)
+        .values({ scope: `team:${year}`, last: n })
+        .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + ${n}` } })
+        .returning({ last: codeSequences.last });
+      for (let serial = row.last - n + 1; serial <= row.last; serial++) {
+        const code = `GDSZ-${year}-${String(serial).padStart(4, '0')}`;
+        if (!taken.has(code)) out.set(queue.shift()!.row, code);
+      }
+    }
+  }
+  return out;
+}
+
+/** An imported GDSZ-2024-0007 moves the 2024 serial to at least 7, so a later registration never draws it again. */
+async function keepSequencesAhead(tx: Db, importedCodes: string[]): Promise<void> {
+  const highest = new Map<string, number>();
+  for (const code of importedCodes) {
+    const m = /^GDSZ-(\d{4})-(\d+)$/.exec(code);
+    if (m) highest.set(`team:${Number(m[1])}`, Math.max(highest.get(`team:${Number(m[1])}`) ?? 0, Number(m[2])));
+  }
+  if (!highest.size) return;
+  await tx
+    .insert(codeSequences)
+    .values([...highest].map(([scope, last]) => ({ scope, last })))
+    .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`greatest(${codeSequences.last}, excluded.last)` } });
+}
+
+/**
+ * Leaders and contacts hear that their teams are now managed here: one card per person, listing all of
+ * their teams (a contact may have dozens). Someone still pending hears it when linked; `only` limits it to one person.
+ */
+export async function tellPeople(
+  tx: Db,
+  key: string,
+  list: { id: number; code: string; name: string; organization: string; registeredAt: string; leaderOpenId: string; contactOpenId: string }[],
+  today: string,
+  only?: string,
+): Promise<void> {
+  const byPerson = new Map<string, ImportedTeam[]>();
+  for (const t of list) {
+    const eligibleFrom = oneYearAfter(t.registeredAt);
+    const base = { code: t.code, name: t.name, organization: t.organization, registeredAt: t.registeredAt, eligibleFrom, eligibleNow: eligibleFrom <= today };
+    for (const [openId, role] of [
+      [t.leaderOpenId, 'leader'],
+      [t.contactOpenId, 'contact'],
+    ] as const) {
+      if (isPending(openId) || (only && openId !== only)) continue;
+      const mine = byPerson.get(openId) ?? [];
+      if (!mine.some((x) => x.code === t.code)) mine.push({ ...base, role });
+      byPerson.set(openId, mine);
+    }
+  }
+  await enqueueMany(
+    tx,
+    [...byPerson].map(([openId, teamsOfPerson]) => ({ dedupeKey: `${key}:told:${openId}`, to: { openId }, card: teamsImportedCard(teamsOfPerson) })),
+  );
+}
+
+/** The teams a person leads or is the contact of, for telling them once they are linked. */
+export async function teamsNamingPerson(tx: Db, openId: string) {
+  return tx
+    .select({ team: teams, organization: organizations.name })
+    .from(teams)
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(sql`${teams.leaderOpenId} = ${openId} or ${teams.contactOpenId} = ${openId}`);
+}

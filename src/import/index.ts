@@ -1,0 +1,50 @@
+import type { ImportCardData } from '../../cards/import.js';
+import type { Db } from '../../db/index.js';
+import { UserError } from '../errors.js';
+import type { ResolvedUserIds } from '../lark/contact.js';
+import type { Actor } from '../people.js';
+import { requireAdmin } from '../permissions.js';
+import { type ImportRecord, recordDryRun } from './apply.js';
+import { type ImportSummary, peopleToResolve } from './plan.js';
+import { ImportFileError, readImportWorkbook } from './workbook.js';
+
+export { applyImport, getImport, type ImportRecord } from './apply.js';
+export { importTemplate } from './workbook.js';
+
+/** Larger workbooks are refused before reading: 10 MB holds tens of thousands of rows. */
+export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Reads the workbook, looks its people up (when a look-up is given) and records the dry run. A file
+ * that is no import workbook is a UserError naming what is wrong.
+ */
+export async function previewImport(
+  tx: Db,
+  actor: Actor,
+  file: { name: string; bytes: Buffer },
+  lookup: ((q: { mobiles: string[]; emails: string[] }) => Promise<ResolvedUserIds>) | undefined,
+  today: string,
+): Promise<ImportRecord> {
+  requireAdmin(actor);
+  if (file.bytes.length > MAX_IMPORT_BYTES) throw new UserError('文件超过 10 MB，请分成几个工作簿分别导入。');
+  let workbook;
+  try {
+    workbook = await readImportWorkbook(file.bytes);
+  } catch (err) {
+    if (err instanceof ImportFileError) throw new UserError(err.message);
+    throw err;
+  }
+  const resolved: Record<string, string> = {};
+  const wanted = peopleToResolve(workbook);
+  if (lookup && (wanted.mobiles.length || wanted.emails.length)) {
+    const found = await lookup(wanted);
+    for (const [mobile, openId] of found.byMobile) resolved[`m:${mobile}`] = openId;
+    for (const [email, openId] of found.byEmail) resolved[`e:${email}`] = openId;
+  }
+  return recordDryRun(tx, actor, file, workbook, resolved, today);
+}
+
+export function importCardData(record: ImportRecord): ImportCardData {
+  const s = record.summary as ImportSummary;
+  return { importId: record.id, fileName: record.fileName, status: record.status === 'applied' ? 'applied' : 'planned', ...s };
+}

@@ -1,0 +1,381 @@
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { auditLog, honours, organizations, people, teams } from '../../db/schema.js';
+import { isRealDate } from '../dates.js';
+import { splitSpecialities } from '../review/experts.js';
+import { teamTypes } from '../teams.js';
+import { type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
+import type { ExpertRow, ImportWorkbook, TeamRow } from './workbook.js';
+
+/**
+ * The dry run: every row of the workbook is to be added, to be updated (with what changes), unchanged,
+ * or refused with the reason; the same function, run again inside the applying transaction, is what
+ * gets applied, so a confirmation never writes what the database no longer allows.
+ */
+
+export type SheetKey = 'organizations' | 'teams' | 'experts' | 'honours';
+export const sheetLabels: Record<SheetKey, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
+
+export interface PlannedRow {
+  sheet: SheetKey;
+  row: number;
+  label: string;
+  changes?: string[];
+}
+
+export interface RefusedRow {
+  sheet: SheetKey;
+  row: number;
+  label: string;
+  reason: string;
+}
+
+/** What the dry-run card shows, stored with the import. */
+export interface ImportSummary {
+  add: PlannedRow[];
+  update: PlannedRow[];
+  unchanged: Record<SheetKey, number>;
+  refused: RefusedRow[];
+  /** people not (yet) found through the contact API: kept, linked when they first message the bot */
+  pending: { key: string; name: string }[];
+}
+
+interface TeamValues {
+  code?: string;
+  name: string;
+  organization: string;
+  type: string;
+  leader: string;
+  contact: string;
+  registeredAt: string;
+  memberCount: number;
+  department?: string;
+  phone: string;
+}
+
+export type TeamOp = { row: number; values: TeamValues } & ({ kind: 'add' } | { kind: 'update'; teamId: number; changes: string[] });
+export type ExpertOp = { row: number; kind: 'add' | 'update'; openId: string; name: string; organization: string; specialities: string[]; maxLoad: number | null; changes: string[] };
+export type HonourOp = { row: number; kind: 'add' | 'update'; team: TeamRef; year: number; title: string };
+export interface PersonOp {
+  openId: string;
+  name: string | null;
+  pending: boolean;
+}
+
+export interface ImportPlan {
+  summary: ImportSummary;
+  organizations: string[];
+  people: PersonOp[];
+  teams: TeamOp[];
+  experts: ExpertOp[];
+  honours: HonourOp[];
+}
+
+/** Every mobile and e-mail the workbook names, for one round of contact look-ups. */
+export function peopleToResolve(wb: ImportWorkbook): { mobiles: string[]; emails: string[] } {
+  const refs = [...wb.teams.flatMap((t) => [t.leader, t.contact]), ...wb.experts.map((e) => e.person)].map(personRef).filter((r): r is PersonRef => !!r);
+  return {
+    mobiles: [...new Set(refs.filter((r) => r.kind === 'mobile').map((r) => r.key))],
+    emails: [...new Set(refs.filter((r) => r.kind === 'email').map((r) => r.key))],
+  };
+}
+
+/** YYYY-MM-DD from 2024-03-15, 2024/3/15, 2024.3.15, 2024年3月15日 or an Excel day number; undefined otherwise. */
+export function importDate(s: string): string | undefined {
+  const t = s.trim();
+  if (/^\d{5}(\.0+)?$/.test(t)) {
+    // Excel's day numbers count from 1899-12-30
+    return new Date(Date.UTC(1899, 11, 30) + Number(t) * 86_400_000).toISOString().slice(0, 10);
+  }
+  const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/.exec(t);
+  if (!m) return undefined;
+  const date = `${m[1]}-${m[2].padStart(2, '0')}-${m[3].padStart(2, '0')}`;
+  return isRealDate(date) ? date : undefined;
+}
+
+const wholeNumber = (s: string, min: number, max: number): number | undefined => {
+  const t = s.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+  if (!/^\d+(\.0+)?$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= min && n <= max ? n : undefined;
+};
+
+const typeOf = (s: string) => teamTypes.find((t) => t.label === s.trim() || t.value === s.trim())?.value;
+const teamCodePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,29}$/;
+
+/** Links made when an imported person first messaged the bot (audit 'person.link'): workbook key → open_id. */
+async function linkedKeys(tx: Db): Promise<Map<string, string>> {
+  const rows = await tx
+    .select({ key: sql<string>`${auditLog.details}->>'key'`, openId: auditLog.entityId })
+    .from(auditLog)
+    .where(eq(auditLog.action, 'person.link'));
+  return new Map(rows.map((r) => [r.key, r.openId]));
+}
+
+export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<string, string>, today: string): Promise<ImportPlan> {
+  const summary: ImportSummary = { add: [], update: [], unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] };
+  const refuse = (sheet: SheetKey, row: number, label: string, reason: string) => summary.refused.push({ sheet, row, label, reason });
+
+  const linked = await linkedKeys(tx);
+  const personFor = new Map<string, PersonOp>();
+  const openIdOf = (ref: PersonRef, name: string): string => {
+    const key = refKey(ref);
+    const openId = resolved[key] ?? linked.get(key) ?? pendingOpenId(ref);
+    const known = personFor.get(openId);
+    if (!known) personFor.set(openId, { openId, name: name || null, pending: openId === pendingOpenId(ref) });
+    else if (!known.name && name) known.name = name;
+    return openId;
+  };
+
+  // 单位
+  const orgRows = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations);
+  const orgIdByName = new Map(orgRows.map((o) => [o.name, o.id]));
+  const orgNameById = new Map(orgRows.map((o) => [o.id, o.name]));
+  const newOrganizations: string[] = [];
+  for (const o of wb.organizations) {
+    const name = o.name.trim();
+    if (name.length > 100) refuse('organizations', o.row, name.slice(0, 20), '单位名称超过 100 字');
+    else if (orgIdByName.has(name) || newOrganizations.includes(name)) summary.unchanged.organizations++;
+    else {
+      newOrganizations.push(name);
+      summary.add.push({ sheet: 'organizations', row: o.row, label: name });
+    }
+  }
+  const knownOrganization = (name: string) => orgIdByName.has(name) || newOrganizations.includes(name);
+
+  // 班组
+  const existing = await tx.select().from(teams);
+  const byCode = new Map(existing.map((t) => [t.code, t]));
+  const byOrgName = new Map(existing.map((t) => [`${t.organizationId}|${t.name}`, t]));
+  const codeRow = new Map<string, number>();
+  const nameRow = new Map<string, number>();
+  const teamOps: TeamOp[] = [];
+  const fileTeams: FileTeam[] = [];
+  for (const r of wb.teams) {
+    const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : `第 ${r.row} 行`;
+    const reason = teamProblem(r, today, knownOrganization);
+    if (reason) {
+      refuse('teams', r.row, label, reason);
+      continue;
+    }
+    const code = r.code.trim() || undefined;
+    const name = r.name.trim();
+    const organization = r.organization.trim();
+    if (code && codeRow.has(code)) {
+      refuse('teams', r.row, label, `班组编号“${code}”与第 ${codeRow.get(code)} 行重复`);
+      continue;
+    }
+    const nameKey = `${organization}|${name}`;
+    if (nameRow.has(nameKey)) {
+      refuse('teams', r.row, label, `与第 ${nameRow.get(nameKey)} 行是同一单位的同名班组`);
+      continue;
+    }
+    const orgId = orgIdByName.get(organization);
+    const sameCode = code ? byCode.get(code) : undefined;
+    const sameName = orgId !== undefined ? byOrgName.get(`${orgId}|${name}`) : undefined;
+    if (sameCode && sameName && sameCode.id !== sameName.id) {
+      refuse('teams', r.row, label, `班组编号“${code}”已属于“${sameCode.name}”，而本单位的同名班组编号为 ${sameName.code}`);
+      continue;
+    }
+    if (code && !sameCode && sameName) {
+      refuse('teams', r.row, label, `本单位已有同名班组，编号为 ${sameName.code}，与文件中的“${code}”不同：请改用原编号`);
+      continue;
+    }
+    if (code) codeRow.set(code, r.row);
+    nameRow.set(nameKey, r.row);
+    const leaderRef = personRef(r.leader)!;
+    const values: TeamValues = {
+      code,
+      name,
+      organization,
+      type: typeOf(r.type)!,
+      leader: openIdOf(leaderRef, r.leaderName.trim()),
+      contact: openIdOf(personRef(r.contact)!, r.contactName.trim()),
+      registeredAt: importDate(r.registeredAt)!,
+      memberCount: wholeNumber(r.memberCount, 1, 500)!,
+      department: r.department.trim() || undefined,
+      phone: leaderRef.kind === 'mobile' ? leaderRef.key : '',
+    };
+    const target = sameCode ?? sameName;
+    fileTeams.push({ code: target?.code ?? code, name, ref: target ? { teamId: target.id } : { fileRow: r.row } });
+    if (!target) {
+      teamOps.push({ kind: 'add', row: r.row, values });
+      summary.add.push({ sheet: 'teams', row: r.row, label: `${code ?? '（分配编号）'} ${label}` });
+      continue;
+    }
+    const changes: string[] = [];
+    if (target.name !== name) changes.push('班组名称');
+    if (orgNameById.get(target.organizationId) !== organization) changes.push('所属单位');
+    if (target.type !== values.type) changes.push('班组类型');
+    if (target.leaderOpenId !== values.leader) changes.push('班组长');
+    if (target.contactOpenId !== values.contact) changes.push('单位联系人');
+    if (target.registeredAt !== values.registeredAt) changes.push('注册日期');
+    if (target.memberCount !== values.memberCount) changes.push('成员人数');
+    if (values.department !== undefined && target.department !== values.department) changes.push('主管部门');
+    if (!changes.length) {
+      summary.unchanged.teams++;
+      continue;
+    }
+    teamOps.push({ kind: 'update', row: r.row, teamId: target.id, values, changes });
+    summary.update.push({ sheet: 'teams', row: r.row, label: `${target.code} ${label}`, changes });
+  }
+
+  // 专家
+  const expertOps: ExpertOp[] = [];
+  const expertRow = new Map<string, number>();
+  const pendingExperts: { op: ExpertOp; label: string }[] = [];
+  for (const r of wb.experts) {
+    const label = r.name || `第 ${r.row} 行`;
+    const reason = expertProblem(r, knownOrganization);
+    if (reason) {
+      refuse('experts', r.row, label, reason);
+      continue;
+    }
+    const ref = personRef(r.person)!;
+    if (expertRow.has(refKey(ref))) {
+      refuse('experts', r.row, label, `与第 ${expertRow.get(refKey(ref))} 行是同一人（${r.person}）`);
+      continue;
+    }
+    expertRow.set(refKey(ref), r.row);
+    const openId = openIdOf(ref, r.name.trim());
+    pendingExperts.push({
+      label,
+      op: {
+        row: r.row,
+        kind: 'add',
+        openId,
+        name: r.name.trim(),
+        organization: r.organization.trim(),
+        specialities: splitSpecialities(r.specialities),
+        maxLoad: r.maxLoad.trim() ? wholeNumber(r.maxLoad, 1, 500)! : null,
+        changes: [],
+      },
+    });
+  }
+  const expertIds = pendingExperts.map((e) => e.op.openId);
+  const known = expertIds.length ? await tx.select().from(people).where(inArray(people.openId, expertIds)) : [];
+  const personById = new Map(known.map((p) => [p.openId, p]));
+  for (const { op, label } of pendingExperts) {
+    const p = personById.get(op.openId);
+    if (p) {
+      if (p.name !== op.name) op.changes.push('姓名');
+      if ((p.organizationId === null ? undefined : orgNameById.get(p.organizationId)) !== op.organization) op.changes.push('所属单位');
+      if (p.specialities.join('、') !== op.specialities.join('、')) op.changes.push('专业特长');
+      if (p.maxLoad !== op.maxLoad) op.changes.push('评审上限');
+      if (!p.roles.includes('expert')) op.changes.push('专家身份');
+      if (!op.changes.length) {
+        summary.unchanged.experts++;
+        continue;
+      }
+      op.kind = 'update';
+      summary.update.push({ sheet: 'experts', row: op.row, label, changes: op.changes });
+    } else summary.add.push({ sheet: 'experts', row: op.row, label });
+    expertOps.push(op);
+  }
+
+  // 荣誉
+  const honourOps: HonourOp[] = [];
+  const honourRow = new Map<string, number>();
+  const existingHonours = await tx.select({ teamId: honours.teamId, year: honours.year, title: honours.title, cycleId: honours.cycleId }).from(honours);
+  const honourOf = new Map(existingHonours.map((h) => [`${h.teamId}|${h.year}`, h]));
+  for (const r of wb.honours) {
+    const label = `${r.team || '—'} ${r.year}`;
+    const year = wholeNumber(r.year, 1990, Number(today.slice(0, 4)));
+    const title = r.title.trim();
+    const missing = [!r.team.trim() && '班组编号或名称', !r.year.trim() && '年度', !title && '称号'].filter(Boolean);
+    if (missing.length) {
+      refuse('honours', r.row, label, `缺少${missing.join('、')}`);
+      continue;
+    }
+    if (year === undefined) {
+      refuse('honours', r.row, label, `年度“${r.year}”须为 1990–${today.slice(0, 4)} 的年份`);
+      continue;
+    }
+    if (title.length > 100) {
+      refuse('honours', r.row, label, '称号超过 100 字');
+      continue;
+    }
+    const team = findTeam(r.team.trim(), existing, fileTeams);
+    if ('problem' in team) {
+      refuse('honours', r.row, label, team.problem);
+      continue;
+    }
+    const teamKey = 'teamId' in team ? `t${team.teamId}` : `r${team.fileRow}`;
+    if (honourRow.has(`${teamKey}|${year}`)) {
+      refuse('honours', r.row, label, `与第 ${honourRow.get(`${teamKey}|${year}`)} 行是同一班组同一年度`);
+      continue;
+    }
+    honourRow.set(`${teamKey}|${year}`, r.row);
+    const before = 'teamId' in team ? honourOf.get(`${team.teamId}|${year}`) : undefined;
+    if (before?.cycleId) {
+      refuse('honours', r.row, label, `该班组 ${year} 年度的称号由本机器人评选产生（第二十条），不能由导入修改`);
+      continue;
+    }
+    if (before && before.title === title) {
+      summary.unchanged.honours++;
+      continue;
+    }
+    honourOps.push({ row: r.row, kind: before ? 'update' : 'add', team, year, title });
+    (before ? summary.update : summary.add).push({ sheet: 'honours', row: r.row, label: `${r.team.trim()} ${year} ${title}`, ...(before ? { changes: ['称号'] } : {}) });
+  }
+
+  const used = new Set([...teamOps.flatMap((o) => [o.values.leader, o.values.contact]), ...expertOps.map((o) => o.openId)]);
+  const peopleOps = [...personFor.values()].filter((p) => used.has(p.openId));
+  summary.pending = peopleOps.filter((p) => p.pending).map((p) => ({ key: p.openId.slice('pending:'.length + 2), name: p.name ?? '' }));
+  return { summary, organizations: newOrganizations, people: peopleOps, teams: teamOps, experts: expertOps, honours: honourOps };
+}
+
+function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string) => boolean): string | undefined {
+  const missing = [
+    !r.name.trim() && '班组名称',
+    !r.organization.trim() && '所属单位',
+    !r.type.trim() && '班组类型',
+    !r.leader.trim() && '班组长手机或邮箱',
+    !r.contact.trim() && '单位联系人手机或邮箱',
+    !r.registeredAt.trim() && '注册日期',
+    !r.memberCount.trim() && '成员人数',
+  ].filter(Boolean);
+  if (missing.length) return `缺少${missing.join('、')}`;
+  if (r.name.trim().length > 50) return '班组名称超过 50 字';
+  if (r.code.trim() && !teamCodePattern.test(r.code.trim())) return `班组编号“${r.code}”只能含字母、数字和 -，不超过 30 位`;
+  if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
+  if (!typeOf(r.type)) return `班组类型“${r.type}”须为 ${teamTypes.map((t) => t.label).join('、')} 之一（第二条）`;
+  if (!personRef(r.leader)) return `班组长“${r.leader}”不是有效的手机号或邮箱，无法查找此人`;
+  if (!personRef(r.contact)) return `单位联系人“${r.contact}”不是有效的手机号或邮箱，无法查找此人`;
+  const date = importDate(r.registeredAt);
+  if (!date) return `注册日期“${r.registeredAt}”无法识别，请写成 2024-03-15`;
+  if (date > today) return `注册日期 ${date} 晚于今天`;
+  if (wholeNumber(r.memberCount, 1, 500) === undefined) return `成员人数“${r.memberCount}”须为 1–500 的整数`;
+  if (r.department.trim().length > 100) return '主管部门超过 100 字';
+  return undefined;
+}
+
+function expertProblem(r: ExpertRow, knownOrganization: (name: string) => boolean): string | undefined {
+  const missing = [!r.name.trim() && '姓名', !r.person.trim() && '手机或邮箱', !r.organization.trim() && '所属单位'].filter(Boolean);
+  if (missing.length) return `缺少${missing.join('、')}`;
+  if (r.name.trim().length > 50) return '姓名超过 50 字';
+  if (!personRef(r.person)) return `“${r.person}”不是有效的手机号或邮箱，无法查找此人`;
+  if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
+  if (r.maxLoad.trim() && wholeNumber(r.maxLoad, 1, 500) === undefined) return `评审上限“${r.maxLoad}”须为 1–500 的整数`;
+  return undefined;
+}
+
+type TeamRef = { teamId: number } | { fileRow: number };
+interface FileTeam {
+  code?: string;
+  name: string;
+  ref: TeamRef;
+}
+
+/** A 荣誉 row's team: by code, then by name, among the teams already here and those this workbook adds. */
+function findTeam(ref: string, existing: { id: number; code: string; name: string }[], fileTeams: FileTeam[]): TeamRef | { problem: string } {
+  const here = existing.find((t) => t.code === ref) ?? fileTeams.find((t) => t.code === ref);
+  if (here) return 'ref' in here ? here.ref : { teamId: here.id };
+  const keyOf = (r: TeamRef) => ('teamId' in r ? `t${r.teamId}` : `r${r.fileRow}`);
+  const candidates = new Map<string, TeamRef>();
+  for (const t of existing) if (t.name === ref) candidates.set(`t${t.id}`, { teamId: t.id });
+  for (const t of fileTeams) if (t.name === ref) candidates.set(keyOf(t.ref), t.ref);
+  if (candidates.size > 1) return { problem: `有多个名为“${ref}”的班组，请填写班组编号` };
+  const [only] = candidates.values();
+  return only ?? { problem: `找不到班组“${ref}”：既不在机器人中，也不在本文件的“班组”表中` };
+}

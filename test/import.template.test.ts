@@ -1,0 +1,38 @@
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { importTemplate, readImportWorkbook, TEMPLATE_ROWS } from '../src/import/workbook.js';
+
+describe('the import template workbook, read back', () => {
+  it('has the four sheets with their columns, Excel checks on the cells that need them, and one example row', async () => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await importTemplate()) as unknown as ArrayBuffer);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['说明', '单位', '班组', '专家', '荣誉']);
+    const header = (name: string) => (wb.getWorksheet(name)!.getRow(1).values as unknown[]).slice(1);
+    expect(header('班组')).toEqual(['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门']);
+    expect(header('专家')).toEqual(['姓名*', '手机或邮箱*', '所属单位*', '专业特长', '评审上限']);
+    expect(header('荣誉')).toEqual(['班组编号或名称*', '年度*', '称号*']);
+    expect(header('单位')).toEqual(['单位名称*']);
+
+    const teams = wb.getWorksheet('班组')!;
+    for (const row of [2, TEMPLATE_ROWS + 1]) {
+      expect(teams.getCell(`C${row}`).dataValidation).toMatchObject({ type: 'list', formulae: [`单位!$A$2:$A$${TEMPLATE_ROWS + 1}`] });
+      expect(teams.getCell(`D${row}`).dataValidation).toMatchObject({ type: 'list', formulae: ['"行政班组,项目团队,部门"'] });
+      expect(teams.getCell(`I${row}`).dataValidation).toMatchObject({ type: 'date', operator: 'between' });
+      expect(teams.getCell(`J${row}`).dataValidation).toMatchObject({ type: 'whole', operator: 'between', formulae: [1, 500] });
+    }
+    expect(teams.getCell(`D${TEMPLATE_ROWS + 2}`).dataValidation).toBeUndefined();
+    expect(wb.getWorksheet('专家')!.getCell('E2').dataValidation).toMatchObject({ type: 'whole', formulae: [1, 500] });
+    expect(wb.getWorksheet('专家')!.getCell('C2').dataValidation).toMatchObject({ type: 'list' });
+    expect(wb.getWorksheet('荣誉')!.getCell('B2').dataValidation).toMatchObject({ type: 'whole', formulae: [1990, 2100] });
+    expect(teams.actualRowCount).toBe(2);
+  });
+
+  it('reads its own example rows back as the import sees them', async () => {
+    const read = await readImportWorkbook(await importTemplate());
+    expect(read.organizations).toEqual([{ row: 2, name: '广州市市政工程有限公司' }]);
+    expect(read.teams).toHaveLength(1);
+    expect(read.teams[0]).toMatchObject({ row: 2, code: 'GDSZ-2024-0001', type: '行政班组', leader: '13800000001', registeredAt: '2024-03-15', memberCount: '12' });
+    expect(read.experts[0]).toMatchObject({ name: '陈专家', specialities: '道路、桥梁', maxLoad: '10' });
+    expect(read.honours[0]).toMatchObject({ team: 'GDSZ-2024-0001', year: '2025' });
+  });
+});
