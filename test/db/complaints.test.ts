@@ -307,6 +307,22 @@ describe('complaints from chat (投诉)', () => {
     expect(cardText(toUser(CUSTOMER).at(-1)!.content)).toContain('不成立');
   });
 
+  it('a forwarded form is a new complaint for its second submitter, never the first reference (dedupe by complainant and form)', async () => {
+    const t = await team({ name: '佛山排水巡查班', honour: false });
+    await h.say(CUSTOMER, '投诉 佛山排水巡查班');
+    const submit = cardActions(toUser(CUSTOMER).at(-1)!.content).find((a) => a.action === 'complaint.submit')!;
+    const first = await h.click(CUSTOMER, submit, { content: '雨水口堵塞' });
+    const firstRef = first.toast.content.match(/TS-2027-\d{4}/)![0];
+    const forwarded = await h.click(STRANGER, submit, { content: '井盖松动' });
+    expect(forwarded.toast.type).toBe('success');
+    const secondRef = forwarded.toast.content.match(/TS-2027-\d{4}/)![0];
+    expect(secondRef).not.toBe(firstRef);
+    expect(await complaintByRef(secondRef)).toMatchObject({ complainantOpenId: STRANGER, content: '井盖松动', teamId: t.id });
+    const again = await h.click(STRANGER, submit, { content: '井盖松动' });
+    expect(again.toast.content).toContain(secondRef);
+    expect((await h.db.db.select().from(complaints).where(eq(complaints.teamId, t.id))).length).toBe(2);
+  });
+
   it('several matches give a picker; a name that matches nothing keeps what was typed and says so', async () => {
     await team({ name: '中山绿化养护一班', honour: false });
     await team({ name: '中山绿化养护二班', honour: false });
