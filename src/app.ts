@@ -102,7 +102,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
 
   let wsClient: lark.WSClient | undefined;
   if (!config.localMode && config.LARK_EVENT_MODE === 'ws') {
-    wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: larkDomain(opts.wsDomain ?? domain), logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn });
+    wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: larkDomain(opts.wsDomain ?? domain), logger: sdkLogger(log, [appSecret, secrets.encryptKey, secrets.verificationToken]), loggerLevel: lark.LoggerLevel.warn });
     void wsClient.start({ eventDispatcher });
   }
   if (opts.runDispatcher !== false) dispatcher.start();

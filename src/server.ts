@@ -37,8 +37,10 @@ export function createServer(deps: ServerDeps): Koa {
       await Promise.race([deps.database.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('database did not answer within 2 s')), 2000).unref())]);
       ctx.body = { status: 'ok', database: deps.database.kind };
     } catch (err) {
+      // the driver's message can name hosts, users and databases: it goes to the log, not to the probe
+      (ctx.state.log as Logger).warn({ err: (err as Error)?.message ?? String(err) }, 'health check failed: database');
       ctx.status = 503;
-      ctx.body = { status: 'unavailable', error: (err as Error).message };
+      ctx.body = { status: 'unavailable', database: deps.database.kind };
     }
   });
   router.get('/metrics', async (ctx) => {

@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { createTestDatabase } from '../support/db.js';
+import { startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { messageEvent, signedRequest } from '../support/larkEvents.js';
+
+const APP_SECRET = 'app-secret-Qm7vX2kP9wLr4TnB';
+const SECRETS = { APP_SECRET, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN };
+const USER = 'ou_trustuser0000000000000000000001';
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const listen = (s: Server) => new Promise<string>((resolve) => s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
+const closeServer = (s: Server) => new Promise<void>((resolve) => s.close(() => resolve()));
+
+/** A port nothing listens on: the token request fails at the network level (ECONNREFUSED). */
+async function closedPortUrl(): Promise<string> {
+  const s = createServer();
+  const url = await listen(s);
+  await closeServer(s);
+  return url;
+}
+
+/** A reverse proxy in front of Feishu answering 502 to everything, the token endpoint included. */
+async function badGatewayUrl(): Promise<string> {
+  const s = createServer((req, res) => {
+    req.resume();
+    res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 502, msg: 'bad gateway' }));
+  });
+  cleanups.push(() => closeServer(s));
+  return listen(s);
+}
+
+describe('no secret in the logs when the token endpoint fails (acceptance 2)', () => {
+  it.each([
+    ['at the network level (closed port)', closedPortUrl, /ECONNREFUSED/],
+    ['at the HTTP level (502 from a proxy)', badGatewayUrl, /HTTP 502/],
+  ])('%s', async (_name, domain, shown) => {
+    const db = await createTestDatabase();
+    const { app, logs } = await startTestBot({
+      env: {
+        LARK_APP_ID: 'cli_trust',
+        LARK_APP_SECRET: APP_SECRET,
+        LARK_DOMAIN: await domain(),
+        LARK_EVENT_MODE: 'http',
+        LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
+        LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+        LOG_LEVEL: 'debug',
+      },
+      db,
+      clock: new ManualClock('2026-03-01T09:00:00+08:00'),
+    });
+    try {
+      const req = signedRequest(messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_trust', openId: USER, text: '帮助' }), { encryptKey: TEST_ENCRYPT_KEY });
+      const res = await fetch(app.url + '/lark/events', { method: 'POST', headers: req.headers, body: req.body });
+      expect(res.status).toBe(200);
+      // one send attempt: the SDK asks for a token, fails, logs, and the outbox records a retryable failure
+      expect(await app.dispatcher.runOnce()).toBeGreaterThan(0);
+      const sdkLines = logs.filter((l) => l.includes('"component":"lark-sdk"'));
+      expect(sdkLines.length, 'the SDK logged the failure').toBeGreaterThan(0);
+      expect(sdkLines.join('\n')).toMatch(shown);
+      for (const [name, secret] of Object.entries(SECRETS)) {
+        expect(logs.filter((l) => l.includes(secret)), `${name} in a log line`).toEqual([]);
+      }
+    } finally {
+      await app.stop();
+      await db.close();
+    }
+  });
+});
+
+describe('answers that say no more than they must (issue 11, point 8)', () => {
+  it('/healthz answers 503 without the database error, which goes to the log', async () => {
+    const db = await createTestDatabase();
+    const { app, logs } = await startTestBot({
+      env: { LARK_APP_ID: 'cli_trust', LARK_APP_SECRET: APP_SECRET, LARK_DOMAIN: await closedPortUrl(), LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN },
+      db,
+      clock: new ManualClock('2026-03-01T09:00:00+08:00'),
+    });
+    try {
+      expect((await fetch(app.url + '/healthz')).status).toBe(200);
+      await db.close();
+      const res = await fetch(app.url + '/healthz');
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body).toEqual({ status: 'unavailable', database: db.kind });
+      const line = logs.find((l) => l.includes('health check failed'));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!).err).toBeTruthy();
+    } finally {
+      await app.stop();
+    }
+  });
+});
