@@ -96,3 +96,29 @@ describe('answers that say no more than they must (issue 11, point 8)', () => {
     }
   });
 });
+
+describe('the local console refuses what a foreign page could send (issue 11, point 7)', () => {
+  it('answers 415 to a non-JSON body and 403 to a foreign Origin, changing nothing; its own page still works', async () => {
+    const db = await createTestDatabase();
+    const { app } = await startTestBot({ env: {}, db, clock: new ManualClock('2026-03-01T09:00:00+08:00') });
+    try {
+      expect(app.config.localMode).toBe(true);
+      const people = async () => ((await (await fetch(app.url + '/dev/api/people')).json()) as { people: unknown[] }).people.length;
+      const before = await people();
+      const body = JSON.stringify({ name: '跨站来客', roles: ['admin'] });
+      const plain = await fetch(app.url + '/dev/api/people', { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+      expect(plain.status).toBe(415);
+      const foreign = await fetch(app.url + '/dev/api/people', { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body });
+      expect(foreign.status).toBe(403);
+      const crossSite = await fetch(app.url + '/dev/api/say', { method: 'POST', headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, body: '{}' });
+      expect(crossSite.status).toBe(403);
+      expect(await people()).toBe(before);
+      const own = await fetch(app.url + '/dev/api/people', { method: 'POST', headers: { 'content-type': 'application/json', origin: app.url }, body: JSON.stringify({ name: '本地新人' }) });
+      expect(own.status).toBe(200);
+      expect(await people()).toBe(before + 1);
+    } finally {
+      await app.stop();
+      await db.close();
+    }
+  });
+});
