@@ -91,6 +91,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     dispatcher: eventDispatcher,
     secrets,
     log,
+    trustProxy: config.TRUST_PROXY,
     extend: (router) => mountRoutes(router, { database, config, clock, log, processor, dispatcher, secrets, platform, baseUrl: () => url }),
   });
   const server = await new Promise<Server>((resolve, reject) => {

@@ -1,9 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { count, like } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { complaints, organizations, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import { complaintRateLimit } from '../../src/web/complaintForm.js';
 import { createTestDatabase } from '../support/db.js';
-import { startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { startHarness, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent, signedRequest } from '../support/larkEvents.js';
 
 const APP_SECRET = 'app-secret-Qm7vX2kP9wLr4TnB';
@@ -120,5 +123,60 @@ describe('the local console refuses what a foreign page could send (issue 11, po
       await app.stop();
       await db.close();
     }
+  });
+});
+
+describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
+  const clock = new ManualClock('2027-03-01T10:00:00+08:00');
+  let code = '';
+  let urls: string[] = [];
+
+  async function complain(url: string, body: Record<string, unknown>, forwardedFor: string) {
+    const res = await fetch(`${url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }, body: JSON.stringify(body) });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { msg?: string } };
+  }
+
+  it('twelve requests with rotating X-Forwarded-For, TRUST_PROXY off, spread over two bot processes on one database: the configured five are taken, then 429', async () => {
+    const h = await startHarness({ clock });
+    cleanups.push(() => h.close());
+    // a second process of the bot on the same database, as a second replica behind a load balancer
+    const second = await startTestBot({ env: { LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: h.fake.url, LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN }, db: h.db, clock });
+    cleanups.push(() => second.app.stop());
+    expect(h.app.config.TRUST_PROXY).toBe(0);
+    urls = [h.app.url, second.app.url];
+    const [org] = await h.db.db.insert(organizations).values({ name: '韶关市政工程公司' }).returning();
+    await h.db.db.insert(people).values([{ openId: 'ou_rl_leader' }, { openId: 'ou_rl_contact' }]);
+    const [team] = await h.db.db
+      .insert(teams)
+      .values({ code: 'GDSZ-2025-0101', name: '韶关道路养护班', organizationId: org.id, department: '养护部', type: 'project', leaderOpenId: 'ou_rl_leader', phone: '0751-1234567', memberCount: 6, functions: '道路养护', goals: '零缺陷', plan: '每月 QC 活动', contactOpenId: 'ou_rl_contact', registeredAt: '2025-01-10' })
+      .returning();
+    code = team.code;
+
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push(await complain(urls[i % 2], { team: code, content: `第 ${i + 1} 次：井盖缺失` }, `198.51.100.${i + 1}`));
+    const max = complaintRateLimit.max;
+    expect(answers.map((a) => a.status)).toEqual([...Array(max).fill(201), ...Array(12 - max).fill(429)]);
+    expect(answers[max].body.msg).toContain('提交过于频繁');
+    expect(Number(answers[max].retryAfter)).toBeGreaterThan(0);
+    expect((await h.db.db.select({ n: count() }).from(complaints))[0].n).toBe(max);
+    const alerts = await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, 'complaint:new:%'));
+    expect(new Set(alerts.map((a) => a.key.split(':')[2])).size).toBe(max);
+  });
+
+  it('a refused request does not count: not a mistake, not the honeypot, not a 429', async () => {
+    clock.advance(complaintRateLimit.windowMs + 1);
+    const statuses: number[] = [];
+    for (let i = 0; i < complaintRateLimit.max - 1; i++) statuses.push((await complain(urls[i % 2], { team: code, content: `又一次 ${i}` }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[0], { team: code, content: '' }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[1], { team: '没有这个班组', content: '路面破损' }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[0], { team: code, content: '脚本填写', website: 'http://spam.example' }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[1], { team: code, content: '最后一次' }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[0], { team: code, content: '超出' }, '203.0.113.9')).status);
+    expect(statuses).toEqual([...Array(complaintRateLimit.max - 1).fill(201), 400, 400, 400, 201, 429]);
+    // refusals half-way through the window would keep the address limited past its end if they counted
+    clock.advance(complaintRateLimit.windowMs / 2);
+    for (let i = 0; i < 3; i++) expect((await complain(urls[i % 2], { team: code, content: '仍在限制中' }, '203.0.113.9')).status).toBe(429);
+    clock.advance(complaintRateLimit.windowMs / 2 + 1);
+    expect((await complain(urls[1], { team: code, content: '窗口已过' }, '203.0.113.9')).status).toBe(201);
   });
 });
