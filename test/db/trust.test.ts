@@ -1,13 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { count, like } from 'drizzle-orm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaints, organizations, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { complaintRateLimit } from '../../src/web/complaintForm.js';
 import { createTestDatabase } from '../support/db.js';
-import { startHarness, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { messageEvent, signedRequest } from '../support/larkEvents.js';
+import { type Harness, startHarness, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { messageEvent, randomMessageId, signedRequest } from '../support/larkEvents.js';
+import { personas, startSecurityHarness } from './securityFixture.js';
+import { cardActions, cardText } from '../support/cards.js';
 
 const APP_SECRET = 'app-secret-Qm7vX2kP9wLr4TnB';
 const SECRETS = { APP_SECRET, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN };
@@ -178,5 +180,49 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
     for (let i = 0; i < 3; i++) expect((await complain(urls[i % 2], { team: code, content: '仍在限制中' }, '203.0.113.9')).status).toBe(429);
     clock.advance(complaintRateLimit.windowMs / 2 + 1);
     expect((await complain(urls[1], { team: code, content: '窗口已过' }, '203.0.113.9')).status).toBe(201);
+  });
+});
+
+describe('personal cards asked in a group go privately (acceptance 5)', () => {
+  const GROUP = 'oc_worksite00000000000000000000001';
+  let h: Harness;
+  beforeAll(async () => {
+    ({ h } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each([
+    ['进度', 'leader', '进度卡片', 'team.'],
+    ['status', 'member', '进度卡片', ''],
+    ['评分', 'expert', '评分任务', 'review.'],
+    ['管理', 'admin', '管理卡片', ''],
+    ['admin', 'leader', '回复', ''],
+    ['评分', 'contact', '回复', ''],
+  ] as const)('%s by the %s persona: the answer reaches the asker privately; the group gets one line', async (command, persona, what, actionPrefix) => {
+    {
+      const openId = personas[persona];
+      const messageId = randomMessageId();
+      const sentBefore = { [openId]: h.fake.messages.filter((m) => m.receiveIdType === 'open_id' && m.receiveId === openId).length };
+      const groupBefore = h.fake.messages.filter((m) => m.chatId === GROUP || m.receiveId === GROUP).length;
+      const res = await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text: command, chatType: 'group', chatId: GROUP, mentionBot: true, messageId }));
+      expect(res.status).toBe(200);
+      await h.drain();
+      // the note replies to the asker's message; nothing else reaches the group, as a reply or a send
+      const inGroup = h.fake.messages.filter((m) => m.replyTo === messageId);
+      expect(inGroup.map((m) => m.msgType)).toEqual(['text']);
+      expect(h.fake.messages.filter((m) => m.chatId === GROUP || m.receiveId === GROUP)).toHaveLength(groupBefore);
+      expect(inGroup[0].content.text).toBe(`已通过私聊把${what}发给你，请在与我的单聊中查看。`);
+      const privately = h.fake.messages.filter((m) => m.receiveIdType === 'open_id' && m.receiveId === openId).slice(sentBefore[openId] ?? 0);
+      expect(privately).toHaveLength(1);
+      if (what === '回复') {
+        expect(privately[0].content.text).toMatch(/只有|专家库/);
+      } else {
+        expect(privately[0].msgType).toBe('interactive');
+        expect(cardText(privately[0].content).length).toBeGreaterThan(0);
+        if (actionPrefix) expect(cardActions(privately[0].content).some((a) => String(a.action).startsWith(actionPrefix))).toBe(true);
+      }
+    }
   });
 });
