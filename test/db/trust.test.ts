@@ -75,7 +75,7 @@ describe('no secret in the logs when the token endpoint fails (acceptance 2)', (
       await app.stop();
       await db.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('answers that say no more than they must (issue 11, point 8)', () => {
@@ -99,7 +99,7 @@ describe('answers that say no more than they must (issue 11, point 8)', () => {
     } finally {
       await app.stop();
     }
-  });
+  }, 120_000);
 });
 
 describe('the local console refuses what a foreign page could send (issue 11, point 7)', () => {
@@ -125,7 +125,7 @@ describe('the local console refuses what a foreign page could send (issue 11, po
       await app.stop();
       await db.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
@@ -163,7 +163,7 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
     expect((await h.db.db.select({ n: count() }).from(complaints))[0].n).toBe(max);
     const alerts = await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, 'complaint:new:%'));
     expect(new Set(alerts.map((a) => a.key.split(':')[2])).size).toBe(max);
-  });
+  }, 120_000);
 
   it('a refused request does not count: not a mistake, not the honeypot, not a 429', async () => {
     clock.advance(complaintRateLimit.windowMs + 1);
@@ -180,6 +180,13 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
     for (let i = 0; i < 3; i++) expect((await complain(urls[i % 2], { team: code, content: '仍在限制中' }, '203.0.113.9')).status).toBe(429);
     clock.advance(complaintRateLimit.windowMs / 2 + 1);
     expect((await complain(urls[1], { team: code, content: '窗口已过' }, '203.0.113.9')).status).toBe(201);
+  });
+
+  it('twelve requests at once on the two processes: the check and the count are atomic, exactly five are taken', async () => {
+    clock.advance(complaintRateLimit.windowMs + 1);
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => complain(urls[i % 2], { team: code, content: `同时 ${i}` }, `192.0.2.${i + 1}`)));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([...Array(complaintRateLimit.max).fill(201), ...Array(12 - complaintRateLimit.max).fill(429)]);
   });
 });
 
