@@ -299,3 +299,14 @@ export const imports = pgTable(
   },
   (t) => [index('imports_actor_idx').on(t.actor, t.createdAt)],
 );
+
+/** One row per counted request of a rate-limited endpoint; shared by every replica, pruned as rows age. */
+export const rateLimitHits = pgTable(
+  'rate_limit_hits',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    key: text('key').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('rate_limit_hits_key_idx').on(t.key, t.at), index('rate_limit_hits_at_idx').on(t.at)],
+);

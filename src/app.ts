@@ -105,6 +105,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     dispatcher: eventDispatcher,
     secrets,
     log,
+    trustProxy: config.TRUST_PROXY,
     extend: (router) => mountRoutes(router, { database, config, clock, log, processor, dispatcher, secrets, platform, baseUrl: () => url }),
   });
   const server = await new Promise<Server>((resolve, reject) => {
@@ -116,7 +117,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
 
   let wsClient: lark.WSClient | undefined;
   if (!config.localMode && config.LARK_EVENT_MODE === 'ws') {
-    wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: larkDomain(opts.wsDomain ?? domain), logger: sdkLogger(log), loggerLevel: lark.LoggerLevel.warn });
+    wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: larkDomain(opts.wsDomain ?? domain), logger: sdkLogger(log, [appSecret, secrets.encryptKey, secrets.verificationToken]), loggerLevel: lark.LoggerLevel.warn });
     void wsClient.start({ eventDispatcher });
   }
   if (opts.runDispatcher !== false) dispatcher.start();

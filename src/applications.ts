@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, cycles, honours, organizations, teams } from '../db/schema.js';
+import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { daysBetween, isRealDate } from './dates.js';
 import { cite, UserError } from './errors.js';
@@ -276,6 +276,11 @@ export async function endorseApplication(
   const row = await getApplication(tx, applicationId);
   if (!row) throw new UserError('找不到该申报。');
   if (row.team.contactOpenId !== actor.openId) throw new UserError(cite(15, '只有该班组登记的单位联系人可以确认和推荐申报材料。'));
+  // a contact named before the rule existed may be the leader or a member: the team never confirms itself
+  const [own] = await tx.select({ openId: teamMembers.openId }).from(teamMembers).where(and(eq(teamMembers.teamId, row.team.id), eq(teamMembers.openId, actor.openId)));
+  if (own || row.team.leaderOpenId === actor.openId) {
+    throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，班组长和班组成员不能确认本班组的申报。请班组长在“修改资料”中改选单位里的其他人员为单位联系人。'));
+  }
   const transition = decision === 'recommend' ? 'recommend' : 'returnByOrganization';
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor, ['org_contact']);
   const input =

@@ -47,6 +47,15 @@ export const configSchema = z
     DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
     HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
     PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+    // how many reverse proxies stand in front of the bot; 0 means X-Forwarded-For is never believed
+    TRUST_PROXY: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .default('0')
+        .refine((v) => /^(0|[1-9]\d?)$/.test(v), { message: 'must be the number of reverse proxies in front of the bot (0, the default, trusts none)' })
+        .transform(Number),
+    ),
     ADMIN_OPEN_IDS: z.preprocess(
       emptyToUndefined,
       z
@@ -68,12 +77,21 @@ export const configSchema = z
       const missing = c.LARK_APP_ID ? 'LARK_APP_SECRET' : 'LARK_APP_ID';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other (both unset means local mode)' });
     }
+    // the local console lets anyone act as anyone: it must never be reachable from another machine
+    if (!c.LARK_APP_ID && !isLoopbackHost(c.HOST)) {
+      ctx.addIssue({ code: 'custom', path: ['HOST'], message: `is ${c.HOST}, but local mode (no LARK_APP_ID) listens only on 127.0.0.1, ::1 or localhost` });
+    }
     if (c.LARK_APP_ID && c.LARK_EVENT_MODE === 'http') {
       for (const key of ['LARK_ENCRYPT_KEY', 'LARK_VERIFICATION_TOKEN'] as const) {
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when LARK_EVENT_MODE=http' });
       }
     }
   });
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
 
 export type Config = z.output<typeof configSchema> & { localMode: boolean };
 

@@ -70,7 +70,7 @@ export class EventProcessor {
 
   /** One SDK dispatcher for both receivers (HTTP and the WS client). */
   createDispatcher(): lark.EventDispatcher {
-    const dispatcher = new lark.EventDispatcher({ logger: sdkLogger(this.deps.log), loggerLevel: lark.LoggerLevel.warn });
+    const dispatcher = new lark.EventDispatcher({ logger: sdkLogger(this.deps.log, [this.deps.config.LARK_ENCRYPT_KEY, this.deps.config.LARK_VERIFICATION_TOKEN]), loggerLevel: lark.LoggerLevel.warn });
     const handles: Record<string, (data: Record<string, unknown>) => Promise<unknown>> = {
       'im.message.receive_v1': (d) => this.onMessage(d),
       'card.action.trigger': (d) => this.onCardAction(d),

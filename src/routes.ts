@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import type { Context, Next } from 'koa';
 import type { Database } from '../db/index.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -28,5 +29,31 @@ export interface RouteDeps {
 export function mountRoutes(router: Router, deps: RouteDeps): void {
   // features add their routes here
   mountComplaintRoutes(router, deps);
-  if (deps.platform) mountConsole(router, { ...deps, platform: deps.platform });
+  if (deps.platform) {
+    router.use('/dev', consoleRequestGuard);
+    mountConsole(router, { ...deps, platform: deps.platform });
+  }
+}
+
+/**
+ * The console acts as anyone, so only its own page may call it: a POST must be JSON (a cross-site form
+ * can only send text/plain, urlencoded or multipart without a CORS preflight) and carry no foreign Origin.
+ */
+export async function consoleRequestGuard(ctx: Context, next: Next): Promise<void> {
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+    const origin = ctx.get('origin');
+    // built from the Host header: Koa 3's ctx.origin echoes the request's Origin header
+    const own = `${ctx.protocol}://${ctx.get('host')}`;
+    if ((origin && origin !== own) || ctx.get('sec-fetch-site') === 'cross-site') {
+      ctx.status = 403;
+      ctx.body = { code: 403, msg: 'the local console accepts requests from its own page only' };
+      return;
+    }
+    if (!ctx.is('application/json')) {
+      ctx.status = 415;
+      ctx.body = { code: 415, msg: 'the local console accepts JSON bodies only (content-type: application/json)' };
+      return;
+    }
+  }
+  await next();
 }

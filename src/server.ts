@@ -15,13 +15,16 @@ export interface ServerDeps {
   /** Extra routes (local mode's /dev console, complaint intake). */
   extend?: (router: Router) => void;
   bodyLimitBytes?: number;
+  /** TRUST_PROXY: reverse proxies in front of the bot (0: the socket's address is the client's). */
+  trustProxy?: number;
 }
 
 export function createServer(deps: ServerDeps): Koa {
   const app = new Koa();
-  app.proxy = true;
-  // only the address the nearest proxy saw counts: a client cannot pick its own by sending X-Forwarded-For
-  app.maxIpsCount = 1;
+  // X-Forwarded-For is believed only behind configured proxies, and only as many entries as there are hops:
+  // the client's address is the one the outermost proxy saw, whatever a client writes in front of it
+  app.proxy = (deps.trustProxy ?? 0) > 0;
+  app.maxIpsCount = deps.trustProxy ?? 0;
   const router = new Router();
   const callback = larkCallback({ secrets: deps.secrets, dispatcher: deps.dispatcher, log: deps.log });
 
@@ -37,8 +40,10 @@ export function createServer(deps: ServerDeps): Koa {
       await Promise.race([deps.database.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('database did not answer within 2 s')), 2000).unref())]);
       ctx.body = { status: 'ok', database: deps.database.kind };
     } catch (err) {
+      // the driver's message can name hosts, users and databases: it goes to the log, not to the probe
+      (ctx.state.log as Logger).warn({ err: (err as Error)?.message ?? String(err) }, 'health check failed: database');
       ctx.status = 503;
-      ctx.body = { status: 'unavailable', error: (err as Error).message };
+      ctx.body = { status: 'unavailable', database: deps.database.kind };
     }
   });
   router.get('/metrics', async (ctx) => {

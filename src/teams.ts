@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { UserError } from './errors.js';
+import { cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text } from './forms.js';
 import { type Actor, ensurePerson, grantRole } from './people.js';
 import { StateMachine } from './stateMachine.js';
@@ -85,6 +85,18 @@ export async function nextTeamCode(tx: Db, year: number): Promise<string> {
   return `GDSZ-${year}-${String(row.last).padStart(4, '0')}`;
 }
 
+/** 第十五条: the organisation confirms, so its contact is neither the team's leader nor one of its members. */
+async function checkContact(tx: Db, contact: string, leader: string, teamId?: number): Promise<void> {
+  if (contact === leader) {
+    throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，单位联系人不能是班组长本人。请改选单位里负责确认推荐的其他人员（如质量负责人）。'), { field: 'contact' });
+  }
+  if (teamId === undefined) return;
+  const [member] = await tx.select({ openId: teamMembers.openId }).from(teamMembers).where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, contact)));
+  if (member) {
+    throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，单位联系人不能是本班组成员。请改选班组以外的单位人员，或先将其移出班组。'), { field: 'contact' });
+  }
+}
+
 /** 注册 (第十二条): stores the team, its leader and its organisation contact. */
 export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string): Promise<Team> {
   const input = parseForm(registrationSchema, values, registrationLabels);
@@ -92,6 +104,7 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
   if (leader !== actor.openId && !actor.roles.includes('admin')) {
     throw new UserError('班组长须为注册人本人；如需代为注册，请由协会管理员操作。', { field: 'leader' });
   }
+  await checkContact(tx, input.contact, leader);
   const [org] = await tx
     .insert(organizations)
     .values({ name: input.organization })
@@ -172,7 +185,14 @@ export async function teamLedBy(tx: Db, actor: Actor, teamId: number): Promise<T
   return team;
 }
 
-export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, values: Record<string, unknown>, now: Date): Promise<Team> {
+/** A change of organisation contact, with the applications that wait for a contact's confirmation and now go to the new one. */
+export interface ContactChange {
+  from: string;
+  to: string;
+  pendingApplicationIds: number[];
+}
+
+export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, values: Record<string, unknown>, now: Date): Promise<{ team: Team; contactChange?: ContactChange }> {
   const team = await teamLedBy(tx, actor, teamId);
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
   const patch = parseForm(profileSchema, values, registrationLabels);
@@ -182,15 +202,22 @@ export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, va
   if (patch.functions !== undefined) changes.functions = patch.functions;
   if (patch.goals !== undefined) changes.goals = patch.goals;
   if (patch.plan !== undefined) changes.plan = patch.plan;
+  let contactChange: ContactChange | undefined;
   if (patch.contact !== undefined && patch.contact !== team.contactOpenId) {
+    await checkContact(tx, patch.contact, team.leaderOpenId, teamId);
     changes.contactOpenId = patch.contact;
     await grantRole(tx, patch.contact, 'org_contact');
+    const pending = await tx
+      .select({ id: applications.id })
+      .from(applications)
+      .where(and(eq(applications.teamId, teamId), eq(applications.status, 'submitted')));
+    contactChange = { from: team.contactOpenId, to: patch.contact, pendingApplicationIds: pending.map((a) => a.id) };
   }
   const changed = Object.keys(changes).filter((k) => (changes as Record<string, unknown>)[k] !== (team as Record<string, unknown>)[k]);
   if (!changed.length) throw new UserError('没有需要保存的修改。', { kind: 'info' });
   const [updated] = await tx.update(teams).set({ ...changes, updatedAt: now }).where(eq(teams.id, teamId)).returning();
-  await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, details: { changed } });
-  return updated;
+  await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, details: { changed, ...(contactChange ? { contact: contactChange } : {}) } });
+  return { team: updated, contactChange };
 }
 
 export async function teamMembersOf(tx: Db, teamId: number) {
@@ -206,6 +233,9 @@ export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: 
   const team = await teamLedBy(tx, actor, teamId);
   teamMachine.check('update', team.status as TeamStatus, actor, ['leader']);
   const added: string[] = [];
+  if (openIds.includes(team.contactOpenId)) {
+    throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，所选人员是本班组的单位联系人，不能同时是班组成员。请先在“修改资料”中更换单位联系人。'), { field: 'members' });
+  }
   for (const openId of [...new Set(openIds)]) {
     await ensurePerson(tx, openId);
     const rows = await tx.insert(teamMembers).values({ teamId, openId, role: 'member' }).onConflictDoNothing().returning({ openId: teamMembers.openId });

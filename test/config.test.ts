@@ -9,6 +9,13 @@ describe('configuration', () => {
     expect(c.DATABASE_URL).toBeUndefined();
   });
 
+  it('local mode takes a loopback HOST; a configured app any HOST; TRUST_PROXY is off unless a hop count is given', () => {
+    for (const HOST of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) expect(parseConfig({ HOST }).HOST).toBe(HOST);
+    expect(parseConfig({ HOST: '0.0.0.0', LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's' }).HOST).toBe('0.0.0.0');
+    expect(parseConfig({}).TRUST_PROXY).toBe(0);
+    expect(parseConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+  });
+
   it('accepts a base URL as domain and a list of admins', () => {
     const c = parseConfig({ LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's', LARK_DOMAIN: 'http://127.0.0.1:8080', ADMIN_OPEN_IDS: 'ou_a, ou_b' });
     expect(c.localMode).toBe(false);
@@ -27,6 +34,10 @@ describe('configuration', () => {
     [{ ADMIN_OPEN_IDS: 'alice' }, /^ADMIN_OPEN_IDS /],
     [{ LARK_APP_ID: 'cli_x' }, /^LARK_APP_SECRET must be set together/],
     [{ LARK_APP_ID: 'cli_x', LARK_APP_SECRET: 's', LARK_EVENT_MODE: 'http' }, /^LARK_ENCRYPT_KEY is required/],
+    [{ HOST: '0.0.0.0' }, /^HOST is 0\.0\.0\.0, but local mode \(no LARK_APP_ID\) listens only on 127\.0\.0\.1, ::1 or localhost$/],
+    [{ HOST: '192.168.1.20' }, /^HOST is 192\.168\.1\.20, but local mode/],
+    [{ TRUST_PROXY: 'true' }, /^TRUST_PROXY must be the number of reverse proxies/],
+    [{ TRUST_PROXY: '-1' }, /^TRUST_PROXY /],
   ])('refuses %o naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);

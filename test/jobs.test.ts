@@ -7,7 +7,7 @@ import { UserError } from '../src/errors.js';
 import { parsePurpose } from '../src/groups.js';
 import { digestPeriod, isoWeek } from '../src/jobs/digest.js';
 import { reminderPeriods } from '../src/jobs/reminders.js';
-import { SlidingWindowLimiter } from '../src/web/complaintForm.js';
+import { addressKey } from '../src/rateLimit.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from './support/cards.js';
 
 const cycle = { year: 2027, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20' };
@@ -60,14 +60,15 @@ describe('digest periods', () => {
   });
 });
 
-describe('the per-address sliding window of the public form', () => {
-  it('allows max requests per window, then answers with the time until a slot frees', () => {
-    const limiter = new SlidingWindowLimiter(3, 60_000);
-    expect([0, 10_000, 20_000].map((t) => limiter.hit('a', t).allowed)).toEqual([true, true, true]);
-    expect(limiter.hit('a', 30_000)).toEqual({ allowed: false, retryAfterMs: 30_000 });
-    expect(limiter.hit('b', 30_000).allowed).toBe(true);
-    expect(limiter.hit('a', 60_001).allowed).toBe(true);
-    expect(limiter.hit('a', 60_002).allowed).toBe(false);
+describe('the address key of the public form\'s limit', () => {
+  it('keeps IPv4, unwraps IPv4-mapped IPv6 and groups IPv6 by /64', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('2001:db8:0:1::1')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('2001:0db8:0000:0001:ffff:eeee:dddd:cccc')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('')).toBe('unknown');
   });
 });
 

@@ -1,17 +1,17 @@
 import type { CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { adminOnlyMessage, requireAdmin } from '../../src/permissions.js';
-import { replyDestination } from '../respond.js';
+import { sendPrivately } from '../respond.js';
 import { adminCardFor } from './view.js';
 
 /** `管理` / `admin`: the admin card for administrators; others are told who may use it. */
 export async function showAdmin(ctx: HandlerContext, msg: IncomingText): Promise<void> {
-  const to = replyDestination(ctx, msg);
+  // the admin card's buttons act for whoever clicks: in a group it would be a shared card anyone there could press
   if (!hasRole(ctx.actor, 'admin')) {
-    await ctx.send({ dedupeKey: `admin:${ctx.eventId}`, to, text: `只有协会管理员可以使用“管理”。${adminOnlyMessage}` });
+    await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { text: `只有协会管理员可以使用“管理”。${adminOnlyMessage}` }, '回复');
     return;
   }
-  await ctx.send({ dedupeKey: `admin:${ctx.eventId}`, to, card: await adminCardFor(ctx) });
+  await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { card: await adminCardFor(ctx) }, '管理卡片');
 }
 
 /** `admin.menu`: the admin card, redrawn in place. */

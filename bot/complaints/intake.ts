@@ -35,13 +35,13 @@ export const startComplaint = withUserErrors(async (ctx, input) => {
   return raw(complaintFormCard({ team, formKey: ctx.eventId }));
 });
 
-/** The complaint a form already created (a second click on it changes nothing). */
-async function createdFrom(tx: Db, formKey: string) {
+/** The complaint this complainant already sent from this form (a second click changes nothing; a forwarded form is another's). */
+async function createdFrom(tx: Db, formKey: string, complainantOpenId: string) {
   const [row] = await tx
     .select({ reference: complaints.reference, teamId: complaints.teamId })
     .from(auditLog)
     .innerJoin(complaints, sql`${complaints.id}::text = ${auditLog.entityId}`)
-    .where(sql`${auditLog.action} = 'complaint.create' and ${auditLog.details}->>'formKey' = ${formKey}`)
+    .where(sql`${auditLog.action} = 'complaint.create' and ${auditLog.details}->>'formKey' = ${formKey} and ${complaints.complainantOpenId} = ${complainantOpenId}`)
     .limit(1);
   return row;
 }
@@ -55,7 +55,7 @@ async function formAgain(err: UserError, ctx: HandlerContext, input: CardActionI
 /** complaint.submit: stores the complaint (the admin group is alerted at once) and shows its reference. */
 export const submitComplaint = withUserErrors(async (ctx, input) => {
   const formKey = typeof input.value.formKey === 'string' && input.value.formKey ? input.value.formKey : undefined;
-  const before = formKey ? await createdFrom(ctx.tx, formKey) : undefined;
+  const before = formKey ? await createdFrom(ctx.tx, formKey, ctx.actor.openId) : undefined;
   if (before) {
     const team = await complaintTeam(ctx.tx, before.teamId);
     if (team) return raw(complaintReceivedCard({ reference: before.reference, team }), { type: 'info', content: `该投诉已提交（编号 ${before.reference}），无需重复提交` });

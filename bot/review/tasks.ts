@@ -3,18 +3,18 @@ import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { alreadyDone, declineTask, expertTasks, getTask, ownTask, submitScores } from '../../src/review/scoring.js';
-import { formText, idFrom, idOrZero, replyDestination } from '../respond.js';
+import { formText, idFrom, idOrZero, sendPrivately } from '../respond.js';
 import { alertOutliers, announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 
 /** 评分 / review: the expert's tasks with the progress. */
 export async function showTasks(ctx: HandlerContext, msg: IncomingText): Promise<void> {
-  const to = replyDestination(ctx, msg);
+  // an expert's tasks name the teams they score (第十七条): never in a group, where others would see and click them
   const { card, total } = await taskListFor(ctx);
   if (!total && !hasRole(ctx.actor, 'expert')) {
-    await ctx.send({ dedupeKey: `review:list:${ctx.eventId}`, to, text: '“评分”供评审专家使用：你还不在协会的专家库中（第十一条）。如需加入，请联系协会管理员。' });
+    await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { text: '“评分”供评审专家使用：你还不在协会的专家库中（第十一条）。如需加入，请联系协会管理员。' }, '回复');
     return;
   }
-  await ctx.send({ dedupeKey: `review:list:${ctx.eventId}`, to, card });
+  await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { card }, '评分任务');
 }
 
 /** `review.list`: the same list, in place. */

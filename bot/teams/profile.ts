@@ -1,8 +1,11 @@
+import { endorsementRequestCard } from '../../cards/applications.js';
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
+import { getApplication } from '../../src/applications.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { addMembers, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
 import { idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
+import { summaryOf } from '../applications/view.js';
 import { statusCardFor } from './status.js';
 import { teamData } from './view.js';
 
@@ -15,10 +18,17 @@ export const saveProfile = withUserErrors(
   async (ctx: HandlerContext, input: CardActionInput) => {
     const teamId = idFrom(input.value, 'teamId');
     const before = await teamLedBy(ctx.tx, ctx.actor, teamId);
-    const updated = await updateTeamProfile(ctx.tx, ctx.actor, teamId, input.formValue, ctx.clock.now());
-    if (updated.contactOpenId !== before.contactOpenId) {
+    const { team: updated, contactChange } = await updateTeamProfile(ctx.tx, ctx.actor, teamId, input.formValue, ctx.clock.now());
+    if (contactChange) {
       const data = teamData({ ...updated, organization: before.organization });
       await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}`, to: { openId: updated.contactOpenId }, card: contactNamedCard(data) });
+      // an application waiting for confirmation (第十五条) follows the contact: the new one gets the request
+      for (const applicationId of contactChange.pendingApplicationIds) {
+        const row = await getApplication(ctx.tx, applicationId);
+        if (!row) continue;
+        const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
+        await ctx.send({ dedupeKey: `endorse:request:${applicationId}:contact:${contactChange.to}:${ctx.eventId}`, to: { openId: contactChange.to }, card: endorsementRequestCard(summary) });
+      }
     }
     return raw(await statusCardFor(ctx), { type: 'success', content: '资料已保存' });
   },

@@ -4,7 +4,7 @@ import { daysBetween } from '../../src/dates.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { teamStatus, teamsOf } from '../../src/teams.js';
 import { getRunningCycle } from '../../src/cycles.js';
-import { raw, replyDestination } from '../respond.js';
+import { raw, sendPrivately } from '../respond.js';
 import { teamData, today } from './view.js';
 
 /** Everything the 进度 card needs for the caller. */
@@ -39,7 +39,7 @@ export async function statusCardFor(ctx: HandlerContext) {
 }
 
 export async function sendStatus(ctx: HandlerContext, msg: IncomingText): Promise<void> {
-  await ctx.send({ dedupeKey: `team:status:${ctx.eventId}`, to: replyDestination(ctx, msg), card: await statusCardFor(ctx) });
+  await sendPrivately(ctx, msg, `team:status:${ctx.eventId}`, { card: await statusCardFor(ctx) }, '进度卡片');
 }
 
 export async function showStatus(ctx: HandlerContext) {

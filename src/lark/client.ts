@@ -9,10 +9,50 @@ export function larkDomain(domain: string): lark.Domain | string {
   return domain.replace(/\/+$/, '');
 }
 
-/** The SDK's logger, routed into pino at a level no louder than warn unless debugging. */
-export function sdkLogger(log: Logger): lark.Logger {
-  const line = (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') => (...msg: unknown[]) =>
-    log[level]({ component: 'lark-sdk' }, msg.flat().map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '));
+/** What may leave an SDK log argument: never its request config, whose body carries app_secret. */
+export interface SdkLogFields {
+  message?: string;
+  code?: string | number;
+  status?: number;
+  feishuCode?: number;
+  feishuMsg?: string;
+}
+
+const clip = (v: unknown) => (typeof v === 'string' ? v.slice(0, 300) : undefined);
+
+/** Picks the allowed fields from one SDK log argument (a string, an axios error, the SDK's formatted error list). */
+export function sdkLogFields(arg: unknown): SdkLogFields[] {
+  if (arg === null || arg === undefined) return [];
+  if (typeof arg === 'string') return [{ message: clip(arg) }];
+  if (typeof arg === 'number' || typeof arg === 'boolean') return [{ message: String(arg) }];
+  if (Array.isArray(arg)) return arg.flatMap(sdkLogFields);
+  if (typeof arg !== 'object') return [];
+  const e = arg as { message?: unknown; code?: unknown; msg?: unknown; status?: unknown; response?: { status?: unknown; data?: unknown } };
+  const data = e.response?.data && typeof e.response.data === 'object' ? (e.response.data as { code?: unknown; msg?: unknown }) : undefined;
+  const fields: SdkLogFields = {
+    message: clip(e.message),
+    code: typeof e.code === 'string' || typeof e.code === 'number' ? e.code : undefined,
+    status: typeof e.status === 'number' ? e.status : typeof e.response?.status === 'number' ? e.response.status : undefined,
+    feishuCode: typeof data?.code === 'number' ? data.code : undefined,
+    feishuMsg: clip(data?.msg) ?? clip(e.msg),
+  };
+  const kept = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as SdkLogFields;
+  return Object.keys(kept).length ? [kept] : [];
+}
+
+/**
+ * The SDK's logger, routed into pino at a level no louder than warn unless debugging. Its arguments
+ * (raw axios errors with the token request's body) pass an allow-list, and any known secret left in
+ * the kept text is masked: pino's redaction sees only keys, never a secret inside a message.
+ */
+export function sdkLogger(log: Logger, secrets: (string | undefined)[] = []): lark.Logger {
+  const known = secrets.filter((x): x is string => typeof x === 'string' && x.length >= 4);
+  const mask = (text: string) => known.reduce((t, secret) => t.split(secret).join('[redacted]'), text);
+  const line = (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') => (...args: unknown[]) => {
+    const fields = args.flatMap(sdkLogFields).map((f) => JSON.parse(mask(JSON.stringify(f))) as SdkLogFields);
+    const text = fields.map((f) => [f.message, f.status && `HTTP ${f.status}`, f.feishuCode !== undefined && `code ${f.feishuCode}: ${f.feishuMsg ?? ''}`].filter(Boolean).join(' · ')).join(' | ');
+    log[level]({ component: 'lark-sdk', sdk: fields }, text || 'sdk log line');
+  };
   return { error: line('error'), warn: line('warn'), info: line('debug'), debug: line('debug'), trace: line('trace') };
 }
 
@@ -52,7 +92,7 @@ export function createLarkClient(opts: { appId: string; appSecret: string; domai
     appType: lark.AppType.SelfBuild,
     cache,
     httpInstance: withTimeout(lark.defaultHttpInstance as unknown as lark.HttpInstance, opts.timeoutMs ?? SDK_HTTP_TIMEOUT_MS),
-    logger: sdkLogger(opts.log),
+    logger: sdkLogger(opts.log, [opts.appSecret]),
     loggerLevel: lark.LoggerLevel.warn,
   });
   tokenCaches.set(client, cache);

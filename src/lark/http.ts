@@ -58,11 +58,12 @@ export function larkCallback(opts: { secrets: CallbackSecrets; dispatcher: lark.
     ctx.body = result && typeof result === 'object' ? result : {};
   };
 
-  function refuse(ctx: Context, reason: string, msg: string): void {
+  function refuse(ctx: Context, reason: string, detail: string): void {
     metrics.signatureRejected.inc({ reason });
-    opts.log.warn({ reason, path: ctx.path }, 'callback refused');
+    opts.log.warn({ reason, detail, path: ctx.path, requestId: ctx.state.requestId }, 'callback refused');
+    // which check failed goes to the log only: the answer must not teach a forger what to fix
     ctx.status = 401;
-    ctx.body = { code: 401, error: reason, msg };
+    ctx.body = { code: 401, msg: 'unauthorised' };
   }
 }
 

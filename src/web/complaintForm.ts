@@ -5,46 +5,27 @@ import { complaintLimits, createComplaint } from '../complaints.js';
 import { storable } from '../events.js';
 import { UserError } from '../errors.js';
 import { enqueue } from '../outbox.js';
+import { addressKey, countRequest, RateLimited, type RateRule } from '../rateLimit.js';
 import type { RouteDeps } from '../routes.js';
 
 /** Public complaint intake (第二十一条) for customers outside the Feishu tenant. */
 
-/**
- * A sliding window of request times per address. In memory, per process: with several replicas each
- * allows `max`, which is enough against a script hammering one form; a shared limit would need a table.
- */
-export class SlidingWindowLimiter {
-  private readonly hits = new Map<string, number[]>();
-  constructor(
-    readonly max: number,
-    readonly windowMs: number,
-  ) {}
+/** Counted are complaints taken; bad input, the honeypot and refusals are not. Shared by every replica through the database. */
+export const complaintRateLimit = { max: 5, windowMs: 10 * 60_000, globalPerHour: 60 };
 
-  /** Counts one request; `retryAfterMs` is how long until the oldest counted one leaves the window. */
-  hit(key: string, nowMs: number): { allowed: boolean; retryAfterMs: number } {
-    const since = nowMs - this.windowMs;
-    const recent = (this.hits.get(key) ?? []).filter((t) => t > since);
-    if (recent.length >= this.max) {
-      this.hits.set(key, recent);
-      return { allowed: false, retryAfterMs: recent[0] + this.windowMs - nowMs };
-    }
-    recent.push(nowMs);
-    this.hits.set(key, recent);
-    if (this.hits.size > 10_000) this.prune(since);
-    return { allowed: true, retryAfterMs: 0 };
-  }
-
-  private prune(since: number): void {
-    for (const [key, times] of this.hits) if (!times.some((t) => t > since)) this.hits.delete(key);
-  }
+/** The per-address rule (IPv6 by /64) and the cap on all public complaints in an hour. */
+export function complaintRules(ip: string, limits = complaintRateLimit): RateRule[] {
+  return [
+    { key: `complaint:${addressKey(ip || 'unknown')}`, max: limits.max, windowMs: limits.windowMs },
+    { key: 'complaint:all', max: limits.globalPerHour, windowMs: 3_600_000 },
+  ];
 }
 
-export const complaintRateLimit = { max: 5, windowMs: 10 * 60_000 };
+/** A field people never see or fill: a script filling every input gives itself away. */
+export const HONEYPOT_FIELD = 'website';
 
 /** GET /complaints/new and POST /api/complaints. */
 export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
-  const limiter = new SlidingWindowLimiter(complaintRateLimit.max, complaintRateLimit.windowMs);
-
   router.get('/complaints/new', (ctx) => {
     const nonce = randomBytes(16).toString('base64');
     ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`);
@@ -55,13 +36,6 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   });
 
   router.post('/api/complaints', async (ctx) => {
-    // ctx.ip honours X-Forwarded-For (app.proxy): behind the reverse proxy that is the customer's address
-    const limit = limiter.hit(ctx.ip || 'unknown', deps.clock.now().getTime());
-    if (!limit.allowed) {
-      const minutes = Math.max(1, Math.ceil(limit.retryAfterMs / 60_000));
-      ctx.set('Retry-After', String(Math.ceil(limit.retryAfterMs / 1000)));
-      return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${minutes} 分钟后再试。` });
-    }
     let body: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(String(ctx.state.rawBody ?? ''));
@@ -71,19 +45,32 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     } catch {
       return answer(ctx, 400, { code: 400, msg: '请求内容须为 JSON 对象：{"team": "班组名称或编号", "content": "投诉内容", "contact": "联系方式（选填）"}' });
     }
+    if (typeof body[HONEYPOT_FIELD] === 'string' && body[HONEYPOT_FIELD] !== '') {
+      deps.log.warn({ ip: ctx.ip }, 'public complaint refused: honeypot field filled');
+      return answer(ctx, 400, { code: 400, msg: '提交未被受理，请在投诉页面上填写后提交。' });
+    }
+    // ctx.ip is the socket's address unless TRUST_PROXY names the proxies whose X-Forwarded-For is believed
+    const rules = complaintRules(ctx.ip);
     const now = deps.clock.now();
     try {
-      const { complaint, team } = await deps.database.db.transaction((tx) =>
-        createComplaint(
+      const { complaint, team } = await deps.database.db.transaction(async (tx) => {
+        await countRequest(tx, rules, now);
+        return createComplaint(
           tx,
           { team: body.team, content: body.content, contact: body.contact, channel: 'web' },
           { now, timezone: deps.config.BOT_TIMEZONE, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, send: (m) => enqueue(tx, m) },
-        ),
-      );
+        );
+      });
       deps.dispatcher.nudge();
       deps.log.info({ reference: complaint.reference, teamId: team.id }, 'public complaint received');
       return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code } });
     } catch (err) {
+      if (err instanceof RateLimited) {
+        const minutes = Math.max(1, Math.ceil(err.retryAfterMs / 60_000));
+        ctx.set('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
+        deps.log.warn({ ip: ctx.ip, rule: err.rule.key }, 'public complaint refused: rate limit');
+        return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${minutes} 分钟后再试。` });
+      }
       if (!(err instanceof UserError)) throw err;
       return answer(ctx, 400, { code: 400, msg: err.message, ...(err.opts.field ? { field: err.opts.field } : {}) });
     }
@@ -128,6 +115,7 @@ function complaintPage(nonce: string): string {
   .reference { font-size: 20px; font-weight: 700; letter-spacing: 1px; }
   [aria-invalid="true"] { border-color: #d83931; }
   footer { color: #8f959e; font-size: 13px; margin-top: 20px; }
+  .trap { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
 </style>
 </head>
 <body>
@@ -142,6 +130,7 @@ function complaintPage(nonce: string): string {
     <div class="count" id="count">0 / ${complaintLimits.content}</div>
     <label for="contact">联系方式 <span class="hint">选填，电话或邮箱，便于回访</span></label>
     <input id="contact" name="contact" autocomplete="tel">
+    <div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">网址（请勿填写）</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off"></div>
     <button type="submit" id="submit">提交投诉</button>
     <div id="message" class="message" role="alert" aria-live="polite" hidden></div>
   </form>
@@ -176,7 +165,7 @@ function complaintPage(nonce: string): string {
     event.preventDefault();
     ['team', 'content', 'contact'].forEach(function (name) { form.elements[name].removeAttribute('aria-invalid'); });
     submit.disabled = true;
-    var payload = { team: form.elements.team.value, content: content.value, contact: form.elements.contact.value };
+    var payload = { team: form.elements.team.value, content: content.value, contact: form.elements.contact.value, ${HONEYPOT_FIELD}: form.elements.${HONEYPOT_FIELD}.value };
     fetch('/api/complaints', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) })
       .then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (data) { return { status: res.status, data: data }; });

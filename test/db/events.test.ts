@@ -175,8 +175,9 @@ describe('callback security', () => {
       const res = await postRaw(req.headers, req.body, path);
       expect(res.status).toBe(401);
       expect(res.type).toContain('application/json');
-      expect(res.body.code).toBe(401);
+      expect(res.body).toEqual({ code: 401, msg: 'unauthorised' });
     }
+    expect(h.logs.filter((l) => l.includes('callback refused')).at(-1)).toMatch(/"reason":"(bad_signature|missing_headers|stale|bad_token|undecryptable)"/);
     await h.drain();
     expect(await rowsNow()).toEqual(before);
     expect(h.fake.messages).toHaveLength(0);

@@ -336,3 +336,61 @@ describe('the formal-check button in the admin group', () => {
     expect(cardText(sent)).toContain('形式审查');
   });
 });
+
+describe('第十五条: the organisation contact is neither the leader nor a member (acceptance 3)', () => {
+  const NEW_CONTACT = 'ou_contact0000000000000000000000009';
+
+  it('refuses the leader as contact at registration, saying what to do, and stores nothing', async () => {
+    const before = (await h.db.db.select({ n: sql<number>`count(*)::int` }).from(teams))[0].n;
+    const res = await h.click('ou_selfcontact', { action: 'team.register' }, registration({ teamName: '自荐组', organization: '江门市政', contact: 'ou_selfcontact' }));
+    expect(res.toast.type).toBe('error');
+    expect(res.toast.content).toContain('第十五条');
+    expect(res.toast.content).toContain('不能是班组长本人');
+    expect(res.toast.content).toContain('请改选');
+    expectValidCard(res.card.data);
+    expect((await h.db.db.select({ n: sql<number>`count(*)::int` }).from(teams))[0].n).toBe(before);
+  });
+
+  it('refuses the leader or a member as the new contact, and the contact as a new member', async () => {
+    const team = await teamByName('佛山营运三组');
+    for (const [contact, says] of [[OTHER_LEADER, '不能是班组长本人'], [MEMBER, '不能是本班组成员']]) {
+      const res = await h.click(OTHER_LEADER, { action: 'team.editSave', teamId: team.id }, { contact });
+      expect(res.toast.type, contact).toBe('error');
+      expect(res.toast.content).toContain('第十五条');
+      expect(res.toast.content).toContain(says);
+    }
+    const added = await h.click(OTHER_LEADER, { action: 'team.memberAdd', teamId: team.id }, { members: [CONTACT] });
+    expect(added.toast.content).toContain('第十五条');
+    expect((await teamByName('佛山营运三组')).contactOpenId).toBe(CONTACT);
+    expect(await h.db.db.select().from(teamMembers).where(and(eq(teamMembers.teamId, team.id), eq(teamMembers.openId, CONTACT)))).toEqual([]);
+  });
+
+  it('a member named contact before the rule cannot confirm the team’s own application', async () => {
+    const team = await teamByName('佛山营运三组');
+    const [app] = await appsOf(team.id);
+    expect(app.status).toBe('submitted');
+    await h.db.db.update(teams).set({ contactOpenId: MEMBER }).where(eq(teams.id, team.id));
+    const res = await h.click(MEMBER, { action: 'endorse.recommend', applicationId: app.id }, { truthful: true, opinion: '同意' });
+    expect(res.toast.content).toContain('第十五条');
+    expect((await appsOf(team.id))[0].status).toBe('submitted');
+    await h.db.db.update(teams).set({ contactOpenId: CONTACT }).where(eq(teams.id, team.id));
+  });
+
+  it('a changed contact receives the application waiting for confirmation; the change is audited and the old contact can no longer confirm', async () => {
+    const team = await teamByName('佛山营运三组');
+    const [app] = await appsOf(team.id);
+    const res = await h.click(OTHER_LEADER, { action: 'team.editSave', teamId: team.id }, { contact: NEW_CONTACT });
+    expect(res.toast.type).toBe('success');
+    const request = h.fake.messages.filter((m) => m.receiveId === NEW_CONTACT && cardActions(m.content).some((a) => a.action === 'endorse.recommend' && a.applicationId === app.id));
+    expect(request).toHaveLength(1);
+    expectValidCard(request[0].content);
+    const [change] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'team.update'), eq(auditLog.entityId, String(team.id))));
+    expect(change.actor).toBe(OTHER_LEADER);
+    expect(change.details).toMatchObject({ contact: { from: CONTACT, to: NEW_CONTACT, pendingApplicationIds: [app.id] } });
+    const old = await h.click(CONTACT, { action: 'endorse.recommend', applicationId: app.id }, { truthful: true, opinion: '同意' });
+    expect(old.toast.content).toContain('第十五条');
+    const ok = await h.click(NEW_CONTACT, { action: 'endorse.recommend', applicationId: app.id }, { truthful: true, opinion: '同意推荐' });
+    expect(ok.toast.type).toBe('success');
+    expect((await appsOf(team.id))[0].status).toBe('recommended');
+  });
+});

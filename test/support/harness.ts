@@ -60,7 +60,7 @@ export async function startTestBot(opts: {
 }
 
 /** The whole bot on a fresh database, with the real SDK talking to a fake Open Platform on 127.0.0.1. */
-export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[] } = {}): Promise<Harness> {
+export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[]; env?: Record<string, string> } = {}): Promise<Harness> {
   const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret' });
   const db = await createTestDatabase();
   const clock = opts.clock ?? new ManualClock('2026-03-01T09:00:00+08:00');
@@ -72,6 +72,7 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       LARK_EVENT_MODE: 'http',
       LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
       LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+      ...opts.env,
     },
     db,
     clock,

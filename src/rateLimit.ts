@@ -1,0 +1,59 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { rateLimitHits } from '../db/schema.js';
+
+/** At most `max` counted requests under `key` in any window of `windowMs`. */
+export interface RateRule {
+  key: string;
+  max: number;
+  windowMs: number;
+}
+
+/** Thrown inside the transaction so that nothing of a refused request, its count included, is kept. */
+export class RateLimited extends Error {
+  constructor(
+    readonly rule: RateRule,
+    readonly retryAfterMs: number,
+  ) {
+    super(`rate limit ${rule.key}: ${rule.max} per ${rule.windowMs} ms`);
+  }
+}
+
+/**
+ * Counts one request under every rule, or throws RateLimited naming the first rule it would break.
+ * Call it in the transaction of the request's effect: a rollback (bad input, a refusal) uncounts it.
+ * A transaction-scoped advisory lock per key makes check-and-count atomic across replicas; rules are
+ * taken in the order given, so two requests never wait on each other's locks in a cycle.
+ */
+export async function countRequest(tx: Db, rules: RateRule[], now: Date): Promise<void> {
+  for (const rule of rules) {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`rate:${rule.key}`}, 0))`);
+    const since = new Date(now.getTime() - rule.windowMs);
+    const recent = await tx
+      .select({ at: rateLimitHits.at })
+      .from(rateLimitHits)
+      .where(and(eq(rateLimitHits.key, rule.key), gt(rateLimitHits.at, since)))
+      .orderBy(asc(rateLimitHits.at))
+      .limit(rule.max);
+    if (recent.length >= rule.max) throw new RateLimited(rule, Math.max(1000, recent[0].at.getTime() + rule.windowMs - now.getTime()));
+    await tx.insert(rateLimitHits).values({ key: rule.key, at: now });
+  }
+  // rows older than the longest window count for nothing: each counted request clears some away
+  const longest = Math.max(...rules.map((r) => r.windowMs));
+  await tx.execute(sql`delete from ${rateLimitHits} where id in (select id from ${rateLimitHits} where ${lt(rateLimitHits.at, new Date(now.getTime() - longest))} limit 100)`);
+}
+
+/** The key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's whole network), IPv4-mapped IPv6 as IPv4. */
+export function addressKey(ip: string): string {
+  const plain = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
+  if (mapped && isIPv4(mapped[1])) return mapped[1];
+  if (isIPv4(plain)) return plain;
+  if (!isIPv6(plain)) return plain || 'unknown';
+  const [head, tail = ''] = plain.toLowerCase().split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = plain.includes('::') ? (tail ? tail.split(':') : []) : [];
+  const groups = plain.includes('::') ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups] : headGroups;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}

@@ -1,0 +1,235 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { count, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { complaints, organizations, outbox, people, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { complaintRateLimit } from '../../src/web/complaintForm.js';
+import { createTestDatabase } from '../support/db.js';
+import { type Harness, startHarness, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { messageEvent, randomMessageId, signedRequest } from '../support/larkEvents.js';
+import { personas, startSecurityHarness } from './securityFixture.js';
+import { cardActions, cardText } from '../support/cards.js';
+
+const APP_SECRET = 'app-secret-Qm7vX2kP9wLr4TnB';
+const SECRETS = { APP_SECRET, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN };
+const USER = 'ou_trustuser0000000000000000000001';
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+const listen = (s: Server) => new Promise<string>((resolve) => s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
+const closeServer = (s: Server) => new Promise<void>((resolve) => s.close(() => resolve()));
+
+/** A port nothing listens on: the token request fails at the network level (ECONNREFUSED). */
+async function closedPortUrl(): Promise<string> {
+  const s = createServer();
+  const url = await listen(s);
+  await closeServer(s);
+  return url;
+}
+
+/** A reverse proxy in front of Feishu answering 502 to everything, the token endpoint included. */
+async function badGatewayUrl(): Promise<string> {
+  const s = createServer((req, res) => {
+    req.resume();
+    res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 502, msg: 'bad gateway' }));
+  });
+  cleanups.push(() => closeServer(s));
+  return listen(s);
+}
+
+describe('no secret in the logs when the token endpoint fails (acceptance 2)', () => {
+  it.each([
+    ['at the network level (closed port)', closedPortUrl, /ECONNREFUSED/],
+    ['at the HTTP level (502 from a proxy)', badGatewayUrl, /HTTP 502/],
+  ])('%s', async (_name, domain, shown) => {
+    const db = await createTestDatabase();
+    const { app, logs } = await startTestBot({
+      env: {
+        LARK_APP_ID: 'cli_trust',
+        LARK_APP_SECRET: APP_SECRET,
+        LARK_DOMAIN: await domain(),
+        LARK_EVENT_MODE: 'http',
+        LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
+        LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+        LOG_LEVEL: 'debug',
+      },
+      db,
+      clock: new ManualClock('2026-03-01T09:00:00+08:00'),
+    });
+    try {
+      const req = signedRequest(messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_trust', openId: USER, text: '帮助' }), { encryptKey: TEST_ENCRYPT_KEY });
+      const res = await fetch(app.url + '/lark/events', { method: 'POST', headers: req.headers, body: req.body });
+      expect(res.status).toBe(200);
+      // one send attempt: the SDK asks for a token, fails, logs, and the outbox records a retryable failure
+      expect(await app.dispatcher.runOnce()).toBeGreaterThan(0);
+      const sdkLines = logs.filter((l) => l.includes('"component":"lark-sdk"'));
+      expect(sdkLines.length, 'the SDK logged the failure').toBeGreaterThan(0);
+      expect(sdkLines.join('\n')).toMatch(shown);
+      for (const [name, secret] of Object.entries(SECRETS)) {
+        expect(logs.filter((l) => l.includes(secret)), `${name} in a log line`).toEqual([]);
+      }
+    } finally {
+      await app.stop();
+      await db.close();
+    }
+  }, 120_000);
+});
+
+describe('answers that say no more than they must (issue 11, point 8)', () => {
+  it('/healthz answers 503 without the database error, which goes to the log', async () => {
+    const db = await createTestDatabase();
+    const { app, logs } = await startTestBot({
+      env: { LARK_APP_ID: 'cli_trust', LARK_APP_SECRET: APP_SECRET, LARK_DOMAIN: await closedPortUrl(), LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN },
+      db,
+      clock: new ManualClock('2026-03-01T09:00:00+08:00'),
+    });
+    try {
+      expect((await fetch(app.url + '/healthz')).status).toBe(200);
+      await db.close();
+      const res = await fetch(app.url + '/healthz');
+      expect(res.status).toBe(503);
+      const body = await res.json();
+      expect(body).toEqual({ status: 'unavailable', database: db.kind });
+      const line = logs.find((l) => l.includes('health check failed'));
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!).err).toBeTruthy();
+    } finally {
+      await app.stop();
+    }
+  }, 120_000);
+});
+
+describe('the local console refuses what a foreign page could send (issue 11, point 7)', () => {
+  it('answers 415 to a non-JSON body and 403 to a foreign Origin, changing nothing; its own page still works', async () => {
+    const db = await createTestDatabase();
+    const { app } = await startTestBot({ env: {}, db, clock: new ManualClock('2026-03-01T09:00:00+08:00') });
+    try {
+      expect(app.config.localMode).toBe(true);
+      const people = async () => ((await (await fetch(app.url + '/dev/api/people')).json()) as { people: unknown[] }).people.length;
+      const before = await people();
+      const body = JSON.stringify({ name: '跨站来客', roles: ['admin'] });
+      const plain = await fetch(app.url + '/dev/api/people', { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+      expect(plain.status).toBe(415);
+      const foreign = await fetch(app.url + '/dev/api/people', { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body });
+      expect(foreign.status).toBe(403);
+      const crossSite = await fetch(app.url + '/dev/api/say', { method: 'POST', headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, body: '{}' });
+      expect(crossSite.status).toBe(403);
+      expect(await people()).toBe(before);
+      const own = await fetch(app.url + '/dev/api/people', { method: 'POST', headers: { 'content-type': 'application/json', origin: app.url }, body: JSON.stringify({ name: '本地新人' }) });
+      expect(own.status).toBe(200);
+      expect(await people()).toBe(before + 1);
+    } finally {
+      await app.stop();
+      await db.close();
+    }
+  }, 120_000);
+});
+
+describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
+  const clock = new ManualClock('2027-03-01T10:00:00+08:00');
+  let code = '';
+  let urls: string[] = [];
+
+  async function complain(url: string, body: Record<string, unknown>, forwardedFor: string) {
+    const res = await fetch(`${url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }, body: JSON.stringify(body) });
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { msg?: string } };
+  }
+
+  it('twelve requests with rotating X-Forwarded-For, TRUST_PROXY off, spread over two bot processes on one database: the configured five are taken, then 429', async () => {
+    const h = await startHarness({ clock });
+    cleanups.push(() => h.close());
+    // a second process of the bot on the same database, as a second replica behind a load balancer
+    const second = await startTestBot({ env: { LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: h.fake.url, LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN }, db: h.db, clock });
+    cleanups.push(() => second.app.stop());
+    expect(h.app.config.TRUST_PROXY).toBe(0);
+    urls = [h.app.url, second.app.url];
+    const [org] = await h.db.db.insert(organizations).values({ name: '韶关市政工程公司' }).returning();
+    await h.db.db.insert(people).values([{ openId: 'ou_rl_leader' }, { openId: 'ou_rl_contact' }]);
+    const [team] = await h.db.db
+      .insert(teams)
+      .values({ code: 'GDSZ-2025-0101', name: '韶关道路养护班', organizationId: org.id, department: '养护部', type: 'project', leaderOpenId: 'ou_rl_leader', phone: '0751-1234567', memberCount: 6, functions: '道路养护', goals: '零缺陷', plan: '每月 QC 活动', contactOpenId: 'ou_rl_contact', registeredAt: '2025-01-10' })
+      .returning();
+    code = team.code;
+
+    const answers = [];
+    for (let i = 0; i < 12; i++) answers.push(await complain(urls[i % 2], { team: code, content: `第 ${i + 1} 次：井盖缺失` }, `198.51.100.${i + 1}`));
+    const max = complaintRateLimit.max;
+    expect(answers.map((a) => a.status)).toEqual([...Array(max).fill(201), ...Array(12 - max).fill(429)]);
+    expect(answers[max].body.msg).toContain('提交过于频繁');
+    expect(Number(answers[max].retryAfter)).toBeGreaterThan(0);
+    expect((await h.db.db.select({ n: count() }).from(complaints))[0].n).toBe(max);
+    const alerts = await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, 'complaint:new:%'));
+    expect(new Set(alerts.map((a) => a.key.split(':')[2])).size).toBe(max);
+  }, 120_000);
+
+  it('a refused request does not count: not a mistake, not the honeypot, not a 429', async () => {
+    clock.advance(complaintRateLimit.windowMs + 1);
+    const statuses: number[] = [];
+    for (let i = 0; i < complaintRateLimit.max - 1; i++) statuses.push((await complain(urls[i % 2], { team: code, content: `又一次 ${i}` }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[0], { team: code, content: '' }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[1], { team: '没有这个班组', content: '路面破损' }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[0], { team: code, content: '脚本填写', website: 'http://spam.example' }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[1], { team: code, content: '最后一次' }, '203.0.113.9')).status);
+    statuses.push((await complain(urls[0], { team: code, content: '超出' }, '203.0.113.9')).status);
+    expect(statuses).toEqual([...Array(complaintRateLimit.max - 1).fill(201), 400, 400, 400, 201, 429]);
+    // refusals half-way through the window would keep the address limited past its end if they counted
+    clock.advance(complaintRateLimit.windowMs / 2);
+    for (let i = 0; i < 3; i++) expect((await complain(urls[i % 2], { team: code, content: '仍在限制中' }, '203.0.113.9')).status).toBe(429);
+    clock.advance(complaintRateLimit.windowMs / 2 + 1);
+    expect((await complain(urls[1], { team: code, content: '窗口已过' }, '203.0.113.9')).status).toBe(201);
+  });
+
+  it('twelve requests at once on the two processes: the check and the count are atomic, exactly five are taken', async () => {
+    clock.advance(complaintRateLimit.windowMs + 1);
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => complain(urls[i % 2], { team: code, content: `同时 ${i}` }, `192.0.2.${i + 1}`)));
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([...Array(complaintRateLimit.max).fill(201), ...Array(12 - complaintRateLimit.max).fill(429)]);
+  });
+});
+
+describe('personal cards asked in a group go privately (acceptance 5)', () => {
+  const GROUP = 'oc_worksite00000000000000000000001';
+  let h: Harness;
+  beforeAll(async () => {
+    ({ h } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each([
+    ['进度', 'leader', '进度卡片', 'team.'],
+    ['status', 'member', '进度卡片', ''],
+    ['评分', 'expert', '评分任务', 'review.'],
+    ['管理', 'admin', '管理卡片', ''],
+    ['admin', 'leader', '回复', ''],
+    ['评分', 'contact', '回复', ''],
+  ] as const)('%s by the %s persona: the answer reaches the asker privately; the group gets one line', async (command, persona, what, actionPrefix) => {
+    {
+      const openId = personas[persona];
+      const messageId = randomMessageId();
+      const sentBefore = { [openId]: h.fake.messages.filter((m) => m.receiveIdType === 'open_id' && m.receiveId === openId).length };
+      const groupBefore = h.fake.messages.filter((m) => m.chatId === GROUP || m.receiveId === GROUP).length;
+      const res = await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text: command, chatType: 'group', chatId: GROUP, mentionBot: true, messageId }));
+      expect(res.status).toBe(200);
+      await h.drain();
+      // the note replies to the asker's message; nothing else reaches the group, as a reply or a send
+      const inGroup = h.fake.messages.filter((m) => m.replyTo === messageId);
+      expect(inGroup.map((m) => m.msgType)).toEqual(['text']);
+      expect(h.fake.messages.filter((m) => m.chatId === GROUP || m.receiveId === GROUP)).toHaveLength(groupBefore);
+      expect(inGroup[0].content.text).toBe(`已通过私聊把${what}发给你，请在与我的单聊中查看。`);
+      const privately = h.fake.messages.filter((m) => m.receiveIdType === 'open_id' && m.receiveId === openId).slice(sentBefore[openId] ?? 0);
+      expect(privately).toHaveLength(1);
+      if (what === '回复') {
+        expect(privately[0].content.text).toMatch(/只有|专家库/);
+      } else {
+        expect(privately[0].msgType).toBe('interactive');
+        expect(cardText(privately[0].content).length).toBeGreaterThan(0);
+        if (actionPrefix) expect(cardActions(privately[0].content).some((a) => String(a.action).startsWith(actionPrefix))).toBe(true);
+      }
+    }
+  });
+});
