@@ -13,7 +13,7 @@ import { botIdentity, createLarkClient, larkDomain, LarkTransport, sdkLogger } f
 import type { Logger } from './log.js';
 import { copyPgliteTemplate } from './local/dataDir.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
-import { seedLocal } from './local/seed.js';
+import { LOCAL_DIRECTORY_ONLY, LOCAL_PEOPLE, seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
 import { deadLetterAlert } from './notifications.js';
 import { mountRoutes } from './routes.js';
@@ -68,6 +68,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     appId = 'cli_local_mode';
     appSecret = randomBytes(16).toString('hex');
     platform = await startFakeOpenPlatform({ appId, appSecret });
+    for (const p of [...LOCAL_PEOPLE, ...LOCAL_DIRECTORY_ONLY]) platform.addUser({ openId: p.openId, name: p.name, mobile: p.mobile, email: p.email });
     domain = platform.url;
     secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
   }

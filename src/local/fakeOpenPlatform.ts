@@ -92,6 +92,15 @@ export interface SentMessage {
 
 export type Fault = { status: number; code: number; msg?: string };
 
+/** Someone in the simulated tenant's address book, found by contact/v3/users/batch_get_id. */
+export interface DirectoryUser {
+  openId: string;
+  name: string;
+  mobile?: string;
+  email?: string;
+  resigned?: boolean;
+}
+
 export interface FakeUpdate {
   at: number;
   /** PATCH /im/v1/messages/:message_id */
@@ -121,6 +130,10 @@ export interface FakeOpenPlatform {
   failReceiver(receiveId: string, fault: Fault): void;
   /** drops queued faults and receiver faults */
   clearFaults(): void;
+  /** adds (or replaces, by open_id) someone in the tenant's address book; an open_id is made up when none is given */
+  addUser(user: Omit<DirectoryUser, 'openId'> & { openId?: string }): DirectoryUser;
+  /** the tenant's address book */
+  directory(): DirectoryUser[];
   /** listeners for local mode; called synchronously after a message is accepted */
   on(event: 'message', fn: (m: SentMessage) => void): void;
   /** called synchronously after a card update (PATCH or delayed update by token) is accepted */
@@ -224,6 +237,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   /** uuid -> first successful answer's data, for Feishu's 1-hour idempotency */
   const byUuid = new Map<string, { at: number; data: Record<string, unknown> }>();
   const byMessageId = new Map<string, SentMessage>();
+  const people = new Map<string, DirectoryUser>();
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
@@ -469,10 +483,35 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const chatId = decodeURIComponent(chatMatch[1]);
       return send(res, 200, { code: 0, msg: 'success', data: { chat_id: chatId, name: 'Chat ' + chatId } });
     }
+    // https://open.feishu.cn/document/server-docs/contact-v3/user/batch_get_id: at most 50 of each, unknown ones come back without user_id
+    if (method === 'POST' && path === '/open-apis/contact/v3/users/batch_get_id') {
+      const idType = url.searchParams.get('user_id_type') ?? 'open_id';
+      if (!['open_id', 'union_id', 'user_id'].includes(idType)) return invalidParam(res, 'user_id_type');
+      const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
+      const mobiles = list(body?.mobiles);
+      const emails = list(body?.emails);
+      if (!mobiles || !emails) return send(res, 400, { code: 99992402, msg: 'field validation failed: mobiles/emails must be arrays of strings' });
+      if (mobiles.length > 50 || emails.length > 50) return send(res, 400, { code: 99992402, msg: 'field validation failed: at most 50 mobiles and 50 emails' });
+      const digits = (m: string) => m.replace(/^\+86/, '');
+      const visible = [...people.values()].filter((p) => !p.resigned || body?.include_resigned === true);
+      const idOf = (p: DirectoryUser) => (idType === 'open_id' ? p.openId : `${idType === 'user_id' ? 'u' : 'on'}_${p.openId.slice(3)}`);
+      const status = { is_frozen: false, is_resigned: false, is_activated: true, is_exited: false, is_unjoin: false };
+      const userList = [
+        ...mobiles.map((m) => {
+          const p = visible.find((x) => x.mobile !== undefined && digits(x.mobile) === digits(m));
+          return p ? { user_id: idOf(p), mobile: m, status: { ...status, is_resigned: !!p.resigned } } : { mobile: m };
+        }),
+        ...emails.map((e) => {
+          const p = visible.find((x) => x.email !== undefined && x.email.toLowerCase() === e.toLowerCase());
+          return p ? { user_id: idOf(p), email: e, status: { ...status, is_resigned: !!p.resigned } } : { email: e };
+        }),
+      ];
+      return send(res, 200, { code: 0, msg: 'success', data: { user_list: userList } });
+    }
     const userMatch = /^\/open-apis\/contact\/v3\/users\/([^/]+)$/.exec(path);
     if (method === 'GET' && userMatch) {
       const userId = decodeURIComponent(userMatch[1]);
-      return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, name: 'User ' + userId.slice(-4) } } });
+      return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, name: people.get(userId)?.name ?? 'User ' + userId.slice(-4) } } });
     }
 
     return send(res, 404, { code: 404, msg: 'not found in fake open platform' });
@@ -528,6 +567,14 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     clearFaults() {
       faultQueue.length = 0;
       receiverFaults.clear();
+    },
+    addUser(user) {
+      const added: DirectoryUser = { ...user, openId: user.openId ?? `ou_${hex(16)}` };
+      people.set(added.openId, added);
+      return added;
+    },
+    directory() {
+      return [...people.values()];
     },
     on(event: 'message' | 'update', fn: (x: any) => void) {
       if (event === 'message') listeners.push(fn);

@@ -14,16 +14,24 @@ export interface LocalPerson {
   name: string;
   roles: StoredRole[];
   specialities?: string[];
+  /** what the simulated tenant's address book knows of them, for look-ups by mobile or e-mail */
+  mobile: string;
+  email: string;
 }
 
 /** Who one can be in the console: a team leader, an organisation contact, three experts, an administrator. */
 export const LOCAL_PEOPLE: readonly LocalPerson[] = [
-  { openId: 'ou_local_leader', name: '张班长', roles: [] },
-  { openId: 'ou_local_contact', name: '李联系人', roles: ['org_contact'] },
-  { openId: 'ou_local_expert_1', name: '陈专家', roles: ['expert'], specialities: ['engineering', 'maintenance'] },
-  { openId: 'ou_local_expert_2', name: '刘专家', roles: ['expert'], specialities: ['testing', 'operation'] },
-  { openId: 'ou_local_expert_3', name: '黄专家', roles: ['expert'], specialities: ['service', 'engineering'] },
-  { openId: 'ou_local_admin', name: '王管理员', roles: ['admin'] },
+  { openId: 'ou_local_leader', name: '张班长', roles: [], mobile: '13800000001', email: 'zhang.banzhang@example.com' },
+  { openId: 'ou_local_contact', name: '李联系人', roles: ['org_contact'], mobile: '13800000002', email: 'li.lianxiren@example.com' },
+  { openId: 'ou_local_expert_1', name: '陈专家', roles: ['expert'], specialities: ['engineering', 'maintenance'], mobile: '13800000003', email: 'chen.zhuanjia@example.com' },
+  { openId: 'ou_local_expert_2', name: '刘专家', roles: ['expert'], specialities: ['testing', 'operation'], mobile: '13800000004', email: 'liu.zhuanjia@example.com' },
+  { openId: 'ou_local_expert_3', name: '黄专家', roles: ['expert'], specialities: ['service', 'engineering'], mobile: '13800000005', email: 'huang.zhuanjia@example.com' },
+  { openId: 'ou_local_admin', name: '王管理员', roles: ['admin'], mobile: '13800000006', email: 'wang.guanli@example.com' },
+];
+
+/** In the tenant's address book but not yet known to the bot: someone to name by mobile or e-mail in the console. */
+export const LOCAL_DIRECTORY_ONLY: readonly { openId: string; name: string; mobile: string; email: string }[] = [
+  { openId: 'ou_local_newcomer', name: '孙工程师', mobile: '13800000007', email: 'sun.gongchengshi@example.com' },
 ];
 
 /** Idempotent: a second start adds nothing, and keeps roles granted since. */
