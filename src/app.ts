@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { EventProcessor } from './events.js';
 import type { BotRegistry } from './handlers.js';
 import { botIdentity, createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
+import { resolveUserIds } from './lark/contact.js';
 import type { Logger } from './log.js';
 import { copyPgliteTemplate } from './local/dataDir.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
@@ -67,7 +68,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   if (config.localMode) {
     appId = 'cli_local_mode';
     appSecret = randomBytes(16).toString('hex');
-    platform = await startFakeOpenPlatform({ appId, appSecret });
+    platform = await startFakeOpenPlatform({ appId, appSecret, now: () => clock.now().getTime() });
     for (const p of [...LOCAL_PEOPLE, ...LOCAL_DIRECTORY_ONLY]) platform.addUser({ openId: p.openId, name: p.name, mobile: p.mobile, email: p.email });
     domain = platform.url;
     secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
@@ -83,7 +84,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,
   });
-  const processor = new EventProcessor({ database, registry, clock, config, log, onCommitted: () => dispatcher.nudge(), botOpenId: botIdentity(larkClient, log) });
+  const processor = new EventProcessor({ database, registry, clock, config, log, onCommitted: () => dispatcher.nudge(), botOpenId: botIdentity(larkClient, log), findUsers: (query) => resolveUserIds(larkClient, query) });
   const eventDispatcher = processor.createDispatcher();
 
   let url = '';

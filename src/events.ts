@@ -52,6 +52,8 @@ export interface ProcessorDeps {
   onCommitted?: () => void;
   /** The bot's own open_id, to tell a mention of the bot from a mention of someone else. */
   botOpenId?: () => Promise<string | undefined>;
+  /** Looks people up by mobile or e-mail in the tenant's address book. */
+  findUsers?: HandlerContext['findUsers'];
 }
 
 const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操作已处理，无需重复提交' } };
@@ -131,6 +133,7 @@ export class EventProcessor {
         if (added) queued.n++;
         return added;
       },
+      findUsers: (query) => (this.deps.findUsers ? this.deps.findUsers(query) : Promise.reject(new Error('no address book configured'))),
       within: (inner) => bind(inner),
     });
     return bind(tx);

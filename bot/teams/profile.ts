@@ -1,21 +1,27 @@
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
+import { pickerCandidates } from '../../src/people.js';
 import { addMembers, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
+import { personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
 import { statusCardFor } from './status.js';
 import { teamData } from './view.js';
 
+/** Who the contact picker offers: the people the bot knows, organisation contacts first. */
+const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [current] });
+
 export const openProfileForm = withUserErrors(async (ctx, input) => {
   const team = await teamLedBy(ctx.tx, ctx.actor, idFrom(input.value, 'teamId'));
-  return raw(profileFormCard(teamData(team)));
+  return raw(profileFormCard(teamData(team), { candidates: await contactCandidates(ctx, team.contactOpenId) }));
 });
 
 export const saveProfile = withUserErrors(
   async (ctx: HandlerContext, input: CardActionInput) => {
     const teamId = idFrom(input.value, 'teamId');
     const before = await teamLedBy(ctx.tx, ctx.actor, teamId);
-    const updated = await updateTeamProfile(ctx.tx, ctx.actor, teamId, input.formValue, ctx.clock.now());
+    const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
+    const updated = await updateTeamProfile(ctx.tx, ctx.actor, teamId, formValue, ctx.clock.now());
     if (updated.contactOpenId !== before.contactOpenId) {
       const data = teamData({ ...updated, organization: before.organization });
       await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}`, to: { openId: updated.contactOpenId }, card: contactNamedCard(data) });
@@ -24,7 +30,7 @@ export const saveProfile = withUserErrors(
   },
   async (error, ctx, input) => {
     const team = await teamLedBy(ctx.tx, ctx.actor, idOrZero(input.value, 'teamId')).catch(() => undefined);
-    return team ? raw(profileFormCard(teamData(team), { values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
+    return team ? raw(profileFormCard(teamData(team), { candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
   },
 );
 

@@ -234,7 +234,7 @@ export function actionTable(f: Fixture): Record<string, ActionSpec> {
     'endorse.return': onApplicationOfContact(true, { opinion: '请补充 QC 活动记录' }),
     'check.list': adminOnly(),
     'check.accept': adminOnly({ applicationId: f.appC }, {}, true),
-    'check.return': adminOnly({ applicationId: f.appC }, { reason: '缺少顾客确认材料' }, true),
+    'check.return': adminOnly({ applicationId: f.appC }, { [`reason_${f.appC}`]: '缺少顾客确认材料' }, true),
     'complaint.start': readAll({ teamId: f.teamA.id }),
     'complaint.submit': { mutates: true, own: { value: { teamId: f.teamB.id, formKey: 'matrix-form' }, form: { content: '施工围挡占道，未按期恢复', contact: '13800000000' }, allowed: 'all' } },
     'complaint.uphold': adminOnly({ complaintId: f.complaintId }, { note: '经核实属实' }, true),
