@@ -124,7 +124,7 @@ export class LocalConsole {
   async click(input: ClickInput): Promise<ClickResult> {
     // Feishu judges a click before calling back (14-day window, who a picker offers); cards from before a restart it cannot judge
     if (this.deps.platform.knows(input.messageId)) {
-      const judged = this.deps.platform.cardAction({ messageId: input.messageId, openId: input.openId, formValue: input.formValue });
+      const judged = this.deps.platform.cardAction({ messageId: input.messageId, openId: input.openId, value: input.value, formValue: input.formValue });
       if (!judged.ok) return { status: 400, error: `飞书拒绝了这次操作（${judged.code}）：${judged.msg}`, version: this.version };
     }
     const cardToken = `c-local-${randomMessageId().slice(3)}`;

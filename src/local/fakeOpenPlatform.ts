@@ -44,7 +44,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { cardRuleViolations, findComponentByName, MAX_CARD_CONTENT_BYTES } from './cardRules.js';
+import { cardRuleViolations, findComponentByName, MAX_CARD_CONTENT_BYTES, taggedObjects } from './cardRules.js';
 
 /** The bot's own open_id, as /bot/v3/info answers it and as mentions of the bot carry it. */
 export const FAKE_BOT_OPEN_ID = 'ou_bot0000000000000000000000000000';
@@ -146,6 +146,8 @@ export interface FakeOpenPlatform {
   directory(): DirectoryUser[];
   /** who is in a group chat (a p2p chat holds its user); the operator of a click is always in its chat */
   setChatMembers(chatId: string, openIds: string[]): void;
+  /** a user's message in a chat, as Feishu stores it: a reply to it lands in that chat */
+  userMessage(messageId: string, chatId: string): void;
   /** whether the fake sent this message (and so can judge clicks on it) */
   knows(messageId: string): boolean;
   /**
@@ -153,7 +155,7 @@ export interface FakeOpenPlatform {
    * card must be under 14 days old, and a person picker's value must be one it could offer (its options, or
    * with none, the chat's members). `{ ok: true, chatId }` means Feishu would deliver the callback.
    */
-  cardAction(a: { messageId: string; openId: string; formValue?: Record<string, unknown> }): { ok: true; chatId?: string } | CardActionRefusal;
+  cardAction(a: { messageId: string; openId: string; value?: Record<string, unknown>; formValue?: Record<string, unknown> }): { ok: true; chatId?: string } | CardActionRefusal;
   /** The card a callback answered with replaces the message's card, if Feishu accepts it (230099 otherwise). */
   answerCallback(messageId: string, body: unknown): { ok: true } | CardActionRefusal;
   /** the card a message shows now (after updates and callback answers) */
@@ -198,6 +200,15 @@ const DEFAULT_FAULT_MSG: Record<number, string> = {
 };
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** Deep equality of two JSON values, keys in any order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
 
 /**
  * The p2p chat id the fake assigns to a user's one-to-one chat with the bot:
@@ -268,6 +279,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const byMessageId = new Map<string, SentMessage>();
   const people = new Map<string, DirectoryUser>();
   const chatMembers = new Map<string, Set<string>>();
+  const inboundChats = new Map<string, string>();
   /** message_id → the card it shows now */
   const cards = new Map<string, unknown>();
   const now = opts.now ?? Date.now;
@@ -472,9 +484,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         msgType: body.msg_type,
         content: v.content,
         replyTo: parentId,
-        // The fake only knows chats of messages it sent itself; for a reply to an
-        // inbound (event) message the chat is unknown and chatId stays undefined.
-        ...(parent?.chatId ? { chatId: parent.chatId } : {}),
+        // The fake knows chats of messages it sent and of user messages it was told of (userMessage);
+        // for any other inbound message the chat is unknown and chatId stays undefined.
+        ...(parent?.chatId ? { chatId: parent.chatId } : inboundChats.has(parentId) ? { chatId: inboundChats.get(parentId) } : {}),
         ...(typeof body.uuid === 'string' && body.uuid ? { uuid: body.uuid } : {}),
         ...(typeof body.reply_in_thread === 'boolean' ? { replyInThread: body.reply_in_thread } : {}),
       };
@@ -627,14 +639,21 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     setChatMembers(chatId, openIds) {
       chatMembers.set(chatId, new Set(openIds));
     },
+    userMessage(messageId, chatId) {
+      inboundChats.set(messageId, chatId);
+    },
     knows(messageId) {
       return byMessageId.has(messageId);
     },
-    cardAction({ messageId, openId, formValue }) {
+    cardAction({ messageId, openId, value, formValue }) {
       const m = byMessageId.get(messageId);
       if (!m) return { ok: false, code: 230001, msg: `invalid param: message ${messageId} was not sent by this app` };
       if (now() - m.createTime > CARD_ACTIVE_MS) return { ok: false, ...CARD_EXPIRED };
       const card = cards.get(messageId);
+      // a click carries the value of a component the card shows now, nothing else
+      if (value && !taggedObjects(card).some((t) => Array.isArray(t.node.behaviors) && (t.node.behaviors as { value?: unknown }[]).some((b) => sameJson(b.value, value)))) {
+        return { ok: false, code: 230001, msg: `invalid param: the card shows no component with value ${JSON.stringify(value)}` };
+      }
       const inChat = new Set(chatMembers.get(m.chatId ?? '') ?? []);
       if (m.receiveIdType === 'open_id') inChat.add(m.receiveId);
       inChat.add(openId);

@@ -115,7 +115,7 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       return res.body;
     },
     async clickCard(openId, messageId, value, formValue) {
-      const judged = fake.cardAction({ messageId, openId, formValue });
+      const judged = fake.cardAction({ messageId, openId, value, formValue });
       if (!judged.ok) return { refused: { code: judged.code, msg: judged.msg } };
       const body = await h.click(openId, value, formValue, { messageId, chatId: judged.chatId });
       const answered = fake.answerCallback(messageId, body);
