@@ -1,6 +1,6 @@
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, people, teams } from '../../db/schema.js';
+import { applications, complaints, honours, people, teams } from '../../db/schema.js';
 import { formalCheckReasonField } from '../../cards/applications.js';
 import { TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from '../support/cards.js';
@@ -139,5 +139,38 @@ describe('the formal check accepts three applications from one list card, one cl
     }
     const rows = await h.db.db.select({ id: applications.id, status: applications.status }).from(applications).where(inArray(applications.id, ids));
     expect(rows.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted']);
+  });
+});
+
+describe('a card older than 14 days (acceptance 7)', () => {
+  it('is refused by the fake; the same decision is reachable again from 管理 → 投诉处理', async () => {
+    // a second upheld complaint in a row raises the revocation alert (第二十二条)
+    await h.db.db.insert(complaints).values({ reference: 'TS-2027-0090', teamId: f.teamA.id, content: '井盖修复后沉降', channel: 'web', status: 'upheld', decidedAt: new Date('2027-03-01T10:00:00+08:00'), createdAt: new Date('2027-02-20T10:00:00+08:00') });
+    const upheld = await h.click(personas.admin, { action: 'complaint.uphold', complaintId: f.complaintId }, { note: '经核实属实' });
+    expect(upheld.toast.type).toBe('success');
+    const alert = [...h.fake.messages].reverse().find((m) => m.receiveId === personas.admin && cardActions(m.content).some((a) => a.action === 'revocation.revoke'))!;
+    expect(alert).toBeDefined();
+    const revoke = cardActions(alert.content).find((a) => a.action === 'revocation.revoke')!;
+
+    h.clock.advanceDays(15);
+    const stale = await h.clickCard(personas.admin, alert.messageId, revoke, { reason: '连续两次投诉成立' });
+    expect(stale.refused).toEqual({ code: 230031, msg: expect.stringContaining('14 days') });
+    const [still] = await h.db.db.select().from(honours).where(eq(honours.id, f.honourId));
+    expect(still.revokedAt).toBeNull();
+
+    await h.say(personas.admin, '管理');
+    const menu = lastMessageTo(personas.admin);
+    expect(cardActions(menu.content).map((a) => a.action)).toEqual(expect.arrayContaining(['check.list', 'complaint.list']));
+    const list = await h.clickCard(personas.admin, menu.messageId, { action: 'complaint.list' });
+    expect(list.refused).toBeUndefined();
+    expectValidCard(list.body.card.data);
+    expect(cardText(list.body.card.data)).toContain('待决定是否撤销的称号');
+    const open = await h.clickCard(personas.admin, menu.messageId, { action: 'revocation.open', honourId: f.honourId });
+    expect(cardActions(open.body.card.data)).toContainEqual(revoke);
+    const done = await h.clickCard(personas.admin, menu.messageId, revoke, { reason: '连续两次投诉成立' });
+    expect(done.refused).toBeUndefined();
+    expect(done.body.toast.type).toBe('success');
+    const [after] = await h.db.db.select().from(honours).where(eq(honours.id, f.honourId));
+    expect(after.revokedAt).not.toBeNull();
   });
 });

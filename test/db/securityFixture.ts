@@ -242,6 +242,7 @@ export function actionTable(f: Fixture): Record<string, ActionSpec> {
     'complaint.list': adminOnly(),
     'complaint.open': adminOnly({ complaintId: f.complaintId }),
     'revocation.revoke': adminOnly({ honourId: f.honourId }, { reason: '连续两次投诉成立' }, true),
+    'revocation.open': adminOnly({ honourId: f.honourId }),
     'revocation.keep': adminOnly({ honourId: f.honourId }, { reason: '已整改到位' }, true),
     'admin.menu': adminOnly(),
     'cycle.form': adminOnly(),
