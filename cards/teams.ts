@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note, pageOf, pager } from './kit.js';
 import { form, multiPersonPicker, numberInput, personLookupInput, personPicker, selectStatic, submitButton, textInput } from './forms.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
@@ -184,11 +184,16 @@ export function profileFormCard(team: TeamData, opts: { candidates: string[]; va
   });
 }
 
-/** Rows of members on one card: each row is about five elements, and a card holds at most 200. */
-const MEMBERS_SHOWN = 30;
+/** Rows of members on one card: each row holds eight tagged objects, and a card at most 200. */
+const MEMBERS_PAGE = 20;
 
-export function membersCard(team: TeamData, members: { openId: string; role: string; name: string | null }[], error?: FormError): Card {
-  const list: Element[] = members.map((m) =>
+export function membersCard(
+  team: TeamData,
+  members: { openId: string; role: string; name: string | null }[],
+  opts: { candidates: string[]; page?: number; error?: FormError; values?: Record<string, unknown> },
+): Card {
+  const shown = pageOf(members, opts.page ?? 1, MEMBERS_PAGE);
+  const list: Element[] = shown.items.map((m) =>
     m.role === 'leader'
       ? markdown(`<at id=${m.openId}></at>　班组长`)
       : {
@@ -199,7 +204,7 @@ export function membersCard(team: TeamData, members: { openId: string; role: str
             {
               tag: 'column',
               width: 'auto',
-              elements: [button({ text: '移除', type: 'danger', value: { action: 'team.memberRemove', teamId: team.id, openId: m.openId }, confirm: { title: '移除成员', text: '确定将该成员移出班组吗？' } })],
+              elements: [button({ text: '移除', type: 'danger', value: { action: 'team.memberRemove', teamId: team.id, openId: m.openId, page: shown.page }, confirm: { title: '移除成员', text: '确定将该成员移出班组吗？' } })],
             },
           ],
         },
@@ -209,11 +214,15 @@ export function membersCard(team: TeamData, members: { openId: string; role: str
     subtitle: `${team.code}　共 ${members.length} 人在册`,
     template: 'blue',
     elements: [
-      ...errorBanner(error),
-      ...list.slice(0, MEMBERS_SHOWN),
-      ...(members.length > MEMBERS_SHOWN ? [note(`另有 ${members.length - MEMBERS_SHOWN} 人未显示`)] : []),
+      ...errorBanner(opts.error),
+      ...list,
+      ...pager({ page: shown.page, pages: shown.pages, value: { action: 'team.members', teamId: team.id } }),
       hr(),
-      form('members_form', [multiPersonPicker({ name: 'members', label: '添加成员', required: true }), submitButton({ text: '添加', name: 'add', value: { action: 'team.memberAdd', teamId: team.id } })]),
+      form('members_form', [
+        multiPersonPicker({ name: 'members', label: '添加成员', options: opts.candidates }),
+        personLookupInput({ name: 'membersLookup', label: '列表中没有？填成员的手机号或邮箱', value: v(opts.values ?? {}, 'membersLookup') }),
+        submitButton({ text: '添加', name: 'add', value: { action: 'team.memberAdd', teamId: team.id } }),
+      ]),
       buttonRow([button({ text: '返回进度', value: { action: 'team.status' } })]),
     ],
   });

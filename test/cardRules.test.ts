@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formalCheckCard, formalCheckReasonField } from '../cards/applications.js';
+import { complaintListCard } from '../cards/complaints.js';
 import { expertPoolCard } from '../cards/experts.js';
+import { membersCard } from '../cards/teams.js';
 import { button, card, pageOf } from '../cards/kit.js';
 import { form, submitButton, textInput } from '../cards/forms.js';
 import { scoringTaskCard, taskListCard } from '../cards/review.js';
@@ -11,7 +13,7 @@ import { cardRuleViolations } from '../src/local/cardRules.js';
 import { CARD_ACTIVE_MS, type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
 import { scoreFields } from '../src/review/scoring.js';
 import { defaultScoreSheet } from '../src/scoreSheet.js';
-import { cardActions, expectValidCard, formFieldNames, taggedCount } from './support/cards.js';
+import { cardActions, cardText, expectValidCard, formFieldNames, taggedCount } from './support/cards.js';
 
 const long = (n: number) => '沥青路面坑槽快速修补工法，'.repeat(Math.ceil(n / 13)).slice(0, n);
 
@@ -67,6 +69,25 @@ describe('every list card at its largest realistic input passes', () => {
     const tasks = Array.from({ length: 20 }, (_, i) => ({ assignmentId: i + 1, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, team: `广州市政道路养护第${i + 1}班`, title: long(100), status: i % 2 ? 'submitted' : 'assigned', total: i % 2 ? 91.5 : null }));
     const c = taskListCard({ year: 2027, done: 10, total: 20, tasks, page: 1, pages: 1 });
     expectValidCard(c);
+  });
+
+  it('the complaint list: 20 open complaints and 10 titles awaiting a decision', () => {
+    const t = { id: 1, name: '广州市政道路养护第一班', code: 'GDSZ-2026-0001', organization: '广州市市政工程维修有限公司' };
+    const items = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, reference: `TS-2027-${String(i + 1).padStart(4, '0')}`, content: long(500), contact: '13800000000', channel: 'web', status: 'open', note: null, receivedOn: '2027-05-02', decidedOn: null, team: t, daysOpen: 9 }));
+    const titles = Array.from({ length: 12 }, (_, i) => ({ honourId: i + 1, year: 2026, run: 2, team: t }));
+    const c = complaintListCard({ items, total: 35, titles });
+    expectValidCard(c);
+    expect(cardActions(c).filter((a) => a.action === 'revocation.open')).toHaveLength(10);
+  });
+
+  it('the members card: 60 members', () => {
+    const team = { id: 1, code: 'GDSZ-2026-0001', name: '道路养护一班', organization: '广州市市政工程维修有限公司', department: '养护部', typeLabel: '行政班组', leaderOpenId: 'ou_l', phone: '020-12345678', memberCount: 60, functions: '养护', goals: '完好率', plan: '例会', contactOpenId: 'ou_c', registeredAt: '2025-03-01', statusLabel: '正常' };
+    const members = [{ openId: 'ou_l', role: 'leader', name: '张班长' }, ...Array.from({ length: 59 }, (_, i) => ({ openId: `ou_m${i}`, role: 'member', name: `成员${i}` }))];
+    for (const page of [1, 2, 3]) {
+      const c = membersCard(team, members, { candidates: Array.from({ length: 100 }, (_, i) => `ou_p${i}`), page, error: { message: '请选择要添加的成员。' } });
+      expectValidCard(c);
+      expect(cardText(c)).toContain(`第 ${page} / 3 页`);
+    }
   });
 
   it('the full score sheet with 1 000-character answers and comment', () => {
