@@ -27,23 +27,23 @@ export function taggedObjects(card: unknown): { path: string; node: Record<strin
 }
 
 /**
- * Why Feishu would refuse this card, [] when it would not: schema 2.0, at most 30 KB and 200 tagged objects,
- * no JSON 1.0 tags, and each component `name` unique across the whole card
+ * Why Feishu would refuse this card, [] when it would not: at most 30 KB and 200 tagged objects, in a 2.0
+ * card no JSON 1.0 tags, and each component `name` unique across the whole card
  * (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure; a repeated name fails the form's submit).
  */
 export function cardRuleViolations(card: unknown): string[] {
   const problems: string[] = [];
   const c = card as { schema?: unknown; body?: { elements?: unknown } } | null;
   if (!c || typeof c !== 'object') return ['card is not a JSON object'];
-  if (c.schema !== '2.0') problems.push('schema is not "2.0"');
+  const v2 = c.schema === '2.0';
   const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
   if (bytes > MAX_CARD_CONTENT_BYTES) problems.push(`card is ${bytes} bytes, over 30 KB`);
-  if (!Array.isArray(c.body?.elements)) problems.push('body.elements missing');
+  if (v2 && !Array.isArray(c.body?.elements)) problems.push('body.elements missing');
   const tagged = taggedObjects(card);
   if (tagged.length > MAX_CARD_TAGGED_OBJECTS) problems.push(`${tagged.length} tagged objects, over ${MAX_CARD_TAGGED_OBJECTS}`);
   const seen = new Map<string, string>();
   for (const { path, node } of tagged) {
-    if (JSON_1_ONLY_TAGS.has(node.tag as string)) problems.push(`${path}: tag "${node.tag}" does not exist in JSON 2.0`);
+    if (v2 && JSON_1_ONLY_TAGS.has(node.tag as string)) problems.push(`${path}: tag "${node.tag}" does not exist in JSON 2.0`);
     if (typeof node.name === 'string' && node.name !== '') {
       const first = seen.get(node.name);
       if (first !== undefined) problems.push(`${path}: name "${node.name}" already used at ${first}`);

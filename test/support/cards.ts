@@ -7,6 +7,7 @@ const formInputs = new Set(['input', 'select_static', 'multi_select_static', 'se
 export function cardProblems(card: any): string[] {
   // what Feishu itself refuses: size, every tagged object counted, names unique card-wide, JSON 1.0 tags
   const problems = cardRuleViolations(card);
+  if (card?.schema !== '2.0') problems.push('schema is not "2.0"');
   const walk = (el: any, inForm: boolean, path: string) => {
     if (!el || typeof el !== 'object') return;
     const tag = el.tag;
