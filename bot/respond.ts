@@ -95,3 +95,9 @@ export function idOrZero(value: Record<string, unknown>, key: string): number {
     return 0;
   }
 }
+
+/** The page a 上一页 / 下一页 button asks for; 1 when absent or not a number. */
+export function pageFrom(value: Record<string, unknown>): number {
+  const n = Number(value.page);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}

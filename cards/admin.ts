@@ -107,7 +107,14 @@ export function adminCard(data: AdminCardData): Card {
     );
   }
   elements.push(
-    buttonRow([button({ text: '专家库', value: { action: 'experts.list' } }), button({ text: '导入', value: { action: 'import.guide' } }), button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } })]),
+    // every decision is reachable from here: a notification card stops taking clicks after 14 days
+    buttonRow([
+      button({ text: '形式审查', value: { action: 'check.list' } }),
+      button({ text: '投诉处理', value: { action: 'complaint.list' } }),
+      button({ text: '专家库', value: { action: 'experts.list' } }),
+      button({ text: '导入', value: { action: 'import.guide' } }),
+      button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } }),
+    ]),
     note(`今天：${data.today}`),
   );
   return card({ title: '协会管理', subtitle: '广东省市政工程质量信得过班组', template: 'indigo', summary: '协会管理', elements });

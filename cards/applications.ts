@@ -200,6 +200,9 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
   });
 }
 
+/** The name of one application's 退回原因 field in the formal-check list. */
+export const formalCheckReasonField = (applicationId: number) => `reason_${applicationId}`;
+
 /** 形式审查: the association's list of recommended applications. */
 export function formalCheckCard(opts: { year: number; items: (ApplicationSummary & { opinion?: string })[]; total: number; error?: FormError }): Card {
   const elements: Element[] = [];
@@ -209,13 +212,15 @@ export function formalCheckCard(opts: { year: number; items: (ApplicationSummary
     if (i > 0) elements.push(hr());
     elements.push(
       summaryFields(a),
-      ...(a.opinion ? [markdown(`**单位推荐意见**：${escapeMd(a.opinion)}`)] : []),
+      // eight full opinions would pass Feishu's 30 KB: the list shows the start of each
+      ...(a.opinion ? [markdown(`**单位推荐意见**：${escapeMd(a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion)}`)] : []),
       ...(typeof a.form.materialsUrl === 'string' ? [markdown(`[查看完整材料](${a.form.materialsUrl})`)] : []),
+      // Feishu wants every name unique across the card, so each application's fields carry its id
       form(`check_${a.id}`, [
-        textInput({ name: 'reason', label: '退回原因（退回时必填）', maxLength: 500 }),
+        textInput({ name: formalCheckReasonField(a.id), label: '退回原因（退回时必填）', maxLength: 500 }),
         buttonRow([
-          submitButton({ text: '受理', name: 'accept', value: { action: 'check.accept', applicationId: a.id } }),
-          submitButton({ text: '退回', name: 'return', type: 'danger', value: { action: 'check.return', applicationId: a.id } }),
+          submitButton({ text: '受理', name: `accept_${a.id}`, value: { action: 'check.accept', applicationId: a.id } }),
+          submitButton({ text: '退回', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', applicationId: a.id } }),
         ]),
       ]),
     );

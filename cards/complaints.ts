@@ -260,7 +260,7 @@ export function complaintOutcomeCard(c: ComplaintView): Card {
 }
 
 /** 投诉处理 for administrators: the open complaints, oldest first. */
-export function complaintListCard(opts: { items: (ComplaintView & { daysOpen: number })[]; total: number }): Card {
+export function complaintListCard(opts: { items: (ComplaintView & { daysOpen: number })[]; total: number; titles?: { honourId: number; year: number; run: number; team: ComplaintTeam }[] }): Card {
   const rows: Element[] = opts.items.map((c) => ({
     tag: 'column_set',
     flex_mode: 'none',
@@ -269,11 +269,23 @@ export function complaintListCard(opts: { items: (ComplaintView & { daysOpen: nu
       { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
     ],
   }));
+  const titles = (opts.titles ?? []).slice(0, 10);
+  const titleRows: Element[] = titles.map((t) => ({
+    tag: 'column_set',
+    flex_mode: 'none',
+    columns: [
+      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(`**${escapeMd(t.team.name)}**（${escapeMd(t.team.code)}）${t.year} 年度称号：连续 ${t.run} 次投诉成立`)] },
+      { tag: 'column', width: 'auto', elements: [button({ text: '决定', type: 'danger', value: { action: 'revocation.open', honourId: t.honourId } })] },
+    ],
+  }));
   return card({
     title: '待处理投诉',
-    subtitle: `共 ${opts.total} 件`,
-    template: opts.total ? 'orange' : 'green',
-    elements: opts.total ? [...rows, ...(opts.total > opts.items.length ? [note(`仅显示最早的 ${opts.items.length} 件。`)] : [])] : [markdown('目前没有待处理的投诉。')],
+    subtitle: `共 ${opts.total} 件${titles.length ? `，${titles.length} 个称号待决定` : ''}`,
+    template: opts.total || titles.length ? 'orange' : 'green',
+    elements: [
+      ...(opts.total ? [...rows, ...(opts.total > opts.items.length ? [note(`仅显示最早的 ${opts.items.length} 件。`)] : [])] : [markdown('目前没有待处理的投诉。')]),
+      ...(titleRows.length ? [hr(), markdown('**待决定是否撤销的称号**（第二十二条）'), ...titleRows] : []),
+    ],
   });
 }
 

@@ -1,5 +1,5 @@
-import { form, multiPersonPicker, numberInput, selectStatic, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdown, note } from './kit.js';
+import { form, multiPersonPicker, numberInput, personLookupInput, selectStatic, submitButton, textInput } from './forms.js';
+import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdown, note, pager } from './kit.js';
 
 /** 专家库 (第十一条) for administrators, and an expert's declaration of a conflict of interest (第十七条). */
 
@@ -8,18 +8,23 @@ import type { PoolEntry } from '../src/review/experts.js';
 export type PoolExpertView = PoolEntry;
 
 export interface ExpertPoolData {
+  /** This page's experts. */
   experts: PoolExpertView[];
-  /** Experts not shown (the card's element limit). */
-  more: number;
+  /** The whole pool: how many, how many in use. */
+  total: number;
+  active: number;
+  page: number;
+  pages: number;
+  /** Whom the add form's picker offers: known people not yet experts. */
+  candidates: string[];
   values?: Record<string, string>;
   error?: string;
 }
 
 /** The pool with each expert's load, 停用 / 启用, and the form to add experts. */
 export function expertPoolCard(d: ExpertPoolData): Card {
-  const activeCount = d.experts.filter((e) => e.active).length;
   const elements: Element[] = [...(d.error ? [markdown(`<font color='red'>**未保存**：${escapeMd(d.error)}</font>`)] : [])];
-  elements.push(markdown(`**专家库**：${d.experts.length + d.more} 位${d.more ? '' : `，在用 ${activeCount} 位`}`));
+  elements.push(markdown(`**专家库**：${d.total} 位，在用 ${d.active} 位`));
   for (const e of d.experts) {
     const who = e.name ? escapeMd(e.name) : `<at id=${e.openId}></at>`;
     const facts = [
@@ -38,20 +43,22 @@ export function expertPoolCard(d: ExpertPoolData): Card {
           width: 'auto',
           elements: [
             e.active
-              ? button({ text: '停用', type: 'danger', value: { action: 'experts.deactivate', openId: e.openId } })
-              : button({ text: '启用', value: { action: 'experts.activate', openId: e.openId } }),
+              ? button({ text: '停用', type: 'danger', value: { action: 'experts.deactivate', openId: e.openId, page: d.page } })
+              : button({ text: '启用', value: { action: 'experts.activate', openId: e.openId, page: d.page } }),
           ],
         },
       ],
     });
   }
-  if (d.more) elements.push(note(`另有 ${d.more} 位未列出。`));
+  elements.push(...pager({ page: d.page, pages: d.pages, value: { action: 'experts.list' } }));
   const v = d.values ?? {};
+  const picked = v.experts ? v.experts.split(',').filter(Boolean) : undefined;
   elements.push(
     hr(),
     markdown('**添加专家**'),
     form('expert_form', [
-      multiPersonPicker({ name: 'experts', label: '专家（可多选）', values: v.experts ? v.experts.split(',').filter(Boolean) : undefined, required: true }),
+      multiPersonPicker({ name: 'experts', label: '专家（可多选）', values: picked, options: [...new Set([...(picked ?? []), ...d.candidates])] }),
+      personLookupInput({ name: 'expertsLookup', label: '列表中没有？填专家的手机号或邮箱', value: v.expertsLookup }),
       textInput({ name: 'organization', label: '所在单位', value: v.organization, required: true, maxLength: 100, placeholder: '单位全称：同单位的申报不会分配给该专家' }),
       textInput({ name: 'specialities', label: '专业特长（逗号分隔）', value: v.specialities, maxLength: 200, placeholder: '如 道路养护, 桥梁检测' }),
       numberInput({ name: 'maxLoad', label: '评审上限（每年最多评审几份，可空）', value: v.maxLoad, placeholder: '如 20；留空为不限' }),

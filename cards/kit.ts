@@ -82,3 +82,19 @@ export function fields(pairs: [string, string | number | null | undefined][]): E
 export function escapeMd(s: string): string {
   return s.replace(/([*_~`[\]<>])/g, '\\$1');
 }
+
+/** The page of a long list a card shows: Feishu counts every tagged object of a card against 200. */
+export function pageOf<T>(items: T[], page: number, size: number): { items: T[]; page: number; pages: number } {
+  const pages = Math.max(1, Math.ceil(items.length / size));
+  const p = Math.min(Math.max(1, Math.floor(page) || 1), pages);
+  return { items: items.slice((p - 1) * size, p * size), page: p, pages };
+}
+
+/** 上一页 / 下一页, each carrying the page it opens; nothing when everything fits on one page. */
+export function pager(opts: { page: number; pages: number; value: ActionValue }): Element[] {
+  if (opts.pages <= 1) return [];
+  const buttons: Element[] = [];
+  if (opts.page > 1) buttons.push(button({ text: '上一页', value: { ...opts.value, page: opts.page - 1 } }));
+  if (opts.page < opts.pages) buttons.push(button({ text: '下一页', value: { ...opts.value, page: opts.page + 1 } }));
+  return [note(`第 ${opts.page} / ${opts.pages} 页`), buttonRow(buttons)];
+}

@@ -1,5 +1,5 @@
 import { form, selectStatic, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note, pager } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 
@@ -158,9 +158,10 @@ export interface TaskListData {
   year?: number;
   done: number;
   total: number;
+  /** This page's tasks. */
   tasks: { assignmentId: number; code: string; team: string; title: string; status: string; total: number | null }[];
-  /** Tasks not shown (a card holds at most 200 elements). */
-  more: number;
+  page: number;
+  pages: number;
 }
 
 /** 评分 / review: the expert's tasks with the progress ("已完成 7 / 20"). */
@@ -193,7 +194,7 @@ export function taskListCard(d: TaskListData): Card {
         ],
       });
     }
-    if (d.more > 0) elements.push(note(`另有 ${d.more} 项未列出，完成上面的任务后再发送“评分”查看。`));
+    elements.push(...pager({ page: d.page, pages: d.pages, value: { action: 'review.list' } }));
   }
   elements.push(
     hr(),

@@ -1,5 +1,5 @@
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
-import { form, multiPersonPicker, numberInput, personPicker, selectStatic, submitButton, textInput } from './forms.js';
+import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note, pageOf, pager } from './kit.js';
+import { form, multiPersonPicker, numberInput, personLookupInput, personPicker, selectStatic, submitButton, textInput } from './forms.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
 export interface TeamData {
@@ -41,8 +41,11 @@ const v = (values: Record<string, unknown>, key: string) => {
   return x === undefined || x === null || x === '' ? undefined : String(x);
 };
 
+/** A picker's options with its current value among them: Feishu requires initial_option to be one of the options. */
+const withValue = (candidates: string[], value: string | undefined) => (value && !candidates.includes(value) ? [value, ...candidates] : candidates);
+
 /** 注册 (第十二条): every field of the registration form. */
-export function registrationFormCard(opts: { leaderOpenId: string; values?: Record<string, unknown>; error?: FormError }): Card {
+export function registrationFormCard(opts: { leaderOpenId: string; candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
   const values = opts.values ?? {};
   return card({
     title: '注册质量信得过班组',
@@ -56,13 +59,14 @@ export function registrationFormCard(opts: { leaderOpenId: string; values?: Reco
         textInput({ name: 'organization', label: '所属单位 *', value: v(values, 'organization'), required: true, maxLength: 100, placeholder: '单位全称' }),
         textInput({ name: 'department', label: '主管部门 *', value: v(values, 'department'), required: true, maxLength: 100 }),
         selectStatic({ name: 'teamType', label: '班组类型 *（第二条）', options: typeOptions, value: v(values, 'teamType'), required: true }),
-        personPicker({ name: 'leader', label: '班组长（默认为你本人）', value: v(values, 'leader') ?? opts.leaderOpenId }),
+        personPicker({ name: 'leader', label: '班组长（默认为你本人）', value: v(values, 'leader') ?? opts.leaderOpenId, options: withValue(opts.candidates, v(values, 'leader') ?? opts.leaderOpenId) }),
         textInput({ name: 'phone', label: '联系电话 *', value: v(values, 'phone'), required: true, maxLength: 20 }),
         numberInput({ name: 'memberCount', label: '成员人数 *', value: v(values, 'memberCount'), required: true, placeholder: '例如 12' }),
         textInput({ name: 'functions', label: '主要职能 *', value: v(values, 'functions'), required: true, maxLength: 500, multiline: true }),
         textInput({ name: 'goals', label: '创建目标 *（第四条）', value: v(values, 'goals'), required: true, maxLength: 1000, multiline: true }),
         textInput({ name: 'plan', label: '活动计划与实施措施 *（第四条）', value: v(values, 'plan'), required: true, maxLength: 2000, multiline: true }),
-        personPicker({ name: 'contact', label: '单位联系人 *（确认申报材料，第十五条）', value: v(values, 'contact'), required: true }),
+        personPicker({ name: 'contact', label: '单位联系人 *（确认申报材料，第十五条）', value: v(values, 'contact'), options: withValue(opts.candidates, v(values, 'contact')) }),
+        personLookupInput({ name: 'contactLookup', label: '列表中没有单位联系人？填其手机号或邮箱', value: v(values, 'contactLookup') }),
         submitButton({ text: '提交注册', name: 'submit', value: { action: 'team.register' } }),
       ]),
     ],
@@ -156,7 +160,7 @@ export function statusCard(entries: StatusEntry[]): Card {
 const roleLabel = { leader: '班组长', member: '成员', contact: '单位联系人' } as const;
 
 /** 修改资料: goals, plan, contact and the other details a team may change. */
-export function profileFormCard(team: TeamData, opts: { values?: Record<string, unknown>; error?: FormError } = {}): Card {
+export function profileFormCard(team: TeamData, opts: { candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
   const values = opts.values ?? {};
   const pick = (k: keyof TeamData) => v(values, k) ?? String(team[k]);
   return card({
@@ -171,7 +175,8 @@ export function profileFormCard(team: TeamData, opts: { values?: Record<string, 
         textInput({ name: 'functions', label: '主要职能', value: pick('functions'), maxLength: 500, multiline: true }),
         textInput({ name: 'goals', label: '创建目标（第四条）', value: pick('goals'), maxLength: 1000, multiline: true }),
         textInput({ name: 'plan', label: '活动计划与实施措施（第四条）', value: pick('plan'), maxLength: 2000, multiline: true }),
-        personPicker({ name: 'contact', label: '单位联系人（第十五条）', value: v(values, 'contact') ?? team.contactOpenId }),
+        personPicker({ name: 'contact', label: '单位联系人（第十五条）', value: v(values, 'contact') ?? team.contactOpenId, options: withValue(opts.candidates, v(values, 'contact') ?? team.contactOpenId) }),
+        personLookupInput({ name: 'contactLookup', label: '换成列表中没有的人？填其手机号或邮箱', value: v(values, 'contactLookup') }),
         submitButton({ text: '保存', name: 'save', value: { action: 'team.editSave', teamId: team.id } }),
       ]),
       buttonRow([button({ text: '返回进度', value: { action: 'team.status' } })]),
@@ -179,11 +184,16 @@ export function profileFormCard(team: TeamData, opts: { values?: Record<string, 
   });
 }
 
-/** Rows of members on one card: each row is about five elements, and a card holds at most 200. */
-const MEMBERS_SHOWN = 30;
+/** Rows of members on one card: each row holds eight tagged objects, and a card at most 200. */
+const MEMBERS_PAGE = 20;
 
-export function membersCard(team: TeamData, members: { openId: string; role: string; name: string | null }[], error?: FormError): Card {
-  const list: Element[] = members.map((m) =>
+export function membersCard(
+  team: TeamData,
+  members: { openId: string; role: string; name: string | null }[],
+  opts: { candidates: string[]; page?: number; error?: FormError; values?: Record<string, unknown> },
+): Card {
+  const shown = pageOf(members, opts.page ?? 1, MEMBERS_PAGE);
+  const list: Element[] = shown.items.map((m) =>
     m.role === 'leader'
       ? markdown(`<at id=${m.openId}></at>　班组长`)
       : {
@@ -194,7 +204,7 @@ export function membersCard(team: TeamData, members: { openId: string; role: str
             {
               tag: 'column',
               width: 'auto',
-              elements: [button({ text: '移除', type: 'danger', value: { action: 'team.memberRemove', teamId: team.id, openId: m.openId }, confirm: { title: '移除成员', text: '确定将该成员移出班组吗？' } })],
+              elements: [button({ text: '移除', type: 'danger', value: { action: 'team.memberRemove', teamId: team.id, openId: m.openId, page: shown.page }, confirm: { title: '移除成员', text: '确定将该成员移出班组吗？' } })],
             },
           ],
         },
@@ -204,11 +214,15 @@ export function membersCard(team: TeamData, members: { openId: string; role: str
     subtitle: `${team.code}　共 ${members.length} 人在册`,
     template: 'blue',
     elements: [
-      ...errorBanner(error),
-      ...list.slice(0, MEMBERS_SHOWN),
-      ...(members.length > MEMBERS_SHOWN ? [note(`另有 ${members.length - MEMBERS_SHOWN} 人未显示`)] : []),
+      ...errorBanner(opts.error),
+      ...list,
+      ...pager({ page: shown.page, pages: shown.pages, value: { action: 'team.members', teamId: team.id } }),
       hr(),
-      form('members', [multiPersonPicker({ name: 'members', label: '添加成员', required: true }), submitButton({ text: '添加', name: 'add', value: { action: 'team.memberAdd', teamId: team.id } })]),
+      form('members_form', [
+        multiPersonPicker({ name: 'members', label: '添加成员', options: opts.candidates }),
+        personLookupInput({ name: 'membersLookup', label: '列表中没有？填成员的手机号或邮箱', value: v(opts.values ?? {}, 'membersLookup') }),
+        submitButton({ text: '添加', name: 'add', value: { action: 'team.memberAdd', teamId: team.id } }),
+      ]),
       buttonRow([button({ text: '返回进度', value: { action: 'team.status' } })]),
     ],
   });

@@ -12,6 +12,7 @@ import type { BotRegistry } from './handlers.js';
 import { pendingPersonLinker } from './import/linking.js';
 import { botIdentity, createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
 import { larkReader } from './lark/reader.js';
+import { resolveUserIds } from './lark/contact.js';
 import type { Logger } from './log.js';
 import { copyPgliteTemplate } from './local/dataDir.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
@@ -69,7 +70,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   if (config.localMode) {
     appId = 'cli_local_mode';
     appSecret = randomBytes(16).toString('hex');
-    platform = await startFakeOpenPlatform({ appId, appSecret });
+    platform = await startFakeOpenPlatform({ appId, appSecret, now: () => clock.now().getTime() });
     for (const p of [...LOCAL_PEOPLE, ...LOCAL_DIRECTORY_ONLY]) platform.addUser({ openId: p.openId, name: p.name, mobile: p.mobile, email: p.email });
     domain = platform.url;
     secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };
@@ -95,6 +96,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     onCommitted: () => dispatcher.nudge(),
     botOpenId: botIdentity(larkClient, log),
     feishu,
+    findUsers: (query) => resolveUserIds(larkClient, query),
     linkSender: pendingPersonLinker({ database, feishu, clock, timezone: config.BOT_TIMEZONE, log }),
   });
   const eventDispatcher = processor.createDispatcher();

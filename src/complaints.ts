@@ -394,3 +394,29 @@ export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: 
   await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, run: status.view.run }, at: opts.now });
   return { team, honour: updated, reason };
 }
+
+export interface TitleAwaitingDecision {
+  honourId: number;
+  year: number;
+  run: number;
+  team: ComplaintTeamRow;
+}
+
+/**
+ * Titles whose upheld complaints in a row reached the revocation threshold (第二十二条) and still await
+ * 撤销 / 保留: the alert card stops taking clicks after 14 days, so 投诉处理 lists these too.
+ */
+export async function titlesAwaitingDecision(tx: Db): Promise<TitleAwaitingDecision[]> {
+  const held = await tx
+    .selectDistinct({ teamId: honours.teamId })
+    .from(honours)
+    .innerJoin(complaints, and(eq(complaints.teamId, honours.teamId), eq(complaints.status, 'upheld')))
+    .where(isNull(honours.revokedAt));
+  const out: TitleAwaitingDecision[] = [];
+  for (const { teamId } of held) {
+    const status = await titleStatus(tx, teamId);
+    const team = status && status.view.run >= status.view.required ? await complaintTeam(tx, teamId) : undefined;
+    if (status && team) out.push({ honourId: status.honour.id, year: status.honour.year, run: status.view.run, team });
+  }
+  return out;
+}

@@ -57,6 +57,8 @@ export interface ProcessorDeps {
   feishu?: FeishuReader;
   /** Runs before a message is handled: links someone imported before they had an open_id here. */
   linkSender?: (openId: string) => Promise<void>;
+  /** Looks people up by mobile or e-mail in the tenant's address book. */
+  findUsers?: HandlerContext['findUsers'];
 }
 
 const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操作已处理，无需重复提交' } };
@@ -141,6 +143,7 @@ export class EventProcessor {
         if (added) queued.n++;
         return added;
       },
+      findUsers: (query) => (this.deps.findUsers ? this.deps.findUsers(query) : Promise.reject(new Error('no address book configured'))),
       within: (inner) => bind(inner),
       feishu: this.deps.feishu,
     });

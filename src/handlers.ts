@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { FeishuReader } from './lark/reader.js';
 import type { Logger } from './log.js';
 import type { OutgoingMessage } from './outbox.js';
+import type { ResolvedUserIds } from './lark/contact.js';
 import type { Actor, Role } from './people.js';
 
 /** What every handler acts through: the transaction, who acts, the clock, and the outbox. */
@@ -16,6 +17,8 @@ export interface HandlerContext {
   eventId: string;
   /** Queues a message in this transaction (sent after commit). */
   send(message: OutgoingMessage): Promise<boolean>;
+  /** open_ids of people named by mobile or e-mail, from the tenant's address book (a read; nothing is written). */
+  findUsers(query: { mobiles?: string[]; emails?: string[] }): Promise<ResolvedUserIds>;
   /** The same context on a savepoint: its writes and messages roll back together. */
   within(tx: Db): HandlerContext;
   /** Reads from Feishu (a sent file, people by mobile or e-mail); absent where no client is wired. */

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { desc, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { people } from '../db/schema.js';
 import { rowsOf } from './outbox.js';
@@ -84,4 +84,27 @@ function parseArray(v: string[] | string | undefined | null): string[] {
   if (Array.isArray(v)) return v;
   // text[] as returned by a raw query on some drivers: {a,b}
   return v.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
+}
+
+/** At most this many people in a picker's options: enough for an association's contacts and experts. */
+export const PICKER_OPTIONS_MAX = 100;
+
+/**
+ * The open_ids a person picker offers. Feishu shows a picker with no options only the members of the
+ * chat the card is in, so pickers list the people the bot knows: those with `preferRole` first, never
+ * those with `excludeRole`, and the `include`d ones (the current value, the actor) always.
+ */
+export async function pickerCandidates(
+  tx: Db,
+  opts: { preferRole?: (typeof storedRoles)[number]; excludeRole?: (typeof storedRoles)[number]; include?: (string | null | undefined)[]; limit?: number } = {},
+): Promise<string[]> {
+  const limit = opts.limit ?? PICKER_OPTIONS_MAX;
+  const rows = await tx
+    .select({ openId: people.openId })
+    .from(people)
+    .where(opts.excludeRole ? sql`not (${opts.excludeRole} = any(${people.roles}))` : sql`true`)
+    .orderBy(opts.preferRole ? sql`(${opts.preferRole} = any(${people.roles})) desc` : sql`1`, desc(people.updatedAt), people.openId)
+    .limit(limit);
+  const ids = [...new Set([...(opts.include ?? []).filter((x): x is string => !!x), ...rows.map((r) => r.openId)])];
+  return ids.slice(0, limit);
 }

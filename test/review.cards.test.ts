@@ -66,17 +66,27 @@ describe('the score form', () => {
 describe('the expert’s and the administrators’ cards', () => {
   it('lists the tasks with the progress', () => {
     const tasks = Array.from({ length: 20 }, (_, i) => ({ assignmentId: i + 1, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, team: `班组${i + 1}`, title: '成果', status: i < 7 ? 'submitted' : 'assigned', total: i < 7 ? 90 : null }));
-    const card = taskListCard({ year: 2027, done: 7, total: 20, tasks, more: 0 });
+    const card = taskListCard({ year: 2027, done: 7, total: 20, tasks, page: 1, pages: 1 });
     expectValidCard(card);
     expect(cardText(card)).toContain('已完成 7 / 20');
     expect(cardActions(card).filter((a) => a.action === 'review.open')).toHaveLength(20);
   });
 
-  it('stays within 200 elements with the most tasks and experts a card lists', () => {
-    const tasks = Array.from({ length: 30 }, (_, i) => ({ assignmentId: i + 1, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, team: `班组${i + 1}`, title: '成果'.repeat(30), status: 'assigned', total: null }));
-    expectValidCard(taskListCard({ year: 2027, done: 0, total: 45, tasks, more: 15 }));
-    const experts = Array.from({ length: 30 }, (_, i) => ({ openId: `ou_e${i}`, name: `专家${i}`, organization: '专家委员会', specialities: ['道路', '桥梁'], maxLoad: null, active: i % 2 === 0, load: 3, pending: 1 }));
-    expectValidCard(expertPoolCard({ experts, more: 12, values: { organization: '专家委员会' }, error: '所在单位：请填写所在单位' }));
+  it('pages the task list and the pool: 上一页 / 下一页 carry the page they open', () => {
+    const tasks = Array.from({ length: 20 }, (_, i) => ({ assignmentId: i + 1, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, team: `班组${i + 1}`, title: '成果'.repeat(30), status: 'assigned', total: null }));
+    const list = taskListCard({ year: 2027, done: 0, total: 45, tasks, page: 2, pages: 3 });
+    expectValidCard(list);
+    expect(cardActions(list).filter((a) => a.action === 'review.list' && a.page)).toEqual([
+      { action: 'review.list', page: 1 },
+      { action: 'review.list', page: 3 },
+    ]);
+    expect(cardText(list)).toContain('第 2 / 3 页');
+    const experts = Array.from({ length: 15 }, (_, i) => ({ openId: `ou_e${i}`, name: `专家${i}`, organization: '专家委员会', specialities: ['道路', '桥梁'], maxLoad: null, active: i % 2 === 0, load: 3, pending: 1 }));
+    const pool = expertPoolCard({ experts, total: 42, active: 30, page: 1, pages: 3, candidates: ['ou_p1', 'ou_p2'], values: { organization: '专家委员会' }, error: '所在单位：请填写所在单位' });
+    expectValidCard(pool);
+    expect(cardActions(pool).filter((a) => a.action === 'experts.list')).toEqual([{ action: 'experts.list', page: 2 }]);
+    expect(cardActions(pool).find((a) => a.action === 'experts.deactivate')).toMatchObject({ page: 1 });
+    expect(cardText(pool)).toContain('**专家库**：42 位，在用 30 位');
   });
 
   it('explains what could not be filled', () => {
@@ -91,9 +101,9 @@ describe('the expert’s and the administrators’ cards', () => {
 
   it('progress, pool and conflict cards are valid', () => {
     expectValidCard(progressCard({ cycleId: 1, year: 2027, status: 'scoring', statusLabel: '专家评分中', applications: [{ label: '专家评审中', count: 3 }], tasks: { assigned: 4, submitted: 5, declined: 1, replaced: 0 }, pending: [{ applicationId: 1, code: 'GDSZ-2026-0001', team: '一班', submitted: 1, pending: 2 }], pendingTotal: 1 }));
-    const pool = expertPoolCard({ experts: [{ openId: 'ou_e1', name: null, organization: '专家委员会', specialities: ['道路'], maxLoad: 20, active: true, load: 3, pending: 1 }], more: 0 });
+    const pool = expertPoolCard({ experts: [{ openId: 'ou_e1', name: null, organization: '专家委员会', specialities: ['道路'], maxLoad: 20, active: true, load: 3, pending: 1 }], total: 1, active: 1, page: 1, pages: 1, candidates: [] });
     expectValidCard(pool);
-    expect(formFieldNames(pool)).toEqual(['experts', 'organization', 'specialities', 'maxLoad']);
+    expect(formFieldNames(pool)).toEqual(['experts', 'expertsLookup', 'organization', 'specialities', 'maxLoad']);
     expect(cardActions(pool).map((a) => a.action)).toEqual(expect.arrayContaining(['experts.deactivate', 'experts.add']));
     const conflict = conflictFormCard({ declared: [] });
     expectValidCard(conflict);

@@ -1,4 +1,4 @@
-import { formalCheckCard, leaderNoticeCard } from '../../cards/applications.js';
+import { formalCheckCard, formalCheckReasonField, leaderNoticeCard } from '../../cards/applications.js';
 import { awaitingFormalCheck, formalCheck } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { bindingsOf } from '../../src/groups.js';
@@ -40,7 +40,8 @@ function decide(decision: 'accept' | 'return') {
   return withUserErrors(
     async (ctx: HandlerContext, input: CardActionInput) => {
       const applicationId = idFrom(input.value, 'applicationId');
-      const reason = typeof input.formValue.reason === 'string' ? input.formValue.reason : undefined;
+      const typed = input.formValue[formalCheckReasonField(applicationId)];
+      const reason = typeof typed === 'string' ? typed : undefined;
       const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, reason, ctx.clock.now());
       const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
       const notice = leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', result.reason);

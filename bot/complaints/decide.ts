@@ -9,6 +9,7 @@ import {
   openComplaints,
   revocationAlertFor,
   revokeTitle,
+  titlesAwaitingDecision,
   titleStatus,
 } from '../../src/complaints.js';
 import { UserError } from '../../src/errors.js';
@@ -63,7 +64,15 @@ export const listComplaints = withUserErrors(async (ctx) => {
   const now = ctx.clock.now();
   const rows = await openComplaints(ctx.tx, { limit: 20 });
   const items = rows.map((r) => ({ ...complaintView(r.complaint, r.team, ctx.config.BOT_TIMEZONE), daysOpen: daysOpen(r.complaint, now, ctx.config.BOT_TIMEZONE) }));
-  return raw(complaintListCard({ items, total: await countOpenComplaints(ctx.tx) }));
+  return raw(complaintListCard({ items, total: await countOpenComplaints(ctx.tx), titles: await titlesAwaitingDecision(ctx.tx) }));
+});
+
+/** revocation.open {honourId}: the 撤销 / 保留 card of a title awaiting a decision, drawn fresh. */
+export const openRevocation = withUserErrors(async (ctx, input) => {
+  requireAdmin(ctx.actor);
+  const alert = await revocationAlertFor(ctx.tx, idFrom(input.value, 'honourId'), ctx.config.BOT_TIMEZONE);
+  if (!alert) throw new UserError('该称号已处理，无需再决定。', { kind: 'info' });
+  return raw(alert);
 });
 
 /** complaint.open {complaintId}: the alert card of one complaint (or its decision), for administrators. */

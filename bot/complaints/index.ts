@@ -1,5 +1,5 @@
 import type { BotRegistry } from '../../src/handlers.js';
-import { dismissComplaint, keepHonour, listComplaints, openComplaint, revokeHonour, upholdComplaint } from './decide.js';
+import { dismissComplaint, keepHonour, listComplaints, openComplaint, openRevocation, revokeHonour, upholdComplaint } from './decide.js';
 import { sendComplaintForm, startComplaint, submitComplaint } from './intake.js';
 
 /** Complaints (第二十一条) and revocation of a title (第二十二条). */
@@ -13,6 +13,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'complaint.open', run: openComplaint });
   bot.cardAction({ action: 'revocation.revoke', run: revokeHonour });
   bot.cardAction({ action: 'revocation.keep', run: keepHonour });
+  bot.cardAction({ action: 'revocation.open', run: openRevocation });
   bot.menuEntry({ action: 'complaint.start', label: '质量投诉', roles: [], order: 85 });
   bot.menuEntry({ action: 'complaint.list', label: '投诉处理', roles: ['admin'], order: 75 });
 }

@@ -1,28 +1,33 @@
 import { expertPoolCard } from '../../cards/experts.js';
-import type { Card } from '../../cards/kit.js';
+import { type Card, pageOf } from '../../cards/kit.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { addExperts, listExperts, setExpertActive } from '../../src/review/experts.js';
-import { formText } from '../respond.js';
+import { personFromLookup } from '../lookup.js';
+import { formText, pageFrom } from '../respond.js';
+import { pickerCandidates } from '../../src/people.js';
 
-const POOL_MAX = 30;
+const POOL_PAGE = 15;
 
-async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string } = {}): Promise<Card> {
+async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; page?: number } = {}): Promise<Card> {
   const experts = await listExperts(ctx.tx);
-  return expertPoolCard({ experts: experts.slice(0, POOL_MAX), more: Math.max(0, experts.length - POOL_MAX), ...opts });
+  const shown = pageOf(experts, opts.page ?? 1, POOL_PAGE);
+  const candidates = await pickerCandidates(ctx.tx, { excludeRole: 'expert' });
+  return expertPoolCard({ experts: shown.items, total: experts.length, active: experts.filter((e) => e.active).length, page: shown.page, pages: shown.pages, candidates, values: opts.values, error: opts.error });
 }
 
-/** `experts.list` (专家库). */
-export async function showPool(ctx: HandlerContext): Promise<CardResponse> {
+/** `experts.list` (专家库), a page at a time. */
+export async function showPool(ctx: HandlerContext, input?: CardActionInput): Promise<CardResponse> {
   requireAdmin(ctx.actor);
-  return { card: { type: 'raw', data: await poolCard(ctx) } };
+  return { card: { type: 'raw', data: await poolCard(ctx, { page: input ? pageFrom(input.value) : 1 }) } };
 }
 
 /** `experts.add`: the picked people join the pool. */
 export async function addToPool(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   requireAdmin(ctx.actor);
-  const { openIds, organization } = await addExperts(ctx.tx, ctx.actor, input.formValue, ctx.clock.now());
+  const formValue = await personFromLookup(ctx, input.formValue, { picker: 'experts', lookup: 'expertsLookup', label: '专家', multiple: true });
+  const { openIds, organization } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now());
   return { toast: { type: 'success', content: `已添加 ${openIds.length} 位专家（${organization}）` }, card: { type: 'raw', data: await poolCard(ctx) } };
 }
 
@@ -44,6 +49,6 @@ export function toggleExpert(activeNow: boolean) {
     const content = activeNow
       ? '已启用，下次分配专家时会考虑该专家'
       : `已停用，不再分配新任务${pending ? `；该专家还有 ${pending} 项未完成的评分任务，可在“评审进度”的专家组中更换` : ''}`;
-    return { toast: { type: 'success', content }, card: { type: 'raw', data: await poolCard(ctx) } };
+    return { toast: { type: 'success', content }, card: { type: 'raw', data: await poolCard(ctx, { page: pageFrom(input.value) }) } };
   };
 }

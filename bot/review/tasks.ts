@@ -3,7 +3,7 @@ import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { alreadyDone, declineTask, expertTasks, getTask, ownTask, submitScores } from '../../src/review/scoring.js';
-import { formText, idFrom, idOrZero, sendPrivately } from '../respond.js';
+import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
 import { alertOutliers, announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 
 /** 评分 / review: the expert's tasks with the progress. */
@@ -18,8 +18,8 @@ export async function showTasks(ctx: HandlerContext, msg: IncomingText): Promise
 }
 
 /** `review.list`: the same list, in place. */
-export async function listTasks(ctx: HandlerContext): Promise<CardResponse> {
-  return { card: { type: 'raw', data: (await taskListFor(ctx)).card } };
+export async function listTasks(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  return { card: { type: 'raw', data: (await taskListFor(ctx, pageFrom(input.value))).card } };
 }
 
 /** `review.open`: the score sheet of a pending task, or the read-only summary of a submitted one. */

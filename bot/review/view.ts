@@ -1,4 +1,4 @@
-import type { Card } from '../../cards/kit.js';
+import { type Card, pageOf } from '../../cards/kit.js';
 import {
   type ProgressView,
   outlierAlertCard,
@@ -82,21 +82,22 @@ export function submittedCard(ctx: HandlerContext, task: Task, progress?: { done
   });
 }
 
-const LIST_MAX = 30;
+const LIST_PAGE = 20;
 
-/** 评分 / review: the expert's tasks in the running cycle. */
-export async function taskListFor(ctx: HandlerContext): Promise<{ card: Card; total: number }> {
+/** 评分 / review: the expert's tasks in the running cycle, a page at a time. */
+export async function taskListFor(ctx: HandlerContext, page = 1): Promise<{ card: Card; total: number }> {
   const { cycle, tasks } = await expertTasks(ctx.tx, ctx.actor.openId);
   const done = tasks.filter((t) => t.status === 'submitted').length;
-  const shown = tasks.slice(0, LIST_MAX);
+  const shown = pageOf(tasks, page, LIST_PAGE);
   return {
     total: tasks.length,
     card: taskListCard({
       year: cycle?.year,
       done,
       total: tasks.length,
-      tasks: shown.map((t) => ({ assignmentId: t.assignmentId, code: t.team.code, team: t.team.name, title: t.title, status: t.status, total: t.total })),
-      more: tasks.length - shown.length,
+      tasks: shown.items.map((t) => ({ assignmentId: t.assignmentId, code: t.team.code, team: t.team.name, title: t.title, status: t.status, total: t.total })),
+      page: shown.page,
+      pages: shown.pages,
     }),
   };
 }

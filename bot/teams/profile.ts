@@ -3,22 +3,28 @@ import { contactNamedCard, membersCard, profileFormCard } from '../../cards/team
 import { getApplication } from '../../src/applications.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
+import { pickerCandidates } from '../../src/people.js';
 import { addMembers, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
-import { idFrom, idOrZero, raw, withUserErrors } from '../respond.js';
+import { personFromLookup } from '../lookup.js';
+import { idFrom, idOrZero, pageFrom, raw, withUserErrors } from '../respond.js';
 import { summaryOf } from '../applications/view.js';
 import { statusCardFor } from './status.js';
 import { teamData } from './view.js';
 
+/** Who the contact picker offers: the people the bot knows, organisation contacts first. */
+const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [current] });
+
 export const openProfileForm = withUserErrors(async (ctx, input) => {
   const team = await teamLedBy(ctx.tx, ctx.actor, idFrom(input.value, 'teamId'));
-  return raw(profileFormCard(teamData(team)));
+  return raw(profileFormCard(teamData(team), { candidates: await contactCandidates(ctx, team.contactOpenId) }));
 });
 
 export const saveProfile = withUserErrors(
   async (ctx: HandlerContext, input: CardActionInput) => {
     const teamId = idFrom(input.value, 'teamId');
     const before = await teamLedBy(ctx.tx, ctx.actor, teamId);
-    const { team: updated, contactChange } = await updateTeamProfile(ctx.tx, ctx.actor, teamId, input.formValue, ctx.clock.now());
+    const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
+    const { team: updated, contactChange } = await updateTeamProfile(ctx.tx, ctx.actor, teamId, formValue, ctx.clock.now());
     if (contactChange) {
       const data = teamData({ ...updated, organization: before.organization });
       await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}`, to: { openId: updated.contactOpenId }, card: contactNamedCard(data) });
@@ -34,29 +40,34 @@ export const saveProfile = withUserErrors(
   },
   async (error, ctx, input) => {
     const team = await teamLedBy(ctx.tx, ctx.actor, idOrZero(input.value, 'teamId')).catch(() => undefined);
-    return team ? raw(profileFormCard(teamData(team), { values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
+    return team ? raw(profileFormCard(teamData(team), { candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
   },
 );
 
-async function membersView(ctx: HandlerContext, teamId: number, error?: UserError) {
+async function membersView(ctx: HandlerContext, teamId: number, opts: { page?: number; error?: UserError; values?: Record<string, unknown> } = {}) {
   const team = await teamLedBy(ctx.tx, ctx.actor, teamId);
-  return membersCard(teamData(team), await teamMembersOf(ctx.tx, teamId), error ? { message: error.message } : undefined);
+  const members = await teamMembersOf(ctx.tx, teamId);
+  // the picker offers the people the bot knows who are not in the team yet
+  const inTeam = new Set(members.map((m) => m.openId));
+  const candidates = (await pickerCandidates(ctx.tx)).filter((id) => !inTeam.has(id));
+  return membersCard(teamData(team), members, { candidates, page: opts.page, error: opts.error ? { message: opts.error.message } : undefined, values: opts.values });
 }
 
-export const showMembers = withUserErrors(async (ctx, input) => raw(await membersView(ctx, idFrom(input.value, 'teamId'))));
+export const showMembers = withUserErrors(async (ctx, input) => raw(await membersView(ctx, idFrom(input.value, 'teamId'), { page: pageFrom(input.value) })));
 
 export const addTeamMembers = withUserErrors(
   async (ctx, input) => {
     const teamId = idFrom(input.value, 'teamId');
-    const raw0 = input.formValue.members;
+    const formValue = await personFromLookup(ctx, input.formValue, { picker: 'members', lookup: 'membersLookup', label: '成员', multiple: true });
+    const raw0 = formValue.members;
     const ids = (Array.isArray(raw0) ? raw0 : typeof raw0 === 'string' && raw0 ? [raw0] : []).map(String);
-    if (!ids.length) throw new UserError('请选择要添加的成员。', { field: 'members' });
+    if (!ids.length) throw new UserError('请选择要添加的成员，或填写其手机号或邮箱。', { field: 'members' });
     if (ids.some((id) => !/^ou_[A-Za-z0-9_-]+$/.test(id))) throw new UserError('所选人员无效，请重新选择。', { field: 'members' });
     const added = await addMembers(ctx.tx, ctx.actor, teamId, ids);
     return raw(await membersView(ctx, teamId), { type: 'success', content: `已添加 ${added.length} 名成员` });
   },
   async (error, ctx, input) => {
-    const view = await membersView(ctx, idOrZero(input.value, 'teamId'), error).catch(() => undefined);
+    const view = await membersView(ctx, idOrZero(input.value, 'teamId'), { error, values: input.formValue }).catch(() => undefined);
     return view ? raw(view) : undefined;
   },
 );
@@ -65,5 +76,5 @@ export const removeTeamMember = withUserErrors(async (ctx, input) => {
   const teamId = idFrom(input.value, 'teamId');
   const openId = String(input.value.openId ?? '');
   await removeMember(ctx.tx, ctx.actor, teamId, openId);
-  return raw(await membersView(ctx, teamId), { type: 'success', content: '已移除' });
+  return raw(await membersView(ctx, teamId, { page: pageFrom(input.value) }), { type: 'success', content: '已移除' });
 });

@@ -1,23 +1,32 @@
 import { contactNamedCard, registeredCard, registrationFormCard } from '../../cards/teams.js';
 import { oneYearAfter } from '../../src/applications.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { pickerCandidates } from '../../src/people.js';
 import { getTeam, registerTeam } from '../../src/teams.js';
+import { personFromLookup } from '../lookup.js';
 import { raw, sendPrivately, withUserErrors } from '../respond.js';
 import { teamData, today } from './view.js';
 
 /** `注册`: the registration form, always in the p2p chat (a form is personal). */
 export async function sendRegistrationForm(ctx: HandlerContext, msg: IncomingText): Promise<void> {
-  await sendPrivately(ctx, msg, `team:form:${ctx.eventId}`, { card: registrationFormCard({ leaderOpenId: ctx.actor.openId }) }, '注册表');
+  await sendPrivately(ctx, msg, `team:form:${ctx.eventId}`, { card: await registrationForm(ctx) }, '注册表');
 }
 
 export async function openRegistrationForm(ctx: HandlerContext) {
-  return raw(registrationFormCard({ leaderOpenId: ctx.actor.openId }));
+  return raw(await registrationForm(ctx));
+}
+
+/** The form, its pickers offering the people the bot knows, organisation contacts first. */
+async function registrationForm(ctx: HandlerContext, again?: { values: Record<string, unknown>; error: { field?: string; message: string } }) {
+  const candidates = await pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [ctx.actor.openId] });
+  return registrationFormCard({ leaderOpenId: ctx.actor.openId, candidates, ...again });
 }
 
 /** Submit of the registration form. */
 export const submitRegistration = withUserErrors(
   async (ctx: HandlerContext, input: CardActionInput) => {
-    const created = await registerTeam(ctx.tx, ctx.actor, input.formValue, today(ctx));
+    const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
+    const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx));
     const team = teamData((await getTeam(ctx.tx, created.id))!);
     const eligibleFrom = oneYearAfter(team.registeredAt);
     // the leader sees the confirmation in place of the form; a leader named by an administrator is told by message
@@ -27,5 +36,5 @@ export const submitRegistration = withUserErrors(
     await ctx.send({ dedupeKey: `team:contact-named:${team.id}:${team.contactOpenId}`, to: { openId: team.contactOpenId }, card: contactNamedCard(team) });
     return raw(registeredCard(team, eligibleFrom), { type: 'success', content: `注册成功，班组编号 ${team.code}` });
   },
-  (error, ctx, input) => raw(registrationFormCard({ leaderOpenId: ctx.actor.openId, values: input.formValue, error: { field: error.opts.field, message: error.message } })),
+  async (error, ctx, input) => raw(await registrationForm(ctx, { values: input.formValue, error: { field: error.opts.field, message: error.message } })),
 );

@@ -122,6 +122,11 @@ export class LocalConsole {
 
   /** A click on a card button (with the form's values for a submit), posted to /lark/cards as card.action.trigger. */
   async click(input: ClickInput): Promise<ClickResult> {
+    // Feishu judges a click before calling back (14-day window, who a picker offers); cards from before a restart it cannot judge
+    if (this.deps.platform.knows(input.messageId)) {
+      const judged = this.deps.platform.cardAction({ messageId: input.messageId, openId: input.openId, value: input.value, formValue: input.formValue });
+      if (!judged.ok) return { status: 400, error: `飞书拒绝了这次操作（${judged.code}）：${judged.msg}`, version: this.version };
+    }
     const cardToken = `c-local-${randomMessageId().slice(3)}`;
     this.tokens.set(cardToken, input.messageId);
     const payload = cardActionEvent({
@@ -141,6 +146,8 @@ export class LocalConsole {
     if (res.status !== 200) return { status: res.status, error: typeof res.body?.msg === 'string' ? res.body.msg : `回调返回 ${res.status}`, version: this.version };
     const body = (res.body ?? {}) as { toast?: { type: string; content: string }; card?: { type?: string; data?: unknown } };
     const card = body.card?.data;
+    const answered = this.deps.platform.answerCallback(input.messageId, body);
+    if (!answered.ok) return { status: 200, toast: body.toast, error: `飞书不接受回调返回的卡片（${answered.code}）：${answered.msg}`, version: this.version };
     // the callback's answer replaces the card in place, as Feishu does
     if (card && typeof card === 'object') this.replaceCard(input.messageId, card);
     return { status: 200, toast: body.toast, card, version: this.version };

@@ -199,7 +199,8 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     expectSuccess(await admin.click('cycle.open', {}, { label: '（按表单默认：分数线 85 分，每份申报 3 位专家）' }), 'opening the cycle');
     await admin.click('experts.list');
     expectSuccess(
-      await admin.click('experts.add', { experts: experts.map((e) => e.openId), organization: EXPERT_ORGANIZATION, specialities: '道路养护，检测，排水，桥梁，照明', maxLoad: '10' }),
+      // already experts, so the picker does not offer them: named by mobile, looked up in the address book
+      await admin.click('experts.add', { experts: [], expertsLookup: experts.map((e) => LOCAL_PEOPLE.find((p) => p.openId === e.openId)!.mobile).join('，'), organization: EXPERT_ORGANIZATION, specialities: '道路养护，检测，排水，桥梁，照明', maxLoad: '10' }),
       'adding experts to the pool',
     );
 

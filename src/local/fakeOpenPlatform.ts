@@ -44,6 +44,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { cardRuleViolations, findComponentByName, MAX_CARD_CONTENT_BYTES, taggedObjects } from './cardRules.js';
 
 /** The bot's own open_id, as /bot/v3/info answers it and as mentions of the bot carry it. */
 export const FAKE_BOT_OPEN_ID = 'ou_bot0000000000000000000000000000';
@@ -86,6 +87,8 @@ export interface SentMessage {
   chatId?: string;
   /** the request's uuid (idempotency key), if any */
   uuid?: string;
+  /** when Feishu created it, by the fake's clock (`now`): the 14-day window of a card counts from here */
+  createTime: number;
   /** reply endpoint's reply_in_thread flag, if given */
   replyInThread?: boolean;
 }
@@ -105,6 +108,15 @@ export interface DirectoryUser {
   resigned?: boolean;
 }
 
+/** Someone in the simulated tenant's address book, found by contact/v3/users/batch_get_id. */
+export interface DirectoryUser {
+  openId: string;
+  name: string;
+  mobile?: string;
+  email?: string;
+  resigned?: boolean;
+}
+
 export interface FakeUpdate {
   at: number;
   /** PATCH /im/v1/messages/:message_id */
@@ -113,6 +125,13 @@ export interface FakeUpdate {
   token?: string;
   /** parsed card JSON (raw string if it does not parse) */
   card: any;
+}
+
+/** Why the Feishu client or server would not let a click through; the callback never reaches the bot. */
+export interface CardActionRefusal {
+  ok: false;
+  code: number;
+  msg: string;
 }
 
 export interface FakeOpenPlatform {
@@ -148,6 +167,22 @@ export interface FakeOpenPlatform {
   directory(): DirectoryUser[];
   /** a file a user sent in a message, downloadable through im/v1/messages/:message_id/resources/:file_key */
   addMessageFile(messageId: string, fileKey: string, bytes: Buffer): void;
+  /** who is in a group chat (a p2p chat holds its user); the operator of a click is always in its chat */
+  setChatMembers(chatId: string, openIds: string[]): void;
+  /** a user's message in a chat, as Feishu stores it: a reply to it lands in that chat */
+  userMessage(messageId: string, chatId: string): void;
+  /** whether the fake sent this message (and so can judge clicks on it) */
+  knows(messageId: string): boolean;
+  /**
+   * A click on (or form submit in) a card message, judged as Feishu does before any callback is sent: the
+   * card must be under 14 days old, and a person picker's value must be one it could offer (its options, or
+   * with none, the chat's members). `{ ok: true, chatId }` means Feishu would deliver the callback.
+   */
+  cardAction(a: { messageId: string; openId: string; value?: Record<string, unknown>; formValue?: Record<string, unknown> }): { ok: true; chatId?: string } | CardActionRefusal;
+  /** The card a callback answered with replaces the message's card, if Feishu accepts it (230099 otherwise). */
+  answerCallback(messageId: string, body: unknown): { ok: true } | CardActionRefusal;
+  /** the card a message shows now (after updates and callback answers) */
+  currentCard(messageId: string): unknown;
   /** listeners for local mode; called synchronously after a message is accepted */
   on(event: 'message', fn: (m: SentMessage) => void): void;
   /** called synchronously after a card update (PATCH or delayed update by token) is accepted */
@@ -165,11 +200,16 @@ export interface FakeOpenPlatformOptions {
   /** when given (with appSecret), token requests with other credentials get {code:10014} */
   appId?: string;
   appSecret?: string;
+  /** the fake's clock (ms), for message create times and the 14-day window; default Date.now */
+  now?: () => number;
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** Feishu's limit for an interactive card's content string */
-export const MAX_CARD_CONTENT_BYTES = 30 * 1024;
+export { MAX_CARD_CONTENT_BYTES } from './cardRules.js';
+/** JSON 2.0 cards can be clicked and updated for 14 days (https://open.feishu.cn/document/feishu-cards/update-feishu-card). */
+export const CARD_ACTIVE_MS = 14 * 86_400_000;
+const CARD_EXPIRED = { code: 230031, msg: 'Message can only be modified within 14 days after sending.' };
+const PERSON_PICKERS = new Set(['select_person', 'multi_select_person']);
 const UUID_TTL_MS = 60 * 60 * 1000;
 const MSG_TYPES = new Set(['text', 'interactive', 'post', 'image', 'file', 'share_chat']);
 const RECEIVE_ID_TYPES = new Set(['open_id', 'chat_id', 'user_id', 'union_id', 'email']);
@@ -195,6 +235,15 @@ const DEFAULT_FAULT_MSG: Record<number, string> = {
 };
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** Deep equality of two JSON values, keys in any order. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  return ka.length === kb.length && ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
 
 /**
  * The p2p chat id the fake assigns to a user's one-to-one chat with the bot:
@@ -267,6 +316,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const revokedTokens = new Map<string, number>();
   const people = new Map<string, DirectoryUser>();
   const messageFiles = new Map<string, Buffer>();
+  const chatMembers = new Map<string, Set<string>>();
+  const inboundChats = new Map<string, string>();
+  /** message_id → the card it shows now */
+  const cards = new Map<string, unknown>();
+  const now = opts.now ?? Date.now;
+  const cardRefusal = (problems: string[]) => ({ code: 230099, msg: `Failed to create card content. ${problems.join('; ')}`.slice(0, 1000) });
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = JSON.stringify(body);
@@ -308,6 +363,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const accept = (m: SentMessage) => {
     messages.push(m);
     byMessageId.set(m.messageId, m);
+    if (m.msgType === 'interactive') cards.set(m.messageId, m.content);
     for (const fn of listeners) {
       try {
         fn(m);
@@ -319,6 +375,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
 
   const acceptUpdate = (u: FakeUpdate) => {
     updates.push(u);
+    if (u.messageId) cards.set(u.messageId, u.card);
     for (const fn of updateListeners) {
       try {
         fn(u);
@@ -339,6 +396,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (Buffer.byteLength(body.content, 'utf8') > MAX_CARD_CONTENT_BYTES) {
         return void send(res, 400, { code: 230025, msg: 'message content too long' });
       }
+      const problems = cardRuleViolations(parsed.value);
+      if (problems.length) return void send(res, 400, cardRefusal(problems));
     }
     return { content: parsed.ok ? parsed.value : body.content };
   };
@@ -439,6 +498,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const m: SentMessage = {
         messageId: `om_${hex(16)}`,
         at,
+        createTime: now(),
         receiveIdType,
         receiveId: body.receive_id,
         msgType: body.msg_type,
@@ -466,14 +526,15 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const m: SentMessage = {
         messageId: `om_${hex(16)}`,
         at,
+        createTime: now(),
         receiveIdType: parent ? parent.receiveIdType : 'message_id',
         receiveId: parent ? parent.receiveId : parentId,
         msgType: body.msg_type,
         content: v.content,
         replyTo: parentId,
-        // The fake only knows chats of messages it sent itself; for a reply to an
-        // inbound (event) message the chat is unknown and chatId stays undefined.
-        ...(parent?.chatId ? { chatId: parent.chatId } : {}),
+        // The fake knows chats of messages it sent and of user messages it was told of (userMessage);
+        // for any other inbound message the chat is unknown and chatId stays undefined.
+        ...(parent?.chatId ? { chatId: parent.chatId } : inboundChats.has(parentId) ? { chatId: inboundChats.get(parentId) } : {}),
         ...(typeof body.uuid === 'string' && body.uuid ? { uuid: body.uuid } : {}),
         ...(typeof body.reply_in_thread === 'boolean' ? { replyInThread: body.reply_in_thread } : {}),
       };
@@ -491,7 +552,13 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const i = faultQueue.findIndex((q) => q.match?.(rec));
       if (i !== -1) return sendFault(res, faultQueue.splice(i, 1)[0].fault);
       const parsed = tryJson(body.content);
-      acceptUpdate({ at: Date.now(), messageId: decodeURIComponent(patchMatch[1]), card: parsed.ok ? parsed.value : body.content });
+      const messageId = decodeURIComponent(patchMatch[1]);
+      // https://open.feishu.cn/document/server-docs/im-v1/message-card/patch: only messages sent in the last 14 days
+      const sent = byMessageId.get(messageId);
+      if (sent && now() - sent.createTime > CARD_ACTIVE_MS) return send(res, 400, CARD_EXPIRED);
+      const problems = cardRuleViolations(parsed.ok ? parsed.value : null);
+      if (problems.length) return send(res, 400, cardRefusal(problems));
+      acceptUpdate({ at: Date.now(), messageId, card: parsed.ok ? parsed.value : body.content });
       return send(res, 200, { code: 0, msg: 'success', data: {} });
     }
 
@@ -504,6 +571,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         const parsed = tryJson(card);
         if (parsed.ok) card = parsed.value;
       }
+      const problems = cardRuleViolations(card);
+      if (problems.length) return send(res, 400, cardRefusal(problems));
       acceptUpdate({ at: Date.now(), token: body.token, card });
       return send(res, 200, { code: 0, msg: 'success' });
     }
@@ -638,6 +707,51 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     addMessageFile(messageId, fileKey, bytes) {
       messageFiles.set(`${messageId}/${fileKey}`, bytes);
     },
+    setChatMembers(chatId, openIds) {
+      chatMembers.set(chatId, new Set(openIds));
+    },
+    userMessage(messageId, chatId) {
+      inboundChats.set(messageId, chatId);
+    },
+    knows(messageId) {
+      return byMessageId.has(messageId);
+    },
+    cardAction({ messageId, openId, value, formValue }) {
+      const m = byMessageId.get(messageId);
+      if (!m) return { ok: false, code: 230001, msg: `invalid param: message ${messageId} was not sent by this app` };
+      if (now() - m.createTime > CARD_ACTIVE_MS) return { ok: false, ...CARD_EXPIRED };
+      const card = cards.get(messageId);
+      // a click carries the value of a component the card shows now, nothing else
+      if (value && !taggedObjects(card).some((t) => Array.isArray(t.node.behaviors) && (t.node.behaviors as { value?: unknown }[]).some((b) => sameJson(b.value, value)))) {
+        return { ok: false, code: 230001, msg: `invalid param: the card shows no component with value ${JSON.stringify(value)}` };
+      }
+      const inChat = new Set(chatMembers.get(m.chatId ?? '') ?? []);
+      if (m.receiveIdType === 'open_id') inChat.add(m.receiveId);
+      inChat.add(openId);
+      for (const [name, value] of Object.entries(formValue ?? {})) {
+        const field = findComponentByName(card, name);
+        if (!field) return { ok: false, code: 230001, msg: `invalid param: the card has no field named ${name}` };
+        if (!PERSON_PICKERS.has(field.tag as string)) continue;
+        // a picker with empty options offers the chat's members only (select_person in card JSON 2.0; larksuite/cli skills/lark-im/references/card/components/select_person.md)
+        const options = Array.isArray(field.options) ? (field.options as { value?: unknown }[]).map((o) => o.value) : [];
+        const offered = options.length ? new Set(options) : inChat;
+        const picked = Array.isArray(value) ? value : value === '' || value === undefined || value === null ? [] : [value];
+        const outside = picked.filter((v) => !offered.has(v as string));
+        if (outside.length) return { ok: false, code: 230001, msg: `invalid param: ${name} cannot offer ${outside.join(', ')}` };
+      }
+      return { ok: true, chatId: m.chatId };
+    },
+    answerCallback(messageId, body) {
+      const answer = body as { card?: { type?: string; data?: unknown } } | undefined;
+      if (!answer?.card) return { ok: true };
+      const problems = cardRuleViolations(answer.card.data);
+      if (problems.length) return { ok: false, ...cardRefusal(problems) };
+      cards.set(messageId, answer.card.data);
+      return { ok: true };
+    },
+    currentCard(messageId) {
+      return cards.get(messageId);
+    },
     on(event: 'message' | 'update', fn: (x: any) => void) {
       if (event === 'message') listeners.push(fn);
       else if (event === 'update') updateListeners.push(fn);
@@ -650,6 +764,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       receiverFaults.clear();
       byUuid.clear();
       byMessageId.clear();
+      cards.clear();
     },
     close() {
       return new Promise<void>((resolve, reject) => {

@@ -20,6 +20,7 @@ import { chapters, getArticle, rankArticles } from '../../src/measures/index.js'
 /** Exported functions of cards/ that build no card (text helpers), with why they need no sample. */
 export const notCardBuilders: Record<string, string> = {
   'complaints.excerpt': 'shortens a string',
+  'applications.formalCheckReasonField': 'names a form field',
 };
 
 const LEADER = 'ou_local_leader';
@@ -216,7 +217,11 @@ export const cardSamples: Record<string, Sample> = {
         { openId: EXPERT, name: '陈专家', organization: '华南理工大学', specialities: ['道路', '桥梁'], maxLoad: 10, active: true, load: 3, pending: 1 },
         { openId: 'ou_local_expert_2', name: null, organization: null, specialities: [], maxLoad: null, active: false, load: 0, pending: 0 },
       ],
-      more: 2,
+      total: 4,
+      active: 3,
+      page: 1,
+      pages: 2,
+      candidates: [LEADER, CONTACT],
       values: { experts: `${EXPERT},ou_local_expert_3`, organization: '', maxLoad: '5' },
       error: '请填写所在单位',
     }),
@@ -348,10 +353,11 @@ export const cardSamples: Record<string, Sample> = {
         { assignmentId: 11, code: team.code, team: team.name, title: appForm.title, status: 'submitted', total: 88 },
         { assignmentId: 12, code: 'GDSZ-2026-0002', team: '桥梁检测二组', title: '桥梁快速检测', status: 'assigned', total: null },
       ],
-      more: 3,
+      page: 2,
+      pages: 3,
     }),
-    review.taskListCard({ done: 0, total: 0, tasks: [], more: 0 }),
-    review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], more: 0 }),
+    review.taskListCard({ done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
+    review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
   ],
   'review.declineFormCard': () => [review.declineFormCard({ assignmentId: 12, application: taskApplication, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' })],
   'review.declinedCard': () => [review.declinedCard({ application: taskApplication, reason: '时间无法安排' })],
@@ -405,8 +411,8 @@ export const cardSamples: Record<string, Sample> = {
   'review.replacementFailedCard': () => [review.replacementFailedCard({ year: 2026, applicationId: 7, code: team.code, team: team.name, cause: '陈专家谢绝了任务', reason: '专家库中其余专家均已达评审上限' })],
 
   'teams.registrationFormCard': () => [
-    teams.registrationFormCard({ leaderOpenId: LEADER }),
-    teams.registrationFormCard({ leaderOpenId: LEADER, values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
+    teams.registrationFormCard({ leaderOpenId: LEADER, candidates: [LEADER, CONTACT] }),
+    teams.registrationFormCard({ leaderOpenId: LEADER, candidates: [LEADER], values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
   ],
   'teams.registeredCard': () => [teams.registeredCard(team, '2026-03-01')],
   'teams.contactNamedCard': () => [teams.contactNamedCard(team)],
@@ -449,13 +455,13 @@ export const cardSamples: Record<string, Sample> = {
     ]),
   ],
   'import.importGuideCard': () => [importing.importGuideCard()],
-  'teams.profileFormCard': () => [teams.profileFormCard(team), teams.profileFormCard(team, { values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
+  'teams.profileFormCard': () => [teams.profileFormCard(team, { candidates: [CONTACT, EXPERT] }), teams.profileFormCard(team, { candidates: [], values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
   'teams.membersCard': () => [
     teams.membersCard(team, [
       { openId: LEADER, role: 'leader', name: '张班长' },
       { openId: 'ou_local_member', role: 'member', name: null },
-    ]),
-    teams.membersCard(team, [{ openId: LEADER, role: 'leader', name: '张班长' }], { message: '该成员已在班组中' }),
+    ], { candidates: [CONTACT, EXPERT] }),
+    teams.membersCard(team, [{ openId: LEADER, role: 'leader', name: '张班长' }], { candidates: [], error: { message: '该成员已在班组中' }, values: { membersLookup: '13800000009' } }),
   ],
   'teams.teamPickerCard': () => [teams.teamPickerCard({ title: '选择班组', prompt: '你是多个班组的班组长，请选择：', teams: [team, { id: 2, name: '另一班组', code: 'GDSZ-2026-0002' }], action: 'application.open' })],
 };

@@ -23,6 +23,12 @@ export interface Harness {
   say(openId: string, text: string, opts?: { eventId?: string }): Promise<{ status: number; body: any }>;
   /** Clicks a card button or submits a form as a user. */
   click(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>, opts?: { messageId?: string; chatId?: string; eventId?: string }): Promise<any>;
+  /**
+   * A click on a card message the fake sent, as a Feishu client makes it: the fake first judges it (14-day window,
+   * what a person picker could offer); a refused click never reaches the bot. The answer's card replaces the
+   * message's card only if Feishu would accept it.
+   */
+  clickCard(openId: string, messageId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>): Promise<{ refused?: { code: number; msg: string }; body?: any }>;
   drain(): Promise<void>;
   close(): Promise<void>;
 }
@@ -61,9 +67,9 @@ export async function startTestBot(opts: {
 
 /** The whole bot on a fresh database, with the real SDK talking to a fake Open Platform on 127.0.0.1. */
 export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[]; env?: Record<string, string> } = {}): Promise<Harness> {
-  const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret' });
-  const db = await createTestDatabase();
   const clock = opts.clock ?? new ManualClock('2026-03-01T09:00:00+08:00');
+  const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime() });
+  const db = await createTestDatabase();
   const { app, logs } = await startTestBot({
     env: {
       LARK_APP_ID: 'cli_test',
@@ -108,6 +114,14 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       await h.drain();
       if (res.status !== 200) throw new Error(`card callback answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body;
+    },
+    async clickCard(openId, messageId, value, formValue) {
+      const judged = fake.cardAction({ messageId, openId, value, formValue });
+      if (!judged.ok) return { refused: { code: judged.code, msg: judged.msg } };
+      const body = await h.click(openId, value, formValue, { messageId, chatId: judged.chatId });
+      const answered = fake.answerCallback(messageId, body);
+      if (!answered.ok) throw new Error(`Feishu would refuse the callback's answer: ${answered.code} ${answered.msg}`);
+      return { body };
     },
     drain: () => app.dispatcher.drain(15_000),
     async close() {

@@ -1,0 +1,52 @@
+import { UserError } from '../src/errors.js';
+import type { HandlerContext } from '../src/handlers.js';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MOBILE = /^\+?[\d\s\-()（）]{7,20}$/;
+
+/** The mobiles and e-mails typed in a look-up field, each kept as written; anything else is refused by name. */
+export function parseLookup(text: string, field: string, label: string): { mobiles: string[]; emails: string[] } {
+  const mobiles: string[] = [];
+  const emails: string[] = [];
+  for (const token of text.split(/[,，;；、\n]+/).map((t) => t.trim()).filter(Boolean)) {
+    if (EMAIL.test(token)) emails.push(token);
+    else if (MOBILE.test(token) && token.replace(/\D/g, '').length >= 7) mobiles.push(token);
+    else throw new UserError(`${label}：“${token}”不是手机号或邮箱，请改正。`, { field });
+  }
+  return { mobiles, emails };
+}
+
+/**
+ * The form's person field, filled from its look-up field when the picker was left empty: the people typed by
+ * mobile or e-mail are found in the tenant's address book (contact/v3/users/batch_get_id). Someone not found
+ * is named in the refusal, with what to check.
+ */
+export async function personFromLookup(
+  ctx: HandlerContext,
+  formValue: Record<string, unknown>,
+  opts: { picker: string; lookup: string; label: string; multiple?: boolean },
+): Promise<Record<string, unknown>> {
+  const typed = typeof formValue[opts.lookup] === 'string' ? (formValue[opts.lookup] as string).trim() : '';
+  const picked = formValue[opts.picker];
+  const hasPick = Array.isArray(picked) ? picked.length > 0 : typeof picked === 'string' && picked !== '';
+  if (!typed || (hasPick && !opts.multiple)) return formValue;
+  const { mobiles, emails } = parseLookup(typed, opts.lookup, opts.label);
+  if (!opts.multiple && mobiles.length + emails.length > 1) throw new UserError(`${opts.label}：只能填一个手机号或邮箱。`, { field: opts.lookup });
+  let found;
+  try {
+    found = await ctx.findUsers({ mobiles, emails });
+  } catch (err) {
+    ctx.log.warn({ err: String((err as Error)?.message ?? err) }, 'address book look-up failed');
+    throw new UserError(`${opts.label}：暂时无法查询飞书通讯录，请稍后再试，或从列表中选择。`, { field: opts.lookup });
+  }
+  const missing = [...mobiles.filter((m) => !found.byMobile.has(m)).map((m) => `手机号 ${m}`), ...emails.filter((e) => !found.byEmail.has(e)).map((e) => `邮箱 ${e}`)];
+  if (missing.length) {
+    throw new UserError(
+      `${opts.label}：没有找到 ${missing.join('、')} 对应的飞书用户。请确认号码或邮箱无误、对方已加入本企业飞书且在本应用的可用范围内；也可以请对方先给机器人发一条消息，再从列表中选择。`,
+      { field: opts.lookup },
+    );
+  }
+  const ids = [...found.byMobile.values(), ...found.byEmail.values()];
+  const merged = opts.multiple ? [...new Set([...(Array.isArray(picked) ? (picked as string[]) : []), ...ids])] : ids[0];
+  return { ...formValue, [opts.picker]: merged };
+}

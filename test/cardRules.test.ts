@@ -1,0 +1,153 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formalCheckCard, formalCheckReasonField } from '../cards/applications.js';
+import { complaintListCard } from '../cards/complaints.js';
+import { expertPoolCard } from '../cards/experts.js';
+import { membersCard } from '../cards/teams.js';
+import { button, card, pageOf } from '../cards/kit.js';
+import { form, submitButton, textInput } from '../cards/forms.js';
+import { scoringTaskCard, taskListCard } from '../cards/review.js';
+import { createLarkClient } from '../src/lark/client.js';
+import { createLogger } from '../src/log.js';
+import { cardRuleViolations } from '../src/local/cardRules.js';
+import { CARD_ACTIVE_MS, type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
+import { scoreFields } from '../src/review/scoring.js';
+import { defaultScoreSheet } from '../src/scoreSheet.js';
+import { cardActions, cardText, expectValidCard, formFieldNames, taggedCount } from './support/cards.js';
+
+const long = (n: number) => '沥青路面坑槽快速修补工法，'.repeat(Math.ceil(n / 13)).slice(0, n);
+
+describe('the card checker counts as Feishu does', () => {
+  it('counts every object with a tag: header, button texts, placeholders, options', () => {
+    const c = card({ title: '标题', subtitle: '副标题', elements: [button({ text: '按钮', value: { action: 'x' } })] });
+    // header title + subtitle, the button and its plain_text
+    expect(taggedCount(c)).toBe(4);
+    const many = card({ title: 't', elements: Array.from({ length: 100 }, (_, i) => button({ text: `b${i}`, value: { action: 'x', i } })) });
+    expect(taggedCount(many)).toBe(201);
+    expect(cardRuleViolations(many)).toEqual(['201 tagged objects, over 200']);
+  });
+
+  it('requires names unique across the whole card, not per form', () => {
+    const twoForms = card({
+      title: 't',
+      elements: [1, 2].map((id) => form(`f_${id}`, [textInput({ name: 'reason', label: '原因' }), submitButton({ text: '提交', name: 'go', value: { action: 'x', id } })])),
+    });
+    expect(cardRuleViolations(twoForms)).toEqual([
+      expect.stringContaining('name "reason" already used'),
+      expect.stringContaining('name "go" already used'),
+    ]);
+  });
+});
+
+describe('every list card at its largest realistic input passes', () => {
+  it('the expert pool: 30 experts over two pages', () => {
+    const experts = Array.from({ length: 30 }, (_, i) => ({ openId: `ou_e${i}`, name: `专家${i}`, organization: '华南理工大学土木与交通学院', specialities: ['道路', '桥梁', '隧道'], maxLoad: 20, active: i % 3 !== 0, load: 12, pending: 4 }));
+    for (const page of [1, 2]) {
+      const shown = pageOf(experts, page, 15);
+      const c = expertPoolCard({ experts: shown.items, total: 30, active: 20, page: shown.page, pages: shown.pages, candidates: Array.from({ length: 100 }, (_, i) => `ou_person${i}`), values: { organization: '专家委员会' }, error: '所在单位：请填写所在单位' });
+      expectValidCard(c);
+      expect(taggedCount(c)).toBeLessThanOrEqual(200);
+    }
+  });
+
+  it('the formal check: 8 applications, each with its own field names, 1 000-character opinions', () => {
+    const items = Array.from({ length: 8 }, (_, i) => ({
+      id: 100 + i,
+      year: 2027,
+      statusLabel: '待形式审查',
+      team: { id: i, name: `道路养护${i}班`, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, organization: '广州市市政工程维修有限公司' },
+      form: { title: long(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: '100', trainingRate: '96', examPassRate: '95', accidents: 'none', materialsUrl: 'https://example.feishu.cn/docx/abc' },
+      opinion: long(1000),
+    }));
+    const c = formalCheckCard({ year: 2027, items, total: 12 });
+    expectValidCard(c);
+    expect(formFieldNames(c)).toEqual(items.map((a) => formalCheckReasonField(a.id)));
+    expect(cardActions(c).filter((a) => a.action === 'check.accept').map((a) => a.applicationId)).toEqual(items.map((a) => a.id));
+  });
+
+  it('the task list: 20 tasks on one page', () => {
+    const tasks = Array.from({ length: 20 }, (_, i) => ({ assignmentId: i + 1, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, team: `广州市政道路养护第${i + 1}班`, title: long(100), status: i % 2 ? 'submitted' : 'assigned', total: i % 2 ? 91.5 : null }));
+    const c = taskListCard({ year: 2027, done: 10, total: 20, tasks, page: 1, pages: 1 });
+    expectValidCard(c);
+  });
+
+  it('the complaint list: 20 open complaints and 10 titles awaiting a decision', () => {
+    const t = { id: 1, name: '广州市政道路养护第一班', code: 'GDSZ-2026-0001', organization: '广州市市政工程维修有限公司' };
+    const items = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, reference: `TS-2027-${String(i + 1).padStart(4, '0')}`, content: long(500), contact: '13800000000', channel: 'web', status: 'open', note: null, receivedOn: '2027-05-02', decidedOn: null, team: t, daysOpen: 9 }));
+    const titles = Array.from({ length: 12 }, (_, i) => ({ honourId: i + 1, year: 2026, run: 2, team: t }));
+    const c = complaintListCard({ items, total: 35, titles });
+    expectValidCard(c);
+    expect(cardActions(c).filter((a) => a.action === 'revocation.open')).toHaveLength(10);
+  });
+
+  it('the members card: 60 members', () => {
+    const team = { id: 1, code: 'GDSZ-2026-0001', name: '道路养护一班', organization: '广州市市政工程维修有限公司', department: '养护部', typeLabel: '行政班组', leaderOpenId: 'ou_l', phone: '020-12345678', memberCount: 60, functions: '养护', goals: '完好率', plan: '例会', contactOpenId: 'ou_c', registeredAt: '2025-03-01', statusLabel: '正常' };
+    const members = [{ openId: 'ou_l', role: 'leader', name: '张班长' }, ...Array.from({ length: 59 }, (_, i) => ({ openId: `ou_m${i}`, role: 'member', name: `成员${i}` }))];
+    for (const page of [1, 2, 3]) {
+      const c = membersCard(team, members, { candidates: Array.from({ length: 100 }, (_, i) => `ou_p${i}`), page, error: { message: '请选择要添加的成员。' } });
+      expectValidCard(c);
+      expect(cardText(c)).toContain(`第 ${page} / 3 页`);
+    }
+  });
+
+  it('the full score sheet with 1 000-character answers and comment', () => {
+    const fields = scoreFields(defaultScoreSheet);
+    const c = scoringTaskCard({
+      assignmentId: 7,
+      year: 2027,
+      application: { code: 'GDSZ-2026-0001', team: '广州市政养护一班', organization: '广州市市政工程维修有限公司', title: long(100), category: '管养', period: '2026-01-01 至 2026-12-31', goalRate: '100', trainingRate: '96', examPassRate: '95', customer: long(1000), qc: long(1000), summary: long(1000), features: long(1000), materialsUrl: 'https://example.feishu.cn/docx/abc' },
+      fields: fields.map((f) => ({ field: f.field, code: f.code, name: f.name, max: f.max, areaCode: f.areaCode, areaName: f.areaName })),
+      values: Object.fromEntries(fields.map((f) => [f.field, String(f.max)])),
+      comment: long(1000),
+      error: '1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间',
+      scoringDeadline: '2027-06-30',
+      reopened: true,
+    });
+    expectValidCard(c);
+  });
+});
+
+describe('the simulated Open Platform refuses what Feishu refuses', () => {
+  let fake: FakeOpenPlatform;
+  let at = Date.parse('2027-05-01T09:00:00+08:00');
+  const quiet = createLogger('fatal', new Writable({ write: (_c, _e, cb) => cb() }));
+  const client = () => createLarkClient({ appId: 'cli_rules', appSecret: 's', domain: fake.url, log: quiet });
+  const dup = card({ title: 't', elements: [1, 2].map((id) => form(`f_${id}`, [textInput({ name: 'reason', label: '原因' }), submitButton({ text: '提交', name: `go_${id}`, value: { action: 'x', id } })])) });
+  const good = card({ title: 't', elements: [form('f', [textInput({ name: 'reason', label: '原因' }), submitButton({ text: '提交', name: 'go', value: { action: 'x' } })])] });
+  const sendCard = (c: object) =>
+    client()
+      .im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: 'ou_someone', msg_type: 'interactive', content: JSON.stringify(c) } })
+      .catch((e) => e.response?.data);
+  beforeAll(async () => {
+    fake = await startFakeOpenPlatform({ appId: 'cli_rules', appSecret: 's', now: () => at });
+  });
+  afterAll(async () => {
+    await fake.close();
+  });
+
+  it('refuses to send, update or accept as an answer a card with a repeated name (230099)', async () => {
+    const refused = await sendCard(dup);
+    expect(refused.code).toBe(230099);
+    expect(refused.msg).toContain('name "reason" already used');
+    const sent = await sendCard(good);
+    expect(sent.code).toBe(0);
+    const messageId = sent.data.message_id as string;
+    const patched = await client().im.v1.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(dup) } }).catch((e) => e.response?.data);
+    expect(patched.code).toBe(230099);
+    const delayed = await client().request({ method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token: 'c-x', card: dup } }).catch((e) => e.response?.data);
+    expect(delayed.code).toBe(230099);
+    expect(fake.answerCallback(messageId, { card: { type: 'raw', data: dup } })).toMatchObject({ ok: false, code: 230099 });
+    expect(fake.currentCard(messageId)).toEqual(good);
+  });
+
+  it('refuses clicks on and updates of a card older than 14 days (230031)', async () => {
+    const sent = await sendCard(good);
+    const messageId = sent.data.message_id as string;
+    at += CARD_ACTIVE_MS - 60_000;
+    expect(fake.cardAction({ messageId, openId: 'ou_someone', formValue: { reason: 'x' } })).toEqual({ ok: true, chatId: expect.any(String) });
+    at += 120_000;
+    expect(fake.cardAction({ messageId, openId: 'ou_someone' })).toMatchObject({ ok: false, code: 230031 });
+    const patched = await client().im.v1.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(good) } }).catch((e) => e.response?.data);
+    expect(patched.code).toBe(230031);
+  });
+});
