@@ -12,11 +12,21 @@ export type Destination =
   | { replyTo: string; chatId: string }
   | { updateMessage: string };
 
-/** A file message: the bytes travel in the outbox row and are uploaded when it is sent. */
+/** Bytes made only when the message is sent (slow work such as drawing certificates stays out of the callback). */
+export type AttachmentSpec = { kind: string } & Record<string, unknown>;
+
+/** A file message: the bytes travel in the outbox row (base64), or are rendered from `render` when it is sent. */
 export interface OutgoingFile {
   fileName: string;
   fileType: 'xls' | 'pdf' | 'doc' | 'ppt' | 'stream';
-  base64: string;
+  base64?: string;
+  render?: AttachmentSpec;
+}
+
+/** An image message (PNG, at most 10 MB), uploaded to im/v1/images when it is sent. */
+export interface OutgoingImage {
+  base64?: string;
+  render?: AttachmentSpec;
 }
 
 export interface OutgoingMessage {
@@ -26,13 +36,14 @@ export interface OutgoingMessage {
   card?: object;
   text?: string;
   file?: OutgoingFile;
+  image?: OutgoingImage;
 }
 
 /** Queues a message in the caller's transaction; false when the key was queued before. */
 export async function enqueue(tx: Db, message: OutgoingMessage): Promise<boolean> {
   const { kind, receiveIdType, receiver, rateKey } = routeOf(message.to);
-  const msgType = message.file ? 'file' : message.card ? 'interactive' : 'text';
-  const body = message.file ?? message.card ?? { text: message.text ?? '' };
+  const msgType = message.file ? 'file' : message.image ? 'image' : message.card ? 'interactive' : 'text';
+  const body = message.file ?? message.image ?? message.card ?? { text: message.text ?? '' };
   const inserted = await tx
     .insert(outbox)
     .values({ dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, card: body, nextAttemptAt: new Date() })

@@ -378,9 +378,13 @@ export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
       .limit(1);
     if (!row) ctx.throw(404, 'no file message with that id');
     const file = row.card as OutgoingFile;
+    // a file drawn at send time (certificates) has its bytes only where it was uploaded, for as long as this process runs
+    const sent = deps.platform.messages.find((m) => m.messageId === messageId);
+    const bytes = file.base64 !== undefined ? Buffer.from(file.base64, 'base64') : deps.platform.upload(String(sent?.content?.file_key ?? ''))?.bytes;
+    if (!bytes) ctx.throw(404, 'this file was made when it was sent and is no longer kept; publish again in a fresh data directory to see it');
     ctx.set('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`);
     ctx.type = 'application/octet-stream';
-    ctx.body = Buffer.from(file.base64, 'base64');
+    ctx.body = bytes;
   });
   return local;
 }
