@@ -107,22 +107,36 @@ export const certificateImage = (certificateId: number): AttachmentSpec => ({ ki
 export const certificatePdf = (certificateId: number): AttachmentSpec => ({ kind: 'certificate', certificateId, format: 'pdf' });
 export const certificateZip = (cycleId: number): AttachmentSpec => ({ kind: 'certificateZip', cycleId });
 
-/** Draws certificates for the outbox transport: one PNG or PDF, or a cycle's zip with the PNG and PDF of each. */
-export function certificateAttachments(db: Db, renderer: CertificateRenderer, timezone: string): AttachmentRenderer {
+/**
+ * Draws certificates for the outbox transport: one PNG or PDF, or a cycle's zip with the PNG and PDF of
+ * each. A certificate never changes once issued, so each drawing is kept for the zip and for retries.
+ */
+export function certificateAttachments(db: Db, renderer: CertificateRenderer, timezone: string, keep = 64): AttachmentRenderer {
+  const drawn = new Map<string, Promise<Buffer>>();
+  const draw = (c: Certificate, format: 'png' | 'pdf'): Promise<Buffer> => {
+    const key = `${c.id}:${format}`;
+    let bytes = drawn.get(key);
+    if (!bytes) {
+      const values = certificateValues(c, timezone);
+      bytes = format === 'pdf' ? renderer.pdf(values) : renderer.png(values);
+      bytes.catch(() => drawn.delete(key));
+      drawn.set(key, bytes);
+      if (drawn.size > keep) drawn.delete(drawn.keys().next().value!);
+    }
+    return bytes;
+  };
   return async (spec) => {
     if (spec.kind === 'certificate') {
       const [c] = await db.select().from(certificates).where(eq(certificates.id, Number(spec.certificateId)));
       if (!c) throw new Error(`certificate ${String(spec.certificateId)} not found`);
-      const values = certificateValues(c, timezone);
-      return spec.format === 'pdf' ? renderer.pdf(values) : renderer.png(values);
+      return draw(c, spec.format === 'pdf' ? 'pdf' : 'png');
     }
     if (spec.kind === 'certificateZip') {
       const all = await db.select().from(certificates).where(eq(certificates.cycleId, Number(spec.cycleId))).orderBy(asc(certificates.number));
       const files: { name: string; bytes: Uint8Array }[] = [];
       for (const c of all) {
-        const values = certificateValues(c, timezone);
-        files.push({ name: certificateFileName(c, 'png'), bytes: renderer.png(values) });
-        files.push({ name: certificateFileName(c, 'pdf'), bytes: await renderer.pdf(values) });
+        files.push({ name: certificateFileName(c, 'png'), bytes: await draw(c, 'png') });
+        files.push({ name: certificateFileName(c, 'pdf'), bytes: await draw(c, 'pdf') });
       }
       return zipFiles(files);
     }

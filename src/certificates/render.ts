@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Resvg } from '@resvg/resvg-js';
+import { renderAsync } from '@resvg/resvg-js';
 import { zipSync } from 'fflate';
 import PDFDocument from 'pdfkit';
 import SVGtoPDF from 'svg-to-pdfkit';
@@ -75,15 +75,15 @@ export class CertificateRenderer {
     return fillTemplate(this.template!, values);
   }
 
-  /** PNG at twice the template's size, sharp enough to read on a phone and to print at A4. */
-  png(values: CertificateValues): Buffer {
+  /** PNG at twice the template's size, sharp enough to read on a phone; drawn off the event loop (libuv pool). */
+  async png(values: CertificateValues): Promise<Buffer> {
     const svg = this.svg(values);
-    const resvg = new Resvg(svg, {
+    const image = await renderAsync(svg, {
       font: { fontFiles: [this.fontPath], loadSystemFonts: false, defaultFontFamily: 'WenQuanYi Micro Hei' },
       fitTo: { mode: 'zoom', value: 2 },
       background: '#ffffff',
     });
-    return resvg.render().asPng();
+    return image.asPng();
   }
 
   /** A4 landscape PDF with the template drawn as vectors and the text as real (searchable, printable) text. */
