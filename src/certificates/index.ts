@@ -39,37 +39,38 @@ export async function issueCertificates(tx: Db, opts: { actor: string; cycleId: 
     .where(and(eq(honours.cycleId, opts.cycleId), isNull(honours.revokedAt), isNull(certificates.id)))
     .orderBy(asc(teams.code));
   const issued: string[] = [];
-  for (const { honour, team, organization } of pending) {
+  if (pending.length) {
+    // one cycle is one year: the year's serials are taken as one block, in one statement
+    const year = pending[0].honour.year;
     const [seq] = await tx
       .insert(codeSequences)
-      .values({ scope: `certificate-${honour.year}`, last: 1 })
-      .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + 1` } })
+      .values({ scope: `certificate-${year}`, last: pending.length })
+      .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + ${pending.length}` } })
       .returning({ last: codeSequences.last });
-    const number = certificateNumber(honour.year, seq.last);
-    await tx.insert(certificates).values({
-      number,
+    const first = seq.last - pending.length + 1;
+    const rows = pending.map(({ honour, team, organization }, i) => ({
+      number: certificateNumber(year, first + i),
       honourId: honour.id,
       teamId: team.id,
       cycleId: opts.cycleId,
-      year: honour.year,
+      year,
       association: opts.association ?? zh.association,
       teamName: team.name,
       organization,
       title: certificateTitle,
       issuedAt: opts.now,
-    });
-    issued.push(number);
-  }
-  if (issued.length) {
+    }));
+    await tx.insert(certificates).values(rows);
+    issued.push(...rows.map((r) => r.number));
     await audit(tx, { actor: opts.actor, action: 'certificates.issue', entity: 'cycle', entityId: opts.cycleId, details: { numbers: issued }, at: opts.now });
   }
-  const rows = await tx
+  const all = await tx
     .select({ certificate: certificates, leaderOpenId: teams.leaderOpenId, contactOpenId: teams.contactOpenId })
     .from(certificates)
     .innerJoin(teams, eq(teams.id, certificates.teamId))
     .where(eq(certificates.cycleId, opts.cycleId))
     .orderBy(asc(certificates.number));
-  return rows.map((r) => ({ ...r.certificate, leaderOpenId: r.leaderOpenId, contactOpenId: r.contactOpenId }));
+  return all.map((r) => ({ ...r.certificate, leaderOpenId: r.leaderOpenId, contactOpenId: r.contactOpenId }));
 }
 
 /** Certificate numbers of a team by honour, for the honours it shows (a revoked title's number is shown as void). */

@@ -1,9 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderAsync } from '@resvg/resvg-js';
 import { zipSync } from 'fflate';
-import PDFDocument from 'pdfkit';
-import SVGtoPDF from 'svg-to-pdfkit';
 
 /** 荣誉证书 drawing: an SVG template with {{placeholders}}, rendered to PNG (resvg) and to a vector PDF (pdfkit). */
 
@@ -78,6 +75,8 @@ export class CertificateRenderer {
   /** PNG at twice the template's size, sharp enough to read on a phone; drawn off the event loop (libuv pool). */
   async png(values: CertificateValues): Promise<Buffer> {
     const svg = this.svg(values);
+    // loaded on first use: every start (and every test harness) would otherwise pay for the native module
+    const { renderAsync } = await import('@resvg/resvg-js');
     const image = await renderAsync(svg, {
       font: { fontFiles: [this.fontPath], loadSystemFonts: false, defaultFontFamily: 'WenQuanYi Micro Hei' },
       fitTo: { mode: 'zoom', value: 2 },
@@ -89,6 +88,7 @@ export class CertificateRenderer {
   /** A4 landscape PDF with the template drawn as vectors and the text as real (searchable, printable) text. */
   async pdf(values: CertificateValues): Promise<Buffer> {
     const svg = this.svg(values);
+    const [{ default: PDFDocument }, { default: SVGtoPDF }] = await Promise.all([import('pdfkit'), import('svg-to-pdfkit')]);
     const doc = new PDFDocument({ size: 'A4', layout: 'landscape', margin: 0, info: { Title: `荣誉证书 ${values.number}`, Author: values.association } });
     doc.registerFont('certificate', this.fontPath, this.fontFace);
     const chunks: Buffer[] = [];

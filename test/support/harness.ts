@@ -108,7 +108,8 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       if (res.status !== 200) throw new Error(`card callback answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body;
     },
-    drain: () => app.dispatcher.drain(15_000),
+    // generous: publishing results draws certificates (PNG and PDF) while the outbox drains
+    drain: () => app.dispatcher.drain(60_000),
     async close() {
       await app.stop();
       await db.close();
