@@ -28,6 +28,8 @@ export interface ConsoleEntry {
   replyTo?: string;
   /** where a file message's bytes are served */
   fileHref?: string;
+  /** where an image message's picture is served (live messages only: the simulated platform keeps the bytes in memory) */
+  imageHref?: string;
   /** the console version at which this entry last changed */
   v: number;
   /** order of arrival; negative for messages restored from the outbox */
@@ -223,6 +225,7 @@ export class LocalConsole {
       content: m.content,
       replyTo: m.replyTo,
       ...(m.msgType === 'file' ? { fileHref: fileHref(m.messageId) } : {}),
+      ...(m.msgType === 'image' && m.content?.image_key ? { imageHref: `/dev/api/image?key=${encodeURIComponent(String(m.content.image_key))}` } : {}),
     });
   }
 
@@ -368,6 +371,12 @@ export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
     const input = bodyOf(ctx, clickSchema);
     if (!allowedChat(input.openId, input.chatId)) ctx.throw(400, 'this person is not in that chat');
     ctx.body = await local.click(input);
+  });
+  router.get('/dev/api/image', (ctx) => {
+    const upload = deps.platform.upload(String(ctx.query.key ?? ''));
+    if (!upload || upload.kind !== 'image') return ctx.throw(404, 'no image with that key');
+    ctx.type = upload.format === 'jpeg' ? 'image/jpeg' : `image/${upload.format ?? 'png'}`;
+    ctx.body = upload.bytes;
   });
   router.get('/dev/api/file', async (ctx) => {
     const messageId = String(ctx.query.messageId ?? '');
