@@ -156,7 +156,7 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
   });
 }
 
-export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string }): Card {
+export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string; certificate?: string }): Card {
   const revoked = opts.decision === 'revoked';
   return card({
     title: revoked ? `已撤销称号：${opts.team.name}` : `已保留称号：${opts.team.name}`,
@@ -167,6 +167,7 @@ export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number;
         ['班组', `${opts.team.name}（${opts.team.code}）`],
         ['决定', revoked ? '撤销称号' : '保留称号'],
         ['理由', opts.reason],
+        ...(revoked && opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : []),
       ]),
       note(revoked ? '已通知班组长和单位联系人。撤销后一年内不受理该班组申报（第二十二条）。' : '此前成立的投诉不再计入连续次数。'),
     ],
@@ -174,7 +175,7 @@ export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number;
 }
 
 /** To the team leader and the organisation contact when the title is revoked. */
-export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number; reason: string }): Card {
+export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number; reason: string; certificate?: string }): Card {
   return card({
     title: `称号已撤销：${opts.team.name}`,
     subtitle: `${opts.year} 年度广东省市政工程质量信得过班组`,
@@ -183,7 +184,7 @@ export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number
       markdown(
         `第二十二条：因连续出现顾客对质量不满意的投诉，广东省市政行业协会决定撤销 **${escapeMd(opts.team.name)}**（${opts.team.code}，${escapeMd(opts.team.organization)}）的 ${opts.year} 年度“广东省市政工程质量信得过班组”称号。`,
       ),
-      fields([['撤销理由', opts.reason]]),
+      fields([['撤销理由', opts.reason], ...(opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : [])]),
       note('撤销后一年内不受理该班组的申报。如有异议，请联系协会。'),
     ],
   });

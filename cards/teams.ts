@@ -113,7 +113,8 @@ export interface StatusEntry {
   eligibleFrom: string;
   daysUntilEligible: number;
   applications: { id: number; year: number; statusLabel: string; title: string | null; finalScore: number | null; decision: string | null }[];
-  honours: { year: number; revoked: boolean; recommended: boolean }[];
+  /** certificate: the 荣誉证书 number (第二十条), void once the title is revoked */
+  honours: { year: number; revoked: boolean; recommended: boolean; certificate?: string }[];
   canApply: boolean;
 }
 
@@ -134,7 +135,7 @@ export function statusCard(entries: StatusEntry[]): Card {
     const apps = e.applications.length
       ? e.applications.map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${escapeMd(a.title)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}`).join('\n')
       : '暂无';
-    const titles = e.honours.length ? e.honours.map((h) => `${h.year} 年度质量信得过班组${h.recommended ? '（推荐至全国）' : ''}${h.revoked ? '（已撤销）' : ''}`).join('、') : '暂无';
+    const titles = e.honours.length ? e.honours.map((h) => `${h.year} 年度质量信得过班组${h.recommended ? '（推荐至全国）' : ''}${h.revoked ? '（已撤销）' : ''}${h.certificate ? `，证书编号 ${h.certificate}${h.revoked ? '（已作废）' : ''}` : ''}`).join('、') : '暂无';
     elements.push(
       markdown(`**${escapeMd(t.name)}**　${t.code}　<font color='grey'>${roleLabel[e.myRole]}</font>`),
       fields([

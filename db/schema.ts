@@ -184,6 +184,28 @@ export const honours = pgTable(
   (t) => [uniqueIndex('honours_team_year_uq').on(t.teamId, t.year)],
 );
 
+/**
+ * 荣誉证书 (第二十条): one per honour, numbered GDSZ-ZS-<year>-<serial>; what is printed is kept as issued,
+ * so a later rename of the team does not change a certificate already handed out.
+ */
+export const certificates = pgTable(
+  'certificates',
+  {
+    id: serial('id').primaryKey(),
+    number: text('number').notNull().unique(),
+    honourId: integer('honour_id').notNull().references(() => honours.id),
+    teamId: integer('team_id').notNull().references(() => teams.id),
+    cycleId: integer('cycle_id').references(() => cycles.id),
+    year: integer('year').notNull(),
+    association: text('association').notNull(),
+    teamName: text('team_name').notNull(),
+    organization: text('organization').notNull(),
+    title: text('title').notNull(),
+    issuedAt: timestamp('issued_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex('certificates_honour_uq').on(t.honourId), index('certificates_cycle_idx').on(t.cycleId)],
+);
+
 export const complaints = pgTable(
   'complaints',
   {

@@ -10,6 +10,8 @@ import { openDatabase } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { configOrExit } from '../src/config.js';
 import { isJobName, jobNames, runJob } from '../src/jobs/index.js';
+import { certificateAttachments } from '../src/certificates/index.js';
+import { CertificateRenderer } from '../src/certificates/render.js';
 import { createLarkClient, LarkTransport } from '../src/lark/client.js';
 import { createLogger } from '../src/log.js';
 import { deadLetterAlert } from '../src/notifications.js';
@@ -52,7 +54,7 @@ try {
     if (rows.length) process.stdout.write('LARK_APP_ID is not set: the messages stay in the outbox until the bot runs with a Feishu app.\n');
   } else if (keys.length) {
     const client = createLarkClient({ appId: config.LARK_APP_ID!, appSecret: config.LARK_APP_SECRET!, domain: config.LARK_DOMAIN, log });
-    const dispatcher = new OutboxDispatcher({ db: database.db, transport: new LarkTransport(client), log, onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS) });
+    const dispatcher = new OutboxDispatcher({ db: database.db, transport: new LarkTransport(client, certificateAttachments(database.db, new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT }), config.BOT_TIMEZONE)), log, onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS) });
     await dispatcher.drain(120_000);
     process.stdout.write('outbox drained through the Feishu API\n');
   }

@@ -5,6 +5,8 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import { createBot } from '../bot/index.js';
 import { type Database, openDatabase } from '../db/index.js';
 import { startSchedules, type Schedules } from '../jobs/index.js';
+import { certificateAttachments } from './certificates/index.js';
+import { CertificateRenderer } from './certificates/render.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { EventProcessor } from './events.js';
@@ -77,10 +79,13 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   }
 
   const larkClient = createLarkClient({ appId: appId!, appSecret: appSecret!, domain, log });
+  // a missing template or font stops the start with a line naming the setting, not the first published result
+  const certificates = new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT });
+  certificates.check();
   const registry = createBot();
   const dispatcher = new OutboxDispatcher({
     db: database.db,
-    transport: opts.transport ?? new LarkTransport(larkClient),
+    transport: opts.transport ?? new LarkTransport(larkClient, certificateAttachments(database.db, certificates, config.BOT_TIMEZONE)),
     log: log.child({ component: 'outbox' }),
     onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS),
     limits: opts.outboxLimits,

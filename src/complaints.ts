@@ -13,6 +13,7 @@ import {
 import type { Db } from '../db/index.js';
 import { codeSequences, complaints, honours, organizations, teams } from '../db/schema.js';
 import { audit } from './audit.js';
+import { certificateOfHonour } from './certificates/index.js';
 import { getLatestCycle, getRunningCycle } from './cycles.js';
 import { daysBetween, todayIn } from './dates.js';
 import { cite, UserError } from './errors.js';
@@ -367,17 +368,19 @@ async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{
 }
 
 /** 撤销称号 (第二十二条): the reason on record, the honour revoked, leader and organisation contact told. */
-export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string }> {
+export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   const { reason } = parseForm(reasonSchema, values, { reason: '决定理由' });
   const [updated] = await tx.update(honours).set({ revokedAt: opts.now, revokedReason: reason }).where(and(eq(honours.id, honourId), isNull(honours.revokedAt))).returning();
-  await audit(tx, { actor: actor.openId, action: 'honour.revoke', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason }, at: opts.now });
-  const notice = titleRevokedNoticeCard({ team, year: honour.year, reason });
+  // the certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
+  const certificate = (await certificateOfHonour(tx, honourId))?.number;
+  await audit(tx, { actor: actor.openId, action: 'honour.revoke', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, certificate }, at: opts.now });
+  const notice = titleRevokedNoticeCard({ team, year: honour.year, reason, certificate });
   for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
     await opts.send({ dedupeKey: `revocation:revoked:${honourId}:user:${openId}`, to: { openId }, card: notice });
   }
-  return { team, honour: updated, reason };
+  return { team, honour: updated, reason, certificate };
 }
 
 /** 保留称号: the decision on record; upheld complaints decided until now no longer count. */

@@ -67,6 +67,9 @@ export const configSchema = z
         }),
     ),
     BOT_TIMEZONE: timezoneSchema,
+    // 荣誉证书 (第二十条): the association's SVG template and the CJK font it is drawn with; defaults in src/certificates/render.ts
+    CERTIFICATE_TEMPLATE: optionalString,
+    CERTIFICATE_FONT: optionalString,
     LOG_LEVEL: z.preprocess(
       emptyToUndefined,
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

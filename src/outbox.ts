@@ -12,11 +12,21 @@ export type Destination =
   | { replyTo: string; chatId: string }
   | { updateMessage: string };
 
-/** A file message: the bytes travel in the outbox row and are uploaded when it is sent. */
+/** Bytes made only when the message is sent (slow work such as drawing certificates stays out of the callback). */
+export type AttachmentSpec = { kind: string } & Record<string, unknown>;
+
+/** A file message: the bytes travel in the outbox row (base64), or are rendered from `render` when it is sent. */
 export interface OutgoingFile {
   fileName: string;
   fileType: 'xls' | 'pdf' | 'doc' | 'ppt' | 'stream';
-  base64: string;
+  base64?: string;
+  render?: AttachmentSpec;
+}
+
+/** An image message (PNG, at most 10 MB), uploaded to im/v1/images when it is sent. */
+export interface OutgoingImage {
+  base64?: string;
+  render?: AttachmentSpec;
 }
 
 export interface OutgoingMessage {
@@ -28,6 +38,7 @@ export interface OutgoingMessage {
   file?: OutgoingFile;
   /** `interactive` answers what a user just did and is sent before any `bulk` notification (the default). */
   priority?: 'interactive' | 'bulk';
+  image?: OutgoingImage;
 }
 
 /** Queues a message in the caller's transaction; false when the key was queued before. */
@@ -50,8 +61,8 @@ export async function enqueueMany(tx: Db, messages: OutgoingMessage[]): Promise<
 
 function outboxRow(message: OutgoingMessage) {
   const { kind, receiveIdType, receiver, rateKey } = routeOf(message.to);
-  const msgType = message.file ? 'file' : message.card ? 'interactive' : 'text';
-  const body = message.file ?? message.card ?? { text: message.text ?? '' };
+  const msgType = message.file ? 'file' : message.image ? 'image' : message.card ? 'interactive' : 'text';
+  const body = message.file ?? message.image ?? message.card ?? { text: message.text ?? '' };
   const priority = message.priority === 'interactive' ? 0 : 1;
   return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: body, nextAttemptAt: new Date() };
 }

@@ -2,6 +2,7 @@ import { type StatusEntry, statusCard } from '../../cards/teams.js';
 import { applicationStatusNames, type ApplicationStatus, oneYearAfter } from '../../src/applications.js';
 import { daysBetween } from '../../src/dates.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
+import { certificateNumbersOfTeam } from '../../src/certificates/index.js';
 import { teamStatus, teamsOf } from '../../src/teams.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { raw, sendPrivately } from '../respond.js';
@@ -16,6 +17,7 @@ export async function statusCardFor(ctx: HandlerContext) {
   const entries: StatusEntry[] = [];
   for (const view of views) {
     const { applications, honours } = await teamStatus(ctx.tx, view.team.id);
+    const certificates = await certificateNumbersOfTeam(ctx.tx, view.team.id);
     const eligibleFrom = oneYearAfter(view.team.registeredAt);
     const current = cycle ? applications.find((a) => a.year === cycle.year) : undefined;
     entries.push({
@@ -31,7 +33,7 @@ export async function statusCardFor(ctx: HandlerContext) {
         finalScore: a.finalScore,
         decision: a.decision,
       })),
-      honours: honours.map((h) => ({ year: h.year, revoked: h.revokedAt !== null, recommended: h.recommended })),
+      honours: honours.map((h) => ({ year: h.year, revoked: h.revokedAt !== null, recommended: h.recommended, certificate: certificates.get(h.id) })),
       canApply: Boolean(cycleTakesApplications && view.team.status === 'active' && (!current || current.status === 'draft' || current.status === 'returned')),
     });
   }

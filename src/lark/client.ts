@@ -1,6 +1,6 @@
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Logger } from '../log.js';
-import type { MessageTransport, OutboxRow, OutgoingFile, SendOutcome } from '../outbox.js';
+import type { AttachmentSpec, MessageTransport, OutboxRow, OutgoingFile, OutgoingImage, SendOutcome } from '../outbox.js';
 import { messageUuid } from '../outbox.js';
 
 export function larkDomain(domain: string): lark.Domain | string {
@@ -186,9 +186,17 @@ export function botIdentity(client: lark.Client, log: Logger): () => Promise<str
   };
 }
 
+const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
+
+/** Makes the bytes of an attachment described by an outbox row (certificates are drawn here, not in the callback). */
+export type AttachmentRenderer = (spec: AttachmentSpec) => Promise<Buffer>;
+
 /** Sends outbox rows through the real SDK. */
 export class LarkTransport implements MessageTransport {
-  constructor(private readonly client: lark.Client) {}
+  constructor(
+    private readonly client: lark.Client,
+    private readonly renderAttachment?: AttachmentRenderer,
+  ) {}
 
   async deliver(row: OutboxRow): Promise<SendOutcome> {
     const first = await this.attempt(row);
@@ -205,6 +213,10 @@ export class LarkTransport implements MessageTransport {
         const uploaded = await this.uploadFile(row.card as OutgoingFile);
         if (!uploaded.ok) return { outcome: uploaded.outcome };
         content = JSON.stringify({ file_key: uploaded.fileKey });
+      } else if (row.msgType === 'image') {
+        const uploaded = await this.uploadImage(row.card as OutgoingImage);
+        if (!uploaded.ok) return { outcome: uploaded.outcome };
+        content = JSON.stringify({ image_key: uploaded.imageKey });
       }
       let res: { code?: number; msg?: string; data?: { message_id?: string } } | undefined;
       if (row.kind === 'send') {
@@ -229,10 +241,27 @@ export class LarkTransport implements MessageTransport {
 
   /** im/v1/files: the bytes of a file message, uploaded before each attempt (a file_key is not reused across retries). */
   private async uploadFile(file: OutgoingFile): Promise<{ ok: true; fileKey: string } | { ok: false; outcome: SendOutcome }> {
-    const res = await this.client.im.v1.file.create({
-      data: { file_type: file.fileType, file_name: file.fileName, file: Buffer.from(file.base64, 'base64') },
-    });
+    const bytes = await this.bytesOf(file);
+    const res = await this.client.im.v1.file.create({ data: { file_type: file.fileType, file_name: file.fileName, file: bytes } });
     if (!res?.file_key) return { ok: false, outcome: { ok: false, retryable: true, undeliverable: false, error: 'file upload returned no file_key' } };
     return { ok: true, fileKey: res.file_key };
+  }
+
+  /** im/v1/images with image_type message: at most 10 MB, never empty (open.feishu.cn/document/server-docs/im-v1/image/create). */
+  private async uploadImage(image: OutgoingImage): Promise<{ ok: true; imageKey: string } | { ok: false; outcome: SendOutcome }> {
+    const bytes = await this.bytesOf(image);
+    if (bytes.length === 0 || bytes.length > IMAGE_MAX_BYTES) {
+      return { ok: false, outcome: { ok: false, retryable: false, undeliverable: false, error: `image of ${bytes.length} bytes: Feishu takes 1 byte to 10 MB` } };
+    }
+    const res = await this.client.im.v1.image.create({ data: { image_type: 'message', image: bytes } });
+    if (!res?.image_key) return { ok: false, outcome: { ok: false, retryable: true, undeliverable: false, error: 'image upload returned no image_key' } };
+    return { ok: true, imageKey: res.image_key };
+  }
+
+  private async bytesOf(attachment: { base64?: string; render?: AttachmentSpec }): Promise<Buffer> {
+    if (attachment.base64 !== undefined) return Buffer.from(attachment.base64, 'base64');
+    if (!attachment.render) throw new Error('attachment has neither bytes nor a render description');
+    if (!this.renderAttachment) throw new Error(`no renderer for attachment kind ${attachment.render.kind}`);
+    return this.renderAttachment(attachment.render);
   }
 }

@@ -28,6 +28,8 @@ export interface ConsoleEntry {
   replyTo?: string;
   /** where a file message's bytes are served */
   fileHref?: string;
+  /** where an image message's picture is served (live messages only: the simulated platform keeps the bytes in memory) */
+  imageHref?: string;
   /** the console version at which this entry last changed */
   v: number;
   /** order of arrival; negative for messages restored from the outbox */
@@ -230,6 +232,7 @@ export class LocalConsole {
       content: m.content,
       replyTo: m.replyTo,
       ...(m.msgType === 'file' ? { fileHref: fileHref(m.messageId) } : {}),
+      ...(m.msgType === 'image' && m.content?.image_key ? { imageHref: `/dev/api/image?key=${encodeURIComponent(String(m.content.image_key))}` } : {}),
     });
   }
 
@@ -376,6 +379,12 @@ export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
     if (!allowedChat(input.openId, input.chatId)) ctx.throw(400, 'this person is not in that chat');
     ctx.body = await local.click(input);
   });
+  router.get('/dev/api/image', (ctx) => {
+    const upload = deps.platform.upload(String(ctx.query.key ?? ''));
+    if (!upload || upload.kind !== 'image') return ctx.throw(404, 'no image with that key');
+    ctx.type = upload.format === 'jpeg' ? 'image/jpeg' : `image/${upload.format ?? 'png'}`;
+    ctx.body = upload.bytes;
+  });
   router.get('/dev/api/file', async (ctx) => {
     const messageId = String(ctx.query.messageId ?? '');
     const [row] = await db
@@ -385,9 +394,13 @@ export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
       .limit(1);
     if (!row) ctx.throw(404, 'no file message with that id');
     const file = row.card as OutgoingFile;
+    // a file drawn at send time (certificates) has its bytes only where it was uploaded, for as long as this process runs
+    const sent = deps.platform.messages.find((m) => m.messageId === messageId);
+    const bytes = file.base64 !== undefined ? Buffer.from(file.base64, 'base64') : deps.platform.upload(String(sent?.content?.file_key ?? ''))?.bytes;
+    if (!bytes) ctx.throw(404, 'this file was made when it was sent and is no longer kept; publish again in a fresh data directory to see it');
     ctx.set('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`);
     ctx.type = 'application/octet-stream';
-    ctx.body = Buffer.from(file.base64, 'base64');
+    ctx.body = bytes;
   });
   return local;
 }

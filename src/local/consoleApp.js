@@ -43,7 +43,7 @@ function toast(type, content) {
 }
 
 const nameOf = (openId) => state.people.find((p) => p.openId === openId)?.name || openId;
-const renderContext = (e) => ({ people: state.people, idPrefix: e.id, fileHref: e.fileHref });
+const renderContext = (e) => ({ people: state.people, idPrefix: e.id, fileHref: e.fileHref, imageHref: e.imageHref });
 
 // ---------------------------------------------------------------------------
 // people and chats

@@ -117,6 +117,22 @@ export interface DirectoryUser {
   resigned?: boolean;
 }
 
+/** What an accepted upload (im/v1/images or im/v1/files) carried, kept under the key it was answered with. */
+export interface FakeUpload {
+  at: number;
+  kind: 'image' | 'file';
+  /** image_key or file_key */
+  key: string;
+  bytes: Buffer;
+  /** images: the format read from the bytes, and the size from the PNG/GIF/BMP header when it has one */
+  format?: string;
+  width?: number;
+  height?: number;
+  imageType?: string;
+  fileType?: string;
+  fileName?: string;
+}
+
 export interface FakeUpdate {
   at: number;
   /** PATCH /im/v1/messages/:message_id */
@@ -142,6 +158,10 @@ export interface FakeOpenPlatform {
   messages: SentMessage[];
   /** PATCH /im/v1/messages/:id and POST /interactive/v1/card/update */
   updates: FakeUpdate[];
+  /** every accepted image and file upload, in order */
+  uploads: FakeUpload[];
+  /** the upload behind an image_key or file_key */
+  upload(key: string): FakeUpload | undefined;
   /**
    * Queue faults: each matching message-send request (create / reply) consumes
    * the next queued fault and is answered with it instead of success. Faults
@@ -204,7 +224,11 @@ export interface FakeOpenPlatformOptions {
   now?: () => number;
 }
 
-const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Feishu takes files up to 30 MB (im/v1/files) and images up to 10 MB (im/v1/images); a little room for the multipart framing */
+const MAX_BODY_BYTES = 31 * 1024 * 1024;
+const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+const MAX_FILE_BYTES = 30 * 1024 * 1024;
+const FILE_TYPES = new Set(['opus', 'mp4', 'pdf', 'doc', 'xls', 'ppt', 'stream']);
 export { MAX_CARD_CONTENT_BYTES } from './cardRules.js';
 /** JSON 2.0 cards can be clicked and updated for 14 days (https://open.feishu.cn/document/feishu-cards/update-feishu-card). */
 export const CARD_ACTIVE_MS = 14 * 86_400_000;
@@ -259,8 +283,26 @@ interface ParsedMultipart {
   files: { field: string; filename: string; size: number }[];
 }
 
+/** Image formats im/v1/images accepts (JPEG, PNG, WEBP, GIF, TIFF, BMP, ICO), read from the leading bytes. */
+export function sniffImage(bytes: Buffer): { format: string; width?: number; height?: number } | undefined {
+  if (bytes.length >= 24 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
+    // the first chunk of a PNG must be IHDR: width and height, big-endian
+    if (bytes.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+    const width = bytes.readUInt32BE(16);
+    const height = bytes.readUInt32BE(20);
+    return width > 0 && height > 0 ? { format: 'png', width, height } : undefined;
+  }
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return { format: 'jpeg' };
+  if (bytes.length >= 10 && /^GIF8[79]a$/.test(bytes.toString('latin1', 0, 6))) return { format: 'gif', width: bytes.readUInt16LE(6), height: bytes.readUInt16LE(8) };
+  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return { format: 'webp' };
+  if (bytes.length >= 26 && bytes.toString('latin1', 0, 2) === 'BM') return { format: 'bmp', width: bytes.readInt32LE(18), height: Math.abs(bytes.readInt32LE(22)) };
+  if (bytes.length >= 4 && (bytes.toString('latin1', 0, 4) === 'II*\0' || bytes.toString('latin1', 0, 4) === 'MM\0*')) return { format: 'tiff' };
+  if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0x00000100) return { format: 'ico' };
+  return undefined;
+}
+
 /** Minimal multipart/form-data parser: split on the boundary, read Content-Disposition. */
-function parseMultipart(buf: Buffer, contentType: string): ParsedMultipart {
+function parseMultipart(buf: Buffer, contentType: string, blobs: Map<string, Buffer> = new Map()): ParsedMultipart {
   const out: ParsedMultipart = { fields: {}, files: [] };
   const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   if (!m) return out;
@@ -286,7 +328,10 @@ function parseMultipart(buf: Buffer, contentType: string): ParsedMultipart {
     // The SDK (axios + form-data) sends a Buffer `file` WITHOUT a filename, only
     // `Content-Type: application/octet-stream`; so a part with either counts as a file.
     const hasContentType = /^content-type:/im.test(head);
-    if (filename !== undefined || hasContentType) out.files.push({ field: name, filename: filename ?? '', size: content.length });
+    if (filename !== undefined || hasContentType) {
+      out.files.push({ field: name, filename: filename ?? '', size: content.length });
+      blobs.set(name, Buffer.from(content));
+    }
     else out.fields[name] = content.toString('utf8');
   }
   return out;
@@ -305,6 +350,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const requests: RecordedRequest[] = [];
   const messages: SentMessage[] = [];
   const updates: FakeUpdate[] = [];
+  const uploads: FakeUpload[] = [];
+  const uploadsByKey = new Map<string, FakeUpload>();
   const faultQueue: { fault: Fault; match?: (req: RecordedRequest) => boolean }[] = [];
   const receiverFaults = new Map<string, Fault>();
   const listeners: ((m: SentMessage) => void)[] = [];
@@ -433,8 +480,10 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     const method = (req.method ?? 'GET').toUpperCase();
     const contentType = String(req.headers['content-type'] ?? '');
     let body: any = null;
+    // the bytes of uploaded parts, by field name: kept apart so the recorded request stays small and printable
+    const blobs = new Map<string, Buffer>();
     if (!tooLarge && raw.length > 0) {
-      if (/multipart\/form-data/i.test(contentType)) body = parseMultipart(raw, contentType);
+      if (/multipart\/form-data/i.test(contentType)) body = parseMultipart(raw, contentType, blobs);
       else {
         const text = raw.toString('utf8');
         const parsed = tryJson(text);
@@ -451,7 +500,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     };
     requests.push(rec);
 
-    if (tooLarge) return send(res, 413, { code: 413, msg: 'request body too large (fake open platform caps at 10 MB)' });
+    if (tooLarge) return send(res, 413, { code: 413, msg: 'request body too large (fake open platform caps at 31 MB)' });
 
     // ---- auth -------------------------------------------------------------
     if (method === 'POST' && (path === '/open-apis/auth/v3/tenant_access_token/internal' || path === '/open-apis/auth/v3/app_access_token/internal')) {
@@ -578,11 +627,33 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     }
 
     // ---- uploads ----------------------------------------------------------
+    // Limits and codes as documented: open.feishu.cn/document/server-docs/im-v1/image/create and .../im-v1/file/create
+    const uploadFault = (code: number, msg: string) => send(res, 400, { code, msg });
+    const keep = (u: FakeUpload) => {
+      uploads.push(u);
+      uploadsByKey.set(u.key, u);
+    };
     if (method === 'POST' && path === '/open-apis/im/v1/files') {
-      return send(res, 200, { code: 0, msg: 'success', data: { file_key: `file_v2_${hex(16)}` } });
+      const fields = (body?.fields ?? {}) as Record<string, string>;
+      const bytes = blobs.get('file');
+      if (!bytes || !FILE_TYPES.has(fields.file_type ?? '') || !fields.file_name) return uploadFault(234001, 'Invalid request param.');
+      if (bytes.length === 0) return uploadFault(234010, "File's size can't be 0.");
+      if (bytes.length > MAX_FILE_BYTES) return uploadFault(234006, 'The file size exceed the max value.');
+      const key = `file_v2_${hex(16)}`;
+      keep({ at: Date.now(), kind: 'file', key, bytes, fileType: fields.file_type, fileName: fields.file_name });
+      return send(res, 200, { code: 0, msg: 'success', data: { file_key: key } });
     }
     if (method === 'POST' && path === '/open-apis/im/v1/images') {
-      return send(res, 200, { code: 0, msg: 'success', data: { image_key: `img_v2_${hex(16)}` } });
+      const fields = (body?.fields ?? {}) as Record<string, string>;
+      const bytes = blobs.get('image');
+      if (!bytes || !['message', 'avatar'].includes(fields.image_type ?? '')) return uploadFault(234001, 'Invalid request param.');
+      if (bytes.length === 0) return uploadFault(234010, "File's size can't be 0.");
+      if (bytes.length > MAX_IMAGE_BYTES) return uploadFault(234006, 'The file size exceed the max value.');
+      const image = sniffImage(bytes);
+      if (!image) return uploadFault(234011, "Can't recognize the image format.");
+      const key = `img_v2_${hex(16)}`;
+      keep({ at: Date.now(), kind: 'image', key, bytes, imageType: fields.image_type, ...image });
+      return send(res, 200, { code: 0, msg: 'success', data: { image_key: key } });
     }
 
     // ---- lookups ----------------------------------------------------------
@@ -682,6 +753,10 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     requests,
     messages,
     updates,
+    uploads,
+    upload(key) {
+      return uploadsByKey.get(key);
+    },
     injectFaults(faults, match) {
       for (const fault of faults) faultQueue.push({ fault, match });
     },
@@ -760,6 +835,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       requests.length = 0;
       messages.length = 0;
       updates.length = 0;
+      uploads.length = 0;
+      uploadsByKey.clear();
       faultQueue.length = 0;
       receiverFaults.clear();
       byUuid.clear();

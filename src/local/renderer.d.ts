@@ -5,6 +5,7 @@ export interface RenderContext {
   idPrefix?: string;
   /** where a file message's bytes can be downloaded */
   fileHref?: string;
+  imageHref?: string;
 }
 
 export const UNKNOWN_MARKER: string;

@@ -500,5 +500,8 @@ export function renderMessage(msgType, content, ctx) {
     const link = ctx?.fileHref ? ` <a href="${escapeHtml(ctx.fileHref)}" download>下载</a>` : '';
     return `<div class="text file">文件：${escapeHtml(name)}${link}</div>`;
   }
+  if (msgType === 'image') {
+    return ctx?.imageHref ? `<div class="text image"><img src="${escapeHtml(ctx.imageHref)}" alt="图片" style="max-width:100%"></div>` : '<div class="text image">图片</div>';
+  }
   return unknown(`message type ${msgType}`);
 }

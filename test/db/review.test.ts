@@ -357,7 +357,8 @@ describe('a full review through signed card callbacks', () => {
     expect(cardText(sent.find((m) => m.receiveId === apps.A.leader)!.content)).toContain('第 4 名');
 
     const toGroup = sent.filter((m) => m.receiveId === ADMIN_GROUP);
-    expect(toGroup.map((m) => m.msgType).sort()).toEqual(['file', 'interactive']);
+    // the results card, the workbook and the zip of the three certificates
+    expect(toGroup.map((m) => m.msgType).sort()).toEqual(['file', 'file', 'interactive']);
     const resultsCard = toGroup.find((m) => m.msgType === 'interactive')!.content;
     expectValidCard(resultsCard);
     expect(Buffer.byteLength(JSON.stringify(resultsCard))).toBeLessThan(30 * 1024);
@@ -365,7 +366,7 @@ describe('a full review through signed card callbacks', () => {
     expect(chart.chart_spec).toMatchObject({ type: 'bar', xField: 'team', yField: 'score' });
     expect(chart.chart_spec.data.values.map((v: any) => v.score)).toEqual([94.83, 88.17, 88.17, 76.25]);
     expect(toGroup.find((m) => m.msgType === 'file')!.content.file_key).toMatch(/^file_v2_/);
-    const upload = h.fake.requests.find((r) => r.method === 'POST' && r.path === '/open-apis/im/v1/files');
+    const upload = h.fake.requests.find((r) => r.method === 'POST' && r.path === '/open-apis/im/v1/files' && r.body.fields.file_type === 'xls');
     expect(upload?.body.fields).toMatchObject({ file_type: 'xls', file_name: '2027年度质量信得过班组评审结果.xlsx' });
     expect(upload?.body.files[0].size).toBeGreaterThan(1000);
 

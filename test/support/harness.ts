@@ -123,7 +123,8 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       if (!answered.ok) throw new Error(`Feishu would refuse the callback's answer: ${answered.code} ${answered.msg}`);
       return { body };
     },
-    drain: () => app.dispatcher.drain(15_000),
+    // generous: publishing results draws certificates (PNG and PDF) while the outbox drains
+    drain: () => app.dispatcher.drain(60_000),
     async close() {
       await app.stop();
       await db.close();

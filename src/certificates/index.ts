@@ -1,0 +1,146 @@
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { certificates, codeSequences, honours, organizations, teams } from '../../db/schema.js';
+import { zh } from '../../cards/strings.js';
+import { audit } from '../audit.js';
+import { formatDateZh, todayIn } from '../dates.js';
+import type { AttachmentRenderer } from '../lark/client.js';
+import type { AttachmentSpec } from '../outbox.js';
+import { type CertificateRenderer, type CertificateValues, zipFiles } from './render.js';
+
+/** 荣誉证书 (第二十条): numbered when results are published, drawn when the message is sent. */
+
+export type Certificate = typeof certificates.$inferSelect;
+
+/** The honour as 第二十条 names it. */
+export const certificateTitle = '广东省市政工程质量信得过班组';
+
+export function certificateNumber(year: number, serial: number): string {
+  return `GDSZ-ZS-${year}-${String(serial).padStart(4, '0')}`;
+}
+
+export interface IssuedCertificate extends Certificate {
+  leaderOpenId: string;
+  contactOpenId: string;
+}
+
+/**
+ * Numbers a certificate for every title of the cycle that has none yet and is not revoked (in team-code
+ * order, so numbers follow the register); run inside the publishing transaction. Returns every
+ * certificate of the cycle, new and old.
+ */
+export async function issueCertificates(tx: Db, opts: { actor: string; cycleId: number; now: Date; association?: string }): Promise<IssuedCertificate[]> {
+  const pending = await tx
+    .select({ honour: honours, team: teams, organization: organizations.name })
+    .from(honours)
+    .innerJoin(teams, eq(teams.id, honours.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .leftJoin(certificates, eq(certificates.honourId, honours.id))
+    .where(and(eq(honours.cycleId, opts.cycleId), isNull(honours.revokedAt), isNull(certificates.id)))
+    .orderBy(asc(teams.code));
+  const issued: string[] = [];
+  if (pending.length) {
+    // one cycle is one year: the year's serials are taken as one block, in one statement
+    const year = pending[0].honour.year;
+    const [seq] = await tx
+      .insert(codeSequences)
+      .values({ scope: `certificate-${year}`, last: pending.length })
+      .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + ${pending.length}` } })
+      .returning({ last: codeSequences.last });
+    const first = seq.last - pending.length + 1;
+    const rows = pending.map(({ honour, team, organization }, i) => ({
+      number: certificateNumber(year, first + i),
+      honourId: honour.id,
+      teamId: team.id,
+      cycleId: opts.cycleId,
+      year,
+      association: opts.association ?? zh.association,
+      teamName: team.name,
+      organization,
+      title: certificateTitle,
+      issuedAt: opts.now,
+    }));
+    await tx.insert(certificates).values(rows);
+    issued.push(...rows.map((r) => r.number));
+    await audit(tx, { actor: opts.actor, action: 'certificates.issue', entity: 'cycle', entityId: opts.cycleId, details: { numbers: issued }, at: opts.now });
+  }
+  const all = await tx
+    .select({ certificate: certificates, leaderOpenId: teams.leaderOpenId, contactOpenId: teams.contactOpenId })
+    .from(certificates)
+    .innerJoin(teams, eq(teams.id, certificates.teamId))
+    .where(eq(certificates.cycleId, opts.cycleId))
+    .orderBy(asc(certificates.number));
+  return all.map((r) => ({ ...r.certificate, leaderOpenId: r.leaderOpenId, contactOpenId: r.contactOpenId }));
+}
+
+/** Certificate numbers of a team by honour, for the honours it shows (a revoked title's number is shown as void). */
+export async function certificateNumbersOfTeam(tx: Db, teamId: number): Promise<Map<number, string>> {
+  const rows = await tx.select({ honourId: certificates.honourId, number: certificates.number }).from(certificates).where(eq(certificates.teamId, teamId));
+  return new Map(rows.map((r) => [r.honourId, r.number]));
+}
+
+export async function certificateOfHonour(tx: Db, honourId: number): Promise<Certificate | undefined> {
+  const [row] = await tx.select().from(certificates).where(eq(certificates.honourId, honourId));
+  return row;
+}
+
+/** What the template's placeholders are filled with; the date is the day of issue in the bot's timezone. */
+export function certificateValues(c: Certificate, timezone: string): CertificateValues {
+  return {
+    association: c.association,
+    team: c.teamName,
+    organization: c.organization,
+    year: String(c.year),
+    title: c.title,
+    number: c.number,
+    date: formatDateZh(todayIn(timezone, c.issuedAt)),
+  };
+}
+
+/** A file name without the characters file systems refuse. */
+const safeName = (s: string) => s.replace(/[\\/:*?"<>|\s]+/g, '_');
+
+export const certificateFileName = (c: Pick<Certificate, 'number' | 'teamName'>, ext: 'png' | 'pdf') => `${c.number}_${safeName(c.teamName)}.${ext}`;
+export const certificateZipName = (year: number) => `${year}年度质量信得过班组荣誉证书.zip`;
+
+/** Outbox descriptions of what to draw; the bytes are made by `certificateAttachments` when the message is sent. */
+export const certificateImage = (certificateId: number): AttachmentSpec => ({ kind: 'certificate', certificateId, format: 'png' });
+export const certificatePdf = (certificateId: number): AttachmentSpec => ({ kind: 'certificate', certificateId, format: 'pdf' });
+export const certificateZip = (cycleId: number): AttachmentSpec => ({ kind: 'certificateZip', cycleId });
+
+/**
+ * Draws certificates for the outbox transport: one PNG or PDF, or a cycle's zip with the PNG and PDF of
+ * each. A certificate never changes once issued, so each drawing is kept for the zip and for retries.
+ */
+export function certificateAttachments(db: Db, renderer: CertificateRenderer, timezone: string, keep = 64): AttachmentRenderer {
+  const drawn = new Map<string, Promise<Buffer>>();
+  const draw = (c: Certificate, format: 'png' | 'pdf'): Promise<Buffer> => {
+    const key = `${c.id}:${format}`;
+    let bytes = drawn.get(key);
+    if (!bytes) {
+      const values = certificateValues(c, timezone);
+      bytes = format === 'pdf' ? renderer.pdf(values) : renderer.png(values);
+      bytes.catch(() => drawn.delete(key));
+      drawn.set(key, bytes);
+      if (drawn.size > keep) drawn.delete(drawn.keys().next().value!);
+    }
+    return bytes;
+  };
+  return async (spec) => {
+    if (spec.kind === 'certificate') {
+      const [c] = await db.select().from(certificates).where(eq(certificates.id, Number(spec.certificateId)));
+      if (!c) throw new Error(`certificate ${String(spec.certificateId)} not found`);
+      return draw(c, spec.format === 'pdf' ? 'pdf' : 'png');
+    }
+    if (spec.kind === 'certificateZip') {
+      const all = await db.select().from(certificates).where(eq(certificates.cycleId, Number(spec.cycleId))).orderBy(asc(certificates.number));
+      const files: { name: string; bytes: Uint8Array }[] = [];
+      for (const c of all) {
+        files.push({ name: certificateFileName(c, 'png'), bytes: await draw(c, 'png') });
+        files.push({ name: certificateFileName(c, 'pdf'), bytes: await draw(c, 'pdf') });
+      }
+      return zipFiles(files);
+    }
+    throw new Error(`unknown attachment kind ${spec.kind}`);
+  };
+}

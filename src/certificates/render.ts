@@ -1,0 +1,112 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { zipSync } from 'fflate';
+
+/** 荣誉证书 drawing: an SVG template with {{placeholders}}, rendered to PNG (resvg) and to a vector PDF (pdfkit). */
+
+export const certificatePlaceholders = ['association', 'team', 'organization', 'year', 'title', 'number', 'date'] as const;
+export type CertificateValues = Record<(typeof certificatePlaceholders)[number], string>;
+
+export const defaultCertificateTemplate = fileURLToPath(new URL('./template.svg', import.meta.url));
+/** Debian's fonts-wqy-microhei; a collection, so the PostScript name of the face follows the `#`. */
+export const defaultCertificateFont = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc#WenQuanYiMicroHei';
+
+/** What a template or font problem says, naming the setting to fix. */
+export class CertificateSetupError extends Error {}
+
+export function escapeXml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+const placeholderPattern = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+
+/** Checks a template: unknown placeholders and a missing {{team}} or {{number}} are mistakes the association must hear about. */
+export function checkTemplate(svg: string, source = 'CERTIFICATE_TEMPLATE'): void {
+  if (!/<svg[\s>]/.test(svg)) throw new CertificateSetupError(`${source}: not an SVG file (no <svg> element)`);
+  const found = new Set([...svg.matchAll(placeholderPattern)].map((m) => m[1]));
+  const unknown = [...found].filter((p) => !(certificatePlaceholders as readonly string[]).includes(p));
+  if (unknown.length) throw new CertificateSetupError(`${source}: unknown placeholder(s) ${unknown.map((p) => `{{${p}}}`).join(', ')}; allowed: ${certificatePlaceholders.map((p) => `{{${p}}}`).join(' ')}`);
+  for (const required of ['team', 'number']) {
+    if (!found.has(required)) throw new CertificateSetupError(`${source}: the template must contain {{${required}}}`);
+  }
+}
+
+/** The template with every placeholder replaced by its XML-escaped value. */
+export function fillTemplate(svg: string, values: CertificateValues): string {
+  return svg.replace(placeholderPattern, (whole, name: string) => (name in values ? escapeXml(values[name as keyof CertificateValues]) : whole));
+}
+
+export interface CertificateRendererOptions {
+  templatePath?: string;
+  /** A TrueType/OpenType file, or `collection.ttc#PostScriptName`. */
+  font?: string;
+}
+
+export class CertificateRenderer {
+  readonly templatePath: string;
+  readonly fontPath: string;
+  private readonly fontFace?: string;
+  private template?: string;
+
+  constructor(opts: CertificateRendererOptions = {}) {
+    this.templatePath = opts.templatePath ?? defaultCertificateTemplate;
+    const [path, face] = (opts.font ?? defaultCertificateFont).split('#');
+    this.fontPath = path;
+    this.fontFace = face || undefined;
+  }
+
+  /** Reads and checks the template and the font once; throws a line naming the setting to fix. */
+  check(): void {
+    if (!existsSync(this.templatePath)) throw new CertificateSetupError(`CERTIFICATE_TEMPLATE: file not found: ${this.templatePath}`);
+    if (!existsSync(this.fontPath)) {
+      throw new CertificateSetupError(`CERTIFICATE_FONT: font not found: ${this.fontPath} (Debian/Ubuntu: apt-get install fonts-wqy-microhei, or point CERTIFICATE_FONT at a CJK TrueType font)`);
+    }
+    if (/\.ttc$/i.test(this.fontPath) && !this.fontFace) throw new CertificateSetupError(`CERTIFICATE_FONT: ${this.fontPath} is a font collection; add the face's PostScript name after #`);
+    const svg = readFileSync(this.templatePath, 'utf8');
+    checkTemplate(svg);
+    this.template = svg;
+  }
+
+  svg(values: CertificateValues): string {
+    if (!this.template) this.check();
+    return fillTemplate(this.template!, values);
+  }
+
+  /** PNG at twice the template's size, sharp enough to read on a phone; drawn off the event loop (libuv pool). */
+  async png(values: CertificateValues): Promise<Buffer> {
+    const svg = this.svg(values);
+    // loaded on first use: every start (and every test harness) would otherwise pay for the native module
+    const { renderAsync } = await import('@resvg/resvg-js');
+    const image = await renderAsync(svg, {
+      font: { fontFiles: [this.fontPath], loadSystemFonts: false, defaultFontFamily: 'WenQuanYi Micro Hei' },
+      fitTo: { mode: 'zoom', value: 2 },
+      background: '#ffffff',
+    });
+    return image.asPng();
+  }
+
+  /** A4 landscape PDF with the template drawn as vectors and the text as real (searchable, printable) text. */
+  async pdf(values: CertificateValues): Promise<Buffer> {
+    const svg = this.svg(values);
+    const [{ default: PDFDocument }, { default: SVGtoPDF }] = await Promise.all([import('pdfkit'), import('svg-to-pdfkit')]);
+    const doc = new PDFDocument({ size: 'A4', layout: 'landscape', margin: 0, info: { Title: `荣誉证书 ${values.number}`, Author: values.association } });
+    doc.registerFont('certificate', this.fontPath, this.fontFace);
+    const chunks: Buffer[] = [];
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise<void>((resolve, reject) => {
+      doc.on('end', () => resolve());
+      doc.on('error', reject);
+    });
+    SVGtoPDF(doc, svg, 0, 0, { width: doc.page.width, height: doc.page.height, preserveAspectRatio: 'xMidYMid meet', fontCallback: () => 'certificate' });
+    doc.end();
+    await ended;
+    return Buffer.concat(chunks);
+  }
+}
+
+/** One zip of named files (UTF-8 names, so Chinese file names survive). */
+export function zipFiles(files: { name: string; bytes: Uint8Array }[]): Buffer {
+  const entries: Record<string, Uint8Array> = {};
+  for (const f of files) entries[f.name] = f.bytes;
+  return Buffer.from(zipSync(entries, { level: 6 }));
+}
