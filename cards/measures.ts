@@ -1,5 +1,5 @@
 import type { Article, Chapter, RankedArticle } from '../src/measures/index.js';
-import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, hr, markdown, type Md, note, md } from './kit.js';
 
 const MEASURES = '《广东省市政工程质量信得过班组建设管理办法（暂行）》';
 /** Longer articles are cut to this many characters in an answer, with a button for the whole text. */
@@ -12,7 +12,7 @@ const articleButton = (number: number, text: string, type: 'primary' | 'default'
 const browseButton = () => button({ text: '全部条款', value: { action: 'measures.browse' } });
 
 /** The measures' own text as markdown: nothing in it may turn into formatting, nor `4. ` into a list renumbered from 1. */
-const articleMarkdown = (text: string): string => escapeMd(text).replace(/^(\d+)\.\s+/gm, '$1.');
+const articleMarkdown = (text: string): Md => md`${text.replace(/^(\d+)\.\s+/gm, '$1.')}`;
 
 /** One article, whole: 第十六条 with its chapter, and buttons to the neighbours. */
 export function articleCard(article: Article, opts: { total?: number } = {}): Card {
@@ -27,7 +27,7 @@ export function articleCard(article: Article, opts: { total?: number } = {}): Ca
     subtitle: article.chapter,
     template: 'blue',
     summary: `${article.numeral} ${article.topic}`.trim(),
-    elements: [markdown(articleMarkdown(article.text)), note(`${MEASURES}${article.numeral}`), hr(), buttonRow(neighbours)],
+    elements: [markdown(articleMarkdown(article.text)), note(md`${MEASURES}${article.numeral}`), hr(), buttonRow(neighbours)],
   });
 }
 
@@ -38,7 +38,7 @@ export function notFoundCard(query: string): Card {
     subtitle: quoted(query),
     template: 'grey',
     elements: [
-      markdown(`${MEASURES}中没有找到与这句话相关的条款。\n\n发送 \`条款 1\` … \`条款 22\` 查看某一条，或发送 \`帮助\` 查看可用的命令。`),
+      markdown(md`${MEASURES}中没有找到与这句话相关的条款。\n\n发送 \`条款 1\` … \`条款 22\` 查看某一条，或发送 \`帮助\` 查看可用的命令。`),
       buttonRow([browseButton()]),
     ],
   });
@@ -65,10 +65,10 @@ export function answerCard(query: string, ranked: readonly Pick<RankedArticle, '
     if (i > 0) elements.push(hr());
     const long = article.text.length > EXCERPT_CHARS;
     const text = long ? excerpt(r) : article.text;
-    elements.push(markdown(`**${article.numeral}**（${escapeMd(article.chapter)}）\n\n${articleMarkdown(text)}`));
+    elements.push(markdown(md`**${article.numeral}**（${article.chapter}）\n\n${articleMarkdown(text)}`));
     if (long) elements.push(buttonRow([articleButton(article.number, '查看全文')]));
   });
-  elements.push(note(`以上是${MEASURES}中与问题最相关的条款，按相关程度排列。发送 \`条款 16\` 查看某一条全文。`));
+  elements.push(note(md`以上是${MEASURES}中与问题最相关的条款，按相关程度排列。发送 \`条款 16\` 查看某一条全文。`));
   elements.push(buttonRow([browseButton()]));
   return card({ title: '办法中的相关条款', subtitle: quoted(query), template: 'wathet', summary: '办法中的相关条款', elements });
 }
@@ -77,7 +77,7 @@ export function answerCard(query: string, ranked: readonly Pick<RankedArticle, '
 export function browseCard(chapters: readonly Chapter[], title = MEASURES): Card {
   const elements: Element[] = [];
   for (const chapter of chapters) {
-    elements.push(markdown(`**${escapeMd(chapter.title)}**`));
+    elements.push(markdown(md`**${chapter.title}**`));
     elements.push(
       chapter.articles.length
         ? buttonRow(chapter.articles.map((a) => articleButton(a.number, `${a.numeral} ${a.topic}`.trim())))

@@ -19,6 +19,14 @@ import { chapters, getArticle, rankArticles } from '../../src/measures/index.js'
 /** Exported functions of cards/ that build no card (text helpers), with why they need no sample. */
 export const notCardBuilders: Record<string, string> = {
   'complaints.excerpt': 'shortens a string',
+  'markdown.Md': 'markdown our code built',
+  'markdown.escapeText': 'escapes a string',
+  'markdown.raw': 'marks a constant as markdown',
+  'markdown.md': 'the escaping template',
+  'markdown.mdJoin': 'joins markdown',
+  'markdown.safeUrl': 'checks a URL',
+  'markdown.link': 'one link inside markdown',
+  'markdown.mention': 'one mention inside markdown',
 };
 
 const LEADER = 'ou_local_leader';
