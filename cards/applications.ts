@@ -28,7 +28,7 @@ export interface ApplicationCardCycle {
 }
 
 export interface CheckFailure {
-  article: number;
+  article?: number;
   message: string;
 }
 

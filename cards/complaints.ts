@@ -57,7 +57,7 @@ function titleLine(title: TitleView | undefined): Element[] {
   if (!title) return [];
   return [
     note(
-      md`第二十二条：该班组持有 ${title.year} 年度“质量信得过班组”称号，目前连续成立的投诉 ${title.run} 次；连续 ${title.required} 次成立将提请协会考虑撤销称号。`,
+      md`第二十二条：获得称号的班组连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。该班组持有 ${title.year} 年度称号，目前连续成立的投诉 ${title.run} 次；协会规定：连续 ${title.required} 次成立时提醒管理员决定。`,
     ),
   ];
 }
@@ -125,7 +125,7 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
     elements: [
       ...errorBanner(opts.error),
       markdown(
-        md`第二十二条：获得“质量信得过班组”称号的班组，在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。\n**${team.name}**（${team.code}，${team.organization}）已连续 **${title.run}** 次投诉成立（设定为 ${title.required} 次）。`,
+        md`第二十二条：获得“质量信得过班组”称号的班组，在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。\n**${team.name}**（${team.code}，${team.organization}）已连续 **${title.run}** 次投诉成立（协会规定：连续 ${title.required} 次成立时提醒）。`,
       ),
       markdown(md`**投诉记录**\n${history.length ? mdJoin(history, '\n') : '—'}`),
       hr(),
@@ -156,7 +156,8 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
   });
 }
 
-export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string }): Card {
+/** `barDays`: the association's rule (协会规定, a cycle setting) on applying again after a revocation. */
+export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string; barDays?: number }): Card {
   const revoked = opts.decision === 'revoked';
   return card({
     title: revoked ? `已撤销称号：${opts.team.name}` : `已保留称号：${opts.team.name}`,
@@ -168,13 +169,13 @@ export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number;
         ['决定', revoked ? '撤销称号' : '保留称号'],
         ['理由', opts.reason],
       ]),
-      note(revoked ? '已通知班组长和单位联系人。撤销后一年内不受理该班组申报（第二十二条）。' : '此前成立的投诉不再计入连续次数。'),
+      note(!revoked ? '此前成立的投诉不再计入连续次数。' : opts.barDays === undefined ? '已通知班组长和单位联系人。' : md`已通知班组长和单位联系人。协会规定：撤销称号后 ${opts.barDays} 天内不受理该班组的申报。`),
     ],
   });
 }
 
 /** To the team leader and the organisation contact when the title is revoked. */
-export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number; reason: string }): Card {
+export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number; reason: string; barDays: number }): Card {
   return card({
     title: `称号已撤销：${opts.team.name}`,
     subtitle: `${opts.year} 年度广东省市政工程质量信得过班组`,
@@ -184,7 +185,7 @@ export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number
         md`第二十二条：因连续出现顾客对质量不满意的投诉，广东省市政行业协会决定撤销 **${opts.team.name}**（${opts.team.code}，${opts.team.organization}）的 ${opts.year} 年度“广东省市政工程质量信得过班组”称号。`,
       ),
       fields([['撤销理由', opts.reason]]),
-      note('撤销后一年内不受理该班组的申报。如有异议，请联系协会。'),
+      note(md`协会规定：撤销称号后 ${opts.barDays} 天内不受理该班组的申报。如有异议，请联系协会。`),
     ],
   });
 }

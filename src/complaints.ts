@@ -21,6 +21,7 @@ import { adminDestinations, destinationKey } from './notifications.js';
 import type { OutgoingMessage } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
+import { revocationBarDays } from './policy.js';
 import { StateMachine } from './stateMachine.js';
 
 /** Complaints from customers (第二十一条) and the revocation they may lead to (第二十二条). */
@@ -367,17 +368,18 @@ async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{
 }
 
 /** 撤销称号 (第二十二条): the reason on record, the honour revoked, leader and organisation contact told. */
-export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string }> {
+export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; barDays: number }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   const { reason } = parseForm(reasonSchema, values, { reason: '决定理由' });
+  const barDays = revocationBarDays((await getRunningCycle(tx)) ?? (await getLatestCycle(tx)));
   const [updated] = await tx.update(honours).set({ revokedAt: opts.now, revokedReason: reason }).where(and(eq(honours.id, honourId), isNull(honours.revokedAt))).returning();
   await audit(tx, { actor: actor.openId, action: 'honour.revoke', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason }, at: opts.now });
-  const notice = titleRevokedNoticeCard({ team, year: honour.year, reason });
+  const notice = titleRevokedNoticeCard({ team, year: honour.year, reason, barDays });
   for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
     await opts.send({ dedupeKey: `revocation:revoked:${honourId}:user:${openId}`, to: { openId }, card: notice });
   }
-  return { team, honour: updated, reason };
+  return { team, honour: updated, reason, barDays };
 }
 
 /** 保留称号: the decision on record; upheld complaints decided until now no longer count. */
