@@ -1,12 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeUrl } from '../../cards/markdown.js';
-import { applications, chatBindings, complaints, cycles, honours, people, teams } from '../../db/schema.js';
+import { applications, assignments, chatBindings, complaints, cycles, honours, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { renderCard } from '../../src/local/renderer.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { scoreForm } from './securityFixture.js';
 
 /**
  * Issue 11, acceptance 1: hostile text typed into every field a card shows, through signed callbacks and the
@@ -39,6 +40,8 @@ const typed = (field: string, i: number) => `${mark(field, i)}${HOSTILE[i]}`;
 
 let h: Harness;
 const clock = new ManualClock('2026-03-02T10:00:00+08:00');
+const EXPERTS = [0, 1, 2, 3, 4].map((n) => `ou_hostileexpert${String(n).padStart(20, '0')}`);
+
 /** Every card the bot showed anyone: sent messages and the cards callbacks answered with. */
 const answered: unknown[] = [];
 
@@ -60,6 +63,36 @@ function visibleText(html: string): string {
     .replace(/<br>/g, '\n')
     .replace(/<[^>]+>/g, '')
     .replace(/&(lt|gt|quot|#39|nbsp|amp);/g, (_, e) => ({ lt: '<', gt: '>', quot: '"', '#39': "'", nbsp: ' ', amp: '&' })[e as 'lt']);
+}
+
+/** Renders every card shown so far; the fields whose marked values were seen, each checked literal. */
+function checkShownCards(): Set<string> {
+  const cards = shownCards();
+  expect(cards.length).toBeGreaterThan(HOSTILE.length * 6);
+  const botLink = safeUrl(SLY_URL)!;
+  const seen = new Set<string>();
+  for (const card of cards) {
+    const html = renderCard(card, { people: [] });
+    const text = visibleText(html);
+    // the bot's only links are the materials link it validated; its only mentions are open_ids it chose
+    for (const [, href] of html.matchAll(/<a href="([^"]*)"/g)) expect(href.replace(/&amp;/g, '&'), text.slice(0, 120)).toBe(botLink);
+    expect(html, text.slice(0, 120)).not.toContain('@所有人');
+    expect(html).not.toMatch(/class="tag"/);
+    // what the typed markup would draw if it were read: bold b, red 红, a list item, a heading
+    expect(html).not.toContain('<strong>b</strong>');
+    expect(html).not.toMatch(/color:[^"]*">红/);
+    expect(html).not.toMatch(/<li>列表|md-h1">标题/);
+    for (const m of text.matchAll(/«(\D+?)(\d+)»/g)) {
+      const [field, n] = [m[1], Number(m[2])];
+      seen.add(field);
+      const want = HOSTILE[n];
+      const after = text.slice(m.index + m[0].length, m.index + m[0].length + want.length).replace(/\s+/g, ' ');
+      const cut = after.includes('…') ? after.slice(0, after.indexOf('…')) : after;
+      // a value is shown whole, or cut short by an excerpt, but never changed
+      expect(want.replace(/\s+/g, ' ').startsWith(cut), `${field}${n}: shown “${after}”, typed “${want}”`).toBe(true);
+    }
+  }
+  return seen;
 }
 
 beforeAll(async () => {
@@ -128,32 +161,30 @@ describe('hostile text in every field a card shows (issue 11, acceptance 1)', ()
     await click(ADMIN, { action: 'complaint.list' });
     for (const i of HOSTILE.keys()) await h.say(LEADER(i), '进度');
 
-    const cards = shownCards();
-    expect(cards.length).toBeGreaterThan(HOSTILE.length * 6);
-    const botLink = safeUrl(SLY_URL)!;
-    const seen = new Set<string>();
-    for (const card of cards) {
-      const html = renderCard(card, { people: [] });
-      const text = visibleText(html);
-      // the bot's only links are the materials link it validated; its only mentions are open_ids it chose
-      for (const [, href] of html.matchAll(/<a href="([^"]*)"/g)) expect(href.replace(/&amp;/g, '&'), text.slice(0, 120)).toBe(botLink);
-      expect(html, text.slice(0, 120)).not.toContain('@所有人');
-      expect(html).not.toMatch(/class="tag"/);
-      // what the typed markup would draw if it were read: bold b, red 红, a list item, a heading
-      expect(html).not.toContain('<strong>b</strong>');
-      expect(html).not.toMatch(/color:[^"]*">红/);
-      expect(html).not.toMatch(/<li>列表|md-h1">标题/);
-      for (const m of text.matchAll(/«(\D+?)(\d+)»/g)) {
-        const [field, n] = [m[1], Number(m[2])];
-        seen.add(field);
-        const want = HOSTILE[n];
-        const after = text.slice(m.index + m[0].length, m.index + m[0].length + want.length).replace(/\s+/g, ' ');
-        const cut = after.includes('…') ? after.slice(0, after.indexOf('…')) : after;
-        // a value is shown whole, or cut short by an excerpt, but never changed
-        expect(want.replace(/\s+/g, ' ').startsWith(cut), `${field}${n}: shown “${after}”, typed “${want}”`).toBe(true);
-      }
-    }
+    const seen = checkShownCards();
     expect([...seen].sort()).toEqual(['QC', '单位', '意', '简', '班', '由', '联', '见', '诉', '退', '题', '顾', '特'].sort());
     expect(cycle.id).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('the same for the experts’ fields: specialities, a conflict reason, a score comment, a decline reason', async () => {
+    const [cycle] = await h.db.db.select().from(cycles);
+    const added = await click(ADMIN, { action: 'experts.add' }, { experts: EXPERTS, organization: '专家委员会', specialities: typed('专', 3).replace(/\n/g, ' '), maxLoad: '' });
+    expect(added.toast?.type, JSON.stringify(added.toast)).toBe('success');
+    await click(ADMIN, { action: 'experts.list' });
+    const [someTeam] = await h.db.db.select().from(teams).limit(1);
+    const conflict = await click(EXPERTS[4], { action: 'experts.conflictAdd' }, { kind: 'team', target: someTeam.code, reason: typed('冲', 1) });
+    expect(conflict.toast?.type, JSON.stringify(conflict.toast)).toBe('success');
+    const assigned = await click(ADMIN, { action: 'review.assign', cycleId: cycle.id });
+    expect(assigned.toast?.type, JSON.stringify(assigned.toast)).toBe('success');
+    const tasks = await h.db.db.select().from(assignments).orderBy(assignments.id);
+    expect(tasks.length).toBeGreaterThanOrEqual(2);
+    const scored = await click(tasks[0].expertOpenId, { action: 'review.submit', assignmentId: tasks[0].id }, { ...scoreForm(10), comment: typed('评', 2) });
+    expect(scored.toast?.type, JSON.stringify(scored.toast)).toBe('success');
+    const declined = await click(tasks[1].expertOpenId, { action: 'review.decline', assignmentId: tasks[1].id }, { kind: 'unavailable', reason: typed('谢', 0) });
+    expect(declined.toast?.type, JSON.stringify(declined.toast)).toBe('success');
+    for (const t of tasks.slice(0, 2)) await click(ADMIN, { action: 'review.panel', applicationId: t.applicationId });
+    await click(tasks[0].expertOpenId, { action: 'review.open', assignmentId: tasks[0].id });
+    const seen = checkShownCards();
+    expect([...seen]).toEqual(expect.arrayContaining(['专', '冲', '评', '谢']));
   }, 240_000);
 });
