@@ -1,5 +1,5 @@
 import { datePicker, form, numberInput, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, type Md, note, md, mention } from './kit.js';
 
 /** The association's admin cards (协会管理): the running cycle, its settings form and the score sheet form. */
 
@@ -40,9 +40,9 @@ function dateLine(d: ShownDate, doneText: string): string {
   return `${d.text}（${doneText}）`;
 }
 
-function applicationSummary(counts: { label: string; count: number }[]): string {
+function applicationSummary(counts: { label: string; count: number }[]): Md {
   const total = counts.reduce((a, c) => a + c.count, 0);
-  return `**申报情况**：共 ${total} 份\n${counts.map((c) => `${escapeMd(c.label)} ${c.count}`).join(' · ')}`;
+  return md`**申报情况**：共 ${total} 份\n${counts.map((c) => `${c.label} ${c.count}`).join(' · ')}`;
 }
 
 /** 管理: the running cycle with its dates, settings and application counts, and what can be done next. */
@@ -51,7 +51,7 @@ export function adminCard(data: AdminCardData): Card {
   const c = data.cycle;
   if (c) {
     elements.push(
-      markdown(`**${c.year}年度评审** · ${escapeMd(c.statusLabel)}`),
+      markdown(md`**${c.year}年度评审** · ${c.statusLabel}`),
       fields([
         ['申报截止', dateLine(c.applicationDeadline, '已过')],
         ['专家评分截止', dateLine(c.scoringDeadline, '已过')],
@@ -98,7 +98,7 @@ export function adminCard(data: AdminCardData): Card {
   } else {
     elements.push(
       markdown('当前没有进行中的年度评审。'),
-      ...(data.lastCycle ? [note(`上一次：${data.lastCycle.year}年度评审（${escapeMd(data.lastCycle.statusLabel)}）`)] : []),
+      ...(data.lastCycle ? [note(md`上一次：${data.lastCycle.year}年度评审（${data.lastCycle.statusLabel}）`)] : []),
       note('第十九条：评审交流活动每年一次。开启后即可接受班组申报。'),
       buttonRow([
         button({ text: '开启年度评审', type: 'primary', value: { action: 'cycle.form' } }),
@@ -115,7 +115,7 @@ export function adminCard(data: AdminCardData): Card {
       button({ text: '导入', value: { action: 'import.guide' } }),
       button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } }),
     ]),
-    note(`今天：${data.today}`),
+    note(md`今天：${data.today}`),
   );
   return card({ title: '协会管理', subtitle: '广东省市政工程质量信得过班组', template: 'indigo', summary: '协会管理', elements });
 }
@@ -152,7 +152,7 @@ export function cycleFormCard(data: CycleFormData): Card {
     datePicker({ name, label, required: true, value: v[name] && isoDate.test(v[name]) ? v[name] : undefined });
   const inputs: Element[] = [];
   if (data.mode === 'open') inputs.push(numberInput({ name: 'year', label: '评审年度', value: clip(v.year), required: true, placeholder: '如 2026' }));
-  if (data.applicationDeadlineFixed) inputs.push(markdown(`**申报截止日期**：${data.applicationDeadlineFixed}（申报已截止）`));
+  if (data.applicationDeadlineFixed) inputs.push(markdown(md`**申报截止日期**：${data.applicationDeadlineFixed}（申报已截止）`));
   else inputs.push(date('applicationDeadline', '申报截止日期'));
   inputs.push(
     date('scoringDeadline', '专家评分截止日期'),
@@ -169,7 +169,7 @@ export function cycleFormCard(data: CycleFormData): Card {
     title,
     template: data.error ? 'red' : 'indigo',
     elements: [
-      ...(data.error ? [markdown(`<font color='red'>**未保存**：${escapeMd(data.error)}</font>`)] : []),
+      ...(data.error ? [markdown(md`<font color='red'>**未保存**：${data.error}</font>`)] : []),
       note(
         data.mode === 'open'
           ? '第十九条：评审每年一次。申报截止日期 ≤ 专家评分截止日期 ≤ 评审会日期；默认评分表为 100 分制，开启后可载入正式评分表。'
@@ -196,7 +196,7 @@ const INPUT_MAX = 1000;
 
 /** 载入评分表: the sheet in force, and an input for a new one (JSON, or one line per area / item). */
 export function scoreSheetFormCard(data: ScoreSheetFormData): Card {
-  const areas = data.current.areas.map((a) => `${escapeMd(a.code)} ${escapeMd(a.name)}：${a.items} 项，${a.max} 分`).join('\n');
+  const areas = data.current.areas.map((a) => `${a.code} ${a.name}：${a.items} 项，${a.max} 分`).join('\n');
   const input = textInput({
     name: 'sheet',
     label: '新评分表',
@@ -210,8 +210,8 @@ export function scoreSheetFormCard(data: ScoreSheetFormData): Card {
     title: `载入${data.year}年度评分表`,
     template: data.error ? 'red' : 'indigo',
     elements: [
-      ...(data.error ? [markdown(`<font color='red'>**未载入**：${escapeMd(data.error)}</font>`)] : []),
-      markdown(`**当前评分表**：${escapeMd(data.current.title)}（共 ${data.current.total} 分）\n${areas}`),
+      ...(data.error ? [markdown(md`<font color='red'>**未载入**：${data.error}</font>`)] : []),
+      markdown(md`**当前评分表**：${data.current.title}（共 ${data.current.total} 分）\n${areas}`),
       note(
         '第十八条：评审依据《质量信得过班组建设评分表》。格式二选一：JSON `{"title","total","areas":[{"code","name","items":[{"code","name","max"}]}]}`；或每行一项——“评分表：名称”“总分：100”，区域行“1 班组基础建设”，评分项行“1.1 目标分解与职能明确 5”。满分为整数或半分，各项之和须等于总分。',
       ),
@@ -239,7 +239,7 @@ export function cycleOpenedCard(d: CycleOpenedData): Card {
     template: 'green',
     summary: `${d.year}年度质量信得过班组评审已开启`,
     elements: [
-      markdown(`<at id=${d.openedBy}></at> 开启了${d.year}年度广东省市政工程质量信得过班组评审，班组即日起可以申报。`),
+      markdown(md`${mention(d.openedBy)} 开启了${d.year}年度广东省市政工程质量信得过班组评审，班组即日起可以申报。`),
       fields([
         ['申报截止', d.applicationDeadline],
         ['专家评分截止', d.scoringDeadline],

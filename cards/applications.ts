@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, link } from './kit.js';
 import { checker, datePicker, form, numberInput, selectStatic, submitButton, textInput } from './forms.js';
 import type { FormError } from './teams.js';
 
@@ -28,7 +28,7 @@ export interface ApplicationCardCycle {
 }
 
 export interface CheckFailure {
-  article: number;
+  article?: number;
   message: string;
 }
 
@@ -51,11 +51,11 @@ export function applicationFormCard(opts: {
   const values = opts.values ?? {};
   const ids = { teamId: opts.team.id, year: opts.cycle.year };
   const banner: Element[] = [];
-  if (opts.returnedOpinion) banner.push(markdown(`<font color='orange'>**退回意见：**${escapeMd(opts.returnedOpinion)}</font>`));
+  if (opts.returnedOpinion) banner.push(markdown(md`<font color='orange'>**退回意见：**${opts.returnedOpinion}</font>`));
   if (opts.failures?.length) {
-    banner.push(markdown(`<font color='red'>**未通过资格审查：**</font>\n${opts.failures.map((f) => `- ${escapeMd(f.message)}`).join('\n')}`));
+    banner.push(markdown(md`<font color='red'>**未通过资格审查：**</font>\n${mdJoin(opts.failures.map((f) => md`- ${f.message}`), '\n')}`));
   } else if (opts.error) {
-    banner.push(markdown(`<font color='red'>**请修改：** ${escapeMd(opts.error.message)}</font>`));
+    banner.push(markdown(md`<font color='red'>**请修改：** ${opts.error.message}</font>`));
   }
   return card({
     title: `${opts.cycle.year} 年度申报：${opts.team.name}`,
@@ -111,7 +111,7 @@ function summaryFields(a: ApplicationSummary): Element {
 
 function longText(label: string, value: unknown): Element {
   const s = typeof value === 'string' ? value : '';
-  return markdown(`**${label}**\n${s ? escapeMd(s) : '—'}`);
+  return markdown(md`**${label}**\n${s ? s : '—'}`);
 }
 
 export function applicationDetails(a: ApplicationSummary): Element[] {
@@ -121,7 +121,7 @@ export function applicationDetails(a: ApplicationSummary): Element[] {
     longText('QC小组活动情况', a.form.qc),
     longText('主要成果简介', a.form.summary),
     longText('特色与推广意义', a.form.features),
-    markdown(typeof a.form.materialsUrl === 'string' ? `**材料链接**：[查看完整材料](${a.form.materialsUrl})` : '**材料链接**：—'),
+    markdown(typeof a.form.materialsUrl === 'string' && a.form.materialsUrl ? md`**材料链接**：${link('查看完整材料', a.form.materialsUrl)}` : '**材料链接**：—'),
   ];
 }
 
@@ -142,7 +142,7 @@ export function endorsementRequestCard(a: ApplicationSummary, error?: FormError)
     subtitle: `${a.year} 年度质量信得过班组申报`,
     template: 'orange',
     elements: [
-      ...(error ? [markdown(`<font color='red'>**请修改：** ${escapeMd(error.message)}</font>`)] : []),
+      ...(error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : []),
       markdown('第十五条：申报材料由所在单位确认，并填写推荐意见，再报协会。'),
       ...applicationDetails(a),
       hr(),
@@ -163,7 +163,7 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
   return card({
     title: decision === 'recommend' ? `已推荐：${a.team.name}` : `已退回：${a.team.name}`,
     template: decision === 'recommend' ? 'green' : 'grey',
-    elements: [summaryFields(a), markdown(`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${escapeMd(opinion)}`), note(decision === 'recommend' ? '已报协会形式审查。' : '已通知班组长修改后重新提交。')],
+    elements: [summaryFields(a), markdown(md`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${opinion}`), note(decision === 'recommend' ? '已报协会形式审查。' : '已通知班组长修改后重新提交。')],
   });
 }
 
@@ -194,7 +194,7 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
         ['状态', a.statusLabel],
         ...(text ? ([[returned ? '意见' : '推荐意见', text]] as [string, string][]) : []),
       ]),
-      note(next[notice]),
+      note(md`${next[notice]}`),
       ...(returned ? [buttonRow([button({ text: '修改申报', type: 'primary', value: { action: 'application.open', teamId: a.team.id } })])] : []),
     ],
   });
@@ -206,15 +206,15 @@ export const formalCheckReasonField = (applicationId: number) => `reason_${appli
 /** 形式审查: the association's list of recommended applications. */
 export function formalCheckCard(opts: { year: number; items: (ApplicationSummary & { opinion?: string })[]; total: number; error?: FormError }): Card {
   const elements: Element[] = [];
-  if (opts.error) elements.push(markdown(`<font color='red'>**请修改：** ${escapeMd(opts.error.message)}</font>`));
+  if (opts.error) elements.push(markdown(md`<font color='red'>**请修改：** ${opts.error.message}</font>`));
   if (!opts.items.length) elements.push(markdown('没有待形式审查的申报。'));
   for (const [i, a] of opts.items.entries()) {
     if (i > 0) elements.push(hr());
     elements.push(
       summaryFields(a),
       // eight full opinions would pass Feishu's 30 KB: the list shows the start of each
-      ...(a.opinion ? [markdown(`**单位推荐意见**：${escapeMd(a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion)}`)] : []),
-      ...(typeof a.form.materialsUrl === 'string' ? [markdown(`[查看完整材料](${a.form.materialsUrl})`)] : []),
+      ...(a.opinion ? [markdown(md`**单位推荐意见**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
+      ...(typeof a.form.materialsUrl === 'string' && a.form.materialsUrl ? [markdown(link('查看完整材料', a.form.materialsUrl))] : []),
       // Feishu wants every name unique across the card, so each application's fields carry its id
       form(`check_${a.id}`, [
         textInput({ name: formalCheckReasonField(a.id), label: '退回原因（退回时必填）', maxLength: 500 }),
@@ -225,7 +225,7 @@ export function formalCheckCard(opts: { year: number; items: (ApplicationSummary
       ]),
     );
   }
-  if (opts.total > opts.items.length) elements.push(note(`共 ${opts.total} 份待审查，此处显示前 ${opts.items.length} 份；处理后点“刷新”。`));
+  if (opts.total > opts.items.length) elements.push(note(md`共 ${opts.total} 份待审查，此处显示前 ${opts.items.length} 份；处理后点“刷新”。`));
   elements.push(buttonRow([button({ text: '刷新', value: { action: 'check.list' } })]));
   return card({ title: `${opts.year} 年度形式审查`, subtitle: `待审查 ${opts.total} 份`, template: 'violet', elements });
 }
@@ -239,7 +239,7 @@ export function endorsementListCard(items: ApplicationSummary[]): Card {
       ? [
           markdown('第十五条：以下申报等待你确认并填写推荐意见。'),
           buttonRow(items.slice(0, 40).map((a) => button({ text: `${a.team.name}（${a.year}）`, value: { action: 'endorse.open', applicationId: a.id } }))),
-          ...(items.length > 40 ? [note(`另有 ${items.length - 40} 份，处理后点“待确认申报”查看`)] : []),
+          ...(items.length > 40 ? [note(md`另有 ${items.length - 40} 份，处理后点“待确认申报”查看`)] : []),
         ]
       : [markdown('目前没有等待你确认的申报。')],
   });

@@ -1,5 +1,5 @@
 import { form, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
 
 /** Complaints (第二十一条) and the revocation of a title (第二十二条). */
 
@@ -38,7 +38,7 @@ export interface FormError {
 export const complaintStatusNames: Record<string, string> = { open: '待处理', upheld: '成立', dismissed: '不成立' };
 const channelNames: Record<string, string> = { chat: '飞书消息', web: '网页表单' };
 
-const errorBanner = (error?: FormError): Element[] => (error ? [markdown(`<font color='red'>**请修改：** ${escapeMd(error.message)}</font>`)] : []);
+const errorBanner = (error?: FormError): Element[] => (error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : []);
 
 function complaintFields(c: ComplaintView): Element {
   return fields([
@@ -51,13 +51,13 @@ function complaintFields(c: ComplaintView): Element {
   ]);
 }
 
-const contentBlock = (c: ComplaintView) => markdown(`**投诉内容**\n${escapeMd(c.content)}`);
+const contentBlock = (c: ComplaintView) => markdown(md`**投诉内容**\n${c.content}`);
 
 function titleLine(title: TitleView | undefined): Element[] {
   if (!title) return [];
   return [
     note(
-      `第二十二条：该班组持有 ${title.year} 年度“质量信得过班组”称号，目前连续成立的投诉 ${title.run} 次；连续 ${title.required} 次成立将提请协会考虑撤销称号。`,
+      md`第二十二条：获得称号的班组连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。该班组持有 ${title.year} 年度称号，目前连续成立的投诉 ${title.run} 次；协会规定：连续 ${title.required} 次成立时提醒管理员决定。`,
     ),
   ];
 }
@@ -116,7 +116,7 @@ export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView
 /** 第二十二条: one alert when a title holder reaches the configured run of upheld complaints. */
 export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleView; history: ComplaintView[]; error?: FormError }): Card {
   const { team, title } = opts;
-  const history = opts.history.map((c) => `- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${escapeMd(excerpt(c.content, 60))}${c.note ? `（意见：${escapeMd(excerpt(c.note, 40))}）` : ''}`);
+  const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${excerpt(c.content, 60)}${c.note ? md`（意见：${excerpt(c.note, 40)}）` : ''}`);
   return card({
     title: `撤销称号提醒：${team.name}`,
     subtitle: `${title.year} 年度质量信得过班组`,
@@ -125,9 +125,9 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
     elements: [
       ...errorBanner(opts.error),
       markdown(
-        `第二十二条：获得“质量信得过班组”称号的班组，在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。\n**${escapeMd(team.name)}**（${team.code}，${escapeMd(team.organization)}）已连续 **${title.run}** 次投诉成立（设定为 ${title.required} 次）。`,
+        md`第二十二条：获得“质量信得过班组”称号的班组，在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。\n**${team.name}**（${team.code}，${team.organization}）已连续 **${title.run}** 次投诉成立（协会规定：连续 ${title.required} 次成立时提醒）。`,
       ),
-      markdown(`**投诉记录**\n${history.join('\n') || '—'}`),
+      markdown(md`**投诉记录**\n${history.length ? mdJoin(history, '\n') : '—'}`),
       hr(),
       form('revocationDecision', [
         textInput({ name: 'reason', label: '决定理由 *', placeholder: '撤销或保留称号的理由（必填，将告知班组）', maxLength: 500, multiline: true }),
@@ -156,7 +156,8 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
   });
 }
 
-export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string; certificate?: string }): Card {
+/** `barDays`: the association's rule (协会规定, a cycle setting) on applying again after a revocation. */
+export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string; barDays?: number; certificate?: string }): Card {
   const revoked = opts.decision === 'revoked';
   return card({
     title: revoked ? `已撤销称号：${opts.team.name}` : `已保留称号：${opts.team.name}`,
@@ -169,23 +170,23 @@ export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number;
         ['理由', opts.reason],
         ...(revoked && opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : []),
       ]),
-      note(revoked ? '已通知班组长和单位联系人。撤销后一年内不受理该班组申报（第二十二条）。' : '此前成立的投诉不再计入连续次数。'),
+      note(!revoked ? '此前成立的投诉不再计入连续次数。' : opts.barDays === undefined ? '已通知班组长和单位联系人。' : md`已通知班组长和单位联系人。协会规定：撤销称号后 ${opts.barDays} 天内不受理该班组的申报。`),
     ],
   });
 }
 
 /** To the team leader and the organisation contact when the title is revoked. */
-export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number; reason: string; certificate?: string }): Card {
+export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number; reason: string; barDays: number; certificate?: string }): Card {
   return card({
     title: `称号已撤销：${opts.team.name}`,
     subtitle: `${opts.year} 年度广东省市政工程质量信得过班组`,
     template: 'red',
     elements: [
       markdown(
-        `第二十二条：因连续出现顾客对质量不满意的投诉，广东省市政行业协会决定撤销 **${escapeMd(opts.team.name)}**（${opts.team.code}，${escapeMd(opts.team.organization)}）的 ${opts.year} 年度“广东省市政工程质量信得过班组”称号。`,
+        md`第二十二条：因连续出现顾客对质量不满意的投诉，广东省市政行业协会决定撤销 **${opts.team.name}**（${opts.team.code}，${opts.team.organization}）的 ${opts.year} 年度“广东省市政工程质量信得过班组”称号。`,
       ),
       fields([['撤销理由', opts.reason], ...(opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : [])]),
-      note('撤销后一年内不受理该班组的申报。如有异议，请联系协会。'),
+      note(md`协会规定：撤销称号后 ${opts.barDays} 天内不受理该班组的申报。如有异议，请联系协会。`),
     ],
   });
 }
@@ -203,7 +204,7 @@ export function complaintFormCard(
       ...errorBanner(opts.error),
       markdown(
         opts.team
-          ? `被投诉班组：**${escapeMd(opts.team.name)}**（${opts.team.code}）`
+          ? md`被投诉班组：**${opts.team.name}**（${opts.team.code}）`
           : '请填写被投诉班组的名称或编号（如 GDSZ-2026-0001），并描述问题。协会将核查处理。',
       ),
       form('complaint', [
@@ -221,7 +222,7 @@ export function complaintTeamPickerCard(opts: { query: string; teams: { id: numb
     title: '质量投诉：选择班组',
     template: 'orange',
     elements: [
-      markdown(`与“${escapeMd(opts.query)}”相符的班组有 ${opts.teams.length} 个，请选择：`),
+      markdown(md`与“${opts.query}”相符的班组有 ${opts.teams.length} 个，请选择：`),
       buttonRow(opts.teams.map((t) => button({ text: `${t.name}（${t.organization}）`, value: { action: 'complaint.start', teamId: t.id } }))),
     ],
   });
@@ -266,7 +267,7 @@ export function complaintListCard(opts: { items: (ComplaintView & { daysOpen: nu
     tag: 'column_set',
     flex_mode: 'none',
     columns: [
-      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(`**${c.reference}** ${escapeMd(c.team.name)}（已 ${c.daysOpen} 天）\n${escapeMd(excerpt(c.content, 40))}`)] },
+      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${c.reference}** ${c.team.name}（已 ${c.daysOpen} 天）\n${excerpt(c.content, 40)}`)] },
       { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
     ],
   }));
@@ -275,7 +276,7 @@ export function complaintListCard(opts: { items: (ComplaintView & { daysOpen: nu
     tag: 'column_set',
     flex_mode: 'none',
     columns: [
-      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(`**${escapeMd(t.team.name)}**（${escapeMd(t.team.code)}）${t.year} 年度称号：连续 ${t.run} 次投诉成立`)] },
+      { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${t.team.name}**（${t.team.code}）${t.year} 年度称号：连续 ${t.run} 次投诉成立`)] },
       { tag: 'column', width: 'auto', elements: [button({ text: '决定', type: 'danger', value: { action: 'revocation.open', honourId: t.honourId } })] },
     ],
   }));
@@ -284,7 +285,7 @@ export function complaintListCard(opts: { items: (ComplaintView & { daysOpen: nu
     subtitle: `共 ${opts.total} 件${titles.length ? `，${titles.length} 个称号待决定` : ''}`,
     template: opts.total || titles.length ? 'orange' : 'green',
     elements: [
-      ...(opts.total ? [...rows, ...(opts.total > opts.items.length ? [note(`仅显示最早的 ${opts.items.length} 件。`)] : [])] : [markdown('目前没有待处理的投诉。')]),
+      ...(opts.total ? [...rows, ...(opts.total > opts.items.length ? [note(md`仅显示最早的 ${opts.items.length} 件。`)] : [])] : [markdown('目前没有待处理的投诉。')]),
       ...(titleRows.length ? [hr(), markdown('**待决定是否撤销的称号**（第二十二条）'), ...titleRows] : []),
     ],
   });

@@ -1,5 +1,5 @@
 import { form, multiPersonPicker, numberInput, personLookupInput, selectStatic, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdown, note, pager } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, hr, markdown, note, md, mdJoin, mention, pager } from './kit.js';
 
 /** 专家库 (第十一条) for administrators, and an expert's declaration of a conflict of interest (第十七条). */
 
@@ -23,13 +23,13 @@ export interface ExpertPoolData {
 
 /** The pool with each expert's load, 停用 / 启用, and the form to add experts. */
 export function expertPoolCard(d: ExpertPoolData): Card {
-  const elements: Element[] = [...(d.error ? [markdown(`<font color='red'>**未保存**：${escapeMd(d.error)}</font>`)] : [])];
-  elements.push(markdown(`**专家库**：${d.total} 位，在用 ${d.active} 位`));
+  const elements: Element[] = [...(d.error ? [markdown(md`<font color='red'>**未保存**：${d.error}</font>`)] : [])];
+  elements.push(markdown(md`**专家库**：${d.total} 位，在用 ${d.active} 位`));
   for (const e of d.experts) {
-    const who = e.name ? escapeMd(e.name) : `<at id=${e.openId}></at>`;
+    const who = e.name ? e.name : mention(e.openId);
     const facts = [
-      e.organization ? escapeMd(e.organization) : '单位未填',
-      e.specialities.length ? escapeMd(e.specialities.join('、')) : undefined,
+      e.organization ? e.organization : '单位未填',
+      e.specialities.length ? e.specialities.join('、') : undefined,
       e.maxLoad ? `上限 ${e.maxLoad} 项` : '不限量',
       `本年度 ${e.load} 项${e.pending ? `（待评 ${e.pending}）` : ''}`,
     ].filter(Boolean);
@@ -37,7 +37,7 @@ export function expertPoolCard(d: ExpertPoolData): Card {
       tag: 'column_set',
       flex_mode: 'none',
       columns: [
-        { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(`${e.active ? '' : '~~'}**${who}**${e.active ? '' : '~~（已停用）'}\n${facts.join(' · ')}`)] },
+        { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(e.active ? md`**${who}**\n${facts.join(' · ')}` : md`~~**${who}**~~（已停用）\n${facts.join(' · ')}`)] },
         {
           tag: 'column',
           width: 'auto',
@@ -85,11 +85,11 @@ export function conflictFormCard(d: ConflictFormData): Card {
     title: '声明利益冲突',
     template: d.error ? 'red' : 'blue',
     elements: [
-      ...(d.error ? [markdown(`<font color='red'>**未提交**：${escapeMd(d.error)}</font>`)] : []),
-      ...(d.done ? [markdown(`<font color='green'>${escapeMd(d.done)}</font>`)] : []),
+      ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
+      ...(d.done ? [markdown(md`<font color='green'>${d.done}</font>`)] : []),
       note('第十七条：评审公开、公平、公正。与某个班组或单位存在利益关系的，请在此声明，今后不会再把它们的申报分配给你；已分配而未评分的任务将改派其他专家。'),
       ...(d.declared.length
-        ? [markdown(`**已声明**\n${d.declared.map((c) => `${c.kind === 'team' ? '班组' : '单位'}：${escapeMd(c.label)}${c.reason ? `（${escapeMd(c.reason)}）` : ''}`).join('\n')}`)]
+        ? [markdown(md`**已声明**\n${mdJoin(d.declared.map((c) => md`${c.kind === 'team' ? '班组' : '单位'}：${c.label}${c.reason ? `（${c.reason}）` : ''}`), '\n')}`)]
         : []),
       form('conflict_form', [
         selectStatic({

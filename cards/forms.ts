@@ -1,4 +1,4 @@
-import { type ActionValue, type Element, plain } from './kit.js';
+import { type ActionValue, type Element, markdown, md, plain } from './kit.js';
 
 /** Form inputs of card JSON 2.0. Every field has a name: the callback's form_value is keyed by it. */
 
@@ -112,5 +112,5 @@ export function submitButton(opts: { text: string; name: string; value: ActionVa
 
 /** Selects have no label of their own: a small markdown line above. */
 function labelled(label: string, element: Element): Element {
-  return { tag: 'column_set', columns: [{ tag: 'column', width: 'weighted', weight: 1, elements: [{ tag: 'markdown', content: `**${label}**` }, element] }] };
+  return { tag: 'column_set', columns: [{ tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${label}**`), element] }] };
 }

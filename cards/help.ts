@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, hr, markdown, note, md, raw } from './kit.js';
 import { zh } from './strings.js';
 
 export interface MenuButton {
@@ -16,8 +16,9 @@ export function helpCard(opts: { roles: string[]; buttons: MenuButton[] }): Card
     template: 'blue',
     summary: zh.menuTitle,
     elements: [
-      markdown(zh.menuIntro),
-      markdown(zh.menuCommands),
+      // our constants; the command list's backticks are meant as code formatting
+      markdown(raw(zh.menuIntro)),
+      markdown(raw(zh.menuCommands)),
       hr(),
       ...(opts.buttons.length
         ? [
@@ -28,7 +29,7 @@ export function helpCard(opts: { roles: string[]; buttons: MenuButton[] }): Card
             ),
           ]
         : []),
-      note(`${zh.rolesLine(roleNames)}。${zh.menuAsk}`),
+      note(md`${zh.rolesLine(roleNames)}。${zh.menuAsk}`),
     ],
   });
 }
@@ -37,6 +38,6 @@ export function deadLetterCard(opts: { receiver: string; attempts: number; error
   return card({
     title: zh.deadLetterTitle,
     template: 'red',
-    elements: [markdown(zh.deadLetter(opts.receiver, opts.attempts, opts.error)), note(`dedupe key: ${opts.dedupeKey}`)],
+    elements: [markdown(zh.deadLetter(opts.receiver, opts.attempts, opts.error)), note(md`dedupe key: ${opts.dedupeKey}`)],
   });
 }

@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, hr, markdown, md, mdJoin, note, raw } from './kit.js';
 
 /** What the import cards show; the same shape as the stored dry run (src/import/plan.ts). */
 type Sheet = 'organizations' | 'teams' | 'experts' | 'honours';
@@ -30,10 +30,10 @@ function listed(rows: { sheet: Sheet; row: number; label: string; changes?: stri
   const lines = sheets.flatMap((s) => {
     const mine = rows.filter((r) => r.sheet === s);
     if (!mine.length) return [];
-    const shown = mine.slice(0, NAMES_SHOWN).map((r) => `第 ${r.row} 行 ${escapeMd(r.label)}${r.changes?.length ? `（${r.changes.join('、')}）` : ''}`);
-    return [`**${sheetNames[s]} ${mine.length} 行**：${shown.join('；')}${mine.length > NAMES_SHOWN ? `；等 ${mine.length} 行` : ''}`];
+    const shown = mine.slice(0, NAMES_SHOWN).map((r) => md`第 ${r.row} 行 ${r.label}${r.changes?.length ? `（${r.changes.join('、')}）` : ''}`);
+    return [md`**${sheetNames[s]} ${mine.length} 行**：${mdJoin(shown, '；')}${mine.length > NAMES_SHOWN ? `；等 ${mine.length} 行` : ''}`];
   });
-  return [markdown(`**${heading}**\n${lines.join('\n')}`)];
+  return [markdown(md`**${heading}**\n${mdJoin(lines, '\n')}`)];
 }
 
 /** The dry run (预览): counts per sheet, the rows to add and update, the refused rows with their reason, page by page. */
@@ -44,21 +44,24 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
     .map((s) => `| ${sheetNames[s]} | ${countLine(d.add, s)} | ${countLine(d.update, s)} | ${d.unchanged[s]} | ${countLine(d.refused, s)} |`)
     .join('\n');
   const elements: Element[] = [
-    markdown(`文件：${escapeMd(d.fileName)}\n\n| 表 | 新增 | 更新 | 不变 | 拒绝 |\n|---|---|---|---|---|\n${table}`),
+    // the table's cells are our own counts and sheet names
+    markdown(md`文件：${d.fileName}\n\n${raw(`| 表 | 新增 | 更新 | 不变 | 拒绝 |\n|---|---|---|---|---|\n${table}`)}`),
     ...listed(d.add, '将新增'),
     ...listed(d.update, '将更新'),
   ];
   if (d.pending.length) {
-    const names = d.pending.slice(0, NAMES_SHOWN).map((x) => escapeMd(x.name || x.key));
-    elements.push(note(`${d.pending.length} 人暂未在飞书通讯录中找到（${names.join('、')}${d.pending.length > NAMES_SHOWN ? ' 等' : ''}）：导入后先保留，他们第一次给机器人发消息时按手机号或邮箱自动关联。`));
+    const names = d.pending.slice(0, NAMES_SHOWN).map((x) => x.name || x.key);
+    elements.push(note(md`${d.pending.length} 人暂未在飞书通讯录中找到（${mdJoin(names, '、')}${d.pending.length > NAMES_SHOWN ? ' 等' : ''}）：导入后先保留，他们第一次给机器人发消息时按手机号或邮箱自动关联。`));
   }
   if (d.refused.length) {
     const shown = d.refused.slice(p * REFUSALS_PER_PAGE, (p + 1) * REFUSALS_PER_PAGE);
     elements.push(hr());
     elements.push(
       markdown(
-        `**拒绝 ${d.refused.length} 行**${pages > 1 ? `（第 ${p + 1}/${pages} 页）` : ''}：修改后重新发送文件\n` +
-          shown.map((r) => `- ${sheetNames[r.sheet]}第 ${r.row} 行 ${escapeMd(r.label)}：${escapeMd(r.reason)}`).join('\n'),
+        md`**拒绝 ${d.refused.length} 行**${pages > 1 ? `（第 ${p + 1}/${pages} 页）` : ''}：修改后重新发送文件\n${mdJoin(
+          shown.map((r) => md`- ${sheetNames[r.sheet]}第 ${r.row} 行 ${r.label}：${r.reason}`),
+          '\n',
+        )}`,
       ),
     );
     if (pages > 1) {
@@ -110,19 +113,16 @@ const TEAMS_SHOWN = 30;
 /** Told to an imported team's leader, and once to a contact for all their teams: now managed here, own code and date (第十六条). */
 export function teamsImportedCard(list: ImportedTeam[]): Card {
   const line = (t: ImportedTeam) =>
-    `- **${escapeMd(t.name)}**（${escapeMd(t.organization)}）编号 **${escapeMd(t.code)}**，注册日期 ${t.registeredAt}：` +
-    (t.eligibleNow ? '注册已满一年，可以参加评选' : `${t.eligibleFrom} 起可参加评选`);
+    md`- **${t.name}**（${t.organization}）编号 **${t.code}**，注册日期 ${t.registeredAt}：${t.eligibleNow ? '注册已满一年，可以参加评选' : `${t.eligibleFrom} 起可参加评选`}`;
   const contact = list.some((t) => t.role === 'contact');
   return card({
     title: '班组已转入本机器人管理',
     template: 'green',
     elements: [
       markdown(
-        `${list.length > 1 ? `以下 ${list.length} 个班组` : '你的班组'}已由协会导入，编号和注册日期沿用原来的；今后的注册信息、申报、评审和通知都在这里办理。\n` +
-          list.slice(0, TEAMS_SHOWN).map(line).join('\n') +
-          (list.length > TEAMS_SHOWN ? `\n等 ${list.length} 个班组。` : ''),
+        md`${list.length > 1 ? `以下 ${list.length} 个班组` : '你的班组'}已由协会导入，编号和注册日期沿用原来的；今后的注册信息、申报、评审和通知都在这里办理。\n${mdJoin(list.slice(0, TEAMS_SHOWN).map(line), '\n')}${list.length > TEAMS_SHOWN ? `\n等 ${list.length} 个班组。` : ''}`,
       ),
-      note(`第十六条：注册满一年后方可参加评选，按原注册日期计算。${contact ? '作为单位联系人，你负责确认推荐（第十五条）。' : ''}`),
+      note(md`第十六条：注册满一年后方可参加评选，按原注册日期计算。${contact ? '作为单位联系人，你负责确认推荐（第十五条）。' : ''}`),
       buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
     ],
   });

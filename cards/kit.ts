@@ -1,4 +1,10 @@
 /** A small kit for Feishu card JSON 2.0. Pure functions: the same data gives the same JSON. */
+import { Md, md, type MdValue } from './markdown.js';
+
+export { escapeText, link, Md, md, mdJoin, mention, raw, safeUrl, type MdValue } from './markdown.js';
+
+/** Markdown content: an `Md` our code built, or a literal constant; a computed string does not type-check. */
+export type MdContent<S> = S & (string extends S ? Md : unknown);
 
 export type Template = 'blue' | 'wathet' | 'turquoise' | 'green' | 'yellow' | 'orange' | 'red' | 'carmine' | 'violet' | 'purple' | 'indigo' | 'grey';
 export type Element = Record<string, unknown>;
@@ -26,14 +32,14 @@ export function card(opts: { title: string; subtitle?: string; template?: Templa
 
 export const plain = (content: string) => ({ tag: 'plain_text', content });
 
-export const markdown = (content: string, opts: { size?: 'normal' | 'notation' } = {}): Element => ({
-  tag: 'markdown',
-  content,
-  ...(opts.size === 'notation' ? { text_size: 'notation' } : {}),
-});
+export function markdown<S extends string | Md>(content: MdContent<S>, opts: { size?: 'normal' | 'notation' } = {}): Element {
+  return { tag: 'markdown', content: String(content), ...(opts.size === 'notation' ? { text_size: 'notation' } : {}) };
+}
 
 /** A grey small line under a section (JSON 2.0 has no `note` tag). */
-export const note = (content: string): Element => ({ tag: 'markdown', content, text_size: 'notation' });
+export function note<S extends string | Md>(content: MdContent<S>): Element {
+  return { tag: 'markdown', content: String(content), text_size: 'notation' };
+}
 
 export const hr = (): Element => ({ tag: 'hr' });
 
@@ -75,12 +81,8 @@ export function columns(cols: Element[][], opts: { flex?: 'none' | 'stretch' | '
 }
 
 /** key: value lines, for summaries on a phone. */
-export function fields(pairs: [string, string | number | null | undefined][]): Element {
-  return markdown(pairs.map(([k, v]) => `**${k}**：${v === null || v === undefined || v === '' ? '—' : escapeMd(String(v))}`).join('\n'));
-}
-
-export function escapeMd(s: string): string {
-  return s.replace(/([*_~`[\]<>])/g, '\\$1');
+export function fields(pairs: [string, MdValue][]): Element {
+  return markdown(new Md(pairs.map(([k, v]) => md`**${k}**：${v === null || v === undefined || v === '' ? '—' : v}`.text).join('\n')));
 }
 
 /** The page of a long list a card shows: Feishu counts every tagged object of a card against 200. */
@@ -96,5 +98,5 @@ export function pager(opts: { page: number; pages: number; value: ActionValue })
   const buttons: Element[] = [];
   if (opts.page > 1) buttons.push(button({ text: '上一页', value: { ...opts.value, page: opts.page - 1 } }));
   if (opts.page < opts.pages) buttons.push(button({ text: '下一页', value: { ...opts.value, page: opts.page + 1 } }));
-  return [note(`第 ${opts.page} / ${opts.pages} 页`), buttonRow(buttons)];
+  return [note(md`第 ${opts.page} / ${opts.pages} 页`), buttonRow(buttons)];
 }

@@ -1,5 +1,5 @@
 import type { Article, Chapter, RankedArticle } from '../src/measures/index.js';
-import { button, buttonRow, card, type Card, type Element, escapeMd, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, hr, markdown, type Md, note, md, raw } from './kit.js';
 
 const MEASURES = '《广东省市政工程质量信得过班组建设管理办法（暂行）》';
 /** Longer articles are cut to this many characters in an answer, with a button for the whole text. */
@@ -11,7 +11,9 @@ const articleButton = (number: number, text: string, type: 'primary' | 'default'
 const browseButton = () => button({ text: '全部条款', value: { action: 'measures.browse' } });
 
 /** The measures' own text as markdown: nothing in it may turn into formatting, nor `4. ` into a list renumbered from 1. */
-const articleMarkdown = (text: string): string => escapeMd(text).replace(/^(\d+)\.\s+/gm, '$1.');
+const articleMarkdown = (text: string): Md => md`${text.replace(/^(\d+)\.\s+/gm, '$1.')}`;
+/** The same, as a string to cut and bold sentences in. */
+const articleText = (text: string): string => articleMarkdown(text).text;
 
 /** One article, whole: 第十六条 with its chapter, and buttons to the neighbours. */
 export function articleCard(article: Article, opts: { total?: number } = {}): Card {
@@ -26,7 +28,7 @@ export function articleCard(article: Article, opts: { total?: number } = {}): Ca
     subtitle: article.chapter,
     template: 'blue',
     summary: `${article.numeral} ${article.topic}`.trim(),
-    elements: [markdown(articleMarkdown(article.text)), note(`${MEASURES}${article.numeral}`), hr(), buttonRow(neighbours)],
+    elements: [markdown(articleMarkdown(article.text)), note(md`${MEASURES}${article.numeral}`), hr(), buttonRow(neighbours)],
   });
 }
 
@@ -37,7 +39,7 @@ export function notFoundCard(query: string): Card {
     subtitle: quoted(query),
     template: 'grey',
     elements: [
-      markdown(`${MEASURES}中没有找到与这句话相关的条款。\n\n发送 \`条款 1\` … \`条款 22\` 查看某一条，或发送 \`帮助\` 查看可用的命令。`),
+      markdown(md`${MEASURES}中没有找到与这句话相关的条款。\n\n发送 \`条款 1\` … \`条款 22\` 查看某一条，或发送 \`帮助\` 查看可用的命令。`),
       buttonRow([browseButton()]),
     ],
   });
@@ -50,9 +52,9 @@ const sentencesOf = (line: string) => line.match(/[^。；;]+[。；;]?/g) ?? [l
 
 /** A line shown whole, with the sentence that answers in bold when the line has more than one. */
 function lineWithAnswer(line: string, sentence: string | undefined): string {
-  const md = articleMarkdown(line);
+  const md = articleText(line);
   if (!sentence || sentencesOf(line).length < 2) return md;
-  const target = articleMarkdown(sentence);
+  const target = articleText(sentence);
   const at = md.indexOf(target);
   return at < 0 ? md : `${md.slice(0, at)}**${target}**${md.slice(at + target.length)}`;
 }
@@ -60,11 +62,11 @@ function lineWithAnswer(line: string, sentence: string | undefined): string {
 /** A long line cut down to the sentence that answers, keeping an item's number and heading (`4.加强班组技能建设。`). */
 function answeringPart(line: string, sentence: string | undefined): string {
   if (line.length <= EXCERPT_CHARS) return lineWithAnswer(line, sentence);
-  if (!sentence || !line.includes(sentence)) return articleMarkdown(cut(line, EXCERPT_CHARS));
+  if (!sentence || !line.includes(sentence)) return articleText(cut(line, EXCERPT_CHARS));
   const [head] = sentencesOf(line);
-  const answer = `**${articleMarkdown(cut(sentence, EXCERPT_CHARS))}**`;
+  const answer = `**${articleText(cut(sentence, EXCERPT_CHARS))}**`;
   if (line.startsWith(sentence)) return `${answer}……`;
-  return /^\d+[.、．]/.test(line) && !head.includes(sentence) ? `${articleMarkdown(head)}……${answer}` : `……${answer}`;
+  return /^\d+[.、．]/.test(line) && !head.includes(sentence) ? `${articleText(head)}……${answer}` : `……${answer}`;
 }
 
 /**
@@ -74,12 +76,12 @@ function answeringPart(line: string, sentence: string | undefined): string {
 function excerpt({ article, bestLine, bestSentence }: AnswerItem): string {
   const lines = article.text.split('\n');
   if (article.text.length <= EXCERPT_CHARS) {
-    return lines.map((l) => (l === bestLine ? lineWithAnswer(l, bestSentence) : articleMarkdown(l))).join('\n');
+    return lines.map((l) => (l === bestLine ? lineWithAnswer(l, bestSentence) : articleText(l))).join('\n');
   }
   const [lead] = lines;
-  if (!bestLine || (bestLine === lead && !bestSentence)) return articleMarkdown(cut(article.text, EXCERPT_CHARS));
+  if (!bestLine || (bestLine === lead && !bestSentence)) return articleText(cut(article.text, EXCERPT_CHARS));
   if (bestLine === lead) return answeringPart(lead, bestSentence);
-  return `${articleMarkdown(cut(lead, 60))}\n……\n${answeringPart(bestLine, bestSentence)}`;
+  return `${articleText(cut(lead, 60))}\n……\n${answeringPart(bestLine, bestSentence)}`;
 }
 
 type AnswerItem = Pick<RankedArticle, 'article' | 'bestLine' | 'bestSentence'> & { score?: number };
@@ -103,20 +105,24 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
   shown.forEach((r, i) => {
     const { article } = r;
     if (i > 0) elements.push(hr());
-    const heading = english ? `**${article.numeral} / Article ${article.number}**` : `**${article.numeral}**`;
-    const gist = english && article.english ? `${escapeMd(article.english)}\n\n` : '';
-    elements.push(markdown(`${heading}（${escapeMd(article.chapter)}）\n\n${gist}${excerpt(r)}`));
+    const heading = english ? md`**${article.numeral} / Article ${article.number}**` : md`**${article.numeral}**`;
+    const gist = english && article.english ? md`${article.english}\n\n` : md``;
+    // the excerpt is the article's own text, escaped by articleText
+    elements.push(markdown(md`${heading}（${article.chapter}）\n\n${gist}${raw(excerpt(r))}`));
     if (article.text.length > EXCERPT_CHARS) elements.push(buttonRow([articleButton(article.number, english ? '查看全文 Full text' : '查看全文')]));
   });
   const others = ranked.slice(shown.length).map((r) => r.article);
   const example = others[0]?.number ?? shown[0].article.number;
   elements.push(
     note(
-      english
-        ? `${others.length ? `Also related: ${others.map((a) => `Article ${a.number} (${a.numeral})`).join(', ')}. ` : ''}` +
-            `The measures are in Chinese; the English lines are a summary. Send \`article ${example}\` for the whole text of an article.`
-        : `${others.length ? `其他相关条款：${others.map((a) => a.numeral).join('、')}。` : ''}` +
-            `以上摘自${MEASURES}，按相关程度排列。发送 \`条款 ${example}\` 查看某一条全文。`,
+      // only our own article numbers, numerals and fixed words
+      raw(
+        english
+          ? `${others.length ? `Also related: ${others.map((a) => `Article ${a.number} (${a.numeral})`).join(', ')}. ` : ''}` +
+              `The measures are in Chinese; the English lines are a summary. Send \`article ${example}\` for the whole text of an article.`
+          : `${others.length ? `其他相关条款：${others.map((a) => a.numeral).join('、')}。` : ''}` +
+              `以上摘自${MEASURES}，按相关程度排列。发送 \`条款 ${example}\` 查看某一条全文。`,
+      ),
     ),
   );
   elements.push(buttonRow([browseButton()]));
@@ -128,7 +134,7 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
 export function browseCard(chapters: readonly Chapter[], title = MEASURES): Card {
   const elements: Element[] = [];
   for (const chapter of chapters) {
-    elements.push(markdown(`**${escapeMd(chapter.title)}**`));
+    elements.push(markdown(md`**${chapter.title}**`));
     elements.push(
       chapter.articles.length
         ? buttonRow(chapter.articles.map((a) => articleButton(a.number, `${a.numeral} ${a.topic}`.trim())))

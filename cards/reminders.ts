@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, markdown, note, md, mdJoin, mention } from './kit.js';
 
 /** Scheduled reminders (第十六条, 第十九条) and the administrators' digest. */
 
@@ -24,7 +24,7 @@ export function applyDeadlineLeaderCard(opts: { year: number; deadline: string; 
     template: opts.daysLeft <= 1 ? 'red' : 'orange',
     summary: `${opts.year} 年度申报 ${zhDate(opts.deadline)} 截止`,
     elements: [
-      markdown(`**${escapeMd(opts.team.name)}**（${opts.team.code}）已注册满一年，可参加 ${opts.year} 年度评选（第十六条）；${state}。`),
+      markdown(md`**${opts.team.name}**（${opts.team.code}）已注册满一年，可参加 ${opts.year} 年度评选（第十六条）；${state}。`),
       fields([['申报截止', zhDate(opts.deadline)]]),
       note('提交后还须经所在单位确认推荐（第十五条），请给单位联系人留出时间。'),
       buttonRow([button({ text: opts.state === 'none' ? '填写申报表' : '继续填写', type: 'primary', value: { action: 'application.open', teamId: opts.team.id } })]),
@@ -39,7 +39,7 @@ export function applyDeadlineContactCard(opts: { year: number; deadline: string;
     subtitle: `${opts.year} 年度质量信得过班组申报`,
     template: opts.daysLeft <= 1 ? 'red' : 'orange',
     elements: [
-      markdown(`第十五条：申报材料须经所在单位确认并填写推荐意见。以下班组已提交，等待你确认：\n${opts.teams.map((t) => `- ${escapeMd(t.name)}（${t.code}）`).join('\n')}`),
+      markdown(md`第十五条：申报材料须经所在单位确认并填写推荐意见。以下班组已提交，等待你确认：\n${mdJoin(opts.teams.map((t) => md`- ${t.name}（${t.code}）`), '\n')}`),
       fields([['申报截止', zhDate(opts.deadline)]]),
       buttonRow([button({ text: '去确认', type: 'primary', value: { action: 'endorse.list' } })]),
     ],
@@ -54,7 +54,7 @@ export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadl
     subtitle: `${opts.year} 年度质量信得过班组评审`,
     template: overdue || opts.daysLeft <= 1 ? 'red' : 'orange',
     elements: [
-      markdown(`你还有 **${opts.pending}** 份申报未完成评分。`),
+      markdown(md`你还有 **${opts.pending}** 份申报未完成评分。`),
       fields([['评分截止', zhDate(opts.deadline)]]),
       note(overdue ? '评分逾期会推迟评审会（第十九条），请尽快完成；如需回避或无法评审，请在任务中说明。' : '评分依据本年度评分表（第十八条）。'),
       buttonRow([button({ text: '开始下一份评分', type: 'primary', value: { action: 'review.next', cycleId: opts.cycleId } })]),
@@ -66,8 +66,8 @@ export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadl
 export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: number; audience: 'admin' | 'applicant'; team?: ReminderTeam; accepted?: number }): Card {
   const body =
     opts.audience === 'admin'
-      ? `${opts.year} 年度质量信得过班组评审交流会定于 **${zhDate(opts.date)}**（${when(opts.daysLeft)}）。受理的申报 ${opts.accepted ?? 0} 份。`
-      : `**${escapeMd(opts.team?.name ?? '')}**（${opts.team?.code ?? ''}）的申报已受理，${opts.year} 年度评审交流会定于 **${zhDate(opts.date)}**（${when(opts.daysLeft)}）。`;
+      ? md`${opts.year} 年度质量信得过班组评审交流会定于 **${zhDate(opts.date)}**（${when(opts.daysLeft)}）。受理的申报 ${opts.accepted ?? 0} 份。`
+      : md`**${opts.team?.name ?? ''}**（${opts.team?.code ?? ''}）的申报已受理，${opts.year} 年度评审交流会定于 **${zhDate(opts.date)}**（${when(opts.daysLeft)}）。`;
   return card({
     title: `评审会${when(opts.daysLeft)}举行`,
     subtitle: `${opts.year} 年度质量信得过班组评审`,
@@ -79,7 +79,7 @@ export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: 
 /** 第十六条: the day a team has been registered a year. */
 export function anniversaryCard(opts: { team: ReminderTeam & { registeredAt: string }; cycle?: { year: number; applicationDeadline: string } }): Card {
   const elements: Element[] = [
-    markdown(`**${escapeMd(opts.team.name)}**（${opts.team.code}）于 ${zhDate(opts.team.registeredAt)} 注册，今天已满一年，可以参加质量信得过班组评选了（第十六条）。`),
+    markdown(md`**${opts.team.name}**（${opts.team.code}）于 ${zhDate(opts.team.registeredAt)} 注册，今天已满一年，可以参加质量信得过班组评选了（第十六条）。`),
   ];
   if (opts.cycle) {
     elements.push(
@@ -106,17 +106,17 @@ export function digestCard(d: DigestData): Card {
   const elements: Element[] = [];
   if (d.cycle) {
     const counts = d.cycle.counts.filter(([, n]) => n > 0);
-    elements.push(markdown(`**${d.cycle.year} 年度评审：${d.cycle.statusLabel}**\n${counts.length ? counts.map(([label, n]) => `${label} ${n}`).join(' · ') : '暂无申报'}`));
+    elements.push(markdown(md`**${d.cycle.year} 年度评审：${d.cycle.statusLabel}**\n${counts.length ? counts.map(([label, n]) => `${label} ${n}`).join(' · ') : '暂无申报'}`));
   }
   if (d.overdueExperts.length) {
-    const shown = d.overdueExperts.slice(0, 20).map((e) => `- <at id=${e.openId}></at>${e.name ? ` ${escapeMd(e.name)}` : ''}：${e.pending} 份未评`);
-    elements.push(markdown(`**评分已逾期（截止 ${d.cycle ? zhDate(d.cycle.scoringDeadline) : '—'}）**\n${shown.join('\n')}${d.overdueExperts.length > 20 ? `\n…共 ${d.overdueExperts.length} 位专家` : ''}`));
+    const shown = d.overdueExperts.slice(0, 20).map((e) => md`- ${mention(e.openId)}${e.name ? ` ${e.name}` : ''}：${e.pending} 份未评`);
+    elements.push(markdown(md`**评分已逾期（截止 ${d.cycle ? zhDate(d.cycle.scoringDeadline) : '—'}）**\n${mdJoin(shown, '\n')}${d.overdueExperts.length > 20 ? md`\n…共 ${d.overdueExperts.length} 位专家` : ''}`));
   }
   if (d.openComplaints.total) {
-    const oldest = d.openComplaints.oldest.map((c) => `- ${c.reference} ${escapeMd(c.teamName)}（已 ${c.daysOpen} 天）`);
-    elements.push(markdown(`**待处理投诉 ${d.openComplaints.total} 件**\n${oldest.join('\n')}`));
+    const oldest = d.openComplaints.oldest.map((c) => md`- ${c.reference} ${c.teamName}（已 ${c.daysOpen} 天）`);
+    elements.push(markdown(md`**待处理投诉 ${d.openComplaints.total} 件**\n${mdJoin(oldest, '\n')}`));
   }
-  if (d.deadLetters) elements.push(markdown(`**近 7 天投递失败的消息 ${d.deadLetters} 条**：请检查接收人是否已停用机器人或机器人是否已被移出群聊。`));
+  if (d.deadLetters) elements.push(markdown(md`**近 7 天投递失败的消息 ${d.deadLetters} 条**：请检查接收人是否已停用机器人或机器人是否已被移出群聊。`));
   const buttons = [
     ...(d.openComplaints.total ? [button({ text: '处理投诉', type: 'primary', value: { action: 'complaint.list' } })] : []),
     button({ text: '协会管理', value: { action: 'admin.menu' } }),

@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, type Md, note, md, mdJoin } from './kit.js';
 
 /** 评审结果 cards: the administrators' preview, the published results with a chart, each team's result. */
 
@@ -35,16 +35,16 @@ function counts(d: ResultsSummary): [string, string][] {
   ];
 }
 
-function line(l: ResultLine): string {
-  if (l.finalScore === null) return `— ${escapeMd(l.code)} ${escapeMd(l.team)}：未评定`;
+function line(l: ResultLine): Md {
+  if (l.finalScore === null) return md`— ${l.code} ${l.team}：未评定`;
   const tags = [l.awarded ? '授予称号' : '未获称号', ...(l.recommended ? ['推荐'] : []), ...(l.outliers ? [`偏差 ${l.outliers}`] : [])];
-  return `${l.rank}. ${escapeMd(l.code)} ${escapeMd(l.team)}：**${l.finalScore}** 分 · ${tags.join(' · ')}`;
+  return md`${l.rank}. ${l.code} ${l.team}：**${l.finalScore}** 分 · ${tags.join(' · ')}`;
 }
 
 /** The lines of a list, cut to stay well under the card's 30 KB. */
 function listed(lines: ResultLine[], max: number): Element[] {
   const shown = lines.slice(0, max);
-  return [markdown(shown.map(line).join('\n') || '（无）'), ...(lines.length > max ? [note(`另有 ${lines.length - max} 个未列出，完整结果见 Excel 工作簿。`)] : [])];
+  return [markdown(shown.length ? mdJoin(shown.map(line), '\n') : '（无）'), ...(lines.length > max ? [note(md`另有 ${lines.length - max} 个未列出，完整结果见 Excel 工作簿。`)] : [])];
 }
 
 /** 评审结果（预览）: the ranking, decisions and recommendations before they are published. */
@@ -113,13 +113,13 @@ export function resultsPublishedCard(d: ResultsSummary & { fileName: string }): 
     elements: [
       fields(counts(d)),
       scoresChart(scored),
-      ...(scored.length > 30 ? [note(`图中为得分前 30 名，共 ${scored.length} 份。`)] : []),
+      ...(scored.length > 30 ? [note(md`图中为得分前 30 名，共 ${scored.length} 份。`)] : []),
       hr(),
       markdown('**推荐全国性协会（第二十条）**'),
       ...listed(recommended, 20),
       markdown('**授予“质量信得过班组”称号**'),
       ...listed(titled, 40),
-      note(`每个申报班组的班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${escapeMd(d.fileName)}”。`),
+      note(md`每个申报班组的班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
       buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),
     ],
   });
@@ -150,14 +150,14 @@ export function teamResultCard(d: TeamResultData): Card {
     template: d.awarded ? 'green' : 'wathet',
     summary: `${d.year}年度评审结果：${d.team}`,
     elements: [
-      markdown(d.audience === 'contact' ? `贵单位的班组 **${escapeMd(d.team)}**（${escapeMd(d.code)}）评审结果如下：` : `你的班组 **${escapeMd(d.team)}**（${escapeMd(d.code)}）评审结果如下：`),
+      markdown(d.audience === 'contact' ? md`贵单位的班组 **${d.team}**（${d.code}）评审结果如下：` : md`你的班组 **${d.team}**（${d.code}）评审结果如下：`),
       fields([
         ['成果名称', d.title],
         ['最终得分', `${d.finalScore} 分`],
         ['名次', `第 ${d.rank} 名（共 ${d.of} 份）`],
         ['结论', decision],
       ]),
-      markdown(`**各部分得分**\n${d.areas.map((a) => `${escapeMd(a.code)} ${escapeMd(a.name)}：${a.score} / ${a.max}`).join('\n')}`),
+      markdown(md`**各部分得分**\n${d.areas.map((a) => `${a.code} ${a.name}：${a.score} / ${a.max}`).join('\n')}`),
       note('第二十一条：评审结果接受社会监督。各部分得分为计入最终得分的专家评分的平均值。如有疑问，请联系协会。'),
     ],
   });

@@ -1,5 +1,5 @@
 import { form, selectStatic, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note, pager } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, link, pager } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 
@@ -67,8 +67,8 @@ function applicationBrief(a: TaskApplication, long: boolean): Element[] {
       ['顾客确认与满意情况', a.customer],
       ['特色与推广意义', a.features],
     ];
-    for (const [label, value] of sections) if (value) out.push(markdown(`**${label}**\n${escapeMd(clip(value, 1000))}`));
-    if (a.materialsUrl && /^https?:\/\//.test(a.materialsUrl)) out.push(markdown(`**材料链接**：[查看完整申报材料](${a.materialsUrl})`));
+    for (const [label, value] of sections) if (value) out.push(markdown(md`**${label}**\n${clip(value, 1000)}`));
+    if (a.materialsUrl) out.push(markdown(md`**材料链接**：${link('查看完整申报材料', a.materialsUrl)}`));
   }
   return out;
 }
@@ -81,7 +81,7 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
     if (f.areaCode !== area) {
       area = f.areaCode;
       const max = d.fields.filter((x) => x.areaCode === area).reduce((n, x) => n + x.max, 0);
-      inputs.push(markdown(`**${escapeMd(f.areaCode)} ${escapeMd(f.areaName)}**（${max} 分）`));
+      inputs.push(markdown(md`**${f.areaCode} ${f.areaName}**（${max} 分）`));
     }
     inputs.push(
       textInput({
@@ -105,12 +105,12 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
     template: d.error ? 'red' : 'blue',
     summary: `评分任务：${d.application.team}`,
     elements: [
-      ...(d.error ? [markdown(`<font color='red'>**未提交**：${escapeMd(d.error)}</font>`)] : []),
+      ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
       ...(d.reopened ? [note('协会管理员已重开这份评分，原分数已填入，修改后请重新提交。')] : []),
       ...applicationBrief(d.application, true),
       hr(),
       note(
-        `第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}你的评分仅协会可见，其他专家和申报班组看不到。`,
+        md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}你的评分仅协会可见，其他专家和申报班组看不到。`,
       ),
       form('score_form', inputs),
       buttonRow([
@@ -144,11 +144,11 @@ export function scoredCard(d: ScoredData): Card {
     elements: [
       ...applicationBrief(d.application, false),
       hr(),
-      markdown(`**总分：${d.total} / ${d.max} 分**`),
-      markdown(d.areas.map((a) => `${escapeMd(a.code)} ${escapeMd(a.name)}：${a.score} / ${a.max}`).join('\n')),
-      note(d.items.map((i) => `${escapeMd(i.code)} ${i.score}/${i.max}`).join(' · ')),
-      ...(d.comment ? [markdown(`**评审意见**：${escapeMd(d.comment)}`)] : []),
-      note(`提交时间：${d.submittedAt}。评分已锁定，如需修改请联系协会管理员重开。${d.progress ? `你已完成 ${d.progress.done} / ${d.progress.total} 项。` : ''}`),
+      markdown(md`**总分：${d.total} / ${d.max} 分**`),
+      markdown(mdJoin(d.areas.map((a) => `${a.code} ${a.name}：${a.score} / ${a.max}`), '\n')),
+      note(mdJoin(d.items.map((i) => `${i.code} ${i.score}/${i.max}`), ' · ')),
+      ...(d.comment ? [markdown(md`**评审意见**：${d.comment}`)] : []),
+      note(md`提交时间：${d.submittedAt}。评分已锁定，如需修改请联系协会管理员重开。${d.progress ? `你已完成 ${d.progress.done} / ${d.progress.total} 项。` : ''}`),
       buttonRow([button({ text: '我的评分任务', type: 'primary', value: { action: 'review.list' } })]),
     ],
   });
@@ -170,9 +170,9 @@ export function taskListCard(d: TaskListData): Card {
   if (!d.year) {
     elements.push(markdown('当前没有进行中的年度评审，暂无评分任务。'));
   } else if (!d.total) {
-    elements.push(markdown(`${d.year}年度评审暂未给你分配评分任务。分配后我会通知你。`));
+    elements.push(markdown(md`${d.year}年度评审暂未给你分配评分任务。分配后我会通知你。`));
   } else {
-    elements.push(markdown(`**${d.year}年度评审 · 已完成 ${d.done} / ${d.total}**`));
+    elements.push(markdown(md`**${d.year}年度评审 · 已完成 ${d.done} / ${d.total}**`));
     for (const t of d.tasks) {
       const done = t.status === 'submitted';
       elements.push({
@@ -183,7 +183,7 @@ export function taskListCard(d: TaskListData): Card {
             tag: 'column',
             width: 'weighted',
             weight: 3,
-            elements: [markdown(`${done ? '✅' : '⬜'} **${escapeMd(t.team)}**（${escapeMd(t.code)}）\n${escapeMd(clip(t.title, 40))}${done ? ` · 总分 ${t.total}` : ''}`)],
+            elements: [markdown(md`${done ? '✅' : '⬜'} **${t.team}**（${t.code}）\n${clip(t.title, 40)}${done ? ` · 总分 ${t.total}` : ''}`)],
           },
           {
             tag: 'column',
@@ -219,7 +219,7 @@ export function declineFormCard(d: { assignmentId: number; application: TaskAppl
     title: `谢绝评分任务：${d.application.team}`,
     template: d.error ? 'red' : 'orange',
     elements: [
-      ...(d.error ? [markdown(`<font color='red'>**未提交**：${escapeMd(d.error)}</font>`)] : []),
+      ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
       ...applicationBrief(d.application, false),
       note('谢绝后协会将自动改派其他专家；选择“存在利益冲突”的，今后也不会再把该班组分配给你（第十七条）。'),
       form('decline_form', [
@@ -238,7 +238,7 @@ export function declinedCard(d: { application: TaskApplication; reason: string }
     template: 'grey',
     elements: [
       ...applicationBrief(d.application, false),
-      markdown(`**谢绝原因**：${escapeMd(d.reason)}`),
+      markdown(md`**谢绝原因**：${d.reason}`),
       note('协会已收到，将由其他专家评审。'),
       buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
     ],
@@ -260,7 +260,7 @@ export interface AssignmentReportData {
 /** 分配专家: what was assigned, and what could not be filled and why. */
 export function assignmentReportCard(d: AssignmentReportData): Card {
   const elements: Element[] = [
-    markdown(`**${d.year}年度评审 · 分配专家**`),
+    markdown(md`**${d.year}年度评审 · 分配专家**`),
     fields([
       ['需分配的申报', `${d.applications} 份（每份 ${d.perApplication} 位专家）`],
       ['本次新分配', `${d.added} 项评分任务`],
@@ -271,10 +271,10 @@ export function assignmentReportCard(d: AssignmentReportData): Card {
   if (d.unfilledTotal) {
     elements.push(
       hr(),
-      markdown(`<font color='red'>**${d.unfilledTotal} 份申报专家不足**</font>`),
-      markdown(d.unfilled.map((u) => `**${escapeMd(u.code)} ${escapeMd(u.team)}**：${escapeMd(u.reason)}`).join('\n')),
+      markdown(md`<font color='red'>**${d.unfilledTotal} 份申报专家不足**</font>`),
+      markdown(mdJoin(d.unfilled.map((u) => md`**${u.code} ${u.team}**：${u.reason}`), '\n')),
     );
-    if (d.unfilledTotal > d.unfilled.length) elements.push(note(`另有 ${d.unfilledTotal - d.unfilled.length} 份未列出。`));
+    if (d.unfilledTotal > d.unfilled.length) elements.push(note(md`另有 ${d.unfilledTotal - d.unfilled.length} 份未列出。`));
     elements.push(note('可在“专家库”中添加其他单位的专家或提高评审上限，再点“分配专家”补足。'));
   } else {
     elements.push(markdown('所有申报均已配齐专家。'));
@@ -306,24 +306,24 @@ export function progressCard(d: ProgressView): Card {
   const t = d.tasks;
   const all = t.assigned + t.submitted;
   const elements: Element[] = [
-    ...(d.error ? [markdown(`<font color='red'>${escapeMd(d.error)}</font>`)] : []),
-    markdown(`**${d.year}年度评审** · ${escapeMd(d.statusLabel)}`),
-    markdown(`**申报**：${d.applications.map((a) => `${escapeMd(a.label)} ${a.count}`).join(' · ')}`),
-    markdown(`**评分任务**：已提交 ${t.submitted} / ${all}${t.declined ? ` · 谢绝 ${t.declined}` : ''}${t.replaced ? ` · 改派 ${t.replaced}` : ''}`),
+    ...(d.error ? [markdown(md`<font color='red'>${d.error}</font>`)] : []),
+    markdown(md`**${d.year}年度评审** · ${d.statusLabel}`),
+    markdown(md`**申报**：${d.applications.map((a) => `${a.label} ${a.count}`).join(' · ')}`),
+    markdown(md`**评分任务**：已提交 ${t.submitted} / ${all}${t.declined ? ` · 谢绝 ${t.declined}` : ''}${t.replaced ? ` · 改派 ${t.replaced}` : ''}`),
   ];
   if (d.pending.length) {
-    elements.push(hr(), markdown(`**未完成评分的申报（${d.pendingTotal} 份）**`));
+    elements.push(hr(), markdown(md`**未完成评分的申报（${d.pendingTotal} 份）**`));
     for (const p of d.pending) {
       elements.push({
         tag: 'column_set',
         flex_mode: 'none',
         columns: [
-          { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(`${escapeMd(p.code)} ${escapeMd(p.team)}：已交 ${p.submitted}，待评 ${p.pending}`)] },
+          { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(md`${p.code} ${p.team}：已交 ${p.submitted}，待评 ${p.pending}`)] },
           { tag: 'column', width: 'auto', elements: [button({ text: '专家组', value: { action: 'review.panel', applicationId: p.applicationId } })] },
         ],
       });
     }
-    if (d.pendingTotal > d.pending.length) elements.push(note(`另有 ${d.pendingTotal - d.pending.length} 份，可按班组编号查找。`));
+    if (d.pendingTotal > d.pending.length) elements.push(note(md`另有 ${d.pendingTotal - d.pending.length} 份，可按班组编号查找。`));
   }
   elements.push(
     hr(),
@@ -367,8 +367,8 @@ export function panelCard(d: PanelView): Card {
   const editable = d.cycleStatus === 'open' || d.cycleStatus === 'scoring';
   const reopenable = editable || d.cycleStatus === 'closed';
   const rows: Element[] = d.members.map((m) => {
-    const who = m.name ? escapeMd(m.name) : `<at id=${m.expertOpenId}></at>`;
-    const line = `${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' ? ` · ${m.total} 分` : ''}${m.declineReason ? `（${escapeMd(m.declineReason)}）` : ''}`;
+    const who = m.name ? m.name : mention(m.expertOpenId);
+    const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' ? ` · ${m.total} 分` : ''}${m.declineReason ? `（${m.declineReason}）` : ''}`;
     const actions: Element[] = [];
     if (m.status === 'assigned' && editable) {
       actions.push(
@@ -433,9 +433,9 @@ export function outlierAlertCard(d: OutlierAlertData): Card {
     template: 'orange',
     summary: `评分偏差：${d.team}`,
     elements: [
-      markdown(`**${escapeMd(d.code)} ${escapeMd(d.team)}**（${d.year}年度）专家组评分已完成，以下评分与专家组中位数相差超过 ${d.distance} 分：`),
-      markdown(d.outliers.map((o) => `<at id=${o.expertOpenId}></at>：${o.total} 分，与中位数 ${d.median} 分相差 ${o.distance} 分`).join('\n')),
-      note(`专家组各份总分：${d.totals.join('、')}；中位数 ${d.median}。如确有错误，可在专家组中重开该份评分。`),
+      markdown(md`**${d.code} ${d.team}**（${d.year}年度）专家组评分已完成，以下评分与专家组中位数相差超过 ${d.distance} 分：`),
+      markdown(mdJoin(d.outliers.map((o) => md`${mention(o.expertOpenId)}：${o.total} 分，与中位数 ${d.median} 分相差 ${o.distance} 分`), '\n')),
+      note(md`专家组各份总分：${d.totals.join('、')}；中位数 ${d.median}。如确有错误，可在专家组中重开该份评分。`),
       buttonRow([button({ text: '查看专家组', type: 'primary', value: { action: 'review.panel', applicationId: d.applicationId } })]),
     ],
   });
@@ -448,8 +448,8 @@ export function replacementFailedCard(d: { year: number; applicationId: number; 
     template: 'red',
     summary: `无法改派：${d.team}`,
     elements: [
-      markdown(`**${escapeMd(d.code)} ${escapeMd(d.team)}**（${d.year}年度）：${escapeMd(d.cause)}，但没有符合条件的专家可以接替。`),
-      markdown(escapeMd(d.reason)),
+      markdown(md`**${d.code} ${d.team}**（${d.year}年度）：${d.cause}，但没有符合条件的专家可以接替。`),
+      markdown(md`${d.reason}`),
       note('可在“专家库”中添加其他单位的专家或提高评审上限，再点“分配专家”补足。'),
       buttonRow([
         button({ text: '查看专家组', type: 'primary', value: { action: 'review.panel', applicationId: d.applicationId } }),

@@ -1,3 +1,5 @@
+import { md } from './markdown.js';
+
 /** User-facing strings. Chinese is the bot's language; English is kept beside it for Lark tenants. */
 export const zh = {
   botName: '质量信得过班组助手',
@@ -12,7 +14,7 @@ export const zh = {
   roleNames: { admin: '协会管理员', expert: '评审专家', org_contact: '单位联系人', leader: '班组长', member: '班组成员' } as Record<string, string>,
   deadLetterTitle: '消息投递失败',
   deadLetter: (receiver: string, attempts: number, error: string) =>
-    `一条消息在尝试 ${attempts} 次后仍未送达，已停止重试。\n**接收方**：${receiver}\n**最后错误**：${error}`,
+    md`一条消息在尝试 ${attempts} 次后仍未送达，已停止重试。\n**接收方**：${receiver}\n**最后错误**：${error}`,
 };
 
 export const en = {

@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, escapeMd, fields, hr, markdown, note, pageOf, pager } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mention, pageOf, pager } from './kit.js';
 import { form, multiPersonPicker, numberInput, personLookupInput, personPicker, selectStatic, submitButton, textInput } from './forms.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
@@ -32,7 +32,7 @@ const typeOptions = [
 ];
 
 function errorBanner(error?: FormError): Element[] {
-  return error ? [markdown(`<font color='red'>**请修改：** ${escapeMd(error.message)}</font>`)] : [];
+  return error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : [];
 }
 
 const v = (values: Record<string, unknown>, key: string) => {
@@ -96,7 +96,7 @@ export function contactNamedCard(team: TeamData): Card {
     title: '你被登记为班组的单位联系人',
     template: 'wathet',
     elements: [
-      markdown(`<at id=${team.leaderOpenId}></at> 注册了质量信得过班组，并将你登记为 **${escapeMd(team.organization)}** 的单位联系人。`),
+      markdown(md`${mention(team.leaderOpenId)} 注册了质量信得过班组，并将你登记为 **${team.organization}** 的单位联系人。`),
       fields([
         ['班组', `${team.name}（${team.code}）`],
         ['主管部门', team.department],
@@ -133,11 +133,11 @@ export function statusCard(entries: StatusEntry[]): Card {
     const t = e.team;
     const eligibility = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天（${e.eligibleFrom} 起可参评，第十六条）` : `已满一年，可参加评选（${e.eligibleFrom} 起）`;
     const apps = e.applications.length
-      ? e.applications.map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${escapeMd(a.title)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}`).join('\n')
+      ? e.applications.map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${a.title}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}`).join('\n')
       : '暂无';
     const titles = e.honours.length ? e.honours.map((h) => `${h.year} 年度质量信得过班组${h.recommended ? '（推荐至全国）' : ''}${h.revoked ? '（已撤销）' : ''}${h.certificate ? `，证书编号 ${h.certificate}${h.revoked ? '（已作废）' : ''}` : ''}`).join('、') : '暂无';
     elements.push(
-      markdown(`**${escapeMd(t.name)}**　${t.code}　<font color='grey'>${roleLabel[e.myRole]}</font>`),
+      markdown(md`**${t.name}**　${t.code}　<font color='grey'>${roleLabel[e.myRole]}</font>`),
       fields([
         ['所属单位', t.organization],
         ['注册日期', t.registeredAt],
@@ -196,12 +196,12 @@ export function membersCard(
   const shown = pageOf(members, opts.page ?? 1, MEMBERS_PAGE);
   const list: Element[] = shown.items.map((m) =>
     m.role === 'leader'
-      ? markdown(`<at id=${m.openId}></at>　班组长`)
+      ? markdown(md`${mention(m.openId)}　班组长`)
       : {
           tag: 'column_set',
           flex_mode: 'none',
           columns: [
-            { tag: 'column', width: 'weighted', weight: 3, vertical_align: 'center', elements: [markdown(`<at id=${m.openId}></at>`)] },
+            { tag: 'column', width: 'weighted', weight: 3, vertical_align: 'center', elements: [markdown(mention(m.openId))] },
             {
               tag: 'column',
               width: 'auto',
@@ -234,6 +234,6 @@ export function teamPickerCard(opts: { title: string; prompt: string; teams: { i
   return card({
     title: opts.title,
     template: 'blue',
-    elements: [markdown(opts.prompt), buttonRow(opts.teams.map((t) => button({ text: `${t.name}（${t.code}）`, value: { action: opts.action, teamId: t.id } })))],
+    elements: [markdown(md`${opts.prompt}`), buttonRow(opts.teams.map((t) => button({ text: `${t.name}（${t.code}）`, value: { action: opts.action, teamId: t.id } })))],
   });
 }

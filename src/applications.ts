@@ -7,6 +7,7 @@ import { daysBetween, isRealDate } from './dates.js';
 import { cite, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text } from './forms.js';
 import type { Actor } from './people.js';
+import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
 import { StateMachine } from './stateMachine.js';
 import { getTeam, type Team } from './teams.js';
 
@@ -126,7 +127,7 @@ export type Cycle = typeof cycles.$inferSelect;
 /** The cycle taking applications now: status open and the deadline not passed. */
 export async function cycleOpenForApplications(tx: Db, today: string): Promise<Cycle> {
   const [cycle] = await tx.select().from(cycles).where(eq(cycles.status, 'open')).orderBy(asc(cycles.year)).limit(1);
-  if (!cycle) throw new UserError(cite(19, '本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。'), { kind: 'info', article: 19 });
+  if (!cycle) throw new UserError(cite(19, '评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。'), { kind: 'info', article: 19 });
   if (today > cycle.applicationDeadline) throw new UserError(`${cycle.year} 年度申报已于 ${cycle.applicationDeadline} 截止。`, { kind: 'info' });
   return cycle;
 }
@@ -141,7 +142,8 @@ export function oneYearAfter(date: string): string {
 
 export interface EligibilityFailure {
   check: 'E1' | 'E2' | 'E3' | 'E4' | 'E5';
-  article: number;
+  /** The article the rule comes from; none when it is the association's own rule (协会规定). */
+  article?: number;
   message: string;
   field?: string;
 }
@@ -173,15 +175,16 @@ export async function eligibilityFailures(tx: Db, team: Team, cycle: Cycle, form
       message: cite(7, `第4款：班组成员培训率和考试合格率须达 90% 以上；${low.map(([, l, v]) => `${l} ${v}% 低于 90%`).join('，')}。`),
     });
   }
-  const yearAgo = new Date(now.getTime() - 365 * 86_400_000);
+  const barDays = revocationBarDays(cycle);
+  const barStart = new Date(now.getTime() - barDays * 86_400_000);
   const [revoked] = await tx
     .select({ year: honours.year, revokedAt: honours.revokedAt, reason: honours.revokedReason })
     .from(honours)
-    .where(and(eq(honours.teamId, team.id), isNotNull(honours.revokedAt), gt(honours.revokedAt, yearAgo)))
+    .where(and(eq(honours.teamId, team.id), isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
     .limit(1);
   if (revoked) {
     const when = revoked.revokedAt!.toISOString().slice(0, 10);
-    failures.push({ check: 'E5', article: 22, message: cite(22, `本班组 ${revoked.year} 年度称号已于 ${when} 因顾客投诉被撤销，撤销后一年内不受理申报。`) });
+    failures.push({ check: 'E5', message: associationRule(`${revocationBarText(barDays)}；本班组 ${revoked.year} 年度称号已于 ${when} 撤销。`) });
   }
   return failures;
 }
@@ -221,7 +224,7 @@ export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cyc
     return row;
   }
   const [row] = await tx.insert(applications).values({ teamId, cycleId: cycle.id, status: 'draft', form: draft, createdAt: now, updatedAt: now }).onConflictDoNothing().returning();
-  if (!row) throw new UserError('本班组本年度已有一份申报（第十三条：每个班组每年度申报一次），请刷新后继续填写。', { kind: 'info' });
+  if (!row) throw new UserError('本班组本年度已有一份申报（第十九条：评审交流活动每年一次），请刷新后继续填写。', { kind: 'info' });
   await audit(tx, { actor: actor.openId, action: 'application.create', entity: 'application', entityId: row.id, details: { fields: Object.keys(draft) } });
   return row;
 }

@@ -22,6 +22,7 @@ import { adminDestinations, destinationKey } from './notifications.js';
 import type { OutgoingMessage } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
+import { revocationBarDays } from './policy.js';
 import { StateMachine } from './stateMachine.js';
 
 /** Complaints from customers (第二十一条) and the revocation they may lead to (第二十二条). */
@@ -368,19 +369,20 @@ async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{
 }
 
 /** 撤销称号 (第二十二条): the reason on record, the honour revoked, leader and organisation contact told. */
-export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string }> {
+export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   const { reason } = parseForm(reasonSchema, values, { reason: '决定理由' });
+  const barDays = revocationBarDays((await getRunningCycle(tx)) ?? (await getLatestCycle(tx)));
   const [updated] = await tx.update(honours).set({ revokedAt: opts.now, revokedReason: reason }).where(and(eq(honours.id, honourId), isNull(honours.revokedAt))).returning();
   // the certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
   const certificate = (await certificateOfHonour(tx, honourId))?.number;
   await audit(tx, { actor: actor.openId, action: 'honour.revoke', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, certificate }, at: opts.now });
-  const notice = titleRevokedNoticeCard({ team, year: honour.year, reason, certificate });
+  const notice = titleRevokedNoticeCard({ team, year: honour.year, reason, certificate, barDays });
   for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
     await opts.send({ dedupeKey: `revocation:revoked:${honourId}:user:${openId}`, to: { openId }, card: notice });
   }
-  return { team, honour: updated, reason, certificate };
+  return { team, honour: updated, reason, certificate, barDays };
 }
 
 /** 保留称号: the decision on record; upheld complaints decided until now no longer count. */

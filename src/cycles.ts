@@ -302,7 +302,7 @@ export async function updateCycleSettings(
   requireAdmin(actor);
   const cycle = await lockCycle(tx, cycleId);
   if (cycle.status !== 'open' && cycle.status !== 'scoring') {
-    throw new UserError(cite(17, `${cycle.year}年度评审已${cycleStatusLabel(cycle.status)}，评审设置不能再修改。`), { article: 17 });
+    throw new UserError(cite(17, `评审坚持公开、公平和公正原则，${cycle.year}年度评审已${cycleStatusLabel(cycle.status)}，评审设置不能再修改。`), { article: 17 });
   }
   // a field left out or empty keeps its value, so a partial input never resets a setting to its default
   const given = input && typeof input === 'object' ? Object.entries(input).filter(([, v]) => !isBlank(v)) : [];
@@ -346,7 +346,7 @@ export async function loadScoreSheet(
   requireAdmin(actor);
   const cycle = await lockCycle(tx, cycleId);
   if (cycle.status !== 'open') {
-    throw new UserError(cite(18, `专家评分开始后不能再更换评分表（${cycle.year}年度评审：${cycleStatusLabel(cycle.status)}）。`), { article: 18 });
+    throw new UserError(cite(18, `评审依据《质量信得过班组建设评分表》，专家评分开始后不能再更换评分表（${cycle.year}年度评审：${cycleStatusLabel(cycle.status)}）。`), { article: 18 });
   }
   const sheet = typeof json === 'string' ? parseScoreSheetText(json) : parseScoreSheet(json);
   const previous = scoreSheetSchema.safeParse(cycle.scoreSheet);

@@ -244,7 +244,7 @@ describe('measures cards', () => {
 
   it('escapes markdown in the text', () => {
     const c = articleCard({ ...getArticle(2)!, text: 'a *b* [c](d) <at id=all></at>' }) as any;
-    expect(c.body.elements[0].content).toBe('a \\*b\\* \\[c\\](d) \\<at id=all\\>\\</at\\>');
+    expect(c.body.elements[0].content).toBe('a &#42;b&#42; &#91;c&#93;&#40;d&#41; &#60;at id=all&#62;&#60;/at&#62;');
   });
 
   it('answers with the top articles, a long one by its lead and the matching item, with 查看全文', () => {

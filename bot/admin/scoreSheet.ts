@@ -34,7 +34,7 @@ async function cycleOf(ctx: HandlerContext, input: CardActionInput): Promise<Cyc
 export async function showSheetForm(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   requireAdmin(ctx.actor);
   const cycle = await cycleOf(ctx, input);
-  if (cycle.status !== 'open') throw new UserError('专家评分开始后不能再更换评分表（第十八条）。', { kind: 'info' });
+  if (cycle.status !== 'open') throw new UserError('专家评分开始后不能再更换评分表（第十八条：评审依据《质量信得过班组建设评分表》）。', { kind: 'info' });
   return { card: { type: 'raw', data: sheetForm(cycle) } };
 }
 

@@ -1,5 +1,5 @@
 import { endorsementDoneCard, endorsementListCard, endorsementRequestCard, leaderNoticeCard } from '../../cards/applications.js';
-import { button, buttonRow, card, markdown } from '../../cards/kit.js';
+import { button, buttonRow, card, markdown, md } from '../../cards/kit.js';
 import { awaitingEndorsementBy, endorseApplication, getApplication } from '../../src/applications.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
@@ -37,7 +37,7 @@ function endorse(decision: 'recommend' | 'return') {
           title: '新的申报待形式审查',
           template: 'violet',
           elements: [
-            markdown(`**${summary.team.name}**（${summary.team.organization}）的 ${summary.year} 年度申报已经单位推荐，等待协会形式审查。`),
+            markdown(md`**${summary.team.name}**（${summary.team.organization}）的 ${summary.year} 年度申报已经单位推荐，等待协会形式审查。`),
             buttonRow([button({ text: '去审查', type: 'primary', value: { action: 'check.list' } })]),
           ],
         });

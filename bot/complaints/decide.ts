@@ -48,8 +48,8 @@ async function revocationAgain(err: UserError, ctx: HandlerContext, input: CardA
 
 /** revocation.revoke {honourId} with the reason (撤销称号, 第二十二条): administrators only. */
 export const revokeHonour = withUserErrors(async (ctx, input) => {
-  const { team, honour, reason, certificate } = await revokeTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
-  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'revoked', reason, certificate }), { type: 'success', content: '已撤销称号，已通知班组长和单位联系人' });
+  const { team, honour, reason, certificate, barDays } = await revokeTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
+  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'revoked', reason, certificate, barDays }), { type: 'success', content: '已撤销称号，已通知班组长和单位联系人' });
 }, revocationAgain);
 
 /** revocation.keep {honourId} with the reason (保留称号): administrators only. */

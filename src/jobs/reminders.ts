@@ -6,6 +6,7 @@ import { type Cycle, oneYearAfter } from '../applications.js';
 import { getRunningCycle } from '../cycles.js';
 import { daysBetween, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
+import { revocationBarDays } from '../policy.js';
 import { type JobOptions, type RunMessages, type RunOutcome, runClaimed } from './claimRun.js';
 
 /** Days before each deadline a reminder goes out. */
@@ -67,8 +68,8 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
 }
 
 /**
- * Leaders of eligible teams (registered a year by the deadline, 第十六条; no title revoked in the last
- * year) whose application is missing, a draft or returned; contacts with applications to confirm.
+ * Leaders of eligible teams (registered a year by the deadline, 第十六条; no title revoked within the
+ * association's bar, 协会规定) whose application is missing, a draft or returned; contacts with applications to confirm.
  */
 async function applyDeadlineReminders(tx: Db, messages: RunMessages, cycle: Cycle, p: ReminderPeriod, opts: JobOptions) {
   const candidates = await tx
@@ -77,13 +78,13 @@ async function applyDeadlineReminders(tx: Db, messages: RunMessages, cycle: Cycl
     .leftJoin(applications, and(eq(applications.teamId, teams.id), eq(applications.cycleId, cycle.id)))
     .where(and(eq(teams.status, 'active'), sql`(${applications.id} is null or ${applications.status} in ('draft', 'returned'))`))
     .orderBy(asc(teams.id));
-  const yearAgo = new Date(opts.now.getTime() - 365 * 86_400_000);
+  const barStart = new Date(opts.now.getTime() - revocationBarDays(cycle) * 86_400_000);
   const revoked = new Set(
     (
       await tx
         .select({ teamId: honours.teamId })
         .from(honours)
-        .where(and(isNotNull(honours.revokedAt), gt(honours.revokedAt, yearAgo)))
+        .where(and(isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
     ).map((r) => r.teamId),
   );
   let leaders = 0;

@@ -62,6 +62,15 @@ function makeContext(ctx) {
   };
 }
 
+const NAMED_ENTITIES = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", nbsp: '\u00a0', ensp: '\u2002', emsp: '\u2003' };
+
+/** The character an entity body (`#60`, `#x3c`, `lt`) stands for, or undefined. */
+function decodeEntity(body) {
+  if (body[0] !== '#') return NAMED_ENTITIES[body.toLowerCase()];
+  const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
+  return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : undefined;
+}
+
 // ---------------------------------------------------------------------------
 // markdown (the subset Feishu's card markdown draws)
 // ---------------------------------------------------------------------------
@@ -76,7 +85,11 @@ function markdownHtml(source, c) {
   const hold = (html) => `\u0000${held.push(html) - 1}\u0001`;
   // a backslash makes the next character literal
   let s = String(source ?? '').replace(/\r\n?/g, '\n').replace(/\\([\\`*_~{}[\]()#+\-.!|<>])/g, (_, ch) => hold(escapeHtml(ch)));
-  s = s.replace(/&nbsp;/g, () => hold('&nbsp;'));
+  // entities are text, never markup: Feishu's escape for `<` `[` `*` … in card markdown
+  s = s.replace(/&(#\d{1,7}|#x[0-9a-f]{1,6}|[a-z]{2,6});/gi, (m, body) => {
+    const ch = decodeEntity(body);
+    return ch === undefined ? m : hold(ch === '\u00a0' ? '&nbsp;' : escapeHtml(ch));
+  });
   const fontStack = [];
   const inline = (line) => {
     let t = line.replace(/`([^`\n]+)`/g, (_, code) => hold(`<code>${escapeHtml(code)}</code>`));
@@ -86,7 +99,10 @@ function markdownHtml(source, c) {
       fontStack.push(name);
       return hold(`<span style="color:${escapeHtml(colour(name))}">`);
     });
-    t = t.replace(/<text_tag\s+color\s*=\s*["']?([\w-]+)["']?\s*>([^<]*)<\/text_tag>/gi, (_, name, inner) => hold(`<span class="tag" style="color:${escapeHtml(colour(name))}">${escapeHtml(inner)}</span>`));
+    t = t.replace(/<text_tag(?:\s+color\s*=\s*["']?([\w-]+)["']?)?\s*>([^<]*)<\/text_tag>/gi, (_, name, inner) => hold(`<span class="tag" style="color:${escapeHtml(colour(name ?? 'neutral'))}">${escapeHtml(inner)}</span>`));
+    t = t.replace(/<link\s+[^>]*?url\s*=\s*["']?([^"'\s>]+)["']?[^>]*>([^<]*)<\/link>/gi, (_, url, inner) =>
+      /^https?:/i.test(url) ? hold(`<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(inner)}</a>`) : inner,
+    );
     t = t.replace(/<br\s*\/?>/gi, () => hold('<br>'));
     t = t.replace(/!?\[([^\]\n]*)\]\(([^)\s]+)\)/g, (_, text, url) =>
       /^(https?:|lark:|mailto:)/i.test(url) ? `${hold(`<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">`)}${text}${hold('</a>')}` : text,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
-import { cite, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { numberField, openIdList, option, optionalText, parseForm, text } from '../forms.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
@@ -162,7 +162,7 @@ export async function declareConflict(
   now: Date,
   timezone: string,
 ): Promise<{ label: string; declined: ({ task: Task; replacement: Replacement } & PanelCompletion)[] }> {
-  if (!hasRole(actor, 'expert')) throw new UserError(cite(11, '只有专家库中的评审专家可以声明利益冲突。'), { article: 11 });
+  if (!hasRole(actor, 'expert')) throw new UserError('只有专家库中的评审专家可以声明利益冲突。');
   const input = parseForm(conflictSchema, formValue, { kind: '冲突对象类型', target: '班组编号或单位名称', reason: '冲突原因' });
   let teamId: number | null = null;
   let orgId: number | null = null;

@@ -116,7 +116,7 @@ export async function ownTask(tx: Db, actor: Actor, assignmentId: number): Promi
 
 function ownedBy(actor: Actor, task: Task | undefined): Task {
   if (!task || task.assignment.expertOpenId !== actor.openId) {
-    throw new UserError(cite(17, '这不是你的评分任务：评分任务只能由被分配的专家本人打开和提交。发送“评分”查看你的任务。'), { article: 17 });
+    throw new UserError(cite(17, '评审坚持公开、公平和公正原则。这不是你的评分任务：评分任务只能由被分配的专家本人打开和提交。发送“评分”查看你的任务。'), { article: 17 });
   }
   return task;
 }
@@ -344,7 +344,7 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
 export async function reopenScore(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<Task> {
   const task = await adminTask(tx, actor, assignmentId);
   if (task.cycle.status === 'published') {
-    throw new UserError(cite(20, `${task.cycle.year}年度评审结果已公布，评分不能再重开。`), { article: 20 });
+    throw new UserError(`${task.cycle.year}年度评审结果已公布，评分不能再重开。`, { kind: 'info' });
   }
   if (task.assignment.status !== 'submitted') throw new UserError('这份评分尚未提交，无需重开。', { kind: 'info' });
   const [assignment] = await tx

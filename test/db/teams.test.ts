@@ -225,10 +225,11 @@ describe('eligibility checks refuse with their article, storing nothing', () => 
     expect(await appsOf(oldTeam)).toHaveLength(0);
   });
 
-  it('E5 (第二十二条): a title revoked within the last year', async () => {
+  it('E5 (协会规定, not an article): a title revoked within the setting’s days', async () => {
     await h.db.db.insert(honours).values({ teamId: oldTeam, year: 2025, revokedAt: new Date('2026-11-01T00:00:00Z'), revokedReason: '连续投诉' });
     const res = await submitAs(OTHER_LEADER, oldTeam);
-    expect(res.toast.content).toContain('第二十二条');
+    expect(res.toast.content).toContain('协会规定：撤销称号后 365 天内不受理该班组的申报');
+    expect(res.toast.content).not.toContain('第二十二条');
     expect(await appsOf(oldTeam)).toHaveLength(0);
     await h.db.db.delete(honours).where(eq(honours.teamId, oldTeam));
   });

@@ -21,6 +21,14 @@ import { chapters, getArticle, rankArticles } from '../../src/measures/index.js'
 export const notCardBuilders: Record<string, string> = {
   'complaints.excerpt': 'shortens a string',
   'applications.formalCheckReasonField': 'names a form field',
+  'markdown.Md': 'markdown our code built',
+  'markdown.escapeText': 'escapes a string',
+  'markdown.raw': 'marks a constant as markdown',
+  'markdown.md': 'the escaping template',
+  'markdown.mdJoin': 'joins markdown',
+  'markdown.safeUrl': 'checks a URL',
+  'markdown.link': 'one link inside markdown',
+  'markdown.mention': 'one mention inside markdown',
 };
 
 const LEADER = 'ou_local_leader';
@@ -198,10 +206,10 @@ export const cardSamples: Record<string, Sample> = {
   'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' })],
   'complaints.revocationAlertCard': () => [complaints.revocationAlertCard({ team: complaintTeam, title: { ...title, run: 3 }, history: [upheld, upheld, upheld], error: { message: '请填写决定理由' } })],
   'complaints.revocationDecidedCard': () => [
-    complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立' }),
+    complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: 365 }),
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'kept', reason: '已整改' }),
   ],
-  'complaints.titleRevokedNoticeCard': () => [complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立' })],
+  'complaints.titleRevokedNoticeCard': () => [complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立', barDays: 365 })],
   'complaints.complaintFormCard': () => [
     complaints.complaintFormCard(),
     complaints.complaintFormCard({ team: { id: 1, name: team.name, code: team.code }, formKey: 'k1', values: { content: '开裂' }, error: { message: '请描述问题' } }),

@@ -1,0 +1,87 @@
+/**
+ * Card markdown built safely: every value put into the `md` template shows as the literal text typed,
+ * unless it is markdown our own code built (`md`, `raw`, `link`), which is an `Md` object, not a string.
+ */
+
+/** Markdown our code built: the only thing `markdown()`/`note()` take besides a literal constant. */
+export class Md {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+export type MdValue = Md | string | number | null | undefined;
+
+// Feishu's rich-text markdown takes HTML entities (&#60; &#91; &#42; …) for characters it would read as markup:
+// https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text
+const INLINE = /[&<>[\]()*_`~\\$|{}]/g;
+// list, heading and rule markers act only at the start of a line, before a space (or alone, as `---`)
+const LINE_START = /(^|\n)([ \t]*)([-+#=]+|\d+[.)])(?=[ \t\n]|$)/g;
+
+const entity = (ch: string) => `&#${ch.codePointAt(0)};`;
+
+/** The entity-escaped text of `s`: no link, mention, tag or style in it survives. */
+export function escapeText(s: string, atLineStart = true): string {
+  return s
+    .replace(INLINE, entity)
+    .replace(LINE_START, (m, nl: string, space: string, mark: string, offset: number) =>
+      offset === 0 && !nl && !atLineStart ? m : `${nl}${space}${[...mark].map(entity).join('')}`,
+    );
+}
+
+/** Markdown made by our own code (a constant, a colour of ours): not escaped. Mark each use with why. */
+export const raw = (s: string): Md => new Md(s);
+
+/** `atLineStart`: whether the text before the value ends a line, so a leading `- ` would start a list. */
+function part(v: MdValue, atLineStart = true): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Md) return v.text;
+  return escapeText(String(v), atLineStart);
+}
+
+const endsLine = (s: string) => s === '' || /\n[ \t]*$/.test(s) || /^[ \t]+$/.test(s);
+
+/** Tagged template: `md\`**班组**：${team.name}\`` entity-escapes every interpolated string and number. */
+export function md(strings: TemplateStringsArray, ...values: MdValue[]): Md {
+  let out = strings[0];
+  values.forEach((v, i) => {
+    out += part(v, endsLine(out)) + strings[i + 1];
+  });
+  return new Md(out);
+}
+
+/** Joins pieces (escaping plain strings) with a separator of ours. */
+export function mdJoin(parts: MdValue[], separator: string): Md {
+  return new Md(parts.map((p, i) => part(p, i === 0 || separator.endsWith('\n'))).join(separator));
+}
+
+/** An http(s) URL as it will be opened, or undefined for anything else (javascript:, data:, a typo). */
+export function safeUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  // the href ends the link at `)`, and a space would end it too: percent-encode what markdown would read
+  return url.href.replace(/[()\s<>`*_~[\]]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/**
+ * A link in Feishu's syntax `[text](url)` when `url` is http(s); otherwise the text and the value as plain text,
+ * so a `javascript:` or mistyped address is shown, never made clickable.
+ */
+export function link(text: MdValue, url: unknown): Md {
+  const href = safeUrl(url);
+  if (href) return new Md(`[${part(text)}](${href})`);
+  return typeof url === 'string' && url.trim() ? md`${text}：${url}` : md`${text}`;
+}
+
+/** A mention of one person, only for an id that looks like a Feishu open_id; anything else shows as text. */
+export function mention(openId: string): Md {
+  // the doc's mention syntax: <at id=open_id></at>; an id with spaces or quotes would escape the attribute
+  return /^[A-Za-z0-9_-]{1,64}$/.test(openId) && openId !== 'all' ? new Md(`<at id=${openId}></at>`) : md`${openId}`;
+}

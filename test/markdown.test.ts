@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { escapeText, link, md, mdJoin, mention, raw, safeUrl } from '../cards/markdown.js';
+import { renderMarkdown } from '../src/local/renderer.js';
+
+/** What a reader sees of rendered markdown: tags dropped, HTML entities read. */
+const seen = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+
+describe('the md template', () => {
+  it('entity-escapes what is interpolated and keeps what our code wrote', () => {
+    expect(md`**班组**：${'<at id=all></at>'}`.text).toBe('**班组**：&#60;at id=all&#62;&#60;/at&#62;');
+    expect(md`${'\\[x\\](https://e.example)'}`.text).toBe('&#92;&#91;x&#92;&#93;&#40;https://e.example&#41;');
+    expect(md`a ${raw('**b**')} ${md`${'*c*'}`}`.text).toBe('a **b** &#42;c&#42;');
+    expect(md`${null}${undefined}${3}`.text).toBe('3');
+  });
+
+  it('escapes list, heading and rule markers only where a line starts', () => {
+    expect(escapeText('- a\n# b\n---\n1. c')).toBe('&#45; a\n&#35; b\n&#45;&#45;&#45;\n&#49;&#46; c');
+    expect(md`**得分**：${'94.83 分'}`.text).toBe('**得分**：94.83 分');
+    expect(md`**内容**\n${'- 列表'}`.text).toBe('**内容**\n&#45; 列表');
+    expect(escapeText('GDSZ-2026-0001 a-b #1')).toBe('GDSZ-2026-0001 a-b #1');
+  });
+
+  it('joins pieces with our separator', () => {
+    expect(mdJoin([md`- ${'*a*'}`, '[b]'], '\n').text).toBe('- &#42;a&#42;\n&#91;b&#93;');
+  });
+});
+
+describe('links and mentions', () => {
+  it('links only http(s), from new URL(…).href, with what would end the link encoded', () => {
+    expect(safeUrl('https://e.example/a b')).toBe('https://e.example/a%20b');
+    expect(safeUrl('https://e.example/a)[z](https://evil.example')).toBe('https://e.example/a%29%5Bz%5D%28https://evil.example');
+    expect(safeUrl('javascript:alert(1)')).toBeUndefined();
+    expect(safeUrl('data:text/html,x')).toBeUndefined();
+    expect(safeUrl('not a url')).toBeUndefined();
+    expect(link('材料', 'https://e.example/x').text).toBe('[材料](https://e.example/x)');
+    expect(link('材料', 'javascript:alert(1)').text).toBe('材料：javascript:alert&#40;1&#41;');
+  });
+
+  it('mentions only an id shaped like an open_id, never all', () => {
+    expect(mention('ou_abc123').text).toBe('<at id=ou_abc123></at>');
+    expect(mention('all').text).toBe('all');
+    expect(mention('ou_x></at><at id=all>').text).toBe('ou&#95;x&#62;&#60;/at&#62;&#60;at id=all&#62;');
+  });
+});
+
+describe('the console renderer reads entities as Feishu does', () => {
+  it('shows an entity as its character, never as markup', () => {
+    const html = renderMarkdown('&#60;at id=all&#62;&#60;/at&#62; &#91;x&#93;&#40;https://e.example&#41; &#42;&#42;b&#42;&#42; &lt;font color=red&gt;');
+    expect(seen(html)).toBe('<at id=all></at> [x](https://e.example) **b** <font color=red>');
+    expect(html).not.toContain('<a ');
+    expect(html).not.toContain('所有人');
+    expect(html).not.toContain('<strong>');
+  });
+
+  it('draws the markup itself: links, mentions, fonts, tags and <link>', () => {
+    const html = renderMarkdown("[x](https://e.example) <at id=all></at> <font color='red'>r</font> <text_tag>t</text_tag> <link url='https://l.example'>l</link> **b**", { people: [] });
+    expect(html).toContain('<a href="https://e.example"');
+    expect(html).toContain('<a href="https://l.example"');
+    expect(html).toContain('@所有人');
+    expect(html).toContain('class="tag"');
+    expect(html).toContain('<strong>b</strong>');
+    expect(renderMarkdown('[y](javascript:alert(1))')).not.toContain('<a ');
+  });
+});
