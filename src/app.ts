@@ -11,13 +11,17 @@ import { EventProcessor } from './events.js';
 import type { BotRegistry } from './handlers.js';
 import { botIdentity, createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
 import type { Logger } from './log.js';
-import { copyPgliteTemplate } from './local/dataDir.js';
+import { claimDataDir, type DataDirLock } from './local/dataDir.js';
+import { localConsoleOf } from './local/console.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
 import { seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
 import { deadLetterAlert } from './notifications.js';
 import { mountRoutes } from './routes.js';
 import { createServer } from './server.js';
+
+/** How long requests in flight may take to finish on stop before their sockets are closed. */
+const STOP_GRACE_MS = 1500;
 
 export interface BotApp {
   config: Config;
@@ -54,9 +58,15 @@ export interface StartOptions {
 export async function startBot(opts: StartOptions): Promise<BotApp> {
   const { config, log } = opts;
   const clock = opts.clock ?? systemClock;
-  // an empty DATA_DIR starts as a copy of the data directory made at install: PGlite's initdb takes seconds
-  if (!opts.database && !config.DATABASE_URL) copyPgliteTemplate(config.DATA_DIR);
-  const database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  // one process per PGlite folder, and only a folder the bot made (an empty one starts as a copy of the install-time template)
+  const lock: DataDirLock | undefined = !opts.database && !config.DATABASE_URL ? claimDataDir(config.DATA_DIR) : undefined;
+  let database: Database;
+  try {
+    database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   if (config.localMode) await seedLocal(database.db);
 
   let platform: FakeOpenPlatform | undefined;
@@ -123,11 +133,17 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     async stop() {
       await schedules?.stop();
       wsClient?.close({ force: true });
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // the console's long-polls answer now; idle keep-alive sockets go at once, requests in flight get a moment to finish
+      localConsoleOf(platform)?.close();
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
       await dispatcher.stop();
-      if (!opts.database) await database.close();
       await platform?.close();
+      if (!opts.database) await database.close();
+      lock?.release();
     },
   };
 }

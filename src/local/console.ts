@@ -82,6 +82,7 @@ export class LocalConsole {
   /** Versions restart with the process: a page that polled the previous one starts over. */
   private readonly boot = randomMessageId().slice(3, 15);
   private readonly waiters = new Set<() => void>();
+  private closing = false;
   /** Cards the bot sent before this start, from the outbox, so a restart (or the demo) leaves its chats readable. */
   readonly restored: Promise<void>;
 
@@ -152,9 +153,9 @@ export class LocalConsole {
     return { boot: this.boot, version: this.version, order: inChat.map((e) => e.id), entries: inChat.filter((e) => e.v > after) };
   }
 
-  /** Resolves once the version passes `after`, or after `ms`. */
+  /** Resolves once the version passes `after`, or after `ms`; at once when the bot is stopping. */
   waitForChange(after: number, ms: number): Promise<void> {
-    if (this.version > after) return Promise.resolve();
+    if (this.version > after || this.closing) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -164,6 +165,12 @@ export class LocalConsole {
       const timer = setTimeout(done, ms);
       this.waiters.add(done);
     });
+  }
+
+  /** Answers every open long-poll now and every later one at once, so stopping the server does not wait on an open tab. */
+  close(): void {
+    this.closing = true;
+    for (const w of [...this.waiters]) w();
   }
 
   get currentVersion(): number {
