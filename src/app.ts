@@ -135,13 +135,15 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       wsClient?.close({ force: true });
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // the console's long-polls answer now; idle keep-alive sockets go at once, requests in flight get a moment to finish
-      localConsoleOf(platform)?.close();
+      const local = localConsoleOf(platform);
+      local?.close();
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
       await closed;
       clearTimeout(grace);
       await dispatcher.stop();
       await platform?.close();
+      await local?.flushed();
       if (!opts.database) await database.close();
       lock?.release();
     },
