@@ -351,6 +351,17 @@ function tableElement(el, c) {
 
 const SERIES_COLOURS = ['#3370ff', '#34c724', '#ff8800', '#7f3bf5', '#f54a45', '#04b49c', '#d02c63', '#ffc60a'];
 
+/** The spec's own colours, as VChart reads `color`: a list in series order, or an ordinal domain → range; else ours. */
+function chartColours(color, series) {
+  const palette = Array.isArray(color) ? color : Array.isArray(color?.range) ? color.range : SERIES_COLOURS;
+  const domain = Array.isArray(color?.domain) ? color.domain.map(String) : series;
+  return (name) => {
+    const i = domain.indexOf(name);
+    const at = i === -1 ? domain.length + Math.max(0, series.indexOf(name)) : i;
+    return palette.length ? escapeHtml(palette[at % palette.length]) : SERIES_COLOURS[0];
+  };
+}
+
 /** VChart specs drawn simply: one horizontal bar per datum, whatever the chart type. */
 function chartElement(el, c) {
   const spec = el.chart_spec && typeof el.chart_spec === 'object' ? el.chart_spec : {};
@@ -363,6 +374,7 @@ function chartElement(el, c) {
   const seriesField = first(spec.seriesField);
   const title = textOf(spec.title?.text ?? spec.title);
   const series = [...new Set(values.map((v) => (seriesField ? String(v?.[seriesField]) : '')))];
+  const seriesColour = chartColours(spec.color, series);
   const numbers = values.map((v) => Number(v?.[valueField])).filter((n) => Number.isFinite(n));
   const max = Math.max(0, ...numbers) || 1;
   const bars = values
@@ -370,13 +382,13 @@ function chartElement(el, c) {
       const n = Number(v?.[valueField]);
       const label = v?.[categoryField] ?? '';
       const width = Number.isFinite(n) && n > 0 ? Math.max(1, (n / max) * 100) : 0;
-      const fill = SERIES_COLOURS[Math.max(0, series.indexOf(seriesField ? String(v?.[seriesField]) : '')) % SERIES_COLOURS.length];
+      const fill = seriesColour(seriesField ? String(v?.[seriesField]) : '');
       return `<div class="bar-row"><span class="bar-label">${escapeHtml(label)}</span><span class="bar-track"><span class="bar" style="width:${width.toFixed(1)}%;background:${fill}"></span></span><span class="bar-value">${escapeHtml(Number.isFinite(n) ? n : v?.[valueField] ?? '')}</span></div>`;
     })
     .join('');
   const kind = spec.type && spec.type !== 'bar' ? `<div class="muted">（${escapeHtml(spec.type)} 图，以条形显示）</div>` : '';
   const legend = seriesField
-    ? `<div class="legend">${series.map((name, i) => `<span><span class="swatch" style="background:${SERIES_COLOURS[i % SERIES_COLOURS.length]}"></span>${escapeHtml(name)}</span>`).join('')}</div>`
+    ? `<div class="legend">${series.map((name) => `<span><span class="swatch" style="background:${seriesColour(name)}"></span>${escapeHtml(name)}</span>`).join('')}</div>`
     : '';
   return `<figure class="chart" role="img" aria-label="${escapeHtml(title || '图表')}">${title ? `<figcaption>${escapeHtml(title)}</figcaption>` : ''}${kind}${bars || '<div class="muted">（图表没有数据）</div>'}${legend}</figure>`;
 }
