@@ -247,6 +247,7 @@ export class LocalConsole {
   }
 
   private onBotMessage(m: SentMessage): void {
+    if (m.msgType === 'file') void this.nameFile(m.messageId);
     this.put({
       id: m.messageId,
       chatId: this.chatOf(m),
@@ -257,6 +258,33 @@ export class LocalConsole {
       replyTo: m.replyTo,
       ...(m.msgType === 'file' ? { fileHref: fileHref(m.messageId) } : {}),
     });
+  }
+
+  /**
+   * A file message carries only its file_key; the name is in the outbox row, which gets the message id once the
+   * send is answered, so it is looked for a few times.
+   */
+  private async nameFile(messageId: string): Promise<void> {
+    for (let attempt = 0; attempt < 20 && !this.closing; attempt++) {
+      const fileName = await this.fileNameOf(messageId).catch(() => undefined);
+      const e = this.entries.get(messageId);
+      if (fileName && e) {
+        const entry = { ...e, content: { fileName }, v: this.bump() };
+        this.entries.set(messageId, entry);
+        this.store(entry);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  private async fileNameOf(messageId: string): Promise<string | undefined> {
+    const [row] = await this.deps.database.db
+      .select({ card: outbox.card })
+      .from(outbox)
+      .where(and(eq(outbox.messageId, messageId), eq(outbox.msgType, 'file')))
+      .limit(1);
+    return (row?.card as OutgoingFile | undefined)?.fileName;
   }
 
   private onUpdate(u: FakeUpdate): void {
@@ -281,6 +309,10 @@ export class LocalConsole {
         seq: i - rows.length,
         v: 0,
       });
+    }
+    for (const e of this.entries.values()) {
+      const named = e.msgType === 'file' && (e.content as { fileName?: string } | null)?.fileName;
+      if (e.msgType === 'file' && !named) void this.nameFile(e.id);
     }
     // stamped with a new version so a page that already loaded sees them
     if (rows.length) {

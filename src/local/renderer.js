@@ -247,14 +247,20 @@ function inputElement(el, c) {
   return `<div class="input${inline}">${labelFor(el, id)}${control}</div>`;
 }
 
+/** Characters a select shows whole at 360 px; a longer placeholder goes above it. */
+const LONG_PLACEHOLDER = 12;
+
 function selectElement(el, c, options, initial) {
   const id = c.nextId();
   const placeholder = textOf(el.placeholder) || '请选择';
-  const opts = [`<option value="">${escapeHtml(placeholder)}</option>`]
+  // a select cannot wrap: a long placeholder with no label is shown above it, whole at phone width
+  const hint = !textOf(el.label) && [...placeholder].length > LONG_PLACEHOLDER;
+  const opts = [`<option value="">${escapeHtml(hint ? '请选择' : placeholder)}</option>`]
     .concat(options.map((o) => `<option value="${escapeHtml(o.value)}"${o.value === initial ? ' selected' : ''}>${escapeHtml(o.text)}</option>`))
     .join('');
   const kind = el.tag === 'select_person' ? 'person' : 'select';
-  return `<div class="select">${labelFor(el, id)}<select id="${id}" name="${escapeHtml(el.name ?? id)}" ${fieldAttrs(el, kind)} aria-label="${escapeHtml(placeholder)}"${el.required ? ' required' : ''}${el.disabled ? ' disabled' : ''}>${opts}</select></div>`;
+  const label = hint ? `<label class="label select-hint" for="${id}">${escapeHtml(placeholder)}</label>` : labelFor(el, id);
+  return `<div class="select">${label}<select id="${id}" name="${escapeHtml(el.name ?? id)}" ${fieldAttrs(el, kind)} aria-label="${escapeHtml(placeholder)}"${el.required ? ' required' : ''}${el.disabled ? ' disabled' : ''}>${opts}</select></div>`;
 }
 
 function multiElement(el, c, options, selected) {
