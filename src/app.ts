@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { createBot } from '../bot/index.js';
 import { type Database, openDatabase } from '../db/index.js';
@@ -107,6 +107,12 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     const s = koa.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
+  // responses in flight, so a stop can answer them with Connection: close rather than wait for idle keep-alive sockets
+  const inFlight = new Set<ServerResponse>();
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
   const address = server.address() as AddressInfo;
   url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
@@ -135,6 +141,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       wsClient?.close({ force: true });
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // the console's long-polls answer now; idle keep-alive sockets go at once, requests in flight get a moment to finish
+      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
       const local = localConsoleOf(platform);
       local?.close();
       server.closeIdleConnections();

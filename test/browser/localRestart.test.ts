@@ -66,7 +66,7 @@ beforeAll(async () => {
   bot = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   botExit = new Promise((resolve) => bot.once('exit', (c) => resolve(c)));
   url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no console URL logged within 40 s:\n${output}`)), 40_000);
+    const timer = setTimeout(() => reject(new Error(`no console URL logged within 90 s:\n${output}`)), 90_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const m = /local console: (http:\/\/[^\s"]+)\/dev/.exec(output);

@@ -90,7 +90,7 @@ describe('one process per data folder', () => {
     expect((await first.exited).code).toBe(0);
     // a clean stop leaves no lock; the next start opens the same data
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
-  }, 90_000);
+  }, 240_000);
 
   it('takes over a lock whose process is gone', async () => {
     const dataDir = newDir('stale-');
@@ -101,7 +101,7 @@ describe('one process per data folder', () => {
     expect(readFileSync(join(dataDir, LOCK_FILE), 'utf8').split('\n')[0]).toBe(String(bot.child.pid));
     bot.child.kill('SIGINT');
     expect((await bot.exited).code).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('only folders the bot made', () => {
@@ -125,5 +125,5 @@ describe('only folders the bot made', () => {
     expect(wiped.code).toBe(0);
     expect(wiped.stdout).toContain(`wiped ${botDir}`);
     expect(readdirSync(botDir)).toEqual([]);
-  }, 90_000);
+  }, 240_000);
 });
