@@ -80,12 +80,17 @@ export function resultsPreviewCard(d: ResultsSummary): Card {
   });
 }
 
+const AWARDED = '授予称号';
+const NOT_AWARDED = '未获称号';
+/** Feishu's success green for an award, its neutral grey for none. */
+export const RESULT_COLOURS = { awarded: '#34c724', notAwarded: '#8f959e' } as const;
+
 /** A VChart bar chart of the final scores (the card's `chart` element). */
 export function scoresChart(lines: ResultLine[], max = 30): Element {
   const values = lines
     .filter((l) => l.finalScore !== null)
     .slice(0, max)
-    .map((l) => ({ team: `${l.rank}. ${l.team}`, score: l.finalScore, result: l.awarded ? '授予称号' : '未获称号' }));
+    .map((l) => ({ team: `${l.rank}. ${l.team}`, score: l.finalScore, result: l.awarded ? AWARDED : NOT_AWARDED }));
   return {
     tag: 'chart',
     aspect_ratio: '4:3',
@@ -95,6 +100,8 @@ export function scoresChart(lines: ResultLine[], max = 30): Element {
       xField: 'team',
       yField: 'score',
       seriesField: 'result',
+      // each result keeps its colour whichever comes first: https://visactor.io/vchart/option/barChart#color
+      color: { type: 'ordinal', domain: [AWARDED, NOT_AWARDED], range: [RESULT_COLOURS.awarded, RESULT_COLOURS.notAwarded] },
       legends: { visible: true, orient: 'bottom' },
       label: { visible: true },
     },

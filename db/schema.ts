@@ -332,3 +332,25 @@ export const rateLimitHits = pgTable(
   },
   (t) => [index('rate_limit_hits_key_idx').on(t.key, t.at), index('rate_limit_hits_at_idx').on(t.at)],
 );
+
+/**
+ * Local mode's /dev console: every message of its chats as last shown, the user's own and the bot's, each card
+ * at its latest update, so a restart shows each chat as Feishu would. Unused with a real Feishu app.
+ */
+export const consoleEntries = pgTable(
+  'console_entries',
+  {
+    messageId: text('message_id').primaryKey(),
+    /** order of arrival, across restarts */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    chatId: text('chat_id').notNull(),
+    sender: text('sender').$type<'user' | 'bot'>().notNull(),
+    openId: text('open_id'),
+    sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    msgType: text('msg_type').notNull(),
+    content: jsonb('content').notNull(),
+    replyTo: text('reply_to'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('console_entries_chat_idx').on(t.chatId, t.seq)],
+);

@@ -9,8 +9,8 @@
  * It needs a DATA_DIR without teams, cycles or complaints (seeded people alone are fine): mixed with
  * earlier data, or run twice, a demo would not be what it shows. If the directory holds any, it changes
  * nothing and says to run `npm run reset` (which asks before wiping) and then `npm run demo` again.
- * It refuses LARK_* (a real Feishu app) and DATABASE_URL (a server database), and a bot already running
- * on HOST:PORT (two processes must not open the same PGlite directory).
+ * It refuses LARK_* (a real Feishu app), DATABASE_URL (a server database), a DATA_DIR another process holds
+ * (PGlite is one process per folder) and a folder holding files the bot did not make.
  */
 import { loadDotEnv } from '../src/config.js';
 import { runDemo } from '../src/local/demo.js';

@@ -1,8 +1,8 @@
 /**
  * Runs one scheduled job by hand, once, for the period of a given time:
  *   npm run job -- <reminders|anniversary|digest|escalation> [--at 2027-05-24T09:00:00+08:00]
- * Opens the database as the bot does (DATABASE_URL, else PGlite in DATA_DIR: stop the bot first, PGlite
- * is single-process). With LARK_APP_ID/SECRET set it sends what was queued through the real SDK;
+ * Opens the database as the bot does (DATABASE_URL, else PGlite in DATA_DIR: refused while the bot holds the
+ * folder, PGlite is single-process). With LARK_APP_ID/SECRET set it sends what was queued through the real SDK;
  * otherwise it prints what it queued (the bot's outbox sends it when it next runs).
  */
 import { inArray } from 'drizzle-orm';
@@ -13,6 +13,7 @@ import { isJobName, jobNames, runJob } from '../src/jobs/index.js';
 import { certificateAttachments } from '../src/certificates/index.js';
 import { CertificateRenderer } from '../src/certificates/render.js';
 import { createLarkClient, LarkTransport } from '../src/lark/client.js';
+import { claimDataDir, DataDirRefused, type DataDirLock } from '../src/local/dataDir.js';
 import { createLogger } from '../src/log.js';
 import { deadLetterAlert } from '../src/notifications.js';
 import { OutboxDispatcher } from '../src/outbox.js';
@@ -40,6 +41,15 @@ if (Number.isNaN(now.getTime())) usage(`--at "${at}" is not a time`);
 
 const config = configOrExit();
 const log = createLogger(config.LOG_LEVEL);
+let lock: DataDirLock | undefined;
+try {
+  // PGlite is one process per folder: while a bot holds DATA_DIR the job is refused
+  if (!config.DATABASE_URL) lock = claimDataDir(config.DATA_DIR);
+} catch (err) {
+  if (!(err instanceof DataDirRefused)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(1);
+}
 const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {
   const outcomes = await runJob(name, database.db, { now, timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS });
@@ -60,4 +70,5 @@ try {
   }
 } finally {
   await database.close();
+  lock?.release();
 }

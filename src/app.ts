@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { createBot } from '../bot/index.js';
 import { type Database, openDatabase } from '../db/index.js';
@@ -16,13 +16,17 @@ import { botIdentity, createLarkClient, larkDomain, LarkTransport, sdkLogger } f
 import { larkReader } from './lark/reader.js';
 import { resolveUserIds } from './lark/contact.js';
 import type { Logger } from './log.js';
-import { copyPgliteTemplate } from './local/dataDir.js';
+import { claimDataDir, type DataDirLock } from './local/dataDir.js';
+import { localConsoleOf } from './local/console.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
 import { LOCAL_DIRECTORY_ONLY, LOCAL_PEOPLE, seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
 import { deadLetterAlert } from './notifications.js';
 import { mountRoutes } from './routes.js';
 import { createServer } from './server.js';
+
+/** How long requests in flight may take to finish on stop before their sockets are closed. */
+const STOP_GRACE_MS = 1500;
 
 export interface BotApp {
   config: Config;
@@ -59,9 +63,15 @@ export interface StartOptions {
 export async function startBot(opts: StartOptions): Promise<BotApp> {
   const { config, log } = opts;
   const clock = opts.clock ?? systemClock;
-  // an empty DATA_DIR starts as a copy of the data directory made at install: PGlite's initdb takes seconds
-  if (!opts.database && !config.DATABASE_URL) copyPgliteTemplate(config.DATA_DIR);
-  const database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  // one process per PGlite folder, and only a folder the bot made (an empty one starts as a copy of the install-time template)
+  const lock: DataDirLock | undefined = !opts.database && !config.DATABASE_URL ? claimDataDir(config.DATA_DIR) : undefined;
+  let database: Database;
+  try {
+    database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   if (config.localMode) await seedLocal(database.db);
 
   let platform: FakeOpenPlatform | undefined;
@@ -119,6 +129,12 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     const s = koa.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
+  // responses in flight, so a stop can answer them with Connection: close rather than wait for idle keep-alive sockets
+  const inFlight = new Set<ServerResponse>();
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
   const address = server.address() as AddressInfo;
   url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
@@ -145,11 +161,20 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     async stop() {
       await schedules?.stop();
       wsClient?.close({ force: true });
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // the console's long-polls answer now; idle keep-alive sockets go at once, requests in flight get a moment to finish
+      for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+      const local = localConsoleOf(platform);
+      local?.close();
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
       await dispatcher.stop();
-      if (!opts.database) await database.close();
       await platform?.close();
+      await local?.flushed();
+      if (!opts.database) await database.close();
+      lock?.release();
     },
   };
 }

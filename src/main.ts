@@ -1,5 +1,6 @@
 import { startBot } from './app.js';
 import { type Config, configOrExit, wsAppIdProblem } from './config.js';
+import { DataDirRefused } from './local/dataDir.js';
 import { resetLocalData } from './local/reset.js';
 import { createLogger, safeDatabaseUrl } from './log.js';
 
@@ -31,12 +32,18 @@ log.info(
 if (config.localMode) log.info(`local mode: no Feishu app configured; simulated Open Platform at ${app.platform?.url}`);
 if (config.localMode) log.info(`local console: ${app.url}/dev`);
 
+/** Whatever a client holds open, the process is gone this long after the signal. */
+const STOP_DEADLINE_MS = 4500;
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
     log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error(`shutdown took longer than ${STOP_DEADLINE_MS} ms; exiting anyway`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     app.stop().then(
       () => process.exit(0),
       (err) => {
@@ -49,6 +56,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 /** One line naming the variable behind a failed start, where one is to blame. */
 function startupProblem(err: unknown, c: Config): string {
+  if (err instanceof DataDirRefused) return err.message;
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.code ?? e?.cause?.code;
   const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];

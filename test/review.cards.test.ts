@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { expertPoolCard, conflictFormCard } from '../cards/experts.js';
-import { type ResultLine, resultsPreviewCard, resultsPublishedCard, teamResultCard } from '../cards/results.js';
+import { RESULT_COLOURS, type ResultLine, resultsPreviewCard, resultsPublishedCard, teamResultCard } from '../cards/results.js';
 import { assignmentReportCard, progressCard, scoringTaskCard, taskListCard } from '../cards/review.js';
 import { UserError } from '../src/errors.js';
 import type { Cycle } from '../src/cycles.js';
@@ -134,6 +134,8 @@ describe('the results cards', () => {
     expect(chart.chart_spec).toMatchObject({ type: 'bar', xField: 'team', yField: 'score' });
     expect(chart.chart_spec.data.values).toHaveLength(30);
     expect(chart.chart_spec.data.values[0]).toMatchObject({ score: 99 });
+    // the colours travel in the spec, so Feishu draws an award in the success green too
+    expect(chart.chart_spec.color).toEqual({ type: 'ordinal', domain: ['授予称号', '未获称号'], range: [RESULT_COLOURS.awarded, RESULT_COLOURS.notAwarded] });
   });
 
   it('the preview asks before publishing', () => {

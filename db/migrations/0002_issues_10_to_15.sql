@@ -13,6 +13,19 @@ CREATE TABLE "certificates" (
 	CONSTRAINT "certificates_number_unique" UNIQUE("number")
 );
 --> statement-breakpoint
+CREATE TABLE "console_entries" (
+	"message_id" text PRIMARY KEY NOT NULL,
+	"seq" bigserial NOT NULL,
+	"chat_id" text NOT NULL,
+	"sender" text NOT NULL,
+	"open_id" text,
+	"sent_at" timestamp with time zone NOT NULL,
+	"msg_type" text NOT NULL,
+	"content" jsonb NOT NULL,
+	"reply_to" text,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "imports" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"actor" text NOT NULL,
@@ -40,6 +53,7 @@ ALTER TABLE "certificates" ADD CONSTRAINT "certificates_team_id_teams_id_fk" FOR
 ALTER TABLE "certificates" ADD CONSTRAINT "certificates_cycle_id_cycles_id_fk" FOREIGN KEY ("cycle_id") REFERENCES "public"."cycles"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "certificates_honour_uq" ON "certificates" USING btree ("honour_id");--> statement-breakpoint
 CREATE INDEX "certificates_cycle_idx" ON "certificates" USING btree ("cycle_id");--> statement-breakpoint
+CREATE INDEX "console_entries_chat_idx" ON "console_entries" USING btree ("chat_id","seq");--> statement-breakpoint
 CREATE INDEX "imports_actor_idx" ON "imports" USING btree ("actor","created_at");--> statement-breakpoint
 CREATE INDEX "rate_limit_hits_key_idx" ON "rate_limit_hits" USING btree ("key","at");--> statement-breakpoint
 CREATE INDEX "rate_limit_hits_at_idx" ON "rate_limit_hits" USING btree ("at");--> statement-breakpoint

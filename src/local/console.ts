@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type Router from '@koa/router';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Database } from '../../db/index.js';
-import { outbox } from '../../db/schema.js';
+import { consoleEntries, outbox } from '../../db/schema.js';
 import type { Logger } from '../log.js';
 import type { OutgoingFile } from '../outbox.js';
 import { type FakeOpenPlatform, type FakeUpdate, p2pChatIdFor, type SentMessage } from './fakeOpenPlatform.js';
@@ -32,7 +32,7 @@ export interface ConsoleEntry {
   imageHref?: string;
   /** the console version at which this entry last changed */
   v: number;
-  /** order of arrival; negative for messages restored from the outbox */
+  /** order of arrival; negative for messages kept from before this start */
   seq: number;
 }
 
@@ -84,13 +84,22 @@ export class LocalConsole {
   /** Versions restart with the process: a page that polled the previous one starts over. */
   private readonly boot = randomMessageId().slice(3, 15);
   private readonly waiters = new Set<() => void>();
-  /** Cards the bot sent before this start, from the outbox, so a restart (or the demo) leaves its chats readable. */
+  private closing = false;
+  /** The chats as they stood before this start (console_entries), so a restart (or the demo) leaves them as they were. */
   readonly restored: Promise<void>;
+  /** Writes to console_entries, one after another so a card's update never lands before the card. */
+  private writes: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ConsoleDeps) {
-    deps.platform.on('message', (m) => this.onBotMessage(m));
-    deps.platform.on('update', (u) => this.onUpdate(u));
-    this.restored = this.restore().catch((err) => deps.log.warn({ err }, 'local console could not read earlier messages from the outbox'));
+    this.restored = this.restore().catch((err) => deps.log.warn({ err }, 'local console could not read the earlier conversation'));
+    // what arrives while the earlier conversation loads waits for it, so an update finds the card it replaces
+    deps.platform.on('message', (m) => void this.restored.then(() => this.onBotMessage(m)));
+    deps.platform.on('update', (u) => void this.restored.then(() => this.onUpdate(u)));
+  }
+
+  /** Resolves when everything shown so far is stored: before the database closes. */
+  flushed(): Promise<void> {
+    return this.writes;
   }
 
   /** The chats a person sees: the p2p chat with the bot and the administrators' group. */
@@ -107,6 +116,7 @@ export class LocalConsole {
     const group = chatId !== p2pChatIdFor(p.openId);
     const mention = group && p.mentionBot !== false;
     const messageId = randomMessageId();
+    await this.restored;
     this.put({ id: messageId, chatId, from: 'user', openId: p.openId, at: Date.now(), msgType: 'text', content: { text: mention ? `@助手 ${p.text}` : p.text } });
     const payload = messageEvent({
       token: this.deps.secrets.verificationToken,
@@ -161,9 +171,9 @@ export class LocalConsole {
     return { boot: this.boot, version: this.version, order: inChat.map((e) => e.id), entries: inChat.filter((e) => e.v > after) };
   }
 
-  /** Resolves once the version passes `after`, or after `ms`. */
+  /** Resolves once the version passes `after`, or after `ms`; at once when the bot is stopping. */
   waitForChange(after: number, ms: number): Promise<void> {
-    if (this.version > after) return Promise.resolve();
+    if (this.version > after || this.closing) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -173,6 +183,12 @@ export class LocalConsole {
       const timer = setTimeout(done, ms);
       this.waiters.add(done);
     });
+  }
+
+  /** Answers every open long-poll now and every later one at once, so stopping the server does not wait on an open tab. */
+  close(): void {
+    this.closing = true;
+    for (const w of [...this.waiters]) w();
   }
 
   get currentVersion(): number {
@@ -205,13 +221,30 @@ export class LocalConsole {
 
   private put(e: Omit<ConsoleEntry, 'v' | 'seq'>): void {
     const existing = this.entries.get(e.id);
-    this.entries.set(e.id, { ...e, seq: existing?.seq ?? ++this.seq, v: this.bump() });
+    const entry = { ...e, seq: existing?.seq ?? ++this.seq, v: this.bump() };
+    this.entries.set(e.id, entry);
+    this.store(entry);
   }
 
   private replaceCard(messageId: string, card: unknown): void {
     const e = this.entries.get(messageId);
     if (!e) return;
-    this.entries.set(messageId, { ...e, msgType: 'interactive', content: card, v: this.bump() });
+    const entry = { ...e, msgType: 'interactive', content: card, v: this.bump() };
+    this.entries.set(messageId, entry);
+    this.store(entry);
+  }
+
+  /** Keeps the entry as now shown; a failed write is logged, the chat in the page stays right. */
+  private store(e: ConsoleEntry): void {
+    const row = { chatId: e.chatId, sender: e.from, openId: e.openId ?? null, sentAt: new Date(e.at), msgType: e.msgType, content: e.content ?? null, replyTo: e.replyTo ?? null };
+    this.writes = this.writes
+      .then(async () => {
+        await this.deps.database.db
+          .insert(consoleEntries)
+          .values({ messageId: e.id, ...row })
+          .onConflictDoUpdate({ target: consoleEntries.messageId, set: { msgType: row.msgType, content: row.content, updatedAt: sql`now()` } });
+      })
+      .catch((err) => this.deps.log.warn({ err, messageId: e.id }, 'local console could not store a message'));
   }
 
   /** The chat a bot message lands in: the fake knows it for sends; for a reply to the user's message, that message's chat. */
@@ -223,6 +256,7 @@ export class LocalConsole {
   }
 
   private onBotMessage(m: SentMessage): void {
+    if (m.msgType === 'file') void this.nameFile(m.messageId);
     this.put({
       id: m.messageId,
       chatId: this.chatOf(m),
@@ -236,58 +270,62 @@ export class LocalConsole {
     });
   }
 
+  /**
+   * A file message carries only its file_key; the name is in the outbox row, which gets the message id once the
+   * send is answered, so it is looked for a few times.
+   */
+  private async nameFile(messageId: string): Promise<void> {
+    for (let attempt = 0; attempt < 20 && !this.closing; attempt++) {
+      const fileName = await this.fileNameOf(messageId).catch(() => undefined);
+      const e = this.entries.get(messageId);
+      if (fileName && e) {
+        const entry = { ...e, content: { fileName }, v: this.bump() };
+        this.entries.set(messageId, entry);
+        this.store(entry);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  private async fileNameOf(messageId: string): Promise<string | undefined> {
+    const [row] = await this.deps.database.db
+      .select({ card: outbox.card })
+      .from(outbox)
+      .where(and(eq(outbox.messageId, messageId), eq(outbox.msgType, 'file')))
+      .limit(1);
+    return (row?.card as OutgoingFile | undefined)?.fileName;
+  }
+
   private onUpdate(u: FakeUpdate): void {
     const messageId = u.messageId ?? (u.token ? this.tokens.get(u.token) : undefined);
     if (messageId && u.card && typeof u.card === 'object') this.replaceCard(messageId, u.card);
   }
 
   private async restore(): Promise<void> {
-    const rows = await this.deps.database.db
-      .select({
-        id: outbox.id,
-        kind: outbox.kind,
-        receiveIdType: outbox.receiveIdType,
-        receiver: outbox.receiver,
-        rateKey: outbox.rateKey,
-        msgType: outbox.msgType,
-        card: outbox.card,
-        sentAt: outbox.sentAt,
-        messageId: outbox.messageId,
-      })
-      .from(outbox)
-      .where(eq(outbox.status, 'sent'))
-      .orderBy(desc(outbox.sentAt), desc(outbox.id))
-      .limit(2000);
-    let changed = false;
-    rows.reverse();
+    const rows = await this.deps.database.db.select().from(consoleEntries).orderBy(asc(consoleEntries.seq));
     for (const [i, r] of rows.entries()) {
-      const id = r.messageId ?? `om_outbox_${r.id}`;
-      const at = r.sentAt ? r.sentAt.getTime() : 0;
-      if (r.kind === 'update') {
-        const e = this.entries.get(r.receiver);
-        if (e && e.v === 0) this.entries.set(r.receiver, { ...e, msgType: 'interactive', content: r.card });
-        continue;
-      }
-      if (this.entries.has(id)) continue; // sent since this start: recorded live
-      const chatId = r.kind === 'reply' ? r.rateKey : r.receiveIdType === 'chat_id' ? r.receiver : p2pChatIdFor(r.receiver);
-      const file = r.msgType === 'file' ? (r.card as OutgoingFile) : undefined;
-      this.entries.set(id, {
-        id,
-        chatId,
-        from: 'bot',
-        at,
+      this.entries.set(r.messageId, {
+        id: r.messageId,
+        chatId: r.chatId,
+        from: r.sender,
+        ...(r.openId ? { openId: r.openId } : {}),
+        at: r.sentAt.getTime(),
         msgType: r.msgType,
-        content: file ? { fileName: file.fileName } : r.card,
-        ...(r.kind === 'reply' ? { replyTo: r.receiver } : {}),
-        ...(file ? { fileHref: fileHref(id) } : {}),
-        // before everything recorded live, in the order they were sent
+        content: r.content,
+        ...(r.replyTo ? { replyTo: r.replyTo } : {}),
+        ...(r.msgType === 'file' ? { fileHref: fileHref(r.messageId) } : {}),
+        // before everything recorded live, in the order they came
         seq: i - rows.length,
         v: 0,
       });
-      changed = true;
     }
-    if (changed) {
-      // restored entries are stamped with the new version so a client that already loaded sees them
+    for (const e of this.entries.values()) {
+      const named = e.msgType === 'file' && (e.content as { fileName?: string } | null)?.fileName;
+      if (e.msgType === 'file' && !named) void this.nameFile(e.id);
+    }
+    // stamped with a new version so a page that already loaded sees them
+    if (rows.length) {
       const v = this.bump();
       for (const e of this.entries.values()) if (e.v === 0) e.v = v;
     }

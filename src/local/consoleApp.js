@@ -27,12 +27,61 @@ const state = {
   boot: '',
 };
 
+/** Chinese text in the message, else the status: the browser's and the server's English never reach the page. */
+const HAS_CJK = /[\u4e00-\u9fff]/;
+
 async function api(path, body) {
-  const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  let res;
+  try {
+    res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch {
+    // fetch's own "Failed to fetch": the bot is stopped or restarting
+    throw new Error('连不上机器人：它可能已停止或正在重启，请稍后再试。');
+  }
   const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(json.msg || `HTTP ${res.status}`);
+  if (!res.ok) {
+    if (json.msg && !HAS_CJK.test(json.msg)) console.warn(`${path}: ${json.msg}`);
+    throw new Error(json.msg && HAS_CJK.test(json.msg) ? json.msg : `请求失败（HTTP ${res.status}），详见机器人的日志。`);
+  }
   return json;
 }
+
+/** What the browser would say in its own language, said in Chinese, naming the field. */
+function chineseValidity(el) {
+  const v = el.validity;
+  if (!v || v.valid || v.customError) return;
+  const name = el.labels?.[0]?.textContent?.trim() || el.getAttribute('aria-label') || el.placeholder || '';
+  const field = name ? `「${name.replace(/[*＊]\s*$/, '')}」` : '这一项';
+  let text = `${field}填写有误`;
+  if (v.valueMissing) text = el.tagName === 'SELECT' ? `请选择${field}` : el.type === 'checkbox' ? `请勾选${field}` : `请填写${field}`;
+  else if (v.tooLong) text = `${field}最多 ${el.maxLength} 个字`;
+  else if (v.tooShort) text = `${field}至少 ${el.minLength} 个字`;
+  else if (v.patternMismatch || v.typeMismatch || v.badInput) text = `${field}的格式不对`;
+  else if (v.rangeUnderflow) text = `${field}不能小于 ${el.min}`;
+  else if (v.rangeOverflow) text = `${field}不能大于 ${el.max}`;
+  else if (v.stepMismatch) text = `${field}的数值不合要求`;
+  el.setCustomValidity(text);
+}
+/** Every field's validationMessage in Chinese from the moment it is drawn, not only once the browser complains. */
+function chineseFields(root) {
+  for (const el of root.querySelectorAll?.('input, select, textarea') ?? []) {
+    el.setCustomValidity('');
+    chineseValidity(el);
+  }
+}
+const rechecked = (ev) => {
+  if (!ev.target.setCustomValidity) return;
+  ev.target.setCustomValidity('');
+  chineseValidity(ev.target);
+};
+document.addEventListener('input', rechecked, true);
+document.addEventListener('change', rechecked, true);
+// a form reset empties fields without an input event
+document.addEventListener('reset', (ev) => setTimeout(() => chineseFields(ev.target)), true);
+new MutationObserver((records) => {
+  for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) chineseFields(n);
+}).observe(document.body, { childList: true, subtree: true });
+chineseFields(document.body);
 
 function toast(type, content) {
   const el = document.createElement('div');
@@ -227,7 +276,7 @@ async function act(trigger, extra) {
       ...(trigger.dataset.name ? { name: trigger.dataset.name } : {}),
       ...extra,
     });
-    if (res.error) toast('error', res.error);
+    if (res.error) toast('error', HAS_CJK.test(res.error) ? res.error : '机器人没有接受这次点击，详见机器人的日志。');
     if (res.toast) toast(res.toast.type, res.toast.content);
     if (res.card) {
       const entry = { id: li.dataset.id, from: 'bot', msgType: 'interactive', content: res.card, at: Date.now() };
@@ -286,7 +335,7 @@ async function say(text) {
   state.saidAt = Date.now();
   try {
     const res = await api('/dev/api/say', { openId: state.me, chatId: state.chatId, text, mentionBot: $('#mention').checked });
-    if (res.status !== 200) toast('error', `机器人回调返回 ${res.status}`);
+    if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
   } catch (err) {
     toast('error', err.message);
   }

@@ -11,7 +11,7 @@ import { createLogger } from '../log.js';
 import { scoreFields } from '../review/scoring.js';
 import { defaultScoreSheet } from '../scoreSheet.js';
 import { type Actor, type Answer, LocalStage } from './actors.js';
-import { copyPgliteTemplate, isPgliteDataDir } from './dataDir.js';
+import { claimDataDir, DataDirRefused, type DataDirLock } from './dataDir.js';
 import { LOCAL_ADMIN_GROUP, LOCAL_PEOPLE } from './seed.js';
 
 /**
@@ -113,13 +113,19 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   }
   const dataDir = resolve(config.DATA_DIR);
   const startUrl = `http://${opts.env.HOST || '127.0.0.1'}:${opts.env.PORT || '3000'}`;
-  if (isPgliteDataDir(dataDir) && (await answers(`${startUrl}/healthz`))) {
-    print(`${startUrl} 上有一个机器人正在运行（npm start？）。两个进程不能同时打开同一个数据目录：请先停止它（Ctrl+C），再运行 npm run demo。`);
+  let lock: DataDirLock;
+  try {
+    lock = claimDataDir(dataDir);
+  } catch (err) {
+    if (!(err instanceof DataDirRefused)) throw err;
+    print(`演示没有运行：${err.message}`);
     return 1;
   }
 
-  copyPgliteTemplate(dataDir);
-  const database = await openDatabase({ dataDir });
+  const database = await openDatabase({ dataDir }).catch((err) => {
+    lock.release();
+    throw err;
+  });
   let app: BotApp | undefined;
   try {
     const existing = await existingData(database);
@@ -300,6 +306,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       await app.stop();
     }
     await database.close();
+    lock.release();
   }
 }
 
@@ -313,15 +320,6 @@ async function existingData(database: Database): Promise<string | undefined> {
   ]);
   const parts = [t.n && `${t.n} 个班组`, c.n && `${c.n} 个年度评审`, k.n && `${k.n} 件投诉`].filter(Boolean);
   return parts.length ? parts.join('、') : undefined;
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { signal: AbortSignal.timeout(800) });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The published ranking, as the bot stored it. */

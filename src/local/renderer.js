@@ -263,14 +263,20 @@ function inputElement(el, c) {
   return `<div class="input${inline}">${labelFor(el, id)}${control}</div>`;
 }
 
+/** Characters a select shows whole at 360 px; a longer placeholder goes above it. */
+const LONG_PLACEHOLDER = 12;
+
 function selectElement(el, c, options, initial) {
   const id = c.nextId();
   const placeholder = textOf(el.placeholder) || '请选择';
-  const opts = [`<option value="">${escapeHtml(placeholder)}</option>`]
+  // a select cannot wrap: a long placeholder with no label is shown above it, whole at phone width
+  const hint = !textOf(el.label) && [...placeholder].length > LONG_PLACEHOLDER;
+  const opts = [`<option value="">${escapeHtml(hint ? '请选择' : placeholder)}</option>`]
     .concat(options.map((o) => `<option value="${escapeHtml(o.value)}"${o.value === initial ? ' selected' : ''}>${escapeHtml(o.text)}</option>`))
     .join('');
   const kind = el.tag === 'select_person' ? 'person' : 'select';
-  return `<div class="select">${labelFor(el, id)}<select id="${id}" name="${escapeHtml(el.name ?? id)}" ${fieldAttrs(el, kind)} aria-label="${escapeHtml(placeholder)}"${el.required ? ' required' : ''}${el.disabled ? ' disabled' : ''}>${opts}</select></div>`;
+  const label = hint ? `<label class="label select-hint" for="${id}">${escapeHtml(placeholder)}</label>` : labelFor(el, id);
+  return `<div class="select">${label}<select id="${id}" name="${escapeHtml(el.name ?? id)}" ${fieldAttrs(el, kind)} aria-label="${escapeHtml(placeholder)}"${el.required ? ' required' : ''}${el.disabled ? ' disabled' : ''}>${opts}</select></div>`;
 }
 
 function multiElement(el, c, options, selected) {
@@ -367,6 +373,17 @@ function tableElement(el, c) {
 
 const SERIES_COLOURS = ['#3370ff', '#34c724', '#ff8800', '#7f3bf5', '#f54a45', '#04b49c', '#d02c63', '#ffc60a'];
 
+/** The spec's own colours, as VChart reads `color`: a list in series order, or an ordinal domain → range; else ours. */
+function chartColours(color, series) {
+  const palette = Array.isArray(color) ? color : Array.isArray(color?.range) ? color.range : SERIES_COLOURS;
+  const domain = Array.isArray(color?.domain) ? color.domain.map(String) : series;
+  return (name) => {
+    const i = domain.indexOf(name);
+    const at = i === -1 ? domain.length + Math.max(0, series.indexOf(name)) : i;
+    return palette.length ? escapeHtml(palette[at % palette.length]) : SERIES_COLOURS[0];
+  };
+}
+
 /** VChart specs drawn simply: one horizontal bar per datum, whatever the chart type. */
 function chartElement(el, c) {
   const spec = el.chart_spec && typeof el.chart_spec === 'object' ? el.chart_spec : {};
@@ -379,6 +396,7 @@ function chartElement(el, c) {
   const seriesField = first(spec.seriesField);
   const title = textOf(spec.title?.text ?? spec.title);
   const series = [...new Set(values.map((v) => (seriesField ? String(v?.[seriesField]) : '')))];
+  const seriesColour = chartColours(spec.color, series);
   const numbers = values.map((v) => Number(v?.[valueField])).filter((n) => Number.isFinite(n));
   const max = Math.max(0, ...numbers) || 1;
   const bars = values
@@ -386,13 +404,13 @@ function chartElement(el, c) {
       const n = Number(v?.[valueField]);
       const label = v?.[categoryField] ?? '';
       const width = Number.isFinite(n) && n > 0 ? Math.max(1, (n / max) * 100) : 0;
-      const fill = SERIES_COLOURS[Math.max(0, series.indexOf(seriesField ? String(v?.[seriesField]) : '')) % SERIES_COLOURS.length];
+      const fill = seriesColour(seriesField ? String(v?.[seriesField]) : '');
       return `<div class="bar-row"><span class="bar-label">${escapeHtml(label)}</span><span class="bar-track"><span class="bar" style="width:${width.toFixed(1)}%;background:${fill}"></span></span><span class="bar-value">${escapeHtml(Number.isFinite(n) ? n : v?.[valueField] ?? '')}</span></div>`;
     })
     .join('');
   const kind = spec.type && spec.type !== 'bar' ? `<div class="muted">（${escapeHtml(spec.type)} 图，以条形显示）</div>` : '';
   const legend = seriesField
-    ? `<div class="legend">${series.map((name, i) => `<span><span class="swatch" style="background:${SERIES_COLOURS[i % SERIES_COLOURS.length]}"></span>${escapeHtml(name)}</span>`).join('')}</div>`
+    ? `<div class="legend">${series.map((name) => `<span><span class="swatch" style="background:${seriesColour(name)}"></span>${escapeHtml(name)}</span>`).join('')}</div>`
     : '';
   return `<figure class="chart" role="img" aria-label="${escapeHtml(title || '图表')}">${title ? `<figcaption>${escapeHtml(title)}</figcaption>` : ''}${kind}${bars || '<div class="muted">（图表没有数据）</div>'}${legend}</figure>`;
 }

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { isPgliteDataDir, wipeDataDir } from './dataDir.js';
+import { DataDirRefused, hasMarker, lockHolder, wipeDataDir } from './dataDir.js';
 
 export interface ResetOptions {
   dataDir: string;
@@ -18,8 +18,17 @@ export async function resetLocalData(opts: ResetOptions): Promise<number> {
     say('reset refused: DATABASE_URL is set. Reset only wipes the embedded PGlite data in DATA_DIR, never a server database; unset DATABASE_URL to reset local data.');
     return 1;
   }
-  if (!isPgliteDataDir(opts.dataDir)) {
+  const holder = lockHolder(opts.dataDir);
+  if (holder !== undefined) {
+    say(`reset refused: DATA_DIR ${opts.dataDir} is in use by process ${holder}; stop it first.`);
+    return 1;
+  }
+  if (!hasMarker(opts.dataDir)) {
     const outcome = wipeDataDir(opts.dataDir);
+    if (!outcome.wiped && outcome.foreign) {
+      say(`reset refused: ${outcome.reason}`);
+      return 1;
+    }
     say(`nothing wiped: ${outcome.wiped ? outcome.dir : outcome.reason}`);
     return 0;
   }
@@ -37,7 +46,13 @@ export async function resetLocalData(opts: ResetOptions): Promise<number> {
       return 0;
     }
   }
-  const outcome = wipeDataDir(opts.dataDir);
-  say(outcome.wiped ? `wiped ${outcome.dir}` : `nothing wiped: ${outcome.reason}`);
-  return 0;
+  try {
+    const outcome = wipeDataDir(opts.dataDir);
+    say(outcome.wiped ? `wiped ${outcome.dir}` : `nothing wiped: ${outcome.reason}`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof DataDirRefused)) throw err;
+    say(`reset refused: ${err.message}`);
+    return 1;
+  }
 }

@@ -99,11 +99,27 @@ describe('local console chats', () => {
     expect(group.at(-1)?.from).toBe('bot');
   });
 
-  it('shows what the bot sent before a restart, from the outbox', async () => {
+  it('keeps the conversation across a restart: the user\'s messages and each card at its latest update', async () => {
+    // a later change by the bot, as a delayed update through the real SDK (PATCH /im/v1/messages/:id)
+    const contactChat = local.changes(p2pChatIdFor(CONTACT), 0).entries;
+    const notice = contactChat.find((e) => e.from === 'bot')!;
+    const patched = { schema: '2.0', header: { title: { tag: 'plain_text', content: '已更新的通知' } }, body: { elements: [{ tag: 'markdown', content: '班组已确认' }] } };
+    await h.app.larkClient.im.message.patch({ path: { message_id: notice.id }, data: { content: JSON.stringify(patched) } });
+    await expect.poll(() => cardText(local.changes(p2pChatIdFor(CONTACT), 0).entries.find((e) => e.id === notice.id)?.content)).toContain('班组已确认');
+    await local.flushed();
+
     const fresh = consoleFor();
     await fresh.restored;
-    const chat = fresh.changes(p2pChatIdFor(CONTACT), 0);
-    expect(chat.entries.some((e) => e.from === 'bot' && cardText(e.content).includes('你被登记为班组的单位联系人'))).toBe(true);
+    const leader = fresh.changes(p2pChatIdFor(LEADER), 0).entries;
+    expect(leader[0]).toMatchObject({ from: 'user', openId: LEADER, content: { text: '注册' } });
+    // the form as its submit answered it, not the blank form first sent
+    expect(cardText(leader[1].content)).toContain('注册成功');
+    expect(cardText(leader[1].content)).not.toContain('注册质量信得过班组');
+    expect(fresh.changes(LOCAL_ADMIN_GROUP, 0).entries[0]).toMatchObject({ from: 'user', content: { text: '@助手 帮助' } });
+    const kept = fresh.changes(p2pChatIdFor(CONTACT), 0).entries.find((e) => e.id === notice.id)!;
+    expect(cardText(kept.content)).toContain('班组已确认');
+    // the same order as before the restart
+    expect(fresh.changes(p2pChatIdFor(LEADER), 0).order).toEqual(local.changes(p2pChatIdFor(LEADER), 0).order);
   });
 
   it('wakes a waiting poll when something changes', async () => {

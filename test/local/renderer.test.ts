@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { RESULT_COLOURS, type ResultLine, scoresChart } from '../../cards/results.js';
 import { LOCAL_PEOPLE } from '../../src/local/seed.js';
 import { renderCard, renderMarkdown, renderMessage, UNKNOWN_MARKER } from '../../src/local/renderer.js';
 import { cardActions, expectValidCard, formFieldNames } from '../support/cards.js';
@@ -139,6 +140,15 @@ describe('renderer', () => {
     expect(chart).toContain('90.0');
     expect(chart).toContain('aria-label="照片"');
     expect(chart).not.toContain(UNKNOWN_MARKER);
+  });
+
+  it('colours a results chart as its spec says: an award green, none grey, whichever comes first', () => {
+    const line = (rank: number, team: string, finalScore: number, awarded: boolean) => ({ rank, team, finalScore, awarded }) as ResultLine;
+    const html = renderCard({ schema: '2.0', body: { elements: [scoresChart([line(1, '甲班组', 80, false), line(2, '乙班组', 70, true)])] } });
+    const bar = (team: string) => new RegExp(`${team}</span><span class="bar-track"><span class="bar" style="width:[\\d.]+%;background:([^"]+)"`).exec(html)?.[1];
+    expect(bar('1\\. 甲班组')).toBe(RESULT_COLOURS.notAwarded);
+    expect(bar('2\\. 乙班组')).toBe(RESULT_COLOURS.awarded);
+    expect(html).toContain(`<span class="swatch" style="background:${RESULT_COLOURS.awarded}"></span>授予称号`);
   });
 
   it('draws text messages with mentions', () => {

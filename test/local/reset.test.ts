@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LOCK_FILE, MARKER_FILE } from '../../src/local/dataDir.js';
 import { resetLocalData } from '../../src/local/reset.js';
 
 const dirs: string[] = [];
@@ -10,11 +11,12 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A directory shaped like PGlite's: PG_VERSION and a subfolder. */
-function dataDir(pglite = true): string {
+/** A directory shaped like PGlite's: PG_VERSION and a subfolder, with the bot's marker unless it is a user's folder. */
+function dataDir(madeByBot = true): string {
   const dir = mkdtempSync(join(tmpdir(), 'reset-'));
   dirs.push(dir);
-  if (pglite) writeFileSync(join(dir, 'PG_VERSION'), '17\n');
+  writeFileSync(join(dir, 'PG_VERSION'), '17\n');
+  if (madeByBot) writeFileSync(join(dir, MARKER_FILE), 'made by the bot\n');
   mkdirSync(join(dir, 'base'));
   writeFileSync(join(dir, 'base', '1'), 'x');
   return dir;
@@ -50,7 +52,7 @@ describe('npm run reset', () => {
       const { code, said } = await reset(dir, { answer });
       expect(code).toBe(0);
       expect(said).toContain('not wiped');
-      expect(readdirSync(dir).sort()).toEqual(['PG_VERSION', 'base']);
+      expect(readdirSync(dir).sort()).toEqual([MARKER_FILE, 'PG_VERSION', 'base'].sort());
     }
   });
 
@@ -66,14 +68,31 @@ describe('npm run reset', () => {
     const { code, said } = await reset(dir, { yes: true, databaseUrl: 'postgres://bot@db.example/prod' });
     expect(code).toBe(1);
     expect(said).toMatch(/^reset refused: DATABASE_URL is set/);
-    expect(readdirSync(dir).sort()).toEqual(['PG_VERSION', 'base']);
+    expect(readdirSync(dir).sort()).toEqual([MARKER_FILE, 'PG_VERSION', 'base'].sort());
   });
 
-  it('leaves a directory that is not a PGlite data directory alone', async () => {
+  it('refuses a folder the bot did not make, even one shaped like a database, and leaves it alone', async () => {
     const dir = dataDir(false);
+    writeFileSync(join(dir, 'thesis.docx'), 'a user file');
     const { code, said } = await reset(dir, { yes: true });
-    expect(code).toBe(0);
-    expect(said).toContain('not a PGlite data directory');
-    expect(readdirSync(dir)).toEqual(['base']);
+    expect(code).toBe(1);
+    expect(said).toMatch(new RegExp(`^reset refused: .*has no ${MARKER_FILE.replace('.', '\\.')}`));
+    expect(readdirSync(dir).sort()).toEqual(['PG_VERSION', 'base', 'thesis.docx']);
+  });
+
+  it('refuses while a live process holds the folder, and takes over a stale lock', async () => {
+    const dir = dataDir();
+    // pid 1 is alive on every machine and is never this test
+    writeFileSync(join(dir, LOCK_FILE), '1\n');
+    const held = await reset(dir, { yes: true });
+    expect(held.code).toBe(1);
+    expect(held.said).toContain(`is in use by process 1`);
+    expect(readdirSync(dir)).toContain('PG_VERSION');
+
+    // a pid no process has: the lock is stale
+    writeFileSync(join(dir, LOCK_FILE), '2147483646\n');
+    const stale = await reset(dir, { yes: true });
+    expect(stale.code).toBe(0);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -1,0 +1,129 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LOCK_FILE, MARKER_FILE } from '../../src/local/dataDir.js';
+import { runDemo } from '../../src/local/demo.js';
+
+/**
+ * Issue 14, acceptance 1 and 3: one process per DATA_DIR (a lock file with the holder's pid), and only folders
+ * the bot made (its marker) are used or reset. Real processes, as `npm start`, `npm run job` and `npm run reset` run.
+ */
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
+
+function run(script: string, args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  return { child, exited, output: () => stdout + stderr };
+}
+
+/** `npm start` until it logs its URL. */
+async function start(dataDir: string) {
+  const bot = run('src/main.ts', [], { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(bot.output());
+      if (m) {
+        clearInterval(timer);
+        resolve(m[1]);
+      }
+    }, 50);
+    void bot.exited.then((r) => {
+      clearInterval(timer);
+      reject(new Error(`exited with ${r.code}:\n${r.stdout}${r.stderr}`));
+    });
+  });
+  return { ...bot, url };
+}
+
+const newDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+
+describe('one process per data folder', () => {
+  it('refuses a second npm start on the same folder with one line naming it and the pid, and the first carries on', async () => {
+    const dataDir = newDir('lock-');
+    const first = await start(dataDir);
+    expect(readFileSync(join(dataDir, LOCK_FILE), 'utf8').split('\n')[0]).toBe(String(first.child.pid));
+    expect(existsSync(join(dataDir, MARKER_FILE))).toBe(true);
+
+    const second = run('src/main.ts', [], { DATA_DIR: dataDir, PORT: '0' });
+    const refused = await second.exited;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toEqual([`start-up error: DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`]);
+
+    // npm run job and npm run demo are refused alike, and npm run reset does not wipe a folder in use
+    const job = await run('scripts/job.ts', ['digest'], { DATA_DIR: dataDir }).exited;
+    expect(job.code).toBe(1);
+    expect(job.stderr.trim()).toBe(`DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`);
+    const demoLines: string[] = [];
+    expect(await runDemo({ env: { DATA_DIR: dataDir }, out: (l) => demoLines.push(l) })).toBe(1);
+    expect(demoLines).toEqual([expect.stringContaining(`is in use by process ${first.child.pid}`)]);
+    const reset = await run('scripts/reset.ts', ['--yes'], { DATA_DIR: dataDir }).exited;
+    expect(reset.code).toBe(1);
+    expect(reset.stdout).toContain(`in use by process ${first.child.pid}`);
+    expect(readdirSync(dataDir)).toContain('PG_VERSION');
+
+    // the first still answers, and still writes: a person added in the console is there to read back
+    expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
+    const added = await fetch(`${first.url}/dev/api/people`, { method: 'POST', headers: { 'content-type': 'application/json', origin: first.url }, body: JSON.stringify({ name: '林班长', roles: [] }) });
+    expect(added.status, await added.clone().text()).toBe(200);
+    const people = (await (await fetch(`${first.url}/dev/api/people`)).json()) as { people: { name: string }[] };
+    expect(people.people.map((p) => p.name)).toContain('林班长');
+
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    // a clean stop leaves no lock; the next start opens the same data
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+  }, 240_000);
+
+  it('takes over a lock whose process is gone', async () => {
+    const dataDir = newDir('stale-');
+    writeFileSync(join(dataDir, MARKER_FILE), 'made by the bot\n');
+    // a pid no process has: the holder crashed
+    writeFileSync(join(dataDir, LOCK_FILE), '2147483646\n');
+    const bot = await start(dataDir);
+    expect(readFileSync(join(dataDir, LOCK_FILE), 'utf8').split('\n')[0]).toBe(String(bot.child.pid));
+    bot.child.kill('SIGINT');
+    expect((await bot.exited).code).toBe(0);
+  }, 120_000);
+});
+
+describe('only folders the bot made', () => {
+  it('start and reset refuse a folder holding a foreign file; a bot-made folder is reset', async () => {
+    const userDir = newDir('foreign-');
+    writeFileSync(join(userDir, '论文终稿.docx'), 'a user file');
+    const started = await run('src/main.ts', [], { DATA_DIR: userDir, PORT: '0' }).exited;
+    expect(started.code).toBe(1);
+    expect(started.stderr.trim().split('\n')).toEqual([`start-up error: DATA_DIR ${userDir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`]);
+    const reset = await run('scripts/reset.ts', ['--yes'], { DATA_DIR: userDir }).exited;
+    expect(reset.code).toBe(1);
+    expect(reset.stdout.trim()).toMatch(/^reset refused: .* has no \.gdsz-bot-data, so the bot did not make it; not touching it$/);
+    expect(readdirSync(userDir)).toEqual(['论文终稿.docx']);
+
+    const botDir = newDir('made-');
+    const bot = await start(botDir);
+    bot.child.kill('SIGTERM');
+    expect((await bot.exited).code).toBe(0);
+    expect(readdirSync(botDir)).toEqual(expect.arrayContaining([MARKER_FILE, 'PG_VERSION']));
+    const wiped = await run('scripts/reset.ts', ['--yes'], { DATA_DIR: botDir }).exited;
+    expect(wiped.code).toBe(0);
+    expect(wiped.stdout).toContain(`wiped ${botDir}`);
+    expect(readdirSync(botDir)).toEqual([]);
+  }, 240_000);
+});
