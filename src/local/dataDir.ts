@@ -179,6 +179,18 @@ export function lockDataDir(dataDir: string): DataDirLock {
   return { dir, release };
 }
 
+/** What a PGlite cluster holds, and nothing else: the folders and files PostgreSQL's initdb makes. */
+const PGLITE_ENTRIES = new Set([
+  'PG_VERSION', 'base', 'global', 'pg_commit_ts', 'pg_dynshmem', 'pg_hba.conf', 'pg_ident.conf', 'pg_logical', 'pg_multixact', 'pg_notify',
+  'pg_replslot', 'pg_serial', 'pg_snapshots', 'pg_stat', 'pg_stat_tmp', 'pg_subtrans', 'pg_tblspc', 'pg_twophase', 'pg_wal', 'pg_xact',
+  'postgresql.auto.conf', 'postgresql.conf',
+]);
+
+/** A folder made before the bot wrote its marker: a PGlite cluster and nothing else; it gets the marker at start. */
+function isEarlierLocalData(dir: string): boolean {
+  return isPgliteDataDir(dir) && readdirSync(dir).every((n) => PGLITE_ENTRIES.has(n) || OURS.has(n));
+}
+
 /**
  * Makes DATA_DIR ready for PGlite in this process: refuses a folder holding files the bot did not make, takes the
  * lock, writes the marker into a new folder and fills it from the template. Returns the lock to release after close.
@@ -186,7 +198,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
 export function claimDataDir(dataDir: string): DataDirLock {
   const dir = resolve(dataDir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new DataDirRefused(`DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at a folder for the bot's data`);
-  const foreign = () => existsSync(dir) && !hasMarker(dir) && readdirSync(dir).some((n) => !OURS.has(n));
+  const foreign = () => existsSync(dir) && !hasMarker(dir) && !isEarlierLocalData(dir) && readdirSync(dir).some((n) => !OURS.has(n));
   if (foreign()) throw new DataDirRefused(`DATA_DIR ${dir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`);
   const lock = lockDataDir(dir);
   try {
