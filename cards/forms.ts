@@ -81,7 +81,7 @@ export function multiPersonPicker(opts: { name: string; label: string; values?: 
 
 /** Beside a person picker: someone the picker cannot offer, named by mobile number or e-mail and looked up in the tenant's address book. */
 export function personLookupInput(opts: { name: string; label: string; value?: string }): Element {
-  return textInput({ name: opts.name, label: opts.label, value: opts.value, maxLength: 500, placeholder: '手机号或邮箱，如 13800000000 或 name@example.com；多人用逗号分隔' });
+  return textInput({ name: opts.name, label: opts.label, value: opts.value, maxLength: 500, placeholder: '飞书账号的手机号或邮箱；多人用逗号分隔' });
 }
 
 export function datePicker(opts: { name: string; label: string; value?: string; required?: boolean }): Element {

@@ -83,6 +83,8 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   { where: '只有该班组登记的单位联系人可以确认和推荐申报材料', says: { 15: ['单位', '申报材料', '确认', '推荐'] } },
   { where: '只有该班组登记的单位联系人可以查看和确认这份申报', says: { 15: ['单位', '确认'] } },
   { where: '须先经所在单位确认并填写推荐意见', says: { 15: ['单位', '确认', '填写推荐意见'] } },
+  // the contact is not the team itself: the organisation confirms (the leader or a member cannot)
+  { where: '申报材料须由所在单位确认并填写推荐意见', says: { 15: ['申报材料', '确认', '填写推荐意见'] } },
   { where: '没有待决定的撤销提醒', says: { 22: ['连续', '投诉', '撤销'] } },
   { where: '评审工作由广东省市政行业协会负责实施', says: { 14: ['广东省市政行业协会负责实施'] } },
   { where: '这不是你的评分任务', says: { 17: ['公开、公平和公正原则'] } },

@@ -24,7 +24,8 @@ let page: Page;
 const dirs: string[] = [];
 
 /** Words of Latin letters the console may show: codes and references the bot issues, and file extensions. */
-const ALLOWED = new Set(['GDSZ', 'TS', 'xlsx', 'QC']);
+// codes and the endings of the files the bot sends (results workbook, certificates)
+const ALLOWED = new Set(['GDSZ', 'TS', 'ZS', 'QC', 'xlsx', 'zip', 'png', 'pdf']);
 
 /** Every Latin word in what the page shows or says: text, placeholders, labels, titles, options, validation messages. */
 async function englishOnPage(): Promise<string[]> {

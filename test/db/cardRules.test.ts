@@ -36,15 +36,17 @@ async function teamNamed(name: string) {
 }
 
 /** 管理 said in the administrators' group, mentioning the bot; the card is the bot's reply there. */
+/** 管理 asked in the administrators' group: the card itself goes to the administrator privately (issue 11). */
 async function adminCardInGroup() {
   const messageId = randomMessageId();
   h.fake.userMessage(messageId, ADMIN_GROUP);
   await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId: personas.admin, text: '管理', chatType: 'group', chatId: ADMIN_GROUP, messageId, mentionBot: true }));
   await h.drain();
-  const reply = [...h.fake.messages].reverse().find((m) => m.replyTo === messageId);
-  if (!reply) throw new Error('no reply to 管理');
-  expect(reply.chatId).toBe(ADMIN_GROUP);
-  return reply;
+  const note = [...h.fake.messages].reverse().find((m) => m.replyTo === messageId);
+  expect(note?.msgType).toBe('text');
+  const card = [...h.fake.messages].reverse().find((m) => m.receiveIdType === 'open_id' && m.receiveId === personas.admin && m.msgType === 'interactive');
+  if (!card) throw new Error('no admin card sent privately for 管理');
+  return card;
 }
 
 describe('a leader names an organisation contact who is not in the p2p chat (acceptance 2)', () => {
