@@ -93,6 +93,45 @@ export function complaintAlertCard(c: ComplaintView, opts: { title?: TitleView; 
   });
 }
 
+/** Web complaints listed one by one in a batch alert; the rest are counted (keeps the card within 200 objects). */
+export const batchAlertListed = 10;
+
+/**
+ * To the admin group at the end of a minute in which several web complaints arrived after the first one's alert:
+ * one card for all of them, each with the button that opens its 成立 / 不成立 card.
+ */
+export function complaintBatchAlertCard(opts: { items: ComplaintView[] }): Card {
+  const listed = opts.items.slice(0, batchAlertListed);
+  const more = opts.items.length - listed.length;
+  const rows: Element[] = listed.map((c) => ({
+    tag: 'column_set',
+    flex_mode: 'none',
+    columns: [
+      {
+        tag: 'column',
+        width: 'weighted',
+        weight: 1,
+        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}）\n${excerpt(c.content, 60)}`)],
+      },
+      { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
+    ],
+  }));
+  const title = `1 分钟内收到 ${opts.items.length} 件网上投诉`;
+  return card({
+    title,
+    subtitle: '网页表单',
+    template: 'red',
+    summary: title,
+    elements: [
+      ...rows,
+      ...(more > 0 ? [note(md`另有 ${more} 件，请在“投诉处理”中查看。`)] : []),
+      hr(),
+      buttonRow([button({ text: '投诉处理', type: 'primary', value: { action: 'complaint.list' } })]),
+      note('第二十一条：班组建设接受社会各界监督。同一分钟内的网上投诉合并为一张提醒。'),
+    ],
+  });
+}
+
 /** The alert after an administrator decided: read-only. */
 export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView; revocationRaised?: boolean } = {}): Card {
   const upheld = c.status === 'upheld';

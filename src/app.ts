@@ -100,6 +100,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS),
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,
+    clock,
   });
   const feishu = larkReader(larkClient);
   const processor = new EventProcessor({

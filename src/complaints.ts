@@ -4,6 +4,7 @@ import {
   type ComplaintTeam,
   type ComplaintView,
   complaintAlertCard,
+  complaintBatchAlertCard,
   complaintOutcomeCard,
   complaintStatusNames,
   revocationAlertCard,
@@ -11,7 +12,7 @@ import {
   titleRevokedNoticeCard,
 } from '../cards/complaints.js';
 import type { Db } from '../db/index.js';
-import { codeSequences, complaints, honours, organizations, teams } from '../db/schema.js';
+import { codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { certificateOfHonour } from './certificates/index.js';
 import { getLatestCycle, getRunningCycle } from './cycles.js';
@@ -19,7 +20,7 @@ import { daysBetween, todayIn } from './dates.js';
 import { cite, UserError } from './errors.js';
 import { optionalText, parseForm, text } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
-import type { OutgoingMessage } from './outbox.js';
+import { type Destination, lockHeld, type OutgoingMessage, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { revocationBarDays } from './policy.js';
@@ -195,7 +196,8 @@ export interface ComplaintIntake {
 }
 
 /**
- * Stores a complaint with its reference number and alerts the admin group(s) at once (第二十一条).
+ * Stores a complaint with its reference number and alerts the admin group(s) (第二十一条): at once, except a
+ * web complaint within a minute of the last web alert, which waits for that minute's batch card.
  * Bad input or an unknown team is a UserError naming the field; nothing is stored then.
  */
 export async function createComplaint(tx: Db, input: ComplaintIntake, opts: ComplaintOptions): Promise<{ complaint: Complaint; team: ComplaintTeamRow }> {
@@ -211,6 +213,8 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
     team = await resolveComplaintTeam(tx, parsed.team, { partial: input.channel === 'chat' });
     values = parsed;
   }
+  // taken before the complaint's id is drawn, so each web batch holds its complaints in id order
+  if (input.channel === 'web') await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('complaint:web-alert', 0))`);
   const year = Number(todayIn(opts.timezone, opts.now).slice(0, 4));
   const reference = await nextComplaintReference(tx, year);
   const [complaint] = await tx
@@ -237,9 +241,85 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
   const title = await titleStatus(tx, team.id);
   const alert = complaintAlertCard(complaintView(complaint, team, opts.timezone), { title: title?.view });
   for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
+    if (input.channel === 'web' && (await batchWebAlert(tx, complaint, to, opts))) continue;
     await opts.send({ dedupeKey: `complaint:new:${complaint.id}:${destinationKey(to)}`, to, card: alert });
   }
   return { complaint, team };
+}
+
+// --- web alerts, at most one card a minute -----------------------------------------------------
+
+/** A flood from the public form must not bury the admin group: one web-complaint card per minute at most. */
+const webAlertIntervalMs = 60_000;
+
+const batchPrefix = (to: Destination) => `complaint:web-batch:${destinationKey(to)}:`;
+
+/** complaint:web-batch:<destination>:<end of the minute, ms>:<first complaint's id> */
+function parseBatchKey(key: string, to: Destination): { endsAt: number; firstId: number } {
+  const [endsAt, firstId] = key.slice(batchPrefix(to).length).split(':').map(Number);
+  return { endsAt, firstId };
+}
+
+/**
+ * Puts a web complaint into the batch card of the current minute instead of its own alert: true when batched.
+ * The first web complaint after a quiet minute is alerted at once (false); one arriving within a minute of
+ * the last web card joins the held batch, or starts one that is sent when that minute ends. Runs under the
+ * web-alert lock of createComplaint in the complaint's transaction, so replicas never split or lose a batch.
+ */
+async function batchWebAlert(tx: Db, complaint: Complaint, to: Destination, opts: ComplaintOptions): Promise<boolean> {
+  const dest = destinationKey(to);
+  const now = opts.now.getTime();
+  const [latest] = await tx
+    .select({ dedupeKey: outbox.dedupeKey })
+    .from(outbox)
+    .where(sql`starts_with(${outbox.dedupeKey}, ${batchPrefix(to)})`)
+    .orderBy(desc(outbox.id))
+    .limit(1);
+  const last = latest ? parseBatchKey(latest.dedupeKey, to) : undefined;
+  if (last && now < last.endsAt) {
+    const held = await lockHeld(tx, latest.dedupeKey);
+    if (held) {
+      await replaceHeldCard(tx, held.id, await batchCard(tx, to, last.firstId, last.endsAt, opts.timezone));
+      return true;
+    }
+  }
+  // immediate web alerts of the last minute (a chat complaint's alert does not count)
+  const since = new Date(now - webAlertIntervalMs).toISOString();
+  const [recent] = rowsOf(
+    await tx.execute(sql`
+      select max(c.created_at) as at from ${complaints} c
+      join ${outbox} o on o.dedupe_key = 'complaint:new:' || c.id || ':' || ${dest}::text
+      where c.channel = 'web' and c.id <> ${complaint.id} and c.created_at > ${since}::timestamptz`),
+  ) as { at: string | Date | null }[];
+  const lastCardAt = Math.max(recent?.at ? new Date(recent.at).getTime() : 0, last?.endsAt ?? 0);
+  if (now - lastCardAt >= webAlertIntervalMs) return false;
+  const endsAt = lastCardAt + webAlertIntervalMs;
+  await opts.send({
+    dedupeKey: `${batchPrefix(to)}${endsAt}:${complaint.id}`,
+    to,
+    card: await batchCard(tx, to, complaint.id, endsAt, opts.timezone),
+    holdUntil: new Date(endsAt),
+  });
+  return true;
+}
+
+/** The batch card from the database: web complaints from the first of the batch on, before its end, not alerted on their own. */
+async function batchCard(tx: Db, to: Destination, firstId: number, endsAt: number, timezone: string) {
+  const rows = await tx
+    .select({ complaint: complaints, team: teamColumns })
+    .from(complaints)
+    .innerJoin(teams, eq(teams.id, complaints.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(
+      and(
+        eq(complaints.channel, 'web'),
+        gte(complaints.id, firstId),
+        sql`${complaints.createdAt} < ${new Date(endsAt).toISOString()}::timestamptz`,
+        sql`not exists (select 1 from ${outbox} where ${outbox.dedupeKey} = 'complaint:new:' || ${complaints.id} || ':' || ${destinationKey(to)}::text)`,
+      ),
+    )
+    .orderBy(asc(complaints.id));
+  return complaintBatchAlertCard({ items: rows.map((r) => complaintView(r.complaint, r.team, timezone)) });
 }
 
 // --- decisions ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
+import { type Clock, systemClock } from './clock.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
 
@@ -39,6 +40,8 @@ export interface OutgoingMessage {
   /** `interactive` answers what a user just did and is sent before any `bulk` notification (the default). */
   priority?: 'interactive' | 'bulk';
   image?: OutgoingImage;
+  /** Kept back (status `held`) until this moment of the bot's clock, so the card can still grow (a batch of alerts). */
+  holdUntil?: Date;
 }
 
 /** Queues a message in the caller's transaction; false when the key was queued before. */
@@ -64,7 +67,32 @@ function outboxRow(message: OutgoingMessage) {
   const msgType = message.file ? 'file' : message.image ? 'image' : message.card ? 'interactive' : 'text';
   const body = message.file ?? message.image ?? message.card ?? { text: message.text ?? '' };
   const priority = message.priority === 'interactive' ? 0 : 1;
-  return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: body, nextAttemptAt: new Date() };
+  const held = message.holdUntil ? { status: 'held', nextAttemptAt: message.holdUntil } : { nextAttemptAt: new Date() };
+  return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: body, ...held };
+}
+
+/** The held row with this key, locked until the caller's transaction ends; undefined once released. */
+export async function lockHeld(tx: Db, dedupeKey: string): Promise<OutboxRow | undefined> {
+  const [row] = await tx.select().from(outbox).where(and(eq(outbox.dedupeKey, dedupeKey), eq(outbox.status, 'held'))).for('update');
+  return row;
+}
+
+/** Replaces the card of a row still held (the caller holds its lock). */
+export async function replaceHeldCard(tx: Db, id: number, card: object): Promise<void> {
+  await tx.update(outbox).set({ card }).where(and(eq(outbox.id, id), eq(outbox.status, 'held')));
+}
+
+/**
+ * Hands rows whose hold has ended by the bot's clock to the dispatcher; their next_attempt_at becomes real
+ * time, the frame every other row is claimed in.
+ */
+export async function releaseHeld(db: Db, now: Date): Promise<number> {
+  const released = await db
+    .update(outbox)
+    .set({ status: 'pending', nextAttemptAt: new Date() })
+    .where(and(eq(outbox.status, 'held'), lte(outbox.nextAttemptAt, now)))
+    .returning({ id: outbox.id });
+  return released.length;
 }
 
 function routeOf(to: Destination) {
@@ -134,6 +162,8 @@ export class OutboxDispatcher {
       onDeadLetter?: DeadLetterHook;
       limits?: Partial<OutboxLimits>;
       pollMs?: number;
+      /** The bot's clock: held rows are released by it, sends are paced by real time. */
+      clock?: Clock;
     },
   ) {
     this.limits = { ...defaultOutboxLimits, ...deps.limits };
@@ -190,6 +220,7 @@ export class OutboxDispatcher {
 
   /** Claims one batch and sends it; returns how many rows were attempted. */
   async runOnce(): Promise<number> {
+    await releaseHeld(this.deps.db, (this.deps.clock ?? systemClock).now());
     const rows = await this.claim();
     await Promise.all(rows.map((row) => this.sendOne(row)));
     return rows.length;

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formalCheckCard, formalCheckReasonField } from '../cards/applications.js';
-import { complaintListCard } from '../cards/complaints.js';
+import { complaintBatchAlertCard, complaintListCard } from '../cards/complaints.js';
 import { expertPoolCard } from '../cards/experts.js';
 import { membersCard } from '../cards/teams.js';
 import { button, card, pageOf } from '../cards/kit.js';
@@ -78,6 +78,19 @@ describe('every list card at its largest realistic input passes', () => {
     const c = complaintListCard({ items, total: 35, titles });
     expectValidCard(c);
     expect(cardActions(c).filter((a) => a.action === 'revocation.open')).toHaveLength(10);
+  });
+
+  it('the web-complaint batch alert: 35 complaints, ten listed, the rest counted', () => {
+    const t = { id: 1, name: '广州市政道路养护第一班', code: 'GDSZ-2026-0001', organization: '广州市市政工程维修有限公司' };
+    const items = Array.from({ length: 35 }, (_, i) => ({ id: i + 1, reference: `TS-2027-${String(i + 1).padStart(4, '0')}`, content: long(2000), contact: '13800000000', channel: 'web', status: 'open', note: null, receivedOn: '2027-05-02', team: t }));
+    const c = complaintBatchAlertCard({ items });
+    expectValidCard(c);
+    const text = cardText(c);
+    expect(text).toContain('1 分钟内收到 35 件网上投诉');
+    expect(text).toContain('另有 25 件');
+    expect(text).toContain('TS-2027-0010');
+    expect(text).not.toContain('TS-2027-0011');
+    expect(cardActions(c)).toEqual([...items.slice(0, 10).map((x) => ({ action: 'complaint.open', complaintId: x.id })), { action: 'complaint.list' }]);
   });
 
   it('the members card: 60 members', () => {

@@ -402,3 +402,93 @@ describe('administrators: open complaints list; escalation after a week', () => 
     expect(cardActions(opened.card.data).map((a) => a.action)).toEqual(['complaint.uphold', 'complaint.dismiss']);
   });
 });
+
+describe('web alerts: at most one card a minute in the admin group (issue 11)', () => {
+  const batchCards = () => toChat(ADMIN_CHAT).filter((m) => cardText(m.content).includes('件网上投诉'));
+  let t: Awaited<ReturnType<typeof team>>;
+
+  beforeAll(async () => {
+    clock.advanceDays(1);
+    // whatever an earlier test left held is sent before these count the group's cards
+    await h.drain();
+    t = await team({ name: '惠州管网巡检班', honour: false });
+  });
+
+  it('four web complaints within a minute: the first alerted at once, the other three in one batch card when the minute ends', async () => {
+    const before = toChat(ADMIN_CHAT).length;
+    const refs: string[] = [];
+    for (const [i, content] of ['阀门井积水', '管道渗漏严重', '巡检记录缺失', '路面沉陷未处理'].entries()) {
+      const res = await complainOnline({ team: t.code, content }, `203.0.113.${10 + i}`);
+      expect(res.status).toBe(201);
+      refs.push(res.body.reference);
+      clock.advance(10_000);
+    }
+    const first = toChat(ADMIN_CHAT).slice(before);
+    expect(first).toHaveLength(1);
+    expect(cardText(first[0].content)).toContain(refs[0]);
+    const firstId = (await complaintByRef(refs[0])).id;
+    expect(cardActions(first[0].content)).toEqual([
+      { action: 'complaint.uphold', complaintId: firstId },
+      { action: 'complaint.dismiss', complaintId: firstId },
+    ]);
+
+    clock.advance(19_000); // a second before the minute of the first alert ends
+    await h.drain();
+    expect(toChat(ADMIN_CHAT).slice(before)).toHaveLength(1);
+
+    clock.advance(1_000);
+    await h.drain();
+    const cards = toChat(ADMIN_CHAT).slice(before);
+    expect(cards).toHaveLength(2);
+    const batch = cards[1].content;
+    expectValidCard(batch);
+    const text = cardText(batch);
+    expect(text).toContain('1 分钟内收到 3 件网上投诉');
+    for (const ref of refs.slice(1)) expect(text).toContain(ref);
+    expect(text).not.toContain(refs[0]);
+    expect(text).toContain('惠州管网巡检班');
+    expect(text).toContain('管道渗漏严重');
+    const ids = await Promise.all(refs.slice(1).map(async (r) => (await complaintByRef(r)).id));
+    expect(cardActions(batch)).toEqual([...ids.map((complaintId) => ({ action: 'complaint.open', complaintId })), { action: 'complaint.list' }]);
+    // each complaint of the batch opens to its own 成立 / 不成立 card
+    const opened = await h.click(ADMIN, cardActions(batch)[0], undefined, { chatId: ADMIN_CHAT });
+    expect(cardActions(opened.card.data)).toEqual([
+      { action: 'complaint.uphold', complaintId: ids[0] },
+      { action: 'complaint.dismiss', complaintId: ids[0] },
+    ]);
+  });
+
+  it('a web complaint after a quiet minute is alerted at once again', async () => {
+    clock.advance(60_000);
+    const before = toChat(ADMIN_CHAT).length;
+    const res = await complainOnline({ team: t.code, content: '雨水口堵塞' }, '203.0.113.20');
+    const cards = toChat(ADMIN_CHAT).slice(before);
+    expect(cards).toHaveLength(1);
+    expect(cardActions(cards[0].content)).toContainEqual({ action: 'complaint.uphold', complaintId: (await complaintByRef(res.body.reference)).id });
+    expect(await h.db.db.select().from(outbox).where(eq(outbox.status, 'held'))).toEqual([]);
+  });
+
+  it('a chat complaint within that minute is alerted at once; the web one beside it waits for the batch', async () => {
+    const before = toChat(ADMIN_CHAT).length;
+    const batchesBefore = batchCards().length;
+    clock.advance(5_000);
+    const web = await complainOnline({ team: t.code, content: '检查井盖异响' }, '203.0.113.21');
+    expect(toChat(ADMIN_CHAT).slice(before)).toHaveLength(0);
+
+    await h.say(CUSTOMER, '投诉 管网巡检');
+    const submit = cardActions(toUser(CUSTOMER).at(-1)!.content).find((a) => a.action === 'complaint.submit')!;
+    const res = await h.click(CUSTOMER, submit, { content: '巡检车辆占道' });
+    const reference = res.toast.content.match(/TS-2027-\d{4}/)![0];
+    const chatAlerts = toChat(ADMIN_CHAT).slice(before);
+    expect(chatAlerts).toHaveLength(1);
+    expect(cardActions(chatAlerts[0].content)).toContainEqual({ action: 'complaint.uphold', complaintId: (await complaintByRef(reference)).id });
+
+    clock.advance(60_000);
+    await h.drain();
+    const batches = batchCards().slice(batchesBefore);
+    expect(batches).toHaveLength(1);
+    expect(cardText(batches[0].content)).toContain('1 分钟内收到 1 件网上投诉');
+    expect(cardText(batches[0].content)).toContain(web.body.reference);
+    expect(cardText(batches[0].content)).not.toContain(reference);
+  });
+});

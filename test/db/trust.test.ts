@@ -161,8 +161,14 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
     expect(answers[max].body.msg).toContain('提交过于频繁');
     expect(Number(answers[max].retryAfter)).toBeGreaterThan(0);
     expect((await h.db.db.select({ n: count() }).from(complaints))[0].n).toBe(max);
+    // the first is alerted at once; the other four, within its minute, wait for one batch card naming each
     const alerts = await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, 'complaint:new:%'));
-    expect(new Set(alerts.map((a) => a.key.split(':')[2])).size).toBe(max);
+    expect(new Set(alerts.map((a) => a.key.split(':')[2])).size).toBe(1);
+    const batches = await h.db.db.select({ card: outbox.card }).from(outbox).where(like(outbox.dedupeKey, 'complaint:web-batch:%'));
+    expect(batches).toHaveLength(1);
+    const taken = await h.db.db.select({ id: complaints.id }).from(complaints).orderBy(complaints.id);
+    expect(cardActions(batches[0].card).filter((a) => a.action === 'complaint.open').map((a) => a.complaintId)).toEqual(taken.slice(1).map((c) => c.id));
+    expect(cardText(batches[0].card)).toContain(`1 分钟内收到 ${max - 1} 件网上投诉`);
   }, 120_000);
 
   it('a refused request does not count: not a mistake, not the honeypot, not a 429', async () => {
