@@ -26,8 +26,9 @@ import {
  * seed is printed; FUZZ_SEED=<n> repeats a run.
  */
 
-const BUDGET_MS = 8_000;
-const BUDGET_CALLBACKS = 1_500;
+// a fixed number of callbacks, not a time box: how many fit in a few seconds depends on the machine's load
+const BUDGET_CALLBACKS = 300;
+const BUDGET_MS = 100_000;
 const actionNames = [...createBot().actions.keys()].sort();
 
 function mulberry32(seed: number) {
@@ -253,10 +254,10 @@ describe('fuzzing every card action', () => {
     console.log(`fuzz: ${n} callbacks (${unknown} to unknown actions) in ${Date.now() - started} ms; answers ${JSON.stringify(outcomes)}`);
     if (problems.length) console.log(`errors logged:\n${failuresLogged().join('\n')}`);
     expect(problems.slice(0, 10), `${problems.length} bad answers, seed ${seed}`).toEqual([]);
-    expect(n).toBeGreaterThan(200);
+    expect(n).toBe(BUDGET_CALLBACKS);
 
     const health = await fetch(h.app.url + '/healthz');
     expect(health.status).toBe(200);
     expect(await invariantViolations(h.db.db), `seed ${seed}`).toEqual({});
-  });
+  }, 150_000);
 });
