@@ -203,6 +203,10 @@ export const cardSamples: Record<string, Sample> = {
     complaints.complaintAlertCard(complaint),
     complaints.complaintAlertCard(complaint, { title, daysOpen: 8, error: { field: 'note', message: '请填写处理意见' } }),
   ],
+  'complaints.complaintBatchAlertCard': () => [
+    complaints.complaintBatchAlertCard({ items: [complaint, { ...complaint, id: complaint.id + 1, reference: 'TS-2026-0008' }] }),
+    complaints.complaintBatchAlertCard({ items: Array.from({ length: 12 }, (_, i) => ({ ...complaint, id: complaint.id + i, reference: `TS-2026-${String(10 + i).padStart(4, '0')}` })) }),
+  ],
   'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' })],
   'complaints.revocationAlertCard': () => [complaints.revocationAlertCard({ team: complaintTeam, title: { ...title, run: 3 }, history: [upheld, upheld, upheld], error: { message: '请填写决定理由' } })],
   'complaints.revocationDecidedCard': () => [
