@@ -301,8 +301,10 @@ export class OutboxDispatcher {
         }
         if (!this.running) break;
         if (n > 0) continue;
+        // rows held back only by the rate window are looked at again as it frees, not a whole poll later
+        const waitMs = (await this.anyDue().catch(() => false)) ? Math.min(this.pollMs, 100) : this.pollMs;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.pollMs);
+          const timer = setTimeout(resolve, waitMs);
           this.wake = () => {
             clearTimeout(timer);
             resolve();
@@ -317,6 +319,15 @@ export class OutboxDispatcher {
     this.running = false;
     this.wake?.();
     await this.loop;
+  }
+
+  private async anyDue(): Promise<boolean> {
+    const [row] = await this.deps.db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, new Date())))
+      .limit(1);
+    return row !== undefined;
   }
 
   async due(): Promise<OutboxRow[]> {
