@@ -108,15 +108,6 @@ export interface DirectoryUser {
   resigned?: boolean;
 }
 
-/** Someone in the simulated tenant's address book, found by contact/v3/users/batch_get_id. */
-export interface DirectoryUser {
-  openId: string;
-  name: string;
-  mobile?: string;
-  email?: string;
-  resigned?: boolean;
-}
-
 /** What an accepted upload (im/v1/images or im/v1/files) carried, kept under the key it was answered with. */
 export interface FakeUpload {
   at: number;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleUrlOf } from '../support/localBot.js';
 
 /**
  * Issue 6, acceptance 1 and 4: `npm start` in local mode, then the /dev console in a real browser (Debian's
@@ -15,7 +16,6 @@ const results = join(process.cwd(), 'test-results');
 
 let bot: ChildProcess;
 let url = '';
-let output = '';
 let context: BrowserContext;
 let page: Page;
 const dirs: string[] = [];
@@ -34,20 +34,7 @@ beforeAll(async () => {
 
   const started = performance.now();
   bot = startLocalBot(dataDir);
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no console URL logged within 40 s:\n${output}`)), 40_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /local console: (http:\/\/[^\s"]+)\/dev/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    bot.stdout!.on('data', onData);
-    bot.stderr!.on('data', onData);
-    bot.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
-  });
+  url = await consoleUrlOf(bot, 40_000).url;
   const res = await fetch(`${url}/dev`);
   expect(res.status).toBe(200);
   // a timing, not an assertion: the machine's load decides it

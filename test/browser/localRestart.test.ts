@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/local/demo.js';
+import { consoleUrlOf } from '../support/localBot.js';
 
 /**
  * Issue 14, acceptance 2, 4 and 5: `npm run demo`, then `npm start` on the same folder and the /dev console in
@@ -18,7 +19,6 @@ const results = join(process.cwd(), 'test-results');
 let bot: ChildProcess;
 let botExit: Promise<number | null>;
 let url = '';
-let output = '';
 let context: BrowserContext;
 let page: Page;
 const dirs: string[] = [];
@@ -66,20 +66,7 @@ beforeAll(async () => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
   bot = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   botExit = new Promise((resolve) => bot.once('exit', (c) => resolve(c)));
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no console URL logged within 90 s:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /local console: (http:\/\/[^\s"]+)\/dev/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    };
-    bot.stdout!.on('data', onData);
-    bot.stderr!.on('data', onData);
-    void botExit.then((c) => reject(new Error(`npm start exited with ${c}:\n${output}`)));
-  });
+  url = await consoleUrlOf(bot, 90_000).url;
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 360, height: 780 } });
   page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`${url}/dev`);
