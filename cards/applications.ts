@@ -167,6 +167,27 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
   });
 }
 
+/** `申报` from someone who leads no team: who fills it in, and how to become one. */
+export function notALeaderCard(): Card {
+  return card({
+    title: '年度申报',
+    template: 'grey',
+    elements: [markdown('申报由班组长填写。你还不是任何班组的班组长：请先发送“注册”登记班组（注册满一年后可参加评选，第十六条）。')],
+  });
+}
+
+/** To the administrators: an application recommended by its organisation waits for the formal check. */
+export function formalCheckRequestCard(a: ApplicationSummary): Card {
+  return card({
+    title: '新的申报待形式审查',
+    template: 'violet',
+    elements: [
+      markdown(md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐，等待协会形式审查。`),
+      buttonRow([button({ text: '去审查', type: 'primary', value: { action: 'check.list' } })]),
+    ],
+  });
+}
+
 export type LeaderNotice = 'recommended' | 'returnedByOrganization' | 'accepted' | 'returnedByAssociation';
 
 export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, text?: string): Card {

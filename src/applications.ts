@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { daysBetween, isRealDate } from './dates.js';
+import { daysBetween, formatDateZh, isRealDate } from './dates.js';
 import { cite, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text } from './forms.js';
 import type { Actor } from './people.js';
@@ -140,6 +140,20 @@ export function oneYearAfter(date: string): string {
   return target.toISOString().slice(0, 10);
 }
 
+/**
+ * 第十六条 asked before the form is filled: a team that is not a year old by the deadline is told at once,
+ * with the day it becomes eligible, rather than after the thirteen fields.
+ */
+export function requireRegisteredAYear(team: Pick<Team, 'registeredAt'>, cycle: Pick<Cycle, 'year' | 'applicationDeadline'>): void {
+  const eligibleFrom = oneYearAfter(team.registeredAt);
+  if (eligibleFrom <= cycle.applicationDeadline) return;
+  const days = daysBetween(cycle.applicationDeadline, eligibleFrom);
+  throw new UserError(
+    cite(16, `注册满一年后方可参加评选。本班组 ${formatDateZh(team.registeredAt)} 注册，${formatDateZh(eligibleFrom)} 满一年，${cycle.year} 年度申报 ${formatDateZh(cycle.applicationDeadline)} 截止，还差 ${days} 天；可参加下一年度评选。`),
+    { kind: 'info', article: 16 },
+  );
+}
+
 export interface EligibilityFailure {
   check: 'E1' | 'E2' | 'E3' | 'E4' | 'E5';
   /** The article the rule comes from; none when it is the association's own rule (协会规定). */
@@ -203,6 +217,21 @@ export async function getApplication(tx: Db, id: number) {
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(eq(applications.id, id));
   return row;
+}
+
+/** An application for the organisation contact it waits for (第十五条); refuses anyone else. */
+export async function applicationForContact(tx: Db, actor: Actor, id: number) {
+  const row = await getApplication(tx, id);
+  if (!row || row.team.contactOpenId !== actor.openId) throw new UserError(cite(15, '只有该班组登记的单位联系人可以查看和确认这份申报。'));
+  return row;
+}
+
+/** The team whose application the actor fills in: only its own leader does (申报 is the leader's act). */
+export async function applicantTeam(tx: Db, actor: Actor, teamId: number) {
+  const team = await getTeam(tx, teamId);
+  if (!team) throw new UserError('找不到该班组。');
+  leaderRoles(actor, team);
+  return team;
 }
 
 function leaderRoles(actor: Actor, team: Team) {

@@ -195,7 +195,7 @@ export class EventProcessor {
     const { event_id, operator, action, context, token } = parsed.data;
     const value = storable(action.value ?? {});
     const verb = typeof value.action === 'string' ? value.action : '';
-    const def = this.deps.registry.actions.get(verb);
+    const def = this.deps.registry.action(verb);
     if (!def) {
       this.deps.log.warn({ verb }, 'unknown card action');
       return { toast: { type: 'error', content: '该按钮已失效，请发送“帮助”重新打开菜单' } };
@@ -211,7 +211,7 @@ export class EventProcessor {
       cardToken: token,
     };
     try {
-      return await this.once({ eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id }, duplicateToast, (ctx) => def.run(ctx, input));
+      return await this.once({ eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id }, duplicateToast, (ctx) => def.dispatch(ctx, input));
     } finally {
       metrics.callbackSeconds.observe({ kind: 'card' }, (performance.now() - started) / 1000);
     }

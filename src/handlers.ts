@@ -1,11 +1,14 @@
+import type { z } from 'zod';
 import type { Db } from '../db/index.js';
+import { UserError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { FeishuReader } from './lark/reader.js';
 import type { Logger } from './log.js';
-import type { OutgoingMessage } from './outbox.js';
+import type { Destination, OutgoingMessage } from './outbox.js';
 import type { ResolvedUserIds } from './lark/contact.js';
-import type { Actor, Role } from './people.js';
+import { type Actor, hasRole, type Role } from './people.js';
+import { adminOnlyMessage } from './permissions.js';
 
 /** What every handler acts through: the transaction, who acts, the clock, and the outbox. */
 export interface HandlerContext {
@@ -73,17 +76,60 @@ export interface CardResponse {
   card?: { type: 'raw'; data: object };
 }
 
+export type CommandRun = (ctx: HandlerContext, msg: IncomingText, argument: string) => Promise<void>;
+
 export interface CommandDef {
   /** Chinese name first, then the English alias. */
   names: string[];
   /** Whether the command takes the rest of the text as argument (`条款 16`). */
   takesArgument?: boolean;
-  run(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void>;
+  run: CommandRun;
 }
 
-export interface CardActionDef {
+export type CardRun = (ctx: HandlerContext, input: CardActionInput) => Promise<CardResponse>;
+/** Redraws a refused card (typically the same form with what was typed), in the fresh transaction of the answer. */
+export type OnRefused = (err: UserError, ctx: HandlerContext, input: CardActionInput) => CardResponse | undefined | Promise<CardResponse | undefined>;
+
+/** The six personas of the role matrix: `public` is anyone at all; the others are roles of the actor. */
+export type Persona = 'public' | Role;
+export const personas: readonly Persona[] = ['public', 'member', 'leader', 'org_contact', 'expert', 'admin'];
+
+/**
+ * A role that needs a row to decide (the leader of the team in value.teamId): the registry lets through
+ * whoever has `persona` at all, and the named service refuses anyone else under the row's lock.
+ */
+export interface RowRole {
+  persona: Exclude<Persona, 'public' | 'admin'>;
+  /** The id in the button's value that names the row. */
+  key: string;
+  /** Who, in the refusal's words (本班组的班组长). */
+  who: string;
+  /** The src/ service that checks the row, named so the declaration points at it. */
+  checkedBy: (...args: never[]) => unknown;
+}
+
+export type Allowed = Persona | RowRole;
+
+type Check = RowRole['checkedBy'];
+/** The leader of the team in value.teamId, as `checkedBy` refuses anyone else. */
+export const leaderOfTeam = (checkedBy: Check): RowRole => ({ persona: 'leader', key: 'teamId', who: '本班组的班组长', checkedBy });
+/** The organisation contact named by the team of value.applicationId (第十五条). */
+export const contactOfApplication = (checkedBy: Check): RowRole => ({ persona: 'org_contact', key: 'applicationId', who: '该班组登记的单位联系人', checkedBy });
+/** The expert assigned to value.assignmentId (第十七条). */
+export const assignedExpert = (checkedBy: Check): RowRole => ({ persona: 'expert', key: 'assignmentId', who: '被分配的评审专家', checkedBy });
+
+/** A card action as declared: its verb, who may use it, what its button's value holds, and what it does. */
+export interface CardActionDecl<V extends Record<string, unknown> = Record<string, unknown>> {
   action: string;
-  run(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse>;
+  roles: readonly Allowed[];
+  value: z.ZodType<V, unknown>;
+  run: CardRun;
+  onRefused?: OnRefused;
+}
+
+/** A registered card action: the declaration and the one dispatch the registry made of it. */
+export interface CardActionDef extends CardActionDecl {
+  dispatch: CardRun;
 }
 
 export interface MenuEntry {
@@ -100,25 +146,124 @@ export interface EventDef {
   run(ctx: HandlerContext, event: Record<string, unknown>): Promise<void>;
 }
 
+/** What a refusal for who you are says: who may do it (第十四条 for the association's work). */
+export function rolesMessage(roles: readonly Allowed[]): string {
+  const names: Record<Exclude<Persona, 'public'>, string> = { admin: '协会管理员', leader: '班组长', member: '班组成员', org_contact: '单位联系人', expert: '评审专家' };
+  const plain = roles.filter((r): r is Persona => typeof r === 'string');
+  if (plain.length === 1 && plain[0] === 'admin') return adminOnlyMessage;
+  const who = roles.map((r) => (typeof r === 'string' ? names[r as Exclude<Persona, 'public'>] : r.who));
+  return `只有${[...new Set(who)].join('或')}可以使用此功能。`;
+}
+
+/** Whether the actor has one of the personas the declaration names (a row role counts by its persona here). */
+export function mayUse(actor: Actor, roles: readonly Allowed[]): boolean {
+  return roles.some((r) => {
+    const persona = typeof r === 'string' ? r : r.persona;
+    return persona === 'public' || hasRole(actor, persona);
+  });
+}
+
+export function toastFor(err: UserError): NonNullable<CardResponse['toast']> {
+  const type: ToastType = err.opts.kind ?? 'error';
+  return { type, content: err.message };
+}
+
+/** Where a command's answer goes: the user's p2p chat, or a reply in the group it was asked in. */
+export function replyDestination(ctx: HandlerContext, msg: IncomingText): Destination {
+  return msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
+}
+
+/** What a button whose value does not parse says: its ids are stale or forged, either way it is spent. */
+export const staleButtonMessage = '这个按钮已失效，请重新打开菜单。';
+
+/**
+ * The one refusal policy of card actions: a UserError rolls back everything the event wrote and queued,
+ * then the answer (an error toast plus what `onRefused` redraws) is drawn in a fresh transaction.
+ * Any other error propagates and fails the whole event.
+ */
+function cardDispatch(decl: CardActionDecl): CardRun {
+  return async (ctx, input) => {
+    let parsed = false;
+    try {
+      if (!mayUse(ctx.actor, decl.roles)) throw new UserError(rolesMessage(decl.roles));
+      const value = decl.value.safeParse(input.value);
+      if (!value.success) throw new UserError(staleButtonMessage);
+      parsed = true;
+      return await decl.run(ctx, { ...input, value: { ...input.value, ...value.data } });
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      ctx.log.info({ action: decl.action, reason: err.message, field: err.opts.field }, 'card action refused');
+      // a refusal for who you are or for a spent button redraws nothing: the card is not theirs to fill
+      const redraw = parsed ? decl.onRefused : undefined;
+      throw new Refusal(err, async (fresh): Promise<CardResponse> => ({ toast: toastFor(err), ...((await redraw?.(err, fresh, input)) ?? {}) }));
+    }
+  };
+}
+
+/** The same policy for a text command: a UserError rolls back and is answered as a text message. */
+export function commandDispatch(run: CommandRun): CommandRun {
+  return async (ctx, msg, argument) => {
+    try {
+      await run(ctx, msg, argument);
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      throw new Refusal(err, async (fresh) => {
+        await fresh.send({ dedupeKey: `refused:${fresh.eventId}`, to: replyDestination(fresh, msg), text: err.message });
+      });
+    }
+  };
+}
+
+function checkDeclaration(def: CardActionDecl): void {
+  const where = `card action ${String(def?.action)}`;
+  if (typeof def?.action !== 'string' || !def.action) throw new Error('a card action needs its verb (action)');
+  if (!Array.isArray(def.roles) || def.roles.length === 0) throw new Error(`${where}: declare who may use it (roles)`);
+  for (const r of def.roles) {
+    const ok = typeof r === 'string' ? personas.includes(r as Persona) : !!r && personas.includes(r.persona) && !!r.key && !!r.who && typeof r.checkedBy === 'function';
+    if (!ok) throw new Error(`${where}: unknown role ${JSON.stringify(r)}`);
+  }
+  if (typeof (def.value as { safeParse?: unknown } | undefined)?.safeParse !== 'function') throw new Error(`${where}: declare its value as a zod schema (value)`);
+  if (typeof def.run !== 'function') throw new Error(`${where}: needs run`);
+  if (def.onRefused !== undefined && typeof def.onRefused !== 'function') throw new Error(`${where}: onRefused must be a function`);
+}
+
 /** What the bot's features register into; the event processor reads it. */
 export class BotRegistry {
-  readonly commands: CommandDef[] = [];
-  readonly actions = new Map<string, CardActionDef>();
+  readonly #commands: CommandDef[] = [];
+  readonly #actions = new Map<string, CardActionDef>();
   readonly events = new Map<string, EventDef>();
   readonly menu: MenuEntry[] = [];
   fallback?: CommandDef['run'];
   /** A file sent to the bot; when it returns false the message is treated as any other non-text one. */
   file?: (ctx: HandlerContext, msg: IncomingText, file: IncomingFile) => Promise<boolean>;
 
+  /** The commands as registered, each already under the refusal policy. */
+  get commands(): readonly CommandDef[] {
+    return Object.freeze([...this.#commands]);
+  }
+
   command(def: CommandDef): this {
-    this.commands.push(def);
+    this.#commands.push({ ...def, run: commandDispatch(def.run) });
     return this;
   }
 
-  cardAction(def: CardActionDef): this {
-    if (this.actions.has(def.action)) throw new Error(`card action ${def.action} registered twice`);
-    this.actions.set(def.action, def);
+  /** Declares a card action; the registry checks roles, parses the value and applies the refusal policy. */
+  cardAction<V extends Record<string, unknown>>(decl: CardActionDecl<V>): this {
+    checkDeclaration(decl as CardActionDecl);
+    if (this.#actions.has(decl.action)) throw new Error(`card action ${decl.action} registered twice`);
+    const def = Object.freeze({ ...(decl as CardActionDecl), roles: Object.freeze([...decl.roles]), dispatch: cardDispatch(decl as CardActionDecl) });
+    this.#actions.set(decl.action, def);
     return this;
+  }
+
+  /** The registered action of a verb, or undefined. */
+  action(verb: string): CardActionDef | undefined {
+    return this.#actions.get(verb);
+  }
+
+  /** Every registered card action, in registration order. */
+  get actions(): ReadonlyMap<string, CardActionDef> {
+    return new Map(this.#actions);
   }
 
   event(def: EventDef): this {
@@ -135,7 +280,7 @@ export class BotRegistry {
   matchCommand(text: string): { def: CommandDef; argument: string } | undefined {
     const t = text.trim();
     const lower = t.toLowerCase();
-    for (const def of this.commands) {
+    for (const def of this.#commands) {
       for (const name of def.names) {
         const n = name.toLowerCase();
         if (lower === n) return { def, argument: '' };

@@ -1,21 +1,24 @@
-import type { BotRegistry } from '../../src/handlers.js';
-import { commandWithUserErrors, withUserErrors } from '../respond.js';
+import { type BotRegistry } from '../../src/handlers.js';
+import { id, noValue, values } from '../respond.js';
 import { adminCardAgain, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
 import { cycleFormAgain, showCycleForm, submitCycleForm } from './openCycle.js';
 import { sheetFormAgain, showSheetForm, submitSheet } from './scoreSheet.js';
 import { refreshAdmin, showAdmin } from './showAdmin.js';
 
+const admin = ['admin'] as const;
+const onCycle = values({ cycleId: id });
+
 /** 协会管理: the annual cycle (第十九条) and its settings, for association administrators (第十四条). */
 export function register(bot: BotRegistry): void {
-  bot.command({ names: ['管理', 'admin'], run: commandWithUserErrors(showAdmin) });
+  bot.command({ names: ['管理', 'admin'], run: showAdmin });
   bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80 });
-  bot.cardAction({ action: 'admin.menu', run: withUserErrors(refreshAdmin) });
-  bot.cardAction({ action: 'cycle.form', run: withUserErrors(showCycleForm, adminCardAgain) });
-  bot.cardAction({ action: 'cycle.open', run: withUserErrors(submitCycleForm, cycleFormAgain) });
-  bot.cardAction({ action: 'cycle.settings', run: withUserErrors(showSettingsForm, adminCardAgain) });
-  bot.cardAction({ action: 'cycle.settingsSave', run: withUserErrors(saveSettings, settingsFormAgain) });
-  bot.cardAction({ action: 'cycle.sheetForm', run: withUserErrors(showSheetForm, adminCardAgain) });
-  bot.cardAction({ action: 'cycle.sheetLoad', run: withUserErrors(submitSheet, sheetFormAgain) });
-  bot.cardAction({ action: 'cycle.closeApplications', run: withUserErrors(closeApplicationsNow, adminCardAgain) });
+  bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin });
+  bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'cycle.open', roles: admin, value: noValue, run: submitCycleForm, onRefused: cycleFormAgain });
+  bot.cardAction({ action: 'cycle.settings', roles: admin, value: onCycle, run: showSettingsForm, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'cycle.settingsSave', roles: admin, value: onCycle, run: saveSettings, onRefused: settingsFormAgain });
+  bot.cardAction({ action: 'cycle.sheetForm', roles: admin, value: onCycle, run: showSheetForm, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'cycle.sheetLoad', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain });
+  bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, onRefused: adminCardAgain });
 }

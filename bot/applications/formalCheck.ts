@@ -3,15 +3,13 @@ import { awaitingFormalCheck, formalCheck } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { bindingsOf } from '../../src/groups.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
-import { hasRole } from '../../src/people.js';
-import { idFrom, raw, withUserErrors } from '../respond.js';
+import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
+import { idFrom, raw } from '../respond.js';
 import { opinionOf, summaryOf } from './view.js';
 
 const PAGE = 8;
 
 async function checkListCard(ctx: HandlerContext, error?: UserError) {
-  if (!hasRole(ctx.actor, 'admin')) throw new UserError('只有协会管理员可以进行形式审查。');
   const cycle = await getRunningCycle(ctx.tx);
   if (!cycle) throw new UserError('当前没有进行中的年度评审。', { kind: 'info' });
   const rows = await awaitingFormalCheck(ctx.tx, cycle.id);
@@ -27,35 +25,35 @@ async function checkListCard(ctx: HandlerContext, error?: UserError) {
  * 去审查: in the bound admin group the list goes to the administrator privately, so the group's shared
  * notification card stays as it is for everyone else.
  */
-export const listFormalChecks = withUserErrors(async (ctx, input) => {
+export const listFormalChecks: CardRun = async (ctx, input) => {
   const list = await checkListCard(ctx);
   if (input.chatId && (await bindingsOf(ctx.tx, input.chatId)).length) {
     await ctx.send({ dedupeKey: `check:list:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: list });
     return { toast: { type: 'info', content: '形式审查清单已私信发给你' } };
   }
   return raw(list);
-});
+};
 
-function decide(decision: 'accept' | 'return') {
-  return withUserErrors(
-    async (ctx: HandlerContext, input: CardActionInput) => {
-      const applicationId = idFrom(input.value, 'applicationId');
-      const typed = input.formValue[formalCheckReasonField(applicationId)];
-      const reason = typeof typed === 'string' ? typed : undefined;
-      const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, reason, ctx.clock.now());
-      const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
-      const notice = leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', result.reason);
-      for (const openId of new Set([result.team.leaderOpenId, result.team.contactOpenId])) {
-        await ctx.send({ dedupeKey: `application:check-${decision}:${applicationId}:${ctx.eventId}:${openId}`, to: { openId }, card: notice });
-      }
-      return raw(await checkListCard(ctx), { type: 'success', content: decision === 'accept' ? `已受理：${summary.team.name}` : `已退回：${summary.team.name}` });
-    },
-    async (error, ctx) => {
-      const list = hasRole(ctx.actor, 'admin') ? await checkListCard(ctx, error).catch(() => undefined) : undefined;
-      return list ? raw(list) : undefined;
-    },
-  );
+function decide(decision: 'accept' | 'return'): CardRun {
+  return async (ctx: HandlerContext, input: CardActionInput) => {
+    const applicationId = idFrom(input.value, 'applicationId');
+    const typed = input.formValue[formalCheckReasonField(applicationId)];
+    const reason = typeof typed === 'string' ? typed : undefined;
+    const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, reason, ctx.clock.now());
+    const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
+    const notice = leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', result.reason);
+    for (const openId of new Set([result.team.leaderOpenId, result.team.contactOpenId])) {
+      await ctx.send({ dedupeKey: `application:check-${decision}:${applicationId}:${ctx.eventId}:${openId}`, to: { openId }, card: notice });
+    }
+    return raw(await checkListCard(ctx), { type: 'success', content: decision === 'accept' ? `已受理：${summary.team.name}` : `已退回：${summary.team.name}` });
+  };
 }
+
+/** The list again with what is wrong (a return without its reason). */
+export const checkListAgain: OnRefused = async (error, ctx) => {
+  const list = await checkListCard(ctx, error).catch(() => undefined);
+  return list ? raw(list) : undefined;
+};
 
 export const acceptApplication = decide('accept');
 export const returnToTeam = decide('return');

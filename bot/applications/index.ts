@@ -1,21 +1,33 @@
-import type { BotRegistry } from '../../src/handlers.js';
-import { openApplication, saveApplicationDraft, sendApplyEntry, startApplication, submitApplicationForm } from './apply.js';
-import { listEndorsements, openEndorsement, recommendApplication, returnApplication } from './endorse.js';
-import { acceptApplication, listFormalChecks, returnToTeam } from './formalCheck.js';
+import { applicantTeam, applicationForContact, endorseApplication, submitApplication } from '../../src/applications.js';
+import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
+import { id, noValue, values } from '../respond.js';
+import { applicationFormAgain, openApplication, saveApplicationDraft, sendApplyEntry, startApplication, submitApplicationForm, submittedFormAgain } from './apply.js';
+import { endorsementAgain, listEndorsements, openEndorsement, recommendApplication, returnApplication } from './endorse.js';
+import { acceptApplication, checkListAgain, listFormalChecks, returnToTeam } from './formalCheck.js';
+
+const onTeam = values({ teamId: id });
+const onApplication = values({ applicationId: id });
+// 申报 is the team leader's own act: an administrator does not fill it in for the team
+const applicant = [leaderOfTeam(applicantTeam)];
+const applicantSubmits = [leaderOfTeam(submitApplication)];
+const contact = [contactOfApplication(applicationForContact)];
+const contactDecides = [contactOfApplication(endorseApplication)];
+const admin = ['admin'] as const;
 
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['申报', 'apply'], run: sendApplyEntry });
-  bot.cardAction({ action: 'application.start', run: startApplication });
-  bot.cardAction({ action: 'application.open', run: openApplication });
-  bot.cardAction({ action: 'application.save', run: saveApplicationDraft });
-  bot.cardAction({ action: 'application.submit', run: submitApplicationForm });
-  bot.cardAction({ action: 'endorse.list', run: listEndorsements });
-  bot.cardAction({ action: 'endorse.open', run: openEndorsement });
-  bot.cardAction({ action: 'endorse.recommend', run: recommendApplication });
-  bot.cardAction({ action: 'endorse.return', run: returnApplication });
-  bot.cardAction({ action: 'check.list', run: listFormalChecks });
-  bot.cardAction({ action: 'check.accept', run: acceptApplication });
-  bot.cardAction({ action: 'check.return', run: returnToTeam });
+  bot.cardAction({ action: 'application.start', roles: ['public'], value: noValue, run: startApplication });
+  bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });
+  bot.cardAction({ action: 'application.save', roles: applicant, value: onTeam, run: saveApplicationDraft, onRefused: applicationFormAgain });
+  bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onTeam, run: submitApplicationForm, onRefused: submittedFormAgain });
+  // the list is the caller's own: whoever is nobody's contact sees it empty
+  bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements });
+  bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });
+  bot.cardAction({ action: 'endorse.recommend', roles: contactDecides, value: onApplication, run: recommendApplication, onRefused: endorsementAgain });
+  bot.cardAction({ action: 'endorse.return', roles: contactDecides, value: onApplication, run: returnApplication, onRefused: endorsementAgain });
+  bot.cardAction({ action: 'check.list', roles: admin, value: noValue, run: listFormalChecks });
+  bot.cardAction({ action: 'check.accept', roles: admin, value: onApplication, run: acceptApplication, onRefused: checkListAgain });
+  bot.cardAction({ action: 'check.return', roles: admin, value: onApplication, run: returnToTeam, onRefused: checkListAgain });
   bot.menuEntry({ action: 'application.start', label: '年度申报', roles: ['leader'], order: 15 });
   bot.menuEntry({ action: 'endorse.list', label: '待确认申报', roles: ['org_contact'], order: 30 });
   bot.menuEntry({ action: 'check.list', label: '形式审查', roles: ['admin'], order: 70 });

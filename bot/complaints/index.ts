@@ -1,19 +1,26 @@
+import { z } from 'zod';
 import type { BotRegistry } from '../../src/handlers.js';
-import { dismissComplaint, keepHonour, listComplaints, openComplaint, openRevocation, revokeHonour, upholdComplaint } from './decide.js';
-import { sendComplaintForm, startComplaint, submitComplaint } from './intake.js';
+import { id, noValue, values } from '../respond.js';
+import { alertAgain, dismissComplaint, keepHonour, listComplaints, openComplaint, openRevocation, revocationAgain, revokeHonour, upholdComplaint } from './decide.js';
+import { complaintFormAgain, sendComplaintForm, startComplaint, submitComplaint } from './intake.js';
+
+const admin = ['admin'] as const;
+const onComplaint = values({ complaintId: id });
+const onHonour = values({ honourId: id });
 
 /** Complaints (第二十一条) and revocation of a title (第二十二条). */
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['投诉', 'complain', 'complaint'], takesArgument: true, run: sendComplaintForm });
-  bot.cardAction({ action: 'complaint.start', run: startComplaint });
-  bot.cardAction({ action: 'complaint.submit', run: submitComplaint });
-  bot.cardAction({ action: 'complaint.uphold', run: upholdComplaint });
-  bot.cardAction({ action: 'complaint.dismiss', run: dismissComplaint });
-  bot.cardAction({ action: 'complaint.list', run: listComplaints });
-  bot.cardAction({ action: 'complaint.open', run: openComplaint });
-  bot.cardAction({ action: 'revocation.revoke', run: revokeHonour });
-  bot.cardAction({ action: 'revocation.keep', run: keepHonour });
-  bot.cardAction({ action: 'revocation.open', run: openRevocation });
+  // anyone may complain about any team (第二十一条)
+  bot.cardAction({ action: 'complaint.start', roles: ['public'], value: values({ teamId: id.optional() }), run: startComplaint });
+  bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: values({ teamId: id.optional(), formKey: z.string().max(200).optional() }), run: submitComplaint, onRefused: complaintFormAgain });
+  bot.cardAction({ action: 'complaint.uphold', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain });
+  bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain });
+  bot.cardAction({ action: 'complaint.list', roles: admin, value: noValue, run: listComplaints });
+  bot.cardAction({ action: 'complaint.open', roles: admin, value: onComplaint, run: openComplaint });
+  bot.cardAction({ action: 'revocation.revoke', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain });
+  bot.cardAction({ action: 'revocation.keep', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain });
+  bot.cardAction({ action: 'revocation.open', roles: admin, value: onHonour, run: openRevocation });
   bot.menuEntry({ action: 'complaint.start', label: '质量投诉', roles: [], order: 85 });
   bot.menuEntry({ action: 'complaint.list', label: '投诉处理', roles: ['admin'], order: 75 });
 }

@@ -5,8 +5,8 @@ import type { Db } from '../../db/index.js';
 import { auditLog, complaints } from '../../db/schema.js';
 import { complaintTeam, type ComplaintOptions, createComplaint, findTeams } from '../../src/complaints.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { formText, idFrom, idOrZero, raw, sendPrivately, withUserErrors } from '../respond.js';
+import type { CardActionInput, CardRun, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { formText, idFrom, idOrZero, raw, sendPrivately } from '../respond.js';
 
 /** The complaint services' options from a handler's context: its clock, timezone, admins and outbox. */
 export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
@@ -28,12 +28,12 @@ export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, 
 }
 
 /** complaint.start {teamId?}: the form, for the picked team if any. */
-export const startComplaint = withUserErrors(async (ctx, input) => {
+export const startComplaint: CardRun = async (ctx, input) => {
   if (input.value.teamId === undefined) return raw(complaintFormCard({ formKey: ctx.eventId }));
   const team = await complaintTeam(ctx.tx, idFrom(input.value, 'teamId'));
   if (!team) throw new UserError('找不到该班组，请重新发送“投诉”。');
   return raw(complaintFormCard({ team, formKey: ctx.eventId }));
-});
+};
 
 /** The complaint this complainant already sent from this form (a second click changes nothing; a forwarded form is another's). */
 async function createdFrom(tx: Db, formKey: string, complainantOpenId: string) {
@@ -46,14 +46,15 @@ async function createdFrom(tx: Db, formKey: string, complainantOpenId: string) {
   return row;
 }
 
-async function formAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
+/** The complaint form again with what was typed and what is wrong. */
+export async function complaintFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
   const team = await complaintTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
   return raw(complaintFormCard({ team, formKey, values: formText(input.formValue), error: { field: err.opts.field, message: err.message } }));
 }
 
 /** complaint.submit: stores the complaint (the admin group is alerted at once) and shows its reference. */
-export const submitComplaint = withUserErrors(async (ctx, input) => {
+export const submitComplaint: CardRun = async (ctx, input) => {
   const formKey = typeof input.value.formKey === 'string' && input.value.formKey ? input.value.formKey : undefined;
   const before = formKey ? await createdFrom(ctx.tx, formKey, ctx.actor.openId) : undefined;
   if (before) {
@@ -74,4 +75,4 @@ export const submitComplaint = withUserErrors(async (ctx, input) => {
     complaintOptions(ctx),
   );
   return raw(complaintReceivedCard({ reference: complaint.reference, team }), { type: 'success', content: `投诉已受理，编号 ${complaint.reference}` });
-}, formAgain);
+};

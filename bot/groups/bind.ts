@@ -3,27 +3,27 @@ import { UserError } from '../../src/errors.js';
 import { bindChat, bindingsOf, parsePurpose, unbindChat } from '../../src/groups.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { commandWithUserErrors, replyDestination } from '../respond.js';
+import { replyDestination } from '../respond.js';
 
 function inGroup(msg: IncomingText, command: string): void {
   if (msg.chatType !== 'group') throw new UserError(`请在要接收通知的群聊中 @机器人 发送“${command}”。`);
 }
 
 /** 绑定通知 [管理|专家] (@the bot in a group): administrators only. */
-export const bindGroup = commandWithUserErrors(async (ctx: HandlerContext, msg: IncomingText, argument: string) => {
+export async function bindGroup(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
   inGroup(msg, '绑定通知');
   requireAdmin(ctx.actor);
   const purpose = parsePurpose(argument) ?? 'admin';
   const isNew = await bindChat(ctx.tx, ctx.actor, msg.chatId, purpose, ctx.clock.now());
   const purposes = await bindingsOf(ctx.tx, msg.chatId);
   await ctx.send({ dedupeKey: `group:bind:${ctx.eventId}`, to: replyDestination(ctx, msg), card: chatBoundCard({ purpose, isNew, purposes }) });
-});
+}
 
 /** 解绑 [管理|专家] (@the bot in a group): administrators only; without a purpose every binding goes. */
-export const unbindGroup = commandWithUserErrors(async (ctx: HandlerContext, msg: IncomingText, argument: string) => {
+export async function unbindGroup(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
   inGroup(msg, '解绑');
   requireAdmin(ctx.actor);
   const removed = await unbindChat(ctx.tx, ctx.actor, msg.chatId, parsePurpose(argument), ctx.clock.now());
   const remaining = await bindingsOf(ctx.tx, msg.chatId);
   await ctx.send({ dedupeKey: `group:unbind:${ctx.eventId}`, to: replyDestination(ctx, msg), card: chatUnboundCard({ removed, remaining }) });
-});
+}

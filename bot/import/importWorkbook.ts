@@ -1,11 +1,11 @@
 import { importGuideCard, importPreviewCard } from '../../cards/import.js';
 import { todayIn } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext, IncomingFile, IncomingText } from '../../src/handlers.js';
+import { type CardActionInput, type CardResponse, commandDispatch, type HandlerContext, type IncomingFile, type IncomingText } from '../../src/handlers.js';
 import { applyImport, getImport, importCardData, importTemplate, MAX_IMPORT_BYTES, previewImport } from '../../src/import/index.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { commandWithUserErrors, idFrom, raw, replyDestination } from '../respond.js';
+import { idFrom, raw, replyDestination } from '../respond.js';
 
 const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
 
@@ -35,7 +35,8 @@ export async function sendTemplate(ctx: HandlerContext): Promise<CardResponse> {
 export function importFile(next?: (ctx: HandlerContext, msg: IncomingText, file: IncomingFile) => Promise<boolean>) {
   return async (ctx: HandlerContext, msg: IncomingText, file: IncomingFile): Promise<boolean> => {
     if (!hasRole(ctx.actor, 'admin') || !/\.xlsx$/i.test(file.fileName)) return (await next?.(ctx, msg, file)) ?? false;
-    await commandWithUserErrors((c, m) => previewFile(c, m, file))(ctx, msg, '');
+    // a file is answered as a command is: a refusal rolls back and is said in the chat
+    await commandDispatch((c, m) => previewFile(c, m, file))(ctx, msg, '');
     return true;
   };
 }

@@ -1,14 +1,16 @@
 import type { BotRegistry } from '../../src/handlers.js';
-import { commandWithUserErrors, withUserErrors } from '../respond.js';
+import { id, noValue, values } from '../respond.js';
 import { confirmImport, importFile, pageImport, sendTemplate, showImportGuide, showImportGuideCommand } from './importWorkbook.js';
+
+const admin = ['admin'] as const;
+const onImport = values({ importId: id });
 
 /** 导入 (admins): teams, experts and past honours from a workbook, previewed before it is applied. */
 export function register(bot: BotRegistry): void {
-  bot.command({ names: ['导入', 'import'], run: commandWithUserErrors(showImportGuideCommand) });
-  bot.cardAction({ action: 'import.guide', run: withUserErrors(showImportGuide) });
-  bot.cardAction({ action: 'import.template', run: withUserErrors(sendTemplate) });
-  bot.cardAction({ action: 'import.page', run: withUserErrors(pageImport) });
-  bot.cardAction({ action: 'import.apply', run: withUserErrors(confirmImport) });
+  bot.command({ names: ['导入', 'import'], run: showImportGuideCommand });
+  bot.cardAction({ action: 'import.guide', roles: admin, value: noValue, run: showImportGuide });
+  bot.cardAction({ action: 'import.template', roles: admin, value: noValue, run: sendTemplate });
+  bot.cardAction({ action: 'import.page', roles: admin, value: onImport, run: pageImport });
+  bot.cardAction({ action: 'import.apply', roles: admin, value: onImport, run: confirmImport });
   bot.file = importFile(bot.file);
 }
-

@@ -1,23 +1,29 @@
-import type { BotRegistry } from '../../src/handlers.js';
+import { type BotRegistry, assignedExpert } from '../../src/handlers.js';
+import { declineTask, ownTask, submitScores } from '../../src/review/scoring.js';
 import { adminCardAgain } from '../admin/closeApplications.js';
-import { commandWithUserErrors, withUserErrors } from '../respond.js';
+import { id, noValue, values } from '../respond.js';
 import { assignExperts, panelAgain, progressAgain, reopenPanelScore, showPanel, showPanelByCode, showProgress, swapPanelExpert } from './panels.js';
 import { declineFormAgain, declineTaskAction, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain } from './tasks.js';
 
+const admin = ['admin'] as const;
+const onTask = values({ assignmentId: id });
+const onCycle = values({ cycleId: id });
+
 /** 专家评审 (第十七条、第十八条): experts score inside cards; administrators assign and follow the panels. */
 export function register(bot: BotRegistry): void {
-  bot.command({ names: ['评分', 'review'], run: commandWithUserErrors(showTasks) });
+  bot.command({ names: ['评分', 'review'], run: showTasks });
   bot.menuEntry({ action: 'review.list', label: '评分任务', roles: ['expert'], order: 40 });
-  bot.cardAction({ action: 'review.list', run: withUserErrors(listTasks) });
-  bot.cardAction({ action: 'review.open', run: withUserErrors(openTask) });
-  bot.cardAction({ action: 'review.next', run: withUserErrors(openNextTask) });
-  bot.cardAction({ action: 'review.submit', run: withUserErrors(submitTask, submitTaskAgain) });
-  bot.cardAction({ action: 'review.declineForm', run: withUserErrors(showDeclineForm) });
-  bot.cardAction({ action: 'review.decline', run: withUserErrors(declineTaskAction, declineFormAgain) });
-  bot.cardAction({ action: 'review.assign', run: withUserErrors(assignExperts, adminCardAgain) });
-  bot.cardAction({ action: 'review.progress', run: withUserErrors(showProgress, adminCardAgain) });
-  bot.cardAction({ action: 'review.panel', run: withUserErrors(showPanel) });
-  bot.cardAction({ action: 'review.panelByCode', run: withUserErrors(showPanelByCode, progressAgain) });
-  bot.cardAction({ action: 'review.swap', run: withUserErrors(swapPanelExpert, panelAgain) });
-  bot.cardAction({ action: 'review.reopen', run: withUserErrors(reopenPanelScore, panelAgain) });
+  // the caller's own tasks: whoever has none is told so
+  bot.cardAction({ action: 'review.list', roles: ['public'], value: noValue, run: listTasks });
+  bot.cardAction({ action: 'review.next', roles: ['public'], value: noValue, run: openNextTask });
+  bot.cardAction({ action: 'review.open', roles: [assignedExpert(ownTask)], value: onTask, run: openTask });
+  bot.cardAction({ action: 'review.submit', roles: [assignedExpert(submitScores)], value: onTask, run: submitTask, onRefused: submitTaskAgain });
+  bot.cardAction({ action: 'review.declineForm', roles: [assignedExpert(ownTask)], value: onTask, run: showDeclineForm });
+  bot.cardAction({ action: 'review.decline', roles: [assignedExpert(declineTask)], value: onTask, run: declineTaskAction, onRefused: declineFormAgain });
+  bot.cardAction({ action: 'review.assign', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'review.progress', roles: admin, value: onCycle, run: showProgress, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'review.panel', roles: admin, value: values({ applicationId: id }), run: showPanel });
+  bot.cardAction({ action: 'review.panelByCode', roles: admin, value: onCycle, run: showPanelByCode, onRefused: progressAgain });
+  bot.cardAction({ action: 'review.swap', roles: admin, value: onTask, run: swapPanelExpert, onRefused: panelAgain });
+  bot.cardAction({ action: 'review.reopen', roles: admin, value: onTask, run: reopenPanelScore, onRefused: panelAgain });
 }

@@ -1,19 +1,25 @@
-import type { BotRegistry } from '../../src/handlers.js';
-import { addTeamMembers, openProfileForm, removeTeamMember, saveProfile, showMembers } from './profile.js';
-import { openRegistrationForm, sendRegistrationForm, submitRegistration } from './register.js';
+import { type BotRegistry, leaderOfTeam } from '../../src/handlers.js';
+import { teamLedBy } from '../../src/teams.js';
+import { id, noValue, values } from '../respond.js';
+import { addTeamMembers, membersAgain, openProfileForm, profileFormAgain, removeTeamMember, saveProfile, showMembers } from './profile.js';
+import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration } from './register.js';
 import { sendStatus, showStatus } from './status.js';
+
+// an administrator may correct any team's record; a leader only their own
+const teamKeeper = ['admin', leaderOfTeam(teamLedBy)] as const;
+const onTeam = values({ teamId: id });
 
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['注册', 'register'], run: sendRegistrationForm });
   bot.command({ names: ['进度', 'status'], run: sendStatus });
-  bot.cardAction({ action: 'team.registerForm', run: openRegistrationForm });
-  bot.cardAction({ action: 'team.register', run: submitRegistration });
-  bot.cardAction({ action: 'team.status', run: showStatus });
-  bot.cardAction({ action: 'team.editForm', run: openProfileForm });
-  bot.cardAction({ action: 'team.editSave', run: saveProfile });
-  bot.cardAction({ action: 'team.members', run: showMembers });
-  bot.cardAction({ action: 'team.memberAdd', run: addTeamMembers });
-  bot.cardAction({ action: 'team.memberRemove', run: removeTeamMember });
+  bot.cardAction({ action: 'team.registerForm', roles: ['public'], value: noValue, run: openRegistrationForm });
+  bot.cardAction({ action: 'team.register', roles: ['public'], value: noValue, run: submitRegistration, onRefused: registrationFormAgain });
+  bot.cardAction({ action: 'team.status', roles: ['public'], value: noValue, run: showStatus });
+  bot.cardAction({ action: 'team.editForm', roles: teamKeeper, value: onTeam, run: openProfileForm });
+  bot.cardAction({ action: 'team.editSave', roles: teamKeeper, value: onTeam, run: saveProfile, onRefused: profileFormAgain });
+  bot.cardAction({ action: 'team.members', roles: teamKeeper, value: onTeam, run: showMembers });
+  bot.cardAction({ action: 'team.memberAdd', roles: teamKeeper, value: onTeam, run: addTeamMembers, onRefused: membersAgain });
+  bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember });
   bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10 });
   bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20 });
 }

@@ -1,10 +1,10 @@
 import { contactNamedCard, registeredCard, registrationFormCard } from '../../cards/teams.js';
 import { oneYearAfter } from '../../src/applications.js';
-import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
+import type { CardActionInput, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
 import { getTeam, registerTeam } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
-import { raw, sendPrivately, withUserErrors } from '../respond.js';
+import { raw, sendPrivately } from '../respond.js';
 import { teamData, today } from './view.js';
 
 /** `注册`: the registration form, always in the p2p chat (a form is personal). */
@@ -23,18 +23,19 @@ async function registrationForm(ctx: HandlerContext, again?: { values: Record<st
 }
 
 /** Submit of the registration form. */
-export const submitRegistration = withUserErrors(
-  async (ctx: HandlerContext, input: CardActionInput) => {
-    const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
-    const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx));
-    const team = teamData((await getTeam(ctx.tx, created.id))!);
-    const eligibleFrom = oneYearAfter(team.registeredAt);
-    // the leader sees the confirmation in place of the form; a leader named by an administrator is told by message
-    if (team.leaderOpenId !== ctx.actor.openId) {
-      await ctx.send({ dedupeKey: `team:registered:${team.id}`, to: { openId: team.leaderOpenId }, card: registeredCard(team, eligibleFrom) });
-    }
-    await ctx.send({ dedupeKey: `team:contact-named:${team.id}:${team.contactOpenId}`, to: { openId: team.contactOpenId }, card: contactNamedCard(team) });
-    return raw(registeredCard(team, eligibleFrom), { type: 'success', content: `注册成功，班组编号 ${team.code}` });
-  },
-  async (error, ctx, input) => raw(await registrationForm(ctx, { values: input.formValue, error: { field: error.opts.field, message: error.message } })),
-);
+export async function submitRegistration(ctx: HandlerContext, input: CardActionInput) {
+  const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
+  const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx));
+  const team = teamData((await getTeam(ctx.tx, created.id))!);
+  const eligibleFrom = oneYearAfter(team.registeredAt);
+  // the leader sees the confirmation in place of the form; a leader named by an administrator is told by message
+  if (team.leaderOpenId !== ctx.actor.openId) {
+    await ctx.send({ dedupeKey: `team:registered:${team.id}`, to: { openId: team.leaderOpenId }, card: registeredCard(team, eligibleFrom) });
+  }
+  await ctx.send({ dedupeKey: `team:contact-named:${team.id}:${team.contactOpenId}`, to: { openId: team.contactOpenId }, card: contactNamedCard(team) });
+  return raw(registeredCard(team, eligibleFrom), { type: 'success', content: `注册成功，班组编号 ${team.code}` });
+}
+
+/** The registration form again with what was typed and what is wrong. */
+export const registrationFormAgain: OnRefused = async (error, ctx, input) =>
+  raw(await registrationForm(ctx, { values: input.formValue, error: { field: error.opts.field, message: error.message } }));

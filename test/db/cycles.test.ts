@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { auditLog, cycles } from '../../db/schema.js';
-import { withUserErrors } from '../../bot/respond.js';
+import { noValue } from '../../bot/respond.js';
 import { audit } from '../../src/audit.js';
 import { UserError } from '../../src/errors.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
@@ -282,22 +282,22 @@ describe('settings, score sheet and closing applications', () => {
   });
 });
 
-describe('withUserErrors', () => {
-  it('rolls back everything the refused action wrote, records the event, and answers with what onError draws', async () => {
+describe('the refusal policy of card actions', () => {
+  it('rolls back everything the refused action wrote, records the event, and answers with what onRefused draws', async () => {
     const bot = h.app.registry;
     bot.cardAction({
       action: 'probe.refuse',
-      run: withUserErrors(
-        async (ctx) => {
-          await audit(ctx.tx, { actor: ADMIN, action: 'probe.inner', entity: 'probe', entityId: 1 });
-          await ctx.send({ dedupeKey: `probe:${ctx.eventId}`, to: { openId: ADMIN }, text: 'never sent' });
-          throw new UserError('不行', { field: 'x' });
-        },
-        async (err, ctx) => {
-          await audit(ctx.tx, { actor: ADMIN, action: 'probe.answer', entity: 'probe', entityId: 1 });
-          return { card: { type: 'raw', data: { schema: '2.0', field: err.opts.field } } };
-        },
-      ),
+      roles: ['public'],
+      value: noValue,
+      run: async (ctx) => {
+        await audit(ctx.tx, { actor: ADMIN, action: 'probe.inner', entity: 'probe', entityId: 1 });
+        await ctx.send({ dedupeKey: `probe:${ctx.eventId}`, to: { openId: ADMIN }, text: 'never sent' });
+        throw new UserError('不行', { field: 'x' });
+      },
+      onRefused: async (err, ctx) => {
+        await audit(ctx.tx, { actor: ADMIN, action: 'probe.answer', entity: 'probe', entityId: 1 });
+        return { card: { type: 'raw', data: { schema: '2.0', field: err.opts.field } } };
+      },
     });
     const event = cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'probe.refuse' } });
     const res = await h.post('/lark/cards', event);

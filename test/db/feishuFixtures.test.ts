@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { noValue } from '../../bot/respond.js';
 import { applications, cycles, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
@@ -129,6 +130,8 @@ describe('recorded Feishu payloads through the real code path', () => {
     const seen: unknown[] = [];
     h.app.registry.cardAction({
       action: 'fixture.multiSelect',
+      roles: ['public'],
+      value: noValue,
       run: async (_ctx, input) => {
         seen.push(input.formValue.areas);
         return { toast: { type: 'success', content: '已收到' } };

@@ -1,10 +1,12 @@
 import { desc, gt } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot } from '../../bot/index.js';
+import { noValue } from '../../bot/respond.js';
 import { outbox } from '../../db/schema.js';
+import { BotRegistry, type CardActionDecl } from '../../src/handlers.js';
 import { messageEvent } from '../support/larkEvents.js';
 import { TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
-import { type ActionCase, type ActionSpec, allows, commandTable, type Fixture, personaNames, personas, snapshot, startSecurityHarness } from './securityFixture.js';
+import { type ActionCase, actionRows, type ActionSpec, allows, commandTable, type Fixture, personaNames, personas, snapshot, startSecurityHarness } from './securityFixture.js';
 
 /**
  * The role matrix (issue 7): public, member, leader, organisation contact, expert and administrator
@@ -36,11 +38,68 @@ function casesOf(spec: ActionSpec): [string, ActionCase][] {
 }
 
 describe('the role table', () => {
-  it('has a row for every registered card action and every command, and no row for anything else', () => {
-    expect(actionNames.filter((a) => !table[a]), 'card actions missing from actionTable (test/db/securityFixture.ts)').toEqual([]);
-    expect(Object.keys(table).filter((a) => !registry.actions.has(a)), 'rows for actions the bot does not register').toEqual([]);
+  it('has rows to try for every registered card action and every command, and none for anything else', () => {
+    expect(actionNames.filter((a) => !table[a]), 'card actions missing from actionRows (test/db/securityFixture.ts)').toEqual([]);
+    expect(Object.keys(actionRows(f)).filter((a) => !registry.actions.has(a)), 'rows for actions the bot does not register').toEqual([]);
     expect(commandNames.filter((c) => !commandTable[c]), 'commands missing from commandTable').toEqual([]);
     expect(actionNames.length).toBeGreaterThan(50);
+  });
+
+  it('tries an action that names a row (the leader of value.teamId…) on the personas\' rows and on others\'', () => {
+    const rowChecked = actionNames.filter((a) => registry.action(a)!.roles.some((r) => typeof r !== 'string'));
+    expect(rowChecked.length).toBeGreaterThan(10);
+    for (const a of rowChecked) {
+      const rule = registry.action(a)!.roles.find((r) => typeof r !== 'string')!;
+      expect(table[a].foreign, `${a}: give actionRows a foreign case`).toBeDefined();
+      expect(table[a].own.value[rule.key], `${a}: its value names ${rule.key}`).toBeDefined();
+      expect(table[a].own.allowed, a).not.toEqual([]);
+    }
+  });
+});
+
+describe('every card action is declared through cardAction', () => {
+  const declared: CardActionDecl = { action: 'probe.declared', roles: ['public'], value: noValue, run: async () => ({ toast: { type: 'success', content: '好' } }) };
+
+  it('takes a declaration with its roles, value schema and run, and nothing less', () => {
+    const bot = new BotRegistry().cardAction(declared);
+    expect(bot.action('probe.declared')?.roles).toEqual(['public']);
+    const without = (omit: keyof CardActionDecl) => () => new BotRegistry().cardAction({ ...declared, [omit]: undefined } as unknown as CardActionDecl);
+    expect(without('roles')).toThrow(/roles/);
+    expect(without('value')).toThrow(/value/);
+    expect(without('run')).toThrow(/run/);
+    expect(() => new BotRegistry().cardAction({ ...declared, roles: [] })).toThrow(/roles/);
+    expect(() => new BotRegistry().cardAction({ ...declared, roles: ['owner' as never] })).toThrow(/unknown role/);
+    expect(() => new BotRegistry().cardAction({ ...declared, value: { parse: () => ({}) } as never })).toThrow(/zod/);
+    expect(() => new BotRegistry().cardAction({ ...declared, roles: [{ persona: 'leader', key: 'teamId', who: '班组长' } as never] })).toThrow(/unknown role/);
+    // the old way: a plain function, with no declaration around it
+    expect(() => (new BotRegistry() as unknown as { cardAction(f: unknown): void }).cardAction(declared.run)).toThrow();
+  });
+
+  it('offers no way round the declaration: the list of actions is a copy and a registered one cannot be changed', () => {
+    const bot = new BotRegistry().cardAction(declared);
+    (bot.actions as Map<string, unknown>).set('probe.sneaked', { action: 'probe.sneaked', dispatch: declared.run });
+    expect(bot.action('probe.sneaked')).toBeUndefined();
+    expect(() => Object.assign(bot.action('probe.declared')!, { roles: [] })).toThrow();
+    expect(() => (bot.commands as unknown as unknown[]).push({ names: ['偷偷'], run: async () => {} })).toThrow();
+    expect(bot.matchCommand('偷偷')).toBeUndefined();
+  });
+
+  it('in the bot, every action carries its declaration, and the dispatch is the registry\'s', () => {
+    for (const [verb, def] of registry.actions) {
+      expect(def.action, verb).toBe(verb);
+      expect(def.roles.length, verb).toBeGreaterThan(0);
+      expect(typeof def.value.safeParse, verb).toBe('function');
+      expect(def.dispatch, verb).not.toBe(def.run);
+    }
+  });
+
+  it('a persona refused by the declaration is told who may, and a bad id is a spent button, not an error of the server', async () => {
+    const res = await h.click(personas.member, { action: 'cycle.settings', cycleId: f.cycleId });
+    expect(res.toast).toMatchObject({ type: 'error', content: expect.stringMatching(/只有协会管理员/) });
+    const bad = await h.click(personas.admin, { action: 'cycle.settings', cycleId: 'abc' });
+    expect(bad.toast).toEqual({ type: 'error', content: '这个按钮已失效，请重新打开菜单。' });
+    const contact = await h.click(personas.member, { action: 'endorse.open', applicationId: f.appA });
+    expect(contact.toast.content).toMatch(/只有该班组登记的单位联系人/);
   });
 });
 

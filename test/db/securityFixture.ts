@@ -9,6 +9,8 @@ import { defaultScoreSheet, sheetItems } from '../../src/scoreSheet.js';
 import { ADMIN } from '../support/harness.js';
 import { applicationForm, registrationForm as sharedRegistrationForm } from '../support/forms.js';
 import { ManualClock } from '../../src/clock.js';
+import type { BotRegistry, CardActionDef } from '../../src/handlers.js';
+import type { Role } from '../../src/people.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
 /**
@@ -170,7 +172,7 @@ export async function seedFixture(db: Db): Promise<Fixture> {
 export interface ActionCase {
   value: Record<string, unknown>;
   form?: Record<string, unknown>;
-  /** Who may do it; everyone else must be refused. */
+  /** Who may do it, read from the action's declaration in the registry; everyone else must be refused. */
   allowed: Persona[] | 'all';
 }
 
@@ -183,114 +185,141 @@ export interface ActionSpec {
   foreign?: ActionCase;
 }
 
-const admins: Persona[] = ['admin'];
-const teamLeaderOrAdmin: Persona[] = ['leader', 'admin'];
+/** What the fixture gives each action to act on: values and forms only; who may act comes from the registry. */
+type ActionRows = { mutates: boolean; own: Omit<ActionCase, 'allowed'>; foreign?: Omit<ActionCase, 'allowed'> };
+
+/** The roles each persona's actor holds in the seeded database (a leader is also a member of their team). */
+export const personaRoles: Record<Persona, Role[]> = { public: [], member: ['member'], leader: ['leader', 'member'], contact: ['org_contact'], expert: ['expert'], admin: ['admin'] };
 
 /**
- * The role matrix, written out: who may use each card action. A new action without a row here fails
- * the matrix test until its row is written.
+ * Who may use an action, from its declaration: a plain role lets in whoever holds it; a row role lets in
+ * its persona on the personas' own rows only (team A, the contact's application, the expert's task).
  */
+export function allowedBy(def: Pick<CardActionDef, 'roles'>, rows: 'own' | 'foreign'): Persona[] | 'all' {
+  if (def.roles.includes('public')) return 'all';
+  return personaNames.filter((p) => def.roles.some((r) => (typeof r === 'string' ? personaRoles[p].includes(r as Role) : rows === 'own' && personaRoles[p].includes(r.persona))));
+}
+
 /** The bot on a fresh database with the fixture seeded, at NOW, with send limits out of the way. */
 export async function startSecurityHarness(): Promise<{ h: Harness; f: Fixture; table: Record<string, ActionSpec> }> {
   const h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
   const f = await seedFixture(h.db.db);
-  return { h, f, table: actionTable(f) };
+  return { h, f, table: actionTable(f, h.app.registry) };
 }
 
-export function actionTable(f: Fixture): Record<string, ActionSpec> {
+/** Each registered action with the rows it is tried on and who may use it, as its declaration says. */
+export function actionTable(f: Fixture, registry: BotRegistry): Record<string, ActionSpec> {
+  const out: Record<string, ActionSpec> = {};
+  for (const [action, rows] of Object.entries(actionRows(f))) {
+    const def = registry.action(action);
+    if (!def) continue;
+    out[action] = {
+      mutates: rows.mutates,
+      own: { ...rows.own, allowed: allowedBy(def, 'own') },
+      ...(rows.foreign ? { foreign: { ...rows.foreign, allowed: allowedBy(def, 'foreign') } } : {}),
+    };
+  }
+  return out;
+}
+
+/**
+ * The rows every card action is tried on. A new action without an entry here fails the matrix test
+ * until its rows are written; who may use it is never written here.
+ */
+export function actionRows(f: Fixture): Record<string, ActionRows> {
   const cycle = { cycleId: f.cycleId };
-  const adminOnly = (value: Record<string, unknown> = {}, form?: Record<string, unknown>, mutates = false): ActionSpec => ({ mutates, own: { value, form, allowed: admins } });
-  const readAll = (value: Record<string, unknown> = {}): ActionSpec => ({ mutates: false, own: { value, allowed: 'all' } });
-  const onTeam = (mutates: boolean, extra: Record<string, unknown> = {}, form?: Record<string, unknown>, allowed = teamLeaderOrAdmin): ActionSpec => ({
+  // an action on rows nobody owns among the personas (the cycle, a complaint): one case
+  const tried = (value: Record<string, unknown> = {}, form?: Record<string, unknown>, mutates = false): ActionRows => ({ mutates, own: { value, form } });
+  const onTeam = (mutates: boolean, extra: Record<string, unknown> = {}, form?: Record<string, unknown>): ActionRows => ({
     mutates,
-    own: { value: { teamId: f.teamA.id, ...extra }, form, allowed },
-    foreign: { value: { teamId: f.teamB.id, ...extra }, form, allowed: allowed.filter((p) => p === 'admin') },
+    own: { value: { teamId: f.teamA.id, ...extra }, form },
+    foreign: { value: { teamId: f.teamB.id, ...extra }, form },
   });
-  const onApplicationOfContact = (mutates: boolean, form?: Record<string, unknown>): ActionSpec => ({
+  const onApplicationOfContact = (mutates: boolean, form?: Record<string, unknown>): ActionRows => ({
     mutates,
-    own: { value: { applicationId: f.appA }, form, allowed: ['contact'] },
-    foreign: { value: { applicationId: f.appB }, form, allowed: [] },
+    own: { value: { applicationId: f.appA }, form },
+    foreign: { value: { applicationId: f.appB }, form },
   });
-  const onOwnTask = (mutates: boolean, form?: Record<string, unknown>): ActionSpec => ({
+  const onOwnTask = (mutates: boolean, form?: Record<string, unknown>): ActionRows => ({
     mutates,
-    own: { value: { assignmentId: f.ownTask }, form, allowed: ['expert'] },
-    foreign: { value: { assignmentId: f.foreignTask }, form, allowed: [] },
+    own: { value: { assignmentId: f.ownTask }, form },
+    foreign: { value: { assignmentId: f.foreignTask }, form },
   });
   const endorsement = { truthful: true, opinion: '材料属实，同意推荐' };
   return {
-    'help.menu': readAll(),
-    'help.private': { mutates: true, own: { value: {}, allowed: 'all' } },
-    'measures.article': readAll({ article: 16 }),
-    'measures.browse': readAll(),
-    'team.registerForm': readAll(),
-    'team.register': { mutates: true, own: { value: {}, form: registrationForm('矩阵'), allowed: 'all' } },
-    'team.status': readAll(),
+    'help.menu': tried(),
+    'help.private': { mutates: true, own: { value: {} } },
+    'measures.article': tried({ article: 16 }),
+    'measures.browse': tried(),
+    'team.registerForm': tried(),
+    'team.register': { mutates: true, own: { value: {}, form: registrationForm('矩阵') } },
+    'team.status': tried(),
     'team.editForm': onTeam(false),
     'team.editSave': onTeam(true, {}, { phone: '020-7654321' }),
     'team.members': onTeam(false),
     'team.memberAdd': onTeam(true, {}, { members: [NEWCOMER] }),
     'team.memberRemove': onTeam(true, { openId: personas.member }),
-    'application.start': readAll(),
-    // 申报 is the team leader's own act: an administrator does not fill it in for the team
-    'application.open': onTeam(false, { year: YEAR }, undefined, ['leader']),
-    'application.save': onTeam(true, { year: YEAR }, applicationForm(), ['leader']),
-    'application.submit': onTeam(true, { year: YEAR }, applicationForm(), ['leader']),
-    'endorse.list': readAll(),
+    'application.start': tried(),
+    'application.open': onTeam(false, { year: YEAR }),
+    'application.save': onTeam(true, { year: YEAR }, applicationForm()),
+    'application.submit': onTeam(true, { year: YEAR }, applicationForm()),
+    'endorse.list': tried(),
     'endorse.open': onApplicationOfContact(false),
     'endorse.recommend': onApplicationOfContact(true, endorsement),
     'endorse.return': onApplicationOfContact(true, { opinion: '请补充 QC 活动记录' }),
-    'check.list': adminOnly(),
-    'check.accept': adminOnly({ applicationId: f.appC }, {}, true),
-    'check.return': adminOnly({ applicationId: f.appC }, { [`reason_${f.appC}`]: '缺少顾客确认材料' }, true),
-    'complaint.start': readAll({ teamId: f.teamA.id }),
-    'complaint.submit': { mutates: true, own: { value: { teamId: f.teamB.id, formKey: 'matrix-form' }, form: { content: '施工围挡占道，未按期恢复', contact: '13800000000' }, allowed: 'all' } },
-    'complaint.uphold': adminOnly({ complaintId: f.complaintId }, { note: '经核实属实' }, true),
-    'complaint.dismiss': adminOnly({ complaintId: f.complaintId }, { note: '经核实不属实' }, true),
-    'complaint.list': adminOnly(),
-    'complaint.open': adminOnly({ complaintId: f.complaintId }),
-    'revocation.revoke': adminOnly({ honourId: f.honourId }, { reason: '连续两次投诉成立' }, true),
-    'revocation.open': adminOnly({ honourId: f.honourId }),
-    'revocation.keep': adminOnly({ honourId: f.honourId }, { reason: '已整改到位' }, true),
-    'admin.menu': adminOnly(),
-    'cycle.form': adminOnly(),
-    'cycle.open': adminOnly(
+    'check.list': tried(),
+    'check.accept': tried({ applicationId: f.appC }, {}, true),
+    'check.return': tried({ applicationId: f.appC }, { [`reason_${f.appC}`]: '缺少顾客确认材料' }, true),
+    'complaint.start': tried({ teamId: f.teamA.id }),
+    'complaint.submit': { mutates: true, own: { value: { teamId: f.teamB.id, formKey: 'matrix-form' }, form: { content: '施工围挡占道，未按期恢复', contact: '13800000000' } } },
+    'complaint.uphold': tried({ complaintId: f.complaintId }, { note: '经核实属实' }, true),
+    'complaint.dismiss': tried({ complaintId: f.complaintId }, { note: '经核实不属实' }, true),
+    'complaint.list': tried(),
+    'complaint.open': tried({ complaintId: f.complaintId }),
+    'revocation.revoke': tried({ honourId: f.honourId }, { reason: '连续两次投诉成立' }, true),
+    'revocation.open': tried({ honourId: f.honourId }),
+    'revocation.keep': tried({ honourId: f.honourId }, { reason: '已整改到位' }, true),
+    'admin.menu': tried(),
+    'cycle.form': tried(),
+    'cycle.open': tried(
       {},
       { year: '2028', applicationDeadline: '2028-05-31', scoringDeadline: '2028-06-30', reviewMeetingDate: '2028-07-15', awardThreshold: '85', expertsPerApplication: '3', recommendShare: '0.1' },
       true,
     ),
-    'cycle.settings': adminOnly(cycle),
-    'cycle.settingsSave': adminOnly(cycle, { awardThreshold: '88' }, true),
-    'cycle.sheetForm': adminOnly(cycle),
-    'cycle.sheetLoad': adminOnly(cycle, { sheet: '不是评分表' }, true),
-    'cycle.closeApplications': adminOnly(cycle, {}, true),
-    'experts.list': adminOnly(),
-    'experts.add': adminOnly({}, { experts: [NEWCOMER], organization: ORG_POOL, specialities: '桥梁检测', maxLoad: '10' }, true),
-    'experts.deactivate': adminOnly({ openId: personas.expert }, undefined, true),
-    'experts.activate': adminOnly({ openId: OTHER_EXPERT }, undefined, true),
-    // the form only lists the caller's own declarations; declaring is for experts
-    'experts.conflictForm': readAll(),
-    'experts.conflictAdd': { mutates: true, own: { value: {}, form: { kind: 'team', target: f.teamB.code, reason: '曾为该班组提供咨询' }, allowed: ['expert'] } },
-    'review.list': readAll(),
-    'review.next': readAll(),
+    'cycle.settings': tried(cycle),
+    'cycle.settingsSave': tried(cycle, { awardThreshold: '88' }, true),
+    'cycle.sheetForm': tried(cycle),
+    'cycle.sheetLoad': tried(cycle, { sheet: '不是评分表' }, true),
+    'cycle.closeApplications': tried(cycle, {}, true),
+    'experts.list': tried(),
+    'experts.add': tried({}, { experts: [NEWCOMER], organization: ORG_POOL, specialities: '桥梁检测', maxLoad: '10' }, true),
+    'experts.deactivate': tried({ openId: personas.expert }, undefined, true),
+    'experts.activate': tried({ openId: OTHER_EXPERT }, undefined, true),
+    'experts.conflictForm': tried(),
+    'experts.conflictAdd': tried({}, { kind: 'team', target: f.teamB.code, reason: '曾为该班组提供咨询' }, true),
+    'review.list': tried(),
+    'review.next': tried(),
     'review.open': onOwnTask(false),
     'review.submit': onOwnTask(true, scoreForm()),
     'review.declineForm': onOwnTask(false),
     'review.decline': onOwnTask(true, { kind: 'unavailable', reason: '评审期间出差' }),
-    'review.assign': adminOnly(cycle, {}, true),
-    'review.progress': adminOnly(cycle),
-    'review.panel': adminOnly({ applicationId: f.appD }),
-    'review.panelByCode': adminOnly(cycle, { code: f.teamD.code }),
-    'review.swap': adminOnly({ assignmentId: f.foreignTask }, undefined, true),
-    'review.reopen': adminOnly({ assignmentId: f.ownTask }, undefined, true),
-    'results.close': adminOnly(cycle, undefined, true),
-    'results.preview': adminOnly(cycle),
-    'results.publish': adminOnly(cycle, undefined, true),
-    'import.guide': adminOnly(),
-    'import.template': adminOnly({}, undefined, true),
-    'import.page': adminOnly({ importId: f.importId, page: 0 }),
-    'import.apply': adminOnly({ importId: f.importId }, undefined, true),
+    'review.assign': tried(cycle, {}, true),
+    'review.progress': tried(cycle),
+    'review.panel': tried({ applicationId: f.appD }),
+    'review.panelByCode': tried(cycle, { code: f.teamD.code }),
+    'review.swap': tried({ assignmentId: f.foreignTask }, undefined, true),
+    'review.reopen': tried({ assignmentId: f.ownTask }, undefined, true),
+    'results.close': tried(cycle, undefined, true),
+    'results.preview': tried(cycle),
+    'results.publish': tried(cycle, undefined, true),
+    'import.guide': tried(),
+    'import.template': tried({}, undefined, true),
+    'import.page': tried({ importId: f.importId, page: 0 }),
+    'import.apply': tried({ importId: f.importId }, undefined, true),
   };
 }
+
+const admins: Persona[] = ['admin'];
 
 /** Who may use each command (by its first name), and where it is sent. */
 export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p2p' | 'group' }> = {
