@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { daysBetween, formatDateZh, isRealDate } from './dates.js';
-import { cite, UserError } from './errors.js';
+import { AlreadyDone, cite, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
@@ -208,6 +208,11 @@ export async function findApplication(tx: Db, teamId: number, cycleId: number): 
   return row;
 }
 
+async function findApplicationById(tx: Db, id: number): Promise<Application | undefined> {
+  const [row] = await tx.select().from(applications).where(eq(applications.id, id));
+  return row;
+}
+
 export async function getApplication(tx: Db, id: number) {
   const [row] = await tx
     .select({ application: applications, team: teams, cycle: cycles, organization: organizations.name })
@@ -270,6 +275,7 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   if (!team) throw new UserError('找不到该班组。');
   const extra = leaderRoles(actor, team);
   const existing = await findApplication(tx, teamId, cycle.id);
+  if (existing && !['draft', 'returned'].includes(existing.status)) throw submittedAlready(existing.id);
   if (existing) applicationMachine.check('submit', existing.status as ApplicationStatus, actor, extra);
   else applicationMachine.check('submit', 'draft', actor, extra);
   const form = parseForm(applicationSchema, values, applicationLabels);
@@ -286,9 +292,23 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   } else {
     [application] = await tx.insert(applications).values({ teamId, cycleId: cycle.id, status: 'submitted', form, declarations, submittedAt: now }).onConflictDoNothing().returning();
   }
-  if (!application) throw new UserError('申报已提交，请勿重复提交。', { kind: 'info' });
+  if (!application) {
+    // the other submit has committed (this statement waited for its row): say when it was made
+    const other = await findApplication(tx, teamId, cycle.id);
+    throw other ? submittedAlready(other.id) : new UserError('申报已提交，请勿重复提交。', { kind: 'info' });
+  }
   await audit(tx, { actor: actor.openId, action: 'application.submit', entity: 'application', entityId: application.id, details: { teamId, cycle: cycle.year } });
   return { application, team };
+}
+
+/** A second 提交 of an application already on its way. */
+export const submittedAlready = (applicationId: number) => new AlreadyDone('提交', { action: 'application.submit', entity: 'application', entityId: applicationId });
+
+/** A second click on a transition this actor already made (推荐, 受理…), or undefined. */
+function madeAlready(transition: ApplicationTransition, application: Application, what: string, by?: string): AlreadyDone | undefined {
+  if (!applicationMachine.reached(transition, application.status as ApplicationStatus)) return undefined;
+  if (by && (application.endorsement as { by?: string } | null)?.by !== by) return undefined;
+  return new AlreadyDone(what, { action: `application.${transition}`, entity: 'application', entityId: application.id });
 }
 
 export const endorsementSchema = z.object({
@@ -314,6 +334,9 @@ export async function endorseApplication(
     throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，班组长和班组成员不能确认本班组的申报。请班组长在“修改资料”中改选单位里的其他人员为单位联系人。'));
   }
   const transition = decision === 'recommend' ? 'recommend' : 'returnByOrganization';
+  const what = decision === 'recommend' ? '推荐' : '退回';
+  const done = madeAlready(transition, row.application, what, actor.openId);
+  if (done) throw done;
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor, ['org_contact']);
   const input =
     decision === 'recommend'
@@ -325,7 +348,10 @@ export async function endorseApplication(
     .set({ status: to, endorsement, updatedAt: now })
     .where(and(eq(applications.id, applicationId), eq(applications.status, 'submitted')))
     .returning();
-  if (!application) throw new UserError('该申报已处理。', { kind: 'info' });
+  if (!application) {
+    const current = await findApplicationById(tx, applicationId);
+    throw (current && madeAlready(transition, current, what, actor.openId)) ?? new UserError('该申报已处理。', { kind: 'info' });
+  }
   await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, details: { opinion: input.opinion } });
   return { application, team: row.team, cycle: row.cycle, organization: row.organization };
 }
@@ -338,6 +364,9 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
   if (decision === 'accept' && row.application.status === 'submitted') {
     throw new UserError(cite(15, '申报材料须先经所在单位确认并填写推荐意见，才能受理。'), { article: 15 });
   }
+  const what = decision === 'accept' ? '受理' : '退回';
+  const done = madeAlready(transition, row.application, what);
+  if (done) throw done;
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor);
   let note: string | undefined;
   if (decision === 'return') note = parseForm(z.object({ reason: text('退回原因', 500) }), { reason }, { reason: '退回原因' }).reason;
@@ -346,7 +375,10 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
     .set({ status: to, updatedAt: now, ...(note ? { endorsement: sql`coalesce(${applications.endorsement}, '{}'::jsonb) || ${JSON.stringify({ returnReason: note })}::jsonb` } : {}) })
     .where(and(eq(applications.id, applicationId), eq(applications.status, 'recommended')))
     .returning();
-  if (!application) throw new UserError('该申报已处理。', { kind: 'info' });
+  if (!application) {
+    const current = await findApplicationById(tx, applicationId);
+    throw (current && madeAlready(transition, current, what)) ?? new UserError('该申报已处理。', { kind: 'info' });
+  }
   await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, details: note ? { reason: note } : {} });
   return { application, team: row.team, cycle: row.cycle, organization: row.organization, reason: note };
 }

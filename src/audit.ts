@@ -1,5 +1,7 @@
+import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { auditLog } from '../db/schema.js';
+import type { DoneRecord } from './errors.js';
 
 export interface AuditEntry {
   actor: string; // an open_id, or system:<job>
@@ -20,4 +22,15 @@ export async function audit(tx: Db, entry: AuditEntry): Promise<void> {
     details: entry.details ?? {},
     ...(entry.at ? { at: entry.at } : {}),
   });
+}
+
+/** When a thing on record was last done: its latest audit row's time, or undefined. */
+export async function lastDone(tx: Db, record: DoneRecord): Promise<Date | undefined> {
+  const [row] = await tx
+    .select({ at: auditLog.at })
+    .from(auditLog)
+    .where(and(eq(auditLog.action, record.action), eq(auditLog.entity, record.entity), eq(auditLog.entityId, String(record.entityId))))
+    .orderBy(desc(auditLog.at), desc(auditLog.id))
+    .limit(1);
+  return row?.at ?? undefined;
 }

@@ -12,6 +12,35 @@ export class UserError extends Error {
   }
 }
 
+/** Where a thing already done is on record: the audit row its first doing wrote. */
+export interface DoneRecord {
+  action: string;
+  entity: string;
+  entityId: string | number;
+}
+
+/**
+ * A second submit of what is already done: nothing changes, and the answer is an info toast naming
+ * when it was done, read from the audit row in the answer's transaction (after the first has committed).
+ */
+export class AlreadyDone extends UserError {
+  constructor(
+    readonly what: string,
+    readonly record: DoneRecord,
+    readonly detail = '',
+    /** Said when nothing is on record (the form was saved unchanged before anything was done). */
+    readonly otherwise?: string,
+  ) {
+    super(`已${what}${detail}，无需重复${what}。`, { kind: 'info' });
+    this.name = 'AlreadyDone';
+  }
+
+  /** The answer once the time is known: 已于 2026年12月1日 08:22 提交（总分 88 分），无需重复提交。 */
+  at(when: string | undefined): string {
+    return when ? `已于 ${when} ${this.what}${this.detail}，无需重复${this.what}。` : (this.otherwise ?? this.message);
+  }
+}
+
 /** 第十六条 style prefix for a message. */
 export function cite(article: number, text: string): string {
   return `第${articleNumeral(article)}条：${text}`;

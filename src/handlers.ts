@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { UserError } from './errors.js';
+import { lastDone } from './audit.js';
+import { formatMomentZh } from './dates.js';
+import { AlreadyDone, UserError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { FeishuReader } from './lark/reader.js';
@@ -168,6 +170,13 @@ export function toastFor(err: UserError): NonNullable<CardResponse['toast']> {
   return { type, content: err.message };
 }
 
+/** The toast of a refusal; a thing already done names when, read now that the first doing has committed. */
+async function answerToast(err: UserError, ctx: HandlerContext): Promise<NonNullable<CardResponse['toast']>> {
+  if (!(err instanceof AlreadyDone)) return toastFor(err);
+  const at = await lastDone(ctx.tx, err.record);
+  return { type: 'info', content: err.at(at && formatMomentZh(at, ctx.config.BOT_TIMEZONE)) };
+}
+
 /** Where a command's answer goes: the user's p2p chat, or a reply in the group it was asked in. */
 export function replyDestination(ctx: HandlerContext, msg: IncomingText): Destination {
   return msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
@@ -195,7 +204,7 @@ function cardDispatch(decl: CardActionDecl): CardRun {
       ctx.log.info({ action: decl.action, reason: err.message, field: err.opts.field }, 'card action refused');
       // a refusal for who you are or for a spent button redraws nothing: the card is not theirs to fill
       const redraw = parsed ? decl.onRefused : undefined;
-      throw new Refusal(err, async (fresh): Promise<CardResponse> => ({ toast: toastFor(err), ...((await redraw?.(err, fresh, input)) ?? {}) }));
+      throw new Refusal(err, async (fresh): Promise<CardResponse> => ({ toast: await answerToast(err, fresh), ...((await redraw?.(err, fresh, input)) ?? {}) }));
     }
   };
 }

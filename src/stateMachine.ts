@@ -29,6 +29,11 @@ export class StateMachine<S extends string, T extends string> {
     return t.to;
   }
 
+  /** Whether `current` is where `name` leads: a second click on a transition already made. */
+  reached(name: T, current: S): boolean {
+    return this.transitions[name].to === current;
+  }
+
   label(state: S): string {
     return this.stateNames[state] ?? state;
   }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { cite, UserError } from './errors.js';
+import { AlreadyDone, cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text } from './forms.js';
 import { type Actor, ensurePerson, grantRole } from './people.js';
 import { StateMachine } from './stateMachine.js';
@@ -110,10 +110,12 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     .values({ name: input.organization })
     .onConflictDoUpdate({ target: organizations.name, set: { name: sql`excluded.name` } })
     .returning({ id: organizations.id });
+  // the organisation's row, locked by the upsert above, makes a second registration wait for the first
   const [existing] = await tx
-    .select({ code: teams.code })
+    .select({ id: teams.id, code: teams.code, leaderOpenId: teams.leaderOpenId })
     .from(teams)
     .where(and(eq(teams.organizationId, org.id), eq(teams.name, input.teamName)));
+  if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
   if (existing) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组（编号 ${existing.code}），请勿重复注册。`, { field: 'teamName', kind: 'info' });
 
   await ensurePerson(tx, leader);
@@ -193,6 +195,8 @@ export interface ContactChange {
 }
 
 export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, values: Record<string, unknown>, now: Date): Promise<{ team: Team; contactChange?: ContactChange }> {
+  // a second save of the same form waits here for the first, then finds nothing to change
+  await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).for('update');
   const team = await teamLedBy(tx, actor, teamId);
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
   const patch = parseForm(profileSchema, values, registrationLabels);
@@ -214,7 +218,7 @@ export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, va
     contactChange = { from: team.contactOpenId, to: patch.contact, pendingApplicationIds: pending.map((a) => a.id) };
   }
   const changed = Object.keys(changes).filter((k) => (changes as Record<string, unknown>)[k] !== (team as Record<string, unknown>)[k]);
-  if (!changed.length) throw new UserError('没有需要保存的修改。', { kind: 'info' });
+  if (!changed.length) throw new AlreadyDone('保存', { action: 'team.update', entity: 'team', entityId: teamId }, '', '没有需要保存的修改。');
   const [updated] = await tx.update(teams).set({ ...changes, updatedAt: now }).where(eq(teams.id, teamId)).returning();
   await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, details: { changed, ...(contactChange ? { contact: contactChange } : {}) } });
   return { team: updated, contactChange };
@@ -241,7 +245,7 @@ export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: 
     const rows = await tx.insert(teamMembers).values({ teamId, openId, role: 'member' }).onConflictDoNothing().returning({ openId: teamMembers.openId });
     if (rows.length) added.push(openId);
   }
-  if (!added.length) throw new UserError('所选人员已经是班组成员。', { kind: 'info' });
+  if (!added.length) throw new AlreadyDone('添加', { action: 'team.members.add', entity: 'team', entityId: teamId }, '所选成员');
   await audit(tx, { actor: actor.openId, action: 'team.members.add', entity: 'team', entityId: teamId, details: { added } });
   return added;
 }

@@ -7,12 +7,13 @@ import {
   cycleOpenForApplications,
   EligibilityError,
   findApplication,
+  getApplication,
   requireRegisteredAYear,
   saveDraft,
   submitApplication,
 } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
-import { UserError } from '../../src/errors.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { getTeam, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, raw, sendPrivately } from '../respond.js';
@@ -102,6 +103,11 @@ export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
 export const submittedFormAgain: OnRefused = async (error, ctx, input) => {
   const running = await getRunningCycle(ctx.tx);
   const teamId = idOrZero(input.value, 'teamId');
+  // a second click on a submitted form: the card shows what was submitted
+  if (error instanceof AlreadyDone) {
+    const [team, submitted] = await Promise.all([getTeam(ctx.tx, teamId), getApplication(ctx.tx, Number(error.record.entityId))]);
+    if (team && submitted) return raw(submittedCard(summaryOf(submitted.application, team, team.organization, submitted.cycle.year)));
+  }
   if (running && running.status === 'open' && running.year === Number(input.value.year)) {
     const existing = await findApplication(ctx.tx, teamId, running.id);
     if (!existing || returnedStates.has(existing.status)) {
@@ -124,11 +130,6 @@ export const submitApplicationForm: CardRun = async (ctx, input) => {
   const cycle = await cycleFor(ctx, input);
   const teamId = idFrom(input.value, 'teamId');
   const team = await applicantTeam(ctx.tx, ctx.actor, teamId);
-  const existing = await findApplication(ctx.tx, teamId, cycle.id);
-  if (existing && !returnedStates.has(existing.status)) {
-    // a second click on a submitted form: nothing changes, and the user is told so
-    return raw(submittedCard(summaryOf(existing, team, team.organization, cycle.year)), { type: 'info', content: '申报已提交，无需重复提交' });
-  }
   const { application } = await submitApplication(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
   const summary = summaryOf(application, team, team.organization, cycle.year);
   await ctx.send({ dedupeKey: `endorse:request:${application.id}:${ctx.eventId}`, to: { openId: team.contactOpenId }, card: endorsementRequestCard(summary) });

@@ -1,5 +1,6 @@
 import { endorsementDoneCard, endorsementListCard, endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../../cards/applications.js';
 import { applicationForContact, awaitingEndorsementBy, endorseApplication, getApplication } from '../../src/applications.js';
+import { AlreadyDone } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { idFrom, idOrZero, raw } from '../respond.js';
@@ -41,6 +42,11 @@ function endorse(decision: 'recommend' | 'return'): CardRun {
 /** The request again with what was typed and what is wrong, for the contact it waits for. */
 export const endorsementAgain: OnRefused = async (error, ctx, input) => {
   const row = await getApplication(ctx.tx, idOrZero(input.value, 'applicationId'));
+  const endorsement = row?.application.endorsement as { decision?: 'recommend' | 'return'; opinion?: string } | null | undefined;
+  // a second click once decided: the card shows the decision the first made
+  if (error instanceof AlreadyDone && row && endorsement?.decision && endorsement.opinion) {
+    return raw(endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), endorsement.decision, endorsement.opinion));
+  }
   if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
   return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { field: error.opts.field, message: error.message }));
 };

@@ -2,7 +2,7 @@ import { formalCheckCard, formalCheckReasonField, leaderNoticeCard } from '../..
 import { awaitingFormalCheck, formalCheck } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { bindingsOf } from '../../src/groups.js';
-import { UserError } from '../../src/errors.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { idFrom, raw } from '../respond.js';
 import { opinionOf, summaryOf } from './view.js';
@@ -51,7 +51,8 @@ function decide(decision: 'accept' | 'return'): CardRun {
 
 /** The list again with what is wrong (a return without its reason). */
 export const checkListAgain: OnRefused = async (error, ctx) => {
-  const list = await checkListCard(ctx, error).catch(() => undefined);
+  // a second click once decided: the list as it is now, as the first answer showed it
+  const list = await checkListCard(ctx, error instanceof AlreadyDone ? undefined : error).catch(() => undefined);
   return list ? raw(list) : undefined;
 };
 

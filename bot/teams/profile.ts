@@ -1,7 +1,7 @@
 import { endorsementRequestCard } from '../../cards/applications.js';
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { getApplication } from '../../src/applications.js';
-import { UserError } from '../../src/errors.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
 import { addMembers, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
@@ -40,6 +40,7 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
 
 /** The profile form again with what was typed and what is wrong. */
 export const profileFormAgain: OnRefused = async (error, ctx, input) => {
+  if (error instanceof AlreadyDone) return raw(await statusCardFor(ctx));
   const team = await teamLedBy(ctx.tx, ctx.actor, idOrZero(input.value, 'teamId')).catch(() => undefined);
   return team ? raw(profileFormCard(teamData(team), { candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
 };
@@ -68,6 +69,7 @@ export const addTeamMembers: CardRun = async (ctx, input) => {
 
 /** The members card again with who was picked and what is wrong. */
 export const membersAgain: OnRefused = async (error, ctx, input) => {
+  if (error instanceof AlreadyDone) return raw(await membersView(ctx, idOrZero(input.value, 'teamId')));
   const view = await membersView(ctx, idOrZero(input.value, 'teamId'), { error, values: input.formValue }).catch(() => undefined);
   return view ? raw(view) : undefined;
 };

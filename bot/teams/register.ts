@@ -1,5 +1,6 @@
 import { contactNamedCard, registeredCard, registrationFormCard } from '../../cards/teams.js';
 import { oneYearAfter } from '../../src/applications.js';
+import { AlreadyDone } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
 import { getTeam, registerTeam } from '../../src/teams.js';
@@ -37,5 +38,11 @@ export async function submitRegistration(ctx: HandlerContext, input: CardActionI
 }
 
 /** The registration form again with what was typed and what is wrong. */
-export const registrationFormAgain: OnRefused = async (error, ctx, input) =>
-  raw(await registrationForm(ctx, { values: input.formValue, error: { field: error.opts.field, message: error.message } }));
+export const registrationFormAgain: OnRefused = async (error, ctx, input) => {
+  // registered by the first click: the second shows what the first showed
+  if (error instanceof AlreadyDone) {
+    const team = await getTeam(ctx.tx, Number(error.record.entityId));
+    if (team) return raw(registeredCard(teamData(team), oneYearAfter(team.registeredAt)));
+  }
+  return raw(await registrationForm(ctx, { values: input.formValue, error: { field: error.opts.field, message: error.message } }));
+};
