@@ -12,12 +12,12 @@ import {
   titleRevokedNoticeCard,
 } from '../cards/complaints.js';
 import type { Db } from '../db/index.js';
-import { codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
+import { auditLog, codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { certificateOfHonour } from './certificates/index.js';
 import { getLatestCycle, getRunningCycle } from './cycles.js';
 import { daysBetween, todayIn } from './dates.js';
-import { cite, UserError } from './errors.js';
+import { AlreadyDone, cite, UserError } from './errors.js';
 import { optionalText, parseForm, text } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { type Destination, lockHeld, type OutgoingMessage, replaceHeldCard, rowsOf } from './outbox.js';
@@ -196,6 +196,21 @@ export interface ComplaintIntake {
 }
 
 /**
+ * The complaint this complainant already sent from a chat form (a second click changes nothing; a
+ * forwarded form is another's). Taken under a lock on the form, so a second submit waits for the first.
+ */
+export async function complaintFromForm(tx: Db, formKey: string, complainantOpenId: string): Promise<{ id: number; reference: string; teamId: number } | undefined> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`complaint:form:${formKey}`}, 0))`);
+  const [row] = await tx
+    .select({ id: complaints.id, reference: complaints.reference, teamId: complaints.teamId })
+    .from(auditLog)
+    .innerJoin(complaints, sql`${complaints.id}::text = ${auditLog.entityId}`)
+    .where(sql`${auditLog.action} = 'complaint.create' and ${auditLog.details}->>'formKey' = ${formKey} and ${complaints.complainantOpenId} = ${complainantOpenId}`)
+    .limit(1);
+  return row;
+}
+
+/**
  * Stores a complaint with its reference number and alerts the admin group(s) (第二十一条): at once, except a
  * web complaint within a minute of the last web alert, which waits for that minute's batch card.
  * Bad input or an unknown team is a UserError naming the field; nothing is stored then.
@@ -345,6 +360,9 @@ export async function decideComplaint(
   const { complaint, team } = found;
   if (complaint.status !== 'open') {
     const label = complaintStatusNames[complaint.status] ?? complaint.status;
+    if (complaintMachine.reached(decision, complaint.status as ComplaintStatus)) {
+      throw new AlreadyDone('认定', { action: `complaint.${decision}`, entity: 'complaint', entityId: complaintId }, `投诉 ${complaint.reference} 为“${label}”`);
+    }
     throw new UserError(`投诉 ${complaint.reference} 已认定为“${label}”，无需重复处理。`, { kind: 'info' });
   }
   const to = complaintMachine.check(decision, complaint.status as ComplaintStatus, actor);

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import { applications, cycles } from '../db/schema.js';
 import { audit } from './audit.js';
 import { dateFromPicker, formatDateZh, isRealDate, todayIn } from './dates.js';
-import { cite, UserError } from './errors.js';
+import { AlreadyDone, cite, UserError } from './errors.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { defaultScoreSheet, parseScoreSheet, parseScoreSheetText, type ScoreSheet, scoreSheetSchema } from './scoreSheet.js';
@@ -243,6 +243,13 @@ function yearTaken(cycle: Cycle): UserError {
   });
 }
 
+/** The same year asked again while its cycle runs: a second click on 开启, or undefined. */
+function openedAlready(running: Cycle, input: unknown): AlreadyDone | undefined {
+  const asked = Number(String((input as { year?: unknown } | null)?.year ?? '').trim());
+  if (running.status !== 'open' || running.year !== asked) return undefined;
+  return new AlreadyDone('开启', { action: 'cycle.open', entity: 'cycle', entityId: running.id }, `${running.year}年度评审`);
+}
+
 /**
  * Opens the year's cycle (status open) with the default score sheet. Refused when another cycle is
  * running or the year already had one (第十九条), and when the application deadline is already past.
@@ -250,7 +257,7 @@ function yearTaken(cycle: Cycle): UserError {
 export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date, timezone: string = DEFAULT_TIMEZONE): Promise<Cycle> {
   requireAdmin(actor);
   const running = await getRunningCycle(tx);
-  if (running) throw alreadyRunning(running);
+  if (running) throw openedAlready(running, input) ?? alreadyRunning(running);
   const values = parseCycleInput(input);
   const today = todayIn(timezone, now);
   if (values.applicationDeadline < today) throw cycleFieldError('applicationDeadline', `不能早于今天（${formatDateZh(today)}）`);
@@ -270,7 +277,7 @@ export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date,
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
     const other = (await getRunningCycle(tx)) ?? (await getCycleByYear(tx, values.year));
-    throw other ? (other.year === values.year ? yearTaken(other) : alreadyRunning(other)) : new UserError(cite(19, '评审每年一次，请发送“管理”查看当前状态。'));
+    throw other ? (openedAlready(other, values) ?? (other.year === values.year ? yearTaken(other) : alreadyRunning(other))) : new UserError(cite(19, '评审每年一次，请发送“管理”查看当前状态。'));
   }
   await audit(tx, {
     actor: actor.openId,
@@ -315,7 +322,8 @@ export async function updateCycleSettings(
     }
     if (dateFields.has(field) && String(values[field]) < today) throw cycleFieldError(field, `不能早于今天（${formatDateZh(today)}）`);
   }
-  if (!changes.length) return { cycle, changes };
+  // a second save of the same form finds nothing to change: the first did it (the cycle row is locked above)
+  if (!changes.length) throw new AlreadyDone('保存', { action: 'cycle.updateSettings', entity: 'cycle', entityId: cycleId }, `${cycle.year}年度评审设置`, '设置没有变化。');
   const [updated] = await tx
     .update(cycles)
     .set({ ...values, updatedAt: now })
@@ -350,6 +358,9 @@ export async function loadScoreSheet(
   }
   const sheet = typeof json === 'string' ? parseScoreSheetText(json) : parseScoreSheet(json);
   const previous = scoreSheetSchema.safeParse(cycle.scoreSheet);
+  if (previous.success && JSON.stringify(previous.data) === JSON.stringify(sheet)) {
+    throw new AlreadyDone('载入', { action: 'cycle.loadScoreSheet', entity: 'cycle', entityId: cycleId }, `评分表“${sheet.title}”`, `评分表“${sheet.title}”已在使用，无需重复载入。`);
+  }
   const [updated] = await tx.update(cycles).set({ scoreSheet: sheet, updatedAt: now }).where(eq(cycles.id, cycleId)).returning();
   await audit(tx, {
     actor: actor.openId,

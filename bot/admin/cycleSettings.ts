@@ -23,9 +23,7 @@ export async function saveSettings(ctx: HandlerContext, input: CardActionInput):
   requireAdmin(ctx.actor);
   const cycle = await cycleOf(ctx, input);
   const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, cycle.id, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
-  const toast = changes.length
-    ? { type: 'success' as const, content: `已保存${saved.year}年度评审设置：${changes.map((f) => cycleFieldLabels[f]).join('、')}` }
-    : { type: 'info' as const, content: '设置没有变化' };
+  const toast = { type: 'success' as const, content: `已保存${saved.year}年度评审设置：${changes.map((f) => cycleFieldLabels[f]).join('、')}` };
   return { toast, card: { type: 'raw', data: await adminCardFor(ctx) } };
 }
 

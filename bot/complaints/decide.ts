@@ -12,7 +12,7 @@ import {
   titlesAwaitingDecision,
   titleStatus,
 } from '../../src/complaints.js';
-import { UserError } from '../../src/errors.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { idFrom, idOrZero, raw } from '../respond.js';
@@ -20,6 +20,12 @@ import { complaintOptions } from './intake.js';
 
 /** The alert again with what is wrong, for an administrator whose decision was refused (e.g. no note). */
 export async function alertAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
+  // decided by the first click: the decision, as the first answer showed it
+  if (err instanceof AlreadyDone) {
+    const decided = await getComplaint(ctx.tx, idOrZero(input.value, 'complaintId'));
+    const title = decided && (await titleStatus(ctx.tx, decided.team.id));
+    if (decided) return raw(complaintDecidedCard(complaintView(decided.complaint, decided.team, ctx.config.BOT_TIMEZONE), { title: title?.view }));
+  }
   if (!hasRole(ctx.actor, 'admin') || err.opts.kind === 'info') return undefined;
   const found = await getComplaint(ctx.tx, idOrZero(input.value, 'complaintId'));
   if (!found || found.complaint.status !== 'open') return undefined;

@@ -1,10 +1,7 @@
-import { sql } from 'drizzle-orm';
 import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard } from '../../cards/complaints.js';
 import type { Card } from '../../cards/kit.js';
-import type { Db } from '../../db/index.js';
-import { auditLog, complaints } from '../../db/schema.js';
-import { complaintTeam, type ComplaintOptions, createComplaint, findTeams } from '../../src/complaints.js';
-import { UserError } from '../../src/errors.js';
+import { complaintFromForm, complaintTeam, type ComplaintOptions, createComplaint, findTeams, getComplaint } from '../../src/complaints.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { formText, idFrom, idOrZero, raw, sendPrivately } from '../respond.js';
 
@@ -35,19 +32,13 @@ export const startComplaint: CardRun = async (ctx, input) => {
   return raw(complaintFormCard({ team, formKey: ctx.eventId }));
 };
 
-/** The complaint this complainant already sent from this form (a second click changes nothing; a forwarded form is another's). */
-async function createdFrom(tx: Db, formKey: string, complainantOpenId: string) {
-  const [row] = await tx
-    .select({ reference: complaints.reference, teamId: complaints.teamId })
-    .from(auditLog)
-    .innerJoin(complaints, sql`${complaints.id}::text = ${auditLog.entityId}`)
-    .where(sql`${auditLog.action} = 'complaint.create' and ${auditLog.details}->>'formKey' = ${formKey} and ${complaints.complainantOpenId} = ${complainantOpenId}`)
-    .limit(1);
-  return row;
-}
-
 /** The complaint form again with what was typed and what is wrong. */
 export async function complaintFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
+  // sent by the first click: the card shows its reference, as the first answer did
+  if (err instanceof AlreadyDone) {
+    const found = await getComplaint(ctx.tx, Number(err.record.entityId));
+    if (found) return raw(complaintReceivedCard({ reference: found.complaint.reference, team: found.team }));
+  }
   const team = await complaintTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
   return raw(complaintFormCard({ team, formKey, values: formText(input.formValue), error: { field: err.opts.field, message: err.message } }));
@@ -56,11 +47,8 @@ export async function complaintFormAgain(err: UserError, ctx: HandlerContext, in
 /** complaint.submit: stores the complaint (the admin group is alerted at once) and shows its reference. */
 export const submitComplaint: CardRun = async (ctx, input) => {
   const formKey = typeof input.value.formKey === 'string' && input.value.formKey ? input.value.formKey : undefined;
-  const before = formKey ? await createdFrom(ctx.tx, formKey, ctx.actor.openId) : undefined;
-  if (before) {
-    const team = await complaintTeam(ctx.tx, before.teamId);
-    if (team) return raw(complaintReceivedCard({ reference: before.reference, team }), { type: 'info', content: `该投诉已提交（编号 ${before.reference}），无需重复提交` });
-  }
+  const before = formKey ? await complaintFromForm(ctx.tx, formKey, ctx.actor.openId) : undefined;
+  if (before) throw new AlreadyDone('提交', { action: 'complaint.create', entity: 'complaint', entityId: before.id }, `该投诉（编号 ${before.reference}）`);
   const { complaint, team } = await createComplaint(
     ctx.tx,
     {

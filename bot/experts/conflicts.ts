@@ -1,6 +1,6 @@
 import { conflictFormCard } from '../../cards/experts.js';
 import type { Card } from '../../cards/kit.js';
-import { UserError } from '../../src/errors.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
 import { formText } from '../respond.js';
@@ -24,6 +24,8 @@ export async function addConflict(ctx: HandlerContext, input: CardActionInput): 
 }
 
 export async function conflictFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  // declared by the first click: the form with the declarations, as the first answer showed it
+  if (err instanceof AlreadyDone) return { card: { type: 'raw', data: await conflictCard(ctx, { done: err.message }) } };
   if (!err.opts.field) return undefined;
   return { card: { type: 'raw', data: await conflictCard(ctx, { values: formText(input.formValue), error: err.message }) } };
 }

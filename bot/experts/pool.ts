@@ -1,6 +1,6 @@
 import { expertPoolCard } from '../../cards/experts.js';
 import { type Card, pageOf } from '../../cards/kit.js';
-import { UserError } from '../../src/errors.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { addExperts, listExperts, setExpertActive } from '../../src/review/experts.js';
@@ -33,6 +33,7 @@ export async function addToPool(ctx: HandlerContext, input: CardActionInput): Pr
 
 export async function poolFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
+  if (err instanceof AlreadyDone) return { card: { type: 'raw', data: await poolCard(ctx) } };
   return { card: { type: 'raw', data: await poolCard(ctx, { values: formText(input.formValue), error: err.message }) } };
 }
 

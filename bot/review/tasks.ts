@@ -1,5 +1,5 @@
 import { declinedCard, declineFormCard } from '../../cards/review.js';
-import { UserError } from '../../src/errors.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { alreadyDone, declineTask, expertTasks, getTask, ownTask, submitScores } from '../../src/review/scoring.js';
@@ -81,6 +81,10 @@ export async function declineTaskAction(ctx: HandlerContext, input: CardActionIn
 
 export async function declineFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
+  // declined by the first click: the card the first answer showed
+  if (err instanceof AlreadyDone && task?.assignment.expertOpenId === ctx.actor.openId && task.assignment.status === 'declined') {
+    return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '' }) } };
+  }
   if (!task || task.assignment.expertOpenId !== ctx.actor.openId || task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
   return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), values: formText(input.formValue), error: err.message }) } };
 }

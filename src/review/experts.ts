@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
-import { UserError } from '../errors.js';
+import { AlreadyDone, UserError } from '../errors.js';
 import { numberField, openIdList, option, optionalText, parseForm, text } from '../forms.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
@@ -41,6 +41,13 @@ export async function addExperts(tx: Db, actor: Actor, formValue: Record<string,
   const input = parseForm(expertSchema, formValue, expertFieldLabels);
   const orgId = await organizationId(tx, input.organization);
   const specialities = splitSpecialities(input.specialities);
+  // a second click waits for the first's rows, then finds every picked person in the pool as asked
+  const current = await tx.select().from(people).where(inArray(people.openId, input.experts)).for('update');
+  const asAsked = (p: (typeof current)[number]) =>
+    (p.roles ?? []).includes('expert') && p.expertActive && p.organizationId === orgId && (p.maxLoad ?? null) === (input.maxLoad ?? null) && JSON.stringify(p.specialities ?? []) === JSON.stringify(specialities);
+  if (current.length === new Set(input.experts).size && current.every(asAsked)) {
+    throw new AlreadyDone('添加', { action: 'expert.add', entity: 'person', entityId: input.experts[0] }, `${input.experts.length} 位专家（${input.organization}）`);
+  }
   for (const openId of input.experts) {
     await grantRole(tx, openId, 'expert');
     await tx
@@ -179,11 +186,13 @@ export async function declareConflict(
     orgId = org.id;
     label = org.name;
   }
+  // a second click waits here for the first, then finds its declaration
+  await tx.select({ openId: people.openId }).from(people).where(eq(people.openId, actor.openId)).for('update');
   const [dup] = await tx
     .select({ id: conflicts.id })
     .from(conflicts)
     .where(and(eq(conflicts.expertOpenId, actor.openId), teamId ? eq(conflicts.teamId, teamId) : eq(conflicts.organizationId, orgId!)));
-  if (dup) throw new UserError(`你已声明过与“${label}”存在利益冲突，无需重复声明。`, { kind: 'info' });
+  if (dup) throw new AlreadyDone('声明', { action: 'expert.declareConflict', entity: 'conflict', entityId: dup.id }, `与“${label}”存在利益冲突`);
   const [row] = await tx.insert(conflicts).values({ expertOpenId: actor.openId, teamId, organizationId: orgId, reason: input.reason }).returning({ id: conflicts.id });
   await audit(tx, { actor: actor.openId, action: 'expert.declareConflict', entity: 'conflict', entityId: row.id, details: { kind: input.kind, target: label, reason: input.reason }, at: now });
 

@@ -4,9 +4,9 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
-import { formatDateTimeZh } from '../dates.js';
+import { formatMomentZh } from '../dates.js';
 import { cycleScoreSheet, transitionCycle } from '../cycles.js';
-import { cite, UserError } from '../errors.js';
+import { AlreadyDone, cite, UserError } from '../errors.js';
 import { option, parseForm, text } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
@@ -151,12 +151,14 @@ function scoringOpen(cycle: Task['cycle']): void {
   }
 }
 
+/** What a second submit or decline of a task finds; `a` must be read after the task's lock. */
 export function alreadyDone(a: Assignment, timezone: string): UserError | undefined {
   if (a.status === 'submitted') {
-    const when = a.submittedAt ? formatDateTimeZh(a.submittedAt, timezone) : '';
-    return new UserError(`这份评分已于 ${when} 提交（总分 ${a.total} 分），无需重复提交；如需修改，请联系协会管理员重开。`, { kind: 'info' });
+    const total = a.total === null ? '' : `（总分 ${a.total} 分）`;
+    const known = a.submittedAt ? `这份评分已于 ${formatMomentZh(a.submittedAt, timezone)} 提交${total}，无需重复提交；如需修改，请联系协会管理员重开。` : undefined;
+    return new AlreadyDone('提交', { action: 'review.submit', entity: 'assignment', entityId: a.id }, total, known);
   }
-  if (a.status === 'declined') return new UserError('你已谢绝这项评分任务，协会已另行安排专家。', { kind: 'info' });
+  if (a.status === 'declined') return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, '这项评分任务，协会将另行安排专家', '你已谢绝这项评分任务，协会已另行安排专家。');
   if (a.status === 'replaced') return new UserError('协会已将这项评分任务改派给其他专家，无需再评分。', { kind: 'info' });
   return undefined;
 }
@@ -224,7 +226,11 @@ export async function submitScores(
     .set({ status: 'submitted', scores: input.scores, total: input.total, comment: input.comment, submittedAt: now })
     .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'assigned')))
     .returning();
-  if (!assignment) throw alreadyDone({ ...task.assignment, status: 'submitted' }, timezone)!;
+  if (!assignment) {
+    // the other submit committed while this one waited: its time and total are read now, not from before the lock
+    const [current] = await tx.select().from(assignments).where(eq(assignments.id, assignmentId));
+    throw alreadyDone(current, timezone) ?? new UserError('这项评分任务已处理，请重新打开“评分”。', { kind: 'info' });
+  }
   await audit(tx, {
     actor: actor.openId,
     action: 'review.submit',
