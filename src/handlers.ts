@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { lastDone } from './audit.js';
 import { formatMomentZh } from './dates.js';
-import { AlreadyDone, UserError } from './errors.js';
+import { AlreadyDone, cite, UserError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { FeishuReader } from './lark/reader.js';
@@ -108,6 +108,8 @@ export interface RowRole {
   who: string;
   /** The src/ service that checks the row, named so the declaration points at it. */
   checkedBy: (...args: never[]) => unknown;
+  /** The article that names this person, cited in the refusal. */
+  article?: number;
 }
 
 export type Allowed = Persona | RowRole;
@@ -116,9 +118,9 @@ type Check = RowRole['checkedBy'];
 /** The leader of the team in value.teamId, as `checkedBy` refuses anyone else. */
 export const leaderOfTeam = (checkedBy: Check): RowRole => ({ persona: 'leader', key: 'teamId', who: '本班组的班组长', checkedBy });
 /** The organisation contact named by the team of value.applicationId (第十五条). */
-export const contactOfApplication = (checkedBy: Check): RowRole => ({ persona: 'org_contact', key: 'applicationId', who: '该班组登记的单位联系人', checkedBy });
+export const contactOfApplication = (checkedBy: Check): RowRole => ({ persona: 'org_contact', key: 'applicationId', who: '该班组登记的单位联系人', checkedBy, article: 15 });
 /** The expert assigned to value.assignmentId (第十七条). */
-export const assignedExpert = (checkedBy: Check): RowRole => ({ persona: 'expert', key: 'assignmentId', who: '被分配的评审专家', checkedBy });
+export const assignedExpert = (checkedBy: Check): RowRole => ({ persona: 'expert', key: 'assignmentId', who: '被分配的评审专家', checkedBy, article: 17 });
 
 /** A card action as declared: its verb, who may use it, what its button's value holds, and what it does. */
 export interface CardActionDecl<V extends Record<string, unknown> = Record<string, unknown>> {
@@ -154,7 +156,9 @@ export function rolesMessage(roles: readonly Allowed[]): string {
   const plain = roles.filter((r): r is Persona => typeof r === 'string');
   if (plain.length === 1 && plain[0] === 'admin') return adminOnlyMessage;
   const who = roles.map((r) => (typeof r === 'string' ? names[r as Exclude<Persona, 'public'>] : r.who));
-  return `只有${[...new Set(who)].join('或')}可以使用此功能。`;
+  const said = `只有${[...new Set(who)].join('或')}可以使用此功能。`;
+  const article = roles.find((r): r is RowRole => typeof r !== 'string' && r.article !== undefined)?.article;
+  return article ? cite(article, said) : said;
 }
 
 /** Whether the actor has one of the personas the declaration names (a row role counts by its persona here). */

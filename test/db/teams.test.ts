@@ -106,15 +106,16 @@ describe('a team from registration to an accepted application, through signed ca
     expect(JSON.stringify(lastCardTo(LEADER))).toContain('提高沥青路面修补一次合格率');
   });
 
-  it('refuses a wrong field, keeping what was typed and naming the field', async () => {
-    const before = await appsOf(teamId);
+  it('refuses a wrong field, keeping what was typed, as the card and as the draft, and naming the field', async () => {
     const res = await h.click(LEADER, { action: 'application.submit', teamId, year: cycleYear }, applicationForm({ goalRate: '120', summary: '成果' }));
     expect(res.toast.type).toBe('error');
     expect(res.toast.content).toContain('目标完成率');
     expectValidCard(res.card.data);
     expect(JSON.stringify(res.card.data)).toContain('"default_value":"120"');
     expect(JSON.stringify(res.card.data)).toContain('冷补料快速修补工法');
-    expect(await appsOf(teamId)).toEqual(before);
+    const [draft] = await appsOf(teamId);
+    expect(draft.status).toBe('draft');
+    expect(draft.form).toMatchObject({ goalRate: '120', summary: '成果' });
   });
 
   it('submits once, however often the button is clicked, and asks the organisation to confirm', async () => {
@@ -173,7 +174,7 @@ describe('a team from registration to an accepted application, through signed ca
     expect(cardText(lastCardTo(LEADER))).toContain('协会已受理');
     expect(cardText(lastCardTo(CONTACT))).toContain('协会已受理');
     const trail = await h.db.db.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(app.id)))).orderBy(auditLog.id);
-    expect(trail.map((t) => t.action)).toEqual(['application.create', 'application.submit', 'application.recommend', 'application.accept']);
+    expect(trail.map((t) => t.action)).toEqual(['application.create', 'application.save', 'application.submit', 'application.recommend', 'application.accept']);
   });
 
   it('every card sent on the way is valid JSON 2.0', () => {
@@ -183,7 +184,7 @@ describe('a team from registration to an accepted application, through signed ca
   });
 });
 
-describe('eligibility checks refuse with their article, storing nothing', () => {
+describe('eligibility checks refuse with their article, submitting nothing and keeping the draft', () => {
   let lateTeam: number;
   let oldTeam: number;
 
@@ -207,13 +208,13 @@ describe('eligibility checks refuse with their article, storing nothing', () => 
     expect(res.toast.type).toBe('error');
     expect(res.toast.content).toContain('第十六条');
     expect(res.toast.content).toContain('还差 93 天');
-    expect(await appsOf(lateTeam)).toHaveLength(0);
+    expect((await appsOf(lateTeam)).map((a) => a.status)).toEqual(['draft']);
   });
 
   it('E2 (第十三条第5款): an accident in the last three years', async () => {
     const res = await submitAs(OTHER_LEADER, oldTeam, { accidents: 'some' });
     expect(res.toast.content).toContain('第十三条');
-    expect(await appsOf(oldTeam)).toHaveLength(0);
+    expect((await appsOf(oldTeam)).map((a) => a.status)).toEqual(['draft']);
   });
 
   it('E3 (第七条第4款): which rate is below 90 %', async () => {
@@ -222,7 +223,7 @@ describe('eligibility checks refuse with their article, storing nothing', () => 
     expect(res.toast.content).toContain('培训率 85% 低于 90%');
     expect(res.toast.content).not.toContain('考试合格率 95%');
     expect(cardText(res.card.data)).toContain('未通过资格审查');
-    expect(await appsOf(oldTeam)).toHaveLength(0);
+    expect((await appsOf(oldTeam)).map((a) => a.status)).toEqual(['draft']);
   });
 
   it('E5 (协会规定, not an article): a title revoked within the setting’s days', async () => {
@@ -230,7 +231,7 @@ describe('eligibility checks refuse with their article, storing nothing', () => 
     const res = await submitAs(OTHER_LEADER, oldTeam);
     expect(res.toast.content).toContain('协会规定：撤销称号后 365 天内不受理该班组的申报');
     expect(res.toast.content).not.toContain('第二十二条');
-    expect(await appsOf(oldTeam)).toHaveLength(0);
+    expect((await appsOf(oldTeam)).map((a) => a.status)).toEqual(['draft']);
     await h.db.db.delete(honours).where(eq(honours.teamId, oldTeam));
   });
 
