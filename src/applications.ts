@@ -1,4 +1,5 @@
-import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
+import type { ApplicationSummary } from '../cards/applications.js';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
@@ -404,4 +405,32 @@ export async function awaitingEndorsementBy(tx: Db, contactOpenId: string) {
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(and(eq(teams.contactOpenId, contactOpenId), eq(applications.status, 'submitted')))
     .orderBy(asc(applications.submittedAt));
+}
+
+/** An application as the cards show it: its team, year and state in words. */
+export function summaryOf(application: Application, team: Team, organization: string, year: number): ApplicationSummary {
+  return {
+    id: application.id,
+    year,
+    statusLabel: applicationStatusNames[application.status as ApplicationStatus] ?? application.status,
+    team: { id: team.id, name: team.name, code: team.code, organization },
+    form: (application.form ?? {}) as Record<string, unknown>,
+  };
+}
+
+/** The organisation's opinion, when it has given one. */
+export function opinionOf(application: Application): string | undefined {
+  const e = application.endorsement as { opinion?: string; decision?: string } | null;
+  return e?.opinion;
+}
+
+/** Code and name of the teams of some applications, by application id (a report names what is unfilled). */
+export async function teamsOfApplications(tx: Db, ids: number[]): Promise<Map<number, { code: string; name: string }>> {
+  if (!ids.length) return new Map();
+  const rows = await tx
+    .select({ id: applications.id, code: teams.code, name: teams.name })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(inArray(applications.id, ids));
+  return new Map(rows.map((r) => [r.id, { code: r.code, name: r.name }]));
 }

@@ -1,62 +1,15 @@
-import { type AdminCardData, adminCard, type CycleFormData, cycleFormCard, type ShownDate } from '../../cards/admin.js';
+import { adminCard, type CycleFormData, cycleFormCard } from '../../cards/admin.js';
 import type { Card } from '../../cards/kit.js';
-import {
-  applicationCountsByStatus,
-  type Cycle,
-  cycleDefaults,
-  type CycleField,
-  cycleScoreSheet,
-  cycleStatusLabel,
-  getLatestCycle,
-  getRunningCycle,
-} from '../../src/cycles.js';
-import { type ApplicationStatus, applicationStatusNames } from '../../src/applications.js';
-import { addDays, daysBetween, formatDateZh, isRealDate, todayIn } from '../../src/dates.js';
+import { adminOverview } from '../../src/adminOverview.js';
+import { type Cycle, cycleDefaults, type CycleField, getLatestCycle } from '../../src/cycles.js';
+import { addDays, formatDateZh, isRealDate } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
+import { today } from '../respond.js';
 
-/** The bot's "today" in its timezone. */
-export function today(ctx: HandlerContext): string {
-  return todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
-}
-
-function shown(date: string, from: string): ShownDate {
-  return { text: formatDateZh(date), daysLeft: daysBetween(from, date) };
-}
 
 /** The admin card as the database has it now. */
 export async function adminCardFor(ctx: HandlerContext): Promise<Card> {
-  const now = today(ctx);
-  const data: AdminCardData = { today: formatDateZh(now), applicationCounts: [] };
-  const cycle = await getRunningCycle(ctx.tx);
-  if (cycle) {
-    const sheet = cycleScoreSheet(cycle);
-    data.cycle = {
-      id: cycle.id,
-      year: cycle.year,
-      status: cycle.status,
-      statusLabel: cycleStatusLabel(cycle.status),
-      applicationDeadline: shown(cycle.applicationDeadline, now),
-      scoringDeadline: shown(cycle.scoringDeadline, now),
-      reviewMeetingDate: shown(cycle.reviewMeetingDate, now),
-      awardThreshold: cycle.awardThreshold,
-      expertsPerApplication: cycle.expertsPerApplication,
-      recommendShare: cycle.recommendShare,
-      sheet: { title: sheet.title, total: sheet.total, items: sheet.areas.reduce((n, a) => n + a.items.length, 0) },
-    };
-    data.applicationCounts = countsInOrder(await applicationCountsByStatus(ctx.tx, cycle.id));
-  } else {
-    const last = await getLatestCycle(ctx.tx);
-    if (last) data.lastCycle = { year: last.year, statusLabel: cycleStatusLabel(last.status) };
-  }
-  return adminCard(data);
-}
-
-/** Every status of an application, in order, with its count; a status unknown here is listed last. */
-function countsInOrder(counts: Record<string, number>): AdminCardData['applicationCounts'] {
-  const known = Object.entries(applicationStatusNames) as [ApplicationStatus, string][];
-  const rows = known.map(([status, label]) => ({ label, count: counts[status] ?? 0 }));
-  for (const [status, count] of Object.entries(counts)) if (!(status in applicationStatusNames)) rows.push({ label: status, count });
-  return rows;
+  return adminCard(await adminOverview(ctx.tx, today(ctx)));
 }
 
 type FormValues = CycleFormData['values'];

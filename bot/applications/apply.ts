@@ -1,24 +1,12 @@
 import { applicationFormCard, endorsementRequestCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import {
-  applicantTeam,
-  type Cycle,
-  cycleOpenForApplications,
-  EligibilityError,
-  findApplication,
-  getApplication,
-  requireRegisteredAYear,
-  saveDraft,
-  submitApplication,
-} from '../../src/applications.js';
+import { applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { getTeam, teamsOf } from '../../src/teams.js';
-import { idFrom, idOrZero, raw, sendPrivately } from '../respond.js';
-import { today } from '../teams/view.js';
-import { summaryOf } from './view.js';
+import { idFrom, idOrZero, raw, sendPrivately, today } from '../respond.js';
 
 const returnedStates = new Set(['draft', 'returned']);
 

@@ -1,10 +1,9 @@
 import { endorsementDoneCard, endorsementListCard, endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../../cards/applications.js';
-import { applicationForContact, awaitingEndorsementBy, endorseApplication, getApplication } from '../../src/applications.js';
+import { applicationForContact, awaitingEndorsementBy, endorseApplication, getApplication, summaryOf } from '../../src/applications.js';
 import { AlreadyDone } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { idFrom, idOrZero, raw } from '../respond.js';
-import { summaryOf } from './view.js';
 
 export const listEndorsements: CardRun = async (ctx) => {
   const rows = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);

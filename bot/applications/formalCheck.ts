@@ -1,11 +1,10 @@
 import { formalCheckCard, formalCheckReasonField, leaderNoticeCard } from '../../cards/applications.js';
-import { awaitingFormalCheck, formalCheck } from '../../src/applications.js';
+import { awaitingFormalCheck, formalCheck, opinionOf, summaryOf } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { bindingsOf } from '../../src/groups.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { idFrom, raw } from '../respond.js';
-import { opinionOf, summaryOf } from './view.js';
 
 const PAGE = 8;
 

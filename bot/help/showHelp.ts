@@ -41,11 +41,3 @@ export function greetOnChatEntered(registry: BotRegistry) {
     await ctx.send({ dedupeKey: `greet:${chatId}:${ctx.actor.openId}:${day}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
   };
 }
-
-/** Text that is no command. */
-export function unknownText() {
-  return async (ctx: HandlerContext, msg: IncomingText): Promise<void> => {
-    const to = msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
-    await ctx.send({ dedupeKey: `reply:${ctx.eventId}`, to, text: msg.text ? '没有听懂这句话。发送“帮助”查看可用的命令。' : '目前只能识别文字消息。发送“帮助”查看可用的命令。' });
-  };
-}

@@ -1,6 +1,5 @@
 import type { BotRegistry } from '../../src/handlers.js';
-import { noValue } from '../respond.js';
-import { unknownText } from '../help/showHelp.js';
+import { notUnderstood, noValue } from '../respond.js';
 import { answerQuestion } from './answerQuestion.js';
 import { browseMeasures } from './browseMeasures.js';
 import { openArticle, showArticle } from './showArticle.js';
@@ -12,5 +11,5 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'measures.browse', roles: ['public'], value: noValue, run: browseMeasures });
   bot.menuEntry({ action: 'measures.browse', label: '查看办法条款', roles: [], order: 90 });
   // free text is a question; what the measures cannot answer falls back to the previous reply
-  bot.fallback = answerQuestion(bot.fallback ?? unknownText());
+  bot.fallback = answerQuestion(bot.fallback ?? notUnderstood);
 }

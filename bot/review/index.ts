@@ -1,8 +1,7 @@
 import { type BotRegistry, assignedExpert } from '../../src/handlers.js';
 import { declineTask, ownTask, submitScores } from '../../src/review/scoring.js';
-import { adminCardAgain } from '../admin/closeApplications.js';
 import { id, noValue, values } from '../respond.js';
-import { assignExperts, panelAgain, progressAgain, reopenPanelScore, showPanel, showPanelByCode, showProgress, swapPanelExpert } from './panels.js';
+import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, showPanel, showPanelByCode, showProgress, swapPanelExpert } from './panels.js';
 import { declineFormAgain, declineTaskAction, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain } from './tasks.js';
 
 const admin = ['admin'] as const;

@@ -1,8 +1,8 @@
-import { inArray, eq } from 'drizzle-orm';
+import { adminCard } from '../../cards/admin.js';
 import { assignmentReportCard, panelCard } from '../../cards/review.js';
 import type { Card } from '../../cards/kit.js';
-import { applications, teams } from '../../db/schema.js';
-import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
+import { adminOverview } from '../../src/adminOverview.js';
+import { type ApplicationStatus, applicationStatusNames, getApplication, teamsOfApplications } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
@@ -10,10 +10,15 @@ import { requireAdmin } from '../../src/permissions.js';
 import { assignCycle } from '../../src/review/assignment.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { getTask, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
-import { idFrom, idOrZero } from '../respond.js';
+import { idFrom, idOrZero, today } from '../respond.js';
 import { announceReplacement, progressCardFor, sendTaskCards, taskApplication, taskCard } from './view.js';
 
 const REPORT_MAX = 15;
+
+/** A refused 分配专家 or 评审进度 on the admin card: the card as it is now. */
+export async function adminCardAgain(_err: UserError, ctx: HandlerContext): Promise<CardResponse> {
+  return { card: { type: 'raw', data: adminCard(await adminOverview(ctx.tx, today(ctx))) } };
+}
 
 /** `review.assign` (分配专家): fills every panel, sends each new task to its expert, reports what is missing. */
 export async function assignExperts(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
@@ -21,14 +26,7 @@ export async function assignExperts(ctx: HandlerContext, input: CardActionInput)
   const run = await assignCycle(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), ctx.clock.now());
   await sendTaskCards(ctx, run.created.map((c) => c.id));
   const shownIds = run.plan.unfilled.slice(0, REPORT_MAX).map((u) => u.applicationId);
-  const names = shownIds.length
-    ? await ctx.tx
-        .select({ id: applications.id, code: teams.code, name: teams.name })
-        .from(applications)
-        .innerJoin(teams, eq(teams.id, applications.teamId))
-        .where(inArray(applications.id, shownIds))
-    : [];
-  const byId = new Map(names.map((n) => [n.id, n]));
+  const byId = await teamsOfApplications(ctx.tx, shownIds);
   const loads = Object.values(run.plan.loads).filter((n) => n > 0);
   const card = assignmentReportCard({
     cycleId: run.cycle.id,

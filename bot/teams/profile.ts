@@ -1,13 +1,12 @@
 import { endorsementRequestCard } from '../../cards/applications.js';
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
-import { getApplication } from '../../src/applications.js';
+import { getApplication, summaryOf } from '../../src/applications.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
 import { addMembers, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, pageFrom, raw } from '../respond.js';
-import { summaryOf } from '../applications/view.js';
 import { statusCardFor } from './status.js';
 import { teamData } from './view.js';
 

@@ -5,8 +5,8 @@ import type { CardActionInput, HandlerContext, IncomingText, OnRefused } from '.
 import { pickerCandidates } from '../../src/people.js';
 import { getTeam, registerTeam } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
-import { raw, sendPrivately } from '../respond.js';
-import { teamData, today } from './view.js';
+import { raw, sendPrivately, today } from '../respond.js';
+import { teamData } from './view.js';
 
 /** `注册`: the registration form, always in the p2p chat (a form is personal). */
 export async function sendRegistrationForm(ctx: HandlerContext, msg: IncomingText): Promise<void> {

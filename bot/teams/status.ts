@@ -5,8 +5,8 @@ import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { certificateNumbersOfTeam } from '../../src/certificates/index.js';
 import { teamStatus, teamsOf } from '../../src/teams.js';
 import { getRunningCycle } from '../../src/cycles.js';
-import { raw, sendPrivately } from '../respond.js';
-import { teamData, today } from './view.js';
+import { raw, sendPrivately, today } from '../respond.js';
+import { teamData } from './view.js';
 
 /** Everything the 进度 card needs for the caller. */
 export async function statusCardFor(ctx: HandlerContext) {

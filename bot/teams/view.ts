@@ -1,6 +1,4 @@
 import type { TeamData } from '../../cards/teams.js';
-import { todayIn } from '../../src/dates.js';
-import type { HandlerContext } from '../../src/handlers.js';
 import { type Team, teamMachine, type TeamStatus, teamTypeLabel } from '../../src/teams.js';
 
 export function teamData(team: Team & { organization: string }): TeamData {
@@ -24,4 +22,3 @@ export function teamData(team: Team & { organization: string }): TeamData {
 }
 
 /** Today in the bot's timezone, from the injected clock. */
-export const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());

@@ -1,0 +1,44 @@
+import type { AdminCardData, ShownDate } from '../cards/admin.js';
+import type { Db } from '../db/index.js';
+import { type ApplicationStatus, applicationStatusNames } from './applications.js';
+import { applicationCountsByStatus, cycleScoreSheet, cycleStatusLabel, getLatestCycle, getRunningCycle } from './cycles.js';
+import { daysBetween, formatDateZh } from './dates.js';
+
+function shown(date: string, from: string): ShownDate {
+  return { text: formatDateZh(date), daysLeft: daysBetween(from, date) };
+}
+
+/** What the admin card shows, as the database has it on `now` (YYYY-MM-DD). */
+export async function adminOverview(tx: Db, now: string): Promise<AdminCardData> {
+  const data: AdminCardData = { today: formatDateZh(now), applicationCounts: [] };
+  const cycle = await getRunningCycle(tx);
+  if (cycle) {
+    const sheet = cycleScoreSheet(cycle);
+    data.cycle = {
+      id: cycle.id,
+      year: cycle.year,
+      status: cycle.status,
+      statusLabel: cycleStatusLabel(cycle.status),
+      applicationDeadline: shown(cycle.applicationDeadline, now),
+      scoringDeadline: shown(cycle.scoringDeadline, now),
+      reviewMeetingDate: shown(cycle.reviewMeetingDate, now),
+      awardThreshold: cycle.awardThreshold,
+      expertsPerApplication: cycle.expertsPerApplication,
+      recommendShare: cycle.recommendShare,
+      sheet: { title: sheet.title, total: sheet.total, items: sheet.areas.reduce((n, a) => n + a.items.length, 0) },
+    };
+    data.applicationCounts = countsInOrder(await applicationCountsByStatus(tx, cycle.id));
+  } else {
+    const last = await getLatestCycle(tx);
+    if (last) data.lastCycle = { year: last.year, statusLabel: cycleStatusLabel(last.status) };
+  }
+  return data;
+}
+
+/** Every status of an application, in order, with its count; a status unknown here is listed last. */
+function countsInOrder(counts: Record<string, number>): AdminCardData['applicationCounts'] {
+  const known = Object.entries(applicationStatusNames) as [ApplicationStatus, string][];
+  const rows = known.map(([status, label]) => ({ label, count: counts[status] ?? 0 }));
+  for (const [status, count] of Object.entries(counts)) if (!(status in applicationStatusNames)) rows.push({ label: status, count });
+  return rows;
+}
