@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Card } from '../cards/kit.js';
+import { zh } from '../cards/strings.js';
 import { todayIn } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
 import { type CardResponse, type HandlerContext, type IncomingText, replyDestination, staleButtonMessage } from '../src/handlers.js';
@@ -12,7 +13,7 @@ export const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, c
 /** What is said to text that is no command (the last fallback, after the measures' answers). */
 export async function notUnderstood(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   const to = msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
-  await ctx.send({ dedupeKey: `reply:${ctx.eventId}`, to, text: msg.text ? '没有听懂这句话。发送“帮助”查看可用的命令。' : '目前只能识别文字消息。发送“帮助”查看可用的命令。' });
+  await ctx.send({ dedupeKey: `reply:${ctx.eventId}`, to, text: msg.text ? zh.unknownText : zh.nonTextMessage });
 }
 
 /** A callback answer that replaces the card, with an optional toast. */

@@ -1,6 +1,6 @@
 import { md } from './markdown.js';
 
-/** User-facing strings. Chinese is the bot's language; English is kept beside it for Lark tenants. */
+/** User-facing strings. The bot speaks Chinese only, the measures' language (see README: Language). */
 export const zh = {
   botName: '质量信得过班组助手',
   association: '广东省市政行业协会',
@@ -15,9 +15,4 @@ export const zh = {
   deadLetterTitle: '消息投递失败',
   deadLetter: (receiver: string, attempts: number, error: string) =>
     md`一条消息在尝试 ${attempts} 次后仍未送达，已停止重试。\n**接收方**：${receiver}\n**最后错误**：${error}`,
-};
-
-export const en = {
-  menuTitle: 'Quality Trustworthy Team assistant',
-  unknownText: 'Sorry, I did not understand. Send "help" to see what I can do.',
 };

@@ -9,7 +9,6 @@ import { requireAdmin } from './permissions.js';
 /** Group chats bound to receive the association's notifications, by purpose. */
 
 export type ChatPurpose = 'admin' | 'experts';
-export const chatPurposeNames: Record<ChatPurpose, string> = { admin: '协会管理通知', experts: '评审专家通知' };
 
 const purposeWords: Record<string, ChatPurpose> = {
   admin: 'admin',

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { zh } from '../cards/strings.js';
 import type { Db } from '../db/index.js';
 import { lastDone } from './audit.js';
 import { formatMomentZh } from './dates.js';
@@ -152,10 +153,9 @@ export interface EventDef {
 
 /** What a refusal for who you are says: who may do it (第十四条 for the association's work). */
 export function rolesMessage(roles: readonly Allowed[]): string {
-  const names: Record<Exclude<Persona, 'public'>, string> = { admin: '协会管理员', leader: '班组长', member: '班组成员', org_contact: '单位联系人', expert: '评审专家' };
   const plain = roles.filter((r): r is Persona => typeof r === 'string');
   if (plain.length === 1 && plain[0] === 'admin') return adminOnlyMessage;
-  const who = roles.map((r) => (typeof r === 'string' ? names[r as Exclude<Persona, 'public'>] : r.who));
+  const who = roles.map((r) => (typeof r === 'string' ? zh.roleNames[r] : r.who));
   const said = `只有${[...new Set(who)].join('或')}可以使用此功能。`;
   const article = roles.find((r): r is RowRole => typeof r !== 'string' && r.article !== undefined)?.article;
   return article ? cite(article, said) : said;

@@ -17,16 +17,6 @@ export function hasRole(actor: Actor, ...roles: Role[]): boolean {
   return roles.some((r) => actor.roles.includes(r));
 }
 
-/** One query: stored roles, plus leader/member from teams, plus the bootstrap admins of ADMIN_OPEN_IDS. */
-export async function loadActor(tx: Db, openId: string, bootstrapAdmins: readonly string[]): Promise<Actor> {
-  const result = await tx.execute(sql`
-    select p.name, coalesce(p.roles, '{}'::text[]) as roles,
-      exists(select 1 from team_members m where m.open_id = ${openId} and m.role = 'leader') as leader,
-      exists(select 1 from team_members m where m.open_id = ${openId}) as member
-    from (select 1) one left join people p on p.open_id = ${openId}`);
-  return actorFrom(openId, rowsOf(result)[0] as { name: string | null; roles: string[] | string; leader: boolean; member: boolean } | undefined, bootstrapAdmins);
-}
-
 /**
  * The event's dedupe row and the actor in one round trip: undefined when the event_id was recorded
  * before (a retried delivery), the actor otherwise.

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
@@ -275,7 +275,3 @@ export async function teamStatus(tx: Db, teamId: number) {
   return { applications: apps, honours: titles };
 }
 
-export async function teamsByIds(tx: Db, ids: number[]) {
-  if (!ids.length) return [];
-  return tx.select().from(teams).where(inArray(teams.id, ids));
-}

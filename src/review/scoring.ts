@@ -163,16 +163,6 @@ export function alreadyDone(a: Assignment, timezone: string): UserError | undefi
   return undefined;
 }
 
-/** The submitted score sheets of an application. */
-export async function panelScores(tx: Db, applicationId: number): Promise<PanelScore[]> {
-  const rows = await tx
-    .select({ assignmentId: assignments.id, expertOpenId: assignments.expertOpenId, total: assignments.total, scores: assignments.scores })
-    .from(assignments)
-    .where(and(eq(assignments.applicationId, applicationId), eq(assignments.status, 'submitted')))
-    .orderBy(asc(assignments.id));
-  return rows.map(toPanelScore);
-}
-
 function toPanelScore(r: { assignmentId: number; expertOpenId: string; total: number | null; scores: unknown }): PanelScore {
   return { assignmentId: r.assignmentId, expertOpenId: r.expertOpenId, total: Number(r.total), scores: (r.scores ?? {}) as Record<string, number> };
 }
