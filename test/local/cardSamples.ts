@@ -198,6 +198,8 @@ export const cardSamples: Record<string, Sample> = {
     applications.formalCheckCard({ year: 2026, items: [], total: 0 }),
   ],
   'applications.endorsementListCard': () => [applications.endorsementListCard([application]), applications.endorsementListCard([])],
+  'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application)],
+  'applications.notALeaderCard': () => [applications.notALeaderCard()],
 
   'complaints.complaintAlertCard': () => [
     complaints.complaintAlertCard(complaint),
