@@ -5,7 +5,7 @@ import { applications, cycles, honours, organizations, teamMembers, teams } from
 import { audit } from './audit.js';
 import { daysBetween, isRealDate } from './dates.js';
 import { cite, UserError } from './errors.js';
-import { dateField, httpUrl, numberField, option, parseForm, text } from './forms.js';
+import { defineForm, formLabels, formSchema, type FormValues, parseForm, readDate, text } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
 import { StateMachine } from './stateMachine.js';
@@ -21,46 +21,42 @@ export const categories = [
 ] as const;
 export const categoryLabel = (v: string) => categories.find((c) => c.value === v)?.label ?? v;
 
-export const applicationLabels: Record<string, string> = {
-  title: '成果名称',
-  category: '申报类别',
-  startDate: '活动开始日期',
-  endDate: '活动结束日期',
-  goalRate: '目标完成率',
-  trainingRate: '培训率',
-  examPassRate: '考试合格率',
-  accidents: '近三年质量安全环保事故',
-  customer: '顾客确认与满意情况',
-  qc: 'QC小组活动情况',
-  summary: '主要成果简介',
-  features: '特色与推广意义',
-  materialsUrl: '材料链接',
-};
-export const applicationFields = Object.keys(applicationLabels);
-
-const percent = (label: string) => numberField(`${label}（%）`, 0, 100);
+/** 申报表 (第十五条): every field once; the card, the stored form, the display, the expert's view and the workbook come from it. */
+export const applicationForm = defineForm({
+  name: 'application',
+  title: '申报表',
+  fields: {
+    title: { kind: 'text', label: '成果名称', maxLength: 100 },
+    category: { kind: 'select', label: '申报类别', article: '第十三条第1款', options: categories },
+    startDate: { kind: 'date', label: '活动开始日期' },
+    endDate: { kind: 'date', label: '活动结束日期' },
+    goalRate: { kind: 'percent', label: '目标完成率', min: 0, max: 100 },
+    trainingRate: { kind: 'percent', label: '培训率', article: '第七条第4款', help: '须达 90% 以上', min: 0, max: 100 },
+    examPassRate: { kind: 'percent', label: '考试合格率', article: '第七条第4款', help: '须达 90% 以上', min: 0, max: 100 },
+    accidents: {
+      kind: 'select',
+      label: '近三年质量安全环保事故',
+      article: '第十三条第5款',
+      options: [
+        { value: 'none', label: '无' },
+        { value: 'some', label: '有' },
+      ],
+    },
+    customer: { kind: 'longText', label: '顾客确认与满意情况', maxLength: 1000 },
+    qc: { kind: 'longText', label: 'QC小组活动情况', article: '第十条', maxLength: 1000 },
+    summary: { kind: 'longText', label: '主要成果简介', help: '1000 字以内', maxLength: 1000 },
+    features: { kind: 'longText', label: '特色与推广意义', article: '第十三条第4款', maxLength: 1000 },
+    materialsUrl: { kind: 'url', label: '材料链接', help: '完整申报材料的云文档链接', maxLength: 500 },
+  },
+});
+export const applicationLabels = formLabels(applicationForm);
+export const applicationFields = Object.keys(applicationForm.fields) as (keyof typeof applicationForm.fields)[];
 
 /** The 申报表 as submitted: every field required and bounded. */
-export const applicationSchema = z
-  .object({
-    title: text('成果名称', 100),
-    category: option('申报类别', ['engineering', 'testing', 'maintenance', 'operation', 'service']),
-    startDate: dateField('活动开始日期'),
-    endDate: dateField('活动结束日期'),
-    goalRate: percent('目标完成率'),
-    trainingRate: percent('培训率'),
-    examPassRate: percent('考试合格率'),
-    accidents: option('近三年质量安全环保事故', ['none', 'some']),
-    customer: text('顾客确认与满意情况', 1000),
-    qc: text('QC小组活动情况', 1000),
-    summary: text('主要成果简介', 1000),
-    features: text('特色与推广意义', 1000),
-    materialsUrl: httpUrl('材料链接'),
-  })
-  .superRefine((v, ctx) => {
-    if (v.startDate > v.endDate) ctx.addIssue({ code: 'custom', path: ['endDate'], message: '活动结束日期不能早于开始日期' });
-  });
-export type ApplicationForm = z.output<typeof applicationSchema>;
+export const applicationSchema = formSchema(applicationForm).superRefine((v, ctx) => {
+  if (v.startDate > v.endDate) ctx.addIssue({ code: 'custom', path: ['endDate'], message: '活动结束日期不能早于开始日期' });
+});
+export type ApplicationForm = FormValues<typeof applicationForm.fields>;
 
 /** A draft keeps whatever was typed, as long as each typed value is of the right kind. */
 export function cleanDraft(values: Record<string, unknown>): Record<string, string> {
@@ -72,7 +68,7 @@ export function cleanDraft(values: Record<string, unknown>): Record<string, stri
   }
   for (const key of ['startDate', 'endDate']) {
     if (draft[key]) {
-      draft[key] = draft[key].slice(0, 10);
+      draft[key] = readDate(draft[key]) ?? '';
       if (!isRealDate(draft[key])) delete draft[key];
     }
   }

@@ -3,6 +3,7 @@ import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
 import { card, markdown } from '../../cards/kit.js';
 import {
+  applicationForm,
   type Cycle,
   cycleOpenForApplications,
   EligibilityError,
@@ -29,6 +30,7 @@ async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle
   if (existing && !returnedStates.has(existing.status)) return submittedCard(summaryOf(existing, team, team.organization, cycle.year));
   const opinion = existing?.status === 'returned' ? returnOpinion(existing) : undefined;
   return applicationFormCard({
+    descriptor: applicationForm,
     team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
     cycle,
     applicationId: existing?.id,
@@ -92,6 +94,7 @@ async function formAgain(error: UserError, ctx: HandlerContext, input: CardActio
   const running = await getRunningCycle(ctx.tx);
   return raw(
     applicationFormCard({
+      descriptor: applicationForm,
       team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
       cycle: running?.year === year ? running : { year, applicationDeadline: '—' },
       values: input.formValue,

@@ -1,5 +1,6 @@
 import type { ApplicationSummary } from '../../cards/applications.js';
-import { type Application, applicationStatusNames, type ApplicationStatus } from '../../src/applications.js';
+import { type Application, applicationForm, applicationStatusNames, type ApplicationStatus } from '../../src/applications.js';
+import { formDisplay } from '../../src/forms.js';
 import type { Team } from '../../src/teams.js';
 
 export function summaryOf(application: Application, team: Team, organization: string, year: number): ApplicationSummary {
@@ -8,7 +9,7 @@ export function summaryOf(application: Application, team: Team, organization: st
     year,
     statusLabel: applicationStatusNames[application.status as ApplicationStatus] ?? application.status,
     team: { id: team.id, name: team.name, code: team.code, organization },
-    form: (application.form ?? {}) as Record<string, unknown>,
+    display: formDisplay(applicationForm, application.form as Record<string, unknown> | null),
   };
 }
 

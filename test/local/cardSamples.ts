@@ -15,6 +15,8 @@ import * as reminders from '../../cards/reminders.js';
 import * as results from '../../cards/results.js';
 import * as review from '../../cards/review.js';
 import * as teams from '../../cards/teams.js';
+import { applicationForm } from '../../src/applications.js';
+import { formDisplay } from '../../src/forms.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
 
 /** Exported functions of cards/ that build no card (text helpers), with why they need no sample. */
@@ -75,7 +77,7 @@ const application: applications.ApplicationSummary = {
   year: 2026,
   statusLabel: '已提交',
   team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
-  form: appForm,
+  display: formDisplay(applicationForm, appForm),
 };
 
 const complaintTeam: complaints.ComplaintTeam = { id: 1, name: team.name, code: team.code, organization: team.organization };
@@ -97,17 +99,7 @@ const taskApplication: review.TaskApplication = {
   code: team.code,
   team: team.name,
   organization: team.organization,
-  title: appForm.title,
-  category: '管养',
-  period: '2025-04-01 至 2026-03-31',
-  goalRate: '100',
-  trainingRate: '96',
-  examPassRate: '95',
-  customer: appForm.customer,
-  qc: appForm.qc,
-  summary: appForm.summary,
-  features: appForm.features,
-  materialsUrl: appForm.materialsUrl,
+  display: formDisplay(applicationForm, appForm),
 };
 
 const resultLines: results.ResultLine[] = [
@@ -173,15 +165,16 @@ export const cardSamples: Record<string, Sample> = {
   ],
 
   'applications.applicationFormCard': () => [
-    applications.applicationFormCard({ team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, values: appForm }),
+    applications.applicationFormCard({ descriptor: applicationForm, team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, values: appForm }),
     applications.applicationFormCard({
+      descriptor: applicationForm,
       team: application.team,
       cycle: { year: 2026, applicationDeadline: '2026-05-31' },
       applicationId: 7,
       returnedOpinion: '请补充顾客满意度证明',
       failures: [{ article: 16, message: '第十六条：注册未满一年' }],
     }),
-    applications.applicationFormCard({ team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, error: { field: 'goalRate', message: '目标完成率须为 0–100' } }),
+    applications.applicationFormCard({ descriptor: applicationForm, team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, error: { field: 'goalRate', message: '目标完成率须为 0–100' } }),
   ],
   'applications.applicationDetails': () => [applications.applicationDetails(application)],
   'applications.submittedCard': () => [applications.submittedCard(application)],
