@@ -32,7 +32,8 @@ export function textInput(opts: {
 
 /** JSON 2.0 has no number input: a text input, validated on submit. */
 export function numberInput(opts: { name: string; label: string; value?: number | string; required?: boolean; placeholder?: string }): Element {
-  return textInput({ name: opts.name, label: opts.label, value: opts.value === undefined ? undefined : String(opts.value), required: opts.required, placeholder: opts.placeholder ?? '请输入数字', maxLength: 12 });
+  // a default longer than the input's max length would be refused: what is kept of a typed value is cut to it
+  return textInput({ name: opts.name, label: opts.label, value: opts.value === undefined ? undefined : String(opts.value).slice(0, 12), required: opts.required, placeholder: opts.placeholder ?? '请输入数字', maxLength: 12 });
 }
 
 export function selectStatic(opts: { name: string; label: string; options: { text: string; value: string }[]; value?: string; required?: boolean; placeholder?: string }): Element {
@@ -147,7 +148,8 @@ export function formInputs(d: FormDescriptor, values: Record<string, unknown> = 
       case 'percent':
         return numberInput({ name, label, value, placeholder: f.placeholder ?? `${f.min}–${f.max}${f.step === 0.5 ? '，整分或半分' : ''}` });
       case 'date':
-        return datePicker({ name, label, value: value?.slice(0, 10) });
+        // a picker shows only a date it can: what was typed otherwise is named in the refusal
+        return datePicker({ name, label, value: value && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : undefined });
       case 'select':
         return selectStatic({ name, label, options: f.options.map((o) => ({ text: o.label, value: o.value })), value });
       case 'person': {

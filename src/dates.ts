@@ -56,19 +56,6 @@ export function formatDateZh(s: string): string {
   return `${y}年${m}月${d}日`;
 }
 
-/**
- * A date picker's form value as 'YYYY-MM-DD': Feishu may add a time or zone ('2026-05-31 +0800'),
- * which is cut off; an empty or missing value is undefined; anything else is returned trimmed, for
- * the validation to refuse.
- */
-export function dateFromPicker(v: unknown): string | undefined {
-  if (v === null || v === undefined) return undefined;
-  const s = String(v).trim();
-  if (!s) return undefined;
-  const m = /^(\d{4}-\d{2}-\d{2})(?:$|[\sT+])/.exec(s);
-  return m ? m[1] : s;
-}
-
 const dateTimeFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /** A moment as Chinese readers see it in `timeZone` ('2027/6/1 09:30:00'); the formatter is made once per zone. */

@@ -85,7 +85,7 @@ export const numberField = (label: string, min: number, max: number, opts: { int
     z
       .number({ error: (iss) => (iss.input === undefined ? `请填写${label}` : `${label}须为数字`) })
       .refine((n) => !Number.isNaN(n), `${label}须为数字`)
-      .refine((n) => n >= min && n <= max, `${label}须在 ${min} 到 ${max}${unit} 之间`)
+      .refine((n) => n >= min && n <= max, `${label}须在 ${min} 到 ${max} ${unit}之间`)
       .refine((n) => !opts.integer || Number.isInteger(n), `${label}须为整数`)
       .refine(
         (n) => !opts.step || Math.abs(n / opts.step - Math.round(n / opts.step)) < 1e-9,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dateFromPicker, daysBetween, formatDateZh, isRealDate, todayIn } from '../src/dates.js';
+import { addDays, daysBetween, formatDateZh, isRealDate, todayIn } from '../src/dates.js';
+import { readDate } from '../src/forms.js';
 import { UserError } from '../src/errors.js';
 import {
   areaSubtotals,
@@ -107,11 +108,11 @@ describe('dates', () => {
   });
 
   it('cuts a date picker value to the date', () => {
-    expect(dateFromPicker('2026-05-31 +0800')).toBe('2026-05-31');
-    expect(dateFromPicker('2026-05-31T00:00:00+08:00')).toBe('2026-05-31');
-    expect(dateFromPicker('2026-05-31')).toBe('2026-05-31');
-    expect(dateFromPicker('')).toBeUndefined();
-    expect(dateFromPicker(undefined)).toBeUndefined();
-    expect(dateFromPicker('下周')).toBe('下周');
+    expect(readDate('2026-05-31 +0800')).toBe('2026-05-31');
+    expect(readDate('2026-05-31T00:00:00+08:00')).toBe('2026-05-31');
+    expect(readDate('2026-05-31')).toBe('2026-05-31');
+    expect(readDate('')).toBeUndefined();
+    expect(readDate(undefined)).toBeUndefined();
+    expect(readDate('下周')).toBe('下周');
   });
 });

@@ -5,6 +5,7 @@ import {
   type Cycle,
   cycleDefaults,
   type CycleField,
+  cycleForm,
   cycleScoreSheet,
   cycleStatusLabel,
   getLatestCycle,
@@ -12,6 +13,7 @@ import {
 } from '../../src/cycles.js';
 import { type ApplicationStatus, applicationStatusNames } from '../../src/applications.js';
 import { addDays, daysBetween, formatDateZh, isRealDate, todayIn } from '../../src/dates.js';
+import { readDate } from '../../src/forms.js';
 import type { HandlerContext } from '../../src/handlers.js';
 
 /** The bot's "today" in its timezone. */
@@ -102,7 +104,7 @@ export function typedValues(text: Record<string, string>): FormValues {
     const v = text[field]?.trim();
     if (v === undefined || v === '') continue;
     if (dateFields.has(field)) {
-      const d = v.slice(0, 10);
+      const d = readDate(v);
       if (isRealDate(d)) out[field] = d;
     } else out[field] = v;
   }
@@ -111,6 +113,7 @@ export function typedValues(text: Record<string, string>): FormValues {
 
 export function settingsFormCard(cycle: Cycle, values: FormValues, error?: string): Card {
   return cycleFormCard({
+    descriptor: cycleForm,
     mode: 'settings',
     cycleId: cycle.id,
     year: cycle.year,

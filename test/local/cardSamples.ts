@@ -16,6 +16,7 @@ import * as results from '../../cards/results.js';
 import * as review from '../../cards/review.js';
 import * as teams from '../../cards/teams.js';
 import { applicationForm } from '../../src/applications.js';
+import { cycleForm } from '../../src/cycles.js';
 import { formDisplay } from '../../src/forms.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
 
@@ -139,8 +140,8 @@ export const cardSamples: Record<string, Sample> = {
     admin.adminCard({ today: '2026年5月19日', lastCycle: { year: 2025, statusLabel: '已公布' }, applicationCounts: [] }),
   ],
   'admin.cycleFormCard': () => [
-    admin.cycleFormCard({ mode: 'open', values: { year: '2026', applicationDeadline: '2026-05-31', awardThreshold: '85' } }),
-    admin.cycleFormCard({ mode: 'settings', cycleId: 2, year: 2026, values: {}, error: '评审会日期不能早于评分截止日期', applicationDeadlineFixed: '2026年5月31日' }),
+    admin.cycleFormCard({ descriptor: cycleForm, mode: 'open', values: { year: '2026', applicationDeadline: '2026-05-31', awardThreshold: '85' } }),
+    admin.cycleFormCard({ descriptor: cycleForm, mode: 'settings', cycleId: 2, year: 2026, values: {}, error: '评审会日期不能早于评分截止日期', applicationDeadlineFixed: '2026年5月31日' }),
   ],
   'admin.scoreSheetFormCard': () => [
     admin.scoreSheetFormCard({
