@@ -4,7 +4,7 @@ import { getApplication } from '../../src/applications.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
-import { addMembers, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
+import { addMembers, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, pageFrom, raw, withUserErrors } from '../respond.js';
 import { summaryOf } from '../applications/view.js';
@@ -16,7 +16,7 @@ const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandid
 
 export const openProfileForm = withUserErrors(async (ctx, input) => {
   const team = await teamLedBy(ctx.tx, ctx.actor, idFrom(input.value, 'teamId'));
-  return raw(profileFormCard(teamData(team), { candidates: await contactCandidates(ctx, team.contactOpenId) }));
+  return raw(profileFormCard(teamData(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId) }));
 });
 
 export const saveProfile = withUserErrors(
@@ -40,7 +40,7 @@ export const saveProfile = withUserErrors(
   },
   async (error, ctx, input) => {
     const team = await teamLedBy(ctx.tx, ctx.actor, idOrZero(input.value, 'teamId')).catch(() => undefined);
-    return team ? raw(profileFormCard(teamData(team), { candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
+    return team ? raw(profileFormCard(teamData(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
   },
 );
 

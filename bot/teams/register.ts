@@ -2,7 +2,7 @@ import { contactNamedCard, registeredCard, registrationFormCard } from '../../ca
 import { oneYearAfter } from '../../src/applications.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
-import { getTeam, registerTeam } from '../../src/teams.js';
+import { getTeam, registerTeam, registrationForm as registrationDescriptor } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
 import { raw, sendPrivately, withUserErrors } from '../respond.js';
 import { teamData, today } from './view.js';
@@ -19,7 +19,7 @@ export async function openRegistrationForm(ctx: HandlerContext) {
 /** The form, its pickers offering the people the bot knows, organisation contacts first. */
 async function registrationForm(ctx: HandlerContext, again?: { values: Record<string, unknown>; error: { field?: string; message: string } }) {
   const candidates = await pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [ctx.actor.openId] });
-  return registrationFormCard({ leaderOpenId: ctx.actor.openId, candidates, ...again });
+  return registrationFormCard({ descriptor: registrationDescriptor, leaderOpenId: ctx.actor.openId, candidates, ...again });
 }
 
 /** Submit of the registration form. */

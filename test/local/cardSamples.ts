@@ -17,6 +17,7 @@ import * as review from '../../cards/review.js';
 import * as teams from '../../cards/teams.js';
 import { applicationForm } from '../../src/applications.js';
 import { cycleForm } from '../../src/cycles.js';
+import { profileForm, registrationForm } from '../../src/teams.js';
 import { formDisplay } from '../../src/forms.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
 
@@ -417,8 +418,8 @@ export const cardSamples: Record<string, Sample> = {
   'review.replacementFailedCard': () => [review.replacementFailedCard({ year: 2026, applicationId: 7, code: team.code, team: team.name, cause: '陈专家谢绝了任务', reason: '专家库中其余专家均已达评审上限' })],
 
   'teams.registrationFormCard': () => [
-    teams.registrationFormCard({ leaderOpenId: LEADER, candidates: [LEADER, CONTACT] }),
-    teams.registrationFormCard({ leaderOpenId: LEADER, candidates: [LEADER], values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
+    teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER, CONTACT] }),
+    teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER], values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
   ],
   'teams.registeredCard': () => [teams.registeredCard(team, '2026-03-01')],
   'teams.contactNamedCard': () => [teams.contactNamedCard(team)],
@@ -461,7 +462,7 @@ export const cardSamples: Record<string, Sample> = {
     ]),
   ],
   'import.importGuideCard': () => [importing.importGuideCard()],
-  'teams.profileFormCard': () => [teams.profileFormCard(team, { candidates: [CONTACT, EXPERT] }), teams.profileFormCard(team, { candidates: [], values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
+  'teams.profileFormCard': () => [teams.profileFormCard(team, { descriptor: profileForm, candidates: [CONTACT, EXPERT] }), teams.profileFormCard(team, { descriptor: profileForm, candidates: [], values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
   'teams.membersCard': () => [
     teams.membersCard(team, [
       { openId: LEADER, role: 'leader', name: '张班长' },
