@@ -140,7 +140,7 @@ export function formInputs(d: FormDescriptor, values: Record<string, unknown> = 
     switch (f.kind) {
       case 'text':
       case 'longText':
-        return textInput({ name, label, value, maxLength: f.maxLength, multiline: f.kind === 'longText', placeholder: f.placeholder });
+        return textInput({ name, label, value, maxLength: f.maxLength, multiline: f.kind === 'longText', placeholder: f.placeholder ?? (f.example && `如 ${f.example}`) });
       case 'url':
         return textInput({ name, label, value, maxLength: f.maxLength ?? 500, placeholder: f.placeholder ?? 'https://' });
       case 'number':

@@ -157,6 +157,8 @@ interface BaseField {
   /** A short hint after the label: “须达 90% 以上”. */
   help?: string;
   placeholder?: string;
+  /** A valid value as typed, where the kind alone does not make one (a phone number): shown as the placeholder, used by tests. */
+  example?: string;
 }
 
 export type FieldSpec =

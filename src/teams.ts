@@ -31,6 +31,7 @@ export const registrationForm = defineForm({
       kind: 'text',
       label: '联系电话',
       maxLength: 20,
+      example: '020-12345678',
       pattern: { regex: /^[0-9+\-\s()（）]{7,20}$/, message: '联系电话须为 7–20 位数字（可含 - + 空格）' },
     },
     memberCount: { kind: 'integer', label: '成员人数', min: 1, max: 500, unit: '人', placeholder: '例如 12' },
