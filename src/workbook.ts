@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { applicationForm, type ApplicationStatus, applicationStatusNames } from './applications.js';
-import { type FieldKind, type FieldSpec, fieldName, fieldText } from './forms.js';
+import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescriptor } from './forms.js';
 import type { ResultsData } from './review/results.js';
 import { sheetItems } from './scoreSheet.js';
 
@@ -30,11 +30,12 @@ function cellValue(f: FieldSpec, v: unknown): string | number | null {
 }
 
 /** The 申报表's columns of one application, one per field of its descriptor. */
-function formCells(form: Record<string, unknown>): Record<string, string | number | null> {
-  return Object.fromEntries(Object.entries(applicationForm.fields).map(([key, f]) => [`form:${key}`, cellValue(f, form[key])]));
+function formCells(descriptor: FormDescriptor, form: Record<string, unknown>): Record<string, string | number | null> {
+  return Object.fromEntries(Object.entries(descriptor.fields).map(([key, f]) => [`form:${key}`, cellValue(f, form[key])]));
 }
 
-export async function reviewWorkbook(data: ResultsData): Promise<Buffer> {
+/** `descriptor` is the 申报表's (its columns follow its fields); a test may pass another. */
+export async function reviewWorkbook(data: ResultsData, descriptor: FormDescriptor = applicationForm): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = '质量信得过班组助手';
   wb.created = new Date(data.cycle.updatedAt);
@@ -48,7 +49,7 @@ export async function reviewWorkbook(data: ResultsData): Promise<Buffer> {
     { header: '班组编号', key: 'code', width: 16 },
     { header: '班组名称', key: 'team', width: 24 },
     { header: '所属单位', key: 'organization', width: 28 },
-    ...Object.entries(applicationForm.fields).map(([key, f]) => ({ header: fieldName(f), key: `form:${key}`, width: columnWidths[f.kind] ?? 16 })),
+    ...Object.entries(descriptor.fields).map(([key, f]) => ({ header: fieldName(f), key: `form:${key}`, width: columnWidths[f.kind] ?? 16 })),
     { header: '状态', key: 'status', width: 14 },
     { header: '已提交评分', key: 'sheets', width: 12 },
     { header: '最终得分', key: 'finalScore', width: 10 },
@@ -58,7 +59,7 @@ export async function reviewWorkbook(data: ResultsData): Promise<Buffer> {
       code: r.code,
       team: r.team,
       organization: r.organization,
-      ...formCells(r.form ?? { title: r.title, category: r.category }),
+      ...formCells(descriptor, r.form ?? { title: r.title, category: r.category }),
       status: applicationStatusNames[r.status as ApplicationStatus] ?? r.status,
       sheets: submittedPerApplication.get(r.applicationId) ?? 0,
       finalScore: r.finalScore,
