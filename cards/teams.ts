@@ -17,6 +17,7 @@ export interface TeamData {
   goals: string;
   plan: string;
   contactOpenId: string;
+  /** As people read it: 2026年3月1日. */
   registeredAt: string;
   statusLabel: string;
 }

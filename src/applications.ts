@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { daysBetween, isRealDate } from './dates.js';
+import { daysBetween, formatDateZh, isRealDate } from './dates.js';
 import { cite, UserError } from './errors.js';
 import { defineForm, formLabels, formSchema, type FormValues, parseForm, readDate, text } from './forms.js';
 import type { Actor } from './people.js';
@@ -124,7 +124,7 @@ export type Cycle = typeof cycles.$inferSelect;
 export async function cycleOpenForApplications(tx: Db, today: string): Promise<Cycle> {
   const [cycle] = await tx.select().from(cycles).where(eq(cycles.status, 'open')).orderBy(asc(cycles.year)).limit(1);
   if (!cycle) throw new UserError(cite(19, '评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。'), { kind: 'info', article: 19 });
-  if (today > cycle.applicationDeadline) throw new UserError(`${cycle.year} 年度申报已于 ${cycle.applicationDeadline} 截止。`, { kind: 'info' });
+  if (today > cycle.applicationDeadline) throw new UserError(`${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止。`, { kind: 'info' });
   return cycle;
 }
 
@@ -153,7 +153,7 @@ export async function eligibilityFailures(tx: Db, team: Team, cycle: Cycle, form
     failures.push({
       check: 'E1',
       article: 16,
-      message: cite(16, `注册满一年后方可参加评选，还差 ${days} 天（注册日期 ${team.registeredAt}，${eligibleFrom} 满一年，本年度申报截止 ${cycle.applicationDeadline}）。可参加下一年度评选。`),
+      message: cite(16, `注册满一年后方可参加评选，还差 ${days} 天（注册日期 ${formatDateZh(team.registeredAt)}，${formatDateZh(eligibleFrom)} 满一年，本年度申报截止 ${formatDateZh(cycle.applicationDeadline)}）。可参加下一年度评选。`),
     });
   }
   if (form.accidents !== 'none') {
@@ -179,7 +179,7 @@ export async function eligibilityFailures(tx: Db, team: Team, cycle: Cycle, form
     .where(and(eq(honours.teamId, team.id), isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
     .limit(1);
   if (revoked) {
-    const when = revoked.revokedAt!.toISOString().slice(0, 10);
+    const when = formatDateZh(revoked.revokedAt!.toISOString().slice(0, 10));
     failures.push({ check: 'E5', message: associationRule(`${revocationBarText(barDays)}；本班组 ${revoked.year} 年度称号已于 ${when} 撤销。`) });
   }
   return failures;

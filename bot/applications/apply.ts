@@ -13,6 +13,7 @@ import {
 } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
+import { formatDateZh } from '../../src/dates.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { getTeam, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, raw, sendPrivately, withUserErrors } from '../respond.js';
@@ -32,7 +33,7 @@ async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle
   return applicationFormCard({
     descriptor: applicationForm,
     team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
-    cycle,
+    cycle: { year: cycle.year, applicationDeadline: formatDateZh(cycle.applicationDeadline) },
     applicationId: existing?.id,
     values: (existing?.form ?? {}) as Record<string, unknown>,
     returnedOpinion: opinion,
@@ -96,7 +97,7 @@ async function formAgain(error: UserError, ctx: HandlerContext, input: CardActio
     applicationFormCard({
       descriptor: applicationForm,
       team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
-      cycle: running?.year === year ? running : { year, applicationDeadline: '—' },
+      cycle: { year, applicationDeadline: running?.year === year ? formatDateZh(running.applicationDeadline) : '—' },
       values: input.formValue,
       error: { field: error.opts.field, message: error.message },
       failures: error instanceof EligibilityError ? error.failures : undefined,

@@ -1,5 +1,6 @@
 import { contactNamedCard, registeredCard, registrationFormCard } from '../../cards/teams.js';
 import { oneYearAfter } from '../../src/applications.js';
+import { formatDateZh } from '../../src/dates.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
 import { getTeam, registerTeam, registrationForm as registrationDescriptor } from '../../src/teams.js';
@@ -28,7 +29,7 @@ export const submitRegistration = withUserErrors(
     const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
     const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx));
     const team = teamData((await getTeam(ctx.tx, created.id))!);
-    const eligibleFrom = oneYearAfter(team.registeredAt);
+    const eligibleFrom = formatDateZh(oneYearAfter(created.registeredAt));
     // the leader sees the confirmation in place of the form; a leader named by an administrator is told by message
     if (team.leaderOpenId !== ctx.actor.openId) {
       await ctx.send({ dedupeKey: `team:registered:${team.id}`, to: { openId: team.leaderOpenId }, card: registeredCard(team, eligibleFrom) });

@@ -59,7 +59,7 @@ describe('a team from registration to an accepted application, through signed ca
     expect(team.registeredAt).toBe('2026-03-01');
     expect(team.leaderOpenId).toBe(LEADER);
     expect(cardText(res.card.data)).toContain('GDSZ-2026-0001');
-    expect(cardText(res.card.data)).toContain('2027-03-01');
+    expect(cardText(res.card.data)).toContain('2027年3月1日');
     expect(cardText(lastCardTo(CONTACT))).toContain('单位联系人');
     const audits = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'team.register'), eq(auditLog.entityId, String(teamId))));
     expect(audits).toHaveLength(1);
