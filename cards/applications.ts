@@ -89,7 +89,8 @@ export function submittedCard(a: ApplicationSummary): Card {
 }
 
 /** To the organisation contact (第十五条): confirm the materials and recommend, or return. */
-export function endorsementRequestCard(a: ApplicationSummary, error?: FormError): Card {
+export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError }): Card {
+  const error = opts.error;
   return card({
     title: `请确认申报材料：${a.team.name}`,
     subtitle: `${a.year} 年度质量信得过班组申报`,
@@ -100,8 +101,7 @@ export function endorsementRequestCard(a: ApplicationSummary, error?: FormError)
       ...applicationDetails(a),
       hr(),
       form('endorsement', [
-        checker({ name: 'truthful', text: '本单位已核实，申报材料真实有效（材料真实性确认）' }),
-        textInput({ name: 'opinion', label: '推荐意见 / 退回意见 *', maxLength: 1000, multiline: true }),
+        ...formInputs(opts.descriptor, opts.values),
         buttonRow([
           submitButton({ text: '推荐', name: 'recommend', value: { action: 'endorse.recommend', applicationId: a.id } }),
           submitButton({ text: '退回修改', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id } }),

@@ -5,7 +5,7 @@ import { applications, cycles, honours, organizations, teamMembers, teams } from
 import { audit } from './audit.js';
 import { daysBetween, formatDateZh, isRealDate } from './dates.js';
 import { cite, UserError } from './errors.js';
-import { defineForm, formLabels, formSchema, type FormValues, parseForm, readDate, text } from './forms.js';
+import { defineForm, formLabels, formSchema, type FormValues, parseForm, readDate, readForm, text } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
 import { StateMachine } from './stateMachine.js';
@@ -258,10 +258,16 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   return { application, team };
 }
 
-export const endorsementSchema = z.object({
-  truthful: z.preprocess((v) => v === true || v === 'true', z.literal(true, { error: '请勾选“材料真实性确认”' })),
-  opinion: text('推荐意见', 1000),
+/** 第十五条: the organisation confirms the materials and writes its recommendation. */
+export const endorsementForm = defineForm({
+  name: 'endorsement',
+  title: '单位确认推荐',
+  fields: {
+    truthful: { kind: 'checkbox', label: '材料真实性确认', article: '第十五条', help: '本单位已核实，申报材料真实有效' },
+    opinion: { kind: 'longText', label: '推荐意见', help: '退回时填写退回意见', maxLength: 1000 },
+  },
 });
+export const endorsementSchema = formSchema(endorsementForm);
 
 /** 第十五条: the named organisation contact recommends or returns, with an opinion. */
 export async function endorseApplication(
@@ -284,7 +290,7 @@ export async function endorseApplication(
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor, ['org_contact']);
   const input =
     decision === 'recommend'
-      ? parseForm(endorsementSchema, values, { truthful: '材料真实性确认', opinion: '推荐意见' })
+      ? readForm(endorsementForm, values, endorsementSchema)
       : { truthful: values.truthful === true || values.truthful === 'true', opinion: parseForm(z.object({ opinion: text('退回意见', 1000) }), values, { opinion: '退回意见' }).opinion };
   const endorsement = { decision, truthful: input.truthful, opinion: input.opinion, by: actor.openId, at: now.toISOString() };
   const [application] = await tx

@@ -6,6 +6,7 @@ import {
   applicationForm,
   type Cycle,
   cycleOpenForApplications,
+  endorsementForm,
   EligibilityError,
   findApplication,
   saveDraft,
@@ -128,7 +129,7 @@ export const submitApplicationForm = withUserErrors(
     }
     const { application } = await submitApplication(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
     const summary = summaryOf(application, team, team.organization, cycle.year);
-    await ctx.send({ dedupeKey: `endorse:request:${application.id}:${ctx.eventId}`, to: { openId: team.contactOpenId }, card: endorsementRequestCard(summary) });
+    await ctx.send({ dedupeKey: `endorse:request:${application.id}:${ctx.eventId}`, to: { openId: team.contactOpenId }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
     return raw(submittedCard(summary), { type: 'success', content: '已提交，等待单位联系人确认（第十五条）' });
   },
   formAgain,

@@ -1,6 +1,6 @@
 import { endorsementDoneCard, endorsementListCard, endorsementRequestCard, leaderNoticeCard } from '../../cards/applications.js';
 import { button, buttonRow, card, markdown, md } from '../../cards/kit.js';
-import { awaitingEndorsementBy, endorseApplication, getApplication } from '../../src/applications.js';
+import { awaitingEndorsementBy, endorseApplication, endorsementForm, getApplication } from '../../src/applications.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
@@ -17,7 +17,7 @@ export const openEndorsement = withUserErrors(async (ctx, input) => {
   if (!row || row.team.contactOpenId !== ctx.actor.openId) throw new UserError('只有该班组登记的单位联系人可以查看和确认这份申报（第十五条）。');
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
   if (row.application.status !== 'submitted') return raw(endorsementListCard([]), { type: 'info', content: `这份申报当前为“${summary.statusLabel}”，无需确认` });
-  return raw(endorsementRequestCard(summary));
+  return raw(endorsementRequestCard(summary, { descriptor: endorsementForm }));
 });
 
 function endorse(decision: 'recommend' | 'return') {
@@ -50,7 +50,7 @@ function endorse(decision: 'recommend' | 'return') {
     async (error, ctx, input) => {
       const row = await getApplication(ctx.tx, idOrZero(input.value, 'applicationId'));
       if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
-      return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { field: error.opts.field, message: error.message }));
+      return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { descriptor: endorsementForm, values: input.formValue, error: { field: error.opts.field, message: error.message } }));
     },
   );
 }

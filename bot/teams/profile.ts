@@ -1,6 +1,6 @@
 import { endorsementRequestCard } from '../../cards/applications.js';
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
-import { getApplication } from '../../src/applications.js';
+import { endorsementForm, getApplication } from '../../src/applications.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
@@ -33,7 +33,7 @@ export const saveProfile = withUserErrors(
         const row = await getApplication(ctx.tx, applicationId);
         if (!row) continue;
         const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
-        await ctx.send({ dedupeKey: `endorse:request:${applicationId}:contact:${contactChange.to}:${ctx.eventId}`, to: { openId: contactChange.to }, card: endorsementRequestCard(summary) });
+        await ctx.send({ dedupeKey: `endorse:request:${applicationId}:contact:${contactChange.to}:${ctx.eventId}`, to: { openId: contactChange.to }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
       }
     }
     return raw(await statusCardFor(ctx), { type: 'success', content: '资料已保存' });

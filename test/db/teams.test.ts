@@ -147,6 +147,8 @@ describe('a team from registration to an accepted application, through signed ca
     const res = await h.click(CONTACT, { action: 'endorse.recommend', applicationId: app.id }, { opinion: '同意推荐' });
     expect(res.toast.type).toBe('error');
     expect(res.toast.content).toContain('材料真实性确认');
+    // the opinion typed is still there for the second try
+    expect(JSON.stringify(res.card.data)).toContain('"default_value":"同意推荐"');
     expect((await appsOf(teamId))[0].status).toBe('submitted');
   });
 

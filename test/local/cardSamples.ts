@@ -15,7 +15,7 @@ import * as reminders from '../../cards/reminders.js';
 import * as results from '../../cards/results.js';
 import * as review from '../../cards/review.js';
 import * as teams from '../../cards/teams.js';
-import { applicationForm } from '../../src/applications.js';
+import { applicationForm, endorsementForm } from '../../src/applications.js';
 import { cycleForm } from '../../src/cycles.js';
 import { profileForm, registrationForm } from '../../src/teams.js';
 import { formDisplay } from '../../src/forms.js';
@@ -180,7 +180,7 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'applications.applicationDetails': () => [applications.applicationDetails(application)],
   'applications.submittedCard': () => [applications.submittedCard(application)],
-  'applications.endorsementRequestCard': () => [applications.endorsementRequestCard(application), applications.endorsementRequestCard(application, { message: '请填写推荐意见' })],
+  'applications.endorsementRequestCard': () => [applications.endorsementRequestCard(application, { descriptor: endorsementForm }), applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '同意推荐' }, error: { message: '请勾选“材料真实性确认”' } })],
   'applications.endorsementDoneCard': () => [applications.endorsementDoneCard(application, 'recommend', '同意推荐'), applications.endorsementDoneCard(application, 'return', '材料不全')],
   'applications.leaderNoticeCard': () => [
     applications.leaderNoticeCard(application, 'recommended', '同意推荐'),
