@@ -1,6 +1,6 @@
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
-import { checker, form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
+import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
 import type { FormError } from './teams.js';
 
 export interface ApplicationCardTeam {

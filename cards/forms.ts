@@ -154,6 +154,7 @@ export function formInputs(d: FormDescriptor, values: Record<string, unknown> = 
         return selectStatic({ name, label, options: f.options.map((o) => ({ text: o.label, value: o.value })), value });
       case 'person': {
         const people = opts.people?.[name] ?? [];
+        // Feishu requires a picker's initial_option to be one of its options
         return personPicker({ name, label, value, options: value && !people.includes(value) ? [value, ...people] : people });
       }
       case 'persons': {

@@ -1,6 +1,6 @@
 import type { DisplayRow } from '../src/forms.js';
 import { form, formDisplayElements, selectStatic, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, link, pager } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pager } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 

@@ -1,6 +1,6 @@
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mention, pageOf, pager } from './kit.js';
 import type { FormDescriptor } from '../src/forms.js';
-import { form, formInputs, multiPersonPicker, numberInput, personLookupInput, personPicker, selectStatic, submitButton, textInput } from './forms.js';
+import { form, formInputs, multiPersonPicker, personLookupInput, submitButton } from './forms.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
 export interface TeamData {
@@ -27,12 +27,6 @@ export interface FormError {
   message: string;
 }
 
-const typeOptions = [
-  { text: '行政班组', value: 'administrative' },
-  { text: '项目团队', value: 'project' },
-  { text: '部门', value: 'department' },
-];
-
 function errorBanner(error?: FormError): Element[] {
   return error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : [];
 }
@@ -42,9 +36,6 @@ const v = (values: Record<string, unknown>, key: string) => {
   if (Array.isArray(x)) return x.length ? String(x[0]) : undefined;
   return x === undefined || x === null || x === '' ? undefined : String(x);
 };
-
-/** A picker's options with its current value among them: Feishu requires initial_option to be one of the options. */
-const withValue = (candidates: string[], value: string | undefined) => (value && !candidates.includes(value) ? [value, ...candidates] : candidates);
 
 /** What was typed, without the empty fields, to lay over the stored or default values. */
 const typed = (values: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(values).filter(([, x]) => x !== '' && x !== null && x !== undefined));

@@ -248,12 +248,6 @@ export function readForm<F extends FormFields>(d: FormDescriptor<F>, values: Rec
   return parseForm(schema, values, formLabels(d));
 }
 
-/** One typed value as the card's input shows it again: a refused form keeps what was typed. */
-export function typedText(v: unknown): string | undefined {
-  if (Array.isArray(v)) return v.length ? String(v[0]) : undefined;
-  return v === undefined || v === null || v === '' ? undefined : String(v);
-}
-
 export interface DisplayRow {
   key: string;
   label: string;

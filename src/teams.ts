@@ -1,5 +1,4 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
