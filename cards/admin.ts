@@ -152,7 +152,7 @@ export function cycleFormCard(data: CycleFormData): Card {
   const shown = Object.entries(data.descriptor.fields).filter(([k]) => (k !== 'year' || data.mode === 'open') && !(k === 'applicationDeadline' && data.applicationDeadlineFixed));
   const inputs: Element[] = [
     ...(data.applicationDeadlineFixed ? [markdown(md`**申报截止日期**：${data.applicationDeadlineFixed}（申报已截止）`)] : []),
-    ...formInputs({ ...data.descriptor, fields: Object.fromEntries(shown) }, data.values),
+    ...formInputs({ ...data.descriptor, fields: Object.fromEntries(shown) }, data.values, { clientRequired: true }),
     data.mode === 'open'
       ? submitButton({ text: '开启评审', name: 'cycle_open_submit', value: { action: 'cycle.open' } })
       : submitButton({ text: '保存设置', name: 'cycle_settings_submit', value: { action: 'cycle.settingsSave', cycleId: data.cycleId } }),

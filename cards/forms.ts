@@ -130,36 +130,37 @@ const shown = (v: unknown) => {
 
 /**
  * The inputs of any form descriptor, each filled with what was typed (kept after a refusal: pass the
- * callback's form_value back in). `people` gives a person picker its options.
+ * callback's form_value back in). `people` gives a person picker its options. `clientRequired` lets the
+ * client refuse an empty required field before sending: not for a form that also saves drafts.
  */
-export function formInputs(d: FormDescriptor, values: Record<string, unknown> = {}, opts: { people?: Record<string, string[]> } = {}): Element[] {
+export function formInputs(d: FormDescriptor, values: Record<string, unknown> = {}, opts: { people?: Record<string, string[]>; clientRequired?: boolean } = {}): Element[] {
   return Object.entries(d.fields).map(([name, f]) => {
     const label = inputLabel(f);
     const value = shown(values[name]);
-    const required = f.required !== false;
+    const required = !!opts.clientRequired && f.required !== false;
     switch (f.kind) {
       case 'text':
       case 'longText':
-        return textInput({ name, label, value, maxLength: f.maxLength, multiline: f.kind === 'longText', placeholder: f.placeholder ?? (f.example && `如 ${f.example}`) });
+        return textInput({ name, label, value, required, maxLength: f.maxLength, multiline: f.kind === 'longText', placeholder: f.placeholder ?? (f.example && `如 ${f.example}`) });
       case 'url':
-        return textInput({ name, label, value, maxLength: f.maxLength ?? 500, placeholder: f.placeholder ?? 'https://' });
+        return textInput({ name, label, value, required, maxLength: f.maxLength ?? 500, placeholder: f.placeholder ?? 'https://' });
       case 'number':
       case 'integer':
       case 'percent':
-        return numberInput({ name, label, value, placeholder: f.placeholder ?? `${f.min}–${f.max}${f.step === 0.5 ? '，整分或半分' : ''}` });
+        return numberInput({ name, label, value, required, placeholder: f.placeholder ?? `${f.min}–${f.max}${f.step === 0.5 ? '，整分或半分' : ''}` });
       case 'date':
         // a picker shows only a date it can: what was typed otherwise is named in the refusal
-        return datePicker({ name, label, value: value && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : undefined });
+        return datePicker({ name, label, required, value: value && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : undefined });
       case 'select':
-        return selectStatic({ name, label, options: f.options.map((o) => ({ text: o.label, value: o.value })), value });
+        return selectStatic({ name, label, required, options: f.options.map((o) => ({ text: o.label, value: o.value })), value });
       case 'person': {
         const people = opts.people?.[name] ?? [];
         // Feishu requires a picker's initial_option to be one of its options
-        return personPicker({ name, label, value, options: value && !people.includes(value) ? [value, ...people] : people });
+        return personPicker({ name, label, value, required, options: value && !people.includes(value) ? [value, ...people] : people });
       }
       case 'persons': {
         const picked = values[name];
-        return multiPersonPicker({ name, label, values: Array.isArray(picked) ? picked.map(String) : value ? [value] : [], options: opts.people?.[name] });
+        return multiPersonPicker({ name, label, required, values: Array.isArray(picked) ? picked.map(String) : value ? [value] : [], options: opts.people?.[name] });
       }
       case 'checkbox':
         return checker({ name, text: label, checked: values[name] === true || values[name] === 'true', required });

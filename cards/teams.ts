@@ -50,7 +50,7 @@ export function registrationFormCard(opts: { descriptor: FormDescriptor; leaderO
       ...errorBanner(opts.error),
       markdown('填写班组的基本情况和创建计划（第四条）。带 * 的为必填项；提交后生成班组编号，注册满一年可参加评选（第十六条）。'),
       form('registration', [
-        ...formInputs(opts.descriptor, { leader: opts.leaderOpenId, ...typed(opts.values) }, { people: { leader: opts.candidates, contact: opts.candidates } }),
+        ...formInputs(opts.descriptor, { leader: opts.leaderOpenId, ...typed(opts.values) }, { people: { leader: opts.candidates, contact: opts.candidates }, clientRequired: true }),
         submitButton({ text: '提交注册', name: 'submit', value: { action: 'team.register' } }),
       ]),
     ],

@@ -27,7 +27,6 @@ const numberPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
  */
 export function readNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN;
-  if (Array.isArray(v)) return readNumber(v[0]);
   if (v === null || v === undefined) return undefined;
   if (typeof v !== 'string') return Number.NaN;
   let s = halfWidth(v).replace(/\s+/g, '');

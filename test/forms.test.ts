@@ -43,7 +43,9 @@ describe('the one number reader and the one date reader', () => {
   it.each(['abc', '九十', '1,2', '4.5.1', '5 分 5'])('reads %j as no number', (typed) => expect(readNumber(typed)).toBeNaN());
 
   it('reads blank as nothing', () => {
-    for (const blank of ['', '  ', undefined, null, []]) expect(readNumber(blank)).toBeUndefined();
+    for (const blank of ['', '  ', undefined, null]) expect(readNumber(blank)).toBeUndefined();
+    // a text input sends a string: a list is no number
+    expect(readNumber(['12'])).toBeNaN();
   });
 
   it.each([

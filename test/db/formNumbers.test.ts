@@ -208,9 +208,9 @@ describe('every numeric field of every form reads the same spellings (acceptance
       [task] = await db().select({ id: assignments.id, expertOpenId: assignments.expertOpenId }).from(assignments).limit(1);
     });
 
-    it.each(fields.flatMap((f) => [['abc'], ['-1'], ['0.3']].map(([typed]) => [f, typed] as const)))(
-      'item %# refuses %j naming the item, the typed sheet kept',
-      async (f, typed) => {
+    it.each(fields.flatMap((f) => ['abc', '-1', '0.3'].map((typed) => [`${f.code} ${f.name}`, typed, f] as const)))(
+      '%s refuses %j naming the item, the typed sheet kept',
+      async (_item, typed, f) => {
         const res = await h.click(task.expertOpenId, { action: 'review.submit', assignmentId: task.id }, { ...full, [f.field]: typed, comment: '保留的意见' });
         expect(res.toast.type).toBe('error');
         expect(res.toast.content).toContain(`${f.code} ${f.name}`);
