@@ -1,4 +1,5 @@
-import { datePicker, form, numberInput, submitButton, textInput } from './forms.js';
+import type { FormDescriptor } from '../src/forms.js';
+import { form, formInputs, submitButton, textInput } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, type Md, note, md, mention } from './kit.js';
 
 /** The association's admin cards (协会管理): the running cycle, its settings form and the score sheet form. */
@@ -130,6 +131,8 @@ export type CycleFormField =
   | 'recommendShare';
 
 export interface CycleFormData {
+  /** The cycle form's descriptor (src/cycles.ts `cycleForm`). */
+  descriptor: FormDescriptor;
   mode: 'open' | 'settings';
   /** The cycle whose settings are edited (settings mode). */
   cycleId?: number;
@@ -143,27 +146,17 @@ export interface CycleFormData {
   applicationDeadlineFixed?: string;
 }
 
-const isoDate = /^\d{4}-\d{2}-\d{2}$/;
-
 /** 开启年度评审 / 修改设置: every setting of a cycle, defaults filled, dates by picker. */
 export function cycleFormCard(data: CycleFormData): Card {
-  const v = data.values;
-  const date = (name: CycleFormField, label: string) =>
-    datePicker({ name, label, required: true, value: v[name] && isoDate.test(v[name]) ? v[name] : undefined });
-  const inputs: Element[] = [];
-  if (data.mode === 'open') inputs.push(numberInput({ name: 'year', label: '评审年度', value: clip(v.year), required: true, placeholder: '如 2026' }));
-  if (data.applicationDeadlineFixed) inputs.push(markdown(md`**申报截止日期**：${data.applicationDeadlineFixed}（申报已截止）`));
-  else inputs.push(date('applicationDeadline', '申报截止日期'));
-  inputs.push(
-    date('scoringDeadline', '专家评分截止日期'),
-    date('reviewMeetingDate', '评审会日期'),
-    numberInput({ name: 'awardThreshold', label: '授予称号分数线（0–100 分）', value: clip(v.awardThreshold), placeholder: '默认 85' }),
-    numberInput({ name: 'expertsPerApplication', label: '每份申报的评审专家人数（1–15）', value: clip(v.expertsPerApplication), placeholder: '默认 3' }),
-    numberInput({ name: 'recommendShare', label: '择优推荐比例（0–1，0.1 即前 10%）', value: clip(v.recommendShare), placeholder: '默认 0.1' }),
+  // the year is chosen once, at opening; a closed application deadline is shown, not offered
+  const shown = Object.entries(data.descriptor.fields).filter(([k]) => (k !== 'year' || data.mode === 'open') && !(k === 'applicationDeadline' && data.applicationDeadlineFixed));
+  const inputs: Element[] = [
+    ...(data.applicationDeadlineFixed ? [markdown(md`**申报截止日期**：${data.applicationDeadlineFixed}（申报已截止）`)] : []),
+    ...formInputs({ ...data.descriptor, fields: Object.fromEntries(shown) }, data.values, { clientRequired: true }),
     data.mode === 'open'
       ? submitButton({ text: '开启评审', name: 'cycle_open_submit', value: { action: 'cycle.open' } })
       : submitButton({ text: '保存设置', name: 'cycle_settings_submit', value: { action: 'cycle.settingsSave', cycleId: data.cycleId } }),
-  );
+  ];
   const title = data.mode === 'open' ? '开启年度评审' : `修改${data.year ?? ''}年度评审设置`;
   return card({
     title,
@@ -251,9 +244,4 @@ export function cycleOpenedCard(d: CycleOpenedData): Card {
       buttonRow([button({ text: '协会管理', type: 'primary', value: { action: 'admin.menu' } })]),
     ],
   });
-}
-
-/** A text input's default value may not be longer than its max length. */
-function clip(s: string | undefined): string | undefined {
-  return s === undefined ? undefined : s.slice(0, 12);
 }

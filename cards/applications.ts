@@ -1,19 +1,7 @@
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, link } from './kit.js';
-import { checker, datePicker, form, numberInput, selectStatic, submitButton, textInput } from './forms.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
+import type { DisplayRow, FormDescriptor } from '../src/forms.js';
+import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
 import type { FormError } from './teams.js';
-
-const categoryOptions = [
-  { text: '工程', value: 'engineering' },
-  { text: '检测', value: 'testing' },
-  { text: '管养', value: 'maintenance' },
-  { text: '营运', value: 'operation' },
-  { text: '服务', value: 'service' },
-];
-const categoryText = (v: string | undefined) => categoryOptions.find((o) => o.value === v)?.text ?? v ?? '—';
-const accidentOptions = [
-  { text: '无', value: 'none' },
-  { text: '有', value: 'some' },
-];
 
 export interface ApplicationCardTeam {
   id: number;
@@ -32,14 +20,10 @@ export interface CheckFailure {
   message: string;
 }
 
-const val = (values: Record<string, unknown>, key: string) => {
-  const x = values[key];
-  if (Array.isArray(x)) return x.length ? String(x[0]) : undefined;
-  return x === undefined || x === null || x === '' ? undefined : String(x);
-};
-
 /** 申报表: every field of RULES.md, with what was typed before kept. */
 export function applicationFormCard(opts: {
+  /** The 申报表's descriptor (src/applications.ts `applicationForm`). */
+  descriptor: FormDescriptor;
   team: ApplicationCardTeam;
   cycle: ApplicationCardCycle;
   applicationId?: number;
@@ -65,19 +49,7 @@ export function applicationFormCard(opts: {
       ...banner,
       markdown('《广东省市政工程质量信得过班组建设成果申报表》（第十五条）。可先“保存草稿”，之后发送“申报”继续填写。提交后由单位联系人确认并推荐。'),
       form('application', [
-        textInput({ name: 'title', label: '成果名称 *', value: val(values, 'title'), required: false, maxLength: 100 }),
-        selectStatic({ name: 'category', label: '申报类别 *（第十三条第1款）', options: categoryOptions, value: val(values, 'category') }),
-        datePicker({ name: 'startDate', label: '活动开始日期 *', value: val(values, 'startDate') }),
-        datePicker({ name: 'endDate', label: '活动结束日期 *', value: val(values, 'endDate') }),
-        numberInput({ name: 'goalRate', label: '目标完成率 % *', value: val(values, 'goalRate'), placeholder: '0–100' }),
-        numberInput({ name: 'trainingRate', label: '培训率 % *（第七条第4款：须达 90% 以上）', value: val(values, 'trainingRate'), placeholder: '0–100' }),
-        numberInput({ name: 'examPassRate', label: '考试合格率 % *（第七条第4款：须达 90% 以上）', value: val(values, 'examPassRate'), placeholder: '0–100' }),
-        selectStatic({ name: 'accidents', label: '近三年质量、安全、环保事故 *（第十三条第5款）', options: accidentOptions, value: val(values, 'accidents') }),
-        textInput({ name: 'customer', label: '顾客确认与满意情况 *', value: val(values, 'customer'), maxLength: 1000, multiline: true }),
-        textInput({ name: 'qc', label: 'QC小组活动情况 *（第十条）', value: val(values, 'qc'), maxLength: 1000, multiline: true }),
-        textInput({ name: 'summary', label: '主要成果简介 *（1000 字以内）', value: val(values, 'summary'), maxLength: 1000, multiline: true }),
-        textInput({ name: 'features', label: '特色与推广意义 *（第十三条第4款）', value: val(values, 'features'), maxLength: 1000, multiline: true }),
-        textInput({ name: 'materialsUrl', label: '材料链接 *（完整申报材料的云文档链接）', value: val(values, 'materialsUrl'), maxLength: 500, placeholder: 'https://' }),
+        ...formInputs(opts.descriptor, values),
         buttonRow([
           submitButton({ text: '提交申报', name: 'submit', value: { action: 'application.submit', ...ids } }),
           submitButton({ text: '保存草稿', name: 'save', type: 'default', value: { action: 'application.save', ...ids } }),
@@ -92,37 +64,18 @@ export interface ApplicationSummary {
   year: number;
   statusLabel: string;
   team: ApplicationCardTeam;
-  form: Record<string, unknown>;
+  /** The stored form as people read it (src/forms.ts `formDisplay`). */
+  display: DisplayRow[];
 }
+
+const isShort = (r: DisplayRow) => r.kind !== 'longText' && r.kind !== 'url';
 
 function summaryFields(a: ApplicationSummary): Element {
-  const f = a.form;
-  return fields([
-    ['班组', `${a.team.name}（${a.team.code}）`],
-    ['所属单位', a.team.organization],
-    ['成果名称', f.title as string],
-    ['申报类别', categoryText(f.category as string)],
-    ['活动时间', `${f.startDate ?? '—'} 至 ${f.endDate ?? '—'}`],
-    ['目标完成率', f.goalRate !== undefined ? `${f.goalRate}%` : undefined],
-    ['培训率 / 考试合格率', `${f.trainingRate ?? '—'}% / ${f.examPassRate ?? '—'}%`],
-    ['近三年事故', f.accidents === 'none' ? '无' : f.accidents === 'some' ? '有' : undefined],
-  ]);
-}
-
-function longText(label: string, value: unknown): Element {
-  const s = typeof value === 'string' ? value : '';
-  return markdown(md`**${label}**\n${s ? s : '—'}`);
+  return fields([['班组', `${a.team.name}（${a.team.code}）`], ['所属单位', a.team.organization], ...a.display.filter(isShort).map((r): [string, string] => [r.label, r.text])]);
 }
 
 export function applicationDetails(a: ApplicationSummary): Element[] {
-  return [
-    summaryFields(a),
-    longText('顾客确认与满意情况', a.form.customer),
-    longText('QC小组活动情况', a.form.qc),
-    longText('主要成果简介', a.form.summary),
-    longText('特色与推广意义', a.form.features),
-    markdown(typeof a.form.materialsUrl === 'string' && a.form.materialsUrl ? md`**材料链接**：${link('查看完整材料', a.form.materialsUrl)}` : '**材料链接**：—'),
-  ];
+  return [summaryFields(a), ...formDisplayElements(a.display.filter((r) => !isShort(r)))];
 }
 
 /** What the leader sees after submitting. */
@@ -136,7 +89,8 @@ export function submittedCard(a: ApplicationSummary): Card {
 }
 
 /** To the organisation contact (第十五条): confirm the materials and recommend, or return. */
-export function endorsementRequestCard(a: ApplicationSummary, error?: FormError): Card {
+export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError }): Card {
+  const error = opts.error;
   return card({
     title: `请确认申报材料：${a.team.name}`,
     subtitle: `${a.year} 年度质量信得过班组申报`,
@@ -147,8 +101,7 @@ export function endorsementRequestCard(a: ApplicationSummary, error?: FormError)
       ...applicationDetails(a),
       hr(),
       form('endorsement', [
-        checker({ name: 'truthful', text: '本单位已核实，申报材料真实有效（材料真实性确认）' }),
-        textInput({ name: 'opinion', label: '推荐意见 / 退回意见 *', maxLength: 1000, multiline: true }),
+        ...formInputs(opts.descriptor, opts.values),
         buttonRow([
           submitButton({ text: '推荐', name: 'recommend', value: { action: 'endorse.recommend', applicationId: a.id } }),
           submitButton({ text: '退回修改', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id } }),
@@ -211,7 +164,7 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
     template,
     elements: [
       fields([
-        ['成果名称', a.form.title as string],
+        ['成果名称', a.display.find((r) => r.key === 'title')?.text ?? ''],
         ['状态', a.statusLabel],
         ...(text ? ([[returned ? '意见' : '推荐意见', text]] as [string, string][]) : []),
       ]),
@@ -235,7 +188,7 @@ export function formalCheckCard(opts: { year: number; items: (ApplicationSummary
       summaryFields(a),
       // eight full opinions would pass Feishu's 30 KB: the list shows the start of each
       ...(a.opinion ? [markdown(md`**单位推荐意见**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
-      ...(typeof a.form.materialsUrl === 'string' && a.form.materialsUrl ? [markdown(link('查看完整材料', a.form.materialsUrl))] : []),
+      ...formDisplayElements(a.display.filter((r) => r.kind === 'url' && r.text)),
       // Feishu wants every name unique across the card, so each application's fields carry its id
       form(`check_${a.id}`, [
         textInput({ name: formalCheckReasonField(a.id), label: '退回原因（退回时必填）', maxLength: 500 }),

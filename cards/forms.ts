@@ -1,4 +1,5 @@
-import { type ActionValue, type Element, markdown, md, plain } from './kit.js';
+import type { DisplayRow, FieldSpec, FormDescriptor } from '../src/forms.js';
+import { type ActionValue, type Element, fields, link, markdown, md, plain } from './kit.js';
 
 /** Form inputs of card JSON 2.0. Every field has a name: the callback's form_value is keyed by it. */
 
@@ -31,7 +32,8 @@ export function textInput(opts: {
 
 /** JSON 2.0 has no number input: a text input, validated on submit. */
 export function numberInput(opts: { name: string; label: string; value?: number | string; required?: boolean; placeholder?: string }): Element {
-  return textInput({ name: opts.name, label: opts.label, value: opts.value === undefined ? undefined : String(opts.value), required: opts.required, placeholder: opts.placeholder ?? '请输入数字', maxLength: 12 });
+  // a default longer than the input's max length would be refused: what is kept of a typed value is cut to it
+  return textInput({ name: opts.name, label: opts.label, value: opts.value === undefined ? undefined : String(opts.value).slice(0, 12), required: opts.required, placeholder: opts.placeholder ?? '请输入数字', maxLength: 12 });
 }
 
 export function selectStatic(opts: { name: string; label: string; options: { text: string; value: string }[]; value?: string; required?: boolean; placeholder?: string }): Element {
@@ -113,4 +115,67 @@ export function submitButton(opts: { text: string; name: string; value: ActionVa
 /** Selects have no label of their own: a small markdown line above. */
 function labelled(label: string, element: Element): Element {
   return { tag: 'column_set', columns: [{ tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`**${label}**`), element] }] };
+}
+
+/** The label a descriptor's field shows: “培训率 % *（第七条第4款：须达 90% 以上）”. */
+export function inputLabel(f: FieldSpec): string {
+  const note = [f.article, f.help].filter(Boolean).join('：');
+  return `${f.label}${f.kind === 'percent' ? ' %' : ''}${f.required === false ? '' : ' *'}${note ? `（${note}）` : ''}`;
+}
+
+const shown = (v: unknown) => {
+  if (Array.isArray(v)) return v.length ? String(v[0]) : undefined;
+  return v === undefined || v === null || v === '' ? undefined : String(v);
+};
+
+/**
+ * The inputs of any form descriptor, each filled with what was typed (kept after a refusal: pass the
+ * callback's form_value back in). `people` gives a person picker its options. `clientRequired` lets the
+ * client refuse an empty required field before sending: not for a form that also saves drafts.
+ */
+export function formInputs(d: FormDescriptor, values: Record<string, unknown> = {}, opts: { people?: Record<string, string[]>; clientRequired?: boolean } = {}): Element[] {
+  return Object.entries(d.fields).map(([name, f]) => {
+    const label = inputLabel(f);
+    const value = shown(values[name]);
+    const required = !!opts.clientRequired && f.required !== false;
+    switch (f.kind) {
+      case 'text':
+      case 'longText':
+        return textInput({ name, label, value, required, maxLength: f.maxLength, multiline: f.kind === 'longText', placeholder: f.placeholder ?? (f.example && `如 ${f.example}`) });
+      case 'url':
+        return textInput({ name, label, value, required, maxLength: f.maxLength ?? 500, placeholder: f.placeholder ?? 'https://' });
+      case 'number':
+      case 'integer':
+      case 'percent':
+        return numberInput({ name, label, value, required, placeholder: f.placeholder ?? `${f.min}–${f.max}${f.step === 0.5 ? '，整分或半分' : ''}` });
+      case 'date':
+        // a picker shows only a date it can: what was typed otherwise is named in the refusal
+        return datePicker({ name, label, required, value: value && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : undefined });
+      case 'select':
+        return selectStatic({ name, label, required, options: f.options.map((o) => ({ text: o.label, value: o.value })), value });
+      case 'person': {
+        const people = opts.people?.[name] ?? [];
+        // Feishu requires a picker's initial_option to be one of its options
+        return personPicker({ name, label, value, required, options: value && !people.includes(value) ? [value, ...people] : people });
+      }
+      case 'persons': {
+        const picked = values[name];
+        return multiPersonPicker({ name, label, required, values: Array.isArray(picked) ? picked.map(String) : value ? [value] : [], options: opts.people?.[name] });
+      }
+      case 'checkbox':
+        return checker({ name, text: label, checked: values[name] === true || values[name] === 'true', required });
+    }
+  });
+}
+
+/** A stored form, read-only: short fields in one block, long texts each under its label, links as links. */
+export function formDisplayElements(rows: DisplayRow[], opts: { clip?: number } = {}): Element[] {
+  const clip = (s: string) => (opts.clip && s.length > opts.clip ? `${s.slice(0, opts.clip)}…` : s);
+  const short = rows.filter((r) => r.kind !== 'longText' && r.kind !== 'url');
+  const out: Element[] = short.length ? [fields(short.map((r) => [r.label, r.text]))] : [];
+  for (const r of rows) {
+    if (r.kind === 'longText') out.push(markdown(md`**${r.label}**\n${r.text ? clip(r.text) : '—'}`));
+    if (r.kind === 'url') out.push(markdown(r.text ? md`**${r.label}**：${link('查看完整材料', r.text)}` : md`**${r.label}**：—`));
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
-import { form, selectStatic, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, link, pager } from './kit.js';
+import type { DisplayRow } from '../src/forms.js';
+import { form, formDisplayElements, selectStatic, submitButton, textInput } from './forms.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pager } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 
@@ -7,17 +8,8 @@ export interface TaskApplication {
   code: string;
   team: string;
   organization: string;
-  title: string;
-  category: string;
-  period?: string;
-  goalRate?: string;
-  trainingRate?: string;
-  examPassRate?: string;
-  customer?: string;
-  qc?: string;
-  summary?: string;
-  features?: string;
-  materialsUrl?: string;
+  /** The 申报表 as people read it (src/forms.ts `formDisplay` of `applicationForm`). */
+  display: DisplayRow[];
 }
 
 export interface TaskField {
@@ -44,33 +36,16 @@ export interface ScoringTaskData {
 
 const clip = (s: string | undefined, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : (s ?? ''));
 
+/** The brief shows the title and category; the long view every field, long texts clipped to keep the card under 30 KB. */
+const briefKeys = new Set(['title', 'category']);
+
 function applicationBrief(a: TaskApplication, long: boolean): Element[] {
-  const out: Element[] = [
-    fields([
-      ['班组', `${a.team}（${a.code}）`],
-      ['所属单位', a.organization],
-      ['成果名称', a.title],
-      ['申报类别', a.category],
-      ...(long
-        ? ([
-            ['活动期间', a.period],
-            ['目标完成率', a.goalRate ? `${a.goalRate}%` : undefined],
-            ['培训率 / 考试合格率', a.trainingRate ? `${a.trainingRate}% / ${a.examPassRate ?? '—'}%` : undefined],
-          ] as [string, string | undefined][])
-        : []),
-    ]),
+  const isShort = (r: DisplayRow) => r.kind !== 'longText' && r.kind !== 'url';
+  const short = a.display.filter((r) => isShort(r) && (long || briefKeys.has(r.key)));
+  return [
+    fields([['班组', `${a.team}（${a.code}）`], ['所属单位', a.organization], ...short.map((r): [string, string] => [r.label, r.text])]),
+    ...(long ? formDisplayElements(a.display.filter((r) => !isShort(r) && r.text), { clip: 1000 }) : []),
   ];
-  if (long) {
-    const sections: [string, string | undefined][] = [
-      ['主要成果简介', a.summary],
-      ['QC小组活动情况', a.qc],
-      ['顾客确认与满意情况', a.customer],
-      ['特色与推广意义', a.features],
-    ];
-    for (const [label, value] of sections) if (value) out.push(markdown(md`**${label}**\n${clip(value, 1000)}`));
-    if (a.materialsUrl) out.push(markdown(md`**材料链接**：${link('查看完整申报材料', a.materialsUrl)}`));
-  }
-  return out;
 }
 
 /** The score sheet of one application: one number field per item, labelled with its max; a comment; submit. */

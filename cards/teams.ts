@@ -1,5 +1,6 @@
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mention, pageOf, pager } from './kit.js';
-import { form, multiPersonPicker, numberInput, personLookupInput, personPicker, selectStatic, submitButton, textInput } from './forms.js';
+import type { FormDescriptor } from '../src/forms.js';
+import { form, formInputs, multiPersonPicker, personLookupInput, submitButton } from './forms.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
 export interface TeamData {
@@ -16,6 +17,7 @@ export interface TeamData {
   goals: string;
   plan: string;
   contactOpenId: string;
+  /** As people read it: 2026年3月1日. */
   registeredAt: string;
   statusLabel: string;
 }
@@ -24,12 +26,6 @@ export interface FormError {
   field?: string;
   message: string;
 }
-
-const typeOptions = [
-  { text: '行政班组', value: 'administrative' },
-  { text: '项目团队', value: 'project' },
-  { text: '部门', value: 'department' },
-];
 
 function errorBanner(error?: FormError): Element[] {
   return error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : [];
@@ -41,12 +37,11 @@ const v = (values: Record<string, unknown>, key: string) => {
   return x === undefined || x === null || x === '' ? undefined : String(x);
 };
 
-/** A picker's options with its current value among them: Feishu requires initial_option to be one of the options. */
-const withValue = (candidates: string[], value: string | undefined) => (value && !candidates.includes(value) ? [value, ...candidates] : candidates);
+/** What was typed, without the empty fields, to lay over the stored or default values. */
+const typed = (values: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(values).filter(([, x]) => x !== '' && x !== null && x !== undefined));
 
-/** 注册 (第十二条): every field of the registration form. */
-export function registrationFormCard(opts: { leaderOpenId: string; candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
-  const values = opts.values ?? {};
+/** 注册 (第十二条): every field of the registration form (src/teams.ts `registrationForm`). */
+export function registrationFormCard(opts: { descriptor: FormDescriptor; leaderOpenId: string; candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
   return card({
     title: '注册质量信得过班组',
     subtitle: '第十二条：组织的各类班组可自愿申请创建',
@@ -55,18 +50,7 @@ export function registrationFormCard(opts: { leaderOpenId: string; candidates: s
       ...errorBanner(opts.error),
       markdown('填写班组的基本情况和创建计划（第四条）。带 * 的为必填项；提交后生成班组编号，注册满一年可参加评选（第十六条）。'),
       form('registration', [
-        textInput({ name: 'teamName', label: '班组名称 *', value: v(values, 'teamName'), required: true, maxLength: 50 }),
-        textInput({ name: 'organization', label: '所属单位 *', value: v(values, 'organization'), required: true, maxLength: 100, placeholder: '单位全称' }),
-        textInput({ name: 'department', label: '主管部门 *', value: v(values, 'department'), required: true, maxLength: 100 }),
-        selectStatic({ name: 'teamType', label: '班组类型 *（第二条）', options: typeOptions, value: v(values, 'teamType'), required: true }),
-        personPicker({ name: 'leader', label: '班组长（默认为你本人）', value: v(values, 'leader') ?? opts.leaderOpenId, options: withValue(opts.candidates, v(values, 'leader') ?? opts.leaderOpenId) }),
-        textInput({ name: 'phone', label: '联系电话 *', value: v(values, 'phone'), required: true, maxLength: 20 }),
-        numberInput({ name: 'memberCount', label: '成员人数 *', value: v(values, 'memberCount'), required: true, placeholder: '例如 12' }),
-        textInput({ name: 'functions', label: '主要职能 *', value: v(values, 'functions'), required: true, maxLength: 500, multiline: true }),
-        textInput({ name: 'goals', label: '创建目标 *（第四条）', value: v(values, 'goals'), required: true, maxLength: 1000, multiline: true }),
-        textInput({ name: 'plan', label: '活动计划与实施措施 *（第四条）', value: v(values, 'plan'), required: true, maxLength: 2000, multiline: true }),
-        personPicker({ name: 'contact', label: '单位联系人 *（确认申报材料，第十五条）', value: v(values, 'contact'), options: withValue(opts.candidates, v(values, 'contact')) }),
-        personLookupInput({ name: 'contactLookup', label: '列表中没有单位联系人？填其手机号或邮箱', value: v(values, 'contactLookup') }),
+        ...formInputs(opts.descriptor, { leader: opts.leaderOpenId, ...typed(opts.values) }, { people: { leader: opts.candidates, contact: opts.candidates }, clientRequired: true }),
         submitButton({ text: '提交注册', name: 'submit', value: { action: 'team.register' } }),
       ]),
     ],
@@ -161,9 +145,8 @@ export function statusCard(entries: StatusEntry[]): Card {
 const roleLabel = { leader: '班组长', member: '成员', contact: '单位联系人' } as const;
 
 /** 修改资料: goals, plan, contact and the other details a team may change. */
-export function profileFormCard(team: TeamData, opts: { candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
-  const values = opts.values ?? {};
-  const pick = (k: keyof TeamData) => v(values, k) ?? String(team[k]);
+export function profileFormCard(team: TeamData, opts: { descriptor: FormDescriptor; candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
+  const stored = { phone: team.phone, memberCount: String(team.memberCount), functions: team.functions, goals: team.goals, plan: team.plan, contact: team.contactOpenId };
   return card({
     title: `修改资料：${team.name}`,
     subtitle: team.code,
@@ -171,13 +154,7 @@ export function profileFormCard(team: TeamData, opts: { candidates: string[]; va
     elements: [
       ...errorBanner(opts.error),
       form('profile', [
-        textInput({ name: 'phone', label: '联系电话', value: pick('phone'), maxLength: 20 }),
-        numberInput({ name: 'memberCount', label: '成员人数', value: pick('memberCount') }),
-        textInput({ name: 'functions', label: '主要职能', value: pick('functions'), maxLength: 500, multiline: true }),
-        textInput({ name: 'goals', label: '创建目标（第四条）', value: pick('goals'), maxLength: 1000, multiline: true }),
-        textInput({ name: 'plan', label: '活动计划与实施措施（第四条）', value: pick('plan'), maxLength: 2000, multiline: true }),
-        personPicker({ name: 'contact', label: '单位联系人（第十五条）', value: v(values, 'contact') ?? team.contactOpenId, options: withValue(opts.candidates, v(values, 'contact') ?? team.contactOpenId) }),
-        personLookupInput({ name: 'contactLookup', label: '换成列表中没有的人？填其手机号或邮箱', value: v(values, 'contactLookup') }),
+        ...formInputs(opts.descriptor, { ...stored, ...typed(opts.values) }, { people: { contact: opts.candidates } }),
         submitButton({ text: '保存', name: 'save', value: { action: 'team.editSave', teamId: team.id } }),
       ]),
       buttonRow([button({ text: '返回进度', value: { action: 'team.status' } })]),

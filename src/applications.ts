@@ -6,7 +6,7 @@ import { applications, cycles, honours, organizations, teamMembers, teams } from
 import { audit } from './audit.js';
 import { daysBetween, formatDateZh, isRealDate } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { dateField, httpUrl, numberField, option, parseForm, text } from './forms.js';
+import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
 import { StateMachine } from './stateMachine.js';
@@ -22,46 +22,42 @@ export const categories = [
 ] as const;
 export const categoryLabel = (v: string) => categories.find((c) => c.value === v)?.label ?? v;
 
-export const applicationLabels: Record<string, string> = {
-  title: '成果名称',
-  category: '申报类别',
-  startDate: '活动开始日期',
-  endDate: '活动结束日期',
-  goalRate: '目标完成率',
-  trainingRate: '培训率',
-  examPassRate: '考试合格率',
-  accidents: '近三年质量安全环保事故',
-  customer: '顾客确认与满意情况',
-  qc: 'QC小组活动情况',
-  summary: '主要成果简介',
-  features: '特色与推广意义',
-  materialsUrl: '材料链接',
-};
-export const applicationFields = Object.keys(applicationLabels);
-
-const percent = (label: string) => numberField(`${label}（%）`, 0, 100);
+/** 申报表 (第十五条): every field once; the card, the stored form, the display, the expert's view and the workbook come from it. */
+export const applicationForm = defineForm({
+  name: 'application',
+  title: '申报表',
+  fields: {
+    title: { kind: 'text', label: '成果名称', maxLength: 100 },
+    category: { kind: 'select', label: '申报类别', article: '第十三条第1款', options: categories },
+    startDate: { kind: 'date', label: '活动开始日期' },
+    endDate: { kind: 'date', label: '活动结束日期' },
+    goalRate: { kind: 'percent', label: '目标完成率', min: 0, max: 100 },
+    trainingRate: { kind: 'percent', label: '培训率', article: '第七条第4款', help: '须达 90% 以上', min: 0, max: 100 },
+    examPassRate: { kind: 'percent', label: '考试合格率', article: '第七条第4款', help: '须达 90% 以上', min: 0, max: 100 },
+    accidents: {
+      kind: 'select',
+      label: '近三年质量安全环保事故',
+      article: '第十三条第5款',
+      options: [
+        { value: 'none', label: '无' },
+        { value: 'some', label: '有' },
+      ],
+    },
+    customer: { kind: 'longText', label: '顾客确认与满意情况', maxLength: 1000 },
+    qc: { kind: 'longText', label: 'QC小组活动情况', article: '第十条', maxLength: 1000 },
+    summary: { kind: 'longText', label: '主要成果简介', help: '1000 字以内', maxLength: 1000 },
+    features: { kind: 'longText', label: '特色与推广意义', article: '第十三条第4款', maxLength: 1000 },
+    materialsUrl: { kind: 'url', label: '材料链接', help: '完整申报材料的云文档链接', maxLength: 500 },
+  },
+});
+export const applicationLabels = formLabels(applicationForm);
+export const applicationFields = Object.keys(applicationForm.fields) as (keyof typeof applicationForm.fields)[];
 
 /** The 申报表 as submitted: every field required and bounded. */
-export const applicationSchema = z
-  .object({
-    title: text('成果名称', 100),
-    category: option('申报类别', ['engineering', 'testing', 'maintenance', 'operation', 'service']),
-    startDate: dateField('活动开始日期'),
-    endDate: dateField('活动结束日期'),
-    goalRate: percent('目标完成率'),
-    trainingRate: percent('培训率'),
-    examPassRate: percent('考试合格率'),
-    accidents: option('近三年质量安全环保事故', ['none', 'some']),
-    customer: text('顾客确认与满意情况', 1000),
-    qc: text('QC小组活动情况', 1000),
-    summary: text('主要成果简介', 1000),
-    features: text('特色与推广意义', 1000),
-    materialsUrl: httpUrl('材料链接'),
-  })
-  .superRefine((v, ctx) => {
+export const applicationSchema = formSchema(applicationForm).superRefine((v, ctx) => {
     if (v.startDate > v.endDate) ctx.addIssue({ code: 'custom', path: ['endDate'], message: '活动结束日期不能早于开始日期' });
-  });
-export type ApplicationForm = z.output<typeof applicationSchema>;
+});
+export type ApplicationForm = FormValues<typeof applicationForm.fields>;
 
 /** A draft keeps whatever was typed, as long as each typed value is of the right kind. */
 export function cleanDraft(values: Record<string, unknown>): Record<string, string> {
@@ -73,7 +69,7 @@ export function cleanDraft(values: Record<string, unknown>): Record<string, stri
   }
   for (const key of ['startDate', 'endDate']) {
     if (draft[key]) {
-      draft[key] = draft[key].slice(0, 10);
+      draft[key] = readDate(draft[key]) ?? '';
       if (!isRealDate(draft[key])) delete draft[key];
     }
   }
@@ -129,7 +125,7 @@ export type Cycle = typeof cycles.$inferSelect;
 export async function cycleOpenForApplications(tx: Db, today: string): Promise<Cycle> {
   const [cycle] = await tx.select().from(cycles).where(eq(cycles.status, 'open')).orderBy(asc(cycles.year)).limit(1);
   if (!cycle) throw new UserError(cite(19, '评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。'), { kind: 'info', article: 19 });
-  if (today > cycle.applicationDeadline) throw new UserError(`${cycle.year} 年度申报已于 ${cycle.applicationDeadline} 截止。`, { kind: 'info' });
+  if (today > cycle.applicationDeadline) throw new UserError(`${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止。`, { kind: 'info' });
   return cycle;
 }
 
@@ -172,7 +168,7 @@ export async function eligibilityFailures(tx: Db, team: Team, cycle: Cycle, form
     failures.push({
       check: 'E1',
       article: 16,
-      message: cite(16, `注册满一年后方可参加评选，还差 ${days} 天（注册日期 ${team.registeredAt}，${eligibleFrom} 满一年，本年度申报截止 ${cycle.applicationDeadline}）。可参加下一年度评选。`),
+      message: cite(16, `注册满一年后方可参加评选，还差 ${days} 天（注册日期 ${formatDateZh(team.registeredAt)}，${formatDateZh(eligibleFrom)} 满一年，本年度申报截止 ${formatDateZh(cycle.applicationDeadline)}）。可参加下一年度评选。`),
     });
   }
   if (form.accidents !== 'none') {
@@ -198,7 +194,7 @@ export async function eligibilityFailures(tx: Db, team: Team, cycle: Cycle, form
     .where(and(eq(honours.teamId, team.id), isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
     .limit(1);
   if (revoked) {
-    const when = revoked.revokedAt!.toISOString().slice(0, 10);
+    const when = formatDateZh(revoked.revokedAt!.toISOString().slice(0, 10));
     failures.push({ check: 'E5', message: associationRule(`${revocationBarText(barDays)}；本班组 ${revoked.year} 年度称号已于 ${when} 撤销。`) });
   }
   return failures;
@@ -312,10 +308,16 @@ function madeAlready(transition: ApplicationTransition, application: Application
   return new AlreadyDone(what, { action: `application.${transition}`, entity: 'application', entityId: application.id });
 }
 
-export const endorsementSchema = z.object({
-  truthful: z.preprocess((v) => v === true || v === 'true', z.literal(true, { error: '请勾选“材料真实性确认”' })),
-  opinion: text('推荐意见', 1000),
+/** 第十五条: the organisation confirms the materials and writes its recommendation. */
+export const endorsementForm = defineForm({
+  name: 'endorsement',
+  title: '单位确认推荐',
+  fields: {
+    truthful: { kind: 'checkbox', label: '材料真实性确认', article: '第十五条', help: '本单位已核实，申报材料真实有效' },
+    opinion: { kind: 'longText', label: '推荐意见', help: '退回时填写退回意见', maxLength: 1000 },
+  },
 });
+export const endorsementSchema = formSchema(endorsementForm);
 
 /** 第十五条: the named organisation contact recommends or returns, with an opinion. */
 export async function endorseApplication(
@@ -341,7 +343,7 @@ export async function endorseApplication(
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor, ['org_contact']);
   const input =
     decision === 'recommend'
-      ? parseForm(endorsementSchema, values, { truthful: '材料真实性确认', opinion: '推荐意见' })
+      ? readForm(endorsementForm, values, endorsementSchema)
       : { truthful: values.truthful === true || values.truthful === 'true', opinion: parseForm(z.object({ opinion: text('退回意见', 1000) }), values, { opinion: '退回意见' }).opinion };
   const endorsement = { decision, truthful: input.truthful, opinion: input.opinion, by: actor.openId, at: now.toISOString() };
   const [application] = await tx
@@ -414,7 +416,7 @@ export function summaryOf(application: Application, team: Team, organization: st
     year,
     statusLabel: applicationStatusNames[application.status as ApplicationStatus] ?? application.status,
     team: { id: team.id, name: team.name, code: team.code, organization },
-    form: (application.form ?? {}) as Record<string, unknown>,
+    display: formDisplay(applicationForm, application.form as Record<string, unknown> | null),
   };
 }
 

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, cycles } from '../db/schema.js';
 import { audit } from './audit.js';
-import { dateFromPicker, formatDateZh, isRealDate, todayIn } from './dates.js';
+import { formatDateZh, isRealDate, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
+import { defineForm, formLabels, formSchema, type FormValues, readForm } from './forms.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { defaultScoreSheet, parseScoreSheet, parseScoreSheetText, type ScoreSheet, scoreSheetSchema } from './scoreSheet.js';
@@ -32,17 +33,24 @@ export const cycleStates = new StateMachine<CycleStatus, CycleTransition>(
   { open: '申报中', scoring: '专家评分中', closed: '评分结束，评定中', published: '结果已公布' },
 );
 
+/** 开启年度评审 / 修改设置 (第十九条): the cycle's form, each field once. */
+export const cycleForm = defineForm({
+  name: 'cycle_form',
+  title: '年度评审设置',
+  fields: {
+    year: { kind: 'integer', label: '评审年度', article: '第十九条', min: 2020, max: 2100, placeholder: '如 2026' },
+    applicationDeadline: { kind: 'date', label: '申报截止日期' },
+    scoringDeadline: { kind: 'date', label: '专家评分截止日期' },
+    reviewMeetingDate: { kind: 'date', label: '评审会日期' },
+    awardThreshold: { kind: 'number', label: '授予称号分数线', min: 0, max: 100, step: 0.01, unit: '分', required: false, placeholder: '默认 85' },
+    expertsPerApplication: { kind: 'integer', label: '每份申报的评审专家人数', min: 1, max: 15, unit: '人', required: false, placeholder: '默认 3' },
+    recommendShare: { kind: 'number', label: '择优推荐比例', article: '第二十条', help: '0–1，0.1 或 10% 即前 10%', min: 0, max: 1, step: 0.001, share: true, required: false, placeholder: '默认 0.1' },
+  },
+});
+export type CycleField = keyof typeof cycleForm.fields;
+
 /** The form's field names, with the labels a user reads in an error. */
-export const cycleFieldLabels = {
-  year: '评审年度',
-  applicationDeadline: '申报截止日期',
-  scoringDeadline: '专家评分截止日期',
-  reviewMeetingDate: '评审会日期',
-  awardThreshold: '授予称号分数线',
-  expertsPerApplication: '每份申报的评审专家人数',
-  recommendShare: '择优推荐比例',
-} as const;
-export type CycleField = keyof typeof cycleFieldLabels;
+export const cycleFieldLabels = formLabels(cycleForm) as Record<CycleField, string>;
 
 export const cycleDefaults = { awardThreshold: 85, expertsPerApplication: 3, recommendShare: 0.1 } as const;
 
@@ -55,61 +63,6 @@ export function cycleFieldError(field: CycleField, message: string, article?: nu
 
 const isBlank = (v: unknown) => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
 
-/** A text input's string as a number ("85", "85分", "10%" for a share); what is no number stays, to be refused. */
-function toNumber(v: unknown, opts: { percent?: boolean } = {}): unknown {
-  if (isBlank(v)) return undefined;
-  if (typeof v !== 'string') return v;
-  let t = v.trim().replace(/[,，\s]/g, '').replace(/分$/, '');
-  let scale = 1;
-  if (opts.percent && /[%％]$/.test(t)) {
-    t = t.slice(0, -1);
-    scale = 100;
-  }
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(t)) return v;
-  return Math.round((Number(t) / scale) * 1e6) / 1e6;
-}
-
-const hasDecimals = (n: number, places: number) => Math.abs(Math.round(n * 10 ** places) - n * 10 ** places) > 1e-6;
-
-const numberType = (what = '数字') => z.number({ error: (iss) => (iss.input === undefined ? '不能为空' : `须为${what}`) });
-
-const dateField = z.preprocess(
-  dateFromPicker,
-  z
-    .string({ error: (iss) => (iss.input === undefined ? '请选择日期' : '须为日期') })
-    .refine(isRealDate, { error: (iss) => `“${String(iss.input)}”不是有效日期（格式如 2026-05-31）` }),
-);
-
-const settingsShape = {
-  applicationDeadline: dateField,
-  scoringDeadline: dateField,
-  reviewMeetingDate: dateField,
-  awardThreshold: z.preprocess(
-    (v) => toNumber(v),
-    numberType()
-      .min(0, { error: '须在 0 到 100 分之间' })
-      .max(100, { error: '须在 0 到 100 分之间' })
-      .refine((n) => !hasDecimals(n, 2), { error: '最多两位小数' })
-      .default(cycleDefaults.awardThreshold),
-  ),
-  expertsPerApplication: z.preprocess(
-    (v) => toNumber(v),
-    numberType('整数')
-      .int({ error: '须为整数' })
-      .min(1, { error: '须在 1 到 15 人之间' })
-      .max(15, { error: '须在 1 到 15 人之间' })
-      .default(cycleDefaults.expertsPerApplication),
-  ),
-  recommendShare: z.preprocess(
-    (v) => toNumber(v, { percent: true }),
-    numberType('0 到 1 之间的小数（如 0.1）或百分比（如 10%）')
-      .min(0, { error: '须在 0 到 1 之间（如 0.1 表示前 10%）' })
-      .max(1, { error: '须在 0 到 1 之间（如 0.1 表示前 10%）' })
-      .refine((n) => !hasDecimals(n, 3), { error: '最多三位小数（如 0.125）' })
-      .default(cycleDefaults.recommendShare),
-  ),
-};
-
 /** Deadline ≤ scoring deadline ≤ review meeting. */
 function datesInOrder(v: { applicationDeadline: string; scoringDeadline: string; reviewMeetingDate: string }, ctx: z.RefinementCtx) {
   if (![v.applicationDeadline, v.scoringDeadline, v.reviewMeetingDate].every(isRealDate)) return;
@@ -121,42 +74,31 @@ function datesInOrder(v: { applicationDeadline: string; scoringDeadline: string;
   }
 }
 
-export const cycleSettingsSchema = z.object(settingsShape, { error: '表单内容无法识别' }).superRefine(datesInOrder);
+const { year: _year, ...settingFieldSpecs } = cycleForm.fields;
+const settingsForm = defineForm({ ...cycleForm, fields: settingFieldSpecs });
+const cycleInputSchema = formSchema(cycleForm).superRefine(datesInOrder);
+const cycleSettingsSchema = formSchema(settingsForm).superRefine(datesInOrder);
 
-export const cycleInputSchema = z
-  .object(
-    {
-      year: z.preprocess(
-        (v) => toNumber(v),
-        numberType('年份').int({ error: '须为整数年份' }).min(2020, { error: '须在 2020 到 2100 之间' }).max(2100, { error: '须在 2020 到 2100 之间' }),
-      ),
-      ...settingsShape,
-    },
-    { error: '表单内容无法识别' },
-  )
-  .superRefine(datesInOrder);
+/** An optional setting left empty takes the programme's default. */
+const withDefaults = <T extends { awardThreshold?: number; expertsPerApplication?: number; recommendShare?: number }>(v: T) => ({
+  ...v,
+  awardThreshold: v.awardThreshold ?? cycleDefaults.awardThreshold,
+  expertsPerApplication: v.expertsPerApplication ?? cycleDefaults.expertsPerApplication,
+  recommendShare: v.recommendShare ?? cycleDefaults.recommendShare,
+});
 
-export type CycleSettings = z.output<typeof cycleSettingsSchema>;
-export type CycleInput = z.output<typeof cycleInputSchema>;
+export type CycleInput = ReturnType<typeof withDefaults<FormValues<typeof cycleForm.fields>>>;
+export type CycleSettings = Omit<CycleInput, 'year'>;
 
-function firstIssue(error: z.ZodError): UserError {
-  const issue = error.issues[0];
-  const field = issue.path[0];
-  if (typeof field === 'string' && field in cycleFieldLabels) return cycleFieldError(field as CycleField, issue.message);
-  return new UserError(issue.message);
-}
+const asValues = (input: unknown) => (input && typeof input === 'object' ? (input as Record<string, unknown>) : {});
 
 /** A new cycle's form (strings from a card, or numbers from code); a UserError names the first wrong field. */
 export function parseCycleInput(input: unknown): CycleInput {
-  const result = cycleInputSchema.safeParse(input);
-  if (!result.success) throw firstIssue(result.error);
-  return result.data;
+  return withDefaults(readForm(cycleForm, asValues(input), cycleInputSchema));
 }
 
 export function parseCycleSettings(input: unknown): CycleSettings {
-  const result = cycleSettingsSchema.safeParse(input);
-  if (!result.success) throw firstIssue(result.error);
-  return result.data;
+  return withDefaults(readForm(settingsForm, asValues(input), cycleSettingsSchema));
 }
 
 // --- queries -----------------------------------------------------------------------------------

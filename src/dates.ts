@@ -56,29 +56,17 @@ export function formatDateZh(s: string): string {
   return `${y}年${m}月${d}日`;
 }
 
-/**
- * A date picker's form value as 'YYYY-MM-DD': Feishu may add a time or zone ('2026-05-31 +0800'),
- * which is cut off; an empty or missing value is undefined; anything else is returned trimmed, for
- * the validation to refuse.
- */
-export function dateFromPicker(v: unknown): string | undefined {
-  if (v === null || v === undefined) return undefined;
-  const s = String(v).trim();
-  if (!s) return undefined;
-  const m = /^(\d{4}-\d{2}-\d{2})(?:$|[\sT+])/.exec(s);
-  return m ? m[1] : s;
-}
-
 const dateTimeFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** A moment as Chinese readers see it in `timeZone` ('2027/6/1 09:30:00'); the formatter is made once per zone. */
+/** A moment as people read it in `timeZone`: '2027年6月1日 09:30', one style with `formatDateZh`; the formatter is made once per zone. */
 export function formatDateTimeZh(at: Date | string, timeZone: string): string {
   let f = dateTimeFormatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('zh-CN', { timeZone, hour12: false, year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
     dateTimeFormatters.set(timeZone, f);
   }
-  return f.format(new Date(at));
+  const parts = Object.fromEntries(f.formatToParts(new Date(at)).map((p) => [p.type, p.value]));
+  return `${formatDateZh(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
 }
 
 const momentFormatters = new Map<string, Intl.DateTimeFormat>();

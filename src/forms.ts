@@ -1,12 +1,59 @@
 import { z } from 'zod';
-import { dateFromPicker, isRealDate } from './dates.js';
+import { formatDateZh, isRealDate } from './dates.js';
 import { UserError } from './errors.js';
 
 /**
- * Reading card form values: Feishu sends strings for text inputs (numbers too), option values for
+ * Forms, described once. A form's descriptor lists each field with its label, article, kind, limits and
+ * help; the zod schema (`formSchema`), the card inputs (`cards/forms.ts` `formInputs`), the read-only
+ * display (`formDisplay`), the workbook columns and the test values all come from it.
+ *
+ * Card form values as Feishu sends them: strings for text inputs (numbers too), option values for
  * selects, arrays for multi-selects, open_ids for person pickers, booleans for checkers and dates as
  * YYYY-MM-DD (sometimes with a zone suffix). An untouched optional field may be missing or empty.
  */
+
+// --- readers -----------------------------------------------------------------------------------
+
+/** Full-width ASCII forms (a Chinese keyboard's “７”, “．”, “％”, “／”) and the ideographic space as their plain forms. */
+export function halfWidth(s: string): string {
+  return s.replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
+}
+
+const numberPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+
+/**
+ * The one reader of numbers typed into a text input: “７”, “４．５”, “85分”, “96％”, “ 7 ”, “1,200”. Blank is
+ * undefined, anything else that is no number is NaN (for the field's check to refuse, naming the field).
+ */
+export function readNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN;
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== 'string') return Number.NaN;
+  let s = halfWidth(v).replace(/\s+/g, '');
+  if (s === '') return undefined;
+  s = s.replace(/(分|%|人)$/, '');
+  if (/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
+  return numberPattern.test(s) ? Number(s) : Number.NaN;
+}
+
+/** Whether a typed number ends with a percent sign (“10%”, “１０％”): a share may be typed either way. */
+export const typedAsPercent = (v: unknown) => typeof v === 'string' && /[%％]\s*$/.test(v);
+
+/**
+ * The one reader of dates: the picker's value (“2024-04-01 +0800”, “2026-05-31T00:00:00+08:00”) or a typed
+ * one (2026-12-01, 2026/12/1, 2026年12月1日, full-width digits) as 'YYYY-MM-DD'. Blank is undefined;
+ * anything else is returned trimmed, for the field's check to refuse.
+ */
+export function readDate(v: unknown): string | undefined {
+  if (Array.isArray(v)) return readDate(v[0]);
+  if (v === null || v === undefined) return undefined;
+  const s = halfWidth(String(v)).trim();
+  if (!s) return undefined;
+  const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?=$|[\sT+])/.exec(s);
+  return m ? `${m[1]}-${m[2].padStart(2, '0')}-${m[3].padStart(2, '0')}` : s;
+}
+
+// --- field schemas -----------------------------------------------------------------------------
 
 const blankToUndefined = (v: unknown) => {
   if (v === null || v === undefined) return undefined;
@@ -24,57 +71,59 @@ export const text = (label: string, max: number) =>
 export const optionalText = (label: string, max: number) =>
   z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : blankToUndefined(v)), z.string().max(max, `${label}不能超过 ${max} 字`).optional());
 
-/** A number typed into a text input: "95", "95.5", "95%"; bounds inclusive. */
-export const numberField = (label: string, min: number, max: number, opts: { integer?: boolean; step?: number } = {}) =>
-  z.preprocess(
+const halves = (step: number) => step === 0.5;
+
+/** A number typed into a text input, read by `readNumber`; bounds inclusive; `share` also takes “10%” as 0.1. */
+export const numberField = (label: string, min: number, max: number, opts: { integer?: boolean; step?: number; share?: boolean; unit?: string } = {}) => {
+  const unit = opts.unit ?? '';
+  return z.preprocess(
     (v) => {
-      if (typeof v === 'number') return v;
-      if (typeof v !== 'string' || v.trim() === '') return undefined;
-      // a Chinese keyboard may type full-width digits: １２．５％
-      const halfWidth = v.replace(/[０-９．]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
-      const cleaned = halfWidth.trim().replace(/[%％]$/, '').replace(/，/g, '').trim();
-      return /^-?\d+(\.\d+)?$/.test(cleaned) ? Number(cleaned) : Number.NaN;
+      const n = readNumber(v);
+      return n !== undefined && opts.share && typedAsPercent(v) ? Math.round((n / 100) * 1e6) / 1e6 : n;
     },
     z
       .number({ error: (iss) => (iss.input === undefined ? `请填写${label}` : `${label}须为数字`) })
       .refine((n) => !Number.isNaN(n), `${label}须为数字`)
-      .refine((n) => n >= min && n <= max, `${label}须在 ${min} 到 ${max} 之间`)
+      .refine((n) => n >= min && n <= max, `${label}须在 ${min} 到 ${max} ${unit}之间`)
       .refine((n) => !opts.integer || Number.isInteger(n), `${label}须为整数`)
-      .refine((n) => !opts.step || Math.abs(n / opts.step - Math.round(n / opts.step)) < 1e-9, `${label}须为 ${opts.step} 的整数倍`),
+      .refine(
+        (n) => !opts.step || Math.abs(n / opts.step - Math.round(n / opts.step)) < 1e-9,
+        opts.step && halves(opts.step) ? `${label}须为整分或半分（如 4 或 4.5）` : `${label}须为 ${opts.step} 的整数倍`,
+      ),
   );
+};
 
-/** YYYY-MM-DD, cut from what the date picker sends; a real calendar date. */
+/** YYYY-MM-DD, read by `readDate`; a real calendar date. */
 export const dateField = (label: string) =>
   z.preprocess(
-    (v) => dateFromPicker(v),
+    readDate,
     z
       .string({ error: `请选择${label}` })
-      .regex(/^\d{4}-\d{2}-\d{2}$/, `${label}须为日期（如 2026-05-31）`)
+      .regex(/^\d{4}-\d{2}-\d{2}$/, `${label}须为日期（如 2026-05-31 或 2026年5月31日）`)
       .refine((s) => isRealDate(s), `${label}不是有效日期`),
   );
 
+const openIdPattern = /^ou_[A-Za-z0-9_-]+$/;
+
 export const openIdField = (label: string) =>
-  z.preprocess(
-    (v) => (Array.isArray(v) ? v[0] : v),
-    z.string({ error: `请选择${label}` }).regex(/^ou_[A-Za-z0-9_-]+$/, `请选择${label}`),
-  );
+  z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string({ error: `请选择${label}` }).regex(openIdPattern, `请选择${label}`));
 
 export const openIdList = (label: string, max = 200) =>
   z.preprocess(
     (v) => (typeof v === 'string' ? [v] : v),
-    z.array(z.string().regex(/^ou_[A-Za-z0-9_-]+$/, `${label}无效`), { error: `请选择${label}` }).min(1, `请选择${label}`).max(max, `${label}最多 ${max} 人`),
+    z.array(z.string().regex(openIdPattern, `${label}无效`), { error: `请选择${label}` }).min(1, `请选择${label}`).max(max, `${label}最多 ${max} 人`),
   );
 
 export const option = <T extends string>(label: string, values: readonly [T, ...T[]]) =>
   z.preprocess((v) => (Array.isArray(v) ? v[0] : blankToUndefined(v)), z.enum(values, { error: `请选择${label}` }));
 
-export const httpUrl = (label: string) =>
+export const httpUrl = (label: string, max = 500) =>
   z.preprocess(
     (v) => (typeof v === 'string' ? v.trim() : v),
     z
       .string({ error: `请填写${label}` })
       .min(1, `请填写${label}`)
-      .max(500, `${label}不能超过 500 字`)
+      .max(max, `${label}不能超过 ${max} 字`)
       .refine((s) => {
         try {
           const u = new URL(s);
@@ -95,3 +144,143 @@ export function parseForm<S extends z.ZodType>(schema: S, values: Record<string,
   const message = issue.message.startsWith('Invalid') || issue.message.startsWith('Expected') ? `${label ?? field}填写有误` : issue.message;
   throw new UserError(label && !message.includes(label) ? `${label}：${message}` : message, { field });
 }
+
+// --- descriptors -------------------------------------------------------------------------------
+
+interface BaseField {
+  label: string;
+  /** Where the measures ask for it: “第十三条第5款”. */
+  article?: string;
+  /** Required unless false. */
+  required?: boolean;
+  /** A short hint after the label: “须达 90% 以上”. */
+  help?: string;
+  placeholder?: string;
+  /** A valid value as typed, where the kind alone does not make one (a phone number): shown as the placeholder, used by tests. */
+  example?: string;
+}
+
+export type FieldSpec =
+  | (BaseField & { kind: 'text' | 'longText'; maxLength: number; pattern?: { regex: RegExp; message: string } })
+  | (BaseField & { kind: 'url'; maxLength?: number })
+  | (BaseField & { kind: 'number' | 'integer' | 'percent'; min: number; max: number; step?: number; unit?: string; share?: boolean })
+  | (BaseField & { kind: 'date' })
+  | (BaseField & { kind: 'select'; options: readonly { value: string; label: string }[] })
+  | (BaseField & { kind: 'person' | 'persons'; max?: number })
+  | (BaseField & { kind: 'checkbox' });
+export type FieldKind = FieldSpec['kind'];
+export type FormFields = Record<string, FieldSpec>;
+
+export interface FormDescriptor<F extends FormFields = FormFields> {
+  /** The card form's name. */
+  name: string;
+  title: string;
+  fields: F;
+}
+
+type FieldValue<S> = S extends { kind: 'number' | 'integer' | 'percent' }
+  ? number
+  : S extends { kind: 'persons' }
+    ? string[]
+    : S extends { kind: 'checkbox' }
+      ? boolean
+      : S extends { options: readonly { value: infer V }[] }
+        ? V
+        : string;
+
+/** What a descriptor's schema gives: each field typed by its kind, optional where not required. */
+export type FormValues<F extends FormFields> = { -readonly [K in keyof F as F[K] extends { required: false } ? never : K]: FieldValue<F[K]> } & {
+  -readonly [K in keyof F as F[K] extends { required: false } ? K : never]?: FieldValue<F[K]>;
+};
+
+export const defineForm = <const F extends FormFields>(d: FormDescriptor<F>): FormDescriptor<F> => d;
+
+export const isNumeric = (f: FieldSpec): f is Extract<FieldSpec, { min: number }> => f.kind === 'number' || f.kind === 'integer' || f.kind === 'percent';
+
+/** The label as a message names the field: “培训率（%）”. */
+export const fieldName = (f: FieldSpec) => (f.kind === 'percent' ? `${f.label}（%）` : f.label);
+
+function fieldSchema(f: FieldSpec): z.ZodType {
+  const name = fieldName(f);
+  const optional = f.required === false;
+  switch (f.kind) {
+    case 'text':
+    case 'longText': {
+      const s: z.ZodType<string | undefined> = optional ? optionalText(name, f.maxLength) : text(name, f.maxLength);
+      const pattern = f.pattern;
+      return pattern ? s.refine((v) => v === undefined || pattern.regex.test(v), pattern.message) : s;
+    }
+    case 'url':
+      return optional ? z.preprocess(blankToUndefined, httpUrl(name, f.maxLength).optional()) : httpUrl(name, f.maxLength);
+    case 'number':
+    case 'integer':
+    case 'percent': {
+      const s = numberField(name, f.min, f.max, { integer: f.kind === 'integer', step: f.step, share: f.share, unit: f.unit });
+      return optional ? z.preprocess(blankToUndefined, s.optional()) : s;
+    }
+    case 'date':
+      return optional ? z.preprocess(blankToUndefined, dateField(name).optional()) : dateField(name);
+    case 'select': {
+      const s = option(name, f.options.map((o) => o.value) as [string, ...string[]]);
+      return optional ? z.preprocess((v) => (Array.isArray(v) ? v[0] : blankToUndefined(v)), s.optional()) : s;
+    }
+    case 'person':
+      return optional ? z.preprocess((v) => blankToUndefined(Array.isArray(v) ? v[0] : v), openIdField(name).optional()) : openIdField(name);
+    case 'persons':
+      return optional ? z.preprocess(blankToUndefined, openIdList(name, f.max).optional()) : openIdList(name, f.max);
+    case 'checkbox': {
+      const checked = z.preprocess((v) => v === true || v === 'true', z.boolean());
+      return optional ? checked : z.preprocess((v) => v === true || v === 'true', z.literal(true, { error: `请勾选“${f.label}”` }));
+    }
+  }
+}
+
+/** The zod schema of a form: each field's own check, refusals naming the field. */
+export function formSchema<F extends FormFields>(d: FormDescriptor<F>): z.ZodType<FormValues<F>, unknown> {
+  return z.object(Object.fromEntries(Object.entries(d.fields).map(([key, f]) => [key, fieldSchema(f)]))) as unknown as z.ZodType<FormValues<F>, unknown>;
+}
+
+export const formLabels = (d: FormDescriptor) => Object.fromEntries(Object.entries(d.fields).map(([k, f]) => [k, fieldName(f)]));
+
+/** Reads a submitted form against its descriptor (or a schema built from it); the first problem is a UserError naming the field. */
+export function readForm<F extends FormFields>(d: FormDescriptor<F>, values: Record<string, unknown>, schema: z.ZodType<FormValues<F>, unknown> = formSchema(d)): FormValues<F> {
+  return parseForm(schema, values, formLabels(d));
+}
+
+export interface DisplayRow {
+  key: string;
+  label: string;
+  kind: FieldKind;
+  /** What a person reads: option labels, “96%”, “2026年4月1日”; '' when not filled. */
+  text: string;
+}
+
+/** One stored value as people read it. */
+export function fieldText(f: FieldSpec, v: unknown): string {
+  if (v === undefined || v === null || v === '') return '';
+  switch (f.kind) {
+    case 'percent':
+      return `${v}%`;
+    case 'number':
+    case 'integer':
+      return `${v}${f.unit ?? ''}`;
+    case 'date':
+      return formatDateZh(String(v));
+    case 'select':
+      return f.options.find((o) => o.value === v)?.label ?? String(v);
+    case 'persons':
+      return Array.isArray(v) ? v.join('、') : String(v);
+    case 'checkbox':
+      return v === true ? '是' : '否';
+    default:
+      return String(v);
+  }
+}
+
+/** The read-only display of a stored form, field by field in the descriptor's order. */
+export function formDisplay(d: FormDescriptor, values: Record<string, unknown> | null | undefined): DisplayRow[] {
+  return Object.entries(d.fields).map(([key, f]) => ({ key, label: f.label, kind: f.kind, text: fieldText(f, values?.[key]) }));
+}
+
+/** The numeric fields of a form, for the readers' tests and for anything that lists them. */
+export const numericFields = (d: FormDescriptor) => Object.entries(d.fields).filter(([, f]) => isNumeric(f)) as [string, Extract<FieldSpec, { min: number }>][];

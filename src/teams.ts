@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { numberField, openIdField, option, optionalText, parseForm, text } from './forms.js';
+import { numberField, openIdField, option, optionalText, parseForm, text, defineForm, formLabels, formSchema, type FormValues } from './forms.js';
 import { type Actor, ensurePerson, grantRole } from './people.js';
 import { StateMachine } from './stateMachine.js';
 
@@ -17,48 +17,52 @@ export const teamTypes = [
 export type TeamType = (typeof teamTypes)[number]['value'];
 export const teamTypeLabel = (v: string) => teamTypes.find((t) => t.value === v)?.label ?? v;
 
-export const registrationLabels: Record<string, string> = {
-  teamName: '班组名称',
-  organization: '所属单位',
-  department: '主管部门',
-  teamType: '班组类型',
-  leader: '班组长',
-  phone: '联系电话',
-  memberCount: '成员人数',
-  functions: '主要职能',
-  goals: '创建目标',
-  plan: '活动计划与实施措施',
-  contact: '单位联系人',
-};
-
-const phone = z.preprocess(
-  (v) => (typeof v === 'string' ? v.trim() : v),
-  z.string({ error: '请填写联系电话' }).min(1, '请填写联系电话').regex(/^[0-9+\-\s()（）]{7,20}$/, '联系电话须为 7–20 位数字（可含 - + 空格）'),
-);
-
-export const registrationSchema = z.object({
-  teamName: text('班组名称', 50),
-  organization: text('所属单位', 100),
-  department: text('主管部门', 100),
-  teamType: option('班组类型', ['administrative', 'project', 'department']),
-  leader: z.preprocess((v) => (Array.isArray(v) ? v[0] : v || undefined), z.string().regex(/^ou_[A-Za-z0-9_-]+$/, '请选择班组长').optional()),
-  phone,
-  memberCount: numberField('成员人数', 1, 500, { integer: true }),
-  functions: text('主要职能', 500),
-  goals: text('创建目标', 1000),
-  plan: text('活动计划与实施措施', 1000),
-  contact: openIdField('单位联系人'),
+/** 注册表 (第十二条): each field once; the card, the checks and the tests come from it. */
+export const registrationForm = defineForm({
+  name: 'registration',
+  title: '注册表',
+  fields: {
+    teamName: { kind: 'text', label: '班组名称', maxLength: 50 },
+    organization: { kind: 'text', label: '所属单位', maxLength: 100, placeholder: '单位全称' },
+    department: { kind: 'text', label: '主管部门', maxLength: 100 },
+    teamType: { kind: 'select', label: '班组类型', article: '第二条', options: teamTypes },
+    leader: { kind: 'person', label: '班组长', help: '默认为你本人', required: false },
+    phone: {
+      kind: 'text',
+      label: '联系电话',
+      maxLength: 20,
+      example: '020-12345678',
+      pattern: { regex: /^[0-9+\-\s()（）]{7,20}$/, message: '联系电话须为 7–20 位数字（可含 - + 空格）' },
+    },
+    memberCount: { kind: 'integer', label: '成员人数', min: 1, max: 500, unit: '人', placeholder: '例如 12' },
+    functions: { kind: 'longText', label: '主要职能', maxLength: 500 },
+    goals: { kind: 'longText', label: '创建目标', article: '第四条', maxLength: 1000 },
+    plan: { kind: 'longText', label: '活动计划与实施措施', article: '第四条', maxLength: 1000 },
+    contact: { kind: 'person', label: '单位联系人', article: '第十五条', help: '确认申报材料' },
+    contactLookup: { kind: 'text', label: '列表中没有单位联系人？填其手机号或邮箱', maxLength: 500, required: false, placeholder: '飞书账号的手机号或邮箱；多人用逗号分隔' },
+  },
 });
-export type RegistrationInput = z.output<typeof registrationSchema>;
+export const registrationLabels = formLabels(registrationForm);
+export const registrationSchema = formSchema(registrationForm);
+export type RegistrationInput = FormValues<typeof registrationForm.fields>;
 
-export const profileSchema = z.object({
-  phone: phone.optional(),
-  memberCount: numberField('成员人数', 1, 500, { integer: true }).optional(),
-  functions: optionalText('主要职能', 500),
-  goals: optionalText('创建目标', 1000),
-  plan: optionalText('活动计划与实施措施', 1000),
-  contact: z.preprocess((v) => (Array.isArray(v) ? v[0] : v || undefined), z.string().regex(/^ou_[A-Za-z0-9_-]+$/, '请选择单位联系人').optional()),
+const { phone, memberCount, functions, goals, plan, contact, contactLookup } = registrationForm.fields;
+
+/** 修改资料: the registration's changeable fields, each optional (what is left empty is kept). */
+export const profileForm = defineForm({
+  name: 'profile',
+  title: '修改资料',
+  fields: {
+    phone: { ...phone, required: false },
+    memberCount: { ...memberCount, required: false },
+    functions: { ...functions, required: false },
+    goals: { ...goals, required: false },
+    plan: { ...plan, required: false },
+    contact: { ...contact, required: false },
+    contactLookup: { ...contactLookup, label: '换成列表中没有的人？填其手机号或邮箱' },
+  },
 });
+export const profileSchema = formSchema(profileForm);
 
 export type TeamStatus = 'active' | 'withdrawn';
 export type TeamTransition = 'update' | 'withdraw' | 'reinstate';
@@ -199,7 +203,7 @@ export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, va
   await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).for('update');
   const team = await teamLedBy(tx, actor, teamId);
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
-  const patch = parseForm(profileSchema, values, registrationLabels);
+  const patch = parseForm(profileSchema, values, formLabels(profileForm));
   const changes: Partial<typeof teams.$inferInsert> = {};
   if (patch.phone !== undefined) changes.phone = patch.phone;
   if (patch.memberCount !== undefined) changes.memberCount = patch.memberCount;

@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
-import { type ApplicationStatus, applicationStatusNames, categoryLabel } from './applications.js';
+import { applicationForm, type ApplicationStatus, applicationStatusNames } from './applications.js';
+import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescriptor } from './forms.js';
 import type { ResultsData } from './review/results.js';
 import { sheetItems } from './scoreSheet.js';
 
@@ -18,7 +19,23 @@ function styleHeader(ws: ExcelJS.Worksheet): void {
   ws.views = [{ state: 'frozen', ySplit: 1 }];
 }
 
-export async function reviewWorkbook(data: ResultsData): Promise<Buffer> {
+const columnWidths: Partial<Record<FieldKind, number>> = { text: 32, longText: 48, url: 40, date: 12, number: 10, integer: 10, percent: 10, select: 12 };
+
+/** A stored value as its cell: numbers stay numbers and dates ISO ('2026-04-01'), so the secretary can sort and compute. */
+function cellValue(f: FieldSpec, v: unknown): string | number | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v === 'number') return v;
+  if (f.kind === 'date') return String(v);
+  return fieldText(f, v);
+}
+
+/** The 申报表's columns of one application, one per field of its descriptor. */
+function formCells(descriptor: FormDescriptor, form: Record<string, unknown>): Record<string, string | number | null> {
+  return Object.fromEntries(Object.entries(descriptor.fields).map(([key, f]) => [`form:${key}`, cellValue(f, form[key])]));
+}
+
+/** `descriptor` is the 申报表's (its columns follow its fields); a test may pass another. */
+export async function reviewWorkbook(data: ResultsData, descriptor: FormDescriptor = applicationForm): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = '质量信得过班组助手';
   wb.created = new Date(data.cycle.updatedAt);
@@ -32,8 +49,7 @@ export async function reviewWorkbook(data: ResultsData): Promise<Buffer> {
     { header: '班组编号', key: 'code', width: 16 },
     { header: '班组名称', key: 'team', width: 24 },
     { header: '所属单位', key: 'organization', width: 28 },
-    { header: '成果名称', key: 'title', width: 32 },
-    { header: '申报类别', key: 'category', width: 10 },
+    ...Object.entries(descriptor.fields).map(([key, f]) => ({ header: fieldName(f), key: `form:${key}`, width: columnWidths[f.kind] ?? 16 })),
     { header: '状态', key: 'status', width: 14 },
     { header: '已提交评分', key: 'sheets', width: 12 },
     { header: '最终得分', key: 'finalScore', width: 10 },
@@ -43,8 +59,7 @@ export async function reviewWorkbook(data: ResultsData): Promise<Buffer> {
       code: r.code,
       team: r.team,
       organization: r.organization,
-      title: r.title,
-      category: categoryLabel(r.category),
+      ...formCells(descriptor, r.form ?? { title: r.title, category: r.category }),
       status: applicationStatusNames[r.status as ApplicationStatus] ?? r.status,
       sheets: submittedPerApplication.get(r.applicationId) ?? 0,
       finalScore: r.finalScore,

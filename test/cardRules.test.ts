@@ -7,6 +7,8 @@ import { membersCard } from '../cards/teams.js';
 import { button, card, pageOf } from '../cards/kit.js';
 import { form, submitButton, textInput } from '../cards/forms.js';
 import { scoringTaskCard, taskListCard } from '../cards/review.js';
+import { applicationForm } from '../src/applications.js';
+import { formDisplay } from '../src/forms.js';
 import { createLarkClient } from '../src/lark/client.js';
 import { createLogger } from '../src/log.js';
 import { cardRuleViolations } from '../src/local/cardRules.js';
@@ -56,7 +58,7 @@ describe('every list card at its largest realistic input passes', () => {
       year: 2027,
       statusLabel: '待形式审查',
       team: { id: i, name: `道路养护${i}班`, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, organization: '广州市市政工程维修有限公司' },
-      form: { title: long(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: '100', trainingRate: '96', examPassRate: '95', accidents: 'none', materialsUrl: 'https://example.feishu.cn/docx/abc' },
+      display: formDisplay(applicationForm, { title: long(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', materialsUrl: 'https://example.feishu.cn/docx/abc' }),
       opinion: long(1000),
     }));
     const c = formalCheckCard({ year: 2027, items, total: 12 });
@@ -108,7 +110,7 @@ describe('every list card at its largest realistic input passes', () => {
     const c = scoringTaskCard({
       assignmentId: 7,
       year: 2027,
-      application: { code: 'GDSZ-2026-0001', team: '广州市政养护一班', organization: '广州市市政工程维修有限公司', title: long(100), category: '管养', period: '2026-01-01 至 2026-12-31', goalRate: '100', trainingRate: '96', examPassRate: '95', customer: long(1000), qc: long(1000), summary: long(1000), features: long(1000), materialsUrl: 'https://example.feishu.cn/docx/abc' },
+      application: { code: 'GDSZ-2026-0001', team: '广州市政养护一班', organization: '广州市市政工程维修有限公司', display: formDisplay(applicationForm, { title: long(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', customer: long(1000), qc: long(1000), summary: long(1000), features: long(1000), materialsUrl: 'https://example.feishu.cn/docx/abc' }) },
       fields: fields.map((f) => ({ field: f.field, code: f.code, name: f.name, max: f.max, areaCode: f.areaCode, areaName: f.areaName })),
       values: Object.fromEntries(fields.map((f) => [f.field, String(f.max)])),
       comment: long(1000),

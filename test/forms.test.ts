@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { dateField, numberField, parseForm } from '../src/forms.js';
+import { dateField, numberField, parseForm, readDate, readNumber } from '../src/forms.js';
 
 const schema = z.object({ rate: numberField('培训率（%）', 0, 100), day: dateField('活动开始日期').optional() });
 const parse = (values: Record<string, unknown>) => parseForm(schema, values, { rate: '培训率', day: '活动开始日期' });
@@ -23,5 +23,46 @@ describe('form values as Feishu sends them', () => {
   it('cuts a date picker zone suffix and refuses a date that does not exist', () => {
     expect(parse({ rate: '95', day: '2026-05-31 +0800' }).day).toBe('2026-05-31');
     expect(() => parse({ rate: '95', day: '2026-02-30' })).toThrow(/活动开始日期/);
+  });
+});
+
+describe('the one number reader and the one date reader', () => {
+  it.each([
+    ['７', 7],
+    ['４．５', 4.5],
+    ['85分', 85],
+    ['96％', 96],
+    ['９６％', 96],
+    [' 7 ', 7],
+    ['1,200', 1200],
+    ['１，２００', 1200],
+    ['-1', -1],
+    [12, 12],
+  ])('reads %j as %d', (typed, n) => expect(readNumber(typed)).toBe(n));
+
+  it.each(['abc', '九十', '1,2', '4.5.1', '5 分 5'])('reads %j as no number', (typed) => expect(readNumber(typed)).toBeNaN());
+
+  it('reads blank as nothing', () => {
+    for (const blank of ['', '  ', undefined, null]) expect(readNumber(blank)).toBeUndefined();
+    // a text input sends a string: a list is no number
+    expect(readNumber(['12'])).toBeNaN();
+  });
+
+  it.each([
+    ['2024-04-01 +0800', '2024-04-01'],
+    ['2026-12-01', '2026-12-01'],
+    ['2026/12/1', '2026-12-01'],
+    ['2026年12月1日', '2026-12-01'],
+    ['２０２６年１２月１日', '2026-12-01'],
+    ['２０２６－１２－０１', '2026-12-01'],
+    ['2026.12.1', '2026-12-01'],
+  ])('reads the date %j as %s', (typed, iso) => expect(readDate(typed)).toBe(iso));
+
+  it('a share takes 10% as 0.1, and a score field refuses 0.3 where halves only', () => {
+    const share = z.object({ s: numberField('择优推荐比例', 0, 1, { share: true }) });
+    expect(parseForm(share, { s: '１０％' }, { s: '择优推荐比例' }).s).toBe(0.1);
+    const halves = z.object({ p: numberField('1.1 目标分解与职能明确', 0, 5, { step: 0.5 }) });
+    expect(() => parseForm(halves, { p: '0.3' }, {})).toThrow(/1\.1 目标分解与职能明确须为整分或半分/);
+    expect(parseForm(halves, { p: '４．５分' }, {}).p).toBe(4.5);
   });
 });

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { expertPoolCard, conflictFormCard } from '../cards/experts.js';
 import { RESULT_COLOURS, type ResultLine, resultsPreviewCard, resultsPublishedCard, teamResultCard } from '../cards/results.js';
 import { assignmentReportCard, progressCard, scoringTaskCard, taskListCard } from '../cards/review.js';
+import { applicationForm } from '../src/applications.js';
 import { UserError } from '../src/errors.js';
+import { formDisplay } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
 import type { ResultsData } from '../src/review/results.js';
 import { parseScoreForm, scoreFields } from '../src/review/scoring.js';
@@ -30,7 +32,7 @@ describe('the score form', () => {
     const card = scoringTaskCard({
       assignmentId: 7,
       year: 2027,
-      application: { code: 'GDSZ-2026-0001', team: '广州市政养护一班', organization: '广州市市政工程维修有限公司', title: '提高修补合格率', category: '管养', materialsUrl: 'https://example.feishu.cn/docx/abc' },
+      application: { code: 'GDSZ-2026-0001', team: '广州市政养护一班', organization: '广州市市政工程维修有限公司', display: formDisplay(applicationForm, { title: '提高修补合格率', category: 'maintenance', materialsUrl: 'https://example.feishu.cn/docx/abc' }) },
       fields: fields.map((f) => ({ field: f.field, code: f.code, name: f.name, max: f.max, areaCode: f.areaCode, areaName: f.areaName })),
     });
     expectValidCard(card);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addDays, dateFromPicker, daysBetween, formatDateZh, isRealDate, todayIn } from '../src/dates.js';
+import { addDays, daysBetween, formatDateTimeZh, formatDateZh, isRealDate, todayIn } from '../src/dates.js';
+import { readDate } from '../src/forms.js';
 import { UserError } from '../src/errors.js';
 import {
   areaSubtotals,
@@ -107,11 +108,19 @@ describe('dates', () => {
   });
 
   it('cuts a date picker value to the date', () => {
-    expect(dateFromPicker('2026-05-31 +0800')).toBe('2026-05-31');
-    expect(dateFromPicker('2026-05-31T00:00:00+08:00')).toBe('2026-05-31');
-    expect(dateFromPicker('2026-05-31')).toBe('2026-05-31');
-    expect(dateFromPicker('')).toBeUndefined();
-    expect(dateFromPicker(undefined)).toBeUndefined();
-    expect(dateFromPicker('下周')).toBe('下周');
+    expect(readDate('2026-05-31 +0800')).toBe('2026-05-31');
+    expect(readDate('2026-05-31T00:00:00+08:00')).toBe('2026-05-31');
+    expect(readDate('2026-05-31')).toBe('2026-05-31');
+    expect(readDate('')).toBeUndefined();
+    expect(readDate(undefined)).toBeUndefined();
+    expect(readDate('下周')).toBe('下周');
+  });
+});
+
+describe('one date style for people', () => {
+  it('shows a day as 2026年12月1日 and a moment as 2026年12月1日 08:22 in the bot timezone', () => {
+    expect(formatDateZh('2026-12-01')).toBe('2026年12月1日');
+    expect(formatDateTimeZh('2026-12-01T00:22:00Z', 'Asia/Shanghai')).toBe('2026年12月1日 08:22');
+    expect(formatDateTimeZh(new Date('2026-11-30T16:05:00Z'), 'Asia/Shanghai')).toBe('2026年12月1日 00:05');
   });
 });

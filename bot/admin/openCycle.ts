@@ -1,5 +1,5 @@
 import { cycleFormCard, cycleOpenedCard } from '../../cards/admin.js';
-import { getRunningCycle, openCycle } from '../../src/cycles.js';
+import { cycleForm, getRunningCycle, openCycle } from '../../src/cycles.js';
 import { formatDateZh } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
@@ -15,7 +15,7 @@ export async function showCycleForm(ctx: HandlerContext): Promise<CardResponse> 
   if (running) {
     throw new UserError(`${running.year}年度评审仍在进行，结果公布后才能开启新的年度评审（第十九条：评审每年一次）。`, { kind: 'info' });
   }
-  return { card: { type: 'raw', data: cycleFormCard({ mode: 'open', values: await newCycleDefaults(ctx) }) } };
+  return { card: { type: 'raw', data: cycleFormCard({ descriptor: cycleForm, mode: 'open', values: await newCycleDefaults(ctx) }) } };
 }
 
 /** `cycle.open` (the form's submit): opens the cycle and tells the administrators. */
@@ -47,5 +47,5 @@ export async function cycleFormAgain(err: UserError, ctx: HandlerContext, input:
   if (!ctx.actor.roles.includes('admin')) return undefined;
   if (!err.opts.field && (await getRunningCycle(ctx.tx))) return { card: { type: 'raw', data: await adminCardFor(ctx) } };
   const values = { ...(await newCycleDefaults(ctx)), ...typedValues(formText(input.formValue)) };
-  return { card: { type: 'raw', data: cycleFormCard({ mode: 'open', values, error: err.message }) } };
+  return { card: { type: 'raw', data: cycleFormCard({ descriptor: cycleForm, mode: 'open', values, error: err.message }) } };
 }

@@ -1,8 +1,10 @@
 import { adminCard, type CycleFormData, cycleFormCard } from '../../cards/admin.js';
 import type { Card } from '../../cards/kit.js';
 import { adminOverview } from '../../src/adminOverview.js';
-import { type Cycle, cycleDefaults, type CycleField, getLatestCycle } from '../../src/cycles.js';
-import { addDays, formatDateZh, isRealDate } from '../../src/dates.js';
+import { type Cycle, cycleDefaults, type CycleField, getLatestCycle, applicationCountsByStatus, cycleForm, cycleScoreSheet, cycleStatusLabel, getRunningCycle } from '../../src/cycles.js';
+import { addDays, formatDateZh, isRealDate, daysBetween, todayIn } from '../../src/dates.js';
+import { type ApplicationStatus, applicationStatusNames } from '../../src/applications.js';
+import { readDate } from '../../src/forms.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { today } from '../respond.js';
 
@@ -55,7 +57,7 @@ export function typedValues(text: Record<string, string>): FormValues {
     const v = text[field]?.trim();
     if (v === undefined || v === '') continue;
     if (dateFields.has(field)) {
-      const d = v.slice(0, 10);
+      const d = readDate(v);
       if (isRealDate(d)) out[field] = d;
     } else out[field] = v;
   }
@@ -64,6 +66,7 @@ export function typedValues(text: Record<string, string>): FormValues {
 
 export function settingsFormCard(cycle: Cycle, values: FormValues, error?: string): Card {
   return cycleFormCard({
+    descriptor: cycleForm,
     mode: 'settings',
     cycleId: cycle.id,
     year: cycle.year,

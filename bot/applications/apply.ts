@@ -1,10 +1,12 @@
 import { applicationFormCard, endorsementRequestCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf } from '../../src/applications.js';
+import { applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm, endorsementForm } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
+import { card, markdown } from '../../cards/kit.js';
+import { formatDateZh } from '../../src/dates.js';
 import { getTeam, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, raw, sendPrivately, today } from '../respond.js';
 
@@ -18,8 +20,9 @@ async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle
   requireRegisteredAYear(team, cycle);
   const opinion = existing?.status === 'returned' ? returnOpinion(existing) : undefined;
   return applicationFormCard({
+    descriptor: applicationForm,
     team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
-    cycle,
+    cycle: { year: cycle.year, applicationDeadline: formatDateZh(cycle.applicationDeadline) },
     applicationId: existing?.id,
     values: (existing?.form ?? {}) as Record<string, unknown>,
     returnedOpinion: opinion,
@@ -75,8 +78,9 @@ export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
   const running = await getRunningCycle(ctx.tx);
   return raw(
     applicationFormCard({
+      descriptor: applicationForm,
       team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
-      cycle: running?.year === year ? running : { year, applicationDeadline: '—' },
+      cycle: { year, applicationDeadline: running?.year === year ? formatDateZh(running.applicationDeadline) : '—' },
       values: input.formValue,
       error: { field: error.opts.field, message: error.message },
       failures: error instanceof EligibilityError ? error.failures : undefined,
@@ -120,6 +124,6 @@ export const submitApplicationForm: CardRun = async (ctx, input) => {
   const team = await applicantTeam(ctx.tx, ctx.actor, teamId);
   const { application } = await submitApplication(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
   const summary = summaryOf(application, team, team.organization, cycle.year);
-  await ctx.send({ dedupeKey: `endorse:request:${application.id}:${ctx.eventId}`, to: { openId: team.contactOpenId }, card: endorsementRequestCard(summary) });
+    await ctx.send({ dedupeKey: `endorse:request:${application.id}:${ctx.eventId}`, to: { openId: team.contactOpenId }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
   return raw(submittedCard(summary), { type: 'success', content: '已提交，等待单位联系人确认（第十五条）' });
 };

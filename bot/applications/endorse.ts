@@ -1,7 +1,8 @@
 import { endorsementDoneCard, endorsementListCard, endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../../cards/applications.js';
-import { applicationForContact, awaitingEndorsementBy, endorseApplication, getApplication, summaryOf } from '../../src/applications.js';
-import { AlreadyDone } from '../../src/errors.js';
+import { applicationForContact, awaitingEndorsementBy, endorseApplication, getApplication, summaryOf, endorsementForm } from '../../src/applications.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
+import { button, buttonRow, card, markdown, md } from '../../cards/kit.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { idFrom, idOrZero, raw } from '../respond.js';
 
@@ -14,7 +15,7 @@ export const openEndorsement: CardRun = async (ctx, input) => {
   const row = await applicationForContact(ctx.tx, ctx.actor, idFrom(input.value, 'applicationId'));
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
   if (row.application.status !== 'submitted') return raw(endorsementListCard([]), { type: 'info', content: `这份申报当前为“${summary.statusLabel}”，无需确认` });
-  return raw(endorsementRequestCard(summary));
+  return raw(endorsementRequestCard(summary, { descriptor: endorsementForm }));
 };
 
 function endorse(decision: 'recommend' | 'return'): CardRun {
@@ -47,7 +48,7 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
     return raw(endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), endorsement.decision, endorsement.opinion));
   }
   if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
-  return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { field: error.opts.field, message: error.message }));
+  return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { descriptor: endorsementForm, values: input.formValue, error: { field: error.opts.field, message: error.message } }));
 };
 
 export const recommendApplication = endorse('recommend');

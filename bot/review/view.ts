@@ -9,9 +9,10 @@ import {
   type TaskApplication,
   taskListCard,
 } from '../../cards/review.js';
-import { type ApplicationStatus, applicationStatusNames, categoryLabel } from '../../src/applications.js';
+import { applicationForm, type ApplicationStatus, applicationStatusNames } from '../../src/applications.js';
 import { cycleScoreSheet, cycleStatusLabel } from '../../src/cycles.js';
 import { formatDateTimeZh, formatDateZh } from '../../src/dates.js';
+import { formDisplay } from '../../src/forms.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { defaultAggregationRule, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
@@ -21,24 +22,7 @@ import { areaSubtotals, sheetItems } from '../../src/scoreSheet.js';
 
 /** What an expert reads of an application: the form, never anyone's scores. */
 export function taskApplication(task: Pick<Task, 'application' | 'team' | 'organization'>): TaskApplication {
-  const f = (task.application.form ?? {}) as Record<string, unknown>;
-  const s = (k: string) => (f[k] === undefined || f[k] === null || f[k] === '' ? undefined : String(f[k]));
-  return {
-    code: task.team.code,
-    team: task.team.name,
-    organization: task.organization,
-    title: s('title') ?? '',
-    category: categoryLabel(s('category') ?? ''),
-    period: s('startDate') && s('endDate') ? `${s('startDate')} 至 ${s('endDate')}` : undefined,
-    goalRate: s('goalRate'),
-    trainingRate: s('trainingRate'),
-    examPassRate: s('examPassRate'),
-    customer: s('customer'),
-    qc: s('qc'),
-    summary: s('summary'),
-    features: s('features'),
-    materialsUrl: s('materialsUrl'),
-  };
+  return { code: task.team.code, team: task.team.name, organization: task.organization, display: formDisplay(applicationForm, task.application.form as Record<string, unknown> | null) };
 }
 
 /** The score sheet card of a task; `typed` are the strings typed (kept on a refusal), else a reopened sheet's scores. */

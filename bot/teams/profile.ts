@@ -1,10 +1,10 @@
 import { endorsementRequestCard } from '../../cards/applications.js';
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
-import { getApplication, summaryOf } from '../../src/applications.js';
+import { getApplication, summaryOf, endorsementForm } from '../../src/applications.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
-import { addMembers, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
+import { addMembers, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, pageFrom, raw } from '../respond.js';
 import { statusCardFor } from './status.js';
@@ -15,7 +15,7 @@ const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandid
 
 export const openProfileForm: CardRun = async (ctx, input) => {
   const team = await teamLedBy(ctx.tx, ctx.actor, idFrom(input.value, 'teamId'));
-  return raw(profileFormCard(teamData(team), { candidates: await contactCandidates(ctx, team.contactOpenId) }));
+  return raw(profileFormCard(teamData(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId) }));
 };
 
 export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
@@ -31,7 +31,7 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
       const row = await getApplication(ctx.tx, applicationId);
       if (!row) continue;
       const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
-      await ctx.send({ dedupeKey: `endorse:request:${applicationId}:contact:${contactChange.to}:${ctx.eventId}`, to: { openId: contactChange.to }, card: endorsementRequestCard(summary) });
+        await ctx.send({ dedupeKey: `endorse:request:${applicationId}:contact:${contactChange.to}:${ctx.eventId}`, to: { openId: contactChange.to }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
     }
   }
   return raw(await statusCardFor(ctx), { type: 'success', content: '资料已保存' });
@@ -41,7 +41,7 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
 export const profileFormAgain: OnRefused = async (error, ctx, input) => {
   if (error instanceof AlreadyDone) return raw(await statusCardFor(ctx));
   const team = await teamLedBy(ctx.tx, ctx.actor, idOrZero(input.value, 'teamId')).catch(() => undefined);
-  return team ? raw(profileFormCard(teamData(team), { candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
+  return team ? raw(profileFormCard(teamData(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
 };
 
 async function membersView(ctx: HandlerContext, teamId: number, opts: { page?: number; error?: UserError; values?: Record<string, unknown> } = {}) {

@@ -2,8 +2,9 @@ import { contactNamedCard, registeredCard, registrationFormCard } from '../../ca
 import { oneYearAfter } from '../../src/applications.js';
 import { AlreadyDone } from '../../src/errors.js';
 import type { CardActionInput, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
+import { formatDateZh } from '../../src/dates.js';
 import { pickerCandidates } from '../../src/people.js';
-import { getTeam, registerTeam } from '../../src/teams.js';
+import { getTeam, registerTeam, registrationForm as registrationDescriptor } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
 import { raw, sendPrivately, today } from '../respond.js';
 import { teamData } from './view.js';
@@ -20,7 +21,7 @@ export async function openRegistrationForm(ctx: HandlerContext) {
 /** The form, its pickers offering the people the bot knows, organisation contacts first. */
 async function registrationForm(ctx: HandlerContext, again?: { values: Record<string, unknown>; error: { field?: string; message: string } }) {
   const candidates = await pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [ctx.actor.openId] });
-  return registrationFormCard({ leaderOpenId: ctx.actor.openId, candidates, ...again });
+  return registrationFormCard({ descriptor: registrationDescriptor, leaderOpenId: ctx.actor.openId, candidates, ...again });
 }
 
 /** Submit of the registration form. */
@@ -28,7 +29,7 @@ export async function submitRegistration(ctx: HandlerContext, input: CardActionI
   const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
   const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx));
   const team = teamData((await getTeam(ctx.tx, created.id))!);
-  const eligibleFrom = oneYearAfter(team.registeredAt);
+    const eligibleFrom = formatDateZh(oneYearAfter(created.registeredAt));
   // the leader sees the confirmation in place of the form; a leader named by an administrator is told by message
   if (team.leaderOpenId !== ctx.actor.openId) {
     await ctx.send({ dedupeKey: `team:registered:${team.id}`, to: { openId: team.leaderOpenId }, card: registeredCard(team, eligibleFrom) });

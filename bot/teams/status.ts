@@ -1,6 +1,6 @@
 import { type StatusEntry, statusCard } from '../../cards/teams.js';
 import { applicationStatusNames, type ApplicationStatus, oneYearAfter } from '../../src/applications.js';
-import { daysBetween } from '../../src/dates.js';
+import { daysBetween, formatDateZh } from '../../src/dates.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { certificateNumbersOfTeam } from '../../src/certificates/index.js';
 import { teamStatus, teamsOf } from '../../src/teams.js';
@@ -23,7 +23,7 @@ export async function statusCardFor(ctx: HandlerContext) {
     entries.push({
       team: teamData({ ...view.team, organization: view.organization }),
       myRole: view.myRole === 'admin' ? 'contact' : view.myRole,
-      eligibleFrom,
+      eligibleFrom: formatDateZh(eligibleFrom),
       daysUntilEligible: Math.max(0, daysBetween(now, eligibleFrom)),
       applications: applications.map((a) => ({
         id: a.id,

@@ -1,4 +1,6 @@
 import type { TeamData } from '../../cards/teams.js';
+import { formatDateZh, todayIn } from '../../src/dates.js';
+import type { HandlerContext } from '../../src/handlers.js';
 import { type Team, teamMachine, type TeamStatus, teamTypeLabel } from '../../src/teams.js';
 
 export function teamData(team: Team & { organization: string }): TeamData {
@@ -16,7 +18,7 @@ export function teamData(team: Team & { organization: string }): TeamData {
     goals: team.goals,
     plan: team.plan,
     contactOpenId: team.contactOpenId,
-    registeredAt: team.registeredAt,
+    registeredAt: formatDateZh(team.registeredAt),
     statusLabel: teamMachine.label(team.status as TeamStatus),
   };
 }

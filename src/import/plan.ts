@@ -2,6 +2,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { auditLog, honours, organizations, people, teams } from '../../db/schema.js';
 import { isRealDate } from '../dates.js';
+import { readDate, readNumber } from '../forms.js';
 import { splitSpecialities } from '../review/experts.js';
 import { teamTypes } from '../teams.js';
 import { type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
@@ -87,17 +88,13 @@ export function importDate(s: string): string | undefined {
     // Excel's day numbers count from 1899-12-30
     return new Date(Date.UTC(1899, 11, 30) + Number(t) * 86_400_000).toISOString().slice(0, 10);
   }
-  const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/.exec(t);
-  if (!m) return undefined;
-  const date = `${m[1]}-${m[2].padStart(2, '0')}-${m[3].padStart(2, '0')}`;
+  const date = readDate(t);
   return isRealDate(date) ? date : undefined;
 }
 
 const wholeNumber = (s: string, min: number, max: number): number | undefined => {
-  const t = s.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
-  if (!/^\d+(\.0+)?$/.test(t)) return undefined;
-  const n = Number(t);
-  return n >= min && n <= max ? n : undefined;
+  const n = readNumber(s);
+  return n !== undefined && Number.isInteger(n) && n >= min && n <= max ? n : undefined;
 };
 
 const typeOf = (s: string) => teamTypes.find((t) => t.label === s.trim() || t.value === s.trim())?.value;

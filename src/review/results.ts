@@ -129,6 +129,8 @@ export interface ResultRow {
   contactOpenId: string;
   title: string;
   category: string;
+  /** The stored 申报表, for the workbook's columns. */
+  form?: Record<string, unknown>;
   status: string;
   finalScore: number | null;
   rank: number | null;
@@ -183,6 +185,7 @@ export async function loadResults(tx: Db, cycleId: number): Promise<ResultsData>
       contactOpenId: team.contactOpenId,
       title: String(form.title ?? ''),
       category: String(form.category ?? ''),
+      form,
       status: a.status,
       finalScore: a.finalScore === null ? null : Number(a.finalScore),
       rank: a.rank,

@@ -7,7 +7,7 @@ import { audit } from '../audit.js';
 import { formatMomentZh } from '../dates.js';
 import { cycleScoreSheet, transitionCycle } from '../cycles.js';
 import { AlreadyDone, cite, UserError } from '../errors.js';
-import { option, parseForm, text } from '../forms.js';
+import { option, parseForm, text, readNumber } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { type ScoreSheet, type SheetItem, sheetItems } from '../scoreSheet.js';
@@ -36,15 +36,6 @@ export const itemLabel = (item: Pick<SheetItem, 'code' | 'name'>) => `${item.cod
 
 const isHalfPoint = (n: number) => Number.isInteger(n * 2);
 
-/** "4.5", " 4.5 ", "4.5分" as 4.5; anything else as NaN; blank as undefined. */
-function readPoints(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (v === null || v === undefined) return undefined;
-  const s = (Array.isArray(v) ? String(v[0] ?? '') : String(v)).trim().replace(/分$/, '').trim();
-  if (s === '') return undefined;
-  return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(s) ? Number(s) : Number.NaN;
-}
-
 export interface ScoreSheetInput {
   scores: Record<string, number>; // by item code
   total: number;
@@ -52,7 +43,8 @@ export interface ScoreSheetInput {
 }
 
 /**
- * Reads a submitted score form: every item present, a number, 0..max, whole or half points. The first
+ * Reads a submitted score form (pure: the submit's one parse): every item present, a number read by
+ * `readNumber` (“４．５”, “4.5分”), 0..max, whole or half points. The first
  * wrong item becomes a UserError naming it: "1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分".
  */
 export function parseScoreForm(sheet: ScoreSheet, formValue: Record<string, unknown>): ScoreSheetInput {
@@ -60,7 +52,7 @@ export function parseScoreForm(sheet: ScoreSheet, formValue: Record<string, unkn
   let total = 0;
   for (const f of scoreFields(sheet)) {
     const raw = formValue[f.field];
-    const n = readPoints(raw);
+    const n = readNumber(raw);
     const rule = `须在 0 到 ${f.max} 分之间，且为整分或半分`;
     if (n === undefined) throw new UserError(`${itemLabel(f)}：请填写分数（${rule.slice(1)}）`, { field: f.field, article: 18 });
     if (Number.isNaN(n)) throw new UserError(`${itemLabel(f)}：“${String(raw).trim().slice(0, 20)}”不是数字，${rule}`, { field: f.field, article: 18 });

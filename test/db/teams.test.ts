@@ -59,7 +59,7 @@ describe('a team from registration to an accepted application, through signed ca
     expect(team.registeredAt).toBe('2026-03-01');
     expect(team.leaderOpenId).toBe(LEADER);
     expect(cardText(res.card.data)).toContain('GDSZ-2026-0001');
-    expect(cardText(res.card.data)).toContain('2027-03-01');
+    expect(cardText(res.card.data)).toContain('2027年3月1日');
     expect(cardText(lastCardTo(CONTACT))).toContain('单位联系人');
     const audits = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'team.register'), eq(auditLog.entityId, String(teamId))));
     expect(audits).toHaveLength(1);
@@ -148,6 +148,8 @@ describe('a team from registration to an accepted application, through signed ca
     const res = await h.click(CONTACT, { action: 'endorse.recommend', applicationId: app.id }, { opinion: '同意推荐' });
     expect(res.toast.type).toBe('error');
     expect(res.toast.content).toContain('材料真实性确认');
+    // the opinion typed is still there for the second try
+    expect(JSON.stringify(res.card.data)).toContain('"default_value":"同意推荐"');
     expect((await appsOf(teamId))[0].status).toBe('submitted');
   });
 

@@ -15,6 +15,10 @@ import * as reminders from '../../cards/reminders.js';
 import * as results from '../../cards/results.js';
 import * as review from '../../cards/review.js';
 import * as teams from '../../cards/teams.js';
+import { applicationForm, endorsementForm } from '../../src/applications.js';
+import { cycleForm } from '../../src/cycles.js';
+import { profileForm, registrationForm } from '../../src/teams.js';
+import { formDisplay } from '../../src/forms.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
 
 /** Exported functions of cards/ that build no card (text helpers), with why they need no sample. */
@@ -75,7 +79,7 @@ const application: applications.ApplicationSummary = {
   year: 2026,
   statusLabel: '已提交',
   team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
-  form: appForm,
+  display: formDisplay(applicationForm, appForm),
 };
 
 const complaintTeam: complaints.ComplaintTeam = { id: 1, name: team.name, code: team.code, organization: team.organization };
@@ -97,17 +101,7 @@ const taskApplication: review.TaskApplication = {
   code: team.code,
   team: team.name,
   organization: team.organization,
-  title: appForm.title,
-  category: '管养',
-  period: '2025-04-01 至 2026-03-31',
-  goalRate: '100',
-  trainingRate: '96',
-  examPassRate: '95',
-  customer: appForm.customer,
-  qc: appForm.qc,
-  summary: appForm.summary,
-  features: appForm.features,
-  materialsUrl: appForm.materialsUrl,
+  display: formDisplay(applicationForm, appForm),
 };
 
 const resultLines: results.ResultLine[] = [
@@ -147,8 +141,8 @@ export const cardSamples: Record<string, Sample> = {
     admin.adminCard({ today: '2026年5月19日', lastCycle: { year: 2025, statusLabel: '已公布' }, applicationCounts: [] }),
   ],
   'admin.cycleFormCard': () => [
-    admin.cycleFormCard({ mode: 'open', values: { year: '2026', applicationDeadline: '2026-05-31', awardThreshold: '85' } }),
-    admin.cycleFormCard({ mode: 'settings', cycleId: 2, year: 2026, values: {}, error: '评审会日期不能早于评分截止日期', applicationDeadlineFixed: '2026年5月31日' }),
+    admin.cycleFormCard({ descriptor: cycleForm, mode: 'open', values: { year: '2026', applicationDeadline: '2026-05-31', awardThreshold: '85' } }),
+    admin.cycleFormCard({ descriptor: cycleForm, mode: 'settings', cycleId: 2, year: 2026, values: {}, error: '评审会日期不能早于评分截止日期', applicationDeadlineFixed: '2026年5月31日' }),
   ],
   'admin.scoreSheetFormCard': () => [
     admin.scoreSheetFormCard({
@@ -173,19 +167,20 @@ export const cardSamples: Record<string, Sample> = {
   ],
 
   'applications.applicationFormCard': () => [
-    applications.applicationFormCard({ team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, values: appForm }),
+    applications.applicationFormCard({ descriptor: applicationForm, team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, values: appForm }),
     applications.applicationFormCard({
+      descriptor: applicationForm,
       team: application.team,
       cycle: { year: 2026, applicationDeadline: '2026-05-31' },
       applicationId: 7,
       returnedOpinion: '请补充顾客满意度证明',
       failures: [{ article: 16, message: '第十六条：注册未满一年' }],
     }),
-    applications.applicationFormCard({ team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, error: { field: 'goalRate', message: '目标完成率须为 0–100' } }),
+    applications.applicationFormCard({ descriptor: applicationForm, team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, error: { field: 'goalRate', message: '目标完成率须为 0–100' } }),
   ],
   'applications.applicationDetails': () => [applications.applicationDetails(application)],
   'applications.submittedCard': () => [applications.submittedCard(application)],
-  'applications.endorsementRequestCard': () => [applications.endorsementRequestCard(application), applications.endorsementRequestCard(application, { message: '请填写推荐意见' })],
+  'applications.endorsementRequestCard': () => [applications.endorsementRequestCard(application, { descriptor: endorsementForm }), applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '同意推荐' }, error: { message: '请勾选“材料真实性确认”' } })],
   'applications.endorsementDoneCard': () => [applications.endorsementDoneCard(application, 'recommend', '同意推荐'), applications.endorsementDoneCard(application, 'return', '材料不全')],
   'applications.leaderNoticeCard': () => [
     applications.leaderNoticeCard(application, 'recommended', '同意推荐'),
@@ -425,8 +420,8 @@ export const cardSamples: Record<string, Sample> = {
   'review.replacementFailedCard': () => [review.replacementFailedCard({ year: 2026, applicationId: 7, code: team.code, team: team.name, cause: '陈专家谢绝了任务', reason: '专家库中其余专家均已达评审上限' })],
 
   'teams.registrationFormCard': () => [
-    teams.registrationFormCard({ leaderOpenId: LEADER, candidates: [LEADER, CONTACT] }),
-    teams.registrationFormCard({ leaderOpenId: LEADER, candidates: [LEADER], values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
+    teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER, CONTACT] }),
+    teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER], values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
   ],
   'teams.registeredCard': () => [teams.registeredCard(team, '2026-03-01')],
   'teams.contactNamedCard': () => [teams.contactNamedCard(team)],
@@ -469,7 +464,7 @@ export const cardSamples: Record<string, Sample> = {
     ]),
   ],
   'import.importGuideCard': () => [importing.importGuideCard()],
-  'teams.profileFormCard': () => [teams.profileFormCard(team, { candidates: [CONTACT, EXPERT] }), teams.profileFormCard(team, { candidates: [], values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
+  'teams.profileFormCard': () => [teams.profileFormCard(team, { descriptor: profileForm, candidates: [CONTACT, EXPERT] }), teams.profileFormCard(team, { descriptor: profileForm, candidates: [], values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
   'teams.membersCard': () => [
     teams.membersCard(team, [
       { openId: LEADER, role: 'leader', name: '张班长' },

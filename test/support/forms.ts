@@ -1,3 +1,5 @@
+import type { FieldSpec, FormDescriptor } from '../../src/forms.js';
+
 /** Form values as Feishu sends them for the bot's forms: complete and valid unless overridden. */
 
 /** 申报表: every field; the start date carries the zone suffix some clients add to a date picker. */
@@ -32,3 +34,37 @@ export const registrationForm = (name: string, contact: string, overrides: Recor
   contact,
   ...overrides,
 });
+
+/** A valid value of each kind, as Feishu sends it: numbers as typed strings, a person as an open_id. */
+function validValue(f: FieldSpec, person: string): unknown {
+  if (f.example !== undefined) return f.example;
+  switch (f.kind) {
+    case 'text':
+    case 'longText':
+      return `${f.label}（示例）`.slice(0, f.maxLength);
+    case 'url':
+      return 'https://example.feishu.cn/docx/abc';
+    case 'number':
+    case 'integer':
+    case 'percent':
+      return String(Math.min(f.max, Math.max(f.min, 96)));
+    case 'date':
+      return '2026-04-01';
+    case 'select':
+      return f.options[0].value;
+    case 'person':
+      return person;
+    case 'persons':
+      return [person];
+    case 'checkbox':
+      return true;
+  }
+}
+
+/** A complete, valid form_value for any descriptor: every field, required or not, filled. */
+export function validFormValue(d: FormDescriptor, overrides: Record<string, unknown> = {}, person = 'ou_example0000000000000000000000001'): Record<string, unknown> {
+  return { ...Object.fromEntries(Object.entries(d.fields).map(([k, f]) => [k, validValue(f, person)])), ...overrides };
+}
+
+/** Numbers as a Chinese keyboard types them: “９６” for 96, “４．５” for 4.5. */
+export const fullWidth = (s: string) => s.replace(/[0-9.%,-]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));

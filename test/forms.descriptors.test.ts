@@ -1,0 +1,111 @@
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { applicationDetails, applicationFormCard } from '../cards/applications.js';
+import { cycleFormCard } from '../cards/admin.js';
+import { scoringTaskCard } from '../cards/review.js';
+import { profileFormCard, registrationFormCard, type TeamData } from '../cards/teams.js';
+import { applicationForm } from '../src/applications.js';
+import { cycleForm } from '../src/cycles.js';
+import { defineForm, fieldName, type FormDescriptor, formDisplay, formSchema } from '../src/forms.js';
+import type { Cycle } from '../src/cycles.js';
+import type { ResultsData } from '../src/review/results.js';
+import { defaultScoreSheet } from '../src/scoreSheet.js';
+import { profileForm, registrationForm } from '../src/teams.js';
+import { reviewWorkbook } from '../src/workbook.js';
+import { cardText, expectValidCard, formFieldNames } from './support/cards.js';
+import { validFormValue } from './support/forms.js';
+
+/**
+ * Acceptance 1 of the forms: a field added to a descriptor reaches the card, the stored form, the
+ * display, the expert's view and the workbook with nothing else edited; and every field of every real
+ * descriptor reaches each of them.
+ */
+
+const team = { id: 1, name: '广州市政养护一班', code: 'GDSZ-2026-0001', organization: '广州市市政工程维修有限公司' };
+const cycle = { year: 2027, applicationDeadline: '2027-05-31' };
+
+/** What the association's secretary sees: the header row of the workbook's 申报 sheet and the first application's row. */
+async function workbookApplications(descriptor: FormDescriptor, form: Record<string, unknown>): Promise<{ header: unknown[]; row: unknown[] }> {
+  const data: ResultsData = {
+    cycle: { id: 1, year: 2027, status: 'published', scoreSheet: defaultScoreSheet, updatedAt: new Date('2027-07-20T10:00:00+08:00') } as unknown as Cycle,
+    sheet: defaultScoreSheet,
+    rows: [{ applicationId: 1, teamId: 1, code: team.code, team: team.name, organization: team.organization, leaderOpenId: 'ou_l', contactOpenId: 'ou_c', title: String(form.title), category: String(form.category), form, status: 'decided', finalScore: 90, rank: 1, awarded: true, recommended: false, review: null }],
+    scores: [],
+  };
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load((await reviewWorkbook(data, descriptor)) as unknown as ArrayBuffer);
+  const sheet = wb.getWorksheet('申报')!;
+  return { header: (sheet.getRow(1).values as unknown[]).slice(1), row: (sheet.getRow(2).values as unknown[]).slice(1) };
+}
+
+/** Every output of an application form: its card, what is stored, the display, the expert's view, the workbook. */
+async function outputs(descriptor: FormDescriptor, typed: Record<string, unknown>) {
+  const stored = formSchema(descriptor).parse(typed) as Record<string, unknown>;
+  const display = formDisplay(descriptor, stored);
+  const formCard = applicationFormCard({ descriptor, team, cycle, values: typed });
+  const details = { type: 'card', elements: applicationDetails({ id: 1, year: 2027, statusLabel: '已提交', team, display }) };
+  const expertView = scoringTaskCard({ assignmentId: 1, year: 2027, application: { code: team.code, team: team.name, organization: team.organization, display }, fields: [] });
+  return { stored, display, formCard, details, expertView, workbook: await workbookApplications(descriptor, stored) };
+}
+
+describe('a field added to the one descriptor (acceptance 1)', () => {
+  // the one edit a newcomer makes: a field in src/applications.ts's applicationForm (here on a copy)
+  const extended = defineForm({
+    ...applicationForm,
+    fields: { ...applicationForm.fields, safetyDays: { kind: 'integer', label: '连续安全生产天数', article: '第十三条第5款', min: 0, max: 10000, unit: '天' } },
+  });
+
+  it('reaches the card, the stored form, the display, the expert view and the workbook', async () => {
+    const typed = validFormValue(extended, { safetyDays: '１，２３４' });
+    const o = await outputs(extended, typed);
+    expectValidCard(o.formCard);
+    expect(formFieldNames(o.formCard)).toContain('safetyDays');
+    expect(cardText(o.formCard)).toContain('连续安全生产天数 *（第十三条第5款）');
+    expect(o.stored.safetyDays).toBe(1234);
+    expect(cardText(o.details)).toContain('连续安全生产天数');
+    expect(cardText(o.details)).toContain('1234天');
+    expectValidCard(o.expertView);
+    expect(cardText(o.expertView)).toContain('1234天');
+    expect(o.workbook.header).toContain('连续安全生产天数');
+    expect(o.workbook.row).toContain(1234);
+  });
+
+  it('is checked like every other: refused out of range naming the field', () => {
+    const result = formSchema(extended).safeParse(validFormValue(extended, { safetyDays: '-1' }));
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0].message).toContain('连续安全生产天数');
+  });
+});
+
+describe('every field of every real descriptor reaches each output', () => {
+  it('the 申报表: card, stored form, display, expert view and workbook', async () => {
+    const typed = validFormValue(applicationForm, { startDate: '2026-04-01 +0800', endDate: '2027/3/31' });
+    const o = await outputs(applicationForm, typed);
+    expect(formFieldNames(o.formCard)).toEqual(expect.arrayContaining(Object.keys(applicationForm.fields)));
+    expect(Object.keys(o.stored).sort()).toEqual(Object.keys(applicationForm.fields).sort());
+    expect(o.stored).toMatchObject({ startDate: '2026-04-01', endDate: '2027-03-31', trainingRate: 96 });
+    for (const [key, f] of Object.entries(applicationForm.fields)) {
+      const shown = o.display.find((r) => r.key === key)!;
+      expect(shown.text, key).not.toBe('');
+      expect(cardText(o.details), key).toContain(f.label);
+      if (f.kind !== 'url') expect(cardText(o.expertView), key).toContain(shown.text.slice(0, 20));
+      expect(o.workbook.header, key).toContain(fieldName(f));
+    }
+    expect(cardText(o.details)).toContain('2026年4月1日');
+    expect(o.workbook.row).toContain('2026-04-01');
+  });
+
+  it.each([
+    ['注册表', registrationForm, (d: FormDescriptor, values: Record<string, unknown>) => registrationFormCard({ descriptor: d, leaderOpenId: 'ou_l', candidates: [], values })],
+    ['修改资料', profileForm, (d: FormDescriptor, values: Record<string, unknown>) => profileFormCard({ ...team, department: '', typeLabel: '', leaderOpenId: 'ou_l', phone: '', memberCount: 1, functions: '', goals: '', plan: '', contactOpenId: 'ou_c', registeredAt: '2026-01-01', statusLabel: '' } as TeamData, { descriptor: d, candidates: [], values })],
+    ['年度评审设置', cycleForm, (d: FormDescriptor, values: Record<string, unknown>) => cycleFormCard({ descriptor: d, mode: 'open', values: values as Record<string, string> })],
+  ] as [string, FormDescriptor, (d: FormDescriptor, values: Record<string, unknown>) => unknown][])('the %s: card inputs, stored form and display', (_name, descriptor, draw) => {
+    const typed = validFormValue(descriptor, {}, 'ou_contact0000000000000000000000001');
+    const formCard = draw(descriptor, typed);
+    expectValidCard(formCard);
+    expect(formFieldNames(formCard)).toEqual(expect.arrayContaining(Object.keys(descriptor.fields)));
+    const stored = formSchema(descriptor).parse(typed) as Record<string, unknown>;
+    expect(Object.keys(stored).sort()).toEqual(Object.keys(descriptor.fields).sort());
+    for (const row of formDisplay(descriptor, stored)) expect(row.text, row.key).not.toBe('');
+  });
+});
