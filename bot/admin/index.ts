@@ -1,5 +1,6 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { commandWithUserErrors, withUserErrors } from '../respond.js';
+import { retryBulkJobAction, showBulkJob } from './bulkJob.js';
 import { adminCardAgain, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
 import { cycleFormAgain, showCycleForm, submitCycleForm } from './openCycle.js';
@@ -18,4 +19,6 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'cycle.sheetForm', run: withUserErrors(showSheetForm, adminCardAgain) });
   bot.cardAction({ action: 'cycle.sheetLoad', run: withUserErrors(submitSheet, sheetFormAgain) });
   bot.cardAction({ action: 'cycle.closeApplications', run: withUserErrors(closeApplicationsNow, adminCardAgain) });
+  bot.cardAction({ action: 'bulk.show', run: withUserErrors(showBulkJob, adminCardAgain) });
+  bot.cardAction({ action: 'bulk.retry', run: withUserErrors(retryBulkJobAction, adminCardAgain) });
 }

@@ -124,7 +124,10 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       return { body };
     },
     // generous: publishing results draws certificates (PNG and PDF) while the outbox drains
-    drain: () => app.dispatcher.drain(60_000),
+    async drain() {
+      await app.bulkJobs.drain();
+      await app.dispatcher.drain(60_000);
+    },
     async close() {
       await app.stop();
       await db.close();
