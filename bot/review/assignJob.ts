@@ -7,7 +7,7 @@ import type { CardActionInput, CardResponse, HandlerContext } from '../../src/ha
 import { enqueueMany } from '../../src/outbox.js';
 import { assignBatch, assignmentsToMake } from '../../src/review/assignment.js';
 import { getTasks, scoreFields } from '../../src/review/scoring.js';
-import { taskCard } from './view.js';
+import { progressCardFor, taskCard } from './view.js';
 
 /** Applications per batch: a few hundred rows of assignments and task cards per transaction. */
 export const ASSIGN_BATCH = 200;
@@ -70,6 +70,7 @@ export async function startAssignment(ctx: HandlerContext, input: CardActionInpu
   const running = await activeBulkJob(ctx.tx, 'assign', cycle.id);
   if (running) return { toast: { type: 'info', content: '专家分配正在进行，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
   const total = await assignmentsToMake(ctx.tx, cycle);
+  if (total === 0) return { toast: { type: 'success', content: `${lead ?? ''}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await progressCardFor(ctx, cycle.id) } };
   const { job } = await startBulkJob(ctx.tx, { kind: 'assign', cycleId: cycle.id, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, lead, now: ctx.clock.now() });
   return { toast: { type: 'success', content: `${lead ?? ''}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
 }

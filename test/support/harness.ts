@@ -62,6 +62,8 @@ export async function startTestBot(opts: {
     schedules: false,
     wsDomain: opts.wsDomain,
   });
+  // the client's keep-alive timer is coarse: a test that waits on a job between requests must not reuse a socket the server just closed
+  app.server.keepAliveTimeout = 60_000;
   return { app, logs };
 }
 
