@@ -1,5 +1,5 @@
 import { activeBulkJob, jobCard } from '../../src/bulkJobs.js';
-import { closeApplications } from '../../src/cycles.js';
+import { closeApplications, getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
@@ -16,9 +16,13 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   const cycleId = idFrom(input.value, 'cycleId');
   // a second click while the assignment runs shows its progress
   const running = await activeBulkJob(ctx.tx, 'assign', cycleId);
-  if (running) return { toast: { type: 'info', content: '申报已截止，专家分配正在进行' }, card: { type: 'raw', data: jobCard(running) } };
+  if (running && (await getCycle(ctx.tx, cycleId))?.status !== 'open') {
+    return { toast: { type: 'info', content: '申报已截止，专家分配正在进行' }, card: { type: 'raw', data: jobCard(running) } };
+  }
   const cycle = await closeApplications(ctx.tx, ctx.actor, cycleId, ctx.clock.now());
   const closed = `${cycle.year}年度申报已截止，进入专家评分阶段。`;
+  // 分配专家 pressed while applications were open is still running: it goes on, the card shows it
+  if (running) return { toast: { type: 'success', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(running) } };
   // closing the application phase is when the accepted applications get their experts; if that cannot
   // happen yet (no expert in the pool), the close stands and the administrator is told why
   try {
