@@ -295,11 +295,15 @@ export class BulkJobWorker {
       .where(and(eq(bulkJobs.id, jobId), eq(bulkJobs.status, 'running'), eq(bulkJobs.claimedBy, this.id)));
   }
 
-  /** Works every free job; for tests, scripts and `npm run job`. */
+  /** Works every free job and waits for those another worker holds; for tests, scripts and the demo. */
   async drain(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (await this.runOnce()) {
+    for (;;) {
       if (Date.now() > deadline) throw new Error(`bulk jobs not finished within ${timeoutMs} ms`);
+      if (await this.runOnce()) continue;
+      const [active] = await this.deps.db.select({ id: bulkJobs.id }).from(bulkJobs).where(inArray(bulkJobs.status, activeStatuses)).limit(1);
+      if (!active) return;
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 
