@@ -124,7 +124,7 @@ export async function runLargeCycle(opts: { databaseUrl: string; applications?: 
       const res = await fetch(`${app.url}/lark/cards`, { method: 'POST', headers: req.headers, body: req.body });
       const body = await res.text();
       const ms = performance.now() - t0;
-      if (res.status !== 200 || !body.includes('"toast"')) throw new Error(`callback answered ${res.status}: ${body.slice(0, 300)}`);
+      if (res.status !== 200 || !/"(toast|card)"/.test(body)) throw new Error(`callback answered ${res.status}: ${body.slice(0, 300)}`);
       return { ms, t0 };
     };
     const count = async (query: ReturnType<typeof sql>) => Number(((await db.execute(query).then(rowsOf)) as { n: number }[])[0].n);
