@@ -354,3 +354,40 @@ export const consoleEntries = pgTable(
   },
   (t) => [index('console_entries_chat_idx').on(t.chatId, t.seq)],
 );
+
+/**
+ * Administrators' bulk work (截止申报 and 分配专家, 公布结果) done off the callback: the callback records the job,
+ * a worker of any replica claims it under a lease and works through it in batches, each batch one transaction.
+ */
+export const bulkJobs = pgTable(
+  'bulk_jobs',
+  {
+    id: serial('id').primaryKey(),
+    kind: text('kind').notNull(), // assign | publish
+    cycleId: integer('cycle_id').references(() => cycles.id),
+    params: jsonb('params').notNull().default(sql`'{}'::jsonb`),
+    status: text('status').notNull().default('queued'), // queued | running | done | failed
+    done: integer('done').notNull().default(0),
+    total: integer('total').notNull().default(0),
+    /** where the next batch starts (an application id): a replayed batch finds its rows already past it */
+    cursor: integer('cursor').notNull().default(0),
+    /** what the batches found along the way (unfilled panels, counts), for the final card */
+    result: jsonb('result').notNull().default(sql`'{}'::jsonb`),
+    createdBy: text('created_by').notNull(),
+    /** the administrator's card the progress is written into (open_message_id of the callback) */
+    messageId: text('message_id'),
+    claimedBy: text('claimed_by'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    progressAt: timestamp('progress_at', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    // one job of a kind per cycle at a time: a second click finds the running one
+    uniqueIndex('bulk_jobs_active_uq').on(t.kind, t.cycleId).where(sql`${t.status} in ('queued', 'running')`),
+    index('bulk_jobs_claim_idx').on(t.status, t.leaseUntil),
+  ],
+);

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
 import * as lark from '@larksuiteoapi/node-sdk';
+import { bulkJobKinds } from '../bot/bulkJobs.js';
 import { createBot } from '../bot/index.js';
 import { type Database, openDatabase } from '../db/index.js';
 import { startSchedules, type Schedules } from '../jobs/index.js';
+import { BulkJobWorker } from './bulkJobs.js';
 import { certificateAttachments } from './certificates/index.js';
 import { CertificateRenderer } from './certificates/render.js';
 import { type Clock, systemClock } from './clock.js';
@@ -34,6 +36,7 @@ export interface BotApp {
   registry: BotRegistry;
   processor: EventProcessor;
   dispatcher: OutboxDispatcher;
+  bulkJobs: BulkJobWorker;
   larkClient: lark.Client;
   /** The simulated Open Platform, in local mode. */
   platform?: FakeOpenPlatform;
@@ -102,6 +105,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     pollMs: opts.outboxPollMs,
     clock,
   });
+  const bulkJobs = new BulkJobWorker({ db: database.db, kinds: bulkJobKinds, clock, config, log: log.child({ component: 'bulk-jobs' }), onBatch: () => dispatcher.nudge() });
   const feishu = larkReader(larkClient);
   const processor = new EventProcessor({
     database,
@@ -109,7 +113,10 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     clock,
     config,
     log,
-    onCommitted: () => dispatcher.nudge(),
+    onCommitted: () => {
+      dispatcher.nudge();
+      bulkJobs.nudge();
+    },
     botOpenId: botIdentity(larkClient, log),
     feishu,
     findUsers: (query) => resolveUserIds(larkClient, query),
@@ -144,7 +151,10 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: larkDomain(opts.wsDomain ?? domain), logger: sdkLogger(log, [appSecret, secrets.encryptKey, secrets.verificationToken]), loggerLevel: lark.LoggerLevel.warn });
     void wsClient.start({ eventDispatcher });
   }
-  if (opts.runDispatcher !== false) dispatcher.start();
+  if (opts.runDispatcher !== false) {
+    dispatcher.start();
+    bulkJobs.start();
+  }
   let schedules: Schedules | undefined;
   if (opts.schedules !== false) schedules = startSchedules({ database, dispatcher, config, clock, log });
 
@@ -154,6 +164,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     registry,
     processor,
     dispatcher,
+    bulkJobs,
     larkClient,
     platform,
     secrets,
@@ -171,6 +182,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      await bulkJobs.stop();
       await dispatcher.stop();
       await platform?.close();
       await local?.flushed();

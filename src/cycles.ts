@@ -163,7 +163,8 @@ export function cycleStatusLabel(status: string): string {
   return cycleStates.label(status as CycleStatus);
 }
 
-async function lockCycle(tx: Db, cycleId: number): Promise<Cycle> {
+/** The cycle row under FOR UPDATE; a UserError when there is none. */
+export async function lockCycle(tx: Db, cycleId: number): Promise<Cycle> {
   const [row] = await tx.select().from(cycles).where(eq(cycles.id, cycleId)).for('update').limit(1);
   if (!row) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
   return row;

@@ -17,6 +17,16 @@ export function hasRole(actor: Actor, ...roles: Role[]): boolean {
   return roles.some((r) => actor.roles.includes(r));
 }
 
+/** Who someone is now (their stored roles, and whether they lead or belong to a team), outside an event: a bulk job's creator. */
+export async function loadActor(tx: Db, openId: string, bootstrapAdmins: readonly string[]): Promise<Actor> {
+  const result = await tx.execute(sql`
+    select p.name, coalesce(p.roles, '{}'::text[]) as roles,
+      exists(select 1 from team_members m where m.open_id = ${openId} and m.role = 'leader') as leader,
+      exists(select 1 from team_members m where m.open_id = ${openId}) as member
+    from (select 1) one left join people p on p.open_id = ${openId}`);
+  return actorFrom(openId, rowsOf(result)[0] as { name: string | null; roles: string[] | string; leader: boolean; member: boolean } | undefined, bootstrapAdmins);
+}
+
 /**
  * The event's dedupe row and the actor in one round trip: undefined when the event_id was recorded
  * before (a retried delivery), the actor otherwise.

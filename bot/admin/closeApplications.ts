@@ -1,21 +1,32 @@
-import { closeApplications } from '../../src/cycles.js';
+import { activeBulkJob, jobCard } from '../../src/bulkJobs.js';
+import { closeApplications, getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { idFrom } from '../respond.js';
-import { assignExperts } from '../review/panels.js';
+import { startAssignment } from '../review/assignJob.js';
 import { adminCardFor } from './view.js';
 
-/** `cycle.closeApplications` (截止申报, after the confirm dialog): open → scoring. */
+/**
+ * `cycle.closeApplications` (截止申报, after the confirm dialog): open → scoring, and the experts' assignment
+ * recorded as a job; the answer is its progress card, the task cards are queued by the job's batches.
+ */
 export async function closeApplicationsNow(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   requireAdmin(ctx.actor);
-  const cycle = await closeApplications(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), ctx.clock.now());
+  const cycleId = idFrom(input.value, 'cycleId');
+  // a second click while the assignment runs shows its progress
+  const running = await activeBulkJob(ctx.tx, 'assign', cycleId);
+  if (running && (await getCycle(ctx.tx, cycleId))?.status !== 'open') {
+    return { toast: { type: 'info', content: '申报已截止，专家分配正在进行' }, card: { type: 'raw', data: jobCard(running) } };
+  }
+  const cycle = await closeApplications(ctx.tx, ctx.actor, cycleId, ctx.clock.now());
   const closed = `${cycle.year}年度申报已截止，进入专家评分阶段。`;
+  // 分配专家 pressed while applications were open is still running: it goes on, the card shows it
+  if (running) return { toast: { type: 'success', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(running) } };
   // closing the application phase is when the accepted applications get their experts; if that cannot
   // happen yet (no expert in the pool), the close stands and the administrator is told why
   try {
-    const report = await ctx.tx.transaction((sp) => assignExperts(ctx.within(sp), { ...input, value: { action: 'review.assign', cycleId: cycle.id } }));
-    return { toast: { type: report.toast?.type ?? 'success', content: closed + (report.toast?.content ?? '') }, card: report.card };
+    return await startAssignment(ctx, input, cycle, closed);
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     return { toast: { type: 'success', content: `${closed}专家尚未分配：${err.message}` }, card: { type: 'raw', data: await adminCardFor(ctx) } };

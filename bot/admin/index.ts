@@ -1,5 +1,6 @@
 import { type BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
+import { retryBulkJobAction, showBulkJob } from './bulkJob.js';
 import { adminCardAgain, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
 import { cycleFormAgain, showCycleForm, submitCycleForm } from './openCycle.js';
@@ -21,4 +22,6 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'cycle.sheetForm', roles: admin, value: onCycle, run: showSheetForm, onRefused: adminCardAgain });
   bot.cardAction({ action: 'cycle.sheetLoad', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain });
   bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'bulk.show', roles: admin, value: values({ jobId: id }), run: showBulkJob, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'bulk.retry', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain });
 }

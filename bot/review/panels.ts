@@ -1,48 +1,32 @@
 import { adminCard } from '../../cards/admin.js';
-import { assignmentReportCard, panelCard } from '../../cards/review.js';
+import { panelCard } from '../../cards/review.js';
 import type { Card } from '../../cards/kit.js';
 import { adminOverview } from '../../src/adminOverview.js';
-import { type ApplicationStatus, applicationStatusNames, getApplication, teamsOfApplications } from '../../src/applications.js';
+import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { assignCycle } from '../../src/review/assignment.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { getTask, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
 import { idFrom, idOrZero, today } from '../respond.js';
-import { announceReplacement, progressCardFor, sendTaskCards, taskApplication, taskCard } from './view.js';
-
-const REPORT_MAX = 15;
+import { startAssignment } from './assignJob.js';
+import { announceReplacement, progressCardFor, taskApplication, taskCard } from './view.js';
 
 /** A refused 分配专家 or 评审进度 on the admin card: the card as it is now. */
 export async function adminCardAgain(_err: UserError, ctx: HandlerContext): Promise<CardResponse> {
   return { card: { type: 'raw', data: adminCard(await adminOverview(ctx.tx, today(ctx))) } };
 }
 
-/** `review.assign` (分配专家): fills every panel, sends each new task to its expert, reports what is missing. */
+/**
+ * `review.assign` (分配专家): records the job that fills every panel and sends each new task to its expert;
+ * the answer is the job's progress card, whose final state reports what is missing.
+ */
 export async function assignExperts(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   requireAdmin(ctx.actor);
-  const run = await assignCycle(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), ctx.clock.now());
-  await sendTaskCards(ctx, run.created.map((c) => c.id));
-  const shownIds = run.plan.unfilled.slice(0, REPORT_MAX).map((u) => u.applicationId);
-  const byId = await teamsOfApplications(ctx.tx, shownIds);
-  const loads = Object.values(run.plan.loads).filter((n) => n > 0);
-  const card = assignmentReportCard({
-    cycleId: run.cycle.id,
-    year: run.cycle.year,
-    perApplication: run.cycle.expertsPerApplication,
-    applications: run.applicationsConsidered,
-    added: run.created.length,
-    experts: loads.length,
-    loadRange: { min: loads.length ? Math.min(...loads) : 0, max: loads.length ? Math.max(...loads) : 0 },
-    unfilled: run.plan.unfilled.slice(0, REPORT_MAX).map((u) => ({ code: byId.get(u.applicationId)?.code ?? '', team: byId.get(u.applicationId)?.name ?? '', missing: u.missing, reason: u.reason })),
-    unfilledTotal: run.plan.unfilled.length,
-  });
-  const toast = run.plan.unfilled.length
-    ? { type: 'warning' as const, content: `已分配 ${run.created.length} 项评分任务；${run.plan.unfilled.length} 份申报专家不足，原因见卡片` }
-    : { type: 'success' as const, content: run.created.length ? `已分配 ${run.created.length} 项评分任务` : '所有申报已配齐专家，无需再分配' };
-  return { toast, card: { type: 'raw', data: card } };
+  const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
+  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+  return startAssignment(ctx, input, cycle);
 }
 
 /** `review.progress` (评审进度). */

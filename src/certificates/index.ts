@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { certificates, codeSequences, honours, organizations, teams } from '../../db/schema.js';
 import { zh } from '../../cards/strings.js';
@@ -143,4 +143,16 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
     }
     throw new Error(`unknown attachment kind ${spec.kind}`);
   };
+}
+
+/** The certificates issued in a cycle to these teams, by team. */
+export async function certificatesOfTeams(tx: Db, cycleId: number, teamIds: number[]) {
+  const rows = teamIds.length ? await tx.select().from(certificates).where(and(eq(certificates.cycleId, cycleId), inArray(certificates.teamId, teamIds))) : [];
+  return new Map(rows.map((c) => [c.teamId, c]));
+}
+
+/** Whether any certificate was issued in a cycle. */
+export async function cycleHasCertificates(tx: Db, cycleId: number): Promise<boolean> {
+  const [row] = await tx.select({ id: certificates.id }).from(certificates).where(eq(certificates.cycleId, cycleId)).limit(1);
+  return Boolean(row);
 }

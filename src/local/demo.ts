@@ -252,6 +252,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     goTo(39, '申报截止：分配评审专家（第十七条）');
     await admin.say('管理');
     expectSuccess(await admin.click('cycle.closeApplications'), 'closing applications');
+    // the experts' task cards are queued by the assignment job, then sent
+    await app.bulkJobs.drain();
+    await app.dispatcher.drain(30_000);
 
     goTo(30, '专家在卡片内评分（第十八条）');
     for (const [index, expert] of experts.entries()) {
@@ -273,6 +276,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     await admin.click('review.progress');
     expectSuccess(await admin.click('results.close'), 'aggregating');
     expectSuccess(await admin.click('results.publish'), 'publishing');
+    await app.bulkJobs.drain();
 
     // --- complaints ---------------------------------------------------------------------------------
     const complained = `${COMPLAINED.name}（${codes.get(COMPLAINED.name)}）`;

@@ -1,10 +1,11 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
+import { rowsOf } from '../outbox.js';
 import { requireAdmin } from '../permissions.js';
 
 /**
@@ -50,6 +51,8 @@ export interface AssignmentProblem {
   perApplication: number;
   /** Every assignment of the cycle: kept as they are; a declined or replaced one bars that expert from that application. */
   existing: readonly ExistingAssignment[];
+  /** Active assignments each expert holds on applications outside this problem (a batch of a larger cycle). */
+  baseLoads?: Readonly<Record<string, number>>;
 }
 
 /** Why experts could not take an application, counted per reason. */
@@ -163,6 +166,11 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
       (declinedOn.get(a.applicationId) ?? declinedOn.set(a.applicationId, new Set()).get(a.applicationId)!).add(i);
     }
     if (i !== undefined) (barred.get(a.applicationId) ?? barred.set(a.applicationId, new Set()).get(a.applicationId)!).add(i);
+  }
+
+  for (const [openId, n] of Object.entries(problem.baseLoads ?? {})) {
+    const i = index.get(openId);
+    if (i !== undefined) load[i] += n;
   }
 
   const conflicted = (i: number, app: PanelApplication) =>
@@ -470,6 +478,85 @@ export async function assignCycle(tx: Db, actor: Actor, cycleId: number, now: Da
     at: now,
   });
   return { cycle, plan, created, applicationsConsidered: problem.applications.length };
+}
+
+export interface AssignmentBatch {
+  created: NewAssignment[];
+  unfilled: UnfilledApplication[];
+  /** The last application of the batch; the next batch starts after it. */
+  lastApplicationId: number;
+  applications: number;
+}
+
+/**
+ * One batch of 分配专家 for a large cycle: the next `limit` fillable applications after `afterId`, planned
+ * against the loads the experts already carry in the cycle, inserted in multi-row statements, with one
+ * audit row. Undefined when no application is left.
+ */
+export async function assignBatch(tx: Db, actor: Actor, cycle: typeof cycles.$inferSelect, afterId: number, limit: number, now: Date): Promise<AssignmentBatch | undefined> {
+  const apps = await tx
+    .select({ id: applications.id, teamId: applications.teamId, organizationId: teams.organizationId })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycle.id), inArray(applications.status, [...fillableStatuses]), gt(applications.id, afterId)))
+    .orderBy(asc(applications.id))
+    .limit(limit);
+  if (!apps.length) return undefined;
+  const ids = apps.map((a) => a.id);
+  const [experts, declared, existing, loads] = await Promise.all([
+    tx
+      .select({ openId: people.openId, organizationId: people.organizationId, maxLoad: people.maxLoad, active: people.expertActive })
+      .from(people)
+      .where(sql`'expert' = any(${people.roles})`),
+    tx.select({ expertOpenId: conflicts.expertOpenId, teamId: conflicts.teamId, organizationId: conflicts.organizationId }).from(conflicts),
+    tx
+      .select({ applicationId: assignments.applicationId, expertOpenId: assignments.expertOpenId, status: assignments.status })
+      .from(assignments)
+      .where(inArray(assignments.applicationId, ids)),
+    tx
+      .select({ expertOpenId: assignments.expertOpenId, n: sql<number>`count(*)::int` })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .where(and(eq(applications.cycleId, cycle.id), inArray(assignments.status, ['assigned', 'submitted']), notInArray(assignments.applicationId, ids)))
+      .groupBy(assignments.expertOpenId),
+  ]);
+  const baseLoads = Object.fromEntries(loads.map((l) => [l.expertOpenId, Number(l.n)]));
+  const plan = planAssignments({ applications: apps, experts, conflicts: declared, existing, baseLoads, perApplication: cycle.expertsPerApplication });
+  const created = await insertAssignments(tx, plan.added, now);
+  await markScoring(tx, actor, [...new Set(created.map((c) => c.applicationId))], now);
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'review.assign',
+    entity: 'cycle',
+    entityId: cycle.id,
+    details: {
+      perApplication: cycle.expertsPerApplication,
+      applications: ids.length,
+      range: [ids[0], ids[ids.length - 1]],
+      added: created.map((c) => [c.applicationId, c.expertOpenId]),
+      unfilled: plan.unfilled.map((u) => ({ applicationId: u.applicationId, missing: u.missing, reason: u.reason })),
+    },
+    at: now,
+  });
+  return { created, unfilled: plan.unfilled, lastApplicationId: ids[ids.length - 1], applications: ids.length };
+}
+
+/** How many tasks 分配专家 would add to the cycle, and checks it can start (applications accepted, experts in the pool). */
+export async function assignmentsToMake(tx: Db, cycle: typeof cycles.$inferSelect): Promise<number> {
+  if (cycle.status !== 'open' && cycle.status !== 'scoring') {
+    throw new UserError(`${cycle.year}年度评审已结束专家评分，不能再分配专家。`, { kind: 'info' });
+  }
+  const [row] = await tx.execute<{ apps: number; missing: number; experts: number }>(sql`
+    select
+      (select count(*)::int from ${applications} a where a.cycle_id = ${cycle.id} and a.status in ('accepted', 'scoring', 'scored')) as apps,
+      (select coalesce(sum(greatest(0, ${cycle.expertsPerApplication}::int - (
+         select count(*) from ${assignments} s where s.application_id = a.id and s.status in ('assigned', 'submitted')))), 0)::int
+       from ${applications} a where a.cycle_id = ${cycle.id} and a.status in ('accepted', 'scoring', 'scored')) as missing,
+      (select count(*)::int from ${people} p where 'expert' = any(p.roles) and p.expert_active) as experts`).then(rowsOf);
+  const r = row as { apps: number; missing: number; experts: number };
+  if (!Number(r.apps)) throw new UserError('没有已受理的申报需要分配专家：申报须先通过“形式审查”受理。', { kind: 'info' });
+  if (!Number(r.experts)) throw new UserError('专家库中没有可用的专家，请先在“专家库”中添加专家。', { kind: 'info' });
+  return Number(r.missing);
 }
 
 /** Applications that got a new expert are under review again (accepted, or a complete panel that grew). */

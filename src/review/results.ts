@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, cycles, honours, organizations, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
@@ -162,17 +162,8 @@ export interface ResultsData {
 
 const reviewedStatuses = ['accepted', 'scoring', 'scored', 'decided'];
 
-export async function loadResults(tx: Db, cycleId: number): Promise<ResultsData> {
-  const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, cycleId));
-  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
-  const apps = await tx
-    .select({ application: applications, team: teams, organization: organizations.name })
-    .from(applications)
-    .innerJoin(teams, eq(teams.id, applications.teamId))
-    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses)))
-    .orderBy(sql`${applications.rank} asc nulls last`, asc(teams.code));
-  const rows: ResultRow[] = apps.map(({ application: a, team, organization }) => {
+/** One application's result as the notices and the workbook show it. */
+function resultRow({ application: a, team, organization }: { application: typeof applications.$inferSelect; team: typeof teams.$inferSelect; organization: string }): ResultRow {
     const review = (a.review ?? null) as StoredReview | null;
     const form = (a.form ?? {}) as Record<string, unknown>;
     return {
@@ -193,7 +184,41 @@ export async function loadResults(tx: Db, cycleId: number): Promise<ResultsData>
       recommended: review?.recommended ?? false,
       review,
     };
-  });
+}
+
+/** Ranked results of the cycle after an application id, by id: one batch of the notices of 公布结果. */
+export async function rankedResultsAfter(tx: Db, cycleId: number, afterId: number, limit: number): Promise<ResultRow[]> {
+  const apps = await tx
+    .select({ application: applications, team: teams, organization: organizations.name })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses), isNotNull(applications.finalScore), isNotNull(applications.rank), gt(applications.id, afterId)))
+    .orderBy(asc(applications.id))
+    .limit(limit);
+  return apps.map(resultRow);
+}
+
+/** How many results of the cycle are ranked (each team told its rank among them). */
+export async function rankedCount(tx: Db, cycleId: number): Promise<number> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(applications)
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses), isNotNull(applications.finalScore), isNotNull(applications.rank)));
+  return Number(row?.n ?? 0);
+}
+
+export async function loadResults(tx: Db, cycleId: number): Promise<ResultsData> {
+  const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, cycleId));
+  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+  const apps = await tx
+    .select({ application: applications, team: teams, organization: organizations.name })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses)))
+    .orderBy(sql`${applications.rank} asc nulls last`, asc(teams.code));
+  const rows = apps.map(resultRow);
   const scoreRows = await tx
     .select({
       assignmentId: assignments.id,

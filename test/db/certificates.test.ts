@@ -90,7 +90,9 @@ describe('certificates on publishing (第二十条)', () => {
     const callbackMs = performance.now() - started;
     expect(res.status).toBe(200);
     expect(res.body.toast.type).toBe('success');
-    // nothing is drawn or uploaded while Feishu waits for the callback
+    // the callback records the job; its batches number the certificates and queue the messages
+    await h.app.bulkJobs.drain();
+    // nothing is drawn or uploaded while Feishu waits for the callback, nor by the job
     expect(h.fake.uploads).toHaveLength(0);
     const queued = await db().select().from(outbox).where(like(outbox.dedupeKey, 'certificate:%'));
     expect(queued).toHaveLength(20);

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, assignments, cycles, organizations, people, teams } from '../../db/schema.js';
+import { applications, assignments, bulkJobs, cycles, organizations, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
@@ -55,7 +55,10 @@ describe('closing the application phase', () => {
     // the phase is closed already: the administrator presses 分配专家 once the pool has experts
     const [cycle] = await db().select().from(cycles);
     const res = await h.click(ADMIN, { action: 'review.assign', cycleId: cycle.id });
-    expect(res.toast.content).toContain('已分配 6 项评分任务');
+    expect(res.toast.content).toContain('正在分配专家');
+    expect(JSON.stringify(res.card.data)).toContain('已分配 0 / 6');
+    const [job] = await db().select().from(bulkJobs).where(eq(bulkJobs.kind, 'assign'));
+    expect(job).toMatchObject({ status: 'done', done: 6, total: 6 });
     const [{ n }] = await db().select({ n: sql<number>`count(*)::int` }).from(assignments);
     expect(Number(n)).toBe(6);
   });
@@ -89,7 +92,9 @@ describe('closing with experts in the pool', () => {
       const [cycle] = await h2.db.db.select().from(cycles);
       await seedAccepted(cycle.id, 3, h2);
       const res = await h2.click(ADMIN, { action: 'cycle.closeApplications', cycleId: cycle.id });
-      expect(res.toast.content).toContain('已分配 3 项评分任务');
+      expect(res.toast.content).toContain('正在分配专家');
+      const [job] = await h2.db.db.select().from(bulkJobs);
+      expect(job).toMatchObject({ status: 'done', done: 3, total: 3 });
       expect(await h2.db.db.select().from(assignments)).toHaveLength(3);
       expect(h2.fake.messages.filter((m) => EXPERTS.includes(m.receiveId))).toHaveLength(3);
     } finally {

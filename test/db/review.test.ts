@@ -156,7 +156,11 @@ describe('a full review through signed card callbacks', () => {
     const res = await h.click(ADMIN, { action: 'review.assign', cycleId });
     expect(res.toast.type).toBe('success');
     expectValidCard(res.card.data);
-    expect(cardText(res.card.data)).toContain('所有申报均已配齐专家');
+    expect(cardText(res.card.data)).toContain('正在分配专家：已分配 0 / 20');
+    // the job's final state is written into the administrator's card
+    const [final] = await db().select().from(outbox).where(like(outbox.dedupeKey, 'bulk:%:card:final'));
+    expect(cardText(final.card)).toContain('已分配 20 / 20');
+    expect(cardText(final.card)).toContain('所有申报均已配齐专家');
     for (const key of ['A', 'B', 'C', 'D'] as const) {
       const p = await panel(apps[key].id);
       expect(p).toHaveLength(5);

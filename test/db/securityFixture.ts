@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, complaints, cycles, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { applications, assignments, bulkJobs, complaints, cycles, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { applicationStatusNames } from '../../src/applications.js';
 import { cycleScoreSheet } from '../../src/cycles.js';
 import { rowsOf } from '../../src/outbox.js';
@@ -44,6 +44,8 @@ export const NOW = '2027-03-10T09:00:00+08:00';
 
 export interface Fixture {
   cycleId: number;
+  /** A finished 分配专家 job of the cycle: its card can be shown, 重试 leaves it as it is. */
+  bulkJobId: number;
   /** Team A: led by the leader persona, with the member persona and the contact persona. */
   teamA: { id: number; code: string };
   /** Teams of other people (the contact is OTHER_CONTACT). */
@@ -150,8 +152,13 @@ export async function seedFixture(db: Db): Promise<Fixture> {
     .insert(imports)
     .values({ actor: ADMIN, fileName: '矩阵.xlsx', sha256: '0'.repeat(64), rows: { organizations: [{ row: 2, name: '矩阵导入单位' }], teams: [], experts: [], honours: [] }, summary })
     .returning();
+  const [job] = await db
+    .insert(bulkJobs)
+    .values({ kind: 'assign', cycleId: cycle.id, params: { year: YEAR }, status: 'done', done: 1, total: 1, createdBy: ADMIN, finishedAt: new Date('2027-03-05T09:00:00+08:00') })
+    .returning();
   return {
     cycleId: cycle.id,
+    bulkJobId: job.id,
     teamA: { id: a.id, code: a.code },
     teamB: { id: b.id, code: b.code },
     teamC: { id: c.id, code: c.code },
@@ -304,6 +311,8 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'review.declineForm': onOwnTask(false),
     'review.decline': onOwnTask(true, { kind: 'unavailable', reason: '评审期间出差' }),
     'review.assign': tried(cycle, {}, true),
+    'bulk.show': tried({ jobId: f.bulkJobId }),
+    'bulk.retry': tried({ jobId: f.bulkJobId }),
     'review.progress': tried(cycle),
     'review.panel': tried({ applicationId: f.appD }),
     'review.panelByCode': tried(cycle, { code: f.teamD.code }),

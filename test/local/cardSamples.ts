@@ -5,6 +5,7 @@
  */
 import * as admin from '../../cards/admin.js';
 import * as applications from '../../cards/applications.js';
+import * as bulk from '../../cards/bulk.js';
 import * as complaints from '../../cards/complaints.js';
 import * as experts from '../../cards/experts.js';
 import * as groups from '../../cards/groups.js';
@@ -25,6 +26,8 @@ import { chapters, getArticle, rankArticles } from '../../src/measures/index.js'
 export const notCardBuilders: Record<string, string> = {
   'complaints.excerpt': 'shortens a string',
   'applications.formalCheckReasonField': 'names a form field',
+  'bulk.groupDigits': 'groups the digits of a number',
+  'bulk.bulkProgressLine': 'one line of progress',
   'markdown.Md': 'markdown our code built',
   'markdown.escapeText': 'escapes a string',
   'markdown.raw': 'marks a constant as markdown',
@@ -135,6 +138,22 @@ const counts = [
 export type Sample = () => unknown[];
 
 export const cardSamples: Record<string, Sample> = {
+  'bulk.bulkJobCard': () => [
+    bulk.bulkJobCard({ jobId: 1, kind: 'assign', cycleId: 2, year: 2026, status: 'running', done: 1200, total: 3000, lead: '2026年度申报已截止，进入专家评分阶段。' }),
+    bulk.bulkJobCard({
+      jobId: 1,
+      kind: 'assign',
+      cycleId: 2,
+      year: 2026,
+      status: 'done',
+      done: 2999,
+      total: 3000,
+      seconds: 12,
+      unfilled: [{ code: 'GDSZ-2025-0001', team: '道路养护一班', reason: '需要 3 位，缺 1 位。只有 2 位专家可用：其余 5 位与申报单位同属一家单位。' }],
+      unfilledTotal: 1,
+    }),
+    bulk.bulkJobCard({ jobId: 2, kind: 'publish', cycleId: 2, year: 2026, status: 'failed', done: 300, total: 1000, seconds: 4, error: '2026年度评审结束评分后才能公布结果。' }),
+  ],
   'admin.adminCard': () => [
     admin.adminCard({ today: '2026年5月19日', cycle: adminCycle, applicationCounts: counts }),
     admin.adminCard({ today: '2026年5月19日', cycle: { ...adminCycle, status: 'scoring', statusLabel: '专家评分' }, applicationCounts: counts }),

@@ -62,6 +62,8 @@ export async function startTestBot(opts: {
     schedules: false,
     wsDomain: opts.wsDomain,
   });
+  // the client's keep-alive timer is coarse: a test that waits on a job between requests must not reuse a socket the server just closed
+  app.server.keepAliveTimeout = 60_000;
   return { app, logs };
 }
 
@@ -124,7 +126,10 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       return { body };
     },
     // generous: publishing results draws certificates (PNG and PDF) while the outbox drains
-    drain: () => app.dispatcher.drain(60_000),
+    async drain() {
+      await app.bulkJobs.drain();
+      await app.dispatcher.drain(60_000);
+    },
     async close() {
       await app.stop();
       await db.close();

@@ -1,0 +1,6 @@
+import type { BulkJobKind } from '../src/bulkJobs.js';
+import { publishJob } from './results/publishJob.js';
+import { assignJob } from './review/assignJob.js';
+
+/** The bulk work the worker knows how to do, one batch at a time. */
+export const bulkJobKinds: readonly BulkJobKind[] = [assignJob, publishJob];

@@ -1,0 +1,114 @@
+import { resultsPublishedCard, teamResultCard } from '../../cards/results.js';
+import type { Db } from '../../db/index.js';
+import { activeBulkJob, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
+import { certificateFileName, certificatesOfTeams, cycleHasCertificates, certificateImage, certificatePdf, certificateZip, certificateZipName, issueCertificates } from '../../src/certificates/index.js';
+import { cycleStatusLabel, getCycle, lockCycle } from '../../src/cycles.js';
+import { UserError } from '../../src/errors.js';
+import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { adminDestinations, destinationKey } from '../../src/notifications.js';
+import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
+import { requireAdmin } from '../../src/permissions.js';
+import { loadResults, publishResults, rankedCount, rankedResultsAfter } from '../../src/review/results.js';
+import { reviewWorkbook } from '../../src/workbook.js';
+import { idFrom } from '../respond.js';
+import { resultsSummary, workbookFileName } from './view.js';
+
+/** Teams per batch: each is up to six messages (result card, certificate image and PDF, to leader and contact). */
+export const PUBLISH_BATCH = 100;
+
+type PublishResult = { published?: boolean; ranked?: number };
+
+/**
+ * 公布结果 as a job. The first batch publishes (cycle closed → published, decisions, honours) and numbers
+ * the certificates; each next batch tells a hundred teams their result and sends their certificates; the
+ * last gives the admin group(s) the results card, the workbook and the zip of every certificate. The
+ * outbox draws the certificate files when it sends them.
+ */
+export const publishJob: BulkJobKind = {
+  kind: 'publish',
+  async runBatch({ tx, job, actor, clock, config }) {
+    const cycleId = job.cycleId!;
+    const now = clock.now();
+    const state = (job.result ?? {}) as PublishResult;
+    if (!state.published) {
+      await publishResults(tx, actor, cycleId, now);
+      await issueCertificates(tx, { actor: actor.openId, cycleId, now });
+      const ranked = await rankedCount(tx, cycleId);
+      return { done: 0, total: ranked, cursor: 0, finished: false, result: { published: true, ranked } };
+    }
+    const ranked = state.ranked ?? 0;
+    const rows = await rankedResultsAfter(tx, cycleId, job.cursor, PUBLISH_BATCH);
+    if (rows.length) {
+      const cycle = (await getCycle(tx, cycleId))!;
+      const byTeam = await certificatesOfTeams(tx, cycleId, rows.map((r) => r.teamId));
+      const messages: OutgoingMessage[] = [];
+      for (const r of rows) {
+        const base = {
+          year: cycle.year,
+          code: r.code,
+          team: r.team,
+          title: r.title,
+          finalScore: r.finalScore!,
+          rank: r.rank!,
+          of: ranked,
+          awarded: r.awarded,
+          recommended: r.recommended,
+          awardThreshold: cycle.awardThreshold,
+          areas: r.review?.areas ?? [],
+        };
+        messages.push({ dedupeKey: `results:published:${cycle.year}:team-${r.teamId}:leader`, to: { openId: r.leaderOpenId }, card: teamResultCard({ ...base, audience: 'leader' }), priority: 'bulk' });
+        if (r.contactOpenId !== r.leaderOpenId) {
+          messages.push({ dedupeKey: `results:published:${cycle.year}:team-${r.teamId}:contact`, to: { openId: r.contactOpenId }, card: teamResultCard({ ...base, audience: 'contact' }), priority: 'bulk' });
+        }
+        const c = byTeam.get(r.teamId);
+        if (!c) continue;
+        for (const openId of new Set([r.leaderOpenId, r.contactOpenId])) {
+          messages.push({ dedupeKey: `certificate:${c.number}:png:${openId}`, to: { openId }, image: { render: certificateImage(c.id) }, priority: 'bulk' });
+          messages.push({ dedupeKey: `certificate:${c.number}:pdf:${openId}`, to: { openId }, file: { fileName: certificateFileName(c, 'pdf'), fileType: 'pdf', render: certificatePdf(c.id) }, priority: 'bulk' });
+        }
+      }
+      // the keys are the team's and the certificate's: a batch replayed after a crash queues nothing twice
+      await enqueueMany(tx, messages);
+      const done = job.done + rows.length;
+      if (rows.length === PUBLISH_BATCH) return { done, total: ranked, cursor: rows[rows.length - 1].applicationId, finished: false, result: state };
+      return { ...(await tellAdmins(tx, config.ADMIN_OPEN_IDS, cycleId)), done, total: ranked, cursor: rows[rows.length - 1].applicationId, finished: true, result: state };
+    }
+    return { ...(await tellAdmins(tx, config.ADMIN_OPEN_IDS, cycleId)), done: job.done, total: ranked, cursor: job.cursor, finished: true, result: state };
+  },
+};
+
+/** The admin group(s): the results card, the workbook, and the zip of every certificate of the year. */
+async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: number): Promise<object> {
+  const data = await loadResults(tx, cycleId);
+  const year = data.cycle.year;
+  const summary = resultsSummary(data);
+  const fileName = workbookFileName(year);
+  const base64 = (await reviewWorkbook(data)).toString('base64');
+  const published = resultsPublishedCard({ ...summary, fileName });
+  const cert = await cycleHasCertificates(tx, cycleId);
+  const messages: OutgoingMessage[] = [];
+  for (const to of await adminDestinations(tx, bootstrapAdmins)) {
+    messages.push({ dedupeKey: `results:published:${year}:card:${destinationKey(to)}`, to, card: published });
+    messages.push({ dedupeKey: `results:published:${year}:workbook:${destinationKey(to)}`, to, file: { fileName, fileType: 'xls', base64 } });
+    if (cert) messages.push({ dedupeKey: `results:published:${year}:certificates:${destinationKey(to)}`, to, file: { fileName: certificateZipName(year), fileType: 'stream', render: certificateZip(cycleId) } });
+  }
+  await enqueueMany(tx, messages);
+  return {};
+}
+
+/**
+ * `results.publish` (公布结果, after the confirm dialog): checks the cycle may be published and records the
+ * job; the answer is its progress card. A second click while it runs shows the progress.
+ */
+export async function startPublishing(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  const cycleId = idFrom(input.value, 'cycleId');
+  const running = await activeBulkJob(ctx.tx, 'publish', cycleId);
+  if (running) return { toast: { type: 'info', content: '结果正在公布，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
+  const cycle = await lockCycle(ctx.tx, cycleId);
+  if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
+  if (cycle.status !== 'closed') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
+  const total = await rankedCount(ctx.tx, cycleId);
+  const { job } = await startBulkJob(ctx.tx, { kind: 'publish', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, now: ctx.clock.now() });
+  return { toast: { type: 'success', content: `${cycle.year}年度评审结果正在公布，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+}

@@ -1,0 +1,72 @@
+import { teamsOfApplications } from '../../src/applications.js';
+import { activeBulkJob, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
+import { cycleScoreSheet, type Cycle, getCycle } from '../../src/cycles.js';
+import { UserError } from '../../src/errors.js';
+import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { enqueueMany } from '../../src/outbox.js';
+import { assignBatch, assignmentsToMake } from '../../src/review/assignment.js';
+import { getTasks, scoreFields } from '../../src/review/scoring.js';
+import { progressCardFor, taskCard } from './view.js';
+
+/** Applications per batch: a few hundred rows of assignments and task cards per transaction. */
+export const ASSIGN_BATCH = 200;
+const REPORT_MAX = 15;
+
+type AssignResult = {
+  missing?: number;
+  unfilled?: { code: string; team: string; reason: string }[];
+  unfilledTotal?: number;
+};
+
+/** 分配专家 as a job: each batch fills the next applications' panels and queues each new task to its expert. */
+export const assignJob: BulkJobKind = {
+  kind: 'assign',
+  async runBatch({ tx, job, actor, clock }) {
+    const cycle = await getCycle(tx, job.cycleId!);
+    if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+    if (cycle.status !== 'open' && cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审已结束专家评分，不能再分配专家。`);
+    const now = clock.now();
+    const batch = await assignBatch(tx, actor, cycle, job.cursor, ASSIGN_BATCH, now);
+    const before = (job.result ?? {}) as AssignResult;
+    if (!batch) return { done: job.done, total: job.done + missingOf(before), cursor: job.cursor, finished: true, result: before };
+    const tasks = await getTasks(tx, batch.created.map((c) => c.id));
+    const fields = scoreFields(cycleScoreSheet(cycle));
+    // the key is the assignment: a batch replayed after a crash queues nothing twice
+    await enqueueMany(
+      tx,
+      tasks.map((task) => ({ dedupeKey: `review:task:${task.assignment.id}`, to: { openId: task.assignment.expertOpenId }, card: taskCard(task, { fields }), priority: 'bulk' as const })),
+    );
+    const listed = before.unfilled ?? [];
+    const room = REPORT_MAX - listed.length;
+    const shown = room > 0 ? batch.unfilled.slice(0, room) : [];
+    const byId = await teamsOfApplications(tx, shown.map((u) => u.applicationId));
+    const missing = batch.unfilled.reduce((n, u) => n + u.missing, 0);
+    const result: Required<AssignResult> = {
+      unfilled: [...listed, ...shown.map((u) => ({ code: byId.get(u.applicationId)?.code ?? '', team: byId.get(u.applicationId)?.name ?? '', reason: u.reason }))],
+      unfilledTotal: (before.unfilledTotal ?? 0) + batch.unfilled.length,
+      missing: missingOf(before) + missing,
+    };
+    const done = job.done + batch.created.length;
+    // a short batch was the last: the total becomes what was made plus what could not be
+    const finished = batch.applications < ASSIGN_BATCH;
+    return { done, total: finished ? done + result.missing : Math.max(job.total, done + result.missing), cursor: batch.lastApplicationId, finished, result };
+  },
+};
+
+/** Tasks that could not be made so far (experts short), counted into the total. */
+function missingOf(result: AssignResult & { missing?: number }): number {
+  return Number(result.missing ?? 0);
+}
+
+/**
+ * Records the 分配专家 job for the cycle and answers with its progress card; a job already running is
+ * shown instead. `lead` is a line above the progress (截止申报 says the phase is closed).
+ */
+export async function startAssignment(ctx: HandlerContext, input: CardActionInput, cycle: Cycle, lead?: string): Promise<CardResponse> {
+  const running = await activeBulkJob(ctx.tx, 'assign', cycle.id);
+  if (running) return { toast: { type: 'info', content: '专家分配正在进行，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
+  const total = await assignmentsToMake(ctx.tx, cycle);
+  if (total === 0) return { toast: { type: 'success', content: `${lead ?? ''}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await progressCardFor(ctx, cycle.id) } };
+  const { job } = await startBulkJob(ctx.tx, { kind: 'assign', cycleId: cycle.id, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, lead, now: ctx.clock.now() });
+  return { toast: { type: 'success', content: `${lead ?? ''}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+}

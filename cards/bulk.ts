@@ -1,0 +1,74 @@
+import { button, buttonRow, card, type Card, type Element, markdown, md, mdJoin, note } from './kit.js';
+
+/** The administrator's card while bulk work runs off the callback (分配专家, 公布结果), and when it ends. */
+
+export type BulkJobKindName = 'assign' | 'publish';
+
+export interface BulkJobView {
+  jobId: number;
+  kind: BulkJobKindName;
+  cycleId: number;
+  year: number;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  done: number;
+  total: number;
+  /** Whole seconds from the click to the end (done or failed). */
+  seconds?: number;
+  error?: string;
+  /** A line above the progress, e.g. that applications are closed. */
+  lead?: string;
+  /** 分配专家: applications still short of experts, a few listed. */
+  unfilled?: { code: string; team: string; reason: string }[];
+  unfilledTotal?: number;
+}
+
+/** 3000 → "3 000", as the association writes large numbers. */
+export function groupDigits(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+}
+
+const words: Record<BulkJobKindName, { title: string; doing: string; verb: string }> = {
+  assign: { title: '分配专家', doing: '正在分配专家', verb: '已分配' },
+  publish: { title: '公布结果', doing: '正在公布结果', verb: '已通知' },
+};
+
+/** "正在分配专家：已分配 0 / 3 000" */
+export function bulkProgressLine(v: Pick<BulkJobView, 'kind' | 'status' | 'done' | 'total' | 'seconds'>): string {
+  const w = words[v.kind];
+  const counts = `${w.verb} ${groupDigits(v.done)} / ${groupDigits(v.total)}`;
+  if (v.status === 'done') return `${counts}，用时 ${groupDigits(v.seconds ?? 0)} 秒`;
+  if (v.status === 'failed') return `${w.title}未完成：${counts}`;
+  return `${w.doing}：${counts}`;
+}
+
+export function bulkJobCard(v: BulkJobView): Card {
+  const w = words[v.kind];
+  const elements: Element[] = [markdown(md`**${v.year}年度评审 · ${w.title}**`)];
+  if (v.lead) elements.push(markdown(md`${v.lead}`));
+  elements.push(markdown(md`${bulkProgressLine(v)}`));
+  if (v.status === 'queued' || v.status === 'running') {
+    elements.push(note('处理在后台进行，本卡片每隔几秒自动更新；期间可以离开，再次点击只会显示进度。'));
+  }
+  if (v.status === 'failed') {
+    elements.push(markdown(md`<font color='red'>出错：${v.error ?? '未知错误'}</font>`));
+    elements.push(note('已完成的部分不会重复处理；排除原因后点“重试”从中断处继续。'));
+  }
+  if (v.status === 'done' && v.kind === 'assign') {
+    if (v.unfilledTotal) {
+      elements.push(markdown(md`<font color='red'>**${v.unfilledTotal} 份申报专家不足**</font>`));
+      if (v.unfilled?.length) elements.push(markdown(mdJoin(v.unfilled.map((u) => md`**${u.code} ${u.team}**：${u.reason}`), '\n')));
+      if (v.unfilledTotal > (v.unfilled?.length ?? 0)) elements.push(note(md`另有 ${v.unfilledTotal - (v.unfilled?.length ?? 0)} 份未列出。`));
+      elements.push(note('可在“专家库”中添加其他单位的专家或提高评审上限，再点“分配专家”补足。'));
+    } else {
+      elements.push(markdown('所有申报均已配齐专家。'));
+    }
+  }
+  const buttons: Element[] = [];
+  if (v.status === 'failed') buttons.push(button({ text: '重试', type: 'primary', value: { action: 'bulk.retry', jobId: v.jobId } }));
+  if (v.status === 'queued' || v.status === 'running') buttons.push(button({ text: '刷新进度', value: { action: 'bulk.show', jobId: v.jobId } }));
+  if (v.kind === 'assign') buttons.push(button({ text: '评审进度', value: { action: 'review.progress', cycleId: v.cycleId } }));
+  buttons.push(button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }));
+  elements.push(buttonRow(buttons));
+  const template = v.status === 'failed' ? 'red' : v.status === 'done' ? (v.unfilledTotal ? 'orange' : 'green') : 'blue';
+  return card({ title: w.title, template, summary: bulkProgressLine(v), elements });
+}

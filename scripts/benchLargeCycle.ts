@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { openDatabase } from '../db/index.js';
+import { startBot } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { cardActionEvent, signedRequest } from '../src/local/feishuEvents.js';
+import { startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
+import { createLogger } from '../src/log.js';
+import { rowsOf } from '../src/outbox.js';
+import { defaultScoreSheet } from '../src/scoreSheet.js';
+
+/**
+ * The large-cycle benchmark: 10 000 applications and 500 experts on PostgreSQL. Through signed callbacks,
+ * 截止申报 (its answer's latency, then the time until every task card is queued) and 公布结果 (the same for
+ * every result). `npm run bench` calls `runLargeCycle`; alone: `npx tsx scripts/benchLargeCycle.ts`
+ * (needs `BENCH_DATABASE_URL`, an empty database).
+ */
+
+export interface LargeCycleFixture {
+  cycleId: number;
+  year: number;
+  applications: number;
+  experts: number;
+}
+
+/** Organisations, leaders, contacts, experts, teams and accepted applications in a few set-based INSERTs, not through the bot. */
+export async function seedLargeCycle(db: Db, opts: { applications: number; experts: number; organizations?: number; year?: number; status?: 'open' | 'scoring' }): Promise<LargeCycleFixture> {
+  const n = opts.applications;
+  const orgs = opts.organizations ?? 60;
+  const year = opts.year ?? 2030;
+  const tag = `b${year}`;
+  await db.execute(sql`insert into organizations (name) select ${`${tag}单位`} || g from generate_series(1, ${orgs}::int) g`);
+  await db.execute(sql`
+    insert into people (open_id, name, roles)
+    select ${`ou_${tag}_contact_`} || g, ${`${tag}联系人`} || g, '{org_contact}'::text[] from generate_series(1, ${orgs}::int) g
+    union all select ${`ou_${tag}_leader_`} || g, ${`${tag}班长`} || g, '{}'::text[] from generate_series(1, ${n}::int) g`);
+  // experts belong to some of the organisations, so the same-organisation rule has work to do
+  await db.execute(sql`
+    insert into people (open_id, name, roles, organization_id)
+    select ${`ou_${tag}_expert_`} || lpad(g::text, 5, '0'), ${`${tag}专家`} || g, '{expert}'::text[],
+      (select id from organizations where name = ${`${tag}单位`} || (1 + g % ${orgs}::int))
+    from generate_series(1, ${opts.experts}::int) g`);
+  await db.execute(sql`
+    insert into teams (code, name, organization_id, department, type, leader_open_id, phone, member_count, functions, goals, plan, contact_open_id, registered_at)
+    select ${`GDSZ-${year - 3}-`} || lpad(g::text, 5, '0'), ${`${tag}班组`} || g, o.id, '工程部', 'project', ${`ou_${tag}_leader_`} || g, '020-12345678', 10,
+      '道路养护', '合格率 98%', 'QC 活动', ${`ou_${tag}_contact_`} || (1 + g % ${orgs}::int), ${`${year - 3}-01-10`}
+    from generate_series(1, ${n}::int) g
+    join organizations o on o.name = ${`${tag}单位`} || (1 + g % ${orgs}::int)`);
+  const [cycle] = (await db.execute(sql`
+    insert into cycles (year, status, application_deadline, score_sheet, scoring_deadline, review_meeting_date, opened_by)
+    values (${year}, ${opts.status ?? 'open'}, ${`${year}-05-31`}, ${JSON.stringify(defaultScoreSheet)}::jsonb, ${`${year}-06-30`}, ${`${year}-07-15`}, 'system:bench')
+    returning id`).then(rowsOf)) as { id: number }[];
+  await db.execute(sql`
+    insert into applications (team_id, cycle_id, status, form, submitted_at)
+    select t.id, ${cycle.id}::int, 'accepted', jsonb_build_object('title', '成果' || t.id, 'category', 'project'), now()
+    from teams t where t.code like ${`GDSZ-${year - 3}-%`}`);
+  return { cycleId: Number(cycle.id), year, applications: n, experts: opts.experts };
+}
+
+/**
+ * Every panel scored and aggregated, in set-based UPDATEs: the cycle closed with final scores, ranks and
+ * decisions, as 结束评分并汇总 leaves it, ready for 公布结果.
+ */
+export async function scoreLargeCycle(db: Db, cycleId: number): Promise<void> {
+  await db.execute(sql`
+    update assignments s set status = 'submitted', total = 70 + (s.id % 30), scores = '{}'::jsonb, submitted_at = now()
+    from applications a where a.id = s.application_id and a.cycle_id = ${cycleId}::int and s.status = 'assigned'`);
+  await db.execute(sql`
+    with ranked as (
+      select id, 70 + (id % 30) as score, row_number() over (order by 70 + (id % 30) desc, id) as rank
+      from applications where cycle_id = ${cycleId}::int and status in ('accepted', 'scoring', 'scored'))
+    update applications a set status = 'scored', final_score = r.score, rank = r.rank,
+      decision = case when r.score >= 85 then 'awarded' else 'not_awarded' end,
+      review = jsonb_build_object('rule', 'mean', 'median', r.score, 'totals', '[]'::jsonb, 'areas', '[]'::jsonb, 'outliers', '[]'::jsonb,
+        'awarded', r.score >= 85, 'recommended', false, 'aggregatedAt', now())
+    from ranked r where r.id = a.id`);
+  await db.execute(sql`update cycles set status = 'closed' where id = ${cycleId}::int`);
+}
+
+export interface LargeCycleResult {
+  applications: number;
+  experts: number;
+  close: { callbackMs: number; taskCards: number; allQueuedMs: number; goals: { callbackMs: number; allQueuedMs: number }; met: boolean };
+  publish: { callbackMs: number; results: number; allQueuedMs: number; goals: { callbackMs: number }; met: boolean };
+}
+
+const APP_ID = 'cli_bench_large';
+const TOKEN = 'bench-large-verification-token';
+const ENCRYPT_KEY = `bench-large-${randomBytes(8).toString('hex')}`;
+const ADMIN = 'ou_bench_large_admin';
+
+/** The bot as production runs it (HTTP callbacks, PostgreSQL, the real SDK against the simulated Open Platform), its job worker on, sending off. */
+export async function runLargeCycle(opts: { databaseUrl: string; applications?: number; experts?: number; log?: (line: string) => void }): Promise<LargeCycleResult> {
+  const say = opts.log ?? (() => {});
+  const size = { applications: opts.applications ?? 10_000, experts: opts.experts ?? 500 };
+  const database = await openDatabase({ databaseUrl: opts.databaseUrl, max: 10 });
+  const fake = await startFakeOpenPlatform({ appId: APP_ID, appSecret: 'bench-secret' });
+  const config = parseConfig({
+    PORT: '0',
+    LARK_APP_ID: APP_ID,
+    LARK_APP_SECRET: 'bench-secret',
+    LARK_DOMAIN: fake.url,
+    LARK_EVENT_MODE: 'http',
+    LARK_ENCRYPT_KEY: ENCRYPT_KEY,
+    LARK_VERIFICATION_TOKEN: TOKEN,
+    DATABASE_URL: opts.databaseUrl,
+    ADMIN_OPEN_IDS: ADMIN,
+    LOG_LEVEL: 'warn',
+  });
+  const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+  // the sending is measured elsewhere (the outbox phase): here only what the callback and the job queue
+  const app = await startBot({ config, log: createLogger('warn', quiet), database, runDispatcher: false, schedules: false });
+  app.bulkJobs.start();
+  const db = database.db;
+  try {
+    say(`large cycle: seeding ${size.applications} applications and ${size.experts} experts`);
+    const fixture = await seedLargeCycle(db, size);
+    const click = async (value: Record<string, unknown>, messageId: string) => {
+      const req = signedRequest(cardActionEvent({ token: TOKEN, appId: APP_ID, openId: ADMIN, value, messageId }), { encryptKey: ENCRYPT_KEY });
+      const t0 = performance.now();
+      const res = await fetch(`${app.url}/lark/cards`, { method: 'POST', headers: req.headers, body: req.body });
+      const body = await res.text();
+      const ms = performance.now() - t0;
+      if (res.status !== 200 || !/"(toast|card)"/.test(body)) throw new Error(`callback answered ${res.status}: ${body.slice(0, 300)}`);
+      return { ms, t0 };
+    };
+    const count = async (query: ReturnType<typeof sql>) => Number(((await db.execute(query).then(rowsOf)) as { n: number }[])[0].n);
+    const until = async (done: () => Promise<boolean>, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`not finished within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const jobDone = (kind: string) => async () => (await count(sql`select count(*)::int as n from bulk_jobs where kind = ${kind} and cycle_id = ${fixture.cycleId}::int and status in ('done', 'failed')`)) > 0;
+
+    // a running bot has served callbacks before: the first one of a process pays for loading and compiling its code
+    await click({ action: 'admin.menu' }, 'om_bench_large_admin_warm');
+    say('large cycle: 截止申报');
+    const close = await click({ action: 'cycle.closeApplications', cycleId: fixture.cycleId }, 'om_bench_large_admin_close');
+    await until(jobDone('assign'), 300_000);
+    const closeMs = performance.now() - close.t0;
+    const taskCards = await count(sql`select count(*)::int as n from outbox where dedupe_key like 'review:task:%'`);
+    const failed = await count(sql`select count(*)::int as n from bulk_jobs where status = 'failed'`);
+    if (failed) throw new Error('the assignment job failed');
+
+    await scoreLargeCycle(db, fixture.cycleId);
+    say('large cycle: 公布结果');
+    const publish = await click({ action: 'results.publish', cycleId: fixture.cycleId }, 'om_bench_large_admin_publish');
+    await until(jobDone('publish'), 300_000);
+    const publishMs = performance.now() - publish.t0;
+    const results = await count(sql`select count(*)::int as n from outbox where dedupe_key like ${`results:published:${fixture.year}:team-%`}`);
+
+    const closeGoals = { callbackMs: 200, allQueuedMs: 30_000 };
+    return {
+      applications: size.applications,
+      experts: size.experts,
+      close: {
+        callbackMs: Math.round(close.ms),
+        taskCards,
+        allQueuedMs: Math.round(closeMs),
+        goals: closeGoals,
+        met: close.ms < closeGoals.callbackMs && closeMs < closeGoals.allQueuedMs && taskCards === size.applications * 3,
+      },
+      publish: { callbackMs: Math.round(publish.ms), results, allQueuedMs: Math.round(publishMs), goals: { callbackMs: 200 }, met: publish.ms < 200 },
+    };
+  } finally {
+    await app.stop();
+    await database.close();
+    await fake.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const url = process.env.BENCH_DATABASE_URL;
+  if (!url) {
+    process.stderr.write('BENCH_DATABASE_URL: set it to an empty PostgreSQL database (scripts/pg-throwaway.sh start DIR prints one)\n');
+    process.exit(2);
+  }
+  const result = await runLargeCycle({ databaseUrl: url, log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}

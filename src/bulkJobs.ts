@@ -1,0 +1,349 @@
+import { randomBytes } from 'node:crypto';
+import { and, asc, eq, inArray, like, lt, or, sql } from 'drizzle-orm';
+import { bulkJobCard, type BulkJobKindName, type BulkJobView } from '../cards/bulk.js';
+import type { Db } from '../db/index.js';
+import { bulkJobs, outbox } from '../db/schema.js';
+import { audit } from './audit.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { UserError } from './errors.js';
+import type { Logger } from './log.js';
+import { adminDestinations, destinationKey } from './notifications.js';
+import { enqueue } from './outbox.js';
+import { type Actor, loadActor } from './people.js';
+
+/**
+ * Administrators' bulk work off the callback: the callback records a job in its own transaction and
+ * answers with a progress card; a worker (any replica) claims the job under a lease and works through it
+ * in batches, each batch one transaction that moves the job's cursor with the rows it writes, so a crash
+ * loses at most the batch in flight and a resumed job never writes a batch twice.
+ */
+
+export type BulkJob = typeof bulkJobs.$inferSelect;
+export type { BulkJobKindName } from '../cards/bulk.js';
+
+export interface BatchContext {
+  tx: Db;
+  job: BulkJob;
+  /** Who started the job, as of now: the batch acts in their name. */
+  actor: Actor;
+  clock: Clock;
+  config: Config;
+}
+
+export interface BatchResult {
+  done: number;
+  total: number;
+  cursor: number;
+  finished: boolean;
+  result?: Record<string, unknown>;
+}
+
+export interface BulkJobKind {
+  kind: BulkJobKindName;
+  /** One batch, in the caller's transaction: state, audit and outbox rows together. */
+  runBatch(ctx: BatchContext): Promise<BatchResult>;
+}
+
+/** Progress is written into the administrator's card at most this often (plus the final state). */
+export const PROGRESS_EVERY_MS = 2000;
+
+const activeStatuses = ['queued', 'running'];
+
+/** The job of this kind still running for the cycle, if any. */
+export async function activeBulkJob(tx: Db, kind: BulkJobKindName, cycleId: number): Promise<BulkJob | undefined> {
+  const [job] = await tx
+    .select()
+    .from(bulkJobs)
+    .where(and(eq(bulkJobs.kind, kind), eq(bulkJobs.cycleId, cycleId), inArray(bulkJobs.status, activeStatuses)));
+  return job;
+}
+
+export async function getBulkJob(tx: Db, id: number): Promise<BulkJob | undefined> {
+  const [job] = await tx.select().from(bulkJobs).where(eq(bulkJobs.id, id));
+  return job;
+}
+
+/**
+ * Records a job in the caller's transaction; when one of the same kind already runs for the cycle, that one
+ * is returned (a second click shows its progress, it starts nothing).
+ */
+export async function startBulkJob(
+  tx: Db,
+  opts: { kind: BulkJobKindName; cycleId: number; year: number; createdBy: string; messageId?: string; total: number; lead?: string; now: Date },
+): Promise<{ job: BulkJob; created: boolean }> {
+  const [job] = await tx
+    .insert(bulkJobs)
+    .values({
+      kind: opts.kind,
+      cycleId: opts.cycleId,
+      params: { year: opts.year, ...(opts.lead ? { lead: opts.lead } : {}) },
+      total: opts.total,
+      createdBy: opts.createdBy,
+      messageId: opts.messageId ?? null,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (job) {
+    await audit(tx, { actor: opts.createdBy, action: `bulk.${opts.kind}.start`, entity: 'bulk_job', entityId: job.id, details: { cycleId: opts.cycleId, total: opts.total }, at: opts.now });
+    return { job, created: true };
+  }
+  const running = await activeBulkJob(tx, opts.kind, opts.cycleId);
+  if (!running) throw new Error(`bulk job ${opts.kind} for cycle ${opts.cycleId} neither recorded nor found`);
+  return { job: running, created: false };
+}
+
+/** 重试 on a failed job's card: it goes back to the queue and resumes at its cursor. */
+export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date): Promise<BulkJob> {
+  const [job] = await tx.select().from(bulkJobs).where(eq(bulkJobs.id, id)).for('update');
+  if (!job) throw new UserError('找不到这项后台任务，请发送“管理”查看当前状态。');
+  if (job.status !== 'failed') return job;
+  const other = job.cycleId === null ? undefined : await activeBulkJob(tx, job.kind as BulkJobKindName, job.cycleId);
+  if (other) return other;
+  const [queued] = await tx
+    .update(bulkJobs)
+    .set({ status: 'queued', error: null, claimedBy: null, leaseUntil: null, finishedAt: null })
+    .where(eq(bulkJobs.id, id))
+    .returning();
+  await audit(tx, { actor: actor.openId, action: `bulk.${job.kind}.retry`, entity: 'bulk_job', entityId: id, details: { done: job.done, error: job.error }, at: now });
+  return queued;
+}
+
+/** What the progress card shows of a job. */
+export function jobView(job: BulkJob): BulkJobView {
+  const params = (job.params ?? {}) as { year?: number; lead?: string };
+  const result = (job.result ?? {}) as { unfilled?: BulkJobView['unfilled']; unfilledTotal?: number };
+  const ended = job.finishedAt && (job.status === 'done' || job.status === 'failed');
+  return {
+    jobId: job.id,
+    kind: job.kind as BulkJobKindName,
+    cycleId: job.cycleId ?? 0,
+    year: params.year ?? 0,
+    status: job.status as BulkJobView['status'],
+    done: job.done,
+    total: job.total,
+    ...(ended ? { seconds: Math.max(0, Math.round((job.finishedAt!.getTime() - job.createdAt.getTime()) / 1000)) } : {}),
+    ...(job.error ? { error: job.error } : {}),
+    ...(params.lead ? { lead: params.lead } : {}),
+    ...(result.unfilled ? { unfilled: result.unfilled } : {}),
+    ...(result.unfilledTotal ? { unfilledTotal: result.unfilledTotal } : {}),
+  };
+}
+
+export function jobCard(job: BulkJob) {
+  return bulkJobCard(jobView(job));
+}
+
+/**
+ * Writes the job's state into the administrator's card through the outbox. An earlier update still
+ * waiting would land after this one and show older numbers, so it is dropped.
+ */
+async function queueJobCard(tx: Db, job: BulkJob, step: string): Promise<void> {
+  await tx.delete(outbox).where(and(like(outbox.dedupeKey, `bulk:${job.id}:card:%`), eq(outbox.status, 'pending')));
+  const cardJson = jobCard(job);
+  // a sent card is updated in place by its message id (https://open.feishu.cn/document/server-docs/im-v1/message-card/patch)
+  if (job.messageId) {
+    await enqueue(tx, { dedupeKey: `bulk:${job.id}:card:${step}`, to: { updateMessage: job.messageId }, card: cardJson, priority: 'interactive' });
+  } else if (step === 'final' || step.startsWith('failed')) {
+    await enqueue(tx, { dedupeKey: `bulk:${job.id}:card:${step}`, to: { openId: job.createdBy }, card: cardJson, priority: 'interactive' });
+  }
+}
+
+export type BatchOutcome = 'more' | 'finished' | 'lost' | 'failed';
+
+export interface BulkJobWorkerDeps {
+  db: Db;
+  kinds: readonly BulkJobKind[];
+  clock: Clock;
+  config: Config;
+  log: Logger;
+  /** Called after each committed batch: the outbox has new rows. */
+  onBatch?: () => void;
+  leaseMs?: number;
+  pollMs?: number;
+  /** Who this worker is in claimed_by; unique per process. */
+  id?: string;
+}
+
+/**
+ * Claims jobs (FOR UPDATE SKIP LOCKED, a lease renewed by every batch) and works them batch by batch.
+ * A worker that dies leaves its lease to expire; the next claim resumes the job at its cursor.
+ */
+export class BulkJobWorker {
+  readonly id: string;
+  private readonly kinds: Map<string, BulkJobKind>;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+
+  constructor(private readonly deps: BulkJobWorkerDeps) {
+    this.id = deps.id ?? `${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.kinds = new Map(deps.kinds.map((k) => [k.kind, k]));
+    this.leaseMs = deps.leaseMs ?? 60_000;
+    this.pollMs = deps.pollMs ?? 1000;
+  }
+
+  /** Takes the oldest queued job, or a running one whose worker's lease has run out. */
+  async claim(): Promise<BulkJob | undefined> {
+    return this.deps.db.transaction(async (tx) => {
+      const now = new Date();
+      const [free] = await tx
+        .select({ id: bulkJobs.id })
+        .from(bulkJobs)
+        .where(or(eq(bulkJobs.status, 'queued'), and(eq(bulkJobs.status, 'running'), lt(bulkJobs.leaseUntil, now))))
+        .orderBy(asc(bulkJobs.id))
+        .limit(1)
+        .for('update', { skipLocked: true });
+      if (!free) return undefined;
+      const [job] = await tx
+        .update(bulkJobs)
+        .set({ status: 'running', claimedBy: this.id, leaseUntil: new Date(now.getTime() + this.leaseMs), startedAt: sql`coalesce(${bulkJobs.startedAt}, now())`, attempts: sql`${bulkJobs.attempts} + 1` })
+        .where(eq(bulkJobs.id, free.id))
+        .returning();
+      return job;
+    });
+  }
+
+  /** One batch of a job this worker holds; 'lost' when another worker has taken it over. */
+  async runBatch(jobId: number): Promise<BatchOutcome> {
+    const { db, clock, config } = this.deps;
+    try {
+      return await db.transaction(async (tx) => {
+        const [job] = await tx
+          .select()
+          .from(bulkJobs)
+          .where(and(eq(bulkJobs.id, jobId), eq(bulkJobs.status, 'running'), eq(bulkJobs.claimedBy, this.id)))
+          .for('update');
+        if (!job) return 'lost' as const;
+        const kind = this.kinds.get(job.kind);
+        if (!kind) throw new Error(`no worker for bulk job kind ${job.kind}`);
+        const actor = await loadActor(tx, job.createdBy, config.ADMIN_OPEN_IDS);
+        const out = await kind.runBatch({ tx, job, actor, clock, config });
+        const now = new Date();
+        const showProgress = out.finished || !job.progressAt || now.getTime() - job.progressAt.getTime() >= PROGRESS_EVERY_MS;
+        const [next] = await tx
+          .update(bulkJobs)
+          .set({
+            done: out.done,
+            total: out.total,
+            cursor: out.cursor,
+            result: out.result ?? job.result,
+            leaseUntil: new Date(now.getTime() + this.leaseMs),
+            ...(showProgress ? { progressAt: now } : {}),
+            ...(out.finished ? { status: 'done', finishedAt: now, claimedBy: null } : {}),
+          })
+          .where(eq(bulkJobs.id, jobId))
+          .returning();
+        if (showProgress) await queueJobCard(tx, next, out.finished ? 'final' : `progress:${next.done}`);
+        if (out.finished) {
+          await audit(tx, { actor: job.createdBy, action: `bulk.${job.kind}.done`, entity: 'bulk_job', entityId: job.id, details: { done: next.done, total: next.total }, at: clock.now() });
+        }
+        return out.finished ? ('finished' as const) : ('more' as const);
+      });
+    } catch (err) {
+      await this.fail(jobId, err);
+      return 'failed';
+    } finally {
+      this.deps.onBatch?.();
+    }
+  }
+
+  /** The job stops where it is, its card says why, the administrators are alerted; 重试 resumes it. */
+  private async fail(jobId: number, err: unknown): Promise<void> {
+    const { db, config, log } = this.deps;
+    const message = err instanceof UserError ? err.message : '处理时出现意外错误（详情已记入日志），请点“重试”；若仍失败，请联系技术支持。';
+    if (!(err instanceof UserError)) log.error({ err, jobId }, 'bulk job failed');
+    else log.warn({ jobId, reason: err.message }, 'bulk job refused');
+    await db.transaction(async (tx) => {
+      const [job] = await tx
+        .update(bulkJobs)
+        .set({ status: 'failed', error: message, claimedBy: null, leaseUntil: null, finishedAt: new Date() })
+        .where(and(eq(bulkJobs.id, jobId), eq(bulkJobs.status, 'running'), eq(bulkJobs.claimedBy, this.id)))
+        .returning();
+      if (!job) return;
+      await audit(tx, { actor: 'system:bulk', action: `bulk.${job.kind}.failed`, entity: 'bulk_job', entityId: job.id, details: { done: job.done, total: job.total, error: message }, at: this.deps.clock.now() });
+      await queueJobCard(tx, job, `failed:${job.attempts}`);
+      const view = jobView(job);
+      const text = `${view.year}年度${job.kind === 'assign' ? '分配专家' : '公布结果'}未完成（已完成 ${job.done} / ${job.total}）：${message}`;
+      for (const to of await adminDestinations(tx, config.ADMIN_OPEN_IDS)) {
+        await enqueue(tx, { dedupeKey: `bulk:${job.id}:alert:${job.attempts}:${destinationKey(to)}`, to, text });
+      }
+    });
+  }
+
+  /** Claims one job and works it to its end (or until it is lost or fails); false when none was free. */
+  async runOnce(): Promise<boolean> {
+    const job = await this.claim();
+    if (!job) return false;
+    for (;;) {
+      const outcome = await this.runBatch(job.id);
+      if (outcome !== 'more') return true;
+      if (this.stopping) {
+        await this.release(job.id);
+        return true;
+      }
+    }
+  }
+
+  /** On stop: the job goes back to the queue at its cursor, for the next worker to take at once. */
+  private async release(jobId: number): Promise<void> {
+    await this.deps.db
+      .update(bulkJobs)
+      .set({ status: 'queued', claimedBy: null, leaseUntil: null })
+      .where(and(eq(bulkJobs.id, jobId), eq(bulkJobs.status, 'running'), eq(bulkJobs.claimedBy, this.id)));
+  }
+
+  /** Works every free job and waits for those another worker holds; for tests, scripts and the demo. */
+  async drain(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`bulk jobs not finished within ${timeoutMs} ms`);
+      if (await this.runOnce()) continue;
+      const [active] = await this.deps.db.select({ id: bulkJobs.id }).from(bulkJobs).where(inArray(bulkJobs.status, activeStatuses)).limit(1);
+      if (!active) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private stopping = false;
+
+  nudge(): void {
+    this.wake?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopping = false;
+    this.loop = (async () => {
+      while (this.running) {
+        let worked = false;
+        try {
+          worked = await this.runOnce();
+        } catch (err) {
+          this.deps.log.error({ err }, 'bulk job worker failed');
+        }
+        if (!this.running) break;
+        if (worked) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.pollMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    })();
+  }
+
+  /** Stops after the batch in flight; the job's lease lets another replica (or the next start) resume it. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+}
