@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Database, Db } from '../db/index.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { type BotRegistry, type CardActionInput, type CardResponse, type HandlerContext, type IncomingFile, type IncomingText, Refusal } from './handlers.js';
+import { type BotRegistry, type CardActionInput, type CardResponse, type FastOutcome, type HandlerContext, type IncomingFile, type IncomingText, Refusal } from './handlers.js';
 import { sdkLogger } from './lark/client.js';
 import type { FeishuReader } from './lark/reader.js';
 import type { Logger } from './log.js';
@@ -211,10 +211,24 @@ export class EventProcessor {
       cardToken: token,
     };
     try {
-      return await this.once({ eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id }, duplicateToast, (ctx) => def.run(ctx, input));
+      const claim = { eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id };
+      if (def.fast) {
+        const { database, clock, config, log } = this.deps;
+        const fast = await def.fast({ ...claim, database, clock, config, log: log.child({ eventId: event_id, actor: operator.open_id }) }, input);
+        if (fast) return this.answered(claim, fast);
+      }
+      return await this.once(claim, duplicateToast, (ctx) => def.run(ctx, input));
     } finally {
       metrics.callbackSeconds.observe({ kind: 'card' }, (performance.now() - started) / 1000);
     }
+  }
+
+  /** The bookkeeping `once` does, for an event a fast path handled itself. */
+  private answered(event: { eventId: string; eventType: string }, fast: FastOutcome): CardResponse {
+    metrics.eventsProcessed.inc({ type: event.eventType, outcome: fast.outcome });
+    if (fast.outcome !== 'duplicate') return fast.answer;
+    this.deps.log.info({ eventId: event.eventId, eventType: event.eventType, dedupeKey: event.eventId }, 'duplicate event ignored');
+    return duplicateToast;
   }
 
   async onOtherEvent(eventType: string, data: Record<string, unknown>): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.js';
+import type { Database, Db } from '../db/index.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { FeishuReader } from './lark/reader.js';
@@ -84,7 +84,23 @@ export interface CommandDef {
 export interface CardActionDef {
   action: string;
   run(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse>;
+  /** Tried before `run`'s transaction on a hot path: does the whole event itself, or answers undefined to leave it to `run`. */
+  fast?(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined>;
 }
+
+/** What a fast path gets: no transaction (it makes its own), the event and who sent it. */
+export interface FastContext {
+  database: Database;
+  eventId: string;
+  eventType: string;
+  openId: string;
+  clock: Clock;
+  config: Config;
+  log: Logger;
+}
+
+/** A fast path's result: answered (done or refused, the event recorded), or the event was seen before. */
+export type FastOutcome = { outcome: 'ok' | 'refused'; answer: CardResponse } | { outcome: 'duplicate' };
 
 export interface MenuEntry {
   action: string;

@@ -1,0 +1,42 @@
+import type { ReservedSql, Sql } from 'postgres';
+import type { Database } from '../db/index.js';
+
+/**
+ * One transaction in one round trip: BEGIN, the statements and COMMIT are written to one reserved
+ * connection without waiting between them (postgres.js pipelines them). Statements are prepared, so
+ * a connection that has seen them once sends no Parse/Describe. A failed statement aborts the
+ * transaction on the server, later ones fail with it and COMMIT answers ROLLBACK: nothing is kept.
+ */
+
+/** The postgres.js client under a Drizzle database; undefined on PGlite, which has no pipelining. */
+export function postgresClient(database: Database): Sql | undefined {
+  if (database.kind !== 'postgres') return undefined;
+  return (database.db as unknown as { $client?: Sql }).$client;
+}
+
+/** A statement to issue inside the pipeline: it must send its query before returning (no await before it). */
+export type Issue<T> = (conn: ReservedSql) => Promise<T>;
+
+export async function pipelined<T extends unknown[]>(client: Sql, statements: { [K in keyof T]: Issue<T[K]> }): Promise<T> {
+  const conn = await client.reserve();
+  try {
+    // each query is sent in the order it is issued; none waits for the answer of the one before
+    const begin = conn.unsafe('begin').execute();
+    const results = (statements as Issue<unknown>[]).map((issue) => issue(conn));
+    const commit = conn.unsafe('commit').execute();
+    const settled = await Promise.allSettled([begin, ...results, commit]);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const committed = (settled.at(-1) as PromiseFulfilledResult<{ command?: string }>).value;
+    if (committed.command !== 'COMMIT') throw new Error(`pipelined transaction ended with ${committed.command}`);
+    return settled.slice(1, -1).map((s) => (s as PromiseFulfilledResult<unknown>).value) as T;
+  } finally {
+    conn.release();
+  }
+}
+
+/** A Drizzle prepared query run on the pipeline's connection instead of the pool it was built on. */
+export function onConnection<Q extends object>(prepared: Q, conn: ReservedSql): Q {
+  // Drizzle's postgres.js prepared query reads its client from `this.client`; a shadowing copy keeps the built SQL and row mapping
+  return Object.assign(Object.create(prepared) as Q, { client: conn });
+}
