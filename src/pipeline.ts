@@ -17,19 +17,31 @@ export function postgresClient(database: Database): Sql | undefined {
 /** A statement to issue inside the pipeline: it must send its query before returning (no await before it). */
 export type Issue<T> = (conn: ReservedSql) => Promise<T>;
 
-export async function pipelined<T extends unknown[]>(client: Sql, statements: { [K in keyof T]: Issue<T[K]> }): Promise<T> {
+/**
+ * `statements` run inside the transaction, `reads` after its COMMIT on the same connection and in the
+ * same write: they see what was just committed, which is what an answer card shows.
+ */
+export async function pipelined<T extends unknown[], R extends unknown[]>(
+  client: Sql,
+  statements: { [K in keyof T]: Issue<T[K]> },
+  reads: { [K in keyof R]: Issue<R[K]> },
+): Promise<[T, R]> {
   const conn = await client.reserve();
   try {
     // each query is sent in the order it is issued; none waits for the answer of the one before
     const begin = conn.unsafe('begin').execute();
     const results = (statements as Issue<unknown>[]).map((issue) => issue(conn));
     const commit = conn.unsafe('commit').execute();
+    // Drizzle hands its queries to the connection a few microtasks later than a raw execute(), so reads go last
+    const after = (reads as Issue<unknown>[]).map((issue) => issue(conn));
     const settled = await Promise.allSettled([begin, ...results, commit]);
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const read = await Promise.allSettled(after);
+    const failed = [...settled, ...read].find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     const committed = (settled.at(-1) as PromiseFulfilledResult<{ command?: string }>).value;
     if (committed.command !== 'COMMIT') throw new Error(`pipelined transaction ended with ${committed.command}`);
-    return settled.slice(1, -1).map((s) => (s as PromiseFulfilledResult<unknown>).value) as T;
+    const values = (xs: PromiseSettledResult<unknown>[]) => xs.map((s) => (s as PromiseFulfilledResult<unknown>).value);
+    return [values(settled.slice(1, -1)) as T, values(read) as R];
   } finally {
     conn.release();
   }

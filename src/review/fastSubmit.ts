@@ -11,7 +11,7 @@ import { checkSubmit, expertProgressQuery, parseScoreForm, progressFrom, type Sc
 /**
  * 提交评分 in one round trip on PostgreSQL: the event claim, the ownership and state checks, the sheet,
  * its audit row and, when it is the panel's last, the panel's completion go as one pipelined transaction
- * of prepared statements; the task and the progress for the answer card are read back in the same batch.
+ * of prepared statements; the task and the progress for the answer card are read back in the same write.
  * It is raw SQL because one statement must check and write at once, which the query builder cannot say.
  */
 
@@ -159,14 +159,10 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { h
     event.now.toISOString(),
     defaultAggregationRule.outlierDistance,
   ];
-  const [, outcome, tasks, progressRows] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean }[], Task[], { done: number; total: number }[]]>(
+  const [[, outcome], [tasks, progressRows]] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean }[]], [Task[], { done: number; total: number }[]]>(
     postgresClient(database)!,
-    [
-      (c) => c.unsafe(lockSql, [event.assignmentId], { prepare: true }).execute(),
-      (c) => c.unsafe(submitSql, params as never[], { prepare: true }).execute() as never,
-      (c) => onConnection(q.task, c).execute({ id: event.assignmentId }),
-      (c) => onConnection(q.progress, c).execute({ openId: event.openId }),
-    ],
+    [(c) => c.unsafe(lockSql, [event.assignmentId], { prepare: true }).execute(), (c) => c.unsafe(submitSql, params as never[], { prepare: true }).execute() as never],
+    [(c) => onConnection(q.task, c).execute({ id: event.assignmentId }), (c) => onConnection(q.progress, c).execute({ openId: event.openId })],
   );
   const { verdict, claimed, written } = outcome[0];
   if (verdict === 'stale') return { kind: 'stale' };
