@@ -1,5 +1,7 @@
+import type { PgDialect } from 'drizzle-orm/pg-core';
+import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-js/session';
 import type { ReservedSql, Sql } from 'postgres';
-import type { Database } from '../db/index.js';
+import type { Database, Db } from '../db/index.js';
 
 /**
  * One transaction in one round trip: BEGIN, the statements and COMMIT are written to one reserved
@@ -51,4 +53,57 @@ export async function pipelined<T extends unknown[], R extends unknown[]>(
 export function onConnection<Q extends object>(prepared: Q, conn: ReservedSql): Q {
   // Drizzle's postgres.js prepared query reads its client from `this.client`; a shadowing copy keeps the built SQL and row mapping
   return Object.assign(Object.create(prepared) as Q, { client: conn });
+}
+
+/**
+ * A transaction whose first statement goes out with its BEGIN (one round trip for both); `body` then
+ * runs on a Drizzle transaction over the same connection, savepoints included, and COMMIT follows.
+ */
+export async function transactionWith<F, R>(database: Database, client: Sql, first: Issue<F>, body: (tx: Db, first: F) => Promise<R>): Promise<R> {
+  const conn = await client.reserve();
+  try {
+    const begin = conn.unsafe('begin').execute();
+    const head = first(conn);
+    const [began, firstValue] = await Promise.allSettled([begin, head]);
+    if (began.status === 'rejected') throw began.reason;
+    try {
+      if (firstValue.status === 'rejected') throw firstValue.reason;
+      const result = await body(drizzleTransaction(database, conn), firstValue.value);
+      const committed = await conn.unsafe('commit');
+      if (committed.command !== 'COMMIT') throw new Error(`transaction ended with ${committed.command}`);
+      return result;
+    } catch (err) {
+      await conn.unsafe('rollback').catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    conn.release();
+  }
+}
+
+/** What Drizzle's own postgres.js transaction builds, on a connection we began ourselves. */
+function drizzleTransaction(database: Database, conn: ReservedSql): Db {
+  // Drizzle keeps its dialect and relational schema on the database and session objects, not in its public API
+  const inner = database.db as unknown as { dialect: PgDialect; session: { schema: never; options: never } };
+  const session = new PostgresJsSession(withSavepoints(conn) as never, inner.dialect, inner.session.schema, inner.session.options);
+  return new PostgresJsTransaction(inner.dialect, session, inner.session.schema) as unknown as Db;
+}
+
+/** `savepoint(fn)` as postgres.js's transaction object has it, which Drizzle's nested transactions call. */
+function withSavepoints(conn: ReservedSql): ReservedSql & { savepoint<T>(fn: (c: ReservedSql) => Promise<T>): Promise<T> } {
+  let n = 0;
+  return Object.assign(conn, {
+    async savepoint<T>(fn: (c: ReservedSql) => Promise<T>): Promise<T> {
+      const name = `s${++n}`;
+      await conn.unsafe(`savepoint ${name}`);
+      try {
+        const result = await fn(conn);
+        await conn.unsafe(`release savepoint ${name}`);
+        return result;
+      } catch (err) {
+        await conn.unsafe(`rollback to savepoint ${name}`);
+        throw err;
+      }
+    },
+  });
 }
