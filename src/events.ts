@@ -88,7 +88,7 @@ export class EventProcessor {
     onDuplicate: T,
     work: (ctx: HandlerContext) => Promise<T>,
   ): Promise<T> {
-    const { database, log } = this.deps;
+    const { log } = this.deps;
     const { eventId, eventType, openId } = event;
     const dedupeKey = event.dedupeKey ?? eventId;
     const queued = { n: 0 };
