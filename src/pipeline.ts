@@ -85,19 +85,33 @@ export async function transactionWith<F, R>(database: Database, client: Sql, fir
 function drizzleTransaction(database: Database, conn: ReservedSql): Db {
   // Drizzle keeps its dialect and relational schema on the database and session objects, not in its public API
   const inner = database.db as unknown as { dialect: PgDialect; session: { schema: never; options: never } };
-  const session = new PostgresJsSession(withSavepoints(conn) as never, inner.dialect, inner.session.schema, inner.session.options);
+  const session = new PostgresJsSession(preparing(conn) as never, inner.dialect, inner.session.schema, inner.session.options);
   return new PostgresJsTransaction(inner.dialect, session, inner.session.schema) as unknown as Db;
 }
 
-/** `savepoint(fn)` as postgres.js's transaction object has it, which Drizzle's nested transactions call. */
-function withSavepoints(conn: ReservedSql): ReservedSql & { savepoint<T>(fn: (c: ReservedSql) => Promise<T>): Promise<T> } {
+/** Statements with up to this many parameters are prepared; longer lists (bulk inserts, large `in`) vary too much to keep. */
+const PREPARED_PARAMS_MAX = 16;
+
+/**
+ * The two things Drizzle's session asks of its client: `unsafe`, with statements prepared (an unnamed
+ * statement with parameters costs postgres.js a Describe round trip every time, a prepared one only on
+ * its first use per connection), and `savepoint(fn)` for nested transactions.
+ */
+interface SessionClient {
+  unsafe(query: string, params?: unknown[], opts?: { prepare?: boolean }): ReturnType<ReservedSql['unsafe']>;
+  savepoint<T>(fn: (c: SessionClient) => Promise<T>): Promise<T>;
+}
+
+function preparing(conn: ReservedSql): SessionClient {
   let n = 0;
-  return Object.assign(conn, {
-    async savepoint<T>(fn: (c: ReservedSql) => Promise<T>): Promise<T> {
+  const client: SessionClient = {
+    unsafe: (query: string, params?: unknown[], opts?: { prepare?: boolean }) =>
+      conn.unsafe(query, params as never[], { ...opts, prepare: (params?.length ?? 0) <= PREPARED_PARAMS_MAX }),
+    async savepoint<T>(fn: (c: SessionClient) => Promise<T>): Promise<T> {
       const name = `s${++n}`;
       await conn.unsafe(`savepoint ${name}`);
       try {
-        const result = await fn(conn);
+        const result = await fn(client);
         await conn.unsafe(`release savepoint ${name}`);
         return result;
       } catch (err) {
@@ -105,5 +119,6 @@ function withSavepoints(conn: ReservedSql): ReservedSql & { savepoint<T>(fn: (c:
         throw err;
       }
     },
-  });
+  };
+  return client;
 }
