@@ -87,15 +87,17 @@ export class EventProcessor {
     event: { eventId: string; eventType: string; openId: string; dedupeKey?: string; replyTo?: string },
     onDuplicate: T,
     work: (ctx: HandlerContext) => Promise<T>,
+    /** A better answer to a delivery seen before, read from the state the first one left. */
+    answerDuplicate?: (tx: Db) => Promise<T | undefined>,
   ): Promise<T> {
     const { log } = this.deps;
     const { eventId, eventType, openId } = event;
     const dedupeKey = event.dedupeKey ?? eventId;
     const queued = { n: 0 };
-    let result: { duplicate: true } | { duplicate: false; value: T };
+    let result: { duplicate: true; answer?: T } | { duplicate: false; value: T };
     try {
       result = await this.claimed(dedupeKey, eventType, openId, async (tx, actor) => {
-        if (!actor) return { duplicate: true as const };
+        if (!actor) return { duplicate: true as const, answer: await answerDuplicate?.(tx) };
         return { duplicate: false as const, value: await work(this.context(tx, actor, event, queued)) };
       });
     } catch (err) {
@@ -103,7 +105,7 @@ export class EventProcessor {
       // the refused work left nothing behind; record the event and answer in a transaction of its own
       queued.n = 0;
       result = await this.claimed(dedupeKey, eventType, openId, async (tx, actor) => {
-        if (!actor) return { duplicate: true as const };
+        if (!actor) return { duplicate: true as const, answer: await answerDuplicate?.(tx) };
         return { duplicate: false as const, value: (await err.answer(this.context(tx, actor, event, queued))) as T };
       });
       metrics.eventsProcessed.inc({ type: eventType, outcome: 'refused' });
@@ -111,7 +113,7 @@ export class EventProcessor {
     if (result.duplicate) {
       metrics.eventsProcessed.inc({ type: eventType, outcome: 'duplicate' });
       log.info({ eventId, eventType, dedupeKey }, 'duplicate event ignored');
-      return onDuplicate;
+      return result.answer ?? onDuplicate;
     }
     metrics.eventsProcessed.inc({ type: eventType, outcome: 'ok' });
     if (queued.n) this.deps.onCommitted?.();
@@ -229,7 +231,9 @@ export class EventProcessor {
         const fast = await def.fast({ ...claim, database, clock, config, log: log.child({ eventId: event_id, actor: operator.open_id }) }, input);
         if (fast) return this.answered(claim, fast);
       }
-      return await this.once(claim, duplicateToast, (ctx) => def.run(ctx, input));
+      const { config } = this.deps;
+      const answerDuplicate = def.duplicate && ((tx: Db) => def.duplicate!(tx, { openId: operator.open_id, config }, input));
+      return await this.once(claim, duplicateToast, (ctx) => def.run(ctx, input), answerDuplicate);
     } finally {
       metrics.callbackSeconds.observe({ kind: 'card' }, (performance.now() - started) / 1000);
     }
@@ -240,7 +244,7 @@ export class EventProcessor {
     metrics.eventsProcessed.inc({ type: event.eventType, outcome: fast.outcome });
     if (fast.outcome !== 'duplicate') return fast.answer;
     this.deps.log.info({ eventId: event.eventId, eventType: event.eventType, dedupeKey: event.eventId }, 'duplicate event ignored');
-    return duplicateToast;
+    return fast.answer ?? duplicateToast;
   }
 
   async onOtherEvent(eventType: string, data: Record<string, unknown>): Promise<void> {

@@ -86,6 +86,8 @@ export interface CardActionDef {
   run(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse>;
   /** Tried before `run`'s transaction on a hot path: does the whole event itself, or answers undefined to leave it to `run`. */
   fast?(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined>;
+  /** The answer to a delivery of an event already handled, from the state it left (reads only); undefined for the generic toast. */
+  duplicate?(tx: Db, who: { openId: string; config: Config }, input: CardActionInput): Promise<CardResponse | undefined>;
 }
 
 /** What a fast path gets: no transaction (it makes its own), the event and who sent it. */
@@ -100,7 +102,7 @@ export interface FastContext {
 }
 
 /** A fast path's result: answered (done or refused, the event recorded), or the event was seen before. */
-export type FastOutcome = { outcome: 'ok' | 'refused'; answer: CardResponse } | { outcome: 'duplicate' };
+export type FastOutcome = { outcome: 'ok' | 'refused'; answer: CardResponse } | { outcome: 'duplicate'; answer?: CardResponse };
 
 export interface MenuEntry {
   action: string;

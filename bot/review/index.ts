@@ -2,7 +2,7 @@ import type { BotRegistry } from '../../src/handlers.js';
 import { adminCardAgain } from '../admin/closeApplications.js';
 import { commandWithUserErrors, withUserErrors } from '../respond.js';
 import { assignExperts, panelAgain, progressAgain, reopenPanelScore, showPanel, showPanelByCode, showProgress, swapPanelExpert } from './panels.js';
-import { declineFormAgain, declineTaskAction, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain, submitTaskFast } from './tasks.js';
+import { declineFormAgain, declineTaskAction, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain, submitTaskDuplicate, submitTaskFast } from './tasks.js';
 
 /** 专家评审 (第十七条、第十八条): experts score inside cards; administrators assign and follow the panels. */
 export function register(bot: BotRegistry): void {
@@ -11,7 +11,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'review.list', run: withUserErrors(listTasks) });
   bot.cardAction({ action: 'review.open', run: withUserErrors(openTask) });
   bot.cardAction({ action: 'review.next', run: withUserErrors(openNextTask) });
-  bot.cardAction({ action: 'review.submit', run: withUserErrors(submitTask, submitTaskAgain), fast: submitTaskFast });
+  bot.cardAction({ action: 'review.submit', run: withUserErrors(submitTask, submitTaskAgain), fast: submitTaskFast, duplicate: submitTaskDuplicate });
   bot.cardAction({ action: 'review.declineForm', run: withUserErrors(showDeclineForm) });
   bot.cardAction({ action: 'review.decline', run: withUserErrors(declineTaskAction, declineFormAgain) });
   bot.cardAction({ action: 'review.assign', run: withUserErrors(assignExperts, adminCardAgain) });

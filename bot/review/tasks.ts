@@ -3,7 +3,9 @@ import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, FastContext, FastOutcome, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineTask, expertTasks, getTask, ownTask, submitScores, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineTask, expertProgress, expertTasks, getTask, ownTask, submitScores, type Task } from '../../src/review/scoring.js';
+import type { Db } from '../../db/index.js';
+import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately, toastFor } from '../respond.js';
 import { alertOutliers, announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 
@@ -74,6 +76,18 @@ async function refusedSubmitCard(
   return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message }) } };
 }
 
+/** `review.submit` delivered again: the sheet it stored, with when and what total; undefined when it stored nothing. */
+export async function submitTaskDuplicate(tx: Db, who: { openId: string; config: Config }, input: CardActionInput): Promise<CardResponse | undefined> {
+  const task = await getTask(tx, idOrZero(input.value, 'assignmentId'));
+  if (task?.assignment.status !== 'submitted') return undefined;
+  return submittedAgain(who, who.openId, task, await expertProgress(tx, who.openId));
+}
+
+function submittedAgain(ctx: Pick<HandlerContext, 'config'>, openId: string, task: Task | undefined, progress: { done: number; total: number }): CardResponse | undefined {
+  if (!task || task.assignment.expertOpenId !== openId || task.assignment.status !== 'submitted') return undefined;
+  return { toast: toastFor(alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE)!), card: { type: 'raw', data: submittedCard(ctx, task, progress) } };
+}
+
 /** `review.submit` on PostgreSQL: the same answers in one round trip; a panel whose completion alerts is left to `submitTask`. */
 export async function submitTaskFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
   const assignmentId = idOrZero(input.value, 'assignmentId');
@@ -88,7 +102,7 @@ export async function submitTaskFast(fx: FastContext, input: CardActionInput): P
     timezone: fx.config.BOT_TIMEZONE,
   });
   if (!r || r.kind === 'ordinary') return undefined;
-  if (r.kind === 'duplicate') return { outcome: 'duplicate' };
+  if (r.kind === 'duplicate') return { outcome: 'duplicate', answer: submittedAgain(fx, fx.openId, r.task, r.progress) };
   if (r.kind === 'submitted') return { outcome: 'ok', answer: submittedAnswer(fx, r.task, r.input.total, r.progress) };
   fx.log.info({ reason: r.error.message, field: r.error.opts.field }, 'card action refused');
   const card = await refusedSubmitCard(r.error, fx, fx.openId, r.task, input, async () => r.progress);

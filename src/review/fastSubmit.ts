@@ -26,8 +26,8 @@ export interface FastSubmitEvent {
 }
 
 export type FastSubmitResult =
-  /** The event was handled before: nothing was done. */
-  | { kind: 'duplicate' }
+  /** The event was handled before: nothing was done; the task as that delivery left it. */
+  | { kind: 'duplicate'; task: Task | undefined; progress: { done: number; total: number } }
   /** Stored (and the panel completed when this was its last sheet). */
   | { kind: 'submitted'; task: Task; progress: { done: number; total: number }; input: ScoreSheetInput }
   /** Refused as the ordinary path refuses; the event is recorded, nothing else changed. */
@@ -167,9 +167,9 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { h
   const { verdict, claimed, written } = outcome[0];
   if (verdict === 'stale') return { kind: 'stale' };
   if (verdict === 'ordinary') return { kind: 'ordinary' };
-  if (!claimed) return { kind: 'duplicate' };
   const task = tasks[0];
   const progress = progressFrom(progressRows);
+  if (!claimed) return { kind: 'duplicate', task, progress };
   if (written && input) return { kind: 'submitted', task, progress, input };
   try {
     checkSubmit(task, event, event.formValue, event.timezone);
