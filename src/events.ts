@@ -3,13 +3,14 @@ import { z } from 'zod';
 import type { Database, Db } from '../db/index.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { type BotRegistry, type CardActionInput, type CardResponse, type HandlerContext, type IncomingFile, type IncomingText, Refusal } from './handlers.js';
+import { type BotRegistry, type CardActionInput, type CardResponse, type FastOutcome, type HandlerContext, type IncomingFile, type IncomingText, Refusal } from './handlers.js';
 import { sdkLogger } from './lark/client.js';
 import type { FeishuReader } from './lark/reader.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { type Destination, enqueue } from './outbox.js';
-import { type Actor, claimEventAndLoadActor } from './people.js';
+import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql } from './people.js';
+import { postgresClient, transactionWith } from './pipeline.js';
 
 /** card.action.trigger as the SDK flattens it ({...header, ...event}); the SDK has no type for it. */
 export const cardActionSchema = z.object({
@@ -86,25 +87,25 @@ export class EventProcessor {
     event: { eventId: string; eventType: string; openId: string; dedupeKey?: string; replyTo?: string },
     onDuplicate: T,
     work: (ctx: HandlerContext) => Promise<T>,
+    /** A better answer to a delivery seen before, read from the state the first one left. */
+    answerDuplicate?: (tx: Db) => Promise<T | undefined>,
   ): Promise<T> {
-    const { database, log } = this.deps;
+    const { log } = this.deps;
     const { eventId, eventType, openId } = event;
     const dedupeKey = event.dedupeKey ?? eventId;
     const queued = { n: 0 };
-    let result: { duplicate: true } | { duplicate: false; value: T };
+    let result: { duplicate: true; answer?: T } | { duplicate: false; value: T };
     try {
-      result = await database.db.transaction(async (tx) => {
-        const actor = await this.claimEvent(tx, dedupeKey, eventType, openId);
-        if (!actor) return { duplicate: true as const };
+      result = await this.claimed(dedupeKey, eventType, openId, async (tx, actor) => {
+        if (!actor) return { duplicate: true as const, answer: await answerDuplicate?.(tx) };
         return { duplicate: false as const, value: await work(this.context(tx, actor, event, queued)) };
       });
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       // the refused work left nothing behind; record the event and answer in a transaction of its own
       queued.n = 0;
-      result = await database.db.transaction(async (tx) => {
-        const actor = await this.claimEvent(tx, dedupeKey, eventType, openId);
-        if (!actor) return { duplicate: true as const };
+      result = await this.claimed(dedupeKey, eventType, openId, async (tx, actor) => {
+        if (!actor) return { duplicate: true as const, answer: await answerDuplicate?.(tx) };
         return { duplicate: false as const, value: (await err.answer(this.context(tx, actor, event, queued))) as T };
       });
       metrics.eventsProcessed.inc({ type: eventType, outcome: 'refused' });
@@ -112,16 +113,29 @@ export class EventProcessor {
     if (result.duplicate) {
       metrics.eventsProcessed.inc({ type: eventType, outcome: 'duplicate' });
       log.info({ eventId, eventType, dedupeKey }, 'duplicate event ignored');
-      return onDuplicate;
+      return result.answer ?? onDuplicate;
     }
     metrics.eventsProcessed.inc({ type: eventType, outcome: 'ok' });
     if (queued.n) this.deps.onCommitted?.();
     return result.value;
   }
 
-  /** One statement: the event's dedupe row and who acts; undefined when the event was seen before. */
-  private async claimEvent(tx: Db, eventId: string, eventType: string, openId: string): Promise<Actor | undefined> {
-    return claimEventAndLoadActor(tx, eventId, eventType, openId, this.deps.config.ADMIN_OPEN_IDS);
+  /**
+   * A transaction that first records the event and loads who acts (undefined when the event was seen
+   * before). On PostgreSQL that statement is prepared and goes out with the BEGIN: one round trip.
+   */
+  private async claimed<R>(eventId: string, eventType: string, openId: string, body: (tx: Db, actor: Actor | undefined) => Promise<R>): Promise<R> {
+    const { database, config } = this.deps;
+    const client = postgresClient(database);
+    if (!client) {
+      return database.db.transaction(async (tx) => body(tx, await claimEventAndLoadActor(tx, eventId, eventType, openId, config.ADMIN_OPEN_IDS)));
+    }
+    return transactionWith(
+      database,
+      client,
+      (conn) => conn.unsafe(claimEventSql, [eventId, eventType, openId], { prepare: true }).execute(),
+      (tx, rows) => body(tx, actorFromClaim(openId, rows[0] as never, config.ADMIN_OPEN_IDS)),
+    );
   }
 
   private context(tx: Db, actor: Actor, event: { eventId: string; eventType: string; replyTo?: string }, queued: { n: number }): HandlerContext {
@@ -211,10 +225,26 @@ export class EventProcessor {
       cardToken: token,
     };
     try {
-      return await this.once({ eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id }, duplicateToast, (ctx) => def.dispatch(ctx, input));
+      const claim = { eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id };
+      if (def.fast) {
+        const { database, clock, config, log } = this.deps;
+        const fast = await def.fast({ ...claim, database, clock, config, log: log.child({ eventId: event_id, actor: operator.open_id }) }, input);
+        if (fast) return this.answered(claim, fast);
+      }
+      const { config } = this.deps;
+      const answerDuplicate = def.duplicate && ((tx: Db) => def.duplicate!(tx, { openId: operator.open_id, config }, input));
+      return await this.once(claim, duplicateToast, (ctx) => def.dispatch(ctx, input), answerDuplicate);
     } finally {
       metrics.callbackSeconds.observe({ kind: 'card' }, (performance.now() - started) / 1000);
     }
+  }
+
+  /** The bookkeeping `once` does, for an event a fast path handled itself. */
+  private answered(event: { eventId: string; eventType: string }, fast: FastOutcome): CardResponse {
+    metrics.eventsProcessed.inc({ type: event.eventType, outcome: fast.outcome });
+    if (fast.outcome !== 'duplicate') return fast.answer;
+    this.deps.log.info({ eventId: event.eventId, eventType: event.eventType, dedupeKey: event.eventId }, 'duplicate event ignored');
+    return fast.answer ?? duplicateToast;
   }
 
   async onOtherEvent(eventType: string, data: Record<string, unknown>): Promise<void> {

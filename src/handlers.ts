@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { zh } from '../cards/strings.js';
-import type { Db } from '../db/index.js';
+import type { Database, Db } from '../db/index.js';
 import { lastDone } from './audit.js';
 import { formatMomentZh } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
@@ -130,12 +130,30 @@ export interface CardActionDecl<V extends Record<string, unknown> = Record<strin
   value: z.ZodType<V, unknown>;
   run: CardRun;
   onRefused?: OnRefused;
+  /** Tried before `run`'s transaction on a hot path: does the whole event itself, or answers undefined to leave it to `run`. */
+  fast?(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined>;
+  /** The answer to a delivery of an event already handled, from the state it left (reads only); undefined for the generic toast. */
+  duplicate?(tx: Db, who: { openId: string; config: Config }, input: CardActionInput): Promise<CardResponse | undefined>;
 }
 
 /** A registered card action: the declaration and the one dispatch the registry made of it. */
 export interface CardActionDef extends CardActionDecl {
   dispatch: CardRun;
 }
+
+/** What a fast path gets: no transaction (it makes its own), the event and who sent it. */
+export interface FastContext {
+  database: Database;
+  eventId: string;
+  eventType: string;
+  openId: string;
+  clock: Clock;
+  config: Config;
+  log: Logger;
+}
+
+/** A fast path's result: answered (done or refused, the event recorded), or the event was seen before. */
+export type FastOutcome = { outcome: 'ok' | 'refused'; answer: CardResponse } | { outcome: 'duplicate'; answer?: CardResponse };
 
 export interface MenuEntry {
   action: string;

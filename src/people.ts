@@ -52,6 +52,22 @@ export async function claimEventAndLoadActor(
   return actorFrom(openId, row, bootstrapAdmins);
 }
 
+/** The same claim as raw SQL for postgres.js ($1 event id, $2 event type, $3 open_id), to be pipelined with BEGIN and prepared. */
+export const claimEventSql = `
+    with fresh as (
+      insert into processed_events (event_id, event_type) values ($1, $2)
+      on conflict do nothing returning 1
+    )
+    select exists(select 1 from fresh) as fresh, p.name, coalesce(p.roles, '{}'::text[]) as roles,
+      exists(select 1 from team_members m where m.open_id = $3 and m.role = 'leader') as leader,
+      exists(select 1 from team_members m where m.open_id = $3) as member
+    from (select 1) one left join people p on p.open_id = $3`;
+
+/** The actor from a row of `claimEventSql`; undefined when the event was seen before. */
+export function actorFromClaim(openId: string, row: { fresh: boolean; name: string | null; roles: string[] | string; leader: boolean; member: boolean }, bootstrapAdmins: readonly string[]): Actor | undefined {
+  return row.fresh ? actorFrom(openId, row, bootstrapAdmins) : undefined;
+}
+
 function actorFrom(openId: string, row: { name: string | null; roles: string[] | string; leader: boolean; member: boolean } | undefined, bootstrapAdmins: readonly string[]): Actor {
   const roles = new Set<Role>(parseArray(row?.roles) as Role[]);
   if (bootstrapAdmins.includes(openId)) roles.add('admin');

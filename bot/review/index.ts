@@ -2,7 +2,7 @@ import { type BotRegistry, assignedExpert } from '../../src/handlers.js';
 import { declineTask, ownTask, submitScores } from '../../src/review/scoring.js';
 import { id, noValue, values } from '../respond.js';
 import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, showPanel, showPanelByCode, showProgress, swapPanelExpert } from './panels.js';
-import { declineFormAgain, declineTaskAction, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain } from './tasks.js';
+import { declineFormAgain, declineTaskAction, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain, submitTaskDuplicate, submitTaskFast } from './tasks.js';
 
 const admin = ['admin'] as const;
 const onTask = values({ assignmentId: id });
@@ -16,7 +16,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'review.list', roles: ['public'], value: noValue, run: listTasks });
   bot.cardAction({ action: 'review.next', roles: ['public'], value: noValue, run: openNextTask });
   bot.cardAction({ action: 'review.open', roles: [assignedExpert(ownTask)], value: onTask, run: openTask });
-  bot.cardAction({ action: 'review.submit', roles: [assignedExpert(submitScores)], value: onTask, run: submitTask, onRefused: submitTaskAgain });
+  bot.cardAction({ action: 'review.submit', roles: [assignedExpert(submitScores)], value: onTask, run: submitTask, onRefused: submitTaskAgain, fast: submitTaskFast, duplicate: submitTaskDuplicate });
   bot.cardAction({ action: 'review.declineForm', roles: [assignedExpert(ownTask)], value: onTask, run: showDeclineForm });
   bot.cardAction({ action: 'review.decline', roles: [assignedExpert(declineTask)], value: onTask, run: declineTaskAction, onRefused: declineFormAgain });
   bot.cardAction({ action: 'review.assign', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain });

@@ -1,8 +1,11 @@
 import { declinedCard, declineFormCard } from '../../cards/review.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { type CardActionInput, type CardResponse, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, toastFor } from '../../src/handlers.js';
+import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineTask, expertTasks, getTask, ownTask, submitScores } from '../../src/review/scoring.js';
+import { alreadyDone, declineTask, expertProgress, expertTasks, getTask, ownTask, submitScores, type Task } from '../../src/review/scoring.js';
+import type { Db } from '../../db/index.js';
+import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
 import { alertOutliers, announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 
@@ -43,20 +46,70 @@ export async function openNextTask(ctx: HandlerContext): Promise<CardResponse> {
 export async function submitTask(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const result = await submitScores(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   if (result.completed) await alertOutliers(ctx, result.task, result.panel, result.outliers);
-  const task = { ...result.task, assignment: result.assignment };
+  return submittedAnswer(ctx, { ...result.task, assignment: result.assignment }, result.input.total, await progressOf(ctx));
+}
+
+function submittedAnswer(ctx: Pick<HandlerContext, 'config'>, task: Task, total: number, progress: { done: number; total: number }): CardResponse {
   return {
-    toast: { type: 'success', content: `已提交评分：${task.team.name}，总分 ${result.input.total} 分` },
-    card: { type: 'raw', data: submittedCard(ctx, task, await progressOf(ctx)) },
+    toast: { type: 'success', content: `已提交评分：${task.team.name}，总分 ${total} 分` },
+    card: { type: 'raw', data: submittedCard(ctx, task, progress) },
   };
 }
 
 /** A refused submission keeps what was typed; a task already submitted shows its summary. */
 export async function submitTaskAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
-  if (!task || task.assignment.expertOpenId !== ctx.actor.openId) return undefined;
-  if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progressOf(ctx)) } };
+  return refusedSubmitCard(err, ctx, ctx.actor.openId, task, input, () => progressOf(ctx));
+}
+
+async function refusedSubmitCard(
+  err: UserError,
+  ctx: Pick<HandlerContext, 'config'>,
+  openId: string,
+  task: Task | undefined,
+  input: CardActionInput,
+  progress: () => Promise<{ done: number; total: number }>,
+): Promise<CardResponse | undefined> {
+  if (!task || task.assignment.expertOpenId !== openId) return undefined;
+  if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progress()) } };
   if (task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
   return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message }) } };
+}
+
+/** `review.submit` delivered again: the sheet it stored, with when and what total; undefined when it stored nothing. */
+export async function submitTaskDuplicate(tx: Db, who: { openId: string; config: Config }, input: CardActionInput): Promise<CardResponse | undefined> {
+  const task = await getTask(tx, idOrZero(input.value, 'assignmentId'));
+  if (task?.assignment.status !== 'submitted') return undefined;
+  return submittedAgain(who, who.openId, task, await expertProgress(tx, who.openId));
+}
+
+function submittedAgain(ctx: Pick<HandlerContext, 'config'>, openId: string, task: Task | undefined, progress: { done: number; total: number }): CardResponse | undefined {
+  if (!task || task.assignment.expertOpenId !== openId || task.assignment.status !== 'submitted') return undefined;
+  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE)!;
+  // the sheet's own submitted_at names the time: 这份评分已于 2026年12月1日 08:22 提交（总分 88 分）
+  const toast = done instanceof AlreadyDone ? { type: 'info' as const, content: done.at(undefined) } : toastFor(done);
+  return { toast, card: { type: 'raw', data: submittedCard(ctx, task, progress) } };
+}
+
+/** `review.submit` on PostgreSQL: the same answers in one round trip; a panel whose completion alerts is left to `submitTask`. */
+export async function submitTaskFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const assignmentId = idOrZero(input.value, 'assignmentId');
+  if (!assignmentId) return undefined;
+  const r = await fastSubmitScores(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    assignmentId,
+    formValue: input.formValue,
+    now: fx.clock.now(),
+    timezone: fx.config.BOT_TIMEZONE,
+  });
+  if (!r || r.kind === 'ordinary') return undefined;
+  if (r.kind === 'duplicate') return { outcome: 'duplicate', answer: submittedAgain(fx, fx.openId, r.task, r.progress) };
+  if (r.kind === 'submitted') return { outcome: 'ok', answer: submittedAnswer(fx, r.task, r.input.total, r.progress) };
+  fx.log.info({ reason: r.error.message, field: r.error.opts.field }, 'card action refused');
+  const card = await refusedSubmitCard(r.error, fx, fx.openId, r.task, input, async () => r.progress);
+  return { outcome: 'refused', answer: { toast: toastFor(r.error), ...(card ?? {}) } };
 }
 
 /** `review.declineForm`: why the expert declines. */

@@ -43,13 +43,13 @@ export function taskCard(task: Task, opts: { typed?: Record<string, string>; err
   });
 }
 
-export function timeZh(ctx: HandlerContext, at: Date | string | null): string {
+export function timeZh(ctx: Pick<HandlerContext, 'config'>, at: Date | string | null): string {
   if (!at) return '';
   return formatDateTimeZh(at, ctx.config.BOT_TIMEZONE);
 }
 
 /** The read-only card of a submitted sheet: the expert's own scores and total. */
-export function submittedCard(ctx: HandlerContext, task: Task, progress?: { done: number; total: number }): Card {
+export function submittedCard(ctx: Pick<HandlerContext, 'config'>, task: Task, progress?: { done: number; total: number }): Card {
   const sheet = cycleScoreSheet(task.cycle);
   const scores = (task.assignment.scores ?? {}) as Record<string, number>;
   return scoredCard({

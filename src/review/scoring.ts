@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type Placeholder, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
@@ -77,7 +77,7 @@ export interface Task {
   cycle: typeof cycles.$inferSelect;
 }
 
-function tasksQuery(tx: Db) {
+export function tasksQuery(tx: Db) {
   return tx
     .select({ assignment: assignments, application: applications, team: teams, organization: organizations.name, cycle: cycles })
     .from(assignments)
@@ -106,7 +106,7 @@ export async function ownTask(tx: Db, actor: Actor, assignmentId: number): Promi
   return ownedBy(actor, await getTask(tx, assignmentId));
 }
 
-function ownedBy(actor: Actor, task: Task | undefined): Task {
+function ownedBy(actor: Pick<Actor, 'openId'>, task: Task | undefined): Task {
   if (!task || task.assignment.expertOpenId !== actor.openId) {
     throw new UserError(cite(17, '评审坚持公开、公平和公正原则。这不是你的评分任务：评分任务只能由被分配的专家本人打开和提交。发送“评分”查看你的任务。'), { article: 17 });
   }
@@ -189,6 +189,15 @@ async function completeIfDone(tx: Db, actor: Actor, application: Task['applicati
   return { completed: true, panel, outliers };
 }
 
+/** Whether this expert may submit this sheet now, in the order the refusals are told; the sheet read when so. */
+export function checkSubmit(found: Task | undefined, actor: Pick<Actor, 'openId'>, formValue: Record<string, unknown>, timezone: string): ScoreSheetInput {
+  const task = ownedBy(actor, found);
+  const done = alreadyDone(task.assignment, timezone);
+  if (done) throw done;
+  scoringOpen(task.cycle);
+  return parseScoreForm(cycleScoreSheet(task.cycle), formValue);
+}
+
 /** 提交评分: stores the sheet once; a second click finds it submitted and says so. */
 export async function submitScores(
   tx: Db,
@@ -199,10 +208,7 @@ export async function submitScores(
   timezone: string,
 ): Promise<{ task: Task; assignment: Assignment; input: ScoreSheetInput } & PanelCompletion> {
   const task = await lockedTask(tx, actor, assignmentId, { cycle: false });
-  const done = alreadyDone(task.assignment, timezone);
-  if (done) throw done;
-  scoringOpen(task.cycle);
-  const input = parseScoreForm(cycleScoreSheet(task.cycle), formValue);
+  const input = checkSubmit(task, actor, formValue, timezone);
   const [assignment] = await tx
     .update(assignments)
     .set({ status: 'submitted', scores: input.scores, total: input.total, comment: input.comment, submittedAt: now })
@@ -391,13 +397,22 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
 
 /** 已完成 7 / 20: the expert's progress in the running cycle, in one query. */
 export async function expertProgress(tx: Db, openId: string): Promise<{ done: number; total: number }> {
-  const [row] = await tx
+  return progressFrom(await expertProgressQuery(tx, openId));
+}
+
+export function progressFrom(rows: { done: number; total: number }[]): { done: number; total: number } {
+  const [row] = rows;
+  return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
+}
+
+/** The progress query alone; `openId` may be a placeholder, for a prepared statement. */
+export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
+  return tx
     .select({ done: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`, total: sql<number>`count(*)::int` })
     .from(assignments)
     .innerJoin(applications, eq(applications.id, assignments.applicationId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
     .where(and(eq(assignments.expertOpenId, openId), inArray(assignments.status, ['assigned', 'submitted']), inArray(cycles.status, ['open', 'scoring', 'closed'])));
-  return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
 }
 
 export interface PanelMember {

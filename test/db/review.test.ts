@@ -228,6 +228,19 @@ describe('a full review through signed card callbacks', () => {
     expect(cardText(theirs.card.data)).not.toContain('99');
   });
 
+  it('the same 提交评分 delivered again is answered with the stored sheet and stores nothing more', async () => {
+    const [, other] = await panel(apps.B.id);
+    const value = { action: 'review.submit', assignmentId: other.id };
+    const eventId = `ev_redelivered_${other.id}`;
+    expect((await h.click(other.expertOpenId, value, scoreForm(87), { eventId })).toast.type).toBe('success');
+    const again = await h.click(other.expertOpenId, value, scoreForm(60), { eventId });
+    expect(again.toast.type).toBe('info');
+    expect(again.toast.content).toMatch(/^这份评分已于 .+ 提交（总分 87 分），无需重复提交/);
+    expect(cardText(again.card.data)).toContain('总分：87 / 100 分');
+    expect(await db().select().from(auditLog).where(and(eq(auditLog.action, 'review.submit'), eq(auditLog.entityId, String(other.id))))).toHaveLength(1);
+    expect((await db().select().from(assignments).where(eq(assignments.id, other.id)))[0].total).toBe(87);
+  });
+
   it('a decline is replaced automatically, a swap too, and the administrators hear when nobody is left', async () => {
     const [a1, a2, a3] = await panel(apps.A.id);
     const before = new Set((await panel(apps.A.id, ['assigned', 'submitted', 'declined', 'replaced'])).map((a) => a.expertOpenId));

@@ -1,0 +1,246 @@
+import net from 'node:net';
+import { and, eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Database, type Db, schema } from '../../db/index.js';
+import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
+import type { BotApp } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import { scoreFields } from '../../src/review/scoring.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+
+/**
+ * Database round trips per card callback, counted on the wire: a round trip is a write to the
+ * PostgreSQL socket after the server last answered (pipelined statements share one). The bot runs on
+ * one connection, so its prepared statements are warm after the first callback of each kind.
+ */
+
+interface Wire {
+  trips: number;
+  statements: string[];
+}
+
+/** postgres.js on one counted connection to the test database; its `debug` hook lists the statements. */
+function countedDatabase(url: string, wire: Wire): Database {
+  const { hostname, port } = new URL(url);
+  const client = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    debug: (_conn, query) => wire.statements.push(query.replace(/\s+/g, ' ').trim()),
+    // postgres.js takes a connected socket from `socket`; its types omit the option
+    ...({ socket: () =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname);
+        let answered = true;
+        // registered before postgres.js's own listener, so an answer is seen before the writes it triggers
+        socket.on('data', () => (answered = true));
+        const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+        socket.write = ((...args: unknown[]) => {
+          if (answered) wire.trips++;
+          answered = false;
+          return write(...args);
+        }) as typeof socket.write;
+        socket.once('connect', () => resolve(socket));
+        socket.once('error', reject);
+      }) } as object),
+  });
+  const db = drizzle(client, { schema }) as unknown as Db;
+  return { db, kind: 'postgres', ping: async () => void (await client`select 1`), close: () => client.end({ timeout: 5 }) };
+}
+
+const fields = scoreFields(defaultScoreSheet);
+function scoreForm(total: number): Record<string, string> {
+  let off = 100 - total;
+  const out: Record<string, string> = { comment: '' };
+  for (const f of fields) {
+    const cut = Math.min(f.max, off);
+    out[f.field] = String(f.max - cut);
+    off -= cut;
+  }
+  return out;
+}
+
+const E = Array.from({ length: 4 }, (_, i) => `ou_tripexpert00000000000000000000${i + 1}`);
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per card callback (PostgreSQL)', () => {
+  const wire: Wire = { trips: 0, statements: [] };
+  const clock = new ManualClock('2027-06-10T08:22:00+08:00');
+  let base: TestDatabase;
+  let counted: Database;
+  let fake: FakeOpenPlatform;
+  let app: BotApp;
+  const table: { callback: string; trips: number; statements: number }[] = [];
+  const tasks: Record<'A' | 'B', (typeof assignments.$inferSelect)[]> = { A: [], B: [] };
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    counted = countedDatabase(base.url!, wire);
+    const db = counted.db;
+    const [org] = await db.insert(organizations).values({ name: '广州市市政工程维修有限公司' }).returning();
+    await db.insert(people).values([{ openId: 'ou_triplead', name: '组长' }, { openId: 'ou_tripcontact', roles: ['org_contact'] }, ...E.map((openId) => ({ openId, roles: ['expert'] }))]);
+    const [cycle] = await db
+      .insert(cycles)
+      .values({ year: 2027, status: 'scoring', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20', scoreSheet: defaultScoreSheet })
+      .returning();
+    for (const [key, n] of [['A', 1], ['B', 2]] as const) {
+      const [team] = await db
+        .insert(teams)
+        .values({
+          code: `GDSZ-2025-010${n}`, name: `养护${n}班`, organizationId: org.id, department: '养护部', type: 'project', leaderOpenId: 'ou_triplead', phone: '020-1234567',
+          memberCount: 10, functions: '道路养护', goals: '合格率 98%', plan: '每月 QC 活动', contactOpenId: 'ou_tripcontact', registeredAt: '2025-01-10',
+        })
+        .returning();
+      const [application] = await db.insert(applications).values({ teamId: team.id, cycleId: cycle.id, status: 'scoring', form: { title: `成果${n}` } }).returning();
+      tasks[key] = await db
+        .insert(assignments)
+        .values(E.slice(0, 3).map((expertOpenId) => ({ applicationId: application.id, expertOpenId, status: 'assigned' })))
+        .returning();
+    }
+    fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime() });
+    ({ app } = await startTestBot({
+      env: {
+        LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'http',
+        LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+      },
+      db: { ...counted, url: base.url },
+      clock,
+    }));
+  });
+
+  afterAll(async () => {
+    console.log(`round trips per card callback (warm, one connection):\n${table.map((r) => `  ${r.callback.padEnd(52)} ${String(r.trips).padStart(2)} round trips, ${r.statements} statements`).join('\n')}`);
+    await app?.stop();
+    await counted?.close();
+    await base?.close();
+    await fake?.close();
+  });
+
+  /** One signed card callback; the round trips and statements it cost from request to answer. */
+  async function click(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>, eventId = randomEventId()) {
+    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
+    wire.trips = 0;
+    wire.statements = [];
+    const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
+    const trips = wire.trips;
+    const statements = [...wire.statements];
+    expect(res.status).toBe(200);
+    return { body: (await res.json()) as { toast?: { type: string; content: string }; card?: { data: unknown } }, trips, statements, eventId };
+  }
+
+  async function measured(name: string, openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>, eventId?: string) {
+    const r = await click(openId, value, formValue, eventId);
+    table.push({ callback: name, trips: r.trips, statements: r.statements.length });
+    return r;
+  }
+
+  it('a score sheet is one round trip: the claim, checks, sheet and audit row in one pipelined transaction, the answer’s reads in the same write', async () => {
+    const [a1, a2] = tasks.A;
+    // the first callback prepares the statements on the connection
+    expect((await click(a1.expertOpenId, { action: 'review.submit', assignmentId: a1.id }, scoreForm(90))).body.toast?.type).toBe('success');
+    const r = await measured('review.submit (stored)', a2.expertOpenId, { action: 'review.submit', assignmentId: a2.id }, scoreForm(87.5));
+    expect(r.body.toast).toEqual({ type: 'success', content: '已提交评分：养护1班，总分 87.5 分' });
+    expect(JSON.stringify(r.body.card)).toContain('总分：87.5 / 100 分');
+    expect(r.trips).toBe(1);
+    expect(r.statements.slice(0, 2)).toEqual(['begin', expect.stringMatching(/^select 1 from applications .* for update$/)]);
+    expect(r.statements.slice(2, 4)).toEqual([expect.stringMatching(/^with t as/), 'commit']);
+    const [stored] = await counted.db.select().from(assignments).where(eq(assignments.id, a2.id));
+    expect(stored).toMatchObject({ status: 'submitted', total: 87.5 });
+    expect(await counted.db.select().from(processedEvents).where(eq(processedEvents.eventId, r.eventId))).toHaveLength(1);
+    const audits = await counted.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.submit'), eq(auditLog.entityId, String(a2.id))));
+    expect(audits.map((a) => a.details)).toEqual([{ applicationId: a2.applicationId, total: 87.5 }]);
+  });
+
+  it('a refused sheet is one round trip too, records the event and changes nothing else', async () => {
+    const a3 = tasks.A[2];
+    const bad = await measured('review.submit (a value out of range)', a3.expertOpenId, { action: 'review.submit', assignmentId: a3.id }, { ...scoreForm(80), i1_2: '6' });
+    expect(bad.body.toast?.type).toBe('error');
+    expect(bad.body.toast?.content).toContain('1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分');
+    expect(JSON.stringify(bad.body.card)).toContain('"default_value":"6"');
+    expect(bad.trips).toBeLessThanOrEqual(2);
+    expect(await counted.db.select().from(processedEvents).where(eq(processedEvents.eventId, bad.eventId))).toHaveLength(1);
+    expect((await counted.db.select().from(assignments).where(eq(assignments.id, a3.id)))[0]).toMatchObject({ status: 'assigned', total: null });
+
+    const steal = await measured('review.submit (another expert’s task)', E[3], { action: 'review.submit', assignmentId: a3.id }, scoreForm(80));
+    expect(steal.body.toast?.content).toContain('这不是你的评分任务');
+    expect(steal.body.card).toBeUndefined();
+    expect(steal.trips).toBeLessThanOrEqual(2);
+  });
+
+  it('the panel’s last sheet completes it in the same round trip; the same event again changes nothing; a second submit says when it was stored', async () => {
+    const a3 = tasks.A[2];
+    const r = await measured('review.submit (last of the panel)', a3.expertOpenId, { action: 'review.submit', assignmentId: a3.id }, scoreForm(88));
+    expect(r.body.toast?.type).toBe('success');
+    expect(r.trips).toBe(1);
+    expect((await counted.db.select().from(applications).where(eq(applications.id, a3.applicationId)))[0].status).toBe('scored');
+    const completed = await counted.db.select().from(auditLog).where(and(eq(auditLog.action, 'application.completePanel'), eq(auditLog.entityId, String(a3.applicationId))));
+    expect(completed.map((a) => a.details)).toEqual([{ totals: [90, 87.5, 88], outliers: [] }]);
+
+    const again = await measured('review.submit (same event delivered again)', a3.expertOpenId, { action: 'review.submit', assignmentId: a3.id }, scoreForm(70), r.eventId);
+    expect(again.body.toast?.type).toBe('info');
+    expect(again.body.toast?.content).toMatch(/^这份评分已于 \S+ 08:22(:00)? 提交（总分 88 分），无需重复提交/);
+    expect(JSON.stringify(again.body.card)).toContain('总分：88 / 100 分');
+    expect(again.trips).toBeLessThanOrEqual(2);
+
+    const second = await measured('review.submit (already submitted)', a3.expertOpenId, { action: 'review.submit', assignmentId: a3.id }, scoreForm(70));
+    expect(second.body.toast?.type).toBe('info');
+    expect(second.body.toast?.content).toMatch(/^这份评分已于 \S+ 08:22(:00)? 提交（总分 88 分），无需重复提交/);
+    expect(JSON.stringify(second.body.card)).toContain('总分：88 / 100 分');
+    expect(second.trips).toBeLessThanOrEqual(2);
+    expect((await counted.db.select().from(assignments).where(eq(assignments.id, a3.id)))[0].total).toBe(88);
+  });
+
+  it('two clicks of the same sheet at once store it once; the other is told it is stored', async () => {
+    const [b1] = tasks.B;
+    const value = { action: 'review.submit', assignmentId: b1.id };
+    const [x, y] = await Promise.all([click(b1.expertOpenId, value, scoreForm(91)), click(b1.expertOpenId, value, scoreForm(91))]);
+    expect([x.body.toast?.type, y.body.toast?.type].sort()).toEqual(['info', 'success']);
+    expect([x, y].find((r) => r.body.toast?.type === 'info')!.body.toast!.content).toMatch(/^这份评分已于 .+ 提交（总分 91 分）/);
+    expect(await counted.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.submit'), eq(auditLog.entityId, String(b1.id))))).toHaveLength(1);
+  });
+
+  it('a completion that alerts the administrators takes the ordinary path, whose trips are counted beside', async () => {
+    const [, b2, b3] = tasks.B;
+    await click(b2.expertOpenId, { action: 'review.submit', assignmentId: b2.id }, scoreForm(90));
+    const r = await measured('review.submit (last, far-off total: ordinary path)', b3.expertOpenId, { action: 'review.submit', assignmentId: b3.id }, scoreForm(40));
+    expect(r.body.toast?.type).toBe('success');
+    expect((await counted.db.select().from(applications).where(eq(applications.id, b3.applicationId)))[0].status).toBe('scored');
+  });
+
+  it('counts the other common callbacks (reported, no limit)', async () => {
+    const [a1] = tasks.A;
+    for (const [name, value] of [
+      ['review.open', { action: 'review.open', assignmentId: a1.id }],
+      ['review.list', { action: 'review.list' }],
+      ['review.next', { action: 'review.next' }],
+      ['review.declineForm (refused: already submitted)', { action: 'review.declineForm', assignmentId: a1.id }],
+      ['help.menu', { action: 'help.menu' }],
+    ] as const) {
+      await click(a1.expertOpenId, value);
+      const r = await measured(name, a1.expertOpenId, value);
+      expect(r.trips).toBeGreaterThan(0);
+    }
+    // the ordinary path of the same sheet, for comparison: a fresh task, the fast path set aside
+    const def = app.registry.actions.get('review.submit')!;
+    const fast = def.fast;
+    delete def.fast;
+    try {
+      const pending = await counted.db
+        .insert(assignments)
+        .values([tasks.A[0].applicationId, tasks.B[0].applicationId].map((applicationId) => ({ applicationId, expertOpenId: E[3], status: 'assigned' })))
+        .returning();
+      const r1 = await click(E[3], { action: 'review.submit', assignmentId: pending[0].id }, { ...scoreForm(80), i1_2: '6' });
+      expect(r1.body.toast?.type).toBe('error');
+      table.push({ callback: 'review.submit (ordinary path, refused)', trips: r1.trips, statements: r1.statements.length });
+      const r2 = await click(E[3], { action: 'review.submit', assignmentId: pending[1].id }, scoreForm(85));
+      expect(r2.body.toast?.type).toBe('success');
+      table.push({ callback: 'review.submit (ordinary path, stored)', trips: r2.trips, statements: r2.statements.length });
+    } finally {
+      def.fast = fast;
+    }
+  });
+});
