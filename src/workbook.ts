@@ -1,7 +1,10 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { type ApplicationStatus, applicationStatusNames, categoryLabel } from './applications.js';
 import type { ResultsData } from './review/results.js';
 import { sheetItems } from './scoreSheet.js';
+
+/** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
+const loadExcel = () => import('exceljs');
 
 /**
  * The review workbook for the association (exceljs): 申报 (one row per application), 专家评分 (one row
@@ -19,7 +22,8 @@ function styleHeader(ws: ExcelJS.Worksheet): void {
 }
 
 export async function reviewWorkbook(data: ResultsData): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  const { default: Excel } = await loadExcel();
+  const wb = new Excel.Workbook();
   wb.creator = '质量信得过班组助手';
   wb.created = new Date(data.cycle.updatedAt);
   const counted = new Map<number, { counted: boolean; outlier: boolean }>();
