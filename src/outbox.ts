@@ -154,7 +154,11 @@ export class OutboxDispatcher {
   private readonly limits: OutboxLimits;
   private running = false;
   private wake?: () => void;
+  /** A nudge that came while the loop was not waiting: the next wait is skipped. */
+  private nudged = false;
   private loop?: Promise<void>;
+  /** Sends the loop started and has not seen finish; the loop claims again while they run. */
+  private readonly inFlight = new Set<Promise<void>>();
   private pollMs: number;
 
   constructor(
@@ -224,6 +228,19 @@ export class OutboxDispatcher {
   }
 
   /** Claims one batch and sends it; returns how many rows were attempted. */
+  /** Claims one batch and starts sending it without waiting: the slot freed by one answer is claimed while slower ones are in flight. */
+  private async claimAndLaunch(): Promise<number> {
+    await releaseHeld(this.deps.db, (this.deps.clock ?? systemClock).now());
+    const rows = await this.claim();
+    for (const row of rows) {
+      const sending: Promise<void> = this.sendOne(row)
+        .catch((err) => this.deps.log.error({ err, outboxId: row.id }, 'outbox send failed'))
+        .finally(() => this.inFlight.delete(sending));
+      this.inFlight.add(sending);
+    }
+    return rows.length;
+  }
+
   async runOnce(): Promise<number> {
     await releaseHeld(this.deps.db, (this.deps.clock ?? systemClock).now());
     const rows = await this.claim();
@@ -290,7 +307,8 @@ export class OutboxDispatcher {
 
   /** Wakes the loop now instead of at the next poll. */
   nudge(): void {
-    this.wake?.();
+    if (this.wake) this.wake();
+    else this.nudged = true;
   }
 
   start(): void {
@@ -299,8 +317,9 @@ export class OutboxDispatcher {
     this.loop = (async () => {
       while (this.running) {
         let n = 0;
+        this.nudged = false;
         try {
-          n = await this.runOnce();
+          n = await this.claimAndLaunch();
         } catch (err) {
           this.deps.log.error({ err }, 'outbox dispatcher failed');
         }
@@ -308,6 +327,10 @@ export class OutboxDispatcher {
         if (n > 0) continue;
         // rows held back only by the rate window are claimed the moment it frees, not a whole poll later
         const waitMs = await this.nextClaimInMs().catch(() => this.pollMs);
+        if (this.nudged) {
+          this.nudged = false;
+          continue;
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, waitMs);
           this.wake = () => {
@@ -324,6 +347,7 @@ export class OutboxDispatcher {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await Promise.all(this.inFlight);
   }
 
   /** A poll when nothing is due; else until the oldest answer leaves the per-second window (at most 100 ms: other replicas' sends, the per-minute budget). */
