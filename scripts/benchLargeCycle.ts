@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -182,4 +183,23 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   }
   const result = await runLargeCycle({ databaseUrl: url, log: (line) => process.stderr.write(`${line}\n`) });
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+/**
+ * The large-cycle phase of `npm run bench`: a database of its own on the bench's server (this phase needs an
+ * empty one), the result with its goals in the bench's shape.
+ */
+export async function benchLargeCycle(context: { databaseUrl: string; log: (line: string) => void }) {
+  const url = new URL(context.databaseUrl);
+  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  await admin.unsafe('drop database if exists bench_large_cycle');
+  await admin.unsafe('create database bench_large_cycle');
+  await admin.end();
+  url.pathname = '/bench_large_cycle';
+  const results = await runLargeCycle({ databaseUrl: url.toString(), log: context.log });
+  return {
+    results,
+    goals: { largeCycleCloseCallback: results.close.callbackMs < 200, largeCycleAllTaskCardsQueued: results.close.allQueuedMs < 30_000, largeCyclePublishCallback: results.publish.callbackMs < 200 },
+    goalTargets: { largeCycleCloseCallback: '截止申报 with 10 000 applications: callback < 200 ms', largeCycleAllTaskCardsQueued: 'all 30 000 task cards queued < 30 s', largeCyclePublishCallback: '公布结果: callback < 200 ms' },
+  };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
-import * as lark from '@larksuiteoapi/node-sdk';
+import * as lark from './lark/sdk.js';
 import { bulkJobKinds } from '../bot/bulkJobs.js';
 import { createBot } from '../bot/index.js';
 import { type Database, openDatabase } from '../db/index.js';

@@ -1,4 +1,4 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import * as lark from './lark/sdk.js';
 import { z } from 'zod';
 import type { Database, Db } from '../db/index.js';
 import type { Clock } from './clock.js';

@@ -135,6 +135,9 @@ export const defaultOutboxLimits: OutboxLimits = {
   batch: 50,
 };
 
+/** A message counts against the per-second budgets until this long after Feishu answered it. */
+export const RATE_WINDOW_MS = 1000;
+
 /** Any number for the advisory lock that serialises claims across replicas, so the rate budget is global. */
 const CLAIM_LOCK = 7231_0001;
 
@@ -144,14 +147,18 @@ export interface DeadLetterHook {
 
 /**
  * Claims due rows and sends them. Claims take a transaction-scoped advisory lock and count what was
- * claimed or sent in the last second, so every replica together stays under 50/s per app and 5/s per receiver;
+ * in flight or answered in the last second (RATE_WINDOW_MS), so every replica together stays under 50/s per app and 5/s per receiver;
  * rows are locked FOR UPDATE SKIP LOCKED and marked `sending` before the lock is released.
  */
 export class OutboxDispatcher {
   private readonly limits: OutboxLimits;
   private running = false;
   private wake?: () => void;
+  /** A nudge that came while the loop was not waiting: the next wait is skipped. */
+  private nudged = false;
   private loop?: Promise<void>;
+  /** Sends the loop started and has not seen finish; the loop claims again while they run. */
+  private readonly inFlight = new Set<Promise<void>>();
   private pollMs: number;
 
   constructor(
@@ -171,32 +178,34 @@ export class OutboxDispatcher {
   }
 
   /** Claims up to one batch within the rate budget. */
-  async claim(now = new Date()): Promise<OutboxRow[]> {
+  async claim(at?: Date): Promise<OutboxRow[]> {
     const { perApp, perReceiver, perMinute, batch, leaseMs } = this.limits;
-    // raw SQL parameters go as ISO strings: postgres.js does not serialise a Date in `sql```
-    const at = now.toISOString();
-    // A message reaches Feishu between its claim and its sent_at, so it counts while either is in the window:
-    // a batch whose requests straggle still holds its budget. A tenth of a second of margin on top.
-    const windowStart = new Date(now.getTime() - 1100).toISOString();
-    const minuteStart = new Date(now.getTime() - 60_000).toISOString();
-    const receiverWindowStart = windowStart;
-    const leaseExpired = new Date(now.getTime() - leaseMs).toISOString();
     return this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
+      // Feishu counts a message when its request arrives, some time between our claim and its answer (sent_at):
+      // under load that lag varies by up to a second, so a message counts while in flight and for one second after
+      // its answer. No margin is needed on top, and the loop claims the moment a slot frees (nextClaimInMs).
+      const now = at ?? new Date();
+      // raw SQL parameters go as ISO strings: postgres.js does not serialise a Date in `sql```
+      const claimedAt = now.toISOString();
+      const windowStart = new Date(now.getTime() - RATE_WINDOW_MS).toISOString();
+      const minuteStart = new Date(now.getTime() - 60_000).toISOString();
+      const receiverWindowStart = windowStart;
+      const leaseExpired = new Date(now.getTime() - leaseMs).toISOString();
       const rows = await tx.execute(sql`
         with recent as (
           select rate_key, count(*)::int as n from outbox
-          where claimed_at > ${minuteStart}::timestamptz and greatest(claimed_at, sent_at) > ${receiverWindowStart}::timestamptz
+          where claimed_at > ${minuteStart}::timestamptz and (status = 'sending' or greatest(claimed_at, sent_at) > ${receiverWindowStart}::timestamptz)
           group by rate_key
         ), budget as (
           select greatest(0, least(
-            ${perApp}::int - count(*) filter (where greatest(claimed_at, sent_at) > ${windowStart}::timestamptz),
+            ${perApp}::int - count(*) filter (where status = 'sending' or greatest(claimed_at, sent_at) > ${windowStart}::timestamptz),
             ${perMinute}::int - count(*)
           ))::int as n from outbox
           where claimed_at > ${minuteStart}::timestamptz
         ), due as (
           select id, rate_key, priority from outbox
-          where (status = 'pending' and next_attempt_at <= ${at}::timestamptz)
+          where (status = 'pending' and next_attempt_at <= ${claimedAt}::timestamptz)
              or (status = 'sending' and claimed_at < ${leaseExpired}::timestamptz)
           order by priority, next_attempt_at, id
           limit ${batch * 4}
@@ -206,7 +215,7 @@ export class OutboxDispatcher {
             row_number() over (partition by due.rate_key order by due.priority, due.id) + coalesce(recent.n, 0) as slot
           from due left join recent on recent.rate_key = due.rate_key
         )
-        update outbox set status = 'sending', claimed_at = ${at}::timestamptz, attempts = attempts + 1
+        update outbox set status = 'sending', claimed_at = ${claimedAt}::timestamptz, attempts = attempts + 1
         where id in (
           select id from ranked where slot <= ${perReceiver}
           order by priority, id limit least(${batch}::int, (select n from budget))
@@ -219,6 +228,19 @@ export class OutboxDispatcher {
   }
 
   /** Claims one batch and sends it; returns how many rows were attempted. */
+  /** Claims one batch and starts sending it without waiting: the slot freed by one answer is claimed while slower ones are in flight. */
+  private async claimAndLaunch(): Promise<number> {
+    await releaseHeld(this.deps.db, (this.deps.clock ?? systemClock).now());
+    const rows = await this.claim();
+    for (const row of rows) {
+      const sending: Promise<void> = this.sendOne(row)
+        .catch((err) => this.deps.log.error({ err, outboxId: row.id }, 'outbox send failed'))
+        .finally(() => this.inFlight.delete(sending));
+      this.inFlight.add(sending);
+    }
+    return rows.length;
+  }
+
   async runOnce(): Promise<number> {
     await releaseHeld(this.deps.db, (this.deps.clock ?? systemClock).now());
     const rows = await this.claim();
@@ -285,7 +307,8 @@ export class OutboxDispatcher {
 
   /** Wakes the loop now instead of at the next poll. */
   nudge(): void {
-    this.wake?.();
+    if (this.wake) this.wake();
+    else this.nudged = true;
   }
 
   start(): void {
@@ -294,15 +317,20 @@ export class OutboxDispatcher {
     this.loop = (async () => {
       while (this.running) {
         let n = 0;
+        this.nudged = false;
         try {
-          n = await this.runOnce();
+          n = await this.claimAndLaunch();
         } catch (err) {
           this.deps.log.error({ err }, 'outbox dispatcher failed');
         }
         if (!this.running) break;
         if (n > 0) continue;
-        // rows held back only by the rate window are looked at again as it frees, not a whole poll later
-        const waitMs = (await this.anyDue().catch(() => false)) ? Math.min(this.pollMs, 100) : this.pollMs;
+        // rows held back only by the rate window are claimed the moment it frees, not a whole poll later
+        const waitMs = await this.nextClaimInMs().catch(() => this.pollMs);
+        if (this.nudged) {
+          this.nudged = false;
+          continue;
+        }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, waitMs);
           this.wake = () => {
@@ -319,15 +347,20 @@ export class OutboxDispatcher {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await Promise.all(this.inFlight);
   }
 
-  private async anyDue(): Promise<boolean> {
-    const [row] = await this.deps.db
-      .select({ id: outbox.id })
-      .from(outbox)
-      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, new Date())))
-      .limit(1);
-    return row !== undefined;
+  /** A poll when nothing is due; else until the oldest answer leaves the per-second window (at most 100 ms: other replicas' sends, the per-minute budget). */
+  private async nextClaimInMs(): Promise<number> {
+    const now = Date.now();
+    const rows = await this.deps.db.execute(sql`
+      select exists (select 1 from outbox where status = 'pending' and next_attempt_at <= ${new Date(now).toISOString()}::timestamptz) as due,
+        (select extract(epoch from min(greatest(claimed_at, sent_at))) * 1000 from outbox
+          where claimed_at > ${new Date(now - 60_000).toISOString()}::timestamptz and greatest(claimed_at, sent_at) > ${new Date(now - RATE_WINDOW_MS).toISOString()}::timestamptz)::float8 as oldest`);
+    const [row] = rowsOf(rows) as { due: boolean; oldest: number | string | null }[];
+    if (!row?.due) return this.pollMs;
+    if (row.oldest === null) return Math.min(this.pollMs, 100);
+    return Math.min(this.pollMs, 100, Math.max(1, Math.ceil(Number(row.oldest) + RATE_WINDOW_MS - now)));
   }
 
   async due(): Promise<OutboxRow[]> {

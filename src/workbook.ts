@@ -1,8 +1,11 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { applicationForm, type ApplicationStatus, applicationStatusNames } from './applications.js';
 import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescriptor } from './forms.js';
 import type { ResultsData } from './review/results.js';
 import { sheetItems } from './scoreSheet.js';
+
+/** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
+const loadExcel = () => import('exceljs');
 
 /**
  * The review workbook for the association (exceljs): 申报 (one row per application), 专家评分 (one row
@@ -36,7 +39,8 @@ function formCells(descriptor: FormDescriptor, form: Record<string, unknown>): R
 
 /** `descriptor` is the 申报表's (its columns follow its fields); a test may pass another. */
 export async function reviewWorkbook(data: ResultsData, descriptor: FormDescriptor = applicationForm): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  const { default: Excel } = await loadExcel();
+  const wb = new Excel.Workbook();
   wb.creator = '质量信得过班组助手';
   wb.created = new Date(data.cycle.updatedAt);
   const counted = new Map<number, { counted: boolean; outlier: boolean }>();

@@ -1,5 +1,8 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { teamTypes } from '../teams.js';
+
+/** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
+const loadExcel = () => import('exceljs');
 
 /**
  * The import workbook: 单位 (organisations), 班组 (teams registered before the bot), 专家 (the expert
@@ -103,7 +106,8 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
 export class ImportFileError extends Error {}
 
 export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook> {
-  const wb = new ExcelJS.Workbook();
+  const { default: Excel } = await loadExcel();
+  const wb = new Excel.Workbook();
   try {
     await wb.xlsx.load(bytes as unknown as ArrayBuffer);
   } catch {
@@ -144,7 +148,8 @@ const whole = (min: number, max: number, title: string): ExcelJS.DataValidation 
 
 /** The template an administrator fills: the columns, Excel's own checks on each, and one example row per sheet. */
 export async function importTemplate(): Promise<Buffer> {
-  const wb = new ExcelJS.Workbook();
+  const { default: Excel } = await loadExcel();
+  const wb = new Excel.Workbook();
   wb.creator = '质量信得过班组助手';
   wb.created = new Date(Date.UTC(2026, 0, 1));
 

@@ -1,4 +1,4 @@
-import * as lark from '@larksuiteoapi/node-sdk';
+import * as lark from './sdk.js';
 import type { Logger } from '../log.js';
 import type { AttachmentSpec, MessageTransport, OutboxRow, OutgoingFile, OutgoingImage, SendOutcome } from '../outbox.js';
 import { messageUuid } from '../outbox.js';

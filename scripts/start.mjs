@@ -1,0 +1,21 @@
+/**
+ * `npm start`: runs the compiled bot (dist/src/main.js), building it first when dist/ is missing or older than
+ * the sources (a fresh clone after `npm ci`, or a pull). The bot then runs in this process, without tsx.
+ * package.json starts it with --max-semi-space-size=4: V8's young generation otherwise grows to 32 MB and
+ * stays, a quarter of the bot's memory at rest.
+ */
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { build, buildIsStale, dist } from './build.mjs';
+
+if (buildIsStale()) {
+  process.stderr.write('dist/ is missing or older than the sources: building it once (npm run build)\n');
+  try {
+    const { ms } = build();
+    process.stderr.write(`built dist/ in ${ms} ms\n`);
+  } catch (err) {
+    process.stderr.write(`start-up error: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+await import(pathToFileURL(join(dist, 'src', 'main.js')).href);
