@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, assignments, cycles, organizations, people, teams } from '../../db/schema.js';
+import { applications, assignments, cycles, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { applicationForm } from '../../src/applications.js';
 import { ManualClock } from '../../src/clock.js';
 import { cycleForm } from '../../src/cycles.js';
@@ -62,7 +62,7 @@ function find(node: unknown, name: string): Record<string, any> | undefined {
 
 /** A refusal names the field and keeps what was typed in the card it returns. */
 function expectRefusal(res: any, label: string, key: string, typed: string) {
-  expect(res.toast.type).toBe('error');
+  expect(res.toast.type, res.toast.content).toBe('error');
   expect(res.toast.content).toContain(label);
   expect(find(res.card?.data, key)?.default_value).toBe(typed);
 }
@@ -81,6 +81,7 @@ async function oldTeam() {
       phone: '020-1234567', memberCount: 10, functions: '道路养护', goals: '合格率 98%', plan: 'QC 活动', contactOpenId: CONTACT, registeredAt: '2025-01-10',
     })
     .returning();
+  await db().insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
   return { team, leader };
 }
 
@@ -173,13 +174,15 @@ describe('every numeric field of every form reads the same spellings (acceptance
       const res = await h.click(leader, { action: 'application.submit', teamId: team.id, year: 2027 }, validFormValue(applicationForm, { [key]: typed, title: '保留的成果名称' }));
       expectRefusal(res, fieldName(f), key, typed);
       expect(find(res.card.data, 'title')?.default_value).toBe('保留的成果名称');
-      expect(await db().select().from(applications).where(eq(applications.teamId, team.id))).toHaveLength(0);
+      // nothing is submitted; what was typed is kept as the team's draft
+      expect((await db().select().from(applications).where(eq(applications.teamId, team.id))).map((a) => a.status)).toEqual(['draft']);
     });
   }
 
   it.each([
-    ['７', 7],
+    // each row changes the value: the same value again is a second submit, answered as already done
     [' 7 ', 7],
+    ['１２', 12],
     ['８５', 85],
   ])('专家 评审上限 reads %j as %d', async (typed, n) => {
     const res = await h.click(ADMIN, { action: 'experts.add' }, { experts: EXPERTS, organization: '专家委员会', specialities: '道路', maxLoad: typed });
