@@ -69,6 +69,9 @@ const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操�
  * delivery finds the row and does nothing, and a failed one leaves nothing behind to block the retry.
  */
 export class EventProcessor {
+  /** Whether declared fast paths are tried; off, every action takes its ordinary transaction (compared in tests). */
+  fastPaths = true;
+
   constructor(private readonly deps: ProcessorDeps) {}
 
   /** One SDK dispatcher for both receivers (HTTP and the WS client). */
@@ -226,7 +229,7 @@ export class EventProcessor {
     };
     try {
       const claim = { eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id };
-      if (def.fast) {
+      if (def.fast && this.fastPaths) {
         const { database, clock, config, log } = this.deps;
         const fast = await def.fast({ ...claim, database, clock, config, log: log.child({ eventId: event_id, actor: operator.open_id }) }, input);
         if (fast) return this.answered(claim, fast);

@@ -188,6 +188,8 @@ export function mayUse(actor: Actor, roles: readonly Allowed[]): boolean {
 }
 
 export function toastFor(err: UserError): NonNullable<CardResponse['toast']> {
+  // a thing already done whose own row says when (a stored score sheet) answers with that time
+  if (err instanceof AlreadyDone) return { type: 'info', content: err.at(undefined) };
   const type: ToastType = err.opts.kind ?? 'error';
   return { type, content: err.message };
 }

@@ -225,9 +225,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
       expect(r.trips).toBeGreaterThan(0);
     }
     // the ordinary path of the same sheet, for comparison: a fresh task, the fast path set aside
-    const def = app.registry.actions.get('review.submit')!;
-    const fast = def.fast;
-    delete def.fast;
+    app.processor.fastPaths = false;
     try {
       const pending = await counted.db
         .insert(assignments)
@@ -240,7 +238,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
       expect(r2.body.toast?.type).toBe('success');
       table.push({ callback: 'review.submit (ordinary path, stored)', trips: r2.trips, statements: r2.statements.length });
     } finally {
-      def.fast = fast;
+      app.processor.fastPaths = true;
     }
   });
 });
