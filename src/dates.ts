@@ -69,15 +69,3 @@ export function formatDateTimeZh(at: Date | string, timeZone: string): string {
   return `${formatDateZh(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
 }
 
-const momentFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** A moment as people read it on a card: 2026年12月1日 08:22, in `timeZone`. */
-export function formatMomentZh(at: Date | string, timeZone: string): string {
-  let f = momentFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
-    momentFormatters.set(timeZone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, x.value]));
-  return `${Number(p.year)}年${Number(p.month)}月${Number(p.day)}日 ${p.hour}:${p.minute}`;
-}

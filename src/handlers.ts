@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { zh } from '../cards/strings.js';
 import type { Database, Db } from '../db/index.js';
 import { lastDone } from './audit.js';
-import { formatMomentZh } from './dates.js';
+import { formatDateTimeZh } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -198,7 +198,7 @@ export function toastFor(err: UserError): NonNullable<CardResponse['toast']> {
 async function answerToast(err: UserError, ctx: HandlerContext): Promise<NonNullable<CardResponse['toast']>> {
   if (!(err instanceof AlreadyDone)) return toastFor(err);
   const at = await lastDone(ctx.tx, err.record);
-  return { type: 'info', content: err.at(at && formatMomentZh(at, ctx.config.BOT_TIMEZONE)) };
+  return { type: 'info', content: err.at(at && formatDateTimeZh(at, ctx.config.BOT_TIMEZONE)) };
 }
 
 /** Where a command's answer goes: the user's p2p chat, or a reply in the group it was asked in. */

@@ -4,7 +4,7 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
-import { formatMomentZh } from '../dates.js';
+import { formatDateTimeZh } from '../dates.js';
 import { cycleScoreSheet, transitionCycle } from '../cycles.js';
 import { AlreadyDone, cite, UserError } from '../errors.js';
 import { option, parseForm, text, readNumber } from '../forms.js';
@@ -147,7 +147,7 @@ function scoringOpen(cycle: Task['cycle']): void {
 export function alreadyDone(a: Assignment, timezone: string): UserError | undefined {
   if (a.status === 'submitted') {
     const total = a.total === null ? '' : `（总分 ${a.total} 分）`;
-    const known = a.submittedAt ? `这份评分已于 ${formatMomentZh(a.submittedAt, timezone)} 提交${total}，无需重复提交；如需修改，请联系协会管理员重开。` : undefined;
+    const known = a.submittedAt ? `这份评分已于 ${formatDateTimeZh(a.submittedAt, timezone)} 提交${total}，无需重复提交；如需修改，请联系协会管理员重开。` : undefined;
     return new AlreadyDone('提交', { action: 'review.submit', entity: 'assignment', entityId: a.id }, total, known);
   }
   if (a.status === 'declined') return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, '这项评分任务，协会将另行安排专家', '你已谢绝这项评分任务，协会已另行安排专家。');
