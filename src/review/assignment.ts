@@ -398,6 +398,20 @@ export interface NewAssignment {
   expertOpenId: string;
 }
 
+
+/** Every expert with what assignment weighs: organisation, load cap, whether active. */
+function expertPool(tx: Db) {
+  return tx
+    .select({ openId: people.openId, organizationId: people.organizationId, maxLoad: people.maxLoad, active: people.expertActive })
+    .from(people)
+    .where(sql`'expert' = any(${people.roles})`);
+}
+
+/** The conflicts experts declared: with a team or a whole organisation. */
+function declaredConflicts(tx: Db) {
+  return tx.select({ expertOpenId: conflicts.expertOpenId, teamId: conflicts.teamId, organizationId: conflicts.organizationId }).from(conflicts);
+}
+
 /** The pool, the conflicts and every assignment of the cycle, as the planner takes them. */
 export async function loadAssignmentProblem(tx: Db, cycleId: number, applicationIds?: number[]): Promise<Omit<AssignmentProblem, 'perApplication'>> {
   const appFilter = applicationIds
@@ -409,11 +423,8 @@ export async function loadAssignmentProblem(tx: Db, cycleId: number, application
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .where(appFilter),
-    tx
-      .select({ openId: people.openId, organizationId: people.organizationId, maxLoad: people.maxLoad, active: people.expertActive })
-      .from(people)
-      .where(sql`'expert' = any(${people.roles})`),
-    tx.select({ expertOpenId: conflicts.expertOpenId, teamId: conflicts.teamId, organizationId: conflicts.organizationId }).from(conflicts),
+    expertPool(tx),
+    declaredConflicts(tx),
     tx
       .select({ applicationId: assignments.applicationId, expertOpenId: assignments.expertOpenId, status: assignments.status })
       .from(assignments)
@@ -504,11 +515,8 @@ export async function assignBatch(tx: Db, actor: Actor, cycle: typeof cycles.$in
   if (!apps.length) return undefined;
   const ids = apps.map((a) => a.id);
   const [experts, declared, existing, loads] = await Promise.all([
-    tx
-      .select({ openId: people.openId, organizationId: people.organizationId, maxLoad: people.maxLoad, active: people.expertActive })
-      .from(people)
-      .where(sql`'expert' = any(${people.roles})`),
-    tx.select({ expertOpenId: conflicts.expertOpenId, teamId: conflicts.teamId, organizationId: conflicts.organizationId }).from(conflicts),
+    expertPool(tx),
+    declaredConflicts(tx),
     tx
       .select({ applicationId: assignments.applicationId, expertOpenId: assignments.expertOpenId, status: assignments.status })
       .from(assignments)
