@@ -1,3 +1,4 @@
+import { formatDateZh } from '../src/dates.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, formInputs, submitButton, textInput } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, type Md, note, md, mention } from './kit.js';
@@ -151,7 +152,7 @@ export function cycleFormCard(data: CycleFormData): Card {
   // the year is chosen once, at opening; a closed application deadline is shown, not offered
   const shown = Object.entries(data.descriptor.fields).filter(([k]) => (k !== 'year' || data.mode === 'open') && !(k === 'applicationDeadline' && data.applicationDeadlineFixed));
   const inputs: Element[] = [
-    ...(data.applicationDeadlineFixed ? [markdown(md`**申报截止日期**：${data.applicationDeadlineFixed}（申报已截止）`)] : []),
+    ...(data.applicationDeadlineFixed ? [markdown(md`**申报截止日期**：${formatDateZh(data.applicationDeadlineFixed)}（申报已截止）`)] : []),
     ...formInputs({ ...data.descriptor, fields: Object.fromEntries(shown) }, data.values, { clientRequired: true }),
     data.mode === 'open'
       ? submitButton({ text: '开启评审', name: 'cycle_open_submit', value: { action: 'cycle.open' } })
@@ -234,9 +235,9 @@ export function cycleOpenedCard(d: CycleOpenedData): Card {
     elements: [
       markdown(md`${mention(d.openedBy)} 开启了${d.year}年度广东省市政工程质量信得过班组评审，班组即日起可以申报。`),
       fields([
-        ['申报截止', d.applicationDeadline],
-        ['专家评分截止', d.scoringDeadline],
-        ['评审会', d.reviewMeetingDate],
+        ['申报截止', formatDateZh(d.applicationDeadline)],
+        ['专家评分截止', formatDateZh(d.scoringDeadline)],
+        ['评审会', formatDateZh(d.reviewMeetingDate)],
         ['授予称号分数线', `${d.awardThreshold} 分`],
         ['每份申报评审专家', `${d.expertsPerApplication} 人`],
         ['择优推荐比例', `前 ${percent(d.recommendShare)}`],

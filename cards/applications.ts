@@ -1,4 +1,5 @@
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
+import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
 import type { FormError } from './teams.js';
@@ -43,7 +44,7 @@ export function applicationFormCard(opts: {
   }
   return card({
     title: `${opts.cycle.year} 年度申报：${opts.team.name}`,
-    subtitle: `${opts.team.code}　申报截止 ${opts.cycle.applicationDeadline}`,
+    subtitle: `${opts.team.code}　申报截止 ${formatDateZh(opts.cycle.applicationDeadline)}`,
     template: 'blue',
     elements: [
       ...banner,

@@ -1,4 +1,5 @@
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mention, pageOf, pager } from './kit.js';
+import { formatDateZh } from '../src/dates.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, formInputs, multiPersonPicker, personLookupInput, submitButton } from './forms.js';
 
@@ -66,8 +67,8 @@ export function registeredCard(team: TeamData, eligibleFrom: string): Card {
         ['班组编号', team.code],
         ['所属单位', team.organization],
         ['班组类型', team.typeLabel],
-        ['注册日期', team.registeredAt],
-        ['可参评日期', `${eligibleFrom}（第十六条：注册满一年）`],
+        ['注册日期', formatDateZh(team.registeredAt)],
+        ['可参评日期', `${formatDateZh(eligibleFrom)}（第十六条：注册满一年）`],
       ]),
       note('单位联系人已收到通知。可随时发送“进度”查看班组情况、修改资料和添加成员。'),
       buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } }), button({ text: '返回菜单', value: { action: 'help.menu' } })]),
@@ -115,7 +116,7 @@ export function statusCard(entries: StatusEntry[]): Card {
   for (const [i, e] of entries.entries()) {
     if (i > 0) elements.push(hr());
     const t = e.team;
-    const eligibility = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天（${e.eligibleFrom} 起可参评，第十六条）` : `已满一年，可参加评选（${e.eligibleFrom} 起）`;
+    const eligibility = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天（${formatDateZh(e.eligibleFrom)} 起可参评，第十六条）` : `已满一年，可参加评选（${formatDateZh(e.eligibleFrom)} 起）`;
     const apps = e.applications.length
       ? e.applications.map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${a.title}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}`).join('\n')
       : '暂无';
@@ -124,7 +125,7 @@ export function statusCard(entries: StatusEntry[]): Card {
       markdown(md`**${t.name}**　${t.code}　<font color='grey'>${roleLabel[e.myRole]}</font>`),
       fields([
         ['所属单位', t.organization],
-        ['注册日期', t.registeredAt],
+        ['注册日期', formatDateZh(t.registeredAt)],
         ['参评资格', eligibility],
         ['申报', apps],
         ['荣誉', titles],
