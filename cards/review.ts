@@ -1,5 +1,6 @@
-import type { DisplayRow } from '../src/forms.js';
-import { form, formDisplayElements, selectStatic, submitButton, textInput } from './forms.js';
+import type { DisplayRow, FormDescriptor } from '../src/forms.js';
+import type { ScoreSheetForm } from '../src/review/scoring.js';
+import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pager } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
@@ -12,20 +13,12 @@ export interface TaskApplication {
   display: DisplayRow[];
 }
 
-export interface TaskField {
-  field: string;
-  code: string;
-  name: string;
-  max: number;
-  areaCode: string;
-  areaName: string;
-}
-
 export interface ScoringTaskData {
   assignmentId: number;
   year: number;
   application: TaskApplication;
-  fields: TaskField[];
+  /** The sheet's score form (src/review/scoring.ts `scoreSheetForm`): its items' inputs, grouped by area. */
+  form: ScoreSheetForm;
   /** What to fill the inputs with: what was typed, or the scores of a reopened sheet. */
   values?: Record<string, string>;
   comment?: string;
@@ -48,32 +41,19 @@ function applicationBrief(a: TaskApplication, long: boolean): Element[] {
   ];
 }
 
-/** The score sheet of one application: one number field per item, labelled with its max; a comment; submit. */
+/** The score sheet of one application: the form's inputs (one number per item, labelled with its max), each area under its heading; submit. */
 export function scoringTaskCard(d: ScoringTaskData): Card {
+  const keys = Object.keys(d.form.fields);
+  const drawn = formInputs(d.form, { ...d.values, comment: d.comment }, { clientRequired: true });
+  const headings = new Map(d.form.areas.map((a) => [a.fields[0], a]));
   const inputs: Element[] = [];
-  let area = '';
-  for (const f of d.fields) {
-    if (f.areaCode !== area) {
-      area = f.areaCode;
-      const max = d.fields.filter((x) => x.areaCode === area).reduce((n, x) => n + x.max, 0);
-      inputs.push(markdown(md`**${f.areaCode} ${f.areaName}**（${max} 分）`));
-    }
-    inputs.push(
-      textInput({
-        name: f.field,
-        label: `${f.code} ${f.name}（满分 ${f.max}）`,
-        placeholder: `0–${f.max}，整分或半分`,
-        value: d.values?.[f.field],
-        required: true,
-        maxLength: 8,
-      }),
-    );
-  }
-  const total = d.fields.reduce((n, f) => n + f.max, 0);
-  inputs.push(
-    textInput({ name: 'comment', label: '评审意见（可选）', value: d.comment, maxLength: 1000, multiline: true }),
-    submitButton({ text: '提交评分', name: 'review_submit', value: { action: 'review.submit', assignmentId: d.assignmentId } }),
-  );
+  keys.forEach((key, i) => {
+    const area = headings.get(key);
+    if (area) inputs.push(markdown(md`**${area.code} ${area.name}**（${area.max} 分）`));
+    inputs.push(drawn[i]);
+  });
+  inputs.push(submitButton({ text: '提交评分', name: 'review_submit', value: { action: 'review.submit', assignmentId: d.assignmentId } }));
+  const total = d.form.areas.reduce((n, a) => n + a.max, 0);
   return card({
     title: `评分：${d.application.team}`,
     subtitle: `${d.year}年度质量信得过班组评审 · 满分 ${total} 分`,
@@ -103,8 +83,8 @@ export interface ScoredData {
   total: number;
   max: number;
   areas: { code: string; name: string; score: number; max: number }[];
-  items: { code: string; name: string; score: number; max: number }[];
-  comment: string | null;
+  /** The stored sheet as people read it: each item, then the comment (src/review/scoring.ts `scoreSheetDisplay`). */
+  display: DisplayRow[];
   submittedAt: string;
   progress?: { done: number; total: number };
 }
@@ -121,8 +101,8 @@ export function scoredCard(d: ScoredData): Card {
       hr(),
       markdown(md`**总分：${d.total} / ${d.max} 分**`),
       markdown(mdJoin(d.areas.map((a) => `${a.code} ${a.name}：${a.score} / ${a.max}`), '\n')),
-      note(mdJoin(d.items.map((i) => `${i.code} ${i.score}/${i.max}`), ' · ')),
-      ...(d.comment ? [markdown(md`**评审意见**：${d.comment}`)] : []),
+      note(mdJoin(d.display.filter((r) => r.kind !== 'longText').map((r) => md`${r.label}：${r.text || '—'}`), '\n')),
+      ...d.display.filter((r) => r.kind === 'longText' && r.text).map((r) => markdown(md`**${r.label}**：${r.text}`)),
       note(md`提交时间：${d.submittedAt}。评分已锁定，如需修改请联系协会管理员重开。${d.progress ? `你已完成 ${d.progress.done} / ${d.progress.total} 项。` : ''}`),
       buttonRow([button({ text: '我的评分任务', type: 'primary', value: { action: 'review.list' } })]),
     ],
@@ -183,13 +163,8 @@ export function taskListCard(d: TaskListData): Card {
   return card({ title: '我的评分任务', template: 'blue', summary: d.total ? `评分任务：已完成 ${d.done} / ${d.total}` : '评分任务', elements });
 }
 
-export const declineKindOptions = [
-  { text: '存在利益冲突', value: 'conflict' },
-  { text: '时间无法安排', value: 'unavailable' },
-];
-
-/** 谢绝任务: the reason (conflict or unavailable) and a few words. */
-export function declineFormCard(d: { assignmentId: number; application: TaskApplication; values?: Record<string, string>; error?: string }): Card {
+/** 谢绝任务: the decline form's inputs (src/review/scoring.ts `declineForm`: why, and a few words), kept after a refusal. */
+export function declineFormCard(d: { assignmentId: number; application: TaskApplication; descriptor: FormDescriptor; values?: Record<string, unknown>; error?: string }): Card {
   return card({
     title: `谢绝评分任务：${d.application.team}`,
     template: d.error ? 'red' : 'orange',
@@ -198,8 +173,7 @@ export function declineFormCard(d: { assignmentId: number; application: TaskAppl
       ...applicationBrief(d.application, false),
       note('谢绝后协会将自动改派其他专家；选择“存在利益冲突”的，今后也不会再把该班组分配给你（第十七条）。'),
       form('decline_form', [
-        selectStatic({ name: 'kind', label: '谢绝原因类型', options: declineKindOptions, value: d.values?.kind, required: true }),
-        textInput({ name: 'reason', label: '谢绝原因', value: d.values?.reason, required: true, maxLength: 500, multiline: true }),
+        ...formInputs(d.descriptor, d.values, { clientRequired: true }),
         submitButton({ text: '确认谢绝', name: 'review_decline', type: 'danger', value: { action: 'review.decline', assignmentId: d.assignmentId } }),
       ]),
       buttonRow([button({ text: '返回评分', type: 'text', value: { action: 'review.open', assignmentId: d.assignmentId } })]),

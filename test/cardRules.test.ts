@@ -13,7 +13,7 @@ import { createLarkClient } from '../src/lark/client.js';
 import { createLogger } from '../src/log.js';
 import { cardRuleViolations } from '../src/local/cardRules.js';
 import { CARD_ACTIVE_MS, type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
-import { scoreFields } from '../src/review/scoring.js';
+import { scoreFields, scoreSheetForm } from '../src/review/scoring.js';
 import { defaultScoreSheet } from '../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, formFieldNames, taggedCount } from './support/cards.js';
 
@@ -111,7 +111,7 @@ describe('every list card at its largest realistic input passes', () => {
       assignmentId: 7,
       year: 2027,
       application: { code: 'GDSZ-2026-0001', team: '广州市政养护一班', organization: '广州市市政工程维修有限公司', display: formDisplay(applicationForm, { title: long(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', customer: long(1000), qc: long(1000), summary: long(1000), features: long(1000), materialsUrl: 'https://example.feishu.cn/docx/abc' }) },
-      fields: fields.map((f) => ({ field: f.field, code: f.code, name: f.name, max: f.max, areaCode: f.areaCode, areaName: f.areaName })),
+      form: scoreSheetForm(defaultScoreSheet),
       values: Object.fromEntries(fields.map((f) => [f.field, String(f.max)])),
       comment: long(1000),
       error: '1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间',

@@ -9,6 +9,7 @@ import { cycleForm } from '../src/cycles.js';
 import { defineForm, fieldName, type FormDescriptor, formDisplay, formSchema } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
 import type { ResultsData } from '../src/review/results.js';
+import { scoreSheetForm } from '../src/review/scoring.js';
 import { defaultScoreSheet } from '../src/scoreSheet.js';
 import { profileForm, registrationForm } from '../src/teams.js';
 import { reviewWorkbook } from '../src/workbook.js';
@@ -44,7 +45,7 @@ async function outputs(descriptor: FormDescriptor, typed: Record<string, unknown
   const display = formDisplay(descriptor, stored);
   const formCard = applicationFormCard({ descriptor, team, cycle, values: typed });
   const details = { type: 'card', elements: applicationDetails({ id: 1, year: 2027, statusLabel: '已提交', team, display }) };
-  const expertView = scoringTaskCard({ assignmentId: 1, year: 2027, application: { code: team.code, team: team.name, organization: team.organization, display }, fields: [] });
+  const expertView = scoringTaskCard({ assignmentId: 1, year: 2027, application: { code: team.code, team: team.name, organization: team.organization, display }, form: scoreSheetForm(defaultScoreSheet) });
   return { stored, display, formCard, details, expertView, workbook: await workbookApplications(descriptor, stored) };
 }
 

@@ -8,7 +8,7 @@ import { UserError } from '../src/errors.js';
 import { formDisplay } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
 import type { ResultsData } from '../src/review/results.js';
-import { parseScoreForm, scoreFields } from '../src/review/scoring.js';
+import { parseScoreForm, scoreFields, scoreSheetForm } from '../src/review/scoring.js';
 import { defaultScoreSheet, sheetItems } from '../src/scoreSheet.js';
 import { reviewWorkbook, workbookSheetNames } from '../src/workbook.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from './support/cards.js';
@@ -33,13 +33,14 @@ describe('the score form', () => {
       assignmentId: 7,
       year: 2027,
       application: { code: 'GDSZ-2026-0001', team: '广州市政养护一班', organization: '广州市市政工程维修有限公司', display: formDisplay(applicationForm, { title: '提高修补合格率', category: 'maintenance', materialsUrl: 'https://example.feishu.cn/docx/abc' }) },
-      fields: fields.map((f) => ({ field: f.field, code: f.code, name: f.name, max: f.max, areaCode: f.areaCode, areaName: f.areaName })),
+      form: scoreSheetForm(defaultScoreSheet),
     });
     expectValidCard(card);
     expect(formFieldNames(card)).toEqual([...fields.map((f) => f.field), 'comment']);
     for (const name of formFieldNames(card)) expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
-    expect(cardText(card)).toContain('1.2 质量安全管理制度健全并严格执行（满分 5）');
-    expect(cardText(card)).toContain('6.1 QC小组、现场管理、合理化建议活动（满分 8）');
+    expect(cardText(card)).toContain('1.2 质量安全管理制度健全并严格执行 *（第七条第1款：满分 5 分）');
+    expect(cardText(card)).toContain('6.1 QC小组、现场管理、合理化建议活动 *（第七条第6款：满分 8 分）');
+    expect(cardText(card)).toContain('1 班组基础建设**（20 分）');
     expect(JSON.stringify(card)).toContain('https://example.feishu.cn/docx/abc');
     expect(cardActions(card).map((a) => a.action)).toEqual(['review.submit', 'review.declineForm', 'review.list']);
   });

@@ -3,7 +3,7 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import { type CardActionInput, type CardResponse, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, toastFor } from '../../src/handlers.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineTask, expertProgress, expertTasks, getTask, ownTask, submitScores, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, ownTask, submitScores, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
@@ -117,7 +117,7 @@ export async function showDeclineForm(ctx: HandlerContext, input: CardActionInpu
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
   const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE);
   if (done) throw done;
-  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task) }) } };
+  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm }) } };
 }
 
 /** `review.decline`: declined with a reason; a replacement is picked and told, or the administrators are. */
@@ -139,5 +139,5 @@ export async function declineFormAgain(err: UserError, ctx: HandlerContext, inpu
     return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '' }) } };
   }
   if (!task || task.assignment.expertOpenId !== ctx.actor.openId || task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
-  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), values: formText(input.formValue), error: err.message }) } };
+  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm, values: input.formValue, error: err.message }) } };
 }

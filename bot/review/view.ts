@@ -17,8 +17,8 @@ import type { HandlerContext } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { defaultAggregationRule, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
 import { reviewProgress } from '../../src/review/results.js';
-import { expertProgress, expertTasks, getTasks, type Replacement, type ScoreField, scoreFields, type Task } from '../../src/review/scoring.js';
-import { areaSubtotals, sheetItems } from '../../src/scoreSheet.js';
+import { expertProgress, expertTasks, getTasks, type Replacement, type ScoreField, scoreFields, scoreSheetDisplay, scoreSheetForm, type Task } from '../../src/review/scoring.js';
+import { areaSubtotals } from '../../src/scoreSheet.js';
 
 /** What an expert reads of an application: the form, never anyone's scores. */
 export function taskApplication(task: Pick<Task, 'application' | 'team' | 'organization'>): TaskApplication {
@@ -34,7 +34,7 @@ export function taskCard(task: Task, opts: { typed?: Record<string, string>; err
     assignmentId: task.assignment.id,
     year: task.cycle.year,
     application: taskApplication(task),
-    fields: fields.map((f) => ({ field: f.field, code: f.code, name: f.name, max: f.max, areaCode: f.areaCode, areaName: f.areaName })),
+    form: scoreSheetForm(cycleScoreSheet(task.cycle)),
     values,
     comment: opts.typed ? opts.typed.comment : (task.assignment.comment ?? undefined),
     error: opts.error,
@@ -59,8 +59,7 @@ export function submittedCard(ctx: Pick<HandlerContext, 'config'>, task: Task, p
     total: Number(task.assignment.total),
     max: sheet.total,
     areas: areaSubtotals(sheet, scores),
-    items: sheetItems(sheet).map((i) => ({ code: i.code, name: i.name, score: Number(scores[i.code] ?? 0), max: i.max })),
-    comment: task.assignment.comment,
+    display: scoreSheetDisplay(sheet, scores, task.assignment.comment),
     submittedAt: timeZh(ctx, task.assignment.submittedAt),
     progress,
   });

@@ -7,7 +7,7 @@ import { audit } from '../audit.js';
 import { formatDateTimeZh } from '../dates.js';
 import { cycleScoreSheet, transitionCycle } from '../cycles.js';
 import { AlreadyDone, cite, UserError } from '../errors.js';
-import { option, parseForm, text, readNumber } from '../forms.js';
+import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type FormDescriptor, formDisplay, formSchema, optionalText, readForm, readNumber } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { type ScoreSheet, type SheetItem, sheetItems } from '../scoreSheet.js';
@@ -34,35 +34,115 @@ export function scoreFields(sheet: ScoreSheet): ScoreField[] {
 
 export const itemLabel = (item: Pick<SheetItem, 'code' | 'name'>) => `${item.code} ${item.name}`;
 
-const isHalfPoint = (n: number) => Number.isInteger(n * 2);
-
 export interface ScoreSheetInput {
   scores: Record<string, number>; // by item code
   total: number;
   comment: string | null;
 }
 
+/** The score form of a sheet: one number field per item (named by `scoreFields`), then the comment; with the areas that group them. */
+export interface ScoreSheetForm extends FormDescriptor {
+  /** The sheet's areas in order: heading, subtotal and the names of their fields. */
+  areas: { code: string; name: string; article?: string; max: number; fields: string[] }[];
+  /** Each item's field, in the sheet's order. */
+  items: ScoreField[];
+}
+
+interface CompiledSheet {
+  form: ScoreSheetForm;
+  schema: z.ZodType<ScoreSheetInput, unknown>;
+}
+
+/** Built once per sheet: a cycle's sheet is one frozen object (`cycleScoreSheet`), so its identity is its version. */
+const compiledSheets = new WeakMap<ScoreSheet, CompiledSheet>();
+
+function compiled(sheet: ScoreSheet): CompiledSheet {
+  let c = compiledSheets.get(sheet);
+  if (!c) {
+    const form = buildScoreSheetForm(sheet);
+    c = { form, schema: scoreSchema(form) };
+    compiledSheets.set(sheet, c);
+  }
+  return c;
+}
+
 /**
- * Reads a submitted score form (pure: the submit's one parse): every item present, a number read by
- * `readNumber` (“４．５”, “4.5分”), 0..max, whole or half points. The first
- * wrong item becomes a UserError naming it: "1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分".
+ * The score sheet an expert fills (第十八条), as a form descriptor: each item a number from 0 to its max in
+ * whole or half points, labelled “1.2 质量安全管理制度健全并严格执行” with its area's article and its max; then
+ * the optional comment. The submit's schema, the task card's inputs and the read-only display come from it.
+ */
+export function scoreSheetForm(sheet: ScoreSheet): ScoreSheetForm {
+  return compiled(sheet).form;
+}
+
+function buildScoreSheetForm(sheet: ScoreSheet): ScoreSheetForm {
+  const items = scoreFields(sheet);
+  const fields: Record<string, FieldSpec> = {};
+  for (const item of items) {
+    const area = sheet.areas.find((a) => a.code === item.areaCode);
+    fields[item.field] = { kind: 'number', label: itemLabel(item), article: area?.article, help: `满分 ${item.max} 分`, min: 0, max: item.max, step: 0.5, unit: '分' };
+  }
+  fields.comment = { kind: 'longText', label: '评审意见', help: '可选', required: false, maxLength: 1000 };
+  const areas = sheet.areas.map((a) => {
+    const own = items.filter((i) => i.areaCode === a.code);
+    return { code: a.code, name: a.name, article: a.article, max: Math.round(own.reduce((n, i) => n + i.max, 0) * 100) / 100, fields: own.map((i) => i.field) };
+  });
+  return { name: 'score_form', title: sheet.title, fields, areas, items };
+}
+
+const isHalfPoint = (n: number) => Number.isInteger(n * 2);
+
+/** One item's check, from its field: read by `readNumber` (“４．５”, “4.5分”), within its limits, whole or half points. */
+function itemSchema(f: Extract<FieldSpec, { min: number }>) {
+  const rule = `须在 ${f.min} 到 ${f.max} 分之间，且为整分或半分`;
+  return z.unknown().transform((raw, ctx) => {
+    const n = readNumber(raw);
+    const refuse = (message: string) => {
+      ctx.addIssue({ code: 'custom', message: `${f.label}：${message}` });
+      return z.NEVER;
+    };
+    if (n === undefined) return refuse(`请填写分数（${rule.slice(1)}）`);
+    if (Number.isNaN(n)) return refuse(`“${String(raw).trim().slice(0, 20)}”不是数字，${rule}`);
+    if (n < f.min || n > f.max || (f.step === 0.5 && !isHalfPoint(n))) return refuse(rule);
+    return n;
+  });
+}
+
+function scoreSchema(form: ScoreSheetForm): z.ZodType<ScoreSheetInput, unknown> {
+  const comment = form.fields.comment as Extract<FieldSpec, { maxLength: number }>;
+  const shape: Record<string, z.ZodType> = {};
+  for (const item of form.items) shape[item.field] = itemSchema(form.fields[item.field] as Extract<FieldSpec, { min: number }>);
+  shape.comment = optionalText(fieldName(comment), comment.maxLength);
+  return z.object(shape).transform((v) => {
+    const scores: Record<string, number> = {};
+    let total = 0;
+    for (const item of form.items) {
+      const n = v[item.field] as number;
+      scores[item.code] = n;
+      total += n;
+    }
+    return { scores, total: Math.round(total * 100) / 100, comment: (v.comment as string | undefined) ?? null };
+  });
+}
+
+/**
+ * Reads a submitted score form (pure: the submit's one parse, on either path) against the sheet's cached
+ * schema. The first wrong item, in the sheet's order, becomes a UserError naming it:
+ * "1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分".
  */
 export function parseScoreForm(sheet: ScoreSheet, formValue: Record<string, unknown>): ScoreSheetInput {
-  const scores: Record<string, number> = {};
-  let total = 0;
-  for (const f of scoreFields(sheet)) {
-    const raw = formValue[f.field];
-    const n = readNumber(raw);
-    const rule = `须在 0 到 ${f.max} 分之间，且为整分或半分`;
-    if (n === undefined) throw new UserError(`${itemLabel(f)}：请填写分数（${rule.slice(1)}）`, { field: f.field, article: 18 });
-    if (Number.isNaN(n)) throw new UserError(`${itemLabel(f)}：“${String(raw).trim().slice(0, 20)}”不是数字，${rule}`, { field: f.field, article: 18 });
-    if (n < 0 || n > f.max || !isHalfPoint(n)) throw new UserError(`${itemLabel(f)}：${rule}`, { field: f.field, article: 18 });
-    scores[f.code] = n;
-    total += n;
-  }
-  const comment = typeof formValue.comment === 'string' ? formValue.comment.trim() : '';
-  if (comment.length > 1000) throw new UserError(`评审意见不能超过 1000 字（现有 ${comment.length} 字）`, { field: 'comment' });
-  return { scores, total: Math.round(total * 100) / 100, comment: comment || null };
+  const result = compiled(sheet).schema.safeParse(formValue);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new UserError(issue.message, { field: String(issue.path[0] ?? ''), article: 18 });
+}
+
+/** A stored sheet as people read it, item by item and then the comment (the expert's own view after submit). */
+export function scoreSheetDisplay(sheet: ScoreSheet, scores: Readonly<Record<string, number | null | undefined>> | null, comment: string | null): DisplayRow[] {
+  const form = scoreSheetForm(sheet);
+  const values: Record<string, unknown> = { comment };
+  for (const item of form.items) values[item.field] = scores?.[item.code];
+  return formDisplay(form, values);
 }
 
 // --- tasks ---------------------------------------------------------------------------------------
@@ -236,10 +316,16 @@ export const declineKinds = [
   { value: 'unavailable', label: '时间无法安排' },
 ] as const;
 
-const declineSchema = z.object({
-  kind: option('谢绝原因类型', ['conflict', 'unavailable']),
-  reason: text('谢绝原因', 500),
+/** 谢绝评分任务: why (a conflict of interest, 第十七条, or no time) and a few words. */
+export const declineForm = defineForm({
+  name: 'decline_form',
+  title: '谢绝评分任务',
+  fields: {
+    kind: { kind: 'select', label: '谢绝原因类型', article: '第十七条', options: declineKinds },
+    reason: { kind: 'longText', label: '谢绝原因', maxLength: 500, placeholder: '如 曾在该单位任职；6 月出差无法评审' },
+  },
 });
+const declineSchema = formSchema(declineForm);
 
 export interface Replacement {
   created?: NewAssignment;
@@ -266,8 +352,8 @@ export async function declineTask(
     throw done;
   }
   scoringOpen(task.cycle);
-  const input = parseForm(declineSchema, formValue, { kind: '谢绝原因类型', reason: '谢绝原因' });
-  const label = declineKinds.find((k) => k.value === input.kind)!.label;
+  const input = readForm(declineForm, formValue, declineSchema);
+  const label = fieldText(declineForm.fields.kind, input.kind);
   await tx
     .update(assignments)
     .set({ status: 'declined', declineReason: `${label}：${input.reason}` })

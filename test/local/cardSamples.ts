@@ -20,7 +20,19 @@ import { applicationForm, endorsementForm } from '../../src/applications.js';
 import { cycleForm } from '../../src/cycles.js';
 import { profileForm, registrationForm } from '../../src/teams.js';
 import { formDisplay } from '../../src/forms.js';
+import { declineForm, scoreSheetDisplay, scoreSheetForm } from '../../src/review/scoring.js';
+import type { ScoreSheet } from '../../src/scoreSheet.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
+
+/** A small sheet of two areas for the score cards. */
+const sampleSheet: ScoreSheet = {
+  title: '评分表（示例）',
+  total: 20,
+  areas: [
+    { code: '1', name: '班组基础建设', article: '第七条第1款', items: [{ code: '1.1', name: '目标分解与职能明确', max: 5 }, { code: '1.2', name: '制度建设', max: 5 }] },
+    { code: '2', name: '质量管理', items: [{ code: '2.1', name: '质量控制', max: 10 }] },
+  ],
+};
 
 /** Exported functions of cards/ that build no card (text helpers), with why they need no sample. */
 export const notCardBuilders: Record<string, string> = {
@@ -346,12 +358,8 @@ export const cardSamples: Record<string, Sample> = {
       assignmentId: 11,
       year: 2026,
       application: taskApplication,
-      fields: [
-        { field: 'i_1_1', code: '1.1', name: '目标分解与职能明确', max: 5, areaCode: '1', areaName: '班组基础建设' },
-        { field: 'i_1_2', code: '1.2', name: '制度建设', max: 5, areaCode: '1', areaName: '班组基础建设' },
-        { field: 'i_2_1', code: '2.1', name: '质量控制', max: 10, areaCode: '2', areaName: '质量管理' },
-      ],
-      values: { i_1_1: '4.5' },
+      form: scoreSheetForm(sampleSheet),
+      values: { i1_1: '4.5' },
       comment: '整体较好',
       error: '1.2 须为 0–5 的整分或半分',
       scoringDeadline: '2026年6月30日',
@@ -366,8 +374,7 @@ export const cardSamples: Record<string, Sample> = {
       total: 18.5,
       max: 20,
       areas: [{ code: '1', name: '班组基础建设', score: 8.5, max: 10 }],
-      items: [{ code: '1.1', name: '目标分解与职能明确', score: 4.5, max: 5 }],
-      comment: '整体较好',
+      display: scoreSheetDisplay(sampleSheet, { '1.1': 4.5, '1.2': 4, '2.1': 10 }, '整体较好'),
       submittedAt: '2026-06-02 10:31',
       progress: { done: 3, total: 5 },
     }),
@@ -387,7 +394,7 @@ export const cardSamples: Record<string, Sample> = {
     review.taskListCard({ done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
     review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
   ],
-  'review.declineFormCard': () => [review.declineFormCard({ assignmentId: 12, application: taskApplication, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' })],
+  'review.declineFormCard': () => [review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' })],
   'review.declinedCard': () => [review.declinedCard({ application: taskApplication, reason: '时间无法安排' })],
   'review.assignmentReportCard': () => [
     review.assignmentReportCard({
