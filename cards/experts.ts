@@ -1,4 +1,5 @@
-import { form, multiPersonPicker, numberInput, personLookupInput, selectStatic, submitButton, textInput } from './forms.js';
+import type { FormDescriptor } from '../src/forms.js';
+import { form, formInputs, selectStatic, submitButton, textInput } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, hr, markdown, note, md, mdJoin, mention, pager } from './kit.js';
 
 /** 专家库 (第十一条) for administrators, and an expert's declaration of a conflict of interest (第十七条). */
@@ -17,7 +18,9 @@ export interface ExpertPoolData {
   pages: number;
   /** Whom the add form's picker offers: known people not yet experts. */
   candidates: string[];
-  values?: Record<string, string>;
+  /** The add form (src/review/experts.ts `expertAddForm`) and what was typed into it, kept after a refusal. */
+  descriptor: FormDescriptor;
+  values?: Record<string, unknown>;
   error?: string;
 }
 
@@ -52,16 +55,14 @@ export function expertPoolCard(d: ExpertPoolData): Card {
   }
   elements.push(...pager({ page: d.page, pages: d.pages, value: { action: 'experts.list' } }));
   const v = d.values ?? {};
-  const picked = v.experts ? v.experts.split(',').filter(Boolean) : undefined;
+  const typed = v.experts;
+  const picked = (Array.isArray(typed) ? typed : typeof typed === 'string' && typed ? typed.split(',') : []).map(String);
   elements.push(
     hr(),
     markdown('**添加专家**'),
     form('expert_form', [
-      multiPersonPicker({ name: 'experts', label: '专家（可多选）', values: picked, options: [...new Set([...(picked ?? []), ...d.candidates])] }),
-      personLookupInput({ name: 'expertsLookup', label: '列表中没有？填专家的手机号或邮箱', value: v.expertsLookup }),
-      textInput({ name: 'organization', label: '所在单位', value: v.organization, required: true, maxLength: 100, placeholder: '单位全称：同单位的申报不会分配给该专家' }),
-      textInput({ name: 'specialities', label: '专业特长（逗号分隔）', value: v.specialities, maxLength: 200, placeholder: '如 道路养护, 桥梁检测' }),
-      numberInput({ name: 'maxLoad', label: '评审上限（每年最多评审几份，可空）', value: v.maxLoad, placeholder: '如 20；留空为不限' }),
+      // Feishu requires a picker's selected people to be among its options
+      ...formInputs(d.descriptor, { ...v, experts: picked }, { people: { experts: [...new Set([...picked, ...d.candidates])] } }),
       submitButton({ text: '添加到专家库', name: 'experts_add', value: { action: 'experts.add' } }),
     ]),
     note('第十一条：协会建立专家库；第十七条：专家不评审本单位及存在利益关系的班组。'),

@@ -14,6 +14,7 @@ import { createLogger } from '../src/log.js';
 import { cardRuleViolations } from '../src/local/cardRules.js';
 import { CARD_ACTIVE_MS, type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
 import { scoreFields, scoreSheetForm } from '../src/review/scoring.js';
+import { expertAddForm } from '../src/review/experts.js';
 import { defaultScoreSheet } from '../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, formFieldNames, taggedCount } from './support/cards.js';
 
@@ -46,7 +47,7 @@ describe('every list card at its largest realistic input passes', () => {
     const experts = Array.from({ length: 30 }, (_, i) => ({ openId: `ou_e${i}`, name: `专家${i}`, organization: '华南理工大学土木与交通学院', specialities: ['道路', '桥梁', '隧道'], maxLoad: 20, active: i % 3 !== 0, load: 12, pending: 4 }));
     for (const page of [1, 2]) {
       const shown = pageOf(experts, page, 15);
-      const c = expertPoolCard({ experts: shown.items, total: 30, active: 20, page: shown.page, pages: shown.pages, candidates: Array.from({ length: 100 }, (_, i) => `ou_person${i}`), values: { organization: '专家委员会' }, error: '所在单位：请填写所在单位' });
+      const c = expertPoolCard({ experts: shown.items, total: 30, active: 20, page: shown.page, pages: shown.pages, candidates: Array.from({ length: 100 }, (_, i) => `ou_person${i}`), descriptor: expertAddForm, values: { organization: '专家委员会' }, error: '所在单位：请填写所在单位' });
       expectValidCard(c);
       expect(taggedCount(c)).toBeLessThanOrEqual(200);
     }

@@ -9,6 +9,7 @@ import { formDisplay } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
 import type { ResultsData } from '../src/review/results.js';
 import { parseScoreForm, scoreFields, scoreSheetForm } from '../src/review/scoring.js';
+import { expertAddForm } from '../src/review/experts.js';
 import { defaultScoreSheet, sheetItems } from '../src/scoreSheet.js';
 import { reviewWorkbook, workbookSheetNames } from '../src/workbook.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from './support/cards.js';
@@ -85,7 +86,7 @@ describe('the expert’s and the administrators’ cards', () => {
     ]);
     expect(cardText(list)).toContain('第 2 / 3 页');
     const experts = Array.from({ length: 15 }, (_, i) => ({ openId: `ou_e${i}`, name: `专家${i}`, organization: '专家委员会', specialities: ['道路', '桥梁'], maxLoad: null, active: i % 2 === 0, load: 3, pending: 1 }));
-    const pool = expertPoolCard({ experts, total: 42, active: 30, page: 1, pages: 3, candidates: ['ou_p1', 'ou_p2'], values: { organization: '专家委员会' }, error: '所在单位：请填写所在单位' });
+    const pool = expertPoolCard({ experts, total: 42, active: 30, page: 1, pages: 3, candidates: ['ou_p1', 'ou_p2'], descriptor: expertAddForm, values: { organization: '专家委员会' }, error: '所在单位：请填写所在单位' });
     expectValidCard(pool);
     expect(cardActions(pool).filter((a) => a.action === 'experts.list')).toEqual([{ action: 'experts.list', page: 2 }]);
     expect(cardActions(pool).find((a) => a.action === 'experts.deactivate')).toMatchObject({ page: 1 });
@@ -104,7 +105,7 @@ describe('the expert’s and the administrators’ cards', () => {
 
   it('progress, pool and conflict cards are valid', () => {
     expectValidCard(progressCard({ cycleId: 1, year: 2027, status: 'scoring', statusLabel: '专家评分中', applications: [{ label: '专家评审中', count: 3 }], tasks: { assigned: 4, submitted: 5, declined: 1, replaced: 0 }, pending: [{ applicationId: 1, code: 'GDSZ-2026-0001', team: '一班', submitted: 1, pending: 2 }], pendingTotal: 1 }));
-    const pool = expertPoolCard({ experts: [{ openId: 'ou_e1', name: null, organization: '专家委员会', specialities: ['道路'], maxLoad: 20, active: true, load: 3, pending: 1 }], total: 1, active: 1, page: 1, pages: 1, candidates: [] });
+    const pool = expertPoolCard({ experts: [{ openId: 'ou_e1', name: null, organization: '专家委员会', specialities: ['道路'], maxLoad: 20, active: true, load: 3, pending: 1 }], total: 1, active: 1, page: 1, pages: 1, candidates: [], descriptor: expertAddForm });
     expectValidCard(pool);
     expect(formFieldNames(pool)).toEqual(['experts', 'expertsLookup', 'organization', 'specialities', 'maxLoad']);
     expect(cardActions(pool).map((a) => a.action)).toEqual(expect.arrayContaining(['experts.deactivate', 'experts.add']));

@@ -3,18 +3,18 @@ import { type Card, pageOf } from '../../cards/kit.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { addExperts, listExperts, setExpertActive } from '../../src/review/experts.js';
+import { addExperts, expertAddForm, listExperts, setExpertActive } from '../../src/review/experts.js';
 import { personFromLookup } from '../lookup.js';
-import { formText, pageFrom } from '../respond.js';
+import { pageFrom } from '../respond.js';
 import { pickerCandidates } from '../../src/people.js';
 
 const POOL_PAGE = 15;
 
-async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; page?: number } = {}): Promise<Card> {
+async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, unknown>; error?: string; page?: number } = {}): Promise<Card> {
   const experts = await listExperts(ctx.tx);
   const shown = pageOf(experts, opts.page ?? 1, POOL_PAGE);
   const candidates = await pickerCandidates(ctx.tx, { excludeRole: 'expert' });
-  return expertPoolCard({ experts: shown.items, total: experts.length, active: experts.filter((e) => e.active).length, page: shown.page, pages: shown.pages, candidates, values: opts.values, error: opts.error });
+  return expertPoolCard({ experts: shown.items, total: experts.length, active: experts.filter((e) => e.active).length, page: shown.page, pages: shown.pages, candidates, descriptor: expertAddForm, values: opts.values, error: opts.error });
 }
 
 /** `experts.list` (专家库), a page at a time. */
@@ -34,7 +34,7 @@ export async function addToPool(ctx: HandlerContext, input: CardActionInput): Pr
 export async function poolFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
   if (err instanceof AlreadyDone) return { card: { type: 'raw', data: await poolCard(ctx) } };
-  return { card: { type: 'raw', data: await poolCard(ctx, { values: formText(input.formValue), error: err.message }) } };
+  return { card: { type: 'raw', data: await poolCard(ctx, { values: input.formValue, error: err.message }) } };
 }
 
 function openIdOf(input: CardActionInput): string {

@@ -4,21 +4,26 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import { AlreadyDone, UserError } from '../errors.js';
-import { numberField, openIdList, option, optionalText, parseForm, text } from '../forms.js';
+import { defineForm, formSchema, option, parseForm, readForm, text } from '../forms.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
 
 /** 专家库 (第十一条): administrators keep the pool; experts declare their conflicts of interest (第十七条). */
 
-export const expertFieldLabels = { experts: '专家', organization: '所在单位', specialities: '专业特长', maxLoad: '评审上限' };
-
-const expertSchema = z.object({
-  experts: openIdList('专家', 50),
-  organization: text('所在单位', 100),
-  specialities: optionalText('专业特长', 200),
-  maxLoad: z.preprocess((v) => (v === '' || v === null ? undefined : v), numberField('评审上限', 1, 500, { integer: true }).optional()),
+/** 添加专家: whom (picked, or found by mobile or e-mail), their organisation (第十七条: never their own's teams), specialities and yearly limit. */
+export const expertAddForm = defineForm({
+  name: 'expert_form',
+  title: '添加专家',
+  fields: {
+    experts: { kind: 'persons', label: '专家', article: '第十一条', help: '可多选', max: 50 },
+    expertsLookup: { kind: 'text', label: '列表中没有？填专家的手机号或邮箱', maxLength: 500, required: false, placeholder: '飞书账号的手机号或邮箱；多人用逗号分隔' },
+    organization: { kind: 'text', label: '所在单位', article: '第十七条', maxLength: 100, placeholder: '单位全称：同单位的申报不会分配给该专家' },
+    specialities: { kind: 'text', label: '专业特长', help: '逗号分隔', maxLength: 200, required: false, placeholder: '如 道路养护, 桥梁检测' },
+    maxLoad: { kind: 'integer', label: '评审上限', help: '每年最多评审几份，可空', min: 1, max: 500, required: false, placeholder: '如 20；留空为不限' },
+  },
 });
+const expertSchema = formSchema(expertAddForm);
 
 /** "道路, 桥梁、检测" → ["道路", "桥梁", "检测"] */
 export function splitSpecialities(s: string | undefined): string[] {
@@ -38,7 +43,7 @@ async function organizationId(tx: Db, name: string): Promise<number> {
 /** 添加专家: each picked person becomes an active expert of the organisation, with specialities and a load limit. */
 export async function addExperts(tx: Db, actor: Actor, formValue: Record<string, unknown>, now: Date): Promise<{ openIds: string[]; organization: string }> {
   requireAdmin(actor);
-  const input = parseForm(expertSchema, formValue, expertFieldLabels);
+  const input = readForm(expertAddForm, formValue, expertSchema);
   const orgId = await organizationId(tx, input.organization);
   const specialities = splitSpecialities(input.specialities);
   // a second click waits for the first's rows, then finds every picked person in the pool as asked

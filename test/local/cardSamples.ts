@@ -21,6 +21,7 @@ import { cycleForm } from '../../src/cycles.js';
 import { profileForm, registrationForm } from '../../src/teams.js';
 import { formDisplay } from '../../src/forms.js';
 import { declineForm, scoreSheetDisplay, scoreSheetForm } from '../../src/review/scoring.js';
+import { expertAddForm } from '../../src/review/experts.js';
 import type { ScoreSheet } from '../../src/scoreSheet.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
 
@@ -262,6 +263,7 @@ export const cardSamples: Record<string, Sample> = {
       page: 1,
       pages: 2,
       candidates: [LEADER, CONTACT],
+      descriptor: expertAddForm,
       values: { experts: `${EXPERT},ou_local_expert_3`, organization: '', maxLoad: '5' },
       error: '请填写所在单位',
     }),
