@@ -2,9 +2,16 @@ import { button, buttonRow, card, type Card, type Element, fields, markdown, not
 
 /** Scheduled reminders (第十六条, 第十九条) and the administrators' digest. */
 
+/** A date as people read it, 2026年12月1日: the style of src/dates.ts `formatDateZh` (cards import no code of src/). */
 const zhDate = (d: string) => {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d);
   return m ? `${Number(m[1])}年${Number(m[2])}月${Number(m[3])}日` : d;
+};
+
+/** A digest's period as people read it: the day (2026年12月1日) or the ISO week (2026-W49 → 2026年第49周). */
+const zhPeriod = (period: string) => {
+  const week = /^(\d{4})-W(\d{2})$/.exec(period);
+  return week ? `${week[1]}年第${Number(week[2])}周` : zhDate(period);
 };
 
 const when = (daysLeft: number) => (daysLeft > 1 ? `还有 ${daysLeft} 天` : daysLeft === 1 ? '明天' : daysLeft === 0 ? '今天' : `已逾期 ${-daysLeft} 天`);
@@ -94,6 +101,7 @@ export function anniversaryCard(opts: { team: ReminderTeam & { registeredAt: str
 
 export interface DigestData {
   kind: 'daily' | 'weekly';
+  /** The day (YYYY-MM-DD) or the ISO week (YYYY-Www), shown as people read them. */
   period: string;
   cycle?: { year: number; statusLabel: string; counts: [string, number][]; scoringDeadline: string };
   overdueExperts: { openId: string; name: string | null; pending: number }[];
@@ -123,9 +131,9 @@ export function digestCard(d: DigestData): Card {
   ];
   elements.push(buttonRow(buttons));
   return card({
-    title: d.kind === 'daily' ? `每日汇总 ${d.period}` : `每周汇总 ${d.period}`,
+    title: d.kind === 'daily' ? `每日汇总 ${zhPeriod(d.period)}` : `每周汇总 ${zhPeriod(d.period)}`,
     template: 'blue',
-    summary: d.kind === 'daily' ? `每日汇总 ${d.period}` : `每周汇总 ${d.period}`,
+    summary: d.kind === 'daily' ? `每日汇总 ${zhPeriod(d.period)}` : `每周汇总 ${zhPeriod(d.period)}`,
     elements,
   });
 }

@@ -377,7 +377,7 @@ export const cardSamples: Record<string, Sample> = {
       max: 20,
       areas: [{ code: '1', name: '班组基础建设', score: 8.5, max: 10 }],
       display: scoreSheetDisplay(sampleSheet, { '1.1': 4.5, '1.2': 4, '2.1': 10 }, '整体较好'),
-      submittedAt: '2026-06-02 10:31',
+      submittedAt: '2026年6月2日 10:31',
       progress: { done: 3, total: 5 },
     }),
   ],
