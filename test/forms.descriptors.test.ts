@@ -2,15 +2,17 @@ import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { applicationDetails, applicationFormCard } from '../cards/applications.js';
 import { cycleFormCard } from '../cards/admin.js';
-import { scoringTaskCard } from '../cards/review.js';
+import { declinedCard, declineFormCard, scoredCard, scoringTaskCard } from '../cards/review.js';
+import { expertPoolCard } from '../cards/experts.js';
 import { profileFormCard, registrationFormCard, type TeamData } from '../cards/teams.js';
 import { applicationForm } from '../src/applications.js';
 import { cycleForm } from '../src/cycles.js';
 import { defineForm, fieldName, type FormDescriptor, formDisplay, formSchema } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
 import type { ResultsData } from '../src/review/results.js';
-import { scoreSheetForm } from '../src/review/scoring.js';
-import { defaultScoreSheet } from '../src/scoreSheet.js';
+import { expertAddForm } from '../src/review/experts.js';
+import { declineForm, parseScoreForm, scoreSheetDisplay, scoreSheetForm } from '../src/review/scoring.js';
+import { defaultScoreSheet, type ScoreSheet, sheetItems } from '../src/scoreSheet.js';
 import { profileForm, registrationForm } from '../src/teams.js';
 import { reviewWorkbook } from '../src/workbook.js';
 import { cardText, expectValidCard, formFieldNames } from './support/cards.js';
@@ -110,3 +112,82 @@ describe('every field of every real descriptor reaches each output', () => {
     for (const row of formDisplay(descriptor, stored)) expect(row.text, row.key).not.toBe('');
   });
 });
+
+describe('the expert-side forms: every field reaches each output', () => {
+  const application = { code: team.code, team: team.name, organization: team.organization, display: formDisplay(applicationForm, validFormValue(applicationForm)) };
+
+  it('the score sheet (built from the sheet): task card inputs, the submit, the submitted view and the workbook', async () => {
+    const form = scoreSheetForm(defaultScoreSheet);
+    const items = sheetItems(defaultScoreSheet);
+    expect(Object.keys(form.fields)).toEqual([...items.map((i) => `i${i.code.replace('.', '_')}`), 'comment']);
+    const typed = validFormValue(form, { comment: '材料扎实' });
+    const card = scoringTaskCard({ assignmentId: 1, year: 2027, application, form, values: typed as Record<string, string> });
+    expectValidCard(card);
+    expect(formFieldNames(card)).toEqual(Object.keys(form.fields));
+    for (const a of defaultScoreSheet.areas) expect(cardText(card)).toContain(`${a.code} ${a.name}`);
+    // what the submit stores: every item by code, and the comment
+    const stored = parseScoreForm(defaultScoreSheet, typed);
+    expect(Object.keys(stored.scores)).toEqual(items.map((i) => i.code));
+    expect(stored.total).toBe(defaultScoreSheet.total);
+    expect(stored.comment).toBe('材料扎实');
+    // the generic schema of the same descriptor reads the same numbers
+    expect(Object.values(formSchema(form).parse(typed) as Record<string, unknown>).slice(0, items.length)).toEqual(items.map((i) => i.max));
+    const display = scoreSheetDisplay(defaultScoreSheet, stored.scores, stored.comment);
+    expect(display.map((r) => r.key)).toEqual(Object.keys(form.fields));
+    for (const row of display) expect(row.text, row.key).not.toBe('');
+    const view = scoredCard({ assignmentId: 1, year: 2027, application, total: stored.total, max: defaultScoreSheet.total, areas: [], display, submittedAt: '2027年6月1日 09:00' });
+    expectValidCard(view);
+    for (const row of display) expect(cardText(view), row.key).toContain(`${row.label}：${row.text}`.replace('评审意见：', '评审意见**：'));
+    const { workbook } = await workbookScores(defaultScoreSheet);
+    for (const f of Object.values(form.fields).filter((f) => f.kind === 'number')) expect(workbook.some((h) => String(h).startsWith(f.label))).toBe(true);
+  });
+
+  it('a loaded sheet of its own: its items, maxima, half points and articles', () => {
+    const sheet: ScoreSheet = { title: '自定义评分表', total: 12.5, areas: [{ code: 'A', name: '基础', article: '第七条第1款', items: [{ code: 'A.1', name: '制度', max: 2.5 }, { code: 'A.2', name: '记录', max: 10 }] }] };
+    const form = scoreSheetForm(sheet);
+    expect(scoreSheetForm(sheet)).toBe(form);
+    expect(form.fields.iA_1).toMatchObject({ kind: 'number', label: 'A.1 制度', article: '第七条第1款', min: 0, max: 2.5, step: 0.5 });
+    const card = scoringTaskCard({ assignmentId: 1, year: 2027, application, form });
+    expect(cardText(card)).toContain('A.1 制度 *（第七条第1款：满分 2.5 分）');
+    expect(cardText(card)).toContain('A 基础**（12.5 分）');
+    expect(parseScoreForm(sheet, { iA_1: '２．５', iA_2: '10分' }).total).toBe(12.5);
+    expect(() => parseScoreForm(sheet, { iA_1: '3', iA_2: '10' })).toThrow('A.1 制度：须在 0 到 2.5 分之间，且为整分或半分');
+  });
+
+  it('the decline form: card inputs, what is stored and what is shown', () => {
+    const typed = validFormValue(declineForm, { kind: 'unavailable' });
+    const card = declineFormCard({ assignmentId: 1, application, descriptor: declineForm, values: typed });
+    expectValidCard(card);
+    expect(formFieldNames(card)).toEqual(Object.keys(declineForm.fields));
+    expect(JSON.stringify(card)).toContain('"initial_option":"unavailable"');
+    const stored = formSchema(declineForm).parse(typed) as Record<string, unknown>;
+    expect(Object.keys(stored).sort()).toEqual(Object.keys(declineForm.fields).sort());
+    const display = formDisplay(declineForm, stored);
+    for (const row of display) expect(row.text, row.key).not.toBe('');
+    expect(display[0].text).toBe('时间无法安排');
+    expect(cardText(declinedCard({ application, reason: display.map((r) => r.text).join('：') }))).toContain(`时间无法安排：${display[1].text}`);
+  });
+
+  it('the expert add form: card inputs keep what was picked and typed', () => {
+    const typed = validFormValue(expertAddForm, { experts: ['ou_expert1', 'ou_expert2'], maxLoad: '２０' });
+    const card = expertPoolCard({ experts: [], total: 0, active: 0, page: 1, pages: 1, candidates: ['ou_other'], descriptor: expertAddForm, values: typed });
+    expectValidCard(card);
+    expect(formFieldNames(card)).toEqual(Object.keys(expertAddForm.fields));
+    const json = JSON.stringify(card);
+    expect(json).toContain('"selected_values":["ou_expert1","ou_expert2"]');
+    expect(json).toContain('"default_value":"２０"');
+    for (const key of ['expertsLookup', 'organization', 'specialities']) expect(json, key).toContain(`"default_value":${JSON.stringify(typed[key])}`);
+    const stored = formSchema(expertAddForm).parse(typed) as Record<string, unknown>;
+    expect(Object.keys(stored).sort()).toEqual(Object.keys(expertAddForm.fields).sort());
+    expect(stored.maxLoad).toBe(20);
+    for (const row of formDisplay(expertAddForm, stored)) expect(row.text, row.key).not.toBe('');
+  });
+});
+
+/** The header of the workbook's scoring sheet for a sheet. */
+async function workbookScores(sheet: ScoreSheet): Promise<{ workbook: unknown[] }> {
+  const data: ResultsData = { cycle: { id: 1, year: 2027, status: 'published', scoreSheet: sheet, updatedAt: new Date('2027-07-20T10:00:00+08:00') } as unknown as Cycle, sheet, rows: [], scores: [] };
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load((await reviewWorkbook(data, applicationForm)) as unknown as ArrayBuffer);
+  return { workbook: (wb.worksheets[1].getRow(1).values as unknown[]).slice(1) };
+}

@@ -5,7 +5,8 @@ import { applicationForm } from '../../src/applications.js';
 import { ManualClock } from '../../src/clock.js';
 import { cycleForm } from '../../src/cycles.js';
 import { type FieldSpec, fieldName, numericFields } from '../../src/forms.js';
-import { scoreFields } from '../../src/review/scoring.js';
+import { expertAddForm } from '../../src/review/experts.js';
+import { scoreFields, scoreSheetForm } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { profileForm, registrationForm } from '../../src/teams.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
@@ -191,16 +192,20 @@ describe('every numeric field of every form reads the same spellings (acceptance
     expect(rows[0].maxLoad).toBe(n);
   });
 
-  it.each([['abc'], ['-1'], ['0.3']])('专家 评审上限 refuses %j naming the field', async (typed) => {
+  const [[, maxLoad]] = numericFields(expertAddForm);
+  it.each(refused(maxLoad).map((t) => [t]))('专家 评审上限 refuses %j naming the field', async (typed) => {
     const res = await h.click(ADMIN, { action: 'experts.add' }, { experts: EXPERTS, organization: '专家委员会', specialities: '道路', maxLoad: typed });
-    expect(res.toast.type).toBe('error');
-    expect(res.toast.content).toContain('评审上限');
+    expectRefusal(res, maxLoad.label, 'maxLoad', typed);
+    expect(find(res.card.data, 'organization')?.default_value).toBe('专家委员会');
+    expect(find(res.card.data, 'experts')?.selected_values).toEqual(EXPERTS);
     expect((await db().select().from(people).where(eq(people.openId, EXPERTS[0])))[0].maxLoad).toBe(85);
   });
 
   describe('the score sheet, item by item', () => {
+    // the items as the descriptor built from the sheet gives them: its numeric fields, each with its limits
+    const items = numericFields(scoreSheetForm(defaultScoreSheet));
     const fields = scoreFields(defaultScoreSheet);
-    const full = Object.fromEntries(fields.map((f) => [f.field, String(f.max)]));
+    const full = Object.fromEntries(items.map(([key, f]) => [key, String(f.max)]));
     let task: { id: number; expertOpenId: string };
 
     beforeAll(async () => {
@@ -211,13 +216,17 @@ describe('every numeric field of every form reads the same spellings (acceptance
       [task] = await db().select({ id: assignments.id, expertOpenId: assignments.expertOpenId }).from(assignments).limit(1);
     });
 
-    it.each(fields.flatMap((f) => ['abc', '-1', '0.3'].map((typed) => [`${f.code} ${f.name}`, typed, f] as const)))(
+    it('has a field for every item of the sheet', () => {
+      expect(items.map(([key, f]) => [key, f.label])).toEqual(fields.map((f) => [f.field, `${f.code} ${f.name}`]));
+    });
+
+    it.each(items.flatMap(([key, f]) => refused(f).map((typed) => [f.label, typed, key] as const)))(
       '%s refuses %j naming the item, the typed sheet kept',
-      async (_item, typed, f) => {
-        const res = await h.click(task.expertOpenId, { action: 'review.submit', assignmentId: task.id }, { ...full, [f.field]: typed, comment: '保留的意见' });
+      async (label, typed, key) => {
+        const res = await h.click(task.expertOpenId, { action: 'review.submit', assignmentId: task.id }, { ...full, [key]: typed, comment: '保留的意见' });
         expect(res.toast.type).toBe('error');
-        expect(res.toast.content).toContain(`${f.code} ${f.name}`);
-        expect(find(res.card.data, f.field)?.default_value).toBe(typed);
+        expect(res.toast.content).toContain(label);
+        expect(find(res.card.data, key)?.default_value).toBe(typed);
         expect(find(res.card.data, 'comment')?.default_value).toBe('保留的意见');
         expect((await db().select().from(assignments).where(eq(assignments.id, task.id)))[0].status).toBe('assigned');
       },
