@@ -247,8 +247,17 @@ describe('a full review through signed card callbacks', () => {
 
     const form = await h.click(a1.expertOpenId, { action: 'review.declineForm', assignmentId: a1.id });
     expect(formFieldNames(form.card.data)).toEqual(['kind', 'reason']);
+    // a refusal names the missing field and keeps what was chosen and typed
+    const noReason = await h.click(a1.expertOpenId, { action: 'review.decline', assignmentId: a1.id }, { kind: 'unavailable', reason: '  ' });
+    expect(noReason.toast).toMatchObject({ type: 'error', content: '请填写谢绝原因' });
+    expect(JSON.stringify(noReason.card.data)).toContain('"initial_option":"unavailable"');
+    const noKind = await h.click(a1.expertOpenId, { action: 'review.decline', assignmentId: a1.id }, { reason: '六月出差' });
+    expect(noKind.toast.content).toContain('谢绝原因类型');
+    expect(JSON.stringify(noKind.card.data)).toContain('"default_value":"六月出差"');
+    expect((await panel(apps.A.id, ['declined'])).length).toBe(0);
     const declined = await h.click(a1.expertOpenId, { action: 'review.decline', assignmentId: a1.id }, { kind: 'unavailable', reason: '六月出差，无法评审' });
     expect(declined.toast.type).toBe('success');
+    expect(cardText(declined.card.data)).toContain('时间无法安排：六月出差，无法评审');
     let now = await panel(apps.A.id);
     expect(now).toHaveLength(5);
     const replacement = now.find((a) => !before.has(a.expertOpenId))!;
