@@ -1,17 +1,12 @@
+import { formatDateZh } from '../src/dates.js';
 import { button, buttonRow, card, type Card, type Element, fields, markdown, note, md, mdJoin, mention } from './kit.js';
 
 /** Scheduled reminders (第十六条, 第十九条) and the administrators' digest. */
 
-/** A date as people read it, 2026年12月1日: the style of src/dates.ts `formatDateZh` (cards import no code of src/). */
-const zhDate = (d: string) => {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d);
-  return m ? `${Number(m[1])}年${Number(m[2])}月${Number(m[3])}日` : d;
-};
-
 /** A digest's period as people read it: the day (2026年12月1日) or the ISO week (2026-W49 → 2026年第49周). */
 const zhPeriod = (period: string) => {
   const week = /^(\d{4})-W(\d{2})$/.exec(period);
-  return week ? `${week[1]}年第${Number(week[2])}周` : zhDate(period);
+  return week ? `${week[1]}年第${Number(week[2])}周` : formatDateZh(period);
 };
 
 const when = (daysLeft: number) => (daysLeft > 1 ? `还有 ${daysLeft} 天` : daysLeft === 1 ? '明天' : daysLeft === 0 ? '今天' : `已逾期 ${-daysLeft} 天`);
@@ -29,10 +24,10 @@ export function applyDeadlineLeaderCard(opts: { year: number; deadline: string; 
     title: `${opts.year} 年度申报${when(opts.daysLeft)}截止`,
     subtitle: opts.team.name,
     template: opts.daysLeft <= 1 ? 'red' : 'orange',
-    summary: `${opts.year} 年度申报 ${zhDate(opts.deadline)} 截止`,
+    summary: `${opts.year} 年度申报 ${formatDateZh(opts.deadline)} 截止`,
     elements: [
       markdown(md`**${opts.team.name}**（${opts.team.code}）已注册满一年，可参加 ${opts.year} 年度评选（第十六条）；${state}。`),
-      fields([['申报截止', zhDate(opts.deadline)]]),
+      fields([['申报截止', formatDateZh(opts.deadline)]]),
       note('提交后还须经所在单位确认推荐（第十五条），请给单位联系人留出时间。'),
       buttonRow([button({ text: opts.state === 'none' ? '填写申报表' : '继续填写', type: 'primary', value: { action: 'application.open', teamId: opts.team.id } })]),
     ],
@@ -47,7 +42,7 @@ export function applyDeadlineContactCard(opts: { year: number; deadline: string;
     template: opts.daysLeft <= 1 ? 'red' : 'orange',
     elements: [
       markdown(md`第十五条：申报材料须经所在单位确认并填写推荐意见。以下班组已提交，等待你确认：\n${mdJoin(opts.teams.map((t) => md`- ${t.name}（${t.code}）`), '\n')}`),
-      fields([['申报截止', zhDate(opts.deadline)]]),
+      fields([['申报截止', formatDateZh(opts.deadline)]]),
       buttonRow([button({ text: '去确认', type: 'primary', value: { action: 'endorse.list' } })]),
     ],
   });
@@ -62,7 +57,7 @@ export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadl
     template: overdue || opts.daysLeft <= 1 ? 'red' : 'orange',
     elements: [
       markdown(md`你还有 **${opts.pending}** 份申报未完成评分。`),
-      fields([['评分截止', zhDate(opts.deadline)]]),
+      fields([['评分截止', formatDateZh(opts.deadline)]]),
       note(overdue ? '评分逾期会推迟评审会（第十九条），请尽快完成；如需回避或无法评审，请在任务中说明。' : '评分依据本年度评分表（第十八条）。'),
       buttonRow([button({ text: '开始下一份评分', type: 'primary', value: { action: 'review.next', cycleId: opts.cycleId } })]),
     ],
@@ -73,8 +68,8 @@ export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadl
 export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: number; audience: 'admin' | 'applicant'; team?: ReminderTeam; accepted?: number }): Card {
   const body =
     opts.audience === 'admin'
-      ? md`${opts.year} 年度质量信得过班组评审交流会定于 **${zhDate(opts.date)}**（${when(opts.daysLeft)}）。受理的申报 ${opts.accepted ?? 0} 份。`
-      : md`**${opts.team?.name ?? ''}**（${opts.team?.code ?? ''}）的申报已受理，${opts.year} 年度评审交流会定于 **${zhDate(opts.date)}**（${when(opts.daysLeft)}）。`;
+      ? md`${opts.year} 年度质量信得过班组评审交流会定于 **${formatDateZh(opts.date)}**（${when(opts.daysLeft)}）。受理的申报 ${opts.accepted ?? 0} 份。`
+      : md`**${opts.team?.name ?? ''}**（${opts.team?.code ?? ''}）的申报已受理，${opts.year} 年度评审交流会定于 **${formatDateZh(opts.date)}**（${when(opts.daysLeft)}）。`;
   return card({
     title: `评审会${when(opts.daysLeft)}举行`,
     subtitle: `${opts.year} 年度质量信得过班组评审`,
@@ -86,11 +81,11 @@ export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: 
 /** 第十六条: the day a team has been registered a year. */
 export function anniversaryCard(opts: { team: ReminderTeam & { registeredAt: string }; cycle?: { year: number; applicationDeadline: string } }): Card {
   const elements: Element[] = [
-    markdown(md`**${opts.team.name}**（${opts.team.code}）于 ${zhDate(opts.team.registeredAt)} 注册，今天已满一年，可以参加质量信得过班组评选了（第十六条）。`),
+    markdown(md`**${opts.team.name}**（${opts.team.code}）于 ${formatDateZh(opts.team.registeredAt)} 注册，今天已满一年，可以参加质量信得过班组评选了（第十六条）。`),
   ];
   if (opts.cycle) {
     elements.push(
-      fields([['申报截止', `${opts.cycle.year} 年度：${zhDate(opts.cycle.applicationDeadline)}`]]),
+      fields([['申报截止', `${opts.cycle.year} 年度：${formatDateZh(opts.cycle.applicationDeadline)}`]]),
       buttonRow([button({ text: '立即申报', type: 'primary', value: { action: 'application.open', teamId: opts.team.id } })]),
     );
   } else {
@@ -118,7 +113,7 @@ export function digestCard(d: DigestData): Card {
   }
   if (d.overdueExperts.length) {
     const shown = d.overdueExperts.slice(0, 20).map((e) => md`- ${mention(e.openId)}${e.name ? ` ${e.name}` : ''}：${e.pending} 份未评`);
-    elements.push(markdown(md`**评分已逾期（截止 ${d.cycle ? zhDate(d.cycle.scoringDeadline) : '—'}）**\n${mdJoin(shown, '\n')}${d.overdueExperts.length > 20 ? md`\n…共 ${d.overdueExperts.length} 位专家` : ''}`));
+    elements.push(markdown(md`**评分已逾期（截止 ${d.cycle ? formatDateZh(d.cycle.scoringDeadline) : '—'}）**\n${mdJoin(shown, '\n')}${d.overdueExperts.length > 20 ? md`\n…共 ${d.overdueExperts.length} 位专家` : ''}`));
   }
   if (d.openComplaints.total) {
     const oldest = d.openComplaints.oldest.map((c) => md`- ${c.reference} ${c.teamName}（已 ${c.daysOpen} 天）`);
