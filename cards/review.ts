@@ -49,7 +49,7 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
   const inputs: Element[] = [];
   keys.forEach((key, i) => {
     const area = headings.get(key);
-    if (area) inputs.push(markdown(md`**${area.code} ${area.name}**（${area.max} 分）`));
+    if (area) inputs.push(markdown(md`**${area.code} ${area.name}**（${area.max} 分${area.article ? `，${area.article}` : ''}）`));
     inputs.push(drawn[i]);
   });
   inputs.push(submitButton({ text: '提交评分', name: 'review_submit', value: { action: 'review.submit', assignmentId: d.assignmentId } }));

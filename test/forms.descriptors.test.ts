@@ -146,10 +146,11 @@ describe('the expert-side forms: every field reaches each output', () => {
     const sheet: ScoreSheet = { title: '自定义评分表', total: 12.5, areas: [{ code: 'A', name: '基础', article: '第七条第1款', items: [{ code: 'A.1', name: '制度', max: 2.5 }, { code: 'A.2', name: '记录', max: 10 }] }] };
     const form = scoreSheetForm(sheet);
     expect(scoreSheetForm(sheet)).toBe(form);
-    expect(form.fields.iA_1).toMatchObject({ kind: 'number', label: 'A.1 制度', article: '第七条第1款', min: 0, max: 2.5, step: 0.5 });
+    expect(form.fields.iA_1).toMatchObject({ kind: 'number', label: 'A.1 制度', help: '满分 2.5 分', min: 0, max: 2.5, step: 0.5 });
+    expect(form.areas).toEqual([{ code: 'A', name: '基础', article: '第七条第1款', max: 12.5, fields: ['iA_1', 'iA_2'] }]);
     const card = scoringTaskCard({ assignmentId: 1, year: 2027, application, form });
-    expect(cardText(card)).toContain('A.1 制度 *（第七条第1款：满分 2.5 分）');
-    expect(cardText(card)).toContain('A 基础**（12.5 分）');
+    expect(cardText(card)).toContain('A.1 制度 *（满分 2.5 分）');
+    expect(cardText(card)).toContain('A 基础**（12.5 分，第七条第1款）');
     expect(parseScoreForm(sheet, { iA_1: '２．５', iA_2: '10分' }).total).toBe(12.5);
     expect(() => parseScoreForm(sheet, { iA_1: '3', iA_2: '10' })).toThrow('A.1 制度：须在 0 到 2.5 分之间，且为整分或半分');
   });

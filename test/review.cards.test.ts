@@ -39,9 +39,9 @@ describe('the score form', () => {
     expectValidCard(card);
     expect(formFieldNames(card)).toEqual([...fields.map((f) => f.field), 'comment']);
     for (const name of formFieldNames(card)) expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
-    expect(cardText(card)).toContain('1.2 质量安全管理制度健全并严格执行 *（第七条第1款：满分 5 分）');
-    expect(cardText(card)).toContain('6.1 QC小组、现场管理、合理化建议活动 *（第七条第6款：满分 8 分）');
-    expect(cardText(card)).toContain('1 班组基础建设**（20 分）');
+    expect(cardText(card)).toContain('1.2 质量安全管理制度健全并严格执行 *（满分 5 分）');
+    expect(cardText(card)).toContain('6.1 QC小组、现场管理、合理化建议活动 *（满分 8 分）');
+    expect(cardText(card)).toContain('1 班组基础建设**（20 分，第七条第1款）');
     expect(JSON.stringify(card)).toContain('https://example.feishu.cn/docx/abc');
     expect(cardActions(card).map((a) => a.action)).toEqual(['review.submit', 'review.declineForm', 'review.list']);
   });

@@ -68,8 +68,8 @@ function compiled(sheet: ScoreSheet): CompiledSheet {
 
 /**
  * The score sheet an expert fills (第十八条), as a form descriptor: each item a number from 0 to its max in
- * whole or half points, labelled “1.2 质量安全管理制度健全并严格执行” with its area's article and its max; then
- * the optional comment. The submit's schema, the task card's inputs and the read-only display come from it.
+ * whole or half points, labelled “1.2 质量安全管理制度健全并严格执行” with its max, under its area (with the
+ * area's article); then the optional comment. The submit's schema, the task card's inputs and the read-only display come from it.
  */
 export function scoreSheetForm(sheet: ScoreSheet): ScoreSheetForm {
   return compiled(sheet).form;
@@ -78,10 +78,8 @@ export function scoreSheetForm(sheet: ScoreSheet): ScoreSheetForm {
 function buildScoreSheetForm(sheet: ScoreSheet): ScoreSheetForm {
   const items = scoreFields(sheet);
   const fields: Record<string, FieldSpec> = {};
-  for (const item of items) {
-    const area = sheet.areas.find((a) => a.code === item.areaCode);
-    fields[item.field] = { kind: 'number', label: itemLabel(item), article: area?.article, help: `满分 ${item.max} 分`, min: 0, max: item.max, step: 0.5, unit: '分' };
-  }
+  // the article belongs to the area (第七条第1款…): its heading names it once, not each of its items
+  for (const item of items) fields[item.field] = { kind: 'number', label: itemLabel(item), help: `满分 ${item.max} 分`, min: 0, max: item.max, step: 0.5, unit: '分' };
   fields.comment = { kind: 'longText', label: '评审意见', help: '可选', required: false, maxLength: 1000 };
   const areas = sheet.areas.map((a) => {
     const own = items.filter((i) => i.areaCode === a.code);
