@@ -351,7 +351,7 @@ describe('the public endpoint refuses bad input and storms (acceptance 4, HTTP s
     const outboxBefore = (await h.db.db.select().from(outbox)).length;
     const cases: [Record<string, unknown>, string, string][] = [
       [{ team: t.code, content: '' }, '请填写投诉内容', 'content'],
-      [{ team: '', content: '路面破损' }, '请填写班组名称或编号', 'team'],
+      [{ team: '', content: '路面破损' }, '请填写被投诉班组', 'team'],
       [{ team: t.code, content: '长'.repeat(2001) }, '投诉内容不能超过 2000 字', 'content'],
       [{ team: t.code, content: '路面破损', contact: '1'.repeat(101) }, '联系方式不能超过 100 字', 'contact'],
       [{ team: '没有这个班组', content: '路面破损' }, '找不到班组“没有这个班组”', 'team'],
