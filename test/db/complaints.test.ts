@@ -2,6 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, chatBindings, complaints, cycles, honours, organizations, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import { complaintForm } from '../../src/complaints.js';
+import type { FieldSpec } from '../../src/forms.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
@@ -387,6 +389,56 @@ describe('the public endpoint refuses bad input and storms (acceptance 4, HTTP s
     expect((await complainOnline({ team: t.code, content: '另一位顾客' }, '192.0.2.78')).status).toBe(201);
     clock.advance(10 * 60_000 + 1);
     expect((await complainOnline({ team: t.code, content: '十分钟后' }, '192.0.2.77')).status).toBe(201);
+  });
+});
+
+describe('the chat card and the public page are one form (complaintForm)', () => {
+  it('refuse the same bad input with the same message naming the same field; the card keeps what was typed', async () => {
+    const t = await team({ name: '湛江道路巡查班', honour: false });
+    const count = async () => (await h.db.db.select().from(complaints)).length;
+    const before = await count();
+    // [what was typed, the field named]: the form's own checks, then the team looked up
+    const cases: [Record<string, unknown>, string][] = [
+      [{ team: t.code, content: '' }, 'content'],
+      [{ team: t.code, content: '   ', contact: '13800000000' }, 'content'],
+      [{ team: '', content: '井盖松动' }, 'team'],
+      [{ team: t.code, content: '长'.repeat(complaintForm.fields.content.maxLength + 1) }, 'content'],
+      [{ team: t.code, content: '井盖松动', contact: '1'.repeat(complaintForm.fields.contact.maxLength + 1) }, 'contact'],
+      [{ team: '没有这个班组', content: '井盖松动' }, 'team'],
+    ];
+    for (const [i, [typed, field]] of cases.entries()) {
+      const web = await complainOnline(typed, `192.0.2.${i + 1}`);
+      const chat = await h.click(CUSTOMER, { action: 'complaint.submit', formKey: `same-${i}` }, typed);
+      expect(web.status, JSON.stringify(typed)).toBe(400);
+      expect(web.body.field).toBe(field);
+      expect(chat.toast.type).toBe('error');
+      expect(chat.toast.content).toBe(web.body.msg);
+      if (i < 5) expect(web.body.msg).toContain(complaintForm.fields[field as keyof typeof complaintForm.fields].label);
+      // the form again, with the message and every field as typed
+      expectValidCard(chat.card.data);
+      expect(formFieldNames(chat.card.data)).toEqual(Object.keys(complaintForm.fields));
+      expect(cardText(chat.card.data)).toContain(web.body.msg);
+      for (const value of Object.values(typed)) if (typeof value === 'string' && value.trim()) expect(cardText(chat.card.data)).toContain(value);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it('the page draws its inputs from the descriptor and escapes what a link fills in', async () => {
+    const res = await fetch(`${h.app.url}/complaints/new?team=${encodeURIComponent('"><script>alert(1)</script>')}`);
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    for (const [name, f] of Object.entries(complaintForm.fields)) {
+      expect(html).toContain(`<label for="${name}">${f.label}`);
+      expect(html).toContain(f.help);
+      expect(html).toMatch(new RegExp(`<(input|textarea) id="${name}" name="${name}"${(f as FieldSpec).required === false ? ' (?!required)' : ' required'}`));
+      if (f.kind === 'text') expect(html).toContain(`maxlength="${f.maxLength}"`);
+      else expect(html).toContain(`data-max="${f.maxLength}"`);
+    }
+    expect(html).toContain('选填，电话或邮箱');
+    expect(html).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+    expect(html).not.toContain('<script>alert(1)');
+    const linked = await (await fetch(`${h.app.url}/complaints/new?team=GDSZ-2025-0001`)).text();
+    expect(linked).toContain('value="GDSZ-2025-0001"');
   });
 });
 
