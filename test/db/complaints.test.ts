@@ -138,6 +138,9 @@ describe('a public complaint through the HTTP endpoint, upheld twice, raises one
     refs.push(res.body.reference);
     const alerts = toChat(ADMIN_CHAT).slice(before);
     expect(alerts).toHaveLength(1);
+    // one date style: the day as people read it, no ISO date anywhere on the card
+    expect(cardText(alerts[0].content)).toContain('**收到日期**：2027年3月1日');
+    expect(cardText(alerts[0].content)).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expectValidCard(alerts[0].content);
     expect(cardText(alerts[0].content)).toContain(res.body.reference);
     expect(formFieldNames(alerts[0].content)).toContain('note');
@@ -217,6 +220,7 @@ describe('a public complaint through the HTTP endpoint, upheld twice, raises one
     }
     const twice = await h.click(ADMIN, { action: 'revocation.revoke', honourId: t.honourId }, { reason: '再次' });
     expect(twice.toast.type).toBe('info');
+    expect(twice.toast.content).toMatch(/已于 2027年\d{1,2}月\d{1,2}日 撤销/);
     expect((await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'honour.revoke'), eq(auditLog.entityId, String(t.honourId))))).length).toBe(1);
   });
 });
