@@ -66,8 +66,8 @@ export const complaintForm = defineForm({
 });
 const complaintSchema = formSchema(complaintForm);
 
-/** The same form once the team is picked in chat (from a 投诉 <班组> with several matches): the team is not asked again. */
-const { team: _typedTeam, ...complaintTextFields } = complaintForm.fields;
+/** The same form once the team is known in chat (投诉 <班组> found one, or it was picked from several): the team is not asked again. */
+const { team: _team, ...complaintTextFields } = complaintForm.fields;
 export const complaintTextForm = defineForm({ ...complaintForm, fields: complaintTextFields });
 const complaintTextSchema = formSchema(complaintTextForm);
 
@@ -84,12 +84,12 @@ export const complaintDecisionForm = defineForm({
 });
 const complaintDecisionSchema = formSchema(complaintDecisionForm);
 
-/** 撤销称号 / 保留称号 (第二十二条): the reason, told to the team. */
+/** 撤销称号 / 保留称号 (第二十二条): the reason, told to the team when the title is revoked. */
 export const revocationDecisionForm = defineForm({
   name: 'revocationDecision',
   title: '撤销或保留称号',
   fields: {
-    reason: { kind: 'longText', label: '决定理由', article: '第二十二条', help: '将告知班组', maxLength: 500, placeholder: '必填：撤销或保留称号的理由' },
+    reason: { kind: 'longText', label: '决定理由', article: '第二十二条', help: '撤销时告知班组', maxLength: 500, placeholder: '必填：撤销或保留称号的理由' },
   },
 });
 const revocationDecisionSchema = formSchema(revocationDecisionForm);
