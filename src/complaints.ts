@@ -143,13 +143,15 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
     .limit(11);
 }
 
+/** No team is called what was typed: the same words on the chat card, after 投诉 <班组>, and on the public page. */
+export const teamNotFound = (typed: string) =>
+  new UserError(`找不到班组“${typed.trim()}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问）。`, { field: 'team' });
+
 /** The one team meant, or a UserError on the `team` field saying what to write instead. */
 export async function resolveComplaintTeam(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow> {
   const found = await findTeams(tx, query, opts);
   const q = query.trim();
-  if (!found.length) {
-    throw new UserError(`找不到班组“${q}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问）。`, { field: 'team' });
-  }
+  if (!found.length) throw teamNotFound(q);
   if (found.length > 1) {
     const list = found.slice(0, 10).map((t) => `${t.name}（${t.organization}，${t.code}）`).join('、');
     throw new UserError(`有 ${found.length > 10 ? '10 个以上' : `${found.length} 个`}班组与“${q}”相符：${list}。请填写班组编号。`, { field: 'team' });

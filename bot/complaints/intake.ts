@@ -1,6 +1,6 @@
 import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard } from '../../cards/complaints.js';
 import type { Card } from '../../cards/kit.js';
-import { complaintForm, complaintFormFor, complaintFromForm, complaintTeam, type ComplaintOptions, createComplaint, findTeams, getComplaint } from '../../src/complaints.js';
+import { complaintForm, complaintFormFor, complaintFromForm, complaintTeam, type ComplaintOptions, createComplaint, findTeams, getComplaint, teamNotFound } from '../../src/complaints.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { idFrom, idOrZero, raw, sendPrivately } from '../respond.js';
@@ -16,7 +16,8 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
   const found = await findTeams(ctx.tx, query, { partial: true });
   if (found.length === 1) return complaintFormCard({ descriptor: complaintFormFor(true), team: found[0], formKey });
   if (found.length > 1) return complaintTeamPickerCard({ query, teams: found.slice(0, 10) });
-  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: { field: 'team', message: `找不到班组“${query}”，请填写班组全称或编号（如 GDSZ-2026-0001）。` } });
+  const missing = teamNotFound(query);
+  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: { field: missing.opts.field, message: missing.message } });
 }
 
 /** 投诉 / complain [班组名称或编号]: the complaint form, sent privately even when asked in a group. */

@@ -341,7 +341,9 @@ describe('complaints from chat (投诉)', () => {
     await h.say(CUSTOMER, '投诉 不存在的班组');
     const form = toUser(CUSTOMER).at(-1)!.content;
     expect(formFieldNames(form)).toEqual(['team', 'content', 'contact']);
-    expect(cardText(form)).toContain('找不到班组');
+    // the words the public page and a submitted card use for the same name
+    expect(cardText(form)).toContain('找不到班组“不存在的班组”。请填写班组全称或编号（编号形如 GDSZ-2026-0001');
+    expect(cardText(form)).toContain('不存在的班组');
 
     const ambiguous = await h.click(CUSTOMER, { action: 'complaint.submit' }, { team: '中山绿化', content: '草坪枯死' });
     expect(ambiguous.toast.content).toContain('请填写班组编号');
