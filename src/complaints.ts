@@ -61,7 +61,7 @@ export const complaintForm = defineForm({
   fields: {
     team: { kind: 'text', label: '被投诉班组', help: '班组全称或编号', maxLength: 100, placeholder: '如 GDSZ-2026-0001 或班组全称' },
     content: { kind: 'longText', label: '投诉内容', help: '时间、地点、工程部位、质量问题', maxLength: 2000, placeholder: '如：某路段人行道修补后一周即松动' },
-    contact: { kind: 'text', label: '联系方式', help: '电话或邮箱，便于协会回访', maxLength: 100, required: false, placeholder: '选填' },
+    contact: { kind: 'text', label: '联系方式', help: '电话或邮箱，便于协会回访', maxLength: 100, required: false, placeholder: '如 13800000000' },
   },
 });
 const complaintSchema = formSchema(complaintForm);
