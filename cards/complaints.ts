@@ -1,4 +1,5 @@
-import { form, submitButton, textInput } from './forms.js';
+import type { DisplayRow, FormDescriptor } from '../src/forms.js';
+import { form, formDisplayElements, formInputs, submitButton } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
 
 /** Complaints (第二十一条) and the revocation of a title (第二十二条). */
@@ -10,7 +11,8 @@ export interface ComplaintTeam {
   organization: string;
 }
 
-export interface ComplaintView {
+/** A complaint as lists and histories show it. */
+export interface ComplaintSummary {
   id: number;
   reference: string;
   content: string;
@@ -18,8 +20,17 @@ export interface ComplaintView {
   channel: string; // chat | web
   status: string; // open | upheld | dismissed
   note: string | null;
-  receivedOn: string; // YYYY-MM-DD in the bot's timezone
+  /** As people read it, in the bot's timezone: 2027年3月1日. */
+  receivedOn: string;
   team: ComplaintTeam;
+}
+
+/** A complaint on its own card: what was filled in and what was decided, as `complaintForm` and `complaintDecisionForm` (src/complaints.ts) display them. */
+export interface ComplaintView extends ComplaintSummary {
+  display: DisplayRow[];
+  decision: DisplayRow[];
+  /** The administrator's form on the open complaint's card. */
+  decisionForm: FormDescriptor;
 }
 
 /** The title a team holds and how far its run of upheld complaints has gone. */
@@ -40,18 +51,18 @@ const channelNames: Record<string, string> = { chat: '飞书消息', web: '网�
 
 const errorBanner = (error?: FormError): Element[] => (error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : []);
 
-function complaintFields(c: ComplaintView): Element {
-  return fields([
-    ['投诉编号', c.reference],
-    ['被投诉班组', `${c.team.name}（${c.team.code}）`],
-    ['所属单位', c.team.organization],
-    ['收到日期', c.receivedOn],
-    ['渠道', channelNames[c.channel] ?? c.channel],
-    ['联系方式', c.contact],
+const row = (key: string, label: string, text: string): DisplayRow => ({ key, label, kind: 'text', text });
+
+/** The complaint as filed (the descriptor's fields, the team as found) with its reference, organisation, date and channel; long texts under their labels. */
+function complaintFields(c: ComplaintView): Element[] {
+  return formDisplayElements([
+    row('reference', '投诉编号', c.reference),
+    ...c.display,
+    row('organization', '所属单位', c.team.organization),
+    row('receivedOn', '收到日期', c.receivedOn),
+    row('channel', '渠道', channelNames[c.channel] ?? c.channel),
   ]);
 }
-
-const contentBlock = (c: ComplaintView) => markdown(md`**投诉内容**\n${c.content}`);
 
 function titleLine(title: TitleView | undefined): Element[] {
   if (!title) return [];
@@ -63,7 +74,7 @@ function titleLine(title: TitleView | undefined): Element[] {
 }
 
 /** To the admin group when a complaint arrives (or is still open after a week): 成立 / 不成立 with a note. */
-export function complaintAlertCard(c: ComplaintView, opts: { title?: TitleView; daysOpen?: number; error?: FormError } = {}): Card {
+export function complaintAlertCard(c: ComplaintView, opts: { title?: TitleView; daysOpen?: number; error?: FormError; values?: Record<string, unknown> } = {}): Card {
   const escalated = opts.daysOpen !== undefined;
   return card({
     title: escalated ? `投诉已 ${opts.daysOpen} 天未处理：${c.team.name}` : `新的质量投诉：${c.team.name}`,
@@ -72,12 +83,11 @@ export function complaintAlertCard(c: ComplaintView, opts: { title?: TitleView; 
     summary: `${c.reference} ${c.team.name}`,
     elements: [
       ...errorBanner(opts.error),
-      complaintFields(c),
-      contentBlock(c),
+      ...complaintFields(c),
       ...titleLine(opts.title),
       hr(),
-      form('complaintDecision', [
-        textInput({ name: 'note', label: '处理意见 *', placeholder: '核查情况与处理意见（必填）', maxLength: 500, multiline: true }),
+      form(c.decisionForm.name, [
+        ...formInputs(c.decisionForm, opts.values),
         {
           tag: 'column_set',
           flex_mode: 'flow',
@@ -100,7 +110,7 @@ export const batchAlertListed = 10;
  * To the admin group at the end of a minute in which several web complaints arrived after the first one's alert:
  * one card for all of them, each with the button that opens its 成立 / 不成立 card.
  */
-export function complaintBatchAlertCard(opts: { items: ComplaintView[] }): Card {
+export function complaintBatchAlertCard(opts: { items: ComplaintSummary[] }): Card {
   const listed = opts.items.slice(0, batchAlertListed);
   const more = opts.items.length - listed.length;
   const rows: Element[] = listed.map((c) => ({
@@ -140,12 +150,8 @@ export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView
     subtitle: c.reference,
     template: upheld ? 'orange' : 'grey',
     elements: [
-      complaintFields(c),
-      contentBlock(c),
-      fields([
-        ['认定结果', complaintStatusNames[c.status] ?? c.status],
-        ['处理意见', c.note],
-      ]),
+      ...complaintFields(c),
+      ...formDisplayElements([row('status', '认定结果', complaintStatusNames[c.status] ?? c.status), ...c.decision]),
       ...titleLine(opts.title),
       ...(opts.revocationRaised ? [note('已达到连续成立次数，撤销称号提醒已发送到协会管理群。')] : []),
     ],
@@ -153,7 +159,7 @@ export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView
 }
 
 /** 第二十二条: one alert when a title holder reaches the configured run of upheld complaints. */
-export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleView; history: ComplaintView[]; error?: FormError }): Card {
+export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleView; history: ComplaintSummary[]; form: FormDescriptor; error?: FormError; values?: Record<string, unknown> }): Card {
   const { team, title } = opts;
   const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${excerpt(c.content, 60)}${c.note ? md`（意见：${excerpt(c.note, 40)}）` : ''}`);
   return card({
@@ -168,8 +174,8 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
       ),
       markdown(md`**投诉记录**\n${history.length ? mdJoin(history, '\n') : '—'}`),
       hr(),
-      form('revocationDecision', [
-        textInput({ name: 'reason', label: '决定理由 *', placeholder: '撤销或保留称号的理由（必填，将告知班组）', maxLength: 500, multiline: true }),
+      form(opts.form.name, [
+        ...formInputs(opts.form, opts.values),
         {
           tag: 'column_set',
           flex_mode: 'flow',
@@ -230,11 +236,17 @@ export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number
   });
 }
 
-/** 投诉 in chat: the team (name or code, unless picked already), what happened, an optional contact; `formKey` makes a second submit of the same card harmless. */
-export function complaintFormCard(
-  opts: { team?: { id: number; name: string; code: string }; formKey?: string; values?: Record<string, unknown>; error?: FormError } = {},
-): Card {
-  const v = (k: string) => (typeof opts.values?.[k] === 'string' ? (opts.values[k] as string) : undefined);
+/**
+ * 投诉 in chat: the inputs of `descriptor` (src/complaints.ts `complaintForm`, or `complaintTextForm` when the team was
+ * picked already), filled again with what was typed after a refusal; `formKey` makes a second submit of the same card harmless.
+ */
+export function complaintFormCard(opts: {
+  descriptor: FormDescriptor;
+  team?: { id: number; name: string; code: string };
+  formKey?: string;
+  values?: Record<string, unknown>;
+  error?: FormError;
+}): Card {
   return card({
     title: '质量投诉',
     subtitle: '第二十一条：质量信得过班组接受社会各界监督',
@@ -246,10 +258,8 @@ export function complaintFormCard(
           ? md`被投诉班组：**${opts.team.name}**（${opts.team.code}）`
           : '请填写被投诉班组的名称或编号（如 GDSZ-2026-0001），并描述问题。协会将核查处理。',
       ),
-      form('complaint', [
-        ...(opts.team ? [] : [textInput({ name: 'team', label: '班组名称或编号 *', value: v('team'), maxLength: 100 })]),
-        textInput({ name: 'content', label: '投诉内容 *', placeholder: '时间、地点、工程部位、质量问题', value: v('content'), maxLength: 2000, multiline: true }),
-        textInput({ name: 'contact', label: '联系方式（选填）', placeholder: '电话或邮箱，便于协会回访', value: v('contact'), maxLength: 100 }),
+      form(opts.descriptor.name, [
+        ...formInputs(opts.descriptor, opts.values),
         submitButton({ text: '提交投诉', name: 'submit', value: { action: 'complaint.submit', ...(opts.team ? { teamId: opts.team.id } : {}), ...(opts.formKey ? { formKey: opts.formKey } : {}) } }),
       ]),
     ],
@@ -284,7 +294,7 @@ export function complaintReceivedCard(opts: { reference: string; team: { name: s
 }
 
 /** To a complainant in chat once an administrator decided. */
-export function complaintOutcomeCard(c: ComplaintView): Card {
+export function complaintOutcomeCard(c: ComplaintSummary): Card {
   return card({
     title: `投诉处理结果：${complaintStatusNames[c.status] ?? c.status}`,
     subtitle: c.reference,
@@ -301,7 +311,7 @@ export function complaintOutcomeCard(c: ComplaintView): Card {
 }
 
 /** 投诉处理 for administrators: the open complaints, oldest first. */
-export function complaintListCard(opts: { items: (ComplaintView & { daysOpen: number })[]; total: number; titles?: { honourId: number; year: number; run: number; team: ComplaintTeam }[] }): Card {
+export function complaintListCard(opts: { items: (ComplaintSummary & { daysOpen: number })[]; total: number; titles?: { honourId: number; year: number; run: number; team: ComplaintTeam }[] }): Card {
   const rows: Element[] = opts.items.map((c) => ({
     tag: 'column_set',
     flex_mode: 'none',

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
+  type ComplaintSummary,
   type ComplaintTeam,
   type ComplaintView,
   complaintAlertCard,
@@ -16,9 +17,9 @@ import { auditLog, codeSequences, complaints, honours, organizations, outbox, te
 import { audit } from './audit.js';
 import { certificateOfHonour } from './certificates/index.js';
 import { getLatestCycle, getRunningCycle } from './cycles.js';
-import { daysBetween, todayIn } from './dates.js';
+import { daysBetween, formatDateZh, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { optionalText, parseForm, text } from './forms.js';
+import { defineForm, formDisplay, formSchema, readForm } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { type Destination, lockHeld, type OutgoingMessage, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
@@ -50,16 +51,48 @@ export const complaintMachine = new StateMachine<ComplaintStatus, 'uphold' | 'di
   complaintStatusNames as Record<ComplaintStatus, string>,
 );
 
-export const complaintLimits = { team: 100, content: 2000, contact: 100 } as const;
-export const complaintLabels: Record<string, string> = { team: '班组名称或编号', content: '投诉内容', contact: '联系方式' };
+/**
+ * 投诉表 (第二十一条): each field once. The chat card, the public web page (src/web/complaintForm.ts), the
+ * check both read through, the administrators' display and the test values all come from it.
+ */
+export const complaintForm = defineForm({
+  name: 'complaint',
+  title: '质量投诉',
+  fields: {
+    team: { kind: 'text', label: '被投诉班组', help: '班组全称或编号', maxLength: 100, placeholder: '如 GDSZ-2026-0001 或班组全称' },
+    content: { kind: 'longText', label: '投诉内容', help: '时间、地点、工程部位、质量问题', maxLength: 2000, placeholder: '如：某路段人行道修补后一周即松动' },
+    contact: { kind: 'text', label: '联系方式', help: '电话或邮箱，便于协会回访', maxLength: 100, required: false, placeholder: '如 13800000000' },
+  },
+});
+const complaintSchema = formSchema(complaintForm);
 
-const complaintText = {
-  content: text('投诉内容', complaintLimits.content),
-  contact: optionalText('联系方式', complaintLimits.contact),
-};
-/** The public form and the chat form without a picked team. */
-export const complaintInputSchema = z.object({ team: text('班组名称或编号', complaintLimits.team), ...complaintText });
-const complaintTextSchema = z.object(complaintText);
+/** The same form once the team is known in chat (投诉 <班组> found one, or it was picked from several): the team is not asked again. */
+const { team: _team, ...complaintTextFields } = complaintForm.fields;
+export const complaintTextForm = defineForm({ ...complaintForm, fields: complaintTextFields });
+const complaintTextSchema = formSchema(complaintTextForm);
+
+/** The form to fill: without the team when it was picked already. */
+export const complaintFormFor = (teamPicked: boolean) => (teamPicked ? complaintTextForm : complaintForm);
+
+/** 成立 / 不成立 (第二十一条): an administrator's note on what was found. */
+export const complaintDecisionForm = defineForm({
+  name: 'complaintDecision',
+  title: '投诉认定',
+  fields: {
+    note: { kind: 'longText', label: '处理意见', help: '核查情况与处理意见', maxLength: 500, placeholder: '必填：核查了什么、如何处理' },
+  },
+});
+const complaintDecisionSchema = formSchema(complaintDecisionForm);
+
+/** 撤销称号 / 保留称号 (第二十二条): the reason, told to the team when the title is revoked. */
+export const revocationDecisionForm = defineForm({
+  name: 'revocationDecision',
+  title: '撤销或保留称号',
+  fields: {
+    reason: { kind: 'longText', label: '决定理由', article: '第二十二条', help: '撤销时告知班组', maxLength: 500, placeholder: '必填：撤销或保留称号的理由' },
+  },
+});
+const revocationDecisionSchema = formSchema(revocationDecisionForm);
 
 /** 第二十二条 default: two consecutive upheld complaints raise the revocation alert. */
 export const defaultRevocationRun = 2;
@@ -110,13 +143,15 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
     .limit(11);
 }
 
+/** No team is called what was typed: the same words on the chat card, after 投诉 <班组>, and on the public page. */
+export const teamNotFound = (typed: string) =>
+  new UserError(`找不到班组“${typed.trim()}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问）。`, { field: 'team' });
+
 /** The one team meant, or a UserError on the `team` field saying what to write instead. */
 export async function resolveComplaintTeam(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow> {
   const found = await findTeams(tx, query, opts);
   const q = query.trim();
-  if (!found.length) {
-    throw new UserError(`找不到班组“${q}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问）。`, { field: 'team' });
-  }
+  if (!found.length) throw teamNotFound(q);
   if (found.length > 1) {
     const list = found.slice(0, 10).map((t) => `${t.name}（${t.organization}，${t.code}）`).join('、');
     throw new UserError(`有 ${found.length > 10 ? '10 个以上' : `${found.length} 个`}班组与“${q}”相符：${list}。请填写班组编号。`, { field: 'team' });
@@ -126,7 +161,8 @@ export async function resolveComplaintTeam(tx: Db, query: string, opts: { partia
 
 // --- views -------------------------------------------------------------------------------------
 
-export function complaintView(c: Complaint, team: ComplaintTeam, timezone: string): ComplaintView {
+/** A complaint as the lists show it: the received date as people read it (2026年12月1日). */
+export function complaintSummary(c: Complaint, team: ComplaintTeam, timezone: string): ComplaintSummary {
   return {
     id: c.id,
     reference: c.reference,
@@ -135,9 +171,23 @@ export function complaintView(c: Complaint, team: ComplaintTeam, timezone: strin
     channel: c.channel,
     status: c.status,
     note: c.note,
-    receivedOn: todayIn(timezone, c.createdAt),
+    receivedOn: formatDateZh(todayIn(timezone, c.createdAt)),
     team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
   };
+}
+
+/** A summary with what the complaint's own card shows: the complaint and the decision as their descriptors display them, and the decision's form. */
+export function complaintViewOf(s: ComplaintSummary): ComplaintView {
+  return {
+    ...s,
+    display: formDisplay(complaintForm, { team: `${s.team.name}（${s.team.code}）`, content: s.content, contact: s.contact }),
+    decision: formDisplay(complaintDecisionForm, { note: s.note }),
+    decisionForm: complaintDecisionForm,
+  };
+}
+
+export function complaintView(c: Complaint, team: ComplaintTeam, timezone: string): ComplaintView {
+  return complaintViewOf(complaintSummary(c, team, timezone));
 }
 
 export async function getComplaint(tx: Db, complaintId: number, opts: { lock?: boolean } = {}) {
@@ -218,13 +268,14 @@ export async function complaintFromForm(tx: Db, formKey: string, complainantOpen
 export async function createComplaint(tx: Db, input: ComplaintIntake, opts: ComplaintOptions): Promise<{ complaint: Complaint; team: ComplaintTeamRow }> {
   let team: ComplaintTeamRow;
   let values: { content: string; contact?: string };
+  const typed = { team: input.team, content: input.content, contact: input.contact };
   if (input.teamId !== undefined) {
-    values = parseForm(complaintTextSchema, { content: input.content, contact: input.contact }, complaintLabels);
+    values = readForm(complaintTextForm, typed, complaintTextSchema);
     const picked = await complaintTeam(tx, input.teamId);
     if (!picked) throw new UserError('找不到该班组，请重新发送“投诉”。', { field: 'team' });
     team = picked;
   } else {
-    const parsed = parseForm(complaintInputSchema, { team: input.team, content: input.content, contact: input.contact }, complaintLabels);
+    const parsed = readForm(complaintForm, typed, complaintSchema);
     team = await resolveComplaintTeam(tx, parsed.team, { partial: input.channel === 'chat' });
     values = parsed;
   }
@@ -334,13 +385,10 @@ async function batchCard(tx: Db, to: Destination, firstId: number, endsAt: numbe
       ),
     )
     .orderBy(asc(complaints.id));
-  return complaintBatchAlertCard({ items: rows.map((r) => complaintView(r.complaint, r.team, timezone)) });
+  return complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)) });
 }
 
 // --- decisions ---------------------------------------------------------------------------------
-
-const noteSchema = z.object({ note: text('处理意见', 500) });
-const reasonSchema = z.object({ reason: text('决定理由', 500) });
 
 /**
  * 成立 / 不成立, by an administrator only, with a note. An upheld complaint against a title holder
@@ -366,7 +414,7 @@ export async function decideComplaint(
     throw new UserError(`投诉 ${complaint.reference} 已认定为“${label}”，无需重复处理。`, { kind: 'info' });
   }
   const to = complaintMachine.check(decision, complaint.status as ComplaintStatus, actor);
-  const { note } = parseForm(noteSchema, values, { note: '处理意见' });
+  const { note } = readForm(complaintDecisionForm, values, complaintDecisionSchema);
   const [updated] = await tx
     .update(complaints)
     .set({ status: to, note, decidedBy: actor.openId, decidedAt: opts.now })
@@ -435,7 +483,7 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
 async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, opts: ComplaintOptions): Promise<boolean> {
   const status = await titleStatus(tx, team.id);
   if (!status || status.view.run < status.view.required) return false;
-  const alert = revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintView(c, team, opts.timezone)) });
+  const alert = revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, opts.timezone)), form: revocationDecisionForm });
   let raised = false;
   for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
     const key = `revocation:alert:${status.honour.id}:from-${status.runStart}:${destinationKey(to)}`;
@@ -447,13 +495,13 @@ async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, opts: C
   return raised;
 }
 
-/** The revocation alert of a title that is still held, drawn again (with what was wrong, after a refused decision). */
-export async function revocationAlertFor(tx: Db, honourId: number, timezone: string, error?: { field?: string; message: string }) {
+/** The revocation alert of a title that is still held, drawn again (with what was wrong and what was typed, after a refused decision). */
+export async function revocationAlertFor(tx: Db, honourId: number, timezone: string, refused?: { error: { field?: string; message: string }; values: Record<string, unknown> }) {
   const [honour] = await tx.select().from(honours).where(eq(honours.id, honourId));
   const team = honour ? await complaintTeam(tx, honour.teamId) : undefined;
   const status = team ? await titleStatus(tx, team.id) : undefined;
   if (!team || !status || status.honour.id !== honourId) return undefined;
-  return revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintView(c, team, timezone)), error });
+  return revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, timezone)), form: revocationDecisionForm, ...refused });
 }
 
 async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{ honour: Honour; team: ComplaintTeamRow }> {
@@ -461,7 +509,7 @@ async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{
   const team = honour ? await complaintTeam(tx, honour.teamId) : undefined;
   if (!honour || !team) throw new UserError('找不到该称号记录，请发送“管理”查看。');
   if (honour.revokedAt) {
-    throw new UserError(`${team.name} 的 ${honour.year} 年度称号已于 ${todayIn(timezone, honour.revokedAt)} 撤销，无需重复处理。`, { kind: 'info' });
+    throw new UserError(`${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.revokedAt))} 撤销，无需重复处理。`, { kind: 'info' });
   }
   return { honour, team };
 }
@@ -470,7 +518,7 @@ async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{
 export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
-  const { reason } = parseForm(reasonSchema, values, { reason: '决定理由' });
+  const { reason } = readForm(revocationDecisionForm, values, revocationDecisionSchema);
   const barDays = revocationBarDays((await getRunningCycle(tx)) ?? (await getLatestCycle(tx)));
   const [updated] = await tx.update(honours).set({ revokedAt: opts.now, revokedReason: reason }).where(and(eq(honours.id, honourId), isNull(honours.revokedAt))).returning();
   // the certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
@@ -492,7 +540,7 @@ export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: 
     const run = status?.honour.id === honourId ? status.view.run : 0;
     throw new UserError(cite(22, `${team.name} 目前连续成立的投诉为 ${run} 次，没有待决定的撤销提醒。`), { kind: 'info', article: 22 });
   }
-  const { reason } = parseForm(reasonSchema, values, { reason: '决定理由' });
+  const { reason } = readForm(revocationDecisionForm, values, revocationDecisionSchema);
   const [updated] = await tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(eq(honours.id, honourId)).returning();
   await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, run: status.view.run }, at: opts.now });
   return { team, honour: updated, reason };

@@ -1,11 +1,13 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { applicationDetails, applicationFormCard } from '../cards/applications.js';
+import { complaintAlertCard, complaintDecidedCard, complaintFormCard, revocationAlertCard } from '../cards/complaints.js';
 import { cycleFormCard } from '../cards/admin.js';
 import { declinedCard, declineFormCard, scoredCard, scoringTaskCard } from '../cards/review.js';
 import { expertPoolCard } from '../cards/experts.js';
 import { profileFormCard, registrationFormCard, type TeamData } from '../cards/teams.js';
 import { applicationForm } from '../src/applications.js';
+import { complaintDecisionForm, complaintForm, complaintTextForm, complaintViewOf, revocationDecisionForm } from '../src/complaints.js';
 import { cycleForm } from '../src/cycles.js';
 import { defineForm, fieldName, type FormDescriptor, formDisplay, formSchema } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
@@ -14,6 +16,7 @@ import { expertAddForm } from '../src/review/experts.js';
 import { declineForm, parseScoreForm, scoreSheetDisplay, scoreSheetForm } from '../src/review/scoring.js';
 import { defaultScoreSheet, type ScoreSheet, sheetItems } from '../src/scoreSheet.js';
 import { profileForm, registrationForm } from '../src/teams.js';
+import { htmlInputs } from '../src/web/formHtml.js';
 import { reviewWorkbook } from '../src/workbook.js';
 import { cardText, expectValidCard, formFieldNames } from './support/cards.js';
 import { validFormValue } from './support/forms.js';
@@ -110,6 +113,71 @@ describe('every field of every real descriptor reaches each output', () => {
     const stored = formSchema(descriptor).parse(typed) as Record<string, unknown>;
     expect(Object.keys(stored).sort()).toEqual(Object.keys(descriptor.fields).sort());
     for (const row of formDisplay(descriptor, stored)) expect(row.text, row.key).not.toBe('');
+  });
+});
+
+describe('the complaint forms: every field reaches the card, the public page, the check and the display', () => {
+  const summary = { id: 7, reference: 'TS-2027-0007', channel: 'web', status: 'open', note: null, receivedOn: '2027年3月1日', team };
+
+  it('投诉表: the chat card keeps what was typed, the page has each input, the administrators’ card shows each field', () => {
+    const typed = validFormValue(complaintForm, { team: team.code, content: '人行道修补后一周即松动', contact: '13800000000' });
+    const formCard = complaintFormCard({ descriptor: complaintForm, values: typed });
+    expectValidCard(formCard);
+    expect(formFieldNames(formCard)).toEqual(Object.keys(complaintForm.fields));
+    const page = htmlInputs(complaintForm, typed);
+    const stored = formSchema(complaintForm).parse(typed);
+    expect(Object.keys(stored).sort()).toEqual(Object.keys(complaintForm.fields).sort());
+    const alert = complaintAlertCard(complaintViewOf({ ...summary, content: stored.content, contact: stored.contact ?? null }));
+    expectValidCard(alert);
+    for (const [key, f] of Object.entries(complaintForm.fields)) {
+      expect(cardText(formCard), key).toContain(f.label);
+      expect(cardText(formCard), key).toContain(String(typed[key]));
+      expect(page, key).toContain(`<label for="${key}">${f.label}`);
+      expect(page, key).toContain(`name="${key}"`);
+      expect(page, key).toContain(String(typed[key]));
+      expect(cardText(alert), key).toContain(f.label);
+    }
+    // the team as found, not as typed
+    expect(cardText(alert)).toContain(`${team.name}（${team.code}）`);
+    expect(cardText(alert)).toContain('人行道修补后一周即松动');
+    expect(cardText(alert)).toContain('13800000000');
+    expect(cardText(alert)).toContain('2027年3月1日');
+    expect(cardText(alert)).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+  });
+
+  it('投诉表 with the team picked: the same fields but the team', () => {
+    const formCard = complaintFormCard({ descriptor: complaintTextForm, team, values: validFormValue(complaintTextForm) });
+    expectValidCard(formCard);
+    expect(formFieldNames(formCard)).toEqual(Object.keys(complaintForm.fields).filter((k) => k !== 'team'));
+    expect(formSchema(complaintTextForm).safeParse(validFormValue(complaintTextForm)).success).toBe(true);
+  });
+
+  it('the decision (成立 / 不成立): its input on the open complaint, kept after a refusal; its display once decided', () => {
+    const typed = validFormValue(complaintDecisionForm, { note: '现场核实，修补不合格' });
+    const view = complaintViewOf({ ...summary, content: '开裂', contact: null });
+    const alert = complaintAlertCard(view, { values: typed, error: { field: 'note', message: '处理意见不能超过 500 字' } });
+    expectValidCard(alert);
+    expect(formFieldNames(alert)).toEqual(Object.keys(complaintDecisionForm.fields));
+    const stored = formSchema(complaintDecisionForm).parse(typed);
+    const decided = complaintDecidedCard(complaintViewOf({ ...summary, status: 'upheld', content: '开裂', contact: null, note: stored.note }));
+    for (const [key, f] of Object.entries(complaintDecisionForm.fields)) {
+      expect(cardText(alert), key).toContain(f.label);
+      expect(cardText(alert), key).toContain(String(typed[key]));
+      expect(cardText(decided), key).toContain(f.label);
+      expect(cardText(decided), key).toContain(stored.note);
+    }
+  });
+
+  it('the revocation decision (撤销 / 保留称号): its input, kept after a refusal', () => {
+    const typed = validFormValue(revocationDecisionForm, { reason: '连续三次投诉成立' });
+    const alert = revocationAlertCard({ team, title: { honourId: 5, year: 2026, run: 2, required: 2 }, history: [], form: revocationDecisionForm, values: typed });
+    expectValidCard(alert);
+    expect(formFieldNames(alert)).toEqual(Object.keys(revocationDecisionForm.fields));
+    expect(formSchema(revocationDecisionForm).parse(typed)).toEqual({ reason: '连续三次投诉成立' });
+    for (const [key, f] of Object.entries(revocationDecisionForm.fields)) {
+      expect(cardText(alert), key).toContain(f.label);
+      expect(cardText(alert), key).toContain(String(typed[key]));
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { complaintAlertCard, complaintFormCard, complaintListCard, type ComplaintView, revocationAlertCard } from '../cards/complaints.js';
+import { complaintForm, complaintViewOf, revocationDecisionForm } from '../src/complaints.js';
 import { chatBoundCard, chatUnboundCard, groupIntroCard } from '../cards/groups.js';
 import { anniversaryCard, applyDeadlineContactCard, applyDeadlineLeaderCard, digestCard, reviewMeetingCard, scoringDeadlineCard } from '../cards/reminders.js';
 import { addDays } from '../src/dates.js';
@@ -83,7 +84,8 @@ describe('binding purposes', () => {
 });
 
 const team = { id: 42, name: '广州市政养护一班', code: 'GDSZ-2026-0042', organization: '广州市市政工程维修有限公司' };
-const complaint = (i: number, content = '路面修补后一周即开裂'): ComplaintView => ({
+const complaint = (i: number, content = '路面修补后一周即开裂'): ComplaintView =>
+  complaintViewOf({
   id: i,
   reference: `TS-2027-${String(i).padStart(4, '0')}`,
   content,
@@ -91,9 +93,9 @@ const complaint = (i: number, content = '路面修补后一周即开裂'): Compl
   channel: 'web',
   status: i % 3 ? 'upheld' : 'dismissed',
   note: '现场核实',
-  receivedOn: '2027-05-20',
+  receivedOn: '2027年5月20日',
   team,
-});
+  });
 
 describe('cards of this feature are valid JSON 2.0 with the right buttons', () => {
   it('reminders', () => {
@@ -144,13 +146,13 @@ describe('cards of this feature are valid JSON 2.0 with the right buttons', () =
     expectValidCard(alert);
     expect(cardText(alert)).toContain('已 9 天未处理');
     expect(formFieldNames(alert)).toEqual(['note']);
-    const revocation = revocationAlertCard({ team, title: { honourId: 5, year: 2026, run: 2, required: 2 }, history: Array.from({ length: 10 }, (_, i) => complaint(i + 1, '长'.repeat(2000))) });
+    const revocation = revocationAlertCard({ team, title: { honourId: 5, year: 2026, run: 2, required: 2 }, history: Array.from({ length: 10 }, (_, i) => complaint(i + 1, '长'.repeat(2000))), form: revocationDecisionForm });
     expectValidCard(revocation);
     expect(cardActions(revocation)).toEqual([
       { action: 'revocation.revoke', honourId: 5 },
       { action: 'revocation.keep', honourId: 5 },
     ]);
-    expect(formFieldNames(complaintFormCard())).toEqual(['team', 'content', 'contact']);
+    expect(formFieldNames(complaintFormCard({ descriptor: complaintForm }))).toEqual(['team', 'content', 'contact']);
     expectValidCard(complaintListCard({ items: [{ ...complaint(1), daysOpen: 3 }], total: 1 }));
   });
 

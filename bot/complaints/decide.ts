@@ -30,7 +30,7 @@ export async function alertAgain(err: UserError, ctx: HandlerContext, input: Car
   const found = await getComplaint(ctx.tx, idOrZero(input.value, 'complaintId'));
   if (!found || found.complaint.status !== 'open') return undefined;
   const title = await titleStatus(ctx.tx, found.team.id);
-  return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: { field: err.opts.field, message: err.message } }));
+  return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: { field: err.opts.field, message: err.message }, values: input.formValue }));
 }
 
 function decide(decision: 'uphold' | 'dismiss'): CardRun {
@@ -47,7 +47,7 @@ export const dismissComplaint = decide('dismiss');
 
 export async function revocationAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
   if (!hasRole(ctx.actor, 'admin') || err.opts.kind === 'info') return undefined;
-  const alert = await revocationAlertFor(ctx.tx, idOrZero(input.value, 'honourId'), ctx.config.BOT_TIMEZONE, { field: err.opts.field, message: err.message });
+  const alert = await revocationAlertFor(ctx.tx, idOrZero(input.value, 'honourId'), ctx.config.BOT_TIMEZONE, { error: { field: err.opts.field, message: err.message }, values: input.formValue });
   return alert ? raw(alert) : undefined;
 }
 

@@ -1,9 +1,9 @@
 import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard } from '../../cards/complaints.js';
 import type { Card } from '../../cards/kit.js';
-import { complaintFromForm, complaintTeam, type ComplaintOptions, createComplaint, findTeams, getComplaint } from '../../src/complaints.js';
+import { complaintForm, complaintFormFor, complaintFromForm, complaintTeam, type ComplaintOptions, createComplaint, findTeams, getComplaint, teamNotFound } from '../../src/complaints.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { formText, idFrom, idOrZero, raw, sendPrivately } from '../respond.js';
+import { idFrom, idOrZero, raw, sendPrivately } from '../respond.js';
 
 /** The complaint services' options from a handler's context: its clock, timezone, admins and outbox. */
 export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
@@ -12,11 +12,12 @@ export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
 
 /** The form for a team given by id, name or code; several matches give a picker, none the empty form. */
 async function startCard(ctx: HandlerContext, query: string, formKey: string): Promise<Card> {
-  if (!query) return complaintFormCard({ formKey });
+  if (!query) return complaintFormCard({ descriptor: complaintForm, formKey });
   const found = await findTeams(ctx.tx, query, { partial: true });
-  if (found.length === 1) return complaintFormCard({ team: found[0], formKey });
+  if (found.length === 1) return complaintFormCard({ descriptor: complaintFormFor(true), team: found[0], formKey });
   if (found.length > 1) return complaintTeamPickerCard({ query, teams: found.slice(0, 10) });
-  return complaintFormCard({ formKey, values: { team: query }, error: { field: 'team', message: `找不到班组“${query}”，请填写班组全称或编号（如 GDSZ-2026-0001）。` } });
+  const missing = teamNotFound(query);
+  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: { field: missing.opts.field, message: missing.message } });
 }
 
 /** 投诉 / complain [班组名称或编号]: the complaint form, sent privately even when asked in a group. */
@@ -26,10 +27,10 @@ export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, 
 
 /** complaint.start {teamId?}: the form, for the picked team if any. */
 export const startComplaint: CardRun = async (ctx, input) => {
-  if (input.value.teamId === undefined) return raw(complaintFormCard({ formKey: ctx.eventId }));
+  if (input.value.teamId === undefined) return raw(complaintFormCard({ descriptor: complaintForm, formKey: ctx.eventId }));
   const team = await complaintTeam(ctx.tx, idFrom(input.value, 'teamId'));
   if (!team) throw new UserError('找不到该班组，请重新发送“投诉”。');
-  return raw(complaintFormCard({ team, formKey: ctx.eventId }));
+  return raw(complaintFormCard({ descriptor: complaintFormFor(true), team, formKey: ctx.eventId }));
 };
 
 /** The complaint form again with what was typed and what is wrong. */
@@ -41,7 +42,7 @@ export async function complaintFormAgain(err: UserError, ctx: HandlerContext, in
   }
   const team = await complaintTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
-  return raw(complaintFormCard({ team, formKey, values: formText(input.formValue), error: { field: err.opts.field, message: err.message } }));
+  return raw(complaintFormCard({ descriptor: complaintFormFor(team !== undefined), team, formKey, values: input.formValue, error: { field: err.opts.field, message: err.message } }));
 }
 
 /** complaint.submit: stores the complaint (the admin group is alerted at once) and shows its reference. */

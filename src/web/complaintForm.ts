@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { complaintLimits, createComplaint } from '../complaints.js';
+import { complaintForm, createComplaint } from '../complaints.js';
 import { storable } from '../events.js';
 import { UserError } from '../errors.js';
 import { enqueue } from '../outbox.js';
 import { addressKey, countRequest, RateLimited, type RateRule } from '../rateLimit.js';
 import type { RouteDeps } from '../routes.js';
+import { htmlInputs } from './formHtml.js';
+import type { FormFields } from '../forms.js';
 
 /** Public complaint intake (第二十一条) for customers outside the Feishu tenant. */
 
@@ -24,7 +26,17 @@ export function complaintRules(ip: string, limits = complaintRateLimit): RateRul
 /** A field people never see or fill: a script filling every input gives itself away. */
 export const HONEYPOT_FIELD = 'website';
 
-/** GET /complaints/new and POST /api/complaints. */
+const fieldNames = Object.keys(complaintForm.fields);
+
+/** What the JSON API takes, from the descriptor: {"team": "被投诉班组", "content": "投诉内容", "contact": "联系方式（选填）"}. */
+const expectedBody = JSON.stringify(Object.fromEntries(Object.entries(complaintForm.fields as FormFields).map(([k, f]) => [k, `${f.label}${f.required === false ? '（选填）' : ''}`])));
+
+/** The descriptor's fields as a query or a body gives them: strings only (a repeated query key gives its first). */
+function typedFields(source: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(fieldNames.map((k) => [k, Array.isArray(source[k]) ? source[k][0] : source[k]]));
+}
+
+/** GET /complaints/new (a link may name the team: ?team=GDSZ-2026-0001) and POST /api/complaints. */
 export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   router.get('/complaints/new', (ctx) => {
     const nonce = randomBytes(16).toString('base64');
@@ -32,7 +44,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'text/html; charset=utf-8';
-    ctx.body = complaintPage(nonce);
+    ctx.body = complaintPage(nonce, typedFields(ctx.query));
   });
 
   router.post('/api/complaints', async (ctx) => {
@@ -43,7 +55,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
       // PostgreSQL text refuses NUL and lone surrogates: clean them as event payloads are
       body = storable(parsed as Record<string, unknown>);
     } catch {
-      return answer(ctx, 400, { code: 400, msg: '请求内容须为 JSON 对象：{"team": "班组名称或编号", "content": "投诉内容", "contact": "联系方式（选填）"}' });
+      return answer(ctx, 400, { code: 400, msg: `请求内容须为 JSON 对象：${expectedBody}` });
     }
     if (typeof body[HONEYPOT_FIELD] === 'string' && body[HONEYPOT_FIELD] !== '') {
       deps.log.warn({ ip: ctx.ip }, 'public complaint refused: honeypot field filled');
@@ -57,7 +69,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
         await countRequest(tx, rules, now);
         return createComplaint(
           tx,
-          { team: body.team, content: body.content, contact: body.contact, channel: 'web' },
+          { ...typedFields(body), channel: 'web' },
           { now, timezone: deps.config.BOT_TIMEZONE, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, send: (m) => enqueue(tx, m) },
         );
       });
@@ -83,8 +95,8 @@ function answer(ctx: Context, status: number, body: object): void {
   ctx.body = body;
 }
 
-/** A plain form in Chinese: no framework, the page's own script posts JSON and shows the answer. */
-function complaintPage(nonce: string): string {
+/** A plain form in Chinese, its inputs from `complaintForm`: no framework, the page's own script posts JSON and shows the answer. */
+function complaintPage(nonce: string, values: Record<string, unknown>): string {
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -123,13 +135,7 @@ function complaintPage(nonce: string): string {
   <h1>质量投诉</h1>
   <p class="lead">广东省市政工程质量信得过班组接受社会各界监督（《建设管理办法》第二十一条）。请如实填写，协会核查后处理。</p>
   <form id="complaint" novalidate>
-    <label for="team">被投诉班组 <span class="hint">名称或编号，如 GDSZ-2026-0001</span></label>
-    <input id="team" name="team" autocomplete="off">
-    <label for="content">投诉内容 <span class="hint">时间、地点、工程部位、质量问题</span></label>
-    <textarea id="content" name="content" data-max="${complaintLimits.content}"></textarea>
-    <div class="count" id="count">0 / ${complaintLimits.content}</div>
-    <label for="contact">联系方式 <span class="hint">选填，电话或邮箱，便于回访</span></label>
-    <input id="contact" name="contact" autocomplete="tel">
+    ${htmlInputs(complaintForm, values, { autocomplete: { contact: 'tel' } })}
     <div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">网址（请勿填写）</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off"></div>
     <button type="submit" id="submit">提交投诉</button>
     <div id="message" class="message" role="alert" aria-live="polite" hidden></div>
@@ -139,15 +145,17 @@ function complaintPage(nonce: string): string {
 <script nonce="${nonce}">
 (function () {
   var form = document.getElementById('complaint');
-  var content = document.getElementById('content');
-  var count = document.getElementById('count');
+  var names = ${JSON.stringify(fieldNames)};
   var message = document.getElementById('message');
   var submit = document.getElementById('submit');
-  var max = Number(content.getAttribute('data-max'));
-  function updateCount() {
-    count.textContent = content.value.length + ' / ' + max;
-    count.className = content.value.length > max ? 'count over' : 'count';
+  var counted = Array.prototype.slice.call(form.querySelectorAll('textarea[data-max]'));
+  function updateCount(area) {
+    var max = Number(area.getAttribute('data-max'));
+    var count = document.getElementById(area.id + '-count');
+    count.textContent = area.value.length + ' / ' + max;
+    count.className = area.value.length > max ? 'count over' : 'count';
   }
+  function updateCounts() { counted.forEach(updateCount); }
   function show(kind, text, reference) {
     message.hidden = false;
     message.className = 'message ' + kind;
@@ -160,12 +168,13 @@ function complaintPage(nonce: string): string {
       message.appendChild(ref);
     }
   }
-  content.addEventListener('input', updateCount);
+  counted.forEach(function (area) { area.addEventListener('input', function () { updateCount(area); }); });
   form.addEventListener('submit', function (event) {
     event.preventDefault();
-    ['team', 'content', 'contact'].forEach(function (name) { form.elements[name].removeAttribute('aria-invalid'); });
+    names.forEach(function (name) { form.elements[name].removeAttribute('aria-invalid'); });
     submit.disabled = true;
-    var payload = { team: form.elements.team.value, content: content.value, contact: form.elements.contact.value, ${HONEYPOT_FIELD}: form.elements.${HONEYPOT_FIELD}.value };
+    var payload = { ${HONEYPOT_FIELD}: form.elements.${HONEYPOT_FIELD}.value };
+    names.forEach(function (name) { payload[name] = form.elements[name].value; });
     fetch('/api/complaints', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) })
       .then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (data) { return { status: res.status, data: data }; });
@@ -173,7 +182,7 @@ function complaintPage(nonce: string): string {
       .then(function (r) {
         if (r.status === 201) {
           form.reset();
-          updateCount();
+          updateCounts();
           show('ok', '投诉已受理（被投诉班组：' + r.data.team.name + '）。投诉编号：', r.data.reference);
           return;
         }

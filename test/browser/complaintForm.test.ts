@@ -84,7 +84,7 @@ describe('the public complaint form in a real browser (acceptance 4)', () => {
   it('too long content gets a clear message and stores nothing', async () => {
     const message = await submit({ team: teamCode, content: '裂'.repeat(2001) });
     expect(message).toContain('投诉内容不能超过 2000 字');
-    expect(await page.textContent('#count')).toBe('2001 / 2000');
+    expect(await page.textContent('#content-count')).toBe('2001 / 2000');
     expect(await stored()).toEqual([]);
   });
 

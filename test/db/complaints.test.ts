@@ -2,6 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, chatBindings, complaints, cycles, honours, organizations, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import { complaintForm } from '../../src/complaints.js';
+import type { FieldSpec } from '../../src/forms.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
@@ -136,6 +138,9 @@ describe('a public complaint through the HTTP endpoint, upheld twice, raises one
     refs.push(res.body.reference);
     const alerts = toChat(ADMIN_CHAT).slice(before);
     expect(alerts).toHaveLength(1);
+    // one date style: the day as people read it, no ISO date anywhere on the card
+    expect(cardText(alerts[0].content)).toContain('**收到日期**：2027年3月1日');
+    expect(cardText(alerts[0].content)).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expectValidCard(alerts[0].content);
     expect(cardText(alerts[0].content)).toContain(res.body.reference);
     expect(formFieldNames(alerts[0].content)).toContain('note');
@@ -215,6 +220,7 @@ describe('a public complaint through the HTTP endpoint, upheld twice, raises one
     }
     const twice = await h.click(ADMIN, { action: 'revocation.revoke', honourId: t.honourId }, { reason: '再次' });
     expect(twice.toast.type).toBe('info');
+    expect(twice.toast.content).toMatch(/已于 2027年\d{1,2}月\d{1,2}日 撤销/);
     expect((await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'honour.revoke'), eq(auditLog.entityId, String(t.honourId))))).length).toBe(1);
   });
 });
@@ -335,7 +341,9 @@ describe('complaints from chat (投诉)', () => {
     await h.say(CUSTOMER, '投诉 不存在的班组');
     const form = toUser(CUSTOMER).at(-1)!.content;
     expect(formFieldNames(form)).toEqual(['team', 'content', 'contact']);
-    expect(cardText(form)).toContain('找不到班组');
+    // the words the public page and a submitted card use for the same name
+    expect(cardText(form)).toContain('找不到班组“不存在的班组”。请填写班组全称或编号（编号形如 GDSZ-2026-0001');
+    expect(cardText(form)).toContain('不存在的班组');
 
     const ambiguous = await h.click(CUSTOMER, { action: 'complaint.submit' }, { team: '中山绿化', content: '草坪枯死' });
     expect(ambiguous.toast.content).toContain('请填写班组编号');
@@ -351,7 +359,7 @@ describe('the public endpoint refuses bad input and storms (acceptance 4, HTTP s
     const outboxBefore = (await h.db.db.select().from(outbox)).length;
     const cases: [Record<string, unknown>, string, string][] = [
       [{ team: t.code, content: '' }, '请填写投诉内容', 'content'],
-      [{ team: '', content: '路面破损' }, '请填写班组名称或编号', 'team'],
+      [{ team: '', content: '路面破损' }, '请填写被投诉班组', 'team'],
       [{ team: t.code, content: '长'.repeat(2001) }, '投诉内容不能超过 2000 字', 'content'],
       [{ team: t.code, content: '路面破损', contact: '1'.repeat(101) }, '联系方式不能超过 100 字', 'contact'],
       [{ team: '没有这个班组', content: '路面破损' }, '找不到班组“没有这个班组”', 'team'],
@@ -387,6 +395,56 @@ describe('the public endpoint refuses bad input and storms (acceptance 4, HTTP s
     expect((await complainOnline({ team: t.code, content: '另一位顾客' }, '192.0.2.78')).status).toBe(201);
     clock.advance(10 * 60_000 + 1);
     expect((await complainOnline({ team: t.code, content: '十分钟后' }, '192.0.2.77')).status).toBe(201);
+  });
+});
+
+describe('the chat card and the public page are one form (complaintForm)', () => {
+  it('refuse the same bad input with the same message naming the same field; the card keeps what was typed', async () => {
+    const t = await team({ name: '湛江道路巡查班', honour: false });
+    const count = async () => (await h.db.db.select().from(complaints)).length;
+    const before = await count();
+    // [what was typed, the field named]: the form's own checks, then the team looked up
+    const cases: [Record<string, unknown>, string][] = [
+      [{ team: t.code, content: '' }, 'content'],
+      [{ team: t.code, content: '   ', contact: '13800000000' }, 'content'],
+      [{ team: '', content: '井盖松动' }, 'team'],
+      [{ team: t.code, content: '长'.repeat(complaintForm.fields.content.maxLength + 1) }, 'content'],
+      [{ team: t.code, content: '井盖松动', contact: '1'.repeat(complaintForm.fields.contact.maxLength + 1) }, 'contact'],
+      [{ team: '没有这个班组', content: '井盖松动' }, 'team'],
+    ];
+    for (const [i, [typed, field]] of cases.entries()) {
+      const web = await complainOnline(typed, `192.0.2.${i + 1}`);
+      const chat = await h.click(CUSTOMER, { action: 'complaint.submit', formKey: `same-${i}` }, typed);
+      expect(web.status, JSON.stringify(typed)).toBe(400);
+      expect(web.body.field).toBe(field);
+      expect(chat.toast.type).toBe('error');
+      expect(chat.toast.content).toBe(web.body.msg);
+      if (i < 5) expect(web.body.msg).toContain(complaintForm.fields[field as keyof typeof complaintForm.fields].label);
+      // the form again, with the message and every field as typed
+      expectValidCard(chat.card.data);
+      expect(formFieldNames(chat.card.data)).toEqual(Object.keys(complaintForm.fields));
+      expect(cardText(chat.card.data)).toContain(web.body.msg);
+      for (const value of Object.values(typed)) if (typeof value === 'string' && value.trim()) expect(cardText(chat.card.data)).toContain(value);
+    }
+    expect(await count()).toBe(before);
+  });
+
+  it('the page draws its inputs from the descriptor and escapes what a link fills in', async () => {
+    const res = await fetch(`${h.app.url}/complaints/new?team=${encodeURIComponent('"><script>alert(1)</script>')}`);
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    for (const [name, f] of Object.entries(complaintForm.fields)) {
+      expect(html).toContain(`<label for="${name}">${f.label}`);
+      expect(html).toContain(f.help);
+      expect(html).toMatch(new RegExp(`<(input|textarea) id="${name}" name="${name}"${(f as FieldSpec).required === false ? ' (?!required)' : ' required'}`));
+      if (f.kind === 'text') expect(html).toContain(`maxlength="${f.maxLength}"`);
+      else expect(html).toContain(`data-max="${f.maxLength}"`);
+    }
+    expect(html).toContain('选填，电话或邮箱');
+    expect(html).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+    expect(html).not.toContain('<script>alert(1)');
+    const linked = await (await fetch(`${h.app.url}/complaints/new?team=GDSZ-2025-0001`)).text();
+    expect(linked).toContain('value="GDSZ-2025-0001"');
   });
 });
 

@@ -2,6 +2,8 @@ import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { assignments, auditLog, cycles, teamMembers, teams } from '../../db/schema.js';
+import { complaintDecisionForm, complaintTextForm } from '../../src/complaints.js';
+import { validFormValue } from '../support/forms.js';
 import type { Harness } from '../support/harness.js';
 import { applicationForm, type Fixture, NEWCOMER, ORG_POOL, personas, registrationForm, scoreForm, startSecurityHarness, YEAR } from './securityFixture.js';
 
@@ -74,9 +76,9 @@ const cases: FormCase[] = [
     action: 'complaint.submit',
     persona: 'public',
     setup: async (_db, f) => ({ teamId: f.teamB.id, formKey: 'double-submit' }),
-    form: () => ({ content: '施工围挡占道，未按期恢复', contact: '13800000000' }),
+    form: () => validFormValue(complaintTextForm, { content: '施工围挡占道，未按期恢复', contact: '13800000000' }),
   },
-  { name: '投诉认定', action: 'complaint.uphold', persona: 'admin', setup: async (_db, f) => ({ complaintId: f.complaintId }), form: () => ({ note: '经核实属实' }) },
+  { name: '投诉认定', action: 'complaint.uphold', persona: 'admin', setup: async (_db, f) => ({ complaintId: f.complaintId }), form: () => validFormValue(complaintDecisionForm, { note: '经核实属实' }) },
   {
     name: '开启年度评审',
     action: 'cycle.open',

@@ -7,6 +7,7 @@ import * as admin from '../../cards/admin.js';
 import * as applications from '../../cards/applications.js';
 import * as bulk from '../../cards/bulk.js';
 import * as complaints from '../../cards/complaints.js';
+import { complaintForm, complaintTextForm, complaintViewOf, revocationDecisionForm } from '../../src/complaints.js';
 import * as experts from '../../cards/experts.js';
 import * as groups from '../../cards/groups.js';
 import * as help from '../../cards/help.js';
@@ -99,7 +100,7 @@ const application: applications.ApplicationSummary = {
 };
 
 const complaintTeam: complaints.ComplaintTeam = { id: 1, name: team.name, code: team.code, organization: team.organization };
-const complaint: complaints.ComplaintView = {
+const complaint = complaintViewOf({
   id: 3,
   reference: 'TS-2027-0003',
   content: '人行道修补后一周即开裂，\n影响通行。',
@@ -107,10 +108,10 @@ const complaint: complaints.ComplaintView = {
   channel: 'web',
   status: 'open',
   note: null,
-  receivedOn: '2027-05-02',
+  receivedOn: '2027年5月2日',
   team: complaintTeam,
-};
-const upheld: complaints.ComplaintView = { ...complaint, status: 'upheld', note: '经核查属实，已责令返工。' };
+});
+const upheld = complaintViewOf({ ...complaint, status: 'upheld', note: '经核查属实，已责令返工。' });
 const title: complaints.TitleView = { honourId: 4, year: 2026, run: 2, required: 3 };
 
 const taskApplication: review.TaskApplication = {
@@ -237,15 +238,15 @@ export const cardSamples: Record<string, Sample> = {
     complaints.complaintBatchAlertCard({ items: Array.from({ length: 12 }, (_, i) => ({ ...complaint, id: complaint.id + i, reference: `TS-2026-${String(10 + i).padStart(4, '0')}` })) }),
   ],
   'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' })],
-  'complaints.revocationAlertCard': () => [complaints.revocationAlertCard({ team: complaintTeam, title: { ...title, run: 3 }, history: [upheld, upheld, upheld], error: { message: '请填写决定理由' } })],
+  'complaints.revocationAlertCard': () => [complaints.revocationAlertCard({ team: complaintTeam, title: { ...title, run: 3 }, history: [upheld, upheld, upheld], form: revocationDecisionForm, error: { message: '请填写决定理由' }, values: { reason: '长期整改中' } })],
   'complaints.revocationDecidedCard': () => [
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: 365 }),
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'kept', reason: '已整改' }),
   ],
   'complaints.titleRevokedNoticeCard': () => [complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立', barDays: 365 })],
   'complaints.complaintFormCard': () => [
-    complaints.complaintFormCard(),
-    complaints.complaintFormCard({ team: { id: 1, name: team.name, code: team.code }, formKey: 'k1', values: { content: '开裂' }, error: { message: '请描述问题' } }),
+    complaints.complaintFormCard({ descriptor: complaintForm }),
+    complaints.complaintFormCard({ descriptor: complaintTextForm, team: { id: 1, name: team.name, code: team.code }, formKey: 'k1', values: { content: '开裂' }, error: { message: '请描述问题' } }),
   ],
   'complaints.complaintTeamPickerCard': () => [complaints.complaintTeamPickerCard({ query: '养护', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }] })],
   'complaints.complaintReceivedCard': () => [complaints.complaintReceivedCard({ reference: complaint.reference, team: { name: team.name, code: team.code } })],
