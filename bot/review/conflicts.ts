@@ -4,7 +4,7 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
 import { formText } from '../respond.js';
-import { announceReplacement } from '../review/view.js';
+import { announceReplacement } from './view.js';
 
 async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; done?: string } = {}): Promise<Card> {
   return conflictFormCard({ declared: await conflictsOf(ctx.tx, ctx.actor.openId), ...opts });
