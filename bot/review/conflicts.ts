@@ -2,12 +2,13 @@ import { conflictFormCard } from '../../cards/experts.js';
 import type { Card } from '../../cards/kit.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
 import { formText } from '../respond.js';
 import { announceReplacement } from './view.js';
 
 async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; done?: string } = {}): Promise<Card> {
-  return conflictFormCard({ declared: await conflictsOf(ctx.tx, ctx.actor.openId), ...opts });
+  return conflictFormCard({ descriptor: conflictForm, declared: (await conflictsOf(ctx.tx, ctx.actor.openId)).map(conflictDisplay), ...opts });
 }
 
 /** `experts.conflictForm` (声明利益冲突). */
