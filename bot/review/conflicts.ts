@@ -20,7 +20,9 @@ export async function showConflictForm(ctx: HandlerContext): Promise<CardRespons
 export async function addConflict(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const { label, declined } = await declareConflict(ctx.tx, ctx.actor, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   for (const d of declined) await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
-  const done = `已声明与“${label}”存在利益冲突${declined.length ? `，其 ${declined.length} 项未完成的评分任务已改派其他专家` : ''}。`;
+  const replaced = declined.filter((d) => d.replacement.created).length;
+  const unfilled = declined.filter((d) => d.replacement.unfilled).length;
+  const done = `已声明与“${label}”存在利益冲突${replaced ? `，其 ${replaced} 项未完成的评分任务已改派其他专家` : ''}${unfilled ? `${replaced ? '；' : '，'}${unfilled} 项暂无专家可以接替，已告知协会管理员` : ''}。`;
   return { toast: { type: 'success', content: done }, card: { type: 'raw', data: await conflictCard(ctx, { done }) } };
 }
 
