@@ -89,7 +89,7 @@ const BAD_ROWS: [string, RegExp][] = [
   ['班组第 206 行', /班组类型“突击队”须为/],
   ['班组第 207 行', /成员人数“0”须为 1–500 的整数/],
   ['班组第 208 行', /缺少班组名称/],
-  ['班组第 209 行', /注册日期 2026-12-01 晚于今天/],
+  ['班组第 209 行', /注册日期 2026年12月1日 晚于今天/],
   ['专家第 42 行', /评审上限“abc”须为 1–500 的整数/],
   ['专家第 43 行', /“12345”不是有效的手机号或邮箱/],
   ['荣誉第 32 行', /找不到班组“GDSZ-1999-0001”/],
@@ -144,6 +144,8 @@ describe('importing an association’s teams, experts and honours from a workboo
       const line = text.split('\n').find((l) => l.includes(where));
       expect(line, where).toMatch(why);
     }
+    // dates as people read them; an ISO date is only ever a cell as typed (in quotes) or the template's own example
+    expect(text.replace(/“[^”]*”/g, '').replace('请写成 2024-03-15', '')).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expect(text).toContain('10 人暂未在飞书通讯录中找到');
     const confirm = cardActions(preview).find((a) => a.action === 'import.apply')!;
     importId = confirm.importId as number;

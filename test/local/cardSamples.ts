@@ -19,6 +19,7 @@ import * as review from '../../cards/review.js';
 import * as teams from '../../cards/teams.js';
 import { applicationForm, endorsementForm } from '../../src/applications.js';
 import { cycleForm } from '../../src/cycles.js';
+import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { profileForm, registrationForm } from '../../src/teams.js';
 import { formDisplay } from '../../src/forms.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
@@ -256,8 +257,12 @@ export const cardSamples: Record<string, Sample> = {
     }),
   ],
   'experts.conflictFormCard': () => [
-    experts.conflictFormCard({ declared: [{ kind: 'team', label: team.code, reason: '曾任职' }, { kind: 'organization', label: team.organization, reason: null }], done: '已改派 1 项任务' }),
-    experts.conflictFormCard({ declared: [], values: { kind: 'team', target: 'GDSZ' }, error: '没有这个班组编号' }),
+    experts.conflictFormCard({
+      descriptor: conflictForm,
+      declared: [conflictDisplay({ kind: 'team', label: team.code, reason: '曾任职' }), conflictDisplay({ kind: 'organization', label: team.organization, reason: null })],
+      done: '已改派 1 项任务',
+    }),
+    experts.conflictFormCard({ descriptor: conflictForm, declared: [], values: { kind: 'team', target: 'GDSZ' }, error: '没有这个班组编号' }),
   ],
 
   'groups.groupIntroCard': () => [groups.groupIntroCard()],
