@@ -1,6 +1,7 @@
 import type { BulkJobKind } from '../src/bulkJobs.js';
+import { importJob } from '../src/import/applyJob.js';
 import { publishJob } from './results/publishJob.js';
 import { assignJob } from './review/assignJob.js';
 
 /** The bulk work the worker knows how to do, one batch at a time. */
-export const bulkJobKinds: readonly BulkJobKind[] = [assignJob, publishJob];
+export const bulkJobKinds: readonly BulkJobKind[] = [assignJob, publishJob, importJob];
