@@ -81,6 +81,29 @@ export async function scoreLargeCycle(db: Db, cycleId: number): Promise<void> {
   await db.execute(sql`update cycles set status = 'closed' where id = ${cycleId}::int`);
 }
 
+/**
+ * An association's workbook of `teams` teams (10 organisations; a code each; leaders by mobile, contacts by
+ * e-mail, contact k of every tenth team) and a past title for every tenth team, as the import template lays it out.
+ */
+export async function largeImportWorkbook(teams: number): Promise<Buffer> {
+  const { default: ExcelJS } = await import('exceljs');
+  const wb = new ExcelJS.Workbook();
+  const orgs = Array.from({ length: 10 }, (_, k) => `导入单位${k}`);
+  wb.addWorksheet('单位').addRows([['单位名称*'], ...orgs.map((o) => [o])]);
+  const t = wb.addWorksheet('班组');
+  t.addRow(['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门']);
+  for (let i = 1; i <= teams; i++) {
+    t.addRow([largeImportCode(i), `导入${i}班`, orgs[i % 10], '项目团队', `138${String(i).padStart(8, '0')}`, `班长${i}`, largeImportContact(i % 10), `联系人${i % 10}`, '2023-03-01', 10, '养护部']);
+  }
+  wb.addWorksheet('专家').addRow(['姓名*', '手机或邮箱*', '所属单位*', '专业特长', '评审上限']);
+  const o = wb.addWorksheet('荣誉');
+  o.addRow(['班组编号或名称*', '年度*', '称号*']);
+  for (let i = 10; i <= teams; i += 10) o.addRow([largeImportCode(i), 2024, '广东省市政工程质量信得过班组']);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+export const largeImportCode = (i: number) => `GDSZ-2023-${String(i).padStart(5, '0')}`;
+export const largeImportContact = (k: number) => `import-contact${k}@example.com`;
+
 export interface LargeCycleResult {
   applications: number;
   experts: number;
