@@ -70,6 +70,7 @@ export async function confirmImport(ctx: HandlerContext, input: CardActionInput)
     case 'started':
       return raw(jobCard(started.job), { type: 'success', content: '正在导入，完成后卡片会更新' });
     case 'running':
+      if (started.job.status === 'failed') return raw(jobCard(started.job), { type: 'info', content: '这个文件的导入中断了：排除卡片上的原因后点“重试”，从中断处继续' });
       return raw(jobCard(started.job), { type: 'info', content: '这个文件正在导入，卡片显示当前进度' });
     case 'applied': {
       const at = started.record.appliedAt ? `（${formatDateTimeZh(started.record.appliedAt, ctx.config.BOT_TIMEZONE)} 导入完成）` : '';

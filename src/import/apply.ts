@@ -46,10 +46,11 @@ export async function getImport(tx: Db, importId: number): Promise<ImportRecord 
 }
 
 /**
- * 确认导入: plans again against the database as it is now and applies that, in the caller's one
- * transaction: organisations, people (kept under a pending id when not found), teams with their own
- * code and registration date, experts, past honours, an audit row per change and the messages to the
- * imported teams. A second confirmation, or the same file again, changes nothing.
+ * Applies a previewed import whole: plans again against the database as it is now and applies that, in the
+ * caller's one transaction: organisations, people (kept under a pending id when not found), teams with their
+ * own code and registration date, experts, past honours, an audit row per change and the messages to the
+ * imported teams. A second confirmation, or the same file again, changes nothing. `npm run import` and a
+ * confirmation with nothing to write use it; 确认导入 in chat runs the import job (applyJob.ts) instead.
  */
 export async function applyImport(tx: Db, actor: Actor, importId: number, now: Date, today: string): Promise<{ record: ImportRecord; summary: ImportSummary }> {
   requireAdmin(actor);
