@@ -41,10 +41,8 @@ const words: Record<BulkJobKindName, { title: string; doing: string; verb: strin
   remind: { title: '发送提醒', doing: '正在发送提醒', verb: '已发送', unit: ' 人' },
 };
 
-/** 分配专家, 公布结果, …: what the job is called in alerts. */
-export function bulkJobTitle(kind: BulkJobKindName): string {
-  return words[kind].title;
-}
+/** 分配专家, 公布结果, …: what each job is called in alerts. */
+export const bulkJobTitles: Readonly<Record<BulkJobKindName, string>> = Object.fromEntries(Object.entries(words).map(([k, w]) => [k, w.title])) as Record<BulkJobKindName, string>;
 
 /** "正在分配专家：已分配 0 / 3 000", "正在导入：已导入 1 200 / 3 000 行" */
 export function bulkProgressLine(v: Pick<BulkJobView, 'kind' | 'status' | 'done' | 'total' | 'seconds'>): string {

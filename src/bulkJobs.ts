@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray, like, lt, or, sql } from 'drizzle-orm';
-import { bulkJobCard, type BulkJobKindName, bulkJobTitle, type BulkJobView } from '../cards/bulk.js';
+import { bulkJobCard, type BulkJobKindName, bulkJobTitles, type BulkJobView } from '../cards/bulk.js';
 import type { Db } from '../db/index.js';
 import { bulkJobs, outbox } from '../db/schema.js';
 import { audit } from './audit.js';
@@ -309,7 +309,7 @@ export class BulkJobWorker {
       await audit(tx, { actor: 'system:bulk', action: `bulk.${job.kind}.failed`, entity: 'bulk_job', entityId: job.id, details: { done: job.done, total: job.total, error: message }, at: this.deps.clock.now() });
       await queueJobCard(tx, job, `failed:${job.attempts}`);
       const view = jobView(job);
-      const text = `${view.heading ? `${view.heading} · ` : `${view.year}年度`}${bulkJobTitle(job.kind as BulkJobKindName)}未完成（已完成 ${job.done} / ${job.total}）：${message}`;
+      const text = `${view.heading ? `${view.heading} · ` : `${view.year}年度`}${bulkJobTitles[job.kind as BulkJobKindName]}未完成（已完成 ${job.done} / ${job.total}）：${message}`;
       for (const to of await adminDestinations(tx, config.ADMIN_OPEN_IDS)) {
         await enqueue(tx, { dedupeKey: `bulk:${job.id}:alert:${job.attempts}:${destinationKey(to)}`, to, text });
       }
