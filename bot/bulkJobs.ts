@@ -1,6 +1,8 @@
 import type { BulkJobKind } from '../src/bulkJobs.js';
+import { importJob } from '../src/import/applyJob.js';
+import { remindJob } from '../src/jobs/reminders.js';
 import { publishJob } from './results/publishJob.js';
 import { assignJob } from './review/assignJob.js';
 
 /** The bulk work the worker knows how to do, one batch at a time. */
-export const bulkJobKinds: readonly BulkJobKind[] = [assignJob, publishJob];
+export const bulkJobKinds: readonly BulkJobKind[] = [assignJob, publishJob, importJob, remindJob];

@@ -1,8 +1,8 @@
 import { button, buttonRow, card, type Card, type Element, markdown, md, mdJoin, note } from './kit.js';
 
-/** The administrator's card while bulk work runs off the callback (分配专家, 公布结果), and when it ends. */
+/** The administrator's card while bulk work runs off the callback (分配专家, 公布结果, 确认导入, 提醒), and when it ends. */
 
-export type BulkJobKindName = 'assign' | 'publish';
+export type BulkJobKindName = 'assign' | 'publish' | 'import' | 'remind';
 
 export interface BulkJobView {
   jobId: number;
@@ -20,6 +20,13 @@ export interface BulkJobView {
   /** 分配专家: applications still short of experts, a few listed. */
   unfilled?: { code: string; team: string; reason: string }[];
   unfilledTotal?: number;
+  /** The card's first line instead of “N年度评审 · …”, e.g. the imported file's name. */
+  heading?: string;
+  /** A line under the counts once done, e.g. “新增 2 990 行，更新 10 行”. */
+  outcome?: string;
+  /** 确认导入: rows not imported, a few listed, with the reason. */
+  refused?: { where: string; reason: string }[];
+  refusedTotal?: number;
 }
 
 /** 3000 → "3 000", as the association writes large numbers. */
@@ -27,15 +34,20 @@ export function groupDigits(n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 }
 
-const words: Record<BulkJobKindName, { title: string; doing: string; verb: string }> = {
-  assign: { title: '分配专家', doing: '正在分配专家', verb: '已分配' },
-  publish: { title: '公布结果', doing: '正在公布结果', verb: '已通知' },
+const words: Record<BulkJobKindName, { title: string; doing: string; verb: string; unit: string }> = {
+  assign: { title: '分配专家', doing: '正在分配专家', verb: '已分配', unit: '' },
+  publish: { title: '公布结果', doing: '正在公布结果', verb: '已通知', unit: '' },
+  import: { title: '导入', doing: '正在导入', verb: '已导入', unit: ' 行' },
+  remind: { title: '发送提醒', doing: '正在发送提醒', verb: '已发送', unit: ' 人' },
 };
 
-/** "正在分配专家：已分配 0 / 3 000" */
+/** 分配专家, 公布结果, …: what each job is called in alerts. */
+export const bulkJobTitles: Readonly<Record<BulkJobKindName, string>> = Object.fromEntries(Object.entries(words).map(([k, w]) => [k, w.title])) as Record<BulkJobKindName, string>;
+
+/** "正在分配专家：已分配 0 / 3 000", "正在导入：已导入 1 200 / 3 000 行" */
 export function bulkProgressLine(v: Pick<BulkJobView, 'kind' | 'status' | 'done' | 'total' | 'seconds'>): string {
   const w = words[v.kind];
-  const counts = `${w.verb} ${groupDigits(v.done)} / ${groupDigits(v.total)}`;
+  const counts = `${w.verb} ${groupDigits(v.done)} / ${groupDigits(v.total)}${w.unit}`;
   if (v.status === 'done') return `${counts}，用时 ${groupDigits(v.seconds ?? 0)} 秒`;
   if (v.status === 'failed') return `${w.title}未完成：${counts}`;
   return `${w.doing}：${counts}`;
@@ -43,7 +55,7 @@ export function bulkProgressLine(v: Pick<BulkJobView, 'kind' | 'status' | 'done'
 
 export function bulkJobCard(v: BulkJobView): Card {
   const w = words[v.kind];
-  const elements: Element[] = [markdown(md`**${v.year}年度评审 · ${w.title}**`)];
+  const elements: Element[] = [markdown(v.heading ? md`**${v.heading}**` : md`**${v.year}年度评审 · ${w.title}**`)];
   if (v.lead) elements.push(markdown(md`${v.lead}`));
   elements.push(markdown(md`${bulkProgressLine(v)}`));
   if (v.status === 'queued' || v.status === 'running') {
@@ -52,6 +64,13 @@ export function bulkJobCard(v: BulkJobView): Card {
   if (v.status === 'failed') {
     elements.push(markdown(md`<font color='red'>出错：${v.error ?? '未知错误'}</font>`));
     elements.push(note('已完成的部分不会重复处理；排除原因后点“重试”从中断处继续。'));
+  }
+  if (v.status === 'done' && v.outcome) elements.push(markdown(md`${v.outcome}`));
+  if (v.status === 'done' && v.refusedTotal) {
+    elements.push(markdown(md`<font color='red'>**${v.refusedTotal} 行未导入**</font>`));
+    if (v.refused?.length) elements.push(markdown(mdJoin(v.refused.map((r) => md`- ${r.where}：${r.reason}`), '\n')));
+    if (v.refusedTotal > (v.refused?.length ?? 0)) elements.push(note(md`另有 ${v.refusedTotal - (v.refused?.length ?? 0)} 行未列出。`));
+    elements.push(note('修改这些行后重新发送文件即可补导入；已导入的行不会重复导入。'));
   }
   if (v.status === 'done' && v.kind === 'assign') {
     if (v.unfilledTotal) {
@@ -69,6 +88,6 @@ export function bulkJobCard(v: BulkJobView): Card {
   if (v.kind === 'assign') buttons.push(button({ text: '评审进度', value: { action: 'review.progress', cycleId: v.cycleId } }));
   buttons.push(button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }));
   elements.push(buttonRow(buttons));
-  const template = v.status === 'failed' ? 'red' : v.status === 'done' ? (v.unfilledTotal ? 'orange' : 'green') : 'blue';
+  const template = v.status === 'failed' ? 'red' : v.status === 'done' ? (v.unfilledTotal || v.refusedTotal ? 'orange' : 'green') : 'blue';
   return card({ title: w.title, template, summary: bulkProgressLine(v), elements });
 }

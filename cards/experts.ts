@@ -1,5 +1,6 @@
-import type { FormDescriptor } from '../src/forms.js';
-import { form, formInputs, selectStatic, submitButton, textInput } from './forms.js';
+import type { DisplayRow, FormDescriptor } from '../src/forms.js';
+import type { Md } from './markdown.js';
+import { form, formInputs, submitButton } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, hr, markdown, note, md, mdJoin, mention, pager } from './kit.js';
 
 /** 专家库 (第十一条) for administrators, and an expert's declaration of a conflict of interest (第十七条). */
@@ -72,39 +73,36 @@ export function expertPoolCard(d: ExpertPoolData): Card {
 }
 
 export interface ConflictFormData {
-  declared: { kind: 'team' | 'organization'; label: string; reason: string | null }[];
-  values?: Record<string, string>;
+  /** The form's descriptor (`conflictForm`, src/review/conflicts.ts): its inputs are drawn from it. */
+  descriptor: FormDescriptor;
+  /** The caller's declarations, each as the form's display reads it (冲突对象, 班组编号或单位名称, 冲突原因). */
+  declared: DisplayRow[][];
+  /** What was typed, kept after a refusal. */
+  values?: Record<string, unknown>;
   error?: string;
   /** Shown after a declaration: what was done with the tasks it touched. */
   done?: string;
 }
 
+/** One declaration on a line: “班组：GDSZ-2026-0001 广州市政养护一班（曾任职）”. */
+function declaredLine(rows: DisplayRow[]): Md {
+  const text = (key: string) => rows.find((r) => r.key === key)?.text ?? '';
+  const reason = text('reason');
+  return md`${text('kind')}：${text('target')}${reason ? `（${reason}）` : ''}`;
+}
+
 /** 声明利益冲突: with a team (by code) or an organisation (by name). */
 export function conflictFormCard(d: ConflictFormData): Card {
-  const v = d.values ?? {};
   return card({
-    title: '声明利益冲突',
+    title: d.descriptor.title,
     template: d.error ? 'red' : 'blue',
     elements: [
       ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
       ...(d.done ? [markdown(md`<font color='green'>${d.done}</font>`)] : []),
       note('第十七条：评审公开、公平、公正。与某个班组或单位存在利益关系的，请在此声明，今后不会再把它们的申报分配给你；已分配而未评分的任务将改派其他专家。'),
-      ...(d.declared.length
-        ? [markdown(md`**已声明**\n${mdJoin(d.declared.map((c) => md`${c.kind === 'team' ? '班组' : '单位'}：${c.label}${c.reason ? `（${c.reason}）` : ''}`), '\n')}`)]
-        : []),
-      form('conflict_form', [
-        selectStatic({
-          name: 'kind',
-          label: '冲突对象',
-          options: [
-            { text: '班组（填班组编号）', value: 'team' },
-            { text: '单位（填单位全称）', value: 'organization' },
-          ],
-          value: v.kind,
-          required: true,
-        }),
-        textInput({ name: 'target', label: '班组编号或单位名称', value: v.target, required: true, maxLength: 100, placeholder: '如 GDSZ-2026-0001，或 广州市市政工程维修有限公司' }),
-        textInput({ name: 'reason', label: '冲突原因', value: v.reason, required: true, maxLength: 500, placeholder: '如 曾在该单位任职、亲属在该班组' }),
+      ...(d.declared.length ? [markdown(md`**已声明**\n${mdJoin(d.declared.map(declaredLine), '\n')}`)] : []),
+      form(d.descriptor.name, [
+        ...formInputs(d.descriptor, d.values, { clientRequired: true }),
         submitButton({ text: '提交声明', name: 'conflict_submit', value: { action: 'experts.conflictAdd' } }),
       ]),
       buttonRow([button({ text: '我的评分任务', type: 'text', value: { action: 'review.list' } })]),

@@ -5,10 +5,13 @@
  * folder, PGlite is single-process). With LARK_APP_ID/SECRET set it sends what was queued through the real SDK;
  * otherwise it prints what it queued (the bot's outbox sends it when it next runs).
  */
-import { inArray } from 'drizzle-orm';
+import { inArray, like, or } from 'drizzle-orm';
 import { openDatabase } from '../db/index.js';
 import { outbox } from '../db/schema.js';
+import { BulkJobWorker } from '../src/bulkJobs.js';
+import { systemClock } from '../src/clock.js';
 import { configOrExit } from '../src/config.js';
+import { remindJob } from '../src/jobs/reminders.js';
 import { isJobName, jobNames, runJob } from '../src/jobs/index.js';
 import { certificateAttachments } from '../src/certificates/index.js';
 import { CertificateRenderer } from '../src/certificates/render.js';
@@ -54,15 +57,21 @@ const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir:
 try {
   const outcomes = await runJob(name, database.db, { now, timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS });
   if (!outcomes.length) process.stdout.write(`${name}: nothing due at ${now.toISOString()} (${config.BOT_TIMEZONE})\n`);
+  // a reminder period is a bulk job (kind remind): this process works it to the end, as the bot's worker would
+  const jobbed = outcomes.filter((o) => o.status === 'done' && o.details?.bulkJob);
+  if (jobbed.length) await new BulkJobWorker({ db: database.db, kinds: [remindJob], clock: systemClock, config, log }).drain(120_000);
   for (const o of outcomes) {
-    process.stdout.write(`${name} ${o.period}: ${o.status === 'done' ? `ran, ${o.queued.length} message(s) queued` : 'already ran (claimed before), nothing queued'}\n`);
+    const what = o.details?.bulkJob ? `ran, ${o.details.audience} reminder(s) queued by job ${o.details.bulkJob}` : `ran, ${o.queued.length} message(s) queued`;
+    process.stdout.write(`${name} ${o.period}: ${o.status === 'done' ? what : 'already ran (claimed before), nothing queued'}\n`);
   }
   const keys = outcomes.flatMap((o) => o.queued);
+  const periodKeys = jobbed.map((o) => like(outbox.dedupeKey, `remind:${o.period}:%`));
+  const queuedRows = () => database.db.select().from(outbox).where(or(...(keys.length ? [inArray(outbox.dedupeKey, keys)] : []), ...periodKeys));
   if (config.localMode) {
-    const rows = keys.length ? await database.db.select().from(outbox).where(inArray(outbox.dedupeKey, keys)) : [];
+    const rows = keys.length || periodKeys.length ? await queuedRows() : [];
     for (const r of rows) process.stdout.write(`  queued ${r.dedupeKey} → ${r.receiveIdType} ${r.receiver}\n`);
     if (rows.length) process.stdout.write('LARK_APP_ID is not set: the messages stay in the outbox until the bot runs with a Feishu app.\n');
-  } else if (keys.length) {
+  } else if (keys.length || jobbed.length) {
     const client = createLarkClient({ appId: config.LARK_APP_ID!, appSecret: config.LARK_APP_SECRET!, domain: config.LARK_DOMAIN, log });
     const dispatcher = new OutboxDispatcher({ db: database.db, transport: new LarkTransport(client, certificateAttachments(database.db, new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT }), config.BOT_TIMEZONE)), log, onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS) });
     await dispatcher.drain(120_000);

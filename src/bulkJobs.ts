@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray, like, lt, or, sql } from 'drizzle-orm';
-import { bulkJobCard, type BulkJobKindName, type BulkJobView } from '../cards/bulk.js';
+import { bulkJobCard, type BulkJobKindName, bulkJobTitles, type BulkJobView } from '../cards/bulk.js';
 import type { Db } from '../db/index.js';
 import { bulkJobs, outbox } from '../db/schema.js';
 import { audit } from './audit.js';
@@ -9,7 +9,7 @@ import type { Config } from './config.js';
 import { UserError } from './errors.js';
 import type { Logger } from './log.js';
 import { adminDestinations, destinationKey } from './notifications.js';
-import { enqueue } from './outbox.js';
+import { type Destination, enqueue } from './outbox.js';
 import { type Actor, loadActor } from './people.js';
 
 /**
@@ -66,18 +66,30 @@ export async function getBulkJob(tx: Db, id: number): Promise<BulkJob | undefine
 
 /**
  * Records a job in the caller's transaction; when one of the same kind already runs for the cycle, that one
- * is returned (a second click shows its progress, it starts nothing).
+ * is returned (a second click shows its progress, it starts nothing). A job for no cycle (an import, a
+ * reminder period) is kept single by its caller: the import row's lock, the (job, period) claim.
  */
 export async function startBulkJob(
   tx: Db,
-  opts: { kind: BulkJobKindName; cycleId: number; year: number; createdBy: string; messageId?: string; total: number; lead?: string; now: Date },
+  opts: {
+    kind: BulkJobKindName;
+    cycleId: number | null;
+    year?: number;
+    createdBy: string;
+    messageId?: string;
+    total: number;
+    lead?: string;
+    /** what the kind's batches read besides the cursor (an import's id, a reminder period's audience) */
+    params?: Record<string, unknown>;
+    now: Date;
+  },
 ): Promise<{ job: BulkJob; created: boolean }> {
   const [job] = await tx
     .insert(bulkJobs)
     .values({
       kind: opts.kind,
       cycleId: opts.cycleId,
-      params: { year: opts.year, ...(opts.lead ? { lead: opts.lead } : {}) },
+      params: { ...(opts.year ? { year: opts.year } : {}), ...(opts.lead ? { lead: opts.lead } : {}), ...opts.params },
       total: opts.total,
       createdBy: opts.createdBy,
       messageId: opts.messageId ?? null,
@@ -88,7 +100,7 @@ export async function startBulkJob(
     await audit(tx, { actor: opts.createdBy, action: `bulk.${opts.kind}.start`, entity: 'bulk_job', entityId: job.id, details: { cycleId: opts.cycleId, total: opts.total }, at: opts.now });
     return { job, created: true };
   }
-  const running = await activeBulkJob(tx, opts.kind, opts.cycleId);
+  const running = opts.cycleId === null ? undefined : await activeBulkJob(tx, opts.kind, opts.cycleId);
   if (!running) throw new Error(`bulk job ${opts.kind} for cycle ${opts.cycleId} neither recorded nor found`);
   return { job: running, created: false };
 }
@@ -111,8 +123,8 @@ export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date):
 
 /** What the progress card shows of a job. */
 export function jobView(job: BulkJob): BulkJobView {
-  const params = (job.params ?? {}) as { year?: number; lead?: string };
-  const result = (job.result ?? {}) as { unfilled?: BulkJobView['unfilled']; unfilledTotal?: number };
+  const params = (job.params ?? {}) as { year?: number; lead?: string; heading?: string };
+  const result = (job.result ?? {}) as Pick<BulkJobView, 'unfilled' | 'unfilledTotal' | 'outcome' | 'refused' | 'refusedTotal'>;
   const ended = job.finishedAt && (job.status === 'done' || job.status === 'failed');
   return {
     jobId: job.id,
@@ -127,6 +139,10 @@ export function jobView(job: BulkJob): BulkJobView {
     ...(params.lead ? { lead: params.lead } : {}),
     ...(result.unfilled ? { unfilled: result.unfilled } : {}),
     ...(result.unfilledTotal ? { unfilledTotal: result.unfilledTotal } : {}),
+    ...(params.heading ? { heading: params.heading } : {}),
+    ...(result.outcome ? { outcome: result.outcome } : {}),
+    ...(result.refused?.length ? { refused: result.refused } : {}),
+    ...(result.refusedTotal ? { refusedTotal: result.refusedTotal } : {}),
   };
 }
 
@@ -134,17 +150,44 @@ export function jobCard(job: BulkJob) {
   return bulkJobCard(jobView(job));
 }
 
+/** Where a job without a card of its own posts its progress card (a reminder period's admin groups). */
+export const announcedKey = (jobId: number, to: Destination) => `bulk:${jobId}:card:start:${destinationKey(to)}`;
+
+/** Posts the job's first progress card to each destination the job announces itself to (params.announce). */
+export async function announceJob(tx: Db, job: BulkJob): Promise<void> {
+  for (const to of announcedTo(job)) await enqueue(tx, { dedupeKey: announcedKey(job.id, to), to, card: jobCard(job), priority: 'interactive' });
+}
+
+const announcedTo = (job: BulkJob) => ((job.params ?? {}) as { announce?: Destination[] }).announce ?? [];
+
 /**
  * Writes the job's state into the administrator's card through the outbox. An earlier update still
  * waiting would land after this one and show older numbers, so it is dropped.
  */
 async function queueJobCard(tx: Db, job: BulkJob, step: string): Promise<void> {
-  await tx.delete(outbox).where(and(like(outbox.dedupeKey, `bulk:${job.id}:card:%`), eq(outbox.status, 'pending')));
+  await tx.delete(outbox).where(and(like(outbox.dedupeKey, `bulk:${job.id}:card:%`), eq(outbox.status, 'pending'), sql`${outbox.dedupeKey} not like ${`bulk:${job.id}:card:start:%`}`));
   const cardJson = jobCard(job);
+  const final = step === 'final' || step.startsWith('failed');
   // a sent card is updated in place by its message id (https://open.feishu.cn/document/server-docs/im-v1/message-card/patch)
   if (job.messageId) {
     await enqueue(tx, { dedupeKey: `bulk:${job.id}:card:${step}`, to: { updateMessage: job.messageId }, card: cardJson, priority: 'interactive' });
-  } else if (step === 'final' || step.startsWith('failed')) {
+    return;
+  }
+  const announce = announcedTo(job);
+  if (announce.length) {
+    for (const to of announce) {
+      const key = announcedKey(job.id, to);
+      // not sent yet: the waiting card is given the new numbers; sent: it is updated by its message id
+      const [waiting] = await tx.update(outbox).set({ card: cardJson }).where(and(eq(outbox.dedupeKey, key), eq(outbox.status, 'pending'))).returning({ id: outbox.id });
+      if (waiting) continue;
+      const [posted] = await tx.select({ messageId: outbox.messageId }).from(outbox).where(eq(outbox.dedupeKey, key));
+      if (posted?.messageId) await enqueue(tx, { dedupeKey: `bulk:${job.id}:card:${step}:${destinationKey(to)}`, to: { updateMessage: posted.messageId }, card: cardJson, priority: 'interactive' });
+      else if (final) await enqueue(tx, { dedupeKey: `bulk:${job.id}:card:${step}:${destinationKey(to)}`, to, card: cardJson, priority: 'interactive' });
+    }
+    return;
+  }
+  // a job started by a schedule with no audience worth a card stays quiet
+  if (final && !job.createdBy.startsWith('system:')) {
     await enqueue(tx, { dedupeKey: `bulk:${job.id}:card:${step}`, to: { openId: job.createdBy }, card: cardJson, priority: 'interactive' });
   }
 }
@@ -185,14 +228,14 @@ export class BulkJobWorker {
     this.pollMs = deps.pollMs ?? 1000;
   }
 
-  /** Takes the oldest queued job, or a running one whose worker's lease has run out. */
+  /** Takes the oldest queued job of a kind it knows, or a running one whose worker's lease has run out. */
   async claim(): Promise<BulkJob | undefined> {
     return this.deps.db.transaction(async (tx) => {
       const now = new Date();
       const [free] = await tx
         .select({ id: bulkJobs.id })
         .from(bulkJobs)
-        .where(or(eq(bulkJobs.status, 'queued'), and(eq(bulkJobs.status, 'running'), lt(bulkJobs.leaseUntil, now))))
+        .where(and(inArray(bulkJobs.kind, [...this.kinds.keys()]), or(eq(bulkJobs.status, 'queued'), and(eq(bulkJobs.status, 'running'), lt(bulkJobs.leaseUntil, now)))))
         .orderBy(asc(bulkJobs.id))
         .limit(1)
         .for('update', { skipLocked: true });
@@ -266,7 +309,7 @@ export class BulkJobWorker {
       await audit(tx, { actor: 'system:bulk', action: `bulk.${job.kind}.failed`, entity: 'bulk_job', entityId: job.id, details: { done: job.done, total: job.total, error: message }, at: this.deps.clock.now() });
       await queueJobCard(tx, job, `failed:${job.attempts}`);
       const view = jobView(job);
-      const text = `${view.year}年度${job.kind === 'assign' ? '分配专家' : '公布结果'}未完成（已完成 ${job.done} / ${job.total}）：${message}`;
+      const text = `${view.heading ? `${view.heading} · ` : `${view.year}年度`}${bulkJobTitles[job.kind as BulkJobKindName]}未完成（已完成 ${job.done} / ${job.total}）：${message}`;
       for (const to of await adminDestinations(tx, config.ADMIN_OPEN_IDS)) {
         await enqueue(tx, { dedupeKey: `bulk:${job.id}:alert:${job.attempts}:${destinationKey(to)}`, to, text });
       }
@@ -301,7 +344,11 @@ export class BulkJobWorker {
     for (;;) {
       if (Date.now() > deadline) throw new Error(`bulk jobs not finished within ${timeoutMs} ms`);
       if (await this.runOnce()) continue;
-      const [active] = await this.deps.db.select({ id: bulkJobs.id }).from(bulkJobs).where(inArray(bulkJobs.status, activeStatuses)).limit(1);
+      const [active] = await this.deps.db
+        .select({ id: bulkJobs.id })
+        .from(bulkJobs)
+        .where(and(inArray(bulkJobs.kind, [...this.kinds.keys()]), inArray(bulkJobs.status, activeStatuses)))
+        .limit(1);
       if (!active) return;
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -3,14 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { applicationDetails, applicationFormCard } from '../cards/applications.js';
 import { complaintAlertCard, complaintDecidedCard, complaintFormCard, revocationAlertCard } from '../cards/complaints.js';
 import { cycleFormCard } from '../cards/admin.js';
+import { conflictFormCard, expertPoolCard } from '../cards/experts.js';
 import { declinedCard, declineFormCard, scoredCard, scoringTaskCard } from '../cards/review.js';
-import { expertPoolCard } from '../cards/experts.js';
 import { profileFormCard, registrationFormCard, type TeamData } from '../cards/teams.js';
 import { applicationForm } from '../src/applications.js';
 import { complaintDecisionForm, complaintForm, complaintTextForm, complaintViewOf, revocationDecisionForm } from '../src/complaints.js';
 import { cycleForm } from '../src/cycles.js';
-import { defineForm, fieldName, type FormDescriptor, formDisplay, formSchema } from '../src/forms.js';
+import { defineForm, fieldName, type FormDescriptor, formDisplay, formSchema, readForm } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
+import { conflictDisplay, conflictForm } from '../src/review/conflicts.js';
 import type { ResultsData } from '../src/review/results.js';
 import { expertAddForm } from '../src/review/experts.js';
 import { declineForm, parseScoreForm, scoreSheetDisplay, scoreSheetForm } from '../src/review/scoring.js';
@@ -105,6 +106,7 @@ describe('every field of every real descriptor reaches each output', () => {
     ['注册表', registrationForm, (d: FormDescriptor, values: Record<string, unknown>) => registrationFormCard({ descriptor: d, leaderOpenId: 'ou_l', candidates: [], values })],
     ['修改资料', profileForm, (d: FormDescriptor, values: Record<string, unknown>) => profileFormCard({ ...team, department: '', typeLabel: '', leaderOpenId: 'ou_l', phone: '', memberCount: 1, functions: '', goals: '', plan: '', contactOpenId: 'ou_c', registeredAt: '2026-01-01', statusLabel: '' } as TeamData, { descriptor: d, candidates: [], values })],
     ['年度评审设置', cycleForm, (d: FormDescriptor, values: Record<string, unknown>) => cycleFormCard({ descriptor: d, mode: 'open', values: values as Record<string, string> })],
+    ['利益冲突声明', conflictForm, (d: FormDescriptor, values: Record<string, unknown>) => conflictFormCard({ descriptor: d, declared: [], values })],
   ] as [string, FormDescriptor, (d: FormDescriptor, values: Record<string, unknown>) => unknown][])('the %s: card inputs, stored form and display', (_name, descriptor, draw) => {
     const typed = validFormValue(descriptor, {}, 'ou_contact0000000000000000000000001');
     const formCard = draw(descriptor, typed);
@@ -178,6 +180,43 @@ describe('the complaint forms: every field reaches the card, the public page, th
       expect(cardText(alert), key).toContain(f.label);
       expect(cardText(alert), key).toContain(String(typed[key]));
     }
+  });
+});
+
+describe('the conflict-of-interest declaration (第十七条), from its descriptor', () => {
+  it('draws each field with its label, article and help, every one required before sending', () => {
+    const formCard = conflictFormCard({ descriptor: conflictForm, declared: [] });
+    expectValidCard(formCard);
+    expect(formFieldNames(formCard)).toEqual(['kind', 'target', 'reason']);
+    expect(cardText(formCard)).toContain('冲突对象 *（第十七条）');
+    expect(cardText(formCard)).toContain('班组编号或单位名称 *（班组填编号，单位填全称）');
+    const inputs = JSON.stringify(formCard);
+    expect(inputs).toContain('"max_length":100');
+    expect(inputs).toContain('"max_length":500');
+    expect(inputs).not.toContain('"required":false');
+  });
+
+  it('keeps what was typed after a refusal, and names the field refused', () => {
+    const typed = { kind: 'organization', target: '不存在的单位', reason: '亲属在该单位' };
+    const again = conflictFormCard({ descriptor: conflictForm, declared: [], values: typed, error: '找不到名为“不存在的单位”的单位' });
+    expectValidCard(again);
+    const json = JSON.stringify(again);
+    expect(json).toContain('"initial_option":"organization"');
+    expect(json).toContain('"default_value":"不存在的单位"');
+    expect(json).toContain('"default_value":"亲属在该单位"');
+    expect(() => readForm(conflictForm, { ...typed, reason: ' ' })).toThrow('请填写冲突原因');
+    expect(() => readForm(conflictForm, { ...typed, kind: 'person' })).toThrow('请选择冲突对象');
+    expect(() => readForm(conflictForm, { ...typed, target: 'x'.repeat(101) })).toThrow('班组编号或单位名称不能超过 100 字');
+  });
+
+  it('reads a submitted form typed, and shows a stored declaration as its display reads', () => {
+    expect(readForm(conflictForm, { kind: ['team'], target: ' gdsz-2026-0001 ', reason: '曾任该班组技术顾问' })).toEqual({ kind: 'team', target: 'gdsz-2026-0001', reason: '曾任该班组技术顾问' });
+    const declared = [conflictDisplay({ kind: 'team', label: 'GDSZ-2026-0001 广州市政养护一班', reason: '曾任职' }), conflictDisplay({ kind: 'organization', label: team.organization, reason: null })];
+    expect(declared[0].map((r) => r.label)).toEqual(Object.values(conflictForm.fields).map((f) => f.label));
+    const text = cardText(conflictFormCard({ descriptor: conflictForm, declared }));
+    expect(text).toContain('班组：GDSZ-2026-0001 广州市政养护一班（曾任职）');
+    expect(text).toContain(`单位：${team.organization}`);
+    expect(text).not.toContain(`${team.organization}（`);
   });
 });
 

@@ -4,6 +4,7 @@ import { expertPoolCard, conflictFormCard } from '../cards/experts.js';
 import { RESULT_COLOURS, type ResultLine, resultsPreviewCard, resultsPublishedCard, teamResultCard } from '../cards/results.js';
 import { assignmentReportCard, progressCard, scoringTaskCard, taskListCard } from '../cards/review.js';
 import { applicationForm } from '../src/applications.js';
+import { conflictForm } from '../src/review/conflicts.js';
 import { UserError } from '../src/errors.js';
 import { formDisplay } from '../src/forms.js';
 import type { Cycle } from '../src/cycles.js';
@@ -109,7 +110,7 @@ describe('the expert’s and the administrators’ cards', () => {
     expectValidCard(pool);
     expect(formFieldNames(pool)).toEqual(['experts', 'expertsLookup', 'organization', 'specialities', 'maxLoad']);
     expect(cardActions(pool).map((a) => a.action)).toEqual(expect.arrayContaining(['experts.deactivate', 'experts.add']));
-    const conflict = conflictFormCard({ declared: [] });
+    const conflict = conflictFormCard({ descriptor: conflictForm, declared: [] });
     expectValidCard(conflict);
     expect(formFieldNames(conflict)).toEqual(['kind', 'target', 'reason']);
   });

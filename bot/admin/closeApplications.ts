@@ -2,9 +2,8 @@ import { activeBulkJob, jobCard } from '../../src/bulkJobs.js';
 import { closeApplications, getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
-import { requireAdmin } from '../../src/permissions.js';
+import { startAssignmentJob } from '../../src/review/assignJob.js';
 import { idFrom } from '../respond.js';
-import { startAssignment } from '../review/assignJob.js';
 import { adminCardFor } from './view.js';
 
 /**
@@ -12,7 +11,6 @@ import { adminCardFor } from './view.js';
  * recorded as a job; the answer is its progress card, the task cards are queued by the job's batches.
  */
 export async function closeApplicationsNow(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  requireAdmin(ctx.actor);
   const cycleId = idFrom(input.value, 'cycleId');
   // a second click while the assignment runs shows its progress
   const running = await activeBulkJob(ctx.tx, 'assign', cycleId);
@@ -26,7 +24,10 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   // closing the application phase is when the accepted applications get their experts; if that cannot
   // happen yet (no expert in the pool), the close stands and the administrator is told why
   try {
-    return await startAssignment(ctx, input, cycle, closed);
+    const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead: closed, now: ctx.clock.now() });
+    if (started.state === 'nothing') return { toast: { type: 'success', content: `${closed}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await adminCardFor(ctx) } };
+    const doing = started.state === 'running' ? '专家分配正在进行' : '正在分配专家，完成后卡片会更新';
+    return { toast: { type: started.state === 'running' ? 'info' : 'success', content: `${closed}${doing}` }, card: { type: 'raw', data: jobCard(started.job) } };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     return { toast: { type: 'success', content: `${closed}专家尚未分配：${err.message}` }, card: { type: 'raw', data: await adminCardFor(ctx) } };

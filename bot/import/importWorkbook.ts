@@ -1,8 +1,9 @@
 import { importGuideCard, importPreviewCard } from '../../cards/import.js';
-import { todayIn } from '../../src/dates.js';
+import { jobCard } from '../../src/bulkJobs.js';
+import { formatDateTimeZh, todayIn } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
 import { type CardActionInput, type CardResponse, commandDispatch, type HandlerContext, type IncomingFile, type IncomingText } from '../../src/handlers.js';
-import { applyImport, getImport, importCardData, importTemplate, MAX_IMPORT_BYTES, previewImport } from '../../src/import/index.js';
+import { getImport, importCardData, importTemplate, MAX_IMPORT_BYTES, previewImport, startImport } from '../../src/import/index.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { idFrom, raw, replyDestination } from '../respond.js';
@@ -15,14 +16,12 @@ export async function showImportGuideCommand(ctx: HandlerContext, msg: IncomingT
   await ctx.send({ dedupeKey: `import:guide:${ctx.eventId}`, to: replyDestination(ctx, msg), card: importGuideCard() });
 }
 
-export async function showImportGuide(ctx: HandlerContext): Promise<CardResponse> {
-  requireAdmin(ctx.actor);
+export async function showImportGuide(): Promise<CardResponse> {
   return raw(importGuideCard());
 }
 
 /** 下载导入模板: the template workbook as a file message in the admin's p2p chat. */
 export async function sendTemplate(ctx: HandlerContext): Promise<CardResponse> {
-  requireAdmin(ctx.actor);
   const base64 = (await importTemplate()).toString('base64');
   await ctx.send({ dedupeKey: `import:template:${ctx.eventId}`, to: { openId: ctx.actor.openId }, file: { fileName: '质量信得过班组导入模板.xlsx', fileType: 'xls', base64 } });
   return { toast: { type: 'success', content: '导入模板已发到与你的单聊' } };
@@ -55,15 +54,29 @@ async function previewFile(ctx: HandlerContext, msg: IncomingText, file: Incomin
 
 /** 上一页 / 下一页 of the refused rows. */
 export async function pageImport(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  requireAdmin(ctx.actor);
   const record = await getImport(ctx.tx, idFrom(input.value, 'importId'));
   if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
   const page = typeof input.value.page === 'number' ? input.value.page : 0;
   return raw(importPreviewCard(importCardData(record), page));
 }
 
-/** 确认导入: applies the previewed workbook in this event's one transaction. */
+/**
+ * 确认导入: records the job that applies the previewed workbook and answers with its progress card, which
+ * the job's batches keep up to date (“已导入 1 200 / 3 000 行”) and end with what was done and refused.
+ */
 export async function confirmImport(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const { record, summary } = await applyImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), ctx.clock.now(), today(ctx));
-  return raw(importPreviewCard(importCardData(record)), { type: 'success', content: `已导入：新增 ${summary.add.length} 行，更新 ${summary.update.length} 行` });
+  const started = await startImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), { messageId: input.messageId, now: ctx.clock.now(), today: today(ctx) });
+  switch (started.state) {
+    case 'started':
+      return raw(jobCard(started.job), { type: 'success', content: '正在导入，完成后卡片会更新' });
+    case 'running':
+      if (started.job.status === 'failed') return raw(jobCard(started.job), { type: 'info', content: '这个文件的导入中断了：排除卡片上的原因后点“重试”，从中断处继续' });
+      return raw(jobCard(started.job), { type: 'info', content: '这个文件正在导入，卡片显示当前进度' });
+    case 'applied': {
+      const at = started.record.appliedAt ? `（${formatDateTimeZh(started.record.appliedAt, ctx.config.BOT_TIMEZONE)} 导入完成）` : '';
+      return raw(importPreviewCard(importCardData(started.record)), { type: 'info', content: `文件“${started.record.fileName}”已经导入过${at}，无需重复确认` });
+    }
+    case 'done':
+      return raw(importPreviewCard(importCardData(started.record)), { type: 'success', content: `已导入：新增 ${started.summary.add.length} 行，更新 ${started.summary.update.length} 行` });
+  }
 }

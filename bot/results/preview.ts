@@ -1,11 +1,11 @@
+import { progressCard } from '../../cards/review.js';
 import { resultsPreviewCard } from '../../cards/results.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
-import { requireAdmin } from '../../src/permissions.js';
+import { progressView } from '../../src/review/progress.js';
 import { closeScoring, loadResults } from '../../src/review/results.js';
 import { idFrom, idOrZero } from '../respond.js';
-import { progressCardFor } from '../review/view.js';
 import { resultsSummary } from './view.js';
 
 /** `results.close` (结束评分并汇总, after the confirm dialog): aggregates and shows the preview. */
@@ -20,7 +20,6 @@ export async function closeAndAggregate(ctx: HandlerContext, input: CardActionIn
 
 /** `results.preview` (评审结果): the ranking as aggregated, before or after publishing. */
 export async function previewResults(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  requireAdmin(ctx.actor);
   const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
   if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
   if (cycle.status !== 'closed' && cycle.status !== 'published') {
@@ -33,5 +32,5 @@ export async function previewResults(ctx: HandlerContext, input: CardActionInput
 export async function resultsAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
   const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
-  return cycle ? { card: { type: 'raw', data: await progressCardFor(ctx, cycle.id, err.message) } } : undefined;
+  return cycle ? { card: { type: 'raw', data: progressCard(await progressView(ctx.tx, cycle.id, err.message)) } } : undefined;
 }

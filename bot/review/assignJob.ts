@@ -1,10 +1,11 @@
 import { teamsOfApplications } from '../../src/applications.js';
-import { activeBulkJob, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
+import { type BulkJobKind, jobCard } from '../../src/bulkJobs.js';
 import { cycleScoreSheet, type Cycle, getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { enqueueMany } from '../../src/outbox.js';
-import { assignBatch, assignmentsToMake } from '../../src/review/assignment.js';
+import { assignBatch } from '../../src/review/assignment.js';
+import { startAssignmentJob } from '../../src/review/assignJob.js';
 import { getTasks, scoreFields } from '../../src/review/scoring.js';
 import { progressCardFor, taskCard } from './view.js';
 
@@ -63,10 +64,8 @@ function missingOf(result: AssignResult & { missing?: number }): number {
  * shown instead. `lead` is a line above the progress (截止申报 says the phase is closed).
  */
 export async function startAssignment(ctx: HandlerContext, input: CardActionInput, cycle: Cycle, lead?: string): Promise<CardResponse> {
-  const running = await activeBulkJob(ctx.tx, 'assign', cycle.id);
-  if (running) return { toast: { type: 'info', content: '专家分配正在进行，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
-  const total = await assignmentsToMake(ctx.tx, cycle);
-  if (total === 0) return { toast: { type: 'success', content: `${lead ?? ''}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await progressCardFor(ctx, cycle.id) } };
-  const { job } = await startBulkJob(ctx.tx, { kind: 'assign', cycleId: cycle.id, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, lead, now: ctx.clock.now() });
-  return { toast: { type: 'success', content: `${lead ?? ''}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+  const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead, now: ctx.clock.now() });
+  if (started.state === 'running') return { toast: { type: 'info', content: '专家分配正在进行，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(started.job) } };
+  if (started.state === 'nothing') return { toast: { type: 'success', content: `${lead ?? ''}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await progressCardFor(ctx, cycle.id) } };
+  return { toast: { type: 'success', content: `${lead ?? ''}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(started.job) } };
 }

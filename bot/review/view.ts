@@ -1,6 +1,5 @@
 import { type Card, pageOf } from '../../cards/kit.js';
 import {
-  type ProgressView,
   outlierAlertCard,
   progressCard,
   replacementFailedCard,
@@ -9,14 +8,14 @@ import {
   type TaskApplication,
   taskListCard,
 } from '../../cards/review.js';
-import { applicationForm, type ApplicationStatus, applicationStatusNames } from '../../src/applications.js';
-import { cycleScoreSheet, cycleStatusLabel } from '../../src/cycles.js';
+import { applicationForm } from '../../src/applications.js';
+import { cycleScoreSheet } from '../../src/cycles.js';
 import { formatDateTimeZh, formatDateZh } from '../../src/dates.js';
 import { formDisplay } from '../../src/forms.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { defaultAggregationRule, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
-import { reviewProgress } from '../../src/review/results.js';
+import { progressView } from '../../src/review/progress.js';
 import { expertProgress, expertTasks, getTasks, type Replacement, type ScoreField, scoreFields, scoreSheetDisplay, scoreSheetForm, type Task } from '../../src/review/scoring.js';
 import { areaSubtotals } from '../../src/scoreSheet.js';
 
@@ -148,26 +147,7 @@ export async function alertOutliers(ctx: HandlerContext, task: Task, panel: Pane
   }
 }
 
-const reviewStatuses: ApplicationStatus[] = ['accepted', 'scoring', 'scored', 'decided'];
-
 /** 评审进度 as the database has it now. */
 export async function progressCardFor(ctx: HandlerContext, cycleId: number, error?: string): Promise<Card> {
-  const p = await reviewProgress(ctx.tx, cycleId);
-  const view: ProgressView = {
-    cycleId,
-    year: p.cycle.year,
-    status: p.cycle.status,
-    statusLabel: cycleStatusLabel(p.cycle.status),
-    applications: reviewStatuses.map((s) => ({ label: applicationStatusNames[s], count: p.statusCounts[s] ?? 0 })),
-    tasks: {
-      assigned: p.taskCounts.assigned ?? 0,
-      submitted: p.taskCounts.submitted ?? 0,
-      declined: p.taskCounts.declined ?? 0,
-      replaced: p.taskCounts.replaced ?? 0,
-    },
-    pending: p.pending,
-    pendingTotal: p.pendingTotal,
-    error,
-  };
-  return progressCard(view);
+  return progressCard(await progressView(ctx.tx, cycleId, error));
 }

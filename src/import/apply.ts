@@ -46,18 +46,21 @@ export async function getImport(tx: Db, importId: number): Promise<ImportRecord 
 }
 
 /**
- * 确认导入: plans again against the database as it is now and applies that, in the caller's one
- * transaction: organisations, people (kept under a pending id when not found), teams with their own
- * code and registration date, experts, past honours, an audit row per change and the messages to the
- * imported teams. A second confirmation, or the same file again, changes nothing.
+ * Applies a previewed import whole: plans again against the database as it is now and applies that, in the
+ * caller's one transaction: organisations, people (kept under a pending id when not found), teams with their
+ * own code and registration date, experts, past honours, an audit row per change and the messages to the
+ * imported teams. A second confirmation, or the same file again, changes nothing. `npm run import` and a
+ * confirmation with nothing to write use it; 确认导入 in chat runs the import job (applyJob.ts) instead.
  */
 export async function applyImport(tx: Db, actor: Actor, importId: number, now: Date, today: string): Promise<{ record: ImportRecord; summary: ImportSummary }> {
   requireAdmin(actor);
   const [record] = await tx.select().from(imports).where(eq(imports.id, importId)).for('update');
   if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
   if (record.status === 'applied') throw new UserError(`文件“${record.fileName}”已经导入过，无需重复确认。`, { kind: 'info' });
+  if (record.status === 'applying') throw new UserError(`文件“${record.fileName}”正在导入，完成后预览卡片会更新。`, { kind: 'info' });
   const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, today);
-  await applyPlan(tx, actor, importId, plan, now, today);
+  const added = await applyPlan(tx, actor, importId, plan, now);
+  await tellPeople(tx, `import:${importId}`, added, today);
   const [applied] = await tx.update(imports).set({ status: 'applied', summary: plan.summary, appliedAt: now }).where(eq(imports.id, importId)).returning();
   await audit(tx, {
     actor: actor.openId,
@@ -70,7 +73,14 @@ export async function applyImport(tx: Db, actor: Actor, importId: number, now: D
   return { record: applied, summary: plan.summary };
 }
 
-async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date, today: string): Promise<void> {
+/** The teams a plan added, as the cards telling their people need them. */
+export type AddedTeam = Parameters<typeof tellPeople>[2][number];
+
+/**
+ * Writes a plan (the whole workbook's, or the rows of one batch of the import job) with an audit row per
+ * change; the teams it added are returned for telling their people, which the caller does once.
+ */
+export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date): Promise<AddedTeam[]> {
   const entries: { action: string; entity: string; entityId: string | number; details: Record<string, unknown> }[] = [];
   if (plan.organizations.length) await tx.insert(organizations).values(plan.organizations.map((name) => ({ name }))).onConflictDoNothing();
   const orgRows = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations);
@@ -123,12 +133,6 @@ async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPla
     entries.push({ action: 'team.import', entity: 'team', entityId: team.id, details: { importId, row: op.row, code: team.code, name: team.name, registeredAt: team.registeredAt } });
   });
   if (added.length) await tx.insert(teamMembers).values(added.map((t) => ({ teamId: t.id, openId: t.leaderOpenId, role: 'leader' }))).onConflictDoNothing();
-  await tellPeople(
-    tx,
-    `import:${importId}`,
-    added.map((t, i) => ({ ...t, organization: adds[i].values.organization })),
-    today,
-  );
 
   for (const op of plan.teams) {
     if (op.kind !== 'update') continue;
@@ -195,6 +199,7 @@ async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPla
   for (let i = 0; i < entries.length; i += 500) {
     await tx.insert(auditLog).values(entries.slice(i, i + 500).map((e) => ({ actor: actor.openId, at: now, action: e.action, entity: e.entity, entityId: String(e.entityId), details: e.details })));
   }
+  return added.map((t, i) => ({ ...t, organization: adds[i].values.organization }));
 }
 
 /** GDSZ-<registration year>-<serial> for each imported team without a code: one bump of the year's serial, skipping codes already taken. */

@@ -9,6 +9,7 @@ import { type ImportSummary, peopleToResolve } from './plan.js';
 import { ImportFileError, readImportWorkbook } from './workbook.js';
 
 export { applyImport, getImport, type ImportRecord } from './apply.js';
+export { importJob, type ImportStart, startImport } from './applyJob.js';
 export { importTemplate } from './workbook.js';
 
 /** Larger workbooks are refused before reading: 10 MB holds tens of thousands of rows. */

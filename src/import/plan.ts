@@ -1,7 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { auditLog, honours, organizations, people, teams } from '../../db/schema.js';
-import { isRealDate } from '../dates.js';
+import { formatDateZh, isRealDate } from '../dates.js';
 import { readDate, readNumber } from '../forms.js';
 import { splitSpecialities } from '../review/experts.js';
 import { teamTypes } from '../teams.js';
@@ -341,7 +341,7 @@ function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string
   if (!personRef(r.contact)) return `单位联系人“${r.contact}”不是有效的手机号或邮箱，无法查找此人`;
   const date = importDate(r.registeredAt);
   if (!date) return `注册日期“${r.registeredAt}”无法识别，请写成 2024-03-15`;
-  if (date > today) return `注册日期 ${date} 晚于今天`;
+  if (date > today) return `注册日期 ${formatDateZh(date)} 晚于今天`;
   if (wholeNumber(r.memberCount, 1, 500) === undefined) return `成员人数“${r.memberCount}”须为 1–500 的整数`;
   if (r.department.trim().length > 100) return '主管部门超过 100 字';
   return undefined;

@@ -3,11 +3,13 @@ import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, s
 import type { Db } from '../../db/index.js';
 import { applications, assignments, honours, teams } from '../../db/schema.js';
 import { type Cycle, oneYearAfter } from '../applications.js';
+import { announceJob, type BulkJobKind, startBulkJob } from '../bulkJobs.js';
 import { getRunningCycle } from '../cycles.js';
 import { daysBetween, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
+import { type Destination, enqueueMany, type OutgoingMessage } from '../outbox.js';
 import { revocationBarDays } from '../policy.js';
-import { type JobOptions, type RunMessages, type RunOutcome, runClaimed } from './claimRun.js';
+import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
 
 /** Days before each deadline a reminder goes out. */
 export const applyDeadlineOffsets = [7, 3, 1] as const;
@@ -46,9 +48,40 @@ export function reminderPeriods(cycle: Pick<Cycle, 'year' | 'status' | 'applicat
   return out;
 }
 
+/** Reminders queued per batch of a period's job. */
+export const REMIND_BATCH = 500;
+/** Above this many people a period's job posts a progress card to the admin group(s); below, they hear nothing of it. */
+export const REMIND_CARD_FROM = 200;
+/** Who sends a period's reminders, in the job's created_by and the audit. */
+export const REMINDERS_ACTOR = 'system:reminders';
+
+const periodTitles: Record<ReminderPeriod['kind'], string> = { 'apply-deadline': '申报截止提醒', 'scoring-deadline': '评分截止提醒', 'review-meeting': '评审会提醒' };
+
+type Team = { id: number; name: string; code: string; leaderOpenId: string };
+
+/**
+ * One reminder of a period, as decided when the period was claimed: whom, and what its card says. The
+ * job keeps the list, so a batch resumed after a crash sends exactly what the claim decided.
+ */
+type Recipient =
+  | { t: 'leader'; team: Team; state: 'none' | 'draft' | 'returned' }
+  | { t: 'contact'; openId: string; teams: { id: number; name: string; code: string }[] }
+  | { t: 'expert'; openId: string; pending: number }
+  | { t: 'admin'; to: Destination; accepted: number }
+  | { t: 'applicant'; team: Team };
+
+interface RemindParams {
+  period: string;
+  daysLeft: number;
+  cycle: Pick<Cycle, 'id' | 'year' | 'applicationDeadline' | 'scoringDeadline' | 'reviewMeetingDate'>;
+  audience: Recipient[];
+}
+
 /**
  * The `reminders` job: every reminder of the running cycle due today, each period claimed once
- * (job `reminders`, period e.g. `apply-deadline:2027:T-3`) and sent in that claim's transaction.
+ * (job `reminders`, period e.g. `apply-deadline:2027:T-3`). Under the claim, in its transaction, the
+ * period's audience is decided and recorded as a bulk job (kind `remind`); the bulk-job worker queues
+ * the cards in batches, each keyed per period and person, so a resumed job sends nobody a reminder twice.
  */
 export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome[]> {
   const cycle = await getRunningCycle(db);
@@ -57,21 +90,96 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
   const outcomes: RunOutcome[] = [];
   for (const p of reminderPeriods(cycle, today)) {
     outcomes.push(
-      await runClaimed(db, 'reminders', p.period, opts.now, async (tx, messages) => {
-        if (p.kind === 'apply-deadline') return applyDeadlineReminders(tx, messages, cycle, p, opts);
-        if (p.kind === 'scoring-deadline') return scoringDeadlineReminders(tx, messages, cycle, p);
-        return reviewMeetingReminders(tx, messages, cycle, p, opts);
+      await runClaimed(db, 'reminders', p.period, opts.now, async (tx) => {
+        const audience =
+          p.kind === 'apply-deadline'
+            ? await applyDeadlineAudience(tx, cycle, opts)
+            : p.kind === 'scoring-deadline'
+              ? await scoringDeadlineAudience(tx, cycle)
+              : await reviewMeetingAudience(tx, cycle, opts);
+        return startReminderJob(tx, cycle, p, audience, opts);
       }),
     );
   }
   return outcomes;
 }
 
+/** Records the period's job; a large audience is announced to the admin group(s) with a progress card. */
+async function startReminderJob(tx: Db, cycle: Cycle, p: ReminderPeriod, audience: Recipient[], opts: JobOptions) {
+  const counts: Record<string, number> = {};
+  for (const r of audience) counts[r.t] = (counts[r.t] ?? 0) + 1;
+  if (!audience.length) return { audience: 0 };
+  const announce = audience.length > REMIND_CARD_FROM ? await adminDestinations(tx, opts.bootstrapAdmins) : [];
+  const params: RemindParams = {
+    period: p.period,
+    daysLeft: p.daysLeft,
+    cycle: { id: cycle.id, year: cycle.year, applicationDeadline: cycle.applicationDeadline, scoringDeadline: cycle.scoringDeadline, reviewMeetingDate: cycle.reviewMeetingDate },
+    audience,
+  };
+  const { job } = await startBulkJob(tx, {
+    kind: 'remind',
+    // a period's job belongs to no cycle slot: two periods of one day run side by side, the claim keeps each single
+    cycleId: null,
+    year: cycle.year,
+    createdBy: REMINDERS_ACTOR,
+    total: audience.length,
+    params: { ...params, announce, heading: `${cycle.year}年度评审 · ${periodTitles[p.kind]}` },
+    now: opts.now,
+  });
+  if (announce.length) await announceJob(tx, job);
+  return { audience: audience.length, ...counts, bulkJob: job.id };
+}
+
+/** The card of one recipient, with the key the period has always used for them. */
+function reminderMessage(r: Recipient, params: RemindParams): OutgoingMessage {
+  const { cycle, daysLeft, period } = params;
+  switch (r.t) {
+    case 'leader':
+      return {
+        dedupeKey: `remind:${period}:team-${r.team.id}`,
+        to: { openId: r.team.leaderOpenId },
+        card: applyDeadlineLeaderCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, team: r.team, state: r.state }),
+      };
+    case 'contact':
+      return { dedupeKey: `remind:${period}:contact-${r.openId}`, to: { openId: r.openId }, card: applyDeadlineContactCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, teams: r.teams }) };
+    case 'expert':
+      return {
+        dedupeKey: `remind:${period}:expert-${r.openId}`,
+        to: { openId: r.openId },
+        card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft, pending: r.pending }),
+      };
+    case 'admin':
+      return { dedupeKey: `remind:${period}:${destinationKey(r.to)}`, to: r.to, card: reviewMeetingCard({ year: cycle.year, date: cycle.reviewMeetingDate, daysLeft, audience: 'admin', accepted: r.accepted }) };
+    case 'applicant':
+      return {
+        dedupeKey: `remind:${period}:team-${r.team.id}`,
+        to: { openId: r.team.leaderOpenId },
+        card: reviewMeetingCard({ year: cycle.year, date: cycle.reviewMeetingDate, daysLeft, audience: 'applicant', team: r.team }),
+      };
+  }
+}
+
+/** A period's reminders, REMIND_BATCH at a time, in the order the claim listed them. */
+export const remindJob: BulkJobKind = {
+  kind: 'remind',
+  async runBatch({ tx, job }) {
+    const params = job.params as unknown as RemindParams;
+    const total = params.audience.length;
+    const batch = params.audience.slice(job.cursor, job.cursor + REMIND_BATCH);
+    // a key queued before (a replayed batch, a person listed twice) is not queued again
+    const added = await enqueueMany(tx, batch.map((r) => reminderMessage(r, params)));
+    const sent = Number((job.result as { sent?: number }).sent ?? 0) + added;
+    const cursor = job.cursor + batch.length;
+    const finished = cursor >= total;
+    return { done: cursor, total, cursor, finished, result: { sent, ...(finished ? { outcome: `${sent} 人收到提醒。` } : {}) } };
+  },
+};
+
 /**
  * Leaders of eligible teams (registered a year by the deadline, 第十六条; no title revoked within the
  * association's bar, 协会规定) whose application is missing, a draft or returned; contacts with applications to confirm.
  */
-async function applyDeadlineReminders(tx: Db, messages: RunMessages, cycle: Cycle, p: ReminderPeriod, opts: JobOptions) {
+async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Promise<Recipient[]> {
   const candidates = await tx
     .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, registeredAt: teams.registeredAt, status: applications.status })
     .from(teams)
@@ -87,12 +195,11 @@ async function applyDeadlineReminders(tx: Db, messages: RunMessages, cycle: Cycl
         .where(and(isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
     ).map((r) => r.teamId),
   );
-  let leaders = 0;
+  const out: Recipient[] = [];
   for (const t of candidates) {
     if (oneYearAfter(t.registeredAt) > cycle.applicationDeadline || revoked.has(t.id)) continue;
     const state = t.status === 'draft' ? 'draft' : t.status === 'returned' ? 'returned' : 'none';
-    const card = applyDeadlineLeaderCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft: p.daysLeft, team: t, state });
-    if (await messages.send({ dedupeKey: `remind:${p.period}:team-${t.id}`, to: { openId: t.leaderOpenId }, card })) leaders++;
+    out.push({ t: 'leader', team: { id: t.id, name: t.name, code: t.code, leaderOpenId: t.leaderOpenId }, state });
   }
 
   const pending = await tx
@@ -103,16 +210,12 @@ async function applyDeadlineReminders(tx: Db, messages: RunMessages, cycle: Cycl
     .orderBy(asc(teams.contactOpenId), asc(teams.id));
   const byContact = new Map<string, { id: number; name: string; code: string }[]>();
   for (const r of pending) byContact.set(r.contactOpenId, [...(byContact.get(r.contactOpenId) ?? []), { id: r.id, name: r.name, code: r.code }]);
-  let contacts = 0;
-  for (const [openId, list] of byContact) {
-    const card = applyDeadlineContactCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft: p.daysLeft, teams: list });
-    if (await messages.send({ dedupeKey: `remind:${p.period}:contact-${openId}`, to: { openId }, card })) contacts++;
-  }
-  return { leaders, contacts };
+  for (const [openId, list] of byContact) out.push({ t: 'contact', openId, teams: list });
+  return out;
 }
 
 /** Each expert with tasks still `assigned` in this cycle; the button opens the next one. */
-async function scoringDeadlineReminders(tx: Db, messages: RunMessages, cycle: Cycle, p: ReminderPeriod) {
+async function scoringDeadlineAudience(tx: Db, cycle: Cycle): Promise<Recipient[]> {
   const rows = await tx
     .select({ openId: assignments.expertOpenId, pending: sql<number>`count(*)::int` })
     .from(assignments)
@@ -120,28 +223,17 @@ async function scoringDeadlineReminders(tx: Db, messages: RunMessages, cycle: Cy
     .where(and(eq(applications.cycleId, cycle.id), eq(assignments.status, 'assigned')))
     .groupBy(assignments.expertOpenId)
     .orderBy(asc(assignments.expertOpenId));
-  for (const r of rows) {
-    const card = scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: p.daysLeft, pending: Number(r.pending) });
-    await messages.send({ dedupeKey: `remind:${p.period}:expert-${r.openId}`, to: { openId: r.openId }, card });
-  }
-  return { experts: rows.length };
+  return rows.map((r) => ({ t: 'expert', openId: r.openId, pending: Number(r.pending) }));
 }
 
 /** 第十九条: the admin group(s) and the leader of every accepted application. */
-async function reviewMeetingReminders(tx: Db, messages: RunMessages, cycle: Cycle, p: ReminderPeriod, opts: JobOptions) {
+async function reviewMeetingAudience(tx: Db, cycle: Cycle, opts: JobOptions): Promise<Recipient[]> {
   const accepted = await tx
     .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .where(and(eq(applications.cycleId, cycle.id), notInArray(applications.status, notYetAccepted)))
     .orderBy(asc(teams.id));
-  const adminCard = reviewMeetingCard({ year: cycle.year, date: cycle.reviewMeetingDate, daysLeft: p.daysLeft, audience: 'admin', accepted: accepted.length });
-  for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
-    await messages.send({ dedupeKey: `remind:${p.period}:${destinationKey(to)}`, to, card: adminCard });
-  }
-  for (const t of accepted) {
-    const card = reviewMeetingCard({ year: cycle.year, date: cycle.reviewMeetingDate, daysLeft: p.daysLeft, audience: 'applicant', team: t });
-    await messages.send({ dedupeKey: `remind:${p.period}:team-${t.id}`, to: { openId: t.leaderOpenId }, card });
-  }
-  return { applicants: accepted.length };
+  const admins = (await adminDestinations(tx, opts.bootstrapAdmins)).map((to): Recipient => ({ t: 'admin', to, accepted: accepted.length }));
+  return [...admins, ...accepted.map((team): Recipient => ({ t: 'applicant', team }))];
 }

@@ -1,12 +1,12 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import { AlreadyDone, UserError } from '../errors.js';
-import { defineForm, formSchema, option, parseForm, readForm, text } from '../forms.js';
+import { defineForm, formSchema, readForm } from '../forms.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
+import { conflictForm } from './conflicts.js';
 import { declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
 
 /** 专家库 (第十一条): administrators keep the pool; experts declare their conflicts of interest (第十七条). */
@@ -134,12 +134,6 @@ export async function listExperts(tx: Db): Promise<PoolEntry[]> {
   return rows.map((r) => ({ ...r, specialities: r.specialities ?? [], ...(loads.get(r.openId) ?? { load: 0, pending: 0 }) }));
 }
 
-const conflictSchema = z.object({
-  kind: option('冲突对象类型', ['team', 'organization']),
-  target: text('班组编号或单位名称', 100),
-  reason: text('冲突原因', 500),
-});
-
 export interface DeclaredConflictView {
   id: number;
   kind: 'team' | 'organization';
@@ -175,7 +169,7 @@ export async function declareConflict(
   timezone: string,
 ): Promise<{ label: string; declined: ({ task: Task; replacement: Replacement } & PanelCompletion)[] }> {
   if (!hasRole(actor, 'expert')) throw new UserError('只有专家库中的评审专家可以声明利益冲突。');
-  const input = parseForm(conflictSchema, formValue, { kind: '冲突对象类型', target: '班组编号或单位名称', reason: '冲突原因' });
+  const input = readForm(conflictForm, formValue);
   let teamId: number | null = null;
   let orgId: number | null = null;
   let label: string;

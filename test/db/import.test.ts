@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, auditLog, honours, imports, people, teamMembers, teams } from '../../db/schema.js';
+import { applications, auditLog, bulkJobs, honours, imports, outbox, people, teamMembers, teams } from '../../db/schema.js';
 import { importPreviewCard, REFUSALS_PER_PAGE } from '../../cards/import.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
@@ -89,7 +89,7 @@ const BAD_ROWS: [string, RegExp][] = [
   ['班组第 206 行', /班组类型“突击队”须为/],
   ['班组第 207 行', /成员人数“0”须为 1–500 的整数/],
   ['班组第 208 行', /缺少班组名称/],
-  ['班组第 209 行', /注册日期 2026-12-01 晚于今天/],
+  ['班组第 209 行', /注册日期 2026年12月1日 晚于今天/],
   ['专家第 42 行', /评审上限“abc”须为 1–500 的整数/],
   ['专家第 43 行', /“12345”不是有效的手机号或邮箱/],
   ['荣誉第 32 行', /找不到班组“GDSZ-1999-0001”/],
@@ -144,6 +144,8 @@ describe('importing an association’s teams, experts and honours from a workboo
       const line = text.split('\n').find((l) => l.includes(where));
       expect(line, where).toMatch(why);
     }
+    // dates as people read them; an ISO date is only ever a cell as typed (in quotes) or the template's own example
+    expect(text.replace(/“[^”]*”/g, '').replace('请写成 2024-03-15', '')).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expect(text).toContain('10 人暂未在飞书通讯录中找到');
     const confirm = cardActions(preview).find((a) => a.action === 'import.apply')!;
     importId = confirm.importId as number;
@@ -155,14 +157,31 @@ describe('importing an association’s teams, experts and honours from a workboo
 
   it('applies the rest in one confirmation: codes and dates kept, people linked, honours stored, all audited', async () => {
     const started = performance.now();
-    const answer = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'import.apply', importId } }));
+    const answer = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'import.apply', importId }, messageId: 'om_import_preview' }));
     const ms = performance.now() - started;
-    await h.drain();
     const res = answer.body;
-    expect(res.toast).toMatchObject({ type: 'success', content: '已导入：新增 280 行，更新 0 行' });
+    // the callback records the job and answers with its progress card; the worker writes the rows
+    expect(res.toast).toMatchObject({ type: 'success', content: '正在导入，完成后卡片会更新' });
     expectValidCard(res.card.data);
+    expect(cardText(res.card.data)).toContain('正在导入：已导入 0 / 280 行');
+    expect(await counts()).toEqual({ teams: 0, experts: 0, honours: 0 });
     console.log(`import.apply callback for 280 rows: ${Math.round(ms)} ms`);
+    await h.drain();
     expect(await counts()).toEqual({ teams: 200, experts: 40, honours: 30 });
+    const [job] = await h.db.db.select().from(bulkJobs).where(eq(bulkJobs.kind, 'import'));
+    expect(job).toMatchObject({ status: 'done', done: 280, total: 280, messageId: 'om_import_preview' });
+    const [final] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, `bulk:${job.id}:card:final`));
+    expect(final).toMatchObject({ kind: 'update', receiver: 'om_import_preview' });
+    expectValidCard(final.card);
+    const finalText = cardText(final.card);
+    expect(finalText).toMatch(/已导入 280 \/ 280 行，用时 \d+ 秒/);
+    expect(finalText).toContain('新增 280 行，更新 0 行');
+    // the rows the preview refused are listed again, with why
+    expect(finalText).toContain('12 行未导入');
+    expect(finalText).toMatch(/班组第 202 行 日期错班.*：注册日期“2024-02-30”无法识别/);
+    const [record] = await h.db.db.select().from(imports).where(eq(imports.id, importId));
+    expect(record.status).toBe('applied');
+    expect((record.summary as { add: unknown[] }).add).toHaveLength(280);
 
     const [first] = await h.db.db.select().from(teams).where(eq(teams.code, code(1)));
     expect(first).toMatchObject({ name: '养护1班', registeredAt: '2024-02-20', leaderOpenId: leaders.get(1), memberCount: 9 });
@@ -188,6 +207,9 @@ describe('importing an association’s teams, experts and honours from a workboo
     const res = await h.click(ADMIN, { action: 'import.apply', importId });
     expect(res.toast.type).toBe('info');
     expect(res.toast.content).toContain('已经导入过');
+    expect(res.toast.content).toMatch(/2026年3月1日 \d\d:\d\d 导入完成/);
+    expect(cardText(res.card.data)).toContain('已导入。');
+    expect(await h.db.db.select().from(bulkJobs)).toHaveLength(1);
     expect(await counts()).toEqual({ teams: 200, experts: 40, honours: 30 });
   });
 

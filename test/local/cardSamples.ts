@@ -19,6 +19,7 @@ import * as review from '../../cards/review.js';
 import * as teams from '../../cards/teams.js';
 import { applicationForm, endorsementForm } from '../../src/applications.js';
 import { cycleForm } from '../../src/cycles.js';
+import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { profileForm, registrationForm } from '../../src/teams.js';
 import { formDisplay } from '../../src/forms.js';
 import { declineForm, scoreSheetDisplay, scoreSheetForm } from '../../src/review/scoring.js';
@@ -167,6 +168,22 @@ export const cardSamples: Record<string, Sample> = {
       unfilledTotal: 1,
     }),
     bulk.bulkJobCard({ jobId: 2, kind: 'publish', cycleId: 2, year: 2026, status: 'failed', done: 300, total: 1000, seconds: 4, error: '2026年度评审结束评分后才能公布结果。' }),
+    bulk.bulkJobCard({ jobId: 3, kind: 'import', cycleId: 0, year: 0, status: 'running', done: 1200, total: 3000, heading: '文件：全省班组.xlsx' }),
+    bulk.bulkJobCard({
+      jobId: 3,
+      kind: 'import',
+      cycleId: 0,
+      year: 0,
+      status: 'done',
+      done: 2999,
+      total: 3000,
+      seconds: 9,
+      heading: '文件：全省班组.xlsx',
+      outcome: '新增 2 990 行，更新 9 行，不变 0 行',
+      refused: [{ where: '班组第 1101 行 养护1100班（市政一公司）', reason: '本单位已有同名班组，编号为 GDSZ-2019-0001，与文件中的“GDSZ-2023-01100”不同：请改用原编号' }],
+      refusedTotal: 1,
+    }),
+    bulk.bulkJobCard({ jobId: 4, kind: 'remind', cycleId: 2, year: 2026, status: 'done', done: 681, total: 681, seconds: 3, heading: '2026年度评审 · 评审会提醒', outcome: '681 人收到提醒。' }),
   ],
   'admin.adminCard': () => [
     admin.adminCard({ today: '2026年5月19日', cycle: adminCycle, applicationCounts: counts }),
@@ -270,8 +287,12 @@ export const cardSamples: Record<string, Sample> = {
     }),
   ],
   'experts.conflictFormCard': () => [
-    experts.conflictFormCard({ declared: [{ kind: 'team', label: team.code, reason: '曾任职' }, { kind: 'organization', label: team.organization, reason: null }], done: '已改派 1 项任务' }),
-    experts.conflictFormCard({ declared: [], values: { kind: 'team', target: 'GDSZ' }, error: '没有这个班组编号' }),
+    experts.conflictFormCard({
+      descriptor: conflictForm,
+      declared: [conflictDisplay({ kind: 'team', label: team.code, reason: '曾任职' }), conflictDisplay({ kind: 'organization', label: team.organization, reason: null })],
+      done: '已改派 1 项任务',
+    }),
+    experts.conflictFormCard({ descriptor: conflictForm, declared: [], values: { kind: 'team', target: 'GDSZ' }, error: '没有这个班组编号' }),
   ],
 
   'groups.groupIntroCard': () => [groups.groupIntroCard()],

@@ -2,12 +2,13 @@ import { conflictFormCard } from '../../cards/experts.js';
 import type { Card } from '../../cards/kit.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
 import { formText } from '../respond.js';
-import { announceReplacement } from '../review/view.js';
+import { announceReplacement } from './view.js';
 
 async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; done?: string } = {}): Promise<Card> {
-  return conflictFormCard({ declared: await conflictsOf(ctx.tx, ctx.actor.openId), ...opts });
+  return conflictFormCard({ descriptor: conflictForm, declared: (await conflictsOf(ctx.tx, ctx.actor.openId)).map(conflictDisplay), ...opts });
 }
 
 /** `experts.conflictForm` (声明利益冲突). */
@@ -19,7 +20,9 @@ export async function showConflictForm(ctx: HandlerContext): Promise<CardRespons
 export async function addConflict(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const { label, declined } = await declareConflict(ctx.tx, ctx.actor, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   for (const d of declined) await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
-  const done = `已声明与“${label}”存在利益冲突${declined.length ? `，其 ${declined.length} 项未完成的评分任务已改派其他专家` : ''}。`;
+  const replaced = declined.filter((d) => d.replacement.created).length;
+  const unfilled = declined.filter((d) => d.replacement.unfilled).length;
+  const done = `已声明与“${label}”存在利益冲突${replaced ? `，其 ${replaced} 项未完成的评分任务已改派其他专家` : ''}${unfilled ? `${replaced ? '；' : '，'}${unfilled} 项暂无专家可以接替，已告知协会管理员` : ''}。`;
   return { toast: { type: 'success', content: done }, card: { type: 'raw', data: await conflictCard(ctx, { done }) } };
 }
 

@@ -1,0 +1,29 @@
+import { type DisplayRow, defineForm, formDisplay } from '../forms.js';
+
+/**
+ * 声明利益冲突 (第十七条), described once: an expert names a team by its code or an organisation by its
+ * full name, and why. The schema (`readForm` in `declareConflict`), the card's inputs and the list of
+ * what was declared all come from it.
+ */
+export const conflictForm = defineForm({
+  name: 'conflict_form',
+  title: '声明利益冲突',
+  fields: {
+    kind: {
+      kind: 'select',
+      label: '冲突对象',
+      article: '第十七条',
+      options: [
+        { value: 'team', label: '班组' },
+        { value: 'organization', label: '单位' },
+      ],
+    },
+    target: { kind: 'text', label: '班组编号或单位名称', help: '班组填编号，单位填全称', maxLength: 100, placeholder: '如 GDSZ-2026-0001，或 广州市市政工程维修有限公司', example: 'GDSZ-2026-0001' },
+    reason: { kind: 'text', label: '冲突原因', maxLength: 500, placeholder: '如 曾在该单位任职、亲属在该班组' },
+  },
+});
+
+/** A stored declaration as its form reads: the kind, the team (code and name) or organisation, the reason. */
+export function conflictDisplay(c: { kind: 'team' | 'organization'; label: string; reason: string | null }): DisplayRow[] {
+  return formDisplay(conflictForm, { kind: c.kind, target: c.label, reason: c.reason });
+}
