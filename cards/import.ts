@@ -1,4 +1,5 @@
 import { button, buttonRow, card, type Card, type Element, hr, markdown, md, mdJoin, note, raw } from './kit.js';
+import { formatDateZh } from '../src/dates.js';
 
 /** What the import cards show; the same shape as the stored dry run (src/import/plan.ts). */
 type Sheet = 'organizations' | 'teams' | 'experts' | 'honours';
@@ -113,7 +114,7 @@ const TEAMS_SHOWN = 30;
 /** Told to an imported team's leader, and once to a contact for all their teams: now managed here, own code and date (第十六条). */
 export function teamsImportedCard(list: ImportedTeam[]): Card {
   const line = (t: ImportedTeam) =>
-    md`- **${t.name}**（${t.organization}）编号 **${t.code}**，注册日期 ${t.registeredAt}：${t.eligibleNow ? '注册已满一年，可以参加评选' : `${t.eligibleFrom} 起可参加评选`}`;
+    md`- **${t.name}**（${t.organization}）编号 **${t.code}**，注册日期 ${formatDateZh(t.registeredAt)}：${t.eligibleNow ? '注册已满一年，可以参加评选' : `${formatDateZh(t.eligibleFrom)} 起可参加评选`}`;
   const contact = list.some((t) => t.role === 'contact');
   return card({
     title: '班组已转入本机器人管理',

@@ -312,7 +312,7 @@ export const imports = pgTable(
     actor: text('actor').notNull(),
     fileName: text('file_name').notNull(),
     sha256: text('sha256').notNull(),
-    status: text('status').notNull().default('planned'), // planned | applied
+    status: text('status').notNull().default('planned'), // planned | applying (its bulk job runs) | applied
     rows: jsonb('rows').notNull(), // the workbook as read (ImportWorkbook)
     resolved: jsonb('resolved').notNull().default(sql`'{}'::jsonb`), // person key → open_id found through the contact API
     summary: jsonb('summary').notNull().default(sql`'{}'::jsonb`), // the dry run (or, once applied, what was done)
@@ -363,7 +363,7 @@ export const bulkJobs = pgTable(
   'bulk_jobs',
   {
     id: serial('id').primaryKey(),
-    kind: text('kind').notNull(), // assign | publish
+    kind: text('kind').notNull(), // assign | publish | import | remind (the last two belong to no cycle)
     cycleId: integer('cycle_id').references(() => cycles.id),
     params: jsonb('params').notNull().default(sql`'{}'::jsonb`),
     status: text('status').notNull().default('queued'), // queued | running | done | failed

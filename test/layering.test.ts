@@ -20,8 +20,6 @@ const ALLOWED: { from: string; to: string; why: string }[] = [
   // the composition root: the server is built with the bot's registry and its bulk-job kinds
   { from: 'src/app.ts', to: 'bot/index.ts', why: 'composition root' },
   { from: 'src/app.ts', to: 'bot/bulkJobs.ts', why: 'composition root' },
-  // 截止申报 starts 分配专家 itself; the import is being removed on another branch (then delete this entry)
-  { from: 'bot/admin/closeApplications.ts', to: 'bot/review/assignJob.ts', why: 'being removed' },
 ];
 
 interface Import {
