@@ -24,11 +24,16 @@ const ALLOWED: { from: string; to: string; why: string }[] = [
 
 interface Import {
   from: string;
+  /** Only `import type` / `export type` statements name this module. */
+  typeOnly?: boolean;
   /** Repository path of a relative import (bot/review/view.ts), else the package name as written. */
   to: string;
 }
 
-const ROOTS = ['src', 'bot'];
+const ROOTS = ['src', 'bot', 'cards'];
+
+/** What cards/ may use of src/ at run time: pure formatting, no I/O. Anything else of ours only as a type. */
+const CARD_RUNTIME_IMPORTS = ['src/dates.ts'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -40,9 +45,13 @@ function sourceFiles(dir: string): string[] {
 
 /** Every module a file imports or re-exports, static or dynamic, as a repository path where it is one of ours. */
 function importsOf(file: string, source: string): Import[] {
+  const typeSpecs = new Set<string>();
+  const valueSpecs = new Set<string>();
+  for (const m of source.matchAll(/^(?:import|export)\s+(type\s+)?[^;]*?from\s+'([^']+)'/gms)) (m[1] ? typeSpecs : valueSpecs).add(m[2]);
   return ts.preProcessFile(source, true, true).importedFiles.map(({ fileName: spec }) => {
-    if (!spec.startsWith('.')) return { from: file, to: spec };
-    return { from: file, to: normalize(join(dirname(file), spec)).replace(/\\/g, '/').replace(/\.js$/, '.ts') };
+    const typeOnly = typeSpecs.has(spec) && !valueSpecs.has(spec);
+    if (!spec.startsWith('.')) return { from: file, to: spec, typeOnly };
+    return { from: file, to: normalize(join(dirname(file), spec)).replace(/\\/g, '/').replace(/\.js$/, '.ts'), typeOnly };
   });
 }
 
@@ -60,6 +69,10 @@ function brokenRule(i: Import): string | undefined {
     if (QUERY_MODULES.some((m) => m.test(i.to))) return 'a query in bot/ (queries live in src/)';
   }
   if (i.from.startsWith('src/') && i.to.startsWith('bot/')) return 'src/ imports bot/';
+  if (i.from.startsWith('cards/')) {
+    if (i.to.startsWith('bot/') || i.to.startsWith('db/') || QUERY_MODULES.some((m) => m.test(i.to))) return 'cards/ are pure: no bot/, no database';
+    if (i.to.startsWith('src/') && !i.typeOnly && !CARD_RUNTIME_IMPORTS.includes(i.to)) return 'cards/ use only types of src/ (and its date formatting)';
+  }
   return undefined;
 }
 
@@ -73,7 +86,7 @@ describe('the layering of DESIGN.md', () => {
   const all = treeImports();
 
   it('reads the tree: bot/ and src/ files and their imports', () => {
-    expect(new Set(all.map((i) => i.from.split('/')[0]))).toEqual(new Set(['src', 'bot']));
+    expect(new Set(all.map((i) => i.from.split('/')[0]))).toEqual(new Set(['src', 'bot', 'cards']));
     expect(all.some((i) => i.from === 'bot/review/index.ts' && i.to === 'src/handlers.ts')).toBe(true);
   });
 
@@ -96,6 +109,10 @@ describe('the layering of DESIGN.md', () => {
     ['bot/respond.ts', "import { sql } from 'drizzle-orm/sql';", 'a query in bot/ (queries live in src/)'],
     ['bot/review/panels.ts', "import { helper } from '../helpers.js';", 'bot/ root file not declared shared'],
     ['src/review/progress.ts', "import { progressCardFor } from '../../bot/review/view.js';", 'src/ imports bot/'],
+    ['cards/review.ts', "import { getTasks } from '../src/review/scoring.js';", 'cards/ use only types of src/ (and its date formatting)'],
+    ['cards/review.ts', "import { type Task, getTasks } from '../src/review/scoring.js';", 'cards/ use only types of src/ (and its date formatting)'],
+    ['cards/review.ts', "import { sql } from 'drizzle-orm';", 'cards/ are pure: no bot/, no database'],
+    ['cards/teams.ts', "import { respond } from '../bot/respond.js';", 'cards/ are pure: no bot/, no database'],
   ])('refuses %s: %s', (file, line, rule) => {
     const [i] = importsOf(file, line);
     expect(brokenRule(i)).toBe(rule);
@@ -111,6 +128,9 @@ describe('the layering of DESIGN.md', () => {
     ['bot/results/preview.ts', "import { progressCard } from '../../cards/review.js';"],
     ['src/review/progress.ts', "import type { ProgressView } from '../../cards/review.js';"],
     ['src/review/results.ts', "import { eq } from 'drizzle-orm';"],
+    ['cards/review.ts', "import type { Task } from '../src/review/scoring.js';"],
+    ['cards/teams.ts', "import { formatDateZh } from '../src/dates.js';"],
+    ['cards/admin.ts', "import { form } from './forms.js';"],
   ])('lets through %s: %s', (file, line) => {
     const [i] = importsOf(file, line);
     expect(brokenRule(i)).toBeUndefined();
