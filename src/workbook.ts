@@ -2,7 +2,7 @@ import type ExcelJS from 'exceljs';
 import { applicationForm, type ApplicationStatus, applicationStatusNames } from './applications.js';
 import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescriptor } from './forms.js';
 import type { ResultsData } from './review/results.js';
-import { sheetItems } from './scoreSheet.js';
+import { scoreSheetForm } from './review/scoring.js';
 
 /** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
 const loadExcel = () => import('exceljs');
@@ -71,18 +71,20 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
   }
   styleHeader(apps);
 
-  const items = sheetItems(data.sheet);
+  // the score columns come from the sheet's form, as the expert's card and the submitted view do
+  const scoreForm = scoreSheetForm(data.sheet);
+  const items = scoreForm.items;
   const scores = wb.addWorksheet(workbookSheetNames.scores);
   scores.columns = [
     { header: '班组编号', key: 'code', width: 16 },
     { header: '班组名称', key: 'team', width: 24 },
     { header: '专家', key: 'expert', width: 14 },
     { header: '专家 open_id', key: 'openId', width: 22 },
-    ...items.map((it) => ({ header: `${it.code} ${it.name}（${it.max}）`, key: `item:${it.code}`, width: 10 })),
+    ...items.map((it) => ({ header: `${scoreForm.fields[it.field].label}（${it.max}）`, key: `item:${it.code}`, width: 10 })),
     { header: '总分', key: 'total', width: 8 },
     { header: '计入最终得分', key: 'counted', width: 12 },
     { header: '偏离中位数超过 15 分', key: 'outlier', width: 12 },
-    { header: '评审意见', key: 'comment', width: 40 },
+    { header: scoreForm.fields.comment.label, key: 'comment', width: 40 },
   ];
   for (const s of data.scores) {
     const flags = counted.get(s.assignmentId);
