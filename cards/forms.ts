@@ -47,17 +47,6 @@ export function selectStatic(opts: { name: string; label: string; options: { tex
   });
 }
 
-export function multiSelectStatic(opts: { name: string; label: string; options: { text: string; value: string }[]; values?: string[]; required?: boolean }): Element {
-  return labelled(opts.label, {
-    tag: 'multi_select_static',
-    name: opts.name,
-    placeholder: plain(`请选择${opts.label}`),
-    required: opts.required ?? false,
-    options: opts.options.map((o) => ({ text: plain(o.text), value: o.value })),
-    ...(opts.values?.length ? { selected_values: opts.values } : {}),
-  });
-}
-
 /** A person picker; without options Feishu offers the members of the current chat and the organisation's search. */
 export function personPicker(opts: { name: string; label: string; value?: string; required?: boolean; options?: string[] }): Element {
   return labelled(opts.label, {
