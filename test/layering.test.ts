@@ -35,6 +35,9 @@ const ROOTS = ['src', 'bot', 'cards'];
 /** What cards/ may use of src/ at run time: pure formatting, no I/O. Anything else of ours only as a type. */
 const CARD_RUNTIME_IMPORTS = ['src/dates.ts'];
 
+/** What card JSON looks like in source: a component's tag, the card's schema, a list of elements. */
+const CARD_JSON = /\btag:\s*['"]|\bschema:\s*['"]2\.0['"]|\belements:\s*\[/;
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -93,6 +96,15 @@ describe('the layering of DESIGN.md', () => {
   it('no feature folder of bot/ imports another, bot/ runs no query, src/ does not reach into bot/', () => {
     const broken = all.filter((i) => brokenRule(i) && !isAllowed(i)).map((i) => `${i.from} → ${i.to}: ${brokenRule(i)}`);
     expect(broken).toEqual([]);
+  });
+
+  it('bot/ builds no card of its own: card JSON (a tag, a schema, elements) is written in cards/', () => {
+    const inline = sourceFiles('bot')
+      .map((file) => [file.replace(/\\/g, '/'), readFileSync(file, 'utf8')] as const)
+      .flatMap(([file, source]) => [...source.matchAll(new RegExp(CARD_JSON, 'g'))].map((m) => `${file}: ${m[0]}`));
+    expect(inline).toEqual([]);
+    expect(`x = { tag: 'markdown', content }`).toMatch(CARD_JSON);
+    expect(`return { schema: '2.0', body }`).toMatch(CARD_JSON);
   });
 
   it('every allow-list entry is still needed (delete the entry once its import is gone)', () => {
