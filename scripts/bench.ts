@@ -17,6 +17,8 @@
  *
  * BENCH_PROFILE=<dir>: a profiling run, not a measurement: the measured bot runs with `--cpu-prof` into <dir>,
  * and the bench stops it (the profile is written on exit) and itself after the two scoring runs.
+ * BENCH_SCORING_ONLY=1 stops there too, without the profiler; BENCH_NODE_FLAGS (space-separated) are added to
+ * the measured bot's node flags, to try one before changing package.json.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +41,12 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
 const LOW_CONCURRENCY = 10;
 /** Applications whose sheets the c = 10 run submits (3 sheets each), on top of APPLICATIONS. */
 const LOW_APPLICATIONS = Math.max(10, Math.round(APPLICATIONS / 5));
+/**
+ * Applications whose sheets warm the bot up (3 each, at c = 10, untimed) before the timed runs: V8 compiles
+ * the hot path in its first few hundred callbacks, which a bot running for days pays once; the baseline
+ * gets as many untimed requests. BENCH_WARMUP=0 measures from cold, as the bench did before.
+ */
+const WARMUP_APPLICATIONS = Number(process.env.BENCH_WARMUP ?? Math.round(APPLICATIONS / 5));
 /** Spawns per cold-start measure; the median is reported. */
 const COLD_STARTS = 3;
 const NOTIFICATIONS = 1000;
@@ -96,12 +104,16 @@ async function main() {
     log(`cold start (spawn → /healthz 200, median of ${COLD_STARTS}): PostgreSQL ${coldPostgres.median} ms (${coldPostgres.all.join(', ')}; CPU ${coldPostgres.cpuMs.join(', ')} ms), existing PGlite folder ${coldPglite.median} ms (${coldPglite.all.join(', ')}; CPU ${coldPglite.cpuMs.join(', ')} ms)`);
 
     const profileDir = process.env.BENCH_PROFILE;
-    const bot = await startProcess(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...botArgs] : botArgs, botEnv, LISTENING);
+    const scoringOnly = !!profileDir || process.env.BENCH_SCORING_ONLY === '1';
+    const extraFlags = [...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+    // after package.json's flags, so that one given again wins
+    const bot = await startProcess([...botArgs.slice(0, -1), ...extraFlags, ...botArgs.slice(-1)], botEnv, LISTENING);
     children.push(bot.child);
 
     const seeded = await seedCycle(dbUrl.toString());
     const lowSeeded = seeded.splice(APPLICATIONS * PER_APPLICATION);
-    log(`generated: ${APPLICATIONS + LOW_APPLICATIONS} applications in scoring, ${EXPERTS} experts, ${seeded.length} + ${lowSeeded.length} score sheets to submit`);
+    const warmSeeded = lowSeeded.splice(LOW_APPLICATIONS * PER_APPLICATION);
+    log(`generated: ${APPLICATIONS + LOW_APPLICATIONS + WARMUP_APPLICATIONS} applications in scoring, ${EXPERTS} experts, ${seeded.length} + ${lowSeeded.length} score sheets to submit after ${warmSeeded.length} to warm up`);
     await waitHealthy(bot.url);
     // at rest: started, migrated, the cycle in the database, no request yet
     await new Promise((r) => setTimeout(r, 3000));
@@ -116,7 +128,10 @@ async function main() {
     };
     const bodies = seeded.map(sheetRequest);
     const lowBodies = lowSeeded.map(sheetRequest);
+    const warmBodies = warmSeeded.map(sheetRequest);
     const answered = (status: number, body: string) => status === 200 && typeof body === 'string' && body.includes('"toast"');
+    const warm = await drive(`${bot.url}/lark/cards`, warmBodies, LOW_CONCURRENCY, answered);
+    if (warm.ok !== warmBodies.length) throw new Error(`warm-up: ${warm.ok}/${warmBodies.length} answered with a toast`);
     const postmaster = pgDir ? Number(readFileSync(join(pgDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]) : undefined;
     const botCpuAt = cpuMeter(bot.child.pid!, postmaster);
     const botRun = await drive(`${bot.url}/lark/cards`, bodies, CONCURRENCY, answered);
@@ -128,18 +143,19 @@ async function main() {
     const botCpu = cpuSeconds(bot.child.pid!);
     const stored = await countSubmitted(dbUrl.toString());
     log(`bot: ${botRun.ok}/${bodies.length} and ${lowRun.ok}/${lowBodies.length} answered with a toast, ${stored} score sheets stored; bot process CPU ${botCpu} s`);
-    if (profileDir) {
+    if (scoringOnly) {
       log(`c = ${CONCURRENCY}: p50 ${botRun.p50} ms, p99 ${botRun.p99} ms, ${botRun.rps} req/s; c = ${LOW_CONCURRENCY}: p50 ${lowRun.p50} ms, p99 ${lowRun.p99} ms; peak RSS ${botRss} MB`);
       log(`answer: ${botRun.bytes} bytes on average`);
       log(`CPU ms per request at ${CONCURRENCY}: ${JSON.stringify(botCpuMs)}; at ${LOW_CONCURRENCY}: ${JSON.stringify(lowCpuMs)}`);
       await stopProcess(bot.child);
-      log(`CPU profile of the scoring runs written to ${profileDir}`);
+      if (profileDir) log(`CPU profile of the scoring runs written to ${profileDir}`);
       return;
     }
 
     const baseline = await startProcess(['--import', 'tsx', 'scripts/bench-baseline.ts'], { DATABASE_URL: dbUrl.toString(), POOL: '10' }, LISTENING);
     children.push(baseline.child);
     const baseBodies = bodies.map((b) => ({ headers: { 'content-type': 'application/json' }, body: b.body }));
+    await drive(baseline.url, baseBodies.slice(0, warmBodies.length), LOW_CONCURRENCY, (status) => status === 200);
     const baseCpuAt = cpuMeter(baseline.child.pid!, postmaster);
     const baseRun = await drive(baseline.url, baseBodies, CONCURRENCY, (status) => status === 200);
     const baseCpuMs = baseCpuAt(baseBodies.length);
@@ -315,7 +331,7 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
   return { child, url };
 }
 
-/** APPLICATIONS + LOW_APPLICATIONS applications in scoring with 3 experts each, inserted in bulk; the c = 10 run's sheets come last. */
+/** APPLICATIONS + LOW_APPLICATIONS + WARMUP_APPLICATIONS applications in scoring with 3 experts each, inserted in bulk; the c = 10 run's and the warm-up's sheets come last. */
 async function seedCycle(url: string): Promise<{ assignmentId: number; expert: string }[]> {
   const database = await openDatabase({ databaseUrl: url, migrate: false });
   const sql = postgres(url, { max: 2, onnotice: () => {} });
@@ -325,7 +341,7 @@ async function seedCycle(url: string): Promise<{ assignmentId: number; expert: s
     const orgRows = await sql<{ id: number }[]>`select id from organizations order by id`;
     const experts = Array.from({ length: EXPERTS }, (_, i) => `ou_benchexpert${String(i).padStart(4, '0')}`);
     await sql`insert into people ${sql(experts.map((open_id, i) => ({ open_id, roles: sql.array(['expert']) as unknown as string, organization_id: orgRows[i % orgRows.length].id })))}`;
-    const leaders = Array.from({ length: APPLICATIONS + LOW_APPLICATIONS }, (_, i) => `ou_benchleader${String(i).padStart(5, '0')}`);
+    const leaders = Array.from({ length: APPLICATIONS + LOW_APPLICATIONS + WARMUP_APPLICATIONS }, (_, i) => `ou_benchleader${String(i).padStart(5, '0')}`);
     await sql`insert into people ${sql(leaders.map((open_id) => ({ open_id })))}`;
     const [cycle] = await sql<{ id: number }[]>`insert into cycles (year, status, application_deadline, scoring_deadline, review_meeting_date, score_sheet)
       values (2027, 'scoring', '2027-05-31', '2099-06-30', '2099-07-15', ${sql.json(defaultScoreSheet as never)}) returning id`;
