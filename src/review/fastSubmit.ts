@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { onConnection, pipelined, postgresClient } from '../pipeline.js';
 import type { ScoreSheet } from '../scoreSheet.js';
 import { defaultAggregationRule } from './aggregation.js';
-import { checkSubmit, expertProgressQuery, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, tasksQuery } from './scoring.js';
+import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, tasksQuery } from './scoring.js';
 
 /**
  * 提交评分 in one round trip on PostgreSQL: the event claim, the ownership and state checks, the sheet,
@@ -98,16 +98,23 @@ completed_audit as (
 )
 select (select v from verdict) as verdict, exists (select 1 from claim) as claimed, exists (select 1 from sheet) as written`;
 
-/** The read-back queries, built once per database: Drizzle builds their SQL and maps their rows. */
-const readBacks = new WeakMap<Database, { task: { execute(p: { id: number }): Promise<Task[]> }; progress: { execute(p: { openId: string }): Promise<{ done: number; total: number }[]> } }>();
+/**
+ * The expert's progress for the answer card: what `expertProgressQuery` (src/review/scoring.ts) counts, in raw SQL
+ * because its shape matters here: joined, the planner starts from the cycles and scans every application of the
+ * cycle (the cycles table is a few rows that autovacuum never analyses); this starts from the expert's index.
+ */
+export const progressSql = `select count(*) filter (where a.status = 'submitted')::int as done, count(*)::int as total
+from assignments a
+where a.expert_open_id = $1 and a.status in ('assigned', 'submitted')
+  and (select c.status from applications ap join cycles c on c.id = ap.cycle_id where ap.id = a.application_id) in ('open', 'scoring', 'closed')`;
+
+/** The task read back, built once per database: Drizzle builds its SQL and maps its row. */
+const readBacks = new WeakMap<Database, { task: { execute(p: { id: number }): Promise<Task[]> } }>();
 
 function readBackOf(database: Database) {
   let q = readBacks.get(database);
   if (!q) {
-    q = {
-      task: tasksQuery(database.db).where(eq(assignments.id, sql.placeholder('id'))).prepare('review_task') as never,
-      progress: expertProgressQuery(database.db, sql.placeholder('openId')).prepare('review_progress') as never,
-    };
+    q = { task: tasksQuery(database.db).where(eq(assignments.id, sql.placeholder('id'))).prepare('review_task') as never };
     readBacks.set(database, q);
   }
   return q;
@@ -162,7 +169,7 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { h
   const [[, outcome], [tasks, progressRows]] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean }[]], [Task[], { done: number; total: number }[]]>(
     postgresClient(database)!,
     [(c) => c.unsafe(lockSql, [event.assignmentId], { prepare: true }).execute(), (c) => c.unsafe(submitSql, params as never[], { prepare: true }).execute() as never],
-    [(c) => onConnection(q.task, c).execute({ id: event.assignmentId }), (c) => onConnection(q.progress, c).execute({ openId: event.openId })],
+    [(c) => onConnection(q.task, c).execute({ id: event.assignmentId }), (c) => c.unsafe(progressSql, [event.openId], { prepare: true }).execute() as never],
   );
   const { verdict, claimed, written } = outcome[0];
   if (verdict === 'stale') return { kind: 'stale' };
