@@ -11,7 +11,8 @@ import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type T
 /**
  * 提交评分 in one round trip on PostgreSQL: the event claim, the ownership and state checks, the sheet,
  * its audit row and, when it is the panel's last, the panel's completion go as one pipelined transaction
- * of prepared statements; the task and the progress for the answer card are read back in the same write.
+ * of prepared statements; the statement also counts the expert's progress, and the task for the answer card
+ * is read back in the same write.
  * It is raw SQL because one statement must check and write at once, which the query builder cannot say.
  */
 
@@ -95,18 +96,19 @@ completed_audit as (
     jsonb_build_object('totals', (select jsonb_agg(s.total order by s.id) from scored s), 'outliers', '[]'::jsonb), $10::timestamptz
   from completed c
   returning id
+),
+progress as (
+  -- the expert's progress for the answer card, as of this sheet: what expertProgressQuery (src/review/scoring.ts)
+  -- counts after the commit, shaped to start from the expert's index (joined, the planner scans every application
+  -- of the cycle while the few-row cycles table has no statistics, which autovacuum never gathers)
+  select count(*) filter (where o.status = 'submitted' or o.id = (select id from sheet)) as done, count(*) as total
+  from assignments o
+  where o.expert_open_id = $3 and o.status in ('assigned', 'submitted')
+    and (select c.status from applications ap join cycles c on c.id = ap.cycle_id where ap.id = o.application_id) in ('open', 'scoring', 'closed')
 )
-select (select v from verdict) as verdict, exists (select 1 from claim) as claimed, exists (select 1 from sheet) as written`;
-
-/**
- * The expert's progress for the answer card: what `expertProgressQuery` (src/review/scoring.ts) counts, in raw SQL
- * because its shape matters here: joined, the planner starts from the cycles and scans every application of the
- * cycle (the cycles table is a few rows that autovacuum never analyses); this starts from the expert's index.
- */
-export const progressSql = `select count(*) filter (where a.status = 'submitted')::int as done, count(*)::int as total
-from assignments a
-where a.expert_open_id = $1 and a.status in ('assigned', 'submitted')
-  and (select c.status from applications ap join cycles c on c.id = ap.cycle_id where ap.id = a.application_id) in ('open', 'scoring', 'closed')`;
+select (select v from verdict) as verdict, exists (select 1 from claim) as claimed, exists (select 1 from sheet) as written,
+  p.done::int as done, p.total::int as total
+from progress p`;
 
 /** The task read back, built once per database: Drizzle builds its SQL and maps its row. */
 const readBacks = new WeakMap<Database, { task: { execute(p: { id: number }): Promise<Task[]> } }>();
@@ -166,16 +168,16 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { h
     event.now.toISOString(),
     defaultAggregationRule.outlierDistance,
   ];
-  const [[, outcome], [tasks, progressRows]] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean }[]], [Task[], { done: number; total: number }[]]>(
+  const [[, outcome], [tasks]] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean; done: number; total: number }[]], [Task[]]>(
     postgresClient(database)!,
     [(c) => c.unsafe(lockSql, [event.assignmentId], { prepare: true }).execute(), (c) => c.unsafe(submitSql, params as never[], { prepare: true }).execute() as never],
-    [(c) => onConnection(q.task, c).execute({ id: event.assignmentId }), (c) => c.unsafe(progressSql, [event.openId], { prepare: true }).execute() as never],
+    [(c) => onConnection(q.task, c).execute({ id: event.assignmentId })],
   );
-  const { verdict, claimed, written } = outcome[0];
+  const { verdict, claimed, written, done, total } = outcome[0];
   if (verdict === 'stale') return { kind: 'stale' };
   if (verdict === 'ordinary') return { kind: 'ordinary' };
   const task = tasks[0];
-  const progress = progressFrom(progressRows);
+  const progress = progressFrom([{ done, total }]);
   if (!claimed) return { kind: 'duplicate', task, progress };
   if (written && input) return { kind: 'submitted', task, progress, input };
   try {
