@@ -100,7 +100,7 @@ completed_audit as (
 progress as (
   -- the expert's progress for the answer card, as of this sheet: what expertProgressQuery (src/review/scoring.ts)
   -- counts after the commit, shaped to start from the expert's index (joined, the planner scans every application
-  -- of the cycle while the few-row cycles table has no statistics, which autovacuum never gathers)
+  -- of the cycle while the few-row cycles table has no statistics, which autovacuum seldom gathers)
   select count(*) filter (where o.status = 'submitted' or o.id = (select id from sheet)) as done, count(*) as total
   from assignments o
   where o.expert_open_id = $3 and o.status in ('assigned', 'submitted')
