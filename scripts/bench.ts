@@ -14,9 +14,14 @@
  * 7. the assignment benchmark (10 000 applications × 500 experts);
  * 8. the large-cycle phase of scripts/benchLargeCycle.ts, when that module is present.
  * Prints the numbers and writes bench-results.json; `goals` lists each goal of issue 12 and whether it was met.
+ *
+ * BENCH_PROFILE=<dir>: a profiling run, not a measurement: the measured bot runs with `--cpu-prof` into <dir>,
+ * and the bench stops it (the profile is written on exit) and itself after the two scoring runs.
+ * BENCH_SCORING_ONLY=1 stops there too, without the profiler; BENCH_NODE_FLAGS (space-separated) are added to
+ * the measured bot's node flags, to try one before changing package.json.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -36,6 +41,12 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
 const LOW_CONCURRENCY = 10;
 /** Applications whose sheets the c = 10 run submits (3 sheets each), on top of APPLICATIONS. */
 const LOW_APPLICATIONS = Math.max(10, Math.round(APPLICATIONS / 5));
+/**
+ * Applications whose sheets warm the bot up (3 each, at c = 10, untimed) before the timed runs: V8 compiles
+ * the hot path in its first few hundred callbacks, which a bot running for days pays once; the baseline
+ * gets as many untimed requests. BENCH_WARMUP=0 measures from cold, as the bench did before.
+ */
+const WARMUP_APPLICATIONS = Number(process.env.BENCH_WARMUP ?? Math.round(APPLICATIONS / 5));
 /** Spawns per cold-start measure; the median is reported. */
 const COLD_STARTS = 3;
 const NOTIFICATIONS = 1000;
@@ -92,12 +103,17 @@ async function main() {
     })();
     log(`cold start (spawn → /healthz 200, median of ${COLD_STARTS}): PostgreSQL ${coldPostgres.median} ms (${coldPostgres.all.join(', ')}; CPU ${coldPostgres.cpuMs.join(', ')} ms), existing PGlite folder ${coldPglite.median} ms (${coldPglite.all.join(', ')}; CPU ${coldPglite.cpuMs.join(', ')} ms)`);
 
-    const bot = await startProcess(botArgs, botEnv, LISTENING);
+    const profileDir = process.env.BENCH_PROFILE;
+    const scoringOnly = !!profileDir || process.env.BENCH_SCORING_ONLY === '1';
+    const extraFlags = [...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
+    // after package.json's flags, so that one given again wins
+    const bot = await startProcess([...botArgs.slice(0, -1), ...extraFlags, ...botArgs.slice(-1)], botEnv, LISTENING);
     children.push(bot.child);
 
     const seeded = await seedCycle(dbUrl.toString());
     const lowSeeded = seeded.splice(APPLICATIONS * PER_APPLICATION);
-    log(`generated: ${APPLICATIONS + LOW_APPLICATIONS} applications in scoring, ${EXPERTS} experts, ${seeded.length} + ${lowSeeded.length} score sheets to submit`);
+    const warmSeeded = lowSeeded.splice(LOW_APPLICATIONS * PER_APPLICATION);
+    log(`generated: ${APPLICATIONS + LOW_APPLICATIONS + WARMUP_APPLICATIONS} applications in scoring, ${EXPERTS} experts, ${seeded.length} + ${lowSeeded.length} score sheets to submit after ${warmSeeded.length} to warm up`);
     await waitHealthy(bot.url);
     // at rest: started, migrated, the cycle in the database, no request yet
     await new Promise((r) => setTimeout(r, 3000));
@@ -112,18 +128,37 @@ async function main() {
     };
     const bodies = seeded.map(sheetRequest);
     const lowBodies = lowSeeded.map(sheetRequest);
+    const warmBodies = warmSeeded.map(sheetRequest);
     const answered = (status: number, body: string) => status === 200 && typeof body === 'string' && body.includes('"toast"');
+    const warm = await drive(`${bot.url}/lark/cards`, warmBodies, LOW_CONCURRENCY, answered);
+    if (warm.ok !== warmBodies.length) throw new Error(`warm-up: ${warm.ok}/${warmBodies.length} answered with a toast`);
+    const postmaster = pgDir ? Number(readFileSync(join(pgDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]) : undefined;
+    const botCpuAt = cpuMeter(bot.child.pid!, postmaster);
     const botRun = await drive(`${bot.url}/lark/cards`, bodies, CONCURRENCY, answered);
+    const botCpuMs = botCpuAt(bodies.length);
+    const lowCpuAt = cpuMeter(bot.child.pid!, postmaster);
     const lowRun = await drive(`${bot.url}/lark/cards`, lowBodies, LOW_CONCURRENCY, answered);
+    const lowCpuMs = lowCpuAt(lowBodies.length);
     const botRss = peakRssMb(bot.child.pid!);
     const botCpu = cpuSeconds(bot.child.pid!);
     const stored = await countSubmitted(dbUrl.toString());
     log(`bot: ${botRun.ok}/${bodies.length} and ${lowRun.ok}/${lowBodies.length} answered with a toast, ${stored} score sheets stored; bot process CPU ${botCpu} s`);
+    if (scoringOnly) {
+      log(`c = ${CONCURRENCY}: p50 ${botRun.p50} ms, p99 ${botRun.p99} ms, ${botRun.rps} req/s; c = ${LOW_CONCURRENCY}: p50 ${lowRun.p50} ms, p99 ${lowRun.p99} ms; peak RSS ${botRss} MB`);
+      log(`answer: ${botRun.bytes} bytes on average`);
+      log(`CPU ms per request at ${CONCURRENCY}: ${JSON.stringify(botCpuMs)}; at ${LOW_CONCURRENCY}: ${JSON.stringify(lowCpuMs)}`);
+      await stopProcess(bot.child);
+      if (profileDir) log(`CPU profile of the scoring runs written to ${profileDir}`);
+      return;
+    }
 
     const baseline = await startProcess(['--import', 'tsx', 'scripts/bench-baseline.ts'], { DATABASE_URL: dbUrl.toString(), POOL: '10' }, LISTENING);
     children.push(baseline.child);
     const baseBodies = bodies.map((b) => ({ headers: { 'content-type': 'application/json' }, body: b.body }));
+    await drive(baseline.url, baseBodies.slice(0, warmBodies.length), LOW_CONCURRENCY, (status) => status === 200);
+    const baseCpuAt = cpuMeter(baseline.child.pid!, postmaster);
     const baseRun = await drive(baseline.url, baseBodies, CONCURRENCY, (status) => status === 200);
+    const baseCpuMs = baseCpuAt(baseBodies.length);
     baseline.child.kill('SIGTERM');
 
     await waitOutboxIdle(dbUrl.toString());
@@ -137,10 +172,11 @@ async function main() {
       at: new Date().toISOString(),
       scoring: {
         requests: bodies.length, concurrency: CONCURRENCY, answered: botRun.ok, stored,
-        p50Ms: botRun.p50, p95Ms: botRun.p95, p99Ms: botRun.p99, throughputPerS: botRun.rps, peakRssMb: botRss,
+        p50Ms: botRun.p50, p95Ms: botRun.p95, p99Ms: botRun.p99, throughputPerS: botRun.rps, peakRssMb: botRss, answerBytes: botRun.bytes,
         atLowConcurrency: { requests: lowBodies.length, concurrency: LOW_CONCURRENCY, answered: lowRun.ok, p50Ms: lowRun.p50, p95Ms: lowRun.p95, p99Ms: lowRun.p99, throughputPerS: lowRun.rps },
       },
       process: { start: botArgs.join(' '), idleRssMb: idleRss, peakRssMb: botPeakRss, cpuSecondsScoring: botCpu },
+      cpuMsPerRequest: { scoring: botCpuMs, atLowConcurrency: lowCpuMs, baseline: baseCpuMs },
       coldStartMs: { postgres: coldPostgres.median, pgliteExisting: coldPglite.median, samples: { postgres: coldPostgres.all, pgliteExisting: coldPglite.all }, cpuMs: { postgres: coldPostgres.cpuMs, pgliteExisting: coldPglite.cpuMs } },
       baseline: { requests: baseBodies.length, p50Ms: baseRun.p50, p95Ms: baseRun.p95, p99Ms: baseRun.p99, throughputPerS: baseRun.rps },
       ratio: Math.round((botRun.rps / baseRun.rps) * 100) / 100,
@@ -173,10 +209,12 @@ async function main() {
     log('');
     log(`machine: ${results.machine.cpus} × ${results.machine.cpu}, ${results.machine.memoryGb} GiB, Node ${results.machine.node}, PostgreSQL ${pgVersion}`);
     log(`bot: ${botArgs.join(' ')}; idle RSS ${idleRss} MB, peak RSS ${botPeakRss} MB; cold start ${coldPostgres.median} ms on PostgreSQL, ${coldPglite.median} ms on an existing PGlite folder`);
-    log(`scoring callbacks (${bodies.length} at ${CONCURRENCY} concurrent): p50 ${botRun.p50} ms, p95 ${botRun.p95} ms, p99 ${botRun.p99} ms, ${botRun.rps} req/s, peak RSS ${botRss} MB`);
+    log(`scoring callbacks (${bodies.length} at ${CONCURRENCY} concurrent): p50 ${botRun.p50} ms, p95 ${botRun.p95} ms, p99 ${botRun.p99} ms, ${botRun.rps} req/s, peak RSS ${botRss} MB, answers of ${botRun.bytes} bytes`);
     log(`scoring callbacks (${lowBodies.length} at ${LOW_CONCURRENCY} concurrent):  p50 ${lowRun.p50} ms, p95 ${lowRun.p95} ms, p99 ${lowRun.p99} ms, ${lowRun.rps} req/s`);
     log(`baseline (Koa + one INSERT):            p50 ${baseRun.p50} ms, p95 ${baseRun.p95} ms, p99 ${baseRun.p99} ms, ${baseRun.rps} req/s`);
     log(`ratio to baseline: ${results.ratio}`);
+    const perRequest = (c: CpuPerRequest) => `server ${c.server}, PostgreSQL ${c.postgres ?? '?'}, load generator ${c.loadGenerator} (machine ${c.machine})`;
+    log(`CPU ms per request: scoring at ${CONCURRENCY}: ${perRequest(botCpuMs)}; at ${LOW_CONCURRENCY}: ${perRequest(lowCpuMs)}; baseline: ${perRequest(baseCpuMs)}`);
     log(`outbox: ${NOTIFICATIONS} notifications to ${CHATS} chats in ${outbox.seconds} s: ${outbox.achievedPerS} msg/s (${Math.round((outbox.achievedPerS / 50) * 100)} % of 50/s); max ${outbox.maxInAnySecond} in any second, max ${outbox.maxPerChatInAnySecond} to one chat in any second`);
     log(`assignment: ${assignment.applications} × ${assignment.experts}: median ${assignment.ms} ms, ${assignment.unfilled} unfilled, spread ${assignment.spread}`);
     log(`goals: ${Object.entries(results.goals).map(([k, v]) => `${k} ${v ? 'met' : 'MISSED'}`).join(', ')}`);
@@ -293,7 +331,7 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
   return { child, url };
 }
 
-/** APPLICATIONS + LOW_APPLICATIONS applications in scoring with 3 experts each, inserted in bulk; the c = 10 run's sheets come last. */
+/** APPLICATIONS + LOW_APPLICATIONS + WARMUP_APPLICATIONS applications in scoring with 3 experts each, inserted in bulk; the c = 10 run's and the warm-up's sheets come last. */
 async function seedCycle(url: string): Promise<{ assignmentId: number; expert: string }[]> {
   const database = await openDatabase({ databaseUrl: url, migrate: false });
   const sql = postgres(url, { max: 2, onnotice: () => {} });
@@ -303,7 +341,7 @@ async function seedCycle(url: string): Promise<{ assignmentId: number; expert: s
     const orgRows = await sql<{ id: number }[]>`select id from organizations order by id`;
     const experts = Array.from({ length: EXPERTS }, (_, i) => `ou_benchexpert${String(i).padStart(4, '0')}`);
     await sql`insert into people ${sql(experts.map((open_id, i) => ({ open_id, roles: sql.array(['expert']) as unknown as string, organization_id: orgRows[i % orgRows.length].id })))}`;
-    const leaders = Array.from({ length: APPLICATIONS + LOW_APPLICATIONS }, (_, i) => `ou_benchleader${String(i).padStart(5, '0')}`);
+    const leaders = Array.from({ length: APPLICATIONS + LOW_APPLICATIONS + WARMUP_APPLICATIONS }, (_, i) => `ou_benchleader${String(i).padStart(5, '0')}`);
     await sql`insert into people ${sql(leaders.map((open_id) => ({ open_id })))}`;
     const [cycle] = await sql<{ id: number }[]>`insert into cycles (year, status, application_deadline, scoring_deadline, review_meeting_date, score_sheet)
       values (2027, 'scoring', '2027-05-31', '2099-06-30', '2099-07-15', ${sql.json(defaultScoreSheet as never)}) returning id`;
@@ -345,6 +383,8 @@ interface RunStats {
   p95: number;
   p99: number;
   rps: number;
+  /** Mean size of an answer's body. */
+  bytes: number;
 }
 
 /** `concurrency` workers posting the prepared requests; latency per request, throughput overall. */
@@ -352,6 +392,7 @@ async function drive(url: string, requests: { headers: Record<string, string>; b
   const latencies: number[] = [];
   let next = 0;
   let ok = 0;
+  let bytes = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -361,6 +402,7 @@ async function drive(url: string, requests: { headers: Record<string, string>; b
         const res = await fetch(url, { method: 'POST', headers: r.headers, body: r.body });
         const text = await res.text();
         latencies.push(performance.now() - t0);
+        bytes += Buffer.byteLength(text);
         if (isOk(res.status, text)) ok++;
       }
     }),
@@ -368,13 +410,81 @@ async function drive(url: string, requests: { headers: Record<string, string>; b
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] * 10) / 10;
-  return { ok, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), rps: Math.round(requests.length / seconds) };
+  return { ok, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), rps: Math.round(requests.length / seconds), bytes: Math.round(bytes / requests.length) };
 }
 
 /** User + system CPU the process has used, from /proc: seconds to one decimal, or in another unit (1000: ms). */
 function cpuSeconds(pid: number, unit = 1): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Math.round(((Number(fields[11]) + Number(fields[12])) / 100) * unit * 10) / 10;
+}
+
+interface CpuPerRequest {
+  /** The process answering (the bot or the baseline). */
+  server: number;
+  /** Every process of the throwaway cluster; null when BENCH_DATABASE_URL names a database elsewhere. */
+  postgres: number | null;
+  /** This process: the simulated clients. */
+  loadGenerator: number;
+  /** All CPU time the machine spent, every process included (others' work too, on a shared machine). */
+  machine: number;
+}
+
+/**
+ * CPU per request of each party over a run, which a shared machine's load does not inflate the way it
+ * inflates wall times: call it before the run, and what it returns with the number of requests after.
+ */
+function cpuMeter(serverPid: number, postmasterPid: number | undefined): (requests: number) => CpuPerRequest {
+  const ms = (pid: number) => {
+    try {
+      return cpuSeconds(pid, 1000);
+    } catch {
+      return 0; // a back end that ended meanwhile
+    }
+  };
+  const clusterMs = () => (postmasterPid === undefined ? null : processTree(postmasterPid).reduce((sum, pid) => sum + ms(pid), 0));
+  const selfMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const machineMs = () => {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    // user nice system (idle iowait excluded) irq softirq steal: in USER_HZ (10 ms)
+    const t = ticks.map(Number);
+    return (t[0] + t[1] + t[2] + t[5] + t[6] + t[7]) * 10;
+  };
+  const before = { server: cpuSeconds(serverPid, 1000), postgres: clusterMs(), self: selfMs(), machine: machineMs() };
+  return (requests) => {
+    const per = (ms: number) => Math.round((ms / requests) * 100) / 100;
+    const postgresMs = clusterMs();
+    return {
+      server: per(cpuSeconds(serverPid, 1000) - before.server),
+      postgres: postgresMs === null || before.postgres === null ? null : per(postgresMs - before.postgres),
+      loadGenerator: per(selfMs() - before.self),
+      machine: per(machineMs() - before.machine),
+    };
+  };
+}
+
+/** A process and its children (a PostgreSQL cluster: the postmaster and its back ends), from /proc. */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const visit = (pid: number) => {
+    out.push(pid);
+    for (const c of children.get(pid) ?? []) visit(c);
+  };
+  visit(root);
+  return out;
 }
 
 function rssMb(pid: number): number {

@@ -57,15 +57,26 @@ export function formatDateZh(s: string): string {
 }
 
 const dateTimeFormatters = new Map<string, Intl.DateTimeFormat>();
+/** The last minute formatted in each zone: answers given in the same minute (most of a busy minute's) reuse it. */
+const lastFormatted = new Map<string, { minute: number; text: string }>();
+/** 1973-01-01T00:00Z in minutes. */
+const SINCE_WHOLE_MINUTE_OFFSETS = Date.UTC(1973, 0, 1) / 60_000;
 
 /** A moment as people read it in `timeZone`: '2027年6月1日 09:30', one style with `formatDateZh`; the formatter is made once per zone. */
 export function formatDateTimeZh(at: Date | string, timeZone: string): string {
+  const date = new Date(at);
+  const minute = Math.floor(date.getTime() / 60_000);
+  const last = lastFormatted.get(timeZone);
+  if (last?.minute === minute) return last.text;
   let f = dateTimeFormatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
     dateTimeFormatters.set(timeZone, f);
   }
-  const parts = Object.fromEntries(f.formatToParts(new Date(at)).map((p) => [p.type, p.value]));
-  return `${formatDateZh(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
+  const parts = Object.fromEntries(f.formatToParts(date).map((p) => [p.type, p.value]));
+  const text = `${formatDateZh(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
+  // from 1973 every zone's offset is whole minutes (Monrovia's -0:44:30 ended in 1972): one UTC minute is one local minute
+  if (minute >= SINCE_WHOLE_MINUTE_OFFSETS) lastFormatted.set(timeZone, { minute, text });
+  return text;
 }
 

@@ -62,7 +62,9 @@ function requestId(log: Logger) {
   return async (ctx: Context, next: Next) => {
     const id = (ctx.get('x-request-id') || randomUUID()).slice(0, 64);
     ctx.state.requestId = id;
-    ctx.state.log = log.child({ requestId: id });
+    // the child logger is made when a line is written, not for every request (most write none)
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= log.child({ requestId: id })), enumerable: true, configurable: true });
     ctx.set('x-request-id', id);
     const started = performance.now();
     try {
@@ -70,7 +72,7 @@ function requestId(log: Logger) {
     } finally {
       const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       metrics.httpRequests.inc({ route: String(route), status: String(ctx.status) });
-      (ctx.state.log as Logger).debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      if (log.isLevelEnabled('debug')) (ctx.state.log as Logger).debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   };
 }

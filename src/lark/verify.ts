@@ -1,8 +1,16 @@
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
 
+/** The AES key of the last encrypt key seen: derived once, not per callback (the key is configuration). */
+let derived: { encryptKey: string; key: Buffer } | undefined;
+
+function aesKey(encryptKey: string): Buffer {
+  if (derived?.encryptKey !== encryptKey) derived = { encryptKey, key: createHash('sha256').update(encryptKey).digest() };
+  return derived.key;
+}
+
 /** Decrypts Feishu's `encrypt` field: AES-256-CBC, key sha256(encryptKey), IV the first 16 bytes. */
 export function decryptEnvelope(encryptKey: string, encrypted: string): string {
-  const key = createHash('sha256').update(encryptKey).digest();
+  const key = aesKey(encryptKey);
   const buf = Buffer.from(encrypted, 'base64');
   if (buf.length < 32) throw new Error('encrypted payload too short');
   const decipher = createDecipheriv('aes-256-cbc', key, buf.subarray(0, 16));

@@ -6,12 +6,13 @@ import { UserError } from '../errors.js';
 import { onConnection, pipelined, postgresClient } from '../pipeline.js';
 import type { ScoreSheet } from '../scoreSheet.js';
 import { defaultAggregationRule } from './aggregation.js';
-import { checkSubmit, expertProgressQuery, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, tasksQuery } from './scoring.js';
+import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, tasksQuery } from './scoring.js';
 
 /**
  * 提交评分 in one round trip on PostgreSQL: the event claim, the ownership and state checks, the sheet,
  * its audit row and, when it is the panel's last, the panel's completion go as one pipelined transaction
- * of prepared statements; the task and the progress for the answer card are read back in the same write.
+ * of prepared statements; the statement also counts the expert's progress, and the task for the answer card
+ * is read back in the same write.
  * It is raw SQL because one statement must check and write at once, which the query builder cannot say.
  */
 
@@ -95,19 +96,27 @@ completed_audit as (
     jsonb_build_object('totals', (select jsonb_agg(s.total order by s.id) from scored s), 'outliers', '[]'::jsonb), $10::timestamptz
   from completed c
   returning id
+),
+progress as (
+  -- the expert's progress for the answer card, as of this sheet: what expertProgressQuery (src/review/scoring.ts)
+  -- counts after the commit, shaped to start from the expert's index (joined, the planner scans every application
+  -- of the cycle while the few-row cycles table has no statistics, which autovacuum seldom gathers)
+  select count(*) filter (where o.status = 'submitted' or o.id = (select id from sheet)) as done, count(*) as total
+  from assignments o
+  where o.expert_open_id = $3 and o.status in ('assigned', 'submitted')
+    and (select c.status from applications ap join cycles c on c.id = ap.cycle_id where ap.id = o.application_id) in ('open', 'scoring', 'closed')
 )
-select (select v from verdict) as verdict, exists (select 1 from claim) as claimed, exists (select 1 from sheet) as written`;
+select (select v from verdict) as verdict, exists (select 1 from claim) as claimed, exists (select 1 from sheet) as written,
+  p.done::int as done, p.total::int as total
+from progress p`;
 
-/** The read-back queries, built once per database: Drizzle builds their SQL and maps their rows. */
-const readBacks = new WeakMap<Database, { task: { execute(p: { id: number }): Promise<Task[]> }; progress: { execute(p: { openId: string }): Promise<{ done: number; total: number }[]> } }>();
+/** The task read back, built once per database: Drizzle builds its SQL and maps its row. */
+const readBacks = new WeakMap<Database, { task: { execute(p: { id: number }): Promise<Task[]> } }>();
 
 function readBackOf(database: Database) {
   let q = readBacks.get(database);
   if (!q) {
-    q = {
-      task: tasksQuery(database.db).where(eq(assignments.id, sql.placeholder('id'))).prepare('review_task') as never,
-      progress: expertProgressQuery(database.db, sql.placeholder('openId')).prepare('review_progress') as never,
-    };
+    q = { task: tasksQuery(database.db).where(eq(assignments.id, sql.placeholder('id'))).prepare('review_task') as never };
     readBacks.set(database, q);
   }
   return q;
@@ -159,16 +168,16 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { h
     event.now.toISOString(),
     defaultAggregationRule.outlierDistance,
   ];
-  const [[, outcome], [tasks, progressRows]] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean }[]], [Task[], { done: number; total: number }[]]>(
+  const [[, outcome], [tasks]] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean; done: number; total: number }[]], [Task[]]>(
     postgresClient(database)!,
     [(c) => c.unsafe(lockSql, [event.assignmentId], { prepare: true }).execute(), (c) => c.unsafe(submitSql, params as never[], { prepare: true }).execute() as never],
-    [(c) => onConnection(q.task, c).execute({ id: event.assignmentId }), (c) => onConnection(q.progress, c).execute({ openId: event.openId })],
+    [(c) => onConnection(q.task, c).execute({ id: event.assignmentId })],
   );
-  const { verdict, claimed, written } = outcome[0];
+  const { verdict, claimed, written, done, total } = outcome[0];
   if (verdict === 'stale') return { kind: 'stale' };
   if (verdict === 'ordinary') return { kind: 'ordinary' };
   const task = tasks[0];
-  const progress = progressFrom(progressRows);
+  const progress = progressFrom([{ done, total }]);
   if (!claimed) return { kind: 'duplicate', task, progress };
   if (written && input) return { kind: 'submitted', task, progress, input };
   try {

@@ -8,7 +8,7 @@ import { applications, assignments, auditLog, cycles, organizations, people, pro
 import type { BotApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
-import { scoreFields } from '../../src/review/scoring.js';
+import { expertProgress, scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
@@ -145,6 +145,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
     const r = await measured('review.submit (stored)', a2.expertOpenId, { action: 'review.submit', assignmentId: a2.id }, scoreForm(87.5));
     expect(r.body.toast).toEqual({ type: 'success', content: '已提交评分：养护1班，总分 87.5 分' });
     expect(JSON.stringify(r.body.card)).toContain('总分：87.5 / 100 分');
+    // the progress read back counts what the ordinary path's query counts
+    expect(await expertProgress(counted.db, a2.expertOpenId)).toEqual({ done: 1, total: 2 });
+    expect(JSON.stringify(r.body.card)).toContain('你已完成 1 / 2 项');
     expect(r.trips).toBe(1);
     expect(r.statements.slice(0, 2)).toEqual(['begin', expect.stringMatching(/^select 1 from applications .* for update$/)]);
     expect(r.statements.slice(2, 4)).toEqual([expect.stringMatching(/^with t as/), 'commit']);
