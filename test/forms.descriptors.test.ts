@@ -1,12 +1,12 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { applicationDetails, applicationFormCard } from '../cards/applications.js';
+import { applicationDetails, applicationFormCard, endorsementRequestCard } from '../cards/applications.js';
 import { complaintAlertCard, complaintDecidedCard, complaintFormCard, revocationAlertCard } from '../cards/complaints.js';
 import { cycleFormCard } from '../cards/admin.js';
 import { conflictFormCard, expertPoolCard } from '../cards/experts.js';
 import { declinedCard, declineFormCard, scoredCard, scoringTaskCard } from '../cards/review.js';
 import { profileFormCard, registrationFormCard, type TeamData } from '../cards/teams.js';
-import { applicationForm } from '../src/applications.js';
+import { applicationForm, endorsementForm } from '../src/applications.js';
 import { complaintDecisionForm, complaintForm, complaintTextForm, complaintViewOf, revocationDecisionForm } from '../src/complaints.js';
 import { cycleForm } from '../src/cycles.js';
 import { defineForm, fieldName, type FormDescriptor, formDisplay, formSchema, readForm } from '../src/forms.js';
@@ -106,6 +106,7 @@ describe('every field of every real descriptor reaches each output', () => {
     ['注册表', registrationForm, (d: FormDescriptor, values: Record<string, unknown>) => registrationFormCard({ descriptor: d, leaderOpenId: 'ou_l', candidates: [], values })],
     ['修改资料', profileForm, (d: FormDescriptor, values: Record<string, unknown>) => profileFormCard({ ...team, department: '', typeLabel: '', leaderOpenId: 'ou_l', phone: '', memberCount: 1, functions: '', goals: '', plan: '', contactOpenId: 'ou_c', registeredAt: '2026-01-01', statusLabel: '' } as TeamData, { descriptor: d, candidates: [], values })],
     ['年度评审设置', cycleForm, (d: FormDescriptor, values: Record<string, unknown>) => cycleFormCard({ descriptor: d, mode: 'open', values: values as Record<string, string> })],
+    ['单位确认推荐', endorsementForm, (d: FormDescriptor, values: Record<string, unknown>) => endorsementRequestCard({ id: 7, year: 2027, statusLabel: '已提交', team, display: formDisplay(applicationForm, validFormValue(applicationForm)) }, { descriptor: d, values })],
     ['利益冲突声明', conflictForm, (d: FormDescriptor, values: Record<string, unknown>) => conflictFormCard({ descriptor: d, declared: [], values })],
   ] as [string, FormDescriptor, (d: FormDescriptor, values: Record<string, unknown>) => unknown][])('the %s: card inputs, stored form and display', (_name, descriptor, draw) => {
     const typed = validFormValue(descriptor, {}, 'ou_contact0000000000000000000000001');
