@@ -307,7 +307,16 @@ export class BulkJobWorker {
         .returning();
       if (!job) return;
       await audit(tx, { actor: 'system:bulk', action: `bulk.${job.kind}.failed`, entity: 'bulk_job', entityId: job.id, details: { done: job.done, total: job.total, error: message }, at: this.deps.clock.now() });
-      await queueJobCard(tx, job, `failed:${job.attempts}`);
+      if (!job.messageId && !announcedTo(job).length && job.createdBy.startsWith('system:')) {
+        // a scheduled job that posted no card (a small reminder period): the alert below says 重试, so its card,
+        // which carries the button, goes to the administrators now and is kept up to date from here on
+        const [announced] = await tx
+          .update(bulkJobs)
+          .set({ params: { ...(job.params as Record<string, unknown>), announce: await adminDestinations(tx, config.ADMIN_OPEN_IDS) } })
+          .where(eq(bulkJobs.id, job.id))
+          .returning();
+        await announceJob(tx, announced);
+      } else await queueJobCard(tx, job, `failed:${job.attempts}`);
       const view = jobView(job);
       const text = `${view.heading ? `${view.heading} · ` : `${view.year}年度`}${bulkJobTitles[job.kind as BulkJobKindName]}未完成（已完成 ${job.done} / ${job.total}）：${message}`;
       for (const to of await adminDestinations(tx, config.ADMIN_OPEN_IDS)) {
