@@ -105,7 +105,7 @@ export async function startBulkJob(
   return { job: running, created: false };
 }
 
-/** 重试 on a failed job's card: it goes back to the queue and resumes at its cursor. */
+/** 重试 on a failed job's card: it goes back to the queue and resumes at its cursor, in the name of who pressed it. */
 export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date): Promise<BulkJob> {
   const [job] = await tx.select().from(bulkJobs).where(eq(bulkJobs.id, id)).for('update');
   if (!job) throw new UserError('找不到这项后台任务，请发送“管理”查看当前状态。');
@@ -114,7 +114,9 @@ export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date):
   if (other) return other;
   const [queued] = await tx
     .update(bulkJobs)
-    .set({ status: 'queued', error: null, claimedBy: null, leaseUntil: null, finishedAt: null })
+    // 重试 carries the job on in the name of the administrator who pressed it: the one who started it may be one
+    // no longer, and an import's batches are written as, and checked against, whoever the job names
+    .set({ status: 'queued', error: null, claimedBy: null, leaseUntil: null, finishedAt: null, ...(job.createdBy.startsWith('system:') ? {} : { createdBy: actor.openId }) })
     .where(eq(bulkJobs.id, id))
     .returning();
   await audit(tx, { actor: actor.openId, action: `bulk.${job.kind}.retry`, entity: 'bulk_job', entityId: id, details: { done: job.done, error: job.error }, at: now });

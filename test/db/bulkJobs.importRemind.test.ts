@@ -126,6 +126,27 @@ describe('确认导入 of a workbook of 1 200 teams and 120 titles', () => {
     expect(late.toast.content).toMatch(/已经导入过（2026年3月1日 \d\d:\d\d 导入完成）/);
     expect(await db().select().from(bulkJobs)).toHaveLength(1);
   }, 180_000);
+  it('confirmed by an administrator who is one no longer: another administrator’s 重试 carries the import on in their name', async () => {
+    const SECRETARY = 'ou_import_secretary_00000000000000001';
+    await db().insert(people).values({ openId: SECRETARY, name: '秘书', roles: ['admin'] });
+    const importId = await preview();
+    expect((await clickOnly({ action: 'import.apply', importId }, SECRETARY)).toast.type).toBe('success');
+    await db().update(people).set({ roles: [] }).where(eq(people.openId, SECRETARY));
+    await h.app.bulkJobs.drain();
+    const [failed] = await db().select().from(bulkJobs);
+    expect(failed).toMatchObject({ status: 'failed', done: 0 });
+
+    const retried = await clickOnly({ action: 'bulk.retry', jobId: failed.id });
+    expect(retried.toast.content).toContain('从中断处继续');
+    await h.app.bulkJobs.drain();
+    const [done] = await db().select().from(bulkJobs);
+    expect(done).toMatchObject({ status: 'done', createdBy: ADMIN });
+    const [record] = await db().select().from(imports);
+    expect(record.status).toBe('applied');
+    expect(await countOf(db().select({ n: sql<number>`count(*)::int` }).from(teams).where(like(teams.name, '导入%班')))).toBe(TEAMS);
+    const [applied] = await db().select().from(auditLog).where(eq(auditLog.action, 'import.apply'));
+    expect(applied.actor).toBe(ADMIN);
+  }, 180_000);
 });
 
 describe('a reminder period to many people', () => {
