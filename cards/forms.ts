@@ -16,6 +16,8 @@ export function textInput(opts: {
   maxLength?: number;
   multiline?: boolean;
 }): Element {
+  // Feishu accepts max_length 1–1000; longer text is refused on submit by the field's own check
+  const max = Math.min(opts.maxLength ?? 1000, 1000);
   return {
     tag: 'input',
     name: opts.name,
@@ -23,9 +25,10 @@ export function textInput(opts: {
     label_position: 'top',
     placeholder: plain(opts.placeholder ?? `请输入${opts.label}`),
     required: opts.required ?? false,
-    ...(opts.value !== undefined && opts.value !== '' ? { default_value: opts.value } : {}),
-    // Feishu accepts max_length 1–1000; longer text is refused on submit by the field's own check
-    ...(opts.maxLength ? { max_length: Math.min(opts.maxLength, 1000) } : {}),
+    // a kept value longer than the input takes (words typed after 投诉, a pasted text refused as too long) would make
+    // Feishu refuse the whole card: the input gets what it can hold
+    ...(opts.value !== undefined && opts.value !== '' ? { default_value: opts.value.slice(0, max) } : {}),
+    ...(opts.maxLength ? { max_length: max } : {}),
     ...(opts.multiline ? { input_type: 'multiline_text', rows: 3, auto_resize: true, max_rows: 8 } : {}),
   };
 }

@@ -77,7 +77,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
   if (d.status === 'applied') elements.push(markdown('**已导入。**'));
   else if (nothing) elements.push(note('没有需要导入的变化：文件中的数据与机器人中的一致（或全部被拒绝）。'));
   else {
-    elements.push(note('被拒绝的行不会导入；其余各行在确认后一次性导入，重复导入同一文件不会产生变化。'));
+    elements.push(note('被拒绝的行不会导入；其余各行在确认后分批导入，本卡片显示进度，中断后点“重试”从中断处继续；重复导入同一文件不会产生变化。'));
     elements.push(
       buttonRow([
         button({
@@ -135,7 +135,7 @@ export function importGuideCard(): Card {
     title: '导入班组、专家和荣誉',
     elements: [
       markdown(
-        '1. 点击“下载导入模板”，按模板填写 **单位、班组、专家、荣誉** 四张表。\n2. 把填好的 .xlsx 文件直接发给我（单聊）。\n3. 我会先给出预览：将新增、将更新、被拒绝的行及原因；确认后一次性导入。',
+        '1. 点击“下载导入模板”，按模板填写 **单位、班组、专家、荣誉** 四张表。\n2. 把填好的 .xlsx 文件直接发给我（单聊）。\n3. 我会先给出预览：将新增、将更新、被拒绝的行及原因；确认后分批导入，卡片显示进度。',
       ),
       note('人员按飞书账号的手机号或邮箱查找；查不到的先保留，首次给我发消息时自动关联。已有编号和注册日期保持不变。'),
       buttonRow([

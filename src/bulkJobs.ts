@@ -105,7 +105,7 @@ export async function startBulkJob(
   return { job: running, created: false };
 }
 
-/** 重试 on a failed job's card: it goes back to the queue and resumes at its cursor. */
+/** 重试 on a failed job's card: it goes back to the queue and resumes at its cursor, in the name of who pressed it. */
 export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date): Promise<BulkJob> {
   const [job] = await tx.select().from(bulkJobs).where(eq(bulkJobs.id, id)).for('update');
   if (!job) throw new UserError('找不到这项后台任务，请发送“管理”查看当前状态。');
@@ -114,7 +114,9 @@ export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date):
   if (other) return other;
   const [queued] = await tx
     .update(bulkJobs)
-    .set({ status: 'queued', error: null, claimedBy: null, leaseUntil: null, finishedAt: null })
+    // 重试 carries the job on in the name of the administrator who pressed it: the one who started it may be one
+    // no longer, and an import's batches are written as, and checked against, whoever the job names
+    .set({ status: 'queued', error: null, claimedBy: null, leaseUntil: null, finishedAt: null, ...(job.createdBy.startsWith('system:') ? {} : { createdBy: actor.openId }) })
     .where(eq(bulkJobs.id, id))
     .returning();
   await audit(tx, { actor: actor.openId, action: `bulk.${job.kind}.retry`, entity: 'bulk_job', entityId: id, details: { done: job.done, error: job.error }, at: now });
@@ -307,7 +309,16 @@ export class BulkJobWorker {
         .returning();
       if (!job) return;
       await audit(tx, { actor: 'system:bulk', action: `bulk.${job.kind}.failed`, entity: 'bulk_job', entityId: job.id, details: { done: job.done, total: job.total, error: message }, at: this.deps.clock.now() });
-      await queueJobCard(tx, job, `failed:${job.attempts}`);
+      if (!job.messageId && !announcedTo(job).length && job.createdBy.startsWith('system:')) {
+        // a scheduled job that posted no card (a small reminder period): the alert below says 重试, so its card,
+        // which carries the button, goes to the administrators now and is kept up to date from here on
+        const [announced] = await tx
+          .update(bulkJobs)
+          .set({ params: { ...(job.params as Record<string, unknown>), announce: await adminDestinations(tx, config.ADMIN_OPEN_IDS) } })
+          .where(eq(bulkJobs.id, job.id))
+          .returning();
+        await announceJob(tx, announced);
+      } else await queueJobCard(tx, job, `failed:${job.attempts}`);
       const view = jobView(job);
       const text = `${view.heading ? `${view.heading} · ` : `${view.year}年度`}${bulkJobTitles[job.kind as BulkJobKindName]}未完成（已完成 ${job.done} / ${job.total}）：${message}`;
       for (const to of await adminDestinations(tx, config.ADMIN_OPEN_IDS)) {

@@ -1,4 +1,4 @@
-import { desc, sql } from 'drizzle-orm';
+import { and, desc, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { people } from '../db/schema.js';
 import { rowsOf } from './outbox.js';
@@ -118,7 +118,8 @@ export async function pickerCandidates(
   const rows = await tx
     .select({ openId: people.openId })
     .from(people)
-    .where(opts.excludeRole ? sql`not (${opts.excludeRole} = any(${people.roles}))` : sql`true`)
+    // someone an import could not find in the address book has a pending id, no open_id a picker can offer
+    .where(and(sql`not starts_with(${people.openId}, 'pending:')`, opts.excludeRole ? sql`not (${opts.excludeRole} = any(${people.roles}))` : undefined))
     .orderBy(opts.preferRole ? sql`(${opts.preferRole} = any(${people.roles})) desc` : sql`1`, desc(people.updatedAt), people.openId)
     .limit(limit);
   const ids = [...new Set([...(opts.include ?? []).filter((x): x is string => !!x), ...rows.map((r) => r.openId)])];

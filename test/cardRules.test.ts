@@ -42,6 +42,22 @@ describe('the card checker counts as Feishu does', () => {
   });
 });
 
+describe('an input within its limits', () => {
+  const withInput = (input: Record<string, unknown>) => card({ title: 't', elements: [form('f', [{ tag: 'input', name: 'x', ...input }, submitButton({ text: '提交', name: 'go', value: { action: 'x' } })])] });
+
+  it('refuses a max_length outside 1–1000 and a pre-filled value longer than the input takes', () => {
+    expect(cardRuleViolations(withInput({ max_length: 1001 }))).toEqual([expect.stringContaining('max_length 1001 is not within 1–1000')]);
+    expect(cardRuleViolations(withInput({ max_length: 0 }))).toEqual([expect.stringContaining('max_length 0')]);
+    expect(cardRuleViolations(withInput({ max_length: 100, default_value: long(101) }))).toEqual([expect.stringContaining('default_value of 101 characters is longer than max_length 100')]);
+    expect(cardRuleViolations(withInput({ default_value: long(1001) }))).toEqual([expect.stringContaining('longer than max_length 1000')]);
+    expect(cardRuleViolations(withInput({ max_length: 100, default_value: long(100) }))).toEqual([]);
+  });
+
+  it('a kept value longer than its field is cut to what the input takes, so the card is still sent', () => {
+    expectValidCard(card({ title: 't', elements: [form('f', [textInput({ name: 'team', label: '被投诉班组', maxLength: 100, value: long(150) }), submitButton({ text: '提交', name: 'go', value: { action: 'x' } })])] }));
+  });
+});
+
 describe('every list card at its largest realistic input passes', () => {
   it('the expert pool: 30 experts over two pages', () => {
     const experts = Array.from({ length: 30 }, (_, i) => ({ openId: `ou_e${i}`, name: `专家${i}`, organization: '华南理工大学土木与交通学院', specialities: ['道路', '桥梁', '隧道'], maxLoad: 20, active: i % 3 !== 0, load: 12, pending: 4 }));

@@ -28,7 +28,7 @@ export function taggedObjects(card: unknown): { path: string; node: Record<strin
 
 /**
  * Why Feishu would refuse this card, [] when it would not: at most 30 KB and 200 tagged objects, in a 2.0
- * card no JSON 1.0 tags, and each component `name` unique across the whole card
+ * card no JSON 1.0 tags, inputs within their limits, and each component `name` unique across the whole card
  * (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure; a repeated name fails the form's submit).
  */
 export function cardRuleViolations(card: unknown): string[] {
@@ -44,6 +44,7 @@ export function cardRuleViolations(card: unknown): string[] {
   const seen = new Map<string, string>();
   for (const { path, node } of tagged) {
     if (v2 && JSON_1_ONLY_TAGS.has(node.tag as string)) problems.push(`${path}: tag "${node.tag}" does not exist in JSON 2.0`);
+    if (node.tag === 'input') problems.push(...inputProblems(path, node));
     if (typeof node.name === 'string' && node.name !== '') {
       const first = seen.get(node.name);
       if (first !== undefined) problems.push(`${path}: name "${node.name}" already used at ${first}`);
@@ -51,6 +52,20 @@ export function cardRuleViolations(card: unknown): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * An input's own limits: max_length is an integer from 1 to 1 000
+ * (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/input), and what
+ * is pre-filled (default_value) may not be longer than it: what the user could not have typed is refused.
+ */
+function inputProblems(path: string, node: Record<string, unknown>): string[] {
+  const max = node.max_length;
+  if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 1000)) return [`${path}: max_length ${String(max)} is not within 1–1000`];
+  const value = node.default_value;
+  const limit = typeof max === 'number' ? max : 1000;
+  if (typeof value === 'string' && value.length > limit) return [`${path}: default_value of ${value.length} characters is longer than max_length ${limit}`];
+  return [];
 }
 
 /** The component of this name, anywhere in the card (names are unique card-wide). */

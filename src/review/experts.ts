@@ -7,7 +7,7 @@ import { defineForm, formSchema, readForm } from '../forms.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { conflictForm } from './conflicts.js';
-import { declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
+import { declineForm, declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
 
 /** 专家库 (第十一条): administrators keep the pool; experts declare their conflicts of interest (第十七条). */
 
@@ -210,9 +210,14 @@ export async function declareConflict(
       ),
     )
     .orderBy(asc(assignments.id));
+  // the decline records why under its own form's limit: a reason the conflict form allowed is cut there, not refused
+  // (the declaration above keeps it whole)
+  const max = declineForm.fields.reason.maxLength;
+  const because = `声明利益冲突：${input.reason}`;
+  const declineReason = because.length > max ? `${because.slice(0, max - 1)}…` : because;
   const declined = [];
   for (const t of touched) {
-    declined.push(await declineTask(tx, actor, t.id, { kind: 'conflict', reason: `声明利益冲突：${input.reason}` }, now, timezone, { recordConflict: false }));
+    declined.push(await declineTask(tx, actor, t.id, { kind: 'conflict', reason: declineReason }, now, timezone, { recordConflict: false }));
   }
   return { label, declined };
 }

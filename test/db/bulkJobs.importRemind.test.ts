@@ -126,6 +126,27 @@ describe('确认导入 of a workbook of 1 200 teams and 120 titles', () => {
     expect(late.toast.content).toMatch(/已经导入过（2026年3月1日 \d\d:\d\d 导入完成）/);
     expect(await db().select().from(bulkJobs)).toHaveLength(1);
   }, 180_000);
+  it('confirmed by an administrator who is one no longer: another administrator’s 重试 carries the import on in their name', async () => {
+    const SECRETARY = 'ou_import_secretary_00000000000000001';
+    await db().insert(people).values({ openId: SECRETARY, name: '秘书', roles: ['admin'] });
+    const importId = await preview();
+    expect((await clickOnly({ action: 'import.apply', importId }, SECRETARY)).toast.type).toBe('success');
+    await db().update(people).set({ roles: [] }).where(eq(people.openId, SECRETARY));
+    await h.app.bulkJobs.drain();
+    const [failed] = await db().select().from(bulkJobs);
+    expect(failed).toMatchObject({ status: 'failed', done: 0 });
+
+    const retried = await clickOnly({ action: 'bulk.retry', jobId: failed.id });
+    expect(retried.toast.content).toContain('从中断处继续');
+    await h.app.bulkJobs.drain();
+    const [done] = await db().select().from(bulkJobs);
+    expect(done).toMatchObject({ status: 'done', createdBy: ADMIN });
+    const [record] = await db().select().from(imports);
+    expect(record.status).toBe('applied');
+    expect(await countOf(db().select({ n: sql<number>`count(*)::int` }).from(teams).where(like(teams.name, '导入%班')))).toBe(TEAMS);
+    const [applied] = await db().select().from(auditLog).where(eq(auditLog.action, 'import.apply'));
+    expect(applied.actor).toBe(ADMIN);
+  }, 180_000);
 });
 
 describe('a reminder period to many people', () => {
@@ -205,4 +226,40 @@ describe('a reminder period to many people', () => {
     expect(await remindJobs()).toHaveLength(2);
     expect(await outboxLike('remind:review-meeting:2030:T-14:')).toHaveLength(681);
   }, 180_000);
+
+  it('a failed period that posted no card brings its card, with 重试, to the admin group; 重试 sends the rest and updates that card', async () => {
+    const fx = await seedLargeCycle(db(), { applications: 30, experts: 10, organizations: 4, year: 2030 });
+    await db().insert(chatBindings).values({ chatId: ADMIN_CHAT, purpose: 'admin', boundBy: ADMIN });
+    const missing = await db().select({ id: applications.id }).from(applications).where(eq(applications.cycleId, fx.cycleId)).limit(5);
+    for (const m of missing) await db().delete(applications).where(eq(applications.id, m.id));
+    await cronTick();
+    const [job] = await remindJobs();
+    expect(job).toMatchObject({ status: 'queued', total: 5 });
+    // a recipient the batch cannot draw a card for: the batch fails, nothing of it is queued
+    const params = job.params as { audience: unknown[] };
+    await db().update(bulkJobs).set({ params: { ...params, audience: [...params.audience, { t: 'leader', team: null, state: 'none' }] } }).where(eq(bulkJobs.id, job.id));
+    await h.app.bulkJobs.drain();
+    expect((await remindJobs())[0]).toMatchObject({ status: 'failed', done: 0 });
+    expect(await outboxLike('remind:apply-deadline:2030:T-7:')).toHaveLength(0);
+
+    // the administrators are told to press 重试: the card that carries it is in their group
+    const posted = (await outboxLike(`bulk:${job.id}:card:`)).filter((r) => r.receiver === ADMIN_CHAT);
+    expect(posted).toHaveLength(1);
+    expect(JSON.stringify(posted[0].card)).toContain('bulk.retry');
+    expect(cardText(posted[0].card)).toContain('发送提醒未完成');
+    await h.app.dispatcher.drain(60_000);
+    const [sent] = await db().select().from(outbox).where(eq(outbox.id, posted[0].id));
+    expect(sent.messageId).toBeTruthy();
+
+    const [failed] = await remindJobs();
+    await db().update(bulkJobs).set({ params: { ...(failed.params as object), audience: params.audience } }).where(eq(bulkJobs.id, job.id));
+    const retried = await clickOnly({ action: 'bulk.retry', jobId: job.id });
+    expect(retried.toast.content).toContain('从中断处继续');
+    await h.app.bulkJobs.drain();
+    expect((await remindJobs())[0]).toMatchObject({ status: 'done', done: 5 });
+    expect(await outboxLike('remind:apply-deadline:2030:T-7:team-')).toHaveLength(5);
+    const [final] = await outboxLike(`bulk:${job.id}:card:final`);
+    expect(final).toMatchObject({ kind: 'update', receiver: sent.messageId });
+    expect(cardText(final.card)).toContain('5 人收到提醒');
+  }, 120_000);
 });

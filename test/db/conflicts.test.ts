@@ -133,4 +133,20 @@ describe('声明利益冲突 through signed callbacks', () => {
     expect(cardText(progress.card.data)).toContain('**评分任务**：已提交 0 / 3 · 谢绝 2');
     expect(cardText(progress.card.data)).not.toContain('专家评分尚未汇总');
   });
+
+  it('a reason as long as the form allows declares the conflict; the task it touches is declined with the reason, not refused', async () => {
+    const [teamA] = await db().select().from(teams).where(eq(teams.code, 'GDSZ-2025-0101'));
+    const [app] = await db().select().from(applications).where(eq(applications.teamId, teamA.id));
+    const [task] = await pendingOf(app.id);
+    const reason = '曾在该班组任技术顾问'.repeat(50);
+    expect(reason).toHaveLength(500);
+    const res = await h.click(task.expertOpenId, { action: 'experts.conflictAdd' }, { kind: 'team', target: teamA.code, reason });
+    expect(res.toast.type).toBe('success');
+    expect(res.toast.content).toContain(`已声明与“${teamA.code} ${teamA.name}”存在利益冲突`);
+    const [declined] = await db().select().from(assignments).where(eq(assignments.id, task.id));
+    expect(declined.status).toBe('declined');
+    expect(declined.declineReason).toMatch(/^存在利益冲突：声明利益冲突：曾在该班组任技术顾问/);
+    const [declared] = await db().select().from(conflicts).where(and(eq(conflicts.expertOpenId, task.expertOpenId), eq(conflicts.teamId, teamA.id)));
+    expect(declared.reason).toBe(reason);
+  });
 });

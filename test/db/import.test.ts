@@ -147,6 +147,9 @@ describe('importing an association’s teams, experts and honours from a workboo
     // dates as people read them; an ISO date is only ever a cell as typed (in quotes) or the template's own example
     expect(text.replace(/“[^”]*”/g, '').replace('请写成 2024-03-15', '')).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expect(text).toContain('10 人暂未在飞书通讯录中找到');
+    // 确认导入 writes the rows in batches, each kept once written: the preview does not promise all or nothing
+    expect(text).not.toContain('一次性导入');
+    expect(text).toContain('分批导入');
     const confirm = cardActions(preview).find((a) => a.action === 'import.apply')!;
     importId = confirm.importId as number;
     expect(await counts()).toEqual({ teams: 0, experts: 0, honours: 0 });
