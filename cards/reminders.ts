@@ -35,13 +35,16 @@ export function applyDeadlineLeaderCard(opts: { year: number; deadline: string; 
 }
 
 /** To an organisation contact with applications waiting for confirmation (第十五条). */
+/** Teams a contact's reminder names; the rest are counted (a large organisation stays within Feishu's ~30 KB card). */
+const CONTACT_TEAMS_SHOWN = 30;
+
 export function applyDeadlineContactCard(opts: { year: number; deadline: string; daysLeft: number; teams: ReminderTeam[] }): Card {
   return card({
     title: `${opts.teams.length} 份申报待你确认，${when(opts.daysLeft)}截止`,
     subtitle: `${opts.year} 年度质量信得过班组申报`,
     template: opts.daysLeft <= 1 ? 'red' : 'orange',
     elements: [
-      markdown(md`第十五条：申报材料须经所在单位确认并填写推荐意见。以下班组已提交，等待你确认：\n${mdJoin(opts.teams.map((t) => md`- ${t.name}（${t.code}）`), '\n')}`),
+      markdown(md`第十五条：申报材料须经所在单位确认并填写推荐意见。以下班组已提交，等待你确认：\n${mdJoin(opts.teams.slice(0, CONTACT_TEAMS_SHOWN).map((t) => md`- ${t.name}（${t.code}）`), '\n')}${opts.teams.length > CONTACT_TEAMS_SHOWN ? `\n等 ${opts.teams.length} 个班组，按“去确认”逐份查看。` : ''}`),
       fields([['申报截止', formatDateZh(opts.deadline)]]),
       buttonRow([button({ text: '去确认', type: 'primary', value: { action: 'endorse.list' } })]),
     ],

@@ -106,6 +106,14 @@ describe('cards of this feature are valid JSON 2.0 with the right buttons', () =
     const contact = applyDeadlineContactCard({ year: 2027, deadline: '2027-05-31', daysLeft: 1, teams: [team] });
     expectValidCard(contact);
     expect(cardActions(contact)).toEqual([{ action: 'endorse.list' }]);
+    // a large organisation's contact: the card names the first teams and counts the rest, within Feishu's size
+    const many = Array.from({ length: 600 }, (_, i) => ({ ...team, id: i + 1, name: `广州市政道路养护第${i + 1}班组（长名称）`, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}` }));
+    const large = applyDeadlineContactCard({ year: 2027, deadline: '2027-05-31', daysLeft: 1, teams: many });
+    expectValidCard(large);
+    expect(cardText(large)).toContain('600 份申报待你确认');
+    expect(cardText(large)).toContain('GDSZ-2026-0030');
+    expect(cardText(large)).not.toContain('GDSZ-2026-0031');
+    expect(cardText(large)).toContain('等 600 个班组');
     const scoring = scoringDeadlineCard({ year: 2027, cycleId: 9, deadline: '2027-06-30', daysLeft: -2, pending: 2 });
     expectValidCard(scoring);
     expect(cardText(scoring)).toContain('已逾期 2 天');
