@@ -1,6 +1,6 @@
 import { and, asc, eq, like, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assignments, auditLog, outbox } from '../../db/schema.js';
+import { assignments, auditLog, cycles, outbox } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { LarkTransport } from '../../src/lark/client.js';
@@ -102,6 +102,22 @@ describe('task cards drawn when they are sent', () => {
     expect(sentTo(replacementRow.dedupeKey)[0].content).toEqual(await expectedCard(newest.id));
     // every other task's card went out
     expect((await taskRows()).filter((r) => r.status === 'sent')).toHaveLength(APPS * 3);
+  });
+
+  it('draws a live card only for a task still waiting for its scores in a cycle open to scoring', async () => {
+    const [a, b, c] = await db().select().from(assignments).orderBy(asc(assignments.id)).limit(3);
+    await db().update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, a.id));
+    await db().update(assignments).set({ status: 'submitted' }).where(eq(assignments.id, b.id));
+    const render = reviewTaskRenderer(db());
+    const specs = [a, b, c].map((x) => ({ kind: REVIEW_TASK_CARD, assignmentId: x.id }));
+    const drawn = await render([...specs, { kind: REVIEW_TASK_CARD, assignmentId: 999_999 }]);
+    expect(drawn[0]).toEqual({ drop: `评分任务 ${a.id} 已改派` });
+    expect(drawn[1]).toEqual({ drop: `评分任务 ${b.id} 已提交` });
+    expect(drawn[2]).toEqual({ card: await expectedCard(c.id) });
+    expect(drawn[3]).toEqual({ drop: '评分任务 999999 已不存在' });
+    // scoring ended (结束评分): no task card goes out any more
+    await db().update(cycles).set({ status: 'closed' });
+    expect(await render([specs[2]])).toEqual([{ drop: '2030年度评审已结束专家评分' }]);
   });
 
   it('a renderer that throws is a failed send: retried with backoff, then dead-lettered, and the dispatcher keeps sending', async () => {
