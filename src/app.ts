@@ -24,6 +24,7 @@ import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPl
 import { LOCAL_DIRECTORY_ONLY, LOCAL_PEOPLE, seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
 import { deadLetterAlert } from './notifications.js';
+import { REVIEW_TASK_CARD, reviewTaskRenderer } from './review/taskCards.js';
 import { mountRoutes } from './routes.js';
 import { createServer } from './server.js';
 
@@ -104,6 +105,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,
     clock,
+    cards: { [REVIEW_TASK_CARD]: reviewTaskRenderer(database.db) },
   });
   const bulkJobs = new BulkJobWorker({ db: database.db, kinds: bulkJobKinds, clock, config, log: log.child({ component: 'bulk-jobs' }), onBatch: () => dispatcher.nudge() });
   const feishu = larkReader(larkClient);

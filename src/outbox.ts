@@ -30,11 +30,31 @@ export interface OutgoingImage {
   render?: AttachmentSpec;
 }
 
+/**
+ * A card drawn only when it is sent, from the state at that moment: the row holds this small description
+ * (`{ kind: 'reviewTask', assignmentId }`) and the dispatcher asks the renderer registered for its kind.
+ */
+export type CardSpec = { kind: string } & Record<string, unknown>;
+
+/**
+ * What a renderer makes of one spec: the card to send; `drop` when the message no longer matters (the row
+ * ends `dropped`, nothing is sent); `error` when it cannot be drawn now (a failed send: backoff, then dead letter).
+ */
+export type RenderedCard = { card: object } | { drop: string } | { error: string };
+
+/** Draws the specs of one kind claimed together (one read for the batch): one result per spec, in order. A throw fails each. */
+export type CardRenderer = (specs: CardSpec[]) => Promise<RenderedCard[]>;
+
+/** The renderers by spec kind, given to the dispatcher by the composition root. */
+export type CardRenderers = Readonly<Record<string, CardRenderer>>;
+
 export interface OutgoingMessage {
   /** Unique per intended delivery: the same key twice is sent once. */
   dedupeKey: string;
   to: Destination;
   card?: object;
+  /** A card drawn when it is sent (see `CardSpec`), instead of `card`. */
+  render?: CardSpec;
   text?: string;
   file?: OutgoingFile;
   /** `interactive` answers what a user just did and is sent before any `bulk` notification (the default). */
@@ -64,8 +84,8 @@ export async function enqueueMany(tx: Db, messages: OutgoingMessage[]): Promise<
 
 function outboxRow(message: OutgoingMessage) {
   const { kind, receiveIdType, receiver, rateKey } = routeOf(message.to);
-  const msgType = message.file ? 'file' : message.image ? 'image' : message.card ? 'interactive' : 'text';
-  const body = message.file ?? message.image ?? message.card ?? { text: message.text ?? '' };
+  const msgType = message.file ? 'file' : message.image ? 'image' : message.card || message.render ? 'interactive' : 'text';
+  const body = message.file ?? message.image ?? message.card ?? (message.render ? { render: message.render } : { text: message.text ?? '' });
   const priority = message.priority === 'interactive' ? 0 : 1;
   const held = message.holdUntil ? { status: 'held', nextAttemptAt: message.holdUntil } : { nextAttemptAt: new Date() };
   return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: body, ...held };
@@ -103,6 +123,13 @@ function routeOf(to: Destination) {
 }
 
 export type OutboxRow = typeof outbox.$inferSelect;
+
+/** The spec of a card row drawn at send time (a card JSON 2.0 has no top-level `render`), else undefined. */
+export function cardSpecOf(row: Pick<OutboxRow, 'msgType' | 'card'>): CardSpec | undefined {
+  if (row.msgType !== 'interactive') return undefined;
+  const spec = (row.card as { render?: unknown } | null)?.render;
+  return spec && typeof spec === 'object' && typeof (spec as CardSpec).kind === 'string' ? (spec as CardSpec) : undefined;
+}
 
 /** What the transport reports for one attempt. */
 export type SendOutcome =
@@ -171,6 +198,8 @@ export class OutboxDispatcher {
       pollMs?: number;
       /** The bot's clock: held rows are released by it, sends are paced by real time. */
       clock?: Clock;
+      /** Draw the cards of rows that carry a `CardSpec`, by its kind, just before they are sent. */
+      cards?: CardRenderers;
     },
   ) {
     this.limits = { ...defaultOutboxLimits, ...deps.limits };
@@ -232,8 +261,9 @@ export class OutboxDispatcher {
   private async claimAndLaunch(): Promise<number> {
     await releaseHeld(this.deps.db, (this.deps.clock ?? systemClock).now());
     const rows = await this.claim();
+    const cards = this.renderCards(rows);
     for (const row of rows) {
-      const sending: Promise<void> = this.sendOne(row)
+      const sending: Promise<void> = this.sendOne(row, cards.get(row.id))
         .catch((err) => this.deps.log.error({ err, outboxId: row.id }, 'outbox send failed'))
         .finally(() => this.inFlight.delete(sending));
       this.inFlight.add(sending);
@@ -244,15 +274,62 @@ export class OutboxDispatcher {
   async runOnce(): Promise<number> {
     await releaseHeld(this.deps.db, (this.deps.clock ?? systemClock).now());
     const rows = await this.claim();
-    await Promise.all(rows.map((row) => this.sendOne(row)));
+    const cards = this.renderCards(rows);
+    await Promise.all(rows.map((row) => this.sendOne(row, cards.get(row.id))));
     return rows.length;
   }
 
-  private async sendOne(row: OutboxRow): Promise<void> {
+  /**
+   * Starts drawing the cards of the claimed rows that carry a spec: one call to each kind's renderer for the
+   * batch, while the other rows are already being sent. A row's promise never rejects: a renderer that throws
+   * or is missing becomes that row's `error`.
+   */
+  private renderCards(rows: OutboxRow[]): Map<number, Promise<RenderedCard>> {
+    const byKind = new Map<string, { row: OutboxRow; spec: CardSpec }[]>();
+    for (const row of rows) {
+      const spec = cardSpecOf(row);
+      if (!spec) continue;
+      byKind.set(spec.kind, [...(byKind.get(spec.kind) ?? []), { row, spec }]);
+    }
+    const out = new Map<number, Promise<RenderedCard>>();
+    for (const [kind, group] of byKind) {
+      const renderer = this.deps.cards?.[kind];
+      const all: Promise<RenderedCard[]> = renderer
+        ? Promise.resolve()
+            .then(() => renderer(group.map((g) => g.spec)))
+            .then((cards) => {
+              if (!Array.isArray(cards) || cards.length !== group.length) throw new Error(`renderer ${kind} answered ${Array.isArray(cards) ? cards.length : 'no'} cards for ${group.length}`);
+              return cards;
+            })
+        : Promise.reject(new Error(`no renderer for card kind ${kind}`));
+      group.forEach(({ row }, i) =>
+        out.set(
+          row.id,
+          all.then(
+            (cards) => cards[i],
+            (err: unknown) => ({ error: `card ${kind} not rendered: ${String((err as Error)?.message ?? err)}` }),
+          ),
+        ),
+      );
+    }
+    return out;
+  }
+
+  private async sendOne(row: OutboxRow, card?: Promise<RenderedCard>): Promise<void> {
     const { db, transport, log } = this.deps;
     let outcome: SendOutcome;
     try {
-      outcome = await transport.deliver(row);
+      const rendered = card ? await card : undefined;
+      if (rendered && 'drop' in rendered) {
+        // no longer relevant (a task withdrawn before its card went out): nothing is sent, the row says why
+        await db.update(outbox).set({ status: 'dropped', lastError: rendered.drop }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
+        metrics.outboxFailed.inc({ reason: 'dropped' });
+        log.info({ outboxId: row.id, dedupeKey: row.dedupeKey, reason: rendered.drop }, 'message dropped: no longer relevant');
+        return;
+      }
+      if (rendered && 'error' in rendered) outcome = { ok: false, retryable: true, undeliverable: false, error: rendered.error };
+      // the same dedupe key, so the same uuid: a resend after a crash draws the card again and Feishu keeps the first
+      else outcome = await transport.deliver(rendered ? { ...row, card: rendered.card } : row);
     } catch (err) {
       outcome = { ok: false, retryable: true, undeliverable: false, error: String((err as Error)?.message ?? err) };
     }

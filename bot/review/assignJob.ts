@@ -1,13 +1,13 @@
 import { teamsOfApplications } from '../../src/applications.js';
 import { type BulkJobKind, jobCard } from '../../src/bulkJobs.js';
-import { cycleScoreSheet, type Cycle, getCycle } from '../../src/cycles.js';
+import { type Cycle, getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { enqueueMany } from '../../src/outbox.js';
 import { assignBatch } from '../../src/review/assignment.js';
 import { startAssignmentJob } from '../../src/review/assignJob.js';
-import { getTasks, scoreFields } from '../../src/review/scoring.js';
-import { progressCardFor, taskCard } from './view.js';
+import { taskCardMessage } from '../../src/review/taskCards.js';
+import { progressCardFor } from './view.js';
 
 /** Applications per batch: a few hundred rows of assignments and task cards per transaction. */
 export const ASSIGN_BATCH = 200;
@@ -30,13 +30,8 @@ export const assignJob: BulkJobKind = {
     const batch = await assignBatch(tx, actor, cycle, job.cursor, ASSIGN_BATCH, now);
     const before = (job.result ?? {}) as AssignResult;
     if (!batch) return { done: job.done, total: job.done + missingOf(before), cursor: job.cursor, finished: true, result: before };
-    const tasks = await getTasks(tx, batch.created.map((c) => c.id));
-    const fields = scoreFields(cycleScoreSheet(cycle));
-    // the key is the assignment: a batch replayed after a crash queues nothing twice
-    await enqueueMany(
-      tx,
-      tasks.map((task) => ({ dedupeKey: `review:task:${task.assignment.id}`, to: { openId: task.assignment.expertOpenId }, card: taskCard(task, { fields }), priority: 'bulk' as const })),
-    );
+    // the key is the assignment: a batch replayed after a crash queues nothing twice; the card is drawn when it is sent
+    await enqueueMany(tx, batch.created.map((assignment) => taskCardMessage(assignment, 'bulk')));
     const listed = before.unfilled ?? [];
     const room = REPORT_MAX - listed.length;
     const shown = room > 0 ? batch.unfilled.slice(0, room) : [];

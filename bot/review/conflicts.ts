@@ -4,8 +4,8 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
+import { announceReplacement } from '../../src/review/taskCards.js';
 import { formText } from '../respond.js';
-import { announceReplacement } from './view.js';
 
 async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; done?: string } = {}): Promise<Card> {
   return conflictFormCard({ descriptor: conflictForm, declared: (await conflictsOf(ctx.tx, ctx.actor.openId)).map(conflictDisplay), ...opts });

@@ -1,46 +1,17 @@
 import { type Card, pageOf } from '../../cards/kit.js';
-import {
-  outlierAlertCard,
-  progressCard,
-  replacementFailedCard,
-  scoredCard,
-  scoringTaskCard,
-  type TaskApplication,
-  taskListCard,
-} from '../../cards/review.js';
-import { applicationForm } from '../../src/applications.js';
+import { outlierAlertCard, progressCard, scoredCard, taskListCard } from '../../cards/review.js';
 import { cycleScoreSheet } from '../../src/cycles.js';
-import { formatDateTimeZh, formatDateZh } from '../../src/dates.js';
-import { formDisplay } from '../../src/forms.js';
+import { formatDateTimeZh } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { defaultAggregationRule, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
 import { progressView } from '../../src/review/progress.js';
-import { expertProgress, expertTasks, getTasks, type Replacement, type ScoreField, scoreFields, scoreSheetDisplay, scoreSheetForm, type Task } from '../../src/review/scoring.js';
+import { expertProgress, expertTasks, scoreSheetDisplay, type Task } from '../../src/review/scoring.js';
+import { taskApplication } from '../../src/review/taskCards.js';
+
+// the task card is drawn in src/ (the outbox draws it again when a queued task card is sent); the review handlers take it from here
+export { announceReplacement, taskApplication, taskCard } from '../../src/review/taskCards.js';
 import { areaSubtotals } from '../../src/scoreSheet.js';
-
-/** What an expert reads of an application: the form, never anyone's scores. */
-export function taskApplication(task: Pick<Task, 'application' | 'team' | 'organization'>): TaskApplication {
-  return { code: task.team.code, team: task.team.name, organization: task.organization, display: formDisplay(applicationForm, task.application.form as Record<string, unknown> | null) };
-}
-
-/** The score sheet card of a task; `typed` are the strings typed (kept on a refusal), else a reopened sheet's scores. */
-export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: string; fields?: ScoreField[] } = {}): Card {
-  const fields = opts.fields ?? scoreFields(cycleScoreSheet(task.cycle));
-  const stored = (task.assignment.scores ?? null) as Record<string, number> | null;
-  const values = opts.typed ?? (stored ? Object.fromEntries(fields.map((f) => [f.field, stored[f.code] === undefined ? '' : String(stored[f.code])])) : undefined);
-  return scoringTaskCard({
-    assignmentId: task.assignment.id,
-    year: task.cycle.year,
-    application: taskApplication(task),
-    form: scoreSheetForm(cycleScoreSheet(task.cycle)),
-    values,
-    comment: opts.typed ? opts.typed.comment : (task.assignment.comment ?? undefined),
-    error: opts.error,
-    scoringDeadline: formatDateZh(task.cycle.scoringDeadline),
-    reopened: !opts.typed && !!stored,
-  });
-}
 
 export function timeZh(ctx: Pick<HandlerContext, 'config'>, at: Date | string | null): string {
   if (!at) return '';
@@ -86,45 +57,6 @@ export async function taskListFor(ctx: HandlerContext, page = 1): Promise<{ card
 
 export async function progressOf(ctx: HandlerContext): Promise<{ done: number; total: number }> {
   return expertProgress(ctx.tx, ctx.actor.openId);
-}
-
-/**
- * Each new assignment's score sheet card to its expert, once per assignment. The sheet is read once per
- * cycle, and the rows are queued a batch at a time (postgres.js pipelines them), so hundreds of tasks
- * stay within the 3 s a callback has.
- */
-export async function sendTaskCards(ctx: HandlerContext, assignmentIds: number[]): Promise<void> {
-  const tasks = await getTasks(ctx.tx, assignmentIds);
-  const fieldsByCycle = new Map<number, ScoreField[]>();
-  for (let i = 0; i < tasks.length; i += 200) {
-    await Promise.all(
-      tasks.slice(i, i + 200).map((task) => {
-        const fields = fieldsByCycle.get(task.cycle.id) ?? scoreFields(cycleScoreSheet(task.cycle));
-        fieldsByCycle.set(task.cycle.id, fields);
-        return ctx.send({ dedupeKey: `review:task:${task.assignment.id}`, to: { openId: task.assignment.expertOpenId }, card: taskCard(task, { fields }) });
-      }),
-    );
-  }
-}
-
-/** After a decline or a swap: the new expert gets the task, or the administrators hear that nobody can take it. */
-export async function announceReplacement(ctx: HandlerContext, task: Task, replacement: Replacement, cause: string): Promise<void> {
-  if (replacement.created) {
-    await sendTaskCards(ctx, [replacement.created.id]);
-    return;
-  }
-  if (!replacement.unfilled) return;
-  const alert = replacementFailedCard({
-    year: task.cycle.year,
-    applicationId: task.application.id,
-    code: task.team.code,
-    team: task.team.name,
-    cause,
-    reason: replacement.unfilled.reason,
-  });
-  for (const to of await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) {
-    await ctx.send({ dedupeKey: `review:unfilled:${task.assignment.id}:${destinationKey(to)}`, to, card: alert });
-  }
 }
 
 /** A completed panel with totals far from its median: the administrators get the numbers. */

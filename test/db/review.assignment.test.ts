@@ -2,6 +2,8 @@ import { and, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, auditLog, conflicts, cycles, organizations, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import type { CardSpec } from '../../src/outbox.js';
+import { REVIEW_TASK_CARD, reviewTaskRenderer } from '../../src/review/taskCards.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
@@ -127,11 +129,16 @@ describe('分配专家 on a generated cycle', () => {
     const rows = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'review:task:%'));
     expect(rows).toHaveLength(899);
     const byAssignment = new Map((await h.db.db.select().from(assignments)).map((a) => [a.id, a.expertOpenId]));
+    // each row holds what to draw when it is sent: the task, whose card carries its submit button
     for (const row of rows) {
-      const submit = cardActions(row.card).find((a) => a.action === 'review.submit') as { assignmentId: number };
-      expect(row.receiver).toBe(byAssignment.get(submit.assignmentId));
+      const { render } = row.card as { render: { kind: string; assignmentId: number } };
+      expect(render.kind).toBe(REVIEW_TASK_CARD);
+      expect(row.receiver).toBe(byAssignment.get(render.assignmentId));
     }
-    expectValidCard(rows[0].card);
+    const [drawn] = await reviewTaskRenderer(h.db.db)([(rows[0].card as { render: CardSpec }).render]);
+    const card = (drawn as { card: object }).card;
+    expectValidCard(card);
+    expect(cardActions(card).find((a) => a.action === 'review.submit')).toMatchObject({ assignmentId: (rows[0].card as { render: { assignmentId: number } }).render.assignmentId });
     // delivery itself is covered by review.test.ts; here the rows are taken as sent
     await h.db.db.update(outbox).set({ status: 'sent' }).where(like(outbox.dedupeKey, 'review:task:%'));
     const [{ n }] = await h.db.db.select({ n: sql<number>`count(*)::int` }).from(assignments).where(eq(assignments.expertOpenId, expertId(0)));

@@ -1,0 +1,108 @@
+import type { Card } from '../../cards/kit.js';
+import { replacementFailedCard, scoringTaskCard, type TaskApplication } from '../../cards/review.js';
+import type { Db } from '../../db/index.js';
+import { applicationForm } from '../applications.js';
+import { cycleScoreSheet } from '../cycles.js';
+import { formatDateZh } from '../dates.js';
+import { formDisplay } from '../forms.js';
+import type { HandlerContext } from '../handlers.js';
+import { adminDestinations, destinationKey } from '../notifications.js';
+import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from '../outbox.js';
+import type { NewAssignment } from './assignment.js';
+import { getTasks, type Replacement, type ScoreField, scoreFields, scoreSheetForm, type Task } from './scoring.js';
+
+/**
+ * 评分任务卡: the score sheet card an expert receives for each assignment. The outbox row holds only
+ * `{ kind: 'reviewTask', assignmentId }` and the card is drawn when it is sent, from the task as it is then
+ * (30 000 task cards of ~8 KB each stay out of the assignment job's transactions).
+ */
+
+/** What an expert reads of an application: the form, never anyone's scores. */
+export function taskApplication(task: Pick<Task, 'application' | 'team' | 'organization'>): TaskApplication {
+  return { code: task.team.code, team: task.team.name, organization: task.organization, display: formDisplay(applicationForm, task.application.form as Record<string, unknown> | null) };
+}
+
+/** The score sheet card of a task; `typed` are the strings typed (kept on a refusal), else a reopened sheet's scores. */
+export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: string; fields?: ScoreField[] } = {}): Card {
+  const fields = opts.fields ?? scoreFields(cycleScoreSheet(task.cycle));
+  const stored = (task.assignment.scores ?? null) as Record<string, number> | null;
+  const values = opts.typed ?? (stored ? Object.fromEntries(fields.map((f) => [f.field, stored[f.code] === undefined ? '' : String(stored[f.code])])) : undefined);
+  return scoringTaskCard({
+    assignmentId: task.assignment.id,
+    year: task.cycle.year,
+    application: taskApplication(task),
+    form: scoreSheetForm(cycleScoreSheet(task.cycle)),
+    values,
+    comment: opts.typed ? opts.typed.comment : (task.assignment.comment ?? undefined),
+    error: opts.error,
+    scoringDeadline: formatDateZh(task.cycle.scoringDeadline),
+    reopened: !opts.typed && !!stored,
+  });
+}
+
+export const REVIEW_TASK_CARD = 'reviewTask';
+
+/** The new assignment's task card to its expert, drawn when it is sent; keyed by the assignment, so it is queued once. */
+export function taskCardMessage(assignment: Pick<NewAssignment, 'id' | 'expertOpenId'>, priority?: OutgoingMessage['priority']): OutgoingMessage {
+  return {
+    dedupeKey: `review:task:${assignment.id}`,
+    to: { openId: assignment.expertOpenId },
+    render: { kind: REVIEW_TASK_CARD, assignmentId: assignment.id },
+    ...(priority ? { priority } : {}),
+  };
+}
+
+/**
+ * Draws the task cards of a claimed batch with one read. Only a task still waiting for its expert's scores,
+ * in a cycle still open to scoring, becomes a card. A task declined, replaced (the expert was swapped or
+ * declared a conflict), already submitted from the 评分 list, or whose scoring has ended before its card
+ * went out is not sent: the expert never saw it, so there is nothing to withdraw, and a live score sheet
+ * for it would be untrue.
+ */
+export function reviewTaskRenderer(db: Db): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const ids = specs.map((s) => Number(s.assignmentId));
+    const tasks = new Map((await getTasks(db, ids.filter((id) => Number.isSafeInteger(id) && id > 0))).map((t) => [t.assignment.id, t]));
+    const fieldsByCycle = new Map<number, ScoreField[]>();
+    return ids.map((id): RenderedCard => {
+      const task = tasks.get(id);
+      if (!task) return { drop: `评分任务 ${id} 已不存在` };
+      if (task.assignment.status !== 'assigned') return { drop: `评分任务 ${id} 已${ASSIGNMENT_STATUS_ZH[task.assignment.status] ?? task.assignment.status}` };
+      if (task.cycle.status !== 'open' && task.cycle.status !== 'scoring') return { drop: `${task.cycle.year}年度评审已结束专家评分` };
+      try {
+        const fields = fieldsByCycle.get(task.cycle.id) ?? scoreFields(cycleScoreSheet(task.cycle));
+        fieldsByCycle.set(task.cycle.id, fields);
+        return { card: taskCard(task, { fields }) };
+      } catch (err) {
+        return { error: `评分任务 ${id} 的卡片无法生成：${String((err as Error)?.message ?? err)}` };
+      }
+    });
+  };
+}
+
+const ASSIGNMENT_STATUS_ZH: Record<string, string> = { submitted: '提交', declined: '谢绝', replaced: '改派' };
+
+/** Each new assignment's task card to its expert, once per assignment (drawn when it is sent). */
+export async function sendTaskCards(ctx: Pick<HandlerContext, 'send'>, created: Pick<NewAssignment, 'id' | 'expertOpenId'>[]): Promise<void> {
+  for (const assignment of created) await ctx.send(taskCardMessage(assignment));
+}
+
+/** After a decline or a swap: the new expert gets the task, or the administrators hear that nobody can take it. */
+export async function announceReplacement(ctx: Pick<HandlerContext, 'tx' | 'config' | 'send'>, task: Task, replacement: Replacement, cause: string): Promise<void> {
+  if (replacement.created) {
+    await sendTaskCards(ctx, [replacement.created]);
+    return;
+  }
+  if (!replacement.unfilled) return;
+  const alert = replacementFailedCard({
+    year: task.cycle.year,
+    applicationId: task.application.id,
+    code: task.team.code,
+    team: task.team.name,
+    cause,
+    reason: replacement.unfilled.reason,
+  });
+  for (const to of await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) {
+    await ctx.send({ dedupeKey: `review:unfilled:${task.assignment.id}:${destinationKey(to)}`, to, card: alert });
+  }
+}

@@ -1,0 +1,225 @@
+import { and, asc, eq, like, sql } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { assignments, auditLog, cycles, outbox } from '../../db/schema.js';
+import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
+import { ManualClock } from '../../src/clock.js';
+import { LarkTransport } from '../../src/lark/client.js';
+import { createLogger } from '../../src/log.js';
+import { deadLetterAlert } from '../../src/notifications.js';
+import { enqueue, messageUuid, OutboxDispatcher, type OutboxRow } from '../../src/outbox.js';
+import { getTasks } from '../../src/review/scoring.js';
+import { REVIEW_TASK_CARD, reviewTaskRenderer, taskCard } from '../../src/review/taskCards.js';
+import { cardActionEvent } from '../support/larkEvents.js';
+import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+
+/**
+ * The task cards 截止申报 / 分配专家 queue are drawn when they are sent: the row holds `{ kind: 'reviewTask',
+ * assignmentId }`, and the dispatcher draws the card from the task as it is at that moment.
+ */
+
+const APPS = 12;
+const EXPERTS = 10;
+
+let h: Harness;
+const db = () => h.db.db;
+const quiet = createLogger('silent');
+
+beforeEach(async () => {
+  // the bot's own dispatcher is not running: each test sends when it means to
+  h = await startHarness({ clock: new ManualClock('2030-06-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+  const fx = await seedLargeCycle(db(), { applications: APPS, experts: EXPERTS, organizations: 4, year: 2030 });
+  const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'cycle.closeApplications', cycleId: fx.cycleId }, messageId: 'om_task_cards_admin' }));
+  expect(res.status).toBe(200);
+  await h.app.bulkJobs.drain();
+});
+afterEach(async () => {
+  await h?.close();
+});
+
+const taskRows = () => db().select().from(outbox).where(like(outbox.dedupeKey, 'review:task:%')).orderBy(asc(outbox.id));
+const sentTo = (key: string) => h.fake.messages.filter((m) => m.uuid === messageUuid(key));
+const sendRequests = (key: string) => h.fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages' && r.body?.uuid === messageUuid(key));
+/** The card as `taskCard` draws it from the task now, as JSON (what Feishu receives). */
+async function expectedCard(assignmentId: number) {
+  const [task] = await getTasks(db(), [assignmentId]);
+  return JSON.parse(JSON.stringify(taskCard(task)));
+}
+
+describe('task cards drawn when they are sent', () => {
+  it('the assignment job queues a small row per task, not the card', async () => {
+    const made = await db().select().from(assignments);
+    expect(made).toHaveLength(APPS * 3);
+    const rows = await taskRows();
+    expect(rows).toHaveLength(APPS * 3);
+    for (const row of rows) {
+      const assignment = made.find((a) => row.dedupeKey === `review:task:${a.id}`)!;
+      expect(row).toMatchObject({ msgType: 'interactive', receiver: assignment.expertOpenId, priority: 1, status: 'pending' });
+      expect(row.card).toEqual({ render: { kind: REVIEW_TASK_CARD, assignmentId: assignment.id } });
+    }
+    const [size] = await db().select({ spec: sql<number>`max(octet_length(${outbox.card}::text))::int` }).from(outbox).where(like(outbox.dedupeKey, 'review:task:%'));
+    const card = JSON.stringify(await expectedCard(made[0].id));
+    // ~50 bytes instead of the card's several kilobytes
+    expect(Number(size.spec)).toBeLessThan(80);
+    expect(card.length).toBeGreaterThan(3000);
+  });
+
+  it('the dispatcher draws each task card and sends the card taskCard draws, with the row key as uuid', async () => {
+    await h.app.dispatcher.drain(60_000);
+    const rows = await taskRows();
+    for (const row of rows) {
+      expect(row.status).toBe('sent');
+      const [message] = sentTo(row.dedupeKey);
+      expect(message).toMatchObject({ receiveIdType: 'open_id', receiveId: row.receiver, msgType: 'interactive' });
+      expect(message.content).toEqual(await expectedCard(Number(row.dedupeKey.split(':')[2])));
+    }
+    expect(new Set(rows.map((r) => sentTo(r.dedupeKey)[0].messageId)).size).toBe(rows.length);
+  });
+
+  it('a task declined before its card went out is not sent; the replacement expert gets a live card', async () => {
+    const [first] = await taskRows();
+    const assignmentId = Number(first.dedupeKey.split(':')[2]);
+    const before = new Set((await db().select({ id: assignments.id }).from(assignments)).map((a) => a.id));
+    const declined = await h.post(
+      '/lark/cards',
+      cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: first.receiver, value: { action: 'review.decline', assignmentId }, formValue: { kind: 'unavailable', reason: '六月出差' } }),
+    );
+    expect(declined.status).toBe(200);
+    const [after] = await db().select().from(assignments).where(eq(assignments.id, assignmentId));
+    expect(after.status).toBe('declined');
+    const [newest, ...more] = (await db().select().from(assignments).where(eq(assignments.applicationId, after.applicationId))).filter((a) => !before.has(a.id));
+    expect(more).toHaveLength(0);
+    expect(newest).toMatchObject({ status: 'assigned' });
+    expect(newest.expertOpenId).not.toBe(first.receiver);
+
+    await h.app.dispatcher.drain(60_000);
+    const [dropped] = await db().select().from(outbox).where(eq(outbox.id, first.id));
+    expect(dropped).toMatchObject({ status: 'dropped', attempts: 1 });
+    expect(dropped.lastError).toContain('谢绝');
+    expect(sendRequests(first.dedupeKey)).toHaveLength(0);
+    // the replacement's card is drawn at send time too, and is a live score sheet
+    const [replacementRow] = await db().select().from(outbox).where(eq(outbox.dedupeKey, `review:task:${newest.id}`));
+    expect(replacementRow).toMatchObject({ status: 'sent', card: { render: { kind: REVIEW_TASK_CARD, assignmentId: newest.id } } });
+    expect(sentTo(replacementRow.dedupeKey)[0].content).toEqual(await expectedCard(newest.id));
+    // every other task's card went out
+    expect((await taskRows()).filter((r) => r.status === 'sent')).toHaveLength(APPS * 3);
+  });
+
+  it('draws a live card only for a task still waiting for its scores in a cycle open to scoring', async () => {
+    const [a, b, c] = await db().select().from(assignments).orderBy(asc(assignments.id)).limit(3);
+    await db().update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, a.id));
+    await db().update(assignments).set({ status: 'submitted' }).where(eq(assignments.id, b.id));
+    const render = reviewTaskRenderer(db());
+    const specs = [a, b, c].map((x) => ({ kind: REVIEW_TASK_CARD, assignmentId: x.id }));
+    const drawn = await render([...specs, { kind: REVIEW_TASK_CARD, assignmentId: 999_999 }]);
+    expect(drawn[0]).toEqual({ drop: `评分任务 ${a.id} 已改派` });
+    expect(drawn[1]).toEqual({ drop: `评分任务 ${b.id} 已提交` });
+    expect(drawn[2]).toEqual({ card: await expectedCard(c.id) });
+    expect(drawn[3]).toEqual({ drop: '评分任务 999999 已不存在' });
+    // scoring ended (结束评分): no task card goes out any more
+    await db().update(cycles).set({ status: 'closed' });
+    expect(await render([specs[2]])).toEqual([{ drop: '2030年度评审已结束专家评分' }]);
+  });
+
+  it('a renderer that throws is a failed send: retried with backoff, then dead-lettered, and the dispatcher keeps sending', async () => {
+    const [first] = await taskRows();
+    // everything else out of the way: one task row and one ordinary card
+    await db().update(outbox).set({ status: 'sent' }).where(and(like(outbox.dedupeKey, 'review:task:%'), sql`${outbox.id} <> ${first.id}`));
+    await db().delete(outbox).where(sql`${outbox.dedupeKey} not like 'review:task:%'`);
+    await db().transaction((tx) => enqueue(tx, { dedupeKey: 'plain-card', to: { openId: 'ou_plain' }, card: { schema: '2.0', body: { elements: [{ tag: 'markdown', content: '普通消息' }] } } }));
+    let calls = 0;
+    const failing = new OutboxDispatcher({
+      db: db(),
+      transport: new LarkTransport(h.app.larkClient),
+      log: quiet,
+      onDeadLetter: deadLetterAlert([ADMIN]),
+      limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 },
+      cards: {
+        [REVIEW_TASK_CARD]: async () => {
+          calls++;
+          throw new Error('模板读取失败');
+        },
+      },
+    });
+    await failing.drain(20_000);
+    const [dead] = await db().select().from(outbox).where(eq(outbox.id, first.id));
+    expect(dead).toMatchObject({ status: 'dead', attempts: 3 });
+    expect(dead.lastError).toContain('模板读取失败');
+    expect(calls).toBe(3);
+    expect(sendRequests(first.dedupeKey)).toHaveLength(0);
+    expect(sentTo('plain-card')).toHaveLength(1);
+    // dead-lettered like any other message: an audit row, and the administrators are told
+    const audits = await db().select().from(auditLog).where(eq(auditLog.action, 'outbox.dead_letter'));
+    expect(audits.filter((a) => (a.details as { dedupeKey?: string }).dedupeKey === first.dedupeKey)).toHaveLength(1);
+    expect(await db().select().from(outbox).where(like(outbox.dedupeKey, `alert:dead-letter:${first.id}:%`))).toHaveLength(1);
+  });
+
+  it('a renderer missing for a kind, or one that answers an error for one spec, fails only those rows', async () => {
+    const rows = await taskRows();
+    const broken = rows[1];
+    const renderer = reviewTaskRenderer(db());
+    const failing = new OutboxDispatcher({
+      db: db(),
+      transport: new LarkTransport(h.app.larkClient),
+      log: quiet,
+      limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 8, baseDelayMs: 60_000, maxDelayMs: 60_000 },
+      cards: {
+        [REVIEW_TASK_CARD]: async (specs) => (await renderer(specs)).map((r, i) => (Number(specs[i].assignmentId) === Number(broken.dedupeKey.split(':')[2]) ? { error: '评分表读取失败' } : r)),
+      },
+    });
+    await db().transaction((tx) => enqueue(tx, { dedupeKey: 'unknown-kind', to: { openId: 'ou_plain' }, render: { kind: 'noSuchCard', id: 1 } }));
+    while ((await failing.runOnce()) > 0);
+    const after = new Map((await db().select().from(outbox)).map((r) => [r.dedupeKey, r]));
+    expect(after.get(broken.dedupeKey)).toMatchObject({ status: 'pending', lastError: '评分表读取失败', attempts: 1 });
+    expect(after.get('unknown-kind')).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(after.get('unknown-kind')!.lastError).toContain('no renderer for card kind noSuchCard');
+    expect(rows.filter((r) => after.get(r.dedupeKey)!.status === 'sent')).toHaveLength(rows.length - 1);
+  });
+
+  it('a crash after the send and before the row is marked: the resend draws the same card and carries the same uuid', async () => {
+    const [first] = await taskRows();
+    const assignmentId = Number(first.dedupeKey.split(':')[2]);
+    // the first attempt reaches Feishu; the process dies before it records the answer
+    const delivered: OutboxRow[] = [];
+    const real = new LarkTransport(h.app.larkClient);
+    const dying = new OutboxDispatcher({
+      db: db(),
+      transport: {
+        deliver: async (row) => {
+          expect(await real.deliver(row)).toMatchObject({ ok: true });
+          delivered.push(row);
+          return new Promise(() => {}); // never answers: the mark is never written
+        },
+      },
+      log: quiet,
+      limits: { perApp: 1000, perReceiver: 1000 },
+      cards: { [REVIEW_TASK_CARD]: reviewTaskRenderer(db()) },
+    });
+    await db().update(outbox).set({ status: 'sent' }).where(and(like(outbox.dedupeKey, 'review:task:%'), sql`${outbox.id} <> ${first.id}`));
+    await db().delete(outbox).where(sql`${outbox.dedupeKey} not like 'review:task:%'`);
+    void dying.runOnce();
+    await until(() => delivered.length === 1);
+    expect(sentTo(first.dedupeKey)).toHaveLength(1);
+    const [stuck] = await db().select().from(outbox).where(eq(outbox.id, first.id));
+    expect(stuck.status).toBe('sending');
+    // another replica takes the row over once the lease (60 s) has run out
+    await db().update(outbox).set({ claimedAt: new Date(Date.now() - 120_000) }).where(eq(outbox.id, first.id));
+    await h.app.dispatcher.drain(20_000);
+    const [done] = await db().select().from(outbox).where(eq(outbox.id, first.id));
+    expect(done).toMatchObject({ status: 'sent', attempts: 2 });
+    const requests = sendRequests(first.dedupeKey);
+    expect(requests).toHaveLength(2);
+    expect(requests[1].body.content).toBe(requests[0].body.content);
+    expect(JSON.parse(requests[1].body.content)).toEqual(await expectedCard(assignmentId));
+    // Feishu keeps the first: one message, and the row records its id
+    expect(sentTo(first.dedupeKey)).toHaveLength(1);
+    expect(done.messageId).toBe(sentTo(first.dedupeKey)[0].messageId);
+  });
+});
+
+async function until(done: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
