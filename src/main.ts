@@ -14,44 +14,56 @@ if (process.argv.includes('--reset')) {
 const log = createLogger(config.LOG_LEVEL);
 const appIdProblem = wsAppIdProblem(config);
 if (appIdProblem) log.warn(appIdProblem);
-let app: Awaited<ReturnType<typeof startBot>>;
+/** Whatever a client holds open, the process is gone this long after the signal. */
+const STOP_DEADLINE_MS = 4500;
+let app: Awaited<ReturnType<typeof startBot>> | undefined;
+let stopping = false;
+
+function stopApp(started: NonNullable<typeof app>) {
+  setTimeout(() => {
+    log.error(`shutdown took longer than ${STOP_DEADLINE_MS} ms; exiting anyway`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS).unref();
+  started.stop().then(
+    () => process.exit(0),
+    (err) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+}
+
+// The handlers come before the start: a signal that arrives while the bot is starting, or the instant it says it
+// listens, stops it cleanly once it is up (the data folder's lock released) instead of killing it by the default
+// action; the deadline counts from the stop.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    // still starting: the start stops the bot as soon as it is up
+    if (app) stopApp(app);
+  });
+}
+
 try {
   app = await startBot({ config, log });
 } catch (err) {
   process.stderr.write(`start-up error: ${startupProblem(err, config)}\n`);
   process.exit(1);
 }
-log.info(
-  {
-    url: app.url,
-    mode: config.localMode ? 'local' : config.LARK_EVENT_MODE,
-    database: config.DATABASE_URL ? safeDatabaseUrl(config.DATABASE_URL) : `pglite:${config.DATA_DIR}`,
-  },
-  `trusted-team bot listening on ${app.url}`,
-);
-if (config.localMode) log.info(`local mode: no Feishu app configured; simulated Open Platform at ${app.platform?.url}`);
-if (config.localMode) log.info(`local console: ${app.url}/dev`);
-
-/** Whatever a client holds open, the process is gone this long after the signal. */
-const STOP_DEADLINE_MS = 4500;
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    setTimeout(() => {
-      log.error(`shutdown took longer than ${STOP_DEADLINE_MS} ms; exiting anyway`);
-      process.exit(1);
-    }, STOP_DEADLINE_MS).unref();
-    app.stop().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
+if (stopping) stopApp(app);
+else {
+  log.info(
+    {
+      url: app.url,
+      mode: config.localMode ? 'local' : config.LARK_EVENT_MODE,
+      database: config.DATABASE_URL ? safeDatabaseUrl(config.DATABASE_URL) : `pglite:${config.DATA_DIR}`,
+    },
+    `trusted-team bot listening on ${app.url}`,
+  );
+  if (config.localMode) log.info(`local mode: no Feishu app configured; simulated Open Platform at ${app.platform?.url}`);
+  if (config.localMode) log.info(`local console: ${app.url}/dev`);
 }
 
 /** One line naming the variable behind a failed start, where one is to blame. */

@@ -26,7 +26,9 @@ function run(script: string, args: string[], env: Record<string, string>) {
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, exited, output: () => stdout + stderr };
 }
 
@@ -47,6 +49,12 @@ async function start(dataDir: string) {
     });
   });
   return { ...bot, url };
+}
+
+/** A stop after SIGINT/SIGTERM exits 0; otherwise the signal and the last output say why. */
+async function expectCleanStop(p: { exited: ReturnType<typeof run>['exited'] }) {
+  const r = await p.exited;
+  expect(r.code, `exit signal ${r.signal}:\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`).toBe(0);
 }
 
 const newDir = (prefix: string) => {
@@ -87,10 +95,24 @@ describe('one process per data folder', () => {
     expect(people.people.map((p) => p.name)).toContain('林班长');
 
     first.child.kill('SIGTERM');
-    expect((await first.exited).code).toBe(0);
+    await expectCleanStop(first);
     // a clean stop leaves no lock; the next start opens the same data
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
   }, 240_000);
+
+  it('a signal while it is still starting stops it cleanly once it is up: exit 0, the lock released', async () => {
+    const dataDir = newDir('early-');
+    const bot = run('src/main.ts', [], { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' });
+    // the lock is taken first; the database is opened and migrated after it, so the signal comes mid-start
+    const deadline = Date.now() + 60_000;
+    while (!(existsSync(join(dataDir, LOCK_FILE)) && readFileSync(join(dataDir, LOCK_FILE), 'utf8').startsWith(String(bot.child.pid)))) {
+      expect(Date.now(), `no lock taken:\n${bot.output()}`).toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    bot.child.kill('SIGTERM');
+    await expectCleanStop(bot);
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+  }, 120_000);
 
   it('takes over a lock whose process is gone', async () => {
     const dataDir = newDir('stale-');
@@ -100,7 +122,7 @@ describe('one process per data folder', () => {
     const bot = await start(dataDir);
     expect(readFileSync(join(dataDir, LOCK_FILE), 'utf8').split('\n')[0]).toBe(String(bot.child.pid));
     bot.child.kill('SIGINT');
-    expect((await bot.exited).code).toBe(0);
+    await expectCleanStop(bot);
   }, 120_000);
 });
 
@@ -119,7 +141,7 @@ describe('only folders the bot made', () => {
     const botDir = newDir('made-');
     const bot = await start(botDir);
     bot.child.kill('SIGTERM');
-    expect((await bot.exited).code).toBe(0);
+    await expectCleanStop(bot);
     expect(readdirSync(botDir)).toEqual(expect.arrayContaining([MARKER_FILE, 'PG_VERSION']));
     const wiped = await run('scripts/reset.ts', ['--yes'], { DATA_DIR: botDir }).exited;
     expect(wiped.code).toBe(0);
