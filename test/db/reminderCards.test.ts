@@ -2,13 +2,15 @@ import { Writable } from 'node:stream';
 import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyDeadlineContactCard, applyDeadlineLeaderCard, scoringDeadlineCard } from '../../cards/reminders.js';
-import { applications, assignments, cycles, outbox, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, cycles, outbox, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { scheduledJob } from '../../src/jobs/index.js';
 import { CONTACT_APPLY_REMINDER, contactApplyReminderRenderer, LEADER_APPLY_REMINDER, leaderApplyReminderRenderer, SCORING_REMINDER, scoringReminderRenderer } from '../../src/jobs/reminderCards.js';
 import { createLogger } from '../../src/log.js';
-import { messageUuid } from '../../src/outbox.js';
+import { LarkTransport } from '../../src/lark/client.js';
+import { deadLetterAlert } from '../../src/notifications.js';
+import { messageUuid, OutboxDispatcher } from '../../src/outbox.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 
@@ -135,5 +137,37 @@ describe('scoring deadline reminders drawn when they are sent', () => {
     // 结束评分: no scoring reminder is true any more
     await db().update(cycles).set({ status: 'closed' });
     expect(await scoringReminderRenderer(db())([{ kind: SCORING_REMINDER, cycleId: fx.cycleId, daysLeft: 1, openId: others[0] }])).toEqual([{ drop: '2030年度评审已结束专家评分' }]);
+  });
+});
+
+describe('a reminder that cannot be drawn', () => {
+  it('is a failed send: retried with backoff, then dead-lettered with an alert, while the other reminders go out', async () => {
+    h = await startHarness({ clock: new ManualClock('2030-06-27T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: 6, experts: 6, organizations: 2, year: 2030, status: 'scoring' });
+    const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'review.assign', cycleId: fx.cycleId }, messageId: 'om_scoring_reminders_admin' }));
+    expect(res.status).toBe(200);
+    await h.app.bulkJobs.drain();
+    await db().delete(outbox);
+    await remindNow();
+    const rows = await rowsLike('remind:scoring-deadline:2030:T-3:');
+    expect(rows.length).toBeGreaterThan(1);
+    const [broken, ...fine] = rows;
+    const real = scoringReminderRenderer(db());
+    const failing = new OutboxDispatcher({
+      db: db(),
+      transport: new LarkTransport(h.app.larkClient),
+      log: quiet,
+      onDeadLetter: deadLetterAlert([ADMIN]),
+      limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 },
+      cards: { [SCORING_REMINDER]: async (specs) => (await real(specs)).map((r, i) => (specs[i].openId === broken.receiver ? { error: '评分任务读取失败' } : r)) },
+    });
+    await failing.drain(20_000);
+    const [dead] = await db().select().from(outbox).where(eq(outbox.id, broken.id));
+    expect(dead).toMatchObject({ status: 'dead', attempts: 3, lastError: '评分任务读取失败' });
+    expect(sendRequests(broken.dedupeKey)).toHaveLength(0);
+    const audits = await db().select().from(auditLog).where(eq(auditLog.action, 'outbox.dead_letter'));
+    expect(audits.filter((a) => (a.details as { dedupeKey?: string }).dedupeKey === broken.dedupeKey)).toHaveLength(1);
+    expect(await rowsLike(`alert:dead-letter:${broken.id}:`)).toHaveLength(1);
+    for (const r of fine) expect(sentTo(r.dedupeKey)).toHaveLength(1);
   });
 });
