@@ -145,11 +145,15 @@ export interface TeamResultData {
   awardThreshold: number;
   areas: { code: string; name: string; score: number; max: number }[];
   audience: 'leader' | 'contact';
+  /** The title was revoked after publishing (a card still queued then says so): 2027年9月1日. */
+  revokedOn?: string;
 }
 
 /** To a team leader or organisation contact: the team's result, never who scored it (第十七条). */
 export function teamResultCard(d: TeamResultData): Card {
-  const decision = d.awarded
+  const decision = d.awarded && d.revokedOn
+    ? `公布时授予${d.year}年度“广东省市政工程质量信得过班组”称号，该称号已于 ${d.revokedOn} 撤销（撤销通知另行发送）`
+    : d.awarded
     ? `授予${d.year}年度“广东省市政工程质量信得过班组”称号${d.recommended ? '，并推荐至全国性协会（第二十条）' : ''}`
     : `未达到授予称号的分数线（${d.awardThreshold} 分），欢迎明年再申报`;
   return card({

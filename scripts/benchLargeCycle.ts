@@ -114,7 +114,8 @@ export interface LargeCycleResult {
   close: { callbackMs: number; taskCards: number; allQueuedMs: number; taskCardBytes: number; taskCardJsonBytes: number; outboxBytes: number; loadAverage: number; goals: { callbackMs: number; allQueuedMs: number }; met: boolean };
   /** the first `SEND_SAMPLE` task cards sent by the outbox after 截止申报: the rate at the fake Open Platform */
   send: { taskCards: number; seconds: number; achievedPerS: number; maxInAnySecond: number; maxPerExpertInAnySecond: number; loadAverage: number; goals: { shareOf50PerS: number }; met: boolean };
-  publish: { callbackMs: number; results: number; allQueuedMs: number; loadAverage: number; goals: { callbackMs: number }; met: boolean };
+  /** `resultCardBytes` / `resultCardJsonBytes`: the result rows' payloads as stored / as JSON text; `outboxBytes`: the outbox table once every result is queued */
+  publish: { callbackMs: number; results: number; allQueuedMs: number; resultCardBytes: number; resultCardJsonBytes: number; outboxBytes: number; loadAverage: number; goals: { callbackMs: number }; met: boolean };
   /** 确认导入: `rows` in the workbook (单位, 班组, 荣誉), `previewMs` from sending the file to the stored preview */
   import: { teams: number; rows: number; previewMs: number; callbackMs: number; appliedMs: number; imported: number; goals: { callbackMs: number }; met: boolean };
 }
@@ -226,7 +227,11 @@ export async function runLargeCycle(opts: { databaseUrl: string; applications?: 
     await until(jobDone('publish'), 300_000);
     const publishMs = performance.now() - publish.t0;
     const publishLoad = loadavg()[0];
-    const results = await count(sql`select count(*)::int as n from outbox where dedupe_key like ${`results:published:${fixture.year}:team-%`}`);
+    const resultKeys = `results:published:${fixture.year}:team-%`;
+    const results = await count(sql`select count(*)::int as n from outbox where dedupe_key like ${resultKeys}`);
+    const resultBytes = await count(sql`select coalesce(sum(pg_column_size(card)), 0)::bigint as n from outbox where dedupe_key like ${resultKeys}`);
+    const resultJsonBytes = await count(sql`select coalesce(sum(octet_length(card::text)), 0)::bigint as n from outbox where dedupe_key like ${resultKeys}`);
+    const publishOutboxBytes = await count(sql`select pg_total_relation_size('outbox')::bigint as n`);
 
     say(`large cycle: 确认导入 of ${importTeams} teams`);
     for (let k = 0; k < 10; k++) fake.addUser({ name: `联系人${k}`, email: largeImportContact(k) });
@@ -264,7 +269,17 @@ export async function runLargeCycle(opts: { databaseUrl: string; applications?: 
         met: close.ms < closeGoals.callbackMs && closeMs < closeGoals.allQueuedMs && taskCards === size.applications * 3,
       },
       send: { ...send, loadAverage: Math.round(sendLoad * 10) / 10, goals: { shareOf50PerS: 0.95 }, met: send.achievedPerS >= 0.95 * 50 && send.maxInAnySecond <= 50 && send.maxPerExpertInAnySecond <= 5 },
-      publish: { callbackMs: Math.round(publish.ms), results, allQueuedMs: Math.round(publishMs), loadAverage: Math.round(publishLoad * 10) / 10, goals: { callbackMs: 200 }, met: publish.ms < 200 },
+      publish: {
+        callbackMs: Math.round(publish.ms),
+        results,
+        allQueuedMs: Math.round(publishMs),
+        resultCardBytes: resultBytes,
+        resultCardJsonBytes: resultJsonBytes,
+        outboxBytes: publishOutboxBytes,
+        loadAverage: Math.round(publishLoad * 10) / 10,
+        goals: { callbackMs: 200 },
+        met: publish.ms < 200,
+      },
       import: {
         teams: importTeams,
         rows: importRows,

@@ -8,6 +8,7 @@ import { type Database, openDatabase } from '../db/index.js';
 import { startSchedules, type Schedules } from '../jobs/index.js';
 import { BulkJobWorker } from './bulkJobs.js';
 import { certificateAttachments } from './certificates/index.js';
+import { cardRenderers } from './cardRenderers.js';
 import { CertificateRenderer } from './certificates/render.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -24,7 +25,6 @@ import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPl
 import { LOCAL_DIRECTORY_ONLY, LOCAL_PEOPLE, seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
 import { deadLetterAlert } from './notifications.js';
-import { REVIEW_TASK_CARD, reviewTaskRenderer } from './review/taskCards.js';
 import { mountRoutes } from './routes.js';
 import { createServer } from './server.js';
 
@@ -105,7 +105,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,
     clock,
-    cards: { [REVIEW_TASK_CARD]: reviewTaskRenderer(database.db) },
+    cards: cardRenderers(database.db, config.BOT_TIMEZONE),
   });
   const bulkJobs = new BulkJobWorker({ db: database.db, kinds: bulkJobKinds, clock, config, log: log.child({ component: 'bulk-jobs' }), onBatch: () => dispatcher.nudge() });
   const feishu = larkReader(larkClient);

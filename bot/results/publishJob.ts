@@ -1,4 +1,4 @@
-import { resultsPublishedCard, teamResultCard } from '../../cards/results.js';
+import { resultsPublishedCard } from '../../cards/results.js';
 import type { Db } from '../../db/index.js';
 import { activeBulkJob, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
 import { certificateFileName, certificatesOfTeams, cycleHasCertificates, certificateImage, certificatePdf, certificateZip, certificateZipName, issueCertificates } from '../../src/certificates/index.js';
@@ -8,6 +8,7 @@ import type { CardActionInput, CardResponse, HandlerContext } from '../../src/ha
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
 import { requireAdmin } from '../../src/permissions.js';
+import { teamResultMessage } from '../../src/review/resultCards.js';
 import { loadResults, publishResults, rankedCount, rankedResultsAfter } from '../../src/review/results.js';
 import { reviewWorkbook } from '../../src/workbook.js';
 import { idFrom } from '../respond.js';
@@ -22,7 +23,7 @@ type PublishResult = { published?: boolean; ranked?: number };
  * 公布结果 as a job. The first batch publishes (cycle closed → published, decisions, honours) and numbers
  * the certificates; each next batch tells a hundred teams their result and sends their certificates; the
  * last gives the admin group(s) the results card, the workbook and the zip of every certificate. The
- * outbox draws the certificate files when it sends them.
+ * outbox draws the result cards and the certificate files when it sends them: a batch queues small rows.
  */
 export const publishJob: BulkJobKind = {
   kind: 'publish',
@@ -43,23 +44,9 @@ export const publishJob: BulkJobKind = {
       const byTeam = await certificatesOfTeams(tx, cycleId, rows.map((r) => r.teamId));
       const messages: OutgoingMessage[] = [];
       for (const r of rows) {
-        const base = {
-          year: cycle.year,
-          code: r.code,
-          team: r.team,
-          title: r.title,
-          finalScore: r.finalScore!,
-          rank: r.rank!,
-          of: ranked,
-          awarded: r.awarded,
-          recommended: r.recommended,
-          awardThreshold: cycle.awardThreshold,
-          areas: r.review?.areas ?? [],
-        };
-        messages.push({ dedupeKey: `results:published:${cycle.year}:team-${r.teamId}:leader`, to: { openId: r.leaderOpenId }, card: teamResultCard({ ...base, audience: 'leader' }), priority: 'bulk' });
-        if (r.contactOpenId !== r.leaderOpenId) {
-          messages.push({ dedupeKey: `results:published:${cycle.year}:team-${r.teamId}:contact`, to: { openId: r.contactOpenId }, card: teamResultCard({ ...base, audience: 'contact' }), priority: 'bulk' });
-        }
+        // the result card is drawn when it is sent, from the published result (src/review/resultCards.ts)
+        messages.push(teamResultMessage(r, cycle.year, 'leader', r.leaderOpenId));
+        if (r.contactOpenId !== r.leaderOpenId) messages.push(teamResultMessage(r, cycle.year, 'contact', r.contactOpenId));
         const c = byTeam.get(r.teamId);
         if (!c) continue;
         for (const openId of new Set([r.leaderOpenId, r.contactOpenId])) {

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, isNotNull, notInArray, sql } from 'drizzle-orm';
-import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import { reviewMeetingCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, honours, teams } from '../../db/schema.js';
 import { type Cycle, oneYearAfter } from '../applications.js';
@@ -10,6 +10,7 @@ import { adminDestinations, destinationKey } from '../notifications.js';
 import { type Destination, enqueueMany, type OutgoingMessage } from '../outbox.js';
 import { revocationBarDays } from '../policy.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
+import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, SCORING_REMINDER } from './reminderCards.js';
 
 /** Days before each deadline a reminder goes out. */
 export const applyDeadlineOffsets = [7, 3, 1] as const;
@@ -130,24 +131,19 @@ async function startReminderJob(tx: Db, cycle: Cycle, p: ReminderPeriod, audienc
   return { audience: audience.length, ...counts, bulkJob: job.id };
 }
 
-/** The card of one recipient, with the key the period has always used for them. */
+/**
+ * The message of one recipient, with the key the period has always used for them. The application and
+ * scoring reminders are drawn when they are sent (src/jobs/reminderCards.ts): one no longer due is dropped.
+ */
 function reminderMessage(r: Recipient, params: RemindParams): OutgoingMessage {
   const { cycle, daysLeft, period } = params;
   switch (r.t) {
     case 'leader':
-      return {
-        dedupeKey: `remind:${period}:team-${r.team.id}`,
-        to: { openId: r.team.leaderOpenId },
-        card: applyDeadlineLeaderCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, team: r.team, state: r.state }),
-      };
+      return { dedupeKey: `remind:${period}:team-${r.team.id}`, to: { openId: r.team.leaderOpenId }, render: { kind: LEADER_APPLY_REMINDER, cycleId: cycle.id, daysLeft, teamId: r.team.id } };
     case 'contact':
-      return { dedupeKey: `remind:${period}:contact-${r.openId}`, to: { openId: r.openId }, card: applyDeadlineContactCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, teams: r.teams }) };
+      return { dedupeKey: `remind:${period}:contact-${r.openId}`, to: { openId: r.openId }, render: { kind: CONTACT_APPLY_REMINDER, cycleId: cycle.id, daysLeft, openId: r.openId } };
     case 'expert':
-      return {
-        dedupeKey: `remind:${period}:expert-${r.openId}`,
-        to: { openId: r.openId },
-        card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft, pending: r.pending }),
-      };
+      return { dedupeKey: `remind:${period}:expert-${r.openId}`, to: { openId: r.openId }, render: { kind: SCORING_REMINDER, cycleId: cycle.id, daysLeft, openId: r.openId } };
     case 'admin':
       return { dedupeKey: `remind:${period}:${destinationKey(r.to)}`, to: r.to, card: reviewMeetingCard({ year: cycle.year, date: cycle.reviewMeetingDate, daysLeft, audience: 'admin', accepted: r.accepted }) };
     case 'applicant':

@@ -6,13 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, type Db, openDatabase } from '../../db/index.js';
 import { cycles, jobRuns, outbox } from '../../db/schema.js';
 import { BulkJobWorker } from '../../src/bulkJobs.js';
+import { cardRenderers } from '../../src/cardRenderers.js';
 import { systemClock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { addDays } from '../../src/dates.js';
 import { jobRun, runClaimed } from '../../src/jobs/claimRun.js';
 import { jobNames, runJob } from '../../src/jobs/index.js';
+import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
 import { remindJob, runReminders } from '../../src/jobs/reminders.js';
 import { createLogger } from '../../src/log.js';
+import { cardSpecOf, type OutboxRow } from '../../src/outbox.js';
 import { startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { cardActions, expectValidCard } from '../support/cards.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
@@ -29,12 +32,30 @@ async function outboxRows(db: Database, prefix = '') {
   return db.db.select().from(outbox).where(like(outbox.dedupeKey, `${prefix}%`));
 }
 
+/** What the dispatcher would send for each row at this moment: its card, or the card drawn from its spec (or why it is dropped). */
+async function drawNow(d: Db, rows: OutboxRow[]): Promise<Map<string, unknown>> {
+  const renderers = cardRenderers(d, 'Asia/Shanghai');
+  const out = new Map<string, unknown>();
+  for (const row of rows) {
+    const spec = cardSpecOf(row);
+    if (!spec) {
+      out.set(row.dedupeKey, row.card);
+      continue;
+    }
+    const [drawn] = await renderers[spec.kind]([spec]);
+    out.set(row.dedupeKey, 'card' in drawn ? drawn.card : drawn);
+  }
+  return out;
+}
+
 /** Who a set of outbox rows reaches, as "open_id <id>" / "chat_id <id>". */
 const receivers = (rows: { receiveIdType: string; receiver: string }[]) => rows.map((r) => `${r.receiveIdType} ${r.receiver}`).sort();
 
 describe('reminders reach exactly the people they should, day by day through a generated cycle (acceptance 2)', () => {
   let db: TestDatabase;
   let g: GeneratedCycle;
+  /** Each reminder's card as drawn on the day it was queued (the application and scoring reminders are drawn when sent). */
+  const drawn = new Map<string, unknown>();
   beforeAll(async () => {
     db = await createTestDatabase();
     g = await generateCycle(db.db, 7);
@@ -54,6 +75,8 @@ describe('reminders reach exactly the people they should, day by day through a g
       expect(second.every((o) => o.status === 'skipped' && o.queued.length === 0)).toBe(true);
       expect(second.map((o) => o.period)).toEqual(first.map((o) => o.period));
       await sendReminders(db.db);
+      const fresh = (await outboxRows(db, 'remind:')).filter((r) => !drawn.has(r.dedupeKey));
+      for (const [key, card] of await drawNow(db.db, fresh)) drawn.set(key, card);
       periods.push(...first.map((o) => o.period));
     }
     const overdue = ['2027-07-01', '2027-07-02', '2027-07-03', '2027-07-04'].map((d) => `scoring-deadline:2027:overdue:${d}`);
@@ -83,8 +106,14 @@ describe('reminders reach exactly the people they should, day by day through a g
       for (const t of leaders) {
         const row = rows.find((r) => r.dedupeKey === `remind:apply-deadline:2027:T-${offset}:team-${t.id}`)!;
         expect(row.receiver).toBe(t.leader);
-        expectValidCard(row.card);
-        expect(cardActions(row.card)).toContainEqual({ action: 'application.open', teamId: t.id });
+        expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: g.cycleId, daysLeft: offset, teamId: t.id } });
+        expectValidCard(drawn.get(row.dedupeKey));
+        expect(cardActions(drawn.get(row.dedupeKey))).toContainEqual({ action: 'application.open', teamId: t.id });
+      }
+      for (const row of rows.filter((r) => r.dedupeKey.includes(':contact-'))) {
+        expect(row.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: g.cycleId, daysLeft: offset, openId: row.receiver } });
+        expectValidCard(drawn.get(row.dedupeKey));
+        expect(cardActions(drawn.get(row.dedupeKey))).toContainEqual({ action: 'endorse.list' });
       }
     }
     const notReminded = g.teams.filter((t) => scenarios[t.scenario].remind !== 'leader').map((t) => t.leader);
@@ -99,9 +128,10 @@ describe('reminders reach exactly the people they should, day by day through a g
       const rows = await outboxRows(db, `remind:scoring-deadline:2027:${period}:`);
       expect(receivers(rows)).toEqual(expected.map((e) => `open_id ${e}`));
       for (const r of rows) {
-        expectValidCard(r.card);
-        expect(cardActions(r.card)).toContainEqual({ action: 'review.next', cycleId: g.cycleId });
-        expect(JSON.stringify(r.card)).toContain(`**${g.experts[r.receiver]}**`);
+        expect(r.card).toMatchObject({ render: { kind: SCORING_REMINDER, cycleId: g.cycleId, openId: r.receiver } });
+        expectValidCard(drawn.get(r.dedupeKey));
+        expect(cardActions(drawn.get(r.dedupeKey))).toContainEqual({ action: 'review.next', cycleId: g.cycleId });
+        expect(JSON.stringify(drawn.get(r.dedupeKey))).toContain(`**${g.experts[r.receiver]}**`);
       }
     }
     expect(await outboxRows(db, 'remind:scoring-deadline:2027:overdue:2027-07-05')).toEqual([]);

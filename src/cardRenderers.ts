@@ -1,0 +1,16 @@
+import type { Db } from '../db/index.js';
+import { CONTACT_APPLY_REMINDER, contactApplyReminderRenderer, LEADER_APPLY_REMINDER, leaderApplyReminderRenderer, SCORING_REMINDER, scoringReminderRenderer } from './jobs/reminderCards.js';
+import type { CardRenderers } from './outbox.js';
+import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
+import { REVIEW_TASK_CARD, reviewTaskRenderer } from './review/taskCards.js';
+
+/** Every card drawn when it is sent, by its spec's kind: for the bot's dispatcher and `npm run job`'s. */
+export function cardRenderers(db: Db, timezone: string): CardRenderers {
+  return {
+    [REVIEW_TASK_CARD]: reviewTaskRenderer(db),
+    [TEAM_RESULT_CARD]: teamResultRenderer(db, timezone),
+    [LEADER_APPLY_REMINDER]: leaderApplyReminderRenderer(db),
+    [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db),
+    [SCORING_REMINDER]: scoringReminderRenderer(db),
+  };
+}

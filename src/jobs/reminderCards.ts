@@ -1,0 +1,122 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { applyDeadlineContactCard, applyDeadlineLeaderCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, cycles, teams } from '../../db/schema.js';
+import type { CardRenderer, CardSpec, RenderedCard } from '../outbox.js';
+
+/**
+ * Reminder cards drawn when they are sent. A period's job decides whom to remind when it is claimed and
+ * queues `{ kind, cycleId, daysLeft, … }` per person; the card is drawn from the state at the moment it
+ * goes out, so a reminder no longer true (the application was submitted, confirmed or scored meanwhile) is
+ * dropped with the reason instead of sent.
+ */
+
+/** To a leader whose team has no application, a draft or a returned one: `{ cycleId, daysLeft, teamId }`. */
+export const LEADER_APPLY_REMINDER = 'applyReminderLeader';
+/** To a contact with submitted applications to confirm: `{ cycleId, daysLeft, openId }`. */
+export const CONTACT_APPLY_REMINDER = 'applyReminderContact';
+/** To an expert with tasks still to score: `{ cycleId, daysLeft, openId }`. */
+export const SCORING_REMINDER = 'scoringReminder';
+
+const APPLICATION_STATUS_ZH: Record<string, string> = {
+  submitted: '已提交，等待单位确认',
+  recommended: '已经单位确认',
+  rejected: '未获单位推荐',
+  accepted: '已受理',
+  scoring: '已进入评审',
+  scored: '已进入评审',
+  decided: '已评定',
+};
+
+type CycleRow = typeof cycles.$inferSelect;
+
+async function cyclesOf(db: Db, specs: CardSpec[]): Promise<Map<number, CycleRow>> {
+  const ids = [...new Set(specs.map((s) => Number(s.cycleId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
+  if (!ids.length) return new Map();
+  return new Map((await db.select().from(cycles).where(inArray(cycles.id, ids))).map((c) => [c.id, c]));
+}
+
+const safely = (what: string, draw: () => RenderedCard): RenderedCard => {
+  try {
+    return draw();
+  } catch (err) {
+    return { error: `${what}的卡片无法生成：${String((err as Error)?.message ?? err)}` };
+  }
+};
+
+/** Leaders: the team's application as it is now; one submitted (or further) since the claim is not reminded. */
+export function leaderApplyReminderRenderer(db: Db): CardRenderer {
+  return async (specs) => {
+    const byCycle = await cyclesOf(db, specs);
+    const teamIds = [...new Set(specs.map((s) => Number(s.teamId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
+    const rows = teamIds.length
+      ? await db
+          .select({ id: teams.id, name: teams.name, code: teams.code, teamStatus: teams.status, cycleId: applications.cycleId, status: applications.status })
+          .from(teams)
+          .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...byCycle.keys(), 0])))
+          .where(inArray(teams.id, teamIds))
+      : [];
+    return specs.map((spec): RenderedCard => {
+      const cycle = byCycle.get(Number(spec.cycleId));
+      const teamRows = rows.filter((r) => r.id === Number(spec.teamId));
+      if (!cycle || !teamRows.length) return { drop: `班组 ${String(spec.teamId)} 或其年度评审已不存在` };
+      const team = teamRows[0];
+      if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
+      if (team.teamStatus !== 'active') return { drop: `${team.name}（${team.code}）已不是在册班组` };
+      const status = teamRows.find((r) => r.cycleId === cycle.id)?.status ?? null;
+      if (status !== null && status !== 'draft' && status !== 'returned') return { drop: `${team.name}（${team.code}）的申报${APPLICATION_STATUS_ZH[status] ?? status}，无需提醒` };
+      const state = status === 'draft' ? 'draft' : status === 'returned' ? 'returned' : 'none';
+      return safely(`${team.name}的申报提醒`, () => ({
+        card: applyDeadlineLeaderCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft: Number(spec.daysLeft), team: { id: team.id, name: team.name, code: team.code }, state }),
+      }));
+    });
+  };
+}
+
+/** Contacts: the applications of their teams still waiting for confirmation now; none left, no reminder. */
+export function contactApplyReminderRenderer(db: Db): CardRenderer {
+  return async (specs) => {
+    const byCycle = await cyclesOf(db, specs);
+    const openIds = [...new Set(specs.map((s) => String(s.openId)))];
+    const pending = byCycle.size
+      ? await db
+          .select({ contactOpenId: teams.contactOpenId, cycleId: applications.cycleId, id: teams.id, name: teams.name, code: teams.code })
+          .from(applications)
+          .innerJoin(teams, eq(teams.id, applications.teamId))
+          .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(applications.status, 'submitted'), inArray(teams.contactOpenId, openIds)))
+          .orderBy(asc(teams.contactOpenId), asc(teams.id))
+      : [];
+    return specs.map((spec): RenderedCard => {
+      const cycle = byCycle.get(Number(spec.cycleId));
+      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
+      if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
+      const list = pending.filter((p) => p.contactOpenId === spec.openId && p.cycleId === cycle.id).map((p) => ({ id: p.id, name: p.name, code: p.code }));
+      if (!list.length) return { drop: '待确认的申报已全部确认，无需提醒' };
+      return safely('单位确认提醒', () => ({ card: applyDeadlineContactCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft: Number(spec.daysLeft), teams: list }) }));
+    });
+  };
+}
+
+/** Experts: the tasks still waiting for their scores now; all scored (or declined), no reminder. */
+export function scoringReminderRenderer(db: Db): CardRenderer {
+  return async (specs) => {
+    const byCycle = await cyclesOf(db, specs);
+    const openIds = [...new Set(specs.map((s) => String(s.openId)))];
+    const counts = byCycle.size
+      ? await db
+          .select({ openId: assignments.expertOpenId, cycleId: applications.cycleId, pending: sql<number>`count(*)::int` })
+          .from(assignments)
+          .innerJoin(applications, eq(applications.id, assignments.applicationId))
+          .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(assignments.status, 'assigned'), inArray(assignments.expertOpenId, openIds)))
+          .groupBy(assignments.expertOpenId, applications.cycleId)
+      : [];
+    return specs.map((spec): RenderedCard => {
+      const cycle = byCycle.get(Number(spec.cycleId));
+      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
+      if (cycle.status !== 'open' && cycle.status !== 'scoring') return { drop: `${cycle.year}年度评审已结束专家评分` };
+      const pending = Number(counts.find((c) => c.openId === spec.openId && c.cycleId === cycle.id)?.pending ?? 0);
+      if (!pending) return { drop: '评分任务已全部完成，无需提醒' };
+      return safely('评分提醒', () => ({ card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: Number(spec.daysLeft), pending }) }));
+    });
+  };
+}

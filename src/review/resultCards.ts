@@ -1,0 +1,86 @@
+import { teamResultCard, type TeamResultData } from '../../cards/results.js';
+import type { Db } from '../../db/index.js';
+import { getCycle } from '../cycles.js';
+import { formatDateZh, todayIn } from '../dates.js';
+import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from '../outbox.js';
+import { publishedResults, rankedCount, type ResultRow } from './results.js';
+
+/**
+ * 评审结果卡: each team's result, to its leader and its contact. 公布结果 queues only
+ * `{ kind: 'teamResult', applicationId, audience }` (20 000 cards of a few KB stay out of the job's
+ * transactions) and the card is drawn when it is sent, from the published results, which do not change
+ * after publishing.
+ *
+ * A title revoked after publishing (第二十二条, a separate notice) while its result card still waited in
+ * the outbox: the card still gives the published score, rank and areas, and its conclusion says the title
+ * was awarded at publishing and has since been revoked, with the date, so it stays true when it arrives.
+ */
+
+export const TEAM_RESULT_CARD = 'teamResult';
+
+export type ResultAudience = TeamResultData['audience'];
+
+/** The result card of one team to one of its people, drawn when it is sent; keyed as it always was. */
+export function teamResultMessage(r: Pick<ResultRow, 'applicationId' | 'teamId'>, year: number, audience: ResultAudience, openId: string): OutgoingMessage {
+  return {
+    dedupeKey: `results:published:${year}:team-${r.teamId}:${audience}`,
+    to: { openId },
+    render: { kind: TEAM_RESULT_CARD, applicationId: r.applicationId, audience },
+    priority: 'bulk',
+  };
+}
+
+/** What the card shows of a published result (`of`: the ranked results of the cycle). */
+export function teamResultData(
+  r: ResultRow,
+  cycle: { year: number; awardThreshold: number },
+  of: number,
+  audience: ResultAudience,
+  revokedOn?: string,
+): TeamResultData {
+  return {
+    year: cycle.year,
+    code: r.code,
+    team: r.team,
+    title: r.title,
+    finalScore: r.finalScore!,
+    rank: r.rank!,
+    of,
+    awarded: r.awarded,
+    recommended: r.recommended,
+    awardThreshold: cycle.awardThreshold,
+    areas: r.review?.areas ?? [],
+    audience,
+    ...(revokedOn ? { revokedOn } : {}),
+  };
+}
+
+/**
+ * Draws the result cards of a claimed batch: one read of the results, one of each cycle and its ranked
+ * count. A result that is not (or no longer) a ranked result of a published cycle is not sent.
+ */
+export function teamResultRenderer(db: Db, timezone: string): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const ids = specs.map((s) => Number(s.applicationId));
+    const rows = new Map((await publishedResults(db, [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0))])).map((r) => [r.applicationId, r]));
+    const cycles = new Map<number, { year: number; awardThreshold: number; status: string; of: number }>();
+    for (const cycleId of new Set([...rows.values()].map((r) => r.cycleId))) {
+      const cycle = await getCycle(db, cycleId);
+      if (cycle) cycles.set(cycleId, { year: cycle.year, awardThreshold: cycle.awardThreshold, status: cycle.status, of: await rankedCount(db, cycleId) });
+    }
+    return specs.map((spec, i): RenderedCard => {
+      const id = ids[i];
+      const audience = spec.audience === 'contact' ? 'contact' : 'leader';
+      const r = rows.get(id);
+      const cycle = r && cycles.get(r.cycleId);
+      if (!r || !cycle) return { drop: `申报 ${id} 没有已评定的结果` };
+      if (cycle.status !== 'published') return { drop: `${cycle.year}年度评审结果尚未公布` };
+      try {
+        const revokedOn = r.revokedAt ? formatDateZh(todayIn(timezone, r.revokedAt)) : undefined;
+        return { card: teamResultCard(teamResultData(r, cycle, cycle.of, audience, revokedOn)) };
+      } catch (err) {
+        return { error: `申报 ${id} 的结果卡片无法生成：${String((err as Error)?.message ?? err)}` };
+      }
+    });
+  };
+}

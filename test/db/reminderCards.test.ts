@@ -1,0 +1,173 @@
+import { Writable } from 'node:stream';
+import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyDeadlineContactCard, applyDeadlineLeaderCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import { applications, assignments, auditLog, cycles, outbox, teams } from '../../db/schema.js';
+import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
+import { ManualClock } from '../../src/clock.js';
+import { scheduledJob } from '../../src/jobs/index.js';
+import { CONTACT_APPLY_REMINDER, contactApplyReminderRenderer, LEADER_APPLY_REMINDER, leaderApplyReminderRenderer, SCORING_REMINDER, scoringReminderRenderer } from '../../src/jobs/reminderCards.js';
+import { createLogger } from '../../src/log.js';
+import { LarkTransport } from '../../src/lark/client.js';
+import { deadLetterAlert } from '../../src/notifications.js';
+import { messageUuid, OutboxDispatcher } from '../../src/outbox.js';
+import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent } from '../support/larkEvents.js';
+
+/**
+ * The application and scoring reminders queue `{ kind, cycleId, daysLeft, … }` and are drawn when they are
+ * sent: a reminder no longer true by then (the application confirmed, every task scored) is dropped.
+ */
+
+const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
+let h: Harness;
+const db = () => h.db.db;
+afterEach(async () => {
+  await h?.close();
+});
+
+/** What node-cron calls each hour, with the bot's clock; then the bulk-job worker queues the period's reminders. */
+async function remindNow() {
+  await scheduledJob('reminders', { db: db(), now: () => h.clock.now(), timezone: h.app.config.BOT_TIMEZONE, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS, log: quiet, nudge: () => {} })();
+  await h.app.bulkJobs.drain();
+}
+const rowsLike = (prefix: string) => db().select().from(outbox).where(like(outbox.dedupeKey, `${prefix}%`)).orderBy(asc(outbox.id));
+const sentTo = (key: string) => h.fake.messages.filter((m) => m.uuid === messageUuid(key));
+const sendRequests = (key: string) => h.fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages' && r.body?.uuid === messageUuid(key));
+const json = (card: object) => JSON.parse(JSON.stringify(card));
+const maxBytes = async (prefix: string) =>
+  Number((await db().select({ n: sql<number>`max(octet_length(${outbox.card}::text))::int` }).from(outbox).where(like(outbox.dedupeKey, `${prefix}%`)))[0].n);
+
+describe('application deadline reminders drawn when they are sent', () => {
+  it('queues small rows; sends the cards as they were, and drops a leader’s and a contact’s reminder no longer due', async () => {
+    h = await startHarness({ clock: new ManualClock('2030-05-24T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: 24, experts: 4, organizations: 4, year: 2030 });
+    const apps = await db().select({ id: applications.id, teamId: applications.teamId }).from(applications).orderBy(asc(applications.teamId));
+    const allTeams = await db().select().from(teams).orderBy(asc(teams.id));
+    const contactOf = (teamId: number) => allTeams.find((t) => t.id === teamId)!.contactOpenId;
+    // six teams have not applied (their leaders are reminded); two applications each of three contacts wait for them
+    const missing = apps.slice(0, 6);
+    await db().delete(applications).where(inArray(applications.id, missing.map((a) => a.id)));
+    const byContact = new Map<string, typeof apps>();
+    for (const a of apps.slice(6)) byContact.set(contactOf(a.teamId), [...(byContact.get(contactOf(a.teamId)) ?? []), a]);
+    const submitted = [...byContact.values()].slice(0, 3).flatMap((list) => list.slice(0, 2));
+    await db().update(applications).set({ status: 'submitted' }).where(inArray(applications.id, submitted.map((a) => a.id)));
+    const waiting = allTeams.filter((t) => submitted.some((a) => a.teamId === t.id));
+    const contacts = [...new Set(waiting.map((t) => t.contactOpenId))].sort();
+    expect(contacts).toHaveLength(3);
+
+    await remindNow();
+    const period = 'remind:apply-deadline:2030:T-7:';
+    const rows = await rowsLike(period);
+    expect(rows).toHaveLength(6 + contacts.length);
+    for (const a of missing) {
+      const row = rows.find((r) => r.dedupeKey === `${period}team-${a.teamId}`)!;
+      expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, teamId: a.teamId } });
+    }
+    for (const c of contacts) expect(rows.find((r) => r.dedupeKey === `${period}contact-${c}`)!.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, openId: c } });
+    expect(await maxBytes(period)).toBeLessThan(120);
+
+    // before the reminders go out: one team applies and its contact confirms at once, another saves a draft,
+    // and the first contact confirms every application waiting for them
+    const [confirmedTeam, draftTeam, ...untouched] = missing.map((a) => allTeams.find((t) => t.id === a.teamId)!);
+    await db().insert(applications).values({ teamId: confirmedTeam.id, cycleId: fx.cycleId, status: 'recommended', form: {} });
+    await db().insert(applications).values({ teamId: draftTeam.id, cycleId: fx.cycleId, status: 'draft', form: {} });
+    const [doneContact, ...otherContacts] = contacts;
+    const doneTeams = waiting.filter((t) => t.contactOpenId === doneContact).map((t) => t.id);
+    await db().update(applications).set({ status: 'recommended' }).where(and(eq(applications.cycleId, fx.cycleId), inArray(applications.teamId, doneTeams)));
+
+    await h.app.dispatcher.drain(60_000);
+    const after = new Map((await rowsLike(period)).map((r) => [r.dedupeKey, r]));
+    const cycle = { year: 2030, deadline: '2030-05-31', daysLeft: 7 };
+    const confirmed = after.get(`${period}team-${confirmedTeam.id}`)!;
+    expect(confirmed).toMatchObject({ status: 'dropped', attempts: 1 });
+    expect(confirmed.lastError).toBe(`${confirmedTeam.name}（${confirmedTeam.code}）的申报已经单位确认，无需提醒`);
+    expect(sendRequests(confirmed.dedupeKey)).toHaveLength(0);
+    const doneRow = after.get(`${period}contact-${doneContact}`)!;
+    expect(doneRow).toMatchObject({ status: 'dropped', lastError: '待确认的申报已全部确认，无需提醒' });
+    expect(sendRequests(doneRow.dedupeKey)).toHaveLength(0);
+    // the draft's leader is told what is true now; everyone else gets the card the job built before
+    const teamOf = (t: (typeof allTeams)[number]) => ({ id: t.id, name: t.name, code: t.code });
+    expect(sentTo(`${period}team-${draftTeam.id}`)[0].content).toEqual(json(applyDeadlineLeaderCard({ ...cycle, team: teamOf(draftTeam), state: 'draft' })));
+    for (const t of untouched) expect(sentTo(`${period}team-${t.id}`)[0].content).toEqual(json(applyDeadlineLeaderCard({ ...cycle, team: teamOf(t), state: 'none' })));
+    for (const c of otherContacts) {
+      const list = waiting.filter((t) => t.contactOpenId === c).map(teamOf);
+      expect(sentTo(`${period}contact-${c}`)[0].content).toEqual(json(applyDeadlineContactCard({ ...cycle, teams: list })));
+    }
+
+    // once applications have closed, no application reminder is true any more
+    await db().update(cycles).set({ status: 'scoring' });
+    expect(await leaderApplyReminderRenderer(db())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 1, teamId: untouched[0].id }])).toEqual([{ drop: '2030年度申报已截止' }]);
+    expect(await contactApplyReminderRenderer(db())([{ kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 1, openId: otherContacts[0] }])).toEqual([{ drop: '2030年度申报已截止' }]);
+  });
+});
+
+describe('scoring deadline reminders drawn when they are sent', () => {
+  it('queues small rows; counts the tasks still waiting when sent, and drops the reminder of an expert who has scored them all', async () => {
+    h = await startHarness({ clock: new ManualClock('2030-06-27T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: 12, experts: 9, organizations: 4, year: 2030, status: 'scoring' });
+    const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'review.assign', cycleId: fx.cycleId }, messageId: 'om_scoring_reminders_admin' }));
+    expect(res.status).toBe(200);
+    await h.app.bulkJobs.drain();
+    await db().delete(outbox);
+
+    await remindNow();
+    const period = 'remind:scoring-deadline:2030:T-3:';
+    const rows = await rowsLike(period);
+    const tasks = await db().select().from(assignments).orderBy(asc(assignments.id));
+    const pendingAtClaim = new Map<string, number>();
+    for (const t of tasks) pendingAtClaim.set(t.expertOpenId, (pendingAtClaim.get(t.expertOpenId) ?? 0) + 1);
+    expect(rows.map((r) => r.receiver).sort()).toEqual([...pendingAtClaim.keys()].sort());
+    for (const r of rows) expect(r.card).toEqual({ render: { kind: SCORING_REMINDER, cycleId: fx.cycleId, daysLeft: 3, openId: r.receiver } });
+    expect(await maxBytes(period)).toBeLessThan(120);
+
+    // before they go out: one expert submits every task, another one of theirs
+    const [allDone, oneDone, ...others] = [...pendingAtClaim.keys()].sort();
+    await db().update(assignments).set({ status: 'submitted' }).where(eq(assignments.expertOpenId, allDone));
+    await db().update(assignments).set({ status: 'submitted' }).where(eq(assignments.id, tasks.find((t) => t.expertOpenId === oneDone)!.id));
+
+    await h.app.dispatcher.drain(60_000);
+    const after = new Map((await rowsLike(period)).map((r) => [r.receiver, r]));
+    expect(after.get(allDone)).toMatchObject({ status: 'dropped', lastError: '评分任务已全部完成，无需提醒' });
+    expect(sendRequests(after.get(allDone)!.dedupeKey)).toHaveLength(0);
+    const card = (pending: number) => json(scoringDeadlineCard({ year: 2030, cycleId: fx.cycleId, deadline: '2030-06-30', daysLeft: 3, pending }));
+    expect(sentTo(after.get(oneDone)!.dedupeKey)[0].content).toEqual(card(pendingAtClaim.get(oneDone)! - 1));
+    for (const e of others) expect(sentTo(after.get(e)!.dedupeKey)[0].content).toEqual(card(pendingAtClaim.get(e)!));
+
+    // 结束评分: no scoring reminder is true any more
+    await db().update(cycles).set({ status: 'closed' });
+    expect(await scoringReminderRenderer(db())([{ kind: SCORING_REMINDER, cycleId: fx.cycleId, daysLeft: 1, openId: others[0] }])).toEqual([{ drop: '2030年度评审已结束专家评分' }]);
+  });
+});
+
+describe('a reminder that cannot be drawn', () => {
+  it('is a failed send: retried with backoff, then dead-lettered with an alert, while the other reminders go out', async () => {
+    h = await startHarness({ clock: new ManualClock('2030-06-27T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: 6, experts: 6, organizations: 2, year: 2030, status: 'scoring' });
+    const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'review.assign', cycleId: fx.cycleId }, messageId: 'om_scoring_reminders_admin' }));
+    expect(res.status).toBe(200);
+    await h.app.bulkJobs.drain();
+    await db().delete(outbox);
+    await remindNow();
+    const rows = await rowsLike('remind:scoring-deadline:2030:T-3:');
+    expect(rows.length).toBeGreaterThan(1);
+    const [broken, ...fine] = rows;
+    const real = scoringReminderRenderer(db());
+    const failing = new OutboxDispatcher({
+      db: db(),
+      transport: new LarkTransport(h.app.larkClient),
+      log: quiet,
+      onDeadLetter: deadLetterAlert([ADMIN]),
+      limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 },
+      cards: { [SCORING_REMINDER]: async (specs) => (await real(specs)).map((r, i) => (specs[i].openId === broken.receiver ? { error: '评分任务读取失败' } : r)) },
+    });
+    await failing.drain(20_000);
+    const [dead] = await db().select().from(outbox).where(eq(outbox.id, broken.id));
+    expect(dead).toMatchObject({ status: 'dead', attempts: 3, lastError: '评分任务读取失败' });
+    expect(sendRequests(broken.dedupeKey)).toHaveLength(0);
+    const audits = await db().select().from(auditLog).where(eq(auditLog.action, 'outbox.dead_letter'));
+    expect(audits.filter((a) => (a.details as { dedupeKey?: string }).dedupeKey === broken.dedupeKey)).toHaveLength(1);
+    expect(await rowsLike(`alert:dead-letter:${broken.id}:`)).toHaveLength(1);
+    for (const r of fine) expect(sentTo(r.dedupeKey)).toHaveLength(1);
+  });
+});
