@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, type Placeholder, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
@@ -164,6 +164,31 @@ export function tasksQuery(tx: Db) {
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId));
 }
+
+/** The cycle's columns but its score sheet, with the row's version: what a hot read selects (`knownCycleSheet`). */
+const { scoreSheet: _sheet, ...cycleColumnsButSheet } = getTableColumns(cycles);
+
+/**
+ * `tasksQuery` without the cycle's score sheet (several KB of JSON sent and parsed on every read): the cycle
+ * carries `sheetVersion`, its row's xmin, and the sheet comes from the process's cache (`knownCycleSheet`).
+ */
+export function tasksWithoutSheetQuery(tx: Db) {
+  return tx
+    .select({
+      assignment: assignments,
+      application: applications,
+      team: teams,
+      organization: organizations.name,
+      cycle: { ...cycleColumnsButSheet, sheetVersion: sql<string>`${cycles}.xmin::text` },
+    })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId));
+}
+
+export type TaskWithoutSheet = Awaited<ReturnType<ReturnType<typeof tasksWithoutSheetQuery>['execute']>>[number];
 
 export async function getTask(tx: Db, assignmentId: number): Promise<Task | undefined> {
   const [row] = await tasksQuery(tx).where(eq(assignments.id, assignmentId));
@@ -489,14 +514,20 @@ export function progressFrom(rows: { done: number; total: number }[]): { done: n
   return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
 }
 
-/** The progress query alone; `openId` may be a placeholder, for a prepared statement. */
+/** The status of the cycle an assignment's application belongs to, looked up per assignment. */
+const cycleStatusOfAssignment = sql`(select ${cycles.status} from ${applications} join ${cycles} on ${cycles.id} = ${applications.cycleId} where ${applications.id} = ${assignments.applicationId})`;
+
+/**
+ * The progress query alone; `openId` may be a placeholder, for a prepared statement. It starts from the
+ * expert's own assignments (assignments_expert_idx) and looks up each one's cycle: written as a join, the
+ * planner scans every application of the cycle while the few-row cycles table has no statistics (autovacuum
+ * seldom gathers them). The fast submit counts the same in its statement (src/review/fastSubmit.ts).
+ */
 export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
   return tx
     .select({ done: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`, total: sql<number>`count(*)::int` })
     .from(assignments)
-    .innerJoin(applications, eq(applications.id, assignments.applicationId))
-    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-    .where(and(eq(assignments.expertOpenId, openId), inArray(assignments.status, ['assigned', 'submitted']), inArray(cycles.status, ['open', 'scoring', 'closed'])));
+    .where(and(eq(assignments.expertOpenId, openId), inArray(assignments.status, ['assigned', 'submitted']), sql`${cycleStatusOfAssignment} in ('open', 'scoring', 'closed')`));
 }
 
 export interface PanelMember {
