@@ -106,7 +106,8 @@ progress as (
   select count(*) filter (where o.status = 'submitted' or o.id = (select id from sheet)) as done, count(*) as total
   from assignments o
   where o.expert_open_id = $3 and o.status in ('assigned', 'submitted')
-    and (select c.status from applications ap join cycles c on c.id = ap.cycle_id where ap.id = o.application_id) in ('open', 'scoring', 'closed')
+    -- one cycle at most is running (cycles_one_running_uq): its id is found once, then one probe per assignment
+    and (select ap.cycle_id from applications ap where ap.id = o.application_id) = (select id from cycles where status in ('open', 'scoring', 'closed'))
 )
 select (select v from verdict) as verdict, exists (select 1 from claim) as claimed, exists (select 1 from sheet) as written,
   p.done::int as done, p.total::int as total

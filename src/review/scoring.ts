@@ -514,8 +514,8 @@ export function progressFrom(rows: { done: number; total: number }[]): { done: n
   return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
 }
 
-/** The status of the cycle an assignment's application belongs to, looked up per assignment. */
-const cycleStatusOfAssignment = sql`(select ${cycles.status} from ${applications} join ${cycles} on ${cycles.id} = ${applications.cycleId} where ${applications.id} = ${assignments.applicationId})`;
+/** Whether an assignment belongs to the running cycle: at most one runs (cycles_one_running_uq), found once per query; one probe per assignment. */
+const ofRunningCycle = sql`(select ${applications.cycleId} from ${applications} where ${applications.id} = ${assignments.applicationId}) = (select ${cycles.id} from ${cycles} where ${inArray(cycles.status, ['open', 'scoring', 'closed'])})`;
 
 /**
  * The progress query alone; `openId` may be a placeholder, for a prepared statement. It starts from the
@@ -527,7 +527,7 @@ export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
   return tx
     .select({ done: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`, total: sql<number>`count(*)::int` })
     .from(assignments)
-    .where(and(eq(assignments.expertOpenId, openId), inArray(assignments.status, ['assigned', 'submitted']), sql`${cycleStatusOfAssignment} in ('open', 'scoring', 'closed')`));
+    .where(and(eq(assignments.expertOpenId, openId), inArray(assignments.status, ['assigned', 'submitted']), ofRunningCycle));
 }
 
 export interface PanelMember {
