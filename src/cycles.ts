@@ -137,17 +137,54 @@ export async function applicationCountsByStatus(tx: Db, cycleId: number): Promis
 
 /** The cycle's score sheet, as stored when the cycle was opened or a sheet was loaded. */
 const parsedSheets = new Map<string, ScoreSheet>();
+/** Sheets this module built (frozen): passed back in, they are their own answer. */
+const builtSheets = new WeakSet<object>();
+/** A stored value already read once (the same row object handed around in one callback): no second key. */
+const sheetsOfValues = new WeakMap<object, ScoreSheet>();
 
-/** The cycle's sheet, validated once per distinct content (every scoring callback reads it). */
+/**
+ * The cycle's sheet, validated once per distinct content (every scoring callback reads it). A sheet this
+ * function built, or a stored value it has seen, is answered by identity; only a value read afresh from a
+ * row is keyed by its content.
+ */
 export function cycleScoreSheet(cycle: Pick<Cycle, 'scoreSheet'>): ScoreSheet {
-  const key = JSON.stringify(cycle.scoreSheet);
+  const value = cycle.scoreSheet;
+  if (value && typeof value === 'object') {
+    if (builtSheets.has(value)) return value as ScoreSheet;
+    const seen = sheetsOfValues.get(value);
+    if (seen) return seen;
+  }
+  const key = JSON.stringify(value);
   let sheet = parsedSheets.get(key);
   if (!sheet) {
     // shared between callbacks: frozen so no caller can change another's sheet
-    sheet = deepFreeze(scoreSheetSchema.parse(cycle.scoreSheet));
+    sheet = deepFreeze(scoreSheetSchema.parse(value));
+    builtSheets.add(sheet);
     if (parsedSheets.size > 50) parsedSheets.clear();
     parsedSheets.set(key, sheet);
   }
+  if (value && typeof value === 'object') sheetsOfValues.set(value, sheet);
+  return sheet;
+}
+
+/**
+ * Sheets by cycle and row version: the version is the cycle row's `xmin` (the transaction that wrote the
+ * row; every UPDATE of the row, a new sheet included, gives it another), so a hot read can select the
+ * version instead of the sheet's JSON and take the sheet from here. A version not here is read once.
+ */
+const sheetsByCycle = new Map<number, { version: string; sheet: ScoreSheet }>();
+
+/** The cycle's sheet if this process holds the row's current version of it. */
+export function knownCycleSheet(cycleId: number, version: string): ScoreSheet | undefined {
+  const known = sheetsByCycle.get(cycleId);
+  return known?.version === version ? known.sheet : undefined;
+}
+
+/** Keeps a cycle's sheet as read at `version` (replacing the one before); the sheet as `cycleScoreSheet` reads it. */
+export function rememberCycleSheet(cycleId: number, version: string, stored: unknown): ScoreSheet {
+  const sheet = cycleScoreSheet({ scoreSheet: stored });
+  if (sheetsByCycle.size > 50) sheetsByCycle.clear();
+  sheetsByCycle.set(cycleId, { version, sheet });
   return sheet;
 }
 

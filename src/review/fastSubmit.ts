@@ -1,18 +1,20 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../../db/index.js';
 import { assignments } from '../../db/schema.js';
-import { cycleScoreSheet } from '../cycles.js';
+import { knownCycleSheet, rememberCycleSheet } from '../cycles.js';
 import { UserError } from '../errors.js';
 import { onConnection, pipelined, postgresClient } from '../pipeline.js';
 import type { ScoreSheet } from '../scoreSheet.js';
 import { defaultAggregationRule } from './aggregation.js';
-import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, tasksQuery } from './scoring.js';
+import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, type TaskWithoutSheet, tasksWithoutSheetQuery } from './scoring.js';
 
 /**
  * 提交评分 in one round trip on PostgreSQL: the event claim, the ownership and state checks, the sheet,
  * its audit row and, when it is the panel's last, the panel's completion go as one pipelined transaction
  * of prepared statements; the statement also counts the expert's progress, and the task for the answer card
- * is read back in the same write.
+ * is read back in the same write. Neither sends the cycle's score sheet: the statement compares the cycle row's
+ * version (`id:xmin`) with the sheet's the values were read against, and the read-back takes the sheet from the
+ * process's cache by that version (`knownCycleSheet`); only a version never seen costs a read of the sheet.
  * It is raw SQL because one statement must check and write at once, which the query builder cannot say.
  */
 
@@ -36,8 +38,8 @@ export type FastSubmitResult =
   /** Left to the ordinary path (a panel whose completion alerts the administrators): nothing was written. */
   | { kind: 'ordinary' };
 
-/** The sheet the values are read against before the batch goes out; the statement checks it is still the task's. */
-let knownSheet: { hash: string; sheet: ScoreSheet } | undefined;
+/** The sheet the values are read against before the batch goes out, with its cycle row's `id:xmin`; the statement checks it is still the task's. */
+let knownSheet: { version: string; sheet: ScoreSheet } | undefined;
 
 // the lock 分配专家, declines and the ordinary submit take, so panel completion is decided on fresh rows
 const lockSql = `select 1 from applications where id = (select application_id from assignments where id = $1) for update`;
@@ -45,7 +47,7 @@ const lockSql = `select 1 from applications where id = (select application_id fr
 const submitSql = `
 with t as (
   select a.id, a.expert_open_id, a.status, a.application_id, ap.status as app_status, c.status as cycle_status,
-    md5(c.score_sheet::text) = $5 as same_sheet
+    c.id::text || ':' || c.xmin::text = $5 as same_sheet
   from assignments a join applications ap on ap.id = a.application_id join cycles c on c.id = ap.cycle_id
   where a.id = $4
 ),
@@ -104,19 +106,20 @@ progress as (
   select count(*) filter (where o.status = 'submitted' or o.id = (select id from sheet)) as done, count(*) as total
   from assignments o
   where o.expert_open_id = $3 and o.status in ('assigned', 'submitted')
-    and (select c.status from applications ap join cycles c on c.id = ap.cycle_id where ap.id = o.application_id) in ('open', 'scoring', 'closed')
+    -- one cycle at most is running (cycles_one_running_uq): its id is found once, then one probe per assignment
+    and (select ap.cycle_id from applications ap where ap.id = o.application_id) = (select id from cycles where status in ('open', 'scoring', 'closed'))
 )
 select (select v from verdict) as verdict, exists (select 1 from claim) as claimed, exists (select 1 from sheet) as written,
   p.done::int as done, p.total::int as total
 from progress p`;
 
 /** The task read back, built once per database: Drizzle builds its SQL and maps its row. */
-const readBacks = new WeakMap<Database, { task: { execute(p: { id: number }): Promise<Task[]> } }>();
+const readBacks = new WeakMap<Database, { task: { execute(p: { id: number }): Promise<TaskWithoutSheet[]> } }>();
 
 function readBackOf(database: Database) {
   let q = readBacks.get(database);
   if (!q) {
-    q = { task: tasksQuery(database.db).where(eq(assignments.id, sql.placeholder('id'))).prepare('review_task') as never };
+    q = { task: tasksWithoutSheetQuery(database.db).where(eq(assignments.id, sql.placeholder('id'))).prepare('review_task_nosheet') as never };
     readBacks.set(database, q);
   }
   return q;
@@ -135,19 +138,42 @@ export async function fastSubmitScores(database: Database, event: FastSubmitEven
   return second.kind === 'stale' ? { kind: 'ordinary' } : second;
 }
 
-async function loadSheet(database: Database, assignmentId: number): Promise<{ hash: string; sheet: ScoreSheet } | undefined> {
+async function loadSheet(database: Database, assignmentId: number): Promise<{ version: string; sheet: ScoreSheet } | undefined> {
   const rows = await postgresClient(database)!.unsafe(
-    `select md5(c.score_sheet::text) as hash, c.score_sheet as sheet from assignments a join applications ap on ap.id = a.application_id
+    `select c.id, c.xmin::text as xmin, c.score_sheet as sheet from assignments a join applications ap on ap.id = a.application_id
      join cycles c on c.id = ap.cycle_id where a.id = $1`,
     [assignmentId],
   );
-  const row = rows[0] as unknown as { hash: string; sheet: unknown } | undefined;
+  const row = rows[0] as unknown as { id: number; xmin: string; sheet: unknown } | undefined;
   if (!row) return knownSheet;
-  knownSheet = { hash: row.hash, sheet: cycleScoreSheet({ scoreSheet: typeof row.sheet === 'string' ? JSON.parse(row.sheet) : row.sheet }) };
+  const sheet = rememberCycleSheet(row.id, row.xmin, typeof row.sheet === 'string' ? JSON.parse(row.sheet) : row.sheet);
+  knownSheet = { version: `${row.id}:${row.xmin}`, sheet };
   return knownSheet;
 }
 
-async function submitOnce(database: Database, event: FastSubmitEvent, known: { hash: string; sheet: ScoreSheet } | undefined): Promise<FastSubmitResult | { kind: 'stale' }> {
+/** The task read back, with its cycle's sheet from the cache (read once when its version is new to this process). */
+async function withSheet(database: Database, row: TaskWithoutSheet | undefined): Promise<Task | undefined> {
+  if (!row) return undefined;
+  const { sheetVersion, ...cycle } = row.cycle;
+  let sheet = knownCycleSheet(cycle.id, sheetVersion);
+  if (!sheet) {
+    // the sheet changed after the statement read it, or the task is another cycle's: one more read, rare
+    await loadSheet(database, row.assignment.id);
+    sheet = knownCycleSheet(cycle.id, sheetVersion) ?? (await exactSheet(database, cycle.id));
+  }
+  return { ...row, cycle: { ...cycle, scoreSheet: sheet } };
+}
+
+/** The cycle's sheet as it is now, when it changed again between two reads. */
+async function exactSheet(database: Database, cycleId: number): Promise<ScoreSheet> {
+  const [row] = (await postgresClient(database)!.unsafe(`select xmin::text as xmin, score_sheet as sheet from cycles where id = $1`, [cycleId])) as unknown as {
+    xmin: string;
+    sheet: unknown;
+  }[];
+  return rememberCycleSheet(cycleId, row.xmin, typeof row.sheet === 'string' ? JSON.parse(row.sheet) : row.sheet);
+}
+
+async function submitOnce(database: Database, event: FastSubmitEvent, known: { version: string; sheet: ScoreSheet } | undefined): Promise<FastSubmitResult | { kind: 'stale' }> {
   let input: ScoreSheetInput | undefined;
   try {
     input = known ? parseScoreForm(known.sheet, event.formValue) : undefined;
@@ -160,7 +186,7 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { h
     event.eventType,
     event.openId,
     event.assignmentId,
-    known?.hash ?? '',
+    known?.version ?? '',
     input !== undefined,
     JSON.stringify(input?.scores ?? {}),
     String(input?.total ?? 0),
@@ -168,7 +194,7 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { h
     event.now.toISOString(),
     defaultAggregationRule.outlierDistance,
   ];
-  const [[, outcome], [tasks]] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean; done: number; total: number }[]], [Task[]]>(
+  const [[, outcome], [tasks]] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean; done: number; total: number }[]], [TaskWithoutSheet[]]>(
     postgresClient(database)!,
     [(c) => c.unsafe(lockSql, [event.assignmentId], { prepare: true }).execute(), (c) => c.unsafe(submitSql, params as never[], { prepare: true }).execute() as never],
     [(c) => onConnection(q.task, c).execute({ id: event.assignmentId })],
@@ -176,10 +202,10 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { h
   const { verdict, claimed, written, done, total } = outcome[0];
   if (verdict === 'stale') return { kind: 'stale' };
   if (verdict === 'ordinary') return { kind: 'ordinary' };
-  const task = tasks[0];
+  const task = await withSheet(database, tasks[0]);
   const progress = progressFrom([{ done, total }]);
   if (!claimed) return { kind: 'duplicate', task, progress };
-  if (written && input) return { kind: 'submitted', task, progress, input };
+  if (written && input && task) return { kind: 'submitted', task, progress, input };
   try {
     checkSubmit(task, event, event.formValue, event.timezone);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, inArray, type Placeholder, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
@@ -129,10 +129,40 @@ function scoreSchema(form: ScoreSheetForm): z.ZodType<ScoreSheetInput, unknown> 
  * "1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分".
  */
 export function parseScoreForm(sheet: ScoreSheet, formValue: Record<string, unknown>): ScoreSheetInput {
-  const result = compiled(sheet).schema.safeParse(formValue);
+  const c = compiled(sheet);
+  const accepted = acceptedAsIs(c.form, formValue);
+  if (accepted) return accepted;
+  const result = c.schema.safeParse(formValue);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   throw new UserError(issue.message, { field: String(issue.path[0] ?? ''), article: 18 });
+}
+
+/**
+ * What the schema reads from a form it accepts, without its per-field parse results (every scoring callback
+ * reads one; the schema's objects were a fifth of its allocation). Anything it would refuse, or that is not a
+ * plain value, is undefined and goes to the schema, which names the field.
+ */
+function acceptedAsIs(form: ScoreSheetForm, formValue: Record<string, unknown>): ScoreSheetInput | undefined {
+  const scores: Record<string, number> = {};
+  let total = 0;
+  for (const item of form.items) {
+    const f = form.fields[item.field] as Extract<FieldSpec, { min: number }>;
+    const n = readNumber(formValue[item.field]);
+    if (n === undefined || Number.isNaN(n) || n < f.min || n > f.max || (f.step === 0.5 && !isHalfPoint(n))) return undefined;
+    scores[item.code] = n;
+    total += n;
+  }
+  const raw = formValue.comment;
+  let comment: string | null;
+  if (raw === undefined || raw === null) comment = null;
+  else if (typeof raw !== 'string') return undefined;
+  else {
+    const trimmed = raw.trim();
+    if (trimmed.length > (form.fields.comment as Extract<FieldSpec, { maxLength: number }>).maxLength) return undefined;
+    comment = trimmed || null;
+  }
+  return { scores, total: Math.round(total * 100) / 100, comment };
 }
 
 /** A stored sheet as people read it, item by item and then the comment (the expert's own view after submit). */
@@ -164,6 +194,31 @@ export function tasksQuery(tx: Db) {
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId));
 }
+
+/** The cycle's columns but its score sheet, with the row's version: what a hot read selects (`knownCycleSheet`). */
+const { scoreSheet: _sheet, ...cycleColumnsButSheet } = getTableColumns(cycles);
+
+/**
+ * `tasksQuery` without the cycle's score sheet (several KB of JSON sent and parsed on every read): the cycle
+ * carries `sheetVersion`, its row's xmin, and the sheet comes from the process's cache (`knownCycleSheet`).
+ */
+export function tasksWithoutSheetQuery(tx: Db) {
+  return tx
+    .select({
+      assignment: assignments,
+      application: applications,
+      team: teams,
+      organization: organizations.name,
+      cycle: { ...cycleColumnsButSheet, sheetVersion: sql<string>`${cycles}.xmin::text` },
+    })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId));
+}
+
+export type TaskWithoutSheet = Awaited<ReturnType<ReturnType<typeof tasksWithoutSheetQuery>['execute']>>[number];
 
 export async function getTask(tx: Db, assignmentId: number): Promise<Task | undefined> {
   const [row] = await tasksQuery(tx).where(eq(assignments.id, assignmentId));
@@ -489,14 +544,20 @@ export function progressFrom(rows: { done: number; total: number }[]): { done: n
   return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
 }
 
-/** The progress query alone; `openId` may be a placeholder, for a prepared statement. */
+/** Whether an assignment belongs to the running cycle: at most one runs (cycles_one_running_uq), found once per query; one probe per assignment. */
+const ofRunningCycle = sql`(select ${applications.cycleId} from ${applications} where ${applications.id} = ${assignments.applicationId}) = (select ${cycles.id} from ${cycles} where ${inArray(cycles.status, ['open', 'scoring', 'closed'])})`;
+
+/**
+ * The progress query alone; `openId` may be a placeholder, for a prepared statement. It starts from the
+ * expert's own assignments (assignments_expert_idx) and looks up each one's cycle: written as a join, the
+ * planner scans every application of the cycle while the few-row cycles table has no statistics (autovacuum
+ * seldom gathers them). The fast submit counts the same in its statement (src/review/fastSubmit.ts).
+ */
 export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
   return tx
     .select({ done: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`, total: sql<number>`count(*)::int` })
     .from(assignments)
-    .innerJoin(applications, eq(applications.id, assignments.applicationId))
-    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-    .where(and(eq(assignments.expertOpenId, openId), inArray(assignments.status, ['assigned', 'submitted']), inArray(cycles.status, ['open', 'scoring', 'closed'])));
+    .where(and(eq(assignments.expertOpenId, openId), inArray(assignments.status, ['assigned', 'submitted']), ofRunningCycle));
 }
 
 export interface PanelMember {

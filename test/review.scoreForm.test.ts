@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { UserError } from '../src/errors.js';
+import { parseScoreForm, scoreFields } from '../src/review/scoring.js';
+import { defaultScoreSheet } from '../src/scoreSheet.js';
+
+/** The score form's reading: what it accepts as typed and what it refuses, naming the item (第十八条). */
+
+const fields = scoreFields(defaultScoreSheet);
+function full(set: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) out[f.field] = String(f.max);
+  return { ...out, ...set };
+}
+function refusal(formValue: Record<string, unknown>): string {
+  try {
+    parseScoreForm(defaultScoreSheet, formValue);
+  } catch (err) {
+    if (err instanceof UserError) return err.message;
+    throw err;
+  }
+  throw new Error('accepted');
+}
+
+describe('parseScoreForm', () => {
+  it('reads full-width digits, units, spaces, numbers and half points, totals them and trims the comment', () => {
+    const r = parseScoreForm(defaultScoreSheet, full({ i1_1: '４．５', i1_2: '3.5分', i1_3: ' 2 ', i1_4: 0, comment: '  资料齐全  ' }));
+    expect(r.scores).toMatchObject({ '1.1': 4.5, '1.2': 3.5, '1.3': 2, '1.4': 0 });
+    expect(Object.keys(r.scores)).toEqual(fields.map((f) => f.code));
+    expect(r.total).toBe(100 - 0.5 - 1.5 - 3 - 5);
+    expect(r.comment).toBe('资料齐全');
+  });
+
+  it('takes a blank, missing or null comment as none', () => {
+    for (const comment of ['   ', undefined, null, '', []]) expect(parseScoreForm(defaultScoreSheet, full({ comment })).comment).toBeNull();
+  });
+
+  it('refuses, naming the first wrong item in the sheet’s order, what is blank, not a number, out of range or not a half point', () => {
+    expect(refusal(full({ i1_2: '', i1_3: 'abc' }))).toBe('1.2 质量安全管理制度健全并严格执行：请填写分数（在 0 到 5 分之间，且为整分或半分）');
+    expect(refusal(full({ i1_3: 'abc' }))).toBe('1.3 标准化作业与现场管理系统：“abc”不是数字，须在 0 到 5 分之间，且为整分或半分');
+    expect(refusal(full({ i1_1: '6' }))).toBe('1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分');
+    expect(refusal(full({ i1_1: '-1' }))).toBe('1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分');
+    expect(refusal(full({ i1_1: '4.3' }))).toBe('1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分');
+    expect(refusal(full({ i1_1: { n: 1 } }))).toContain('1.1 目标分解与职能明确：');
+  });
+
+  it('refuses a comment over 1 000 characters or not text, naming it', () => {
+    expect(refusal(full({ comment: '好'.repeat(1001) }))).toContain('不能超过 1000 字');
+    expect(parseScoreForm(defaultScoreSheet, full({ comment: '好'.repeat(1000) })).comment).toHaveLength(1000);
+    expect(() => parseScoreForm(defaultScoreSheet, full({ comment: 42 }))).toThrow(UserError);
+  });
+});
