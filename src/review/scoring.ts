@@ -129,40 +129,10 @@ function scoreSchema(form: ScoreSheetForm): z.ZodType<ScoreSheetInput, unknown> 
  * "1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分".
  */
 export function parseScoreForm(sheet: ScoreSheet, formValue: Record<string, unknown>): ScoreSheetInput {
-  const c = compiled(sheet);
-  const accepted = acceptedAsIs(c.form, formValue);
-  if (accepted) return accepted;
-  const result = c.schema.safeParse(formValue);
+  const result = compiled(sheet).schema.safeParse(formValue);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   throw new UserError(issue.message, { field: String(issue.path[0] ?? ''), article: 18 });
-}
-
-/**
- * What the schema reads from a form it accepts, without its per-field parse results (every scoring callback
- * reads one; the schema's objects were a fifth of its allocation). Anything it would refuse, or that is not a
- * plain value, is undefined and goes to the schema, which names the field.
- */
-function acceptedAsIs(form: ScoreSheetForm, formValue: Record<string, unknown>): ScoreSheetInput | undefined {
-  const scores: Record<string, number> = {};
-  let total = 0;
-  for (const item of form.items) {
-    const f = form.fields[item.field] as Extract<FieldSpec, { min: number }>;
-    const n = readNumber(formValue[item.field]);
-    if (n === undefined || Number.isNaN(n) || n < f.min || n > f.max || (f.step === 0.5 && !isHalfPoint(n))) return undefined;
-    scores[item.code] = n;
-    total += n;
-  }
-  const raw = formValue.comment;
-  let comment: string | null;
-  if (raw === undefined || raw === null) comment = null;
-  else if (typeof raw !== 'string') return undefined;
-  else {
-    const trimmed = raw.trim();
-    if (trimmed.length > (form.fields.comment as Extract<FieldSpec, { maxLength: number }>).maxLength) return undefined;
-    comment = trimmed || null;
-  }
-  return { scores, total: Math.round(total * 100) / 100, comment };
 }
 
 /** A stored sheet as people read it, item by item and then the comment (the expert's own view after submit). */
