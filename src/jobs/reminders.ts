@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, isNotNull, notInArray, sql } from 'drizzle-orm';
+import { groupDigits } from '../../cards/bulk.js';
 import { reviewMeetingCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, honours, teams } from '../../db/schema.js';
@@ -167,7 +168,7 @@ export const remindJob: BulkJobKind = {
     const sent = Number((job.result as { sent?: number }).sent ?? 0) + added;
     const cursor = job.cursor + batch.length;
     const finished = cursor >= total;
-    return { done: cursor, total, cursor, finished, result: { sent, ...(finished ? { outcome: `${sent} 人收到提醒。` } : {}) } };
+    return { done: cursor, total, cursor, finished, result: { sent, ...(finished ? { outcome: `已安排 ${groupDigits(sent)} 人的提醒，按发送速率陆续送达；送达前已办完的不再提醒。` } : {}) } };
   },
 };
 

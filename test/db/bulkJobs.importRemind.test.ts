@@ -217,7 +217,7 @@ describe('a reminder period to many people', () => {
     const [final] = await outboxLike(`bulk:${job.id}:card:final`);
     expect(final).toMatchObject({ kind: 'update', receiver: sent.messageId });
     expect(cardText(final.card)).toMatch(/已发送 681 \/ 681 人，用时 \d+ 秒/);
-    expect(cardText(final.card)).toContain('681 人收到提醒');
+    expect(cardText(final.card)).toContain('已安排 681 人的提醒');
 
     // the next hour's tick finds the period claimed: no second job, no second reminder
     h.clock.set('2030-07-01T10:00:00+08:00');
@@ -260,6 +260,6 @@ describe('a reminder period to many people', () => {
     expect(await outboxLike('remind:apply-deadline:2030:T-7:team-')).toHaveLength(5);
     const [final] = await outboxLike(`bulk:${job.id}:card:final`);
     expect(final).toMatchObject({ kind: 'update', receiver: sent.messageId });
-    expect(cardText(final.card)).toContain('5 人收到提醒');
+    expect(cardText(final.card)).toContain('已安排 5 人的提醒');
   }, 120_000);
 });

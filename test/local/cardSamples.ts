@@ -183,7 +183,7 @@ export const cardSamples: Record<string, Sample> = {
       refused: [{ where: '班组第 1101 行 养护1100班（市政一公司）', reason: '本单位已有同名班组，编号为 GDSZ-2019-0001，与文件中的“GDSZ-2023-01100”不同：请改用原编号' }],
       refusedTotal: 1,
     }),
-    bulk.bulkJobCard({ jobId: 4, kind: 'remind', cycleId: 2, year: 2026, status: 'done', done: 681, total: 681, seconds: 3, heading: '2026年度评审 · 评审会提醒', outcome: '681 人收到提醒。' }),
+    bulk.bulkJobCard({ jobId: 4, kind: 'remind', cycleId: 2, year: 2026, status: 'done', done: 681, total: 681, seconds: 3, heading: '2026年度评审 · 评审会提醒', outcome: '已安排 681 人的提醒，按发送速率陆续送达；送达前已办完的不再提醒。' }),
   ],
   'admin.adminCard': () => [
     admin.adminCard({ today: '2026年5月19日', cycle: adminCycle, applicationCounts: counts }),
