@@ -8,9 +8,8 @@ import { ManualClock } from '../../src/clock.js';
 import { scheduledJob } from '../../src/jobs/index.js';
 import { CONTACT_APPLY_REMINDER, contactApplyReminderRenderer, LEADER_APPLY_REMINDER, leaderApplyReminderRenderer, SCORING_REMINDER, scoringReminderRenderer } from '../../src/jobs/reminderCards.js';
 import { createLogger } from '../../src/log.js';
-import { LarkTransport } from '../../src/lark/client.js';
-import { deadLetterAlert } from '../../src/notifications.js';
-import { messageUuid, OutboxDispatcher } from '../../src/outbox.js';
+import { messageUuid } from '../../src/outbox.js';
+import { testDispatcher } from '../support/dispatchers.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 
@@ -153,14 +152,7 @@ describe('a reminder that cannot be drawn', () => {
     expect(rows.length).toBeGreaterThan(1);
     const [broken, ...fine] = rows;
     const real = scoringReminderRenderer(db());
-    const failing = new OutboxDispatcher({
-      db: db(),
-      transport: new LarkTransport(h.app.larkClient),
-      log: quiet,
-      onDeadLetter: deadLetterAlert([ADMIN]),
-      limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 },
-      cards: { [SCORING_REMINDER]: async (specs) => (await real(specs)).map((r, i) => (specs[i].openId === broken.receiver ? { error: '评分任务读取失败' } : r)) },
-    });
+    const failing = testDispatcher(db(), h.app.larkClient, { [SCORING_REMINDER]: async (specs) => (await real(specs)).map((r, i) => (specs[i].openId === broken.receiver ? { error: '评分任务读取失败' } : r)) }, { admins: [ADMIN] });
     await failing.drain(20_000);
     const [dead] = await db().select().from(outbox).where(eq(outbox.id, broken.id));
     expect(dead).toMatchObject({ status: 'dead', attempts: 3, lastError: '评分任务读取失败' });

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { and, asc, eq, like, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { teamResultCard } from '../../cards/results.js';
@@ -6,13 +5,11 @@ import { auditLog, honours, outbox } from '../../db/schema.js';
 import { scoreLargeCycle, seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { getCycle } from '../../src/cycles.js';
-import { LarkTransport } from '../../src/lark/client.js';
-import { createLogger } from '../../src/log.js';
-import { deadLetterAlert } from '../../src/notifications.js';
-import { messageUuid, OutboxDispatcher, type OutboxRow } from '../../src/outbox.js';
+import { messageUuid } from '../../src/outbox.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from '../../src/review/resultCards.js';
 import { rankedCount, rankedResultsAfter } from '../../src/review/results.js';
 import { cardText } from '../support/cards.js';
+import { dyingDispatcher, testDispatcher } from '../support/dispatchers.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 
@@ -22,7 +19,6 @@ import { cardActionEvent } from '../support/larkEvents.js';
  */
 
 const APPS = 16;
-const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
 
 let h: Harness;
 let cycleId: number;
@@ -148,20 +144,13 @@ describe('result cards drawn when they are sent', () => {
     await db().update(outbox).set({ status: 'sent' }).where(and(like(outbox.dedupeKey, 'results:published:2030:team-%'), sql`${outbox.id} not in (${first.id}, ${second.id})`));
     const real = teamResultRenderer(db(), 'Asia/Shanghai');
     let calls = 0;
-    const failing = new OutboxDispatcher({
-      db: db(),
-      transport: new LarkTransport(h.app.larkClient),
-      log: quiet,
-      onDeadLetter: deadLetterAlert([ADMIN]),
-      limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 },
-      cards: {
+    const failing = testDispatcher(db(), h.app.larkClient, {
         [TEAM_RESULT_CARD]: async (specs) => {
           calls++;
           if (specs.some((s) => s.applicationId === (first.card as { render: { applicationId: number } }).render.applicationId && s.audience === 'leader')) throw new Error('结果读取失败');
           return real(specs);
         },
-      },
-    });
+      }, { admins: [ADMIN] });
     await failing.drain(20_000);
     const [dead] = await db().select().from(outbox).where(eq(outbox.id, first.id));
     expect(dead).toMatchObject({ status: 'dead', attempts: 3 });
@@ -179,21 +168,7 @@ describe('result cards drawn when they are sent', () => {
   it('a crash after the send and before the row is marked: the resend draws the same card and carries the same uuid', async () => {
     const [first] = await resultRows();
     await db().update(outbox).set({ status: 'sent' }).where(and(like(outbox.dedupeKey, 'results:published:2030:team-%'), sql`${outbox.id} <> ${first.id}`));
-    const delivered: OutboxRow[] = [];
-    const real = new LarkTransport(h.app.larkClient);
-    const dying = new OutboxDispatcher({
-      db: db(),
-      transport: {
-        deliver: async (row) => {
-          expect(await real.deliver(row)).toMatchObject({ ok: true });
-          delivered.push(row);
-          return new Promise(() => {}); // never answers: the mark is never written
-        },
-      },
-      log: quiet,
-      limits: { perApp: 1000, perReceiver: 1000 },
-      cards: { [TEAM_RESULT_CARD]: teamResultRenderer(db(), 'Asia/Shanghai') },
-    });
+    const { dispatcher: dying, delivered } = dyingDispatcher(db(), h.app.larkClient, { [TEAM_RESULT_CARD]: teamResultRenderer(db(), 'Asia/Shanghai') });
     void dying.runOnce();
     await until(() => delivered.length === 1);
     const [stuck] = await db().select().from(outbox).where(eq(outbox.id, first.id));

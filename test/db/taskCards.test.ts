@@ -3,13 +3,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assignments, auditLog, cycles, outbox } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
-import { LarkTransport } from '../../src/lark/client.js';
-import { createLogger } from '../../src/log.js';
-import { deadLetterAlert } from '../../src/notifications.js';
-import { enqueue, messageUuid, OutboxDispatcher, type OutboxRow } from '../../src/outbox.js';
+import { enqueue, messageUuid } from '../../src/outbox.js';
 import { getTasks } from '../../src/review/scoring.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer, taskCard } from '../../src/review/taskCards.js';
 import { cardActionEvent } from '../support/larkEvents.js';
+import { dyingDispatcher, testDispatcher } from '../support/dispatchers.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 
 /**
@@ -22,7 +20,6 @@ const EXPERTS = 10;
 
 let h: Harness;
 const db = () => h.db.db;
-const quiet = createLogger('silent');
 
 beforeEach(async () => {
   // the bot's own dispatcher is not running: each test sends when it means to
@@ -127,19 +124,12 @@ describe('task cards drawn when they are sent', () => {
     await db().delete(outbox).where(sql`${outbox.dedupeKey} not like 'review:task:%'`);
     await db().transaction((tx) => enqueue(tx, { dedupeKey: 'plain-card', to: { openId: 'ou_plain' }, card: { schema: '2.0', body: { elements: [{ tag: 'markdown', content: '普通消息' }] } } }));
     let calls = 0;
-    const failing = new OutboxDispatcher({
-      db: db(),
-      transport: new LarkTransport(h.app.larkClient),
-      log: quiet,
-      onDeadLetter: deadLetterAlert([ADMIN]),
-      limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 },
-      cards: {
+    const failing = testDispatcher(db(), h.app.larkClient, {
         [REVIEW_TASK_CARD]: async () => {
           calls++;
           throw new Error('模板读取失败');
         },
-      },
-    });
+      }, { admins: [ADMIN] });
     await failing.drain(20_000);
     const [dead] = await db().select().from(outbox).where(eq(outbox.id, first.id));
     expect(dead).toMatchObject({ status: 'dead', attempts: 3 });
@@ -157,15 +147,9 @@ describe('task cards drawn when they are sent', () => {
     const rows = await taskRows();
     const broken = rows[1];
     const renderer = reviewTaskRenderer(db());
-    const failing = new OutboxDispatcher({
-      db: db(),
-      transport: new LarkTransport(h.app.larkClient),
-      log: quiet,
-      limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 8, baseDelayMs: 60_000, maxDelayMs: 60_000 },
-      cards: {
+    const failing = testDispatcher(db(), h.app.larkClient, {
         [REVIEW_TASK_CARD]: async (specs) => (await renderer(specs)).map((r, i) => (Number(specs[i].assignmentId) === Number(broken.dedupeKey.split(':')[2]) ? { error: '评分表读取失败' } : r)),
-      },
-    });
+      }, { limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 8, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
     await db().transaction((tx) => enqueue(tx, { dedupeKey: 'unknown-kind', to: { openId: 'ou_plain' }, render: { kind: 'noSuchCard', id: 1 } }));
     while ((await failing.runOnce()) > 0);
     const after = new Map((await db().select().from(outbox)).map((r) => [r.dedupeKey, r]));
@@ -179,21 +163,7 @@ describe('task cards drawn when they are sent', () => {
     const [first] = await taskRows();
     const assignmentId = Number(first.dedupeKey.split(':')[2]);
     // the first attempt reaches Feishu; the process dies before it records the answer
-    const delivered: OutboxRow[] = [];
-    const real = new LarkTransport(h.app.larkClient);
-    const dying = new OutboxDispatcher({
-      db: db(),
-      transport: {
-        deliver: async (row) => {
-          expect(await real.deliver(row)).toMatchObject({ ok: true });
-          delivered.push(row);
-          return new Promise(() => {}); // never answers: the mark is never written
-        },
-      },
-      log: quiet,
-      limits: { perApp: 1000, perReceiver: 1000 },
-      cards: { [REVIEW_TASK_CARD]: reviewTaskRenderer(db()) },
-    });
+    const { dispatcher: dying, delivered } = dyingDispatcher(db(), h.app.larkClient, { [REVIEW_TASK_CARD]: reviewTaskRenderer(db()) });
     await db().update(outbox).set({ status: 'sent' }).where(and(like(outbox.dedupeKey, 'review:task:%'), sql`${outbox.id} <> ${first.id}`));
     await db().delete(outbox).where(sql`${outbox.dedupeKey} not like 'review:task:%'`);
     void dying.runOnce();

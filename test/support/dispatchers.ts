@@ -1,0 +1,50 @@
+import { Writable } from 'node:stream';
+import type * as lark from '@larksuiteoapi/node-sdk';
+import { expect } from 'vitest';
+import type { Db } from '../../db/index.js';
+import { LarkTransport } from '../../src/lark/client.js';
+import { createLogger } from '../../src/log.js';
+import { deadLetterAlert } from '../../src/notifications.js';
+import { type CardRenderers, OutboxDispatcher, type OutboxLimits, type OutboxRow } from '../../src/outbox.js';
+
+/** Outbox dispatchers for the tests of cards drawn at send time: the real SDK transport to the fake platform. */
+
+const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
+
+/** No rate limit worth waiting for, three attempts a few milliseconds apart. */
+export const FAST_RETRIES: Partial<OutboxLimits> = { perApp: 1000, perReceiver: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 };
+
+/** A dispatcher with these renderers; a dead letter alerts `admins`, as the bot's own does. */
+export function testDispatcher(db: Db, client: lark.Client, cards: CardRenderers, opts: { admins?: string[]; limits?: Partial<OutboxLimits> } = {}) {
+  return new OutboxDispatcher({
+    db,
+    transport: new LarkTransport(client),
+    log: quiet,
+    ...(opts.admins ? { onDeadLetter: deadLetterAlert(opts.admins) } : {}),
+    limits: opts.limits ?? FAST_RETRIES,
+    cards,
+  });
+}
+
+/**
+ * A process that dies between a send and its mark: each row reaches Feishu through the real transport, then its
+ * answer never comes, so the row stays `sending` as after a crash. `delivered` lists the rows that went out.
+ */
+export function dyingDispatcher(db: Db, client: lark.Client, cards: CardRenderers) {
+  const delivered: OutboxRow[] = [];
+  const real = new LarkTransport(client);
+  const dispatcher = new OutboxDispatcher({
+    db,
+    transport: {
+      deliver: async (row) => {
+        expect(await real.deliver(row)).toMatchObject({ ok: true });
+        delivered.push(row);
+        return new Promise(() => {}); // never answers: the mark is never written
+      },
+    },
+    log: quiet,
+    limits: { perApp: 1000, perReceiver: 1000 },
+    cards,
+  });
+  return { dispatcher, delivered };
+}
