@@ -32,6 +32,7 @@ import { enqueue, messageUuid } from '../src/outbox.js';
 import { scoreFields } from '../src/review/scoring.js';
 import { defaultScoreSheet } from '../src/scoreSheet.js';
 import { benchAssign } from './bench-assign.js';
+import { sendRate } from './sendRate.js';
 
 const APPLICATIONS = Number(process.env.BENCH_APPLICATIONS ?? 1000);
 const EXPERTS = Number(process.env.BENCH_EXPERTS ?? 100);
@@ -537,27 +538,8 @@ async function outboxRate(url: string, fake: Awaited<ReturnType<typeof startFake
     await new Promise((r) => setTimeout(r, 250));
     mine = fake.messages.filter((m) => m.uuid && uuids.has(m.uuid));
   }
-  const times = mine.map((m) => m.at).sort((a, b) => a - b);
-  const seconds = (times[times.length - 1] - times[0]) / 1000;
-  const maxInWindow = (ts: number[]) => {
-    let best = 0;
-    for (let i = 0, j = 0; i < ts.length; i++) {
-      while (ts[i] - ts[j] >= 1000) j++;
-      best = Math.max(best, i - j + 1);
-    }
-    return best;
-  };
-  const byChat = new Map<string, number[]>();
-  for (const m of mine) byChat.set(m.receiveId, [...(byChat.get(m.receiveId) ?? []), m.at]);
-  const perChat = Math.max(...[...byChat.values()].map((ts) => maxInWindow(ts.sort((a, b) => a - b))));
-  // the first and last second are partial: the rate is over the span between the first and the last send
-  return {
-    delivered: mine.length,
-    seconds: Math.round(seconds * 10) / 10,
-    achievedPerS: Math.round(((mine.length - 1) / seconds) * 10) / 10,
-    maxInAnySecond: maxInWindow(times),
-    maxPerChatInAnySecond: perChat,
-  };
+  const r = sendRate(mine);
+  return { delivered: r.count, seconds: r.seconds, achievedPerS: r.achievedPerS, maxInAnySecond: r.maxInAnySecond, maxPerChatInAnySecond: r.maxPerReceiverInAnySecond };
 }
 
 main().catch((err) => {

@@ -13,6 +13,7 @@ import { startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
 import { createLogger } from '../src/log.js';
 import { rowsOf } from '../src/outbox.js';
 import { defaultScoreSheet } from '../src/scoreSheet.js';
+import { sendRate } from './sendRate.js';
 
 /**
  * The large-cycle benchmark: 10 000 applications and 500 experts on PostgreSQL. Through signed callbacks,
@@ -127,27 +128,10 @@ const ADMIN = 'ou_bench_large_admin';
 /** Task cards sent to time the outbox at 50 a second: under Feishu's 1 000 a minute with the few other messages (the admin's progress card). */
 const SEND_SAMPLE = 900;
 
-/** The rate of messages as the fake received them: over the span from the first to the last, and the most in any one second. */
-function sendRate(messages: { at: number; receiveId: string }[]) {
-  const times = messages.map((m) => m.at).sort((a, b) => a - b);
-  const maxInWindow = (ts: number[]) => {
-    let best = 0;
-    for (let i = 0, j = 0; i < ts.length; i++) {
-      while (ts[i] - ts[j] >= 1000) j++;
-      best = Math.max(best, i - j + 1);
-    }
-    return best;
-  };
-  const byExpert = new Map<string, number[]>();
-  for (const m of messages) byExpert.set(m.receiveId, [...(byExpert.get(m.receiveId) ?? []), m.at]);
-  const seconds = (times[times.length - 1] - times[0]) / 1000;
-  return {
-    taskCards: messages.length,
-    seconds: Math.round(seconds * 10) / 10,
-    achievedPerS: Math.round(((messages.length - 1) / seconds) * 10) / 10,
-    maxInAnySecond: maxInWindow(times),
-    maxPerExpertInAnySecond: Math.max(...[...byExpert.values()].map((ts) => maxInWindow(ts.sort((a, b) => a - b)))),
-  };
+/** The rate of the task cards as the fake received them. */
+function taskCardRate(messages: { at: number; receiveId: string }[]) {
+  const r = sendRate(messages);
+  return { taskCards: r.count, seconds: r.seconds, achievedPerS: r.achievedPerS, maxInAnySecond: r.maxInAnySecond, maxPerExpertInAnySecond: r.maxPerReceiverInAnySecond };
 }
 
 /** The bot as production runs it (HTTP callbacks, PostgreSQL, the real SDK against the simulated Open Platform), its job worker on, sending off. */
@@ -218,7 +202,7 @@ export async function runLargeCycle(opts: { databaseUrl: string; applications?: 
     app.dispatcher.start();
     await until(async () => taskMessages().length >= SEND_SAMPLE, 300_000);
     await app.dispatcher.stop();
-    const send = sendRate(taskMessages().slice(0, SEND_SAMPLE));
+    const send = taskCardRate(taskMessages().slice(0, SEND_SAMPLE));
     const sendLoad = loadavg()[0];
 
     await scoreLargeCycle(db, fixture.cycleId);
