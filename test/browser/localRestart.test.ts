@@ -93,7 +93,8 @@ describe('the console after the demo and a restart', () => {
     await page.screenshot({ path: join(results, 'restart-admin-group-360.png'), fullPage: true });
 
     await choose('王管理员（协会管理员）');
-    expect(await page.locator('#messages li.from-user .text').allTextContents()).toContain('管理');
+    // the chat's history replaces the last one's when it has loaded: wait for it, not for the first list item
+    await expect.poll(() => page.locator('#messages li.from-user .text').allTextContents()).toContain('管理');
 
     await choose('陈专家（评审专家）');
     const scored = page.locator('.card', { hasText: '已提交评分' });
@@ -104,8 +105,7 @@ describe('the console after the demo and a restart', () => {
     await page.screenshot({ path: join(results, 'restart-expert-360.png'), fullPage: true });
 
     await choose('张班长');
-    const typed = await page.locator('#messages li.from-user .text').allTextContents();
-    expect(typed).toEqual(expect.arrayContaining(['注册', '申报']));
+    await expect.poll(() => page.locator('#messages li.from-user .text').allTextContents()).toEqual(expect.arrayContaining(['注册', '申报']));
     const registered = page.locator('.card', { hasText: '注册成功' });
     await registered.first().waitFor();
     // the registration form answered by its submit, not the blank form first sent
