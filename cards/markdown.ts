@@ -21,8 +21,12 @@ const LINE_START = /(^|\n)([ \t]*)([-+#=]+|\d+[.)])(?=[ \t\n]|$)/g;
 
 const entity = (ch: string) => `&#${ch.codePointAt(0)};`;
 
+// whether `s` holds anything INLINE or LINE_START would replace: most values (names, numbers, dates) hold nothing
+const NEEDS_ESCAPE = /[&<>[\]()*_`~\\$|{}]|(?:^|\n)[ \t]*(?:[-+#=]|\d+[.)])/;
+
 /** The entity-escaped text of `s`: no link, mention, tag or style in it survives. */
 export function escapeText(s: string, atLineStart = true): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s
     .replace(INLINE, entity)
     .replace(LINE_START, (m, nl: string, space: string, mark: string, offset: number) =>

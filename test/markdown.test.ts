@@ -20,6 +20,25 @@ describe('the md template', () => {
     expect(escapeText('GDSZ-2026-0001 a-b #1')).toBe('GDSZ-2026-0001 a-b #1');
   });
 
+  it('returns plain text as it is, and escapes exactly as the full escape does (fast path checked on random text)', () => {
+    // the escape without its shortcut for text that needs nothing
+    const full = (s: string, atLineStart = true) =>
+      s
+        .replace(/[&<>[\]()*_`~\\$|{}]/g, (ch) => `&#${ch.codePointAt(0)};`)
+        .replace(/(^|\n)([ \t]*)([-+#=]+|\d+[.)])(?=[ \t\n]|$)/g, (m, nl: string, space: string, mark: string, offset: number) =>
+          offset === 0 && !nl && !atLineStart ? m : `${nl}${space}${[...mark].map((ch) => `&#${ch.codePointAt(0)};`).join('')}`,
+        );
+    const alphabet = ['a', '班', ' ', '\t', '\n', '-', '+', '#', '=', '1', '2', '.', ')', '*', '_', '[', ']', '<', '&', '`', '$', '|', '{'];
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let k = 0; k < 5000; k++) {
+      const s = Array.from({ length: rand(9) }, () => alphabet[rand(alphabet.length)]).join('');
+      for (const atLineStart of [true, false]) expect(escapeText(s, atLineStart), JSON.stringify(s)).toBe(full(s, atLineStart));
+    }
+    const plain = '基准班组12 养护 2026年12月1日 94.5';
+    expect(escapeText(plain)).toBe(plain);
+  });
+
   it('joins pieces with our separator', () => {
     expect(mdJoin([md`- ${'*a*'}`, '[b]'], '\n').text).toBe('- &#42;a&#42;\n&#91;b&#93;');
   });
