@@ -6,9 +6,10 @@
  * 2. builds dist/ when stale and starts the bot as `npm start` does (node with package.json's flags,
  *    scripts/start.mjs → dist/src/main.js, HTTP callbacks); cold start (spawn → /healthz 200) is timed on
  *    PostgreSQL (migrations already applied) and on an existing PGlite folder (local mode);
- * 3. generates a cycle: 1 200 applications in scoring, 100 experts, 3 experts each; idle RSS of the bot;
- * 4. 200 concurrent simulated experts submit 3 000 score sheets as signed, encrypted card callbacks, then
- *    10 concurrent submit the other 600 (a realistic load);
+ * 3. generates a cycle: 2 200 applications in scoring, 100 experts, 3 experts each; idle RSS of the bot;
+ * 4. after an untimed warm-up at 200 concurrent (which also opens the callers' connections), 200 concurrent
+ *    simulated experts submit 3 000 score sheets as signed, encrypted card callbacks, then 10 concurrent submit
+ *    another 3 000 (a realistic load); the callers run on a thread of their own (scripts/loadDriver.ts);
  * 5. the c = 200 load against the baseline process;
  * 6. 1 000 notifications to 200 chats through the outbox, measured at the fake platform;
  * 7. the assignment benchmark (10 000 applications × 500 experts);
@@ -18,7 +19,8 @@
  * BENCH_PROFILE=<dir>: a profiling run, not a measurement: the measured bot runs with `--cpu-prof` into <dir>,
  * and the bench stops it (the profile is written on exit) and itself after the two scoring runs.
  * BENCH_SCORING_ONLY=1 stops there too, without the profiler; BENCH_NODE_FLAGS (space-separated) are added to
- * the measured bot's node flags, to try one before changing package.json.
+ * the measured bot's node flags, to try one before changing package.json. BENCH_TRACE=<prefix> writes each timed
+ * run's requests (start, latency) to a file, to tell a stall (many requests begun together, all slow) from a tail.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +34,7 @@ import { enqueue, messageUuid } from '../src/outbox.js';
 import { scoreFields } from '../src/review/scoring.js';
 import { defaultScoreSheet } from '../src/scoreSheet.js';
 import { benchAssign } from './bench-assign.js';
+import { LoadDriver } from './loadDriver.js';
 import { sendRate } from './sendRate.js';
 
 const APPLICATIONS = Number(process.env.BENCH_APPLICATIONS ?? 1000);
@@ -41,11 +44,12 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
 /** The realistic load: a few experts scoring at once. */
 const LOW_CONCURRENCY = 10;
 /** Applications whose sheets the c = 10 run submits (3 sheets each), on top of APPLICATIONS. */
-const LOW_APPLICATIONS = Math.max(10, Math.round(APPLICATIONS / 5));
+const LOW_APPLICATIONS = Math.max(10, APPLICATIONS);
 /**
- * Applications whose sheets warm the bot up (3 each, at c = 10, untimed) before the timed runs: V8 compiles
- * the hot path in its first few hundred callbacks, which a bot running for days pays once; the baseline
- * gets as many untimed requests. BENCH_WARMUP=0 measures from cold, as the bench did before.
+ * Applications whose sheets warm the bot up (3 each, at the timed concurrency, untimed) before the timed runs: V8
+ * compiles the hot path in its first few hundred callbacks, which a bot running for days pays once, and the callers'
+ * connections open; the baseline gets as many untimed requests. BENCH_WARMUP=0 measures from cold, new connections
+ * included.
  */
 const WARMUP_APPLICATIONS = Number(process.env.BENCH_WARMUP ?? Math.round(APPLICATIONS / 5));
 /** Spawns per cold-start measure; the median is reported. */
@@ -58,6 +62,8 @@ const ENCRYPT_KEY = 'bench-encrypt-key';
 const TOKEN = 'bench-verification-token';
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
+/** BENCH_TRACE=<prefix>: each timed run writes its requests' start and latency to <prefix>.<run>.txt. */
+const trace = (run: string) => (process.env.BENCH_TRACE ? `${process.env.BENCH_TRACE}.${run}.txt` : undefined);
 
 async function main() {
   const started = Date.now();
@@ -69,6 +75,7 @@ async function main() {
   }
   const children: ChildProcess[] = [];
   const fake = await startFakeOpenPlatform({ appId: APP_ID, appSecret: APP_SECRET });
+  const driver = new LoadDriver();
   try {
     const admin = postgres(url, { max: 1, onnotice: () => {} });
     const dbName = `bench_${Date.now().toString(36)}`;
@@ -130,15 +137,17 @@ async function main() {
     const bodies = seeded.map(sheetRequest);
     const lowBodies = lowSeeded.map(sheetRequest);
     const warmBodies = warmSeeded.map(sheetRequest);
-    const answered = (status: number, body: string) => status === 200 && typeof body === 'string' && body.includes('"toast"');
-    const warm = await drive(`${bot.url}/lark/cards`, warmBodies, LOW_CONCURRENCY, answered);
+    // an answer with a toast: the callback was handled (a refusal has one too, but then fewer sheets are stored)
+    const answered = '"toast"';
+    // the warm-up runs at the timed concurrency, so the timed runs find every connection open (see scripts/loadDriver.ts)
+    const warm = await driver.run(`${bot.url}/lark/cards`, warmBodies, CONCURRENCY, answered);
     if (warm.ok !== warmBodies.length) throw new Error(`warm-up: ${warm.ok}/${warmBodies.length} answered with a toast`);
     const postmaster = pgDir ? Number(readFileSync(join(pgDir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]) : undefined;
     const botCpuAt = cpuMeter(bot.child.pid!, postmaster);
-    const botRun = await drive(`${bot.url}/lark/cards`, bodies, CONCURRENCY, answered);
+    const botRun = await driver.run(`${bot.url}/lark/cards`, bodies, CONCURRENCY, answered, trace('scoring'));
     const botCpuMs = botCpuAt(bodies.length);
     const lowCpuAt = cpuMeter(bot.child.pid!, postmaster);
-    const lowRun = await drive(`${bot.url}/lark/cards`, lowBodies, LOW_CONCURRENCY, answered);
+    const lowRun = await driver.run(`${bot.url}/lark/cards`, lowBodies, LOW_CONCURRENCY, answered, trace('scoring-low'));
     const lowCpuMs = lowCpuAt(lowBodies.length);
     const botRss = peakRssMb(bot.child.pid!);
     const botCpu = cpuSeconds(bot.child.pid!);
@@ -156,9 +165,9 @@ async function main() {
     const baseline = await startProcess(['--import', 'tsx', 'scripts/bench-baseline.ts'], { DATABASE_URL: dbUrl.toString(), POOL: '10' }, LISTENING);
     children.push(baseline.child);
     const baseBodies = bodies.map((b) => ({ headers: { 'content-type': 'application/json' }, body: b.body }));
-    await drive(baseline.url, baseBodies.slice(0, warmBodies.length), LOW_CONCURRENCY, (status) => status === 200);
+    await driver.run(baseline.url, baseBodies.slice(0, warmBodies.length), CONCURRENCY);
     const baseCpuAt = cpuMeter(baseline.child.pid!, postmaster);
-    const baseRun = await drive(baseline.url, baseBodies, CONCURRENCY, (status) => status === 200);
+    const baseRun = await driver.run(baseline.url, baseBodies, CONCURRENCY, undefined, trace('baseline'));
     const baseCpuMs = baseCpuAt(baseBodies.length);
     baseline.child.kill('SIGTERM');
 
@@ -225,6 +234,7 @@ async function main() {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1500));
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await driver.close();
     await fake.close();
     if (pgDir) execFileSync('scripts/pg-throwaway.sh', ['stop', pgDir]);
   }
@@ -376,42 +386,6 @@ async function seedCycle(url: string): Promise<{ assignmentId: number; expert: s
     await sql.end();
     await database.close();
   }
-}
-
-interface RunStats {
-  ok: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  rps: number;
-  /** Mean size of an answer's body. */
-  bytes: number;
-}
-
-/** `concurrency` workers posting the prepared requests; latency per request, throughput overall. */
-async function drive(url: string, requests: { headers: Record<string, string>; body: string }[], concurrency: number, isOk: (status: number, body: string) => boolean): Promise<RunStats> {
-  const latencies: number[] = [];
-  let next = 0;
-  let ok = 0;
-  let bytes = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests.length) {
-        const r = requests[next++];
-        const t0 = performance.now();
-        const res = await fetch(url, { method: 'POST', headers: r.headers, body: r.body });
-        const text = await res.text();
-        latencies.push(performance.now() - t0);
-        bytes += Buffer.byteLength(text);
-        if (isOk(res.status, text)) ok++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] * 10) / 10;
-  return { ok, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), rps: Math.round(requests.length / seconds), bytes: Math.round(bytes / requests.length) };
 }
 
 /** User + system CPU the process has used, from /proc: seconds to one decimal, or in another unit (1000: ms). */
