@@ -139,6 +139,10 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     const s = koa.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
+  // a TLS terminator keeps its idle connections to the bot for up to a minute (nginx's upstream keepalive_timeout
+  // defaults to 60 s): Node's own 5 s would close one under it as it sends a callback, and a POST is not retried
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   // responses in flight, so a stop can answer them with Connection: close rather than wait for idle keep-alive sockets
   const inFlight = new Set<ServerResponse>();
   server.on('request', (_req, res: ServerResponse) => {

@@ -243,6 +243,8 @@ describe('callback security', () => {
   it('serves health and metrics', async () => {
     const health = await fetch(h.app.url + '/healthz');
     expect(health.status).toBe(200);
+    // an idle connection is kept longer than a TLS terminator keeps its own (nginx: 60 s)
+    expect(health.headers.get('keep-alive')).toBe('timeout=65');
     const metrics = await (await fetch(h.app.url + '/metrics')).text();
     expect(metrics).toContain('bot_events_total');
   });

@@ -62,8 +62,7 @@ export async function startTestBot(opts: {
     schedules: false,
     wsDomain: opts.wsDomain,
   });
-  // the client's keep-alive timer is coarse: a test that waits on a job between requests must not reuse a socket the server just closed
-  app.server.keepAliveTimeout = 60_000;
+  // the bot keeps an idle connection 65 s (src/app.ts): a test that waits on a job between requests never reuses a socket the server just closed
   return { app, logs };
 }
 
