@@ -130,7 +130,7 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
     if (spec.kind === 'certificate') {
       const [c] = await db.select().from(certificates).where(eq(certificates.id, Number(spec.certificateId)));
       if (!c) throw new Error(`certificate ${String(spec.certificateId)} not found`);
-      return draw(c, spec.format === 'pdf' ? 'pdf' : 'png');
+      return { bytes: await draw(c, spec.format === 'pdf' ? 'pdf' : 'png') };
     }
     if (spec.kind === 'certificateZip') {
       const all = await db.select().from(certificates).where(eq(certificates.cycleId, Number(spec.cycleId))).orderBy(asc(certificates.number));
@@ -139,7 +139,7 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
         files.push({ name: certificateFileName(c, 'png'), bytes: await draw(c, 'png') });
         files.push({ name: certificateFileName(c, 'pdf'), bytes: await draw(c, 'pdf') });
       }
-      return zipFiles(files);
+      return { bytes: zipFiles(files) };
     }
     throw new Error(`unknown attachment kind ${spec.kind}`);
   };
