@@ -16,6 +16,13 @@ export type Destination =
 /** Bytes made only when the message is sent (slow work such as drawing certificates stays out of the callback). */
 export type AttachmentSpec = { kind: string } & Record<string, unknown>;
 
+/**
+ * What an attachment renderer makes of one spec, as the transport is about to upload it: the bytes; or
+ * `drop` when the file must no longer go out (a certificate whose title was revoked): nothing is uploaded
+ * or sent and the row ends `dropped`, as a card's does (`RenderedCard`). A renderer that throws is a failed send.
+ */
+export type RenderedAttachment = { bytes: Buffer } | { drop: string };
+
 /** A file message: the bytes travel in the outbox row (base64), or are rendered from `render` when it is sent. */
 export interface OutgoingFile {
   fileName: string;
@@ -131,10 +138,11 @@ export function cardSpecOf(row: Pick<OutboxRow, 'msgType' | 'card'>): CardSpec |
   return spec && typeof spec === 'object' && typeof (spec as CardSpec).kind === 'string' ? (spec as CardSpec) : undefined;
 }
 
-/** What the transport reports for one attempt. */
+/** What the transport reports for one attempt; `drop`: nothing was sent, the message no longer matters (see `RenderedAttachment`). */
 export type SendOutcome =
   | { ok: true; messageId?: string }
-  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number };
+  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number }
+  | { ok: false; drop: string };
 
 export interface MessageTransport {
   deliver(row: OutboxRow): Promise<SendOutcome>;
@@ -320,14 +328,8 @@ export class OutboxDispatcher {
     let outcome: SendOutcome;
     try {
       const rendered = card ? await card : undefined;
-      if (rendered && 'drop' in rendered) {
-        // no longer relevant (a task withdrawn before its card went out): nothing is sent, the row says why
-        await db.update(outbox).set({ status: 'dropped', lastError: rendered.drop }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
-        metrics.outboxFailed.inc({ reason: 'dropped' });
-        log.info({ outboxId: row.id, dedupeKey: row.dedupeKey, reason: rendered.drop }, 'message dropped: no longer relevant');
-        return;
-      }
-      if (rendered && 'error' in rendered) outcome = { ok: false, retryable: true, undeliverable: false, error: rendered.error };
+      if (rendered && 'drop' in rendered) outcome = { ok: false, drop: rendered.drop };
+      else if (rendered && 'error' in rendered) outcome = { ok: false, retryable: true, undeliverable: false, error: rendered.error };
       // the same dedupe key, so the same uuid: a resend after a crash draws the card again and Feishu keeps the first
       else outcome = await transport.deliver(rendered ? { ...row, card: rendered.card } : row);
     } catch (err) {
@@ -339,6 +341,14 @@ export class OutboxDispatcher {
         .set({ status: 'sent', sentAt: new Date(), messageId: outcome.messageId ?? null, lastError: null })
         .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
       metrics.outboxSent.inc({ kind: row.kind });
+      return;
+    }
+    if ('drop' in outcome) {
+      // no longer relevant (a task withdrawn before its card went out, the certificate of a revoked title):
+      // nothing was sent, the row says why
+      await db.update(outbox).set({ status: 'dropped', lastError: outcome.drop }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
+      metrics.outboxFailed.inc({ reason: 'dropped' });
+      log.info({ outboxId: row.id, dedupeKey: row.dedupeKey, reason: outcome.drop }, 'message dropped: no longer relevant');
       return;
     }
     if (outcome.undeliverable) {

@@ -109,8 +109,18 @@ export const certificatePdf = (certificateId: number): AttachmentSpec => ({ kind
 export const certificateZip = (cycleId: number): AttachmentSpec => ({ kind: 'certificateZip', cycleId });
 
 /**
+ * Why a certificate still waiting in the outbox is not sent: its title was revoked (第二十二条), and a
+ * certificate is the proof of the title.
+ */
+function revokedCertificateReason(c: Pick<Certificate, 'number' | 'year'>, revokedAt: Date, timezone: string): string {
+  return `证书 ${c.number} 已作废：${c.year}年度称号已于 ${formatDateZh(todayIn(timezone, revokedAt))} 撤销（第二十二条），证书不再发送`;
+}
+
+/**
  * Draws certificates for the outbox transport: one PNG or PDF, or a cycle's zip with the PNG and PDF of
- * each. A certificate never changes once issued, so each drawing is kept for the zip and for retries.
+ * each. A certificate never changes once issued, so each drawing is kept for the zip and for retries; its
+ * title may be revoked, so that is read at every attempt: the certificate of a revoked title is dropped
+ * (nothing uploaded or sent) and left out of the zip.
  */
 export function certificateAttachments(db: Db, renderer: CertificateRenderer, timezone: string, keep = 64): AttachmentRenderer {
   const drawn = new Map<string, Promise<Buffer>>();
@@ -126,20 +136,24 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
     }
     return bytes;
   };
+  const withTitle = () => db.select({ certificate: certificates, revokedAt: honours.revokedAt }).from(certificates).innerJoin(honours, eq(honours.id, certificates.honourId));
   return async (spec) => {
     if (spec.kind === 'certificate') {
-      const [c] = await db.select().from(certificates).where(eq(certificates.id, Number(spec.certificateId)));
-      if (!c) throw new Error(`certificate ${String(spec.certificateId)} not found`);
-      return draw(c, spec.format === 'pdf' ? 'pdf' : 'png');
+      const [row] = await withTitle().where(eq(certificates.id, Number(spec.certificateId)));
+      if (!row) throw new Error(`certificate ${String(spec.certificateId)} not found`);
+      if (row.revokedAt) return { drop: revokedCertificateReason(row.certificate, row.revokedAt, timezone) };
+      return { bytes: await draw(row.certificate, spec.format === 'pdf' ? 'pdf' : 'png') };
     }
     if (spec.kind === 'certificateZip') {
-      const all = await db.select().from(certificates).where(eq(certificates.cycleId, Number(spec.cycleId))).orderBy(asc(certificates.number));
+      const all = await withTitle().where(eq(certificates.cycleId, Number(spec.cycleId))).orderBy(asc(certificates.number));
+      const valid = all.filter((r) => !r.revokedAt).map((r) => r.certificate);
+      if (all.length && !valid.length) return { drop: `${all[0].certificate.year}年度的荣誉证书均已作废（称号已撤销，第二十二条），证书包不再发送` };
       const files: { name: string; bytes: Uint8Array }[] = [];
-      for (const c of all) {
+      for (const c of valid) {
         files.push({ name: certificateFileName(c, 'png'), bytes: await draw(c, 'png') });
         files.push({ name: certificateFileName(c, 'pdf'), bytes: await draw(c, 'pdf') });
       }
-      return zipFiles(files);
+      return { bytes: zipFiles(files) };
     }
     throw new Error(`unknown attachment kind ${spec.kind}`);
   };

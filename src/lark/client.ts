@@ -1,6 +1,6 @@
 import * as lark from './sdk.js';
 import type { Logger } from '../log.js';
-import type { AttachmentSpec, MessageTransport, OutboxRow, OutgoingFile, OutgoingImage, SendOutcome } from '../outbox.js';
+import type { AttachmentSpec, MessageTransport, OutboxRow, OutgoingFile, OutgoingImage, RenderedAttachment, SendOutcome } from '../outbox.js';
 import { messageUuid } from '../outbox.js';
 
 export function larkDomain(domain: string): lark.Domain | string {
@@ -188,8 +188,11 @@ export function botIdentity(client: lark.Client, log: Logger): () => Promise<str
 
 const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 
-/** Makes the bytes of an attachment described by an outbox row (certificates are drawn here, not in the callback). */
-export type AttachmentRenderer = (spec: AttachmentSpec) => Promise<Buffer>;
+/**
+ * Makes the bytes of an attachment described by an outbox row (certificates are drawn here, not in the
+ * callback), or says to drop the message (`RenderedAttachment`); it runs at each attempt, just before the upload.
+ */
+export type AttachmentRenderer = (spec: AttachmentSpec) => Promise<RenderedAttachment>;
 
 /** Sends outbox rows through the real SDK. */
 export class LarkTransport implements MessageTransport {
@@ -241,7 +244,9 @@ export class LarkTransport implements MessageTransport {
 
   /** im/v1/files: the bytes of a file message, uploaded before each attempt (a file_key is not reused across retries). */
   private async uploadFile(file: OutgoingFile): Promise<{ ok: true; fileKey: string } | { ok: false; outcome: SendOutcome }> {
-    const bytes = await this.bytesOf(file);
+    const rendered = await this.bytesOf(file);
+    if ('drop' in rendered) return { ok: false, outcome: { ok: false, drop: rendered.drop } };
+    const { bytes } = rendered;
     const res = await this.client.im.v1.file.create({ data: { file_type: file.fileType, file_name: file.fileName, file: bytes } });
     if (!res?.file_key) return { ok: false, outcome: { ok: false, retryable: true, undeliverable: false, error: 'file upload returned no file_key' } };
     return { ok: true, fileKey: res.file_key };
@@ -249,7 +254,9 @@ export class LarkTransport implements MessageTransport {
 
   /** im/v1/images with image_type message: at most 10 MB, never empty (open.feishu.cn/document/server-docs/im-v1/image/create). */
   private async uploadImage(image: OutgoingImage): Promise<{ ok: true; imageKey: string } | { ok: false; outcome: SendOutcome }> {
-    const bytes = await this.bytesOf(image);
+    const rendered = await this.bytesOf(image);
+    if ('drop' in rendered) return { ok: false, outcome: { ok: false, drop: rendered.drop } };
+    const { bytes } = rendered;
     if (bytes.length === 0 || bytes.length > IMAGE_MAX_BYTES) {
       return { ok: false, outcome: { ok: false, retryable: false, undeliverable: false, error: `image of ${bytes.length} bytes: Feishu takes 1 byte to 10 MB` } };
     }
@@ -258,8 +265,9 @@ export class LarkTransport implements MessageTransport {
     return { ok: true, imageKey: res.image_key };
   }
 
-  private async bytesOf(attachment: { base64?: string; render?: AttachmentSpec }): Promise<Buffer> {
-    if (attachment.base64 !== undefined) return Buffer.from(attachment.base64, 'base64');
+  /** The bytes in the row, or those its renderer draws now; a renderer's `drop` means nothing is uploaded or sent. */
+  private async bytesOf(attachment: { base64?: string; render?: AttachmentSpec }): Promise<RenderedAttachment> {
+    if (attachment.base64 !== undefined) return { bytes: Buffer.from(attachment.base64, 'base64') };
     if (!attachment.render) throw new Error('attachment has neither bytes nor a render description');
     if (!this.renderAttachment) throw new Error(`no renderer for attachment kind ${attachment.render.kind}`);
     return this.renderAttachment(attachment.render);

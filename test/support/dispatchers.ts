@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { expect } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { LarkTransport } from '../../src/lark/client.js';
+import { type AttachmentRenderer, LarkTransport } from '../../src/lark/client.js';
 import { createLogger } from '../../src/log.js';
 import { deadLetterAlert } from '../../src/notifications.js';
 import { type CardRenderers, OutboxDispatcher, type OutboxLimits, type OutboxRow } from '../../src/outbox.js';
@@ -14,11 +14,11 @@ const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }
 /** No rate limit worth waiting for, three attempts a few milliseconds apart. */
 export const FAST_RETRIES: Partial<OutboxLimits> = { perApp: 1000, perReceiver: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 };
 
-/** A dispatcher with these renderers; a dead letter alerts `admins`, as the bot's own does. */
-export function testDispatcher(db: Db, client: lark.Client, cards: CardRenderers, opts: { admins?: string[]; limits?: Partial<OutboxLimits> } = {}) {
+/** A dispatcher with these renderers (`attachments`: the transport's); a dead letter alerts `admins`, as the bot's own does. */
+export function testDispatcher(db: Db, client: lark.Client, cards: CardRenderers, opts: { admins?: string[]; limits?: Partial<OutboxLimits>; attachments?: AttachmentRenderer } = {}) {
   return new OutboxDispatcher({
     db,
-    transport: new LarkTransport(client),
+    transport: new LarkTransport(client, opts.attachments),
     log: quiet,
     ...(opts.admins ? { onDeadLetter: deadLetterAlert(opts.admins) } : {}),
     limits: opts.limits ?? FAST_RETRIES,
