@@ -249,7 +249,7 @@ export const outbox = pgTable(
     msgType: text('msg_type').notNull().default('interactive'),
     priority: smallint('priority').notNull().default(1), // 0 answers what a user just did, 1 bulk: lower goes first
     card: jsonb('card').notNull(),
-    status: text('status').notNull().default('pending'), // held | pending | sending | sent | undeliverable | dead | dropped (a card drawn at send time no longer true)
+    status: text('status').notNull().default('pending'), // held | pending | sending | sent | undeliverable | dead | dropped (drawn at send time and no longer true: a withdrawn task, a revoked title's certificate)
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
