@@ -32,15 +32,16 @@ export class LoadDriver {
 
   /**
    * `concurrency` callers posting `requests` in order, each the next as soon as its answer is read. `trace`: a file
-   * to write each request's start and latency to (ms, one request a line, in order sent), to see when slow ones began.
+   * to write each request's start and latency to (ms from the run's start, one request a line, in order sent; the first
+   * line says when the run started), to see when slow ones began.
    */
   run(url: string, requests: PreparedRequest[], concurrency: number, expect?: string, trace?: string): Promise<RunStats> {
     return new Promise((resolve, reject) => {
-      const onMessage = (m: { result?: { ok: number; seconds: number; bytes: number; latencies: Float64Array; starts: Float64Array }; error?: string }) => {
+      const onMessage = (m: { result?: { ok: number; seconds: number; bytes: number; latencies: Float64Array; starts: Float64Array; startedAt: number }; error?: string }) => {
         this.worker.off('error', reject);
         if (m.error || !m.result) return reject(new Error(m.error ?? 'load driver: no result'));
-        const { ok, seconds, bytes, latencies, starts } = m.result;
-        if (trace) writeFileSync(trace, `${Array.from(starts, (s, i) => `${s.toFixed(1)} ${latencies[i].toFixed(1)}`).join('\n')}\n`);
+        const { ok, seconds, bytes, latencies, starts, startedAt } = m.result;
+        if (trace) writeFileSync(trace, `# started ${new Date(startedAt).toISOString()} (${startedAt})\n${Array.from(starts, (s, i) => `${s.toFixed(1)} ${latencies[i].toFixed(1)}`).join('\n')}\n`);
         const sorted = Array.from(latencies).sort((a, b) => a - b);
         const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] * 10) / 10;
         resolve({ ok, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), rps: Math.round(requests.length / seconds), bytes: Math.round(bytes / requests.length) });

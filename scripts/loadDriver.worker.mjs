@@ -36,6 +36,7 @@ async function run({ url, requests, concurrency, expect }) {
   let ok = 0;
   let bytes = 0;
   const started = performance.now();
+  const startedAt = Date.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < requests.length) {
@@ -50,7 +51,7 @@ async function run({ url, requests, concurrency, expect }) {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { ok, seconds, bytes, latencies, starts };
+  return { ok, seconds, bytes, latencies, starts, startedAt };
 }
 
 parentPort.on('message', async (message) => {
