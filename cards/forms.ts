@@ -46,7 +46,9 @@ export function selectStatic(opts: { name: string; label: string; options: { tex
     placeholder: plain(opts.placeholder ?? `请选择${opts.label}`),
     required: opts.required ?? false,
     options: opts.options.map((o) => ({ text: plain(o.text), value: o.value })),
-    ...(opts.value ? { initial_option: opts.value } : {}),
+    // only one of its options can show as chosen: a value from elsewhere (a forged callback, an option since removed)
+    // leaves the select empty, and the refusal names the field
+    ...(opts.value && opts.options.some((o) => o.value === opts.value) ? { initial_option: opts.value } : {}),
   });
 }
 

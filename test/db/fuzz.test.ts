@@ -158,6 +158,17 @@ describe('card values of the wrong type, and ids of other rows, are refused', ()
     expect(await snapshot(h.db.db)).toEqual(before);
   });
 
+  it('gives the registration form back without a chosen team type when the one sent is not in the list, and keeps one that is', async () => {
+    const forged = await callback(personas.public, { action: 'team.register' }, { ...registrationForm('错'), teamType: 'secret' });
+    expect(forged.body.toast?.type).toBe('error');
+    expect(forged.body.card?.type).toBe('raw');
+    const selects = (body: typeof forged.body) => JSON.stringify(body.card).match(/"initial_option":"[^"]*"/g) ?? [];
+    expect(selects(forged.body).join()).not.toContain('secret');
+    const typo = await callback(personas.public, { action: 'team.register' }, { ...registrationForm('错'), teamType: 'project', memberCount: '-3' });
+    expect(typo.body.toast?.type).toBe('error');
+    expect(selects(typo.body)).toContain('"initial_option":"project"');
+  });
+
   it('keeps text with NUL and lone surrogates, as far as PostgreSQL can store it, in forms and in messages', async () => {
     const res = await callback(personas.public, { action: 'team.register' }, registrationForm('空\u0000字\ud800符'));
     expect(res.body.toast?.type).toBe('success');
