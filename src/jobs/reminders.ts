@@ -134,17 +134,18 @@ async function startReminderJob(tx: Db, cycle: Cycle, p: ReminderPeriod, audienc
 
 /**
  * The message of one recipient, with the key the period has always used for them. The application and
- * scoring reminders are drawn when they are sent (src/jobs/reminderCards.ts): one no longer due is dropped.
+ * scoring reminders are drawn when they are sent (src/jobs/reminderCards.ts), their days left counted then:
+ * one no longer due is dropped.
  */
 function reminderMessage(r: Recipient, params: RemindParams): OutgoingMessage {
   const { cycle, daysLeft, period } = params;
   switch (r.t) {
     case 'leader':
-      return { dedupeKey: `remind:${period}:team-${r.team.id}`, to: { openId: r.team.leaderOpenId }, render: { kind: LEADER_APPLY_REMINDER, cycleId: cycle.id, daysLeft, teamId: r.team.id } };
+      return { dedupeKey: `remind:${period}:team-${r.team.id}`, to: { openId: r.team.leaderOpenId }, render: { kind: LEADER_APPLY_REMINDER, cycleId: cycle.id, teamId: r.team.id } };
     case 'contact':
-      return { dedupeKey: `remind:${period}:contact-${r.openId}`, to: { openId: r.openId }, render: { kind: CONTACT_APPLY_REMINDER, cycleId: cycle.id, daysLeft, openId: r.openId } };
+      return { dedupeKey: `remind:${period}:contact-${r.openId}`, to: { openId: r.openId }, render: { kind: CONTACT_APPLY_REMINDER, cycleId: cycle.id, openId: r.openId } };
     case 'expert':
-      return { dedupeKey: `remind:${period}:expert-${r.openId}`, to: { openId: r.openId }, render: { kind: SCORING_REMINDER, cycleId: cycle.id, daysLeft, openId: r.openId } };
+      return { dedupeKey: `remind:${period}:expert-${r.openId}`, to: { openId: r.openId }, render: { kind: SCORING_REMINDER, cycleId: cycle.id, openId: r.openId } };
     case 'admin':
       return { dedupeKey: `remind:${period}:${destinationKey(r.to)}`, to: r.to, card: reviewMeetingCard({ year: cycle.year, date: cycle.reviewMeetingDate, daysLeft, audience: 'admin', accepted: r.accepted }) };
     case 'applicant':

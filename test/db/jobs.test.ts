@@ -32,9 +32,9 @@ async function outboxRows(db: Database, prefix = '') {
   return db.db.select().from(outbox).where(like(outbox.dedupeKey, `${prefix}%`));
 }
 
-/** What the dispatcher would send for each row at this moment: its card, or the card drawn from its spec (or why it is dropped). */
-async function drawNow(d: Db, rows: OutboxRow[]): Promise<Map<string, unknown>> {
-  const renderers = cardRenderers(d, 'Asia/Shanghai');
+/** What the dispatcher would send for each row on `date`: its card, or the card drawn from its spec (or why it is dropped). */
+async function drawOn(d: Db, date: string, rows: OutboxRow[]): Promise<Map<string, unknown>> {
+  const renderers = cardRenderers(d, 'Asia/Shanghai', { now: () => opts(date).now });
   const out = new Map<string, unknown>();
   for (const row of rows) {
     const spec = cardSpecOf(row);
@@ -76,7 +76,7 @@ describe('reminders reach exactly the people they should, day by day through a g
       expect(second.map((o) => o.period)).toEqual(first.map((o) => o.period));
       await sendReminders(db.db);
       const fresh = (await outboxRows(db, 'remind:')).filter((r) => !drawn.has(r.dedupeKey));
-      for (const [key, card] of await drawNow(db.db, fresh)) drawn.set(key, card);
+      for (const [key, card] of await drawOn(db.db, date, fresh)) drawn.set(key, card);
       periods.push(...first.map((o) => o.period));
     }
     const overdue = ['2027-07-01', '2027-07-02', '2027-07-03', '2027-07-04'].map((d) => `scoring-deadline:2027:overdue:${d}`);
@@ -106,12 +106,12 @@ describe('reminders reach exactly the people they should, day by day through a g
       for (const t of leaders) {
         const row = rows.find((r) => r.dedupeKey === `remind:apply-deadline:2027:T-${offset}:team-${t.id}`)!;
         expect(row.receiver).toBe(t.leader);
-        expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: g.cycleId, daysLeft: offset, teamId: t.id } });
+        expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: g.cycleId, teamId: t.id } });
         expectValidCard(drawn.get(row.dedupeKey));
         expect(cardActions(drawn.get(row.dedupeKey))).toContainEqual({ action: 'application.open', teamId: t.id });
       }
       for (const row of rows.filter((r) => r.dedupeKey.includes(':contact-'))) {
-        expect(row.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: g.cycleId, daysLeft: offset, openId: row.receiver } });
+        expect(row.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: g.cycleId, openId: row.receiver } });
         expectValidCard(drawn.get(row.dedupeKey));
         expect(cardActions(drawn.get(row.dedupeKey))).toContainEqual({ action: 'endorse.list' });
       }

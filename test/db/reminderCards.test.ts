@@ -14,13 +14,16 @@ import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../s
 import { cardActionEvent } from '../support/larkEvents.js';
 
 /**
- * The application and scoring reminders queue `{ kind, cycleId, daysLeft, … }` and are drawn when they are
- * sent: a reminder no longer true by then (the application confirmed, every task scored) is dropped.
+ * The application and scoring reminders queue `{ kind, cycleId, … }` and are drawn when they are sent: a
+ * reminder no longer true by then (the application confirmed, every task scored) is dropped, and the days left
+ * are counted from the cycle's date then to the day of sending.
  */
 
 const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
 let h: Harness;
 const db = () => h.db.db;
+/** The day a reminder is drawn: the bot's clock in its timezone. */
+const sendDay = () => ({ timezone: h.app.config.BOT_TIMEZONE, clock: h.clock });
 afterEach(async () => {
   await h?.close();
 });
@@ -61,9 +64,9 @@ describe('application deadline reminders drawn when they are sent', () => {
     expect(rows).toHaveLength(6 + contacts.length);
     for (const a of missing) {
       const row = rows.find((r) => r.dedupeKey === `${period}team-${a.teamId}`)!;
-      expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, teamId: a.teamId } });
+      expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, teamId: a.teamId } });
     }
-    for (const c of contacts) expect(rows.find((r) => r.dedupeKey === `${period}contact-${c}`)!.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, openId: c } });
+    for (const c of contacts) expect(rows.find((r) => r.dedupeKey === `${period}contact-${c}`)!.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, openId: c } });
     expect(await maxBytes(period)).toBeLessThan(120);
 
     // before the reminders go out: one team applies and its contact confirms at once, another saves a draft,
@@ -96,8 +99,85 @@ describe('application deadline reminders drawn when they are sent', () => {
 
     // once applications have closed, no application reminder is true any more
     await db().update(cycles).set({ status: 'scoring' });
-    expect(await leaderApplyReminderRenderer(db())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 1, teamId: untouched[0].id }])).toEqual([{ drop: '2030年度申报已截止' }]);
-    expect(await contactApplyReminderRenderer(db())([{ kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 1, openId: otherContacts[0] }])).toEqual([{ drop: '2030年度申报已截止' }]);
+    expect(await leaderApplyReminderRenderer(db(), sendDay())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, teamId: untouched[0].id }])).toEqual([{ drop: '2030年度申报已截止' }]);
+    expect(await contactApplyReminderRenderer(db(), sendDay())([{ kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, openId: otherContacts[0] }])).toEqual([{ drop: '2030年度申报已截止' }]);
+  });
+});
+
+/** An administrator changes the cycle's dates (修改设置) through a signed callback; nothing is sent meanwhile. */
+async function changeDates(cycleId: number, dates: Record<string, string>) {
+  const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'cycle.settingsSave', cycleId }, formValue: dates }));
+  expect(res.status).toBe(200);
+  expect(res.body.toast).toMatchObject({ type: 'success' });
+}
+
+describe('the days left of a reminder are counted when it is sent', () => {
+  it('a deadline moved after the claim, sent after midnight: the card gives the new date and the days from the day it is sent', async () => {
+    h = await startHarness({ clock: new ManualClock('2030-05-24T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: 8, experts: 4, organizations: 2, year: 2030 });
+    const apps = await db().select({ id: applications.id, teamId: applications.teamId }).from(applications).orderBy(asc(applications.teamId));
+    const [missing, submitted] = [apps.slice(0, 3), apps.slice(3, 5)];
+    await db().delete(applications).where(inArray(applications.id, missing.map((a) => a.id)));
+    await db().update(applications).set({ status: 'submitted' }).where(inArray(applications.id, submitted.map((a) => a.id)));
+    const allTeams = await db().select().from(teams).orderBy(asc(teams.id));
+    await remindNow();
+    const period = 'remind:apply-deadline:2030:T-7:';
+    expect(await rowsLike(period)).not.toHaveLength(0);
+
+    // the deadline is put back three days (to 3 June) before they go out, and the outbox sends them at 00:30 the next day
+    await changeDates(fx.cycleId, { applicationDeadline: '2030-06-03' });
+    h.clock.set('2030-05-25T00:30:00+08:00');
+    await h.app.dispatcher.drain(60_000);
+    const now = { year: 2030, deadline: '2030-06-03', daysLeft: 9 };
+    for (const a of missing) {
+      const t = allTeams.find((x) => x.id === a.teamId)!;
+      expect(sentTo(`${period}team-${t.id}`)[0].content).toEqual(json(applyDeadlineLeaderCard({ ...now, team: { id: t.id, name: t.name, code: t.code }, state: 'none' })));
+    }
+    const waiting = allTeams.filter((t) => submitted.some((a) => a.teamId === t.id));
+    for (const contact of new Set(waiting.map((t) => t.contactOpenId))) {
+      const list = waiting.filter((t) => t.contactOpenId === contact).map((t) => ({ id: t.id, name: t.name, code: t.code }));
+      expect(sentTo(`${period}contact-${contact}`)[0].content).toEqual(json(applyDeadlineContactCard({ ...now, teams: list })));
+    }
+    expect((await rowsLike(period)).every((r) => r.status === 'sent')).toBe(true);
+
+    // one drawn on the deadline says “today”; one drawn after it, while applications are not yet closed, is dropped
+    const team = missing[0].teamId;
+    const leader = (at: string) => {
+      h.clock.set(at);
+      return leaderApplyReminderRenderer(db(), sendDay())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, teamId: team }]);
+    };
+    const [onTheDay] = await leader('2030-06-03T23:00:00+08:00');
+    expect(JSON.stringify(onTheDay)).toContain('2030 年度申报今天截止');
+    expect(await leader('2030-06-04T08:00:00+08:00')).toEqual([{ drop: '2030年度申报已于 2030年6月3日 截止' }]);
+    const contact = waiting[0].contactOpenId;
+    expect(await contactApplyReminderRenderer(db(), sendDay())([{ kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, openId: contact }])).toEqual([{ drop: '2030年度申报已于 2030年6月3日 截止' }]);
+    // a row queued before this change still carries its claim's daysLeft: it is not read
+    h.clock.set('2030-05-27T09:00:00+08:00');
+    const [old] = await leaderApplyReminderRenderer(db(), sendDay())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, teamId: team }]);
+    expect(JSON.stringify(old)).toContain('2030 年度申报还有 7 天截止');
+  });
+
+  it('a scoring deadline moved before the reminders go out: the new date and count; past it, how long overdue', async () => {
+    h = await startHarness({ clock: new ManualClock('2030-06-27T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: 6, experts: 6, organizations: 2, year: 2030, status: 'scoring' });
+    const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'review.assign', cycleId: fx.cycleId }, messageId: 'om_scoring_reminders_admin' }));
+    expect(res.status).toBe(200);
+    await h.app.bulkJobs.drain();
+    await db().delete(outbox);
+    await remindNow();
+    const rows = await rowsLike('remind:scoring-deadline:2030:T-3:');
+    expect(rows.length).toBeGreaterThan(1);
+    const pending = async (openId: string) => (await db().select().from(assignments).where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned')))).length;
+
+    await changeDates(fx.cycleId, { scoringDeadline: '2030-07-05' });
+    await h.app.dispatcher.drain(60_000);
+    for (const r of rows) {
+      const card = scoringDeadlineCard({ year: 2030, cycleId: fx.cycleId, deadline: '2030-07-05', daysLeft: 8, pending: await pending(r.receiver) });
+      expect(sentTo(r.dedupeKey)[0].content).toEqual(json(card));
+    }
+    h.clock.set('2030-07-07T09:00:00+08:00');
+    const [overdue] = await scoringReminderRenderer(db(), sendDay())([{ kind: SCORING_REMINDER, cycleId: fx.cycleId, openId: rows[0].receiver }]);
+    expect(overdue).toEqual({ card: scoringDeadlineCard({ year: 2030, cycleId: fx.cycleId, deadline: '2030-07-05', daysLeft: -2, pending: await pending(rows[0].receiver) }) });
   });
 });
 
@@ -117,7 +197,7 @@ describe('scoring deadline reminders drawn when they are sent', () => {
     const pendingAtClaim = new Map<string, number>();
     for (const t of tasks) pendingAtClaim.set(t.expertOpenId, (pendingAtClaim.get(t.expertOpenId) ?? 0) + 1);
     expect(rows.map((r) => r.receiver).sort()).toEqual([...pendingAtClaim.keys()].sort());
-    for (const r of rows) expect(r.card).toEqual({ render: { kind: SCORING_REMINDER, cycleId: fx.cycleId, daysLeft: 3, openId: r.receiver } });
+    for (const r of rows) expect(r.card).toEqual({ render: { kind: SCORING_REMINDER, cycleId: fx.cycleId, openId: r.receiver } });
     expect(await maxBytes(period)).toBeLessThan(120);
 
     // before they go out: one expert submits every task, another one of theirs
@@ -135,7 +215,7 @@ describe('scoring deadline reminders drawn when they are sent', () => {
 
     // 结束评分: no scoring reminder is true any more
     await db().update(cycles).set({ status: 'closed' });
-    expect(await scoringReminderRenderer(db())([{ kind: SCORING_REMINDER, cycleId: fx.cycleId, daysLeft: 1, openId: others[0] }])).toEqual([{ drop: '2030年度评审已结束专家评分' }]);
+    expect(await scoringReminderRenderer(db(), sendDay())([{ kind: SCORING_REMINDER, cycleId: fx.cycleId, openId: others[0] }])).toEqual([{ drop: '2030年度评审已结束专家评分' }]);
   });
 });
 
@@ -151,7 +231,7 @@ describe('a reminder that cannot be drawn', () => {
     const rows = await rowsLike('remind:scoring-deadline:2030:T-3:');
     expect(rows.length).toBeGreaterThan(1);
     const [broken, ...fine] = rows;
-    const real = scoringReminderRenderer(db());
+    const real = scoringReminderRenderer(db(), sendDay());
     const failing = testDispatcher(db(), h.app.larkClient, { [SCORING_REMINDER]: async (specs) => (await real(specs)).map((r, i) => (specs[i].openId === broken.receiver ? { error: '评分任务读取失败' } : r)) }, { admins: [ADMIN] });
     await failing.drain(20_000);
     const [dead] = await db().select().from(outbox).where(eq(outbox.id, broken.id));
