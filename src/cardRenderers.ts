@@ -1,6 +1,15 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
-import { CONTACT_APPLY_REMINDER, contactApplyReminderRenderer, LEADER_APPLY_REMINDER, leaderApplyReminderRenderer, SCORING_REMINDER, scoringReminderRenderer } from './jobs/reminderCards.js';
+import {
+  CONTACT_APPLY_REMINDER,
+  contactApplyReminderRenderer,
+  LEADER_APPLY_REMINDER,
+  leaderApplyReminderRenderer,
+  REVIEW_MEETING_REMINDER,
+  reviewMeetingReminderRenderer,
+  SCORING_REMINDER,
+  scoringReminderRenderer,
+} from './jobs/reminderCards.js';
 import type { CardRenderers } from './outbox.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer } from './review/taskCards.js';
@@ -17,5 +26,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [LEADER_APPLY_REMINDER]: leaderApplyReminderRenderer(db, day),
     [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),
     [SCORING_REMINDER]: scoringReminderRenderer(db, day),
+    [REVIEW_MEETING_REMINDER]: reviewMeetingReminderRenderer(db, day),
   };
 }

@@ -1,8 +1,9 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { applyDeadlineContactCard, applyDeadlineLeaderCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, cycles, teams } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
+import { runningStatuses } from '../cycles.js';
 import { daysBetween, formatDateZh, todayIn } from '../dates.js';
 import type { CardRenderer, CardSpec, RenderedCard } from '../outbox.js';
 
@@ -22,6 +23,11 @@ export const LEADER_APPLY_REMINDER = 'applyReminderLeader';
 export const CONTACT_APPLY_REMINDER = 'applyReminderContact';
 /** To an expert with tasks still to score: `{ cycleId, openId }`. */
 export const SCORING_REMINDER = 'scoringReminder';
+/** 第十九条, the review meeting ahead: to the admin group(s) `{ cycleId, audience: 'admin' }`, to an accepted applicant's leader `{ cycleId, audience: 'applicant', teamId }`. */
+export const REVIEW_MEETING_REMINDER = 'reviewMeetingReminder';
+
+/** Application states before the association accepted it: their teams are not yet "accepted applicants". */
+export const notYetAccepted = ['draft', 'submitted', 'returned', 'recommended', 'rejected'];
 
 /** What the reminder renderers count days with: the bot's timezone and clock (the day a card is sent). */
 export interface SendDay {
@@ -138,6 +144,52 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
       const pending = Number(counts.find((c) => c.openId === spec.openId && c.cycleId === cycle.id)?.pending ?? 0);
       if (!pending) return { drop: '评分任务已全部完成，无需提醒' };
       return safely('评分提醒', () => ({ card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysTo(day, cycle.scoringDeadline), pending }) }));
+    });
+  };
+}
+
+/**
+ * The review meeting (第十九条), drawn from the cycle as it is when sent: its date and the days left then, and
+ * for the admin group the applications accepted by then. Not true any more, and dropped: the cycle's results
+ * published (the reminders job reminds only while a cycle runs), the meeting day passed, or (a guard) the
+ * team without an accepted application in that cycle.
+ */
+export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs) => {
+    const byCycle = await cyclesOf(db, specs);
+    const cycleIds = [...byCycle.keys()];
+    const acceptedCounts = cycleIds.length
+      ? await db
+          .select({ cycleId: applications.cycleId, n: sql<number>`count(*)::int` })
+          .from(applications)
+          .where(and(inArray(applications.cycleId, cycleIds), notInArray(applications.status, notYetAccepted)))
+          .groupBy(applications.cycleId)
+      : [];
+    const teamIds = [...new Set(specs.filter((s) => s.audience === 'applicant').map((s) => Number(s.teamId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
+    const teamRows = teamIds.length
+      ? await db
+          .select({ id: teams.id, name: teams.name, code: teams.code, cycleId: applications.cycleId, status: applications.status })
+          .from(teams)
+          .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...cycleIds, 0])))
+          .where(inArray(teams.id, teamIds))
+      : [];
+    return specs.map((spec): RenderedCard => {
+      const cycle = byCycle.get(Number(spec.cycleId));
+      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
+      if (!(runningStatuses as readonly string[]).includes(cycle.status)) return { drop: `${cycle.year}年度评审结果已公布，评审会提醒不再发送` };
+      const daysLeft = daysTo(day, cycle.reviewMeetingDate);
+      if (daysLeft < 0) return { drop: `${cycle.year}年度评审会已于 ${formatDateZh(cycle.reviewMeetingDate)} 举行` };
+      const meeting = { year: cycle.year, date: cycle.reviewMeetingDate, daysLeft };
+      if (spec.audience !== 'applicant') {
+        const accepted = Number(acceptedCounts.find((c) => c.cycleId === cycle.id)?.n ?? 0);
+        return safely('评审会提醒', () => ({ card: reviewMeetingCard({ ...meeting, audience: 'admin', accepted }) }));
+      }
+      const rows = teamRows.filter((r) => r.id === Number(spec.teamId));
+      if (!rows.length) return { drop: `班组 ${String(spec.teamId)} 已不存在` };
+      const team = { id: rows[0].id, name: rows[0].name, code: rows[0].code };
+      const status = rows.find((r) => r.cycleId === cycle.id)?.status ?? null;
+      if (status === null || notYetAccepted.includes(status)) return { drop: `${team.name}（${team.code}）在${cycle.year}年度没有受理的申报，无需提醒` };
+      return safely(`${team.name}的评审会提醒`, () => ({ card: reviewMeetingCard({ ...meeting, audience: 'applicant', team }) }));
     });
   };
 }

@@ -12,7 +12,7 @@ import type { Config } from '../../src/config.js';
 import { addDays } from '../../src/dates.js';
 import { jobRun, runClaimed } from '../../src/jobs/claimRun.js';
 import { jobNames, runJob } from '../../src/jobs/index.js';
-import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
+import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, REVIEW_MEETING_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
 import { remindJob, runReminders } from '../../src/jobs/reminders.js';
 import { createLogger } from '../../src/log.js';
 import { cardSpecOf, type OutboxRow } from '../../src/outbox.js';
@@ -142,7 +142,11 @@ describe('reminders reach exactly the people they should, day by day through a g
     for (const offset of [14, 3]) {
       const rows = await outboxRows(db, `remind:review-meeting:2027:T-${offset}:`);
       expect(receivers(rows)).toEqual([`chat_id ${ADMIN_CHAT}`, ...accepted].sort());
-      rows.forEach((r) => expectValidCard(r.card));
+      for (const r of rows) {
+        expect(r.card).toEqual({ render: r.receiver === ADMIN_CHAT ? { kind: REVIEW_MEETING_REMINDER, cycleId: g.cycleId, audience: 'admin' } : { kind: REVIEW_MEETING_REMINDER, cycleId: g.cycleId, audience: 'applicant', teamId: g.teams.find((t) => t.leader === r.receiver)!.id } });
+        expectValidCard(drawn.get(r.dedupeKey));
+        expect(JSON.stringify(drawn.get(r.dedupeKey))).toContain(`评审会还有 ${offset} 天举行`);
+      }
     }
     expect(addDays(MEETING, -14)).toBe('2027-07-06');
     expect(SCORING_DEADLINE).toBe('2027-06-30');

@@ -1,12 +1,21 @@
 import { Writable } from 'node:stream';
 import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyDeadlineContactCard, applyDeadlineLeaderCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
 import { applications, assignments, auditLog, cycles, outbox, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { scheduledJob } from '../../src/jobs/index.js';
-import { CONTACT_APPLY_REMINDER, contactApplyReminderRenderer, LEADER_APPLY_REMINDER, leaderApplyReminderRenderer, SCORING_REMINDER, scoringReminderRenderer } from '../../src/jobs/reminderCards.js';
+import {
+  CONTACT_APPLY_REMINDER,
+  contactApplyReminderRenderer,
+  LEADER_APPLY_REMINDER,
+  leaderApplyReminderRenderer,
+  REVIEW_MEETING_REMINDER,
+  reviewMeetingReminderRenderer,
+  SCORING_REMINDER,
+  scoringReminderRenderer,
+} from '../../src/jobs/reminderCards.js';
 import { createLogger } from '../../src/log.js';
 import { messageUuid } from '../../src/outbox.js';
 import { testDispatcher } from '../support/dispatchers.js';
@@ -216,6 +225,77 @@ describe('scoring deadline reminders drawn when they are sent', () => {
     // 结束评分: no scoring reminder is true any more
     await db().update(cycles).set({ status: 'closed' });
     expect(await scoringReminderRenderer(db(), sendDay())([{ kind: SCORING_REMINDER, cycleId: fx.cycleId, openId: others[0] }])).toEqual([{ drop: '2030年度评审已结束专家评分' }]);
+  });
+});
+
+describe('review meeting reminders (第十九条) drawn when they are sent', () => {
+  const APPS = 8;
+  /** 14 days before the meeting (15 July): the cycle scoring, every application but the last accepted; the period claimed and queued. */
+  async function claimMeetingReminders(at = '2030-07-01T09:00:00+08:00') {
+    h = await startHarness({ clock: new ManualClock(at), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: APPS, experts: 4, organizations: 2, year: 2030, status: 'scoring' });
+    const apps = await db().select({ id: applications.id, teamId: applications.teamId }).from(applications).orderBy(asc(applications.teamId));
+    const notYet = apps.at(-1)!;
+    await db().update(applications).set({ status: 'recommended' }).where(eq(applications.id, notYet.id));
+    await remindNow();
+    const allTeams = await db().select().from(teams).orderBy(asc(teams.id));
+    const teamOf = (id: number) => {
+      const t = allTeams.find((x) => x.id === id)!;
+      return { id: t.id, name: t.name, code: t.code };
+    };
+    const leaders = apps.slice(0, -1).map((a) => allTeams.find((t) => t.id === a.teamId)!.leaderOpenId);
+    return { fx, accepted: apps.slice(0, -1).map((a) => teamOf(a.teamId)), leaders, notYet };
+  }
+  const adminKey = (offset: number) => `remind:review-meeting:2030:T-${offset}:user:${ADMIN}`;
+
+  it('queues small rows; when nothing changed, sends the cards the job used to queue whole', async () => {
+    const { fx, accepted, leaders } = await claimMeetingReminders();
+    const period = 'remind:review-meeting:2030:T-14:';
+    const rows = await rowsLike(period);
+    expect(rows.map((r) => r.receiver).sort()).toEqual([ADMIN, ...leaders].sort());
+    expect(rows.find((r) => r.receiver === ADMIN)).toMatchObject({ dedupeKey: adminKey(14), card: { render: { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'admin' } } });
+    for (const t of accepted) expect(rows.find((r) => r.dedupeKey === `${period}team-${t.id}`)!.card).toEqual({ render: { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'applicant', teamId: t.id } });
+    expect(await maxBytes(period)).toBeLessThan(120);
+
+    await h.app.dispatcher.drain(60_000);
+    const meeting = { year: 2030, date: '2030-07-15', daysLeft: 14 };
+    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS - 1 })));
+    for (const t of accepted) expect(sentTo(`${period}team-${t.id}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t })));
+    expect((await rowsLike(period)).every((r) => r.status === 'sent')).toBe(true);
+  });
+
+  it('the meeting moved and one more application accepted before they go out: the new date, its days left and the count then', async () => {
+    const { fx, accepted, notYet } = await claimMeetingReminders();
+    await changeDates(fx.cycleId, { reviewMeetingDate: '2030-07-22' });
+    await db().update(applications).set({ status: 'accepted' }).where(eq(applications.id, notYet.id));
+    await h.app.dispatcher.drain(60_000);
+    const meeting = { year: 2030, date: '2030-07-22', daysLeft: 21 };
+    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS })));
+    for (const t of accepted) expect(sentTo(`remind:review-meeting:2030:T-14:team-${t.id}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t })));
+  });
+
+  it('results published before they go out: every row is dropped with the reason; a meeting already held is not announced', async () => {
+    const { fx, accepted } = await claimMeetingReminders('2030-07-12T09:00:00+08:00');
+    const period = 'remind:review-meeting:2030:T-3:';
+    expect(await rowsLike(period)).toHaveLength(APPS);
+    await db().update(cycles).set({ status: 'published' }).where(eq(cycles.id, fx.cycleId));
+    await h.app.dispatcher.drain(60_000);
+    for (const r of await rowsLike(period)) {
+      expect(r).toMatchObject({ status: 'dropped', attempts: 1, lastError: '2030年度评审结果已公布，评审会提醒不再发送' });
+      expect(sendRequests(r.dedupeKey)).toHaveLength(0);
+    }
+
+    const render = reviewMeetingReminderRenderer(db(), sendDay());
+    const specs = [
+      { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'admin' },
+      { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'applicant', teamId: accepted[0].id },
+    ];
+    await db().update(cycles).set({ status: 'closed' }).where(eq(cycles.id, fx.cycleId));
+    h.clock.set('2030-07-15T18:00:00+08:00');
+    expect(JSON.stringify(await render(specs))).toContain('评审会今天举行');
+    h.clock.set('2030-07-16T08:00:00+08:00');
+    expect(await render(specs)).toEqual([{ drop: '2030年度评审会已于 2030年7月15日 举行' }, { drop: '2030年度评审会已于 2030年7月15日 举行' }]);
+    expect(await render([{ kind: REVIEW_MEETING_REMINDER, cycleId: 999_999, audience: 'admin' }])).toEqual([{ drop: '年度评审 999999 已不存在' }]);
   });
 });
 
