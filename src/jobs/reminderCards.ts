@@ -35,8 +35,8 @@ export interface SendDay {
   clock: Clock;
 }
 
-/** Days from the day of sending to `date` (negative once it has passed). Rows queued before carry a `daysLeft` that is not read. */
-const daysTo = (day: SendDay, date: string) => daysBetween(todayIn(day.timezone, day.clock.now()), date);
+/** The day a batch is drawn, in the bot's timezone; the days left run from it (rows queued before carry a `daysLeft` that is not read). */
+const dayOfSending = (day: SendDay) => todayIn(day.timezone, day.clock.now());
 
 const APPLICATION_STATUS_ZH: Record<string, string> = {
   submitted: '已提交，等待单位确认',
@@ -79,13 +79,14 @@ export function leaderApplyReminderRenderer(db: Db, day: SendDay): CardRenderer 
           .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...byCycle.keys(), 0])))
           .where(inArray(teams.id, teamIds))
       : [];
+    const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       const teamRows = rows.filter((r) => r.id === Number(spec.teamId));
       if (!cycle || !teamRows.length) return { drop: `班组 ${String(spec.teamId)} 或其年度评审已不存在` };
       const team = teamRows[0];
       if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
-      const daysLeft = daysTo(day, cycle.applicationDeadline);
+      const daysLeft = daysBetween(today, cycle.applicationDeadline);
       if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
       if (team.teamStatus !== 'active') return { drop: `${team.name}（${team.code}）已不是在册班组` };
       const status = teamRows.find((r) => r.cycleId === cycle.id)?.status ?? null;
@@ -111,11 +112,12 @@ export function contactApplyReminderRenderer(db: Db, day: SendDay): CardRenderer
           .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(applications.status, 'submitted'), inArray(teams.contactOpenId, openIds)))
           .orderBy(asc(teams.contactOpenId), asc(teams.id))
       : [];
+    const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
       if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
-      const daysLeft = daysTo(day, cycle.applicationDeadline);
+      const daysLeft = daysBetween(today, cycle.applicationDeadline);
       if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
       const list = pending.filter((p) => p.contactOpenId === spec.openId && p.cycleId === cycle.id).map((p) => ({ id: p.id, name: p.name, code: p.code }));
       if (!list.length) return { drop: '待确认的申报已全部确认，无需提醒' };
@@ -137,13 +139,14 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
           .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(assignments.status, 'assigned'), inArray(assignments.expertOpenId, openIds)))
           .groupBy(assignments.expertOpenId, applications.cycleId)
       : [];
+    const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
       if (cycle.status !== 'open' && cycle.status !== 'scoring') return { drop: `${cycle.year}年度评审已结束专家评分` };
       const pending = Number(counts.find((c) => c.openId === spec.openId && c.cycleId === cycle.id)?.pending ?? 0);
       if (!pending) return { drop: '评分任务已全部完成，无需提醒' };
-      return safely('评分提醒', () => ({ card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysTo(day, cycle.scoringDeadline), pending }) }));
+      return safely('评分提醒', () => ({ card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending }) }));
     });
   };
 }
@@ -173,11 +176,12 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
           .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...cycleIds, 0])))
           .where(inArray(teams.id, teamIds))
       : [];
+    const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
       if (!(runningStatuses as readonly string[]).includes(cycle.status)) return { drop: `${cycle.year}年度评审结果已公布，评审会提醒不再发送` };
-      const daysLeft = daysTo(day, cycle.reviewMeetingDate);
+      const daysLeft = daysBetween(today, cycle.reviewMeetingDate);
       if (daysLeft < 0) return { drop: `${cycle.year}年度评审会已于 ${formatDateZh(cycle.reviewMeetingDate)} 举行` };
       const meeting = { year: cycle.year, date: cycle.reviewMeetingDate, daysLeft };
       if (spec.audience !== 'applicant') {
