@@ -105,7 +105,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,
     clock,
-    cards: cardRenderers(database.db, config.BOT_TIMEZONE),
+    cards: cardRenderers(database.db, config.BOT_TIMEZONE, clock),
   });
   const bulkJobs = new BulkJobWorker({ db: database.db, kinds: bulkJobKinds, clock, config, log: log.child({ component: 'bulk-jobs' }), onBatch: () => dispatcher.nudge() });
   const feishu = larkReader(larkClient);

@@ -1,16 +1,31 @@
 import type { Db } from '../db/index.js';
-import { CONTACT_APPLY_REMINDER, contactApplyReminderRenderer, LEADER_APPLY_REMINDER, leaderApplyReminderRenderer, SCORING_REMINDER, scoringReminderRenderer } from './jobs/reminderCards.js';
+import { type Clock, systemClock } from './clock.js';
+import {
+  CONTACT_APPLY_REMINDER,
+  contactApplyReminderRenderer,
+  LEADER_APPLY_REMINDER,
+  leaderApplyReminderRenderer,
+  REVIEW_MEETING_REMINDER,
+  reviewMeetingReminderRenderer,
+  SCORING_REMINDER,
+  scoringReminderRenderer,
+} from './jobs/reminderCards.js';
 import type { CardRenderers } from './outbox.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer } from './review/taskCards.js';
 
-/** Every card drawn when it is sent, by its spec's kind: for the bot's dispatcher and `npm run job`'s. */
-export function cardRenderers(db: Db, timezone: string): CardRenderers {
+/**
+ * Every card drawn when it is sent, by its spec's kind: for the bot's dispatcher and `npm run job`'s. `clock`
+ * is the bot's (a reminder counts its days left to the day it is sent); `npm run job` sends now, by the real one.
+ */
+export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClock): CardRenderers {
+  const day = { timezone, clock };
   return {
     [REVIEW_TASK_CARD]: reviewTaskRenderer(db),
     [TEAM_RESULT_CARD]: teamResultRenderer(db, timezone),
-    [LEADER_APPLY_REMINDER]: leaderApplyReminderRenderer(db),
-    [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db),
-    [SCORING_REMINDER]: scoringReminderRenderer(db),
+    [LEADER_APPLY_REMINDER]: leaderApplyReminderRenderer(db, day),
+    [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),
+    [SCORING_REMINDER]: scoringReminderRenderer(db, day),
+    [REVIEW_MEETING_REMINDER]: reviewMeetingReminderRenderer(db, day),
   };
 }

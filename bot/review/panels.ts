@@ -10,7 +10,7 @@ import { applicationByTeamCode } from '../../src/review/results.js';
 import { getTask, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
 import { idFrom, idOrZero, today } from '../respond.js';
 import { startAssignment } from './assignJob.js';
-import { announceReplacement, progressCardFor, taskApplication, taskCard } from './view.js';
+import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplication } from './view.js';
 
 /** A refused 分配专家 or 评审进度 on the admin card: the card as it is now. */
 export async function adminCardAgain(_err: UserError, ctx: HandlerContext): Promise<CardResponse> {
@@ -85,8 +85,7 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
 /** `review.reopen` (重开评分, audited): the sheet goes back to its expert with the scores filled in. */
 export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const task = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now());
-  const fresh = (await getTask(ctx.tx, task.assignment.id))!;
-  await ctx.send({ dedupeKey: `review:reopen:${task.assignment.id}:${ctx.eventId}`, to: { openId: task.assignment.expertOpenId }, card: taskCard(fresh) });
+  await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
   return {
     toast: { type: 'success', content: `已重开评分并通知专家：${task.team.name}` },
     card: { type: 'raw', data: await panelCardFor(ctx, task.application.id) },

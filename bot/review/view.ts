@@ -10,7 +10,7 @@ import { expertProgress, expertTasks, scoreSheetDisplay, type Task } from '../..
 import { taskApplication } from '../../src/review/taskCards.js';
 
 // the task card is drawn in src/ (the outbox draws it again when a queued task card is sent); the review handlers take it from here
-export { announceReplacement, taskApplication, taskCard } from '../../src/review/taskCards.js';
+export { announceReplacement, reopenedTaskMessage, taskApplication, taskCard } from '../../src/review/taskCards.js';
 import { areaSubtotals } from '../../src/scoreSheet.js';
 
 export function timeZh(ctx: Pick<HandlerContext, 'config'>, at: Date | string | null): string {

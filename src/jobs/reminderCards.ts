@@ -1,22 +1,42 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { applyDeadlineContactCard, applyDeadlineLeaderCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, cycles, teams } from '../../db/schema.js';
+import type { Clock } from '../clock.js';
+import { runningStatuses } from '../cycles.js';
+import { daysBetween, formatDateZh, todayIn } from '../dates.js';
 import type { CardRenderer, CardSpec, RenderedCard } from '../outbox.js';
 
 /**
  * Reminder cards drawn when they are sent. A period's job decides whom to remind when it is claimed and
- * queues `{ kind, cycleId, daysLeft, … }` per person; the card is drawn from the state at the moment it
- * goes out, so a reminder no longer true (the application was submitted, confirmed or scored meanwhile) is
- * dropped with the reason instead of sent.
+ * queues `{ kind, cycleId, … }` per person; the card is drawn from the state at the moment it goes out, so a
+ * reminder no longer true (the application was submitted, confirmed or scored meanwhile) is dropped with the
+ * reason instead of sent. The days left are counted then too, from the cycle's date as it is now to the day
+ * of sending in the bot's timezone: a date changed after the claim is shown with its own count. A changed
+ * date alone drops nothing: the period is claimed once a year under its offset (`apply-deadline:2027:T-3`),
+ * so a reminder dropped for a moved date would not come again at the new date's offset.
  */
 
-/** To a leader whose team has no application, a draft or a returned one: `{ cycleId, daysLeft, teamId }`. */
+/** To a leader whose team has no application, a draft or a returned one: `{ cycleId, teamId }`. */
 export const LEADER_APPLY_REMINDER = 'applyReminderLeader';
-/** To a contact with submitted applications to confirm: `{ cycleId, daysLeft, openId }`. */
+/** To a contact with submitted applications to confirm: `{ cycleId, openId }`. */
 export const CONTACT_APPLY_REMINDER = 'applyReminderContact';
-/** To an expert with tasks still to score: `{ cycleId, daysLeft, openId }`. */
+/** To an expert with tasks still to score: `{ cycleId, openId }`. */
 export const SCORING_REMINDER = 'scoringReminder';
+/** 第十九条, the review meeting ahead: to the admin group(s) `{ cycleId, audience: 'admin' }`, to an accepted applicant's leader `{ cycleId, audience: 'applicant', teamId }`. */
+export const REVIEW_MEETING_REMINDER = 'reviewMeetingReminder';
+
+/** Application states before the association accepted it: their teams are not yet "accepted applicants". */
+export const notYetAccepted = ['draft', 'submitted', 'returned', 'recommended', 'rejected'];
+
+/** What the reminder renderers count days with: the bot's timezone and clock (the day a card is sent). */
+export interface SendDay {
+  timezone: string;
+  clock: Clock;
+}
+
+/** The day a batch is drawn, in the bot's timezone; the days left run from it (rows queued before carry a `daysLeft` that is not read). */
+const dayOfSending = (day: SendDay) => todayIn(day.timezone, day.clock.now());
 
 const APPLICATION_STATUS_ZH: Record<string, string> = {
   submitted: '已提交，等待单位确认',
@@ -36,6 +56,9 @@ async function cyclesOf(db: Db, specs: CardSpec[]): Promise<Map<number, CycleRow
   return new Map((await db.select().from(cycles).where(inArray(cycles.id, ids))).map((c) => [c.id, c]));
 }
 
+/** An application reminder sent after the deadline (the cycle not yet moved to scoring) would be untrue. */
+const deadlinePassed = (cycle: CycleRow) => `${cycle.year}年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止`;
+
 const safely = (what: string, draw: () => RenderedCard): RenderedCard => {
   try {
     return draw();
@@ -45,7 +68,7 @@ const safely = (what: string, draw: () => RenderedCard): RenderedCard => {
 };
 
 /** Leaders: the team's application as it is now; one submitted (or further) since the claim is not reminded. */
-export function leaderApplyReminderRenderer(db: Db): CardRenderer {
+export function leaderApplyReminderRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs) => {
     const byCycle = await cyclesOf(db, specs);
     const teamIds = [...new Set(specs.map((s) => Number(s.teamId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
@@ -56,25 +79,28 @@ export function leaderApplyReminderRenderer(db: Db): CardRenderer {
           .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...byCycle.keys(), 0])))
           .where(inArray(teams.id, teamIds))
       : [];
+    const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       const teamRows = rows.filter((r) => r.id === Number(spec.teamId));
       if (!cycle || !teamRows.length) return { drop: `班组 ${String(spec.teamId)} 或其年度评审已不存在` };
       const team = teamRows[0];
       if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
+      const daysLeft = daysBetween(today, cycle.applicationDeadline);
+      if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
       if (team.teamStatus !== 'active') return { drop: `${team.name}（${team.code}）已不是在册班组` };
       const status = teamRows.find((r) => r.cycleId === cycle.id)?.status ?? null;
       if (status !== null && status !== 'draft' && status !== 'returned') return { drop: `${team.name}（${team.code}）的申报${APPLICATION_STATUS_ZH[status] ?? status}，无需提醒` };
       const state = status === 'draft' ? 'draft' : status === 'returned' ? 'returned' : 'none';
       return safely(`${team.name}的申报提醒`, () => ({
-        card: applyDeadlineLeaderCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft: Number(spec.daysLeft), team: { id: team.id, name: team.name, code: team.code }, state }),
+        card: applyDeadlineLeaderCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, team: { id: team.id, name: team.name, code: team.code }, state }),
       }));
     });
   };
 }
 
 /** Contacts: the applications of their teams still waiting for confirmation now; none left, no reminder. */
-export function contactApplyReminderRenderer(db: Db): CardRenderer {
+export function contactApplyReminderRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs) => {
     const byCycle = await cyclesOf(db, specs);
     const openIds = [...new Set(specs.map((s) => String(s.openId)))];
@@ -86,19 +112,22 @@ export function contactApplyReminderRenderer(db: Db): CardRenderer {
           .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(applications.status, 'submitted'), inArray(teams.contactOpenId, openIds)))
           .orderBy(asc(teams.contactOpenId), asc(teams.id))
       : [];
+    const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
       if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
+      const daysLeft = daysBetween(today, cycle.applicationDeadline);
+      if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
       const list = pending.filter((p) => p.contactOpenId === spec.openId && p.cycleId === cycle.id).map((p) => ({ id: p.id, name: p.name, code: p.code }));
       if (!list.length) return { drop: '待确认的申报已全部确认，无需提醒' };
-      return safely('单位确认提醒', () => ({ card: applyDeadlineContactCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft: Number(spec.daysLeft), teams: list }) }));
+      return safely('单位确认提醒', () => ({ card: applyDeadlineContactCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, teams: list }) }));
     });
   };
 }
 
-/** Experts: the tasks still waiting for their scores now; all scored (or declined), no reminder. */
-export function scoringReminderRenderer(db: Db): CardRenderer {
+/** Experts: the tasks still waiting for their scores now; all scored (or declined), no reminder. Past the deadline it says how long overdue. */
+export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs) => {
     const byCycle = await cyclesOf(db, specs);
     const openIds = [...new Set(specs.map((s) => String(s.openId)))];
@@ -110,13 +139,61 @@ export function scoringReminderRenderer(db: Db): CardRenderer {
           .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(assignments.status, 'assigned'), inArray(assignments.expertOpenId, openIds)))
           .groupBy(assignments.expertOpenId, applications.cycleId)
       : [];
+    const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
       if (cycle.status !== 'open' && cycle.status !== 'scoring') return { drop: `${cycle.year}年度评审已结束专家评分` };
       const pending = Number(counts.find((c) => c.openId === spec.openId && c.cycleId === cycle.id)?.pending ?? 0);
       if (!pending) return { drop: '评分任务已全部完成，无需提醒' };
-      return safely('评分提醒', () => ({ card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: Number(spec.daysLeft), pending }) }));
+      return safely('评分提醒', () => ({ card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending }) }));
+    });
+  };
+}
+
+/**
+ * The review meeting (第十九条), drawn from the cycle as it is when sent: its date and the days left then, and
+ * for the admin group the applications accepted by then. Not true any more, and dropped: the cycle's results
+ * published (the reminders job reminds only while a cycle runs), the meeting day passed, or (a guard) the
+ * team without an accepted application in that cycle.
+ */
+export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs) => {
+    const byCycle = await cyclesOf(db, specs);
+    const cycleIds = [...byCycle.keys()];
+    const acceptedCounts = cycleIds.length
+      ? await db
+          .select({ cycleId: applications.cycleId, n: sql<number>`count(*)::int` })
+          .from(applications)
+          .where(and(inArray(applications.cycleId, cycleIds), notInArray(applications.status, notYetAccepted)))
+          .groupBy(applications.cycleId)
+      : [];
+    const teamIds = [...new Set(specs.filter((s) => s.audience === 'applicant').map((s) => Number(s.teamId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
+    const teamRows = teamIds.length
+      ? await db
+          .select({ id: teams.id, name: teams.name, code: teams.code, cycleId: applications.cycleId, status: applications.status })
+          .from(teams)
+          .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...cycleIds, 0])))
+          .where(inArray(teams.id, teamIds))
+      : [];
+    const today = dayOfSending(day);
+    return specs.map((spec): RenderedCard => {
+      const cycle = byCycle.get(Number(spec.cycleId));
+      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
+      if (!(runningStatuses as readonly string[]).includes(cycle.status)) return { drop: `${cycle.year}年度评审结果已公布，评审会提醒不再发送` };
+      const daysLeft = daysBetween(today, cycle.reviewMeetingDate);
+      if (daysLeft < 0) return { drop: `${cycle.year}年度评审会已于 ${formatDateZh(cycle.reviewMeetingDate)} 举行` };
+      const meeting = { year: cycle.year, date: cycle.reviewMeetingDate, daysLeft };
+      if (spec.audience !== 'applicant') {
+        const accepted = Number(acceptedCounts.find((c) => c.cycleId === cycle.id)?.n ?? 0);
+        return safely('评审会提醒', () => ({ card: reviewMeetingCard({ ...meeting, audience: 'admin', accepted }) }));
+      }
+      const rows = teamRows.filter((r) => r.id === Number(spec.teamId));
+      if (!rows.length) return { drop: `班组 ${String(spec.teamId)} 已不存在` };
+      const team = { id: rows[0].id, name: rows[0].name, code: rows[0].code };
+      const status = rows.find((r) => r.cycleId === cycle.id)?.status ?? null;
+      if (status === null || notYetAccepted.includes(status)) return { drop: `${team.name}（${team.code}）在${cycle.year}年度没有受理的申报，无需提醒` };
+      return safely(`${team.name}的评审会提醒`, () => ({ card: reviewMeetingCard({ ...meeting, audience: 'applicant', team }) }));
     });
   };
 }

@@ -1,6 +1,5 @@
 import { and, asc, eq, gt, isNotNull, notInArray, sql } from 'drizzle-orm';
 import { groupDigits } from '../../cards/bulk.js';
-import { reviewMeetingCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, honours, teams } from '../../db/schema.js';
 import { type Cycle, oneYearAfter } from '../applications.js';
@@ -11,15 +10,12 @@ import { adminDestinations, destinationKey } from '../notifications.js';
 import { type Destination, enqueueMany, type OutgoingMessage } from '../outbox.js';
 import { revocationBarDays } from '../policy.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
-import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, SCORING_REMINDER } from './reminderCards.js';
+import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, notYetAccepted, REVIEW_MEETING_REMINDER, SCORING_REMINDER } from './reminderCards.js';
 
 /** Days before each deadline a reminder goes out. */
 export const applyDeadlineOffsets = [7, 3, 1] as const;
 export const scoringDeadlineOffsets = [3, 1] as const;
 export const reviewMeetingOffsets = [14, 3] as const; // 第十九条
-
-/** Application states before the association accepted it: their teams are not yet "accepted applicants". */
-const notYetAccepted = ['draft', 'submitted', 'returned', 'recommended', 'rejected'];
 
 export interface ReminderPeriod {
   kind: 'apply-deadline' | 'scoring-deadline' | 'review-meeting';
@@ -62,20 +58,21 @@ const periodTitles: Record<ReminderPeriod['kind'], string> = { 'apply-deadline':
 type Team = { id: number; name: string; code: string; leaderOpenId: string };
 
 /**
- * One reminder of a period, as decided when the period was claimed: whom, and what its card says. The
- * job keeps the list, so a batch resumed after a crash sends exactly what the claim decided.
+ * One reminder of a period, as decided when the period was claimed: whom, and what its card is about (it is
+ * drawn when sent). The job keeps the list, so a batch resumed after a crash queues exactly what the claim decided.
  */
 type Recipient =
   | { t: 'leader'; team: Team; state: 'none' | 'draft' | 'returned' }
   | { t: 'contact'; openId: string; teams: { id: number; name: string; code: string }[] }
   | { t: 'expert'; openId: string; pending: number }
-  | { t: 'admin'; to: Destination; accepted: number }
+  | { t: 'admin'; to: Destination }
   | { t: 'applicant'; team: Team };
 
 interface RemindParams {
   period: string;
+  /** The period's offset when it was claimed, for the job's record: each card counts its own when it is sent. */
   daysLeft: number;
-  cycle: Pick<Cycle, 'id' | 'year' | 'applicationDeadline' | 'scoringDeadline' | 'reviewMeetingDate'>;
+  cycle: Pick<Cycle, 'id' | 'year'>;
   audience: Recipient[];
 }
 
@@ -115,7 +112,7 @@ async function startReminderJob(tx: Db, cycle: Cycle, p: ReminderPeriod, audienc
   const params: RemindParams = {
     period: p.period,
     daysLeft: p.daysLeft,
-    cycle: { id: cycle.id, year: cycle.year, applicationDeadline: cycle.applicationDeadline, scoringDeadline: cycle.scoringDeadline, reviewMeetingDate: cycle.reviewMeetingDate },
+    cycle: { id: cycle.id, year: cycle.year },
     audience,
   };
   const { job } = await startBulkJob(tx, {
@@ -133,26 +130,22 @@ async function startReminderJob(tx: Db, cycle: Cycle, p: ReminderPeriod, audienc
 }
 
 /**
- * The message of one recipient, with the key the period has always used for them. The application and
- * scoring reminders are drawn when they are sent (src/jobs/reminderCards.ts): one no longer due is dropped.
+ * The message of one recipient, with the key the period has always used for them. Every reminder is drawn
+ * when it is sent (src/jobs/reminderCards.ts), its days left counted then: one no longer due is dropped.
  */
 function reminderMessage(r: Recipient, params: RemindParams): OutgoingMessage {
-  const { cycle, daysLeft, period } = params;
+  const { cycle, period } = params;
   switch (r.t) {
     case 'leader':
-      return { dedupeKey: `remind:${period}:team-${r.team.id}`, to: { openId: r.team.leaderOpenId }, render: { kind: LEADER_APPLY_REMINDER, cycleId: cycle.id, daysLeft, teamId: r.team.id } };
+      return { dedupeKey: `remind:${period}:team-${r.team.id}`, to: { openId: r.team.leaderOpenId }, render: { kind: LEADER_APPLY_REMINDER, cycleId: cycle.id, teamId: r.team.id } };
     case 'contact':
-      return { dedupeKey: `remind:${period}:contact-${r.openId}`, to: { openId: r.openId }, render: { kind: CONTACT_APPLY_REMINDER, cycleId: cycle.id, daysLeft, openId: r.openId } };
+      return { dedupeKey: `remind:${period}:contact-${r.openId}`, to: { openId: r.openId }, render: { kind: CONTACT_APPLY_REMINDER, cycleId: cycle.id, openId: r.openId } };
     case 'expert':
-      return { dedupeKey: `remind:${period}:expert-${r.openId}`, to: { openId: r.openId }, render: { kind: SCORING_REMINDER, cycleId: cycle.id, daysLeft, openId: r.openId } };
+      return { dedupeKey: `remind:${period}:expert-${r.openId}`, to: { openId: r.openId }, render: { kind: SCORING_REMINDER, cycleId: cycle.id, openId: r.openId } };
     case 'admin':
-      return { dedupeKey: `remind:${period}:${destinationKey(r.to)}`, to: r.to, card: reviewMeetingCard({ year: cycle.year, date: cycle.reviewMeetingDate, daysLeft, audience: 'admin', accepted: r.accepted }) };
+      return { dedupeKey: `remind:${period}:${destinationKey(r.to)}`, to: r.to, render: { kind: REVIEW_MEETING_REMINDER, cycleId: cycle.id, audience: 'admin' } };
     case 'applicant':
-      return {
-        dedupeKey: `remind:${period}:team-${r.team.id}`,
-        to: { openId: r.team.leaderOpenId },
-        card: reviewMeetingCard({ year: cycle.year, date: cycle.reviewMeetingDate, daysLeft, audience: 'applicant', team: r.team }),
-      };
+      return { dedupeKey: `remind:${period}:team-${r.team.id}`, to: { openId: r.team.leaderOpenId }, render: { kind: REVIEW_MEETING_REMINDER, cycleId: cycle.id, audience: 'applicant', teamId: r.team.id } };
   }
 }
 
@@ -231,6 +224,6 @@ async function reviewMeetingAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .where(and(eq(applications.cycleId, cycle.id), notInArray(applications.status, notYetAccepted)))
     .orderBy(asc(teams.id));
-  const admins = (await adminDestinations(tx, opts.bootstrapAdmins)).map((to): Recipient => ({ t: 'admin', to, accepted: accepted.length }));
+  const admins = (await adminDestinations(tx, opts.bootstrapAdmins)).map((to): Recipient => ({ t: 'admin', to }));
   return [...admins, ...accepted.map((team): Recipient => ({ t: 'applicant', team }))];
 }

@@ -53,6 +53,15 @@ export function taskCardMessage(assignment: Pick<NewAssignment, 'id' | 'expertOp
 }
 
 /**
+ * 重开评分: the reopened sheet back to its expert, drawn when it is sent like every task card (the stored scores
+ * fill it in and its note says an administrator reopened it). Keyed per reopen event: a second reopen after a
+ * resubmission is a new message, a retried event is not.
+ */
+export function reopenedTaskMessage(assignment: Pick<NewAssignment, 'id' | 'expertOpenId'>, eventId: string): OutgoingMessage {
+  return { ...taskCardMessage(assignment), dedupeKey: `review:reopen:${assignment.id}:${eventId}` };
+}
+
+/**
  * Draws the task cards of a claimed batch with one read. Only a task still waiting for its expert's scores,
  * in a cycle still open to scoring, becomes a card. A task declined, replaced (the expert was swapped or
  * declared a conflict), already submitted from the 评分 list, or whose scoring has ended before its card

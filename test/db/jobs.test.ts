@@ -12,7 +12,7 @@ import type { Config } from '../../src/config.js';
 import { addDays } from '../../src/dates.js';
 import { jobRun, runClaimed } from '../../src/jobs/claimRun.js';
 import { jobNames, runJob } from '../../src/jobs/index.js';
-import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
+import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, REVIEW_MEETING_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
 import { remindJob, runReminders } from '../../src/jobs/reminders.js';
 import { createLogger } from '../../src/log.js';
 import { cardSpecOf, type OutboxRow } from '../../src/outbox.js';
@@ -32,9 +32,9 @@ async function outboxRows(db: Database, prefix = '') {
   return db.db.select().from(outbox).where(like(outbox.dedupeKey, `${prefix}%`));
 }
 
-/** What the dispatcher would send for each row at this moment: its card, or the card drawn from its spec (or why it is dropped). */
-async function drawNow(d: Db, rows: OutboxRow[]): Promise<Map<string, unknown>> {
-  const renderers = cardRenderers(d, 'Asia/Shanghai');
+/** What the dispatcher would send for each row on `date`: its card, or the card drawn from its spec (or why it is dropped). */
+async function drawOn(d: Db, date: string, rows: OutboxRow[]): Promise<Map<string, unknown>> {
+  const renderers = cardRenderers(d, 'Asia/Shanghai', { now: () => opts(date).now });
   const out = new Map<string, unknown>();
   for (const row of rows) {
     const spec = cardSpecOf(row);
@@ -76,7 +76,7 @@ describe('reminders reach exactly the people they should, day by day through a g
       expect(second.map((o) => o.period)).toEqual(first.map((o) => o.period));
       await sendReminders(db.db);
       const fresh = (await outboxRows(db, 'remind:')).filter((r) => !drawn.has(r.dedupeKey));
-      for (const [key, card] of await drawNow(db.db, fresh)) drawn.set(key, card);
+      for (const [key, card] of await drawOn(db.db, date, fresh)) drawn.set(key, card);
       periods.push(...first.map((o) => o.period));
     }
     const overdue = ['2027-07-01', '2027-07-02', '2027-07-03', '2027-07-04'].map((d) => `scoring-deadline:2027:overdue:${d}`);
@@ -106,12 +106,12 @@ describe('reminders reach exactly the people they should, day by day through a g
       for (const t of leaders) {
         const row = rows.find((r) => r.dedupeKey === `remind:apply-deadline:2027:T-${offset}:team-${t.id}`)!;
         expect(row.receiver).toBe(t.leader);
-        expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: g.cycleId, daysLeft: offset, teamId: t.id } });
+        expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: g.cycleId, teamId: t.id } });
         expectValidCard(drawn.get(row.dedupeKey));
         expect(cardActions(drawn.get(row.dedupeKey))).toContainEqual({ action: 'application.open', teamId: t.id });
       }
       for (const row of rows.filter((r) => r.dedupeKey.includes(':contact-'))) {
-        expect(row.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: g.cycleId, daysLeft: offset, openId: row.receiver } });
+        expect(row.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: g.cycleId, openId: row.receiver } });
         expectValidCard(drawn.get(row.dedupeKey));
         expect(cardActions(drawn.get(row.dedupeKey))).toContainEqual({ action: 'endorse.list' });
       }
@@ -142,7 +142,11 @@ describe('reminders reach exactly the people they should, day by day through a g
     for (const offset of [14, 3]) {
       const rows = await outboxRows(db, `remind:review-meeting:2027:T-${offset}:`);
       expect(receivers(rows)).toEqual([`chat_id ${ADMIN_CHAT}`, ...accepted].sort());
-      rows.forEach((r) => expectValidCard(r.card));
+      for (const r of rows) {
+        expect(r.card).toEqual({ render: r.receiver === ADMIN_CHAT ? { kind: REVIEW_MEETING_REMINDER, cycleId: g.cycleId, audience: 'admin' } : { kind: REVIEW_MEETING_REMINDER, cycleId: g.cycleId, audience: 'applicant', teamId: g.teams.find((t) => t.leader === r.receiver)!.id } });
+        expectValidCard(drawn.get(r.dedupeKey));
+        expect(JSON.stringify(drawn.get(r.dedupeKey))).toContain(`评审会还有 ${offset} 天举行`);
+      }
     }
     expect(addDays(MEETING, -14)).toBe('2027-07-06');
     expect(SCORING_DEADLINE).toBe('2027-06-30');

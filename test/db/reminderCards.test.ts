@@ -1,12 +1,21 @@
 import { Writable } from 'node:stream';
 import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyDeadlineContactCard, applyDeadlineLeaderCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
 import { applications, assignments, auditLog, cycles, outbox, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { scheduledJob } from '../../src/jobs/index.js';
-import { CONTACT_APPLY_REMINDER, contactApplyReminderRenderer, LEADER_APPLY_REMINDER, leaderApplyReminderRenderer, SCORING_REMINDER, scoringReminderRenderer } from '../../src/jobs/reminderCards.js';
+import {
+  CONTACT_APPLY_REMINDER,
+  contactApplyReminderRenderer,
+  LEADER_APPLY_REMINDER,
+  leaderApplyReminderRenderer,
+  REVIEW_MEETING_REMINDER,
+  reviewMeetingReminderRenderer,
+  SCORING_REMINDER,
+  scoringReminderRenderer,
+} from '../../src/jobs/reminderCards.js';
 import { createLogger } from '../../src/log.js';
 import { messageUuid } from '../../src/outbox.js';
 import { testDispatcher } from '../support/dispatchers.js';
@@ -14,13 +23,16 @@ import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../s
 import { cardActionEvent } from '../support/larkEvents.js';
 
 /**
- * The application and scoring reminders queue `{ kind, cycleId, daysLeft, … }` and are drawn when they are
- * sent: a reminder no longer true by then (the application confirmed, every task scored) is dropped.
+ * The application and scoring reminders queue `{ kind, cycleId, … }` and are drawn when they are sent: a
+ * reminder no longer true by then (the application confirmed, every task scored) is dropped, and the days left
+ * are counted from the cycle's date then to the day of sending.
  */
 
 const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
 let h: Harness;
 const db = () => h.db.db;
+/** The day a reminder is drawn: the bot's clock in its timezone. */
+const sendDay = () => ({ timezone: h.app.config.BOT_TIMEZONE, clock: h.clock });
 afterEach(async () => {
   await h?.close();
 });
@@ -61,9 +73,9 @@ describe('application deadline reminders drawn when they are sent', () => {
     expect(rows).toHaveLength(6 + contacts.length);
     for (const a of missing) {
       const row = rows.find((r) => r.dedupeKey === `${period}team-${a.teamId}`)!;
-      expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, teamId: a.teamId } });
+      expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, teamId: a.teamId } });
     }
-    for (const c of contacts) expect(rows.find((r) => r.dedupeKey === `${period}contact-${c}`)!.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, openId: c } });
+    for (const c of contacts) expect(rows.find((r) => r.dedupeKey === `${period}contact-${c}`)!.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, openId: c } });
     expect(await maxBytes(period)).toBeLessThan(120);
 
     // before the reminders go out: one team applies and its contact confirms at once, another saves a draft,
@@ -96,8 +108,85 @@ describe('application deadline reminders drawn when they are sent', () => {
 
     // once applications have closed, no application reminder is true any more
     await db().update(cycles).set({ status: 'scoring' });
-    expect(await leaderApplyReminderRenderer(db())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 1, teamId: untouched[0].id }])).toEqual([{ drop: '2030年度申报已截止' }]);
-    expect(await contactApplyReminderRenderer(db())([{ kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 1, openId: otherContacts[0] }])).toEqual([{ drop: '2030年度申报已截止' }]);
+    expect(await leaderApplyReminderRenderer(db(), sendDay())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, teamId: untouched[0].id }])).toEqual([{ drop: '2030年度申报已截止' }]);
+    expect(await contactApplyReminderRenderer(db(), sendDay())([{ kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, openId: otherContacts[0] }])).toEqual([{ drop: '2030年度申报已截止' }]);
+  });
+});
+
+/** An administrator changes the cycle's dates (修改设置) through a signed callback; nothing is sent meanwhile. */
+async function changeDates(cycleId: number, dates: Record<string, string>) {
+  const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'cycle.settingsSave', cycleId }, formValue: dates }));
+  expect(res.status).toBe(200);
+  expect(res.body.toast).toMatchObject({ type: 'success' });
+}
+
+describe('the days left of a reminder are counted when it is sent', () => {
+  it('a deadline moved after the claim, sent after midnight: the card gives the new date and the days from the day it is sent', async () => {
+    h = await startHarness({ clock: new ManualClock('2030-05-24T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: 8, experts: 4, organizations: 2, year: 2030 });
+    const apps = await db().select({ id: applications.id, teamId: applications.teamId }).from(applications).orderBy(asc(applications.teamId));
+    const [missing, submitted] = [apps.slice(0, 3), apps.slice(3, 5)];
+    await db().delete(applications).where(inArray(applications.id, missing.map((a) => a.id)));
+    await db().update(applications).set({ status: 'submitted' }).where(inArray(applications.id, submitted.map((a) => a.id)));
+    const allTeams = await db().select().from(teams).orderBy(asc(teams.id));
+    await remindNow();
+    const period = 'remind:apply-deadline:2030:T-7:';
+    expect(await rowsLike(period)).not.toHaveLength(0);
+
+    // the deadline is put back three days (to 3 June) before they go out, and the outbox sends them at 00:30 the next day
+    await changeDates(fx.cycleId, { applicationDeadline: '2030-06-03' });
+    h.clock.set('2030-05-25T00:30:00+08:00');
+    await h.app.dispatcher.drain(60_000);
+    const now = { year: 2030, deadline: '2030-06-03', daysLeft: 9 };
+    for (const a of missing) {
+      const t = allTeams.find((x) => x.id === a.teamId)!;
+      expect(sentTo(`${period}team-${t.id}`)[0].content).toEqual(json(applyDeadlineLeaderCard({ ...now, team: { id: t.id, name: t.name, code: t.code }, state: 'none' })));
+    }
+    const waiting = allTeams.filter((t) => submitted.some((a) => a.teamId === t.id));
+    for (const contact of new Set(waiting.map((t) => t.contactOpenId))) {
+      const list = waiting.filter((t) => t.contactOpenId === contact).map((t) => ({ id: t.id, name: t.name, code: t.code }));
+      expect(sentTo(`${period}contact-${contact}`)[0].content).toEqual(json(applyDeadlineContactCard({ ...now, teams: list })));
+    }
+    expect((await rowsLike(period)).every((r) => r.status === 'sent')).toBe(true);
+
+    // one drawn on the deadline says “today”; one drawn after it, while applications are not yet closed, is dropped
+    const team = missing[0].teamId;
+    const leader = (at: string) => {
+      h.clock.set(at);
+      return leaderApplyReminderRenderer(db(), sendDay())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, teamId: team }]);
+    };
+    const [onTheDay] = await leader('2030-06-03T23:00:00+08:00');
+    expect(JSON.stringify(onTheDay)).toContain('2030 年度申报今天截止');
+    expect(await leader('2030-06-04T08:00:00+08:00')).toEqual([{ drop: '2030年度申报已于 2030年6月3日 截止' }]);
+    const contact = waiting[0].contactOpenId;
+    expect(await contactApplyReminderRenderer(db(), sendDay())([{ kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, openId: contact }])).toEqual([{ drop: '2030年度申报已于 2030年6月3日 截止' }]);
+    // a row queued before this change still carries its claim's daysLeft: it is not read
+    h.clock.set('2030-05-27T09:00:00+08:00');
+    const [old] = await leaderApplyReminderRenderer(db(), sendDay())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, teamId: team }]);
+    expect(JSON.stringify(old)).toContain('2030 年度申报还有 7 天截止');
+  });
+
+  it('a scoring deadline moved before the reminders go out: the new date and count; past it, how long overdue', async () => {
+    h = await startHarness({ clock: new ManualClock('2030-06-27T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: 6, experts: 6, organizations: 2, year: 2030, status: 'scoring' });
+    const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'review.assign', cycleId: fx.cycleId }, messageId: 'om_scoring_reminders_admin' }));
+    expect(res.status).toBe(200);
+    await h.app.bulkJobs.drain();
+    await db().delete(outbox);
+    await remindNow();
+    const rows = await rowsLike('remind:scoring-deadline:2030:T-3:');
+    expect(rows.length).toBeGreaterThan(1);
+    const pending = async (openId: string) => (await db().select().from(assignments).where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned')))).length;
+
+    await changeDates(fx.cycleId, { scoringDeadline: '2030-07-05' });
+    await h.app.dispatcher.drain(60_000);
+    for (const r of rows) {
+      const card = scoringDeadlineCard({ year: 2030, cycleId: fx.cycleId, deadline: '2030-07-05', daysLeft: 8, pending: await pending(r.receiver) });
+      expect(sentTo(r.dedupeKey)[0].content).toEqual(json(card));
+    }
+    h.clock.set('2030-07-07T09:00:00+08:00');
+    const [overdue] = await scoringReminderRenderer(db(), sendDay())([{ kind: SCORING_REMINDER, cycleId: fx.cycleId, openId: rows[0].receiver }]);
+    expect(overdue).toEqual({ card: scoringDeadlineCard({ year: 2030, cycleId: fx.cycleId, deadline: '2030-07-05', daysLeft: -2, pending: await pending(rows[0].receiver) }) });
   });
 });
 
@@ -117,7 +206,7 @@ describe('scoring deadline reminders drawn when they are sent', () => {
     const pendingAtClaim = new Map<string, number>();
     for (const t of tasks) pendingAtClaim.set(t.expertOpenId, (pendingAtClaim.get(t.expertOpenId) ?? 0) + 1);
     expect(rows.map((r) => r.receiver).sort()).toEqual([...pendingAtClaim.keys()].sort());
-    for (const r of rows) expect(r.card).toEqual({ render: { kind: SCORING_REMINDER, cycleId: fx.cycleId, daysLeft: 3, openId: r.receiver } });
+    for (const r of rows) expect(r.card).toEqual({ render: { kind: SCORING_REMINDER, cycleId: fx.cycleId, openId: r.receiver } });
     expect(await maxBytes(period)).toBeLessThan(120);
 
     // before they go out: one expert submits every task, another one of theirs
@@ -135,7 +224,78 @@ describe('scoring deadline reminders drawn when they are sent', () => {
 
     // 结束评分: no scoring reminder is true any more
     await db().update(cycles).set({ status: 'closed' });
-    expect(await scoringReminderRenderer(db())([{ kind: SCORING_REMINDER, cycleId: fx.cycleId, daysLeft: 1, openId: others[0] }])).toEqual([{ drop: '2030年度评审已结束专家评分' }]);
+    expect(await scoringReminderRenderer(db(), sendDay())([{ kind: SCORING_REMINDER, cycleId: fx.cycleId, openId: others[0] }])).toEqual([{ drop: '2030年度评审已结束专家评分' }]);
+  });
+});
+
+describe('review meeting reminders (第十九条) drawn when they are sent', () => {
+  const APPS = 8;
+  /** 14 days before the meeting (15 July): the cycle scoring, every application but the last accepted; the period claimed and queued. */
+  async function claimMeetingReminders(at = '2030-07-01T09:00:00+08:00') {
+    h = await startHarness({ clock: new ManualClock(at), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+    const fx = await seedLargeCycle(db(), { applications: APPS, experts: 4, organizations: 2, year: 2030, status: 'scoring' });
+    const apps = await db().select({ id: applications.id, teamId: applications.teamId }).from(applications).orderBy(asc(applications.teamId));
+    const notYet = apps.at(-1)!;
+    await db().update(applications).set({ status: 'recommended' }).where(eq(applications.id, notYet.id));
+    await remindNow();
+    const allTeams = await db().select().from(teams).orderBy(asc(teams.id));
+    const teamOf = (id: number) => {
+      const t = allTeams.find((x) => x.id === id)!;
+      return { id: t.id, name: t.name, code: t.code };
+    };
+    const leaders = apps.slice(0, -1).map((a) => allTeams.find((t) => t.id === a.teamId)!.leaderOpenId);
+    return { fx, accepted: apps.slice(0, -1).map((a) => teamOf(a.teamId)), leaders, notYet };
+  }
+  const adminKey = (offset: number) => `remind:review-meeting:2030:T-${offset}:user:${ADMIN}`;
+
+  it('queues small rows; when nothing changed, sends the cards the job used to queue whole', async () => {
+    const { fx, accepted, leaders } = await claimMeetingReminders();
+    const period = 'remind:review-meeting:2030:T-14:';
+    const rows = await rowsLike(period);
+    expect(rows.map((r) => r.receiver).sort()).toEqual([ADMIN, ...leaders].sort());
+    expect(rows.find((r) => r.receiver === ADMIN)).toMatchObject({ dedupeKey: adminKey(14), card: { render: { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'admin' } } });
+    for (const t of accepted) expect(rows.find((r) => r.dedupeKey === `${period}team-${t.id}`)!.card).toEqual({ render: { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'applicant', teamId: t.id } });
+    expect(await maxBytes(period)).toBeLessThan(120);
+
+    await h.app.dispatcher.drain(60_000);
+    const meeting = { year: 2030, date: '2030-07-15', daysLeft: 14 };
+    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS - 1 })));
+    for (const t of accepted) expect(sentTo(`${period}team-${t.id}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t })));
+    expect((await rowsLike(period)).every((r) => r.status === 'sent')).toBe(true);
+  });
+
+  it('the meeting moved and one more application accepted before they go out: the new date, its days left and the count then', async () => {
+    const { fx, accepted, notYet } = await claimMeetingReminders();
+    await changeDates(fx.cycleId, { reviewMeetingDate: '2030-07-22' });
+    await db().update(applications).set({ status: 'accepted' }).where(eq(applications.id, notYet.id));
+    await h.app.dispatcher.drain(60_000);
+    const meeting = { year: 2030, date: '2030-07-22', daysLeft: 21 };
+    expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS })));
+    for (const t of accepted) expect(sentTo(`remind:review-meeting:2030:T-14:team-${t.id}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t })));
+  });
+
+  it('results published before they go out: every row is dropped with the reason; a meeting already held is not announced', async () => {
+    const { fx, accepted } = await claimMeetingReminders('2030-07-12T09:00:00+08:00');
+    const period = 'remind:review-meeting:2030:T-3:';
+    expect(await rowsLike(period)).toHaveLength(APPS);
+    await db().update(cycles).set({ status: 'published' }).where(eq(cycles.id, fx.cycleId));
+    await h.app.dispatcher.drain(60_000);
+    for (const r of await rowsLike(period)) {
+      expect(r).toMatchObject({ status: 'dropped', attempts: 1, lastError: '2030年度评审结果已公布，评审会提醒不再发送' });
+      expect(sendRequests(r.dedupeKey)).toHaveLength(0);
+    }
+
+    const render = reviewMeetingReminderRenderer(db(), sendDay());
+    const specs = [
+      { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'admin' },
+      { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'applicant', teamId: accepted[0].id },
+    ];
+    await db().update(cycles).set({ status: 'closed' }).where(eq(cycles.id, fx.cycleId));
+    h.clock.set('2030-07-15T18:00:00+08:00');
+    expect(JSON.stringify(await render(specs))).toContain('评审会今天举行');
+    h.clock.set('2030-07-16T08:00:00+08:00');
+    expect(await render(specs)).toEqual([{ drop: '2030年度评审会已于 2030年7月15日 举行' }, { drop: '2030年度评审会已于 2030年7月15日 举行' }]);
+    expect(await render([{ kind: REVIEW_MEETING_REMINDER, cycleId: 999_999, audience: 'admin' }])).toEqual([{ drop: '年度评审 999999 已不存在' }]);
   });
 });
 
@@ -151,7 +311,7 @@ describe('a reminder that cannot be drawn', () => {
     const rows = await rowsLike('remind:scoring-deadline:2030:T-3:');
     expect(rows.length).toBeGreaterThan(1);
     const [broken, ...fine] = rows;
-    const real = scoringReminderRenderer(db());
+    const real = scoringReminderRenderer(db(), sendDay());
     const failing = testDispatcher(db(), h.app.larkClient, { [SCORING_REMINDER]: async (specs) => (await real(specs)).map((r, i) => (specs[i].openId === broken.receiver ? { error: '评分任务读取失败' } : r)) }, { admins: [ADMIN] });
     await failing.drain(20_000);
     const [dead] = await db().select().from(outbox).where(eq(outbox.id, broken.id));

@@ -4,7 +4,9 @@ import { assignments, auditLog, cycles, outbox } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { enqueue, messageUuid } from '../../src/outbox.js';
-import { getTasks } from '../../src/review/scoring.js';
+import { getTasks, scoreFields } from '../../src/review/scoring.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { cardActions } from '../support/cards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer, taskCard } from '../../src/review/taskCards.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 import { dyingDispatcher, testDispatcher } from '../support/dispatchers.js';
@@ -185,6 +187,82 @@ describe('task cards drawn when they are sent', () => {
     expect(done.messageId).toBe(sentTo(first.dedupeKey)[0].messageId);
   });
 });
+
+describe('a task reopened by an administrator (重开评分)', () => {
+  /** Every item at its maximum but the first, which loses a point: a sheet of 99. */
+  const sheetOf99 = () => Object.fromEntries([...scoreFields(defaultScoreSheet).map((f, i) => [f.field, String(f.max - (i === 0 ? 1 : 0))]), ['comment', '材料完整']]);
+  const callback = (openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) =>
+    h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue }));
+  const reopenRows = (assignmentId: number) => db().select().from(outbox).where(like(outbox.dedupeKey, `review:reopen:${assignmentId}:%`));
+
+  /** The first task's expert submits 99 through a signed callback, then an administrator reopens it; nothing is sent yet. */
+  async function submitAndReopen() {
+    await h.app.dispatcher.drain(60_000);
+    const [task] = await db().select().from(assignments).orderBy(asc(assignments.id)).limit(1);
+    expect((await callback(task.expertOpenId, { action: 'review.submit', assignmentId: task.id }, sheetOf99())).status).toBe(200);
+    expect((await db().select().from(assignments).where(eq(assignments.id, task.id)))[0]).toMatchObject({ status: 'submitted', total: 99 });
+    const reopened = await callback(ADMIN, { action: 'review.reopen', assignmentId: task.id });
+    expect(reopened.status).toBe(200);
+    expect(JSON.stringify(reopened.body)).toContain('已重开评分并通知专家');
+    return task;
+  }
+
+  it('queues the task spec, and the card sent is the one the reopen queued whole before: the sheet filled in, with the reopen note', async () => {
+    const task = await submitAndReopen();
+    const [row] = await reopenRows(task.id);
+    expect(row).toMatchObject({ msgType: 'interactive', receiver: task.expertOpenId, status: 'pending' });
+    expect(row.card).toEqual({ render: { kind: REVIEW_TASK_CARD, assignmentId: task.id } });
+    expect(JSON.stringify(row.card).length).toBeLessThan(80);
+    // what the handler used to queue: taskCard of the task read again after the reopen, in its transaction
+    const [fresh] = await getTasks(db(), [task.id]);
+    const before = JSON.parse(JSON.stringify(taskCard(fresh)));
+    expect(JSON.stringify(before)).toContain('协会管理员已重开这份评分，原分数已填入，修改后请重新提交。');
+
+    await h.app.dispatcher.drain(60_000);
+    const [sent] = await reopenRows(task.id);
+    expect(sent.status).toBe('sent');
+    const [message] = sentTo(sent.dedupeKey);
+    expect(message).toMatchObject({ receiveIdType: 'open_id', receiveId: task.expertOpenId, msgType: 'interactive' });
+    expect(message.content).toEqual(before);
+    expect(cardActions(message.content)).toContainEqual(expect.objectContaining({ action: 'review.submit', assignmentId: task.id }));
+    const first = scoreFields(defaultScoreSheet)[0];
+    expect(inputNamed(message.content, first.field)).toMatchObject({ tag: 'input', default_value: String(first.max - 1) });
+  });
+
+  it('a reopened task re-assigned (更换专家) before its card went out is dropped with the reason; the new expert gets a live card', async () => {
+    const task = await submitAndReopen();
+    const others = new Set((await db().select({ id: assignments.id }).from(assignments)).map((a) => a.id));
+    expect((await callback(ADMIN, { action: 'review.swap', assignmentId: task.id })).status).toBe(200);
+    const [replacement] = (await db().select().from(assignments).where(eq(assignments.applicationId, task.applicationId))).filter((a) => !others.has(a.id));
+    expect(replacement).toMatchObject({ status: 'assigned' });
+
+    await h.app.dispatcher.drain(60_000);
+    const [row] = await reopenRows(task.id);
+    expect(row).toMatchObject({ status: 'dropped', attempts: 1, lastError: `评分任务 ${task.id} 已改派` });
+    expect(sendRequests(row.dedupeKey)).toHaveLength(0);
+    expect(sentTo(`review:task:${replacement.id}`)[0].content).toEqual(await expectedCard(replacement.id));
+  });
+
+  it('a reopened task resubmitted from the 评分 list before its card went out is dropped: the expert has done it', async () => {
+    const task = await submitAndReopen();
+    expect((await callback(task.expertOpenId, { action: 'review.submit', assignmentId: task.id }, sheetOf99())).status).toBe(200);
+    await h.app.dispatcher.drain(60_000);
+    const [row] = await reopenRows(task.id);
+    expect(row).toMatchObject({ status: 'dropped', lastError: `评分任务 ${task.id} 已提交` });
+    expect(sendRequests(row.dedupeKey)).toHaveLength(0);
+  });
+});
+
+/** The card's element with this name, wherever it is nested. */
+function inputNamed(node: unknown, name: string): Record<string, unknown> | undefined {
+  if (!node || typeof node !== 'object') return undefined;
+  if ((node as { name?: unknown }).name === name) return node as Record<string, unknown>;
+  for (const child of Object.values(node)) {
+    const found = inputNamed(child, name);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 async function until(done: () => boolean, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
