@@ -6,7 +6,7 @@
  * 2. builds dist/ when stale and starts the bot as `npm start` does (node with package.json's flags,
  *    scripts/start.mjs → dist/src/main.js, HTTP callbacks); cold start (spawn → /healthz 200) is timed on
  *    PostgreSQL (migrations already applied) and on an existing PGlite folder (local mode);
- * 3. generates a cycle: 2 200 applications in scoring, 100 experts, 3 experts each; idle RSS of the bot;
+ * 3. generates a cycle: 3 000 applications in scoring, 100 experts, 3 experts each; idle RSS of the bot;
  * 4. after an untimed warm-up at 200 concurrent (which also opens the callers' connections), 200 concurrent
  *    simulated experts submit 3 000 score sheets as signed, encrypted card callbacks, then 10 concurrent submit
  *    another 3 000 (a realistic load); the callers run on a thread of their own (scripts/loadDriver.ts);
@@ -46,12 +46,13 @@ const LOW_CONCURRENCY = 10;
 /** Applications whose sheets the c = 10 run submits (3 sheets each), on top of APPLICATIONS. */
 const LOW_APPLICATIONS = Math.max(10, APPLICATIONS);
 /**
- * Applications whose sheets warm the bot up (3 each, at the timed concurrency, untimed) before the timed runs: V8
- * compiles the hot path in its first few hundred callbacks, which a bot running for days pays once, and the callers'
- * connections open; the baseline gets as many untimed requests. BENCH_WARMUP=0 measures from cold, new connections
- * included.
+ * Applications whose sheets warm the bot up (3 each, at the timed concurrency, untimed) before the timed runs, as
+ * many as the 200-concurrent run submits: V8 is still optimising the hot path after several hundred callbacks
+ * (after 600, the 200-concurrent run cost the bot 0.91 ms of CPU a callback; after 3 000, 0.69 ms), which a bot
+ * running for days pays once; the callers' connections open too. The baseline gets as many untimed requests.
+ * BENCH_WARMUP=<applications> sets it; 0 measures from cold, new connections included.
  */
-const WARMUP_APPLICATIONS = Number(process.env.BENCH_WARMUP ?? Math.round(APPLICATIONS / 5));
+const WARMUP_APPLICATIONS = Number(process.env.BENCH_WARMUP ?? APPLICATIONS);
 /** Spawns per cold-start measure; the median is reported. */
 const COLD_STARTS = 3;
 const NOTIFICATIONS = 1000;
