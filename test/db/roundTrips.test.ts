@@ -11,6 +11,7 @@ import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fa
 import { expertProgress, scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { registrationForm } from '../support/forms.js';
 import { startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
 
@@ -227,6 +228,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
       const r = await measured(name, a1.expertOpenId, value);
       expect(r.trips).toBeGreaterThan(0);
     }
+    // a form that changes state on the ordinary path: 注册 of a new team (the second, with its statements prepared)
+    await click('ou_tripnewlead1', { action: 'team.register' }, registrationForm('养护三班', 'ou_tripcontact'));
+    const reg = await measured('team.register (a new team)', 'ou_tripnewlead2', { action: 'team.register' }, registrationForm('养护四班', 'ou_tripcontact'));
+    expect(reg.body.toast?.type).toBe('success');
+    expect(reg.trips).toBeGreaterThan(0);
     // the ordinary path of the same sheet, for comparison: a fresh task, the fast path set aside
     app.processor.fastPaths = false;
     try {
