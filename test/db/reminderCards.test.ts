@@ -160,10 +160,11 @@ describe('the days left of a reminder are counted when it is sent', () => {
     expect(await leader('2030-06-04T08:00:00+08:00')).toEqual([{ drop: '2030年度申报已于 2030年6月3日 截止' }]);
     const contact = waiting[0].contactOpenId;
     expect(await contactApplyReminderRenderer(db(), sendDay())([{ kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, openId: contact }])).toEqual([{ drop: '2030年度申报已于 2030年6月3日 截止' }]);
-    // a row queued before this change still carries its claim's daysLeft: it is not read
-    h.clock.set('2030-05-27T09:00:00+08:00');
+    // a row queued before this change still carries its claim's daysLeft (7): it is not read, the days are counted on the 29th
+    h.clock.set('2030-05-29T09:00:00+08:00');
     const [old] = await leaderApplyReminderRenderer(db(), sendDay())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, teamId: team }]);
-    expect(JSON.stringify(old)).toContain('2030 年度申报还有 7 天截止');
+    expect(JSON.stringify(old)).toContain('2030 年度申报还有 5 天截止');
+    expect(JSON.stringify(old)).not.toContain('7 天');
   });
 
   it('a scoring deadline moved before the reminders go out: the new date and count; past it, how long overdue', async () => {
