@@ -28,7 +28,9 @@ describe('the md template', () => {
         .replace(/(^|\n)([ \t]*)([-+#=]+|\d+[.)])(?=[ \t\n]|$)/g, (m, nl: string, space: string, mark: string, offset: number) =>
           offset === 0 && !nl && !atLineStart ? m : `${nl}${space}${[...mark].map((ch) => `&#${ch.codePointAt(0)};`).join('')}`,
         );
-    const alphabet = ['a', '班', ' ', '\t', '\n', '-', '+', '#', '=', '1', '2', '.', ')', '*', '_', '[', ']', '<', '&', '`', '$', '|', '{'];
+    // every character the full escape replaces, the line-start markers and what they need around them
+    const alphabet = ['a', '班', ' ', '\t', '\n', '-', '+', '#', '=', '1', '2', '.', '(', ')', '*', '_', '[', ']', '<', '>', '&', '`', '~', '\\', '$', '|', '{', '}'];
+    for (const ch of '&<>[]()*_`~\\$|{}') expect(escapeText(`a${ch}`), ch).toBe(full(`a${ch}`));
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     for (let k = 0; k < 5000; k++) {

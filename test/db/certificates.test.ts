@@ -3,7 +3,7 @@ import { unzipSync } from 'fflate';
 import { PDFParse } from 'pdf-parse';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, auditLog, certificates, chatBindings, cycles, honours, organizations, outbox, people, teamMembers, teams } from '../../db/schema.js';
+import { auditLog, certificates, chatBindings, cycles, honours, outbox } from '../../db/schema.js';
 import { certificateValues } from '../../src/certificates/index.js';
 import { CertificateRenderer } from '../../src/certificates/render.js';
 import { ManualClock } from '../../src/clock.js';
@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log.js';
 import { cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
+import { seedScoredTeam } from '../support/scoredTeams.js';
 
 /**
  * Acceptance 3 of issue 15: publishing a cycle with five titles sends each leader and contact the
@@ -56,30 +57,15 @@ function pixelDiff(a: PNG, b: PNG, top: number, bottom: number): { inside: numbe
   return { inside, outside };
 }
 
-async function seedScoredTeam(n: number, awarded: boolean) {
-  const [org] = await db().insert(organizations).values({ name: `广东第${n}市政工程有限公司` }).returning();
-  await db().insert(people).values([{ openId: leaderOf(n) }, { openId: contactOf(n), roles: ['org_contact'], organizationId: org.id }]);
-  const [team] = await db()
-    .insert(teams)
-    .values({
-      code: `GDSZ-2025-020${n}`, name: NAMES[n - 1], organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: leaderOf(n), phone: '020-1234567',
-      memberCount: 12, functions: '道路养护', goals: '合格率 98%', plan: '每月 QC 活动', contactOpenId: contactOf(n), registeredAt: '2025-01-10',
-    })
-    .returning();
-  await db().insert(teamMembers).values({ teamId: team.id, openId: leaderOf(n), role: 'leader' });
-  await db().insert(applications).values({
-    teamId: team.id, cycleId, status: 'scored', form: { title: `成果${n}` }, finalScore: awarded ? 95 - n : 70, rank: n, decision: awarded ? 'awarded' : 'not_awarded',
-    review: { rule: 'mean', median: null, totals: [], areas: [], outliers: [], awarded, recommended: n === 1, aggregatedAt: clock.now().toISOString() },
-  });
-  return team;
-}
+const seedTeam = (n: number, awarded: boolean) =>
+  seedScoredTeam(db(), { cycleId, n, code: `GDSZ-2025-020${n}`, name: NAMES[n - 1], leader: leaderOf(n), contact: contactOf(n), aggregatedAt: clock.now(), awarded, recommended: n === 1 });
 
 describe('certificates on publishing (第二十条)', () => {
   it('sets up a closed cycle: five titles, one team below the line, an admin group', async () => {
     await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-15' });
     [{ id: cycleId }] = await db().select({ id: cycles.id }).from(cycles);
     await db().update(cycles).set({ status: 'closed' }).where(eq(cycles.id, cycleId));
-    for (let n = 1; n <= 6; n++) await seedScoredTeam(n, n <= 5);
+    for (let n = 1; n <= 6; n++) await seedTeam(n, n <= 5);
     await db().insert(chatBindings).values({ chatId: ADMIN_GROUP, purpose: 'admin', boundBy: ADMIN });
   });
 

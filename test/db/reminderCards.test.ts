@@ -120,6 +120,23 @@ async function changeDates(cycleId: number, dates: Record<string, string>) {
   expect(res.body.toast).toMatchObject({ type: 'success' });
 }
 
+/**
+ * 27 June 2030, three days before the scoring deadline: six applications in scoring assigned to six experts
+ * (分配专家 through a signed callback), then the period's scoring reminders claimed and queued; nothing sent yet.
+ */
+async function claimScoringReminders() {
+  h = await startHarness({ clock: new ManualClock('2030-06-27T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
+  const fx = await seedLargeCycle(db(), { applications: 6, experts: 6, organizations: 2, year: 2030, status: 'scoring' });
+  const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'review.assign', cycleId: fx.cycleId }, messageId: 'om_scoring_reminders_admin' }));
+  expect(res.status).toBe(200);
+  await h.app.bulkJobs.drain();
+  await db().delete(outbox);
+  await remindNow();
+  const rows = await rowsLike('remind:scoring-deadline:2030:T-3:');
+  expect(rows.length).toBeGreaterThan(1);
+  return { fx, rows };
+}
+
 describe('the days left of a reminder are counted when it is sent', () => {
   it('a deadline moved after the claim, sent after midnight: the card gives the new date and the days from the day it is sent', async () => {
     h = await startHarness({ clock: new ManualClock('2030-05-24T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
@@ -160,22 +177,15 @@ describe('the days left of a reminder are counted when it is sent', () => {
     expect(await leader('2030-06-04T08:00:00+08:00')).toEqual([{ drop: '2030年度申报已于 2030年6月3日 截止' }]);
     const contact = waiting[0].contactOpenId;
     expect(await contactApplyReminderRenderer(db(), sendDay())([{ kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, openId: contact }])).toEqual([{ drop: '2030年度申报已于 2030年6月3日 截止' }]);
-    // a row queued before this change still carries its claim's daysLeft: it is not read
-    h.clock.set('2030-05-27T09:00:00+08:00');
+    // a row queued before this change still carries its claim's daysLeft (7): it is not read, the days are counted on the 29th
+    h.clock.set('2030-05-29T09:00:00+08:00');
     const [old] = await leaderApplyReminderRenderer(db(), sendDay())([{ kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, daysLeft: 7, teamId: team }]);
-    expect(JSON.stringify(old)).toContain('2030 年度申报还有 7 天截止');
+    expect(JSON.stringify(old)).toContain('2030 年度申报还有 5 天截止');
+    expect(JSON.stringify(old)).not.toContain('7 天');
   });
 
   it('a scoring deadline moved before the reminders go out: the new date and count; past it, how long overdue', async () => {
-    h = await startHarness({ clock: new ManualClock('2030-06-27T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
-    const fx = await seedLargeCycle(db(), { applications: 6, experts: 6, organizations: 2, year: 2030, status: 'scoring' });
-    const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'review.assign', cycleId: fx.cycleId }, messageId: 'om_scoring_reminders_admin' }));
-    expect(res.status).toBe(200);
-    await h.app.bulkJobs.drain();
-    await db().delete(outbox);
-    await remindNow();
-    const rows = await rowsLike('remind:scoring-deadline:2030:T-3:');
-    expect(rows.length).toBeGreaterThan(1);
+    const { fx, rows } = await claimScoringReminders();
     const pending = async (openId: string) => (await db().select().from(assignments).where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned')))).length;
 
     await changeDates(fx.cycleId, { scoringDeadline: '2030-07-05' });
@@ -301,15 +311,7 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
 
 describe('a reminder that cannot be drawn', () => {
   it('is a failed send: retried with backoff, then dead-lettered with an alert, while the other reminders go out', async () => {
-    h = await startHarness({ clock: new ManualClock('2030-06-27T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 }, runDispatcher: false });
-    const fx = await seedLargeCycle(db(), { applications: 6, experts: 6, organizations: 2, year: 2030, status: 'scoring' });
-    const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'review.assign', cycleId: fx.cycleId }, messageId: 'om_scoring_reminders_admin' }));
-    expect(res.status).toBe(200);
-    await h.app.bulkJobs.drain();
-    await db().delete(outbox);
-    await remindNow();
-    const rows = await rowsLike('remind:scoring-deadline:2030:T-3:');
-    expect(rows.length).toBeGreaterThan(1);
+    const { rows } = await claimScoringReminders();
     const [broken, ...fine] = rows;
     const real = scoringReminderRenderer(db(), sendDay());
     const failing = testDispatcher(db(), h.app.larkClient, { [SCORING_REMINDER]: async (specs) => (await real(specs)).map((r, i) => (specs[i].openId === broken.receiver ? { error: '评分任务读取失败' } : r)) }, { admins: [ADMIN] });

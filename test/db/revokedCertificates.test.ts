@@ -1,7 +1,7 @@
 import { and, asc, eq, like, ne, sql } from 'drizzle-orm';
 import { unzipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applications, auditLog, certificates, chatBindings, cycles, honours, organizations, outbox, people, teamMembers, teams } from '../../db/schema.js';
+import { auditLog, certificates, chatBindings, cycles, honours, outbox, teams } from '../../db/schema.js';
 import { type Certificate, certificateAttachments, certificateValues, certificateZip } from '../../src/certificates/index.js';
 import { CertificateRenderer } from '../../src/certificates/render.js';
 import { ManualClock } from '../../src/clock.js';
@@ -13,6 +13,7 @@ import { cardText } from '../support/cards.js';
 import { testDispatcher } from '../support/dispatchers.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
+import { seedScoredTeam } from '../support/scoredTeams.js';
 
 /**
  * 公布结果 queues each title's certificate (an image and a PDF, to the leader and the contact) and the admin
@@ -40,23 +41,8 @@ async function post(value: Record<string, unknown>, formValue?: Record<string, u
   return res.body;
 }
 
-async function seedScoredTeam(n: number) {
-  const [org] = await db().insert(organizations).values({ name: `广东第${n}市政工程有限公司` }).returning();
-  await db().insert(people).values([{ openId: leaderOf(n) }, { openId: contactOf(n), roles: ['org_contact'], organizationId: org.id }]);
-  const [team] = await db()
-    .insert(teams)
-    .values({
-      code: `GDSZ-2025-030${n}`, name: NAMES[n - 1], organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: leaderOf(n), phone: '020-1234567',
-      memberCount: 12, functions: '道路养护', goals: '合格率 98%', plan: '每月 QC 活动', contactOpenId: contactOf(n), registeredAt: '2025-01-10',
-    })
-    .returning();
-  await db().insert(teamMembers).values({ teamId: team.id, openId: leaderOf(n), role: 'leader' });
-  await db().insert(applications).values({
-    teamId: team.id, cycleId, status: 'scored', form: { title: `成果${n}` }, finalScore: 95 - n, rank: n, decision: 'awarded',
-    review: { rule: 'mean', median: null, totals: [], areas: [], outliers: [], awarded: true, recommended: false, aggregatedAt: clock.now().toISOString() },
-  });
-  return team;
-}
+const seedTeam = (n: number) =>
+  seedScoredTeam(db(), { cycleId, n, code: `GDSZ-2025-030${n}`, name: NAMES[n - 1], leader: leaderOf(n), contact: contactOf(n), aggregatedAt: clock.now() });
 
 beforeEach(async () => {
   clock = new ManualClock('2027-03-05T09:00:00+08:00');
@@ -66,7 +52,7 @@ beforeEach(async () => {
   await h.app.dispatcher.drain();
   [{ id: cycleId }] = await db().select({ id: cycles.id }).from(cycles);
   await db().update(cycles).set({ status: 'closed' }).where(eq(cycles.id, cycleId));
-  for (let n = 1; n <= NAMES.length; n++) await seedScoredTeam(n);
+  for (let n = 1; n <= NAMES.length; n++) await seedTeam(n);
   await db().insert(chatBindings).values({ chatId: ADMIN_GROUP, purpose: 'admin', boundBy: ADMIN });
   // 公布结果: the job numbers the certificates and queues every message; nothing is drawn or sent yet
   await post({ action: 'results.publish', cycleId });
