@@ -62,9 +62,9 @@ type Team = { id: number; name: string; code: string; leaderOpenId: string };
  * drawn when sent). The job keeps the list, so a batch resumed after a crash queues exactly what the claim decided.
  */
 type Recipient =
-  | { t: 'leader'; team: Team; state: 'none' | 'draft' | 'returned' }
-  | { t: 'contact'; openId: string; teams: { id: number; name: string; code: string }[] }
-  | { t: 'expert'; openId: string; pending: number }
+  | { t: 'leader'; team: Team }
+  | { t: 'contact'; openId: string }
+  | { t: 'expert'; openId: string }
   | { t: 'admin'; to: Destination }
   | { t: 'applicant'; team: Team };
 
@@ -171,7 +171,7 @@ export const remindJob: BulkJobKind = {
  */
 async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Promise<Recipient[]> {
   const candidates = await tx
-    .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, registeredAt: teams.registeredAt, status: applications.status })
+    .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, registeredAt: teams.registeredAt })
     .from(teams)
     .leftJoin(applications, and(eq(applications.teamId, teams.id), eq(applications.cycleId, cycle.id)))
     .where(and(eq(teams.status, 'active'), sql`(${applications.id} is null or ${applications.status} in ('draft', 'returned'))`))
@@ -188,32 +188,29 @@ async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
   const out: Recipient[] = [];
   for (const t of candidates) {
     if (oneYearAfter(t.registeredAt) > cycle.applicationDeadline || revoked.has(t.id)) continue;
-    const state = t.status === 'draft' ? 'draft' : t.status === 'returned' ? 'returned' : 'none';
-    out.push({ t: 'leader', team: { id: t.id, name: t.name, code: t.code, leaderOpenId: t.leaderOpenId }, state });
+    out.push({ t: 'leader', team: { id: t.id, name: t.name, code: t.code, leaderOpenId: t.leaderOpenId } });
   }
 
-  const pending = await tx
-    .select({ contactOpenId: teams.contactOpenId, id: teams.id, name: teams.name, code: teams.code })
+  // contacts with applications to confirm, once each: the card lists them as they are when it is sent
+  const contacts = await tx
+    .selectDistinct({ contactOpenId: teams.contactOpenId })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .where(and(eq(applications.cycleId, cycle.id), eq(applications.status, 'submitted')))
-    .orderBy(asc(teams.contactOpenId), asc(teams.id));
-  const byContact = new Map<string, { id: number; name: string; code: string }[]>();
-  for (const r of pending) byContact.set(r.contactOpenId, [...(byContact.get(r.contactOpenId) ?? []), { id: r.id, name: r.name, code: r.code }]);
-  for (const [openId, list] of byContact) out.push({ t: 'contact', openId, teams: list });
+    .orderBy(asc(teams.contactOpenId));
+  for (const c of contacts) out.push({ t: 'contact', openId: c.contactOpenId });
   return out;
 }
 
 /** Each expert with tasks still `assigned` in this cycle; the button opens the next one. */
 async function scoringDeadlineAudience(tx: Db, cycle: Cycle): Promise<Recipient[]> {
   const rows = await tx
-    .select({ openId: assignments.expertOpenId, pending: sql<number>`count(*)::int` })
+    .selectDistinct({ openId: assignments.expertOpenId })
     .from(assignments)
     .innerJoin(applications, eq(applications.id, assignments.applicationId))
     .where(and(eq(applications.cycleId, cycle.id), eq(assignments.status, 'assigned')))
-    .groupBy(assignments.expertOpenId)
     .orderBy(asc(assignments.expertOpenId));
-  return rows.map((r) => ({ t: 'expert', openId: r.openId, pending: Number(r.pending) }));
+  return rows.map((r) => ({ t: 'expert', openId: r.openId }));
 }
 
 /** 第十九条: the admin group(s) and the leader of every accepted application. */
