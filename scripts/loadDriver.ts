@@ -38,7 +38,7 @@ export class LoadDriver {
   run(url: string, requests: PreparedRequest[], concurrency: number, expect?: string, trace?: string): Promise<RunStats> {
     return new Promise((resolve, reject) => {
       const onMessage = (m: { result?: { ok: number; seconds: number; bytes: number; latencies: Float64Array; starts: Float64Array; startedAt: number }; error?: string }) => {
-        this.worker.off('error', reject);
+        this.worker.off('error', onError);
         if (m.error || !m.result) return reject(new Error(m.error ?? 'load driver: no result'));
         const { ok, seconds, bytes, latencies, starts, startedAt } = m.result;
         if (trace) writeFileSync(trace, `# started ${new Date(startedAt).toISOString()} (${startedAt})\n${Array.from(starts, (s, i) => `${s.toFixed(1)} ${latencies[i].toFixed(1)}`).join('\n')}\n`);
@@ -46,8 +46,12 @@ export class LoadDriver {
         const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] * 10) / 10;
         resolve({ ok, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), rps: Math.round(requests.length / seconds), bytes: Math.round(bytes / requests.length) });
       };
+      const onError = (error: Error) => {
+        this.worker.off('message', onMessage);
+        reject(error);
+      };
       this.worker.once('message', onMessage);
-      this.worker.once('error', reject);
+      this.worker.once('error', onError);
       this.worker.postMessage({ url, requests, concurrency, expect });
     });
   }
