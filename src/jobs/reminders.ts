@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNotNull, notInArray, sql } from 'drizzle-orm';
 import { groupDigits } from '../../cards/bulk.js';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, honours, teams } from '../../db/schema.js';
+import { applications, assignments, honours, jobRuns, teams } from '../../db/schema.js';
 import { type Cycle, oneYearAfter } from '../applications.js';
 import { announceJob, type BulkJobKind, startBulkJob } from '../bulkJobs.js';
 import { getRunningCycle } from '../cycles.js';
@@ -22,6 +22,8 @@ export interface ReminderPeriod {
   /** e.g. apply-deadline:2027:T-3, scoring-deadline:2027:overdue:2027-06-02 */
   period: string;
   daysLeft: number;
+  /** The date counted down to (a deadline, the meeting), for a `T-n` period; an overdue one carries its day already. */
+  target?: string;
 }
 
 /** Which reminders fall on `today` for this cycle: pure, so the calendar can be tested alone. */
@@ -29,19 +31,19 @@ export function reminderPeriods(cycle: Pick<Cycle, 'year' | 'status' | 'applicat
   const out: ReminderPeriod[] = [];
   const toApply = daysBetween(today, cycle.applicationDeadline);
   if (cycle.status === 'open' && (applyDeadlineOffsets as readonly number[]).includes(toApply)) {
-    out.push({ kind: 'apply-deadline', period: `apply-deadline:${cycle.year}:T-${toApply}`, daysLeft: toApply });
+    out.push({ kind: 'apply-deadline', period: `apply-deadline:${cycle.year}:T-${toApply}`, daysLeft: toApply, target: cycle.applicationDeadline });
   }
   const toScoring = daysBetween(today, cycle.scoringDeadline);
   if (cycle.status === 'open' || cycle.status === 'scoring') {
     if ((scoringDeadlineOffsets as readonly number[]).includes(toScoring)) {
-      out.push({ kind: 'scoring-deadline', period: `scoring-deadline:${cycle.year}:T-${toScoring}`, daysLeft: toScoring });
+      out.push({ kind: 'scoring-deadline', period: `scoring-deadline:${cycle.year}:T-${toScoring}`, daysLeft: toScoring, target: cycle.scoringDeadline });
     } else if (toScoring < 0) {
       out.push({ kind: 'scoring-deadline', period: `scoring-deadline:${cycle.year}:overdue:${today}`, daysLeft: toScoring });
     }
   }
   const toMeeting = daysBetween(today, cycle.reviewMeetingDate);
   if ((reviewMeetingOffsets as readonly number[]).includes(toMeeting)) {
-    out.push({ kind: 'review-meeting', period: `review-meeting:${cycle.year}:T-${toMeeting}`, daysLeft: toMeeting });
+    out.push({ kind: 'review-meeting', period: `review-meeting:${cycle.year}:T-${toMeeting}`, daysLeft: toMeeting, target: cycle.reviewMeetingDate });
   }
   return out;
 }
@@ -87,7 +89,8 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
   if (!cycle) return [];
   const today = todayIn(opts.timezone, opts.now);
   const outcomes: RunOutcome[] = [];
-  for (const p of reminderPeriods(cycle, today)) {
+  for (const due of reminderPeriods(cycle, today)) {
+    const p = await periodOfDate(db, due, today, opts.timezone);
     outcomes.push(
       await runClaimed(db, 'reminders', p.period, opts.now, async (tx) => {
         const audience =
@@ -101,6 +104,23 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
     );
   }
   return outcomes;
+}
+
+/**
+ * A date moved after its reminder went out (申报截止延期, a new meeting day): `apply-deadline:2027:T-3` was
+ * claimed on an earlier day, for the old date, and the new date's T-3 would find it taken. The T-3 of a date
+ * falls on one day only, so a claim made on another day was another date's: this date's reminder is claimed
+ * under the period with its date, `apply-deadline:2027:T-3:2027-06-15`. A claim made today is this date's,
+ * and the period stays as it is (taken, or to be taken over after a failure).
+ */
+async function periodOfDate(db: Db, p: ReminderPeriod, today: string, timezone: string): Promise<ReminderPeriod> {
+  if (!p.target) return p;
+  const [earlier] = await db
+    .select({ startedAt: jobRuns.startedAt })
+    .from(jobRuns)
+    .where(and(eq(jobRuns.job, 'reminders'), eq(jobRuns.period, p.period)));
+  if (!earlier || todayIn(timezone, earlier.startedAt) === today) return p;
+  return { ...p, period: `${p.period}:${p.target}` };
 }
 
 /** Records the period's job; a large audience is announced to the admin group(s) with a progress card. */

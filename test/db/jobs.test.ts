@@ -153,6 +153,47 @@ describe('reminders reach exactly the people they should, day by day through a g
   });
 });
 
+describe('a date moved after its reminder went out (申报截止延期) gets its own reminders', () => {
+  let db: TestDatabase;
+  let g: GeneratedCycle;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    g = await generateCycle(db.db, 11);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('the new deadline’s T-3 is claimed under the period with its date, once, and its cards count down to the new date', async () => {
+    const before = await runReminders(db.db, opts(addDays(DEADLINE, -3)));
+    expect(before.map((o) => [o.period, o.status])).toEqual([['apply-deadline:2027:T-3', 'done']]);
+    // the same day again: the same date's reminder, taken
+    expect((await runReminders(db.db, opts(addDays(DEADLINE, -3)))).map((o) => [o.period, o.status])).toEqual([['apply-deadline:2027:T-3', 'skipped']]);
+    await sendReminders(db.db);
+    const first = await outboxRows(db, 'remind:apply-deadline:2027:T-3:');
+    expect(first.length).toBeGreaterThan(0);
+
+    // the association extends the deadline by 15 days
+    const moved = addDays(DEADLINE, 15);
+    await db.db.update(cycles).set({ applicationDeadline: moved }).where(eq(cycles.id, g.cycleId));
+    const after = await runReminders(db.db, opts(addDays(moved, -3)));
+    expect(after.map((o) => [o.period, o.status])).toEqual([[`apply-deadline:2027:T-3:${moved}`, 'done']]);
+    expect((await runReminders(db.db, opts(addDays(moved, -3)))).map((o) => o.status)).toEqual(['skipped']);
+    await sendReminders(db.db);
+    const second = await outboxRows(db, `remind:apply-deadline:2027:T-3:${moved}:`);
+    // everyone reminded for the old date still has something to do (a team that turns one year old before the new date joins them)
+    expect(second.map((r) => r.receiver)).toEqual(expect.arrayContaining(first.map((r) => r.receiver)));
+    const cards = await drawOn(db.db, addDays(moved, -3), second);
+    for (const card of cards.values()) {
+      expectValidCard(card);
+      expect(JSON.stringify(card)).toContain('还有 3 天截止');
+      expect(JSON.stringify(card)).toContain('2027年6月15日');
+    }
+    const runs = await db.db.select().from(jobRuns).where(eq(jobRuns.job, 'reminders'));
+    expect(runs.map((r) => r.period).sort()).toEqual(['apply-deadline:2027:T-3', `apply-deadline:2027:T-3:${moved}`]);
+  });
+});
+
 describe('running a job twice for a period, and in two processes at once, sends each message exactly once (acceptance 1)', () => {
   let db: TestDatabase;
   let g: GeneratedCycle;
