@@ -9,7 +9,7 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions } from '../support/cards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer, taskCard } from '../../src/review/taskCards.js';
 import { cardActionEvent } from '../support/larkEvents.js';
-import { dyingDispatcher, testDispatcher } from '../support/dispatchers.js';
+import { dyingDispatcher, takenOverAfterLease, testDispatcher } from '../support/dispatchers.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 
 /**
@@ -171,16 +171,8 @@ describe('task cards drawn when they are sent', () => {
     void dying.runOnce();
     await until(() => delivered.length === 1);
     expect(sentTo(first.dedupeKey)).toHaveLength(1);
-    const [stuck] = await db().select().from(outbox).where(eq(outbox.id, first.id));
-    expect(stuck.status).toBe('sending');
-    // another replica takes the row over once the lease (60 s) has run out
-    await db().update(outbox).set({ claimedAt: new Date(Date.now() - 120_000) }).where(eq(outbox.id, first.id));
-    await h.app.dispatcher.drain(20_000);
-    const [done] = await db().select().from(outbox).where(eq(outbox.id, first.id));
-    expect(done).toMatchObject({ status: 'sent', attempts: 2 });
-    const requests = sendRequests(first.dedupeKey);
-    expect(requests).toHaveLength(2);
-    expect(requests[1].body.content).toBe(requests[0].body.content);
+    // another replica takes the row over once the lease has run out
+    const { done, requests } = await takenOverAfterLease(db(), h.app.dispatcher, first.id, () => sendRequests(first.dedupeKey));
     expect(JSON.parse(requests[1].body.content)).toEqual(await expectedCard(assignmentId));
     // Feishu keeps the first: one message, and the row records its id
     expect(sentTo(first.dedupeKey)).toHaveLength(1);

@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import type * as lark from '@larksuiteoapi/node-sdk';
 import { expect } from 'vitest';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
+import { outbox } from '../../db/schema.js';
 import { type AttachmentRenderer, LarkTransport } from '../../src/lark/client.js';
 import { createLogger } from '../../src/log.js';
 import { deadLetterAlert } from '../../src/notifications.js';
@@ -47,4 +49,28 @@ export function dyingDispatcher(db: Db, client: lark.Client, cards: CardRenderer
     cards,
   });
   return { dispatcher, delivered };
+}
+
+/**
+ * The row a dying process left `sending` is taken over by another replica once its lease has run out: it ends `sent`
+ * after a second attempt, and the two sends carry the same body (the same uuid). The row as it ended and the requests
+ * of both sends, for more checks.
+ */
+export async function takenOverAfterLease<R extends { body: { content?: unknown } }>(
+  db: Db,
+  dispatcher: { drain(timeoutMs: number): Promise<unknown> },
+  rowId: number,
+  sendRequests: () => R[],
+): Promise<{ done: OutboxRow; requests: R[] }> {
+  const [stuck] = await db.select().from(outbox).where(eq(outbox.id, rowId));
+  expect(stuck.status).toBe('sending');
+  // the lease (60 s) has run out
+  await db.update(outbox).set({ claimedAt: new Date(Date.now() - 120_000) }).where(eq(outbox.id, rowId));
+  await dispatcher.drain(20_000);
+  const [done] = await db.select().from(outbox).where(eq(outbox.id, rowId));
+  expect(done).toMatchObject({ status: 'sent', attempts: 2 });
+  const requests = sendRequests();
+  expect(requests).toHaveLength(2);
+  expect(requests[1].body.content).toBe(requests[0].body.content);
+  return { done, requests };
 }
