@@ -32,14 +32,14 @@ import { StateMachine } from './stateMachine.js';
 export type Complaint = typeof complaints.$inferSelect;
 export type Honour = typeof honours.$inferSelect;
 export type ComplaintStatus = 'open' | 'upheld' | 'dismissed';
-export type Send = (message: OutgoingMessage) => Promise<boolean>;
-
 /** What a complaint service needs besides the transaction: the moment, the timezone, where admins are, the outbox. */
 export interface ComplaintOptions {
   now: Date;
   timezone: string;
   bootstrapAdmins: readonly string[];
-  send: Send;
+  send: (message: OutgoingMessage) => Promise<unknown>;
+  /** Queues a message; whether its key was new (the revocation alert is audited once per run). */
+  sendIfNew: (message: OutgoingMessage) => Promise<boolean>;
 }
 
 export const complaintMachine = new StateMachine<ComplaintStatus, 'uphold' | 'dismiss'>(
@@ -487,7 +487,7 @@ async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, opts: C
   let raised = false;
   for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
     const key = `revocation:alert:${status.honour.id}:from-${status.runStart}:${destinationKey(to)}`;
-    if (await opts.send({ dedupeKey: key, to, card: alert })) raised = true;
+    if (await opts.sendIfNew({ dedupeKey: key, to, card: alert })) raised = true;
   }
   if (raised) {
     await audit(tx, { actor: 'system:complaints', action: 'honour.revocationAlert', entity: 'honour', entityId: status.honour.id, details: { teamId: team.id, run: status.view.run, required: status.view.required }, at: opts.now });

@@ -8,7 +8,7 @@ import { sdkLogger } from './lark/client.js';
 import type { FeishuReader } from './lark/reader.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
-import { type Destination, enqueue } from './outbox.js';
+import { type Destination, enqueue, enqueueQuietly } from './outbox.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql } from './people.js';
 import { postgresClient, transactionWith } from './pipeline.js';
 
@@ -156,6 +156,10 @@ export class EventProcessor {
       log: log.child({ eventId, actor: actor.openId }),
       eventId,
       send: async (message) => {
+        await enqueueQuietly(db, { priority: isInteractive(message.to) ? 'interactive' : 'bulk', ...message });
+        queued.n++;
+      },
+      sendIfNew: async (message) => {
         const added = await enqueue(db, { priority: isInteractive(message.to) ? 'interactive' : 'bulk', ...message });
         if (added) queued.n++;
         return added;

@@ -21,8 +21,10 @@ export interface HandlerContext {
   config: Config;
   log: Logger;
   eventId: string;
-  /** Queues a message in this transaction (sent after commit). */
-  send(message: OutgoingMessage): Promise<boolean>;
+  /** Queues a message in this transaction (sent after commit); a key queued before is not queued again. Waits for no answer. */
+  send(message: OutgoingMessage): Promise<void>;
+  /** `send`, answering whether the key was new (a round trip of its own on PostgreSQL). */
+  sendIfNew(message: OutgoingMessage): Promise<boolean>;
   /** open_ids of people named by mobile or e-mail, from the tenant's address book (a read; nothing is written). */
   findUsers(query: { mobiles?: string[]; emails?: string[] }): Promise<ResolvedUserIds>;
   /** The same context on a savepoint: its writes and messages roll back together. */

@@ -13,7 +13,7 @@ export const metrics = {
     registers: [registry],
   }),
   eventsProcessed: new Counter({ name: 'bot_events_total', help: 'Events by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] }),
-  outboxEnqueued: new Counter({ name: 'bot_outbox_enqueued_total', help: 'Messages queued', registers: [registry] }),
+  outboxEnqueued: new Counter({ name: 'bot_outbox_enqueued_total', help: 'Messages queued (one queued without asking counts even when its key was queued before)', registers: [registry] }),
   outboxSent: new Counter({ name: 'bot_outbox_sent_total', help: 'Messages delivered', labelNames: ['kind'], registers: [registry] }),
   outboxFailed: new Counter({ name: 'bot_outbox_failed_total', help: 'Failed attempts by reason', labelNames: ['reason'], registers: [registry] }),
   signatureRejected: new Counter({ name: 'bot_signature_rejected_total', help: 'Callbacks refused by signature or token', labelNames: ['reason'], registers: [registry] }),

@@ -58,6 +58,8 @@ export function onConnection<Q extends object>(prepared: Q, conn: ReservedSql): 
 /**
  * A transaction whose first statement goes out with its BEGIN (one round trip for both); `body` then
  * runs on a Drizzle transaction over the same connection, savepoints included, and COMMIT follows.
+ * Writes that return nothing do not wait for their answer (see `preparing`): they go out with the
+ * next statement that does, or with the COMMIT.
  */
 export async function transactionWith<F, R>(database: Database, client: Sql, first: Issue<F>, body: (tx: Db, first: F) => Promise<R>): Promise<R> {
   const conn = await client.reserve();
@@ -66,15 +68,22 @@ export async function transactionWith<F, R>(database: Database, client: Sql, fir
     const head = first(conn);
     const [began, firstValue] = await Promise.allSettled([begin, head]);
     if (began.status === 'rejected') throw began.reason;
+    const session = preparing(conn);
     try {
       if (firstValue.status === 'rejected') throw firstValue.reason;
-      const result = await body(drizzleTransaction(database, conn), firstValue.value);
-      const committed = await conn.unsafe('commit');
+      const result = await body(drizzleTransaction(database, session), firstValue.value);
+      const commit = conn.unsafe('commit').execute();
+      // a write that failed aborted the transaction: COMMIT then answers ROLLBACK, and the write's own error is the one to tell
+      await session.settled(0);
+      const committed = await commit;
+      const failed = session.failure(0);
+      if (failed) throw failed.error;
       if (committed.command !== 'COMMIT') throw new Error(`transaction ended with ${committed.command}`);
       return result;
     } catch (err) {
+      await session.settled(0);
       await conn.unsafe('rollback').catch(() => undefined);
-      throw err;
+      throw session.failure(0)?.error ?? err;
     }
   } finally {
     conn.release();
@@ -82,15 +91,22 @@ export async function transactionWith<F, R>(database: Database, client: Sql, fir
 }
 
 /** What Drizzle's own postgres.js transaction builds, on a connection we began ourselves. */
-function drizzleTransaction(database: Database, conn: ReservedSql): Db {
+function drizzleTransaction(database: Database, client: SessionClient): Db {
   // Drizzle keeps its dialect and relational schema on the database and session objects, not in its public API
   const inner = database.db as unknown as { dialect: PgDialect; session: { schema: never; options: never } };
-  const session = new PostgresJsSession(preparing(conn) as never, inner.dialect, inner.session.schema, inner.session.options);
+  const session = new PostgresJsSession(client as never, inner.dialect, inner.session.schema, inner.session.options);
   return new PostgresJsTransaction(inner.dialect, session, inner.session.schema) as unknown as Db;
 }
 
 /** Statements with up to this many parameters are prepared; longer lists (bulk inserts, large `in`) vary too much to keep. */
 const PREPARED_PARAMS_MAX = 16;
+
+/** An INSERT, UPDATE or DELETE with no RETURNING: its caller gets nothing from the answer but success. */
+const quietWrite = /^\s*(?:insert|update|delete)\s/i;
+const returning = /\breturning\b/i;
+
+/** A statement's result as Drizzle takes it: awaited directly, or through `.values()` for rows as arrays. */
+type Answer = PromiseLike<unknown> & { values(): PromiseLike<unknown> };
 
 /**
  * The two things Drizzle's session asks of its client: `unsafe`, with statements prepared (an unnamed
@@ -98,25 +114,69 @@ const PREPARED_PARAMS_MAX = 16;
  * its first use per connection), and `savepoint(fn)` for nested transactions.
  */
 interface SessionClient {
-  unsafe(query: string, params?: unknown[], opts?: { prepare?: boolean }): ReturnType<ReservedSql['unsafe']>;
+  unsafe(query: string, params?: unknown[], opts?: { prepare?: boolean }): Answer;
   savepoint<T>(fn: (c: SessionClient) => Promise<T>): Promise<T>;
 }
 
-function preparing(conn: ReservedSql): SessionClient {
+/** A write sent without waiting: settled once its answer came, with the error if it failed. */
+interface Sent {
+  settled: Promise<void>;
+  error?: unknown;
+}
+
+/**
+ * The session client of one transaction. A write that returns nothing is sent and answered at once
+ * with an empty result, so the handler goes on and its next statement shares the round trip (the
+ * server runs them in order, so later reads see the write). Nothing in the bot reads such a write's
+ * row count: a write whose result matters says RETURNING. When a write fails, the server aborts the
+ * transaction and every later statement fails with "current transaction is aborted"; those report
+ * the write's own error instead, and so do a savepoint's end and the COMMIT.
+ */
+function preparing(conn: ReservedSql): SessionClient & { settled(from: number): Promise<void>; failure(from: number): Sent | undefined } {
   let n = 0;
-  const client: SessionClient = {
-    unsafe: (query: string, params?: unknown[], opts?: { prepare?: boolean }) =>
-      conn.unsafe(query, params as never[], { ...opts, prepare: (params?.length ?? 0) <= PREPARED_PARAMS_MAX }),
+  let sent: Sent[] = [];
+  const failure = (from: number) => sent.slice(from).find((w) => 'error' in w);
+  const settled = async (from: number) => void (await Promise.all(sent.slice(from).map((w) => w.settled)));
+  // the first failed write's error stands for any later statement's: that one failed only because the transaction was aborted
+  const told = <T>(p: PromiseLike<T>): Promise<T> =>
+    Promise.resolve(p).catch((err: unknown) => {
+      throw failure(0)?.error ?? err;
+    });
+  const client = {
+    settled,
+    failure,
+    unsafe(query: string, params?: unknown[], opts?: { prepare?: boolean }): Answer {
+      const q = conn.unsafe(query, params as never[], { ...opts, prepare: (params?.length ?? 0) <= PREPARED_PARAMS_MAX });
+      if (quietWrite.test(query) && !returning.test(query)) {
+        const w: Sent = { settled: Promise.resolve() };
+        w.settled = q.execute().then(
+          () => undefined,
+          (err: unknown) => void (w.error = err),
+        );
+        sent.push(w);
+        const done = Promise.resolve(Object.assign([], { count: undefined, command: query.trimStart().slice(0, 6).toUpperCase() }));
+        return Object.assign(done, { values: () => done });
+      }
+      return { then: (ok, fail) => told(q).then(ok, fail), values: () => told(q.values()) };
+    },
     async savepoint<T>(fn: (c: SessionClient) => Promise<T>): Promise<T> {
       const name = `s${++n}`;
-      await conn.unsafe(`savepoint ${name}`);
+      await told(conn.unsafe(`savepoint ${name}`));
+      const mark = sent.length;
       try {
         const result = await fn(client);
-        await conn.unsafe(`release savepoint ${name}`);
+        await settled(mark);
+        const failed = failure(mark);
+        if (failed) throw failed.error;
+        await told(conn.unsafe(`release savepoint ${name}`));
         return result;
       } catch (err) {
-        await conn.unsafe(`rollback to savepoint ${name}`);
-        throw err;
+        await settled(mark);
+        const inner = failure(mark);
+        // the savepoint's writes are undone with it: a failure among them no longer stands for the transaction
+        sent = sent.slice(0, mark);
+        await told(conn.unsafe(`rollback to savepoint ${name}`));
+        throw inner?.error ?? err;
       }
     },
   };

@@ -7,7 +7,7 @@ import { idFrom, idOrZero, raw, sendPrivately } from '../respond.js';
 
 /** The complaint services' options from a handler's context: its clock, timezone, admins and outbox. */
 export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
-  return { now: ctx.clock.now(), timezone: ctx.config.BOT_TIMEZONE, bootstrapAdmins: ctx.config.ADMIN_OPEN_IDS, send: ctx.send };
+  return { now: ctx.clock.now(), timezone: ctx.config.BOT_TIMEZONE, bootstrapAdmins: ctx.config.ADMIN_OPEN_IDS, send: ctx.send, sendIfNew: ctx.sendIfNew };
 }
 
 /** The form for a team given by id, name or code; several matches give a picker, none the empty form. */

@@ -70,7 +70,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
         return createComplaint(
           tx,
           { ...typedFields(body), channel: 'web' },
-          { now, timezone: deps.config.BOT_TIMEZONE, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, send: (m) => enqueue(tx, m) },
+          { now, timezone: deps.config.BOT_TIMEZONE, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, send: (m) => enqueue(tx, m), sendIfNew: (m) => enqueue(tx, m) },
         );
       });
       deps.dispatcher.nudge();

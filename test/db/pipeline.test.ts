@@ -1,0 +1,101 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, organizations, teamMembers } from '../../db/schema.js';
+import { postgresClient, transactionWith } from '../../src/pipeline.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+
+/**
+ * The ordinary path's transaction on PostgreSQL: writes that return nothing are sent without waiting
+ * for their answer. What must hold is that a failed one still fails the whole transaction, with its
+ * own error, and that a savepoint still undoes only its part.
+ */
+describe.skipIf(testDatabaseKind() !== 'postgres')('a transaction whose quiet writes wait for no answer (PostgreSQL)', () => {
+  let db: TestDatabase;
+  const run = <R>(body: Parameters<typeof transactionWith<unknown, R>>[3]) =>
+    transactionWith(db, postgresClient(db)!, (conn) => conn.unsafe('select 1 as one').execute(), body);
+  const orgNamed = async (name: string) => db.db.select().from(organizations).where(eq(organizations.name, name));
+  /** The error a transaction failed with; a transaction that committed fails the test. */
+  const failureOf = (p: Promise<unknown>) =>
+    p.then(
+      (v) => expect.fail(`committed, answering ${String(v)}`),
+      (e: unknown) => e as { code?: string; message: string },
+    );
+  const audited = async (action: string) => db.db.select().from(auditLog).where(eq(auditLog.action, action));
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('a write returning nothing answers at once; the next read sees it; both are kept', async () => {
+    const seen = await run(async (tx) => {
+      const answer = await tx.insert(auditLog).values({ actor: 'ou_t', action: 'pipeline.quiet', entity: 'test', entityId: '1' });
+      expect(Array.from(answer as unknown as unknown[])).toEqual([]);
+      return tx.select().from(auditLog).where(eq(auditLog.action, 'pipeline.quiet'));
+    });
+    expect(seen).toHaveLength(1);
+    expect(await audited('pipeline.quiet')).toHaveLength(1);
+  });
+
+  it('a failed quiet write fails the next read with its own error, and nothing of the transaction is kept', async () => {
+    const err = await failureOf(run(async (tx) => {
+      await tx.insert(organizations).values({ name: '先写入的单位' });
+      // no team 999999: the foreign key refuses it, but the handler is not told until its next statement
+      await tx.insert(teamMembers).values({ teamId: 999_999, openId: 'ou_t', role: 'member' });
+      await tx.select().from(organizations);
+    }));
+    expect(err.code).toBe('23503');
+    expect(err.message).toMatch(/foreign key/);
+    expect(await orgNamed('先写入的单位')).toEqual([]);
+  });
+
+  it('a failed quiet write as the last statement fails the COMMIT with its own error', async () => {
+    const err = await failureOf(run(async (tx) => {
+      await tx.insert(organizations).values({ name: '最后失败前的单位' });
+      await tx.insert(teamMembers).values({ teamId: 999_999, openId: 'ou_t', role: 'member' });
+      return 'returned';
+    }));
+    expect(err.code).toBe('23503');
+    expect(await orgNamed('最后失败前的单位')).toEqual([]);
+  });
+
+  it('a handler that throws after a failed quiet write is told the write’s error, not its own', async () => {
+    const err = await failureOf(run(async (tx) => {
+      await tx.insert(teamMembers).values({ teamId: 999_999, openId: 'ou_t', role: 'member' });
+      throw new Error('a refusal decided on what the handler believed was written');
+    }));
+    expect(err.code).toBe('23503');
+  });
+
+  it('a savepoint whose quiet write fails is undone alone, with that error; the transaction goes on and commits', async () => {
+    const inner = await run(async (tx) => {
+      await tx.insert(auditLog).values({ actor: 'ou_t', action: 'pipeline.outer', entity: 'test', entityId: '2' });
+      const caught = await tx
+        .transaction(async (sp) => {
+          await sp.insert(auditLog).values({ actor: 'ou_t', action: 'pipeline.inner', entity: 'test', entityId: '3' });
+          await sp.insert(teamMembers).values({ teamId: 999_999, openId: 'ou_t', role: 'member' });
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e as { code?: string },
+        );
+      await tx.insert(auditLog).values({ actor: 'ou_t', action: 'pipeline.after', entity: 'test', entityId: '4' });
+      return caught;
+    });
+    expect(inner?.code).toBe('23503');
+    expect((await audited('pipeline.outer')).length).toBe(1);
+    expect((await audited('pipeline.after')).length).toBe(1);
+    expect(await audited('pipeline.inner')).toEqual([]);
+  });
+
+  it('a savepoint whose writes succeed keeps them', async () => {
+    await run(async (tx) => {
+      await tx.transaction(async (sp) => {
+        await sp.insert(auditLog).values({ actor: 'ou_t', action: 'pipeline.kept', entity: 'test', entityId: '5' });
+      });
+    });
+    expect((await audited('pipeline.kept')).length).toBe(1);
+  });
+});
