@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { type Clock, systemClock } from './clock.js';
@@ -49,8 +49,11 @@ export type CardSpec = { kind: string } & Record<string, unknown>;
  */
 export type RenderedCard = { card: object } | { drop: string } | { error: string };
 
-/** Draws the specs of one kind claimed together (one read for the batch): one result per spec, in order. A throw fails each. */
-export type CardRenderer = (specs: CardSpec[]) => Promise<RenderedCard[]>;
+/**
+ * Draws the specs of one kind claimed together (one read for the batch): one result per spec, in order. A throw fails each.
+ * `rows` are the claimed rows the specs came from, in the same order (the dispatcher always gives them).
+ */
+export type CardRenderer = (specs: CardSpec[], rows?: readonly OutboxRow[]) => Promise<RenderedCard[]>;
 
 /** The renderers by spec kind, given to the dispatcher by the composition root. */
 export type CardRenderers = Readonly<Record<string, CardRenderer>>;
@@ -113,6 +116,23 @@ function outboxRow(message: OutgoingMessage) {
 export async function lockHeld(tx: Db, dedupeKey: string): Promise<OutboxRow | undefined> {
   const [row] = await tx.select().from(outbox).where(and(eq(outbox.dedupeKey, dedupeKey), eq(outbox.status, 'held'))).for('update');
   return row;
+}
+
+/**
+ * The newest of the rows with these keys still waiting for its first attempt (pending, never tried), locked until the
+ * caller's transaction ends, so what it sends can still be decided there. A dispatcher claiming it meanwhile skips it
+ * (`skip locked`); one that claimed it first is waited for, and the row, then `sending`, is no longer returned.
+ * Found by exact key (the unique index), never by a scan.
+ */
+export async function lockWaiting(tx: Db, dedupeKeys: string[]): Promise<OutboxRow | undefined> {
+  if (!dedupeKeys.length) return undefined;
+  const rows = await tx
+    .select()
+    .from(outbox)
+    .where(and(inArray(outbox.dedupeKey, dedupeKeys), eq(outbox.status, 'pending'), eq(outbox.attempts, 0)))
+    .orderBy(desc(outbox.id))
+    .for('update');
+  return rows[0];
 }
 
 /** Replaces the card of a row still held (the caller holds its lock). */
@@ -315,7 +335,7 @@ export class OutboxDispatcher {
       const renderer = this.deps.cards?.[kind];
       const all: Promise<RenderedCard[]> = renderer
         ? Promise.resolve()
-            .then(() => renderer(group.map((g) => g.spec)))
+            .then(() => renderer(group.map((g) => g.spec), group.map((g) => g.row)))
             .then((cards) => {
               if (!Array.isArray(cards) || cards.length !== group.length) throw new Error(`renderer ${kind} answered ${Array.isArray(cards) ? cards.length : 'no'} cards for ${group.length}`);
               return cards;
