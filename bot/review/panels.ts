@@ -84,8 +84,9 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
 
 /** `review.reopen` (重开评分, audited): the sheet goes back to its expert with the scores filled in. */
 export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const task = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now());
-  await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
+  const { task, card } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
+  // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one
+  if (!card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
   return {
     toast: { type: 'success', content: `已重开评分并通知专家：${task.team.name}` },
     card: { type: 'raw', data: await panelCardFor(ctx, task.application.id) },

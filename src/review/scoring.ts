@@ -1,11 +1,12 @@
-import { and, asc, eq, getTableColumns, inArray, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, type Placeholder, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { formatDateTimeZh } from '../dates.js';
 import { cycleScoreSheet, transitionCycle } from '../cycles.js';
+import { lockWaiting } from '../outbox.js';
 import { AlreadyDone, cite, UserError } from '../errors.js';
 import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type FormDescriptor, formDisplay, formSchema, optionalText, readForm, readNumber } from '../forms.js';
 import type { Actor } from '../people.js';
@@ -443,8 +444,16 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
 /**
  * 重开评分 (admin, audited): a submitted sheet goes back to its expert with the scores filled in; the
  * application is under review again, and a closed cycle goes back to scoring until it is closed again.
+ * `card` says which outbox row brings the reopened sheet to the expert (see `reopenedCard`): one still
+ * waiting (`waiting`), or a new one the caller queues under `key`. The audit row records it.
  */
-export async function reopenScore(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<Task> {
+export async function reopenScore(
+  tx: Db,
+  actor: Actor,
+  assignmentId: number,
+  now: Date,
+  eventId: string,
+): Promise<{ task: Task; card: { key: string; waiting: boolean } }> {
   const task = await adminTask(tx, actor, assignmentId);
   if (task.cycle.status === 'published') {
     throw new UserError(`${task.cycle.year}年度评审结果已公布，评分不能再重开。`, { kind: 'info' });
@@ -460,15 +469,58 @@ export async function reopenScore(tx: Db, actor: Actor, assignmentId: number, no
     await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, task.application.id));
   }
   if (task.cycle.status === 'closed') await transitionCycle(tx, actor, task.cycle.id, 'reopenScoring', now, { assignmentId });
+  const card = await reopenedCard(tx, assignmentId, eventId);
   await audit(tx, {
     actor: actor.openId,
     action: 'review.reopen',
     entity: 'assignment',
     entityId: assignmentId,
-    details: { applicationId: task.application.id, expert: task.assignment.expertOpenId, previousTotal: task.assignment.total, previousScores: task.assignment.scores },
+    details: {
+      applicationId: task.application.id,
+      expert: task.assignment.expertOpenId,
+      previousTotal: task.assignment.total,
+      previousScores: task.assignment.scores,
+      cardKey: card.key,
+    },
     at: now,
   });
-  return { ...task, assignment };
+  return { task: { ...task, assignment }, card };
+}
+
+/** The outbox key of an assignment's task card, queued once when it is assigned. */
+export const taskCardKey = (assignmentId: number) => `review:task:${assignmentId}`;
+
+/** The outbox key of a reopened sheet's own card, one per reopen event (a retried event is not queued again). */
+export const reopenedCardKey = (assignmentId: number, eventId: string) => `review:reopen:${assignmentId}:${eventId}`;
+
+/**
+ * Which outbox row brings a reopened sheet to its expert, so that exactly one does. A card of this task still
+ * waiting for its first attempt (the task card, when the expert submitted from the 评分 list before it went out;
+ * or the card of an earlier reopen, likewise) is drawn when it is sent, so it will show the reopened sheet: it is
+ * the one, and nothing is queued. It is locked until the reopen commits, so a dispatcher cannot claim it in
+ * between; a dispatcher that claimed it first is waited for, and then a new card is queued. The claimed one may
+ * be drawn before or after this commits: `reviewTaskRenderer` sends a reopened sheet only from the row recorded
+ * here, so it is dropped either way.
+ */
+async function reopenedCard(tx: Db, assignmentId: number, eventId: string): Promise<{ key: string; waiting: boolean }> {
+  const previous = (await reopenedCardKeys(tx, [assignmentId])).get(assignmentId);
+  const keys = [...new Set([taskCardKey(assignmentId), ...(previous ? [previous] : [])])];
+  const waiting = await lockWaiting(tx, keys);
+  return waiting ? { key: waiting.dedupeKey, waiting: true } : { key: reopenedCardKey(assignmentId, eventId), waiting: false };
+}
+
+/**
+ * The outbox key each reopened task's latest reopen chose for its card (`reopenedCard`), by assignment; a task
+ * never reopened, or last reopened before the key was recorded, has none. One read (the audit log's entity index).
+ */
+export async function reopenedCardKeys(tx: Db, assignmentIds: number[]): Promise<Map<number, string>> {
+  if (!assignmentIds.length) return new Map();
+  const rows = await tx
+    .selectDistinctOn([auditLog.entityId], { entityId: auditLog.entityId, cardKey: sql<string | null>`${auditLog.details} ->> 'cardKey'` })
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'assignment'), inArray(auditLog.entityId, assignmentIds.map(String)), eq(auditLog.action, 'review.reopen')))
+    .orderBy(auditLog.entityId, desc(auditLog.id));
+  return new Map(rows.filter((r) => r.cardKey).map((r) => [Number(r.entityId), r.cardKey as string]));
 }
 
 // --- lists ---------------------------------------------------------------------------------------

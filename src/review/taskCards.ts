@@ -7,9 +7,9 @@ import { formatDateZh } from '../dates.js';
 import { formDisplay } from '../forms.js';
 import type { HandlerContext } from '../handlers.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
-import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from '../outbox.js';
+import type { CardRenderer, CardSpec, OutboxRow, OutgoingMessage, RenderedCard } from '../outbox.js';
 import type { NewAssignment } from './assignment.js';
-import { getTasks, type Replacement, type ScoreField, scoreFields, scoreSheetForm, type Task } from './scoring.js';
+import { getTasks, reopenedCardKey, reopenedCardKeys, type Replacement, type ScoreField, scoreFields, scoreSheetForm, type Task, taskCardKey } from './scoring.js';
 
 /**
  * 评分任务卡: the score sheet card an expert receives for each assignment. The outbox row holds only
@@ -45,7 +45,7 @@ export const REVIEW_TASK_CARD = 'reviewTask';
 /** The new assignment's task card to its expert, drawn when it is sent; keyed by the assignment, so it is queued once. */
 export function taskCardMessage(assignment: Pick<NewAssignment, 'id' | 'expertOpenId'>, priority?: OutgoingMessage['priority']): OutgoingMessage {
   return {
-    dedupeKey: `review:task:${assignment.id}`,
+    dedupeKey: taskCardKey(assignment.id),
     to: { openId: assignment.expertOpenId },
     render: { kind: REVIEW_TASK_CARD, assignmentId: assignment.id },
     ...(priority ? { priority } : {}),
@@ -55,10 +55,11 @@ export function taskCardMessage(assignment: Pick<NewAssignment, 'id' | 'expertOp
 /**
  * 重开评分: the reopened sheet back to its expert, drawn when it is sent like every task card (the stored scores
  * fill it in and its note says an administrator reopened it). Keyed per reopen event: a second reopen after a
- * resubmission is a new message, a retried event is not.
+ * resubmission is a new message, a retried event is not. Queued only when no card of the task is still waiting
+ * to go out (`reopenScore` says which).
  */
 export function reopenedTaskMessage(assignment: Pick<NewAssignment, 'id' | 'expertOpenId'>, eventId: string): OutgoingMessage {
-  return { ...taskCardMessage(assignment), dedupeKey: `review:reopen:${assignment.id}:${eventId}` };
+  return { ...taskCardMessage(assignment), dedupeKey: reopenedCardKey(assignment.id, eventId) };
 }
 
 /**
@@ -66,17 +67,22 @@ export function reopenedTaskMessage(assignment: Pick<NewAssignment, 'id' | 'expe
  * in a cycle still open to scoring, becomes a card. A task declined, replaced (the expert was swapped or
  * declared a conflict), already submitted from the 评分 list, or whose scoring has ended before its card
  * went out is not sent: the expert never saw it, so there is nothing to withdraw, and a live score sheet
- * for it would be untrue.
+ * for it would be untrue. A reopened sheet goes out only in the row its reopen chose (`reopenScore`): another
+ * card of the task claimed before the reopen, but drawn after it, is dropped, so the expert gets it once.
  */
 export function reviewTaskRenderer(db: Db): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+  return async (specs: CardSpec[], rows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
     const ids = specs.map((s) => Number(s.assignmentId));
     const tasks = new Map((await getTasks(db, ids.filter((id) => Number.isSafeInteger(id) && id > 0))).map((t) => [t.assignment.id, t]));
+    const reopened = [...tasks.values()].filter((t) => t.assignment.status === 'assigned' && t.assignment.scores !== null).map((t) => t.assignment.id);
+    const chosen = rows && reopened.length ? await reopenedCardKeys(db, reopened) : new Map<number, string>();
     const fieldsByCycle = new Map<number, ScoreField[]>();
-    return ids.map((id): RenderedCard => {
+    return ids.map((id, i): RenderedCard => {
       const task = tasks.get(id);
       if (!task) return { drop: `评分任务 ${id} 已不存在` };
       if (task.assignment.status !== 'assigned') return { drop: `评分任务 ${id} 已${ASSIGNMENT_STATUS_ZH[task.assignment.status] ?? task.assignment.status}` };
+      const carrier = chosen.get(id);
+      if (carrier && rows?.[i] && rows[i].dedupeKey !== carrier) return { drop: `评分任务 ${id} 已重开，重开的评分表由另一条消息发送` };
       if (task.cycle.status !== 'open' && task.cycle.status !== 'scoring') return { drop: `${task.cycle.year}年度评审已结束专家评分` };
       try {
         const fields = fieldsByCycle.get(task.cycle.id) ?? scoreFields(cycleScoreSheet(task.cycle));

@@ -3,13 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assignments, auditLog, cycles, outbox } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
-import { enqueue, messageUuid } from '../../src/outbox.js';
-import { getTasks, scoreFields } from '../../src/review/scoring.js';
+import { type CardSpec, enqueue, messageUuid, rowsOf } from '../../src/outbox.js';
+import { getTasks, reopenScore, scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions } from '../support/cards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer, taskCard } from '../../src/review/taskCards.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 import { dyingDispatcher, takenOverAfterLease, testDispatcher } from '../support/dispatchers.js';
+import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 
 /**
@@ -186,6 +187,35 @@ describe('a task reopened by an administrator (重开评分)', () => {
   const callback = (openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) =>
     h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue }));
   const reopenRows = (assignmentId: number) => db().select().from(outbox).where(like(outbox.dedupeKey, `review:reopen:${assignmentId}:%`));
+  const REOPEN_NOTE = '协会管理员已重开这份评分，原分数已填入，修改后请重新提交。';
+  /** The score sheet cards of this task its expert received at the fake platform, in order. */
+  const sheetsOf = (task: { id: number; expertOpenId: string }) =>
+    h.fake.messages.filter(
+      (m) => m.receiveId === task.expertOpenId && m.msgType === 'interactive' && cardActions(m.content).some((a) => a.action === 'review.submit' && a.assignmentId === task.id),
+    );
+  /** The outbox key the latest reopen of this task chose for its card, as its audit row records it. */
+  const chosenKey = async (assignmentId: number) => {
+    const trail = await db().select().from(auditLog).where(and(eq(auditLog.action, 'review.reopen'), eq(auditLog.entityId, String(assignmentId)))).orderBy(asc(auditLog.id));
+    return (trail.at(-1)?.details as { cardKey?: string } | undefined)?.cardKey;
+  };
+  const taskRow = async (assignmentId: number) => (await db().select().from(outbox).where(eq(outbox.dedupeKey, `review:task:${assignmentId}`)))[0];
+  const firstTask = async () => (await db().select().from(assignments).orderBy(asc(assignments.id)).limit(1))[0];
+  const submit99 = async (task: { id: number; expertOpenId: string }) => {
+    expect((await callback(task.expertOpenId, { action: 'review.submit', assignmentId: task.id }, sheetOf99())).status).toBe(200);
+    expect((await db().select().from(assignments).where(eq(assignments.id, task.id)))[0]).toMatchObject({ status: 'submitted', total: 99 });
+  };
+  const reopen = async (task: { id: number }) => {
+    const res = await callback(ADMIN, { action: 'review.reopen', assignmentId: task.id });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body)).toContain('已重开评分并通知专家');
+  };
+  /** The one reopened sheet the expert got: the card taskCard draws now, scores filled in, with the note. */
+  async function expectReopenedSheet(message: { content: unknown }, assignmentId: number) {
+    expect(message.content).toEqual(await expectedCard(assignmentId));
+    expect(JSON.stringify(message.content)).toContain(REOPEN_NOTE);
+    const first = scoreFields(defaultScoreSheet)[0];
+    expect(inputNamed(message.content, first.field)).toMatchObject({ tag: 'input', default_value: String(first.max - 1) });
+  }
 
   /** The first task's expert submits 99 through a signed callback, then an administrator reopens it; nothing is sent yet. */
   async function submitAndReopen() {
@@ -219,6 +249,137 @@ describe('a task reopened by an administrator (重开评分)', () => {
     expect(cardActions(message.content)).toContainEqual(expect.objectContaining({ action: 'review.submit', assignmentId: task.id }));
     const first = scoreFields(defaultScoreSheet)[0];
     expect(inputNamed(message.content, first.field)).toMatchObject({ tag: 'input', default_value: String(first.max - 1) });
+    // the task card went out before the submit: the expert has it and the reopened sheet, one of each
+    expect(await chosenKey(task.id)).toBe(sent.dedupeKey);
+    expect(sheetsOf(task).map((m) => m.uuid)).toEqual([messageUuid(`review:task:${task.id}`), messageUuid(sent.dedupeKey)]);
+  });
+
+  it('a task card still waiting when the task is submitted from the 评分 list and reopened draws the reopened sheet: one card, none queued beside it', async () => {
+    const task = await firstTask();
+    expect(await taskRow(task.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    await submit99(task);
+    await reopen(task);
+    expect(await reopenRows(task.id)).toHaveLength(0);
+    expect(await chosenKey(task.id)).toBe(`review:task:${task.id}`);
+
+    await h.app.dispatcher.drain(60_000);
+    expect(await taskRow(task.id)).toMatchObject({ status: 'sent', attempts: 1 });
+    const sheets = sheetsOf(task);
+    expect(sheets).toHaveLength(1);
+    expect(sheets[0].uuid).toBe(messageUuid(`review:task:${task.id}`));
+    await expectReopenedSheet(sheets[0], task.id);
+  });
+
+  it('a reopen after a reopen whose card is still waiting: that card draws the second reopened sheet, nothing more is queued', async () => {
+    const task = await submitAndReopen();
+    const [waiting] = await reopenRows(task.id);
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 0 });
+    await submit99(task);
+    await reopen(task);
+    expect((await reopenRows(task.id)).map((r) => r.id)).toEqual([waiting.id]);
+    expect(await chosenKey(task.id)).toBe(waiting.dedupeKey);
+
+    await h.app.dispatcher.drain(60_000);
+    // the task card sent before the first submit, then one reopened sheet
+    const sheets = sheetsOf(task);
+    expect(sheets.map((m) => m.uuid)).toEqual([messageUuid(`review:task:${task.id}`), messageUuid(waiting.dedupeKey)]);
+    await expectReopenedSheet(sheets[1], task.id);
+  });
+
+  it('a task card claimed by a dispatcher just before the reopen and drawn after it is dropped; the reopen queues its own card: one card', async () => {
+    const task = await firstTask();
+    const row = await taskRow(task.id);
+    // only this task card is due
+    await db().update(outbox).set({ status: 'sent' }).where(and(like(outbox.dedupeKey, 'review:task:%'), sql`${outbox.id} <> ${row.id}`));
+    await db().delete(outbox).where(sql`${outbox.dedupeKey} not like 'review:task:%'`);
+    await submit99(task);
+    // a replica claims the row (it is now `sending`) and draws its card only once the reopen has committed
+    const real = reviewTaskRenderer(db());
+    const claimed: CardSpec[] = [];
+    let drawNow!: () => void;
+    const gate = new Promise<void>((resolve) => (drawNow = resolve));
+    const replica = testDispatcher(db(), h.app.larkClient, {
+      [REVIEW_TASK_CARD]: async (specs, rows) => {
+        claimed.push(...specs);
+        await gate;
+        return real(specs, rows);
+      },
+    });
+    const replicaRun = replica.runOnce();
+    await until(() => claimed.length > 0);
+    expect(claimed).toEqual([{ kind: REVIEW_TASK_CARD, assignmentId: task.id }]);
+    expect(await taskRow(task.id)).toMatchObject({ status: 'sending', attempts: 1 });
+
+    await reopen(task);
+    const [own] = await reopenRows(task.id);
+    expect(own).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await chosenKey(task.id)).toBe(own.dedupeKey);
+    drawNow();
+    await replicaRun;
+    const after = await taskRow(task.id);
+    expect(after).toMatchObject({ status: 'dropped', lastError: `评分任务 ${task.id} 已重开，重开的评分表由另一条消息发送` });
+    expect(sendRequests(row.dedupeKey)).toHaveLength(0);
+
+    await h.app.dispatcher.drain(60_000);
+    const sheets = sheetsOf(task);
+    expect(sheets.map((m) => m.uuid)).toEqual([messageUuid(own.dedupeKey)]);
+    await expectReopenedSheet(sheets[0], task.id);
+  });
+
+  it.skipIf(testDatabaseKind() !== 'postgres')('a dispatcher claim held open while the reopen runs: the reopen waits for it, then queues its own card; the claimed one is dropped (PostgreSQL)', async () => {
+    const task = await firstTask();
+    const row = await taskRow(task.id);
+    await submit99(task);
+    let commitClaim!: () => void;
+    const held = new Promise<void>((resolve) => (commitClaim = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // what OutboxDispatcher.claim does to a due row, in a transaction left open: locked (skip locked), marked `sending`
+    const claim = db().transaction(async (tx) => {
+      await tx.execute(sql`update outbox set status = 'sending', claimed_at = now(), attempts = attempts + 1
+        where id in (select id from outbox where id = ${row.id} and status = 'pending' for update skip locked)`);
+      locked();
+      await held;
+    });
+    await isLocked;
+    let answered = false;
+    const reopening = reopen(task).finally(() => (answered = true));
+    // the reopen waits for the claim's row lock, without answering
+    await until(async () => answered || (await lockWaits()) > 0);
+    expect(answered).toBe(false);
+    commitClaim();
+    await claim;
+    await reopening;
+    const [own] = await reopenRows(task.id);
+    expect(own).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await chosenKey(task.id)).toBe(own.dedupeKey);
+
+    // the claimed row is drawn after the reopen: here by a replica taking it over after its lease, which draws it as its claimer would
+    await db().update(outbox).set({ claimedAt: new Date(Date.now() - 120_000) }).where(eq(outbox.id, row.id));
+    await h.app.dispatcher.drain(60_000);
+    expect(await taskRow(task.id)).toMatchObject({ status: 'dropped', attempts: 2 });
+    const sheets = sheetsOf(task);
+    expect(sheets.map((m) => m.uuid)).toEqual([messageUuid(own.dedupeKey)]);
+    await expectReopenedSheet(sheets[0], task.id);
+  });
+
+  it.skipIf(testDatabaseKind() !== 'postgres')('a dispatcher claiming while the reopen holds the waiting card skips it; after the commit it draws the reopened sheet (PostgreSQL)', async () => {
+    const task = await firstTask();
+    const row = await taskRow(task.id);
+    await submit99(task);
+    const replica = testDispatcher(db(), h.app.larkClient, { [REVIEW_TASK_CARD]: reviewTaskRenderer(db()) });
+    await db().transaction(async (tx) => {
+      const { card } = await reopenScore(tx, { openId: ADMIN, name: null, roles: ['admin'] }, task.id, h.clock.now(), 'evt_reopen_held');
+      expect(card).toEqual({ key: row.dedupeKey, waiting: true });
+      // another connection claims everything due: the locked row is skipped, not waited for
+      await replica.runOnce();
+      expect((await db().select().from(outbox).where(eq(outbox.id, row.id)))[0]).toMatchObject({ status: 'pending', attempts: 0 });
+    });
+    await h.app.dispatcher.drain(60_000);
+    expect(await reopenRows(task.id)).toHaveLength(0);
+    const sheets = sheetsOf(task);
+    expect(sheets.map((m) => m.uuid)).toEqual([messageUuid(row.dedupeKey)]);
+    await expectReopenedSheet(sheets[0], task.id);
   });
 
   it('a reopened task re-assigned (更换专家) before its card went out is dropped with the reason; the new expert gets a live card', async () => {
@@ -256,10 +417,16 @@ function inputNamed(node: unknown, name: string): Record<string, unknown> | unde
   return undefined;
 }
 
-async function until(done: () => boolean, timeoutMs = 10_000) {
+async function until(done: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** Sessions of this database waiting for a lock (PostgreSQL). */
+async function lockWaits(): Promise<number> {
+  const rows = await db().execute(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+  return Number((rowsOf(rows)[0] as { n: number }).n);
 }
