@@ -39,7 +39,7 @@ const BOUNDS: Record<string, number> = {
   'check.return': 6, 'cycle.settingsSave': 7, 'cycle.sheetLoad': 7, 'experts.add': 8, 'experts.deactivate': 8, 'experts.activate': 8,
   'experts.conflictAdd': 8, 'review.decline': 10, 'review.swap': 11, 'review.reopen': 9, 'complaint.submit': 10, 'complaint.uphold': 7,
   'complaint.dismiss': 6, 'revocation.keep': 8, 'revocation.revoke': 7, 'import.apply': 4, 'bulk.retry': 5, 'cycle.closeApplications': 8,
-  'review.assign': 6, 'results.close': 12, 'results.publish': 6, 'cycle.open': 11,
+  'review.assign': 6, 'results.close': 11, 'results.publish': 6, 'cycle.open': 11,
 };
 
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
@@ -93,9 +93,14 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     }
     const dump = process.env.TRIPS_DUMP;
     if (dump) {
-      const text = rows
-        .map((r) => `## ${r.action}: ${r.trips} round trips, ${r.statements.length} statements\n${r.statements.map((s, i) => `  [${r.tripOf[i] ?? '?'}] ${s}`).join('\n')}\n`)
-        .join('\n');
+      // a trip that carries no new statement is the second half of one postgres.js described first (an unnamed
+      // statement, or one not yet prepared on the connection): its Bind and Execute wait for the description
+      const trips = (r: Measured) =>
+        Array.from({ length: r.trips }, (_, t) => {
+          const sent = r.statements.filter((_s, i) => r.tripOf[i] === t + 1);
+          return sent.length ? sent.map((s) => `  [${t + 1}] ${s}`).join('\n') : `  [${t + 1}] (no new statement: one above was described first — unnamed, or new to the connection — and is bound and executed now)`;
+        }).join('\n');
+      const text = rows.map((r) => `## ${r.action}: ${r.trips} round trips, ${r.statements.length} statements\n${trips(r)}\n`).join('\n');
       writeFileSync(dump, text);
     }
     await app?.stop();
@@ -556,8 +561,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     await app.bulkJobs.drain();
     expect(await cycleStatus(yearB)).toBe('published');
 
-    // 2029: assigned while applications are still open
-    yearC = await openCycle(2029, 2);
+    // 2029: assigned while applications are still open; as many as 2028 had, so a list of their ids is a statement already prepared
+    yearC = await openCycle(2029, 3);
     await measure('review.assign', { openId: ADMIN, value: { cycleId: yearC } });
     expect((await assignJobs(yearC)).map((j) => j.status)).toEqual(['queued']);
     await app.bulkJobs.drain();
@@ -566,7 +571,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
       .from(assignments)
       .innerJoin(applications, eq(applications.id, assignments.applicationId))
       .where(eq(applications.cycleId, yearC));
-    expect(tasks).toHaveLength(6);
+    expect(tasks).toHaveLength(9);
   });
 
   it('results.close', async () => {
@@ -582,7 +587,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     await measure('results.publish', { openId: ADMIN, value: { cycleId: yearC } });
     await app.bulkJobs.drain();
     expect(await cycleStatus(yearC)).toBe('published');
-    expect(await db.select().from(honours).where(eq(honours.cycleId, yearC))).toHaveLength(2);
+    expect(await db.select().from(honours).where(eq(honours.cycleId, yearC))).toHaveLength(3);
   });
 
   it('cycle.open', async () => {
