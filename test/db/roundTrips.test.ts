@@ -1,9 +1,6 @@
-import net from 'node:net';
 import { and, eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, type Db, schema } from '../../db/index.js';
+import type { Database } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
 import type { BotApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
@@ -14,45 +11,13 @@ import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../supp
 import { registrationForm } from '../support/forms.js';
 import { startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { countedDatabase, type Wire } from '../support/wire.js';
 
 /**
  * Database round trips per card callback, counted on the wire: a round trip is a write to the
  * PostgreSQL socket after the server last answered (pipelined statements share one). The bot runs on
  * one connection, so its prepared statements are warm after the first callback of each kind.
  */
-
-interface Wire {
-  trips: number;
-  statements: string[];
-}
-
-/** postgres.js on one counted connection to the test database; its `debug` hook lists the statements. */
-function countedDatabase(url: string, wire: Wire): Database {
-  const { hostname, port } = new URL(url);
-  const client = postgres(url, {
-    max: 1,
-    onnotice: () => {},
-    debug: (_conn, query) => wire.statements.push(query.replace(/\s+/g, ' ').trim()),
-    // postgres.js takes a connected socket from `socket`; its types omit the option
-    ...({ socket: () =>
-      new Promise<net.Socket>((resolve, reject) => {
-        const socket = net.connect(Number(port), hostname);
-        let answered = true;
-        // registered before postgres.js's own listener, so an answer is seen before the writes it triggers
-        socket.on('data', () => (answered = true));
-        const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-        socket.write = ((...args: unknown[]) => {
-          if (answered) wire.trips++;
-          answered = false;
-          return write(...args);
-        }) as typeof socket.write;
-        socket.once('connect', () => resolve(socket));
-        socket.once('error', reject);
-      }) } as object),
-  });
-  const db = drizzle(client, { schema }) as unknown as Db;
-  return { db, kind: 'postgres', ping: async () => void (await client`select 1`), close: () => client.end({ timeout: 5 }) };
-}
 
 const fields = scoreFields(defaultScoreSheet);
 function scoreForm(total: number): Record<string, string> {

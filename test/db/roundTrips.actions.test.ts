@@ -1,0 +1,614 @@
+import { writeFileSync } from 'node:fs';
+import { and, eq, inArray, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, Db } from '../../db/index.js';
+import {
+  applications, assignments, bulkJobs, complaints, conflicts, cycles, honours, imports, outbox, people, processedEvents, teamMembers, teams,
+} from '../../db/schema.js';
+import type { BotApp } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { complaintDecisionForm, complaintTextForm, revocationDecisionForm } from '../../src/complaints.js';
+import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import { scoreFields } from '../../src/review/scoring.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { validFormValue } from '../support/forms.js';
+import { ADMIN, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { countedDatabase, type Wire } from '../support/wire.js';
+import { actionTable, applicationForm, type Fixture, NEWCOMER, NOW, ORG_POOL, OTHER_EXPERT, personas, registrationForm, scoreForm, seedFixture, YEAR } from './securityFixture.js';
+
+/**
+ * Database round trips of every card action that changes state, on its success path, counted on the wire
+ * (test/support/wire.ts) through signed, encrypted callbacks to the real bot on one connection. Each is
+ * measured warm: the same kind of callback runs once first on another row, so its statements are prepared.
+ * The programme moves as it does in a year: teams register and apply, contacts recommend, the association
+ * checks, experts score, results are published, complaints are decided. The bound of each action is what it
+ * costs today, so a regression fails; the table is printed, and with TRIPS_DUMP=<file> the statements of each
+ * measured callback are written there with the round trip each went out in.
+ */
+
+/**
+ * Round trips each measured callback costs today (warm, one connection): a regression fails here. 下载导入模板
+ * is 2 or 3: its outbox row holds the workbook (tens of KB), so the server may answer that write before the
+ * COMMIT goes out, which the wire then counts as a trip of its own.
+ */
+const BOUNDS: Record<string, number> = {
+  'review.submit': 1, 'help.private': 2, 'import.template': 3, 'team.register': 7, 'team.editSave': 12, 'team.memberAdd': 7,
+  'team.memberRemove': 7, 'application.save': 8, 'application.submit': 8, 'endorse.recommend': 7, 'endorse.return': 5, 'check.accept': 6,
+  'check.return': 6, 'cycle.settingsSave': 7, 'cycle.sheetLoad': 7, 'experts.add': 8, 'experts.deactivate': 8, 'experts.activate': 8,
+  'experts.conflictAdd': 8, 'review.decline': 10, 'review.swap': 11, 'review.reopen': 9, 'complaint.submit': 10, 'complaint.uphold': 7,
+  'complaint.dismiss': 6, 'revocation.keep': 8, 'revocation.revoke': 7, 'import.apply': 4, 'bulk.retry': 5, 'cycle.closeApplications': 8,
+  'review.assign': 6, 'results.close': 11, 'results.publish': 6, 'cycle.open': 11,
+};
+
+const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
+const THIRD_EXPERT = 'ou_tripsexpert0000000000000000000003';
+
+interface Measured {
+  action: string;
+  trips: number;
+  statements: string[];
+  tripOf: number[];
+}
+
+type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of every card action that changes state (PostgreSQL)', () => {
+  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
+  const clock = new ManualClock(NOW);
+  let base: TestDatabase;
+  let counted: Database;
+  let db: Db;
+  let fake: FakeOpenPlatform;
+  let app: BotApp;
+  let f: Fixture;
+  const measured: Measured[] = [];
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    counted = countedDatabase(base.url!, wire);
+    db = counted.db;
+    f = await seedFixture(db);
+    fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime() });
+    ({ app } = await startTestBot({
+      env: {
+        LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'http',
+        LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+      },
+      db: { ...counted, url: base.url },
+      clock,
+      outboxLimits: { perApp: 1000, perReceiver: 1000 },
+    }));
+  });
+
+  afterAll(async () => {
+    const rows = [...measured].sort((a, b) => a.trips - b.trips || a.action.localeCompare(b.action));
+    if (rows.length) {
+      console.log(
+        `round trips per state-changing card action (warm, one connection, success path):\n${rows
+          .map((r) => `  ${r.action.padEnd(28)} ${String(r.trips).padStart(3)} round trips, ${String(r.statements.length).padStart(3)} statements`)
+          .join('\n')}`,
+      );
+    }
+    const dump = process.env.TRIPS_DUMP;
+    if (dump) {
+      // a trip that carries no new statement is the second half of one postgres.js described first (an unnamed
+      // statement, or one not yet prepared on the connection): its Bind and Execute wait for the description
+      const trips = (r: Measured) =>
+        Array.from({ length: r.trips }, (_, t) => {
+          const sent = r.statements.filter((_s, i) => r.tripOf[i] === t + 1);
+          return sent.length ? sent.map((s) => `  [${t + 1}] ${s}`).join('\n') : `  [${t + 1}] (no new statement: one above was described first — unnamed, or new to the connection — and is bound and executed now)`;
+        }).join('\n');
+      const text = rows.map((r) => `## ${r.action}: ${r.trips} round trips, ${r.statements.length} statements\n${trips(r)}\n`).join('\n');
+      writeFileSync(dump, text);
+    }
+    await app?.stop();
+    await counted?.close();
+    await base?.close();
+    await fake?.close();
+  });
+
+  /** One signed, encrypted card callback; the round trips and statements it cost from request to answer. */
+  async function click(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
+    const eventId = randomEventId();
+    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
+    wire.trips = 0;
+    wire.statements = [];
+    wire.tripOf = [];
+    const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
+    const trips = wire.trips;
+    const statements = [...wire.statements];
+    const tripOf = [...wire.tripOf!];
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Body;
+    // the event is recorded with its effects
+    expect(await db.select().from(processedEvents).where(eq(processedEvents.eventId, eventId))).toHaveLength(1);
+    return { body, trips, statements, tripOf };
+  }
+
+  const title = (b: Body): string => b.card?.data?.header?.title?.content ?? '';
+
+  /** A success: a success toast, or `toast` for an action that answers a done deed with an info toast. */
+  function expectSuccess(action: string, b: Body, toast: 'success' | 'info' = 'success') {
+    expect(b.toast, `${action}: ${JSON.stringify(b.toast)} ${title(b)}`).toMatchObject({ type: toast });
+  }
+
+  interface Click {
+    openId: string;
+    value: Record<string, unknown>;
+    form?: Record<string, unknown>;
+  }
+
+  /** The action once, unmeasured (a warm-up, or a step on the way); it must succeed. */
+  async function warmUp(action: string, c: Click, toast?: 'success' | 'info') {
+    const w = await click(c.openId, { action, ...c.value }, c.form);
+    expectSuccess(`${action} (unmeasured)`, w.body, toast);
+    return w;
+  }
+
+  /** The action measured (after its warm-up): it must succeed, and cost no more round trips than its bound. */
+  async function measure(action: string, c: Click, toast?: 'success' | 'info') {
+    const r = await click(c.openId, { action, ...c.value }, c.form);
+    expectSuccess(action, r.body, toast);
+    measured.push({ action, trips: r.trips, statements: r.statements, tripOf: r.tripOf });
+    expect(r.trips).toBeGreaterThan(0);
+    expect(BOUNDS[action], `${action}: no bound written`).toBeDefined();
+    expect(r.trips, `${action}: round trips`).toBeLessThanOrEqual(BOUNDS[action]);
+    return r;
+  }
+
+  /** The action once on `warm` (its statements get prepared), then measured on what `next` gives. */
+  async function warmThenMeasure(action: string, warm: Click, next: () => Promise<Click> | Click, toast?: 'success' | 'info') {
+    await warmUp(action, warm, toast);
+    return measure(action, await next(), toast);
+  }
+
+  // ---- rows the actions act on, made as each step needs them ----
+
+  let serial = 100;
+  /** A team led by the leader persona, with the contact persona, old enough to apply. */
+  async function leaderTeam(): Promise<number> {
+    const [a] = await db.select().from(teams).where(eq(teams.id, f.teamA.id));
+    const n = serial++;
+    const [t] = await db
+      .insert(teams)
+      .values({ ...a, id: undefined, code: `GDSZ-2025-0${n}`, name: `往返测试${n}班`, createdAt: undefined, updatedAt: undefined })
+      .returning();
+    await db.insert(teamMembers).values({ teamId: t.id, openId: personas.leader, role: 'leader' });
+    return t.id;
+  }
+
+  /** An application of a fresh team in `cycleId`, in `status`. */
+  async function application(status: string, cycleId = f.cycleId): Promise<number> {
+    const teamId = await leaderTeam();
+    const endorsement = { decision: 'recommend', truthful: true, opinion: '同意推荐', by: personas.contact };
+    const [a] = await db
+      .insert(applications)
+      .values({ teamId, cycleId, status, form: applicationForm(), submittedAt: new Date('2027-03-01T00:00:00Z'), ...(status === 'submitted' ? {} : { endorsement }) })
+      .returning();
+    return a.id;
+  }
+
+  /** A task of `expertOpenId` on a fresh application under scoring; a submitted one holds full marks (this year's sheet is the default). */
+  async function task(status: 'assigned' | 'submitted', expertOpenId: string): Promise<number> {
+    const applicationId = await application('scoring');
+    const items = scoreFields(defaultScoreSheet);
+    const submitted =
+      status === 'submitted'
+        ? { scores: Object.fromEntries(items.map((i) => [i.code, i.max])), total: items.reduce((n, i) => n + i.max, 0), submittedAt: new Date('2027-03-05T00:00:00Z') }
+        : {};
+    const [t] = await db.insert(assignments).values({ applicationId, expertOpenId, status, ...submitted }).returning();
+    return t.id;
+  }
+
+  const outboxTo = async (openId: string, keyPrefix: string) =>
+    db.select().from(outbox).where(and(like(outbox.dedupeKey, `${keyPrefix}%`), eq(outbox.receiver, openId)));
+  const appStatus = async (id: number) => (await db.select().from(applications).where(eq(applications.id, id)))[0].status;
+  const taskStatus = async (id: number) => (await db.select().from(assignments).where(eq(assignments.id, id)))[0].status;
+
+  // ---- messages sent on request ----
+
+  it('help.private', async () => {
+    await warmThenMeasure('help.private', { openId: personas.member, value: {} }, () => ({ openId: personas.leader, value: {} }), 'info');
+    expect(await outboxTo(personas.leader, 'help:private:')).toHaveLength(1);
+  });
+
+  it('import.template', async () => {
+    await warmThenMeasure('import.template', { openId: ADMIN, value: {} }, () => ({ openId: ADMIN, value: {} }));
+    expect(await outboxTo(ADMIN, 'import:template:')).toHaveLength(2);
+  });
+
+  // ---- teams ----
+
+  it('team.register', async () => {
+    await warmThenMeasure('team.register', { openId: 'ou_tripsnewleader000000000000000001', value: {}, form: registrationForm('往返一') }, () => ({
+      openId: 'ou_tripsnewleader000000000000000002',
+      value: {},
+      form: registrationForm('往返二'),
+    }));
+    const [t] = await db.select().from(teams).where(eq(teams.name, '测试养护往返二班'));
+    expect(t.leaderOpenId).toBe('ou_tripsnewleader000000000000000002');
+  });
+
+  let otherTeam: number;
+  it('team.editSave', async () => {
+    otherTeam = await leaderTeam();
+    await warmThenMeasure('team.editSave', { openId: personas.leader, value: { teamId: f.teamA.id }, form: { phone: '020-7654321' } }, () => ({
+      openId: personas.leader,
+      value: { teamId: otherTeam },
+      form: { phone: '020-7650000' },
+    }));
+    expect((await db.select().from(teams).where(eq(teams.id, otherTeam)))[0].phone).toBe('020-7650000');
+  });
+
+  it('team.memberAdd', async () => {
+    await warmThenMeasure('team.memberAdd', { openId: personas.leader, value: { teamId: f.teamA.id }, form: { members: [NEWCOMER] } }, () => ({
+      openId: personas.leader,
+      value: { teamId: otherTeam },
+      form: { members: [personas.member] },
+    }));
+    expect(await db.select().from(teamMembers).where(and(eq(teamMembers.teamId, otherTeam), eq(teamMembers.openId, personas.member)))).toHaveLength(1);
+  });
+
+  it('team.memberRemove', async () => {
+    await warmThenMeasure('team.memberRemove', { openId: personas.leader, value: { teamId: f.teamA.id, openId: NEWCOMER } }, () => ({
+      openId: personas.leader,
+      value: { teamId: otherTeam, openId: personas.member },
+    }));
+    expect(await db.select().from(teamMembers).where(and(eq(teamMembers.teamId, otherTeam), eq(teamMembers.openId, personas.member)))).toHaveLength(0);
+  });
+
+  // ---- applications: save, submit, recommend or return, formal check ----
+
+  it('application.save', async () => {
+    const [x, y] = [await leaderTeam(), await leaderTeam()];
+    await warmThenMeasure('application.save', { openId: personas.leader, value: { teamId: x, year: YEAR }, form: applicationForm() }, () => ({
+      openId: personas.leader,
+      value: { teamId: y, year: YEAR },
+      form: applicationForm({ title: '草稿' }),
+    }));
+    const [a] = await db.select().from(applications).where(eq(applications.teamId, y));
+    expect(a.status).toBe('draft');
+  });
+
+  const submittedTeams: number[] = [];
+  it('application.submit', async () => {
+    submittedTeams.push(await leaderTeam(), await leaderTeam());
+    await warmThenMeasure('application.submit', { openId: personas.leader, value: { teamId: submittedTeams[0], year: YEAR }, form: applicationForm() }, () => ({
+      openId: personas.leader,
+      value: { teamId: submittedTeams[1], year: YEAR },
+      form: applicationForm(),
+    }));
+    const rows = await db.select().from(applications).where(inArray(applications.teamId, submittedTeams));
+    expect(rows.map((a) => a.status)).toEqual(['submitted', 'submitted']);
+  });
+
+  let recommendedApp: number;
+  it('endorse.recommend', async () => {
+    const [a] = await db.select().from(applications).where(eq(applications.teamId, submittedTeams[0]));
+    recommendedApp = a.id;
+    await warmThenMeasure('endorse.recommend', { openId: personas.contact, value: { applicationId: f.appA }, form: { truthful: true, opinion: '材料属实，同意推荐' } }, () => ({
+      openId: personas.contact,
+      value: { applicationId: a.id },
+      form: { truthful: true, opinion: '材料属实，同意推荐' },
+    }));
+    expect(await appStatus(a.id)).toBe('recommended');
+  });
+
+  it('endorse.return', async () => {
+    const [a] = await db.select().from(applications).where(eq(applications.teamId, submittedTeams[1]));
+    const warm = await application('submitted');
+    await warmThenMeasure('endorse.return', { openId: personas.contact, value: { applicationId: warm }, form: { opinion: '请补充 QC 活动记录' } }, () => ({
+      openId: personas.contact,
+      value: { applicationId: a.id },
+      form: { opinion: '请补充 QC 活动记录' },
+    }));
+    expect(await appStatus(a.id)).toBe('returned');
+  });
+
+  it('check.accept', async () => {
+    await warmThenMeasure('check.accept', { openId: ADMIN, value: { applicationId: f.appC }, form: {} }, () => ({ openId: ADMIN, value: { applicationId: recommendedApp }, form: {} }));
+    expect(await appStatus(recommendedApp)).toBe('accepted');
+  });
+
+  it('check.return', async () => {
+    const warm = await application('recommended');
+    await warmThenMeasure('check.return', { openId: ADMIN, value: { applicationId: warm }, form: { [`reason_${warm}`]: '缺少顾客确认材料' } }, () => ({
+      openId: ADMIN,
+      value: { applicationId: f.appA },
+      form: { [`reason_${f.appA}`]: '缺少顾客确认材料' },
+    }));
+    expect(await appStatus(f.appA)).toBe('returned');
+  });
+
+  // ---- the cycle's settings ----
+
+  it('cycle.settingsSave', async () => {
+    await warmThenMeasure('cycle.settingsSave', { openId: ADMIN, value: { cycleId: f.cycleId }, form: { awardThreshold: '88' } }, () => ({
+      openId: ADMIN,
+      value: { cycleId: f.cycleId },
+      form: { awardThreshold: '86' },
+    }));
+    expect(Number((await db.select().from(cycles).where(eq(cycles.id, f.cycleId)))[0].awardThreshold)).toBe(86);
+  });
+
+  // ---- experts ----
+
+  it('experts.add', async () => {
+    await warmThenMeasure('experts.add', { openId: ADMIN, value: {}, form: { experts: [SECOND_EXPERT], organization: ORG_POOL, specialities: '桥梁检测', maxLoad: '10' } }, () => ({
+      openId: ADMIN,
+      value: {},
+      form: { experts: [THIRD_EXPERT], organization: ORG_POOL, specialities: '道路养护', maxLoad: '10' },
+    }));
+    const [p] = await db.select().from(people).where(eq(people.openId, THIRD_EXPERT));
+    expect(p.roles).toContain('expert');
+  });
+
+  it('experts.deactivate', async () => {
+    await warmThenMeasure('experts.deactivate', { openId: ADMIN, value: { openId: SECOND_EXPERT } }, () => ({ openId: ADMIN, value: { openId: THIRD_EXPERT } }));
+    expect((await db.select().from(people).where(eq(people.openId, THIRD_EXPERT)))[0].expertActive).toBe(false);
+  });
+
+  it('experts.activate', async () => {
+    await warmThenMeasure('experts.activate', { openId: ADMIN, value: { openId: SECOND_EXPERT } }, () => ({ openId: ADMIN, value: { openId: THIRD_EXPERT } }));
+    expect((await db.select().from(people).where(eq(people.openId, THIRD_EXPERT)))[0].expertActive).toBe(true);
+  });
+
+  it('experts.conflictAdd', async () => {
+    await warmThenMeasure('experts.conflictAdd', { openId: personas.expert, value: {}, form: { kind: 'team', target: f.teamB.code, reason: '曾为该班组提供咨询' } }, () => ({
+      openId: personas.expert,
+      value: {},
+      form: { kind: 'team', target: f.teamC.code, reason: '曾为该班组提供咨询' },
+    }));
+    expect(await db.select().from(conflicts).where(and(eq(conflicts.expertOpenId, personas.expert), eq(conflicts.teamId, f.teamC.id)))).toHaveLength(1);
+  });
+
+  // ---- scoring: decline, swap, reopen ----
+
+  it('review.decline', async () => {
+    const [warm, target] = [await task('assigned', personas.expert), await task('assigned', personas.expert)];
+    await warmThenMeasure('review.decline', { openId: personas.expert, value: { assignmentId: warm }, form: { kind: 'unavailable', reason: '评审期间出差' } }, () => ({
+      openId: personas.expert,
+      value: { assignmentId: target },
+      form: { kind: 'unavailable', reason: '评审期间出差' },
+    }));
+    expect(await taskStatus(target)).toBe('declined');
+  });
+
+  it('review.swap', async () => {
+    const target = await task('assigned', OTHER_EXPERT);
+    await warmThenMeasure('review.swap', { openId: ADMIN, value: { assignmentId: f.foreignTask } }, () => ({ openId: ADMIN, value: { assignmentId: target } }));
+    expect(await taskStatus(target)).toBe('replaced');
+  });
+
+  it('review.reopen', async () => {
+    const [warm, target] = [await task('submitted', OTHER_EXPERT), await task('submitted', OTHER_EXPERT)];
+    await warmThenMeasure('review.reopen', { openId: ADMIN, value: { assignmentId: warm } }, () => ({ openId: ADMIN, value: { assignmentId: target } }));
+    expect(await taskStatus(target)).toBe('assigned');
+  });
+
+  // ---- complaints and titles ----
+
+  let chatComplaint: number;
+  it('complaint.submit', async () => {
+    const form = validFormValue(complaintTextForm, { content: '施工围挡占道，未按期恢复', contact: '13800000000' });
+    await warmThenMeasure('complaint.submit', { openId: personas.public, value: { teamId: f.teamB.id, formKey: 'trips-1' }, form }, () => ({
+      openId: personas.public,
+      value: { teamId: f.teamC.id, formKey: 'trips-2' },
+      form,
+    }));
+    const [c] = await db.select().from(complaints).where(eq(complaints.teamId, f.teamC.id));
+    expect(c.status).toBe('open');
+    chatComplaint = c.id;
+  });
+
+  async function webComplaint(teamId: number, n: number): Promise<number> {
+    const [c] = await db
+      .insert(complaints)
+      .values({ reference: `TS-${YEAR}-09${n}`, teamId, content: '路面修补后一周即开裂', channel: 'web', status: 'open', createdAt: new Date('2027-03-02T10:00:00+08:00') })
+      .returning();
+    return c.id;
+  }
+
+  it('complaint.uphold', async () => {
+    const form = validFormValue(complaintDecisionForm, { note: '经核实属实' });
+    await warmThenMeasure('complaint.uphold', { openId: ADMIN, value: { complaintId: f.complaintId }, form }, () => ({ openId: ADMIN, value: { complaintId: chatComplaint }, form }));
+    expect((await db.select().from(complaints).where(eq(complaints.id, chatComplaint)))[0].status).toBe('upheld');
+  });
+
+  it('complaint.dismiss', async () => {
+    const [warm, target] = [await webComplaint(f.teamB.id, 1), await webComplaint(f.teamC.id, 2)];
+    const form = validFormValue(complaintDecisionForm, { note: '经核实不属实' });
+    await warmThenMeasure('complaint.dismiss', { openId: ADMIN, value: { complaintId: warm }, form }, () => ({ openId: ADMIN, value: { complaintId: target }, form }));
+    expect((await db.select().from(complaints).where(eq(complaints.id, target)))[0].status).toBe('dismissed');
+  });
+
+  async function honour(teamId: number): Promise<number> {
+    const [h] = await db.insert(honours).values({ teamId, year: 2026, score: 90, awardedAt: new Date('2026-08-01T00:00:00Z') }).returning();
+    return h.id;
+  }
+
+  /** A title holder with two upheld complaints since its award (第二十二条): the revocation alert waits for a decision. */
+  async function alertedHonour(): Promise<number> {
+    const teamId = await leaderTeam();
+    for (const n of [1, 2]) {
+      await db.insert(complaints).values({
+        reference: `TS-${YEAR}-8${teamId}${n}`, teamId, content: '路面修补后一周即开裂', channel: 'web', status: 'upheld', note: '经核实属实', decidedBy: ADMIN,
+        decidedAt: new Date(`2027-03-0${n + 2}T10:00:00+08:00`), createdAt: new Date(`2027-03-0${n}T10:00:00+08:00`),
+      });
+    }
+    return honour(teamId);
+  }
+
+  it('revocation.keep', async () => {
+    const [warm, target] = [await alertedHonour(), await alertedHonour()];
+    const form = validFormValue(revocationDecisionForm, { reason: '已整改到位' });
+    await warmThenMeasure('revocation.keep', { openId: ADMIN, value: { honourId: warm }, form }, () => ({ openId: ADMIN, value: { honourId: target }, form }));
+    expect((await db.select().from(honours).where(eq(honours.id, target)))[0].keptAt).not.toBeNull();
+  });
+
+  it('revocation.revoke', async () => {
+    const target = await honour(f.teamD.id);
+    const form = validFormValue(revocationDecisionForm, { reason: '连续两次投诉成立' });
+    await warmThenMeasure('revocation.revoke', { openId: ADMIN, value: { honourId: f.honourId }, form }, () => ({ openId: ADMIN, value: { honourId: target }, form }));
+    expect((await db.select().from(honours).where(eq(honours.id, target)))[0].revokedAt).not.toBeNull();
+  });
+
+  // ---- the score sheet, jobs and imports ----
+
+  it('cycle.sheetLoad', async () => {
+    const sheet = (last: string) => `评分表：往返测试评分表\n总分：100\n1 基础\n1.1 甲 50\n1.2 乙 ${last}\n1.3 丙 ${50 - Number(last)}`;
+    await warmThenMeasure('cycle.sheetLoad', { openId: ADMIN, value: { cycleId: f.cycleId }, form: { sheet: sheet('49.5') } }, () => ({
+      openId: ADMIN,
+      value: { cycleId: f.cycleId },
+      form: { sheet: sheet('40') },
+    }));
+    const [c] = await db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+    expect(JSON.stringify(c.scoreSheet)).toContain('"max":40');
+  });
+
+  it('import.apply', async () => {
+    const [first] = await db.select().from(imports).where(eq(imports.id, f.importId));
+    const summary = { ...(first.summary as object), add: [{ sheet: 'organizations', row: 2, label: '往返导入单位' }] };
+    const [other] = await db
+      .insert(imports)
+      .values({ actor: ADMIN, fileName: '往返.xlsx', sha256: '1'.repeat(64), rows: { organizations: [{ row: 2, name: '往返导入单位' }], teams: [], experts: [], honours: [] }, summary })
+      .returning();
+    await warmUp('import.apply', { openId: ADMIN, value: { importId: f.importId } });
+    await app.bulkJobs.drain();
+    await measure('import.apply', { openId: ADMIN, value: { importId: other.id } });
+    expect((await db.select().from(imports).where(eq(imports.id, other.id)))[0].status).toBe('applying');
+    await app.bulkJobs.drain();
+    expect((await db.select().from(imports).where(eq(imports.id, other.id)))[0].status).toBe('applied');
+  });
+
+  it('bulk.retry', async () => {
+    const failed = async () =>
+      (
+        await db
+          .insert(bulkJobs)
+          .values({ kind: 'assign', cycleId: f.cycleId, params: { year: YEAR }, status: 'failed', done: 0, total: 1, createdBy: ADMIN, error: '数据库连接中断', finishedAt: new Date('2027-03-09T09:00:00+08:00') })
+          .returning()
+      )[0].id;
+    const warm = await failed();
+    await warmUp('bulk.retry', { openId: ADMIN, value: { jobId: warm } });
+    // one job of a kind per cycle runs at a time: the retried one is over before the next is retried
+    await db.update(bulkJobs).set({ status: 'done' }).where(eq(bulkJobs.id, warm));
+    const job = await failed();
+    await measure('bulk.retry', { openId: ADMIN, value: { jobId: job } });
+    expect((await db.select().from(bulkJobs).where(eq(bulkJobs.id, job)))[0].status).toBe('queued');
+    await db.update(bulkJobs).set({ status: 'done' }).where(eq(bulkJobs.id, job));
+  });
+
+  // ---- a year's review, twice over: close applications, assign, score, close scoring, publish ----
+
+  /** A new year's cycle, open, with `accepted` applications passed the formal check; the running one is over. */
+  async function openCycle(year: number, accepted: number): Promise<number> {
+    await db.update(cycles).set({ status: 'published' }).where(inArray(cycles.status, ['open', 'scoring', 'closed']));
+    const [c] = await db
+      .insert(cycles)
+      .values({ year, status: 'open', applicationDeadline: `${year}-05-31`, scoringDeadline: `${year}-06-30`, reviewMeetingDate: `${year}-07-15`, scoreSheet: defaultScoreSheet, openedBy: ADMIN })
+      .returning();
+    for (let i = 0; i < accepted; i++) await application('accepted', c.id);
+    return c.id;
+  }
+
+  const cycleStatus = async (id: number) => (await db.select().from(cycles).where(eq(cycles.id, id)))[0].status;
+  const assignJobs = async (cycleId: number) => db.select().from(bulkJobs).where(and(eq(bulkJobs.kind, 'assign'), eq(bulkJobs.cycleId, cycleId)));
+
+  /** Every pending task of the cycle scored by its expert, through the card; the second one is measured if asked. */
+  async function scoreAll(cycleId: number, measureSecond: boolean) {
+    const pending = await db
+      .select({ id: assignments.id, expert: assignments.expertOpenId })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .where(and(eq(applications.cycleId, cycleId), eq(assignments.status, 'assigned')));
+    expect(pending.length).toBeGreaterThan(1);
+    for (const [i, t] of pending.entries()) {
+      const c = { openId: t.expert, value: { assignmentId: t.id }, form: scoreForm(5) };
+      if (measureSecond && i === 1) {
+        await measure('review.submit', c);
+        expect(await taskStatus(t.id)).toBe('submitted');
+      } else await warmUp('review.submit', c);
+    }
+    const apps = await db.select().from(applications).where(eq(applications.cycleId, cycleId));
+    expect(apps.map((a) => a.status).filter((x) => x !== 'scored')).toEqual([]);
+  }
+
+  let yearB: number;
+  let yearC: number;
+  it('cycle.closeApplications', async () => {
+    // this year's: its accepted applications (checked above) get their experts
+    await warmUp('cycle.closeApplications', { openId: ADMIN, value: { cycleId: f.cycleId } });
+    await app.bulkJobs.drain();
+    yearB = await openCycle(2028, 2);
+    await measure('cycle.closeApplications', { openId: ADMIN, value: { cycleId: yearB } });
+    expect(await cycleStatus(yearB)).toBe('scoring');
+    expect((await assignJobs(yearB)).map((j) => j.status)).toEqual(['queued']);
+    await app.bulkJobs.drain();
+    expect((await assignJobs(yearB)).map((j) => j.status)).toEqual(['done']);
+  });
+
+  it('review.assign', async () => {
+    // an application accepted late in 2028 is assigned by hand
+    await application('accepted', yearB);
+    await warmUp('review.assign', { openId: ADMIN, value: { cycleId: yearB } });
+    await app.bulkJobs.drain();
+    await scoreAll(yearB, true);
+    await warmUp('results.close', { openId: ADMIN, value: { cycleId: yearB } });
+    await warmUp('results.publish', { openId: ADMIN, value: { cycleId: yearB } });
+    await app.bulkJobs.drain();
+    expect(await cycleStatus(yearB)).toBe('published');
+
+    // 2029: assigned while applications are still open; as many as 2028 had, so a list of their ids is a statement already prepared
+    yearC = await openCycle(2029, 3);
+    await measure('review.assign', { openId: ADMIN, value: { cycleId: yearC } });
+    expect((await assignJobs(yearC)).map((j) => j.status)).toEqual(['queued']);
+    await app.bulkJobs.drain();
+    const tasks = await db
+      .select()
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .where(eq(applications.cycleId, yearC));
+    expect(tasks).toHaveLength(9);
+  });
+
+  it('results.close', async () => {
+    await warmUp('cycle.closeApplications', { openId: ADMIN, value: { cycleId: yearC } });
+    await scoreAll(yearC, false);
+    await measure('results.close', { openId: ADMIN, value: { cycleId: yearC } });
+    expect(await cycleStatus(yearC)).toBe('closed');
+    const apps = await db.select().from(applications).where(eq(applications.cycleId, yearC));
+    expect(apps.every((a) => a.finalScore !== null && a.rank !== null)).toBe(true);
+  });
+
+  it('results.publish', async () => {
+    await measure('results.publish', { openId: ADMIN, value: { cycleId: yearC } });
+    await app.bulkJobs.drain();
+    expect(await cycleStatus(yearC)).toBe('published');
+    expect(await db.select().from(honours).where(eq(honours.cycleId, yearC))).toHaveLength(3);
+  });
+
+  it('cycle.open', async () => {
+    const form = (year: number) => ({
+      year: String(year), applicationDeadline: `${year}-05-31`, scoringDeadline: `${year}-06-30`, reviewMeetingDate: `${year}-07-15`, awardThreshold: '85', expertsPerApplication: '3', recommendShare: '0.1',
+    });
+    await warmUp('cycle.open', { openId: ADMIN, value: {}, form: form(2030) });
+    // one cycle runs at a time (第十九条): 2030's is over before 2031's opens
+    await db.update(cycles).set({ status: 'published' }).where(eq(cycles.year, 2030));
+    await measure('cycle.open', { openId: ADMIN, value: {}, form: form(2031) });
+    const [c] = await db.select().from(cycles).where(eq(cycles.year, 2031));
+    expect(c.status).toBe('open');
+  });
+
+  it('measured every card action that changes state', () => {
+    // the role matrix's table says which actions change rows (bulk.retry there finds its job done, so it changes nothing)
+    const changing = Object.entries(actionTable(f, app.registry))
+      .filter(([action, spec]) => spec.mutates || action === 'bulk.retry')
+      .map(([action]) => action);
+    expect(changing.length).toBeGreaterThan(30);
+    expect([...new Set(measured.map((m) => m.action))].sort()).toEqual(changing.sort());
+    expect(Object.keys(BOUNDS).sort()).toEqual(changing.sort());
+  });
+});
