@@ -142,33 +142,42 @@ function preparing(conn: ReservedSql): SessionClient & { settled(from: number): 
     Promise.resolve(p).catch((err: unknown) => {
       throw failure(0)?.error ?? err;
     });
+  /** Sends a statement whose answer nobody waits for; its failure is kept to be told later. */
+  const quietly = (q: ReturnType<ReservedSql['unsafe']>) => {
+    const w: Sent = { settled: Promise.resolve() };
+    w.settled = q.execute().then(
+      () => undefined,
+      (err: unknown) => void (w.error = err),
+    );
+    sent.push(w);
+  };
   const client = {
     settled,
     failure,
     unsafe(query: string, params?: unknown[], opts?: { prepare?: boolean }): Answer {
       const q = conn.unsafe(query, params as never[], { ...opts, prepare: (params?.length ?? 0) <= PREPARED_PARAMS_MAX });
       if (quietWrite.test(query) && !returning.test(query)) {
-        const w: Sent = { settled: Promise.resolve() };
-        w.settled = q.execute().then(
-          () => undefined,
-          (err: unknown) => void (w.error = err),
-        );
-        sent.push(w);
+        quietly(q);
         const done = Promise.resolve(Object.assign([], { count: undefined, command: query.trimStart().slice(0, 6).toUpperCase() }));
         return Object.assign(done, { values: () => done });
       }
       return { then: (ok, fail) => told(q).then(ok, fail), values: () => told(q.values()) };
     },
+    /**
+     * SAVEPOINT and RELEASE wait for nothing either: they go out with the statements around them. Before the
+     * release, the savepoint's own quiet writes must have answered (a failure among them is the savepoint's, to
+     * be undone and told to its caller); when its last statement was awaited, they already have.
+     */
     async savepoint<T>(fn: (c: SessionClient) => Promise<T>): Promise<T> {
       const name = `s${++n}`;
-      await told(conn.unsafe(`savepoint ${name}`));
+      quietly(conn.unsafe(`savepoint ${name}`));
       const mark = sent.length;
       try {
         const result = await fn(client);
         await settled(mark);
         const failed = failure(mark);
         if (failed) throw failed.error;
-        await told(conn.unsafe(`release savepoint ${name}`));
+        quietly(conn.unsafe(`release savepoint ${name}`));
         return result;
       } catch (err) {
         await settled(mark);

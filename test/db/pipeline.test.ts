@@ -90,6 +90,27 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a transaction whose quiet wr
     expect(await audited('pipeline.inner')).toEqual([]);
   });
 
+  it('a savepoint whose awaited statement fails is undone alone; the caller catches the error and the transaction commits', async () => {
+    await db.db.insert(organizations).values({ name: '已有的单位' });
+    const caught = await run(async (tx) => {
+      await tx.insert(auditLog).values({ actor: 'ou_t', action: 'pipeline.beforeTaken', entity: 'test', entityId: '6' });
+      // as 开启年度评审 does when another open wins the unique index: the savepoint's insert fails, the event goes on
+      const err = await tx
+        .transaction(async (sp) => sp.insert(organizations).values({ name: '已有的单位' }).returning())
+        .then(
+          () => undefined,
+          // Drizzle wraps a failed awaited statement; the server's error is its cause
+          (e: unknown) => (e as { cause?: { code?: string } }).cause,
+        );
+      await tx.insert(auditLog).values({ actor: 'ou_t', action: 'pipeline.afterTaken', entity: 'test', entityId: '7' });
+      return err;
+    });
+    expect(caught?.code).toBe('23505');
+    expect((await audited('pipeline.beforeTaken')).length).toBe(1);
+    expect((await audited('pipeline.afterTaken')).length).toBe(1);
+    expect(await orgNamed('已有的单位')).toHaveLength(1);
+  });
+
   it('a savepoint whose writes succeed keeps them', async () => {
     await run(async (tx) => {
       await tx.transaction(async (sp) => {

@@ -37,9 +37,9 @@ const BOUNDS: Record<string, number> = {
   'review.submit': 1, 'help.private': 2, 'import.template': 3, 'team.register': 7, 'team.editSave': 12, 'team.memberAdd': 7,
   'team.memberRemove': 7, 'application.save': 8, 'application.submit': 8, 'endorse.recommend': 7, 'endorse.return': 5, 'check.accept': 6,
   'check.return': 6, 'cycle.settingsSave': 7, 'cycle.sheetLoad': 7, 'experts.add': 8, 'experts.deactivate': 8, 'experts.activate': 8,
-  'experts.conflictAdd': 8, 'review.decline': 10, 'review.swap': 11, 'review.reopen': 9, 'complaint.submit': 10, 'complaint.uphold': 7,
+  'experts.conflictAdd': 8, 'review.decline': 10, 'review.swap': 11, 'review.reopen': 11, 'complaint.submit': 10, 'complaint.uphold': 7,
   'complaint.dismiss': 6, 'revocation.keep': 8, 'revocation.revoke': 7, 'import.apply': 4, 'bulk.retry': 5, 'cycle.closeApplications': 8,
-  'review.assign': 6, 'results.close': 11, 'results.publish': 6, 'cycle.open': 11,
+  'review.assign': 6, 'results.close': 11, 'results.publish': 6, 'cycle.open': 9,
 };
 
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
