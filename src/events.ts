@@ -1,4 +1,5 @@
 import * as lark from './lark/sdk.js';
+import type { ReservedSql } from 'postgres';
 import { z } from 'zod';
 import type { Database, Db } from '../db/index.js';
 import type { Clock } from './clock.js';
@@ -9,8 +10,8 @@ import type { FeishuReader } from './lark/reader.js';
 import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { type Destination, enqueue, enqueueQuietly } from './outbox.js';
-import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql } from './people.js';
-import { postgresClient, transactionWith } from './pipeline.js';
+import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
+import { postgresClient, transactionOnGuess, transactionWith } from './pipeline.js';
 
 /** card.action.trigger as the SDK flattens it ({...header, ...event}); the SDK has no type for it. */
 export const cardActionSchema = z.object({
@@ -71,6 +72,8 @@ const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操�
 export class EventProcessor {
   /** Whether declared fast paths are tried; off, every action takes its ordinary transaction (compared in tests). */
   fastPaths = true;
+  /** The actor of each recent sender, as their last event found them (a guess, checked by every claim). */
+  private readonly actors = new KnownActors();
 
   constructor(private readonly deps: ProcessorDeps) {}
 
@@ -133,12 +136,21 @@ export class EventProcessor {
     if (!client) {
       return database.db.transaction(async (tx) => body(tx, await claimEventAndLoadActor(tx, eventId, eventType, openId, config.ADMIN_OPEN_IDS)));
     }
-    return transactionWith(
-      database,
-      client,
-      (conn) => conn.unsafe(claimEventSql, [eventId, eventType, openId], { prepare: true }).execute(),
-      (tx, rows) => body(tx, actorFromClaim(openId, rows[0] as never, config.ADMIN_OPEN_IDS)),
-    );
+    const claim = (conn: ReservedSql) => conn.unsafe(claimEventSql, [eventId, eventType, openId], { prepare: true }).execute();
+    const actorOf = (rows: readonly unknown[]) => {
+      const actor = actorFromClaim(openId, rows[0] as never, config.ADMIN_OPEN_IDS);
+      if (actor) this.actors.remember(actor);
+      return actor;
+    };
+    // who acted last time is the likely actor now: the handler starts on that guess, its first statement with the claim
+    const known = this.actors.get(openId);
+    if (known) {
+      // the handler gets its own copy: the kept actor stays what the last claim found
+      const guess = { value: { ...known, roles: [...known.roles] }, holds: (rows: readonly unknown[]) => sameActor(actorOf(rows), known) };
+      const guessed = await transactionOnGuess(database, client, claim, guess, body);
+      if (guessed) return guessed.value;
+    }
+    return transactionWith(database, client, claim, (tx, rows) => body(tx, actorOf(rows)));
   }
 
   private context(tx: Db, actor: Actor, event: { eventId: string; eventType: string; replyTo?: string }, queued: { n: number }): HandlerContext {

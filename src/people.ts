@@ -76,6 +76,32 @@ function actorFrom(openId: string, row: { name: string | null; roles: string[] |
   return { openId, name: row?.name ?? null, roles: [...roles] };
 }
 
+/** Whether a claim found the actor a guess took (same roles, same name); false for an event seen before. */
+export function sameActor(found: Actor | undefined, guess: Actor): boolean {
+  if (!found || found.openId !== guess.openId || found.name !== guess.name || found.roles.length !== guess.roles.length) return false;
+  return found.roles.every((r) => guess.roles.includes(r));
+}
+
+/**
+ * The actors recent events found, by open_id: a guess only (another replica may have changed a role since),
+ * which the event's own claim confirms or refutes before anything commits. Bounded: the oldest sender goes
+ * first once it is full.
+ */
+export class KnownActors {
+  readonly #byOpenId = new Map<string, Actor>();
+  constructor(private readonly max = 10_000) {}
+
+  get(openId: string): Actor | undefined {
+    return this.#byOpenId.get(openId);
+  }
+
+  remember(actor: Actor): void {
+    this.#byOpenId.delete(actor.openId);
+    this.#byOpenId.set(actor.openId, Object.freeze({ ...actor, roles: [...actor.roles] }));
+    if (this.#byOpenId.size > this.max) this.#byOpenId.delete(this.#byOpenId.keys().next().value as string);
+  }
+}
+
 /** Makes sure a person row exists (first contact) and returns nothing. */
 export async function ensurePerson(tx: Db, openId: string, name?: string | null): Promise<void> {
   await tx

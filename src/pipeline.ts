@@ -72,22 +72,72 @@ export async function transactionWith<F, R>(database: Database, client: Sql, fir
     try {
       if (firstValue.status === 'rejected') throw firstValue.reason;
       const result = await body(drizzleTransaction(database, session), firstValue.value);
-      const commit = conn.unsafe('commit').execute();
-      // a write that failed aborted the transaction: COMMIT then answers ROLLBACK, and the write's own error is the one to tell
-      await session.settled(0);
-      const committed = await commit;
-      const failed = session.failure(0);
-      if (failed) throw failed.error;
-      if (committed.command !== 'COMMIT') throw new Error(`transaction ended with ${committed.command}`);
+      await commit(conn, session);
       return result;
     } catch (err) {
-      await session.settled(0);
-      await conn.unsafe('rollback').catch(() => undefined);
-      throw session.failure(0)?.error ?? err;
+      throw await rollback(conn, session, err);
     }
   } finally {
     conn.release();
   }
+}
+
+/**
+ * `transactionWith`, with `body` started at once on a guess of what the first statement will answer, so
+ * its first statement shares the round trip of BEGIN and the first. The server still runs the first
+ * statement before any of the body's. Nothing commits before the answer is known: when it does not bear
+ * the guess out (`holds` is false), everything the body did is rolled back and the answer is undefined,
+ * for the caller to start again without guessing. Whatever the body returned or threw on a wrong guess
+ * is dropped with it.
+ */
+export async function transactionOnGuess<F, G, R>(
+  database: Database,
+  client: Sql,
+  first: Issue<F>,
+  guess: { value: G; holds: (first: F) => boolean },
+  body: (tx: Db, guessed: G) => Promise<R>,
+): Promise<{ value: R } | undefined> {
+  const conn = await client.reserve();
+  try {
+    const begin = conn.unsafe('begin').execute();
+    const head = first(conn);
+    const answered = Promise.allSettled([begin, head]);
+    const session = preparing(conn);
+    const outcome = await body(drizzleTransaction(database, session), guess.value).then(
+      (value) => ({ ok: true as const, value }),
+      (err: unknown) => ({ ok: false as const, err }),
+    );
+    const [began, firstValue] = await answered;
+    if (began.status === 'rejected' || firstValue.status === 'rejected') {
+      throw await rollback(conn, session, began.status === 'rejected' ? began.reason : (firstValue as PromiseRejectedResult).reason, true);
+    }
+    if (!guess.holds(firstValue.value)) {
+      await rollback(conn, session, undefined);
+      return undefined;
+    }
+    if (!outcome.ok) throw await rollback(conn, session, outcome.err);
+    await commit(conn, session);
+    return { value: outcome.value };
+  } finally {
+    conn.release();
+  }
+}
+
+/** COMMIT after the body's quiet writes; a write that failed aborted the transaction (COMMIT then answers ROLLBACK) and its own error is told. */
+async function commit(conn: ReservedSql, session: ReturnType<typeof preparing>): Promise<void> {
+  const committed = conn.unsafe('commit').execute();
+  await session.settled(0);
+  const done = await committed;
+  const failed = session.failure(0);
+  if (failed) throw failed.error;
+  if (done.command !== 'COMMIT') throw new Error(`transaction ended with ${done.command}`);
+}
+
+/** Rolls back; the error to tell is a failed quiet write's, which made the later ones fail, unless `own` says `err` came first. */
+async function rollback(conn: ReservedSql, session: ReturnType<typeof preparing>, err: unknown, own = false): Promise<unknown> {
+  await session.settled(0);
+  await conn.unsafe('rollback').catch(() => undefined);
+  return own ? err : (session.failure(0)?.error ?? err);
 }
 
 /** What Drizzle's own postgres.js transaction builds, on a connection we began ourselves. */
