@@ -217,20 +217,18 @@ function ownedBy(actor: Pick<Actor, 'openId'>, task: Task | undefined): Task {
   return task;
 }
 
-/** The application row, locked: submits, declines and reopens on one panel happen one after another. */
-async function lockApplication(tx: Db, applicationId: number) {
-  const [row] = await tx.select().from(applications).where(eq(applications.id, applicationId)).for('update');
-  return row;
-}
-
 /**
  * The task re-read under locks. Whatever plans a replacement also locks the cycle first, in the order
  * 分配专家 takes them (cycle, then applications), so the two never deadlock nor overfill a panel.
+ * Submits, declines and reopens on one panel happen one after another under the application's lock.
  */
 async function relock(tx: Db, first: Task, opts: { cycle: boolean }): Promise<Task> {
-  const [cycle] = opts.cycle ? await tx.select().from(cycles).where(eq(cycles.id, first.cycle.id)).for('update') : [first.cycle];
-  const application = await lockApplication(tx, first.application.id);
-  const [assignment] = await tx.select().from(assignments).where(eq(assignments.id, first.assignment.id));
+  // issued together (one round trip), in this order: the server runs each once the lock before it is granted
+  const [[cycle], [application], [assignment]] = await Promise.all([
+    opts.cycle ? tx.select().from(cycles).where(eq(cycles.id, first.cycle.id)).for('update') : [first.cycle],
+    tx.select().from(applications).where(eq(applications.id, first.application.id)).for('update'),
+    tx.select().from(assignments).where(eq(assignments.id, first.assignment.id)),
+  ]);
   return { ...first, cycle, application, assignment };
 }
 
