@@ -33,7 +33,8 @@ export async function showProgress(ctx: HandlerContext, input: CardActionInput):
 }
 
 async function panelCardFor(ctx: HandlerContext, applicationId: number): Promise<Card> {
-  const row = await getApplication(ctx.tx, applicationId);
+  // issued together: one round trip
+  const [row, members] = await Promise.all([getApplication(ctx.tx, applicationId), panelOf(ctx.tx, applicationId)]);
   if (!row) throw new UserError('找不到该申报。');
   return panelCard({
     cycleId: row.cycle.id,
@@ -42,7 +43,7 @@ async function panelCardFor(ctx: HandlerContext, applicationId: number): Promise
     application: taskApplication({ application: row.application, team: row.team, organization: row.organization }),
     statusLabel: applicationStatusNames[row.application.status as ApplicationStatus] ?? row.application.status,
     cycleStatus: row.cycle.status,
-    members: await panelOf(ctx.tx, applicationId),
+    members,
   });
 }
 
