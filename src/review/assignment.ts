@@ -580,15 +580,21 @@ export async function markScoring(tx: Db, actor: Actor, applicationIds: number[]
     .where(inArray(applications.id, moving.map((r) => r.id)));
 }
 
-/** Plans and inserts a replacement for one application (after a decline or a swap); null when nobody may take it. */
-export async function replaceOnApplication(
+/**
+ * Plans and inserts a replacement for one application (after a decline or a swap); null when nobody may take it.
+ * `after` issues a read right behind the insert, in the same round trip: it sees the new rows.
+ */
+export async function replaceOnApplication<T = undefined>(
   tx: Db,
   cycle: typeof cycles.$inferSelect,
   applicationId: number,
   now: Date,
-): Promise<{ created?: NewAssignment; unfilled?: UnfilledApplication }> {
+  after?: () => PromiseLike<T>,
+): Promise<{ created?: NewAssignment; unfilled?: UnfilledApplication; after: T }> {
   const problem = await loadAssignmentProblem(tx, cycle.id, [applicationId]);
   const plan = planAssignments({ ...problem, perApplication: cycle.expertsPerApplication });
-  const created = await insertAssignments(tx, plan.added, now);
-  return { created: created[0], unfilled: plan.unfilled[0] };
+  // one application's replacements are a single insert, issued before the read
+  const inserted = insertAssignments(tx, plan.added, now);
+  const [created, read] = await Promise.all([inserted, after?.() as T]);
+  return { created: created[0], unfilled: plan.unfilled[0], after: read };
 }

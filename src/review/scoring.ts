@@ -267,13 +267,20 @@ export interface PanelCompletion {
   outliers: Outlier[];
 }
 
-/** When no task of the panel is pending and someone has scored, the application is 评审完成. */
-async function completeIfDone(tx: Db, actor: Actor, application: Task['application'], now: Date): Promise<PanelCompletion> {
-  const members = await tx
+/** The panel's pending and submitted tasks, as `completeIfDone` weighs them. */
+function panelMembers(tx: Db, applicationId: number) {
+  return tx
     .select({ assignmentId: assignments.id, expertOpenId: assignments.expertOpenId, status: assignments.status, total: assignments.total, scores: assignments.scores })
     .from(assignments)
-    .where(and(eq(assignments.applicationId, application.id), inArray(assignments.status, ['assigned', 'submitted'])))
+    .where(and(eq(assignments.applicationId, applicationId), inArray(assignments.status, ['assigned', 'submitted'])))
     .orderBy(asc(assignments.id));
+}
+
+type PanelMembers = Awaited<ReturnType<typeof panelMembers>>;
+
+/** When no task of the panel is pending and someone has scored, the application is 评审完成. */
+async function completeIfDone(tx: Db, actor: Actor, application: Task['application'], now: Date, read?: PanelMembers): Promise<PanelCompletion> {
+  const members = read ?? (await panelMembers(tx, application.id));
   const pending = members.filter((m) => m.status === 'assigned').length;
   const panel = members.filter((m) => m.status === 'submitted').map(toPanelScore);
   if (pending > 0 || !panel.length || application.status !== 'scoring') return { completed: false, panel, outliers: [] };
@@ -366,7 +373,7 @@ export async function declineTask(
   now: Date,
   timezone: string,
   opts: { recordConflict?: boolean } = {},
-): Promise<{ task: Task; replacement: Replacement } & PanelCompletion> {
+): Promise<{ task: Task; replacement: Replacement; declineReason: string } & PanelCompletion> {
   const task = await lockedTask(tx, actor, assignmentId, { cycle: true });
   const done = alreadyDone(task.assignment, timezone);
   if (done) {
@@ -375,10 +382,10 @@ export async function declineTask(
   }
   scoringOpen(task.cycle);
   const input = readForm(declineForm, formValue, declineSchema);
-  const label = fieldText(declineForm.fields.kind, input.kind);
+  const declineReason = `${fieldText(declineForm.fields.kind, input.kind)}：${input.reason}`;
   await tx
     .update(assignments)
-    .set({ status: 'declined', declineReason: `${label}：${input.reason}` })
+    .set({ status: 'declined', declineReason })
     .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'assigned')));
   if (input.kind === 'conflict' && opts.recordConflict !== false) {
     await tx.insert(conflicts).values({ expertOpenId: actor.openId, teamId: task.team.id, reason: input.reason });
@@ -391,13 +398,14 @@ export async function declineTask(
     details: { applicationId: task.application.id, kind: input.kind, reason: input.reason },
     at: now,
   });
-  const replacement = await replaceAndRecord(tx, actor, task, now, 'decline');
-  const completion = await completeIfDone(tx, actor, task.application, now);
-  return { task, replacement, ...completion };
+  const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'decline');
+  const completion = await completeIfDone(tx, actor, task.application, now, members);
+  return { task, replacement, declineReason, ...completion };
 }
 
-async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cause: 'decline' | 'swap'): Promise<Replacement> {
-  const replacement = await replaceOnApplication(tx, task.cycle, task.application.id, now);
+/** The replacement, recorded; with the panel as it then is, read in the insert's round trip. */
+async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cause: 'decline' | 'swap'): Promise<{ replacement: Replacement; members: PanelMembers }> {
+  const { after: members, ...replacement } = await replaceOnApplication(tx, task.cycle, task.application.id, now, () => panelMembers(tx, task.application.id));
   await audit(tx, {
     actor: actor.openId,
     action: 'review.replace',
@@ -412,7 +420,7 @@ async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cau
     },
     at: now,
   });
-  return replacement;
+  return { replacement, members };
 }
 
 async function adminTask(tx: Db, actor: Actor, assignmentId: number): Promise<Task> {
@@ -434,8 +442,8 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
   }
   await tx.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, assignmentId));
   await audit(tx, { actor: actor.openId, action: 'review.swap', entity: 'assignment', entityId: assignmentId, details: { applicationId: task.application.id, expert: task.assignment.expertOpenId }, at: now });
-  const replacement = await replaceAndRecord(tx, actor, task, now, 'swap');
-  await completeIfDone(tx, actor, task.application, now);
+  const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'swap');
+  await completeIfDone(tx, actor, task.application, now, members);
   return { task, replacement };
 }
 
