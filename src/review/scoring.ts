@@ -217,23 +217,31 @@ function ownedBy(actor: Pick<Actor, 'openId'>, task: Task | undefined): Task {
   return task;
 }
 
+/** The application a task belongs to, as a subquery: the rows a task's locks take are found from its id alone. */
+const applicationOfTask = (tx: Db, assignmentId: number) => tx.select({ id: assignments.applicationId }).from(assignments).where(eq(assignments.id, assignmentId));
+
 /**
- * The task re-read under locks. Whatever plans a replacement also locks the cycle first, in the order
- * 分配专家 takes them (cycle, then applications), so the two never deadlock nor overfill a panel.
- * Submits, declines and reopens on one panel happen one after another under the application's lock.
+ * The task read under locks. Whatever plans a replacement also locks the cycle first, in the order
+ * 分配专家 takes them (cycle, then applications), so the two never deadlock nor overfill a panel;
+ * submits, declines and reopens on one panel happen one after another under the application's lock.
  */
-async function relock(tx: Db, first: Task, opts: { cycle: boolean }): Promise<Task> {
-  // issued together (one round trip), in this order: the server runs each once the lock before it is granted
-  const [[cycle], [application], [assignment]] = await Promise.all([
-    opts.cycle ? tx.select().from(cycles).where(eq(cycles.id, first.cycle.id)).for('update') : [first.cycle],
-    tx.select().from(applications).where(eq(applications.id, first.application.id)).for('update'),
-    tx.select().from(assignments).where(eq(assignments.id, first.assignment.id)),
+async function taskUnderLocks(tx: Db, assignmentId: number): Promise<Task | undefined> {
+  // issued together (one round trip), in this order: the server runs each once the lock before it is granted,
+  // so the task is read as the last holder of its locks left it
+  const [, , [task]] = await Promise.all([
+    tx
+      .select({ id: cycles.id })
+      .from(cycles)
+      .where(inArray(cycles.id, tx.select({ id: applications.cycleId }).from(applications).where(inArray(applications.id, applicationOfTask(tx, assignmentId)))))
+      .for('update'),
+    tx.select({ id: applications.id }).from(applications).where(inArray(applications.id, applicationOfTask(tx, assignmentId))).for('update'),
+    tasksQuery(tx).where(eq(assignments.id, assignmentId)),
   ]);
-  return { ...first, cycle, application, assignment };
+  return task;
 }
 
 async function lockedTask(tx: Db, actor: Actor, assignmentId: number, opts: { cycle: boolean }): Promise<Task> {
-  if (opts.cycle) return relock(tx, await ownTask(tx, actor, assignmentId), opts);
+  if (opts.cycle) return ownedBy(actor, await taskUnderLocks(tx, assignmentId));
   // without the cycle lock, the task is read and its application locked in one round trip
   const [task] = await tasksQuery(tx).where(eq(assignments.id, assignmentId)).for('update', { of: applications });
   return ownedBy(actor, task);
@@ -425,9 +433,9 @@ async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cau
 
 async function adminTask(tx: Db, actor: Actor, assignmentId: number): Promise<Task> {
   requireAdmin(actor);
-  const first = await getTask(tx, assignmentId);
-  if (!first) throw new UserError('找不到这项评分任务，请重新打开“评审进度”。');
-  return relock(tx, first, { cycle: true });
+  const task = await taskUnderLocks(tx, assignmentId);
+  if (!task) throw new UserError('找不到这项评分任务，请重新打开“评审进度”。');
+  return task;
 }
 
 /** 更换专家 (admin): a pending task goes to another expert chosen by the planner. */
