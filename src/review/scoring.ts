@@ -225,10 +225,10 @@ const applicationOfTask = (tx: Db, assignmentId: number) => tx.select({ id: assi
  * 分配专家 takes them (cycle, then applications), so the two never deadlock nor overfill a panel;
  * submits, declines and reopens on one panel happen one after another under the application's lock.
  */
-async function taskUnderLocks(tx: Db, assignmentId: number): Promise<Task | undefined> {
+async function taskUnderLocks<T = undefined>(tx: Db, assignmentId: number, also?: () => PromiseLike<T>): Promise<[Task | undefined, T]> {
   // issued together (one round trip), in this order: the server runs each once the lock before it is granted,
-  // so the task is read as the last holder of its locks left it
-  const [, , [task]] = await Promise.all([
+  // so the task, and what `also` reads behind it, are read as the last holder of the locks left them
+  const locked = Promise.all([
     tx
       .select({ id: cycles.id })
       .from(cycles)
@@ -237,11 +237,12 @@ async function taskUnderLocks(tx: Db, assignmentId: number): Promise<Task | unde
     tx.select({ id: applications.id }).from(applications).where(inArray(applications.id, applicationOfTask(tx, assignmentId))).for('update'),
     tasksQuery(tx).where(eq(assignments.id, assignmentId)),
   ]);
-  return task;
+  const [[, , [task]], read] = await Promise.all([locked, also?.() as T]);
+  return [task, read];
 }
 
 async function lockedTask(tx: Db, actor: Actor, assignmentId: number, opts: { cycle: boolean }): Promise<Task> {
-  if (opts.cycle) return ownedBy(actor, await taskUnderLocks(tx, assignmentId));
+  if (opts.cycle) return ownedBy(actor, (await taskUnderLocks(tx, assignmentId))[0]);
   // without the cycle lock, the task is read and its application locked in one round trip
   const [task] = await tasksQuery(tx).where(eq(assignments.id, assignmentId)).for('update', { of: applications });
   return ownedBy(actor, task);
@@ -431,16 +432,16 @@ async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cau
   return { replacement, members };
 }
 
-async function adminTask(tx: Db, actor: Actor, assignmentId: number): Promise<Task> {
+async function adminTask<T = undefined>(tx: Db, actor: Actor, assignmentId: number, also?: () => PromiseLike<T>): Promise<[Task, T]> {
   requireAdmin(actor);
-  const task = await taskUnderLocks(tx, assignmentId);
+  const [task, read] = await taskUnderLocks(tx, assignmentId, also);
   if (!task) throw new UserError('找不到这项评分任务，请重新打开“评审进度”。');
-  return task;
+  return [task, read];
 }
 
 /** 更换专家 (admin): a pending task goes to another expert chosen by the planner. */
 export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<{ task: Task; replacement: Replacement }> {
-  const task = await adminTask(tx, actor, assignmentId);
+  const [task] = await adminTask(tx, actor, assignmentId);
   scoringOpen(task.cycle);
   if (task.assignment.status !== 'assigned') {
     throw new UserError(
@@ -468,22 +469,26 @@ export async function reopenScore(
   now: Date,
   eventId: string,
 ): Promise<{ task: Task; card: { key: string; waiting: boolean } }> {
-  const task = await adminTask(tx, actor, assignmentId);
+  // the key of the latest reopen's card is read under the application's lock, which every reopen of the task takes
+  const [task, keys] = await adminTask(tx, actor, assignmentId, () => reopenedCardKeys(tx, [assignmentId]));
   if (task.cycle.status === 'published') {
     throw new UserError(`${task.cycle.year}年度评审结果已公布，评分不能再重开。`, { kind: 'info' });
   }
   if (task.assignment.status !== 'submitted') throw new UserError('这份评分尚未提交，无需重开。', { kind: 'info' });
-  const [assignment] = await tx
-    .update(assignments)
-    .set({ status: 'assigned', submittedAt: null })
-    .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'submitted')))
-    .returning();
+  // issued together: one round trip (the card's outbox row and the sheet are different rows)
+  const [card, [assignment]] = await Promise.all([
+    reopenedCard(tx, assignmentId, eventId, keys.get(assignmentId)),
+    tx
+      .update(assignments)
+      .set({ status: 'assigned', submittedAt: null })
+      .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'submitted')))
+      .returning(),
+  ]);
   if (task.application.status === 'scored') {
     const to = applicationMachine.check('reopenPanel', 'scored', actor);
     await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, task.application.id));
   }
   if (task.cycle.status === 'closed') await transitionCycle(tx, actor, task.cycle.id, 'reopenScoring', now, { assignmentId });
-  const card = await reopenedCard(tx, assignmentId, eventId);
   await audit(tx, {
     actor: actor.openId,
     action: 'review.reopen',
@@ -514,10 +519,9 @@ export const reopenedCardKey = (assignmentId: number, eventId: string) => `revie
  * the one, and nothing is queued. It is locked until the reopen commits, so a dispatcher cannot claim it in
  * between; a dispatcher that claimed it first is waited for, and then a new card is queued. The claimed one may
  * be drawn before or after this commits: `reviewTaskRenderer` sends a reopened sheet only from the row recorded
- * here, so it is dropped either way.
+ * here, so it is dropped either way. `previous` is the key the task's latest reopen chose (`reopenedCardKeys`).
  */
-async function reopenedCard(tx: Db, assignmentId: number, eventId: string): Promise<{ key: string; waiting: boolean }> {
-  const previous = (await reopenedCardKeys(tx, [assignmentId])).get(assignmentId);
+async function reopenedCard(tx: Db, assignmentId: number, eventId: string, previous: string | undefined): Promise<{ key: string; waiting: boolean }> {
   const keys = [...new Set([taskCardKey(assignmentId), ...(previous ? [previous] : [])])];
   const waiting = await lockWaiting(tx, keys);
   return waiting ? { key: waiting.dedupeKey, waiting: true } : { key: reopenedCardKey(assignmentId, eventId), waiting: false };
