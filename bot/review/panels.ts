@@ -22,9 +22,8 @@ export async function adminCardAgain(_err: UserError, ctx: HandlerContext): Prom
  * the answer is the job's progress card, whose final state reports what is missing.
  */
 export async function assignExperts(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
-  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
-  return startAssignment(ctx, input, cycle);
+  // the cycle is read with the rest of the checks (an unknown one is refused there)
+  return startAssignment(ctx, input, idFrom(input.value, 'cycleId'));
 }
 
 /** `review.progress` (评审进度). */
