@@ -92,10 +92,10 @@ export async function startPublishing(ctx: HandlerContext, input: CardActionInpu
   const cycleId = idFrom(input.value, 'cycleId');
   const running = await activeBulkJob(ctx.tx, 'publish', cycleId);
   if (running) return { toast: { type: 'info', content: '结果正在公布，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
-  const cycle = await lockCycle(ctx.tx, cycleId);
+  // issued together (one round trip): the count runs once the cycle's lock is granted; a refusal leaves it unused
+  const [cycle, total] = await Promise.all([lockCycle(ctx.tx, cycleId), rankedCount(ctx.tx, cycleId)]);
   if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
   if (cycle.status !== 'closed') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
-  const total = await rankedCount(ctx.tx, cycleId);
   const { job } = await startBulkJob(ctx.tx, { kind: 'publish', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, now: ctx.clock.now() });
   return { toast: { type: 'success', content: `${cycle.year}年度评审结果正在公布，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
 }

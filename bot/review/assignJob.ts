@@ -55,12 +55,12 @@ function missingOf(result: AssignResult & { missing?: number }): number {
 }
 
 /**
- * Records the 分配专家 job for the cycle and answers with its progress card; a job already running is
- * shown instead. `lead` is a line above the progress (截止申报 says the phase is closed).
+ * Records the 分配专家 job for the cycle (the row, or its id) and answers with its progress card; a job
+ * already running is shown instead. `lead` is a line above the progress (截止申报 says the phase is closed).
  */
-export async function startAssignment(ctx: HandlerContext, input: CardActionInput, cycle: Cycle, lead?: string): Promise<CardResponse> {
+export async function startAssignment(ctx: HandlerContext, input: CardActionInput, cycle: Cycle | number, lead?: string): Promise<CardResponse> {
   const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead, now: ctx.clock.now() });
   if (started.state === 'running') return { toast: { type: 'info', content: '专家分配正在进行，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(started.job) } };
-  if (started.state === 'nothing') return { toast: { type: 'success', content: `${lead ?? ''}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await progressCardFor(ctx, cycle.id) } };
+  if (started.state === 'nothing') return { toast: { type: 'success', content: `${lead ?? ''}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await progressCardFor(ctx, typeof cycle === 'number' ? cycle : cycle.id) } };
   return { toast: { type: 'success', content: `${lead ?? ''}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(started.job) } };
 }

@@ -22,9 +22,8 @@ export async function adminCardAgain(_err: UserError, ctx: HandlerContext): Prom
  * the answer is the job's progress card, whose final state reports what is missing.
  */
 export async function assignExperts(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
-  if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
-  return startAssignment(ctx, input, cycle);
+  // the cycle is read with the rest of the checks (an unknown one is refused there)
+  return startAssignment(ctx, input, idFrom(input.value, 'cycleId'));
 }
 
 /** `review.progress` (评审进度). */
@@ -33,7 +32,8 @@ export async function showProgress(ctx: HandlerContext, input: CardActionInput):
 }
 
 async function panelCardFor(ctx: HandlerContext, applicationId: number): Promise<Card> {
-  const row = await getApplication(ctx.tx, applicationId);
+  // issued together: one round trip
+  const [row, members] = await Promise.all([getApplication(ctx.tx, applicationId), panelOf(ctx.tx, applicationId)]);
   if (!row) throw new UserError('找不到该申报。');
   return panelCard({
     cycleId: row.cycle.id,
@@ -42,7 +42,7 @@ async function panelCardFor(ctx: HandlerContext, applicationId: number): Promise
     application: taskApplication({ application: row.application, team: row.team, organization: row.organization }),
     statusLabel: applicationStatusNames[row.application.status as ApplicationStatus] ?? row.application.status,
     cycleStatus: row.cycle.status,
-    members: await panelOf(ctx.tx, applicationId),
+    members,
   });
 }
 

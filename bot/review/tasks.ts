@@ -125,10 +125,9 @@ export async function declineTaskAction(ctx: HandlerContext, input: CardActionIn
   const result = await declineTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${String(input.formValue.reason ?? '').slice(0, 100)}）`);
   if (result.completed) await alertOutliers(ctx, result.task, result.panel, result.outliers);
-  const declined = await getTask(ctx.tx, result.task.assignment.id);
   return {
     toast: { type: 'success', content: `已谢绝：${result.task.team.name}。协会将安排其他专家。` },
-    card: { type: 'raw', data: declinedCard({ application: taskApplication(result.task), reason: declined?.assignment.declineReason ?? '' }) },
+    card: { type: 'raw', data: declinedCard({ application: taskApplication(result.task), reason: result.declineReason }) },
   };
 }
 

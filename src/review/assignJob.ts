@@ -1,8 +1,9 @@
 import type { Db } from '../../db/index.js';
 import { activeBulkJob, type BulkJob, startBulkJob } from '../bulkJobs.js';
-import type { Cycle } from '../cycles.js';
+import { type Cycle, getCycle } from '../cycles.js';
+import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
-import { assignmentsToMake } from './assignment.js';
+import { assignmentCounts, checkAssignable, tasksToMake } from './assignment.js';
 
 export type AssignmentStart =
   /** a 分配专家 job already runs for the cycle: a second click shows it, starts nothing */
@@ -13,13 +14,22 @@ export type AssignmentStart =
 
 /**
  * 分配专家 (and 截止申报) record the assignment as a job in the caller's transaction; the worker fills
- * the panels batch by batch. `lead` is a line the progress card shows above the counts.
+ * the panels batch by batch. `cycle` is the row, or its id when the caller has not read it. `lead` is a
+ * line the progress card shows above the counts.
  */
-export async function startAssignmentJob(tx: Db, actor: Actor, cycle: Cycle, opts: { messageId?: string; lead?: string; now: Date }): Promise<AssignmentStart> {
-  const running = await activeBulkJob(tx, 'assign', cycle.id);
+export async function startAssignmentJob(tx: Db, actor: Actor, cycle: Cycle | number, opts: { messageId?: string; lead?: string; now: Date }): Promise<AssignmentStart> {
+  const cycleId = typeof cycle === 'number' ? cycle : cycle.id;
+  // issued together (one round trip): none waits for another, and a refusal leaves the others unused
+  const [found, running, counts] = await Promise.all([
+    typeof cycle === 'number' ? getCycle(tx, cycle) : cycle,
+    activeBulkJob(tx, 'assign', cycleId),
+    assignmentCounts(tx, cycleId),
+  ]);
+  if (!found) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
   if (running) return { state: 'running', job: running };
-  const total = await assignmentsToMake(tx, cycle);
+  checkAssignable(found);
+  const total = tasksToMake(counts);
   if (total === 0) return { state: 'nothing' };
-  const { job } = await startBulkJob(tx, { kind: 'assign', cycleId: cycle.id, year: cycle.year, createdBy: actor.openId, messageId: opts.messageId, total, lead: opts.lead, now: opts.now });
+  const { job } = await startBulkJob(tx, { kind: 'assign', cycleId, year: found.year, createdBy: actor.openId, messageId: opts.messageId, total, lead: opts.lead, now: opts.now });
   return { state: 'started', job };
 }

@@ -549,22 +549,43 @@ export async function assignBatch(tx: Db, actor: Actor, cycle: typeof cycles.$in
   return { created, unfilled: plan.unfilled, lastApplicationId: ids[ids.length - 1], applications: ids.length };
 }
 
-/** How many tasks 分配专家 would add to the cycle, and checks it can start (applications accepted, experts in the pool). */
-export async function assignmentsToMake(tx: Db, cycle: typeof cycles.$inferSelect): Promise<number> {
+/** Whether 分配专家 may run in the cycle's state. */
+export function checkAssignable(cycle: typeof cycles.$inferSelect): void {
   if (cycle.status !== 'open' && cycle.status !== 'scoring') {
     throw new UserError(`${cycle.year}年度评审已结束专家评分，不能再分配专家。`, { kind: 'info' });
   }
+}
+
+export interface AssignmentCounts {
+  apps: number;
+  missing: number;
+  experts: number;
+}
+
+/** The applications to fill, the tasks they miss (by the cycle's own panel size) and the active experts: one read. */
+export async function assignmentCounts(tx: Db, cycleId: number): Promise<AssignmentCounts> {
   const [row] = await tx.execute<{ apps: number; missing: number; experts: number }>(sql`
     select
-      (select count(*)::int from ${applications} a where a.cycle_id = ${cycle.id} and a.status in ('accepted', 'scoring', 'scored')) as apps,
-      (select coalesce(sum(greatest(0, ${cycle.expertsPerApplication}::int - (
+      (select count(*)::int from ${applications} a where a.cycle_id = ${cycleId} and a.status in ('accepted', 'scoring', 'scored')) as apps,
+      (select coalesce(sum(greatest(0, (select c.experts_per_application from ${cycles} c where c.id = ${cycleId}) - (
          select count(*) from ${assignments} s where s.application_id = a.id and s.status in ('assigned', 'submitted')))), 0)::int
-       from ${applications} a where a.cycle_id = ${cycle.id} and a.status in ('accepted', 'scoring', 'scored')) as missing,
+       from ${applications} a where a.cycle_id = ${cycleId} and a.status in ('accepted', 'scoring', 'scored')) as missing,
       (select count(*)::int from ${people} p where 'expert' = any(p.roles) and p.expert_active) as experts`).then(rowsOf);
   const r = row as { apps: number; missing: number; experts: number };
-  if (!Number(r.apps)) throw new UserError('没有已受理的申报需要分配专家：申报须先通过“形式审查”受理。', { kind: 'info' });
-  if (!Number(r.experts)) throw new UserError('专家库中没有可用的专家，请先在“专家库”中添加专家。', { kind: 'info' });
-  return Number(r.missing);
+  return { apps: Number(r.apps), missing: Number(r.missing), experts: Number(r.experts) };
+}
+
+/** How many tasks 分配专家 would add, from `assignmentCounts`; refuses when there is nothing to fill or nobody to fill it. */
+export function tasksToMake(counts: AssignmentCounts): number {
+  if (!counts.apps) throw new UserError('没有已受理的申报需要分配专家：申报须先通过“形式审查”受理。', { kind: 'info' });
+  if (!counts.experts) throw new UserError('专家库中没有可用的专家，请先在“专家库”中添加专家。', { kind: 'info' });
+  return counts.missing;
+}
+
+/** How many tasks 分配专家 would add to the cycle, and checks it can start (applications accepted, experts in the pool). */
+export async function assignmentsToMake(tx: Db, cycle: typeof cycles.$inferSelect): Promise<number> {
+  checkAssignable(cycle);
+  return tasksToMake(await assignmentCounts(tx, cycle.id));
 }
 
 /** Applications that got a new expert are under review again (accepted, or a complete panel that grew). */
@@ -580,15 +601,21 @@ export async function markScoring(tx: Db, actor: Actor, applicationIds: number[]
     .where(inArray(applications.id, moving.map((r) => r.id)));
 }
 
-/** Plans and inserts a replacement for one application (after a decline or a swap); null when nobody may take it. */
-export async function replaceOnApplication(
+/**
+ * Plans and inserts a replacement for one application (after a decline or a swap); null when nobody may take it.
+ * `after` issues a read right behind the insert, in the same round trip: it sees the new rows.
+ */
+export async function replaceOnApplication<T = undefined>(
   tx: Db,
   cycle: typeof cycles.$inferSelect,
   applicationId: number,
   now: Date,
-): Promise<{ created?: NewAssignment; unfilled?: UnfilledApplication }> {
+  after?: () => PromiseLike<T>,
+): Promise<{ created?: NewAssignment; unfilled?: UnfilledApplication; after: T }> {
   const problem = await loadAssignmentProblem(tx, cycle.id, [applicationId]);
   const plan = planAssignments({ ...problem, perApplication: cycle.expertsPerApplication });
-  const created = await insertAssignments(tx, plan.added, now);
-  return { created: created[0], unfilled: plan.unfilled[0] };
+  // one application's replacements are a single insert, issued before the read
+  const inserted = insertAssignments(tx, plan.added, now);
+  const [created, read] = await Promise.all([inserted, after?.() as T]);
+  return { created: created[0], unfilled: plan.unfilled[0], after: read };
 }

@@ -26,21 +26,31 @@ export interface StoredReview {
 
 export type Decision = 'awarded' | 'not_awarded';
 
-async function lockCycle(tx: Db, cycleId: number): Promise<Cycle> {
-  const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, cycleId)).for('update');
+const lockingCycle = (tx: Db, cycleId: number) => tx.select().from(cycles).where(eq(cycles.id, cycleId)).for('update');
+
+function found(cycle: Cycle | undefined): Cycle {
   if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
   return cycle;
 }
 
-/** Submitted score sheets of the given applications, grouped by application. */
-async function submittedPanels(tx: Db, applicationIds: number[]): Promise<Map<number, PanelScore[]>> {
-  const panels = new Map<number, PanelScore[]>();
-  if (!applicationIds.length) return panels;
-  const rows = await tx
+async function lockCycle(tx: Db, cycleId: number): Promise<Cycle> {
+  const [cycle] = await lockingCycle(tx, cycleId);
+  return found(cycle);
+}
+
+/** Submitted score sheets of the cycle's scored applications. */
+function submittedSheetsOfScored(tx: Db, cycleId: number) {
+  return tx
     .select({ applicationId: assignments.applicationId, assignmentId: assignments.id, expertOpenId: assignments.expertOpenId, total: assignments.total, scores: assignments.scores })
     .from(assignments)
-    .where(and(inArray(assignments.applicationId, applicationIds), eq(assignments.status, 'submitted')))
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'scored'), eq(assignments.status, 'submitted')))
     .orderBy(asc(assignments.id));
+}
+
+/** Score sheets grouped by application. */
+function submittedPanels(rows: Awaited<ReturnType<typeof submittedSheetsOfScored>>): Map<number, PanelScore[]> {
+  const panels = new Map<number, PanelScore[]>();
   for (const r of rows) {
     const list = panels.get(r.applicationId) ?? [];
     list.push({ assignmentId: r.assignmentId, expertOpenId: r.expertOpenId, total: Number(r.total), scores: (r.scores ?? {}) as Record<string, number> });
@@ -55,15 +65,25 @@ async function submittedPanels(tx: Db, applicationIds: number[]): Promise<Map<nu
  */
 export async function closeScoring(tx: Db, actor: Actor, cycleId: number, now: Date): Promise<{ cycle: Cycle; applications: number; awarded: number; recommended: number }> {
   requireAdmin(actor);
-  const cycle = await lockCycle(tx, cycleId);
+  // issued together (one round trip): the reads run once the cycle's lock is granted; a refusal leaves them unused
+  const [[locked], open, scored, sheets] = await Promise.all([
+    lockingCycle(tx, cycleId),
+    tx
+      .select({ status: applications.status, code: teams.code })
+      .from(applications)
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['accepted', 'scoring'])))
+      .orderBy(asc(teams.code)),
+    tx
+      .select({ id: applications.id, code: teams.code })
+      .from(applications)
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'scored'))),
+    submittedSheetsOfScored(tx, cycleId),
+  ]);
+  const cycle = found(locked);
   if (cycle.status === 'open') throw new UserError(`${cycle.year}年度评审仍在接受申报，请先“截止申报”，待专家评分完成后再汇总。`, { kind: 'info' });
   if (cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`, { kind: 'info' });
-  const open = await tx
-    .select({ status: applications.status, code: teams.code })
-    .from(applications)
-    .innerJoin(teams, eq(teams.id, applications.teamId))
-    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['accepted', 'scoring'])))
-    .orderBy(asc(teams.code));
   const unassigned = open.filter((r) => r.status === 'accepted');
   if (unassigned.length) {
     throw new UserError(`还有 ${unassigned.length} 份已受理的申报尚未分配专家（${unassigned.slice(0, 5).map((r) => r.code).join('、')}${unassigned.length > 5 ? ' 等' : ''}），请先“分配专家”。`);
@@ -71,15 +91,11 @@ export async function closeScoring(tx: Db, actor: Actor, cycleId: number, now: D
   if (open.length) {
     throw new UserError(`还有 ${open.length} 份申报未完成评分（${open.slice(0, 5).map((r) => r.code).join('、')}${open.length > 5 ? ' 等' : ''}），请在“评审进度”中催办或更换专家后再汇总。`);
   }
-  const scored = await tx
-    .select({ id: applications.id, code: teams.code })
-    .from(applications)
-    .innerJoin(teams, eq(teams.id, applications.teamId))
-    .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'scored')));
   if (!scored.length) throw new UserError('没有完成评分的申报，无法汇总。', { kind: 'info' });
 
   const sheet = cycleScoreSheet(cycle);
-  const panels = await submittedPanels(tx, scored.map((s) => s.id));
+  // with no application pending, the scored ones and their sheets change only under the cycle's lock
+  const panels = submittedPanels(sheets);
   const results = scored.map((s) => ({ ...s, result: aggregatePanel(sheet, panels.get(s.id) ?? []) }));
   const decisions = decideResults(
     results.filter((r) => r.result.finalScore !== null).map((r) => ({ applicationId: r.id, finalScore: r.result.finalScore!, tieBreak: r.code })),
@@ -222,39 +238,41 @@ export async function rankedCount(tx: Db, cycleId: number): Promise<number> {
 }
 
 export async function loadResults(tx: Db, cycleId: number): Promise<ResultsData> {
-  const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, cycleId));
+  // issued together: one round trip
+  const [[cycle], apps, scoreRows] = await Promise.all([
+    tx.select().from(cycles).where(eq(cycles.id, cycleId)),
+    tx
+      .select({ application: applications, team: teams, organization: organizations.name })
+      .from(applications)
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+      .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses)))
+      .orderBy(sql`${applications.rank} asc nulls last`, asc(teams.code)),
+    tx
+      .select({
+        assignmentId: assignments.id,
+        applicationId: assignments.applicationId,
+        code: teams.code,
+        team: teams.name,
+        expertOpenId: assignments.expertOpenId,
+        expertName: people.name,
+        status: assignments.status,
+        total: assignments.total,
+        scores: assignments.scores,
+        comment: assignments.comment,
+      })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .leftJoin(people, eq(people.openId, assignments.expertOpenId))
+      .where(and(eq(applications.cycleId, cycleId), eq(assignments.status, 'submitted')))
+      .orderBy(asc(teams.code), asc(assignments.id)),
+  ]);
   if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
-  const apps = await tx
-    .select({ application: applications, team: teams, organization: organizations.name })
-    .from(applications)
-    .innerJoin(teams, eq(teams.id, applications.teamId))
-    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses)))
-    .orderBy(sql`${applications.rank} asc nulls last`, asc(teams.code));
-  const rows = apps.map(resultRow);
-  const scoreRows = await tx
-    .select({
-      assignmentId: assignments.id,
-      applicationId: assignments.applicationId,
-      code: teams.code,
-      team: teams.name,
-      expertOpenId: assignments.expertOpenId,
-      expertName: people.name,
-      status: assignments.status,
-      total: assignments.total,
-      scores: assignments.scores,
-      comment: assignments.comment,
-    })
-    .from(assignments)
-    .innerJoin(applications, eq(applications.id, assignments.applicationId))
-    .innerJoin(teams, eq(teams.id, applications.teamId))
-    .leftJoin(people, eq(people.openId, assignments.expertOpenId))
-    .where(and(eq(applications.cycleId, cycleId), eq(assignments.status, 'submitted')))
-    .orderBy(asc(teams.code), asc(assignments.id));
   return {
     cycle,
     sheet: cycleScoreSheet(cycle),
-    rows,
+    rows: apps.map(resultRow),
     scores: scoreRows.map((s) => ({ ...s, total: s.total === null ? null : Number(s.total), scores: (s.scores ?? {}) as Record<string, number> })),
   };
 }

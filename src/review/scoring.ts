@@ -217,25 +217,32 @@ function ownedBy(actor: Pick<Actor, 'openId'>, task: Task | undefined): Task {
   return task;
 }
 
-/** The application row, locked: submits, declines and reopens on one panel happen one after another. */
-async function lockApplication(tx: Db, applicationId: number) {
-  const [row] = await tx.select().from(applications).where(eq(applications.id, applicationId)).for('update');
-  return row;
-}
+/** The application a task belongs to, as a subquery: the rows a task's locks take are found from its id alone. */
+const applicationOfTask = (tx: Db, assignmentId: number) => tx.select({ id: assignments.applicationId }).from(assignments).where(eq(assignments.id, assignmentId));
 
 /**
- * The task re-read under locks. Whatever plans a replacement also locks the cycle first, in the order
- * 分配专家 takes them (cycle, then applications), so the two never deadlock nor overfill a panel.
+ * The task read under locks. Whatever plans a replacement also locks the cycle first, in the order
+ * 分配专家 takes them (cycle, then applications), so the two never deadlock nor overfill a panel;
+ * submits, declines and reopens on one panel happen one after another under the application's lock.
  */
-async function relock(tx: Db, first: Task, opts: { cycle: boolean }): Promise<Task> {
-  const [cycle] = opts.cycle ? await tx.select().from(cycles).where(eq(cycles.id, first.cycle.id)).for('update') : [first.cycle];
-  const application = await lockApplication(tx, first.application.id);
-  const [assignment] = await tx.select().from(assignments).where(eq(assignments.id, first.assignment.id));
-  return { ...first, cycle, application, assignment };
+async function taskUnderLocks<T = undefined>(tx: Db, assignmentId: number, also?: () => PromiseLike<T>): Promise<[Task | undefined, T]> {
+  // issued together (one round trip), in this order: the server runs each once the lock before it is granted,
+  // so the task, and what `also` reads behind it, are read as the last holder of the locks left them
+  const locked = Promise.all([
+    tx
+      .select({ id: cycles.id })
+      .from(cycles)
+      .where(inArray(cycles.id, tx.select({ id: applications.cycleId }).from(applications).where(inArray(applications.id, applicationOfTask(tx, assignmentId)))))
+      .for('update'),
+    tx.select({ id: applications.id }).from(applications).where(inArray(applications.id, applicationOfTask(tx, assignmentId))).for('update'),
+    tasksQuery(tx).where(eq(assignments.id, assignmentId)),
+  ]);
+  const [[, , [task]], read] = await Promise.all([locked, also?.() as T]);
+  return [task, read];
 }
 
 async function lockedTask(tx: Db, actor: Actor, assignmentId: number, opts: { cycle: boolean }): Promise<Task> {
-  if (opts.cycle) return relock(tx, await ownTask(tx, actor, assignmentId), opts);
+  if (opts.cycle) return ownedBy(actor, (await taskUnderLocks(tx, assignmentId))[0]);
   // without the cycle lock, the task is read and its application locked in one round trip
   const [task] = await tasksQuery(tx).where(eq(assignments.id, assignmentId)).for('update', { of: applications });
   return ownedBy(actor, task);
@@ -269,13 +276,20 @@ export interface PanelCompletion {
   outliers: Outlier[];
 }
 
-/** When no task of the panel is pending and someone has scored, the application is 评审完成. */
-async function completeIfDone(tx: Db, actor: Actor, application: Task['application'], now: Date): Promise<PanelCompletion> {
-  const members = await tx
+/** The panel's pending and submitted tasks, as `completeIfDone` weighs them. */
+function panelMembers(tx: Db, applicationId: number) {
+  return tx
     .select({ assignmentId: assignments.id, expertOpenId: assignments.expertOpenId, status: assignments.status, total: assignments.total, scores: assignments.scores })
     .from(assignments)
-    .where(and(eq(assignments.applicationId, application.id), inArray(assignments.status, ['assigned', 'submitted'])))
+    .where(and(eq(assignments.applicationId, applicationId), inArray(assignments.status, ['assigned', 'submitted'])))
     .orderBy(asc(assignments.id));
+}
+
+type PanelMembers = Awaited<ReturnType<typeof panelMembers>>;
+
+/** When no task of the panel is pending and someone has scored, the application is 评审完成. */
+async function completeIfDone(tx: Db, actor: Actor, application: Task['application'], now: Date, read?: PanelMembers): Promise<PanelCompletion> {
+  const members = read ?? (await panelMembers(tx, application.id));
   const pending = members.filter((m) => m.status === 'assigned').length;
   const panel = members.filter((m) => m.status === 'submitted').map(toPanelScore);
   if (pending > 0 || !panel.length || application.status !== 'scoring') return { completed: false, panel, outliers: [] };
@@ -368,7 +382,7 @@ export async function declineTask(
   now: Date,
   timezone: string,
   opts: { recordConflict?: boolean } = {},
-): Promise<{ task: Task; replacement: Replacement } & PanelCompletion> {
+): Promise<{ task: Task; replacement: Replacement; declineReason: string } & PanelCompletion> {
   const task = await lockedTask(tx, actor, assignmentId, { cycle: true });
   const done = alreadyDone(task.assignment, timezone);
   if (done) {
@@ -377,10 +391,10 @@ export async function declineTask(
   }
   scoringOpen(task.cycle);
   const input = readForm(declineForm, formValue, declineSchema);
-  const label = fieldText(declineForm.fields.kind, input.kind);
+  const declineReason = `${fieldText(declineForm.fields.kind, input.kind)}：${input.reason}`;
   await tx
     .update(assignments)
-    .set({ status: 'declined', declineReason: `${label}：${input.reason}` })
+    .set({ status: 'declined', declineReason })
     .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'assigned')));
   if (input.kind === 'conflict' && opts.recordConflict !== false) {
     await tx.insert(conflicts).values({ expertOpenId: actor.openId, teamId: task.team.id, reason: input.reason });
@@ -393,13 +407,14 @@ export async function declineTask(
     details: { applicationId: task.application.id, kind: input.kind, reason: input.reason },
     at: now,
   });
-  const replacement = await replaceAndRecord(tx, actor, task, now, 'decline');
-  const completion = await completeIfDone(tx, actor, task.application, now);
-  return { task, replacement, ...completion };
+  const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'decline');
+  const completion = await completeIfDone(tx, actor, task.application, now, members);
+  return { task, replacement, declineReason, ...completion };
 }
 
-async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cause: 'decline' | 'swap'): Promise<Replacement> {
-  const replacement = await replaceOnApplication(tx, task.cycle, task.application.id, now);
+/** The replacement, recorded; with the panel as it then is, read in the insert's round trip. */
+async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cause: 'decline' | 'swap'): Promise<{ replacement: Replacement; members: PanelMembers }> {
+  const { after: members, ...replacement } = await replaceOnApplication(tx, task.cycle, task.application.id, now, () => panelMembers(tx, task.application.id));
   await audit(tx, {
     actor: actor.openId,
     action: 'review.replace',
@@ -414,19 +429,19 @@ async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cau
     },
     at: now,
   });
-  return replacement;
+  return { replacement, members };
 }
 
-async function adminTask(tx: Db, actor: Actor, assignmentId: number): Promise<Task> {
+async function adminTask<T = undefined>(tx: Db, actor: Actor, assignmentId: number, also?: () => PromiseLike<T>): Promise<[Task, T]> {
   requireAdmin(actor);
-  const first = await getTask(tx, assignmentId);
-  if (!first) throw new UserError('找不到这项评分任务，请重新打开“评审进度”。');
-  return relock(tx, first, { cycle: true });
+  const [task, read] = await taskUnderLocks(tx, assignmentId, also);
+  if (!task) throw new UserError('找不到这项评分任务，请重新打开“评审进度”。');
+  return [task, read];
 }
 
 /** 更换专家 (admin): a pending task goes to another expert chosen by the planner. */
 export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<{ task: Task; replacement: Replacement }> {
-  const task = await adminTask(tx, actor, assignmentId);
+  const [task] = await adminTask(tx, actor, assignmentId);
   scoringOpen(task.cycle);
   if (task.assignment.status !== 'assigned') {
     throw new UserError(
@@ -436,8 +451,8 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
   }
   await tx.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, assignmentId));
   await audit(tx, { actor: actor.openId, action: 'review.swap', entity: 'assignment', entityId: assignmentId, details: { applicationId: task.application.id, expert: task.assignment.expertOpenId }, at: now });
-  const replacement = await replaceAndRecord(tx, actor, task, now, 'swap');
-  await completeIfDone(tx, actor, task.application, now);
+  const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'swap');
+  await completeIfDone(tx, actor, task.application, now, members);
   return { task, replacement };
 }
 
@@ -454,22 +469,26 @@ export async function reopenScore(
   now: Date,
   eventId: string,
 ): Promise<{ task: Task; card: { key: string; waiting: boolean } }> {
-  const task = await adminTask(tx, actor, assignmentId);
+  // the key of the latest reopen's card is read under the application's lock, which every reopen of the task takes
+  const [task, keys] = await adminTask(tx, actor, assignmentId, () => reopenedCardKeys(tx, [assignmentId]));
   if (task.cycle.status === 'published') {
     throw new UserError(`${task.cycle.year}年度评审结果已公布，评分不能再重开。`, { kind: 'info' });
   }
   if (task.assignment.status !== 'submitted') throw new UserError('这份评分尚未提交，无需重开。', { kind: 'info' });
-  const [assignment] = await tx
-    .update(assignments)
-    .set({ status: 'assigned', submittedAt: null })
-    .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'submitted')))
-    .returning();
+  // issued together: one round trip (the card's outbox row and the sheet are different rows)
+  const [card, [assignment]] = await Promise.all([
+    reopenedCard(tx, assignmentId, eventId, keys.get(assignmentId)),
+    tx
+      .update(assignments)
+      .set({ status: 'assigned', submittedAt: null })
+      .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'submitted')))
+      .returning(),
+  ]);
   if (task.application.status === 'scored') {
     const to = applicationMachine.check('reopenPanel', 'scored', actor);
     await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, task.application.id));
   }
   if (task.cycle.status === 'closed') await transitionCycle(tx, actor, task.cycle.id, 'reopenScoring', now, { assignmentId });
-  const card = await reopenedCard(tx, assignmentId, eventId);
   await audit(tx, {
     actor: actor.openId,
     action: 'review.reopen',
@@ -500,10 +519,9 @@ export const reopenedCardKey = (assignmentId: number, eventId: string) => `revie
  * the one, and nothing is queued. It is locked until the reopen commits, so a dispatcher cannot claim it in
  * between; a dispatcher that claimed it first is waited for, and then a new card is queued. The claimed one may
  * be drawn before or after this commits: `reviewTaskRenderer` sends a reopened sheet only from the row recorded
- * here, so it is dropped either way.
+ * here, so it is dropped either way. `previous` is the key the task's latest reopen chose (`reopenedCardKeys`).
  */
-async function reopenedCard(tx: Db, assignmentId: number, eventId: string): Promise<{ key: string; waiting: boolean }> {
-  const previous = (await reopenedCardKeys(tx, [assignmentId])).get(assignmentId);
+async function reopenedCard(tx: Db, assignmentId: number, eventId: string, previous: string | undefined): Promise<{ key: string; waiting: boolean }> {
   const keys = [...new Set([taskCardKey(assignmentId), ...(previous ? [previous] : [])])];
   const waiting = await lockWaiting(tx, keys);
   return waiting ? { key: waiting.dedupeKey, waiting: true } : { key: reopenedCardKey(assignmentId, eventId), waiting: false };
