@@ -174,18 +174,20 @@ export async function teamsOf(tx: Db, openId: string): Promise<TeamView[]> {
   }));
 }
 
-export async function getTeam(tx: Db, teamId: number): Promise<(Team & { organization: string }) | undefined> {
-  const [row] = await tx
+/** A team with its organisation's name; `lock` takes the team row's lock in the same read. */
+export async function getTeam(tx: Db, teamId: number, opts: { lock?: boolean } = {}): Promise<(Team & { organization: string }) | undefined> {
+  const query = tx
     .select({ team: teams, organization: organizations.name })
     .from(teams)
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(eq(teams.id, teamId));
+  const [row] = opts.lock ? await query.for('update', { of: teams }) : await query;
   return row ? { ...row.team, organization: row.organization } : undefined;
 }
 
 /** Loads a team the actor leads (or any team for an admin); refuses otherwise. */
-export async function teamLedBy(tx: Db, actor: Actor, teamId: number): Promise<Team & { organization: string }> {
-  const team = await getTeam(tx, teamId);
+export async function teamLedBy(tx: Db, actor: Actor, teamId: number, opts: { lock?: boolean } = {}): Promise<Team & { organization: string }> {
+  const team = await getTeam(tx, teamId, opts);
   if (!team) throw new UserError('找不到该班组，请发送“进度”重新查看。');
   if (team.leaderOpenId !== actor.openId && !actor.roles.includes('admin')) throw new UserError('只有班组长可以进行此操作。');
   return team;
@@ -200,8 +202,7 @@ export interface ContactChange {
 
 export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, values: Record<string, unknown>, now: Date): Promise<{ team: Team; contactChange?: ContactChange }> {
   // a second save of the same form waits here for the first, then finds nothing to change
-  await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).for('update');
-  const team = await teamLedBy(tx, actor, teamId);
+  const team = await teamLedBy(tx, actor, teamId, { lock: true });
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
   const patch = parseForm(profileSchema, values, formLabels(profileForm));
   const changes: Partial<typeof teams.$inferInsert> = {};
@@ -240,15 +241,18 @@ export async function teamMembersOf(tx: Db, teamId: number) {
 export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: string[]): Promise<string[]> {
   const team = await teamLedBy(tx, actor, teamId);
   teamMachine.check('update', team.status as TeamStatus, actor, ['leader']);
-  const added: string[] = [];
   if (openIds.includes(team.contactOpenId)) {
     throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，所选人员是本班组的单位联系人，不能同时是班组成员。请先在“修改资料”中更换单位联系人。'), { field: 'members' });
   }
-  for (const openId of [...new Set(openIds)]) {
-    await ensurePerson(tx, openId);
-    const rows = await tx.insert(teamMembers).values({ teamId, openId, role: 'member' }).onConflictDoNothing().returning({ openId: teamMembers.openId });
-    if (rows.length) added.push(openId);
-  }
+  // each person's writes issued together (one round trip for all), in the order picked
+  const unique = [...new Set(openIds)];
+  const inserted = await Promise.all(
+    unique.map(async (openId) => {
+      await ensurePerson(tx, openId);
+      return tx.insert(teamMembers).values({ teamId, openId, role: 'member' }).onConflictDoNothing().returning({ openId: teamMembers.openId });
+    }),
+  );
+  const added = unique.filter((_openId, i) => inserted[i].length > 0);
   if (!added.length) throw new AlreadyDone('添加', { action: 'team.members.add', entity: 'team', entityId: teamId }, '所选成员');
   await audit(tx, { actor: actor.openId, action: 'team.members.add', entity: 'team', entityId: teamId, details: { added } });
   return added;
