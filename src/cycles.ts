@@ -119,6 +119,16 @@ export async function getCycle(tx: Db, cycleId: number): Promise<Cycle | undefin
   return row;
 }
 
+/** The running cycle, else the most recent by year: one statement for `getRunningCycle ?? getLatestCycle`. */
+export async function getRunningOrLatestCycle(tx: Db): Promise<Cycle | undefined> {
+  const [row] = await tx
+    .select()
+    .from(cycles)
+    .orderBy(sql`(${inArray(cycles.status, [...runningStatuses])}) desc`, desc(cycles.year))
+    .limit(1);
+  return row;
+}
+
 /** The most recent cycle by year, running or not. */
 export async function getLatestCycle(tx: Db): Promise<Cycle | undefined> {
   const [row] = await tx.select().from(cycles).orderBy(desc(cycles.year)).limit(1);
