@@ -102,7 +102,7 @@ async function checkContact(tx: Db, contact: string, leader: string, teamId?: nu
 }
 
 /** 注册 (第十二条): stores the team, its leader and its organisation contact. */
-export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string): Promise<Team> {
+export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string): Promise<Team & { organization: string }> {
   const input = parseForm(registrationSchema, values, registrationLabels);
   const leader = input.leader ?? actor.openId;
   if (leader !== actor.openId && !actor.roles.includes('admin')) {
@@ -114,11 +114,15 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     .values({ name: input.organization })
     .onConflictDoUpdate({ target: organizations.name, set: { name: sql`excluded.name` } })
     .returning({ id: organizations.id });
-  // the organisation's row, locked by the upsert above, makes a second registration wait for the first
-  const [existing] = await tx
-    .select({ id: teams.id, code: teams.code, leaderOpenId: teams.leaderOpenId })
-    .from(teams)
-    .where(and(eq(teams.organizationId, org.id), eq(teams.name, input.teamName)));
+  // the organisation's row, locked by the upsert above, makes a second registration wait for the first. The code is
+  // drawn beside the check (one round trip): a refusal rolls it back with the rest
+  const [[existing], code] = await Promise.all([
+    tx
+      .select({ id: teams.id, code: teams.code, leaderOpenId: teams.leaderOpenId })
+      .from(teams)
+      .where(and(eq(teams.organizationId, org.id), eq(teams.name, input.teamName))),
+    nextTeamCode(tx, Number(today.slice(0, 4))),
+  ]);
   if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
   if (existing) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组（编号 ${existing.code}），请勿重复注册。`, { field: 'teamName', kind: 'info' });
 
@@ -126,7 +130,6 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
   await grantRole(tx, input.contact, 'org_contact');
   await tx.update(people).set({ organizationId: org.id }).where(and(eq(people.openId, input.contact), sql`${people.organizationId} is null`));
 
-  const code = await nextTeamCode(tx, Number(today.slice(0, 4)));
   const [team] = await tx
     .insert(teams)
     .values({
@@ -149,7 +152,8 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
   if (!team) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组，请勿重复注册。`, { field: 'teamName', kind: 'info' });
   await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
   await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, details: { code, name: team.name, organization: input.organization, contact: input.contact } });
-  return team;
+  // the organisation's stored name is the one typed: the upsert above matched it exactly
+  return { ...team, organization: input.organization };
 }
 
 export interface TeamView {
