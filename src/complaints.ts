@@ -274,12 +274,17 @@ export async function complaintFromForm(tx: Db, formKey: string, complainantOpen
 export async function createComplaint(tx: Db, input: ComplaintIntake, opts: ComplaintOptions): Promise<{ complaint: Complaint; team: ComplaintTeamRow }> {
   let team: ComplaintTeamRow;
   let values: { content: string; contact?: string };
+  let reference: string | undefined;
+  const year = Number(todayIn(opts.timezone, opts.now).slice(0, 4));
   const typed = { team: input.team, content: input.content, contact: input.contact };
   if (input.teamId !== undefined) {
     values = readForm(complaintTextForm, typed, complaintTextSchema);
-    const picked = await complaintTeam(tx, input.teamId);
+    // picked in chat (no web-alert lock to take first): the team and the reference issued together, one round trip;
+    // a refusal rolls the reference back with the rest
+    const [picked, drawn] = await Promise.all([complaintTeam(tx, input.teamId), input.channel === 'web' ? undefined : nextComplaintReference(tx, year)]);
     if (!picked) throw new UserError('找不到该班组，请重新发送“投诉”。', { field: 'team' });
     team = picked;
+    reference = drawn;
   } else {
     const parsed = readForm(complaintForm, typed, complaintSchema);
     team = await resolveComplaintTeam(tx, parsed.team, { partial: input.channel === 'chat' });
@@ -287,8 +292,7 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
   }
   // taken before the complaint's id is drawn, so each web batch holds its complaints in id order
   if (input.channel === 'web') await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('complaint:web-alert', 0))`);
-  const year = Number(todayIn(opts.timezone, opts.now).slice(0, 4));
-  const reference = await nextComplaintReference(tx, year);
+  reference ??= await nextComplaintReference(tx, year);
   const [complaint] = await tx
     .insert(complaints)
     .values({
