@@ -254,8 +254,7 @@ export interface ComplaintIntake {
  * forwarded form is another's). Taken under a lock on the form, so a second submit waits for the first.
  */
 export async function complaintFromForm(tx: Db, formKey: string, complainantOpenId: string): Promise<{ id: number; reference: string; teamId: number } | undefined> {
-  // awaited before the select: a raw execute and a query builder reach the connection after different numbers of
-  // microtasks, so issued together the select may go out first and miss the submit the lock waited for
+  // awaited first: issued together, the select (a query builder) reached the server before this raw execute's lock
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`complaint:form:${formKey}`}, 0))`);
   const [row] = await tx
     .select({ id: complaints.id, reference: complaints.reference, teamId: complaints.teamId })
@@ -279,8 +278,7 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
   const typed = { team: input.team, content: input.content, contact: input.contact };
   if (input.teamId !== undefined) {
     values = readForm(complaintTextForm, typed, complaintTextSchema);
-    // picked in chat (no web-alert lock to take first): the team and the reference issued together, one round trip;
-    // a refusal rolls the reference back with the rest
+    // picked in chat, so no web-alert lock to take first: team and reference in one round trip (a refusal rolls it back)
     const [picked, drawn] = await Promise.all([complaintTeam(tx, input.teamId), input.channel === 'web' ? undefined : nextComplaintReference(tx, year)]);
     if (!picked) throw new UserError('找不到该班组，请重新发送“投诉”。', { field: 'team' });
     team = picked;

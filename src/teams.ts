@@ -114,13 +114,13 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     .values({ name: input.organization })
     .onConflictDoUpdate({ target: organizations.name, set: { name: sql`excluded.name` } })
     .returning({ id: organizations.id });
-  // the organisation's row, locked by the upsert above, makes a second registration wait for the first. The code is
-  // drawn beside the check (one round trip): a refusal rolls it back with the rest
+  // the organisation's row, locked by the upsert above, makes a second registration wait for the first
   const [[existing], code] = await Promise.all([
     tx
       .select({ id: teams.id, code: teams.code, leaderOpenId: teams.leaderOpenId })
       .from(teams)
       .where(and(eq(teams.organizationId, org.id), eq(teams.name, input.teamName))),
+    // drawn beside the check, one round trip: a refusal rolls it back with the rest
     nextTeamCode(tx, Number(today.slice(0, 4))),
   ]);
   if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
