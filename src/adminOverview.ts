@@ -1,7 +1,7 @@
 import type { AdminCardData, ShownDate } from '../cards/admin.js';
 import type { Db } from '../db/index.js';
 import { type ApplicationStatus, applicationStatusNames } from './applications.js';
-import { applicationCountsByStatus, cycleScoreSheet, cycleStatusLabel, getLatestCycle, getRunningCycle } from './cycles.js';
+import { applicationCountsOfRunningCycle, cycleScoreSheet, cycleStatusLabel, getRunningOrLatestCycle, runningStatuses } from './cycles.js';
 import { daysBetween, formatDateZh } from './dates.js';
 
 function shown(date: string, from: string): ShownDate {
@@ -11,8 +11,9 @@ function shown(date: string, from: string): ShownDate {
 /** What the admin card shows, as the database has it on `now` (YYYY-MM-DD). */
 export async function adminOverview(tx: Db, now: string): Promise<AdminCardData> {
   const data: AdminCardData = { today: formatDateZh(now), applicationCounts: [] };
-  const cycle = await getRunningCycle(tx);
-  if (cycle) {
+  // issued together: one round trip (the running cycle, else the latest; the running cycle's counts)
+  const [cycle, counts] = await Promise.all([getRunningOrLatestCycle(tx), applicationCountsOfRunningCycle(tx)]);
+  if (cycle && (runningStatuses as readonly string[]).includes(cycle.status)) {
     const sheet = cycleScoreSheet(cycle);
     data.cycle = {
       id: cycle.id,
@@ -27,10 +28,9 @@ export async function adminOverview(tx: Db, now: string): Promise<AdminCardData>
       recommendShare: cycle.recommendShare,
       sheet: { title: sheet.title, total: sheet.total, items: sheet.areas.reduce((n, a) => n + a.items.length, 0) },
     };
-    data.applicationCounts = countsInOrder(await applicationCountsByStatus(tx, cycle.id));
-  } else {
-    const last = await getLatestCycle(tx);
-    if (last) data.lastCycle = { year: last.year, statusLabel: cycleStatusLabel(last.status) };
+    data.applicationCounts = countsInOrder(counts);
+  } else if (cycle) {
+    data.lastCycle = { year: cycle.year, statusLabel: cycleStatusLabel(cycle.status) };
   }
   return data;
 }

@@ -9,6 +9,7 @@ import { AlreadyDone, cite, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
+import { runningStatuses } from './cycles.js';
 import { StateMachine } from './stateMachine.js';
 import { getTeam, type Team } from './teams.js';
 
@@ -159,8 +160,21 @@ export interface EligibilityFailure {
   field?: string;
 }
 
-/** E1, E2, E3 and E5 on submission; E4 is the organisation's step that follows. */
-export async function eligibilityFailures(tx: Db, team: Team, cycle: Cycle, form: ApplicationForm, now: Date): Promise<EligibilityFailure[]> {
+type Revocation = { year: number; revokedAt: Date | null; reason: string | null };
+
+/** E5's read: a title of the team revoked within the bar before `now`, if any. */
+async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now: Date): Promise<Revocation | undefined> {
+  const barStart = new Date(now.getTime() - revocationBarDays(cycle) * 86_400_000);
+  const [revoked] = await tx
+    .select({ year: honours.year, revokedAt: honours.revokedAt, reason: honours.revokedReason })
+    .from(honours)
+    .where(and(eq(honours.teamId, teamId), isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
+    .limit(1);
+  return revoked;
+}
+
+/** E1, E2, E3 and E5 on submission (E5 from `revoked`, read by recentRevocation); E4 is the organisation's step that follows. */
+export function eligibilityFailures(team: Team, cycle: Cycle, form: ApplicationForm, revoked: Revocation | undefined): EligibilityFailure[] {
   const failures: EligibilityFailure[] = [];
   const eligibleFrom = oneYearAfter(team.registeredAt);
   if (eligibleFrom > cycle.applicationDeadline) {
@@ -186,14 +200,8 @@ export async function eligibilityFailures(tx: Db, team: Team, cycle: Cycle, form
       message: cite(7, `第4款：班组成员培训率和考试合格率须达 90% 以上；${low.map(([, l, v]) => `${l} ${v}% 低于 90%`).join('，')}。`),
     });
   }
-  const barDays = revocationBarDays(cycle);
-  const barStart = new Date(now.getTime() - barDays * 86_400_000);
-  const [revoked] = await tx
-    .select({ year: honours.year, revokedAt: honours.revokedAt, reason: honours.revokedReason })
-    .from(honours)
-    .where(and(eq(honours.teamId, team.id), isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
-    .limit(1);
   if (revoked) {
+    const barDays = revocationBarDays(cycle);
     const when = formatDateZh(revoked.revokedAt!.toISOString().slice(0, 10));
     failures.push({ check: 'E5', message: associationRule(`${revocationBarText(barDays)}；本班组 ${revoked.year} 年度称号已于 ${when} 撤销。`) });
   }
@@ -242,22 +250,28 @@ function leaderRoles(actor: Actor, team: Team) {
 }
 
 /** 保存草稿: creates the team's one application of the cycle (E5) or updates its draft. */
-export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date): Promise<Application> {
-  const team = await getTeam(tx, teamId);
+export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date): Promise<{ application: Application; team: TeamWithOrganization }> {
+  const [team, existing] = await teamAndApplication(tx, teamId, cycle.id);
   if (!team) throw new UserError('找不到该班组。');
   const extra = leaderRoles(actor, team);
   const draft = cleanDraft(values);
-  const existing = await findApplication(tx, teamId, cycle.id);
   if (existing) {
     applicationMachine.check('save', existing.status as ApplicationStatus, actor, extra);
     const [row] = await tx.update(applications).set({ form: draft, status: 'draft', updatedAt: now }).where(eq(applications.id, existing.id)).returning();
     await audit(tx, { actor: actor.openId, action: 'application.save', entity: 'application', entityId: row.id, details: { fields: Object.keys(draft) } });
-    return row;
+    return { application: row, team };
   }
   const [row] = await tx.insert(applications).values({ teamId, cycleId: cycle.id, status: 'draft', form: draft, createdAt: now, updatedAt: now }).onConflictDoNothing().returning();
   if (!row) throw new UserError('本班组本年度已有一份申报（第十九条：评审交流活动每年一次），请刷新后继续填写。', { kind: 'info' });
   await audit(tx, { actor: actor.openId, action: 'application.create', entity: 'application', entityId: row.id, details: { fields: Object.keys(draft) } });
-  return row;
+  return { application: row, team };
+}
+
+type TeamWithOrganization = Team & { organization: string };
+
+/** The team and its application of the cycle, if any: issued together, one round trip. */
+export function teamAndApplication(tx: Db, teamId: number, cycleId: number): Promise<[TeamWithOrganization | undefined, Application | undefined]> {
+  return Promise.all([getTeam(tx, teamId), findApplication(tx, teamId, cycleId)]);
 }
 
 export class EligibilityError extends UserError {
@@ -267,16 +281,16 @@ export class EligibilityError extends UserError {
 }
 
 /** 提交申报: full validation, eligibility E1–E3 and E5, then to the organisation for confirmation (第十五条). */
-export async function submitApplication(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date): Promise<{ application: Application; team: Team }> {
-  const team = await getTeam(tx, teamId);
+export async function submitApplication(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date): Promise<{ application: Application; team: TeamWithOrganization }> {
+  // issued together: one round trip (E5's read is used only once the checks before it pass)
+  const [[team, existing], revoked] = await Promise.all([teamAndApplication(tx, teamId, cycle.id), recentRevocation(tx, teamId, cycle, now)]);
   if (!team) throw new UserError('找不到该班组。');
   const extra = leaderRoles(actor, team);
-  const existing = await findApplication(tx, teamId, cycle.id);
   if (existing && !['draft', 'returned'].includes(existing.status)) throw submittedAlready(existing.id);
   if (existing) applicationMachine.check('submit', existing.status as ApplicationStatus, actor, extra);
   else applicationMachine.check('submit', 'draft', actor, extra);
   const form = parseForm(applicationSchema, values, applicationLabels);
-  const failures = await eligibilityFailures(tx, team, cycle, form, now);
+  const failures = eligibilityFailures(team, cycle, form, revoked);
   if (failures.length) throw new EligibilityError(failures);
   const declarations = { accidents: form.accidents, trainingRate: form.trainingRate, examPassRate: form.examPassRate };
   let application: Application | undefined;
@@ -328,11 +342,18 @@ export async function endorseApplication(
   values: Record<string, unknown>,
   now: Date,
 ) {
-  const row = await getApplication(tx, applicationId);
+  // issued together: one round trip (the membership is found through the application's team)
+  const [row, [own]] = await Promise.all([
+    getApplication(tx, applicationId),
+    tx
+      .select({ openId: teamMembers.openId })
+      .from(teamMembers)
+      .innerJoin(applications, eq(applications.teamId, teamMembers.teamId))
+      .where(and(eq(applications.id, applicationId), eq(teamMembers.openId, actor.openId))),
+  ]);
   if (!row) throw new UserError('找不到该申报。');
   if (row.team.contactOpenId !== actor.openId) throw new UserError(cite(15, '只有该班组登记的单位联系人可以确认和推荐申报材料。'));
   // a contact named before the rule existed may be the leader or a member: the team never confirms itself
-  const [own] = await tx.select({ openId: teamMembers.openId }).from(teamMembers).where(and(eq(teamMembers.teamId, row.team.id), eq(teamMembers.openId, actor.openId)));
   if (own || row.team.leaderOpenId === actor.openId) {
     throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，班组长和班组成员不能确认本班组的申报。请班组长在“修改资料”中改选单位里的其他人员为单位联系人。'));
   }
@@ -386,14 +407,18 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
   return { application, team: row.team, cycle: row.cycle, organization: row.organization, reason: note };
 }
 
-/** Applications waiting for the association's formal check. */
-export async function awaitingFormalCheck(tx: Db, cycleId: number) {
+/**
+ * Applications of the running cycle (one at most, 第十九条) waiting for the association's formal check; the
+ * cycle is a subquery, so the list can be read beside the cycle itself.
+ */
+export async function awaitingFormalCheck(tx: Db) {
+  const running = tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...runningStatuses]));
   return tx
     .select({ application: applications, team: teams, organization: organizations.name })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-    .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'recommended')))
+    .where(and(inArray(applications.cycleId, running), eq(applications.status, 'recommended')))
     .orderBy(asc(applications.submittedAt), asc(applications.id));
 }
 

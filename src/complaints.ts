@@ -16,7 +16,7 @@ import type { Db } from '../db/index.js';
 import { auditLog, codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { certificateOfHonour } from './certificates/index.js';
-import { getLatestCycle, getRunningCycle } from './cycles.js';
+import { getRunningOrLatestCycle } from './cycles.js';
 import { daysBetween, formatDateZh, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formDisplay, formSchema, readForm } from './forms.js';
@@ -190,12 +190,16 @@ export function complaintView(c: Complaint, team: ComplaintTeam, timezone: strin
   return complaintViewOf(complaintSummary(c, team, timezone));
 }
 
+/** A complaint with its team; `lock` takes the complaint's row lock in the same read. */
 export async function getComplaint(tx: Db, complaintId: number, opts: { lock?: boolean } = {}) {
-  const q = tx.select().from(complaints).where(eq(complaints.id, complaintId));
-  const [complaint] = opts.lock ? await q.for('update') : await q;
-  if (!complaint) return undefined;
-  const team = await complaintTeam(tx, complaint.teamId);
-  return team ? { complaint, team } : undefined;
+  const q = tx
+    .select({ complaint: complaints, team: teamColumns })
+    .from(complaints)
+    .innerJoin(teams, eq(teams.id, complaints.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(eq(complaints.id, complaintId));
+  const [row] = opts.lock ? await q.for('update', { of: complaints }) : await q;
+  return row;
 }
 
 /** Open complaints, oldest first, with their teams. */
@@ -250,6 +254,7 @@ export interface ComplaintIntake {
  * forwarded form is another's). Taken under a lock on the form, so a second submit waits for the first.
  */
 export async function complaintFromForm(tx: Db, formKey: string, complainantOpenId: string): Promise<{ id: number; reference: string; teamId: number } | undefined> {
+  // awaited first: issued together, the select (a query builder) reached the server before this raw execute's lock
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`complaint:form:${formKey}`}, 0))`);
   const [row] = await tx
     .select({ id: complaints.id, reference: complaints.reference, teamId: complaints.teamId })
@@ -268,12 +273,16 @@ export async function complaintFromForm(tx: Db, formKey: string, complainantOpen
 export async function createComplaint(tx: Db, input: ComplaintIntake, opts: ComplaintOptions): Promise<{ complaint: Complaint; team: ComplaintTeamRow }> {
   let team: ComplaintTeamRow;
   let values: { content: string; contact?: string };
+  let reference: string | undefined;
+  const year = Number(todayIn(opts.timezone, opts.now).slice(0, 4));
   const typed = { team: input.team, content: input.content, contact: input.contact };
   if (input.teamId !== undefined) {
     values = readForm(complaintTextForm, typed, complaintTextSchema);
-    const picked = await complaintTeam(tx, input.teamId);
+    // picked in chat, so no web-alert lock to take first: team and reference in one round trip (a refusal rolls it back)
+    const [picked, drawn] = await Promise.all([complaintTeam(tx, input.teamId), input.channel === 'web' ? undefined : nextComplaintReference(tx, year)]);
     if (!picked) throw new UserError('找不到该班组，请重新发送“投诉”。', { field: 'team' });
     team = picked;
+    reference = drawn;
   } else {
     const parsed = readForm(complaintForm, typed, complaintSchema);
     team = await resolveComplaintTeam(tx, parsed.team, { partial: input.channel === 'chat' });
@@ -281,8 +290,7 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
   }
   // taken before the complaint's id is drawn, so each web batch holds its complaints in id order
   if (input.channel === 'web') await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('complaint:web-alert', 0))`);
-  const year = Number(todayIn(opts.timezone, opts.now).slice(0, 4));
-  const reference = await nextComplaintReference(tx, year);
+  reference ??= await nextComplaintReference(tx, year);
   const [complaint] = await tx
     .insert(complaints)
     .values({
@@ -304,9 +312,10 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
     details: { reference, teamId: team.id, channel: input.channel, ...(input.formKey ? { formKey: input.formKey } : {}) },
     at: opts.now,
   });
-  const title = await titleStatus(tx, team.id);
+  // issued together: one round trip
+  const [title, destinations] = await Promise.all([titleStatus(tx, team.id), adminDestinations(tx, opts.bootstrapAdmins)]);
   const alert = complaintAlertCard(complaintView(complaint, team, opts.timezone), { title: title?.view });
-  for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
+  for (const to of destinations) {
     if (input.channel === 'web' && (await batchWebAlert(tx, complaint, to, opts))) continue;
     await opts.send({ dedupeKey: `complaint:new:${complaint.id}:${destinationKey(to)}`, to, card: alert });
   }
@@ -425,8 +434,9 @@ export async function decideComplaint(
   if (updated.complainantOpenId) {
     await opts.send({ dedupeKey: `complaint:decided:${complaintId}:complainant`, to: { openId: updated.complainantOpenId }, card: complaintOutcomeCard(view) });
   }
-  const revocationRaised = to === 'upheld' ? await raiseRevocationAlertIfDue(tx, team, opts) : false;
+  // read once, after the decision: the alert and the answer card show the same run
   const title = await titleStatus(tx, team.id);
+  const revocationRaised = to === 'upheld' ? await raiseRevocationAlertIfDue(tx, team, title, opts) : false;
   return { view, title: title?.view, revocationRaised };
 }
 
@@ -434,7 +444,7 @@ export async function decideComplaint(
 
 /** N of 第二十二条 from the running (else latest) cycle's settings.revocationRun; 2 when unset. */
 export async function revocationRun(tx: Db): Promise<number> {
-  const cycle = (await getRunningCycle(tx)) ?? (await getLatestCycle(tx));
+  const cycle = await getRunningOrLatestCycle(tx);
   const parsed = z.coerce.number().int().min(1).max(20).safeParse((cycle?.settings as Record<string, unknown> | null)?.revocationRun);
   return parsed.success ? parsed.data : defaultRevocationRun;
 }
@@ -460,14 +470,18 @@ export interface TitleStatus {
  * 保留称号 decision (keptAt) counting.
  */
 export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus | undefined> {
-  const honour = await currentHonour(tx, teamId);
+  // issued together: one round trip; the complaints are those since the award of the latest honour, which is the current one when it is held
+  const awarded = tx.select({ at: honours.awardedAt }).from(honours).where(eq(honours.teamId, teamId)).orderBy(desc(honours.year)).limit(1);
+  const [honour, required, since] = await Promise.all([
+    currentHonour(tx, teamId),
+    revocationRun(tx),
+    tx
+      .select()
+      .from(complaints)
+      .where(and(eq(complaints.teamId, teamId), sql`${complaints.createdAt} >= (${awarded})`))
+      .orderBy(asc(complaints.createdAt), asc(complaints.id)),
+  ]);
   if (!honour) return undefined;
-  const required = await revocationRun(tx);
-  const since = await tx
-    .select()
-    .from(complaints)
-    .where(and(eq(complaints.teamId, teamId), gte(complaints.createdAt, honour.awardedAt)))
-    .orderBy(asc(complaints.createdAt), asc(complaints.id));
   const counted = since.filter((c) => c.status !== 'open' && c.decidedAt && (!honour.keptAt || c.decidedAt > honour.keptAt));
   let run = 0;
   for (let i = counted.length - 1; i >= 0 && counted[i].status === 'upheld'; i--) run++;
@@ -480,8 +494,7 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
 }
 
 /** ONE alert per run: the dedupe key names the honour and the run's first complaint. */
-async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, opts: ComplaintOptions): Promise<boolean> {
-  const status = await titleStatus(tx, team.id);
+async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, status: TitleStatus | undefined, opts: ComplaintOptions): Promise<boolean> {
   if (!status || status.view.run < status.view.required) return false;
   const alert = revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, opts.timezone)), form: revocationDecisionForm });
   let raised = false;
@@ -505,8 +518,15 @@ export async function revocationAlertFor(tx: Db, honourId: number, timezone: str
 }
 
 async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{ honour: Honour; team: ComplaintTeamRow }> {
-  const [honour] = await tx.select().from(honours).where(eq(honours.id, honourId)).for('update');
-  const team = honour ? await complaintTeam(tx, honour.teamId) : undefined;
+  // the honour's lock taken by the read that joins its team
+  const [row] = await tx
+    .select({ honour: honours, team: teamColumns })
+    .from(honours)
+    .innerJoin(teams, eq(teams.id, honours.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(eq(honours.id, honourId))
+    .for('update', { of: honours });
+  const { honour, team } = row ?? {};
   if (!honour || !team) throw new UserError('找不到该称号记录，请发送“管理”查看。');
   if (honour.revokedAt) {
     throw new UserError(`${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.revokedAt))} 撤销，无需重复处理。`, { kind: 'info' });
@@ -519,10 +539,14 @@ export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   const { reason } = readForm(revocationDecisionForm, values, revocationDecisionSchema);
-  const barDays = revocationBarDays((await getRunningCycle(tx)) ?? (await getLatestCycle(tx)));
-  const [updated] = await tx.update(honours).set({ revokedAt: opts.now, revokedReason: reason }).where(and(eq(honours.id, honourId), isNull(honours.revokedAt))).returning();
-  // the certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
-  const certificate = (await certificateOfHonour(tx, honourId))?.number;
+  // issued together: one round trip. The certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
+  const [cycle, [updated], issued] = await Promise.all([
+    getRunningOrLatestCycle(tx),
+    tx.update(honours).set({ revokedAt: opts.now, revokedReason: reason }).where(and(eq(honours.id, honourId), isNull(honours.revokedAt))).returning(),
+    certificateOfHonour(tx, honourId),
+  ]);
+  const barDays = revocationBarDays(cycle);
+  const certificate = issued?.number;
   await audit(tx, { actor: actor.openId, action: 'honour.revoke', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, certificate }, at: opts.now });
   const notice = titleRevokedNoticeCard({ team, year: honour.year, reason, certificate, barDays });
   for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, cycles } from '../db/schema.js';
@@ -119,6 +119,16 @@ export async function getCycle(tx: Db, cycleId: number): Promise<Cycle | undefin
   return row;
 }
 
+/** The running cycle, else the most recent by year: one statement for `getRunningCycle ?? getLatestCycle`. */
+export async function getRunningOrLatestCycle(tx: Db): Promise<Cycle | undefined> {
+  const [row] = await tx
+    .select()
+    .from(cycles)
+    .orderBy(sql`(${inArray(cycles.status, [...runningStatuses])}) desc`, desc(cycles.year))
+    .limit(1);
+  return row;
+}
+
 /** The most recent cycle by year, running or not. */
 export async function getLatestCycle(tx: Db): Promise<Cycle | undefined> {
   const [row] = await tx.select().from(cycles).orderBy(desc(cycles.year)).limit(1);
@@ -127,10 +137,19 @@ export async function getLatestCycle(tx: Db): Promise<Cycle | undefined> {
 
 /** How many applications of the cycle are in each status. */
 export async function applicationCountsByStatus(tx: Db, cycleId: number): Promise<Record<string, number>> {
+  return countsByStatus(tx, eq(applications.cycleId, cycleId));
+}
+
+/** The same for the running cycle (one at most, 第十九条), its id a subquery: read beside the cycle itself, in one round trip. */
+export async function applicationCountsOfRunningCycle(tx: Db): Promise<Record<string, number>> {
+  return countsByStatus(tx, inArray(applications.cycleId, tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...runningStatuses]))));
+}
+
+async function countsByStatus(tx: Db, where: SQL): Promise<Record<string, number>> {
   const rows = await tx
     .select({ status: applications.status, n: sql<number>`count(*)::int` })
     .from(applications)
-    .where(eq(applications.cycleId, cycleId))
+    .where(where)
     .groupBy(applications.status);
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }

@@ -7,9 +7,12 @@ import { type Destination, enqueue, type OutboxRow } from './outbox.js';
 
 /** Where administrators are told things: the bound admin groups, else each administrator in p2p. */
 export async function adminDestinations(tx: Db, bootstrapAdmins: readonly string[]): Promise<Destination[]> {
-  const chats = await tx.select({ chatId: chatBindings.chatId }).from(chatBindings).where(eq(chatBindings.purpose, 'admin'));
+  // issued together: one round trip (the administrators are read even when a group is bound, and then unused)
+  const [chats, admins] = await Promise.all([
+    tx.select({ chatId: chatBindings.chatId }).from(chatBindings).where(eq(chatBindings.purpose, 'admin')),
+    tx.select({ openId: people.openId }).from(people).where(sql`'admin' = any(${people.roles})`),
+  ]);
   if (chats.length) return chats.map((c) => ({ chatId: c.chatId }));
-  const admins = await tx.select({ openId: people.openId }).from(people).where(sql`'admin' = any(${people.roles})`);
   const ids = new Set([...bootstrapAdmins, ...admins.map((a) => a.openId)]);
   return [...ids].sort().map((openId) => ({ openId }));
 }

@@ -102,7 +102,7 @@ async function checkContact(tx: Db, contact: string, leader: string, teamId?: nu
 }
 
 /** 注册 (第十二条): stores the team, its leader and its organisation contact. */
-export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string): Promise<Team> {
+export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string): Promise<Team & { organization: string }> {
   const input = parseForm(registrationSchema, values, registrationLabels);
   const leader = input.leader ?? actor.openId;
   if (leader !== actor.openId && !actor.roles.includes('admin')) {
@@ -115,10 +115,14 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     .onConflictDoUpdate({ target: organizations.name, set: { name: sql`excluded.name` } })
     .returning({ id: organizations.id });
   // the organisation's row, locked by the upsert above, makes a second registration wait for the first
-  const [existing] = await tx
-    .select({ id: teams.id, code: teams.code, leaderOpenId: teams.leaderOpenId })
-    .from(teams)
-    .where(and(eq(teams.organizationId, org.id), eq(teams.name, input.teamName)));
+  const [[existing], code] = await Promise.all([
+    tx
+      .select({ id: teams.id, code: teams.code, leaderOpenId: teams.leaderOpenId })
+      .from(teams)
+      .where(and(eq(teams.organizationId, org.id), eq(teams.name, input.teamName))),
+    // drawn beside the check, one round trip: a refusal rolls it back with the rest
+    nextTeamCode(tx, Number(today.slice(0, 4))),
+  ]);
   if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
   if (existing) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组（编号 ${existing.code}），请勿重复注册。`, { field: 'teamName', kind: 'info' });
 
@@ -126,7 +130,6 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
   await grantRole(tx, input.contact, 'org_contact');
   await tx.update(people).set({ organizationId: org.id }).where(and(eq(people.openId, input.contact), sql`${people.organizationId} is null`));
 
-  const code = await nextTeamCode(tx, Number(today.slice(0, 4)));
   const [team] = await tx
     .insert(teams)
     .values({
@@ -149,7 +152,8 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
   if (!team) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组，请勿重复注册。`, { field: 'teamName', kind: 'info' });
   await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
   await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, details: { code, name: team.name, organization: input.organization, contact: input.contact } });
-  return team;
+  // the organisation's stored name is the one typed: the upsert above matched it exactly
+  return { ...team, organization: input.organization };
 }
 
 export interface TeamView {
@@ -174,18 +178,20 @@ export async function teamsOf(tx: Db, openId: string): Promise<TeamView[]> {
   }));
 }
 
-export async function getTeam(tx: Db, teamId: number): Promise<(Team & { organization: string }) | undefined> {
-  const [row] = await tx
+/** A team with its organisation's name; `lock` takes the team row's lock in the same read. */
+export async function getTeam(tx: Db, teamId: number, opts: { lock?: boolean } = {}): Promise<(Team & { organization: string }) | undefined> {
+  const query = tx
     .select({ team: teams, organization: organizations.name })
     .from(teams)
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(eq(teams.id, teamId));
+  const [row] = opts.lock ? await query.for('update', { of: teams }) : await query;
   return row ? { ...row.team, organization: row.organization } : undefined;
 }
 
 /** Loads a team the actor leads (or any team for an admin); refuses otherwise. */
-export async function teamLedBy(tx: Db, actor: Actor, teamId: number): Promise<Team & { organization: string }> {
-  const team = await getTeam(tx, teamId);
+export async function teamLedBy(tx: Db, actor: Actor, teamId: number, opts: { lock?: boolean } = {}): Promise<Team & { organization: string }> {
+  const team = await getTeam(tx, teamId, opts);
   if (!team) throw new UserError('找不到该班组，请发送“进度”重新查看。');
   if (team.leaderOpenId !== actor.openId && !actor.roles.includes('admin')) throw new UserError('只有班组长可以进行此操作。');
   return team;
@@ -200,8 +206,7 @@ export interface ContactChange {
 
 export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, values: Record<string, unknown>, now: Date): Promise<{ team: Team; contactChange?: ContactChange }> {
   // a second save of the same form waits here for the first, then finds nothing to change
-  await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).for('update');
-  const team = await teamLedBy(tx, actor, teamId);
+  const team = await teamLedBy(tx, actor, teamId, { lock: true });
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
   const patch = parseForm(profileSchema, values, formLabels(profileForm));
   const changes: Partial<typeof teams.$inferInsert> = {};
@@ -240,15 +245,18 @@ export async function teamMembersOf(tx: Db, teamId: number) {
 export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: string[]): Promise<string[]> {
   const team = await teamLedBy(tx, actor, teamId);
   teamMachine.check('update', team.status as TeamStatus, actor, ['leader']);
-  const added: string[] = [];
   if (openIds.includes(team.contactOpenId)) {
     throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，所选人员是本班组的单位联系人，不能同时是班组成员。请先在“修改资料”中更换单位联系人。'), { field: 'members' });
   }
-  for (const openId of [...new Set(openIds)]) {
-    await ensurePerson(tx, openId);
-    const rows = await tx.insert(teamMembers).values({ teamId, openId, role: 'member' }).onConflictDoNothing().returning({ openId: teamMembers.openId });
-    if (rows.length) added.push(openId);
-  }
+  // each person's writes issued together (one round trip for all), in the order picked
+  const unique = [...new Set(openIds)];
+  const inserted = await Promise.all(
+    unique.map(async (openId) => {
+      await ensurePerson(tx, openId);
+      return tx.insert(teamMembers).values({ teamId, openId, role: 'member' }).onConflictDoNothing().returning({ openId: teamMembers.openId });
+    }),
+  );
+  const added = unique.filter((_openId, i) => inserted[i].length > 0);
   if (!added.length) throw new AlreadyDone('添加', { action: 'team.members.add', entity: 'team', entityId: teamId }, '所选成员');
   await audit(tx, { actor: actor.openId, action: 'team.members.add', entity: 'team', entityId: teamId, details: { added } });
   return added;

@@ -18,8 +18,8 @@ export async function showSettingsForm(ctx: HandlerContext, input: CardActionInp
 
 /** `cycle.settingsSave`: a field left empty or missing keeps its current value (updateCycleSettings). */
 export async function saveSettings(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const cycle = await cycleOf(ctx, input);
-  const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, cycle.id, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  // the service's locking read refuses a missing cycle in the same words as cycleOf
+  const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   const toast = { type: 'success' as const, content: `已保存${saved.year}年度评审设置：${changes.map((f) => cycleFieldLabels[f]).join('、')}` };
   return { toast, card: { type: 'raw', data: await adminCardFor(ctx) } };
 }

@@ -29,12 +29,14 @@ export async function submitCycleForm(ctx: HandlerContext, input: CardActionInpu
     recommendShare: cycle.recommendShare,
     openedBy: ctx.actor.openId,
   });
-  for (const to of await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) {
+  // issued together: one round trip (the admin card reads no outbox row, so it may be read before the notices are queued)
+  const [destinations, adminCard] = await Promise.all([adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS), adminCardFor(ctx)]);
+  for (const to of destinations) {
     await ctx.send({ dedupeKey: `cycle:opened:${cycle.year}:${destinationKey(to)}`, to, card: notice });
   }
   return {
     toast: { type: 'success', content: `已开启${cycle.year}年度评审，申报截止${formatDateZh(cycle.applicationDeadline)}` },
-    card: { type: 'raw', data: await adminCardFor(ctx) },
+    card: { type: 'raw', data: adminCard },
   };
 }
 

@@ -1,21 +1,21 @@
 import { applicationFormCard, endorsementRequestCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm, endorsementForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm, endorsementForm } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { card, markdown } from '../../cards/kit.js';
 import { formatDateZh } from '../../src/dates.js';
-import { getTeam, teamsOf } from '../../src/teams.js';
+import { getTeam, type Team, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, raw, sendPrivately, today } from '../respond.js';
 
 const returnedStates = new Set(['draft', 'returned']);
 
 /** The form of one team's application, or its summary once it has gone further. */
-async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle): Promise<Card> {
-  const team = await applicantTeam(ctx.tx, ctx.actor, teamId);
-  const existing = await findApplication(ctx.tx, teamId, cycle.id);
+async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle, known?: { team: Team & { organization: string }; application: Application }): Promise<Card> {
+  // issued together: one round trip (a refusal of the team discards the application read); a save passes what it just wrote
+  const [team, existing] = known ? [known.team, known.application] : await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id)]);
   if (existing && !returnedStates.has(existing.status)) return submittedCard(summaryOf(existing, team, team.organization, cycle.year));
   requireRegisteredAYear(team, cycle);
   const opinion = existing?.status === 'returned' ? returnOpinion(existing) : undefined;
@@ -114,15 +114,15 @@ export const submittedFormAgain: OnRefused = async (error, ctx, input) => {
 export const saveApplicationDraft: CardRun = async (ctx, input) => {
   const cycle = await cycleFor(ctx, input);
   const teamId = idFrom(input.value, 'teamId');
-  await saveDraft(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
-  return raw(await applicationCard(ctx, teamId, cycle), { type: 'success', content: '草稿已保存，可随时发送“申报”继续填写' });
+  const saved = await saveDraft(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
+  return raw(await applicationCard(ctx, teamId, cycle, saved), { type: 'success', content: '草稿已保存，可随时发送“申报”继续填写' });
 };
 
 export const submitApplicationForm: CardRun = async (ctx, input) => {
   const cycle = await cycleFor(ctx, input);
   const teamId = idFrom(input.value, 'teamId');
-  const team = await applicantTeam(ctx.tx, ctx.actor, teamId);
-  const { application } = await submitApplication(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
+  // the service reads the team and refuses anyone but its leader, as applicantTeam does
+  const { application, team } = await submitApplication(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
   const summary = summaryOf(application, team, team.organization, cycle.year);
     await ctx.send({ dedupeKey: `endorse:request:${application.id}:${ctx.eventId}`, to: { openId: team.contactOpenId }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
   return raw(submittedCard(summary), { type: 'success', content: '已提交，等待单位联系人确认（第十五条）' });

@@ -21,7 +21,11 @@ export const openEndorsement: CardRun = async (ctx, input) => {
 function endorse(decision: 'recommend' | 'return'): CardRun {
   return async (ctx: HandlerContext, input: CardActionInput) => {
     const applicationId = idFrom(input.value, 'applicationId');
-    const result = await endorseApplication(ctx.tx, ctx.actor, applicationId, decision, input.formValue, ctx.clock.now());
+    // the administrators a recommendation goes to are read beside the application (one round trip fewer); a refusal discards them
+    const [result, destinations] = await Promise.all([
+      endorseApplication(ctx.tx, ctx.actor, applicationId, decision, input.formValue, ctx.clock.now()),
+      decision === 'recommend' ? adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS) : [],
+    ]);
     const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
     const opinion = (result.application.endorsement as { opinion: string }).opinion;
     await ctx.send({
@@ -31,7 +35,7 @@ function endorse(decision: 'recommend' | 'return'): CardRun {
     });
     if (decision === 'recommend') {
       const notice = formalCheckRequestCard(summary);
-      for (const to of await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) {
+      for (const to of destinations) {
         await ctx.send({ dedupeKey: `check:request:${applicationId}:${ctx.eventId}:${destinationKey(to)}`, to, card: notice });
       }
     }

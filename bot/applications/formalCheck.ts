@@ -9,9 +9,9 @@ import { idFrom, raw } from '../respond.js';
 const PAGE = 8;
 
 async function checkListCard(ctx: HandlerContext, error?: UserError) {
-  const cycle = await getRunningCycle(ctx.tx);
+  // issued together: one round trip
+  const [cycle, rows] = await Promise.all([getRunningCycle(ctx.tx), awaitingFormalCheck(ctx.tx)]);
   if (!cycle) throw new UserError('当前没有进行中的年度评审。', { kind: 'info' });
-  const rows = await awaitingFormalCheck(ctx.tx, cycle.id);
   return formalCheckCard({
     year: cycle.year,
     total: rows.length,

@@ -10,9 +10,9 @@ import { pickerCandidates } from '../../src/people.js';
 const POOL_PAGE = 15;
 
 async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, unknown>; error?: string; page?: number } = {}): Promise<Card> {
-  const experts = await listExperts(ctx.tx);
+  // issued together: one round trip
+  const [experts, candidates] = await Promise.all([listExperts(ctx.tx), pickerCandidates(ctx.tx, { excludeRole: 'expert' })]);
   const shown = pageOf(experts, opts.page ?? 1, POOL_PAGE);
-  const candidates = await pickerCandidates(ctx.tx, { excludeRole: 'expert' });
   return expertPoolCard({ experts: shown.items, total: experts.length, active: experts.filter((e) => e.active).length, page: shown.page, pages: shown.pages, candidates, descriptor: expertAddForm, values: opts.values, error: opts.error });
 }
 

@@ -45,11 +45,11 @@ export const profileFormAgain: OnRefused = async (error, ctx, input) => {
 };
 
 async function membersView(ctx: HandlerContext, teamId: number, opts: { page?: number; error?: UserError; values?: Record<string, unknown> } = {}) {
-  const team = await teamLedBy(ctx.tx, ctx.actor, teamId);
-  const members = await teamMembersOf(ctx.tx, teamId);
+  // issued together: one round trip (a refusal of the team discards the other two)
+  const [team, members, known] = await Promise.all([teamLedBy(ctx.tx, ctx.actor, teamId), teamMembersOf(ctx.tx, teamId), pickerCandidates(ctx.tx)]);
   // the picker offers the people the bot knows who are not in the team yet
   const inTeam = new Set(members.map((m) => m.openId));
-  const candidates = (await pickerCandidates(ctx.tx)).filter((id) => !inTeam.has(id));
+  const candidates = known.filter((id) => !inTeam.has(id));
   return membersCard(teamData(team), members, { candidates, page: opts.page, error: opts.error ? { message: opts.error.message } : undefined, values: opts.values });
 }
 

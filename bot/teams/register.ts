@@ -28,7 +28,7 @@ async function registrationForm(ctx: HandlerContext, again?: { values: Record<st
 export async function submitRegistration(ctx: HandlerContext, input: CardActionInput) {
   const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
   const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx));
-  const team = teamData((await getTeam(ctx.tx, created.id))!);
+  const team = teamData(created);
     const eligibleFrom = formatDateZh(oneYearAfter(created.registeredAt));
   // the leader sees the confirmation in place of the form; a leader named by an administrator is told by message
   if (team.leaderOpenId !== ctx.actor.openId) {

@@ -74,19 +74,22 @@ export async function addExperts(tx: Db, actor: Actor, formValue: Record<string,
 /** 停用 / 启用: an inactive expert gets no new tasks; tasks already given stay until swapped. */
 export async function setExpertActive(tx: Db, actor: Actor, openId: string, activeNow: boolean, now: Date): Promise<{ pending: number }> {
   requireAdmin(actor);
-  const [row] = await tx
-    .update(people)
-    .set({ expertActive: activeNow, updatedAt: now })
-    .where(and(eq(people.openId, openId), sql`'expert' = any(${people.roles})`))
-    .returning({ openId: people.openId });
+  // issued together: one round trip (the count of tasks does not depend on the flag; a refusal discards it)
+  const [[row], [pending]] = await Promise.all([
+    tx
+      .update(people)
+      .set({ expertActive: activeNow, updatedAt: now })
+      .where(and(eq(people.openId, openId), sql`'expert' = any(${people.roles})`))
+      .returning({ openId: people.openId }),
+    tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned'), inArray(cycles.status, ['open', 'scoring', 'closed']))),
+  ]);
   if (!row) throw new UserError('找不到这位专家，请刷新专家库。');
   await audit(tx, { actor: actor.openId, action: activeNow ? 'expert.activate' : 'expert.deactivate', entity: 'person', entityId: openId, at: now });
-  const [pending] = await tx
-    .select({ n: sql<number>`count(*)::int` })
-    .from(assignments)
-    .innerJoin(applications, eq(applications.id, assignments.applicationId))
-    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-    .where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned'), inArray(cycles.status, ['open', 'scoring', 'closed'])));
   return { pending: Number(pending.n) };
 }
 
@@ -103,23 +106,23 @@ export interface PoolEntry {
 
 /** The pool with each expert's load in the running cycle; active first. */
 export async function listExperts(tx: Db): Promise<PoolEntry[]> {
-  const [running] = await tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, ['open', 'scoring', 'closed'])).limit(1);
-  const rows = await tx
-    .select({
-      openId: people.openId,
-      name: people.name,
-      organization: organizations.name,
-      specialities: people.specialities,
-      maxLoad: people.maxLoad,
-      active: people.expertActive,
-    })
-    .from(people)
-    .leftJoin(organizations, eq(organizations.id, people.organizationId))
-    .where(sql`'expert' = any(${people.roles})`)
-    .orderBy(sql`${people.expertActive} desc`, asc(people.openId));
-  const loads = new Map<string, { load: number; pending: number }>();
-  if (running) {
-    const counts = await tx
+  // issued together: one round trip; the loads are of the running cycle (one at most, 第十九条), none when no cycle runs
+  const running = tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, ['open', 'scoring', 'closed']));
+  const [rows, counts] = await Promise.all([
+    tx
+      .select({
+        openId: people.openId,
+        name: people.name,
+        organization: organizations.name,
+        specialities: people.specialities,
+        maxLoad: people.maxLoad,
+        active: people.expertActive,
+      })
+      .from(people)
+      .leftJoin(organizations, eq(organizations.id, people.organizationId))
+      .where(sql`'expert' = any(${people.roles})`)
+      .orderBy(sql`${people.expertActive} desc`, asc(people.openId)),
+    tx
       .select({
         openId: assignments.expertOpenId,
         load: sql<number>`count(*) filter (where ${assignments.status} in ('assigned', 'submitted'))::int`,
@@ -127,10 +130,11 @@ export async function listExperts(tx: Db): Promise<PoolEntry[]> {
       })
       .from(assignments)
       .innerJoin(applications, eq(applications.id, assignments.applicationId))
-      .where(eq(applications.cycleId, running.id))
-      .groupBy(assignments.expertOpenId);
-    for (const c of counts) loads.set(c.openId, { load: Number(c.load), pending: Number(c.pending) });
-  }
+      .where(inArray(applications.cycleId, running))
+      .groupBy(assignments.expertOpenId),
+  ]);
+  const loads = new Map<string, { load: number; pending: number }>();
+  for (const c of counts) loads.set(c.openId, { load: Number(c.load), pending: Number(c.pending) });
   return rows.map((r) => ({ ...r, specialities: r.specialities ?? [], ...(loads.get(r.openId) ?? { load: 0, pending: 0 }) }));
 }
 
@@ -173,43 +177,45 @@ export async function declareConflict(
   let teamId: number | null = null;
   let orgId: number | null = null;
   let label: string;
+  // a second click waits on this lock for the first, then finds its declaration; the target is read beside it (one round trip)
+  const lock = tx.select({ openId: people.openId }).from(people).where(eq(people.openId, actor.openId)).for('update');
   if (input.kind === 'team') {
     const code = input.target.trim().toUpperCase();
-    const [team] = await tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(eq(teams.code, code));
+    const [[team]] = await Promise.all([tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(eq(teams.code, code)), lock]);
     if (!team) throw new UserError(`找不到编号为“${input.target}”的班组，请填写班组编号（如 GDSZ-2026-0001）。`, { field: 'target' });
     teamId = team.id;
     label = `${team.code} ${team.name}`;
   } else {
-    const [org] = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations).where(eq(organizations.name, input.target.trim()));
+    const [[org]] = await Promise.all([tx.select({ id: organizations.id, name: organizations.name }).from(organizations).where(eq(organizations.name, input.target.trim())), lock]);
     if (!org) throw new UserError(`找不到名为“${input.target}”的单位，请填写单位全称（与班组注册时一致）。`, { field: 'target' });
     orgId = org.id;
     label = org.name;
   }
-  // a second click waits here for the first, then finds its declaration
-  await tx.select({ openId: people.openId }).from(people).where(eq(people.openId, actor.openId)).for('update');
   const [dup] = await tx
     .select({ id: conflicts.id })
     .from(conflicts)
     .where(and(eq(conflicts.expertOpenId, actor.openId), teamId ? eq(conflicts.teamId, teamId) : eq(conflicts.organizationId, orgId!)));
   if (dup) throw new AlreadyDone('声明', { action: 'expert.declareConflict', entity: 'conflict', entityId: dup.id }, `与“${label}”存在利益冲突`);
-  const [row] = await tx.insert(conflicts).values({ expertOpenId: actor.openId, teamId, organizationId: orgId, reason: input.reason }).returning({ id: conflicts.id });
+  // issued together: one round trip (the tasks the conflict touches do not depend on the declaration's row)
+  const [[row], touched] = await Promise.all([
+    tx.insert(conflicts).values({ expertOpenId: actor.openId, teamId, organizationId: orgId, reason: input.reason }).returning({ id: conflicts.id }),
+    tx
+      .select({ id: assignments.id })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(
+        and(
+          eq(assignments.expertOpenId, actor.openId),
+          eq(assignments.status, 'assigned'),
+          inArray(cycles.status, ['open', 'scoring']),
+          teamId ? eq(teams.id, teamId) : eq(teams.organizationId, orgId!),
+        ),
+      )
+      .orderBy(asc(assignments.id)),
+  ]);
   await audit(tx, { actor: actor.openId, action: 'expert.declareConflict', entity: 'conflict', entityId: row.id, details: { kind: input.kind, target: label, reason: input.reason }, at: now });
-
-  const touched = await tx
-    .select({ id: assignments.id })
-    .from(assignments)
-    .innerJoin(applications, eq(applications.id, assignments.applicationId))
-    .innerJoin(teams, eq(teams.id, applications.teamId))
-    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-    .where(
-      and(
-        eq(assignments.expertOpenId, actor.openId),
-        eq(assignments.status, 'assigned'),
-        inArray(cycles.status, ['open', 'scoring']),
-        teamId ? eq(teams.id, teamId) : eq(teams.organizationId, orgId!),
-      ),
-    )
-    .orderBy(asc(assignments.id));
   // the decline records why under its own form's limit: a reason the conflict form allowed is cut there, not refused
   // (the declaration above keeps it whole)
   const max = declineForm.fields.reason.maxLength;
