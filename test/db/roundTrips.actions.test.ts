@@ -34,12 +34,12 @@ import { actionTable, applicationForm, type Fixture, NEWCOMER, NOW, ORG_POOL, OT
  * COMMIT goes out, which the wire then counts as a trip of its own.
  */
 const BOUNDS: Record<string, number> = {
-  'review.submit': 1, 'help.private': 2, 'import.template': 3, 'team.register': 7, 'team.editSave': 12, 'team.memberAdd': 7,
-  'team.memberRemove': 7, 'application.save': 8, 'application.submit': 8, 'endorse.recommend': 7, 'endorse.return': 5, 'check.accept': 6,
-  'check.return': 6, 'cycle.settingsSave': 7, 'cycle.sheetLoad': 7, 'experts.add': 8, 'experts.deactivate': 8, 'experts.activate': 8,
-  'experts.conflictAdd': 8, 'review.decline': 10, 'review.swap': 11, 'review.reopen': 11, 'complaint.submit': 10, 'complaint.uphold': 7,
-  'complaint.dismiss': 6, 'revocation.keep': 8, 'revocation.revoke': 7, 'import.apply': 4, 'bulk.retry': 5, 'cycle.closeApplications': 8,
-  'review.assign': 6, 'results.close': 11, 'results.publish': 6, 'cycle.open': 9,
+  'review.submit': 1, 'help.private': 2, 'import.template': 3, 'team.register': 5, 'team.editSave': 6, 'team.memberAdd': 4,
+  'team.memberRemove': 4, 'application.save': 4, 'application.submit': 4, 'endorse.recommend': 3, 'endorse.return': 3, 'check.accept': 4,
+  'check.return': 4, 'cycle.settingsSave': 4, 'cycle.sheetLoad': 4, 'experts.add': 4, 'experts.deactivate': 3, 'experts.activate': 3,
+  'experts.conflictAdd': 5, 'review.decline': 4, 'review.swap': 5, 'review.reopen': 4, 'complaint.submit': 6, 'complaint.uphold': 4,
+  'complaint.dismiss': 4, 'revocation.keep': 4, 'revocation.revoke': 3, 'import.apply': 3, 'bulk.retry': 4, 'cycle.closeApplications': 6,
+  'review.assign': 3, 'results.close': 5, 'results.publish': 4, 'cycle.open': 5,
 };
 
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
