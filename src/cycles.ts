@@ -261,7 +261,8 @@ export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date,
   const today = todayIn(timezone, now);
   if (values.applicationDeadline < today) throw cycleFieldError('applicationDeadline', `不能早于今天（${formatDateZh(today)}）`);
   const sameYear = await getCycleByYear(tx, values.year);
-  if (sameYear) throw yearTaken(sameYear);
+  // a concurrent open of the same year may have committed between the two reads: that is the same open, done
+  if (sameYear) throw openedAlready(sameYear, input) ?? yearTaken(sameYear);
 
   let row: Cycle;
   try {
