@@ -114,21 +114,22 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     .values({ name: input.organization })
     .onConflictDoUpdate({ target: organizations.name, set: { name: sql`excluded.name` } })
     .returning({ id: organizations.id });
-  // the organisation's row, locked by the upsert above, makes a second registration wait for the first
+  // the organisation's row, locked by the upsert above, makes a second registration wait for the first.
+  // The people's rows are written (and locked) before the year's code serial is drawn, the order an import batch
+  // takes them in: the other way round, the two deadlock over a shared person. A refusal below rolls all back.
+  await ensurePerson(tx, leader);
+  await grantRole(tx, input.contact, 'org_contact');
+  await tx.update(people).set({ organizationId: org.id }).where(and(eq(people.openId, input.contact), sql`${people.organizationId} is null`));
+  // the writes above wait for no answer: they reach the server first, and the check and the code share their round trip
   const [[existing], code] = await Promise.all([
     tx
       .select({ id: teams.id, code: teams.code, leaderOpenId: teams.leaderOpenId })
       .from(teams)
       .where(and(eq(teams.organizationId, org.id), eq(teams.name, input.teamName))),
-    // drawn beside the check, one round trip: a refusal rolls it back with the rest
     nextTeamCode(tx, Number(today.slice(0, 4))),
   ]);
   if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
   if (existing) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组（编号 ${existing.code}），请勿重复注册。`, { field: 'teamName', kind: 'info' });
-
-  await ensurePerson(tx, leader);
-  await grantRole(tx, input.contact, 'org_contact');
-  await tx.update(people).set({ organizationId: org.id }).where(and(eq(people.openId, input.contact), sql`${people.organizationId} is null`));
 
   const [team] = await tx
     .insert(teams)
