@@ -8,14 +8,14 @@ import {
 import type { BotApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { complaintDecisionForm, complaintTextForm, revocationDecisionForm } from '../../src/complaints.js';
-import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import type { FakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { validFormValue } from '../support/forms.js';
-import { ADMIN, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { ADMIN, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { countedDatabase, type Wire } from '../support/wire.js';
+import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
 import { actionTable, applicationForm, type Fixture, NEWCOMER, NOW, ORG_POOL, OTHER_EXPERT, personas, registrationForm, scoreForm, seedFixture, YEAR } from './securityFixture.js';
 
 /**
@@ -70,16 +70,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     counted = countedDatabase(base.url!, wire);
     db = counted.db;
     f = await seedFixture(db);
-    fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime() });
-    ({ app } = await startTestBot({
-      env: {
-        LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'http',
-        LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
-      },
-      db: { ...counted, url: base.url },
-      clock,
-      outboxLimits: { perApp: 1000, perReceiver: 1000 },
-    }));
+    ({ fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } }));
   });
 
   afterAll(async () => {

@@ -4,14 +4,14 @@ import type { Database } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
 import type { BotApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
-import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import type { FakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { expertProgress, scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { registrationForm } from '../support/forms.js';
-import { startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { countedDatabase, type Wire } from '../support/wire.js';
+import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
 
 /**
  * Database round trips per card callback, counted on the wire: a round trip is a write to the
@@ -67,15 +67,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
         .values(E.slice(0, 3).map((expertOpenId) => ({ applicationId: application.id, expertOpenId, status: 'assigned' })))
         .returning();
     }
-    fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime() });
-    ({ app } = await startTestBot({
-      env: {
-        LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'http',
-        LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
-      },
-      db: { ...counted, url: base.url },
-      clock,
-    }));
+    ({ fake, app } = await startCountedBot(counted, base.url!, clock));
   });
 
   afterAll(async () => {

@@ -2,6 +2,11 @@ import net from 'node:net';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { type Database, type Db, schema } from '../../db/index.js';
+import type { BotApp } from '../../src/app.js';
+import type { ManualClock } from '../../src/clock.js';
+import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import type { OutboxLimits } from '../../src/outbox.js';
+import { startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from './harness.js';
 
 /**
  * Database round trips counted on the wire: a round trip is a write to the PostgreSQL socket after the
@@ -48,4 +53,19 @@ export function countedDatabase(url: string, wire: Wire): Database {
   });
   const db = drizzle(client, { schema }) as unknown as Db;
   return { db, kind: 'postgres', ping: async () => void (await client`select 1`), close: () => client.end({ timeout: 5 }) };
+}
+
+/** The bot over HTTP on the counted database (whose URL other processes open), against a fake Open Platform on the clock. */
+export async function startCountedBot(counted: Database, url: string, clock: ManualClock, opts: { outboxLimits?: Partial<OutboxLimits> } = {}): Promise<{ fake: FakeOpenPlatform; app: BotApp }> {
+  const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime() });
+  const { app } = await startTestBot({
+    env: {
+      LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'http',
+      LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+    },
+    db: { ...counted, url },
+    clock,
+    outboxLimits: opts.outboxLimits,
+  });
+  return { fake, app };
 }
