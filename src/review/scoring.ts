@@ -474,7 +474,7 @@ export async function reopenScore(
   if (task.cycle.status === 'published') {
     throw new UserError(`${task.cycle.year}年度评审结果已公布，评分不能再重开。`, { kind: 'info' });
   }
-  if (task.assignment.status !== 'submitted') throw new UserError('这份评分尚未提交，无需重开。', { kind: 'info' });
+  if (task.assignment.status !== 'submitted') throw reopenedAlready(task) ?? new UserError('这份评分尚未提交，无需重开。', { kind: 'info' });
   // issued together: one round trip (the card's outbox row and the sheet are different rows)
   const [card, [assignment]] = await Promise.all([
     reopenedCard(tx, assignmentId, eventId, keys.get(assignmentId)),
@@ -504,6 +504,17 @@ export async function reopenScore(
     at: now,
   });
   return { task: { ...task, assignment }, card };
+}
+
+/**
+ * What a second 重开评分 finds (a double click, or two administrators at once, the second read after the first's
+ * locks): a pending sheet that keeps its scores was reopened, and its expert has not submitted it again. Done, not
+ * refused: the answer names when, from the reopen's audit row. A sheet never submitted has no scores.
+ */
+function reopenedAlready(task: Task): AlreadyDone | undefined {
+  if (task.assignment.status !== 'assigned' || task.assignment.scores === null) return undefined;
+  // 已于 2027年3月10日 09:00 重开评分并通知专家（…班），无需重复重开。
+  return new AlreadyDone('重开', { action: 'review.reopen', entity: 'assignment', entityId: task.assignment.id }, `评分并通知专家（${task.team.name}）`);
 }
 
 /** The outbox key of an assignment's task card, queued once when it is assigned. */

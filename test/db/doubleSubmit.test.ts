@@ -1,16 +1,17 @@
 import { count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { assignments, auditLog, cycles, teamMembers, teams } from '../../db/schema.js';
+import { assignments, auditLog, cycles, people, teamMembers, teams } from '../../db/schema.js';
 import { complaintDecisionForm, complaintTextForm } from '../../src/complaints.js';
 import { validFormValue } from '../support/forms.js';
 import type { Harness } from '../support/harness.js';
-import { applicationForm, type Fixture, NEWCOMER, ORG_POOL, personas, registrationForm, scoreForm, startSecurityHarness, YEAR } from './securityFixture.js';
+import { applicationForm, type Fixture, NEWCOMER, NOW, ORG_POOL, personas, registrationForm, scoreForm, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
- * Every form submitted twice, one click after the other and both at once: one effect (the audit rows of
- * one submit), the second answer on the same success card with an info toast saying when it was done
- * (read after the lock), and never an empty or "null" value in what is said.
+ * Every form (and 重开评分, a button that changes a state once) submitted twice, one click after the other
+ * and both at once: one effect (the audit rows of one submit), the second answer on the same success card
+ * with an info toast saying when it was done (read after the lock), and never an empty or "null" value in
+ * what is said.
  */
 
 interface FormCase {
@@ -25,6 +26,7 @@ interface FormCase {
 }
 
 const SECOND_EXPERT = 'ou_secondexpert00000000000000000001';
+const REOPENED_EXPERT = 'ou_reopenedexpert000000000000000001';
 
 /** A team of the leader persona, old enough to apply, with no application yet. */
 async function freshTeam(db: Db, f: Fixture, n: string): Promise<number> {
@@ -61,6 +63,20 @@ const cases: FormCase[] = [
       return { assignmentId: a.id };
     },
     form: () => ({ kind: 'unavailable', reason: '评审期间出差' }),
+  },
+  {
+    name: '重开评分',
+    action: 'review.reopen',
+    persona: 'admin',
+    setup: async (db, f) => {
+      await db.insert(people).values({ openId: REOPENED_EXPERT, name: '重开专家', roles: ['expert'] }).onConflictDoNothing();
+      const [a] = await db
+        .insert(assignments)
+        .values({ applicationId: f.appD, expertOpenId: REOPENED_EXPERT, status: 'submitted', scores: { '1.1': 5 }, total: 90, submittedAt: new Date(NOW) })
+        .returning();
+      return { assignmentId: a.id };
+    },
+    form: () => ({}),
   },
   {
     name: '评分表载入',
