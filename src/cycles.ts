@@ -383,12 +383,14 @@ export async function loadScoreSheet(
 export async function transitionCycle(
   tx: Db,
   actor: Actor,
-  cycleId: number,
+  /** The cycle's id; or its row, read by the caller under the cycle's lock in this transaction, which is not taken again. */
+  cycleOrLocked: number | Cycle,
   name: CycleTransition,
   now: Date = new Date(),
   details: Record<string, unknown> = {},
 ): Promise<Cycle> {
-  const cycle = await lockCycle(tx, cycleId);
+  const cycle = typeof cycleOrLocked === 'number' ? await lockCycle(tx, cycleOrLocked) : cycleOrLocked;
+  const cycleId = cycle.id;
   const from = cycle.status as CycleStatus;
   const to = cycleStates.check(name, from, actor);
   const [updated] = await tx

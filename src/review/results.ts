@@ -123,7 +123,7 @@ export async function closeScoring(tx: Db, actor: Actor, cycleId: number, now: D
   }
   const awarded = decisions.filter((d) => d.awarded).length;
   const recommended = decisions.filter((d) => d.recommended).length;
-  const updated = await transitionCycle(tx, actor, cycleId, 'closeScoring', now, { applications: results.length, awarded, recommended });
+  const updated = await transitionCycle(tx, actor, cycle, 'closeScoring', now, { applications: results.length, awarded, recommended });
   await audit(tx, {
     actor: actor.openId,
     action: 'review.aggregate',
@@ -286,7 +286,7 @@ export async function publishResults(tx: Db, actor: Actor, cycleId: number, now:
   const cycle = await lockCycle(tx, cycleId);
   if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
   if (cycle.status !== 'closed') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
-  await transitionCycle(tx, actor, cycleId, 'publishResults', now);
+  await transitionCycle(tx, actor, cycle, 'publishResults', now);
   const scored = await tx.select().from(applications).where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'scored')));
   for (const a of scored) applicationMachine.check('decide', a.status as ApplicationStatus, actor);
   if (scored.length) {

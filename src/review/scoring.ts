@@ -488,7 +488,7 @@ export async function reopenScore(
     const to = applicationMachine.check('reopenPanel', 'scored', actor);
     await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, task.application.id));
   }
-  if (task.cycle.status === 'closed') await transitionCycle(tx, actor, task.cycle.id, 'reopenScoring', now, { assignmentId });
+  if (task.cycle.status === 'closed') await transitionCycle(tx, actor, task.cycle, 'reopenScoring', now, { assignmentId });
   await audit(tx, {
     actor: actor.openId,
     action: 'review.reopen',

@@ -39,7 +39,7 @@ const BOUNDS: Record<string, number> = {
   'check.return': 4, 'cycle.settingsSave': 4, 'cycle.sheetLoad': 4, 'experts.add': 4, 'experts.deactivate': 3, 'experts.activate': 3,
   'experts.conflictAdd': 5, 'review.decline': 4, 'review.swap': 5, 'review.reopen': 4, 'complaint.submit': 6, 'complaint.uphold': 4,
   'complaint.dismiss': 4, 'revocation.keep': 4, 'revocation.revoke': 3, 'import.apply': 3, 'bulk.retry': 4, 'cycle.closeApplications': 6,
-  'review.assign': 3, 'results.close': 5, 'results.publish': 4, 'cycle.open': 5,
+  'review.assign': 3, 'results.close': 4, 'results.publish': 4, 'cycle.open': 5,
 };
 
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
