@@ -424,11 +424,15 @@ export async function decideComplaint(
   }
   const to = complaintMachine.check(decision, complaint.status as ComplaintStatus, actor);
   const { note } = readForm(complaintDecisionForm, values, complaintDecisionSchema);
-  const [updated] = await tx
-    .update(complaints)
-    .set({ status: to, note, decidedBy: actor.openId, decidedAt: opts.now })
-    .where(and(eq(complaints.id, complaintId), eq(complaints.status, 'open')))
-    .returning();
+  // issued together (one round trip), both after the complaint's lock; the title's lock is awaited before the run is read below
+  const [[updated]] = await Promise.all([
+    tx
+      .update(complaints)
+      .set({ status: to, note, decidedBy: actor.openId, decidedAt: opts.now })
+      .where(and(eq(complaints.id, complaintId), eq(complaints.status, 'open')))
+      .returning(),
+    lockTitle(tx, team.id),
+  ]);
   await audit(tx, { actor: actor.openId, action: `complaint.${decision}`, entity: 'complaint', entityId: complaintId, details: { reference: complaint.reference, teamId: team.id, note }, at: opts.now });
   const view = complaintView(updated, team, opts.timezone);
   if (updated.complainantOpenId) {
@@ -447,6 +451,16 @@ export async function revocationRun(tx: Db): Promise<number> {
   const cycle = await getRunningOrLatestCycle(tx);
   const parsed = z.coerce.number().int().min(1).max(20).safeParse((cycle?.settings as Record<string, unknown> | null)?.revocationRun);
   return parsed.success ? parsed.data : defaultRevocationRun;
+}
+
+/**
+ * The lock of a title's run (第二十二条): the row of the team's latest honour, which 撤销称号 and 保留称号 lock
+ * too (lockHonour). Every decision that changes the run takes it before reading the run, so of two at once the
+ * later sees the earlier. Lock order: a complaint's row, then the honour's; 撤销 / 保留 take the honour's alone.
+ * A team without an honour has no run, and nothing to lock.
+ */
+function lockTitle(tx: Db, teamId: number) {
+  return tx.select({ id: honours.id }).from(honours).where(eq(honours.teamId, teamId)).orderBy(desc(honours.year)).limit(1).for('update');
 }
 
 /** The title a team holds now: its latest year's honour, unless that was revoked (older titles are history then). */
