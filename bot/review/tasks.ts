@@ -36,9 +36,9 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
 
 /** `review.next` (the button of a scoring reminder): the first task still to score, or the list when none is left. */
 export async function openNextTask(ctx: HandlerContext): Promise<CardResponse> {
-  const { tasks } = await expertTasks(ctx.tx, ctx.actor.openId);
-  const next = tasks.find((t) => t.status === 'assigned');
-  if (!next) return { toast: { type: 'info', content: '你的评分任务已全部完成，谢谢！' }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
+  const read = await expertTasks(ctx.tx, ctx.actor.openId);
+  const next = read.tasks.find((t) => t.status === 'assigned');
+  if (!next) return { toast: { type: 'info', content: '你的评分任务已全部完成，谢谢！' }, card: { type: 'raw', data: (await taskListFor(ctx, 1, read)).card } };
   return openTask(ctx, { value: { action: 'review.open', assignmentId: next.assignmentId }, formValue: {} });
 }
 

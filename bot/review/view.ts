@@ -38,8 +38,8 @@ export function submittedCard(ctx: Pick<HandlerContext, 'config'>, task: Task, p
 const LIST_PAGE = 20;
 
 /** 评分 / review: the expert's tasks in the running cycle, a page at a time. */
-export async function taskListFor(ctx: HandlerContext, page = 1): Promise<{ card: Card; total: number }> {
-  const { cycle, tasks } = await expertTasks(ctx.tx, ctx.actor.openId);
+export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<ReturnType<typeof expertTasks>>): Promise<{ card: Card; total: number }> {
+  const { cycle, tasks } = read ?? (await expertTasks(ctx.tx, ctx.actor.openId));
   const done = tasks.filter((t) => t.status === 'submitted').length;
   const shown = pageOf(tasks, page, LIST_PAGE);
   return {

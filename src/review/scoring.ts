@@ -564,15 +564,19 @@ export interface ExpertTask {
 
 /** An expert's tasks in the running cycle (pending first), without anyone else's scores. */
 export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typeof cycles.$inferSelect; tasks: ExpertTask[] }> {
-  const [cycle] = await tx.select().from(cycles).where(inArray(cycles.status, ['open', 'scoring', 'closed'])).limit(1);
+  const running = inArray(cycles.status, ['open', 'scoring', 'closed']);
+  // issued together (one round trip): the tasks find the running cycle (one at most) by subquery
+  const [[cycle], rows] = await Promise.all([
+    tx.select().from(cycles).where(running).limit(1),
+    tx
+      .select({ id: assignments.id, status: assignments.status, total: assignments.total, code: teams.code, name: teams.name, form: applications.form })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(and(eq(assignments.expertOpenId, openId), inArray(applications.cycleId, tx.select({ id: cycles.id }).from(cycles).where(running)), inArray(assignments.status, ['assigned', 'submitted'])))
+      .orderBy(sql`case when ${assignments.status} = 'assigned' then 0 else 1 end`, asc(teams.code)),
+  ]);
   if (!cycle) return { tasks: [] };
-  const rows = await tx
-    .select({ id: assignments.id, status: assignments.status, total: assignments.total, code: teams.code, name: teams.name, form: applications.form })
-    .from(assignments)
-    .innerJoin(applications, eq(applications.id, assignments.applicationId))
-    .innerJoin(teams, eq(teams.id, applications.teamId))
-    .where(and(eq(assignments.expertOpenId, openId), eq(applications.cycleId, cycle.id), inArray(assignments.status, ['assigned', 'submitted'])))
-    .orderBy(sql`case when ${assignments.status} = 'assigned' then 0 else 1 end`, asc(teams.code));
   return {
     cycle,
     tasks: rows.map((r) => ({
