@@ -40,12 +40,19 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a transaction whose quiet wr
   });
 
   it('a failed quiet write fails the next read with its own error, and nothing of the transaction is kept', async () => {
+    let read: { code?: string } | undefined;
     const err = await failureOf(run(async (tx) => {
       await tx.insert(organizations).values({ name: '先写入的单位' });
       // no team 999999: the foreign key refuses it, but the handler is not told until its next statement
       await tx.insert(teamMembers).values({ teamId: 999_999, openId: 'ou_t', role: 'member' });
-      await tx.select().from(organizations);
+      // the read itself is told the write's error (not "current transaction is aborted"), for a handler that catches it
+      read = await tx.select().from(organizations).then(
+        () => undefined,
+        (e: unknown) => (e as { cause?: { code?: string } }).cause ?? (e as { code?: string }),
+      );
+      throw read;
     }));
+    expect(read?.code).toBe('23503');
     expect(err.code).toBe('23503');
     expect(err.message).toMatch(/foreign key/);
     expect(await orgNamed('先写入的单位')).toEqual([]);
@@ -88,6 +95,21 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a transaction whose quiet wr
     expect((await audited('pipeline.outer')).length).toBe(1);
     expect((await audited('pipeline.after')).length).toBe(1);
     expect(await audited('pipeline.inner')).toEqual([]);
+  });
+
+  it('a savepoint that throws after its quiet write failed is undone with the write’s error, not its own', async () => {
+    const inner = await run(async (tx) =>
+      tx
+        .transaction(async (sp) => {
+          await sp.insert(teamMembers).values({ teamId: 999_999, openId: 'ou_t', role: 'member' });
+          throw new Error('a refusal decided on what the savepoint believed was written');
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e as { code?: string },
+        ),
+    );
+    expect(inner?.code).toBe('23503');
   });
 
   it('a savepoint whose awaited statement fails is undone alone; the caller catches the error and the transaction commits', async () => {

@@ -326,6 +326,29 @@ describe('a task reopened by an administrator (重开评分)', () => {
     await expectReopenedSheet(sheets[0], task.id);
   });
 
+  it('a task card whose first send failed is not the reopen’s: it may have reached Feishu under its uuid, so the reopen queues its own card and the retry is dropped', async () => {
+    const task = await firstTask();
+    const row = await taskRow(task.id);
+    // only this task card is due
+    await db().update(outbox).set({ status: 'sent' }).where(and(like(outbox.dedupeKey, 'review:task:%'), sql`${outbox.id} <> ${row.id}`));
+    await db().delete(outbox).where(sql`${outbox.dedupeKey} not like 'review:task:%'`);
+    // Feishu answers its first attempt 500: delivered or not, a resend under the same uuid would be kept as the first card
+    h.fake.injectFaults([{ status: 500, code: 1, msg: 'internal' }], (req) => req.body?.uuid === messageUuid(row.dedupeKey));
+    await h.app.dispatcher.runOnce();
+    expect(await taskRow(task.id)).toMatchObject({ status: 'pending', attempts: 1 });
+    await submit99(task);
+    await reopen(task);
+    const [own] = await reopenRows(task.id);
+    expect(own).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await chosenKey(task.id)).toBe(own.dedupeKey);
+
+    await h.app.dispatcher.drain(60_000);
+    expect(await taskRow(task.id)).toMatchObject({ status: 'dropped', lastError: `评分任务 ${task.id} 已重开，重开的评分表由另一条消息发送` });
+    const sheets = sheetsOf(task);
+    expect(sheets.map((m) => m.uuid)).toEqual([messageUuid(own.dedupeKey)]);
+    await expectReopenedSheet(sheets[0], task.id);
+  });
+
   it.skipIf(testDatabaseKind() !== 'postgres')('a dispatcher claim held open while the reopen runs: the reopen waits for it, then queues its own card; the claimed one is dropped (PostgreSQL)', async () => {
     const task = await firstTask();
     const row = await taskRow(task.id);
