@@ -205,7 +205,9 @@ function preparing(conn: ReservedSql): SessionClient & { settled(from: number): 
     settled,
     failure,
     unsafe(query: string, params?: unknown[], opts?: { prepare?: boolean }): Answer {
-      const q = conn.unsafe(query, params as never[], { ...opts, prepare: (params?.length ?? 0) <= PREPARED_PARAMS_MAX });
+      // sent now, whether awaited at once or later: statements reach the server in the order Drizzle hands them
+      // over here, a quiet write and a read alike (`.values()` only says how the answer's rows are read)
+      const q = conn.unsafe(query, params as never[], { ...opts, prepare: (params?.length ?? 0) <= PREPARED_PARAMS_MAX }).execute();
       if (quietWrite.test(query) && !returning.test(query)) {
         quietly(q);
         const done = Promise.resolve(Object.assign([], { count: undefined, command: query.trimStart().slice(0, 6).toUpperCase() }));

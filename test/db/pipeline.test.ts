@@ -133,6 +133,18 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a transaction whose quiet wr
     expect(await orgNamed('已有的单位')).toHaveLength(1);
   });
 
+  it('statements issued together reach the server in the order they were issued, a quiet write and a read alike', async () => {
+    const [before, after] = await run(async (tx) => {
+      const seen = () => tx.select().from(auditLog).where(eq(auditLog.action, 'pipeline.order'));
+      const write = () => tx.insert(auditLog).values({ actor: 'ou_t', action: 'pipeline.order', entity: 'test', entityId: '8' });
+      const [first] = await Promise.all([seen(), write()]);
+      const [, second] = await Promise.all([write(), seen()]);
+      return [first, second];
+    });
+    expect(before).toHaveLength(0);
+    expect(after).toHaveLength(2);
+  });
+
   it('a savepoint whose writes succeed keeps them', async () => {
     await run(async (tx) => {
       await tx.transaction(async (sp) => {
