@@ -8,6 +8,7 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { until, lockWaits } from '../support/waiting.js';
 
 /**
  * 第二十二条 counts a title holder's run of upheld complaints. Decisions that change the run (成立, 不成立,
@@ -191,17 +192,3 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('decisions on one title at th
 
 /** The advisory lock key of the commit gate. */
 const GATE = 2219;
-
-async function until(done: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Sessions of this database waiting for a lock. */
-async function lockWaits(db: Db): Promise<number> {
-  const rows = await db.execute(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-  return Number((rowsOf(rows)[0] as { n: number }).n);
-}

@@ -6,6 +6,7 @@ import { rowsOf } from '../../src/outbox.js';
 import { testDatabaseKind } from '../support/db.js';
 import type { Harness } from '../support/harness.js';
 import { personas, registrationForm, startSecurityHarness, YEAR } from './securityFixture.js';
+import { until, lockWaits } from '../support/waiting.js';
 
 /**
  * 注册 takes the rows of its people (the leader's, the contact's) before the year's team-code serial, the order
@@ -54,17 +55,3 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('注册: the people before th
     expect(team.code).toBe(`GDSZ-${YEAR}-${String(serial! + 1).padStart(4, '0')}`);
   });
 });
-
-async function until(done: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Sessions of this database waiting for a lock. */
-async function lockWaits(db: Db): Promise<number> {
-  const rows = await db.execute(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-  return Number((rowsOf(rows)[0] as { n: number }).n);
-}

@@ -12,6 +12,7 @@ import { cardText } from '../support/cards.js';
 import { dyingDispatcher, takenOverAfterLease, testDispatcher } from '../support/dispatchers.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
+import { until } from '../support/waiting.js';
 
 /**
  * 公布结果 queues `{ kind: 'teamResult', applicationId, audience }` per team and person; the dispatcher draws
@@ -178,11 +179,3 @@ describe('result cards drawn when they are sent', () => {
     expect(done.messageId).toBe(sentTo(first.dedupeKey)[0].messageId);
   });
 });
-
-async function until(done: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -14,6 +14,7 @@ import { testDispatcher } from '../support/dispatchers.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
+import { until } from '../support/waiting.js';
 
 /**
  * 公布结果 queues each title's certificate (an image and a PDF, to the leader and the contact) and the admin
@@ -208,11 +209,3 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     expect(h.fake.uploads.filter((u) => u.kind === 'image' || u.fileName?.endsWith('.pdf') || u.fileName?.endsWith('.zip'))).toHaveLength(0);
   }, 60_000);
 });
-
-async function until(done: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -12,6 +12,7 @@ import { cardActionEvent } from '../support/larkEvents.js';
 import { dyingDispatcher, takenOverAfterLease, testDispatcher } from '../support/dispatchers.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { until, lockWaits } from '../support/waiting.js';
 
 /**
  * The task cards 截止申报 / 分配专家 queue are drawn when they are sent: the row holds `{ kind: 'reviewTask',
@@ -368,7 +369,7 @@ describe('a task reopened by an administrator (重开评分)', () => {
     let answered = false;
     const reopening = reopen(task).finally(() => (answered = true));
     // the reopen waits for the claim's row lock, without answering
-    await until(async () => answered || (await lockWaits()) > 0);
+    await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
     commitClaim();
     await claim;
@@ -438,18 +439,4 @@ function inputNamed(node: unknown, name: string): Record<string, unknown> | unde
     if (found) return found;
   }
   return undefined;
-}
-
-async function until(done: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Sessions of this database waiting for a lock (PostgreSQL). */
-async function lockWaits(): Promise<number> {
-  const rows = await db().execute(sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
-  return Number((rowsOf(rows)[0] as { n: number }).n);
 }

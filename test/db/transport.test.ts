@@ -5,6 +5,7 @@ import { withoutMentions } from '../../src/events.js';
 import { enqueue } from '../../src/outbox.js';
 import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { FAKE_BOT_OPEN_ID, messageEvent } from '../support/larkEvents.js';
+import { until } from '../support/waiting.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -167,11 +168,3 @@ describe('answers before bulk notifications', () => {
     process.env.BURST_REPORT && console.log(`burst: busiest second ${busiestSecond(times)}, busiest chat second ${Math.max(...[...byChat.values()].map(busiestSecond))}, all 301 in ${Math.max(...times) - Math.min(...times)} ms`);
   }, 60_000);
 });
-
-async function until(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
