@@ -261,7 +261,13 @@ export class EventProcessor {
   /** The bookkeeping `once` does, for an event a fast path handled itself. */
   private answered(event: { eventId: string; eventType: string }, fast: FastOutcome): CardResponse {
     metrics.eventsProcessed.inc({ type: event.eventType, outcome: fast.outcome });
-    if (fast.outcome !== 'duplicate') return fast.answer;
+    if (fast.outcome !== 'duplicate') {
+      if (fast.queued) {
+        metrics.outboxEnqueued.inc(fast.queued);
+        this.deps.onCommitted?.();
+      }
+      return fast.answer;
+    }
     this.deps.log.info({ eventId: event.eventId, eventType: event.eventType, dedupeKey: event.eventId }, 'duplicate event ignored');
     return fast.answer ?? duplicateToast;
   }

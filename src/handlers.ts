@@ -155,7 +155,10 @@ export interface FastContext {
 }
 
 /** A fast path's result: answered (done or refused, the event recorded), or the event was seen before. */
-export type FastOutcome = { outcome: 'ok' | 'refused'; answer: CardResponse } | { outcome: 'duplicate'; answer?: CardResponse };
+export type FastOutcome =
+  /** `queued`: how many outbox rows the committed statement added (the dispatcher is woken when any). */
+  | { outcome: 'ok' | 'refused'; answer: CardResponse; queued?: number }
+  | { outcome: 'duplicate'; answer?: CardResponse };
 
 export interface MenuEntry {
   action: string;

@@ -1,0 +1,33 @@
+/**
+ * Pieces of the one-statement card actions (see README, "One round trip"): what the ordinary path computes in
+ * TypeScript between two round trips, said in SQL so that one data-modifying statement can check and write at once.
+ * Each piece mirrors one TypeScript function, named beside it, and a test compares the two on the same rows.
+ */
+
+/**
+ * The administrators' destinations as rows (receive_id_type, receiver, dest_key): what `adminDestinations`
+ * (src/notifications.ts) answers, and `destinationKey` of each. `bootstrap` is the placeholder of a text[] of
+ * ADMIN_OPEN_IDS. Use it as a CTE body: `admin_to as (${adminDestinationsSql('$7')})`.
+ */
+export function adminDestinationsSql(bootstrap: string): string {
+  return `select 'chat_id'::text as receive_id_type, b.chat_id as receiver, 'chat:' || b.chat_id as dest_key
+    from chat_bindings b where b.purpose = 'admin'
+  union all
+  select 'open_id'::text, ids.open_id, 'user:' || ids.open_id
+    from (select unnest(${bootstrap}::text[]) as open_id union select p.open_id from people p where 'admin' = any(p.roles)) ids
+    -- an imported person not yet linked to Feishu has no open_id to send to (enqueueQuietly skips them too)
+    where not exists (select 1 from chat_bindings b where b.purpose = 'admin') and not starts_with(ids.open_id, 'pending:')`;
+}
+
+/**
+ * An outbox insert of cards drawn at send time, one per row of `source` (which has receive_id_type, receiver and
+ * dest_key columns): what `enqueueQuietly` writes for `{ dedupeKey: key + ':' + dest_key, to, render: spec }`.
+ * `key` and `spec` are SQL expressions (a placeholder, or a column of `source`); priority 1 is bulk, 0 interactive.
+ */
+export function outboxSpecsSql(source: string, key: string, spec: string, priority: 0 | 1 = 1): string {
+  return `insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card)
+  select ${key} || ':' || s.dest_key, 'send', s.receive_id_type, s.receiver, s.receiver, 'interactive', ${priority}, jsonb_build_object('render', ${spec})
+  from ${source} s
+  on conflict (dedupe_key) do nothing
+  returning id`;
+}
