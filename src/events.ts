@@ -11,7 +11,8 @@ import type { Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { type Destination, enqueue, enqueueQuietly } from './outbox.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
-import { postgresClient, transactionOnGuess, transactionWith } from './pipeline.js';
+import { adminOutboxQuery } from './fast/sql.js';
+import { answerOf, postgresClient, ReadAfterCommit, transactionOnGuess, transactionWith } from './pipeline.js';
 
 /** card.action.trigger as the SDK flattens it ({...header, ...event}); the SDK has no type for it. */
 export const cardActionSchema = z.object({
@@ -92,7 +93,7 @@ export class EventProcessor {
   private async once<T>(
     event: { eventId: string; eventType: string; openId: string; dedupeKey?: string; replyTo?: string },
     onDuplicate: T,
-    work: (ctx: HandlerContext) => Promise<T>,
+    work: (ctx: HandlerContext) => Promise<T | ReadAfterCommit<T>>,
     /** A better answer to a delivery seen before, read from the state the first one left. */
     answerDuplicate?: (tx: Db) => Promise<T | undefined>,
   ): Promise<T> {
@@ -100,11 +101,15 @@ export class EventProcessor {
     const { eventId, eventType, openId } = event;
     const dedupeKey = event.dedupeKey ?? eventId;
     const queued = { n: 0 };
-    let result: { duplicate: true; answer?: T } | { duplicate: false; value: T };
+    type Result = { duplicate: true; answer?: T } | { duplicate: false; value: T };
+    let result: Result;
     try {
-      result = await this.claimed(dedupeKey, eventType, openId, async (tx, actor) => {
+      result = await this.claimed<Result>(dedupeKey, eventType, openId, async (tx, actor) => {
         if (!actor) return { duplicate: true as const, answer: await answerDuplicate?.(tx) };
-        return { duplicate: false as const, value: await work(this.context(tx, actor, event, queued)) };
+        const value = await work(this.context(tx, actor, event, queued));
+        // the answer read after the COMMIT, in its round trip (see ReadAfterCommit)
+        if (value instanceof ReadAfterCommit) return new ReadAfterCommit(async (db) => ({ duplicate: false as const, value: await value.read(db) }));
+        return { duplicate: false as const, value };
       });
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
@@ -130,11 +135,12 @@ export class EventProcessor {
    * A transaction that first records the event and loads who acts (undefined when the event was seen
    * before). On PostgreSQL that statement is prepared and goes out with the BEGIN: one round trip.
    */
-  private async claimed<R>(eventId: string, eventType: string, openId: string, body: (tx: Db, actor: Actor | undefined) => Promise<R>): Promise<R> {
+  private async claimed<R>(eventId: string, eventType: string, openId: string, body: (tx: Db, actor: Actor | undefined) => Promise<R | ReadAfterCommit<R>>): Promise<R> {
     const { database, config } = this.deps;
     const client = postgresClient(database);
     if (!client) {
-      return database.db.transaction(async (tx) => body(tx, await claimEventAndLoadActor(tx, eventId, eventType, openId, config.ADMIN_OPEN_IDS)));
+      const result = await database.db.transaction(async (tx) => body(tx, await claimEventAndLoadActor(tx, eventId, eventType, openId, config.ADMIN_OPEN_IDS)));
+      return answerOf(result, database.db);
     }
     const claim = (conn: ReservedSql) => conn.unsafe(claimEventSql, [eventId, eventType, openId], { prepare: true }).execute();
     const actorOf = (rows: readonly unknown[]) => {
@@ -171,6 +177,11 @@ export class EventProcessor {
         await enqueueQuietly(db, { priority: isInteractive(message.to) ? 'interactive' : 'bulk', ...message });
         queued.n++;
       },
+      sendToAdmins: async (message) => {
+        await db.execute(adminOutboxQuery(message, config.ADMIN_OPEN_IDS, answersUser ? actor.openId : undefined));
+        metrics.outboxEnqueued.inc();
+        queued.n++;
+      },
       sendIfNew: async (message) => {
         const added = await enqueue(db, { priority: isInteractive(message.to) ? 'interactive' : 'bulk', ...message });
         if (added) queued.n++;
@@ -178,6 +189,7 @@ export class EventProcessor {
       },
       findUsers: (query) => (this.deps.findUsers ? this.deps.findUsers(query) : Promise.reject(new Error('no address book configured'))),
       within: (inner) => bind(inner),
+      afterCommit: (read) => new ReadAfterCommit((committed) => read(bind(committed))),
       feishu: this.deps.feishu,
     });
     return bind(tx);

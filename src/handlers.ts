@@ -12,6 +12,7 @@ import type { Destination, OutgoingMessage } from './outbox.js';
 import type { ResolvedUserIds } from './lark/contact.js';
 import { type Actor, hasRole, type Role } from './people.js';
 import { adminOnlyMessage } from './permissions.js';
+import { ReadAfterCommit } from './pipeline.js';
 
 /** What every handler acts through: the transaction, who acts, the clock, and the outbox. */
 export interface HandlerContext {
@@ -23,12 +24,20 @@ export interface HandlerContext {
   eventId: string;
   /** Queues a message in this transaction (sent after commit); a key queued before is not queued again. Waits for no answer. */
   send(message: OutgoingMessage): Promise<void>;
+  /** `card` to every administrators' destination (their bound groups, else each in p2p), keyed `${dedupeKey}:${destinationKey}`: one statement, no read. */
+  sendToAdmins(message: { dedupeKey: string; card: object }): Promise<void>;
   /** `send`, answering whether the key was new (a round trip of its own on PostgreSQL). */
   sendIfNew(message: OutgoingMessage): Promise<boolean>;
   /** open_ids of people named by mobile or e-mail, from the tenant's address book (a read; nothing is written). */
   findUsers(query: { mobiles?: string[]; emails?: string[] }): Promise<ResolvedUserIds>;
   /** The same context on a savepoint: its writes and messages roll back together. */
   within(tx: Db): HandlerContext;
+  /**
+   * The rest of the answer, read once the event's transaction has committed (on PostgreSQL in the COMMIT's own
+   * round trip): return `ctx.afterCommit((read) => …)` from a handler instead of awaiting its answer's reads
+   * last. `read` is this context on the committed state; it reads only (nothing it sent or wrote would be atomic).
+   */
+  afterCommit<T>(read: (ctx: HandlerContext) => Promise<T>): ReadAfterCommit<T>;
   /** Reads from Feishu (a sent file, people by mobile or e-mail); absent where no client is wired. */
   feishu?: FeishuReader;
 }
@@ -91,7 +100,9 @@ export interface CommandDef {
   run: CommandRun;
 }
 
-export type CardRun = (ctx: HandlerContext, input: CardActionInput) => Promise<CardResponse>;
+/** A card action's answer: whole, or with its reads left for after the COMMIT (`ctx.afterCommit`). */
+export type CardAnswer = CardResponse | ReadAfterCommit<CardResponse>;
+export type CardRun = (ctx: HandlerContext, input: CardActionInput) => Promise<CardAnswer>;
 /** Redraws a refused card (typically the same form with what was typed), in the fresh transaction of the answer. */
 export type OnRefused = (err: UserError, ctx: HandlerContext, input: CardActionInput) => CardResponse | undefined | Promise<CardResponse | undefined>;
 
@@ -227,7 +238,16 @@ function cardDispatch(decl: CardActionDecl): CardRun {
       const value = decl.value.safeParse(input.value);
       if (!value.success) throw new UserError(staleButtonMessage);
       parsed = true;
-      return await decl.run(ctx, { ...input, value: { ...input.value, ...value.data } });
+      const answer = await decl.run(ctx, { ...input, value: { ...input.value, ...value.data } });
+      if (!(answer instanceof ReadAfterCommit)) return answer;
+      // what was done is committed by then: a refusal while reading the answer can only say why the card is not redrawn
+      return new ReadAfterCommit(async (db) =>
+        answer.read(db).catch((err: unknown) => {
+          if (!(err instanceof UserError)) throw err;
+          ctx.log.warn({ action: decl.action, reason: err.message }, 'answer after commit refused');
+          return { toast: toastFor(err) };
+        }),
+      );
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       ctx.log.info({ action: decl.action, reason: err.message, field: err.opts.field }, 'card action refused');

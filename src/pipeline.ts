@@ -56,12 +56,49 @@ export function onConnection<Q extends object>(prepared: Q, conn: ReservedSql): 
 }
 
 /**
+ * What a transaction's body answers when the rest of its answer is read after the COMMIT: `read` runs on the
+ * committed state. On PostgreSQL its statements follow the COMMIT on the same connection, written before the
+ * COMMIT's answer came (one round trip for both, as `pipelined`'s reads); elsewhere it runs once the
+ * transaction has committed. Reads only: what it wrote would be outside the transaction. A COMMIT that fails
+ * fails the whole as before, and what was read is dropped.
+ */
+export class ReadAfterCommit<R> {
+  constructor(readonly read: (db: Db) => Promise<R>) {}
+}
+
+/** The body's answer, with its after-commit part read: `db` is where the reads go once committed. */
+export async function answerOf<R>(result: R | ReadAfterCommit<R>, db: Db): Promise<R> {
+  return result instanceof ReadAfterCommit ? result.read(db) : result;
+}
+
+/** COMMIT, then the body's after-commit reads (if any) on the same connection, without waiting between them. */
+async function commitThenRead<R>(database: Database, conn: ReservedSql, session: ReturnType<typeof preparing>, result: R | ReadAfterCommit<R>): Promise<R> {
+  if (!(result instanceof ReadAfterCommit)) {
+    await commit(conn, session);
+    return result;
+  }
+  // COMMIT is written by commit()'s first statement; the reads are handed over after it, so the server runs them on what it committed
+  const committed = commit(conn, session);
+  const read = result.read(drizzleTransaction(database, preparing(conn))).then(
+    (value) => ({ ok: true as const, value }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
+  await committed.catch(async (err: unknown) => {
+    await read;
+    throw err;
+  });
+  const answered = await read;
+  if (!answered.ok) throw answered.err;
+  return answered.value;
+}
+
+/**
  * A transaction whose first statement goes out with its BEGIN (one round trip for both); `body` then
  * runs on a Drizzle transaction over the same connection, savepoints included, and COMMIT follows.
  * Writes that return nothing do not wait for their answer (see `preparing`): they go out with the
  * next statement that does, or with the COMMIT.
  */
-export async function transactionWith<F, R>(database: Database, client: Sql, first: Issue<F>, body: (tx: Db, first: F) => Promise<R>): Promise<R> {
+export async function transactionWith<F, R>(database: Database, client: Sql, first: Issue<F>, body: (tx: Db, first: F) => Promise<R | ReadAfterCommit<R>>): Promise<R> {
   const conn = await client.reserve();
   try {
     const begin = conn.unsafe('begin').execute();
@@ -72,8 +109,7 @@ export async function transactionWith<F, R>(database: Database, client: Sql, fir
     try {
       if (firstValue.status === 'rejected') throw firstValue.reason;
       const result = await body(drizzleTransaction(database, session), firstValue.value);
-      await commit(conn, session);
-      return result;
+      return await commitThenRead(database, conn, session, result);
     } catch (err) {
       throw await rollback(conn, session, err);
     }
@@ -95,7 +131,7 @@ export async function transactionOnGuess<F, G, R>(
   client: Sql,
   first: Issue<F>,
   guess: { value: G; holds: (first: F) => boolean },
-  body: (tx: Db, guessed: G) => Promise<R>,
+  body: (tx: Db, guessed: G) => Promise<R | ReadAfterCommit<R>>,
 ): Promise<{ value: R } | undefined> {
   const conn = await client.reserve();
   try {
@@ -116,8 +152,7 @@ export async function transactionOnGuess<F, G, R>(
       return undefined;
     }
     if (!outcome.ok) throw await rollback(conn, session, outcome.err);
-    await commit(conn, session);
-    return { value: outcome.value };
+    return { value: await commitThenRead(database, conn, session, outcome.value) };
   } finally {
     conn.release();
   }

@@ -1,6 +1,6 @@
 import { cycleFieldLabels, getCycle, updateCycleSettings } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { formText, idFrom, idOrZero } from '../respond.js';
 import { adminCardFor, cycleValues, settingsFormCard, typedValues } from './view.js';
 
@@ -17,11 +17,11 @@ export async function showSettingsForm(ctx: HandlerContext, input: CardActionInp
 }
 
 /** `cycle.settingsSave`: a field left empty or missing keeps its current value (updateCycleSettings). */
-export async function saveSettings(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+export async function saveSettings(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   // the service's locking read refuses a missing cycle in the same words as cycleOf
   const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   const toast = { type: 'success' as const, content: `已保存${saved.year}年度评审设置：${changes.map((f) => cycleFieldLabels[f]).join('、')}` };
-  return { toast, card: { type: 'raw', data: await adminCardFor(ctx) } };
+  return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await adminCardFor(read) } }));
 }
 
 export async function settingsFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {

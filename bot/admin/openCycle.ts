@@ -2,8 +2,7 @@ import { cycleFormCard, cycleOpenedCard } from '../../cards/admin.js';
 import { cycleForm, getRunningCycle, openCycle } from '../../src/cycles.js';
 import { formatDateZh } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
-import { adminDestinations, destinationKey } from '../../src/notifications.js';
+import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { formText } from '../respond.js';
 import { adminCardFor, newCycleDefaults, typedValues } from './view.js';
 
@@ -17,7 +16,7 @@ export async function showCycleForm(ctx: HandlerContext): Promise<CardResponse> 
 }
 
 /** `cycle.open` (the form's submit): opens the cycle and tells the administrators. */
-export async function submitCycleForm(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+export async function submitCycleForm(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const cycle = await openCycle(ctx.tx, ctx.actor, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   const notice = cycleOpenedCard({
     year: cycle.year,
@@ -29,15 +28,11 @@ export async function submitCycleForm(ctx: HandlerContext, input: CardActionInpu
     recommendShare: cycle.recommendShare,
     openedBy: ctx.actor.openId,
   });
-  // issued together: one round trip (the admin card reads no outbox row, so it may be read before the notices are queued)
-  const [destinations, adminCard] = await Promise.all([adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS), adminCardFor(ctx)]);
-  for (const to of destinations) {
-    await ctx.send({ dedupeKey: `cycle:opened:${cycle.year}:${destinationKey(to)}`, to, card: notice });
-  }
-  return {
+  await ctx.sendToAdmins({ dedupeKey: `cycle:opened:${cycle.year}`, card: notice });
+  return ctx.afterCommit(async (read) => ({
     toast: { type: 'success', content: `已开启${cycle.year}年度评审，申报截止${formatDateZh(cycle.applicationDeadline)}` },
-    card: { type: 'raw', data: adminCard },
-  };
+    card: { type: 'raw', data: await adminCardFor(read) },
+  }));
 }
 
 /** A refused submission: the same form, with what was typed and why it was refused. */

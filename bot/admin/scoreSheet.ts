@@ -2,7 +2,7 @@ import { scoreSheetFormCard } from '../../cards/admin.js';
 import type { Card } from '../../cards/kit.js';
 import { type Cycle, cycleScoreSheet, getCycle, loadScoreSheet } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { areaSubtotals, scoreSheetToText } from '../../src/scoreSheet.js';
 import { idFrom, idOrZero } from '../respond.js';
 import { adminCardFor } from './view.js';
@@ -37,15 +37,15 @@ export async function showSheetForm(ctx: HandlerContext, input: CardActionInput)
 }
 
 /** `cycle.sheetLoad`: checks the sheet (items add up to the total) and makes it the cycle's. */
-export async function submitSheet(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+export async function submitSheet(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const text = typeof input.formValue.sheet === 'string' ? input.formValue.sheet : '';
   // the service's locking read refuses a missing cycle in the same words as cycleOf
   const { sheet } = await loadScoreSheet(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), text, ctx.clock.now());
   const items = sheet.areas.reduce((n, a) => n + a.items.length, 0);
-  return {
+  return ctx.afterCommit(async (read) => ({
     toast: { type: 'success', content: `已载入评分表“${sheet.title}”：${sheet.areas.length} 个区域、${items} 项，共 ${sheet.total} 分` },
-    card: { type: 'raw', data: await adminCardFor(ctx) },
-  };
+    card: { type: 'raw', data: await adminCardFor(read) },
+  }));
 }
 
 export async function sheetFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {

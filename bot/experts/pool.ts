@@ -1,10 +1,10 @@
 import { expertPoolCard } from '../../cards/experts.js';
 import { type Card, pageOf } from '../../cards/kit.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { addExperts, expertAddForm, listExperts, setExpertActive } from '../../src/review/experts.js';
 import { personFromLookup } from '../lookup.js';
-import { pageFrom } from '../respond.js';
+import { pageFrom, raw } from '../respond.js';
 import { pickerCandidates } from '../../src/people.js';
 
 const POOL_PAGE = 15;
@@ -22,10 +22,10 @@ export async function showPool(ctx: HandlerContext, input?: CardActionInput): Pr
 }
 
 /** `experts.add`: the picked people join the pool. */
-export async function addToPool(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+export async function addToPool(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const formValue = await personFromLookup(ctx, input.formValue, { picker: 'experts', lookup: 'expertsLookup', label: '专家', multiple: true });
   const { openIds, organization } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now());
-  return { toast: { type: 'success', content: `已添加 ${openIds.length} 位专家（${organization}）` }, card: { type: 'raw', data: await poolCard(ctx) } };
+  return ctx.afterCommit(async (read) => raw(await poolCard(read), { type: 'success', content: `已添加 ${openIds.length} 位专家（${organization}）` }));
 }
 
 export async function poolFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
@@ -42,11 +42,11 @@ function openIdOf(input: CardActionInput): string {
 
 /** `experts.deactivate` / `experts.activate`. */
 export function toggleExpert(activeNow: boolean) {
-  return async (ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> => {
+  return async (ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> => {
     const { pending } = await setExpertActive(ctx.tx, ctx.actor, openIdOf(input), activeNow, ctx.clock.now());
     const content = activeNow
       ? '已启用，下次分配专家时会考虑该专家'
       : `已停用，不再分配新任务${pending ? `；该专家还有 ${pending} 项未完成的评分任务，可在“评审进度”的专家组中更换` : ''}`;
-    return { toast: { type: 'success', content }, card: { type: 'raw', data: await poolCard(ctx, { page: pageFrom(input.value) }) } };
+    return ctx.afterCommit(async (read) => raw(await poolCard(read, { page: pageFrom(input.value) }), { type: 'success', content }));
   };
 }

@@ -2,20 +2,19 @@ import { progressCard } from '../../cards/review.js';
 import { resultsPreviewCard } from '../../cards/results.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { progressView } from '../../src/review/progress.js';
 import { closeScoring, loadResults } from '../../src/review/results.js';
 import { idFrom, idOrZero } from '../respond.js';
 import { resultsSummary } from './view.js';
 
 /** `results.close` (结束评分并汇总, after the confirm dialog): aggregates and shows the preview. */
-export async function closeAndAggregate(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+export async function closeAndAggregate(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const summary = await closeScoring(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), ctx.clock.now());
-  const data = await loadResults(ctx.tx, summary.cycle.id);
-  return {
+  return ctx.afterCommit(async (read) => ({
     toast: { type: 'success', content: `已汇总 ${summary.applications} 份申报：授予称号 ${summary.awarded} 个，推荐 ${summary.recommended} 个。请核对后公布。` },
-    card: { type: 'raw', data: resultsPreviewCard(resultsSummary(data)) },
-  };
+    card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(read.tx, summary.cycle.id))) },
+  }));
 }
 
 /** `results.preview` (评审结果): the ranking as aggregated, before or after publishing. */

@@ -1,7 +1,7 @@
 import { conflictFormCard } from '../../cards/experts.js';
 import type { Card } from '../../cards/kit.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
 import { announceReplacement } from '../../src/review/taskCards.js';
@@ -17,13 +17,13 @@ export async function showConflictForm(ctx: HandlerContext): Promise<CardRespons
 }
 
 /** `experts.conflictAdd`: recorded; pending tasks it touches go to other experts. */
-export async function addConflict(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+export async function addConflict(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const { label, declined } = await declareConflict(ctx.tx, ctx.actor, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   for (const d of declined) await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
   const replaced = declined.filter((d) => d.replacement.created).length;
   const unfilled = declined.filter((d) => d.replacement.unfilled).length;
   const done = `已声明与“${label}”存在利益冲突${replaced ? `，其 ${replaced} 项未完成的评分任务已改派其他专家` : ''}${unfilled ? `${replaced ? '；' : '，'}${unfilled} 项暂无专家可以接替，已告知协会管理员` : ''}。`;
-  return { toast: { type: 'success', content: done }, card: { type: 'raw', data: await conflictCard(ctx, { done }) } };
+  return ctx.afterCommit(async (read) => ({ toast: { type: 'success', content: done }, card: { type: 'raw', data: await conflictCard(read, { done }) } }));
 }
 
 export async function conflictFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {

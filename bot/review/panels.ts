@@ -5,7 +5,7 @@ import { adminOverview } from '../../src/adminOverview.js';
 import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { getTask, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
 import { idFrom, idOrZero, today } from '../respond.js';
@@ -68,7 +68,7 @@ export async function progressAgain(err: UserError, ctx: HandlerContext, input: 
 }
 
 /** `review.swap` (更换专家): the pending task goes to another expert; the first one is told. */
-export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const { task, replacement } = await swapExpert(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now());
   await ctx.send({
     dedupeKey: `review:swapped:${task.assignment.id}`,
@@ -79,18 +79,18 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
   const toast = replacement.created
     ? { type: 'success' as const, content: `已更换专家：${task.team.name}` }
     : { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}` };
-  return { toast, card: { type: 'raw', data: await panelCardFor(ctx, task.application.id) } };
+  return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id) } }));
 }
 
 /** `review.reopen` (重开评分, audited): the sheet goes back to its expert with the scores filled in. */
-export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const { task, card } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
   // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one
   if (!card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
-  return {
+  return ctx.afterCommit(async (read) => ({
     toast: { type: 'success', content: `已重开评分并通知专家：${task.team.name}` },
-    card: { type: 'raw', data: await panelCardFor(ctx, task.application.id) },
-  };
+    card: { type: 'raw', data: await panelCardFor(read, task.application.id) },
+  }));
 }
 
 /** A refused panel action: the panel as it is now. */

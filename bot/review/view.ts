@@ -3,7 +3,6 @@ import { outlierAlertCard, progressCard, scoredCard, taskListCard } from '../../
 import { cycleScoreSheet } from '../../src/cycles.js';
 import { formatDateTimeZh } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
-import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { defaultAggregationRule, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
 import { progressView } from '../../src/review/progress.js';
 import { expertProgress, expertTasks, scoreSheetDisplay, type Task } from '../../src/review/scoring.js';
@@ -74,9 +73,7 @@ export async function alertOutliers(ctx: HandlerContext, task: Task, panel: Pane
   });
   // the totals are in the key: a reopened and changed panel alerts again, a retried event does not
   const totals = panel.map((p) => `${p.assignmentId}=${p.total}`).join(',');
-  for (const to of await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) {
-    await ctx.send({ dedupeKey: `review:outlier:${task.application.id}:${totals}:${destinationKey(to)}`, to, card: alert });
-  }
+  await ctx.sendToAdmins({ dedupeKey: `review:outlier:${task.application.id}:${totals}`, card: alert });
 }
 
 /** 评审进度 as the database has it now. */

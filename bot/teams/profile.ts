@@ -34,7 +34,7 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
         await ctx.send({ dedupeKey: `endorse:request:${applicationId}:contact:${contactChange.to}:${ctx.eventId}`, to: { openId: contactChange.to }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
     }
   }
-  return raw(await statusCardFor(ctx), { type: 'success', content: '资料已保存' });
+  return ctx.afterCommit(async (read) => raw(await statusCardFor(read), { type: 'success', content: '资料已保存' }));
 }
 
 /** The profile form again with what was typed and what is wrong. */
@@ -63,7 +63,7 @@ export const addTeamMembers: CardRun = async (ctx, input) => {
   if (!ids.length) throw new UserError('请选择要添加的成员，或填写其手机号或邮箱。', { field: 'members' });
   if (ids.some((id) => !/^ou_[A-Za-z0-9_-]+$/.test(id))) throw new UserError('所选人员无效，请重新选择。', { field: 'members' });
   const added = await addMembers(ctx.tx, ctx.actor, teamId, ids);
-  return raw(await membersView(ctx, teamId), { type: 'success', content: `已添加 ${added.length} 名成员` });
+  return ctx.afterCommit(async (read) => raw(await membersView(read, teamId), { type: 'success', content: `已添加 ${added.length} 名成员` }));
 };
 
 /** The members card again with who was picked and what is wrong. */
@@ -77,5 +77,5 @@ export const removeTeamMember: CardRun = async (ctx, input) => {
   const teamId = idFrom(input.value, 'teamId');
   const openId = String(input.value.openId ?? '');
   await removeMember(ctx.tx, ctx.actor, teamId, openId);
-  return raw(await membersView(ctx, teamId, { page: pageFrom(input.value) }), { type: 'success', content: '已移除' });
+  return ctx.afterCommit(async (read) => raw(await membersView(read, teamId, { page: pageFrom(input.value) }), { type: 'success', content: '已移除' }));
 };

@@ -1,3 +1,5 @@
+import { type SQL, sql } from 'drizzle-orm';
+
 /**
  * Pieces of the one-statement card actions (see README, "One round trip"): what the ordinary path computes in
  * TypeScript between two round trips, said in SQL so that one data-modifying statement can check and write at once.
@@ -30,4 +32,24 @@ export function outboxSpecsSql(source: string, key: string, spec: string, priori
   from ${source} s
   on conflict (dedupe_key) do nothing
   returning id`;
+}
+
+/** `adminDestinationsSql` as a Drizzle fragment: the bootstrap ids go as one text parameter, joined by commas (an open_id has none). */
+export function adminDestinationsQuery(bootstrapAdmins: readonly string[]): SQL {
+  const [head, tail] = adminDestinationsSql('\u0001').split('\u0001');
+  return sql`${sql.raw(head)}string_to_array(${bootstrapAdmins.join(',')}::text, ',')${sql.raw(tail)}`;
+}
+
+/**
+ * `card` queued to every administrators' destination in one INSERT that returns nothing (on the pipelined path it
+ * waits for no answer): what `for (const to of await adminDestinations(…)) send({ dedupeKey: key + ':' +
+ * destinationKey(to), to, card })` queues, without the read's round trip. `interactiveFor`'s own copy in p2p
+ * answers what they just did (priority 0), as `ctx.send` makes it.
+ */
+export function adminOutboxQuery(message: { dedupeKey: string; card: object }, bootstrapAdmins: readonly string[], interactiveFor?: string): SQL {
+  return sql`insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card)
+  select ${message.dedupeKey}::text || ':' || s.dest_key, 'send', s.receive_id_type, s.receiver, s.receiver, 'interactive',
+    case when s.receive_id_type = 'open_id' and s.receiver = ${interactiveFor ?? ''}::text then 0 else 1 end, ${JSON.stringify(message.card)}::jsonb
+  from (${adminDestinationsQuery(bootstrapAdmins)}) s
+  on conflict (dedupe_key) do nothing`;
 }

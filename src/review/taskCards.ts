@@ -6,7 +6,6 @@ import { cycleScoreSheet } from '../cycles.js';
 import { formatDateZh } from '../dates.js';
 import { formDisplay } from '../forms.js';
 import type { HandlerContext } from '../handlers.js';
-import { adminDestinations, destinationKey } from '../notifications.js';
 import type { CardRenderer, CardSpec, OutboxRow, OutgoingMessage, RenderedCard } from '../outbox.js';
 import type { NewAssignment } from './assignment.js';
 import { getTasks, reopenedCardKey, reopenedCardKeys, type Replacement, type ScoreField, scoreFields, scoreSheetForm, type Task, taskCardKey } from './scoring.js';
@@ -103,7 +102,7 @@ export async function sendTaskCards(ctx: Pick<HandlerContext, 'send'>, created: 
 }
 
 /** After a decline or a swap: the new expert gets the task, or the administrators hear that nobody can take it. */
-export async function announceReplacement(ctx: Pick<HandlerContext, 'tx' | 'config' | 'send'>, task: Task, replacement: Replacement, cause: string): Promise<void> {
+export async function announceReplacement(ctx: Pick<HandlerContext, 'tx' | 'send' | 'sendToAdmins'>, task: Task, replacement: Replacement, cause: string): Promise<void> {
   if (replacement.created) {
     await sendTaskCards(ctx, [replacement.created]);
     return;
@@ -117,7 +116,5 @@ export async function announceReplacement(ctx: Pick<HandlerContext, 'tx' | 'conf
     cause,
     reason: replacement.unfilled.reason,
   });
-  for (const to of await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS)) {
-    await ctx.send({ dedupeKey: `review:unfilled:${task.assignment.id}:${destinationKey(to)}`, to, card: alert });
-  }
+  await ctx.sendToAdmins({ dedupeKey: `review:unfilled:${task.assignment.id}`, card: alert });
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatBindings, outbox, people } from '../../db/schema.js';
-import { adminDestinationsSql, outboxSpecsSql } from '../../src/fast/sql.js';
+import { adminDestinationsSql, adminOutboxQuery, outboxSpecsSql } from '../../src/fast/sql.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { enqueueQuietly, rowsOf } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
@@ -59,5 +59,28 @@ describe('one-statement pieces against the functions they mirror', () => {
     const fast = rows.filter((r) => r.dedupeKey.startsWith('fast:')).map(shape);
     expect(fast).toHaveLength(2);
     expect(fast).toEqual(rows.filter((r) => r.dedupeKey.startsWith('ts:')).map(shape));
+  });
+
+  it('a card to the administrators in one statement: the rows a send to each destination writes, the actor’s own first', async () => {
+    await db.db.delete(chatBindings);
+    await db.db.delete(outbox);
+    const card = { schema: '2.0', body: { elements: [{ tag: 'markdown', content: '**通知** <at id=all></at>' }] } };
+    const boot = ['ou_boot_b'];
+    await db.db.execute(adminOutboxQuery({ dedupeKey: 'fast:admins', card }, boot, 'ou_admin_c'));
+    for (const to of await adminDestinations(db.db, boot)) {
+      const own = 'openId' in to && to.openId === 'ou_admin_c';
+      await enqueueQuietly(db.db, { dedupeKey: `ts:admins:${destinationKey(to)}`, to, card, priority: own ? 'interactive' : 'bulk' });
+    }
+    const rows = await db.db.select().from(outbox).orderBy(outbox.dedupeKey);
+    const shape = (r: (typeof rows)[number]) => ({ key: r.dedupeKey.replace(/^(fast|ts):admins:/, ''), kind: r.kind, type: r.receiveIdType, receiver: r.receiver, rateKey: r.rateKey, msgType: r.msgType, priority: r.priority, card: r.card, status: r.status });
+    const fast = rows.filter((r) => r.dedupeKey.startsWith('fast:')).map(shape);
+    expect(fast.map((r) => [r.receiver, r.priority])).toEqual([['ou_admin_a', 1], ['ou_admin_c', 0], ['ou_boot_b', 1]]);
+    expect(fast).toEqual(rows.filter((r) => r.dedupeKey.startsWith('ts:')).map(shape));
+    // queued again (a retried event): nothing new
+    await db.db.execute(adminOutboxQuery({ dedupeKey: 'fast:admins', card }, boot, 'ou_admin_c'));
+    expect(await db.db.select().from(outbox)).toHaveLength(rows.length);
+    // no bootstrap id and nobody with the role beyond: still the people with the role
+    await db.db.execute(adminOutboxQuery({ dedupeKey: 'fast:none', card }, []));
+    expect((await db.db.select().from(outbox)).filter((r) => r.dedupeKey.startsWith('fast:none:')).map((r) => r.receiver).sort()).toEqual(['ou_admin_a', 'ou_admin_c']);
   });
 });

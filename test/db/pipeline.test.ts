@@ -1,8 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, organizations, teamMembers } from '../../db/schema.js';
-import { postgresClient, transactionWith } from '../../src/pipeline.js';
+import type { Database, Db } from '../../db/index.js';
+import { postgresClient, ReadAfterCommit, transactionWith } from '../../src/pipeline.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { countedDatabase, type Wire } from '../support/wire.js';
 
 /**
  * The ordinary path's transaction on PostgreSQL: writes that return nothing are sent without waiting
@@ -152,5 +154,80 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a transaction whose quiet wr
       });
     });
     expect((await audited('pipeline.kept')).length).toBe(1);
+  });
+});
+
+/**
+ * An answer read after the COMMIT (`ReadAfterCommit`, what `ctx.afterCommit` returns): its reads are written behind
+ * the COMMIT on the same connection, so they cost no round trip of their own, see what was committed, and are
+ * dropped when the COMMIT fails.
+ */
+describe.skipIf(testDatabaseKind() !== 'postgres')('reads after the COMMIT, in its round trip (PostgreSQL)', () => {
+  let db: TestDatabase;
+  let counted: Database;
+  const wire: Wire = { trips: 0, statements: [] };
+  const run = <R>(body: Parameters<typeof transactionWith<unknown, R>>[3]) =>
+    transactionWith(counted, postgresClient(counted)!, (conn) => conn.unsafe('select 1 as one').execute(), body);
+  const reset = () => Object.assign(wire, { trips: 0, statements: [] });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    counted = countedDatabase(db.url!, wire);
+  });
+  afterAll(async () => {
+    await counted?.close();
+    await db?.close();
+  });
+
+  it('a quiet write, the COMMIT and the reads after it go in one round trip, and the reads see the write', async () => {
+    // warmed: each statement prepared once on the connection
+    const body = (n: number) => async (tx: Db) => {
+      await tx.insert(auditLog).values({ actor: 'ou_t', action: 'pipeline.afterCommit', entity: 'test', entityId: String(n) });
+      return new ReadAfterCommit((read) => read.select().from(auditLog).where(eq(auditLog.action, 'pipeline.afterCommit')));
+    };
+    await run(body(1));
+    reset();
+    const seen = await run(body(2));
+    expect(seen.map((r) => r.entityId).sort()).toEqual(['1', '2']);
+    expect(wire.statements.map((s) => s.split(' ')[0].toLowerCase())).toEqual(['begin', 'select', 'insert', 'commit', 'select']);
+    // BEGIN and the first statement; then the write, COMMIT and the read together
+    expect(wire.trips).toBe(2);
+  });
+
+  it('the reads run on the committed state, outside the transaction', async () => {
+    const inTransaction = await run(async () => new ReadAfterCommit(async (read) => read.execute(sql`select txid_current_if_assigned() as xid`)));
+    const [row] = Array.from(inTransaction as unknown as { xid: string | null }[]);
+    // a statement of its own: no transaction is open around it, so it has none assigned
+    expect(row.xid).toBeNull();
+  });
+
+  it('a COMMIT that fails (a quiet write refused) fails the whole with the write’s error; what was read is dropped', async () => {
+    let reads = 0;
+    const err = await run(async (tx) => {
+      await tx.insert(organizations).values({ name: '提交失败前的单位' });
+      await tx.insert(teamMembers).values({ teamId: 999_999, openId: 'ou_t', role: 'member' });
+      return new ReadAfterCommit(async (read) => {
+        reads++;
+        return read.select().from(organizations);
+      });
+    }).then(
+      (v) => expect.fail(`committed, answering ${JSON.stringify(v)}`),
+      (e: unknown) => e as { code?: string },
+    );
+    expect(err.code).toBe('23503');
+    expect(reads).toBe(1);
+    expect(await db.db.select().from(organizations).where(eq(organizations.name, '提交失败前的单位'))).toEqual([]);
+  });
+
+  it('a read that fails after a COMMIT that succeeded fails the answer; what was committed stays', async () => {
+    const err = await run(async (tx) => {
+      await tx.insert(organizations).values({ name: '提交后读取失败的单位' });
+      return new ReadAfterCommit(async (read) => read.execute(sql`select 1 / 0`));
+    }).then(
+      () => expect.fail('answered'),
+      (e: unknown) => (e as { cause?: { code?: string } }).cause ?? (e as { code?: string }),
+    );
+    expect(err.code).toBe('22012');
+    expect(await db.db.select().from(organizations).where(eq(organizations.name, '提交后读取失败的单位'))).toHaveLength(1);
   });
 });

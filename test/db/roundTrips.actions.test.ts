@@ -34,12 +34,12 @@ import { actionTable, applicationForm, type Fixture, NEWCOMER, NOW, ORG_POOL, OT
  * COMMIT goes out, which the wire then counts as a trip of its own.
  */
 const BOUNDS: Record<string, number> = {
-  'review.submit': 1, 'help.private': 2, 'import.template': 3, 'team.register': 5, 'team.editSave': 6, 'team.memberAdd': 4,
-  'team.memberRemove': 4, 'application.save': 4, 'application.submit': 4, 'endorse.recommend': 3, 'endorse.return': 3, 'check.accept': 4,
-  'check.return': 4, 'cycle.settingsSave': 4, 'cycle.sheetLoad': 4, 'experts.add': 4, 'experts.deactivate': 3, 'experts.activate': 3,
-  'experts.conflictAdd': 5, 'review.decline': 4, 'review.swap': 5, 'review.reopen': 4, 'complaint.submit': 6, 'complaint.uphold': 4,
+  'review.submit': 1, 'help.private': 2, 'import.template': 3, 'team.register': 5, 'team.editSave': 5, 'team.memberAdd': 3,
+  'team.memberRemove': 3, 'application.save': 4, 'application.submit': 4, 'endorse.recommend': 3, 'endorse.return': 3, 'check.accept': 4,
+  'check.return': 4, 'cycle.settingsSave': 3, 'cycle.sheetLoad': 3, 'experts.add': 3, 'experts.deactivate': 2, 'experts.activate': 2,
+  'experts.conflictAdd': 4, 'review.decline': 4, 'review.swap': 4, 'review.reopen': 3, 'complaint.submit': 6, 'complaint.uphold': 4,
   'complaint.dismiss': 4, 'revocation.keep': 4, 'revocation.revoke': 3, 'import.apply': 3, 'bulk.retry': 4, 'cycle.closeApplications': 6,
-  'review.assign': 3, 'results.close': 4, 'results.publish': 4, 'cycle.open': 5,
+  'review.assign': 3, 'results.close': 3, 'results.publish': 4, 'cycle.open': 4,
 };
 
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
