@@ -403,9 +403,10 @@ export async function transitionCycle(
 }
 
 /** 截止申报: open → scoring; no new applications from here on. */
-export async function closeApplications(tx: Db, actor: Actor, cycleId: number, now: Date = new Date()): Promise<Cycle> {
+/** `cycle`: its id, or its row read under the cycle's lock in this transaction (see `transitionCycle`). */
+export async function closeApplications(tx: Db, actor: Actor, cycle: number | Cycle, now: Date = new Date()): Promise<Cycle> {
   requireAdmin(actor);
-  return transitionCycle(tx, actor, cycleId, 'closeApplications', now);
+  return transitionCycle(tx, actor, cycle, 'closeApplications', now);
 }
 
 function isUniqueViolation(err: unknown): boolean {

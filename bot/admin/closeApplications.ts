@@ -1,8 +1,9 @@
 import { activeBulkJob, jobCard } from '../../src/bulkJobs.js';
-import { closeApplications, getCycle } from '../../src/cycles.js';
+import { closeApplications, lockCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { startAssignmentJob } from '../../src/review/assignJob.js';
+import { assignmentCounts } from '../../src/review/assignment.js';
 import { idFrom } from '../respond.js';
 import { adminCardFor } from './view.js';
 
@@ -12,19 +13,21 @@ import { adminCardFor } from './view.js';
  */
 export async function closeApplicationsNow(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const cycleId = idFrom(input.value, 'cycleId');
+  // issued together (one round trip): the running job, then the cycle under its lock, which the close then changes
+  const [running, locked] = await Promise.all([activeBulkJob(ctx.tx, 'assign', cycleId), lockCycle(ctx.tx, cycleId)]);
   // a second click while the assignment runs shows its progress
-  const running = await activeBulkJob(ctx.tx, 'assign', cycleId);
-  if (running && (await getCycle(ctx.tx, cycleId))?.status !== 'open') {
+  if (running && locked.status !== 'open') {
     return { toast: { type: 'info', content: '申报已截止，专家分配正在进行' }, card: { type: 'raw', data: jobCard(running) } };
   }
-  const cycle = await closeApplications(ctx.tx, ctx.actor, cycleId, ctx.clock.now());
+  // issued together: the close and the counts the assignment needs (the close changes the cycle's status, which they do not read)
+  const [cycle, counts] = await Promise.all([closeApplications(ctx.tx, ctx.actor, locked, ctx.clock.now()), assignmentCounts(ctx.tx, cycleId)]);
   const closed = `${cycle.year}年度申报已截止，进入专家评分阶段。`;
   // 分配专家 pressed while applications were open is still running: it goes on, the card shows it
   if (running) return { toast: { type: 'success', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(running) } };
   // closing the application phase is when the accepted applications get their experts; if that cannot
   // happen yet (no expert in the pool), the close stands and the administrator is told why
   try {
-    const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead: closed, now: ctx.clock.now() });
+    const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead: closed, now: ctx.clock.now(), known: { running, counts } });
     if (started.state === 'nothing') return { toast: { type: 'success', content: `${closed}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await adminCardFor(ctx) } };
     const doing = started.state === 'running' ? '专家分配正在进行' : '正在分配专家，完成后卡片会更新';
     return { toast: { type: started.state === 'running' ? 'info' : 'success', content: `${closed}${doing}` }, card: { type: 'raw', data: jobCard(started.job) } };

@@ -90,10 +90,10 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
 export async function startPublishing(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   requireAdmin(ctx.actor);
   const cycleId = idFrom(input.value, 'cycleId');
-  const running = await activeBulkJob(ctx.tx, 'publish', cycleId);
+  // issued together (one round trip): the job running is read first; the count runs once the cycle's lock is granted;
+  // a running job or a refusal leaves the rest unused
+  const [running, cycle, total] = await Promise.all([activeBulkJob(ctx.tx, 'publish', cycleId), lockCycle(ctx.tx, cycleId), rankedCount(ctx.tx, cycleId)]);
   if (running) return { toast: { type: 'info', content: '结果正在公布，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
-  // issued together (one round trip): the count runs once the cycle's lock is granted; a refusal leaves it unused
-  const [cycle, total] = await Promise.all([lockCycle(ctx.tx, cycleId), rankedCount(ctx.tx, cycleId)]);
   if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
   if (cycle.status !== 'closed') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
   const { job } = await startBulkJob(ctx.tx, { kind: 'publish', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, now: ctx.clock.now() });

@@ -3,7 +3,7 @@ import { activeBulkJob, type BulkJob, startBulkJob } from '../bulkJobs.js';
 import { type Cycle, getCycle } from '../cycles.js';
 import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
-import { assignmentCounts, checkAssignable, tasksToMake } from './assignment.js';
+import { type AssignmentCounts, assignmentCounts, checkAssignable, tasksToMake } from './assignment.js';
 
 export type AssignmentStart =
   /** a 分配专家 job already runs for the cycle: a second click shows it, starts nothing */
@@ -15,15 +15,21 @@ export type AssignmentStart =
 /**
  * 分配专家 (and 截止申报) record the assignment as a job in the caller's transaction; the worker fills
  * the panels batch by batch. `cycle` is the row, or its id when the caller has not read it. `lead` is a
- * line the progress card shows above the counts.
+ * line the progress card shows above the counts. `known`: the running job and the counts, when the caller read
+ * them in this transaction already (截止申报 reads them beside its own statements), so they are not read again.
  */
-export async function startAssignmentJob(tx: Db, actor: Actor, cycle: Cycle | number, opts: { messageId?: string; lead?: string; now: Date }): Promise<AssignmentStart> {
+export async function startAssignmentJob(
+  tx: Db,
+  actor: Actor,
+  cycle: Cycle | number,
+  opts: { messageId?: string; lead?: string; now: Date; known?: { running: BulkJob | undefined; counts: AssignmentCounts } },
+): Promise<AssignmentStart> {
   const cycleId = typeof cycle === 'number' ? cycle : cycle.id;
   // issued together (one round trip): none waits for another, and a refusal leaves the others unused
   const [found, running, counts] = await Promise.all([
     typeof cycle === 'number' ? getCycle(tx, cycle) : cycle,
-    activeBulkJob(tx, 'assign', cycleId),
-    assignmentCounts(tx, cycleId),
+    opts.known ? opts.known.running : activeBulkJob(tx, 'assign', cycleId),
+    opts.known?.counts ?? assignmentCounts(tx, cycleId),
   ]);
   if (!found) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
   if (running) return { state: 'running', job: running };
