@@ -21,15 +21,22 @@ export function parseLookup(text: string, field: string, label: string): { mobil
  * mobile or e-mail are found in the tenant's address book (contact/v3/users/batch_get_id). Someone not found
  * is named in the refusal, with what to check.
  */
+/** Whether the form asks for a look-up: its look-up field is filled and its picker does not already say who. */
+export function needsLookup(formValue: Record<string, unknown>, opts: { picker: string; lookup: string; multiple?: boolean }): boolean {
+  const typed = typeof formValue[opts.lookup] === 'string' ? (formValue[opts.lookup] as string).trim() : '';
+  const picked = formValue[opts.picker];
+  const hasPick = Array.isArray(picked) ? picked.length > 0 : typeof picked === 'string' && picked !== '';
+  return Boolean(typed) && !(hasPick && !opts.multiple);
+}
+
 export async function personFromLookup(
   ctx: HandlerContext,
   formValue: Record<string, unknown>,
   opts: { picker: string; lookup: string; label: string; multiple?: boolean },
 ): Promise<Record<string, unknown>> {
-  const typed = typeof formValue[opts.lookup] === 'string' ? (formValue[opts.lookup] as string).trim() : '';
+  if (!needsLookup(formValue, opts)) return formValue;
+  const typed = (formValue[opts.lookup] as string).trim();
   const picked = formValue[opts.picker];
-  const hasPick = Array.isArray(picked) ? picked.length > 0 : typeof picked === 'string' && picked !== '';
-  if (!typed || (hasPick && !opts.multiple)) return formValue;
   const { mobiles, emails } = parseLookup(typed, opts.lookup, opts.label);
   if (!opts.multiple && mobiles.length + emails.length > 1) throw new UserError(`${opts.label}：只能填一个手机号或邮箱。`, { field: opts.lookup });
   let found;

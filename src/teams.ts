@@ -205,7 +205,14 @@ export interface ContactChange {
   pendingApplicationIds: number[];
 }
 
-export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, values: Record<string, unknown>, now: Date): Promise<{ team: Team; contactChange?: ContactChange }> {
+/** `before`: the team as the save found it under its lock (with its organisation's name). */
+export async function updateTeamProfile(
+  tx: Db,
+  actor: Actor,
+  teamId: number,
+  values: Record<string, unknown>,
+  now: Date,
+): Promise<{ team: Team; before: Team & { organization: string }; contactChange?: ContactChange }> {
   // a second save of the same form waits here for the first, then finds nothing to change
   const team = await teamLedBy(tx, actor, teamId, { lock: true });
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
@@ -231,7 +238,7 @@ export async function updateTeamProfile(tx: Db, actor: Actor, teamId: number, va
   if (!changed.length) throw new AlreadyDone('保存', { action: 'team.update', entity: 'team', entityId: teamId }, '', '没有需要保存的修改。');
   const [updated] = await tx.update(teams).set({ ...changes, updatedAt: now }).where(eq(teams.id, teamId)).returning();
   await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, details: { changed, ...(contactChange ? { contact: contactChange } : {}) } });
-  return { team: updated, contactChange };
+  return { team: updated, before: team, contactChange };
 }
 
 export async function teamMembersOf(tx: Db, teamId: number) {

@@ -5,7 +5,7 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
 import { addMembers, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
-import { personFromLookup } from '../lookup.js';
+import { needsLookup, personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, pageFrom, raw } from '../respond.js';
 import { statusCardFor } from './status.js';
 import { teamData } from './view.js';
@@ -20,9 +20,11 @@ export const openProfileForm: CardRun = async (ctx, input) => {
 
 export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
   const teamId = idFrom(input.value, 'teamId');
-  const before = await teamLedBy(ctx.tx, ctx.actor, teamId);
-  const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
-  const { team: updated, contactChange } = await updateTeamProfile(ctx.tx, ctx.actor, teamId, formValue, ctx.clock.now());
+  const lookup = { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' };
+  // someone else's team is refused before the address book is asked; without a look-up, the save's locking read checks it
+  if (needsLookup(input.formValue, lookup)) await teamLedBy(ctx.tx, ctx.actor, teamId);
+  const formValue = await personFromLookup(ctx, input.formValue, lookup);
+  const { team: updated, before, contactChange } = await updateTeamProfile(ctx.tx, ctx.actor, teamId, formValue, ctx.clock.now());
   if (contactChange) {
     const data = teamData({ ...updated, organization: before.organization });
     await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}`, to: { openId: updated.contactOpenId }, card: contactNamedCard(data) });
