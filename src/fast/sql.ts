@@ -25,10 +25,12 @@ export function adminDestinationsSql(bootstrap: string): string {
  * An outbox insert of cards drawn at send time, one per row of `source` (which has receive_id_type, receiver and
  * dest_key columns): what `enqueueQuietly` writes for `{ dedupeKey: key + ':' + dest_key, to, render: spec }`.
  * `key` and `spec` are SQL expressions (a placeholder, or a column of `source`); priority 1 is bulk, 0 interactive.
+ * `dueAt`: an SQL timestamptz, the process's time as `enqueueQuietly` stamps it (`new Date()`), since the dispatcher
+ * claims by the process's clock; the database's now() when left out, which is right only when both clocks agree.
  */
-export function outboxSpecsSql(source: string, key: string, spec: string, priority: 0 | 1 = 1): string {
-  return `insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card)
-  select ${key} || ':' || s.dest_key, 'send', s.receive_id_type, s.receiver, s.receiver, 'interactive', ${priority}, jsonb_build_object('render', ${spec})
+export function outboxSpecsSql(source: string, key: string, spec: string, priority: 0 | 1 = 1, dueAt = 'now()'): string {
+  return `insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
+  select ${key} || ':' || s.dest_key, 'send', s.receive_id_type, s.receiver, s.receiver, 'interactive', ${priority}, jsonb_build_object('render', ${spec}), ${dueAt}
   from ${source} s
   on conflict (dedupe_key) do nothing
   returning id`;
@@ -47,9 +49,11 @@ export function adminDestinationsQuery(bootstrapAdmins: readonly string[]): SQL 
  * answers what they just did (priority 0), as `ctx.send` makes it.
  */
 export function adminOutboxQuery(message: { dedupeKey: string; card: object }, bootstrapAdmins: readonly string[], interactiveFor?: string): SQL {
-  return sql`insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card)
+  // due at the process's time, as enqueueQuietly stamps it: the dispatcher claims by the process's clock
+  return sql`insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
   select ${message.dedupeKey}::text || ':' || s.dest_key, 'send', s.receive_id_type, s.receiver, s.receiver, 'interactive',
-    case when s.receive_id_type = 'open_id' and s.receiver = ${interactiveFor ?? ''}::text then 0 else 1 end, ${JSON.stringify(message.card)}::jsonb
+    case when s.receive_id_type = 'open_id' and s.receiver = ${interactiveFor ?? ''}::text then 0 else 1 end, ${JSON.stringify(message.card)}::jsonb,
+    ${new Date().toISOString()}::timestamptz
   from (${adminDestinationsQuery(bootstrapAdmins)}) s
   on conflict (dedupe_key) do nothing`;
 }
