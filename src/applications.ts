@@ -416,6 +416,11 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
  * cycle is a subquery, so the list can be read beside the cycle itself.
  */
 export async function awaitingFormalCheck(tx: Db) {
+  return awaitingFormalCheckQuery(tx);
+}
+
+/** `awaitingFormalCheck`'s query as built, for a caller that prepares it (the one-statement formal check reads it back). */
+export function awaitingFormalCheckQuery(tx: Db) {
   const running = tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...runningStatuses]));
   return tx
     .select({ application: applications, team: teams, organization: organizations.name })

@@ -1,11 +1,12 @@
 import { formalCheckCard, formalCheckReasonField } from '../../cards/applications.js';
-import { awaitingFormalCheck, formalCheck, opinionOf, summaryOf } from '../../src/applications.js';
+import { awaitingFormalCheck, formalCheck, opinionOf, readReturnReason, summaryOf } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
+import { fastFormalCheck } from '../../src/fast/formalCheck.js';
 import { formalCheckNotices } from '../../src/formalCheckNotices.js';
 import { bindingsOf } from '../../src/groups.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
-import { idFrom, raw } from '../respond.js';
+import type { CardActionDecl, CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
+import { idFrom, idOrZero, raw } from '../respond.js';
 
 const PAGE = 8;
 
@@ -56,6 +57,38 @@ function decide(decision: 'accept' | 'return'): CardRun {
   };
 }
 
+/**
+ * The same decision in one round trip on PostgreSQL (src/fast/formalCheck.ts), when it succeeds; anything else
+ * (a refusal, a second click, a reason missing) answers undefined having written nothing, and `decide` runs.
+ */
+function decideFast(decision: 'accept' | 'return'): NonNullable<CardActionDecl['fast']> {
+  return async (fx, input) => {
+    const applicationId = idOrZero(input.value, 'applicationId');
+    if (!applicationId) return undefined;
+    let reason: string | undefined;
+    if (decision === 'return') {
+      try {
+        reason = readReturnReason(typedReason(input, applicationId));
+      } catch (err) {
+        if (err instanceof UserError) return undefined;
+        throw err;
+      }
+    }
+    const done = await fastFormalCheck(fx.database, {
+      eventId: fx.eventId,
+      eventType: fx.eventType,
+      openId: fx.openId,
+      applicationId,
+      decision,
+      reason,
+      now: fx.clock.now(),
+      bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+    });
+    if (!done) return undefined;
+    return { outcome: 'ok', answer: raw(checkList(done.year, done.awaiting), doneToast(decision, done.teamName)), queued: done.queued };
+  };
+}
+
 /** The list again with what is wrong (a return without its reason). */
 export const checkListAgain: OnRefused = async (error, ctx) => {
   // a second click once decided: the list as it is now, as the first answer showed it
@@ -65,3 +98,5 @@ export const checkListAgain: OnRefused = async (error, ctx) => {
 
 export const acceptApplication = decide('accept');
 export const returnToTeam = decide('return');
+export const acceptApplicationFast = decideFast('accept');
+export const returnToTeamFast = decideFast('return');
