@@ -380,6 +380,11 @@ export async function endorseApplication(
   return { application, team: row.team, cycle: row.cycle, organization: row.organization };
 }
 
+/** The 退回原因 of a formal check as typed: required, 500 characters at most; a UserError naming the field otherwise. */
+export function readReturnReason(reason: string | undefined): string {
+  return parseForm(z.object({ reason: text('退回原因', 500) }), { reason }, { reason: '退回原因' }).reason;
+}
+
 /** 形式审查 by the association: accept into the review, or return with a reason. */
 export async function formalCheck(tx: Db, actor: Actor, applicationId: number, decision: 'accept' | 'return', reason: string | undefined, now: Date) {
   const row = await getApplication(tx, applicationId);
@@ -392,8 +397,7 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
   const done = madeAlready(transition, row.application, what);
   if (done) throw done;
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor);
-  let note: string | undefined;
-  if (decision === 'return') note = parseForm(z.object({ reason: text('退回原因', 500) }), { reason }, { reason: '退回原因' }).reason;
+  const note = decision === 'return' ? readReturnReason(reason) : undefined;
   const [application] = await tx
     .update(applications)
     .set({ status: to, updatedAt: now, ...(note ? { endorsement: sql`coalesce(${applications.endorsement}, '{}'::jsonb) || ${JSON.stringify({ returnReason: note })}::jsonb` } : {}) })
@@ -412,6 +416,11 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
  * cycle is a subquery, so the list can be read beside the cycle itself.
  */
 export async function awaitingFormalCheck(tx: Db) {
+  return awaitingFormalCheckQuery(tx);
+}
+
+/** `awaitingFormalCheck`'s query as built, for a caller that prepares it (the one-statement formal check reads it back). */
+export function awaitingFormalCheckQuery(tx: Db) {
   const running = tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...runningStatuses]));
   return tx
     .select({ application: applications, team: teams, organization: organizations.name })

@@ -10,6 +10,7 @@ import {
   SCORING_REMINDER,
   scoringReminderRenderer,
 } from './jobs/reminderCards.js';
+import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNotices.js';
 import type { CardRenderers } from './outbox.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer } from './review/taskCards.js';
@@ -27,5 +28,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),
     [SCORING_REMINDER]: scoringReminderRenderer(db, day),
     [REVIEW_MEETING_REMINDER]: reviewMeetingReminderRenderer(db, day),
+    [FORMAL_CHECK_NOTICE]: formalCheckNoticeRenderer(db),
   };
 }

@@ -1,23 +1,30 @@
-import { formalCheckCard, formalCheckReasonField, leaderNoticeCard } from '../../cards/applications.js';
-import { awaitingFormalCheck, formalCheck, opinionOf, summaryOf } from '../../src/applications.js';
+import { formalCheckCard, formalCheckReasonField } from '../../cards/applications.js';
+import { awaitingFormalCheck, formalCheck, opinionOf, readReturnReason, summaryOf } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
+import { fastFormalCheck } from '../../src/fast/formalCheck.js';
+import { formalCheckNotices } from '../../src/formalCheckNotices.js';
 import { bindingsOf } from '../../src/groups.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
-import { idFrom, raw } from '../respond.js';
+import type { CardActionDecl, CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
+import { idFrom, idOrZero, raw } from '../respond.js';
 
 const PAGE = 8;
+
+/** The list as read: the running cycle's year, the applications waiting (the first page shown). */
+function checkList(year: number, rows: Awaited<ReturnType<typeof awaitingFormalCheck>>, error?: UserError) {
+  return formalCheckCard({
+    year,
+    total: rows.length,
+    items: rows.slice(0, PAGE).map((r) => ({ ...summaryOf(r.application, r.team, r.organization, year), opinion: opinionOf(r.application) })),
+    error: error ? { message: error.message, field: error.opts.field } : undefined,
+  });
+}
 
 async function checkListCard(ctx: HandlerContext, error?: UserError) {
   // issued together: one round trip
   const [cycle, rows] = await Promise.all([getRunningCycle(ctx.tx), awaitingFormalCheck(ctx.tx)]);
   if (!cycle) throw new UserError('当前没有进行中的年度评审。', { kind: 'info' });
-  return formalCheckCard({
-    year: cycle.year,
-    total: rows.length,
-    items: rows.slice(0, PAGE).map((r) => ({ ...summaryOf(r.application, r.team, r.organization, cycle.year), opinion: opinionOf(r.application) })),
-    error: error ? { message: error.message, field: error.opts.field } : undefined,
-  });
+  return checkList(cycle.year, rows, error);
 }
 
 /**
@@ -33,18 +40,52 @@ export const listFormalChecks: CardRun = async (ctx, input) => {
   return raw(list);
 };
 
+/** What was typed as this application's 退回原因, if anything. */
+function typedReason(input: CardActionInput, applicationId: number): string | undefined {
+  const typed = input.formValue[formalCheckReasonField(applicationId)];
+  return typeof typed === 'string' ? typed : undefined;
+}
+
+const doneToast = (decision: 'accept' | 'return', teamName: string) => ({ type: 'success' as const, content: decision === 'accept' ? `已受理：${teamName}` : `已退回：${teamName}` });
+
 function decide(decision: 'accept' | 'return'): CardRun {
   return async (ctx: HandlerContext, input: CardActionInput) => {
     const applicationId = idFrom(input.value, 'applicationId');
-    const typed = input.formValue[formalCheckReasonField(applicationId)];
-    const reason = typeof typed === 'string' ? typed : undefined;
-    const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, reason, ctx.clock.now());
-    const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
-    const notice = leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', result.reason);
-    for (const openId of new Set([result.team.leaderOpenId, result.team.contactOpenId])) {
-      await ctx.send({ dedupeKey: `application:check-${decision}:${applicationId}:${ctx.eventId}:${openId}`, to: { openId }, card: notice });
+    const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, typedReason(input, applicationId), ctx.clock.now());
+    for (const message of formalCheckNotices(result.team, applicationId, decision, result.reason, ctx.eventId)) await ctx.send(message);
+    return raw(await checkListCard(ctx), doneToast(decision, result.team.name));
+  };
+}
+
+/**
+ * The same decision in one round trip on PostgreSQL (src/fast/formalCheck.ts), when it succeeds; anything else
+ * (a refusal, a second click, a reason missing) answers undefined having written nothing, and `decide` runs.
+ */
+function decideFast(decision: 'accept' | 'return'): NonNullable<CardActionDecl['fast']> {
+  return async (fx, input) => {
+    const applicationId = idOrZero(input.value, 'applicationId');
+    if (!applicationId) return undefined;
+    let reason: string | undefined;
+    if (decision === 'return') {
+      try {
+        reason = readReturnReason(typedReason(input, applicationId));
+      } catch (err) {
+        if (err instanceof UserError) return undefined;
+        throw err;
+      }
     }
-    return raw(await checkListCard(ctx), { type: 'success', content: decision === 'accept' ? `已受理：${summary.team.name}` : `已退回：${summary.team.name}` });
+    const done = await fastFormalCheck(fx.database, {
+      eventId: fx.eventId,
+      eventType: fx.eventType,
+      openId: fx.openId,
+      applicationId,
+      decision,
+      reason,
+      now: fx.clock.now(),
+      bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+    });
+    if (!done) return undefined;
+    return { outcome: 'ok', answer: raw(checkList(done.year, done.awaiting), doneToast(decision, done.teamName)), queued: done.queued };
   };
 }
 
@@ -57,3 +98,5 @@ export const checkListAgain: OnRefused = async (error, ctx) => {
 
 export const acceptApplication = decide('accept');
 export const returnToTeam = decide('return');
+export const acceptApplicationFast = decideFast('accept');
+export const returnToTeamFast = decideFast('return');

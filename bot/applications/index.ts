@@ -3,7 +3,7 @@ import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/
 import { id, noValue, values } from '../respond.js';
 import { applicationFormAgain, openApplication, saveApplicationDraft, sendApplyEntry, startApplication, submitApplicationForm, submittedFormAgain } from './apply.js';
 import { endorsementAgain, listEndorsements, openEndorsement, recommendApplication, returnApplication } from './endorse.js';
-import { acceptApplication, checkListAgain, listFormalChecks, returnToTeam } from './formalCheck.js';
+import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
 
 const onTeam = values({ teamId: id });
 const onApplication = values({ applicationId: id });
@@ -26,8 +26,8 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'endorse.recommend', roles: contactDecides, value: onApplication, run: recommendApplication, onRefused: endorsementAgain });
   bot.cardAction({ action: 'endorse.return', roles: contactDecides, value: onApplication, run: returnApplication, onRefused: endorsementAgain });
   bot.cardAction({ action: 'check.list', roles: admin, value: noValue, run: listFormalChecks });
-  bot.cardAction({ action: 'check.accept', roles: admin, value: onApplication, run: acceptApplication, onRefused: checkListAgain });
-  bot.cardAction({ action: 'check.return', roles: admin, value: onApplication, run: returnToTeam, onRefused: checkListAgain });
+  bot.cardAction({ action: 'check.accept', roles: admin, value: onApplication, run: acceptApplication, onRefused: checkListAgain, fast: acceptApplicationFast });
+  bot.cardAction({ action: 'check.return', roles: admin, value: onApplication, run: returnToTeam, onRefused: checkListAgain, fast: returnToTeamFast });
   bot.menuEntry({ action: 'application.start', label: '年度申报', roles: ['leader'], order: 15 });
   bot.menuEntry({ action: 'endorse.list', label: '待确认申报', roles: ['org_contact'], order: 30 });
   bot.menuEntry({ action: 'check.list', label: '形式审查', roles: ['admin'], order: 70 });

@@ -1,0 +1,78 @@
+import { eq, inArray } from 'drizzle-orm';
+import { leaderNoticeCard } from '../cards/applications.js';
+import type { Db } from '../db/index.js';
+import { applications, cycles, organizations, teams } from '../db/schema.js';
+import { type ApplicationStatus, applicationMachine, summaryOf } from './applications.js';
+import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from './outbox.js';
+
+/**
+ * 形式审查's notice to the team's leader and its organisation contact (协会已受理 / 协会退回了你的申报). The
+ * outbox row holds only `{ kind: 'formalCheckNotice', applicationId, decision, reason? }`: the decision and the
+ * reason typed are the spec's own, the names (team, organisation, year, the application's title) are read when it
+ * is sent. Queued so by both ways of deciding (the ordinary transaction, and the one statement of
+ * src/fast/formalCheck.ts, which cannot wait for a card drawn in TypeScript), so both send the same card.
+ */
+
+export const FORMAL_CHECK_NOTICE = 'formalCheckNotice';
+
+export type FormalCheckDecision = 'accept' | 'return';
+
+/** The state a decision leaves the application in, as the state machine says. */
+export const decidedStatus = (decision: FormalCheckDecision): ApplicationStatus =>
+  applicationMachine.transitions[decision === 'accept' ? 'accept' : 'returnByAssociation'].to;
+
+/** The card's description: what was decided, and the reason typed for a return. */
+export function formalCheckNoticeSpec(applicationId: number, decision: FormalCheckDecision, reason: string | undefined): CardSpec {
+  return { kind: FORMAL_CHECK_NOTICE, applicationId, decision, ...(reason !== undefined ? { reason } : {}) };
+}
+
+/** The dedupe key of one event's notices, before `:<open_id>` of each receiver. */
+export const formalCheckNoticeKey = (decision: FormalCheckDecision, applicationId: number, eventId: string) => `application:check-${decision}:${applicationId}:${eventId}`;
+
+/** The notices of one decision: to the leader, and to the contact when it is someone else. */
+export function formalCheckNotices(
+  team: { leaderOpenId: string; contactOpenId: string },
+  applicationId: number,
+  decision: FormalCheckDecision,
+  reason: string | undefined,
+  eventId: string,
+): OutgoingMessage[] {
+  const render = formalCheckNoticeSpec(applicationId, decision, reason);
+  return [...new Set([team.leaderOpenId, team.contactOpenId])].map((openId) => ({
+    dedupeKey: `${formalCheckNoticeKey(decision, applicationId, eventId)}:${openId}`,
+    to: { openId },
+    render,
+  }));
+}
+
+/**
+ * Draws the notices of a claimed batch with one read. The state shown is the one the decision led to (the
+ * application may have moved on since, a return resubmitted); an application no longer there is not told.
+ */
+export function formalCheckNoticeRenderer(db: Db): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const ids = specs.map((s) => Number(s.applicationId));
+    const rows = new Map((await applicationsOf(db, [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0))])).map((r) => [r.application.id, r]));
+    return specs.map((spec, i): RenderedCard => {
+      const row = rows.get(ids[i]);
+      const decision = spec.decision === 'accept' || spec.decision === 'return' ? spec.decision : undefined;
+      if (!row) return { drop: `申报 ${ids[i]} 已不存在` };
+      if (!decision) return { error: `形式审查通知的决定无法识别：${String(spec.decision)}` };
+      const summary = summaryOf({ ...row.application, status: decidedStatus(decision) }, row.team, row.organization, row.year);
+      const reason = typeof spec.reason === 'string' ? spec.reason : undefined;
+      return { card: leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', reason) };
+    });
+  };
+}
+
+/** Applications with their team, organisation and year, as `getApplication` joins them. */
+async function applicationsOf(db: Db, ids: number[]) {
+  if (!ids.length) return [];
+  return db
+    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(inArray(applications.id, ids));
+}

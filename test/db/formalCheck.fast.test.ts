@@ -1,0 +1,390 @@
+import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leaderNoticeCard } from '../../cards/applications.js';
+import type { Database, Db } from '../../db/index.js';
+import { applications, auditLog, cycles, organizations, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
+import { summaryOf } from '../../src/applications.js';
+import { ManualClock } from '../../src/clock.js';
+import { fastFormalCheck, type FastFormalCheck } from '../../src/fast/formalCheck.js';
+import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer, formalCheckNoticeSpec } from '../../src/formalCheckNotices.js';
+import type { CardSpec } from '../../src/outbox.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { lockWaits, until } from '../support/waiting.js';
+import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+import { type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+
+/**
+ * 形式审查 受理 / 退回 in one statement (src/fast/formalCheck.ts) against the ordinary transaction: the same answers,
+ * rows, audit trail, outbox rows and cards sent, on the same rows; every refusal still answered by the ordinary path
+ * with nothing of the fast attempt kept; one round trip on a warm connection; two clicks at once end as one.
+ */
+
+/** An administrator by the stored role (the fixture's ADMIN is one by ADMIN_OPEN_IDS). */
+const ROLE_ADMIN = 'ou_roleadmin0000000000000000000001';
+/** An administrator who also leads a team: a notice to them is their own answer's (interactive), left to the ordinary path. */
+const LEADING_ADMIN = 'ou_leadingadmin000000000000000001';
+
+type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
+
+/** The time a done deed is named by, read from the audit row (real time): compared as a placeholder. */
+const doneAt = /已于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}/;
+const comparable = (b: Body) => JSON.parse(JSON.stringify(b).replace(new RegExp(doneAt.source, 'g'), '已于 <when>'));
+
+interface Rows {
+  /** Applications made for these tests beside the fixture's. */
+  appB: number;
+  appE: number;
+  appF: number;
+  leadingTeam: number;
+}
+
+/** The same rows in every database: appB recommended, a team led by LEADING_ADMIN with a recommended application, appF for the end. */
+async function seedMore(db: Db, f: Fixture): Promise<Rows> {
+  await db.insert(people).values([
+    { openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] },
+    { openId: LEADING_ADMIN, name: '兼任班组长的管理员', roles: ['admin'] },
+  ]);
+  const endorsement = { decision: 'recommend', truthful: true, opinion: '同意推荐', by: OTHER_CONTACT };
+  await db.update(applications).set({ status: 'recommended', endorsement }).where(eq(applications.id, f.appB));
+  const [b] = await db.select().from(teams).where(eq(teams.id, f.teamB.id));
+  const team = async (code: string, name: string, leader: string) => {
+    const [t] = await db.insert(teams).values({ ...b, id: undefined, code, name, leaderOpenId: leader, createdAt: undefined, updatedAt: undefined }).returning();
+    await db.insert(teamMembers).values({ teamId: t.id, openId: leader, role: 'leader' });
+    return t.id;
+  };
+  const leadingTeam = await team('GDSZ-2025-0101', '管理员兼任五班', LEADING_ADMIN);
+  const otherTeam = await team('GDSZ-2025-0102', '深圳建设六班', OTHER_LEADER);
+  const [original] = await db.select().from(applications).where(eq(applications.id, f.appC));
+  const made = async (teamId: number) =>
+    (await db.insert(applications).values({ teamId, cycleId: f.cycleId, status: 'recommended', form: original.form, submittedAt: original.submittedAt, endorsement }).returning())[0].id;
+  return { appB: f.appB, appE: await made(leadingTeam), appF: await made(otherTeam), leadingTeam };
+}
+
+interface Step {
+  name: string;
+  who: string;
+  action: 'check.accept' | 'check.return';
+  app: (f: Fixture, r: Rows) => number;
+  form?: (id: number) => Record<string, unknown>;
+  /** A fixed event id (a delivery repeated); a fresh one otherwise. */
+  eventId?: string;
+  toast: 'success' | 'error' | 'info';
+  /** What the answer says. */
+  says: RegExp;
+  /** A refusal (or a case the fast path leaves): the statement, called directly, must answer undefined and write nothing. */
+  leftToOrdinary?: boolean;
+  before?: (db: Db, f: Fixture) => Promise<void>;
+}
+
+const reason = (id: number, text: string) => ({ [`reason_${id}`]: text });
+
+const steps: Step[] = [
+  { name: 'not an administrator', who: personas.leader, action: 'check.accept', app: (f) => f.appC, toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
+  { name: 'no such application', who: ADMIN, action: 'check.accept', app: () => 999_999, toast: 'error', says: /找不到该申报/, leftToOrdinary: true },
+  { name: '受理 before the organisation recommended it', who: ADMIN, action: 'check.accept', app: (f) => f.appA, toast: 'error', says: /第十五条/, leftToOrdinary: true },
+  { name: '退回 of one under review', who: ADMIN, action: 'check.return', app: (f) => f.appD, form: (id) => reason(id, '缺少材料'), toast: 'info', says: /当前状态为“专家评审中”/, leftToOrdinary: true },
+  { name: '退回 without its reason', who: ROLE_ADMIN, action: 'check.return', app: (f) => f.appC, form: (id) => reason(id, '   '), toast: 'error', says: /请填写退回原因/, leftToOrdinary: true },
+  { name: '受理', who: ADMIN, action: 'check.accept', app: (f) => f.appC, eventId: 'evt_formal_accept', toast: 'success', says: /^已受理：深圳建设三班$/ },
+  { name: 'the same delivery again', who: ADMIN, action: 'check.accept', app: (f) => f.appC, eventId: 'evt_formal_accept', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: '受理 clicked again', who: ADMIN, action: 'check.accept', app: (f) => f.appC, toast: 'info', says: /^已于 .* 受理，无需重复受理。$/, leftToOrdinary: true },
+  { name: '退回 by an administrator of the stored role', who: ROLE_ADMIN, action: 'check.return', app: (_f, r) => r.appB, form: (id) => reason(id, '  缺少顾客确认材料 '), eventId: 'evt_formal_return', toast: 'success', says: /^已退回：深圳建设二班$/ },
+  { name: '退回 clicked again', who: ROLE_ADMIN, action: 'check.return', app: (_f, r) => r.appB, form: (id) => reason(id, '缺少顾客确认材料'), toast: 'info', says: /^已于 .* 退回，无需重复退回。$/, leftToOrdinary: true },
+  { name: '受理 by an administrator who leads the team', who: LEADING_ADMIN, action: 'check.accept', app: (_f, r) => r.appE, toast: 'success', says: /^已受理：管理员兼任五班$/, leftToOrdinary: true },
+  {
+    name: 'no running cycle',
+    who: ADMIN,
+    action: 'check.accept',
+    app: (_f, r) => r.appF,
+    toast: 'info',
+    says: /当前没有进行中的年度评审/,
+    leftToOrdinary: true,
+    before: async (db, f) => {
+      await db.update(cycles).set({ status: 'published' }).where(eq(cycles.id, f.cycleId));
+    },
+  },
+];
+
+/** What the database holds that a formal check writes, without the times PostgreSQL stamps. */
+async function snapshot(db: Db) {
+  // a row seeded bears the real time; one the bot changed, the bot's clock
+  const apps = (await db.select().from(applications).orderBy(applications.id)).map(({ createdAt: _c, updatedAt, ...a }) => ({ ...a, changedAt: updatedAt.getTime() === Date.parse(NOW) ? NOW : 'seeded' }));
+  const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at: _a, ...a }) => a);
+  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const events = (await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_formal_%')).orderBy(processedEvents.eventId));
+  return { apps, audits, out, events };
+}
+
+const counts = async (db: Db) => ({
+  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
+  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
+  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  statuses: (await db.select({ id: applications.id, status: applications.status }).from(applications).orderBy(applications.id)).map((a) => `${a.id}:${a.status}`),
+});
+
+/** The notice as the ordinary path drew it before it was drawn at send time: the card function on the decided row. */
+async function oldNotice(db: Db, applicationId: number, notice: 'accepted' | 'returnedByAssociation', text?: string) {
+  const [row] = await db
+    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(eq(applications.id, applicationId));
+  return leaderNoticeCard(summaryOf(row.application, row.team, row.organization, row.year), notice, text);
+}
+
+describe('形式审查: the one statement answers and writes what the ordinary transaction does', () => {
+  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; r: Rows; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
+
+  beforeAll(async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f } = await startSecurityHarness();
+      h.app.processor.fastPaths = mode === 'fast';
+      worlds[mode] = { h, f, r: await seedMore(h.db.db, f), answers: [], after: [] };
+    }
+  });
+
+  afterAll(async () => {
+    for (const w of Object.values(worlds)) await w?.h.close();
+  });
+
+  it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f, r } = worlds[mode];
+      const db = h.db.db;
+      await step.before?.(db, f);
+      const id = step.app(f, r);
+      const form = step.form?.(id) ?? {};
+      if (mode === 'fast' && step.leftToOrdinary) {
+        // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
+        const before = await counts(db);
+        const typed = form[`reason_${id}`];
+        const direct: FastFormalCheck = {
+          eventId: step.eventId ?? `probe_${randomEventId()}`,
+          eventType: 'card.action.trigger',
+          openId: step.who,
+          applicationId: id,
+          decision: step.action === 'check.accept' ? 'accept' : 'return',
+          reason: typeof typed === 'string' && typed.trim() ? typed.trim() : undefined,
+          now: h.clock.now(),
+          bootstrapAdmins: [ADMIN],
+        };
+        expect(await fastFormalCheck(h.db, direct)).toBeUndefined();
+        expect(await counts(db)).toEqual(before);
+      }
+      const body: Body = await h.click(step.who, { action: step.action, applicationId: id }, form, { eventId: step.eventId ?? `evt_formal_${i}` });
+      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
+      expect(body.toast?.content).toMatch(step.says);
+      worlds[mode].answers[i] = body;
+      worlds[mode].after[i] = await snapshot(db);
+    }
+    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
+    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+  });
+
+  it('sends the leader and the contact the card the ordinary path drew before, and the renderer draws it from the spec', async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f, r } = worlds[mode];
+      const db = h.db.db;
+      const sent = (to: string) => h.fake.messages.filter((m) => m.receiveId === to && m.msgType === 'interactive').map((m) => m.content);
+      const accepted = await oldNotice(db, f.appC, 'accepted');
+      const returned = await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料');
+      const leading = await oldNotice(db, r.appE, 'accepted');
+      // appC and appB are teams of OTHER_LEADER and OTHER_CONTACT; appE's leader is the administrator who accepted it
+      expect(sent(OTHER_LEADER), mode).toEqual([accepted, returned]);
+      expect(sent(OTHER_CONTACT), mode).toEqual([accepted, returned, leading]);
+      expect(sent(LEADING_ADMIN), mode).toEqual([leading]);
+      const render = formalCheckNoticeRenderer(db);
+      expect(await render([formalCheckNoticeSpec(f.appC, 'accept', undefined), formalCheckNoticeSpec(r.appB, 'return', '缺少顾客确认材料'), { kind: FORMAL_CHECK_NOTICE, applicationId: 999_999, decision: 'accept' }])).toEqual([
+        { card: accepted },
+        { card: returned },
+        { drop: '申报 999999 已不存在' },
+      ]);
+      // the rows hold the spec, each to its receiver once, bulk but for the administrator's own
+      const rows = await db.select().from(outbox).where(like(outbox.dedupeKey, 'application:check-%')).orderBy(outbox.id);
+      expect(rows.map((o) => [o.dedupeKey.replace(/:\d+:/, ':<id>:'), o.priority, (o.card as { render: CardSpec }).render.kind])).toEqual([
+        [`application:check-accept:<id>:evt_formal_accept:${OTHER_LEADER}`, 1, FORMAL_CHECK_NOTICE],
+        [`application:check-accept:<id>:evt_formal_accept:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE],
+        [`application:check-return:<id>:evt_formal_return:${OTHER_LEADER}`, 1, FORMAL_CHECK_NOTICE],
+        [`application:check-return:<id>:evt_formal_return:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE],
+        [`application:check-accept:<id>:evt_formal_10:${LEADING_ADMIN}`, 0, FORMAL_CHECK_NOTICE],
+        [`application:check-accept:<id>:evt_formal_10:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE],
+      ]);
+    }
+  });
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('形式审查 on PostgreSQL: one round trip, and two clicks at once end as one', () => {
+  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
+  const clock = new ManualClock(NOW);
+  let base: TestDatabase;
+  let counted: Database;
+  let db: Db;
+  let stop: () => Promise<void>;
+  let url: string;
+  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
+  let f: Fixture;
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    counted = countedDatabase(base.url!, wire);
+    db = base.db;
+    f = await seedFixture(db);
+    await seedMore(db, f);
+    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    url = app.url;
+    bot = app;
+    stop = async () => {
+      await app.stop();
+      await fake.close();
+    };
+  });
+
+  afterAll(async () => {
+    await stop?.();
+    await counted?.close();
+    await base?.close();
+  });
+
+  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}, eventId = randomEventId()) {
+    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
+    wire.trips = 0;
+    wire.statements = [];
+    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
+    expect(res.status).toBe(200);
+    return { body: (await res.json()) as Body, trips: wire.trips };
+  }
+
+  /** A recommended application of a fresh team of OTHER_LEADER's. */
+  let serial = 200;
+  async function recommended(): Promise<number> {
+    const [b] = await db.select().from(teams).where(eq(teams.id, f.teamB.id));
+    const [t] = await db.insert(teams).values({ ...b, id: undefined, code: `GDSZ-2025-0${serial++}`, name: `并发测试${serial}班`, createdAt: undefined, updatedAt: undefined }).returning();
+    const [original] = await db.select().from(applications).where(eq(applications.id, f.appC));
+    const [a] = await db
+      .insert(applications)
+      .values({ teamId: t.id, cycleId: f.cycleId, status: 'recommended', form: original.form, submittedAt: original.submittedAt, endorsement: original.endorsement })
+      .returning();
+    return a.id;
+  }
+
+  const effects = async (applicationId: number) => ({
+    status: (await db.select().from(applications).where(eq(applications.id, applicationId)))[0].status,
+    audits: (await db.select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(applicationId))))).map((a) => a.action),
+    notices: (await db.select().from(outbox).where(like(outbox.dedupeKey, `application:check-%:${applicationId}:%`))).length,
+  });
+
+  it('受理 and 退回 each cost one round trip on a warm connection (the ordinary path: more)', async () => {
+    const figures: Record<string, number> = {};
+    for (const fast of [true, false]) {
+      bot.processor.fastPaths = fast;
+      for (const action of ['check.accept', 'check.return'] as const) {
+        const form = (id: number) => (action === 'check.return' ? reason(id, '缺少顾客确认材料') : {});
+        const warm = await recommended();
+        expect((await click(ADMIN, { action, applicationId: warm }, form(warm))).body.toast?.type).toBe('success');
+        const measured = await recommended();
+        const { body, trips } = await click(ADMIN, { action, applicationId: measured }, form(measured));
+        expect(body.toast?.type).toBe('success');
+        expect(await effects(measured)).toEqual({ status: action === 'check.accept' ? 'accepted' : 'returned', audits: [action === 'check.accept' ? 'application.accept' : 'application.returnByAssociation'], notices: 2 });
+        figures[`${action} (${fast ? 'one statement' : 'ordinary path'})`] = trips;
+      }
+    }
+    bot.processor.fastPaths = true;
+    console.log(`形式审查 round trips (warm): ${JSON.stringify(figures)}`);
+    expect(figures['check.accept (one statement)']).toBe(1);
+    expect(figures['check.return (one statement)']).toBe(1);
+  });
+});
+
+describe('形式审查 clicked twice at once, the fast paths on', () => {
+  let h: Harness;
+  let f: Fixture;
+  const db = (): Db => h.db.db;
+
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+    await seedMore(h.db.db, f);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** A recommended application of a fresh team of OTHER_LEADER's. */
+  let serial = 200;
+  async function recommended(): Promise<number> {
+    const [b] = await db().select().from(teams).where(eq(teams.id, f.teamB.id));
+    const [t] = await db().insert(teams).values({ ...b, id: undefined, code: `GDSZ-2025-0${serial++}`, name: `并发测试${serial}班`, createdAt: undefined, updatedAt: undefined }).returning();
+    const [original] = await db().select().from(applications).where(eq(applications.id, f.appC));
+    const [a] = await db()
+      .insert(applications)
+      .values({ teamId: t.id, cycleId: f.cycleId, status: 'recommended', form: original.form, submittedAt: original.submittedAt, endorsement: original.endorsement })
+      .returning();
+    return a.id;
+  }
+
+  const effects = async (applicationId: number) => ({
+    status: (await db().select().from(applications).where(eq(applications.id, applicationId)))[0].status,
+    audits: (await db().select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(applicationId))))).map((a) => a.action),
+    notices: (await db().select().from(outbox).where(like(outbox.dedupeKey, `application:check-%:${applicationId}:%`))).length,
+  });
+
+  const click = (openId: string, applicationId: number, eventId?: string): Promise<Body> => h.click(openId, { action: 'check.accept', applicationId }, {}, { eventId });
+
+  it.each([
+    ['two administrators', [ADMIN, ROLE_ADMIN]],
+    ['one administrator, the click delivered twice under two event ids', [ADMIN, ADMIN]],
+  ] as const)('受理 clicked at once by %s: one success, one told when it was done', async (_name, who) => {
+    for (let round = 0; round < 3; round++) {
+      const id = await recommended();
+      const both = await Promise.all(who.map((openId) => click(openId, id)));
+      const [first, second] = both[0].toast?.type === 'success' ? both : [both[1], both[0]];
+      expect(first.toast).toMatchObject({ type: 'success' });
+      expect(second.toast?.type, JSON.stringify(second.toast)).toBe('info');
+      expect(second.toast?.content).toMatch(doneAt);
+      expect(second.card?.data?.header?.title?.content).toBe(first.card?.data?.header?.title?.content);
+      expect(await effects(id)).toEqual({ status: 'accepted', audits: ['application.accept'], notices: 2 });
+    }
+  });
+
+  it.skipIf(testDatabaseKind() !== 'postgres')('the claim comes before the application lock; an event that changed it meanwhile leaves nothing of the statement', async () => {
+    const id = await recommended();
+    const eventId = randomEventId();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // another administrator's 受理, not yet committed: the statement reads the application as recommended, then waits for its row
+    const other = db().transaction(async (tx) => {
+      await tx.update(applications).set({ status: 'accepted' }).where(eq(applications.id, id));
+      await tx.insert(auditLog).values({ actor: ROLE_ADMIN, action: 'application.accept', entity: 'application', entityId: String(id) });
+      locked();
+      await held;
+    });
+    await isLocked;
+    let answered = false;
+    const clicked = click(ADMIN, id, eventId).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(db())) > 0);
+    expect(answered).toBe(false);
+    // waiting for the application's row, the statement has already claimed the event: a claim of the same id waits for it
+    const probe = await db()
+      .transaction(async (tx) => {
+        await tx.execute(sql`set local lock_timeout = '100ms'`);
+        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
+        throw new Error('probe: not kept');
+      })
+      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    expect(probe).toBe('55P03');
+    release();
+    await other;
+    const body = await clicked;
+    // the ordinary path answered: already accepted, when, on the list
+    expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
+    expect(body.toast?.content).toMatch(/^已于 .* 受理，无需重复受理。$/);
+    expect(body.card?.data?.header?.title?.content).toBe(`${YEAR} 年度形式审查`);
+    expect(await effects(id)).toEqual({ status: 'accepted', audits: ['application.accept'], notices: 0 });
+    expect(await db().select({ type: processedEvents.eventType }).from(processedEvents).where(inArray(processedEvents.eventId, [eventId]))).toEqual([{ type: 'card.action.trigger' }]);
+  });
+});
