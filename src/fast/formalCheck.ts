@@ -97,7 +97,7 @@ told as (
   where not starts_with(r.open_id, 'pending:') and (r.n = 1 or r.open_id <> app.leader_open_id)
 ),
 queued as (
-  ${outboxSpecsSql('(select * from told order by n)', '$11::text', '$12::jsonb')}
+  ${outboxSpecsSql('(select * from told order by n)', '$11::text', '$12::jsonb', 1, '$13::timestamptz')}
 )
 select coalesce((select ok from verdict), false) as ok,
   exists (select 1 from changed) as changed,
@@ -143,6 +143,8 @@ export async function fastFormalCheck(database: Database, event: FastFormalCheck
     JSON.stringify(event.decision === 'return' && event.reason ? { reason: event.reason } : {}),
     formalCheckNoticeKey(event.decision, event.applicationId, event.eventId),
     JSON.stringify(formalCheckNoticeSpec(event.applicationId, event.decision, event.decision === 'return' ? event.reason : undefined)),
+    // due at the process's time, as enqueueQuietly stamps it
+    new Date().toISOString(),
   ];
   let outcome: Outcome[];
   let awaiting: FormalCheckDone['awaiting'];
