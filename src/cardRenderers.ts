@@ -11,6 +11,7 @@ import {
   scoringReminderRenderer,
 } from './jobs/reminderCards.js';
 import type { CardRenderers } from './outbox.js';
+import { CONTACT_NAMED_CARD, contactNamedRenderer, TEAM_REGISTERED_CARD, teamRegisteredRenderer } from './registrationCards.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer } from './review/taskCards.js';
 
@@ -27,5 +28,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),
     [SCORING_REMINDER]: scoringReminderRenderer(db, day),
     [REVIEW_MEETING_REMINDER]: reviewMeetingReminderRenderer(db, day),
+    [TEAM_REGISTERED_CARD]: teamRegisteredRenderer,
+    [CONTACT_NAMED_CARD]: contactNamedRenderer,
   };
 }
