@@ -1,7 +1,9 @@
 import { registeredCard, registrationFormCard } from '../../cards/teams.js';
 import { oneYearAfter } from '../../src/applications.js';
 import { AlreadyDone } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
+import { todayIn } from '../../src/dates.js';
+import { fastRegister } from '../../src/fast/register.js';
+import type { CardActionInput, CardResponse, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
 import { eligibleFromOf, registrationNotices } from '../../src/registrationCards.js';
 import { getTeam, registerTeam, registrationForm as registrationDescriptor } from '../../src/teams.js';
@@ -31,6 +33,19 @@ export async function submitRegistration(ctx: HandlerContext, input: CardActionI
   // the contact is told by message, and a leader named by an administrator too; the leader sees the confirmation in place of the form
   for (const notice of registrationNotices(created, ctx.actor.openId)) await ctx.send(notice);
   return registeredAnswer(created);
+}
+
+/** `team.register` on PostgreSQL: a new team in one round trip (src/fast/register.ts); anything else is left to `submitRegistration`. */
+export async function submitRegistrationFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const r = await fastRegister(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    formValue: input.formValue,
+    today: todayIn(fx.config.BOT_TIMEZONE, fx.clock.now()),
+    bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+  });
+  return r && { outcome: 'ok', answer: registeredAnswer(r.team), queued: r.queued };
 }
 
 /** The confirmation in place of the form. */
