@@ -58,7 +58,8 @@ export function registrationFormCard(opts: { descriptor: FormDescriptor; leaderO
   });
 }
 
-export function registeredCard(team: TeamData, eligibleFrom: string): Card {
+/** What 注册 answers with, and what a leader registered by an administrator is sent. */
+export function registeredCard(team: Pick<TeamData, 'name' | 'code' | 'organization' | 'typeLabel' | 'registeredAt'>, eligibleFrom: string): Card {
   return card({
     title: `注册成功：${team.name}`,
     template: 'green',
@@ -76,7 +77,8 @@ export function registeredCard(team: TeamData, eligibleFrom: string): Card {
   });
 }
 
-export function contactNamedCard(team: TeamData): Card {
+/** To the person named as the organisation contact (第十五条). */
+export function contactNamedCard(team: Pick<TeamData, 'leaderOpenId' | 'organization' | 'name' | 'code' | 'department' | 'phone'>): Card {
   return card({
     title: '你被登记为班组的单位联系人',
     template: 'wathet',

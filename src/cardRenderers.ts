@@ -12,6 +12,7 @@ import {
 } from './jobs/reminderCards.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNotices.js';
 import type { CardRenderers } from './outbox.js';
+import { CONTACT_NAMED_CARD, contactNamedRenderer, TEAM_REGISTERED_CARD, teamRegisteredRenderer } from './registrationCards.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer } from './review/taskCards.js';
 
@@ -29,5 +30,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [SCORING_REMINDER]: scoringReminderRenderer(db, day),
     [REVIEW_MEETING_REMINDER]: reviewMeetingReminderRenderer(db, day),
     [FORMAL_CHECK_NOTICE]: formalCheckNoticeRenderer(db),
+    [TEAM_REGISTERED_CARD]: teamRegisteredRenderer,
+    [CONTACT_NAMED_CARD]: contactNamedRenderer,
   };
 }

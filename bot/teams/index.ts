@@ -2,7 +2,7 @@ import { type BotRegistry, leaderOfTeam } from '../../src/handlers.js';
 import { teamLedBy } from '../../src/teams.js';
 import { id, noValue, values } from '../respond.js';
 import { addTeamMembers, membersAgain, openProfileForm, profileFormAgain, removeTeamMember, saveProfile, showMembers } from './profile.js';
-import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration } from './register.js';
+import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration, submitRegistrationFast } from './register.js';
 import { sendStatus, showStatus } from './status.js';
 
 // an administrator may correct any team's record; a leader only their own
@@ -13,7 +13,7 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['注册', 'register'], run: sendRegistrationForm });
   bot.command({ names: ['进度', 'status'], run: sendStatus });
   bot.cardAction({ action: 'team.registerForm', roles: ['public'], value: noValue, run: openRegistrationForm });
-  bot.cardAction({ action: 'team.register', roles: ['public'], value: noValue, run: submitRegistration, onRefused: registrationFormAgain });
+  bot.cardAction({ action: 'team.register', roles: ['public'], value: noValue, run: submitRegistration, onRefused: registrationFormAgain, fast: submitRegistrationFast });
   bot.cardAction({ action: 'team.status', roles: ['public'], value: noValue, run: showStatus });
   bot.cardAction({ action: 'team.editForm', roles: teamKeeper, value: onTeam, run: openProfileForm });
   bot.cardAction({ action: 'team.editSave', roles: teamKeeper, value: onTeam, run: saveProfile, onRefused: profileFormAgain });

@@ -1,13 +1,15 @@
-import { contactNamedCard, registeredCard, registrationFormCard } from '../../cards/teams.js';
+import { registeredCard, registrationFormCard } from '../../cards/teams.js';
 import { oneYearAfter } from '../../src/applications.js';
 import { AlreadyDone } from '../../src/errors.js';
-import type { CardActionInput, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
-import { formatDateZh } from '../../src/dates.js';
+import { todayIn } from '../../src/dates.js';
+import { fastRegister } from '../../src/fast/register.js';
+import type { CardActionInput, CardResponse, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
+import { eligibleFromOf, registrationNotices } from '../../src/registrationCards.js';
 import { getTeam, registerTeam, registrationForm as registrationDescriptor } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
 import { raw, sendPrivately, today } from '../respond.js';
-import { teamData } from './view.js';
+import { teamData, type TeamRow } from './view.js';
 
 /** `注册`: the registration form, always in the p2p chat (a form is personal). */
 export async function sendRegistrationForm(ctx: HandlerContext, msg: IncomingText): Promise<void> {
@@ -28,14 +30,27 @@ async function registrationForm(ctx: HandlerContext, again?: { values: Record<st
 export async function submitRegistration(ctx: HandlerContext, input: CardActionInput) {
   const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
   const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx));
-  const team = teamData(created);
-    const eligibleFrom = formatDateZh(oneYearAfter(created.registeredAt));
-  // the leader sees the confirmation in place of the form; a leader named by an administrator is told by message
-  if (team.leaderOpenId !== ctx.actor.openId) {
-    await ctx.send({ dedupeKey: `team:registered:${team.id}`, to: { openId: team.leaderOpenId }, card: registeredCard(team, eligibleFrom) });
-  }
-  await ctx.send({ dedupeKey: `team:contact-named:${team.id}:${team.contactOpenId}`, to: { openId: team.contactOpenId }, card: contactNamedCard(team) });
-  return raw(registeredCard(team, eligibleFrom), { type: 'success', content: `注册成功，班组编号 ${team.code}` });
+  // the contact is told by message, and a leader named by an administrator too; the leader sees the confirmation in place of the form
+  for (const notice of registrationNotices(created, ctx.actor.openId)) await ctx.send(notice);
+  return registeredAnswer(created);
+}
+
+/** `team.register` on PostgreSQL: a new team in one round trip (src/fast/register.ts); anything else is left to `submitRegistration`. */
+export async function submitRegistrationFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const r = await fastRegister(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    formValue: input.formValue,
+    today: todayIn(fx.config.BOT_TIMEZONE, fx.clock.now()),
+    bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+  });
+  return r && { outcome: 'ok', answer: registeredAnswer(r.team), queued: r.queued };
+}
+
+/** The confirmation in place of the form. */
+function registeredAnswer(created: TeamRow): CardResponse {
+  return raw(registeredCard(teamData(created), eligibleFromOf(created.registeredAt)), { type: 'success', content: `注册成功，班组编号 ${created.code}` });
 }
 
 /** The registration form again with what was typed and what is wrong. */

@@ -3,7 +3,10 @@ import { formatDateZh, todayIn } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { type Team, teamMachine, type TeamStatus, teamTypeLabel } from '../../src/teams.js';
 
-export function teamData(team: Team & { organization: string }): TeamData {
+/** A team as stored, with its organisation's name (its timestamps are not shown). */
+export type TeamRow = Omit<Team, 'createdAt' | 'updatedAt'> & { organization: string };
+
+export function teamData(team: TeamRow): TeamData {
   return {
     id: team.id,
     code: team.code,

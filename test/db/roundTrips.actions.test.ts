@@ -34,7 +34,7 @@ import { actionTable, applicationForm, type Fixture, NEWCOMER, NOW, ORG_POOL, OT
  * COMMIT goes out, which the wire then counts as a trip of its own.
  */
 const BOUNDS: Record<string, number> = {
-  'review.submit': 1, 'help.private': 2, 'import.template': 3, 'team.register': 5, 'team.editSave': 4, 'team.memberAdd': 3,
+  'review.submit': 1, 'help.private': 2, 'import.template': 3, 'team.register': 1, 'team.editSave': 4, 'team.memberAdd': 3,
   'team.memberRemove': 3, 'application.save': 4, 'application.submit': 4, 'endorse.recommend': 3, 'endorse.return': 3, 'check.accept': 1,
   'check.return': 1, 'cycle.settingsSave': 3, 'cycle.sheetLoad': 3, 'experts.add': 3, 'experts.deactivate': 2, 'experts.activate': 2,
   'experts.conflictAdd': 4, 'review.decline': 4, 'review.swap': 4, 'review.reopen': 3, 'complaint.submit': 6, 'complaint.uphold': 4,
