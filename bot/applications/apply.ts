@@ -1,9 +1,10 @@
-import { applicationFormCard, endorsementRequestCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
+import { applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm, endorsementForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
+import { endorsementRequestMessage } from '../../src/endorsementCards.js';
 import type { CardActionInput, CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { card, markdown } from '../../cards/kit.js';
 import { formatDateZh } from '../../src/dates.js';
@@ -123,7 +124,7 @@ export const submitApplicationForm: CardRun = async (ctx, input) => {
   const teamId = idFrom(input.value, 'teamId');
   // the service reads the team and refuses anyone but its leader, as applicantTeam does
   const { application, team } = await submitApplication(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
-  const summary = summaryOf(application, team, team.organization, cycle.year);
-    await ctx.send({ dedupeKey: `endorse:request:${application.id}:${ctx.eventId}`, to: { openId: team.contactOpenId }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
-  return raw(submittedCard(summary), { type: 'success', content: '已提交，等待单位联系人确认（第十五条）' });
+  // the contact's card is drawn when it is sent (src/endorsementCards.ts)
+  await ctx.send(endorsementRequestMessage(application, cycle.year, team.contactOpenId, ctx.eventId));
+  return raw(submittedCard(summaryOf(application, team, team.organization, cycle.year)), { type: 'success', content: '已提交，等待单位联系人确认（第十五条）' });
 };
