@@ -173,18 +173,9 @@ async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now: Date)
   return revoked;
 }
 
-/** E1, E2, E3 and E5 on submission (E5 from `revoked`, read by recentRevocation); E4 is the organisation's step that follows. */
-export function eligibilityFailures(team: Team, cycle: Cycle, form: ApplicationForm, revoked: Revocation | undefined): EligibilityFailure[] {
+/** E2 and E3: what the form itself declares (no accident, the training and exam pass rates), checked before any row is read. */
+export function declarationFailures(form: ApplicationForm): EligibilityFailure[] {
   const failures: EligibilityFailure[] = [];
-  const eligibleFrom = oneYearAfter(team.registeredAt);
-  if (eligibleFrom > cycle.applicationDeadline) {
-    const days = daysBetween(cycle.applicationDeadline, eligibleFrom);
-    failures.push({
-      check: 'E1',
-      article: 16,
-      message: cite(16, `注册满一年后方可参加评选，还差 ${days} 天（注册日期 ${formatDateZh(team.registeredAt)}，${formatDateZh(eligibleFrom)} 满一年，本年度申报截止 ${formatDateZh(cycle.applicationDeadline)}）。可参加下一年度评选。`),
-    });
-  }
   if (form.accidents !== 'none') {
     failures.push({ check: 'E2', article: 13, field: 'accidents', message: cite(13, '第5款：班组近三年须无质量、安全、环保事故，有事故的班组本年度不能申报。') });
   }
@@ -200,6 +191,22 @@ export function eligibilityFailures(team: Team, cycle: Cycle, form: ApplicationF
       message: cite(7, `第4款：班组成员培训率和考试合格率须达 90% 以上；${low.map(([, l, v]) => `${l} ${v}% 低于 90%`).join('，')}。`),
     });
   }
+  return failures;
+}
+
+/** E1, E2, E3 and E5 on submission (E5 from `revoked`, read by recentRevocation); E4 is the organisation's step that follows. */
+export function eligibilityFailures(team: Team, cycle: Cycle, form: ApplicationForm, revoked: Revocation | undefined): EligibilityFailure[] {
+  const failures: EligibilityFailure[] = [];
+  const eligibleFrom = oneYearAfter(team.registeredAt);
+  if (eligibleFrom > cycle.applicationDeadline) {
+    const days = daysBetween(cycle.applicationDeadline, eligibleFrom);
+    failures.push({
+      check: 'E1',
+      article: 16,
+      message: cite(16, `注册满一年后方可参加评选，还差 ${days} 天（注册日期 ${formatDateZh(team.registeredAt)}，${formatDateZh(eligibleFrom)} 满一年，本年度申报截止 ${formatDateZh(cycle.applicationDeadline)}）。可参加下一年度评选。`),
+    });
+  }
+  failures.push(...declarationFailures(form));
   if (revoked) {
     const barDays = revocationBarDays(cycle);
     const when = formatDateZh(revoked.revokedAt!.toISOString().slice(0, 10));

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
+import { ENDORSEMENT_REQUEST_CARD, endorsementRequestRenderer } from './endorsementCards.js';
 import {
   CONTACT_APPLY_REMINDER,
   contactApplyReminderRenderer,
@@ -32,5 +33,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [FORMAL_CHECK_NOTICE]: formalCheckNoticeRenderer(db),
     [TEAM_REGISTERED_CARD]: teamRegisteredRenderer,
     [CONTACT_NAMED_CARD]: contactNamedRenderer,
+    [ENDORSEMENT_REQUEST_CARD]: endorsementRequestRenderer(db),
   };
 }

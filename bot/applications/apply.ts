@@ -1,21 +1,30 @@
-import { applicationFormCard, endorsementRequestCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
+import { applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm, endorsementForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
+import { endorsementRequestMessage } from '../../src/endorsementCards.js';
+import { fastSaveDraft, fastSubmitApplication } from '../../src/fast/apply.js';
+import type { CardActionInput, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { card, markdown } from '../../cards/kit.js';
-import { formatDateZh } from '../../src/dates.js';
+import { formatDateZh, todayIn } from '../../src/dates.js';
 import { getTeam, type Team, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, raw, sendPrivately, today } from '../respond.js';
 
 const returnedStates = new Set(['draft', 'returned']);
 
+type CycleShown = Pick<Cycle, 'id' | 'year' | 'applicationDeadline'>;
+
 /** The form of one team's application, or its summary once it has gone further. */
-async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle, known?: { team: Team & { organization: string }; application: Application }): Promise<Card> {
+async function applicationCard(ctx: HandlerContext, teamId: number, cycle: CycleShown, known?: { team: Team & { organization: string }; application: Application }): Promise<Card> {
   // issued together: one round trip (a refusal of the team discards the application read); a save passes what it just wrote
   const [team, existing] = known ? [known.team, known.application] : await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id)]);
+  return applicationCardOf(team, cycle, existing);
+}
+
+/** `applicationCard` of rows already read (the one-statement save draws its answer from what it read back). */
+function applicationCardOf(team: Team & { organization: string }, cycle: CycleShown, existing: Application | undefined): Card {
   if (existing && !returnedStates.has(existing.status)) return submittedCard(summaryOf(existing, team, team.organization, cycle.year));
   requireRegisteredAYear(team, cycle);
   const opinion = existing?.status === 'returned' ? returnOpinion(existing) : undefined;
@@ -115,15 +124,49 @@ export const saveApplicationDraft: CardRun = async (ctx, input) => {
   const cycle = await cycleFor(ctx, input);
   const teamId = idFrom(input.value, 'teamId');
   const saved = await saveDraft(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
-  return raw(await applicationCard(ctx, teamId, cycle, saved), { type: 'success', content: '草稿已保存，可随时发送“申报”继续填写' });
+  return raw(await applicationCard(ctx, teamId, cycle, saved), savedToast);
 };
+
+const savedToast = { type: 'success', content: '草稿已保存，可随时发送“申报”继续填写' } as const;
+const submittedToast = { type: 'success', content: '已提交，等待单位联系人确认（第十五条）' } as const;
 
 export const submitApplicationForm: CardRun = async (ctx, input) => {
   const cycle = await cycleFor(ctx, input);
   const teamId = idFrom(input.value, 'teamId');
   // the service reads the team and refuses anyone but its leader, as applicantTeam does
   const { application, team } = await submitApplication(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
-  const summary = summaryOf(application, team, team.organization, cycle.year);
-    await ctx.send({ dedupeKey: `endorse:request:${application.id}:${ctx.eventId}`, to: { openId: team.contactOpenId }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
-  return raw(submittedCard(summary), { type: 'success', content: '已提交，等待单位联系人确认（第十五条）' });
+  // the contact's card is drawn when it is sent (src/endorsementCards.ts), as the one-statement path queues it
+  await ctx.send(endorsementRequestMessage(application, cycle.year, team.contactOpenId, ctx.eventId));
+  return raw(submittedCard(summaryOf(application, team, team.organization, cycle.year)), submittedToast);
 };
+
+/** What the one-statement path acts on: the team in value.teamId and the form's year, read as the ordinary path reads them. */
+function fastTarget(input: CardActionInput): { teamId: number; year: number } | undefined {
+  const teamId = idOrZero(input.value, 'teamId');
+  // cycleFor compares Number(value.year) with the cycle's year; one that is no int4 matches none
+  const year = Number(input.value.year);
+  if (!teamId || !Number.isInteger(year) || Math.abs(year) > 2_147_483_647) return undefined;
+  return { teamId, year };
+}
+
+function fastEvent(fx: FastContext, input: CardActionInput, target: { teamId: number; year: number }) {
+  const now = fx.clock.now();
+  return { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, ...target, values: input.formValue, now, today: todayIn(fx.config.BOT_TIMEZONE, now) };
+}
+
+/** `application.save` on PostgreSQL in one round trip; anything but a save that succeeds is left to `saveApplicationDraft`. */
+export async function saveApplicationDraftFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const target = fastTarget(input);
+  const saved = target && (await fastSaveDraft(fx.database, fastEvent(fx, input, target)));
+  if (!saved) return undefined;
+  return { outcome: 'ok', answer: raw(applicationCardOf(saved.team, saved.cycle, saved.application), savedToast), queued: saved.queued };
+}
+
+/** `application.submit` on PostgreSQL in one round trip; anything but a submit that succeeds is left to `submitApplicationForm`. */
+export async function submitApplicationFormFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const target = fastTarget(input);
+  const submitted = target && (await fastSubmitApplication(fx.database, fastEvent(fx, input, target)));
+  if (!submitted) return undefined;
+  const { application, team, cycle } = submitted;
+  return { outcome: 'ok', answer: raw(submittedCard(summaryOf(application, team, team.organization, cycle.year)), submittedToast), queued: submitted.queued };
+}

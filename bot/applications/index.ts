@@ -1,7 +1,7 @@
 import { applicantTeam, applicationForContact, endorseApplication, submitApplication } from '../../src/applications.js';
 import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
-import { applicationFormAgain, openApplication, saveApplicationDraft, sendApplyEntry, startApplication, submitApplicationForm, submittedFormAgain } from './apply.js';
+import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
 import { endorsementAgain, listEndorsements, openEndorsement, recommendApplication, returnApplication } from './endorse.js';
 import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
 
@@ -18,8 +18,8 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['申报', 'apply'], run: sendApplyEntry });
   bot.cardAction({ action: 'application.start', roles: ['public'], value: noValue, run: startApplication });
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });
-  bot.cardAction({ action: 'application.save', roles: applicant, value: onTeam, run: saveApplicationDraft, onRefused: applicationFormAgain });
-  bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onTeam, run: submitApplicationForm, onRefused: submittedFormAgain });
+  bot.cardAction({ action: 'application.save', roles: applicant, value: onTeam, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast });
+  bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onTeam, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast });
   // the list is the caller's own: whoever is nobody's contact sees it empty
   bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements });
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });
