@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
+import { ENDORSEMENT_LEADER_NOTICE, endorsementLeaderNoticeRenderer, FORMAL_CHECK_REQUEST, formalCheckRequestRenderer } from './endorsementCards.js';
 import {
   CONTACT_APPLY_REMINDER,
   contactApplyReminderRenderer,
@@ -27,5 +28,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),
     [SCORING_REMINDER]: scoringReminderRenderer(db, day),
     [REVIEW_MEETING_REMINDER]: reviewMeetingReminderRenderer(db, day),
+    [ENDORSEMENT_LEADER_NOTICE]: endorsementLeaderNoticeRenderer(db),
+    [FORMAL_CHECK_REQUEST]: formalCheckRequestRenderer(db),
   };
 }

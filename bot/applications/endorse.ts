@@ -1,9 +1,17 @@
-import { endorsementDoneCard, endorsementListCard, endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../../cards/applications.js';
-import { applicationForContact, awaitingEndorsementBy, endorseApplication, getApplication, summaryOf, endorsementForm } from '../../src/applications.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
-import { button, buttonRow, card, markdown, md } from '../../cards/kit.js';
-import { adminDestinations, destinationKey } from '../../src/notifications.js';
+import { type ApplicationSummary, endorsementDoneCard, endorsementListCard, endorsementRequestCard } from '../../cards/applications.js';
+import {
+  applicationForContact,
+  awaitingEndorsementBy,
+  type EndorsementDecision,
+  endorseApplication,
+  endorsementForm,
+  getApplication,
+  summaryOf,
+} from '../../src/applications.js';
+import { formalCheckRequestMessage, leaderNoticeMessage } from '../../src/endorsementCards.js';
+import { AlreadyDone } from '../../src/errors.js';
+import type { CardActionInput, CardResponse, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
+import { adminDestinations } from '../../src/notifications.js';
 import { idFrom, idOrZero, raw } from '../respond.js';
 
 export const listEndorsements: CardRun = async (ctx) => {
@@ -18,7 +26,12 @@ export const openEndorsement: CardRun = async (ctx, input) => {
   return raw(endorsementRequestCard(summary, { descriptor: endorsementForm }));
 };
 
-function endorse(decision: 'recommend' | 'return'): CardRun {
+/** The contact's answer once the decision is made: the read-only card and what happens next. */
+function endorsedAnswer(summary: ApplicationSummary, decision: EndorsementDecision, opinion: string): CardResponse {
+  return raw(endorsementDoneCard(summary, decision, opinion), { type: 'success', content: decision === 'recommend' ? '已推荐，报协会形式审查' : '已退回，班组长会收到你的意见' });
+}
+
+function endorse(decision: EndorsementDecision): CardRun {
   return async (ctx: HandlerContext, input: CardActionInput) => {
     const applicationId = idFrom(input.value, 'applicationId');
     // the administrators a recommendation goes to are read beside the application (one round trip fewer); a refusal discards them
@@ -28,18 +41,12 @@ function endorse(decision: 'recommend' | 'return'): CardRun {
     ]);
     const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
     const opinion = (result.application.endorsement as { opinion: string }).opinion;
-    await ctx.send({
-      dedupeKey: `application:${decision}:${applicationId}:${ctx.eventId}`,
-      to: { openId: result.team.leaderOpenId },
-      card: leaderNoticeCard(summary, decision === 'recommend' ? 'recommended' : 'returnedByOrganization', opinion),
-    });
+    // both notices are drawn when they are sent (src/endorsementCards.ts)
+    await ctx.send(leaderNoticeMessage(applicationId, decision, opinion, result.team.leaderOpenId, ctx.eventId));
     if (decision === 'recommend') {
-      const notice = formalCheckRequestCard(summary);
-      for (const to of destinations) {
-        await ctx.send({ dedupeKey: `check:request:${applicationId}:${ctx.eventId}:${destinationKey(to)}`, to, card: notice });
-      }
+      for (const to of destinations) await ctx.send(formalCheckRequestMessage(applicationId, to, ctx.eventId));
     }
-    return raw(endorsementDoneCard(summary, decision, opinion), { type: 'success', content: decision === 'recommend' ? '已推荐，报协会形式审查' : '已退回，班组长会收到你的意见' });
+    return endorsedAnswer(summary, decision, opinion);
   };
 }
 
