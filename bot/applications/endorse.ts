@@ -5,12 +5,14 @@ import {
   type EndorsementDecision,
   endorseApplication,
   endorsementForm,
+  endorsementInput,
   getApplication,
   summaryOf,
 } from '../../src/applications.js';
 import { formalCheckRequestMessage, leaderNoticeMessage } from '../../src/endorsementCards.js';
-import { AlreadyDone } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
+import { fastEndorse } from '../../src/fast/endorse.js';
+import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { adminDestinations } from '../../src/notifications.js';
 import { idFrom, idOrZero, raw } from '../respond.js';
 
@@ -41,12 +43,44 @@ function endorse(decision: EndorsementDecision): CardRun {
     ]);
     const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
     const opinion = (result.application.endorsement as { opinion: string }).opinion;
-    // both notices are drawn when they are sent (src/endorsementCards.ts)
+    // both notices are drawn when they are sent (src/endorsementCards.ts), as the one-statement path queues them
     await ctx.send(leaderNoticeMessage(applicationId, decision, opinion, result.team.leaderOpenId, ctx.eventId));
     if (decision === 'recommend') {
       for (const to of destinations) await ctx.send(formalCheckRequestMessage(applicationId, to, ctx.eventId));
     }
     return endorsedAnswer(summary, decision, opinion);
+  };
+}
+
+/**
+ * 推荐 / 退回 in one round trip on PostgreSQL (src/fast/endorse.ts): only a decision the ordinary path would make
+ * is made there; anything else (what was typed does not read, a refusal, a second click, an event seen before)
+ * answers undefined having written nothing, and `endorse` runs and answers as it always has.
+ */
+function endorseFast(decision: EndorsementDecision) {
+  return async (fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> => {
+    const applicationId = idOrZero(input.value, 'applicationId');
+    if (!applicationId) return undefined;
+    let typed: { truthful: boolean; opinion: string };
+    try {
+      typed = endorsementInput(decision, input.formValue);
+    } catch (err) {
+      if (err instanceof UserError) return undefined;
+      throw err;
+    }
+    const done = await fastEndorse(fx.database, {
+      eventId: fx.eventId,
+      eventType: fx.eventType,
+      openId: fx.openId,
+      applicationId,
+      decision,
+      input: typed,
+      now: fx.clock.now(),
+      bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+    });
+    if (!done) return undefined;
+    const summary = summaryOf(done.application, done.team, done.organization, done.year);
+    return { outcome: 'ok', answer: endorsedAnswer(summary, decision, typed.opinion), queued: done.queued };
   };
 }
 
@@ -64,3 +98,5 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
 
 export const recommendApplication = endorse('recommend');
 export const returnApplication = endorse('return');
+export const recommendApplicationFast = endorseFast('recommend');
+export const returnApplicationFast = endorseFast('return');
