@@ -185,6 +185,24 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
     });
   });
 
+  it('a notice drawn after the application moved on still shows the state the decision made; one of no application is dropped', async () => {
+    const applicationId = await submittedApplication();
+    const eventId = randomEventId();
+    await post(fast, personas.contact, { action: 'endorse.recommend', applicationId }, recommendForm, eventId);
+    const before = await cardsBefore(fast.db, applicationId, 'recommend', recommendForm.opinion);
+    // 形式审查 accepted it before the outbox sent the notices
+    await fast.db.update(applications).set({ status: 'accepted' }).where(eq(applications.id, applicationId));
+    const cards = await drawn(fast.db, eventId);
+    expect(Object.keys(cards)).toHaveLength(3);
+    for (const [key, card] of Object.entries(cards)) expect(card, key).toEqual({ card: key.startsWith('check:request:') ? before.admins : before.leader });
+    const renderers = cardRenderers(fast.db, TZ);
+    expect(await renderers.endorsementLeaderNotice([{ kind: 'endorsementLeaderNotice', applicationId: 2_000_000_000, decision: 'return', opinion: '请补充' }])).toEqual([
+      { drop: '申报 2000000000 不存在' },
+    ]);
+    expect(await renderers.formalCheckRequest([{ kind: 'formalCheckRequest', applicationId: 2_000_000_000 }])).toEqual([{ drop: '申报 2000000000 不存在' }]);
+    expect(await renderers.endorsementLeaderNotice([{ kind: 'endorsementLeaderNotice', applicationId }])).toMatchObject([{ error: expect.stringContaining('推荐通知的描述不完整') }]);
+  });
+
   // ---- refusals: the fast path writes nothing and the ordinary path answers them as it always has ----
 
   interface Refusal {
