@@ -340,12 +340,28 @@ export const endorsementForm = defineForm({
 });
 export const endorsementSchema = formSchema(endorsementForm);
 
+export type EndorsementDecision = 'recommend' | 'return';
+
+/** What the contact typed, read for the decision (a UserError names the field): the one reader of both 推荐 paths. */
+export function endorsementInput(decision: EndorsementDecision, values: Record<string, unknown>): { truthful: boolean; opinion: string } {
+  if (decision === 'recommend') return readForm(endorsementForm, values, endorsementSchema);
+  return { truthful: values.truthful === true || values.truthful === 'true', opinion: parseForm(z.object({ opinion: text('退回意见', 1000) }), values, { opinion: '退回意见' }).opinion };
+}
+
+/** The application's `endorsement` as a decision stores it. */
+export function endorsementRecord(decision: EndorsementDecision, input: { truthful: boolean; opinion: string }, by: string, now: Date) {
+  return { decision, truthful: input.truthful, opinion: input.opinion, by, at: now.toISOString() };
+}
+
+/** The state each decision leaves the application in, and its audit action (`application.<transition>`). */
+export const endorsementTransition = { recommend: 'recommend', return: 'returnByOrganization' } as const satisfies Record<EndorsementDecision, ApplicationTransition>;
+
 /** 第十五条: the named organisation contact recommends or returns, with an opinion. */
 export async function endorseApplication(
   tx: Db,
   actor: Actor,
   applicationId: number,
-  decision: 'recommend' | 'return',
+  decision: EndorsementDecision,
   values: Record<string, unknown>,
   now: Date,
 ) {
@@ -364,16 +380,13 @@ export async function endorseApplication(
   if (own || row.team.leaderOpenId === actor.openId) {
     throw new UserError(cite(15, '申报材料须由所在单位确认并填写推荐意见，班组长和班组成员不能确认本班组的申报。请班组长在“修改资料”中改选单位里的其他人员为单位联系人。'));
   }
-  const transition = decision === 'recommend' ? 'recommend' : 'returnByOrganization';
+  const transition = endorsementTransition[decision];
   const what = decision === 'recommend' ? '推荐' : '退回';
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor, ['org_contact']);
-  const input =
-    decision === 'recommend'
-      ? readForm(endorsementForm, values, endorsementSchema)
-      : { truthful: values.truthful === true || values.truthful === 'true', opinion: parseForm(z.object({ opinion: text('退回意见', 1000) }), values, { opinion: '退回意见' }).opinion };
-  const endorsement = { decision, truthful: input.truthful, opinion: input.opinion, by: actor.openId, at: now.toISOString() };
+  const input = endorsementInput(decision, values);
+  const endorsement = endorsementRecord(decision, input, actor.openId, now);
   const [application] = await tx
     .update(applications)
     .set({ status: to, endorsement, updatedAt: now })

@@ -1,6 +1,13 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
-import { ENDORSEMENT_REQUEST_CARD, endorsementRequestRenderer } from './endorsementCards.js';
+import {
+  ENDORSEMENT_LEADER_NOTICE,
+  ENDORSEMENT_REQUEST_CARD,
+  endorsementLeaderNoticeRenderer,
+  endorsementRequestRenderer,
+  FORMAL_CHECK_REQUEST,
+  formalCheckRequestRenderer,
+} from './endorsementCards.js';
 import {
   CONTACT_APPLY_REMINDER,
   contactApplyReminderRenderer,
@@ -34,5 +41,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [TEAM_REGISTERED_CARD]: teamRegisteredRenderer,
     [CONTACT_NAMED_CARD]: contactNamedRenderer,
     [ENDORSEMENT_REQUEST_CARD]: endorsementRequestRenderer(db),
+    [ENDORSEMENT_LEADER_NOTICE]: endorsementLeaderNoticeRenderer(db),
+    [FORMAL_CHECK_REQUEST]: formalCheckRequestRenderer(db),
   };
 }

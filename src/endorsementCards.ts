@@ -1,10 +1,11 @@
-import { inArray, eq } from 'drizzle-orm';
-import { endorsementRequestCard } from '../cards/applications.js';
+import { eq, inArray } from 'drizzle-orm';
+import { endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
-import { applications, organizations, teams } from '../db/schema.js';
-import { applicationForm, applicationStatusNames, endorsementForm } from './applications.js';
+import { applications, cycles, organizations, teams } from '../db/schema.js';
+import { applicationForm, applicationStatusNames, type ApplicationStatus, type EndorsementDecision, endorsementForm, summaryOf } from './applications.js';
 import { formDisplay } from './forms.js';
-import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from './outbox.js';
+import { destinationKey } from './notifications.js';
+import type { CardRenderer, CardSpec, Destination, OutgoingMessage, RenderedCard } from './outbox.js';
 
 /**
  * 请确认申报材料 (第十五条): the card a submitted application sends its organisation contact, drawn when it is
@@ -51,6 +52,89 @@ export function endorsementRequestRenderer(db: Db): CardRenderer {
         display: formDisplay(applicationForm, spec.form as Record<string, unknown> | null),
       };
       return { card: endorsementRequestCard(summary, { descriptor: endorsementForm }) };
+    });
+  };
+}
+
+
+/**
+ * The notices of 推荐 / 退回 by the organisation contact (第十五条), drawn when they are sent: to the team
+ * leader, `{ kind: 'endorsementLeaderNotice', applicationId, decision, opinion }`; on a recommendation, to the
+ * administrators, `{ kind: 'formalCheckRequest', applicationId }`. The spec holds what the decision said (the
+ * decision and the opinion typed); the names (team, code, organisation, year, 成果名称) are read when the card is
+ * drawn. The state the card shows is the one the decision made, whatever happened since. Both paths of the
+ * decision (the ordinary transaction and the one statement of src/fast/endorse.ts) queue these same specs.
+ */
+
+export const ENDORSEMENT_LEADER_NOTICE = 'endorsementLeaderNotice';
+export const FORMAL_CHECK_REQUEST = 'formalCheckRequest';
+
+/** The state a decision leaves the application in (what its leader notice says it is). */
+export const endorsedStatus: Record<EndorsementDecision, ApplicationStatus> = { recommend: 'recommended', return: 'returned' };
+
+export function leaderNoticeSpec(applicationId: number, decision: EndorsementDecision, opinion: string): CardSpec {
+  return { kind: ENDORSEMENT_LEADER_NOTICE, applicationId, decision, opinion };
+}
+
+export function formalCheckRequestSpec(applicationId: number): CardSpec {
+  return { kind: FORMAL_CHECK_REQUEST, applicationId };
+}
+
+/** The key of the leader's notice: one per decision event. */
+export const leaderNoticeKey = (applicationId: number, decision: EndorsementDecision, eventId: string) => `application:${decision}:${applicationId}:${eventId}`;
+
+/** The key of the administrators' request, before its destination (`destinationKey`) is added. */
+export const formalCheckRequestKeyPrefix = (applicationId: number, eventId: string) => `check:request:${applicationId}:${eventId}`;
+
+/** The leader's notice of the decision. */
+export function leaderNoticeMessage(applicationId: number, decision: EndorsementDecision, opinion: string, leaderOpenId: string, eventId: string): OutgoingMessage {
+  return { dedupeKey: leaderNoticeKey(applicationId, decision, eventId), to: { openId: leaderOpenId }, render: leaderNoticeSpec(applicationId, decision, opinion) };
+}
+
+/** One administrators' destination's request for the formal check of a recommended application. */
+export function formalCheckRequestMessage(applicationId: number, to: Destination, eventId: string): OutgoingMessage {
+  return { dedupeKey: `${formalCheckRequestKeyPrefix(applicationId, eventId)}:${destinationKey(to)}`, to, render: formalCheckRequestSpec(applicationId) };
+}
+
+const decisions: readonly string[] = ['recommend', 'return'];
+
+/** The applications of a batch with their names, one read. */
+async function applicationsByIds(db: Db, specs: CardSpec[]) {
+  const ids = [...new Set(specs.map((s) => Number(s.applicationId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
+  if (!ids.length) return new Map<number, never>();
+  const rows = await db
+    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(inArray(applications.id, ids));
+  return new Map(rows.map((r) => [r.application.id, r]));
+}
+
+/** Draws the leaders' notices of a claimed batch (one read): the card `leaderNoticeCard` draws for the decision. */
+export function endorsementLeaderNoticeRenderer(db: Db): CardRenderer {
+  return async (specs) => {
+    const rows = await applicationsByIds(db, specs);
+    return specs.map((spec): RenderedCard => {
+      const row = rows.get(Number(spec.applicationId));
+      if (!row) return { drop: `申报 ${String(spec.applicationId)} 不存在` };
+      if (!decisions.includes(String(spec.decision)) || typeof spec.opinion !== 'string') return { error: `推荐通知的描述不完整：${JSON.stringify(spec)}` };
+      const decision = spec.decision as EndorsementDecision;
+      const summary = summaryOf({ ...row.application, status: endorsedStatus[decision] }, row.team, row.organization, row.year);
+      return { card: leaderNoticeCard(summary, decision === 'recommend' ? 'recommended' : 'returnedByOrganization', spec.opinion) };
+    });
+  };
+}
+
+/** Draws the administrators' requests for the formal check of a claimed batch (one read). */
+export function formalCheckRequestRenderer(db: Db): CardRenderer {
+  return async (specs) => {
+    const rows = await applicationsByIds(db, specs);
+    return specs.map((spec): RenderedCard => {
+      const row = rows.get(Number(spec.applicationId));
+      if (!row) return { drop: `申报 ${String(spec.applicationId)} 不存在` };
+      return { card: formalCheckRequestCard(summaryOf({ ...row.application, status: endorsedStatus.recommend }, row.team, row.organization, row.year)) };
     });
   };
 }

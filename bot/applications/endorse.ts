@@ -1,9 +1,19 @@
-import { endorsementDoneCard, endorsementListCard, endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../../cards/applications.js';
-import { applicationForContact, awaitingEndorsementBy, endorseApplication, getApplication, summaryOf, endorsementForm } from '../../src/applications.js';
+import { type ApplicationSummary, endorsementDoneCard, endorsementListCard, endorsementRequestCard } from '../../cards/applications.js';
+import {
+  applicationForContact,
+  awaitingEndorsementBy,
+  type EndorsementDecision,
+  endorseApplication,
+  endorsementForm,
+  endorsementInput,
+  getApplication,
+  summaryOf,
+} from '../../src/applications.js';
+import { formalCheckRequestMessage, leaderNoticeMessage } from '../../src/endorsementCards.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
-import { button, buttonRow, card, markdown, md } from '../../cards/kit.js';
-import { adminDestinations, destinationKey } from '../../src/notifications.js';
+import { fastEndorse } from '../../src/fast/endorse.js';
+import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, OnRefused } from '../../src/handlers.js';
+import { adminDestinations } from '../../src/notifications.js';
 import { idFrom, idOrZero, raw } from '../respond.js';
 
 export const listEndorsements: CardRun = async (ctx) => {
@@ -18,7 +28,12 @@ export const openEndorsement: CardRun = async (ctx, input) => {
   return raw(endorsementRequestCard(summary, { descriptor: endorsementForm }));
 };
 
-function endorse(decision: 'recommend' | 'return'): CardRun {
+/** The contact's answer once the decision is made: the read-only card and what happens next. */
+function endorsedAnswer(summary: ApplicationSummary, decision: EndorsementDecision, opinion: string): CardResponse {
+  return raw(endorsementDoneCard(summary, decision, opinion), { type: 'success', content: decision === 'recommend' ? '已推荐，报协会形式审查' : '已退回，班组长会收到你的意见' });
+}
+
+function endorse(decision: EndorsementDecision): CardRun {
   return async (ctx: HandlerContext, input: CardActionInput) => {
     const applicationId = idFrom(input.value, 'applicationId');
     // the administrators a recommendation goes to are read beside the application (one round trip fewer); a refusal discards them
@@ -28,18 +43,44 @@ function endorse(decision: 'recommend' | 'return'): CardRun {
     ]);
     const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
     const opinion = (result.application.endorsement as { opinion: string }).opinion;
-    await ctx.send({
-      dedupeKey: `application:${decision}:${applicationId}:${ctx.eventId}`,
-      to: { openId: result.team.leaderOpenId },
-      card: leaderNoticeCard(summary, decision === 'recommend' ? 'recommended' : 'returnedByOrganization', opinion),
-    });
+    // both notices are drawn when they are sent (src/endorsementCards.ts), as the one-statement path queues them
+    await ctx.send(leaderNoticeMessage(applicationId, decision, opinion, result.team.leaderOpenId, ctx.eventId));
     if (decision === 'recommend') {
-      const notice = formalCheckRequestCard(summary);
-      for (const to of destinations) {
-        await ctx.send({ dedupeKey: `check:request:${applicationId}:${ctx.eventId}:${destinationKey(to)}`, to, card: notice });
-      }
+      for (const to of destinations) await ctx.send(formalCheckRequestMessage(applicationId, to, ctx.eventId));
     }
-    return raw(endorsementDoneCard(summary, decision, opinion), { type: 'success', content: decision === 'recommend' ? '已推荐，报协会形式审查' : '已退回，班组长会收到你的意见' });
+    return endorsedAnswer(summary, decision, opinion);
+  };
+}
+
+/**
+ * 推荐 / 退回 in one round trip on PostgreSQL (src/fast/endorse.ts): only a decision the ordinary path would make
+ * is made there; anything else (what was typed does not read, a refusal, a second click, an event seen before)
+ * answers undefined having written nothing, and `endorse` runs and answers as it always has.
+ */
+function endorseFast(decision: EndorsementDecision) {
+  return async (fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> => {
+    const applicationId = idOrZero(input.value, 'applicationId');
+    if (!applicationId) return undefined;
+    let typed: { truthful: boolean; opinion: string };
+    try {
+      typed = endorsementInput(decision, input.formValue);
+    } catch (err) {
+      if (err instanceof UserError) return undefined;
+      throw err;
+    }
+    const done = await fastEndorse(fx.database, {
+      eventId: fx.eventId,
+      eventType: fx.eventType,
+      openId: fx.openId,
+      applicationId,
+      decision,
+      input: typed,
+      now: fx.clock.now(),
+      bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+    });
+    if (!done) return undefined;
+    const summary = summaryOf(done.application, done.team, done.organization, done.year);
+    return { outcome: 'ok', answer: endorsedAnswer(summary, decision, typed.opinion), queued: done.queued };
   };
 }
 
@@ -57,3 +98,5 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
 
 export const recommendApplication = endorse('recommend');
 export const returnApplication = endorse('return');
+export const recommendApplicationFast = endorseFast('recommend');
+export const returnApplicationFast = endorseFast('return');

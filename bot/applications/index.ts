@@ -2,7 +2,7 @@ import { applicantTeam, applicationForContact, endorseApplication, submitApplica
 import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
 import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
-import { endorsementAgain, listEndorsements, openEndorsement, recommendApplication, returnApplication } from './endorse.js';
+import { endorsementAgain, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
 import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
 
 const onTeam = values({ teamId: id });
@@ -23,8 +23,8 @@ export function register(bot: BotRegistry): void {
   // the list is the caller's own: whoever is nobody's contact sees it empty
   bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements });
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });
-  bot.cardAction({ action: 'endorse.recommend', roles: contactDecides, value: onApplication, run: recommendApplication, onRefused: endorsementAgain });
-  bot.cardAction({ action: 'endorse.return', roles: contactDecides, value: onApplication, run: returnApplication, onRefused: endorsementAgain });
+  bot.cardAction({ action: 'endorse.recommend', roles: contactDecides, value: onApplication, run: recommendApplication, onRefused: endorsementAgain, fast: recommendApplicationFast });
+  bot.cardAction({ action: 'endorse.return', roles: contactDecides, value: onApplication, run: returnApplication, onRefused: endorsementAgain, fast: returnApplicationFast });
   bot.cardAction({ action: 'check.list', roles: admin, value: noValue, run: listFormalChecks });
   bot.cardAction({ action: 'check.accept', roles: admin, value: onApplication, run: acceptApplication, onRefused: checkListAgain, fast: acceptApplicationFast });
   bot.cardAction({ action: 'check.return', roles: admin, value: onApplication, run: returnToTeam, onRefused: checkListAgain, fast: returnToTeamFast });
