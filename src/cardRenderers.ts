@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
+import { COMPLAINT_ALERT_CARD, complaintAlertRenderer } from './complaints.js';
 import {
   CONTACT_APPLY_REMINDER,
   contactApplyReminderRenderer,
@@ -27,5 +28,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),
     [SCORING_REMINDER]: scoringReminderRenderer(db, day),
     [REVIEW_MEETING_REMINDER]: reviewMeetingReminderRenderer(db, day),
+    [COMPLAINT_ALERT_CARD]: complaintAlertRenderer(db, timezone),
   };
 }
