@@ -6,7 +6,7 @@ import type { Database, Db } from '../../db/index.js';
 import { auditLog, chatBindings, codeSequences, complaints, honours, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
 import type { BotApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
-import { complaintTeam, complaintTextForm, complaintView, titleStatus } from '../../src/complaints.js';
+import { complaintAlertRenderer, complaintTeam, complaintTextForm, complaintView, titleStatus } from '../../src/complaints.js';
 import { type FastComplaint, fastSubmitComplaint } from '../../src/fast/complaint.js';
 import type { FakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
@@ -243,6 +243,23 @@ describe('投诉 with and without its one-statement path: the same answers, rows
     for (const t of [fast, ordinary]) await t.h.db.db.update(codeSequences).set({ last: 9999 }).where(eq(codeSequences.scope, 'complaint:2027'));
     const r = await both(CUSTOMER, { action: 'complaint.submit', teamId: fast.teams.greenTwo, formKey: 'fk-serial' }, text('绿篱缺株'));
     expect((await expectTaken(r, fast.teams.greenTwo, [`chat_id:${ADMIN_CHAT}`])).reference).toBe('TS-2027-10000');
+  });
+
+  it('the alert is drawn from the complaint and the title as they stand when it is sent; a complaint not there is not sent', async () => {
+    const db = fast.h.db.db;
+    const render = complaintAlertRenderer(db, TZ);
+    const [first] = await db.select().from(complaints).where(eq(complaints.reference, 'TS-2027-0001'));
+    const team = (await complaintTeam(db, first.teamId))!;
+    const drawn = (run: number) => ({ card: complaintAlertCard(complaintView(first, team, TZ), { title: { honourId: expect.any(Number), year: 2026, run, required: 2 } }) });
+    const spec = { kind: 'complaintAlert', complaintId: first.id };
+    expect(await render([spec, { kind: 'complaintAlert', complaintId: 999_999 }, { kind: 'complaintAlert', complaintId: 'x' }])).toEqual([
+      drawn(1),
+      { drop: '投诉 999999 不存在' },
+      { drop: '投诉 NaN 不存在' },
+    ]);
+    // another complaint of the team upheld before this alert went out: the card says the run as it is then
+    await db.update(complaints).set({ status: 'upheld', note: '属实', decidedBy: ADMIN, decidedAt: new Date(NOW) }).where(eq(complaints.reference, 'TS-2027-0002'));
+    expect(await render([spec])).toEqual([drawn(2)]);
   });
 
   // ---- at once, on the bot with fast paths (PostgreSQL: the one statement; PGlite: the ordinary path); last, as the twins part here ----
