@@ -114,7 +114,7 @@ export async function submitComplaintFast(fx: FastContext, input: CardActionInpu
     eventId: fx.eventId,
     eventType: fx.eventType,
     openId: fx.openId,
-    team: 'id' in sought ? sought : sought.code ? { code: sought.code } : { name: sought.q! },
+    team: 'id' in sought ? sought : sought.code !== undefined ? { code: sought.code } : { name: sought.q },
     formKey: formKeyOf(value.data),
     content: typed.content,
     contact: typed.contact,
