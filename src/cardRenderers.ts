@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
+import { COMPLAINT_ALERT_CARD, complaintAlertRenderer } from './complaints.js';
 import {
   ENDORSEMENT_LEADER_NOTICE,
   ENDORSEMENT_REQUEST_CARD,
@@ -43,5 +44,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [ENDORSEMENT_REQUEST_CARD]: endorsementRequestRenderer(db),
     [ENDORSEMENT_LEADER_NOTICE]: endorsementLeaderNoticeRenderer(db),
     [FORMAL_CHECK_REQUEST]: formalCheckRequestRenderer(db),
+    [COMPLAINT_ALERT_CARD]: complaintAlertRenderer(db, timezone),
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   type ComplaintSummary,
@@ -21,7 +21,7 @@ import { daysBetween, formatDateZh, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formDisplay, formSchema, readForm } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
-import { type Destination, lockHeld, type OutgoingMessage, replaceHeldCard, rowsOf } from './outbox.js';
+import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { revocationBarDays } from './policy.js';
@@ -124,15 +124,23 @@ export async function complaintTeam(tx: Db, teamId: number): Promise<ComplaintTe
 
 const teamCodePattern = /^GDSZ-\d{4}-\d{4}$/;
 
+/** What `findTeams` looks for in what was typed: a team code exactly, else the name (spaces collapsed); undefined when blank. */
+export function teamSought(query: string): { code: string; q?: undefined } | { code?: undefined; q: string } | undefined {
+  const q = query.trim().replace(/\s+/g, ' ');
+  if (!q) return undefined;
+  const code = q.toUpperCase();
+  return teamCodePattern.test(code) ? { code } : { q };
+}
+
 /**
  * Teams a complainant may mean: the code exactly, else the full name; in chat (`partial`) also names
  * containing the words, at most 11, so a picker can show ten and say there are more.
  */
 export async function findTeams(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow[]> {
-  const q = query.trim().replace(/\s+/g, ' ');
-  if (!q) return [];
-  const code = q.toUpperCase();
-  if (teamCodePattern.test(code)) return teamQuery(tx).where(eq(teams.code, code));
+  const sought = teamSought(query);
+  if (!sought) return [];
+  if (sought.code) return teamQuery(tx).where(eq(teams.code, sought.code));
+  const { q } = sought;
   const exact = await teamQuery(tx)
     .where(sql`lower(${teams.name}) = lower(${q})`)
     .orderBy(asc(teams.id));
@@ -234,7 +242,7 @@ export async function nextComplaintReference(tx: Db, year: number): Promise<stri
     .values({ scope: `complaint:${year}`, last: 1 })
     .onConflictDoUpdate({ target: codeSequences.scope, set: { last: sql`${codeSequences.last} + 1` } })
     .returning({ last: codeSequences.last });
-  return `TS-${year}-${String(row.last).padStart(4, '0')}`;
+  return complaintReference(year, row.last);
 }
 
 export interface ComplaintIntake {
@@ -266,6 +274,21 @@ export async function complaintFromForm(tx: Db, formKey: string, complainantOpen
 }
 
 /**
+ * What was typed, read as the form the complainant filled: without the team when it was picked (`teamId`), else
+ * with it. A UserError names the field; nothing is read from the database.
+ */
+export function readComplaintIntake(input: Pick<ComplaintIntake, 'team' | 'teamId' | 'content' | 'contact'>): { team?: string; content: string; contact?: string } {
+  const typed = { team: input.team, content: input.content, contact: input.contact };
+  return input.teamId !== undefined ? readForm(complaintTextForm, typed, complaintTextSchema) : readForm(complaintForm, typed, complaintSchema);
+}
+
+/** The year of a complaint's reference (TS-<year>-<serial>): today's, in the bot's timezone. */
+export const complaintYear = (opts: Pick<ComplaintOptions, 'now' | 'timezone'>) => Number(todayIn(opts.timezone, opts.now).slice(0, 4));
+
+/** The serial of a reference as `nextComplaintReference` writes it: four digits at least. */
+export const complaintReference = (year: number, serial: number) => `TS-${year}-${String(serial).padStart(4, '0')}`;
+
+/**
  * Stores a complaint with its reference number and alerts the admin group(s) (第二十一条): at once, except a
  * web complaint within a minute of the last web alert, which waits for that minute's batch card.
  * Bad input or an unknown team is a UserError naming the field; nothing is stored then.
@@ -274,17 +297,16 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
   let team: ComplaintTeamRow;
   let values: { content: string; contact?: string };
   let reference: string | undefined;
-  const year = Number(todayIn(opts.timezone, opts.now).slice(0, 4));
-  const typed = { team: input.team, content: input.content, contact: input.contact };
+  const year = complaintYear(opts);
   if (input.teamId !== undefined) {
-    values = readForm(complaintTextForm, typed, complaintTextSchema);
+    values = readComplaintIntake(input);
     // picked in chat, so no web-alert lock to take first: team and reference in one round trip (a refusal rolls it back)
     const [picked, drawn] = await Promise.all([complaintTeam(tx, input.teamId), input.channel === 'web' ? undefined : nextComplaintReference(tx, year)]);
     if (!picked) throw new UserError('找不到该班组，请重新发送“投诉”。', { field: 'team' });
     team = picked;
     reference = drawn;
   } else {
-    const parsed = readForm(complaintForm, typed, complaintSchema);
+    const parsed = readComplaintIntake(input) as { team: string; content: string; contact?: string };
     team = await resolveComplaintTeam(tx, parsed.team, { partial: input.channel === 'chat' });
     values = parsed;
   }
@@ -312,14 +334,52 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
     details: { reference, teamId: team.id, channel: input.channel, ...(input.formKey ? { formKey: input.formKey } : {}) },
     at: opts.now,
   });
-  // issued together: one round trip
-  const [title, destinations] = await Promise.all([titleStatus(tx, team.id), adminDestinations(tx, opts.bootstrapAdmins)]);
-  const alert = complaintAlertCard(complaintView(complaint, team, opts.timezone), { title: title?.view });
-  for (const to of destinations) {
+  for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
     if (input.channel === 'web' && (await batchWebAlert(tx, complaint, to, opts))) continue;
-    await opts.send({ dedupeKey: `complaint:new:${complaint.id}:${destinationKey(to)}`, to, card: alert });
+    await opts.send(complaintAlertMessage(complaint.id, to));
   }
   return { complaint, team };
+}
+
+// --- the alert of a new complaint, drawn when it is sent ------------------------------------------
+
+export const COMPLAINT_ALERT_CARD = 'complaintAlert';
+
+/**
+ * 新的质量投诉 to one administrators' destination: the row holds only `{ kind: 'complaintAlert', complaintId }`
+ * and the card is drawn when it is sent (`complaintAlertRenderer`), so the one-statement 投诉 (src/fast/complaint.ts)
+ * queues the very row this path queues. Keyed by the complaint and the destination, as it always was.
+ */
+export function complaintAlertMessage(complaintId: number, to: Destination): OutgoingMessage {
+  return { dedupeKey: `complaint:new:${complaintId}:${destinationKey(to)}`, to, render: { kind: COMPLAINT_ALERT_CARD, complaintId } };
+}
+
+/**
+ * Draws the alerts of a claimed batch: the complaint as filed and its team (one read), and the title line from the
+ * team's title as it stands when the card goes out (what `titleStatus` says then; the complaint itself, open, does
+ * not count in the run). A complaint that is not there is not sent.
+ */
+export function complaintAlertRenderer(db: Db, timezone: string): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const ids = specs.map((s) => Number(s.complaintId));
+    const wanted = [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0 && id <= 2_147_483_647))];
+    const found = wanted.length
+      ? await db
+          .select({ complaint: complaints, team: teamColumns })
+          .from(complaints)
+          .innerJoin(teams, eq(teams.id, complaints.teamId))
+          .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+          .where(inArray(complaints.id, wanted))
+      : [];
+    const rows = new Map(found.map((r) => [r.complaint.id, r]));
+    const titles = new Map<number, TitleView | undefined>();
+    for (const teamId of new Set(found.map((r) => r.team.id))) titles.set(teamId, (await titleStatus(db, teamId))?.view);
+    return ids.map((id): RenderedCard => {
+      const r = rows.get(id);
+      if (!r) return { drop: `投诉 ${id} 不存在` };
+      return { card: complaintAlertCard(complaintView(r.complaint, r.team, timezone), { title: titles.get(r.team.id) }) };
+    });
+  };
 }
 
 // --- web alerts, at most one card a minute -----------------------------------------------------

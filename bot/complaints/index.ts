@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
 import { alertAgain, dismissComplaint, keepHonour, listComplaints, openComplaint, openRevocation, revocationAgain, revokeHonour, upholdComplaint } from './decide.js';
-import { complaintFormAgain, sendComplaintForm, startComplaint, submitComplaint } from './intake.js';
+import { complaintFormAgain, complaintSubmitValue, sendComplaintForm, startComplaint, submitComplaint, submitComplaintFast } from './intake.js';
 
 const admin = ['admin'] as const;
 const onComplaint = values({ complaintId: id });
@@ -13,7 +12,7 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['投诉', 'complain', 'complaint'], takesArgument: true, run: sendComplaintForm });
   // anyone may complain about any team (第二十一条)
   bot.cardAction({ action: 'complaint.start', roles: ['public'], value: values({ teamId: id.optional() }), run: startComplaint });
-  bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: values({ teamId: id.optional(), formKey: z.string().max(200).optional() }), run: submitComplaint, onRefused: complaintFormAgain });
+  bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });
   bot.cardAction({ action: 'complaint.uphold', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain });
   bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain });
   bot.cardAction({ action: 'complaint.list', roles: admin, value: noValue, run: listComplaints });

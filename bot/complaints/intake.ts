@@ -1,9 +1,24 @@
 import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard } from '../../cards/complaints.js';
 import type { Card } from '../../cards/kit.js';
-import { complaintForm, complaintFormFor, complaintFromForm, complaintTeam, type ComplaintOptions, createComplaint, findTeams, getComplaint, teamNotFound } from '../../src/complaints.js';
+import { z } from 'zod';
+import {
+  complaintForm,
+  complaintFormFor,
+  complaintFromForm,
+  complaintTeam,
+  type ComplaintOptions,
+  complaintYear,
+  createComplaint,
+  findTeams,
+  getComplaint,
+  readComplaintIntake,
+  teamNotFound,
+  teamSought,
+} from '../../src/complaints.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardRun, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { idFrom, idOrZero, raw, sendPrivately } from '../respond.js';
+import { fastSubmitComplaint } from '../../src/fast/complaint.js';
+import type { CardActionInput, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { id, idFrom, idOrZero, raw, sendPrivately, values } from '../respond.js';
 
 /** The complaint services' options from a handler's context: its clock, timezone, admins and outbox. */
 export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
@@ -45,9 +60,18 @@ export async function complaintFormAgain(err: UserError, ctx: HandlerContext, in
   return raw(complaintFormCard({ descriptor: complaintFormFor(team !== undefined), team, formKey, values: input.formValue, error: { field: err.opts.field, message: err.message } }));
 }
 
+/** What a 提交 button of the complaint form carries: the team when it was picked, and the form's key. */
+export const complaintSubmitValue = values({ teamId: id.optional(), formKey: z.string().max(200).optional() });
+
+const formKeyOf = (value: Record<string, unknown>) => (typeof value.formKey === 'string' && value.formKey ? value.formKey : undefined);
+
+/** The answer to a complaint taken: its reference, to keep. */
+const receivedAnswer = (reference: string, team: { name: string; code: string }) =>
+  raw(complaintReceivedCard({ reference, team }), { type: 'success', content: `投诉已受理，编号 ${reference}` });
+
 /** complaint.submit: stores the complaint (the admin group is alerted at once) and shows its reference. */
 export const submitComplaint: CardRun = async (ctx, input) => {
-  const formKey = typeof input.value.formKey === 'string' && input.value.formKey ? input.value.formKey : undefined;
+  const formKey = formKeyOf(input.value);
   const before = formKey ? await complaintFromForm(ctx.tx, formKey, ctx.actor.openId) : undefined;
   if (before) throw new AlreadyDone('提交', { action: 'complaint.create', entity: 'complaint', entityId: before.id }, `该投诉（编号 ${before.reference}）`);
   const { complaint, team } = await createComplaint(
@@ -63,5 +87,41 @@ export const submitComplaint: CardRun = async (ctx, input) => {
     },
     complaintOptions(ctx),
   );
-  return raw(complaintReceivedCard({ reference: complaint.reference, team }), { type: 'success', content: `投诉已受理，编号 ${complaint.reference}` });
+  return receivedAnswer(complaint.reference, team);
 };
+
+/**
+ * `complaint.submit` on PostgreSQL, in one round trip (src/fast/complaint.ts): a complaint taken, answered as
+ * `submitComplaint` answers it. Undefined for everything else, which `submitComplaint` then does as it always did:
+ * a button whose value does not parse (the registry's refusal), what was typed refused by the form (the same
+ * parser, before anything is sent), a team not found or ambiguous, a form sent before, an event seen before.
+ */
+export async function submitComplaintFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const value = complaintSubmitValue.safeParse(input.value);
+  if (!value.success) return undefined;
+  const { teamId } = value.data;
+  let typed: ReturnType<typeof readComplaintIntake>;
+  try {
+    typed = readComplaintIntake({ team: input.formValue.team, teamId, content: input.formValue.content, contact: input.formValue.contact });
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
+  const sought = teamId !== undefined ? { id: teamId } : teamSought(typed.team ?? '');
+  if (!sought) return undefined;
+  const now = fx.clock.now();
+  const done = await fastSubmitComplaint(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    team: 'id' in sought ? sought : sought.code !== undefined ? { code: sought.code } : { name: sought.q },
+    formKey: formKeyOf(value.data),
+    content: typed.content,
+    contact: typed.contact,
+    year: complaintYear({ now, timezone: fx.config.BOT_TIMEZONE }),
+    now,
+    bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+  });
+  if (!done) return undefined;
+  return { outcome: 'ok', answer: receivedAnswer(done.reference, done.team), queued: done.queued };
+}
