@@ -35,7 +35,8 @@ export async function pipelined<T extends unknown[], R extends unknown[]>(
     const results = (statements as Issue<unknown>[]).map((issue) => issue(conn));
     const commit = conn.unsafe('commit').execute();
     // Drizzle hands its queries to the connection a few microtasks later than a raw execute(), so reads go last
-    const after = (reads as Issue<unknown>[]).map((issue) => issue(conn));
+    // started now: a query builder (a thenable) runs only once something subscribes, which must not wait for the COMMIT's answer
+    const after = (reads as Issue<unknown>[]).map((issue) => Promise.resolve(issue(conn)));
     const settled = await Promise.allSettled([begin, ...results, commit]);
     const read = await Promise.allSettled(after);
     const failed = [...settled, ...read].find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -47,6 +48,15 @@ export async function pipelined<T extends unknown[], R extends unknown[]>(
   } finally {
     conn.release();
   }
+}
+
+/**
+ * A read of `pipelined` written with Drizzle: `read` gets a database on the pipeline's connection, so an answer card's
+ * existing read functions (which take a `Db`) run there, after the COMMIT and in its write. Reads only; statements
+ * are prepared as on the ordinary path. A read that waits for another's answer costs that round trip.
+ */
+export function readOn<R>(database: Database, read: (db: Db) => Promise<R>): Issue<R> {
+  return (conn) => read(drizzleTransaction(database, preparing(conn)));
 }
 
 /** A Drizzle prepared query run on the pipeline's connection instead of the pool it was built on. */

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, organizations, teamMembers } from '../../db/schema.js';
 import type { Database, Db } from '../../db/index.js';
-import { postgresClient, ReadAfterCommit, transactionWith } from '../../src/pipeline.js';
+import { pipelined, postgresClient, ReadAfterCommit, readOn, transactionWith } from '../../src/pipeline.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { countedDatabase, type Wire } from '../support/wire.js';
 
@@ -229,5 +229,17 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('reads after the COMMIT, in i
     );
     expect(err.code).toBe('22012');
     expect(await db.db.select().from(organizations).where(eq(organizations.name, '提交后读取失败的单位'))).toHaveLength(1);
+  });
+
+  it('a one-statement action reads its answer with Drizzle after the COMMIT, in the same round trip', async () => {
+    const write = (n: number) => (conn: Parameters<Parameters<typeof pipelined>[1][0]>[0]) =>
+      conn.unsafe(`insert into audit_log (actor, action, entity, entity_id) values ('ou_t', 'pipeline.readOn', 'test', $1)`, [String(n)], { prepare: true }).execute();
+    const read = readOn(counted, (db) => db.select().from(auditLog).where(eq(auditLog.action, 'pipeline.readOn')));
+    await pipelined(postgresClient(counted)!, [write(1)], [read]);
+    reset();
+    const [, [rows]] = await pipelined(postgresClient(counted)!, [write(2)], [read]);
+    expect(rows.map((r) => r.entityId).sort()).toEqual(['1', '2']);
+    expect(wire.statements.map((s) => s.split(' ')[0].toLowerCase())).toEqual(['begin', 'insert', 'commit', 'select']);
+    expect(wire.trips).toBe(1);
   });
 });
