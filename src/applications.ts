@@ -236,6 +236,23 @@ export async function getApplication(tx: Db, id: number) {
   return row;
 }
 
+/**
+ * The applications of a batch of cards drawn at send time, each with its team, organisation and year (one read), by id;
+ * ids that are not positive integers are skipped.
+ */
+export async function applicationsWithNames(db: Db, ids: readonly number[]) {
+  const wanted = [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0))];
+  if (!wanted.length) return new Map<number, never>();
+  const rows = await db
+    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(inArray(applications.id, wanted));
+  return new Map(rows.map((r) => [r.application.id, r]));
+}
+
 /** An application for the organisation contact it waits for (第十五条); refuses anyone else. */
 export async function applicationForContact(tx: Db, actor: Actor, id: number) {
   const row = await getApplication(tx, id);

@@ -1,8 +1,6 @@
-import { eq, inArray } from 'drizzle-orm';
 import { endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
-import { applications, cycles, organizations, teams } from '../db/schema.js';
-import { applicationForm, applicationStatusNames, type ApplicationStatus, type EndorsementDecision, endorsementForm, summaryOf } from './applications.js';
+import { applicationForm, applicationStatusNames, type ApplicationStatus, applicationsWithNames, type EndorsementDecision, endorsementForm, summaryOf } from './applications.js';
 import { formDisplay } from './forms.js';
 import { destinationKey } from './notifications.js';
 import type { CardRenderer, CardSpec, Destination, OutgoingMessage, RenderedCard } from './outbox.js';
@@ -30,25 +28,16 @@ export function endorsementRequestMessage(application: { id: number; form: unkno
 export function endorsementRequestRenderer(db: Db): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
     const ids = specs.map((s) => Number(s.applicationId));
-    const wanted = [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0))];
-    const rows = wanted.length
-      ? await db
-          .select({ id: applications.id, team: { id: teams.id, name: teams.name, code: teams.code }, organization: organizations.name })
-          .from(applications)
-          .innerJoin(teams, eq(teams.id, applications.teamId))
-          .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-          .where(inArray(applications.id, wanted))
-      : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
+    const byId = await applicationsWithNames(db, ids);
     return specs.map((spec, i): RenderedCard => {
       const row = byId.get(ids[i]);
       if (!row) return { drop: `申报 ${String(spec.applicationId)} 已不存在` };
       // summaryOf (src/applications.ts) of the application as it was submitted
       const summary = {
-        id: row.id,
+        id: row.application.id,
         year: Number(spec.year),
         statusLabel: applicationStatusNames.submitted,
-        team: { ...row.team, organization: row.organization },
+        team: { id: row.team.id, name: row.team.name, code: row.team.code, organization: row.organization },
         display: formDisplay(applicationForm, spec.form as Record<string, unknown> | null),
       };
       return { card: endorsementRequestCard(summary, { descriptor: endorsementForm }) };
@@ -99,18 +88,7 @@ export function formalCheckRequestMessage(applicationId: number, to: Destination
 const decisions: readonly string[] = ['recommend', 'return'];
 
 /** The applications of a batch with their names, one read. */
-async function applicationsByIds(db: Db, specs: CardSpec[]) {
-  const ids = [...new Set(specs.map((s) => Number(s.applicationId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
-  if (!ids.length) return new Map<number, never>();
-  const rows = await db
-    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year })
-    .from(applications)
-    .innerJoin(teams, eq(teams.id, applications.teamId))
-    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-    .where(inArray(applications.id, ids));
-  return new Map(rows.map((r) => [r.application.id, r]));
-}
+const applicationsByIds = (db: Db, specs: CardSpec[]) => applicationsWithNames(db, specs.map((s) => Number(s.applicationId)));
 
 /** Draws the leaders' notices of a claimed batch (one read): the card `leaderNoticeCard` draws for the decision. */
 export function endorsementLeaderNoticeRenderer(db: Db): CardRenderer {

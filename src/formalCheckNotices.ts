@@ -1,8 +1,6 @@
-import { eq, inArray } from 'drizzle-orm';
 import { leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
-import { applications, cycles, organizations, teams } from '../db/schema.js';
-import { type ApplicationStatus, applicationMachine, summaryOf } from './applications.js';
+import { type ApplicationStatus, applicationMachine, applicationsWithNames, summaryOf } from './applications.js';
 import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from './outbox.js';
 
 /**
@@ -52,7 +50,7 @@ export function formalCheckNotices(
 export function formalCheckNoticeRenderer(db: Db): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
     const ids = specs.map((s) => Number(s.applicationId));
-    const rows = new Map((await applicationsOf(db, [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0))])).map((r) => [r.application.id, r]));
+    const rows = await applicationsWithNames(db, ids);
     return specs.map((spec, i): RenderedCard => {
       const row = rows.get(ids[i]);
       const decision = spec.decision === 'accept' || spec.decision === 'return' ? spec.decision : undefined;
@@ -63,16 +61,4 @@ export function formalCheckNoticeRenderer(db: Db): CardRenderer {
       return { card: leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', reason) };
     });
   };
-}
-
-/** Applications with their team, organisation and year, as `getApplication` joins them. */
-async function applicationsOf(db: Db, ids: number[]) {
-  if (!ids.length) return [];
-  return db
-    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year })
-    .from(applications)
-    .innerJoin(teams, eq(teams.id, applications.teamId))
-    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-    .where(inArray(applications.id, ids));
 }
