@@ -17,8 +17,8 @@ import { outboxSpecsSql } from './sql.js';
  * The locks are separate statements before the deciding one, in the same write: each statement of a READ COMMITTED
  * transaction reads as of its own start, so the deciding statement, started once the locks are held, sees every
  * decision that committed while it waited (all of them take the honour's lock), and reads the run as the ordinary
- * path reads it after its locks. Nothing it read can change under it then; a claim without its write still fails the
- * statement (`RACED`), so nothing is kept.
+ * path reads it after its locks. Nothing it read can change under it then, so the writes repeat no check of the
+ * verdict's; a claim without its write (which nothing should bring) still fails the statement (`RACED`), so nothing is kept.
  */
 
 /** The text of the error a statement raises when its row changed under it: nothing it did is kept. */
@@ -129,9 +129,9 @@ claim as (
   returning event_id
 ),
 changed as (
-  -- decideComplaint's update, once the event is claimed
+  -- decideComplaint's update, once the event is claimed; the row is locked since the statement began, so the verdict's read of it stands
   update complaints set status = $6, note = $7, decided_by = $4, decided_at = $8::timestamptz
-  where id = $3 and status = 'open' and exists (select 1 from claim)
+  where id = $3 and exists (select 1 from claim)
   returning id, complainant_open_id
 ),
 audited as (
@@ -244,7 +244,8 @@ verdict as (
     and h.revoked_at is null
     -- keepTitle: the team's current title is this honour, and its run has reached revocationRun's threshold
     and (select id from latest) = h.id
-    and (select n from required) is not null and (select n from run) >= (select n from required) as ok
+    -- a run setting SQL does not read (NULL) leaves the comparison NULL, the verdict not ok
+    and (select n from run) >= (select n from required) as ok
   from h
 ),
 claim as (
@@ -253,7 +254,7 @@ claim as (
   returning event_id
 ),
 changed as (
-  update honours set kept_at = $6::timestamptz, kept_reason = $7 where id = $3 and revoked_at is null and exists (select 1 from claim)
+  update honours set kept_at = $6::timestamptz, kept_reason = $7 where id = $3 and exists (select 1 from claim)
   returning id
 ),
 audited as (
@@ -287,7 +288,7 @@ claim as (
   returning event_id
 ),
 changed as (
-  update honours set revoked_at = $6::timestamptz, revoked_reason = $7 where id = $3 and revoked_at is null and exists (select 1 from claim)
+  update honours set revoked_at = $6::timestamptz, revoked_reason = $7 where id = $3 and exists (select 1 from claim)
   returning id
 ),
 audited as (
