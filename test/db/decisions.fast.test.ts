@@ -381,6 +381,20 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
     };
     await measure('revocation.keep', warmKeep, () => click(ADMIN, { action: 'revocation.keep', honourId: s.alerted.honour }, { reason: '已整改' }));
     await measure('revocation.revoke', () => click(ADMIN, { action: 'revocation.revoke', honourId: s.adminLed.honour }, { reason: '连续投诉' }), () => click(ADMIN, { action: 'revocation.revoke', honourId: s.certified.honour }, { reason: '连续投诉' }));
+    // what a second click costs now: the fast attempt, which writes nothing, then the ordinary path's answer (reported)
+    const again = await click(ADMIN, { action: 'complaint.dismiss', complaintId: m1 }, { note: '不属实' });
+    expect(again.body.toast?.type).toBe('info');
+    figures.push(`  ${'dismiss, second click'.padEnd(20)} ${again.trips} round trips, ${again.statements.length} statements`);
+    const revokedAgain = await click(ADMIN, { action: 'revocation.revoke', honourId: s.certified.honour }, { reason: '连续投诉' });
+    expect(revokedAgain.body.toast?.type).toBe('info');
+    figures.push(`  ${'revoke, second click'.padEnd(20)} ${revokedAgain.trips} round trips, ${revokedAgain.statements.length} statements`);
+    app.processor.fastPaths = false;
+    try {
+      const ordinaryAgain = await click(ADMIN, { action: 'complaint.dismiss', complaintId: m1 }, { note: '不属实' });
+      figures.push(`  ${'the same, ordinary'.padEnd(20)} ${ordinaryAgain.trips} round trips, ${ordinaryAgain.statements.length} statements`);
+    } finally {
+      app.processor.fastPaths = true;
+    }
     console.log(`投诉认定 / 撤销 / 保留, warm, one connection:\n${figures.join('\n')}`);
   });
 
