@@ -1,6 +1,6 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
-import { COMPLAINT_ALERT_CARD, complaintAlertRenderer } from './complaints.js';
+import { COMPLAINT_ALERT_CARD, COMPLAINT_OUTCOME_CARD, complaintAlertRenderer, complaintOutcomeRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
 import {
   ENDORSEMENT_LEADER_NOTICE,
   ENDORSEMENT_REQUEST_CARD,
@@ -45,5 +45,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [ENDORSEMENT_LEADER_NOTICE]: endorsementLeaderNoticeRenderer(db),
     [FORMAL_CHECK_REQUEST]: formalCheckRequestRenderer(db),
     [COMPLAINT_ALERT_CARD]: complaintAlertRenderer(db, timezone),
+    [COMPLAINT_OUTCOME_CARD]: complaintOutcomeRenderer(db, timezone),
+    [TITLE_REVOKED_CARD]: titleRevokedRenderer(db),
   };
 }

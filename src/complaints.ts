@@ -13,7 +13,7 @@ import {
   titleRevokedNoticeCard,
 } from '../cards/complaints.js';
 import type { Db } from '../db/index.js';
-import { auditLog, codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
+import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { certificateOfHonour } from './certificates/index.js';
 import { getRunningOrLatestCycle } from './cycles.js';
@@ -93,6 +93,12 @@ export const revocationDecisionForm = defineForm({
   },
 });
 const revocationDecisionSchema = formSchema(revocationDecisionForm);
+
+/** The 处理意见 of 成立 / 不成立 as the decision reads it; a UserError names the field. */
+export const readComplaintDecision = (values: Record<string, unknown>) => readForm(complaintDecisionForm, values, complaintDecisionSchema);
+
+/** The 决定理由 of 撤销 / 保留 as the decision reads it; a UserError names the field. */
+export const readRevocationDecision = (values: Record<string, unknown>) => readForm(revocationDecisionForm, values, revocationDecisionSchema);
 
 /** 第二十二条 default: two consecutive upheld complaints raise the revocation alert. */
 export const defaultRevocationRun = 2;
@@ -483,7 +489,7 @@ export async function decideComplaint(
     throw new UserError(`投诉 ${complaint.reference} 已认定为“${label}”，无需重复处理。`, { kind: 'info' });
   }
   const to = complaintMachine.check(decision, complaint.status as ComplaintStatus, actor);
-  const { note } = readForm(complaintDecisionForm, values, complaintDecisionSchema);
+  const { note } = readComplaintDecision(values);
   // issued together (one round trip), both after the complaint's lock; the title's lock is awaited before the run is read below
   const [[updated]] = await Promise.all([
     tx
@@ -496,12 +502,85 @@ export async function decideComplaint(
   await audit(tx, { actor: actor.openId, action: `complaint.${decision}`, entity: 'complaint', entityId: complaintId, details: { reference: complaint.reference, teamId: team.id, note }, at: opts.now });
   const view = complaintView(updated, team, opts.timezone);
   if (updated.complainantOpenId) {
-    await opts.send({ dedupeKey: `complaint:decided:${complaintId}:complainant`, to: { openId: updated.complainantOpenId }, card: complaintOutcomeCard(view) });
+    // drawn when it is sent (complaintOutcomeRenderer), so the one-statement decision (src/fast/decisions.ts) queues this very row
+    await opts.send({ dedupeKey: `${complaintOutcomeKey(complaintId)}:complainant`, to: { openId: updated.complainantOpenId }, render: complaintOutcomeSpec(complaintId) });
   }
   // read once, after the decision: the alert and the answer card show the same run
   const title = await titleStatus(tx, team.id);
   const revocationRaised = to === 'upheld' ? await raiseRevocationAlertIfDue(tx, team, title, opts) : false;
   return { view, title: title?.view, revocationRaised };
+}
+
+// --- the notices of a decision, drawn when they are sent ------------------------------------------
+
+export const COMPLAINT_OUTCOME_CARD = 'complaintOutcome';
+export const TITLE_REVOKED_CARD = 'titleRevoked';
+
+/** The complainant's notice of a decision (`:complainant` follows): keyed by the complaint, as it always was. */
+export const complaintOutcomeKey = (complaintId: number) => `complaint:decided:${complaintId}`;
+export const complaintOutcomeSpec = (complaintId: number) => ({ kind: COMPLAINT_OUTCOME_CARD, complaintId });
+
+/** The leader's and the contact's notice of a revoked title (`:user:<open_id>` follows). */
+export const titleRevokedKey = (honourId: number) => `revocation:revoked:${honourId}`;
+export const titleRevokedSpec = (honourId: number) => ({ kind: TITLE_REVOKED_CARD, honourId });
+
+const wantedIds = (specs: CardSpec[], key: string) => {
+  const ids = specs.map((s) => Number(s[key]));
+  return { ids, wanted: [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0 && id <= 2_147_483_647))] };
+};
+
+/**
+ * 投诉处理结果 to the complainant, drawn from the complaint as it stands when sent: a decided complaint does not change
+ * again, so it is the card the decision drew. One that is not there, or not decided, is not sent.
+ */
+export function complaintOutcomeRenderer(db: Db, timezone: string): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const { ids, wanted } = wantedIds(specs, 'complaintId');
+    const found = wanted.length
+      ? await db
+          .select({ complaint: complaints, team: teamColumns })
+          .from(complaints)
+          .innerJoin(teams, eq(teams.id, complaints.teamId))
+          .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+          .where(inArray(complaints.id, wanted))
+      : [];
+    const rows = new Map(found.map((r) => [r.complaint.id, r]));
+    return ids.map((id): RenderedCard => {
+      const r = rows.get(id);
+      if (!r || r.complaint.status === 'open') return { drop: `投诉 ${id} 不存在或尚未认定` };
+      return { card: complaintOutcomeCard(complaintView(r.complaint, r.team, timezone)) };
+    });
+  };
+}
+
+/**
+ * 称号已撤销 to the leader and the contact, drawn from the revoked honour (its reason), its certificate and the running
+ * (else latest) cycle's revocation bar when sent, as 撤销称号 drew it. An honour not there, or not revoked, is not sent.
+ */
+export function titleRevokedRenderer(db: Db): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const { ids, wanted } = wantedIds(specs, 'honourId');
+    const [found, cycle, issued] = wanted.length
+      ? await Promise.all([
+          db
+            .select({ honour: honours, team: teamColumns })
+            .from(honours)
+            .innerJoin(teams, eq(teams.id, honours.teamId))
+            .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+            .where(inArray(honours.id, wanted)),
+          getRunningOrLatestCycle(db),
+          db.select({ honourId: certificates.honourId, number: certificates.number }).from(certificates).where(inArray(certificates.honourId, wanted)),
+        ])
+      : [[], undefined, []];
+    const rows = new Map(found.map((r) => [r.honour.id, r]));
+    const numbers = new Map(issued.map((c) => [c.honourId, c.number]));
+    const barDays = revocationBarDays(cycle);
+    return ids.map((id): RenderedCard => {
+      const r = rows.get(id);
+      if (!r || !r.honour.revokedAt) return { drop: `称号 ${id} 不存在或未撤销` };
+      return { card: titleRevokedNoticeCard({ team: r.team, year: r.honour.year, reason: r.honour.revokedReason ?? '', certificate: numbers.get(id), barDays }) };
+    });
+  };
 }
 
 // --- revocation --------------------------------------------------------------------------------
@@ -612,7 +691,7 @@ async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{
 export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
-  const { reason } = readForm(revocationDecisionForm, values, revocationDecisionSchema);
+  const { reason } = readRevocationDecision(values);
   // issued together: one round trip. The certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
   const [cycle, [updated], issued] = await Promise.all([
     getRunningOrLatestCycle(tx),
@@ -622,9 +701,9 @@ export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values
   const barDays = revocationBarDays(cycle);
   const certificate = issued?.number;
   await audit(tx, { actor: actor.openId, action: 'honour.revoke', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, certificate }, at: opts.now });
-  const notice = titleRevokedNoticeCard({ team, year: honour.year, reason, certificate, barDays });
+  // drawn when it is sent (titleRevokedRenderer), so the one-statement 撤销称号 (src/fast/decisions.ts) queues these very rows
   for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
-    await opts.send({ dedupeKey: `revocation:revoked:${honourId}:user:${openId}`, to: { openId }, card: notice });
+    await opts.send({ dedupeKey: `${titleRevokedKey(honourId)}:user:${openId}`, to: { openId }, render: titleRevokedSpec(honourId) });
   }
   return { team, honour: updated, reason, certificate, barDays };
 }
@@ -638,7 +717,7 @@ export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: 
     const run = status?.honour.id === honourId ? status.view.run : 0;
     throw new UserError(cite(22, `${team.name} 目前连续成立的投诉为 ${run} 次，没有待决定的撤销提醒。`), { kind: 'info', article: 22 });
   }
-  const { reason } = readForm(revocationDecisionForm, values, revocationDecisionSchema);
+  const { reason } = readRevocationDecision(values);
   const [updated] = await tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(eq(honours.id, honourId)).returning();
   await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, run: status.view.run }, at: opts.now });
   return { team, honour: updated, reason };

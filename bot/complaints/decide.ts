@@ -5,6 +5,8 @@ import {
   daysOpen,
   decideComplaint,
   getComplaint,
+  readComplaintDecision,
+  readRevocationDecision,
   keepTitle,
   openComplaints,
   revocationAlertFor,
@@ -13,7 +15,9 @@ import {
   titleStatus,
 } from '../../src/complaints.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardRun, HandlerContext } from '../../src/handlers.js';
+import { fastDecideComplaint, fastKeepTitle, fastRevokeTitle } from '../../src/fast/decisions.js';
+import type { CardActionDecl, CardActionInput, CardRun, FastContext, HandlerContext } from '../../src/handlers.js';
+import { revocationBarDays } from '../../src/policy.js';
 import { hasRole } from '../../src/people.js';
 import { idFrom, idOrZero, raw } from '../respond.js';
 import { complaintOptions } from './intake.js';
@@ -33,17 +37,52 @@ export async function alertAgain(err: UserError, ctx: HandlerContext, input: Car
   return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: { field: err.opts.field, message: err.message }, values: input.formValue }));
 }
 
+const decidedToast = (decision: 'uphold' | 'dismiss', revocationRaised: boolean) => ({
+  type: 'success' as const,
+  content: decision === 'uphold' ? `已认定投诉成立${revocationRaised ? '，撤销称号提醒已发出' : ''}` : '已认定投诉不成立',
+});
+
 function decide(decision: 'uphold' | 'dismiss'): CardRun {
   return async (ctx, input) => {
     const result = await decideComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), decision, input.formValue, complaintOptions(ctx));
-    const toast = decision === 'uphold' ? `已认定投诉成立${result.revocationRaised ? '，撤销称号提醒已发出' : ''}` : '已认定投诉不成立';
-    return raw(complaintDecidedCard(result.view, { title: result.title, revocationRaised: result.revocationRaised }), { type: 'success', content: toast });
+    return raw(complaintDecidedCard(result.view, { title: result.title, revocationRaised: result.revocationRaised }), decidedToast(decision, result.revocationRaised));
   };
 }
+
+/** What was typed in a decision's form, read by the ordinary path's parser; undefined when it refuses (the ordinary path then says why). */
+function parsed<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The same decision in one round trip on PostgreSQL (src/fast/decisions.ts), when it succeeds and raises no
+ * revocation alert; anything else (a refusal, a second click, a note missing, an uphold that completes a run of
+ * 第二十二条) answers undefined having written nothing, and `decide` runs.
+ */
+function decideFast(decision: 'uphold' | 'dismiss'): NonNullable<CardActionDecl['fast']> {
+  return async (fx, input) => {
+    const complaintId = idOrZero(input.value, 'complaintId');
+    const typed = parsed(() => readComplaintDecision(input.formValue));
+    if (!complaintId || !typed) return undefined;
+    const done = await fastDecideComplaint(fx.database, { ...who(fx), complaintId, decision, note: typed.note });
+    if (!done) return undefined;
+    const view = complaintView(done.found.complaint, done.found.team, fx.config.BOT_TIMEZONE);
+    return { outcome: 'ok', answer: raw(complaintDecidedCard(view, { title: done.title, revocationRaised: false }), decidedToast(decision, false)), queued: done.queued };
+  };
+}
+
+const who = (fx: FastContext) => ({ eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, now: fx.clock.now(), bootstrapAdmins: fx.config.ADMIN_OPEN_IDS });
 
 /** complaint.uphold / complaint.dismiss {complaintId} with the note: administrators only (第十四条). */
 export const upholdComplaint = decide('uphold');
 export const dismissComplaint = decide('dismiss');
+export const upholdComplaintFast = decideFast('uphold');
+export const dismissComplaintFast = decideFast('dismiss');
 
 export async function revocationAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
   if (!hasRole(ctx.actor, 'admin') || err.opts.kind === 'info') return undefined;
@@ -51,17 +90,44 @@ export async function revocationAgain(err: UserError, ctx: HandlerContext, input
   return alert ? raw(alert) : undefined;
 }
 
+const revokedToast = { type: 'success' as const, content: '已撤销称号，已通知班组长和单位联系人' };
+const keptToast = { type: 'success' as const, content: '已保留称号' };
+
 /** revocation.revoke {honourId} with the reason (撤销称号, 第二十二条): administrators only. */
 export const revokeHonour: CardRun = async (ctx, input) => {
   const { team, honour, reason, certificate, barDays } = await revokeTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
-  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'revoked', reason, certificate, barDays }), { type: 'success', content: '已撤销称号，已通知班组长和单位联系人' });
+  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'revoked', reason, certificate, barDays }), revokedToast);
 };
 
 /** revocation.keep {honourId} with the reason (保留称号): administrators only. */
 export const keepHonour: CardRun = async (ctx, input) => {
   const { team, honour, reason } = await keepTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
-  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'kept', reason }), { type: 'success', content: '已保留称号' });
+  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'kept', reason }), keptToast);
 };
+
+/**
+ * 撤销称号 / 保留称号 in one round trip on PostgreSQL (src/fast/decisions.ts), when it succeeds; anything else (a
+ * refusal, a second click, a reason missing, a notice that would go to the actor themself) answers undefined having
+ * written nothing, and `revokeHonour` / `keepHonour` runs.
+ */
+function titleFast(decision: 'revoke' | 'keep'): NonNullable<CardActionDecl['fast']> {
+  return async (fx, input) => {
+    const honourId = idOrZero(input.value, 'honourId');
+    const typed = parsed(() => readRevocationDecision(input.formValue));
+    if (!honourId || !typed) return undefined;
+    const event = { ...who(fx), honourId, reason: typed.reason };
+    const done = decision === 'revoke' ? await fastRevokeTitle(fx.database, event) : await fastKeepTitle(fx.database, event);
+    if (!done) return undefined;
+    const card =
+      decision === 'revoke'
+        ? revocationDecidedCard({ team: done.team, year: done.year, decision: 'revoked', reason: typed.reason, certificate: done.certificate, barDays: revocationBarDays(done.settings === undefined ? undefined : { settings: done.settings }) })
+        : revocationDecidedCard({ team: done.team, year: done.year, decision: 'kept', reason: typed.reason });
+    return { outcome: 'ok', answer: raw(card, decision === 'revoke' ? revokedToast : keptToast), queued: done.queued };
+  };
+}
+
+export const revokeHonourFast = titleFast('revoke');
+export const keepHonourFast = titleFast('keep');
 
 /** complaint.list: the open complaints, oldest first, for administrators. */
 export const listComplaints: CardRun = async (ctx) => {

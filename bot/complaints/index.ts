@@ -1,6 +1,20 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
-import { alertAgain, dismissComplaint, keepHonour, listComplaints, openComplaint, openRevocation, revocationAgain, revokeHonour, upholdComplaint } from './decide.js';
+import {
+  alertAgain,
+  dismissComplaint,
+  dismissComplaintFast,
+  keepHonour,
+  keepHonourFast,
+  listComplaints,
+  openComplaint,
+  openRevocation,
+  revocationAgain,
+  revokeHonour,
+  revokeHonourFast,
+  upholdComplaint,
+  upholdComplaintFast,
+} from './decide.js';
 import { complaintFormAgain, complaintSubmitValue, sendComplaintForm, startComplaint, submitComplaint, submitComplaintFast } from './intake.js';
 
 const admin = ['admin'] as const;
@@ -13,12 +27,12 @@ export function register(bot: BotRegistry): void {
   // anyone may complain about any team (第二十一条)
   bot.cardAction({ action: 'complaint.start', roles: ['public'], value: values({ teamId: id.optional() }), run: startComplaint });
   bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });
-  bot.cardAction({ action: 'complaint.uphold', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain });
-  bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain });
+  bot.cardAction({ action: 'complaint.uphold', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain, fast: upholdComplaintFast });
+  bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain, fast: dismissComplaintFast });
   bot.cardAction({ action: 'complaint.list', roles: admin, value: noValue, run: listComplaints });
   bot.cardAction({ action: 'complaint.open', roles: admin, value: onComplaint, run: openComplaint });
-  bot.cardAction({ action: 'revocation.revoke', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain });
-  bot.cardAction({ action: 'revocation.keep', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain });
+  bot.cardAction({ action: 'revocation.revoke', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain, fast: revokeHonourFast });
+  bot.cardAction({ action: 'revocation.keep', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain, fast: keepHonourFast });
   bot.cardAction({ action: 'revocation.open', roles: admin, value: onHonour, run: openRevocation });
   bot.menuEntry({ action: 'complaint.start', label: '质量投诉', roles: [], order: 85 });
   bot.menuEntry({ action: 'complaint.list', label: '投诉处理', roles: ['admin'], order: 75 });

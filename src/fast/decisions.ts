@@ -1,0 +1,371 @@
+import type { Database } from '../../db/index.js';
+import { type ComplaintTeamRow, complaintOutcomeKey, complaintOutcomeSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
+import { pipelined, postgresClient, readOn } from '../pipeline.js';
+import { outboxSpecsSql } from './sql.js';
+
+/**
+ * 投诉成立 / 投诉不成立 (`complaint.uphold`, `complaint.dismiss`), 保留称号 (`revocation.keep`) and 撤销称号
+ * (`revocation.revoke`) in one round trip on PostgreSQL: BEGIN, the row locks the ordinary path takes (the complaint's,
+ * then the team's latest honour; or the honour's alone), one statement that decides and writes, COMMIT (and for a
+ * complaint its row read back after the COMMIT), in one write. The statement claims the event only when every check of
+ * the ordinary path passes (each named beside it, in src/complaints.ts); then it writes what that path writes. It
+ * handles the success alone: on anything else it writes nothing, not even the claim, and the ordinary path runs and
+ * answers as it always has. An uphold that completes a run of 第二十二条 (the revocation alert, raised once per run)
+ * is left to the ordinary path too, as is a decision whose notice would go to the actor themself (interactive there).
+ * It is raw SQL because one statement must check and write at once, which the query builder cannot say.
+ *
+ * The locks are separate statements before the deciding one, in the same write: each statement of a READ COMMITTED
+ * transaction reads as of its own start, so the deciding statement, started once the locks are held, sees every
+ * decision that committed while it waited (all of them take the honour's lock), and reads the run as the ordinary
+ * path reads it after its locks. Nothing it read can change under it then, so the writes repeat no check of the
+ * verdict's; a claim without its write (which nothing should bring) still fails the statement (`RACED`), so nothing is kept.
+ */
+
+/** The text of the error a statement raises when its row changed under it: nothing it did is kept. */
+const RACED = 'decision: the row changed after this event read it';
+
+/** The stored role or ADMIN_OPEN_IDS (`$4` the actor, `$5` the list), as actorFrom (src/people.ts) makes the actor; requireAdmin and the registry's roles ['admin']. */
+const isAdmin = `(exists (select 1 from people p where p.open_id = $4 and 'admin' = any(p.roles)) or $4 = any($5::text[]))`;
+
+/**
+ * `revocationRun` (src/complaints.ts) as SQL: settings.revocationRun of the running, else latest, cycle
+ * (getRunningOrLatestCycle) when it is an integer from 1 to 20, else 2. NULL when the setting is of a form only
+ * TypeScript's coercion reads (a string, a boolean, an array): the verdict then leaves the event to the ordinary path.
+ */
+export const revocationRunSql = `(select case
+    when not (s.v ? 'revocationRun') or jsonb_typeof(s.v->'revocationRun') = 'null' then 2
+    when jsonb_typeof(s.v->'revocationRun') = 'number' then
+      case when (s.v->>'revocationRun')::numeric between 1 and 20 and (s.v->>'revocationRun')::numeric = trunc((s.v->>'revocationRun')::numeric)
+        then (s.v->>'revocationRun')::numeric::int else 2 end
+  end
+  from (select case when jsonb_typeof(c.settings) = 'object' then c.settings else '{}'::jsonb end as v
+    from (select 1) one left join lateral (
+      select cy.settings from cycles cy order by (cy.status in ('open', 'scoring', 'closed')) desc, cy.year desc limit 1
+    ) c on true) s)`;
+
+/**
+ * `titleStatus` (src/complaints.ts) as CTEs for the team `team` (an SQL expression): `latest`, the team's latest honour
+ * (the current title when not revoked); `counted`, its complaints since the award, decided, none decided before a
+ * 保留称号 counting; `run`, the upheld ones after the last that was not. `status` and `decidedAt` say each complaint `x`'s
+ * status and decision time (the one being decided as it will be).
+ */
+function titleRunSql(team: string, status = 'x.status', decidedAt = 'x.decided_at'): string {
+  return `latest as (
+  select h.id, h.year, h.awarded_at, h.kept_at, h.revoked_at from honours h where h.team_id = ${team} order by h.year desc limit 1
+),
+counted as (
+  select x.id, x.created_at, ${status} as status
+  from complaints x cross join latest l
+  where x.team_id = ${team} and x.created_at >= l.awarded_at and ${status} <> 'open' and ${decidedAt} is not null
+    and (l.kept_at is null or ${decidedAt} > l.kept_at)
+),
+run as (
+  select count(*)::int as n from counted u
+  where u.status = 'upheld' and not exists (select 1 from counted d where d.status <> 'upheld' and (d.created_at, d.id) > (u.created_at, u.id))
+),
+required as (select ${revocationRunSql} as n)`;
+}
+
+/** The raise of a statement whose claim found no row to write: the subquery keeps the planner from folding it ahead of the case. */
+const racedSql = (changed: string) => `case when exists (select 1 from claim) and not exists (select 1 from ${changed})
+    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+
+function isRaced(err: unknown): boolean {
+  return (err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED);
+}
+
+interface Who {
+  eventId: string;
+  eventType: string;
+  openId: string;
+  now: Date;
+  /** ADMIN_OPEN_IDS: administrators without the stored role. */
+  bootstrapAdmins: readonly string[];
+}
+
+// --- 成立 / 不成立 ------------------------------------------------------------------------------------
+
+export interface FastComplaintDecision extends Who {
+  complaintId: number;
+  decision: 'uphold' | 'dismiss';
+  /** The 处理意见 as `readForm(complaintDecisionForm, …)` read it. */
+  note: string;
+}
+
+/** What the answer card is drawn from: the complaint as committed, with its team, and the title's run after it. */
+export interface ComplaintDecisionDone {
+  found: NonNullable<Awaited<ReturnType<typeof getComplaint>>>;
+  title?: { honourId: number; year: number; run: number; required: number };
+  queued: number;
+}
+
+// decideComplaint's locks, in its order: the complaint's row (getComplaint's lock), then the team's latest honour (lockTitle)
+const lockComplaintSql = `select id from complaints where id = $1 for update`;
+const lockTitleSql = `select h.id from honours h where h.team_id = (select c.team_id from complaints c where c.id = $1) order by h.year desc limit 1 for update`;
+
+const decideComplaintSql = `
+with target as (
+  -- getComplaint: the complaint with its team and organisation, joined
+  select c.id, c.status, c.reference, c.team_id, c.complainant_open_id
+  from complaints c join teams t on t.id = c.team_id join organizations o on o.id = t.organization_id
+  where c.id = $3
+),
+${titleRunSql('(select team_id from target)', `case when x.id = $3 then $6::text else x.status end`, `case when x.id = $3 then $8::timestamptz else x.decided_at end`)},
+verdict as (
+  select ${isAdmin}
+    -- decideComplaint: found; open (AlreadyDone, or 已认定 otherwise); complaintMachine.check's from
+    and t.status = 'open'
+    -- ctx.send queues the complainant's notice as interactive when they decide their own complaint: left to it
+    and (t.complainant_open_id is null or t.complainant_open_id <> $4)
+    -- titleStatus after the decision: no title held, or a run known (revocationRun) that an uphold leaves short of
+    -- raiseRevocationAlertIfDue's threshold (an uphold that reaches it is left to the ordinary path)
+    and (not exists (select 1 from latest where revoked_at is null)
+      or ((select n from required) is not null and ($6 = 'dismissed' or (select n from run) < (select n from required)))) as ok
+  from target t
+),
+claim as (
+  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
+  on conflict do nothing
+  returning event_id
+),
+changed as (
+  -- decideComplaint's update, once the event is claimed; the row is locked since the statement began, so the verdict's read of it stands
+  update complaints set status = $6, note = $7, decided_by = $4, decided_at = $8::timestamptz
+  where id = $3 and exists (select 1 from claim)
+  returning id, complainant_open_id
+),
+audited as (
+  -- audit(), at the decision's time as there
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $4, $9, 'complaint', c.id::text, jsonb_build_object('reference', t.reference, 'teamId', t.team_id, 'note', $7::text), $8::timestamptz
+  from changed c cross join target t
+  returning id
+),
+told as (
+  -- the complainant's notice (decideComplaint), a chat complaint's only; enqueueQuietly skips pending ids
+  select 'open_id'::text as receive_id_type, c.complainant_open_id as receiver, 'complainant'::text as dest_key
+  from changed c where c.complainant_open_id is not null and not starts_with(c.complainant_open_id, 'pending:')
+),
+queued as (
+  ${outboxSpecsSql('told', '$10::text', '$11::jsonb', 1, '$12::timestamptz')}
+)
+select coalesce((select ok from verdict), false) as ok,
+  exists (select 1 from changed) as changed,
+  (select count(*) from queued)::int as queued,
+  (select count(*) from audited)::int as audited,
+  (select id from latest where revoked_at is null) as honour_id,
+  (select year from latest where revoked_at is null) as year,
+  (select n from run) as run,
+  (select n from required) as required,
+  ${racedSql('changed')}`;
+
+type DecisionOutcome = { ok: boolean; changed: boolean; queued: number; honour_id: number | null; year: number | null; run: number; required: number | null };
+
+/** The decision made and answered from what was committed; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
+export async function fastDecideComplaint(database: Database, event: FastComplaintDecision): Promise<ComplaintDecisionDone | undefined> {
+  const client = postgresClient(database);
+  if (!client) return undefined;
+  const params = [
+    event.eventId,
+    event.eventType,
+    event.complaintId,
+    event.openId,
+    [...event.bootstrapAdmins],
+    event.decision === 'uphold' ? 'upheld' : 'dismissed',
+    event.note,
+    event.now.toISOString(),
+    `complaint.${event.decision}`,
+    complaintOutcomeKey(event.complaintId),
+    JSON.stringify(complaintOutcomeSpec(event.complaintId)),
+    // due at the process's time, as enqueueQuietly stamps it
+    new Date().toISOString(),
+  ];
+  let outcome: DecisionOutcome[];
+  let found: Awaited<ReturnType<typeof getComplaint>>;
+  try {
+    [[, , outcome], [found]] = await pipelined<[unknown, unknown, DecisionOutcome[]], [Awaited<ReturnType<typeof getComplaint>>]>(
+      client,
+      [
+        (c) => c.unsafe(lockComplaintSql, [event.complaintId], { prepare: true }).execute(),
+        (c) => c.unsafe(lockTitleSql, [event.complaintId], { prepare: true }).execute(),
+        (c) => c.unsafe(decideComplaintSql, params as never[], { prepare: true }).execute() as never,
+      ],
+      [readOn(database, (db) => getComplaint(db, event.complaintId))],
+    );
+  } catch (err) {
+    if (isRaced(err)) return undefined;
+    throw err;
+  }
+  const row = outcome[0];
+  if (!row?.changed || !found) return undefined;
+  const title = row.honour_id !== null && row.year !== null && row.required !== null ? { honourId: row.honour_id, year: row.year, run: row.run, required: row.required } : undefined;
+  return { found, title, queued: row.queued };
+}
+
+// --- 保留称号 / 撤销称号 -------------------------------------------------------------------------------
+
+export interface FastTitleDecision extends Who {
+  honourId: number;
+  /** The 决定理由 as `readForm(revocationDecisionForm, …)` read it. */
+  reason: string;
+}
+
+/** What the answer card is drawn from: the team and the title's year; a revocation's certificate and the cycle's settings. */
+export interface TitleDecisionDone {
+  team: ComplaintTeamRow;
+  year: number;
+  certificate?: string;
+  /** The running (else latest) cycle's settings, for revocationBarDays; undefined without a cycle. */
+  settings?: unknown;
+  queued: number;
+}
+
+// lockHonour's lock: the honour's row
+const lockHonourSql = `select id from honours where id = $1 for update`;
+
+/** lockHonour's read: the honour with its team and organisation. */
+const honourSql = `h as (
+  select h.id, h.team_id, h.year, h.revoked_at, t.name, t.code, o.name as organization, t.leader_open_id, t.contact_open_id
+  from honours h join teams t on t.id = h.team_id join organizations o on o.id = t.organization_id
+  where h.id = $3
+)`;
+
+const decided = `(select count(*) from audited)::int as audited,
+  (select name from h) as name, (select code from h) as code, (select organization from h) as organization,
+  (select team_id from h) as team_id, (select leader_open_id from h) as leader_open_id, (select contact_open_id from h) as contact_open_id,
+  (select year from h) as year`;
+
+const keepSql = `
+with ${honourSql},
+${titleRunSql('(select team_id from h)')},
+verdict as (
+  select ${isAdmin}
+    -- lockHonour: found with its team, not revoked
+    and h.revoked_at is null
+    -- keepTitle: the team's current title is this honour, and its run has reached revocationRun's threshold
+    and (select id from latest) = h.id
+    -- a run setting SQL does not read (NULL) leaves the comparison NULL, the verdict not ok
+    and (select n from run) >= (select n from required) as ok
+  from h
+),
+claim as (
+  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
+  on conflict do nothing
+  returning event_id
+),
+changed as (
+  update honours set kept_at = $6::timestamptz, kept_reason = $7 where id = $3 and exists (select 1 from claim)
+  returning id
+),
+audited as (
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $4, 'honour.keep', 'honour', c.id::text, jsonb_build_object('teamId', h.team_id, 'year', h.year, 'reason', $7::text, 'run', (select n from run)), $6::timestamptz
+  from changed c cross join h
+  returning id
+)
+select coalesce((select ok from verdict), false) as ok, exists (select 1 from changed) as changed, 0 as queued,
+  ${decided},
+  ${racedSql('changed')}`;
+
+const revokeSql = `
+with ${honourSql},
+cycle as (
+  -- getRunningOrLatestCycle, for revocationBarDays
+  select cy.settings from cycles cy order by (cy.status in ('open', 'scoring', 'closed')) desc, cy.year desc limit 1
+),
+cert as (select number from certificates where honour_id = $3),
+verdict as (
+  select ${isAdmin}
+    -- lockHonour: found with its team, not revoked
+    and h.revoked_at is null
+    -- ctx.send queues the leader's and the contact's notice as interactive when one of them decides: left to it
+    and $4 <> h.leader_open_id and $4 <> h.contact_open_id as ok
+  from h
+),
+claim as (
+  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
+  on conflict do nothing
+  returning event_id
+),
+changed as (
+  update honours set revoked_at = $6::timestamptz, revoked_reason = $7 where id = $3 and exists (select 1 from claim)
+  returning id
+),
+audited as (
+  -- audit(); the certificate named only when there is one, as JSON leaves an undefined out
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $4, 'honour.revoke', 'honour', c.id::text,
+    jsonb_build_object('teamId', h.team_id, 'year', h.year, 'reason', $7::text)
+      || coalesce((select jsonb_build_object('certificate', number) from cert), '{}'::jsonb),
+    $6::timestamptz
+  from changed c cross join h
+  returning id
+),
+told as (
+  -- revokeTitle: the leader, then the contact when someone else; enqueueQuietly skips pending ids
+  select 'open_id'::text as receive_id_type, r.open_id as receiver, 'user:' || r.open_id as dest_key, r.n
+  from changed cross join h cross join lateral (values (1, h.leader_open_id), (2, h.contact_open_id)) r (n, open_id)
+  where not starts_with(r.open_id, 'pending:') and (r.n = 1 or r.open_id <> h.leader_open_id)
+),
+queued as (
+  ${outboxSpecsSql('(select * from told order by n)', '$8::text', '$9::jsonb', 1, '$10::timestamptz')}
+)
+select coalesce((select ok from verdict), false) as ok, exists (select 1 from changed) as changed, (select count(*) from queued)::int as queued,
+  ${decided},
+  (select number from cert) as certificate,
+  (select settings from cycle) as settings,
+  exists (select 1 from cycle) as has_cycle,
+  ${racedSql('changed')}`;
+
+type TitleOutcome = {
+  ok: boolean;
+  changed: boolean;
+  queued: number;
+  name: string;
+  code: string;
+  organization: string;
+  team_id: number;
+  leader_open_id: string;
+  contact_open_id: string;
+  year: number;
+  certificate?: string | null;
+  settings?: unknown;
+  has_cycle?: boolean;
+};
+
+async function decideTitle(database: Database, event: FastTitleDecision, decision: 'keep' | 'revoke'): Promise<TitleDecisionDone | undefined> {
+  const client = postgresClient(database);
+  if (!client) return undefined;
+  const params: unknown[] = [event.eventId, event.eventType, event.honourId, event.openId, [...event.bootstrapAdmins], event.now.toISOString(), event.reason];
+  if (decision === 'revoke') params.push(titleRevokedKey(event.honourId), JSON.stringify(titleRevokedSpec(event.honourId)), new Date().toISOString());
+  let outcome: TitleOutcome[];
+  try {
+    [[, outcome]] = await pipelined<[unknown, TitleOutcome[]], []>(
+      client,
+      [
+        (c) => c.unsafe(lockHonourSql, [event.honourId], { prepare: true }).execute(),
+        (c) => c.unsafe(decision === 'keep' ? keepSql : revokeSql, params as never[], { prepare: true }).execute() as never,
+      ],
+      [],
+    );
+  } catch (err) {
+    if (isRaced(err)) return undefined;
+    throw err;
+  }
+  const row = outcome[0];
+  if (!row?.changed) return undefined;
+  const team: ComplaintTeamRow = { id: row.team_id, name: row.name, code: row.code, organization: row.organization, leaderOpenId: row.leader_open_id, contactOpenId: row.contact_open_id };
+  return {
+    team,
+    year: row.year,
+    certificate: row.certificate ?? undefined,
+    settings: row.has_cycle ? row.settings : undefined,
+    queued: row.queued,
+  };
+}
+
+/** 保留称号 made in one round trip; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
+export const fastKeepTitle = (database: Database, event: FastTitleDecision) => decideTitle(database, event, 'keep');
+
+/** 撤销称号 made in one round trip; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
+export const fastRevokeTitle = (database: Database, event: FastTitleDecision) => decideTitle(database, event, 'revoke');
