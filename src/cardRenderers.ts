@@ -20,6 +20,7 @@ import {
   scoringReminderRenderer,
 } from './jobs/reminderCards.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNotices.js';
+import { HELP_MENU_CARD, helpMenuRenderer } from './helpMenuCards.js';
 import type { CardRenderers } from './outbox.js';
 import { CONTACT_NAMED_CARD, contactNamedRenderer, TEAM_REGISTERED_CARD, teamRegisteredRenderer } from './registrationCards.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
@@ -45,5 +46,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [ENDORSEMENT_LEADER_NOTICE]: endorsementLeaderNoticeRenderer(db),
     [FORMAL_CHECK_REQUEST]: formalCheckRequestRenderer(db),
     [COMPLAINT_ALERT_CARD]: complaintAlertRenderer(db, timezone),
+    [HELP_MENU_CARD]: helpMenuRenderer,
   };
 }
