@@ -22,6 +22,14 @@ export function helpMenuSpec(roles: readonly string[], buttons: MenuButton[]): C
   return { kind: HELP_MENU_CARD, roles: [...roles], buttons };
 }
 
+/**
+ * Every menu entry in menu order with the roles it is shown to, as the statement filters it for the clicker's roles
+ * (what `BotRegistry.menuFor` does: its sort is stable, so filtering the sorted list gives the same order).
+ */
+export function menuTable(menu: readonly MenuEntry[]): (MenuButton & { roles: string[] })[] {
+  return [...menu].sort((a, b) => a.order - b.order).map((e) => ({ ...menuButtons([e])[0], roles: [...e.roles] }));
+}
+
 const isButton = (b: unknown): b is MenuButton => {
   const x = b as MenuButton | null;
   return !!x && typeof x.action === 'string' && typeof x.label === 'string' && (x.value === undefined || (typeof x.value === 'object' && x.value !== null));

@@ -1,6 +1,7 @@
 import { helpCard } from '../../cards/help.js';
-import type { BotRegistry, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { helpMenuSpec, menuButtons } from '../../src/helpMenuCards.js';
+import { fastPrivateMenu } from '../../src/fast/requests.js';
+import type { BotRegistry, CardActionDecl, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { helpMenuSpec, menuButtons, menuTable } from '../../src/helpMenuCards.js';
 
 export function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
   const entries = registry.menuFor(ctx.actor.roles);
@@ -28,6 +29,24 @@ export function openMenuPrivately(registry: BotRegistry) {
     const render = helpMenuSpec(ctx.actor.roles, menuButtons(registry.menuFor(ctx.actor.roles)));
     await ctx.send({ dedupeKey: privateMenuKey(ctx.eventId), to: { openId: ctx.actor.openId }, render });
     return privateMenuSent;
+  };
+}
+
+/**
+ * The same in one round trip on PostgreSQL (src/fast/requests.ts): the statement finds the clicker's roles and
+ * their buttons itself; a delivery seen before answers undefined having written nothing, and `openMenuPrivately` runs.
+ */
+export function openMenuPrivatelyFast(registry: BotRegistry): NonNullable<CardActionDecl['fast']> {
+  return async (fx) => {
+    const done = await fastPrivateMenu(fx.database, {
+      eventId: fx.eventId,
+      eventType: fx.eventType,
+      openId: fx.openId,
+      bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+      dedupeKey: privateMenuKey(fx.eventId),
+      menu: menuTable(registry.menu),
+    });
+    return done && { outcome: 'ok', answer: privateMenuSent, queued: done.queued };
   };
 }
 
