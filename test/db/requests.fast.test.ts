@@ -103,8 +103,8 @@ const counts = async (db: Db) => ({
 const request = (h: Harness, who: string, eventId: string): FastRequest => ({ eventId, eventType: 'card.action.trigger', openId: who, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS });
 
 /** The statement of a step, called directly. */
-async function direct(h: Harness, step: Pick<Step, 'action' | 'who'>, eventId: string) {
-  const event = request(h, step.who, eventId);
+async function direct(h: Harness, step: Pick<Step, 'action' | 'who'>, eventId: string, bootstrapAdmins?: string[]) {
+  const event = { ...request(h, step.who, eventId), ...(bootstrapAdmins ? { bootstrapAdmins } : {}) };
   return step.action === 'help.private'
     ? fastPrivateMenu(h.db, { ...event, dedupeKey: `help:private:${eventId}`, menu: menuTable(h.app.registry.menu) })
     : fastImportTemplate(h.db, { ...event, dedupeKey: `import:template:${eventId}`, file: { fileName: '质量信得过班组导入模板.xlsx', fileType: 'xls', base64: (await importTemplate()).toString('base64') } });
@@ -223,6 +223,21 @@ describe('私信菜单 and 下载导入模板: the one statement answers and wri
       else expect(await readBack(Buffer.from((mine.card as { base64: string }).base64, 'base64'))).toEqual(await readBack(Buffer.from((theirs.card as { base64: string }).base64, 'base64')));
       const [claimed] = await h.db.db.select().from(processedEvents).where(eq(processedEvents.eventId, eventId));
       expect(claimed.eventType).toBe('card.action.trigger');
+    }
+  });
+
+  it('leaves a delivery recorded before (whose first answer queued nothing) and an imported person not yet linked, writing nothing', async () => {
+    const { h } = worlds.fast;
+    const db = h.db.db;
+    for (const action of ['help.private', 'import.template'] as const) {
+      const seen = `evt_req_seen_${action}`;
+      await db.insert(processedEvents).values({ eventId: seen, eventType: 'card.action.trigger' });
+      const before = await counts(db);
+      expect(await direct(h, { action, who: ADMIN }, seen)).toBeUndefined();
+      // enqueueQuietly sends nothing to a pending id (here one of ADMIN_OPEN_IDS, so that only this stops it); the ordinary path answers it
+      const pending = 'pending:m:13800000009';
+      expect(await direct(h, { action, who: pending }, `evt_req_pending_${action}`, [ADMIN, pending])).toBeUndefined();
+      expect(await counts(db)).toEqual(before);
     }
   });
 });
