@@ -20,6 +20,7 @@ import {
   scoringReminderRenderer,
 } from './jobs/reminderCards.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNotices.js';
+import { HELP_MENU_CARD, helpMenuRenderer } from './helpMenuCards.js';
 import type { CardRenderers } from './outbox.js';
 import { CONTACT_NAMED_CARD, contactNamedRenderer, TEAM_REGISTERED_CARD, teamRegisteredRenderer } from './registrationCards.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
@@ -47,5 +48,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [COMPLAINT_ALERT_CARD]: complaintAlertRenderer(db, timezone),
     [COMPLAINT_OUTCOME_CARD]: complaintOutcomeRenderer(db, timezone),
     [TITLE_REVOKED_CARD]: titleRevokedRenderer(db),
+    [HELP_MENU_CARD]: helpMenuRenderer,
   };
 }

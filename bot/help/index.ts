@@ -1,11 +1,11 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { notUnderstood, noValue } from '../respond.js';
-import { greetOnChatEntered, openMenuPrivately, refreshMenu, showHelp } from './showHelp.js';
+import { greetOnChatEntered, openMenuPrivately, openMenuPrivatelyFast, refreshMenu, showHelp } from './showHelp.js';
 
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['帮助', 'help', '菜单', 'menu', '?', '？'], run: showHelp(bot) });
   bot.cardAction({ action: 'help.menu', roles: ['public'], value: noValue, run: refreshMenu(bot) });
-  bot.cardAction({ action: 'help.private', roles: ['public'], value: noValue, run: openMenuPrivately(bot) });
+  bot.cardAction({ action: 'help.private', roles: ['public'], value: noValue, run: openMenuPrivately(bot), fast: openMenuPrivatelyFast(bot) });
   bot.event({ eventType: 'im.chat.access_event.bot_p2p_chat_entered_v1', run: greetOnChatEntered(bot) });
   bot.fallback = notUnderstood;
 }

@@ -1,5 +1,7 @@
 import { helpCard } from '../../cards/help.js';
-import type { BotRegistry, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { fastPrivateMenu } from '../../src/fast/requests.js';
+import type { BotRegistry, CardActionDecl, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { helpMenuSpec, menuButtons, menuTable } from '../../src/helpMenuCards.js';
 
 export function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
   const entries = registry.menuFor(ctx.actor.roles);
@@ -18,11 +20,33 @@ export function showHelp(registry: BotRegistry) {
   };
 }
 
-/** The group menu's button: the clicker's own menu, privately. */
+const privateMenuKey = (eventId: string) => `help:private:${eventId}`;
+const privateMenuSent: CardResponse = { toast: { type: 'info', content: '菜单已通过私聊发给你' } };
+
+/** The group menu's button: the clicker's own menu, privately, drawn when it is sent from the roles they have now (src/helpMenuCards.ts). */
 export function openMenuPrivately(registry: BotRegistry) {
   return async (ctx: HandlerContext): Promise<CardResponse> => {
-    await ctx.send({ dedupeKey: `help:private:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
-    return { toast: { type: 'info', content: '菜单已通过私聊发给你' } };
+    const render = helpMenuSpec(ctx.actor.roles, menuButtons(registry.menuFor(ctx.actor.roles)));
+    await ctx.send({ dedupeKey: privateMenuKey(ctx.eventId), to: { openId: ctx.actor.openId }, render });
+    return privateMenuSent;
+  };
+}
+
+/**
+ * The same in one round trip on PostgreSQL (src/fast/requests.ts): the statement finds the clicker's roles and
+ * their buttons itself; a delivery seen before answers undefined having written nothing, and `openMenuPrivately` runs.
+ */
+export function openMenuPrivatelyFast(registry: BotRegistry): NonNullable<CardActionDecl['fast']> {
+  return async (fx) => {
+    const done = await fastPrivateMenu(fx.database, {
+      eventId: fx.eventId,
+      eventType: fx.eventType,
+      openId: fx.openId,
+      bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+      dedupeKey: privateMenuKey(fx.eventId),
+      menu: menuTable(registry.menu),
+    });
+    return done && { outcome: 'ok', answer: privateMenuSent, queued: done.queued };
   };
 }
 

@@ -28,17 +28,13 @@ import { actionTable, applicationForm, type Fixture, NEWCOMER, NOW, ORG_POOL, OT
  * measured callback are written there with the round trip each went out in.
  */
 
-/**
- * Round trips each measured callback costs today (warm, one connection): a regression fails here. 下载导入模板
- * is 2 or 3: its outbox row holds the workbook (tens of KB), so the server may answer that write before the
- * COMMIT goes out, which the wire then counts as a trip of its own.
- */
+/** Round trips each measured callback costs today (warm, one connection): a regression fails here. */
 const BOUNDS: Record<string, number> = {
-  'review.submit': 1, 'help.private': 2, 'import.template': 3, 'team.register': 1, 'team.editSave': 4, 'team.memberAdd': 3,
+  'review.submit': 1, 'help.private': 1, 'import.template': 1, 'team.register': 1, 'team.editSave': 4, 'team.memberAdd': 3,
   'team.memberRemove': 3, 'application.save': 1, 'application.submit': 1, 'endorse.recommend': 1, 'endorse.return': 1, 'check.accept': 1,
   'check.return': 1, 'cycle.settingsSave': 3, 'cycle.sheetLoad': 3, 'experts.add': 3, 'experts.deactivate': 2, 'experts.activate': 2,
-  'experts.conflictAdd': 4, 'review.decline': 4, 'review.swap': 4, 'review.reopen': 3, 'complaint.submit': 1, 'complaint.uphold': 4,
-  'complaint.dismiss': 4, 'revocation.keep': 4, 'revocation.revoke': 3, 'import.apply': 3, 'bulk.retry': 4, 'cycle.closeApplications': 4,
+  'experts.conflictAdd': 4, 'review.decline': 4, 'review.swap': 4, 'review.reopen': 3, 'complaint.submit': 1, 'complaint.uphold': 1,
+  'complaint.dismiss': 1, 'revocation.keep': 1, 'revocation.revoke': 1, 'import.apply': 3, 'bulk.retry': 4, 'cycle.closeApplications': 4,
   'review.assign': 3, 'results.close': 3, 'results.publish': 3, 'cycle.open': 4,
 };
 

@@ -1,0 +1,142 @@
+import type { Database } from '../../db/index.js';
+import { HELP_MENU_CARD, type menuTable } from '../helpMenuCards.js';
+import type { OutgoingFile } from '../outbox.js';
+import { postgresClient } from '../pipeline.js';
+
+/**
+ * The two actions that send a message on request, in one round trip on PostgreSQL: 在私聊中打开我的菜单
+ * (`help.private`) and 下载导入模板 (`import.template`): one statement, its own transaction. It claims the event
+ * only when the ordinary path would let the clicker do it, and queues the message only when the claim row was inserted. It is raw SQL because one statement must check and write at once, which
+ * the query builder cannot say. It handles the success alone: on anything else (not an administrator, a delivery
+ * seen before) it writes nothing, not even the claim, and the ordinary path runs and answers as it always has.
+ *
+ * Locks come in the ordinary path's order: the claim's row, then the outbox row. Both messages go to the clicker
+ * themself, so they are queued as `ctx.send` queues the answer to what a user just did: priority 0 (interactive).
+ */
+
+/** The event as the fast paths get it. */
+export interface FastRequest {
+  eventId: string;
+  eventType: string;
+  openId: string;
+  /** ADMIN_OPEN_IDS: administrators without the stored role. */
+  bootstrapAdmins: readonly string[];
+}
+
+/** The statement's answer: whether the event was claimed (then the message is queued), and how many rows it added. */
+type Outcome = { claimed: boolean; queued: number };
+
+/**
+ * The menu: the clicker's roles, as `actorFrom` (src/people.ts) makes them from what the claim reads (the stored
+ * roles, then admin by ADMIN_OPEN_IDS, leader, member; each once, in the place it first came), and the entries
+ * `BotRegistry.menuFor` offers them, found here so that the card queued is drawn for the roles they have now.
+ */
+const menuSql = `
+with actor_roles as (
+  select array(
+    select r from unnest(
+      coalesce((select p.roles from people p where p.open_id = $3::text), '{}'::text[])
+      || case when $3::text = any($4::text[]) then array['admin'] else '{}'::text[] end
+      || case when exists (select 1 from team_members m where m.open_id = $3::text and m.role = 'leader') then array['leader'] else '{}'::text[] end
+      || case when exists (select 1 from team_members m where m.open_id = $3::text) then array['member'] else '{}'::text[] end
+    ) with ordinality u (r, i)
+    group by r order by min(i)) as roles
+),
+buttons as (
+  -- menuFor: an entry shown to everyone, or to one of the roles; $5 is the whole menu in its order (menuTable)
+  select coalesce(jsonb_agg(e - 'roles' order by i), '[]'::jsonb) as buttons
+  from jsonb_array_elements($5::jsonb) with ordinality x (e, i), actor_roles a
+  where jsonb_array_length(e -> 'roles') = 0 or exists (select 1 from jsonb_array_elements_text(e -> 'roles') r where r = any(a.roles))
+),
+claim as (
+  -- the registry's roles ['public']: anyone may ask for their menu
+  insert into processed_events (event_id, event_type) values ($1::text, $2::text)
+  on conflict do nothing
+  returning event_id
+),
+queued as (
+  -- openMenuPrivately's ctx.send (enqueueQuietly), once the event is claimed
+  insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
+  select $6::text, 'send', 'open_id', $3::text, $3::text, 'interactive', 0,
+    jsonb_build_object('render', jsonb_build_object('kind', $7::text, 'roles', to_jsonb(a.roles), 'buttons', b.buttons)), $8::timestamptz
+  from claim, actor_roles a, buttons b
+  on conflict (dedupe_key) do nothing
+  returning id
+)
+select exists (select 1 from claim) as claimed, (select count(*) from queued)::int as queued`;
+
+/**
+ * The template: the workbook's bytes are made in TypeScript before the trip, as the ordinary path makes them, so
+ * the row is inserted as it is (a file message holds them, base64).
+ */
+const templateSql = `
+with verdict as (
+  -- the registry's roles ['admin'] (mayUse, src/handlers.ts): the stored role or ADMIN_OPEN_IDS, as actorFrom (src/people.ts) makes the actor
+  select exists (select 1 from people p where p.open_id = $3::text and 'admin' = any(p.roles)) or $3::text = any($4::text[]) as ok
+),
+claim as (
+  insert into processed_events (event_id, event_type) select $1::text, $2::text from verdict where ok
+  on conflict do nothing
+  returning event_id
+),
+queued as (
+  -- sendTemplate's ctx.send (enqueueQuietly), once the event is claimed
+  insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
+  select $5::text, 'send', 'open_id', $3::text, $3::text, 'file', 0, $6::jsonb, $7::timestamptz
+  from claim
+  on conflict (dedupe_key) do nothing
+  returning id
+)
+select exists (select 1 from claim) as claimed, (select count(*) from queued)::int as queued`;
+
+/**
+ * The statement on its own, which PostgreSQL runs as a transaction of its own: one write, one answer. Not `pipelined`
+ * (BEGIN, the statement, COMMIT): postgres.js writes a message of 1 KB or more at once and the COMMIT a moment after,
+ * so the template's bytes (about 27 KB of base64) would split the write in two, the server answering BEGIN between.
+ * Undefined on PGlite (nothing sent).
+ */
+async function once(database: Database, text: string, params: unknown[]): Promise<Outcome | undefined> {
+  const client = postgresClient(database);
+  if (!client) return undefined;
+  const rows = (await client.unsafe(text, params as never[], { prepare: true })) as unknown as Outcome[];
+  return rows[0];
+}
+
+/**
+ * `help.private`: the clicker's menu queued to them, drawn at send time from the roles and buttons the statement
+ * found; how many rows were queued, or undefined (nothing written) for the ordinary path to run.
+ */
+export async function fastPrivateMenu(database: Database, event: FastRequest & { dedupeKey: string; menu: ReturnType<typeof menuTable> }): Promise<{ queued: number } | undefined> {
+  // enqueueQuietly sends nothing to an imported person not yet linked to Feishu: left to it
+  if (!postgresClient(database) || event.openId.startsWith('pending:')) return undefined;
+  const outcome = await once(database, menuSql, [
+    event.eventId,
+    event.eventType,
+    event.openId,
+    [...event.bootstrapAdmins],
+    JSON.stringify(event.menu),
+    event.dedupeKey,
+    HELP_MENU_CARD,
+    // due at the process's time, as enqueueQuietly stamps it
+    new Date().toISOString(),
+  ]);
+  return outcome?.claimed ? { queued: outcome.queued } : undefined;
+}
+
+/**
+ * `import.template`: the workbook queued to the administrator who asked; how many rows were queued, or undefined
+ * (nothing written) for the ordinary path to run.
+ */
+export async function fastImportTemplate(database: Database, event: FastRequest & { dedupeKey: string; file: OutgoingFile }): Promise<{ queued: number } | undefined> {
+  if (!postgresClient(database) || event.openId.startsWith('pending:')) return undefined;
+  const outcome = await once(database, templateSql, [
+    event.eventId,
+    event.eventType,
+    event.openId,
+    [...event.bootstrapAdmins],
+    event.dedupeKey,
+    JSON.stringify(event.file),
+    new Date().toISOString(),
+  ]);
+  return outcome?.claimed ? { queued: outcome.queued } : undefined;
+}

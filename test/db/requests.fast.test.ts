@@ -1,0 +1,346 @@
+import { count, eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { menuCardFor } from '../../bot/help/showHelp.js';
+import type { Database, Db } from '../../db/index.js';
+import { outbox, people, processedEvents, teamMembers } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { fastImportTemplate, fastPrivateMenu, type FastRequest } from '../../src/fast/requests.js';
+import type { BotRegistry, HandlerContext } from '../../src/handlers.js';
+import { HELP_MENU_CARD, helpMenuRenderer, helpMenuSpec, menuButtons, menuTable } from '../../src/helpMenuCards.js';
+import { importTemplate, readImportWorkbook } from '../../src/import/workbook.js';
+import { loadActor, type Role } from '../../src/people.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+import { type Fixture, NOW, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+
+/**
+ * 在私聊中打开我的菜单 and 下载导入模板 in one statement (src/fast/requests.ts) against the ordinary transaction: the
+ * same answers, outbox rows and messages sent; every case the statement leaves (not an administrator, a delivery
+ * seen before) answered by the ordinary path with nothing of the fast attempt kept; one round trip on a warm
+ * connection; the same delivery twice at once ends as one.
+ */
+
+/** Someone the bot has never seen: no row, no role. */
+const VISITOR = 'ou_reqvisitor00000000000000000000001';
+/** Stored roles in an order of their own, and a team's leader: the menu names them as actorFrom orders them. */
+const MULTI = 'ou_reqmultirole000000000000000000001';
+const MULTI_ROLES: Role[] = ['org_contact', 'expert', 'leader', 'member'];
+/** An administrator by the stored role (the fixture's ADMIN is one by ADMIN_OPEN_IDS). */
+const ROLE_ADMIN = 'ou_reqroleadmin000000000000000000001';
+/** Someone given a role between two clicks of theirs. */
+const LATE = 'ou_reqlateexpert00000000000000000001';
+
+type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
+
+async function seedMore(db: Db, f: Fixture): Promise<void> {
+  await db.insert(people).values([
+    { openId: MULTI, name: '多角色', roles: ['org_contact', 'expert'] },
+    { openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] },
+    { openId: LATE, name: '新专家', roles: [] },
+  ]);
+  await db.insert(teamMembers).values({ teamId: f.teamA.id, openId: MULTI, role: 'leader' });
+}
+
+interface Step {
+  name: string;
+  who: string;
+  action: 'help.private' | 'import.template';
+  /** A fixed event id (a delivery repeated); a fresh one otherwise. */
+  eventId?: string;
+  toast: 'success' | 'error' | 'info';
+  says: RegExp;
+  /** A case the statement leaves: called directly, it must answer undefined and write nothing. */
+  leftToOrdinary?: boolean;
+  before?: (db: Db) => Promise<void>;
+}
+
+const menuSent = /^菜单已通过私聊发给你$/;
+const templateSent = /^导入模板已发到与你的单聊$/;
+const duplicate = /^该操作已处理，无需重复提交$/;
+
+const steps: Step[] = [
+  { name: '私信菜单 of someone with no role', who: VISITOR, action: 'help.private', eventId: 'evt_req_menu_visitor', toast: 'info', says: menuSent },
+  { name: '私信菜单 of a leader', who: personas.leader, action: 'help.private', toast: 'info', says: menuSent },
+  { name: '私信菜单 of someone with stored roles who leads a team', who: MULTI, action: 'help.private', toast: 'info', says: menuSent },
+  { name: '私信菜单 of an administrator by ADMIN_OPEN_IDS', who: ADMIN, action: 'help.private', toast: 'info', says: menuSent },
+  { name: '私信菜单, the same delivery again', who: VISITOR, action: 'help.private', eventId: 'evt_req_menu_visitor', toast: 'info', says: duplicate, leftToOrdinary: true },
+  { name: '私信菜单 of someone whose row holds no role', who: LATE, action: 'help.private', toast: 'info', says: menuSent },
+  {
+    name: '私信菜单 of the same person once given a role',
+    who: LATE,
+    action: 'help.private',
+    toast: 'info',
+    says: menuSent,
+    before: async (db) => {
+      await db.update(people).set({ roles: ['expert'] }).where(eq(people.openId, LATE));
+    },
+  },
+  { name: '下载导入模板 by an administrator by ADMIN_OPEN_IDS', who: ADMIN, action: 'import.template', eventId: 'evt_req_template_admin', toast: 'success', says: templateSent },
+  { name: '下载导入模板 by an administrator of the stored role', who: ROLE_ADMIN, action: 'import.template', toast: 'success', says: templateSent },
+  { name: '下载导入模板 by a leader', who: personas.leader, action: 'import.template', toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
+  { name: '下载导入模板 by someone of other stored roles', who: MULTI, action: 'import.template', toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
+  { name: '下载导入模板, the same delivery again', who: ADMIN, action: 'import.template', eventId: 'evt_req_template_admin', toast: 'info', says: duplicate, leftToOrdinary: true },
+];
+
+/** What these actions write, without the times and ids PostgreSQL stamps; the workbook's bytes (which carry their own time) compared apart. */
+async function snapshot(db: Db) {
+  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => ({
+    ...o,
+    card: o.msgType === 'file' ? { ...(o.card as object), base64: '<workbook>' } : o.card,
+  }));
+  const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).orderBy(processedEvents.eventId);
+  return { out, events };
+}
+
+const counts = async (db: Db) => ({
+  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
+  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+});
+
+/** The event of a step as the fast functions take it. */
+const request = (h: Harness, who: string, eventId: string): FastRequest => ({ eventId, eventType: 'card.action.trigger', openId: who, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS });
+
+/** The statement of a step, called directly. */
+async function direct(h: Harness, step: Pick<Step, 'action' | 'who'>, eventId: string, bootstrapAdmins?: string[]) {
+  const event = { ...request(h, step.who, eventId), ...(bootstrapAdmins ? { bootstrapAdmins } : {}) };
+  return step.action === 'help.private'
+    ? fastPrivateMenu(h.db, { ...event, dedupeKey: `help:private:${eventId}`, menu: menuTable(h.app.registry.menu) })
+    : fastImportTemplate(h.db, { ...event, dedupeKey: `import:template:${eventId}`, file: { fileName: '质量信得过班组导入模板.xlsx', fileType: 'xls', base64: (await importTemplate()).toString('base64') } });
+}
+
+/** The menu as the ordinary path drew it before it was drawn at send time: menuCardFor on the actor. */
+const oldMenu = (registry: BotRegistry, roles: Role[]) => menuCardFor(registry, { actor: { openId: '', name: null, roles } } as unknown as HandlerContext);
+
+/** A workbook read back as the import reads it. */
+const readBack = async (bytes: Buffer) => readImportWorkbook(bytes);
+
+describe('私信菜单 and 下载导入模板: the one statement answers and writes what the ordinary transaction does', () => {
+  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
+
+  beforeAll(async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f } = await startSecurityHarness();
+      h.app.processor.fastPaths = mode === 'fast';
+      await seedMore(h.db.db, f);
+      worlds[mode] = { h, f, answers: [], after: [] };
+    }
+  });
+
+  afterAll(async () => {
+    for (const w of Object.values(worlds)) await w?.h.close();
+  });
+
+  it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h } = worlds[mode];
+      const db = h.db.db;
+      await step.before?.(db);
+      if (mode === 'fast' && step.leftToOrdinary) {
+        // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
+        const before = await counts(db);
+        expect(await direct(h, step, step.eventId ?? `probe_${randomEventId()}`)).toBeUndefined();
+        expect(await counts(db)).toEqual(before);
+      }
+      const body: Body = await h.click(step.who, { action: step.action }, {}, { eventId: step.eventId ?? `evt_req_${i}` });
+      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
+      expect(body.toast?.content).toMatch(step.says);
+      worlds[mode].answers[i] = body;
+      worlds[mode].after[i] = await snapshot(db);
+    }
+    expect(worlds.fast.answers[i]).toEqual(worlds.ordinary.answers[i]);
+    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+  });
+
+  it('sends each the menu the ordinary path drew before, for the roles they had at the click, and the renderer draws it from the spec', async () => {
+    const fastMessages: unknown[] = [];
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h } = worlds[mode];
+      const registry = h.app.registry;
+      const menus = (to: string) => h.fake.messages.filter((m) => m.receiveId === to && m.msgType === 'interactive').map((m) => m.content);
+      const roles = async (openId: string) => (await loadActor(h.db.db, openId, h.app.config.ADMIN_OPEN_IDS)).roles;
+      expect(menus(VISITOR), mode).toEqual([oldMenu(registry, [])]);
+      expect(menus(personas.leader), mode).toEqual([oldMenu(registry, await roles(personas.leader))]);
+      expect(await roles(personas.leader)).toEqual(expect.arrayContaining(['leader', 'member']));
+      expect(menus(MULTI), mode).toEqual([oldMenu(registry, MULTI_ROLES)]);
+      expect(menus(ADMIN), mode).toEqual([oldMenu(registry, await roles(ADMIN))]);
+      expect(await roles(ADMIN)).toContain('admin');
+      expect(menus(LATE), mode).toEqual([oldMenu(registry, []), oldMenu(registry, ['expert'])]);
+      // the rows hold the spec: the roles in actorFrom's order and the buttons menuFor offers them; the clicker's own, so interactive
+      const rows = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'help:private:%')).orderBy(outbox.id);
+      expect(rows.map((o) => [o.receiver, o.priority, o.msgType, o.status])).toEqual(
+        [VISITOR, personas.leader, MULTI, ADMIN, LATE, LATE].map((to) => [to, 0, 'interactive', 'sent']),
+      );
+      const multi = rows.find((o) => o.receiver === MULTI)!;
+      expect((multi.card as { render: unknown }).render).toEqual(helpMenuSpec(MULTI_ROLES, menuButtons(registry.menuFor(MULTI_ROLES))));
+      fastMessages.push(h.fake.messages.filter((m) => m.msgType === 'interactive').map((m) => [m.receiveId, m.content]));
+    }
+    expect(fastMessages[0]).toEqual(fastMessages[1]);
+    const registry = worlds.fast.h.app.registry;
+    expect(await helpMenuRenderer([helpMenuSpec(['admin'], menuButtons(registry.menuFor(['admin']))), { kind: HELP_MENU_CARD, roles: 'admin' }])).toEqual([
+      { card: oldMenu(registry, ['admin']) },
+      { error: `card ${HELP_MENU_CARD}: incomplete spec` },
+    ]);
+  });
+
+  it('sends each administrator the template workbook, as a file message of their own', async () => {
+    const template = await readBack(await importTemplate());
+    const sent: unknown[] = [];
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h } = worlds[mode];
+      const files = h.fake.messages.filter((m) => m.msgType === 'file');
+      expect(files.map((m) => m.receiveId), mode).toEqual([ADMIN, ROLE_ADMIN]);
+      for (const m of files) {
+        const upload = h.fake.upload(m.content.file_key)!;
+        expect([upload.fileName, upload.fileType]).toEqual(['质量信得过班组导入模板.xlsx', 'xls']);
+        expect(await readBack(upload.bytes)).toEqual(template);
+      }
+      const rows = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'import:template:%')).orderBy(outbox.id);
+      expect(rows.map((o) => [o.receiver, o.priority, o.msgType, o.status])).toEqual([ADMIN, ROLE_ADMIN].map((to) => [to, 0, 'file', 'sent']));
+      sent.push(files.map((m) => [m.receiveIdType, m.receiveId]));
+    }
+    expect(sent[0]).toEqual(sent[1]);
+  });
+
+  it.skipIf(testDatabaseKind() !== 'postgres')('the statement itself does every success case, writing the row the ordinary path wrote', async () => {
+    const { h } = worlds.fast;
+    const ordinary = worlds.ordinary.h.db.db;
+    for (const [i, step] of steps.entries()) {
+      // LATE's first click drew the menu of the roles they had then
+      if (step.leftToOrdinary || (step.who === LATE && !step.before)) continue;
+      const eventId = `evt_req_direct_${i}`;
+      const before = await counts(h.db.db);
+      expect(await direct(h, step, eventId), step.name).toEqual({ queued: 1 });
+      expect(await counts(h.db.db)).toEqual({ events: before.events + 1, outbox: before.outbox + 1 });
+      const key = step.action === 'help.private' ? 'help:private:' : 'import:template:';
+      const [mine] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, key + eventId));
+      // the ordinary world's row of the same click, as it was queued (the dispatcher since sent it)
+      const [theirs] = await ordinary.select().from(outbox).where(eq(outbox.dedupeKey, key + (step.eventId ?? `evt_req_${i}`)));
+      const queued = (o: typeof mine) => ({ kind: o.kind, receiveIdType: o.receiveIdType, receiver: o.receiver, rateKey: o.rateKey, msgType: o.msgType, priority: o.priority, status: o.status, attempts: o.attempts });
+      expect(queued(mine)).toEqual({ ...queued(theirs), status: 'pending', attempts: 0 });
+      if (step.action === 'help.private') expect(mine.card, step.name).toEqual(theirs.card);
+      else expect(await readBack(Buffer.from((mine.card as { base64: string }).base64, 'base64'))).toEqual(await readBack(Buffer.from((theirs.card as { base64: string }).base64, 'base64')));
+      const [claimed] = await h.db.db.select().from(processedEvents).where(eq(processedEvents.eventId, eventId));
+      expect(claimed.eventType).toBe('card.action.trigger');
+    }
+  });
+
+  it('leaves a delivery recorded before (whose first answer queued nothing) and an imported person not yet linked, writing nothing', async () => {
+    const { h } = worlds.fast;
+    const db = h.db.db;
+    for (const action of ['help.private', 'import.template'] as const) {
+      const seen = `evt_req_seen_${action}`;
+      await db.insert(processedEvents).values({ eventId: seen, eventType: 'card.action.trigger' });
+      const before = await counts(db);
+      expect(await direct(h, { action, who: ADMIN }, seen)).toBeUndefined();
+      // enqueueQuietly sends nothing to a pending id (here one of ADMIN_OPEN_IDS, so that only this stops it); the ordinary path answers it
+      const pending = 'pending:m:13800000009';
+      expect(await direct(h, { action, who: pending }, `evt_req_pending_${action}`, [ADMIN, pending])).toBeUndefined();
+      expect(await counts(db)).toEqual(before);
+    }
+  });
+});
+
+describe('私信菜单 and 下载导入模板, the same delivery twice at once, the fast paths on', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    let f: Fixture;
+    ({ h, f } = await startSecurityHarness());
+    await seedMore(h.db.db, f);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each([
+    ['help.private', personas.leader, menuSent, 'help:private:'],
+    ['import.template', ROLE_ADMIN, templateSent, 'import:template:'],
+  ] as const)('%s delivered twice at once: one sent, one told it was handled', async (action, who, says, key) => {
+    for (let round = 0; round < 3; round++) {
+      const eventId = `evt_req_twice_${action}_${round}`;
+      const both: Body[] = await Promise.all([0, 1].map(() => h.click(who, { action }, {}, { eventId })));
+      const contents = both.map((b) => b.toast?.content ?? '');
+      expect(contents.filter((c) => says.test(c)), JSON.stringify(contents)).toHaveLength(1);
+      expect(contents.filter((c) => duplicate.test(c))).toHaveLength(1);
+      expect(await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, key + eventId))).toHaveLength(1);
+    }
+  });
+
+  it.each([
+    ['help.private', personas.leader, menuSent, 'help:private:'],
+    ['import.template', ROLE_ADMIN, templateSent, 'import:template:'],
+  ] as const)('%s clicked twice at once: each click its own message', async (action, who, says, key) => {
+    const ids = [randomEventId(), randomEventId()];
+    const both: Body[] = await Promise.all(ids.map((eventId) => h.click(who, { action }, {}, { eventId })));
+    for (const b of both) expect(b.toast?.content).toMatch(says);
+    for (const eventId of ids) expect(await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, key + eventId))).toHaveLength(1);
+  });
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('私信菜单 and 下载导入模板 on PostgreSQL: one round trip', () => {
+  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
+  const clock = new ManualClock(NOW);
+  let base: TestDatabase;
+  let counted: Database;
+  let db: Db;
+  let stop: () => Promise<void>;
+  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    counted = countedDatabase(base.url!, wire);
+    db = base.db;
+    const f = await seedFixture(db);
+    await seedMore(db, f);
+    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    bot = app;
+    stop = async () => {
+      await app.stop();
+      await fake.close();
+    };
+  });
+
+  afterAll(async () => {
+    await stop?.();
+    await counted?.close();
+    await base?.close();
+  });
+
+  async function click(openId: string, value: Record<string, unknown>) {
+    const eventId = randomEventId();
+    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
+    wire.trips = 0;
+    wire.statements = [];
+    const res = await fetch(bot.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
+    expect(res.status).toBe(200);
+    return { body: (await res.json()) as Body, trips: wire.trips, eventId };
+  }
+
+  it('私信菜单 and 下载导入模板 each cost one round trip on a warm connection, a sender seen before or not (the ordinary path: more)', async () => {
+    const figures: Record<string, number> = {};
+    const senders = { 'help.private': [personas.member, personas.leader, MULTI], 'import.template': [ADMIN, ROLE_ADMIN, ADMIN] } as const;
+    for (const fast of [true, false]) {
+      bot.processor.fastPaths = fast;
+      for (const action of ['help.private', 'import.template'] as const) {
+        // the first warms the connection; the second is a sender new to this process (the first round), the third one seen before
+        const [warm, fresh, seen] = senders[action];
+        expect((await click(warm, { action })).body.toast?.type).toBe(action === 'help.private' ? 'info' : 'success');
+        for (const [label, who] of [['new sender', fresh], ['sender seen before', seen]] as const) {
+          const { body, trips, eventId } = await click(who, { action });
+          expect(body.toast?.content).toMatch(action === 'help.private' ? menuSent : templateSent);
+          const key = action === 'help.private' ? `help:private:${eventId}` : `import:template:${eventId}`;
+          expect(await db.select().from(outbox).where(eq(outbox.dedupeKey, key))).toHaveLength(1);
+          figures[`${action} ${label} (${fast ? 'one statement' : 'ordinary path'})`] = trips;
+        }
+      }
+    }
+    bot.processor.fastPaths = true;
+    console.log(`私信菜单 / 下载导入模板 round trips (warm): ${JSON.stringify(figures)}`);
+    for (const action of ['help.private', 'import.template']) {
+      for (const label of ['new sender', 'sender seen before']) expect(figures[`${action} ${label} (one statement)`], `${action} ${label}`).toBe(1);
+    }
+  });
+});
