@@ -192,7 +192,11 @@ export async function getTeam(tx: Db, teamId: number, opts: { lock?: boolean } =
 
 /** Loads a team the actor leads (or any team for an admin); refuses otherwise. */
 export async function teamLedBy(tx: Db, actor: Actor, teamId: number, opts: { lock?: boolean } = {}): Promise<Team & { organization: string }> {
-  const team = await getTeam(tx, teamId, opts);
+  return ledBy(actor, await getTeam(tx, teamId, opts));
+}
+
+/** `teamLedBy`'s refusal, of a team already read. */
+export function ledBy<T extends Team>(actor: Actor, team: T | undefined): T {
   if (!team) throw new UserError('找不到该班组，请发送“进度”重新查看。');
   if (team.leaderOpenId !== actor.openId && !actor.roles.includes('admin')) throw new UserError('只有班组长可以进行此操作。');
   return team;
