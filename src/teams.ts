@@ -212,6 +212,11 @@ export interface ContactChange {
   pendingApplicationIds: number[];
 }
 
+/** 修改资料 as typed, read (refused by field as `parseForm` refuses): what is left empty is undefined. */
+export function parseProfile(values: Record<string, unknown>) {
+  return parseForm(profileSchema, values, formLabels(profileForm));
+}
+
 /** `before`: the team as the save found it under its lock (with its organisation's name). */
 export async function updateTeamProfile(
   tx: Db,
@@ -223,7 +228,7 @@ export async function updateTeamProfile(
   // a second save of the same form waits here for the first, then finds nothing to change
   const team = await teamLedBy(tx, actor, teamId, { lock: true });
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
-  const patch = parseForm(profileSchema, values, formLabels(profileForm));
+  const patch = parseProfile(values);
   const changes: Partial<typeof teams.$inferInsert> = {};
   if (patch.phone !== undefined) changes.phone = patch.phone;
   if (patch.memberCount !== undefined) changes.memberCount = patch.memberCount;

@@ -3,13 +3,14 @@ import { contactNamedCard, membersCard, profileFormCard } from '../../cards/team
 import { getApplication, summaryOf, endorsementForm } from '../../src/applications.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { Db } from '../../db/index.js';
-import { fastAddMembers, fastRemoveMember } from '../../src/fast/teams.js';
+import { todayIn } from '../../src/dates.js';
+import { fastAddMembers, fastRemoveMember, fastSaveProfile } from '../../src/fast/teams.js';
 import { type CardActionInput, type CardResponse, type CardRun, type FastContext, type FastOutcome, type HandlerContext, type OnRefused, toastFor } from '../../src/handlers.js';
 import { type Actor, pickerCandidates } from '../../src/people.js';
-import { addMembers, getTeam, ledBy, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
+import { addMembers, getTeam, ledBy, parseProfile, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, pageFrom, raw } from '../respond.js';
-import { statusCardFor } from './status.js';
+import { statusCardFor, statusCardOf } from './status.js';
 import { teamData } from './view.js';
 
 /** Who the contact picker offers: the people the bot knows, organisation contacts first. */
@@ -20,9 +21,12 @@ export const openProfileForm: CardRun = async (ctx, input) => {
   return raw(profileFormCard(teamData(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId) }));
 };
 
+const contactLookup = { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' };
+const savedToast = { type: 'success' as const, content: '资料已保存' };
+
 export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
   const teamId = idFrom(input.value, 'teamId');
-  const lookup = { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' };
+  const lookup = contactLookup;
   // someone else's team is refused before the address book is asked; without a look-up, the save's locking read checks it
   if (needsLookup(input.formValue, lookup)) await teamLedBy(ctx.tx, ctx.actor, teamId);
   const formValue = await personFromLookup(ctx, input.formValue, lookup);
@@ -38,7 +42,28 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
         await ctx.send({ dedupeKey: `endorse:request:${applicationId}:contact:${contactChange.to}:${ctx.eventId}`, to: { openId: contactChange.to }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
     }
   }
-  return ctx.afterCommit(async (read) => raw(await statusCardFor(read), { type: 'success', content: '资料已保存' }));
+  return ctx.afterCommit(async (read) => raw(await statusCardFor(read), savedToast));
+}
+
+/**
+ * 班组资料 保存 in one round trip on PostgreSQL (src/fast/teams.ts), when it succeeds without a change of contact; a
+ * look-up by mobile or e-mail (it asks Feishu), a new contact, a form that does not parse, or anything else the
+ * statement leaves answers undefined having written nothing, and \`saveProfile\` runs.
+ */
+export async function saveProfileFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const teamId = idOrZero(input.value, 'teamId');
+  if (!teamId || needsLookup(input.formValue, contactLookup)) return undefined;
+  let patch;
+  try {
+    patch = parseProfile(input.formValue);
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
+  const event = { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, teamId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS };
+  const now = fx.clock.now();
+  const done = await fastSaveProfile(fx.database, event, patch, now, (db) => statusCardOf(db, fx.openId, todayIn(fx.config.BOT_TIMEZONE, now)));
+  return done && { outcome: 'ok', answer: raw(done.read, savedToast) };
 }
 
 /** The profile form again with what was typed and what is wrong. */

@@ -2,19 +2,22 @@ import type { Database, Db } from '../../db/index.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 
 /**
- * The team leader's 添加成员 and 移除成员 (`team.memberAdd`, `team.memberRemove`) in one round trip on PostgreSQL:
- * BEGIN, one statement that decides and writes, COMMIT, and the members card's reads after the COMMIT, in one
- * write. The statement claims the event only when every check of the ordinary path passes (the registry's roles,
- * `teamLedBy`, `addMembers` / `removeMember` in src/teams.ts); only a new claim lets it write the members, the
- * people rows `ensurePerson` makes and the audit row. It handles the success alone: on anything else (a refusal,
+ * The team leader's 添加成员, 移除成员 and 班组资料 保存 (`team.memberAdd`, `team.memberRemove`, `team.editSave`) in one
+ * round trip on PostgreSQL: BEGIN, one statement that decides and writes, COMMIT, and the answer card's reads (the
+ * members card, the 进度 card) after the COMMIT, in one write. The statement claims the event only when every check
+ * of the ordinary path passes (the registry's roles, `teamLedBy`, `addMembers` / `removeMember` /
+ * `updateTeamProfile` in src/teams.ts); only a new claim lets it write the members (with the people rows
+ * `ensurePerson` makes) or the team's fields, and the audit row. A save that names a new contact is left to the
+ * ordinary path: it grants a role and queues notices drawn from rows read first. It handles the success alone: on anything else (a refusal,
  * 无需重复添加, a member already gone, a delivery seen before) it writes nothing, not even the claim, and the
  * ordinary path answers as it always has. It is raw SQL because one statement must check and write at once,
  * which the query builder cannot say.
  *
  * Locks come in the ordinary path's order: the claim's row, then (添加) each picked person's row in the order
- * picked, then their membership rows; (移除) the membership row. Neither path locks the team's row. When another
- * event adds or removes the same members between the statement's snapshot and its write, the claim is in but
- * nothing was written: the statement then fails on purpose (`RACED`), nothing is kept, and the ordinary path
+ * picked, then their membership rows; (移除) the membership row; (保存) the team's row. Neither path locks the
+ * team's row for 添加 or 移除. When another
+ * event adds or removes the same members (or saves the same team) between the statement's snapshot and its write,
+ * the claim is in but nothing was written: the statement then fails on purpose (`RACED`), nothing is kept, and the ordinary path
  * answers on what the other event left.
  */
 
@@ -133,6 +136,81 @@ select coalesce((select ok from verdict), false) as ok,
   (select count(*) from logged)::int as logged,
   ${raced('removed')}`;
 
+/**
+ * 班组资料 保存 (\`team.editSave\`) without a change of contact: $1 event id, $2 event type, $3 the actor, $4 the team,
+ * $5 ADMIN_OPEN_IDS, $6 now; what was typed (null when left empty): $7 phone, $8 member count, $9 functions, $10 goals,
+ * $11 plan, $12 the contact picked. The team's row is read before its lock (the ordinary path reads it under the
+ * lock, after the claim): the update writes only when the row is still as read, and a save committed in between
+ * makes the statement fail (\`RACED\`), for the ordinary path to find it saved.
+ */
+const profileSql = `
+with ${teamAndActor.replace('select t.id, t.leader_open_id, t.contact_open_id, t.status', 'select t.id, t.leader_open_id, t.contact_open_id, t.status, t.phone, t.member_count, t.functions, t.goals, t.plan')},
+changes as (
+  -- updateTeamProfile: each field typed whose value differs from the row's, in the form's order
+  select coalesce(array_agg(c.k order by c.n) filter (where c.differs), '{}'::text[]) as keys
+  from team t cross join lateral (values
+    (1, 'phone', $7::text is not null and $7::text is distinct from t.phone),
+    (2, 'memberCount', $8::int is not null and $8::int is distinct from t.member_count),
+    (3, 'functions', $9::text is not null and $9::text is distinct from t.functions),
+    (4, 'goals', $10::text is not null and $10::text is distinct from t.goals),
+    (5, 'plan', $11::text is not null and $11::text is distinct from t.plan)
+  ) c (n, k, differs)
+),
+verdict as (
+  select coalesce(
+    -- the registry's roles (mayUse, src/handlers.ts): an administrator or the leader persona; they also meet
+    -- teamMachine.check's roles
+    (a.admin or a.leader)
+    -- teamLedBy: led by the actor, or the actor an administrator (a team not found fails every comparison below)
+    and (t.leader_open_id = $3 or a.admin)
+    -- updateTeamProfile: teamMachine.check('update', …) from 'active'
+    and t.status = 'active'
+    -- a change of contact (a role granted, the pending requests moved, notices drawn from them) is left to the ordinary path
+    and ($12::text is null or $12::text = t.contact_open_id)
+    -- updateTeamProfile: AlreadyDone ('没有需要保存的修改。') when nothing typed differs
+    and cardinality(ch.keys) > 0,
+    false) as ok
+  from actor a left join team t on true cross join changes ch
+),
+claim as (
+  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
+  on conflict do nothing
+  returning event_id
+),
+saved as (
+  -- updateTeamProfile's update (every field typed, and the time), once the event is claimed, of the row as the
+  -- verdict read it: its lock comes after the claim's, as on the ordinary path
+  update teams u set phone = coalesce($7::text, u.phone), member_count = coalesce($8::int, u.member_count),
+    functions = coalesce($9::text, u.functions), goals = coalesce($10::text, u.goals), plan = coalesce($11::text, u.plan),
+    updated_at = $6::timestamptz
+  from team t
+  where u.id = t.id and exists (select 1 from claim)
+    and (u.leader_open_id, u.contact_open_id, u.status, u.phone, u.member_count, u.functions, u.goals, u.plan)
+      is not distinct from (t.leader_open_id, t.contact_open_id, t.status, t.phone, t.member_count, t.functions, t.goals, t.plan)
+  returning u.id
+),
+logged as (
+  -- audit() (src/audit.ts)
+  insert into audit_log (actor, action, entity, entity_id, details)
+  select $3, 'team.update', 'team', $4::text, jsonb_build_object('changed', to_jsonb(ch.keys)) from saved cross join changes ch
+  returning id
+)
+select coalesce((select ok from verdict), false) as ok,
+  '[]'::jsonb as added,
+  (select admin from actor) as admin,
+  (select count(*) from logged)::int as logged,
+  ${raced('saved')}`;
+
+/** What 班组资料 保存 takes of what was typed (\`parseProfile\`): undefined for a field left empty. */
+export interface FastProfilePatch {
+  phone?: string;
+  memberCount?: number;
+  functions?: string;
+  goals?: string;
+  plan?: string;
+  contact?: string;
+}
+
 export interface FastMembersEvent {
   eventId: string;
   eventType: string;
@@ -157,10 +235,10 @@ export const fastMembersEnds = { done: 0, raced: 0 };
 
 type Outcome = { ok: boolean; added: string[]; admin: boolean; logged: number; raced: null };
 
-async function run<R>(database: Database, statement: string, event: FastMembersEvent, last: unknown, read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
+async function run<R>(database: Database, statement: string, event: FastMembersEvent, rest: unknown[], read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
-  const params = [event.eventId, event.eventType, event.openId, event.teamId, [...event.bootstrapAdmins], last];
+  const params = [event.eventId, event.eventType, event.openId, event.teamId, [...event.bootstrapAdmins], ...rest];
   let outcome: Outcome[];
   let answer: R;
   try {
@@ -186,10 +264,17 @@ async function run<R>(database: Database, statement: string, event: FastMembersE
 
 /** 添加成员 of `openIds` (distinct, in the order picked); undefined (nothing written) for the ordinary path to run, always so on PGlite. */
 export function fastAddMembers<R>(database: Database, event: FastMembersEvent, openIds: string[], read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
-  return run(database, addSql, event, openIds, read);
+  return run(database, addSql, event, [openIds], read);
 }
 
 /** 移除成员 of `openId`; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
 export function fastRemoveMember<R>(database: Database, event: FastMembersEvent, openId: string, read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
-  return run(database, removeSql, event, openId, read);
+  return run(database, removeSql, event, [openId], read);
+}
+
+/** 班组资料 保存 without a change of contact; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
+export function fastSaveProfile<R>(database: Database, event: FastMembersEvent, patch: FastProfilePatch, now: Date, read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
+  const typed = (v: string | number | undefined) => v ?? null;
+  const rest = [now.toISOString(), typed(patch.phone), typed(patch.memberCount), typed(patch.functions), typed(patch.goals), typed(patch.plan), typed(patch.contact)];
+  return run(database, profileSql, event, rest, read);
 }
