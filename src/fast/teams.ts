@@ -24,11 +24,11 @@ import { pipelined, postgresClient, readOn } from '../pipeline.js';
 /** The text of the error a statement raises when the members changed under it: nothing it did is kept. */
 const RACED = 'team members: the team changed after this event read it';
 
-/** What both statements check first: the team and the actor ($3 the actor, $4 the team, $5 ADMIN_OPEN_IDS). */
-const teamAndActor = `
+/** What every statement checks first: the team (with `columns` more of it) and the actor ($3 the actor, $4 the team, $5 ADMIN_OPEN_IDS). */
+const teamAndActor = (columns = '') => `
 team as (
   -- getTeam (src/teams.ts): the team joined to its organisation
-  select t.id, t.leader_open_id, t.contact_open_id, t.status
+  select t.id, t.leader_open_id, t.contact_open_id, t.status${columns}
   from teams t join organizations o on o.id = t.organization_id
   where t.id = $4
 ),
@@ -45,7 +45,7 @@ const raced = (written: string) => `case when exists (select 1 from claim) and n
 
 /** 添加成员: $1 event id, $2 event type, $3 the actor, $4 the team, $5 ADMIN_OPEN_IDS, $6 the people picked (distinct, in order). */
 const addSql = `
-with ${teamAndActor},
+with ${teamAndActor()},
 picked as (
   select p.open_id, p.ord from unnest($6::text[]) with ordinality as p (open_id, ord)
 ),
@@ -101,7 +101,7 @@ select coalesce((select ok from verdict), false) as ok,
 
 /** 移除成员: $1 event id, $2 event type, $3 the actor, $4 the team, $5 ADMIN_OPEN_IDS, $6 the member. */
 const removeSql = `
-with ${teamAndActor},
+with ${teamAndActor()},
 verdict as (
   select coalesce(
     -- the registry's roles (mayUse, src/handlers.ts): an administrator or the leader persona
@@ -137,14 +137,14 @@ select coalesce((select ok from verdict), false) as ok,
   ${raced('removed')}`;
 
 /**
- * 班组资料 保存 (\`team.editSave\`) without a change of contact: $1 event id, $2 event type, $3 the actor, $4 the team,
+ * 班组资料 保存 (`team.editSave`) without a change of contact: $1 event id, $2 event type, $3 the actor, $4 the team,
  * $5 ADMIN_OPEN_IDS, $6 now; what was typed (null when left empty): $7 phone, $8 member count, $9 functions, $10 goals,
  * $11 plan, $12 the contact picked. The team's row is read before its lock (the ordinary path reads it under the
  * lock, after the claim): the update writes only when the row is still as read, and a save committed in between
- * makes the statement fail (\`RACED\`), for the ordinary path to find it saved.
+ * makes the statement fail (`RACED`), for the ordinary path to find it saved.
  */
 const profileSql = `
-with ${teamAndActor.replace('select t.id, t.leader_open_id, t.contact_open_id, t.status', 'select t.id, t.leader_open_id, t.contact_open_id, t.status, t.phone, t.member_count, t.functions, t.goals, t.plan')},
+with ${teamAndActor(', t.phone, t.member_count, t.functions, t.goals, t.plan')},
 changes as (
   -- updateTeamProfile: each field typed whose value differs from the row's, in the form's order
   select coalesce(array_agg(c.k order by c.n) filter (where c.differs), '{}'::text[]) as keys
@@ -201,7 +201,7 @@ select coalesce((select ok from verdict), false) as ok,
   (select count(*) from logged)::int as logged,
   ${raced('saved')}`;
 
-/** What 班组资料 保存 takes of what was typed (\`parseProfile\`): undefined for a field left empty. */
+/** What 班组资料 保存 takes of what was typed (`parseProfile`): undefined for a field left empty. */
 export interface FastProfilePatch {
   phone?: string;
   memberCount?: number;
