@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, sql, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
+import { applications, certificates, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text, defineForm, formLabels, formSchema, type FormValues } from './forms.js';
@@ -163,6 +163,9 @@ export interface TeamView {
   myRole: 'leader' | 'member' | 'contact' | 'admin';
 }
 
+/** Whose teams `teamsOf` finds: those with a membership of `openId` (joined as in teamsOf), or `openId` their contact. */
+const ofPerson = (openId: string) => sql`${teamMembers.openId} is not null or ${teams.contactOpenId} = ${openId}`;
+
 /** The teams a person leads, belongs to, or confirms for as organisation contact. */
 export async function teamsOf(tx: Db, openId: string): Promise<TeamView[]> {
   const rows = await tx
@@ -170,7 +173,7 @@ export async function teamsOf(tx: Db, openId: string): Promise<TeamView[]> {
     .from(teams)
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .leftJoin(teamMembers, and(eq(teamMembers.teamId, teams.id), eq(teamMembers.openId, openId)))
-    .where(sql`${teamMembers.openId} is not null or ${teams.contactOpenId} = ${openId}`)
+    .where(ofPerson(openId))
     .orderBy(asc(teams.id));
   return rows.map((r) => ({
     team: r.team,
@@ -192,7 +195,11 @@ export async function getTeam(tx: Db, teamId: number, opts: { lock?: boolean } =
 
 /** Loads a team the actor leads (or any team for an admin); refuses otherwise. */
 export async function teamLedBy(tx: Db, actor: Actor, teamId: number, opts: { lock?: boolean } = {}): Promise<Team & { organization: string }> {
-  const team = await getTeam(tx, teamId, opts);
+  return ledBy(actor, await getTeam(tx, teamId, opts));
+}
+
+/** `teamLedBy`'s refusal, of a team already read. */
+export function ledBy<T extends Team>(actor: Actor, team: T | undefined): T {
   if (!team) throw new UserError('找不到该班组，请发送“进度”重新查看。');
   if (team.leaderOpenId !== actor.openId && !actor.roles.includes('admin')) throw new UserError('只有班组长可以进行此操作。');
   return team;
@@ -203,6 +210,11 @@ export interface ContactChange {
   from: string;
   to: string;
   pendingApplicationIds: number[];
+}
+
+/** 修改资料 as typed, read (refused by field as `parseForm` refuses): what is left empty is undefined. */
+export function parseProfile(values: Record<string, unknown>) {
+  return parseForm(profileSchema, values, formLabels(profileForm));
 }
 
 /** `before`: the team as the save found it under its lock (with its organisation's name). */
@@ -216,7 +228,7 @@ export async function updateTeamProfile(
   // a second save of the same form waits here for the first, then finds nothing to change
   const team = await teamLedBy(tx, actor, teamId, { lock: true });
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
-  const patch = parseForm(profileSchema, values, formLabels(profileForm));
+  const patch = parseProfile(values);
   const changes: Partial<typeof teams.$inferInsert> = {};
   if (patch.phone !== undefined) changes.phone = patch.phone;
   if (patch.memberCount !== undefined) changes.memberCount = patch.memberCount;
@@ -281,17 +293,38 @@ export async function removeMember(tx: Db, actor: Actor, teamId: number, openId:
   await audit(tx, { actor: actor.openId, action: 'team.members.remove', entity: 'team', entityId: teamId, details: { removed: openId } });
 }
 
-/** Everything the 进度 card shows for one team. */
-export async function teamStatus(tx: Db, teamId: number) {
-  const [apps, titles] = await Promise.all([
+/** What the 进度 card shows of an application. */
+const statusColumns = { id: applications.id, status: applications.status, year: cycles.year, cycleStatus: cycles.status, finalScore: applications.finalScore, decision: applications.decision, title: sql<string | null>`${applications.form}->>'title'` };
+
+/** Everything the 进度 card shows for one team: its applications (latest year first), its honours (likewise) and their certificates' numbers by honour. */
+export interface TeamStatusRows {
+  applications: { id: number; status: string; year: number; cycleStatus: string; finalScore: number | null; decision: string | null; title: string | null }[];
+  honours: (typeof honours.$inferSelect)[];
+  certificates: Map<number, string>;
+}
+
+/**
+ * The rows of the 进度 card (`TeamStatusRows`, the certificates as `certificateNumbersOfTeam` reads them) of every team `teamsOf` finds for
+ * `openId`, by team id: three reads that name the teams by subquery, so they go out with `teamsOf` in one round trip.
+ */
+export async function teamStatusesOf(tx: Db, openId: string): Promise<Map<number, TeamStatusRows>> {
+  const ids = () =>
+    tx.select({ id: teams.id }).from(teams).leftJoin(teamMembers, and(eq(teamMembers.teamId, teams.id), eq(teamMembers.openId, openId))).where(ofPerson(openId));
+  const [apps, titles, numbers] = await Promise.all([
     tx
-      .select({ id: applications.id, status: applications.status, year: cycles.year, cycleStatus: cycles.status, finalScore: applications.finalScore, decision: applications.decision, title: sql<string | null>`${applications.form}->>'title'` })
+      .select({ teamId: applications.teamId, row: statusColumns })
       .from(applications)
       .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-      .where(eq(applications.teamId, teamId))
-      .orderBy(desc(cycles.year)),
-    tx.select().from(honours).where(eq(honours.teamId, teamId)).orderBy(desc(honours.year)),
+      .where(inArray(applications.teamId, ids()))
+      .orderBy(asc(applications.teamId), desc(cycles.year)),
+    tx.select().from(honours).where(inArray(honours.teamId, ids())).orderBy(asc(honours.teamId), desc(honours.year)),
+    tx.select({ teamId: certificates.teamId, honourId: certificates.honourId, number: certificates.number }).from(certificates).where(inArray(certificates.teamId, ids())),
   ]);
-  return { applications: apps, honours: titles };
+  const byTeam = new Map<number, TeamStatusRows>();
+  const of = (teamId: number) => byTeam.get(teamId) ?? byTeam.set(teamId, { applications: [], honours: [], certificates: new Map() }).get(teamId)!;
+  for (const a of apps) of(a.teamId).applications.push(a.row);
+  for (const h of titles) of(h.teamId).honours.push(h);
+  for (const c of numbers) of(c.teamId).certificates.set(c.honourId, c.number);
+  return byTeam;
 }
 

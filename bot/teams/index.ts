@@ -1,7 +1,7 @@
 import { type BotRegistry, leaderOfTeam } from '../../src/handlers.js';
 import { teamLedBy } from '../../src/teams.js';
 import { id, noValue, values } from '../respond.js';
-import { addTeamMembers, membersAgain, openProfileForm, profileFormAgain, removeTeamMember, saveProfile, showMembers } from './profile.js';
+import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, profileFormAgain, removeTeamMember, removeTeamMemberFast, saveProfile, saveProfileFast, showMembers } from './profile.js';
 import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration, submitRegistrationFast } from './register.js';
 import { sendStatus, showStatus } from './status.js';
 
@@ -16,10 +16,10 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'team.register', roles: ['public'], value: noValue, run: submitRegistration, onRefused: registrationFormAgain, fast: submitRegistrationFast });
   bot.cardAction({ action: 'team.status', roles: ['public'], value: noValue, run: showStatus });
   bot.cardAction({ action: 'team.editForm', roles: teamKeeper, value: onTeam, run: openProfileForm });
-  bot.cardAction({ action: 'team.editSave', roles: teamKeeper, value: onTeam, run: saveProfile, onRefused: profileFormAgain });
+  bot.cardAction({ action: 'team.editSave', roles: teamKeeper, value: onTeam, run: saveProfile, onRefused: profileFormAgain, fast: saveProfileFast });
   bot.cardAction({ action: 'team.members', roles: teamKeeper, value: onTeam, run: showMembers });
-  bot.cardAction({ action: 'team.memberAdd', roles: teamKeeper, value: onTeam, run: addTeamMembers, onRefused: membersAgain });
-  bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember });
+  bot.cardAction({ action: 'team.memberAdd', roles: teamKeeper, value: onTeam, run: addTeamMembers, onRefused: membersAgain, fast: addTeamMembersFast });
+  bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember, fast: removeTeamMemberFast });
   bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10 });
   bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20 });
 }

@@ -2,12 +2,15 @@ import { endorsementRequestCard } from '../../cards/applications.js';
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { getApplication, summaryOf, endorsementForm } from '../../src/applications.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
-import { pickerCandidates } from '../../src/people.js';
-import { addMembers, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
+import type { Db } from '../../db/index.js';
+import { todayIn } from '../../src/dates.js';
+import { fastAddMembers, fastRemoveMember, fastSaveProfile } from '../../src/fast/teams.js';
+import { type CardActionInput, type CardResponse, type CardRun, type FastContext, type FastOutcome, type HandlerContext, type OnRefused, toastFor } from '../../src/handlers.js';
+import { type Actor, pickerCandidates } from '../../src/people.js';
+import { addMembers, getTeam, ledBy, parseProfile, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
 import { idFrom, idOrZero, pageFrom, raw } from '../respond.js';
-import { statusCardFor } from './status.js';
+import { statusCardFor, statusCardOf } from './status.js';
 import { teamData } from './view.js';
 
 /** Who the contact picker offers: the people the bot knows, organisation contacts first. */
@@ -18,9 +21,12 @@ export const openProfileForm: CardRun = async (ctx, input) => {
   return raw(profileFormCard(teamData(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId) }));
 };
 
+const contactLookup = { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' };
+const savedToast = { type: 'success' as const, content: '资料已保存' };
+
 export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
   const teamId = idFrom(input.value, 'teamId');
-  const lookup = { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' };
+  const lookup = contactLookup;
   // someone else's team is refused before the address book is asked; without a look-up, the save's locking read checks it
   if (needsLookup(input.formValue, lookup)) await teamLedBy(ctx.tx, ctx.actor, teamId);
   const formValue = await personFromLookup(ctx, input.formValue, lookup);
@@ -36,7 +42,28 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
         await ctx.send({ dedupeKey: `endorse:request:${applicationId}:contact:${contactChange.to}:${ctx.eventId}`, to: { openId: contactChange.to }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
     }
   }
-  return ctx.afterCommit(async (read) => raw(await statusCardFor(read), { type: 'success', content: '资料已保存' }));
+  return ctx.afterCommit(async (read) => raw(await statusCardFor(read), savedToast));
+}
+
+/**
+ * 班组资料 保存 in one round trip on PostgreSQL (src/fast/teams.ts), when it succeeds without a change of contact; a
+ * look-up by mobile or e-mail (it asks Feishu), a new contact, a form that does not parse, or anything else the
+ * statement leaves answers undefined having written nothing, and `saveProfile` runs.
+ */
+export async function saveProfileFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const teamId = idOrZero(input.value, 'teamId');
+  if (!teamId || needsLookup(input.formValue, contactLookup)) return undefined;
+  let patch;
+  try {
+    patch = parseProfile(input.formValue);
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
+  const event = { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, teamId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS };
+  const now = fx.clock.now();
+  const done = await fastSaveProfile(fx.database, event, patch, now, (db) => statusCardOf(db, fx.openId, todayIn(fx.config.BOT_TIMEZONE, now)));
+  return done && { outcome: 'ok', answer: raw(done.read, savedToast) };
 }
 
 /** The profile form again with what was typed and what is wrong. */
@@ -46,27 +73,77 @@ export const profileFormAgain: OnRefused = async (error, ctx, input) => {
   return team ? raw(profileFormCard(teamData(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
 };
 
-async function membersView(ctx: HandlerContext, teamId: number, opts: { page?: number; error?: UserError; values?: Record<string, unknown> } = {}) {
-  // issued together: one round trip (a refusal of the team discards the other two)
-  const [team, members, known] = await Promise.all([teamLedBy(ctx.tx, ctx.actor, teamId), teamMembersOf(ctx.tx, teamId), pickerCandidates(ctx.tx)]);
+/** What the members card is drawn from, issued together: one round trip (`teamLedBy`'s refusal is made from the team read). */
+function membersReads(db: Db, teamId: number) {
+  return Promise.all([getTeam(db, teamId), teamMembersOf(db, teamId), pickerCandidates(db)]);
+}
+
+type MembersOpts = { page?: number; error?: UserError; values?: Record<string, unknown> };
+
+/** The members card from its reads; refuses as `teamLedBy` does a team gone or not the actor's. */
+function membersDrawn(actor: Actor, [team, members, known]: Awaited<ReturnType<typeof membersReads>>, opts: MembersOpts = {}) {
+  const led = ledBy(actor, team);
   // the picker offers the people the bot knows who are not in the team yet
   const inTeam = new Set(members.map((m) => m.openId));
   const candidates = known.filter((id) => !inTeam.has(id));
-  return membersCard(teamData(team), members, { candidates, page: opts.page, error: opts.error ? { message: opts.error.message } : undefined, values: opts.values });
+  return membersCard(teamData(led), members, { candidates, page: opts.page, error: opts.error ? { message: opts.error.message } : undefined, values: opts.values });
+}
+
+async function membersView(ctx: HandlerContext, teamId: number, opts: MembersOpts = {}) {
+  return membersDrawn(ctx.actor, await membersReads(ctx.tx, teamId), opts);
 }
 
 export const showMembers: CardRun = async (ctx, input) => raw(await membersView(ctx, idFrom(input.value, 'teamId'), { page: pageFrom(input.value) }));
 
+/** The members picked, as the form gives them (one or many). */
+function pickedIds(formValue: Record<string, unknown>): string[] {
+  const picked = formValue.members;
+  return (Array.isArray(picked) ? picked : typeof picked === 'string' && picked ? [picked] : []).map(String);
+}
+
+const validOpenId = (id: string) => /^ou_[A-Za-z0-9_-]+$/.test(id);
+const membersLookup = { picker: 'members', lookup: 'membersLookup', label: '成员', multiple: true };
+const addedToast = (n: number) => ({ type: 'success' as const, content: `已添加 ${n} 名成员` });
+const removedToast = { type: 'success' as const, content: '已移除' };
+
 export const addTeamMembers: CardRun = async (ctx, input) => {
   const teamId = idFrom(input.value, 'teamId');
-  const formValue = await personFromLookup(ctx, input.formValue, { picker: 'members', lookup: 'membersLookup', label: '成员', multiple: true });
-  const raw0 = formValue.members;
-  const ids = (Array.isArray(raw0) ? raw0 : typeof raw0 === 'string' && raw0 ? [raw0] : []).map(String);
+  const formValue = await personFromLookup(ctx, input.formValue, membersLookup);
+  const ids = pickedIds(formValue);
   if (!ids.length) throw new UserError('请选择要添加的成员，或填写其手机号或邮箱。', { field: 'members' });
-  if (ids.some((id) => !/^ou_[A-Za-z0-9_-]+$/.test(id))) throw new UserError('所选人员无效，请重新选择。', { field: 'members' });
+  if (!ids.every(validOpenId)) throw new UserError('所选人员无效，请重新选择。', { field: 'members' });
   const added = await addMembers(ctx.tx, ctx.actor, teamId, ids);
-  return ctx.afterCommit(async (read) => raw(await membersView(read, teamId), { type: 'success', content: `已添加 ${added.length} 名成员` }));
+  return ctx.afterCommit(async (read) => raw(await membersView(read, teamId), addedToast(added.length)));
 };
+
+/**
+ * The members card after a fast path's COMMIT, as `ctx.afterCommit` answers it: a refusal of the team read then
+ * (gone, or no longer the actor's) is told as a toast alone.
+ */
+function membersAnswer(fx: FastContext, admin: boolean, reads: Awaited<ReturnType<typeof membersReads>>, toast: NonNullable<CardResponse['toast']>, page?: number): CardResponse {
+  try {
+    return raw(membersDrawn({ openId: fx.openId, name: null, roles: admin ? ['admin'] : [] }, reads, { page }), toast);
+  } catch (err) {
+    if (err instanceof UserError) return { toast: toastFor(err) };
+    throw err;
+  }
+}
+
+/**
+ * 添加成员 in one round trip on PostgreSQL (src/fast/teams.ts), when it succeeds as picked; a look-up by mobile or
+ * e-mail (it asks Feishu), a pick that `addTeamMembers` refuses, or anything the statement leaves answers undefined
+ * having written nothing, and `addTeamMembers` runs.
+ */
+export async function addTeamMembersFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const teamId = idOrZero(input.value, 'teamId');
+  if (!teamId || needsLookup(input.formValue, membersLookup)) return undefined;
+  const ids = pickedIds(input.formValue);
+  if (!ids.length || !ids.every(validOpenId)) return undefined;
+  const event = { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, teamId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS };
+  // distinct, in the order picked, as addMembers takes them
+  const done = await fastAddMembers(fx.database, event, [...new Set(ids)], (db) => membersReads(db, teamId));
+  return done && { outcome: 'ok', answer: membersAnswer(fx, done.admin, done.read, addedToast(done.added.length)) };
+}
 
 /** The members card again with who was picked and what is wrong. */
 export const membersAgain: OnRefused = async (error, ctx, input) => {
@@ -79,5 +156,14 @@ export const removeTeamMember: CardRun = async (ctx, input) => {
   const teamId = idFrom(input.value, 'teamId');
   const openId = String(input.value.openId ?? '');
   await removeMember(ctx.tx, ctx.actor, teamId, openId);
-  return ctx.afterCommit(async (read) => raw(await membersView(read, teamId, { page: pageFrom(input.value) }), { type: 'success', content: '已移除' }));
+  return ctx.afterCommit(async (read) => raw(await membersView(read, teamId, { page: pageFrom(input.value) }), removedToast));
 };
+
+/** 移除成员 in one round trip on PostgreSQL (src/fast/teams.ts), when it succeeds; anything else is left to `removeTeamMember`. */
+export async function removeTeamMemberFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const teamId = idOrZero(input.value, 'teamId');
+  if (!teamId) return undefined;
+  const event = { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, teamId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS };
+  const done = await fastRemoveMember(fx.database, event, String(input.value.openId ?? ''), (db) => membersReads(db, teamId));
+  return done && { outcome: 'ok', answer: membersAnswer(fx, done.admin, done.read, removedToast, pageFrom(input.value)) };
+}

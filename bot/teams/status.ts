@@ -1,23 +1,26 @@
 import { type StatusEntry, statusCard } from '../../cards/teams.js';
+import type { Db } from '../../db/index.js';
 import { applicationStatusNames, type ApplicationStatus, oneYearAfter } from '../../src/applications.js';
 import { daysBetween, formatDateZh } from '../../src/dates.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
-import { certificateNumbersOfTeam } from '../../src/certificates/index.js';
-import { teamStatus, teamsOf } from '../../src/teams.js';
+import { teamStatusesOf, teamsOf } from '../../src/teams.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { raw, sendPrivately, today } from '../respond.js';
 import { teamData } from './view.js';
 
 /** Everything the 进度 card needs for the caller. */
-export async function statusCardFor(ctx: HandlerContext) {
-  // each step's reads issued together: one round trip for the teams and the cycle, one for every team's rows
-  const [views, cycle] = await Promise.all([teamsOf(ctx.tx, ctx.actor.openId), getRunningCycle(ctx.tx)]);
-  const rows = await Promise.all(views.map((view) => Promise.all([teamStatus(ctx.tx, view.team.id), certificateNumbersOfTeam(ctx.tx, view.team.id)])));
-  const now = today(ctx);
+export function statusCardFor(ctx: HandlerContext) {
+  return statusCardOf(ctx.tx, ctx.actor.openId, today(ctx));
+}
+
+/** The 进度 card of `openId` on `now` (the bot's today): the teams, the running cycle and every team's rows read together, one round trip. */
+export async function statusCardOf(db: Db, openId: string, now: string) {
+  const [views, cycle, statuses] = await Promise.all([teamsOf(db, openId), getRunningCycle(db), teamStatusesOf(db, openId)]);
   const cycleTakesApplications = cycle?.status === 'open' && now <= cycle.applicationDeadline;
   const entries: StatusEntry[] = [];
-  for (const [i, view] of views.entries()) {
-    const [{ applications, honours }, certificates] = rows[i];
+  for (const view of views) {
+    // a team found by teamsOf whose rows the read beside it did not see (changed in between) shows none
+    const { applications, honours, certificates } = statuses.get(view.team.id) ?? { applications: [], honours: [], certificates: new Map<number, string>() };
     const eligibleFrom = oneYearAfter(view.team.registeredAt);
     const current = cycle ? applications.find((a) => a.year === cycle.year) : undefined;
     entries.push({

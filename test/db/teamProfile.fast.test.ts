@@ -1,0 +1,283 @@
+import { count, eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, Db } from '../../db/index.js';
+import { auditLog, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { fastMembersEnds, type FastMembersEvent, fastSaveProfile } from '../../src/fast/teams.js';
+import { parseProfile } from '../../src/teams.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { lockWaits, until } from '../support/waiting.js';
+import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+import { type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+
+/**
+ * 班组资料 保存 in one statement (src/fast/teams.ts) against the ordinary transaction: the same answers (the 进度
+ * card), rows, audit trail, outbox and messages on the same rows; every refusal, and a change of contact, still
+ * answered by the ordinary path with nothing of the fast attempt kept; one round trip on a warm connection; two
+ * saves at once end as the ordinary path ends them.
+ */
+
+/** An administrator by the stored role (the fixture's ADMIN is one by ADMIN_OPEN_IDS). */
+const ROLE_ADMIN = 'ou_roleadmin0000000000000000000001';
+/** A team's registered leader with no leader's membership row: the registry refuses them the leader persona. */
+const LONE_LEADER = 'ou_loneleader00000000000000000000001';
+/** Someone to name as a new contact. */
+const NEW_CONTACT = 'ou_newcontact00000000000000000000001';
+
+type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
+
+const doneAt = /已于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}/;
+const comparable = (b: Body) => JSON.parse(JSON.stringify(b).replace(new RegExp(doneAt.source, 'g'), '已于 <when>'));
+
+interface Rows {
+  loneTeam: number;
+}
+
+async function seedMore(db: Db, f: Fixture): Promise<Rows> {
+  await db.insert(people).values([
+    { openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] },
+    { openId: LONE_LEADER, name: '未登记成员的班组长' },
+    { openId: NEW_CONTACT, name: '新联系人' },
+  ]);
+  const [b] = await db.select().from(teams).where(eq(teams.id, f.teamB.id));
+  const [t] = await db.insert(teams).values({ ...b, id: undefined, code: 'GDSZ-2025-0301', name: '深圳建设七班', leaderOpenId: LONE_LEADER, createdAt: undefined, updatedAt: undefined }).returning();
+  return { loneTeam: t.id };
+}
+
+interface Step {
+  name: string;
+  who: string;
+  team: (f: Fixture, r: Rows) => number;
+  form: Record<string, unknown>;
+  eventId?: string;
+  toast: 'success' | 'error' | 'info';
+  says: RegExp;
+  /** A case the fast path leaves to the ordinary one: the statement, called directly, answers undefined and writes nothing. */
+  leftToOrdinary?: boolean;
+  /** Left by the handler before any statement (the form does not parse, or a look-up): nothing to call directly. */
+  beforeStatement?: boolean;
+  before?: (db: Db, f: Fixture) => Promise<void>;
+}
+
+const steps: Step[] = [
+  { name: 'by a member, not a leader', who: personas.member, team: (f) => f.teamA.id, form: { phone: '020-7654321' }, toast: 'error', says: /只有/, leftToOrdinary: true },
+  { name: 'by a registered leader without the leader persona', who: LONE_LEADER, team: (_f, r) => r.loneTeam, form: { phone: '020-7654321' }, toast: 'error', says: /只有/, leftToOrdinary: true },
+  { name: 'of another leader’s team', who: OTHER_LEADER, team: (f) => f.teamA.id, form: { phone: '020-7654321' }, toast: 'error', says: /^只有班组长可以进行此操作。$/, leftToOrdinary: true },
+  { name: 'of no such team', who: ADMIN, team: () => 999_999, form: { phone: '020-7654321' }, toast: 'error', says: /找不到该班组/, leftToOrdinary: true },
+  { name: 'a phone that is no phone', who: personas.leader, team: (f) => f.teamA.id, form: { phone: 'abc' }, toast: 'error', says: /联系电话/, leftToOrdinary: true, beforeStatement: true },
+  { name: 'a member count of none', who: personas.leader, team: (f) => f.teamA.id, form: { memberCount: '0' }, toast: 'error', says: /成员人数/, leftToOrdinary: true, beforeStatement: true },
+  { name: 'nothing typed', who: personas.leader, team: (f) => f.teamA.id, form: {}, toast: 'info', says: /^没有需要保存的修改。$/, leftToOrdinary: true },
+  { name: 'what is stored already, the contact as it is', who: personas.leader, team: (f) => f.teamA.id, form: { phone: '020-1234567', contact: personas.contact }, toast: 'info', says: /^没有需要保存的修改。$/, leftToOrdinary: true },
+  { name: 'a contact typed by mobile (a look-up in the address book)', who: personas.leader, team: (f) => f.teamA.id, form: { contactLookup: '13800000000' }, toast: 'error', says: /单位联系人/, leftToOrdinary: true, beforeStatement: true },
+  { name: 'a member named the contact', who: personas.leader, team: (f) => f.teamA.id, form: { contact: personas.member }, toast: 'error', says: /第十五条/, leftToOrdinary: true },
+  { name: '保存', who: personas.leader, team: (f) => f.teamA.id, form: { phone: '020-7654321', plan: '每周 QC 活动', contact: personas.contact }, eventId: 'evt_profile_save', toast: 'success', says: /^资料已保存$/ },
+  { name: 'the same delivery again', who: personas.leader, team: (f) => f.teamA.id, form: { phone: '020-7654321', plan: '每周 QC 活动' }, eventId: 'evt_profile_save', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same form saved again', who: personas.leader, team: (f) => f.teamA.id, form: { phone: '020-7654321', plan: '每周 QC 活动' }, toast: 'info', says: /^已于 .* 保存，无需重复保存。$/, leftToOrdinary: true },
+  { name: 'part of it new', who: personas.leader, team: (f) => f.teamA.id, form: { phone: '020-7654321', memberCount: '11', functions: '道路养护与巡查', goals: '合格率 99%' }, toast: 'success', says: /^资料已保存$/ },
+  { name: 'by an administrator of the stored role', who: ROLE_ADMIN, team: (f) => f.teamB.id, form: { memberCount: '12' }, toast: 'success', says: /^资料已保存$/ },
+  { name: 'by an ADMIN_OPEN_IDS administrator', who: ADMIN, team: (f) => f.teamC.id, form: { goals: '零投诉' }, toast: 'success', says: /^资料已保存$/ },
+  { name: 'a new contact (left to the ordinary path: a role granted, the pending requests moved)', who: OTHER_LEADER, team: (f) => f.teamB.id, form: { contact: NEW_CONTACT, phone: '0755-1234567' }, toast: 'success', says: /^资料已保存$/, leftToOrdinary: true },
+  {
+    name: 'a team that withdrew',
+    who: ADMIN,
+    team: (f) => f.teamD.id,
+    form: { phone: '020-7654321' },
+    toast: 'info',
+    says: /当前状态为“已退出”/,
+    leftToOrdinary: true,
+    before: async (db, f) => {
+      await db.update(teams).set({ status: 'withdrawn' }).where(eq(teams.id, f.teamD.id));
+    },
+  },
+];
+
+/** What the database holds that a save writes, without the times PostgreSQL stamps. */
+async function snapshot(db: Db) {
+  // a row seeded bears the real time; one the bot changed, the bot's clock
+  const teamRows = (await db.select().from(teams).orderBy(teams.id)).map(({ createdAt: _c, updatedAt, ...t }) => ({ ...t, changedAt: updatedAt.getTime() === Date.parse(NOW) ? NOW : 'seeded' }));
+  const persons = (await db.select().from(people).orderBy(people.openId)).map(({ createdAt: _c, updatedAt: _u, ...p }) => p);
+  const members = (await db.select().from(teamMembers).orderBy(teamMembers.teamId, teamMembers.openId)).map(({ createdAt: _c, ...m }) => m);
+  const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at: _a, ...a }) => a);
+  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_profile_%')).orderBy(processedEvents.eventId);
+  return { teamRows, persons, members, audits, out, events };
+}
+
+const counts = async (db: Db) => ({
+  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
+  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
+  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  teams: (await db.select().from(teams).orderBy(teams.id)).map((t) => JSON.stringify(t)),
+});
+
+describe('班组资料 保存: the one statement answers and writes what the ordinary transaction does', () => {
+  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; r: Rows; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
+
+  beforeAll(async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f } = await startSecurityHarness();
+      h.app.processor.fastPaths = mode === 'fast';
+      worlds[mode] = { h, f, r: await seedMore(h.db.db, f), answers: [], after: [] };
+    }
+  });
+
+  afterAll(async () => {
+    for (const w of Object.values(worlds)) await w?.h.close();
+  });
+
+  it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f, r } = worlds[mode];
+      const db = h.db.db;
+      await step.before?.(db, f);
+      const teamId = step.team(f, r);
+      const ends = { ...fastMembersEnds };
+      if (mode === 'fast' && step.leftToOrdinary && !step.beforeStatement) {
+        // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
+        const before = await counts(db);
+        const event: FastMembersEvent = { eventId: step.eventId ?? `probe_${randomEventId()}`, eventType: 'card.action.trigger', openId: step.who, teamId, bootstrapAdmins: [ADMIN] };
+        expect(await fastSaveProfile(h.db, event, parseProfile(step.form), h.clock.now(), async () => 'read')).toBeUndefined();
+        expect(await counts(db)).toEqual(before);
+      }
+      const body: Body = await h.click(step.who, { action: 'team.editSave', teamId }, step.form, { eventId: step.eventId ?? `evt_profile_${i}` });
+      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
+      expect(body.toast?.content).toMatch(step.says);
+      if (mode === 'fast') {
+        // on PostgreSQL a success is the statement's but for a new contact, and nothing ends in a race; on PGlite there is no statement
+        const pg = testDatabaseKind() === 'postgres';
+        expect(fastMembersEnds).toEqual({ done: ends.done + (pg && !step.leftToOrdinary ? 1 : 0), raced: ends.raced });
+      }
+      worlds[mode].answers[i] = body;
+      worlds[mode].after[i] = await snapshot(db);
+    }
+    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
+    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+  });
+
+  it('the fake Open Platform received the same messages in both (the new contact told, the pending request moved)', async () => {
+    for (const { h } of Object.values(worlds)) await h.drain();
+    const sent = (h: Harness) => h.fake.messages.map((m) => [m.receiveId, m.msgType, m.content]);
+    expect(sent(worlds.fast.h).some(([to]) => to === NEW_CONTACT)).toBe(true);
+    expect(sent(worlds.fast.h)).toEqual(sent(worlds.ordinary.h));
+  });
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('班组资料 保存 on PostgreSQL: one round trip', () => {
+  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
+  const clock = new ManualClock(NOW);
+  let base: TestDatabase;
+  let counted: Database;
+  let db: Db;
+  let stop: () => Promise<void>;
+  let url: string;
+  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
+  let f: Fixture;
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    counted = countedDatabase(base.url!, wire);
+    db = base.db;
+    f = await seedFixture(db);
+    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    url = app.url;
+    bot = app;
+    stop = async () => {
+      await app.stop();
+      await fake.close();
+    };
+  });
+
+  afterAll(async () => {
+    await stop?.();
+    await counted?.close();
+    await base?.close();
+  });
+
+  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) {
+    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
+    wire.trips = 0;
+    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
+    expect(res.status).toBe(200);
+    return { body: (await res.json()) as Body, trips: wire.trips };
+  }
+
+  it('保存 costs one round trip on a warm connection (the ordinary path: more)', async () => {
+    const figures: Record<string, number> = {};
+    let n = 0;
+    for (const fast of [true, false]) {
+      bot.processor.fastPaths = fast;
+      for (let warm = 0; warm < 2; warm++) {
+        const phone = `020-76500${String(n++).padStart(2, '0')}`;
+        const { body, trips } = await click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone });
+        expect(body.toast).toEqual({ type: 'success', content: '资料已保存' });
+        expect((await db.select().from(teams).where(eq(teams.id, f.teamA.id)))[0].phone).toBe(phone);
+        figures[`team.editSave (${fast ? 'one statement' : 'ordinary path'})`] = trips;
+      }
+    }
+    bot.processor.fastPaths = true;
+    console.log(`班组资料 保存 round trips (warm): ${JSON.stringify(figures)}`);
+    expect(figures['team.editSave (one statement)']).toBe(1);
+  });
+});
+
+describe('班组资料 保存 twice at once, the fast paths on', () => {
+  let h: Harness;
+  let f: Fixture;
+  const db = (): Db => h.db.db;
+
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const saves = async () => (await db().select().from(auditLog).where(eq(auditLog.action, 'team.update'))).length;
+
+  it('the same form saved twice at once: one saves, the other is told when it was saved', async () => {
+    for (let round = 0; round < 3; round++) {
+      const before = await saves();
+      const phone = `020-88800${round}0`;
+      const both: Body[] = await Promise.all([0, 1].map(() => h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone })));
+      const [first, second] = both[0].toast?.type === 'success' ? both : [both[1], both[0]];
+      expect(first.toast).toEqual({ type: 'success', content: '资料已保存' });
+      expect(second.toast?.type, JSON.stringify(second.toast)).toBe('info');
+      expect(second.toast?.content).toMatch(/^已于 .* 保存，无需重复保存。$/);
+      expect(second.card?.data?.header?.title?.content).toBe(first.card?.data?.header?.title?.content);
+      expect(await saves()).toBe(before + 1);
+      expect((await db().select().from(teams).where(eq(teams.id, f.teamA.id)))[0].phone).toBe(phone);
+    }
+  });
+
+  it.skipIf(testDatabaseKind() !== 'postgres')('a save waiting for the team’s row that another save changed meanwhile leaves nothing of the statement', async () => {
+    const raced = fastMembersEnds.raced;
+    const before = await saves();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // another save of the same phone, not yet committed: the statement reads the old row, then waits for it
+    const other = db().transaction(async (tx) => {
+      await tx.update(teams).set({ phone: '020-9990000', updatedAt: h.clock.now() }).where(eq(teams.id, f.teamA.id));
+      await tx.insert(auditLog).values({ actor: personas.leader, action: 'team.update', entity: 'team', entityId: String(f.teamA.id), details: { changed: ['phone'] } });
+      locked();
+      await held;
+    });
+    await isLocked;
+    let answered = false;
+    const clicked = h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone: '020-9990000' }).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(db())) > 0);
+    expect(answered).toBe(false);
+    release();
+    await other;
+    const body: Body = await clicked;
+    // the ordinary path answered, on what the other save left: nothing to change
+    expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
+    expect(body.toast?.content).toMatch(/^已于 .* 保存，无需重复保存。$/);
+    expect(fastMembersEnds.raced).toBe(raced + 1);
+    expect(await saves()).toBe(before + 1);
+  });
+});
