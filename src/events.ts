@@ -271,9 +271,10 @@ export class EventProcessor {
   }
 
   /** The bookkeeping `once` does, for an event a fast path handled itself. */
-  private answered(event: { eventId: string; eventType: string }, fast: FastOutcome): CardResponse {
+  private answered(event: { eventId: string; eventType: string; openId: string }, fast: FastOutcome): CardResponse {
     metrics.eventsProcessed.inc({ type: event.eventType, outcome: fast.outcome });
     if (fast.outcome !== 'duplicate') {
+      if (fast.changesSender) this.actors.forget(event.openId);
       if (fast.queued) {
         metrics.outboxEnqueued.inc(fast.queued);
         this.deps.onCommitted?.();

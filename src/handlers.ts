@@ -167,8 +167,12 @@ export interface FastContext {
 
 /** A fast path's result: answered (done or refused, the event recorded), or the event was seen before. */
 export type FastOutcome =
-  /** `queued`: how many outbox rows the committed statement added (the dispatcher is woken when any). */
-  | { outcome: 'ok' | 'refused'; answer: CardResponse; queued?: number }
+  /**
+   * `queued`: how many outbox rows the committed statement added (the dispatcher is woken when any). `changesSender`:
+   * the event may have changed the sender's own roles (注册 makes them a leader), so the process's guess of who they
+   * are (`KnownActors`) is dropped, and their next event is claimed before it runs.
+   */
+  | { outcome: 'ok' | 'refused'; answer: CardResponse; queued?: number; changesSender?: boolean }
   | { outcome: 'duplicate'; answer?: CardResponse };
 
 export interface MenuEntry {

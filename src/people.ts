@@ -95,6 +95,11 @@ export class KnownActors {
     return this.#byOpenId.get(openId);
   }
 
+  /** Drops the guess of a sender whose roles an event may have changed without a claim finding them anew. */
+  forget(openId: string): void {
+    this.#byOpenId.delete(openId);
+  }
+
   remember(actor: Actor): void {
     this.#byOpenId.delete(actor.openId);
     this.#byOpenId.set(actor.openId, Object.freeze({ ...actor, roles: [...actor.roles] }));

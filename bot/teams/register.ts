@@ -45,7 +45,8 @@ export async function submitRegistrationFast(fx: FastContext, input: CardActionI
     today: todayIn(fx.config.BOT_TIMEZONE, fx.clock.now()),
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
-  return r && { outcome: 'ok', answer: registeredAnswer(r.team), queued: r.queued };
+  // the sender may be a leader now: their next event is claimed before it runs, not started on who they were
+  return r && { outcome: 'ok', answer: registeredAnswer(r.team), queued: r.queued, changesSender: true };
 }
 
 /** The confirmation in place of the form. */
