@@ -33,6 +33,12 @@ export interface FastAdminEvent {
 /** The text of the error a statement raises when a row changed under it: nothing it did is kept. */
 const RACED = 'admin action: a row changed after this event read it';
 
+/**
+ * How many statements of this file failed on purpose (RACED) in this process. A refusal is the verdict's to decide,
+ * before any claim; tests read this to tell it from a claim undone.
+ */
+export const racedStatements = { count: 0 };
+
 // the registry's roles ['admin'] (mayUse, src/handlers.ts) and requireAdmin (src/permissions.ts): the stored role or
 // ADMIN_OPEN_IDS, as actorFrom (src/people.ts) makes the actor ($3 the actor, $4 ADMIN_OPEN_IDS)
 const isAdmin = `(exists (select 1 from people p where p.open_id = $3::text and 'admin' = any(p.roles)) or $3::text = any($4::text[]))`;
@@ -57,7 +63,10 @@ async function run<O, R>(database: Database, statement: string, params: unknown[
     );
     return { row: rows[0], answer };
   } catch (err) {
-    if ((err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED)) return undefined;
+    if ((err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED)) {
+      racedStatements.count++;
+      return undefined;
+    }
     throw err;
   }
 }
@@ -168,8 +177,7 @@ audited as (
 select exists (select 1 from claim) as claimed, (select count(*) from upserted)::int as written, (select count(*) from audited)::int as audited,
   -- claimed, but a picked person changed (or came to be) since the statement's snapshot: the ordinary path decides on them as they are
   ${racedWhen(`exists (select 1 from claim) and (
-    (select count(*) from locked) <> (select count(*) from seen)
-    or exists (select 1 from locked l left join seen s on s.open_id = l.open_id where s.version is distinct from l.version)
+    exists (select 1 from locked l join seen s on s.open_id = l.open_id where s.version <> l.version)
     or exists (select 1 from upserted u where not u.inserted and not exists (select 1 from seen s where s.open_id = u.open_id)))`)}`;
 
 /** 添加专家, as `addExperts` reads its form: whom (distinct), the organisation, specialities and the load limit. */

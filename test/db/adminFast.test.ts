@@ -4,6 +4,7 @@ import type { Database, Db } from '../../db/index.js';
 import { auditLog, cycles, organizations, outbox, people, processedEvents } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import type { CardActionInput, FastContext } from '../../src/handlers.js';
+import { racedStatements } from '../../src/fast/admin.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
@@ -80,6 +81,17 @@ const steps: Step[] = [
   { name: '设置 with nothing changed', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { awardThreshold: '85', expertsPerApplication: '' }, toast: 'info', says: /设置没有变化/, leftToOrdinary: true },
   { name: '设置 of two settings', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { awardThreshold: '88.5', recommendShare: '15%', expertsPerApplication: '3' }, eventId: 'evt_adminfast_settings', toast: 'success', says: /^已保存2027年度评审设置：授予称号分数线、择优推荐比例$/ },
   {
+    name: '设置 of one setting while another stored is out of the form\'s range',
+    who: ADMIN,
+    action: 'cycle.settingsSave',
+    value: onCycle,
+    form: { awardThreshold: '87' },
+    toast: 'error',
+    says: /每份申报的评审专家人数/,
+    leftToOrdinary: true,
+    before: async (db, f) => void (await db.update(cycles).set({ expertsPerApplication: 20 }).where(eq(cycles.id, f.cycleId))),
+  },
+  {
     name: '设置 of the whole form, as the card sends it',
     who: ROLE_ADMIN,
     action: 'cycle.settingsSave',
@@ -98,6 +110,18 @@ const steps: Step[] = [
   { name: '评分表 once experts score', who: ADMIN, action: 'cycle.sheetLoad', value: onCycle, form: { sheet: sheetText('45') }, toast: 'error', says: /第十八条/, leftToOrdinary: true, before: setStatus('scoring') },
   { name: '设置 of the application deadline once experts score', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { applicationDeadline: '2027-06-20' }, toast: 'error', says: /申报已截止/, leftToOrdinary: true },
   { name: '设置 of the scoring deadline once experts score', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { scoringDeadline: '2027-07-12', reviewMeetingDate: '2027-07-20' }, toast: 'success', says: /^已保存2027年度评审设置：专家评分截止日期、评审会日期$/ },
+  {
+    name: '设置 of the scoring deadline to a day past',
+    who: ADMIN,
+    action: 'cycle.settingsSave',
+    value: onCycle,
+    form: { scoringDeadline: '2027-03-06' },
+    toast: 'error',
+    says: /专家评分截止日期：不能早于今天/,
+    leftToOrdinary: true,
+    before: async (db, f) => void (await db.update(cycles).set({ applicationDeadline: '2027-03-01', scoringDeadline: '2027-03-05' }).where(eq(cycles.id, f.cycleId))),
+  },
+  { name: '设置 of the meeting to a day past', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { reviewMeetingDate: '2027-03-08' }, toast: 'error', says: /评审会日期：不能早于今天/, leftToOrdinary: true },
   { name: '设置 once scoring closed', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { awardThreshold: '90' }, toast: 'error', says: /第十七条/, leftToOrdinary: true, before: setStatus('closed') },
 ];
 
@@ -171,8 +195,11 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
       if (mode === 'fast' && step.leftToOrdinary) {
         // the fast path itself, on this case: it leaves it, having written nothing (on PGlite it has no statement: undefined at once)
         const before = await counts(db);
+        const raced = racedStatements.count;
         expect(await tryFast(h, step.action, step.who, eventId, value, form)).toBeUndefined();
         expect(await counts(db)).toEqual(before);
+        // decided by the verdict, before any claim: not a claim undone
+        expect(racedStatements.count).toBe(raced);
       }
       const body: Body = await h.click(step.who, value, form, { eventId });
       expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
@@ -193,10 +220,10 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
     // what the successes wrote, as the ordinary path writes it
     expect(last.persons.find((p) => p.openId === NEW_EXPERT)).toMatchObject({ roles: ['expert'], organization: NEW_ORG, specialities: [], maxLoad: null, expertActive: true, changedAt: NOW });
     expect(last.persons.find((p) => p.openId === OTHER_EXPERT)).toMatchObject({ roles: ['expert'], organization: ORG_POOL, specialities: ['桥梁检测', '道路养护'], maxLoad: 12, changedAt: NOW });
-    expect(last.cycle[0]).toMatchObject({ applicationDeadline: '2027-06-15', scoringDeadline: '2027-07-12', reviewMeetingDate: '2027-07-20', awardThreshold: 88.5, expertsPerApplication: 5, recommendShare: 0.15 });
+    expect(last.cycle[0]).toMatchObject({ applicationDeadline: '2027-03-01', scoringDeadline: '2027-03-05', reviewMeetingDate: '2027-07-20', awardThreshold: 88.5, expertsPerApplication: 5, recommendShare: 0.15 });
     expect(last.audits.filter((a) => a.action === 'cycle.updateSettings').map((a) => a.details)).toEqual([
       { changes: { awardThreshold: { from: 85, to: 88.5 }, recommendShare: { from: 0.1, to: 0.15 } } },
-      { changes: { applicationDeadline: { from: '2027-05-31', to: '2027-06-15' }, scoringDeadline: { from: '2027-06-30', to: '2027-07-10' }, expertsPerApplication: { from: 3, to: 5 } } },
+      { changes: { applicationDeadline: { from: '2027-05-31', to: '2027-06-15' }, scoringDeadline: { from: '2027-06-30', to: '2027-07-10' }, expertsPerApplication: { from: 20, to: 5 } } },
       { changes: { scoringDeadline: { from: '2027-07-10', to: '2027-07-12' }, reviewMeetingDate: { from: '2027-07-15', to: '2027-07-20' } } },
     ]);
     expect(last.audits.filter((a) => a.action === 'cycle.loadScoreSheet').map((a) => a.details)).toEqual([
@@ -381,6 +408,37 @@ describe('专家库 and 评审设置 clicked twice at once, the fast paths on', 
     expect(body.toast?.content).toMatch(/第十七条/);
     expect(await audits('cycle.updateSettings')).toBe(before);
     expect((await db().select().from(cycles).where(eq(cycles.id, f.cycleId)))[0].scoringDeadline).toBe('2027-06-30');
+  });
+
+  it.skipIf(testDatabaseKind() !== 'postgres')('停用 when the expert left the pool under the statement: nothing of it kept, the ordinary path refuses', async () => {
+    const who = 'ou_leavingexpert0000000000000000001';
+    await db().insert(people).values({ openId: who, name: '离开的专家', roles: ['expert'] });
+    const body = await raced(
+      async (tx) => void (await tx.update(people).set({ roles: [] }).where(eq(people.openId, who))),
+      (eventId) => h.click(ADMIN, { action: 'experts.deactivate', openId: who }, {}, { eventId }),
+      /^\s*with verdict as \(/,
+    );
+    expect(body.toast?.type, JSON.stringify(body.toast)).toBe('error');
+    expect(body.toast?.content).toMatch(/找不到这位专家/);
+    expect((await db().select().from(people).where(eq(people.openId, who)))[0].expertActive).toBe(true);
+    expect((await db().select().from(auditLog).where(eq(auditLog.entityId, who))).length).toBe(0);
+  });
+
+  it.skipIf(testDatabaseKind() !== 'postgres')('添加 when the person came to be meanwhile, as asked: nothing of the statement kept, the ordinary path answers it as done', async () => {
+    const who = 'ou_arrivingexpert000000000000000001';
+    const [pool] = await db().select().from(organizations).where(eq(organizations.name, ORG_POOL));
+    const body = await raced(
+      async (tx) => {
+        await tx.execute(sql`select 1 from organizations where id = ${pool.id} for update`);
+        await tx.insert(people).values({ openId: who, roles: ['expert'], organizationId: pool.id, specialities: ['桥梁检测', '道路养护'], maxLoad: 12, expertActive: true });
+        await tx.insert(auditLog).values({ actor: ROLE_ADMIN, action: 'expert.add', entity: 'person', entityId: who });
+      },
+      (eventId) => h.click(ADMIN, { action: 'experts.add' }, addForm([who]), { eventId }),
+      /^\s*with asked as \(/,
+    );
+    expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
+    expect(body.toast?.content).toMatch(/^已于 .* 添加/);
+    expect((await db().select().from(auditLog).where(and(eq(auditLog.action, 'expert.add'), eq(auditLog.entityId, who)))).length).toBe(1);
   });
 
   it.skipIf(testDatabaseKind() !== 'postgres')('添加 when the person was added meanwhile: nothing of the statement kept, the ordinary path answers it as done', async () => {
