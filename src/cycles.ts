@@ -293,6 +293,25 @@ export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date,
 const settingFields = ['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate', 'awardThreshold', 'expertsPerApplication', 'recommendShare'] as const;
 const dateFields = new Set<CycleField>(['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate']);
 
+/** Each setting's own reader: the settings form's field alone (`parseCycleSettings` checks the fields one by one, then the dates' order). */
+const settingReaders = new Map(settingFields.map((f) => {
+  const form = defineForm({ ...settingsForm, fields: { [f]: settingsForm.fields[f] } });
+  return [f, { form, schema: formSchema(form) }] as const;
+}));
+
+/**
+ * The settings `input` gives (neither missing nor empty), each read as `parseCycleSettings` reads it; a UserError
+ * names a wrong one. What `updateCycleSettings` makes of them needs the cycle: the others keep its values, and the
+ * dates, so merged, must be in order.
+ */
+export function parseGivenSettings(input: Record<string, unknown>): Partial<CycleSettings> {
+  const out: Record<string, unknown> = {};
+  for (const [field, reader] of settingReaders) {
+    if (!isBlank(input[field])) Object.assign(out, readForm(reader.form, { [field]: input[field] }, reader.schema as never));
+  }
+  return out as Partial<CycleSettings>;
+}
+
 /**
  * Changes dates and review settings while applications are open or experts are scoring; after
  * scoring they are fixed (第十七条). `input` may be partial: what is missing or empty is kept. A changed

@@ -1,8 +1,10 @@
-import { cycleFieldLabels, getCycle, updateCycleSettings } from '../../src/cycles.js';
+import { cycleFieldLabels, getCycle, parseGivenSettings, updateCycleSettings } from '../../src/cycles.js';
+import { todayIn } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { fastSaveSettings } from '../../src/fast/admin.js';
+import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { formText, idFrom, idOrZero } from '../respond.js';
-import { adminCardFor, cycleValues, settingsFormCard, typedValues } from './view.js';
+import { adminCardFor, adminCardOn, cycleValues, settingsFormCard, typedValues } from './view.js';
 
 async function cycleOf(ctx: HandlerContext, input: CardActionInput) {
   const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
@@ -20,9 +22,41 @@ export async function showSettingsForm(ctx: HandlerContext, input: CardActionInp
 export async function saveSettings(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   // the service's locking read refuses a missing cycle in the same words as cycleOf
   const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
-  const toast = { type: 'success' as const, content: `已保存${saved.year}年度评审设置：${changes.map((f) => cycleFieldLabels[f]).join('、')}` };
-  return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await adminCardFor(read) } }));
+  return ctx.afterCommit(async (read) => ({ toast: savedToast(saved.year, changes), card: { type: 'raw', data: await adminCardFor(read) } }));
 }
+
+const savedToast = (year: number, changes: readonly (keyof typeof cycleFieldLabels)[]) => ({
+  type: 'success' as const,
+  content: `已保存${year}年度评审设置：${changes.map((f) => cycleFieldLabels[f]).join('、')}`,
+});
+
+/**
+ * The same in one round trip on PostgreSQL (src/fast/admin.ts) when the save succeeds: the settings given are read
+ * here as `updateCycleSettings` reads them, and the statement checks them merged with the cycle's. A setting that
+ * does not parse, a refusal or a save with nothing to change answer undefined having written nothing, and
+ * `saveSettings` runs.
+ */
+export const saveSettingsFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
+  // idFrom (the registry's value schema) refuses a button without its cycle
+  const cycleId = idOrZero(input.value, 'cycleId');
+  if (!cycleId) return undefined;
+  let values;
+  try {
+    values = parseGivenSettings(input.formValue);
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
+  const now = fx.clock.now();
+  const today = todayIn(fx.config.BOT_TIMEZONE, now);
+  const done = await fastSaveSettings(
+    fx.database,
+    { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, now, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS, cycleId, values, today },
+    (db) => adminCardOn(db, today),
+  );
+  if (!done) return undefined;
+  return { outcome: 'ok', answer: { toast: savedToast(done.year, done.changes), card: { type: 'raw', data: done.answer } } };
+};
 
 export async function settingsFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;

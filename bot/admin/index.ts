@@ -2,9 +2,9 @@ import { type BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
 import { retryBulkJobAction, showBulkJob } from './bulkJob.js';
 import { adminCardAgain, closeApplicationsNow } from './closeApplications.js';
-import { saveSettings, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
+import { saveSettings, saveSettingsFast, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
 import { cycleFormAgain, showCycleForm, submitCycleForm } from './openCycle.js';
-import { sheetFormAgain, showSheetForm, submitSheet } from './scoreSheet.js';
+import { sheetFormAgain, showSheetForm, submitSheet, submitSheetFast } from './scoreSheet.js';
 import { refreshAdmin, showAdmin } from './showAdmin.js';
 
 const admin = ['admin'] as const;
@@ -18,9 +18,9 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });
   bot.cardAction({ action: 'cycle.open', roles: admin, value: noValue, run: submitCycleForm, onRefused: cycleFormAgain });
   bot.cardAction({ action: 'cycle.settings', roles: admin, value: onCycle, run: showSettingsForm, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'cycle.settingsSave', roles: admin, value: onCycle, run: saveSettings, onRefused: settingsFormAgain });
+  bot.cardAction({ action: 'cycle.settingsSave', roles: admin, value: onCycle, run: saveSettings, onRefused: settingsFormAgain, fast: saveSettingsFast });
   bot.cardAction({ action: 'cycle.sheetForm', roles: admin, value: onCycle, run: showSheetForm, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'cycle.sheetLoad', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain });
+  bot.cardAction({ action: 'cycle.sheetLoad', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain, fast: submitSheetFast });
   bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, onRefused: adminCardAgain });
   bot.cardAction({ action: 'bulk.show', roles: admin, value: values({ jobId: id }), run: showBulkJob, onRefused: adminCardAgain });
   bot.cardAction({ action: 'bulk.retry', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain });

@@ -5,13 +5,19 @@ import { type Cycle, cycleDefaults, type CycleField, getLatestCycle, application
 import { addDays, formatDateZh, isRealDate, daysBetween, todayIn } from '../../src/dates.js';
 import { type ApplicationStatus, applicationStatusNames } from '../../src/applications.js';
 import { readDate } from '../../src/forms.js';
+import type { Db } from '../../db/index.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { today } from '../respond.js';
 
 
 /** The admin card as the database has it now. */
 export async function adminCardFor(ctx: HandlerContext): Promise<Card> {
-  return adminCard(await adminOverview(ctx.tx, today(ctx)));
+  return adminCardOn(ctx.tx, today(ctx));
+}
+
+/** The admin card as `tx` reads it on `now` (YYYY-MM-DD): a fast path's connection after its COMMIT. */
+export async function adminCardOn(tx: Db, now: string): Promise<Card> {
+  return adminCard(await adminOverview(tx, now));
 }
 
 type FormValues = CycleFormData['values'];

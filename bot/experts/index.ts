@@ -1,13 +1,13 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { noValue } from '../respond.js';
-import { addToPool, poolFormAgain, showPool, toggleExpert } from './pool.js';
+import { addToPool, addToPoolFast, poolFormAgain, showPool, toggleExpert, toggleExpertFast } from './pool.js';
 
 const admin = ['admin'] as const;
 
 /** 专家库 (第十一条) for administrators; an expert's conflicts of interest are declared in bot/review (they re-assign tasks). */
 export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'experts.list', roles: admin, value: noValue, run: showPool });
-  bot.cardAction({ action: 'experts.add', roles: admin, value: noValue, run: addToPool, onRefused: poolFormAgain });
-  bot.cardAction({ action: 'experts.deactivate', roles: admin, value: noValue, run: toggleExpert(false) });
-  bot.cardAction({ action: 'experts.activate', roles: admin, value: noValue, run: toggleExpert(true) });
+  bot.cardAction({ action: 'experts.add', roles: admin, value: noValue, run: addToPool, onRefused: poolFormAgain, fast: addToPoolFast });
+  bot.cardAction({ action: 'experts.deactivate', roles: admin, value: noValue, run: toggleExpert(false), fast: toggleExpertFast(false) });
+  bot.cardAction({ action: 'experts.activate', roles: admin, value: noValue, run: toggleExpert(true), fast: toggleExpertFast(true) });
 }

@@ -1,17 +1,24 @@
 import { expertPoolCard } from '../../cards/experts.js';
 import { type Card, pageOf } from '../../cards/kit.js';
+import type { Db } from '../../db/index.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
-import { addExperts, expertAddForm, listExperts, setExpertActive } from '../../src/review/experts.js';
-import { personFromLookup } from '../lookup.js';
+import { fastAddExperts, fastToggleExpert } from '../../src/fast/admin.js';
+import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, FastContext, HandlerContext } from '../../src/handlers.js';
+import { addExperts, expertAddForm, listExperts, readExpertForm, setExpertActive } from '../../src/review/experts.js';
+import { needsLookup, personFromLookup } from '../lookup.js';
 import { pageFrom, raw } from '../respond.js';
 import { pickerCandidates } from '../../src/people.js';
 
 const POOL_PAGE = 15;
 
 async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, unknown>; error?: string; page?: number } = {}): Promise<Card> {
+  return poolCardOn(ctx.tx, opts);
+}
+
+/** The pool card as `tx` reads it (the ordinary path's transaction, or a fast path's connection after its COMMIT). */
+async function poolCardOn(tx: Db, opts: { values?: Record<string, unknown>; error?: string; page?: number } = {}): Promise<Card> {
   // issued together: one round trip
-  const [experts, candidates] = await Promise.all([listExperts(ctx.tx), pickerCandidates(ctx.tx, { excludeRole: 'expert' })]);
+  const [experts, candidates] = await Promise.all([listExperts(tx), pickerCandidates(tx, { excludeRole: 'expert' })]);
   const shown = pageOf(experts, opts.page ?? 1, POOL_PAGE);
   return expertPoolCard({ experts: shown.items, total: experts.length, active: experts.filter((e) => e.active).length, page: shown.page, pages: shown.pages, candidates, descriptor: expertAddForm, values: opts.values, error: opts.error });
 }
@@ -21,11 +28,38 @@ export async function showPool(ctx: HandlerContext, input?: CardActionInput): Pr
   return { card: { type: 'raw', data: await poolCard(ctx, { page: input ? pageFrom(input.value) : 1 }) } };
 }
 
+const lookupOpts = { picker: 'experts', lookup: 'expertsLookup', label: '专家', multiple: true } as const;
+const addedToast = (count: number, organization: string) => ({ type: 'success' as const, content: `已添加 ${count} 位专家（${organization}）` });
+
 /** `experts.add`: the picked people join the pool. */
 export async function addToPool(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
-  const formValue = await personFromLookup(ctx, input.formValue, { picker: 'experts', lookup: 'expertsLookup', label: '专家', multiple: true });
+  const formValue = await personFromLookup(ctx, input.formValue, lookupOpts);
   const { openIds, organization } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now());
-  return ctx.afterCommit(async (read) => raw(await poolCard(read), { type: 'success', content: `已添加 ${openIds.length} 位专家（${organization}）` }));
+  return ctx.afterCommit(async (read) => raw(await poolCard(read), addedToast(openIds.length, organization)));
+}
+
+/**
+ * The same in one round trip on PostgreSQL (src/fast/admin.ts) when the people were picked and it succeeds; a
+ * look-up in the address book, a form that does not parse, a refusal or a second click answer undefined having
+ * written nothing, and `addToPool` runs.
+ */
+export const addToPoolFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
+  if (needsLookup(input.formValue, lookupOpts)) return undefined;
+  let form;
+  try {
+    form = readExpertForm(input.formValue);
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
+  const done = await fastAddExperts(fx.database, { ...fastEvent(fx), input: form }, (db) => poolCardOn(db));
+  if (!done) return undefined;
+  return { outcome: 'ok', answer: raw(done.answer, addedToast(form.experts.length, form.organization)) };
+};
+
+/** Who acts and when, for src/fast/admin.ts. */
+function fastEvent(fx: FastContext) {
+  return { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, now: fx.clock.now(), bootstrapAdmins: fx.config.ADMIN_OPEN_IDS };
 }
 
 export async function poolFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
@@ -34,19 +68,39 @@ export async function poolFormAgain(err: UserError, ctx: HandlerContext, input: 
   return { card: { type: 'raw', data: await poolCard(ctx, { values: input.formValue, error: err.message }) } };
 }
 
+const expertOpenId = /^ou_[A-Za-z0-9_-]+$/;
+
 function openIdOf(input: CardActionInput): string {
   const id = input.value.openId;
-  if (typeof id !== 'string' || !/^ou_[A-Za-z0-9_-]+$/.test(id)) throw new UserError('这个按钮已失效，请重新打开专家库。');
+  if (typeof id !== 'string' || !expertOpenId.test(id)) throw new UserError('这个按钮已失效，请重新打开专家库。');
   return id;
 }
+
+const toggledToast = (activeNow: boolean, pending: number) => ({
+  type: 'success' as const,
+  content: activeNow ? '已启用，下次分配专家时会考虑该专家' : `已停用，不再分配新任务${pending ? `；该专家还有 ${pending} 项未完成的评分任务，可在“评审进度”的专家组中更换` : ''}`,
+});
 
 /** `experts.deactivate` / `experts.activate`. */
 export function toggleExpert(activeNow: boolean) {
   return async (ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> => {
     const { pending } = await setExpertActive(ctx.tx, ctx.actor, openIdOf(input), activeNow, ctx.clock.now());
-    const content = activeNow
-      ? '已启用，下次分配专家时会考虑该专家'
-      : `已停用，不再分配新任务${pending ? `；该专家还有 ${pending} 项未完成的评分任务，可在“评审进度”的专家组中更换` : ''}`;
-    return ctx.afterCommit(async (read) => raw(await poolCard(read, { page: pageFrom(input.value) }), { type: 'success', content }));
+    return ctx.afterCommit(async (read) => raw(await poolCard(read, { page: pageFrom(input.value) }), toggledToast(activeNow, pending)));
+  };
+}
+
+/**
+ * The same in one round trip on PostgreSQL (src/fast/admin.ts) when it succeeds; a stale button, a refusal or
+ * someone not in the pool answer undefined having written nothing, and `toggleExpert` runs.
+ */
+export function toggleExpertFast(activeNow: boolean): NonNullable<CardActionDecl['fast']> {
+  return async (fx, input) => {
+    const id = input.value.openId;
+    // openIdOf refuses anything else
+    if (typeof id !== 'string' || !expertOpenId.test(id)) return undefined;
+    const page = pageFrom(input.value);
+    const done = await fastToggleExpert(fx.database, { ...fastEvent(fx), expertOpenId: id, activeNow }, (db) => poolCardOn(db, { page }));
+    if (!done) return undefined;
+    return { outcome: 'ok', answer: raw(done.answer, toggledToast(activeNow, done.pending)) };
   };
 }

@@ -40,12 +40,18 @@ async function organizationId(tx: Db, name: string): Promise<number> {
   return org.id;
 }
 
+/** 添加专家's form as `addExperts` reads it: whom, the organisation, the specialities split, the load limit or null; a UserError names what to fix. */
+export function readExpertForm(formValue: Record<string, unknown>): { experts: string[]; organization: string; specialities: string[]; maxLoad: number | null } {
+  const input = readForm(expertAddForm, formValue, expertSchema);
+  return { experts: input.experts, organization: input.organization, specialities: splitSpecialities(input.specialities), maxLoad: input.maxLoad ?? null };
+}
+
 /** 添加专家: each picked person becomes an active expert of the organisation, with specialities and a load limit. */
 export async function addExperts(tx: Db, actor: Actor, formValue: Record<string, unknown>, now: Date): Promise<{ openIds: string[]; organization: string }> {
   requireAdmin(actor);
-  const input = readForm(expertAddForm, formValue, expertSchema);
+  const input = readExpertForm(formValue);
   const orgId = await organizationId(tx, input.organization);
-  const specialities = splitSpecialities(input.specialities);
+  const { specialities } = input;
   // a second click waits for the first's rows, then finds every picked person in the pool as asked
   const current = await tx.select().from(people).where(inArray(people.openId, input.experts)).for('update');
   const asAsked = (p: (typeof current)[number]) =>

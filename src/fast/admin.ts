@@ -1,0 +1,363 @@
+import type { Database, Db } from '../../db/index.js';
+import { type CycleField, cycleForm } from '../cycles.js';
+import { pipelined, postgresClient, readOn } from '../pipeline.js';
+
+/**
+ * The expert pool's and the cycle settings' card actions in one round trip on PostgreSQL, on their success path:
+ * 启用专家 / 停用专家 (`setExpertActive`), 添加专家 (`addExperts`, src/review/experts.ts), 评审设置
+ * (`updateCycleSettings`) and 评分表 (`loadScoreSheet`, src/cycles.ts). BEGIN, one statement, COMMIT and the answer
+ * card's reads (the pool, or the admin card, read after the COMMIT) go out in one write. Each statement computes the
+ * ordinary path's verdict from the rows and the actor; only when it holds does it claim the event, and only a new
+ * claim lets it write what the ordinary path writes, taking the same row locks in the same order: the claim's, then
+ * the row the service locks (the person's, the cycle's; for 添加专家 the organisation's, then the people's). None of
+ * these actions queues a notice. Anything else (a refusal, a thing already done, an event seen before, a form that
+ * does not parse, an address-book look-up) writes nothing, not even the claim, and the ordinary path answers as it
+ * always has. It is raw SQL because one statement must check and write at once, which the query builder cannot say.
+ *
+ * A row the statement decided on may change before its lock is granted (another administrator's click committed
+ * first). The writes then compare the locked row's version (`xmin`, which every UPDATE of the row renews) with the one
+ * decided on, and a changed row fails the statement on purpose (`RACED`): nothing is kept, and the ordinary path
+ * decides again on the row as it is.
+ */
+
+/** Who acts and which event: what every statement here claims and checks. */
+export interface FastAdminEvent {
+  eventId: string;
+  eventType: string;
+  openId: string;
+  now: Date;
+  /** ADMIN_OPEN_IDS: administrators without the stored role. */
+  bootstrapAdmins: readonly string[];
+}
+
+/** The text of the error a statement raises when a row changed under it: nothing it did is kept. */
+const RACED = 'admin action: a row changed after this event read it';
+
+/**
+ * How many statements of this file failed on purpose (RACED) in this process. A refusal is the verdict's to decide,
+ * before any claim; tests read this to tell it from a claim undone.
+ */
+export const racedStatements = { count: 0 };
+
+// the registry's roles ['admin'] (mayUse, src/handlers.ts) and requireAdmin (src/permissions.ts): the stored role or
+// ADMIN_OPEN_IDS, as actorFrom (src/people.ts) makes the actor ($3 the actor, $4 ADMIN_OPEN_IDS)
+const isAdmin = `(exists (select 1 from people p where p.open_id = $3::text and 'admin' = any(p.roles)) or $3::text = any($4::text[]))`;
+
+const claimCte = `claim as (
+  insert into processed_events (event_id, event_type) select $1::text, $2::text from verdict where ok
+  on conflict do nothing
+  returning event_id
+)`;
+
+/** The final column that fails the statement when `when` holds (a text cast to int is how a plain statement raises). */
+const racedWhen = (when: string) => `case when ${when} then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+
+/** Runs `statement` and the answer's read in one write; undefined when the statement raised RACED (all rolled back). */
+async function run<O, R>(database: Database, statement: string, params: unknown[], read: (db: Db) => Promise<R>): Promise<{ row: O | undefined; answer: R } | undefined> {
+  const client = postgresClient(database)!;
+  try {
+    const [[rows], [answer]] = await pipelined<[O[]], [R]>(
+      client,
+      [(c) => c.unsafe(statement, params as never[], { prepare: true }).execute() as never],
+      [readOn(database, read)],
+    );
+    return { row: rows[0], answer };
+  } catch (err) {
+    if ((err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED)) {
+      racedStatements.count++;
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+// --- 启用专家 / 停用专家 ------------------------------------------------------------------------------
+
+const toggleSql = `
+with verdict as (
+  select ${isAdmin}
+    -- setExpertActive: a person in the pool ('expert' = any(roles)), else 找不到这位专家
+    and exists (select 1 from people p where p.open_id = $5::text and 'expert' = any(p.roles)) as ok
+),
+${claimCte},
+changed as (
+  -- setExpertActive's update, once the event is claimed: the person's lock comes after the claim's, as there
+  update people set expert_active = $6::boolean, updated_at = $7::timestamptz
+  where open_id = $5::text and 'expert' = any(roles) and exists (select 1 from claim)
+  returning open_id
+),
+pending as (
+  -- setExpertActive's count: the expert's tasks not yet scored in the running cycle
+  select count(*)::int as n
+  from assignments a join applications ap on ap.id = a.application_id join cycles c on c.id = ap.cycle_id
+  where a.expert_open_id = $5::text and a.status = 'assigned' and c.status in ('open', 'scoring', 'closed')
+),
+audited as (
+  -- audit() (src/audit.ts) at the bot's time, as there
+  insert into audit_log (at, actor, action, entity, entity_id, details)
+  select $7::timestamptz, $3::text, $8::text, 'person', c.open_id, '{}'::jsonb from changed c
+  returning id
+)
+select exists (select 1 from changed) as changed, (select n from pending) as pending, (select count(*) from audited)::int as audited,
+  -- claimed, but the person left the pool since the statement's snapshot
+  ${racedWhen('exists (select 1 from claim) and not exists (select 1 from changed)')}`;
+
+/** 启用 / 停用 done: the expert's pending tasks (for the 停用 toast) and the answer's reads. */
+export async function fastToggleExpert<R>(
+  database: Database,
+  event: FastAdminEvent & { expertOpenId: string; activeNow: boolean },
+  read: (db: Db) => Promise<R>,
+): Promise<{ pending: number; answer: R } | undefined> {
+  if (!postgresClient(database)) return undefined;
+  const params = [
+    event.eventId,
+    event.eventType,
+    event.openId,
+    [...event.bootstrapAdmins],
+    event.expertOpenId,
+    event.activeNow,
+    event.now.toISOString(),
+    event.activeNow ? 'expert.activate' : 'expert.deactivate',
+  ];
+  const done = await run<{ changed: boolean; pending: number }, R>(database, toggleSql, params, read);
+  if (!done?.row?.changed) return undefined;
+  return { pending: Number(done.row.pending), answer: done.answer };
+}
+
+// --- 添加专家 -------------------------------------------------------------------------------------
+
+const addSql = `
+with asked as (
+  select x.open_id, x.n from unnest($5::text[]) with ordinality as x (open_id, n)
+),
+seen as (
+  -- the picked people as this statement's snapshot has them, with their row versions
+  select p.open_id, p.xmin as version,
+    coalesce('expert' = any(p.roles) and p.expert_active and p.organization_id = (select o.id from organizations o where o.name = $6::text)
+      and p.max_load is not distinct from $8::int and p.specialities = $7::text[], false) as as_asked
+  from people p where p.open_id = any($5::text[])
+),
+verdict as (
+  select ${isAdmin}
+    -- addExperts' AlreadyDone: every picked person already in the pool as asked (a second click); the ordinary path answers it
+    and not ((select count(*) from seen) = (select count(*) from asked) and (select bool_and(as_asked) from seen)) as ok
+),
+${claimCte},
+org as (
+  -- organizationId (src/review/experts.ts): the organisation upserted, its row locked, after the claim
+  insert into organizations (name) select $6::text from claim
+  on conflict (name) do update set name = excluded.name
+  returning id
+),
+locked as (
+  -- addExperts' locking read of the picked people, after the organisation's row as there
+  select p.open_id, p.xmin as version from people p where p.open_id = any($5::text[]) and exists (select 1 from org)
+  for update
+),
+upserted as (
+  -- grantRole(openId, 'expert') (src/people.ts) and addExperts' update of the person, as one write (one statement may
+  -- change a row only once), in the order picked; after the locking read (its count is read first)
+  insert into people (open_id, roles, organization_id, specialities, max_load, expert_active, updated_at)
+  select a.open_id, array['expert']::text[], (select id from org), $7::text[], $8::int, true, $9::timestamptz
+  from asked a where exists (select 1 from org) and (select count(*) from locked) >= 0
+  order by a.n
+  on conflict (open_id) do update set roles = (select array(select distinct unnest(people.roles || array['expert']::text[]))),
+    organization_id = excluded.organization_id, specialities = excluded.specialities, max_load = excluded.max_load,
+    expert_active = true, updated_at = excluded.updated_at
+  returning open_id, xmax = 0 as inserted
+),
+audited as (
+  -- addExperts' audit row of each picked person, in the order picked
+  insert into audit_log (at, actor, action, entity, entity_id, details)
+  select $9::timestamptz, $3::text, 'expert.add', 'person', a.open_id, $10::jsonb
+  from asked a where exists (select 1 from upserted)
+  order by a.n
+  returning id
+)
+select exists (select 1 from claim) as claimed, (select count(*) from upserted)::int as written, (select count(*) from audited)::int as audited,
+  -- claimed, but a picked person changed (or came to be) since the statement's snapshot: the ordinary path decides on them as they are
+  ${racedWhen(`exists (select 1 from claim) and (
+    exists (select 1 from locked l join seen s on s.open_id = l.open_id where s.version <> l.version)
+    or exists (select 1 from upserted u where not u.inserted and not exists (select 1 from seen s where s.open_id = u.open_id)))`)}`;
+
+/** 添加专家, as `addExperts` reads its form: whom (distinct), the organisation, specialities and the load limit. */
+export interface FastAddExperts {
+  experts: string[];
+  organization: string;
+  specialities: string[];
+  maxLoad: number | null;
+}
+
+/** The experts added, and the answer's reads; undefined when anything is left to the ordinary path. */
+export async function fastAddExperts<R>(database: Database, event: FastAdminEvent & { input: FastAddExperts }, read: (db: Db) => Promise<R>): Promise<{ answer: R } | undefined> {
+  const { input } = event;
+  // a person picked twice is written twice by the ordinary path; one statement cannot change a row twice
+  if (!postgresClient(database) || new Set(input.experts).size !== input.experts.length) return undefined;
+  const params = [
+    event.eventId,
+    event.eventType,
+    event.openId,
+    [...event.bootstrapAdmins],
+    input.experts,
+    input.organization,
+    input.specialities,
+    input.maxLoad,
+    event.now.toISOString(),
+    JSON.stringify({ organization: input.organization, specialities: input.specialities, maxLoad: input.maxLoad }),
+  ];
+  const done = await run<{ claimed: boolean }, R>(database, addSql, params, read);
+  // claimed: every picked person written with their audit row (or the statement failed whole)
+  if (!done?.row?.claimed) return undefined;
+  return { answer: done.answer };
+}
+
+// --- 评审设置 -------------------------------------------------------------------------------------
+
+type SettingField = Exclude<CycleField, 'year'>;
+
+/** The settings in `updateCycleSettings`' order, with their columns and how SQL compares them as JavaScript does. */
+const settingColumns: { field: SettingField; column: string; type: string; from: string }[] = [
+  { field: 'applicationDeadline', column: 'application_deadline', type: 'date', from: 'application_deadline::text' },
+  { field: 'scoringDeadline', column: 'scoring_deadline', type: 'date', from: 'scoring_deadline::text' },
+  { field: 'reviewMeetingDate', column: 'review_meeting_date', type: 'date', from: 'review_meeting_date::text' },
+  // numeric read as a number (Drizzle's mode 'number' is Number() of the text): compared as decimals, told as float8 (the same number)
+  { field: 'awardThreshold', column: 'award_threshold', type: 'numeric', from: 'award_threshold::float8' },
+  { field: 'expertsPerApplication', column: 'experts_per_application', type: 'int', from: 'experts_per_application' },
+  { field: 'recommendShare', column: 'recommend_share', type: 'numeric', from: 'recommend_share::float8' },
+];
+/** $6… the values given (null: not given, the cycle's kept), in settingColumns' order. */
+const given = (i: number) => `$${6 + i}::${settingColumns[i].type}`;
+/** The value the cycle ends with: the one given, else its own. */
+const merged = (i: number) => `coalesce(${given(i)}, c.${settingColumns[i].column})`;
+
+/**
+ * parseCycleSettings reads a setting not given from the cycle, through the form's own check: a stored value the form
+ * would refuse is left to the ordinary path. The numeric columns' scales are the fields' steps (numeric(5,2) for
+ * 0.01, numeric(4,3) for 0.001); a date column always holds a real date, written as dateField's pattern asks.
+ */
+function storedValid(i: number): string {
+  const { field, column } = settingColumns[i];
+  const spec = cycleForm.fields[field];
+  const check = 'min' in spec ? `c.${column} between ${spec.min} and ${spec.max}` : `c.${column}::text ~ '^\\d{4}-\\d{2}-\\d{2}$'`;
+  return `(${given(i)} is not null or ${check})`;
+}
+
+const settingsSql = `
+with cycle as (
+  -- lockCycle's row as this statement's snapshot has it, its version checked again under the lock; which settings change
+  select c.id, c.year, c.status, c.xmin as version,
+    ${settingColumns.map((s, i) => `${given(i)} is not null and c.${s.column} <> ${given(i)} as ch_${i}`).join(',\n    ')},
+    ${settingColumns.map((s) => `c.${s.from} as from_${s.column}`).join(', ')},
+    ${settingColumns.map((_, i) => storedValid(i)).join(' and ')}
+    -- parseCycleSettings' datesInOrder, on the dates as merged
+    and ${merged(1)} >= ${merged(0)} and ${merged(2)} >= ${merged(1)} as valid
+  from cycles c where c.id = $5::int
+),
+verdict as (
+  select ${isAdmin}
+    -- updateCycleSettings: only while applications are open or experts are scoring (第十七条)
+    and c.status in ('open', 'scoring')
+    and c.valid
+    -- updateCycleSettings: the application deadline changes only while applications are open
+    and (not c.ch_0 or c.status = 'open')
+    -- updateCycleSettings: a changed date may not lie in the past ($12 the bot's today)
+    and (not c.ch_0 or $6::date >= $12::date) and (not c.ch_1 or $7::date >= $12::date) and (not c.ch_2 or $8::date >= $12::date)
+    -- updateCycleSettings' AlreadyDone: something changes
+    and (${settingColumns.map((_, i) => `c.ch_${i}`).join(' or ')}) as ok
+  from cycle c
+),
+${claimCte},
+changed as (
+  -- updateCycleSettings' update of every setting, once the event is claimed, on the row decided on (its lock after the claim's)
+  update cycles c set ${settingColumns.map((s, i) => `${s.column} = ${merged(i)}`).join(', ')}, updated_at = $13::timestamptz
+  where c.id = $5::int and c.xmin = (select version from cycle) and exists (select 1 from claim)
+  returning c.id
+),
+audited as (
+  -- updateCycleSettings' audit row: each changed setting, from what it was to what it is ($14 the values given by field)
+  insert into audit_log (at, actor, action, entity, entity_id, details)
+  select $13::timestamptz, $3::text, 'cycle.updateSettings', 'cycle', ch.id::text, jsonb_build_object('changes',
+    ${settingColumns.map((s, i) => `case when c.ch_${i} then jsonb_build_object('${s.field}', jsonb_build_object('from', to_jsonb(c.from_${s.column}), 'to', $14::jsonb -> '${s.field}')) else '{}'::jsonb end`).join('\n    || ')})
+  from changed ch cross join cycle c
+  returning id
+)
+select exists (select 1 from changed) as changed, c.year,
+  array_remove(array[${settingColumns.map((s, i) => `case when c.ch_${i} then '${s.field}' end`).join(', ')}]::text[], null) as changes,
+  -- claimed, but the cycle changed since the statement's snapshot: the ordinary path decides on it as it is
+  ${racedWhen('exists (select 1 from claim) and not exists (select 1 from changed)')}
+from cycle c`;
+
+/** 评审设置 saved: the cycle's year, the fields changed (in updateCycleSettings' order) and the answer's reads. */
+export async function fastSaveSettings<R>(
+  database: Database,
+  /** `values`: the settings given, as `parseGivenSettings` read them; `today`: the bot's (YYYY-MM-DD). */
+  event: FastAdminEvent & { cycleId: number; values: Partial<Record<SettingField, string | number>>; today: string },
+  read: (db: Db) => Promise<R>,
+): Promise<{ year: number; changes: SettingField[]; answer: R } | undefined> {
+  if (!postgresClient(database)) return undefined;
+  const { values } = event;
+  const params = [
+    event.eventId,
+    event.eventType,
+    event.openId,
+    [...event.bootstrapAdmins],
+    event.cycleId,
+    ...settingColumns.map((s) => (values[s.field] === undefined ? null : String(values[s.field]))),
+    event.today,
+    event.now.toISOString(),
+    JSON.stringify(values),
+  ];
+  const done = await run<{ changed: boolean; year: number; changes: SettingField[] }, R>(database, settingsSql, params, read);
+  if (!done?.row?.changed) return undefined;
+  return { year: done.row.year, changes: done.row.changes, answer: done.answer };
+}
+
+// --- 评分表 ---------------------------------------------------------------------------------------
+
+const sheetSql = `
+with cycle as (
+  -- lockCycle's row as this statement's snapshot has it, its version checked again under the lock
+  select c.id, c.status, c.xmin as version, c.score_sheet = $6::jsonb as same, c.score_sheet ->> 'title' as previous_title
+  from cycles c where c.id = $5::int
+),
+verdict as (
+  select ${isAdmin}
+    -- loadScoreSheet: only before experts start scoring, while applications are open (第十八条)
+    and c.status = 'open'
+    -- loadScoreSheet's AlreadyDone: the sheet in force is this one. Every stored sheet is the schema's own output
+    -- (openCycle's default, loadScoreSheet's parse), so parsing it again gives it back: equal JSON is equal sheets
+    and not c.same as ok
+  from cycle c
+),
+${claimCte},
+changed as (
+  -- loadScoreSheet's update, once the event is claimed, on the row decided on (its lock after the claim's)
+  update cycles set score_sheet = $6::jsonb, updated_at = $7::timestamptz
+  where id = $5::int and xmin = (select version from cycle) and exists (select 1 from claim)
+  returning id
+),
+audited as (
+  -- loadScoreSheet's audit row ($8: its details but the previous title)
+  insert into audit_log (at, actor, action, entity, entity_id, details)
+  select $7::timestamptz, $3::text, 'cycle.loadScoreSheet', 'cycle', ch.id::text, $8::jsonb || jsonb_build_object('previousTitle', c.previous_title)
+  from changed ch cross join cycle c
+  returning id
+)
+select exists (select 1 from changed) as changed,
+  -- claimed, but the cycle changed since the statement's snapshot: the ordinary path decides on it as it is
+  ${racedWhen('exists (select 1 from claim) and not exists (select 1 from changed)')}`;
+
+/** 评分表 loaded: `sheet` as `loadScoreSheet` parsed it; the answer's reads. */
+export async function fastLoadSheet<R>(
+  database: Database,
+  event: FastAdminEvent & { cycleId: number; sheet: { title: string; total: number; areas: { items: unknown[] }[] } },
+  read: (db: Db) => Promise<R>,
+): Promise<{ answer: R } | undefined> {
+  if (!postgresClient(database)) return undefined;
+  const { sheet } = event;
+  const details = { title: sheet.title, total: sheet.total, areas: sheet.areas.length, items: sheet.areas.reduce((n, a) => n + a.items.length, 0) };
+  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.cycleId, JSON.stringify(sheet), event.now.toISOString(), JSON.stringify(details)];
+  const done = await run<{ changed: boolean }, R>(database, sheetSql, params, read);
+  if (!done?.row?.changed) return undefined;
+  return { answer: done.answer };
+}
