@@ -4,9 +4,9 @@ import type { Database, Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, outbox, people, processedEvents, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastReopen, type FastReopenEvent } from '../../src/fast/reopen.js';
-import { enqueueQuietly } from '../../src/outbox.js';
-import { getTasks } from '../../src/review/scoring.js';
-import { taskCard, taskCardMessage } from '../../src/review/taskCards.js';
+import { enqueueQuietly, rowsOf } from '../../src/outbox.js';
+import { getTasks, reopenedCardKey } from '../../src/review/scoring.js';
+import { reopenedTaskMessage, taskCard, taskCardMessage } from '../../src/review/taskCards.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
@@ -44,6 +44,8 @@ interface Sheets {
   ownSheet: number;
   pendingExpert: number;
   waitingCard: number;
+  /** Reopened before and submitted again while that reopen's card still waits to go out. */
+  reopenedBefore: number;
   closedCycle: number;
   published: number;
   /** The applications all of whose sheets are in (评审完成). */
@@ -75,6 +77,7 @@ async function seedSheets(db: Db, f: Fixture): Promise<Sheets> {
     ownSheet: await sheet(f.appD, EXPERT_ADMIN),
     pendingExpert: await sheet(f.appD, PENDING_EXPERT),
     waitingCard: await sheet(f.appD, expert(4)),
+    reopenedBefore: await sheet(f.appD, expert(7)),
     closedCycle: await sheet(closedApp, expert(5)),
     published: await sheet(f.appD, expert(6)),
     scoredApp,
@@ -126,6 +129,20 @@ const steps: Step[] = [
     leftToOrdinary: true,
     before: async (db, _f, s) => {
       await enqueueQuietly(db, taskCardMessage({ id: s.waitingCard, expertOpenId: expert(4) }));
+    },
+  },
+  {
+    name: 'a reopen after a reopen whose card still waits: that card carries the sheet',
+    who: ROLE_ADMIN,
+    sheet: (s) => s.reopenedBefore,
+    toast: 'success',
+    says: /^已重开评分并通知专家：深圳建设四班$/,
+    leftToOrdinary: true,
+    before: async (db, _f, s) => {
+      // what an earlier reopen left, its card not yet sent, and the expert's submit since
+      const key = reopenedCardKey(s.reopenedBefore, 'evt_reopen_fast_prev');
+      await db.insert(auditLog).values({ actor: ADMIN, action: 'review.reopen', entity: 'assignment', entityId: String(s.reopenedBefore), details: { cardKey: key }, at: new Date(NOW) });
+      await enqueueQuietly(db, reopenedTaskMessage({ id: s.reopenedBefore, expertOpenId: expert(7) }, 'evt_reopen_fast_prev'));
     },
   },
   {
@@ -234,25 +251,27 @@ describe('重开评分: the one statement answers and writes what the ordinary t
     for (const mode of ['fast', 'ordinary'] as const) {
       const { h, s } = worlds[mode];
       const to = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && m.msgType === 'interactive');
-      for (const [openId, sheet] of [[expert(1), s.reopened], [expert(3), s.scoredPanel], [EXPERT_ADMIN, s.ownSheet], [expert(5), s.closedCycle], [expert(4), s.waitingCard]] as const) {
+      for (const [openId, sheet] of [[expert(1), s.reopened], [expert(3), s.scoredPanel], [EXPERT_ADMIN, s.ownSheet], [expert(5), s.closedCycle], [expert(4), s.waitingCard], [expert(7), s.reopenedBefore]] as const) {
         expect(to(openId).map((m) => JSON.stringify(m.content).includes('协会管理员已重开这份评分')), `${mode} ${openId}`).toEqual([true]);
         expect(to(openId)[0].content.header, mode).toBeDefined();
         expect(sheet).toBeGreaterThan(0);
       }
-      const rows = await h.db.db.select().from(outbox).where(inArray(outbox.receiver, [expert(1), expert(3), EXPERT_ADMIN, expert(4), expert(5), PENDING_EXPERT])).orderBy(asc(outbox.id));
+      const rows = await h.db.db.select().from(outbox).where(inArray(outbox.receiver, [expert(1), expert(3), EXPERT_ADMIN, expert(4), expert(5), expert(7), PENDING_EXPERT])).orderBy(asc(outbox.id));
       expect(rows.map((r) => [r.dedupeKey.replace(/:\d+/, ':<id>'), r.receiver, r.priority, r.card])).toEqual([
         ['review:reopen:<id>:evt_reopen_fast_first', expert(1), 1, { render: { kind: 'reviewTask', assignmentId: s.reopened } }],
         ['review:reopen:<id>:evt_reopen_fast_6', expert(3), 1, { render: { kind: 'reviewTask', assignmentId: s.scoredPanel } }],
         ['review:reopen:<id>:evt_reopen_fast_7', EXPERT_ADMIN, 0, { render: { kind: 'reviewTask', assignmentId: s.ownSheet } }],
         // the waiting task card carried the sheet; nothing queued beside it
         ['review:task:<id>', expert(4), 1, { render: { kind: 'reviewTask', assignmentId: s.waitingCard } }],
-        ['review:reopen:<id>:evt_reopen_fast_10', expert(5), 1, { render: { kind: 'reviewTask', assignmentId: s.closedCycle } }],
+        // the earlier reopen's card carried the second reopened sheet
+        ['review:reopen:<id>:evt_reopen_fast_prev', expert(7), 1, { render: { kind: 'reviewTask', assignmentId: s.reopenedBefore } }],
+        ['review:reopen:<id>:evt_reopen_fast_11', expert(5), 1, { render: { kind: 'reviewTask', assignmentId: s.closedCycle } }],
       ]);
       // the closed cycle's reopen: its transition recorded before the reopen, both at the bot's time
       const trail = await h.db.db.select().from(auditLog).where(inArray(auditLog.action, ['cycle.reopenScoring', 'review.reopen'])).orderBy(asc(auditLog.id));
       expect(trail.slice(-2).map((a) => [a.action, a.details, a.at.toISOString()])).toEqual([
         ['cycle.reopenScoring', { from: 'closed', to: 'scoring', assignmentId: s.closedCycle }, new Date(NOW).toISOString()],
-        ['review.reopen', { applicationId: s.closedApp, expert: expert(5), previousTotal: 87.5, previousScores: { '1.1': 5, '1.2': 4.5 }, cardKey: `review:reopen:${s.closedCycle}:evt_reopen_fast_10` }, new Date(NOW).toISOString()],
+        ['review.reopen', { applicationId: s.closedApp, expert: expert(5), previousTotal: 87.5, previousScores: { '1.1': 5, '1.2': 4.5 }, cardKey: `review:reopen:${s.closedCycle}:evt_reopen_fast_11` }, new Date(NOW).toISOString()],
       ]);
     }
   });
@@ -333,6 +352,67 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('重开评分 on PostgreSQL: 
     bot.processor.fastPaths = true;
     console.log(`重开评分 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['one statement']).toBe(1);
+  });
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('重开评分 refused: the statement never claims the event, not even for a moment (PostgreSQL)', () => {
+  let base: TestDatabase;
+  let f: Fixture;
+  let s: Sheets;
+  const now = new Date(NOW);
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    f = await seedFixture(base.db);
+    s = await seedSheets(base.db, f);
+    // every claim tried, kept or rolled back: a sequence is not transactional (this test database only)
+    await base.db.execute(sql`create sequence claims_tried`);
+    await base.db.execute(sql`create function count_claim() returns trigger language plpgsql as $$ begin perform nextval('claims_tried'); return new; end $$`);
+    await base.db.execute(sql`create trigger count_claim before insert on processed_events for each row execute function count_claim()`);
+  });
+
+  afterAll(async () => {
+    await base?.close();
+  });
+
+  const tried = async () => Number((rowsOf(await base.db.execute(sql`select case when is_called then last_value else 0 end as n from claims_tried`)) as { n: string }[])[0].n);
+  const attempt = (openId: string, assignmentId: number, bootstrapAdmins: string[] = [ADMIN]) =>
+    fastReopen(base, { eventId: randomEventId(), eventType: 'card.action.trigger', openId, assignmentId, now, bootstrapAdmins });
+
+  it('not an administrator, no such task, never submitted, reopened already, a waiting card, published: undefined, no claim tried; a reopen claims once, beside a card that failed once too', async () => {
+    const refused: [string, () => Promise<unknown>][] = [
+      ['an expert', () => attempt(personas.expert, s.reopened)],
+      ['ADMIN without ADMIN_OPEN_IDS', () => attempt(ADMIN, s.reopened, [])],
+      ['no such task', () => attempt(ADMIN, 999_999)],
+      ['never submitted', () => attempt(ADMIN, s.neverSubmitted)],
+    ];
+    for (const [name, run] of refused) {
+      expect(await run(), name).toBeUndefined();
+      expect(await tried(), name).toBe(0);
+    }
+    expect(await attempt(ROLE_ADMIN, s.reopened)).toMatchObject({ teamName: '深圳建设四班', queued: 1 });
+    expect(await tried()).toBe(1);
+    // a task card whose first send failed is not waiting (it may have reached Feishu): the reopen queues its own, here as there
+    await enqueueQuietly(base.db, taskCardMessage({ id: s.scoredPanel, expertOpenId: expert(3) }));
+    await base.db.update(outbox).set({ attempts: 1, lastError: '发送失败' }).where(eq(outbox.dedupeKey, `review:task:${s.scoredPanel}`));
+    expect(await attempt(ADMIN, s.scoredPanel)).toMatchObject({ teamName: '重开评审五班', queued: 1 });
+    expect(await tried()).toBe(2);
+    await enqueueQuietly(base.db, taskCardMessage({ id: s.waitingCard, expertOpenId: expert(4) }));
+    const more: [string, () => Promise<unknown>][] = [
+      ['reopened already', () => attempt(ADMIN, s.reopened)],
+      ['a task card waiting', () => attempt(ADMIN, s.waitingCard)],
+      [
+        'published',
+        async () => {
+          await base.db.update(cycles).set({ status: 'published' }).where(eq(cycles.id, f.cycleId));
+          return attempt(ADMIN, s.published);
+        },
+      ],
+    ];
+    for (const [name, run] of more) {
+      expect(await run(), name).toBeUndefined();
+      expect(await tried(), name).toBe(2);
+    }
   });
 });
 
