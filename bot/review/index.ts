@@ -2,7 +2,7 @@ import { type BotRegistry, assignedExpert } from '../../src/handlers.js';
 import { declineTask, ownTask, submitScores } from '../../src/review/scoring.js';
 import { id, noValue, values } from '../respond.js';
 import { addConflict, conflictFormAgain, showConflictForm } from './conflicts.js';
-import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, showPanel, showPanelByCode, showProgress, swapPanelExpert } from './panels.js';
+import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, reopenPanelScoreFast, showPanel, showPanelByCode, showProgress, swapPanelExpert } from './panels.js';
 import { declineFormAgain, declineTaskAction, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain, submitTaskDuplicate, submitTaskFast } from './tasks.js';
 
 const admin = ['admin'] as const;
@@ -29,5 +29,5 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'review.panel', roles: admin, value: values({ applicationId: id }), run: showPanel });
   bot.cardAction({ action: 'review.panelByCode', roles: admin, value: onCycle, run: showPanelByCode, onRefused: progressAgain });
   bot.cardAction({ action: 'review.swap', roles: admin, value: onTask, run: swapPanelExpert, onRefused: panelAgain });
-  bot.cardAction({ action: 'review.reopen', roles: admin, value: onTask, run: reopenPanelScore, onRefused: panelAgain });
+  bot.cardAction({ action: 'review.reopen', roles: admin, value: onTask, run: reopenPanelScore, onRefused: panelAgain, fast: reopenPanelScoreFast });
 }

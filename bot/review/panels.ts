@@ -5,9 +5,10 @@ import { adminOverview } from '../../src/adminOverview.js';
 import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
+import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
-import { getTask, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
+import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
+import { getTask, type PanelMember, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
 import { idFrom, idOrZero, today } from '../respond.js';
 import { startAssignment } from './assignJob.js';
 import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplication } from './view.js';
@@ -31,19 +32,24 @@ export async function showProgress(ctx: HandlerContext, input: CardActionInput):
   return { card: { type: 'raw', data: await progressCardFor(ctx, idFrom(input.value, 'cycleId')) } };
 }
 
-async function panelCardFor(ctx: HandlerContext, applicationId: number): Promise<Card> {
-  // issued together: one round trip
-  const [row, members] = await Promise.all([getApplication(ctx.tx, applicationId), panelOf(ctx.tx, applicationId)]);
-  if (!row) throw new UserError('找不到该申报。');
+/** The panel card of an application as read: its application row with team, organisation and cycle, and its members. */
+function panelFrom(row: Pick<ReopenedPanel, 'application' | 'team' | 'organization' | 'cycle'>, members: PanelMember[]): Card {
   return panelCard({
     cycleId: row.cycle.id,
-    applicationId,
+    applicationId: row.application.id,
     year: row.cycle.year,
     application: taskApplication({ application: row.application, team: row.team, organization: row.organization }),
     statusLabel: applicationStatusNames[row.application.status as ApplicationStatus] ?? row.application.status,
     cycleStatus: row.cycle.status,
     members,
   });
+}
+
+async function panelCardFor(ctx: HandlerContext, applicationId: number): Promise<Card> {
+  // issued together: one round trip
+  const [row, members] = await Promise.all([getApplication(ctx.tx, applicationId), panelOf(ctx.tx, applicationId)]);
+  if (!row) throw new UserError('找不到该申报。');
+  return panelFrom(row, members);
 }
 
 /** `review.panel`: one application's experts, for swapping or reopening. */
@@ -87,11 +93,29 @@ export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInp
   const { task, card } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
   // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one
   if (!card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
-  return ctx.afterCommit(async (read) => ({
-    toast: { type: 'success', content: `已重开评分并通知专家：${task.team.name}` },
-    card: { type: 'raw', data: await panelCardFor(read, task.application.id) },
-  }));
+  return ctx.afterCommit(async (read) => ({ toast: reopenedToast(task.team.name), card: { type: 'raw', data: await panelCardFor(read, task.application.id) } }));
 }
+
+const reopenedToast = (teamName: string) => ({ type: 'success' as const, content: `已重开评分并通知专家：${teamName}` });
+
+/**
+ * The same reopen in one round trip on PostgreSQL (src/fast/reopen.ts), when it succeeds and no card of the task
+ * is still waiting to go out; anything else answers undefined having written nothing, and `reopenPanelScore` runs.
+ */
+export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
+  const assignmentId = idOrZero(input.value, 'assignmentId');
+  if (!assignmentId) return undefined;
+  const done = await fastReopen(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    assignmentId,
+    now: fx.clock.now(),
+    bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+  });
+  if (!done) return undefined;
+  return { outcome: 'ok', answer: { toast: reopenedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members) } }, queued: done.queued };
+};
 
 /** A refused panel action: the panel as it is now. */
 export async function panelAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
