@@ -3,7 +3,7 @@ import { id, noValue, values } from '../respond.js';
 import { retryBulkJobAction, showBulkJob } from './bulkJob.js';
 import { adminCardAgain, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
-import { cycleFormAgain, showCycleForm, submitCycleForm } from './openCycle.js';
+import { cycleFormAgain, showCycleForm, submitCycleForm, submitCycleFormFast } from './openCycle.js';
 import { sheetFormAgain, showSheetForm, submitSheet } from './scoreSheet.js';
 import { refreshAdmin, showAdmin } from './showAdmin.js';
 
@@ -16,7 +16,7 @@ export function register(bot: BotRegistry): void {
   bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80 });
   bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin });
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'cycle.open', roles: admin, value: noValue, run: submitCycleForm, onRefused: cycleFormAgain });
+  bot.cardAction({ action: 'cycle.open', roles: admin, value: noValue, run: submitCycleForm, fast: submitCycleFormFast, onRefused: cycleFormAgain });
   bot.cardAction({ action: 'cycle.settings', roles: admin, value: onCycle, run: showSettingsForm, onRefused: adminCardAgain });
   bot.cardAction({ action: 'cycle.settingsSave', roles: admin, value: onCycle, run: saveSettings, onRefused: settingsFormAgain });
   bot.cardAction({ action: 'cycle.sheetForm', roles: admin, value: onCycle, run: showSheetForm, onRefused: adminCardAgain });
