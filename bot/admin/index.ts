@@ -1,7 +1,7 @@
 import { type BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
 import { retryBulkJobAction, showBulkJob } from './bulkJob.js';
-import { adminCardAgain, closeApplicationsNow } from './closeApplications.js';
+import { adminCardAgain, closeApplicationsFast, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
 import { cycleFormAgain, showCycleForm, submitCycleForm, submitCycleFormFast } from './openCycle.js';
 import { sheetFormAgain, showSheetForm, submitSheet } from './scoreSheet.js';
@@ -21,7 +21,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'cycle.settingsSave', roles: admin, value: onCycle, run: saveSettings, onRefused: settingsFormAgain });
   bot.cardAction({ action: 'cycle.sheetForm', roles: admin, value: onCycle, run: showSheetForm, onRefused: adminCardAgain });
   bot.cardAction({ action: 'cycle.sheetLoad', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain });
-  bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, fast: closeApplicationsFast, onRefused: adminCardAgain });
   bot.cardAction({ action: 'bulk.show', roles: admin, value: values({ jobId: id }), run: showBulkJob, onRefused: adminCardAgain });
   bot.cardAction({ action: 'bulk.retry', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain });
 }

@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import type { Database, Db } from '../../db/index.js';
+import type { BulkJob } from '../bulkJobs.js';
 import { type CycleInput, parseCycleInput } from '../cycles.js';
 import { todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
@@ -8,7 +9,12 @@ import { defaultScoreSheet } from '../scoreSheet.js';
 import { adminDestinationsSql } from './sql.js';
 
 /**
- * The administrators' cycle steps in one round trip on PostgreSQL. 开启年度评审 (`cycle.open`): BEGIN, one statement
+ * The administrators' cycle steps in one round trip on PostgreSQL, each BEGIN, one statement, COMMIT (and the answer's
+ * reads) in one write. It is raw SQL because one statement must check and write at once, which the query builder
+ * cannot say. Each statement claims the event only when every check of the ordinary path passes, and handles the
+ * success alone: on anything else it writes nothing, not even the claim, and the ordinary path answers as it always has.
+ *
+ * 开启年度评审 (`cycle.open`): BEGIN, one statement
  * that decides and writes, COMMIT, and the admin card's reads after the COMMIT, in one write. The statement claims
  * the event only when every check of the ordinary path (`openCycle` in src/cycles.ts, the registry's roles) passes;
  * then it inserts the cycle, its audit row and the notice to every administrators' destination (the card is drawn in
@@ -169,4 +175,175 @@ export async function fastOpenCycle<R>(database: Database, event: FastOpenCycle,
   // opened only when the verdict held and the event was new
   if (!row?.cycle_id) return undefined;
   return { cycleId: row.cycle_id, queued: row.queued, read: answer };
+}
+
+/**
+ * 截止申报 (`cycle.closeApplications`) when it starts the experts' assignment: the cycle open → scoring with its audit
+ * row, and the 分配专家 job recorded with its own (what `closeApplicationsNow`, bot/admin/closeApplications.ts, does
+ * when `startAssignmentJob` answers 'started'). Its other answers (a job already running, every panel full, no
+ * accepted application or no expert, the cycle not open) are the ordinary path's. The job's card is drawn from the
+ * row the insert returns.
+ *
+ * Locks come in the ordinary path's order: the claim's row, then the cycle's (taken by its update). The checks read
+ * before the lock: when another event changed the cycle in between (another administrator's 截止申报 committed first),
+ * the update finds it no longer open; when a 分配专家 started the cycle's job meanwhile, the job's insert meets
+ * `bulk_jobs_active_uq` and adds nothing. Either way, after the claim, the statement fails on purpose (`RACED`): the
+ * transaction rolls back whole and the ordinary path answers.
+ */
+export interface FastCloseApplications {
+  eventId: string;
+  eventType: string;
+  openId: string;
+  cycleId: number;
+  /** The callback's card (open_message_id): the job's progress is written into it. */
+  messageId: string | undefined;
+  /** What follows the year in the line the job's card shows above its counts ("年度申报已截止，进入专家评分阶段。"). */
+  leadAfterYear: string;
+  now: Date;
+  bootstrapAdmins: readonly string[];
+}
+
+/** The text of the error a statement raises when the row changed under it: nothing it did is kept. */
+const RACED = 'cycle step: the cycle or its job changed after this event read it';
+
+const closeSql = `
+with cycle as (
+  -- lockCycle (src/cycles.ts), read here before the lock (the update below takes it)
+  select c.id, c.year, c.status, c.experts_per_application from cycles c where c.id = $5
+),
+running as (
+  -- activeBulkJob(tx, 'assign', cycleId): a job already running is the ordinary path's answer
+  select j.id from bulk_jobs j where j.kind = 'assign' and j.cycle_id = $5 and j.status in ('queued', 'running')
+),
+counts as (
+  -- assignmentCounts (src/review/assignment.ts), the same three counts
+  select
+    (select count(*)::int from applications a where a.cycle_id = $5 and a.status in ('accepted', 'scoring', 'scored')) as apps,
+    (select coalesce(sum(greatest(0, (select c.experts_per_application from cycles c where c.id = $5) - (
+       select count(*) from assignments s where s.application_id = a.id and s.status in ('assigned', 'submitted')))), 0)::int
+     from applications a where a.cycle_id = $5 and a.status in ('accepted', 'scoring', 'scored')) as missing,
+    (select count(*)::int from people p where 'expert' = any(p.roles) and p.expert_active) as experts
+),
+verdict as (
+  select
+    -- the registry's roles ['admin'] (mayUse), closeApplications' requireAdmin and cycleStates' roles: the stored
+    -- role or ADMIN_OPEN_IDS, as actorFrom (src/people.ts) makes the actor
+    (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
+    -- cycleStates.check('closeApplications'): from open alone
+    and cycle.status = 'open'
+    -- startAssignmentJob: no job running ('running'); tasksToMake: an expert in the pool, or it refuses, and something
+    -- to fill ('nothing' otherwise; with no accepted application nothing is missing, so its first refusal is implied)
+    and not exists (select 1 from running)
+    and counts.experts > 0 and counts.missing > 0 as ok,
+    cycle.year, counts.missing
+  from cycle cross join counts
+),
+claim as (
+  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
+  on conflict do nothing
+  returning event_id
+),
+closed as (
+  -- transitionCycle's update, once the event is claimed: the cycle's lock comes after the claim's
+  update cycles set status = 'scoring', updated_at = $6::timestamptz
+  where id = $5 and status = 'open' and exists (select 1 from claim)
+  returning id, year
+),
+job as (
+  -- startBulkJob: the job, its params the year and the card's lead line; a second job of the cycle meets bulk_jobs_active_uq
+  insert into bulk_jobs (kind, cycle_id, params, total, created_by, message_id)
+  select 'assign', $5, jsonb_build_object('year', c.year, 'lead', c.year::text || $7::text), v.missing, $3, $8::text
+  from closed c cross join verdict v
+  on conflict do nothing
+  returning *
+),
+audited as (
+  -- audit() of transitionCycle, then of startBulkJob, in that order, at the bot's clock
+  insert into audit_log (at, actor, action, entity, entity_id, details)
+  select $6::timestamptz, $3, x.action, x.entity, x.entity_id, x.details
+  from (
+    select 1 as n, 'cycle.closeApplications' as action, 'cycle' as entity, c.id::text as entity_id,
+      jsonb_build_object('from', 'open', 'to', 'scoring') as details
+    from closed c
+    union all
+    select 2, 'bulk.assign.start', 'bulk_job', j.id::text, jsonb_build_object('cycleId', j.cycle_id, 'total', j.total)
+    from job j
+  ) x
+  order by x.n
+  returning id
+)
+select coalesce((select ok from verdict), false) as ok,
+  (select row_to_json(j) from job j) as job,
+  (select count(*) from audited)::int as audited,
+  -- claimed, but the cycle or its job changed after the snapshot: fail, so the claim is not kept (a text cast to int
+  -- is how a plain statement raises; the subquery keeps the planner from folding it ahead of the case)
+  case when exists (select 1 from claim) and not exists (select 1 from job)
+    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+
+/** A bulk_jobs row as row_to_json gives it: the columns' names, times as text. */
+type JobJson = Record<string, unknown> & { created_at: string; started_at: string | null; finished_at: string | null; lease_until: string | null; progress_at: string | null };
+
+const at = (v: string | null) => (v === null ? null : new Date(v));
+
+/** The row as Drizzle maps it (`BulkJob`), for `jobCard`. */
+function jobOf(j: JobJson): BulkJob {
+  return {
+    id: j.id as number,
+    kind: j.kind as string,
+    cycleId: j.cycle_id as number | null,
+    params: j.params,
+    status: j.status as string,
+    done: j.done as number,
+    total: j.total as number,
+    cursor: j.cursor as number,
+    result: j.result,
+    createdBy: j.created_by as string,
+    messageId: j.message_id as string | null,
+    claimedBy: j.claimed_by as string | null,
+    leaseUntil: at(j.lease_until),
+    progressAt: at(j.progress_at),
+    attempts: j.attempts as number,
+    error: j.error as string | null,
+    createdAt: new Date(j.created_at),
+    startedAt: at(j.started_at),
+    finishedAt: at(j.finished_at),
+  };
+}
+
+interface CloseOutcome {
+  ok: boolean;
+  job: JobJson | string | null;
+  audited: number;
+  raced: null;
+}
+
+/** Whether `err` is the statement's own `RACED` failure: rolled back whole, for the ordinary path to answer. */
+function raced(err: unknown): boolean {
+  return (err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED);
+}
+
+/** 截止申报 that starts the assignment, in one round trip; the job as recorded. Undefined (nothing written) whenever the ordinary path must answer; always so on PGlite. */
+export async function fastCloseApplications(database: Database, event: FastCloseApplications): Promise<{ job: BulkJob } | undefined> {
+  const client = postgresClient(database);
+  if (!client) return undefined;
+  const params = [
+    event.eventId,
+    event.eventType,
+    event.openId,
+    [...event.bootstrapAdmins],
+    event.cycleId,
+    event.now.toISOString(),
+    event.leadAfterYear,
+    event.messageId ?? null,
+  ];
+  let outcome: CloseOutcome[];
+  try {
+    [[outcome]] = await pipelined<[CloseOutcome[]], []>(client, [(c) => c.unsafe(closeSql, params as never[], { prepare: true }).execute() as never], []);
+  } catch (err) {
+    if (raced(err)) return undefined;
+    throw err;
+  }
+  const row = outcome[0];
+  if (!row?.job) return undefined;
+  return { job: jobOf(typeof row.job === 'string' ? (JSON.parse(row.job) as JobJson) : row.job) };
 }
