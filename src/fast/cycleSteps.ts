@@ -347,3 +347,98 @@ export async function fastCloseApplications(database: Database, event: FastClose
   if (!row?.job) return undefined;
   return { job: jobOf(typeof row.job === 'string' ? (JSON.parse(row.job) as JobJson) : row.job) };
 }
+
+/**
+ * 公布结果 (`results.publish`): the 公布 job recorded with its audit row, what `startPublishing`
+ * (bot/results/publishJob.ts) does when the cycle is closed and no 公布 job runs; its other answers (a job
+ * running, the cycle published already or not yet closed) are the ordinary path's. The job's card is drawn from the
+ * row the insert returns.
+ *
+ * Locks come in the ordinary path's order: the claim's row, then the cycle's (`lockCycle`, FOR UPDATE, taken here
+ * only once the event is claimed). The lock reads the cycle as the last commit left it: when another event changed
+ * it after this statement's snapshot (it is no longer closed), or a 公布 job of the cycle was recorded meanwhile
+ * (`bulk_jobs_active_uq`), nothing is inserted after the claim and the statement fails on purpose (`RACED`).
+ */
+export interface FastPublish {
+  eventId: string;
+  eventType: string;
+  openId: string;
+  cycleId: number;
+  /** The callback's card (open_message_id): the job's progress is written into it. */
+  messageId: string | undefined;
+  now: Date;
+  bootstrapAdmins: readonly string[];
+}
+
+const publishSql = `
+with cycle as (
+  -- lockCycle (src/cycles.ts), read here before the lock (taken below)
+  select c.id, c.year, c.status from cycles c where c.id = $5
+),
+running as (
+  -- activeBulkJob(tx, 'publish', cycleId): a job already running is the ordinary path's answer
+  select j.id from bulk_jobs j where j.kind = 'publish' and j.cycle_id = $5 and j.status in ('queued', 'running')
+),
+verdict as (
+  select
+    -- the registry's roles ['admin'] (mayUse) and startPublishing's requireAdmin: the stored role or ADMIN_OPEN_IDS,
+    -- as actorFrom (src/people.ts) makes the actor
+    (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
+    -- startPublishing: published already, or not yet closed, is refused
+    and cycle.status = 'closed'
+    and not exists (select 1 from running) as ok
+  from cycle
+),
+claim as (
+  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
+  on conflict do nothing
+  returning event_id
+),
+locked as (
+  -- lockCycle's lock, once the event is claimed: the cycle as the last commit left it
+  select c.id, c.year, c.status from cycles c where c.id = $5 and exists (select 1 from claim) for update
+),
+ranked as (
+  -- rankedCount (src/review/results.ts): the job's total
+  select count(*)::int as n from applications a
+  where a.cycle_id = $5 and a.status in ('accepted', 'scoring', 'scored', 'decided') and a.final_score is not null and a.rank is not null
+),
+job as (
+  -- startBulkJob: the job, its params the year; a second job of the cycle meets bulk_jobs_active_uq
+  insert into bulk_jobs (kind, cycle_id, params, total, created_by, message_id)
+  select 'publish', $5, jsonb_build_object('year', l.year), r.n, $3, $6::text
+  from locked l cross join ranked r
+  where l.status = 'closed'
+  on conflict do nothing
+  returning *
+),
+audited as (
+  -- startBulkJob's audit() at the bot's clock
+  insert into audit_log (at, actor, action, entity, entity_id, details)
+  select $7::timestamptz, $3, 'bulk.publish.start', 'bulk_job', j.id::text, jsonb_build_object('cycleId', j.cycle_id, 'total', j.total)
+  from job j
+  returning id
+)
+select coalesce((select ok from verdict), false) as ok,
+  (select row_to_json(j) from job j) as job,
+  (select count(*) from audited)::int as audited,
+  -- claimed, but the cycle or its job changed after the snapshot: fail, so the claim is not kept
+  case when exists (select 1 from claim) and not exists (select 1 from job)
+    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+
+/** 公布结果 in one round trip; the job as recorded. Undefined (nothing written) whenever the ordinary path must answer; always so on PGlite. */
+export async function fastPublish(database: Database, event: FastPublish): Promise<{ job: BulkJob } | undefined> {
+  const client = postgresClient(database);
+  if (!client) return undefined;
+  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.cycleId, event.messageId ?? null, event.now.toISOString()];
+  let outcome: CloseOutcome[];
+  try {
+    [[outcome]] = await pipelined<[CloseOutcome[]], []>(client, [(c) => c.unsafe(publishSql, params as never[], { prepare: true }).execute() as never], []);
+  } catch (err) {
+    if (raced(err)) return undefined;
+    throw err;
+  }
+  const row = outcome[0];
+  if (!row?.job) return undefined;
+  return { job: jobOf(typeof row.job === 'string' ? (JSON.parse(row.job) as JobJson) : row.job) };
+}
