@@ -1,11 +1,21 @@
 import { activeBulkJob, jobCard } from '../../src/bulkJobs.js';
 import { closeApplications, lockCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { fastCloseApplications } from '../../src/fast/cycleSteps.js';
+import type { CardActionDecl, CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { startAssignmentJob } from '../../src/review/assignJob.js';
 import { assignmentCounts } from '../../src/review/assignment.js';
-import { idFrom } from '../respond.js';
+import { idFrom, idOrZero } from '../respond.js';
 import { adminCardFor } from './view.js';
+
+/** What follows the year in the line that says the applications are closed. */
+const CLOSED_AFTER_YEAR = '年度申报已截止，进入专家评分阶段。';
+const closedLine = (year: number) => `${year}${CLOSED_AFTER_YEAR}`;
+
+/** The answer when the close started the experts' assignment: the job's progress card. */
+function assigning(year: number, job: Parameters<typeof jobCard>[0]): CardResponse {
+  return { toast: { type: 'success', content: `${closedLine(year)}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+}
 
 /**
  * `cycle.closeApplications` (截止申报, after the confirm dialog): open → scoring, and the experts' assignment
@@ -21,7 +31,7 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   }
   // issued together: the close and the counts the assignment needs (the close changes the cycle's status, which they do not read)
   const [cycle, counts] = await Promise.all([closeApplications(ctx.tx, ctx.actor, locked, ctx.clock.now()), assignmentCounts(ctx.tx, cycleId)]);
-  const closed = `${cycle.year}年度申报已截止，进入专家评分阶段。`;
+  const closed = closedLine(cycle.year);
   // 分配专家 pressed while applications were open is still running: it goes on, the card shows it
   if (running) return { toast: { type: 'success', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(running) } };
   // closing the application phase is when the accepted applications get their experts; if that cannot
@@ -29,13 +39,36 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   try {
     const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead: closed, now: ctx.clock.now(), known: { running, counts } });
     if (started.state === 'nothing') return { toast: { type: 'success', content: `${closed}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await adminCardFor(ctx) } };
-    const doing = started.state === 'running' ? '专家分配正在进行' : '正在分配专家，完成后卡片会更新';
-    return { toast: { type: started.state === 'running' ? 'info' : 'success', content: `${closed}${doing}` }, card: { type: 'raw', data: jobCard(started.job) } };
+    if (started.state === 'started') return assigning(cycle.year, started.job);
+    return { toast: { type: 'info', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(started.job) } };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     return { toast: { type: 'success', content: `${closed}专家尚未分配：${err.message}` }, card: { type: 'raw', data: await adminCardFor(ctx) } };
   }
 }
+
+/**
+ * The close that starts the assignment, in one round trip on PostgreSQL (src/fast/cycleSteps.ts); anything else (a
+ * refusal, a second click, a job already running, nothing to assign) answers undefined having written nothing, and
+ * `closeApplicationsNow` runs.
+ */
+export const closeApplicationsFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
+  const cycleId = idOrZero(input.value, 'cycleId');
+  if (!cycleId) return undefined;
+  const done = await fastCloseApplications(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    cycleId,
+    messageId: input.messageId,
+    leadAfterYear: CLOSED_AFTER_YEAR,
+    now: fx.clock.now(),
+    bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+  });
+  if (!done) return undefined;
+  const year = (done.job.params as { year: number }).year;
+  return { outcome: 'ok', answer: assigning(year, done.job), queued: 0 };
+};
 
 /** Whatever was refused, the card shows the state as it is now. */
 export async function adminCardAgain(_err: unknown, ctx: HandlerContext): Promise<CardResponse | undefined> {

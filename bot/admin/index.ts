@@ -1,9 +1,9 @@
 import { type BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
 import { retryBulkJobAction, showBulkJob } from './bulkJob.js';
-import { adminCardAgain, closeApplicationsNow } from './closeApplications.js';
+import { adminCardAgain, closeApplicationsFast, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, saveSettingsFast, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
-import { cycleFormAgain, showCycleForm, submitCycleForm } from './openCycle.js';
+import { cycleFormAgain, showCycleForm, submitCycleForm, submitCycleFormFast } from './openCycle.js';
 import { sheetFormAgain, showSheetForm, submitSheet, submitSheetFast } from './scoreSheet.js';
 import { refreshAdmin, showAdmin } from './showAdmin.js';
 
@@ -16,12 +16,12 @@ export function register(bot: BotRegistry): void {
   bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80 });
   bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin });
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'cycle.open', roles: admin, value: noValue, run: submitCycleForm, onRefused: cycleFormAgain });
+  bot.cardAction({ action: 'cycle.open', roles: admin, value: noValue, run: submitCycleForm, fast: submitCycleFormFast, onRefused: cycleFormAgain });
   bot.cardAction({ action: 'cycle.settings', roles: admin, value: onCycle, run: showSettingsForm, onRefused: adminCardAgain });
   bot.cardAction({ action: 'cycle.settingsSave', roles: admin, value: onCycle, run: saveSettings, onRefused: settingsFormAgain, fast: saveSettingsFast });
   bot.cardAction({ action: 'cycle.sheetForm', roles: admin, value: onCycle, run: showSheetForm, onRefused: adminCardAgain });
   bot.cardAction({ action: 'cycle.sheetLoad', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain, fast: submitSheetFast });
-  bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, fast: closeApplicationsFast, onRefused: adminCardAgain });
   bot.cardAction({ action: 'bulk.show', roles: admin, value: values({ jobId: id }), run: showBulkJob, onRefused: adminCardAgain });
   bot.cardAction({ action: 'bulk.retry', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain });
 }

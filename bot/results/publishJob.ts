@@ -4,14 +4,15 @@ import { activeBulkJob, type BulkJobKind, jobCard, startBulkJob } from '../../sr
 import { certificateFileName, certificatesOfTeams, cycleHasCertificates, certificateImage, certificatePdf, certificateZip, certificateZipName, issueCertificates } from '../../src/certificates/index.js';
 import { cycleStatusLabel, getCycle, lockCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { fastPublish } from '../../src/fast/cycleSteps.js';
+import type { CardActionDecl, CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { teamResultMessage } from '../../src/review/resultCards.js';
 import { loadResults, publishResults, rankedCount, rankedResultsAfter } from '../../src/review/results.js';
 import { reviewWorkbook } from '../../src/workbook.js';
-import { idFrom } from '../respond.js';
+import { idFrom, idOrZero } from '../respond.js';
 import { resultsSummary, workbookFileName } from './view.js';
 
 /** Teams per batch: each is up to six messages (result card, certificate image and PDF, to leader and contact). */
@@ -97,5 +98,30 @@ export async function startPublishing(ctx: HandlerContext, input: CardActionInpu
   if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
   if (cycle.status !== 'closed') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
   const { job } = await startBulkJob(ctx.tx, { kind: 'publish', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, now: ctx.clock.now() });
-  return { toast: { type: 'success', content: `${cycle.year}年度评审结果正在公布，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+  return publishing(cycle.year, job);
 }
+
+/** The answer when the job was recorded: its progress card. */
+function publishing(year: number, job: Parameters<typeof jobCard>[0]): CardResponse {
+  return { toast: { type: 'success', content: `${year}年度评审结果正在公布，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+}
+
+/**
+ * The same in one round trip on PostgreSQL (src/fast/cycleSteps.ts), when the job is recorded; anything else (a
+ * refusal, a job running, a second click) answers undefined having written nothing, and `startPublishing` runs.
+ */
+export const startPublishingFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
+  const cycleId = idOrZero(input.value, 'cycleId');
+  if (!cycleId) return undefined;
+  const done = await fastPublish(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    cycleId,
+    messageId: input.messageId,
+    now: fx.clock.now(),
+    bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+  });
+  if (!done) return undefined;
+  return { outcome: 'ok', answer: publishing((done.job.params as { year: number }).year, done.job), queued: 0 };
+};

@@ -1,0 +1,391 @@
+import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, Db } from '../../db/index.js';
+import { applications, assignments, auditLog, bulkJobs, cycles, outbox, people, processedEvents } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { type FastCloseApplications, fastCloseApplications } from '../../src/fast/cycleSteps.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { lockWaits, until } from '../support/waiting.js';
+import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+import { applicationForm, type Fixture, NOW, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+
+/**
+ * 截止申报 that starts the experts' assignment, in one statement (src/fast/cycleSteps.ts), against the ordinary
+ * transaction: the same answers, rows, audit trail, jobs, outbox rows and cards sent, on the same rows; every other
+ * answer still the ordinary path's with nothing of the fast attempt kept; one round trip on a warm connection; two
+ * clicks at once end as one.
+ */
+
+/** An administrator by the stored role (the fixture's ADMIN is one by ADMIN_OPEN_IDS). */
+const ROLE_ADMIN = 'ou_roleadmin0000000000000000000001';
+const THIRD_EXPERT = 'ou_thirdexpert000000000000000000001';
+
+type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
+
+/** The time a done deed is named by, read from the audit row (real time): compared as a placeholder. */
+const doneAt = /已于 ?\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}/;
+const comparable = (b: Body) => JSON.parse(JSON.stringify(b).replace(new RegExp(doneAt.source, 'g'), '已于 <when>'));
+
+async function seedMore(db: Db) {
+  await db.insert(people).values([
+    { openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] },
+    { openId: THIRD_EXPERT, name: '第三位专家', roles: ['expert'] },
+  ]);
+}
+
+/** The running cycle over (published), and a new one open for `year` with `accepted` applications of the fixture's teams. */
+async function nextCycle(db: Db, f: Fixture, year: number, accepted: number): Promise<number> {
+  await db.update(cycles).set({ status: 'published' }).where(inArray(cycles.status, ['open', 'scoring', 'closed']));
+  const [c] = await db
+    .insert(cycles)
+    .values({ year, status: 'open', applicationDeadline: `${year}-05-31`, scoringDeadline: `${year}-06-30`, reviewMeetingDate: `${year}-07-15`, scoreSheet: defaultScoreSheet, openedBy: ADMIN })
+    .returning();
+  const teams = [f.teamA.id, f.teamB.id, f.teamC.id, f.teamD.id].slice(0, accepted);
+  if (teams.length) {
+    await db.insert(applications).values(teams.map((teamId) => ({ teamId, cycleId: c.id, status: 'accepted', form: applicationForm(), submittedAt: new Date(`${year}-03-01T00:00:00Z`) })));
+  }
+  return c.id;
+}
+
+const byYear = async (db: Db, year: number) => (await db.select({ id: cycles.id }).from(cycles).where(eq(cycles.year, year)))[0]?.id ?? 0;
+
+interface Step {
+  name: string;
+  who: string;
+  /** The cycle clicked on. */
+  cycle: (db: Db, f: Fixture) => Promise<number>;
+  eventId?: string;
+  toast: 'success' | 'error' | 'info';
+  says: RegExp;
+  leftToOrdinary?: boolean;
+  before?: (db: Db, f: Fixture) => Promise<void>;
+}
+
+const fixtureCycle = async (_db: Db, f: Fixture) => f.cycleId;
+
+const steps: Step[] = [
+  { name: 'not an administrator', who: personas.leader, cycle: fixtureCycle, toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
+  { name: 'no such cycle', who: ADMIN, cycle: async () => 999_999, toast: 'error', says: /找不到这一年度的评审/, leftToOrdinary: true },
+  { name: '截止申报, the assignment started', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'success', says: new RegExp(`^${YEAR}年度申报已截止，进入专家评分阶段。正在分配专家，完成后卡片会更新$`) },
+  { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: '截止申报 clicked again, the job done', who: ADMIN, cycle: fixtureCycle, toast: 'info', says: /^当前状态为“专家评分中”/, leftToOrdinary: true },
+  {
+    name: 'no application accepted: closed, nobody assigned',
+    who: ADMIN,
+    cycle: (db) => byYear(db, 2028),
+    toast: 'success',
+    says: /^2028年度申报已截止，进入专家评分阶段。专家尚未分配：没有已受理的申报/,
+    leftToOrdinary: true,
+    before: async (db, f) => void (await nextCycle(db, f, 2028, 0)),
+  },
+  {
+    name: '分配专家 already running while applications were open',
+    who: ADMIN,
+    cycle: (db) => byYear(db, 2029),
+    toast: 'success',
+    says: /^2029年度申报已截止，进入专家评分阶段。专家分配正在进行$/,
+    leftToOrdinary: true,
+    before: async (db, f) => {
+      const id = await nextCycle(db, f, 2029, 1);
+      await db.insert(bulkJobs).values({ kind: 'assign', cycleId: id, params: { year: 2029 }, status: 'queued', total: 3, createdBy: ADMIN });
+    },
+  },
+  {
+    name: 'every panel full already',
+    who: ADMIN,
+    cycle: (db) => byYear(db, 2030),
+    toast: 'success',
+    says: /^2030年度申报已截止，进入专家评分阶段。所有申报已配齐专家，无需再分配$/,
+    leftToOrdinary: true,
+    before: async (db, f) => {
+      const id = await nextCycle(db, f, 2030, 1);
+      const [app] = await db.select().from(applications).where(eq(applications.cycleId, id));
+      await db.update(applications).set({ status: 'scoring' }).where(eq(applications.id, app.id));
+      await db.insert(assignments).values([personas.expert, THIRD_EXPERT, ROLE_ADMIN].map((expertOpenId) => ({ applicationId: app.id, expertOpenId, status: 'assigned' })));
+    },
+  },
+  {
+    name: 'no expert in the pool: closed, nobody assigned',
+    who: ADMIN,
+    cycle: (db) => byYear(db, 2032),
+    toast: 'success',
+    says: /^2032年度申报已截止，进入专家评分阶段。专家尚未分配：专家库中没有可用的专家/,
+    leftToOrdinary: true,
+    before: async (db, f) => {
+      await nextCycle(db, f, 2032, 1);
+      await db.update(people).set({ expertActive: false });
+    },
+  },
+  {
+    name: '截止申报 by an administrator of the stored role, three applications',
+    who: ROLE_ADMIN,
+    cycle: (db) => byYear(db, 2031),
+    eventId: 'evt_close_2031',
+    toast: 'success',
+    says: /^2031年度申报已截止，进入专家评分阶段。正在分配专家，完成后卡片会更新$/,
+    before: async (db, f) => {
+      await db.update(people).set({ expertActive: true });
+      await nextCycle(db, f, 2031, 3);
+    },
+  },
+];
+
+/** What the database holds that a close (and its job, run by the drain) writes, without the times PostgreSQL stamps. */
+async function snapshot(db: Db) {
+  const cycleRows = (await db.select({ id: cycles.id, year: cycles.year, status: cycles.status, updatedAt: cycles.updatedAt }).from(cycles).orderBy(cycles.id)).map((c) => ({
+    ...c,
+    updatedAt: c.updatedAt.getTime() === Date.parse(NOW) ? NOW : 'seeded',
+  }));
+  const apps = await db.select({ id: applications.id, status: applications.status }).from(applications).orderBy(applications.id);
+  const tasks = await db.select({ applicationId: assignments.applicationId, expert: assignments.expertOpenId, status: assignments.status }).from(assignments).orderBy(assignments.id);
+  const jobs = (await db.select().from(bulkJobs).orderBy(bulkJobs.id)).map(({ createdAt: _c, startedAt: _s, finishedAt: _f, leaseUntil: _l, progressAt: _p, claimedBy: _b, ...j }) => j);
+  const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at, ...a }) => ({ ...a, at: at.getTime() === Date.parse(NOW) ? NOW : 'real time' }));
+  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_close_%')).orderBy(processedEvents.eventId);
+  return { cycleRows, apps, tasks, jobs, audits, out, events };
+}
+
+const counts = async (db: Db) => ({
+  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
+  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
+  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  jobs: (await db.select({ id: bulkJobs.id, status: bulkJobs.status }).from(bulkJobs).orderBy(bulkJobs.id)).map((j) => `${j.id}:${j.status}`),
+  cycles: (await db.select({ id: cycles.id, status: cycles.status }).from(cycles).orderBy(cycles.id)).map((c) => `${c.id}:${c.status}`),
+});
+
+describe('截止申报: the one statement answers and writes what the ordinary transaction does', () => {
+  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
+
+  beforeAll(async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f } = await startSecurityHarness();
+      h.app.processor.fastPaths = mode === 'fast';
+      await seedMore(h.db.db);
+      worlds[mode] = { h, f, answers: [], after: [] };
+    }
+  });
+
+  afterAll(async () => {
+    for (const w of Object.values(worlds)) await w?.h.close();
+  });
+
+  it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f } = worlds[mode];
+      const db = h.db.db;
+      await step.before?.(db, f);
+      const cycleId = await step.cycle(db, f);
+      if (mode === 'fast' && step.leftToOrdinary) {
+        // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
+        const before = await counts(db);
+        const direct: FastCloseApplications = {
+          eventId: step.eventId ?? `probe_${randomEventId()}`,
+          eventType: 'card.action.trigger',
+          openId: step.who,
+          cycleId,
+          messageId: undefined,
+          leadAfterYear: '年度申报已截止，进入专家评分阶段。',
+          now: h.clock.now(),
+          bootstrapAdmins: [ADMIN],
+        };
+        expect(await fastCloseApplications(h.db, direct)).toBeUndefined();
+        expect(await counts(db)).toEqual(before);
+      }
+      const body: Body = await h.click(step.who, { action: 'cycle.closeApplications', cycleId }, {}, { eventId: step.eventId ?? `evt_close_step${i}`, messageId: `om_close_${i}` });
+      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
+      expect(body.toast?.content).toMatch(step.says);
+      worlds[mode].answers[i] = body;
+      worlds[mode].after[i] = await snapshot(db);
+    }
+    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
+    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+  });
+
+  it('the jobs ran to the end, and the fake Open Platform received the same messages', async () => {
+    const sent: Record<string, unknown> = {};
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h } = worlds[mode];
+      const db = h.db.db;
+      const started = await db.select().from(bulkJobs).where(and(eq(bulkJobs.kind, 'assign'), like(sql`${bulkJobs.messageId}`, 'om_close_%'))).orderBy(bulkJobs.id);
+      // the fixture's year (one panel short of one expert) and 2031's three applications: both ran
+      expect(started.map((j) => [j.messageId, j.status, j.done, j.total]), mode).toEqual([
+        ['om_close_2', 'done', 1, 1],
+        ['om_close_9', 'done', 9, 9],
+      ]);
+      sent[mode] = h.fake.messages.map((m) => [m.receiveId, m.msgType, m.content]);
+      expect((sent[mode] as unknown[]).length, mode).toBeGreaterThan(0);
+    }
+    expect(sent.fast).toEqual(sent.ordinary);
+  });
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('截止申报 on PostgreSQL: one round trip, and a cycle changed under the statement', () => {
+  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
+  const clock = new ManualClock(NOW);
+  let base: TestDatabase;
+  let counted: Database;
+  let db: Db;
+  let f: Fixture;
+  let stop: () => Promise<void>;
+  let url: string;
+  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    counted = countedDatabase(base.url!, wire);
+    db = base.db;
+    f = await seedFixture(db);
+    await seedMore(db);
+    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    url = app.url;
+    bot = app;
+    stop = async () => {
+      await app.stop();
+      await fake.close();
+    };
+  });
+
+  afterAll(async () => {
+    await stop?.();
+    await counted?.close();
+    await base?.close();
+  });
+
+  async function click(openId: string, cycleId: number, eventId = randomEventId()) {
+    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value: { action: 'cycle.closeApplications', cycleId }, eventId }), {
+      encryptKey: TEST_ENCRYPT_KEY,
+      encrypt: true,
+    });
+    wire.trips = 0;
+    wire.statements = [];
+    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
+    expect(res.status).toBe(200);
+    return { body: (await res.json()) as Body, trips: wire.trips };
+  }
+
+  it('截止申报 costs one round trip on a warm connection (the ordinary path: more)', async () => {
+    const figures: Record<string, number> = {};
+    let year = 2040;
+    for (const fast of [true, false]) {
+      bot.processor.fastPaths = fast;
+      for (const step of ['warm', 'measured']) {
+        const id = await nextCycle(db, f, year++, 2);
+        const { body, trips } = await click(ADMIN, id);
+        expect(body.toast, JSON.stringify(body.toast)).toMatchObject({ type: 'success', content: expect.stringMatching(/正在分配专家/) });
+        expect((await db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).map((j) => [j.status, j.total])).toEqual([['queued', 6]]);
+        if (step === 'measured') figures[fast ? 'one statement' : 'ordinary path'] = trips;
+      }
+    }
+    bot.processor.fastPaths = true;
+    console.log(`截止申报 round trips (warm): ${JSON.stringify(figures)}`);
+    expect(figures['one statement']).toBe(1);
+    expect(figures['ordinary path']).toBeGreaterThan(1);
+  });
+
+  it('a cycle no longer open takes no claim: the statement does not wait for the event’s row', async () => {
+    const id = await nextCycle(db, f, 2051, 2);
+    await db.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, id));
+    const eventId = randomEventId();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let claimed!: () => void;
+    const isClaimed = new Promise<void>((resolve) => (claimed = resolve));
+    // the same event id claimed by a transaction not yet committed: a claim of it would wait
+    const other = db
+      .transaction(async (tx) => {
+        await tx.insert(processedEvents).values({ eventId, eventType: 'probe' });
+        claimed();
+        await held;
+        throw new Error('probe: not kept');
+      })
+      .catch(() => undefined);
+    await isClaimed;
+    let answered = false;
+    const direct = fastCloseApplications(base, {
+      eventId, eventType: 'card.action.trigger', openId: ADMIN, cycleId: id, messageId: undefined, leadAfterYear: '年度申报已截止，进入专家评分阶段。', now: clock.now(), bootstrapAdmins: [ADMIN],
+    }).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(db)) > 0);
+    const waited = !answered;
+    release();
+    await other;
+    expect(await direct).toBeUndefined();
+    expect(waited).toBe(false);
+  });
+
+  it('the claim comes before the cycle lock; a close that committed meanwhile leaves nothing of the statement', async () => {
+    const id = await nextCycle(db, f, 2050, 2);
+    const eventId = randomEventId();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // another administrator's 截止申报, not yet committed: the statement reads the cycle as open, then waits for its row
+    const other = db.transaction(async (tx) => {
+      await tx.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, id));
+      locked();
+      await held;
+    });
+    await isLocked;
+    let answered = false;
+    const clicked = click(ROLE_ADMIN, id, eventId).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(db)) > 0);
+    expect(answered).toBe(false);
+    // waiting for the cycle's row, the statement has already claimed the event: a claim of the same id waits for it
+    const probe = await db
+      .transaction(async (tx) => {
+        await tx.execute(sql`set local lock_timeout = '100ms'`);
+        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
+        throw new Error('probe: not kept');
+      })
+      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    expect(probe).toBe('55P03');
+    release();
+    await other;
+    const { body } = await clicked;
+    // the ordinary path answered: the cycle is no longer open, nothing started
+    expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
+    expect(body.toast?.content).toMatch(/^当前状态为“专家评分中”/);
+    expect(await db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).toEqual([]);
+    expect(await db.select().from(auditLog).where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(id))))).toEqual([]);
+    expect(await db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
+  });
+});
+
+describe('截止申报 clicked twice at once, the fast paths on', () => {
+  let h: Harness;
+  let f: Fixture;
+
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+    await seedMore(h.db.db);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each([
+    ['two administrators', [ADMIN, ROLE_ADMIN]],
+    ['one administrator, the click delivered twice under two event ids', [ADMIN, ADMIN]],
+  ] as const)('by %s: one close and one job; the other answered as the ordinary path answers a second click', async (_name, who) => {
+    for (let round = 0; round < 3; round++) {
+      const db = h.db.db;
+      const year = 2060 + (await db.select({ n: count() }).from(cycles))[0].n;
+      const id = await nextCycle(db, f, year, 2);
+      const both = (await Promise.all(who.map((openId) => h.click(openId, { action: 'cycle.closeApplications', cycleId: id })))) as Body[];
+      const winner = both.findIndex((b) => b.toast?.type === 'success');
+      expect(winner, JSON.stringify(both.map((b) => b.toast))).toBeGreaterThanOrEqual(0);
+      expect(both[winner].toast?.content).toMatch(/正在分配专家，完成后卡片会更新$/);
+      const loser = both[1 - winner];
+      // under the lock the second finds the cycle closed: its job's card while the job waits or runs, else that the cycle is past it
+      expect(loser.toast?.type, JSON.stringify(loser.toast)).toBe('info');
+      expect(loser.toast?.content).toMatch(/^(申报已截止，专家分配正在进行|当前状态为“专家评分中”)/);
+      expect((await db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).map((j) => [j.kind, j.total])).toEqual([['assign', 6]]);
+      expect((await db.select().from(auditLog).where(and(eq(auditLog.action, 'cycle.closeApplications'), eq(auditLog.entityId, String(id))))).length).toBe(1);
+      expect((await db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('scoring');
+    }
+  });
+});

@@ -1,0 +1,298 @@
+import { count, eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cycleOpenedCard } from '../../cards/admin.js';
+import type { Database, Db } from '../../db/index.js';
+import { auditLog, chatBindings, cycles, outbox, people, processedEvents } from '../../db/schema.js';
+import { adminOverview } from '../../src/adminOverview.js';
+import { ManualClock } from '../../src/clock.js';
+import { fastOpenCycle, openCycleInput } from '../../src/fast/cycleSteps.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+
+/**
+ * 开启年度评审 in one statement (src/fast/cycleSteps.ts) against the ordinary transaction: the same answers, rows,
+ * audit trail, outbox rows and cards sent, on the same rows; every refusal still answered by the ordinary path with
+ * nothing of the fast attempt kept; one round trip on a warm connection; two opens at once end as one.
+ */
+
+const NOW = '2026-03-01T09:00:00+08:00';
+/** An administrator by the stored role (ADMIN is one by ADMIN_OPEN_IDS). */
+const ROLE_ADMIN = 'ou_roleadmin0000000000000000000001';
+const USER = 'ou_user0000000000000000000000000002';
+const ADMIN_CHAT = 'oc_adminchat000000000000000000001';
+
+type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
+
+/** The time a done deed is named by, read from the audit row (real time): compared as a placeholder. */
+const doneAt = /已于 ?\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}/;
+const comparable = (b: Body) => JSON.parse(JSON.stringify(b).replace(new RegExp(doneAt.source, 'g'), '已于 <when>'));
+
+const form = (year: number, o: Record<string, string> = {}) => ({
+  year: String(year),
+  applicationDeadline: `${year}-05-31 +0800`,
+  scoringDeadline: `${year}-06-30`,
+  reviewMeetingDate: `${year}-07-15`,
+  awardThreshold: '85.5',
+  expertsPerApplication: '4',
+  recommendShare: '10%',
+  ...o,
+});
+
+interface Step {
+  name: string;
+  who: string;
+  form: Record<string, string>;
+  /** A fixed event id (a delivery repeated); a fresh one otherwise. */
+  eventId?: string;
+  toast: 'success' | 'error' | 'info' | 'warning';
+  says: RegExp;
+  /** A refusal (or a case the fast path leaves): the statement, called directly, must answer undefined and write nothing. */
+  leftToOrdinary?: boolean;
+  before?: (db: Db) => Promise<void>;
+}
+
+const steps: Step[] = [
+  { name: 'not an administrator', who: USER, form: form(2026), toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
+  { name: 'a field out of range', who: ADMIN, form: form(2026, { awardThreshold: '120' }), toast: 'error', says: /授予称号分数线/, leftToOrdinary: true },
+  { name: 'the deadline already past', who: ADMIN, form: form(2026, { applicationDeadline: '2026-02-01' }), toast: 'error', says: /不能早于今天/, leftToOrdinary: true },
+  { name: '开启 by an administrator of ADMIN_OPEN_IDS', who: ADMIN, form: form(2026), eventId: 'evt_open_2026', toast: 'success', says: /^已开启2026年度评审，申报截止2026年5月31日$/ },
+  { name: 'the same delivery again', who: ADMIN, form: form(2026), eventId: 'evt_open_2026', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: '开启 clicked again', who: ADMIN, form: form(2026), toast: 'info', says: doneAt, leftToOrdinary: true },
+  { name: 'another year while one runs (第十九条)', who: ROLE_ADMIN, form: form(2027), toast: 'warning', says: /2026年度评审仍在进行/, leftToOrdinary: true },
+  {
+    name: 'a year that had its cycle',
+    who: ADMIN,
+    form: form(2026),
+    toast: 'error',
+    says: /2026年度评审已经开启过/,
+    leftToOrdinary: true,
+    before: async (db) => {
+      await db.update(cycles).set({ status: 'published' }).where(eq(cycles.year, 2026));
+    },
+  },
+  {
+    name: '开启 by an administrator of the stored role, the admin group bound',
+    who: ROLE_ADMIN,
+    form: form(2027, { awardThreshold: '', expertsPerApplication: '', recommendShare: '' }),
+    eventId: 'evt_open_2027',
+    toast: 'success',
+    says: /^已开启2027年度评审，申报截止2027年5月31日$/,
+    before: async (db) => {
+      await db.insert(chatBindings).values({ chatId: ADMIN_CHAT, purpose: 'admin', boundBy: ADMIN });
+    },
+  },
+];
+
+async function seed(db: Db) {
+  await db.insert(people).values([
+    { openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] },
+    { openId: USER, name: '路人', roles: [] },
+  ]);
+}
+
+/** What the database holds that an open writes, without the times PostgreSQL stamps. */
+async function snapshot(db: Db) {
+  const cycleRows = (await db.select().from(cycles).orderBy(cycles.id)).map(({ createdAt: _c, updatedAt: _u, ...c }) => c);
+  const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, ...a }) => a);
+  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_open_%')).orderBy(processedEvents.eventId);
+  return { cycleRows, audits, out, events };
+}
+
+const counts = async (db: Db) => ({
+  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
+  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
+  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  cycles: (await db.select({ id: cycles.id, year: cycles.year, status: cycles.status }).from(cycles).orderBy(cycles.id)).map((c) => `${c.id}:${c.year}:${c.status}`),
+});
+
+describe('开启年度评审: the one statement answers and writes what the ordinary transaction does', () => {
+  const worlds: Record<'fast' | 'ordinary', { h: Harness; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
+
+  beforeAll(async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const h = await startHarness({ clock: new ManualClock(NOW) });
+      h.app.processor.fastPaths = mode === 'fast';
+      await seed(h.db.db);
+      worlds[mode] = { h, answers: [], after: [] };
+    }
+  });
+
+  afterAll(async () => {
+    for (const w of Object.values(worlds)) await w?.h.close();
+  });
+
+  it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h } = worlds[mode];
+      const db = h.db.db;
+      await step.before?.(db);
+      if (mode === 'fast' && step.leftToOrdinary) {
+        // the statement itself, on this case: it leaves it, having written nothing (a form the ordinary path refuses is not sent at all)
+        const before = await counts(db);
+        const values = openCycleInput(step.form, h.clock.now(), 'Asia/Shanghai');
+        if (values) {
+          const direct = await fastOpenCycle(
+            h.db,
+            {
+              eventId: step.eventId ?? `probe_${randomEventId()}`,
+              eventType: 'card.action.trigger',
+              openId: step.who,
+              values,
+              now: h.clock.now(),
+              bootstrapAdmins: [ADMIN],
+              notice: { dedupeKey: `cycle:opened:${values.year}`, card: { probe: true } },
+            },
+            (read) => adminOverview(read, '2026-03-01'),
+          );
+          expect(direct).toBeUndefined();
+        }
+        expect(await counts(db)).toEqual(before);
+      }
+      const body: Body = await h.click(step.who, { action: 'cycle.open' }, step.form, { eventId: step.eventId ?? `evt_open_step${i}` });
+      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
+      expect(body.toast?.content).toMatch(step.says);
+      worlds[mode].answers[i] = body;
+      worlds[mode].after[i] = await snapshot(db);
+    }
+    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
+    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+  });
+
+  it('sends every administrators’ destination the card the ordinary path drew, the actor’s own copy interactive', async () => {
+    const notice = (year: number, d: Record<string, unknown>, openedBy: string) =>
+      cycleOpenedCard({ year, applicationDeadline: `${year}年5月31日`, scoringDeadline: `${year}年6月30日`, reviewMeetingDate: `${year}年7月15日`, openedBy, ...d } as never);
+    const first = notice(2026, { awardThreshold: 85.5, expertsPerApplication: 4, recommendShare: 0.1 }, ADMIN);
+    const second = notice(2027, { awardThreshold: 85, expertsPerApplication: 3, recommendShare: 0.1 }, ROLE_ADMIN);
+    const sent: Record<string, unknown> = {};
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h } = worlds[mode];
+      const received = (to: string) => h.fake.messages.filter((m) => m.receiveId === to && m.msgType === 'interactive').map((m) => m.content);
+      // 2026: to each administrator (no group bound then); 2027: to the bound admin group alone
+      expect(received(ADMIN), mode).toEqual([first]);
+      expect(received(ROLE_ADMIN), mode).toEqual([first]);
+      expect(received(ADMIN_CHAT), mode).toEqual([second]);
+      const rows = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'cycle:opened:%')).orderBy(outbox.dedupeKey);
+      expect(rows.map((o) => [o.dedupeKey, o.priority])).toEqual([
+        [`cycle:opened:2026:user:${ADMIN}`, 0],
+        [`cycle:opened:2026:user:${ROLE_ADMIN}`, 1],
+        [`cycle:opened:2027:chat:${ADMIN_CHAT}`, 1],
+      ]);
+      sent[mode] = h.fake.messages.map((m) => [m.receiveId, m.msgType, m.content]);
+    }
+    expect(sent.fast).toEqual(sent.ordinary);
+  });
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('开启年度评审 on PostgreSQL: one round trip', () => {
+  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
+  const clock = new ManualClock(NOW);
+  let base: TestDatabase;
+  let counted: Database;
+  let stop: () => Promise<void>;
+  let url: string;
+  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    counted = countedDatabase(base.url!, wire);
+    await seed(base.db);
+    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    url = app.url;
+    bot = app;
+    stop = async () => {
+      await app.stop();
+      await fake.close();
+    };
+  });
+
+  afterAll(async () => {
+    await stop?.();
+    await counted?.close();
+    await base?.close();
+  });
+
+  async function click(openId: string, formValue: Record<string, unknown>) {
+    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value: { action: 'cycle.open' }, formValue, eventId: randomEventId() }), {
+      encryptKey: TEST_ENCRYPT_KEY,
+      encrypt: true,
+    });
+    wire.trips = 0;
+    wire.statements = [];
+    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
+    expect(res.status).toBe(200);
+    return { body: (await res.json()) as Body, trips: wire.trips };
+  }
+
+  it('开启 costs one round trip on a warm connection (the ordinary path: more)', async () => {
+    const figures: Record<string, number> = {};
+    let year = 2030;
+    for (const fast of [true, false]) {
+      bot.processor.fastPaths = fast;
+      for (const step of ['warm', 'measured']) {
+        const { body, trips } = await click(ADMIN, form(year));
+        expect(body.toast?.type, JSON.stringify(body.toast)).toBe('success');
+        expect(body.card?.data?.header?.title?.content).toBeTruthy();
+        // one cycle runs at a time (第十九条): this one is over before the next opens
+        await base.db.update(cycles).set({ status: 'published' }).where(eq(cycles.year, year));
+        year++;
+        if (step === 'measured') figures[fast ? 'one statement' : 'ordinary path'] = trips;
+      }
+    }
+    bot.processor.fastPaths = true;
+    console.log(`开启年度评审 round trips (warm): ${JSON.stringify(figures)}`);
+    expect(figures['one statement']).toBe(1);
+    expect(figures['ordinary path']).toBeGreaterThan(1);
+  });
+});
+
+describe('开启年度评审 submitted twice at once, the fast paths on', () => {
+  let h: Harness;
+  const db = (): Db => h.db.db;
+
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock(NOW) });
+    await seed(h.db.db);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const effects = async (year: number) => {
+    const rows = await db().select().from(cycles).where(eq(cycles.year, year));
+    return {
+      cycles: rows.map((c) => c.status),
+      audits: rows.length ? (await db().select().from(auditLog).where(eq(auditLog.entityId, String(rows[0].id)))).map((a) => a.action) : [],
+      notices: (await db().select().from(outbox).where(like(outbox.dedupeKey, `cycle:opened:${year}:%`))).length,
+      running: (await db().select().from(cycles).where(eq(cycles.status, 'open'))).length,
+    };
+  };
+
+  it.each([
+    ['the same year by two administrators', [ADMIN, ROLE_ADMIN], [0, 0]],
+    ['the same year by one administrator, delivered twice under two event ids', [ADMIN, ADMIN], [0, 0]],
+    ['two years at once (第十九条: one runs)', [ADMIN, ROLE_ADMIN], [0, 1]],
+  ] as const)('%s: one opened, the other answered as the ordinary path answers it', async (_name, who, offsets) => {
+    for (let round = 0; round < 3; round++) {
+      await db().update(cycles).set({ status: 'published' }).where(eq(cycles.status, 'open'));
+      const base = 2040 + (await db().select({ n: count() }).from(cycles))[0].n * 2;
+      const both = await Promise.all(who.map((openId, k) => h.click(openId, { action: 'cycle.open' }, form(base + offsets[k])))) as Body[];
+      const winner = both.findIndex((b) => b.toast?.type === 'success');
+      expect(winner, JSON.stringify(both.map((b) => b.toast))).toBeGreaterThanOrEqual(0);
+      const loser = both[1 - winner];
+      if (offsets[0] === offsets[1]) {
+        // the same open: told when it was done
+        expect(loser.toast?.type, JSON.stringify(loser.toast)).toBe('info');
+        expect(loser.toast?.content).toMatch(doneAt);
+      } else {
+        expect(loser.toast?.type, JSON.stringify(loser.toast)).toBe('warning');
+        expect(loser.toast?.content).toMatch(new RegExp(`${base + offsets[winner]}年度评审仍在进行`));
+      }
+      expect(await effects(base + offsets[winner])).toEqual({ cycles: ['open'], audits: ['cycle.open'], notices: 2, running: 1 });
+      if (offsets[0] !== offsets[1]) expect(await effects(base + offsets[1 - winner])).toEqual({ cycles: [], audits: [], notices: 0, running: 1 });
+    }
+  });
+});
