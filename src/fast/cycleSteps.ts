@@ -184,11 +184,13 @@ export async function fastOpenCycle<R>(database: Database, event: FastOpenCycle,
  * accepted application or no expert, the cycle not open) are the ordinary path's. The job's card is drawn from the
  * row the insert returns.
  *
- * Locks come in the ordinary path's order: the claim's row, then the cycle's (taken by its update). The checks read
- * before the lock: when another event changed the cycle in between (another administrator's 截止申报 committed first),
- * the update finds it no longer open; when a 分配专家 started the cycle's job meanwhile, the job's insert meets
- * `bulk_jobs_active_uq` and adds nothing. Either way, after the claim, the statement fails on purpose (`RACED`): the
- * transaction rolls back whole and the ordinary path answers.
+ * The cycle's lock is taken first, by a statement of its own, as `closeApplicationsNow` takes it before it counts: the
+ * deciding statement's snapshot comes after it, so it reads the cycle and counts the panels as the last holder left
+ * them (a 评审设置 save changing the experts per application, another 截止申报). The event's claim comes after the lock
+ * (the ordinary path claims first; only the same event on both paths at once could wait on each other, and
+ * PostgreSQL would end one). A 分配专家 job started meanwhile makes the job's insert meet `bulk_jobs_active_uq` and
+ * add nothing; then, after the claim, the statement fails on purpose (`RACED`): the transaction rolls back whole and
+ * the ordinary path answers.
  */
 export interface FastCloseApplications {
   eventId: string;
@@ -206,9 +208,12 @@ export interface FastCloseApplications {
 /** The text of the error a statement raises when the row changed under it: nothing it did is kept. */
 const RACED = 'cycle step: the cycle or its job changed after this event read it';
 
+/** lockCycle (src/cycles.ts): taken before the statement, so what it counts is read after the lock. */
+const closeLockSql = `select 1 from cycles where id = $1 for update`;
+
 const closeSql = `
 with cycle as (
-  -- lockCycle (src/cycles.ts), read here before the lock (the update below takes it)
+  -- lockCycle (src/cycles.ts): the row as it stands once the lock (taken just before) was granted
   select c.id, c.year, c.status, c.experts_per_application from cycles c where c.id = $5
 ),
 running as (
@@ -244,7 +249,7 @@ claim as (
   returning event_id
 ),
 closed as (
-  -- transitionCycle's update, once the event is claimed: the cycle's lock comes after the claim's
+  -- transitionCycle's update, once the event is claimed (the cycle is locked already)
   update cycles set status = 'scoring', updated_at = $6::timestamptz
   where id = $5 and status = 'open' and exists (select 1 from claim)
   returning id, year
@@ -338,7 +343,13 @@ export async function fastCloseApplications(database: Database, event: FastClose
   ];
   let outcome: CloseOutcome[];
   try {
-    [[outcome]] = await pipelined<[CloseOutcome[]], []>(client, [(c) => c.unsafe(closeSql, params as never[], { prepare: true }).execute() as never], []);
+    // the cycle's lock first, a statement of its own, as closeApplicationsNow takes it before it counts: the statement's
+    // snapshot is then taken after it, so the counts are what the last holder (a settings save, say) committed
+    [[, outcome]] = await pipelined<[unknown, CloseOutcome[]], []>(
+      client,
+      [(c) => c.unsafe(closeLockSql, [event.cycleId], { prepare: true }).execute(), (c) => c.unsafe(closeSql, params as never[], { prepare: true }).execute() as never],
+      [],
+    );
   } catch (err) {
     if (raced(err)) return undefined;
     throw err;

@@ -315,7 +315,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('截止申报 on PostgreSQL: 
     expect(waited).toBe(false);
   });
 
-  it('the claim comes before the cycle lock; a close that committed meanwhile leaves nothing of the statement', async () => {
+  it('the cycle lock comes first: a close that committed meanwhile is what the statement reads, and it writes nothing', async () => {
     const id = await nextCycle(db, f, 2050, 2);
     const eventId = randomEventId();
     let release!: () => void;
@@ -333,7 +333,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('截止申报 on PostgreSQL: 
     const clicked = click(ROLE_ADMIN, id, eventId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db)) > 0);
     expect(answered).toBe(false);
-    // waiting for the cycle's row, the statement has already claimed the event: a claim of the same id waits for it
+    // waiting for the cycle's row, the statement has not claimed the event yet: a claim of the same id does not wait
     const probe = await db
       .transaction(async (tx) => {
         await tx.execute(sql`set local lock_timeout = '100ms'`);
@@ -341,7 +341,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('截止申报 on PostgreSQL: 
         throw new Error('probe: not kept');
       })
       .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
-    expect(probe).toBe('55P03');
+    expect(probe).toBe('probe: not kept');
     release();
     await other;
     const { body } = await clicked;
@@ -351,6 +351,31 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('截止申报 on PostgreSQL: 
     expect(await db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).toEqual([]);
     expect(await db.select().from(auditLog).where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(id))))).toEqual([]);
     expect(await db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
+  });
+
+  it('the counts are read once the cycle lock is granted: a settings save committed meanwhile is what the job counts', async () => {
+    const id = await nextCycle(db, f, 2052, 2);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // 评审设置 saved by another administrator, not yet committed: three experts per application become one
+    const other = db.transaction(async (tx) => {
+      await tx.update(cycles).set({ expertsPerApplication: 1 }).where(eq(cycles.id, id));
+      locked();
+      await held;
+    });
+    await isLocked;
+    let answered = false;
+    const clicked = click(ROLE_ADMIN, id, randomEventId()).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(db)) > 0);
+    expect(answered).toBe(false);
+    release();
+    await other;
+    const { body } = await clicked;
+    expect(body.toast?.type, JSON.stringify(body.toast)).toBe('success');
+    // two applications, one expert each: what the ordinary path counts after the lock (read before it: six)
+    expect((await db.select({ total: bulkJobs.total }).from(bulkJobs).where(eq(bulkJobs.cycleId, id))).map((j) => j.total)).toEqual([2]);
   });
 });
 
