@@ -1,12 +1,14 @@
 import { teamsOfApplications } from '../../src/applications.js';
-import { type BulkJobKind, jobCard } from '../../src/bulkJobs.js';
+import { type BulkJob, type BulkJobKind, jobCard } from '../../src/bulkJobs.js';
 import { type Cycle, getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { fastAssign } from '../../src/fast/jobSteps.js';
+import type { CardActionDecl, CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { enqueueMany } from '../../src/outbox.js';
 import { assignBatch } from '../../src/review/assignment.js';
 import { startAssignmentJob } from '../../src/review/assignJob.js';
 import { taskCardMessage } from '../../src/review/taskCards.js';
+import { idOrZero } from '../respond.js';
 import { progressCardFor } from './view.js';
 
 /** Applications per batch: a few hundred rows of assignments and task cards per transaction. */
@@ -62,5 +64,31 @@ export async function startAssignment(ctx: HandlerContext, input: CardActionInpu
   const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead, now: ctx.clock.now() });
   if (started.state === 'running') return { toast: { type: 'info', content: '专家分配正在进行，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(started.job) } };
   if (started.state === 'nothing') return { toast: { type: 'success', content: `${lead ?? ''}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await progressCardFor(ctx, typeof cycle === 'number' ? cycle : cycle.id) } };
-  return { toast: { type: 'success', content: `${lead ?? ''}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(started.job) } };
+  return assignmentStarted(started.job, lead);
 }
+
+/** The answer when the assignment was recorded: the job's progress card. */
+function assignmentStarted(job: BulkJob, lead?: string): CardResponse {
+  return { toast: { type: 'success', content: `${lead ?? ''}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+}
+
+/**
+ * 分配专家 that records the job, in one round trip on PostgreSQL (src/fast/jobSteps.ts); anything else (a refusal, a
+ * job already running, nothing to assign, a delivery seen before) answers undefined having written nothing, and
+ * `assignExperts` runs.
+ */
+export const assignExpertsFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
+  const cycleId = idOrZero(input.value, 'cycleId');
+  if (!cycleId) return undefined;
+  const done = await fastAssign(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    cycleId,
+    messageId: input.messageId,
+    now: fx.clock.now(),
+    bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+  });
+  if (!done) return undefined;
+  return { outcome: 'ok', answer: assignmentStarted(done.job), queued: 0 };
+};

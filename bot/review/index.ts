@@ -1,6 +1,7 @@
 import { type BotRegistry, assignedExpert } from '../../src/handlers.js';
 import { declineTask, ownTask, submitScores } from '../../src/review/scoring.js';
 import { id, noValue, values } from '../respond.js';
+import { assignExpertsFast } from './assignJob.js';
 import { addConflict, conflictFormAgain, showConflictForm } from './conflicts.js';
 import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, reopenPanelScoreFast, showPanel, showPanelByCode, showProgress, swapPanelExpert } from './panels.js';
 import { declineFormAgain, declineTaskAction, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain, submitTaskDuplicate, submitTaskFast } from './tasks.js';
@@ -24,7 +25,7 @@ export function register(bot: BotRegistry): void {
   // re-assigns their pending tasks it touches. The verbs keep their experts.* names: sent cards carry them.
   bot.cardAction({ action: 'experts.conflictForm', roles: ['public'], value: noValue, run: showConflictForm });
   bot.cardAction({ action: 'experts.conflictAdd', roles: ['expert'], value: noValue, run: addConflict, onRefused: conflictFormAgain });
-  bot.cardAction({ action: 'review.assign', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'review.assign', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain, fast: assignExpertsFast });
   bot.cardAction({ action: 'review.progress', roles: admin, value: onCycle, run: showProgress, onRefused: adminCardAgain });
   bot.cardAction({ action: 'review.panel', roles: admin, value: values({ applicationId: id }), run: showPanel });
   bot.cardAction({ action: 'review.panelByCode', roles: admin, value: onCycle, run: showPanelByCode, onRefused: progressAgain });

@@ -286,12 +286,12 @@ select coalesce((select ok from verdict), false) as ok,
     then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
 
 /** A bulk_jobs row as row_to_json gives it: the columns' names, times as text. */
-type JobJson = Record<string, unknown> & { created_at: string; started_at: string | null; finished_at: string | null; lease_until: string | null; progress_at: string | null };
+export type JobJson = Record<string, unknown> & { created_at: string; started_at: string | null; finished_at: string | null; lease_until: string | null; progress_at: string | null };
 
 const at = (v: string | null) => (v === null ? null : new Date(v));
 
 /** The row as Drizzle maps it (`BulkJob`), for `jobCard`. */
-function jobOf(j: JobJson): BulkJob {
+export function jobOf(j: JobJson): BulkJob {
   return {
     id: j.id as number,
     kind: j.kind as string,
