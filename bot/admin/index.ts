@@ -1,6 +1,6 @@
 import { type BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
-import { retryBulkJobAction, showBulkJob } from './bulkJob.js';
+import { retryBulkJobAction, retryBulkJobFast, showBulkJob } from './bulkJob.js';
 import { adminCardAgain, closeApplicationsFast, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, saveSettingsFast, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
 import { cycleFormAgain, showCycleForm, submitCycleForm, submitCycleFormFast } from './openCycle.js';
@@ -23,5 +23,5 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'cycle.sheetLoad', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain, fast: submitSheetFast });
   bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, fast: closeApplicationsFast, onRefused: adminCardAgain });
   bot.cardAction({ action: 'bulk.show', roles: admin, value: values({ jobId: id }), run: showBulkJob, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'bulk.retry', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain });
+  bot.cardAction({ action: 'bulk.retry', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain, fast: retryBulkJobFast });
 }

@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import type { Database } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
 import { pipelined, postgresClient } from '../pipeline.js';
@@ -118,6 +119,99 @@ export async function fastAssign(database: Database, event: FastAssign): Promise
     [[outcome]] = await pipelined<[JobOutcome[]], []>(client, [(c) => c.unsafe(assignSql, params as never[], { prepare: true }).execute() as never], []);
   } catch (err) {
     if (raced(err)) return undefined;
+    throw err;
+  }
+  const row = outcome[0];
+  if (!row?.job) return undefined;
+  return { job: jobOf(typeof row.job === 'string' ? (JSON.parse(row.job) as JobJson) : row.job) };
+}
+
+/**
+ * 重试任务 (`bulk.retry`): a failed job back in the queue at its cursor, in the name of who pressed it, with its audit
+ * row: what `retryBulkJob` (src/bulkJobs.ts) does when the job failed and no other job of its kind runs for its
+ * cycle. Its other answers (no such job, a job not failed, another job of the kind running) are the ordinary path's.
+ *
+ * Locks come in the ordinary path's order: the claim's row, then the job's (FOR UPDATE, taken here only once the event
+ * is claimed). When another event changed the job after this statement's snapshot (another 重试 queued it), the update
+ * changes nothing and the statement fails on purpose (`RACED`); when another job of the kind and cycle was queued
+ * meanwhile, the update meets `bulk_jobs_active_uq` and fails. Either way the transaction rolls back whole and the
+ * ordinary path answers.
+ */
+export interface FastRetry {
+  eventId: string;
+  eventType: string;
+  openId: string;
+  jobId: number;
+  now: Date;
+  bootstrapAdmins: readonly string[];
+}
+
+const retrySql = `
+with job as (
+  -- retryBulkJob's read of the job, here before its lock (taken below)
+  select j.id, j.kind, j.cycle_id, j.status from bulk_jobs j where j.id = $5
+),
+other as (
+  -- activeBulkJob(tx, job.kind, job.cycleId): another job of the kind running for the cycle is shown instead
+  select o.id from bulk_jobs o join job j on o.kind = j.kind and o.cycle_id = j.cycle_id where o.status in ('queued', 'running')
+),
+verdict as (
+  select
+    -- the registry's roles ['admin'] (mayUse, src/handlers.ts): the stored role or ADMIN_OPEN_IDS, as actorFrom
+    -- (src/people.ts) makes the actor
+    (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
+    -- retryBulkJob: a job not failed is shown as it is
+    and job.status = 'failed'
+    and not exists (select 1 from other) as ok
+  from job
+),
+claim as (
+  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
+  on conflict do nothing
+  returning event_id
+),
+locked as (
+  -- retryBulkJob's lock, once the event is claimed: the job as the last commit left it
+  select j.id, j.kind, j.status, j.done, j.error, j.created_by from bulk_jobs j where j.id = $5 and exists (select 1 from claim) for update
+),
+queued as (
+  -- retryBulkJob's update: back in the queue, in the name of who pressed it unless the system started it
+  update bulk_jobs b set status = 'queued', error = null, claimed_by = null, lease_until = null, finished_at = null,
+    created_by = case when l.created_by like 'system:%' then l.created_by else $3 end
+  from locked l
+  where b.id = l.id and l.status = 'failed'
+  returning b.*
+),
+audited as (
+  -- retryBulkJob's audit() at the bot's clock: what was done and the error, as the job stood
+  insert into audit_log (at, actor, action, entity, entity_id, details)
+  select $6::timestamptz, $3, 'bulk.' || l.kind || '.retry', 'bulk_job', l.id::text, jsonb_build_object('done', l.done, 'error', l.error)
+  from locked l
+  where exists (select 1 from queued)
+  returning id
+)
+select coalesce((select ok from verdict), false) as ok,
+  (select row_to_json(q) from queued q) as job,
+  (select count(*) from audited)::int as audited,
+  -- claimed, but the job changed after the snapshot: fail, so the claim is not kept
+  case when exists (select 1 from claim) and not exists (select 1 from queued)
+    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+
+/** Whether `err` is a unique violation of the jobs' index: another job of the kind and cycle was queued meanwhile. */
+function lostTheQueue(err: unknown): boolean {
+  return err instanceof postgres.PostgresError && err.code === '23505' && err.table_name === 'bulk_jobs';
+}
+
+/** 重试任务 that queues the failed job again, in one round trip; the job as queued. Undefined (nothing written) whenever the ordinary path must answer; always so on PGlite. */
+export async function fastRetry(database: Database, event: FastRetry): Promise<{ job: BulkJob } | undefined> {
+  const client = postgresClient(database);
+  if (!client) return undefined;
+  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.jobId, event.now.toISOString()];
+  let outcome: JobOutcome[];
+  try {
+    [[outcome]] = await pipelined<[JobOutcome[]], []>(client, [(c) => c.unsafe(retrySql, params as never[], { prepare: true }).execute() as never], []);
+  } catch (err) {
+    if (raced(err) || lostTheQueue(err)) return undefined;
     throw err;
   }
   const row = outcome[0];
