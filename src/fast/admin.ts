@@ -1,6 +1,7 @@
 import type { Database, Db } from '../../db/index.js';
 import { type CycleField, cycleForm } from '../cycles.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
+import { failOnPurpose, raisedOnPurpose } from './sql.js';
 
 /**
  * The expert pool's and the cycle settings' card actions in one round trip on PostgreSQL, on their success path:
@@ -50,7 +51,7 @@ const claimCte = `claim as (
 )`;
 
 /** The final column that fails the statement when `when` holds (a text cast to int is how a plain statement raises). */
-const racedWhen = (when: string) => `case when ${when} then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+const racedWhen = (when: string) => failOnPurpose(when, RACED);
 
 /** Runs `statement` and the answer's read in one write; undefined when the statement raised RACED (all rolled back). */
 async function run<O, R>(database: Database, statement: string, params: unknown[], read: (db: Db) => Promise<R>): Promise<{ row: O | undefined; answer: R } | undefined> {
@@ -63,7 +64,7 @@ async function run<O, R>(database: Database, statement: string, params: unknown[
     );
     return { row: rows[0], answer };
   } catch (err) {
-    if ((err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED)) {
+    if (raisedOnPurpose(err, RACED)) {
       racedStatements.count++;
       return undefined;
     }

@@ -6,7 +6,7 @@ import { todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { defaultScoreSheet } from '../scoreSheet.js';
-import { adminDestinationsSql } from './sql.js';
+import { adminDestinationsSql, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * The administrators' cycle steps in one round trip on PostgreSQL, each BEGIN, one statement, COMMIT (and the answer's
@@ -282,8 +282,7 @@ select coalesce((select ok from verdict), false) as ok,
   (select count(*) from audited)::int as audited,
   -- claimed, but the cycle or its job changed after the snapshot: fail, so the claim is not kept (a text cast to int
   -- is how a plain statement raises; the subquery keeps the planner from folding it ahead of the case)
-  case when exists (select 1 from claim) and not exists (select 1 from job)
-    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+  ${failWhenNotWritten('job', RACED)}`;
 
 /** A bulk_jobs row as row_to_json gives it: the columns' names, times as text. */
 export type JobJson = Record<string, unknown> & { created_at: string; started_at: string | null; finished_at: string | null; lease_until: string | null; progress_at: string | null };
@@ -324,7 +323,7 @@ interface CloseOutcome {
 
 /** Whether `err` is the statement's own `RACED` failure: rolled back whole, for the ordinary path to answer. */
 function raced(err: unknown): boolean {
-  return (err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED);
+  return raisedOnPurpose(err, RACED);
 }
 
 /** 截止申报 that starts the assignment, in one round trip; the job as recorded. Undefined (nothing written) whenever the ordinary path must answer; always so on PGlite. */
@@ -434,8 +433,7 @@ select coalesce((select ok from verdict), false) as ok,
   (select row_to_json(j) from job j) as job,
   (select count(*) from audited)::int as audited,
   -- claimed, but the cycle or its job changed after the snapshot: fail, so the claim is not kept
-  case when exists (select 1 from claim) and not exists (select 1 from job)
-    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+  ${failWhenNotWritten('job', RACED)}`;
 
 /** 公布结果 in one round trip; the job as recorded. Undefined (nothing written) whenever the ordinary path must answer; always so on PGlite. */
 export async function fastPublish(database: Database, event: FastPublish): Promise<{ job: BulkJob } | undefined> {

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/index.js';
 import { type ComplaintTeamRow, complaintOutcomeKey, complaintOutcomeSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
-import { outboxSpecsSql } from './sql.js';
+import { failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
 
 /**
  * 投诉成立 / 投诉不成立 (`complaint.uphold`, `complaint.dismiss`), 保留称号 (`revocation.keep`) and 撤销称号
@@ -67,11 +67,10 @@ required as (select ${revocationRunSql} as n)`;
 }
 
 /** The raise of a statement whose claim found no row to write: the subquery keeps the planner from folding it ahead of the case. */
-const racedSql = (changed: string) => `case when exists (select 1 from claim) and not exists (select 1 from ${changed})
-    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+const racedSql = (changed: string) => failWhenNotWritten(changed, RACED);
 
 function isRaced(err: unknown): boolean {
-  return (err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED);
+  return raisedOnPurpose(err, RACED);
 }
 
 interface Who {

@@ -3,7 +3,7 @@ import { type Application, awaitingFormalCheckQuery } from '../applications.js';
 import { decidedStatus, type FormalCheckDecision, formalCheckNoticeKey, formalCheckNoticeSpec } from '../formalCheckNotices.js';
 import { onConnection, pipelined, postgresClient } from '../pipeline.js';
 import type { Team } from '../teams.js';
-import { outboxSpecsSql } from './sql.js';
+import { failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
 
 /**
  * 形式审查 受理 / 退回 (`check.accept`, `check.return`) in one round trip on PostgreSQL: BEGIN, one statement that
@@ -106,8 +106,7 @@ select coalesce((select ok from verdict), false) as ok,
   (select year from running) as year,
   -- claimed, but the update found the application changed by another event: fail, so the claim is not kept (a text
   -- cast to int is how a plain statement raises; the subquery keeps the planner from folding it ahead of the case)
-  case when exists (select 1 from claim) and not exists (select 1 from changed)
-    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+  ${failWhenNotWritten('changed', RACED)}`;
 
 type Outcome = { ok: boolean; changed: boolean; queued: number; team_name: string; year: number; raced: null };
 
@@ -156,7 +155,7 @@ export async function fastFormalCheck(database: Database, event: FastFormalCheck
     );
   } catch (err) {
     // rolled back whole: the ordinary path finds the application as the other event left it
-    if ((err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED)) return undefined;
+    if (raisedOnPurpose(err, RACED)) return undefined;
     throw err;
   }
   const row = outcome[0];

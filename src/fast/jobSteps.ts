@@ -3,6 +3,7 @@ import type { Database } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
 import { pipelined, postgresClient } from '../pipeline.js';
 import { type JobJson, jobOf } from './cycleSteps.js';
+import { failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * The administrators' bulk-job steps in one round trip on PostgreSQL: BEGIN, one statement, COMMIT in one write. It is
@@ -94,8 +95,7 @@ select coalesce((select ok from verdict), false) as ok,
   (select count(*) from audited)::int as audited,
   -- claimed, but a job of the cycle was recorded after the snapshot: fail, so the claim is not kept (a text cast to
   -- int is how a plain statement raises; the subquery keeps the planner from folding it ahead of the case)
-  case when exists (select 1 from claim) and not exists (select 1 from job)
-    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+  ${failWhenNotWritten('job', RACED)}`;
 
 interface JobOutcome {
   ok: boolean;
@@ -106,7 +106,7 @@ interface JobOutcome {
 
 /** Whether `err` is the statement's own `RACED` failure: rolled back whole, for the ordinary path to answer. */
 function raced(err: unknown): boolean {
-  return (err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED);
+  return raisedOnPurpose(err, RACED);
 }
 
 /** 分配专家 that starts the job, in one round trip; the job as recorded. Undefined (nothing written) whenever the ordinary path must answer; always so on PGlite. */
@@ -194,8 +194,7 @@ select coalesce((select ok from verdict), false) as ok,
   (select row_to_json(q) from queued q) as job,
   (select count(*) from audited)::int as audited,
   -- claimed, but the job changed after the snapshot: fail, so the claim is not kept
-  case when exists (select 1 from claim) and not exists (select 1 from queued)
-    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+  ${failWhenNotWritten('queued', RACED)}`;
 
 /** Whether `err` is a unique violation of the jobs' index: another job of the kind and cycle was queued meanwhile. */
 function lostTheQueue(err: unknown): boolean {

@@ -5,6 +5,7 @@ import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import type { PanelMember } from '../review/scoring.js';
 import { reopenedCardKey, taskCardKey } from '../review/scoring.js';
 import { REVIEW_TASK_CARD } from '../review/taskCards.js';
+import { failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * 重开评分 (`review.reopen`) in one round trip on PostgreSQL, on the success path only: BEGIN, the cycle's and the
@@ -148,8 +149,7 @@ select exists (select 1 from reopened) as changed,
   (select team_name from task) as team_name,
   -- claimed, but the update found the sheet changed by another event: fail, so the claim is not kept (a text cast to
   -- int is how a plain statement raises; the subquery keeps the planner from folding it ahead of the case)
-  case when exists (select 1 from claim) and not exists (select 1 from reopened)
-    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+  ${failWhenNotWritten('reopened', RACED)}`;
 
 type Outcome = { changed: boolean; queued: number; audited: number; moved: number; team_name: string | null; raced: null };
 
@@ -219,7 +219,7 @@ export async function fastReopen(database: Database, event: FastReopenEvent): Pr
     );
   } catch (err) {
     // rolled back whole: the ordinary path finds the sheet as the other event left it
-    if ((err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED)) return undefined;
+    if (raisedOnPurpose(err, RACED)) return undefined;
     throw err;
   }
   const row = outcome[0];

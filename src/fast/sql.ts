@@ -57,3 +57,24 @@ export function adminOutboxQuery(message: { dedupeKey: string; card: object }, b
   from (${adminDestinationsQuery(bootstrapAdmins)}) s
   on conflict (dedupe_key) do nothing`;
 }
+
+/**
+ * The last column of a one-statement action: it fails the whole statement on purpose when `when` holds, typically
+ * "the event was claimed but the row to write was no longer as read" (another event changed it between the statement's
+ * snapshot and its lock), so the claim is not kept and the ordinary path answers. A text cast to int is how a plain
+ * statement raises; the subquery on `claim` keeps the planner from folding it ahead of the case. `what` names the
+ * action in the error, which `raisedOnPurpose` recognises.
+ */
+export function failOnPurpose(when: string, what: string): string {
+  return `case when ${when} then (select '${what} (' || event_id || ')' from claim)::int end as raced`;
+}
+
+/** `failOnPurpose`'s claimed-but-not-written case: the claim is in and `written` (a CTE) has no row. */
+export function failWhenNotWritten(written: string, what: string): string {
+  return failOnPurpose(`exists (select 1 from claim) and not exists (select 1 from ${written})`, what);
+}
+
+/** Whether `err` is the failure `failOnPurpose(…, what)` raised: everything was rolled back, the ordinary path runs. */
+export function raisedOnPurpose(err: unknown, what: string): boolean {
+  return (err as { code?: string }).code === '22P02' && String((err as Error).message).includes(what);
+}

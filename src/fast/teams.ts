@@ -1,5 +1,6 @@
 import type { Database, Db } from '../../db/index.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
+import { failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * The team leader's 添加成员, 移除成员 and 班组资料 保存 (`team.memberAdd`, `team.memberRemove`, `team.editSave`) in one
@@ -40,8 +41,7 @@ actor as (
 )`;
 
 /** Fails the statement when the event was claimed but nothing written (a text cast to int is how a plain statement raises). */
-const raced = (written: string) => `case when exists (select 1 from claim) and not exists (select 1 from ${written})
-    then (select '${RACED} (' || event_id || ')' from claim)::int end as raced`;
+const raced = (written: string) => failWhenNotWritten(written, RACED);
 
 /** 添加成员: $1 event id, $2 event type, $3 the actor, $4 the team, $5 ADMIN_OPEN_IDS, $6 the people picked (distinct, in order). */
 const addSql = `
@@ -249,7 +249,7 @@ async function run<R>(database: Database, statement: string, event: FastMembersE
     );
   } catch (err) {
     // rolled back whole: the ordinary path finds the members as the other event left them
-    if ((err as { code?: string }).code === '22P02' && String((err as Error).message).includes(RACED)) {
+    if (raisedOnPurpose(err, RACED)) {
       fastMembersEnds.raced++;
       return undefined;
     }
