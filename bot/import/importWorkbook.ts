@@ -1,6 +1,7 @@
 import { importGuideCard, importPreviewCard } from '../../cards/import.js';
 import { jobCard } from '../../src/bulkJobs.js';
 import { formatDateTimeZh, todayIn } from '../../src/dates.js';
+import { fastImportApply } from '../../src/fast/importApply.js';
 import { fastImportTemplate } from '../../src/fast/requests.js';
 import type { OutgoingFile } from '../../src/outbox.js';
 import { UserError } from '../../src/errors.js';
@@ -8,7 +9,7 @@ import { type CardActionDecl, type CardActionInput, type CardResponse, commandDi
 import { getImport, importCardData, importTemplate, MAX_IMPORT_BYTES, previewImport, startImport } from '../../src/import/index.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { idFrom, raw, replyDestination } from '../respond.js';
+import { idFrom, idOrZero, raw, replyDestination } from '../respond.js';
 
 const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
 
@@ -82,6 +83,8 @@ export async function pageImport(ctx: HandlerContext, input: CardActionInput): P
   return raw(importPreviewCard(importCardData(record), page));
 }
 
+const importStarted = { type: 'success', content: '正在导入，完成后卡片会更新' } as const;
+
 /**
  * 确认导入: records the job that applies the previewed workbook and answers with its progress card, which
  * the job's batches keep up to date (“已导入 1 200 / 3 000 行”) and end with what was done and refused.
@@ -90,7 +93,7 @@ export async function confirmImport(ctx: HandlerContext, input: CardActionInput)
   const started = await startImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), { messageId: input.messageId, now: ctx.clock.now(), today: today(ctx) });
   switch (started.state) {
     case 'started':
-      return raw(jobCard(started.job), { type: 'success', content: '正在导入，完成后卡片会更新' });
+      return raw(jobCard(started.job), importStarted);
     case 'running':
       if (started.job.status === 'failed') return raw(jobCard(started.job), { type: 'info', content: '这个文件的导入中断了：排除卡片上的原因后点“重试”，从中断处继续' });
       return raw(jobCard(started.job), { type: 'info', content: '这个文件正在导入，卡片显示当前进度' });
@@ -102,3 +105,23 @@ export async function confirmImport(ctx: HandlerContext, input: CardActionInput)
       return raw(importPreviewCard(importCardData(started.record)), { type: 'success', content: `已导入：新增 ${started.summary.add.length} 行，更新 ${started.summary.update.length} 行` });
   }
 }
+
+/**
+ * 确认导入 that starts the job, in one round trip on PostgreSQL (src/fast/importApply.ts); anything else (not an
+ * administrator, no such import, one applied or being applied, nothing to add or update, a delivery seen before)
+ * answers undefined having written nothing, and `confirmImport` runs.
+ */
+export const confirmImportFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
+  const importId = idOrZero(input.value, 'importId');
+  if (!importId) return undefined;
+  const done = await fastImportApply(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    importId,
+    messageId: input.messageId,
+    now: fx.clock.now(),
+    bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+  });
+  return done && { outcome: 'ok', answer: raw(jobCard(done.job), importStarted), queued: 0 };
+};

@@ -1,6 +1,6 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
-import { confirmImport, importFile, pageImport, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand } from './importWorkbook.js';
+import { confirmImport, confirmImportFast, importFile, pageImport, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand } from './importWorkbook.js';
 
 const admin = ['admin'] as const;
 const onImport = values({ importId: id });
@@ -11,6 +11,6 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'import.guide', roles: admin, value: noValue, run: showImportGuide });
   bot.cardAction({ action: 'import.template', roles: admin, value: noValue, run: sendTemplate, fast: sendTemplateFast });
   bot.cardAction({ action: 'import.page', roles: admin, value: onImport, run: pageImport });
-  bot.cardAction({ action: 'import.apply', roles: admin, value: onImport, run: confirmImport });
+  bot.cardAction({ action: 'import.apply', roles: admin, value: onImport, run: confirmImport, fast: confirmImportFast });
   bot.file = importFile(bot.file);
 }
