@@ -402,12 +402,29 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('谢绝 and 更换专家 refu
   let base: TestDatabase;
   let f: Fixture;
   let t: Tasks;
+  const short = { submitted: 0, declined: 0, replaced: 0 };
   const now = new Date(NOW);
 
   beforeAll(async () => {
     base = await createTestDatabase();
     f = await seedFixture(base.db);
     t = await seedTasks(base.db, f);
+    // a panel that misses two, with experts free to come: a task on it that is no longer pending is refused all the same
+    const [d] = await base.db.select().from(applications).where(eq(applications.id, f.appD));
+    const [team] = await base.db.select().from(teams).where(eq(teams.id, f.teamD.id));
+    const [shortTeam] = await base.db.insert(teams).values({ ...team, id: undefined, code: 'GDSZ-2025-0090', name: '缺员班', createdAt: undefined, updatedAt: undefined }).returning();
+    const [app] = await base.db.insert(applications).values({ teamId: shortTeam.id, cycleId: f.cycleId, status: 'scoring', form: d.form, submittedAt: d.submittedAt, endorsement: d.endorsement }).returning();
+    [short.submitted, short.declined, short.replaced] = (
+      await base.db
+        .insert(assignments)
+        .values([
+          { applicationId: app.id, expertOpenId: R(1), status: 'submitted', scores: { '1.1': 5 }, total: 88, submittedAt: now },
+          { applicationId: app.id, expertOpenId: R(2), status: 'declined', declineReason: '时间无法安排：出差' },
+          { applicationId: app.id, expertOpenId: R(3), status: 'replaced' },
+          { applicationId: app.id, expertOpenId: R(4), status: 'assigned' },
+        ])
+        .returning()
+    ).map((a) => a.id);
     // every claim tried, kept or rolled back: a sequence is not transactional (this test database only)
     await base.db.execute(sql`create sequence claims_tried`);
     await base.db.execute(sql`create function count_claim() returns trigger language plpgsql as $$ begin perform nextval('claims_tried'); return new; end $$`);
@@ -443,6 +460,12 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('谢绝 and 更换专家 refu
       ['decline: nobody may replace', () => decline(R(2), t.noneLeft)],
       ['decline: fewer than the panel misses', () => decline(R(3), t.partly)],
       ['decline: the panel completes', () => decline(R(4), t.completes)],
+      ['decline: a submitted sheet on a panel that misses two', () => decline(R(1), short.submitted)],
+      ['decline: declined before, on a panel that misses two', () => decline(R(2), short.declined)],
+      ['decline: replaced before, on a panel that misses two', () => decline(R(3), short.replaced)],
+      ['swap: a submitted sheet on a panel that misses two', () => swap(ADMIN, short.submitted)],
+      ['swap: declined before, on a panel that misses two', () => swap(ADMIN, short.declined)],
+      ['swap: replaced before, on a panel that misses two', () => swap(ADMIN, short.replaced)],
       ['swap: an expert', () => swap(personas.expert, t.swap)],
       ['swap: ADMIN without ADMIN_OPEN_IDS', () => swap(ADMIN, t.swap, [])],
       ['swap: no such task', () => swap(ADMIN, 999_999)],
@@ -680,7 +703,7 @@ describe('the replacement planned in SQL is the one planAssignments plans', () =
             for (const e of ids) if (rand() < 0.35) rows.push({ applicationId: a.id, expertOpenId: e, status: pick(['assigned', 'assigned', 'submitted', 'declined', 'replaced']) });
           }
           if (rows.length) await db.insert(assignments).values(rows);
-          const conflictRows = ids.flatMap((e) => (rand() < 0.2 ? [rand() < 0.5 ? { expertOpenId: e, teamId: pick(apps).teamId } : { expertOpenId: e, organizationId: pick(orgs) }] : []));
+          const conflictRows = ids.flatMap((e) => (rand() < 0.3 ? [rand() < 0.5 ? { expertOpenId: e, teamId: rand() < 0.6 ? apps[0].teamId : pick(apps).teamId } : { expertOpenId: e, organizationId: pick(orgs) }] : []));
           if (conflictRows.length) await db.insert(conflicts).values(conflictRows);
           const target = apps[0];
           const pending = rows.filter((r) => r.applicationId === target.id && r.status === 'assigned');
