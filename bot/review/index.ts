@@ -2,7 +2,7 @@ import { type BotRegistry, assignedExpert } from '../../src/handlers.js';
 import { declineTask, ownTask, submitScores } from '../../src/review/scoring.js';
 import { id, noValue, values } from '../respond.js';
 import { assignExpertsFast } from './assignJob.js';
-import { addConflict, conflictFormAgain, showConflictForm } from './conflicts.js';
+import { addConflict, addConflictFast, conflictFormAgain, showConflictForm } from './conflicts.js';
 import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, reopenPanelScoreFast, showPanel, showPanelByCode, showProgress, swapPanelExpert, swapPanelExpertFast } from './panels.js';
 import { declineFormAgain, declineTaskAction, declineTaskFast, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain, submitTaskDuplicate, submitTaskFast } from './tasks.js';
 
@@ -24,7 +24,7 @@ export function register(bot: BotRegistry): void {
   // 声明利益冲突 (第十七条): the form lists only the caller's own declarations; declaring is for experts, and
   // re-assigns their pending tasks it touches. The verbs keep their experts.* names: sent cards carry them.
   bot.cardAction({ action: 'experts.conflictForm', roles: ['public'], value: noValue, run: showConflictForm });
-  bot.cardAction({ action: 'experts.conflictAdd', roles: ['expert'], value: noValue, run: addConflict, onRefused: conflictFormAgain });
+  bot.cardAction({ action: 'experts.conflictAdd', roles: ['expert'], value: noValue, run: addConflict, onRefused: conflictFormAgain, fast: addConflictFast });
   bot.cardAction({ action: 'review.assign', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain, fast: assignExpertsFast });
   bot.cardAction({ action: 'review.progress', roles: admin, value: onCycle, run: showProgress, onRefused: adminCardAgain });
   bot.cardAction({ action: 'review.panel', roles: admin, value: values({ applicationId: id }), run: showPanel });

@@ -2,7 +2,9 @@ import { eq } from 'drizzle-orm';
 import type { Database, Db } from '../../db/index.js';
 import { assignments } from '../../db/schema.js';
 import { fieldText, readForm } from '../forms.js';
-import { pipelined, postgresClient, readOn } from '../pipeline.js';
+import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
+import { conflictForm } from '../review/conflicts.js';
+import { conflictsOf, type DeclaredConflictView } from '../review/experts.js';
 import { declineForm, tasksWithoutSheetQuery, type TaskWithoutSheet } from '../review/scoring.js';
 import { REVIEW_TASK_CARD } from '../review/taskCards.js';
 import { panelOfTask, type ReopenedPanel } from './reopen.js';
@@ -49,7 +51,8 @@ import { failOnPurpose, raisedOnPurpose } from './sql.js';
 export function replacementPlanSql(application: string, gone: string, prefix = 'rp_'): string {
   const p = prefix;
   return `${p}app as (
-  -- loadAssignmentProblem: the application with its team's organisation; the cycle's panel size (need: max(0, n))
+  -- loadAssignmentProblem: the application with its team's organisation; the cycle's panel size (need: max(0, n); a
+  -- negative size would leave 'missing' below 1 all the same, so the verdict holds without the greatest)
   select a.id, a.team_id, t.organization_id, a.cycle_id, greatest(0, c.experts_per_application) as need
   from applications a join teams t on t.id = a.team_id join cycles c on c.id = a.cycle_id
   where a.id = ${application}
@@ -60,7 +63,8 @@ ${p}missing as (
     where s.application_id = (select id from ${p}app) and s.status in ('assigned', 'submitted') and s.id <> ${gone}) as n
 ),
 ${p}loads as (
-  -- planAssignments' load: the active tasks each expert holds in the cycle (every assignment of it is in 'existing')
+  -- planAssignments' load: the active tasks each expert holds in the cycle (every assignment of it is in 'existing');
+  -- the task taken off is no longer active (its expert is barred from the application anyway, so their load never decides)
   select s.expert_open_id, count(*)::int as load
   from assignments s join applications a on a.id = s.application_id
   where a.cycle_id = (select cycle_id from ${p}app) and s.status in ('assigned', 'submitted') and s.id <> ${gone}
@@ -153,15 +157,59 @@ const outboxInsert = (rows: string) => `insert into outbox (dedupe_key, kind, re
   on conflict (dedupe_key) do nothing
   returning id`;
 
-/** The statement's answer: what was written, the team for the toast, and the failure on purpose when raced. */
-const outcomeSelect = `select exists (select 1 from taken) as changed,
+/** The statement's answer: what was written, the team for the toast, and the failure on purpose (`raced`) when `raced` holds. */
+const outcomeSelect = (raced: string, what: string) => `select exists (select 1 from taken) as changed,
   (select count(*) from queued)::int as queued,
   (select count(*) from audited)::int as audited,
   (select count(*) from added)::int as added,
   (select team_name from task) as team_name,
-  -- claimed, but the task was no longer assigned under its lock, or a replacement's row was there already: fail, so
-  -- the claim is not kept and the ordinary path answers
-  ${failOnPurpose(`exists (select 1 from claim) and (not exists (select 1 from taken) or (select count(*) from added) <> (select count(*) from rp_chosen))`, RACED)}`;
+  ${failOnPurpose(raced, what)}`;
+
+/**
+ * Claimed, but the task was no longer assigned under its lock, or a replacement's row was there already: fail, so the
+ * claim is not kept and the ordinary path answers. (No task taken means no replacement added either, so the second
+ * test alone would catch both; the first says which.)
+ */
+const racedSql = `exists (select 1 from claim) and (not exists (select 1 from taken) or (select count(*) from added) <> (select count(*) from rp_chosen))`;
+
+/**
+ * declineTask from its update on, for the task of the `task` CTE (with the plan's CTEs and `claim` before it), once
+ * `claim` has a row: the task declined ($10 the stored reason; `go` the condition, the claim by default), the conflict recorded when `recordConflict` and $5 is
+ * 'conflict' ($9 the reason typed), the replacements, the audit rows (the decline's: $5, $9) and the replacement's
+ * task card. $3 the actor, $6 now, $7 the rows' due time, $8 the task card's renderer.
+ */
+const declineChainSql = (recordConflict: boolean, go = 'exists (select 1 from claim)') => `taken as (
+  -- declineTask's update, once the event is claimed
+  update assignments set status = 'declined', decline_reason = $10::text
+  where id = (select id from task) and status = 'assigned' and ${go}
+  returning id
+),${
+  recordConflict
+    ? `
+conflicted as (
+  -- declineTask: a decline for a conflict of interest records it against the team
+  insert into conflicts (expert_open_id, team_id, reason)
+  select $3, k.team_id, $9::text from taken cross join task k where $5::text = 'conflict'
+  returning id
+),`
+    : ''
+}
+${addedCtes},
+audited as (
+  -- audit() at the bot's time: the decline, then the replacement, as the ordinary path writes them
+  insert into audit_log (at, actor, action, entity, entity_id, details)
+  select $6::timestamptz, $3, x.action, x.entity, x.entity_id, x.details from (
+    select 1 as n, 'review.decline' as action, 'assignment' as entity, k.id::text as entity_id,
+      jsonb_build_object('applicationId', k.application_id, 'kind', $5::text, 'reason', $9::text) as details
+    from taken cross join task k
+    union all
+    ${replaceAuditRow('decline')}
+  ) x order by x.n
+  returning id
+),
+queued as (
+  ${outboxInsert(taskCardRow)}
+)`;
 
 /**
  * 谢绝. $1 event id, $2 event type, $3 the actor, $4 the assignment, $5 the decline's kind, $6 now (the bot's clock),
@@ -191,35 +239,8 @@ claim as (
   on conflict do nothing
   returning event_id
 ),
-taken as (
-  -- declineTask's update, once the event is claimed
-  update assignments set status = 'declined', decline_reason = $10::text
-  where id = $4 and status = 'assigned' and exists (select 1 from claim)
-  returning id
-),
-conflicted as (
-  -- declineTask: a decline for a conflict of interest records it against the team
-  insert into conflicts (expert_open_id, team_id, reason)
-  select $3, k.team_id, $9::text from taken cross join task k where $5::text = 'conflict'
-  returning id
-),
-${addedCtes},
-audited as (
-  -- audit() at the bot's time: the decline, then the replacement, as the ordinary path writes them
-  insert into audit_log (at, actor, action, entity, entity_id, details)
-  select $6::timestamptz, $3, x.action, x.entity, x.entity_id, x.details from (
-    select 1 as n, 'review.decline' as action, 'assignment' as entity, $4::int::text as entity_id,
-      jsonb_build_object('applicationId', k.application_id, 'kind', $5::text, 'reason', $9::text) as details
-    from taken cross join task k
-    union all
-    ${replaceAuditRow('decline')}
-  ) x order by x.n
-  returning id
-),
-queued as (
-  ${outboxInsert(taskCardRow)}
-)
-${outcomeSelect}`;
+${declineChainSql(true)}
+${outcomeSelect(racedSql, RACED)}`;
 
 /**
  * 更换专家. $1 event id, $2 event type, $3 the actor, $4 the assignment, $5 ADMIN_OPEN_IDS, $6 now (the bot's clock),
@@ -273,7 +294,7 @@ queued as (
     union all
     ${taskCardRow}`)}
 )
-${outcomeSelect}`;
+${outcomeSelect(racedSql, RACED)}`;
 
 type Outcome = { changed: boolean; queued: number; audited: number; added: number; team_name: string | null; raced: null };
 
@@ -384,4 +405,175 @@ export async function fastSwap(database: Database, event: FastSwapEvent): Promis
   if (!row?.changed) return undefined;
   if (!panel || row.team_name === null) throw new Error(`swap of assignment ${assignmentId}: committed but its panel not read back`);
   return { teamName: row.team_name, panel, queued: row.queued };
+}
+
+// --- 声明利益冲突 (`experts.conflictAdd`) ---------------------------------------------------------------------------
+
+/**
+ * 声明利益冲突 in one round trip on PostgreSQL, when it succeeds and every pending task it touches (at most
+ * `CONFLICT_DECLINES`) gets a replacement for every place its panel misses: `declareConflict` (src/review/experts.ts)
+ * declines each touched task through `declineTask`, one after another, each replacement seeing the loads the
+ * previous ones added. Here that is a fixed number of statements in one write: the people row's lock, the cycle's and
+ * the touched applications' (as `declareConflict` and then each `taskUnderLocks` take them: the person, the cycle, the
+ * applications in the order of their tasks), then statement A (the claim, the declaration, its audit row; no claim
+ * when more tasks are touched than the statements that follow decline), then `CONFLICT_DECLINES` statements that
+ * each decline and replace the next touched task still assigned (a no-op when none is left). A later statement sees
+ * the earlier ones' writes. Statement A claims nothing when the first touched task's replacement would not fill its
+ * panel (the administrators are to hear of it with `explainUnfilled`'s text); a later task's that would not fails its
+ * statement on purpose: nothing of the write is kept, and the ordinary path answers (the ids the rolled-back inserts
+ * drew from their sequences stay unused: the only trace, and only when a declaration touches two tasks or more).
+ */
+export const CONFLICT_DECLINES = 3;
+
+/** The pending tasks of the running cycle a declaration touches: $actor's, of the team coded $target or of the organisation named $target. */
+const touchedSql = (actor: string, kind: string, target: string) => `select s.id, s.application_id, a.cycle_id
+  from assignments s join applications a on a.id = s.application_id join teams t on t.id = a.team_id join cycles c on c.id = a.cycle_id
+  where s.expert_open_id = ${actor} and s.status = 'assigned' and c.status in ('open', 'scoring')
+    and case when ${kind} = 'team' then t.code = ${target} else t.organization_id = (select o.id from organizations o where o.name = ${target}) end`;
+
+// declareConflict's lock of the person, then taskUnderLocks' of the cycle and of each touched application, in the order of the tasks
+const lockPersonSql = `select open_id from people where open_id = $1 for update`;
+const lockTouchedCycleSql = `select id from cycles where id in (select x.cycle_id from (${touchedSql('$1', '$2', '$3')}) x) for update`;
+const lockTouchedApplicationsSql = `select a.id from applications a join (${touchedSql('$1', '$2', '$3')}) x on x.application_id = a.id order by x.id for update of a`;
+
+/**
+ * Statement A. $1 event id, $2 event type, $3 the actor, $4 the kind ('team' | 'organization'), $5 the target (a team's
+ * code in capitals, an organisation's name), $6 now (the bot's clock), $7 the reason, $8 how many tasks the write may decline.
+ */
+const declareSql = `
+with target as (
+  -- declareConflict: the team by its code, or the organisation by its full name; the label the answer and the audit name it by
+  select case when $4::text = 'team' then (select id from teams where code = $5::text) end as team_id,
+    case when $4::text = 'organization' then (select id from organizations where name = $5::text) end as org_id,
+    case when $4::text = 'team' then (select code || ' ' || name from teams where code = $5::text) else (select name from organizations where name = $5::text) end as label
+),
+touched as (${touchedSql('$3', '$4::text', '$5::text')}),
+first_touched as (select min(id) as id from touched),
+-- the first touched task's replacement, as the first decline statement will plan it (the declaration written here
+-- bars nobody it could choose): when it cannot fill the panel, nothing is claimed nor written
+${replacementPlanSql('(select application_id from assignments where id = (select id from first_touched))', '(select id from first_touched)', 'f_')},
+verdict as (
+  select coalesce(
+    -- the registry's roles ['expert'] (mayUse) and declareConflict's hasRole(actor, 'expert'): a stored role
+    exists (select 1 from people p where p.open_id = $3 and 'expert' = any(p.roles))
+    -- declareConflict: 找不到编号为…的班组 / 找不到名为…的单位
+    and (x.team_id is not null or x.org_id is not null)
+    -- declareConflict: the same declaration made before is AlreadyDone
+    and not exists (select 1 from conflicts k where k.expert_open_id = $3 and (k.team_id = x.team_id or k.organization_id = x.org_id))
+    -- more touched tasks than the statements after this one decline: left to the ordinary path
+    and (select count(*) from touched) <= $8::int
+    -- declineTask → replaceOnApplication for the first touched task: a replacement for every place its panel misses
+    and (not exists (select 1 from touched) or (${replacementFillsSql('f_')})),
+    false) as ok
+  from target x
+),
+claim as (
+  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
+  on conflict do nothing
+  returning event_id
+),
+declared as (
+  -- declareConflict's declaration, once the event is claimed
+  insert into conflicts (expert_open_id, team_id, organization_id, reason)
+  select $3, x.team_id, x.org_id, $7::text from target x where exists (select 1 from claim)
+  returning id
+),
+audited as (
+  insert into audit_log (at, actor, action, entity, entity_id, details)
+  select $6::timestamptz, $3, 'expert.declareConflict', 'conflict', d.id::text, jsonb_build_object('kind', $4::text, 'target', x.label, 'reason', $7::text)
+  from declared d cross join target x
+  returning id
+)
+select exists (select 1 from declared) as changed, (select label from target) as label, (select count(*) from touched)::int as touched,
+  (select count(*) from audited)::int as audited`;
+
+/** The text of the error a decline statement raises when its task cannot be declined and replaced here: nothing of the write is kept. */
+const CONFLICT_RACED = 'conflict: a touched task was not declined and replaced in this write';
+
+/**
+ * Statement k of the declines. $1 event id, $2 the kind, $3 the actor, $4 the target, $5 'conflict', $6 now, $7 the
+ * rows' due time, $8 the task card's renderer, $9 the decline's reason (“声明利益冲突：…”), $10 as stored (“存在利益冲突：…”).
+ */
+const declineNextSql = `
+with claim as (
+  -- statement A's claim, made in this transaction (the row's xmin is this transaction's id): an event seen before,
+  -- or one statement A refused, leaves this statement a no-op
+  select e.event_id from processed_events e
+  where e.event_id = $1 and e.xmin::text = (pg_current_xact_id()::text::bigint % 4294967296)::text
+),
+task as (
+  -- the next touched task still assigned (declareConflict declines them in the order of their ids)
+  select s.id, s.status, s.expert_open_id, s.application_id, a.team_id, tm.name as team_name, tm.code as team_code, c.status as cycle_status
+  from assignments s
+    join applications a on a.id = s.application_id
+    join teams tm on tm.id = a.team_id
+    join organizations o on o.id = tm.organization_id
+    join cycles c on c.id = a.cycle_id
+  where s.id = (select min(x.id) from (${touchedSql('$3', '$2::text', '$4::text')}) x)
+),
+${replacementPlanSql('(select application_id from task)', '(select id from task)')},
+${declineChainSql(false, `exists (select 1 from claim) and ${replacementFillsSql()}`)}
+${outcomeSelect(`exists (select 1 from claim) and exists (select 1 from task) and (not exists (select 1 from taken) or (select count(*) from added) <> (select count(*) from rp_chosen))`, CONFLICT_RACED)}`;
+
+export interface FastConflictEvent extends Omit<FastReplaceEvent, 'assignmentId'> {
+  /** The conflict form as submitted (parsed here by the ordinary path's parser). */
+  formValue: Record<string, unknown>;
+}
+
+export interface FastConflictDeclared {
+  /** The team (“GDSZ-2026-0001 …班”) or the organisation declared. */
+  label: string;
+  /** Touched tasks declined, each replaced. */
+  replaced: number;
+  /** The expert's declarations as committed, for the form's list. */
+  declared: DeclaredConflictView[];
+  queued: number;
+}
+
+type Declared = { changed: boolean; label: string | null; touched: number; audited: number };
+
+/** The declaration made, the touched tasks declined and replaced, the declarations read back; undefined (nothing kept) for the ordinary path to run, always so on PGlite. */
+export async function fastDeclareConflict(database: Database, event: FastConflictEvent): Promise<FastConflictDeclared | undefined> {
+  const client = postgresClient(database);
+  if (!client) return undefined;
+  let input: { kind: string; target: string; reason: string };
+  let decline: { kind: string; reason: string };
+  try {
+    // declareConflict's parse, then each declineTask's of what it passes ({ kind: 'conflict', reason: declineReason })
+    input = readForm(conflictForm, event.formValue);
+    const max = declineForm.fields.reason.maxLength;
+    const because = `声明利益冲突：${input.reason}`;
+    decline = readForm(declineForm, { kind: 'conflict', reason: because.length > max ? `${because.slice(0, max - 1)}…` : because });
+  } catch {
+    return undefined;
+  }
+  const target = input.kind === 'team' ? input.target.trim().toUpperCase() : input.target.trim();
+  const now = event.now.toISOString();
+  const due = new Date().toISOString();
+  const stored = `${fieldText(declineForm.fields.kind, decline.kind)}：${decline.reason}`;
+  const declareParams = [event.eventId, event.eventType, event.openId, input.kind, target, now, input.reason, CONFLICT_DECLINES];
+  const declineParams = [event.eventId, input.kind, event.openId, target, decline.kind, now, due, REVIEW_TASK_CARD, decline.reason, stored];
+  const locks = [event.openId, input.kind, target];
+  let results: unknown[];
+  let declared: DeclaredConflictView[];
+  try {
+    const statements: Issue<unknown>[] = [
+      (c) => c.unsafe(lockPersonSql, [event.openId], { prepare: true }).execute(),
+      (c) => c.unsafe(lockTouchedCycleSql, locks, { prepare: true }).execute(),
+      (c) => c.unsafe(lockTouchedApplicationsSql, locks, { prepare: true }).execute(),
+      (c) => c.unsafe(declareSql, declareParams as never[], { prepare: true }).execute(),
+      ...Array.from({ length: CONFLICT_DECLINES }, (): Issue<unknown> => (c) => c.unsafe(declineNextSql, declineParams as never[], { prepare: true }).execute()),
+    ];
+    [results, [declared]] = await pipelined<unknown[], [DeclaredConflictView[]]>(client, statements, [readOn(database, (db) => conflictsOf(db, event.openId))]);
+  } catch (err) {
+    if (raisedOnPurpose(err, CONFLICT_RACED)) return undefined;
+    throw err;
+  }
+  const [row] = results[3] as Declared[];
+  if (!row?.changed || row.label === null) return undefined;
+  const declines = results.slice(4).map((r) => (r as Outcome[])[0]);
+  const replaced = declines.filter((d) => d?.changed).length;
+  // statement A let through no more touched tasks than the statements decline; each that had one declined it or failed the write
+  if (replaced !== row.touched) throw new Error(`conflict of ${event.openId}: ${row.touched} tasks touched, ${replaced} declined`);
+  return { label: row.label, replaced, declared, queued: declines.reduce((n, d) => n + (d?.queued ?? 0), 0) };
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Db } from '../../db/index.js';
 import { applications, assignments, auditLog, conflicts, cycles, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { fastDecline, fastSwap, replacementFillsSql, replacementPlanSql } from '../../src/fast/replace.js';
+import { fastDeclareConflict, fastDecline, fastSwap, replacementFillsSql, replacementPlanSql } from '../../src/fast/replace.js';
 import { rowsOf } from '../../src/outbox.js';
 import { loadAssignmentProblem, planAssignments } from '../../src/review/assignment.js';
 import { getTasks, taskCardKey } from '../../src/review/scoring.js';
@@ -396,6 +396,46 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('谢绝 and 更换专家 on P
     expect(figures['one statement']).toBe(1);
     expect(figures['ordinary path']).toBeGreaterThan(1);
   });
+  let orgs = 0;
+  /** An organisation with two teams under review, each with a panel of three pending tasks, R(1)'s among them. */
+  async function organisationWithTwo(): Promise<string> {
+    orgs += 1;
+    const [o] = await db.insert(organizations).values({ name: `往返单位${orgs}` }).returning();
+    const [d] = await db.select().from(applications).where(eq(applications.id, f.appD));
+    const [team] = await db.select().from(teams).where(eq(teams.id, f.teamD.id));
+    for (const n of [1, 2]) {
+      const [t] = await db.insert(teams).values({ ...team, id: undefined, code: `GDSZ-2025-${String(200 + orgs * 2 + n).padStart(4, '0')}`, name: `往返${orgs}-${n}班`, organizationId: o.id, createdAt: undefined, updatedAt: undefined }).returning();
+      const [app] = await db.insert(applications).values({ teamId: t.id, cycleId: f.cycleId, status: 'scoring', form: d.form, submittedAt: d.submittedAt, endorsement: d.endorsement }).returning();
+      await db.insert(assignments).values([R(1), R(2), R(3)].map((e) => ({ applicationId: app.id, expertOpenId: e, status: 'assigned' })));
+    }
+    return o.name;
+  }
+
+  it('声明利益冲突 touching two tasks costs one round trip on a warm connection: the person locked, the cycle, the applications, then the statements', async () => {
+    const figures: Record<string, number> = {};
+    const declare = async () => click(R(1), { action: 'experts.conflictAdd' }, { kind: 'organization', target: await organisationWithTwo(), reason: '亲属在该单位' });
+    for (const fast of [true, false]) {
+      bot.processor.fastPaths = fast;
+      expect((await declare()).body.toast?.content).toMatch(/其 2 项未完成的评分任务已改派其他专家。$/);
+      const { body, trips, statements, tripOf } = await declare();
+      expect(body.toast?.content).toMatch(/其 2 项未完成的评分任务已改派其他专家。$/);
+      figures[fast ? 'fixed statements' : 'ordinary path'] = trips;
+      if (fast) {
+        const at = (re: RegExp) => statements.findIndex((s) => re.test(s));
+        const person = at(/^select open_id from people .* for update$/);
+        const cycle = at(/^select id from cycles .* for update$/);
+        const apps = at(/^select a\.id from applications a .* for update of a$/);
+        const declared = at(/^with target as/);
+        const declines = statements.map((s, i) => (/^with claim as/.test(s) ? i : -1)).filter((i) => i >= 0);
+        expect(person, statements.join('\n')).toBeGreaterThan(0);
+        expect([cycle, apps, declared, ...declines]).toEqual([person + 1, person + 2, person + 3, person + 4, person + 5, person + 6]);
+        expect(new Set([person, cycle, apps, declared, ...declines].map((i) => tripOf[i])).size).toBe(1);
+      }
+    }
+    bot.processor.fastPaths = true;
+    console.log(`声明利益冲突 (two tasks) round trips (warm): ${JSON.stringify(figures)}`);
+    expect(figures['fixed statements']).toBe(1);
+  });
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('谢绝 and 更换专家 refused: the statement never claims the event, not even for a moment (PostgreSQL)', () => {
@@ -727,5 +767,242 @@ describe('the replacement planned in SQL is the one planAssignments plans', () =
     }
     // the pools cover the cases: filled (by one expert or several), short of experts, and nobody at all
     expect(Math.min(filled, short, none, several), JSON.stringify({ filled, short, none, several })).toBeGreaterThanOrEqual(3);
+  });
+});
+
+// --- 声明利益冲突 ------------------------------------------------------------------------------------------------
+
+/** The expert who declares; the helpers fill the panels. */
+const DECLARER = 'ou_conflictfastdeclarer00000000001';
+const H = (n: number) => `ou_conflictfasthelper${String(n).padStart(13, '0')}`;
+
+interface Declarations {
+  /** Organisations: two pending tasks of the declarer; nobody may replace; more tasks than the write declines. */
+  two: string;
+  none: string;
+  many: string;
+  /** Two pending tasks: the first may be replaced, the second not. */
+  later: string;
+  /** A team with one pending task of the declarer. */
+  oneTeam: string;
+}
+
+async function seedDeclarations(db: Db, f: Fixture): Promise<Declarations> {
+  await db.insert(people).values([
+    { openId: DECLARER, name: '声明专家', roles: ['expert'] },
+    ...[1, 2, 3, 4, 5, 6].map((n) => ({ openId: H(n), name: `接替专家${n}`, roles: ['expert'] })),
+  ]);
+  const [d] = await db.select().from(applications).where(eq(applications.id, f.appD));
+  let serial = 40;
+  const org = async (name: string, teamsOf: number, members: string[], conflicted?: string[]) => {
+    const [o] = await db.insert(organizations).values({ name }).returning();
+    for (let i = 0; i < teamsOf; i++) {
+      serial += 1;
+      const [team] = await db
+        .insert(teams)
+        .values({ code: `GDSZ-2025-${String(serial).padStart(4, '0')}`, name: `冲突测试${serial}班`, organizationId: o.id, department: '工程部', type: 'project', leaderOpenId: 'ou_otherleader000000000000000000001', phone: '020-1234567', memberCount: 8, functions: '道路养护', goals: '合格率 98%', plan: '每月 QC 活动', contactOpenId: 'ou_othercontact00000000000000000001', registeredAt: '2025-01-10' })
+        .returning();
+      const [app] = await db.insert(applications).values({ teamId: team.id, cycleId: f.cycleId, status: 'scoring', form: d.form, submittedAt: d.submittedAt, endorsement: d.endorsement }).returning();
+      await db.insert(assignments).values(members.map((m) => ({ applicationId: app.id, expertOpenId: m, status: 'assigned' })));
+    }
+    if (conflicted?.length) await db.insert(conflicts).values(conflicted.map((e) => ({ expertOpenId: e, organizationId: o.id, reason: '曾在该单位任职' })));
+    return o.name;
+  };
+  const two = await org('冲突测试单位一', 2, [DECLARER, H(1), H(2)]);
+  // a task of the declarer still pending in a year whose results are out: no declaration touches it
+  const [past] = await db.insert(cycles).values({ year: 2026, status: 'published', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15', scoreSheet: {} }).returning();
+  const [pastApp] = await db.insert(applications).values({ teamId: sql`(select id from teams where code = 'GDSZ-2025-0041')` as never, cycleId: past.id, status: 'published', form: d.form }).returning();
+  await db.insert(assignments).values({ applicationId: pastApp.id, expertOpenId: DECLARER, status: 'assigned' });
+  const none = await org('冲突测试单位二', 1, [DECLARER, H(1), H(2)], [H(3), H(4), H(5), H(6), personas.expert, OTHER_EXPERT]);
+  const many = await org('冲突测试单位三', 4, [DECLARER, H(1), H(2)]);
+  await org('冲突测试单位四', 1, [DECLARER, H(3), H(4)]);
+  const oneTeam = `GDSZ-2025-${String(serial).padStart(4, '0')}`;
+  // two tasks: the first may be replaced, the second's team is in conflict with everyone else
+  const later = await org('冲突测试单位五', 2, [DECLARER, H(1), H(2)]);
+  const others = [H(3), H(4), H(5), H(6), personas.expert, OTHER_EXPERT];
+  await db.insert(conflicts).values(others.map((e) => ({ expertOpenId: e, teamId: sql`(select id from teams where code = ${`GDSZ-2025-${String(serial).padStart(4, '0')}`})` as never, reason: '亲属在该班组' })));
+  return { two, none, many, oneTeam, later };
+}
+
+interface ConflictStep {
+  name: string;
+  who: string;
+  form: (d: Declarations) => Record<string, unknown>;
+  eventId?: string;
+  toast: 'success' | 'error' | 'info';
+  says: RegExp;
+  leftToOrdinary?: boolean;
+  /** The direct call with another form than the click's (an event seen before, on a declaration the verdict would take). */
+  probeForm?: (d: Declarations) => Record<string, unknown>;
+}
+
+const conflictSteps: ConflictStep[] = [
+  { name: 'not an expert', who: personas.member, form: () => ({ kind: 'team', target: 'GDSZ-2025-0001', reason: '曾任该班组技术顾问' }), toast: 'error', says: /只有/, leftToOrdinary: true },
+  { name: 'a team not found', who: DECLARER, form: () => ({ kind: 'team', target: 'GDSZ-1999-0001', reason: '曾任该班组技术顾问' }), toast: 'error', says: /^找不到编号为“GDSZ-1999-0001”的班组/, leftToOrdinary: true },
+  { name: 'an organisation not found', who: DECLARER, form: () => ({ kind: 'organization', target: '不存在的单位', reason: '亲属在该单位' }), toast: 'error', says: /^找不到名为“不存在的单位”的单位/, leftToOrdinary: true },
+  { name: 'no reason', who: DECLARER, form: () => ({ kind: 'team', target: 'GDSZ-2025-0001', reason: '  ' }), toast: 'error', says: /冲突原因/, leftToOrdinary: true },
+  { name: 'a team with no pending task', who: DECLARER, form: () => ({ kind: 'team', target: 'GDSZ-2025-0001', reason: '曾任该班组技术顾问' }), eventId: 'evt_replace_fast_c_first', toast: 'success', says: /^已声明与“GDSZ-2025-0001 广州养护一班”存在利益冲突。$/ },
+  {
+    name: 'the same delivery again',
+    who: DECLARER,
+    form: () => ({ kind: 'team', target: 'GDSZ-2025-0001', reason: '曾任该班组技术顾问' }),
+    eventId: 'evt_replace_fast_c_first',
+    toast: 'info',
+    says: /该操作已处理/,
+    leftToOrdinary: true,
+    // the event's claim is what stops it: tried on a declaration that touches two tasks
+    probeForm: (d) => ({ kind: 'organization', target: d.two, reason: '亲属在该单位' }),
+  },
+  { name: 'declared again', who: DECLARER, form: () => ({ kind: 'team', target: 'GDSZ-2025-0001', reason: '曾任该班组技术顾问' }), toast: 'info', says: /^已于 .* 声明与“GDSZ-2025-0001 广州养护一班”存在利益冲突/, leftToOrdinary: true },
+  { name: 'a team by its code in small letters: its task replaced', who: DECLARER, form: (d) => ({ kind: 'team', target: ` ${d.oneTeam.toLowerCase()} `, reason: '曾任该班组技术顾问' }), toast: 'success', says: /^已声明与“GDSZ-2025-0048 冲突测试48班”存在利益冲突，其 1 项未完成的评分任务已改派其他专家。$/ },
+  { name: 'an organisation: two tasks replaced, one after the other', who: DECLARER, form: (d) => ({ kind: 'organization', target: d.two, reason: '亲属在该单位' }), toast: 'success', says: /^已声明与“冲突测试单位一”存在利益冲突，其 2 项未完成的评分任务已改派其他专家。$/ },
+  { name: 'an organisation where nobody may replace', who: DECLARER, form: (d) => ({ kind: 'organization', target: d.none, reason: '亲属在该单位' }), toast: 'success', says: /^已声明与“冲突测试单位二”存在利益冲突，1 项暂无专家可以接替，已告知协会管理员。$/, leftToOrdinary: true },
+  { name: 'an organisation with more tasks than the write declines', who: DECLARER, form: (d) => ({ kind: 'organization', target: d.many, reason: '亲属在该单位' }), toast: 'success', says: /^已声明与“冲突测试单位三”存在利益冲突，其 4 项未完成的评分任务已改派其他专家。$/, leftToOrdinary: true },
+];
+
+describe('声明利益冲突: the fixed statements answer and write what the ordinary transaction does', () => {
+  const worlds: Record<'fast' | 'ordinary', { h: Harness; d: Declarations; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
+
+  beforeAll(async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f } = await startSecurityHarness();
+      h.app.processor.fastPaths = mode === 'fast';
+      worlds[mode] = { h, d: await seedDeclarations(h.db.db, f), answers: [], after: [] };
+    }
+  });
+
+  afterAll(async () => {
+    for (const w of Object.values(worlds)) await w?.h.close();
+  });
+
+  it.each(conflictSteps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, d } = worlds[mode];
+      const db = h.db.db;
+      const eventId = step.eventId ?? `evt_replace_fast_c${i}`;
+      if (mode === 'fast' && step.leftToOrdinary) {
+        const before = await counts(db);
+        const direct = { eventId: step.eventId ?? `probe_${randomEventId()}`, eventType: 'card.action.trigger', openId: step.who, formValue: (step.probeForm ?? step.form)(d), now: h.clock.now() };
+        expect(await fastDeclareConflict(h.db, direct)).toBeUndefined();
+        expect(await counts(db)).toEqual(before);
+      }
+      const sent = h.fake.messages.length;
+      const body: Body = await h.click(step.who, { action: 'experts.conflictAdd' }, step.form(d), { eventId });
+      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
+      expect(body.toast?.content).toMatch(step.says);
+      for (const m of h.fake.messages.slice(sent)) {
+        if (m.msgType === 'interactive' && JSON.stringify(m.content).includes('提交评分')) {
+          const [row] = await db.select().from(outbox).where(eq(outbox.messageId, m.messageId));
+          expect(m.content, mode).toEqual(await drawnNow(db, Number((row.card as { render: { assignmentId: number } }).render.assignmentId)));
+        }
+      }
+      worlds[mode].answers[i] = body;
+      worlds[mode].after[i] = await snapshot(db);
+    }
+    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
+    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+  });
+
+  it('Feishu received the same messages; each replacement got its task card, the trail reads declaration, then decline and replacement per task', async () => {
+    const received = (h: Harness) => h.fake.messages.map((m) => ({ to: m.receiveId, type: m.receiveIdType, msgType: m.msgType, uuid: m.uuid, content: m.content }));
+    expect(received(worlds.fast.h)).toEqual(received(worlds.ordinary.h));
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const db = worlds[mode].h.db.db;
+      const [declared] = await db.select().from(conflicts).where(and(eq(conflicts.expertOpenId, DECLARER), like(conflicts.reason, '亲属在该单位'))).orderBy(asc(conflicts.id)).limit(1);
+      const trail = (await db.select().from(auditLog).where(eq(auditLog.actor, DECLARER)).orderBy(asc(auditLog.id))).map((a) => a.action);
+      // the team without a task, the team with one, the organisation with two, then the two the ordinary path took
+      expect(trail, mode).toEqual([
+        'expert.declareConflict',
+        'expert.declareConflict', 'review.decline', 'review.replace',
+        'expert.declareConflict', 'review.decline', 'review.replace', 'review.decline', 'review.replace',
+        'expert.declareConflict', 'review.decline', 'review.replace',
+        'expert.declareConflict', 'review.decline', 'review.replace', 'review.decline', 'review.replace', 'review.decline', 'review.replace', 'review.decline', 'review.replace',
+      ]);
+      expect(declared, mode).toBeDefined();
+      const declines = await db.select().from(assignments).where(and(eq(assignments.expertOpenId, DECLARER), eq(assignments.status, 'declined')));
+      expect(declines.map((a) => a.declineReason), mode).toEqual(declines.map((a) => (a.declineReason?.includes('曾任') ? '存在利益冲突：声明利益冲突：曾任该班组技术顾问' : '存在利益冲突：声明利益冲突：亲属在该单位')));
+      expect(declines, mode).toHaveLength(8);
+    }
+  });
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('声明利益冲突 refused: statement A never claims the event (PostgreSQL)', () => {
+  let base: TestDatabase;
+  let d: Declarations;
+  const now = new Date(NOW);
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    const f = await seedFixture(base.db);
+    d = await seedDeclarations(base.db, f);
+    await base.db.execute(sql`create sequence claims_tried`);
+    await base.db.execute(sql`create function count_claim() returns trigger language plpgsql as $$ begin perform nextval('claims_tried'); return new; end $$`);
+    await base.db.execute(sql`create trigger count_claim before insert on processed_events for each row execute function count_claim()`);
+  });
+
+  afterAll(async () => {
+    await base?.close();
+  });
+
+  const tried = async () => Number((rowsOf(await base.db.execute(sql`select case when is_called then last_value else 0 end as n from claims_tried`)) as { n: string }[])[0].n);
+  const declare = (openId: string, formValue: Record<string, unknown>) => fastDeclareConflict(base, { eventId: randomEventId(), eventType: 'card.action.trigger', openId, formValue, now });
+
+  it('not an expert, a target not found, a form that does not parse, more tasks than the write declines, nobody for the first task: undefined, no claim tried; nobody for the second: the claim tried and rolled back', async () => {
+    const refused: [string, () => Promise<unknown>][] = [
+      ['a member', () => declare(personas.member, { kind: 'organization', target: d.two, reason: '亲属在该单位' })],
+      ['an administrator', () => declare(ADMIN, { kind: 'organization', target: d.two, reason: '亲属在该单位' })],
+      ['a team not found', () => declare(DECLARER, { kind: 'team', target: 'GDSZ-1999-0001', reason: '亲属在该班组' })],
+      ['an organisation not found', () => declare(DECLARER, { kind: 'organization', target: '不存在的单位', reason: '亲属在该单位' })],
+      ['no reason', () => declare(DECLARER, { kind: 'organization', target: d.two, reason: '' })],
+      ['four tasks', () => declare(DECLARER, { kind: 'organization', target: d.many, reason: '亲属在该单位' })],
+    ];
+    for (const [name, run] of refused) {
+      expect(await run(), name).toBeUndefined();
+      expect(await tried(), name).toBe(0);
+    }
+    expect(await declare(DECLARER, { kind: 'organization', target: d.none, reason: '亲属在该单位' }), 'nobody for the first task').toBeUndefined();
+    expect(await tried()).toBe(0);
+    // the first task replaced, the second not: the decline statement fails the write on purpose, claim included
+    const untouched = await counts(base.db);
+    expect(await declare(DECLARER, { kind: 'organization', target: d.later, reason: '亲属在该单位' }), 'nobody for the second task').toBeUndefined();
+    expect(await tried()).toBe(1);
+    expect(await counts(base.db)).toEqual(untouched);
+    expect(await declare(DECLARER, { kind: 'organization', target: d.two, reason: '亲属在该单位' })).toMatchObject({ label: d.two, replaced: 2, queued: 2 });
+    expect(await tried()).toBe(2);
+    expect(await declare(DECLARER, { kind: 'organization', target: d.two, reason: '亲属在该单位' }), 'declared again').toBeUndefined();
+    expect(await tried()).toBe(2);
+  });
+});
+
+describe('声明利益冲突 clicked twice at once, the fast paths on', () => {
+  let h: Harness;
+  let d: Declarations;
+
+  beforeAll(async () => {
+    let f: Fixture;
+    ({ h, f } = await startSecurityHarness());
+    d = await seedDeclarations(h.db.db, f);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each([
+    ['a team with one pending task', (x: Declarations) => ({ kind: 'team', target: x.oneTeam, reason: '曾任该班组技术顾问' })],
+    ['an organisation with two', (x: Declarations) => ({ kind: 'organization', target: x.two, reason: '亲属在该单位' })],
+  ] as const)('%s: one declares and replaces, the other is told it is done', async (_name, form) => {
+    const db = h.db.db;
+    const before = await counts(db);
+    const both: Body[] = await Promise.all([0, 1].map(() => h.click(DECLARER, { action: 'experts.conflictAdd' }, form(d))));
+    const [first, second] = both[0].toast?.type === 'success' ? both : [both[1], both[0]];
+    expect(first.toast?.type, JSON.stringify(both.map((b) => b.toast))).toBe('success');
+    expect(second.toast?.type, JSON.stringify(second.toast)).toBe('info');
+    expect(second.toast?.content).toMatch(/^已于 .* 声明/);
+    const after = await counts(db);
+    const tasks = form(d).kind === 'team' ? 1 : 2;
+    expect(after.conflicts - before.conflicts).toBe(1);
+    expect(after.audits - before.audits).toBe(1 + 2 * tasks);
+    expect(after.outbox - before.outbox).toBe(tasks);
   });
 });
