@@ -1,7 +1,8 @@
 import { conflictFormCard } from '../../cards/experts.js';
 import type { Card } from '../../cards/kit.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
-import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { fastDeclareConflict } from '../../src/fast/replace.js';
+import type { CardActionInput, CardAnswer, CardResponse, FastContext, FastOutcome, HandlerContext } from '../../src/handlers.js';
 import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
 import { announceReplacement } from '../../src/review/taskCards.js';
@@ -22,8 +23,24 @@ export async function addConflict(ctx: HandlerContext, input: CardActionInput): 
   for (const d of declined) await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
   const replaced = declined.filter((d) => d.replacement.created).length;
   const unfilled = declined.filter((d) => d.replacement.unfilled).length;
-  const done = `已声明与“${label}”存在利益冲突${replaced ? `，其 ${replaced} 项未完成的评分任务已改派其他专家` : ''}${unfilled ? `${replaced ? '；' : '，'}${unfilled} 项暂无专家可以接替，已告知协会管理员` : ''}。`;
+  const done = declaredText(label, replaced, unfilled);
   return ctx.afterCommit(async (read) => ({ toast: { type: 'success', content: done }, card: { type: 'raw', data: await conflictCard(read, { done }) } }));
+}
+
+const declaredText = (label: string, replaced: number, unfilled: number) =>
+  `已声明与“${label}”存在利益冲突${replaced ? `，其 ${replaced} 项未完成的评分任务已改派其他专家` : ''}${unfilled ? `${replaced ? '；' : '，'}${unfilled} 项暂无专家可以接替，已告知协会管理员` : ''}。`;
+
+/**
+ * `experts.conflictAdd` on PostgreSQL: the same declaration in one round trip (src/fast/replace.ts) when it succeeds and
+ * every pending task it touches (a few at most) gets a replacement for each place its panel misses; anything else
+ * answers undefined having kept nothing, and `addConflict` runs.
+ */
+export async function addConflictFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const done = await fastDeclareConflict(fx.database, { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, formValue: input.formValue, now: fx.clock.now() });
+  if (!done) return undefined;
+  const text = declaredText(done.label, done.replaced, 0);
+  const card = conflictFormCard({ descriptor: conflictForm, declared: done.declared.map(conflictDisplay), done: text });
+  return { outcome: 'ok', answer: { toast: { type: 'success', content: text }, card: { type: 'raw', data: card } }, queued: done.queued };
 }
 
 export async function conflictFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {

@@ -2,9 +2,9 @@ import { type BotRegistry, assignedExpert } from '../../src/handlers.js';
 import { declineTask, ownTask, submitScores } from '../../src/review/scoring.js';
 import { id, noValue, values } from '../respond.js';
 import { assignExpertsFast } from './assignJob.js';
-import { addConflict, conflictFormAgain, showConflictForm } from './conflicts.js';
-import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, reopenPanelScoreFast, showPanel, showPanelByCode, showProgress, swapPanelExpert } from './panels.js';
-import { declineFormAgain, declineTaskAction, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain, submitTaskDuplicate, submitTaskFast } from './tasks.js';
+import { addConflict, addConflictFast, conflictFormAgain, showConflictForm } from './conflicts.js';
+import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, reopenPanelScoreFast, showPanel, showPanelByCode, showProgress, swapPanelExpert, swapPanelExpertFast } from './panels.js';
+import { declineFormAgain, declineTaskAction, declineTaskFast, listTasks, openNextTask, openTask, showDeclineForm, showTasks, submitTask, submitTaskAgain, submitTaskDuplicate, submitTaskFast } from './tasks.js';
 
 const admin = ['admin'] as const;
 const onTask = values({ assignmentId: id });
@@ -20,15 +20,15 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'review.open', roles: [assignedExpert(ownTask)], value: onTask, run: openTask });
   bot.cardAction({ action: 'review.submit', roles: [assignedExpert(submitScores)], value: onTask, run: submitTask, onRefused: submitTaskAgain, fast: submitTaskFast, duplicate: submitTaskDuplicate });
   bot.cardAction({ action: 'review.declineForm', roles: [assignedExpert(ownTask)], value: onTask, run: showDeclineForm });
-  bot.cardAction({ action: 'review.decline', roles: [assignedExpert(declineTask)], value: onTask, run: declineTaskAction, onRefused: declineFormAgain });
+  bot.cardAction({ action: 'review.decline', roles: [assignedExpert(declineTask)], value: onTask, run: declineTaskAction, onRefused: declineFormAgain, fast: declineTaskFast });
   // 声明利益冲突 (第十七条): the form lists only the caller's own declarations; declaring is for experts, and
   // re-assigns their pending tasks it touches. The verbs keep their experts.* names: sent cards carry them.
   bot.cardAction({ action: 'experts.conflictForm', roles: ['public'], value: noValue, run: showConflictForm });
-  bot.cardAction({ action: 'experts.conflictAdd', roles: ['expert'], value: noValue, run: addConflict, onRefused: conflictFormAgain });
+  bot.cardAction({ action: 'experts.conflictAdd', roles: ['expert'], value: noValue, run: addConflict, onRefused: conflictFormAgain, fast: addConflictFast });
   bot.cardAction({ action: 'review.assign', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain, fast: assignExpertsFast });
   bot.cardAction({ action: 'review.progress', roles: admin, value: onCycle, run: showProgress, onRefused: adminCardAgain });
   bot.cardAction({ action: 'review.panel', roles: admin, value: values({ applicationId: id }), run: showPanel });
   bot.cardAction({ action: 'review.panelByCode', roles: admin, value: onCycle, run: showPanelByCode, onRefused: progressAgain });
-  bot.cardAction({ action: 'review.swap', roles: admin, value: onTask, run: swapPanelExpert, onRefused: panelAgain });
+  bot.cardAction({ action: 'review.swap', roles: admin, value: onTask, run: swapPanelExpert, onRefused: panelAgain, fast: swapPanelExpertFast });
   bot.cardAction({ action: 'review.reopen', roles: admin, value: onTask, run: reopenPanelScore, onRefused: panelAgain, fast: reopenPanelScoreFast });
 }

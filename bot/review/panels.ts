@@ -8,6 +8,7 @@ import { UserError } from '../../src/errors.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
+import { fastSwap } from '../../src/fast/replace.js';
 import { getTask, type PanelMember, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
 import { idFrom, idOrZero, today } from '../respond.js';
 import { startAssignment } from './assignJob.js';
@@ -83,10 +84,31 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
   });
   await announceReplacement(ctx, task, replacement, '管理员更换了专家');
   const toast = replacement.created
-    ? { type: 'success' as const, content: `已更换专家：${task.team.name}` }
+    ? swappedToast(task.team.name)
     : { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}` };
   return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id) } }));
 }
+
+const swappedToast = (teamName: string) => ({ type: 'success' as const, content: `已更换专家：${teamName}` });
+
+/**
+ * The same swap in one round trip on PostgreSQL (src/fast/replace.ts), when it succeeds and a replacement takes every
+ * place the panel misses; anything else answers undefined having written nothing, and `swapPanelExpert` runs.
+ */
+export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
+  const assignmentId = idOrZero(input.value, 'assignmentId');
+  if (!assignmentId) return undefined;
+  const done = await fastSwap(fx.database, {
+    eventId: fx.eventId,
+    eventType: fx.eventType,
+    openId: fx.openId,
+    assignmentId,
+    now: fx.clock.now(),
+    bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+  });
+  if (!done) return undefined;
+  return { outcome: 'ok', answer: { toast: swappedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members) } }, queued: done.queued };
+};
 
 /** `review.reopen` (重开评分, audited): the sheet goes back to its expert with the scores filled in. */
 export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {

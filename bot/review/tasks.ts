@@ -1,6 +1,7 @@
 import { declinedCard, declineFormCard } from '../../cards/review.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { type CardActionInput, type CardResponse, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, toastFor } from '../../src/handlers.js';
+import { fastDecline } from '../../src/fast/replace.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { hasRole } from '../../src/people.js';
 import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, ownTask, submitScores, type Task } from '../../src/review/scoring.js';
@@ -125,10 +126,27 @@ export async function declineTaskAction(ctx: HandlerContext, input: CardActionIn
   const result = await declineTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${String(input.formValue.reason ?? '').slice(0, 100)}）`);
   if (result.completed) await alertOutliers(ctx, result.task, result.panel, result.outliers);
+  return declinedAnswer(result.task, result.declineReason);
+}
+
+function declinedAnswer(task: Pick<Task, 'application' | 'team' | 'organization'>, declineReason: string): CardResponse {
   return {
-    toast: { type: 'success', content: `已谢绝：${result.task.team.name}。协会将安排其他专家。` },
-    card: { type: 'raw', data: declinedCard({ application: taskApplication(result.task), reason: result.declineReason }) },
+    toast: { type: 'success', content: `已谢绝：${task.team.name}。协会将安排其他专家。` },
+    card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: declineReason }) },
   };
+}
+
+/**
+ * `review.decline` on PostgreSQL: the same decline in one round trip (src/fast/replace.ts) when it succeeds and a
+ * replacement takes every place the panel misses; anything else answers undefined having written nothing, and
+ * `declineTaskAction` runs.
+ */
+export async function declineTaskFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
+  const assignmentId = idOrZero(input.value, 'assignmentId');
+  if (!assignmentId) return undefined;
+  const done = await fastDecline(fx.database, { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, assignmentId, formValue: input.formValue, now: fx.clock.now() });
+  if (!done) return undefined;
+  return { outcome: 'ok', answer: declinedAnswer(done.task, done.declineReason), queued: done.queued };
 }
 
 export async function declineFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
