@@ -33,7 +33,7 @@ const BOUNDS: Record<string, number> = {
   'review.submit': 1, 'help.private': 1, 'import.template': 1, 'team.register': 1, 'team.editSave': 1, 'team.memberAdd': 1,
   'team.memberRemove': 1, 'application.save': 1, 'application.submit': 1, 'endorse.recommend': 1, 'endorse.return': 1, 'check.accept': 1,
   'check.return': 1, 'cycle.settingsSave': 1, 'cycle.sheetLoad': 1, 'experts.add': 1, 'experts.deactivate': 1, 'experts.activate': 1,
-  'experts.conflictAdd': 4, 'review.decline': 4, 'review.swap': 4, 'review.reopen': 1, 'complaint.submit': 1, 'complaint.uphold': 1,
+  'experts.conflictAdd': 1, 'review.decline': 1, 'review.swap': 1, 'review.reopen': 1, 'complaint.submit': 1, 'complaint.uphold': 1,
   'complaint.dismiss': 1, 'revocation.keep': 1, 'revocation.revoke': 1, 'import.apply': 1, 'bulk.retry': 1, 'cycle.closeApplications': 1,
   'review.assign': 1, 'results.close': 3, 'results.publish': 1, 'cycle.open': 1,
 };
