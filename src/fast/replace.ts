@@ -122,7 +122,7 @@ const taskCte = `task as (
 /**
  * The replacements inserted once `taken` (the task's update) has a row, in the planner's order (insertAssignments:
  * status assigned at the bot's time; ids follow that order), and the first of them: `replaceOnApplication` reports
- * `created[0]`, the one the audit names and the task card goes to.
+ * `created[0]`, the one the audit names; each of them gets its task card.
  */
 const addedCtes = `added as (
   insert into assignments (application_id, expert_open_id, status, assigned_at)
@@ -141,13 +141,14 @@ const replaceAuditRow = (cause: 'decline' | 'swap') => `select 2 as n, 'review.r
     from taken cross join task k cross join first_added f`;
 
 /**
- * The replacement's task card (announceReplacement → sendTaskCards → ctx.send(taskCardMessage)): none to an open_id
+ * The replacements' task cards, one each in the order they were inserted (announceReplacement → sendTaskCards →
+ * ctx.send(taskCardMessage)): none to an open_id
  * still pending (enqueueQuietly); interactive when the expert is the actor themself (isInteractive, src/events.ts).
  * A row of the outbox insert's union, ordered by `n`.
  */
-const taskCardRow = `select 2 as n, 'review:task:' || f.id as dedupe_key, f.expert_open_id as receiver, 'interactive' as msg_type,
+const taskCardRow = `select 1 + row_number() over (order by f.id) as n, 'review:task:' || f.id as dedupe_key, f.expert_open_id as receiver, 'interactive' as msg_type,
       jsonb_build_object('render', jsonb_build_object('kind', $8::text, 'assignmentId', f.id)) as card
-    from first_added f`;
+    from added f`;
 
 const outboxInsert = (rows: string) => `insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
   select x.dedupe_key, 'send', 'open_id', x.receiver, x.receiver, x.msg_type, case when x.receiver = $3 then 0 else 1 end, x.card, $7::timestamptz

@@ -611,11 +611,11 @@ export async function replaceOnApplication<T = undefined>(
   applicationId: number,
   now: Date,
   after?: () => PromiseLike<T>,
-): Promise<{ created?: NewAssignment; unfilled?: UnfilledApplication; after: T }> {
+): Promise<{ created?: NewAssignment; all: NewAssignment[]; unfilled?: UnfilledApplication; after: T }> {
   const problem = await loadAssignmentProblem(tx, cycle.id, [applicationId]);
   const plan = planAssignments({ ...problem, perApplication: cycle.expertsPerApplication });
   // one application's replacements are a single insert, issued before the read
   const inserted = insertAssignments(tx, plan.added, now);
   const [created, read] = await Promise.all([inserted, after?.() as T]);
-  return { created: created[0], unfilled: plan.unfilled[0], after: read };
+  return { created: created[0], all: created, unfilled: plan.unfilled[0], after: read };
 }

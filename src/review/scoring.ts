@@ -366,7 +366,10 @@ export const declineForm = defineForm({
 const declineSchema = formSchema(declineForm);
 
 export interface Replacement {
+  /** The first replacement, the one the audit names. */
   created?: NewAssignment;
+  /** Every replacement (a panel that missed two gets two), each told with its task card. */
+  all?: NewAssignment[];
   unfilled?: UnfilledApplication;
 }
 

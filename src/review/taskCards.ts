@@ -104,7 +104,8 @@ export async function sendTaskCards(ctx: Pick<HandlerContext, 'send'>, created: 
 /** After a decline or a swap: the new expert gets the task, or the administrators hear that nobody can take it. */
 export async function announceReplacement(ctx: Pick<HandlerContext, 'tx' | 'send' | 'sendToAdmins'>, task: Task, replacement: Replacement, cause: string): Promise<void> {
   if (replacement.created) {
-    await sendTaskCards(ctx, [replacement.created]);
+    // every expert who came gets the task: a panel that missed two gets two
+    await sendTaskCards(ctx, replacement.all?.length ? replacement.all : [replacement.created]);
     return;
   }
   if (!replacement.unfilled) return;

@@ -68,6 +68,8 @@ interface Tasks {
   /** Declined and swapped while the cycle is closed. */
   closedDecline: number;
   closedSwap: number;
+  /** A panel of three with one sheet in: declined, it misses two and two experts come, each told with a task card. */
+  twoCome: number;
 }
 
 async function seedTasks(db: Db, f: Fixture): Promise<Tasks> {
@@ -110,7 +112,8 @@ async function seedTasks(db: Db, f: Fixture): Promise<Tasks> {
   const [swapToActor] = await panel([[R(1), 'assigned'], [R(2), 'assigned'], [R(3), 'assigned']], [EXPERT_ADMIN]);
   const [swapToPending] = await panel([[R(1), 'assigned'], [R(2), 'assigned'], [R(3), 'assigned']], [PENDING_EXPERT]);
   const [closedDecline, closedSwap] = await panel([[R(5), 'assigned'], [R(4), 'assigned']]);
-  return { own: f.ownTask, conflictDecline, noneLeft, noneLeftSwap, partly, completes, submitted, swap, swapPending, swapOwn, swapToActor, swapToPending, closedDecline, closedSwap };
+  const [twoCome] = await panel([[R(1), 'assigned'], [R(2), 'submitted', 85]], [R(3), R(4)]);
+  return { own: f.ownTask, conflictDecline, noneLeft, noneLeftSwap, partly, completes, submitted, swap, swapPending, swapOwn, swapToActor, swapToPending, closedDecline, closedSwap, twoCome };
 }
 
 const unavailable = { kind: 'unavailable', reason: '评审期间出差' };
@@ -172,6 +175,7 @@ const steps: Step[] = [
   { name: 'swap: to the acting administrator', action: 'review.swap', who: EXPERT_ADMIN, task: (t) => t.swapToActor, toast: 'success', says: /^已更换专家：更换测试18班$/ },
   { name: 'swap: to an expert not yet linked', action: 'review.swap', who: ADMIN, task: (t) => t.swapToPending, toast: 'success', says: /^已更换专家：更换测试19班$/ },
   { name: 'swap: nobody may replace', action: 'review.swap', who: ADMIN, task: (t) => t.noneLeftSwap, toast: 'warning', says: /^已撤下原专家，但没有可接替的专家：/, leftToOrdinary: true },
+  { name: 'decline: two come, each with a task card', action: 'review.decline', who: R(1), task: (t) => t.twoCome, form: unavailable, toast: 'success', says: /^已谢绝：更换测试21班。/ },
   {
     name: 'decline: scoring has ended',
     action: 'review.decline',
@@ -278,10 +282,18 @@ describe('谢绝 and 更换专家: the one statement answers and writes what the
       };
       const rows = async (keys: string[]) =>
         (await db.select().from(outbox).orderBy(asc(outbox.id))).filter((r) => keys.includes(r.dedupeKey)).map((r) => [r.dedupeKey, r.receiver, r.priority, r.msgType, r.card]);
-      // the decline of the fixture's task: two came, the first by load and open_id gets the card (replaceOnApplication's created[0])
+      // the decline of the fixture's task: two came, the second an expert not yet linked (no card to them)
       const own = (await newTask(t.own)).filter((a) => a.assignedAt.getTime() === Date.parse(NOW));
       expect(own, mode).toHaveLength(2);
-      expect(await rows(own.map((a) => taskCardKey(a.id))), mode).toEqual([[taskCardKey(own[0].id), own[0].expertOpenId, 1, 'interactive', { render: { kind: 'reviewTask', assignmentId: own[0].id } }]]);
+      expect(await rows(own.map((a) => taskCardKey(a.id))), mode).toEqual(
+        own.filter((a) => !a.expertOpenId.startsWith('pending:')).map((a) => [taskCardKey(a.id), a.expertOpenId, 1, 'interactive', { render: { kind: 'reviewTask', assignmentId: a.id } }]),
+      );
+      // a panel that misses two and gets two: each expert who came has the task's card
+      const both = (await newTask(t.twoCome)).filter((a) => a.assignedAt.getTime() === Date.parse(NOW));
+      expect(both.map((a) => a.expertOpenId).sort(), mode).toEqual([R(3), R(4)]);
+      expect(await rows(both.map((a) => taskCardKey(a.id))), mode).toEqual(
+        both.map((a) => [taskCardKey(a.id), a.expertOpenId, 1, 'interactive', { render: { kind: 'reviewTask', assignmentId: a.id } }]),
+      );
       // the swap of the administrator's own task: the text to them is interactive
       expect(await rows([`review:swapped:${t.swapOwn}`]), mode).toEqual([
         [`review:swapped:${t.swapOwn}`, EXPERT_ADMIN, 0, 'text', { text: '协会已将“更换测试17班（GDSZ-2025-0017）”的评分任务改派给其他专家，你无需再为它评分。' }],
