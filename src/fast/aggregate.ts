@@ -172,24 +172,36 @@ item_values as (
   from sheets sh cross join items i
   where ${kept('sh')}
 ),
-sheet_areas as (
-  -- … added per area in the items' order from 0, rounded to cents (sum, src/scoreSheet.ts)
-  select app, pos, area_ord, ${centsOf('sum(v order by ord)')} as score
+sheet_sums as (
+  -- … added per area in the items' order from 0
+  select app, pos, area_ord, sum(v order by ord) as s
   from item_values
   group by app, pos, area_ord
 ),
-area_means as (
-  -- aggregatePanel: each area's subtotals added over the kept sheets in their order from 0; round2 of their mean
-  select app, area_ord, ${round2('sum(score order by pos) / count(*)')} as score
+sheet_areas as (
+  -- … and rounded to cents (sum, src/scoreSheet.ts)
+  select app, pos, area_ord, ${centsOf('s')} as score from sheet_sums
+),
+area_sums as (
+  -- aggregatePanel: each area's subtotals added over the kept sheets in their order from 0
+  select app, area_ord, sum(score order by pos) as acc, count(*) as k
   from sheet_areas
   group by app, area_ord
 ),
-area_max as (
-  -- areaSubtotals' max: the area's items' max added in order, rounded to cents (sum)
-  select area_ord, ${centsOf(`sum(case when jsonb_typeof(item -> 'max') = 'number' then
-    case when abs((item -> 'max')::numeric) < 100000 then (item ->> 'max')::float8 else 0 end else 0 end order by ord)`)} as max
+area_means as (
+  -- … round2 of their mean
+  select app, area_ord, ${round2('acc / k')} as score from area_sums
+),
+area_items as (
+  -- areaSubtotals' max: the area's items' max added in order from 0
+  select area_ord, sum(case when jsonb_typeof(item -> 'max') = 'number' then
+    case when abs((item -> 'max')::numeric) < 100000 then (item ->> 'max')::float8 else 0 end else 0 end order by ord) as s
   from items
   group by area_ord
+),
+area_max as (
+  -- … rounded to cents (sum)
+  select area_ord, ${centsOf('s')} as max from area_items
 ),
 ranked as (
   -- decideResults: those with a final score, ranked 1, 2, 2, 4 on ties; ord its order (score, then team code as
