@@ -450,3 +450,296 @@ describe('结束评分并汇总 through signed callbacks: the one statement answ
     expect(sent.fast).toEqual(sent.ordinary);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// what the statement leaves to the ordinary path, round trips, a cycle changed under it (PostgreSQL)
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+/** The default sheet changed by `change` (a copy). */
+const sheetWith = (change: (s: any) => void): unknown => {
+  const s = clone(defaultScoreSheet) as any;
+  change(s);
+  return s;
+};
+
+/** Stored sheets the schema would not take as they are, each breaking one of its rules (cycleScoreSheet fails on them, or trims). */
+const oddSheets: [string, unknown, 'ordinary succeeds' | 'ordinary fails'][] = [
+  ['a title with a leading space (trimmed)', sheetWith((s) => (s.title = ' 评分表')), 'ordinary succeeds'],
+  ['a title not text', sheetWith((s) => (s.title = 123)), 'ordinary fails'],
+  ['items adding up to another total', sheetWith((s) => (s.total = 101)), 'ordinary fails'],
+  ['a total not in half points', sheetWith((s) => { s.total = 99.3; s.areas[0].items[0].max = 4.3; }), 'ordinary fails'],
+  ['items in quarter points adding up', sheetWith((s) => { s.areas[0].items[0].max = 4.75; s.areas[0].items[1].max = 5.25; }), 'ordinary fails'],
+  ['no area', sheetWith((s) => { s.areas = []; s.total = 0.5; }), 'ordinary fails'],
+  ['areas not a list', sheetWith((s) => (s.areas = { a: 1 })), 'ordinary fails'],
+  ['an area not an object', sheetWith((s) => s.areas.push('x')), 'ordinary fails'],
+  ['an area code with a trailing space (trimmed)', sheetWith((s) => (s.areas[0].code = '1 ')), 'ordinary succeeds'],
+  ['an area name empty', sheetWith((s) => (s.areas[1].name = '')), 'ordinary fails'],
+  ['an area name not text', sheetWith((s) => (s.areas[1].name = 7)), 'ordinary fails'],
+  ['an article null', sheetWith((s) => (s.areas[2].article = null)), 'ordinary fails'],
+  ['an area without items', sheetWith((s) => s.areas.push({ code: '8', name: '空区域', items: [] })), 'ordinary fails'],
+  ['items not a list', sheetWith((s) => s.areas.push({ code: '8', name: '空区域', items: {} })), 'ordinary fails'],
+  ['an item not an object', sheetWith((s) => s.areas[0].items.push(5)), 'ordinary fails'],
+  ['an item code with a leading tab (trimmed)', sheetWith((s) => (s.areas[0].items[0].code = '\t1.1')), 'ordinary succeeds'],
+  ['an item code not text', sheetWith((s) => (s.areas[0].items[0].code = 11)), 'ordinary fails'],
+  ['an item name with an ideographic space (trimmed)', sheetWith((s) => (s.areas[0].items[0].name = '目标分解\u3000')), 'ordinary succeeds'],
+  ['an item of 0 points', sheetWith((s) => s.areas[0].items.push({ code: '1.9', name: '零分项', max: 0 })), 'ordinary fails'],
+  ['an item of "5" points (text)', sheetWith((s) => s.areas[0].items.push({ code: '1.9', name: '文字分值', max: '5' })), 'ordinary fails'],
+  ['two items of one code', sheetWith((s) => { s.areas[0].items.push({ code: '1.1', name: '重复', max: 0.5 }); s.total = 100.5; }), 'ordinary fails'],
+  ['an item coded as a property of every object', sheetWith((s) => { s.areas[0].items.push({ code: 'constructor', name: '构造', max: 0.5 }); s.total = 100.5; }), 'ordinary succeeds'],
+  ['an item of more points than the statement adds exactly', sheetWith((s) => { s.areas[0].items.push({ code: '1.9', name: '大分值', max: 200000 }); s.total = 200100; }), 'ordinary succeeds'],
+  ['a sheet not an object', ['评分表'], 'ordinary fails'],
+];
+
+/** Score sheets of a panel the statement does not read as Number(scores[code] ?? 0) reads them. */
+const oddScores: [string, unknown][] = [
+  ['a score typed as text', { ...defaultScores(88), '1.1': '5' }],
+  ['a score as a boolean', { ...defaultScores(88), '1.2': true }],
+  ['scores as a list', [5, 5, 5]],
+  ['scores as a number', 88],
+  ['a score too large to add exactly', { ...defaultScores(88), '1.3': 10_000_000 }],
+];
+
+describe.skipIf(!isPostgres)('结束评分并汇总 on PostgreSQL: what the statement leaves, one round trip, a cycle changed under it', () => {
+  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
+  const clock = new ManualClock(NOW);
+  let base: TestDatabase;
+  let counted: Database;
+  let db: Db;
+  let f: Fixture;
+  let stop: () => Promise<void>;
+  let url: string;
+  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
+  let year = 2100;
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    counted = countedDatabase(base.url!, wire);
+    db = base.db;
+    f = await seedFixture(db);
+    await seedExperts(db);
+    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    url = app.url;
+    bot = app;
+    stop = async () => {
+      await app.stop();
+      await fake.close();
+    };
+  });
+
+  afterAll(async () => {
+    await stop?.();
+    await counted?.close();
+    await base?.close();
+  });
+
+  async function click(openId: string, value: Record<string, unknown>, eventId = randomEventId()) {
+    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
+    wire.trips = 0;
+    wire.statements = [];
+    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
+    expect(res.status).toBe(200);
+    return { body: (await res.json()) as Body, trips: wire.trips };
+  }
+
+  const direct = (cycleId: number, on: Database = base, eventId = `probe_${randomEventId()}`) =>
+    fastCloseScoring(on, { eventId, eventType: 'card.action.trigger', openId: ADMIN, cycleId, now: clock.now(), bootstrapAdmins: [ADMIN] }, async () => null);
+
+  it('结束评分并汇总 costs one round trip on a warm connection (the ordinary path: more)', async () => {
+    const figures: Record<string, number> = {};
+    for (const fast of [true, false]) {
+      bot.processor.fastPaths = fast;
+      for (const step of ['warm', 'measured']) {
+        const id = await seedScoringCycle(db, fourTeams(f, year++));
+        const { body, trips } = await click(ADMIN, { action: 'results.close', cycleId: id });
+        expect(body.toast, JSON.stringify(body.toast)).toMatchObject({ type: 'success', content: '已汇总 4 份申报：授予称号 3 个，推荐 3 个。请核对后公布。' });
+        expect((await db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('closed');
+        if (step === 'measured') figures[fast ? 'one statement' : 'ordinary path'] = trips;
+      }
+    }
+    bot.processor.fastPaths = true;
+    console.log(`结束评分并汇总 round trips (warm): ${JSON.stringify(figures)}`);
+    expect(figures['one statement']).toBe(1);
+    expect(figures['ordinary path']).toBeGreaterThan(1);
+  });
+
+  it.each(oddSheets)('a stored sheet with %s is the ordinary path’s', async (_name, sheet, ordinary) => {
+    const c = fourTeams(f, year++);
+    const id = await seedScoringCycle(db, { ...c, sheet });
+    const before = await counts(db);
+    expect(await direct(id)).toBeUndefined();
+    expect(await counts(db)).toEqual(before);
+    if (ordinary === 'ordinary succeeds') {
+      const { body } = await click(ADMIN, { action: 'results.close', cycleId: id });
+      expect(body.toast?.type, JSON.stringify(body.toast)).toBe('success');
+      expect((await db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('closed');
+    }
+  });
+
+  it.each(oddScores)('a panel with %s is the ordinary path’s', async (_name, scores) => {
+    const c = fourTeams(f, year++);
+    c.apps[1].sheets[0] = { ...c.apps[1].sheets[0], scores };
+    const id = await seedScoringCycle(db, c);
+    const before = await counts(db);
+    expect(await direct(id)).toBeUndefined();
+    expect(await counts(db)).toEqual(before);
+    const { body } = await click(ADMIN, { action: 'results.close', cycleId: id });
+    expect(body.toast?.type, JSON.stringify(body.toast)).toBe('success');
+  });
+
+  it('a team code beyond ASCII is the ordinary path’s (its tie-break is JavaScript’s <)', async () => {
+    await db.update(teams).set({ code: 'GDSZ-2025-０００２' }).where(eq(teams.id, f.teamB.id));
+    try {
+      const id = await seedScoringCycle(db, fourTeams(f, year++));
+      const before = await counts(db);
+      expect(await direct(id)).toBeUndefined();
+      expect(await counts(db)).toEqual(before);
+    } finally {
+      await db.update(teams).set({ code: f.teamB.code }).where(eq(teams.id, f.teamB.id));
+    }
+  });
+
+  it('a session whose float8 text is not the shortest round trip is the ordinary path’s', async () => {
+    // '0' as text: postgres.js leaves out a start-up parameter whose value is falsy
+    const client = postgres(base.url!, { max: 1, onnotice: () => {}, connection: { extra_float_digits: '0' } as never });
+    const short: Database = { db: drizzle(client, { schema }) as unknown as Db, kind: 'postgres', ping: async () => void (await client`select 1`), close: () => client.end({ timeout: 5 }) };
+    try {
+      const id = await seedScoringCycle(db, fourTeams(f, year++));
+      const before = await counts(db);
+      expect(await direct(id, short)).toBeUndefined();
+      expect(await counts(db)).toEqual(before);
+      // the same cycle on an ordinary session: closed
+      expect(await direct(id)).toMatchObject({ applications: 4, awarded: 3, recommended: 3 });
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('a cycle already closed takes no claim: the statement does not wait for the event’s row', async () => {
+    const id = await seedScoringCycle(db, fourTeams(f, year++));
+    await db.update(cycles).set({ status: 'closed' }).where(eq(cycles.id, id));
+    const eventId = randomEventId();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let claimed!: () => void;
+    const isClaimed = new Promise<void>((resolve) => (claimed = resolve));
+    // the same event id claimed by a transaction not yet committed: a claim of it would wait
+    const other = db
+      .transaction(async (tx) => {
+        await tx.insert(processedEvents).values({ eventId, eventType: 'probe' });
+        claimed();
+        await held;
+        throw new Error('probe: not kept');
+      })
+      .catch(() => undefined);
+    await isClaimed;
+    let answered = false;
+    const attempt = direct(id, base, eventId).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(db)) > 0);
+    const waited = !answered;
+    release();
+    await other;
+    expect(await attempt).toBeUndefined();
+    expect(waited).toBe(false);
+  });
+
+  it('a 重开评分 holding the cycle: the statement reads what it committed, and the ordinary path refuses', async () => {
+    const id = await seedScoringCycle(db, fourTeams(f, year++));
+    const [task] = await db
+      .select({ id: assignments.id, applicationId: assignments.applicationId })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .where(and(eq(applications.cycleId, id), eq(applications.teamId, f.teamD.id)));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // what reopenScore does under the cycle's lock: the sheet back to its expert, the application back to scoring
+    const other = db.transaction(async (tx) => {
+      await tx.execute(sql`select 1 from cycles where id = ${id} for update`);
+      await tx.update(assignments).set({ status: 'assigned', submittedAt: null }).where(eq(assignments.id, task.id));
+      await tx.update(applications).set({ status: 'scoring' }).where(eq(applications.id, task.applicationId));
+      locked();
+      await held;
+    });
+    await isLocked;
+    let answered = false;
+    const clicked = click(ADMIN, { action: 'results.close', cycleId: id }).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(db)) > 0);
+    expect(answered).toBe(false);
+    const before = await counts(db);
+    release();
+    await other;
+    const { body } = await clicked;
+    expect(body.toast?.type, JSON.stringify(body.toast)).toBe('error');
+    expect(body.toast?.content).toMatch(/^还有 1 份申报未完成评分（GDSZ-2025-0004）/);
+    expect((await db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('scoring');
+    expect((await db.select().from(applications).where(eq(applications.cycleId, id))).every((a) => a.finalScore === null && a.review === null)).toBe(true);
+    expect((await counts(db)).audits).toBe(before.audits);
+  });
+
+  it('结束评分并汇总 and 重开评分 clicked at once end as one of them after the other', async () => {
+    for (let round = 0; round < 4; round++) {
+      const id = await seedScoringCycle(db, fourTeams(f, year++));
+      const [task] = await db
+        .select({ id: assignments.id })
+        .from(assignments)
+        .innerJoin(applications, eq(applications.id, assignments.applicationId))
+        .where(and(eq(applications.cycleId, id), eq(applications.teamId, f.teamD.id)));
+      const [closing, reopening] = await Promise.all([click(ADMIN, { action: 'results.close', cycleId: id }), click(ROLE_ADMIN, { action: 'review.reopen', assignmentId: task.id })]);
+      expect(reopening.body.toast?.type, JSON.stringify(reopening.body.toast)).toBe('success');
+      const apps = await db.select().from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).where(eq(applications.cycleId, id)).orderBy(asc(teams.code));
+      const [cycle] = await db.select().from(cycles).where(eq(cycles.id, id));
+      // either order leaves the cycle scoring and team D's application waiting for its sheet
+      expect(cycle.status).toBe('scoring');
+      expect(apps.map((a) => a.applications.status)).toEqual(['scored', 'scored', 'scored', 'scoring']);
+      if (closing.body.toast?.type === 'success') {
+        // closed first, then reopened: everything aggregated, the cycle put back to scoring by the reopen
+        expect(apps.every((a) => a.applications.finalScore !== null)).toBe(true);
+        expect(await db.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(id))))).toEqual([
+          { action: 'cycle.closeScoring' },
+          { action: 'review.aggregate' },
+          { action: 'cycle.reopenScoring' },
+        ]);
+      } else {
+        // reopened first: the close refused, nothing aggregated
+        expect(closing.body.toast?.content).toMatch(/^还有 1 份申报未完成评分/);
+        expect(apps.every((a) => a.applications.finalScore === null)).toBe(true);
+        expect(await db.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(id))))).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('结束评分并汇总 clicked twice at once, the fast paths on', () => {
+  let h: Harness;
+  let f: Fixture;
+
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+    await seedExperts(h.db.db);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each([
+    ['two administrators', [ADMIN, ROLE_ADMIN]],
+    ['one administrator, the click delivered twice under two event ids', [ADMIN, ADMIN]],
+  ] as const)('by %s: aggregated once; the other answered as the ordinary path answers a second click', async (_name, who) => {
+    for (let round = 0; round < 3; round++) {
+      const db = h.db.db;
+      const year = 2200 + (await db.select({ n: count() }).from(cycles))[0].n;
+      const id = await seedScoringCycle(db, fourTeams(f, year));
+      const before = await lastAuditId(db);
+      const both = (await Promise.all(who.map((openId) => h.click(openId, { action: 'results.close', cycleId: id })))) as Body[];
+      const winner = both.findIndex((b) => b.toast?.type === 'success');
+      expect(winner, JSON.stringify(both.map((b) => b.toast))).toBeGreaterThanOrEqual(0);
+      expect(both[winner].toast?.content).toBe('已汇总 4 份申报：授予称号 3 个，推荐 3 个。请核对后公布。');
+      const loser = both[1 - winner];
+      expect(loser.toast, JSON.stringify(loser.toast)).toEqual({ type: 'info', content: `${year}年度评审评分结束，评定中，不能再汇总评分。` });
+      expect((await db.select({ action: auditLog.action }).from(auditLog).where(gt(auditLog.id, before)).orderBy(auditLog.id)).map((a) => a.action)).toEqual(['cycle.closeScoring', 'review.aggregate']);
+      expect((await db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('closed');
+    }
+  });
+});
