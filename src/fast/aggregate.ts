@@ -66,8 +66,11 @@ const round2 = (x: string) => `(select ${jsRound('r2.y')} / 100 from (select (($
 /** `sum` of src/scoreSheet.ts applied to a float8 sum already added in order: Math.round(s * 100) / 100. */
 const centsOf = (s: string) => `(select ${jsRound('c2.y')} / 100 from (select (${s}) * 100 as y) c2)`;
 
-/** A string the schema's `text()` takes as it is: not empty, and nothing for String.prototype.trim to cut ($10: its whitespace). */
-const untrimmed = (t: string) => `coalesce(${t} <> '' and strpos($10, left(${t}, 1)) = 0 and strpos($10, right(${t}, 1)) = 0, false)`;
+/**
+ * A string the schema's `text()` takes as it is: nothing for String.prototype.trim to cut at either end ($10: its
+ * whitespace), and not empty (strpos of the empty string is 1).
+ */
+const untrimmed = (t: string) => `coalesce(strpos($10, left(${t}, 1)) = 0 and strpos($10, right(${t}, 1)) = 0, false)`;
 
 /** The schema's `points` on a jsonb value: a number, positive, whole or half (and small enough that every sum of them is exact). */
 const points = (v: string) => `case when jsonb_typeof(${v}) = 'number' then (${v})::numeric > 0 and (${v})::numeric * 2 % 1 = 0 and (${v})::numeric < 100000 else false end`;
@@ -109,30 +112,26 @@ items as (
   from areas ar cross join lateral jsonb_array_elements(case when jsonb_typeof(ar.area -> 'items') = 'array' then ar.area -> 'items' else '[]'::jsonb end) with ordinality i (item, ord)
 ),
 sheet_ok as (
-  -- scoreSheetSchema (src/scoreSheet.ts), which cycleScoreSheet parses the stored sheet with: what it takes unchanged
-  select jsonb_typeof(c.s) = 'object'
-    and jsonb_typeof(c.s -> 'title') = 'string' and ${untrimmed(`(c.s ->> 'title')`)}
-    and ${points(`(c.s -> 'total')`)}
-    and jsonb_typeof(c.s -> 'areas') = 'array' and exists (select 1 from areas)
+  -- scoreSheetSchema (src/scoreSheet.ts), which cycleScoreSheet parses the stored sheet with: what it takes unchanged.
+  -- An object (else it has no title); a list of areas, at least one, each an object (else no code) with a list of at
+  -- least one item (else none of its own), each an object (else no code): else the items' sum below is null
+  select jsonb_typeof(c.s -> 'title') = 'string' and ${untrimmed(`(c.s ->> 'title')`)}
     and not exists (
       select 1 from areas ar
-      where not (jsonb_typeof(ar.area) = 'object'
-        and jsonb_typeof(ar.area -> 'code') = 'string' and ${untrimmed(`(ar.area ->> 'code')`)}
+      where not (jsonb_typeof(ar.area -> 'code') = 'string' and ${untrimmed(`(ar.area ->> 'code')`)}
         and jsonb_typeof(ar.area -> 'name') = 'string' and ${untrimmed(`(ar.area ->> 'name')`)}
         and coalesce(jsonb_typeof(ar.area -> 'article') = 'string', not (ar.area ? 'article'))
-        and jsonb_typeof(ar.area -> 'items') = 'array'
         and exists (select 1 from items i where i.area_ord = ar.ord)))
     and not exists (
       select 1 from items i
-      where not (jsonb_typeof(i.item) = 'object'
-        and jsonb_typeof(i.item -> 'code') = 'string' and ${untrimmed('i.code')}
+      where not (jsonb_typeof(i.item -> 'code') = 'string' and ${untrimmed('i.code')}
         and jsonb_typeof(i.item -> 'name') = 'string' and ${untrimmed(`(i.item ->> 'name')`)}
         and ${points(`(i.item -> 'max')`)}
         -- not a property every object has ($11): scores[code] would find Object.prototype's
         and i.code <> all($11::text[])))
     -- 编号重复
     and (select count(distinct i.code) = count(*) from items i)
-    -- 各评分项满分合计 = 总分 (half points add up exactly)
+    -- 各评分项满分合计 = 总分 (half points add up exactly); so the total too is a number of positive half points
     and (select sum(case when jsonb_typeof(i.item -> 'max') = 'number' then (i.item -> 'max')::numeric end) from items i)
       = case when jsonb_typeof(c.s -> 'total') = 'number' then (c.s -> 'total')::numeric end as ok
   from cycle c

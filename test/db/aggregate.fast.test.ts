@@ -129,7 +129,8 @@ function randomScores(r: Random, sheet: ScoreSheet): unknown {
     if (roll < 0.08) continue; // not scored: counts 0
     if (roll < 0.12) scores[it.code] = null;
     else if (roll < 0.6) scores[it.code] = r.int(0, it.max * 2) / 2;
-    else scores[it.code] = Math.min(it.max, r.pick([r.int(0, it.max * 10) / 10, r.int(0, it.max * 100) / 100]));
+    // one or two decimals; now and then three, where Math.round of the cents and round2 part (1.005)
+    else scores[it.code] = Math.min(it.max, r.pick([r.int(0, it.max * 10) / 10, r.int(0, it.max * 100) / 100, r.int(0, it.max * 100) / 100, r.int(0, it.max * 1000) / 1000]));
   }
   return scores;
 }
@@ -179,6 +180,8 @@ const lastAuditId = async (db: Db) => Number((rowsOf(await db.execute(sql`select
 describe.skipIf(!isPostgres)('结束评分并汇总 on random cycles: the statement stores what closeScoring stores, to the digit', () => {
   const worlds: Record<'fast' | 'ordinary', TestDatabase> = {} as never;
   const teamIds: number[] = [];
+  /** Fifty more teams, for a share whose product falls just below a whole number. */
+  const moreTeamIds: number[] = [];
 
   beforeAll(async () => {
     for (const mode of ['fast', 'ordinary'] as const) {
@@ -194,7 +197,14 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on random cycles: the statem
         .insert(teams)
         .values(codes.map((code, i) => ({ code, name: `随机班组${i + 1}`, organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: 'ou_aggleader0000000000000000000001', phone: '020-1234567', memberCount: 10, functions: '道路养护', goals: '合格率 98%', plan: 'QC', contactOpenId: 'ou_aggleader0000000000000000000001', registeredAt: '2025-01-10' })))
         .returning();
-      if (mode === 'fast') teamIds.push(...rows.map((t) => t.id));
+      const more = await db
+        .insert(teams)
+        .values(Array.from({ length: 50 }, (_, i) => ({ code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, name: `班组${i + 1}`, organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: 'ou_aggleader0000000000000000000001', phone: '020-1234567', memberCount: 10, functions: '道路养护', goals: '合格率 98%', plan: 'QC', contactOpenId: 'ou_aggleader0000000000000000000001', registeredAt: '2025-01-10' })))
+        .returning();
+      if (mode === 'fast') {
+        teamIds.push(...rows.map((t) => t.id));
+        moreTeamIds.push(...more.map((t) => t.id));
+      }
     }
   });
 
@@ -260,6 +270,25 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on random cycles: the statem
     const [a, b] = [await closedState(worlds.fast.db, ids.fast, audited.fast), await closedState(worlds.ordinary.db, ids.ordinary, audited.ordinary)];
     expect(a).toEqual(b);
     expect((b.apps[0] as { review: string }).review).toContain('"median": 87.69999999999999');
+  });
+
+  it('fifty titled at a share of 0.58: 50 × 0.58 is 28.999999999999996 in doubles, and 29 are recommended, as the 1e-9 makes it', async () => {
+    const now = new Date('2027-07-03T10:00:00+08:00');
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const c: SeededCycle = {
+      year: 3998, sheet: defaultScoreSheet, awardThreshold: 0, recommendShare: 0.58,
+      apps: moreTeamIds.map((teamId, i) => ({ teamId, sheets: [{ expert: 0, total: 99 - i / 2, scores: defaultScores(99 - i / 2) }] })),
+    };
+    const ids: Record<string, number> = {};
+    const audited: Record<string, number> = {};
+    for (const mode of ['fast', 'ordinary'] as const) {
+      ids[mode] = await seedScoringCycle(worlds[mode].db, c);
+      audited[mode] = await lastAuditId(worlds[mode].db);
+    }
+    const ordinary = await worlds.ordinary.db.transaction((tx) => closeScoring(tx, actor, ids.ordinary, now));
+    expect(ordinary).toMatchObject({ applications: 50, awarded: 50, recommended: 29 });
+    expect(await fastCloseScoring(worlds.fast, { eventId: 'evt_share', eventType: 'card.action.trigger', openId: ADMIN, cycleId: ids.fast, now, bootstrapAdmins: [ADMIN] }, async () => null)).toMatchObject({ recommended: 29 });
+    expect(await closedState(worlds.fast.db, ids.fast, audited.fast)).toEqual(await closedState(worlds.ordinary.db, ids.ordinary, audited.ordinary));
   });
 });
 
@@ -472,6 +501,7 @@ const oddSheets: [string, unknown, 'ordinary succeeds' | 'ordinary fails'][] = [
   ['no area', sheetWith((s) => { s.areas = []; s.total = 0.5; }), 'ordinary fails'],
   ['areas not a list', sheetWith((s) => (s.areas = { a: 1 })), 'ordinary fails'],
   ['an area not an object', sheetWith((s) => s.areas.push('x')), 'ordinary fails'],
+  ['an area code not text', sheetWith((s) => (s.areas[0].code = 1)), 'ordinary fails'],
   ['an area code with a trailing space (trimmed)', sheetWith((s) => (s.areas[0].code = '1 ')), 'ordinary succeeds'],
   ['an area name empty', sheetWith((s) => (s.areas[1].name = '')), 'ordinary fails'],
   ['an area name not text', sheetWith((s) => (s.areas[1].name = 7)), 'ordinary fails'],
@@ -541,8 +571,21 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on PostgreSQL: what the stat
     return { body: (await res.json()) as Body, trips: wire.trips };
   }
 
-  const direct = (cycleId: number, on: Database = base, eventId = `probe_${randomEventId()}`) =>
-    fastCloseScoring(on, { eventId, eventType: 'card.action.trigger', openId: ADMIN, cycleId, now: clock.now(), bootstrapAdmins: [ADMIN] }, async () => null);
+  const direct = (cycleId: number, on: Database = base, eventId = `probe_${randomEventId()}`, openId = ADMIN) =>
+    fastCloseScoring(on, { eventId, eventType: 'card.action.trigger', openId, cycleId, now: clock.now(), bootstrapAdmins: [ADMIN] }, async () => null);
+
+  it('an administrator by the stored role or by ADMIN_OPEN_IDS closes in the statement; nobody else does', async () => {
+    for (const [who, closes] of [[personas.expert, false], [OTHER_EXPERT, false], [ROLE_ADMIN, true], [ADMIN, true]] as const) {
+      const id = await seedScoringCycle(db, fourTeams(f, year++));
+      const before = await counts(db);
+      const done = await direct(id, base, undefined, who);
+      if (closes) expect(done, who).toMatchObject({ applications: 4, awarded: 3, recommended: 3, read: null });
+      else {
+        expect(done, who).toBeUndefined();
+        expect(await counts(db)).toEqual(before);
+      }
+    }
+  });
 
   it('结束评分并汇总 costs one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
