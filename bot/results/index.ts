@@ -1,6 +1,6 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, values } from '../respond.js';
-import { closeAndAggregate, previewResults, resultsAgain } from './preview.js';
+import { closeAndAggregate, closeAndAggregateFast, previewResults, resultsAgain } from './preview.js';
 import { publish, publishFast } from './publish.js';
 
 const admin = ['admin'] as const;
@@ -8,7 +8,7 @@ const onCycle = values({ cycleId: id });
 
 /** 评审结果 (第二十条、第二十一条): aggregate, preview, publish. */
 export function register(bot: BotRegistry): void {
-  bot.cardAction({ action: 'results.close', roles: admin, value: onCycle, run: closeAndAggregate, onRefused: resultsAgain });
+  bot.cardAction({ action: 'results.close', roles: admin, value: onCycle, run: closeAndAggregate, fast: closeAndAggregateFast, onRefused: resultsAgain });
   bot.cardAction({ action: 'results.preview', roles: admin, value: onCycle, run: previewResults, onRefused: resultsAgain });
   bot.cardAction({ action: 'results.publish', roles: admin, value: onCycle, run: publish, fast: publishFast, onRefused: resultsAgain });
 }

@@ -2,7 +2,8 @@ import { progressCard } from '../../cards/review.js';
 import { resultsPreviewCard } from '../../cards/results.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import type { CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { fastCloseScoring } from '../../src/fast/aggregate.js';
+import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { progressView } from '../../src/review/progress.js';
 import { closeScoring, loadResults } from '../../src/review/results.js';
 import { idFrom, idOrZero } from '../respond.js';
@@ -11,11 +12,33 @@ import { resultsSummary } from './view.js';
 /** `results.close` (结束评分并汇总, after the confirm dialog): aggregates and shows the preview. */
 export async function closeAndAggregate(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const summary = await closeScoring(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), ctx.clock.now());
-  return ctx.afterCommit(async (read) => ({
-    toast: { type: 'success', content: `已汇总 ${summary.applications} 份申报：授予称号 ${summary.awarded} 个，推荐 ${summary.recommended} 个。请核对后公布。` },
-    card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(read.tx, summary.cycle.id))) },
-  }));
+  return ctx.afterCommit(async (read) => aggregated(summary, await loadResults(read.tx, summary.cycle.id)));
 }
+
+/** The answer to 结束评分并汇总 done: the counts, and the preview of the results as committed. */
+function aggregated(summary: { applications: number; awarded: number; recommended: number }, results: Awaited<ReturnType<typeof loadResults>>): CardResponse {
+  return {
+    toast: { type: 'success', content: `已汇总 ${summary.applications} 份申报：授予称号 ${summary.awarded} 个，推荐 ${summary.recommended} 个。请核对后公布。` },
+    card: { type: 'raw', data: resultsPreviewCard(resultsSummary(results)) },
+  };
+}
+
+/**
+ * The same in one round trip on PostgreSQL (src/fast/aggregate.ts), when the panels are aggregated and the cycle
+ * closed; anything else (a refusal, a second click, a case the statement does not mirror) answers undefined having
+ * written nothing, and `closeAndAggregate` runs.
+ */
+export const closeAndAggregateFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
+  const cycleId = idOrZero(input.value, 'cycleId');
+  if (!cycleId) return undefined;
+  const done = await fastCloseScoring(
+    fx.database,
+    { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, cycleId, now: fx.clock.now(), bootstrapAdmins: fx.config.ADMIN_OPEN_IDS },
+    (db) => loadResults(db, cycleId),
+  );
+  if (!done) return undefined;
+  return { outcome: 'ok', answer: aggregated(done, done.read), queued: 0 };
+};
 
 /** `results.preview` (评审结果): the ranking as aggregated, before or after publishing. */
 export async function previewResults(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
