@@ -35,7 +35,7 @@ const BOUNDS: Record<string, number> = {
   'check.return': 1, 'cycle.settingsSave': 1, 'cycle.sheetLoad': 1, 'experts.add': 1, 'experts.deactivate': 1, 'experts.activate': 1,
   'experts.conflictAdd': 1, 'review.decline': 1, 'review.swap': 1, 'review.reopen': 1, 'complaint.submit': 1, 'complaint.uphold': 1,
   'complaint.dismiss': 1, 'revocation.keep': 1, 'revocation.revoke': 1, 'import.apply': 1, 'bulk.retry': 1, 'cycle.closeApplications': 1,
-  'review.assign': 1, 'results.close': 3, 'results.publish': 1, 'cycle.open': 1,
+  'review.assign': 1, 'results.close': 1, 'results.publish': 1, 'cycle.open': 1,
 };
 
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
