@@ -1,17 +1,16 @@
 import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { auditLog, cycles, organizations, outbox, people, processedEvents } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
 import type { CardActionInput, FastContext } from '../../src/handlers.js';
 import { racedStatements } from '../../src/fast/admin.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
 import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, ORG_POOL, OTHER_EXPERT, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+import { twoWorlds } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NOW, ORG_POOL, OTHER_EXPERT, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
  * 启用专家 / 停用专家 / 添加专家 / 评审设置 / 评分表 in one statement each (src/fast/admin.ts) against the ordinary
@@ -163,19 +162,10 @@ async function seedMore(db: Db) {
 }
 
 describe('专家库 and 评审设置: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      await seedMore(h.db.db);
-      worlds[mode] = { h, f, answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    await seedMore(h.db.db);
+    return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it('declares a fast path for each of the five actions', () => {
@@ -245,44 +235,8 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('专家库 and 评审设置 on PostgreSQL: one round trip each, warm', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    f = await seedFixture(base.db);
-    await seedMore(base.db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    wire.tripOf = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedFixtureBot(seedMore);
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) => bot.click<Body>(openId, value, formValue);
 
   it('each action costs one round trip on a warm connection (the ordinary path: more)', async () => {
     let n = 0;
@@ -293,12 +247,12 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('专家库 and 评审设置 o
       'experts.deactivate': () => [{ action: 'experts.deactivate', openId: personas.expert }, {}],
       'experts.activate': () => [{ action: 'experts.activate', openId: personas.expert }, {}],
       'experts.add': () => [{ action: 'experts.add' }, addForm([serial()])],
-      'cycle.settingsSave': () => [{ action: 'cycle.settingsSave', cycleId: f.cycleId }, { awardThreshold: String(threshold++) }],
-      'cycle.sheetLoad': () => [{ action: 'cycle.sheetLoad', cycleId: f.cycleId }, { sheet: sheetText(String(sheet++)) }],
+      'cycle.settingsSave': () => [{ action: 'cycle.settingsSave', cycleId: bot.f.cycleId }, { awardThreshold: String(threshold++) }],
+      'cycle.sheetLoad': () => [{ action: 'cycle.sheetLoad', cycleId: bot.f.cycleId }, { sheet: sheetText(String(sheet++)) }],
     };
     const figures: Record<string, number> = {};
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (const [action, next] of Object.entries(tries)) {
         expect((await click(ADMIN, ...next())).body.toast?.type, `${action} warming`).toBe('success');
         const { body, trips } = await click(ADMIN, ...next());
@@ -307,7 +261,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('专家库 and 评审设置 o
         figures[`${action} (${fast ? 'one statement' : 'ordinary path'})`] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`专家库 / 评审设置 round trips (warm): ${JSON.stringify(figures)}`);
     for (const action of Object.keys(tries)) expect(figures[`${action} (one statement)`], action).toBe(1);
   });

@@ -1,19 +1,18 @@
 import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaderNoticeCard } from '../../cards/applications.js';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { applications, auditLog, cycles, organizations, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { summaryOf } from '../../src/applications.js';
-import { ManualClock } from '../../src/clock.js';
 import { fastFormalCheck, type FastFormalCheck } from '../../src/fast/formalCheck.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer, formalCheckNoticeSpec } from '../../src/formalCheckNotices.js';
 import type { CardSpec } from '../../src/outbox.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
 import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+import { twoWorlds } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
  * 形式审查 受理 / 退回 in one statement (src/fast/formalCheck.ts) against the ordinary transaction: the same answers,
@@ -136,18 +135,9 @@ async function oldNotice(db: Db, applicationId: number, notice: 'accepted' | 're
 }
 
 describe('形式审查: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; r: Rows; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      worlds[mode] = { h, f, r: await seedMore(h.db.db, f), answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    return { h, f, r: await seedMore(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -217,69 +207,32 @@ describe('形式审查: the one statement answers and writes what the ordinary t
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('形式审查 on PostgreSQL: one round trip, and two clicks at once end as one', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    await seedMore(db, f);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}, eventId = randomEventId()) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedFixtureBot(seedMore);
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}, eventId?: string) => bot.click<Body>(openId, value, formValue, eventId);
 
   /** A recommended application of a fresh team of OTHER_LEADER's. */
   let serial = 200;
   async function recommended(): Promise<number> {
-    const [b] = await db.select().from(teams).where(eq(teams.id, f.teamB.id));
-    const [t] = await db.insert(teams).values({ ...b, id: undefined, code: `GDSZ-2025-0${serial++}`, name: `并发测试${serial}班`, createdAt: undefined, updatedAt: undefined }).returning();
-    const [original] = await db.select().from(applications).where(eq(applications.id, f.appC));
-    const [a] = await db
+    const [b] = await bot.db.select().from(teams).where(eq(teams.id, bot.f.teamB.id));
+    const [t] = await bot.db.insert(teams).values({ ...b, id: undefined, code: `GDSZ-2025-0${serial++}`, name: `并发测试${serial}班`, createdAt: undefined, updatedAt: undefined }).returning();
+    const [original] = await bot.db.select().from(applications).where(eq(applications.id, bot.f.appC));
+    const [a] = await bot.db
       .insert(applications)
-      .values({ teamId: t.id, cycleId: f.cycleId, status: 'recommended', form: original.form, submittedAt: original.submittedAt, endorsement: original.endorsement })
+      .values({ teamId: t.id, cycleId: bot.f.cycleId, status: 'recommended', form: original.form, submittedAt: original.submittedAt, endorsement: original.endorsement })
       .returning();
     return a.id;
   }
 
   const effects = async (applicationId: number) => ({
-    status: (await db.select().from(applications).where(eq(applications.id, applicationId)))[0].status,
-    audits: (await db.select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(applicationId))))).map((a) => a.action),
-    notices: (await db.select().from(outbox).where(like(outbox.dedupeKey, `application:check-%:${applicationId}:%`))).length,
+    status: (await bot.db.select().from(applications).where(eq(applications.id, applicationId)))[0].status,
+    audits: (await bot.db.select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(applicationId))))).map((a) => a.action),
+    notices: (await bot.db.select().from(outbox).where(like(outbox.dedupeKey, `application:check-%:${applicationId}:%`))).length,
   });
 
   it('受理 and 退回 each cost one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (const action of ['check.accept', 'check.return'] as const) {
         const form = (id: number) => (action === 'check.return' ? reason(id, '缺少顾客确认材料') : {});
         const warm = await recommended();
@@ -291,7 +244,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('形式审查 on PostgreSQL: 
         figures[`${action} (${fast ? 'one statement' : 'ordinary path'})`] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`形式审查 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['check.accept (one statement)']).toBe(1);
     expect(figures['check.return (one statement)']).toBe(1);

@@ -1,18 +1,17 @@
 import { and, asc, count, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, outbox, people, processedEvents, teams } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
 import { fastReopen, type FastReopenEvent } from '../../src/fast/reopen.js';
 import { enqueueQuietly, rowsOf } from '../../src/outbox.js';
 import { getTasks, reopenedCardKey } from '../../src/review/scoring.js';
 import { reopenedTaskMessage, taskCard, taskCardMessage } from '../../src/review/taskCards.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
 import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+import { twoWorlds } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NOW, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 重开评分 in one statement (src/fast/reopen.ts) against the ordinary transaction: the same answers, rows, audit
@@ -196,18 +195,9 @@ async function drawnNow(db: Db, assignmentId: number) {
 }
 
 describe('重开评分: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; s: Sheets; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      worlds[mode] = { h, f, s: await seedSheets(h.db.db, f), answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    return { h, f, s: await seedSheets(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -278,66 +268,29 @@ describe('重开评分: the one statement answers and writes what the ordinary t
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('重开评分 on PostgreSQL: one round trip, its locks in order', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    wire.tripOf = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips, statements: [...wire.statements], tripOf: [...wire.tripOf!] };
-  }
+  const bot = countedFixtureBot();
+  const click = (openId: string, value: Record<string, unknown>) => bot.click<Body>(openId, value);
 
   let serial = 0;
   /** A submitted sheet of a new expert on the scoring application. */
   async function submittedSheet(): Promise<number> {
     serial += 1;
     const openId = `ou_reopentrips${String(serial).padStart(20, '0')}`;
-    await db.insert(people).values({ openId, name: `往返专家${serial}`, roles: ['expert'] });
-    const [a] = await db.insert(assignments).values({ applicationId: f.appD, expertOpenId: openId, status: 'submitted', scores: { '1.1': 5 }, total: 90, submittedAt: clock.now() }).returning();
+    await bot.db.insert(people).values({ openId, name: `往返专家${serial}`, roles: ['expert'] });
+    const [a] = await bot.db.insert(assignments).values({ applicationId: bot.f.appD, expertOpenId: openId, status: 'submitted', scores: { '1.1': 5 }, total: 90, submittedAt: bot.clock.now() }).returning();
     return a.id;
   }
 
   it('costs one round trip on a warm connection (the ordinary path: more), the cycle locked, then the application, then the statement', async () => {
     const figures: Record<string, number> = {};
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       expect((await click(ADMIN, { action: 'review.reopen', assignmentId: await submittedSheet() })).body.toast?.type).toBe('success');
       const measured = await submittedSheet();
       const { body, trips, statements, tripOf } = await click(ADMIN, { action: 'review.reopen', assignmentId: measured });
       expect(body.toast?.type).toBe('success');
-      expect((await db.select().from(assignments).where(eq(assignments.id, measured)))[0].status).toBe('assigned');
-      expect(await db.select({ n: count() }).from(outbox).where(like(outbox.dedupeKey, `review:reopen:${measured}:%`))).toEqual([{ n: 1 }]);
+      expect((await bot.db.select().from(assignments).where(eq(assignments.id, measured)))[0].status).toBe('assigned');
+      expect(await bot.db.select({ n: count() }).from(outbox).where(like(outbox.dedupeKey, `review:reopen:${measured}:%`))).toEqual([{ n: 1 }]);
       figures[fast ? 'one statement' : 'ordinary path'] = trips;
       if (fast) {
         const at = (re: RegExp) => statements.findIndex((s) => re.test(s));
@@ -349,7 +302,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('重开评分 on PostgreSQL: 
         expect(new Set([tripOf[cycle], tripOf[application], tripOf[decide]]).size).toBe(1);
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`重开评分 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['one statement']).toBe(1);
   });

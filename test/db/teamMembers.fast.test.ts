@@ -1,15 +1,14 @@
 import { and, count, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { auditLog, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
 import { fastAddMembers, fastMembersEnds, type FastMembersEvent, fastRemoveMember } from '../../src/fast/teams.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
 import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NEWCOMER, NOW, OTHER_EXPERT, OTHER_LEADER, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+import { twoWorlds } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NEWCOMER, OTHER_EXPERT, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 添加成员 and 移除成员 in one statement (src/fast/teams.ts) against the ordinary transaction: the same answers, rows,
@@ -134,18 +133,9 @@ const value = (step: Step, teamId: number) =>
 const form = (step: Step) => step.form ?? (step.action === 'team.memberAdd' ? { members: step.members } : {});
 
 describe('添加成员 / 移除成员: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; r: Rows; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      worlds[mode] = { h, f, r: await seedMore(h.db.db, f), answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    return { h, f, r: await seedMore(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -186,71 +176,36 @@ describe('添加成员 / 移除成员: the one statement answers and writes what
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('添加成员 / 移除成员 on PostgreSQL: one round trip each', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedFixtureBot();
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) => bot.click<Body>(openId, value, formValue);
 
   let serial = 0;
   const person = async () => {
     const openId = `ou_tripmember${String(serial++).padStart(23, '0')}`;
-    await db.insert(people).values({ openId, name: `成员${serial}` });
+    await bot.db.insert(people).values({ openId, name: `成员${serial}` });
     return openId;
   };
-  const isMember = async (openId: string) => (await db.select().from(teamMembers).where(and(eq(teamMembers.teamId, f.teamA.id), eq(teamMembers.openId, openId)))).length === 1;
+  const isMember = async (openId: string) => (await bot.db.select().from(teamMembers).where(and(eq(teamMembers.teamId, bot.f.teamA.id), eq(teamMembers.openId, openId)))).length === 1;
 
   it('添加 and 移除 each cost one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       const [warm, measured] = [await person(), await person()];
       for (const who of [warm, measured]) {
-        const add = await click(personas.leader, { action: 'team.memberAdd', teamId: f.teamA.id }, { members: [who] });
+        const add = await click(personas.leader, { action: 'team.memberAdd', teamId: bot.f.teamA.id }, { members: [who] });
         expect(add.body.toast).toEqual({ type: 'success', content: '已添加 1 名成员' });
         expect(await isMember(who)).toBe(true);
         figures[`team.memberAdd (${fast ? 'one statement' : 'ordinary path'})`] = add.trips;
       }
       for (const who of [warm, measured]) {
-        const remove = await click(personas.leader, { action: 'team.memberRemove', teamId: f.teamA.id, openId: who });
+        const remove = await click(personas.leader, { action: 'team.memberRemove', teamId: bot.f.teamA.id, openId: who });
         expect(remove.body.toast).toEqual({ type: 'success', content: '已移除' });
         expect(await isMember(who)).toBe(false);
         figures[`team.memberRemove (${fast ? 'one statement' : 'ordinary path'})`] = remove.trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`添加成员 / 移除成员 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['team.memberAdd (one statement)']).toBe(1);
     expect(figures['team.memberRemove (one statement)']).toBe(1);

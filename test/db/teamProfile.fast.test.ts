@@ -1,16 +1,15 @@
 import { count, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { auditLog, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
 import { fastMembersEnds, type FastMembersEvent, fastSaveProfile } from '../../src/fast/teams.js';
 import { parseProfile } from '../../src/teams.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
 import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+import { twoWorlds } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NOW, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 班组资料 保存 in one statement (src/fast/teams.ts) against the ordinary transaction: the same answers (the 进度
@@ -113,18 +112,9 @@ const counts = async (db: Db) => ({
 });
 
 describe('班组资料 保存: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; r: Rows; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      worlds[mode] = { h, f, r: await seedMore(h.db.db, f), answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    return { h, f, r: await seedMore(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -165,58 +155,23 @@ describe('班组资料 保存: the one statement answers and writes what the ord
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('班组资料 保存 on PostgreSQL: one round trip', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedFixtureBot();
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) => bot.click<Body>(openId, value, formValue);
 
   it('保存 costs one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     let n = 0;
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (let warm = 0; warm < 2; warm++) {
         const phone = `020-76500${String(n++).padStart(2, '0')}`;
-        const { body, trips } = await click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone });
+        const { body, trips } = await click(personas.leader, { action: 'team.editSave', teamId: bot.f.teamA.id }, { phone });
         expect(body.toast).toEqual({ type: 'success', content: '资料已保存' });
-        expect((await db.select().from(teams).where(eq(teams.id, f.teamA.id)))[0].phone).toBe(phone);
+        expect((await bot.db.select().from(teams).where(eq(teams.id, bot.f.teamA.id)))[0].phone).toBe(phone);
         figures[`team.editSave (${fast ? 'one statement' : 'ordinary path'})`] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`班组资料 保存 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['team.editSave (one statement)']).toBe(1);
   });
