@@ -7,8 +7,8 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { twoWorlds } from '../support/worlds.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
 import { applicationForm, countedFixtureBot, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -110,7 +110,7 @@ async function snapshot(db: Db) {
   const tasks = await db.select({ applicationId: assignments.applicationId, expert: assignments.expertOpenId, status: assignments.status }).from(assignments).orderBy(assignments.id);
   const jobs = (await db.select().from(bulkJobs).orderBy(bulkJobs.id)).map(({ createdAt: _c, startedAt: _s, finishedAt: _f, leaseUntil: _l, progressAt: _p, claimedBy: _b, ...j }) => j);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at, ...a }) => ({ ...a, at: at.getTime() === Date.parse(NOW) ? NOW : 'real time' }));
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_assign_%')).orderBy(processedEvents.eventId);
   return timeless({ cycleRows, apps, tasks, jobs, audits, out, events });
 }
@@ -138,7 +138,6 @@ describe('分配专家: the one statement answers and writes what the ordinary t
       const cycleId = await step.cycle(db, f);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const direct: FastAssign = {
           eventId: step.eventId ?? `probe_${randomEventId()}`,
           eventType: 'card.action.trigger',
@@ -148,19 +147,16 @@ describe('分配专家: the one statement answers and writes what the ordinary t
           now: h.clock.now(),
           bootstrapAdmins: [ADMIN],
         };
-        expect(await fastAssign(h.db, direct)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastAssign(h.db, direct));
       }
       const body: Body = await h.click(step.who, { action: 'review.assign', cycleId }, {}, { eventId: step.eventId ?? `evt_assign_step${i}`, messageId: `om_assign_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       if (step.drain) await h.drain();
       await step.after?.(db, f);
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(timeless(worlds.fast.answers[i])).toEqual(timeless(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, timeless);
   });
 
   it('the jobs ran to the end, and the fake Open Platform received the same messages', async () => {
@@ -206,23 +202,16 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('分配专家 on PostgreSQL: 
   it('a job recorded under the statement leaves nothing of it: the ordinary path shows that job', async () => {
     const id = await nextCycle(bot.db, bot.f, 2050, 'open', 2);
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let recorded!: () => void;
-    const isRecorded = new Promise<void>((resolve) => (recorded = resolve));
     // another administrator's 分配专家, not yet committed: the statement sees no job, then its insert waits on the index
-    const other = bot.db.transaction(async (tx) => {
+    const other = await heldTransaction(bot.db, async (tx) => {
       await tx.insert(bulkJobs).values({ kind: 'assign', cycleId: id, params: { year: 2050 }, total: 6, createdBy: ROLE_ADMIN, messageId: 'om_other' });
-      recorded();
-      await held;
     });
-    await isRecorded;
     let answered = false;
     const clicked = click(ADMIN, id, eventId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(bot.db)) > 0);
     expect(answered).toBe(false);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const { body } = await clicked;
     // the ordinary path answered: the other's job is shown, nothing of the statement kept
     expect(body.toast).toEqual({ type: 'info', content: '专家分配正在进行，卡片显示当前进度' });

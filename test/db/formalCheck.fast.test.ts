@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaderNoticeCard } from '../../cards/applications.js';
 import type { Db } from '../../db/index.js';
@@ -10,8 +10,8 @@ import type { CardSpec } from '../../src/outbox.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { twoWorlds } from '../support/worlds.js';
+import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -110,7 +110,7 @@ async function snapshot(db: Db) {
   // a row seeded bears the real time; one the bot changed, the bot's clock
   const apps = (await db.select().from(applications).orderBy(applications.id)).map(({ createdAt: _c, updatedAt, ...a }) => ({ ...a, changedAt: updatedAt.getTime() === Date.parse(NOW) ? NOW : 'seeded' }));
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at: _a, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = (await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_formal_%')).orderBy(processedEvents.eventId));
   return { apps, audits, out, events };
 }
@@ -149,7 +149,6 @@ describe('形式审查: the one statement answers and writes what the ordinary t
       const form = step.form?.(id) ?? {};
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const typed = form[`reason_${id}`];
         const direct: FastFormalCheck = {
           eventId: step.eventId ?? `probe_${randomEventId()}`,
@@ -161,17 +160,14 @@ describe('形式审查: the one statement answers and writes what the ordinary t
           now: h.clock.now(),
           bootstrapAdmins: [ADMIN],
         };
-        expect(await fastFormalCheck(h.db, direct)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastFormalCheck(h.db, direct));
       }
       const body: Body = await h.click(step.who, { action: step.action, applicationId: id }, form, { eventId: step.eventId ?? `evt_formal_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('sends the leader and the contact the card the ordinary path drew before, and the renderer draws it from the spec', async () => {
@@ -305,33 +301,20 @@ describe('形式审查 clicked twice at once, the fast paths on', () => {
   it.skipIf(testDatabaseKind() !== 'postgres')('the claim comes before the application lock; an event that changed it meanwhile leaves nothing of the statement', async () => {
     const id = await recommended();
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another administrator's 受理, not yet committed: the statement reads the application as recommended, then waits for its row
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.update(applications).set({ status: 'accepted' }).where(eq(applications.id, id));
       await tx.insert(auditLog).values({ actor: ROLE_ADMIN, action: 'application.accept', entity: 'application', entityId: String(id) });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = click(ADMIN, id, eventId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
     // waiting for the application's row, the statement has already claimed the event: a claim of the same id waits for it
-    const probe = await db()
-      .transaction(async (tx) => {
-        await tx.execute(sql`set local lock_timeout = '100ms'`);
-        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
-        throw new Error('probe: not kept');
-      })
-      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    const probe = await claimProbe(db(), eventId);
     expect(probe).toBe('55P03');
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body = await clicked;
     // the ordinary path answered: already accepted, when, on the list
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');

@@ -9,8 +9,8 @@ import { reopenedTaskMessage, taskCard, taskCardMessage } from '../../src/review
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { twoWorlds } from '../support/worlds.js';
+import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -174,7 +174,7 @@ async function snapshot(db: Db) {
   const apps = (await db.select().from(applications).orderBy(applications.id)).map(({ createdAt: _c, updatedAt, ...a }) => ({ ...a, changedAt: stamped(updatedAt) }));
   const years = (await db.select({ id: cycles.id, status: cycles.status, updatedAt: cycles.updatedAt }).from(cycles).orderBy(cycles.id)).map((c) => ({ ...c, updatedAt: stamped(c.updatedAt) }));
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_reopen_fast_%')).orderBy(processedEvents.eventId);
   return { sheets, apps, years, audits, out, events };
 }
@@ -209,7 +209,6 @@ describe('重开评分: the one statement answers and writes what the ordinary t
       const eventId = step.eventId ?? `evt_reopen_fast_${i}`;
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const direct: FastReopenEvent = {
           eventId: step.eventId ?? `probe_${randomEventId()}`,
           eventType: 'card.action.trigger',
@@ -218,21 +217,18 @@ describe('重开评分: the one statement answers and writes what the ordinary t
           now: h.clock.now(),
           bootstrapAdmins: [ADMIN],
         };
-        expect(await fastReopen(h.db, direct)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastReopen(h.db, direct));
       }
       const sent = h.fake.messages.length;
       const body: Body = await h.click(step.who, { action: 'review.reopen', assignmentId: id }, {}, { eventId });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       expect(body.card?.data?.header?.title?.content ?? '', mode).toMatch(step.name === 'no such task' || step.name === 'not an administrator' || step.name === 'the same delivery again' ? /^$/ : /^专家组：/);
       // each card sent is the one taskCard draws from the task as it is now: the reopened sheet, filled in
       for (const m of h.fake.messages.slice(sent)) expect(m.content, mode).toEqual(await drawnNow(db, id));
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('the expert gets the same reopened sheets at Feishu, once each; the rows hold the spec, the administrator’s own sheet interactive', async () => {
@@ -419,34 +415,21 @@ describe('重开评分 clicked twice at once, the fast paths on', () => {
   it.skipIf(testDatabaseKind() !== 'postgres')('a sheet changed under the statement after its claim: nothing of it is kept, and the ordinary path answers', async () => {
     const sheet = await submittedSheet();
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another session reopens the sheet's row by hand, without the application's lock, and has not committed: the
     // statement reads the sheet as submitted, claims the event and waits for the sheet's row
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.update(assignments).set({ status: 'assigned', submittedAt: null }).where(eq(assignments.id, sheet.id));
       await tx.insert(auditLog).values({ actor: ROLE_ADMIN, action: 'review.reopen', entity: 'assignment', entityId: String(sheet.id), details: {} });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = reopen(ADMIN, sheet.id, eventId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
     // waiting for the sheet's row, the statement has already claimed the event: a claim of the same id waits for it
-    const probe = await db()
-      .transaction(async (tx) => {
-        await tx.execute(sql`set local lock_timeout = '100ms'`);
-        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
-        throw new Error('probe: not kept');
-      })
-      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    const probe = await claimProbe(db(), eventId);
     expect(probe).toBe('55P03');
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body = await clicked;
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
     expect(body.toast?.content).toMatch(/^已于 .* 重开评分并通知专家（深圳建设四班），无需重复重开。$/);

@@ -7,8 +7,8 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { twoWorlds } from '../support/worlds.js';
+import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
 import { applicationForm, countedFixtureBot, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -118,7 +118,7 @@ async function snapshot(db: Db) {
   const tasks = await db.select({ applicationId: assignments.applicationId, expert: assignments.expertOpenId, status: assignments.status }).from(assignments).orderBy(assignments.id);
   const jobs = (await db.select().from(bulkJobs).orderBy(bulkJobs.id)).map(({ createdAt: _c, startedAt: _s, finishedAt: _f, leaseUntil: _l, progressAt: _p, claimedBy: _b, ...j }) => j);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at, ...a }) => ({ ...a, at: at.getTime() === Date.parse(NOW) ? NOW : 'real time' }));
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_publish_%')).orderBy(processedEvents.eventId);
   return timeless({ cycleRows, apps, tasks, jobs, audits, out, events });
 }
@@ -146,7 +146,6 @@ describe('公布结果: the one statement answers and writes what the ordinary t
       const cycleId = await step.cycle(db, f);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const direct: FastPublish = {
           eventId: step.eventId ?? `probe_${randomEventId()}`,
           eventType: 'card.action.trigger',
@@ -156,17 +155,14 @@ describe('公布结果: the one statement answers and writes what the ordinary t
           now: h.clock.now(),
           bootstrapAdmins: [ADMIN],
         };
-        expect(await fastPublish(h.db, direct)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastPublish(h.db, direct));
       }
       const body: Body = await h.click(step.who, { action: 'results.publish', cycleId }, {}, { eventId: step.eventId ?? `evt_publish_step${i}`, messageId: `om_publish_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(timeless(comparable(worlds.fast.answers[i]))).toEqual(timeless(comparable(worlds.ordinary.answers[i])));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, (b) => timeless(comparable(b)));
   });
 
   it('the jobs ran to the end, and the fake Open Platform received the same messages', async () => {
@@ -216,26 +212,14 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('公布结果 on PostgreSQL: 
     const id = await nextCycle(bot.db, bot.f, 2051, 2);
     await bot.db.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, id));
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let claimed!: () => void;
-    const isClaimed = new Promise<void>((resolve) => (claimed = resolve));
     // the same event id claimed by a transaction not yet committed: a claim of it would wait
-    const other = bot.db
-      .transaction(async (tx) => {
-        await tx.insert(processedEvents).values({ eventId, eventType: 'probe' });
-        claimed();
-        await held;
-        throw new Error('probe: not kept');
-      })
-      .catch(() => undefined);
-    await isClaimed;
+    const other = await heldTransaction(bot.db, (tx) => tx.insert(processedEvents).values({ eventId, eventType: 'probe' }), { rollback: true });
     let answered = false;
     const direct = fastPublish(bot.base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, cycleId: id, messageId: undefined, now: bot.clock.now(), bootstrapAdmins: [ADMIN] }).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(bot.db)) > 0);
     const waited = !answered;
-    release();
-    await other;
+    other.release();
+    await other.ended;
     expect(await direct).toBeUndefined();
     expect(waited).toBe(false);
   });
@@ -243,32 +227,19 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('公布结果 on PostgreSQL: 
   it('the claim comes before the cycle lock; a reopen that committed meanwhile leaves nothing of the statement', async () => {
     const id = await nextCycle(bot.db, bot.f, 2050, 2);
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another administrator's 重开评分, not yet committed: the statement reads the cycle as closed, then waits for its row
-    const other = bot.db.transaction(async (tx) => {
+    const other = await heldTransaction(bot.db, async (tx) => {
       await tx.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, id));
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = click(ROLE_ADMIN, id, eventId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(bot.db)) > 0);
     expect(answered).toBe(false);
     // waiting for the cycle's row, the statement has already claimed the event: a claim of the same id waits for it
-    const probe = await bot.db
-      .transaction(async (tx) => {
-        await tx.execute(sql`set local lock_timeout = '100ms'`);
-        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
-        throw new Error('probe: not kept');
-      })
-      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    const probe = await claimProbe(bot.db, eventId);
     expect(probe).toBe('55P03');
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const { body } = await clicked;
     // the ordinary path answered: the cycle is no longer closed, nothing started
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');

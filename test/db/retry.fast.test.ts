@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, bulkJobs, cycles, outbox, people, processedEvents } from '../../db/schema.js';
@@ -7,8 +7,8 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { twoWorlds } from '../support/worlds.js';
+import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
 import { applicationForm, countedFixtureBot, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -106,7 +106,7 @@ async function snapshot(db: Db) {
   const tasks = await db.select({ applicationId: assignments.applicationId, expert: assignments.expertOpenId, status: assignments.status }).from(assignments).orderBy(assignments.id);
   const jobs = (await db.select().from(bulkJobs).orderBy(bulkJobs.id)).map(({ createdAt: _c, startedAt: _s, finishedAt: _f, leaseUntil: _l, progressAt: _p, claimedBy: _b, ...j }) => j);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at, ...a }) => ({ ...a, at: at.getTime() === Date.parse(NOW) ? NOW : 'real time' }));
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_retry_%')).orderBy(processedEvents.eventId);
   return timeless({ cycleRows, apps, tasks, jobs, audits, out, events });
 }
@@ -133,10 +133,8 @@ describe('重试任务: the one statement answers and writes what the ordinary t
       const jobId = await step.job(db, f);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const direct: FastRetry = { eventId: step.eventId ?? `probe_${randomEventId()}`, eventType: 'card.action.trigger', openId: step.who, jobId, now: h.clock.now(), bootstrapAdmins: [ADMIN] };
-        expect(await fastRetry(h.db, direct)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastRetry(h.db, direct));
       }
       const body: Body = await h.click(step.who, { action: 'bulk.retry', jobId }, {}, { eventId: step.eventId ?? `evt_retry_step${i}`, messageId: `om_retry_${i}` });
       expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
@@ -146,8 +144,7 @@ describe('重试任务: the one statement answers and writes what the ordinary t
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(timeless(worlds.fast.answers[i])).toEqual(timeless(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, timeless);
   });
 
   it('the retried jobs carried on in the right names, and the fake Open Platform received the same messages', async () => {
@@ -209,26 +206,14 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('重试任务 on PostgreSQL: 
     if (kind === 'done') await bot.db.update(bulkJobs).set({ status: 'done' }).where(eq(bulkJobs.id, jobId));
     else await bot.db.insert(bulkJobs).values({ kind: 'assign', cycleId: id, params: { year }, status: 'queued', total: 6, createdBy: ADMIN, messageId: `om_noclaim_other_${year}` });
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let claimed!: () => void;
-    const isClaimed = new Promise<void>((resolve) => (claimed = resolve));
     // the same event id claimed by a transaction not yet committed: a claim of it would wait
-    const other = bot.db
-      .transaction(async (tx) => {
-        await tx.insert(processedEvents).values({ eventId, eventType: 'probe' });
-        claimed();
-        await held;
-        throw new Error('probe: not kept');
-      })
-      .catch(() => undefined);
-    await isClaimed;
+    const other = await heldTransaction(bot.db, (tx) => tx.insert(processedEvents).values({ eventId, eventType: 'probe' }), { rollback: true });
     let answered = false;
     const direct = fastRetry(bot.base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, jobId, now: bot.clock.now(), bootstrapAdmins: [ADMIN] }).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(bot.db)) > 0);
     const waited = !answered;
-    release();
-    await other;
+    other.release();
+    await other.ended;
     expect(await direct).toBeUndefined();
     expect(waited).toBe(false);
   });
@@ -237,32 +222,19 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('重试任务 on PostgreSQL: 
     const id = await nextCycle(bot.db, bot.f, 2050, 2);
     const jobId = await failedJob(bot.db, id, 2050, { messageId: 'om_raced' });
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another 重试, not yet committed: the statement reads the job as failed, then waits for its row
-    const other = bot.db.transaction(async (tx) => {
+    const other = await heldTransaction(bot.db, async (tx) => {
       await tx.update(bulkJobs).set({ status: 'queued', error: null, finishedAt: null, createdBy: ROLE_ADMIN }).where(eq(bulkJobs.id, jobId));
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = click(ADMIN, jobId, eventId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(bot.db)) > 0);
     expect(answered).toBe(false);
     // waiting for the job's row, the statement has already claimed the event: a claim of the same id waits for it
-    const probe = await bot.db
-      .transaction(async (tx) => {
-        await tx.execute(sql`set local lock_timeout = '100ms'`);
-        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
-        throw new Error('probe: not kept');
-      })
-      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    const probe = await claimProbe(bot.db, eventId);
     expect(probe).toBe('55P03');
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const { body } = await clicked;
     // the ordinary path answered: the job no longer failed, it is shown as it is (the toast while it is still queued), in the other's name
     expect([undefined, '已重新开始，从中断处继续']).toContain(body.toast?.content);
@@ -275,22 +247,15 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('重试任务 on PostgreSQL: 
   it('another job of the kind queued for the cycle meanwhile: the index fails the statement, the ordinary path shows that job', async () => {
     const id = await nextCycle(bot.db, bot.f, 2051, 2);
     const jobId = await failedJob(bot.db, id, 2051, { messageId: 'om_raced_index' });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let recorded!: () => void;
-    const isRecorded = new Promise<void>((resolve) => (recorded = resolve));
-    const other = bot.db.transaction(async (tx) => {
+    const other = await heldTransaction(bot.db, async (tx) => {
       await tx.insert(bulkJobs).values({ kind: 'assign', cycleId: id, params: { year: 2051 }, total: 6, createdBy: ROLE_ADMIN, messageId: 'om_other_2051' });
-      recorded();
-      await held;
     });
-    await isRecorded;
     let answered = false;
     const clicked = click(ADMIN, jobId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(bot.db)) > 0);
     expect(answered).toBe(false);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const { body } = await clicked;
     // the ordinary path shows the other job (the toast while it is still queued)
     expect([undefined, '已重新开始，从中断处继续']).toContain(body.toast?.content);

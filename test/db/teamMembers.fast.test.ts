@@ -6,8 +6,8 @@ import { fastAddMembers, fastMembersEnds, type FastMembersEvent, fastRemoveMembe
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { twoWorlds } from '../support/worlds.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NEWCOMER, OTHER_EXPERT, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -114,7 +114,7 @@ async function snapshot(db: Db) {
   const members = (await db.select().from(teamMembers).orderBy(teamMembers.teamId, teamMembers.openId)).map(({ createdAt: _c, ...m }) => m);
   const persons = (await db.select().from(people).orderBy(people.openId)).map(({ createdAt: _c, updatedAt: _u, ...p }) => p);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at: _a, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_members_%')).orderBy(processedEvents.eventId);
   const teamRows = (await db.select().from(teams).orderBy(teams.id)).map(({ createdAt: _c, updatedAt: _u, ...t }) => t);
   return { members, persons, audits, out, events, teamRows };
@@ -147,16 +147,13 @@ describe('添加成员 / 移除成员: the one statement answers and writes what
       const ends = { ...fastMembersEnds };
       if (mode === 'fast' && step.leftToOrdinary && !step.beforeStatement) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const event: FastMembersEvent = { eventId: step.eventId ?? `probe_${randomEventId()}`, eventType: 'card.action.trigger', openId: step.who, teamId, bootstrapAdmins: [ADMIN] };
         const read = async () => 'read';
-        const direct = step.action === 'team.memberAdd' ? await fastAddMembers(h.db, event, [...new Set(step.members)], read) : await fastRemoveMember(h.db, event, step.member!, read);
-        expect(direct).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        const direct = () => (step.action === 'team.memberAdd' ? fastAddMembers(h.db, event, [...new Set(step.members)], read) : fastRemoveMember(h.db, event, step.member!, read));
+        await leavesToOrdinary(() => counts(db), direct);
       }
       const body: Body = await h.click(step.who, value(step, teamId), form(step), { eventId: step.eventId ?? `evt_members_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       if (mode === 'fast') {
         // on PostgreSQL a success is the statement's, and nothing else ends in it, nor in a race; on PGlite there is no statement
         const pg = testDatabaseKind() === 'postgres';
@@ -165,8 +162,7 @@ describe('添加成员 / 移除成员: the one statement answers and writes what
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('the fake Open Platform received the same messages in both', () => {
@@ -264,24 +260,17 @@ describe('添加成员 / 移除成员 clicked twice at once, the fast paths on',
     const who = await person();
     await db().insert(teamMembers).values({ teamId: f.teamA.id, openId: who, role: 'member' });
     const raced = fastMembersEnds.raced;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another event's 移除, not yet committed: the statement reads the member as there, then waits for its row
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.delete(teamMembers).where(and(eq(teamMembers.teamId, f.teamA.id), eq(teamMembers.openId, who)));
       await tx.insert(auditLog).values({ actor: ADMIN, action: 'team.members.remove', entity: 'team', entityId: String(f.teamA.id), details: { removed: who } });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = h.click(personas.leader, { action: 'team.memberRemove', teamId: f.teamA.id, openId: who }).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body: Body = await clicked;
     // the ordinary path answered, on what the other event left
     expect(body.toast).toEqual({ type: 'info', content: '该成员已不在班组中。' });
@@ -292,24 +281,17 @@ describe('添加成员 / 移除成员 clicked twice at once, the fast paths on',
   it.skipIf(testDatabaseKind() !== 'postgres')('an 添加 waiting for a person’s row while another event adds them leaves nothing of the statement', async () => {
     const who = await person();
     const raced = fastMembersEnds.raced;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.execute(sql`update people set name = coalesce(name, null) where open_id = ${who}`);
       await tx.insert(teamMembers).values({ teamId: f.teamA.id, openId: who, role: 'member' });
       await tx.insert(auditLog).values({ actor: ADMIN, action: 'team.members.add', entity: 'team', entityId: String(f.teamA.id), details: { added: [who] } });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = h.click(personas.leader, { action: 'team.memberAdd', teamId: f.teamA.id }, { members: [who] }).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body: Body = await clicked;
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
     expect(body.toast?.content).toMatch(/^已于 .* 添加所选成员，无需重复添加。$/);

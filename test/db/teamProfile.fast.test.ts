@@ -7,8 +7,8 @@ import { parseProfile } from '../../src/teams.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { twoWorlds } from '../support/worlds.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -99,7 +99,7 @@ async function snapshot(db: Db) {
   const persons = (await db.select().from(people).orderBy(people.openId)).map(({ createdAt: _c, updatedAt: _u, ...p }) => p);
   const members = (await db.select().from(teamMembers).orderBy(teamMembers.teamId, teamMembers.openId)).map(({ createdAt: _c, ...m }) => m);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at: _a, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_profile_%')).orderBy(processedEvents.eventId);
   return { teamRows, persons, members, audits, out, events };
 }
@@ -126,14 +126,11 @@ describe('班组资料 保存: the one statement answers and writes what the ord
       const ends = { ...fastMembersEnds };
       if (mode === 'fast' && step.leftToOrdinary && !step.beforeStatement) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const event: FastMembersEvent = { eventId: step.eventId ?? `probe_${randomEventId()}`, eventType: 'card.action.trigger', openId: step.who, teamId, bootstrapAdmins: [ADMIN] };
-        expect(await fastSaveProfile(h.db, event, parseProfile(step.form), h.clock.now(), async () => 'read')).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastSaveProfile(h.db, event, parseProfile(step.form), h.clock.now(), async () => 'read'));
       }
       const body: Body = await h.click(step.who, { action: 'team.editSave', teamId }, step.form, { eventId: step.eventId ?? `evt_profile_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       if (mode === 'fast') {
         // on PostgreSQL a success is the statement's but for a new contact, and nothing ends in a race; on PGlite there is no statement
         const pg = testDatabaseKind() === 'postgres';
@@ -142,8 +139,7 @@ describe('班组资料 保存: the one statement answers and writes what the ord
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('the fake Open Platform received the same messages in both (the new contact told, the pending request moved)', async () => {
@@ -210,24 +206,17 @@ describe('班组资料 保存 twice at once, the fast paths on', () => {
   it.skipIf(testDatabaseKind() !== 'postgres')('a save waiting for the team’s row that another save changed meanwhile leaves nothing of the statement', async () => {
     const raced = fastMembersEnds.raced;
     const before = await saves();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another save of the same phone, not yet committed: the statement reads the old row, then waits for it
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.update(teams).set({ phone: '020-9990000', updatedAt: h.clock.now() }).where(eq(teams.id, f.teamA.id));
       await tx.insert(auditLog).values({ actor: personas.leader, action: 'team.update', entity: 'team', entityId: String(f.teamA.id), details: { changed: ['phone'] } });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone: '020-9990000' }).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body: Body = await clicked;
     // the ordinary path answered, on what the other save left: nothing to change
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');

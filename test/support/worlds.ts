@@ -1,5 +1,8 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Db } from '../../db/index.js';
+import { outbox } from '../../db/schema.js';
 import type { Harness } from './harness.js';
+import type { CardAnswer } from './wire.js';
 
 export type Mode = 'fast' | 'ordinary';
 /** The fast world first, as every comparison runs it. */
@@ -24,4 +27,31 @@ export function twoWorlds<W extends { h: Harness }>(start: (mode: Mode) => Promi
     for (const w of Object.values(worlds)) await w.h?.close();
   });
   return worlds;
+}
+
+/** A step's answer as the step says it: the toast's type, and its text matching `says`. */
+export function expectAnswer(body: CardAnswer, step: { toast: string; says: RegExp }, mode: Mode): void {
+  expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
+  expect(body.toast?.content).toMatch(step.says);
+}
+
+/**
+ * The one statement tried alone on a case it leaves to the ordinary path: `attempt` answers undefined, and `counts` (a
+ * probe of what it would write) reads the same before and after.
+ */
+export async function leavesToOrdinary(counts: () => Promise<unknown>, attempt: () => Promise<unknown>): Promise<void> {
+  const before = await counts();
+  expect(await attempt()).toBeUndefined();
+  expect(await counts()).toEqual(before);
+}
+
+/** Step `i` ended alike in both worlds: the same answer (as `comparable` shows it) and the same rows after. */
+export function expectSameWorlds<B>(worlds: Record<Mode, { answers: B[]; after: unknown[] }>, i: number, comparable: (b: B) => unknown = (b) => b): void {
+  expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
+  expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+}
+
+/** The outbox in order, without the times and ids that differ between two databases. */
+export async function outboxRows(db: Db) {
+  return (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
 }
