@@ -1,7 +1,7 @@
 import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { auditLog, cycles, organizations, outbox, people, processedEvents } from '../../db/schema.js';
+import { auditLog, cycles, organizations, people, processedEvents } from '../../db/schema.js';
 import type { CardActionInput, FastContext } from '../../src/handlers.js';
 import { racedStatements } from '../../src/fast/admin.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
@@ -9,7 +9,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, ORG_POOL, OTHER_EXPERT, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -141,9 +141,7 @@ async function snapshot(db: Db) {
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   orgs: (await db.select({ n: count() }).from(organizations))[0].n,
   people: await db.select().from(people).orderBy(people.openId),
   cycles: await db.select().from(cycles).orderBy(cycles.id),

@@ -1,14 +1,14 @@
 import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, auditLog, bulkJobs, cycles, outbox, people, processedEvents } from '../../db/schema.js';
+import { applications, assignments, auditLog, bulkJobs, cycles, people, processedEvents } from '../../db/schema.js';
 import { type FastAssign, fastAssign } from '../../src/fast/jobSteps.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { applicationForm, countedFixtureBot, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -116,9 +116,7 @@ async function snapshot(db: Db) {
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   jobs: (await db.select({ id: bulkJobs.id, status: bulkJobs.status }).from(bulkJobs).orderBy(bulkJobs.id)).map((j) => `${j.id}:${j.status}`),
   cycles: (await db.select({ id: cycles.id, status: cycles.status }).from(cycles).orderBy(cycles.id)).map((c) => `${c.id}:${c.status}`),
 });

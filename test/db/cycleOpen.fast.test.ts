@@ -10,7 +10,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { countedBot } from '../support/wire.js';
-import { expectAnswer, expectSameWorlds, outboxRows, twoWorlds } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { NO_SEND_LIMITS } from './securityFixture.js';
 
 /**
@@ -104,9 +104,7 @@ async function snapshot(db: Db) {
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   cycles: (await db.select({ id: cycles.id, year: cycles.year, status: cycles.status }).from(cycles).orderBy(cycles.id)).map((c) => `${c.id}:${c.year}:${c.status}`),
 });
 

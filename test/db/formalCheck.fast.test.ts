@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, like } from 'drizzle-orm';
+import { and, eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaderNoticeCard } from '../../cards/applications.js';
 import type { Db } from '../../db/index.js';
@@ -11,7 +11,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -116,9 +116,7 @@ async function snapshot(db: Db) {
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   statuses: (await db.select({ id: applications.id, status: applications.status }).from(applications).orderBy(applications.id)).map((a) => `${a.id}:${a.status}`),
 });
 

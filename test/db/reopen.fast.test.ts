@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../supp
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -180,9 +180,7 @@ async function snapshot(db: Db) {
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   sheets: (await db.select({ id: assignments.id, status: assignments.status }).from(assignments).orderBy(assignments.id)).map((a) => `${a.id}:${a.status}`),
   apps: (await db.select({ id: applications.id, status: applications.status }).from(applications).orderBy(applications.id)).map((a) => `${a.id}:${a.status}`),
   years: (await db.select({ id: cycles.id, status: cycles.status }).from(cycles)).map((c) => `${c.id}:${c.status}`),

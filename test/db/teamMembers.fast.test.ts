@@ -1,13 +1,13 @@
 import { and, count, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { auditLog, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
+import { auditLog, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { fastAddMembers, fastMembersEnds, type FastMembersEvent, fastRemoveMember } from '../../src/fast/teams.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NEWCOMER, OTHER_EXPERT, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -121,9 +121,7 @@ async function snapshot(db: Db) {
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   people: (await db.select({ n: count() }).from(people))[0].n,
   members: (await db.select({ openId: teamMembers.openId, teamId: teamMembers.teamId }).from(teamMembers).orderBy(teamMembers.teamId, teamMembers.openId)).map((m) => `${m.teamId}:${m.openId}`),
 });

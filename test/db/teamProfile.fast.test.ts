@@ -1,14 +1,14 @@
-import { count, eq, like } from 'drizzle-orm';
+import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { auditLog, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
+import { auditLog, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { fastMembersEnds, type FastMembersEvent, fastSaveProfile } from '../../src/fast/teams.js';
 import { parseProfile } from '../../src/teams.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -105,9 +105,7 @@ async function snapshot(db: Db) {
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   teams: (await db.select().from(teams).orderBy(teams.id)).map((t) => JSON.stringify(t)),
 });
 

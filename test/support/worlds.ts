@@ -1,6 +1,7 @@
+import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { outbox } from '../../db/schema.js';
+import { auditLog, outbox, processedEvents } from '../../db/schema.js';
 import type { Harness } from './harness.js';
 import type { CardAnswer } from './wire.js';
 
@@ -54,4 +55,13 @@ export function expectSameWorlds<B>(worlds: Record<Mode, { answers: B[]; after: 
 /** The outbox in order, without the times and ids that differ between two databases. */
 export async function outboxRows(db: Db) {
   return (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+}
+
+/** How many events are claimed, and how many audit and outbox rows there are: what any one-statement attempt adds to. */
+export async function writtenCounts(db: Db) {
+  return {
+    events: (await db.select({ n: count() }).from(processedEvents))[0].n,
+    audits: (await db.select({ n: count() }).from(auditLog))[0].n,
+    outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  };
 }
