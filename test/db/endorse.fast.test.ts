@@ -406,7 +406,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('推荐 / 退回 round trips, warm, on one connection (PostgreSQL)', () => {
-  const bot = countedFixtureBot(undefined, { db: 'counted' });
+  const bot = countedFixtureBot(undefined, { db: 'counted', countUntil: 'answer' });
   const click = (openId: string, value: Record<string, unknown>, form: Record<string, unknown>) => bot.click<Body>(openId, value, form);
   const setFast = (on: boolean) => void (bot.app.processor.fastPaths = on);
   let n = 700;

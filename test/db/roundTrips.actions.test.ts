@@ -47,7 +47,7 @@ interface Measured {
 type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of every card action that changes state (PostgreSQL)', () => {
-  const bot = countedFixtureBot(undefined, { db: 'counted' });
+  const bot = countedFixtureBot(undefined, { db: 'counted', countUntil: 'answer' });
   let db: Db;
   let app: BotApp;
   let f: Fixture;

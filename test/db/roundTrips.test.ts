@@ -55,7 +55,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
         .returning();
     }
   }
-  const bot = countedBot({ clock: '2027-06-10T08:22:00+08:00', db: 'counted', seed });
+  const bot = countedBot({ clock: '2027-06-10T08:22:00+08:00', db: 'counted', countUntil: 'answer', seed });
 
   afterAll(async () => {
     console.log(`round trips per card callback (warm, one connection):\n${table.map((r) => `  ${r.callback.padEnd(52)} ${String(r.trips).padStart(2)} round trips, ${r.statements} statements`).join('\n')}`);

@@ -222,7 +222,7 @@ export async function startSecurityHarness(): Promise<{ h: Harness; f: Fixture; 
  * The counted bot (`countedBot`, test/support/wire.ts) on the fixture, at NOW, with send limits out of the way, for the
  * describe block it is called in; `more` seeds after the fixture, before the bot starts. `f` is the fixture.
  */
-export function countedFixtureBot(more?: (db: Db, f: Fixture) => Promise<unknown>, opts: Pick<CountedBotOptions<Fixture>, 'db'> = {}): CountedBot<Fixture> {
+export function countedFixtureBot(more?: (db: Db, f: Fixture) => Promise<unknown>, opts: Pick<CountedBotOptions<Fixture>, 'db' | 'countUntil'> = {}): CountedBot<Fixture> {
   const seed = async (db: Db) => {
     const f = await seedFixture(db);
     await more?.(db, f);

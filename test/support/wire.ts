@@ -97,6 +97,11 @@ export interface CountedBotOptions<F> {
    * connection, which a test's reads then share.
    */
   db?: 'base' | 'counted';
+  /**
+   * When `click` reads the wire: 'body' (the default), once the answer's body has been read, so a write the bot
+   * issues as it answers is counted; 'answer', as the answer arrives (the round-trip tables).
+   */
+  countUntil?: 'body' | 'answer';
 }
 
 /** The bot over HTTP on one counted connection (`startCountedBot`), with what a one-round-trip test needs of it. */
@@ -147,11 +152,11 @@ async function startCounted<F>(opts: CountedBotOptions<F>): Promise<CountedBot<F
       wire.statements = [];
       wire.tripOf = [];
       const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-      const trips = wire.trips;
-      const statements = [...wire.statements];
-      const tripOf = [...wire.tripOf];
+      const read = () => ({ trips: wire.trips, statements: [...wire.statements], tripOf: [...wire.tripOf!] });
+      const atAnswer = read();
       expect(res.status).toBe(200);
-      return { body: (await res.json()) as B, trips, statements, tripOf, eventId };
+      const body = (await res.json()) as B;
+      return { body, ...(opts.countUntil === 'answer' ? atAnswer : read()), eventId };
     },
     async close() {
       await app.stop();
