@@ -1,17 +1,16 @@
 import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
-import { auditLog, cycles, organizations, outbox, people, processedEvents } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
+import type { Db } from '../../db/index.js';
+import { auditLog, cycles, organizations, people, processedEvents } from '../../db/schema.js';
 import type { CardActionInput, FastContext } from '../../src/handlers.js';
 import { racedStatements } from '../../src/fast/admin.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, ORG_POOL, OTHER_EXPERT, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NOW, ORG_POOL, OTHER_EXPERT, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
  * 启用专家 / 停用专家 / 添加专家 / 评审设置 / 评分表 in one statement each (src/fast/admin.ts) against the ordinary
@@ -136,15 +135,13 @@ async function snapshot(db: Db) {
   }));
   const cycle = (await db.select().from(cycles).orderBy(cycles.id)).map(({ createdAt: _c, updatedAt, ...c }) => ({ ...c, changedAt: stamped(updatedAt) }));
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_adminfast_%')).orderBy(processedEvents.eventId);
   return { orgs: [...orgs.values()].sort(), persons, cycle, audits, out, events };
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   orgs: (await db.select({ n: count() }).from(organizations))[0].n,
   people: await db.select().from(people).orderBy(people.openId),
   cycles: await db.select().from(cycles).orderBy(cycles.id),
@@ -163,19 +160,10 @@ async function seedMore(db: Db) {
 }
 
 describe('专家库 and 评审设置: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      await seedMore(h.db.db);
-      worlds[mode] = { h, f, answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    await seedMore(h.db.db);
+    return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it('declares a fast path for each of the five actions', () => {
@@ -194,21 +182,17 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
       const eventId = step.eventId ?? `evt_adminfast_${i}`;
       if (mode === 'fast' && step.leftToOrdinary) {
         // the fast path itself, on this case: it leaves it, having written nothing (on PGlite it has no statement: undefined at once)
-        const before = await counts(db);
         const raced = racedStatements.count;
-        expect(await tryFast(h, step.action, step.who, eventId, value, form)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => tryFast(h, step.action, step.who, eventId, value, form));
         // decided by the verdict, before any claim: not a claim undone
         expect(racedStatements.count).toBe(raced);
       }
       const body: Body = await h.click(step.who, value, form, { eventId });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('ends with the same rows, audit trail and messages sent in both', async () => {
@@ -245,44 +229,8 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('专家库 and 评审设置 on PostgreSQL: one round trip each, warm', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    f = await seedFixture(base.db);
-    await seedMore(base.db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    wire.tripOf = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedFixtureBot(seedMore);
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) => bot.click<Body>(openId, value, formValue);
 
   it('each action costs one round trip on a warm connection (the ordinary path: more)', async () => {
     let n = 0;
@@ -293,12 +241,12 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('专家库 and 评审设置 o
       'experts.deactivate': () => [{ action: 'experts.deactivate', openId: personas.expert }, {}],
       'experts.activate': () => [{ action: 'experts.activate', openId: personas.expert }, {}],
       'experts.add': () => [{ action: 'experts.add' }, addForm([serial()])],
-      'cycle.settingsSave': () => [{ action: 'cycle.settingsSave', cycleId: f.cycleId }, { awardThreshold: String(threshold++) }],
-      'cycle.sheetLoad': () => [{ action: 'cycle.sheetLoad', cycleId: f.cycleId }, { sheet: sheetText(String(sheet++)) }],
+      'cycle.settingsSave': () => [{ action: 'cycle.settingsSave', cycleId: bot.f.cycleId }, { awardThreshold: String(threshold++) }],
+      'cycle.sheetLoad': () => [{ action: 'cycle.sheetLoad', cycleId: bot.f.cycleId }, { sheet: sheetText(String(sheet++)) }],
     };
     const figures: Record<string, number> = {};
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (const [action, next] of Object.entries(tries)) {
         expect((await click(ADMIN, ...next())).body.toast?.type, `${action} warming`).toBe('success');
         const { body, trips } = await click(ADMIN, ...next());
@@ -307,7 +255,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('专家库 and 评审设置 o
         figures[`${action} (${fast ? 'one statement' : 'ordinary path'})`] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`专家库 / 评审设置 round trips (warm): ${JSON.stringify(figures)}`);
     for (const action of Object.keys(tries)) expect(figures[`${action} (one statement)`], action).toBe(1);
   });
@@ -369,24 +317,17 @@ describe('专家库 and 评审设置 clicked twice at once, the fast paths on', 
   /** Holds `change` uncommitted while the click runs into its row lock; the click's answer once it commits. */
   async function raced(change: (tx: Db) => Promise<void>, clickIt: (eventId: string) => Promise<Body>, waiting: RegExp) {
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await change(tx);
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = clickIt(eventId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     const waited = !answered;
     // the statement that waits for the row is the fast path's (its start, as pg_stat_activity keeps it), having claimed the event
     const blocked = await db().execute(sql`select query from pg_stat_activity where wait_event_type = 'Lock'`);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body = await clicked;
     expect(waited).toBe(true);
     expect((blocked as unknown as { query: string }[]).map((r) => r.query).join('\n')).toMatch(waiting);

@@ -1,22 +1,18 @@
 import { asc, count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endorsementRequestCard } from '../../cards/applications.js';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { applications, auditLog, cycles, honours, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
-import type { BotApp } from '../../src/app.js';
 import { endorsementForm, getApplication, summaryOf } from '../../src/applications.js';
-import { ManualClock } from '../../src/clock.js';
 import { fastSaveDraft, fastSubmitApplication, revocationBarSql } from '../../src/fast/apply.js';
-import type { FakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { rowsOf } from '../../src/outbox.js';
 import { revocationBarDays } from '../../src/policy.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import type { Harness } from '../support/harness.js';
-import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { randomEventId } from '../support/larkEvents.js';
 import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { applicationForm, type Fixture, NOW, OTHER_LEADER, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+import { twoWorlds } from '../support/worlds.js';
+import { applicationForm, countedFixtureBot, type Fixture, NOW, OTHER_LEADER, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
  * 申报 保存 and 提交 take one statement on PostgreSQL (src/fast/apply.ts) when they succeed, and the ordinary path
@@ -100,22 +96,15 @@ interface Case<V> {
 }
 
 describe('申报 保存 and 提交 with the fast paths on and off: the same answers, the same rows', () => {
+  const worlds = twoWorlds(startSecurityHarness);
   let fast: Harness;
   let ordinary: Harness;
   let f: Fixture;
 
-  beforeAll(async () => {
-    let g: Fixture;
-    ({ h: fast, f } = await startSecurityHarness());
-    ({ h: ordinary, f: g } = await startSecurityHarness());
+  beforeAll(() => {
+    [fast, ordinary, f] = [worlds.fast.h, worlds.ordinary.h, worlds.fast.f];
     // seeded alike: the same ids on both databases
-    expect(g).toEqual(f);
-    ordinary.app.processor.fastPaths = false;
-  });
-
-  afterAll(async () => {
-    await fast?.close();
-    await ordinary?.close();
+    expect(worlds.ordinary.f).toEqual(f);
   });
 
   /** The case on both bots; what each answered and changed must be the same. Returns the fast bot's. */
@@ -602,52 +591,27 @@ describe('the revocation bar in SQL against revocationBarDays', () => {
 
 /** One round trip each on a warm connection, where the ordinary path takes four. */
 describe.skipIf(!isPostgres)('round trips of 申报 保存 and 提交 (PostgreSQL)', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let fake: FakeOpenPlatform;
-  let app: BotApp;
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    f = await seedFixture(counted.db);
-    ({ fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } }));
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await counted?.close();
-    await base?.close();
-    await fake?.close();
-  });
+  const bot = countedFixtureBot(undefined, { db: 'counted' });
 
   async function trips(action: string, teamId: number) {
-    const req = signedRequest(
-      cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas.leader, value: { action, teamId, year: YEAR }, formValue: applicationForm(), eventId: randomEventId() }),
-      { encryptKey: TEST_ENCRYPT_KEY, encrypt: true },
-    );
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(((await res.json()) as { toast: { type: string } }).toast.type).toBe('success');
-    return { trips: wire.trips, statements: [...wire.statements] };
+    const { body, trips, statements } = await bot.click<{ toast: { type: string } }>(personas.leader, { action, teamId, year: YEAR }, applicationForm());
+    expect(body.toast.type).toBe('success');
+    return { trips, statements };
   }
 
   it.each(['application.save', 'application.submit'])('%s: one round trip once warm; the ordinary path, four', async (action) => {
-    await trips(action, await freshTeam(counted.db, f));
-    const warm = await trips(action, await freshTeam(counted.db, f));
+    await trips(action, await freshTeam(bot.db, bot.f));
+    const warm = await trips(action, await freshTeam(bot.db, bot.f));
     expect(warm.trips).toBe(1);
     expect(warm.statements.filter((s) => s.startsWith('with c as'))).toHaveLength(1);
-    app.processor.fastPaths = false;
+    bot.app.processor.fastPaths = false;
     try {
-      await trips(action, await freshTeam(counted.db, f));
-      const ordinary = await trips(action, await freshTeam(counted.db, f));
+      await trips(action, await freshTeam(bot.db, bot.f));
+      const ordinary = await trips(action, await freshTeam(bot.db, bot.f));
       expect(ordinary.trips).toBeGreaterThan(1);
       console.log(`${action}: ${warm.trips} round trip (one statement), ${ordinary.trips} on the ordinary path`);
     } finally {
-      app.processor.fastPaths = true;
+      bot.app.processor.fastPaths = true;
     }
   });
 });

@@ -2,18 +2,17 @@ import { asc, eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaintAlertCard, complaintFormCard, complaintReceivedCard } from '../../cards/complaints.js';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { auditLog, chatBindings, codeSequences, complaints, honours, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
-import type { BotApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { complaintAlertRenderer, complaintTeam, complaintTextForm, complaintView, titleStatus } from '../../src/complaints.js';
 import { type FastComplaint, fastSubmitComplaint } from '../../src/fast/complaint.js';
-import type { FakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
 import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+import { countedBot } from '../support/wire.js';
+import { twoWorlds } from '../support/worlds.js';
 import { snapshot } from './securityFixture.js';
 
 /**
@@ -99,24 +98,12 @@ interface Twin {
 }
 
 describe('投诉 with and without its one-statement path: the same answers, rows and messages', () => {
-  let fast: Twin;
-  let ordinary: Twin;
-
-  beforeAll(async () => {
-    const start = async (fastPaths: boolean): Promise<Twin> => {
-      nextTeam = 0;
-      const h = await startHarness({ clock: new ManualClock(NOW) });
-      h.app.processor.fastPaths = fastPaths;
-      return { h, teams: await seed(h.db.db) };
-    };
-    fast = await start(true);
-    ordinary = await start(false);
-    expect(fast.teams).toEqual(ordinary.teams);
+  const { fast, ordinary } = twoWorlds(async (): Promise<Twin> => {
+    nextTeam = 0;
+    const h = await startHarness({ clock: new ManualClock(NOW) });
+    return { h, teams: await seed(h.db.db) };
   });
-  afterAll(async () => {
-    await fast?.h.close();
-    await ordinary?.h.close();
-  });
+  beforeAll(() => expect(fast.teams).toEqual(ordinary.teams));
 
   /** One signed, encrypted callback to each bot with the same event id; the answers, then the rows and the messages, compared. */
   async function both(openId: string, value: Record<string, unknown>, form: Record<string, unknown>, eventId = randomEventId()) {
@@ -314,49 +301,20 @@ describe('投诉 with and without its one-statement path: the same answers, rows
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('投诉 in one statement (PostgreSQL)', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let fake: FakeOpenPlatform;
-  let app: BotApp;
-  let t: Teams;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
+  const bot = countedBot({ clock: NOW, db: 'counted', seed: async (db) => {
     nextTeam = 0;
-    t = await seed(counted.db);
-    ({ fake, app } = await startCountedBot(counted, base.url!, clock));
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await counted?.close();
-    await base?.close();
-    await fake?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown>) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value: { action: 'complaint.submit', ...value }, formValue, eventId: randomEventId() }), {
-      encryptKey: TEST_ENCRYPT_KEY,
-      encrypt: true,
-    });
-    wire.trips = 0;
-    wire.statements = [];
-    wire.tripOf = [];
-    const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips, statements: [...wire.statements] };
-  }
+    return seed(db);
+  } });
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown>) => bot.click<Body>(openId, { action: 'complaint.submit', ...value }, formValue);
 
   it('a complaint taken costs one round trip on a warm connection, the team picked or typed, with or without a form key', async () => {
     const figures: string[] = [];
     for (const [name, value, form] of [
-      ['picked, form key', { teamId: t.lighting, formKey: 'trip-1' }, { content: '护栏缺失' }],
+      ['picked, form key', { teamId: bot.f.lighting, formKey: 'trip-1' }, { content: '护栏缺失' }],
       ['typed name, form key', { formKey: 'trip-2' }, { team: '照明巡查', content: '护栏缺失' }],
       // the full name of one team, and part of another's: the exact match is the one meant
       ['typed full name', { formKey: 'trip-3' }, { team: '佛山排水班', content: '护栏缺失' }],
-      ['typed code, no form key', {}, { team: t.code, content: '护栏缺失' }],
+      ['typed code, no form key', {}, { team: bot.f.code, content: '护栏缺失' }],
     ] as const) {
       await click(CUSTOMER, { ...value, ...('formKey' in value ? { formKey: `${value.formKey}-warm` } : {}) }, form);
       const r = await click(OTHER_CUSTOMER, value, form);
@@ -367,7 +325,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('投诉 in one statement (Pos
     // what a refusal costs now: the fast attempt, which writes nothing, then the ordinary path's refusal (reported)
     for (const [name, value, warm, form] of [
       ['refused: several teams', { formKey: 'trip-r2' }, { formKey: 'trip-r1' }, { team: '中山绿化', content: '护栏缺失' }],
-      ['refused: sent before', { teamId: t.lighting, formKey: 'trip-2' }, { teamId: t.lighting, formKey: 'trip-1' }, { content: '护栏缺失' }],
+      ['refused: sent before', { teamId: bot.f.lighting, formKey: 'trip-2' }, { teamId: bot.f.lighting, formKey: 'trip-1' }, { content: '护栏缺失' }],
     ] as const) {
       await click(OTHER_CUSTOMER, warm, form);
       const r = await click(OTHER_CUSTOMER, value, form);
@@ -375,25 +333,25 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('投诉 in one statement (Pos
       figures.push(`  ${name.padEnd(24)} ${r.trips} round trips, ${r.statements.length} statements`);
     }
     // the ordinary path of the same, for the figures
-    app.processor.fastPaths = false;
+    bot.app.processor.fastPaths = false;
     try {
-      await click(CUSTOMER, { teamId: t.lighting, formKey: 'trip-ordinary-warm' }, { content: '护栏缺失' });
+      await click(CUSTOMER, { teamId: bot.f.lighting, formKey: 'trip-ordinary-warm' }, { content: '护栏缺失' });
       // the same sender, whose actor the process now knows, as on the fast path's measure
-      const r = await click(CUSTOMER, { teamId: t.lighting, formKey: 'trip-ordinary' }, { content: '护栏缺失' });
+      const r = await click(CUSTOMER, { teamId: bot.f.lighting, formKey: 'trip-ordinary' }, { content: '护栏缺失' });
       expect(r.body.toast?.type).toBe('success');
       figures.push(`  ${'ordinary path, picked'.padEnd(24)} ${r.trips} round trips, ${r.statements.length} statements`);
     } finally {
-      app.processor.fastPaths = true;
+      bot.app.processor.fastPaths = true;
     }
     console.log(`投诉 (complaint.submit), warm, one connection:\n${figures.join('\n')}`);
   });
 
   /** The statement on its own, for a case it must leave to the ordinary path: it answers undefined and writes nothing at all. */
   async function leavesIt(event: Partial<FastComplaint>) {
-    const db = counted.db;
+    const db = bot.db;
     const before = { tables: await snapshot(db), events: await db.$count(processedEvents) };
-    const done = await fastSubmitComplaint(counted, {
-      eventId: randomEventId(), eventType: 'card.action.trigger', openId: CUSTOMER, team: { id: t.lighting }, content: '护栏缺失', year: 2027,
+    const done = await fastSubmitComplaint(bot.counted, {
+      eventId: randomEventId(), eventType: 'card.action.trigger', openId: CUSTOMER, team: { id: bot.f.lighting }, content: '护栏缺失', year: 2027,
       now: new Date(NOW), bootstrapAdmins: [ADMIN], ...event,
     });
     expect(done).toBeUndefined();
@@ -406,11 +364,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('投诉 in one statement (Pos
     await leavesIt({ team: { code: 'GDSZ-2099-0001' } });
     await leavesIt({ team: { id: 999_999 } });
     // the form sent before by this complainant
-    await click(CUSTOMER, { teamId: t.lighting, formKey: 'sent-before' }, { content: '护栏缺失' });
+    await click(CUSTOMER, { teamId: bot.f.lighting, formKey: 'sent-before' }, { content: '护栏缺失' });
     await leavesIt({ formKey: 'sent-before' });
     // an event seen before
     const eventId = randomEventId();
-    await counted.db.insert(processedEvents).values({ eventId, eventType: 'card.action.trigger' });
+    await bot.db.insert(processedEvents).values({ eventId, eventType: 'card.action.trigger' });
     await leavesIt({ eventId });
     // an administrator among the destinations in p2p
     await leavesIt({ openId: SECOND_ADMIN });

@@ -1,15 +1,17 @@
 import { count, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cycleOpenedCard } from '../../cards/admin.js';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { auditLog, chatBindings, cycles, outbox, people, processedEvents } from '../../db/schema.js';
 import { adminOverview } from '../../src/adminOverview.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastOpenCycle, openCycleInput } from '../../src/fast/cycleSteps.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { countedBot } from '../support/wire.js';
+import { expectAnswer, expectSameWorlds, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { NO_SEND_LIMITS } from './securityFixture.js';
 
 /**
  * 开启年度评审 in one statement (src/fast/cycleSteps.ts) against the ordinary transaction: the same answers, rows,
@@ -96,32 +98,21 @@ async function seed(db: Db) {
 async function snapshot(db: Db) {
   const cycleRows = (await db.select().from(cycles).orderBy(cycles.id)).map(({ createdAt: _c, updatedAt: _u, ...c }) => c);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_open_%')).orderBy(processedEvents.eventId);
   return { cycleRows, audits, out, events };
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   cycles: (await db.select({ id: cycles.id, year: cycles.year, status: cycles.status }).from(cycles).orderBy(cycles.id)).map((c) => `${c.id}:${c.year}:${c.status}`),
 });
 
 describe('开启年度评审: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const h = await startHarness({ clock: new ManualClock(NOW) });
-      h.app.processor.fastPaths = mode === 'fast';
-      await seed(h.db.db);
-      worlds[mode] = { h, answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const h = await startHarness({ clock: new ManualClock(NOW) });
+    await seed(h.db.db);
+    return { h, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -152,13 +143,11 @@ describe('开启年度评审: the one statement answers and writes what the ordi
         expect(await counts(db)).toEqual(before);
       }
       const body: Body = await h.click(step.who, { action: 'cycle.open' }, step.form, { eventId: step.eventId ?? `evt_open_step${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('sends every administrators’ destination the card the ordinary path drew, the actor’s own copy interactive', async () => {
@@ -187,61 +176,25 @@ describe('开启年度评审: the one statement answers and writes what the ordi
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('开启年度评审 on PostgreSQL: one round trip', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    await seed(base.db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, formValue: Record<string, unknown>) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value: { action: 'cycle.open' }, formValue, eventId: randomEventId() }), {
-      encryptKey: TEST_ENCRYPT_KEY,
-      encrypt: true,
-    });
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedBot({ clock: NOW, outboxLimits: NO_SEND_LIMITS, seed });
+  const click = (openId: string, formValue: Record<string, unknown>) => bot.click<Body>(openId, { action: 'cycle.open' }, formValue);
 
   it('开启 costs one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     let year = 2030;
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (const step of ['warm', 'measured']) {
         const { body, trips } = await click(ADMIN, form(year));
         expect(body.toast?.type, JSON.stringify(body.toast)).toBe('success');
         expect(body.card?.data?.header?.title?.content).toBeTruthy();
         // one cycle runs at a time (第十九条): this one is over before the next opens
-        await base.db.update(cycles).set({ status: 'published' }).where(eq(cycles.year, year));
+        await bot.base.db.update(cycles).set({ status: 'published' }).where(eq(cycles.year, year));
         year++;
         if (step === 'measured') figures[fast ? 'one statement' : 'ordinary path'] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`开启年度评审 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['one statement']).toBe(1);
     expect(figures['ordinary path']).toBeGreaterThan(1);

@@ -1,21 +1,20 @@
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { complaintDecidedCard, complaintOutcomeCard, revocationDecidedCard, titleRevokedNoticeCard } from '../../cards/complaints.js';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { auditLog, certificates, complaints, cycles, honours, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
-import type { BotApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { complaintOutcomeRenderer, complaintTeam, complaintView, getComplaint, titleRevokedRenderer, titleStatus } from '../../src/complaints.js';
 import { fastDecideComplaint, fastKeepTitle, fastRevokeTitle, revocationRunSql } from '../../src/fast/decisions.js';
-import type { FakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { rowsOf } from '../../src/outbox.js';
 import { revocationRun } from '../../src/complaints.js';
 import { sql } from 'drizzle-orm';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
+import { countedBot } from '../support/wire.js';
+import { twoWorlds } from '../support/worlds.js';
 import { snapshot } from './securityFixture.js';
 
 /**
@@ -129,24 +128,12 @@ interface Twin {
 }
 
 describe('complaint and title decisions with and without their one-statement path: the same answers, rows and messages', () => {
-  let fast: Twin;
-  let ordinary: Twin;
-
-  beforeAll(async () => {
-    const start = async (fastPaths: boolean): Promise<Twin> => {
-      nextTeam = 0;
-      const h = await startHarness({ clock: new ManualClock(NOW) });
-      h.app.processor.fastPaths = fastPaths;
-      return { h, s: await seed(h.db.db) };
-    };
-    fast = await start(true);
-    ordinary = await start(false);
-    expect(fast.s).toEqual(ordinary.s);
+  const { fast, ordinary } = twoWorlds(async (): Promise<Twin> => {
+    nextTeam = 0;
+    const h = await startHarness({ clock: new ManualClock(NOW) });
+    return { h, s: await seed(h.db.db) };
   });
-  afterAll(async () => {
-    await fast?.h.close();
-    await ordinary?.h.close();
-  });
+  beforeAll(() => expect(fast.s).toEqual(ordinary.s));
 
   /** One signed, encrypted callback to each bot with the same event id; the answers, then the rows and the messages, compared. */
   async function both(openId: string, value: Record<string, unknown>, form: Record<string, unknown>, eventId = randomEventId()) {
@@ -321,41 +308,15 @@ describe('complaint and title decisions with and without their one-statement pat
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decisions in one statement (PostgreSQL)', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let fake: FakeOpenPlatform;
-  let app: BotApp;
-  let s: Seeded;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
+  const bot = countedBot({ clock: NOW, db: 'counted', seed: async (db) => {
     nextTeam = 0;
-    s = await seed(counted.db);
-    ({ fake, app } = await startCountedBot(counted, base.url!, clock));
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await counted?.close();
-    await base?.close();
-    await fake?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown>) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    wire.tripOf = [];
-    const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips, statements: [...wire.statements] };
-  }
+    return seed(db);
+  } });
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown>) => bot.click<Body>(openId, value, formValue);
 
   /** A fresh open complaint of a team, from the web. */
   async function openComplaint(teamId: number, day: number) {
-    const [c] = await counted.db
+    const [c] = await bot.db
       .insert(complaints)
       .values({ reference: `TS-2027-8${teamId}${day}${Math.random().toString().slice(2, 6)}`, teamId, content: '路面开裂', channel: 'web', status: 'open', createdAt: new Date(`2027-03-0${day}T10:00:00+08:00`) })
       .returning();
@@ -371,36 +332,36 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
       expect(r.trips, `${name}: ${r.statements.join('\n')}`).toBe(1);
       figures.push(`  ${name.padEnd(20)} ${r.trips} round trip, ${r.statements.length} statements`);
     };
-    const [w1, m1, w2, m2] = [await openComplaint(s.plain.team, 1), await openComplaint(s.plain.team, 2), await openComplaint(s.plain.team, 3), await openComplaint(s.plain.team, 4)];
+    const [w1, m1, w2, m2] = [await openComplaint(bot.f.plain.team, 1), await openComplaint(bot.f.plain.team, 2), await openComplaint(bot.f.plain.team, 3), await openComplaint(bot.f.plain.team, 4)];
     await measure('complaint.dismiss', () => click(ADMIN, { action: 'complaint.dismiss', complaintId: w1 }, { note: '不属实' }), () => click(ADMIN, { action: 'complaint.dismiss', complaintId: m1 }, { note: '不属实' }));
     await measure('complaint.uphold', () => click(ADMIN, { action: 'complaint.uphold', complaintId: w2 }, { note: '属实' }), () => click(ADMIN, { action: 'complaint.uphold', complaintId: m2 }, { note: '属实' }));
     // the warm 保留: a second upheld complaint of the titled team completes its run (the ordinary path raises the alert)
     const warmKeep = async () => {
-      expect((await click(ADMIN, { action: 'complaint.uphold', complaintId: s.titled.open[0] }, { note: '属实' })).body.toast?.content).toBe('已认定投诉成立，撤销称号提醒已发出');
-      return click(ADMIN, { action: 'revocation.keep', honourId: s.titled.honour }, { reason: '已整改' });
+      expect((await click(ADMIN, { action: 'complaint.uphold', complaintId: bot.f.titled.open[0] }, { note: '属实' })).body.toast?.content).toBe('已认定投诉成立，撤销称号提醒已发出');
+      return click(ADMIN, { action: 'revocation.keep', honourId: bot.f.titled.honour }, { reason: '已整改' });
     };
-    await measure('revocation.keep', warmKeep, () => click(ADMIN, { action: 'revocation.keep', honourId: s.alerted.honour }, { reason: '已整改' }));
-    await measure('revocation.revoke', () => click(ADMIN, { action: 'revocation.revoke', honourId: s.adminLed.honour }, { reason: '连续投诉' }), () => click(ADMIN, { action: 'revocation.revoke', honourId: s.certified.honour }, { reason: '连续投诉' }));
+    await measure('revocation.keep', warmKeep, () => click(ADMIN, { action: 'revocation.keep', honourId: bot.f.alerted.honour }, { reason: '已整改' }));
+    await measure('revocation.revoke', () => click(ADMIN, { action: 'revocation.revoke', honourId: bot.f.adminLed.honour }, { reason: '连续投诉' }), () => click(ADMIN, { action: 'revocation.revoke', honourId: bot.f.certified.honour }, { reason: '连续投诉' }));
     // what a second click costs now: the fast attempt, which writes nothing, then the ordinary path's answer (reported)
     const again = await click(ADMIN, { action: 'complaint.dismiss', complaintId: m1 }, { note: '不属实' });
     expect(again.body.toast?.type).toBe('info');
     figures.push(`  ${'dismiss, second click'.padEnd(20)} ${again.trips} round trips, ${again.statements.length} statements`);
-    const revokedAgain = await click(ADMIN, { action: 'revocation.revoke', honourId: s.certified.honour }, { reason: '连续投诉' });
+    const revokedAgain = await click(ADMIN, { action: 'revocation.revoke', honourId: bot.f.certified.honour }, { reason: '连续投诉' });
     expect(revokedAgain.body.toast?.type).toBe('info');
     figures.push(`  ${'revoke, second click'.padEnd(20)} ${revokedAgain.trips} round trips, ${revokedAgain.statements.length} statements`);
-    app.processor.fastPaths = false;
+    bot.app.processor.fastPaths = false;
     try {
       const ordinaryAgain = await click(ADMIN, { action: 'complaint.dismiss', complaintId: m1 }, { note: '不属实' });
       figures.push(`  ${'the same, ordinary'.padEnd(20)} ${ordinaryAgain.trips} round trips, ${ordinaryAgain.statements.length} statements`);
     } finally {
-      app.processor.fastPaths = true;
+      bot.app.processor.fastPaths = true;
     }
     console.log(`投诉认定 / 撤销 / 保留, warm, one connection:\n${figures.join('\n')}`);
   });
 
   /** The statement on its own, for a case it must leave to the ordinary path: it answers undefined and writes nothing at all. */
   async function leavesIt(run: () => Promise<unknown>) {
-    const db = counted.db;
+    const db = bot.db;
     const before = { tables: await snapshot(db), events: await db.$count(processedEvents) };
     expect(await run()).toBeUndefined();
     expect({ tables: await snapshot(db), events: await db.$count(processedEvents) }).toEqual(before);
@@ -408,53 +369,53 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
   const who = (openId = ADMIN, eventId = randomEventId()) => ({ eventId, eventType: 'card.action.trigger', openId, now: new Date(NOW), bootstrapAdmins: [ADMIN] });
 
   it('writes nothing, not even the claim, for what it leaves to the ordinary path', async () => {
-    const open = await openComplaint(s.plain.team, 5);
+    const open = await openComplaint(bot.f.plain.team, 5);
     const decide = (over: Partial<Parameters<typeof fastDecideComplaint>[1]> = {}) => () =>
-      fastDecideComplaint(counted, { ...who(), complaintId: open, decision: 'uphold', note: '属实', ...over });
+      fastDecideComplaint(bot.counted, { ...who(), complaintId: open, decision: 'uphold', note: '属实', ...over });
     await leavesIt(decide({ openId: STRANGER }));
     await leavesIt(decide({ complaintId: 999_999 }));
-    const decided = await openComplaint(s.plain.team, 5);
+    const decided = await openComplaint(bot.f.plain.team, 5);
     await click(ADMIN, { action: 'complaint.dismiss', complaintId: decided }, { note: '不属实' });
     await leavesIt(decide({ complaintId: decided }));
     await leavesIt(decide({ complaintId: decided, decision: 'dismiss' }));
     const seen = randomEventId();
-    await counted.db.insert(processedEvents).values({ eventId: seen, eventType: 'card.action.trigger' });
+    await bot.db.insert(processedEvents).values({ eventId: seen, eventType: 'card.action.trigger' });
     await leavesIt(decide({ ...who(ADMIN, seen) }));
     // the complainant deciding their own complaint (their notice is interactive on the ordinary path)
-    await counted.db.update(people).set({ roles: ['admin'] }).where(eq(people.openId, CUSTOMER));
-    await leavesIt(decide({ openId: CUSTOMER, complaintId: s.titled.open[1], decision: 'dismiss' }));
-    await counted.db.update(people).set({ roles: [] }).where(eq(people.openId, CUSTOMER));
+    await bot.db.update(people).set({ roles: ['admin'] }).where(eq(people.openId, CUSTOMER));
+    await leavesIt(decide({ openId: CUSTOMER, complaintId: bot.f.titled.open[1], decision: 'dismiss' }));
+    await bot.db.update(people).set({ roles: [] }).where(eq(people.openId, CUSTOMER));
     // an uphold that completes the run of a title: the alert is the ordinary path's
-    const [h] = await counted.db.insert(honours).values({ teamId: s.plain.team, year: 2027, awardedAt: new Date('2027-03-01T00:00:00+08:00') }).returning();
-    const [a, b] = [await openComplaint(s.plain.team, 6), await openComplaint(s.plain.team, 7)];
+    const [h] = await bot.db.insert(honours).values({ teamId: bot.f.plain.team, year: 2027, awardedAt: new Date('2027-03-01T00:00:00+08:00') }).returning();
+    const [a, b] = [await openComplaint(bot.f.plain.team, 6), await openComplaint(bot.f.plain.team, 7)];
     expect((await click(ADMIN, { action: 'complaint.uphold', complaintId: a }, { note: '属实' })).trips).toBe(1);
     await leavesIt(decide({ complaintId: b }));
     // a run setting of a form only TypeScript reads
-    await counted.db.update(cycles).set({ settings: { revocationRun: '3' } });
+    await bot.db.update(cycles).set({ settings: { revocationRun: '3' } });
     await leavesIt(decide({ complaintId: b, decision: 'dismiss' }));
-    await counted.db.update(cycles).set({ settings: { revocationBarDays: 200 } });
+    await bot.db.update(cycles).set({ settings: { revocationBarDays: 200 } });
     // keep: not an administrator, no alert waiting, not the current title, revoked, unknown
-    const keep = (honourId: number, openId = ADMIN) => () => fastKeepTitle(counted, { ...who(openId), honourId, reason: '已整改' });
+    const keep = (honourId: number, openId = ADMIN) => () => fastKeepTitle(bot.counted, { ...who(openId), honourId, reason: '已整改' });
     await leavesIt(keep(h.id, STRANGER));
-    await leavesIt(keep(s.adminLed.honour));
-    await leavesIt(keep(s.certified.honour));
+    await leavesIt(keep(bot.f.adminLed.honour));
+    await leavesIt(keep(bot.f.certified.honour));
     await leavesIt(keep(999_999));
     // revoke: not an administrator, revoked before, unknown, the leader deciding
-    const revoke = (honourId: number, openId = ADMIN) => () => fastRevokeTitle(counted, { ...who(openId), honourId, reason: '连续投诉' });
+    const revoke = (honourId: number, openId = ADMIN) => () => fastRevokeTitle(bot.counted, { ...who(openId), honourId, reason: '连续投诉' });
     await leavesIt(revoke(h.id, STRANGER));
-    await leavesIt(revoke(s.certified.honour));
+    await leavesIt(revoke(bot.f.certified.honour));
     await leavesIt(revoke(999_999));
-    for (const own of [s.titled.leader, s.titled.contact]) {
-      await leavesIt(revoke(s.titled.honour, own));
-      await counted.db.update(people).set({ roles: ['admin'] }).where(eq(people.openId, own));
-      await leavesIt(revoke(s.titled.honour, own));
-      await counted.db.update(people).set({ roles: [] }).where(eq(people.openId, own));
+    for (const own of [bot.f.titled.leader, bot.f.titled.contact]) {
+      await leavesIt(revoke(bot.f.titled.honour, own));
+      await bot.db.update(people).set({ roles: ['admin'] }).where(eq(people.openId, own));
+      await leavesIt(revoke(bot.f.titled.honour, own));
+      await bot.db.update(people).set({ roles: [] }).where(eq(people.openId, own));
     }
     // the last seen before
-    await leavesIt(() => fastRevokeTitle(counted, { ...who(ADMIN, seen), honourId: h.id, reason: '连续投诉' }));
-    await leavesIt(() => fastKeepTitle(counted, { ...who(ADMIN, seen), honourId: h.id, reason: '已整改' }));
+    await leavesIt(() => fastRevokeTitle(bot.counted, { ...who(ADMIN, seen), honourId: h.id, reason: '连续投诉' }));
+    await leavesIt(() => fastKeepTitle(bot.counted, { ...who(ADMIN, seen), honourId: h.id, reason: '已整改' }));
     // the run of the latest title reached (the alert raised by the ordinary path): 保留 of an older title of the team is refused
-    const [old] = await counted.db.insert(honours).values({ teamId: s.plain.team, year: 2020, awardedAt: new Date('2020-12-01T00:00:00+08:00') }).returning();
+    const [old] = await bot.db.insert(honours).values({ teamId: bot.f.plain.team, year: 2020, awardedAt: new Date('2020-12-01T00:00:00+08:00') }).returning();
     expect((await click(ADMIN, { action: 'complaint.uphold', complaintId: b }, { note: '属实' })).body.toast?.content).toBe('已认定投诉成立，撤销称号提醒已发出');
     await leavesIt(keep(old.id));
     // and 保留 of the latest once it is revoked, its run still reached
@@ -464,24 +425,24 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
 
   it('at once: two clicks on one complaint, or 撤销 and 保留 of one title, end as the ordinary path ends them', async () => {
     for (let round = 0; round < 4; round++) {
-      const id = await openComplaint(s.plain.team, 8);
+      const id = await openComplaint(bot.f.plain.team, 8);
       const [x, y] = await Promise.all([
         click(ADMIN, { action: 'complaint.uphold', complaintId: id }, { note: '属实' }),
         click(SECOND_ADMIN, { action: round % 2 ? 'complaint.dismiss' : 'complaint.uphold', complaintId: id }, { note: '核实' }),
       ]);
       const types = [x.body.toast?.type, y.body.toast?.type].sort();
       expect(types, JSON.stringify([x.body.toast, y.body.toast])).toEqual(['info', 'success']);
-      expect(await counted.db.$count(auditLog, sql`${auditLog.entityId} = ${String(id)} and ${auditLog.action} like 'complaint.%'`)).toBe(1);
+      expect(await bot.db.$count(auditLog, sql`${auditLog.entityId} = ${String(id)} and ${auditLog.action} like 'complaint.%'`)).toBe(1);
     }
-    const [h] = await counted.db.insert(honours).values({ teamId: s.alerted.team, year: 2027, awardedAt: new Date('2027-03-01T00:00:00+08:00') }).returning();
-    const [a, b] = [await openComplaint(s.alerted.team, 2), await openComplaint(s.alerted.team, 3)];
+    const [h] = await bot.db.insert(honours).values({ teamId: bot.f.alerted.team, year: 2027, awardedAt: new Date('2027-03-01T00:00:00+08:00') }).returning();
+    const [a, b] = [await openComplaint(bot.f.alerted.team, 2), await openComplaint(bot.f.alerted.team, 3)];
     await click(ADMIN, { action: 'complaint.uphold', complaintId: a }, { note: '属实' });
     await click(ADMIN, { action: 'complaint.uphold', complaintId: b }, { note: '属实' });
     const [k, r] = await Promise.all([
       click(ADMIN, { action: 'revocation.keep', honourId: h.id }, { reason: '已整改' }),
       click(SECOND_ADMIN, { action: 'revocation.revoke', honourId: h.id }, { reason: '连续投诉' }),
     ]);
-    const [row] = await counted.db.select().from(honours).where(eq(honours.id, h.id));
+    const [row] = await bot.db.select().from(honours).where(eq(honours.id, h.id));
     // whichever came first: a revoke after a keep is still a revoke (the title is held); a keep after a revoke is refused
     expect(r.body.toast?.type).toBe('success');
     expect(row.revokedAt).not.toBeNull();

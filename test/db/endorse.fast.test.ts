@@ -1,6 +1,6 @@
 import { and, count, eq, like } from 'drizzle-orm';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { formalCheckRequestCard, leaderNoticeCard } from '../../cards/applications.js';
 import type { Database, Db } from '../../db/index.js';
 import { applications, auditLog, chatBindings, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
@@ -9,12 +9,12 @@ import { cardRenderers } from '../../src/cardRenderers.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastEndorse, type FastEndorseEvent } from '../../src/fast/endorse.js';
 import { cardSpecOf } from '../../src/outbox.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
 import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { applicationForm, type Fixture, NOW, OTHER_CONTACT, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+import { twoWorlds } from '../support/worlds.js';
+import { applicationForm, countedFixtureBot, type Fixture, NOW, OTHER_CONTACT, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 推荐 / 退回 by the organisation contact (第十五条) on its one-statement path (src/fast/endorse.ts) and on the
@@ -39,29 +39,16 @@ interface Side {
 }
 
 describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
-  let fast: Side;
-  let ordinary: Side;
+  const { fast, ordinary } = twoWorlds(async (): Promise<Side> => {
+    const { h, f } = await startSecurityHarness();
+    await h.db.db.insert(people).values([
+      { openId: SECOND_ADMIN, name: '第二管理员', roles: ['admin'] },
+      { openId: PENDING_LEADER, name: '待关联班组长' },
+      { openId: ROLELESS_CONTACT, name: '前联系人' },
+    ]);
+    return { h, f, db: h.db.db };
+  });
   const sides = () => [fast, ordinary] as const;
-
-  beforeAll(async () => {
-    const start = async (fastPaths: boolean): Promise<Side> => {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = fastPaths;
-      await h.db.db.insert(people).values([
-        { openId: SECOND_ADMIN, name: '第二管理员', roles: ['admin'] },
-        { openId: PENDING_LEADER, name: '待关联班组长' },
-        { openId: ROLELESS_CONTACT, name: '前联系人' },
-      ]);
-      return { h, f, db: h.db.db };
-    };
-    fast = await start(true);
-    ordinary = await start(false);
-  });
-
-  afterAll(async () => {
-    await fast?.h.close();
-    await ordinary?.h.close();
-  });
 
   let serial = 500;
   /** The same fresh team and application on both sides (the same ids: the databases are seeded alike); its id. */
@@ -419,49 +406,18 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('推荐 / 退回 round trips, warm, on one connection (PostgreSQL)', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let stop: () => Promise<void>;
-  let click: (openId: string, value: Record<string, unknown>, form: Record<string, unknown>) => Promise<{ body: Body; trips: number }>;
-  let fresh: () => Promise<number>;
-  let setFast: (on: boolean) => void;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    const db = counted.db;
-    const f = await seedFixture(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    setFast = (on) => void (app.processor.fastPaths = on);
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-    let n = 700;
-    fresh = async () => {
-      const [a] = await db.select().from(teams).where(eq(teams.id, f.teamA.id));
-      const [t] = await db.insert(teams).values({ ...a, id: undefined, code: `GDSZ-2025-0${n}`, name: `往返推荐${n++}班`, createdAt: undefined, updatedAt: undefined }).returning();
-      await db.insert(teamMembers).values({ teamId: t.id, openId: personas.leader, role: 'leader' });
-      const [app2] = await db.insert(applications).values({ teamId: t.id, cycleId: f.cycleId, status: 'submitted', form: applicationForm() }).returning();
-      return app2.id;
-    };
-    click = async (openId, value, form) => {
-      const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue: form, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-      wire.trips = 0;
-      wire.statements = [];
-      const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-      const trips = wire.trips;
-      return { body: (await res.json()) as Body, trips };
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
+  const bot = countedFixtureBot(undefined, { db: 'counted', countUntil: 'answer' });
+  const click = (openId: string, value: Record<string, unknown>, form: Record<string, unknown>) => bot.click<Body>(openId, value, form);
+  const setFast = (on: boolean) => void (bot.app.processor.fastPaths = on);
+  let n = 700;
+  const fresh = async () => {
+    const { db, f } = bot;
+    const [a] = await db.select().from(teams).where(eq(teams.id, f.teamA.id));
+    const [t] = await db.insert(teams).values({ ...a, id: undefined, code: `GDSZ-2025-0${n}`, name: `往返推荐${n++}班`, createdAt: undefined, updatedAt: undefined }).returning();
+    await db.insert(teamMembers).values({ teamId: t.id, openId: personas.leader, role: 'leader' });
+    const [app2] = await db.insert(applications).values({ teamId: t.id, cycleId: f.cycleId, status: 'submitted', form: applicationForm() }).returning();
+    return app2.id;
+  };
 
   const forms = { 'endorse.recommend': { truthful: true, opinion: '材料属实，同意推荐' }, 'endorse.return': { opinion: '请补充材料' } } as const;
 

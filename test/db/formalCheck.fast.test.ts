@@ -1,19 +1,18 @@
-import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
+import { and, eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaderNoticeCard } from '../../cards/applications.js';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { applications, auditLog, cycles, organizations, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { summaryOf } from '../../src/applications.js';
-import { ManualClock } from '../../src/clock.js';
 import { fastFormalCheck, type FastFormalCheck } from '../../src/fast/formalCheck.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer, formalCheckNoticeSpec } from '../../src/formalCheckNotices.js';
 import type { CardSpec } from '../../src/outbox.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
  * 形式审查 受理 / 退回 in one statement (src/fast/formalCheck.ts) against the ordinary transaction: the same answers,
@@ -111,15 +110,13 @@ async function snapshot(db: Db) {
   // a row seeded bears the real time; one the bot changed, the bot's clock
   const apps = (await db.select().from(applications).orderBy(applications.id)).map(({ createdAt: _c, updatedAt, ...a }) => ({ ...a, changedAt: updatedAt.getTime() === Date.parse(NOW) ? NOW : 'seeded' }));
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at: _a, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = (await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_formal_%')).orderBy(processedEvents.eventId));
   return { apps, audits, out, events };
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   statuses: (await db.select({ id: applications.id, status: applications.status }).from(applications).orderBy(applications.id)).map((a) => `${a.id}:${a.status}`),
 });
 
@@ -136,18 +133,9 @@ async function oldNotice(db: Db, applicationId: number, notice: 'accepted' | 're
 }
 
 describe('形式审查: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; r: Rows; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      worlds[mode] = { h, f, r: await seedMore(h.db.db, f), answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    return { h, f, r: await seedMore(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -159,7 +147,6 @@ describe('形式审查: the one statement answers and writes what the ordinary t
       const form = step.form?.(id) ?? {};
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const typed = form[`reason_${id}`];
         const direct: FastFormalCheck = {
           eventId: step.eventId ?? `probe_${randomEventId()}`,
@@ -171,17 +158,14 @@ describe('形式审查: the one statement answers and writes what the ordinary t
           now: h.clock.now(),
           bootstrapAdmins: [ADMIN],
         };
-        expect(await fastFormalCheck(h.db, direct)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastFormalCheck(h.db, direct));
       }
       const body: Body = await h.click(step.who, { action: step.action, applicationId: id }, form, { eventId: step.eventId ?? `evt_formal_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('sends the leader and the contact the card the ordinary path drew before, and the renderer draws it from the spec', async () => {
@@ -217,69 +201,32 @@ describe('形式审查: the one statement answers and writes what the ordinary t
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('形式审查 on PostgreSQL: one round trip, and two clicks at once end as one', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    await seedMore(db, f);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}, eventId = randomEventId()) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedFixtureBot(seedMore);
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}, eventId?: string) => bot.click<Body>(openId, value, formValue, eventId);
 
   /** A recommended application of a fresh team of OTHER_LEADER's. */
   let serial = 200;
   async function recommended(): Promise<number> {
-    const [b] = await db.select().from(teams).where(eq(teams.id, f.teamB.id));
-    const [t] = await db.insert(teams).values({ ...b, id: undefined, code: `GDSZ-2025-0${serial++}`, name: `并发测试${serial}班`, createdAt: undefined, updatedAt: undefined }).returning();
-    const [original] = await db.select().from(applications).where(eq(applications.id, f.appC));
-    const [a] = await db
+    const [b] = await bot.db.select().from(teams).where(eq(teams.id, bot.f.teamB.id));
+    const [t] = await bot.db.insert(teams).values({ ...b, id: undefined, code: `GDSZ-2025-0${serial++}`, name: `并发测试${serial}班`, createdAt: undefined, updatedAt: undefined }).returning();
+    const [original] = await bot.db.select().from(applications).where(eq(applications.id, bot.f.appC));
+    const [a] = await bot.db
       .insert(applications)
-      .values({ teamId: t.id, cycleId: f.cycleId, status: 'recommended', form: original.form, submittedAt: original.submittedAt, endorsement: original.endorsement })
+      .values({ teamId: t.id, cycleId: bot.f.cycleId, status: 'recommended', form: original.form, submittedAt: original.submittedAt, endorsement: original.endorsement })
       .returning();
     return a.id;
   }
 
   const effects = async (applicationId: number) => ({
-    status: (await db.select().from(applications).where(eq(applications.id, applicationId)))[0].status,
-    audits: (await db.select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(applicationId))))).map((a) => a.action),
-    notices: (await db.select().from(outbox).where(like(outbox.dedupeKey, `application:check-%:${applicationId}:%`))).length,
+    status: (await bot.db.select().from(applications).where(eq(applications.id, applicationId)))[0].status,
+    audits: (await bot.db.select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(applicationId))))).map((a) => a.action),
+    notices: (await bot.db.select().from(outbox).where(like(outbox.dedupeKey, `application:check-%:${applicationId}:%`))).length,
   });
 
   it('受理 and 退回 each cost one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (const action of ['check.accept', 'check.return'] as const) {
         const form = (id: number) => (action === 'check.return' ? reason(id, '缺少顾客确认材料') : {});
         const warm = await recommended();
@@ -291,7 +238,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('形式审查 on PostgreSQL: 
         figures[`${action} (${fast ? 'one statement' : 'ordinary path'})`] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`形式审查 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['check.accept (one statement)']).toBe(1);
     expect(figures['check.return (one statement)']).toBe(1);
@@ -352,33 +299,20 @@ describe('形式审查 clicked twice at once, the fast paths on', () => {
   it.skipIf(testDatabaseKind() !== 'postgres')('the claim comes before the application lock; an event that changed it meanwhile leaves nothing of the statement', async () => {
     const id = await recommended();
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another administrator's 受理, not yet committed: the statement reads the application as recommended, then waits for its row
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.update(applications).set({ status: 'accepted' }).where(eq(applications.id, id));
       await tx.insert(auditLog).values({ actor: ROLE_ADMIN, action: 'application.accept', entity: 'application', entityId: String(id) });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = click(ADMIN, id, eventId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
     // waiting for the application's row, the statement has already claimed the event: a claim of the same id waits for it
-    const probe = await db()
-      .transaction(async (tx) => {
-        await tx.execute(sql`set local lock_timeout = '100ms'`);
-        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
-        throw new Error('probe: not kept');
-      })
-      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    const probe = await claimProbe(db(), eventId);
     expect(probe).toBe('55P03');
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body = await clicked;
     // the ordinary path answered: already accepted, when, on the list
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');

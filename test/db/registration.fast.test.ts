@@ -2,21 +2,20 @@ import { asc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teamData } from '../../bot/teams/view.js';
 import { contactNamedCard, registeredCard } from '../../cards/teams.js';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { auditLog, codeSequences, organizations, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { oneYearAfter } from '../../src/applications.js';
 import { cardRenderers } from '../../src/cardRenderers.js';
 import { ManualClock } from '../../src/clock.js';
 import { formatDateZh } from '../../src/dates.js';
-import type { BotApp } from '../../src/app.js';
-import type { FakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { cardSpecOf, rowsOf } from '../../src/outbox.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { testDatabaseKind } from '../support/db.js';
 import { registrationForm } from '../support/forms.js';
-import { ADMIN, type Harness, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { lockWaits, until } from '../support/waiting.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { countedBot } from '../support/wire.js';
+import { twoWorlds } from '../support/worlds.js';
 
 /**
  * 注册's one-statement path (src/fast/register.ts) against the ordinary one: the same script of registrations runs on
@@ -98,22 +97,20 @@ async function seed(db: Db) {
 }
 
 describe('注册: the one-statement path answers, writes and sends what the ordinary path does', () => {
+  const worlds = twoWorlds(async () => {
+    const h = await startHarness({ clock: new ManualClock(NOW) });
+    const orgId = await seed(h.db.db);
+    h.fake.addUser({ openId: CONTACT_FOUND, name: '通讯录联系人', mobile: '13912345678' });
+    return { h, orgId };
+  });
   let fast: Harness;
   let ordinary: Harness;
   let orgId: number;
 
-  beforeAll(async () => {
-    [fast, ordinary] = await Promise.all([startHarness({ clock: new ManualClock(NOW) }), startHarness({ clock: new ManualClock(NOW) })]);
-    fast.app.processor.fastPaths = true;
-    ordinary.app.processor.fastPaths = false;
-    const [a, b] = await Promise.all([seed(fast.db.db), seed(ordinary.db.db)]);
-    expect(a).toBe(b);
-    orgId = a;
-    for (const h of [fast, ordinary]) h.fake.addUser({ openId: CONTACT_FOUND, name: '通讯录联系人', mobile: '13912345678' });
-  });
-
-  afterAll(async () => {
-    await Promise.all([fast?.close(), ordinary?.close()]);
+  beforeAll(() => {
+    [fast, ordinary] = [worlds.fast.h, worlds.ordinary.h];
+    expect(worlds.fast.orgId).toBe(worlds.ordinary.orgId);
+    orgId = worlds.fast.orgId;
   });
 
   /** The same callback on both bots (the fast one first), the outbox drained; both answers, which must match, and both states. */
@@ -258,39 +255,14 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('注册 on PostgreSQL: one round trip on a warm connection', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  let base: TestDatabase;
-  let counted: Database;
-  let app: BotApp;
-  let fake: FakeOpenPlatform;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    await seed(base.db);
-    ({ fake, app } = await startCountedBot(counted, base.url!, new ManualClock(NOW)));
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await counted?.close();
-    await base?.close();
-    await fake?.close();
-  });
-
-  async function click(openId: string, formValue: Record<string, unknown>, fastPaths: boolean): Promise<{ body: Body; trips: number }> {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value: { action: 'team.register' }, formValue, eventId: randomEventId() }), {
-      encryptKey: TEST_ENCRYPT_KEY,
-      encrypt: true,
-    });
-    app.processor.fastPaths = fastPaths;
-    wire.trips = 0;
+  const bot = countedBot({ clock: NOW, seed });
+  /** The callback with the fast paths `fastPaths` (on again afterwards). */
+  async function click(openId: string, formValue: Record<string, unknown>, fastPaths: boolean) {
+    bot.app.processor.fastPaths = fastPaths;
     try {
-      const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-      expect(res.status).toBe(200);
-      return { body: (await res.json()) as Body, trips: wire.trips };
+      return await bot.click<Body>(openId, { action: 'team.register' }, formValue);
     } finally {
-      app.processor.fastPaths = true;
+      bot.app.processor.fastPaths = true;
     }
   }
 

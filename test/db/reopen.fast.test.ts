@@ -1,18 +1,17 @@
 import { and, asc, count, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, outbox, people, processedEvents, teams } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
 import { fastReopen, type FastReopenEvent } from '../../src/fast/reopen.js';
 import { enqueueQuietly, rowsOf } from '../../src/outbox.js';
 import { getTasks, reopenedCardKey } from '../../src/review/scoring.js';
 import { reopenedTaskMessage, taskCard, taskCardMessage } from '../../src/review/taskCards.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NOW, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 重开评分 in one statement (src/fast/reopen.ts) against the ordinary transaction: the same answers, rows, audit
@@ -175,15 +174,13 @@ async function snapshot(db: Db) {
   const apps = (await db.select().from(applications).orderBy(applications.id)).map(({ createdAt: _c, updatedAt, ...a }) => ({ ...a, changedAt: stamped(updatedAt) }));
   const years = (await db.select({ id: cycles.id, status: cycles.status, updatedAt: cycles.updatedAt }).from(cycles).orderBy(cycles.id)).map((c) => ({ ...c, updatedAt: stamped(c.updatedAt) }));
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_reopen_fast_%')).orderBy(processedEvents.eventId);
   return { sheets, apps, years, audits, out, events };
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   sheets: (await db.select({ id: assignments.id, status: assignments.status }).from(assignments).orderBy(assignments.id)).map((a) => `${a.id}:${a.status}`),
   apps: (await db.select({ id: applications.id, status: applications.status }).from(applications).orderBy(applications.id)).map((a) => `${a.id}:${a.status}`),
   years: (await db.select({ id: cycles.id, status: cycles.status }).from(cycles)).map((c) => `${c.id}:${c.status}`),
@@ -196,18 +193,9 @@ async function drawnNow(db: Db, assignmentId: number) {
 }
 
 describe('重开评分: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; s: Sheets; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      worlds[mode] = { h, f, s: await seedSheets(h.db.db, f), answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    return { h, f, s: await seedSheets(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -219,7 +207,6 @@ describe('重开评分: the one statement answers and writes what the ordinary t
       const eventId = step.eventId ?? `evt_reopen_fast_${i}`;
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const direct: FastReopenEvent = {
           eventId: step.eventId ?? `probe_${randomEventId()}`,
           eventType: 'card.action.trigger',
@@ -228,21 +215,18 @@ describe('重开评分: the one statement answers and writes what the ordinary t
           now: h.clock.now(),
           bootstrapAdmins: [ADMIN],
         };
-        expect(await fastReopen(h.db, direct)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastReopen(h.db, direct));
       }
       const sent = h.fake.messages.length;
       const body: Body = await h.click(step.who, { action: 'review.reopen', assignmentId: id }, {}, { eventId });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       expect(body.card?.data?.header?.title?.content ?? '', mode).toMatch(step.name === 'no such task' || step.name === 'not an administrator' || step.name === 'the same delivery again' ? /^$/ : /^专家组：/);
       // each card sent is the one taskCard draws from the task as it is now: the reopened sheet, filled in
       for (const m of h.fake.messages.slice(sent)) expect(m.content, mode).toEqual(await drawnNow(db, id));
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('the expert gets the same reopened sheets at Feishu, once each; the rows hold the spec, the administrator’s own sheet interactive', async () => {
@@ -278,66 +262,29 @@ describe('重开评分: the one statement answers and writes what the ordinary t
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('重开评分 on PostgreSQL: one round trip, its locks in order', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    wire.tripOf = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips, statements: [...wire.statements], tripOf: [...wire.tripOf!] };
-  }
+  const bot = countedFixtureBot();
+  const click = (openId: string, value: Record<string, unknown>) => bot.click<Body>(openId, value);
 
   let serial = 0;
   /** A submitted sheet of a new expert on the scoring application. */
   async function submittedSheet(): Promise<number> {
     serial += 1;
     const openId = `ou_reopentrips${String(serial).padStart(20, '0')}`;
-    await db.insert(people).values({ openId, name: `往返专家${serial}`, roles: ['expert'] });
-    const [a] = await db.insert(assignments).values({ applicationId: f.appD, expertOpenId: openId, status: 'submitted', scores: { '1.1': 5 }, total: 90, submittedAt: clock.now() }).returning();
+    await bot.db.insert(people).values({ openId, name: `往返专家${serial}`, roles: ['expert'] });
+    const [a] = await bot.db.insert(assignments).values({ applicationId: bot.f.appD, expertOpenId: openId, status: 'submitted', scores: { '1.1': 5 }, total: 90, submittedAt: bot.clock.now() }).returning();
     return a.id;
   }
 
   it('costs one round trip on a warm connection (the ordinary path: more), the cycle locked, then the application, then the statement', async () => {
     const figures: Record<string, number> = {};
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       expect((await click(ADMIN, { action: 'review.reopen', assignmentId: await submittedSheet() })).body.toast?.type).toBe('success');
       const measured = await submittedSheet();
       const { body, trips, statements, tripOf } = await click(ADMIN, { action: 'review.reopen', assignmentId: measured });
       expect(body.toast?.type).toBe('success');
-      expect((await db.select().from(assignments).where(eq(assignments.id, measured)))[0].status).toBe('assigned');
-      expect(await db.select({ n: count() }).from(outbox).where(like(outbox.dedupeKey, `review:reopen:${measured}:%`))).toEqual([{ n: 1 }]);
+      expect((await bot.db.select().from(assignments).where(eq(assignments.id, measured)))[0].status).toBe('assigned');
+      expect(await bot.db.select({ n: count() }).from(outbox).where(like(outbox.dedupeKey, `review:reopen:${measured}:%`))).toEqual([{ n: 1 }]);
       figures[fast ? 'one statement' : 'ordinary path'] = trips;
       if (fast) {
         const at = (re: RegExp) => statements.findIndex((s) => re.test(s));
@@ -349,7 +296,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('重开评分 on PostgreSQL: 
         expect(new Set([tripOf[cycle], tripOf[application], tripOf[decide]]).size).toBe(1);
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`重开评分 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['one statement']).toBe(1);
   });
@@ -466,34 +413,21 @@ describe('重开评分 clicked twice at once, the fast paths on', () => {
   it.skipIf(testDatabaseKind() !== 'postgres')('a sheet changed under the statement after its claim: nothing of it is kept, and the ordinary path answers', async () => {
     const sheet = await submittedSheet();
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another session reopens the sheet's row by hand, without the application's lock, and has not committed: the
     // statement reads the sheet as submitted, claims the event and waits for the sheet's row
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.update(assignments).set({ status: 'assigned', submittedAt: null }).where(eq(assignments.id, sheet.id));
       await tx.insert(auditLog).values({ actor: ROLE_ADMIN, action: 'review.reopen', entity: 'assignment', entityId: String(sheet.id), details: {} });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = reopen(ADMIN, sheet.id, eventId).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
     // waiting for the sheet's row, the statement has already claimed the event: a claim of the same id waits for it
-    const probe = await db()
-      .transaction(async (tx) => {
-        await tx.execute(sql`set local lock_timeout = '100ms'`);
-        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
-        throw new Error('probe: not kept');
-      })
-      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    const probe = await claimProbe(db(), eventId);
     expect(probe).toBe('55P03');
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body = await clicked;
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
     expect(body.toast?.content).toMatch(/^已于 .* 重开评分并通知专家（深圳建设四班），无需重复重开。$/);

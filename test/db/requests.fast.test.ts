@@ -1,19 +1,18 @@
 import { count, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { menuCardFor } from '../../bot/help/showHelp.js';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import { outbox, people, processedEvents, teamMembers } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
 import { fastImportTemplate, fastPrivateMenu, type FastRequest } from '../../src/fast/requests.js';
 import type { BotRegistry, HandlerContext } from '../../src/handlers.js';
 import { HELP_MENU_CARD, helpMenuRenderer, helpMenuSpec, menuButtons, menuTable } from '../../src/helpMenuCards.js';
 import { importTemplate, readImportWorkbook } from '../../src/import/workbook.js';
 import { loadActor, type Role } from '../../src/people.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, twoWorlds } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 在私聊中打开我的菜单 and 下载导入模板 in one statement (src/fast/requests.ts) against the ordinary transaction: the
@@ -117,19 +116,10 @@ const oldMenu = (registry: BotRegistry, roles: Role[]) => menuCardFor(registry, 
 const readBack = async (bytes: Buffer) => readImportWorkbook(bytes);
 
 describe('私信菜单 and 下载导入模板: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      await seedMore(h.db.db, f);
-      worlds[mode] = { h, f, answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    await seedMore(h.db.db, f);
+    return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -139,18 +129,14 @@ describe('私信菜单 and 下载导入模板: the one statement answers and wri
       await step.before?.(db);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
-        expect(await direct(h, step, step.eventId ?? `probe_${randomEventId()}`)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => direct(h, step, step.eventId ?? `probe_${randomEventId()}`));
       }
       const body: Body = await h.click(step.who, { action: step.action }, {}, { eventId: step.eventId ?? `evt_req_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(worlds.fast.answers[i]).toEqual(worlds.ordinary.answers[i]);
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i);
   });
 
   it('sends each the menu the ordinary path drew before, for the roles they had at the click, and the renderer draws it from the spec', async () => {
@@ -232,12 +218,10 @@ describe('私信菜单 and 下载导入模板: the one statement answers and wri
     for (const action of ['help.private', 'import.template'] as const) {
       const seen = `evt_req_seen_${action}`;
       await db.insert(processedEvents).values({ eventId: seen, eventType: 'card.action.trigger' });
-      const before = await counts(db);
       expect(await direct(h, { action, who: ADMIN }, seen)).toBeUndefined();
       // enqueueQuietly sends nothing to a pending id (here one of ADMIN_OPEN_IDS, so that only this stops it); the ordinary path answers it
       const pending = 'pending:m:13800000009';
-      expect(await direct(h, { action, who: pending }, `evt_req_pending_${action}`, [ADMIN, pending])).toBeUndefined();
-      expect(await counts(db)).toEqual(before);
+      await leavesToOrdinary(() => counts(db), () => direct(h, { action, who: pending }, `evt_req_pending_${action}`, [ADMIN, pending]));
     }
   });
 });
@@ -281,49 +265,14 @@ describe('私信菜单 and 下载导入模板, the same delivery twice at once, 
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('私信菜单 and 下载导入模板 on PostgreSQL: one round trip', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    const f = await seedFixture(db);
-    await seedMore(db, f);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>) {
-    const eventId = randomEventId();
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(bot.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips, eventId };
-  }
+  const bot = countedFixtureBot(seedMore);
+  const click = (openId: string, value: Record<string, unknown>) => bot.click<Body>(openId, value);
 
   it('私信菜单 and 下载导入模板 each cost one round trip on a warm connection, a sender seen before or not (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     const senders = { 'help.private': [personas.member, personas.leader, MULTI], 'import.template': [ADMIN, ROLE_ADMIN, ADMIN] } as const;
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (const action of ['help.private', 'import.template'] as const) {
         // the first warms the connection; the second is a sender new to this process (the first round), the third one seen before
         const [warm, fresh, seen] = senders[action];
@@ -332,12 +281,12 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('私信菜单 and 下载导�
           const { body, trips, eventId } = await click(who, { action });
           expect(body.toast?.content).toMatch(action === 'help.private' ? menuSent : templateSent);
           const key = action === 'help.private' ? `help:private:${eventId}` : `import:template:${eventId}`;
-          expect(await db.select().from(outbox).where(eq(outbox.dedupeKey, key))).toHaveLength(1);
+          expect(await bot.db.select().from(outbox).where(eq(outbox.dedupeKey, key))).toHaveLength(1);
           figures[`${action} ${label} (${fast ? 'one statement' : 'ordinary path'})`] = trips;
         }
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`私信菜单 / 下载导入模板 round trips (warm): ${JSON.stringify(figures)}`);
     for (const action of ['help.private', 'import.template']) {
       for (const label of ['new sender', 'sender seen before']) expect(figures[`${action} ${label} (one statement)`], `${action} ${label}`).toBe(1);

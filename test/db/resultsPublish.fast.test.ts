@@ -1,16 +1,15 @@
 import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
-import { applications, assignments, auditLog, bulkJobs, cycles, outbox, people, processedEvents } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, auditLog, bulkJobs, cycles, people, processedEvents } from '../../db/schema.js';
 import { type FastPublish, fastPublish } from '../../src/fast/cycleSteps.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { applicationForm, type Fixture, NOW, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { applicationForm, countedFixtureBot, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
  * 公布结果 in one statement (src/fast/cycleSteps.ts) against the ordinary transaction: the same answers, rows, audit
@@ -119,33 +118,22 @@ async function snapshot(db: Db) {
   const tasks = await db.select({ applicationId: assignments.applicationId, expert: assignments.expertOpenId, status: assignments.status }).from(assignments).orderBy(assignments.id);
   const jobs = (await db.select().from(bulkJobs).orderBy(bulkJobs.id)).map(({ createdAt: _c, startedAt: _s, finishedAt: _f, leaseUntil: _l, progressAt: _p, claimedBy: _b, ...j }) => j);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at, ...a }) => ({ ...a, at: at.getTime() === Date.parse(NOW) ? NOW : 'real time' }));
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_publish_%')).orderBy(processedEvents.eventId);
   return timeless({ cycleRows, apps, tasks, jobs, audits, out, events });
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   jobs: (await db.select({ id: bulkJobs.id, status: bulkJobs.status }).from(bulkJobs).orderBy(bulkJobs.id)).map((j) => `${j.id}:${j.status}`),
   cycles: (await db.select({ id: cycles.id, status: cycles.status }).from(cycles).orderBy(cycles.id)).map((c) => `${c.id}:${c.status}`),
 });
 
 describe('公布结果: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      await seedMore(h.db.db);
-      worlds[mode] = { h, f, answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    await seedMore(h.db.db);
+    return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -156,7 +144,6 @@ describe('公布结果: the one statement answers and writes what the ordinary t
       const cycleId = await step.cycle(db, f);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const direct: FastPublish = {
           eventId: step.eventId ?? `probe_${randomEventId()}`,
           eventType: 'card.action.trigger',
@@ -166,17 +153,14 @@ describe('公布结果: the one statement answers and writes what the ordinary t
           now: h.clock.now(),
           bootstrapAdmins: [ADMIN],
         };
-        expect(await fastPublish(h.db, direct)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastPublish(h.db, direct));
       }
       const body: Body = await h.click(step.who, { action: 'results.publish', cycleId }, {}, { eventId: step.eventId ?? `evt_publish_step${i}`, messageId: `om_publish_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(timeless(comparable(worlds.fast.answers[i]))).toEqual(timeless(comparable(worlds.ordinary.answers[i])));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, (b) => timeless(comparable(b)));
   });
 
   it('the jobs ran to the end, and the fake Open Platform received the same messages', async () => {
@@ -200,132 +184,67 @@ describe('公布结果: the one statement answers and writes what the ordinary t
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('公布结果 on PostgreSQL: one round trip, and a cycle changed under the statement', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let f: Fixture;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    await seedMore(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, cycleId: number, eventId = randomEventId()) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value: { action: 'results.publish', cycleId }, eventId }), {
-      encryptKey: TEST_ENCRYPT_KEY,
-      encrypt: true,
-    });
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedFixtureBot(seedMore);
+  const click = (openId: string, cycleId: number, eventId?: string) => bot.click<Body>(openId, { action: 'results.publish', cycleId }, undefined, eventId);
 
   it('公布结果 costs one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     let year = 2040;
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (const step of ['warm', 'measured']) {
-        const id = await nextCycle(db, f, year++, 2);
+        const id = await nextCycle(bot.db, bot.f, year++, 2);
         const { body, trips } = await click(ADMIN, id);
         expect(body.toast, JSON.stringify(body.toast)).toMatchObject({ type: 'success', content: expect.stringMatching(/结果正在公布/) });
-        expect((await db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).map((j) => [j.kind, j.status, j.total])).toEqual([['publish', 'queued', 2]]);
+        expect((await bot.db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).map((j) => [j.kind, j.status, j.total])).toEqual([['publish', 'queued', 2]]);
         if (step === 'measured') figures[fast ? 'one statement' : 'ordinary path'] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`公布结果 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['one statement']).toBe(1);
     expect(figures['ordinary path']).toBeGreaterThan(1);
   });
 
   it('a cycle not closed takes no claim: the statement does not wait for the event’s row', async () => {
-    const id = await nextCycle(db, f, 2051, 2);
-    await db.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, id));
+    const id = await nextCycle(bot.db, bot.f, 2051, 2);
+    await bot.db.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, id));
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let claimed!: () => void;
-    const isClaimed = new Promise<void>((resolve) => (claimed = resolve));
     // the same event id claimed by a transaction not yet committed: a claim of it would wait
-    const other = db
-      .transaction(async (tx) => {
-        await tx.insert(processedEvents).values({ eventId, eventType: 'probe' });
-        claimed();
-        await held;
-        throw new Error('probe: not kept');
-      })
-      .catch(() => undefined);
-    await isClaimed;
+    const other = await heldTransaction(bot.db, (tx) => tx.insert(processedEvents).values({ eventId, eventType: 'probe' }), { rollback: true });
     let answered = false;
-    const direct = fastPublish(base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, cycleId: id, messageId: undefined, now: clock.now(), bootstrapAdmins: [ADMIN] }).finally(() => (answered = true));
-    await until(async () => answered || (await lockWaits(db)) > 0);
+    const direct = fastPublish(bot.base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, cycleId: id, messageId: undefined, now: bot.clock.now(), bootstrapAdmins: [ADMIN] }).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
     const waited = !answered;
-    release();
-    await other;
+    other.release();
+    await other.ended;
     expect(await direct).toBeUndefined();
     expect(waited).toBe(false);
   });
 
   it('the claim comes before the cycle lock; a reopen that committed meanwhile leaves nothing of the statement', async () => {
-    const id = await nextCycle(db, f, 2050, 2);
+    const id = await nextCycle(bot.db, bot.f, 2050, 2);
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another administrator's 重开评分, not yet committed: the statement reads the cycle as closed, then waits for its row
-    const other = db.transaction(async (tx) => {
+    const other = await heldTransaction(bot.db, async (tx) => {
       await tx.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, id));
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = click(ROLE_ADMIN, id, eventId).finally(() => (answered = true));
-    await until(async () => answered || (await lockWaits(db)) > 0);
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
     expect(answered).toBe(false);
     // waiting for the cycle's row, the statement has already claimed the event: a claim of the same id waits for it
-    const probe = await db
-      .transaction(async (tx) => {
-        await tx.execute(sql`set local lock_timeout = '100ms'`);
-        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
-        throw new Error('probe: not kept');
-      })
-      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    const probe = await claimProbe(bot.db, eventId);
     expect(probe).toBe('55P03');
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const { body } = await clicked;
     // the ordinary path answered: the cycle is no longer closed, nothing started
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
     expect(body.toast?.content).toMatch(/^2050年度评审专家评分中：请先“结束评分并汇总”/);
-    expect(await db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).toEqual([]);
-    expect(await db.select().from(auditLog).where(and(eq(auditLog.action, 'bulk.publish.start'), sql`(${auditLog.details} ->> 'cycleId')::int = ${id}`))).toEqual([]);
-    expect(await db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
+    expect(await bot.db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).toEqual([]);
+    expect(await bot.db.select().from(auditLog).where(and(eq(auditLog.action, 'bulk.publish.start'), sql`(${auditLog.details} ->> 'cycleId')::int = ${id}`))).toEqual([]);
+    expect(await bot.db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
   });
 });
 

@@ -1,16 +1,15 @@
-import { and, count, eq, inArray, like, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
-import { applications, assignments, auditLog, bulkJobs, cycles, outbox, people, processedEvents } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, auditLog, bulkJobs, cycles, people, processedEvents } from '../../db/schema.js';
 import { type FastRetry, fastRetry } from '../../src/fast/jobSteps.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { applicationForm, type Fixture, NOW, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { applicationForm, countedFixtureBot, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
  * 重试任务 in one statement (src/fast/jobSteps.ts) against the ordinary transaction: the same answers, rows, audit
@@ -107,32 +106,21 @@ async function snapshot(db: Db) {
   const tasks = await db.select({ applicationId: assignments.applicationId, expert: assignments.expertOpenId, status: assignments.status }).from(assignments).orderBy(assignments.id);
   const jobs = (await db.select().from(bulkJobs).orderBy(bulkJobs.id)).map(({ createdAt: _c, startedAt: _s, finishedAt: _f, leaseUntil: _l, progressAt: _p, claimedBy: _b, ...j }) => j);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at, ...a }) => ({ ...a, at: at.getTime() === Date.parse(NOW) ? NOW : 'real time' }));
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_retry_%')).orderBy(processedEvents.eventId);
   return timeless({ cycleRows, apps, tasks, jobs, audits, out, events });
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   jobs: (await db.select().from(bulkJobs).orderBy(bulkJobs.id)).map((j) => `${j.id}:${j.status}:${j.createdBy}:${j.error}`),
 });
 
 describe('重试任务: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      await seedMore(h.db.db);
-      worlds[mode] = { h, f, answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    await seedMore(h.db.db);
+    return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -143,10 +131,8 @@ describe('重试任务: the one statement answers and writes what the ordinary t
       const jobId = await step.job(db, f);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const direct: FastRetry = { eventId: step.eventId ?? `probe_${randomEventId()}`, eventType: 'card.action.trigger', openId: step.who, jobId, now: h.clock.now(), bootstrapAdmins: [ADMIN] };
-        expect(await fastRetry(h.db, direct)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastRetry(h.db, direct));
       }
       const body: Body = await h.click(step.who, { action: 'bulk.retry', jobId }, {}, { eventId: step.eventId ?? `evt_retry_step${i}`, messageId: `om_retry_${i}` });
       expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
@@ -156,8 +142,7 @@ describe('重试任务: the one statement answers and writes what the ordinary t
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(timeless(worlds.fast.answers[i])).toEqual(timeless(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, timeless);
   });
 
   it('the retried jobs carried on in the right names, and the fake Open Platform received the same messages', async () => {
@@ -184,66 +169,26 @@ describe('重试任务: the one statement answers and writes what the ordinary t
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('重试任务 on PostgreSQL: one round trip, and a job queued under the statement', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let f: Fixture;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
+  const bot = countedFixtureBot(seedMore);
+  const click = (openId: string, jobId: number, eventId?: string) => bot.click<Body>(openId, { action: 'bulk.retry', jobId }, undefined, eventId);
 
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    await seedMore(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, jobId: number, eventId = randomEventId()) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value: { action: 'bulk.retry', jobId }, eventId }), {
-      encryptKey: TEST_ENCRYPT_KEY,
-      encrypt: true,
-    });
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
-
-  const retryAudits = async (jobId: number) => db.select({ actor: auditLog.actor }).from(auditLog).where(and(like(auditLog.action, '%.retry'), eq(auditLog.entityId, String(jobId))));
+  const retryAudits = async (jobId: number) => bot.db.select({ actor: auditLog.actor }).from(auditLog).where(and(like(auditLog.action, '%.retry'), eq(auditLog.entityId, String(jobId))));
 
   it('重试任务 costs one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     let year = 2040;
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (const step of ['warm', 'measured']) {
-        const id = await nextCycle(db, f, year, 2);
-        const jobId = await failedJob(db, id, year++, { messageId: `om_trips_${year}` });
+        const id = await nextCycle(bot.db, bot.f, year, 2);
+        const jobId = await failedJob(bot.db, id, year++, { messageId: `om_trips_${year}` });
         const { body, trips } = await click(ADMIN, jobId);
         expect(body.toast, JSON.stringify(body.toast)).toEqual({ type: 'success', content: '已重新开始，从中断处继续' });
         expect(await retryAudits(jobId)).toEqual([{ actor: ADMIN }]);
         if (step === 'measured') figures[fast ? 'one statement' : 'ordinary path'] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`重试任务 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['one statement']).toBe(1);
     expect(figures['ordinary path']).toBeGreaterThan(1);
@@ -254,97 +199,65 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('重试任务 on PostgreSQL: 
     ['a failed job while another of its kind is queued for the cycle', 'other' as const],
   ])('%s takes no claim: the statement does not wait for the event’s row', async (_name, kind) => {
     const year = kind === 'done' ? 2052 : 2053;
-    const id = await nextCycle(db, f, year, 2);
-    const jobId = await failedJob(db, id, year, { messageId: `om_noclaim_${year}` });
-    if (kind === 'done') await db.update(bulkJobs).set({ status: 'done' }).where(eq(bulkJobs.id, jobId));
-    else await db.insert(bulkJobs).values({ kind: 'assign', cycleId: id, params: { year }, status: 'queued', total: 6, createdBy: ADMIN, messageId: `om_noclaim_other_${year}` });
+    const id = await nextCycle(bot.db, bot.f, year, 2);
+    const jobId = await failedJob(bot.db, id, year, { messageId: `om_noclaim_${year}` });
+    if (kind === 'done') await bot.db.update(bulkJobs).set({ status: 'done' }).where(eq(bulkJobs.id, jobId));
+    else await bot.db.insert(bulkJobs).values({ kind: 'assign', cycleId: id, params: { year }, status: 'queued', total: 6, createdBy: ADMIN, messageId: `om_noclaim_other_${year}` });
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let claimed!: () => void;
-    const isClaimed = new Promise<void>((resolve) => (claimed = resolve));
     // the same event id claimed by a transaction not yet committed: a claim of it would wait
-    const other = db
-      .transaction(async (tx) => {
-        await tx.insert(processedEvents).values({ eventId, eventType: 'probe' });
-        claimed();
-        await held;
-        throw new Error('probe: not kept');
-      })
-      .catch(() => undefined);
-    await isClaimed;
+    const other = await heldTransaction(bot.db, (tx) => tx.insert(processedEvents).values({ eventId, eventType: 'probe' }), { rollback: true });
     let answered = false;
-    const direct = fastRetry(base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, jobId, now: clock.now(), bootstrapAdmins: [ADMIN] }).finally(() => (answered = true));
-    await until(async () => answered || (await lockWaits(db)) > 0);
+    const direct = fastRetry(bot.base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, jobId, now: bot.clock.now(), bootstrapAdmins: [ADMIN] }).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
     const waited = !answered;
-    release();
-    await other;
+    other.release();
+    await other.ended;
     expect(await direct).toBeUndefined();
     expect(waited).toBe(false);
   });
 
   it('the claim comes before the job’s lock; a job queued meanwhile leaves nothing of the statement', async () => {
-    const id = await nextCycle(db, f, 2050, 2);
-    const jobId = await failedJob(db, id, 2050, { messageId: 'om_raced' });
+    const id = await nextCycle(bot.db, bot.f, 2050, 2);
+    const jobId = await failedJob(bot.db, id, 2050, { messageId: 'om_raced' });
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another 重试, not yet committed: the statement reads the job as failed, then waits for its row
-    const other = db.transaction(async (tx) => {
+    const other = await heldTransaction(bot.db, async (tx) => {
       await tx.update(bulkJobs).set({ status: 'queued', error: null, finishedAt: null, createdBy: ROLE_ADMIN }).where(eq(bulkJobs.id, jobId));
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = click(ADMIN, jobId, eventId).finally(() => (answered = true));
-    await until(async () => answered || (await lockWaits(db)) > 0);
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
     expect(answered).toBe(false);
     // waiting for the job's row, the statement has already claimed the event: a claim of the same id waits for it
-    const probe = await db
-      .transaction(async (tx) => {
-        await tx.execute(sql`set local lock_timeout = '100ms'`);
-        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
-        throw new Error('probe: not kept');
-      })
-      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    const probe = await claimProbe(bot.db, eventId);
     expect(probe).toBe('55P03');
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const { body } = await clicked;
     // the ordinary path answered: the job no longer failed, it is shown as it is (the toast while it is still queued), in the other's name
     expect([undefined, '已重新开始，从中断处继续']).toContain(body.toast?.content);
     expect(body.card?.data).toBeTruthy();
-    expect((await db.select().from(bulkJobs).where(eq(bulkJobs.id, jobId)))[0].createdBy).toBe(ROLE_ADMIN);
+    expect((await bot.db.select().from(bulkJobs).where(eq(bulkJobs.id, jobId)))[0].createdBy).toBe(ROLE_ADMIN);
     expect(await retryAudits(jobId)).toEqual([]);
-    expect(await db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
+    expect(await bot.db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
   });
 
   it('another job of the kind queued for the cycle meanwhile: the index fails the statement, the ordinary path shows that job', async () => {
-    const id = await nextCycle(db, f, 2051, 2);
-    const jobId = await failedJob(db, id, 2051, { messageId: 'om_raced_index' });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let recorded!: () => void;
-    const isRecorded = new Promise<void>((resolve) => (recorded = resolve));
-    const other = db.transaction(async (tx) => {
+    const id = await nextCycle(bot.db, bot.f, 2051, 2);
+    const jobId = await failedJob(bot.db, id, 2051, { messageId: 'om_raced_index' });
+    const other = await heldTransaction(bot.db, async (tx) => {
       await tx.insert(bulkJobs).values({ kind: 'assign', cycleId: id, params: { year: 2051 }, total: 6, createdBy: ROLE_ADMIN, messageId: 'om_other_2051' });
-      recorded();
-      await held;
     });
-    await isRecorded;
     let answered = false;
     const clicked = click(ADMIN, jobId).finally(() => (answered = true));
-    await until(async () => answered || (await lockWaits(db)) > 0);
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
     expect(answered).toBe(false);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const { body } = await clicked;
     // the ordinary path shows the other job (the toast while it is still queued)
     expect([undefined, '已重新开始，从中断处继续']).toContain(body.toast?.content);
-    expect((await db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id)).orderBy(bulkJobs.id)).map((j) => [j.messageId, j.status === 'failed'])).toEqual([
+    expect((await bot.db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id)).orderBy(bulkJobs.id)).map((j) => [j.messageId, j.status === 'failed'])).toEqual([
       ['om_raced_index', true],
       ['om_other_2051', false],
     ]);

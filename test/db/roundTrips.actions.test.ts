@@ -1,22 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { and, eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
+import type { Db } from '../../db/index.js';
 import {
   applications, assignments, bulkJobs, complaints, conflicts, cycles, honours, imports, outbox, people, processedEvents, teamMembers, teams,
 } from '../../db/schema.js';
 import type { BotApp } from '../../src/app.js';
-import { ManualClock } from '../../src/clock.js';
 import { complaintDecisionForm, complaintTextForm, revocationDecisionForm } from '../../src/complaints.js';
-import type { FakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { testDatabaseKind } from '../support/db.js';
 import { validFormValue } from '../support/forms.js';
-import { ADMIN, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { actionTable, applicationForm, type Fixture, NEWCOMER, NOW, ORG_POOL, OTHER_EXPERT, personas, registrationForm, scoreForm, seedFixture, YEAR } from './securityFixture.js';
+import { ADMIN } from '../support/harness.js';
+import { actionTable, applicationForm, countedFixtureBot, type Fixture, NEWCOMER, ORG_POOL, OTHER_EXPERT, personas, registrationForm, scoreForm, YEAR } from './securityFixture.js';
 
 /**
  * Database round trips of every card action that changes state, on its success path, counted on the wire
@@ -51,23 +47,13 @@ interface Measured {
 type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of every card action that changes state (PostgreSQL)', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
+  const bot = countedFixtureBot(undefined, { db: 'counted', countUntil: 'answer' });
   let db: Db;
-  let fake: FakeOpenPlatform;
   let app: BotApp;
   let f: Fixture;
   const measured: Measured[] = [];
 
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = counted.db;
-    f = await seedFixture(db);
-    ({ fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } }));
-  });
+  beforeAll(() => void ({ db, app, f } = bot));
 
   afterAll(async () => {
     const rows = [...measured].sort((a, b) => a.trips - b.trips || a.action.localeCompare(b.action));
@@ -90,25 +76,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
       const text = rows.map((r) => `## ${r.action}: ${r.trips} round trips, ${r.statements.length} statements\n${trips(r)}\n`).join('\n');
       writeFileSync(dump, text);
     }
-    await app?.stop();
-    await counted?.close();
-    await base?.close();
-    await fake?.close();
   });
 
   /** One signed, encrypted card callback; the round trips and statements it cost from request to answer. */
   async function click(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
-    const eventId = randomEventId();
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    wire.tripOf = [];
-    const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    const trips = wire.trips;
-    const statements = [...wire.statements];
-    const tripOf = [...wire.tripOf!];
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as Body;
+    const { body, trips, statements, tripOf, eventId } = await bot.click<Body>(openId, value, formValue);
     // the event is recorded with its effects
     expect(await db.select().from(processedEvents).where(eq(processedEvents.eventId, eventId))).toHaveLength(1);
     return { body, trips, statements, tripOf };

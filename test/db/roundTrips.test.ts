@@ -1,17 +1,12 @@
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../db/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
-import type { BotApp } from '../../src/app.js';
-import { ManualClock } from '../../src/clock.js';
-import type { FakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { expertProgress, scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { testDatabaseKind } from '../support/db.js';
 import { registrationForm } from '../support/forms.js';
-import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
+import { countedBot } from '../support/wire.js';
 
 /**
  * Database round trips per card callback, counted on the wire: a round trip is a write to the
@@ -34,19 +29,11 @@ function scoreForm(total: number): Record<string, string> {
 const E = Array.from({ length: 4 }, (_, i) => `ou_tripexpert00000000000000000000${i + 1}`);
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per card callback (PostgreSQL)', () => {
-  const wire: Wire = { trips: 0, statements: [] };
-  const clock = new ManualClock('2027-06-10T08:22:00+08:00');
-  let base: TestDatabase;
-  let counted: Database;
-  let fake: FakeOpenPlatform;
-  let app: BotApp;
   const table: { callback: string; trips: number; statements: number }[] = [];
   const tasks: Record<'A' | 'B', (typeof assignments.$inferSelect)[]> = { A: [], B: [] };
 
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    const db = counted.db;
+  /** Two teams' applications in scoring, three experts on each; a fourth expert free. */
+  async function seed(db: Db) {
     const [org] = await db.insert(organizations).values({ name: '广州市市政工程维修有限公司' }).returning();
     await db.insert(people).values([{ openId: 'ou_triplead', name: '组长' }, { openId: 'ou_tripcontact', roles: ['org_contact'] }, ...E.map((openId) => ({ openId, roles: ['expert'] }))]);
     const [cycle] = await db
@@ -67,31 +54,15 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
         .values(E.slice(0, 3).map((expertOpenId) => ({ applicationId: application.id, expertOpenId, status: 'assigned' })))
         .returning();
     }
-    ({ fake, app } = await startCountedBot(counted, base.url!, clock));
-  });
+  }
+  const bot = countedBot({ clock: '2027-06-10T08:22:00+08:00', db: 'counted', countUntil: 'answer', seed });
 
   afterAll(async () => {
     console.log(`round trips per card callback (warm, one connection):\n${table.map((r) => `  ${r.callback.padEnd(52)} ${String(r.trips).padStart(2)} round trips, ${r.statements} statements`).join('\n')}`);
-    await app?.stop();
-    await counted?.close();
-    await base?.close();
-    await fake?.close();
   });
 
-  /** One signed card callback; the round trips and statements it cost from request to answer. */
-  async function click(openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>, eventId = randomEventId()) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(app.url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    const trips = wire.trips;
-    const statements = [...wire.statements];
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as { toast?: { type: string; content: string }; card?: { data: unknown } }, trips, statements, eventId };
-  }
-
   async function measured(name: string, openId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>, eventId?: string) {
-    const r = await click(openId, value, formValue, eventId);
+    const r = await bot.click(openId, value, formValue, eventId);
     table.push({ callback: name, trips: r.trips, statements: r.statements.length });
     return r;
   }
@@ -99,20 +70,20 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
   it('a score sheet is one round trip: the claim, checks, sheet and audit row in one pipelined transaction, the answer’s reads in the same write', async () => {
     const [a1, a2] = tasks.A;
     // the first callback prepares the statements on the connection
-    expect((await click(a1.expertOpenId, { action: 'review.submit', assignmentId: a1.id }, scoreForm(90))).body.toast?.type).toBe('success');
+    expect((await bot.click(a1.expertOpenId, { action: 'review.submit', assignmentId: a1.id }, scoreForm(90))).body.toast?.type).toBe('success');
     const r = await measured('review.submit (stored)', a2.expertOpenId, { action: 'review.submit', assignmentId: a2.id }, scoreForm(87.5));
     expect(r.body.toast).toEqual({ type: 'success', content: '已提交评分：养护1班，总分 87.5 分' });
     expect(JSON.stringify(r.body.card)).toContain('总分：87.5 / 100 分');
     // the progress read back counts what the ordinary path's query counts
-    expect(await expertProgress(counted.db, a2.expertOpenId)).toEqual({ done: 1, total: 2 });
+    expect(await expertProgress(bot.db, a2.expertOpenId)).toEqual({ done: 1, total: 2 });
     expect(JSON.stringify(r.body.card)).toContain('你已完成 1 / 2 项');
     expect(r.trips).toBe(1);
     expect(r.statements.slice(0, 2)).toEqual(['begin', expect.stringMatching(/^select 1 from applications .* for update$/)]);
     expect(r.statements.slice(2, 4)).toEqual([expect.stringMatching(/^with t as/), 'commit']);
-    const [stored] = await counted.db.select().from(assignments).where(eq(assignments.id, a2.id));
+    const [stored] = await bot.db.select().from(assignments).where(eq(assignments.id, a2.id));
     expect(stored).toMatchObject({ status: 'submitted', total: 87.5 });
-    expect(await counted.db.select().from(processedEvents).where(eq(processedEvents.eventId, r.eventId))).toHaveLength(1);
-    const audits = await counted.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.submit'), eq(auditLog.entityId, String(a2.id))));
+    expect(await bot.db.select().from(processedEvents).where(eq(processedEvents.eventId, r.eventId))).toHaveLength(1);
+    const audits = await bot.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.submit'), eq(auditLog.entityId, String(a2.id))));
     expect(audits.map((a) => a.details)).toEqual([{ applicationId: a2.applicationId, total: 87.5 }]);
   });
 
@@ -123,8 +94,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
     expect(bad.body.toast?.content).toContain('1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分');
     expect(JSON.stringify(bad.body.card)).toContain('"default_value":"6"');
     expect(bad.trips).toBeLessThanOrEqual(2);
-    expect(await counted.db.select().from(processedEvents).where(eq(processedEvents.eventId, bad.eventId))).toHaveLength(1);
-    expect((await counted.db.select().from(assignments).where(eq(assignments.id, a3.id)))[0]).toMatchObject({ status: 'assigned', total: null });
+    expect(await bot.db.select().from(processedEvents).where(eq(processedEvents.eventId, bad.eventId))).toHaveLength(1);
+    expect((await bot.db.select().from(assignments).where(eq(assignments.id, a3.id)))[0]).toMatchObject({ status: 'assigned', total: null });
 
     const steal = await measured('review.submit (another expert’s task)', E[3], { action: 'review.submit', assignmentId: a3.id }, scoreForm(80));
     expect(steal.body.toast?.content).toContain('这不是你的评分任务');
@@ -137,8 +108,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
     const r = await measured('review.submit (last of the panel)', a3.expertOpenId, { action: 'review.submit', assignmentId: a3.id }, scoreForm(88));
     expect(r.body.toast?.type).toBe('success');
     expect(r.trips).toBe(1);
-    expect((await counted.db.select().from(applications).where(eq(applications.id, a3.applicationId)))[0].status).toBe('scored');
-    const completed = await counted.db.select().from(auditLog).where(and(eq(auditLog.action, 'application.completePanel'), eq(auditLog.entityId, String(a3.applicationId))));
+    expect((await bot.db.select().from(applications).where(eq(applications.id, a3.applicationId)))[0].status).toBe('scored');
+    const completed = await bot.db.select().from(auditLog).where(and(eq(auditLog.action, 'application.completePanel'), eq(auditLog.entityId, String(a3.applicationId))));
     expect(completed.map((a) => a.details)).toEqual([{ totals: [90, 87.5, 88], outliers: [] }]);
 
     const again = await measured('review.submit (same event delivered again)', a3.expertOpenId, { action: 'review.submit', assignmentId: a3.id }, scoreForm(70), r.eventId);
@@ -152,24 +123,24 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
     expect(second.body.toast?.content).toMatch(/^这份评分已于 \S+ 08:22(:00)? 提交（总分 88 分），无需重复提交/);
     expect(JSON.stringify(second.body.card)).toContain('总分：88 / 100 分');
     expect(second.trips).toBeLessThanOrEqual(2);
-    expect((await counted.db.select().from(assignments).where(eq(assignments.id, a3.id)))[0].total).toBe(88);
+    expect((await bot.db.select().from(assignments).where(eq(assignments.id, a3.id)))[0].total).toBe(88);
   });
 
   it('two clicks of the same sheet at once store it once; the other is told it is stored', async () => {
     const [b1] = tasks.B;
     const value = { action: 'review.submit', assignmentId: b1.id };
-    const [x, y] = await Promise.all([click(b1.expertOpenId, value, scoreForm(91)), click(b1.expertOpenId, value, scoreForm(91))]);
+    const [x, y] = await Promise.all([bot.click(b1.expertOpenId, value, scoreForm(91)), bot.click(b1.expertOpenId, value, scoreForm(91))]);
     expect([x.body.toast?.type, y.body.toast?.type].sort()).toEqual(['info', 'success']);
     expect([x, y].find((r) => r.body.toast?.type === 'info')!.body.toast!.content).toMatch(/^这份评分已于 .+ 提交（总分 91 分）/);
-    expect(await counted.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.submit'), eq(auditLog.entityId, String(b1.id))))).toHaveLength(1);
+    expect(await bot.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.submit'), eq(auditLog.entityId, String(b1.id))))).toHaveLength(1);
   });
 
   it('a completion that alerts the administrators takes the ordinary path, whose trips are counted beside', async () => {
     const [, b2, b3] = tasks.B;
-    await click(b2.expertOpenId, { action: 'review.submit', assignmentId: b2.id }, scoreForm(90));
+    await bot.click(b2.expertOpenId, { action: 'review.submit', assignmentId: b2.id }, scoreForm(90));
     const r = await measured('review.submit (last, far-off total: ordinary path)', b3.expertOpenId, { action: 'review.submit', assignmentId: b3.id }, scoreForm(40));
     expect(r.body.toast?.type).toBe('success');
-    expect((await counted.db.select().from(applications).where(eq(applications.id, b3.applicationId)))[0].status).toBe('scored');
+    expect((await bot.db.select().from(applications).where(eq(applications.id, b3.applicationId)))[0].status).toBe('scored');
   });
 
   it('counts the other common callbacks (reported, no limit)', async () => {
@@ -181,30 +152,30 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips per car
       ['review.declineForm (refused: already submitted)', { action: 'review.declineForm', assignmentId: a1.id }],
       ['help.menu', { action: 'help.menu' }],
     ] as const) {
-      await click(a1.expertOpenId, value);
+      await bot.click(a1.expertOpenId, value);
       const r = await measured(name, a1.expertOpenId, value);
       expect(r.trips).toBeGreaterThan(0);
     }
     // a form that changes state on the ordinary path: 注册 of a new team (the second, with its statements prepared)
-    await click('ou_tripnewlead1', { action: 'team.register' }, registrationForm('养护三班', 'ou_tripcontact'));
+    await bot.click('ou_tripnewlead1', { action: 'team.register' }, registrationForm('养护三班', 'ou_tripcontact'));
     const reg = await measured('team.register (a new team)', 'ou_tripnewlead2', { action: 'team.register' }, registrationForm('养护四班', 'ou_tripcontact'));
     expect(reg.body.toast?.type).toBe('success');
     expect(reg.trips).toBeGreaterThan(0);
     // the ordinary path of the same sheet, for comparison: a fresh task, the fast path set aside
-    app.processor.fastPaths = false;
+    bot.app.processor.fastPaths = false;
     try {
-      const pending = await counted.db
+      const pending = await bot.db
         .insert(assignments)
         .values([tasks.A[0].applicationId, tasks.B[0].applicationId].map((applicationId) => ({ applicationId, expertOpenId: E[3], status: 'assigned' })))
         .returning();
-      const r1 = await click(E[3], { action: 'review.submit', assignmentId: pending[0].id }, { ...scoreForm(80), i1_2: '6' });
+      const r1 = await bot.click(E[3], { action: 'review.submit', assignmentId: pending[0].id }, { ...scoreForm(80), i1_2: '6' });
       expect(r1.body.toast?.type).toBe('error');
       table.push({ callback: 'review.submit (ordinary path, refused)', trips: r1.trips, statements: r1.statements.length });
-      const r2 = await click(E[3], { action: 'review.submit', assignmentId: pending[1].id }, scoreForm(85));
+      const r2 = await bot.click(E[3], { action: 'review.submit', assignmentId: pending[1].id }, scoreForm(85));
       expect(r2.body.toast?.type).toBe('success');
       table.push({ callback: 'review.submit (ordinary path, stored)', trips: r2.trips, statements: r2.statements.length });
     } finally {
-      app.processor.fastPaths = true;
+      bot.app.processor.fastPaths = true;
     }
   });
 });

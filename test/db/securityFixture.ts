@@ -12,6 +12,7 @@ import { ManualClock } from '../../src/clock.js';
 import type { BotRegistry, CardActionDef } from '../../src/handlers.js';
 import type { Role } from '../../src/people.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { type CountedBot, countedBot, type CountedBotOptions } from '../support/wire.js';
 
 /**
  * One database with a row of every kind a card action names, owned by known people: the six personas
@@ -207,11 +208,27 @@ export function allowedBy(def: Pick<CardActionDef, 'roles'>, rows: 'own' | 'fore
   return personaNames.filter((p) => def.roles.some((r) => (typeof r === 'string' ? personaRoles[p].includes(r as Role) : rows === 'own' && personaRoles[p].includes(r.persona))));
 }
 
+/** Send limits out of the way: no test here waits on the outbox's pace. */
+export const NO_SEND_LIMITS = { perApp: 1000, perReceiver: 1000 };
+
 /** The bot on a fresh database with the fixture seeded, at NOW, with send limits out of the way. */
 export async function startSecurityHarness(): Promise<{ h: Harness; f: Fixture; table: Record<string, ActionSpec> }> {
-  const h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+  const h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: NO_SEND_LIMITS });
   const f = await seedFixture(h.db.db);
   return { h, f, table: actionTable(f, h.app.registry) };
+}
+
+/**
+ * The counted bot (`countedBot`, test/support/wire.ts) on the fixture, at NOW, with send limits out of the way, for the
+ * describe block it is called in; `more` seeds after the fixture, before the bot starts. `f` is the fixture.
+ */
+export function countedFixtureBot(more?: (db: Db, f: Fixture) => Promise<unknown>, opts: Pick<CountedBotOptions<Fixture>, 'db' | 'countUntil'> = {}): CountedBot<Fixture> {
+  const seed = async (db: Db) => {
+    const f = await seedFixture(db);
+    await more?.(db, f);
+    return f;
+  };
+  return countedBot({ clock: NOW, outboxLimits: NO_SEND_LIMITS, seed, ...opts });
 }
 
 /** Each registered action with the rows it is tried on and who may use it, as its declaration says. */

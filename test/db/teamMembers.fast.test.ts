@@ -1,15 +1,14 @@
 import { and, count, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
-import { auditLog, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
+import type { Db } from '../../db/index.js';
+import { auditLog, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { fastAddMembers, fastMembersEnds, type FastMembersEvent, fastRemoveMember } from '../../src/fast/teams.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NEWCOMER, NOW, OTHER_EXPERT, OTHER_LEADER, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NEWCOMER, OTHER_EXPERT, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 添加成员 and 移除成员 in one statement (src/fast/teams.ts) against the ordinary transaction: the same answers, rows,
@@ -115,16 +114,14 @@ async function snapshot(db: Db) {
   const members = (await db.select().from(teamMembers).orderBy(teamMembers.teamId, teamMembers.openId)).map(({ createdAt: _c, ...m }) => m);
   const persons = (await db.select().from(people).orderBy(people.openId)).map(({ createdAt: _c, updatedAt: _u, ...p }) => p);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at: _a, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_members_%')).orderBy(processedEvents.eventId);
   const teamRows = (await db.select().from(teams).orderBy(teams.id)).map(({ createdAt: _c, updatedAt: _u, ...t }) => t);
   return { members, persons, audits, out, events, teamRows };
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   people: (await db.select({ n: count() }).from(people))[0].n,
   members: (await db.select({ openId: teamMembers.openId, teamId: teamMembers.teamId }).from(teamMembers).orderBy(teamMembers.teamId, teamMembers.openId)).map((m) => `${m.teamId}:${m.openId}`),
 });
@@ -134,18 +131,9 @@ const value = (step: Step, teamId: number) =>
 const form = (step: Step) => step.form ?? (step.action === 'team.memberAdd' ? { members: step.members } : {});
 
 describe('添加成员 / 移除成员: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; r: Rows; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      worlds[mode] = { h, f, r: await seedMore(h.db.db, f), answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    return { h, f, r: await seedMore(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -157,16 +145,13 @@ describe('添加成员 / 移除成员: the one statement answers and writes what
       const ends = { ...fastMembersEnds };
       if (mode === 'fast' && step.leftToOrdinary && !step.beforeStatement) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const event: FastMembersEvent = { eventId: step.eventId ?? `probe_${randomEventId()}`, eventType: 'card.action.trigger', openId: step.who, teamId, bootstrapAdmins: [ADMIN] };
         const read = async () => 'read';
-        const direct = step.action === 'team.memberAdd' ? await fastAddMembers(h.db, event, [...new Set(step.members)], read) : await fastRemoveMember(h.db, event, step.member!, read);
-        expect(direct).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        const direct = () => (step.action === 'team.memberAdd' ? fastAddMembers(h.db, event, [...new Set(step.members)], read) : fastRemoveMember(h.db, event, step.member!, read));
+        await leavesToOrdinary(() => counts(db), direct);
       }
       const body: Body = await h.click(step.who, value(step, teamId), form(step), { eventId: step.eventId ?? `evt_members_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       if (mode === 'fast') {
         // on PostgreSQL a success is the statement's, and nothing else ends in it, nor in a race; on PGlite there is no statement
         const pg = testDatabaseKind() === 'postgres';
@@ -175,8 +160,7 @@ describe('添加成员 / 移除成员: the one statement answers and writes what
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('the fake Open Platform received the same messages in both', () => {
@@ -186,71 +170,36 @@ describe('添加成员 / 移除成员: the one statement answers and writes what
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('添加成员 / 移除成员 on PostgreSQL: one round trip each', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedFixtureBot();
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) => bot.click<Body>(openId, value, formValue);
 
   let serial = 0;
   const person = async () => {
     const openId = `ou_tripmember${String(serial++).padStart(23, '0')}`;
-    await db.insert(people).values({ openId, name: `成员${serial}` });
+    await bot.db.insert(people).values({ openId, name: `成员${serial}` });
     return openId;
   };
-  const isMember = async (openId: string) => (await db.select().from(teamMembers).where(and(eq(teamMembers.teamId, f.teamA.id), eq(teamMembers.openId, openId)))).length === 1;
+  const isMember = async (openId: string) => (await bot.db.select().from(teamMembers).where(and(eq(teamMembers.teamId, bot.f.teamA.id), eq(teamMembers.openId, openId)))).length === 1;
 
   it('添加 and 移除 each cost one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       const [warm, measured] = [await person(), await person()];
       for (const who of [warm, measured]) {
-        const add = await click(personas.leader, { action: 'team.memberAdd', teamId: f.teamA.id }, { members: [who] });
+        const add = await click(personas.leader, { action: 'team.memberAdd', teamId: bot.f.teamA.id }, { members: [who] });
         expect(add.body.toast).toEqual({ type: 'success', content: '已添加 1 名成员' });
         expect(await isMember(who)).toBe(true);
         figures[`team.memberAdd (${fast ? 'one statement' : 'ordinary path'})`] = add.trips;
       }
       for (const who of [warm, measured]) {
-        const remove = await click(personas.leader, { action: 'team.memberRemove', teamId: f.teamA.id, openId: who });
+        const remove = await click(personas.leader, { action: 'team.memberRemove', teamId: bot.f.teamA.id, openId: who });
         expect(remove.body.toast).toEqual({ type: 'success', content: '已移除' });
         expect(await isMember(who)).toBe(false);
         figures[`team.memberRemove (${fast ? 'one statement' : 'ordinary path'})`] = remove.trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`添加成员 / 移除成员 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['team.memberAdd (one statement)']).toBe(1);
     expect(figures['team.memberRemove (one statement)']).toBe(1);
@@ -309,24 +258,17 @@ describe('添加成员 / 移除成员 clicked twice at once, the fast paths on',
     const who = await person();
     await db().insert(teamMembers).values({ teamId: f.teamA.id, openId: who, role: 'member' });
     const raced = fastMembersEnds.raced;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another event's 移除, not yet committed: the statement reads the member as there, then waits for its row
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.delete(teamMembers).where(and(eq(teamMembers.teamId, f.teamA.id), eq(teamMembers.openId, who)));
       await tx.insert(auditLog).values({ actor: ADMIN, action: 'team.members.remove', entity: 'team', entityId: String(f.teamA.id), details: { removed: who } });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = h.click(personas.leader, { action: 'team.memberRemove', teamId: f.teamA.id, openId: who }).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body: Body = await clicked;
     // the ordinary path answered, on what the other event left
     expect(body.toast).toEqual({ type: 'info', content: '该成员已不在班组中。' });
@@ -337,24 +279,17 @@ describe('添加成员 / 移除成员 clicked twice at once, the fast paths on',
   it.skipIf(testDatabaseKind() !== 'postgres')('an 添加 waiting for a person’s row while another event adds them leaves nothing of the statement', async () => {
     const who = await person();
     const raced = fastMembersEnds.raced;
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.execute(sql`update people set name = coalesce(name, null) where open_id = ${who}`);
       await tx.insert(teamMembers).values({ teamId: f.teamA.id, openId: who, role: 'member' });
       await tx.insert(auditLog).values({ actor: ADMIN, action: 'team.members.add', entity: 'team', entityId: String(f.teamA.id), details: { added: [who] } });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = h.click(personas.leader, { action: 'team.memberAdd', teamId: f.teamA.id }, { members: [who] }).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body: Body = await clicked;
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
     expect(body.toast?.content).toMatch(/^已于 .* 添加所选成员，无需重复添加。$/);

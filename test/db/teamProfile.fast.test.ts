@@ -1,16 +1,15 @@
-import { count, eq, like } from 'drizzle-orm';
+import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
-import { auditLog, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
+import type { Db } from '../../db/index.js';
+import { auditLog, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { fastMembersEnds, type FastMembersEvent, fastSaveProfile } from '../../src/fast/teams.js';
 import { parseProfile } from '../../src/teams.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NOW, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 班组资料 保存 in one statement (src/fast/teams.ts) against the ordinary transaction: the same answers (the 进度
@@ -100,31 +99,20 @@ async function snapshot(db: Db) {
   const persons = (await db.select().from(people).orderBy(people.openId)).map(({ createdAt: _c, updatedAt: _u, ...p }) => p);
   const members = (await db.select().from(teamMembers).orderBy(teamMembers.teamId, teamMembers.openId)).map(({ createdAt: _c, ...m }) => m);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at: _a, ...a }) => a);
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_profile_%')).orderBy(processedEvents.eventId);
   return { teamRows, persons, members, audits, out, events };
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   teams: (await db.select().from(teams).orderBy(teams.id)).map((t) => JSON.stringify(t)),
 });
 
 describe('班组资料 保存: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; r: Rows; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      worlds[mode] = { h, f, r: await seedMore(h.db.db, f), answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    return { h, f, r: await seedMore(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -136,14 +124,11 @@ describe('班组资料 保存: the one statement answers and writes what the ord
       const ends = { ...fastMembersEnds };
       if (mode === 'fast' && step.leftToOrdinary && !step.beforeStatement) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
         const event: FastMembersEvent = { eventId: step.eventId ?? `probe_${randomEventId()}`, eventType: 'card.action.trigger', openId: step.who, teamId, bootstrapAdmins: [ADMIN] };
-        expect(await fastSaveProfile(h.db, event, parseProfile(step.form), h.clock.now(), async () => 'read')).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastSaveProfile(h.db, event, parseProfile(step.form), h.clock.now(), async () => 'read'));
       }
       const body: Body = await h.click(step.who, { action: 'team.editSave', teamId }, step.form, { eventId: step.eventId ?? `evt_profile_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       if (mode === 'fast') {
         // on PostgreSQL a success is the statement's but for a new contact, and nothing ends in a race; on PGlite there is no statement
         const pg = testDatabaseKind() === 'postgres';
@@ -152,8 +137,7 @@ describe('班组资料 保存: the one statement answers and writes what the ord
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('the fake Open Platform received the same messages in both (the new contact told, the pending request moved)', async () => {
@@ -165,58 +149,23 @@ describe('班组资料 保存: the one statement answers and writes what the ord
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('班组资料 保存 on PostgreSQL: one round trip', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
-  let f: Fixture;
-
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, eventId: randomEventId() }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
+  const bot = countedFixtureBot();
+  const click = (openId: string, value: Record<string, unknown>, formValue: Record<string, unknown> = {}) => bot.click<Body>(openId, value, formValue);
 
   it('保存 costs one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     let n = 0;
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (let warm = 0; warm < 2; warm++) {
         const phone = `020-76500${String(n++).padStart(2, '0')}`;
-        const { body, trips } = await click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone });
+        const { body, trips } = await click(personas.leader, { action: 'team.editSave', teamId: bot.f.teamA.id }, { phone });
         expect(body.toast).toEqual({ type: 'success', content: '资料已保存' });
-        expect((await db.select().from(teams).where(eq(teams.id, f.teamA.id)))[0].phone).toBe(phone);
+        expect((await bot.db.select().from(teams).where(eq(teams.id, bot.f.teamA.id)))[0].phone).toBe(phone);
         figures[`team.editSave (${fast ? 'one statement' : 'ordinary path'})`] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`班组资料 保存 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['team.editSave (one statement)']).toBe(1);
   });
@@ -255,24 +204,17 @@ describe('班组资料 保存 twice at once, the fast paths on', () => {
   it.skipIf(testDatabaseKind() !== 'postgres')('a save waiting for the team’s row that another save changed meanwhile leaves nothing of the statement', async () => {
     const raced = fastMembersEnds.raced;
     const before = await saves();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another save of the same phone, not yet committed: the statement reads the old row, then waits for it
-    const other = db().transaction(async (tx) => {
+    const other = await heldTransaction(db(), async (tx) => {
       await tx.update(teams).set({ phone: '020-9990000', updatedAt: h.clock.now() }).where(eq(teams.id, f.teamA.id));
       await tx.insert(auditLog).values({ actor: personas.leader, action: 'team.update', entity: 'team', entityId: String(f.teamA.id), details: { changed: ['phone'] } });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone: '020-9990000' }).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(db())) > 0);
     expect(answered).toBe(false);
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const body: Body = await clicked;
     // the ordinary path answered, on what the other save left: nothing to change
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');

@@ -1,0 +1,67 @@
+import { count } from 'drizzle-orm';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Db } from '../../db/index.js';
+import { auditLog, outbox, processedEvents } from '../../db/schema.js';
+import type { Harness } from './harness.js';
+import type { CardAnswer } from './wire.js';
+
+export type Mode = 'fast' | 'ordinary';
+/** The fast world first, as every comparison runs it. */
+export const MODES = ['fast', 'ordinary'] as const;
+
+/**
+ * Two bots alike for the describe block it is called in, the one-statement paths on in `fast` and off in `ordinary`:
+ * `start` (called once for each, the fast one first) starts a harness and seeds it; both are closed in the block's
+ * `afterAll`. Each world is the object `start` returned, filled in when the `beforeAll` has run (so
+ * `const { fast, ordinary } = twoWorlds(…)` is fine at the top of the block; their fields are read in hooks and tests).
+ */
+export function twoWorlds<W extends { h: Harness }>(start: (mode: Mode) => Promise<W>): Record<Mode, W> {
+  const worlds = { fast: {} as W, ordinary: {} as W };
+  beforeAll(async () => {
+    for (const mode of MODES) {
+      const w = await start(mode);
+      w.h.app.processor.fastPaths = mode === 'fast';
+      Object.assign(worlds[mode], w);
+    }
+  });
+  afterAll(async () => {
+    for (const w of Object.values(worlds)) await w.h?.close();
+  });
+  return worlds;
+}
+
+/** A step's answer as the step says it: the toast's type, and its text matching `says`. */
+export function expectAnswer(body: CardAnswer, step: { toast: string; says: RegExp }, mode: Mode): void {
+  expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
+  expect(body.toast?.content).toMatch(step.says);
+}
+
+/**
+ * The one statement tried alone on a case it leaves to the ordinary path: `attempt` answers undefined, and `counts` (a
+ * probe of what it would write) reads the same before and after.
+ */
+export async function leavesToOrdinary(counts: () => Promise<unknown>, attempt: () => Promise<unknown>): Promise<void> {
+  const before = await counts();
+  expect(await attempt()).toBeUndefined();
+  expect(await counts()).toEqual(before);
+}
+
+/** Step `i` ended alike in both worlds: the same answer (as `comparable` shows it) and the same rows after. */
+export function expectSameWorlds<B>(worlds: Record<Mode, { answers: B[]; after: unknown[] }>, i: number, comparable: (b: B) => unknown = (b) => b): void {
+  expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
+  expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+}
+
+/** The outbox in order, without the times and ids that differ between two databases. */
+export async function outboxRows(db: Db) {
+  return (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+}
+
+/** How many events are claimed, and how many audit and outbox rows there are: what any one-statement attempt adds to. */
+export async function writtenCounts(db: Db) {
+  return {
+    events: (await db.select({ n: count() }).from(processedEvents))[0].n,
+    audits: (await db.select({ n: count() }).from(auditLog))[0].n,
+    outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  };
+}
