@@ -432,8 +432,10 @@ const touchedSql = (actor: string, kind: string, target: string) => `select s.id
   where s.expert_open_id = ${actor} and s.status = 'assigned' and c.status in ('open', 'scoring')
     and case when ${kind} = 'team' then t.code = ${target} else t.organization_id = (select o.id from organizations o where o.name = ${target}) end`;
 
-// declareConflict's lock of the person, then taskUnderLocks' of the cycle and of each touched application, in the order of the tasks
-const lockPersonSql = `select open_id from people where open_id = $1 for update`;
+// declareConflict's lock of the person, then taskUnderLocks' of the cycle and of each touched application, in the order of the tasks.
+// The person's lock is FOR NO KEY UPDATE: it still orders two declarations of one expert, and it lets a replacement
+// that picks this expert take the key-share lock its foreign key needs (FOR UPDATE made the two deadlock).
+const lockPersonSql = `select open_id from people where open_id = $1 for no key update`;
 const lockTouchedCycleSql = `select id from cycles where id in (select x.cycle_id from (${touchedSql('$1', '$2', '$3')}) x) for update`;
 const lockTouchedApplicationsSql = `select a.id from applications a join (${touchedSql('$1', '$2', '$3')}) x on x.application_id = a.id order by x.id for update of a`;
 
@@ -516,6 +518,19 @@ ${replacementPlanSql('(select application_id from task)', '(select id from task)
 ${declineChainSql(false, `exists (select 1 from claim) and ${replacementFillsSql()}`)}
 ${outcomeSelect(`exists (select 1 from claim) and exists (select 1 from task) and (not exists (select 1 from taken) or (select count(*) from added) <> (select count(*) from rp_chosen))`, CONFLICT_RACED)}`;
 
+/**
+ * The write's last statement: with the claim made in this transaction, a touched task still assigned (one the batches of
+ * 分配专家, which take no cycle lock, gave the expert meanwhile, beyond what the statements decline) fails the write on
+ * purpose, so nothing is kept and the ordinary path declares and declines them all. $1 event id, $2 the actor, $3 the
+ * kind, $4 the target.
+ */
+const declinedAllSql = `
+with claim as (
+  select e.event_id from processed_events e
+  where e.event_id = $1 and e.xmin::text = (pg_current_xact_id()::text::bigint % 4294967296)::text
+)
+select ${failOnPurpose(`exists (select 1 from claim) and exists (select 1 from (${touchedSql('$2', '$3::text', '$4::text')}) x)`, CONFLICT_RACED)}`;
+
 export interface FastConflictEvent extends Omit<FastReplaceEvent, 'assignmentId'> {
   /** The conflict form as submitted (parsed here by the ordinary path's parser). */
   formValue: Record<string, unknown>;
@@ -564,6 +579,7 @@ export async function fastDeclareConflict(database: Database, event: FastConflic
       (c) => c.unsafe(lockTouchedApplicationsSql, locks, { prepare: true }).execute(),
       (c) => c.unsafe(declareSql, declareParams as never[], { prepare: true }).execute(),
       ...Array.from({ length: CONFLICT_DECLINES }, (): Issue<unknown> => (c) => c.unsafe(declineNextSql, declineParams as never[], { prepare: true }).execute()),
+      (c) => c.unsafe(declinedAllSql, [event.eventId, event.openId, input.kind, target], { prepare: true }).execute(),
     ];
     [results, [declared]] = await pipelined<unknown[], [DeclaredConflictView[]]>(client, statements, [readOn(database, (db) => conflictsOf(db, event.openId))]);
   } catch (err) {
@@ -572,9 +588,9 @@ export async function fastDeclareConflict(database: Database, event: FastConflic
   }
   const [row] = results[3] as Declared[];
   if (!row?.changed || row.label === null) return undefined;
-  const declines = results.slice(4).map((r) => (r as Outcome[])[0]);
+  // each decline statement that found a task declined and replaced it or failed the write, and the last statement failed
+  // it when a touched task was left: every touched task is declined and replaced (a task given meanwhile is counted too)
+  const declines = results.slice(4, 4 + CONFLICT_DECLINES).map((r) => (r as Outcome[])[0]);
   const replaced = declines.filter((d) => d?.changed).length;
-  // statement A let through no more touched tasks than the statements decline; each that had one declined it or failed the write
-  if (replaced !== row.touched) throw new Error(`conflict of ${event.openId}: ${row.touched} tasks touched, ${replaced} declined`);
   return { label: row.label, replaced, declared, queued: declines.reduce((n, d) => n + (d?.queued ?? 0), 0) };
 }

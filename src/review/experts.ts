@@ -184,7 +184,8 @@ export async function declareConflict(
   let orgId: number | null = null;
   let label: string;
   // a second click waits on this lock for the first, then finds its declaration; the target is read beside it (one round trip)
-  const lock = tx.select({ openId: people.openId }).from(people).where(eq(people.openId, actor.openId)).for('update');
+  // no key update: a replacement that picks this expert meanwhile still takes the key-share lock its foreign key needs
+  const lock = tx.select({ openId: people.openId }).from(people).where(eq(people.openId, actor.openId)).for('no key update');
   if (input.kind === 'team') {
     const code = input.target.trim().toUpperCase();
     const [[team]] = await Promise.all([tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(eq(teams.code, code)), lock]);
