@@ -259,7 +259,14 @@ export class EventProcessor {
       const claim = { eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id };
       if (def.fast && this.fastPaths) {
         const { database, clock, config, log } = this.deps;
-        const fast = await def.fast({ ...claim, database, clock, config, log: log.child({ eventId: event_id, actor: operator.open_id }) }, input);
+        const fast = await def
+          .fast({ ...claim, database, clock, config, log: log.child({ eventId: event_id, actor: operator.open_id }) }, input)
+          .catch((err: unknown) => {
+            // a deadlock or a serialisation failure rolled the whole write back: the ordinary path runs instead
+            if (!abortedByServer(err)) throw err;
+            log.warn({ eventId: event_id, code: (err as { code: string }).code }, 'one-statement path aborted by the server; ordinary path');
+            return undefined;
+          });
         if (fast) return this.answered(claim, fast);
       }
       const { config } = this.deps;
@@ -368,4 +375,10 @@ export function withoutMentions(text: string, keys: readonly string[]): string {
   // a key followed by a digit is a longer key's start (or plain text), never this mention
   const pattern = new RegExp(`(?:${sorted.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![0-9])`, 'g');
   return text.replace(pattern, ' ');
+}
+
+/** A deadlock (40P01) or a serialisation failure (40001): PostgreSQL rolled the transaction back, nothing of it was kept. */
+function abortedByServer(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
 }
