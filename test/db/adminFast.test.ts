@@ -325,7 +325,7 @@ describe('专家库 and 评审设置 clicked twice at once, the fast paths on', 
     await until(async () => answered || (await lockWaits(db())) > 0);
     const waited = !answered;
     // the statement that waits for the row is the fast path's (its start, as pg_stat_activity keeps it), having claimed the event
-    const blocked = await db().execute(sql`select query from pg_stat_activity where wait_event_type = 'Lock'`);
+    const blocked = await db().execute(sql`select query from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
     other.release();
     await other.ended;
     const body = await clicked;

@@ -3,18 +3,17 @@ import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, type Db, schema } from '../../db/index.js';
-import { applications, assignments, auditLog, cycles, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
+import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
 import { rowsOf } from '../../src/outbox.js';
 import { type FastCloseScoring, fastCloseScoring } from '../../src/fast/aggregate.js';
 import { closeScoring } from '../../src/review/results.js';
 import { defaultScoreSheet, type ScoreSheet } from '../../src/scoreSheet.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { applicationForm, type Fixture, NOW, OTHER_EXPERT, personas, seedFixture, startSecurityHarness, YEAR } from './securityFixture.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { randomEventId } from '../support/larkEvents.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { applicationForm, countedFixtureBot, type Fixture, NOW, OTHER_EXPERT, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
  * 结束评分并汇总 in one statement (src/fast/aggregate.ts) against the ordinary transaction (`closeScoring`): on many
@@ -398,15 +397,13 @@ async function snapshot(db: Db) {
   const reviews = rowsOf(await db.execute(sql`select id, final_score::text as final_score, review::text as review from applications order by id`));
   const tasks = await db.select({ applicationId: assignments.applicationId, expert: assignments.expertOpenId, status: assignments.status }).from(assignments).orderBy(assignments.id);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, at, ...a }) => ({ ...a, at: at.getTime() === Date.parse(NOW) ? NOW : 'real time' }));
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_close_%')).orderBy(processedEvents.eventId);
   return { cycleRows, apps, reviews, tasks, audits, out, events };
 }
 
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   cycles: (await db.select({ id: cycles.id, status: cycles.status, at: cycles.updatedAt }).from(cycles).orderBy(cycles.id)).map((c) => `${c.id}:${c.status}:${c.at.toISOString()}`),
   apps: rowsOf(await db.execute(sql`select id, status, final_score::text, rank, decision, review::text, updated_at::text from applications order by id`)).map((a) => JSON.stringify(a)),
 });
@@ -421,19 +418,10 @@ const probe = (step: { eventId?: string; who: string }, cycleId: number, now: Da
 });
 
 describe('结束评分并汇总 through signed callbacks: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      await seedExperts(h.db.db);
-      worlds[mode] = { h, f, answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    await seedExperts(h.db.db);
+    return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -444,18 +432,14 @@ describe('结束评分并汇总 through signed callbacks: the one statement answ
       const cycleId = await step.cycle(db, f);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
-        expect(await fastCloseScoring(h.db, probe(step, cycleId, h.clock.now()), async () => null)).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastCloseScoring(h.db, probe(step, cycleId, h.clock.now()), async () => null));
       }
       const body: Body = await h.click(step.who, { action: 'results.close', cycleId }, {}, { eventId: step.eventId ?? `evt_close_step${i}`, messageId: `om_close_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(comparable(worlds.fast.answers[i])).toEqual(comparable(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, comparable);
   });
 
   it('the preview shows the ranks the statement stored, and the fake Open Platform received the same messages', async () => {
@@ -530,59 +514,22 @@ const oddScores: [string, unknown][] = [
 ];
 
 describe.skipIf(!isPostgres)('结束评分并汇总 on PostgreSQL: what the statement leaves, one round trip, a cycle changed under it', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let f: Fixture;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
+  const bot = countedFixtureBot(seedExperts);
+  const click = (openId: string, value: Record<string, unknown>, eventId?: string) => bot.click<Body>(openId, value, undefined, eventId);
   let year = 2100;
 
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    f = await seedFixture(db);
-    await seedExperts(db);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, value: Record<string, unknown>, eventId = randomEventId()) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, eventId }), { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
-
-  const direct = (cycleId: number, on: Database = base, eventId = `probe_${randomEventId()}`, openId = ADMIN) =>
-    fastCloseScoring(on, { eventId, eventType: 'card.action.trigger', openId, cycleId, now: clock.now(), bootstrapAdmins: [ADMIN] }, async () => null);
+  const direct = (cycleId: number, on: Database = bot.base, eventId = `probe_${randomEventId()}`, openId = ADMIN) =>
+    fastCloseScoring(on, { eventId, eventType: 'card.action.trigger', openId, cycleId, now: bot.clock.now(), bootstrapAdmins: [ADMIN] }, async () => null);
 
   it('an administrator by the stored role or by ADMIN_OPEN_IDS closes in the statement; nobody else does', async () => {
     for (const [who, closes] of [[personas.expert, false], [OTHER_EXPERT, false], [ROLE_ADMIN, true], [ADMIN, true]] as const) {
-      const id = await seedScoringCycle(db, fourTeams(f, year++));
-      const before = await counts(db);
-      const done = await direct(id, base, undefined, who);
+      const id = await seedScoringCycle(bot.db, fourTeams(bot.f, year++));
+      const before = await counts(bot.db);
+      const done = await direct(id, bot.base, undefined, who);
       if (closes) expect(done, who).toMatchObject({ applications: 4, awarded: 3, recommended: 3, read: null });
       else {
         expect(done, who).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        expect(await counts(bot.db)).toEqual(before);
       }
     }
   });
@@ -591,18 +538,18 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on PostgreSQL: what the stat
     const figures: Record<string, number> = {};
     // the fast path last, so that the bot's one connection last ran its transaction
     for (const fast of [false, true]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       for (const step of ['warm', 'measured']) {
-        const id = await seedScoringCycle(db, fourTeams(f, year++));
+        const id = await seedScoringCycle(bot.db, fourTeams(bot.f, year++));
         const { body, trips } = await click(ADMIN, { action: 'results.close', cycleId: id });
         expect(body.toast, JSON.stringify(body.toast)).toMatchObject({ type: 'success', content: '已汇总 4 份申报：授予称号 3 个，推荐 3 个。请核对后公布。' });
-        expect((await db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('closed');
+        expect((await bot.db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('closed');
         if (step === 'measured') figures[fast ? 'one statement' : 'ordinary path'] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     // the planner settings the statement ran with ended with its transaction: the bot's one connection is as before
-    const settings = rowsOf(await counted.db.execute(sql`select current_setting('jit') as jit, current_setting('enable_nestloop') as nestloop`));
+    const settings = rowsOf(await bot.counted.db.execute(sql`select current_setting('jit') as jit, current_setting('enable_nestloop') as nestloop`));
     expect(settings).toEqual([{ jit: expect.not.stringMatching(/^off$/), nestloop: 'on' }]);
     console.log(`结束评分并汇总 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['one statement']).toBe(1);
@@ -610,50 +557,50 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on PostgreSQL: what the stat
   });
 
   it.each(oddSheets)('a stored sheet with %s is the ordinary path’s', async (_name, sheet, ordinary) => {
-    const c = fourTeams(f, year++);
-    const id = await seedScoringCycle(db, { ...c, sheet });
-    const before = await counts(db);
+    const c = fourTeams(bot.f, year++);
+    const id = await seedScoringCycle(bot.db, { ...c, sheet });
+    const before = await counts(bot.db);
     expect(await direct(id)).toBeUndefined();
-    expect(await counts(db)).toEqual(before);
+    expect(await counts(bot.db)).toEqual(before);
     if (ordinary === 'ordinary succeeds') {
       const { body } = await click(ADMIN, { action: 'results.close', cycleId: id });
       expect(body.toast?.type, JSON.stringify(body.toast)).toBe('success');
-      expect((await db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('closed');
+      expect((await bot.db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('closed');
     }
   });
 
   it.each(oddScores)('a panel with %s is the ordinary path’s', async (_name, scores) => {
-    const c = fourTeams(f, year++);
+    const c = fourTeams(bot.f, year++);
     c.apps[1].sheets[0] = { ...c.apps[1].sheets[0], scores };
-    const id = await seedScoringCycle(db, c);
-    const before = await counts(db);
+    const id = await seedScoringCycle(bot.db, c);
+    const before = await counts(bot.db);
     expect(await direct(id)).toBeUndefined();
-    expect(await counts(db)).toEqual(before);
+    expect(await counts(bot.db)).toEqual(before);
     const { body } = await click(ADMIN, { action: 'results.close', cycleId: id });
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('success');
   });
 
   it('a team code beyond ASCII is the ordinary path’s (its tie-break is JavaScript’s <)', async () => {
-    await db.update(teams).set({ code: 'GDSZ-2025-０００２' }).where(eq(teams.id, f.teamB.id));
+    await bot.db.update(teams).set({ code: 'GDSZ-2025-０００２' }).where(eq(teams.id, bot.f.teamB.id));
     try {
-      const id = await seedScoringCycle(db, fourTeams(f, year++));
-      const before = await counts(db);
+      const id = await seedScoringCycle(bot.db, fourTeams(bot.f, year++));
+      const before = await counts(bot.db);
       expect(await direct(id)).toBeUndefined();
-      expect(await counts(db)).toEqual(before);
+      expect(await counts(bot.db)).toEqual(before);
     } finally {
-      await db.update(teams).set({ code: f.teamB.code }).where(eq(teams.id, f.teamB.id));
+      await bot.db.update(teams).set({ code: bot.f.teamB.code }).where(eq(teams.id, bot.f.teamB.id));
     }
   });
 
   it('a session whose float8 text is not the shortest round trip is the ordinary path’s', async () => {
     // '0' as text: postgres.js leaves out a start-up parameter whose value is falsy
-    const client = postgres(base.url!, { max: 1, onnotice: () => {}, connection: { extra_float_digits: '0' } as never });
+    const client = postgres(bot.base.url!, { max: 1, onnotice: () => {}, connection: { extra_float_digits: '0' } as never });
     const short: Database = { db: drizzle(client, { schema }) as unknown as Db, kind: 'postgres', ping: async () => void (await client`select 1`), close: () => client.end({ timeout: 5 }) };
     try {
-      const id = await seedScoringCycle(db, fourTeams(f, year++));
-      const before = await counts(db);
+      const id = await seedScoringCycle(bot.db, fourTeams(bot.f, year++));
+      const before = await counts(bot.db);
       expect(await direct(id, short)).toBeUndefined();
-      expect(await counts(db)).toEqual(before);
+      expect(await counts(bot.db)).toEqual(before);
       // the same cycle on an ordinary session: closed
       expect(await direct(id)).toMatchObject({ applications: 4, awarded: 3, recommended: 3 });
     } finally {
@@ -662,87 +609,68 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on PostgreSQL: what the stat
   });
 
   it('a cycle already closed takes no claim: the statement does not wait for the event’s row', async () => {
-    const id = await seedScoringCycle(db, fourTeams(f, year++));
-    await db.update(cycles).set({ status: 'closed' }).where(eq(cycles.id, id));
+    const id = await seedScoringCycle(bot.db, fourTeams(bot.f, year++));
+    await bot.db.update(cycles).set({ status: 'closed' }).where(eq(cycles.id, id));
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let claimed!: () => void;
-    const isClaimed = new Promise<void>((resolve) => (claimed = resolve));
     // the same event id claimed by a transaction not yet committed: a claim of it would wait
-    const other = db
-      .transaction(async (tx) => {
-        await tx.insert(processedEvents).values({ eventId, eventType: 'probe' });
-        claimed();
-        await held;
-        throw new Error('probe: not kept');
-      })
-      .catch(() => undefined);
-    await isClaimed;
+    const other = await heldTransaction(bot.db, (tx) => tx.insert(processedEvents).values({ eventId, eventType: 'probe' }), { rollback: true });
     let answered = false;
-    const attempt = direct(id, base, eventId).finally(() => (answered = true));
-    await until(async () => answered || (await lockWaits(db)) > 0);
+    const attempt = direct(id, bot.base, eventId).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
     const waited = !answered;
-    release();
-    await other;
+    other.release();
+    await other.ended;
     expect(await attempt).toBeUndefined();
     expect(waited).toBe(false);
   });
 
   it('a 重开评分 holding the cycle: the statement reads what it committed, and the ordinary path refuses', async () => {
-    const id = await seedScoringCycle(db, fourTeams(f, year++));
-    const [task] = await db
+    const id = await seedScoringCycle(bot.db, fourTeams(bot.f, year++));
+    const [task] = await bot.db
       .select({ id: assignments.id, applicationId: assignments.applicationId })
       .from(assignments)
       .innerJoin(applications, eq(applications.id, assignments.applicationId))
-      .where(and(eq(applications.cycleId, id), eq(applications.teamId, f.teamD.id)));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      .where(and(eq(applications.cycleId, id), eq(applications.teamId, bot.f.teamD.id)));
     // what reopenScore does under the cycle's lock: the sheet back to its expert, the application back to scoring
-    const other = db.transaction(async (tx) => {
+    const other = await heldTransaction(bot.db, async (tx) => {
       await tx.execute(sql`select 1 from cycles where id = ${id} for update`);
       await tx.update(assignments).set({ status: 'assigned', submittedAt: null }).where(eq(assignments.id, task.id));
       await tx.update(applications).set({ status: 'scoring' }).where(eq(applications.id, task.applicationId));
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = click(ADMIN, { action: 'results.close', cycleId: id }).finally(() => (answered = true));
-    await until(async () => answered || (await lockWaits(db)) > 0);
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
     expect(answered).toBe(false);
-    const before = await counts(db);
-    release();
-    await other;
+    const before = await counts(bot.db);
+    other.release();
+    await other.ended;
     const { body } = await clicked;
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('error');
     expect(body.toast?.content).toMatch(/^还有 1 份申报未完成评分（GDSZ-2025-0004）/);
-    expect((await db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('scoring');
-    expect((await db.select().from(applications).where(eq(applications.cycleId, id))).every((a) => a.finalScore === null && a.review === null)).toBe(true);
-    expect((await counts(db)).audits).toBe(before.audits);
+    expect((await bot.db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('scoring');
+    expect((await bot.db.select().from(applications).where(eq(applications.cycleId, id))).every((a) => a.finalScore === null && a.review === null)).toBe(true);
+    expect((await counts(bot.db)).audits).toBe(before.audits);
   });
 
   it('结束评分并汇总 and 重开评分 clicked at once end as one of them after the other', async () => {
     for (let round = 0; round < 4; round++) {
-      const id = await seedScoringCycle(db, fourTeams(f, year++));
-      const [task] = await db
+      const id = await seedScoringCycle(bot.db, fourTeams(bot.f, year++));
+      const [task] = await bot.db
         .select({ id: assignments.id })
         .from(assignments)
         .innerJoin(applications, eq(applications.id, assignments.applicationId))
-        .where(and(eq(applications.cycleId, id), eq(applications.teamId, f.teamD.id)));
+        .where(and(eq(applications.cycleId, id), eq(applications.teamId, bot.f.teamD.id)));
       const [closing, reopening] = await Promise.all([click(ADMIN, { action: 'results.close', cycleId: id }), click(ROLE_ADMIN, { action: 'review.reopen', assignmentId: task.id })]);
       expect(reopening.body.toast?.type, JSON.stringify(reopening.body.toast)).toBe('success');
-      const apps = await db.select().from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).where(eq(applications.cycleId, id)).orderBy(asc(teams.code));
-      const [cycle] = await db.select().from(cycles).where(eq(cycles.id, id));
+      const apps = await bot.db.select().from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).where(eq(applications.cycleId, id)).orderBy(asc(teams.code));
+      const [cycle] = await bot.db.select().from(cycles).where(eq(cycles.id, id));
       // either order leaves the cycle scoring and team D's application waiting for its sheet
       expect(cycle.status).toBe('scoring');
       expect(apps.map((a) => a.applications.status)).toEqual(['scored', 'scored', 'scored', 'scoring']);
       if (closing.body.toast?.type === 'success') {
         // closed first, then reopened: everything aggregated, the cycle put back to scoring by the reopen
         expect(apps.every((a) => a.applications.finalScore !== null)).toBe(true);
-        expect(await db.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(id))))).toEqual([
+        expect(await bot.db.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(id))))).toEqual([
           { action: 'cycle.closeScoring' },
           { action: 'review.aggregate' },
           { action: 'cycle.reopenScoring' },
@@ -751,7 +679,7 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on PostgreSQL: what the stat
         // reopened first: the close refused, nothing aggregated
         expect(closing.body.toast?.content).toMatch(/^还有 1 份申报未完成评分/);
         expect(apps.every((a) => a.applications.finalScore === null)).toBe(true);
-        expect(await db.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(id))))).toEqual([]);
+        expect(await bot.db.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(id))))).toEqual([]);
       }
     }
   });

@@ -1,17 +1,16 @@
 import ExcelJS from 'exceljs';
 import { and, count, desc, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database, Db } from '../../db/index.js';
-import { auditLog, bulkJobs, honours, imports, organizations, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
-import { ManualClock } from '../../src/clock.js';
+import type { Db } from '../../db/index.js';
+import { auditLog, bulkJobs, honours, imports, organizations, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { type FastImportApply, fastImportApply } from '../../src/fast/importApply.js';
 import { cardText } from '../support/cards.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { cardActionEvent, fileMessageEvent, randomEventId, signedRequest } from '../support/larkEvents.js';
-import { lockWaits, until } from '../support/waiting.js';
-import { countedDatabase, startCountedBot, type Wire } from '../support/wire.js';
-import { type Fixture, NOW, ORG_A, ORG_POOL, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN, type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, fileMessageEvent, randomEventId } from '../support/larkEvents.js';
+import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { countedFixtureBot, type Fixture, NOW, ORG_A, ORG_POOL, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
  * 确认导入 in one statement (src/fast/importApply.ts) against the ordinary transaction: the same answers, rows, audit
@@ -145,16 +144,14 @@ async function snapshot(db: Db) {
   const titles = (await db.select().from(honours).orderBy(honours.id)).map(stamped);
   const jobs = (await db.select().from(bulkJobs).orderBy(bulkJobs.id)).map(({ createdAt: _c, startedAt: _s, finishedAt: _f, leaseUntil: _l, progressAt: _p, claimedBy: _b, ...j }) => j);
   const audits = (await db.select().from(auditLog).orderBy(auditLog.id)).map(({ id: _i, ...a }) => stamped(a));
-  const out = (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const out = await outboxRows(db);
   const events = await db.select({ eventId: processedEvents.eventId, eventType: processedEvents.eventType }).from(processedEvents).where(like(processedEvents.eventId, 'evt_import_%')).orderBy(processedEvents.eventId);
   return timeless({ importRows, orgs, teamRows, members, persons, titles, jobs, audits, out, events });
 }
 
 /** What a fast attempt could leave behind. */
 const counts = async (db: Db) => ({
-  events: (await db.select({ n: count() }).from(processedEvents))[0].n,
-  audits: (await db.select({ n: count() }).from(auditLog))[0].n,
-  outbox: (await db.select({ n: count() }).from(outbox))[0].n,
+  ...(await writtenCounts(db)),
   jobs: (await db.select().from(bulkJobs).orderBy(bulkJobs.id)).map((j) => `${j.id}:${j.kind}:${j.status}:${JSON.stringify(j.params)}`),
   imports: (await db.select().from(imports).orderBy(imports.id)).map((i) => `${i.id}:${i.status}`),
 });
@@ -174,20 +171,11 @@ beforeAll(async () => {
 });
 
 describe('确认导入: the one statement answers and writes what the ordinary transaction does', () => {
-  const worlds: Record<'fast' | 'ordinary', { h: Harness; f: Fixture; answers: Body[]; after: Awaited<ReturnType<typeof snapshot>>[] }> = {} as never;
-
-  beforeAll(async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
-      const { h, f } = await startSecurityHarness();
-      h.app.processor.fastPaths = mode === 'fast';
-      await h.db.db.insert(people).values([{ openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] }]);
-      for (const u of directory) h.fake.addUser(u);
-      worlds[mode] = { h, f, answers: [], after: [] };
-    }
-  });
-
-  afterAll(async () => {
-    for (const w of Object.values(worlds)) await w?.h.close();
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    await h.db.db.insert(people).values([{ openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] }]);
+    for (const u of directory) h.fake.addUser(u);
+    return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -198,20 +186,16 @@ describe('确认导入: the one statement answers and writes what the ordinary t
       const importId = await step.importId(db, f, h);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
-        const before = await counts(db);
-        expect(await fastImportApply(h.db, direct(h, step.who, importId, step.eventId ?? `probe_${randomEventId()}`))).toBeUndefined();
-        expect(await counts(db)).toEqual(before);
+        await leavesToOrdinary(() => counts(db), () => fastImportApply(h.db, direct(h, step.who, importId, step.eventId ?? `probe_${randomEventId()}`)));
       }
       const body: Body = await h.click(step.who, { action: 'import.apply', importId }, {}, { eventId: step.eventId ?? `evt_import_step${i}`, messageId: `om_import_${i}` });
-      expect(body.toast?.type, `${mode}: ${JSON.stringify(body.toast)}`).toBe(step.toast);
-      expect(body.toast?.content).toMatch(step.says);
+      expectAnswer(body, step, mode);
       // a refusal for who you are, or a delivery seen before, has no card; every other answer shows one
       if (step.toast !== 'error' && !/该操作已处理/.test(body.toast?.content ?? '')) expect(body.card?.data, mode).toBeTruthy();
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
-    expect(timeless(worlds.fast.answers[i])).toEqual(timeless(worlds.ordinary.answers[i]));
-    expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
+    expectSameWorlds(worlds, i, timeless);
   });
 
   it('the workbook was imported through the job in both, and the fake Open Platform received the same messages and card updates', async () => {
@@ -243,59 +227,22 @@ describe('确认导入: the one statement answers and writes what the ordinary t
 });
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('确认导入 on PostgreSQL: one round trip, and an import confirmed under the statement', () => {
-  const wire: Wire = { trips: 0, statements: [], tripOf: [] };
-  const clock = new ManualClock(NOW);
-  let base: TestDatabase;
-  let counted: Database;
-  let db: Db;
-  let stop: () => Promise<void>;
-  let url: string;
-  let bot: Awaited<ReturnType<typeof startCountedBot>>['app'];
+  const bot = countedFixtureBot(async (db) => {
+    await db.insert(people).values([{ openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] }]);
+  });
+  const click = (openId: string, importId: number, eventId?: string) => bot.click<Body>(openId, { action: 'import.apply', importId }, undefined, eventId);
   let n = 0;
 
-  beforeAll(async () => {
-    base = await createTestDatabase();
-    counted = countedDatabase(base.url!, wire);
-    db = base.db;
-    await seedFixture(db);
-    await db.insert(people).values([{ openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] }]);
-    const { fake, app } = await startCountedBot(counted, base.url!, clock, { outboxLimits: { perApp: 1000, perReceiver: 1000 } });
-    url = app.url;
-    bot = app;
-    stop = async () => {
-      await app.stop();
-      await fake.close();
-    };
-  });
-
-  afterAll(async () => {
-    await stop?.();
-    await counted?.close();
-    await base?.close();
-  });
-
-  async function click(openId: string, importId: number, eventId = randomEventId()) {
-    const req = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value: { action: 'import.apply', importId }, eventId, messageId: `om_trips_${importId}` }), {
-      encryptKey: TEST_ENCRYPT_KEY,
-      encrypt: true,
-    });
-    wire.trips = 0;
-    wire.statements = [];
-    const res = await fetch(url + '/lark/cards', { method: 'POST', headers: req.headers, body: req.body });
-    expect(res.status).toBe(200);
-    return { body: (await res.json()) as Body, trips: wire.trips };
-  }
-
-  const fresh = () => preview(db, `往返${++n}.xlsx`, 'planned', [`往返导入单位${n}`]);
+  const fresh = () => preview(bot.db, `往返${++n}.xlsx`, 'planned', [`往返导入单位${n}`]);
   const startAudits = async (importId: number) => {
-    const jobs = await db.select({ id: bulkJobs.id }).from(bulkJobs).where(and(eq(bulkJobs.kind, 'import'), sql`${bulkJobs.params}->>'importId' = ${String(importId)}`));
-    return jobs.length ? db.select({ actor: auditLog.actor, details: auditLog.details }).from(auditLog).where(and(eq(auditLog.action, 'bulk.import.start'), sql`${auditLog.entityId} in ${jobs.map((j) => String(j.id))}`)) : [];
+    const jobs = await bot.db.select({ id: bulkJobs.id }).from(bulkJobs).where(and(eq(bulkJobs.kind, 'import'), sql`${bulkJobs.params}->>'importId' = ${String(importId)}`));
+    return jobs.length ? bot.db.select({ actor: auditLog.actor, details: auditLog.details }).from(auditLog).where(and(eq(auditLog.action, 'bulk.import.start'), sql`${auditLog.entityId} in ${jobs.map((j) => String(j.id))}`)) : [];
   };
 
   it('确认导入 costs one round trip on a warm connection (the ordinary path: more)', async () => {
     const figures: Record<string, number> = {};
     for (const fast of [true, false]) {
-      bot.processor.fastPaths = fast;
+      bot.app.processor.fastPaths = fast;
       // an administrator by ADMIN_OPEN_IDS, then one by the stored role: each is the one statement's
       for (const [step, who] of [['warm', ADMIN], ['measured', ADMIN], ['measured, stored role', ROLE_ADMIN]] as const) {
         const importId = await fresh();
@@ -306,7 +253,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('确认导入 on PostgreSQL: 
         if (step !== 'warm') figures[`${fast ? 'one statement' : 'ordinary path'}${step === 'measured' ? '' : ' (stored role)'}`] = trips;
       }
     }
-    bot.processor.fastPaths = true;
+    bot.app.processor.fastPaths = true;
     console.log(`确认导入 round trips (warm): ${JSON.stringify(figures)}`);
     expect(figures['one statement']).toBe(1);
     expect(figures['one statement (stored role)']).toBe(1);
@@ -317,31 +264,19 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('确认导入 on PostgreSQL: 
     ['an import applied already', 'applied' as const],
     ['a preview with nothing to add or update', 'nothing' as const],
   ])('%s takes no claim: the statement does not wait for the event’s row', async (_name, kind) => {
-    const importId = kind === 'applied' ? await fresh() : await preview(db, `往返${++n}.xlsx`, 'planned', []);
-    if (kind === 'applied') await db.update(imports).set({ status: 'applied', appliedAt: new Date(NOW) }).where(eq(imports.id, importId));
+    const importId = kind === 'applied' ? await fresh() : await preview(bot.db, `往返${++n}.xlsx`, 'planned', []);
+    if (kind === 'applied') await bot.db.update(imports).set({ status: 'applied', appliedAt: new Date(NOW) }).where(eq(imports.id, importId));
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let claimed!: () => void;
-    const isClaimed = new Promise<void>((resolve) => (claimed = resolve));
     // the same event id claimed by a transaction not yet committed: a claim of it would wait
-    const other = db
-      .transaction(async (tx) => {
-        await tx.insert(processedEvents).values({ eventId, eventType: 'probe' });
-        claimed();
-        await held;
-        throw new Error('probe: not kept');
-      })
-      .catch(() => undefined);
-    await isClaimed;
+    const other = await heldTransaction(bot.db, (tx) => tx.insert(processedEvents).values({ eventId, eventType: 'probe' }), { rollback: true });
     let answered = false;
-    const attempt = fastImportApply(base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, importId, messageId: undefined, now: clock.now(), bootstrapAdmins: [ADMIN] }).finally(
+    const attempt = fastImportApply(bot.base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, importId, messageId: undefined, now: bot.clock.now(), bootstrapAdmins: [ADMIN] }).finally(
       () => (answered = true),
     );
-    await until(async () => answered || (await lockWaits(db)) > 0);
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
     const waited = !answered;
-    release();
-    await other;
+    other.release();
+    await other.ended;
     expect(await attempt).toBeUndefined();
     expect(waited).toBe(false);
   });
@@ -349,40 +284,27 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('确认导入 on PostgreSQL: 
   it('the claim comes before the import’s lock; an import confirmed meanwhile leaves nothing of the statement', async () => {
     const importId = await fresh();
     const eventId = randomEventId();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
     // another 确认导入, not yet committed: the statement reads the import as planned, then waits for its row
-    const other = db.transaction(async (tx) => {
+    const other = await heldTransaction(bot.db, async (tx) => {
       await tx.update(imports).set({ status: 'applying' }).where(eq(imports.id, importId));
       const [job] = await tx.insert(bulkJobs).values({ kind: 'import', params: { importId, heading: `文件：往返${n}.xlsx` }, total: 1, createdBy: ROLE_ADMIN, messageId: 'om_other' }).returning();
       await tx.insert(auditLog).values({ actor: ROLE_ADMIN, action: 'bulk.import.start', entity: 'bulk_job', entityId: String(job.id), details: { cycleId: null, total: 1 } });
-      locked();
-      await held;
     });
-    await isLocked;
     let answered = false;
     const clicked = click(ADMIN, importId, eventId).finally(() => (answered = true));
-    await until(async () => answered || (await lockWaits(db)) > 0);
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
     expect(answered).toBe(false);
     // waiting for the import's row, the statement has already claimed the event: a claim of the same id waits for it
-    const probe = await db
-      .transaction(async (tx) => {
-        await tx.execute(sql`set local lock_timeout = '100ms'`);
-        await tx.execute(sql`insert into processed_events (event_id, event_type) values (${eventId}, 'probe') on conflict do nothing`);
-        throw new Error('probe: not kept');
-      })
-      .catch((err: Error & { cause?: { code?: string } }) => err.cause?.code ?? (err as { code?: string }).code ?? err.message);
+    const probe = await claimProbe(bot.db, eventId);
     expect(probe).toBe('55P03');
-    release();
-    await other;
+    other.release();
+    await other.ended;
     const { body } = await clicked;
     // the ordinary path answered: the other's job is shown
     expect(body.toast).toEqual({ type: 'info', content: '这个文件正在导入，卡片显示当前进度' });
     expect(body.card?.data).toBeTruthy();
     expect(await startAudits(importId)).toEqual([{ actor: ROLE_ADMIN, details: { cycleId: null, total: 1 } }]);
-    expect(await db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
+    expect(await bot.db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
   });
 });
 
