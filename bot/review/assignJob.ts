@@ -1,6 +1,6 @@
 import { teamsOfApplications } from '../../src/applications.js';
 import { type BulkJob, type BulkJobKind, jobCard } from '../../src/bulkJobs.js';
-import { type Cycle, getCycle } from '../../src/cycles.js';
+import { type Cycle, lockCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import { fastAssign } from '../../src/fast/jobSteps.js';
 import type { CardActionDecl, CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
@@ -25,8 +25,9 @@ type AssignResult = {
 export const assignJob: BulkJobKind = {
   kind: 'assign',
   async runBatch({ tx, job, actor, clock }) {
-    const cycle = await getCycle(tx, job.cycleId!);
-    if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
+    // the cycle's lock, as 分配专家's ordinary path, 谢绝, 更换专家 and 重开评分 take it first: a batch and a replacement
+    // on the same panel go one after the other, each planning on what the other committed (no panel filled twice)
+    const cycle = await lockCycle(tx, job.cycleId!);
     if (cycle.status !== 'open' && cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审已结束专家评分，不能再分配专家。`);
     const now = clock.now();
     const batch = await assignBatch(tx, actor, cycle, job.cursor, ASSIGN_BATCH, now);
