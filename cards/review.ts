@@ -390,14 +390,22 @@ export function outlierAlertCard(d: OutlierAlertData): Card {
   });
 }
 
-/** To administrators: a task was declined or swapped and nobody may take it. */
-export function replacementFailedCard(d: { year: number; applicationId: number; code: string; team: string; cause: string; reason: string }): Card {
+/**
+ * To administrators: a task was declined or swapped and nobody may take it; or, with `placed`, that many experts came
+ * but the panel still misses some (it was short before).
+ */
+export function replacementFailedCard(d: { year: number; applicationId: number; code: string; team: string; cause: string; reason: string; placed?: number }): Card {
+  const placed = d.placed ?? 0;
   return card({
-    title: '无法自动改派专家',
+    title: placed ? '专家组仍未配齐' : '无法自动改派专家',
     template: 'red',
-    summary: `无法改派：${d.team}`,
+    summary: placed ? `仍缺专家：${d.team}` : `无法改派：${d.team}`,
     elements: [
-      markdown(md`**${d.code} ${d.team}**（${d.year}年度）：${d.cause}，但没有符合条件的专家可以接替。`),
+      markdown(
+        placed
+          ? md`**${d.code} ${d.team}**（${d.year}年度）：${d.cause}，已有 ${String(placed)} 位专家接替，其余没有符合条件的专家可以接替。`
+          : md`**${d.code} ${d.team}**（${d.year}年度）：${d.cause}，但没有符合条件的专家可以接替。`,
+      ),
       markdown(md`${d.reason}`),
       note('可在“专家库”中添加其他单位的专家或提高评审上限，再点“分配专家”补足。'),
       buttonRow([

@@ -103,11 +103,10 @@ export async function sendTaskCards(ctx: Pick<HandlerContext, 'send'>, created: 
 
 /** After a decline or a swap: the new expert gets the task, or the administrators hear that nobody can take it. */
 export async function announceReplacement(ctx: Pick<HandlerContext, 'tx' | 'send' | 'sendToAdmins'>, task: Task, replacement: Replacement, cause: string): Promise<void> {
-  if (replacement.created) {
-    // every expert who came gets the task: a panel that missed two gets two
-    await sendTaskCards(ctx, replacement.all?.length ? replacement.all : [replacement.created]);
-    return;
-  }
+  const came = replacement.created ? (replacement.all?.length ? replacement.all : [replacement.created]) : [];
+  // every expert who came gets the task: a panel that missed two gets two
+  if (came.length) await sendTaskCards(ctx, came);
+  // nobody came, or fewer than the panel misses: the administrators hear what is still missing and why
   if (!replacement.unfilled) return;
   const alert = replacementFailedCard({
     year: task.cycle.year,
@@ -116,6 +115,7 @@ export async function announceReplacement(ctx: Pick<HandlerContext, 'tx' | 'send
     team: task.team.name,
     cause,
     reason: replacement.unfilled.reason,
+    placed: came.length,
   });
   await ctx.sendToAdmins({ dedupeKey: `review:unfilled:${task.assignment.id}`, card: alert });
 }

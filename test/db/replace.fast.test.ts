@@ -278,6 +278,17 @@ describe('谢绝 and 更换专家: the one statement answers and writes what the
       expect(await rows(both.map((a) => taskCardKey(a.id))), mode).toEqual(
         both.map((a) => [taskCardKey(a.id), a.expertOpenId, 1, 'interactive', { render: { kind: 'reviewTask', assignmentId: a.id } }]),
       );
+      // a panel that missed two and got one (the ordinary path in both worlds): the new expert has the card, and the
+      // administrators hear what the panel still misses
+      const partly = (await newTask(t.partly)).filter((a) => a.assignedAt.getTime() === Date.parse(NOW));
+      expect(partly.map((a) => a.expertOpenId), mode).toEqual([R(5)]);
+      expect(await rows([taskCardKey(partly[0].id)]), mode).toHaveLength(1);
+      const alerts = (await db.select().from(outbox).where(like(outbox.dedupeKey, `review:unfilled:${t.partly}:%`))).map((r) => JSON.stringify(r.card));
+      expect(alerts.length, mode).toBeGreaterThan(0);
+      for (const a of alerts) {
+        expect(a, mode).toContain('专家组仍未配齐');
+        expect(a, mode).toMatch(/已有 1 位专家接替，其余没有符合条件的专家可以接替[\s\S]*需要 3 位，缺 1 位/);
+      }
       // the swap of the administrator's own task: the text to them is interactive
       expect(await rows([`review:swapped:${t.swapOwn}`]), mode).toEqual([
         [`review:swapped:${t.swapOwn}`, EXPERT_ADMIN, 0, 'text', { text: '协会已将“更换测试17班（GDSZ-2025-0017）”的评分任务改派给其他专家，你无需再为它评分。' }],
