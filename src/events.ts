@@ -12,7 +12,7 @@ import { metrics } from './metrics.js';
 import { type Destination, enqueue, enqueueQuietly } from './outbox.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
 import { adminOutboxQuery } from './fast/sql.js';
-import { answerOf, postgresClient, ReadAfterCommit, transactionOnGuess, transactionWith } from './pipeline.js';
+import { answerOf, postgresClient, ReadAfterCommit, rolledBackWhole, transactionOnGuess, transactionWith } from './pipeline.js';
 
 /** card.action.trigger as the SDK flattens it ({...header, ...event}); the SDK has no type for it. */
 export const cardActionSchema = z.object({
@@ -377,8 +377,11 @@ export function withoutMentions(text: string, keys: readonly string[]): string {
   return text.replace(pattern, ' ');
 }
 
-/** A deadlock (40P01) or a serialisation failure (40001): PostgreSQL rolled the transaction back, nothing of it was kept. */
+/**
+ * A deadlock (40P01) or a serialisation failure (40001) in a statement of a one-statement path's transaction: PostgreSQL
+ * rolled it back whole, nothing of it was kept. One raised by a read after the COMMIT is not: what was written stays.
+ */
 function abortedByServer(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === '40P01' || code === '40001';
+  return (code === '40P01' || code === '40001') && rolledBackWhole(err);
 }

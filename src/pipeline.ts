@@ -39,7 +39,10 @@ export async function pipelined<T extends unknown[], R extends unknown[]>(
     const after = (reads as Issue<unknown>[]).map((issue) => Promise.resolve(issue(conn)));
     const settled = await Promise.allSettled([begin, ...results, commit]);
     const read = await Promise.allSettled(after);
-    const failed = [...settled, ...read].find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    const failedInside = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    // a statement failed: the server rolled the whole transaction back (COMMIT answered ROLLBACK), nothing was kept
+    if (failedInside) throw markRolledBack(failedInside.reason);
+    const failed = read.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     const committed = (settled.at(-1) as PromiseFulfilledResult<{ command?: string }>).value;
     if (committed.command !== 'COMMIT') throw new Error(`pipelined transaction ended with ${committed.command}`);
@@ -63,6 +66,18 @@ export function readOn<R>(database: Database, read: (db: Db) => Promise<R>): Iss
 export function onConnection<Q extends object>(prepared: Q, conn: ReservedSql): Q {
   // Drizzle's postgres.js prepared query reads its client from `this.client`; a shadowing copy keeps the built SQL and row mapping
   return Object.assign(Object.create(prepared) as Q, { client: conn });
+}
+
+const ROLLED_BACK = Symbol('rolledBack');
+
+function markRolledBack(reason: unknown): unknown {
+  if (reason && typeof reason === 'object') Object.defineProperty(reason, ROLLED_BACK, { value: true });
+  return reason;
+}
+
+/** Whether `err` came from a statement of `pipelined`'s transaction, which the server then rolled back whole (not from a read after its COMMIT). */
+export function rolledBackWhole(err: unknown): boolean {
+  return !!err && typeof err === 'object' && (err as { [ROLLED_BACK]?: boolean })[ROLLED_BACK] === true;
 }
 
 /**

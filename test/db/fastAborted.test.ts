@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noValue } from '../../bot/respond.js';
 import { auditLog } from '../../db/schema.js';
 import { audit } from '../../src/audit.js';
-import { postgresClient } from '../../src/pipeline.js';
+import { pipelined, postgresClient } from '../../src/pipeline.js';
 import { testDatabaseKind } from '../support/db.js';
 import { startHarness, type Harness } from '../support/harness.js';
 
@@ -26,11 +26,19 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a one-statement path aborted
         action,
         roles: ['public'],
         value: noValue,
-        // a real server error with that code, raised by PostgreSQL in the fast path's own statement
+        // a one-statement path's write: an audit row, then a real server error with that code raised by PostgreSQL in
+        // the same transaction (the row must not be kept)
         fast: async (fx) => {
           const client = postgresClient(fx.database);
           if (!client) return undefined;
-          await client.unsafe(`do $$ begin raise exception 'probe' using errcode = '${code}'; end $$`);
+          await pipelined(
+            client,
+            [
+              (c) => c.unsafe(`insert into audit_log (actor, action, entity, entity_id) values ($1, $2, 'probe', 'fast')`, [fx.openId, action]).execute(),
+              (c) => c.unsafe(`do $$ begin raise exception 'probe' using errcode = '${code}'; end $$`).execute(),
+            ],
+            [],
+          );
           return { outcome: 'ok', answer: { toast: { type: 'success', content: 'fast' } } };
         },
         run: async (ctx) => {
@@ -45,9 +53,34 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a one-statement path aborted
     await h?.close();
   });
 
-  it.each(['probe.deadlocked', 'probe.serialisation'])('%s: the ordinary path answers and writes once', async (action) => {
+  it.each(['probe.deadlocked', 'probe.serialisation'])('%s: nothing of the attempt is kept, the ordinary path answers and writes once', async (action) => {
     expect((await h.click(clicker, { action }, {}, { eventId: `ev-${action}` })).toast).toEqual({ type: 'success', content: '已记录' });
-    expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, action))).toHaveLength(1);
+    expect((await h.db.db.select().from(auditLog).where(eq(auditLog.action, action))).map((r) => r.entityId)).toEqual([`ev-${action}`]);
+  });
+
+  it('an error of that code after the COMMIT (the answer\'s reads) is not taken for a rollback', async () => {
+    h.app.registry.cardAction({
+      action: 'probe.readAborted',
+      roles: ['public'],
+      value: noValue,
+      fast: async (fx) => {
+        const client = postgresClient(fx.database);
+        if (!client) return undefined;
+        await pipelined(
+          client,
+          [(c) => c.unsafe(`insert into audit_log (actor, action, entity, entity_id) values ($1, 'probe.readAborted', 'probe', 'fast')`, [fx.openId]).execute()],
+          [(c) => c.unsafe(`do $$ begin raise exception 'probe' using errcode = '40P01'; end $$`).execute()],
+        );
+        return { outcome: 'ok', answer: { toast: { type: 'success', content: 'fast' } } };
+      },
+      run: async (ctx) => {
+        await audit(ctx.tx, { actor: ctx.actor.openId, action: 'probe.readAborted', entity: 'probe', entityId: ctx.eventId });
+        return { toast: { type: 'success', content: '已记录' } };
+      },
+    });
+    await expect(h.click(clicker, { action: 'probe.readAborted' }, {}, { eventId: 'ev-read' })).rejects.toThrow(/answered 500/);
+    // the write was kept; the ordinary path did not run on top of it
+    expect((await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'probe.readAborted'))).map((r) => r.entityId)).toEqual(['fast']);
   });
 
   it('any other error of a one-statement path is not hidden', async () => {
