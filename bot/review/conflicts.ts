@@ -21,7 +21,9 @@ export async function showConflictForm(ctx: HandlerContext): Promise<CardRespons
 export async function addConflict(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const { label, declined } = await declareConflict(ctx.tx, ctx.actor, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   for (const d of declined) await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
-  const replaced = declined.filter((d) => d.replacement.created).length;
+  // a task whose panel is still short after its replacement (it was short before) counts as not filled: the
+  // administrators are told what it misses
+  const replaced = declined.filter((d) => d.replacement.created && !d.replacement.unfilled).length;
   const unfilled = declined.filter((d) => d.replacement.unfilled).length;
   const done = declaredText(label, replaced, unfilled);
   return ctx.afterCommit(async (read) => ({ toast: { type: 'success', content: done }, card: { type: 'raw', data: await conflictCard(read, { done }) } }));

@@ -149,4 +149,22 @@ describe('声明利益冲突 through signed callbacks', () => {
     const [declared] = await db().select().from(conflicts).where(and(eq(conflicts.expertOpenId, task.expertOpenId), eq(conflicts.teamId, teamA.id)));
     expect(declared.reason).toBe(reason);
   });
+
+  it('a panel short before the declaration gets the one expert who may come; the toast and the administrators say it is still short', async () => {
+    const teamC = await seedAcceptedTeam(cycleId, 3, '佛山市政建设公司');
+    // a panel of two with one member; of the other experts only E[1] may come (E[2] is no longer active)
+    await db().update(applications).set({ status: 'scoring' }).where(eq(applications.id, teamC.application.id));
+    await db().insert(assignments).values({ applicationId: teamC.application.id, expertOpenId: E[0], status: 'assigned' });
+    await db().update(people).set({ expertActive: false }).where(eq(people.openId, E[2]));
+    const before = cardsTo(ADMIN).length;
+    const res = await h.click(E[0], { action: 'experts.conflictAdd' }, { kind: 'team', target: teamC.team.code, reason: '曾任该班组技术顾问' });
+    expect(res.toast).toEqual({ type: 'success', content: `已声明与“${teamC.team.code} ${teamC.team.name}”存在利益冲突，1 项暂无专家可以接替，已告知协会管理员。` });
+    const now = await pendingOf(teamC.application.id);
+    expect(now.map((a) => a.expertOpenId)).toEqual([E[1]]);
+    expect(cardsTo(E[1]).filter((m) => isTaskCard(m, now[0].id))).toHaveLength(1);
+    const alerts = cardsTo(ADMIN).slice(before).filter((m) => cardText(m.content).includes('专家组仍未配齐'));
+    expect(alerts).toHaveLength(1);
+    expect(cardText(alerts[0].content)).toContain('已有 1 位专家接替，其余没有符合条件的专家可以接替');
+    expectValidCard(alerts[0].content);
+  });
 });
