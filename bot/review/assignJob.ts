@@ -25,7 +25,7 @@ type AssignResult = {
 export const assignJob: BulkJobKind = {
   kind: 'assign',
   async runBatch({ tx, job, actor, clock }) {
-    // the cycle's lock, as 分配专家's ordinary path, 谢绝, 更换专家 and 重开评分 take it first: a batch and a replacement
+    // the cycle's lock, as 谢绝, 更换专家 and 重开评分 take it first: a batch and a replacement
     // on the same panel go one after the other, each planning on what the other committed (no panel filled twice)
     const cycle = await lockCycle(tx, job.cycleId!);
     if (cycle.status !== 'open' && cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审已结束专家评分，不能再分配专家。`);

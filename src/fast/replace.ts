@@ -519,9 +519,10 @@ ${declineChainSql(false, `exists (select 1 from claim) and ${replacementFillsSql
 ${outcomeSelect(`exists (select 1 from claim) and exists (select 1 from task) and (not exists (select 1 from taken) or (select count(*) from added) <> (select count(*) from rp_chosen))`, CONFLICT_RACED)}`;
 
 /**
- * The write's last statement: with the claim made in this transaction, a touched task still assigned (one the batches of
- * 分配专家, which take no cycle lock, gave the expert meanwhile, beyond what the statements decline) fails the write on
- * purpose, so nothing is kept and the ordinary path declares and declines them all. $1 event id, $2 the actor, $3 the
+ * The write's last statement: with the claim made in this transaction, a touched task still assigned (one given to the
+ * expert after the locks were taken: with no touched task then, no cycle was locked, and a 分配专家 batch or a
+ * replacement may commit one meanwhile) fails the write on purpose, so nothing is kept and the ordinary path declares
+ * and declines them all. $1 event id, $2 the actor, $3 the
  * kind, $4 the target.
  */
 const declinedAllSql = `
