@@ -436,7 +436,9 @@ const touchedSql = (actor: string, kind: string, target: string) => `select s.id
 // The person's lock is FOR NO KEY UPDATE: it still orders two declarations of one expert, and it lets a replacement
 // that picks this expert take the key-share lock its foreign key needs (FOR UPDATE made the two deadlock).
 const lockPersonSql = `select open_id from people where open_id = $1 for no key update`;
-const lockTouchedCycleSql = `select id from cycles where id in (select x.cycle_id from (${touchedSql('$1', '$2', '$3')}) x) for update`;
+// every running cycle, whether or not a task is touched now: a 谢绝 or a 分配专家 batch that would give the expert a task
+// of the team meanwhile goes before (and the declaration declines it) or after (and sees the declaration)
+const lockRunningCyclesSql = `select id from cycles where status in ('open', 'scoring') order by id for update`;
 const lockTouchedApplicationsSql = `select a.id from applications a join (${touchedSql('$1', '$2', '$3')}) x on x.application_id = a.id order by x.id for update of a`;
 
 /**
@@ -576,7 +578,7 @@ export async function fastDeclareConflict(database: Database, event: FastConflic
   try {
     const statements: Issue<unknown>[] = [
       (c) => c.unsafe(lockPersonSql, [event.openId], { prepare: true }).execute(),
-      (c) => c.unsafe(lockTouchedCycleSql, locks, { prepare: true }).execute(),
+      (c) => c.unsafe(lockRunningCyclesSql, [], { prepare: true }).execute(),
       (c) => c.unsafe(lockTouchedApplicationsSql, locks, { prepare: true }).execute(),
       (c) => c.unsafe(declareSql, declareParams as never[], { prepare: true }).execute(),
       ...Array.from({ length: CONFLICT_DECLINES }, (): Issue<unknown> => (c) => c.unsafe(declineNextSql, declineParams as never[], { prepare: true }).execute()),

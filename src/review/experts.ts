@@ -198,10 +198,16 @@ export async function declareConflict(
     orgId = org.id;
     label = org.name;
   }
-  const [dup] = await tx
-    .select({ id: conflicts.id })
-    .from(conflicts)
-    .where(and(eq(conflicts.expertOpenId, actor.openId), teamId ? eq(conflicts.teamId, teamId) : eq(conflicts.organizationId, orgId!)));
+  // every running cycle's lock, beside the check for the same declaration (one round trip), whether or not a task is
+  // touched now: a 谢绝 or a 分配专家 batch that would give this expert a task of the target meanwhile commits before
+  // (the read of the touched tasks below, after the lock, finds it) or waits and then sees the declaration
+  const [[dup]] = await Promise.all([
+    tx
+      .select({ id: conflicts.id })
+      .from(conflicts)
+      .where(and(eq(conflicts.expertOpenId, actor.openId), teamId ? eq(conflicts.teamId, teamId) : eq(conflicts.organizationId, orgId!))),
+    tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, ['open', 'scoring'])).orderBy(asc(cycles.id)).for('update'),
+  ]);
   if (dup) throw new AlreadyDone('声明', { action: 'expert.declareConflict', entity: 'conflict', entityId: dup.id }, `与“${label}”存在利益冲突`);
   // issued together: one round trip (the tasks the conflict touches do not depend on the declaration's row)
   const [[row], touched] = await Promise.all([

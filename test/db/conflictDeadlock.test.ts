@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applications, assignments, conflicts, cycles, people } from '../../db/schema.js';
 import { fastDeclareConflict, fastDecline } from '../../src/fast/replace.js';
@@ -110,4 +110,36 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('声明利益冲突 beside a 
     ]);
     expect(await db.select().from(conflicts).where(eq(conflicts.expertOpenId, personas.expert))).toHaveLength(1);
   });
+
+  it.each(Object.keys(paths) as (keyof typeof paths)[])(
+    '%s: a declaration against the team a 谢绝 is giving the expert waits for it, then declines that task',
+    async (which) => {
+      const db = base.db;
+      const expert = { openId: personas.expert, name: '专家', roles: ['expert' as const] };
+      // OTHER_EXPERT's decline on appC (team C) holds the cycle, having given the expert persona the task, not yet committed
+      const decline = await heldTransaction(db, (tx) =>
+        declineTask(tx, { openId: OTHER_EXPERT, name: '其他专家', roles: ['expert'] }, otherTask, declineForm, now, 'Asia/Shanghai'),
+      );
+      const form = { ...conflictForm, target: f.teamC.code };
+      const ordinary = () => base.db.transaction((tx) => declareConflict(tx, expert, form, now, 'Asia/Shanghai'));
+      // the bot's order: the one statement, and the ordinary path when it leaves the declaration (nobody may replace)
+      const declare: () => Promise<unknown> =
+        which === 'one statement'
+          ? () => fastDeclareConflict(base, { eventId: 'evt_deadlock_team_c', eventType: 'card.action.trigger', openId: personas.expert, now, formValue: form }).then((r): Promise<unknown> => (r ? Promise.resolve(r) : ordinary()))
+          : ordinary;
+      let settled = false;
+      const declared = declare().finally(() => (settled = true));
+      try {
+        await until(async () => settled || (await lockWaits(db)) >= 1);
+        expect(settled, 'the declaration went ahead without waiting for the decline').toBe(false);
+      } finally {
+        decline.release();
+        await decline.ended;
+        await declared;
+      }
+      // the expert holds no pending task of the team they declared a conflict with
+      const onC = await db.select({ status: assignments.status }).from(assignments).where(and(eq(assignments.applicationId, f.appC), eq(assignments.expertOpenId, personas.expert)));
+      expect(onC).toEqual([{ status: 'declined' }]);
+    },
+  );
 });
