@@ -83,9 +83,12 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
     text: `协会已将“${task.team.name}（${task.team.code}）”的评分任务改派给其他专家，你无需再为它评分。`,
   });
   await announceReplacement(ctx, task, replacement, '管理员更换了专家');
-  const toast = replacement.created
-    ? swappedToast(task.team.name)
-    : { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}` };
+  const toast = !replacement.created
+    ? { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}` }
+    : replacement.unfilled
+      ? // the panel was short before: who came is told, and what it still misses
+        { type: 'warning' as const, content: `已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}` }
+      : swappedToast(task.team.name);
   return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id) } }));
 }
 

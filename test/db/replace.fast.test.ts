@@ -69,6 +69,8 @@ interface Tasks {
   closedSwap: number;
   /** A panel of three with one sheet in: declined, it misses two and two experts come, each told with a task card. */
   twoCome: number;
+  /** The same, swapped, with only one expert who may come: the panel is still short. */
+  swapShort: number;
 }
 
 async function seedTasks(db: Db, f: Fixture): Promise<Tasks> {
@@ -112,7 +114,8 @@ async function seedTasks(db: Db, f: Fixture): Promise<Tasks> {
   const [swapToPending] = await panel([[R(1), 'assigned'], [R(2), 'assigned'], [R(3), 'assigned']], [PENDING_EXPERT]);
   const [closedDecline, closedSwap] = await panel([[R(5), 'assigned'], [R(4), 'assigned']]);
   const [twoCome] = await panel([[R(1), 'assigned'], [R(2), 'submitted', 85]], [R(3), R(4)]);
-  return { own: f.ownTask, conflictDecline, noneLeft, noneLeftSwap, partly, completes, submitted, swap, swapPending, swapOwn, swapToActor, swapToPending, closedDecline, closedSwap, twoCome };
+  const [swapShort] = await panel([[R(1), 'assigned'], [R(2), 'submitted', 85]], [R(5)]);
+  return { own: f.ownTask, conflictDecline, noneLeft, noneLeftSwap, partly, completes, submitted, swap, swapPending, swapOwn, swapToActor, swapToPending, closedDecline, closedSwap, twoCome, swapShort };
 }
 
 const unavailable = { kind: 'unavailable', reason: '评审期间出差' };
@@ -175,6 +178,15 @@ const steps: Step[] = [
   { name: 'swap: to an expert not yet linked', action: 'review.swap', who: ADMIN, task: (t) => t.swapToPending, toast: 'success', says: /^已更换专家：更换测试19班$/ },
   { name: 'swap: nobody may replace', action: 'review.swap', who: ADMIN, task: (t) => t.noneLeftSwap, toast: 'warning', says: /^已撤下原专家，但没有可接替的专家：/, leftToOrdinary: true },
   { name: 'decline: two come, each with a task card', action: 'review.decline', who: R(1), task: (t) => t.twoCome, form: unavailable, toast: 'success', says: /^已谢绝：更换测试21班。/ },
+  {
+    name: 'swap: one of the two places filled',
+    action: 'review.swap',
+    who: ADMIN,
+    task: (t) => t.swapShort,
+    toast: 'warning',
+    says: /^已更换专家：更换测试22班，但专家组仍未配齐：需要 3 位，缺 1 位。/,
+    leftToOrdinary: true,
+  },
   {
     name: 'decline: scoring has ended',
     action: 'review.decline',
