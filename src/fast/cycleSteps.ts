@@ -289,8 +289,9 @@ export type JobJson = Record<string, unknown> & { created_at: string; started_at
 
 const at = (v: string | null) => (v === null ? null : new Date(v));
 
-/** The row as Drizzle maps it (`BulkJob`), for `jobCard`. */
-export function jobOf(j: JobJson): BulkJob {
+/** The row as Drizzle maps it (`BulkJob`), for `jobCard`; from the statement's json column, as text or parsed. */
+export function jobOf(json: JobJson | string): BulkJob {
+  const j = typeof json === 'string' ? (JSON.parse(json) as JobJson) : json;
   return {
     id: j.id as number,
     kind: j.kind as string,
@@ -355,7 +356,7 @@ export async function fastCloseApplications(database: Database, event: FastClose
   }
   const row = outcome[0];
   if (!row?.job) return undefined;
-  return { job: jobOf(typeof row.job === 'string' ? (JSON.parse(row.job) as JobJson) : row.job) };
+  return { job: jobOf(row.job) };
 }
 
 /**
@@ -449,5 +450,5 @@ export async function fastPublish(database: Database, event: FastPublish): Promi
   }
   const row = outcome[0];
   if (!row?.job) return undefined;
-  return { job: jobOf(typeof row.job === 'string' ? (JSON.parse(row.job) as JobJson) : row.job) };
+  return { job: jobOf(row.job) };
 }

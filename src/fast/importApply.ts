@@ -124,5 +124,5 @@ export async function fastImportApply(database: Database, event: FastImportApply
   }
   const row = outcome[0];
   if (!row?.job) return undefined;
-  return { job: jobOf(typeof row.job === 'string' ? (JSON.parse(row.job) as JobJson) : row.job) };
+  return { job: jobOf(row.job) };
 }

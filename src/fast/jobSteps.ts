@@ -123,7 +123,7 @@ export async function fastAssign(database: Database, event: FastAssign): Promise
   }
   const row = outcome[0];
   if (!row?.job) return undefined;
-  return { job: jobOf(typeof row.job === 'string' ? (JSON.parse(row.job) as JobJson) : row.job) };
+  return { job: jobOf(row.job) };
 }
 
 /**
@@ -215,5 +215,5 @@ export async function fastRetry(database: Database, event: FastRetry): Promise<{
   }
   const row = outcome[0];
   if (!row?.job) return undefined;
-  return { job: jobOf(typeof row.job === 'string' ? (JSON.parse(row.job) as JobJson) : row.job) };
+  return { job: jobOf(row.job) };
 }
