@@ -1,8 +1,8 @@
 import { button, buttonRow, card, type Card, type Element, markdown, md, mdJoin, note } from './kit.js';
 
-/** The administrator's card while bulk work runs off the callback (分配专家, 公布结果, 确认导入, 提醒), and when it ends. */
+/** The administrator's card while bulk work runs off the callback (分配专家, 公布结果, 确认导入, 提醒, 结束评分并汇总 of a large cycle), and when it ends. */
 
-export type BulkJobKindName = 'assign' | 'publish' | 'import' | 'remind';
+export type BulkJobKindName = 'assign' | 'publish' | 'import' | 'remind' | 'aggregate';
 
 export interface BulkJobView {
   jobId: number;
@@ -39,6 +39,7 @@ const words: Record<BulkJobKindName, { title: string; doing: string; verb: strin
   publish: { title: '公布结果', doing: '正在公布结果', verb: '已通知', unit: '' },
   import: { title: '导入', doing: '正在导入', verb: '已导入', unit: ' 行' },
   remind: { title: '发送提醒', doing: '正在发送提醒', verb: '已发送', unit: ' 人' },
+  aggregate: { title: '汇总评分', doing: '正在汇总评分', verb: '已汇总', unit: ' 份申报' },
 };
 
 /** 分配专家, 公布结果, …: what each job is called in alerts. */
@@ -85,7 +86,8 @@ export function bulkJobCard(v: BulkJobView): Card {
   const buttons: Element[] = [];
   if (v.status === 'failed') buttons.push(button({ text: '重试', type: 'primary', value: { action: 'bulk.retry', jobId: v.jobId } }));
   if (v.status === 'queued' || v.status === 'running') buttons.push(button({ text: '刷新进度', value: { action: 'bulk.show', jobId: v.jobId } }));
-  if (v.kind === 'assign') buttons.push(button({ text: '评审进度', value: { action: 'review.progress', cycleId: v.cycleId } }));
+  if (v.kind === 'aggregate' && v.status === 'done') buttons.push(button({ text: '评审结果', type: 'primary', value: { action: 'results.preview', cycleId: v.cycleId } }));
+  if (v.kind === 'assign' || (v.kind === 'aggregate' && v.status !== 'done')) buttons.push(button({ text: '评审进度', value: { action: 'review.progress', cycleId: v.cycleId } }));
   buttons.push(button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }));
   elements.push(buttonRow(buttons));
   const template = v.status === 'failed' ? 'red' : v.status === 'done' ? (v.unfilledTotal || v.refusedTotal ? 'orange' : 'green') : 'blue';

@@ -1,24 +1,38 @@
 import { progressCard } from '../../cards/review.js';
 import { resultsPreviewCard } from '../../cards/results.js';
+import { activeBulkJob, jobCard, startBulkJob } from '../../src/bulkJobs.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import { fastCloseScoring } from '../../src/fast/aggregate.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { progressView } from '../../src/review/progress.js';
-import { closeScoring, loadResults } from '../../src/review/results.js';
+import { aggregateChecked, aggregation, loadResults, scoringToClose } from '../../src/review/results.js';
 import { idFrom, idOrZero } from '../respond.js';
-import { resultsSummary } from './view.js';
+import { aggregatedCounts, resultsSummary } from './view.js';
 
-/** `results.close` (结束评分并汇总, after the confirm dialog): aggregates and shows the preview. */
+/**
+ * `results.close` (结束评分并汇总, after the confirm dialog): aggregates and shows the preview. A cycle of more than
+ * `aggregation.inCallbackMax` scored applications is aggregated by a job (./aggregateJob.ts): the answer is its progress
+ * card, which ends with the counts and a 评审结果 button; a second click while it runs shows the progress.
+ */
 export async function closeAndAggregate(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
-  const summary = await closeScoring(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), ctx.clock.now());
+  const cycleId = idFrom(input.value, 'cycleId');
+  // the running job is read with the checks, in their round trip
+  const checked = await scoringToClose(ctx.tx, ctx.actor, cycleId, activeBulkJob(ctx.tx, 'aggregate', cycleId));
+  if (checked.also) return { toast: { type: 'info', content: '正在汇总评分，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(checked.also) } };
+  if (checked.scored.length > aggregation.inCallbackMax) {
+    const { cycle, scored } = checked;
+    const { job } = await startBulkJob(ctx.tx, { kind: 'aggregate', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total: scored.length, now: ctx.clock.now() });
+    return { toast: { type: 'success', content: `${cycle.year}年度评审正在汇总 ${scored.length} 份申报，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+  }
+  const summary = await aggregateChecked(ctx.tx, ctx.actor, checked, ctx.clock.now());
   return ctx.afterCommit(async (read) => aggregated(summary, await loadResults(read.tx, summary.cycle.id)));
 }
 
 /** The answer to 结束评分并汇总 done: the counts, and the preview of the results as committed. */
 function aggregated(summary: { applications: number; awarded: number; recommended: number }, results: Awaited<ReturnType<typeof loadResults>>): CardResponse {
   return {
-    toast: { type: 'success', content: `已汇总 ${summary.applications} 份申报：授予称号 ${summary.awarded} 个，推荐 ${summary.recommended} 个。请核对后公布。` },
+    toast: { type: 'success', content: `已汇总 ${summary.applications} 份申报：${aggregatedCounts(summary)}。请核对后公布。` },
     card: { type: 'raw', data: resultsPreviewCard(resultsSummary(results)) },
   };
 }
@@ -34,7 +48,7 @@ export const closeAndAggregateFast: NonNullable<CardActionDecl['fast']> = async 
   const done = await fastCloseScoring(
     fx.database,
     { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, cycleId, now: fx.clock.now(), bootstrapAdmins: fx.config.ADMIN_OPEN_IDS },
-    (db) => loadResults(db, cycleId),
+    (db, claimed) => loadResults(db, cycleId, claimed),
   );
   if (!done) return undefined;
   return { outcome: 'ok', answer: aggregated(done, done.read), queued: 0 };

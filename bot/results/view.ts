@@ -22,3 +22,9 @@ export function resultsSummary(data: ResultsData): ResultsSummary {
 }
 
 export const workbookFileName = (year: number) => `${year}年度质量信得过班组评审结果.xlsx`;
+
+/** The counts of 结束评分并汇总, in the answer's toast and on a job's card when it ends. */
+export const aggregatedCounts = (s: { awarded: number; recommended: number }) => `授予称号 ${s.awarded} 个，推荐 ${s.recommended} 个`;
+
+/** The line under a finished 汇总评分 job's counts. */
+export const aggregatedOutcome = (s: { awarded: number; recommended: number }) => `${aggregatedCounts(s)}。请点“评审结果”核对后公布。`;

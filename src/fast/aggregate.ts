@@ -1,6 +1,8 @@
+import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/index.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { defaultAggregationRule } from '../review/aggregation.js';
+import { aggregation } from '../review/results.js';
 import { failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
@@ -275,11 +277,16 @@ verdict as (
     and pending.n = 0
     -- closeScoring: 没有完成评分的申报
     and exists (select 1 from scored)
+    -- closeAndAggregate (bot/results/preview.ts): a cycle of more than aggregation.inCallbackMax ($12) scored
+    -- applications is aggregated by a job, and so is one whose job is queued or running. Tested before what follows:
+    -- AND stops at the first false and the subqueries below run when first reached, so a refusal reads no sheet
+    and (select count(*) from scored) <= $12
+    and not exists (select 1 from bulk_jobs j where j.kind = 'aggregate' and j.cycle_id = $5 and j.status in ('queued', 'running'))
     -- what this statement mirrors exactly (see the header); anything else is the ordinary path's
-    and coalesce(sheet_ok.ok, false) and scores_ok.ok
+    and coalesce((select ok from sheet_ok), false) and (select ok from scores_ok)
     and not exists (select 1 from scored s where octet_length(s.code) <> char_length(s.code))
     and current_setting('extra_float_digits')::int > 0 as ok
-  from cycle c cross join pending cross join sheet_ok cross join scores_ok
+  from cycle c cross join pending
 ),
 claim as (
   insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
@@ -303,9 +310,11 @@ closed as (
   returning id
 ),
 counted as (
+  -- only once claimed: the aggregation is computed for the writes alone (a refusal computes nothing, and answers no row)
   select (select count(*) from results) as applications,
     (select count(*) from decided where awarded) as awarded,
     (select count(*) from decided where recommended) as recommended
+  where exists (select 1 from claim)
 ),
 audited as (
   -- audit() of transitionCycle (with closeScoring's counts), then review.aggregate's, in that order, at the bot's clock
@@ -356,10 +365,11 @@ interface Outcome {
 }
 
 /**
- * 结束评分并汇总 in one round trip; `read` runs after the COMMIT on the committed state (the preview's rows). Undefined
+ * 结束评分并汇总 in one round trip; `read` runs after the COMMIT on the committed state (the preview's rows), each of its
+ * queries also conditioned on `claimed`. Undefined
  * (nothing written) whenever the ordinary path must answer; always so on PGlite.
  */
-export async function fastCloseScoring<R>(database: Database, event: FastCloseScoring, read: (db: Db) => Promise<R>): Promise<ScoringClosed<R> | undefined> {
+export async function fastCloseScoring<R>(database: Database, event: FastCloseScoring, read: (db: Db, claimed: SQL) => Promise<R>): Promise<ScoringClosed<R> | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
   const params = [
@@ -375,12 +385,16 @@ export async function fastCloseScoring<R>(database: Database, event: FastCloseSc
     defaultAggregationRule.outlierDistance,
     JS_WHITESPACE,
     OBJECT_PROPERTIES,
+    aggregation.inCallbackMax,
   ];
   let outcome: Outcome[];
   let answer: { ok: true; value: R } | { ok: false; err: unknown };
-  // the preview is read whatever the statement decided; it counts only when the cycle was closed (else it may not exist)
+  // the preview's reads are sent whatever the statement decides, so each is given a condition that holds only once the
+  // event is claimed: a refusal, or a cycle left to the job, reads nothing (ten thousand applications: 0.6–0.9 s saved).
+  // They count only when the cycle was closed (else what they read may not exist)
+  const claimed = sql`exists (select 1 from processed_events where event_id = ${event.eventId})`;
   const reading = (db: Db) =>
-    read(db).then(
+    read(db, claimed).then(
       (value) => ({ ok: true as const, value }),
       (err: unknown) => ({ ok: false as const, err }),
     );
