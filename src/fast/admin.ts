@@ -1,7 +1,7 @@
 import type { Database, Db } from '../../db/index.js';
 import { type CycleField, cycleForm } from '../cycles.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
-import { failOnPurpose, raisedOnPurpose } from './sql.js';
+import { claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
 
 /**
  * The expert pool's and the cycle settings' card actions in one round trip on PostgreSQL, on their success path:
@@ -44,11 +44,7 @@ export const racedStatements = { count: 0 };
 // ADMIN_OPEN_IDS, as actorFrom (src/people.ts) makes the actor ($3 the actor, $4 ADMIN_OPEN_IDS)
 const isAdmin = `(exists (select 1 from people p where p.open_id = $3::text and 'admin' = any(p.roles)) or $3::text = any($4::text[]))`;
 
-const claimCte = `claim as (
-  insert into processed_events (event_id, event_type) select $1::text, $2::text from verdict where ok
-  on conflict do nothing
-  returning event_id
-)`;
+const claim = claimCte({ eventId: '$1::text', eventType: '$2::text' });
 
 /** The final column that fails the statement when `when` holds (a text cast to int is how a plain statement raises). */
 const racedWhen = (when: string) => failOnPurpose(when, RACED);
@@ -80,7 +76,7 @@ with verdict as (
     -- setExpertActive: a person in the pool ('expert' = any(roles)), else 找不到这位专家
     and exists (select 1 from people p where p.open_id = $5::text and 'expert' = any(p.roles)) as ok
 ),
-${claimCte},
+${claim},
 changed as (
   -- setExpertActive's update, once the event is claimed: the person's lock comes after the claim's, as there
   update people set expert_active = $6::boolean, updated_at = $7::timestamptz
@@ -143,7 +139,7 @@ verdict as (
     -- addExperts' AlreadyDone: every picked person already in the pool as asked (a second click); the ordinary path answers it
     and not ((select count(*) from seen) = (select count(*) from asked) and (select bool_and(as_asked) from seen)) as ok
 ),
-${claimCte},
+${claim},
 org as (
   -- organizationId (src/review/experts.ts): the organisation upserted, its row locked, after the claim
   insert into organizations (name) select $6::text from claim
@@ -267,7 +263,7 @@ verdict as (
     and (${settingColumns.map((_, i) => `c.ch_${i}`).join(' or ')}) as ok
   from cycle c
 ),
-${claimCte},
+${claim},
 changed as (
   -- updateCycleSettings' update of every setting, once the event is claimed, on the row decided on (its lock after the claim's)
   update cycles c set ${settingColumns.map((s, i) => `${s.column} = ${merged(i)}`).join(', ')}, updated_at = $13::timestamptz
@@ -330,7 +326,7 @@ verdict as (
     and not c.same as ok
   from cycle c
 ),
-${claimCte},
+${claim},
 changed as (
   -- loadScoreSheet's update, once the event is claimed, on the row decided on (its lock after the claim's)
   update cycles set score_sheet = $6::jsonb, updated_at = $7::timestamptz

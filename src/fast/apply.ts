@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { parseForm } from '../forms.js';
 import { onConnection, pipelined, postgresClient } from '../pipeline.js';
 import type { Team } from '../teams.js';
-import { outboxSpecsSql } from './sql.js';
+import { claimCte, outboxSpecsSql } from './sql.js';
 
 /**
  * 申报 保存 and 提交 by the team leader in one round trip on PostgreSQL: BEGIN, a lock on the team's application
@@ -75,12 +75,6 @@ const sharedChecks = `
       -- E1, eligibilityFailures and requireRegisteredAYear: a year old by the deadline (oneYearAfter: 2月29日 to 2月28日)
       and (t.registered_at + interval '1 year')::date <= c.application_deadline`;
 
-const claimSql = `
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing returning event_id
-)`;
-
 /**
  * How many applications were written (one, or none when nothing was claimed). The event is never recorded without
  * its application: the lock makes that impossible, and were it to happen the failed cast aborts the transaction.
@@ -99,7 +93,7 @@ verdict as (
   select coalesce(${sharedChecks}, false) as ok, c.id as cycle_id, a.id as existing_id
   from (select 1) one left join c on true left join t on true left join a on true
 ),
-${claimSql},
+${claimCte()},
 updated as (
   update applications set form = $7::jsonb, status = 'draft', updated_at = $9::timestamptz
   where id = (select existing_id from verdict) and exists (select 1 from claim)
@@ -155,7 +149,7 @@ verdict as (
   from (select 1) one left join c on true left join t on true left join a on true
     left join lateral (select ${revocationBarSql} as days) bar on true
 ),
-${claimSql},
+${claimCte()},
 updated as (
   update applications set form = $7::jsonb, declarations = $8::jsonb, status = 'submitted', submitted_at = $9::timestamptz, updated_at = $9::timestamptz
   where id = (select existing_id from verdict) and status in ('draft', 'returned') and exists (select 1 from claim)

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/index.js';
 import { COMPLAINT_ALERT_CARD } from '../complaints.js';
 import { type Issue, pipelined, postgresClient } from '../pipeline.js';
-import { adminDestinationsSql, outboxSpecsSql } from './sql.js';
+import { adminDestinationsSql, claimCte, outboxSpecsSql } from './sql.js';
 
 /**
  * 投诉 (complaint.submit, 第二十一条) in one round trip on PostgreSQL, on its success path: the form's lock, then one
@@ -78,10 +78,7 @@ verdict as (
     -- createComplaint's alerts: one to the complainant themselves is interactive on the ordinary path (ctx.send); left to it
     and not exists (select 1 from admin_to d where d.receive_id_type = 'open_id' and d.receiver = $3) as ok
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing returning event_id
-),
+${claimCte()},
 serial as (
   -- nextComplaintReference
   insert into code_sequences (scope, last) select 'complaint:' || $10::int, 1 from claim

@@ -6,7 +6,7 @@ import { todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { defaultScoreSheet } from '../scoreSheet.js';
-import { adminDestinationsSql, failWhenNotWritten, raisedOnPurpose } from './sql.js';
+import { adminDestinationsSql, claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * The administrators' cycle steps in one round trip on PostgreSQL, each BEGIN, one statement, COMMIT (and the answer's
@@ -75,11 +75,7 @@ verdict as (
     and not exists (select 1 from running)
     and not exists (select 1 from same_year) as ok
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 opened as (
   -- openCycle's insert, once the event is claimed: status open, the default score sheet, who opened it
   insert into cycles (year, status, application_deadline, scoring_deadline, review_meeting_date, score_sheet, award_threshold,
@@ -243,11 +239,7 @@ verdict as (
     cycle.year, counts.missing
   from cycle cross join counts
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 closed as (
   -- transitionCycle's update, once the event is claimed (the cycle is locked already)
   update cycles set status = 'scoring', updated_at = $6::timestamptz
@@ -400,11 +392,7 @@ verdict as (
     and not exists (select 1 from running) as ok
   from cycle
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 locked as (
   -- lockCycle's lock, once the event is claimed: the cycle as the last commit left it
   select c.id, c.year, c.status from cycles c where c.id = $5 and exists (select 1 from claim) for update

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/index.js';
 import { type ComplaintTeamRow, complaintOutcomeKey, complaintOutcomeSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
-import { failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
+import { claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
 
 /**
  * 投诉成立 / 投诉不成立 (`complaint.uphold`, `complaint.dismiss`), 保留称号 (`revocation.keep`) and 撤销称号
@@ -122,11 +122,7 @@ verdict as (
       or ((select n from required) is not null and ($6 = 'dismissed' or (select n from run) < (select n from required)))) as ok
   from target t
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 changed as (
   -- decideComplaint's update, once the event is claimed; the row is locked since the statement began, so the verdict's read of it stands
   update complaints set status = $6, note = $7, decided_by = $4, decided_at = $8::timestamptz
@@ -247,11 +243,7 @@ verdict as (
     and (select n from run) >= (select n from required) as ok
   from h
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 changed as (
   update honours set kept_at = $6::timestamptz, kept_reason = $7 where id = $3 and exists (select 1 from claim)
   returning id
@@ -281,11 +273,7 @@ verdict as (
     and $4 <> h.leader_open_id and $4 <> h.contact_open_id as ok
   from h
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 changed as (
   update honours set revoked_at = $6::timestamptz, revoked_reason = $7 where id = $3 and exists (select 1 from claim)
   returning id

@@ -5,7 +5,7 @@ import { type Application, type EndorsementDecision, endorsementRecord, endorsem
 import { formalCheckRequestKeyPrefix, formalCheckRequestSpec, leaderNoticeKey, leaderNoticeSpec } from '../endorsementCards.js';
 import { onConnection, pipelined, postgresClient } from '../pipeline.js';
 import type { Team } from '../teams.js';
-import { adminDestinationsSql, outboxSpecsSql } from './sql.js';
+import { adminDestinationsSql, claimCte, outboxSpecsSql } from './sql.js';
 
 /**
  * 推荐 / 退回 by the organisation contact (第十五条) in one round trip on PostgreSQL, on the success path only.
@@ -85,10 +85,7 @@ verdict as (
     }, false) as ok
   from (select 1) one left join app a on true
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing returning event_id
-),
+${claimCte()},
 changed as (
   update applications set status = '${to}', endorsement = $5::jsonb, updated_at = $6::timestamptz
   where id = $4 and status = 'submitted' and exists (select 1 from claim)

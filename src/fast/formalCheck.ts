@@ -3,7 +3,7 @@ import { type Application, awaitingFormalCheckQuery } from '../applications.js';
 import { decidedStatus, type FormalCheckDecision, formalCheckNoticeKey, formalCheckNoticeSpec } from '../formalCheckNotices.js';
 import { onConnection, pipelined, postgresClient } from '../pipeline.js';
 import type { Team } from '../teams.js';
-import { failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
+import { claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
 
 /**
  * 形式审查 受理 / 退回 (`check.accept`, `check.return`) in one round trip on PostgreSQL: BEGIN, one statement that
@@ -72,11 +72,7 @@ verdict as (
     and $4 <> app.leader_open_id and $4 <> app.contact_open_id as ok
   from app
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 changed as (
   -- formalCheck's update, once the event is claimed: the application's lock comes after the claim's
   update applications set status = $6, updated_at = $7::timestamptz,

@@ -2,7 +2,7 @@ import type { Database } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
 import { pipelined, postgresClient } from '../pipeline.js';
 import { type JobJson, jobOf } from './cycleSteps.js';
-import { failWhenNotWritten, raisedOnPurpose } from './sql.js';
+import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * 确认导入 (`import.apply`) in one round trip on PostgreSQL: BEGIN, one statement, COMMIT in one write. It is raw SQL
@@ -63,11 +63,7 @@ verdict as (
     and ${total('imp')} > 0 as ok
   from imp
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 locked as (
   -- startImport's lock, once the event is claimed: the import as the last commit left it
   select i.id, i.status, i.file_name, i.summary from imports i where i.id = $5 and exists (select 1 from claim) for update

@@ -3,7 +3,7 @@ import type { Database } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
 import { pipelined, postgresClient } from '../pipeline.js';
 import { type JobJson, jobOf } from './cycleSteps.js';
-import { failWhenNotWritten, raisedOnPurpose } from './sql.js';
+import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * The administrators' bulk-job steps in one round trip on PostgreSQL: BEGIN, one statement, COMMIT in one write. It is
@@ -69,11 +69,7 @@ verdict as (
     cycle.year, counts.missing
   from cycle cross join counts
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 job as (
   -- startBulkJob (src/bulkJobs.ts): the job, its params the year; a second job of the cycle meets bulk_jobs_active_uq
   insert into bulk_jobs (kind, cycle_id, params, total, created_by, message_id)
@@ -165,11 +161,7 @@ verdict as (
     and not exists (select 1 from other) as ok
   from job
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 locked as (
   -- retryBulkJob's lock, once the event is claimed: the job as the last commit left it
   select j.id, j.kind, j.status, j.done, j.error, j.created_by from bulk_jobs j where j.id = $5 and exists (select 1 from claim) for update

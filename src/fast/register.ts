@@ -4,7 +4,7 @@ import { parseForm } from '../forms.js';
 import { pipelined, postgresClient } from '../pipeline.js';
 import { CONTACT_NAMED_CARD, TEAM_REGISTERED_CARD } from '../registrationCards.js';
 import { registrationLabels, registrationSchema, type Team } from '../teams.js';
-import { outboxSpecsSql } from './sql.js';
+import { claimCte, outboxSpecsSql } from './sql.js';
 
 /**
  * 注册 in one round trip on PostgreSQL, on its success path: BEGIN, one statement and COMMIT go out in one
@@ -49,11 +49,7 @@ verdict as (
     -- registerTeam: no team of that name in the organisation (the ordinary path answers one as done, or refuses it)
     and not exists (select 1 from teams t where t.organization_id = (select id from org_seen) and t.name = $8::text) as ok
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1::text, $2::text from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 org as (
   -- registerTeam's upsert: the organisation's row, locked, makes a second registration in it wait for the first
   insert into organizations (name) select $7::text from claim

@@ -5,7 +5,7 @@ import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import type { PanelMember } from '../review/scoring.js';
 import { reopenedCardKey, taskCardKey } from '../review/scoring.js';
 import { REVIEW_TASK_CARD } from '../review/taskCards.js';
-import { failWhenNotWritten, raisedOnPurpose } from './sql.js';
+import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * 重开评分 (`review.reopen`) in one round trip on PostgreSQL, on the success path only: BEGIN, the cycle's and the
@@ -94,11 +94,7 @@ verdict as (
     false) as ok
   from (select 1) one left join task k on true
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 reopened as (
   -- reopenScore's update of the sheet, once the event is claimed
   update assignments set status = 'assigned', submitted_at = null

@@ -8,7 +8,7 @@ import { conflictsOf, type DeclaredConflictView } from '../review/experts.js';
 import { declineForm, tasksWithoutSheetQuery, type TaskWithoutSheet } from '../review/scoring.js';
 import { REVIEW_TASK_CARD } from '../review/taskCards.js';
 import { panelOfTask, type ReopenedPanel } from './reopen.js';
-import { failOnPurpose, raisedOnPurpose } from './sql.js';
+import { claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
 
 /**
  * 谢绝 (`review.decline`) and 更换专家 (`review.swap`) in one round trip on PostgreSQL, on the success path only: BEGIN,
@@ -235,11 +235,7 @@ verdict as (
     false) as ok
   from (select 1) one left join task k on true
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 ${declineChainSql(true)}
 ${outcomeSelect(racedSql, RACED)}`;
 
@@ -263,11 +259,7 @@ verdict as (
     false) as ok
   from (select 1) one left join task k on true
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 taken as (
   -- swapExpert's update, once the event is claimed
   update assignments set status = 'replaced'
@@ -472,11 +464,7 @@ verdict as (
     false) as ok
   from target x
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 declared as (
   -- declareConflict's declaration, once the event is claimed
   insert into conflicts (expert_open_id, team_id, organization_id, reason)

@@ -2,6 +2,7 @@ import type { Database } from '../../db/index.js';
 import { HELP_MENU_CARD, type menuTable } from '../helpMenuCards.js';
 import type { OutgoingFile } from '../outbox.js';
 import { postgresClient } from '../pipeline.js';
+import { claimCte } from './sql.js';
 
 /**
  * The two actions that send a message on request, in one round trip on PostgreSQL: 在私聊中打开我的菜单
@@ -48,12 +49,8 @@ buttons as (
   from jsonb_array_elements($5::jsonb) with ordinality x (e, i), actor_roles a
   where jsonb_array_length(e -> 'roles') = 0 or exists (select 1 from jsonb_array_elements_text(e -> 'roles') r where r = any(a.roles))
 ),
-claim as (
-  -- the registry's roles ['public']: anyone may ask for their menu
-  insert into processed_events (event_id, event_type) values ($1::text, $2::text)
-  on conflict do nothing
-  returning event_id
-),
+-- the registry's roles ['public']: anyone may ask for their menu
+${claimCte({ from: null, eventId: '$1::text', eventType: '$2::text' })},
 queued as (
   -- openMenuPrivately's ctx.send (enqueueQuietly), once the event is claimed
   insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
@@ -74,11 +71,7 @@ with verdict as (
   -- the registry's roles ['admin'] (mayUse, src/handlers.ts): the stored role or ADMIN_OPEN_IDS, as actorFrom (src/people.ts) makes the actor
   select exists (select 1 from people p where p.open_id = $3::text and 'admin' = any(p.roles)) or $3::text = any($4::text[]) as ok
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1::text, $2::text from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 queued as (
   -- sendTemplate's ctx.send (enqueueQuietly), once the event is claimed
   insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)

@@ -59,6 +59,25 @@ export function adminOutboxQuery(message: { dedupeKey: string; card: object }, b
 }
 
 /**
+ * The event's claim, the CTE `claim` of a one-statement action (what `claimEventAndLoadActor`, src/people.ts,
+ * records on the ordinary path): the event is recorded in processed_events only when the verdict holds, i.e. for
+ * the row of `from` on which `when` is true, so an event the statement does not take leaves no trace and the
+ * ordinary path answers it. `on conflict do nothing`: a redelivered event (its id recorded before) claims nothing,
+ * `claim` is empty, and every write of the statement, each guarded by `exists (select 1 from claim)`, writes nothing.
+ * `eventId` and `eventType` are SQL expressions, `$1` and `$2` unless given (some statements give them cast to text).
+ * `from: null` is the claim of an action anyone may take: no verdict, the event recorded as it is. The CTE is named
+ * `claim` because `failOnPurpose` and `failWhenNotWritten` read it.
+ */
+export function claimCte({ from = 'verdict', when = 'ok', eventId = '$1', eventType = '$2' }: { from?: string | null; when?: string; eventId?: string; eventType?: string } = {}): string {
+  const source = from === null ? `values (${eventId}, ${eventType})` : `select ${eventId}, ${eventType} from ${from} where ${when}`;
+  return `claim as (
+  insert into processed_events (event_id, event_type) ${source}
+  on conflict do nothing
+  returning event_id
+)`;
+}
+
+/**
  * The last column of a one-statement action: it fails the whole statement on purpose when `when` holds, typically
  * "the event was claimed but the row to write was no longer as read" (another event changed it between the statement's
  * snapshot and its lock), so the claim is not kept and the ordinary path answers. A text cast to int is how a plain

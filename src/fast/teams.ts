@@ -1,6 +1,6 @@
 import type { Database, Db } from '../../db/index.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
-import { failWhenNotWritten, raisedOnPurpose } from './sql.js';
+import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * The team leader's 添加成员, 移除成员 and 班组资料 保存 (`team.memberAdd`, `team.memberRemove`, `team.editSave`) in one
@@ -64,11 +64,7 @@ verdict as (
     false) as ok
   from actor a left join team t on true
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 persons as (
   -- ensurePerson (src/people.ts) of each picked, in the order picked, once the event is claimed
   insert into people (open_id, name)
@@ -115,11 +111,7 @@ verdict as (
     false) as ok
   from actor a left join team t on true
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 removed as (
   delete from team_members where team_id = $4 and open_id = $6 and role = 'member' and exists (select 1 from claim)
   returning open_id
@@ -172,11 +164,7 @@ verdict as (
     false) as ok
   from actor a left join team t on true cross join changes ch
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 saved as (
   -- updateTeamProfile's update (every field typed, and the time), once the event is claimed, of the row as the
   -- verdict read it: its lock comes after the claim's, as on the ordinary path

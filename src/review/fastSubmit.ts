@@ -3,6 +3,7 @@ import type { Database } from '../../db/index.js';
 import { assignments } from '../../db/schema.js';
 import { knownCycleSheet, rememberCycleSheet } from '../cycles.js';
 import { UserError } from '../errors.js';
+import { claimCte } from '../fast/sql.js';
 import { onConnection, pipelined, postgresClient } from '../pipeline.js';
 import type { ScoreSheet } from '../scoreSheet.js';
 import { defaultAggregationRule } from './aggregation.js';
@@ -72,10 +73,7 @@ verdict as (
     t.application_id
   from (select 1) one left join t on true cross join panel p
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where v in ('ok', 'refused')
-  on conflict do nothing returning event_id
-),
+${claimCte({ when: "v in ('ok', 'refused')" })},
 sheet as (
   update assignments set status = 'submitted', scores = $7::jsonb, total = $8::numeric, comment = $9, submitted_at = $10::timestamptz
   where id = $4 and status = 'assigned' and exists (select 1 from claim) and (select v from verdict) = 'ok'
