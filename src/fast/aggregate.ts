@@ -3,7 +3,7 @@ import type { Database, Db } from '../../db/index.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { defaultAggregationRule } from '../review/aggregation.js';
 import { aggregation } from '../review/results.js';
-import { failWhenNotWritten, raisedOnPurpose } from './sql.js';
+import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * 结束评分并汇总 (`results.close`) in one round trip on PostgreSQL, on the success path only: BEGIN, the cycle's lock (a
@@ -288,11 +288,7 @@ verdict as (
     and current_setting('extra_float_digits')::int > 0 as ok
   from cycle c cross join pending
 ),
-claim as (
-  insert into processed_events (event_id, event_type) select $1, $2 from verdict where ok
-  on conflict do nothing
-  returning event_id
-),
+${claimCte()},
 updated as (
   -- closeScoring's update of each scored application, once the event is claimed: the score as String(x) writes it
   update applications a
