@@ -124,6 +124,12 @@ describe('结束评分并汇总 of a cycle larger than the callback takes', () =
     expect(card).toContain(`授予称号 ${expected.summary.awarded} 个，推荐 ${expected.summary.recommended} 个。请点“评审结果”核对后公布。`);
     expect(card).toContain('"action":"results.preview"');
 
+    // the final state reaches the administrator's card through the outbox, as Feishu takes a card update
+    await db().update(outbox).set({ status: 'sent' }).where(like(outbox.dedupeKey, 'review:task:%'));
+    await h.app.dispatcher.drain(60_000);
+    const update = h.fake.updates.filter((u) => u.messageId === ADMIN_CARD).at(-1);
+    expect(JSON.stringify(update?.card)).toContain(`已汇总 ${APPS} / ${APPS} 份申报`);
+
     // the card's button shows the preview; a click on 结束评分并汇总 now is refused as on a small cycle
     const preview = await clickOnly({ action: 'results.preview', cycleId });
     expect(JSON.stringify(preview.card.data)).toContain('公布结果');
