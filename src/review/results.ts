@@ -149,6 +149,7 @@ async function aggregateScoring(
     { awardThreshold: cycle.awardThreshold, recommendShare: cycle.recommendShare },
   );
   const byId = new Map(decisions.map((d) => [d.applicationId, d]));
+  const rows: { id: number; final_score: string | null; rank: number | null; decision: Decision | null; review: StoredReview }[] = [];
   for (const r of results) {
     const d = byId.get(r.id);
     const outlierIds = new Set(r.result.outliers.map((o) => o.assignmentId));
@@ -163,11 +164,15 @@ async function aggregateScoring(
       recommended: d?.recommended ?? false,
       aggregatedAt: now.toISOString(),
     };
-    await tx
-      .update(applications)
-      .set({ finalScore: r.result.finalScore, rank: d?.rank ?? null, decision: d ? (d.awarded ? 'awarded' : 'not_awarded') : null, review, updatedAt: now })
-      .where(eq(applications.id, r.id));
+    // the score as the numeric column's String(x) writes it
+    rows.push({ id: r.id, final_score: r.result.finalScore === null ? null : String(r.result.finalScore), rank: d?.rank ?? null, decision: d ? (d.awarded ? 'awarded' : 'not_awarded') : null, review });
   }
+  // one UPDATE for every application (ten thousand one at a time took seconds, the cycle's lock held throughout); the
+  // rows go as one JSON parameter, which PostgreSQL and PGlite both unpack (jsonb_to_recordset)
+  await tx.execute(sql`
+    update ${applications} a set final_score = v.final_score::numeric, rank = v.rank, decision = v.decision, review = v.review, updated_at = ${now.toISOString()}::timestamptz
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id int, final_score text, rank int, decision text, review jsonb)
+    where a.id = v.id`);
   const awarded = decisions.filter((d) => d.awarded).length;
   const recommended = decisions.filter((d) => d.recommended).length;
   const updated = await transitionCycle(tx, actor, cycle, 'closeScoring', now, { applications: results.length, awarded, recommended });
