@@ -1,6 +1,7 @@
 import { progressCard } from '../../cards/review.js';
 import { resultsPreviewCard } from '../../cards/results.js';
-import { activeBulkJob, jobCard, startBulkJob } from '../../src/bulkJobs.js';
+import { groupDigits } from '../../cards/bulk.js';
+import { activeBulkJob, type BulkJob, jobCard, startBulkJob } from '../../src/bulkJobs.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import { fastCloseScoring } from '../../src/fast/aggregate.js';
@@ -17,17 +18,22 @@ import { aggregatedCounts, resultsSummary } from './view.js';
  */
 export async function closeAndAggregate(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const cycleId = idFrom(input.value, 'cycleId');
-  // the running job is read with the checks, in their round trip
-  const checked = await scoringToClose(ctx.tx, ctx.actor, cycleId, activeBulkJob(ctx.tx, 'aggregate', cycleId));
-  if (checked.also) return { toast: { type: 'info', content: '正在汇总评分，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(checked.also) } };
+  // a job aggregating holds the cycle's lock until it is done: its progress is answered without waiting for it
+  const running = await activeBulkJob(ctx.tx, 'aggregate', cycleId);
+  if (running) return aggregating(running);
+  const checked = await scoringToClose(ctx.tx, ctx.actor, cycleId);
   if (checked.scored.length > aggregation.inCallbackMax) {
     const { cycle, scored } = checked;
-    const { job } = await startBulkJob(ctx.tx, { kind: 'aggregate', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total: scored.length, now: ctx.clock.now() });
-    return { toast: { type: 'success', content: `${cycle.year}年度评审正在汇总 ${scored.length} 份申报，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+    const { job, created } = await startBulkJob(ctx.tx, { kind: 'aggregate', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total: scored.length, now: ctx.clock.now() });
+    if (!created) return aggregating(job);
+    return { toast: { type: 'success', content: `${cycle.year}年度评审正在汇总 ${groupDigits(scored.length)} 份申报，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
   }
   const summary = await aggregateChecked(ctx.tx, ctx.actor, checked, ctx.clock.now());
   return ctx.afterCommit(async (read) => aggregated(summary, await loadResults(read.tx, summary.cycle.id)));
 }
+
+/** The answer while the cycle's aggregation job is queued or running: its progress card. */
+const aggregating = (job: BulkJob): CardResponse => ({ toast: { type: 'info', content: '正在汇总评分，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(job) } });
 
 /** The answer to 结束评分并汇总 done: the counts, and the preview of the results as committed. */
 function aggregated(summary: { applications: number; awarded: number; recommended: number }, results: Awaited<ReturnType<typeof loadResults>>): CardResponse {
@@ -59,6 +65,9 @@ export async function previewResults(ctx: HandlerContext, input: CardActionInput
   const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
   if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
   if (cycle.status !== 'closed' && cycle.status !== 'published') {
+    // a job aggregating the cycle: its progress, rather than a request to do what was done
+    const job = cycle.status === 'scoring' ? await activeBulkJob(ctx.tx, 'aggregate', cycle.id) : undefined;
+    if (job) return aggregating(job);
     throw new UserError('专家评分尚未汇总：请在“评审进度”中点“结束评分并汇总”。', { kind: 'info' });
   }
   return { card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(ctx.tx, cycle.id))) } };

@@ -340,8 +340,15 @@ from counted k`;
 /** The planner's settings for the statement, until the COMMIT (see `fastCloseScoring`). */
 const plannerSql = `select set_config('jit', 'off', true), set_config('enable_nestloop', 'off', true)`;
 
-/** lockCycle (src/review/results.ts): taken before the statement, so what it reads is read after the lock. */
-const lockSql = `select 1 from cycles where id = $1 for update`;
+/**
+ * lockCycle (src/review/results.ts): taken before the statement, so what it reads is read after the lock. Not while
+ * an aggregation job is queued or running: its batch holds the cycle's lock for as long as it aggregates (a second, more
+ * on PGlite), and the statement refuses then anyway; the ordinary path reads the job before any lock and answers with
+ * its progress.
+ */
+const lockSql = `select 1 from cycles where id = $1
+  and not exists (select 1 from bulk_jobs j where j.kind = 'aggregate' and j.cycle_id = $1 and j.status in ('queued', 'running'))
+  for update`;
 
 /** What String.prototype.trim cuts: WhiteSpace and LineTerminator of ECMA-262. */
 const JS_WHITESPACE = '\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
@@ -385,10 +392,12 @@ export async function fastCloseScoring<R>(database: Database, event: FastCloseSc
   ];
   let outcome: Outcome[];
   let answer: { ok: true; value: R } | { ok: false; err: unknown };
-  // the preview's reads are sent whatever the statement decides, so each is given a condition that holds only once the
-  // event is claimed: a refusal, or a cycle left to the job, reads nothing (ten thousand applications: 0.6–0.9 s saved).
-  // They count only when the cycle was closed (else what they read may not exist)
-  const claimed = sql`exists (select 1 from processed_events where event_id = ${event.eventId})`;
+  // the preview's reads are sent whatever the statement decides, so each is given a condition that holds only when this
+  // statement closed the cycle: the event claimed, and the cycle's updated_at the one it writes (a delivery seen before
+  // has its claim already, but the cycle was closed, if at all, at another time). A refusal, or a cycle left to the job,
+  // reads nothing (ten thousand applications: 0.6–0.9 s saved). They count only when the cycle was closed
+  const claimed = sql`(exists (select 1 from processed_events where event_id = ${event.eventId})
+    and exists (select 1 from cycles where id = ${event.cycleId} and status = 'closed' and updated_at = ${event.now.toISOString()}::timestamptz))`;
   const reading = (db: Db) =>
     read(db, claimed).then(
       (value) => ({ ok: true as const, value }),
