@@ -59,12 +59,14 @@ export function bulkJobCard(v: BulkJobView): Card {
   const elements: Element[] = [markdown(v.heading ? md`**${v.heading}**` : md`**${v.year}年度评审 · ${w.title}**`)];
   if (v.lead) elements.push(markdown(md`${v.lead}`));
   elements.push(markdown(md`${bulkProgressLine(v)}`));
+  // 汇总评分 is one batch: nothing to show between its start and its end, nothing kept when it fails
+  const whole = v.kind === 'aggregate';
   if (v.status === 'queued' || v.status === 'running') {
-    elements.push(note('处理在后台进行，本卡片每隔几秒自动更新；期间可以离开，再次点击只会显示进度。'));
+    elements.push(note(whole ? '汇总在后台一次完成，完成后本卡片会更新；期间可以离开，再次点击只会显示进度。' : '处理在后台进行，本卡片每隔几秒自动更新；期间可以离开，再次点击只会显示进度。'));
   }
   if (v.status === 'failed') {
     elements.push(markdown(md`<font color='red'>出错：${v.error ?? '未知错误'}</font>`));
-    elements.push(note('已完成的部分不会重复处理；排除原因后点“重试”从中断处继续。'));
+    elements.push(note(whole ? '这次汇总没有保存任何结果；排除原因后点“重试”重新汇总。' : '已完成的部分不会重复处理；排除原因后点“重试”从中断处继续。'));
   }
   if (v.status === 'done' && v.outcome) elements.push(markdown(md`${v.outcome}`));
   if (v.status === 'done' && v.refusedTotal) {

@@ -1,5 +1,6 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import type { ScoreSheetForm } from '../src/review/scoring.js';
+import { groupDigits } from './bulk.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pager } from './kit.js';
 
@@ -248,6 +249,8 @@ export interface ProgressView {
   pending: { applicationId: number; code: string; team: string; submitted: number; pending: number }[];
   pendingTotal: number;
   error?: string;
+  /** 结束评分并汇总 of a large cycle, queued or running: its job and its size. */
+  aggregating?: { jobId: number; total: number };
 }
 
 /** 评审进度 for administrators: panels still scoring, a lookup by team code, what comes next. */
@@ -260,6 +263,9 @@ export function progressCard(d: ProgressView): Card {
     markdown(md`**申报**：${d.applications.map((a) => `${a.label} ${a.count}`).join(' · ')}`),
     markdown(md`**评分任务**：已提交 ${t.submitted} / ${all}${t.declined ? ` · 谢绝 ${t.declined}` : ''}${t.replaced ? ` · 改派 ${t.replaced}` : ''}`),
   ];
+  if (d.aggregating) {
+    elements.push(markdown(md`**正在后台汇总评分**（${groupDigits(d.aggregating.total)} 份申报），完成后即可点“评审结果”核对并公布。`));
+  }
   if (d.pending.length) {
     elements.push(hr(), markdown(md`**未完成评分的申报（${d.pendingTotal} 份）**`));
     for (const p of d.pending) {
@@ -283,7 +289,9 @@ export function progressCard(d: ProgressView): Card {
   );
   const buttons: Element[] = [];
   if (d.status === 'open' || d.status === 'scoring') buttons.push(button({ text: '分配专家', value: { action: 'review.assign', cycleId: d.cycleId } }));
-  if (d.status === 'scoring') {
+  if (d.status === 'scoring' && d.aggregating) {
+    buttons.push(button({ text: '汇总进度', type: 'primary', value: { action: 'bulk.show', jobId: d.aggregating.jobId } }));
+  } else if (d.status === 'scoring') {
     buttons.push(
       button({
         text: '结束评分并汇总',

@@ -96,7 +96,12 @@ export async function startPublishing(ctx: HandlerContext, input: CardActionInpu
   const [running, cycle, total] = await Promise.all([activeBulkJob(ctx.tx, 'publish', cycleId), lockCycle(ctx.tx, cycleId), rankedCount(ctx.tx, cycleId)]);
   if (running) return { toast: { type: 'info', content: '结果正在公布，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
   if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
-  if (cycle.status !== 'closed') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
+  if (cycle.status !== 'closed') {
+    if (cycle.status === 'scoring' && (await activeBulkJob(ctx.tx, 'aggregate', cycleId))) {
+      throw new UserError(`${cycle.year}年度评审正在汇总评分：完成后请先点“评审结果”核对，再公布。`, { kind: 'info' });
+    }
+    throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
+  }
   const { job } = await startBulkJob(ctx.tx, { kind: 'publish', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, now: ctx.clock.now() });
   return publishing(cycle.year, job);
 }

@@ -1,6 +1,7 @@
 import type { ProgressView } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
 import { type ApplicationStatus, applicationStatusNames } from '../applications.js';
+import { activeBulkJob } from '../bulkJobs.js';
 import { cycleStatusLabel } from '../cycles.js';
 import { reviewProgress } from './results.js';
 
@@ -8,7 +9,8 @@ const reviewStatuses: ApplicationStatus[] = ['accepted', 'scoring', 'scored', 'd
 
 /** 评审进度 as the database has it now, for `progressCard` (cards/review.ts); `error` is shown above it. */
 export async function progressView(tx: Db, cycleId: number, error?: string): Promise<ProgressView> {
-  const p = await reviewProgress(tx, cycleId);
+  // the job is read beside the progress's first read, in its round trip
+  const [p, job] = await Promise.all([reviewProgress(tx, cycleId), activeBulkJob(tx, 'aggregate', cycleId)]);
   return {
     cycleId,
     year: p.cycle.year,
@@ -24,5 +26,6 @@ export async function progressView(tx: Db, cycleId: number, error?: string): Pro
     pending: p.pending,
     pendingTotal: p.pendingTotal,
     error,
+    ...(job ? { aggregating: { jobId: job.id, total: job.total } } : {}),
   };
 }
