@@ -7,6 +7,7 @@ import { fastCloseScoring } from '../../src/fast/aggregate.js';
 import { loadActor } from '../../src/people.js';
 import { aggregation, closeScoring } from '../../src/review/results.js';
 import { testDatabaseKind } from '../support/db.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 
@@ -102,12 +103,20 @@ describe('结束评分并汇总 of a cycle larger than the callback takes', () =
     const [queued] = await db().select().from(bulkJobs).where(eq(bulkJobs.kind, 'aggregate'));
     expect(queued).toMatchObject({ status: 'queued', cycleId, total: APPS, messageId: ADMIN_CARD, createdBy: ADMIN });
 
-    // a second click while the job waits shows its progress and starts nothing; 公布结果 and 评审结果 wait for it
+    // a second click while the job waits shows its progress and starts nothing; 公布结果 and 评审结果 say it is under way
     const again = await clickOnly({ action: 'results.close', cycleId });
     expect(again.toast).toMatchObject({ type: 'info', content: '正在汇总评分，卡片显示当前进度' });
     expect(JSON.stringify(again.card.data)).toContain(`已汇总 0 / ${APPS} 份申报`);
-    expect((await clickOnly({ action: 'results.publish', cycleId })).toast.content).toContain('请先“结束评分并汇总”');
-    expect((await clickOnly({ action: 'results.preview', cycleId })).toast.content).toContain('专家评分尚未汇总');
+    expect(JSON.stringify(again.card.data)).toContain('汇总在后台一次完成');
+    expect((await clickOnly({ action: 'results.publish', cycleId })).toast.content).toBe('2030年度评审正在汇总评分：完成后请先点“评审结果”核对，再公布。');
+    const previewWhile = await clickOnly({ action: 'results.preview', cycleId });
+    expect(previewWhile.toast).toMatchObject({ type: 'info', content: '正在汇总评分，卡片显示当前进度' });
+    expect(JSON.stringify(previewWhile.card.data)).toContain(`已汇总 0 / ${APPS} 份申报`);
+    // 评审进度 says so too, its primary button showing the job instead of closing again
+    const progress = JSON.stringify((await clickOnly({ action: 'review.progress', cycleId })).card.data);
+    expect(progress).toContain(`正在后台汇总评分`);
+    expect(progress).toContain(`"action":"bulk.show","jobId":${queued.id}`);
+    expect(progress).not.toContain('"action":"results.close"');
     expect(await db().select().from(bulkJobs).where(eq(bulkJobs.kind, 'aggregate'))).toHaveLength(1);
 
     await h.app.bulkJobs.drain();
@@ -161,6 +170,7 @@ describe('结束评分并汇总 of a cycle larger than the callback takes', () =
     expect((await stored(cycleId)).every((r) => r.finalScore === null)).toBe(true);
     const [card] = await db().select().from(outbox).where(like(outbox.dedupeKey, `bulk:${failed.id}:card:failed:%`));
     expect(JSON.stringify(card.card)).toContain('"action":"bulk.retry"');
+    expect(JSON.stringify(card.card)).toContain('这次汇总没有保存任何结果');
     expect(JSON.stringify(card.card)).toContain('"action":"review.progress"');
     const alerts = await db().select().from(outbox).where(like(outbox.dedupeKey, `bulk:${failed.id}:alert:%`));
     expect(JSON.stringify(alerts[0].card)).toContain('汇总评分未完成');
@@ -174,6 +184,60 @@ describe('结束评分并汇总 of a cycle larger than the callback takes', () =
     expect(done).toMatchObject({ status: 'done', done: APPS });
     expect(await cycleStatus(cycleId)).toBe('closed');
     expect((await stored(cycleId)).every((r) => r.finalScore !== null)).toBe(true);
+  });
+
+  it('重试 of a failed job after the cycle was aggregated by another ends done, with no alert', async () => {
+    const cycleId = await scoredCycle();
+    await clickOnly({ action: 'results.close', cycleId });
+    const [task] = await db().select().from(assignments).orderBy(asc(assignments.id)).limit(1);
+    await clickOnly({ action: 'review.reopen', assignmentId: task.id });
+    await h.app.bulkJobs.drain();
+    const [failed] = await db().select().from(bulkJobs).where(eq(bulkJobs.kind, 'aggregate'));
+    expect(failed.status).toBe('failed');
+    // the sheet comes in again, and another click aggregates through a second job
+    await submitLargeCycleSheets(db(), cycleId);
+    expect((await clickOnly({ action: 'results.close', cycleId })).toast.content).toContain('正在汇总');
+    await h.app.bulkJobs.drain();
+    expect(await cycleStatus(cycleId)).toBe('closed');
+    const results = await stored(cycleId);
+    const alerts = async () => (await db().select().from(outbox).where(like(outbox.dedupeKey, `bulk:${failed.id}:alert:%`))).length;
+    const alerted = await alerts();
+
+    // 重试 on the first job's stale card
+    await clickOnly({ action: 'bulk.retry', jobId: failed.id });
+    await h.app.bulkJobs.drain();
+    const [retried] = await db().select().from(bulkJobs).where(eq(bulkJobs.id, failed.id));
+    expect(retried).toMatchObject({ status: 'done', error: null });
+    expect(await alerts()).toBe(alerted);
+    expect(await stored(cycleId)).toEqual(results);
+    const [final] = await db().select().from(outbox).where(eq(outbox.dedupeKey, `bulk:${failed.id}:card:final`));
+    expect(JSON.stringify(final.card)).toContain('2030年度评分已于此前汇总，这次没有重复汇总');
+  });
+
+  it.runIf(testDatabaseKind() === 'postgres')('a click while the job aggregates (holding the cycle) answers with its progress at once, on both paths', async () => {
+    const cycleId = await scoredCycle();
+    await clickOnly({ action: 'results.close', cycleId });
+    // the batch is held up on one application, another session's lock, once it holds the cycle
+    const [app] = await db().select({ id: applications.id }).from(applications).where(eq(applications.cycleId, cycleId)).orderBy(asc(applications.id)).limit(1);
+    const held = await heldTransaction(db(), (tx) => tx.execute(sql`select 1 from applications where id = ${app.id} for update`));
+    const draining = h.app.bulkJobs.drain();
+    await until(async () => (await lockWaits(db())) > 0);
+    const [running] = await db().select().from(bulkJobs).where(eq(bulkJobs.kind, 'aggregate'));
+    expect(running.status).toBe('running');
+    try {
+      for (const fast of [true, false]) {
+        h.app.processor.fastPaths = fast;
+        const answer = await Promise.race([clickOnly({ action: 'results.close', cycleId }), new Promise((r) => setTimeout(() => r('waited'), 2000))]);
+        expect(answer, `fast paths ${fast}`).not.toBe('waited');
+        expect((answer as { toast: unknown }).toast).toMatchObject({ type: 'info', content: '正在汇总评分，卡片显示当前进度' });
+      }
+    } finally {
+      h.app.processor.fastPaths = true;
+      held.release();
+      await held.ended;
+      await draining;
+    }
+    expect(await cycleStatus(cycleId)).toBe('closed');
   });
 
   it.runIf(testDatabaseKind() === 'postgres')('the one-statement path leaves a large cycle, and one with a job queued, to the ordinary path, reading nothing', async () => {
@@ -192,6 +256,12 @@ describe('结束评分并汇总 of a cycle larger than the callback takes', () =
     expect(read).toBe(0);
     expect(await events()).toBe(before);
     expect(await cycleStatus(cycleId)).toBe('scoring');
+
+    // a delivery seen before (its claim in) reads nothing either: the cycle was not closed by this statement
+    await db().insert(processedEvents).values({ eventId: 'evt_seen_before', eventType: 'card.action.trigger' });
+    read = undefined;
+    expect(await fastCloseScoring(h.db, probe('evt_seen_before'), reading)).toBeUndefined();
+    expect(read).toBe(0);
 
     // the job is queued; the cycle would now be small enough, but the job's it stays
     await clickOnly({ action: 'results.close', cycleId });
