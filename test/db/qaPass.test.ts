@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardText } from '../support/cards.js';
+import type { Harness } from '../support/harness.js';
+import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { messageEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
+import { personas, startSecurityHarness } from './securityFixture.js';
+
+/**
+ * The bot as its users and an outside check meet it: chat commands as people type them on a phone, in p2p and in a
+ * group with the bot mentioned, and the callback endpoints' answers.
+ */
+
+/** What one message to the bot brought back: each message's card title or text, p2p and group replies apart. */
+interface Said {
+  p2p: string[];
+  group: string[];
+}
+
+const shown = (m: { msgType: string; content: any }) => (m.msgType === 'interactive' ? `card:${m.content?.header?.title?.content ?? ''}` : `text:${m.content?.text ?? ''}`);
+
+let seq = 0;
+async function ask(h: Harness, openId: string, text: string, where: 'p2p' | 'group' = 'p2p'): Promise<Said> {
+  h.fake.reset();
+  const messageId = `om_qa${String(++seq).padStart(8, '0')}`;
+  const res = await h.post(
+    '/lark/events',
+    messageEvent({ token: TEST_VERIFICATION_TOKEN, openId, text, messageId, ...(where === 'group' ? { chatType: 'group' as const, chatId: 'oc_qagroup0001', mentionBot: true } : {}) }),
+  );
+  expect(res.status).toBe(200);
+  await h.drain();
+  return {
+    p2p: h.fake.messages.filter((m) => m.receiveId === openId && !m.replyTo).map(shown),
+    group: h.fake.messages.filter((m) => m.replyTo === messageId).map(shown),
+  };
+}
+
+describe('chat commands as people type them', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    ({ h } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  // DESIGN.md's commands, each with its English alias, as the administrator (who may use every one of them)
+  const pairs = [
+    ['帮助', 'help', 'card:质量信得过班组助手'],
+    ['注册', 'register', 'card:注册质量信得过班组'],
+    ['申报', 'apply', 'card:年度申报'],
+    ['进度', 'status', 'card:我的班组'],
+    ['评分', 'review', 'text:“评分”供评审专家使用'],
+    ['投诉', 'complain', 'card:质量投诉'],
+    ['管理', 'admin', 'card:协会管理'],
+    ['条款 16', 'article 16', 'card:第十六条'],
+  ] as const;
+
+  it.each(pairs)('%s and %s answer alike in p2p', async (zhName, enName, starts) => {
+    const zh = await ask(h, personas.admin, zhName);
+    const en = await ask(h, personas.admin, enName);
+    expect(zh.p2p).toHaveLength(1);
+    expect(zh.p2p[0].startsWith(starts), zh.p2p[0]).toBe(true);
+    expect(en).toEqual(zh);
+  });
+
+  it.each(pairs)('%s and %s answer alike in a group when the bot is mentioned', async (zhName, enName) => {
+    const zh = await ask(h, personas.admin, zhName, 'group');
+    const en = await ask(h, personas.admin, enName, 'group');
+    // the group hears a reply (the answer, or a note that it went to the p2p chat)
+    expect(zh.group).toHaveLength(1);
+    expect(en).toEqual(zh);
+  });
+
+  it('bind / 绑定通知 in p2p says where to send it; in a group by someone not an administrator, who may', async () => {
+    for (const name of ['绑定通知', 'bind', '解绑', 'unbind']) {
+      const p2p = await ask(h, personas.admin, name);
+      expect(p2p.p2p.join()).toMatch(/群聊中 @机器人/);
+      const refused = await ask(h, personas.leader, name, 'group');
+      expect(refused.group.join()).toMatch(/只有协会管理员/);
+    }
+  });
+
+  // a phone's keyboard in full-width mode, a sentence's last stop, a capital letter, two spaces
+  it.each([
+    ['ＨＥＬＰ', '帮助'],
+    ['Ｈｅｌｐ', '帮助'],
+    ['帮助。', '帮助'],
+    ['帮助！', '帮助'],
+    ['HELP', '帮助'],
+    ['  help  ', '帮助'],
+    ['进度？', '进度'],
+    ['Status.', '进度'],
+    ['申报。', '申报'],
+    ['注册！', '注册'],
+    ['ＲＥＧＩＳＴＥＲ', '注册'],
+  ])('%s is read as %s', async (typed, meant) => {
+    const asked = await ask(h, personas.admin, typed);
+    expect(asked.p2p).toHaveLength(1);
+    expect(asked).toEqual(await ask(h, personas.admin, meant));
+  });
+
+  it('reads ＨＥＬＰ in a group the bot is mentioned in', async () => {
+    const asked = await ask(h, personas.leader, 'ＨＥＬＰ', 'group');
+    expect(asked).toEqual(await ask(h, personas.leader, '帮助', 'group'));
+  });
+
+  it.each(['条款１６', '条款 １６', 'ARTICLE  16', 'Article 16.', 'article16', '条款十六', '条款 十六', '第十六条', '条款第16条', '条款 16。'])('%s opens 第十六条', async (typed) => {
+    const asked = await ask(h, personas.public, typed);
+    expect(asked.p2p).toEqual(['card:第十六条']);
+  });
+
+  it.each([
+    ['条款 23', 23],
+    ['article 0', 0],
+    ['条款 ２３', 23],
+  ])('%s names the range of the articles', async (typed, n) => {
+    const asked = await ask(h, personas.public, typed);
+    expect(asked.p2p).toEqual([`text:办法中没有第 ${n} 条。办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。`]);
+  });
+
+  it('keeps the argument as typed: a complaint about a team named in full width is about that team', async () => {
+    const asked = await ask(h, personas.public, '投诉　广州养护一班（东区）');
+    expect(asked.p2p).toHaveLength(1);
+    expect(asked.p2p[0]).toMatch(/^card:|^text:/);
+    // the full-width parentheses reached the look-up as typed, not as ( )
+    expect(cardText(h.fake.messages[0].content)).toContain('找不到班组“广州养护一班（东区）”');
+  });
+});
+
+describe('the callback endpoints', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    ({ h } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function raw(path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+    const res = await fetch(h.app.url + path, { method: 'POST', headers, body });
+    return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+  }
+
+  it('answers 401 with JSON to an unsigned, stale, future or wrong-token callback on both URLs, and the challenge by its token', async () => {
+    const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas.leader, text: '帮助' });
+    const now = Math.floor(Date.now() / 1000);
+    for (const path of ['/lark/events', '/lark/cards']) {
+      const answers = [
+        await raw(path, JSON.stringify(event)),
+        await raw(path, ...signedArgs(event, now - 400)),
+        await raw(path, ...signedArgs(event, now + 400)),
+        await raw(path, ...signedArgs(messageEvent({ token: 'not-our-token', openId: personas.leader, text: '帮助' }), now)),
+      ];
+      for (const a of answers) {
+        expect(a.status, `${path} ${a.body}`).toBe(401);
+        expect(a.type).toMatch(/^application\/json/);
+        expect(JSON.parse(a.body)).toMatchObject({ code: 401 });
+      }
+      expect(await raw(path, JSON.stringify(urlVerification({ token: 'not-our-token' })))).toMatchObject({ status: 401 });
+      const challenge = await raw(path, JSON.stringify(urlVerification({ token: TEST_VERIFICATION_TOKEN, challenge: 'qa-challenge' })));
+      expect(JSON.parse(challenge.body)).toEqual({ challenge: 'qa-challenge' });
+    }
+    // nothing of the refused callbacks reached the bot
+    expect(h.fake.messages).toHaveLength(0);
+  });
+
+  function signedArgs(payload: object, timestamp: number): [string, Record<string, string>] {
+    const req = signedRequest(payload, { encryptKey: TEST_ENCRYPT_KEY, timestamp });
+    return [req.body, req.headers];
+  }
+});
