@@ -1,13 +1,17 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, people } from '../../db/schema.js';
 import { cardText } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
-import { personas, startSecurityHarness } from './securityFixture.js';
+import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { type ActionSpec, type Fixture, OTHER_EXPERT, personas, snapshot, startSecurityHarness } from './securityFixture.js';
 
 /**
  * The bot as its users and an outside check meet it: chat commands as people type them on a phone, in p2p and in a
- * group with the bot mentioned, and the callback endpoints' answers.
+ * group with the bot mentioned; the callback endpoints' answers; every state-changing button clicked twice on both
+ * paths (the one statement and the ordinary transaction).
  */
 
 /** What one message to the bot brought back: each message's card title or text, p2p and group replies apart. */
@@ -168,4 +172,87 @@ describe('the callback endpoints', () => {
     const req = signedRequest(payload, { encryptKey: TEST_ENCRYPT_KEY, timestamp });
     return [req.body, req.headers];
   }
+});
+
+/** A card answer's toast type, and whether its text names a day and a minute. */
+const toastOf = (r: any) => ({ type: r?.toast?.type as string | undefined, content: String(r?.toast?.content ?? '') });
+
+describe('every state-changing button clicked twice, on both paths', () => {
+  const worlds = twoWorlds(async () => startSecurityHarness());
+  const seconds: Record<Mode, Record<string, { type?: string; changed: string[]; firstType?: string }>> = { fast: {}, ordinary: {} };
+
+  beforeAll(async () => {
+    for (const mode of MODES) {
+      const { h, table } = worlds[mode] as { h: Harness; table: Record<string, ActionSpec> };
+      for (const [action, spec] of Object.entries(table)) {
+        if (!spec.mutates) continue;
+        const persona = spec.own.allowed === 'all' ? 'public' : spec.own.allowed[0];
+        if (!persona) continue;
+        const value = { action, ...spec.own.value };
+        const first = await h.click(personas[persona], value, spec.own.form);
+        const before = await snapshot(h.db.db, ['outbox']);
+        const second = await h.click(personas[persona], value, spec.own.form);
+        const after = await snapshot(h.db.db, ['outbox']);
+        seconds[mode][action] = { firstType: toastOf(first).type, type: toastOf(second).type, changed: Object.keys(after).filter((t) => after[t] !== before[t]) };
+      }
+    }
+  }, 300_000);
+
+  it('the second click changes no row and is no error unless the first was one, alike on both paths', () => {
+    expect(Object.keys(seconds.fast).length).toBeGreaterThan(25);
+    for (const mode of MODES) {
+      for (const [action, s] of Object.entries(seconds[mode])) {
+        expect(s.changed, `${mode} ${action}: rows changed by the second click`).toEqual([]);
+        if (s.firstType !== 'error') expect(s.type, `${mode} ${action}`).not.toBe('error');
+      }
+    }
+    expect(seconds.ordinary).toEqual(seconds.fast);
+  });
+});
+
+describe.each(MODES)('停用 / 启用 an expert, clicked twice (%s)', (mode) => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+    h.app.processor.fastPaths = mode === 'fast';
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const audits = async (openId: string) => (await h.db.db.select().from(auditLog).where(eq(auditLog.entityId, openId))).filter((a) => a.action.startsWith('expert.'));
+  const active = async (openId: string) => (await h.db.db.select({ a: people.expertActive }).from(people).where(eq(people.openId, openId)))[0].a;
+
+  it.each([
+    ['experts.deactivate', personas.expert, '停用', false],
+    // the same expert, inactive by then
+    ['experts.activate', personas.expert, '启用', true],
+  ] as const)('%s: the second click ends on the pool with when it was done, and no second audit row', async (action, expert, verb, after) => {
+    expect(f.cycleId).toBeGreaterThan(0);
+    const before = (await audits(expert)).length;
+    const first = await h.click(personas.admin, { action, openId: expert });
+    expect(first.toast.type).toBe('success');
+    const second = await h.click(personas.admin, { action, openId: expert });
+    expect(second.toast).toEqual({ type: 'info', content: expect.stringMatching(new RegExp(`^已于 \\d{4}年\\d{1,2}月\\d{1,2}日 \\d{2}:\\d{2} ${verb}该专家，无需重复${verb}。$`)) });
+    expect(second.card?.data?.header?.title?.content).toBe(first.card?.data?.header?.title?.content);
+    expect(await audits(expert)).toHaveLength(before + 1);
+    expect(await active(expert)).toBe(after);
+  });
+
+  it('启用 of an expert active all along says so, without a time it never had', async () => {
+    const res = await h.click(personas.admin, { action: 'experts.activate', openId: OTHER_EXPERT });
+    expect(res.toast).toEqual({ type: 'info', content: '已启用该专家，无需重复启用。' });
+    expect(res.card?.data?.header?.title?.content).toMatch(/专家库/);
+    expect(await audits(OTHER_EXPERT)).toEqual([]);
+  });
+
+  it('two clicks at once: one change, one audit row, the other told it is done', async () => {
+    await h.click(personas.admin, { action: 'experts.activate', openId: personas.expert });
+    const before = (await audits(personas.expert)).length;
+    const both = await Promise.all([0, 1].map(() => h.click(personas.admin, { action: 'experts.deactivate', openId: personas.expert })));
+    expect(both.map((b) => b.toast.type).sort()).toEqual(['info', 'success']);
+    expect(await audits(personas.expert)).toHaveLength(before + 1);
+    expect(await active(personas.expert)).toBe(false);
+  });
 });
