@@ -1,17 +1,17 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, people } from '../../db/schema.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { auditLog, people, teams } from '../../db/schema.js';
 import { cardText } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
 import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
-import { type ActionSpec, type Fixture, OTHER_EXPERT, personas, snapshot, startSecurityHarness } from './securityFixture.js';
+import { type ActionSpec, type Fixture, OTHER_EXPERT, personas, registrationForm, snapshot, startSecurityHarness } from './securityFixture.js';
 
 /**
  * The bot as its users and an outside check meet it: chat commands as people type them on a phone, in p2p and in a
  * group with the bot mentioned; the callback endpoints' answers; every state-changing button clicked twice on both
- * paths (the one statement and the ordinary transaction).
+ * paths (the one statement and the ordinary transaction); a phone number typed in full width.
  */
 
 /** What one message to the bot brought back: each message's card title or text, p2p and group replies apart. */
@@ -254,5 +254,37 @@ describe.each(MODES)('停用 / 启用 an expert, clicked twice (%s)', (mode) => 
     expect(both.map((b) => b.toast.type).sort()).toEqual(['info', 'success']);
     expect(await audits(personas.expert)).toHaveLength(before + 1);
     expect(await active(personas.expert)).toBe(false);
+  });
+});
+
+describe.each(MODES)('a phone number typed in full width (%s)', (mode) => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+    h.app.processor.fastPaths = mode === 'fast';
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  beforeEach(() => h.fake.reset());
+
+  it('registers, keeping the number in half width', async () => {
+    const res = await h.click(personas.public, { action: 'team.register' }, registrationForm('全角', { phone: '０２０－８７６５４３２１' }));
+    expect(res.toast).toMatchObject({ type: 'success' });
+    const [team] = await h.db.db.select().from(teams).where(eq(teams.name, '测试养护全角班'));
+    expect(team.phone).toBe('020-87654321');
+  });
+
+  it('saves it on 修改资料', async () => {
+    const res = await h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone: '１３８ ００１３ ８０００' });
+    expect(res.toast).toMatchObject({ type: 'success' });
+    const [team] = await h.db.db.select().from(teams).where(eq(teams.id, f.teamA.id));
+    expect(team.phone).toBe('138 0013 8000');
+  });
+
+  it('still refuses what is no phone number, naming the field', async () => {
+    const res = await h.click(personas.public, { action: 'team.register' }, registrationForm('全角二', { phone: '电话见附件' }));
+    expect(res.toast).toEqual({ type: 'error', content: '联系电话须为 7–20 位数字（可含 - + 空格）' });
   });
 });
