@@ -352,7 +352,8 @@ export class BotRegistry {
         if (bare === n || lower === n) return { def, argument: '' };
         if (def.takesArgument && lower.startsWith(n)) {
           const rest = t.slice(n.length);
-          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').trim() };
+          // 绑定通知 专家。 is 绑定通知 专家
+          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(/[。！？!?~～]+$/, '').trim() };
         }
       }
     }

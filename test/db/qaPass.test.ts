@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { auditLog, people, teams } from '../../db/schema.js';
+import { auditLog, chatBindings, people, teams } from '../../db/schema.js';
 import { cardText } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
@@ -101,6 +101,14 @@ describe('chat commands as people type them', () => {
     const asked = await ask(h, personas.admin, typed);
     expect(asked.p2p).toHaveLength(1);
     expect(asked).toEqual(await ask(h, personas.admin, meant));
+  });
+
+  it('绑定通知 专家。 with the stop a phone adds binds the group for experts, and 解绑 专家！ undoes it', async () => {
+    const bound = await ask(h, personas.admin, '绑定通知 专家。', 'group');
+    expect(bound.group.join()).not.toMatch(/不认识/);
+    expect(await h.db.db.select({ purpose: chatBindings.purpose }).from(chatBindings).where(eq(chatBindings.chatId, 'oc_qagroup0001'))).toEqual([{ purpose: 'experts' }]);
+    await ask(h, personas.admin, '解绑 专家！', 'group');
+    expect(await h.db.db.select().from(chatBindings).where(eq(chatBindings.chatId, 'oc_qagroup0001'))).toEqual([]);
   });
 
   it('reads ＨＥＬＰ in a group the bot is mentioned in', async () => {
