@@ -139,6 +139,31 @@ describe('chat commands as people type them', () => {
   });
 });
 
+describe('评审进度: 查看专家组 by team code', () => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('an empty code asks for one, on the progress card, instead of naming an empty code', async () => {
+    const res = await h.click(personas.admin, { action: 'review.panelByCode', cycleId: f.cycleId }, {});
+    expect(res.toast).toEqual({ type: 'error', content: '请填写要查看的班组编号（如 GDSZ-2026-0001）。' });
+    expect(res.card?.data?.header?.title?.content).toMatch(/评审进度/);
+    const blank = await h.click(personas.admin, { action: 'review.panelByCode', cycleId: f.cycleId }, { code: '  ' });
+    expect(blank.toast).toEqual(res.toast);
+  });
+
+  it('a code typed in lower case opens that team\'s panel', async () => {
+    const res = await h.click(personas.admin, { action: 'review.panelByCode', cycleId: f.cycleId }, { code: f.teamD.code.toLowerCase() });
+    expect(res.toast).toBeUndefined();
+    expect(res.card?.data?.header?.title?.content).toMatch(/^专家组：/);
+  });
+});
+
 describe('the callback endpoints', () => {
   let h: Harness;
   beforeAll(async () => {
