@@ -290,6 +290,33 @@ describe.each(MODES)('停用 / 启用 an expert, clicked twice (%s)', (mode) => 
   });
 });
 
+describe.each(MODES)('移除成员 clicked twice (%s)', (mode) => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+    h.app.processor.fastPaths = mode === 'fast';
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('the second ends on the members card with when the member was removed', async () => {
+    const value = { action: 'team.memberRemove', teamId: f.teamA.id, openId: personas.member };
+    const first = await h.click(personas.leader, value);
+    expect(first.toast).toEqual({ type: 'success', content: '已移除' });
+    const second = await h.click(personas.leader, value);
+    expect(second.toast).toEqual({ type: 'info', content: expect.stringMatching(/^已于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} 移除该成员，无需重复移除。$/) });
+    expect(second.card?.data?.header?.title?.content).toBe(first.card?.data?.header?.title?.content);
+    expect((await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'team.members.remove'))).length).toBe(1);
+  });
+
+  it('someone who never was a member is said to be not in the team, without a time', async () => {
+    const res = await h.click(personas.leader, { action: 'team.memberRemove', teamId: f.teamA.id, openId: OTHER_EXPERT });
+    expect(res.toast).toEqual({ type: 'info', content: '该成员已不在班组中。' });
+  });
+});
+
 describe.each(MODES)('a phone number typed in full width (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
