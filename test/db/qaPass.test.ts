@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { auditLog, chatBindings, people, teams } from '../../db/schema.js';
+import { auditLog, chatBindings, cycles, people, teams } from '../../db/schema.js';
 import { cardText } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
@@ -136,6 +136,35 @@ describe('chat commands as people type them', () => {
     expect(asked.p2p[0]).toMatch(/^card:|^text:/);
     // the full-width parentheses reached the look-up as typed, not as ( )
     expect(cardText(h.fake.messages[0].content)).toContain('找不到班组“广州养护一班（东区）”');
+  });
+});
+
+describe('申报 once the year\'s applications are closed', () => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each([
+    ['scoring', '专家评分中'],
+    ['closed', '评分结束，评定中'],
+  ])('a running cycle at %s: closed, not “not opened yet”, and where to see the team\'s application', async (status, stage) => {
+    await h.db.db.update(cycles).set({ status }).where(eq(cycles.id, f.cycleId));
+    const asked = await ask(h, personas.leader, '申报');
+    expect(asked.p2p).toEqual([`text:2027 年度申报已截止，评审正在进行（${stage}）。发送“进度”查看本班组的申报情况。`]);
+    // the draft or form of that year, clicked later, is told the same
+    const late = await h.click(personas.leader, { action: 'application.submit', teamId: f.teamA.id, year: 2027 }, {});
+    expect(late.toast).toEqual({ type: 'info', content: `2027 年度申报已截止，评审正在进行（${stage}）。发送“进度”查看本班组的申报情况。` });
+  });
+
+  it('no cycle running: not opened yet, with the article', async () => {
+    await h.db.db.update(cycles).set({ status: 'published' }).where(eq(cycles.id, f.cycleId));
+    const asked = await ask(h, personas.leader, '申报');
+    expect(asked.p2p).toEqual(['text:第十九条：评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。']);
   });
 });
 
