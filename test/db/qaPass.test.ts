@@ -130,6 +130,21 @@ describe('chat commands as people type them', () => {
     expect(asked.p2p).toEqual([`text:办法中没有第 ${n} 条。办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。`]);
   });
 
+  it.each(['条款', 'article', 'ARTICLE。'])('%s alone says how to ask for an article', async (typed) => {
+    const asked = await ask(h, personas.public, typed);
+    expect(asked.p2p).toEqual(['text:办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。']);
+  });
+
+  it('a group message delivered again under a new event_id is answered once', async () => {
+    h.fake.reset();
+    const event = (eventId: string) =>
+      messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas.leader, text: '进度', chatType: 'group', chatId: 'oc_qagroup0002', mentionBot: true, messageId: 'om_qaredelivered0001', eventId });
+    for (const eventId of ['evt_qa_group_first', 'evt_qa_group_again']) expect((await h.post('/lark/events', event(eventId))).status).toBe(200);
+    await h.drain();
+    expect(h.fake.messages.filter((m) => m.replyTo === 'om_qaredelivered0001')).toHaveLength(1);
+    expect(h.fake.messages.filter((m) => m.receiveId === personas.leader && !m.replyTo)).toHaveLength(1);
+  });
+
   it('keeps the argument as typed: a complaint about a team named in full width is about that team', async () => {
     const asked = await ask(h, personas.public, '投诉　广州养护一班（东区）');
     expect(asked.p2p).toHaveLength(1);
