@@ -9,7 +9,7 @@ import { AlreadyDone, cite, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
-import { runningStatuses } from './cycles.js';
+import { type CycleStatus, cycleStates, runningStatuses } from './cycles.js';
 import { StateMachine } from './stateMachine.js';
 import { getTeam, type Team } from './teams.js';
 
@@ -124,8 +124,12 @@ export type Cycle = typeof cycles.$inferSelect;
 
 /** The cycle taking applications now: status open and the deadline not passed. */
 export async function cycleOpenForApplications(tx: Db, today: string): Promise<Cycle> {
-  const [cycle] = await tx.select().from(cycles).where(eq(cycles.status, 'open')).orderBy(asc(cycles.year)).limit(1);
+  // the running cycle (one at most, 第十九条): past 截止申报 it is scoring or being decided, not yet to open
+  const [cycle] = await tx.select().from(cycles).where(inArray(cycles.status, [...runningStatuses])).orderBy(asc(cycles.year)).limit(1);
   if (!cycle) throw new UserError(cite(19, '评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。'), { kind: 'info', article: 19 });
+  if (cycle.status !== 'open') {
+    throw new UserError(`${cycle.year} 年度申报已截止，评审正在进行（${cycleStates.label(cycle.status as CycleStatus)}）。发送“进度”查看本班组的申报情况。`, { kind: 'info' });
+  }
   if (today > cycle.applicationDeadline) throw new UserError(`${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止。`, { kind: 'info' });
   return cycle;
 }

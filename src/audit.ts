@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { auditLog } from '../db/schema.js';
 import type { DoneRecord } from './errors.js';
@@ -29,7 +29,14 @@ export async function lastDone(tx: Db, record: DoneRecord): Promise<Date | undef
   const [row] = await tx
     .select({ at: auditLog.at })
     .from(auditLog)
-    .where(and(eq(auditLog.action, record.action), eq(auditLog.entity, record.entity), eq(auditLog.entityId, String(record.entityId))))
+    .where(
+      and(
+        eq(auditLog.action, record.action),
+        eq(auditLog.entity, record.entity),
+        eq(auditLog.entityId, String(record.entityId)),
+        record.detail && sql`${auditLog.details} ->> ${record.detail.key} = ${record.detail.value}`,
+      ),
+    )
     .orderBy(desc(auditLog.at), desc(auditLog.id))
     .limit(1);
   return row?.at ?? undefined;

@@ -17,6 +17,8 @@ export interface DoneRecord {
   action: string;
   entity: string;
   entityId: string | number;
+  /** One of the row's details, when the entity's rows of that action are about several things (which member was removed). */
+  detail?: { key: string; value: string };
 }
 
 /**

@@ -208,7 +208,9 @@ function fieldSchema(f: FieldSpec): z.ZodType {
     case 'longText': {
       const s: z.ZodType<string | undefined> = optional ? optionalText(name, f.maxLength) : text(name, f.maxLength);
       const pattern = f.pattern;
-      return pattern ? s.refine((v) => v === undefined || pattern.regex.test(v), pattern.message) : s;
+      if (!pattern) return s;
+      // a patterned value typed in full width (a phone number, ０２０－１２３４５６７８) is the same value in half width
+      return z.preprocess((v) => (typeof v === 'string' ? halfWidth(v) : v), s.refine((v) => v === undefined || pattern.regex.test(v), pattern.message));
     }
     case 'url':
       return optional ? z.preprocess(blankToUndefined, httpUrl(name, f.maxLength).optional()) : httpUrl(name, f.maxLength);

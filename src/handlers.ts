@@ -4,6 +4,7 @@ import type { Database, Db } from '../db/index.js';
 import { lastDone } from './audit.js';
 import { formatDateTimeZh } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
+import { halfWidth } from './forms.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { FeishuReader } from './lark/reader.js';
@@ -341,14 +342,18 @@ export class BotRegistry {
   /** Finds the command a text starts with: `帮助`, `help`, `条款 16`, `article16`. */
   matchCommand(text: string): { def: CommandDef; argument: string } | undefined {
     const t = text.trim();
-    const lower = t.toLowerCase();
+    // ＨＥＬＰ and 条款１６ as typed in full width read as help and 条款16; one unit for one, so the argument is sliced as typed
+    const lower = halfWidth(t).toLowerCase();
+    // a phone's keyboard often ends the line: 帮助。 and 进度？ are still the commands (a bare ？ stays the menu's alias)
+    const bare = lower.replace(/[.。!！?？~～]+$/, '') || lower;
     for (const def of this.#commands) {
       for (const name of def.names) {
         const n = name.toLowerCase();
-        if (lower === n) return { def, argument: '' };
+        if (bare === n || lower === n) return { def, argument: '' };
         if (def.takesArgument && lower.startsWith(n)) {
           const rest = t.slice(n.length);
-          if (/^[\s\d:：]/.test(rest)) return { def, argument: rest.replace(/^[\s:：]+/, '').trim() };
+          // 绑定通知 专家。 is 绑定通知 专家
+          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(/[。！？!?~～]+$/, '').trim() };
         }
       }
     }

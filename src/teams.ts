@@ -289,7 +289,10 @@ export async function removeMember(tx: Db, actor: Actor, teamId: number, openId:
     .delete(teamMembers)
     .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, openId), eq(teamMembers.role, 'member')))
     .returning({ openId: teamMembers.openId });
-  if (!removed.length) throw new UserError('该成员已不在班组中。', { kind: 'info' });
+  if (!removed.length) {
+    // a second click: when this member was removed, if they ever were
+    throw new AlreadyDone('移除', { action: 'team.members.remove', entity: 'team', entityId: teamId, detail: { key: 'removed', value: openId } }, '该成员', '该成员已不在班组中。');
+  }
   await audit(tx, { actor: actor.openId, action: 'team.members.remove', entity: 'team', entityId: teamId, details: { removed: openId } });
 }
 

@@ -1,6 +1,6 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { noValue } from '../respond.js';
-import { addToPool, addToPoolFast, poolFormAgain, showPool, toggleExpert, toggleExpertFast } from './pool.js';
+import { addToPool, addToPoolFast, poolFormAgain, showPool, toggleExpert, toggleExpertFast, togglePoolAgain } from './pool.js';
 
 const admin = ['admin'] as const;
 
@@ -8,6 +8,6 @@ const admin = ['admin'] as const;
 export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'experts.list', roles: admin, value: noValue, run: showPool });
   bot.cardAction({ action: 'experts.add', roles: admin, value: noValue, run: addToPool, onRefused: poolFormAgain, fast: addToPoolFast });
-  bot.cardAction({ action: 'experts.deactivate', roles: admin, value: noValue, run: toggleExpert(false), fast: toggleExpertFast(false) });
-  bot.cardAction({ action: 'experts.activate', roles: admin, value: noValue, run: toggleExpert(true), fast: toggleExpertFast(true) });
+  bot.cardAction({ action: 'experts.deactivate', roles: admin, value: noValue, run: toggleExpert(false), onRefused: togglePoolAgain, fast: toggleExpertFast(false) });
+  bot.cardAction({ action: 'experts.activate', roles: admin, value: noValue, run: toggleExpert(true), onRefused: togglePoolAgain, fast: toggleExpertFast(true) });
 }

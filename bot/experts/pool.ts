@@ -68,6 +68,12 @@ export async function poolFormAgain(err: UserError, ctx: HandlerContext, input: 
   return { card: { type: 'raw', data: await poolCard(ctx, { values: input.formValue, error: err.message }) } };
 }
 
+/** 停用 / 启用 clicked again: the pool as it is, on the page clicked. */
+export async function togglePoolAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  if (!ctx.actor.roles.includes('admin') || !(err instanceof AlreadyDone)) return undefined;
+  return { card: { type: 'raw', data: await poolCard(ctx, { page: pageFrom(input.value) }) } };
+}
+
 const expertOpenId = /^ou_[A-Za-z0-9_-]+$/;
 
 function openIdOf(input: CardActionInput): string {

@@ -63,7 +63,8 @@ export async function showPanelByCode(ctx: HandlerContext, input: CardActionInpu
   const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
   if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
   const code = typeof input.formValue.code === 'string' ? input.formValue.code.trim() : '';
-  const id = code ? await applicationByTeamCode(ctx.tx, cycle.id, code) : undefined;
+  if (!code) throw new UserError('请填写要查看的班组编号（如 GDSZ-2026-0001）。', { field: 'code' });
+  const id = await applicationByTeamCode(ctx.tx, cycle.id, code);
   if (!id) throw new UserError(`${cycle.year}年度没有班组编号为“${code}”的申报，请核对编号（如 GDSZ-2026-0001）。`, { field: 'code' });
   return { card: { type: 'raw', data: await panelCardFor(ctx, id) } };
 }

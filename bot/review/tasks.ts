@@ -72,6 +72,8 @@ async function refusedSubmitCard(
   progress: () => Promise<{ done: number; total: number }>,
 ): Promise<CardResponse | undefined> {
   if (!task || task.assignment.expertOpenId !== openId) return undefined;
+  // a second submit is told with the sheet's own time and what to do, as the one statement and a redelivery tell it
+  if (task.assignment.status === 'submitted' && err instanceof AlreadyDone) return submittedAgain(ctx, openId, task, await progress());
   if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progress()) } };
   if (task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
   return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message }) } };

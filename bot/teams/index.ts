@@ -1,7 +1,7 @@
 import { type BotRegistry, leaderOfTeam } from '../../src/handlers.js';
 import { teamLedBy } from '../../src/teams.js';
 import { id, noValue, values } from '../respond.js';
-import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, profileFormAgain, removeTeamMember, removeTeamMemberFast, saveProfile, saveProfileFast, showMembers } from './profile.js';
+import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, profileFormAgain, removedAgain, removeTeamMember, removeTeamMemberFast, saveProfile, saveProfileFast, showMembers } from './profile.js';
 import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration, submitRegistrationFast } from './register.js';
 import { sendStatus, showStatus } from './status.js';
 
@@ -19,7 +19,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'team.editSave', roles: teamKeeper, value: onTeam, run: saveProfile, onRefused: profileFormAgain, fast: saveProfileFast });
   bot.cardAction({ action: 'team.members', roles: teamKeeper, value: onTeam, run: showMembers });
   bot.cardAction({ action: 'team.memberAdd', roles: teamKeeper, value: onTeam, run: addTeamMembers, onRefused: membersAgain, fast: addTeamMembersFast });
-  bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember, fast: removeTeamMemberFast });
+  bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember, onRefused: removedAgain, fast: removeTeamMemberFast });
   bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10 });
   bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20 });
 }

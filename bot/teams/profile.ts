@@ -152,6 +152,12 @@ export const membersAgain: OnRefused = async (error, ctx, input) => {
   return view ? raw(view) : undefined;
 };
 
+/** 移除 clicked again: the members as they are, on the page clicked. */
+export const removedAgain: OnRefused = async (error, ctx, input) => {
+  if (!(error instanceof AlreadyDone)) return undefined;
+  return raw(await membersView(ctx, idOrZero(input.value, 'teamId'), { page: pageFrom(input.value) }));
+};
+
 export const removeTeamMember: CardRun = async (ctx, input) => {
   const teamId = idFrom(input.value, 'teamId');
   const openId = String(input.value.openId ?? '');

@@ -73,14 +73,14 @@ async function run<O, R>(database: Database, statement: string, params: unknown[
 const toggleSql = `
 with verdict as (
   select ${isAdmin}
-    -- setExpertActive: a person in the pool ('expert' = any(roles)), else 找不到这位专家
-    and exists (select 1 from people p where p.open_id = $5::text and 'expert' = any(p.roles)) as ok
+    -- setExpertActive: a person in the pool ('expert' = any(roles)), else 找不到这位专家; already so is its AlreadyDone
+    and exists (select 1 from people p where p.open_id = $5::text and 'expert' = any(p.roles) and p.expert_active <> $6::boolean) as ok
 ),
 ${claim},
 changed as (
   -- setExpertActive's update, once the event is claimed: the person's lock comes after the claim's, as there
   update people set expert_active = $6::boolean, updated_at = $7::timestamptz
-  where open_id = $5::text and 'expert' = any(roles) and exists (select 1 from claim)
+  where open_id = $5::text and 'expert' = any(roles) and expert_active <> $6::boolean and exists (select 1 from claim)
   returning open_id
 ),
 pending as (
@@ -96,7 +96,7 @@ audited as (
   returning id
 )
 select exists (select 1 from changed) as changed, (select n from pending) as pending, (select count(*) from audited)::int as audited,
-  -- claimed, but the person left the pool since the statement's snapshot
+  -- claimed, but the person left the pool or was toggled since the statement's snapshot
   ${racedWhen('exists (select 1 from claim) and not exists (select 1 from changed)')}`;
 
 /** 启用 / 停用 done: the expert's pending tasks (for the 停用 toast) and the answer's reads. */

@@ -106,7 +106,7 @@ verdict as (
     and (t.leader_open_id = $3 or a.admin)
     -- removeMember: never the leader
     and $6 <> t.leader_open_id
-    -- removeMember: '该成员已不在班组中。' when there is no such member
+    -- removeMember: its AlreadyDone (when the member was removed, or '该成员已不在班组中。') when there is no such member
     and exists (select 1 from team_members m where m.team_id = t.id and m.open_id = $6 and m.role = 'member'),
     false) as ok
   from actor a left join team t on true

@@ -77,15 +77,17 @@ export async function addExperts(tx: Db, actor: Actor, formValue: Record<string,
   return { openIds: input.experts, organization: input.organization };
 }
 
-/** 停用 / 启用: an inactive expert gets no new tasks; tasks already given stay until swapped. */
+/** 停用 / 启用: an inactive expert gets no new tasks; tasks already given stay until swapped. A second click changes nothing. */
 export async function setExpertActive(tx: Db, actor: Actor, openId: string, activeNow: boolean, now: Date): Promise<{ pending: number }> {
   requireAdmin(actor);
+  const inPool = and(eq(people.openId, openId), sql`'expert' = any(${people.roles})`);
   // issued together: one round trip (the count of tasks does not depend on the flag; a refusal discards it)
   const [[row], [pending]] = await Promise.all([
     tx
       .update(people)
       .set({ expertActive: activeNow, updatedAt: now })
-      .where(and(eq(people.openId, openId), sql`'expert' = any(${people.roles})`))
+      // only a change: a click committed meanwhile is waited for and then finds nothing to change
+      .where(and(inPool, sql`${people.expertActive} <> ${activeNow}`))
       .returning({ openId: people.openId }),
     tx
       .select({ n: sql<number>`count(*)::int` })
@@ -94,8 +96,13 @@ export async function setExpertActive(tx: Db, actor: Actor, openId: string, acti
       .innerJoin(cycles, eq(cycles.id, applications.cycleId))
       .where(and(eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned'), inArray(cycles.status, ['open', 'scoring', 'closed']))),
   ]);
-  if (!row) throw new UserError('找不到这位专家，请刷新专家库。');
-  await audit(tx, { actor: actor.openId, action: activeNow ? 'expert.activate' : 'expert.deactivate', entity: 'person', entityId: openId, at: now });
+  const action = activeNow ? 'expert.activate' : 'expert.deactivate';
+  if (!row) {
+    const [person] = await tx.select({ openId: people.openId }).from(people).where(inPool);
+    if (!person) throw new UserError('找不到这位专家，请刷新专家库。');
+    throw new AlreadyDone(activeNow ? '启用' : '停用', { action, entity: 'person', entityId: openId }, '该专家');
+  }
+  await audit(tx, { actor: actor.openId, action, entity: 'person', entityId: openId, at: now });
   return { pending: Number(pending.n) };
 }
 

@@ -1,0 +1,394 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { auditLog, chatBindings, cycles, people, teams } from '../../db/schema.js';
+import { cardText } from '../support/cards.js';
+import type { Harness } from '../support/harness.js';
+import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { messageEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
+import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { type ActionSpec, type Fixture, OTHER_EXPERT, personas, registrationForm, snapshot, startSecurityHarness } from './securityFixture.js';
+
+/**
+ * The bot as its users and an outside check meet it: chat commands as people type them on a phone, in p2p and in a
+ * group with the bot mentioned; the callback endpoints' answers; every state-changing button clicked twice on both
+ * paths (the one statement and the ordinary transaction); a phone number typed in full width.
+ */
+
+/** What one message to the bot brought back: each message's card title or text, p2p and group replies apart. */
+interface Said {
+  p2p: string[];
+  group: string[];
+}
+
+const shown = (m: { msgType: string; content: any }) => (m.msgType === 'interactive' ? `card:${m.content?.header?.title?.content ?? ''}` : `text:${m.content?.text ?? ''}`);
+
+let seq = 0;
+async function ask(h: Harness, openId: string, text: string, where: 'p2p' | 'group' = 'p2p'): Promise<Said> {
+  h.fake.reset();
+  const messageId = `om_qa${String(++seq).padStart(8, '0')}`;
+  const res = await h.post(
+    '/lark/events',
+    messageEvent({ token: TEST_VERIFICATION_TOKEN, openId, text, messageId, ...(where === 'group' ? { chatType: 'group' as const, chatId: 'oc_qagroup0001', mentionBot: true } : {}) }),
+  );
+  expect(res.status).toBe(200);
+  await h.drain();
+  return {
+    p2p: h.fake.messages.filter((m) => m.receiveId === openId && !m.replyTo).map(shown),
+    group: h.fake.messages.filter((m) => m.replyTo === messageId).map(shown),
+  };
+}
+
+describe('chat commands as people type them', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    ({ h } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  // DESIGN.md's commands, each with its English alias, as the administrator (who may use every one of them)
+  const pairs = [
+    ['帮助', 'help', 'card:质量信得过班组助手'],
+    ['注册', 'register', 'card:注册质量信得过班组'],
+    ['申报', 'apply', 'card:年度申报'],
+    ['进度', 'status', 'card:我的班组'],
+    ['评分', 'review', 'text:“评分”供评审专家使用'],
+    ['投诉', 'complain', 'card:质量投诉'],
+    ['管理', 'admin', 'card:协会管理'],
+    ['条款 16', 'article 16', 'card:第十六条'],
+  ] as const;
+
+  it.each(pairs)('%s and %s answer alike in p2p', async (zhName, enName, starts) => {
+    const zh = await ask(h, personas.admin, zhName);
+    const en = await ask(h, personas.admin, enName);
+    expect(zh.p2p).toHaveLength(1);
+    expect(zh.p2p[0].startsWith(starts), zh.p2p[0]).toBe(true);
+    expect(en).toEqual(zh);
+  });
+
+  it.each(pairs)('%s and %s answer alike in a group when the bot is mentioned', async (zhName, enName) => {
+    const zh = await ask(h, personas.admin, zhName, 'group');
+    const en = await ask(h, personas.admin, enName, 'group');
+    // the group hears a reply (the answer, or a note that it went to the p2p chat)
+    expect(zh.group).toHaveLength(1);
+    expect(en).toEqual(zh);
+  });
+
+  it('bind / 绑定通知 in p2p says where to send it; in a group by someone not an administrator, who may', async () => {
+    for (const name of ['绑定通知', 'bind', '解绑', 'unbind']) {
+      const p2p = await ask(h, personas.admin, name);
+      expect(p2p.p2p.join()).toMatch(/群聊中 @机器人/);
+      const refused = await ask(h, personas.leader, name, 'group');
+      expect(refused.group.join()).toMatch(/只有协会管理员/);
+    }
+  });
+
+  // a phone's keyboard in full-width mode, a sentence's last stop, a capital letter, two spaces
+  it.each([
+    ['ＨＥＬＰ', '帮助'],
+    ['Ｈｅｌｐ', '帮助'],
+    ['帮助。', '帮助'],
+    ['帮助！', '帮助'],
+    ['HELP', '帮助'],
+    ['  help  ', '帮助'],
+    ['进度？', '进度'],
+    ['Status.', '进度'],
+    ['申报。', '申报'],
+    ['注册！', '注册'],
+    ['ＲＥＧＩＳＴＥＲ', '注册'],
+  ])('%s is read as %s', async (typed, meant) => {
+    const asked = await ask(h, personas.admin, typed);
+    expect(asked.p2p).toHaveLength(1);
+    expect(asked).toEqual(await ask(h, personas.admin, meant));
+  });
+
+  it('绑定通知 专家。 with the stop a phone adds binds the group for experts, and 解绑 专家！ undoes it', async () => {
+    const bound = await ask(h, personas.admin, '绑定通知 专家。', 'group');
+    expect(bound.group.join()).not.toMatch(/不认识/);
+    expect(await h.db.db.select({ purpose: chatBindings.purpose }).from(chatBindings).where(eq(chatBindings.chatId, 'oc_qagroup0001'))).toEqual([{ purpose: 'experts' }]);
+    await ask(h, personas.admin, '解绑 专家！', 'group');
+    expect(await h.db.db.select().from(chatBindings).where(eq(chatBindings.chatId, 'oc_qagroup0001'))).toEqual([]);
+  });
+
+  it('reads ＨＥＬＰ in a group the bot is mentioned in', async () => {
+    const asked = await ask(h, personas.leader, 'ＨＥＬＰ', 'group');
+    expect(asked).toEqual(await ask(h, personas.leader, '帮助', 'group'));
+  });
+
+  it.each(['条款１６', '条款 １６', 'ARTICLE  16', 'Article 16.', 'article16', '条款十六', '条款 十六', '第十六条', '条款第16条', '条款 16。'])('%s opens 第十六条', async (typed) => {
+    const asked = await ask(h, personas.public, typed);
+    expect(asked.p2p).toEqual(['card:第十六条']);
+  });
+
+  it.each([
+    ['条款 23', 23],
+    ['article 0', 0],
+    ['条款 ２３', 23],
+  ])('%s names the range of the articles', async (typed, n) => {
+    const asked = await ask(h, personas.public, typed);
+    expect(asked.p2p).toEqual([`text:办法中没有第 ${n} 条。办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。`]);
+  });
+
+  it.each(['条款', 'article', 'ARTICLE。'])('%s alone says how to ask for an article', async (typed) => {
+    const asked = await ask(h, personas.public, typed);
+    expect(asked.p2p).toEqual(['text:办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。']);
+  });
+
+  it('a group message delivered again under a new event_id is answered once', async () => {
+    h.fake.reset();
+    const event = (eventId: string) =>
+      messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas.leader, text: '进度', chatType: 'group', chatId: 'oc_qagroup0002', mentionBot: true, messageId: 'om_qaredelivered0001', eventId });
+    for (const eventId of ['evt_qa_group_first', 'evt_qa_group_again']) expect((await h.post('/lark/events', event(eventId))).status).toBe(200);
+    await h.drain();
+    expect(h.fake.messages.filter((m) => m.replyTo === 'om_qaredelivered0001')).toHaveLength(1);
+    expect(h.fake.messages.filter((m) => m.receiveId === personas.leader && !m.replyTo)).toHaveLength(1);
+  });
+
+  it('keeps the argument as typed: a complaint about a team named in full width is about that team', async () => {
+    const asked = await ask(h, personas.public, '投诉　广州养护一班（东区）');
+    expect(asked.p2p).toHaveLength(1);
+    expect(asked.p2p[0]).toMatch(/^card:|^text:/);
+    // the full-width parentheses reached the look-up as typed, not as ( )
+    expect(cardText(h.fake.messages[0].content)).toContain('找不到班组“广州养护一班（东区）”');
+  });
+});
+
+describe('申报 once the year\'s applications are closed', () => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it.each([
+    ['scoring', '专家评分中'],
+    ['closed', '评分结束，评定中'],
+  ])('a running cycle at %s: closed, not “not opened yet”, and where to see the team\'s application', async (status, stage) => {
+    await h.db.db.update(cycles).set({ status }).where(eq(cycles.id, f.cycleId));
+    const asked = await ask(h, personas.leader, '申报');
+    expect(asked.p2p).toEqual([`text:2027 年度申报已截止，评审正在进行（${stage}）。发送“进度”查看本班组的申报情况。`]);
+    // the draft or form of that year, clicked later, is told the same
+    const late = await h.click(personas.leader, { action: 'application.submit', teamId: f.teamA.id, year: 2027 }, {});
+    expect(late.toast).toEqual({ type: 'info', content: `2027 年度申报已截止，评审正在进行（${stage}）。发送“进度”查看本班组的申报情况。` });
+  });
+
+  it('no cycle running: not opened yet, with the article', async () => {
+    await h.db.db.update(cycles).set({ status: 'published' }).where(eq(cycles.id, f.cycleId));
+    const asked = await ask(h, personas.leader, '申报');
+    expect(asked.p2p).toEqual(['text:第十九条：评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。']);
+  });
+});
+
+describe('评审进度: 查看专家组 by team code', () => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('an empty code asks for one, on the progress card, instead of naming an empty code', async () => {
+    const res = await h.click(personas.admin, { action: 'review.panelByCode', cycleId: f.cycleId }, {});
+    expect(res.toast).toEqual({ type: 'error', content: '请填写要查看的班组编号（如 GDSZ-2026-0001）。' });
+    expect(res.card?.data?.header?.title?.content).toMatch(/评审进度/);
+    const blank = await h.click(personas.admin, { action: 'review.panelByCode', cycleId: f.cycleId }, { code: '  ' });
+    expect(blank.toast).toEqual(res.toast);
+  });
+
+  it('a code typed in lower case opens that team\'s panel', async () => {
+    const res = await h.click(personas.admin, { action: 'review.panelByCode', cycleId: f.cycleId }, { code: f.teamD.code.toLowerCase() });
+    expect(res.toast).toBeUndefined();
+    expect(res.card?.data?.header?.title?.content).toMatch(/^专家组：/);
+  });
+});
+
+describe('the callback endpoints', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    ({ h } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function raw(path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+    const res = await fetch(h.app.url + path, { method: 'POST', headers, body });
+    return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+  }
+
+  it('answers 401 with JSON to an unsigned, stale, future or wrong-token callback on both URLs, and the challenge by its token', async () => {
+    const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas.leader, text: '帮助' });
+    const now = Math.floor(Date.now() / 1000);
+    for (const path of ['/lark/events', '/lark/cards']) {
+      const answers = [
+        await raw(path, JSON.stringify(event)),
+        await raw(path, ...signedArgs(event, now - 400)),
+        await raw(path, ...signedArgs(event, now + 400)),
+        await raw(path, ...signedArgs(messageEvent({ token: 'not-our-token', openId: personas.leader, text: '帮助' }), now)),
+      ];
+      for (const a of answers) {
+        expect(a.status, `${path} ${a.body}`).toBe(401);
+        expect(a.type).toMatch(/^application\/json/);
+        expect(JSON.parse(a.body)).toMatchObject({ code: 401 });
+      }
+      expect(await raw(path, JSON.stringify(urlVerification({ token: 'not-our-token' })))).toMatchObject({ status: 401 });
+      const challenge = await raw(path, JSON.stringify(urlVerification({ token: TEST_VERIFICATION_TOKEN, challenge: 'qa-challenge' })));
+      expect(JSON.parse(challenge.body)).toEqual({ challenge: 'qa-challenge' });
+    }
+    // nothing of the refused callbacks reached the bot
+    expect(h.fake.messages).toHaveLength(0);
+  });
+
+  function signedArgs(payload: object, timestamp: number): [string, Record<string, string>] {
+    const req = signedRequest(payload, { encryptKey: TEST_ENCRYPT_KEY, timestamp });
+    return [req.body, req.headers];
+  }
+});
+
+/** A card answer's toast, its day and minute (which differ between two databases' clocks) left out. */
+const toastOf = (r: any) => ({ type: r?.toast?.type as string | undefined, content: String(r?.toast?.content ?? '').replace(/\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}/g, '<when>') });
+
+describe('every state-changing button clicked twice, on both paths', () => {
+  const worlds = twoWorlds(async () => startSecurityHarness());
+  const seconds: Record<Mode, Record<string, { type?: string; says: string; changed: string[]; firstType?: string }>> = { fast: {}, ordinary: {} };
+
+  beforeAll(async () => {
+    for (const mode of MODES) {
+      const { h, table } = worlds[mode] as { h: Harness; table: Record<string, ActionSpec> };
+      for (const [action, spec] of Object.entries(table)) {
+        if (!spec.mutates) continue;
+        const persona = spec.own.allowed === 'all' ? 'public' : spec.own.allowed[0];
+        if (!persona) continue;
+        const value = { action, ...spec.own.value };
+        const first = await h.click(personas[persona], value, spec.own.form);
+        const before = await snapshot(h.db.db, ['outbox']);
+        const second = await h.click(personas[persona], value, spec.own.form);
+        const after = await snapshot(h.db.db, ['outbox']);
+        seconds[mode][action] = { firstType: toastOf(first).type, type: toastOf(second).type, says: toastOf(second).content, changed: Object.keys(after).filter((t) => after[t] !== before[t]) };
+      }
+    }
+  }, 300_000);
+
+  it('the second click changes no row and is no error unless the first was one, said alike on both paths', () => {
+    expect(Object.keys(seconds.fast).length).toBeGreaterThan(25);
+    for (const mode of MODES) {
+      for (const [action, s] of Object.entries(seconds[mode])) {
+        expect(s.changed, `${mode} ${action}: rows changed by the second click`).toEqual([]);
+        if (s.firstType !== 'error') expect(s.type, `${mode} ${action}`).not.toBe('error');
+      }
+    }
+    expect(seconds.ordinary).toEqual(seconds.fast);
+  });
+});
+
+describe.each(MODES)('停用 / 启用 an expert, clicked twice (%s)', (mode) => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+    h.app.processor.fastPaths = mode === 'fast';
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const audits = async (openId: string) => (await h.db.db.select().from(auditLog).where(eq(auditLog.entityId, openId))).filter((a) => a.action.startsWith('expert.'));
+  const active = async (openId: string) => (await h.db.db.select({ a: people.expertActive }).from(people).where(eq(people.openId, openId)))[0].a;
+
+  it.each([
+    ['experts.deactivate', personas.expert, '停用', false],
+    // the same expert, inactive by then
+    ['experts.activate', personas.expert, '启用', true],
+  ] as const)('%s: the second click ends on the pool with when it was done, and no second audit row', async (action, expert, verb, after) => {
+    expect(f.cycleId).toBeGreaterThan(0);
+    const before = (await audits(expert)).length;
+    const first = await h.click(personas.admin, { action, openId: expert });
+    expect(first.toast.type).toBe('success');
+    const second = await h.click(personas.admin, { action, openId: expert });
+    expect(second.toast).toEqual({ type: 'info', content: expect.stringMatching(new RegExp(`^已于 \\d{4}年\\d{1,2}月\\d{1,2}日 \\d{2}:\\d{2} ${verb}该专家，无需重复${verb}。$`)) });
+    expect(second.card?.data?.header?.title?.content).toBe(first.card?.data?.header?.title?.content);
+    expect(await audits(expert)).toHaveLength(before + 1);
+    expect(await active(expert)).toBe(after);
+  });
+
+  it('启用 of an expert active all along says so, without a time it never had', async () => {
+    const res = await h.click(personas.admin, { action: 'experts.activate', openId: OTHER_EXPERT });
+    expect(res.toast).toEqual({ type: 'info', content: '已启用该专家，无需重复启用。' });
+    expect(res.card?.data?.header?.title?.content).toMatch(/专家库/);
+    expect(await audits(OTHER_EXPERT)).toEqual([]);
+  });
+
+  it('two clicks at once: one change, one audit row, the other told it is done', async () => {
+    await h.click(personas.admin, { action: 'experts.activate', openId: personas.expert });
+    const before = (await audits(personas.expert)).length;
+    const both = await Promise.all([0, 1].map(() => h.click(personas.admin, { action: 'experts.deactivate', openId: personas.expert })));
+    expect(both.map((b) => b.toast.type).sort()).toEqual(['info', 'success']);
+    expect(await audits(personas.expert)).toHaveLength(before + 1);
+    expect(await active(personas.expert)).toBe(false);
+  });
+});
+
+describe.each(MODES)('移除成员 clicked twice (%s)', (mode) => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+    h.app.processor.fastPaths = mode === 'fast';
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('the second ends on the members card with when the member was removed', async () => {
+    const value = { action: 'team.memberRemove', teamId: f.teamA.id, openId: personas.member };
+    const first = await h.click(personas.leader, value);
+    expect(first.toast).toEqual({ type: 'success', content: '已移除' });
+    const second = await h.click(personas.leader, value);
+    expect(second.toast).toEqual({ type: 'info', content: expect.stringMatching(/^已于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} 移除该成员，无需重复移除。$/) });
+    expect(second.card?.data?.header?.title?.content).toBe(first.card?.data?.header?.title?.content);
+    expect((await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'team.members.remove'))).length).toBe(1);
+  });
+
+  it('someone who never was a member is said to be not in the team, without a time', async () => {
+    const res = await h.click(personas.leader, { action: 'team.memberRemove', teamId: f.teamA.id, openId: OTHER_EXPERT });
+    expect(res.toast).toEqual({ type: 'info', content: '该成员已不在班组中。' });
+  });
+});
+
+describe.each(MODES)('a phone number typed in full width (%s)', (mode) => {
+  let h: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h, f } = await startSecurityHarness());
+    h.app.processor.fastPaths = mode === 'fast';
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  beforeEach(() => h.fake.reset());
+
+  it('registers, keeping the number in half width', async () => {
+    const res = await h.click(personas.public, { action: 'team.register' }, registrationForm('全角', { phone: '０２０－８７６５４３２１' }));
+    expect(res.toast).toMatchObject({ type: 'success' });
+    const [team] = await h.db.db.select().from(teams).where(eq(teams.name, '测试养护全角班'));
+    expect(team.phone).toBe('020-87654321');
+  });
+
+  it('saves it on 修改资料', async () => {
+    const res = await h.click(personas.leader, { action: 'team.editSave', teamId: f.teamA.id }, { phone: '１３８ ００１３ ８０００' });
+    expect(res.toast).toMatchObject({ type: 'success' });
+    const [team] = await h.db.db.select().from(teams).where(eq(teams.id, f.teamA.id));
+    expect(team.phone).toBe('138 0013 8000');
+  });
+
+  it('still refuses what is no phone number, naming the field', async () => {
+    const res = await h.click(personas.public, { action: 'team.register' }, registrationForm('全角二', { phone: '电话见附件' }));
+    expect(res.toast).toEqual({ type: 'error', content: '联系电话须为 7–20 位数字（可含 - + 空格）' });
+  });
+});
