@@ -425,7 +425,12 @@ export async function transitionCycle(
 /** `cycle`: its id, or its row read under the cycle's lock in this transaction (see `transitionCycle`). */
 export async function closeApplications(tx: Db, actor: Actor, cycle: number | Cycle, now: Date = new Date()): Promise<Cycle> {
   requireAdmin(actor);
-  return transitionCycle(tx, actor, cycle, 'closeApplications', now);
+  const locked = typeof cycle === 'number' ? await lockCycle(tx, cycle) : cycle;
+  if (locked.status === 'scoring' || locked.status === 'closed' || locked.status === 'published') {
+    // a second click: when it was done (what the transition recorded)
+    throw new AlreadyDone('截止', { action: 'cycle.closeApplications', entity: 'cycle', entityId: locked.id }, `${locked.year}年度申报`, `${locked.year}年度申报已截止（${cycleStatusLabel(locked.status)}）。`);
+  }
+  return transitionCycle(tx, actor, locked, 'closeApplications', now);
 }
 
 function isUniqueViolation(err: unknown): boolean {

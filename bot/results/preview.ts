@@ -3,7 +3,7 @@ import { resultsPreviewCard } from '../../cards/results.js';
 import { groupDigits } from '../../cards/bulk.js';
 import { activeBulkJob, type BulkJob, jobCard, startBulkJob } from '../../src/bulkJobs.js';
 import { getCycle } from '../../src/cycles.js';
-import { UserError } from '../../src/errors.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastCloseScoring } from '../../src/fast/aggregate.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { progressView } from '../../src/review/progress.js';
@@ -73,9 +73,13 @@ export async function previewResults(ctx: HandlerContext, input: CardActionInput
   return { card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(ctx.tx, cycle.id))) } };
 }
 
-/** A refusal shows the progress card with the reason. */
+/** A refusal shows the progress card with the reason; 结束评分并汇总 clicked again, the results as aggregated. */
 export async function resultsAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
   const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
-  return cycle ? { card: { type: 'raw', data: progressCard(await progressView(ctx.tx, cycle.id, err.message)) } } : undefined;
+  if (!cycle) return undefined;
+  if (err instanceof AlreadyDone && (cycle.status === 'closed' || cycle.status === 'published')) {
+    return { card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(ctx.tx, cycle.id))) } };
+  }
+  return { card: { type: 'raw', data: progressCard(await progressView(ctx.tx, cycle.id, err.message)) } };
 }

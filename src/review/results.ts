@@ -4,7 +4,7 @@ import { applications, assignments, cycles, honours, organizations, people, team
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { type Cycle, cycleScoreSheet, cycleStatusLabel, transitionCycle } from '../cycles.js';
-import { UserError } from '../errors.js';
+import { AlreadyDone, UserError } from '../errors.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
@@ -98,6 +98,10 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
   ]);
   const cycle = found(locked);
   if (cycle.status === 'open') throw new UserError(`${cycle.year}年度评审仍在接受申报，请先“截止申报”，待专家评分完成后再汇总。`, { kind: 'info' });
+  if (cycle.status === 'closed' || cycle.status === 'published') {
+    // a second click: when it was done (what the cycle's transition recorded)
+    throw new AlreadyDone('汇总', { action: 'cycle.closeScoring', entity: 'cycle', entityId: cycle.id }, `${cycle.year}年度专家评分`, `${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`);
+  }
   if (cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`, { kind: 'info' });
   const unassigned = open.filter((r) => r.status === 'accepted');
   if (unassigned.length) {

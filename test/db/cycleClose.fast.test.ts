@@ -70,7 +70,7 @@ const steps: Step[] = [
   { name: 'no such cycle', who: ADMIN, cycle: async () => 999_999, toast: 'error', says: /找不到这一年度的评审/, leftToOrdinary: true },
   { name: '截止申报, the assignment started', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'success', says: new RegExp(`^${YEAR}年度申报已截止，进入专家评分阶段。正在分配专家，完成后卡片会更新$`) },
   { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
-  { name: '截止申报 clicked again, the job done', who: ADMIN, cycle: fixtureCycle, toast: 'info', says: /^当前状态为“专家评分中”/, leftToOrdinary: true },
+  { name: '截止申报 clicked again, the job done', who: ADMIN, cycle: fixtureCycle, toast: 'info', says: /^已于 \d{4}年\d+月\d+日 \d\d:\d\d 截止\d+年度申报，无需重复截止。$/, leftToOrdinary: true },
   {
     name: 'no application accepted: closed, nobody assigned',
     who: ADMIN,
@@ -266,7 +266,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('截止申报 on PostgreSQL: 
     const { body } = await clicked;
     // the ordinary path answered: the cycle is no longer open, nothing started
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('info');
-    expect(body.toast?.content).toMatch(/^当前状态为“专家评分中”/);
+    // closed meanwhile with nothing on record: that it is closed, and at which stage
+    expect(body.toast?.content).toMatch(/^\d+年度申报已截止（专家评分中）。$/);
     expect(await bot.db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).toEqual([]);
     expect(await bot.db.select().from(auditLog).where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(id))))).toEqual([]);
     expect(await bot.db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
@@ -319,7 +320,7 @@ describe('截止申报 clicked twice at once, the fast paths on', () => {
       const loser = both[1 - winner];
       // under the lock the second finds the cycle closed: its job's card while the job waits or runs, else that the cycle is past it
       expect(loser.toast?.type, JSON.stringify(loser.toast)).toBe('info');
-      expect(loser.toast?.content).toMatch(/^(申报已截止，专家分配正在进行|当前状态为“专家评分中”)/);
+      expect(loser.toast?.content).toMatch(/^(申报已截止，专家分配正在进行|已于 \d{4}年\d+月\d+日 \d\d:\d\d 截止\d+年度申报，无需重复截止。$)/);
       expect((await db.select().from(bulkJobs).where(eq(bulkJobs.cycleId, id))).map((j) => [j.kind, j.total])).toEqual([['assign', 6]]);
       expect((await db.select().from(auditLog).where(and(eq(auditLog.action, 'cycle.closeApplications'), eq(auditLog.entityId, String(id))))).length).toBe(1);
       expect((await db.select().from(cycles).where(eq(cycles.id, id)))[0].status).toBe('scoring');

@@ -272,6 +272,7 @@ describe('settings, score sheet and closing applications', () => {
 
     const again = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId });
     expect(again.toast.type).toBe('info');
+    expect(again.toast.content).toMatch(/^已于 \d{4}年\d+月\d+日 \d\d:\d\d 截止\d+年度申报，无需重复截止。$/);
     expect(await auditCount('cycle.closeApplications')).toBe(1);
 
     const sheet = await h.click(ADMIN, { action: 'cycle.sheetLoad', cycleId }, { sheet: JSON.stringify(defaultScoreSheet) });
