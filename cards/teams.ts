@@ -118,7 +118,7 @@ export function statusCard(entries: StatusEntry[]): Card {
   for (const [i, e] of entries.entries()) {
     if (i > 0) elements.push(hr());
     const t = e.team;
-    const eligibility = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天（${formatDateZh(e.eligibleFrom)} 起可参评，第十六条）` : `已满一年，可参加评选（${formatDateZh(e.eligibleFrom)} 起）`;
+    const eligibility = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天满一年（${formatDateZh(e.eligibleFrom)} 起可参评，第十六条）` : `已满一年，可参加评选（${formatDateZh(e.eligibleFrom)} 起）`;
     const apps = e.applications.length
       ? e.applications.map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${a.title}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}`).join('\n')
       : '暂无';

@@ -151,7 +151,7 @@ export function requireRegisteredAYear(team: Pick<Team, 'registeredAt'>, cycle: 
   if (eligibleFrom <= cycle.applicationDeadline) return;
   const days = daysBetween(cycle.applicationDeadline, eligibleFrom);
   throw new UserError(
-    cite(16, `注册满一年后方可参加评选。本班组 ${formatDateZh(team.registeredAt)} 注册，${formatDateZh(eligibleFrom)} 满一年，${cycle.year} 年度申报 ${formatDateZh(cycle.applicationDeadline)} 截止，还差 ${days} 天；可参加下一年度评选。`),
+    cite(16, `注册满一年后方可参加评选。本班组 ${formatDateZh(team.registeredAt)} 注册，${formatDateZh(eligibleFrom)} 满一年，${cycle.year} 年度申报 ${formatDateZh(cycle.applicationDeadline)} 截止，截止时还差 ${days} 天满一年；可参加下一年度评选。`),
     { kind: 'info', article: 16 },
   );
 }
@@ -207,7 +207,7 @@ export function eligibilityFailures(team: Team, cycle: Cycle, form: ApplicationF
     failures.push({
       check: 'E1',
       article: 16,
-      message: cite(16, `注册满一年后方可参加评选，还差 ${days} 天（注册日期 ${formatDateZh(team.registeredAt)}，${formatDateZh(eligibleFrom)} 满一年，本年度申报截止 ${formatDateZh(cycle.applicationDeadline)}）。可参加下一年度评选。`),
+      message: cite(16, `注册满一年后方可参加评选，申报截止时还差 ${days} 天满一年（注册日期 ${formatDateZh(team.registeredAt)}，${formatDateZh(eligibleFrom)} 满一年，本年度申报截止 ${formatDateZh(cycle.applicationDeadline)}）。可参加下一年度评选。`),
     });
   }
   failures.push(...declarationFailures(form));

@@ -322,7 +322,7 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
       });
       expect(r.answers[0].toast.content).toMatch(/^协会规定：撤销称号后 500 天内不受理该班组的申报/);
       expect(r.answers[1].toast.content).toMatch(/^协会规定：撤销称号后 500 天内/);
-      expect(r.answers[2].toast.content).toMatch(/^第十六条：注册满一年后方可参加评选，还差 1 天/);
+      expect(r.answers[2].toast.content).toMatch(/^第十六条：注册满一年后方可参加评选，申报截止时还差 1 天满一年/);
       expect(r.changed.outbox).toEqual([]);
     });
 
