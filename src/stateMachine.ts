@@ -14,6 +14,8 @@ export class StateMachine<S extends string, T extends string> {
     readonly entity: string,
     readonly transitions: Record<T, Transition<S>>,
     private readonly stateNames: Record<S, string>,
+    /** What the state means for whoever was refused in it: where the thing is, and what to do next. */
+    private readonly nextSteps: Partial<Record<S, string>> = {},
   ) {}
 
   /** Throws a UserError unless `name` is allowed from `current` for this actor; returns the new state. */
@@ -24,7 +26,7 @@ export class StateMachine<S extends string, T extends string> {
       throw new UserError('你没有权限进行此操作。');
     }
     if (!t.from.includes(current)) {
-      throw new UserError(`当前状态为“${this.stateNames[current] ?? current}”，不能进行此操作。`, { kind: 'info' });
+      throw new UserError(`当前状态为“${this.stateNames[current] ?? current}”，不能进行此操作。${this.nextSteps[current] ?? ''}`, { kind: 'info' });
     }
     return t.to;
   }

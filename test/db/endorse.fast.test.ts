@@ -233,12 +233,12 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
     {
       name: 'a draft, not submitted',
       setup: async () => ({ openId: personas.contact, value: { action: 'endorse.recommend', applicationId: await submittedApplication({ status: 'draft' }) }, form: recommendForm }),
-      toast: { type: 'info', content: '当前状态为“草稿”，不能进行此操作。' },
+      toast: { type: 'info', content: '当前状态为“草稿”，不能进行此操作。申报还是草稿：请班组长填写完整后点“提交申报”。' },
     },
     {
       name: 'an application recommended by another contact, returned',
       setup: async () => ({ openId: OTHER_CONTACT, value: { action: 'endorse.return', applicationId: fast.f.appC }, form: returnForm }),
-      toast: { type: 'info', content: '当前状态为“待协会形式审查”，不能进行此操作。' },
+      toast: { type: 'info', content: '当前状态为“待协会形式审查”，不能进行此操作。单位已推荐，等待协会形式审查；如需修改，请联系协会退回。' },
     },
     {
       name: 'a recommendation without its opinion',
@@ -335,7 +335,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
     const made = answers.filter((x) => x.toast?.type === 'success');
     expect(made).toHaveLength(1);
     const other = answers.find((x) => x !== made[0])!;
-    expect(other.toast?.content).toMatch(/^当前状态为“(待协会形式审查|退回修改)”，不能进行此操作。$/);
+    expect(other.toast?.content).toMatch(/^当前状态为“(待协会形式审查|退回修改)”，不能进行此操作。(单位已推荐，等待协会形式审查；如需修改，请联系协会退回。|申报已退回修改：请班组长修改后重新提交。)$/);
     expect(await fast.db.select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(applicationId))))).toHaveLength(1);
   });
 
