@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { enqueue } from '../outbox.js';
 import { addressKey, countRequest, RateLimited, type RateRule } from '../rateLimit.js';
 import type { RouteDeps } from '../routes.js';
-import { htmlInputs } from './formHtml.js';
+import { escapeHtml, htmlInputs } from './formHtml.js';
 import type { FormFields } from '../forms.js';
 
 /** Public complaint intake (第二十一条) for customers outside the Feishu tenant. */
@@ -38,19 +38,18 @@ function typedFields(source: Record<string, unknown>): Record<string, unknown> {
 
 /** GET /complaints/new (a link may name the team: ?team=GDSZ-2026-0001) and POST /api/complaints. */
 export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
-  router.get('/complaints/new', (ctx) => {
-    const nonce = randomBytes(16).toString('base64');
-    ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`);
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Cache-Control', 'no-store');
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.body = complaintPage(nonce, typedFields(ctx.query));
-  });
+  router.get('/complaints/new', (ctx) => page(ctx, 200, typedFields(ctx.query)));
 
   router.post('/api/complaints', async (ctx) => {
+    const raw = String(ctx.state.rawBody ?? '');
+    // the page's own form posted by a browser without JavaScript: the same intake, answered with the page. A JSON
+    // object sent as a form (curl -d sends that type unless told otherwise) is still read as JSON
+    const fromPage = typeof ctx.is('application/x-www-form-urlencoded') === 'string' && !raw.trimStart().startsWith('{');
+    const typed = new URLSearchParams(fromPage ? raw : '');
+    const answer = fromPage ? pageAnswer(typed) : jsonAnswer;
     let body: Record<string, unknown>;
     try {
-      const parsed: unknown = JSON.parse(String(ctx.state.rawBody ?? ''));
+      const parsed: unknown = fromPage ? Object.fromEntries(typed) : JSON.parse(raw);
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       // PostgreSQL text refuses NUL and lone surrogates: clean them as event payloads are
       body = storable(parsed as Record<string, unknown>);
@@ -89,14 +88,54 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   });
 }
 
-function answer(ctx: Context, status: number, body: object): void {
+type Answer = (ctx: Context, status: number, body: { code?: number; msg?: string; field?: string; reference?: string; team?: { name: string; code: string } }) => void;
+
+/** The JSON API's answer. */
+const jsonAnswer: Answer = (ctx, status, body) => {
   ctx.status = status;
   ctx.set('Cache-Control', 'no-store');
   ctx.body = body;
+};
+
+/** The answer to the page's form posted without JavaScript: the page again, with the reference, or with what was typed and what to fix. */
+function pageAnswer(typed: URLSearchParams): Answer {
+  return (ctx, status, body) => {
+    if (status === 201 && body.reference && body.team) {
+      return page(ctx, status, {}, { kind: 'ok', text: `投诉已受理（被投诉班组：${body.team.name}）。投诉编号：`, reference: body.reference });
+    }
+    if (status === 429 || status === 400) {
+      return page(ctx, status, typedFields(Object.fromEntries(typed)), { kind: 'error', text: body.msg ?? '提交失败，请稍后再试。', field: body.field });
+    }
+    jsonAnswer(ctx, status, body);
+  };
 }
 
-/** A plain form in Chinese, its inputs from `complaintForm`: no framework, the page's own script posts JSON and shows the answer. */
-function complaintPage(nonce: string, values: Record<string, unknown>): string {
+/** What the page says under its button when it is drawn by the server (a post without JavaScript). */
+interface PageNotice {
+  kind: 'ok' | 'error';
+  text: string;
+  reference?: string;
+  field?: string;
+}
+
+/** The complaint page with its headers: a script allowed by its nonce alone, the form posting only here. */
+function page(ctx: Context, status: number, values: Record<string, unknown>, notice?: PageNotice): void {
+  const nonce = randomBytes(16).toString('base64');
+  ctx.status = status;
+  ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`);
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = complaintPage(nonce, values, notice);
+}
+
+/**
+ * A plain form in Chinese, its inputs from `complaintForm`: no framework, the page's own script posts JSON and shows the
+ * answer; without JavaScript the form posts itself to the same address and the server draws the answer (`notice`).
+ */
+function complaintPage(nonce: string, values: Record<string, unknown>, notice?: PageNotice): string {
+  const invalid = notice?.field && fieldNames.includes(notice.field) ? notice.field : undefined;
+  const inputs = htmlInputs(complaintForm, values, { autocomplete: { contact: 'tel' } });
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -134,11 +173,15 @@ function complaintPage(nonce: string, values: Record<string, unknown>): string {
 <main>
   <h1>质量投诉</h1>
   <p class="lead">广东省市政工程质量信得过班组接受社会各界监督（《建设管理办法》第二十一条）。请如实填写，协会核查后处理。</p>
-  <form id="complaint" novalidate>
-    ${htmlInputs(complaintForm, values, { autocomplete: { contact: 'tel' } })}
+  <form id="complaint" method="post" action="/api/complaints" novalidate>
+    ${invalid ? inputs.replace(`id="${invalid}"`, `id="${invalid}" aria-invalid="true" autofocus`) : inputs}
     <div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">网址（请勿填写）</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off"></div>
     <button type="submit" id="submit">提交投诉</button>
-    <div id="message" class="message" role="alert" aria-live="polite" hidden></div>
+    ${
+      notice
+        ? `<div id="message" class="message ${notice.kind}" role="alert" aria-live="polite">${escapeHtml(notice.text)}${notice.reference ? `<div class="reference" id="reference">${escapeHtml(notice.reference)}</div>` : ''}</div>`
+        : '<div id="message" class="message" role="alert" aria-live="polite" hidden></div>'
+    }
   </form>
   <footer>广东省市政行业协会 · 投诉编号请妥善保存</footer>
 </main>

@@ -1,0 +1,95 @@
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { complaints, organizations, people, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { type Harness, startHarness } from '../support/harness.js';
+
+/** The public complaint page in a browser with JavaScript off: the form posts itself and the server answers with the page. */
+
+let h: Harness;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock('2027-03-01T10:00:00+08:00') });
+  const db = h.db.db;
+  const [org] = await db.insert(organizations).values({ name: '佛山市政建设有限公司' }).returning();
+  await db.insert(people).values([{ openId: 'ou_leader_noscript000000000000000001' }, { openId: 'ou_contact_noscript00000000000000001', roles: ['org_contact'] }]);
+  await db.insert(teams).values({
+    code: 'GDSZ-2025-0031',
+    name: '佛山桥梁检测组',
+    organizationId: org.id,
+    department: '检测部',
+    type: 'project',
+    leaderOpenId: 'ou_leader_noscript000000000000000001',
+    phone: '0757-1234567',
+    memberCount: 9,
+    functions: '桥梁检测',
+    goals: '检测报告差错率 0',
+    plan: '每月复核',
+    contactOpenId: 'ou_contact_noscript00000000000000001',
+    registeredAt: '2025-02-01',
+  });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+  page = await context.newPage();
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await h?.close();
+});
+
+async function post(values: { team: string; content: string }): Promise<number> {
+  await page.goto(`${h.app.url}/complaints/new`);
+  await page.fill('#team', values.team);
+  await page.fill('#content', values.content);
+  const [response] = await Promise.all([page.waitForNavigation(), page.click('#submit')]);
+  return response?.status() ?? 0;
+}
+
+describe('the public complaint form without JavaScript', () => {
+  it('bad input: the page again, with what was typed, the field marked and what to fix; nothing stored', async () => {
+    const status = await post({ team: 'GDSZ-2025-0031', content: '' });
+    expect(status).toBe(400);
+    expect(await page.inputValue('#team')).toBe('GDSZ-2025-0031');
+    expect(await page.getAttribute('#content', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('#message')).toMatch(/投诉内容/);
+    expect(await page.isVisible('#message')).toBe(true);
+    expect(await h.db.db.select().from(complaints)).toEqual([]);
+  });
+
+  it('a team typed with markup is kept as text, not markup', async () => {
+    const status = await post({ team: '<b>不存在</b>的班组', content: '路面破损' });
+    expect(status).toBe(400);
+    expect(await page.inputValue('#team')).toBe('<b>不存在</b>的班组');
+    expect(await page.$('form b')).toBeNull();
+  });
+
+  it('filled: the page says it was taken, with the reference number; the complaint is stored once', async () => {
+    const status = await post({ team: '佛山桥梁检测组', content: '季华路高架桥伸缩缝异响，已持续一周。' });
+    expect(status).toBe(201);
+    const message = (await page.textContent('#message')) ?? '';
+    expect(message).toContain('投诉已受理（被投诉班组：佛山桥梁检测组）');
+    const stored = await h.db.db.select().from(complaints);
+    expect(stored).toHaveLength(1);
+    expect(await page.textContent('#reference')).toBe(stored[0].reference);
+    expect(stored[0]).toMatchObject({ channel: 'web', content: '季华路高架桥伸缩缝异响，已持续一周。' });
+    // the form is empty again
+    expect(await page.inputValue('#content')).toBe('');
+  });
+
+  it('a JSON object sent with the form type (curl -d without a header) is still read as JSON', async () => {
+    const res = await fetch(`${h.app.url}/api/complaints`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: JSON.stringify({ team: 'GDSZ-2025-0031', content: '井盖缺失' }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    expect((await res.json()).team).toEqual({ name: '佛山桥梁检测组', code: 'GDSZ-2025-0031' });
+  });
+});
