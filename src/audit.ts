@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { auditLog } from '../db/schema.js';
 import type { DoneRecord } from './errors.js';
@@ -31,7 +31,7 @@ export async function lastDone(tx: Db, record: DoneRecord): Promise<Date | undef
     .from(auditLog)
     .where(
       and(
-        eq(auditLog.action, record.action),
+        typeof record.action === 'string' ? eq(auditLog.action, record.action) : inArray(auditLog.action, [...record.action]),
         eq(auditLog.entity, record.entity),
         eq(auditLog.entityId, String(record.entityId)),
         record.detail && sql`${auditLog.details} ->> ${record.detail.key} = ${record.detail.value}`,

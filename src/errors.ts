@@ -14,7 +14,8 @@ export class UserError extends Error {
 
 /** Where a thing already done is on record: the audit row its first doing wrote. */
 export interface DoneRecord {
-  action: string;
+  /** The audit action that did it; several when more than one action leads to the same state (启用 and 添加专家). */
+  action: string | readonly string[];
   entity: string;
   entityId: string | number;
   /** One of the row's details, when the entity's rows of that action are about several things (which member was removed). */

@@ -100,7 +100,8 @@ export async function setExpertActive(tx: Db, actor: Actor, openId: string, acti
   if (!row) {
     const [person] = await tx.select({ openId: people.openId }).from(people).where(inPool);
     if (!person) throw new UserError('找不到这位专家，请刷新专家库。');
-    throw new AlreadyDone(activeNow ? '启用' : '停用', { action, entity: 'person', entityId: openId }, '该专家');
+    // an expert is made active by 启用 and by 添加专家 alike: the later of the two is when
+    throw new AlreadyDone(activeNow ? '启用' : '停用', { action: activeNow ? [action, 'expert.add'] : action, entity: 'person', entityId: openId }, '该专家');
   }
   await audit(tx, { actor: actor.openId, action, entity: 'person', entityId: openId, at: now });
   return { pending: Number(pending.n) };

@@ -7,6 +7,7 @@ import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js
 import { messageEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
 import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
 import { type ActionSpec, type Fixture, OTHER_EXPERT, personas, registrationForm, snapshot, startSecurityHarness } from './securityFixture.js';
+import { formatDateTimeZh } from '../../src/dates.js';
 
 /**
  * The bot as its users and an outside check meet it: chat commands as people type them on a phone, in p2p and in a
@@ -322,6 +323,19 @@ describe.each(MODES)('停用 / 启用 an expert, clicked twice (%s)', (mode) => 
     expect(res.toast).toEqual({ type: 'info', content: '已启用该专家，无需重复启用。' });
     expect(res.card?.data?.header?.title?.content).toMatch(/专家库/);
     expect(await audits(OTHER_EXPERT)).toEqual([]);
+  });
+
+  it('启用 of an expert that 添加专家 made active again is told that time, not an older 启用', async () => {
+    await h.click(personas.admin, { action: 'experts.activate', openId: personas.expert });
+    h.clock.advance(24 * 3600_000);
+    await h.click(personas.admin, { action: 'experts.deactivate', openId: personas.expert });
+    h.clock.advance(24 * 3600_000);
+    const added = await h.click(personas.admin, { action: 'experts.add' }, { experts: [personas.expert], organization: '广东省市政设计研究院', specialities: '桥梁', maxLoad: '10' });
+    expect(added.toast.type).toBe('success');
+    expect(await active(personas.expert)).toBe(true);
+    const [addedAt] = (await audits(personas.expert)).filter((a) => a.action === 'expert.add').map((a) => a.at).sort((a, b) => b.getTime() - a.getTime());
+    const res = await h.click(personas.admin, { action: 'experts.activate', openId: personas.expert });
+    expect(res.toast).toEqual({ type: 'info', content: `已于 ${formatDateTimeZh(addedAt, 'Asia/Shanghai')} 启用该专家，无需重复启用。` });
   });
 
   it('two clicks at once: one change, one audit row, the other told it is done', async () => {
