@@ -119,11 +119,10 @@ export const applicationMachine = new StateMachine<ApplicationStatus, Applicatio
   applicationStatusNames,
   {
     draft: '申报还是草稿：请班组长填写完整后点“提交申报”。',
-    submitted: '申报已提交，等待单位联系人确认；如需修改，请单位联系人点“退回”。',
+    submitted: '申报已提交，等待单位联系人确认；如需修改，请单位联系人点“退回修改”。',
     returned: '申报已退回修改：请班组长修改后重新提交。',
     recommended: '单位已推荐，等待协会形式审查；如需修改，请联系协会退回。',
     accepted: '协会已受理，申报进入评审，不能再修改。',
-    rejected: '协会未受理本申报，发送“进度”可查看原因。',
     scoring: '申报正在专家评审中，不能再修改。',
     scored: '专家评审已完成，等待协会公布结果。',
     decided: '评审结果已公布，发送“进度”可查看。',

@@ -49,7 +49,6 @@ export const complaintMachine = new StateMachine<ComplaintStatus, 'uphold' | 'di
     dismiss: { from: ['open'], to: 'dismissed', roles: ['admin'] }, // 不成立
   },
   complaintStatusNames as Record<ComplaintStatus, string>,
-  { upheld: '该投诉已认定成立，无需再处理。', dismissed: '该投诉已认定不成立，无需再处理。' },
 );
 
 /**

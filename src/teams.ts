@@ -75,7 +75,6 @@ export const teamMachine = new StateMachine<TeamStatus, TeamTransition>(
     reinstate: { from: ['withdrawn'], to: 'active', roles: ['admin'] },
   },
   { active: '正常', withdrawn: '已退出' },
-  { withdrawn: '班组已退出；如需恢复，请联系协会。' },
 );
 
 export type Team = typeof teams.$inferSelect;
