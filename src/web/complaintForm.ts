@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { complaintForm, createComplaint } from '../complaints.js';
 import { storable } from '../events.js';
 import { UserError } from '../errors.js';
+import { processedEvents } from '../../db/schema.js';
 import { enqueue } from '../outbox.js';
 import { addressKey, countRequest, RateLimited, type RateRule } from '../rateLimit.js';
 import type { RouteDeps } from '../routes.js';
@@ -39,6 +40,11 @@ function typedFields(source: Record<string, unknown>): Record<string, unknown> {
 /** GET /complaints/new (a link may name the team: ?team=GDSZ-2026-0001) and POST /api/complaints. */
 export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   router.get('/complaints/new', (ctx) => page(ctx, 200, typedFields(ctx.query)));
+  // the address bar after a post without JavaScript shows /api/complaints: asked again, it leads back to the form
+  router.get('/api/complaints', (ctx) => {
+    ctx.status = 303;
+    ctx.redirect('/complaints/new');
+  });
 
   router.post('/api/complaints', async (ctx) => {
     const raw = String(ctx.state.rawBody ?? '');
@@ -64,7 +70,14 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     const rules = complaintRules(ctx.ip);
     const now = deps.clock.now();
     try {
+      const token = fromPage ? formToken(typed.get(FORM_TOKEN_FIELD)) : undefined;
       const { complaint, team } = await deps.database.db.transaction(async (tx) => {
+        // the page posted again (a reload after the answer, a second click): its token was spent with the complaint it
+        // brought; a refused post rolls back with it, so the form can be corrected and sent with the same token
+        if (token) {
+          const [spent] = await tx.insert(processedEvents).values({ eventId: `complaint-form:${token}`, eventType: 'complaint.form' }).onConflictDoNothing().returning();
+          if (!spent) throw new FormSentBefore();
+        }
         await countRequest(tx, rules, now);
         return createComplaint(
           tx,
@@ -76,6 +89,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
       deps.log.info({ reference: complaint.reference, teamId: team.id }, 'public complaint received');
       return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code } });
     } catch (err) {
+      if (err instanceof FormSentBefore) return page(ctx, 200, {}, { kind: 'ok', text: '这份投诉已经提交过，无需重复提交；投诉编号见提交后显示的页面。' });
       if (err instanceof RateLimited) {
         const minutes = Math.max(1, Math.ceil(err.retryAfterMs / 60_000));
         ctx.set('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
@@ -87,6 +101,12 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     }
   });
 }
+
+/** The hidden field that makes one drawing of the page one complaint at most. */
+const FORM_TOKEN_FIELD = 'form_token';
+const formToken = (value: string | null) => (value && /^[A-Za-z0-9_-]{16,64}$/.test(value) ? value : undefined);
+
+class FormSentBefore extends Error {}
 
 type Answer = (ctx: Context, status: number, body: { code?: number; msg?: string; field?: string; reference?: string; team?: { name: string; code: string } }) => void;
 
@@ -104,7 +124,7 @@ function pageAnswer(typed: URLSearchParams): Answer {
       return page(ctx, status, {}, { kind: 'ok', text: `投诉已受理（被投诉班组：${body.team.name}）。投诉编号：`, reference: body.reference });
     }
     if (status === 429 || status === 400) {
-      return page(ctx, status, typedFields(Object.fromEntries(typed)), { kind: 'error', text: body.msg ?? '提交失败，请稍后再试。', field: body.field });
+      return page(ctx, status, typedFields(Object.fromEntries(typed)), { kind: 'error', text: body.msg ?? '提交失败，请稍后再试。', field: body.field }, formToken(typed.get(FORM_TOKEN_FIELD)));
     }
     jsonAnswer(ctx, status, body);
   };
@@ -119,21 +139,21 @@ interface PageNotice {
 }
 
 /** The complaint page with its headers: a script allowed by its nonce alone, the form posting only here. */
-function page(ctx: Context, status: number, values: Record<string, unknown>, notice?: PageNotice): void {
+function page(ctx: Context, status: number, values: Record<string, unknown>, notice?: PageNotice, token = randomBytes(18).toString('base64url')): void {
   const nonce = randomBytes(16).toString('base64');
   ctx.status = status;
   ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`);
   ctx.set('X-Content-Type-Options', 'nosniff');
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'text/html; charset=utf-8';
-  ctx.body = complaintPage(nonce, values, notice);
+  ctx.body = complaintPage(nonce, values, notice, token);
 }
 
 /**
  * A plain form in Chinese, its inputs from `complaintForm`: no framework, the page's own script posts JSON and shows the
  * answer; without JavaScript the form posts itself to the same address and the server draws the answer (`notice`).
  */
-function complaintPage(nonce: string, values: Record<string, unknown>, notice?: PageNotice): string {
+function complaintPage(nonce: string, values: Record<string, unknown>, notice: PageNotice | undefined, token: string): string {
   const invalid = notice?.field && fieldNames.includes(notice.field) ? notice.field : undefined;
   const inputs = htmlInputs(complaintForm, values, { autocomplete: { contact: 'tel' } });
   return `<!doctype html>
@@ -175,6 +195,7 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice?: 
   <p class="lead">广东省市政工程质量信得过班组接受社会各界监督（《建设管理办法》第二十一条）。请如实填写，协会核查后处理。</p>
   <form id="complaint" method="post" action="/api/complaints" novalidate>
     ${invalid ? inputs.replace(`id="${invalid}"`, `id="${invalid}" aria-invalid="true" autofocus`) : inputs}
+    <input type="hidden" name="${FORM_TOKEN_FIELD}" value="${escapeHtml(token)}">
     <div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">网址（请勿填写）</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off"></div>
     <button type="submit" id="submit">提交投诉</button>
     ${

@@ -80,6 +80,28 @@ describe('the public complaint form without JavaScript', () => {
     expect(stored[0]).toMatchObject({ channel: 'web', content: '季华路高架桥伸缩缝异响，已持续一周。' });
     // the form is empty again
     expect(await page.inputValue('#content')).toBe('');
+
+    // reloaded, the browser posts the same form again: it is not a second complaint
+    const again = await page.reload();
+    expect(again?.status()).toBe(200);
+    expect(await page.textContent('#message')).toContain('这份投诉已经提交过，无需重复提交');
+    expect(await h.db.db.select().from(complaints)).toHaveLength(1);
+    // the address the answer was drawn at leads back to the form
+    const back = await page.goto(`${h.app.url}/api/complaints`);
+    expect(back?.url()).toBe(`${h.app.url}/complaints/new`);
+    expect(await page.isVisible('#submit')).toBe(true);
+  });
+
+  it('a form corrected after a refusal is taken with the same page', async () => {
+    await page.goto(`${h.app.url}/complaints/new`);
+    await page.fill('#team', 'GDSZ-2025-0031');
+    await page.fill('#content', '');
+    await Promise.all([page.waitForNavigation(), page.click('#submit')]);
+    expect(await page.textContent('#message')).toMatch(/投诉内容/);
+    await page.fill('#content', '人行道砖松动');
+    const [response] = await Promise.all([page.waitForNavigation(), page.click('#submit')]);
+    expect(response?.status()).toBe(201);
+    expect(await page.textContent('#message')).toContain('投诉已受理');
   });
 
   it('a JSON object sent with the form type (curl -d without a header) is still read as JSON', async () => {
