@@ -290,6 +290,9 @@ function checkDeclaration(def: CardActionDecl): void {
   if (def.onRefused !== undefined && typeof def.onRefused !== 'function') throw new Error(`${where}: onRefused must be a function`);
 }
 
+/** What a phone's keyboard ends a line with, in either width: 帮助。 进度？ 绑定通知 专家. 进度…… */
+const TRAILING_STOPS = /[.。!！?？~～…]+$/;
+
 /** What the bot's features register into; the event processor reads it. */
 export class BotRegistry {
   readonly #commands: CommandDef[] = [];
@@ -345,7 +348,7 @@ export class BotRegistry {
     // ＨＥＬＰ and 条款１６ as typed in full width read as help and 条款16; one unit for one, so the argument is sliced as typed
     const lower = halfWidth(t).toLowerCase();
     // a phone's keyboard often ends the line: 帮助。 and 进度？ are still the commands (a bare ？ stays the menu's alias)
-    const bare = lower.replace(/[.。!！?？~～]+$/, '') || lower;
+    const bare = lower.replace(TRAILING_STOPS, '') || lower;
     for (const def of this.#commands) {
       for (const name of def.names) {
         const n = name.toLowerCase();
@@ -353,7 +356,7 @@ export class BotRegistry {
         if (def.takesArgument && lower.startsWith(n)) {
           const rest = t.slice(n.length);
           // 绑定通知 专家。 is 绑定通知 专家
-          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(/[。！？!?~～]+$/, '').trim() };
+          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(TRAILING_STOPS, '').trim() };
         }
       }
     }

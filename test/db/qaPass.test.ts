@@ -98,14 +98,16 @@ describe('chat commands as people type them', () => {
     ['申报。', '申报'],
     ['注册！', '注册'],
     ['ＲＥＧＩＳＴＥＲ', '注册'],
+    ['进度……', '进度'],
+    ['帮助~', '帮助'],
   ])('%s is read as %s', async (typed, meant) => {
     const asked = await ask(h, personas.admin, typed);
     expect(asked.p2p).toHaveLength(1);
     expect(asked).toEqual(await ask(h, personas.admin, meant));
   });
 
-  it('绑定通知 专家。 with the stop a phone adds binds the group for experts, and 解绑 专家！ undoes it', async () => {
-    const bound = await ask(h, personas.admin, '绑定通知 专家。', 'group');
+  it.each(['绑定通知 专家。', '绑定通知 专家.', '绑定通知 专家…'])('%s, with the stop a phone adds, binds the group for experts, and 解绑 专家！ undoes it', async (typed) => {
+    const bound = await ask(h, personas.admin, typed, 'group');
     expect(bound.group.join()).not.toMatch(/不认识/);
     expect(await h.db.db.select({ purpose: chatBindings.purpose }).from(chatBindings).where(eq(chatBindings.chatId, 'oc_qagroup0001'))).toEqual([{ purpose: 'experts' }]);
     await ask(h, personas.admin, '解绑 专家！', 'group');
