@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { cardText } from '../support/cards.js';
+import { messageEvent, randomMessageId } from '../support/larkEvents.js';
+import { eq } from 'drizzle-orm';
+import { organizations, people as peopleTable } from '../../db/schema.js';
+import { invariantViolations, ORG_POOL, OTHER_CONTACT, OTHER_EXPERT, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
+
+/**
+ * Every button a user can reach, clicked as Feishu would send it. Each persona of the fixture sends every chat
+ * command; then, breadth first, every button of every card any of them was sent or answered with is clicked by the
+ * card's receiver, forms submitted with what the card shows (its defaults, and a plausible value where a required
+ * field has none). The fake judges each click and each answer as Feishu does. Wrong clicks are the point: an
+ * administrator's 截止申报 before anyone scored, a 撤回 after the contact recommended, a stale card's button. Every
+ * answer must be a 200 with a toast or a card Feishu accepts, no request may fail inside the bot, nothing shown may
+ * read `undefined`/`NaN`/`[object Object]`, and the schema's invariants hold at the end.
+ */
+
+// a fixed number of clicks: the crawl changes state as it goes, so a time box would make it another test on a slower machine
+const BUDGET_CLICKS = 1500;
+
+// two experts more than the fixture's, so that a panel of three can be filled and the review can reach its results
+const THIRD_EXPERT = 'ou_crawlexpert0000000000000000000001';
+const FOURTH_EXPERT = 'ou_crawlexpert0000000000000000000002';
+const people: Record<string, string> = { ...personas, otherLeader: OTHER_LEADER, otherContact: OTHER_CONTACT, otherExpert: OTHER_EXPERT, thirdExpert: THIRD_EXPERT, fourthExpert: FOURTH_EXPERT };
+/** Buttons that undo or take back: left out of the forward rounds, so the review can get to its end. */
+const BACKWARD = new Set(['review.reopen', 'review.swap', 'review.declineForm', 'review.decline', 'endorse.return', 'check.return', 'team.memberRemove', 'experts.deactivate', 'experts.conflictForm', 'experts.conflictAdd']);
+/** Forward rounds, then one with every button, twice over. */
+const ROUND_KINDS = ['forward', 'forward', 'forward', 'all', 'forward', 'forward', 'all'] as const;
+const COMMANDS = ['帮助', 'help', '进度', '申报', '注册', '评分', '管理', '投诉', '导入', '条款 16'];
+
+let h: Harness;
+beforeAll(async () => {
+  ({ h } = await startSecurityHarness());
+  const [pool] = await h.db.db.select().from(organizations).where(eq(organizations.name, ORG_POOL));
+  await h.db.db.insert(peopleTable).values([
+    { openId: THIRD_EXPERT, name: '第三位专家', roles: ['expert'], organizationId: pool.id, specialities: ['道路养护'] },
+    { openId: FOURTH_EXPERT, name: '第四位专家', roles: ['expert'], organizationId: pool.id, specialities: ['桥梁'] },
+  ]);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+type Node = Record<string, any>;
+
+function walk(node: unknown, visit: (n: Node, form: Node | undefined) => void, form?: Node) {
+  if (Array.isArray(node)) node.forEach((x) => walk(x, visit, form));
+  else if (node && typeof node === 'object') {
+    const n = node as Node;
+    if (typeof n.tag === 'string') visit(n, form);
+    const inner = n.tag === 'form' ? n : form;
+    for (const [k, v] of Object.entries(n)) if (k !== 'behaviors' && k !== 'value') walk(v, visit, inner);
+  }
+}
+
+const textOf = (x: unknown) => (x && typeof x === 'object' ? String((x as Node).content ?? '') : '');
+
+/** What a user who fills only what the card requires would send for one field; undefined leaves it out. */
+function fieldValue(field: Node, clicker: string): unknown {
+  const hint = `${field.name} ${textOf(field.label)} ${textOf(field.placeholder)}`;
+  switch (field.tag) {
+    case 'input': {
+      if (field.default_value !== undefined) return field.default_value;
+      if (!field.required) return undefined;
+      const range = /(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)/.exec(textOf(field.placeholder));
+      if (range) return range[2];
+      if (/手机|mobile/i.test(hint)) return '13800138000';
+      if (/电话|phone/i.test(hint)) return '020-87654321';
+      if (/https?:/.test(hint)) return 'https://example.com/material';
+      if (/人数|count|数/.test(hint) || field.max_length === 12) return '12';
+      return '按要求填写的内容';
+    }
+    case 'select_static':
+      return field.initial_option ?? (field.required ? field.options?.[0]?.value : undefined);
+    case 'multi_select_static':
+      return field.initial_options ?? (field.required ? [field.options?.[0]?.value] : undefined);
+    case 'select_person':
+      return field.initial_option ?? (field.required ? (field.options?.[0]?.value ?? clicker) : undefined);
+    case 'multi_select_person':
+      return field.initial_options ?? (field.required ? [field.options?.[0]?.value ?? clicker] : undefined);
+    case 'date_picker':
+      return field.initial_date ?? (field.required ? '2027-04-01' : undefined);
+    case 'checker':
+      return field.required ? true : field.checked;
+    default:
+      return undefined;
+  }
+}
+
+/** Each button of a card with the form values a click on it brings. */
+function buttonsOf(card: unknown, clicker: string): { label: string; value: Record<string, unknown>; form?: Record<string, unknown> }[] {
+  const out: { label: string; value: Record<string, unknown>; form?: Record<string, unknown> }[] = [];
+  walk(card, (n, form) => {
+    if (n.tag !== 'button') return;
+    const behavior = (n.behaviors as Node[] | undefined)?.find((b) => b.type === 'callback');
+    if (!behavior?.value) return;
+    let formValue: Record<string, unknown> | undefined;
+    if (n.form_action_type === 'submit' && form) {
+      formValue = {};
+      walk(form.elements, (f) => {
+        if (typeof f.name !== 'string' || f.tag === 'button' || f.tag === 'form') return;
+        const v = fieldValue(f, clicker);
+        if (v !== undefined) formValue![f.name] = v;
+      });
+    }
+    out.push({ label: textOf(n.text), value: behavior.value, form: formValue });
+  });
+  return out;
+}
+
+describe('crawling every card as its receivers would', () => {
+  it('answers every reachable click with a toast or a card Feishu accepts, fails no request, and keeps the invariants', async () => {
+    const problems: string[] = [];
+    const owner = new Map<string, string>(); // message id → who clicks it
+    const asked = new Map<string, string>(); // a user's message id → who sent it
+    // every card shown, as it was shown: the same card may sit in another message (帮助 sent twice), so its buttons stay clickable
+    const frontier: { messageId: string; card: unknown }[] = [];
+    const seen = new Set<string>();
+    let taken = 0;
+
+    const collect = () => {
+      for (const m of h.fake.messages.slice(taken)) {
+        if (m.msgType !== 'interactive' || owner.has(m.messageId)) continue;
+        const who = m.receiveIdType === 'open_id' ? m.receiveId : m.replyTo ? asked.get(m.replyTo) : undefined;
+        if (!who || !Object.values(people).includes(who)) continue;
+        owner.set(m.messageId, who);
+        frontier.push({ messageId: m.messageId, card: m.content });
+      }
+      taken = h.fake.messages.length;
+    };
+    const shown = (where: string, card: unknown, toast?: string) => {
+      const text = `${cardText(card ?? {})} ${toast ?? ''}`;
+      const bad = /undefined|NaN|\[object Object\]/.exec(text);
+      if (bad) problems.push(`${where}: shows “${bad[0]}” in …${text.slice(Math.max(0, bad.index - 60), bad.index + 40)}…`);
+    };
+    const failures = () => h.logs.filter((l) => /"level":(50|60)/.test(l) || l.includes('request failed'));
+
+    /** Every person sends every command: the menus and lists as the data now stands. */
+    const askEverything = async () => {
+      for (const [who, openId] of Object.entries(people)) {
+        for (const text of COMMANDS) {
+          const messageId = randomMessageId();
+          asked.set(messageId, openId);
+          const res = await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text, messageId }));
+          if (res.status !== 200) problems.push(`${who} says ${text}: HTTP ${res.status}`);
+          await h.drain();
+        }
+      }
+      const sentBefore = taken;
+      collect();
+      for (const m of h.fake.messages.slice(sentBefore)) if (m.msgType === 'interactive') shown(`sent ${m.messageId}`, m.content);
+    };
+
+    let clicks = 0;
+    let rounds = 0;
+    const actions = new Map<string, number>();
+    // rounds: what one round's clicks changed (applications closed, panels assigned, sheets in) shows in the next round's menus
+    while (clicks < BUDGET_CLICKS && rounds < ROUND_KINDS.length) {
+      const kind = ROUND_KINDS[rounds];
+      rounds++;
+      const before = clicks;
+      // a button clicked in an earlier round may do something else now
+      seen.clear();
+      await askEverything();
+      while (frontier.length && clicks < BUDGET_CLICKS) {
+      const { messageId, card } = frontier.shift()!;
+      const clicker = owner.get(messageId)!;
+      for (const b of buttonsOf(card, clicker)) {
+        if (clicks >= BUDGET_CLICKS) break;
+        // the same button once per person; the measures' pages lead to each other: one of each kind per person is enough
+        const key = String(b.value.action).startsWith('measures.') ? `${clicker} ${b.value.action}` : `${clicker} ${JSON.stringify(b.value)} ${JSON.stringify(b.form ?? null)}`;
+        if (seen.has(key) || (kind === 'forward' && BACKWARD.has(String(b.value.action)))) continue;
+        seen.add(key);
+        clicks++;
+        const verb = String(b.value.action);
+        actions.set(verb, (actions.get(verb) ?? 0) + 1);
+        const before = failures().length;
+        const where = `${clicker.slice(3, 12)} clicks “${b.label}” ${JSON.stringify(b.value)}${b.form ? ` form ${JSON.stringify(b.form).slice(0, 160)}` : ''}`;
+        let body: any;
+        try {
+          body = await h.click(clicker, b.value, b.form, { messageId });
+        } catch (err) {
+          problems.push(`${where}: ${(err as Error).message.slice(0, 300)}`);
+          continue;
+        }
+        const toast = typeof body?.toast?.content === 'string' && body.toast.content.length > 0;
+        const answered = body?.card?.type === 'raw' && typeof body.card.data === 'object';
+        if (!toast && !answered) problems.push(`${where}: neither toast nor card: ${JSON.stringify(body).slice(0, 200)}`);
+        // what Feishu would make of the answer: the card is shown only if it passes the rules
+        const judged = h.fake.answerCallback(messageId, body);
+        if (!judged.ok) problems.push(`${where}: Feishu would refuse the answer: ${judged.code} ${judged.msg}`);
+        shown(where, body?.card?.data, body?.toast?.content);
+        for (const line of failures().slice(before)) problems.push(`${where}: logged ${line.slice(0, 400)}`);
+        if (process.env.CRAWL_TRACE) console.log(`${where.slice(0, 140)} → ${body?.toast?.type ?? ""} ${body?.toast?.content ?? ""} ${answered ? `[card: ${cardText(body.card.data).slice(0, 80)}]` : ""}`);
+        if (answered) frontier.push({ messageId, card: body.card.data });
+        const sentBefore = taken;
+        collect();
+        for (const m of h.fake.messages.slice(sentBefore)) if (m.msgType === 'interactive') shown(`${where} → sent`, m.content);
+      }
+      }
+    }
+    console.log(`crawl: ${rounds} rounds, ${clicks} clicks over ${owner.size} cards; ${frontier.length} cards left unvisited; by action ${JSON.stringify(Object.fromEntries([...actions].sort()))}`);
+    expect(problems.slice(0, 15), `${problems.length} problems`).toEqual([]);
+    expect(clicks).toBeGreaterThan(100);
+    expect((await fetch(h.app.url + '/healthz')).status).toBe(200);
+    expect(await invariantViolations(h.db.db)).toEqual({});
+  }, 400_000);
+});
