@@ -55,8 +55,9 @@ export function adminCard(data: AdminCardData): Card {
     elements.push(
       markdown(md`**${c.year}年度评审** · ${c.statusLabel}`),
       fields([
-        ['申报截止', dateLine(c.applicationDeadline, '已过')],
-        ['专家评分截止', dateLine(c.scoringDeadline, '已过')],
+        // applications closed early (截止申报) are closed: no count of days still to come
+        ['申报截止', c.status === 'open' ? dateLine(c.applicationDeadline, '已过') : `${c.applicationDeadline.text}（已截止）`],
+        ['专家评分截止', c.status === 'open' || c.status === 'scoring' ? dateLine(c.scoringDeadline, '已过') : `${c.scoringDeadline.text}（评分已结束）`],
         ['评审会', dateLine(c.reviewMeetingDate, '已过')],
         ['授予称号分数线', `${c.awardThreshold} 分`],
         ['每份申报评审专家', `${c.expertsPerApplication} 人`],
