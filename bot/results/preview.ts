@@ -37,8 +37,12 @@ const aggregating = (job: BulkJob): CardResponse => ({ toast: { type: 'info', co
 
 /** The answer to 结束评分并汇总 done: the counts, and the preview of the results as committed. */
 function aggregated(summary: { applications: number; awarded: number; recommended: number }, results: Awaited<ReturnType<typeof loadResults>>): CardResponse {
+  // a year with nothing scored ends too: what is left to do is to publish it, which sends no certificate
+  const toast = summary.applications
+    ? `已汇总 ${summary.applications} 份申报：${aggregatedCounts(summary)}。请核对后公布。`
+    : `${results.cycle.year}年度没有完成评分的申报，评审已结束，不授予称号。请点“公布结果”结束本年度（不发送证书），之后即可开启下一年度评审。`;
   return {
-    toast: { type: 'success', content: `已汇总 ${summary.applications} 份申报：${aggregatedCounts(summary)}。请核对后公布。` },
+    toast: { type: 'success', content: toast },
     card: { type: 'raw', data: resultsPreviewCard(resultsSummary(results)) },
   };
 }

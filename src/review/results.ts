@@ -74,20 +74,24 @@ export interface ScoringToClose {
   scored: { id: number; code: string }[];
 }
 
+/** The first five team codes of a list, and 等 when there are more. */
+const codesOf = (rows: { code: string }[]) => `${rows.slice(0, 5).map((r) => r.code).join('、')}${rows.length > 5 ? ' 等' : ''}`;
+
 /**
- * 结束评分并汇总's checks: the cycle, locked, is scoring, and every application under review is scored (at least
- * one). `alsoRead` is issued with the checks' reads, in their round trip, and answered beside them.
+ * 结束评分并汇总's checks: the cycle, locked, is scoring, and every application under review is scored. With none
+ * scored, none may wait for the formal check either. `alsoRead` is issued with the checks' reads, in their round
+ * trip, and answered beside them.
  */
 export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleId: number, alsoRead?: Promise<T>): Promise<ScoringToClose & { also: T }> {
   requireAdmin(actor);
   // issued together (one round trip): the reads run once the cycle's lock is granted; a refusal leaves them unused
-  const [[locked], open, scored, also] = await Promise.all([
+  const [[locked], underReview, scored, also] = await Promise.all([
     lockingCycle(tx, cycleId),
     tx
       .select({ status: applications.status, code: teams.code })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
-      .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['accepted', 'scoring'])))
+      .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['recommended', 'accepted', 'scoring'])))
       .orderBy(asc(teams.code)),
     tx
       .select({ id: applications.id, code: teams.code })
@@ -103,14 +107,24 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
     throw new AlreadyDone('汇总', { action: 'cycle.closeScoring', entity: 'cycle', entityId: cycle.id }, `${cycle.year}年度专家评分`, `${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`);
   }
   if (cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`, { kind: 'info' });
+  const unchecked = underReview.filter((r) => r.status === 'recommended');
+  const open = underReview.filter((r) => r.status !== 'recommended');
   const unassigned = open.filter((r) => r.status === 'accepted');
   if (unassigned.length) {
-    throw new UserError(`还有 ${unassigned.length} 份已受理的申报尚未分配专家（${unassigned.slice(0, 5).map((r) => r.code).join('、')}${unassigned.length > 5 ? ' 等' : ''}），请先“分配专家”。`);
+    throw new UserError(`还有 ${unassigned.length} 份已受理的申报尚未分配专家（${codesOf(unassigned)}），请先“分配专家”。`);
   }
   if (open.length) {
-    throw new UserError(`还有 ${open.length} 份申报未完成评分（${open.slice(0, 5).map((r) => r.code).join('、')}${open.length > 5 ? ' 等' : ''}），请在“评审进度”中催办或更换专家后再汇总。`);
+    throw new UserError(`还有 ${open.length} 份申报未完成评分（${codesOf(open)}），请在“评审进度”中催办或更换专家后再汇总。`);
   }
-  if (!scored.length) throw new UserError('没有完成评分的申报，无法汇总。', { kind: 'info' });
+  if (!scored.length && unchecked.length) {
+    // a year with nothing scored ends empty (below); not while the formal check can still bring applications to the review
+    throw new UserError(
+      `没有完成评分的申报，还有 ${unchecked.length} 份申报待形式审查（${codesOf(unchecked)}）：请先在“形式审查”中受理（再分配专家评分）或退回，之后再汇总。`,
+      { kind: 'info' },
+    );
+  }
+  // nothing scored and nothing left to score (nobody applied, or nothing was accepted): the year ends with no title, so
+  // that it can be published and the next year opened (第十九条: one review a year; a year left in 专家评分中 would block it)
   return { cycle, scored, also };
 }
 

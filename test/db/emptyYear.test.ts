@@ -1,0 +1,87 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applications, cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { applicationForm } from '../support/forms.js';
+import { cardText } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+
+/**
+ * A year that ends with nothing scored: nobody applied, or nothing was accepted. It used to stay 专家评分中 for ever
+ * (结束评分并汇总 refused: “没有完成评分的申报”), and with it the association, since a new year opens only once the last is
+ * published (第十九条). It now ends with no title and can be published, unless the formal check could still bring an
+ * application to the review.
+ */
+
+const form = (year: number) => ({ year: String(year), applicationDeadline: `${year}-05-31`, scoringDeadline: `${year}-06-30`, reviewMeetingDate: `${year}-07-15`, awardThreshold: '85', expertsPerApplication: '3', recommendShare: '10%' });
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock('2027-03-10T09:00:00+08:00') });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const cycleOf = async (year: number) => (await h.db.db.select().from(cycles).where(eq(cycles.year, year)))[0];
+
+describe('a year with nothing scored', () => {
+  it('nobody applied: 截止申报, 结束评分并汇总 and 公布结果 end it with no title, and the next year opens', async () => {
+    expect((await h.click(ADMIN, { action: 'cycle.open' }, form(2027))).toast.type).toBe('success');
+    const c = await cycleOf(2027);
+    const closed = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: c.id });
+    expect(closed.toast.type).toBe('success');
+    // applications closed early are closed: the administrator's card no longer counts the days to their deadline
+    expect(cardText(closed.card.data)).toContain('2027年5月31日（已截止）');
+    expect(cardText(closed.card.data)).not.toMatch(/2027年5月31日（还有/);
+
+    const ended = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
+    expect(ended.toast).toEqual({ type: 'success', content: expect.stringContaining('2027年度没有完成评分的申报，评审已结束，不授予称号。请点“公布结果”') });
+    expect(cardText(ended.card.data)).toContain('参评申报**：0 份');
+    expect((await cycleOf(2027)).status).toBe('closed');
+    const again = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
+    expect(again.toast.type).toBe('info');
+    expect(again.toast.content).toMatch(/已于 .*汇总2027年度专家评分，无需重复汇总/);
+
+    const published = await h.click(ADMIN, { action: 'results.publish', cycleId: c.id });
+    expect(published.toast.type).toBe('success');
+    await h.drain();
+    expect((await cycleOf(2027)).status).toBe('published');
+    expect(await h.db.db.select().from(honours)).toEqual([]);
+    const afterClose = await h.click(ADMIN, { action: 'admin.menu' });
+    expect(cardText(afterClose.card.data)).toContain('当前没有进行中的年度评审');
+
+    const next = await h.click(ADMIN, { action: 'cycle.open' }, form(2028));
+    expect(next.toast).toEqual({ type: 'success', content: expect.stringContaining('已开启2028年度评审') });
+  });
+
+  it('an application still waiting for the formal check keeps the year open until it is accepted or returned', async () => {
+    const c = await cycleOf(2028);
+    const [org] = await h.db.db.insert(organizations).values({ name: '广州市政养护有限公司' }).returning();
+    await h.db.db.insert(people).values([
+      { openId: 'ou_leader_empty_year_000000000001', name: '班组长' },
+      { openId: 'ou_contact_empty_year_00000000001', name: '联系人', roles: ['org_contact'], organizationId: org.id },
+    ]);
+    const [team] = await h.db.db
+      .insert(teams)
+      .values({ code: 'GDSZ-2026-0001', name: '养护一班', organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: 'ou_leader_empty_year_000000000001', phone: '020-1234567', memberCount: 8, functions: '道路养护', goals: '合格率 98%', plan: '每月 QC 活动', contactOpenId: 'ou_contact_empty_year_00000000001', registeredAt: '2026-01-10' })
+      .returning();
+    await h.db.db.insert(teamMembers).values({ teamId: team.id, openId: 'ou_leader_empty_year_000000000001', role: 'leader' });
+    const [app] = await h.db.db
+      .insert(applications)
+      .values({ teamId: team.id, cycleId: c.id, status: 'recommended', form: applicationForm(), submittedAt: new Date('2028-03-01T00:00:00Z'), endorsement: { decision: 'recommend', truthful: true, opinion: '同意推荐', by: 'ou_contact_empty_year_00000000001' } })
+      .returning();
+    expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: c.id })).toast.type).toBe('success');
+
+    const refused = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
+    expect(refused.toast.type).toBe('info');
+    expect(refused.toast.content).toBe('没有完成评分的申报，还有 1 份申报待形式审查（GDSZ-2026-0001）：请先在“形式审查”中受理（再分配专家评分）或退回，之后再汇总。');
+    expect((await cycleOf(2028)).status).toBe('scoring');
+
+    const returned = await h.click(ADMIN, { action: 'check.return', applicationId: app.id }, { [`reason_${app.id}`]: '缺少顾客确认材料' });
+    expect(returned.toast.type).toBe('success');
+    const ended = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
+    expect(ended.toast.content).toContain('2028年度没有完成评分的申报，评审已结束');
+    expect((await cycleOf(2028)).status).toBe('closed');
+  });
+});
