@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { jobNames, runJob } from '../../src/jobs/index.js';
+import { ADMIN, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { cardText } from '../support/cards.js';
 import { messageEvent, randomMessageId } from '../support/larkEvents.js';
 import { eq } from 'drizzle-orm';
@@ -23,11 +24,20 @@ const BUDGET_CLICKS = 1500;
 const THIRD_EXPERT = 'ou_crawlexpert0000000000000000000001';
 const FOURTH_EXPERT = 'ou_crawlexpert0000000000000000000002';
 const people: Record<string, string> = { ...personas, otherLeader: OTHER_LEADER, otherContact: OTHER_CONTACT, otherExpert: OTHER_EXPERT, thirdExpert: THIRD_EXPERT, fourthExpert: FOURTH_EXPERT };
+// the administrators' group and the experts' group, bound by the administrator: alerts, digests and reminders land there
+const ADMIN_GROUP = 'oc_crawl_admin_group_00000000000001';
+const EXPERT_GROUP = 'oc_crawl_expert_group_0000000000001';
+/** Who clicks a card sent to a group. */
+const groupClicker: Record<string, string> = { [ADMIN_GROUP]: ADMIN, [EXPERT_GROUP]: OTHER_EXPERT };
 /** Buttons that undo or take back: left out of the forward rounds, so the review can get to its end. */
 const BACKWARD = new Set(['review.reopen', 'review.swap', 'review.declineForm', 'review.decline', 'endorse.return', 'check.return', 'team.memberRemove', 'experts.deactivate', 'experts.conflictForm', 'experts.conflictAdd']);
+/** Buttons whose answer does not depend on how far the year is. */
+const ONCE = ['measures.', 'complaint.start', 'complaint.submit', 'team.registerForm', 'team.register', 'team.status', 'help.menu'];
 /** Forward rounds, then one with every button, twice over. */
 const ROUND_KINDS = ['forward', 'forward', 'forward', 'all', 'forward', 'forward', 'all'] as const;
 const COMMANDS = ['帮助', 'help', '进度', '申报', '注册', '评分', '管理', '投诉', '导入', '条款 16'];
+/** After the first round: the commands whose answer follows the year. */
+const LATER_COMMANDS = ['帮助', '进度', '申报', '评分', '管理'];
 
 let h: Harness;
 beforeAll(async () => {
@@ -37,6 +47,8 @@ beforeAll(async () => {
     { openId: THIRD_EXPERT, name: '第三位专家', roles: ['expert'], organizationId: pool.id, specialities: ['道路养护'] },
     { openId: FOURTH_EXPERT, name: '第四位专家', roles: ['expert'], organizationId: pool.id, specialities: ['桥梁'] },
   ]);
+  h.fake.setChatMembers(ADMIN_GROUP, [ADMIN]);
+  h.fake.setChatMembers(EXPERT_GROUP, [ADMIN, personas.expert, OTHER_EXPERT, THIRD_EXPERT, FOURTH_EXPERT]);
 });
 afterAll(async () => {
   await h?.close();
@@ -117,12 +129,13 @@ describe('crawling every card as its receivers would', () => {
     // every card shown, as it was shown: the same card may sit in another message (帮助 sent twice), so its buttons stay clickable
     const frontier: { messageId: string; card: unknown }[] = [];
     const seen = new Set<string>();
+    const seenEver = new Set<string>();
     let taken = 0;
 
     const collect = () => {
       for (const m of h.fake.messages.slice(taken)) {
         if (m.msgType !== 'interactive' || owner.has(m.messageId)) continue;
-        const who = m.receiveIdType === 'open_id' ? m.receiveId : m.replyTo ? asked.get(m.replyTo) : undefined;
+        const who = m.receiveIdType === 'open_id' ? m.receiveId : m.receiveIdType === 'chat_id' ? groupClicker[m.receiveId] : m.replyTo ? asked.get(m.replyTo) : undefined;
         if (!who || !Object.values(people).includes(who)) continue;
         owner.set(m.messageId, who);
         frontier.push({ messageId: m.messageId, card: m.content });
@@ -137,9 +150,29 @@ describe('crawling every card as its receivers would', () => {
     const failures = () => h.logs.filter((l) => /"level":(50|60)/.test(l) || l.includes('request failed'));
 
     /** Every person sends every command: the menus and lists as the data now stands. */
+    const say = async (openId: string, text: string, group?: string) => {
+      const messageId = randomMessageId();
+      asked.set(messageId, openId);
+      if (group) h.fake.userMessage(messageId, group);
+      const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text, messageId, ...(group ? { chatType: 'group', chatId: group, mentionBot: true } : {}) });
+      const res = await h.post('/lark/events', event);
+      if (res.status !== 200) problems.push(`${openId} says ${text}${group ? ` in ${group}` : ''}: HTTP ${res.status}`);
+      await h.drain();
+    };
+    await say(ADMIN, '绑定通知', ADMIN_GROUP);
+    await say(ADMIN, '绑定通知 专家', EXPERT_GROUP);
     const askEverything = async () => {
+      // what the schedules would have sent by today: reminders, digests, escalations
+      for (const name of jobNames) {
+        try {
+          await runJob(name, h.db.db, { now: h.clock.now(), timezone: 'Asia/Shanghai', bootstrapAdmins: [ADMIN] });
+        } catch (err) {
+          problems.push(`job ${name} at ${h.clock.now().toISOString()}: ${(err as Error).message.slice(0, 300)}`);
+        }
+      }
+      await say(ADMIN, '进度', ADMIN_GROUP);
       for (const [who, openId] of Object.entries(people)) {
-        for (const text of COMMANDS) {
+        for (const text of rounds === 1 ? COMMANDS : LATER_COMMANDS) {
           const messageId = randomMessageId();
           asked.set(messageId, openId);
           const res = await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId, text, messageId }));
@@ -162,18 +195,22 @@ describe('crawling every card as its receivers would', () => {
       const before = clicks;
       // a button clicked in an earlier round may do something else now
       seen.clear();
+      // a week passes between rounds: reminders and digests come due (the application deadline is 2027-05-31)
+      if (rounds > 1) h.clock.advanceDays(7);
       await askEverything();
       while (frontier.length && clicks < BUDGET_CLICKS) {
       const { messageId, card } = frontier.shift()!;
       const clicker = owner.get(messageId)!;
       for (const b of buttonsOf(card, clicker)) {
         if (clicks >= BUDGET_CLICKS) break;
-        // the same button once per person; the measures' pages lead to each other: one of each kind per person is enough
-        const key = String(b.value.action).startsWith('measures.') ? `${clicker} ${b.value.action}` : `${clicker} ${JSON.stringify(b.value)} ${JSON.stringify(b.form ?? null)}`;
-        if (seen.has(key) || (kind === 'forward' && BACKWARD.has(String(b.value.action)))) continue;
-        seen.add(key);
-        clicks++;
+        // the same button once per person and round; what does not change with the year (the measures' pages, which lead
+        // to each other, 投诉, 注册 of a new team, the menu) once per person and kind for the whole crawl
         const verb = String(b.value.action);
+        const once = ONCE.some((prefix) => verb.startsWith(prefix));
+        const key = once ? `${clicker} ${verb}` : `${clicker} ${JSON.stringify(b.value)} ${JSON.stringify(b.form ?? null)}`;
+        if ((once ? seenEver : seen).has(key) || (kind === 'forward' && BACKWARD.has(verb))) continue;
+        (once ? seenEver : seen).add(key);
+        clicks++;
         actions.set(verb, (actions.get(verb) ?? 0) + 1);
         const before = failures().length;
         const where = `${clicker.slice(3, 12)} clicks “${b.label}” ${JSON.stringify(b.value)}${b.form ? ` form ${JSON.stringify(b.form).slice(0, 160)}` : ''}`;
@@ -200,7 +237,8 @@ describe('crawling every card as its receivers would', () => {
       }
       }
     }
-    console.log(`crawl: ${rounds} rounds, ${clicks} clicks over ${owner.size} cards; ${frontier.length} cards left unvisited; by action ${JSON.stringify(Object.fromEntries([...actions].sort()))}`);
+    const inGroups = h.fake.messages.filter((m) => m.receiveIdType === "chat_id" && m.msgType === "interactive").length;
+    console.log(`crawl: ${inGroups} cards sent to groups; ${rounds} rounds, ${clicks} clicks over ${owner.size} cards; ${frontier.length} cards left unvisited; by action ${JSON.stringify(Object.fromEntries([...actions].sort()))}`);
     expect(problems.slice(0, 15), `${problems.length} problems`).toEqual([]);
     expect(clicks).toBeGreaterThan(100);
     expect((await fetch(h.app.url + '/healthz')).status).toBe(200);
