@@ -87,8 +87,9 @@ with cycle as (
   from cycles c where c.id = $5
 ),
 pending as (
-  -- closeScoring's read of the applications still under review: any refuses (unassigned, or not fully scored)
-  select count(*) as n from applications a where a.cycle_id = $5 and a.status in ('accepted', 'scoring')
+  -- closeScoring's read of the applications still under review: any refuses (awaiting the formal check, unassigned, or
+  -- not fully scored)
+  select count(*) as n from applications a where a.cycle_id = $5 and a.status in ('recommended', 'accepted', 'scoring')
 ),
 scored as (
   -- closeScoring's read of the scored applications, with their team's code (decideResults' tie-break)

@@ -78,9 +78,9 @@ export interface ScoringToClose {
 const codesOf = (rows: { code: string }[]) => `${rows.slice(0, 5).map((r) => r.code).join('、')}${rows.length > 5 ? ' 等' : ''}`;
 
 /**
- * 结束评分并汇总's checks: the cycle, locked, is scoring, and every application under review is scored. With none
- * scored, none may wait for the formal check either. `alsoRead` is issued with the checks' reads, in their round
- * trip, and answered beside them.
+ * 结束评分并汇总's checks: the cycle, locked, is scoring, no application waits for the formal check, and every one
+ * under review is scored (none at all ends the year with no title). `alsoRead` is issued with the checks' reads, in
+ * their round trip, and answered beside them.
  */
 export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleId: number, alsoRead?: Promise<T>): Promise<ScoringToClose & { also: T }> {
   requireAdmin(actor);
@@ -107,21 +107,18 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
     throw new AlreadyDone('汇总', { action: 'cycle.closeScoring', entity: 'cycle', entityId: cycle.id }, `${cycle.year}年度专家评分`, `${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`);
   }
   if (cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}，不能再汇总评分。`, { kind: 'info' });
+  // an application the formal check has yet to accept or return would miss the review without a word: it is named first
   const unchecked = underReview.filter((r) => r.status === 'recommended');
-  const open = underReview.filter((r) => r.status !== 'recommended');
-  const unassigned = open.filter((r) => r.status === 'accepted');
+  if (unchecked.length) {
+    throw new UserError(`还有 ${unchecked.length} 份申报待形式审查（${codesOf(unchecked)}）：请先在“形式审查”中受理（再分配专家评分）或退回，之后再汇总。`);
+  }
+  const unassigned = underReview.filter((r) => r.status === 'accepted');
   if (unassigned.length) {
     throw new UserError(`还有 ${unassigned.length} 份已受理的申报尚未分配专家（${codesOf(unassigned)}），请先“分配专家”。`);
   }
+  const open = underReview.filter((r) => r.status === 'scoring');
   if (open.length) {
     throw new UserError(`还有 ${open.length} 份申报未完成评分（${codesOf(open)}），请在“评审进度”中催办或更换专家后再汇总。`);
-  }
-  if (!scored.length && unchecked.length) {
-    // a year with nothing scored ends empty (below); not while the formal check can still bring applications to the review
-    throw new UserError(
-      `没有完成评分的申报，还有 ${unchecked.length} 份申报待形式审查（${codesOf(unchecked)}）：请先在“形式审查”中受理（再分配专家评分）或退回，之后再汇总。`,
-      { kind: 'info' },
-    );
   }
   // nothing scored and nothing left to score (nobody applied, or nothing was accepted): the year ends with no title, so
   // that it can be published and the next year opened (第十九条: one review a year; a year left in 专家评分中 would block it)

@@ -378,6 +378,20 @@ const steps: Step[] = [
     before: async (db) => void (await seedScoringCycle(db, { year: 2028, sheet: defaultScoreSheet, awardThreshold: 85, recommendShare: 0.1, apps: [] })),
   },
   {
+    // it would miss the review without a word: the formal check accepts or returns it first
+    name: 'three scored, one still waiting for the formal check',
+    who: ADMIN,
+    cycle: (db) => byYear(db, 2030),
+    toast: 'error',
+    says: /^还有 1 份申报待形式审查（GDSZ-2025-0004）：请先在“形式审查”中受理（再分配专家评分）或退回，之后再汇总。$/,
+    leftToOrdinary: true,
+    before: async (db, f) => {
+      const c = fourTeams(f, 2030);
+      const id = await seedScoringCycle(db, { ...c, apps: c.apps.slice(0, 3) });
+      await db.insert(applications).values({ teamId: f.teamD.id, cycleId: id, status: 'recommended', form: applicationForm(), submittedAt: new Date('2030-03-01T00:00:00Z') });
+    },
+  },
+  {
     name: '汇总 by an administrator of the stored role: four teams, trimmed, an outlier, a tie',
     who: ROLE_ADMIN,
     cycle: (db) => byYear(db, 2029),

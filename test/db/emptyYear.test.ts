@@ -74,8 +74,8 @@ describe('a year with nothing scored', () => {
     expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: c.id })).toast.type).toBe('success');
 
     const refused = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
-    expect(refused.toast.type).toBe('info');
-    expect(refused.toast.content).toBe('没有完成评分的申报，还有 1 份申报待形式审查（GDSZ-2026-0001）：请先在“形式审查”中受理（再分配专家评分）或退回，之后再汇总。');
+    expect(refused.toast.type).toBe('error');
+    expect(refused.toast.content).toBe('还有 1 份申报待形式审查（GDSZ-2026-0001）：请先在“形式审查”中受理（再分配专家评分）或退回，之后再汇总。');
     expect((await cycleOf(2028)).status).toBe('scoring');
 
     const returned = await h.click(ADMIN, { action: 'check.return', applicationId: app.id }, { [`reason_${app.id}`]: '缺少顾客确认材料' });
