@@ -25,7 +25,7 @@ import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPl
 import { LOCAL_DIRECTORY_ONLY, LOCAL_PEOPLE, seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
 import { deadLetterAlert } from './notifications.js';
-import { mountRoutes } from './routes.js';
+import { mountRoutes, routeErrorPage } from './routes.js';
 import { createServer } from './server.js';
 
 /** How long requests in flight may take to finish on stop before their sockets are closed. */
@@ -133,6 +133,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     secrets,
     log,
     trustProxy: config.TRUST_PROXY,
+    errorPage: routeErrorPage,
     extend: (router) => mountRoutes(router, { database, config, clock, log, processor, dispatcher, secrets, platform, baseUrl: () => url }),
   });
   const server = await new Promise<Server>((resolve, reject) => {

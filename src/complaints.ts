@@ -19,7 +19,7 @@ import { certificateOfHonour } from './certificates/index.js';
 import { getRunningOrLatestCycle } from './cycles.js';
 import { daysBetween, formatDateZh, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { defineForm, formDisplay, formSchema, readForm } from './forms.js';
+import { defineForm, formDisplay, formSchema, readCode, readForm } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
@@ -130,11 +130,14 @@ export async function complaintTeam(tx: Db, teamId: number): Promise<ComplaintTe
 
 const teamCodePattern = /^GDSZ-\d{4}-\d{4}$/;
 
-/** What `findTeams` looks for in what was typed: a team code exactly, else the name (spaces collapsed); undefined when blank. */
+/**
+ * What `findTeams` looks for in what was typed: a team code exactly (read in half width: ＧＤＳＺ－２０２６－０００１), else
+ * the name as typed, spaces collapsed (a name may hold full-width brackets); undefined when blank.
+ */
 export function teamSought(query: string): { code: string; q?: undefined } | { code?: undefined; q: string } | undefined {
   const q = query.trim().replace(/\s+/g, ' ');
   if (!q) return undefined;
-  const code = q.toUpperCase();
+  const code = readCode(q);
   return teamCodePattern.test(code) ? { code } : { q };
 }
 

@@ -19,6 +19,9 @@ export function halfWidth(s: string): string {
   return s.replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
 }
 
+/** The one reader of a code typed into a text input or after a command (a team's GDSZ-2026-0001): half width, trimmed, upper case. */
+export const readCode = (s: string) => halfWidth(s).trim().toUpperCase();
+
 const numberPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 
 /**

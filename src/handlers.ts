@@ -98,6 +98,11 @@ export interface CommandDef {
   names: string[];
   /** Whether the command takes the rest of the text as argument (`条款 16`). */
   takesArgument?: boolean;
+  /**
+   * How the argument is read: `keyword` (a number, a purpose, a code) in half width, as a phone's IME may type it
+   * (`绑定通知 ｅｘｐｅｒｔ` is `绑定通知 expert`); `asTyped` (the default) for a name or text that is searched or kept as typed.
+   */
+  argument?: 'keyword' | 'asTyped';
   run: CommandRun;
 }
 
@@ -354,7 +359,8 @@ export class BotRegistry {
         const n = name.toLowerCase();
         if (bare === n || lower === n) return { def, argument: '' };
         if (def.takesArgument && lower.startsWith(n)) {
-          const rest = t.slice(n.length);
+          // a keyword in half width (绑定通知 ｅｘｐｅｒｔ．), anything else as typed
+          const rest = def.argument === 'keyword' ? halfWidth(t.slice(n.length)) : t.slice(n.length);
           // 绑定通知 专家。 is 绑定通知 专家
           if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(TRAILING_STOPS, '').trim() };
         }

@@ -8,7 +8,7 @@ import type { Logger } from './log.js';
 import type { FakeOpenPlatform } from './local/fakeOpenPlatform.js';
 import { mountConsole } from './local/console.js';
 import type { OutboxDispatcher } from './outbox.js';
-import { mountComplaintRoutes } from './web/complaintForm.js';
+import { complaintErrorPage, mountComplaintRoutes } from './web/complaintForm.js';
 
 /** What the extra HTTP routes (complaint intake, the local console) may use. */
 export interface RouteDeps {
@@ -33,6 +33,11 @@ export function mountRoutes(router: Router, deps: RouteDeps): void {
     router.use('/dev', consoleRequestGuard);
     mountConsole(router, { ...deps, platform: deps.platform });
   }
+}
+
+/** An error on one of these routes answered as a page, when a browser asked (the complaint form); false leaves it to JSON. */
+export function routeErrorPage(ctx: Context, status: number): boolean {
+  return complaintErrorPage(ctx, status);
 }
 
 /**

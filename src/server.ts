@@ -17,6 +17,8 @@ export interface ServerDeps {
   bodyLimitBytes?: number;
   /** TRUST_PROXY: reverse proxies in front of the bot (0: the socket's address is the client's). */
   trustProxy?: number;
+  /** Answers an error as a page when a browser made the request (the complaint form); false leaves it to JSON. */
+  errorPage?: (ctx: Context, status: number) => boolean;
 }
 
 export function createServer(deps: ServerDeps): Koa {
@@ -29,7 +31,7 @@ export function createServer(deps: ServerDeps): Koa {
   const callback = larkCallback({ secrets: deps.secrets, dispatcher: deps.dispatcher, log: deps.log });
 
   app.use(requestId(deps.log));
-  app.use(errorsAsJson());
+  app.use(errorsAsJson(deps.errorPage));
   app.use(rawBody(deps.bodyLimitBytes ?? 1_048_576));
 
   router.post('/lark/events', callback);
@@ -77,8 +79,8 @@ function requestId(log: Logger) {
   };
 }
 
-/** Every error leaves as JSON; nothing internal leaks past the message of an expected error. */
-function errorsAsJson() {
+/** Every error leaves as JSON (or as the page a browser's route draws); nothing internal leaks past the message of an expected error. */
+function errorsAsJson(errorPage?: ServerDeps['errorPage']) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
@@ -89,9 +91,10 @@ function errorsAsJson() {
     } catch (err) {
       const e = err as { status?: number; expose?: boolean; message?: string };
       const status = e.status && e.status >= 400 && e.status < 600 ? e.status : 500;
+      if (status >= 500) (ctx.state.log as Logger).error({ err }, 'request failed');
+      if (errorPage?.(ctx, status)) return;
       ctx.status = status;
       ctx.body = { code: status, msg: status < 500 || e.expose ? e.message : 'internal error', requestId: ctx.state.requestId };
-      if (status >= 500) (ctx.state.log as Logger).error({ err }, 'request failed');
     }
   };
 }

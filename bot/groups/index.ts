@@ -4,8 +4,8 @@ import { forgetGroup, introduceInGroup } from './introduce.js';
 
 /** Group chats: the introduction when added, and binding a group to the association's notifications. */
 export function register(bot: BotRegistry): void {
-  bot.command({ names: ['绑定通知', 'bind'], takesArgument: true, run: bindGroup });
-  bot.command({ names: ['解绑', '解除绑定', 'unbind'], takesArgument: true, run: unbindGroup });
+  bot.command({ names: ['绑定通知', 'bind'], takesArgument: true, argument: 'keyword', run: bindGroup });
+  bot.command({ names: ['解绑', '解除绑定', 'unbind'], takesArgument: true, argument: 'keyword', run: unbindGroup });
   bot.event({ eventType: 'im.chat.member.bot.added_v1', run: introduceInGroup });
   bot.event({ eventType: 'im.chat.member.bot.deleted_v1', run: forgetGroup });
 }

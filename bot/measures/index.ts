@@ -6,7 +6,7 @@ import { openArticle, showArticle } from './showArticle.js';
 
 /** Questions about the measures: `条款 N`, the browse menu, and every free text as a question. */
 export function register(bot: BotRegistry): void {
-  bot.command({ names: ['条款', 'article'], takesArgument: true, run: showArticle });
+  bot.command({ names: ['条款', 'article'], takesArgument: true, argument: 'keyword', run: showArticle });
   bot.cardAction({ action: 'measures.article', roles: ['public'], value: noValue, run: openArticle });
   bot.cardAction({ action: 'measures.browse', roles: ['public'], value: noValue, run: browseMeasures });
   bot.menuEntry({ action: 'measures.browse', label: '查看办法条款', roles: [], order: 90 });

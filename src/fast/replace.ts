@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Database, Db } from '../../db/index.js';
 import { assignments } from '../../db/schema.js';
-import { fieldText, readForm } from '../forms.js';
+import { fieldText, readCode, readForm } from '../forms.js';
 import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
 import { conflictForm } from '../review/conflicts.js';
 import { conflictsOf, type DeclaredConflictView } from '../review/experts.js';
@@ -554,7 +554,7 @@ export async function fastDeclareConflict(database: Database, event: FastConflic
   } catch {
     return undefined;
   }
-  const target = input.kind === 'team' ? input.target.trim().toUpperCase() : input.target.trim();
+  const target = input.kind === 'team' ? readCode(input.target) : input.target.trim();
   const now = event.now.toISOString();
   const due = new Date().toISOString();
   const stored = `${fieldText(declineForm.fields.kind, decline.kind)}：${decline.reason}`;

@@ -5,7 +5,7 @@ import { applications, assignments, cycles, teams } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import { runningStatuses } from '../cycles.js';
 import { daysBetween, formatDateZh, todayIn } from '../dates.js';
-import type { CardRenderer, CardSpec, RenderedCard } from '../outbox.js';
+import type { CardRenderer, CardSpec, OutboxRow, RenderedCard } from '../outbox.js';
 
 /**
  * Reminder cards drawn when they are sent. A period's job decides whom to remind when it is claimed and
@@ -15,6 +15,11 @@ import type { CardRenderer, CardSpec, RenderedCard } from '../outbox.js';
  * of sending in the bot's timezone: a date changed after the claim is shown with its own count. A changed
  * date alone drops nothing: the period is claimed once a year under its offset (`apply-deadline:2027:T-3`),
  * so a reminder dropped for a moved date would not come again at the new date's offset.
+ *
+ * The receiver was fixed when the row was queued. A leader's reminder is about the team and goes to its leader: one
+ * whose team has another leader by then is dropped (the outbox cannot send a row elsewhere). A contact's and an
+ * expert's are about what is theirs when sent, so a team given another contact, or a task given another expert, is
+ * no longer on it; with nothing left, the reason says why.
  */
 
 /** To a leader whose team has no application, a draft or a returned one: `{ cycleId, teamId }`. */
@@ -59,6 +64,13 @@ async function cyclesOf(db: Db, specs: CardSpec[]): Promise<Map<number, CycleRow
 /** An application reminder sent after the deadline (the cycle not yet moved to scoring) would be untrue. */
 const deadlinePassed = (cycle: CycleRow) => `${cycle.year}年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止`;
 
+/** The open_id row `i` goes to, when the dispatcher gave the rows (it always does). */
+const receiverOf = (rows: readonly OutboxRow[] | undefined, i: number) => (rows?.[i]?.receiveIdType === 'open_id' ? rows[i].receiver : undefined);
+
+/** A team's reminder queued for its leader, and the team led by someone else when it is sent. */
+const leaderChanged = (team: { name: string; code: string; leaderOpenId: string }, receiver: string | undefined, what: string) =>
+  receiver !== undefined && receiver !== team.leaderOpenId ? { drop: `${team.name}（${team.code}）的班组长已更换，${what}不再发给原班组长` } : undefined;
+
 const safely = (what: string, draw: () => RenderedCard): RenderedCard => {
   try {
     return draw();
@@ -69,18 +81,18 @@ const safely = (what: string, draw: () => RenderedCard): RenderedCard => {
 
 /** Leaders: the team's application as it is now; one submitted (or further) since the claim is not reminded. */
 export function leaderApplyReminderRenderer(db: Db, day: SendDay): CardRenderer {
-  return async (specs) => {
+  return async (specs, queued) => {
     const byCycle = await cyclesOf(db, specs);
     const teamIds = [...new Set(specs.map((s) => Number(s.teamId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
     const rows = teamIds.length
       ? await db
-          .select({ id: teams.id, name: teams.name, code: teams.code, teamStatus: teams.status, cycleId: applications.cycleId, status: applications.status })
+          .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, teamStatus: teams.status, cycleId: applications.cycleId, status: applications.status })
           .from(teams)
           .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...byCycle.keys(), 0])))
           .where(inArray(teams.id, teamIds))
       : [];
     const today = dayOfSending(day);
-    return specs.map((spec): RenderedCard => {
+    return specs.map((spec, i): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       const teamRows = rows.filter((r) => r.id === Number(spec.teamId));
       if (!cycle || !teamRows.length) return { drop: `班组 ${String(spec.teamId)} 或其年度评审已不存在` };
@@ -89,6 +101,8 @@ export function leaderApplyReminderRenderer(db: Db, day: SendDay): CardRenderer 
       const daysLeft = daysBetween(today, cycle.applicationDeadline);
       if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
       if (team.teamStatus !== 'active') return { drop: `${team.name}（${team.code}）已不是在册班组` };
+      const changed = leaderChanged(team, receiverOf(queued, i), '申报提醒');
+      if (changed) return changed;
       const status = teamRows.find((r) => r.cycleId === cycle.id)?.status ?? null;
       if (status !== null && status !== 'draft' && status !== 'returned') return { drop: `${team.name}（${team.code}）的申报${APPLICATION_STATUS_ZH[status] ?? status}，无需提醒` };
       const state = status === 'draft' ? 'draft' : status === 'returned' ? 'returned' : 'none';
@@ -99,19 +113,23 @@ export function leaderApplyReminderRenderer(db: Db, day: SendDay): CardRenderer 
   };
 }
 
-/** Contacts: the applications of their teams still waiting for confirmation now; none left, no reminder. */
+/**
+ * Contacts: the applications of the teams they are the contact of now that still wait for confirmation; none left, no
+ * reminder, and the reason says whether they confirmed them or the teams now have another contact.
+ */
 export function contactApplyReminderRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs) => {
     const byCycle = await cyclesOf(db, specs);
     const openIds = [...new Set(specs.map((s) => String(s.openId)))];
-    const pending = byCycle.size
+    const theirs = byCycle.size
       ? await db
-          .select({ contactOpenId: teams.contactOpenId, cycleId: applications.cycleId, id: teams.id, name: teams.name, code: teams.code })
+          .select({ contactOpenId: teams.contactOpenId, cycleId: applications.cycleId, status: applications.status, id: teams.id, name: teams.name, code: teams.code })
           .from(applications)
           .innerJoin(teams, eq(teams.id, applications.teamId))
-          .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(applications.status, 'submitted'), inArray(teams.contactOpenId, openIds)))
+          .where(and(inArray(applications.cycleId, [...byCycle.keys()]), inArray(teams.contactOpenId, openIds)))
           .orderBy(asc(teams.contactOpenId), asc(teams.id))
       : [];
+    const pending = theirs.filter((p) => p.status === 'submitted');
     const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
@@ -120,32 +138,44 @@ export function contactApplyReminderRenderer(db: Db, day: SendDay): CardRenderer
       const daysLeft = daysBetween(today, cycle.applicationDeadline);
       if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
       const list = pending.filter((p) => p.contactOpenId === spec.openId && p.cycleId === cycle.id).map((p) => ({ id: p.id, name: p.name, code: p.code }));
-      if (!list.length) return { drop: '待确认的申报已全部确认，无需提醒' };
+      if (!list.length) {
+        // the reminder was queued for an application waiting for them: with no application of the year left among their teams, the team has another contact
+        const handled = theirs.some((p) => p.contactOpenId === spec.openId && p.cycleId === cycle.id);
+        return { drop: handled ? '待确认的申报已全部确认，无需提醒' : '所联系班组的单位联系人已更换，没有待其确认的申报，无需提醒' };
+      }
       return safely('单位确认提醒', () => ({ card: applyDeadlineContactCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, teams: list }) }));
     });
   };
 }
 
-/** Experts: the tasks still waiting for their scores now; all scored (or declined), no reminder. Past the deadline it says how long overdue. */
+/**
+ * Experts: the tasks still waiting for their scores now; none left, no reminder, and the reason says whether they scored
+ * them or the tasks went to other experts (谢绝, 更换专家, 回避). Past the deadline it says how long overdue.
+ */
 export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs) => {
     const byCycle = await cyclesOf(db, specs);
     const openIds = [...new Set(specs.map((s) => String(s.openId)))];
     const counts = byCycle.size
       ? await db
-          .select({ openId: assignments.expertOpenId, cycleId: applications.cycleId, pending: sql<number>`count(*)::int` })
+          .select({ openId: assignments.expertOpenId, cycleId: applications.cycleId, status: assignments.status, n: sql<number>`count(*)::int` })
           .from(assignments)
           .innerJoin(applications, eq(applications.id, assignments.applicationId))
-          .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(assignments.status, 'assigned'), inArray(assignments.expertOpenId, openIds)))
-          .groupBy(assignments.expertOpenId, applications.cycleId)
+          .where(and(inArray(applications.cycleId, [...byCycle.keys()]), inArray(assignments.expertOpenId, openIds)))
+          .groupBy(assignments.expertOpenId, applications.cycleId, assignments.status)
       : [];
     const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
       if (cycle.status !== 'open' && cycle.status !== 'scoring') return { drop: `${cycle.year}年度评审已结束专家评分` };
-      const pending = Number(counts.find((c) => c.openId === spec.openId && c.cycleId === cycle.id)?.pending ?? 0);
-      if (!pending) return { drop: '评分任务已全部完成，无需提醒' };
+      const count = (...statuses: string[]) =>
+        counts.filter((c) => c.openId === spec.openId && c.cycleId === cycle.id && statuses.includes(c.status)).reduce((n, c) => n + Number(c.n), 0);
+      const pending = count('assigned');
+      if (!pending) {
+        const [scored, moved] = [count('submitted'), count('declined', 'replaced')];
+        return { drop: moved && !scored ? '评分任务已改由其他专家评分，无需提醒' : moved ? '评分任务已全部完成或改由其他专家评分，无需提醒' : '评分任务已全部完成，无需提醒' };
+      }
       return safely('评分提醒', () => ({ card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending }) }));
     });
   };
@@ -158,7 +188,7 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
  * team without an accepted application in that cycle.
  */
 export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRenderer {
-  return async (specs) => {
+  return async (specs, queued) => {
     const byCycle = await cyclesOf(db, specs);
     const cycleIds = [...byCycle.keys()];
     const acceptedCounts = cycleIds.length
@@ -171,13 +201,13 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
     const teamIds = [...new Set(specs.filter((s) => s.audience === 'applicant').map((s) => Number(s.teamId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
     const teamRows = teamIds.length
       ? await db
-          .select({ id: teams.id, name: teams.name, code: teams.code, cycleId: applications.cycleId, status: applications.status })
+          .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, cycleId: applications.cycleId, status: applications.status })
           .from(teams)
           .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...cycleIds, 0])))
           .where(inArray(teams.id, teamIds))
       : [];
     const today = dayOfSending(day);
-    return specs.map((spec): RenderedCard => {
+    return specs.map((spec, i): RenderedCard => {
       const cycle = byCycle.get(Number(spec.cycleId));
       if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
       if (!(runningStatuses as readonly string[]).includes(cycle.status)) return { drop: `${cycle.year}年度评审结果已公布，评审会提醒不再发送` };
@@ -193,6 +223,8 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
       const team = { id: rows[0].id, name: rows[0].name, code: rows[0].code };
       const status = rows.find((r) => r.cycleId === cycle.id)?.status ?? null;
       if (status === null || notYetAccepted.includes(status)) return { drop: `${team.name}（${team.code}）在${cycle.year}年度没有受理的申报，无需提醒` };
+      const changed = leaderChanged({ ...team, leaderOpenId: rows[0].leaderOpenId }, receiverOf(queued, i), '评审会提醒');
+      if (changed) return changed;
       return safely(`${team.name}的评审会提醒`, () => ({ card: reviewMeetingCard({ ...meeting, audience: 'applicant', team }) }));
     });
   };

@@ -3,7 +3,7 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import { AlreadyDone, UserError } from '../errors.js';
-import { defineForm, formSchema, readForm } from '../forms.js';
+import { defineForm, formSchema, readCode, readForm } from '../forms.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { conflictForm } from './conflicts.js';
@@ -195,7 +195,7 @@ export async function declareConflict(
   // no key update: a replacement that picks this expert meanwhile still takes the key-share lock its foreign key needs
   const lock = tx.select({ openId: people.openId }).from(people).where(eq(people.openId, actor.openId)).for('no key update');
   if (input.kind === 'team') {
-    const code = input.target.trim().toUpperCase();
+    const code = readCode(input.target);
     const [[team]] = await Promise.all([tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(eq(teams.code, code)), lock]);
     if (!team) throw new UserError(`找不到编号为“${input.target}”的班组，请填写班组编号（如 GDSZ-2026-0001）。`, { field: 'target' });
     teamId = team.id;

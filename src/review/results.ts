@@ -5,6 +5,7 @@ import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { type Cycle, cycleScoreSheet, cycleStatusLabel, transitionCycle } from '../cycles.js';
 import { AlreadyDone, UserError } from '../errors.js';
+import { readCode } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
@@ -442,6 +443,6 @@ export async function applicationByTeamCode(tx: Db, cycleId: number, code: strin
     .select({ id: applications.id })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
-    .where(and(eq(applications.cycleId, cycleId), eq(teams.code, code.trim().toUpperCase())));
+    .where(and(eq(applications.cycleId, cycleId), eq(teams.code, readCode(code))));
   return row?.id;
 }

@@ -102,6 +102,82 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   });
 }
 
+/**
+ * Whether a browser made the request, so an error is answered as a page: a page asked for before JSON (Accept), or the form
+ * posted without JavaScript unless it asks for JSON only. A JSON object sent with the form type (curl -d) is JSON when its
+ * body was read; a body over the limit is not read, so then its type alone decides.
+ */
+function browserAsked(ctx: Context): boolean {
+  const raw = ctx.state.rawBody;
+  const formPost = typeof ctx.is('application/x-www-form-urlencoded') === 'string' && !(typeof raw === 'string' && raw.trimStart().startsWith('{'));
+  return ctx.accepts('json', 'html') === 'html' || (formPost && ctx.accepts('html', 'json') === 'html');
+}
+
+const complaintPaths = new Set(['/complaints/new', '/api/complaints']);
+
+/**
+ * An error the route did not answer itself (a body over the limit, a fault) on the complaint form's addresses, as a short
+ * page when a browser asked: what happened, what to do, a link back to the form. JSON callers keep JSON (false).
+ */
+export function complaintErrorPage(ctx: Context, status: number): boolean {
+  if (!complaintPaths.has(ctx.path) || !browserAsked(ctx)) return false;
+  const content = complaintForm.fields.content;
+  if (status === 413) {
+    errorPage(ctx, status, {
+      title: '投诉内容过长',
+      lines: ['提交的内容超过了上限，这份投诉没有提交。', `请返回投诉页面，将${content.label}删减到 ${content.maxLength} 字以内后重新提交。`],
+    });
+  } else if (status >= 500) {
+    const typed = typeof ctx.state.rawBody === 'string' && ctx.method === 'POST' ? typedFields(Object.fromEntries(new URLSearchParams(ctx.state.rawBody))) : {};
+    const team = typeof typed.team === 'string' ? typed.team.trim().slice(0, 100) : '';
+    errorPage(ctx, status, {
+      title: '投诉未能提交',
+      lines: ['服务器暂时出现故障，这份投诉没有受理。', '请稍后返回投诉页面重新提交。', `错误编号：${String(ctx.state.requestId ?? '')}（向协会反映时请提供）`],
+      typed: typeof typed.content === 'string' && typed.content ? typed.content : undefined,
+      back: team ? `/complaints/new?team=${encodeURIComponent(team)}` : undefined,
+    });
+  } else {
+    errorPage(ctx, status, { title: '投诉未能提交', lines: [`请求未被受理（${status}）。`, '请返回投诉页面重新填写提交。'] });
+  }
+  return true;
+}
+
+/** A short page for an error: the title, what happened and what to do, what was typed when it would be lost, the way back. */
+function errorPage(ctx: Context, status: number, p: { title: string; lines: string[]; typed?: string; back?: string }): void {
+  const nonce = randomBytes(16).toString('base64');
+  ctx.status = status;
+  ctx.set('Content-Security-Policy', `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`);
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = `<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(p.title)} · 质量投诉</title>
+<style nonce="${nonce}">
+  body { margin: 0; font: 16px/1.6 -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; color: #1f2329; background: #f5f6f7; }
+  main { max-width: 560px; margin: 0 auto; padding: 20px 16px 40px; }
+  h1 { font-size: 22px; margin: 8px 0 12px; color: #a12d24; }
+  p { margin: 0 0 8px; }
+  textarea { box-sizing: border-box; width: 100%; min-height: 160px; font: inherit; padding: 10px 12px; border: 1px solid #d0d3d6; border-radius: 6px; }
+  a.back { display: block; margin-top: 18px; padding: 12px; text-align: center; font-weight: 600; color: #fff; background: #3370ff; border-radius: 6px; text-decoration: none; }
+  footer { color: #8f959e; font-size: 13px; margin-top: 20px; }
+</style>
+</head>
+<body>
+<main>
+  <h1 id="title">${escapeHtml(p.title)}</h1>
+  <div id="message" role="alert">${p.lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}</div>
+  ${p.typed === undefined ? '' : `<p><label for="typed">你填写的${escapeHtml(complaintForm.fields.content.label)}（没有保存，可复制后重新提交）</label></p><textarea id="typed" readonly>${escapeHtml(p.typed)}</textarea>`}
+  <a class="back" id="back" href="${escapeHtml(p.back ?? '/complaints/new')}">返回投诉页面</a>
+  <footer>广东省市政行业协会</footer>
+</main>
+</body>
+</html>`;
+}
+
 /** The hidden field that makes one drawing of the page one complaint at most. */
 const FORM_TOKEN_FIELD = 'form_token';
 const formToken = (value: string | null) => (value && /^[A-Za-z0-9_-]{16,64}$/.test(value) ? value : undefined);

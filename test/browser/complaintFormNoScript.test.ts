@@ -104,6 +104,20 @@ describe('the public complaint form without JavaScript', () => {
     expect(await page.textContent('#message')).toContain('投诉已受理');
   });
 
+  it('a description over the body limit: the browser shows the page that says so, and leads back to the form', async () => {
+    await page.goto(`${h.app.url}/complaints/new`);
+    await page.fill('#team', 'GDSZ-2025-0031');
+    // the textarea counts instead of cutting, so a pasted text this long is sent as it is
+    await page.fill('#content', '伸缩缝'.repeat(150_000));
+    const [response] = await Promise.all([page.waitForNavigation(), page.click('#submit')]);
+    expect(response?.status()).toBe(413);
+    expect(await page.textContent('#title')).toBe('投诉内容过长');
+    expect(await page.textContent('#message')).toContain('删减到 2000 字以内');
+    await Promise.all([page.waitForNavigation(), page.click('#back')]);
+    expect(page.url()).toBe(`${h.app.url}/complaints/new`);
+    expect(await page.isVisible('#submit')).toBe(true);
+  });
+
   it('a JSON object sent with the form type (curl -d without a header) is still read as JSON', async () => {
     const res = await fetch(`${h.app.url}/api/complaints`, {
       method: 'POST',
