@@ -9,7 +9,7 @@ import { AlreadyDone, cite, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
-import { type CycleStatus, cycleStates, runningStatuses } from './cycles.js';
+import { type CycleStatus, cycleStates, cycleStatusLabel, runningStatuses } from './cycles.js';
 import { StateMachine } from './stateMachine.js';
 import { getTeam, type Team } from './teams.js';
 
@@ -415,6 +415,7 @@ export async function endorseApplication(
   const what = decision === 'recommend' ? '推荐' : '退回';
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;
+  reviewStillTakes(row.cycle, `不能再${what}这份申报`);
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor, ['org_contact']);
   const input = endorsementInput(decision, values);
   const endorsement = endorsementRecord(decision, input, actor.openId, now);
@@ -436,6 +437,16 @@ export function readReturnReason(reason: string | undefined): string {
   return parseForm(z.object({ reason: text('退回原因', 500) }), { reason }, { reason: '退回原因' }).reason;
 }
 
+/**
+ * An application reaches the review through its organisation and the formal check while the year's applications are
+ * open or its experts score; once scoring has ended (汇总) or the results are out, it would be taken in for nothing.
+ */
+function reviewStillTakes(cycle: { year: number; status: string }, what: string): void {
+  if (cycle.status === 'open' || cycle.status === 'scoring') return;
+  const stage = cycle.status === 'closed' ? '已汇总专家评分' : cycle.status === 'published' ? '结果已公布' : cycleStatusLabel(cycle.status);
+  throw new UserError(`${cycle.year}年度评审${stage}，${what}。如有疑问，请联系协会。`, { kind: 'info' });
+}
+
 /** 形式审查 by the association: accept into the review, or return with a reason. */
 export async function formalCheck(tx: Db, actor: Actor, applicationId: number, decision: 'accept' | 'return', reason: string | undefined, now: Date) {
   const row = await getApplication(tx, applicationId);
@@ -447,6 +458,7 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
   const what = decision === 'accept' ? '受理' : '退回';
   const done = madeAlready(transition, row.application, what);
   if (done) throw done;
+  reviewStillTakes(row.cycle, `不能再${what}申报`);
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor);
   const note = decision === 'return' ? readReturnReason(reason) : undefined;
   const [application] = await tx

@@ -60,8 +60,8 @@ function endorseSql(decision: EndorsementDecision): string {
   const due = recommend ? '$13' : '$10';
   return `
 with app as (
-  select ap.id, ap.status, ap.team_id, t.leader_open_id, t.contact_open_id
-  from applications ap join teams t on t.id = ap.team_id
+  select ap.id, ap.status, ap.team_id, t.leader_open_id, t.contact_open_id, c.status as cycle_status
+  from applications ap join teams t on t.id = ap.team_id join cycles c on c.id = ap.cycle_id
   where ap.id = $4
 ),
 ${recommend ? `admin_to as (${adminDestinationsSql('$10')}),` : ''}
@@ -76,6 +76,8 @@ verdict as (
     and not exists (select 1 from team_members m where m.team_id = a.team_id and m.open_id = $3)
     -- endorseApplication: madeAlready (a decision already made) and applicationMachine.check (from 'submitted' only)
     and a.status = 'submitted'
+    -- endorseApplication: reviewStillTakes (the year's applications open, or its experts scoring)
+    and a.cycle_status in ('open', 'scoring')
     ${
       recommend
         ? `-- the handler's enqueue marks a notice to the actor themself interactive: an administrator who is also the

@@ -49,7 +49,7 @@ const RACED = 'formal check: the application changed after this event read it';
 const decideSql = `
 with app as (
   -- getApplication (src/applications.ts): the application with its team, cycle and organisation, all joined
-  select a.id, a.status, t.name as team_name, t.leader_open_id, t.contact_open_id
+  select a.id, a.status, t.name as team_name, t.leader_open_id, t.contact_open_id, c.status as cycle_status
   from applications a
     join teams t on t.id = a.team_id
     join cycles c on c.id = a.cycle_id
@@ -67,6 +67,8 @@ verdict as (
     (exists (select 1 from people p where p.open_id = $4 and 'admin' = any(p.roles)) or $4 = any($5::text[]))
     -- formalCheck: found; 受理 of a 'submitted' one refused (第十五条); madeAlready; applicationMachine.check's from
     and app.status = 'recommended'
+    -- formalCheck: reviewStillTakes (the year's applications open, or its experts scoring)
+    and app.cycle_status in ('open', 'scoring')
     and exists (select 1 from running)
     -- ctx.send queues a notice to the actor as interactive (isInteractive, src/events.ts): such a click is left to it
     and $4 <> app.leader_open_id and $4 <> app.contact_open_id as ok

@@ -368,7 +368,7 @@ const steps: Step[] = [
   { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
   { name: '汇总 clicked again, the cycle closed', who: ADMIN, cycle: fixtureCycle, toast: 'info', says: new RegExp(`^已于 \\d{4}年\\d+月\\d+日 \\d\\d:\\d\\d 汇总${YEAR}年度专家评分，无需重复汇总。$`), leftToOrdinary: true },
   {
-    // the year ends with no title (test/db/emptyYear.test.ts); the statement leaves it to the ordinary path
+    // the year ends with no title (test/db/yearEnd.test.ts); the statement leaves it to the ordinary path
     name: 'nothing scored',
     who: ADMIN,
     cycle: (db) => byYear(db, 2028),

@@ -92,12 +92,13 @@ const steps: Step[] = [
   { name: '退回 clicked again', who: ROLE_ADMIN, action: 'check.return', app: (_f, r) => r.appB, form: (id) => reason(id, '缺少顾客确认材料'), toast: 'info', says: /^已于 .* 退回，无需重复退回。$/, leftToOrdinary: true },
   { name: '受理 by an administrator who leads the team', who: LEADING_ADMIN, action: 'check.accept', app: (_f, r) => r.appE, toast: 'success', says: /^已受理：管理员兼任五班$/, leftToOrdinary: true },
   {
+    // its year's results are out: nothing left to take it into (test/db/yearEnd.test.ts)
     name: 'no running cycle',
     who: ADMIN,
     action: 'check.accept',
     app: (_f, r) => r.appF,
     toast: 'info',
-    says: /当前没有进行中的年度评审/,
+    says: /^2027年度评审结果已公布，不能再受理申报。/,
     leftToOrdinary: true,
     before: async (db, f) => {
       await db.update(cycles).set({ status: 'published' }).where(eq(cycles.id, f.cycleId));

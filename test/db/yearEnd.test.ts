@@ -5,9 +5,10 @@ import { ManualClock } from '../../src/clock.js';
 import { applicationForm } from '../support/forms.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { type Fixture, personas, snapshot, startSecurityHarness } from './securityFixture.js';
 
 /**
- * A year that ends with nothing scored: nobody applied, or nothing was accepted. It used to stay 专家评分中 for ever
+ * The end of a year. One that ends with nothing scored: nobody applied, or nothing was accepted. It used to stay 专家评分中 for ever
  * (结束评分并汇总 refused: “没有完成评分的申报”), and with it the association, since a new year opens only once the last is
  * published (第十九条). It now ends with no title and can be published, unless the formal check could still bring an
  * application to the review.
@@ -83,5 +84,46 @@ describe('a year with nothing scored', () => {
     const ended = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
     expect(ended.toast.content).toContain('2028年度没有完成评分的申报，评审已结束');
     expect((await cycleOf(2028)).status).toBe('closed');
+  });
+});
+
+describe('after the experts’ scoring has ended, an application is no longer taken in', () => {
+  let s: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h: s, f } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  const late = () => [
+    { who: personas.contact, value: { action: 'endorse.recommend', applicationId: f.appA }, form: { truthful: true, opinion: '同意推荐' }, what: '不能再推荐这份申报' },
+    { who: personas.contact, value: { action: 'endorse.return', applicationId: f.appA }, form: { opinion: '请补充材料' }, what: '不能再退回这份申报' },
+    { who: ADMIN, value: { action: 'check.accept', applicationId: f.appC }, form: undefined, what: '不能再受理申报' },
+    { who: ADMIN, value: { action: 'check.return', applicationId: f.appC }, form: { [`reason_${f.appC}`]: '材料不全' }, what: '不能再退回申报' },
+  ];
+
+  it.each([
+    ['closed', '2027年度评审已汇总专家评分'],
+    ['published', '2027年度评审结果已公布'],
+  ])('in a year %s, the contact’s 推荐 / 退回 and the formal check are refused, and nothing changes', async (status, stage) => {
+    await s.db.db.update(cycles).set({ status }).where(eq(cycles.id, f.cycleId));
+    const before = await snapshot(s.db.db);
+    for (const c of late()) {
+      const body = await s.click(c.who, c.value, c.form);
+      expect(body.toast, JSON.stringify(c.value)).toEqual({ type: 'info', content: `${stage}，${c.what}。如有疑问，请联系协会。` });
+    }
+    expect(await snapshot(s.db.db)).toEqual(before);
+  });
+
+  it('while the experts score, a late 推荐 and its 受理 are still taken', async () => {
+    await s.db.db.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, f.cycleId));
+    const [recommend, , accept] = late();
+    expect((await s.click(recommend.who, recommend.value, recommend.form)).toast.type).toBe('success');
+    expect((await s.click(accept.who, accept.value, accept.form)).toast.type).toBe('success');
+    const rows = await s.db.db.select({ id: applications.id, status: applications.status }).from(applications).where(eq(applications.cycleId, f.cycleId));
+    expect(rows.find((r) => r.id === f.appA)?.status).toBe('recommended');
+    expect(rows.find((r) => r.id === f.appC)?.status).toBe('accepted');
   });
 });
