@@ -3,7 +3,8 @@ import { jobNames, runJob } from '../../src/jobs/index.js';
 import { ADMIN, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { cardText } from '../support/cards.js';
 import { messageEvent, randomMessageId } from '../support/larkEvents.js';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { rowsOf } from '../../src/outbox.js';
 import { organizations, people as peopleTable } from '../../db/schema.js';
 import { invariantViolations, ORG_POOL, OTHER_CONTACT, OTHER_EXPERT, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
@@ -27,8 +28,11 @@ const people: Record<string, string> = { ...personas, otherLeader: OTHER_LEADER,
 // the administrators' group and the experts' group, bound by the administrator: alerts, digests and reminders land there
 const ADMIN_GROUP = 'oc_crawl_admin_group_00000000000001';
 const EXPERT_GROUP = 'oc_crawl_expert_group_0000000000001';
-/** Who clicks a card sent to a group. */
-const groupClicker: Record<string, string> = { [ADMIN_GROUP]: ADMIN, [EXPERT_GROUP]: OTHER_EXPERT };
+/** Who may click a card sent to a group: each member, a colleague who is no administrator or expert among them. */
+const groupMembers: Record<string, string[]> = {
+  [ADMIN_GROUP]: [ADMIN, personas.member],
+  [EXPERT_GROUP]: [OTHER_EXPERT, personas.expert, personas.leader],
+};
 /** Buttons that undo or take back: left out of the forward rounds, so the review can get to its end. */
 const BACKWARD = new Set(['review.reopen', 'review.swap', 'review.declineForm', 'review.decline', 'endorse.return', 'check.return', 'team.memberRemove', 'experts.deactivate', 'experts.conflictForm', 'experts.conflictAdd']);
 /** Buttons whose answer does not depend on how far the year is. */
@@ -47,8 +51,8 @@ beforeAll(async () => {
     { openId: THIRD_EXPERT, name: '第三位专家', roles: ['expert'], organizationId: pool.id, specialities: ['道路养护'] },
     { openId: FOURTH_EXPERT, name: '第四位专家', roles: ['expert'], organizationId: pool.id, specialities: ['桥梁'] },
   ]);
-  h.fake.setChatMembers(ADMIN_GROUP, [ADMIN]);
-  h.fake.setChatMembers(EXPERT_GROUP, [ADMIN, personas.expert, OTHER_EXPERT, THIRD_EXPERT, FOURTH_EXPERT]);
+  h.fake.setChatMembers(ADMIN_GROUP, groupMembers[ADMIN_GROUP]);
+  h.fake.setChatMembers(EXPERT_GROUP, [ADMIN, THIRD_EXPERT, FOURTH_EXPERT, ...groupMembers[EXPERT_GROUP]]);
 });
 afterAll(async () => {
   await h?.close();
@@ -68,33 +72,38 @@ function walk(node: unknown, visit: (n: Node, form: Node | undefined) => void, f
 
 const textOf = (x: unknown) => (x && typeof x === 'object' ? String((x as Node).content ?? '') : '');
 
-/** What a user who fills only what the card requires would send for one field; undefined leaves it out. */
+/**
+ * What a user filling the form would send for one field: what the card shows, else something plausible for its label
+ * (the bot checks required fields itself, so a card seldom marks them).
+ */
 function fieldValue(field: Node, clicker: string): unknown {
   const hint = `${field.name} ${textOf(field.label)} ${textOf(field.placeholder)}`;
+  const someoneElse = (options: Node[] | undefined) => (options ?? []).map((o) => o.value as string).find((v) => v !== clicker) ?? options?.[0]?.value ?? clicker;
   switch (field.tag) {
     case 'input': {
       if (field.default_value !== undefined) return field.default_value;
-      if (!field.required) return undefined;
       const range = /(\d+(?:\.\d+)?)\s*[–-]\s*(\d+(?:\.\d+)?)/.exec(textOf(field.placeholder));
       if (range) return range[2];
       if (/手机|mobile/i.test(hint)) return '13800138000';
       if (/电话|phone/i.test(hint)) return '020-87654321';
-      if (/https?:/.test(hint)) return 'https://example.com/material';
-      if (/人数|count|数/.test(hint) || field.max_length === 12) return '12';
+      if (/https?:|链接|url/i.test(hint)) return 'https://example.com/material';
+      if (/班组编号|被投诉班组|team/i.test(hint)) return 'GDSZ-2025-0001';
+      if (/邮箱|mail/i.test(hint)) return 'someone@example.com';
+      if (/人数|count|数量/.test(hint) || field.max_length === 12) return '12';
       return '按要求填写的内容';
     }
     case 'select_static':
-      return field.initial_option ?? (field.required ? field.options?.[0]?.value : undefined);
+      return field.initial_option ?? field.options?.[0]?.value;
     case 'multi_select_static':
-      return field.initial_options ?? (field.required ? [field.options?.[0]?.value] : undefined);
+      return field.initial_options ?? [field.options?.[0]?.value];
     case 'select_person':
-      return field.initial_option ?? (field.required ? (field.options?.[0]?.value ?? clicker) : undefined);
+      return field.initial_option ?? someoneElse(field.options);
     case 'multi_select_person':
-      return field.initial_options ?? (field.required ? [field.options?.[0]?.value ?? clicker] : undefined);
+      return field.initial_options ?? [someoneElse(field.options)];
     case 'date_picker':
-      return field.initial_date ?? (field.required ? '2027-04-01' : undefined);
+      return field.initial_date ?? '2027-04-01';
     case 'checker':
-      return field.required ? true : field.checked;
+      return true;
     default:
       return undefined;
   }
@@ -127,7 +136,7 @@ describe('crawling every card as its receivers would', () => {
     const owner = new Map<string, string>(); // message id → who clicks it
     const asked = new Map<string, string>(); // a user's message id → who sent it
     // every card shown, as it was shown: the same card may sit in another message (帮助 sent twice), so its buttons stay clickable
-    const frontier: { messageId: string; card: unknown }[] = [];
+    const frontier: { messageId: string; card: unknown; clicker: string }[] = [];
     const seen = new Set<string>();
     const seenEver = new Set<string>();
     let taken = 0;
@@ -135,10 +144,11 @@ describe('crawling every card as its receivers would', () => {
     const collect = () => {
       for (const m of h.fake.messages.slice(taken)) {
         if (m.msgType !== 'interactive' || owner.has(m.messageId)) continue;
-        const who = m.receiveIdType === 'open_id' ? m.receiveId : m.receiveIdType === 'chat_id' ? groupClicker[m.receiveId] : m.replyTo ? asked.get(m.replyTo) : undefined;
-        if (!who || !Object.values(people).includes(who)) continue;
-        owner.set(m.messageId, who);
-        frontier.push({ messageId: m.messageId, card: m.content });
+        const who = m.receiveIdType === 'open_id' ? [m.receiveId] : m.receiveIdType === 'chat_id' ? (groupMembers[m.receiveId] ?? []) : m.replyTo ? [asked.get(m.replyTo)] : [];
+        const clickers = who.filter((p): p is string => !!p && Object.values(people).includes(p));
+        if (!clickers.length) continue;
+        owner.set(m.messageId, clickers[0]);
+        for (const clicker of clickers) frontier.push({ messageId: m.messageId, card: m.content, clicker });
       }
       taken = h.fake.messages.length;
     };
@@ -187,6 +197,7 @@ describe('crawling every card as its receivers would', () => {
 
     let clicks = 0;
     let rounds = 0;
+    let openedInRound = -1;
     const actions = new Map<string, number>();
     // rounds: what one round's clicks changed (applications closed, panels assigned, sheets in) shows in the next round's menus
     while (clicks < BUDGET_CLICKS && rounds < ROUND_KINDS.length) {
@@ -199,8 +210,7 @@ describe('crawling every card as its receivers would', () => {
       if (rounds > 1) h.clock.advanceDays(7);
       await askEverything();
       while (frontier.length && clicks < BUDGET_CLICKS) {
-      const { messageId, card } = frontier.shift()!;
-      const clicker = owner.get(messageId)!;
+      const { messageId, card, clicker } = frontier.shift()!;
       for (const b of buttonsOf(card, clicker)) {
         if (clicks >= BUDGET_CLICKS) break;
         // the same button once per person and round; what does not change with the year (the measures' pages, which lead
@@ -209,6 +219,8 @@ describe('crawling every card as its receivers would', () => {
         const once = ONCE.some((prefix) => verb.startsWith(prefix));
         const key = once ? `${clicker} ${verb}` : `${clicker} ${JSON.stringify(b.value)} ${JSON.stringify(b.form ?? null)}`;
         if ((once ? seenEver : seen).has(key) || (kind === 'forward' && BACKWARD.has(verb))) continue;
+        // a year opened in this round takes applications until the next: the teams' 申报 come first there
+        if (verb === 'cycle.closeApplications' && openedInRound === rounds) continue;
         (once ? seenEver : seen).add(key);
         clicks++;
         actions.set(verb, (actions.get(verb) ?? 0) + 1);
@@ -230,7 +242,8 @@ describe('crawling every card as its receivers would', () => {
         shown(where, body?.card?.data, body?.toast?.content);
         for (const line of failures().slice(before)) problems.push(`${where}: logged ${line.slice(0, 400)}`);
         if (process.env.CRAWL_TRACE) console.log(`${where.slice(0, 140)} → ${body?.toast?.type ?? ""} ${body?.toast?.content ?? ""} ${answered ? `[card: ${cardText(body.card.data).slice(0, 80)}]` : ""}`);
-        if (answered) frontier.push({ messageId, card: body.card.data });
+        if (answered) frontier.push({ messageId, card: body.card.data, clicker });
+        if (verb === 'cycle.open' && body?.toast?.type === 'success') openedInRound = rounds;
         const sentBefore = taken;
         collect();
         for (const m of h.fake.messages.slice(sentBefore)) if (m.msgType === 'interactive') shown(`${where} → sent`, m.content);
@@ -239,6 +252,8 @@ describe('crawling every card as its receivers would', () => {
     }
     const inGroups = h.fake.messages.filter((m) => m.receiveIdType === "chat_id" && m.msgType === "interactive").length;
     console.log(`crawl: ${inGroups} cards sent to groups; ${rounds} rounds, ${clicks} clicks over ${owner.size} cards; ${frontier.length} cards left unvisited; by action ${JSON.stringify(Object.fromEntries([...actions].sort()))}`);
+    const acted = rowsOf(await h.db.db.execute(sql`select actor, action, count(*)::int as n from audit_log group by 1, 2 order by 1, 2`));
+    if (process.env.CRAWL_TRACE) console.log(JSON.stringify(acted));
     expect(problems.slice(0, 15), `${problems.length} problems`).toEqual([]);
     expect(clicks).toBeGreaterThan(100);
     expect((await fetch(h.app.url + '/healthz')).status).toBe(200);
