@@ -1,0 +1,143 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outbox, teamMembers } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
+import { rowsOf } from '../../src/outbox.js';
+import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { EXPERT60, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale } from './cardScaleFixture.js';
+
+/**
+ * Every card whose size grows with the data, drawn by the real bot from the largest realistic data (cardScaleFixture)
+ * and judged by the simulated Open Platform as Feishu would (30 KB, 200 tagged objects, unique names): a card
+ * answered to a click that Feishu refuses leaves the user looking at nothing, a refused send leaves them nothing.
+ */
+
+let h: Harness;
+let f: ScaleFixture;
+const sizes: { card: string; bytes: number; tagged: number }[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
+  f = await seedScale(h.db.db);
+}, 120_000);
+afterAll(async () => {
+  // the figures the report quotes: each card at the largest data
+  if (sizes.length) console.log(sizes.map((s) => `${s.card}: ${s.bytes} B, ${s.tagged} tagged`).join('\n'));
+  await h?.close();
+});
+
+/** The card within Feishu's limits, with its figures kept for the report. */
+function judged(name: string, card: unknown) {
+  expect(card, `${name}: no card`).toBeTruthy();
+  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
+  const tagged = taggedCount(card);
+  sizes.push({ card: name, bytes, tagged });
+  expect(cardProblems(card), name).toEqual([]);
+  expect(bytes).toBeLessThanOrEqual(MAX_CARD_CONTENT_BYTES);
+  expect(tagged).toBeLessThanOrEqual(MAX_CARD_TAGGED_OBJECTS);
+  return card as any;
+}
+
+/** The outbox's last row id: what a step queues comes after it. */
+async function outboxMark(): Promise<number> {
+  const [row] = rowsOf(await h.db.db.execute(sql`select coalesce(max(id), 0)::int as id from ${outbox}`)) as { id: number }[];
+  return Number(row.id);
+}
+
+/** Nothing the outbox tried since `mark` was refused by the Open Platform (a refused card is dead-lettered, not retried). */
+async function nothingRefused(mark: number) {
+  const dead = rowsOf(await h.db.db.execute(sql`select dedupe_key, last_error from ${outbox} where id > ${mark} and status in ('dead', 'undeliverable')`));
+  expect(dead).toEqual([]);
+}
+
+function lastCardTo(receiveId: string) {
+  const m = [...h.fake.messages].reverse().find((x) => x.receiveId === receiveId && x.msgType === 'interactive');
+  if (!m) throw new Error(`no card sent to ${receiveId}`);
+  return m;
+}
+
+/** A command in the p2p chat; the card it sends, judged. */
+async function sayFor(name: string, openId: string, text: string) {
+  const before = h.fake.messages.length;
+  const mark = await outboxMark();
+  await h.say(openId, text);
+  await nothingRefused(mark);
+  const m = lastCardTo(openId);
+  expect(h.fake.messages.indexOf(m), `${name}: no new card`).toBeGreaterThanOrEqual(before);
+  judged(name, m.content);
+  return m;
+}
+
+/** The first button of the message's card now whose value has these entries. */
+function buttonOn(messageId: string, want: Record<string, unknown>): Record<string, unknown> {
+  const found = cardActions(h.fake.currentCard(messageId)).find((a) => Object.entries(want).every(([k, v]) => a[k] === v));
+  if (!found) throw new Error(`no button ${JSON.stringify(want)} on the card`);
+  return found;
+}
+
+/** Presses a button the message's card shows now; the answer judged. */
+async function press(name: string, openId: string, messageId: string, want: Record<string, unknown>, formValue?: Record<string, unknown>) {
+  return clickFor(name, openId, messageId, buttonOn(messageId, want), formValue);
+}
+
+/** A click on a card the fake holds; the answer judged (clickCard throws when Feishu would refuse it). */
+async function clickFor(name: string, openId: string, messageId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
+  const mark = await outboxMark();
+  const res = await h.clickCard(openId, messageId, value, formValue);
+  expect(res.refused, name).toBeUndefined();
+  await nothingRefused(mark);
+  return judged(name, res.body.card?.data);
+}
+
+describe('an expert with sixty tasks', () => {
+  it('评分: the task list, its next page, a score sheet at full length and the decline form', async () => {
+    const list = await sayFor('评分 (60 tasks)', EXPERT60, '评分');
+    expect(cardText(list.content)).toContain(`已完成 20 / ${SCALE.expertTasks}`);
+    const next = await press('评分 page 2', EXPERT60, list.messageId, { action: 'review.list', page: 2 });
+    expect(cardText(next)).toContain('第 2 / 3 页');
+    await press('评分 page 1', EXPERT60, list.messageId, { action: 'review.list', page: 1 });
+    const sheet = await press('score sheet (full-length application)', EXPERT60, list.messageId, { action: 'review.open', assignmentId: f.firstTask });
+    expect(cardActions(sheet).some((a) => a.action === 'review.declineForm')).toBe(true);
+    await press('decline form', EXPERT60, list.messageId, { action: 'review.declineForm', assignmentId: f.firstTask });
+  });
+
+});
+
+describe('the association with 3 000 applications, 500 experts and 200 complaints', () => {
+  let admin: { messageId: string };
+  beforeAll(async () => {
+    admin = await sayFor('管理', ADMIN, '管理');
+  });
+
+  it('评审进度 of 3 000 applications still scoring', async () => {
+    const progress = await press('评审进度 (3 000 pending)', ADMIN, admin.messageId, { action: 'review.progress' });
+    expect(cardText(progress)).toContain(`未完成评分的申报（${SCALE.applications} 份）`);
+  });
+
+  it('投诉处理 with 200 open complaints, and one at its longest', async () => {
+    await sayFor('管理', ADMIN, '管理').then((m) => (admin = m));
+    const list = await press('投诉处理 (200 open)', ADMIN, admin.messageId, { action: 'complaint.list' });
+    expect(cardText(list)).toContain(`共 ${SCALE.complaints} 件`);
+    await press('投诉 (2 000 characters)', ADMIN, admin.messageId, { action: 'complaint.open' });
+  });
+});
+
+describe('people with many teams', () => {
+  it('进度 of a team with nine years of applications and titles', async () => {
+    const m = await sayFor('进度 (nine years)', OLD_LEADER, '进度');
+    expect(cardText(m.content)).toContain(`${2027 - SCALE.pastYears} 年度`);
+  });
+
+  it('班组成员 of a team of 500, and its profile form at full length', async () => {
+    const members = Array.from({ length: 499 }, (_, i) => openIdOf('leader', i + 2));
+    await h.db.db.insert(teamMembers).values(members.map((openId) => ({ teamId: f.teamOne, openId, role: 'member' }))).onConflictDoNothing();
+    const status = await sayFor('进度 (nine years)', OLD_LEADER, '进度');
+    const card = await press('班组成员 (500)', OLD_LEADER, status.messageId, { action: 'team.members', teamId: f.teamOne });
+    expect(cardText(card)).toContain('共 500 人在册');
+    await press('班组成员 p2', OLD_LEADER, status.messageId, { action: 'team.members', page: 2 });
+    const again = await sayFor('进度 (nine years)', OLD_LEADER, '进度');
+    await press('修改资料 (full length)', OLD_LEADER, again.messageId, { action: 'team.editForm', teamId: f.teamOne });
+  });
+});
