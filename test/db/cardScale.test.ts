@@ -6,7 +6,7 @@ import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local
 import { rowsOf } from '../../src/outbox.js';
 import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { EXPERT60, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale } from './cardScaleFixture.js';
+import { BIG_CONTACT, EXPERT60, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale } from './cardScaleFixture.js';
 
 /**
  * Every card whose size grows with the data, drawn by the real bot from the largest realistic data (cardScaleFixture)
@@ -132,6 +132,15 @@ describe('the association with 3 000 applications, 500 experts and 200 complaint
 });
 
 describe('people with many teams', () => {
+  it('进度 of a contact of 300 teams, five a page', async () => {
+    const status = await sayFor('进度 (contact of 300 teams)', BIG_CONTACT, '进度');
+    const pages = SCALE.applications / SCALE.organizations / 5;
+    expect(cardText(status.content)).toContain(`第 1 / ${pages} 页`);
+    const second = await press('进度 p2', BIG_CONTACT, status.messageId, { action: 'team.status', page: 2 });
+    expect(cardText(second)).toContain(`第 2 / ${pages} 页`);
+    expect(cardActions(second).filter((a) => a.action === 'team.status')).toEqual([{ action: 'team.status', page: 1 }, { action: 'team.status', page: 3 }]);
+  });
+
   it('进度 of a team with nine years of applications and titles', async () => {
     const m = await sayFor('进度 (nine years)', OLD_LEADER, '进度');
     expect(cardText(m.content)).toContain(`${2027 - SCALE.pastYears} 年度`);
