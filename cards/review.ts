@@ -2,7 +2,7 @@ import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import type { ScoreSheetForm } from '../src/review/scoring.js';
 import { groupDigits } from './bulk.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pager } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 
@@ -315,7 +315,14 @@ export interface PanelView {
   statusLabel: string;
   cycleStatus: string;
   members: { assignmentId: number; expertOpenId: string; name: string | null; status: string; total: number | null; declineReason: string | null }[];
+  /** The page of the panel shown (1 when absent). */
+  page?: number;
 }
+
+/** Panel rows per page: eight declines with their 500-character reasons stay under Feishu's 30 KB (fifteen experts after ten declines came to 33 KB). */
+export const PANEL_PAGE = 8;
+/** The experts still on the panel first, those who declined or were replaced after them; each in its order. */
+const onPanelFirst = (status: string) => (status === 'assigned' || status === 'submitted' ? 0 : 1);
 
 const memberStatus: Record<string, string> = { assigned: '待评分', submitted: '已提交', declined: '已谢绝', replaced: '已改派' };
 
@@ -323,7 +330,9 @@ const memberStatus: Record<string, string> = { assigned: '待评分', submitted:
 export function panelCard(d: PanelView): Card {
   const editable = d.cycleStatus === 'open' || d.cycleStatus === 'scoring';
   const reopenable = editable || d.cycleStatus === 'closed';
-  const rows: Element[] = d.members.map((m) => {
+  const ordered = d.members.map((m, i) => ({ m, i })).sort((a, b) => onPanelFirst(a.m.status) - onPanelFirst(b.m.status) || a.i - b.i).map((x) => x.m);
+  const shown = pageOf(ordered, d.page ?? 1, PANEL_PAGE);
+  const rows: Element[] = shown.items.map((m) => {
     const who = m.name ? m.name : mention(m.expertOpenId);
     const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' ? ` · ${m.total} 分` : ''}${m.declineReason ? `（${m.declineReason}）` : ''}`;
     const actions: Element[] = [];
@@ -332,7 +341,7 @@ export function panelCard(d: PanelView): Card {
         button({
           text: '更换专家',
           type: 'danger',
-          value: { action: 'review.swap', assignmentId: m.assignmentId },
+          value: { action: 'review.swap', assignmentId: m.assignmentId, ...(shown.page > 1 ? { page: shown.page } : {}) },
           confirm: { title: '更换这位专家？', text: '该任务将改派给另一位符合条件的专家，原专家的评分卡作废。' },
         }),
       );
@@ -341,7 +350,7 @@ export function panelCard(d: PanelView): Card {
       actions.push(
         button({
           text: '重开评分',
-          value: { action: 'review.reopen', assignmentId: m.assignmentId },
+          value: { action: 'review.reopen', assignmentId: m.assignmentId, ...(shown.page > 1 ? { page: shown.page } : {}) },
           confirm: { title: '重开这份评分？', text: '评分退回该专家修改后重新提交，操作将记入审计日志；已汇总的年度评审将回到专家评分阶段。' },
         }),
       );
@@ -363,6 +372,7 @@ export function panelCard(d: PanelView): Card {
       ...applicationBrief(d.application, false),
       hr(),
       ...(rows.length ? rows : [markdown('尚未分配专家。')]),
+      ...pager({ page: shown.page, pages: shown.pages, value: { action: 'review.panel', applicationId: d.applicationId } }),
       note('专家名单和分数仅协会管理员可见（第十七条）。'),
       buttonRow([
         button({ text: '评审进度', value: { action: 'review.progress', cycleId: d.cycleId } }),

@@ -116,6 +116,21 @@ describe('the association with 3 000 applications, 500 experts and 200 complaint
     expect(cardText(progress)).toContain(`未完成评分的申报（${SCALE.applications} 份）`);
   });
 
+  it('查看专家组 of a panel of fifteen after ten declines, eight a page, the experts on it first', async () => {
+    await sayFor('管理', ADMIN, '管理').then((m) => (admin = m));
+    await press('评审进度', ADMIN, admin.messageId, { action: 'review.progress' });
+    const panel = await press('查看专家组 (15 + 10 declined)', ADMIN, admin.messageId, { action: 'review.panelByCode' }, { code: 'GDSZ-2016-00001' });
+    expect(cardText(panel)).toContain('第 1 / 4 页');
+    expect(cardText(panel)).not.toContain('已谢绝');
+    const second = await press('查看专家组 p2', ADMIN, admin.messageId, { action: 'review.panel', page: 2 });
+    expect(cardText(second)).toContain('已谢绝');
+    // a swap from page 2 answers with page 2
+    const swap = cardActions(second).find((a) => a.action === 'review.swap');
+    expect(swap?.page).toBe(2);
+    const after = await press('更换专家 on p2', ADMIN, admin.messageId, swap!);
+    expect(cardText(after)).toContain('第 2 / 4 页');
+  });
+
   it('专家库: two pages of 501 experts, each at its longest', async () => {
     await sayFor('管理', ADMIN, '管理').then((m) => (admin = m));
     const pool = await press('专家库 p1', ADMIN, admin.messageId, { action: 'experts.list' });
