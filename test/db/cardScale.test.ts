@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outbox, teamMembers } from '../../db/schema.js';
+import { conflicts, outbox, teamMembers } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
 import { rowsOf } from '../../src/outbox.js';
 import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { BIG_CONTACT, EXPERT60, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale } from './cardScaleFixture.js';
+import { BIG_CONTACT, EXPERT60, filled, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale } from './cardScaleFixture.js';
 
 /**
  * Every card whose size grows with the data, drawn by the real bot from the largest realistic data (cardScaleFixture)
@@ -103,6 +103,23 @@ describe('an expert with sixty tasks', () => {
     await press('decline form', EXPERT60, list.messageId, { action: 'review.declineForm', assignmentId: f.firstTask });
   });
 
+});
+
+describe('an expert who declared forty conflicts of interest', () => {
+  it('声明利益冲突 lists them eight a page, each at its longest', async () => {
+    const teamIds = rowsOf(await h.db.db.execute(sql`select id from teams order by id limit 30`)) as { id: number }[];
+    const orgIds = rowsOf(await h.db.db.execute(sql`select id from organizations order by id`)) as { id: number }[];
+    await h.db.db.insert(conflicts).values([
+      ...teamIds.map((t) => ({ expertOpenId: EXPERT60, teamId: Number(t.id), reason: filled('曾任职', 500) })),
+      ...orgIds.map((o) => ({ expertOpenId: EXPERT60, organizationId: Number(o.id), reason: filled('亲属', 500) })),
+    ]);
+    const list = await sayFor('评分 (again)', EXPERT60, '评分');
+    const form = await press('声明利益冲突 (40 declared)', EXPERT60, list.messageId, { action: 'experts.conflictForm' });
+    expect(cardText(form)).toContain('共 40 项');
+    expect(cardText(form)).toContain('第 1 / 5 页');
+    const last = await press('声明利益冲突 p2', EXPERT60, list.messageId, { action: 'experts.conflictForm', page: 2 });
+    expect(cardText(last)).toContain('第 2 / 5 页');
+  });
 });
 
 describe('the association with 3 000 applications, 500 experts and 200 complaints', () => {
