@@ -6,7 +6,10 @@ import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local
 import { rowsOf } from '../../src/outbox.js';
 import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { BIG_CONTACT, EXPERT60, filled, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale } from './cardScaleFixture.js';
+import { scheduledJob } from '../../src/jobs/index.js';
+import { createLogger } from '../../src/log.js';
+import { Writable } from 'node:stream';
+import { ADMIN_GROUP, BIG_CONTACT, EXPERT60, filled, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale } from './cardScaleFixture.js';
 
 /**
  * Every card whose size grows with the data, drawn by the real bot from the largest realistic data (cardScaleFixture)
@@ -14,6 +17,7 @@ import { BIG_CONTACT, EXPERT60, filled, NOW, OLD_LEADER, openIdOf, SCALE, type S
  * answered to a click that Feishu refuses leaves the user looking at nothing, a refused send leaves them nothing.
  */
 
+const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
 let h: Harness;
 let f: ScaleFixture;
 const sizes: { card: string; bytes: number; tagged: number }[] = [];
@@ -178,6 +182,11 @@ describe('people with many teams', () => {
     expect(cardText(m.content)).toContain(`${2027 - SCALE.pastYears} 年度`);
   });
 
+  it('注册 offers the hundred people a picker may list', async () => {
+    const form = await sayFor('注册 (100 candidates)', openIdOf('leader', 'new'), '注册');
+    expect(JSON.stringify(form.content)).toContain(BIG_CONTACT);
+  });
+
   it('班组成员 of a team of 500, and its profile form at full length', async () => {
     const members = Array.from({ length: 499 }, (_, i) => openIdOf('leader', i + 2));
     await h.db.db.insert(teamMembers).values(members.map((openId) => ({ teamId: f.teamOne, openId, role: 'member' }))).onConflictDoNothing();
@@ -187,5 +196,29 @@ describe('people with many teams', () => {
     await press('班组成员 p2', OLD_LEADER, status.messageId, { action: 'team.members', page: 2 });
     const again = await sayFor('进度 (nine years)', OLD_LEADER, '进度');
     await press('修改资料 (full length)', OLD_LEADER, again.messageId, { action: 'team.editForm', teamId: f.teamOne });
+  });
+});
+
+describe('scheduled work at the largest', () => {
+  const run = async (name: 'digest' | 'escalation') => {
+    const mark = await outboxMark();
+    const before = h.fake.messages.length;
+    await scheduledJob(name, { db: h.db.db, now: () => h.clock.now(), timezone: h.app.config.BOT_TIMEZONE, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS, log: quiet, nudge: () => {} })();
+    await h.drain();
+    await nothingRefused(mark);
+    return h.fake.messages.slice(before).filter((m) => m.receiveId === ADMIN_GROUP && m.msgType === 'interactive');
+  };
+
+  it('the daily digest after the scoring deadline: 501 experts overdue, 200 complaints open', async () => {
+    h.clock.set('2027-07-02T09:00:00+08:00');
+    const [digest] = await run('digest');
+    judged('每日汇总 (501 overdue, 200 complaints)', digest.content);
+    expect(cardText(digest.content)).toContain('待处理投诉 200 件');
+  });
+
+  it('the escalation of 200 complaints open for weeks: one card each, every one accepted', async () => {
+    const sent = await run('escalation');
+    expect(sent.length).toBe(SCALE.complaints);
+    for (const m of sent.slice(0, 3)) judged('投诉已逾期 (2 000 characters)', m.content);
   });
 });
