@@ -167,6 +167,17 @@ describe('the association with 3 000 applications, 500 experts and 200 complaint
   });
 });
 
+describe('形式审查 of recommended applications at their longest', () => {
+  it('shows six with the opinion cut and says how many more', async () => {
+    // the title made only of a character that escapes to six bytes (|, &#124;), as a pasted table row would be
+    await h.db.db.execute(sql`update applications set status = 'recommended', form = jsonb_set(form, '{title}', to_jsonb(repeat('|', 100)))
+      where id in (select id from applications where cycle_id = ${f.cycleId} order by id desc limit 20)`);
+    const admin = await sayFor('管理', ADMIN, '管理');
+    const list = await press('形式审查 (20 recommended)', ADMIN, admin.messageId, { action: 'check.list' });
+    expect(cardText(list)).toContain('共 20 份待审查，此处显示前 6 份');
+  });
+});
+
 describe('people with many teams', () => {
   it('进度 of a contact of 300 teams, five a page', async () => {
     const status = await sayFor('进度 (contact of 300 teams)', BIG_CONTACT, '进度');
