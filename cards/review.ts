@@ -30,17 +30,24 @@ export interface ScoringTaskData {
 
 const clip = (s: string | undefined, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : (s ?? ''));
 
-/** The brief shows the title and category; the long view every field, long texts clipped to keep the card under 30 KB. */
+/** The brief shows the title and category; the long view every field, each long text clipped at `clip` characters. */
 const briefKeys = new Set(['title', 'category']);
 
-function applicationBrief(a: TaskApplication, long: boolean): Element[] {
+function applicationBrief(a: TaskApplication, long: boolean, clip = 1000): Element[] {
   const isShort = (r: DisplayRow) => r.kind !== 'longText' && r.kind !== 'url';
   const short = a.display.filter((r) => isShort(r) && (long || briefKeys.has(r.key)));
   return [
     fields([['班组', `${a.team}（${a.code}）`], ['所属单位', a.organization], ...short.map((r): [string, string] => [r.label, r.text])]),
-    ...(long ? formDisplayElements(a.display.filter((r) => !isShort(r) && r.text), { clip: 1000 }) : []),
+    ...(long ? formDisplayElements(a.display.filter((r) => !isShort(r) && r.text), { clip }) : []),
   ];
 }
+
+/**
+ * The score sheet shows the start of each long text of the 申报表: four texts of 1 000 characters took 18 KB of
+ * Feishu's 30 KB, leaving too little for a large sheet. 查看申报表全文 shows them whole.
+ */
+export const TASK_TEXT_SHOWN = 300;
+const clippedAt = (a: TaskApplication, n: number) => a.display.some((r) => r.kind === 'longText' && r.text.length > n);
 
 /** The score sheet of one application: the form's inputs (one number per item, labelled with its max), each area under its heading; submit. */
 export function scoringTaskCard(d: ScoringTaskData): Card {
@@ -63,7 +70,13 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
     elements: [
       ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
       ...(d.reopened ? [note('协会管理员已重开这份评分，原分数已填入，修改后请重新提交。')] : []),
-      ...applicationBrief(d.application, true),
+      ...applicationBrief(d.application, true, TASK_TEXT_SHOWN),
+      ...(clippedAt(d.application, TASK_TEXT_SHOWN)
+        ? [
+            note(md`以上各项长文本只显示前 ${TASK_TEXT_SHOWN} 字。`),
+            buttonRow([button({ text: '查看申报表全文', value: { action: 'review.application', assignmentId: d.assignmentId } })]),
+          ]
+        : []),
       hr(),
       note(
         md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}你的评分仅协会可见，其他专家和申报班组看不到。`,
@@ -71,6 +84,23 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
       form('score_form', inputs),
       buttonRow([
         button({ text: '谢绝此任务', type: 'danger', value: { action: 'review.declineForm', assignmentId: d.assignmentId } }),
+        button({ text: '我的评分任务', type: 'text', value: { action: 'review.list' } }),
+      ]),
+    ],
+  });
+}
+
+/** 查看申报表全文: the whole 申报表 of a task, read-only; 返回评分 opens the score sheet again. */
+export function taskApplicationCard(d: { assignmentId: number; year: number; application: TaskApplication }): Card {
+  return card({
+    title: `申报表：${d.application.team}`,
+    subtitle: `${d.year}年度质量信得过班组评审`,
+    template: 'blue',
+    elements: [
+      ...applicationBrief(d.application, true),
+      note('阅读后点“返回评分”打分；评分表中已填未提交的分数不会保留。'),
+      buttonRow([
+        button({ text: '返回评分', type: 'primary', value: { action: 'review.open', assignmentId: d.assignmentId } }),
         button({ text: '我的评分任务', type: 'text', value: { action: 'review.list' } }),
       ]),
     ],

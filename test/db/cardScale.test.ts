@@ -4,6 +4,7 @@ import { conflicts, outbox, teamMembers } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
 import { rowsOf } from '../../src/outbox.js';
+import { escapeText } from '../../cards/markdown.js';
 import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { scheduledJob } from '../../src/jobs/index.js';
@@ -104,6 +105,12 @@ describe('an expert with sixty tasks', () => {
     await press('评分 page 1', EXPERT60, list.messageId, { action: 'review.list', page: 1 });
     const sheet = await press('score sheet (full-length application)', EXPERT60, list.messageId, { action: 'review.open', assignmentId: f.firstTask });
     expect(cardActions(sheet).some((a) => a.action === 'review.declineForm')).toBe(true);
+    // each long text shows its first 300 characters; the whole 申报表 is one click away, and back
+    const whole = filled('', 1000);
+    expect(cardText(sheet)).not.toContain(escapeText(whole.slice(0, 301)));
+    const full = await press('申报表全文', EXPERT60, list.messageId, { action: 'review.application', assignmentId: f.firstTask });
+    expect(cardText(full)).toContain(escapeText(whole));
+    await press('返回评分', EXPERT60, list.messageId, { action: 'review.open', assignmentId: f.firstTask });
     await press('decline form', EXPERT60, list.messageId, { action: 'review.declineForm', assignmentId: f.firstTask });
   });
 
