@@ -141,3 +141,17 @@ export async function seedScale(db: Db): Promise<ScaleFixture> {
   await db.execute(sql`analyze`);
   return { cycleId: Number(cycle.id), bigPanelApp: Number(bigPanelApp), firstTask: Number(firstTask), complaintIds, teamOne: Number(teamOne) };
 }
+
+/** A sheet of `items` items under `areas` areas in the line form, whole points totalling 100 (the last items one more). */
+export function sheetText(areas: number, items: number): string {
+  const lines = ['评分表：细则', '总分：100'];
+  const base = Math.floor(100 / items);
+  const more = 100 - base * items;
+  let n = 0;
+  for (let a = 1; a <= areas; a++) {
+    lines.push(`${a} 区${a}`);
+    const count = Math.floor(items / areas) + (a <= items % areas ? 1 : 0);
+    for (let i = 1; i <= count; i++, n++) lines.push(`${a}.${i} 项 ${n >= items - more ? base + 1 : base}`);
+  }
+  return lines.join('\n');
+}
