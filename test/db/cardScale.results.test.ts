@@ -24,6 +24,8 @@ beforeAll(async () => {
   h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
   f = await seedScale(h.db.db);
   await scoreLargeCycle(h.db.db, f.cycleId);
+  // codes at the 30 characters an import keeps, names of the character that escapes to six bytes in card markdown
+  await h.db.db.execute(sql`update teams set code = 'GDSZ-2016-' || lpad(id::text, 20, '0'), name = rpad(id || '班', 50, '|')`);
   // a tenth of the titles recommended (第二十条), as the aggregation decides them
   await h.db.db.execute(sql`update applications set review = jsonb_set(review, '{recommended}', 'true'::jsonb)
     where cycle_id = ${f.cycleId} and rank <= ${SCALE.applications / 10} and decision = 'awarded'`);
