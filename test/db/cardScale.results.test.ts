@@ -11,7 +11,7 @@ import { cardActionEvent } from '../support/larkEvents.js';
 import { ADMIN_GROUP, NOW, type ScaleFixture, SCALE, seedScale } from './cardScaleFixture.js';
 
 /**
- * 评审结果 and 公布结果 of 3 000 applications with the longest names (cardScaleFixture, every panel scored and the
+ * 评审结果 and 公布结果 of 3 000 applications with the longest codes and names (cardScaleFixture, every panel scored and the
  * cycle aggregated): the preview answered to the click, the published card sent to the administrators' group and a
  * team's result card, each judged by the simulated Open Platform.
  */
@@ -24,8 +24,6 @@ beforeAll(async () => {
   h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
   f = await seedScale(h.db.db);
   await scoreLargeCycle(h.db.db, f.cycleId);
-  // codes at the 30 characters an import keeps, names of the character that escapes to six bytes in card markdown
-  await h.db.db.execute(sql`update teams set code = 'GDSZ-2016-' || lpad(id::text, 20, '0'), name = rpad(id || '班', 50, '|')`);
   // a tenth of the titles recommended (第二十条), as the aggregation decides them
   await h.db.db.execute(sql`update applications set review = jsonb_set(review, '{recommended}', 'true'::jsonb)
     where cycle_id = ${f.cycleId} and rank <= ${SCALE.applications / 10} and decision = 'awarded'`);

@@ -10,7 +10,7 @@ import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { scheduledJob } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
 import { Writable } from 'node:stream';
-import { ADMIN_GROUP, BIG_CONTACT, EXPERT60, filled, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale } from './cardScaleFixture.js';
+import { ADMIN_GROUP, BIG_CONTACT, EXPERT60, filled, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale, TEAM_ONE_CODE } from './cardScaleFixture.js';
 
 /**
  * Every card whose size grows with the data, drawn by the real bot from the largest realistic data (cardScaleFixture)
@@ -147,7 +147,7 @@ describe('the association with 3 000 applications, 500 experts and 200 complaint
   it('查看专家组 of a panel of fifteen after ten declines, eight a page, the experts on it first', async () => {
     await sayFor('管理', ADMIN, '管理').then((m) => (admin = m));
     await press('评审进度', ADMIN, admin.messageId, { action: 'review.progress' });
-    const panel = await press('查看专家组 (15 + 10 declined)', ADMIN, admin.messageId, { action: 'review.panelByCode' }, { code: 'GDSZ-2016-00001' });
+    const panel = await press('查看专家组 (15 + 10 declined)', ADMIN, admin.messageId, { action: 'review.panelByCode' }, { code: TEAM_ONE_CODE });
     expect(cardText(panel)).toContain('第 1 / 4 页');
     expect(cardText(panel)).not.toContain('已谢绝');
     const second = await press('查看专家组 p2', ADMIN, admin.messageId, { action: 'review.panel', page: 2 });

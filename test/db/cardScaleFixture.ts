@@ -43,13 +43,21 @@ export interface ScaleFixture {
   teamOne: number;
 }
 
+/**
+ * Names as long as the forms allow, of the character that escapes to six bytes in card markdown (| is &#124;), and
+ * codes of the 30 characters an import keeps: the worst a card meets.
+ */
+const orgName = (g: ReturnType<typeof sql>) => sql`rpad(${g} || '号单位', 100, '|')`;
+const teamCode = (g: ReturnType<typeof sql>) => sql`'GDSZ-2016-' || lpad((${g})::text, 20, '0')`;
+export const TEAM_ONE_CODE = `GDSZ-2016-${'1'.padStart(20, '0')}`;
+
 const one = async <T>(db: Db, q: ReturnType<typeof sql>) => (rowsOf(await db.execute(q)) as T[])[0];
 
 export async function seedScale(db: Db): Promise<ScaleFixture> {
   const n = SCALE.applications;
   const orgs = SCALE.organizations;
-  await db.execute(sql`insert into organizations (name) select left(g || '号单位' || ${FILLER}, 100) from generate_series(1, ${orgs}::int) g`);
-  const orgOf = (g: ReturnType<typeof sql>) => sql`(select id from organizations where name = left(((1 + (${g}) % ${orgs}::int)) || '号单位' || ${FILLER}, 100))`;
+  await db.execute(sql`insert into organizations (name) select ${orgName(sql`g`)} from generate_series(1, ${orgs}::int) g`);
+  const orgOf = (g: ReturnType<typeof sql>) => sql`(select id from organizations where name = ${orgName(sql`(1 + (${g}) % ${orgs}::int)`)})`;
   await db.execute(sql`
     insert into people (open_id, name, roles)
     select 'ou_sc_contact_' || lpad(g::text, 21, '0'), '联系人' || g, '{org_contact}'::text[] from generate_series(1, ${orgs}::int) g
@@ -63,12 +71,12 @@ export async function seedScale(db: Db): Promise<ScaleFixture> {
     union all select ${EXPERT60}, '忙碌的专家', '{expert}'::text[], null, '{}'::text[], null`);
   await db.execute(sql`
     insert into teams (code, name, organization_id, department, type, leader_open_id, phone, member_count, functions, goals, plan, contact_open_id, registered_at)
-    select 'GDSZ-2016-' || lpad(g::text, 5, '0'), left(g || '班' || ${FILLER}, 50), ${orgOf(sql`g`)}, left(${FILLER}, 100), 'project',
+    select ${teamCode(sql`g`)}, rpad(g || '班', 50, '|'), ${orgOf(sql`g`)}, left(${FILLER}, 100), 'project',
       'ou_sc_leader_' || lpad(g::text, 22, '0'), '020-12345678', 500, left(${FILLER}, 500), left(${FILLER}, 1000), left(${FILLER}, 1000), 'ou_sc_contact_' || lpad((1 + g % ${orgs}::int)::text, 21, '0'),
       (case when g = 1 then '2016-01-10' else '2023-01-10' end)::date
     from generate_series(1, ${n}::int) g`);
   await db.execute(sql`insert into team_members (team_id, open_id, role) select id, leader_open_id, 'leader' from teams`);
-  const teamOne = (await one<{ id: number }>(db, sql`select id from teams where code = 'GDSZ-2016-00001'`)).id;
+  const teamOne = (await one<{ id: number }>(db, sql`select id from teams where code = ${TEAM_ONE_CODE}`)).id;
   // team 1's past years: a published cycle each, its application decided, a title (and a certificate) in most
   await db.execute(sql`
     insert into cycles (year, status, application_deadline, score_sheet, scoring_deadline, review_meeting_date, opened_by)
@@ -133,7 +141,7 @@ export async function seedScale(db: Db): Promise<ScaleFixture> {
   const firstTask = (await one<{ id: number }>(db, sql`select min(id) as id from assignments where expert_open_id = ${EXPERT60} and status = 'assigned'`)).id;
   await db.execute(sql`
     insert into complaints (reference, team_id, content, channel, contact, status, created_at)
-    select 'TS-${sql.raw(String(YEAR))}-' || lpad(g::text, 4, '0'), (select id from teams where code = 'GDSZ-2016-' || lpad((1 + g * 7 % ${n}::int)::text, 5, '0')),
+    select 'TS-${sql.raw(String(YEAR))}-' || lpad(g::text, 4, '0'), (select id from teams where code = ${teamCode(sql`(1 + g * 7 % ${n}::int)`)}),
       left(${FILLER}, 2000), 'web', left(${FILLER}, 100), 'open', now() - (g || ' hours')::interval
     from generate_series(1, ${SCALE.complaints}::int) g`);
   const complaintIds = (rowsOf(await db.execute(sql`select id from complaints order by id`)) as { id: number }[]).map((r) => Number(r.id));
