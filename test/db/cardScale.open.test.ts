@@ -9,7 +9,10 @@ import { parseScoreSheetText } from '../../src/scoreSheet.js';
 import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
 import { applicationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { filled, openIdOf, type ScaleFixture, seedScale, sheetText } from './cardScaleFixture.js';
+import { BIG_CONTACT, filled, openIdOf, type ScaleFixture, seedScale, sheetText } from './cardScaleFixture.js';
+import { scheduledJob } from '../../src/jobs/index.js';
+import { createLogger } from '../../src/log.js';
+import { Writable } from 'node:stream';
 
 /**
  * The cards of a cycle still taking applications, at the largest (cardScaleFixture, the cycle opened again): a
@@ -17,6 +20,7 @@ import { filled, openIdOf, type ScaleFixture, seedScale, sheetText } from './car
  * items as 载入评分表's 1 000 characters hold, the task cards drawn from it and the sheet submitted.
  */
 
+const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
 let h: Harness;
 let f: ScaleFixture;
 const sizes: { card: string; bytes: number; tagged: number }[] = [];
@@ -139,5 +143,19 @@ describe('a score sheet of as many items as a card holds', () => {
     judged('评分任务 refused (50 items, all typed)', refused.body.card.data);
     const scored = await press('已提交评分 (50 items)', expert, tasks[0].messageId, { action: 'review.submit' }, { ...typed, comment: filled('意见', 1000) });
     expect(cardText(scored)).toContain('总分：100 / 100 分');
+  });
+});
+
+describe('the application reminders a week before the deadline', () => {
+  it('a contact with 300 applications waiting is told of them in one card', async () => {
+    await h.db.db.execute(sql`update applications set status = 'submitted' where cycle_id = ${f.cycleId} and team_id in (select id from teams where contact_open_id = ${BIG_CONTACT})`);
+    h.clock.set('2027-05-24T09:00:00+08:00');
+    const mark = await outboxMark();
+    const before = h.fake.messages.length;
+    await scheduledJob('reminders', { db: h.db.db, now: () => h.clock.now(), timezone: h.app.config.BOT_TIMEZONE, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS, log: quiet, nudge: () => {} })();
+    await h.drain();
+    await nothingRefused(mark);
+    const [told] = sentSince(before, BIG_CONTACT);
+    expect(cardText(judged('申报待确认提醒 (300 teams)', told?.content))).toContain('300 份申报待你确认');
   });
 });
