@@ -240,3 +240,27 @@ describe('scheduled work at the largest', () => {
     for (const m of sent.slice(0, 3)) judged('投诉已逾期 (2 000 characters)', m.content);
   });
 });
+
+describe('第二十二条 at its longest run', () => {
+  it('the twentieth upheld complaint against a title raises the revocation alert, its history at every maximum', async () => {
+    await h.db.db.execute(sql`update cycles set settings = jsonb_set(settings, '{revocationRun}', '20'::jsonb) where id = ${f.cycleId}`);
+    await h.db.db.execute(sql`
+      insert into complaints (reference, team_id, content, channel, contact, status, note, decided_by, decided_at, created_at)
+      select 'TS-2027-9' || lpad(g::text, 3, '0'), ${f.teamOne}::int, ${filled('', 2000)}, 'web', ${filled('', 100)},
+        case when g < 20 then 'upheld' else 'open' end, case when g < 20 then ${filled('', 500)} end,
+        case when g < 20 then ${ADMIN} end, case when g < 20 then now() end, now() + (g || ' seconds')::interval
+      from generate_series(1, 20) g`);
+    const [open] = rowsOf(await h.db.db.execute(sql`select id from complaints where reference = 'TS-2027-9020'`)) as { id: number }[];
+    // the 200 others decided (the probes before needed them open): the list shows the one against the title
+    await h.db.db.execute(sql`update complaints set status = 'dismissed' where status = 'open' and team_id <> ${f.teamOne}`);
+    const admin = await sayFor('管理', ADMIN, '管理');
+    await press('投诉处理 (one open)', ADMIN, admin.messageId, { action: 'complaint.list' });
+    await press('投诉 against the title', ADMIN, admin.messageId, { action: 'complaint.open', complaintId: Number(open.id) });
+    const mark = await outboxMark();
+    const before = h.fake.messages.length;
+    await press('投诉成立 (the twentieth)', ADMIN, admin.messageId, { action: 'complaint.uphold' }, { note: filled('核查', 500) });
+    await nothingRefused(mark);
+    const alert = h.fake.messages.slice(before).find((m) => m.receiveId === ADMIN_GROUP && cardText(m.content).includes('撤销称号提醒'));
+    expect(cardText(judged('撤销称号提醒 (run of 20)', alert?.content))).toContain('已连续 **20** 次投诉成立');
+  });
+});
