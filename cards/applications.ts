@@ -187,7 +187,7 @@ export function formalCheckCard(opts: { year: number; items: (ApplicationSummary
     if (i > 0) elements.push(hr());
     elements.push(
       summaryFields(a),
-      // eight full opinions would pass Feishu's 30 KB: the list shows the start of each
+      // six full opinions would pass Feishu's 30 KB: the list shows the start of each
       ...(a.opinion ? [markdown(md`**单位推荐意见**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
       ...formDisplayElements(a.display.filter((r) => r.kind === 'url' && r.text)),
       // Feishu wants every name unique across the card, so each application's fields carry its id

@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, markdown, md, mdJoin, note } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, clipText, markdown, md, mdJoin, note } from './kit.js';
 
 /** The administrator's card while bulk work runs off the callback (分配专家, 公布结果, 确认导入, 提醒, 结束评分并汇总 of a large cycle), and when it ends. */
 
@@ -56,7 +56,7 @@ export function bulkProgressLine(v: Pick<BulkJobView, 'kind' | 'status' | 'done'
 
 export function bulkJobCard(v: BulkJobView): Card {
   const w = words[v.kind];
-  const elements: Element[] = [markdown(v.heading ? md`**${v.heading}**` : md`**${v.year}年度评审 · ${w.title}**`)];
+  const elements: Element[] = [markdown(v.heading ? md`**${clipText(v.heading, 80)}**` : md`**${v.year}年度评审 · ${w.title}**`)];
   if (v.lead) elements.push(markdown(md`${v.lead}`));
   elements.push(markdown(md`${bulkProgressLine(v)}`));
   // 汇总评分 is one batch: nothing to show between its start and its end, nothing kept when it fails
@@ -71,7 +71,8 @@ export function bulkJobCard(v: BulkJobView): Card {
   if (v.status === 'done' && v.outcome) elements.push(markdown(md`${v.outcome}`));
   if (v.status === 'done' && v.refusedTotal) {
     elements.push(markdown(md`<font color='red'>**${v.refusedTotal} 行未导入**</font>`));
-    if (v.refused?.length) elements.push(markdown(mdJoin(v.refused.map((r) => md`- ${r.where}：${r.reason}`), '\n')));
+    // a row's label may be a whole pasted description: the row number leads to it in the file
+    if (v.refused?.length) elements.push(markdown(mdJoin(v.refused.map((r) => md`- ${clipText(r.where, 80)}：${clipText(r.reason, 150)}`), '\n')));
     if (v.refusedTotal > (v.refused?.length ?? 0)) elements.push(note(md`另有 ${v.refusedTotal - (v.refused?.length ?? 0)} 行未列出。`));
     elements.push(note('修改这些行后重新发送文件即可补导入；已导入的行不会重复导入。'));
   }

@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, hr, markdown, md, mdJoin, note, raw } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, clipText, hr, markdown, md, mdJoin, note, raw } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 
 /** What the import cards show; the same shape as the stored dry run (src/import/plan.ts). */
@@ -19,6 +19,15 @@ const sheets: Sheet[] = ['organizations', 'teams', 'experts', 'honours'];
 
 /** Refusals per page: one markdown each page keeps the card far under 200 tagged objects and 30 KB. */
 export const REFUSALS_PER_PAGE = 15;
+/**
+ * A row's label and reason as the cards show them: a cell may hold a whole pasted description, and fifteen of those
+ * came to more than Feishu's 30 KB. The row number leads to the whole text in the file.
+ */
+export const IMPORT_LABEL_SHOWN = 60;
+export const IMPORT_REASON_SHOWN = 150;
+const label = (s: string) => clipText(s, IMPORT_LABEL_SHOWN);
+const reason = (s: string) => clipText(s, IMPORT_REASON_SHOWN);
+
 /** Names of added / updated rows shown per sheet before “等 N 行”. */
 const NAMES_SHOWN = 8;
 
@@ -31,7 +40,7 @@ function listed(rows: { sheet: Sheet; row: number; label: string; changes?: stri
   const lines = sheets.flatMap((s) => {
     const mine = rows.filter((r) => r.sheet === s);
     if (!mine.length) return [];
-    const shown = mine.slice(0, NAMES_SHOWN).map((r) => md`第 ${r.row} 行 ${r.label}${r.changes?.length ? `（${r.changes.join('、')}）` : ''}`);
+    const shown = mine.slice(0, NAMES_SHOWN).map((r) => md`第 ${r.row} 行 ${label(r.label)}${r.changes?.length ? `（${r.changes.join('、')}）` : ''}`);
     return [md`**${sheetNames[s]} ${mine.length} 行**：${mdJoin(shown, '；')}${mine.length > NAMES_SHOWN ? `；等 ${mine.length} 行` : ''}`];
   });
   return [markdown(md`**${heading}**\n${mdJoin(lines, '\n')}`)];
@@ -46,12 +55,12 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
     .join('\n');
   const elements: Element[] = [
     // the table's cells are our own counts and sheet names
-    markdown(md`文件：${d.fileName}\n\n${raw(`| 表 | 新增 | 更新 | 不变 | 拒绝 |\n|---|---|---|---|---|\n${table}`)}`),
+    markdown(md`文件：${label(d.fileName)}\n\n${raw(`| 表 | 新增 | 更新 | 不变 | 拒绝 |\n|---|---|---|---|---|\n${table}`)}`),
     ...listed(d.add, '将新增'),
     ...listed(d.update, '将更新'),
   ];
   if (d.pending.length) {
-    const names = d.pending.slice(0, NAMES_SHOWN).map((x) => x.name || x.key);
+    const names = d.pending.slice(0, NAMES_SHOWN).map((x) => label(x.name || x.key));
     elements.push(note(md`${d.pending.length} 人暂未在飞书通讯录中找到（${mdJoin(names, '、')}${d.pending.length > NAMES_SHOWN ? ' 等' : ''}）：导入后先保留，他们第一次给机器人发消息时按手机号或邮箱自动关联。`));
   }
   if (d.refused.length) {
@@ -60,7 +69,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
     elements.push(
       markdown(
         md`**拒绝 ${d.refused.length} 行**${pages > 1 ? `（第 ${p + 1}/${pages} 页）` : ''}：修改后重新发送文件\n${mdJoin(
-          shown.map((r) => md`- ${sheetNames[r.sheet]}第 ${r.row} 行 ${r.label}：${r.reason}`),
+          shown.map((r) => md`- ${sheetNames[r.sheet]}第 ${r.row} 行 ${label(r.label)}：${reason(r.reason)}`),
           '\n',
         )}`,
       ),
@@ -108,8 +117,8 @@ export interface ImportedTeam {
   role: 'leader' | 'contact';
 }
 
-/** Teams listed on one card before “等 N 个”. */
-const TEAMS_SHOWN = 30;
+/** Teams listed on one card before “等 N 个”: twenty at their longest (30-character codes, names and organisations of characters that escape to six bytes) stay under Feishu's 30 KB; thirty did not. */
+const TEAMS_SHOWN = 20;
 
 /** Told to an imported team's leader, and once to a contact for all their teams: now managed here, own code and date (第十六条). */
 export function teamsImportedCard(list: ImportedTeam[]): Card {

@@ -85,6 +85,11 @@ export function fields(pairs: [string, MdValue][]): Element {
   return markdown(new Md(pairs.map(([k, v]) => md`**${k}**：${v === null || v === undefined || v === '' ? '—' : v}`.text).join('\n')));
 }
 
+/** The first `max` characters of `s` and “…” when it is longer: a free text whose whole is reachable elsewhere. */
+export function clipText(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
 /** The page of a long list a card shows: Feishu counts every tagged object of a card against 200. */
 export function pageOf<T>(items: T[], page: number, size: number): { items: T[]; page: number; pages: number } {
   const pages = Math.max(1, Math.ceil(items.length / size));

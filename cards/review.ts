@@ -2,7 +2,7 @@ import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import type { ScoreSheetForm } from '../src/review/scoring.js';
 import { groupDigits } from './bulk.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pager } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 
@@ -30,17 +30,24 @@ export interface ScoringTaskData {
 
 const clip = (s: string | undefined, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : (s ?? ''));
 
-/** The brief shows the title and category; the long view every field, long texts clipped to keep the card under 30 KB. */
+/** The brief shows the title and category; the long view every field, each long text clipped at `clip` characters. */
 const briefKeys = new Set(['title', 'category']);
 
-function applicationBrief(a: TaskApplication, long: boolean): Element[] {
+function applicationBrief(a: TaskApplication, long: boolean, clip = 1000): Element[] {
   const isShort = (r: DisplayRow) => r.kind !== 'longText' && r.kind !== 'url';
   const short = a.display.filter((r) => isShort(r) && (long || briefKeys.has(r.key)));
   return [
     fields([['班组', `${a.team}（${a.code}）`], ['所属单位', a.organization], ...short.map((r): [string, string] => [r.label, r.text])]),
-    ...(long ? formDisplayElements(a.display.filter((r) => !isShort(r) && r.text), { clip: 1000 }) : []),
+    ...(long ? formDisplayElements(a.display.filter((r) => !isShort(r) && r.text), { clip }) : []),
   ];
 }
+
+/**
+ * The score sheet shows the start of each long text of the 申报表: four texts of 1 000 characters took 18 KB of
+ * Feishu's 30 KB, leaving too little for a large sheet. 查看申报表全文 shows them whole.
+ */
+export const TASK_TEXT_SHOWN = 300;
+const clippedAt = (a: TaskApplication, n: number) => a.display.some((r) => r.kind === 'longText' && r.text.length > n);
 
 /** The score sheet of one application: the form's inputs (one number per item, labelled with its max), each area under its heading; submit. */
 export function scoringTaskCard(d: ScoringTaskData): Card {
@@ -63,7 +70,13 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
     elements: [
       ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
       ...(d.reopened ? [note('协会管理员已重开这份评分，原分数已填入，修改后请重新提交。')] : []),
-      ...applicationBrief(d.application, true),
+      ...applicationBrief(d.application, true, TASK_TEXT_SHOWN),
+      ...(clippedAt(d.application, TASK_TEXT_SHOWN)
+        ? [
+            note(md`以上各项长文本只显示前 ${TASK_TEXT_SHOWN} 字。`),
+            buttonRow([button({ text: '查看申报表全文', value: { action: 'review.application', assignmentId: d.assignmentId } })]),
+          ]
+        : []),
       hr(),
       note(
         md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}你的评分仅协会可见，其他专家和申报班组看不到。`,
@@ -71,6 +84,23 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
       form('score_form', inputs),
       buttonRow([
         button({ text: '谢绝此任务', type: 'danger', value: { action: 'review.declineForm', assignmentId: d.assignmentId } }),
+        button({ text: '我的评分任务', type: 'text', value: { action: 'review.list' } }),
+      ]),
+    ],
+  });
+}
+
+/** 查看申报表全文: the whole 申报表 of a task, read-only; 返回评分 opens the score sheet again. */
+export function taskApplicationCard(d: { assignmentId: number; year: number; application: TaskApplication }): Card {
+  return card({
+    title: `申报表：${d.application.team}`,
+    subtitle: `${d.year}年度质量信得过班组评审`,
+    template: 'blue',
+    elements: [
+      ...applicationBrief(d.application, true),
+      note('阅读后点“返回评分”打分；评分表中已填未提交的分数不会保留。'),
+      buttonRow([
+        button({ text: '返回评分', type: 'primary', value: { action: 'review.open', assignmentId: d.assignmentId } }),
         button({ text: '我的评分任务', type: 'text', value: { action: 'review.list' } }),
       ]),
     ],
@@ -315,7 +345,14 @@ export interface PanelView {
   statusLabel: string;
   cycleStatus: string;
   members: { assignmentId: number; expertOpenId: string; name: string | null; status: string; total: number | null; declineReason: string | null }[];
+  /** The page of the panel shown (1 when absent). */
+  page?: number;
 }
+
+/** Panel rows per page: eight declines with their 500-character reasons stay under Feishu's 30 KB (fifteen experts after ten declines came to 33 KB). */
+export const PANEL_PAGE = 8;
+/** The experts still on the panel first, those who declined or were replaced after them; each in its order. */
+const onPanelFirst = (status: string) => (status === 'assigned' || status === 'submitted' ? 0 : 1);
 
 const memberStatus: Record<string, string> = { assigned: '待评分', submitted: '已提交', declined: '已谢绝', replaced: '已改派' };
 
@@ -323,7 +360,9 @@ const memberStatus: Record<string, string> = { assigned: '待评分', submitted:
 export function panelCard(d: PanelView): Card {
   const editable = d.cycleStatus === 'open' || d.cycleStatus === 'scoring';
   const reopenable = editable || d.cycleStatus === 'closed';
-  const rows: Element[] = d.members.map((m) => {
+  const ordered = d.members.map((m, i) => ({ m, i })).sort((a, b) => onPanelFirst(a.m.status) - onPanelFirst(b.m.status) || a.i - b.i).map((x) => x.m);
+  const shown = pageOf(ordered, d.page ?? 1, PANEL_PAGE);
+  const rows: Element[] = shown.items.map((m) => {
     const who = m.name ? m.name : mention(m.expertOpenId);
     const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' ? ` · ${m.total} 分` : ''}${m.declineReason ? `（${m.declineReason}）` : ''}`;
     const actions: Element[] = [];
@@ -332,7 +371,7 @@ export function panelCard(d: PanelView): Card {
         button({
           text: '更换专家',
           type: 'danger',
-          value: { action: 'review.swap', assignmentId: m.assignmentId },
+          value: { action: 'review.swap', assignmentId: m.assignmentId, ...(shown.page > 1 ? { page: shown.page } : {}) },
           confirm: { title: '更换这位专家？', text: '该任务将改派给另一位符合条件的专家，原专家的评分卡作废。' },
         }),
       );
@@ -341,7 +380,7 @@ export function panelCard(d: PanelView): Card {
       actions.push(
         button({
           text: '重开评分',
-          value: { action: 'review.reopen', assignmentId: m.assignmentId },
+          value: { action: 'review.reopen', assignmentId: m.assignmentId, ...(shown.page > 1 ? { page: shown.page } : {}) },
           confirm: { title: '重开这份评分？', text: '评分退回该专家修改后重新提交，操作将记入审计日志；已汇总的年度评审将回到专家评分阶段。' },
         }),
       );
@@ -363,6 +402,7 @@ export function panelCard(d: PanelView): Card {
       ...applicationBrief(d.application, false),
       hr(),
       ...(rows.length ? rows : [markdown('尚未分配专家。')]),
+      ...pager({ page: shown.page, pages: shown.pages, value: { action: 'review.panel', applicationId: d.applicationId } }),
       note('专家名单和分数仅协会管理员可见（第十七条）。'),
       buttonRow([
         button({ text: '评审进度', value: { action: 'review.progress', cycleId: d.cycleId } }),

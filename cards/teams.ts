@@ -105,8 +105,13 @@ export interface StatusEntry {
   canApply: boolean;
 }
 
-/** 进度: each of the caller's teams on one card. */
-export function statusCard(entries: StatusEntry[]): Card {
+/** Teams on one 进度 card: five at their longest (a 50-character name, a 100-character organisation, ten years) stay far under Feishu's 30 KB. */
+export const STATUS_PAGE = 5;
+/** An application's title in 进度 is cut here; the whole title is on the 申报表 and on each year's result card. */
+const STATUS_TITLE_SHOWN = 30;
+
+/** 进度: the caller's teams, five a page (a contact may have hundreds). */
+export function statusCard(entries: StatusEntry[], page = 1): Card {
   if (!entries.length) {
     return card({
       title: '我的班组',
@@ -114,13 +119,15 @@ export function statusCard(entries: StatusEntry[]): Card {
       elements: [markdown('你还没有加入任何班组。班组长可以发送“注册”登记班组；班组成员由班组长添加。'), buttonRow([button({ text: '注册班组', type: 'primary', value: { action: 'team.registerForm' } })])],
     });
   }
+  const shown = pageOf(entries, page, STATUS_PAGE);
   const elements: Element[] = [];
-  for (const [i, e] of entries.entries()) {
+  if (shown.pages > 1) elements.push(note(md`共 ${entries.length} 个班组，每页 ${STATUS_PAGE} 个`));
+  for (const [i, e] of shown.items.entries()) {
     if (i > 0) elements.push(hr());
     const t = e.team;
     const eligibility = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天满一年（${formatDateZh(e.eligibleFrom)} 起可参评，第十六条）` : `已满一年，可参加评选（${formatDateZh(e.eligibleFrom)} 起）`;
     const apps = e.applications.length
-      ? e.applications.map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${a.title}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}`).join('\n')
+      ? e.applications.map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipped(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}`).join('\n')
       : '暂无';
     const titles = e.honours.length ? e.honours.map((h) => `${h.year} 年度质量信得过班组${h.recommended ? '（推荐至全国）' : ''}${h.revoked ? '（已撤销）' : ''}${h.certificate ? `，证书编号 ${h.certificate}${h.revoked ? '（已作废）' : ''}` : ''}`).join('、') : '暂无';
     elements.push(
@@ -142,8 +149,11 @@ export function statusCard(entries: StatusEntry[]): Card {
     }
     if (buttons.length) elements.push(buttonRow(buttons));
   }
+  elements.push(...pager({ page: shown.page, pages: shown.pages, value: { action: 'team.status' } }));
   return card({ title: '我的班组', template: 'blue', elements });
 }
+
+const clipped = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 const roleLabel = { leader: '班组长', member: '成员', contact: '单位联系人' } as const;
 

@@ -140,6 +140,12 @@ export const defaultScoreSheet: ScoreSheet = {
 };
 
 /** A sheet from stored or pasted JSON (an object or a JSON string); a UserError says what is wrong. */
+/**
+ * What one score-sheet card holds: each item is an input of three tagged objects and each area a heading, beside the
+ * 申报表, and Feishu takes at most 200 tagged objects in a card (50 items in 10 areas come to 188).
+ */
+export const SHEET_LIMITS = { items: 50, areas: 10 } as const;
+
 export function parseScoreSheet(json: unknown): ScoreSheet {
   let value = json;
   if (typeof json === 'string') {
@@ -153,6 +159,14 @@ export function parseScoreSheet(json: unknown): ScoreSheet {
   if (!result.success) {
     const messages = result.error.issues.slice(0, 3).map((issue) => issueText(issue, value));
     throw new UserError(messages.join('；'), { field: 'sheet', article: 18 });
+  }
+  const items = result.data.areas.reduce((n, a) => n + a.items.length, 0);
+  const areas = result.data.areas.length;
+  if (items > SHEET_LIMITS.items || areas > SHEET_LIMITS.areas) {
+    throw new UserError(
+      `评分表最多 ${SHEET_LIMITS.areas} 个评分区域、${SHEET_LIMITS.items} 个评分项（专家的评分卡片放不下更多），这份有 ${areas} 个区域、${items} 项：请合并部分评分区域或评分项后重新载入`,
+      { field: 'sheet', article: 18 },
+    );
   }
   return result.data;
 }

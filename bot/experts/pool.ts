@@ -9,7 +9,8 @@ import { needsLookup, personFromLookup } from '../lookup.js';
 import { pageFrom, raw } from '../respond.js';
 import { pickerCandidates } from '../../src/people.js';
 
-const POOL_PAGE = 15;
+/** Experts per page: ten at their longest (a 100-character organisation, twenty specialities) and the add form's picker of 100 people stay under Feishu's 30 KB; fifteen did not. */
+const POOL_PAGE = 10;
 
 async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, unknown>; error?: string; page?: number } = {}): Promise<Card> {
   return poolCardOn(ctx.tx, opts);

@@ -6,15 +6,15 @@ import type { CardActionInput, CardAnswer, CardResponse, FastContext, FastOutcom
 import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
 import { announceReplacement } from '../../src/review/taskCards.js';
-import { formText } from '../respond.js';
+import { formText, pageFrom } from '../respond.js';
 
-async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; done?: string } = {}): Promise<Card> {
+async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; done?: string; page?: number } = {}): Promise<Card> {
   return conflictFormCard({ descriptor: conflictForm, declared: (await conflictsOf(ctx.tx, ctx.actor.openId)).map(conflictDisplay), ...opts });
 }
 
-/** `experts.conflictForm` (声明利益冲突). */
-export async function showConflictForm(ctx: HandlerContext): Promise<CardResponse> {
-  return { card: { type: 'raw', data: await conflictCard(ctx) } };
+/** `experts.conflictForm` (声明利益冲突), and 上一页 / 下一页 of what was declared. */
+export async function showConflictForm(ctx: HandlerContext, input?: CardActionInput): Promise<CardResponse> {
+  return { card: { type: 'raw', data: await conflictCard(ctx, { page: input ? pageFrom(input.value) : 1 }) } };
 }
 
 /** `experts.conflictAdd`: recorded; pending tasks it touches go to other experts. */

@@ -10,7 +10,7 @@ import { applicationByTeamCode } from '../../src/review/results.js';
 import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
 import { fastSwap } from '../../src/fast/replace.js';
 import { getTask, type PanelMember, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
-import { idFrom, idOrZero, today } from '../respond.js';
+import { idFrom, idOrZero, pageFrom, today } from '../respond.js';
 import { startAssignment } from './assignJob.js';
 import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplication } from './view.js';
 
@@ -34,7 +34,7 @@ export async function showProgress(ctx: HandlerContext, input: CardActionInput):
 }
 
 /** The panel card of an application as read: its application row with team, organisation and cycle, and its members. */
-function panelFrom(row: Pick<ReopenedPanel, 'application' | 'team' | 'organization' | 'cycle'>, members: PanelMember[]): Card {
+function panelFrom(row: Pick<ReopenedPanel, 'application' | 'team' | 'organization' | 'cycle'>, members: PanelMember[], page = 1): Card {
   return panelCard({
     cycleId: row.cycle.id,
     applicationId: row.application.id,
@@ -43,19 +43,20 @@ function panelFrom(row: Pick<ReopenedPanel, 'application' | 'team' | 'organizati
     statusLabel: applicationStatusNames[row.application.status as ApplicationStatus] ?? row.application.status,
     cycleStatus: row.cycle.status,
     members,
+    page,
   });
 }
 
-async function panelCardFor(ctx: HandlerContext, applicationId: number): Promise<Card> {
+async function panelCardFor(ctx: HandlerContext, applicationId: number, page = 1): Promise<Card> {
   // issued together: one round trip
   const [row, members] = await Promise.all([getApplication(ctx.tx, applicationId), panelOf(ctx.tx, applicationId)]);
   if (!row) throw new UserError('找不到该申报。');
-  return panelFrom(row, members);
+  return panelFrom(row, members, page);
 }
 
 /** `review.panel`: one application's experts, for swapping or reopening. */
 export async function showPanel(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  return { card: { type: 'raw', data: await panelCardFor(ctx, idFrom(input.value, 'applicationId')) } };
+  return { card: { type: 'raw', data: await panelCardFor(ctx, idFrom(input.value, 'applicationId'), pageFrom(input.value)) } };
 }
 
 /** `review.panelByCode`: the lookup form of the progress card. */
@@ -90,7 +91,7 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
       ? // the panel was short before: who came is told, and what it still misses
         { type: 'warning' as const, content: `已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}` }
       : swappedToast(task.team.name);
-  return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id) } }));
+  return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
 const swappedToast = (teamName: string) => ({ type: 'success' as const, content: `已更换专家：${teamName}` });
@@ -111,7 +112,7 @@ export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (f
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
   if (!done) return undefined;
-  return { outcome: 'ok', answer: { toast: swappedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members) } }, queued: done.queued };
+  return { outcome: 'ok', answer: { toast: swappedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
 };
 
 /** `review.reopen` (重开评分, audited): the sheet goes back to its expert with the scores filled in. */
@@ -119,7 +120,7 @@ export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInp
   const { task, card } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
   // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one
   if (!card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
-  return ctx.afterCommit(async (read) => ({ toast: reopenedToast(task.team.name), card: { type: 'raw', data: await panelCardFor(read, task.application.id) } }));
+  return ctx.afterCommit(async (read) => ({ toast: reopenedToast(task.team.name), card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
 const reopenedToast = (teamName: string) => ({ type: 'success' as const, content: `已重开评分并通知专家：${teamName}` });
@@ -140,12 +141,12 @@ export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
   if (!done) return undefined;
-  return { outcome: 'ok', answer: { toast: reopenedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members) } }, queued: done.queued };
+  return { outcome: 'ok', answer: { toast: reopenedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
 };
 
 /** A refused panel action: the panel as it is now. */
 export async function panelAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
-  return task ? { card: { type: 'raw', data: await panelCardFor(ctx, task.application.id) } } : undefined;
+  return task ? { card: { type: 'raw', data: await panelCardFor(ctx, task.application.id, pageFrom(input.value)) } } : undefined;
 }

@@ -1,4 +1,4 @@
-import { declinedCard, declineFormCard } from '../../cards/review.js';
+import { declinedCard, declineFormCard, taskApplicationCard } from '../../cards/review.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { type CardActionInput, type CardResponse, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, toastFor } from '../../src/handlers.js';
 import { fastDecline } from '../../src/fast/replace.js';
@@ -33,6 +33,12 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
   const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE);
   if (done) return { toast: { type: 'info', content: done.message }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
   return { card: { type: 'raw', data: taskCard(task) } };
+}
+
+/** `review.application` (查看申报表全文): the whole 申报表 of one of the caller's tasks, whatever its state. */
+export async function showTaskApplication(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
+  const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
+  return { card: { type: 'raw', data: taskApplicationCard({ assignmentId: task.assignment.id, year: task.cycle.year, application: taskApplication(task) }) } };
 }
 
 /** `review.next` (the button of a scoring reminder): the first task still to score, or the list when none is left. */

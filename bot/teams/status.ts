@@ -2,19 +2,19 @@ import { type StatusEntry, statusCard } from '../../cards/teams.js';
 import type { Db } from '../../db/index.js';
 import { applicationStatusNames, type ApplicationStatus, oneYearAfter } from '../../src/applications.js';
 import { daysBetween, formatDateZh } from '../../src/dates.js';
-import type { HandlerContext, IncomingText } from '../../src/handlers.js';
+import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { teamStatusesOf, teamsOf } from '../../src/teams.js';
 import { getRunningCycle } from '../../src/cycles.js';
-import { raw, sendPrivately, today } from '../respond.js';
+import { pageFrom, raw, sendPrivately, today } from '../respond.js';
 import { teamData } from './view.js';
 
 /** Everything the 进度 card needs for the caller. */
-export function statusCardFor(ctx: HandlerContext) {
-  return statusCardOf(ctx.tx, ctx.actor.openId, today(ctx));
+export function statusCardFor(ctx: HandlerContext, page = 1) {
+  return statusCardOf(ctx.tx, ctx.actor.openId, today(ctx), page);
 }
 
 /** The 进度 card of `openId` on `now` (the bot's today): the teams, the running cycle and every team's rows read together, one round trip. */
-export async function statusCardOf(db: Db, openId: string, now: string) {
+export async function statusCardOf(db: Db, openId: string, now: string, page = 1) {
   const [views, cycle, statuses] = await Promise.all([teamsOf(db, openId), getRunningCycle(db), teamStatusesOf(db, openId)]);
   const cycleTakesApplications = cycle?.status === 'open' && now <= cycle.applicationDeadline;
   const entries: StatusEntry[] = [];
@@ -40,13 +40,14 @@ export async function statusCardOf(db: Db, openId: string, now: string) {
       canApply: Boolean(cycleTakesApplications && view.team.status === 'active' && (!current || current.status === 'draft' || current.status === 'returned')),
     });
   }
-  return statusCard(entries);
+  return statusCard(entries, page);
 }
 
 export async function sendStatus(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   await sendPrivately(ctx, msg, `team:status:${ctx.eventId}`, { card: await statusCardFor(ctx) }, '进度卡片');
 }
 
-export async function showStatus(ctx: HandlerContext) {
-  return raw(await statusCardFor(ctx));
+/** `team.status` (我的班组, 查看进度, 上一页 / 下一页). */
+export async function showStatus(ctx: HandlerContext, input?: CardActionInput) {
+  return raw(await statusCardFor(ctx, input ? pageFrom(input.value) : 1));
 }

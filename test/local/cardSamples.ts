@@ -418,6 +418,7 @@ export const cardSamples: Record<string, Sample> = {
     review.taskListCard({ done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
     review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
   ],
+  'review.taskApplicationCard': () => [review.taskApplicationCard({ assignmentId: 12, year: 2026, application: taskApplication })],
   'review.declineFormCard': () => [review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' })],
   'review.declinedCard': () => [review.declinedCard({ application: taskApplication, reason: '时间无法安排' })],
   'review.assignmentReportCard': () => [

@@ -1,0 +1,88 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outbox } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
+import { rowsOf } from '../../src/outbox.js';
+import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { fileMessageEvent } from '../support/larkEvents.js';
+import { filled } from './cardScaleFixture.js';
+
+/**
+ * 导入 of an association's workbook at the largest: 3 000 teams of 10 organisations with codes, names and
+ * organisations at their longest, of the character that escapes to six bytes in card markdown (|), a thousand of
+ * them refused because a whole description was pasted into the name (300 characters): the preview, its pages, each
+ * contact's 班组已转入 and the job's card once imported, each judged by the simulated Open Platform.
+ */
+
+let h: Harness;
+const sizes: { card: string; bytes: number; tagged: number }[] = [];
+const TEAMS = 3000;
+const REFUSED_EVERY = 3;
+
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock('2027-03-10T09:00:00+08:00'), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
+}, 60_000);
+afterAll(async () => {
+  if (sizes.length) console.log(sizes.map((s) => `${s.card}: ${s.bytes} B, ${s.tagged} tagged`).join('\n'));
+  await h?.close();
+});
+
+function judged(name: string, card: unknown) {
+  expect(card, `${name}: no card`).toBeTruthy();
+  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
+  const tagged = taggedCount(card);
+  sizes.push({ card: name, bytes, tagged });
+  expect(cardProblems(card), name).toEqual([]);
+  expect(bytes).toBeLessThanOrEqual(MAX_CARD_CONTENT_BYTES);
+  expect(tagged).toBeLessThanOrEqual(MAX_CARD_TAGGED_OBJECTS);
+  return card as any;
+}
+
+async function workbook(): Promise<Buffer> {
+  const { default: ExcelJS } = await import('exceljs');
+  const wb = new ExcelJS.Workbook();
+  const orgs = Array.from({ length: 10 }, (_, k) => `${k}号单位`.padEnd(100, '|'));
+  wb.addWorksheet('单位').addRows([['单位名称*'], ...orgs.map((o) => [o])]);
+  const t = wb.addWorksheet('班组');
+  t.addRow(['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门']);
+  for (let i = 1; i <= TEAMS; i++) {
+    const name = i % REFUSED_EVERY === 0 ? filled(`${i}班：`, 300) : `${i}班`.padEnd(50, '|');
+    t.addRow([`GDSZ-2023-${String(i).padStart(20, '0')}`, name, orgs[i % 10], '项目团队', `138${String(i).padStart(8, '0')}`, `班长${i}`, `contact${i % 10}@example.com`, `联系人${i % 10}`, '2023-03-01', 500, filled('', 100)]);
+  }
+  wb.addWorksheet('专家').addRow(['姓名*', '手机或邮箱*', '所属单位*', '专业特长', '评审上限']);
+  wb.addWorksheet('荣誉').addRow(['班组编号或名称*', '年度*', '称号*']);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+describe('导入 of 3 000 teams, a thousand refused with their whole description as the name', () => {
+  it('the preview, its last page and the job’s final card', async () => {
+    // the ten contacts are in the address book: each is told about their 200 teams
+    const contacts = Array.from({ length: 10 }, (_, k) => h.fake.addUser({ name: `联系人${k}`, email: `contact${k}@example.com` }).openId);
+    h.fake.addMessageFile('om_scale_import', 'file_v2_scale_import', await workbook());
+    const res = await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId: 'om_scale_import', fileKey: 'file_v2_scale_import', fileName: filled('历年班组', 100) + '.xlsx' }));
+    expect(res.status).toBe(200);
+    await h.drain();
+    expect(rowsOf(await h.db.db.execute(sql`select dedupe_key, last_error from ${outbox} where status in ('dead', 'undeliverable')`))).toEqual([]);
+    const preview = [...h.fake.messages].reverse().find((m) => m.receiveId === ADMIN && m.msgType === 'interactive')!;
+    const card = judged('导入预览 (1 000 refused)', preview.content);
+    expect(cardText(card)).toContain(`拒绝 ${TEAMS / REFUSED_EVERY} 行`);
+    const next = cardActions(card).find((a) => a.action === 'import.page')!;
+    const page2 = await h.clickCard(ADMIN, preview.messageId, next);
+    judged('导入预览 p2', page2.body.card.data);
+    const apply = await h.clickCard(ADMIN, preview.messageId, cardActions(h.fake.currentCard(preview.messageId)).find((a) => a.action === 'import.apply')!);
+    judged('确认导入 (answer)', apply.body.card.data);
+    expect(rowsOf(await h.db.db.execute(sql`select dedupe_key, last_error from ${outbox} where status in ('dead', 'undeliverable')`))).toEqual([]);
+    for (const c of contacts) {
+      const told = h.fake.messages.filter((m) => m.receiveId === c && m.msgType === 'interactive');
+      expect(told.length).toBe(1);
+      expect(cardText(judged('班组已转入 (a contact of 200 teams)', told[0].content))).toContain('等 200 个班组');
+    }
+    // the job's last update of the card (the harness drains the job before it records the click's answer)
+    const last = [...h.fake.updates].reverse().find((u) => u.messageId === preview.messageId)?.card;
+    expect(cardText(last)).toContain(`${TEAMS / REFUSED_EVERY} 行未导入`);
+    expect(cardText(last)).toContain('已导入 2 010 / 2 010 行');
+    judged('导入 job (final card)', last);
+  });
+});

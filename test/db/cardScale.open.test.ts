@@ -1,0 +1,161 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outbox } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
+import { rowsOf } from '../../src/outbox.js';
+import { scoreFields } from '../../src/review/scoring.js';
+import { parseScoreSheetText } from '../../src/scoreSheet.js';
+import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
+import { applicationForm } from '../support/forms.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { BIG_CONTACT, filled, openIdOf, type ScaleFixture, seedScale, sheetText } from './cardScaleFixture.js';
+import { scheduledJob } from '../../src/jobs/index.js';
+import { createLogger } from '../../src/log.js';
+import { Writable } from 'node:stream';
+
+/**
+ * The cards of a cycle still taking applications, at the largest (cardScaleFixture, the cycle opened again): a
+ * 申报表 filled to every maximum, through the contact's 请确认申报材料 and the formal check, a score sheet of as many
+ * items as 载入评分表's 1 000 characters hold, the task cards drawn from it and the sheet submitted.
+ */
+
+const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
+let h: Harness;
+let f: ScaleFixture;
+const sizes: { card: string; bytes: number; tagged: number }[] = [];
+const LEADER = openIdOf('leader', 1);
+/** Team 1's contact: team g has contact 1 + g % 10. */
+const CONTACT = openIdOf('contact', 2);
+
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock('2027-05-20T09:00:00+08:00'), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
+  f = await seedScale(h.db.db);
+  // the cycle takes applications again, panels of three; team 1's application is a draft at every maximum
+  await h.db.db.execute(sql`update cycles set status = 'open', experts_per_application = 3 where id = ${f.cycleId}`);
+  await h.db.db.execute(sql`delete from assignments where application_id = ${f.bigPanelApp}`);
+  await h.db.db.execute(sql`update applications set status = 'draft', endorsement = null, submitted_at = null where id = ${f.bigPanelApp}`);
+}, 120_000);
+afterAll(async () => {
+  if (sizes.length) console.log(sizes.map((s) => `${s.card}: ${s.bytes} B, ${s.tagged} tagged`).join('\n'));
+  await h?.close();
+});
+
+function judged(name: string, card: unknown) {
+  expect(card, `${name}: no card`).toBeTruthy();
+  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
+  const tagged = taggedCount(card);
+  sizes.push({ card: name, bytes, tagged });
+  expect(cardProblems(card), name).toEqual([]);
+  expect(bytes).toBeLessThanOrEqual(MAX_CARD_CONTENT_BYTES);
+  expect(tagged).toBeLessThanOrEqual(MAX_CARD_TAGGED_OBJECTS);
+  return card as any;
+}
+
+async function outboxMark(): Promise<number> {
+  const [row] = rowsOf(await h.db.db.execute(sql`select coalesce(max(id), 0)::int as id from ${outbox}`)) as { id: number }[];
+  return Number(row.id);
+}
+async function nothingRefused(mark: number) {
+  expect(rowsOf(await h.db.db.execute(sql`select dedupe_key, last_error from ${outbox} where id > ${mark} and status in ('dead', 'undeliverable')`))).toEqual([]);
+}
+/** The cards sent since `mark`, to `receiveId`. */
+function sentSince(count: number, receiveId: string) {
+  return h.fake.messages.slice(count).filter((m) => m.receiveId === receiveId && m.msgType === 'interactive');
+}
+async function say(name: string, openId: string, text: string) {
+  const before = h.fake.messages.length;
+  const mark = await outboxMark();
+  await h.say(openId, text);
+  await nothingRefused(mark);
+  const [m] = sentSince(before, openId).slice(-1);
+  judged(name, m?.content);
+  return m;
+}
+async function press(name: string, openId: string, messageId: string, want: Record<string, unknown>, formValue?: Record<string, unknown>) {
+  const value = cardActions(h.fake.currentCard(messageId)).find((a) => Object.entries(want).every(([k, v]) => a[k] === v));
+  if (!value) throw new Error(`${name}: no button ${JSON.stringify(want)} on the card`);
+  const mark = await outboxMark();
+  const res = await h.clickCard(openId, messageId, value, formValue);
+  expect(res.refused, name).toBeUndefined();
+  await nothingRefused(mark);
+  return judged(name, res.body.card?.data);
+}
+
+const fullApplication = applicationForm({
+  title: filled('', 100),
+  customer: filled('顾客', 1000),
+  qc: filled('QC', 1000),
+  summary: filled('成果', 1000),
+  features: filled('特色', 1000),
+  materialsUrl: `https://example.feishu.cn/docx/${'a'.repeat(500 - 31)}`,
+});
+
+describe('an application at every maximum, from the leader to the formal check', () => {
+  it('申报, 提交, 请确认申报材料, 推荐 with a 1 000-character opinion, 受理', async () => {
+    const form = await say('申报表 (every maximum)', LEADER, '申报');
+    const before = h.fake.messages.length;
+    await press('已提交', LEADER, form.messageId, { action: 'application.submit' }, fullApplication);
+    const [request] = sentSince(before, CONTACT);
+    judged('请确认申报材料 (every maximum)', request?.content);
+    const opinion = filled('推荐', 1000);
+    const done = await press('已推荐', CONTACT, request.messageId, { action: 'endorse.recommend' }, { truthful: true, opinion });
+    expect(cardText(done)).toContain('已报协会形式审查');
+    const admin = await say('管理', ADMIN, '管理');
+    const list = await press('形式审查 (1)', ADMIN, admin.messageId, { action: 'check.list' });
+    expect(cardText(list)).toContain('待审查 1 份');
+    await press('形式审查 after 受理', ADMIN, admin.messageId, { action: 'check.accept', applicationId: f.bigPanelApp }, { [`reason_${f.bigPanelApp}`]: '' });
+  });
+});
+
+describe('a score sheet of as many items as a card holds', () => {
+  it('载入评分表 refuses 80 items in 8 areas (they fit the input, not the card), naming what to change', async () => {
+    const text = sheetText(8, 80);
+    expect(text.length).toBeLessThanOrEqual(1000);
+    const admin = await say('管理', ADMIN, '管理');
+    await press('载入评分表 form', ADMIN, admin.messageId, { action: 'cycle.sheetForm' });
+    const value = cardActions(h.fake.currentCard(admin.messageId)).find((a) => a.action === 'cycle.sheetLoad')!;
+    const res = await h.clickCard(ADMIN, admin.messageId, value, { sheet: text });
+    expect(res.body.toast).toMatchObject({ type: 'error' });
+    expect(res.body.toast.content).toContain('评分表最多 10 个评分区域、50 个评分项');
+    expect(res.body.toast.content).toContain('这份有 8 个区域、80 项');
+    judged('载入评分表 refused (80 items)', res.body.card.data);
+  });
+
+  it('50 items in 10 areas: 载入评分表, 分配专家, the task cards, and a sheet submitted with a 1 000-character comment', async () => {
+    const text = sheetText(10, 50);
+    const admin = await say('管理', ADMIN, '管理');
+    await press('载入评分表 form', ADMIN, admin.messageId, { action: 'cycle.sheetForm' });
+    await press('载入评分表 (50 items)', ADMIN, admin.messageId, { action: 'cycle.sheetLoad' }, { sheet: text });
+    const again = await say('管理', ADMIN, '管理');
+    expect(cardText(again.content)).toContain('50 项');
+    const before = h.fake.messages.length;
+    await press('分配专家', ADMIN, again.messageId, { action: 'review.assign' });
+    const tasks = h.fake.messages.slice(before).filter((m) => m.msgType === 'interactive' && cardText(m.content).includes('提交评分'));
+    expect(tasks.length).toBe(3);
+    for (const t of tasks) judged('评分任务 (50 items)', t.content);
+    const expert = tasks[0].receiveId;
+    const fields = scoreFields(parseScoreSheetText(text));
+    // a refused submit draws the sheet again, with what was typed and the error above it
+    const typed = Object.fromEntries(fields.map((s) => [s.field, String(s.max)]));
+    const refused = await h.clickCard(expert, tasks[0].messageId, cardActions(tasks[0].content).find((a) => a.action === 'review.submit')!, { ...typed, [fields[0].field]: '99', comment: filled('意见', 1000) });
+    expect(refused.body.toast).toMatchObject({ type: 'error' });
+    judged('评分任务 refused (50 items, all typed)', refused.body.card.data);
+    const scored = await press('已提交评分 (50 items)', expert, tasks[0].messageId, { action: 'review.submit' }, { ...typed, comment: filled('意见', 1000) });
+    expect(cardText(scored)).toContain('总分：100 / 100 分');
+  });
+});
+
+describe('the application reminders a week before the deadline', () => {
+  it('a contact with 300 applications waiting is told of them in one card', async () => {
+    await h.db.db.execute(sql`update applications set status = 'submitted' where cycle_id = ${f.cycleId} and team_id in (select id from teams where contact_open_id = ${BIG_CONTACT})`);
+    h.clock.set('2027-05-24T09:00:00+08:00');
+    const mark = await outboxMark();
+    const before = h.fake.messages.length;
+    await scheduledJob('reminders', { db: h.db.db, now: () => h.clock.now(), timezone: h.app.config.BOT_TIMEZONE, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS, log: quiet, nudge: () => {} })();
+    await h.drain();
+    await nothingRefused(mark);
+    const [told] = sentSince(before, BIG_CONTACT);
+    expect(cardText(judged('申报待确认提醒 (300 teams)', told?.content))).toContain('300 份申报待你确认');
+  });
+});

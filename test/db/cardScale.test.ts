@@ -1,0 +1,266 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conflicts, outbox, teamMembers } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
+import { rowsOf } from '../../src/outbox.js';
+import { escapeText } from '../../cards/markdown.js';
+import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { scheduledJob } from '../../src/jobs/index.js';
+import { createLogger } from '../../src/log.js';
+import { Writable } from 'node:stream';
+import { ADMIN_GROUP, BIG_CONTACT, EXPERT60, filled, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale, TEAM_ONE_CODE } from './cardScaleFixture.js';
+
+/**
+ * Every card whose size grows with the data, drawn by the real bot from the largest realistic data (cardScaleFixture)
+ * and judged by the simulated Open Platform as Feishu would (30 KB, 200 tagged objects, unique names): a card
+ * answered to a click that Feishu refuses leaves the user looking at nothing, a refused send leaves them nothing.
+ */
+
+const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
+let h: Harness;
+let f: ScaleFixture;
+const sizes: { card: string; bytes: number; tagged: number }[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
+  f = await seedScale(h.db.db);
+}, 120_000);
+afterAll(async () => {
+  // the figures the report quotes: each card at the largest data
+  if (sizes.length) console.log(sizes.map((s) => `${s.card}: ${s.bytes} B, ${s.tagged} tagged`).join('\n'));
+  await h?.close();
+});
+
+/** The card within Feishu's limits, with its figures kept for the report. */
+function judged(name: string, card: unknown) {
+  expect(card, `${name}: no card`).toBeTruthy();
+  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
+  const tagged = taggedCount(card);
+  sizes.push({ card: name, bytes, tagged });
+  expect(cardProblems(card), name).toEqual([]);
+  expect(bytes).toBeLessThanOrEqual(MAX_CARD_CONTENT_BYTES);
+  expect(tagged).toBeLessThanOrEqual(MAX_CARD_TAGGED_OBJECTS);
+  return card as any;
+}
+
+/** The outbox's last row id: what a step queues comes after it. */
+async function outboxMark(): Promise<number> {
+  const [row] = rowsOf(await h.db.db.execute(sql`select coalesce(max(id), 0)::int as id from ${outbox}`)) as { id: number }[];
+  return Number(row.id);
+}
+
+/** Nothing the outbox tried since `mark` was refused by the Open Platform (a refused card is dead-lettered, not retried). */
+async function nothingRefused(mark: number) {
+  const dead = rowsOf(await h.db.db.execute(sql`select dedupe_key, last_error from ${outbox} where id > ${mark} and status in ('dead', 'undeliverable')`));
+  expect(dead).toEqual([]);
+}
+
+function lastCardTo(receiveId: string) {
+  const m = [...h.fake.messages].reverse().find((x) => x.receiveId === receiveId && x.msgType === 'interactive');
+  if (!m) throw new Error(`no card sent to ${receiveId}`);
+  return m;
+}
+
+/** A command in the p2p chat; the card it sends, judged. */
+async function sayFor(name: string, openId: string, text: string) {
+  const before = h.fake.messages.length;
+  const mark = await outboxMark();
+  await h.say(openId, text);
+  await nothingRefused(mark);
+  const m = lastCardTo(openId);
+  expect(h.fake.messages.indexOf(m), `${name}: no new card`).toBeGreaterThanOrEqual(before);
+  judged(name, m.content);
+  return m;
+}
+
+/** The first button of the message's card now whose value has these entries. */
+function buttonOn(messageId: string, want: Record<string, unknown>): Record<string, unknown> {
+  const found = cardActions(h.fake.currentCard(messageId)).find((a) => Object.entries(want).every(([k, v]) => a[k] === v));
+  if (!found) throw new Error(`no button ${JSON.stringify(want)} on the card`);
+  return found;
+}
+
+/** Presses a button the message's card shows now; the answer judged. */
+async function press(name: string, openId: string, messageId: string, want: Record<string, unknown>, formValue?: Record<string, unknown>) {
+  return clickFor(name, openId, messageId, buttonOn(messageId, want), formValue);
+}
+
+/** A click on a card the fake holds; the answer judged (clickCard throws when Feishu would refuse it). */
+async function clickFor(name: string, openId: string, messageId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
+  const mark = await outboxMark();
+  const res = await h.clickCard(openId, messageId, value, formValue);
+  expect(res.refused, name).toBeUndefined();
+  await nothingRefused(mark);
+  return judged(name, res.body.card?.data);
+}
+
+describe('an expert with sixty tasks', () => {
+  it('评分: the task list, its next page, a score sheet at full length and the decline form', async () => {
+    const list = await sayFor('评分 (60 tasks)', EXPERT60, '评分');
+    expect(cardText(list.content)).toContain(`已完成 20 / ${SCALE.expertTasks}`);
+    const next = await press('评分 page 2', EXPERT60, list.messageId, { action: 'review.list', page: 2 });
+    expect(cardText(next)).toContain('第 2 / 3 页');
+    await press('评分 page 1', EXPERT60, list.messageId, { action: 'review.list', page: 1 });
+    const sheet = await press('score sheet (full-length application)', EXPERT60, list.messageId, { action: 'review.open', assignmentId: f.firstTask });
+    expect(cardActions(sheet).some((a) => a.action === 'review.declineForm')).toBe(true);
+    // each long text shows its first 300 characters; the whole 申报表 is one click away, and back
+    const whole = filled('', 1000);
+    expect(cardText(sheet)).not.toContain(escapeText(whole.slice(0, 301)));
+    const full = await press('申报表全文', EXPERT60, list.messageId, { action: 'review.application', assignmentId: f.firstTask });
+    expect(cardText(full)).toContain(escapeText(whole));
+    await press('返回评分', EXPERT60, list.messageId, { action: 'review.open', assignmentId: f.firstTask });
+    await press('decline form', EXPERT60, list.messageId, { action: 'review.declineForm', assignmentId: f.firstTask });
+  });
+
+});
+
+describe('an expert who declared forty conflicts of interest', () => {
+  it('声明利益冲突 lists them eight a page, each at its longest', async () => {
+    const teamIds = rowsOf(await h.db.db.execute(sql`select id from teams order by id limit 30`)) as { id: number }[];
+    const orgIds = rowsOf(await h.db.db.execute(sql`select id from organizations order by id`)) as { id: number }[];
+    await h.db.db.insert(conflicts).values([
+      ...teamIds.map((t) => ({ expertOpenId: EXPERT60, teamId: Number(t.id), reason: filled('曾任职', 500) })),
+      ...orgIds.map((o) => ({ expertOpenId: EXPERT60, organizationId: Number(o.id), reason: filled('亲属', 500) })),
+    ]);
+    const list = await sayFor('评分 (again)', EXPERT60, '评分');
+    const form = await press('声明利益冲突 (40 declared)', EXPERT60, list.messageId, { action: 'experts.conflictForm' });
+    expect(cardText(form)).toContain('共 40 项');
+    expect(cardText(form)).toContain('第 1 / 5 页');
+    const last = await press('声明利益冲突 p2', EXPERT60, list.messageId, { action: 'experts.conflictForm', page: 2 });
+    expect(cardText(last)).toContain('第 2 / 5 页');
+  });
+});
+
+describe('the association with 3 000 applications, 500 experts and 200 complaints', () => {
+  let admin: { messageId: string };
+  beforeAll(async () => {
+    admin = await sayFor('管理', ADMIN, '管理');
+  });
+
+  it('评审进度 of 3 000 applications still scoring', async () => {
+    const progress = await press('评审进度 (3 000 pending)', ADMIN, admin.messageId, { action: 'review.progress' });
+    expect(cardText(progress)).toContain(`未完成评分的申报（${SCALE.applications} 份）`);
+  });
+
+  it('查看专家组 of a panel of fifteen after ten declines, eight a page, the experts on it first', async () => {
+    await sayFor('管理', ADMIN, '管理').then((m) => (admin = m));
+    await press('评审进度', ADMIN, admin.messageId, { action: 'review.progress' });
+    const panel = await press('查看专家组 (15 + 10 declined)', ADMIN, admin.messageId, { action: 'review.panelByCode' }, { code: TEAM_ONE_CODE });
+    expect(cardText(panel)).toContain('第 1 / 4 页');
+    expect(cardText(panel)).not.toContain('已谢绝');
+    const second = await press('查看专家组 p2', ADMIN, admin.messageId, { action: 'review.panel', page: 2 });
+    expect(cardText(second)).toContain('已谢绝');
+    // a swap from page 2 answers with page 2
+    const swap = cardActions(second).find((a) => a.action === 'review.swap');
+    expect(swap?.page).toBe(2);
+    const after = await press('更换专家 on p2', ADMIN, admin.messageId, swap!);
+    expect(cardText(after)).toContain('第 2 / 4 页');
+  });
+
+  it('专家库: two pages of 501 experts, each at its longest', async () => {
+    await sayFor('管理', ADMIN, '管理').then((m) => (admin = m));
+    const pool = await press('专家库 p1', ADMIN, admin.messageId, { action: 'experts.list' });
+    expect(cardText(pool)).toContain(`第 1 / ${Math.ceil((SCALE.experts + 1) / 10)} 页`);
+    await press('专家库 p2', ADMIN, admin.messageId, { action: 'experts.list', page: 2 });
+  });
+
+  it('投诉处理 with 200 open complaints, and one at its longest', async () => {
+    await sayFor('管理', ADMIN, '管理').then((m) => (admin = m));
+    const list = await press('投诉处理 (200 open)', ADMIN, admin.messageId, { action: 'complaint.list' });
+    expect(cardText(list)).toContain(`共 ${SCALE.complaints} 件`);
+    await press('投诉 (2 000 characters)', ADMIN, admin.messageId, { action: 'complaint.open' });
+  });
+});
+
+describe('形式审查 of recommended applications at their longest', () => {
+  it('shows six with the opinion cut and says how many more', async () => {
+    // the title made only of a character that escapes to six bytes (|, &#124;), as a pasted table row would be
+    await h.db.db.execute(sql`update applications set status = 'recommended', form = jsonb_set(form, '{title}', to_jsonb(repeat('|', 100)))
+      where id in (select id from applications where cycle_id = ${f.cycleId} order by id desc limit 20)`);
+    const admin = await sayFor('管理', ADMIN, '管理');
+    const list = await press('形式审查 (20 recommended)', ADMIN, admin.messageId, { action: 'check.list' });
+    expect(cardText(list)).toContain('共 20 份待审查，此处显示前 6 份');
+  });
+});
+
+describe('people with many teams', () => {
+  it('进度 of a contact of 300 teams, five a page', async () => {
+    const status = await sayFor('进度 (contact of 300 teams)', BIG_CONTACT, '进度');
+    const pages = SCALE.applications / SCALE.organizations / 5;
+    expect(cardText(status.content)).toContain(`第 1 / ${pages} 页`);
+    const second = await press('进度 p2', BIG_CONTACT, status.messageId, { action: 'team.status', page: 2 });
+    expect(cardText(second)).toContain(`第 2 / ${pages} 页`);
+    expect(cardActions(second).filter((a) => a.action === 'team.status')).toEqual([{ action: 'team.status', page: 1 }, { action: 'team.status', page: 3 }]);
+  });
+
+  it('进度 of a team with nine years of applications and titles', async () => {
+    const m = await sayFor('进度 (nine years)', OLD_LEADER, '进度');
+    expect(cardText(m.content)).toContain(`${2027 - SCALE.pastYears} 年度`);
+  });
+
+  it('注册 offers the hundred people a picker may list', async () => {
+    const form = await sayFor('注册 (100 candidates)', openIdOf('leader', 'new'), '注册');
+    expect(JSON.stringify(form.content)).toContain(BIG_CONTACT);
+  });
+
+  it('班组成员 of a team of 500, and its profile form at full length', async () => {
+    const members = Array.from({ length: 499 }, (_, i) => openIdOf('leader', i + 2));
+    await h.db.db.insert(teamMembers).values(members.map((openId) => ({ teamId: f.teamOne, openId, role: 'member' }))).onConflictDoNothing();
+    const status = await sayFor('进度 (nine years)', OLD_LEADER, '进度');
+    const card = await press('班组成员 (500)', OLD_LEADER, status.messageId, { action: 'team.members', teamId: f.teamOne });
+    expect(cardText(card)).toContain('共 500 人在册');
+    await press('班组成员 p2', OLD_LEADER, status.messageId, { action: 'team.members', page: 2 });
+    const again = await sayFor('进度 (nine years)', OLD_LEADER, '进度');
+    await press('修改资料 (full length)', OLD_LEADER, again.messageId, { action: 'team.editForm', teamId: f.teamOne });
+  });
+});
+
+describe('scheduled work at the largest', () => {
+  const run = async (name: 'digest' | 'escalation') => {
+    const mark = await outboxMark();
+    const before = h.fake.messages.length;
+    await scheduledJob(name, { db: h.db.db, now: () => h.clock.now(), timezone: h.app.config.BOT_TIMEZONE, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS, log: quiet, nudge: () => {} })();
+    await h.drain();
+    await nothingRefused(mark);
+    return h.fake.messages.slice(before).filter((m) => m.receiveId === ADMIN_GROUP && m.msgType === 'interactive');
+  };
+
+  it('the daily digest after the scoring deadline: 501 experts overdue, 200 complaints open', async () => {
+    h.clock.set('2027-07-02T09:00:00+08:00');
+    const [digest] = await run('digest');
+    judged('每日汇总 (501 overdue, 200 complaints)', digest.content);
+    expect(cardText(digest.content)).toContain('待处理投诉 200 件');
+  });
+
+  it('the escalation of 200 complaints open for weeks: one card each, every one accepted', async () => {
+    const sent = await run('escalation');
+    expect(sent.length).toBe(SCALE.complaints);
+    for (const m of sent.slice(0, 3)) judged('投诉已逾期 (2 000 characters)', m.content);
+  });
+});
+
+describe('第二十二条 at its longest run', () => {
+  it('the twentieth upheld complaint against a title raises the revocation alert, its history at every maximum', async () => {
+    await h.db.db.execute(sql`update cycles set settings = jsonb_set(settings, '{revocationRun}', '20'::jsonb) where id = ${f.cycleId}`);
+    await h.db.db.execute(sql`
+      insert into complaints (reference, team_id, content, channel, contact, status, note, decided_by, decided_at, created_at)
+      select 'TS-2027-9' || lpad(g::text, 3, '0'), ${f.teamOne}::int, ${filled('', 2000)}, 'web', ${filled('', 100)},
+        case when g < 20 then 'upheld' else 'open' end, case when g < 20 then ${filled('', 500)} end,
+        case when g < 20 then ${ADMIN} end, case when g < 20 then now() end, now() + (g || ' seconds')::interval
+      from generate_series(1, 20) g`);
+    const [open] = rowsOf(await h.db.db.execute(sql`select id from complaints where reference = 'TS-2027-9020'`)) as { id: number }[];
+    // the 200 others decided (the probes before needed them open): the list shows the one against the title
+    await h.db.db.execute(sql`update complaints set status = 'dismissed' where status = 'open' and team_id <> ${f.teamOne}`);
+    const admin = await sayFor('管理', ADMIN, '管理');
+    await press('投诉处理 (one open)', ADMIN, admin.messageId, { action: 'complaint.list' });
+    await press('投诉 against the title', ADMIN, admin.messageId, { action: 'complaint.open', complaintId: Number(open.id) });
+    const mark = await outboxMark();
+    const before = h.fake.messages.length;
+    await press('投诉成立 (the twentieth)', ADMIN, admin.messageId, { action: 'complaint.uphold' }, { note: filled('核查', 500) });
+    await nothingRefused(mark);
+    const alert = h.fake.messages.slice(before).find((m) => m.receiveId === ADMIN_GROUP && cardText(m.content).includes('撤销称号提醒'));
+    expect(cardText(judged('撤销称号提醒 (run of 20)', alert?.content))).toContain('已连续 **20** 次投诉成立');
+  });
+});
