@@ -90,19 +90,19 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
   });
 }
 
-/** 查看申报表全文: the whole 申报表 of a task, read-only; 返回评分 opens the score sheet again. */
+/**
+ * 查看申报表全文: the whole 申报表 of a task, read-only, sent as a message of its own beside the score sheet; 打开评分表
+ * draws the sheet here again for an expert who has scrolled far from it.
+ */
 export function taskApplicationCard(d: { assignmentId: number; year: number; application: TaskApplication }): Card {
   return card({
-    title: `申报表：${d.application.team}`,
+    title: `申报表全文：${d.application.team}`,
     subtitle: `${d.year}年度质量信得过班组评审`,
     template: 'blue',
     elements: [
       ...applicationBrief(d.application, true),
-      note('阅读后点“返回评分”打分；评分表中已填未提交的分数不会保留。'),
-      buttonRow([
-        button({ text: '返回评分', type: 'primary', value: { action: 'review.open', assignmentId: d.assignmentId } }),
-        button({ text: '我的评分任务', type: 'text', value: { action: 'review.list' } }),
-      ]),
+      note('请在原评分卡片中继续打分，已填的分数仍在；找不到时点“打开评分表”（在此另开的评分表不含已填未提交的分数）。'),
+      buttonRow([button({ text: '打开评分表', type: 'default', value: { action: 'review.open', assignmentId: d.assignmentId } })]),
     ],
   });
 }

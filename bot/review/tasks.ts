@@ -35,10 +35,15 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
   return { card: { type: 'raw', data: taskCard(task) } };
 }
 
-/** `review.application` (查看申报表全文): the whole 申报表 of one of the caller's tasks, whatever its state. */
+/**
+ * `review.application` (查看申报表全文): the whole 申报表 of one of the caller's tasks, whatever its state, as a message of
+ * its own. The score sheet it is pressed on stays as it is: a card answered anew would lose the scores typed into it.
+ */
 export async function showTaskApplication(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
-  return { card: { type: 'raw', data: taskApplicationCard({ assignmentId: task.assignment.id, year: task.cycle.year, application: taskApplication(task) }) } };
+  const card = taskApplicationCard({ assignmentId: task.assignment.id, year: task.cycle.year, application: taskApplication(task) });
+  await ctx.send({ dedupeKey: `review:application:${task.assignment.id}:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card });
+  return { toast: { type: 'success', content: '申报表全文已另发一条消息；评分表中已填的分数保留，可继续打分。' } };
 }
 
 /** `review.next` (the button of a scoring reminder): the first task still to score, or the list when none is left. */

@@ -108,9 +108,15 @@ describe('an expert with sixty tasks', () => {
     // each long text shows its first 300 characters; the whole 申报表 is one click away, and back
     const whole = filled('', 1000);
     expect(cardText(sheet)).not.toContain(escapeText(whole.slice(0, 301)));
-    const full = await press('申报表全文', EXPERT60, list.messageId, { action: 'review.application', assignmentId: f.firstTask });
-    expect(cardText(full)).toContain(escapeText(whole));
-    await press('返回评分', EXPERT60, list.messageId, { action: 'review.open', assignmentId: f.firstTask });
+    // the whole text comes as a message of its own: the sheet, with what was typed into it, stays where it is
+    const sent = h.fake.messages.length;
+    const answered = await h.clickCard(EXPERT60, list.messageId, buttonOn(list.messageId, { action: 'review.application', assignmentId: f.firstTask }));
+    expect(answered.body?.toast).toEqual({ type: 'success', content: expect.stringContaining('申报表全文已另发一条消息') });
+    expect(answered.body?.card).toBeUndefined();
+    const [full] = h.fake.messages.slice(sent).filter((m) => m.receiveId === EXPERT60 && m.msgType === 'interactive');
+    expect(cardProblems(full.content)).toEqual([]);
+    expect(cardText(full.content)).toContain(escapeText(whole));
+    expect(cardActions(full.content)).toEqual([{ action: 'review.open', assignmentId: f.firstTask }]);
     await press('decline form', EXPERT60, list.messageId, { action: 'review.declineForm', assignmentId: f.firstTask });
   });
 
