@@ -139,13 +139,13 @@ export const defaultScoreSheet: ScoreSheet = {
   ],
 };
 
-/** A sheet from stored or pasted JSON (an object or a JSON string); a UserError says what is wrong. */
 /**
  * What one score-sheet card holds: each item is an input of three tagged objects and each area a heading, beside the
  * 申报表, and Feishu takes at most 200 tagged objects in a card (50 items in 10 areas come to 188).
  */
 export const SHEET_LIMITS = { items: 50, areas: 10 } as const;
 
+/** A sheet from stored or pasted JSON (an object or a JSON string); a UserError says what is wrong. */
 export function parseScoreSheet(json: unknown): ScoreSheet {
   let value = json;
   if (typeof json === 'string') {
