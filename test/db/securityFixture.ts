@@ -324,7 +324,7 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'review.list': tried(),
     'review.next': tried(),
     'review.open': onOwnTask(false),
-    'review.application': onOwnTask(false),
+    'review.application': onOwnTask(true), // sends the whole 申报表 as a message of its own
     'review.submit': onOwnTask(true, scoreForm()),
     'review.declineForm': onOwnTask(false),
     'review.decline': onOwnTask(true, { kind: 'unavailable', reason: '评审期间出差' }),
