@@ -2,12 +2,12 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
 import { rowsOf } from '../../src/outbox.js';
-import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { fileMessageEvent } from '../support/larkEvents.js';
 import { filled } from './cardScaleFixture.js';
+import { scaleSteps } from './cardScaleSteps.js';
 
 /**
  * 导入 of an association's workbook at the largest: 3 000 teams of 10 organisations with codes, names and
@@ -17,7 +17,6 @@ import { filled } from './cardScaleFixture.js';
  */
 
 let h: Harness;
-const sizes: { card: string; bytes: number; tagged: number }[] = [];
 const TEAMS = 3000;
 const REFUSED_EVERY = 3;
 
@@ -25,20 +24,11 @@ beforeAll(async () => {
   h = await startHarness({ clock: new ManualClock('2027-03-10T09:00:00+08:00'), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
 }, 60_000);
 afterAll(async () => {
-  if (sizes.length) console.log(sizes.map((s) => `${s.card}: ${s.bytes} B, ${s.tagged} tagged`).join('\n'));
+  report();
   await h?.close();
 });
 
-function judged(name: string, card: unknown) {
-  expect(card, `${name}: no card`).toBeTruthy();
-  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
-  const tagged = taggedCount(card);
-  sizes.push({ card: name, bytes, tagged });
-  expect(cardProblems(card), name).toEqual([]);
-  expect(bytes).toBeLessThanOrEqual(MAX_CARD_CONTENT_BYTES);
-  expect(tagged).toBeLessThanOrEqual(MAX_CARD_TAGGED_OBJECTS);
-  return card as any;
-}
+const { judged, report } = scaleSteps(() => h);
 
 async function workbook(): Promise<Buffer> {
   const { default: ExcelJS } = await import('exceljs');

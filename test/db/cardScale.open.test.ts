@@ -1,15 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { outbox } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
-import { rowsOf } from '../../src/outbox.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { parseScoreSheetText } from '../../src/scoreSheet.js';
-import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { applicationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { BIG_CONTACT, filled, openIdOf, type ScaleFixture, seedScale, sheetText } from './cardScaleFixture.js';
+import { scaleSteps } from './cardScaleSteps.js';
 import { scheduledJob } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
 import { Writable } from 'node:stream';
@@ -23,7 +21,6 @@ import { Writable } from 'node:stream';
 const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
 let h: Harness;
 let f: ScaleFixture;
-const sizes: { card: string; bytes: number; tagged: number }[] = [];
 const LEADER = openIdOf('leader', 1);
 /** Team 1's contact: team g has contact 1 + g % 10. */
 const CONTACT = openIdOf('contact', 2);
@@ -37,50 +34,11 @@ beforeAll(async () => {
   await h.db.db.execute(sql`update applications set status = 'draft', endorsement = null, submitted_at = null where id = ${f.bigPanelApp}`);
 }, 120_000);
 afterAll(async () => {
-  if (sizes.length) console.log(sizes.map((s) => `${s.card}: ${s.bytes} B, ${s.tagged} tagged`).join('\n'));
+  report();
   await h?.close();
 });
 
-function judged(name: string, card: unknown) {
-  expect(card, `${name}: no card`).toBeTruthy();
-  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
-  const tagged = taggedCount(card);
-  sizes.push({ card: name, bytes, tagged });
-  expect(cardProblems(card), name).toEqual([]);
-  expect(bytes).toBeLessThanOrEqual(MAX_CARD_CONTENT_BYTES);
-  expect(tagged).toBeLessThanOrEqual(MAX_CARD_TAGGED_OBJECTS);
-  return card as any;
-}
-
-async function outboxMark(): Promise<number> {
-  const [row] = rowsOf(await h.db.db.execute(sql`select coalesce(max(id), 0)::int as id from ${outbox}`)) as { id: number }[];
-  return Number(row.id);
-}
-async function nothingRefused(mark: number) {
-  expect(rowsOf(await h.db.db.execute(sql`select dedupe_key, last_error from ${outbox} where id > ${mark} and status in ('dead', 'undeliverable')`))).toEqual([]);
-}
-/** The cards sent since `mark`, to `receiveId`. */
-function sentSince(count: number, receiveId: string) {
-  return h.fake.messages.slice(count).filter((m) => m.receiveId === receiveId && m.msgType === 'interactive');
-}
-async function say(name: string, openId: string, text: string) {
-  const before = h.fake.messages.length;
-  const mark = await outboxMark();
-  await h.say(openId, text);
-  await nothingRefused(mark);
-  const [m] = sentSince(before, openId).slice(-1);
-  judged(name, m?.content);
-  return m;
-}
-async function press(name: string, openId: string, messageId: string, want: Record<string, unknown>, formValue?: Record<string, unknown>) {
-  const value = cardActions(h.fake.currentCard(messageId)).find((a) => Object.entries(want).every(([k, v]) => a[k] === v));
-  if (!value) throw new Error(`${name}: no button ${JSON.stringify(want)} on the card`);
-  const mark = await outboxMark();
-  const res = await h.clickCard(openId, messageId, value, formValue);
-  expect(res.refused, name).toBeUndefined();
-  await nothingRefused(mark);
-  return judged(name, res.body.card?.data);
-}
+const { judged, report, outboxMark, nothingRefused, sentSince, sayFor: say, press } = scaleSteps(() => h);
 
 const fullApplication = applicationForm({
   title: filled('', 100),

@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox } from '../../db/schema.js';
 import { scoreLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
-import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
 import { rowsOf } from '../../src/outbox.js';
-import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 import { ADMIN_GROUP, NOW, type ScaleFixture, SCALE, seedScale } from './cardScaleFixture.js';
+import { scaleSteps } from './cardScaleSteps.js';
 
 /**
  * 评审结果 and 公布结果 of 3 000 applications with the longest codes and names (cardScaleFixture, every panel scored and the
@@ -18,7 +18,6 @@ import { ADMIN_GROUP, NOW, type ScaleFixture, SCALE, seedScale } from './cardSca
 
 let h: Harness;
 let f: ScaleFixture;
-const sizes: { card: string; bytes: number; tagged: number }[] = [];
 
 beforeAll(async () => {
   h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
@@ -29,20 +28,11 @@ beforeAll(async () => {
     where cycle_id = ${f.cycleId} and rank <= ${SCALE.applications / 10} and decision = 'awarded'`);
 }, 120_000);
 afterAll(async () => {
-  if (sizes.length) console.log(sizes.map((s) => `${s.card}: ${s.bytes} B, ${s.tagged} tagged`).join('\n'));
+  report();
   await h?.close();
 });
 
-function judged(name: string, card: unknown) {
-  expect(card, `${name}: no card`).toBeTruthy();
-  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
-  const tagged = taggedCount(card);
-  sizes.push({ card: name, bytes, tagged });
-  expect(cardProblems(card), name).toEqual([]);
-  expect(bytes).toBeLessThanOrEqual(MAX_CARD_CONTENT_BYTES);
-  expect(tagged).toBeLessThanOrEqual(MAX_CARD_TAGGED_OBJECTS);
-  return card as any;
-}
+const { judged, report } = scaleSteps(() => h);
 
 describe('评审结果 and 公布结果 of 3 000 applications', () => {
   let admin: { messageId: string };

@@ -2,15 +2,15 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conflicts, outbox, teamMembers } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { MAX_CARD_CONTENT_BYTES, MAX_CARD_TAGGED_OBJECTS } from '../../src/local/cardRules.js';
 import { rowsOf } from '../../src/outbox.js';
 import { escapeText } from '../../cards/markdown.js';
-import { cardActions, cardProblems, cardText, taggedCount } from '../support/cards.js';
+import { cardActions, cardProblems, cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { scheduledJob } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
 import { Writable } from 'node:stream';
 import { ADMIN_GROUP, BIG_CONTACT, EXPERT60, filled, NOW, OLD_LEADER, openIdOf, SCALE, type ScaleFixture, seedScale, TEAM_ONE_CODE } from './cardScaleFixture.js';
+import { scaleSteps } from './cardScaleSteps.js';
 
 /**
  * Every card whose size grows with the data, drawn by the real bot from the largest realistic data (cardScaleFixture)
@@ -21,80 +21,17 @@ import { ADMIN_GROUP, BIG_CONTACT, EXPERT60, filled, NOW, OLD_LEADER, openIdOf, 
 const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
 let h: Harness;
 let f: ScaleFixture;
-const sizes: { card: string; bytes: number; tagged: number }[] = [];
 
 beforeAll(async () => {
   h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
   f = await seedScale(h.db.db);
 }, 120_000);
 afterAll(async () => {
-  // the figures the report quotes: each card at the largest data
-  if (sizes.length) console.log(sizes.map((s) => `${s.card}: ${s.bytes} B, ${s.tagged} tagged`).join('\n'));
+  report();
   await h?.close();
 });
 
-/** The card within Feishu's limits, with its figures kept for the report. */
-function judged(name: string, card: unknown) {
-  expect(card, `${name}: no card`).toBeTruthy();
-  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
-  const tagged = taggedCount(card);
-  sizes.push({ card: name, bytes, tagged });
-  expect(cardProblems(card), name).toEqual([]);
-  expect(bytes).toBeLessThanOrEqual(MAX_CARD_CONTENT_BYTES);
-  expect(tagged).toBeLessThanOrEqual(MAX_CARD_TAGGED_OBJECTS);
-  return card as any;
-}
-
-/** The outbox's last row id: what a step queues comes after it. */
-async function outboxMark(): Promise<number> {
-  const [row] = rowsOf(await h.db.db.execute(sql`select coalesce(max(id), 0)::int as id from ${outbox}`)) as { id: number }[];
-  return Number(row.id);
-}
-
-/** Nothing the outbox tried since `mark` was refused by the Open Platform (a refused card is dead-lettered, not retried). */
-async function nothingRefused(mark: number) {
-  const dead = rowsOf(await h.db.db.execute(sql`select dedupe_key, last_error from ${outbox} where id > ${mark} and status in ('dead', 'undeliverable')`));
-  expect(dead).toEqual([]);
-}
-
-function lastCardTo(receiveId: string) {
-  const m = [...h.fake.messages].reverse().find((x) => x.receiveId === receiveId && x.msgType === 'interactive');
-  if (!m) throw new Error(`no card sent to ${receiveId}`);
-  return m;
-}
-
-/** A command in the p2p chat; the card it sends, judged. */
-async function sayFor(name: string, openId: string, text: string) {
-  const before = h.fake.messages.length;
-  const mark = await outboxMark();
-  await h.say(openId, text);
-  await nothingRefused(mark);
-  const m = lastCardTo(openId);
-  expect(h.fake.messages.indexOf(m), `${name}: no new card`).toBeGreaterThanOrEqual(before);
-  judged(name, m.content);
-  return m;
-}
-
-/** The first button of the message's card now whose value has these entries. */
-function buttonOn(messageId: string, want: Record<string, unknown>): Record<string, unknown> {
-  const found = cardActions(h.fake.currentCard(messageId)).find((a) => Object.entries(want).every(([k, v]) => a[k] === v));
-  if (!found) throw new Error(`no button ${JSON.stringify(want)} on the card`);
-  return found;
-}
-
-/** Presses a button the message's card shows now; the answer judged. */
-async function press(name: string, openId: string, messageId: string, want: Record<string, unknown>, formValue?: Record<string, unknown>) {
-  return clickFor(name, openId, messageId, buttonOn(messageId, want), formValue);
-}
-
-/** A click on a card the fake holds; the answer judged (clickCard throws when Feishu would refuse it). */
-async function clickFor(name: string, openId: string, messageId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) {
-  const mark = await outboxMark();
-  const res = await h.clickCard(openId, messageId, value, formValue);
-  expect(res.refused, name).toBeUndefined();
-  await nothingRefused(mark);
-  return judged(name, res.body.card?.data);
-}
+const { judged, report, outboxMark, nothingRefused, sayFor, buttonOn, clickFor, press } = scaleSteps(() => h);
 
 describe('an expert with sixty tasks', () => {
   it('评分: the task list, its next page, a score sheet at full length and the decline form', async () => {
