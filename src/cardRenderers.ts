@@ -24,7 +24,7 @@ import { HELP_MENU_CARD, helpMenuRenderer } from './helpMenuCards.js';
 import type { CardRenderers } from './outbox.js';
 import { CONTACT_NAMED_CARD, contactNamedRenderer, TEAM_REGISTERED_CARD, teamRegisteredRenderer } from './registrationCards.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
-import { REVIEW_TASK_CARD, reviewTaskRenderer } from './review/taskCards.js';
+import { REVIEW_TASK_CARD, reviewTaskRenderer, TASK_APPLICATION_CARD, taskApplicationRenderer } from './review/taskCards.js';
 
 /**
  * Every card drawn when it is sent, by its spec's kind: for the bot's dispatcher and `npm run job`'s. `clock`
@@ -34,6 +34,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
   const day = { timezone, clock };
   return {
     [REVIEW_TASK_CARD]: reviewTaskRenderer(db),
+    [TASK_APPLICATION_CARD]: taskApplicationRenderer(db),
     [TEAM_RESULT_CARD]: teamResultRenderer(db, timezone),
     [LEADER_APPLY_REMINDER]: leaderApplyReminderRenderer(db, day),
     [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),

@@ -4,7 +4,22 @@ import { id, noValue, values } from '../respond.js';
 import { assignExpertsFast } from './assignJob.js';
 import { addConflict, addConflictFast, conflictFormAgain, showConflictForm } from './conflicts.js';
 import { adminCardAgain, assignExperts, panelAgain, progressAgain, reopenPanelScore, reopenPanelScoreFast, showPanel, showPanelByCode, showProgress, swapPanelExpert, swapPanelExpertFast } from './panels.js';
-import { declineFormAgain, declineTaskAction, declineTaskFast, listTasks, openNextTask, openTask, showDeclineForm, showTaskApplication, showTasks, submitTask, submitTaskAgain, submitTaskDuplicate, submitTaskFast } from './tasks.js';
+import {
+  declineFormAgain,
+  declineTaskAction,
+  declineTaskFast,
+  listTasks,
+  openNextTask,
+  openTask,
+  showDeclineForm,
+  showTaskApplication,
+  showTaskApplicationFast,
+  showTasks,
+  submitTask,
+  submitTaskAgain,
+  submitTaskDuplicate,
+  submitTaskFast,
+} from './tasks.js';
 
 const admin = ['admin'] as const;
 const onTask = values({ assignmentId: id });
@@ -18,7 +33,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'review.list', roles: ['public'], value: noValue, run: listTasks });
   bot.cardAction({ action: 'review.next', roles: ['public'], value: noValue, run: openNextTask });
   bot.cardAction({ action: 'review.open', roles: [assignedExpert(ownTask)], value: onTask, run: openTask });
-  bot.cardAction({ action: 'review.application', roles: [assignedExpert(ownTask)], value: onTask, run: showTaskApplication });
+  bot.cardAction({ action: 'review.application', roles: [assignedExpert(ownTask)], value: onTask, run: showTaskApplication, fast: showTaskApplicationFast });
   bot.cardAction({ action: 'review.submit', roles: [assignedExpert(submitScores)], value: onTask, run: submitTask, onRefused: submitTaskAgain, fast: submitTaskFast, duplicate: submitTaskDuplicate });
   bot.cardAction({ action: 'review.declineForm', roles: [assignedExpert(ownTask)], value: onTask, run: showDeclineForm });
   bot.cardAction({ action: 'review.decline', roles: [assignedExpert(declineTask)], value: onTask, run: declineTaskAction, onRefused: declineFormAgain, fast: declineTaskFast });

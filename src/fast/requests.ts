@@ -1,12 +1,14 @@
 import type { Database } from '../../db/index.js';
 import { HELP_MENU_CARD, type menuTable } from '../helpMenuCards.js';
+import { TASK_APPLICATION_CARD } from '../review/taskCards.js';
 import type { OutgoingFile } from '../outbox.js';
 import { postgresClient } from '../pipeline.js';
 import { claimCte } from './sql.js';
 
 /**
- * The two actions that send a message on request, in one round trip on PostgreSQL: 在私聊中打开我的菜单
- * (`help.private`) and 下载导入模板 (`import.template`): one statement, its own transaction. It claims the event
+ * The three actions that send a message on request, in one round trip on PostgreSQL: 在私聊中打开我的菜单
+ * (`help.private`), 下载导入模板 (`import.template`) and 查看申报表全文 (`review.application`): one statement, its own
+ * transaction. It claims the event
  * only when the ordinary path would let the clicker do it, and queues the message only when the claim row was inserted. It is raw SQL because one statement must check and write at once, which
  * the query builder cannot say. It handles the success alone: on anything else (not an administrator, a delivery
  * seen before) it writes nothing, not even the claim, and the ordinary path runs and answers as it always has.
@@ -82,6 +84,26 @@ queued as (
 )
 select exists (select 1 from claim) as claimed, (select count(*) from queued)::int as queued`;
 
+/** 查看申报表全文: the task's 申报表 to its expert, drawn at send time from the spec (`taskApplicationMessage`). */
+const taskApplicationSql = `
+with verdict as (
+  -- the registry's roles [assignedExpert] (mayUse): the expert persona, people.roles alone as actorFrom makes it;
+  -- showTaskApplication's ownTask: the task is the clicker's
+  select exists (select 1 from people p where p.open_id = $3::text and 'expert' = any(p.roles))
+    and exists (select 1 from assignments a where a.id = $4::int and a.expert_open_id = $3::text) as ok
+),
+${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
+queued as (
+  -- showTaskApplication's ctx.send (enqueueQuietly), once the event is claimed
+  insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
+  select $5::text, 'send', 'open_id', $3::text, $3::text, 'interactive', 0,
+    jsonb_build_object('render', jsonb_build_object('kind', $6::text, 'assignmentId', $4::int)), $7::timestamptz
+  from claim
+  on conflict (dedupe_key) do nothing
+  returning id
+)
+select exists (select 1 from claim) as claimed, (select count(*) from queued)::int as queued`;
+
 /**
  * The statement on its own, which PostgreSQL runs as a transaction of its own: one write, one answer. Not `pipelined`
  * (BEGIN, the statement, COMMIT): postgres.js writes a message of 1 KB or more at once and the COMMIT a moment after,
@@ -129,6 +151,25 @@ export async function fastImportTemplate(database: Database, event: FastRequest 
     [...event.bootstrapAdmins],
     event.dedupeKey,
     JSON.stringify(event.file),
+    new Date().toISOString(),
+  ]);
+  return outcome?.claimed ? { queued: outcome.queued } : undefined;
+}
+
+/**
+ * `review.application`: the 申报表 of one of the clicker's tasks queued to them; how many rows were queued, or undefined
+ * (nothing written) for the ordinary path to run.
+ */
+export async function fastTaskApplication(database: Database, event: FastRequest & { assignmentId: number; dedupeKey: string }): Promise<{ queued: number } | undefined> {
+  if (!postgresClient(database) || event.openId.startsWith('pending:')) return undefined;
+  const outcome = await once(database, taskApplicationSql, [
+    event.eventId,
+    event.eventType,
+    event.openId,
+    event.assignmentId,
+    event.dedupeKey,
+    TASK_APPLICATION_CARD,
+    // due at the process's time, as enqueueQuietly stamps it
     new Date().toISOString(),
   ]);
   return outcome?.claimed ? { queued: outcome.queued } : undefined;

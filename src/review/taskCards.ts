@@ -1,5 +1,5 @@
 import type { Card } from '../../cards/kit.js';
-import { replacementFailedCard, scoringTaskCard, type TaskApplication } from '../../cards/review.js';
+import { replacementFailedCard, scoringTaskCard, type TaskApplication, taskApplicationCard } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
 import { applicationForm } from '../applications.js';
 import { cycleScoreSheet } from '../cycles.js';
@@ -40,6 +40,27 @@ export function taskCard(task: Task, opts: { typed?: Record<string, string>; err
 }
 
 export const REVIEW_TASK_CARD = 'reviewTask';
+export const TASK_APPLICATION_CARD = 'taskApplication';
+
+/**
+ * 查看申报表全文: the whole 申报表 of a task to its expert, as a message of its own beside the score sheet, drawn when
+ * it is sent. Keyed per click: each press sends it again.
+ */
+export function taskApplicationMessage(assignment: Pick<NewAssignment, 'id' | 'expertOpenId'>, eventId: string): OutgoingMessage {
+  return { dedupeKey: `review:application:${assignment.id}:${eventId}`, to: { openId: assignment.expertOpenId }, render: { kind: TASK_APPLICATION_CARD, assignmentId: assignment.id } };
+}
+
+/** Draws the 申报表 of a batch of tasks with one read; a task gone since the click is not sent. */
+export function taskApplicationRenderer(db: Db): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const ids = specs.map((s) => Number(s.assignmentId));
+    const tasks = new Map((await getTasks(db, ids.filter((id) => Number.isSafeInteger(id) && id > 0))).map((t) => [t.assignment.id, t]));
+    return ids.map((id): RenderedCard => {
+      const task = tasks.get(id);
+      return task ? { card: taskApplicationCard({ assignmentId: id, year: task.cycle.year, application: taskApplication(task) }) } : { drop: `评分任务 ${id} 已不存在` };
+    });
+  };
+}
 
 /** The new assignment's task card to its expert, drawn when it is sent; keyed by the assignment, so it is queued once. */
 export function taskCardMessage(assignment: Pick<NewAssignment, 'id' | 'expertOpenId'>, priority?: OutgoingMessage['priority']): OutgoingMessage {

@@ -31,7 +31,7 @@ const BOUNDS: Record<string, number> = {
   'check.return': 1, 'cycle.settingsSave': 1, 'cycle.sheetLoad': 1, 'experts.add': 1, 'experts.deactivate': 1, 'experts.activate': 1,
   'experts.conflictAdd': 1, 'review.decline': 1, 'review.swap': 1, 'review.reopen': 1, 'complaint.submit': 1, 'complaint.uphold': 1,
   'complaint.dismiss': 1, 'revocation.keep': 1, 'revocation.revoke': 1, 'import.apply': 1, 'bulk.retry': 1, 'cycle.closeApplications': 1,
-  'review.assign': 1, 'results.close': 1, 'results.publish': 1, 'cycle.open': 1,
+  'review.assign': 1, 'results.close': 1, 'results.publish': 1, 'cycle.open': 1, 'review.application': 1,
 };
 
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
@@ -345,6 +345,12 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     const [warm, target] = [await task('submitted', OTHER_EXPERT), await task('submitted', OTHER_EXPERT)];
     await warmThenMeasure('review.reopen', { openId: ADMIN, value: { assignmentId: warm } }, () => ({ openId: ADMIN, value: { assignmentId: target } }));
     expect(await taskStatus(target)).toBe('assigned');
+  });
+
+  it('review.application', async () => {
+    const [warm, target] = [await task('assigned', personas.expert), await task('assigned', personas.expert)];
+    await warmThenMeasure('review.application', { openId: personas.expert, value: { assignmentId: warm } }, () => ({ openId: personas.expert, value: { assignmentId: target } }), 'success');
+    expect(await outboxTo(personas.expert, `review:application:${target}:`)).toHaveLength(1);
   });
 
   // ---- complaints and titles ----
