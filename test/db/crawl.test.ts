@@ -47,8 +47,8 @@ const BACKWARD = new Set(['review.reopen', 'review.swap', 'review.declineForm', 
 const ONCE = ['measures.', 'complaint.start', 'complaint.submit', 'team.registerForm', 'team.register', 'team.status', 'help.menu'];
 type RoundKind = 'forward' | 'all';
 const COMMANDS = ['帮助', 'help', '进度', '申报', '注册', '评分', '管理', '投诉', '导入', '条款 16'];
-/** After the first round: the commands whose answer follows the year. */
-const LATER_COMMANDS = ['帮助', '进度', '申报', '评分', '管理'];
+/** After the first round: the menu, whose buttons open what the other commands do, drawn for the year as it stands. */
+const LATER_COMMANDS = ['帮助'];
 
 /** The fixture's bot with the experts added and the two groups' members known to the fake; `more` changes the data first. */
 async function crawlHarness(more?: (h: Harness, f: Fixture) => Promise<void>): Promise<Harness> {
@@ -291,7 +291,7 @@ describe('crawling every card as its receivers would', () => {
     });
 
     it('answers every reachable click with a toast or a card Feishu accepts, fails no request, and keeps the invariants', async () => {
-      const c = await crawl(h, ['forward', 'forward', 'forward', 'all', 'forward', 'forward', 'all']);
+      const c = await crawl(h, ['forward', 'forward', 'forward', 'all', 'forward', 'all']);
       await expectSound(h, c);
       // the year went round: applied, recommended, accepted, scored, aggregated, published, and the next opened
       for (const verb of ['application.submit', 'endorse.recommend', 'check.accept', 'review.submit', 'results.close', 'results.publish', 'cycle.open', 'revocation.revoke']) {
