@@ -274,9 +274,9 @@ verdict as (
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
     -- closeScoring: 仍在接受申报 / 不能再汇总 (cycleStates: closeScoring from scoring alone)
     and c.status = 'scoring'
-    -- closeScoring: 尚未分配专家 / 未完成评分
+    -- closeScoring: 待形式审查 / 尚未分配专家 / 未完成评分
     and pending.n = 0
-    -- closeScoring: 没有完成评分的申报
+    -- a year with nothing scored ends with no title on the ordinary path (scoringToClose): left to it
     and exists (select 1 from scored)
     -- closeAndAggregate (bot/results/preview.ts): a cycle of more than aggregation.inCallbackMax ($12) scored
     -- applications is aggregated by a job, and so is one whose job is queued or running. Tested before what follows:
