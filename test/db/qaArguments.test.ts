@@ -5,7 +5,7 @@ import type { Harness } from '../support/harness.js';
 import { TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent } from '../support/larkEvents.js';
 import { MODES } from '../support/worlds.js';
-import { type Fixture, personas, startSecurityHarness } from './securityFixture.js';
+import { type Fixture, personas, securityBotForBlock } from './securityFixture.js';
 
 /**
  * The arguments of chat commands (and the codes typed into a card) as a Chinese IME on a phone types them: full-width
@@ -42,12 +42,7 @@ async function ask(h: Harness, openId: string, text: string, where: 'p2p' | 'gro
 describe('chat command arguments typed in full width', () => {
   let h: Harness;
   let f: Fixture;
-  beforeAll(async () => {
-    ({ h, f } = await startSecurityHarness());
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  securityBotForBlock((bot) => ({ h, f } = bot));
   const bindings = async () => (await h.db.db.select({ purpose: chatBindings.purpose }).from(chatBindings).where(eq(chatBindings.chatId, GROUP))).map((b) => b.purpose).sort();
   beforeEach(async () => {
     await h.db.db.delete(chatBindings).where(eq(chatBindings.chatId, GROUP));
@@ -118,13 +113,7 @@ describe('chat command arguments typed in full width', () => {
 describe.each(MODES)('team codes typed in full width into a card (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
-  beforeAll(async () => {
-    ({ h, f } = await startSecurityHarness());
-    h.app.processor.fastPaths = mode === 'fast';
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  securityBotForBlock((bot) => ({ h, f } = bot), mode);
 
   it('查看专家组 opens the panel of the team coded ＧＤＳＺ－２０２５－０００４', async () => {
     const res = await h.click(personas.admin, { action: 'review.panelByCode', cycleId: f.cycleId }, { code: '　ＧＤＳＺ－２０２５－０００４　' });

@@ -6,7 +6,7 @@ import type { Harness } from '../support/harness.js';
 import { TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
 import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
-import { type ActionSpec, type Fixture, OTHER_EXPERT, personas, registrationForm, snapshot, startSecurityHarness } from './securityFixture.js';
+import { type ActionSpec, type Fixture, OTHER_EXPERT, personas, registrationForm, snapshot, securityBotForBlock, startSecurityHarness } from './securityFixture.js';
 import { formatDateTimeZh } from '../../src/dates.js';
 
 /**
@@ -41,12 +41,7 @@ async function ask(h: Harness, openId: string, text: string, where: 'p2p' | 'gro
 
 describe('chat commands as people type them', () => {
   let h: Harness;
-  beforeAll(async () => {
-    ({ h } = await startSecurityHarness());
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  securityBotForBlock((bot) => ({ h } = bot));
 
   // DESIGN.md's commands, each with its English alias, as the administrator (who may use every one of them)
   const pairs = [
@@ -160,12 +155,7 @@ describe('chat commands as people type them', () => {
 describe('申报 once the year\'s applications are closed', () => {
   let h: Harness;
   let f: Fixture;
-  beforeAll(async () => {
-    ({ h, f } = await startSecurityHarness());
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  securityBotForBlock((bot) => ({ h, f } = bot));
 
   it.each([
     ['scoring', '专家评分中'],
@@ -189,12 +179,7 @@ describe('申报 once the year\'s applications are closed', () => {
 describe('评审进度: 查看专家组 by team code', () => {
   let h: Harness;
   let f: Fixture;
-  beforeAll(async () => {
-    ({ h, f } = await startSecurityHarness());
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  securityBotForBlock((bot) => ({ h, f } = bot));
 
   it('an empty code asks for one, on the progress card, instead of naming an empty code', async () => {
     const res = await h.click(personas.admin, { action: 'review.panelByCode', cycleId: f.cycleId }, {});
@@ -213,12 +198,7 @@ describe('评审进度: 查看专家组 by team code', () => {
 
 describe('the callback endpoints', () => {
   let h: Harness;
-  beforeAll(async () => {
-    ({ h } = await startSecurityHarness());
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  securityBotForBlock((bot) => ({ h } = bot));
 
   async function raw(path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
     const res = await fetch(h.app.url + path, { method: 'POST', headers, body });
@@ -293,13 +273,7 @@ describe('every state-changing button clicked twice, on both paths', () => {
 describe.each(MODES)('停用 / 启用 an expert, clicked twice (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
-  beforeAll(async () => {
-    ({ h, f } = await startSecurityHarness());
-    h.app.processor.fastPaths = mode === 'fast';
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  securityBotForBlock((bot) => ({ h, f } = bot), mode);
 
   const audits = async (openId: string) => (await h.db.db.select().from(auditLog).where(eq(auditLog.entityId, openId))).filter((a) => a.action.startsWith('expert.'));
   const active = async (openId: string) => (await h.db.db.select({ a: people.expertActive }).from(people).where(eq(people.openId, openId)))[0].a;
@@ -353,13 +327,7 @@ describe.each(MODES)('停用 / 启用 an expert, clicked twice (%s)', (mode) => 
 describe.each(MODES)('移除成员 clicked twice (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
-  beforeAll(async () => {
-    ({ h, f } = await startSecurityHarness());
-    h.app.processor.fastPaths = mode === 'fast';
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  securityBotForBlock((bot) => ({ h, f } = bot), mode);
 
   it('the second ends on the members card with when the member was removed', async () => {
     const value = { action: 'team.memberRemove', teamId: f.teamA.id, openId: personas.member };
@@ -380,13 +348,7 @@ describe.each(MODES)('移除成员 clicked twice (%s)', (mode) => {
 describe.each(MODES)('a phone number typed in full width (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
-  beforeAll(async () => {
-    ({ h, f } = await startSecurityHarness());
-    h.app.processor.fastPaths = mode === 'fast';
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
+  securityBotForBlock((bot) => ({ h, f } = bot), mode);
   beforeEach(() => h.fake.reset());
 
   it('registers, keeping the number in half width', async () => {

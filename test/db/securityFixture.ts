@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, bulkJobs, complaints, cycles, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { applicationStatusNames } from '../../src/applications.js';
@@ -216,6 +217,23 @@ export async function startSecurityHarness(): Promise<{ h: Harness; f: Fixture; 
   const h = await startHarness({ clock: new ManualClock(NOW), outboxLimits: NO_SEND_LIMITS });
   const f = await seedFixture(h.db.db);
   return { h, f, table: actionTable(f, h.app.registry) };
+}
+
+/**
+ * The fixture's bot for the describe block this is called in, on a database of its own, with the one-statement paths
+ * on ('fast', the default) or off; `take` receives it once started, and it is closed after the block.
+ */
+export function securityBotForBlock(take: (bot: { h: Harness; f: Fixture }) => void, mode: 'fast' | 'ordinary' = 'fast'): void {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    const bot = await startSecurityHarness();
+    bot.h.app.processor.fastPaths = mode === 'fast';
+    started = bot.h;
+    take(bot);
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
 }
 
 /**
