@@ -25,11 +25,13 @@ export interface OpenOptions {
   /** Pool size for postgres.js. */
   max?: number;
   migrate?: boolean;
+  /** PGlite only: start from this dumped data directory (`dumpDataDir`) instead of running initdb. */
+  loadDataDir?: Blob;
 }
 
 /** postgres.js when a URL is given, embedded PGlite in dataDir otherwise; migrations applied unless told not to. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  const database = opts.databaseUrl ? await openPostgres(opts.databaseUrl, opts.max ?? 10) : await openPglite(opts.dataDir);
+  const database = opts.databaseUrl ? await openPostgres(opts.databaseUrl, opts.max ?? 10) : await openPglite(opts.dataDir, opts.loadDataDir);
   if (opts.migrate !== false) await migrateDatabase(database);
   return database;
 }
@@ -49,12 +51,12 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   };
 }
 
-async function openPglite(dataDir?: string): Promise<Database> {
+async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   // PostgreSQL's default 128 MB of shared buffers is touched at start inside PGlite's WASM memory; 16 MB holds this bot's working set
-  const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] };
+  const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) };
   const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
   await client.waitReady;
   const db = drizzle(client, { schema }) as unknown as Db;

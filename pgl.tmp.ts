@@ -1,0 +1,13 @@
+import { openDatabase, migrateDatabase } from './db/index.js';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+let t=Date.now();
+const d = await openDatabase({migrate:false}); console.log('init', Date.now()-t); t=Date.now();
+await migrateDatabase(d); console.log('migrate', Date.now()-t); t=Date.now();
+const pg = (d.db as any).$client as PGlite;
+const blob = await pg.dumpDataDir('none'); console.log('dump', Date.now()-t, blob.size); t=Date.now();
+await d.close();
+const opts = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], loadDataDir: blob };
+const p2 = new PGlite(opts); await p2.waitReady; console.log('load', Date.now()-t); t=Date.now();
+console.log((await p2.query('select count(*) from information_schema.tables where table_schema=\'public\'')).rows);
+const p3 = new PGlite(opts); await p3.waitReady; console.log('load2', Date.now()-t); t=Date.now();
