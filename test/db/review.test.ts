@@ -385,12 +385,12 @@ describe('a full review through signed card callbacks', () => {
         expect(JSON.stringify(results[0].content)).not.toMatch(/ou_expert/);
       }
     }
-    const cText = cardText(sent.find((m) => m.receiveId === apps.C.leader)!.content);
+    const cText = cardText(sent.find((m) => m.receiveId === apps.C.leader && m.msgType === 'interactive')!.content);
     expect(cText).toContain('94.83 分');
     expect(cText).toContain('第 1 名（共 4 份）');
     expect(cText).toContain('推荐至全国性协会');
     expect(cText).toMatch(/1 班组基础建设：\d+(\.\d+)? \/ 20/);
-    expect(cardText(sent.find((m) => m.receiveId === apps.A.leader)!.content)).toContain('第 4 名');
+    expect(cardText(sent.find((m) => m.receiveId === apps.A.leader && m.msgType === 'interactive')!.content)).toContain('第 4 名');
 
     const toGroup = sent.filter((m) => m.receiveId === ADMIN_GROUP);
     // the results card, the workbook and the zip of the three certificates
