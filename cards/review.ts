@@ -372,7 +372,7 @@ export function panelCard(d: PanelView): Card {
           text: '更换专家',
           type: 'danger',
           value: { action: 'review.swap', assignmentId: m.assignmentId, ...(shown.page > 1 ? { page: shown.page } : {}) },
-          confirm: { title: '更换这位专家？', text: '该任务将改派给另一位符合条件的专家，原专家的评分卡作废。' },
+          confirm: { title: '更换这位专家？', text: '该任务将改派给另一位符合条件的专家，原专家的评分卡作废。如没有可接替的专家，原专家仍会撤下，专家组暂缺一位：在专家库添加专家后，点“分配专家”补齐。' },
         }),
       );
     }

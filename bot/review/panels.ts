@@ -86,7 +86,7 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
   });
   await announceReplacement(ctx, task, replacement, '管理员更换了专家');
   const toast = !replacement.created
-    ? { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}` }
+    ? { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}专家到位后，点“分配专家”补齐。` }
     : replacement.unfilled
       ? // the panel was short before: who came is told, and what it still misses
         { type: 'warning' as const, content: `已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}` }

@@ -147,4 +147,26 @@ describe('分配专家 on a generated cycle', () => {
     expectValidCard(list);
     expect(cardText(list)).toContain(`已完成 0 / ${n}`);
   });
+
+  it('更换专家 with nobody to replace leaves the panel short and says how to fill it; 分配专家 after new experts fills it', async () => {
+    const db = h.db.db;
+    const active = () => db.select().from(assignments).where(and(eq(assignments.applicationId, firstApp), sql`${assignments.status} in ('assigned', 'submitted')`));
+    const [first] = await active();
+    const swapped = await h.click(ADMIN, { action: 'review.swap', assignmentId: first.id });
+    expect(swapped.toast.type).toBe('warning');
+    expect(swapped.toast.content).toMatch(/^已撤下原专家，但没有可接替的专家：需要 3 位，缺 2 位。.*专家到位后，点“分配专家”补齐。$/);
+    expect(await active()).toHaveLength(1);
+    // the confirmation said so before the click
+    const confirm = JSON.stringify(swapped.card.data);
+    expect(confirm).toContain('如没有可接替的专家，原专家仍会撤下');
+    const added = await h.click(ADMIN, { action: 'experts.add' }, { experts: [expertId(900), expertId(901)], organization: '第九市政工程有限公司', maxLoad: '40' });
+    expect(added.toast.type).toBe('success');
+    const again = await h.click(ADMIN, { action: 'review.assign', cycleId });
+    expect(again.toast.type).toBe('success');
+    await h.app.bulkJobs.drain();
+    const panel = await active();
+    expect(panel).toHaveLength(3);
+    expect(panel.map((a) => a.expertOpenId)).not.toContain(first.expertOpenId);
+    expect(panel.map((a) => a.expertOpenId)).toEqual(expect.arrayContaining([expertId(900), expertId(901)]));
+  });
 });
