@@ -34,8 +34,10 @@ describe('parseScoreForm', () => {
     for (const comment of ['   ', undefined, null, '', []]) expect(parseScoreForm(defaultScoreSheet, full({ comment })).comment).toBeNull();
   });
 
-  it('refuses, naming the first wrong item in the sheet’s order, what is blank, not a number, out of range or not a half point', () => {
-    expect(refusal(full({ i1_2: '', i1_3: 'abc' }))).toBe('1.2 质量安全管理制度健全并严格执行：请填写分数（在 0 到 5 分之间，且为整分或半分）');
+  it('refuses, naming every wrong item in the sheet’s order, what is blank, not a number, out of range or not a half point', () => {
+    expect(refusal(full({ i1_3: 'abc', i1_2: '' }))).toBe(
+      '2 处需修改：1.2 质量安全管理制度健全并严格执行：请填写分数（在 0 到 5 分之间，且为整分或半分）；1.3 标准化作业与现场管理系统：“abc”不是数字，须在 0 到 5 分之间，且为整分或半分',
+    );
     expect(refusal(full({ i1_3: 'abc' }))).toBe('1.3 标准化作业与现场管理系统：“abc”不是数字，须在 0 到 5 分之间，且为整分或半分');
     expect(refusal(full({ i1_1: '6' }))).toBe('1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分');
     expect(refusal(full({ i1_1: '-1' }))).toBe('1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分');

@@ -124,16 +124,23 @@ function scoreSchema(form: ScoreSheetForm): z.ZodType<ScoreSheetInput, unknown> 
   });
 }
 
+/** Wrong items a refusal names at most; the rest are counted. */
+const WRONG_ITEMS_NAMED = 5;
+
 /**
  * Reads a submitted score form (pure: the submit's one parse, on either path) against the sheet's cached
- * schema. The first wrong item, in the sheet's order, becomes a UserError naming it:
- * "1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，且为整分或半分".
+ * schema. A wrong item becomes a UserError naming it: "1.2 质量安全管理制度健全并严格执行：须在 0 到 5 分之间，
+ * 且为整分或半分"; several are named together, in the sheet's order, so that one refusal says all there is to fix
+ * (an expert on a phone scrolls the whole sheet for each). `field` is the first.
  */
 export function parseScoreForm(sheet: ScoreSheet, formValue: Record<string, unknown>): ScoreSheetInput {
   const result = compiled(sheet).schema.safeParse(formValue);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new UserError(issue.message, { field: String(issue.path[0] ?? ''), article: 18 });
+  const issues = result.error.issues;
+  const named = issues.slice(0, WRONG_ITEMS_NAMED).map((i) => i.message);
+  const message =
+    issues.length === 1 ? issues[0].message : `${issues.length} 处需修改：${named.join('；')}${issues.length > named.length ? `；另有 ${issues.length - named.length} 处` : ''}`;
+  throw new UserError(message, { field: String(issues[0].path[0] ?? ''), article: 18 });
 }
 
 /** A stored sheet as people read it, item by item and then the comment (the expert's own view after submit). */

@@ -1,0 +1,126 @@
+import { asc, eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { applications, assignments, people, teams } from '../../db/schema.js';
+import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
+import { ManualClock } from '../../src/clock.js';
+import { scoreFields } from '../../src/review/scoring.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { cardActions, cardText, expectValidCard } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+
+/**
+ * An expert with twenty applications to score, on a phone, as the bot meets them: the twenty task cards, 评分, what
+ * a person types into the score inputs, 提交评分 twice and on old copies, 评下一份 to the end, 谢绝 and a task given to
+ * someone else, a reopened sheet, the scoring reminder. Each step on both paths (the one statement and the ordinary
+ * transaction; PGlite has only the ordinary one), which must answer alike.
+ */
+
+const EXPERT = 'ou_qaexpert00000000000000000000001';
+const COLLEAGUES = ['ou_qaexpert00000000000000000000002', 'ou_qaexpert00000000000000000000003'];
+const SPARE = 'ou_qaexpert00000000000000000000004';
+const NAMES: Record<string, string> = { [EXPERT]: '陈专家', [COLLEAGUES[0]]: '刘专家', [COLLEAGUES[1]]: '黄专家', [SPARE]: '周专家' };
+const TASKS = 20;
+
+const fields = scoreFields(defaultScoreSheet);
+const field = (code: string) => fields.find((f) => f.code === code)!.field;
+/** Every item at its maximum: 100 points. */
+const fullMarks = (): Record<string, string> => ({ ...Object.fromEntries(fields.map((f) => [f.field, String(f.max)])), comment: '' });
+
+interface World {
+  h: Harness;
+  /** The expert's tasks, in the order the 评分 list shows them (team code). */
+  tasks: { assignmentId: number; code: string; team: string }[];
+}
+
+async function start(_mode: Mode): Promise<World> {
+  const h = await startHarness({ clock: new ManualClock('2030-06-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+  const fx = await seedLargeCycle(h.db.db, { applications: TASKS, experts: 0, organizations: 4, year: 2030 });
+  // three experts of the association's pool: every panel of three is the same three, each of them with twenty tasks
+  await h.db.db.insert(people).values([EXPERT, ...COLLEAGUES].map((openId) => ({ openId, name: NAMES[openId], roles: ['expert'] })));
+  const closed = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: fx.cycleId });
+  expect(closed.toast.type).toBe('success');
+  const tasks = await h.db.db
+    .select({ assignmentId: assignments.id, code: teams.code, team: teams.name })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(eq(assignments.expertOpenId, EXPERT))
+    .orderBy(asc(teams.code));
+  return { h, tasks };
+}
+
+/** The default value each input of a card shows, by name. */
+function inputs(card: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  JSON.stringify(card, (_k, v) => {
+    if (v && typeof v === 'object' && v.tag === 'input') out[v.name] = v.default_value;
+    return v;
+  });
+  return out;
+}
+
+/** An answer as both paths must give it: the toast and every text of the card. */
+const comparable = (body: { toast?: unknown; card?: { data: unknown } }) => ({ toast: body.toast, card: body.card ? cardText(body.card.data) : undefined });
+
+/** Clicks the same in both worlds; the answers must match. `value` may name a task by its place in the expert's list. */
+async function both(worlds: Record<Mode, World>, openId: string, value: (w: World) => Record<string, unknown>, formValue?: Record<string, unknown>) {
+  const answers = {} as Record<Mode, any>;
+  for (const mode of MODES) answers[mode] = await worlds[mode].h.click(openId, value(worlds[mode]), formValue);
+  expect(comparable(answers.fast)).toEqual(comparable(answers.ordinary));
+  if (answers.fast.card) expectValidCard(answers.fast.card.data);
+  return answers.fast;
+}
+
+describe('an expert with twenty applications to score', () => {
+  const worlds = twoWorlds(start);
+  const task = (i: number) => (w: World) => ({ action: 'review.submit', assignmentId: w.tasks[i].assignmentId });
+
+  it('gets twenty score sheets Feishu accepts, and 评分 lists the twenty, pending first, on one page', async () => {
+    for (const mode of MODES) {
+      const { h, tasks } = worlds[mode];
+      expect(tasks).toHaveLength(TASKS);
+      const sheets = h.fake.messages.filter((m) => m.receiveId === EXPERT && m.msgType === 'interactive');
+      // one card per task, each a live sheet of its own task (the fake refuses a card over 30 KB or 200 tagged objects)
+      expect(sheets.map((m) => cardActions(m.content).find((a) => a.action === 'review.submit')?.assignmentId).sort((a, b) => Number(a) - Number(b))).toEqual(
+        tasks.map((t) => t.assignmentId).sort((a, b) => a - b),
+      );
+      h.fake.reset();
+      await h.say(EXPERT, '评分');
+      const [list] = h.fake.messages.filter((m) => m.receiveId === EXPERT);
+      expect(cardText(list.content)).toContain('已完成 0 / 20');
+      expect(cardActions(list.content).filter((a) => a.action === 'review.open').map((a) => a.assignmentId)).toEqual(tasks.map((t) => t.assignmentId));
+      expect(cardActions(list.content).some((a) => a.page !== undefined)).toBe(false);
+    }
+  });
+
+  it('a refusal names every wrong item and what to fix, and keeps everything typed', async () => {
+    const typed = {
+      ...fullMarks(),
+      [field('1.1')]: '95',
+      [field('1.2')]: '４．５',
+      [field('1.3')]: ' 4 ',
+      [field('6.1')]: '18.55',
+      [field('6.2')]: '18分',
+      [field('7.3')]: '-1',
+      comment: '评'.repeat(1000),
+    };
+    const r = await both(worlds, EXPERT, task(0), typed);
+    expect(r.toast.type).toBe('error');
+    expect(r.toast.content).toBe(
+      '4 处需修改：1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分；6.1 QC小组、现场管理、合理化建议活动：须在 0 到 8 分之间，且为整分或半分；' +
+        '6.2 质量工具方法的正确有效应用：须在 0 到 7 分之间，且为整分或半分；7.3 特色与推广意义：须在 0 到 5 分之间，且为整分或半分',
+    );
+    const kept = inputs(r.card.data);
+    for (const [name, value] of Object.entries(typed)) expect(kept[name], name).toBe(value);
+    expect(cardText(r.card.data)).toContain('未提交');
+    // a blank item is named with what to type
+    const blank = await both(worlds, EXPERT, task(0), { ...fullMarks(), [field('2.1')]: '' });
+    expect(blank.toast.content).toBe('2.1 组织机制与资源配备：请填写分数（在 0 到 5 分之间，且为整分或半分）');
+    const long = await both(worlds, EXPERT, task(0), { ...fullMarks(), comment: '评'.repeat(1001) });
+    expect(long.toast.content).toContain('评审意见不能超过 1000 字');
+    // the input holds what it can take (Feishu refuses a default longer than its max_length)
+    expect(inputs(long.card.data).comment).toBe('评'.repeat(1000));
+    for (const mode of MODES) expect((await worlds[mode].h.db.db.select().from(assignments).where(eq(assignments.id, worlds[mode].tasks[0].assignmentId)))[0].status).toBe('assigned');
+  });
+});
