@@ -120,7 +120,11 @@ export interface ScoredData {
   progress?: { done: number; total: number };
 }
 
-/** After submit: the same application, read-only, with the expert's own total. */
+const pendingLeft = (p: ScoredData['progress']) => !!p && p.done < p.total;
+const progressText = (p: ScoredData['progress']) =>
+  !p?.total ? '' : pendingLeft(p) ? `你已完成 ${p.done} / ${p.total} 项，还有 ${p.total - p.done} 项待评。` : `你的 ${p.total} 项评分任务已全部完成，谢谢！`;
+
+/** After submit: the same application, read-only, with the expert's own total; 评下一份 while tasks are pending. */
 export function scoredCard(d: ScoredData): Card {
   return card({
     title: `已提交评分：${d.application.team}`,
@@ -134,8 +138,13 @@ export function scoredCard(d: ScoredData): Card {
       markdown(mdJoin(d.areas.map((a) => `${a.code} ${a.name}：${a.score} / ${a.max}`), '\n')),
       note(mdJoin(d.display.filter((r) => r.kind !== 'longText').map((r) => md`${r.label}：${r.text || '—'}`), '\n')),
       ...d.display.filter((r) => r.kind === 'longText' && r.text).map((r) => markdown(md`**${r.label}**：${r.text}`)),
-      note(md`提交时间：${d.submittedAt}。评分已锁定，如需修改请联系协会管理员重开。${d.progress ? `你已完成 ${d.progress.done} / ${d.progress.total} 项。` : ''}`),
-      buttonRow([button({ text: '我的评分任务', type: 'primary', value: { action: 'review.list' } })]),
+      note(md`提交时间：${d.submittedAt}。评分已锁定，如需修改请联系协会管理员重开。${progressText(d.progress)}`),
+      // an expert with many tasks goes on to the next one from here; the list is one tap further
+      buttonRow(
+        pendingLeft(d.progress)
+          ? [button({ text: '评下一份', type: 'primary', value: { action: 'review.next' } }), button({ text: '我的评分任务', value: { action: 'review.list' } })]
+          : [button({ text: '我的评分任务', type: 'primary', value: { action: 'review.list' } })],
+      ),
     ],
   });
 }

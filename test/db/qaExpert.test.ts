@@ -123,4 +123,24 @@ describe('an expert with twenty applications to score', () => {
     expect(inputs(long.card.data).comment).toBe('评'.repeat(1000));
     for (const mode of MODES) expect((await worlds[mode].h.db.db.select().from(assignments).where(eq(assignments.id, worlds[mode].tasks[0].assignmentId)))[0].status).toBe('assigned');
   });
+
+  it('a sheet typed as on a phone is stored with the sheet’s total; 评下一份 on the answer opens the next pending task', async () => {
+    // 4.5 + 4 + 4 taken off 5 + 5 + 5 on items of 1 (20 points): 97.5 of 100
+    const typed = { ...fullMarks(), [field('1.2')]: '４．５', [field('1.3')]: ' 4 ', [field('1.4')]: '4分', comment: '评'.repeat(1000) };
+    const r = await both(worlds, EXPERT, task(0), typed);
+    expect(r.toast).toEqual({ type: 'success', content: `已提交评分：${worlds.fast.tasks[0].team}，总分 97.5 分` });
+    const text = cardText(r.card.data);
+    expect(text).toContain('总分：97.5 / 100 分');
+    expect(text).toContain('1 班组基础建设：17.5 / 20');
+    expect(text).toContain('你已完成 1 / 20 项，还有 19 项待评');
+    expect(cardActions(r.card.data)).toEqual([{ action: 'review.next' }, { action: 'review.list' }]);
+    const next = await both(worlds, EXPERT, () => ({ action: 'review.next' }));
+    expect(cardActions(next.card.data).find((a) => a.action === 'review.submit')).toEqual({ action: 'review.submit', assignmentId: worlds.fast.tasks[1].assignmentId });
+  });
+
+  it('提交评分 clicked twice, or on an old copy, ends on the stored sheet with when it was submitted', async () => {
+    const again = await both(worlds, EXPERT, task(0), fullMarks());
+    expect(again.toast).toEqual({ type: 'info', content: '这份评分已于 2030年6月1日 09:00 提交（总分 97.5 分），无需重复提交；如需修改，请联系协会管理员重开。' });
+    expect(cardText(again.card.data)).toContain('总分：97.5 / 100 分');
+  });
 });
