@@ -234,6 +234,19 @@ export function declinedCard(d: { application: TaskApplication; reason: string }
   });
 }
 
+/** An old copy of a task the association gave to another expert (更换专家): nothing left to score. */
+export function reassignedCard(d: { application: TaskApplication }): Card {
+  return card({
+    title: `已改派：${d.application.team}`,
+    template: 'grey',
+    elements: [
+      ...applicationBrief(d.application, false),
+      markdown('协会已将这项评分任务改派给其他专家，你无需再评分，这份评分表不再提交。'),
+      buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
+    ],
+  });
+}
+
 export interface AssignmentReportData {
   cycleId: number;
   year: number;

@@ -1,4 +1,4 @@
-import { declinedCard, declineFormCard } from '../../cards/review.js';
+import { declinedCard, declineFormCard, reassignedCard } from '../../cards/review.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardResponse, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, toastFor } from '../../src/handlers.js';
 import { fastDecline } from '../../src/fast/replace.js';
@@ -6,7 +6,7 @@ import { fastTaskApplication } from '../../src/fast/requests.js';
 import { taskApplicationMessage } from '../../src/review/taskCards.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, ownTask, submitScores, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, notToDecline, ownTask, submitScores, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
@@ -98,6 +98,9 @@ async function refusedSubmitCard(
   // a second submit is told with the sheet's own time and what to do, as the one statement and a redelivery tell it
   if (task.assignment.status === 'submitted' && err instanceof AlreadyDone) return submittedAgain(ctx, openId, task, await progress());
   if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progress()) } };
+  // an old copy of a task declined or given to someone else: the sheet is no longer live, so the card says so instead
+  if (task.assignment.status === 'declined') return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '' }) } };
+  if (task.assignment.status === 'replaced') return { card: { type: 'raw', data: reassignedCard({ application: taskApplication(task) }) } };
   if (task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
   return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message }) } };
 }
@@ -141,7 +144,7 @@ export async function submitTaskFast(fx: FastContext, input: CardActionInput): P
 /** `review.declineForm`: why the expert declines. */
 export async function showDeclineForm(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
-  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE);
+  const done = notToDecline(task.assignment, ctx.config.BOT_TIMEZONE);
   if (done) throw done;
   return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm }) } };
 }

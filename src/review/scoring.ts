@@ -261,6 +261,12 @@ function scoringOpen(cycle: Task['cycle']): void {
   }
 }
 
+/** Why a task can no longer be declined (谢绝此任务 on an old copy of its card, or its form sent again), if so. */
+export function notToDecline(a: Assignment, timezone: string): UserError | undefined {
+  if (a.status === 'submitted') return new UserError('这份评分已提交，不能再谢绝；如需更改，请联系协会管理员。', { kind: 'info' });
+  return alreadyDone(a, timezone);
+}
+
 /** What a second submit or decline of a task finds; `a` must be read after the task's lock. */
 export function alreadyDone(a: Assignment, timezone: string): UserError | undefined {
   if (a.status === 'submitted') {
@@ -317,6 +323,8 @@ async function completeIfDone(tx: Db, actor: Actor, application: Task['applicati
 /** Whether this expert may submit this sheet now, in the order the refusals are told; the sheet read when so. */
 export function checkSubmit(found: Task | undefined, actor: Pick<Actor, 'openId'>, formValue: Record<string, unknown>, timezone: string): ScoreSheetInput {
   const task = ownedBy(actor, found);
+  // a sheet submitted from an old copy of a task the expert declined: told as a submit, not as a second decline
+  if (task.assignment.status === 'declined') throw new UserError('你已谢绝这项评分任务，协会已另行安排专家，这份评分表无需再提交。', { kind: 'info' });
   const done = alreadyDone(task.assignment, timezone);
   if (done) throw done;
   scoringOpen(task.cycle);
@@ -394,11 +402,8 @@ export async function declineTask(
   opts: { recordConflict?: boolean } = {},
 ): Promise<{ task: Task; replacement: Replacement; declineReason: string } & PanelCompletion> {
   const task = await lockedTask(tx, actor, assignmentId, { cycle: true });
-  const done = alreadyDone(task.assignment, timezone);
-  if (done) {
-    if (task.assignment.status === 'submitted') throw new UserError('这份评分已提交，不能再谢绝；如需更改，请联系协会管理员。', { kind: 'info' });
-    throw done;
-  }
+  const done = notToDecline(task.assignment, timezone);
+  if (done) throw done;
   scoringOpen(task.cycle);
   const input = readForm(declineForm, formValue, declineSchema);
   const declineReason = `${fieldText(declineForm.fields.kind, input.kind)}：${input.reason}`;

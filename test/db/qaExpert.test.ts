@@ -1,8 +1,11 @@
+import { Writable } from 'node:stream';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { applications, assignments, people, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
+import { scheduledJob } from '../../src/jobs/index.js';
+import { createLogger } from '../../src/log.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
@@ -142,5 +145,88 @@ describe('an expert with twenty applications to score', () => {
     const again = await both(worlds, EXPERT, task(0), fullMarks());
     expect(again.toast).toEqual({ type: 'info', content: '这份评分已于 2030年6月1日 09:00 提交（总分 97.5 分），无需重复提交；如需修改，请联系协会管理员重开。' });
     expect(cardText(again.card.data)).toContain('总分：97.5 / 100 分');
+    // 谢绝此任务 on the old copy of a submitted task says it cannot be declined, not that it need not be submitted again
+    const decline = await both(worlds, EXPERT, (w) => ({ action: 'review.declineForm', assignmentId: w.tasks[0].assignmentId }));
+    expect(decline.toast).toEqual({ type: 'info', content: '这份评分已提交，不能再谢绝；如需更改，请联系协会管理员。' });
+  });
+
+  it('an old copy of a task declined, or given to another expert, says so on 提交评分 and stops being a live sheet', async () => {
+    for (const mode of MODES) await worlds[mode].h.db.db.insert(people).values({ openId: SPARE, name: NAMES[SPARE], roles: ['expert'] });
+    const declined = await both(worlds, EXPERT, (w) => ({ action: 'review.decline', assignmentId: w.tasks[19].assignmentId }), { kind: 'unavailable', reason: '六月出差' });
+    expect(declined.toast.content).toContain('已谢绝');
+    const late = await both(worlds, EXPERT, task(19), fullMarks());
+    expect(late.toast).toEqual({ type: 'info', content: '你已谢绝这项评分任务，协会已另行安排专家，这份评分表无需再提交。' });
+    expect(late.card.data.header.title.content).toBe(`已谢绝：${worlds.fast.tasks[19].team}`);
+    expect(cardActions(late.card.data)).toEqual([{ action: 'review.list' }]);
+
+    const swapped = await both(worlds, ADMIN, (w) => ({ action: 'review.swap', assignmentId: w.tasks[18].assignmentId }));
+    expect(swapped.toast.type).toBe('success');
+    const gone = await both(worlds, EXPERT, task(18), fullMarks());
+    expect(gone.toast).toEqual({ type: 'info', content: '协会已将这项评分任务改派给其他专家，无需再评分。' });
+    expect(gone.card.data.header.title.content).toBe(`已改派：${worlds.fast.tasks[18].team}`);
+    expect(cardActions(gone.card.data)).toEqual([{ action: 'review.list' }]);
+    for (const mode of MODES) {
+      const { h, tasks } = worlds[mode];
+      const status = async (i: number) => (await h.db.db.select().from(assignments).where(eq(assignments.id, tasks[i].assignmentId)))[0].status;
+      expect([await status(18), await status(19)]).toEqual(['replaced', 'declined']);
+    }
+  });
+
+  it('a reopened sheet arrives filled in; 评下一份 goes through the rest, and the last answer says all are done', async () => {
+    for (const mode of MODES) worlds[mode].h.fake.reset();
+    const reopened = await both(worlds, ADMIN, (w) => ({ action: 'review.reopen', assignmentId: w.tasks[0].assignmentId }));
+    expect(reopened.toast.type).toBe('success');
+    for (const mode of MODES) {
+      const [sheet] = worlds[mode].h.fake.messages.filter((m) => m.receiveId === EXPERT);
+      expect(cardText(sheet.content)).toContain('协会管理员已重开这份评分，原分数已填入');
+      expect(inputs(sheet.content)[field('1.2')]).toBe('4.5');
+    }
+    // 18 tasks left on the list (one declined, one given away), the reopened one pending again
+    let answer = await both(worlds, EXPERT, () => ({ action: 'review.next' }));
+    for (let done = 1; done <= 18; done++) {
+      const submit = cardActions(answer.card.data).find((a) => a.action === 'review.submit')!;
+      answer = await both(worlds, EXPERT, () => submit, fullMarks());
+      expect(answer.toast.type).toBe('success');
+      if (done < 18) {
+        expect(cardText(answer.card.data)).toContain(`你已完成 ${done} / 18 项`);
+        answer = await both(worlds, EXPERT, () => ({ action: 'review.next' }));
+      }
+    }
+    expect(cardText(answer.card.data)).toContain('你的 18 项评分任务已全部完成，谢谢！');
+    expect(cardActions(answer.card.data)).toEqual([{ action: 'review.list' }]);
+    const none = await both(worlds, EXPERT, () => ({ action: 'review.next' }));
+    expect(none.toast).toEqual({ type: 'info', content: '你的评分任务已全部完成，谢谢！' });
+    expect(cardText(none.card.data)).toContain('已完成 18 / 18');
+  });
+
+  it('第十七条: nothing the expert was sent or answered names a colleague or shows another’s score', async () => {
+    for (const mode of MODES) {
+      const seen = JSON.stringify(worlds[mode].h.fake.messages.filter((m) => m.receiveId === EXPERT).map((m) => m.content));
+      for (const other of [...COLLEAGUES, SPARE]) {
+        expect(seen).not.toContain(other);
+        expect(seen).not.toContain(NAMES[other]);
+      }
+    }
+  });
+
+  it('the scoring reminder is one card per expert, with the count, whose button opens the next task', async () => {
+    const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }));
+    for (const mode of MODES) {
+      const { h } = worlds[mode];
+      h.clock.set('2030-06-27T09:00:00+08:00');
+      h.fake.reset();
+      await scheduledJob('reminders', { db: h.db.db, now: () => h.clock.now(), timezone: h.app.config.BOT_TIMEZONE, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS, log: quiet, nudge: () => {} })();
+      await h.drain();
+      const to = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId);
+      // the expert who has scored everything hears nothing; each colleague one card for twenty tasks
+      expect(to(EXPERT)).toHaveLength(0);
+      for (const colleague of COLLEAGUES) {
+        expect(to(colleague)).toHaveLength(1);
+        expect(cardText(to(colleague)[0].content)).toContain('你还有 **20** 份申报未完成评分');
+      }
+      const button = cardActions(to(COLLEAGUES[0])[0].content).find((a) => a.action === 'review.next')!;
+      const opened = await h.click(COLLEAGUES[0], button);
+      expect(cardActions(opened.card.data).some((a) => a.action === 'review.submit')).toBe(true);
+    }
   });
 });

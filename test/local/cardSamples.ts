@@ -421,6 +421,7 @@ export const cardSamples: Record<string, Sample> = {
   'review.taskApplicationCard': () => [review.taskApplicationCard({ assignmentId: 12, year: 2026, application: taskApplication })],
   'review.declineFormCard': () => [review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' })],
   'review.declinedCard': () => [review.declinedCard({ application: taskApplication, reason: '时间无法安排' })],
+  'review.reassignedCard': () => [review.reassignedCard({ application: taskApplication })],
   'review.assignmentReportCard': () => [
     review.assignmentReportCard({
       cycleId: 2,
