@@ -2,7 +2,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { auditLog, honours, organizations, people, teams } from '../../db/schema.js';
 import { formatDateZh, isRealDate } from '../dates.js';
-import { readDate, readNumber } from '../forms.js';
+import { readCode, readDate, readNumber } from '../forms.js';
 import { splitSpecialities } from '../review/experts.js';
 import { teamTypes } from '../teams.js';
 import { type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
@@ -155,7 +155,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       refuse('teams', r.row, label, reason);
       continue;
     }
-    const code = r.code.trim() || undefined;
+    // a code is read as it is wherever one is asked for: half width, upper case (GDSZ-2024-0001 typed in full width is that code)
+    const code = readCode(r.code) || undefined;
     const name = r.name.trim();
     const organization = r.organization.trim();
     if (code && codeRow.has(code)) {
@@ -334,7 +335,7 @@ function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string
   ].filter(Boolean);
   if (missing.length) return `缺少${missing.join('、')}`;
   if (r.name.trim().length > 50) return '班组名称超过 50 字';
-  if (r.code.trim() && !teamCodePattern.test(r.code.trim())) return `班组编号“${r.code}”只能含字母、数字和 -，不超过 30 位`;
+  if (readCode(r.code) && !teamCodePattern.test(readCode(r.code))) return `班组编号“${r.code}”只能含字母、数字和 -，不超过 30 位`;
   if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
   if (!typeOf(r.type)) return `班组类型“${r.type}”须为 ${teamTypes.map((t) => t.label).join('、')} 之一（第二条）`;
   if (!personRef(r.leader)) return `班组长“${r.leader}”不是有效的手机号或邮箱，无法查找此人`;
@@ -366,7 +367,8 @@ interface FileTeam {
 
 /** A 荣誉 row's team: by code, then by name, among the teams already here and those this workbook adds. */
 function findTeam(ref: string, existing: { id: number; code: string; name: string }[], fileTeams: FileTeam[]): TeamRef | { problem: string } {
-  const here = existing.find((t) => t.code === ref) ?? fileTeams.find((t) => t.code === ref);
+  const code = readCode(ref);
+  const here = existing.find((t) => t.code === code) ?? fileTeams.find((t) => t.code === code);
   if (here) return 'ref' in here ? here.ref : { teamId: here.id };
   const keyOf = (r: TeamRef) => ('teamId' in r ? `t${r.teamId}` : `r${r.fileRow}`);
   const candidates = new Map<string, TeamRef>();

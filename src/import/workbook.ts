@@ -84,17 +84,34 @@ export function cellText(value: ExcelJS.CellValue): string {
 
 const headerKey = (s: string) => s.replace(/[*＊\s]/g, '').replace(/[（(].*$/, '');
 
+/** Rows above the header a secretary may have added (a merged title, a note): the header is looked for among the first ones. */
+export const HEADER_SEARCH_ROWS = 10;
+
+function headerColumns(row: ExcelJS.Row): Map<string, number> {
+  const at = new Map<string, number>();
+  row.eachCell((cell, col) => at.set(headerKey(cellText(cell.value)), col));
+  return at;
+}
+
 function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C): SheetRow<C>[] {
   const ws = wb.getWorksheet(name);
   if (!ws) return [];
-  const header = ws.getRow(1);
-  const at = new Map<string, number>();
-  header.eachCell((cell, col) => at.set(headerKey(cellText(cell.value)), col));
-  const missing = columns.filter((c) => c.required && !at.has(c.header));
+  const required = columns.filter((c) => c.required);
+  // the header is the first row holding every required column; a title row above it is skipped, and row numbers stay Excel's
+  let headerRow = 1;
+  let at = headerColumns(ws.getRow(1));
+  for (let n = 1; n <= Math.min(HEADER_SEARCH_ROWS, ws.rowCount); n++) {
+    const found = headerColumns(ws.getRow(n));
+    if (required.every((c) => found.has(c.header))) {
+      [headerRow, at] = [n, found];
+      break;
+    }
+  }
+  const missing = required.filter((c) => !at.has(c.header));
   if (missing.length) throw new ImportFileError(`“${name}”表缺少列：${missing.map((c) => c.header).join('、')}。请使用导入模板（管理 → 下载导入模板）。`);
   const rows: SheetRow<C>[] = [];
   ws.eachRow((row, n) => {
-    if (n === 1) return;
+    if (n <= headerRow) return;
     const values = Object.fromEntries(columns.map((c) => [c.key, at.has(c.header) ? cellText(row.getCell(at.get(c.header)!).value) : ''])) as Record<Keys<C>, string>;
     if (Object.values(values).every((v) => v === '')) return;
     rows.push({ row: n, ...values });

@@ -1,0 +1,143 @@
+import ExcelJS from 'exceljs';
+import { asc, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, imports, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { cardText, expectValidCard } from '../support/cards.js';
+import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { fileMessageEvent } from '../support/larkEvents.js';
+
+/**
+ * The association's secretary, who keeps everything in Excel, uses the bot as she would: she downloads the import
+ * template and fills it her way (a title row over the header, dates typed three ways, mobiles as numbers, codes with
+ * spaces and in full width, a blank row, a sheet of her own), sends the wrong kind of file, confirms twice, and opens
+ * what the bot sends her at 公布结果 (the results workbook, the certificates' zip) in Excel.
+ */
+
+const clock = new ManualClock('2026-03-01T09:00:00+08:00');
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ clock, outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const db = () => h.db.db;
+const openWorkbook = async (bytes: Buffer) => {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(bytes as unknown as ArrayBuffer);
+  return wb;
+};
+
+let sent = 0;
+/** She sends a file to the bot in the p2p chat; the answer is the last message the bot sent her. */
+async function sendFile(bytes: Buffer, fileName: string, from = ADMIN) {
+  sent++;
+  const messageId = `om_secretary_${sent}`;
+  const fileKey = `file_v2_secretary_${sent}`;
+  h.fake.addMessageFile(messageId, fileKey, bytes);
+  const res = await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: from, messageId, fileKey, fileName }));
+  expect(res.status).toBe(200);
+  await h.drain();
+  return [...h.fake.messages].reverse().find((m) => m.receiveId === from)!;
+}
+
+describe('导入: the template as Excel shows it, and filled as a secretary fills it', () => {
+  let template: Buffer;
+
+  it('下载导入模板 sends a workbook with a guide, four sheets of Chinese headers, a frozen header row, an example row and Excel’s checks', async () => {
+    const res = await h.click(ADMIN, { action: 'import.template' });
+    expect(res.toast).toEqual({ type: 'success', content: '导入模板已发到与你的单聊' });
+    const file = h.fake.messages.filter((m) => m.receiveId === ADMIN && m.msgType === 'file').at(-1)!;
+    const upload = h.fake.upload(file.content.file_key)!;
+    expect(upload.fileName).toBe('质量信得过班组导入模板.xlsx');
+    template = upload.bytes;
+    const wb = await openWorkbook(template);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['说明', '单位', '班组', '专家', '荣誉']);
+    const teamSheet = wb.getWorksheet('班组')!;
+    expect((teamSheet.getRow(1).values as unknown[]).slice(1)).toEqual([
+      '班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门',
+    ]);
+    expect(teamSheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+    // wide enough for what goes in: an organisation's name, a mobile or an e-mail
+    expect(teamSheet.getColumn(3).width).toBeGreaterThanOrEqual(24);
+    expect(teamSheet.getColumn(5).width).toBeGreaterThanOrEqual(20);
+    expect(teamSheet.getCell('I2').value).toEqual(new Date('2024-03-15T00:00:00Z'));
+    expect(teamSheet.getCell('D3').dataValidation).toMatchObject({ type: 'list', formulae: ['"行政班组,项目团队,部门"'] });
+    expect(teamSheet.getCell('I3').dataValidation).toMatchObject({ type: 'date', error: '注册日期须为日期，如 2024-03-15' });
+    expect(String(wb.getWorksheet('说明')!.getCell('A2').value)).toContain('第 2 行是示例');
+  });
+
+  /** Her list of teams: a merged title row over the header, then rows as people type them. */
+  async function secretaryWorkbook(): Promise<Buffer> {
+    const wb = await openWorkbook(template);
+    wb.getWorksheet('单位')!.getRow(2).values = ['越秀市政养护有限公司 '];
+    // she puts a title over the table, as on every sheet she prints
+    const old = wb.getWorksheet('班组')!;
+    const header = (old.getRow(1).values as unknown[]).slice(1);
+    wb.removeWorksheet(old.id);
+    const t = wb.addWorksheet('班组');
+    t.addRow(['越秀区2024年度质量信得过班组名单']);
+    t.mergeCells('A1:K1');
+    t.addRow(header);
+    const org = '越秀市政养护有限公司';
+    // row 3: an Excel date, the mobile typed as a number, the code with trailing spaces
+    t.addRow(['GDSZ-2024-0301  ', '越秀养护一班', org, '行政班组', 13900000301, '王一', 'yuexiu@example.com', '陈联系', new Date(Date.UTC(2024, 2, 1)), 12, '养护部']);
+    // row 4: a date typed as text with slashes; code and mobile in full width (a Chinese keyboard), member count too
+    t.addRow(['ＧＤＳＺ－２０２４－０３０２', '越秀养护二班', org, '项目团队', '１３９ ０００ ００３０２', '王二', 'yuexiu@example.com', '陈联系', '2024/3/1', '１０', '']);
+    // row 5 left empty; row 6: a date written in Chinese, a lower-case code
+    t.addRow([]);
+    t.addRow(['gdsz-2024-0303', '越秀养护三班', org, '部门', '139-0000-0303', '王三', 'yuexiu@example.com', '陈联系', '2024年3月1日', 9, '']);
+    // row 7: a date that is none
+    t.addRow(['', '越秀养护四班', org, '部门', '13900000304', '王四', 'yuexiu@example.com', '陈联系', '2024年2月30日', 9, '']);
+    // the example rows of the other sheets are deleted, as the guide says
+    for (const name of ['专家', '荣誉']) wb.getWorksheet(name)!.spliceRows(2, 1);
+    // and a sheet of her own
+    wb.addWorksheet('我的备注').addRow(['二班的注册日期待核对']);
+    return Buffer.from(await wb.xlsx.writeBuffer());
+  }
+
+  let workbook: Buffer;
+  let importId: number;
+
+  it('reads the header under her title row: each row is found at its Excel row number, every way of typing read alike', async () => {
+    for (const [n, mobile] of [[301, '13900000301'], [302, '13900000302'], [303, '13900000303']] as const) h.fake.addUser({ name: `王${n}`, mobile });
+    workbook = await secretaryWorkbook();
+    const answer = await sendFile(workbook, '越秀区班组名单.xlsx');
+    expect(answer.msgType).toBe('interactive');
+    expectValidCard(answer.content);
+    const text = cardText(answer.content);
+    expect(text).toContain('| 班组 | 3 | 0 | 0 | 1 |');
+    expect(text).toContain('第 3 行 GDSZ-2024-0301 越秀养护一班');
+    expect(text).toContain('第 4 行 GDSZ-2024-0302 越秀养护二班');
+    expect(text).toContain('第 6 行 GDSZ-2024-0303 越秀养护三班');
+    // the refusal names the sheet, the row as Excel numbers it, the column and what to write
+    expect(text).toContain('班组第 7 行 越秀养护四班（越秀市政养护有限公司）：注册日期“2024年2月30日”无法识别，请写成 2024-03-15');
+    [{ id: importId }] = await db().select({ id: imports.id }).from(imports).orderBy(sql`${imports.id} desc`).limit(1);
+  });
+
+  it('确认导入 stores the codes as the bot reads codes, the dates and the people; a second click says when it was done', async () => {
+    const first = await h.click(ADMIN, { action: 'import.apply', importId });
+    expect(first.toast.type).toBe('success');
+    const stored = await db().select({ code: teams.code, registeredAt: teams.registeredAt, memberCount: teams.memberCount }).from(teams).orderBy(asc(teams.code));
+    expect(stored).toEqual([
+      { code: 'GDSZ-2024-0301', registeredAt: '2024-03-01', memberCount: 12 },
+      { code: 'GDSZ-2024-0302', registeredAt: '2024-03-01', memberCount: 10 },
+      { code: 'GDSZ-2024-0303', registeredAt: '2024-03-01', memberCount: 9 },
+    ]);
+    const audits = await db().select().from(auditLog).where(eq(auditLog.action, 'team.import'));
+    const second = await h.click(ADMIN, { action: 'import.apply', importId });
+    expect(second.toast.type).toBe('info');
+    expect(second.toast.content).toMatch(/^文件“越秀区班组名单\.xlsx”已经导入过（2026年3月1日 \d\d:\d\d 导入完成），无需重复确认$/);
+    expect(await db().select().from(auditLog).where(eq(auditLog.action, 'team.import'))).toHaveLength(audits.length);
+  });
+
+  it('the same file sent again changes nothing: the full-width and lower-case codes are the teams just imported', async () => {
+    const answer = await sendFile(workbook, '越秀区班组名单.xlsx');
+    const text = cardText(answer.content);
+    expect(text).toContain('| 班组 | 0 | 0 | 3 | 1 |');
+    expect(text).toContain('没有需要导入的变化');
+    expect(await db().select().from(teams)).toHaveLength(3);
+  });
+});
