@@ -42,6 +42,7 @@ async function sendFile(bytes: Buffer, fileName: string, from = ADMIN) {
   await h.drain();
   return [...h.fake.messages].reverse().find((m) => m.receiveId === from)!;
 }
+const answerText = (m: { msgType: string; content: any }) => (m.msgType === 'interactive' ? cardText(m.content) : String(m.content.text));
 
 describe('导入: the template as Excel shows it, and filled as a secretary fills it', () => {
   let template: Buffer;
@@ -139,5 +140,21 @@ describe('导入: the template as Excel shows it, and filled as a secretary fill
     expect(text).toContain('| 班组 | 0 | 0 | 3 | 1 |');
     expect(text).toContain('没有需要导入的变化');
     expect(await db().select().from(teams)).toHaveLength(3);
+  });
+
+  it('a .xls, a .csv or a WPS table sent by mistake is answered with how to make the .xlsx, not “only text”', async () => {
+    for (const name of ['班组名单.xls', '班组名单.CSV', '班组名单.et']) {
+      const answer = answerText(await sendFile(Buffer.from('班组名称,所属单位\n一班,某公司\n'), name));
+      const ext = name.slice(name.lastIndexOf('.')).toLowerCase();
+      expect(answer).toBe(
+        `“${name}”是 ${ext} 文件，导入只读取 .xlsx 工作簿：请用 Excel 或 WPS 打开它，“另存为”Excel 工作簿（*.xlsx）后再发给我；也可以把数据粘贴进导入模板（管理 → 导入 → 下载导入模板）。`,
+      );
+    }
+    // someone who is no administrator gets the usual answer to a file
+    expect(answerText(await sendFile(Buffer.from('a,b'), '名单.csv', 'ou_notadmin0000000000000000000000001'))).toContain('目前只能识别文字消息');
+  });
+
+  it('a file of 0 bytes is said to be empty', async () => {
+    expect(answerText(await sendFile(Buffer.alloc(0), '班组名单.xlsx'))).toBe('“班组名单.xlsx”是空文件（0 字节）：请在 Excel 中打开并保存导入工作簿后，再把它发给我。');
   });
 });
