@@ -1,11 +1,16 @@
 import ExcelJS from 'exceljs';
 import { asc, eq, sql } from 'drizzle-orm';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, imports, teams } from '../../db/schema.js';
+import { applications, auditLog, certificates, chatBindings, cycles, imports, teams } from '../../db/schema.js';
+import { applicationForm as applicationDescriptor } from '../../src/applications.js';
 import { ManualClock } from '../../src/clock.js';
+import { formSchema } from '../../src/forms.js';
 import { cardText, expectValidCard } from '../support/cards.js';
+import { applicationForm } from '../support/forms.js';
 import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { fileMessageEvent } from '../support/larkEvents.js';
+import { seedScoredTeam } from '../support/scoredTeams.js';
 
 /**
  * The association's secretary, who keeps everything in Excel, uses the bot as she would: she downloads the import
@@ -14,6 +19,7 @@ import { fileMessageEvent } from '../support/larkEvents.js';
  * what the bot sends her at 公布结果 (the results workbook, the certificates' zip) in Excel.
  */
 
+const ADMIN_GROUP = 'oc_secretarygroup00000000000000000001';
 const clock = new ManualClock('2026-03-01T09:00:00+08:00');
 let h: Harness;
 beforeAll(async () => {
@@ -156,5 +162,81 @@ describe('导入: the template as Excel shows it, and filled as a secretary fill
 
   it('a file of 0 bytes is said to be empty', async () => {
     expect(answerText(await sendFile(Buffer.alloc(0), '班组名单.xlsx'))).toBe('“班组名单.xlsx”是空文件（0 字节）：请在 Excel 中打开并保存导入工作簿后，再把它发给我。');
+  });
+});
+
+describe('公布结果: the results workbook and the certificates as the secretary opens them', () => {
+  const NAMES = ['越秀养护“一”班', '海珠桥梁二班', '天河管网三班'];
+  let cycleId: number;
+
+  it('publishes a year of three ranked applications to the administrators’ group', async () => {
+    clock.set('2027-03-05T09:00:00+08:00');
+    await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-15' });
+    [{ id: cycleId }] = await db().select({ id: cycles.id }).from(cycles).where(eq(cycles.year, 2027));
+    await db().update(cycles).set({ status: 'closed' }).where(eq(cycles.id, cycleId));
+    // codes in the opposite order of the ranking, so the sheet's order shows which one it follows
+    for (let n = 1; n <= 3; n++) {
+      await seedScoredTeam(db(), { cycleId, n, code: `GDSZ-2025-090${4 - n}`, name: NAMES[n - 1], leader: `ou_secretaryleader000000000000000${n}`, contact: `ou_secretarycontact00000000000000${n}`, aggregatedAt: clock.now(), awarded: n < 3 });
+    }
+    const stored = formSchema(applicationDescriptor).parse(applicationForm()) as Record<string, unknown>;
+    await db().update(applications).set({ form: stored }).where(eq(applications.cycleId, cycleId));
+    await db().insert(chatBindings).values({ chatId: ADMIN_GROUP, purpose: 'admin', boundBy: ADMIN });
+    const res = await h.click(ADMIN, { action: 'results.publish', cycleId });
+    expect(res.toast.type).toBe('success');
+  }, 60_000);
+
+  const groupFile = (suffix: string) =>
+    h.fake.messages
+      .filter((m) => m.receiveId === ADMIN_GROUP && m.msgType === 'file')
+      .map((m) => h.fake.upload(m.content.file_key)!)
+      .find((u) => u.fileName!.endsWith(suffix))!;
+
+  it('the workbook: dates are dates and numbers numbers, headers Chinese and frozen, 结果 in the ranking’s order', async () => {
+    const upload = groupFile('.xlsx');
+    expect(upload.fileName).toBe('2027年度质量信得过班组评审结果.xlsx');
+    const wb = await openWorkbook(upload.bytes);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['申报', '专家评分', '结果']);
+    for (const ws of wb.worksheets) expect(ws.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+
+    const apps = wb.getWorksheet('申报')!;
+    const header = (apps.getRow(1).values as unknown[]).slice(1) as string[];
+    const at = (label: string) => header.indexOf(label) + 1;
+    const row = apps.getRow(2);
+    // the 申报表's dates sort and filter as dates in Excel, shown as 2026-04-01
+    expect(row.getCell(at('活动开始日期')).value).toEqual(new Date('2026-04-01T00:00:00Z'));
+    expect(row.getCell(at('活动结束日期')).value).toEqual(new Date('2027-03-31T00:00:00Z'));
+    expect(row.getCell(at('活动开始日期')).numFmt).toBe('yyyy-mm-dd');
+    expect(apps.getColumn(at('活动开始日期')).width).toBeGreaterThanOrEqual(10);
+    expect(row.getCell(at('培训率（%）')).value).toBe(96);
+    expect(row.getCell(at('考试合格率（%）')).value).toBe(93.5);
+
+    const results = wb.getWorksheet('结果')!;
+    const table = [2, 3, 4].map((i) => (results.getRow(i).values as unknown[]).slice(1, 6));
+    expect(table).toEqual([
+      [1, 'GDSZ-2025-0903', NAMES[0], '广东第1市政工程有限公司', 94],
+      [2, 'GDSZ-2025-0902', NAMES[1], '广东第2市政工程有限公司', 93],
+      [3, 'GDSZ-2025-0901', NAMES[2], '广东第3市政工程有限公司', 70],
+    ]);
+    // the ranking names no expert: the scores by expert are a sheet of their own, for the association (第十七条)
+    expect((results.getRow(1).values as unknown[]).join()).not.toMatch(/专家/);
+  });
+
+  it('the zip: one PNG and one PDF per title, named by certificate number (team-code order) and team, Chinese names flagged UTF-8', async () => {
+    const upload = groupFile('.zip');
+    expect(upload.fileName).toBe('2027年度质量信得过班组荣誉证书.zip');
+    const names = Object.keys(unzipSync(new Uint8Array(upload.bytes)));
+    const issued = await db().select().from(certificates).where(eq(certificates.cycleId, cycleId)).orderBy(asc(certificates.number));
+    expect(issued).toHaveLength(2);
+    expect(names.sort()).toEqual(issued.flatMap((c) => [`${c.number}_${c.teamName}.pdf`, `${c.number}_${c.teamName}.png`]).sort());
+    // every entry of the central directory has bit 11 of its flags (UTF-8 names), so Windows' Explorer shows 越秀, not mojibake
+    const bytes = upload.bytes;
+    const end = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    const count = bytes.readUInt16LE(end + 10);
+    expect(count).toBe(4);
+    for (let i = 0, at = bytes.readUInt32LE(end + 16); i < count; i++) {
+      expect(bytes.readUInt32LE(at)).toBe(0x02014b50);
+      expect(bytes.readUInt16LE(at + 8) & 0x800).toBe(0x800);
+      at += 46 + bytes.readUInt16LE(at + 28) + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
+    }
   });
 });
