@@ -6,7 +6,7 @@ import { readCode, readDate, readNumber } from '../forms.js';
 import { splitSpecialities } from '../review/experts.js';
 import { teamTypes } from '../teams.js';
 import { type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
-import type { ExpertRow, ImportWorkbook, TeamRow } from './workbook.js';
+import { type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow } from './workbook.js';
 
 /**
  * The dry run: every row of the workbook is to be added, to be updated (with what changes), unchanged,
@@ -97,6 +97,9 @@ const wholeNumber = (s: string, min: number, max: number): number | undefined =>
   return n !== undefined && Number.isInteger(n) && n >= min && n <= max ? n : undefined;
 };
 
+/** Why the template's example row, left in the file, is not imported. */
+const exampleRow = '这是导入模板的示例行，不会导入：请删除该行，或改成真实数据';
+
 const typeOf = (s: string) => teamTypes.find((t) => t.label === s.trim() || t.value === s.trim())?.value;
 const teamCodePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,29}$/;
 
@@ -113,6 +116,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const summary: ImportSummary = { add: [], update: [], unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] };
   const refuse = (sheet: SheetKey, row: number, label: string, reason: string) => summary.refused.push({ sheet, row, label, reason });
 
+  // the example 单位 and 荣誉 rows could be real ones: they count as examples only beside the example team or expert
+  const examplesLeft = wb.teams.some((r) => isTemplateExample('teams', r)) || wb.experts.some((r) => isTemplateExample('experts', r));
   const linked = await linkedKeys(tx);
   const personFor = new Map<string, PersonOp>();
   const openIdOf = (ref: PersonRef, name: string): string => {
@@ -131,7 +136,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const newOrganizations: string[] = [];
   for (const o of wb.organizations) {
     const name = o.name.trim();
-    if (name.length > 100) refuse('organizations', o.row, name.slice(0, 20), '单位名称超过 100 字');
+    if (examplesLeft && isTemplateExample('organizations', o)) refuse('organizations', o.row, name, exampleRow);
+    else if (name.length > 100) refuse('organizations', o.row, name.slice(0, 20), '单位名称超过 100 字');
     else if (orgIdByName.has(name) || newOrganizations.includes(name)) summary.unchanged.organizations++;
     else {
       newOrganizations.push(name);
@@ -150,7 +156,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const fileTeams: FileTeam[] = [];
   for (const r of wb.teams) {
     const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : `第 ${r.row} 行`;
-    const reason = teamProblem(r, today, knownOrganization);
+    const reason = isTemplateExample('teams', r) ? exampleRow : teamProblem(r, today, knownOrganization);
     if (reason) {
       refuse('teams', r.row, label, reason);
       continue;
@@ -224,7 +230,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const pendingExperts: { op: ExpertOp; label: string }[] = [];
   for (const r of wb.experts) {
     const label = r.name || `第 ${r.row} 行`;
-    const reason = expertProblem(r, knownOrganization);
+    const reason = isTemplateExample('experts', r) ? exampleRow : expertProblem(r, knownOrganization);
     if (reason) {
       refuse('experts', r.row, label, reason);
       continue;
@@ -281,6 +287,10 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const year = wholeNumber(r.year, 1990, Number(today.slice(0, 4)));
     const title = r.title.trim();
     const missing = [!r.team.trim() && '班组编号或名称', !r.year.trim() && '年度', !title && '称号'].filter(Boolean);
+    if (examplesLeft && isTemplateExample('honours', r)) {
+      refuse('honours', r.row, label, exampleRow);
+      continue;
+    }
     if (missing.length) {
       refuse('honours', r.row, label, `缺少${missing.join('、')}`);
       continue;

@@ -163,6 +163,35 @@ const whole = (min: number, max: number, title: string): ExcelJS.DataValidation 
   error: `${title}须为 ${min}–${max} 的整数`,
 });
 
+/** The template's example row of each sheet (its row 2). */
+export const templateExamples = {
+  organizations: { name: '广州市市政工程有限公司' },
+  teams: {
+    code: 'GDSZ-2024-0001',
+    name: '市政养护一班',
+    organization: '广州市市政工程有限公司',
+    type: teamTypeLabels[0],
+    leader: '13800000001',
+    leaderName: '张班长',
+    contact: 'li.lianxiren@example.com',
+    contactName: '李联系人',
+    registeredAt: new Date(Date.UTC(2024, 2, 15)),
+    memberCount: 12,
+    department: '养护部',
+  },
+  experts: { name: '陈专家', person: '13800000003', organization: '广州市市政工程有限公司', specialities: '道路、桥梁', maxLoad: 10 },
+  honours: { team: 'GDSZ-2024-0001', year: 2025, title: '广东省市政工程质量信得过班组' },
+} as const satisfies { [K in keyof ImportWorkbook]: Record<keyof Omit<ImportWorkbook[K][number], 'row'>, unknown> };
+
+/**
+ * Whether a row read from a sheet is that sheet's example row left as it was: the guide asks to delete it, and one
+ * left in would add a team, an expert or a title nobody has.
+ */
+export function isTemplateExample<K extends keyof ImportWorkbook>(sheet: K, row: ImportWorkbook[K][number]): boolean {
+  const example = templateExamples[sheet] as Record<string, ExcelJS.CellValue>;
+  return Object.entries(example).every(([key, value]) => (row as unknown as Record<string, string>)[key] === cellText(value));
+}
+
 /** The template an administrator fills: the columns, Excel's own checks on each, and one example row per sheet. */
 export async function importTemplate(): Promise<Buffer> {
   const { default: Excel } = await loadExcel();
@@ -182,22 +211,10 @@ export async function importTemplate(): Promise<Buffer> {
     '同一文件重复导入不会产生任何变化；已存在的班组、专家按文件内容更新。',
   ]) guide.addRow([line]);
 
-  const orgs = addSheet(wb, importSheetNames.organizations, organizationColumns, { name: '广州市市政工程有限公司' });
+  const orgs = addSheet(wb, importSheetNames.organizations, organizationColumns, templateExamples.organizations);
   orgs.getColumn(1).width = 36;
 
-  const teams = addSheet(wb, importSheetNames.teams, teamColumns, {
-    code: 'GDSZ-2024-0001',
-    name: '市政养护一班',
-    organization: '广州市市政工程有限公司',
-    type: teamTypeLabels[0],
-    leader: '13800000001',
-    leaderName: '张班长',
-    contact: 'li.lianxiren@example.com',
-    contactName: '李联系人',
-    registeredAt: new Date(Date.UTC(2024, 2, 15)),
-    memberCount: 12,
-    department: '养护部',
-  });
+  const teams = addSheet(wb, importSheetNames.teams, teamColumns, templateExamples.teams);
   const orgList: ExcelJS.DataValidation = {
     type: 'list',
     allowBlank: false,
@@ -227,17 +244,11 @@ export async function importTemplate(): Promise<Buffer> {
   validate(teams, teamColumns, 'memberCount', whole(1, 500, '成员人数'));
   teams.getColumn('registeredAt').numFmt = 'yyyy-mm-dd';
 
-  const experts = addSheet(wb, importSheetNames.experts, expertColumns, {
-    name: '陈专家',
-    person: '13800000003',
-    organization: '广州市市政工程有限公司',
-    specialities: '道路、桥梁',
-    maxLoad: 10,
-  });
+  const experts = addSheet(wb, importSheetNames.experts, expertColumns, templateExamples.experts);
   validate(experts, expertColumns, 'organization', orgList);
   validate(experts, expertColumns, 'maxLoad', whole(1, 500, '评审上限'));
 
-  const honours = addSheet(wb, importSheetNames.honours, honourColumns, { team: 'GDSZ-2024-0001', year: 2025, title: '广东省市政工程质量信得过班组' });
+  const honours = addSheet(wb, importSheetNames.honours, honourColumns, templateExamples.honours);
   validate(honours, honourColumns, 'year', whole(1990, 2100, '年度'));
 
   return Buffer.from(await wb.xlsx.writeBuffer());

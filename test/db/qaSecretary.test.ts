@@ -148,6 +148,26 @@ describe('导入: the template as Excel shows it, and filled as a secretary fill
     expect(await db().select().from(teams)).toHaveLength(3);
   });
 
+  it('the template’s example rows left in the file are refused as examples, not imported as a team, an expert and a title nobody has', async () => {
+    const wb = await openWorkbook(template);
+    // she types her own rows under the examples and forgets to delete them
+    wb.getWorksheet('单位')!.getRow(3).values = ['荔湾市政工程有限公司'];
+    wb.getWorksheet('班组')!.getRow(3).values = ['', '荔湾抢修班', '荔湾市政工程有限公司', '项目团队', '13900000401', '赵班长', 'liwan@example.com', '钱联系', '2024-05-06', 8, ''];
+    const before = await db().select().from(teams);
+    const answer = await sendFile(Buffer.from(await wb.xlsx.writeBuffer()), '荔湾班组.xlsx');
+    const text = cardText(answer.content);
+    for (const sheet of ['单位', '班组', '专家', '荣誉']) expect(text).toContain(`- ${sheet}第 2 行 `);
+    expect(text).toContain('班组第 2 行 市政养护一班（广州市市政工程有限公司）：这是导入模板的示例行，不会导入：请删除该行，或改成真实数据');
+    expect(text).toContain('| 班组 | 1 | 0 | 0 | 1 |');
+    expect(text).toContain('| 专家 | 0 | 0 | 0 | 1 |');
+    expect(text).toContain('第 3 行 （分配编号） 荔湾抢修班');
+    expect(text).not.toContain('市政养护一班（广州市市政工程有限公司）；');
+    const [latest] = await db().select({ id: imports.id }).from(imports).orderBy(sql`${imports.id} desc`).limit(1);
+    await h.click(ADMIN, { action: 'import.apply', importId: latest.id });
+    const after = await db().select().from(teams);
+    expect(after.map((t) => t.name).filter((n) => !before.some((b) => b.name === n))).toEqual(['荔湾抢修班']);
+  });
+
   it('a .xls, a .csv or a WPS table sent by mistake is answered with how to make the .xlsx, not “only text”', async () => {
     for (const name of ['班组名单.xls', '班组名单.CSV', '班组名单.et']) {
       const answer = answerText(await sendFile(Buffer.from('班组名称,所属单位\n一班,某公司\n'), name));
