@@ -97,18 +97,21 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
   const ws = wb.getWorksheet(name);
   if (!ws) return [];
   const required = columns.filter((c) => c.required);
-  // the header is the first row holding every required column; a title row above it is skipped, and row numbers stay Excel's
+  // the header is the first row holding every required column (a title row above it is skipped, and row numbers stay
+  // Excel's); when none does, the row holding the most is the header the refusal speaks of
   let headerRow = 1;
   let at = headerColumns(ws.getRow(1));
+  const held = (found: Map<string, number>) => required.filter((c) => found.has(c.header)).length;
   for (let n = 1; n <= Math.min(HEADER_SEARCH_ROWS, ws.rowCount); n++) {
     const found = headerColumns(ws.getRow(n));
-    if (required.every((c) => found.has(c.header))) {
-      [headerRow, at] = [n, found];
-      break;
-    }
+    if (held(found) > held(at)) [headerRow, at] = [n, found];
+    if (held(found) === required.length) break;
   }
   const missing = required.filter((c) => !at.has(c.header));
-  if (missing.length) throw new ImportFileError(`“${name}”表缺少列：${missing.map((c) => c.header).join('、')}。请使用导入模板（管理 → 下载导入模板）。`);
+  if (missing.length) {
+    const where = held(at) ? `第 ${headerRow} 行的表头` : `前 ${HEADER_SEARCH_ROWS} 行中找不到表头，`;
+    throw new ImportFileError(`“${name}”表${where}缺少列：${missing.map((c) => c.header).join('、')}。请按导入模板（管理 → 导入 → 下载导入模板）的列名填写表头。`);
+  }
   const rows: SheetRow<C>[] = [];
   ws.eachRow((row, n) => {
     if (n <= headerRow) return;

@@ -124,6 +124,19 @@ describe('导入: the template as Excel shows it, and filled as a secretary fill
     [{ id: importId }] = await db().select({ id: imports.id }).from(imports).orderBy(sql`${imports.id} desc`).limit(1);
   });
 
+  it('a header she renamed is named with the row it is on, under her title row; a sheet with no header says so', async () => {
+    const wb = await openWorkbook(await secretaryWorkbook());
+    wb.getWorksheet('班组')!.getCell('I2').value = '注册时间';
+    expect(answerText(await sendFile(Buffer.from(await wb.xlsx.writeBuffer()), '越秀区班组名单（改）.xlsx'))).toBe(
+      '“班组”表第 2 行的表头缺少列：注册日期。请按导入模板（管理 → 导入 → 下载导入模板）的列名填写表头。',
+    );
+    const bare = new ExcelJS.Workbook();
+    bare.addWorksheet('专家').addRows([['陈工', '13900000501', '越秀市政养护有限公司']]);
+    expect(answerText(await sendFile(Buffer.from(await bare.xlsx.writeBuffer()), '专家.xlsx'))).toBe(
+      '“专家”表前 10 行中找不到表头，缺少列：姓名、手机或邮箱、所属单位。请按导入模板（管理 → 导入 → 下载导入模板）的列名填写表头。',
+    );
+  });
+
   it('确认导入 stores the codes as the bot reads codes, the dates and the people; a second click says when it was done', async () => {
     const first = await h.click(ADMIN, { action: 'import.apply', importId });
     expect(first.toast.type).toBe('success');
