@@ -95,7 +95,8 @@ function headerColumns(row: ExcelJS.Row): Map<string, number> {
 
 function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C): SheetRow<C>[] {
   const ws = wb.getWorksheet(name);
-  if (!ws) return [];
+  // a sheet she emptied (nothing to import there) is as good as no sheet
+  if (!ws || !ws.actualRowCount) return [];
   const required = columns.filter((c) => c.required);
   // the header is the first row holding every required column (a title row above it is skipped, and row numbers stay
   // Excel's); when none does, the row holding the most is the header the refusal speaks of
