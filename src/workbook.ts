@@ -24,16 +24,21 @@ function styleHeader(ws: ExcelJS.Worksheet): void {
 
 const columnWidths: Partial<Record<FieldKind, number>> = { text: 32, longText: 48, url: 40, date: 12, number: 10, integer: 10, percent: 10, select: 12 };
 
-/** A stored value as its cell: numbers stay numbers and dates ISO ('2026-04-01'), so the secretary can sort and compute. */
-function cellValue(f: FieldSpec, v: unknown): string | number | null {
+/**
+ * A stored value as its cell: numbers stay numbers and dates are Excel dates shown ISO ('2026-04-01', the column's
+ * `dateFormat`), so the secretary can sort, filter by month and compute.
+ */
+function cellValue(f: FieldSpec, v: unknown): string | number | Date | null {
   if (v === undefined || v === null || v === '') return null;
   if (typeof v === 'number') return v;
-  if (f.kind === 'date') return String(v);
+  if (f.kind === 'date') return /^\d{4}-\d{2}-\d{2}$/.test(String(v)) ? new Date(`${String(v)}T00:00:00Z`) : String(v);
   return fieldText(f, v);
 }
 
+const dateFormat = 'yyyy-mm-dd';
+
 /** The 申报表's columns of one application, one per field of its descriptor. */
-function formCells(descriptor: FormDescriptor, form: Record<string, unknown>): Record<string, string | number | null> {
+function formCells(descriptor: FormDescriptor, form: Record<string, unknown>): Record<string, string | number | Date | null> {
   return Object.fromEntries(Object.entries(descriptor.fields).map(([key, f]) => [`form:${key}`, cellValue(f, form[key])]));
 }
 
@@ -53,7 +58,12 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '班组编号', key: 'code', width: 16 },
     { header: '班组名称', key: 'team', width: 24 },
     { header: '所属单位', key: 'organization', width: 28 },
-    ...Object.entries(descriptor.fields).map(([key, f]) => ({ header: fieldName(f), key: `form:${key}`, width: columnWidths[f.kind] ?? 16 })),
+    ...Object.entries(descriptor.fields).map(([key, f]) => ({
+      header: fieldName(f),
+      key: `form:${key}`,
+      width: columnWidths[f.kind] ?? 16,
+      ...(f.kind === 'date' ? { style: { numFmt: dateFormat } } : {}),
+    })),
     { header: '状态', key: 'status', width: 14 },
     { header: '已提交评分', key: 'sheets', width: 12 },
     { header: '最终得分', key: 'finalScore', width: 10 },

@@ -99,7 +99,8 @@ describe('every field of every real descriptor reaches each output', () => {
       expect(o.workbook.header, key).toContain(fieldName(f));
     }
     expect(cardText(o.details)).toContain('2026年4月1日');
-    expect(o.workbook.row).toContain('2026-04-01');
+    // a date is an Excel date (shown 2026-04-01), not text
+    expect(o.workbook.row).toContainEqual(new Date('2026-04-01T00:00:00Z'));
   });
 
   it.each([

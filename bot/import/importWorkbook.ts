@@ -56,11 +56,22 @@ export const sendTemplateFast: NonNullable<CardActionDecl['fast']> = async (fx) 
  */
 export function importFile(next?: (ctx: HandlerContext, msg: IncomingText, file: IncomingFile) => Promise<boolean>) {
   return async (ctx: HandlerContext, msg: IncomingText, file: IncomingFile): Promise<boolean> => {
-    if (!hasRole(ctx.actor, 'admin') || !/\.xlsx$/i.test(file.fileName)) return (await next?.(ctx, msg, file)) ?? false;
+    const workbook = /\.xlsx$/i.test(file.fileName);
+    if (!hasRole(ctx.actor, 'admin') || (!workbook && !otherSpreadsheet.test(file.fileName))) return (await next?.(ctx, msg, file)) ?? false;
     // a file is answered as a command is: a refusal rolls back and is said in the chat
-    await commandDispatch((c, m) => previewFile(c, m, file))(ctx, msg, '');
+    await commandDispatch((c, m) => (workbook ? previewFile(c, m, file) : notXlsx(file)))(ctx, msg, '');
     return true;
   };
+}
+
+/** A table an administrator may send by mistake for the workbook: the old Excel format, CSV, WPS, LibreOffice, Numbers. */
+const otherSpreadsheet = /\.(xls|xlsm|xlsb|csv|et|ods|numbers)$/i;
+
+async function notXlsx(file: IncomingFile): Promise<never> {
+  const ext = /\.([^.]+)$/.exec(file.fileName)![1].toLowerCase();
+  throw new UserError(
+    `“${file.fileName}”是 .${ext} 文件，导入只读取 .xlsx 工作簿：请用 Excel 或 WPS 打开它，“另存为”Excel 工作簿（*.xlsx）后再发给我；也可以把数据粘贴进导入模板（管理 → 导入 → 下载导入模板）。`,
+  );
 }
 
 async function previewFile(ctx: HandlerContext, msg: IncomingText, file: IncomingFile): Promise<void> {

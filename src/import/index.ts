@@ -28,6 +28,7 @@ export async function previewImport(
 ): Promise<ImportRecord> {
   requireAdmin(actor);
   if (file.bytes.length > MAX_IMPORT_BYTES) throw new UserError('文件超过 10 MB，请分成几个工作簿分别导入。');
+  if (!file.bytes.length) throw new UserError(`“${file.name}”是空文件（0 字节）：请在 Excel 中打开并保存导入工作簿后，再把它发给我。`);
   let workbook;
   try {
     workbook = await readImportWorkbook(file.bytes);

@@ -1,3 +1,4 @@
+import { halfWidth } from '../forms.js';
 import { emailKey, mobileKey } from '../lark/contact.js';
 
 /** A person named in a workbook cell by mobile number or e-mail. */
@@ -13,7 +14,8 @@ export const PENDING_PREFIX = 'pending:';
 export const isPending = (openId: string) => openId.startsWith(PENDING_PREFIX);
 
 export function personRef(cell: string): PersonRef | undefined {
-  const s = cell.trim();
+  // a mobile or e-mail typed with a Chinese keyboard in full width (１３８…, ａ＠ｂ．ｃｏｍ) is the same one
+  const s = halfWidth(cell).trim();
   if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s)) return { kind: 'email', key: emailKey(s) };
   const m = mobileKey(s);
   if (/^(1\d{10}|\+\d{6,15})$/.test(m)) return { kind: 'mobile', key: m };

@@ -2,11 +2,11 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { auditLog, honours, organizations, people, teams } from '../../db/schema.js';
 import { formatDateZh, isRealDate } from '../dates.js';
-import { readDate, readNumber } from '../forms.js';
+import { readCode, readDate, readNumber } from '../forms.js';
 import { splitSpecialities } from '../review/experts.js';
 import { teamTypes } from '../teams.js';
 import { type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
-import type { ExpertRow, ImportWorkbook, TeamRow } from './workbook.js';
+import { type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow } from './workbook.js';
 
 /**
  * The dry run: every row of the workbook is to be added, to be updated (with what changes), unchanged,
@@ -97,6 +97,9 @@ const wholeNumber = (s: string, min: number, max: number): number | undefined =>
   return n !== undefined && Number.isInteger(n) && n >= min && n <= max ? n : undefined;
 };
 
+/** Why the template's example row, left in the file, is not imported. */
+const exampleRow = '这是导入模板的示例行，不会导入：请删除该行，或改成真实数据';
+
 const typeOf = (s: string) => teamTypes.find((t) => t.label === s.trim() || t.value === s.trim())?.value;
 const teamCodePattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,29}$/;
 
@@ -113,6 +116,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const summary: ImportSummary = { add: [], update: [], unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] };
   const refuse = (sheet: SheetKey, row: number, label: string, reason: string) => summary.refused.push({ sheet, row, label, reason });
 
+  // the example 单位 and 荣誉 rows could be real ones: they count as examples only beside the example team or expert
+  const examplesLeft = wb.teams.some((r) => isTemplateExample('teams', r)) || wb.experts.some((r) => isTemplateExample('experts', r));
   const linked = await linkedKeys(tx);
   const personFor = new Map<string, PersonOp>();
   const openIdOf = (ref: PersonRef, name: string): string => {
@@ -131,7 +136,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const newOrganizations: string[] = [];
   for (const o of wb.organizations) {
     const name = o.name.trim();
-    if (name.length > 100) refuse('organizations', o.row, name.slice(0, 20), '单位名称超过 100 字');
+    if (examplesLeft && isTemplateExample('organizations', o)) refuse('organizations', o.row, name, exampleRow);
+    else if (name.length > 100) refuse('organizations', o.row, name.slice(0, 20), '单位名称超过 100 字');
     else if (orgIdByName.has(name) || newOrganizations.includes(name)) summary.unchanged.organizations++;
     else {
       newOrganizations.push(name);
@@ -150,12 +156,13 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const fileTeams: FileTeam[] = [];
   for (const r of wb.teams) {
     const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : `第 ${r.row} 行`;
-    const reason = teamProblem(r, today, knownOrganization);
+    const reason = isTemplateExample('teams', r) ? exampleRow : teamProblem(r, today, knownOrganization);
     if (reason) {
       refuse('teams', r.row, label, reason);
       continue;
     }
-    const code = r.code.trim() || undefined;
+    // a code is read as it is wherever one is asked for: half width, upper case (GDSZ-2024-0001 typed in full width is that code)
+    const code = readCode(r.code) || undefined;
     const name = r.name.trim();
     const organization = r.organization.trim();
     if (code && codeRow.has(code)) {
@@ -223,7 +230,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const pendingExperts: { op: ExpertOp; label: string }[] = [];
   for (const r of wb.experts) {
     const label = r.name || `第 ${r.row} 行`;
-    const reason = expertProblem(r, knownOrganization);
+    const reason = isTemplateExample('experts', r) ? exampleRow : expertProblem(r, knownOrganization);
     if (reason) {
       refuse('experts', r.row, label, reason);
       continue;
@@ -280,6 +287,10 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const year = wholeNumber(r.year, 1990, Number(today.slice(0, 4)));
     const title = r.title.trim();
     const missing = [!r.team.trim() && '班组编号或名称', !r.year.trim() && '年度', !title && '称号'].filter(Boolean);
+    if (examplesLeft && isTemplateExample('honours', r)) {
+      refuse('honours', r.row, label, exampleRow);
+      continue;
+    }
     if (missing.length) {
       refuse('honours', r.row, label, `缺少${missing.join('、')}`);
       continue;
@@ -334,7 +345,7 @@ function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string
   ].filter(Boolean);
   if (missing.length) return `缺少${missing.join('、')}`;
   if (r.name.trim().length > 50) return '班组名称超过 50 字';
-  if (r.code.trim() && !teamCodePattern.test(r.code.trim())) return `班组编号“${r.code}”只能含字母、数字和 -，不超过 30 位`;
+  if (readCode(r.code) && !teamCodePattern.test(readCode(r.code))) return `班组编号“${r.code}”只能含字母、数字和 -，不超过 30 位`;
   if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
   if (!typeOf(r.type)) return `班组类型“${r.type}”须为 ${teamTypes.map((t) => t.label).join('、')} 之一（第二条）`;
   if (!personRef(r.leader)) return `班组长“${r.leader}”不是有效的手机号或邮箱，无法查找此人`;
@@ -366,7 +377,8 @@ interface FileTeam {
 
 /** A 荣誉 row's team: by code, then by name, among the teams already here and those this workbook adds. */
 function findTeam(ref: string, existing: { id: number; code: string; name: string }[], fileTeams: FileTeam[]): TeamRef | { problem: string } {
-  const here = existing.find((t) => t.code === ref) ?? fileTeams.find((t) => t.code === ref);
+  const code = readCode(ref);
+  const here = existing.find((t) => t.code === code) ?? fileTeams.find((t) => t.code === code);
   if (here) return 'ref' in here ? here.ref : { teamId: here.id };
   const keyOf = (r: TeamRef) => ('teamId' in r ? `t${r.teamId}` : `r${r.fileRow}`);
   const candidates = new Map<string, TeamRef>();

@@ -84,17 +84,38 @@ export function cellText(value: ExcelJS.CellValue): string {
 
 const headerKey = (s: string) => s.replace(/[*＊\s]/g, '').replace(/[（(].*$/, '');
 
+/** Rows above the header a secretary may have added (a merged title, a note): the header is looked for among the first ones. */
+export const HEADER_SEARCH_ROWS = 10;
+
+function headerColumns(row: ExcelJS.Row): Map<string, number> {
+  const at = new Map<string, number>();
+  row.eachCell((cell, col) => at.set(headerKey(cellText(cell.value)), col));
+  return at;
+}
+
 function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C): SheetRow<C>[] {
   const ws = wb.getWorksheet(name);
-  if (!ws) return [];
-  const header = ws.getRow(1);
-  const at = new Map<string, number>();
-  header.eachCell((cell, col) => at.set(headerKey(cellText(cell.value)), col));
-  const missing = columns.filter((c) => c.required && !at.has(c.header));
-  if (missing.length) throw new ImportFileError(`“${name}”表缺少列：${missing.map((c) => c.header).join('、')}。请使用导入模板（管理 → 下载导入模板）。`);
+  // a sheet she emptied (nothing to import there) is as good as no sheet
+  if (!ws || !ws.actualRowCount) return [];
+  const required = columns.filter((c) => c.required);
+  // the header is the first row holding every required column (a title row above it is skipped, and row numbers stay
+  // Excel's); when none does, the row holding the most is the header the refusal speaks of
+  let headerRow = 1;
+  let at = headerColumns(ws.getRow(1));
+  const held = (found: Map<string, number>) => required.filter((c) => found.has(c.header)).length;
+  for (let n = 1; n <= Math.min(HEADER_SEARCH_ROWS, ws.rowCount); n++) {
+    const found = headerColumns(ws.getRow(n));
+    if (held(found) > held(at)) [headerRow, at] = [n, found];
+    if (held(found) === required.length) break;
+  }
+  const missing = required.filter((c) => !at.has(c.header));
+  if (missing.length) {
+    const where = held(at) ? `第 ${headerRow} 行的表头` : `前 ${HEADER_SEARCH_ROWS} 行中找不到表头，`;
+    throw new ImportFileError(`“${name}”表${where}缺少列：${missing.map((c) => c.header).join('、')}。请按导入模板（管理 → 导入 → 下载导入模板）的列名填写表头。`);
+  }
   const rows: SheetRow<C>[] = [];
   ws.eachRow((row, n) => {
-    if (n === 1) return;
+    if (n <= headerRow) return;
     const values = Object.fromEntries(columns.map((c) => [c.key, at.has(c.header) ? cellText(row.getCell(at.get(c.header)!).value) : ''])) as Record<Keys<C>, string>;
     if (Object.values(values).every((v) => v === '')) return;
     rows.push({ row: n, ...values });
@@ -146,6 +167,35 @@ const whole = (min: number, max: number, title: string): ExcelJS.DataValidation 
   error: `${title}须为 ${min}–${max} 的整数`,
 });
 
+/** The template's example row of each sheet (its row 2). */
+export const templateExamples = {
+  organizations: { name: '广州市市政工程有限公司' },
+  teams: {
+    code: 'GDSZ-2024-0001',
+    name: '市政养护一班',
+    organization: '广州市市政工程有限公司',
+    type: teamTypeLabels[0],
+    leader: '13800000001',
+    leaderName: '张班长',
+    contact: 'li.lianxiren@example.com',
+    contactName: '李联系人',
+    registeredAt: new Date(Date.UTC(2024, 2, 15)),
+    memberCount: 12,
+    department: '养护部',
+  },
+  experts: { name: '陈专家', person: '13800000003', organization: '广州市市政工程有限公司', specialities: '道路、桥梁', maxLoad: 10 },
+  honours: { team: 'GDSZ-2024-0001', year: 2025, title: '广东省市政工程质量信得过班组' },
+} as const satisfies { [K in keyof ImportWorkbook]: Record<keyof Omit<ImportWorkbook[K][number], 'row'>, unknown> };
+
+/**
+ * Whether a row read from a sheet is that sheet's example row left as it was: the guide asks to delete it, and one
+ * left in would add a team, an expert or a title nobody has.
+ */
+export function isTemplateExample<K extends keyof ImportWorkbook>(sheet: K, row: ImportWorkbook[K][number]): boolean {
+  const example = templateExamples[sheet] as Record<string, ExcelJS.CellValue>;
+  return Object.entries(example).every(([key, value]) => (row as unknown as Record<string, string>)[key] === cellText(value));
+}
+
 /** The template an administrator fills: the columns, Excel's own checks on each, and one example row per sheet. */
 export async function importTemplate(): Promise<Buffer> {
   const { default: Excel } = await loadExcel();
@@ -165,22 +215,10 @@ export async function importTemplate(): Promise<Buffer> {
     '同一文件重复导入不会产生任何变化；已存在的班组、专家按文件内容更新。',
   ]) guide.addRow([line]);
 
-  const orgs = addSheet(wb, importSheetNames.organizations, organizationColumns, { name: '广州市市政工程有限公司' });
+  const orgs = addSheet(wb, importSheetNames.organizations, organizationColumns, templateExamples.organizations);
   orgs.getColumn(1).width = 36;
 
-  const teams = addSheet(wb, importSheetNames.teams, teamColumns, {
-    code: 'GDSZ-2024-0001',
-    name: '市政养护一班',
-    organization: '广州市市政工程有限公司',
-    type: teamTypeLabels[0],
-    leader: '13800000001',
-    leaderName: '张班长',
-    contact: 'li.lianxiren@example.com',
-    contactName: '李联系人',
-    registeredAt: new Date(Date.UTC(2024, 2, 15)),
-    memberCount: 12,
-    department: '养护部',
-  });
+  const teams = addSheet(wb, importSheetNames.teams, teamColumns, templateExamples.teams);
   const orgList: ExcelJS.DataValidation = {
     type: 'list',
     allowBlank: false,
@@ -210,17 +248,11 @@ export async function importTemplate(): Promise<Buffer> {
   validate(teams, teamColumns, 'memberCount', whole(1, 500, '成员人数'));
   teams.getColumn('registeredAt').numFmt = 'yyyy-mm-dd';
 
-  const experts = addSheet(wb, importSheetNames.experts, expertColumns, {
-    name: '陈专家',
-    person: '13800000003',
-    organization: '广州市市政工程有限公司',
-    specialities: '道路、桥梁',
-    maxLoad: 10,
-  });
+  const experts = addSheet(wb, importSheetNames.experts, expertColumns, templateExamples.experts);
   validate(experts, expertColumns, 'organization', orgList);
   validate(experts, expertColumns, 'maxLoad', whole(1, 500, '评审上限'));
 
-  const honours = addSheet(wb, importSheetNames.honours, honourColumns, { team: 'GDSZ-2024-0001', year: 2025, title: '广东省市政工程质量信得过班组' });
+  const honours = addSheet(wb, importSheetNames.honours, honourColumns, templateExamples.honours);
   validate(honours, honourColumns, 'year', whole(1990, 2100, '年度'));
 
   return Buffer.from(await wb.xlsx.writeBuffer());
