@@ -23,11 +23,12 @@ describe('npm start', () => {
     let output = '';
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL logged within 25 s:\n${output}`)), 25_000);
+        const timer = setTimeout(() => reject(new Error(`no URL and local mode logged within 25 s:\n${output}`)), 25_000);
         const onData = (chunk: Buffer) => {
           output += chunk.toString();
           const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m) {
+          // the local-mode line is written just after the listening one, possibly in a later chunk
+          if (m && output.includes('local mode')) {
             clearTimeout(timer);
             resolve(m[1]);
           }
