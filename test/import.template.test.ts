@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { importTemplate, readImportWorkbook, TEMPLATE_ROWS } from '../src/import/workbook.js';
+import { ImportFileError, importTemplate, readImportWorkbook, TEMPLATE_ROWS } from '../src/import/workbook.js';
 
 describe('the import template workbook, read back', () => {
   it('has the four sheets with their columns, Excel checks on the cells that need them, and one example row', async () => {
@@ -34,5 +34,36 @@ describe('the import template workbook, read back', () => {
     expect(read.teams[0]).toMatchObject({ row: 2, code: 'GDSZ-2024-0001', type: '行政班组', leader: '13800000001', registeredAt: '2024-03-15', memberCount: '12' });
     expect(read.experts[0]).toMatchObject({ name: '陈专家', specialities: '道路、桥梁', maxLoad: '10' });
     expect(read.honours[0]).toMatchObject({ team: 'GDSZ-2024-0001', year: '2025' });
+  });
+
+  it('refuses a template sheet she renamed, naming both names, and passes over sheets of her own', async () => {
+    const edited = async (edit: (wb: ExcelJS.Workbook) => void) => {
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load((await importTemplate()) as unknown as ArrayBuffer);
+      edit(wb);
+      return Buffer.from(await wb.xlsx.writeBuffer());
+    };
+    const renamed = await edited((wb) => {
+      wb.getWorksheet('班组')!.name = '班组名单';
+    });
+    const refusal = await readImportWorkbook(renamed).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(ImportFileError);
+    expect((refusal as Error).message).toBe('工作簿中没有“班组”表，而“班组名单”表的表头正是“班组”表的列：导入只读取名为“班组”的表，请把“班组名单”改名为“班组”后再发给我。');
+    // a title row above the header does not hide it
+    const underTitle = await edited((wb) => {
+      const ws = wb.getWorksheet('荣誉')!;
+      ws.name = '历年荣誉';
+      ws.insertRow(1, ['越秀区历年荣誉']);
+    });
+    expect(((await readImportWorkbook(underTitle).catch((e: unknown) => e)) as Error).message).toContain('请把“历年荣誉”改名为“荣誉”');
+    // her own sheets are not import sheets: a note, and a list of organisations with a 单位名称 column beside a deleted 单位
+    const own = await edited((wb) => {
+      wb.addWorksheet('备注').addRow(['说明', '2026 年新增班组']);
+      wb.removeWorksheet(wb.getWorksheet('单位')!.id);
+      wb.addWorksheet('单位通讯录').addRow(['单位名称', '电话']);
+    });
+    const read = await readImportWorkbook(own);
+    expect(read.organizations).toEqual([]);
+    expect(read.teams).toHaveLength(1);
   });
 });

@@ -123,6 +123,32 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
   return rows;
 }
 
+/**
+ * A sheet of the template she renamed (“班组” to “班组名单”) would be passed over without a word, and its rows with it:
+ * a sheet of another name whose header holds every required column of a sheet the file lacks is refused, naming
+ * both. 单位, one column, is left out: a sheet of her own listing 单位名称 is no sign of a renamed one.
+ */
+function renamedSheet(wb: ExcelJS.Workbook, known: string[]): void {
+  const sheets = [
+    [importSheetNames.teams, teamColumns],
+    [importSheetNames.experts, expertColumns],
+    [importSheetNames.honours, honourColumns],
+  ] as const;
+  for (const [name, columns] of sheets) {
+    if (wb.getWorksheet(name)) continue;
+    const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);
+    for (const ws of wb.worksheets) {
+      if (known.includes(ws.name) || ws.name === importSheetNames.guide) continue;
+      for (let n = 1; n <= Math.min(HEADER_SEARCH_ROWS, ws.rowCount); n++) {
+        const found = headerColumns(ws.getRow(n));
+        if (required.every((h) => found.has(h))) {
+          throw new ImportFileError(`工作簿中没有“${name}”表，而“${ws.name}”表的表头正是“${name}”表的列：导入只读取名为“${name}”的表，请把“${ws.name}”改名为“${name}”后再发给我。`);
+        }
+      }
+    }
+  }
+}
+
 /** A file that is no import workbook at all (not xlsx, no known sheet, a sheet without its columns). */
 export class ImportFileError extends Error {}
 
@@ -135,6 +161,7 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
     throw new ImportFileError('无法读取该文件：请发送 .xlsx 格式的导入工作簿（可先下载导入模板）。');
   }
   const known = Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide);
+  renamedSheet(wb, known);
   if (!known.some((n) => wb.getWorksheet(n))) throw new ImportFileError(`工作簿中没有“${known.join('”“')}”中的任何一张表。请使用导入模板。`);
   return {
     organizations: readSheet(wb, importSheetNames.organizations, organizationColumns),
