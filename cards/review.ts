@@ -1,4 +1,5 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
+import type { ScoredBeforeConflict } from '../src/review/experts.js';
 import type { ScoreSheetForm } from '../src/review/scoring.js';
 import { groupDigits } from './bulk.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
@@ -482,6 +483,29 @@ export function replacementFailedCard(d: { year: number; applicationId: number; 
         button({ text: '查看专家组', type: 'primary', value: { action: 'review.panel', applicationId: d.applicationId } }),
         button({ text: '专家库', value: { action: 'experts.list' } }),
       ]),
+    ],
+  });
+}
+
+/** Sheets listed on the alert, each with its panel's button; the rest are counted (an organisation may have many teams). */
+const SCORED_BEFORE_SHOWN = 5;
+
+/**
+ * To the administrators: an expert declared a conflict of interest with a team or an organisation whose applications
+ * they had already scored. The sheets still count until the association takes them out (第十七条).
+ */
+export function conflictAfterScoringCard(d: { expertOpenId: string; label: string; reason: string; scored: ScoredBeforeConflict[] }): Card {
+  const shown = d.scored.slice(0, SCORED_BEFORE_SHOWN);
+  return card({
+    title: '专家声明利益冲突：已提交的评分待处理',
+    template: 'orange',
+    summary: `利益冲突：${d.label}`,
+    elements: [
+      markdown(md`${mention(d.expertOpenId)} 声明与“${d.label}”存在利益冲突（${d.reason}），此前已提交 ${String(d.scored.length)} 份相关评分，目前仍计入得分：`),
+      markdown(mdJoin(shown.map((s) => md`- ${String(s.year)}年度 **${s.code} ${s.team}**${s.total !== null ? `：${s.total} 分` : ''}`), '\n')),
+      ...(d.scored.length > shown.length ? [note(md`另有 ${String(d.scored.length - shown.length)} 份未列出。`)] : []),
+      note('第十七条：评审坚持公开、公平和公正原则。如需排除这份评分，请在该申报的专家组中先“重开评分”，再“更换专家”；如决定保留，无需操作。'),
+      buttonRow(shown.map((s) => button({ text: `专家组：${s.code}`, value: { action: 'review.panel', applicationId: s.applicationId } }))),
     ],
   });
 }

@@ -1,4 +1,5 @@
 import { conflictFormCard } from '../../cards/experts.js';
+import { conflictAfterScoringCard } from '../../cards/review.js';
 import type { Card } from '../../cards/kit.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastDeclareConflict } from '../../src/fast/replace.js';
@@ -19,13 +20,17 @@ export async function showConflictForm(ctx: HandlerContext, input?: CardActionIn
 
 /** `experts.conflictAdd`: recorded; pending tasks it touches go to other experts. */
 export async function addConflict(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
-  const { label, declined } = await declareConflict(ctx.tx, ctx.actor, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  const { label, reason, declined, conflictId, scored } = await declareConflict(ctx.tx, ctx.actor, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   for (const d of declined) await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
+  // sheets submitted before the declaration still count: the administrators decide whether to take them out (第十七条)
+  if (scored.length) {
+    await ctx.sendToAdmins({ dedupeKey: `review:conflictScored:${conflictId}`, card: conflictAfterScoringCard({ expertOpenId: ctx.actor.openId, label, reason, scored }) });
+  }
   // a task whose panel is still short after its replacement (it was short before) counts as not filled: the
   // administrators are told what it misses
   const replaced = declined.filter((d) => d.replacement.created && !d.replacement.unfilled).length;
   const unfilled = declined.filter((d) => d.replacement.unfilled).length;
-  const done = declaredText(label, replaced, unfilled);
+  const done = `${declaredText(label, replaced, unfilled)}${scored.length ? `你此前已提交的 ${scored.length} 份相关评分已报协会管理员处理。` : ''}`;
   return ctx.afterCommit(async (read) => ({ toast: { type: 'success', content: done }, card: { type: 'raw', data: await conflictCard(read, { done }) } }));
 }
 

@@ -459,6 +459,12 @@ verdict as (
     and not exists (select 1 from conflicts k where k.expert_open_id = $3 and (k.team_id = x.team_id or k.organization_id = x.org_id))
     -- more touched tasks than the statements after this one decline: left to the ordinary path
     and (select count(*) from touched) <= $8::int
+    -- declareConflict: sheets already submitted for the target in a year not yet published are reported to the
+    -- administrators: left to the ordinary path
+    and not exists (
+      select 1 from assignments s join applications a on a.id = s.application_id join teams t on t.id = a.team_id join cycles c on c.id = a.cycle_id
+      where s.expert_open_id = $3 and s.status = 'submitted' and c.status in ('open', 'scoring', 'closed')
+        and case when $4::text = 'team' then t.code = $5::text else t.organization_id = (select o.id from organizations o where o.name = $5::text) end)
     -- declineTask → replaceOnApplication for the first touched task: a replacement for every place its panel misses
     and (not exists (select 1 from touched) or (${replacementFillsSql('f_')})),
     false) as ok

@@ -175,6 +175,15 @@ export async function conflictsOf(tx: Db, openId: string): Promise<DeclaredConfl
   }));
 }
 
+/** A sheet the expert submitted before declaring a conflict with its team or organisation, in a year not yet published. */
+export interface ScoredBeforeConflict {
+  applicationId: number;
+  year: number;
+  code: string;
+  team: string;
+  total: number | null;
+}
+
 /**
  * 声明利益冲突 (第十七条): against a team (by code) or an organisation (by name). A pending task of
  * the running cycle that the conflict touches is declined and goes to another expert.
@@ -185,7 +194,7 @@ export async function declareConflict(
   formValue: Record<string, unknown>,
   now: Date,
   timezone: string,
-): Promise<{ label: string; declined: ({ task: Task; replacement: Replacement } & PanelCompletion)[] }> {
+): Promise<{ label: string; reason: string; declined: ({ task: Task; replacement: Replacement } & PanelCompletion)[]; conflictId: number; scored: ScoredBeforeConflict[] }> {
   if (!hasRole(actor, 'expert')) throw new UserError('只有专家库中的评审专家可以声明利益冲突。');
   const input = readForm(conflictForm, formValue);
   let teamId: number | null = null;
@@ -217,8 +226,9 @@ export async function declareConflict(
     tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, ['open', 'scoring'])).orderBy(asc(cycles.id)).for('update'),
   ]);
   if (dup) throw new AlreadyDone('声明', { action: 'expert.declareConflict', entity: 'conflict', entityId: dup.id }, `与“${label}”存在利益冲突`);
+  const ofTarget = teamId ? eq(teams.id, teamId) : eq(teams.organizationId, orgId!);
   // issued together: one round trip (the tasks the conflict touches do not depend on the declaration's row)
-  const [[row], touched] = await Promise.all([
+  const [[row], touched, scored] = await Promise.all([
     tx.insert(conflicts).values({ expertOpenId: actor.openId, teamId, organizationId: orgId, reason: input.reason }).returning({ id: conflicts.id }),
     tx
       .select({ id: assignments.id })
@@ -231,10 +241,19 @@ export async function declareConflict(
           eq(assignments.expertOpenId, actor.openId),
           eq(assignments.status, 'assigned'),
           inArray(cycles.status, ['open', 'scoring']),
-          teamId ? eq(teams.id, teamId) : eq(teams.organizationId, orgId!),
+          ofTarget,
         ),
       )
       .orderBy(asc(assignments.id)),
+    // sheets already submitted for the target in a year not yet published: they still count, so the administrators hear of them
+    tx
+      .select({ applicationId: applications.id, year: cycles.year, code: teams.code, team: teams.name, total: assignments.total })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(and(eq(assignments.expertOpenId, actor.openId), eq(assignments.status, 'submitted'), inArray(cycles.status, ['open', 'scoring', 'closed']), ofTarget))
+      .orderBy(asc(teams.code)),
   ]);
   await audit(tx, { actor: actor.openId, action: 'expert.declareConflict', entity: 'conflict', entityId: row.id, details: { kind: input.kind, target: label, reason: input.reason }, at: now });
   // the decline records why under its own form's limit: a reason the conflict form allowed is cut there, not refused
@@ -246,5 +265,5 @@ export async function declareConflict(
   for (const t of touched) {
     declined.push(await declineTask(tx, actor, t.id, { kind: 'conflict', reason: declineReason }, now, timezone, { recordConflict: false }));
   }
-  return { label, declined };
+  return { label, reason: input.reason, declined, conflictId: row.id, scored };
 }

@@ -229,4 +229,38 @@ describe('an expert with twenty applications to score', () => {
       expect(cardActions(opened.card.data).some((a) => a.action === 'review.submit')).toBe(true);
     }
   });
+
+  it('a conflict declared with a team already scored: the sheet still counts, the expert is told it was reported, the administrators get what to do', async () => {
+    const scored = async (w: World) => {
+      const rows = await w.h.db.db.select({ id: assignments.id, status: assignments.status }).from(assignments).where(eq(assignments.expertOpenId, EXPERT));
+      const submitted = new Set(rows.filter((r) => r.status === 'submitted').map((r) => r.id));
+      return w.tasks.find((t) => submitted.has(t.assignmentId))!;
+    };
+    const targets = {} as Record<Mode, { assignmentId: number; code: string; team: string }>;
+    for (const mode of MODES) {
+      targets[mode] = await scored(worlds[mode]);
+      worlds[mode].h.fake.reset();
+    }
+    expect(targets.fast.code).toBe(targets.ordinary.code);
+    const answer = await both(worlds, EXPERT, () => ({ action: 'experts.conflictAdd' }), { kind: 'team', target: targets.fast.code.toLowerCase(), reason: '评分后得知班组长是亲属' });
+    expect(answer.toast).toEqual({ type: 'success', content: `已声明与“${targets.fast.code} ${targets.fast.team}”存在利益冲突。你此前已提交的 1 份相关评分已报协会管理员处理。` });
+    for (const mode of MODES) {
+      const { h } = worlds[mode];
+      // the sheet still counts until the association decides
+      const [sheet] = await h.db.db.select().from(assignments).where(eq(assignments.id, targets[mode].assignmentId));
+      expect(sheet.status).toBe('submitted');
+      await h.drain();
+      const alerts = h.fake.messages.filter((m) => m.receiveId !== EXPERT && m.msgType === 'interactive' && cardText(m.content).includes('已提交的评分待处理'));
+      expect(alerts).toHaveLength(1);
+      expectValidCard(alerts[0].content);
+      const text = cardText(alerts[0].content);
+      expect(text).toContain(`${targets[mode].code} ${targets[mode].team}`);
+      expect(text).toContain('评分后得知班组长是亲属');
+      expect(text).toContain('100 分');
+      expect(text).toContain('先“重开评分”，再“更换专家”');
+      const panel = cardActions(alerts[0].content).find((a) => a.action === 'review.panel')!;
+      const opened = await h.click(ADMIN, panel);
+      expect(cardActions(opened.card.data).some((a) => a.action === 'review.reopen')).toBe(true);
+    }
+  });
 });

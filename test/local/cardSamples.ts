@@ -422,6 +422,15 @@ export const cardSamples: Record<string, Sample> = {
   'review.declineFormCard': () => [review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' })],
   'review.declinedCard': () => [review.declinedCard({ application: taskApplication, reason: '时间无法安排' })],
   'review.reassignedCard': () => [review.reassignedCard({ application: taskApplication })],
+  'review.conflictAfterScoringCard': () => [
+    review.conflictAfterScoringCard({ expertOpenId: 'ou_expert_chen', label: `${team.code} ${team.name}`, reason: '评分后得知班组长是亲属', scored: [{ applicationId: 7, year: 2026, code: team.code, team: team.name, total: 88.5 }] }),
+    review.conflictAfterScoringCard({
+      expertOpenId: 'ou_expert_chen',
+      label: '广州市市政工程有限公司',
+      reason: '曾在该单位任职',
+      scored: Array.from({ length: 7 }, (_, i) => ({ applicationId: 10 + i, year: 2026, code: `GDSZ-2026-00${10 + i}`, team: `养护${i + 1}班`, total: 80 + i })),
+    }),
+  ],
   'review.assignmentReportCard': () => [
     review.assignmentReportCard({
       cycleId: 2,
