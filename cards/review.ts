@@ -235,6 +235,19 @@ export function declinedCard(d: { application: TaskApplication; reason: string }
   });
 }
 
+/** A task's sheet once its year's scoring has ended (结束评分并汇总): nothing more to submit from this card. */
+export function scoringEndedCard(d: { application: TaskApplication; year: number }): Card {
+  return card({
+    title: `评分已结束：${d.application.team}`,
+    template: 'grey',
+    elements: [
+      ...applicationBrief(d.application, false),
+      markdown(md`${String(d.year)}年度专家评分已结束，这份评分表不再提交。如需更改，请联系协会管理员。`),
+      buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
+    ],
+  });
+}
+
 /** An old copy of a task the association gave to another expert (更换专家): nothing left to score. */
 export function reassignedCard(d: { application: TaskApplication }): Card {
   return card({

@@ -1,4 +1,4 @@
-import { declinedCard, declineFormCard, reassignedCard } from '../../cards/review.js';
+import { declinedCard, declineFormCard, reassignedCard, scoringEndedCard } from '../../cards/review.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardResponse, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, toastFor } from '../../src/handlers.js';
 import { fastDecline } from '../../src/fast/replace.js';
@@ -101,6 +101,10 @@ async function refusedSubmitCard(
   // an old copy of a task declined or given to someone else: the sheet is no longer live, so the card says so instead
   if (task.assignment.status === 'declined') return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '' }) } };
   if (task.assignment.status === 'replaced') return { card: { type: 'raw', data: reassignedCard({ application: taskApplication(task) }) } };
+  // the year's scoring has ended: the sheet stops being live, as the refusal says
+  if (task.assignment.status === 'assigned' && task.cycle.status !== 'open' && task.cycle.status !== 'scoring') {
+    return { card: { type: 'raw', data: scoringEndedCard({ application: taskApplication(task), year: task.cycle.year }) } };
+  }
   if (task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
   return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message }) } };
 }

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { applications, assignments, people, teams } from '../../db/schema.js';
+import { applications, assignments, cycles, people, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { scheduledJob } from '../../src/jobs/index.js';
@@ -261,6 +261,25 @@ describe('an expert with twenty applications to score', () => {
       const panel = cardActions(alerts[0].content).find((a) => a.action === 'review.panel')!;
       const opened = await h.click(ADMIN, panel);
       expect(cardActions(opened.card.data).some((a) => a.action === 'review.reopen')).toBe(true);
+    }
+  });
+
+  it('a live sheet once the year’s scoring has ended: 提交评分 says so, and the card stops being a sheet', async () => {
+    const pendingOf = {} as Record<Mode, number>;
+    for (const mode of MODES) {
+      const { h } = worlds[mode];
+      const [pending] = await h.db.db.select({ id: assignments.id }).from(assignments).where(eq(assignments.expertOpenId, COLLEAGUES[0])).orderBy(asc(assignments.id)).limit(1);
+      pendingOf[mode] = pending.id;
+      // 结束评分并汇总 waits for every sheet; the stage is what matters here
+      await h.db.db.update(cycles).set({ status: 'closed' });
+    }
+    const answer = await both(worlds, COLLEAGUES[0], (w) => ({ action: 'review.submit', assignmentId: pendingOf[w === worlds.fast ? 'fast' : 'ordinary'] }), fullMarks());
+    expect(answer.toast).toEqual({ type: 'info', content: '2030年度专家评分已结束，不能再提交或谢绝；如需更改，请联系协会管理员。' });
+    expect(cardText(answer.card.data)).toContain('2030年度专家评分已结束，这份评分表不再提交。');
+    expect(cardActions(answer.card.data)).toEqual([{ action: 'review.list' }]);
+    for (const mode of MODES) {
+      const [sheet] = await worlds[mode].h.db.db.select().from(assignments).where(eq(assignments.id, pendingOf[mode]));
+      expect(sheet.status).toBe('assigned');
     }
   });
 });

@@ -422,6 +422,7 @@ export const cardSamples: Record<string, Sample> = {
   'review.declineFormCard': () => [review.declineFormCard({ assignmentId: 12, application: taskApplication, descriptor: declineForm, values: { kind: 'conflict', reason: '曾在该单位任职' }, error: '请选择原因' })],
   'review.declinedCard': () => [review.declinedCard({ application: taskApplication, reason: '时间无法安排' })],
   'review.reassignedCard': () => [review.reassignedCard({ application: taskApplication })],
+  'review.scoringEndedCard': () => [review.scoringEndedCard({ application: taskApplication, year: 2026 })],
   'review.conflictAfterScoringCard': () => [
     review.conflictAfterScoringCard({ expertOpenId: 'ou_expert_chen', label: `${team.code} ${team.name}`, reason: '评分后得知班组长是亲属', scored: [{ applicationId: 7, year: 2026, code: team.code, team: team.name, total: 88.5 }] }),
     review.conflictAfterScoringCard({
