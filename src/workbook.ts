@@ -22,6 +22,9 @@ function styleHeader(ws: ExcelJS.Worksheet): void {
   ws.views = [{ state: 'frozen', ySplit: 1 }];
 }
 
+/** A long text (goals, plans, an expert's comment) wraps within its column, top-aligned, instead of running across the sheet. */
+const wrapped: Partial<ExcelJS.Style> = { alignment: { wrapText: true, vertical: 'top' } };
+
 const columnWidths: Partial<Record<FieldKind, number>> = { text: 32, longText: 48, url: 40, date: 12, number: 10, integer: 10, percent: 10, select: 12 };
 
 /**
@@ -62,7 +65,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       header: fieldName(f),
       key: `form:${key}`,
       width: columnWidths[f.kind] ?? 16,
-      ...(f.kind === 'date' ? { style: { numFmt: dateFormat } } : {}),
+      ...(f.kind === 'date' ? { style: { numFmt: dateFormat } } : f.kind === 'longText' ? { style: wrapped } : {}),
     })),
     { header: '状态', key: 'status', width: 14 },
     { header: '已提交评分', key: 'sheets', width: 12 },
@@ -94,7 +97,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '总分', key: 'total', width: 8 },
     { header: '计入最终得分', key: 'counted', width: 12 },
     { header: '偏离中位数超过 15 分', key: 'outlier', width: 12 },
-    { header: scoreForm.fields.comment.label, key: 'comment', width: 40 },
+    { header: scoreForm.fields.comment.label, key: 'comment', width: 40, style: wrapped },
   ];
   for (const s of data.scores) {
     const flags = counted.get(s.assignmentId);

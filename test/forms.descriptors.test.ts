@@ -32,7 +32,7 @@ const team = { id: 1, name: '广州市政养护一班', code: 'GDSZ-2026-0001', 
 const cycle = { year: 2027, applicationDeadline: '2027-05-31' };
 
 /** What the association's secretary sees: the header row of the workbook's 申报 sheet and the first application's row. */
-async function workbookApplications(descriptor: FormDescriptor, form: Record<string, unknown>): Promise<{ header: unknown[]; row: unknown[] }> {
+async function workbookApplications(descriptor: FormDescriptor, form: Record<string, unknown>): Promise<{ header: unknown[]; row: unknown[]; cells: ExcelJS.Cell[] }> {
   const data: ResultsData = {
     cycle: { id: 1, year: 2027, status: 'published', scoreSheet: defaultScoreSheet, updatedAt: new Date('2027-07-20T10:00:00+08:00') } as unknown as Cycle,
     sheet: defaultScoreSheet,
@@ -42,7 +42,8 @@ async function workbookApplications(descriptor: FormDescriptor, form: Record<str
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.load((await reviewWorkbook(data, descriptor)) as unknown as ArrayBuffer);
   const sheet = wb.getWorksheet('申报')!;
-  return { header: (sheet.getRow(1).values as unknown[]).slice(1), row: (sheet.getRow(2).values as unknown[]).slice(1) };
+  const header = (sheet.getRow(1).values as unknown[]).slice(1);
+  return { header, row: (sheet.getRow(2).values as unknown[]).slice(1), cells: header.map((_, i) => sheet.getRow(2).getCell(i + 1)) };
 }
 
 /** Every output of an application form: its card, what is stored, the display, the expert's view, the workbook. */
@@ -101,6 +102,11 @@ describe('every field of every real descriptor reaches each output', () => {
     expect(cardText(o.details)).toContain('2026年4月1日');
     // a date is an Excel date (shown 2026-04-01), not text
     expect(o.workbook.row).toContainEqual(new Date('2026-04-01T00:00:00Z'));
+    // a long text wraps in its column; a short one does not
+    for (const [key, f] of Object.entries(applicationForm.fields)) {
+      const cell = o.workbook.cells[o.workbook.header.indexOf(fieldName(f))];
+      expect(cell.alignment?.wrapText ?? false, key).toBe(f.kind === 'longText');
+    }
   });
 
   it.each([
