@@ -110,8 +110,15 @@ export const STATUS_PAGE = 5;
 /** An application's title in 进度 is cut here; the whole title is on the 申报表 and on each year's result card. */
 const STATUS_TITLE_SHOWN = 30;
 
-/** 进度: the caller's teams, five a page (a contact may have hundreds). */
-export function statusCard(entries: StatusEntry[], page = 1): Card {
+/** The running year across the caller's teams: how many are at each stage, and how many wait for this contact's confirmation. */
+export interface StatusSummary {
+  year: number;
+  counts: [label: string, teams: number][];
+  awaitingMe: number;
+}
+
+/** 进度: the caller's teams, five a page (a contact may have hundreds), the running year summed up above them when they take several pages. */
+export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSummary): Card {
   if (!entries.length) {
     return card({
       title: '我的班组',
@@ -121,6 +128,12 @@ export function statusCard(entries: StatusEntry[], page = 1): Card {
   }
   const shown = pageOf(entries, page, STATUS_PAGE);
   const elements: Element[] = [];
+  if (summary) {
+    elements.push(markdown(md`**${String(summary.year)}年度申报**：${summary.counts.map(([label, n]) => `${label} ${n}`).join(' · ')}`));
+    if (summary.awaitingMe) {
+      elements.push(buttonRow([button({ text: `待我确认的申报（${summary.awaitingMe}）`, type: 'primary', value: { action: 'endorse.list' } })]));
+    }
+  }
   if (shown.pages > 1) elements.push(note(md`共 ${entries.length} 个班组，每页 ${STATUS_PAGE} 个`));
   for (const [i, e] of shown.items.entries()) {
     if (i > 0) elements.push(hr());

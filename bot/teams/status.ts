@@ -1,4 +1,4 @@
-import { type StatusEntry, statusCard } from '../../cards/teams.js';
+import { STATUS_PAGE, type StatusEntry, statusCard } from '../../cards/teams.js';
 import type { Db } from '../../db/index.js';
 import { applicationStatusNames, type ApplicationStatus, oneYearAfter } from '../../src/applications.js';
 import { daysBetween, formatDateZh } from '../../src/dates.js';
@@ -18,11 +18,17 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
   const [views, cycle, statuses] = await Promise.all([teamsOf(db, openId), getRunningCycle(db), teamStatusesOf(db, openId)]);
   const cycleTakesApplications = cycle?.status === 'open' && now <= cycle.applicationDeadline;
   const entries: StatusEntry[] = [];
+  // the running year at a glance, for a caller with more teams than one page shows (a contact may have hundreds)
+  const byStatus = new Map<string, number>();
+  let awaitingMe = 0;
   for (const view of views) {
     // a team found by teamsOf whose rows the read beside it did not see (changed in between) shows none
     const { applications, honours, certificates } = statuses.get(view.team.id) ?? { applications: [], honours: [], certificates: new Map<number, string>() };
     const eligibleFrom = oneYearAfter(view.team.registeredAt);
     const current = cycle ? applications.find((a) => a.year === cycle.year) : undefined;
+    const label = current ? (applicationStatusNames[current.status as ApplicationStatus] ?? current.status) : '未申报';
+    byStatus.set(label, (byStatus.get(label) ?? 0) + 1);
+    if (current?.status === 'submitted' && view.myRole !== 'leader' && view.myRole !== 'member') awaitingMe++;
     entries.push({
       team: teamData({ ...view.team, organization: view.organization }),
       myRole: view.myRole === 'admin' ? 'contact' : view.myRole,
@@ -40,7 +46,8 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
       canApply: Boolean(cycleTakesApplications && view.team.status === 'active' && (!current || current.status === 'draft' || current.status === 'returned')),
     });
   }
-  return statusCard(entries, page);
+  const summary = cycle && entries.length > STATUS_PAGE ? { year: cycle.year, counts: [...byStatus], awaitingMe } : undefined;
+  return statusCard(entries, page, summary);
 }
 
 export async function sendStatus(ctx: HandlerContext, msg: IncomingText): Promise<void> {

@@ -116,4 +116,15 @@ describe('the application reminders a week before the deadline', () => {
     const [told] = sentSince(before, BIG_CONTACT);
     expect(cardText(judged('申报待确认提醒 (300 teams)', told?.content))).toContain('300 份申报待你确认');
   });
+
+  it('进度 of that contact sums the year up above the first five teams, with the 300 waiting one tap away', async () => {
+    const status = await say('进度 (contact of 300 teams waiting)', BIG_CONTACT, '进度');
+    const text = cardText(status.content);
+    expect(text).toContain('**2027年度申报**：待单位确认 300');
+    const waiting = cardActions(status.content).find((a) => a.action === 'endorse.list');
+    expect(waiting).toEqual({ action: 'endorse.list' });
+    expect(JSON.stringify(status.content)).toContain('待我确认的申报（300）');
+    const list = await press('待我确认的申报 (300)', BIG_CONTACT, status.messageId, waiting!);
+    expect(cardActions(list).some((a) => a.action === 'endorse.open')).toBe(true);
+  });
 });

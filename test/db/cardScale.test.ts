@@ -133,6 +133,10 @@ describe('people with many teams', () => {
     const status = await sayFor('进度 (contact of 300 teams)', BIG_CONTACT, '进度');
     const pages = SCALE.applications / SCALE.organizations / 5;
     expect(cardText(status.content)).toContain(`第 1 / ${pages} 页`);
+    // the running year across the 300, above the first five: every team counted once, none waiting for this contact
+    const summed = /(\d{4})年度申报\*\*：([^\n]*)/.exec(cardText(status.content))!;
+    expect(summed[2].split(' · ').reduce((n, part) => n + Number(part.split(' ').at(-1)), 0)).toBe(SCALE.applications / SCALE.organizations);
+    expect(cardActions(status.content).some((a) => a.action === 'endorse.list')).toBe(false);
     const second = await press('进度 p2', BIG_CONTACT, status.messageId, { action: 'team.status', page: 2 });
     expect(cardText(second)).toContain(`第 2 / ${pages} 页`);
     expect(cardActions(second).filter((a) => a.action === 'team.status')).toEqual([{ action: 'team.status', page: 1 }, { action: 'team.status', page: 3 }]);

@@ -504,6 +504,12 @@ export const cardSamples: Record<string, Sample> = {
       },
       { team: { ...team, id: 2, name: '另一班组' }, myRole: 'contact', eligibleFrom: '2027-01-01', daysUntilEligible: 200, applications: [], honours: [], canApply: false },
     ]),
+    // a contact of many teams: the running year summed up above the first page
+    teams.statusCard(
+      Array.from({ length: 12 }, (_, i) => ({ team: { ...team, id: 10 + i, name: `养护${i + 1}班` }, myRole: 'contact' as const, eligibleFrom: '2026-01-01', daysUntilEligible: 0, applications: [], honours: [], canApply: false })),
+      1,
+      { year: 2027, counts: [['待单位确认', 3], ['已受理，待评审', 2], ['未申报', 7]], awaitingMe: 3 },
+    ),
   ],
   'import.importPreviewCard': () => {
     const preview: importing.ImportCardData = {
