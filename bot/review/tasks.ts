@@ -17,7 +17,7 @@ export async function showTasks(ctx: HandlerContext, msg: IncomingText): Promise
   // an expert's tasks name the teams they score (第十七条): never in a group, where others would see and click them
   const { card, total } = await taskListFor(ctx);
   if (!total && !hasRole(ctx.actor, 'expert')) {
-    await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { text: '“评分”供评审专家使用：你还不在协会的专家库中（第十一条）。如需加入，请联系协会管理员。' }, '回复');
+    await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { text: '“评分”供评审专家使用：你还不在协会的专家库中（第十一条）。如需加入，请联系协会管理员。想了解评审标准，发送“条款 18”；查看你的班组申报和得分，发送“进度”。' }, '回复');
     return;
   }
   await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { card }, '评分任务');

@@ -71,6 +71,15 @@ describe('chat commands as people type them', () => {
     expect(en).toEqual(zh);
   });
 
+  it('评分 from someone who is no expert (“评分？” from a leader) says who it is for, and where a leader finds the standard and the scores', async () => {
+    for (const text of ['评分', '评分？', 'review?']) {
+      const answer = await ask(h, personas.leader, text);
+      expect(answer.p2p).toHaveLength(1);
+      expect(answer.p2p[0]).toMatch(/^text:“评分”供评审专家使用/);
+      expect(answer.p2p[0]).toContain('想了解评审标准，发送“条款 18”；查看你的班组申报和得分，发送“进度”。');
+    }
+  });
+
   it('bind / 绑定通知 in p2p says where to send it; in a group by someone not an administrator, who may', async () => {
     for (const name of ['绑定通知', 'bind', '解绑', 'unbind']) {
       const p2p = await ask(h, personas.admin, name);
