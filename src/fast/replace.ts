@@ -418,11 +418,14 @@ export async function fastSwap(database: Database, event: FastSwapEvent): Promis
  */
 export const CONFLICT_DECLINES = 3;
 
-/** The pending tasks of the running cycle a declaration touches: $actor's, of the team coded $target or of the organisation named $target. */
-const touchedSql = (actor: string, kind: string, target: string) => `select s.id, s.application_id, a.cycle_id
+/** $actor's tasks of `status` in cycles of `cycleStatuses`, of the team coded $target or of the organisation named $target. */
+const tasksOfTargetSql = (actor: string, kind: string, target: string, status: string, cycleStatuses: string) => `select s.id, s.application_id, a.cycle_id
   from assignments s join applications a on a.id = s.application_id join teams t on t.id = a.team_id join cycles c on c.id = a.cycle_id
-  where s.expert_open_id = ${actor} and s.status = 'assigned' and c.status in ('open', 'scoring')
+  where s.expert_open_id = ${actor} and s.status = '${status}' and c.status in (${cycleStatuses})
     and case when ${kind} = 'team' then t.code = ${target} else t.organization_id = (select o.id from organizations o where o.name = ${target}) end`;
+
+/** The pending tasks of the running cycle a declaration touches. */
+const touchedSql = (actor: string, kind: string, target: string) => tasksOfTargetSql(actor, kind, target, 'assigned', `'open', 'scoring'`);
 
 // declareConflict's lock of the person, then taskUnderLocks' of the cycle and of each touched application, in the order of the tasks.
 // The person's lock is FOR NO KEY UPDATE: it still orders two declarations of one expert, and it lets a replacement
@@ -461,10 +464,7 @@ verdict as (
     and (select count(*) from touched) <= $8::int
     -- declareConflict: sheets already submitted for the target in a year not yet published are reported to the
     -- administrators: left to the ordinary path
-    and not exists (
-      select 1 from assignments s join applications a on a.id = s.application_id join teams t on t.id = a.team_id join cycles c on c.id = a.cycle_id
-      where s.expert_open_id = $3 and s.status = 'submitted' and c.status in ('open', 'scoring', 'closed')
-        and case when $4::text = 'team' then t.code = $5::text else t.organization_id = (select o.id from organizations o where o.name = $5::text) end)
+    and not exists (${tasksOfTargetSql('$3', '$4::text', '$5::text', 'submitted', `'open', 'scoring', 'closed'`)})
     -- declineTask → replaceOnApplication for the first touched task: a replacement for every place its panel misses
     and (not exists (select 1 from touched) or (${replacementFillsSql('f_')})),
     false) as ok

@@ -93,6 +93,11 @@ function headerColumns(row: ExcelJS.Row): Map<string, number> {
   return at;
 }
 
+/** The columns of each of a sheet's first rows, where its header may be: [row number, header → column]. */
+function* headerCandidates(ws: ExcelJS.Worksheet): Generator<[number, Map<string, number>]> {
+  for (let n = 1; n <= Math.min(HEADER_SEARCH_ROWS, ws.rowCount); n++) yield [n, headerColumns(ws.getRow(n))];
+}
+
 function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C): SheetRow<C>[] {
   const ws = wb.getWorksheet(name);
   // a sheet she emptied (nothing to import there) is as good as no sheet
@@ -103,8 +108,7 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
   let headerRow = 1;
   let at = headerColumns(ws.getRow(1));
   const held = (found: Map<string, number>) => required.filter((c) => found.has(c.header)).length;
-  for (let n = 1; n <= Math.min(HEADER_SEARCH_ROWS, ws.rowCount); n++) {
-    const found = headerColumns(ws.getRow(n));
+  for (const [n, found] of headerCandidates(ws)) {
     if (held(found) > held(at)) [headerRow, at] = [n, found];
     if (held(found) === required.length) break;
   }
@@ -139,11 +143,8 @@ function renamedSheet(wb: ExcelJS.Workbook, known: string[]): void {
     const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);
     for (const ws of wb.worksheets) {
       if (known.includes(ws.name) || ws.name === importSheetNames.guide) continue;
-      for (let n = 1; n <= Math.min(HEADER_SEARCH_ROWS, ws.rowCount); n++) {
-        const found = headerColumns(ws.getRow(n));
-        if (required.every((h) => found.has(h))) {
-          throw new ImportFileError(`工作簿中没有“${name}”表，而“${ws.name}”表的表头正是“${name}”表的列：导入只读取名为“${name}”的表，请把“${ws.name}”改名为“${name}”后再发给我。`);
-        }
+      if ([...headerCandidates(ws)].some(([, found]) => required.every((h) => found.has(h)))) {
+        throw new ImportFileError(`工作簿中没有“${name}”表，而“${ws.name}”表的表头正是“${name}”表的列：导入只读取名为“${name}”的表，请把“${ws.name}”改名为“${name}”后再发给我。`);
       }
     }
   }
