@@ -137,6 +137,10 @@ export const assignments = pgTable(
   {
     id: serial('id').primaryKey(),
     applicationId: integer('application_id').notNull().references(() => applications.id),
+    // the application's cycle, copied by the trigger assignments_cycle_id (migration 0004) on every insert, so an
+    // expert's tasks of one year are one index range (their progress on every 提交评分) without a probe per task
+    // (no foreign key of its own: the application's is the one that holds)
+    cycleId: integer('cycle_id').notNull().default(sql`null`),
     expertOpenId: text('expert_open_id').notNull().references(() => people.openId),
     status: text('status').notNull(), // assigned | submitted | declined | replaced
     scores: jsonb('scores'),
@@ -146,7 +150,7 @@ export const assignments = pgTable(
     assignedAt: timestamp('assigned_at', { withTimezone: true }).notNull().defaultNow(),
     submittedAt: timestamp('submitted_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('assignments_application_expert_uq').on(t.applicationId, t.expertOpenId), index('assignments_expert_idx').on(t.expertOpenId, t.status)],
+  (t) => [uniqueIndex('assignments_application_expert_uq').on(t.applicationId, t.expertOpenId), index('assignments_expert_cycle_idx').on(t.expertOpenId, t.cycleId, t.status)],
 );
 
 /** Declared conflicts of interest (第十七条): an expert against a team or a whole organisation. */

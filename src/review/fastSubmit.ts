@@ -99,13 +99,11 @@ completed_audit as (
 ),
 progress as (
   -- the expert's progress for the answer card, as of this sheet: what expertProgressQuery (src/review/scoring.ts)
-  -- counts after the commit, shaped to start from the expert's index (joined, the planner scans every application
-  -- of the cycle while the few-row cycles table has no statistics, which autovacuum seldom gathers)
+  -- counts after the commit: the running cycle's tasks are one range of assignments_expert_cycle_idx
   select count(*) filter (where o.status = 'submitted' or o.id = (select id from sheet)) as done, count(*) as total
   from assignments o
-  where o.expert_open_id = $3 and o.status in ('assigned', 'submitted')
-    -- one cycle at most is running (cycles_one_running_uq): its id is found once, then one probe per assignment
-    and (select ap.cycle_id from applications ap where ap.id = o.application_id) = (select id from cycles where status in ('open', 'scoring', 'closed'))
+  where o.expert_open_id = $3 and o.cycle_id = (select id from cycles where status in ('open', 'scoring', 'closed'))
+    and o.status in ('assigned', 'submitted')
 )
 select (select v from verdict) as verdict, exists (select 1 from claim) as claimed, exists (select 1 from sheet) as written,
   p.done::int as done, p.total::int as total

@@ -614,20 +614,20 @@ export function progressFrom(rows: { done: number; total: number }[]): { done: n
   return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
 }
 
-/** Whether an assignment belongs to the running cycle: at most one runs (cycles_one_running_uq), found once per query; one probe per assignment. */
-const ofRunningCycle = sql`(select ${applications.cycleId} from ${applications} where ${applications.id} = ${assignments.applicationId}) = (select ${cycles.id} from ${cycles} where ${inArray(cycles.status, ['open', 'scoring', 'closed'])})`;
+/** The running cycle's id: at most one runs (cycles_one_running_uq), found once per query. */
+const runningCycleId = sql`(select ${cycles.id} from ${cycles} where ${inArray(cycles.status, ['open', 'scoring', 'closed'])})`;
 
 /**
- * The progress query alone; `openId` may be a placeholder, for a prepared statement. It starts from the
- * expert's own assignments (assignments_expert_idx) and looks up each one's cycle: written as a join, the
- * planner scans every application of the cycle while the few-row cycles table has no statistics (autovacuum
- * seldom gathers them). The fast submit counts the same in its statement (src/review/fastSubmit.ts).
+ * The progress query alone; `openId` may be a placeholder, for a prepared statement. The expert's tasks of the
+ * running cycle are one range of assignments_expert_cycle_idx (the assignment carries its cycle, migration 0004), so
+ * the cost does not grow with the years the expert served. The fast submit counts the same in its statement
+ * (src/review/fastSubmit.ts).
  */
 export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
   return tx
     .select({ done: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`, total: sql<number>`count(*)::int` })
     .from(assignments)
-    .where(and(eq(assignments.expertOpenId, openId), inArray(assignments.status, ['assigned', 'submitted']), ofRunningCycle));
+    .where(and(eq(assignments.expertOpenId, openId), eq(assignments.cycleId, runningCycleId), inArray(assignments.status, ['assigned', 'submitted'])));
 }
 
 export interface PanelMember {
