@@ -92,7 +92,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '班组编号', key: 'code', width: 16 },
     { header: '班组名称', key: 'team', width: 24 },
     { header: '专家', key: 'expert', width: 14 },
-    { header: '专家 open_id', key: 'openId', width: 22 },
+    { header: '专家所属单位', key: 'expertOrganization', width: 28 },
     ...items.map((it) => ({ header: `${scoreForm.fields[it.field].label}（${it.max}）`, key: `item:${it.code}`, width: 10 })),
     { header: '总分', key: 'total', width: 8 },
     { header: '计入最终得分', key: 'counted', width: 12 },
@@ -104,8 +104,9 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     scores.addRow({
       code: s.code,
       team: s.team,
-      expert: s.expertName ?? '',
-      openId: s.expertOpenId,
+      // an expert with no name on record (never in the address book) is shown by the id Feishu knows them by
+      expert: s.expertName ?? s.expertOpenId,
+      expertOrganization: s.expertOrganization ?? '',
       ...Object.fromEntries(items.map((it) => [`item:${it.code}`, s.scores[it.code] ?? null])),
       total: s.total,
       counted: flags ? (flags.counted ? '是' : '剔除') : '',

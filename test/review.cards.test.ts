@@ -175,8 +175,8 @@ describe('the review workbook', () => {
         { applicationId: 1, teamId: 1, code: 'GDSZ-2026-0001', team: '一班', organization: '甲', leaderOpenId: 'ou_l1', contactOpenId: 'ou_c1', title: '甲成果', category: 'maintenance', status: 'decided', finalScore: 80.5, rank: 2, awarded: false, recommended: false, review: null },
       ],
       scores: [
-        { assignmentId: 1, applicationId: 1, code: 'GDSZ-2026-0001', team: '一班', expertOpenId: 'ou_e1', expertName: '张工', status: 'submitted', total: 100, scores: full, comment: '好' },
-        { assignmentId: 2, applicationId: 2, code: 'GDSZ-2026-0002', team: '二班', expertOpenId: 'ou_e2', expertName: null, status: 'submitted', total: 100, scores: full, comment: null },
+        { assignmentId: 1, applicationId: 1, code: 'GDSZ-2026-0001', team: '一班', expertOpenId: 'ou_e1', expertName: '张工', expertOrganization: '广州市政设计院', status: 'submitted', total: 100, scores: full, comment: '好' },
+        { assignmentId: 2, applicationId: 2, code: 'GDSZ-2026-0002', team: '二班', expertOpenId: 'ou_e2', expertName: null, expertOrganization: null, status: 'submitted', total: 100, scores: full, comment: null },
       ],
     };
     const buffer = await reviewWorkbook(data);
@@ -193,5 +193,12 @@ describe('the review workbook', () => {
     const scores = wb.getWorksheet('专家评分')!;
     expect(scores.rowCount).toBe(3);
     expect(scores.getRow(2).values).toEqual(expect.arrayContaining(['张工', 100]));
+    // experts are told apart by name and organisation, as a secretary knows them; an id only where no name is on record
+    const header = (scores.getRow(1).values as unknown[]).slice(1) as string[];
+    expect(header.slice(0, 4)).toEqual(['班组编号', '班组名称', '专家', '专家所属单位']);
+    expect(header.join()).not.toMatch(/open_id/);
+    expect((scores.getRow(2).values as unknown[]).slice(1, 5)).toEqual(['GDSZ-2026-0001', '一班', '张工', '广州市政设计院']);
+    expect((scores.getRow(3).values as unknown[]).slice(1, 4)).toEqual(['GDSZ-2026-0002', '二班', 'ou_e2']);
+    expect(scores.getRow(3).getCell(4).value).toBe('');
   });
 });

@@ -230,6 +230,8 @@ export interface ScoreRow {
   team: string;
   expertOpenId: string;
   expertName: string | null;
+  /** The expert's organisation, as the association's secretary tells two experts apart. */
+  expertOrganization: string | null;
   status: string;
   total: number | null;
   scores: Record<string, number>;
@@ -327,6 +329,7 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
         team: teams.name,
         expertOpenId: assignments.expertOpenId,
         expertName: people.name,
+        expertOrganization: organizations.name,
         status: assignments.status,
         total: assignments.total,
         scores: assignments.scores,
@@ -336,6 +339,7 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
       .innerJoin(applications, eq(applications.id, assignments.applicationId))
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .leftJoin(people, eq(people.openId, assignments.expertOpenId))
+      .leftJoin(organizations, eq(organizations.id, people.organizationId))
       .where(when(and(eq(applications.cycleId, cycleId), eq(assignments.status, 'submitted'))!))
       .orderBy(asc(teams.code), asc(assignments.id)),
   ]);
