@@ -119,8 +119,8 @@ function revokedCertificateReason(c: Pick<Certificate, 'number' | 'year'>, revok
 /**
  * Draws certificates for the outbox transport: one PNG or PDF, or a cycle's zip with the PNG and PDF of
  * each. A certificate never changes once issued, so each drawing is kept for the zip and for retries; its
- * title may be revoked, so that is read at every attempt: the certificate of a revoked title is dropped
- * (nothing uploaded or sent) and left out of the zip.
+ * title may be revoked, so that is read at every attempt, and once more after the upload: the certificate of a
+ * revoked title is dropped (nothing sent) and left out of the zip.
  */
 export function certificateAttachments(db: Db, renderer: CertificateRenderer, timezone: string, keep = 64): AttachmentRenderer {
   const drawn = new Map<string, Promise<Buffer>>();
@@ -137,7 +137,7 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
     return bytes;
   };
   const withTitle = () => db.select({ certificate: certificates, revokedAt: honours.revokedAt }).from(certificates).innerJoin(honours, eq(honours.id, certificates.honourId));
-  return async (spec) => {
+  const render: AttachmentRenderer = async (spec) => {
     if (spec.kind === 'certificate') {
       const [row] = await withTitle().where(eq(certificates.id, Number(spec.certificateId)));
       if (!row) throw new Error(`certificate ${String(spec.certificateId)} not found`);
@@ -157,6 +157,14 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
     }
     throw new Error(`unknown attachment kind ${spec.kind}`);
   };
+  // a revocation that commits while the certificate is drawn and uploaded still stops it: read once more before it is
+  // sent (the zip goes to the association's own group, which knows of the revocation, and is not read again)
+  render.recheck = async (spec) => {
+    if (spec.kind !== 'certificate') return undefined;
+    const [row] = await withTitle().where(eq(certificates.id, Number(spec.certificateId)));
+    return row?.revokedAt ? { drop: revokedCertificateReason(row.certificate, row.revokedAt, timezone) } : undefined;
+  };
+  return render;
 }
 
 /** The certificates issued in a cycle to these teams, by team. */

@@ -192,7 +192,13 @@ const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
  * Makes the bytes of an attachment described by an outbox row (certificates are drawn here, not in the
  * callback), or says to drop the message (`RenderedAttachment`); it runs at each attempt, just before the upload.
  */
-export type AttachmentRenderer = (spec: AttachmentSpec) => Promise<RenderedAttachment>;
+export type AttachmentRenderer = ((spec: AttachmentSpec) => Promise<RenderedAttachment>) & {
+  /**
+   * Asked again once the bytes are uploaded, just before the message goes out: `drop` when it must no longer (a title
+   * revoked while its certificate was being drawn and uploaded). What is uploaded and not sent stays unseen.
+   */
+  recheck?: (spec: AttachmentSpec) => Promise<{ drop: string } | undefined>;
+};
 
 /** Sends outbox rows through the real SDK. */
 export class LarkTransport implements MessageTransport {
@@ -221,6 +227,9 @@ export class LarkTransport implements MessageTransport {
         if (!uploaded.ok) return { outcome: uploaded.outcome };
         content = JSON.stringify({ image_key: uploaded.imageKey });
       }
+      const drawn = row.msgType === 'file' || row.msgType === 'image' ? (row.card as OutgoingFile | OutgoingImage).render : undefined;
+      const late = drawn && this.renderAttachment?.recheck ? await this.renderAttachment.recheck(drawn) : undefined;
+      if (late) return { outcome: { ok: false, drop: late.drop } };
       let res: { code?: number; msg?: string; data?: { message_id?: string } } | undefined;
       if (row.kind === 'send') {
         res = await this.client.im.v1.message.create({

@@ -174,6 +174,49 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     expect(h.fake.messages.some((m) => m.receiveId === leaderOf(REVOKED) && cardText(m.content).includes('GDSZ-ZS-2027-0002（已作废）'))).toBe(true);
   }, 60_000);
 
+  it('revoked while its certificate was being uploaded: the row is dropped after the upload, and nothing is sent', async () => {
+    const c = await certificateOf(REVOKED);
+    const [target] = (await certificateRows(c)).filter((r) => r.msgType === 'image' && r.receiver === leaderOf(REVOKED));
+    await db().update(outbox).set({ status: 'sent' }).where(and(ne(outbox.id, target.id), sql`${outbox.status} = 'pending'`));
+    const real = h.app.larkClient;
+    let revokedDuringUpload = false;
+    // the real SDK against the fake platform; the revocation commits while the image is on its way up
+    const client = {
+      im: {
+        v1: {
+          message: real.im.v1.message,
+          file: real.im.v1.file,
+          image: {
+            create: async (payload: Parameters<typeof real.im.v1.image.create>[0]) => {
+              await revoke(c);
+              revokedDuringUpload = true;
+              return real.im.v1.image.create(payload);
+            },
+          },
+        },
+      },
+    } as unknown as typeof real;
+    const dispatcher = new OutboxDispatcher({
+      db: db(),
+      transport: new LarkTransport(client, certificateAttachments(db(), renderer, 'Asia/Shanghai')),
+      log: createLogger('silent'),
+      limits: { perApp: 1000, perReceiver: 1000 },
+      clock,
+    });
+    // one round of claims: the certificate alone is due (the revocation's notices are queued during the upload)
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect(revokedDuringUpload).toBe(true);
+    const [done] = await db().select().from(outbox).where(eq(outbox.id, target.id));
+    expect(done).toMatchObject({ status: 'dropped', lastError: REASON, attempts: 1, messageId: null });
+    // the image reached the platform, the message never did
+    expect(h.fake.uploads.filter((u) => u.kind === 'image')).toHaveLength(1);
+    expect(sendRequests(target.dedupeKey)).toHaveLength(0);
+    expect(h.fake.messages.filter((m) => m.receiveId === leaderOf(REVOKED) && m.msgType === 'image')).toHaveLength(0);
+    // the revocation notice itself goes out
+    await h.app.dispatcher.drain(30_000);
+    expect(h.fake.messages.some((m) => m.receiveId === leaderOf(REVOKED) && cardText(m.content).includes('GDSZ-ZS-2027-0002（已作废）'))).toBe(true);
+  }, 60_000);
+
   it('a certificate renderer that fails is a failed send: retried with backoff, then dead-lettered with an alert, nothing uploaded', async () => {
     const c = await certificateOf(1);
     const [target] = (await certificateRows(c)).filter((r) => r.msgType === 'file' && r.receiver === leaderOf(1));
