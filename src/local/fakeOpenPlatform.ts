@@ -729,6 +729,11 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     });
   });
 
+  // Node's client agent drops an idle kept-alive socket after 5 s, and Node's server closed one after 5 s too: a request
+  // sent on a socket as the server closed it failed with ECONNRESET (seen under load, in the crawl). The client lets go
+  // first now, as it would of Feishu's gateway.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {

@@ -580,7 +580,7 @@ export interface ExpertTask {
 /** An expert's tasks in the running cycle (pending first), without anyone else's scores. */
 export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typeof cycles.$inferSelect; tasks: ExpertTask[] }> {
   const running = inArray(cycles.status, ['open', 'scoring', 'closed']);
-  // issued together (one round trip): the tasks find the running cycle (one at most) by subquery
+  // issued together (one round trip): the tasks are the running cycle's range of assignments_expert_cycle_idx
   const [[cycle], rows] = await Promise.all([
     tx.select().from(cycles).where(running).limit(1),
     tx
@@ -588,7 +588,7 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
       .from(assignments)
       .innerJoin(applications, eq(applications.id, assignments.applicationId))
       .innerJoin(teams, eq(teams.id, applications.teamId))
-      .where(and(eq(assignments.expertOpenId, openId), inArray(applications.cycleId, tx.select({ id: cycles.id }).from(cycles).where(running)), inArray(assignments.status, ['assigned', 'submitted'])))
+      .where(and(eq(assignments.expertOpenId, openId), eq(assignments.cycleId, runningCycleId), inArray(assignments.status, ['assigned', 'submitted'])))
       .orderBy(sql`case when ${assignments.status} = 'assigned' then 0 else 1 end`, asc(teams.code)),
   ]);
   if (!cycle) return { tasks: [] };
