@@ -4,8 +4,10 @@
 -- letters and digits → half width, U+3000 → space), every whitespace character removed (JavaScript's \s, listed), ASCII letters
 -- lower-cased (COLLATE "C": the same whatever the database's locale). organizationKey (src/organizations.ts) is the same in
 -- TypeScript; test/db/organizationKey.test.ts holds the two together. `name` stays the spelling first seen.
-CREATE FUNCTION "organization_key"("name" text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN lower(regexp_replace(normalize("name", NFKC), '[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]', '', 'g') COLLATE "C");--> statement-breakpoint
+-- (A quoted body, not RETURN: PostgreSQL 13, the oldest the README allows, has normalize but not SQL-standard bodies.)
+CREATE FUNCTION "organization_key"("name" text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT lower(regexp_replace(normalize("name", NFKC), '[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]', '', 'g') COLLATE "C")
+$$;--> statement-breakpoint
 ALTER TABLE "organizations" ADD COLUMN "key" text GENERATED ALWAYS AS (organization_key(name)) STORED NOT NULL;--> statement-breakpoint
 -- Organisations already duplicated under one key are merged into the group's lowest id (the spelling first seen); every
 -- reference to organizations (teams, people, conflicts) moves there, then the others are deleted, each step audited.
