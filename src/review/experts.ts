@@ -1,10 +1,10 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
-import { findOrganization, upsertOrganization } from '../organizations.js';
 import { audit } from '../audit.js';
 import { AlreadyDone, UserError } from '../errors.js';
 import { defineForm, formSchema, readCode, readForm } from '../forms.js';
+import { findOrganization, upsertOrganization } from '../organizations.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { conflictForm } from './conflicts.js';
