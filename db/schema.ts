@@ -19,11 +19,22 @@ import {
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
-export const organizations = pgTable('organizations', {
-  id: serial('id').primaryKey(),
-  name: text('name').notNull().unique(),
-  createdAt: createdAt(),
-});
+/**
+ * One organisation however its name is typed: `key` is `organization_key(name)` (the migration 0005_organization_key
+ * defines it; `organizationKey` in src/organizations.ts is the same in TypeScript), unique. `name` is the spelling first seen.
+ */
+export const organizations = pgTable(
+  'organizations',
+  {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    key: text('key')
+      .notNull()
+      .generatedAlwaysAs(sql`organization_key(name)`),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('organizations_key_uq').on(t.key)],
+);
 
 /** Everyone the bot knows by open_id; roles: admin, expert, org_contact. */
 export const people = pgTable(

@@ -5,6 +5,7 @@ import { applications, certificates, codeSequences, cycles, honours, organizatio
 import { audit } from './audit.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text, defineForm, formLabels, formSchema, type FormValues } from './forms.js';
+import { upsertOrganization } from './organizations.js';
 import { type Actor, ensurePerson, grantRole } from './people.js';
 import { StateMachine } from './stateMachine.js';
 
@@ -109,11 +110,8 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     throw new UserError('班组长须为注册人本人；如需代为注册，请由协会管理员操作。', { field: 'leader' });
   }
   await checkContact(tx, input.contact, leader);
-  const [org] = await tx
-    .insert(organizations)
-    .values({ name: input.organization })
-    .onConflictDoUpdate({ target: organizations.name, set: { name: sql`excluded.name` } })
-    .returning({ id: organizations.id });
+  // another spelling of an organisation already known is that organisation, under the name first seen
+  const org = await upsertOrganization(tx, input.organization);
   // the organisation's row, locked by the upsert above, makes a second registration wait for the first.
   // The people's rows are written (and locked) before the year's code serial is drawn, the order an import batch
   // takes them in: the other way round, the two deadlock over a shared person. A refusal below rolls all back.
@@ -129,7 +127,7 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     nextTeamCode(tx, Number(today.slice(0, 4))),
   ]);
   if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
-  if (existing) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组（编号 ${existing.code}），请勿重复注册。`, { field: 'teamName', kind: 'info' });
+  if (existing) throw new UserError(`“${org.name}”已有名为“${input.teamName}”的班组（编号 ${existing.code}），请勿重复注册。`, { field: 'teamName', kind: 'info' });
 
   const [team] = await tx
     .insert(teams)
@@ -150,11 +148,10 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     })
     .onConflictDoNothing({ target: [teams.organizationId, teams.name] })
     .returning();
-  if (!team) throw new UserError(`“${input.organization}”已有名为“${input.teamName}”的班组，请勿重复注册。`, { field: 'teamName', kind: 'info' });
+  if (!team) throw new UserError(`“${org.name}”已有名为“${input.teamName}”的班组，请勿重复注册。`, { field: 'teamName', kind: 'info' });
   await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
-  await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, details: { code, name: team.name, organization: input.organization, contact: input.contact } });
-  // the organisation's stored name is the one typed: the upsert above matched it exactly
-  return { ...team, organization: input.organization };
+  await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, details: { code, name: team.name, organization: org.name, contact: input.contact } });
+  return { ...team, organization: org.name };
 }
 
 export interface TeamView {

@@ -55,7 +55,7 @@ export const addToPoolFast: NonNullable<CardActionDecl['fast']> = async (fx, inp
   }
   const done = await fastAddExperts(fx.database, { ...fastEvent(fx), input: form }, (db) => poolCardOn(db));
   if (!done) return undefined;
-  return { outcome: 'ok', answer: raw(done.answer, addedToast(form.experts.length, form.organization)) };
+  return { outcome: 'ok', answer: raw(done.answer, addedToast(form.experts.length, done.organization)) };
 };
 
 /** Who acts and when, for src/fast/admin.ts. */

@@ -130,7 +130,7 @@ with asked as (
 seen as (
   -- the picked people as this statement's snapshot has them, with their row versions
   select p.open_id, p.xmin as version,
-    coalesce('expert' = any(p.roles) and p.expert_active and p.organization_id = (select o.id from organizations o where o.name = $6::text)
+    coalesce('expert' = any(p.roles) and p.expert_active and p.organization_id = (select o.id from organizations o where o.key = organization_key($6::text))
       and p.max_load is not distinct from $8::int and p.specialities = $7::text[], false) as as_asked
   from people p where p.open_id = any($5::text[])
 ),
@@ -141,10 +141,11 @@ verdict as (
 ),
 ${claim},
 org as (
-  -- organizationId (src/review/experts.ts): the organisation upserted, its row locked, after the claim
+  -- upsertOrganization (src/organizations.ts): the organisation upserted, its row locked, after the claim; another
+  -- spelling of a known organisation is that one, under the name first seen
   insert into organizations (name) select $6::text from claim
-  on conflict (name) do update set name = excluded.name
-  returning id
+  on conflict (key) do update set name = organizations.name
+  returning id, name
 ),
 locked as (
   -- addExperts' locking read of the picked people, after the organisation's row as there
@@ -166,12 +167,13 @@ upserted as (
 audited as (
   -- addExperts' audit row of each picked person, in the order picked
   insert into audit_log (at, actor, action, entity, entity_id, details)
-  select $9::timestamptz, $3::text, 'expert.add', 'person', a.open_id, $10::jsonb
+  select $9::timestamptz, $3::text, 'expert.add', 'person', a.open_id, $10::jsonb || jsonb_build_object('organization', (select name from org))
   from asked a where exists (select 1 from upserted)
   order by a.n
   returning id
 )
 select exists (select 1 from claim) as claimed, (select count(*) from upserted)::int as written, (select count(*) from audited)::int as audited,
+  (select name from org) as organization,
   -- claimed, but a picked person changed (or came to be) since the statement's snapshot: the ordinary path decides on them as they are
   ${racedWhen(`exists (select 1 from claim) and (
     exists (select 1 from locked l join seen s on s.open_id = l.open_id where s.version <> l.version)
@@ -186,7 +188,7 @@ export interface FastAddExperts {
 }
 
 /** The experts added, and the answer's reads; undefined when anything is left to the ordinary path. */
-export async function fastAddExperts<R>(database: Database, event: FastAdminEvent & { input: FastAddExperts }, read: (db: Db) => Promise<R>): Promise<{ answer: R } | undefined> {
+export async function fastAddExperts<R>(database: Database, event: FastAdminEvent & { input: FastAddExperts }, read: (db: Db) => Promise<R>): Promise<{ answer: R; organization: string } | undefined> {
   const { input } = event;
   // a person picked twice is written twice by the ordinary path; one statement cannot change a row twice
   if (!postgresClient(database) || new Set(input.experts).size !== input.experts.length) return undefined;
@@ -200,12 +202,13 @@ export async function fastAddExperts<R>(database: Database, event: FastAdminEven
     input.specialities,
     input.maxLoad,
     event.now.toISOString(),
-    JSON.stringify({ organization: input.organization, specialities: input.specialities, maxLoad: input.maxLoad }),
+    // the organisation's stored name is added in the statement
+    JSON.stringify({ specialities: input.specialities, maxLoad: input.maxLoad }),
   ];
-  const done = await run<{ claimed: boolean }, R>(database, addSql, params, read);
+  const done = await run<{ claimed: boolean; organization: string }, R>(database, addSql, params, read);
   // claimed: every picked person written with their audit row (or the statement failed whole)
   if (!done?.row?.claimed) return undefined;
-  return { answer: done.answer };
+  return { answer: done.answer, organization: done.row.organization };
 }
 
 // --- 评审设置 -------------------------------------------------------------------------------------

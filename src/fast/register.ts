@@ -34,12 +34,13 @@ export interface FastRegisterEvent {
   bootstrapAdmins: readonly string[];
 }
 
-/** What the statement stored: the team with its organisation's name as typed (the upsert matched it exactly). */
+/** What the statement stored: the team with its organisation's stored name (the spelling first seen). */
 export type FastRegistered = { team: Omit<Team, 'createdAt' | 'updatedAt'> & { organization: string }; queued: number };
 
 const registerSql = `
 with org_seen as (
-  select id from organizations where name = $7::text
+  -- the organisation however its name is typed (src/organizations.ts)
+  select id from organizations where key = organization_key($7::text)
 ),
 verdict as (
   select
@@ -51,10 +52,11 @@ verdict as (
 ),
 ${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 org as (
-  -- registerTeam's upsert: the organisation's row, locked, makes a second registration in it wait for the first
+  -- registerTeam's upsert (upsertOrganization): the organisation's row, locked, makes a second registration in it wait
+  -- for the first; another spelling of a known organisation is that one, under the name first seen
   insert into organizations (name) select $7::text from claim
-  on conflict (name) do update set name = excluded.name
-  returning id
+  on conflict (key) do update set name = organizations.name
+  returning id, name
 ),
 leader_row as (
   -- ensurePerson (src/people.ts)
@@ -91,7 +93,7 @@ member as (
 ),
 audited as (
   insert into audit_log (actor, action, entity, entity_id, details)
-  select $3::text, 'team.register', 'team', t.id::text, jsonb_build_object('code', t.code, 'name', t.name, 'organization', $7::text, 'contact', $6::text)
+  select $3::text, 'team.register', 'team', t.id::text, jsonb_build_object('code', t.code, 'name', t.name, 'organization', (select name from org), 'contact', $6::text)
   from team t
   returning id
 ),
@@ -101,12 +103,12 @@ notices as (
   -- ctx.send uses: team:registered:<id> and team:contact-named:<id>:<contact>. The specs are teamRegisteredSpec's and
   -- contactNamedSpec's.
   select 'open_id'::text as receive_id_type, t.leader_open_id as receiver, t.id::text as dest_key, 'team:registered'::text as key,
-    jsonb_build_object('kind', '${TEAM_REGISTERED_CARD}'::text, 'teamId', t.id, 'code', t.code, 'name', t.name, 'organization', $7::text, 'type', t."type",
+    jsonb_build_object('kind', '${TEAM_REGISTERED_CARD}'::text, 'teamId', t.id, 'code', t.code, 'name', t.name, 'organization', (select name from org), 'type', t."type",
       'registeredAt', t.registered_at) as spec
   from team t where t.leader_open_id <> $3::text
   union all
   select 'open_id'::text, t.contact_open_id, t.contact_open_id, 'team:contact-named:' || t.id::text,
-    jsonb_build_object('kind', '${CONTACT_NAMED_CARD}'::text, 'teamId', t.id, 'code', t.code, 'name', t.name, 'organization', $7::text,
+    jsonb_build_object('kind', '${CONTACT_NAMED_CARD}'::text, 'teamId', t.id, 'code', t.code, 'name', t.name, 'organization', (select name from org),
       'department', t.department, 'phone', t.phone, 'leaderOpenId', t.leader_open_id)
   from team t
 ),
@@ -114,7 +116,7 @@ queued as (
   ${outboxSpecsSql('notices', 's.key', 's.spec', 1, '$19::timestamptz')}
 )
 select v.ok, (select count(*) from claim)::int as claimed, (select count(*) from member)::int as members, (select count(*) from audited)::int as audited,
-  (select count(*) from queued)::int as queued,
+  (select count(*) from queued)::int as queued, (select name from org) as organization,
   t.id, t.code, t.name, t.organization_id, t.department, t."type", t.leader_open_id, t.phone, t.member_count, t.functions, t.goals, t.plan,
   t.contact_open_id, t.registered_at, t.status
 from verdict v left join team t on true`;
@@ -125,6 +127,8 @@ interface Outcome {
   members: number;
   audited: number;
   queued: number;
+  /** the organisation's stored name: the spelling first seen */
+  organization: string;
   id: number | null;
   code: string;
   name: string;
@@ -215,7 +219,7 @@ export async function fastRegister(database: Database, event: FastRegisterEvent)
     contactOpenId: outcome.contact_open_id,
     registeredAt: outcome.registered_at,
     status: outcome.status,
-    organization: input.organization,
+    organization: outcome.organization,
   };
   return { team, queued: outcome.queued };
 }

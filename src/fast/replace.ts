@@ -418,11 +418,11 @@ export async function fastSwap(database: Database, event: FastSwapEvent): Promis
  */
 export const CONFLICT_DECLINES = 3;
 
-/** $actor's tasks of `status` in cycles of `cycleStatuses`, of the team coded $target or of the organisation named $target. */
+/** $actor's tasks of `status` in cycles of `cycleStatuses`, of the team coded $target or of the organisation named $target (any spelling). */
 const tasksOfTargetSql = (actor: string, kind: string, target: string, status: string, cycleStatuses: string) => `select s.id, s.application_id, a.cycle_id
   from assignments s join applications a on a.id = s.application_id join teams t on t.id = a.team_id join cycles c on c.id = a.cycle_id
   where s.expert_open_id = ${actor} and s.status = '${status}' and c.status in (${cycleStatuses})
-    and case when ${kind} = 'team' then t.code = ${target} else t.organization_id = (select o.id from organizations o where o.name = ${target}) end`;
+    and case when ${kind} = 'team' then t.code = ${target} else t.organization_id = (select o.id from organizations o where o.key = organization_key(${target})) end`;
 
 /** The pending tasks of the running cycle a declaration touches. */
 const touchedSql = (actor: string, kind: string, target: string) => tasksOfTargetSql(actor, kind, target, 'assigned', `'open', 'scoring'`);
@@ -442,10 +442,10 @@ const lockTouchedApplicationsSql = `select a.id from applications a join (${touc
  */
 const declareSql = `
 with target as (
-  -- declareConflict: the team by its code, or the organisation by its full name; the label the answer and the audit name it by
+  -- declareConflict: the team by its code, or the organisation by its full name however typed (findOrganization); the label the answer and the audit name it by
   select case when $4::text = 'team' then (select id from teams where code = $5::text) end as team_id,
-    case when $4::text = 'organization' then (select id from organizations where name = $5::text) end as org_id,
-    case when $4::text = 'team' then (select code || ' ' || name from teams where code = $5::text) else (select name from organizations where name = $5::text) end as label
+    case when $4::text = 'organization' then (select id from organizations where key = organization_key($5::text)) end as org_id,
+    case when $4::text = 'team' then (select code || ' ' || name from teams where code = $5::text) else (select name from organizations where key = organization_key($5::text)) end as label
 ),
 touched as (${touchedSql('$3', '$4::text', '$5::text')}),
 first_touched as (select min(id) as id from touched),

@@ -6,6 +6,7 @@ import { type ImportedTeam, teamsImportedCard } from '../../cards/import.js';
 import { oneYearAfter } from '../applications.js';
 import { audit } from '../audit.js';
 import { UserError } from '../errors.js';
+import { organizationsNamed } from '../organizations.js';
 import { enqueueMany } from '../outbox.js';
 import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
@@ -82,9 +83,11 @@ export type AddedTeam = Parameters<typeof tellPeople>[2][number];
  */
 export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date): Promise<AddedTeam[]> {
   const entries: { action: string; entity: string; entityId: string | number; details: Record<string, unknown> }[] = [];
+  // a name already here in another spelling is that organisation (its key is unique): nothing added, the first spelling kept
   if (plan.organizations.length) await tx.insert(organizations).values(plan.organizations.map((name) => ({ name }))).onConflictDoNothing();
-  const orgRows = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations);
-  const orgId = new Map(orgRows.map((o) => [o.name, o.id]));
+  // every organisation the plan names, found by its key as the database computes it: typed name → id and stored name
+  const orgOf = await organizationsNamed(tx, [...plan.organizations, ...plan.teams.map((op) => op.values.organization), ...plan.experts.map((op) => op.organization)]);
+  const orgId = new Map([...orgOf].map(([typed, o]) => [typed, o.id]));
   for (const name of plan.organizations) entries.push({ action: 'organization.import', entity: 'organization', entityId: orgId.get(name)!, details: { name } });
 
   // a pending person is no expert for assignment until linked: expert_active stays false
@@ -199,7 +202,7 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   for (let i = 0; i < entries.length; i += 500) {
     await tx.insert(auditLog).values(entries.slice(i, i + 500).map((e) => ({ actor: actor.openId, at: now, action: e.action, entity: e.entity, entityId: String(e.entityId), details: e.details })));
   }
-  return added.map((t, i) => ({ ...t, organization: adds[i].values.organization }));
+  return added.map((t, i) => ({ ...t, organization: orgOf.get(adds[i].values.organization)!.name }));
 }
 
 /** GDSZ-<registration year>-<serial> for each imported team without a code: one bump of the year's serial, skipping codes already taken. */

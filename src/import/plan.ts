@@ -3,6 +3,7 @@ import type { Db } from '../../db/index.js';
 import { auditLog, honours, organizations, people, teams } from '../../db/schema.js';
 import { formatDateZh, isRealDate } from '../dates.js';
 import { readCode, readDate, readNumber } from '../forms.js';
+import { organizationKey } from '../organizations.js';
 import { splitSpecialities } from '../review/experts.js';
 import { teamTypes } from '../teams.js';
 import { type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
@@ -130,21 +131,26 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   };
 
   // 单位
-  const orgRows = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations);
-  const orgIdByName = new Map(orgRows.map((o) => [o.name, o.id]));
-  const orgNameById = new Map(orgRows.map((o) => [o.id, o.name]));
+  // one organisation however its name is typed: names are compared by their key (src/organizations.ts), and a spelling
+  // of one already here, or earlier in the file, is that one (no row to add, no 所属单位 changed)
+  const orgRows = await tx.select({ id: organizations.id, key: organizations.key }).from(organizations);
+  const orgIdByKey = new Map(orgRows.map((o) => [o.key, o.id]));
+  const orgKeyById = new Map(orgRows.map((o) => [o.id, o.key]));
   const newOrganizations: string[] = [];
+  const newKeys = new Set<string>();
   for (const o of wb.organizations) {
     const name = o.name.trim();
+    const key = organizationKey(name);
     if (examplesLeft && isTemplateExample('organizations', o)) refuse('organizations', o.row, name, exampleRow);
     else if (name.length > 100) refuse('organizations', o.row, name.slice(0, 20), '单位名称超过 100 字');
-    else if (orgIdByName.has(name) || newOrganizations.includes(name)) summary.unchanged.organizations++;
+    else if (orgIdByKey.has(key) || newKeys.has(key)) summary.unchanged.organizations++;
     else {
       newOrganizations.push(name);
+      newKeys.add(key);
       summary.add.push({ sheet: 'organizations', row: o.row, label: name });
     }
   }
-  const knownOrganization = (name: string) => orgIdByName.has(name) || newOrganizations.includes(name);
+  const knownOrganization = (name: string) => orgIdByKey.has(organizationKey(name)) || newKeys.has(organizationKey(name));
 
   // 班组
   const existing = await tx.select().from(teams);
@@ -169,12 +175,12 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       refuse('teams', r.row, label, `班组编号“${code}”与第 ${codeRow.get(code)} 行重复`);
       continue;
     }
-    const nameKey = `${organization}|${name}`;
+    const nameKey = `${organizationKey(organization)}|${name}`;
     if (nameRow.has(nameKey)) {
       refuse('teams', r.row, label, `与第 ${nameRow.get(nameKey)} 行是同一单位的同名班组`);
       continue;
     }
-    const orgId = orgIdByName.get(organization);
+    const orgId = orgIdByKey.get(organizationKey(organization));
     const sameCode = code ? byCode.get(code) : undefined;
     const sameName = orgId !== undefined ? byOrgName.get(`${orgId}|${name}`) : undefined;
     if (sameCode && sameName && sameCode.id !== sameName.id) {
@@ -209,7 +215,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     }
     const changes: string[] = [];
     if (target.name !== name) changes.push('班组名称');
-    if (orgNameById.get(target.organizationId) !== organization) changes.push('所属单位');
+    if (orgKeyById.get(target.organizationId) !== organizationKey(organization)) changes.push('所属单位');
     if (target.type !== values.type) changes.push('班组类型');
     if (target.leaderOpenId !== values.leader) changes.push('班组长');
     if (target.contactOpenId !== values.contact) changes.push('单位联系人');
@@ -263,7 +269,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const p = personById.get(op.openId);
     if (p) {
       if (p.name !== op.name) op.changes.push('姓名');
-      if ((p.organizationId === null ? undefined : orgNameById.get(p.organizationId)) !== op.organization) op.changes.push('所属单位');
+      if ((p.organizationId === null ? undefined : orgKeyById.get(p.organizationId)) !== organizationKey(op.organization)) op.changes.push('所属单位');
       if (p.specialities.join('、') !== op.specialities.join('、')) op.changes.push('专业特长');
       if (p.maxLoad !== op.maxLoad) op.changes.push('评审上限');
       if (!p.roles.includes('expert')) op.changes.push('专家身份');

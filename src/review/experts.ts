@@ -4,6 +4,7 @@ import { applications, assignments, conflicts, cycles, organizations, people, te
 import { audit } from '../audit.js';
 import { AlreadyDone, UserError } from '../errors.js';
 import { defineForm, formSchema, readCode, readForm } from '../forms.js';
+import { findOrganization, upsertOrganization } from '../organizations.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { conflictForm } from './conflicts.js';
@@ -31,15 +32,6 @@ export function splitSpecialities(s: string | undefined): string[] {
   return [...new Set(s.split(/[,，、;；\s]+/).map((x) => x.trim()).filter(Boolean))].slice(0, 20);
 }
 
-async function organizationId(tx: Db, name: string): Promise<number> {
-  const [org] = await tx
-    .insert(organizations)
-    .values({ name })
-    .onConflictDoUpdate({ target: organizations.name, set: { name: sql`excluded.name` } })
-    .returning({ id: organizations.id });
-  return org.id;
-}
-
 /** 添加专家's form as `addExperts` reads it: whom, the organisation, the specialities split, the load limit or null; a UserError names what to fix. */
 export function readExpertForm(formValue: Record<string, unknown>): { experts: string[]; organization: string; specialities: string[]; maxLoad: number | null } {
   const input = readForm(expertAddForm, formValue, expertSchema);
@@ -50,14 +42,15 @@ export function readExpertForm(formValue: Record<string, unknown>): { experts: s
 export async function addExperts(tx: Db, actor: Actor, formValue: Record<string, unknown>, now: Date): Promise<{ openIds: string[]; organization: string }> {
   requireAdmin(actor);
   const input = readExpertForm(formValue);
-  const orgId = await organizationId(tx, input.organization);
+  // another spelling of a known organisation is that one, under the name first seen
+  const { id: orgId, name: organization } = await upsertOrganization(tx, input.organization);
   const { specialities } = input;
   // a second click waits for the first's rows, then finds every picked person in the pool as asked
   const current = await tx.select().from(people).where(inArray(people.openId, input.experts)).for('update');
   const asAsked = (p: (typeof current)[number]) =>
     (p.roles ?? []).includes('expert') && p.expertActive && p.organizationId === orgId && (p.maxLoad ?? null) === (input.maxLoad ?? null) && JSON.stringify(p.specialities ?? []) === JSON.stringify(specialities);
   if (current.length === new Set(input.experts).size && current.every(asAsked)) {
-    throw new AlreadyDone('添加', { action: 'expert.add', entity: 'person', entityId: input.experts[0] }, `${input.experts.length} 位专家（${input.organization}）`);
+    throw new AlreadyDone('添加', { action: 'expert.add', entity: 'person', entityId: input.experts[0] }, `${input.experts.length} 位专家（${organization}）`);
   }
   for (const openId of input.experts) {
     await grantRole(tx, openId, 'expert');
@@ -70,11 +63,11 @@ export async function addExperts(tx: Db, actor: Actor, formValue: Record<string,
       action: 'expert.add',
       entity: 'person',
       entityId: openId,
-      details: { organization: input.organization, specialities, maxLoad: input.maxLoad ?? null },
+      details: { organization, specialities, maxLoad: input.maxLoad ?? null },
       at: now,
     });
   }
-  return { openIds: input.experts, organization: input.organization };
+  return { openIds: input.experts, organization };
 }
 
 /** 停用 / 启用: an inactive expert gets no new tasks; tasks already given stay until swapped. A second click changes nothing. */
@@ -210,7 +203,8 @@ export async function declareConflict(
     teamId = team.id;
     label = `${team.code} ${team.name}`;
   } else {
-    const [[org]] = await Promise.all([tx.select({ id: organizations.id, name: organizations.name }).from(organizations).where(eq(organizations.name, input.target.trim())), lock]);
+    // the organisation however its name is typed: a declaration against one spelling covers every other
+    const [org] = await Promise.all([findOrganization(tx, input.target), lock]);
     if (!org) throw new UserError(`找不到名为“${input.target}”的单位，请填写单位全称（与班组注册时一致）。`, { field: 'target' });
     orgId = org.id;
     label = org.name;

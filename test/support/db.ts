@@ -21,11 +21,11 @@ export interface TestDatabase extends Database {
   url?: string;
 }
 
-/** A fresh, migrated database of its own for one test file; dropped on close. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh, migrated database of its own for one test file (empty with `migrate: false`); dropped on close. */
+export async function createTestDatabase(opts: { migrate?: false } = {}): Promise<TestDatabase> {
   const base = adminUrl();
   if (testDatabaseKind() === 'pglite' || !base) {
-    return openDatabase({ loadDataDir: await migratedPgliteDump() });
+    return opts.migrate === false ? openDatabase({ migrate: false }) : openDatabase({ loadDataDir: await migratedPgliteDump() });
   }
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(base, { max: 1, onnotice: () => {} });
@@ -33,7 +33,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), max: 20 });
+  const database = await openDatabase({ databaseUrl: url.toString(), max: 20, ...opts });
   return {
     ...database,
     url: url.toString(),
