@@ -21,9 +21,10 @@
  * BENCH_SCORING_ONLY=1 stops there too, without the profiler; BENCH_NODE_FLAGS (space-separated) are added to
  * the measured bot's node flags, to try one before changing package.json. BENCH_TRACE=<prefix> writes each timed
  * run's requests (start, latency) to a file, to tell a stall (many requests begun together, all slow) from a tail.
+ * BENCH_BOT_OUTPUT=<file> keeps the measured bot's output (its log, and what `--trace-gc` in BENCH_NODE_FLAGS prints).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -116,7 +117,7 @@ async function main() {
     const scoringOnly = !!profileDir || process.env.BENCH_SCORING_ONLY === '1';
     const extraFlags = [...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
     // after package.json's flags, so that one given again wins
-    const bot = await startProcess([...botArgs.slice(0, -1), ...extraFlags, ...botArgs.slice(-1)], botEnv, LISTENING);
+    const bot = await startProcess([...botArgs.slice(0, -1), ...extraFlags, ...botArgs.slice(-1)], botEnv, LISTENING, process.env.BENCH_BOT_OUTPUT);
     children.push(bot.child);
 
     const seeded = await seedCycle(dbUrl.toString());
@@ -319,7 +320,7 @@ async function runLargeCycle(context: LargeCycleContext): Promise<LargeCycleOutc
   return module.benchLargeCycle(context);
 }
 
-async function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; url: string }> {
+async function startProcess(args: string[], env: Record<string, string>, ready: RegExp, outputFile?: string): Promise<{ child: ChildProcess; url: string }> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL'));
   const child = spawn(process.execPath, args, { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -337,9 +338,16 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
   });
-  // keep draining its output so a full pipe never blocks it
-  child.stdout!.resume();
-  child.stderr!.resume();
+  // keep draining its output so a full pipe never blocks it (into a file, when one is asked for)
+  if (outputFile) {
+    const out = createWriteStream(outputFile);
+    out.write(output);
+    child.stdout!.pipe(out, { end: false });
+    child.stderr!.pipe(out, { end: false });
+  } else {
+    child.stdout!.resume();
+    child.stderr!.resume();
+  }
   return { child, url };
 }
 
