@@ -79,6 +79,38 @@ export function applicationDetails(a: ApplicationSummary): Element[] {
   return [summaryFields(a), ...formDisplayElements(a.display.filter((r) => !isShort(r)))];
 }
 
+/**
+ * What a team's application waits for and who acts next, as the leader (or a member) or the organisation contact reads
+ * it: one sentence per stage, said in 进度.
+ */
+export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean } = {}): string {
+  const leads = role === 'leader';
+  // a draft or a returned application once the year's applications are closed can no longer be submitted
+  if ((status === 'draft' || status === 'returned') && opts.takesApplications === false) return '本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
+  switch (status) {
+    case 'draft':
+      return leads ? '草稿尚未提交：点“年度申报”（或发送“申报”）继续填写并提交。' : '班组长正在填写，尚未提交。';
+    case 'submitted':
+      return role === 'contact' ? '等待你确认：请核实申报材料后推荐或退回修改（第十五条）。' : '等待单位联系人确认并填写推荐意见（第十五条）；确认后报协会形式审查。';
+    case 'returned':
+      return leads ? '已退回修改：请按退回意见修改后，点“年度申报”重新提交，单位联系人将再次确认。' : '已退回班组长修改，等待重新提交。';
+    case 'recommended':
+      return '单位已推荐，等待协会形式审查。';
+    case 'accepted':
+      return '协会已受理；申报截止后由协会分配专家评审（第十八条）。';
+    case 'rejected':
+      return '协会形式审查未受理；如有疑问，请联系协会。';
+    case 'scoring':
+      return '专家评审中（第十八条）；协会公布结果后会通知班组长和单位联系人。';
+    case 'scored':
+      return '专家评分已完成，等待协会汇总并公布结果。';
+    case 'decided':
+      return opts.decision === 'awarded' ? '结果已公布：授予年度“质量信得过班组”称号（第二十条）。' : '结果已公布：本年度未获称号；可参加下一年度评选（第十九条）。';
+    default:
+      return '';
+  }
+}
+
 /** What the leader sees after submitting. */
 export function submittedCard(a: ApplicationSummary): Card {
   return card({
