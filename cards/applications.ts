@@ -64,6 +64,10 @@ export interface ApplicationSummary {
   id: number;
   year: number;
   statusLabel: string;
+  /** The stored status (src/applications.ts `ApplicationStatus`), where the card says what comes next. */
+  status?: string;
+  /** The association's decision once results are published: awarded or not_awarded. */
+  decision?: string | null;
   team: ApplicationCardTeam;
   /** The stored form as people read it (src/forms.ts `formDisplay`). */
   display: DisplayRow[];
@@ -81,7 +85,7 @@ export function applicationDetails(a: ApplicationSummary): Element[] {
 
 /**
  * What a team's application waits for and who acts next, as the leader (or a member) or the organisation contact reads
- * it: one sentence per stage, said in 进度.
+ * it: one sentence per stage, the same in 进度 and on the leader's card of a submitted application.
  */
 export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean } = {}): string {
   const leads = role === 'leader';
@@ -111,13 +115,19 @@ export function applicationNextStep(status: string, role: 'leader' | 'member' | 
   }
 }
 
-/** What the leader sees after submitting. */
+/** What the leader sees after submitting; an old copy's click later shows where the application has got to since. */
 export function submittedCard(a: ApplicationSummary): Card {
+  const moved = a.status !== undefined && a.status !== 'submitted';
   return card({
-    title: `已提交 ${a.year} 年度申报`,
+    title: moved ? `${a.year} 年度申报：${a.statusLabel}` : `已提交 ${a.year} 年度申报`,
     subtitle: a.team.name,
     template: 'green',
-    elements: [summaryFields(a), note('第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。发送“进度”可随时查看。'), buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])],
+    elements: [
+      summaryFields(a),
+      ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision })}`)] : []),
+      note(moved ? '发送“进度”可随时查看。' : '第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。发送“进度”可随时查看。'),
+      buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })]),
+    ],
   });
 }
 

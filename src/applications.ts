@@ -512,6 +512,8 @@ export function summaryOf(application: Application, team: Team, organization: st
     id: application.id,
     year,
     statusLabel: applicationStatusNames[application.status as ApplicationStatus] ?? application.status,
+    status: application.status,
+    decision: application.status === 'decided' ? application.decision : null,
     team: { id: team.id, name: team.name, code: team.code, organization },
     display: formDisplay(applicationForm, application.form as Record<string, unknown> | null),
   };
