@@ -190,15 +190,15 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
   const titles: Record<LeaderNotice, [string, 'green' | 'orange']> = {
     recommended: ['单位已推荐你的申报', 'green'],
     returnedByOrganization: ['单位退回了你的申报', 'orange'],
-    accepted: ['协会已受理你的申报', 'green'],
-    returnedByAssociation: ['协会退回了你的申报', 'orange'],
+    accepted: ['协会已受理申报', 'green'],
+    returnedByAssociation: ['协会退回了申报', 'orange'],
   };
   const [title, template] = titles[notice];
   const next: Record<LeaderNotice, string> = {
     recommended: '申报已报协会形式审查。',
     returnedByOrganization: '请按意见修改后重新提交。',
-    accepted: '申报已进入专家评审（第十八条）。',
-    returnedByAssociation: '请按原因修改后重新提交，单位将再次确认。',
+    accepted: '申报截止后由协会分配专家评审（第十八条）。',
+    returnedByAssociation: '班组长请按原因修改后重新提交，单位联系人将再次确认。',
   };
   const returned = notice === 'returnedByOrganization' || notice === 'returnedByAssociation';
   return card({

@@ -257,8 +257,18 @@ describe('a team leader and their organisation’s contact through the year, on 
     await both(worlds, CONTACT, byWorld(c, 'endorse.recommend'), { truthful: true, opinion: '同意' });
     const a = await appIds(LEADER);
     for (const ids of [a, b]) expect((await both(worlds, ADMIN, byWorld(ids, 'check.accept'))).toast.type).toBe('success');
+    for (const mode of MODES) worlds[mode].h.fake.reset();
     const returned = await both(worlds, ADMIN, byWorld(c, 'check.return'), { [`reason_${c.fast}`]: '材料链接打不开' });
     expect(returned.toast.type).toBe('success');
+    // the leader and the contact get the same notice: it says who acts, and is not “your application” to the contact
+    for (const mode of MODES) {
+      for (const openId of [LEADER3, CONTACT]) {
+        const [notice] = worlds[mode].h.fake.messages.filter((m) => m.receiveId === openId && m.msgType === 'interactive');
+        expectValidCard(notice.content);
+        expect(notice.content.header.title.content).toBe('协会退回了申报');
+        expect(cardText(notice.content)).toContain('班组长请按原因修改后重新提交，单位联系人将再次确认。');
+      }
+    }
     expect((await progress(worlds, LEADER)).text).toContain('**下一步**：协会已受理；申报截止后由协会分配专家评审（第十八条）。');
 
     for (const mode of MODES) worlds[mode].h.clock.set('2027-05-01T09:00:00+08:00');
