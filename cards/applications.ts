@@ -87,17 +87,18 @@ export function applicationDetails(a: ApplicationSummary): Element[] {
  * What a team's application waits for and who acts next, as the leader (or a member) or the organisation contact reads
  * it: one sentence per stage, the same in 进度 and on the leader's card of a submitted application.
  */
-export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean } = {}): string {
+export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean; deadline?: string } = {}): string {
   const leads = role === 'leader';
+  const by = opts.deadline ? `（${opts.deadline} 截止）` : '';
   // a draft or a returned application once the year's applications are closed can no longer be submitted
   if ((status === 'draft' || status === 'returned') && opts.takesApplications === false) return '本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
   switch (status) {
     case 'draft':
-      return leads ? '草稿尚未提交：点“年度申报”（或发送“申报”）继续填写并提交。' : '班组长正在填写，尚未提交。';
+      return leads ? `草稿尚未提交：点“年度申报”（或发送“申报”）继续填写并提交${by}。` : `班组长正在填写，尚未提交${by}。`;
     case 'submitted':
       return role === 'contact' ? '等待你确认：请核实申报材料后推荐或退回修改（第十五条）。' : '等待单位联系人确认并填写推荐意见（第十五条）；确认后报协会形式审查。';
     case 'returned':
-      return leads ? '已退回修改：请按退回意见修改后，点“年度申报”重新提交，单位联系人将再次确认。' : '已退回班组长修改，等待重新提交。';
+      return leads ? `已退回修改：请按退回意见修改后，点“年度申报”重新提交${by}，单位联系人将再次确认。` : `已退回班组长修改，等待重新提交${by}。`;
     case 'recommended':
       return '单位已推荐，等待协会形式审查。';
     case 'accepted':

@@ -108,6 +108,8 @@ export interface StatusEntry {
   current?: { id: number; status: string; decision: string | null };
   /** Whether the running year still takes applications (a draft or a returned one can still be submitted). */
   yearTakesApplications?: boolean;
+  /** The year taking applications now: its deadline, and whether the team is a year old by then (第十六条). */
+  openYear?: { year: number; deadline: string; eligible: boolean };
 }
 
 /** Teams on one 进度 card: five at their longest (a 50-character name, a 100-character organisation, ten years) stay far under Feishu's 30 KB. */
@@ -149,7 +151,13 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
           .map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipped(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}${decisionShown[a.decision ?? ''] ?? ''}`)
           .join('\n')
       : '暂无';
-    const nextStep = e.current ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications }) : '';
+    const nextStep = e.current
+      ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline })
+      : e.myRole === 'leader' && e.canApply && e.openYear
+        ? e.openYear.eligible
+          ? `${e.openYear.year} 年度申报进行中，${e.openYear.deadline} 截止：点“年度申报”填写，可先保存草稿。`
+          : `${e.openYear.year} 年度申报 ${e.openYear.deadline} 截止，届时本班组注册未满一年，不能参加本年度评选；可参加下一年度评选（第十六条）。`
+        : '';
     const titles = e.honours.length ? e.honours.map((h) => `${h.year} 年度质量信得过班组${h.recommended ? '（推荐至全国）' : ''}${h.revoked ? '（已撤销）' : ''}${h.certificate ? `，证书编号 ${h.certificate}${h.revoked ? '（已作废）' : ''}` : ''}`).join('、') : '暂无';
     elements.push(
       markdown(md`**${t.name}**　${t.code}　<font color='grey'>${roleLabel[e.myRole]}</font>`),
@@ -165,7 +173,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     );
     const buttons: Element[] = [];
     if (e.myRole === 'leader') {
-      if (e.canApply) buttons.push(button({ text: '年度申报', type: 'primary', value: { action: 'application.open', teamId: t.id } }));
+      if (e.canApply && e.openYear?.eligible !== false) buttons.push(button({ text: '年度申报', type: 'primary', value: { action: 'application.open', teamId: t.id } }));
       buttons.push(button({ text: '修改资料', value: { action: 'team.editForm', teamId: t.id } }));
       buttons.push(button({ text: '班组成员', value: { action: 'team.members', teamId: t.id } }));
     }

@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, ne } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { applications, assignments, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
@@ -21,6 +21,7 @@ const [LEADER, LEADER2, LEADER3] = LEADERS;
 const CONTACT = 'ou_qacontact000000000000000000001';
 const EXPERTS = ['ou_qaleaderexp0000000000000000001', 'ou_qaleaderexp0000000000000000002', 'ou_qaleaderexp0000000000000000003'];
 const TEAM_NAMES = ['市政养护一班', '市政养护二班', '市政养护三班'];
+const YOUNG_TEAM = '市政养护新班';
 
 interface World {
   h: Harness;
@@ -36,10 +37,13 @@ async function start(_mode: Mode): Promise<World> {
     expect(answer.toast.type).toBe('success');
   }
   await h.db.db.insert(people).values(EXPERTS.map((openId, i) => ({ openId, name: `评审专家${i + 1}`, roles: ['expert' as const] })));
+  // a second team of the second leader, registered too late for 2027 (第十六条)
+  h.clock.set('2027-02-01T09:00:00+08:00');
+  expect((await h.click(LEADER2, { action: 'team.register' }, registrationForm(YOUNG_TEAM, CONTACT))).toast.type).toBe('success');
   h.clock.set('2027-03-10T09:00:00+08:00');
   const opened = await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
   expect(opened.toast.type).toBe('success');
-  const rows = await h.db.db.select({ id: teams.id, leader: teams.leaderOpenId }).from(teams);
+  const rows = await h.db.db.select({ id: teams.id, leader: teams.leaderOpenId }).from(teams).where(ne(teams.name, YOUNG_TEAM));
   return { h, team: Object.fromEntries(rows.map((r) => [r.leader, r.id])) };
 }
 
@@ -132,7 +136,7 @@ describe('a team leader and their organisation’s contact through the year, on 
   it('注册 typed as on a phone is stored as meant; a blank or over-long field is refused naming it, with everything typed kept', async () => {
     for (const mode of MODES) {
       const stored = await worlds[mode].h.db.db.select({ phone: teams.phone, memberCount: teams.memberCount }).from(teams).orderBy(asc(teams.id));
-      expect(stored).toEqual([1, 2, 3].map((i) => ({ phone: `138 0000 000${i}`, memberCount: 12 })));
+      expect(stored.slice(0, 3)).toEqual([1, 2, 3].map((i) => ({ phone: `138 0000 000${i}`, memberCount: 12 })));
     }
     const typed = registrationForm('市政养护四班', CONTACT, { teamName: '', phone: '１３８-００００-０００９', goals: '目'.repeat(1001) });
     const blank = await both(worlds, LEADER, () => ({ action: 'team.register' }), typed);
@@ -147,8 +151,16 @@ describe('a team leader and their organisation’s contact through the year, on 
   });
 
   it('申报 over two sittings keeps the draft; a refused submit names the rule’s article and clause and what would make the team eligible', async () => {
+    const before = await progress(worlds, LEADER);
+    expect(before.text).toContain('**下一步**：2027 年度申报进行中，2027年4月30日 截止：点“年度申报”填写，可先保存草稿。');
+    expect(before.actions[0]).toEqual({ action: 'application.open', teamId: worlds.fast.team[LEADER] });
+    // a team not a year old by the deadline is told so, with no 年度申报 button that could only be refused
+    const young = await progress(worlds, LEADER2);
+    expect(young.text).toContain('**下一步**：2027 年度申报 2027年4月30日 截止，届时本班组注册未满一年，不能参加本年度评选；可参加下一年度评选（第十六条）。');
+    expect(young.actions.filter((a) => a.action === 'application.open')).toEqual([{ action: 'application.open', teamId: worlds.fast.team[LEADER2] }]);
     const saved = await both(worlds, LEADER, save(LEADER), { title: '提高沥青路面修补一次合格率', trainingRate: '９６' });
     expect(saved.toast.type).toBe('success');
+    expect((await progress(worlds, LEADER)).text).toContain('**下一步**：草稿尚未提交：点“年度申报”（或发送“申报”）继续填写并提交（2027年4月30日 截止）。');
     const [again] = await say(worlds, LEADER, '申报');
     expect(inputs(again.content).title).toBe('提高沥青路面修补一次合格率');
     expect(inputs(again.content).trainingRate).toBe('９６');
@@ -212,7 +224,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     expect(cardActions(late.card.data)).toEqual([]);
 
     const leader = await progress(worlds, LEADER);
-    expect(leader.text).toContain('**下一步**：已退回修改：请按退回意见修改后，点“年度申报”重新提交，单位联系人将再次确认。');
+    expect(leader.text).toContain('**下一步**：已退回修改：请按退回意见修改后，点“年度申报”重新提交（2027年4月30日 截止），单位联系人将再次确认。');
     expect(leader.actions[0]).toEqual({ action: 'application.open', teamId: worlds.fast.team[LEADER] });
   });
 
