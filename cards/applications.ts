@@ -64,6 +64,10 @@ export interface ApplicationSummary {
   id: number;
   year: number;
   statusLabel: string;
+  /** The stored status (src/applications.ts `ApplicationStatus`), where the card says what comes next. */
+  status?: string;
+  /** The association's decision once results are published: awarded or not_awarded. */
+  decision?: string | null;
   team: ApplicationCardTeam;
   /** The stored form as people read it (src/forms.ts `formDisplay`). */
   display: DisplayRow[];
@@ -79,13 +83,52 @@ export function applicationDetails(a: ApplicationSummary): Element[] {
   return [summaryFields(a), ...formDisplayElements(a.display.filter((r) => !isShort(r)))];
 }
 
-/** What the leader sees after submitting. */
+/**
+ * What a team's application waits for and who acts next, as the leader (or a member) or the organisation contact reads
+ * it: one sentence per stage, the same in 进度 and on the leader's card of a submitted application.
+ */
+export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean; deadline?: string } = {}): string {
+  const leads = role === 'leader';
+  const by = opts.deadline ? `（${opts.deadline} 截止）` : '';
+  // a draft or a returned application once the year's applications are closed can no longer be submitted
+  if ((status === 'draft' || status === 'returned') && opts.takesApplications === false) return '本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
+  switch (status) {
+    case 'draft':
+      return leads ? `草稿尚未提交：点“年度申报”（或发送“申报”）继续填写并提交${by}。` : `班组长正在填写，尚未提交${by}。`;
+    case 'submitted':
+      return role === 'contact' ? '等待你确认：请核实申报材料后推荐或退回修改（第十五条）。' : '等待单位联系人确认并填写推荐意见（第十五条）；确认后报协会形式审查。';
+    case 'returned':
+      return leads ? `已退回修改：请按退回意见修改后，点“年度申报”重新提交${by}，单位联系人将再次确认。` : `已退回班组长修改，等待重新提交${by}。`;
+    case 'recommended':
+      return '单位已推荐，等待协会形式审查。';
+    case 'accepted':
+      return '协会已受理；申报截止后由协会分配专家评审（第十八条）。';
+    case 'rejected':
+      return '协会形式审查未受理；如有疑问，请联系协会。';
+    case 'scoring':
+      return '专家评审中（第十八条）；协会公布结果后会通知班组长和单位联系人。';
+    case 'scored':
+      return '专家评分已完成，等待协会汇总并公布结果。';
+    case 'decided':
+      return opts.decision === 'awarded' ? '结果已公布：授予年度“质量信得过班组”称号（第二十条）。' : '结果已公布：本年度未获称号；可参加下一年度评选（第十九条）。';
+    default:
+      return '';
+  }
+}
+
+/** What the leader sees after submitting; an old copy's click later shows where the application has got to since. */
 export function submittedCard(a: ApplicationSummary): Card {
+  const moved = a.status !== undefined && a.status !== 'submitted';
   return card({
-    title: `已提交 ${a.year} 年度申报`,
+    title: moved ? `${a.year} 年度申报：${a.statusLabel}` : `已提交 ${a.year} 年度申报`,
     subtitle: a.team.name,
     template: 'green',
-    elements: [summaryFields(a), note('第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。发送“进度”可随时查看。'), buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])],
+    elements: [
+      summaryFields(a),
+      ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision })}`)] : []),
+      note(moved ? '发送“进度”可随时查看。' : '第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。发送“进度”可随时查看。'),
+      buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })]),
+    ],
   });
 }
 
@@ -148,15 +191,15 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
   const titles: Record<LeaderNotice, [string, 'green' | 'orange']> = {
     recommended: ['单位已推荐你的申报', 'green'],
     returnedByOrganization: ['单位退回了你的申报', 'orange'],
-    accepted: ['协会已受理你的申报', 'green'],
-    returnedByAssociation: ['协会退回了你的申报', 'orange'],
+    accepted: ['协会已受理申报', 'green'],
+    returnedByAssociation: ['协会退回了申报', 'orange'],
   };
   const [title, template] = titles[notice];
   const next: Record<LeaderNotice, string> = {
     recommended: '申报已报协会形式审查。',
     returnedByOrganization: '请按意见修改后重新提交。',
-    accepted: '申报已进入专家评审（第十八条）。',
-    returnedByAssociation: '请按原因修改后重新提交，单位将再次确认。',
+    accepted: '申报截止后由协会分配专家评审（第十八条）。',
+    returnedByAssociation: '班组长请按原因修改后重新提交，单位联系人将再次确认。',
   };
   const returned = notice === 'returnedByOrganization' || notice === 'returnedByAssociation';
   return card({

@@ -84,6 +84,11 @@ function excerpt({ article, bestLine, bestSentence }: AnswerItem): string {
   return `${articleText(cut(lead, 60))}\n……\n${answeringPart(bestLine, bestSentence)}`;
 }
 
+/** The articles of taking part: creating a team, the conditions, the application, the year before it (第十二、十三、十五、十六条). */
+const TAKING_PART = new Set([12, 13, 15, 16]);
+const TAKING_PART_ZH = '**怎么办理**：发送“注册”登记班组（第十二条）；注册满一年后，协会开启年度评审时发送“申报”（第十六条）；发送“进度”查看你的班组到了哪一步。';
+const TAKING_PART_EN = '**To take part**: send “注册” (register) to register your team; a year later, when the association opens the year’s review, send “申报” (apply); “进度” (status) shows where your team is.';
+
 type AnswerItem = Pick<RankedArticle, 'article' | 'bestLine' | 'bestSentence'> & { score?: number };
 
 /** At most this many articles are shown; the others are named with how to open them. */
@@ -125,6 +130,8 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
       ),
     ),
   );
+  // a question about taking part (第五章 申报) is answered with what to send next, not only with the articles
+  if (shown.some((r) => TAKING_PART.has(r.article.number))) elements.push(markdown(raw(english ? TAKING_PART_EN : TAKING_PART_ZH)));
   elements.push(buttonRow([browseButton()]));
   const title = english ? 'From the measures · 办法中的相关条款' : '办法中的相关条款';
   return card({ title, subtitle: quoted(query), template: 'wathet', summary: title, elements });

@@ -2,6 +2,7 @@ import { button, buttonRow, card, type Card, type Element, fields, hr, markdown,
 import { formatDateZh } from '../src/dates.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, formInputs, multiPersonPicker, personLookupInput, submitButton } from './forms.js';
+import { applicationNextStep } from './applications.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
 export interface TeamData {
@@ -103,6 +104,12 @@ export interface StatusEntry {
   /** certificate: the 荣誉证书 number (第二十条), void once the title is revoked */
   honours: { year: number; revoked: boolean; recommended: boolean; certificate?: string }[];
   canApply: boolean;
+  /** The running year's application, if any: what it waits for is said under it. */
+  current?: { id: number; status: string; decision: string | null };
+  /** Whether the running year still takes applications (a draft or a returned one can still be submitted). */
+  yearTakesApplications?: boolean;
+  /** The year taking applications now: its deadline, and whether the team is a year old by then (第十六条). */
+  openYear?: { year: number; deadline: string; eligible: boolean };
 }
 
 /** Teams on one 进度 card: five at their longest (a 50-character name, a 100-character organisation, ten years) stay far under Feishu's 30 KB. */
@@ -140,8 +147,17 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     const t = e.team;
     const eligibility = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天满一年（${formatDateZh(e.eligibleFrom)} 起可参评，第十六条）` : `已满一年，可参加评选（${formatDateZh(e.eligibleFrom)} 起）`;
     const apps = e.applications.length
-      ? e.applications.map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipped(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}`).join('\n')
+      ? e.applications
+          .map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipped(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}${decisionShown[a.decision ?? ''] ?? ''}`)
+          .join('\n')
       : '暂无';
+    const nextStep = e.current
+      ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline })
+      : e.myRole === 'leader' && e.canApply && e.openYear
+        ? e.openYear.eligible
+          ? `${e.openYear.year} 年度申报进行中，${e.openYear.deadline} 截止：点“年度申报”填写，可先保存草稿。`
+          : `${e.openYear.year} 年度申报 ${e.openYear.deadline} 截止，届时本班组注册未满一年，不能参加本年度评选；可参加下一年度评选（第十六条）。`
+        : '';
     const titles = e.honours.length ? e.honours.map((h) => `${h.year} 年度质量信得过班组${h.recommended ? '（推荐至全国）' : ''}${h.revoked ? '（已撤销）' : ''}${h.certificate ? `，证书编号 ${h.certificate}${h.revoked ? '（已作废）' : ''}` : ''}`).join('、') : '暂无';
     elements.push(
       markdown(md`**${t.name}**　${t.code}　<font color='grey'>${roleLabel[e.myRole]}</font>`),
@@ -150,15 +166,19 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
         ['注册日期', formatDateZh(t.registeredAt)],
         ['参评资格', eligibility],
         ['申报', apps],
+        ...(nextStep ? [['下一步', nextStep] as [string, string]] : []),
         ['荣誉', titles],
         ['状态', t.statusLabel],
       ]),
     );
     const buttons: Element[] = [];
     if (e.myRole === 'leader') {
-      if (e.canApply) buttons.push(button({ text: '年度申报', type: 'primary', value: { action: 'application.open', teamId: t.id } }));
+      if (e.canApply && e.openYear?.eligible !== false) buttons.push(button({ text: '年度申报', type: 'primary', value: { action: 'application.open', teamId: t.id } }));
       buttons.push(button({ text: '修改资料', value: { action: 'team.editForm', teamId: t.id } }));
       buttons.push(button({ text: '班组成员', value: { action: 'team.members', teamId: t.id } }));
+    }
+    if (e.myRole === 'contact' && e.current?.status === 'submitted') {
+      buttons.push(button({ text: '确认申报', type: 'primary', value: { action: 'endorse.open', applicationId: e.current.id } }));
     }
     if (buttons.length) elements.push(buttonRow(buttons));
   }
@@ -167,6 +187,8 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
 }
 
 const clipped = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+const decisionShown: Record<string, string> = { awarded: '，授予称号', not_awarded: '，未获称号' };
 
 const roleLabel = { leader: '班组长', member: '成员', contact: '单位联系人' } as const;
 

@@ -5,7 +5,7 @@ import type { Db } from '../db/index.js';
 import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { daysBetween, formatDateZh, isRealDate } from './dates.js';
-import { AlreadyDone, cite, UserError } from './errors.js';
+import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
@@ -191,7 +191,7 @@ async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now: Date)
 export function declarationFailures(form: ApplicationForm): EligibilityFailure[] {
   const failures: EligibilityFailure[] = [];
   if (form.accidents !== 'none') {
-    failures.push({ check: 'E2', article: 13, field: 'accidents', message: cite(13, '第5款：班组近三年须无质量、安全、环保事故，有事故的班组本年度不能申报。') });
+    failures.push({ check: 'E2', article: 13, field: 'accidents', message: citeClause(13, 5, '班组近三年须无质量、安全、环保事故：有事故的班组，事故满三年后方可申报；如选错，请改选“无”。') });
   }
   const low = [
     ['trainingRate', '培训率', form.trainingRate],
@@ -202,7 +202,7 @@ export function declarationFailures(form: ApplicationForm): EligibilityFailure[]
       check: 'E3',
       article: 7,
       field: low[0][0],
-      message: cite(7, `第4款：班组成员培训率和考试合格率须达 90% 以上；${low.map(([, l, v]) => `${l} ${v}% 低于 90%`).join('，')}。`),
+      message: citeClause(7, 4, `班组成员培训率和考试合格率须达 90% 以上；${low.map(([, l, v]) => `${l} ${v}% 低于 90%`).join('，')}。请核实所填数值；达到 90% 后方可申报。`),
     });
   }
   return failures;
@@ -512,6 +512,8 @@ export function summaryOf(application: Application, team: Team, organization: st
     id: application.id,
     year,
     statusLabel: applicationStatusNames[application.status as ApplicationStatus] ?? application.status,
+    status: application.status,
+    decision: application.status === 'decided' ? application.decision : null,
     team: { id: team.id, name: team.name, code: team.code, organization },
     display: formDisplay(applicationForm, application.form as Record<string, unknown> | null),
   };

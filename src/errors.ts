@@ -49,6 +49,11 @@ export function cite(article: number, text: string): string {
   return `第${articleNumeral(article)}条：${text}`;
 }
 
+/** 第七条第4款 style prefix: a clause of an article. */
+export function citeClause(article: number, clause: number, text: string): string {
+  return `第${articleNumeral(article)}条第${clause}款：${text}`;
+}
+
 const digits = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
 export function articleNumeral(n: number): string {
   if (n < 10) return digits[n];

@@ -4,7 +4,7 @@ import { type ApplicationStatus, applicationMachine, applicationsWithNames, summ
 import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from './outbox.js';
 
 /**
- * 形式审查's notice to the team's leader and its organisation contact (协会已受理 / 协会退回了你的申报). The
+ * 形式审查's notice to the team's leader and its organisation contact (协会已受理申报 / 协会退回了申报: both read it, so it speaks of the team's application, not “你的”). The
  * outbox row holds only `{ kind: 'formalCheckNotice', applicationId, decision, reason? }`: the decision and the
  * reason typed are the spec's own, the names (team, organisation, year, the application's title) are read when it
  * is sent. Queued so by both ways of deciding (the ordinary transaction, and the one statement of

@@ -60,7 +60,8 @@ function refusals(): Refusal[] {
   for (const file of ROOTS.flatMap(files)) {
     const source = readFileSync(file, 'utf8');
     const lineOf = (index: number) => source.slice(0, index).split('\n').length;
-    for (const m of source.matchAll(/\bcite\((\d+),\s*(?=['`])/g)) {
+    // cite(16, '…') and citeClause(7, 4, '…')
+    for (const m of source.matchAll(/\bcite(?:Clause)?\((\d+),\s*(?:\d+,\s*)?(?=['`])/g)) {
       const text = literalAt(source, m.index + m[0].length);
       out.push({ file, line: lineOf(m.index), text, articles: [Number(m[1]), ...named(text)] });
     }

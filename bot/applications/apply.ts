@@ -85,6 +85,9 @@ export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
   if (!team || team.leaderOpenId !== ctx.actor.openId) return undefined;
   const year = Number(input.value.year);
   const running = await getRunningCycle(ctx.tx);
+  // an old copy of the form, clicked once the application has gone on: the card shows where it is, not a form to fix
+  const existing = running?.year === year ? await findApplication(ctx.tx, team.id, running.id) : undefined;
+  if (existing && !returnedStates.has(existing.status)) return raw(submittedCard(summaryOf(existing, team, team.organization, year)));
   return raw(
     applicationFormCard({
       descriptor: applicationForm,

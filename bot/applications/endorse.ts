@@ -24,7 +24,14 @@ export const listEndorsements: CardRun = async (ctx) => {
 export const openEndorsement: CardRun = async (ctx, input) => {
   const row = await applicationForContact(ctx.tx, ctx.actor, idFrom(input.value, 'applicationId'));
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
-  if (row.application.status !== 'submitted') return raw(endorsementListCard([]), { type: 'info', content: `这份申报当前为“${summary.statusLabel}”，无需确认` });
+  if (row.application.status !== 'submitted') {
+    const toast = { type: 'info', content: `这份申报当前为“${summary.statusLabel}”，无需确认` } as const;
+    // the decision on record when there is one; else the list as it is now (others may still wait)
+    const endorsement = row.application.endorsement as { decision?: EndorsementDecision; opinion?: string } | null;
+    if (endorsement?.decision && endorsement.opinion) return raw(endorsementDoneCard(summary, endorsement.decision, endorsement.opinion), toast);
+    const waiting = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
+    return raw(endorsementListCard(waiting.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year))), toast);
+  }
   return raw(endorsementRequestCard(summary, { descriptor: endorsementForm }));
 };
 
@@ -89,7 +96,9 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
   const row = await getApplication(ctx.tx, idOrZero(input.value, 'applicationId'));
   const endorsement = row?.application.endorsement as { decision?: 'recommend' | 'return'; opinion?: string } | null | undefined;
   // a second click once decided: the card shows the decision the first made
-  if (error instanceof AlreadyDone && row && endorsement?.decision && endorsement.opinion) {
+  // or an old copy clicked after the other decision was made (推荐 after 退回, 退回 after 推荐): the decision on record, whose answer says why
+  const decidedOnRecord = row?.team.contactOpenId === ctx.actor.openId && row.application.status !== 'submitted';
+  if ((error instanceof AlreadyDone || decidedOnRecord) && row && endorsement?.decision && endorsement.opinion) {
     return raw(endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), endorsement.decision, endorsement.opinion));
   }
   if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;

@@ -2,8 +2,11 @@ import type { BotRegistry } from '../../src/handlers.js';
 import { notUnderstood, noValue } from '../respond.js';
 import { greetOnChatEntered, openMenuPrivately, openMenuPrivatelyFast, refreshMenu, showHelp } from './showHelp.js';
 
+const greetings = ['你好', '您好', '你好呀', '您好呀', '嗨', '哈喽', '在吗', '在么', 'hello', 'hi', 'hey'];
+
 export function register(bot: BotRegistry): void {
-  bot.command({ names: ['帮助', 'help', '菜单', 'menu', '?', '？'], run: showHelp(bot) });
+  // a first message is often a greeting: the menu answers it, so it says in one reply what to do next
+  bot.command({ names: ['帮助', 'help', '菜单', 'menu', '?', '？', ...greetings], run: showHelp(bot) });
   bot.cardAction({ action: 'help.menu', roles: ['public'], value: noValue, run: refreshMenu(bot) });
   bot.cardAction({ action: 'help.private', roles: ['public'], value: noValue, run: openMenuPrivately(bot), fast: openMenuPrivatelyFast(bot) });
   bot.event({ eventType: 'im.chat.access_event.bot_p2p_chat_entered_v1', run: greetOnChatEntered(bot) });

@@ -39,9 +39,13 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
         year: a.year,
         statusLabel: applicationStatusNames[a.status as ApplicationStatus] ?? a.status,
         title: a.title,
-        finalScore: a.finalScore,
-        decision: a.decision,
+        // a score is the team's once published: before, the association may still reopen a sheet
+        finalScore: a.status === 'decided' ? a.finalScore : null,
+        decision: a.status === 'decided' ? a.decision : null,
       })),
+      yearTakesApplications: cycleTakesApplications,
+      openYear: cycle && cycleTakesApplications ? { year: cycle.year, deadline: formatDateZh(cycle.applicationDeadline), eligible: eligibleFrom <= cycle.applicationDeadline } : undefined,
+      current: current && { id: current.id, status: current.status, decision: current.status === 'decided' ? current.decision : null },
       honours: honours.map((h) => ({ year: h.year, revoked: h.revokedAt !== null, recommended: h.recommended, certificate: certificates.get(h.id) })),
       canApply: Boolean(cycleTakesApplications && view.team.status === 'active' && (!current || current.status === 'draft' || current.status === 'returned')),
     });

@@ -41,6 +41,7 @@ const sampleSheet: ScoreSheet = {
 export const notCardBuilders: Record<string, string> = {
   'complaints.excerpt': 'shortens a string',
   'applications.formalCheckReasonField': 'names a form field',
+  'applications.applicationNextStep': 'one sentence: what an application waits for',
   'bulk.groupDigits': 'groups the digits of a number',
   'bulk.bulkProgressLine': 'one line of progress',
   'markdown.Md': 'markdown our code built',
