@@ -102,6 +102,14 @@ async function checkContact(tx: Db, contact: string, leader: string, teamId?: nu
   }
 }
 
+/**
+ * Another leader's team already has the name in the organisation: either it is the same team (its leader adds the
+ * member), or another one, which needs a name that tells the two apart.
+ */
+function takenName(organization: string, teamName: string, code?: string): string {
+  return `“${organization}”已有名为“${teamName}”的班组${code ? `（编号 ${code}）` : ''}，由另一位班组长注册。如是同一个班组，请其班组长在“班组成员”中添加你；如是另一个班组，请改用能区分的名称（如加上项目部或工区）后再提交。`;
+}
+
 /** 注册 (第十二条): stores the team, its leader and its organisation contact. */
 export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string): Promise<Team & { organization: string }> {
   const input = parseForm(registrationSchema, values, registrationLabels);
@@ -127,7 +135,7 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     nextTeamCode(tx, Number(today.slice(0, 4))),
   ]);
   if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
-  if (existing) throw new UserError(`“${org.name}”已有名为“${input.teamName}”的班组（编号 ${existing.code}），请勿重复注册。`, { field: 'teamName', kind: 'info' });
+  if (existing) throw new UserError(takenName(org.name, input.teamName, existing.code), { field: 'teamName', kind: 'info' });
 
   const [team] = await tx
     .insert(teams)
@@ -148,7 +156,7 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     })
     .onConflictDoNothing({ target: [teams.organizationId, teams.name] })
     .returning();
-  if (!team) throw new UserError(`“${org.name}”已有名为“${input.teamName}”的班组，请勿重复注册。`, { field: 'teamName', kind: 'info' });
+  if (!team) throw new UserError(takenName(org.name, input.teamName), { field: 'teamName', kind: 'info' });
   await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
   await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, details: { code, name: team.name, organization: org.name, contact: input.contact } });
   return { ...team, organization: org.name };

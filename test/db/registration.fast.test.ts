@@ -210,7 +210,7 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
     expect(again.card?.data).toEqual(oldRegistered((await teamNamed(fast.db.db, '新单位一组'))!));
     // the name taken in the organisation by another leader
     const taken = await both(STRANGER, registrationForm('新单位一组', CONTACT_NEW, { organization: '深圳市政新单位' }), 'ev_fastreg_09');
-    expect(taken.toast).toEqual({ type: 'info', content: '“深圳市政新单位”已有名为“新单位一组”的班组（编号 GDSZ-2026-0001），请勿重复注册。' });
+    expect(taken.toast).toEqual({ type: 'info', content: '“深圳市政新单位”已有名为“新单位一组”的班组（编号 GDSZ-2026-0001），由另一位班组长注册。如是同一个班组，请其班组长在“班组成员”中添加你；如是另一个班组，请改用能区分的名称（如加上项目部或工区）后再提交。' });
     // the first registration's event delivered again
     const redelivered = await both(LEADER_NEW, registrationForm('新单位一组', CONTACT_NEW, { organization: '深圳市政新单位' }), 'ev_fastreg_01');
     expect(redelivered.toast).toEqual({ type: 'info', content: '该操作已处理，无需重复提交' });
