@@ -8,7 +8,7 @@ import { scheduledJob } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
-import { cardActions, cardText, expectValidCard } from '../support/cards.js';
+import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
 
@@ -51,16 +51,6 @@ async function start(_mode: Mode): Promise<World> {
     .where(eq(assignments.expertOpenId, EXPERT))
     .orderBy(asc(teams.code));
   return { h, tasks };
-}
-
-/** The default value each input of a card shows, by name. */
-function inputs(card: unknown): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  JSON.stringify(card, (_k, v) => {
-    if (v && typeof v === 'object' && v.tag === 'input') out[v.name] = v.default_value;
-    return v;
-  });
-  return out;
 }
 
 /** An answer as both paths must give it: the toast and every text of the card. */
@@ -114,7 +104,7 @@ describe('an expert with twenty applications to score', () => {
       '4 处需修改：1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分；6.1 QC小组、现场管理、合理化建议活动：须在 0 到 8 分之间，且为整分或半分；' +
         '6.2 质量工具方法的正确有效应用：须在 0 到 7 分之间，且为整分或半分；7.3 特色与推广意义：须在 0 到 5 分之间，且为整分或半分',
     );
-    const kept = inputs(r.card.data);
+    const kept = inputValues(r.card.data);
     for (const [name, value] of Object.entries(typed)) expect(kept[name], name).toBe(value);
     expect(cardText(r.card.data)).toContain('未提交');
     // a blank item is named with what to type
@@ -123,7 +113,7 @@ describe('an expert with twenty applications to score', () => {
     const long = await both(worlds, EXPERT, task(0), { ...fullMarks(), comment: '评'.repeat(1001) });
     expect(long.toast.content).toContain('评审意见不能超过 1000 字');
     // the input holds what it can take (Feishu refuses a default longer than its max_length)
-    expect(inputs(long.card.data).comment).toBe('评'.repeat(1000));
+    expect(inputValues(long.card.data).comment).toBe('评'.repeat(1000));
     for (const mode of MODES) expect((await worlds[mode].h.db.db.select().from(assignments).where(eq(assignments.id, worlds[mode].tasks[0].assignmentId)))[0].status).toBe('assigned');
   });
 
@@ -179,7 +169,7 @@ describe('an expert with twenty applications to score', () => {
     for (const mode of MODES) {
       const [sheet] = worlds[mode].h.fake.messages.filter((m) => m.receiveId === EXPERT);
       expect(cardText(sheet.content)).toContain('协会管理员已重开这份评分，原分数已填入');
-      expect(inputs(sheet.content)[field('1.2')]).toBe('4.5');
+      expect(inputValues(sheet.content)[field('1.2')]).toBe('4.5');
     }
     // 18 tasks left on the list (one declined, one given away), the reopened one pending again
     let answer = await both(worlds, EXPERT, () => ({ action: 'review.next' }));

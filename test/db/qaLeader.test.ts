@@ -4,7 +4,7 @@ import { applications, assignments, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
-import { cardActions, cardText, expectValidCard } from '../support/cards.js';
+import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
@@ -87,16 +87,6 @@ async function progress(worlds: Record<Mode, World>, openId: string) {
 
 const applicationOf = async (w: World, leader: string) => (await w.h.db.db.select().from(applications).where(eq(applications.teamId, w.team[leader])))[0];
 
-/** The default value each input of a card shows, by name. */
-function inputs(card: unknown): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  JSON.stringify(card, (_k, v) => {
-    if (v && typeof v === 'object' && v.tag === 'input') out[v.name] = v.default_value;
-    return v;
-  });
-  return out;
-}
-
 const fields = scoreFields(defaultScoreSheet);
 /** A score sheet `off` points below full marks. */
 function marks(off: number): Record<string, string> {
@@ -141,7 +131,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     const typed = registrationForm('市政养护四班', CONTACT, { teamName: '', phone: '１３８-００００-０００９', goals: '目'.repeat(1001) });
     const blank = await both(worlds, LEADER, () => ({ action: 'team.register' }), typed);
     expect(blank.toast).toEqual({ type: 'error', content: '请填写班组名称' });
-    const kept = inputs(blank.card.data);
+    const kept = inputValues(blank.card.data);
     expect(kept.phone).toBe('１３８-００００-０００９');
     expect(kept.organization).toBe(typed.organization);
     // what the input can hold (Feishu refuses a default longer than its max_length)
@@ -162,8 +152,8 @@ describe('a team leader and their organisation’s contact through the year, on 
     expect(saved.toast.type).toBe('success');
     expect((await progress(worlds, LEADER)).text).toContain('**下一步**：草稿尚未提交：点“年度申报”（或发送“申报”）继续填写并提交（2027年4月30日 截止）。');
     const [again] = await say(worlds, LEADER, '申报');
-    expect(inputs(again.content).title).toBe('提高沥青路面修补一次合格率');
-    expect(inputs(again.content).trainingRate).toBe('９６');
+    expect(inputValues(again.content).title).toBe('提高沥青路面修补一次合格率');
+    expect(inputValues(again.content).trainingRate).toBe('９６');
 
     const refused = await both(worlds, LEADER, submit(LEADER), applicationForm({ accidents: 'some', trainingRate: '85' }));
     expect(refused.toast.type).toBe('error');
@@ -171,7 +161,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     expect(text).toContain('第十三条第5款：班组近三年须无质量、安全、环保事故：有事故的班组，事故满三年后方可申报；如选错，请改选“无”。');
     expect(text).toContain('第七条第4款：班组成员培训率和考试合格率须达 90% 以上；培训率 85% 低于 90%。请核实所填数值；达到 90% 后方可申报。');
     expect(text).not.toContain('条：第');
-    expect(inputs(refused.card.data).trainingRate).toBe('85');
+    expect(inputValues(refused.card.data).trainingRate).toBe('85');
   });
 
   it('submitted and double-clicked; an old copy of the form, saved later, shows where the application is instead of a form to fix', async () => {

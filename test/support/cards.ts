@@ -76,3 +76,13 @@ export function formFieldNames(card: any): string[] {
   walk(card);
   return out;
 }
+
+/** The default value each input of a card shows, by name: what a refused form kept of what was typed. */
+export function inputValues(card: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  JSON.stringify(card, (_k, v) => {
+    if (v && typeof v === 'object' && v.tag === 'input') out[v.name] = v.default_value;
+    return v;
+  });
+  return out;
+}
