@@ -10,7 +10,7 @@ import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { clickInBoth, MODES, type Mode, twoWorlds } from '../support/worlds.js';
 
 /**
  * An expert with twenty applications to score, on a phone, as the bot meets them: the twenty task cards, 评分, what
@@ -53,17 +53,9 @@ async function start(_mode: Mode): Promise<World> {
   return { h, tasks };
 }
 
-/** An answer as both paths must give it: the toast and every text of the card. */
-const comparable = (body: { toast?: unknown; card?: { data: unknown } }) => ({ toast: body.toast, card: body.card ? cardText(body.card.data) : undefined });
-
 /** Clicks the same in both worlds; the answers must match. `value` may name a task by its place in the expert's list. */
-async function both(worlds: Record<Mode, World>, openId: string, value: (w: World) => Record<string, unknown>, formValue?: Record<string, unknown>) {
-  const answers = {} as Record<Mode, any>;
-  for (const mode of MODES) answers[mode] = await worlds[mode].h.click(openId, value(worlds[mode]), formValue);
-  expect(comparable(answers.fast)).toEqual(comparable(answers.ordinary));
-  if (answers.fast.card) expectValidCard(answers.fast.card.data);
-  return answers.fast;
-}
+const both = (worlds: Record<Mode, World>, openId: string, value: (w: World) => Record<string, unknown>, formValue?: Record<string, unknown>) =>
+  clickInBoth(worlds, openId, value, formValue);
 
 describe('an expert with twenty applications to score', () => {
   const worlds = twoWorlds(start);

@@ -7,7 +7,7 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { clickInBoth, MODES, type Mode, twoWorlds } from '../support/worlds.js';
 
 /**
  * A team leader's year on a phone, and their organisation's contact's, as the bot meets them: the first message,
@@ -56,13 +56,8 @@ const comparable = (body: { toast?: { type: string; content: string }; card?: { 
 });
 
 /** Clicks the same in both worlds; the answers must match, and Feishu must accept the card. */
-async function both(worlds: Record<Mode, World>, openId: string, value: (w: World) => Record<string, unknown>, formValue?: Record<string, unknown>) {
-  const answers = {} as Record<Mode, any>;
-  for (const mode of MODES) answers[mode] = await worlds[mode].h.click(openId, value(worlds[mode]), formValue);
-  expect(comparable(answers.fast)).toEqual(comparable(answers.ordinary));
-  if (answers.fast.card) expectValidCard(answers.fast.card.data);
-  return answers.fast;
-}
+const both = (worlds: Record<Mode, World>, openId: string, value: (w: World) => Record<string, unknown>, formValue?: Record<string, unknown>) =>
+  clickInBoth(worlds, openId, value, formValue, comparable);
 
 /** What one message brought to its sender in each world (the same in both), each card checked against Feishu's limits. */
 async function say(worlds: Record<Mode, World>, openId: string, text: string) {

@@ -2,6 +2,7 @@ import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { auditLog, outbox, processedEvents } from '../../db/schema.js';
+import { cardText, expectValidCard } from './cards.js';
 import type { Harness } from './harness.js';
 import type { CardAnswer } from './wire.js';
 
@@ -64,4 +65,25 @@ export async function writtenCounts(db: Db) {
     audits: (await db.select({ n: count() }).from(auditLog))[0].n,
     outbox: (await db.select({ n: count() }).from(outbox))[0].n,
   };
+}
+
+/** An answer as both paths must give it: the toast and every text of the card. */
+export const comparableAnswer = (body: { toast?: unknown; card?: { data: unknown } }): unknown => ({ toast: body.toast, card: body.card ? cardText(body.card.data) : undefined });
+
+/**
+ * Clicks the same in both worlds (the fast one first): the answers must match as `comparable` shows them, and Feishu must
+ * accept the card. `value` may read the world (a task by its place, a team by its leader). The fast world's answer.
+ */
+export async function clickInBoth<W extends { h: Harness }>(
+  worlds: Record<Mode, W>,
+  openId: string,
+  value: (w: W) => Record<string, unknown>,
+  formValue?: Record<string, unknown>,
+  comparable: (body: any) => unknown = comparableAnswer,
+): Promise<any> {
+  const answers = {} as Record<Mode, any>;
+  for (const mode of MODES) answers[mode] = await worlds[mode].h.click(openId, value(worlds[mode]), formValue);
+  expect(comparable(answers.fast)).toEqual(comparable(answers.ordinary));
+  if (answers.fast.card) expectValidCard(answers.fast.card.data);
+  return answers.fast;
 }
