@@ -1,22 +1,23 @@
-import { eq, sql } from 'drizzle-orm';
+import { type Column, getTableColumns, type Table } from 'drizzle-orm';
 import type { Database } from '../../db/index.js';
-import { assignments } from '../../db/schema.js';
+import { applications, assignments, cycles, teams } from '../../db/schema.js';
 import { knownCycleSheet, rememberCycleSheet } from '../cycles.js';
 import { UserError } from '../errors.js';
-import { claimCte } from '../fast/sql.js';
-import { onConnection, pipelined, postgresClient } from '../pipeline.js';
+import { postgresClient } from '../pipeline.js';
 import type { ScoreSheet } from '../scoreSheet.js';
 import { defaultAggregationRule } from './aggregation.js';
-import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, type TaskWithoutSheet, tasksWithoutSheetQuery } from './scoring.js';
+import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, type TaskWithoutSheet } from './scoring.js';
 
 /**
- * 提交评分 in one round trip on PostgreSQL: the event claim, the ownership and state checks, the sheet,
- * its audit row and, when it is the panel's last, the panel's completion go as one pipelined transaction
- * of prepared statements; the statement also counts the expert's progress, and the task for the answer card
- * is read back in the same write. Neither sends the cycle's score sheet: the statement compares the cycle row's
- * version (`id:xmin`) with the sheet's the values were read against, and the read-back takes the sheet from the
- * process's cache by that version (`knownCycleSheet`); only a version never seen costs a read of the sheet.
- * It is raw SQL because one statement must check and write at once, which the query builder cannot say.
+ * 提交评分 in one round trip on PostgreSQL: one call of the function `review_submit` (migration 0006) takes the
+ * application's lock, checks ownership and state, claims the event, stores the sheet and its audit row, completes the
+ * panel when this is its last sheet, counts the expert's progress and reads the task back for the answer card. It is
+ * one statement with no transaction around it, so concurrent experts' calls share the bot's connections as any query
+ * does. Neither way sends the cycle's score sheet: the function compares the cycle row's version (`id:xmin`) with the
+ * sheet's the values were read against, and the task read back takes the sheet from the process's cache by that version
+ * (`knownCycleSheet`); only a version never seen costs a read of the sheet.
+ * It is a function rather than Drizzle because the lock must come before the snapshot the checks read, which one
+ * statement cannot say; the ordinary path (src/review/scoring.ts) says the same in Drizzle.
  */
 
 export interface FastSubmitEvent {
@@ -39,86 +40,49 @@ export type FastSubmitResult =
   /** Left to the ordinary path (a panel whose completion alerts the administrators): nothing was written. */
   | { kind: 'ordinary' };
 
-/** The sheet the values are read against before the batch goes out, with its cycle row's `id:xmin`; the statement checks it is still the task's. */
+/** The sheet the values are read against before the call goes out, with its cycle row's `id:xmin`; the function checks it is still the task's. */
 let knownSheet: { version: string; sheet: ScoreSheet } | undefined;
 
-// the lock 分配专家, declines and the ordinary submit take, so panel completion is decided on fresh rows
-const lockSql = `select 1 from applications where id = (select application_id from assignments where id = $1) for update`;
+// the function (migration 0006_review_submit) is the lock, the statement and the read-back; called on its own, with no
+// BEGIN or COMMIT around it, it is one message and one answer, and postgres.js pipelines concurrent calls on a connection
+const submitCall = `select review_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) as outcome`;
 
-const submitSql = `
-with t as (
-  select a.id, a.expert_open_id, a.status, a.application_id, ap.status as app_status, c.status as cycle_status,
-    c.id::text || ':' || c.xmin::text = $5 as same_sheet
-  from assignments a join applications ap on ap.id = a.application_id join cycles c on c.id = ap.cycle_id
-  where a.id = $4
-),
-members as (
-  select o.id, o.status, (case when o.id = $4 then $8::numeric else o.total end)::float8 as total
-  from assignments o join t on o.application_id = t.application_id
-  where o.status in ('assigned', 'submitted')
-),
-scored as (select id, total from members where status = 'submitted' or id = $4),
-panel as (
-  select (select count(*) from members where status = 'assigned' and id <> $4) as pending,
-    (select percentile_cont(0.5) within group (order by total) from scored) as median
-),
-verdict as (
-  select case
-      when t.id is null or t.expert_open_id <> $3 or t.status <> 'assigned' or t.cycle_status not in ('open', 'scoring') then 'refused'
-      when not t.same_sheet then 'stale'
-      when not $6::boolean then 'refused'
-      when p.pending = 0 and t.app_status = 'scoring' and exists (select 1 from scored s where abs(s.total - p.median) > $11::float8) then 'ordinary'
-      else 'ok' end as v,
-    coalesce(p.pending = 0 and t.app_status = 'scoring', false) as completes,
-    t.application_id
-  from (select 1) one left join t on true cross join panel p
-),
-${claimCte({ when: "v in ('ok', 'refused')" })},
-sheet as (
-  update assignments set status = 'submitted', scores = $7::jsonb, total = $8::numeric, comment = $9, submitted_at = $10::timestamptz
-  where id = $4 and status = 'assigned' and exists (select 1 from claim) and (select v from verdict) = 'ok'
-  returning id
-),
-sheet_audit as (
-  insert into audit_log (actor, action, entity, entity_id, details, at)
-  select $3, 'review.submit', 'assignment', ($4::int)::text, jsonb_build_object('applicationId', v.application_id, 'total', $8::numeric::float8), $10::timestamptz
-  from sheet cross join verdict v
-  returning id
-),
-completed as (
-  update applications set status = 'scored', updated_at = $10::timestamptz
-  where id = (select application_id from verdict where completes) and status = 'scoring' and exists (select 1 from sheet)
-  returning id
-),
-completed_audit as (
-  insert into audit_log (actor, action, entity, entity_id, details, at)
-  select $3, 'application.completePanel', 'application', c.id::text,
-    jsonb_build_object('totals', (select jsonb_agg(s.total order by s.id) from scored s), 'outliers', '[]'::jsonb), $10::timestamptz
-  from completed c
-  returning id
-),
-progress as (
-  -- the expert's progress for the answer card, as of this sheet: what expertProgressQuery (src/review/scoring.ts)
-  -- counts after the commit: the running cycle's tasks are one range of assignments_expert_cycle_idx
-  select count(*) filter (where o.status = 'submitted' or o.id = (select id from sheet)) as done, count(*) as total
-  from assignments o
-  where o.expert_open_id = $3 and o.cycle_id = (select id from cycles where status in ('open', 'scoring', 'closed'))
-    and o.status in ('assigned', 'submitted')
-)
-select (select v from verdict) as verdict, exists (select 1 from claim) as claimed, exists (select 1 from sheet) as written,
-  p.done::int as done, p.total::int as total
-from progress p`;
+/** The function's answer: the task is there when the verdict is ok or refused (it may be null: no such task). */
+interface Outcome {
+  verdict: 'ok' | 'refused' | 'stale' | 'ordinary';
+  claimed?: boolean;
+  written?: boolean;
+  done?: number;
+  total?: number;
+  task?: { assignment: JsonRow; application: JsonRow; team: JsonRow; organization: string; cycle: JsonRow & { sheet_version: string } } | null;
+}
 
-/** The task read back, built once per database: Drizzle builds its SQL and maps its row. */
-const readBacks = new WeakMap<Database, { task: { execute(p: { id: number }): Promise<TaskWithoutSheet[]> } }>();
+type JsonRow = Record<string, unknown>;
 
-function readBackOf(database: Database) {
-  let q = readBacks.get(database);
-  if (!q) {
-    q = { task: tasksWithoutSheetQuery(database.db).where(eq(assignments.id, sql.placeholder('id'))).prepare('review_task_nosheet') as never };
-    readBacks.set(database, q);
+/**
+ * A row of `table` as the function sends it (`to_json`, by column name) mapped as Drizzle maps the row it reads itself:
+ * each column's own decoder (a timestamp's ISO text to a Date, a numeric to a number, a JSON string read once more,
+ * as Drizzle does with what postgres.js already parsed).
+ */
+function fromJson<T extends Table>(table: T, row: JsonRow): T['$inferSelect'] {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table)) as [string, Column][]) {
+    const value = row[column.name];
+    out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
   }
-  return q;
+  return out as T['$inferSelect'];
+}
+
+function taskOf(sent: NonNullable<Outcome['task']>): TaskWithoutSheet {
+  const { sheet_version: sheetVersion, ...cycle } = sent.cycle;
+  const { scoreSheet: _sheet, ...cycleRow } = fromJson(cycles, { ...cycle, score_sheet: {} });
+  return {
+    assignment: fromJson(assignments, sent.assignment),
+    application: fromJson(applications, sent.application),
+    team: fromJson(teams, sent.team),
+    organization: sent.organization,
+    cycle: { ...cycleRow, sheetVersion },
+  };
 }
 
 /** Undefined on PGlite: the ordinary path runs there. */
@@ -176,7 +140,6 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { v
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
   }
-  const q = readBackOf(database);
   const params = [
     event.eventId,
     event.eventType,
@@ -190,15 +153,12 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { v
     event.now.toISOString(),
     defaultAggregationRule.outlierDistance,
   ];
-  const [[, outcome], [tasks]] = await pipelined<[unknown, { verdict: string; claimed: boolean; written: boolean; done: number; total: number }[]], [TaskWithoutSheet[]]>(
-    postgresClient(database)!,
-    [(c) => c.unsafe(lockSql, [event.assignmentId], { prepare: true }).execute(), (c) => c.unsafe(submitSql, params as never[], { prepare: true }).execute() as never],
-    [(c) => onConnection(q.task, c).execute({ id: event.assignmentId })],
-  );
-  const { verdict, claimed, written, done, total } = outcome[0];
+  const [row] = await postgresClient(database)!.unsafe(submitCall, params as never[], { prepare: true });
+  const outcome = (typeof row.outcome === 'string' ? JSON.parse(row.outcome) : row.outcome) as Outcome;
+  const { verdict, claimed, written, done = 0, total = 0 } = outcome;
   if (verdict === 'stale') return { kind: 'stale' };
   if (verdict === 'ordinary') return { kind: 'ordinary' };
-  const task = await withSheet(database, tasks[0]);
+  const task = await withSheet(database, outcome.task ? taskOf(outcome.task) : undefined);
   const progress = progressFrom([{ done, total }]);
   if (!claimed) return { kind: 'duplicate', task, progress };
   if (written && input && task) return { kind: 'submitted', task, progress, input };

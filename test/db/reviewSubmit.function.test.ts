@@ -1,0 +1,128 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, auditLog, cycles, organizations, people, teams } from '../../db/schema.js';
+import { fastSubmitScores } from '../../src/review/fastSubmit.js';
+import { scoreFields, tasksWithoutSheetQuery } from '../../src/review/scoring.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+
+/**
+ * 提交评分's one statement is the function review_submit (migration 0006). Two things it must do as the pipelined
+ * transaction before it did: read the task back exactly as Drizzle reads it (the answer card is drawn from it), and
+ * decide a panel's completion on rows read after the application's lock (each statement of the function takes a
+ * new snapshot), so two last sheets at once complete the panel once, not never.
+ */
+
+const fields = scoreFields(defaultScoreSheet);
+function scoreForm(total: number): Record<string, string> {
+  let off = 100 - total;
+  const out: Record<string, string> = { comment: '' };
+  for (const f of fields) {
+    const cut = Math.min(f.max, off);
+    out[f.field] = String(f.max - cut);
+    off -= cut;
+  }
+  return out;
+}
+
+const E = ['ou_fnexpert1', 'ou_fnexpert2', 'ou_fnexpert3'];
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one statement of 提交评分 (PostgreSQL)', () => {
+  let base: TestDatabase;
+  let db: Db;
+  let cycleId: number;
+  let event = 0;
+
+  beforeAll(async () => {
+    base = await createTestDatabase();
+    db = base.db;
+    const [org] = await db.insert(organizations).values({ name: '广州市市政工程维修有限公司' }).returning();
+    await db.insert(people).values([{ openId: 'ou_fnlead', name: '组长' }, { openId: 'ou_fncontact', roles: ['org_contact'] }, ...E.map((openId) => ({ openId, roles: ['expert'] }))]);
+    const [cycle] = await db
+      .insert(cycles)
+      .values({ year: 2027, status: 'scoring', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20', scoreSheet: defaultScoreSheet, settings: { note: '说明 "引号" \\ 与 <b>' } })
+      .returning();
+    cycleId = cycle.id;
+  });
+
+  afterAll(async () => {
+    await base?.close();
+  });
+
+  /** A team's application in scoring with the three experts on its panel; `n` tells the teams apart. */
+  async function panel(n: number) {
+    const [team] = await db
+      .insert(teams)
+      .values({
+        code: `GDSZ-2025-02${String(n).padStart(2, '0')}`, name: `养护${n}班 “甲”\n第二行`, organizationId: (await db.select().from(organizations))[0].id, department: '养护部',
+        type: 'project', leaderOpenId: 'ou_fnlead', phone: '020-1234567', memberCount: 10, functions: '道路养护', goals: '合格率 98%', plan: '每月 QC 活动',
+        contactOpenId: 'ou_fncontact', registeredAt: '2025-01-10',
+      })
+      .returning();
+    const [application] = await db
+      .insert(applications)
+      .values({
+        teamId: team.id, cycleId, status: 'scoring', form: { title: `成果${n}`, members: [{ name: '张三' }] },
+        // a JSON string that reads as a number, and a timestamp with microseconds: both must come back as Drizzle reads them
+        endorsement: sql`'"123"'::jsonb`, submittedAt: sql`'2027-05-20 10:11:12.345678+08'::timestamptz`, finalScore: null,
+      })
+      .returning();
+    return db.insert(assignments).values(E.map((expertOpenId) => ({ applicationId: application.id, expertOpenId, status: 'assigned' }))).returning();
+  }
+
+  function submit(a: typeof assignments.$inferSelect, openId: string, total: number) {
+    return fastSubmitScores(base, {
+      eventId: `ev_fn_${++event}`, eventType: 'card.action.trigger', openId, assignmentId: a.id, formValue: scoreForm(total), now: new Date('2027-06-10T00:22:00.123Z'), timezone: 'Asia/Shanghai',
+    });
+  }
+
+  async function drizzleTask(id: number) {
+    const [row] = await tasksWithoutSheetQuery(db).where(eq(assignments.id, id));
+    return row;
+  }
+
+  it('reads the task back as Drizzle reads it, whether it stored the sheet or refused it', async () => {
+    const [a1] = await panel(1);
+    const refused = await submit(a1, 'ou_fnexpert2', 90);
+    expect(refused?.kind).toBe('refused');
+    // the sheet comes from the process's cache by the row's version, not from the function
+    const { scoreSheet, ...cycle } = refused!.kind === 'refused' ? refused!.task!.cycle : ({} as never);
+    expect(scoreSheet.areas.length).toBe(defaultScoreSheet.areas.length);
+    const { sheetVersion, ...expected } = (await drizzleTask(a1.id)).cycle;
+    expect(cycle).toEqual(expected);
+    expect(sheetVersion).toMatch(/^\d+$/);
+    const { cycle: _c, ...rest } = refused!.kind === 'refused' ? refused!.task! : ({} as never);
+    const { cycle: _d, ...drizzleRest } = await drizzleTask(a1.id);
+    expect(rest).toEqual(drizzleRest);
+    expect(rest.application.submittedAt?.toISOString()).toBe('2027-05-20T02:11:12.345Z');
+
+    const stored = await submit(a1, a1.expertOpenId, 87.5);
+    expect(stored?.kind).toBe('submitted');
+    const task = stored!.kind === 'submitted' ? stored!.task : (undefined as never);
+    const { cycle: _e, ...afterRest } = task;
+    const { cycle: _f, ...drizzleAfter } = await drizzleTask(a1.id);
+    expect(afterRest).toEqual(drizzleAfter);
+    expect(task.assignment).toMatchObject({ status: 'submitted', total: 87.5, submittedAt: new Date('2027-06-10T00:22:00.123Z') });
+    expect(stored!.kind === 'submitted' && stored!.progress).toEqual({ done: 1, total: 1 });
+  });
+
+  it('two last sheets of a panel at once complete it once: the second reads the first’s sheet after the lock', async () => {
+    const [a1, a2, a3] = await panel(2);
+    expect((await submit(a1, a1.expertOpenId, 90))?.kind).toBe('submitted');
+    // another session holds the application's lock; both last sheets arrive while it does
+    const held = await heldTransaction(db, (tx) => tx.execute(sql`select 1 from applications where id = ${a1.applicationId} for update`));
+    const both = Promise.all([submit(a2, a2.expertOpenId, 89), submit(a3, a3.expertOpenId, 91)]);
+    await until(async () => (await lockWaits(db)) >= 2);
+    held.release();
+    await held.ended;
+    const results = await both;
+    expect(results.map((r) => r?.kind)).toEqual(['submitted', 'submitted']);
+    const [application] = await db.select().from(applications).where(eq(applications.id, a1.applicationId));
+    expect(application.status).toBe('scored');
+    const completions = await db.select().from(auditLog).where(and(eq(auditLog.action, 'application.completePanel'), eq(auditLog.entityId, String(a1.applicationId))));
+    expect(completions).toHaveLength(1);
+    expect(completions[0].details).toEqual({ totals: [90, 89, 91], outliers: [] });
+  });
+});
