@@ -6,13 +6,16 @@
 -- is read back with what the statement wrote. Parameters: $1 event id, $2 event type, $3 the expert's open_id,
 -- $4 the assignment, $5 the `cycle id:xmin` the values were read against, $6 whether they passed the sheet's checks,
 -- $7 the scores, $8 the total, $9 the comment, $10 the time, $11 the outlier distance that holds a panel for the
--- administrators. The answer: verdict, claimed, written, done, total, and task (the rows tasksWithoutSheetQuery reads,
--- by column name, the cycle without its score sheet and with sheet_version, its xmin) when the verdict is ok or refused.
-CREATE FUNCTION "review_submit"(text, text, text, integer, text, boolean, jsonb, numeric, text, timestamptz, float8)
+-- administrators, $12 how long it may wait for a lock (the calls share two connections, so a call waiting holds up
+-- those behind it: past that it fails with 55P03, keeps nothing, and the bot takes the ordinary path, which waits).
+-- The answer: verdict, claimed, written, done, total, and task (the rows tasksWithoutSheetQuery reads, by column name,
+-- the cycle without its score sheet and with sheet_version, its xmin) when the verdict is ok or refused.
+CREATE FUNCTION "review_submit"(text, text, text, integer, text, boolean, jsonb, numeric, text, timestamptz, float8, text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
   outcome record;
 BEGIN
+  PERFORM set_config('lock_timeout', $12, true);
   -- the lock 分配专家, declines and the ordinary submit take, so panel completion is decided on fresh rows
   PERFORM 1 FROM applications WHERE id = (SELECT application_id FROM assignments WHERE id = $4) FOR UPDATE;
 

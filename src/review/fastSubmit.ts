@@ -45,7 +45,10 @@ let knownSheet: { version: string; sheet: ScoreSheet } | undefined;
 
 // the function (migration 0006_review_submit) is the lock, the statement and the read-back; called on its own, with no
 // BEGIN or COMMIT around it, it is one message and one answer, and postgres.js pipelines concurrent calls on a connection
-const submitCall = `select review_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) as outcome`;
+const submitCall = `select review_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) as outcome`;
+
+/** How long a call may wait for a lock before it gives way to the ordinary path (see `Database.statements`). */
+export const SUBMIT_LOCK_WAIT_MS = 50;
 
 /** The function's answer: the task is there when the verdict is ok or refused (it may be null: no such task). */
 interface Outcome {
@@ -86,15 +89,15 @@ function taskOf(sent: NonNullable<Outcome['task']>): TaskWithoutSheet {
 }
 
 /** Undefined on PGlite: the ordinary path runs there. */
-export async function fastSubmitScores(database: Database, event: FastSubmitEvent): Promise<FastSubmitResult | undefined> {
+export async function fastSubmitScores(database: Database, event: FastSubmitEvent, lockWaitMs = SUBMIT_LOCK_WAIT_MS): Promise<FastSubmitResult | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
   const known = knownSheet ?? (await loadSheet(database, event.assignmentId));
-  const first = await submitOnce(database, event, known);
+  const first = await submitOnce(database, event, known, lockWaitMs);
   if (first.kind !== 'stale') return first;
   // another cycle's sheet, or it changed: read the task's own and try once more
   const fresh = await loadSheet(database, event.assignmentId);
-  const second = await submitOnce(database, event, fresh);
+  const second = await submitOnce(database, event, fresh, lockWaitMs);
   return second.kind === 'stale' ? { kind: 'ordinary' } : second;
 }
 
@@ -133,7 +136,7 @@ async function exactSheet(database: Database, cycleId: number): Promise<ScoreShe
   return rememberCycleSheet(cycleId, row.xmin, typeof row.sheet === 'string' ? JSON.parse(row.sheet) : row.sheet);
 }
 
-async function submitOnce(database: Database, event: FastSubmitEvent, known: { version: string; sheet: ScoreSheet } | undefined): Promise<FastSubmitResult | { kind: 'stale' }> {
+async function submitOnce(database: Database, event: FastSubmitEvent, known: { version: string; sheet: ScoreSheet } | undefined, lockWaitMs: number): Promise<FastSubmitResult | { kind: 'stale' }> {
   let input: ScoreSheetInput | undefined;
   try {
     input = known ? parseScoreForm(known.sheet, event.formValue) : undefined;
@@ -152,8 +155,16 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { v
     input?.comment ?? null,
     event.now.toISOString(),
     defaultAggregationRule.outlierDistance,
+    `${lockWaitMs}ms`,
   ];
-  const [row] = await postgresClient(database)!.unsafe(submitCall, params as never[], { prepare: true });
+  let row: { outcome: unknown };
+  try {
+    [row] = (await (database.statements ?? postgresClient(database)!).unsafe(submitCall, params as never[], { prepare: true })) as unknown as { outcome: unknown }[];
+  } catch (err) {
+    // a lock held longer than the call may wait (lock_not_available): nothing was kept, the ordinary path waits for it
+    if ((err as { code?: string }).code === '55P03') return { kind: 'ordinary' };
+    throw err;
+  }
   const outcome = (typeof row.outcome === 'string' ? JSON.parse(row.outcome) : row.outcome) as Outcome;
   const { verdict, claimed, written, done = 0, total = 0 } = outcome;
   if (verdict === 'stale') return { kind: 'stale' };

@@ -1,8 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, auditLog, cycles, organizations, people, teams } from '../../db/schema.js';
-import { fastSubmitScores } from '../../src/review/fastSubmit.js';
+import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
+import { fastSubmitScores, SUBMIT_LOCK_WAIT_MS } from '../../src/review/fastSubmit.js';
 import { scoreFields, tasksWithoutSheetQuery } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
@@ -72,10 +72,12 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     return db.insert(assignments).values(E.map((expertOpenId) => ({ applicationId: application.id, expertOpenId, status: 'assigned' }))).returning();
   }
 
-  function submit(a: typeof assignments.$inferSelect, openId: string, total: number) {
-    return fastSubmitScores(base, {
-      eventId: `ev_fn_${++event}`, eventType: 'card.action.trigger', openId, assignmentId: a.id, formValue: scoreForm(total), now: new Date('2027-06-10T00:22:00.123Z'), timezone: 'Asia/Shanghai',
-    });
+  function submit(a: typeof assignments.$inferSelect, openId: string, total: number, lockWaitMs?: number) {
+    return fastSubmitScores(
+      base,
+      { eventId: `ev_fn_${++event}`, eventType: 'card.action.trigger', openId, assignmentId: a.id, formValue: scoreForm(total), now: new Date('2027-06-10T00:22:00.123Z'), timezone: 'Asia/Shanghai' },
+      lockWaitMs,
+    );
   }
 
   async function drizzleTask(id: number) {
@@ -89,7 +91,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     expect(refused?.kind).toBe('refused');
     // the sheet comes from the process's cache by the row's version, not from the function
     const { scoreSheet, ...cycle } = refused!.kind === 'refused' ? refused!.task!.cycle : ({} as never);
-    expect(scoreSheet.areas.length).toBe(defaultScoreSheet.areas.length);
+    expect((scoreSheet as typeof defaultScoreSheet).areas.length).toBe(defaultScoreSheet.areas.length);
     const { sheetVersion, ...expected } = (await drizzleTask(a1.id)).cycle;
     expect(cycle).toEqual(expected);
     expect(sheetVersion).toMatch(/^\d+$/);
@@ -113,7 +115,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     expect((await submit(a1, a1.expertOpenId, 90))?.kind).toBe('submitted');
     // another session holds the application's lock; both last sheets arrive while it does
     const held = await heldTransaction(db, (tx) => tx.execute(sql`select 1 from applications where id = ${a1.applicationId} for update`));
-    const both = Promise.all([submit(a2, a2.expertOpenId, 89), submit(a3, a3.expertOpenId, 91)]);
+    // (waiting as long as it takes: the moment the calls give way after is the next test's)
+    const both = Promise.all([submit(a2, a2.expertOpenId, 89, 30_000), submit(a3, a3.expertOpenId, 91, 30_000)]);
     await until(async () => (await lockWaits(db)) >= 2);
     held.release();
     await held.ended;
@@ -124,5 +127,22 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     const completions = await db.select().from(auditLog).where(and(eq(auditLog.action, 'application.completePanel'), eq(auditLog.entityId, String(a1.applicationId))));
     expect(completions).toHaveLength(1);
     expect(completions[0].details).toEqual({ totals: [90, 89, 91], outliers: [] });
+  });
+
+  it('a call that waits for a lock longer than it may gives way to the ordinary path and keeps nothing, not even the event', async () => {
+    const [a1] = await panel(3);
+    const held = await heldTransaction(db, (tx) => tx.execute(sql`select 1 from applications where id = ${a1.applicationId} for update`));
+    const started = Date.now();
+    const r = await submit(a1, a1.expertOpenId, 90);
+    const waited = Date.now() - started;
+    held.release();
+    await held.ended;
+    expect(r).toEqual({ kind: 'ordinary' });
+    expect(waited).toBeGreaterThanOrEqual(SUBMIT_LOCK_WAIT_MS);
+    const [task] = await db.select().from(assignments).where(eq(assignments.id, a1.id));
+    expect(task.status).toBe('assigned');
+    expect(await db.select().from(processedEvents).where(eq(processedEvents.eventId, `ev_fn_${event}`))).toEqual([]);
+    // and the connection it waited on serves the next call at once
+    expect((await submit(a1, a1.expertOpenId, 90))?.kind).toBe('submitted');
   });
 });
