@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, auditLog, chatBindings, conflicts, cycles, honours, organizations, outbox, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import type { SentMessage } from '../../src/local/fakeOpenPlatform.js';
-import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet, sheetItems } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from '../support/cards.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
+import { scoreForm } from '../support/forms.js';
 
 /**
  * A full review through signed card callbacks: the pool, a declared conflict, assignment, scoring
@@ -33,19 +33,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const fields = scoreFields(defaultScoreSheet);
 
-/** A score form adding up to `total`: every item at its max, then points taken off in order. */
-function scoreForm(total: number, comment = ''): Record<string, string> {
-  let off = 100 - total;
-  const out: Record<string, string> = { comment };
-  for (const f of fields) {
-    const cut = Math.min(f.max, off);
-    out[f.field] = String(f.max - cut);
-    off -= cut;
-  }
-  return out;
-}
 
 const db = () => h.db.db;
 const messagesTo = (id: string) => h.fake.messages.filter((m) => m.receiveId === id);

@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
 import { fastSubmitScores, SUBMIT_LOCK_WAIT_MS } from '../../src/review/fastSubmit.js';
-import { scoreFields, tasksWithoutSheetQuery } from '../../src/review/scoring.js';
+import { tasksWithoutSheetQuery } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { scoreForm } from '../support/forms.js';
 
 /**
  * 提交评分's one statement is the function review_submit (migration 0006). Two things it must do as the pipelined
@@ -15,17 +16,6 @@ import { heldTransaction, lockWaits, until } from '../support/waiting.js';
  * new snapshot), so two last sheets at once complete the panel once, not never.
  */
 
-const fields = scoreFields(defaultScoreSheet);
-function scoreForm(total: number): Record<string, string> {
-  let off = 100 - total;
-  const out: Record<string, string> = { comment: '' };
-  for (const f of fields) {
-    const cut = Math.min(f.max, off);
-    out[f.field] = String(f.max - cut);
-    off -= cut;
-  }
-  return out;
-}
 
 const E = ['ou_fnexpert1', 'ou_fnexpert2', 'ou_fnexpert3'];
 

@@ -2,10 +2,10 @@ import { and, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
-import { expertProgress, scoreFields } from '../../src/review/scoring.js';
+import { expertProgress } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
-import { registrationForm } from '../support/forms.js';
+import { registrationForm, scoreForm } from '../support/forms.js';
 import { countedBot } from '../support/wire.js';
 
 /**
@@ -14,17 +14,6 @@ import { countedBot } from '../support/wire.js';
  * one connection, so its prepared statements are warm after the first callback of each kind.
  */
 
-const fields = scoreFields(defaultScoreSheet);
-function scoreForm(total: number): Record<string, string> {
-  let off = 100 - total;
-  const out: Record<string, string> = { comment: '' };
-  for (const f of fields) {
-    const cut = Math.min(f.max, off);
-    out[f.field] = String(f.max - cut);
-    off -= cut;
-  }
-  return out;
-}
 
 const E = Array.from({ length: 4 }, (_, i) => `ou_tripexpert00000000000000000000${i + 1}`);
 

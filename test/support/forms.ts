@@ -1,4 +1,6 @@
 import type { FieldSpec, FormDescriptor } from '../../src/forms.js';
+import { scoreFields } from '../../src/review/scoring.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
 
 /** Form values as Feishu sends them for the bot's forms: complete and valid unless overridden. */
 
@@ -68,3 +70,17 @@ export function validFormValue(d: FormDescriptor, overrides: Record<string, unkn
 
 /** Numbers as a Chinese keyboard types them: “９６” for 96, “４．５” for 4.5. */
 export const fullWidth = (s: string) => s.replace(/[0-9.%,-]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+
+const defaultSheetFields = scoreFields(defaultScoreSheet);
+
+/** A score form of the default sheet adding up to `total`: every item at its max, then points taken off in order. */
+export function scoreForm(total: number, comment = ''): Record<string, string> {
+  let off = 100 - total;
+  const out: Record<string, string> = { comment };
+  for (const f of defaultSheetFields) {
+    const cut = Math.min(f.max, off);
+    out[f.field] = String(f.max - cut);
+    off -= cut;
+  }
+  return out;
+}
