@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { parseScoreForm, scoreFields } from '../src/review/scoring.js';
+import { parseScoreForm, scoreFields, scoreFormSchema } from '../src/review/scoring.js';
 import { defaultScoreSheet } from '../src/scoreSheet.js';
 
 /** The score form's reading: what it accepts as typed and what it refuses, naming the item (第十八条). */
@@ -49,5 +49,55 @@ describe('parseScoreForm', () => {
     expect(refusal(full({ comment: '好'.repeat(1001) }))).toContain('不能超过 1000 字');
     expect(parseScoreForm(defaultScoreSheet, full({ comment: '好'.repeat(1000) })).comment).toHaveLength(1000);
     expect(() => parseScoreForm(defaultScoreSheet, full({ comment: 42 }))).toThrow(UserError);
+  });
+});
+
+describe('parseScoreForm without its schema', () => {
+  // a small deterministic generator, so a failure replays
+  let seed = 1202;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+  const typed = (max: number): unknown =>
+    pick([
+      () => String(Math.round(random() * max * 2) / 2),
+      () => Math.round(random() * max * 2) / 2,
+      () => `${Math.round(random() * max)}分`,
+      () => ` ${Math.round(random() * max)}.5 `,
+      () => '４．５',
+      () => '',
+      () => null,
+      () => undefined,
+      () => 'abc',
+      () => String(max + 0.5),
+      () => '-1',
+      () => '1.25',
+      () => [],
+      () => Number.NaN,
+      () => '1,000',
+      () => '.5',
+    ])();
+  const comments: unknown[] = ['', '  意见  ', undefined, null, 'x'.repeat(1000), ` ${'x'.repeat(1000)} `, 'x'.repeat(1001), 12, [], ['a'], { a: 1 }];
+
+  it('answers what the schema answers, for 3 000 forms typed every way (most of them accepted)', () => {
+    const schema = scoreFormSchema(defaultScoreSheet);
+    let accepted = 0;
+    for (let n = 0; n < 3000; n++) {
+      // most forms are as an expert sends them; a fifth carry one odd value somewhere
+      const odd = random() < 0.2;
+      const form: Record<string, unknown> = {};
+      for (const f of fields) form[f.field] = odd && random() < 0.15 ? typed(f.max) : String(Math.round(random() * f.max * 2) / 2);
+      form.comment = odd ? pick(comments) : pick(['', '资料齐全', undefined]);
+      const expected = schema.safeParse(form);
+      let got: unknown;
+      try {
+        got = parseScoreForm(defaultScoreSheet, form);
+      } catch (err) {
+        got = err instanceof UserError ? 'refused' : err;
+      }
+      if (expected.success) accepted++;
+      expect(got, JSON.stringify(form)).toEqual(expected.success ? expected.data : 'refused');
+    }
+    expect(accepted).toBeGreaterThan(2000);
+    expect(accepted).toBeLessThan(3000);
   });
 });
