@@ -92,13 +92,22 @@ function taskOf(sent: NonNullable<Outcome['task']>): TaskWithoutSheet {
 export async function fastSubmitScores(database: Database, event: FastSubmitEvent, lockWaitMs = SUBMIT_LOCK_WAIT_MS): Promise<FastSubmitResult | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
-  const known = knownSheet ?? (await loadSheet(database, event.assignmentId));
+  const known = knownSheet ?? (await firstSheet(database, event.assignmentId));
   const first = await submitOnce(database, event, known, lockWaitMs);
   if (first.kind !== 'stale') return first;
   // another cycle's sheet, or it changed: read the task's own and try once more
   const fresh = await loadSheet(database, event.assignmentId);
   const second = await submitOnce(database, event, fresh, lockWaitMs);
   return second.kind === 'stale' ? { kind: 'ordinary' } : second;
+}
+
+/** The first read of a sheet, shared by the sheets submitted while it is under way (a process's first wave). */
+let firstRead: Promise<{ version: string; sheet: ScoreSheet } | undefined> | undefined;
+
+function firstSheet(database: Database, assignmentId: number): Promise<{ version: string; sheet: ScoreSheet } | undefined> {
+  // another cycle's task given this sheet is answered 'stale' by the function and reads its own
+  firstRead ??= loadSheet(database, assignmentId).finally(() => (firstRead = undefined));
+  return firstRead;
 }
 
 async function loadSheet(database: Database, assignmentId: number): Promise<{ version: string; sheet: ScoreSheet } | undefined> {
