@@ -23,6 +23,8 @@ export function halfWidth(s: string): string {
 export const readCode = (s: string) => halfWidth(s).trim().toUpperCase();
 
 const numberPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+/** What most inputs hold (“4”, “4.5”): read as typed, none of the rewrites below applying to it. */
+const plainNumber = /^\d+(\.\d+)?$/;
 
 /**
  * The one reader of numbers typed into a text input: “７”, “４．５”, “85分”, “96％”, “ 7 ”, “1,200”. Blank is
@@ -32,6 +34,7 @@ export function readNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN;
   if (v === null || v === undefined) return undefined;
   if (typeof v !== 'string') return Number.NaN;
+  if (plainNumber.test(v)) return Number(v);
   let s = halfWidth(v).replace(/\s+/g, '');
   if (s === '') return undefined;
   s = s.replace(/(分|%|人)$/, '');

@@ -69,11 +69,20 @@ type JsonRow = Record<string, unknown>;
  */
 function fromJson<T extends Table>(table: T, row: JsonRow): T['$inferSelect'] {
   const out: Record<string, unknown> = {};
-  for (const [key, column] of Object.entries(getTableColumns(table)) as [string, Column][]) {
+  for (const [key, column] of columnsOf(table)) {
     const value = row[column.name];
     out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
   }
   return out as T['$inferSelect'];
+}
+
+const columnLists = new Map<Table, [string, Column][]>();
+
+/** A table's columns by key, listed once (getTableColumns copies them on every call). */
+function columnsOf(table: Table): [string, Column][] {
+  let list = columnLists.get(table);
+  if (!list) columnLists.set(table, (list = Object.entries(getTableColumns(table)) as [string, Column][]));
+  return list;
 }
 
 function taskOf(sent: NonNullable<Outcome['task']>): TaskWithoutSheet {
