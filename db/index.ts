@@ -54,11 +54,10 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   // behind it briefly. A connection with max_pipeline calls in flight takes no more until all have answered, so the
   // limit (100 by default, not in postgres.js's types) is above any number of callbacks answered at once.
   // Their sockets send what one turn of the event loop wrote in one system call (`coalescingSocket`): 10 % of the
-  // CPU per score sheet at 200 concurrent, in three alternating pairs. For one host; a list of hosts keeps postgres.js's own
-  const single = !/^[a-z]+:\/\/(?:[^@/]*@)?[^/?#]*,/i.test(url);
+  // CPU per score sheet at 200 concurrent, in three alternating pairs
   const statements = postgres(url, {
     max: 2,
-    ...({ max_pipeline: 1000, ...(single ? { socket: coalescingSocket } : {}) } as object),
+    ...({ max_pipeline: 1000, socket: coalescingSocket } as object),
     onnotice: () => {},
     connection: { application_name: 'gdsz-bot' },
   });
@@ -82,31 +81,33 @@ async function openPostgres(url: string, max: number): Promise<Database> {
  * `writev`. postgres.js writes a message of 1 KB or more at once, which under load was one system call per call or
  * two, a sixth of the bot's CPU on these machines. Its high-water mark is 1 MB, so a turn's calls never read as
  * back-pressure (postgres.js would then send nothing more on the connection until all it sent had answered).
+ * It is returned still connecting, as postgres.js's own socket is, so postgres.js keeps its connect timeout and its
+ * handling of a refused or lost connection (it connects again on the next call); `host` is what its TLS sends as the
+ * server name. Hosts of a list are taken in turn, one per connection. Under TLS the writes go through the TLS socket
+ * and are not coalesced.
  */
-export function coalescingSocket(options: { host: string[]; port: number[]; path?: string | false }): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const where: net.NetConnectOpts = options.path ? { path: options.path } : { host: options.host[0], port: options.port[0] };
-    // a stream option net.Socket takes, which NetConnectOpts does not list
-    const socket = net.connect({ ...where, ...({ writableHighWaterMark: 1 << 20 } as object) });
-    const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-    let corked = false;
-    socket.write = ((...args: unknown[]) => {
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        setImmediate(() => {
-          corked = false;
-          socket.uncork();
-        });
-      }
-      return write(...args);
-    }) as typeof socket.write;
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
+let nextHost = 0;
+
+export function coalescingSocket(options: { host: string[]; port: number[]; path?: string | false }): net.Socket {
+  const i = nextHost++ % Math.max(1, options.host.length);
+  // a stream option net.Socket takes, which NetConnectOpts does not list
+  const highWater = { writableHighWaterMark: 1 << 20 } as object;
+  const socket = options.path ? net.connect({ path: options.path, ...highWater }) : net.connect({ host: options.host[i], port: options.port[i] ?? options.port[0], ...highWater });
+  Object.assign(socket, options.path ? {} : { host: options.host[i], port: options.port[i] ?? options.port[0] });
+  const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+  let corked = false;
+  socket.write = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    return write(...args);
+  }) as typeof socket.write;
+  return socket;
 }
 
 async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Database> {

@@ -1,6 +1,9 @@
+import { once } from 'node:events';
 import net from 'node:net';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coalescingSocket } from '../db/index.js';
+import { testDatabaseKind } from './support/db.js';
 
 /**
  * The one-statement calls' connections (`Database.statements`) send what one turn of the event loop wrote in one
@@ -24,7 +27,8 @@ describe('coalescingSocket', () => {
   const turn = () => new Promise((resolve) => setImmediate(resolve));
 
   it('sends the writes of one turn in one writev, in order, and a lone write of a later turn on its own', async () => {
-    const socket = await coalescingSocket({ host: ['127.0.0.1'], port: [port] });
+    const socket = coalescingSocket({ host: ['127.0.0.1'], port: [port] });
+    await once(socket, 'connect');
     const calls: { kind: 'writev' | 'write'; chunks: number }[] = [];
     const raw = socket as unknown as { _writev: (chunks: unknown[], cb: unknown) => void; _write: (...args: unknown[]) => void };
     const writev = raw._writev.bind(socket);
@@ -53,7 +57,8 @@ describe('coalescingSocket', () => {
   });
 
   it('takes a turn’s writes as no back-pressure, up to 1 MB', async () => {
-    const socket = await coalescingSocket({ host: ['127.0.0.1'], port: [port] });
+    const socket = coalescingSocket({ host: ['127.0.0.1'], port: [port] });
+    await once(socket, 'connect');
     const chunk = 'x'.repeat(600);
     // 200 calls of one turn: over Node's default 16 KB, which postgres.js would read as a full connection
     for (let i = 0; i < 200; i++) expect(socket.write(chunk)).toBe(true);
@@ -61,11 +66,31 @@ describe('coalescingSocket', () => {
     socket.destroy();
   });
 
-  it('refuses when nothing listens, as a connection postgres.js makes itself would', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const unused = (closed.address() as net.AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
-    await expect(coalescingSocket({ host: ['127.0.0.1'], port: [unused] })).rejects.toThrow(/ECONNREFUSED/);
+  it.skipIf(testDatabaseKind() !== 'postgres')('under postgres.js, a refused connection fails its call and the next call connects again', async () => {
+    const target = new URL(process.env.TEST_DATABASE_URL!);
+    // a port nothing listens on yet; later a proxy to the test database listens there
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const proxyPort = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    target.hostname = '127.0.0.1';
+    const upstream = Number(new URL(process.env.TEST_DATABASE_URL!).port);
+    target.port = String(proxyPort);
+    const sql = postgres(target.toString(), { max: 1, connect_timeout: 5, onnotice: () => {}, ...({ socket: coalescingSocket } as object) });
+    const proxy = net.createServer((c) => {
+      const u = net.connect(upstream, '127.0.0.1');
+      c.pipe(u).pipe(c);
+      c.on('error', () => undefined);
+      u.on('error', () => undefined);
+    });
+    try {
+      await expect(sql`select 1 as x`).rejects.toThrow(/ECONNREFUSED/);
+      await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
+      const [row] = await sql`select 2 as x`;
+      expect(row.x).toBe(2);
+    } finally {
+      await sql.end({ timeout: 1 });
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

@@ -45,7 +45,9 @@ let knownSheet: { version: string; sheet: ScoreSheet } | undefined;
 
 // the function (migration 0006_review_submit) is the lock, the statement and the read-back; called on its own, with no
 // BEGIN or COMMIT around it, it is one message and one answer, and postgres.js pipelines concurrent calls on a connection
-const submitCall = `select review_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) as outcome`;
+// the scores go as text: the pool's client (Drizzle's) sends a JSON parameter as it is given, `statements`' would
+// stringify it once more, and the function would store a JSON string
+const submitCall = `select review_submit($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9, $10, $11, $12) as outcome`;
 
 /** How long a call may wait for a lock before it gives way to the ordinary path (see `Database.statements`). */
 export const SUBMIT_LOCK_WAIT_MS = 50;
@@ -173,14 +175,16 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { v
     input?.comment ?? null,
     event.now.toISOString(),
     defaultAggregationRule.outlierDistance,
-    `${lockWaitMs}ms`,
+    // at least 1 ms: 0 would be no limit at all
+    `${Math.max(1, Math.round(lockWaitMs))}ms`,
   ];
   let row: { outcome: unknown };
   try {
     [row] = (await (database.statements ?? postgresClient(database)!).unsafe(submitCall, params as never[], { prepare: true })) as unknown as { outcome: unknown }[];
   } catch (err) {
-    // a lock held longer than the call may wait (lock_not_available): nothing was kept, the ordinary path waits for it
-    if ((err as { code?: string }).code === '55P03') return { kind: 'ordinary' };
+    // a lock held longer than the call may wait (lock_not_available), a deadlock or a serialisation failure: the
+    // call was its own transaction, so nothing was kept; the ordinary path waits for the lock
+    if (['55P03', '40P01', '40001'].includes((err as { code?: string }).code ?? '')) return { kind: 'ordinary' };
     throw err;
   }
   const outcome = (typeof row.outcome === 'string' ? JSON.parse(row.outcome) : row.outcome) as Outcome;

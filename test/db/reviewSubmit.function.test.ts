@@ -1,10 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '../../db/index.js';
+import postgres from 'postgres';
+import type { Database, Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, organizations, people, processedEvents, teams } from '../../db/schema.js';
 import { fastSubmitScores, SUBMIT_LOCK_WAIT_MS } from '../../src/review/fastSubmit.js';
 import { tasksWithoutSheetQuery } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { rowsOf } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
 import { scoreForm } from '../support/forms.js';
@@ -62,9 +64,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     return db.insert(assignments).values(E.map((expertOpenId) => ({ applicationId: application.id, expertOpenId, status: 'assigned' }))).returning();
   }
 
-  function submit(a: typeof assignments.$inferSelect, openId: string, total: number, lockWaitMs?: number) {
+  function submit(a: typeof assignments.$inferSelect, openId: string, total: number, lockWaitMs?: number, on: Database = base) {
     return fastSubmitScores(
-      base,
+      on,
       { eventId: `ev_fn_${++event}`, eventType: 'card.action.trigger', openId, assignmentId: a.id, formValue: scoreForm(total), now: new Date('2027-06-10T00:22:00.123Z'), timezone: 'Asia/Shanghai' },
       lockWaitMs,
     );
@@ -97,6 +99,10 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     const { cycle: _f, ...drizzleAfter } = await drizzleTask(a1.id);
     expect(afterRest).toEqual(drizzleAfter);
     expect(task.assignment).toMatchObject({ status: 'submitted', total: 87.5, submittedAt: new Date('2027-06-10T00:22:00.123Z') });
+    // stored as a JSON object, as the ordinary path stores it (SQL elsewhere reads it with jsonb_typeof and ->>)
+    const [{ kind, item }] = rowsOf(await db.execute(sql`select jsonb_typeof(scores) as kind, scores->>'1.1' as item from assignments where id = ${a1.id}`)) as { kind: string; item: string }[];
+    expect(kind).toBe('object');
+    expect(item).toBe(String(task.assignment.scores && (task.assignment.scores as Record<string, number>)['1.1']));
     expect(stored!.kind === 'submitted' && stored!.progress).toEqual({ done: 1, total: 1 });
   });
 
@@ -105,12 +111,15 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     expect((await submit(a1, a1.expertOpenId, 90))?.kind).toBe('submitted');
     // another session holds the application's lock; both last sheets arrive while it does
     const held = await heldTransaction(db, (tx) => tx.execute(sql`select 1 from applications where id = ${a1.applicationId} for update`));
-    // (waiting as long as it takes: the moment the calls give way after is the next test's)
-    const both = Promise.all([submit(a2, a2.expertOpenId, 89, 30_000), submit(a3, a3.expertOpenId, 91, 30_000)]);
+    // each on a connection of its own, so both wait for the lock (on one, the second would wait behind the first);
+    // waiting as long as it takes: the moment the calls give way after is the next test's
+    const own = [postgres(base.url!, { max: 1, onnotice: () => {} }), postgres(base.url!, { max: 1, onnotice: () => {} })];
+    const both = Promise.all([submit(a2, a2.expertOpenId, 89, 30_000, { ...base, statements: own[0] }), submit(a3, a3.expertOpenId, 91, 30_000, { ...base, statements: own[1] })]);
     await until(async () => (await lockWaits(db)) >= 2);
     held.release();
     await held.ended;
     const results = await both;
+    await Promise.all(own.map((c) => c.end({ timeout: 1 })));
     expect(results.map((r) => r?.kind)).toEqual(['submitted', 'submitted']);
     const [application] = await db.select().from(applications).where(eq(applications.id, a1.applicationId));
     expect(application.status).toBe('scored');
@@ -134,5 +143,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     expect(await db.select().from(processedEvents).where(eq(processedEvents.eventId, `ev_fn_${event}`))).toEqual([]);
     // and the connection it waited on serves the next call at once
     expect((await submit(a1, a1.expertOpenId, 90))?.kind).toBe('submitted');
+    // the wait's limit was the call's own: none of the connections the calls share keeps it
+    const shown = await Promise.all(Array.from({ length: 4 }, () => base.statements!`show lock_timeout`));
+    expect(shown.map(([r]) => r.lock_timeout)).toEqual(['0', '0', '0', '0']);
   });
 });
