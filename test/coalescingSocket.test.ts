@@ -3,7 +3,7 @@ import net from 'node:net';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coalescingSocket } from '../db/index.js';
-import { testDatabaseKind } from './support/db.js';
+import { createTestDatabase, testDatabaseKind } from './support/db.js';
 
 /**
  * The one-statement calls' connections (`Database.statements`) send what one turn of the event loop wrote in one
@@ -67,14 +67,15 @@ describe('coalescingSocket', () => {
   });
 
   it.skipIf(testDatabaseKind() !== 'postgres')('under postgres.js, a refused connection fails its call and the next call connects again', async () => {
-    const target = new URL(process.env.TEST_DATABASE_URL!);
+    const database = await createTestDatabase();
+    const target = new URL(database.url!);
     // a port nothing listens on yet; later a proxy to the test database listens there
     const probe = net.createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const proxyPort = (probe.address() as net.AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
     target.hostname = '127.0.0.1';
-    const upstream = Number(new URL(process.env.TEST_DATABASE_URL!).port);
+    const upstream = Number(new URL(database.url!).port);
     target.port = String(proxyPort);
     const sql = postgres(target.toString(), { max: 1, connect_timeout: 5, onnotice: () => {}, ...({ socket: coalescingSocket } as object) });
     const proxy = net.createServer((c) => {
@@ -91,6 +92,7 @@ describe('coalescingSocket', () => {
     } finally {
       await sql.end({ timeout: 1 });
       await new Promise((resolve) => proxy.close(resolve));
+      await database.close();
     }
   });
 });
