@@ -49,9 +49,9 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const client = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'gdsz-bot' } });
   // Two: measured with the bench on two cores, concurrent one-statement calls cost the server least when they share
-  // few backends (1 600–1 800 score sheets a second on 2 connections, 1 200–1 400 over 10, that hour; 1 and 2 alike), and each call
-  // gives up on a lock it waits for after a moment (review_submit's lock_timeout), so a call waiting holds up those
-  // behind it briefly. A connection with max_pipeline calls in flight takes no more until all have answered, so the
+  // few backends (1 600–1 800 score sheets a second on 2 connections, 1 200–1 400 over 10, that hour; 1 and 2
+  // alike), and each call gives up on a lock it waits for after a moment (review_submit's lock_timeout), so a call
+  // waiting holds up those behind it briefly. A connection with max_pipeline calls in flight takes no more until all have answered, so the
   // limit (100 by default, not in postgres.js's types) is above any number of callbacks answered at once.
   // Their sockets send what one turn of the event loop wrote in one system call (`coalescingSocket`): 10 % of the
   // CPU per score sheet at 200 concurrent, in three alternating pairs

@@ -93,18 +93,28 @@ const isHalfPoint = (n: number) => Number.isInteger(n * 2);
 
 /** One item's check, from its field: read by `readNumber` (“４．５”, “4.5分”), within its limits, whole or half points. */
 function itemSchema(f: Extract<FieldSpec, { min: number }>) {
-  const rule = `须在 ${f.min} 到 ${f.max} 分之间，且为整分或半分`;
   return z.unknown().transform((raw, ctx) => {
-    const n = readNumber(raw);
-    const refuse = (message: string) => {
-      ctx.addIssue({ code: 'custom', message: `${f.label}：${message}` });
-      return z.NEVER;
-    };
-    if (n === undefined) return refuse(`请填写分数（${rule.slice(1)}）`);
-    if (Number.isNaN(n)) return refuse(`“${String(raw).trim().slice(0, 20)}”不是数字，${rule}`);
-    if (n < f.min || n > f.max || (f.step === 0.5 && !isHalfPoint(n))) return refuse(rule);
-    return n;
+    const n = itemScore(f, raw);
+    if (typeof n === 'number') return n;
+    ctx.addIssue({ code: 'custom', message: `${f.label}：${wrongItem(f, raw, n)}` });
+    return z.NEVER;
   });
+}
+
+/** One item as typed: its score, or which rule it breaks (`wrongItem` words it). */
+function itemScore(f: Extract<FieldSpec, { min: number }>, raw: unknown): number | 'blank' | 'notNumber' | 'outOfRange' {
+  const n = readNumber(raw);
+  if (n === undefined) return 'blank';
+  if (Number.isNaN(n)) return 'notNumber';
+  if (n < f.min || n > f.max || (f.step === 0.5 && !isHalfPoint(n))) return 'outOfRange';
+  return n;
+}
+
+function wrongItem(f: Extract<FieldSpec, { min: number }>, raw: unknown, why: 'blank' | 'notNumber' | 'outOfRange'): string {
+  const rule = `须在 ${f.min} 到 ${f.max} 分之间，且为整分或半分`;
+  if (why === 'blank') return `请填写分数（${rule.slice(1)}）`;
+  if (why === 'notNumber') return `“${String(raw).trim().slice(0, 20)}”不是数字，${rule}`;
+  return rule;
 }
 
 function scoreSchema(form: ScoreSheetForm): z.ZodType<ScoreSheetInput, unknown> {
@@ -135,9 +145,8 @@ function readAsIs(form: ScoreSheetForm, formValue: Record<string, unknown>): Sco
   const scores: Record<string, number> = {};
   let total = 0;
   for (const item of form.items) {
-    const f = form.fields[item.field] as Extract<FieldSpec, { min: number }>;
-    const n = readNumber(formValue[item.field]);
-    if (n === undefined || Number.isNaN(n) || n < f.min || n > f.max || (f.step === 0.5 && !isHalfPoint(n))) return undefined;
+    const n = itemScore(form.fields[item.field] as Extract<FieldSpec, { min: number }>, formValue[item.field]);
+    if (typeof n !== 'number') return undefined;
     scores[item.code] = n;
     total += n;
   }
@@ -655,8 +664,8 @@ const runningCycleId = sql`(select ${cycles.id} from ${cycles} where ${inArray(c
 /**
  * The progress query alone; `openId` may be a placeholder, for a prepared statement. The expert's tasks of the
  * running cycle are one range of assignments_expert_cycle_idx (the assignment carries its cycle, migration 0004), so
- * the cost does not grow with the years the expert served. The fast submit counts the same in its statement
- * (src/review/fastSubmit.ts).
+ * the cost does not grow with the years the expert served. The fast submit counts the same in the function
+ * review_submit (db/migrations/0006_review_submit.sql).
  */
 export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
   return tx
