@@ -116,8 +116,11 @@ export function applicationNextStep(status: string, role: 'leader' | 'member' | 
   }
 }
 
-/** What the leader sees after submitting; an old copy's click later shows where the application has got to since. */
-export function submittedCard(a: ApplicationSummary): Card {
+/**
+ * What the leader sees after submitting; an old copy's click later shows where the application has got to since.
+ * `takesApplications: false`: that year's applications are closed, so a draft there is said to be no longer submittable.
+ */
+export function submittedCard(a: ApplicationSummary, opts: { takesApplications?: boolean } = {}): Card {
   const moved = a.status !== undefined && a.status !== 'submitted';
   return card({
     title: moved ? `${a.year} 年度申报：${a.statusLabel}` : `已提交 ${a.year} 年度申报`,
@@ -125,9 +128,31 @@ export function submittedCard(a: ApplicationSummary): Card {
     template: 'green',
     elements: [
       summaryFields(a),
-      ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision })}`)] : []),
+      ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision, takesApplications: opts.takesApplications })}`)] : []),
       note(moved ? '发送“进度”可随时查看。' : '第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。发送“进度”可随时查看。'),
       buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
+/**
+ * An application form clicked once its year no longer takes applications (a 2026 form kept in the chat and clicked in
+ * 2027, or one clicked past the deadline): why, with no form to fill in, and the year now open if there is one.
+ */
+export function applicationClosedCard(opts: { year?: number; team: Pick<ApplicationCardTeam, 'id' | 'name' | 'code'>; reason: string; open?: ApplicationCardCycle }): Card {
+  const { open } = opts;
+  return card({
+    title: opts.year ? `${opts.year} 年度申报表已失效` : '申报表已失效',
+    subtitle: opts.team.name,
+    template: 'grey',
+    elements: [
+      markdown(md`${opts.reason}`),
+      ...(open ? [markdown(md`**${open.year} 年度申报**正在进行，${open.applicationDeadline} 截止。`)] : []),
+      note('这张申报表不能再保存或提交。发送“进度”可查看本班组的申报情况。'),
+      buttonRow([
+        ...(open ? [button({ text: `打开 ${open.year} 年度申报表`, type: 'primary', value: { action: 'application.open', teamId: opts.team.id } })] : []),
+        button({ text: '查看进度', value: { action: 'team.status' } }),
+      ]),
     ],
   });
 }

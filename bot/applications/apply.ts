@@ -1,8 +1,8 @@
-import { applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
+import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
 import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm } from '../../src/applications.js';
-import { getRunningCycle } from '../../src/cycles.js';
+import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
 import { fastSaveDraft, fastSubmitApplication } from '../../src/fast/apply.js';
@@ -13,6 +13,9 @@ import { getTeam, type Team, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, raw, sendPrivately, today } from '../respond.js';
 
 const returnedStates = new Set(['draft', 'returned']);
+
+/** What `cycleOpenForApplications` lets through: an open cycle on or before its application deadline. */
+const takesApplications = (cycle: Pick<Cycle, 'status' | 'applicationDeadline'>, on: string) => cycle.status === 'open' && on <= cycle.applicationDeadline;
 
 type CycleShown = Pick<Cycle, 'id' | 'year' | 'applicationDeadline'>;
 
@@ -85,9 +88,20 @@ export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
   if (!team || team.leaderOpenId !== ctx.actor.openId) return undefined;
   const year = Number(input.value.year);
   const running = await getRunningCycle(ctx.tx);
+  // the form's own year: the running cycle's, or a past one's (a form kept in the chat from an earlier year)
+  const aYear = Number.isInteger(year) && year >= 2000 && year <= 2100;
+  const formCycle = running?.year === year ? running : aYear ? await getCycleByYear(ctx.tx, year) : undefined;
+  const takes = formCycle !== undefined && takesApplications(formCycle, today(ctx));
   // an old copy of the form, clicked once the application has gone on: the card shows where it is, not a form to fix
-  const existing = running?.year === year ? await findApplication(ctx.tx, team.id, running.id) : undefined;
-  if (existing && !returnedStates.has(existing.status)) return raw(submittedCard(summaryOf(existing, team, team.organization, year)));
+  const existing = formCycle ? await findApplication(ctx.tx, team.id, formCycle.id) : undefined;
+  if (existing && (!returnedStates.has(existing.status) || !takes)) {
+    return raw(submittedCard(summaryOf(existing, team, team.organization, year), { takesApplications: takes }));
+  }
+  // a year that takes no applications (past, closed, or past its deadline): no form to fill in, but the year that does
+  if (!takes) {
+    const open = running && running.id !== formCycle?.id && takesApplications(running, today(ctx)) ? { year: running.year, applicationDeadline: formatDateZh(running.applicationDeadline) } : undefined;
+    return raw(applicationClosedCard({ year: aYear ? year : undefined, team, reason: error.message, open }));
+  }
   return raw(
     applicationFormCard({
       descriptor: applicationForm,

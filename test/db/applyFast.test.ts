@@ -275,6 +275,12 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
         '这个按钮已失效，请重新打开菜单。',
         `这张申报表属于 ${YEAR - 1} 年度，已不能提交；请发送“申报”打开 ${YEAR} 年度申报表。`,
       ]);
+      // last year's form kept in the chat: no form to fill in again, but a button to this year's
+      const lastYear = JSON.stringify(r.answers[5].card);
+      expect(lastYear).toContain(`${YEAR - 1} 年度申报表已失效`);
+      expect(lastYear).not.toContain('"tag":"form"');
+      expect(lastYear).toContain(`打开 ${YEAR} 年度申报表`);
+      expect(lastYear).toMatch(/"action":"application\.open","teamId":\d+/);
       expect(r.changed.applications).toEqual([]);
       expect(r.changed.audit).toEqual([]);
     });
@@ -341,6 +347,11 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
         after: async (h) => h.clock.set(NOW),
       });
       expect(late.answers.map((a) => a.toast.content)).toEqual([`${YEAR} 年度申报已于 2027年5月31日 截止。`, `${YEAR} 年度申报已于 2027年5月31日 截止。`]);
+      // past the deadline the card is no form to fix: the draft kept, and that it can no longer be submitted
+      for (const a of late.answers) {
+        expect(JSON.stringify(a.card)).not.toContain('"tag":"form"');
+        expect(JSON.stringify(a.card)).toContain('本年度申报已截止，这份申报未提交');
+      }
       // as before: the refused submit keeps what was typed as the draft (submittedFormAgain), the save after it changes nothing
       expect(late.changed.audit).toMatchObject([{ action: 'application.create' }]);
     });
