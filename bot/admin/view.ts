@@ -22,13 +22,17 @@ export async function adminCardOn(tx: Db, now: string): Promise<Card> {
 
 type FormValues = CycleFormData['values'];
 
-/** Defaults of a new cycle: this year, applications for 60 days, scoring 30 more, the meeting 15 after. */
+/**
+ * Defaults of a new cycle: this year (the next once this year's is held), applications for 60 days, scoring 30 more,
+ * the meeting 15 after. Next year's review opened early counts its 60 days from that year's 1 January, so its dates
+ * fall in its own year.
+ */
 export async function newCycleDefaults(ctx: HandlerContext): Promise<FormValues> {
   const now = today(ctx);
   const latest = await getLatestCycle(ctx.tx);
   const thisYear = Number(now.slice(0, 4));
   const year = latest && latest.year >= thisYear ? latest.year + 1 : thisYear;
-  const applicationDeadline = addDays(now, 60);
+  const applicationDeadline = addDays(year > thisYear ? `${year}-01-01` : now, 60);
   const scoringDeadline = addDays(applicationDeadline, 30);
   return {
     year: String(year),

@@ -199,6 +199,11 @@ describe('管理 and opening the annual cycle', () => {
     expect(again.toast.content).toContain('2026年度评审已经开启过');
     expect(again.card.data.schema).toBe('2.0');
     expect(await cycleRows()).toHaveLength(1);
+    // this year's review held, the form proposes next year's, its dates in that year (60 days from its 1 January)
+    const next = (await h.click(ADMIN, { action: 'cycle.form' })).card.data;
+    expect(field(next, 'year').default_value).toBe('2027');
+    expect(field(next, 'applicationDeadline').initial_date).toBe('2027-03-02');
+    expect(field(next, 'scoringDeadline').initial_date).toBe('2027-04-01');
     await h.db.db.update(cycles).set({ status: 'open' });
   });
 });
