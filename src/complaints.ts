@@ -690,10 +690,21 @@ async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{
   return { honour, team };
 }
 
+/** A title kept (保留称号) and no new run since: that decision stands, whichever copy of the alert is clicked next. */
+function keptAlready(honour: Honour, team: ComplaintTeamRow, timezone: string): UserError {
+  const why = honour.keptReason ? `（理由：${honour.keptReason}）` : '';
+  return new UserError(cite(22, `${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.keptAt!))} 决定保留${why}，无需重复处理；此后再连续出现成立的投诉时会再次提醒。`), { kind: 'info', article: 22 });
+}
+
+/** Whether the title's run of upheld complaints (since any 保留称号) has reached the threshold (第二十二条). */
+const runPending = (status: TitleStatus | undefined, honour: Honour): boolean => !!status && status.honour.id === honour.id && status.view.run >= status.view.required;
+
 /** 撤销称号 (第二十二条): the reason on record, the honour revoked, leader and organisation contact told. */
 export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
+  // two copies of one alert (each administrator's): once one kept the title, the other's 撤销 no longer applies
+  if (honour.keptAt && !runPending(await titleStatus(tx, team.id), honour)) throw keptAlready(honour, team, opts.timezone);
   const { reason } = readRevocationDecision(values);
   // issued together: one round trip. The certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
   const [cycle, [updated], issued] = await Promise.all([
@@ -716,13 +727,14 @@ export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: 
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   const status = await titleStatus(tx, team.id);
-  if (!status || status.honour.id !== honourId || status.view.run < status.view.required) {
+  if (!runPending(status, honour)) {
+    if (honour.keptAt) throw keptAlready(honour, team, opts.timezone);
     const run = status?.honour.id === honourId ? status.view.run : 0;
     throw new UserError(cite(22, `${team.name} 目前连续成立的投诉为 ${run} 次，没有待决定的撤销提醒。`), { kind: 'info', article: 22 });
   }
   const { reason } = readRevocationDecision(values);
   const [updated] = await tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(eq(honours.id, honourId)).returning();
-  await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, run: status.view.run }, at: opts.now });
+  await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, run: status!.view.run }, at: opts.now });
   return { team, honour: updated, reason };
 }
 

@@ -220,7 +220,7 @@ const lockHonourSql = `select id from honours where id = $1 for update`;
 
 /** lockHonour's read: the honour with its team and organisation. */
 const honourSql = `h as (
-  select h.id, h.team_id, h.year, h.revoked_at, t.name, t.code, o.name as organization, t.leader_open_id, t.contact_open_id
+  select h.id, h.team_id, h.year, h.revoked_at, h.kept_at, t.name, t.code, o.name as organization, t.leader_open_id, t.contact_open_id
   from honours h join teams t on t.id = h.team_id join organizations o on o.id = t.organization_id
   where h.id = $3
 )`;
@@ -260,6 +260,7 @@ select coalesce((select ok from verdict), false) as ok, exists (select 1 from ch
 
 const revokeSql = `
 with ${honourSql},
+${titleRunSql('(select team_id from h)')},
 cycle as (
   -- getRunningOrLatestCycle, for revocationBarDays
   select cy.settings from cycles cy order by (cy.status in ('open', 'scoring', 'closed')) desc, cy.year desc limit 1
@@ -269,6 +270,8 @@ verdict as (
   select ${isAdmin}
     -- lockHonour: found with its team, not revoked
     and h.revoked_at is null
+    -- revokeTitle: a title kept (保留称号) is revoked only once a new run has reached the threshold (keptAlready)
+    and (h.kept_at is null or ((select id from latest) = h.id and (select n from run) >= (select n from required)))
     -- ctx.send queues the leader's and the contact's notice as interactive when one of them decides: left to it
     and $4 <> h.leader_open_id and $4 <> h.contact_open_id as ok
   from h

@@ -205,6 +205,12 @@ describe('complaint and title decisions with and without their one-statement pat
     expect(r.sent).toEqual([]);
     const [audit] = await db.select().from(auditLog).where(eq(auditLog.action, 'honour.keep'));
     expect(audit.details).toEqual({ teamId: team, year: 2026, reason: '已整改，回访满意', run: 2 });
+    // the other administrator's copy of the same alert: 撤销 no longer applies, on both paths, and changes nothing
+    const before = await rows(db);
+    const late = await both(SECOND_ADMIN, { action: 'revocation.revoke', honourId: honour }, { reason: '连续投诉' });
+    expect(late.body.toast).toEqual({ type: 'info', content: expect.stringMatching(/^第二十二条：.* 的 2026 年度称号已于 2027年\d+月\d+日 决定保留（理由：已整改，回访满意），无需重复处理/) });
+    expect(late.sent).toEqual([]);
+    expect({ ...(await rows(db)), processed: [] }).toEqual({ ...before, processed: [] });
   });
 
   it('撤销称号: the leader and the contact told, drawn when sent as the decision drew it; the certificate named', async () => {
@@ -443,10 +449,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
       click(SECOND_ADMIN, { action: 'revocation.revoke', honourId: h.id }, { reason: '连续投诉' }),
     ]);
     const [row] = await bot.db.select().from(honours).where(eq(honours.id, h.id));
-    // whichever came first: a revoke after a keep is still a revoke (the title is held); a keep after a revoke is refused
-    expect(r.body.toast?.type).toBe('success');
-    expect(row.revokedAt).not.toBeNull();
-    if (k.body.toast?.type === 'success') expect(row.keptAt).not.toBeNull();
-    else expect(row.keptAt).toBeNull();
+    // whichever came first stands: the other is refused (a keep after a revoke, or a revoke after a keep), never both
+    expect([k.body.toast?.type, r.body.toast?.type].sort(), JSON.stringify([k.body.toast, r.body.toast])).toEqual(['info', 'success']);
+    if (r.body.toast?.type === 'success') expect([row.revokedAt, row.keptAt].map((x) => x !== null)).toEqual([true, false]);
+    else expect([row.revokedAt, row.keptAt].map((x) => x !== null)).toEqual([false, true]);
   });
 });
