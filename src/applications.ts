@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { daysBetween, formatDateZh, isRealDate } from './dates.js';
+import { daysBetween, formatDateZh, isRealDate, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay } from './forms.js';
 import type { Actor } from './people.js';
@@ -177,7 +177,7 @@ export interface EligibilityFailure {
 type Revocation = { year: number; revokedAt: Date | null; reason: string | null };
 
 /** E5's read: a title of the team revoked within the bar before `now`, if any. */
-async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now: Date): Promise<Revocation | undefined> {
+export async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now: Date): Promise<Revocation | undefined> {
   const barStart = new Date(now.getTime() - revocationBarDays(cycle) * 86_400_000);
   const [revoked] = await tx
     .select({ year: honours.year, revokedAt: honours.revokedAt, reason: honours.revokedReason })
@@ -208,8 +208,28 @@ export function declarationFailures(form: ApplicationForm): EligibilityFailure[]
   return failures;
 }
 
+/** E5's refusal: the bar, the day the title was revoked and the day the bar ends, as dates in the bot's timezone. */
+export function revocationBarMessage(revoked: Revocation, barDays: number, timezone: string): string {
+  const when = formatDateZh(todayIn(timezone, revoked.revokedAt!));
+  const until = formatDateZh(todayIn(timezone, new Date(revoked.revokedAt!.getTime() + barDays * 86_400_000)));
+  return associationRule(`${revocationBarText(barDays)}；本班组 ${revoked.year} 年度称号已于 ${when} 撤销，${until} 起方可再申报。`);
+}
+
+/**
+ * E5 asked before the form is filled, as 第十六条 is (requireRegisteredAYear): a team whose bar lasts past this year's
+ * deadline is told at once, with the day it ends, rather than after the thirteen fields. A bar that ends before the
+ * deadline lets the form be filled; its submission is refused until that day.
+ */
+export function requireNotBarred(revoked: Revocation | undefined, cycle: Cycle, timezone: string): void {
+  if (!revoked?.revokedAt) return;
+  const barDays = revocationBarDays(cycle);
+  const until = todayIn(timezone, new Date(revoked.revokedAt.getTime() + barDays * 86_400_000));
+  if (until <= cycle.applicationDeadline) return;
+  throw new UserError(`${revocationBarMessage(revoked, barDays, timezone)}${cycle.year} 年度申报 ${formatDateZh(cycle.applicationDeadline)} 截止，本班组不能参加本年度评选。`, { kind: 'info' });
+}
+
 /** E1, E2, E3 and E5 on submission (E5 from `revoked`, read by recentRevocation); E4 is the organisation's step that follows. */
-export function eligibilityFailures(team: Team, cycle: Cycle, form: ApplicationForm, revoked: Revocation | undefined): EligibilityFailure[] {
+export function eligibilityFailures(team: Team, cycle: Cycle, form: ApplicationForm, revoked: Revocation | undefined, timezone: string): EligibilityFailure[] {
   const failures: EligibilityFailure[] = [];
   const eligibleFrom = oneYearAfter(team.registeredAt);
   if (eligibleFrom > cycle.applicationDeadline) {
@@ -222,9 +242,7 @@ export function eligibilityFailures(team: Team, cycle: Cycle, form: ApplicationF
   }
   failures.push(...declarationFailures(form));
   if (revoked) {
-    const barDays = revocationBarDays(cycle);
-    const when = formatDateZh(revoked.revokedAt!.toISOString().slice(0, 10));
-    failures.push({ check: 'E5', message: associationRule(`${revocationBarText(barDays)}；本班组 ${revoked.year} 年度称号已于 ${when} 撤销。`) });
+    failures.push({ check: 'E5', message: revocationBarMessage(revoked, revocationBarDays(cycle), timezone) });
   }
   return failures;
 }
@@ -319,7 +337,7 @@ export class EligibilityError extends UserError {
 }
 
 /** 提交申报: full validation, eligibility E1–E3 and E5, then to the organisation for confirmation (第十五条). */
-export async function submitApplication(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date): Promise<{ application: Application; team: TeamWithOrganization }> {
+export async function submitApplication(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date, timezone: string): Promise<{ application: Application; team: TeamWithOrganization }> {
   // issued together: one round trip (E5's read is used only once the checks before it pass)
   const [[team, existing], revoked] = await Promise.all([teamAndApplication(tx, teamId, cycle.id), recentRevocation(tx, teamId, cycle, now)]);
   if (!team) throw new UserError('找不到该班组。');
@@ -328,7 +346,7 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   if (existing) applicationMachine.check('submit', existing.status as ApplicationStatus, actor, extra);
   else applicationMachine.check('submit', 'draft', actor, extra);
   const form = parseForm(applicationSchema, values, applicationLabels);
-  const failures = eligibilityFailures(team, cycle, form, revoked);
+  const failures = eligibilityFailures(team, cycle, form, revoked, timezone);
   if (failures.length) throw new EligibilityError(failures);
   const declarations = { accidents: form.accidents, trainingRate: form.trainingRate, examPassRate: form.examPassRate };
   let application: Application | undefined;

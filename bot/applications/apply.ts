@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, recentRevocation, requireNotBarred, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm } from '../../src/applications.js';
 import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -20,9 +20,12 @@ const takesApplications = (cycle: Pick<Cycle, 'status' | 'applicationDeadline'>,
 type CycleShown = Pick<Cycle, 'id' | 'year' | 'applicationDeadline'>;
 
 /** The form of one team's application, or its summary once it has gone further. */
-async function applicationCard(ctx: HandlerContext, teamId: number, cycle: CycleShown, known?: { team: Team & { organization: string }; application: Application }): Promise<Card> {
+async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle, known?: { team: Team & { organization: string }; application: Application }): Promise<Card> {
   // issued together: one round trip (a refusal of the team discards the application read); a save passes what it just wrote
-  const [team, existing] = known ? [known.team, known.application] : await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id)]);
+  if (known) return applicationCardOf(known.team, cycle, known.application);
+  const [team, existing, revoked] = await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id), recentRevocation(ctx.tx, teamId, cycle, ctx.clock.now())]);
+  // E5 before the form, when nothing was started: a draft or a returned application is shown as it is
+  if (!existing) requireNotBarred(revoked, cycle, ctx.config.BOT_TIMEZONE);
   return applicationCardOf(team, cycle, existing);
 }
 
@@ -151,7 +154,7 @@ export const submitApplicationForm: CardRun = async (ctx, input) => {
   const cycle = await cycleFor(ctx, input);
   const teamId = idFrom(input.value, 'teamId');
   // the service reads the team and refuses anyone but its leader, as applicantTeam does
-  const { application, team } = await submitApplication(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now());
+  const { application, team } = await submitApplication(ctx.tx, ctx.actor, teamId, cycle, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   // the contact's card is drawn when it is sent (src/endorsementCards.ts), as the one-statement path queues it
   await ctx.send(endorsementRequestMessage(application, cycle.year, team.contactOpenId, ctx.eventId));
   return raw(submittedCard(summaryOf(application, team, team.organization, cycle.year)), submittedToast);

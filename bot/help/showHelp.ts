@@ -2,6 +2,7 @@ import { helpCard } from '../../cards/help.js';
 import { fastPrivateMenu } from '../../src/fast/requests.js';
 import type { BotRegistry, CardActionDecl, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { helpMenuSpec, menuButtons, menuTable } from '../../src/helpMenuCards.js';
+import { today } from '../respond.js';
 
 export function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
   const entries = registry.menuFor(ctx.actor.roles);
@@ -60,8 +61,8 @@ export function greetOnChatEntered(registry: BotRegistry) {
   return async (ctx: HandlerContext, event: Record<string, unknown>): Promise<void> => {
     if (!ctx.actor.openId) return;
     const chatId = typeof event.chat_id === 'string' ? event.chat_id : 'p2p';
-    // one greeting per user and chat per day is enough, whatever the client re-sends
-    const day = ctx.clock.now().toISOString().slice(0, 10);
+    // one greeting per user and chat per day (the bot's day, not UTC's) is enough, whatever the client re-sends
+    const day = today(ctx);
     await ctx.send({ dedupeKey: `greet:${chatId}:${ctx.actor.openId}:${day}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
   };
 }

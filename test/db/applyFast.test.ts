@@ -332,6 +332,32 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
       expect(r.changed.outbox).toEqual([]);
     });
 
+    it('E5 told before the form when the bar outlasts the deadline, with its dates in the bot\'s timezone; a bar ending sooner, on submission', async () => {
+      const r = await onBoth({
+        setup: async (h) => {
+          const revokedAt = async (at: string) => {
+            const t = await freshTeam(h.db.db, f);
+            await h.db.db.insert(honours).values({ teamId: t, year: 2025, revokedAt: new Date(at), revokedReason: '连续投诉成立' });
+            return t;
+          };
+          // 07:30 in Shanghai is the day before in UTC
+          return [await revokedAt('2026-06-01T07:30:00+08:00'), await revokedAt('2026-04-01T10:00:00+08:00')];
+        },
+        steps: ([outlasts, sooner]) => [
+          { who: personas.leader, value: { action: 'application.open', teamId: outlasts }, eventId: randomEventId() },
+          { who: personas.leader, value: { action: 'application.open', teamId: sooner }, eventId: randomEventId() },
+          submit(sooner),
+        ],
+      });
+      expect(r.answers[0].toast).toEqual({
+        type: 'info',
+        content: `协会规定：撤销称号后 365 天内不受理该班组的申报；本班组 2025 年度称号已于 2026年6月1日 撤销，2027年6月1日 起方可再申报。${YEAR} 年度申报 2027年5月31日 截止，本班组不能参加本年度评选。`,
+      });
+      expect(JSON.stringify(r.answers[1].card)).toContain('"tag":"form"');
+      expect(r.answers[2].toast.content).toBe('协会规定：撤销称号后 365 天内不受理该班组的申报；本班组 2025 年度称号已于 2026年4月1日 撤销，2027年4月1日 起方可再申报。');
+      expect(r.changed.outbox).toEqual([]);
+    });
+
     it('提交 by the leader of another team, and after the deadline', async () => {
       const r = await onBoth({
         setup: (h) => freshTeam(h.db.db, f),
