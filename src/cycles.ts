@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, cycles } from '../db/schema.js';
+import { applications, auditLog, cycles } from '../db/schema.js';
 import { audit } from './audit.js';
 import { formatDateZh, isRealDate, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
@@ -312,6 +312,19 @@ export function parseGivenSettings(input: Record<string, unknown>): Partial<Cycl
   return out as Partial<CycleSettings>;
 }
 
+/** The settings that decide the results (and the panels): fixed once the scores have been summed (第十七条). */
+const resultSettings = new Set<CycleField>(['awardThreshold', 'recommendShare', 'expertsPerApplication']);
+
+/** Whether 结束评分并汇总 ever closed this cycle's scoring (its audit row), though a reopened sheet took it back to scoring. */
+async function aggregatedBefore(tx: Db, cycleId: number): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: auditLog.id })
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(cycleId)), eq(auditLog.action, 'cycle.closeScoring')))
+    .limit(1);
+  return row !== undefined;
+}
+
 /**
  * Changes dates and review settings while applications are open or experts are scoring; after
  * scoring they are fixed (第十七条). `input` may be partial: what is missing or empty is kept. A changed
@@ -340,6 +353,11 @@ export async function updateCycleSettings(
       throw cycleFieldError(field, `申报已截止，不能再修改（原为${formatDateZh(cycle.applicationDeadline)}）`);
     }
     if (dateFields.has(field) && String(values[field]) < today) throw cycleFieldError(field, `不能早于今天（${formatDateZh(today)}）`);
+  }
+  // scores summed once (结束评分并汇总), then one sheet reopened: the results were seen, so what decides them stays fixed
+  const decisive = changes.filter((f) => resultSettings.has(f));
+  if (decisive.length && cycle.status === 'scoring' && (await aggregatedBefore(tx, cycleId))) {
+    throw cycleFieldError(decisive[0], `${cycle.year}年度评分已汇总过一次，授予称号分数线、择优推荐比例和评审专家人数不能再修改（第十七条：公开、公平、公正）；重开评分期间只能修改日期。`, 17);
   }
   // a second save of the same form finds nothing to change: the first did it (the cycle row is locked above)
   if (!changes.length) throw new AlreadyDone('保存', { action: 'cycle.updateSettings', entity: 'cycle', entityId: cycleId }, `${cycle.year}年度评审设置`, '设置没有变化。');

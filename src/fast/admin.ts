@@ -260,6 +260,9 @@ verdict as (
     and c.valid
     -- updateCycleSettings: the application deadline changes only while applications are open
     and (not c.ch_0 or c.status = 'open')
+    -- updateCycleSettings' aggregatedBefore: the settings deciding the results stay fixed once scores were summed
+    and (not (c.ch_3 or c.ch_4 or c.ch_5) or c.status = 'open'
+      or not exists (select 1 from audit_log a where a.entity = 'cycle' and a.entity_id = c.id::text and a.action = 'cycle.closeScoring'))
     -- updateCycleSettings: a changed date may not lie in the past ($12 the bot's today)
     and (not c.ch_0 or $6::date >= $12::date) and (not c.ch_1 or $7::date >= $12::date) and (not c.ch_2 or $8::date >= $12::date)
     -- updateCycleSettings' AlreadyDone: something changes
