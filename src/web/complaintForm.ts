@@ -4,7 +4,10 @@ import type { Context } from 'koa';
 import { complaintForm, createComplaint } from '../complaints.js';
 import { storable } from '../events.js';
 import { UserError } from '../errors.js';
-import { processedEvents } from '../../db/schema.js';
+import { sql, eq } from 'drizzle-orm';
+import type { Db } from '../../db/index.js';
+import { auditLog, complaints, processedEvents, teams } from '../../db/schema.js';
+import { adminDestinations, destinationKey } from '../notifications.js';
 import { enqueue } from '../outbox.js';
 import { addressKey, countRequest, RateLimited, type RateRule } from '../rateLimit.js';
 import type { RouteDeps } from '../routes.js';
@@ -20,8 +23,35 @@ export const complaintRateLimit = { max: 5, windowMs: 10 * 60_000, globalPerHour
 export function complaintRules(ip: string, limits = complaintRateLimit): RateRule[] {
   return [
     { key: `complaint:${addressKey(ip || 'unknown')}`, max: limits.max, windowMs: limits.windowMs },
-    { key: 'complaint:all', max: limits.globalPerHour, windowMs: 3_600_000 },
+    { key: GLOBAL_RULE, max: limits.globalPerHour, windowMs: 3_600_000 },
   ];
+}
+
+const GLOBAL_RULE = 'complaint:all';
+
+/** The hourly cap on all public complaints reached: the administrators told once in that hour, in a transaction of its own. */
+async function capReached(deps: RouteDeps, now: Date): Promise<void> {
+  const hour = now.toISOString().slice(0, 13);
+  const text = `网上投诉入口本小时已达上限（${complaintRateLimit.globalPerHour} 件），此后的投诉人被告知稍后再试或直接联系协会。如非正常投诉高峰，请留意是否有人批量提交。`;
+  await deps.database.db.transaction(async (tx) => {
+    for (const to of await adminDestinations(tx, deps.config.ADMIN_OPEN_IDS)) await enqueue(tx, { dedupeKey: `complaint:cap:${hour}:${destinationKey(to)}`, to, text });
+  });
+  deps.dispatcher.nudge();
+}
+
+/** The audit row's form key of a complaint sent from the page with `token` (createComplaint writes it). */
+const webFormKey = (token: string) => `web:${token}`;
+
+/** The complaint a page's token brought, with its team, from its audit row. */
+async function complaintOfWebForm(db: Db, formKey: string): Promise<{ reference: string; team: { name: string; code: string } } | undefined> {
+  const [row] = await db
+    .select({ reference: complaints.reference, name: teams.name, code: teams.code })
+    .from(auditLog)
+    .innerJoin(complaints, sql`${complaints.id}::text = ${auditLog.entityId}`)
+    .innerJoin(teams, eq(teams.id, complaints.teamId))
+    .where(sql`${auditLog.action} = 'complaint.create' and ${auditLog.details}->>'formKey' = ${formKey}`)
+    .limit(1);
+  return row && { reference: row.reference, team: { name: row.name, code: row.code } };
 }
 
 /** A field people never see or fill: a script filling every input gives itself away. */
@@ -69,8 +99,10 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     // ctx.ip is the socket's address unless TRUST_PROXY names the proxies whose X-Forwarded-For is believed
     const rules = complaintRules(ctx.ip);
     const now = deps.clock.now();
+    let token: string | undefined;
     try {
-      const token = fromPage ? formToken(typed.get(FORM_TOKEN_FIELD)) : undefined;
+      // the page's token, posted by the form or by its script (a retry after an answer lost on the way is the same complaint)
+      token = formToken(fromPage ? typed.get(FORM_TOKEN_FIELD) : typeof body[FORM_TOKEN_FIELD] === 'string' ? (body[FORM_TOKEN_FIELD] as string) : null);
       const { complaint, team } = await deps.database.db.transaction(async (tx) => {
         // the page posted again (a reload after the answer, a second click): its token was spent with the complaint it
         // brought; a refused post rolls back with it, so the form can be corrected and sent with the same token
@@ -81,19 +113,31 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
         await countRequest(tx, rules, now);
         return createComplaint(
           tx,
-          { ...typedFields(body), channel: 'web' },
+          { ...typedFields(body), channel: 'web', ...(token ? { formKey: webFormKey(token) } : {}) },
           { now, timezone: deps.config.BOT_TIMEZONE, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, send: (m) => enqueue(tx, m), sendIfNew: (m) => enqueue(tx, m) },
         );
       });
       deps.dispatcher.nudge();
       deps.log.info({ reference: complaint.reference, teamId: team.id }, 'public complaint received');
-      return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code } });
+      // a post that brought a token gets a fresh one for the page's next complaint (its script puts it in the form)
+      return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code }, ...(token ? { [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
     } catch (err) {
-      if (err instanceof FormSentBefore) return page(ctx, 200, {}, { kind: 'ok', text: '这份投诉已经提交过，无需重复提交；投诉编号见提交后显示的页面。' });
+      if (err instanceof FormSentBefore) {
+        // the same page's complaint again: its reference, which the first answer may never have brought
+        const first = token ? await complaintOfWebForm(deps.database.db, webFormKey(token)) : undefined;
+        const msg = '这份投诉已经提交过，无需重复提交。';
+        if (fromPage) return page(ctx, 200, {}, first ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference } : { kind: 'ok', text: `${msg}投诉编号见提交后显示的页面。` });
+        return answer(ctx, 200, { msg, ...(first ? { reference: first.reference, team: first.team } : {}), [FORM_TOKEN_FIELD]: newFormToken() });
+      }
       if (err instanceof RateLimited) {
         const minutes = Math.max(1, Math.ceil(err.retryAfterMs / 60_000));
         ctx.set('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
         deps.log.warn({ ip: ctx.ip, rule: err.rule.key }, 'public complaint refused: rate limit');
+        if (err.rule.key === GLOBAL_RULE) {
+          // not this sender's doing: say so, and tell the administrators once an hour that public intake is closed
+          await capReached(deps, now);
+          return answer(ctx, 429, { code: 429, msg: `网上投诉暂时较多，请 ${minutes} 分钟后再试，或直接联系广东省市政行业协会。已填写的内容仍保留在页面上。` });
+        }
         return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${minutes} 分钟后再试。` });
       }
       if (!(err instanceof UserError)) throw err;
@@ -181,10 +225,11 @@ function errorPage(ctx: Context, status: number, p: { title: string; lines: stri
 /** The hidden field that makes one drawing of the page one complaint at most. */
 const FORM_TOKEN_FIELD = 'form_token';
 const formToken = (value: string | null) => (value && /^[A-Za-z0-9_-]{16,64}$/.test(value) ? value : undefined);
+const newFormToken = () => randomBytes(18).toString('base64url');
 
 class FormSentBefore extends Error {}
 
-type Answer = (ctx: Context, status: number, body: { code?: number; msg?: string; field?: string; reference?: string; team?: { name: string; code: string } }) => void;
+type Answer = (ctx: Context, status: number, body: { code?: number; msg?: string; field?: string; reference?: string; team?: { name: string; code: string }; form_token?: string }) => void;
 
 /** The JSON API's answer. */
 const jsonAnswer: Answer = (ctx, status, body) => {
@@ -215,7 +260,7 @@ interface PageNotice {
 }
 
 /** The complaint page with its headers: a script allowed by its nonce alone, the form posting only here. */
-function page(ctx: Context, status: number, values: Record<string, unknown>, notice?: PageNotice, token = randomBytes(18).toString('base64url')): void {
+function page(ctx: Context, status: number, values: Record<string, unknown>, notice?: PageNotice, token = newFormToken()): void {
   const nonce = randomBytes(16).toString('base64');
   ctx.status = status;
   ctx.set('Content-Security-Policy', `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`);
@@ -313,17 +358,19 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
     event.preventDefault();
     names.forEach(function (name) { form.elements[name].removeAttribute('aria-invalid'); });
     submit.disabled = true;
-    var payload = { ${HONEYPOT_FIELD}: form.elements.${HONEYPOT_FIELD}.value };
+    var payload = { ${HONEYPOT_FIELD}: form.elements.${HONEYPOT_FIELD}.value, ${FORM_TOKEN_FIELD}: form.elements.${FORM_TOKEN_FIELD}.value };
     names.forEach(function (name) { payload[name] = form.elements[name].value; });
     fetch('/api/complaints', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) })
       .then(function (res) {
         return res.json().catch(function () { return {}; }).then(function (data) { return { status: res.status, data: data }; });
       })
       .then(function (r) {
-        if (r.status === 201) {
+        if (r.status === 201 || (r.status === 200 && r.data.reference)) {
           form.reset();
+          // the next complaint from this page is another one: a new token
+          if (r.data.${FORM_TOKEN_FIELD}) form.elements.${FORM_TOKEN_FIELD}.value = r.data.${FORM_TOKEN_FIELD};
           updateCounts();
-          show('ok', '投诉已受理（被投诉班组：' + r.data.team.name + '）。投诉编号：', r.data.reference);
+          show('ok', (r.status === 201 ? '投诉已受理' : r.data.msg + '投诉已受理') + '（被投诉班组：' + r.data.team.name + '）。投诉编号：', r.data.reference);
           return;
         }
         show('error', r.data.msg || ('提交失败（' + r.status + '），请稍后再试。'));
