@@ -38,7 +38,8 @@ function counts(d: ResultsSummary): [string, string][] {
 function line(l: ResultLine): Md {
   if (l.finalScore === null) return md`— ${l.code} ${l.team}：未评定`;
   const tags = [l.awarded ? '授予称号' : '未获称号', ...(l.recommended ? ['推荐'] : []), ...(l.outliers ? [`偏差 ${l.outliers}`] : [])];
-  return md`${l.rank}. ${l.code} ${l.team}：**${l.finalScore}** 分 · ${tags.join(' · ')}`;
+  // "1. " at a line's start is an ordered-list item, which a renderer numbers itself (ties would read 1, 2, 3)
+  return md`第 ${l.rank} 名　${l.code} ${l.team}：**${l.finalScore}** 分 · ${tags.join(' · ')}`;
 }
 
 /** The lines of a list, cut to stay well under the card's 30 KB. */

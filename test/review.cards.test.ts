@@ -151,6 +151,17 @@ describe('the results cards', () => {
     expect(cardActions(card).map((a) => a.action)).toContain('results.publish');
   });
 
+  it('tied ranks stay as written: no line starts as an ordered-list item a renderer would number itself', () => {
+    const tied = lines(3).map((l) => ({ ...l, finalScore: 90, rank: 1 }));
+    for (const card of [resultsPreviewCard({ cycleId: 1, year: 2027, status: 'closed', awardThreshold: 85, recommendShare: 0.1, lines: tied }), resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: tied, fileName: 'x.xlsx' })]) {
+      const texts = card.body.elements.filter((e) => e.tag === 'markdown').map((e) => String((e as { content: string }).content));
+      const ranked = texts.flatMap((t) => t.split('\n')).filter((l) => l.includes('GDSZ-2026-'));
+      expect(ranked.length).toBeGreaterThanOrEqual(3);
+      for (const l of ranked) expect(l).toMatch(/^第 1 名　GDSZ-2026-000\d /);
+      expect(texts.join('\n')).not.toMatch(/(^|\n)\s*\d+[.)]\s/);
+    }
+  });
+
   it('a team’s result shows its total, rank, decision and areas', () => {
     const card = teamResultCard({ year: 2027, code: 'GDSZ-2026-0001', team: '一班', title: '成果', finalScore: 94.83, rank: 1, of: 4, awarded: true, recommended: true, awardThreshold: 85, areas: [{ code: '1', name: '班组基础建设', score: 19, max: 20 }], audience: 'leader' });
     expectValidCard(card);
