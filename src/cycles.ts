@@ -75,7 +75,8 @@ function datesInOrder(v: { applicationDeadline: string; scoringDeadline: string;
 }
 
 const { year: _year, ...settingFieldSpecs } = cycleForm.fields;
-const settingsForm = defineForm({ ...cycleForm, fields: settingFieldSpecs });
+// a loaded sheet may total more than 100 (第十八条): the threshold is then held to the sheet's total (updateCycleSettings)
+const settingsForm = defineForm({ ...cycleForm, fields: { ...settingFieldSpecs, awardThreshold: { ...settingFieldSpecs.awardThreshold, max: 999 } } });
 const cycleInputSchema = formSchema(cycleForm).superRefine(datesInOrder);
 const cycleSettingsSchema = formSchema(settingsForm).superRefine(datesInOrder);
 
@@ -312,6 +313,12 @@ export function parseGivenSettings(input: Record<string, unknown>): Partial<Cycl
   return out as Partial<CycleSettings>;
 }
 
+/** The total of the cycle's score sheet (100 for the default, 第十八条), which the award threshold may not pass. */
+function sheetTotal(cycle: Cycle): number {
+  const parsed = scoreSheetSchema.safeParse(cycle.scoreSheet);
+  return parsed.success ? parsed.data.total : defaultScoreSheet.total;
+}
+
 /** The settings that decide the results (and the panels): fixed once the scores have been summed (第十七条). */
 const resultSettings = new Set<CycleField>(['awardThreshold', 'recommendShare', 'expertsPerApplication']);
 
@@ -348,6 +355,10 @@ export async function updateCycleSettings(
   const values = parseCycleSettings({ ...Object.fromEntries(settingFields.map((f) => [f, cycle[f]])), ...Object.fromEntries(given) });
   const today = todayIn(timezone, now);
   const changes = settingFields.filter((f) => values[f] !== cycle[f]);
+  const total = sheetTotal(cycle);
+  if (changes.includes('awardThreshold') && values.awardThreshold > total) {
+    throw cycleFieldError('awardThreshold', `不能高于本年度评分表的总分（${total} 分），否则没有班组能达到`, 18);
+  }
   for (const field of changes) {
     if (field === 'applicationDeadline' && cycle.status !== 'open') {
       throw cycleFieldError(field, `申报已截止，不能再修改（原为${formatDateZh(cycle.applicationDeadline)}）`);
@@ -394,6 +405,12 @@ export async function loadScoreSheet(
     throw new UserError(cite(18, `评审依据《质量信得过班组建设评分表》，专家评分开始后不能再更换评分表（${cycle.year}年度评审：${cycleStatusLabel(cycle.status)}）。`), { article: 18 });
   }
   const sheet = typeof json === 'string' ? parseScoreSheetText(json) : parseScoreSheet(json);
+  if (sheet.total < cycle.awardThreshold) {
+    throw new UserError(
+      cite(18, `评分表“${sheet.title}”总分 ${sheet.total} 分，低于本年度授予称号分数线 ${cycle.awardThreshold} 分，没有班组能达到：请先点“修改设置”调整分数线，再载入这份评分表。`),
+      { field: 'sheet', article: 18 },
+    );
+  }
   const previous = scoreSheetSchema.safeParse(cycle.scoreSheet);
   if (previous.success && JSON.stringify(previous.data) === JSON.stringify(sheet)) {
     throw new AlreadyDone('载入', { action: 'cycle.loadScoreSheet', entity: 'cycle', entityId: cycleId }, `评分表“${sheet.title}”`, `评分表“${sheet.title}”已在使用，无需重复载入。`);

@@ -245,7 +245,7 @@ function storedValid(i: number): string {
 const settingsSql = `
 with cycle as (
   -- lockCycle's row as this statement's snapshot has it, its version checked again under the lock; which settings change
-  select c.id, c.year, c.status, c.xmin as version,
+  select c.id, c.year, c.status, c.xmin as version, c.score_sheet, c.award_threshold,
     ${settingColumns.map((s, i) => `${given(i)} is not null and c.${s.column} <> ${given(i)} as ch_${i}`).join(',\n    ')},
     ${settingColumns.map((s) => `c.${s.from} as from_${s.column}`).join(', ')},
     ${settingColumns.map((_, i) => storedValid(i)).join(' and ')}
@@ -260,6 +260,8 @@ verdict as (
     and c.valid
     -- updateCycleSettings: the application deadline changes only while applications are open
     and (not c.ch_0 or c.status = 'open')
+    -- updateCycleSettings: a changed threshold no higher than the score sheet's total (sheetTotal)
+    and (not c.ch_3 or ${merged(3)} <= (c.score_sheet ->> 'total')::numeric)
     -- updateCycleSettings' aggregatedBefore: the settings deciding the results stay fixed once scores were summed
     and (not (c.ch_3 or c.ch_4 or c.ch_5) or c.status = 'open'
       or not exists (select 1 from audit_log a where a.entity = 'cycle' and a.entity_id = c.id::text and a.action = 'cycle.closeScoring'))
@@ -320,7 +322,7 @@ export async function fastSaveSettings<R>(
 const sheetSql = `
 with cycle as (
   -- lockCycle's row as this statement's snapshot has it, its version checked again under the lock
-  select c.id, c.status, c.xmin as version, c.score_sheet = $6::jsonb as same, c.score_sheet ->> 'title' as previous_title
+  select c.id, c.status, c.xmin as version, c.score_sheet = $6::jsonb as same, c.score_sheet ->> 'title' as previous_title, c.award_threshold
   from cycles c where c.id = $5::int
 ),
 verdict as (
@@ -329,7 +331,9 @@ verdict as (
     and c.status = 'open'
     -- loadScoreSheet's AlreadyDone: the sheet in force is this one. Every stored sheet is the schema's own output
     -- (openCycle's default, loadScoreSheet's parse), so parsing it again gives it back: equal JSON is equal sheets
-    and not c.same as ok
+    and not c.same
+    -- loadScoreSheet: a sheet totalling less than the award threshold is refused (第十八条)
+    and ($6::jsonb ->> 'total')::numeric >= c.award_threshold as ok
   from cycle c
 ),
 ${claim},
