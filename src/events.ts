@@ -225,8 +225,8 @@ export class EventProcessor {
       }
       // a bare @mention is a call for the menu
       const match = registry.matchCommand(incoming.text || (incoming.mentionedBot ? '帮助' : ''));
-      if (match) await match.def.run(ctx, incoming, match.argument);
-      else if (registry.fallback) await registry.fallback(ctx, incoming, incoming.text);
+      const done = match ? await match.def.run(ctx, incoming, match.argument, { glued: match.glued === true }) : false;
+      if (done === false && registry.fallback) await registry.fallback(ctx, incoming, incoming.text);
     });
   }
 

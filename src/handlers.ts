@@ -91,7 +91,11 @@ export interface CardResponse {
   card?: { type: 'raw'; data: object };
 }
 
-export type CommandRun = (ctx: HandlerContext, msg: IncomingText, argument: string) => Promise<void>;
+/**
+ * A command's work. With `glued` (the argument followed the Chinese name without a space, as Chinese is typed:
+ * 投诉市政养护一班) it may answer `false`: not this command after all, and the text goes to the fallback (the measures).
+ */
+export type CommandRun = (ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }) => Promise<void | false>;
 
 export interface CommandDef {
   /** Chinese name first, then the English alias. */
@@ -103,6 +107,8 @@ export interface CommandDef {
    * (`绑定通知 ｅｘｐｅｒｔ` is `绑定通知 expert`); `asTyped` (the default) for a name or text that is searched or kept as typed.
    */
   argument?: 'keyword' | 'asTyped';
+  /** Whether the Chinese name may be followed by its argument with no space (then `run` is told `glued` and may decline). */
+  glued?: boolean;
   run: CommandRun;
 }
 
@@ -270,9 +276,9 @@ function cardDispatch(decl: CardActionDecl): CardRun {
 
 /** The same policy for a text command: a UserError rolls back and is answered as a text message. */
 export function commandDispatch(run: CommandRun): CommandRun {
-  return async (ctx, msg, argument) => {
+  return async (ctx, msg, argument, how) => {
     try {
-      await run(ctx, msg, argument);
+      return await run(ctx, msg, argument, how);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       throw new Refusal(err, async (fresh) => {
@@ -348,7 +354,7 @@ export class BotRegistry {
   }
 
   /** Finds the command a text starts with: `帮助`, `help`, `条款 16`, `article16`. */
-  matchCommand(text: string): { def: CommandDef; argument: string } | undefined {
+  matchCommand(text: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {
     const t = text.trim();
     // ＨＥＬＰ and 条款１６ as typed in full width read as help and 条款16; one unit for one, so the argument is sliced as typed
     const lower = halfWidth(t).toLowerCase();
@@ -365,6 +371,13 @@ export class BotRegistry {
           if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(TRAILING_STOPS, '').trim() };
         }
       }
+    }
+    // 投诉市政养护一班: a Chinese name and its argument with no space between, for a command that reads it so
+    for (const def of this.#commands) {
+      if (!def.glued || !def.takesArgument) continue;
+      const n = def.names.find((name) => !/^[\x00-\x7f]+$/.test(name) && t.startsWith(name));
+      const rest = n === undefined ? '' : t.slice(n.length).replace(TRAILING_STOPS, '').trim();
+      if (rest) return { def, argument: rest, glued: true };
     }
     return undefined;
   }

@@ -24,7 +24,7 @@ const onHonour = values({ honourId: id });
 /** Complaints (第二十一条) and revocation of a title (第二十二条). */
 export function register(bot: BotRegistry): void {
   // a team's name is searched as typed (it may hold full-width brackets); a code is read in half width by teamSought
-  bot.command({ names: ['投诉', 'complain', 'complaint'], takesArgument: true, argument: 'asTyped', run: sendComplaintForm });
+  bot.command({ names: ['投诉', 'complain', 'complaint'], takesArgument: true, argument: 'asTyped', glued: true, run: sendComplaintForm });
   // anyone may complain about any team (第二十一条)
   bot.cardAction({ action: 'complaint.start', roles: ['public'], value: values({ teamId: id.optional() }), run: startComplaint });
   bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });

@@ -35,9 +35,17 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
   return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: { field: missing.opts.field, message: missing.message } });
 }
 
-/** 投诉 / complain [班组名称或编号]: the complaint form, sent privately even when asked in a group. */
-export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
-  await sendPrivately(ctx, msg, `complaint:form:${ctx.eventId}`, { card: await startCard(ctx, argument.trim(), ctx.eventId) }, '投诉表');
+/** What names the team in `投诉 对市政养护一班` or `complain about …`: the words before the name left out. */
+const teamQuery = (argument: string) => argument.trim().replace(/^(?:对|关于|about\s+|against\s+)/i, '').trim();
+
+/**
+ * 投诉 / complain [班组名称或编号]: the complaint form, sent privately even when asked in a group. Typed with no space
+ * (投诉市政养护一班), it is a complaint only when the rest names a team; otherwise a question (投诉怎么处理) for the measures.
+ */
+export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
+  const query = teamQuery(argument);
+  if (how?.glued && !(await findTeams(ctx.tx, query, { partial: true })).length) return false;
+  await sendPrivately(ctx, msg, `complaint:form:${ctx.eventId}`, { card: await startCard(ctx, query, ctx.eventId) }, '投诉表');
 }
 
 /** complaint.start {teamId?}: the form, for the picked team if any. */

@@ -16,7 +16,10 @@ export const NOT_IN_MEASURES_EN =
 export function answerQuestion(notUnderstood: CommandDef['run']): CommandDef['run'] {
   return async (ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> => {
     const text = msg.text.trim();
-    if (!text) return notUnderstood(ctx, msg, argument);
+    if (!text) {
+      await notUnderstood(ctx, msg, argument);
+      return;
+    }
     const reference = parseArticleReference(text);
     if (reference) return sendArticle(ctx, msg, reference.number);
     const language = questionLanguage(text);

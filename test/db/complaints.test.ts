@@ -355,6 +355,19 @@ describe('complaints from chat (投诉)', () => {
     expectValidCard(long);
     expect(cardText(long)).toContain(`找不到班组“${typed}”`);
 
+    // typed as Chinese is, with no space: a team's name is the complaint form; anything else is a question for the measures
+    await h.say(CUSTOMER, '投诉中山绿化养护一班');
+    const glued = toUser(CUSTOMER).at(-1)!.content;
+    expect(formFieldNames(glued)).toEqual(['content', 'contact']);
+    expect(cardText(glued)).toContain('中山绿化养护一班');
+    await h.say(CUSTOMER, 'complain about 中山绿化养护二班');
+    expect(cardText(toUser(CUSTOMER).at(-1)!.content)).toContain('中山绿化养护二班');
+    expect(formFieldNames(toUser(CUSTOMER).at(-1)!.content)).toEqual(['content', 'contact']);
+    await h.say(CUSTOMER, '投诉怎么处理？');
+    const question = toUser(CUSTOMER).at(-1)!.content;
+    expect(formFieldNames(question)).toEqual([]);
+    expect(cardText(question)).toMatch(/第二十[一二]条/);
+
     const ambiguous = await h.click(CUSTOMER, { action: 'complaint.submit' }, { team: '中山绿化', content: '草坪枯死' });
     expect(ambiguous.toast.content).toContain('请填写班组编号');
     expect(cardText(ambiguous.card.data)).toContain('草坪枯死');
