@@ -36,6 +36,18 @@ describe('resolveUserIds against the simulated tenant directory, through the rea
     expect(call?.body).toEqual({ mobiles: ['13800000002', '+85291234567', '13999999999'], emails: ['chen@example.com', 'nobody@example.com'] });
   });
 
+  it.each([99991663, 99991664])('a token refused (code %i) is dropped and the look-up tried once more on a fresh one', async (code) => {
+    const mobile = `1370000${String(code).slice(-4)}`;
+    const li = fake.addUser({ name: '李联系人', mobile });
+    const c = client();
+    expect((await resolveUserIds(c, { mobiles: [mobile] })).byMobile.get(mobile)).toBe(li.openId);
+    const tokensBefore = fake.issuedTokens.length;
+    fake.revokeTokens(code);
+    expect((await resolveUserIds(c, { mobiles: [mobile] })).byMobile.get(mobile)).toBe(li.openId);
+    expect(fake.issuedTokens.length).toBe(tokensBefore + 1);
+    expect(fake.requests.filter((r) => r.path === '/open-apis/contact/v3/users/batch_get_id')).toHaveLength(3);
+  });
+
   it('asks at most 50 of each per call, and does not return people who left', async () => {
     const people = Array.from({ length: 120 }, (_, i) => fake.addUser({ name: `人员${i}`, mobile: `139${String(i).padStart(8, '0')}` }));
     const gone = fake.addUser({ name: '离职者', email: 'gone@example.com', resigned: true });

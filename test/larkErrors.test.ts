@@ -84,7 +84,7 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
     expect(outcome).toMatchObject({ ok: false, retryable: true, retryAfterMs: resetSeconds * 1000 });
   });
 
-  it.each([99991661, 99991663, 99991668])('token code %i drops the cached token and tries once more', async (code) => {
+  it.each([99991661, 99991663, 99991664, 99991668])('token code %i drops the cached token and tries once more', async (code) => {
     expect(outcomeOf(await transport.deliver(row('send')))).toBe('sent');
     const tokensBefore = fake.issuedTokens.length;
     fake.revokeTokens(code);

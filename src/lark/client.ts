@@ -82,6 +82,24 @@ export function dropTenantToken(client: lark.Client): void {
   tokenCaches.get(client)?.values.clear();
 }
 
+/**
+ * A call to Feishu (a read: an address-book look-up, a file's download) tried once more on a fresh token when Feishu
+ * refused the cached one (TOKEN_INVALID_CODES), as `LarkTransport.deliver` does for sends; any other failure is the
+ * call's own. The SDK throws on an HTTP error and returns `{ code }` otherwise.
+ */
+export async function withFreshToken<T>(client: lark.Client, call: () => Promise<T>): Promise<T> {
+  try {
+    const res = await call();
+    const code = (res as { code?: unknown } | undefined)?.code;
+    if (typeof code !== 'number' || !TOKEN_INVALID_CODES.has(code)) return res;
+  } catch (err) {
+    const code = (err as { response?: { data?: { code?: unknown } } })?.response?.data?.code;
+    if (typeof code !== 'number' || !TOKEN_INVALID_CODES.has(code)) throw err;
+  }
+  dropTenantToken(client);
+  return call();
+}
+
 export function createLarkClient(opts: { appId: string; appSecret: string; domain: string; log: Logger; timeoutMs?: number }): lark.Client {
   // each client keeps its own token cache: two apps (or tests) in one process must not share tokens
   const cache = new lark.DefaultCache();
@@ -114,8 +132,11 @@ const RETRYABLE_CODES = new Set([230020, 99991400, 230049, 1]);
 const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230017, 230029, 230034, 230038, 232009, 230031, 230110, 230011]);
 /** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
 const PERMANENT_CODES = new Set([99991401]);
-/** Tenant token invalid or expired: drop the cached token and try once more. */
-export const TOKEN_INVALID_CODES = new Set([99991661, 99991663, 99991668]);
+/**
+ * A token missing (99991661), invalid or expired: the tenant's (99991663), the app's (99991664), or any (99991668). Drop
+ * the cached token and try once more (https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code).
+ */
+export const TOKEN_INVALID_CODES = new Set([99991661, 99991663, 99991664, 99991668]);
 
 /** Seconds until Feishu's rate-limit window reopens (https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control). */
 function rateLimitResetMs(headers: Record<string, unknown> | undefined): number | undefined {

@@ -1,4 +1,5 @@
 import type * as lark from '@larksuiteoapi/node-sdk';
+import { withFreshToken } from './client.js';
 
 /** Feishu takes at most 50 mobiles and 50 e-mails per call (contact/v3/users/batch_get_id). */
 export const BATCH_GET_ID_LIMIT = 50;
@@ -46,10 +47,12 @@ export async function resolveUserIds(client: lark.Client, query: { mobiles?: str
   for (let i = 0; i < Math.max(mobileBatches.length, emailBatches.length); i++) {
     const mobiles = mobileBatches[i] ?? [];
     const emails = emailBatches[i] ?? [];
-    const res = await client.contact.v3.user.batchGetId({
-      params: { user_id_type: 'open_id' },
-      data: { ...(mobiles.length ? { mobiles } : {}), ...(emails.length ? { emails } : {}) },
-    });
+    const res = await withFreshToken(client, () =>
+      client.contact.v3.user.batchGetId({
+        params: { user_id_type: 'open_id' },
+        data: { ...(mobiles.length ? { mobiles } : {}), ...(emails.length ? { emails } : {}) },
+      }),
+    );
     if (res?.code !== 0) throw new Error(`contact/v3/users/batch_get_id answered code ${res?.code}: ${res?.msg ?? ''}`);
     for (const user of res.data?.user_list ?? []) {
       if (!user.user_id) continue;

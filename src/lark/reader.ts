@@ -1,4 +1,5 @@
 import type * as lark from '@larksuiteoapi/node-sdk';
+import { withFreshToken } from './client.js';
 import { type ResolvedUserIds, resolveUserIds } from './contact.js';
 
 /** What handlers may read from Feishu besides sending: a file in a message, and people by mobile or e-mail. */
@@ -14,7 +15,7 @@ export function larkReader(client: lark.Client): FeishuReader {
   return {
     async messageFile(messageId, fileKey, maxBytes) {
       // https://open.feishu.cn/document/server-docs/im-v1/message/get-2: type=file for a file message, the bot must be in the chat
-      const res = await client.im.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type: 'file' } });
+      const res = await withFreshToken(client, () => client.im.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type: 'file' } }));
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.getReadableStream()) {
@@ -27,7 +28,7 @@ export function larkReader(client: lark.Client): FeishuReader {
     resolveUserIds: (query) => resolveUserIds(client, query),
     async userReach(openId) {
       // https://open.feishu.cn/document/server-docs/contact-v3/user/get: mobile needs contact:user.phone:readonly, email contact:user.email:readonly
-      const res = await client.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } });
+      const res = await withFreshToken(client, () => client.contact.v3.user.get({ path: { user_id: openId }, params: { user_id_type: 'open_id' } }));
       if (res?.code !== 0) throw new Error(`contact/v3/users/:user_id answered code ${res?.code}: ${res?.msg ?? ''}`);
       return { mobile: res.data?.user?.mobile || undefined, email: res.data?.user?.email || undefined };
     },

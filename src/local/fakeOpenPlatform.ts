@@ -167,7 +167,7 @@ export interface FakeOpenPlatform {
   clearFaults(): void;
   /**
    * Revokes every tenant token issued so far, as a secret reset or a re-published app does: calls with
-   * one are answered 400 / `code` (99991663 by default, or 99991661 / 99991668) until a new token is fetched.
+   * one are answered 400 / `code` (99991663 by default, or 99991661 / 99991664 / 99991668) until a new token is fetched.
    */
   revokeTokens(code?: number): void;
   /** tenant tokens issued so far, oldest first */
@@ -234,6 +234,7 @@ const DEFAULT_FAULT_MSG: Record<number, string> = {
   99991401: 'The IP address is not in the allow list of the app.',
   99991661: 'Missing access token for authorization.',
   99991663: 'Invalid access token for authorization. Please make a request with token attached.',
+  99991664: 'Invalid app access token.',
   99991668: 'Invalid access token for authorization. Please make a request with token attached.',
   230049: 'The message is being sent, please do not resend it.',
   230029: 'The user has resigned.',
