@@ -349,7 +349,12 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
   try {
     const content = JSON.parse(message.content) as { text?: string; content?: { tag: string; text?: string }[][]; title?: string };
     if (typeof content.text === 'string') text = content.text;
-    else if (Array.isArray(content.content)) text = content.content.flat().map((n) => n.text ?? '').join('');
+    // a post: its title, then each paragraph (a line of nodes) on a line of its own, as a text message's lines are
+    // https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content#post
+    else if (Array.isArray(content.content)) {
+      const lines = content.content.map((line) => (Array.isArray(line) ? line.map((n) => n?.text ?? '').join('') : ''));
+      text = [typeof content.title === 'string' ? content.title : '', ...lines].filter((l) => l.trim()).join('\n');
+    }
   } catch {
     text = '';
   }
