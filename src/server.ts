@@ -87,6 +87,11 @@ function errorsAsJson(errorPage?: ServerDeps['errorPage']) {
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
         ctx.body = { code: 404, msg: 'not found' };
+      } else if (ctx.status >= 400 && (ctx.body === undefined || ctx.body === null)) {
+        // the router's 405 (GET /lark/events) and 501, JSON like every other answer; its Allow header stays
+        const status = ctx.status;
+        ctx.body = { code: status, msg: (ctx.message || 'error').toLowerCase() };
+        ctx.status = status;
       }
     } catch (err) {
       const e = err as { status?: number; expose?: boolean; message?: string };

@@ -183,6 +183,18 @@ describe('callback security', () => {
     expect(h.fake.messages).toHaveLength(0);
   });
 
+  it('answers another method on the callback addresses with 405 JSON, naming POST', async () => {
+    for (const path of ['/lark/events', '/lark/cards']) {
+      for (const method of ['GET', 'PUT']) {
+        const res = await fetch(h.app.url + path, { method });
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(res.headers.get('content-type')).toContain('application/json');
+        expect(res.headers.get('allow')).toContain('POST');
+        expect(await res.json()).toEqual({ code: 405, msg: 'method not allowed' });
+      }
+    }
+  });
+
   it('answers a replayed request (same nonce and timestamp) without a second effect', async () => {
     const req = signedRequest(helpEvent(), { encryptKey: TEST_ENCRYPT_KEY });
     const first = await postRaw(req.headers, req.body);
