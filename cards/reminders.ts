@@ -67,6 +67,25 @@ export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadl
   });
 }
 
+/**
+ * To a group bound for the experts (绑定通知 专家): how many sheets are still to score, and by how many experts, with no
+ * name or task in it (第十七条: experts are blind to each other); each expert scores in their own chat.
+ */
+export function scoringDeadlineGroupCard(opts: { year: number; deadline: string; daysLeft: number; pending: number; experts: number }): Card {
+  const overdue = opts.daysLeft < 0;
+  return card({
+    title: overdue ? `专家评分已逾期 ${-opts.daysLeft} 天` : `专家评分${when(opts.daysLeft)}截止`,
+    subtitle: `${opts.year} 年度质量信得过班组评审`,
+    template: overdue || opts.daysLeft <= 1 ? 'red' : 'orange',
+    summary: `${opts.year} 年度专家评分 ${formatDateZh(opts.deadline)} 截止`,
+    elements: [
+      markdown(md`尚有 **${opts.pending}** 份评分未提交，涉及 **${opts.experts}** 位专家。`),
+      fields([['评分截止', formatDateZh(opts.deadline)]]),
+      note('请各位专家私聊我发送“评分”，在卡片内完成评分（第十八条）；各位专家的评分互不可见（第十七条）。'),
+    ],
+  });
+}
+
 /** 第十九条: the review meeting ahead, to the admin group or to an accepted applicant. */
 export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: number; audience: 'admin' | 'applicant'; team?: ReminderTeam; accepted?: number }): Card {
   const body =

@@ -16,7 +16,9 @@ import {
   leaderApplyReminderRenderer,
   REVIEW_MEETING_REMINDER,
   reviewMeetingReminderRenderer,
+  SCORING_GROUP_REMINDER,
   SCORING_REMINDER,
+  scoringGroupReminderRenderer,
   scoringReminderRenderer,
 } from './jobs/reminderCards.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNotices.js';
@@ -39,6 +41,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [LEADER_APPLY_REMINDER]: leaderApplyReminderRenderer(db, day),
     [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),
     [SCORING_REMINDER]: scoringReminderRenderer(db, day),
+    [SCORING_GROUP_REMINDER]: scoringGroupReminderRenderer(db, day),
     [REVIEW_MEETING_REMINDER]: reviewMeetingReminderRenderer(db, day),
     [FORMAL_CHECK_NOTICE]: formalCheckNoticeRenderer(db),
     [TEAM_REGISTERED_CARD]: teamRegisteredRenderer,

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
-import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, scoringDeadlineCard, scoringDeadlineGroupCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, cycles, teams } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
@@ -28,6 +28,8 @@ export const LEADER_APPLY_REMINDER = 'applyReminderLeader';
 export const CONTACT_APPLY_REMINDER = 'applyReminderContact';
 /** To an expert with tasks still to score: `{ cycleId, openId }`. */
 export const SCORING_REMINDER = 'scoringReminder';
+/** To a group bound for the experts: the sheets still to score in the cycle, counted when sent: `{ cycleId }`. */
+export const SCORING_GROUP_REMINDER = 'scoringGroupReminder';
 /** 第十九条, the review meeting ahead: to the admin group(s) `{ cycleId, audience: 'admin' }`, to an accepted applicant's leader `{ cycleId, audience: 'applicant', teamId }`. */
 export const REVIEW_MEETING_REMINDER = 'reviewMeetingReminder';
 
@@ -177,6 +179,35 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
         return { drop: moved && !scored ? '评分任务已改由其他专家评分，无需提醒' : moved ? '评分任务已全部完成或改由其他专家评分，无需提醒' : '评分任务已全部完成，无需提醒' };
       }
       return safely('评分提醒', () => ({ card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending }) }));
+    });
+  };
+}
+
+/**
+ * A group bound for the experts: the cycle's sheets still to score and the experts they wait for, counted when sent;
+ * none left (or scoring over), no reminder.
+ */
+export function scoringGroupReminderRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs) => {
+    const byCycle = await cyclesOf(db, specs);
+    const counts = byCycle.size
+      ? await db
+          .select({ cycleId: applications.cycleId, pending: sql<number>`count(*)::int`, experts: sql<number>`count(distinct ${assignments.expertOpenId})::int` })
+          .from(assignments)
+          .innerJoin(applications, eq(applications.id, assignments.applicationId))
+          .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(assignments.status, 'assigned')))
+          .groupBy(applications.cycleId)
+      : [];
+    const today = dayOfSending(day);
+    return specs.map((spec): RenderedCard => {
+      const cycle = byCycle.get(Number(spec.cycleId));
+      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
+      if (cycle.status !== 'open' && cycle.status !== 'scoring') return { drop: `${cycle.year}年度评审已结束专家评分` };
+      const left = counts.find((c) => c.cycleId === cycle.id);
+      if (!left?.pending) return { drop: '评分任务已全部完成，无需提醒' };
+      return safely('评分提醒', () => ({
+        card: scoringDeadlineGroupCard({ year: cycle.year, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending: Number(left.pending), experts: Number(left.experts) }),
+      }));
     });
   };
 }

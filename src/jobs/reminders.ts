@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNotNull, notInArray, sql } from 'drizzle-orm';
 import { groupDigits } from '../../cards/bulk.js';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, honours, jobRuns, teams } from '../../db/schema.js';
+import { applications, assignments, chatBindings, honours, jobRuns, teams } from '../../db/schema.js';
 import { type Cycle, oneYearAfter } from '../applications.js';
 import { announceJob, type BulkJobKind, startBulkJob } from '../bulkJobs.js';
 import { getRunningCycle } from '../cycles.js';
@@ -10,7 +10,7 @@ import { adminDestinations, destinationKey } from '../notifications.js';
 import { type Destination, enqueueMany, type OutgoingMessage } from '../outbox.js';
 import { revocationBarDays } from '../policy.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
-import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, notYetAccepted, REVIEW_MEETING_REMINDER, SCORING_REMINDER } from './reminderCards.js';
+import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, notYetAccepted, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from './reminderCards.js';
 
 /** Days before each deadline a reminder goes out. */
 export const applyDeadlineOffsets = [7, 3, 1] as const;
@@ -67,6 +67,7 @@ type Recipient =
   | { t: 'leader'; team: Team }
   | { t: 'contact'; openId: string }
   | { t: 'expert'; openId: string }
+  | { t: 'expertsGroup'; chatId: string }
   | { t: 'admin'; to: Destination }
   | { t: 'applicant'; team: Team };
 
@@ -162,6 +163,8 @@ function reminderMessage(r: Recipient, params: RemindParams): OutgoingMessage {
       return { dedupeKey: `remind:${period}:contact-${r.openId}`, to: { openId: r.openId }, render: { kind: CONTACT_APPLY_REMINDER, cycleId: cycle.id, openId: r.openId } };
     case 'expert':
       return { dedupeKey: `remind:${period}:expert-${r.openId}`, to: { openId: r.openId }, render: { kind: SCORING_REMINDER, cycleId: cycle.id, openId: r.openId } };
+    case 'expertsGroup':
+      return { dedupeKey: `remind:${period}:chat:${r.chatId}`, to: { chatId: r.chatId }, render: { kind: SCORING_GROUP_REMINDER, cycleId: cycle.id } };
     case 'admin':
       return { dedupeKey: `remind:${period}:${destinationKey(r.to)}`, to: r.to, render: { kind: REVIEW_MEETING_REMINDER, cycleId: cycle.id, audience: 'admin' } };
     case 'applicant':
@@ -230,7 +233,10 @@ async function scoringDeadlineAudience(tx: Db, cycle: Cycle): Promise<Recipient[
     .innerJoin(applications, eq(applications.id, assignments.applicationId))
     .where(and(eq(applications.cycleId, cycle.id), eq(assignments.status, 'assigned')))
     .orderBy(asc(assignments.expertOpenId));
-  return rows.map((r) => ({ t: 'expert', openId: r.openId }));
+  if (!rows.length) return [];
+  // the groups bound for the experts (绑定通知 专家) hear how many sheets are left, with no names
+  const groups = await tx.select({ chatId: chatBindings.chatId }).from(chatBindings).where(eq(chatBindings.purpose, 'experts')).orderBy(asc(chatBindings.chatId));
+  return [...rows.map((r): Recipient => ({ t: 'expert', openId: r.openId })), ...groups.map((g): Recipient => ({ t: 'expertsGroup', chatId: g.chatId }))];
 }
 
 /** 第十九条: the admin group(s) and the leader of every accepted application. */

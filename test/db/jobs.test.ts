@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, type Db, openDatabase } from '../../db/index.js';
-import { cycles, jobRuns, outbox } from '../../db/schema.js';
+import { chatBindings, cycles, jobRuns, outbox } from '../../db/schema.js';
 import { BulkJobWorker } from '../../src/bulkJobs.js';
 import { cardRenderers } from '../../src/cardRenderers.js';
 import { systemClock } from '../../src/clock.js';
@@ -12,7 +12,7 @@ import type { Config } from '../../src/config.js';
 import { addDays } from '../../src/dates.js';
 import { jobRun, runClaimed } from '../../src/jobs/claimRun.js';
 import { jobNames, runJob } from '../../src/jobs/index.js';
-import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, REVIEW_MEETING_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
+import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
 import { remindJob, runReminders } from '../../src/jobs/reminders.js';
 import { createLogger } from '../../src/log.js';
 import { cardSpecOf, type OutboxRow } from '../../src/outbox.js';
@@ -51,6 +51,9 @@ async function drawOn(d: Db, date: string, rows: OutboxRow[]): Promise<Map<strin
 /** Who a set of outbox rows reaches, as "open_id <id>" / "chat_id <id>". */
 const receivers = (rows: { receiveIdType: string; receiver: string }[]) => rows.map((r) => `${r.receiveIdType} ${r.receiver}`).sort();
 
+/** A group an administrator bound for the experts (绑定通知 专家). */
+const EXPERTS_CHAT = 'oc_experts_group_for_jobs_test_0001';
+
 describe('reminders reach exactly the people they should, day by day through a generated cycle (acceptance 2)', () => {
   let db: TestDatabase;
   let g: GeneratedCycle;
@@ -59,6 +62,7 @@ describe('reminders reach exactly the people they should, day by day through a g
   beforeAll(async () => {
     db = await createTestDatabase();
     g = await generateCycle(db.db, 7);
+    await db.db.insert(chatBindings).values({ chatId: EXPERTS_CHAT, purpose: 'experts', boundBy: BOOTSTRAP_ADMIN });
   });
   afterAll(async () => {
     await db?.close();
@@ -121,13 +125,22 @@ describe('reminders reach exactly the people they should, day by day through a g
     expect(all.filter((r) => notReminded.includes(r.receiver))).toEqual([]);
   });
 
-  it('scoring deadline: each expert with unfinished tasks, with a button that opens the next one', async () => {
+  it('scoring deadline: each expert with unfinished tasks, with a button that opens the next one; the experts\' group, the count alone', async () => {
     const expected = Object.keys(g.experts).sort();
     expect(expected.length).toBeGreaterThan(0);
     for (const period of ['T-3', 'T-1', 'overdue:2027-07-01', 'overdue:2027-07-04']) {
       const rows = await outboxRows(db, `remind:scoring-deadline:2027:${period}:`);
-      expect(receivers(rows)).toEqual(expected.map((e) => `open_id ${e}`));
-      for (const r of rows) {
+      expect(receivers(rows)).toEqual([`chat_id ${EXPERTS_CHAT}`, ...expected.map((e) => `open_id ${e}`)].sort());
+      const [group] = rows.filter((r) => r.receiveIdType === 'chat_id');
+      expect(group.card).toEqual({ render: { kind: SCORING_GROUP_REMINDER, cycleId: g.cycleId } });
+      const shown = JSON.stringify(drawn.get(group.dedupeKey));
+      expectValidCard(drawn.get(group.dedupeKey));
+      const pending = Object.values(g.experts).reduce((n, k) => n + Number(k), 0);
+      expect(shown).toContain(`尚有 **${pending}** 份评分未提交，涉及 **${expected.length}** 位专家`);
+      // blind to each other (第十七条): no expert, no button to anyone's task
+      expect(cardActions(drawn.get(group.dedupeKey))).toEqual([]);
+      for (const openId of expected) expect(shown).not.toContain(openId);
+      for (const r of rows.filter((x) => x.receiveIdType === 'open_id')) {
         expect(r.card).toMatchObject({ render: { kind: SCORING_REMINDER, cycleId: g.cycleId, openId: r.receiver } });
         expectValidCard(drawn.get(r.dedupeKey));
         expect(cardActions(drawn.get(r.dedupeKey))).toContainEqual({ action: 'review.next', cycleId: g.cycleId });
