@@ -91,7 +91,8 @@ export function applicationNextStep(status: string, role: 'leader' | 'member' | 
   const leads = role === 'leader';
   const by = opts.deadline ? `（${opts.deadline} 截止）` : '';
   // a draft or a returned application once the year's applications are closed can no longer be submitted
-  if ((status === 'draft' || status === 'returned') && opts.takesApplications === false) return '本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
+  if (status === 'draft' && opts.takesApplications === false) return '本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
+  if (status === 'returned' && opts.takesApplications === false) return '已退回，本年度申报已截止，不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
   switch (status) {
     case 'draft':
       return leads ? `草稿尚未提交：点“年度申报”（或发送“申报”）继续填写并提交${by}。` : `班组长正在填写，尚未提交${by}。`;
@@ -158,14 +159,18 @@ export function applicationClosedCard(opts: { year?: number; team: Pick<Applicat
 }
 
 /** To the organisation contact (第十五条): confirm the materials and recommend, or return. */
-export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError }): Card {
+export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean }): Card {
   const error = opts.error;
+  // past the deadline a return takes the application out of the year: asked once (LateReturn), then confirmed
+  const returnButton = opts.lateReturn
+    ? submitButton({ text: '确认退回（不参加本年度评审）', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id, late: true } })
+    : submitButton({ text: '退回修改', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id } });
   return card({
     title: `请确认申报材料：${a.team.name}`,
     subtitle: `${a.year} 年度质量信得过班组申报`,
     template: 'orange',
     elements: [
-      ...(error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : []),
+      ...(error ? [markdown(opts.lateReturn ? md`<font color='orange'>**请确认：** ${error.message}</font>` : md`<font color='red'>**请修改：** ${error.message}</font>`)] : []),
       markdown('第十五条：申报材料由所在单位确认，并填写推荐意见，再报协会。'),
       ...applicationDetails(a),
       hr(),
@@ -173,7 +178,7 @@ export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor
         ...formInputs(opts.descriptor, opts.values),
         buttonRow([
           submitButton({ text: '推荐', name: 'recommend', value: { action: 'endorse.recommend', applicationId: a.id } }),
-          submitButton({ text: '退回修改', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id } }),
+          returnButton,
         ]),
       ]),
     ],
@@ -181,11 +186,11 @@ export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor
 }
 
 /** The contact's card after acting: read-only. */
-export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend' | 'return', opinion: string): Card {
+export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend' | 'return', opinion: string, closed?: boolean): Card {
   return card({
     title: decision === 'recommend' ? `已推荐：${a.team.name}` : `已退回：${a.team.name}`,
     template: decision === 'recommend' ? 'green' : 'grey',
-    elements: [summaryFields(a), markdown(md`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${opinion}`), note(decision === 'recommend' ? '已报协会形式审查。' : '已通知班组长修改后重新提交。')],
+    elements: [summaryFields(a), markdown(md`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${opinion}`), note(decision === 'recommend' ? '已报协会形式审查。' : closed ? '已通知班组长。本年度申报已截止，这份申报不能再修改提交，不参加本年度评审。' : '已通知班组长修改后重新提交。')],
   });
 }
 
@@ -212,7 +217,11 @@ export function formalCheckRequestCard(a: ApplicationSummary): Card {
 
 export type LeaderNotice = 'recommended' | 'returnedByOrganization' | 'accepted' | 'returnedByAssociation';
 
-export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, text?: string): Card {
+/**
+ * `closed`: the year's applications closed when the notice is drawn, so a returned application can no longer be submitted
+ * again: the notice says it is out of this year's review, with no 修改申报 button.
+ */
+export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, text?: string, closed?: { deadline: string }): Card {
   const titles: Record<LeaderNotice, [string, 'green' | 'orange']> = {
     recommended: ['单位已推荐你的申报', 'green'],
     returnedByOrganization: ['单位退回了你的申报', 'orange'],
@@ -237,8 +246,9 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
         ['状态', a.statusLabel],
         ...(text ? ([[returned ? '意见' : '推荐意见', text]] as [string, string][]) : []),
       ]),
-      note(md`${next[notice]}`),
-      ...(returned ? [buttonRow([button({ text: '修改申报', type: 'primary', value: { action: 'application.open', teamId: a.team.id } })])] : []),
+      note(returned && closed ? md`${a.year} 年度申报已于 ${formatDateZh(closed.deadline)} 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。` : md`${next[notice]}`),
+      ...(returned && !closed ? [buttonRow([button({ text: '修改申报', type: 'primary', value: { action: 'application.open', teamId: a.team.id } })])] : []),
+      ...(returned && closed ? [buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])] : []),
     ],
   });
 }

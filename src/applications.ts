@@ -276,7 +276,7 @@ export async function applicationsWithNames(db: Db, ids: readonly number[]) {
   const wanted = [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0))];
   if (!wanted.length) return new Map<number, never>();
   const rows = await db
-    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year })
+    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year, cycle: { status: cycles.status, applicationDeadline: cycles.applicationDeadline } })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
@@ -405,6 +405,22 @@ export function endorsementRecord(decision: EndorsementDecision, input: { truthf
 /** The state each decision leaves the application in, and its audit action (`application.<transition>`). */
 export const endorsementTransition = { recommend: 'recommend', return: 'returnByOrganization' } as const satisfies Record<EndorsementDecision, ApplicationTransition>;
 
+/** Whether a returned application of this cycle could still be submitted again: applications open, the deadline not passed. */
+export const resubmittable = (cycle: Pick<Cycle, 'status' | 'applicationDeadline'>, today: string) => cycle.status === 'open' && today <= cycle.applicationDeadline;
+
+/**
+ * 退回 once the year's applications are closed: the team can no longer submit again, so the return takes the application
+ * out of the year's review. Refused until the contact confirms it knowing so (the card's 确认退回 carries `late: true`).
+ */
+export class LateReturn extends UserError {
+  constructor(cycle: Pick<Cycle, 'year' | 'applicationDeadline'>) {
+    super(
+      `${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止：退回后班组不能再修改提交，这份申报将不参加 ${cycle.year} 年度评审。确需退回请点“确认退回”；材料可用请点“推荐”（第十五条）。`,
+      { kind: 'info', article: 15 },
+    );
+  }
+}
+
 /** 第十五条: the named organisation contact recommends or returns, with an opinion. */
 export async function endorseApplication(
   tx: Db,
@@ -413,6 +429,7 @@ export async function endorseApplication(
   decision: EndorsementDecision,
   values: Record<string, unknown>,
   now: Date,
+  late?: { today: string; confirmed: boolean },
 ) {
   // issued together: one round trip (the membership is found through the application's team)
   const [row, [own]] = await Promise.all([
@@ -436,6 +453,7 @@ export async function endorseApplication(
   reviewStillTakes(row.cycle, `不能再${what}这份申报`);
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor, ['org_contact']);
   const input = endorsementInput(decision, values);
+  if (decision === 'return' && late && !late.confirmed && !resubmittable(row.cycle, late.today)) throw new LateReturn(row.cycle);
   const endorsement = endorsementRecord(decision, input, actor.openId, now);
   const [application] = await tx
     .update(applications)

@@ -693,7 +693,7 @@ async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{
 /** A title kept (保留称号) and no new run since: that decision stands, whichever copy of the alert is clicked next. */
 function keptAlready(honour: Honour, team: ComplaintTeamRow, timezone: string): UserError {
   const why = honour.keptReason ? `（理由：${honour.keptReason}）` : '';
-  return new UserError(cite(22, `${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.keptAt!))} 决定保留${why}，无需重复处理；此后再连续出现成立的投诉时会再次提醒。`), { kind: 'info', article: 22 });
+  return new UserError(cite(22, `${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.keptAt!))} 决定保留${why}，无需重复处理；此后再连续出现成立的投诉时，会再次提醒是否撤销称号。`), { kind: 'info', article: 22 });
 }
 
 /** Whether the title's run of upheld complaints (since any 保留称号) has reached the threshold (第二十二条). */

@@ -407,7 +407,7 @@ export async function loadScoreSheet(
   const sheet = typeof json === 'string' ? parseScoreSheetText(json) : parseScoreSheet(json);
   if (sheet.total < cycle.awardThreshold) {
     throw new UserError(
-      cite(18, `评分表“${sheet.title}”总分 ${sheet.total} 分，低于本年度授予称号分数线 ${cycle.awardThreshold} 分，没有班组能达到：请先点“修改设置”调整分数线，再载入这份评分表。`),
+      cite(18, `评审依据《质量信得过班组建设评分表》，评分表“${sheet.title}”总分 ${sheet.total} 分，低于本年度授予称号分数线 ${cycle.awardThreshold} 分，没有班组能达到：请先点“修改设置”调整分数线，再载入这份评分表。`),
       { field: 'sheet', article: 18 },
     );
   }

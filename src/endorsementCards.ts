@@ -1,6 +1,8 @@
 import { endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
-import { applicationForm, applicationStatusNames, type ApplicationStatus, applicationsWithNames, type EndorsementDecision, endorsementForm, summaryOf } from './applications.js';
+import { applicationForm, applicationStatusNames, type ApplicationStatus, applicationsWithNames, type EndorsementDecision, endorsementForm, resubmittable, summaryOf } from './applications.js';
+import { todayIn } from './dates.js';
+import type { SendDay } from './jobs/reminderCards.js';
 import { formDisplay } from './forms.js';
 import { destinationKey } from './notifications.js';
 import type { CardRenderer, CardSpec, Destination, OutgoingMessage, RenderedCard } from './outbox.js';
@@ -91,16 +93,19 @@ const decisions: readonly string[] = ['recommend', 'return'];
 const applicationsByIds = (db: Db, specs: CardSpec[]) => applicationsWithNames(db, specs.map((s) => Number(s.applicationId)));
 
 /** Draws the leaders' notices of a claimed batch (one read): the card `leaderNoticeCard` draws for the decision. */
-export function endorsementLeaderNoticeRenderer(db: Db): CardRenderer {
+export function endorsementLeaderNoticeRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs) => {
     const rows = await applicationsByIds(db, specs);
+    const today = todayIn(day.timezone, day.clock.now());
     return specs.map((spec): RenderedCard => {
       const row = rows.get(Number(spec.applicationId));
       if (!row) return { drop: `申报 ${String(spec.applicationId)} 不存在` };
       if (!decisions.includes(String(spec.decision)) || typeof spec.opinion !== 'string') return { error: `推荐通知的描述不完整：${JSON.stringify(spec)}` };
       const decision = spec.decision as EndorsementDecision;
       const summary = summaryOf({ ...row.application, status: endorsedStatus[decision] }, row.team, row.organization, row.year);
-      return { card: leaderNoticeCard(summary, decision === 'recommend' ? 'recommended' : 'returnedByOrganization', spec.opinion) };
+      // a return the team can no longer submit again (the year's applications closed by now): it says so
+      const closed = decision === 'return' && !resubmittable(row.cycle, today) ? { deadline: row.cycle.applicationDeadline } : undefined;
+      return { card: leaderNoticeCard(summary, decision === 'recommend' ? 'recommended' : 'returnedByOrganization', spec.opinion, closed) };
     });
   };
 }

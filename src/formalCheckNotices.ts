@@ -1,6 +1,8 @@
 import { leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
-import { type ApplicationStatus, applicationMachine, applicationsWithNames, summaryOf } from './applications.js';
+import { type ApplicationStatus, applicationMachine, applicationsWithNames, resubmittable, summaryOf } from './applications.js';
+import { todayIn } from './dates.js';
+import type { SendDay } from './jobs/reminderCards.js';
 import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from './outbox.js';
 
 /**
@@ -47,10 +49,11 @@ export function formalCheckNotices(
  * Draws the notices of a claimed batch with one read. The state shown is the one the decision led to (the
  * application may have moved on since, a return resubmitted); an application no longer there is not told.
  */
-export function formalCheckNoticeRenderer(db: Db): CardRenderer {
+export function formalCheckNoticeRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
     const ids = specs.map((s) => Number(s.applicationId));
     const rows = await applicationsWithNames(db, ids);
+    const today = todayIn(day.timezone, day.clock.now());
     return specs.map((spec, i): RenderedCard => {
       const row = rows.get(ids[i]);
       const decision = spec.decision === 'accept' || spec.decision === 'return' ? spec.decision : undefined;
@@ -58,7 +61,9 @@ export function formalCheckNoticeRenderer(db: Db): CardRenderer {
       if (!decision) return { error: `形式审查通知的决定无法识别：${String(spec.decision)}` };
       const summary = summaryOf({ ...row.application, status: decidedStatus(decision) }, row.team, row.organization, row.year);
       const reason = typeof spec.reason === 'string' ? spec.reason : undefined;
-      return { card: leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', reason) };
+      // returned once the year's applications closed (形式审查 during scoring): out of this year's review, and it says so
+      const closed = decision === 'return' && !resubmittable(row.cycle, today) ? { deadline: row.cycle.applicationDeadline } : undefined;
+      return { card: leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', reason, closed) };
     });
   };
 }

@@ -87,10 +87,12 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   // the contact is not the team itself: the organisation confirms (the leader or a member cannot)
   { where: '申报材料须由所在单位确认并填写推荐意见', says: { 15: ['申报材料', '确认', '填写推荐意见'] } },
   { where: '没有待决定的撤销提醒', says: { 22: ['连续', '投诉', '撤销'] } },
+  { where: '决定保留', says: { 22: ['连续', '投诉', '撤销'] } },
   { where: '评审工作由广东省市政行业协会负责实施', says: { 14: ['广东省市政行业协会负责实施'] } },
   { where: '这不是你的评分任务', says: { 17: ['公开、公平和公正原则'] } },
   { where: '评审设置不能再修改', says: { 17: ['公开、公平和公正原则'] } },
   { where: '不能再更换评分表', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },
+  { where: '低于本年度授予称号分数线', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },
   // not a rule: the range of the measures when an article number does not exist
   { where: '没有这一条，办法共', says: { 1: [], 22: [] } },
 ];

@@ -7,14 +7,17 @@ import {
   endorsementForm,
   endorsementInput,
   getApplication,
+  LateReturn,
+  resubmittable,
   summaryOf,
 } from '../../src/applications.js';
+import { todayIn } from '../../src/dates.js';
 import { formalCheckRequestMessage, leaderNoticeMessage } from '../../src/endorsementCards.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastEndorse } from '../../src/fast/endorse.js';
 import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { adminDestinations } from '../../src/notifications.js';
-import { idFrom, idOrZero, raw } from '../respond.js';
+import { idFrom, idOrZero, raw, today } from '../respond.js';
 
 export const listEndorsements: CardRun = async (ctx) => {
   const rows = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
@@ -35,9 +38,10 @@ export const openEndorsement: CardRun = async (ctx, input) => {
   return raw(endorsementRequestCard(summary, { descriptor: endorsementForm }));
 };
 
-/** The contact's answer once the decision is made: the read-only card and what happens next. */
-function endorsedAnswer(summary: ApplicationSummary, decision: EndorsementDecision, opinion: string): CardResponse {
-  return raw(endorsementDoneCard(summary, decision, opinion), { type: 'success', content: decision === 'recommend' ? '已推荐，报协会形式审查' : '已退回，班组长会收到你的意见' });
+/** The contact's answer once the decision is made: the read-only card and what happens next (`closed`: a return past the deadline). */
+function endorsedAnswer(summary: ApplicationSummary, decision: EndorsementDecision, opinion: string, closed = false): CardResponse {
+  const toast = decision === 'recommend' ? '已推荐，报协会形式审查' : closed ? '已退回，班组长会收到你的意见；申报已截止，这份申报不参加本年度评审' : '已退回，班组长会收到你的意见';
+  return raw(endorsementDoneCard(summary, decision, opinion, closed), { type: 'success', content: toast });
 }
 
 function endorse(decision: EndorsementDecision): CardRun {
@@ -45,7 +49,7 @@ function endorse(decision: EndorsementDecision): CardRun {
     const applicationId = idFrom(input.value, 'applicationId');
     // the administrators a recommendation goes to are read beside the application (one round trip fewer); a refusal discards them
     const [result, destinations] = await Promise.all([
-      endorseApplication(ctx.tx, ctx.actor, applicationId, decision, input.formValue, ctx.clock.now()),
+      endorseApplication(ctx.tx, ctx.actor, applicationId, decision, input.formValue, ctx.clock.now(), { today: today(ctx), confirmed: input.value.late === true }),
       decision === 'recommend' ? adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS) : [],
     ]);
     const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
@@ -55,7 +59,7 @@ function endorse(decision: EndorsementDecision): CardRun {
     if (decision === 'recommend') {
       for (const to of destinations) await ctx.send(formalCheckRequestMessage(applicationId, to, ctx.eventId));
     }
-    return endorsedAnswer(summary, decision, opinion);
+    return endorsedAnswer(summary, decision, opinion, decision === 'return' && !resubmittable(result.cycle, today(ctx)));
   };
 }
 
@@ -75,6 +79,7 @@ function endorseFast(decision: EndorsementDecision) {
       if (err instanceof UserError) return undefined;
       throw err;
     }
+    // a return past the deadline (asked to confirm, LateReturn) is the ordinary path's: the statement takes only one in time
     const done = await fastEndorse(fx.database, {
       eventId: fx.eventId,
       eventType: fx.eventType,
@@ -84,6 +89,7 @@ function endorseFast(decision: EndorsementDecision) {
       input: typed,
       now: fx.clock.now(),
       bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+      today: todayIn(fx.config.BOT_TIMEZONE, fx.clock.now()),
     });
     if (!done) return undefined;
     const summary = summaryOf(done.application, done.team, done.organization, done.year);
@@ -102,7 +108,14 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
     return raw(endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), endorsement.decision, endorsement.opinion));
   }
   if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
-  return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { descriptor: endorsementForm, values: input.formValue, error: { field: error.opts.field, message: error.message } }));
+  return raw(
+    endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), {
+      descriptor: endorsementForm,
+      values: input.formValue,
+      error: { field: error.opts.field, message: error.message },
+      lateReturn: error instanceof LateReturn,
+    }),
+  );
 };
 
 export const recommendApplication = endorse('recommend');

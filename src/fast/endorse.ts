@@ -30,6 +30,8 @@ export interface FastEndorseEvent {
   now: Date;
   /** ADMIN_OPEN_IDS, for the administrators' destinations. */
   bootstrapAdmins: readonly string[];
+  /** The bot's today: a return is made here only while the team can still submit again (resubmittable). */
+  today: string;
 }
 
 /** The application as it was committed, with what the answer card names; and how many outbox rows were queued. */
@@ -56,11 +58,11 @@ function endorseSql(decision: EndorsementDecision): string {
   const recommend = decision === 'recommend';
   const to = recommend ? 'recommended' : 'returned';
   const action = `application.${endorsementTransition[decision]}`;
-  // the notices' due time, the last parameter
+  // the notices' due time ($11 after it for a return: the bot's today)
   const due = recommend ? '$13' : '$10';
   return `
 with app as (
-  select ap.id, ap.status, ap.team_id, t.leader_open_id, t.contact_open_id, c.status as cycle_status
+  select ap.id, ap.status, ap.team_id, t.leader_open_id, t.contact_open_id, c.status as cycle_status, c.application_deadline
   from applications ap join teams t on t.id = ap.team_id join cycles c on c.id = ap.cycle_id
   where ap.id = $4
 ),
@@ -78,6 +80,8 @@ verdict as (
     and a.status = 'submitted'
     -- endorseApplication: reviewStillTakes (the year's applications open, or its experts scoring)
     and a.cycle_status in ('open', 'scoring')
+    ${recommend ? '' : `-- endorseApplication: a return the team can still submit again (resubmittable); a later one asks to confirm (LateReturn)
+    and a.cycle_status = 'open' and a.application_deadline >= $11::date`}
     ${
       recommend
         ? `-- the handler's enqueue marks a notice to the actor themself interactive: an administrator who is also the
@@ -164,8 +168,9 @@ export async function fastEndorse(database: Database, event: FastEndorseEvent): 
     ...(decision === 'recommend'
       ? [[...event.bootstrapAdmins], JSON.stringify(formalCheckRequestSpec(applicationId)), formalCheckRequestKeyPrefix(applicationId, event.eventId)]
       : []),
-    // the notices are due at the process's time, as enqueueQuietly stamps them (the last parameter: `due` in endorseSql)
+    // the notices are due at the process's time, as enqueueQuietly stamps them (`due` in endorseSql)
     new Date().toISOString(),
+    ...(decision === 'return' ? [event.today] : []),
   ];
   const q = readBackOf(database);
   const [[, outcome], [rows]] = await pipelined<[unknown, { ok: boolean; claimed: boolean; written: boolean; queued: number }[]], [ReadBack[]]>(

@@ -284,6 +284,40 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
     }
   });
 
+  it('退回 past the deadline asks first, then takes the application out of the year, and every message says so', async () => {
+    const applicationId = await submittedApplication();
+    for (const { h } of sides()) h.clock.set('2027-06-01T10:00:00+08:00');
+    try {
+      const value = { action: 'endorse.return', applicationId };
+      const form = { truthful: true, opinion: '缺少 QC 活动记录' };
+      const asked = await both(personas.contact, value, form);
+      expect(asked[0]).toEqual(asked[1]);
+      expect(asked[0].toast).toMatchObject({ type: 'info', content: expect.stringContaining('退回后班组不能再修改提交，这份申报将不参加 2027 年度评审') });
+      const again = JSON.stringify(asked[0].card!.data);
+      expect(again).toContain('确认退回（不参加本年度评审）');
+      expect(again).toContain('缺少 QC 活动记录');
+      expect(again).toMatch(/"action":"endorse\.return","applicationId":\d+,"late":true/);
+      for (const { db } of sides()) expect((await db.select().from(applications).where(eq(applications.id, applicationId)))[0].status).toBe('submitted');
+
+      const eventId = randomEventId();
+      const confirmed = await both(personas.contact, { ...value, late: true }, form, eventId);
+      expect(confirmed[0]).toEqual(confirmed[1]);
+      expect(confirmed[0].toast).toEqual({ type: 'success', content: '已退回，班组长会收到你的意见；申报已截止，这份申报不参加本年度评审' });
+      expect(JSON.stringify(confirmed[0].card!.data)).toContain('这份申报不能再修改提交，不参加本年度评审');
+      for (const { db, h } of sides()) {
+        expect((await db.select().from(applications).where(eq(applications.id, applicationId)))[0].status).toBe('returned');
+        const renderers = cardRenderers(db, TZ, h.clock);
+        const [row] = await db.select().from(outbox).where(like(outbox.dedupeKey, `%${eventId}%`));
+        const [notice] = await renderers[cardSpecOf(row)!.kind]([cardSpecOf(row)!], [row]);
+        const text = JSON.stringify(notice);
+        expect(text).toContain('2027 年度申报已于 2027年5月31日 截止，这份申报不能再修改提交，不参加本年度评审');
+        expect(text).not.toContain('application.open');
+      }
+    } finally {
+      for (const { h } of sides()) h.clock.set(NOW);
+    }
+  });
+
   it('a second click, one after the other: the done card, and when it was done', async () => {
     const applicationId = await submittedApplication();
     const value = { action: 'endorse.recommend', applicationId };
@@ -373,6 +407,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
       input: { truthful: true, opinion: '同意推荐' },
       now: new Date(NOW),
       bootstrapAdmins: [ADMIN],
+      today: '2027-03-10',
       ...over,
     });
     const cases: [string, FastEndorseEvent][] = [
@@ -386,6 +421,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
       ['returned already', event(await submittedApplication({ status: 'returned' }), { decision: 'return' })],
       ['no such application', event(2_000_000_000)],
       ['an administrator told in p2p', event(await submittedApplication(), { bootstrapAdmins: [ADMIN, personas.contact] })],
+      ['a return past the deadline (asked to confirm)', event(await submittedApplication(), { decision: 'return', today: '2027-06-01' })],
     ];
     for (const [name, e] of cases) {
       const before = await totals(db);

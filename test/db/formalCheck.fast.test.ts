@@ -1,4 +1,5 @@
 import { and, eq, inArray, like } from 'drizzle-orm';
+import { ManualClock } from '../../src/clock.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaderNoticeCard } from '../../cards/applications.js';
 import type { Db } from '../../db/index.js';
@@ -122,15 +123,17 @@ const counts = async (db: Db) => ({
 });
 
 /** The notice as the ordinary path drew it before it was drawn at send time: the card function on the decided row. */
-async function oldNotice(db: Db, applicationId: number, notice: 'accepted' | 'returnedByAssociation', text?: string) {
+async function oldNotice(db: Db, applicationId: number, notice: 'accepted' | 'returnedByAssociation', text?: string, drawnNow = false) {
   const [row] = await db
-    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year })
+    .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year, cycleStatus: cycles.status, deadline: cycles.applicationDeadline })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(eq(applications.id, applicationId));
-  return leaderNoticeCard(summaryOf(row.application, row.team, row.organization, row.year), notice, text);
+  // drawn now, a return once the year's applications closed (the steps end with the results published) says so
+  const closed = drawnNow && notice === 'returnedByAssociation' && row.cycleStatus !== 'open' ? { deadline: row.deadline } : undefined;
+  return leaderNoticeCard(summaryOf(row.application, row.team, row.organization, row.year), notice, text, closed);
 }
 
 describe('形式审查: the one statement answers and writes what the ordinary transaction does', () => {
@@ -181,10 +184,11 @@ describe('形式审查: the one statement answers and writes what the ordinary t
       expect(sent(OTHER_LEADER), mode).toEqual([accepted, returned]);
       expect(sent(OTHER_CONTACT), mode).toEqual([accepted, returned, leading]);
       expect(sent(LEADING_ADMIN), mode).toEqual([leading]);
-      const render = formalCheckNoticeRenderer(db);
+      const render = formalCheckNoticeRenderer(db, { timezone: 'Asia/Shanghai', clock: new ManualClock(NOW) });
       expect(await render([formalCheckNoticeSpec(f.appC, 'accept', undefined), formalCheckNoticeSpec(r.appB, 'return', '缺少顾客确认材料'), { kind: FORMAL_CHECK_NOTICE, applicationId: 999_999, decision: 'accept' }])).toEqual([
         { card: accepted },
-        { card: returned },
+        // sent while the year took applications; drawn again now, after the results, it says the team is out of that year
+        { card: await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料', true) },
         { drop: '申报 999999 已不存在' },
       ]);
       // the rows hold the spec, each to its receiver once, bulk but for the administrator's own

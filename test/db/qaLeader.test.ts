@@ -272,7 +272,7 @@ describe('a team leader and their organisation’s contact through the year, on 
     const closed = await both(worlds, ADMIN, () => ({ action: 'cycle.closeApplications', cycleId: 1 }));
     expect(closed.toast.type).toBe('success');
     const late = await progress(worlds, LEADER3);
-    expect(late.text).toContain('**下一步**：本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。');
+    expect(late.text).toContain('**下一步**：已退回，本年度申报已截止，不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。');
     expect(late.actions.some((x) => x.action === 'application.open')).toBe(false);
     expect((await progress(worlds, LEADER)).text).toContain('**下一步**：专家评审中（第十八条）；协会公布结果后会通知班组长和单位联系人。');
   });
