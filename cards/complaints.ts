@@ -310,6 +310,37 @@ export function complaintOutcomeCard(c: ComplaintSummary): Card {
   });
 }
 
+/**
+ * To the team's leader and its organisation's contact when a complaint against the team is upheld: what was
+ * complained of and decided, and for a title holder where its run stands (第二十二条), while it can still put things
+ * right. Who complained, and how to reach them, is not on it.
+ */
+export function complaintUpheldNoticeCard(c: ComplaintSummary, title?: TitleView): Card {
+  return card({
+    title: `投诉成立：${c.team.name}`,
+    subtitle: c.reference,
+    template: 'orange',
+    summary: `针对${c.team.name}的投诉经协会核实成立`,
+    elements: [
+      markdown(md`协会核实了一件针对 **${c.team.name}**（${c.team.code}）的顾客投诉，认定**成立**。`),
+      fields([
+        ['投诉编号', c.reference],
+        ['收到日期', c.receivedOn],
+        ['投诉内容', excerpt(c.content, 300)],
+        ['协会处理意见', c.note ?? '—'],
+      ]),
+      ...(title
+        ? [
+            note(
+              md`第二十二条：获得称号的班组连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号。本班组持有 ${title.year} 年度称号，目前连续成立的投诉 ${title.run} 次；协会规定：连续 ${title.required} 次成立时由协会决定是否撤销。`,
+            ),
+          ]
+        : []),
+      note('请核实情况并整改；如有异议，请联系协会（第二十一条：接受社会各界的监督）。'),
+    ],
+  });
+}
+
 /** 投诉处理 for administrators: the open complaints, oldest first. */
 export function complaintListCard(opts: { items: (ComplaintSummary & { daysOpen: number })[]; total: number; titles?: { honourId: number; year: number; run: number; team: ComplaintTeam }[] }): Card {
   const rows: Element[] = opts.items.map((c) => ({

@@ -7,6 +7,7 @@ import {
   complaintAlertCard,
   complaintBatchAlertCard,
   complaintOutcomeCard,
+  complaintUpheldNoticeCard,
   complaintStatusNames,
   revocationAlertCard,
   type TitleView,
@@ -508,6 +509,12 @@ export async function decideComplaint(
     // drawn when it is sent (complaintOutcomeRenderer), so the one-statement decision (src/fast/decisions.ts) queues this very row
     await opts.send({ dedupeKey: `${complaintOutcomeKey(complaintId)}:complainant`, to: { openId: updated.complainantOpenId }, render: complaintOutcomeSpec(complaintId) });
   }
+  if (to === 'upheld') {
+    // the team hears of an upheld complaint (not of one filed): its leader and its contact, drawn when sent (complaintUpheldRenderer)
+    for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
+      await opts.send({ dedupeKey: `${complaintUpheldKey(complaintId)}:user:${openId}`, to: { openId }, render: complaintUpheldSpec(complaintId) });
+    }
+  }
   // read once, after the decision: the alert and the answer card show the same run
   const title = await titleStatus(tx, team.id);
   const revocationRaised = to === 'upheld' ? await raiseRevocationAlertIfDue(tx, team, title, opts) : false;
@@ -522,6 +529,11 @@ export const TITLE_REVOKED_CARD = 'titleRevoked';
 /** The complainant's notice of a decision (`:complainant` follows): keyed by the complaint, as it always was. */
 export const complaintOutcomeKey = (complaintId: number) => `complaint:decided:${complaintId}`;
 export const complaintOutcomeSpec = (complaintId: number) => ({ kind: COMPLAINT_OUTCOME_CARD, complaintId });
+
+/** The leader's and the contact's notice of an upheld complaint against their team (`:user:<open_id>` follows). */
+export const COMPLAINT_UPHELD_CARD = 'complaintUpheld';
+export const complaintUpheldKey = (complaintId: number) => `complaint:upheld:${complaintId}`;
+export const complaintUpheldSpec = (complaintId: number) => ({ kind: COMPLAINT_UPHELD_CARD, complaintId });
 
 /** The leader's and the contact's notice of a revoked title (`:user:<open_id>` follows). */
 export const titleRevokedKey = (honourId: number) => `revocation:revoked:${honourId}`;
@@ -552,6 +564,32 @@ export function complaintOutcomeRenderer(db: Db, timezone: string): CardRenderer
       const r = rows.get(id);
       if (!r || r.complaint.status === 'open') return { drop: `投诉 ${id} 不存在或尚未认定` };
       return { card: complaintOutcomeCard(complaintView(r.complaint, r.team, timezone)) };
+    });
+  };
+}
+
+/**
+ * 投诉成立 to the team's leader and contact, drawn when sent from the complaint and the title's run as they are then
+ * (a run a 保留称号 ended since shows as it stands). One no longer upheld, or gone, is not sent.
+ */
+export function complaintUpheldRenderer(db: Db, timezone: string): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const { ids, wanted } = wantedIds(specs, 'complaintId');
+    const found = wanted.length
+      ? await db
+          .select({ complaint: complaints, team: teamColumns })
+          .from(complaints)
+          .innerJoin(teams, eq(teams.id, complaints.teamId))
+          .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+          .where(inArray(complaints.id, wanted))
+      : [];
+    const rows = new Map(found.map((r) => [r.complaint.id, r]));
+    const titles = new Map<number, TitleView | undefined>();
+    for (const r of found) if (!titles.has(r.team.id)) titles.set(r.team.id, (await titleStatus(db, r.team.id))?.view);
+    return ids.map((id): RenderedCard => {
+      const r = rows.get(id);
+      if (!r || r.complaint.status !== 'upheld') return { drop: `投诉 ${id} 不存在或未认定成立` };
+      return { card: complaintUpheldNoticeCard(complaintSummary(r.complaint, r.team, timezone), titles.get(r.team.id)) };
     });
   };
 }

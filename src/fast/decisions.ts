@@ -1,5 +1,5 @@
 import type { Database } from '../../db/index.js';
-import { type ComplaintTeamRow, complaintOutcomeKey, complaintOutcomeSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
+import { type ComplaintTeamRow, complaintOutcomeKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
 
@@ -105,7 +105,7 @@ const lockTitleSql = `select h.id from honours h where h.team_id = (select c.tea
 const decideComplaintSql = `
 with target as (
   -- getComplaint: the complaint with its team and organisation, joined
-  select c.id, c.status, c.reference, c.team_id, c.complainant_open_id
+  select c.id, c.status, c.reference, c.team_id, c.complainant_open_id, t.leader_open_id, t.contact_open_id
   from complaints c join teams t on t.id = c.team_id join organizations o on o.id = t.organization_id
   where c.id = $3
 ),
@@ -116,6 +116,8 @@ verdict as (
     and t.status = 'open'
     -- ctx.send queues the complainant's notice as interactive when they decide their own complaint: left to it
     and (t.complainant_open_id is null or t.complainant_open_id <> $4)
+    -- and the team's notice of an uphold when the administrator leads the team or is its contact
+    and ($6 <> 'upheld' or (t.leader_open_id <> $4 and t.contact_open_id <> $4))
     -- titleStatus after the decision: no title held, or a run known (revocationRun) that an uphold leaves short of
     -- raiseRevocationAlertIfDue's threshold (an uphold that reaches it is left to the ordinary path)
     and (not exists (select 1 from latest where revoked_at is null)
@@ -143,10 +145,19 @@ told as (
 ),
 queued as (
   ${outboxSpecsSql('told', '$10::text', '$11::jsonb', 1, '$12::timestamptz')}
+),
+team_told as (
+  -- decideComplaint: an uphold told to the team's leader, then its contact when someone else; enqueueQuietly skips pending ids
+  select 'open_id'::text as receive_id_type, r.open_id as receiver, 'user:' || r.open_id as dest_key
+  from changed cross join target t cross join lateral (values (1, t.leader_open_id), (2, t.contact_open_id)) r (n, open_id)
+  where $6 = 'upheld' and not starts_with(r.open_id, 'pending:') and (r.n = 1 or r.open_id <> t.leader_open_id)
+),
+team_queued as (
+  ${outboxSpecsSql('team_told', '$13::text', '$14::jsonb', 1, '$12::timestamptz')}
 )
 select coalesce((select ok from verdict), false) as ok,
   exists (select 1 from changed) as changed,
-  (select count(*) from queued)::int as queued,
+  ((select count(*) from queued) + (select count(*) from team_queued))::int as queued,
   (select count(*) from audited)::int as audited,
   (select id from latest where revoked_at is null) as honour_id,
   (select year from latest where revoked_at is null) as year,
@@ -174,6 +185,8 @@ export async function fastDecideComplaint(database: Database, event: FastComplai
     JSON.stringify(complaintOutcomeSpec(event.complaintId)),
     // due at the process's time, as enqueueQuietly stamps it
     new Date().toISOString(),
+    complaintUpheldKey(event.complaintId),
+    JSON.stringify(complaintUpheldSpec(event.complaintId)),
   ];
   let outcome: DecisionOutcome[];
   let found: Awaited<ReturnType<typeof getComplaint>>;

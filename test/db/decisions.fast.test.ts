@@ -1,10 +1,10 @@
 import { asc, eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { complaintDecidedCard, complaintOutcomeCard, revocationDecidedCard, titleRevokedNoticeCard } from '../../cards/complaints.js';
+import { complaintDecidedCard, complaintOutcomeCard, complaintUpheldNoticeCard, revocationDecidedCard, titleRevokedNoticeCard } from '../../cards/complaints.js';
 import type { Db } from '../../db/index.js';
 import { auditLog, certificates, complaints, cycles, honours, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { complaintOutcomeRenderer, complaintTeam, complaintView, getComplaint, titleRevokedRenderer, titleStatus } from '../../src/complaints.js';
+import { complaintOutcomeRenderer, complaintSummary, complaintTeam, complaintView, getComplaint, titleRevokedRenderer, titleStatus } from '../../src/complaints.js';
 import { fastDecideComplaint, fastKeepTitle, fastRevokeTitle, revocationRunSql } from '../../src/fast/decisions.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { rowsOf } from '../../src/outbox.js';
@@ -183,10 +183,22 @@ describe('complaint and title decisions with and without their one-statement pat
     expect(await expectDecided(r, id, 'dismiss', CUSTOMER)).toMatchObject({ run: 0, required: 2 });
   });
 
-  it('成立 short of the run, by an administrator of the stored role: the run says 1 of 2', async () => {
+  it('成立 short of the run, by an administrator of the stored role: the run says 1 of 2; the team\'s leader and contact told', async () => {
     const id = fast.s.titled.open[1];
     const r = await both(SECOND_ADMIN, { action: 'complaint.uphold', complaintId: id }, { note: '经核实属实' });
     expect(await expectDecided(r, id, 'uphold', CUSTOMER)).toMatchObject({ run: 1, required: 2 });
+    const { leader, contact } = fast.s.titled;
+    expect(r.queued.outbox.filter((o) => o.dedupeKey.startsWith(`complaint:upheld:${id}:`)).map((o) => [o.dedupeKey, o.receiver, o.card])).toEqual(
+      [leader, contact].map((p) => [`complaint:upheld:${id}:user:${p}`, p, { render: { kind: 'complaintUpheld', complaintId: id } }]).sort(),
+    );
+    const found = (await getComplaint(fast.h.db.db, id))!;
+    const notice = plain(complaintUpheldNoticeCard(complaintSummary(found.complaint, found.team, TZ), { honourId: fast.s.titled.honour, year: 2026, run: 1, required: 2 }));
+    for (const to of [leader, contact]) expect(r.sent.filter((m) => m.to === `open_id:${to}`).map((m) => m.content)).toEqual([notice]);
+    const text = JSON.stringify(notice);
+    expect(text).toContain('经核实属实');
+    expect(text).toContain('目前连续成立的投诉 1 次');
+    // who complained is not the team's to know
+    expect(text).not.toContain(CUSTOMER);
   });
 
   it('成立 and 不成立 of a team without a title, from chat and from the web', async () => {
