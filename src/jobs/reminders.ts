@@ -91,6 +91,9 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
   const today = todayIn(opts.timezone, opts.now);
   const outcomes: RunOutcome[] = [];
   for (const due of reminderPeriods(cycle, today)) {
+    // a scoring deadline's reminder with no task waiting yet (its T-3 while applications are still open): not claimed,
+    // so the day's next run, once tasks exist, still sends it; the audience is decided again under the claim
+    if (due.kind === 'scoring-deadline' && !(await scoringDeadlineAudience(db, cycle)).length) continue;
     const p = await periodOfDate(db, due, today, opts.timezone);
     outcomes.push(
       await runClaimed(db, 'reminders', p.period, opts.now, async (tx) => {
