@@ -62,7 +62,21 @@ export const complaintForm = defineForm({
   fields: {
     team: { kind: 'text', label: '被投诉班组', help: '班组全称或编号', maxLength: 100, placeholder: '如 GDSZ-2026-0001 或班组全称' },
     content: { kind: 'longText', label: '投诉内容', help: '时间、地点、工程部位、质量问题', maxLength: 2000, placeholder: '如：某路段人行道修补后一周即松动' },
-    contact: { kind: 'text', label: '联系方式', help: '电话或邮箱，便于协会回访', maxLength: 100, required: false, placeholder: '如 13800000000' },
+    contact: {
+      kind: 'text',
+      label: '联系方式',
+      help: '电话或邮箱，便于协会回访',
+      maxLength: 100,
+      required: false,
+      placeholder: '如 13800000000',
+      example: '13800000000',
+      // something to call back on: a phone number (7 digits or more, words around it allowed: 13800000000 微信同号) or an
+      // e-mail address; “abc” is not
+      pattern: {
+        regex: /^(?=(?:\D*\d){7})|[^\s@]+@[^\s@]+\.[^\s@]+/,
+        message: '请填写电话号码或电子邮箱，如 13800000000 或 name@example.com；不便留下可不填',
+      },
+    },
   },
 });
 const complaintSchema = formSchema(complaintForm);
@@ -80,7 +94,7 @@ export const complaintDecisionForm = defineForm({
   name: 'complaintDecision',
   title: '投诉认定',
   fields: {
-    note: { kind: 'longText', label: '处理意见', help: '核查情况与处理意见', maxLength: 500, placeholder: '必填：核查了什么、如何处理' },
+    note: { kind: 'longText', label: '处理意见', help: '核查情况与处理意见；将发送给投诉人和（认定成立时）被投诉班组', maxLength: 500, placeholder: '必填：核查了什么、如何处理' },
   },
 });
 const complaintDecisionSchema = formSchema(complaintDecisionForm);

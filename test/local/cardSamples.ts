@@ -230,14 +230,22 @@ export const cardSamples: Record<string, Sample> = {
     applications.applicationFormCard({ descriptor: applicationForm, team: application.team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, error: { field: 'goalRate', message: '目标完成率须为 0–100' } }),
   ],
   'applications.applicationDetails': () => [applications.applicationDetails(application)],
-  'applications.submittedCard': () => [applications.submittedCard(application)],
-  'applications.endorsementRequestCard': () => [applications.endorsementRequestCard(application, { descriptor: endorsementForm }), applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '同意推荐' }, error: { message: '请勾选“材料真实性确认”' } })],
+  'applications.submittedCard': () => [applications.submittedCard(application), applications.submittedCard({ ...application, status: 'draft', statusLabel: '草稿' }, { takesApplications: false })],
+  'applications.applicationClosedCard': () => [
+    applications.applicationClosedCard({ year: 2025, team: application.team, reason: '这张申报表属于 2025 年度，已不能提交；请发送“申报”打开 2026 年度申报表。', open: { year: 2026, applicationDeadline: '2026年5月31日' } }),
+    applications.applicationClosedCard({ year: 2026, team: application.team, reason: '2026 年度申报已于 2026年5月31日 截止。' }),
+  ],
+  'applications.endorsementRequestCard': () => [
+    applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '缺少 QC 记录' }, error: { message: '2026 年度申报已于 2026年5月31日 截止：退回后班组不能再修改提交。' }, lateReturn: true }),
+    applications.endorsementRequestCard(application, { descriptor: endorsementForm }),
+    applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '同意推荐' }, error: { message: '请勾选“材料真实性确认”' } })],
   'applications.endorsementDoneCard': () => [applications.endorsementDoneCard(application, 'recommend', '同意推荐'), applications.endorsementDoneCard(application, 'return', '材料不全')],
   'applications.leaderNoticeCard': () => [
     applications.leaderNoticeCard(application, 'recommended', '同意推荐'),
     applications.leaderNoticeCard(application, 'returnedByOrganization', '材料不全'),
     applications.leaderNoticeCard(application, 'accepted'),
     applications.leaderNoticeCard(application, 'returnedByAssociation', '缺少材料链接'),
+    applications.leaderNoticeCard(application, 'returnedByOrganization', '材料不全', { deadline: '2026-05-31' }),
   ],
   'applications.formalCheckCard': () => [
     applications.formalCheckCard({ year: 2026, items: [{ ...application, opinion: '同意推荐' }], total: 3, error: { message: '退回时请填写原因' } }),
@@ -269,6 +277,7 @@ export const cardSamples: Record<string, Sample> = {
   'complaints.complaintTeamPickerCard': () => [complaints.complaintTeamPickerCard({ query: '养护', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }] })],
   'complaints.complaintReceivedCard': () => [complaints.complaintReceivedCard({ reference: complaint.reference, team: { name: team.name, code: team.code } })],
   'complaints.complaintOutcomeCard': () => [complaints.complaintOutcomeCard(upheld)],
+  'complaints.complaintUpheldNoticeCard': () => [complaints.complaintUpheldNoticeCard(upheld, { ...title, run: 1 }), complaints.complaintUpheldNoticeCard(upheld)],
   'complaints.complaintListCard': () => [complaints.complaintListCard({ items: [{ ...complaint, daysOpen: 9 }], total: 4 }), complaints.complaintListCard({ items: [], total: 0 })],
 
   'experts.expertPoolCard': () => [
@@ -320,6 +329,10 @@ export const cardSamples: Record<string, Sample> = {
     reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 1, team, state: 'returned' }),
   ],
   'reminders.applyDeadlineContactCard': () => [reminders.applyDeadlineContactCard({ year: 2026, deadline: '2026-05-31', daysLeft: 0, teams: [team, { id: 2, name: '桥梁检测二组', code: 'GDSZ-2026-0002' }] })],
+  'reminders.scoringDeadlineGroupCard': () => [
+    reminders.scoringDeadlineGroupCard({ year: 2026, deadline: '2026-06-30', daysLeft: 3, pending: 12, experts: 5 }),
+    reminders.scoringDeadlineGroupCard({ year: 2026, deadline: '2026-06-30', daysLeft: -1, pending: 2, experts: 1 }),
+  ],
   'reminders.scoringDeadlineCard': () => [
     reminders.scoringDeadlineCard({ year: 2026, cycleId: 2, deadline: '2026-06-30', daysLeft: 3, pending: 2 }),
     reminders.scoringDeadlineCard({ year: 2026, cycleId: 2, deadline: '2026-06-30', daysLeft: -2, pending: 1 }),
