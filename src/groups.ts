@@ -84,17 +84,17 @@ export async function forgetLostChat(
 }
 
 /**
- * What the chat was bound for when it was lost, if it has not been bound again since: a message queued to it before
- * its bindings went (by an event, or by another message that failed first) was meant for those purposes.
+ * The chat's last loss (its audit row and what it was bound for then), unless it has been bound or unbound since: a
+ * message queued to it before its bindings went (by an event, or by another message that failed first) was meant for those purposes.
  */
-export async function purposesWhenLost(tx: Db, chatId: string): Promise<ChatPurpose[]> {
+export async function lastLoss(tx: Db, chatId: string): Promise<{ auditId: number; purposes: ChatPurpose[] } | undefined> {
   const [last] = await tx
-    .select({ action: auditLog.action, details: auditLog.details })
+    .select({ id: auditLog.id, action: auditLog.action, details: auditLog.details })
     .from(auditLog)
     .where(and(eq(auditLog.entity, 'chat'), eq(auditLog.entityId, chatId), inArray(auditLog.action, ['chat.bind', 'chat.unbind', ...chatLosses])))
     .orderBy(desc(auditLog.id))
     .limit(1);
-  if (!last || !chatLosses.includes(last.action)) return [];
+  if (!last || !chatLosses.includes(last.action)) return undefined;
   const purposes = (last.details as { purposes?: unknown }).purposes;
-  return Array.isArray(purposes) ? (purposes.filter((p) => p === 'admin' || p === 'experts') as ChatPurpose[]) : [];
+  return { auditId: last.id, purposes: Array.isArray(purposes) ? (purposes.filter((p) => p === 'admin' || p === 'experts') as ChatPurpose[]) : [] };
 }
