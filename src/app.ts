@@ -24,7 +24,7 @@ import { localConsoleOf } from './local/console.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
 import { LOCAL_DIRECTORY_ONLY, LOCAL_PEOPLE, seedLocal } from './local/seed.js';
 import { type MessageTransport, OutboxDispatcher, type OutboxLimits } from './outbox.js';
-import { deadLetterAlert } from './notifications.js';
+import { chatGoneReroute, deadLetterAlert } from './notifications.js';
 import { mountRoutes, routeErrorPage } from './routes.js';
 import { createServer } from './server.js';
 
@@ -102,6 +102,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     transport: opts.transport ?? new LarkTransport(larkClient, certificateAttachments(database.db, certificates, config.BOT_TIMEZONE)),
     log: log.child({ component: 'outbox' }),
     onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS),
+    onChatGone: chatGoneReroute(config.ADMIN_OPEN_IDS, clock),
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,
     clock,

@@ -1,6 +1,6 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { chatBindings } from '../db/schema.js';
+import { auditLog, chatBindings } from '../db/schema.js';
 import { audit } from './audit.js';
 import { UserError } from './errors.js';
 import type { Actor } from './people.js';
@@ -62,4 +62,39 @@ export async function forgetChat(tx: Db, chatId: string, operator: string, now: 
   const purposes = removed.map((r) => r.purpose as ChatPurpose);
   if (purposes.length) await audit(tx, { actor: operator || 'system:feishu', action: 'chat.botRemoved', entity: 'chat', entityId: chatId, details: { purposes }, at: now });
   return purposes;
+}
+
+/** How a chat's bindings go without an administrator's 解绑: the bot removed (`forgetChat`), the chat disbanded, Feishu refusing sends to it. */
+const chatLosses = ['chat.botRemoved', 'chat.disbanded', 'chat.unreachable'];
+
+/**
+ * The chat is gone for the bot: disbanded (im.chat.disbanded_v1), or Feishu answers a send that the bot cannot post
+ * there (`chat.unreachable`). Its bindings go, on record with who or what found out; returns the purposes removed.
+ */
+export async function forgetLostChat(
+  tx: Db,
+  chatId: string,
+  loss: { actor: string; action: 'chat.disbanded' | 'chat.unreachable'; details?: Record<string, unknown> },
+  now: Date,
+): Promise<ChatPurpose[]> {
+  const removed = await tx.delete(chatBindings).where(eq(chatBindings.chatId, chatId)).returning({ purpose: chatBindings.purpose });
+  const purposes = removed.map((r) => r.purpose as ChatPurpose).sort();
+  if (purposes.length) await audit(tx, { actor: loss.actor, action: loss.action, entity: 'chat', entityId: chatId, details: { purposes, ...loss.details }, at: now });
+  return purposes;
+}
+
+/**
+ * The chat's last loss (its audit row and what it was bound for then), unless it has been bound or unbound since: a
+ * message queued to it before its bindings went (by an event, or by another message that failed first) was meant for those purposes.
+ */
+export async function lastLoss(tx: Db, chatId: string): Promise<{ auditId: number; purposes: ChatPurpose[] } | undefined> {
+  const [last] = await tx
+    .select({ id: auditLog.id, action: auditLog.action, details: auditLog.details })
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'chat'), eq(auditLog.entityId, chatId), inArray(auditLog.action, ['chat.bind', 'chat.unbind', ...chatLosses])))
+    .orderBy(desc(auditLog.id))
+    .limit(1);
+  if (!last || !chatLosses.includes(last.action)) return undefined;
+  const purposes = (last.details as { purposes?: unknown }).purposes;
+  return { auditId: last.id, purposes: Array.isArray(purposes) ? (purposes.filter((p) => p === 'admin' || p === 'experts') as ChatPurpose[]) : [] };
 }

@@ -3,7 +3,9 @@ import { deadLetterCard } from '../cards/help.js';
 import type { Db } from '../db/index.js';
 import { chatBindings, people } from '../db/schema.js';
 import { audit } from './audit.js';
-import { type Destination, enqueue, type OutboxRow } from './outbox.js';
+import { type Clock, systemClock } from './clock.js';
+import { forgetLostChat, lastLoss } from './groups.js';
+import { type Destination, enqueue, enqueueMany, messageOf, type OutboxRow } from './outbox.js';
 
 /** Where administrators are told things: the bound admin groups, else each administrator in p2p. */
 export async function adminDestinations(tx: Db, bootstrapAdmins: readonly string[]): Promise<Destination[]> {
@@ -34,5 +36,34 @@ export function deadLetterAlert(bootstrapAdmins: readonly string[]) {
     for (const to of await adminDestinations(tx, bootstrapAdmins)) {
       await enqueue(tx, { dedupeKey: `alert:dead-letter:${row.id}:${destinationKey(to)}`, to, card: cardJson });
     }
+  };
+}
+
+/** What the administrators are told when their group is unbound because the bot can no longer post there. */
+export function adminGroupLostNotice(chatId: string, destinations: readonly Destination[]): string {
+  const from = destinations.some((d) => 'chatId' in d) ? '协会管理通知改发到其他已绑定的协会管理通知群' : '没有绑定协会管理通知群时，协会管理通知私聊发送给每位管理员';
+  return `协会管理通知群（${chatId}）已自动解绑：机器人已无法在该群发消息（群已解散或机器人已被移出）。${from}。如需新的通知群，请把机器人拉进群，在群里 @机器人 并发送“绑定通知”。`;
+}
+
+/**
+ * The chat-gone hook of the outbox: a chat the bot can no longer post to (disbanded, the bot removed) loses its
+ * bindings. A message that was meant for it as an admin group goes to the administrators as they are now (another
+ * bound admin group, else each administrator privately), under the key it would have had there, so a destination that
+ * had its own copy, a retry, or the same message lost in a second group queue nothing twice. The first message
+ * rerouted after a loss brings a word on why, and how to bind a new group.
+ */
+export function chatGoneReroute(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
+  return async (tx: Db, row: OutboxRow, error: string): Promise<void> => {
+    const chatId = row.receiver;
+    await forgetLostChat(tx, chatId, { actor: 'system:outbox', action: 'chat.unreachable', details: { outboxId: row.id, dedupeKey: row.dedupeKey, error } }, clock.now());
+    // this loss, or an earlier one: im.chat.disbanded_v1, the bot's removal, another message to the group that failed first
+    const loss = await lastLoss(tx, chatId);
+    if (!loss?.purposes.includes('admin')) return;
+    const destinations = await adminDestinations(tx, bootstrapAdmins);
+    const text = adminGroupLostNotice(chatId, destinations);
+    await enqueueMany(tx, destinations.map((to) => ({ dedupeKey: `group:lost:${chatId}:${loss.auditId}:${destinationKey(to)}`, to, text })));
+    const lostSuffix = `:${destinationKey({ chatId })}`;
+    const base = row.dedupeKey.endsWith(lostSuffix) ? row.dedupeKey.slice(0, -lostSuffix.length) : `${row.dedupeKey}:rerouted`;
+    await enqueueMany(tx, destinations.map((to) => ({ ...messageOf(row), dedupeKey: `${base}:${destinationKey(to)}`, to })));
   };
 }

@@ -169,10 +169,23 @@ export function cardSpecOf(row: Pick<OutboxRow, 'msgType' | 'card'>): CardSpec |
   return spec && typeof spec === 'object' && typeof (spec as CardSpec).kind === 'string' ? (spec as CardSpec) : undefined;
 }
 
-/** What the transport reports for one attempt; `drop`: nothing was sent, the message no longer matters (see `RenderedAttachment`). */
+/** The message a row holds, as it was queued (its card, spec, text or attachment, and its priority): to queue it again to someone else. */
+export function messageOf(row: Pick<OutboxRow, 'msgType' | 'card' | 'priority'>): Omit<OutgoingMessage, 'dedupeKey' | 'to'> {
+  const priority = row.priority === 0 ? 'interactive' : 'bulk';
+  if (row.msgType === 'file') return { file: row.card as OutgoingFile, priority };
+  if (row.msgType === 'image') return { image: row.card as OutgoingImage, priority };
+  if (row.msgType === 'text') return { text: (row.card as { text?: string }).text ?? '', priority };
+  const spec = cardSpecOf(row);
+  return spec ? { render: spec, priority } : { card: row.card as object, priority };
+}
+
+/**
+ * What the transport reports for one attempt; `drop`: nothing was sent, the message no longer matters (see `RenderedAttachment`).
+ * `chatGone`: the receiving chat is gone for the bot (disbanded, not found, the bot removed), so nothing will reach it again.
+ */
 export type SendOutcome =
   | { ok: true; messageId?: string }
-  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number }
+  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number; chatGone?: boolean }
   | { ok: false; drop: string };
 
 export interface MessageTransport {
@@ -212,6 +225,14 @@ export interface DeadLetterHook {
 }
 
 /**
+ * Called in the transaction that marks a row to a chat undeliverable because the chat is gone for the bot
+ * (`SendOutcome.chatGone`): what becomes of the chat's bindings and of the message is the composition root's to say.
+ */
+export interface ChatGoneHook {
+  (tx: Db, row: OutboxRow, error: string): Promise<void>;
+}
+
+/**
  * Claims due rows and sends them. Claims take a transaction-scoped advisory lock and count what was
  * in flight or answered in the last second (RATE_WINDOW_MS), so every replica together stays under 50/s per app and 5/s per receiver;
  * rows are locked FOR UPDATE SKIP LOCKED and marked `sending` before the lock is released.
@@ -233,6 +254,7 @@ export class OutboxDispatcher {
       transport: MessageTransport;
       log: Logger;
       onDeadLetter?: DeadLetterHook;
+      onChatGone?: ChatGoneHook;
       limits?: Partial<OutboxLimits>;
       pollMs?: number;
       /** The bot's clock: held rows are released by it, sends are paced by real time. */
@@ -383,9 +405,16 @@ export class OutboxDispatcher {
       return;
     }
     if (outcome.undeliverable) {
-      await db.update(outbox).set({ status: 'undeliverable', lastError: outcome.error }).where(eq(outbox.id, row.id));
+      const onChatGone = outcome.chatGone && row.receiveIdType === 'chat_id' ? this.deps.onChatGone : undefined;
+      const markUndeliverable = (tx: Db) => tx.update(outbox).set({ status: 'undeliverable', lastError: outcome.error }).where(eq(outbox.id, row.id));
+      if (onChatGone) {
+        await db.transaction(async (tx) => {
+          await markUndeliverable(tx);
+          await onChatGone(tx, row, outcome.error);
+        });
+      } else await markUndeliverable(db);
       metrics.outboxFailed.inc({ reason: 'undeliverable' });
-      log.warn({ outboxId: row.id, receiver: row.receiver, error: outcome.error }, 'message undeliverable');
+      log.warn({ outboxId: row.id, receiver: row.receiver, error: outcome.error, ...(onChatGone ? { chatGone: true } : {}) }, 'message undeliverable');
       return;
     }
     if (outcome.retryable && row.attempts < this.limits.maxAttempts) {

@@ -75,6 +75,13 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
     expect(fake.requests.filter((r) => r.path.startsWith('/open-apis/im/'))).toHaveLength(1);
   });
 
+  it.each(table.filter(([, , expected]) => expected === 'undeliverable'))('code %i (HTTP %i) says whether the chat itself is gone for the bot', async (code, status, _expected, kind) => {
+    fake.injectFaults([{ status, code }], (req) => (kind === 'update' ? req.method === 'PATCH' : req.method === 'POST'));
+    const outcome = await transport.deliver(row(kind));
+    // 230002 bot not in the chat, 230034 chat not found, 232009 chat disbanded: its bindings no longer hold
+    expect(!outcome.ok && 'chatGone' in outcome && outcome.chatGone === true).toBe([230002, 230034, 232009].includes(code));
+  });
+
   it.each([
     [429, 230020, 3],
     [400, 99991400, 2],

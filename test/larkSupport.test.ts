@@ -246,6 +246,29 @@ describe('fake open platform with the real SDK client', () => {
     expect(ok.code).toBe(0);
   });
 
+  it('loseChat answers every send to the chat, and every reply in it, with HTTP 400 and {code, msg}, as Feishu does', async () => {
+    const client = newClient(fake);
+    const sent = await client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: 'oc_lost', msg_type: 'text', content: '{"text":"x"}' } });
+    const cases: [number | undefined, number, string][] = [
+      [undefined, 232009, 'Your operation is not allowed because the group has been disbanded.'],
+      [230002, 230002, 'The bot can not be outside the group.'],
+      [230034, 230034, 'The chat does not exist or has been disbanded.'],
+    ];
+    for (const [given, code, msg] of cases) {
+      fake.loseChat('oc_lost', given as 230002 | undefined);
+      const send: any = await client.im.v1.message
+        .create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: 'oc_lost', msg_type: 'text', content: '{"text":"x"}' } })
+        .catch((e: unknown) => e);
+      const reply: any = await client.im.v1.message.reply({ path: { message_id: sent.data!.message_id! }, data: { msg_type: 'text', content: '{"text":"x"}' } }).catch((e: unknown) => e);
+      for (const err of [send, reply]) {
+        expect(err.response.status).toBe(400);
+        expect(err.response.data).toEqual({ code, msg });
+      }
+    }
+    fake.clearFaults();
+    expect((await client.im.v1.message.create({ params: { receive_id_type: 'chat_id' }, data: { receive_id: 'oc_lost', msg_type: 'text', content: '{"text":"x"}' } })).code).toBe(0);
+  });
+
   it('uuid makes sends idempotent (same message back, recorded once)', async () => {
     const client = newClient(fake);
     const payload = {

@@ -1,11 +1,12 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { bindGroup, unbindGroup } from './bind.js';
-import { forgetGroup, introduceInGroup } from './introduce.js';
+import { forgetDisbandedGroup, forgetGroup, introduceInGroup } from './introduce.js';
 
-/** Group chats: the introduction when added, and binding a group to the association's notifications. */
+/** Group chats: the introduction when added, binding a group to the association's notifications, and forgetting a group that is gone. */
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['绑定通知', 'bind'], takesArgument: true, argument: 'keyword', run: bindGroup });
   bot.command({ names: ['解绑', '解除绑定', 'unbind'], takesArgument: true, argument: 'keyword', run: unbindGroup });
   bot.event({ eventType: 'im.chat.member.bot.added_v1', run: introduceInGroup });
   bot.event({ eventType: 'im.chat.member.bot.deleted_v1', run: forgetGroup });
+  bot.event({ eventType: 'im.chat.disbanded_v1', run: forgetDisbandedGroup });
 }

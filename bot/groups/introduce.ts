@@ -1,5 +1,5 @@
 import { groupIntroCard } from '../../cards/groups.js';
-import { forgetChat } from '../../src/groups.js';
+import { forgetChat, forgetLostChat } from '../../src/groups.js';
 import type { HandlerContext } from '../../src/handlers.js';
 
 const chatIdOf = (event: Record<string, unknown>) => (typeof event.chat_id === 'string' ? event.chat_id : '');
@@ -17,4 +17,12 @@ export async function forgetGroup(ctx: HandlerContext, event: Record<string, unk
   if (!chatId) return;
   const removed = await forgetChat(ctx.tx, chatId, ctx.actor.openId, ctx.clock.now());
   if (removed.length) ctx.log.info({ chatId, removed }, 'bot removed from a bound chat; bindings dropped');
+}
+
+/** im.chat.disbanded_v1: a disbanded chat cannot receive notifications any more. */
+export async function forgetDisbandedGroup(ctx: HandlerContext, event: Record<string, unknown>): Promise<void> {
+  const chatId = chatIdOf(event);
+  if (!chatId) return;
+  const removed = await forgetLostChat(ctx.tx, chatId, { actor: ctx.actor.openId || 'system:feishu', action: 'chat.disbanded' }, ctx.clock.now());
+  if (removed.length) ctx.log.info({ chatId, removed }, 'a bound chat was disbanded; bindings dropped');
 }

@@ -130,6 +130,8 @@ const RETRYABLE_CODES = new Set([230020, 99991400, 230049, 1]);
  * card's message is not a card the bot sent, 230110 message deleted, 230011 message recalled.
  */
 const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230017, 230029, 230034, 230038, 232009, 230031, 230110, 230011]);
+/** Of those, the ones that say the chat itself is gone for the bot: 230002 bot not in the chat, 230034 chat not found, 232009 chat disbanded. */
+const CHAT_GONE_CODES = new Set([230002, 230034, 232009]);
 /** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
 const PERMANENT_CODES = new Set([99991401]);
 /**
@@ -151,7 +153,7 @@ export function classifyFailure(status: number | undefined, code: number | undef
   const permanent: SendOutcome = { ok: false, retryable: false, undeliverable: false, error };
   const retry = (retryAfterMs?: number): SendOutcome => ({ ok: false, retryable: true, undeliverable: false, error, ...(retryAfterMs ? { retryAfterMs } : {}) });
   if (code !== undefined && PERMANENT_CODES.has(code)) return permanent;
-  if (code !== undefined && UNDELIVERABLE_CODES.has(code)) return { ok: false, retryable: false, undeliverable: true, error };
+  if (code !== undefined && UNDELIVERABLE_CODES.has(code)) return { ok: false, retryable: false, undeliverable: true, error, ...(CHAT_GONE_CODES.has(code) ? { chatGone: true } : {}) };
   if (status === 429 || code === 99991400) return retry(rateLimitResetMs(headers));
   if (code !== undefined && (RETRYABLE_CODES.has(code) || TOKEN_INVALID_CODES.has(code))) return retry();
   if (status !== undefined && status >= 500) return retry();

@@ -163,6 +163,11 @@ export interface FakeOpenPlatform {
   injectFaults(faults: Fault[], match?: (req: RecordedRequest) => boolean): void;
   /** every send to this receive_id (or reply to a message the fake sent to it) answers this fault until cleared */
   failReceiver(receiveId: string, fault: Fault): void;
+  /**
+   * The chat is gone for the bot: every send to it (or reply in it) is answered as Feishu answers it, HTTP 400 with
+   * `{code, msg}`: 232009 the chat was disbanded (the default), 230002 the bot was removed, 230034 no such chat. Until cleared.
+   */
+  loseChat(chatId: string, code?: 230002 | 230034 | 232009): void;
   /** drops queued faults and receiver faults */
   clearFaults(): void;
   /**
@@ -759,6 +764,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     },
     failReceiver(receiveId, fault) {
       receiverFaults.set(receiveId, fault);
+    },
+    loseChat(chatId, code = 232009) {
+      receiverFaults.set(chatId, { status: 400, code });
     },
     clearFaults() {
       faultQueue.length = 0;

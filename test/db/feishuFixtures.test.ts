@@ -7,9 +7,10 @@ import { readFileSync } from 'node:fs';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { noValue } from '../../bot/respond.js';
-import { applications, cycles, teamMembers, teams } from '../../db/schema.js';
+import { applications, auditLog, chatBindings, cycles, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { messageEvent } from '../support/larkEvents.js';
 
 const LEADER = 'ou_84aad35d084aa403a838cf73ee18467';
 const CONTACT = 'ou_3c9f0b2e7d6a5c4b3a2f1e0d9c8b7a6f';
@@ -58,6 +59,19 @@ describe('recorded Feishu payloads through the real code path', () => {
     expect(intro).toHaveLength(1);
     expect(intro[0].content.schema).toBe('2.0');
     expect(textOf(intro[0].content)).toContain('绑定通知');
+  });
+
+  it('im.chat.disbanded_v1: the disbanded group loses its binding, on record; a redelivery changes nothing', async () => {
+    const chatId = 'oc_413871c1ec41e1c4ebcbc1fd0ac6af8d';
+    const bind = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: FIXTURE_ADMIN, text: '绑定通知', chatType: 'group', chatId, mentionBot: true });
+    expect((await h.post('/lark/events', bind)).status).toBe(200);
+    await h.drain();
+    expect(await h.db.db.select().from(chatBindings).where(eq(chatBindings.chatId, chatId))).toHaveLength(1);
+    await deliver('im.chat.disbanded_v1');
+    await deliver('im.chat.disbanded_v1');
+    expect(await h.db.db.select().from(chatBindings).where(eq(chatBindings.chatId, chatId))).toEqual([]);
+    const records = await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'chat.disbanded'));
+    expect(records.map((r) => [r.actor, r.entityId, r.details])).toEqual([[LEADER, chatId, { purposes: ['admin'] }]]);
   });
 
   it('im.chat.access_event.bot_p2p_chat_entered_v1: greets the user with the menu', async () => {

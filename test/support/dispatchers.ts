@@ -6,7 +6,7 @@ import type { Db } from '../../db/index.js';
 import { outbox } from '../../db/schema.js';
 import { type AttachmentRenderer, LarkTransport } from '../../src/lark/client.js';
 import { createLogger } from '../../src/log.js';
-import { deadLetterAlert } from '../../src/notifications.js';
+import { chatGoneReroute, deadLetterAlert } from '../../src/notifications.js';
 import { type CardRenderers, OutboxDispatcher, type OutboxLimits, type OutboxRow } from '../../src/outbox.js';
 
 /** Outbox dispatchers for the tests of cards drawn at send time: the real SDK transport to the fake platform. */
@@ -16,13 +16,13 @@ const quiet = createLogger('error', new Writable({ write: (_c, _e, cb) => cb() }
 /** No rate limit worth waiting for, three attempts a few milliseconds apart. */
 export const FAST_RETRIES: Partial<OutboxLimits> = { perApp: 1000, perReceiver: 1000, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 40 };
 
-/** A dispatcher with these renderers (`attachments`: the transport's); a dead letter alerts `admins`, as the bot's own does. */
+/** A dispatcher with these renderers (`attachments`: the transport's); a dead letter alerts `admins`, and a lost admin group's messages go to them, as the bot's own do. */
 export function testDispatcher(db: Db, client: lark.Client, cards: CardRenderers, opts: { admins?: string[]; limits?: Partial<OutboxLimits>; attachments?: AttachmentRenderer } = {}) {
   return new OutboxDispatcher({
     db,
     transport: new LarkTransport(client, opts.attachments),
     log: quiet,
-    ...(opts.admins ? { onDeadLetter: deadLetterAlert(opts.admins) } : {}),
+    ...(opts.admins ? { onDeadLetter: deadLetterAlert(opts.admins), onChatGone: chatGoneReroute(opts.admins) } : {}),
     limits: opts.limits ?? FAST_RETRIES,
     cards,
   });

@@ -1,0 +1,170 @@
+/**
+ * A bound admin group the bot can no longer post to (disbanded, the bot removed): Feishu answers the send 232009 or
+ * 230002, the group is unbound, and what was meant for it reaches the administrators as they are now, once.
+ * The real SDK against the simulated Open Platform, events signed and encrypted as Feishu sends them.
+ */
+import { readFileSync } from 'node:fs';
+import { and, eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, chatBindings, honours, organizations, outbox, people, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { cardText } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { messageEvent, randomMessageId } from '../support/larkEvents.js';
+
+/** An administrator by role, beside the bootstrap one of ADMIN_OPEN_IDS. */
+const ROLE_ADMIN = 'ou_roleadmin0000000000000000000001';
+const chat = (n: number) => `oc_lostgroup${String(n).padStart(23, '0')}`;
+
+let h: Harness;
+const clock = new ManualClock('2027-03-01T10:00:00+08:00');
+let teamCode = '';
+
+beforeAll(async () => {
+  h = await startHarness({ clock });
+  const db = h.db.db;
+  await db.insert(people).values({ openId: ROLE_ADMIN, roles: ['admin'] });
+  const [org] = await db.insert(organizations).values({ name: '广州市政养护集团' }).returning();
+  await db.insert(people).values([{ openId: 'ou_lostleader000000000000000000001' }, { openId: 'ou_lostcontact00000000000000000001', roles: ['org_contact'] }]);
+  const [team] = await db
+    .insert(teams)
+    .values({
+      code: 'GDSZ-2025-0001',
+      name: '广州市政养护五班',
+      organizationId: org.id,
+      department: '养护部',
+      type: 'project',
+      leaderOpenId: 'ou_lostleader000000000000000000001',
+      phone: '020-12345678',
+      memberCount: 8,
+      functions: '道路养护',
+      goals: '零缺陷',
+      plan: '每月 QC 活动',
+      contactOpenId: 'ou_lostcontact00000000000000000001',
+      registeredAt: '2025-01-10',
+    })
+    .returning();
+  await db.insert(honours).values({ teamId: team.id, year: 2026, awardedAt: new Date('2026-12-01T10:00:00+08:00') });
+  teamCode = team.code;
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+/** 绑定通知 said by the bootstrap administrator in the group, with the bot mentioned. */
+async function bind(chatId: string) {
+  const res = await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId: ADMIN, text: '绑定通知', chatType: 'group', chatId, messageId: randomMessageId(), mentionBot: true }));
+  expect(res.status).toBe(200);
+  await h.drain();
+}
+
+/** A complaint through the public API (an admin alert at once), queued and not yet sent; a quiet minute before it. */
+async function complain(): Promise<string> {
+  clock.advance(10 * 60_000);
+  const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ team: teamCode, content: '人行道修补后一周即松动', contact: '13800000000' }) });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { reference: string }).reference;
+}
+
+const toChat = (chatId: string) => h.fake.messages.filter((m) => m.receiveIdType === 'chat_id' && m.receiveId === chatId);
+const toUser = (openId: string) => h.fake.messages.filter((m) => m.receiveIdType === 'open_id' && m.receiveId === openId);
+const showing = (reference: string) => (m: { msgType: string; content: any }) => m.msgType === 'interactive' && cardText(m.content).includes(reference);
+const notices = (chatId: string) => (m: { msgType: string; content: any }) => m.msgType === 'text' && String(m.content.text).includes(chatId);
+const bindings = (chatId: string) => h.db.db.select().from(chatBindings).where(eq(chatBindings.chatId, chatId));
+const rowsTo = (chatId: string) => h.db.db.select().from(outbox).where(and(eq(outbox.receiveIdType, 'chat_id'), eq(outbox.receiver, chatId)));
+
+describe('the only bound admin group is gone', () => {
+  it.each([
+    [232009, chat(1), 'disbanded'],
+    [230002, chat(2), 'the bot removed'],
+  ])('%i (%s, %s): unbound, on record; the administrators get the alert privately with the reason, once', async (code, chatId) => {
+    await bind(chatId);
+    h.fake.loseChat(chatId, code as 232009 | 230002);
+    const reference = await complain();
+    await h.drain();
+
+    expect(await bindings(chatId)).toEqual([]);
+    const [lost] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'chat.unreachable'), eq(auditLog.entityId, chatId)));
+    expect(lost.actor).toBe('system:outbox');
+    expect(lost.details).toMatchObject({ purposes: ['admin'], error: expect.stringContaining(`code ${code}`) });
+    // the row to the group keeps what Feishu said
+    const [original] = (await rowsTo(chatId)).filter((r) => r.dedupeKey.startsWith('complaint:'));
+    expect(original).toMatchObject({ status: 'undeliverable', attempts: 1, lastError: expect.stringContaining(String(code)) });
+    expect(toChat(chatId).filter(showing(reference))).toEqual([]);
+
+    for (const admin of [ADMIN, ROLE_ADMIN]) {
+      expect(toUser(admin).filter(showing(reference))).toHaveLength(1);
+      const [notice] = toUser(admin).filter(notices(chatId));
+      expect(notice.content.text).toContain('已自动解绑');
+      expect(notice.content.text).toContain('绑定通知');
+      // the same message under the key it would have had there: the card drawn when sent, from the same spec
+      const [again] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, original.dedupeKey.replace(`:chat:${chatId}`, `:user:${admin}`)));
+      expect([again.msgType, again.card, again.status]).toEqual([original.msgType, original.card, 'sent']);
+    }
+
+    // a second drain, and the row taken over after its lease as if the process had died before marking it: nothing twice
+    const rows = (await h.db.db.select().from(outbox)).length;
+    const sent = h.fake.messages.length;
+    await h.drain();
+    await h.db.db.update(outbox).set({ status: 'sending', claimedAt: new Date(Date.now() - 120_000) }).where(eq(outbox.id, original.id));
+    await h.drain();
+    expect((await h.db.db.select().from(outbox).where(eq(outbox.id, original.id)))[0]).toMatchObject({ status: 'undeliverable', attempts: 2 });
+    expect((await h.db.db.select().from(outbox)).length).toBe(rows);
+    expect(h.fake.messages.length).toBe(sent);
+    expect(await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'chat.unreachable'), eq(auditLog.entityId, chatId)))).toHaveLength(1);
+  });
+
+  it('a message queued before im.chat.disbanded_v1 unbound the group still reaches the administrators, with the reason', async () => {
+    const chatId = chat(3);
+    await bind(chatId);
+    h.fake.loseChat(chatId, 232009);
+    const reference = await complain();
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/feishu/im.chat.disbanded_v1.json', import.meta.url), 'utf8'));
+    fixture.header.token = TEST_VERIFICATION_TOKEN;
+    fixture.header.event_id = 'disbanded-lost-3';
+    fixture.event.chat_id = chatId;
+    expect((await h.post('/lark/events', fixture)).status).toBe(200);
+    expect(await bindings(chatId)).toEqual([]);
+    await h.drain();
+    for (const admin of [ADMIN, ROLE_ADMIN]) {
+      expect(toUser(admin).filter(showing(reference))).toHaveLength(1);
+      expect(toUser(admin).filter(notices(chatId))).toHaveLength(1);
+    }
+  });
+});
+
+describe('another bound admin group still works', () => {
+  const lost = chat(4);
+  const working = chat(5);
+
+  it('gets what was meant for the lost group instead of the administrators privately, with the reason', async () => {
+    await bind(lost);
+    h.fake.loseChat(lost, 232009);
+    const reference = await complain();
+    // bound after the alert was queued: the alert has no copy of its own there
+    expect(await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `%:chat:${working}`))).toEqual([]);
+    await bind(working);
+
+    expect(await bindings(lost)).toEqual([]);
+    expect((await bindings(working)).map((b) => b.purpose)).toEqual(['admin']);
+    expect(toChat(working).filter(showing(reference))).toHaveLength(1);
+    const [notice] = toChat(working).filter(notices(lost));
+    expect(notice.content.text).toContain('其他已绑定的协会管理通知群');
+    for (const admin of [ADMIN, ROLE_ADMIN]) {
+      expect(toUser(admin).filter(showing(reference))).toEqual([]);
+      expect(toUser(admin).filter(notices(lost))).toEqual([]);
+    }
+  });
+
+  it('that had its own copy gets the message once', async () => {
+    const gone = chat(6);
+    await bind(gone);
+    h.fake.loseChat(gone, 230002);
+    const reference = await complain();
+    await h.drain();
+    expect(await bindings(gone)).toEqual([]);
+    expect(toChat(working).filter(showing(reference))).toHaveLength(1);
+    expect(toChat(working).filter(notices(gone))).toHaveLength(1);
+    expect(toUser(ADMIN).filter(showing(reference))).toEqual([]);
+  });
+});
