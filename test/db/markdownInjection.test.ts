@@ -147,7 +147,7 @@ describe('hostile text in every field a card shows (issue 11, acceptance 1)', ()
         const res = await fetch(`${h.app.url}/api/complaints`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i * 2 + round + 1}` },
-          body: JSON.stringify({ team: team.code, content: `${typed('诉', i)}${round}`, contact: typed('联', i).replace(/\n/g, ' ').slice(0, 100) }),
+          body: JSON.stringify({ team: team.code, content: `${typed('诉', i)}${round}`, contact: `13800000000 ${typed('联', i).replace(/\n/g, ' ')}`.slice(0, 100) }),
         });
         expect(res.status, await res.clone().text()).toBeLessThan(300);
         await h.drain();
