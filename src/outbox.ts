@@ -185,7 +185,7 @@ export function messageOf(row: Pick<OutboxRow, 'msgType' | 'card' | 'priority'>)
  */
 export type SendOutcome =
   | { ok: true; messageId?: string }
-  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number; chatGone?: boolean }
+  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number; chatGone?: boolean; appWide?: boolean }
   | { ok: false; drop: string };
 
 export interface MessageTransport {
@@ -247,6 +247,11 @@ export class OutboxDispatcher {
   /** Sends the loop started and has not seen finish; the loop claims again while they run. */
   private readonly inFlight = new Set<Promise<void>>();
   private pollMs: number;
+  /**
+   * Feishu's app-wide frequency limit (HTTP 429 / 99991400, https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control)
+   * answered with the moment its window reopens: until then every send of this app fails alike, so nothing is claimed.
+   */
+  private pausedUntil = 0;
 
   constructor(
     private readonly deps: {
@@ -269,6 +274,7 @@ export class OutboxDispatcher {
 
   /** Claims up to one batch within the rate budget. */
   async claim(at?: Date): Promise<OutboxRow[]> {
+    if (Date.now() < this.pausedUntil) return [];
     const { perApp, perReceiver, perMinute, batch, leaseMs } = this.limits;
     return this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
@@ -417,6 +423,7 @@ export class OutboxDispatcher {
       log.warn({ outboxId: row.id, receiver: row.receiver, error: outcome.error, ...(onChatGone ? { chatGone: true } : {}) }, 'message undeliverable');
       return;
     }
+    if (outcome.retryable && outcome.appWide && outcome.retryAfterMs) this.pausedUntil = Math.max(this.pausedUntil, Date.now() + outcome.retryAfterMs);
     if (outcome.retryable && row.attempts < this.limits.maxAttempts) {
       // Feishu says when its rate-limit window reopens (x-ogw-ratelimit-reset); earlier tries only fail again
       const delay = Math.max(backoffMs(row.attempts, this.limits), outcome.retryAfterMs ?? 0);
@@ -500,6 +507,7 @@ export class OutboxDispatcher {
   /** A poll when nothing is due; else until the oldest answer leaves the per-second window (at most 100 ms: other replicas' sends, the per-minute budget). */
   private async nextClaimInMs(): Promise<number> {
     const now = Date.now();
+    if (now < this.pausedUntil) return Math.max(1, this.pausedUntil - now);
     const rows = await this.deps.db.execute(sql`
       select exists (select 1 from outbox where status = 'pending' and next_attempt_at <= ${new Date(now).toISOString()}::timestamptz) as due,
         (select extract(epoch from min(greatest(claimed_at, sent_at))) * 1000 from outbox

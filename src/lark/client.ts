@@ -154,7 +154,11 @@ export function classifyFailure(status: number | undefined, code: number | undef
   const retry = (retryAfterMs?: number): SendOutcome => ({ ok: false, retryable: true, undeliverable: false, error, ...(retryAfterMs ? { retryAfterMs } : {}) });
   if (code !== undefined && PERMANENT_CODES.has(code)) return permanent;
   if (code !== undefined && UNDELIVERABLE_CODES.has(code)) return { ok: false, retryable: false, undeliverable: true, error, ...(CHAT_GONE_CODES.has(code) ? { chatGone: true } : {}) };
-  if (status === 429 || code === 99991400) return retry(rateLimitResetMs(headers));
+  // the app's own frequency limit, for every send alike: the dispatcher holds all of them until the window reopens
+  if (status === 429 || code === 99991400) {
+    const retryAfterMs = rateLimitResetMs(headers);
+    return { ok: false, retryable: true, undeliverable: false, error, appWide: true, ...(retryAfterMs ? { retryAfterMs } : {}) };
+  }
   if (code !== undefined && (RETRYABLE_CODES.has(code) || TOKEN_INVALID_CODES.has(code))) return retry();
   if (status !== undefined && status >= 500) return retry();
   if (status === undefined && code === undefined) return retry(); // network or timeout

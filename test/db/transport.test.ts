@@ -111,6 +111,23 @@ describe('outbox against Feishu errors', () => {
     expect(sends[1].at - sends[0].at).toBeGreaterThanOrEqual(990);
   });
 
+  it('holds every send, not just the refused one, until the app-wide window of a 429 / 99991400 reopens', async () => {
+    h.fake.injectFaults([{ status: 429, code: 99991400, resetSeconds: 1 }], (req) => req.body?.receive_id === 'ou_rl_first');
+    await queue('rl-first', 'ou_rl_first');
+    const draining = h.drain();
+    const sendsTo = (id: string) => h.fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages' && r.body?.receive_id === id);
+    await until(() => sendsTo('ou_rl_first').length > 0);
+    // another receiver's message, queued while the app's window is closed: it waits for it too
+    await queue('rl-other', 'ou_rl_other');
+    await draining;
+    await h.drain();
+    expect((await rowOf('rl-other')).status).toBe('sent');
+    const [refused] = sendsTo('ou_rl_first');
+    const [other] = sendsTo('ou_rl_other');
+    expect(other.at - refused.at).toBeGreaterThanOrEqual(990);
+    expect(sendsTo('ou_rl_first')).toHaveLength(2);
+  });
+
   it('dead-letters 99991401 (IP not allowed) on the first attempt instead of retrying it', async () => {
     h.fake.injectFaults([{ status: 400, code: 99991401 }], (req) => req.body?.receive_id === 'ou_ipdenied');
     await queue('ipdenied', 'ou_ipdenied');
