@@ -558,22 +558,27 @@ const wantedIds = (specs: CardSpec[], key: string) => {
   return { ids, wanted: [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0 && id <= 2_147_483_647))] };
 };
 
+/** The complaints a batch of specs names (`complaintId`), with their teams: one read. */
+async function complaintsOfSpecs(db: Db, specs: CardSpec[]) {
+  const { ids, wanted } = wantedIds(specs, 'complaintId');
+  const found = wanted.length
+    ? await db
+        .select({ complaint: complaints, team: teamColumns })
+        .from(complaints)
+        .innerJoin(teams, eq(teams.id, complaints.teamId))
+        .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+        .where(inArray(complaints.id, wanted))
+    : [];
+  return { ids, found, rows: new Map(found.map((r) => [r.complaint.id, r])) };
+}
+
 /**
  * 投诉处理结果 to the complainant, drawn from the complaint as it stands when sent: a decided complaint does not change
  * again, so it is the card the decision drew. One that is not there, or not decided, is not sent.
  */
 export function complaintOutcomeRenderer(db: Db, timezone: string): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
-    const { ids, wanted } = wantedIds(specs, 'complaintId');
-    const found = wanted.length
-      ? await db
-          .select({ complaint: complaints, team: teamColumns })
-          .from(complaints)
-          .innerJoin(teams, eq(teams.id, complaints.teamId))
-          .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-          .where(inArray(complaints.id, wanted))
-      : [];
-    const rows = new Map(found.map((r) => [r.complaint.id, r]));
+    const { ids, found, rows } = await complaintsOfSpecs(db, specs);
     return ids.map((id): RenderedCard => {
       const r = rows.get(id);
       if (!r || r.complaint.status === 'open') return { drop: `投诉 ${id} 不存在或尚未认定` };
@@ -588,16 +593,7 @@ export function complaintOutcomeRenderer(db: Db, timezone: string): CardRenderer
  */
 export function complaintUpheldRenderer(db: Db, timezone: string): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
-    const { ids, wanted } = wantedIds(specs, 'complaintId');
-    const found = wanted.length
-      ? await db
-          .select({ complaint: complaints, team: teamColumns })
-          .from(complaints)
-          .innerJoin(teams, eq(teams.id, complaints.teamId))
-          .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-          .where(inArray(complaints.id, wanted))
-      : [];
-    const rows = new Map(found.map((r) => [r.complaint.id, r]));
+    const { ids, found, rows } = await complaintsOfSpecs(db, specs);
     const titles = new Map<number, TitleView | undefined>();
     for (const r of found) if (!titles.has(r.team.id)) titles.set(r.team.id, (await titleStatus(db, r.team.id))?.view);
     return ids.map((id): RenderedCard => {
