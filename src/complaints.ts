@@ -578,7 +578,7 @@ async function complaintsOfSpecs(db: Db, specs: CardSpec[]) {
  */
 export function complaintOutcomeRenderer(db: Db, timezone: string): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
-    const { ids, found, rows } = await complaintsOfSpecs(db, specs);
+    const { ids, rows } = await complaintsOfSpecs(db, specs);
     return ids.map((id): RenderedCard => {
       const r = rows.get(id);
       if (!r || r.complaint.status === 'open') return { drop: `投诉 ${id} 不存在或尚未认定` };
