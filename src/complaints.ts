@@ -175,6 +175,27 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
     .limit(11);
 }
 
+/**
+ * The team a chat text starts with, and what follows it: `市政养护一班，路面开裂` (the name, then the complaint, as people
+ * type after 投诉), or a code `GDSZ-2026-0001 井盖松动` (a code-shaped start is the team meant even when no team has
+ * it). The longest full name (3 characters or more) that starts the text wins; several teams of that name give them all.
+ * Undefined when the text starts with no team's name or code.
+ */
+export async function teamAtStart(tx: Db, text: string): Promise<{ query: string; teams: ComplaintTeamRow[]; rest: string } | undefined> {
+  const t = text.trim();
+  const rest = (after: string) => after.replace(/^[\s,，、:：;；。.!！-]+/, '').trim();
+  const code = /^\S+/.exec(t)?.[0] ?? '';
+  const readAsCode = readCode(code.replace(/[,，、:：;；。.!！]+$/, ''));
+  if (teamCodePattern.test(readAsCode)) return { query: readAsCode, teams: await teamQuery(tx).where(eq(teams.code, readAsCode)), rest: rest(t.slice(code.length)) };
+  const named = await teamQuery(tx)
+    .where(sql`char_length(${teams.name}) >= 3 and position(lower(${teams.name}) in lower(${t})) = 1`)
+    .orderBy(desc(sql`char_length(${teams.name})`), asc(teams.id))
+    .limit(11);
+  if (!named.length) return undefined;
+  const longest = named.filter((r) => r.name.length === named[0].name.length);
+  return { query: longest[0].name, teams: longest, rest: rest(t.slice(longest[0].name.length)) };
+}
+
 /** No team is called what was typed: the same words on the chat card, after 投诉 <班组>, and on the public page. */
 export const teamNotFound = (typed: string) =>
   new UserError(`找不到班组“${typed.trim()}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问）。`, { field: 'team' });

@@ -12,6 +12,7 @@ import {
   findTeams,
   getComplaint,
   readComplaintIntake,
+  teamAtStart,
   teamNotFound,
   teamSought,
 } from '../../src/complaints.js';
@@ -25,14 +26,30 @@ export function complaintOptions(ctx: HandlerContext): ComplaintOptions {
   return { now: ctx.clock.now(), timezone: ctx.config.BOT_TIMEZONE, bootstrapAdmins: ctx.config.ADMIN_OPEN_IDS, send: ctx.send, sendIfNew: ctx.sendIfNew };
 }
 
-/** The form for a team given by id, name or code; several matches give a picker, none the empty form. */
+/**
+ * The form for a team given by id, name or code; several matches give a picker, none the empty form. The name followed
+ * by the complaint itself (`市政养护一班，路面开裂`) is that team's form with the words after it as the content.
+ */
 async function startCard(ctx: HandlerContext, query: string, formKey: string): Promise<Card> {
   if (!query) return complaintFormCard({ descriptor: complaintForm, formKey });
   const found = await findTeams(ctx.tx, query, { partial: true });
   if (found.length === 1) return complaintFormCard({ descriptor: complaintFormFor(true), team: found[0], formKey });
   if (found.length > 1) return complaintTeamPickerCard({ query, teams: found.slice(0, 10) });
+  const started = await teamAtStart(ctx.tx, query);
+  if (started) return cardOfStart(started, formKey);
   const missing = teamNotFound(query);
   return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: { field: missing.opts.field, message: missing.message } });
+}
+
+/** The team a text starts with: its form, the rest of the text as the content; a name several teams share, the picker. */
+function cardOfStart(started: NonNullable<Awaited<ReturnType<typeof teamAtStart>>>, formKey: string): Card {
+  const content = started.rest.slice(0, complaintForm.fields.content.maxLength);
+  const [only, ...others] = started.teams;
+  if (only && !others.length) return complaintFormCard({ descriptor: complaintFormFor(true), team: only, formKey, values: content ? { content } : undefined });
+  if (others.length) return complaintTeamPickerCard({ query: started.query, teams: started.teams.slice(0, 10) });
+  // a code no team has
+  const missing = teamNotFound(started.query);
+  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: started.query, ...(content ? { content } : {}) }, error: { field: missing.opts.field, message: missing.message } });
 }
 
 /** What names the team in `投诉 对市政养护一班` or `complain about …`: the words before the name left out. */
@@ -40,12 +57,18 @@ const teamQuery = (argument: string) => argument.trim().replace(/^(?:对|关于|
 
 /**
  * 投诉 / complain [班组名称或编号]: the complaint form, sent privately even when asked in a group. Typed with no space
- * (投诉市政养护一班), it is a complaint only when the rest names a team; otherwise a question (投诉怎么处理) for the measures.
+ * (投诉市政养护一班，路面开裂), it is a complaint only when the rest starts with a team's name or a code; otherwise a
+ * question (投诉处理、投诉怎么处理) for the measures.
  */
 export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
   const query = teamQuery(argument);
-  if (how?.glued && !(await findTeams(ctx.tx, query, { partial: true })).length) return false;
-  await sendPrivately(ctx, msg, `complaint:form:${ctx.eventId}`, { card: await startCard(ctx, query, ctx.eventId) }, '投诉表');
+  let card: Card;
+  if (how?.glued) {
+    const started = await teamAtStart(ctx.tx, query);
+    if (!started) return false;
+    card = cardOfStart(started, ctx.eventId);
+  } else card = await startCard(ctx, query, ctx.eventId);
+  await sendPrivately(ctx, msg, `complaint:form:${ctx.eventId}`, { card }, '投诉表');
 }
 
 /** complaint.start {teamId?}: the form, for the picked team if any. */

@@ -367,6 +367,21 @@ describe('complaints from chat (投诉)', () => {
     const question = toUser(CUSTOMER).at(-1)!.content;
     expect(formFieldNames(question)).toEqual([]);
     expect(cardText(question)).toMatch(/第二十[一二]条/);
+    // a word inside some team's name is no complaint: only a text that starts with a team's name or a code is
+    await team({ name: '南山污水处理一班', honour: false });
+    await h.say(CUSTOMER, '投诉处理');
+    expect(formFieldNames(toUser(CUSTOMER).at(-1)!.content)).toEqual([]);
+    // the name, then the complaint, as people type it: that team's form, what follows the name as the content
+    for (const typed of ['投诉中山绿化养护一班，草坪枯死一大片', '投诉 中山绿化养护一班，草坪枯死一大片']) {
+      await h.say(CUSTOMER, typed);
+      const named = toUser(CUSTOMER).at(-1)!.content;
+      expect(formFieldNames(named), typed).toEqual(['content', 'contact']);
+      expect(cardText(named), typed).toContain('中山绿化养护一班');
+      expect(JSON.stringify(named), typed).toContain('"default_value":"草坪枯死一大片"');
+    }
+    // a code, mistyped: the form says no team has it
+    await h.say(CUSTOMER, '投诉GDSZ-2024-9999');
+    expect(cardText(toUser(CUSTOMER).at(-1)!.content)).toContain('找不到班组“GDSZ-2024-9999”');
 
     const ambiguous = await h.click(CUSTOMER, { action: 'complaint.submit' }, { team: '中山绿化', content: '草坪枯死' });
     expect(ambiguous.toast.content).toContain('请填写班组编号');
