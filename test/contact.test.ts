@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLarkClient } from '../src/lark/client.js';
 import { mobileKey, resolveUserIds } from '../src/lark/contact.js';
+import { larkReader } from '../src/lark/reader.js';
 import { createLogger } from '../src/log.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
 
@@ -46,6 +47,17 @@ describe('resolveUserIds against the simulated tenant directory, through the rea
     expect((await resolveUserIds(c, { mobiles: [mobile] })).byMobile.get(mobile)).toBe(li.openId);
     expect(fake.issuedTokens.length).toBe(tokensBefore + 1);
     expect(fake.requests.filter((r) => r.path === '/open-apis/contact/v3/users/batch_get_id')).toHaveLength(3);
+  });
+
+  it('a file download refused for its token (the error a stream to read) is tried once more on a fresh one', async () => {
+    const c = client();
+    const reader = larkReader(c);
+    fake.addMessageFile('om_tokenretry000000000000000000001', 'file_v3_tokenretry', Buffer.from('工作簿'));
+    expect((await reader.messageFile('om_tokenretry000000000000000000001', 'file_v3_tokenretry', 1024)).toString()).toBe('工作簿');
+    const tokensBefore = fake.issuedTokens.length;
+    fake.revokeTokens(99991663);
+    expect((await reader.messageFile('om_tokenretry000000000000000000001', 'file_v3_tokenretry', 1024)).toString()).toBe('工作簿');
+    expect(fake.issuedTokens.length).toBe(tokensBefore + 1);
   });
 
   it('asks at most 50 of each per call, and does not return people who left', async () => {

@@ -93,11 +93,35 @@ export async function withFreshToken<T>(client: lark.Client, call: () => Promise
     const code = (res as { code?: unknown } | undefined)?.code;
     if (typeof code !== 'number' || !TOKEN_INVALID_CODES.has(code)) return res;
   } catch (err) {
-    const code = (err as { response?: { data?: { code?: unknown } } })?.response?.data?.code;
-    if (typeof code !== 'number' || !TOKEN_INVALID_CODES.has(code)) throw err;
+    const code = await errorCode(err);
+    if (code === undefined || !TOKEN_INVALID_CODES.has(code)) throw err;
   }
   dropTenantToken(client);
   return call();
+}
+
+/**
+ * The Feishu code of a failed call: in its JSON body, or in the body of a streamed call (a file's download answers
+ * its error as a stream, `{"code":99991663,…}` to be read).
+ */
+async function errorCode(err: unknown): Promise<number | undefined> {
+  const data = (err as { response?: { data?: unknown } })?.response?.data;
+  if (data && typeof data === 'object' && typeof (data as { code?: unknown }).code === 'number') return (data as { code: number }).code;
+  if (!data || typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] !== 'function') return undefined;
+  try {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of data as AsyncIterable<Buffer | string>) {
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      size += b.length;
+      if (size > 64 * 1024) return undefined;
+      chunks.push(b);
+    }
+    const code = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { code?: unknown }).code;
+    return typeof code === 'number' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function createLarkClient(opts: { appId: string; appSecret: string; domain: string; log: Logger; timeoutMs?: number }): lark.Client {
