@@ -111,7 +111,7 @@ export interface StatusEntry {
   /** The year taking applications now: its deadline, and whether the team is a year old by then (第十六条). */
   openYear?: { year: number; deadline: string; eligible: boolean; rawDeadline: string };
   /** A title revoked within the association's bar: the bar in days and the day it ends (申报 taken from then on). */
-  barred?: { days: number; until: string; revokedYear: number };
+  barred?: { days: number; until: string; untilText: string; revokedYear: number };
 }
 
 /** Teams on one 进度 card: five at their longest (a 50-character name, a 100-character organisation, ten years) stay far under Feishu's 30 KB. */
@@ -150,7 +150,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     const registered = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天满一年（${formatDateZh(e.eligibleFrom)} 起可参评，第十六条）` : `已满一年，可参加评选（${formatDateZh(e.eligibleFrom)} 起）`;
     // E5: the association's bar after a revoked title, with the day it ends
     const eligibility = e.barred
-      ? `协会规定：撤销称号后 ${e.barred.days} 天内不受理申报；本班组 ${e.barred.revokedYear} 年度称号已撤销，${formatDateZh(e.barred.until)} 起方可再申报`
+      ? `协会规定：撤销称号后 ${e.barred.days} 天内不受理申报；本班组 ${e.barred.revokedYear} 年度称号已撤销，${e.barred.untilText} 起方可再申报`
       : registered;
     const barredThisYear = Boolean(e.barred && e.openYear && e.barred.until > e.openYear.rawDeadline);
     const apps = e.applications.length
@@ -158,11 +158,14 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
           .map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipped(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}${decisionShown[a.decision ?? ''] ?? ''}`)
           .join('\n')
       : '暂无';
-    const nextStep = e.current
+    const barredStep = `${e.openYear?.year ?? ''} 年度申报 ${e.openYear?.deadline ?? ''} 截止，届时仍在撤销称号后的不受理期内，本班组不能参加本年度评选。`;
+    const nextStep = e.current && barredThisYear && (e.current.status === 'draft' || e.current.status === 'returned')
+      ? barredStep
+      : e.current
       ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline })
       : e.myRole === 'leader' && e.canApply && e.openYear
         ? barredThisYear
-          ? `${e.openYear.year} 年度申报 ${e.openYear.deadline} 截止，届时仍在撤销称号后的不受理期内，本班组不能参加本年度评选。`
+          ? barredStep
           : e.openYear.eligible
           ? `${e.openYear.year} 年度申报进行中，${e.openYear.deadline} 截止：点“年度申报”填写，可先保存草稿。`
           : `${e.openYear.year} 年度申报 ${e.openYear.deadline} 截止，届时本班组注册未满一年，不能参加本年度评选；可参加下一年度评选（第十六条）。`

@@ -1,10 +1,10 @@
-import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { ApplicationSummary } from '../cards/applications.js';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { daysBetween, formatDateZh, isRealDate, todayIn } from './dates.js';
+import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay } from './forms.js';
 import type { Actor } from './people.js';
@@ -183,9 +183,14 @@ export async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now
     .select({ year: honours.year, revokedAt: honours.revokedAt, reason: honours.revokedReason })
     .from(honours)
     .where(and(eq(honours.teamId, teamId), isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
+    // the latest: its bar ends last
+    .orderBy(desc(honours.revokedAt))
     .limit(1);
   return revoked;
 }
+
+/** The moment a revocation's bar ends: the bar's days after the moment of the revocation (recentRevocation's own bound). */
+export const barEnds = (revokedAt: Date, barDays: number) => new Date(revokedAt.getTime() + barDays * 86_400_000);
 
 /** E2 and E3: what the form itself declares (no accident, the training and exam pass rates), checked before any row is read. */
 export function declarationFailures(form: ApplicationForm): EligibilityFailure[] {
@@ -208,10 +213,14 @@ export function declarationFailures(form: ApplicationForm): EligibilityFailure[]
   return failures;
 }
 
-/** E5's refusal: the bar, the day the title was revoked and the day the bar ends, as dates in the bot's timezone. */
+/**
+ * E5's refusal: the bar, the day the title was revoked and the moment the bar ends, in the bot's timezone (to the
+ * minute: the bar runs from the moment of the revocation, so on its last day the team is refused until then).
+ */
 export function revocationBarMessage(revoked: Revocation, barDays: number, timezone: string): string {
   const when = formatDateZh(todayIn(timezone, revoked.revokedAt!));
-  const until = formatDateZh(todayIn(timezone, new Date(revoked.revokedAt!.getTime() + barDays * 86_400_000)));
+  // the minute after, so that the minute shown is never one still refused
+  const until = formatDateTimeZh(new Date(Math.ceil(barEnds(revoked.revokedAt!, barDays).getTime() / 60_000) * 60_000), timezone);
   return associationRule(`${revocationBarText(barDays)}；本班组 ${revoked.year} 年度称号已于 ${when} 撤销，${until} 起方可再申报。`);
 }
 
@@ -223,7 +232,7 @@ export function revocationBarMessage(revoked: Revocation, barDays: number, timez
 export function requireNotBarred(revoked: Revocation | undefined, cycle: Cycle, timezone: string): void {
   if (!revoked?.revokedAt) return;
   const barDays = revocationBarDays(cycle);
-  const until = todayIn(timezone, new Date(revoked.revokedAt.getTime() + barDays * 86_400_000));
+  const until = todayIn(timezone, barEnds(revoked.revokedAt, barDays));
   if (until <= cycle.applicationDeadline) return;
   throw new UserError(`${revocationBarMessage(revoked, barDays, timezone)}${cycle.year} 年度申报 ${formatDateZh(cycle.applicationDeadline)} 截止，本班组不能参加本年度评选。`, { kind: 'info' });
 }

@@ -24,8 +24,8 @@ async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle
   // issued together: one round trip (a refusal of the team discards the application read); a save passes what it just wrote
   if (known) return applicationCardOf(known.team, cycle, known.application);
   const [team, existing, revoked] = await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id), recentRevocation(ctx.tx, teamId, cycle, ctx.clock.now())]);
-  // E5 before the form, when nothing was started: a draft or a returned application is shown as it is
-  if (!existing) requireNotBarred(revoked, cycle, ctx.config.BOT_TIMEZONE);
+  // E5 before the form, a draft or a returned one included (it could not be submitted this year); one submitted is shown as it is
+  if (!existing || returnedStates.has(existing.status)) requireNotBarred(revoked, cycle, ctx.config.BOT_TIMEZONE);
   return applicationCardOf(team, cycle, existing);
 }
 

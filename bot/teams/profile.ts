@@ -62,7 +62,7 @@ export async function saveProfileFast(fx: FastContext, input: CardActionInput): 
   }
   const event = { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, teamId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS };
   const now = fx.clock.now();
-  const done = await fastSaveProfile(fx.database, event, patch, now, (db) => statusCardOf(db, fx.openId, todayIn(fx.config.BOT_TIMEZONE, now), 1, fx.config.BOT_TIMEZONE));
+  const done = await fastSaveProfile(fx.database, event, patch, now, (db) => statusCardOf(db, fx.openId, todayIn(fx.config.BOT_TIMEZONE, now), 1, fx.config.BOT_TIMEZONE, now));
   return done && { outcome: 'ok', answer: raw(done.read, savedToast) };
 }
 

@@ -1,7 +1,7 @@
 import { STATUS_PAGE, type StatusEntry, statusCard } from '../../cards/teams.js';
 import type { Db } from '../../db/index.js';
-import { applicationStatusNames, type ApplicationStatus, oneYearAfter } from '../../src/applications.js';
-import { daysBetween, formatDateZh, todayIn } from '../../src/dates.js';
+import { applicationStatusNames, type ApplicationStatus, barEnds, oneYearAfter } from '../../src/applications.js';
+import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/dates.js';
 import { revocationBarDays } from '../../src/policy.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { teamStatusesOf, teamsOf } from '../../src/teams.js';
@@ -11,11 +11,11 @@ import { teamData } from './view.js';
 
 /** Everything the 进度 card needs for the caller. */
 export function statusCardFor(ctx: HandlerContext, page = 1) {
-  return statusCardOf(ctx.tx, ctx.actor.openId, today(ctx), page, ctx.config.BOT_TIMEZONE);
+  return statusCardOf(ctx.tx, ctx.actor.openId, today(ctx), page, ctx.config.BOT_TIMEZONE, ctx.clock.now());
 }
 
 /** The 进度 card of `openId` on `now` (the bot's today): the teams, the running cycle and every team's rows read together, one round trip. */
-export async function statusCardOf(db: Db, openId: string, now: string, page = 1, timezone = 'Asia/Shanghai') {
+export async function statusCardOf(db: Db, openId: string, now: string, page = 1, timezone = 'Asia/Shanghai', at = new Date()) {
   const [views, cycle, statuses] = await Promise.all([teamsOf(db, openId), getRunningCycle(db), teamStatusesOf(db, openId)]);
   const cycleTakesApplications = cycle?.status === 'open' && now <= cycle.applicationDeadline;
   const entries: StatusEntry[] = [];
@@ -29,7 +29,8 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
     // E5: the latest title revoked, and whether the association's bar still holds today
     const revokedAt = honours.reduce<Date | undefined>((last, h) => (h.revokedAt && (!last || h.revokedAt > last) ? h.revokedAt : last), undefined);
     const barDays = revocationBarDays(cycle);
-    const barUntil = revokedAt ? todayIn(timezone, new Date(revokedAt.getTime() + barDays * 86_400_000)) : undefined;
+    // the bar runs from the moment of the revocation (recentRevocation): it holds while that moment plus its days is ahead
+    const barEnd = revokedAt ? barEnds(revokedAt, barDays) : undefined;
     const revokedYear = honours.find((h) => h.revokedAt?.getTime() === revokedAt?.getTime())?.year;
     const current = cycle ? applications.find((a) => a.year === cycle.year) : undefined;
     const label = current ? (applicationStatusNames[current.status as ApplicationStatus] ?? current.status) : '未申报';
@@ -51,7 +52,7 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
       })),
       yearTakesApplications: cycleTakesApplications,
       openYear: cycle && cycleTakesApplications ? { year: cycle.year, deadline: formatDateZh(cycle.applicationDeadline), rawDeadline: cycle.applicationDeadline, eligible: eligibleFrom <= cycle.applicationDeadline } : undefined,
-      barred: barUntil && barUntil > now && revokedYear !== undefined ? { days: barDays, until: barUntil, revokedYear } : undefined,
+      barred: barEnd && barEnd > at && revokedYear !== undefined ? { days: barDays, until: todayIn(timezone, barEnd), untilText: formatDateTimeZh(new Date(Math.ceil(barEnd.getTime() / 60_000) * 60_000), timezone), revokedYear } : undefined,
       current: current && { id: current.id, status: current.status, decision: current.status === 'decided' ? current.decision : null },
       honours: honours.map((h) => ({ year: h.year, revoked: h.revokedAt !== null, recommended: h.recommended, certificate: certificates.get(h.id) })),
       canApply: Boolean(cycleTakesApplications && view.team.status === 'active' && (!current || current.status === 'draft' || current.status === 'returned')),

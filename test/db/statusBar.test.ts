@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { eq } from 'drizzle-orm';
+import { applications, cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText } from '../support/cards.js';
@@ -21,7 +22,7 @@ describe('进度 of a team within the bar after a revoked title', () => {
     const [org] = await db.insert(organizations).values({ name: '汕头市政养护有限公司' }).returning();
     await db.insert(people).values([{ openId: LEADER, name: '许班长' }, { openId: CONTACT, name: '蔡联系人', roles: ['org_contact'] }]);
     await db.insert(cycles).values({ year: 2027, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-15', scoreSheet: defaultScoreSheet });
-    for (const [n, revokedAt] of [[1, '2026-06-01T07:30:00+08:00'], [2, '2026-04-01T10:00:00+08:00']] as const) {
+    for (const [n, revokedAt] of [[1, '2026-06-01T07:30:00+08:00'], [2, '2026-04-01T10:00:00+08:00'], [3, '2026-03-10T10:00:00+08:00']] as const) {
       const [t] = await db
         .insert(teams)
         .values({
@@ -37,13 +38,27 @@ describe('进度 of a team within the bar after a revoked title', () => {
     await h?.close();
   });
 
-  it('says until when, and offers 年度申报 only to the team whose bar ends before the deadline', async () => {
+  it('says until when, to the minute, and offers 年度申报 only to the teams whose bar ends before the deadline', async () => {
     const card = (await h.click(LEADER, { action: 'team.status' })).card.data;
     const text = cardText(card);
-    expect(text).toContain('协会规定：撤销称号后 365 天内不受理申报；本班组 2025 年度称号已撤销，2027年6月1日 起方可再申报');
+    expect(text).toContain('协会规定：撤销称号后 365 天内不受理申报；本班组 2025 年度称号已撤销，2027年6月1日 07:30 起方可再申报');
     expect(text).toContain('2027 年度申报 2027年5月31日 截止，届时仍在撤销称号后的不受理期内，本班组不能参加本年度评选。');
-    expect(text).toContain('2027年4月1日 起方可再申报');
+    expect(text).toContain('2027年4月1日 10:00 起方可再申报');
+    // the bar's last day: still barred until 10:00 (it is 09:00), as 提交 would be
+    expect(text).toContain('2027年3月10日 10:00 起方可再申报');
     const applyButtons = cardActions(card).filter((a) => a.action === 'application.open');
-    expect(applyButtons).toHaveLength(1);
+    expect(applyButtons).toHaveLength(2);
+  });
+
+  it('a draft of a team barred past the deadline: 下一步 says it cannot take part, and 申报 refuses before the form', async () => {
+    const [t] = await h.db.db.select().from(teams).where(eq(teams.code, 'GDSZ-2024-0001'));
+    const [cycle] = await h.db.db.select().from(cycles);
+    await h.db.db.insert(applications).values({ teamId: t.id, cycleId: cycle.id, status: 'draft', form: { title: '草稿' } });
+    const text = cardText((await h.click(LEADER, { action: 'team.status' })).card.data);
+    expect(text).not.toContain('草稿尚未提交');
+    expect(text.split('届时仍在撤销称号后的不受理期内')).toHaveLength(2);
+    const open = await h.click(LEADER, { action: 'application.open', teamId: t.id });
+    expect(open.toast?.content).toContain('2027年6月1日 07:30 起方可再申报');
+    expect(JSON.stringify(open.card ?? null)).not.toContain('"tag":"form"');
   });
 });
