@@ -94,7 +94,7 @@ export const complaintDecisionForm = defineForm({
   name: 'complaintDecision',
   title: '投诉认定',
   fields: {
-    note: { kind: 'longText', label: '处理意见', help: '核查情况与处理意见；将发送给投诉人和（认定成立时）被投诉班组', maxLength: 500, placeholder: '必填：核查了什么、如何处理' },
+    note: { kind: 'longText', label: '处理意见', help: '核查情况与处理意见；将发送给在飞书中投诉的投诉人，认定成立时也发给被投诉班组', maxLength: 500, placeholder: '必填：核查了什么、如何处理' },
   },
 });
 const complaintDecisionSchema = formSchema(complaintDecisionForm);

@@ -76,7 +76,7 @@ function datesInOrder(v: { applicationDeadline: string; scoringDeadline: string;
 
 const { year: _year, ...settingFieldSpecs } = cycleForm.fields;
 // a loaded sheet may total more than 100 (第十八条): the threshold is then held to the sheet's total (updateCycleSettings)
-const settingsForm = defineForm({ ...cycleForm, fields: { ...settingFieldSpecs, awardThreshold: { ...settingFieldSpecs.awardThreshold, max: 999 } } });
+export const settingsForm = defineForm({ ...cycleForm, fields: { ...settingFieldSpecs, awardThreshold: { ...settingFieldSpecs.awardThreshold, max: 999 } } });
 const cycleInputSchema = formSchema(cycleForm).superRefine(datesInOrder);
 const cycleSettingsSchema = formSchema(settingsForm).superRefine(datesInOrder);
 

@@ -423,7 +423,14 @@ export class OutboxDispatcher {
       log.warn({ outboxId: row.id, receiver: row.receiver, error: outcome.error, ...(onChatGone ? { chatGone: true } : {}) }, 'message undeliverable');
       return;
     }
-    if (outcome.retryable && outcome.appWide && outcome.retryAfterMs) this.pausedUntil = Math.max(this.pausedUntil, Date.now() + outcome.retryAfterMs);
+    if (outcome.retryable && outcome.appWide && outcome.retryAfterMs) {
+      // at most a minute at a time: a header out of reason must not stop sending; the next 429 says how long again
+      const until = Date.now() + Math.min(outcome.retryAfterMs, APP_PAUSE_MAX_MS);
+      if (until > this.pausedUntil) {
+        this.pausedUntil = until;
+        log.warn({ outboxId: row.id, pauseMs: until - Date.now(), error: outcome.error }, 'app-wide rate limit: holding every send');
+      }
+    }
     if (outcome.retryable && row.attempts < this.limits.maxAttempts) {
       // Feishu says when its rate-limit window reopens (x-ogw-ratelimit-reset); earlier tries only fail again
       const delay = Math.max(backoffMs(row.attempts, this.limits), outcome.retryAfterMs ?? 0);
@@ -540,3 +547,6 @@ export function rowsOf(result: unknown): unknown[] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The longest the dispatcher holds every send after one app-wide 429 (x-ogw-ratelimit-reset is seconds in practice). */
+const APP_PAUSE_MAX_MS = 60_000;

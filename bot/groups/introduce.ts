@@ -1,5 +1,6 @@
 import { groupIntroCard } from '../../cards/groups.js';
-import { forgetChat, forgetLostChat } from '../../src/groups.js';
+import { forgetChat, forgetLostChat, lastLoss } from '../../src/groups.js';
+import { adminDestinations, adminGroupLostNotice, destinationKey } from '../../src/notifications.js';
 import type { HandlerContext } from '../../src/handlers.js';
 
 const chatIdOf = (event: Record<string, unknown>) => (typeof event.chat_id === 'string' ? event.chat_id : '');
@@ -17,6 +18,7 @@ export async function forgetGroup(ctx: HandlerContext, event: Record<string, unk
   if (!chatId) return;
   const removed = await forgetChat(ctx.tx, chatId, ctx.actor.openId, ctx.clock.now());
   if (removed.length) ctx.log.info({ chatId, removed }, 'bot removed from a bound chat; bindings dropped');
+  await tellAdminsOfLoss(ctx, chatId);
 }
 
 /** im.chat.disbanded_v1: a disbanded chat cannot receive notifications any more. */
@@ -25,4 +27,17 @@ export async function forgetDisbandedGroup(ctx: HandlerContext, event: Record<st
   if (!chatId) return;
   const removed = await forgetLostChat(ctx.tx, chatId, { actor: ctx.actor.openId || 'system:feishu', action: 'chat.disbanded' }, ctx.clock.now());
   if (removed.length) ctx.log.info({ chatId, removed }, 'a bound chat was disbanded; bindings dropped');
+  await tellAdminsOfLoss(ctx, chatId);
+}
+
+/**
+ * The administrators' group gone (the bot removed, the group disbanded): they hear where their notifications go now,
+ * under the key of the loss the outbox's reroute uses (chatGoneReroute), so they hear it once whichever finds it first.
+ */
+async function tellAdminsOfLoss(ctx: HandlerContext, chatId: string): Promise<void> {
+  const loss = await lastLoss(ctx.tx, chatId);
+  if (!loss?.purposes.includes('admin')) return;
+  const destinations = await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS);
+  const text = adminGroupLostNotice(chatId, destinations);
+  for (const to of destinations) await ctx.send({ dedupeKey: `group:lost:${chatId}:${loss.auditId}:${destinationKey(to)}`, to, text });
 }

@@ -1,5 +1,5 @@
 import type { Database, Db } from '../../db/index.js';
-import { type CycleField, cycleForm } from '../cycles.js';
+import { type CycleField, settingsForm } from '../cycles.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
 
@@ -237,7 +237,8 @@ const merged = (i: number) => `coalesce(${given(i)}, c.${settingColumns[i].colum
  */
 function storedValid(i: number): string {
   const { field, column } = settingColumns[i];
-  const spec = cycleForm.fields[field];
+  // the settings form's limits (a threshold up to a loaded sheet's total, beyond 100), as parseCycleSettings reads them
+  const spec = settingsForm.fields[field];
   const check = 'min' in spec ? `c.${column} between ${spec.min} and ${spec.max}` : `c.${column}::text ~ '^\\d{4}-\\d{2}-\\d{2}$'`;
   return `(${given(i)} is not null or ${check})`;
 }

@@ -29,14 +29,27 @@ export function complaintRules(ip: string, limits = complaintRateLimit): RateRul
 
 const GLOBAL_RULE = 'complaint:all';
 
-/** The hourly cap on all public complaints reached: the administrators told once in that hour, in a transaction of its own. */
+/** The hours whose cap this process has reported already: a flood of refused posts costs one write, not one each. */
+const capToldFor = new Set<string>();
+
+/**
+ * The hourly cap on all public complaints reached: the administrators told once in that hour (the key keeps it once
+ * across replicas), in a transaction of its own. A failure here is logged; the sender still gets the 429.
+ */
 async function capReached(deps: RouteDeps, now: Date): Promise<void> {
   const hour = now.toISOString().slice(0, 13);
+  if (capToldFor.has(hour)) return;
   const text = `网上投诉入口本小时已达上限（${complaintRateLimit.globalPerHour} 件），此后的投诉人被告知稍后再试或直接联系协会。如非正常投诉高峰，请留意是否有人批量提交。`;
-  await deps.database.db.transaction(async (tx) => {
-    for (const to of await adminDestinations(tx, deps.config.ADMIN_OPEN_IDS)) await enqueue(tx, { dedupeKey: `complaint:cap:${hour}:${destinationKey(to)}`, to, text });
-  });
-  deps.dispatcher.nudge();
+  try {
+    await deps.database.db.transaction(async (tx) => {
+      for (const to of await adminDestinations(tx, deps.config.ADMIN_OPEN_IDS)) await enqueue(tx, { dedupeKey: `complaint:cap:${hour}:${destinationKey(to)}`, to, text });
+    });
+    if (capToldFor.size > 48) capToldFor.clear();
+    capToldFor.add(hour);
+    deps.dispatcher.nudge();
+  } catch (err) {
+    deps.log.error({ err }, 'public complaint cap: the administrators could not be told');
+  }
 }
 
 /** The audit row's form key of a complaint sent from the page with `token` (createComplaint writes it). */

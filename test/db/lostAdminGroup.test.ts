@@ -133,6 +133,27 @@ describe('the only bound admin group is gone', () => {
   });
 });
 
+describe('the only bound admin group disbanded, with nothing on the way to it', () => {
+  it('the event itself tells the administrators where their notifications go now, once', async () => {
+    const chatId = chat(6);
+    await bind(chatId);
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/feishu/im.chat.disbanded_v1.json', import.meta.url), 'utf8'));
+    fixture.header.token = TEST_VERIFICATION_TOKEN;
+    fixture.event.chat_id = chatId;
+    for (const eventId of ['disbanded-quiet-6', 'disbanded-quiet-6-again']) {
+      fixture.header.event_id = eventId;
+      expect((await h.post('/lark/events', fixture)).status).toBe(200);
+    }
+    await h.drain();
+    expect(await bindings(chatId)).toEqual([]);
+    for (const admin of [ADMIN, ROLE_ADMIN]) {
+      const told = toUser(admin).filter(notices(chatId));
+      expect(told).toHaveLength(1);
+      expect(told[0].content.text).toContain('已自动解绑');
+    }
+  });
+});
+
 describe('another bound admin group still works', () => {
   const lost = chat(4);
   const working = chat(5);
