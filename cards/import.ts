@@ -12,6 +12,7 @@ export interface ImportCardData {
   unchanged: Record<Sheet, number>;
   refused: { sheet: Sheet; row: number; label: string; reason: string }[];
   pending: { key: string; name: string }[];
+  kept?: { row: number; label: string; role: string }[];
 }
 
 const sheetNames: Record<Sheet, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
@@ -62,6 +63,14 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
   if (d.pending.length) {
     const names = d.pending.slice(0, NAMES_SHOWN).map((x) => label(x.name || x.key));
     elements.push(note(md`${d.pending.length} 人暂未在飞书通讯录中找到（${mdJoin(names, '、')}${d.pending.length > NAMES_SHOWN ? ' 等' : ''}）：导入后先保留，他们第一次给机器人发消息时按手机号或邮箱自动关联。`));
+  }
+  if (d.kept?.length) {
+    const rows = d.kept.slice(0, NAMES_SHOWN).map((k) => md`第 ${k.row} 行 ${label(k.label)}的${k.role}`);
+    elements.push(
+      note(
+        md`${mdJoin(rows, '、')}${d.kept.length > NAMES_SHOWN ? ` 等 ${d.kept.length} 处` : ''}：文件中的手机号或邮箱未在飞书通讯录中找到，保留机器人中已关联的人员，不作更改。如确需更换，请由班组长在“修改资料”中修改。`,
+      ),
+    );
   }
   if (d.refused.length) {
     const shown = d.refused.slice(p * REFUSALS_PER_PAGE, (p + 1) * REFUSALS_PER_PAGE);

@@ -1,6 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { auditLog, honours, organizations, people, teams } from '../../db/schema.js';
+import { auditLog, cycles, honours, organizations, people, teams } from '../../db/schema.js';
 import { formatDateZh, isRealDate } from '../dates.js';
 import { readCode, readDate, readNumber } from '../forms.js';
 import { organizationKey } from '../organizations.js';
@@ -40,6 +40,11 @@ export interface ImportSummary {
   refused: RefusedRow[];
   /** people not (yet) found through the contact API: kept, linked when they first message the bot */
   pending: { key: string; name: string }[];
+  /**
+   * A team's leader or contact the file names by a mobile or e-mail not found, where the team already has someone
+   * linked to Feishu in that place: that person stays (a re-import never swaps a real user for a placeholder).
+   */
+  kept?: { row: number; label: string; role: '班组长' | '单位联系人' }[];
 }
 
 interface TeamValues {
@@ -121,13 +126,26 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const examplesLeft = wb.teams.some((r) => isTemplateExample('teams', r)) || wb.experts.some((r) => isTemplateExample('experts', r));
   const linked = await linkedKeys(tx);
   const personFor = new Map<string, PersonOp>();
-  const openIdOf = (ref: PersonRef, name: string): string => {
+  const resolvedId = (ref: PersonRef): string => {
     const key = refKey(ref);
-    const openId = resolved[key] ?? linked.get(key) ?? pendingOpenId(ref);
+    return resolved[key] ?? linked.get(key) ?? pendingOpenId(ref);
+  };
+  const openIdOf = (ref: PersonRef, name: string): string => {
+    const openId = resolvedId(ref);
     const known = personFor.get(openId);
     if (!known) personFor.set(openId, { openId, name: name || null, pending: openId === pendingOpenId(ref) });
     else if (!known.name && name) known.name = name;
     return openId;
+  };
+  /** A team's leader or contact: the one named, unless that one is not found and the team's own is a Feishu user. */
+  const kept: NonNullable<ImportSummary['kept']> = [];
+  const teamPerson = (ref: PersonRef, name: string, current: string | undefined, row: number, label: string, role: '班组长' | '单位联系人'): string => {
+    const named = resolvedId(ref);
+    if (current && named === pendingOpenId(ref) && !current.startsWith('pending:')) {
+      kept.push({ row, label, role });
+      return current;
+    }
+    return openIdOf(ref, name);
   };
 
   // 单位
@@ -187,6 +205,11 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       refuse('teams', r.row, label, `班组编号“${code}”已属于“${sameCode.name}”，而本单位的同名班组编号为 ${sameName.code}`);
       continue;
     }
+    // a code the bot gave another team, of another name in another organisation: a typo, not that team renamed and moved
+    if (sameCode && !sameName && sameCode.name !== name && orgKeyById.get(sameCode.organizationId) !== organizationKey(organization)) {
+      refuse('teams', r.row, label, `班组编号“${code}”已属于另一单位的“${sameCode.name}”，与本行的班组名称和所属单位都不同：请核对编号（新班组可不填编号，由机器人分配）`);
+      continue;
+    }
     if (code && !sameCode && sameName) {
       refuse('teams', r.row, label, `本单位已有同名班组，编号为 ${sameName.code}，与文件中的“${code}”不同：请改用原编号`);
       continue;
@@ -194,13 +217,14 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     if (code) codeRow.set(code, r.row);
     nameRow.set(nameKey, r.row);
     const leaderRef = personRef(r.leader)!;
+    const current = sameCode ?? sameName;
     const values: TeamValues = {
       code,
       name,
       organization,
       type: typeOf(r.type)!,
-      leader: openIdOf(leaderRef, r.leaderName.trim()),
-      contact: openIdOf(personRef(r.contact)!, r.contactName.trim()),
+      leader: teamPerson(leaderRef, r.leaderName.trim(), current?.leaderOpenId, r.row, label, '班组长'),
+      contact: teamPerson(personRef(r.contact)!, r.contactName.trim(), current?.contactOpenId, r.row, label, '单位联系人'),
       registeredAt: importDate(r.registeredAt)!,
       memberCount: wholeNumber(r.memberCount, 1, 500)!,
       department: r.department.trim() || undefined,
@@ -288,6 +312,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const honourRow = new Map<string, number>();
   const existingHonours = await tx.select({ teamId: honours.teamId, year: honours.year, title: honours.title, cycleId: honours.cycleId }).from(honours);
   const honourOf = new Map(existingHonours.map((h) => [`${h.teamId}|${h.year}`, h]));
+  // the years this bot reviews: their titles are awarded by 公布结果 (with the certificate), never imported
+  const cycleYears = new Set((await tx.select({ year: cycles.year }).from(cycles)).map((c) => c.year));
   for (const r of wb.honours) {
     const label = `${r.team || '—'} ${r.year}`;
     const year = wholeNumber(r.year, 1990, Number(today.slice(0, 4)));
@@ -307,6 +333,10 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     }
     if (title.length > 100) {
       refuse('honours', r.row, label, '称号超过 100 字');
+      continue;
+    }
+    if (cycleYears.has(year)) {
+      refuse('honours', r.row, label, `${year} 年度的评审在本机器人中进行，称号由“公布结果”授予并颁发证书（第二十条），不能导入；荣誉表只导入此前年度的称号`);
       continue;
     }
     const team = findTeam(r.team.trim(), existing, fileTeams);
@@ -336,6 +366,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const used = new Set([...teamOps.flatMap((o) => [o.values.leader, o.values.contact]), ...expertOps.map((o) => o.openId)]);
   const peopleOps = [...personFor.values()].filter((p) => used.has(p.openId));
   summary.pending = peopleOps.filter((p) => p.pending).map((p) => ({ key: p.openId.slice('pending:'.length + 2), name: p.name ?? '' }));
+  if (kept.length) summary.kept = kept;
   return { summary, organizations: newOrganizations, people: peopleOps, teams: teamOps, experts: expertOps, honours: honourOps };
 }
 
