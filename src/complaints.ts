@@ -193,7 +193,10 @@ export async function teamAtStart(tx: Db, text: string): Promise<{ query: string
     .limit(11);
   if (!named.length) return undefined;
   const longest = named.filter((r) => r.name.length === named[0].name.length);
-  return { query: longest[0].name, teams: longest, rest: rest(t.slice(longest[0].name.length)) };
+  const after = t.slice(longest[0].name.length);
+  // a name that goes on (广州养护一班（东区）, 养护一班2组) is another team's, not this one's followed by the complaint
+  if (/^[（(【\[〔0-9０-９A-Za-z]/.test(after)) return undefined;
+  return { query: longest[0].name, teams: longest, rest: rest(after) };
 }
 
 /** No team is called what was typed: the same words on the chat card, after 投诉 <班组>, and on the public page. */

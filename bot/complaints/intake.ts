@@ -52,6 +52,9 @@ function cardOfStart(started: NonNullable<Awaited<ReturnType<typeof teamAtStart>
   return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: started.query, ...(content ? { content } : {}) }, error: { field: missing.opts.field, message: missing.message } });
 }
 
+/** Words that make what follows 投诉 a question (怎么、如何、什么、流程…; how, what, process…) rather than a team's name. */
+const asksAbout = (text: string) => /怎么|怎样|如何|什么|哪里|是否|能否|可以吗|流程|程序|规定|[吗呢][？?]?$|[？?]|^(?:how|what|where|when|why|can|is|does|do)\b|\b(?:process|procedure|rules?)\b/i.test(text.trim());
+
 /** What names the team in `投诉 对市政养护一班` or `complain about …`: the words before the name left out. */
 const teamQuery = (argument: string) => argument.trim().replace(/^(?:对|关于|about\s+|against\s+)/i, '').trim();
 
@@ -67,7 +70,11 @@ export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, 
     const started = await teamAtStart(ctx.tx, query);
     if (!started) return false;
     card = cardOfStart(started, ctx.eventId);
-  } else card = await startCard(ctx, query, ctx.eventId);
+  } else {
+    // `投诉 怎么处理`, `complain how does it work`: a question about complaints, not a team, when no team is named
+    if (asksAbout(query) && !(await findTeams(ctx.tx, query, { partial: true })).length && !(await teamAtStart(ctx.tx, query))) return false;
+    card = await startCard(ctx, query, ctx.eventId);
+  }
   await sendPrivately(ctx, msg, `complaint:form:${ctx.eventId}`, { card }, '投诉表');
 }
 

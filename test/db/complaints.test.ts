@@ -379,6 +379,11 @@ describe('complaints from chat (投诉)', () => {
       expect(cardText(named), typed).toContain('中山绿化养护一班');
       expect(JSON.stringify(named), typed).toContain('"default_value":"草坪枯死一大片"');
     }
+    // spaced, but a question about complaints, not a team: the measures answer it
+    for (const typed of ['投诉 怎么处理', 'complain how does it work', '投诉 流程是什么？']) {
+      await h.say(CUSTOMER, typed);
+      expect(formFieldNames(toUser(CUSTOMER).at(-1)!.content), typed).toEqual([]);
+    }
     // a code, mistyped: the form says no team has it
     await h.say(CUSTOMER, '投诉GDSZ-2024-9999');
     expect(cardText(toUser(CUSTOMER).at(-1)!.content)).toContain('找不到班组“GDSZ-2024-9999”');
