@@ -71,6 +71,8 @@ export interface ApplicationSummary {
   team: ApplicationCardTeam;
   /** The stored form as people read it (src/forms.ts `formDisplay`). */
   display: DisplayRow[];
+  /** The team's contact was imported and has not yet messaged the bot: nothing reaches them until they do. */
+  contactPending?: boolean;
 }
 
 const isShort = (r: DisplayRow) => r.kind !== 'longText' && r.kind !== 'url';
@@ -130,7 +132,13 @@ export function submittedCard(a: ApplicationSummary, opts: { takesApplications?:
     elements: [
       summaryFields(a),
       ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision, takesApplications: opts.takesApplications })}`)] : []),
-      note(moved ? '发送“进度”可随时查看。' : '第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。发送“进度”可随时查看。'),
+      note(
+        moved
+          ? '发送“进度”可随时查看。'
+          : a.contactPending
+            ? '第十五条：申报须经单位联系人确认并填写推荐意见。本班组的单位联系人由协会导入，尚未在飞书中与机器人关联：请提醒其给机器人发一条消息，关联后会收到确认卡片。发送“进度”可随时查看。'
+            : '第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。发送“进度”可随时查看。',
+      ),
       buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })]),
     ],
   });

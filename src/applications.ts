@@ -561,6 +561,7 @@ export function summaryOf(application: Application, team: Team, organization: st
     decision: application.status === 'decided' ? application.decision : null,
     team: { id: team.id, name: team.name, code: team.code, organization },
     display: formDisplay(applicationForm, application.form as Record<string, unknown> | null),
+    ...(team.contactOpenId.startsWith('pending:') ? { contactPending: true } : {}),
   };
 }
 

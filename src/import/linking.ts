@@ -1,13 +1,14 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/index.js';
-import { conflicts, people, teamMembers, teams } from '../../db/schema.js';
+import { applications, conflicts, cycles, people, teamMembers, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import type { Clock } from '../clock.js';
 import { todayIn } from '../dates.js';
 import { emailKey, mobileKey } from '../lark/contact.js';
 import type { FeishuReader } from '../lark/reader.js';
 import type { Logger } from '../log.js';
-import { rowsOf } from '../outbox.js';
+import { endorsementRequestMessage } from '../endorsementCards.js';
+import { enqueue, rowsOf } from '../outbox.js';
 import { teamsNamingPerson, tellPeople } from './apply.js';
 import { PENDING_PREFIX } from './people.js';
 
@@ -55,7 +56,16 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
         },
       });
     await tx.update(teams).set({ leaderOpenId: openId, updatedAt: now }).where(eq(teams.leaderOpenId, placeholder));
-    await tx.update(teams).set({ contactOpenId: openId, updatedAt: now }).where(eq(teams.contactOpenId, placeholder));
+    const contactOf = await tx.update(teams).set({ contactOpenId: openId, updatedAt: now }).where(eq(teams.contactOpenId, placeholder)).returning({ id: teams.id });
+    // applications submitted while their contact was not yet linked: the request to confirm them (第十五条) goes now
+    if (contactOf.length) {
+      const waiting = await tx
+        .select({ id: applications.id, form: applications.form, year: cycles.year })
+        .from(applications)
+        .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+        .where(and(inArray(applications.teamId, contactOf.map((t) => t.id)), eq(applications.status, 'submitted')));
+      for (const a of waiting) await enqueue(tx, endorsementRequestMessage(a, a.year, openId, `link-${openId}`));
+    }
     await tx.execute(sql`insert into team_members (team_id, open_id, role) select team_id, ${openId}, role from team_members where open_id = ${placeholder} on conflict (team_id, open_id) do update set role = case when excluded.role = 'leader' then 'leader' else team_members.role end`);
     await tx.delete(teamMembers).where(eq(teamMembers.openId, placeholder));
     await tx.update(conflicts).set({ expertOpenId: openId }).where(eq(conflicts.expertOpenId, placeholder));
