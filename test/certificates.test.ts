@@ -51,6 +51,28 @@ describe('certificate template', () => {
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
   });
 
+  it('draws a long team name and organisation inside the border, smaller; a short one at the template\'s size', async () => {
+    const renderer = new CertificateRenderer();
+    const long = { ...values, team: '广州市市政集团有限公司城市道路养护管理中心第三养护班组', organization: '单'.repeat(100) };
+    for (const v of [long, { ...long, team: '班'.repeat(50) }]) {
+      const png = PNG.sync.read(await renderer.png(v));
+      // no ink beyond the inner border (x 48 and 1075 of 1123, twice that in the PNG) on the team's and organisation's lines
+      let outside = 0;
+      for (let y = 480; y < 740; y++) {
+        for (let x = 0; x < png.width; x++) {
+          if (x >= 100 && x <= 2146) continue;
+          const i = (y * png.width + x) * 4;
+          if (png.data[i] < 100 && png.data[i + 1] < 100) outside++;
+        }
+      }
+      expect(outside, v.team).toBe(0);
+    }
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="1123"><text id="team" font-size="46">{{team}}</text><text font-size="30">授予 {{year}} 年度</text></svg>';
+    expect(fillTemplate(svg, { ...values, team: '养护一班' })).toContain('<text id="team" font-size="46">养护一班</text>');
+    expect(fillTemplate(svg, long)).toMatch(/<text id="team" font-size="(\d+)">/);
+    expect(Number(/<text id="team" font-size="(\d+)">/.exec(fillTemplate(svg, long))![1])).toBeLessThanOrEqual(Math.floor(943 / 27));
+  });
+
   it('reads CERTIFICATE_TEMPLATE and CERTIFICATE_FONT from the environment, empty meaning the default', () => {
     const c = parseConfig({ CERTIFICATE_TEMPLATE: '/srv/cert.svg', CERTIFICATE_FONT: '' });
     expect(c.CERTIFICATE_TEMPLATE).toBe('/srv/cert.svg');

@@ -31,9 +31,37 @@ export function checkTemplate(svg: string, source = 'CERTIFICATE_TEMPLATE'): voi
   }
 }
 
-/** The template with every placeholder replaced by its XML-escaped value. */
+/** The template with every placeholder replaced by its XML-escaped value; a line too long for the page made smaller. */
 export function fillTemplate(svg: string, values: CertificateValues): string {
-  return svg.replace(placeholderPattern, (whole, name: string) => (name in values ? escapeXml(values[name as keyof CertificateValues]) : whole));
+  return fitLines(svg, values).replace(placeholderPattern, (whole, name: string) => (name in values ? escapeXml(values[name as keyof CertificateValues]) : whole));
+}
+
+/** How wide a line is, in ems: a Chinese character (or any full-width one) one em, anything else about 0.6. */
+export function emsOf(text: string): number {
+  let ems = 0;
+  for (const ch of text) ems += /[\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F“”‘’]/.test(ch) ? 1 : 0.6;
+  return ems;
+}
+
+/**
+ * A `<text>` holding one placeholder whose value would run past the page (a 50-character team name at 46 points) gets
+ * the font size that fits it between the margins, 90 points in from each edge of the page; the others keep theirs.
+ */
+function fitLines(svg: string, values: CertificateValues): string {
+  const pageWidth = Number(/<svg[^>]*\swidth="(\d+(?:\.\d+)?)"/.exec(svg)?.[1] ?? 0);
+  if (!pageWidth) return svg;
+  const room = pageWidth - 180;
+  return svg.replace(/<text\b([^>]*)>([^<]*\{\{\s*([A-Za-z]+)\s*\}\}[^<]*)<\/text>/g, (whole, attrs: string, content: string, name: string) => {
+    if (!(name in values)) return whole;
+    const size = Number(/\sfont-size="(\d+(?:\.\d+)?)"/.exec(attrs)?.[1] ?? 0);
+    const letterSpacing = Number(/\sletter-spacing="(\d+(?:\.\d+)?)"/.exec(attrs)?.[1] ?? 0);
+    if (!size) return whole;
+    const line = content.replace(placeholderPattern, (w, n: string) => (n in values ? values[n as keyof CertificateValues] : w));
+    const width = emsOf(line) * size + [...line].length * letterSpacing;
+    if (width <= room) return whole;
+    const fitted = Math.max(6, Math.floor((room - [...line].length * letterSpacing) / emsOf(line)));
+    return `<text${attrs.replace(/\sfont-size="[^"]*"/, ` font-size="${fitted}"`)}>${content}</text>`;
+  });
 }
 
 export interface CertificateRendererOptions {
