@@ -73,7 +73,7 @@ export function bulkJobCard(v: BulkJobView): Card {
     elements.push(markdown(md`<font color='red'>**${v.refusedTotal} 行未导入**</font>`));
     // a row's label may be a whole pasted description: the row number leads to it in the file
     if (v.refused?.length) elements.push(markdown(mdJoin(v.refused.map((r) => md`- ${clipText(r.where, 80)}：${clipText(r.reason, 150)}`), '\n')));
-    if (v.refusedTotal > (v.refused?.length ?? 0)) elements.push(note(md`另有 ${v.refusedTotal - (v.refused?.length ?? 0)} 行未列出。`));
+    if (v.refusedTotal > (v.refused?.length ?? 0)) elements.push(note(md`另有 ${v.refusedTotal - (v.refused?.length ?? 0)} 行未列出：重新发送同一文件，预览会逐页列出全部未导入的行及原因（不会重复导入）。`));
     elements.push(note('修改这些行后重新发送文件即可补导入；已导入的行不会重复导入。'));
   }
   if (v.status === 'done' && v.kind === 'assign') {

@@ -121,6 +121,8 @@ async function linkedKeys(tx: Db): Promise<Map<string, string>> {
 export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<string, string>, today: string): Promise<ImportPlan> {
   const summary: ImportSummary = { add: [], update: [], unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] };
   const refuse = (sheet: SheetKey, row: number, label: string, reason: string) => summary.refused.push({ sheet, row, label, reason });
+  // the 班组 rows refused, for a 荣誉 row naming one of them
+  const refusedTeams: { row: number; name: string; code: string; reason: string }[] = [];
 
   // the example 单位 and 荣誉 rows could be real ones: they count as examples only beside the example team or expert
   const examplesLeft = wb.teams.some((r) => isTemplateExample('teams', r)) || wb.experts.some((r) => isTemplateExample('experts', r));
@@ -254,6 +256,11 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     summary.update.push({ sheet: 'teams', row: r.row, label: `${target.code} ${label}`, changes });
   }
 
+  for (const f of summary.refused) {
+    const r = f.sheet === 'teams' ? wb.teams.find((t) => t.row === f.row) : undefined;
+    if (r && r.name.trim()) refusedTeams.push({ row: f.row, name: r.name.trim(), code: readCode(r.code), reason: f.reason });
+  }
+
   // 专家
   const expertOps: ExpertOp[] = [];
   const expertRow = new Map<string, number>();
@@ -339,7 +346,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       refuse('honours', r.row, label, `${year} 年度的评审在本机器人中进行，称号由“公布结果”授予并颁发证书（第二十条），不能导入；荣誉表只导入此前年度的称号`);
       continue;
     }
-    const team = findTeam(r.team.trim(), existing, fileTeams);
+    const team = findTeam(r.team.trim(), existing, fileTeams, refusedTeams);
     if ('problem' in team) {
       refuse('honours', r.row, label, team.problem);
       continue;
@@ -413,7 +420,7 @@ interface FileTeam {
 }
 
 /** A 荣誉 row's team: by code, then by name, among the teams already here and those this workbook adds. */
-function findTeam(ref: string, existing: { id: number; code: string; name: string }[], fileTeams: FileTeam[]): TeamRef | { problem: string } {
+function findTeam(ref: string, existing: { id: number; code: string; name: string }[], fileTeams: FileTeam[], refusedTeams: { row: number; name: string; code: string; reason: string }[]): TeamRef | { problem: string } {
   const code = readCode(ref);
   const here = existing.find((t) => t.code === code) ?? fileTeams.find((t) => t.code === code);
   if (here) return 'ref' in here ? here.ref : { teamId: here.id };
@@ -423,5 +430,9 @@ function findTeam(ref: string, existing: { id: number; code: string; name: strin
   for (const t of fileTeams) if (t.name === ref) candidates.set(keyOf(t.ref), t.ref);
   if (candidates.size > 1) return { problem: `有多个名为“${ref}”的班组，请填写班组编号` };
   const [only] = candidates.values();
-  return only ?? { problem: `找不到班组“${ref}”：既不在机器人中，也不在本文件的“班组”表中` };
+  if (only) return only;
+  // named by a row of the 班组 sheet that was refused: that row, not "nowhere", is what to fix
+  const refusedRow = refusedTeams.find((r) => r.name === ref || (code && r.code === code));
+  if (refusedRow) return { problem: `班组“${ref}”在本文件“班组”表第 ${refusedRow.row} 行，但该行未能导入（${refusedRow.reason}）：请先改正该行` };
+  return { problem: `找不到班组“${ref}”：既不在机器人中，也不在本文件的“班组”表中` };
 }

@@ -75,6 +75,15 @@ describe('importing over teams registered in the bot', () => {
     expect(after.name).toBe('养护一班');
   });
 
+  it('a title naming a team whose row was refused names that row and why, not “nowhere”', async () => {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('单位').addRows([['单位名称*'], ['韶关市政有限公司']]);
+    wb.addWorksheet('班组').addRows([HEADER, ['', '养护五班', '韶关市政有限公司', '项目团队', '13700000011', '孙', '13700000012', '周', '', 10, '']]);
+    wb.addWorksheet('荣誉').addRows([['班组编号或名称*', '年度*', '称号*'], ['养护五班', 2024, '广东省市政工程质量信得过班组']]);
+    const text = cardText((await send(Buffer.from(await wb.xlsx.writeBuffer()))).content);
+    expect(text).toMatch(/班组“养护五班”在本文件“班组”表第 2 行，但该行未能导入（[^）]*注册日期[^）]*）：请先改正该行/);
+  });
+
   it('refuses a title for a year the bot reviews: 公布结果 awards it with its certificate', async () => {
     await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-15' });
     const [{ id: cycleId }] = await h.db.db.select({ id: cycles.id }).from(cycles);
