@@ -79,10 +79,27 @@ function excerpt({ article, bestLine, bestSentence }: AnswerItem): string {
     return lines.map((l) => (l === bestLine ? lineWithAnswer(l, bestSentence) : articleText(l))).join('\n');
   }
   const [lead] = lines;
+  // a line that announces a list (…应具备以下基本条件：) answers with the list: each item's first words
+  if (bestLine && /[：:]$/.test(bestLine)) {
+    const items = lines.slice(lines.indexOf(bestLine) + 1).filter((l, i, all) => all.slice(0, i + 1).every((x) => /^\d+[.、．]/.test(x)));
+    if (items.length) return [lineWithAnswer(bestLine, bestSentence), ...items.map((l) => articleText(cut(l, LIST_ITEM_CHARS)))].join('\n');
+  }
   if (!bestLine || (bestLine === lead && !bestSentence)) return articleText(cut(article.text, EXCERPT_CHARS));
   if (bestLine === lead) return answeringPart(lead, bestSentence);
   return `${articleText(cut(lead, 60))}\n……\n${answeringPart(bestLine, bestSentence)}`;
 }
+
+/** Each item of a list an answer shows (第十三条's five conditions), cut to its first words; 查看全文 has them whole. */
+const LIST_ITEM_CHARS = 48;
+
+/** The articles of complaints (第二十一、二十二条), and what to send to make one. */
+const COMPLAINING = new Set([21, 22]);
+const COMPLAINING_ZH = '**怎么投诉**：发送“投诉 班组名称或编号”填写投诉表（也可使用协会的网上投诉页面）；协会核查后认定是否成立，在飞书中投诉的会收到处理结果（第二十一条）。';
+const COMPLAINING_EN = '**To complain**: send “投诉 <team name or code>” (complain) and fill in the form, or use the association’s web form; the association checks it and decides whether it is upheld.';
+/** A question about the score a title takes: the threshold is the year's setting, not an article. */
+const SCORE_ASKED = /多少分|几分|分数线|分数|得分|points?\b|score (?:to|for|needed)|pass mark/i;
+const SCORE_ZH = '**授予称号分数线**：不在办法条文中，由协会在每年的评审设置中规定（默认 85 分，满分按本年度评分表，第十八条）；结果公布后发送“进度”可查看本班组得分。';
+const SCORE_EN = '**The score for a title** is not in the measures: the association sets it for each year’s review (85 by default, out of the year’s score sheet); after results are published, “进度” (status) shows your team’s score.';
 
 /** The articles of taking part: creating a team, the conditions, the application, the year before it (第十二、十三、十五、十六条). */
 const TAKING_PART = new Set([12, 13, 15, 16]);
@@ -132,6 +149,8 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
   );
   // a question about taking part (第五章 申报) is answered with what to send next, not only with the articles
   if (shown.some((r) => TAKING_PART.has(r.article.number))) elements.push(markdown(raw(english ? TAKING_PART_EN : TAKING_PART_ZH)));
+  if (/投诉|举报|complain/i.test(query) || shown.some((r) => COMPLAINING.has(r.article.number) && /投诉|complain/i.test(query))) elements.push(markdown(raw(english ? COMPLAINING_EN : COMPLAINING_ZH)));
+  if (SCORE_ASKED.test(query)) elements.push(markdown(raw(english ? SCORE_EN : SCORE_ZH)));
   elements.push(buttonRow([browseButton()]));
   const title = english ? 'From the measures · 办法中的相关条款' : '办法中的相关条款';
   return card({ title, subtitle: quoted(query), template: 'wathet', summary: title, elements });

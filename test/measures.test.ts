@@ -279,6 +279,28 @@ describe('measures cards', () => {
     expect(buttonsOf(c).filter((b) => b.text.content === '查看全文')).toHaveLength(0);
   });
 
+  it('answers “申报条件是什么” with the five conditions, not only the line announcing them', () => {
+    const c = answerCard('申报条件是什么', rankArticles('申报条件是什么')) as any;
+    expectValidCard(c);
+    const first = c.body.elements[0].content as string;
+    expect(first).toContain('**第十三条**');
+    for (const n of [1, 2, 3, 4, 5]) expect(first).toMatch(new RegExp(`\\n${n}[.．]`));
+    expect(first).toContain('班组近三年无质量、安全、环保事故');
+  });
+
+  it('says how to complain, and where the score for a title is set, when asked', () => {
+    for (const [q, language] of [['怎么投诉', 'zh'], ['投诉怎么处理', 'zh'], ['How do I complain about a team?', 'en']] as const) {
+      const json = JSON.stringify(answerCard(q, rankArticles(q), { language }));
+      expect(json, q).toContain(language === 'en' ? 'To complain' : '怎么投诉');
+      expect(json, q).toContain('投诉 ');
+    }
+    for (const [q, language] of [['获奖要多少分', 'zh'], ['How many points does a team need for the title?', 'en']] as const) {
+      const c = answerCard(q, rankArticles(q), { language });
+      expectValidCard(c);
+      expect(JSON.stringify(c), q).toContain(language === 'en' ? '85 by default' : '默认 85 分');
+    }
+  });
+
   it('says what to send when nothing is found', () => {
     for (const c of [notFoundCard('天气'), answerCard('天气', [])] as any[]) {
       expectValidCard(c);

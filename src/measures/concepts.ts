@@ -103,8 +103,8 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   18: {
     en: 'The review follows the China Association for Quality’s group standard, the Guidelines for Building Quality Trustworthy Teams, and its score sheet.',
-    zh: ['评审标准', '评分标准', '打分', '评分表', '怎么评', '按什么评', '标准'],
-    enCues: ['standard', 'scored', 'scoring', 'score sheet', 'score', 'marking', 'judged', 'how evaluat', 'how review'],
+    zh: ['评审标准', '评分标准', '打分', '评分表', '怎么评', '按什么评', '标准', '多少分', '几分', '分数线', '分数', '得分'],
+    enCues: ['standard', 'scored', 'scoring', 'score sheet', 'score', 'marking', 'judged', 'how evaluat', 'how review', 'points', 'how many point', 'pass mark'],
   },
   19: {
     en: 'The review and exchange of results is held once a year.',
@@ -113,13 +113,13 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   20: {
     en: 'Teams that pass receive the year’s title from the association; the best are recommended to the China Municipal Engineering Association or the China Association of Construction Enterprise Management.',
-    zh: ['荣誉', '授予', '表彰', '推荐到', '全国', '国家', '国字号', '中国市政工程协会', '中国施工企业管理协会', '证书', '评上了'],
+    zh: ['荣誉', '授予', '表彰', '推荐到', '全国', '国家', '国字号', '中国市政工程协会', '中国施工企业管理协会', '证书', '评上了', '获得称号', '获奖', '得奖', '评上'],
     enCues: ['award', 'honour', 'honor', 'national', 'china', 'recommended to', 'what do we get', 'certificate', 'winner'],
   },
   21: {
     en: 'The programme encourages and supports teams and is open to supervision by the public.',
-    zh: ['监督', '社会监督', '导向', '品牌', '扶持', '鼓励'],
-    enCues: ['supervis', 'oversight', 'public', 'monitor', 'brand', 'encourag', 'support'],
+    zh: ['监督', '社会监督', '导向', '品牌', '扶持', '鼓励', '怎么投诉', '如何投诉', '投诉渠道', '在哪投诉', '举报', '投诉怎么处理'],
+    enCues: ['supervis', 'oversight', 'public', 'monitor', 'brand', 'encourag', 'support', 'how do i complain', 'how to complain', 'where complain', 'report a team'],
   },
   22: {
     en: 'A title may be revoked when customers complain about quality again and again.',
