@@ -129,13 +129,14 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
   // the writes above wait for no answer: they reach the server first, and the check and the code share their round trip
   const [[existing], code] = await Promise.all([
     tx
-      .select({ id: teams.id, code: teams.code, leaderOpenId: teams.leaderOpenId })
+      .select({ id: teams.id, code: teams.code, name: teams.name, leaderOpenId: teams.leaderOpenId })
       .from(teams)
-      .where(and(eq(teams.organizationId, org.id), eq(teams.name, input.teamName))),
+      // one team however its name is typed (养护(四)班 is 养护（四）班), as organisations are (organization_key)
+      .where(and(eq(teams.organizationId, org.id), sql`organization_key(${teams.name}) = organization_key(${input.teamName})`)),
     nextTeamCode(tx, Number(today.slice(0, 4))),
   ]);
   if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
-  if (existing) throw new UserError(takenName(org.name, input.teamName, existing.code), { field: 'teamName', kind: 'info' });
+  if (existing) throw new UserError(takenName(org.name, existing.name, existing.code), { field: 'teamName', kind: 'info' });
 
   const [team] = await tx
     .insert(teams)

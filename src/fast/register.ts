@@ -48,7 +48,7 @@ verdict as (
     -- actorFrom in src/people.ts finds them: ADMIN_OPEN_IDS, or the stored role)
     ($5::text = $3::text or $3::text = any($4::text[]) or exists (select 1 from people p where p.open_id = $3::text and 'admin' = any(p.roles)))
     -- registerTeam: no team of that name in the organisation (the ordinary path answers one as done, or refuses it)
-    and not exists (select 1 from teams t where t.organization_id = (select id from org_seen) and t.name = $8::text) as ok
+    and not exists (select 1 from teams t where t.organization_id = (select id from org_seen) and organization_key(t.name) = organization_key($8::text)) as ok
 ),
 ${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 org as (

@@ -175,7 +175,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   // 班组
   const existing = await tx.select().from(teams);
   const byCode = new Map(existing.map((t) => [t.code, t]));
-  const byOrgName = new Map(existing.map((t) => [`${t.organizationId}|${t.name}`, t]));
+  // a team's name compared as an organisation's is (养护(四)班 and 养护（四）班 are one team)
+  const byOrgName = new Map(existing.map((t) => [`${t.organizationId}|${organizationKey(t.name)}`, t]));
   const codeRow = new Map<string, number>();
   const nameRow = new Map<string, number>();
   const teamOps: TeamOp[] = [];
@@ -195,20 +196,20 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       refuse('teams', r.row, label, `班组编号“${code}”与第 ${codeRow.get(code)} 行重复`);
       continue;
     }
-    const nameKey = `${organizationKey(organization)}|${name}`;
+    const nameKey = `${organizationKey(organization)}|${organizationKey(name)}`;
     if (nameRow.has(nameKey)) {
       refuse('teams', r.row, label, `与第 ${nameRow.get(nameKey)} 行是同一单位的同名班组`);
       continue;
     }
     const orgId = orgIdByKey.get(organizationKey(organization));
     const sameCode = code ? byCode.get(code) : undefined;
-    const sameName = orgId !== undefined ? byOrgName.get(`${orgId}|${name}`) : undefined;
+    const sameName = orgId !== undefined ? byOrgName.get(`${orgId}|${organizationKey(name)}`) : undefined;
     if (sameCode && sameName && sameCode.id !== sameName.id) {
       refuse('teams', r.row, label, `班组编号“${code}”已属于“${sameCode.name}”，而本单位的同名班组编号为 ${sameName.code}`);
       continue;
     }
     // a code the bot gave another team, of another name in another organisation: a typo, not that team renamed and moved
-    if (sameCode && !sameName && sameCode.name !== name && orgKeyById.get(sameCode.organizationId) !== organizationKey(organization)) {
+    if (sameCode && !sameName && organizationKey(sameCode.name) !== organizationKey(name) && orgKeyById.get(sameCode.organizationId) !== organizationKey(organization)) {
       refuse('teams', r.row, label, `班组编号“${code}”已属于另一单位的“${sameCode.name}”，与本行的班组名称和所属单位都不同：请核对编号（新班组可不填编号，由机器人分配）`);
       continue;
     }
@@ -240,7 +241,9 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       continue;
     }
     const changes: string[] = [];
-    if (target.name !== name) changes.push('班组名称');
+    // another spelling of the team's own name changes nothing (the name first registered stays)
+    if (organizationKey(target.name) !== organizationKey(name)) changes.push('班组名称');
+    else values.name = target.name;
     if (orgKeyById.get(target.organizationId) !== organizationKey(organization)) changes.push('所属单位');
     if (target.type !== values.type) changes.push('班组类型');
     if (target.leaderOpenId !== values.leader) changes.push('班组长');
@@ -426,8 +429,8 @@ function findTeam(ref: string, existing: { id: number; code: string; name: strin
   if (here) return 'ref' in here ? here.ref : { teamId: here.id };
   const keyOf = (r: TeamRef) => ('teamId' in r ? `t${r.teamId}` : `r${r.fileRow}`);
   const candidates = new Map<string, TeamRef>();
-  for (const t of existing) if (t.name === ref) candidates.set(`t${t.id}`, { teamId: t.id });
-  for (const t of fileTeams) if (t.name === ref) candidates.set(keyOf(t.ref), t.ref);
+  for (const t of existing) if (organizationKey(t.name) === organizationKey(ref)) candidates.set(`t${t.id}`, { teamId: t.id });
+  for (const t of fileTeams) if (organizationKey(t.name) === organizationKey(ref)) candidates.set(keyOf(t.ref), t.ref);
   if (candidates.size > 1) return { problem: `有多个名为“${ref}”的班组，请填写班组编号` };
   const [only] = candidates.values();
   if (only) return only;

@@ -75,6 +75,21 @@ describe('importing over teams registered in the bot', () => {
     expect(after.name).toBe('养护一班');
   });
 
+  it('one team however its name is spelled: brackets and spaces, in a file and at 注册', async () => {
+    const msg = await send(
+      await book(['广州市市政工程维修有限公司'], [
+        ['', '养护（四）班', '广州市市政工程维修有限公司', '项目团队', '13700000021', '吴', '13700000022', '郑', '2024-03-15', 9, ''],
+        ['', '养护(四)班', '广州市市政工程维修有限公司', '项目团队', '13700000021', '吴', '13700000022', '郑', '2024-03-15', 9, ''],
+      ]),
+    );
+    expect(cardText(msg.content)).toContain('与第 2 行是同一单位的同名班组');
+    await apply(msg);
+    expect((await h.db.db.select().from(teams)).filter((t) => t.name.startsWith('养护'))).toHaveLength(2);
+    const again = await h.click(leader, { action: 'team.register' }, registrationForm('养护 (四) 班', contact));
+    expect(again.toast?.content).toContain('养护（四）班');
+    expect((await h.db.db.select().from(teams)).filter((t) => t.name.includes('四'))).toHaveLength(1);
+  });
+
   it('a title naming a team whose row was refused names that row and why, not “nowhere”', async () => {
     const wb = new ExcelJS.Workbook();
     wb.addWorksheet('单位').addRows([['单位名称*'], ['韶关市政有限公司']]);
