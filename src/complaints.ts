@@ -409,17 +409,7 @@ export function complaintAlertMessage(complaintId: number, to: Destination): Out
  */
 export function complaintAlertRenderer(db: Db, timezone: string): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
-    const ids = specs.map((s) => Number(s.complaintId));
-    const wanted = [...new Set(ids.filter((id) => Number.isSafeInteger(id) && id > 0 && id <= 2_147_483_647))];
-    const found = wanted.length
-      ? await db
-          .select({ complaint: complaints, team: teamColumns })
-          .from(complaints)
-          .innerJoin(teams, eq(teams.id, complaints.teamId))
-          .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-          .where(inArray(complaints.id, wanted))
-      : [];
-    const rows = new Map(found.map((r) => [r.complaint.id, r]));
+    const { ids, found, rows } = await complaintsOfSpecs(db, specs);
     const titles = new Map<number, TitleView | undefined>();
     for (const teamId of new Set(found.map((r) => r.team.id))) titles.set(teamId, (await titleStatus(db, teamId))?.view);
     return ids.map((id): RenderedCard => {
