@@ -92,8 +92,8 @@ function excerpt({ article, bestLine, bestSentence }: AnswerItem): string {
 /** Each item of a list an answer shows (第十三条's five conditions), cut to its first words; 查看全文 has them whole. */
 const LIST_ITEM_CHARS = 48;
 
-/** The articles of complaints (第二十一、二十二条), and what to send to make one. */
-const COMPLAINING = new Set([21, 22]);
+/** A question about complaining (第二十一、二十二条), and what to send to make one. */
+const COMPLAINING_ASKED = /投诉|举报|complain/i;
 const COMPLAINING_ZH = '**怎么投诉**：发送“投诉 班组名称或编号”填写投诉表（也可使用协会的网上投诉页面）；协会核查后认定是否成立，在飞书中投诉的会收到处理结果（第二十一条）。';
 const COMPLAINING_EN = '**To complain**: send “投诉 <team name or code>” (complain) and fill in the form, or use the association’s web form; the association checks it and decides whether it is upheld.';
 /** A question about the score a title takes: the threshold is the year's setting, not an article. */
@@ -149,7 +149,7 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
   );
   // a question about taking part (第五章 申报) is answered with what to send next, not only with the articles
   if (shown.some((r) => TAKING_PART.has(r.article.number))) elements.push(markdown(raw(english ? TAKING_PART_EN : TAKING_PART_ZH)));
-  if (/投诉|举报|complain/i.test(query) || shown.some((r) => COMPLAINING.has(r.article.number) && /投诉|complain/i.test(query))) elements.push(markdown(raw(english ? COMPLAINING_EN : COMPLAINING_ZH)));
+  if (COMPLAINING_ASKED.test(query)) elements.push(markdown(raw(english ? COMPLAINING_EN : COMPLAINING_ZH)));
   if (SCORE_ASKED.test(query)) elements.push(markdown(raw(english ? SCORE_EN : SCORE_ZH)));
   elements.push(buttonRow([browseButton()]));
   const title = english ? 'From the measures · 办法中的相关条款' : '办法中的相关条款';

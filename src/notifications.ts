@@ -5,7 +5,7 @@ import { chatBindings, people } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
 import { forgetLostChat, lastLoss } from './groups.js';
-import { type Destination, enqueue, enqueueMany, messageOf, type OutboxRow } from './outbox.js';
+import { type Destination, enqueue, enqueueMany, messageOf, type OutboxRow, type OutgoingMessage } from './outbox.js';
 
 /** Where administrators are told things: the bound admin groups, else each administrator in p2p. */
 export async function adminDestinations(tx: Db, bootstrapAdmins: readonly string[]): Promise<Destination[]> {
@@ -46,6 +46,19 @@ export function adminGroupLostNotice(chatId: string, destinations: readonly Dest
 }
 
 /**
+ * A chat lost (the bot removed, the group disbanded, sends refused) that was an admin group: where the administrators'
+ * notifications go now, and the notice telling them so, keyed by the loss, so the event and the outbox's reroute,
+ * whichever finds it first, tell them once. Undefined when the chat's last loss was of no admin group.
+ */
+export async function adminGroupLoss(tx: Db, chatId: string, bootstrapAdmins: readonly string[]): Promise<{ destinations: Destination[]; notices: OutgoingMessage[] } | undefined> {
+  const loss = await lastLoss(tx, chatId);
+  if (!loss?.purposes.includes('admin')) return undefined;
+  const destinations = await adminDestinations(tx, bootstrapAdmins);
+  const text = adminGroupLostNotice(chatId, destinations);
+  return { destinations, notices: destinations.map((to) => ({ dedupeKey: `group:lost:${chatId}:${loss.auditId}:${destinationKey(to)}`, to, text })) };
+}
+
+/**
  * The chat-gone hook of the outbox: a chat the bot can no longer post to (disbanded, the bot removed) loses its
  * bindings. A message that was meant for it as an admin group goes to the administrators as they are now (another
  * bound admin group, else each administrator privately), under the key it would have had there, so a destination that
@@ -57,11 +70,10 @@ export function chatGoneReroute(bootstrapAdmins: readonly string[], clock: Clock
     const chatId = row.receiver;
     await forgetLostChat(tx, chatId, { actor: 'system:outbox', action: 'chat.unreachable', details: { outboxId: row.id, dedupeKey: row.dedupeKey, error } }, clock.now());
     // this loss, or an earlier one: im.chat.disbanded_v1, the bot's removal, another message to the group that failed first
-    const loss = await lastLoss(tx, chatId);
-    if (!loss?.purposes.includes('admin')) return;
-    const destinations = await adminDestinations(tx, bootstrapAdmins);
-    const text = adminGroupLostNotice(chatId, destinations);
-    await enqueueMany(tx, destinations.map((to) => ({ dedupeKey: `group:lost:${chatId}:${loss.auditId}:${destinationKey(to)}`, to, text })));
+    const lost = await adminGroupLoss(tx, chatId, bootstrapAdmins);
+    if (!lost) return;
+    const { destinations, notices } = lost;
+    await enqueueMany(tx, notices);
     const lostSuffix = `:${destinationKey({ chatId })}`;
     const base = row.dedupeKey.endsWith(lostSuffix) ? row.dedupeKey.slice(0, -lostSuffix.length) : `${row.dedupeKey}:rerouted`;
     await enqueueMany(tx, destinations.map((to) => ({ ...messageOf(row), dedupeKey: `${base}:${destinationKey(to)}`, to })));

@@ -1,6 +1,6 @@
 import { groupIntroCard } from '../../cards/groups.js';
-import { forgetChat, forgetLostChat, lastLoss } from '../../src/groups.js';
-import { adminDestinations, adminGroupLostNotice, destinationKey } from '../../src/notifications.js';
+import { forgetChat, forgetLostChat } from '../../src/groups.js';
+import { adminGroupLoss } from '../../src/notifications.js';
 import type { HandlerContext } from '../../src/handlers.js';
 
 const chatIdOf = (event: Record<string, unknown>) => (typeof event.chat_id === 'string' ? event.chat_id : '');
@@ -35,9 +35,6 @@ export async function forgetDisbandedGroup(ctx: HandlerContext, event: Record<st
  * under the key of the loss the outbox's reroute uses (chatGoneReroute), so they hear it once whichever finds it first.
  */
 async function tellAdminsOfLoss(ctx: HandlerContext, chatId: string): Promise<void> {
-  const loss = await lastLoss(ctx.tx, chatId);
-  if (!loss?.purposes.includes('admin')) return;
-  const destinations = await adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS);
-  const text = adminGroupLostNotice(chatId, destinations);
-  for (const to of destinations) await ctx.send({ dedupeKey: `group:lost:${chatId}:${loss.auditId}:${destinationKey(to)}`, to, text });
+  const lost = await adminGroupLoss(ctx.tx, chatId, ctx.config.ADMIN_OPEN_IDS);
+  for (const notice of lost?.notices ?? []) await ctx.send(notice);
 }
