@@ -2,7 +2,7 @@ import { button, buttonRow, card, type Card, type Element, clipText, markdown, m
 
 /** The administrator's card while bulk work runs off the callback (分配专家, 公布结果, 确认导入, 提醒, 结束评分并汇总 of a large cycle), and when it ends. */
 
-export type BulkJobKindName = 'assign' | 'publish' | 'import' | 'remind' | 'aggregate';
+export type BulkJobKindName = 'assign' | 'publish' | 'import' | 'importPreview' | 'remind' | 'aggregate';
 
 export interface BulkJobView {
   jobId: number;
@@ -38,6 +38,7 @@ const words: Record<BulkJobKindName, { title: string; doing: string; verb: strin
   assign: { title: '分配专家', doing: '正在分配专家', verb: '已分配', unit: '' },
   publish: { title: '公布结果', doing: '正在公布结果', verb: '已通知', unit: '' },
   import: { title: '导入', doing: '正在导入', verb: '已导入', unit: ' 行' },
+  importPreview: { title: '读取导入文件', doing: '正在读取导入文件', verb: '已读取', unit: ' 个文件' },
   remind: { title: '发送提醒', doing: '正在发送提醒', verb: '已发送', unit: ' 人' },
   aggregate: { title: '汇总评分', doing: '正在汇总评分', verb: '已汇总', unit: ' 份申报' },
 };

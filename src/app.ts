@@ -108,8 +108,8 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     clock,
     cards: cardRenderers(database.db, config.BOT_TIMEZONE, clock),
   });
-  const bulkJobs = new BulkJobWorker({ db: database.db, kinds: bulkJobKinds, clock, config, log: log.child({ component: 'bulk-jobs' }), onBatch: () => dispatcher.nudge() });
   const feishu = larkReader(larkClient);
+  const bulkJobs = new BulkJobWorker({ db: database.db, kinds: bulkJobKinds, clock, config, log: log.child({ component: 'bulk-jobs' }), feishu, onBatch: () => dispatcher.nudge() });
   const processor = new EventProcessor({
     database,
     registry,

@@ -7,6 +7,7 @@ import { audit } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { UserError } from './errors.js';
+import type { FeishuReader } from './lark/reader.js';
 import type { Logger } from './log.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { type Destination, enqueue } from './outbox.js';
@@ -29,6 +30,8 @@ export interface BatchContext {
   actor: Actor;
   clock: Clock;
   config: Config;
+  /** Reads from Feishu (a sent file, people by mobile or e-mail); absent where no client is wired. */
+  feishu?: FeishuReader;
 }
 
 export interface BatchResult {
@@ -168,8 +171,10 @@ const announcedTo = (job: BulkJob) => ((job.params ?? {}) as { announce?: Destin
  */
 async function queueJobCard(tx: Db, job: BulkJob, step: string): Promise<void> {
   await tx.delete(outbox).where(and(like(outbox.dedupeKey, `bulk:${job.id}:card:%`), eq(outbox.status, 'pending'), sql`${outbox.dedupeKey} not like ${`bulk:${job.id}:card:start:%`}`));
-  const cardJson = jobCard(job);
   const final = step === 'final' || step.startsWith('failed');
+  // a job whose answer is its own message (an import's preview) shows a card only when it fails, for 重试
+  if ((job.params as { quiet?: boolean } | null)?.quiet && !step.startsWith('failed')) return;
+  const cardJson = jobCard(job);
   // a sent card is updated in place by its message id (https://open.feishu.cn/document/server-docs/im-v1/message-card/patch)
   if (job.messageId) {
     await enqueue(tx, { dedupeKey: `bulk:${job.id}:card:${step}`, to: { updateMessage: job.messageId }, card: cardJson, priority: 'interactive' });
@@ -202,6 +207,7 @@ export interface BulkJobWorkerDeps {
   clock: Clock;
   config: Config;
   log: Logger;
+  feishu?: FeishuReader;
   /** Called after each committed batch: the outbox has new rows. */
   onBatch?: () => void;
   leaseMs?: number;
@@ -267,7 +273,7 @@ export class BulkJobWorker {
         const kind = this.kinds.get(job.kind);
         if (!kind) throw new Error(`no worker for bulk job kind ${job.kind}`);
         const actor = await loadActor(tx, job.createdBy, config.ADMIN_OPEN_IDS);
-        const out = await kind.runBatch({ tx, job, actor, clock, config });
+        const out = await kind.runBatch({ tx, job, actor, clock, config, feishu: this.deps.feishu });
         const now = new Date();
         const showProgress = out.finished || !job.progressAt || now.getTime() - job.progressAt.getTime() >= PROGRESS_EVERY_MS;
         const [next] = await tx

@@ -6,7 +6,8 @@ import { fastImportTemplate } from '../../src/fast/requests.js';
 import type { OutgoingFile } from '../../src/outbox.js';
 import { UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardResponse, commandDispatch, type HandlerContext, type IncomingFile, type IncomingText } from '../../src/handlers.js';
-import { getImport, importCardData, importTemplate, MAX_IMPORT_BYTES, previewImport, startImport } from '../../src/import/index.js';
+import { getImport, importCardData, importTemplate, startImport } from '../../src/import/index.js';
+import { startImportPreview } from '../../src/import/previewJob.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { idFrom, idOrZero, raw, replyDestination } from '../respond.js';
@@ -51,7 +52,8 @@ export const sendTemplateFast: NonNullable<CardActionDecl['fast']> = async (fx) 
 };
 
 /**
- * A .xlsx sent by an administrator is read, its people looked up, and answered with the preview card;
+ * A .xlsx sent by an administrator is read, its people looked up, and answered with the preview card (by a job,
+ * src/import/previewJob.ts);
  * anyone else's file goes on to the usual answer for a non-text message.
  */
 export function importFile(next?: (ctx: HandlerContext, msg: IncomingText, file: IncomingFile) => Promise<boolean>) {
@@ -75,15 +77,10 @@ async function notXlsx(file: IncomingFile): Promise<never> {
 }
 
 async function previewFile(ctx: HandlerContext, msg: IncomingText, file: IncomingFile): Promise<void> {
-  const feishu = ctx.feishu;
-  if (!feishu) throw new UserError('当前无法下载文件，请稍后再试。');
-  const bytes = await feishu.messageFile(msg.messageId, file.fileKey, MAX_IMPORT_BYTES).catch((err: Error) => {
-    if (/over \d+ bytes/.test(err.message)) throw new UserError('文件超过 10 MB，请分成几个工作簿分别导入。');
-    throw err;
-  });
-  const record = await previewImport(ctx.tx, ctx.actor, { name: file.fileName, bytes }, (q) => feishu.resolveUserIds(q), today(ctx));
-  // Feishu may redeliver a message under a new event_id: one preview per message
-  await ctx.send({ dedupeKey: `import:preview:${msg.messageId}`, to: replyDestination(ctx, msg), card: importPreviewCard(importCardData(record)) });
+  if (!ctx.feishu) throw new UserError('当前无法下载文件，请稍后再试。');
+  // downloading and looking up can take longer than an event may: a job does it, and answers with the preview
+  await startImportPreview(ctx.tx, ctx.actor, { fileName: file.fileName, fileKey: file.fileKey, messageId: msg.messageId, replyTo: replyDestination(ctx, msg) }, ctx.clock.now());
+  await ctx.send({ dedupeKey: `import:received:${msg.messageId}`, to: replyDestination(ctx, msg), text: `已收到“${file.fileName}”，正在读取并在通讯录中核对其中的人员，预览稍后发到这里。` });
 }
 
 /** 上一页 / 下一页 of the refused rows. */

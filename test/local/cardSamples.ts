@@ -170,6 +170,7 @@ export const cardSamples: Record<string, Sample> = {
     }),
     bulk.bulkJobCard({ jobId: 2, kind: 'publish', cycleId: 2, year: 2026, status: 'failed', done: 300, total: 1000, seconds: 4, error: '2026年度评审结束评分后才能公布结果。' }),
     bulk.bulkJobCard({ jobId: 3, kind: 'import', cycleId: 0, year: 0, status: 'running', done: 1200, total: 3000, heading: '文件：全省班组.xlsx' }),
+    bulk.bulkJobCard({ jobId: 4, kind: 'importPreview', cycleId: 0, year: 0, status: 'failed', done: 0, total: 1, seconds: 2, heading: '导入文件“全省班组.xlsx”', error: '处理时出现意外错误（详情已记入日志），请点“重试”；若仍失败，请联系技术支持。' }),
     bulk.bulkJobCard({
       jobId: 3,
       kind: 'import',

@@ -1,0 +1,74 @@
+import { importPreviewCard } from '../../cards/import.js';
+import type { Db } from '../../db/index.js';
+import { type BulkJob, type BulkJobKind, startBulkJob } from '../bulkJobs.js';
+import { todayIn } from '../dates.js';
+import { UserError } from '../errors.js';
+import type { Actor } from '../people.js';
+import { enqueue, type Destination } from '../outbox.js';
+import { importCardData, MAX_IMPORT_BYTES, previewImport } from './index.js';
+
+/**
+ * Reading a workbook sent in chat, off the event: downloading it and looking its people up in the address
+ * book (50 a call) can take longer than the 3 s Feishu gives an event before it counts the push as failed
+ * (https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case).
+ * The event records this one-batch job; the batch downloads, looks up, records the dry run and queues the
+ * preview card in one transaction, so a crash before it commits leaves the job to be done again, after it nothing twice.
+ */
+
+interface PreviewParams {
+  fileName: string;
+  fileKey: string;
+  /** the message that brought the file: where it is downloaded from, and what keys the one answer to it */
+  sourceMessageId: string;
+  replyTo: Destination;
+  heading: string;
+  /** no progress card: the preview card (or what is wrong with the file) is the answer */
+  quiet: true;
+}
+
+/** The one answer to a file message, the preview or why there is none: a redelivered message gets no second one. */
+export const previewKey = (messageId: string) => `import:preview:${messageId}`;
+
+/** Records the preview of a file message as a job; the caller's event transaction commits it. */
+export async function startImportPreview(
+  tx: Db,
+  actor: Actor,
+  file: { fileName: string; fileKey: string; messageId: string; replyTo: Destination },
+  now: Date,
+): Promise<BulkJob> {
+  const params: PreviewParams = {
+    fileName: file.fileName,
+    fileKey: file.fileKey,
+    sourceMessageId: file.messageId,
+    replyTo: file.replyTo,
+    heading: `导入文件“${file.fileName}”`,
+    quiet: true,
+  };
+  const { job } = await startBulkJob(tx, { kind: 'importPreview', cycleId: null, createdBy: actor.openId, total: 1, params: { ...params }, now });
+  return job;
+}
+
+export const importPreviewJob: BulkJobKind = {
+  kind: 'importPreview',
+  async runBatch({ tx, job, actor, clock, config, feishu }) {
+    const p = job.params as unknown as PreviewParams;
+    const finished = (result: Record<string, unknown>) => ({ done: 1, total: 1, cursor: 1, finished: true, result });
+    try {
+      if (!feishu) throw new UserError('当前无法下载文件，请稍后再试。');
+      const bytes = await feishu.messageFile(p.sourceMessageId, p.fileKey, MAX_IMPORT_BYTES).catch((err: Error) => {
+        if (/over \d+ bytes/.test(err.message)) throw new UserError('文件超过 10 MB，请分成几个工作簿分别导入。');
+        throw err;
+      });
+      const today = todayIn(config.BOT_TIMEZONE, clock.now());
+      // on a savepoint: a refusal keeps nothing of the dry run but its answer
+      const record = await tx.transaction((sp) => previewImport(sp, actor, { name: p.fileName, bytes }, (q) => feishu.resolveUserIds(q), today));
+      await enqueue(tx, { dedupeKey: previewKey(p.sourceMessageId), to: p.replyTo, card: importPreviewCard(importCardData(record)), priority: 'interactive' });
+      return finished({ importId: record.id });
+    } catch (err) {
+      // what is wrong with the file (or that the sender is an administrator no longer) is the answer, in the chat
+      if (!(err instanceof UserError)) throw err;
+      await enqueue(tx, { dedupeKey: previewKey(p.sourceMessageId), to: p.replyTo, text: err.message, priority: 'interactive' });
+      return finished({ refused: err.message });
+    }
+  },
+};
