@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, auditLog, cycles } from '../db/schema.js';
+import { applications, assignments, auditLog, cycles } from '../db/schema.js';
 import { audit } from './audit.js';
 import { formatDateZh, isRealDate, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
@@ -403,6 +403,17 @@ export async function loadScoreSheet(
   const cycle = await lockCycle(tx, cycleId);
   if (cycle.status !== 'open') {
     throw new UserError(cite(18, `评审依据《质量信得过班组建设评分表》，专家评分开始后不能再更换评分表（${cycle.year}年度评审：${cycleStatusLabel(cycle.status)}）。`), { article: 18 });
+  }
+  // a submitted sheet was scored against the sheet in force: another would score the rest on another scale
+  const [scored] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(assignments)
+    .where(and(eq(assignments.cycleId, cycleId), eq(assignments.status, 'submitted')));
+  if (scored.n > 0) {
+    throw new UserError(
+      cite(18, `评审依据《质量信得过班组建设评分表》，专家评分开始后不能再更换评分表：${cycle.year}年度已有 ${scored.n} 份专家评分按现有评分表提交。`),
+      { article: 18 },
+    );
   }
   const sheet = typeof json === 'string' ? parseScoreSheetText(json) : parseScoreSheet(json);
   if (sheet.total < cycle.awardThreshold) {

@@ -330,6 +330,8 @@ verdict as (
   select ${isAdmin}
     -- loadScoreSheet: only before experts start scoring, while applications are open (第十八条)
     and c.status = 'open'
+    -- loadScoreSheet: not once an expert has submitted a sheet scored against the sheet in force
+    and not exists (select 1 from assignments a where a.cycle_id = c.id and a.status = 'submitted')
     -- loadScoreSheet's AlreadyDone: the sheet in force is this one. Every stored sheet is the schema's own output
     -- (openCycle's default, loadScoreSheet's parse), so parsing it again gives it back: equal JSON is equal sheets
     and not c.same

@@ -32,6 +32,8 @@ beforeAll(async () => {
   await h.db.db.execute(sql`update cycles set status = 'open', experts_per_application = 3 where id = ${f.cycleId}`);
   await h.db.db.execute(sql`delete from assignments where application_id = ${f.bigPanelApp}`);
   await h.db.db.execute(sql`update applications set status = 'draft', endorsement = null, submitted_at = null where id = ${f.bigPanelApp}`);
+  // nobody has scored this year yet: a sheet submitted would keep 载入评分表 from replacing the sheet (第十八条)
+  await h.db.db.execute(sql`update assignments set status = 'assigned', scores = null, total = null, submitted_at = null where cycle_id = ${f.cycleId} and status = 'submitted'`);
 }, 120_000);
 afterAll(async () => {
   report();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { assignments, auditLog, cycles, people, teamMembers, teams } from '../../db/schema.js';
 import { complaintDecisionForm, complaintTextForm } from '../../src/complaints.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { validFormValue } from '../support/forms.js';
 import type { Harness } from '../support/harness.js';
 import { applicationForm, type Fixture, NEWCOMER, NOW, ORG_POOL, personas, registrationForm, scoreForm, startSecurityHarness, YEAR } from './securityFixture.js';
@@ -53,6 +54,14 @@ const cases: FormCase[] = [
   { name: '单位推荐', action: 'endorse.recommend', persona: 'contact', setup: async (_db, f) => ({ applicationId: f.appA }), form: () => ({ truthful: true, opinion: '材料属实，同意推荐' }) },
   { name: '形式审查受理', action: 'check.accept', persona: 'admin', setup: async (_db, f) => ({ applicationId: f.appC }), form: () => ({}) },
   { name: '年度设置', action: 'cycle.settingsSave', persona: 'admin', setup: async (_db, f) => ({ cycleId: f.cycleId }), form: () => ({ awardThreshold: '88' }) },
+  // before the first sheet is submitted (第十八条), and the same items under another title: the sheets below still fit
+  {
+    name: '评分表载入',
+    action: 'cycle.sheetLoad',
+    persona: 'admin',
+    setup: async (_db, f) => ({ cycleId: f.cycleId }),
+    form: () => ({ sheet: JSON.stringify({ ...defaultScoreSheet, title: '正式评分表' }) }),
+  },
   { name: '专家评分', action: 'review.submit', persona: 'expert', setup: async (_db, f) => ({ assignmentId: f.ownTask }), form: () => scoreForm() },
   {
     name: '谢绝评分',
@@ -70,20 +79,17 @@ const cases: FormCase[] = [
     persona: 'admin',
     setup: async (db, f) => {
       await db.insert(people).values({ openId: REOPENED_EXPERT, name: '重开专家', roles: ['expert'] }).onConflictDoNothing();
-      const [a] = await db
-        .insert(assignments)
-        .values({ applicationId: f.appD, expertOpenId: REOPENED_EXPERT, status: 'submitted', scores: { '1.1': 5 }, total: 90, submittedAt: new Date(NOW) })
-        .returning();
+      const [a] = await db.insert(assignments).values({ applicationId: f.appD, expertOpenId: REOPENED_EXPERT, status: 'assigned' }).returning();
       return { assignmentId: a.id };
     },
+    // submitted when its case comes, not at set-up: 评分表载入 before it needs no sheet submitted yet (第十八条)
+    before: async (db) => {
+      await db
+        .update(assignments)
+        .set({ status: 'submitted', scores: { '1.1': 5 }, total: 90, submittedAt: new Date(NOW) })
+        .where(eq(assignments.expertOpenId, REOPENED_EXPERT));
+    },
     form: () => ({}),
-  },
-  {
-    name: '评分表载入',
-    action: 'cycle.sheetLoad',
-    persona: 'admin',
-    setup: async (_db, f) => ({ cycleId: f.cycleId }),
-    form: () => ({ sheet: '评分表：正式评分表\n总分：100\n1 基础\n1.1 甲 50\n1.2 乙 49.5\n1.3 丙 0.5' }),
   },
   { name: '利益冲突声明', action: 'experts.conflictAdd', persona: 'expert', setup: async () => ({}), form: (f) => ({ kind: 'team', target: f.teamB.code, reason: '曾为该班组提供咨询' }) },
   { name: '专家入库', action: 'experts.add', persona: 'admin', setup: async () => ({}), form: () => ({ experts: [SECOND_EXPERT], organization: ORG_POOL, specialities: '桥梁检测', maxLoad: '10' }) },

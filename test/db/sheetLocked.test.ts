@@ -1,0 +1,35 @@
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { assignments, cycles } from '../../db/schema.js';
+import type { Harness } from '../support/harness.js';
+import { type Fixture, personas, scoreForm, securityBotForBlock } from './securityFixture.js';
+
+/**
+ * 第十八条: the score sheet is what experts score against. While applications are still open an administrator may
+ * assign experts early, and an expert may score at once; from the first submitted sheet on, 载入评分表 is refused
+ * on both paths, and the sheet in force, the stored scores and their totals stay as they were.
+ */
+const sheet = '评分表：正式评分表\n总分：100\n1 基础\n1.1 甲 50\n1.2 乙 49.5\n1.3 丙 0.5';
+
+for (const mode of ['fast', 'ordinary'] as const) {
+  describe(`载入评分表 once an expert has scored (${mode})`, () => {
+    let h: Harness;
+    let f: Fixture;
+    securityBotForBlock((b) => ({ h, f } = b), mode);
+
+    it('is refused with the count; the sheet and the submitted scores stay', async () => {
+      const [before] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      expect(before.status).toBe('open');
+      const submitted = await h.click(personas.expert, { action: 'review.submit', assignmentId: f.ownTask }, scoreForm());
+      expect(submitted.toast?.type).toBe('success');
+      const load = await h.click(personas.admin, { action: 'cycle.sheetLoad', cycleId: f.cycleId }, { sheet });
+      expect(load.toast).toMatchObject({ type: 'error' });
+      expect(load.toast.content).toContain('第十八条');
+      expect(load.toast.content).toContain(`已有 1 份专家评分按现有评分表提交`);
+      const [after] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      expect(after.scoreSheet).toEqual(before.scoreSheet);
+      const [task] = await h.db.db.select().from(assignments).where(eq(assignments.id, f.ownTask));
+      expect(task.status).toBe('submitted');
+    });
+  });
+}
