@@ -19,14 +19,50 @@ export const redactedPaths = [
   'config.DATABASE_URL',
 ];
 
+/** An HTTP client's error carries its request (headers with the tenant token, the token request's body): never logged. */
+const requestKeys = ['config', 'request', 'response', 'headers', 'options', 'socket'];
+
+/**
+ * `err` as pino writes it, less what an HTTP client's error carries of its request: the SDK throws axios errors whose
+ * `config.headers` and `request._header` hold `Authorization: Bearer t-…`. Kept: the message, type, stack, code,
+ * and of the answer its HTTP status and Feishu's `{code, msg}`. The same for its `cause`, a few levels down.
+ */
+export function safeErr(err: unknown, depth = 0): unknown {
+  if (!err || typeof err !== 'object') return err;
+  const raw = err as { response?: { status?: unknown; data?: unknown } };
+  const out = (err instanceof Error ? pino.stdSerializers.err(err) : { ...(err as object) }) as Record<string, unknown>;
+  for (const key of requestKeys) delete out[key];
+  const status = raw.response?.status;
+  const data = raw.response?.data && typeof raw.response.data === 'object' ? (raw.response.data as { code?: unknown; msg?: unknown }) : undefined;
+  if (typeof status === 'number') out.status = status;
+  if (typeof data?.code === 'number') out.feishuCode = data.code;
+  if (typeof data?.msg === 'string') out.feishuMsg = data.msg.slice(0, 300);
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause !== undefined) out.cause = depth < 3 ? safeErr(cause, depth + 1) : '[cause]';
+  return out;
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
-    { level, redact: { paths: redactedPaths, censor: '[redacted]' }, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
+    {
+      level,
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      serializers: { err: (e: unknown) => safeErr(e) },
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
     destination as never,
   );
 }
 
-/** Removes the password from a database URL before it is shown. */
+/** Removes the password from a database URL before it is shown (parsed as postgres.js parses it: the last `@` ends it). */
 export function safeDatabaseUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):([^@]*)@/, '//$1:***@');
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = '***';
+    return u.href;
+  } catch {
+    return url.replace(/\/\/[^/]*@/, '//***@');
+  }
 }

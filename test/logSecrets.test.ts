@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLarkClient } from '../src/lark/client.js';
+import { larkReader } from '../src/lark/reader.js';
+import { createLogger, safeDatabaseUrl } from '../src/log.js';
+
+/**
+ * The SDK throws axios errors whose request config and socket dump hold `Authorization: Bearer t-…`; logged as
+ * `{ err }` (a failed address-book read, a failed download in a job) they must leave only what says what failed.
+ */
+const TOKEN = 't-TENANTSECRET0123456789';
+let server: Server;
+let url = '';
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url?.startsWith('/open-apis/auth/v3/tenant_access_token/internal')) return res.end(JSON.stringify({ code: 0, msg: 'ok', tenant_access_token: TOKEN, expire: 7200 }));
+      res.statusCode = 400;
+      res.end(JSON.stringify({ code: 99991672, msg: 'Access denied. One of the following scopes is required: [contact:user.base:readonly]' }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+});
+
+describe('errors in the log', () => {
+  it('an SDK call refused with HTTP 400, logged as { err }, shows its status and Feishu code but not the token or the request', async () => {
+    const lines: string[] = [];
+    const log = createLogger('info', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    const client = createLarkClient({ appId: 'cli_0123456789abcdef', appSecret: 'app-secret-value-0001', domain: url, log });
+    const err = await larkReader(client)
+      .userReach('ou_someone')
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toBeDefined();
+    log.warn({ err: new Error('wrapped', { cause: err }) }, 'with a cause');
+    log.warn({ err }, 'linking an imported person failed');
+    const text = lines.join('');
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('app-secret-value-0001');
+    expect(text).not.toMatch(/Authorization|_header/i);
+    const line = JSON.parse(lines.at(-1)!) as { err: Record<string, unknown> };
+    expect(line.err).toMatchObject({ status: 400, feishuCode: 99991672 });
+    expect(String(line.err.message)).toContain('400');
+    expect(JSON.parse(lines.at(-2)!).err.cause).toMatchObject({ status: 400, feishuCode: 99991672 });
+    // a line, not a dump of the socket
+    expect(lines.at(-1)!.length).toBeLessThan(4000);
+  });
+
+  it('a database URL is shown without its password, however it is spelled', () => {
+    expect(safeDatabaseUrl('postgres://u:p@ss@db:5432/x')).toBe('postgres://u:***@db:5432/x');
+    expect(safeDatabaseUrl('postgres://:secret@db/x')).toBe('postgres://:***@db/x');
+    expect(safeDatabaseUrl('postgres://bot:pw@127.0.0.1:5432/gdsz?sslmode=require')).toBe('postgres://bot:***@127.0.0.1:5432/gdsz?sslmode=require');
+    expect(safeDatabaseUrl('postgres://127.0.0.1/gdsz')).toBe('postgres://127.0.0.1/gdsz');
+  });
+});
