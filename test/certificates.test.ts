@@ -73,6 +73,19 @@ describe('certificate template', () => {
     expect(Number(/<text id="team" font-size="(\d+)">/.exec(fillTemplate(svg, long))![1])).toBeLessThanOrEqual(Math.floor(943 / 27));
   });
 
+  it('draws a name with “--” or a character XML refuses (pasted from Word or Excel) as PNG and PDF', async () => {
+    const renderer = new CertificateRenderer();
+    for (const team of ['养护--一班', '路桥一班（A--B段）', '养护一班\u000b二组', '养护一班\u0008', '排水\uFFFF班']) {
+      const png = PNG.sync.read(await renderer.png({ ...values, team, organization: `${team}公司` }));
+      expect(png.width, JSON.stringify(team)).toBeGreaterThan(1000);
+      expect((await renderer.pdf({ ...values, team })).subarray(0, 5).toString(), JSON.stringify(team)).toBe('%PDF-');
+    }
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><!-- {{team}} --><text>{{team}}</text></svg>';
+    expect(fillTemplate(svg, { ...values, team: '养护一班\u000b二组' })).toBe('<svg xmlns="http://www.w3.org/2000/svg"><text>养护一班二组</text></svg>');
+    // a placeholder named only in a comment is none: the template is refused as one without it
+    expect(() => checkTemplate('<svg xmlns="http://www.w3.org/2000/svg"><!-- {{team}} --><text>{{number}}</text></svg>')).toThrow(/\{\{team\}\}/);
+  });
+
   it('reads CERTIFICATE_TEMPLATE and CERTIFICATE_FONT from the environment, empty meaning the default', () => {
     const c = parseConfig({ CERTIFICATE_TEMPLATE: '/srv/cert.svg', CERTIFICATE_FONT: '' });
     expect(c.CERTIFICATE_TEMPLATE).toBe('/srv/cert.svg');

@@ -14,16 +14,22 @@ export const defaultCertificateFont = '/usr/share/fonts/truetype/wqy/wqy-microhe
 /** What a template or font problem says, naming the setting to fix. */
 export class CertificateSetupError extends Error {}
 
+/** Characters XML 1.0 does not allow anywhere (a Word soft line break, a backspace pasted from Excel): the SVG parser refuses the file. */
+const notXml = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
 export function escapeXml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return value.replace(notXml, '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
+
+/** A template without its comments: a placeholder named in one is no placeholder, and a value with `--` there breaks the SVG. */
+const withoutComments = (svg: string) => svg.replace(/<!--[\s\S]*?-->/g, '');
 
 const placeholderPattern = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
 /** Checks a template: unknown placeholders and a missing {{team}} or {{number}} are mistakes the association must hear about. */
 export function checkTemplate(svg: string, source = 'CERTIFICATE_TEMPLATE'): void {
   if (!/<svg[\s>]/.test(svg)) throw new CertificateSetupError(`${source}: not an SVG file (no <svg> element)`);
-  const found = new Set([...svg.matchAll(placeholderPattern)].map((m) => m[1]));
+  const found = new Set([...withoutComments(svg).matchAll(placeholderPattern)].map((m) => m[1]));
   const unknown = [...found].filter((p) => !(certificatePlaceholders as readonly string[]).includes(p));
   if (unknown.length) throw new CertificateSetupError(`${source}: unknown placeholder(s) ${unknown.map((p) => `{{${p}}}`).join(', ')}; allowed: ${certificatePlaceholders.map((p) => `{{${p}}}`).join(' ')}`);
   for (const required of ['team', 'number']) {
@@ -33,7 +39,7 @@ export function checkTemplate(svg: string, source = 'CERTIFICATE_TEMPLATE'): voi
 
 /** The template with every placeholder replaced by its XML-escaped value; a line too long for the page made smaller. */
 export function fillTemplate(svg: string, values: CertificateValues): string {
-  return fitLines(svg, values).replace(placeholderPattern, (whole, name: string) => (name in values ? escapeXml(values[name as keyof CertificateValues]) : whole));
+  return fitLines(withoutComments(svg), values).replace(placeholderPattern, (whole, name: string) => (name in values ? escapeXml(values[name as keyof CertificateValues]) : whole));
 }
 
 /** How wide a line is, in ems: a Chinese character (or any full-width one) one em, anything else about 0.6. */
