@@ -9,7 +9,7 @@ import { startSchedules, type Schedules } from '../jobs/index.js';
 import { BulkJobWorker } from './bulkJobs.js';
 import { certificateAttachments } from './certificates/index.js';
 import { cardRenderers } from './cardRenderers.js';
-import { CertificateRenderer } from './certificates/render.js';
+import { CertificateRenderer, checkCertificates } from './certificates/render.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { EventProcessor } from './events.js';
@@ -95,7 +95,8 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   const larkClient = createLarkClient({ appId: appId!, appSecret: appSecret!, domain, log });
   // a missing template or font stops the start with a line naming the setting, not the first published result
   const certificates = new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT });
-  certificates.check();
+  const fontMissing = checkCertificates(certificates, config.CERTIFICATE_FONT !== undefined);
+  if (fontMissing) log.warn(fontMissing);
   const registry = createBot();
   const dispatcher = new OutboxDispatcher({
     db: database.db,

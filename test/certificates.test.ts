@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { certificateNumber } from '../src/certificates/index.js';
-import { CertificateRenderer, CertificateSetupError, checkTemplate, escapeXml, fillTemplate } from '../src/certificates/render.js';
+import { CertificateRenderer, CertificateSetupError, checkCertificates, checkTemplate, escapeXml, fillTemplate } from '../src/certificates/render.js';
 import { parseConfig } from '../src/config.js';
 
 /** The certificate template (第二十条): placeholders, escaping, and the lines a wrong template or font gives. */
@@ -34,6 +34,16 @@ describe('certificate template', () => {
     expect(() => new CertificateRenderer({ templatePath: '/nonexistent/cert.svg' }).check()).toThrow(new CertificateSetupError('CERTIFICATE_TEMPLATE: file not found: /nonexistent/cert.svg'));
     expect(() => new CertificateRenderer({ font: '/nonexistent/font.ttf' }).check()).toThrow(/^CERTIFICATE_FONT: font not found: \/nonexistent\/font\.ttf \(Debian\/Ubuntu: apt-get install fonts-wqy-microhei/);
     expect(() => new CertificateRenderer({ font: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc' }).check()).toThrow(/font collection; add the face's PostScript name after #/);
+  });
+
+  it('starts without the default font, saying how to install it; a font or template the configuration names stops the start', () => {
+    const missing = new CertificateRenderer({ font: '/nonexistent/font.ttf' });
+    expect(checkCertificates(missing, false)).toMatch(/^CERTIFICATE_FONT: font not found: .*apt-get install fonts-wqy-microhei.*; certificates cannot be drawn until it is installed$/);
+    expect(() => checkCertificates(missing, true)).toThrow(CertificateSetupError);
+    expect(() => checkCertificates(new CertificateRenderer({ templatePath: '/nonexistent/cert.svg' }), false)).toThrow(/^CERTIFICATE_TEMPLATE/);
+    expect(checkCertificates(new CertificateRenderer(), false)).toBeUndefined();
+    // drawing without it is refused with the same line, which the outbox gives up at once (test/larkErrors.test.ts)
+    expect(() => missing.svg({ ...values })).toThrow(/^CERTIFICATE_FONT/);
   });
 
   it("draws an association's own template: its size, its text", async () => {

@@ -4,6 +4,7 @@ import { classifyFailure, createLarkClient, LarkTransport, SDK_HTTP_TIMEOUT_MS }
 import { createLogger } from '../src/log.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
 import { defaultOutboxLimits, type OutboxRow } from '../src/outbox.js';
+import { CertificateSetupError } from '../src/certificates/render.js';
 
 const quiet = createLogger('fatal', new Writable({ write: (_c, _e, cb) => cb() }));
 
@@ -131,5 +132,21 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
     expect(Date.now() - started).toBeLessThan(2000);
     expect(outcome).toMatchObject({ ok: false, retryable: true });
     expect(outcome).toMatchObject({ error: expect.stringContaining('timeout') });
+  });
+});
+
+describe('an attachment that cannot be drawn', () => {
+  it('a certificate with no font installed is given up at once, its line kept for the alert; any other drawing failure is tried again', async () => {
+    const rows = (kind: string) => ({ ...row('send'), msgType: 'image', card: { render: { kind } } }) as OutboxRow;
+    const drawing = Object.assign(async (spec: { kind: string }) => {
+      if (spec.kind === 'certificate') throw new CertificateSetupError('CERTIFICATE_FONT: font not found: /usr/share/fonts/x.ttc (Debian/Ubuntu: apt-get install fonts-wqy-microhei, …)');
+      throw new Error('socket hang up');
+    }, {});
+    const drawer = new LarkTransport(createLarkClient({ appId: 'cli_errors', appSecret: 'errors-secret', domain: fake.url, log: quiet }), drawing as never);
+    const noFont = await drawer.deliver(rows('certificate'));
+    expect(outcomeOf(noFont)).toBe('permanent');
+    expect(!noFont.ok && 'error' in noFont && noFont.error).toMatch(/^CERTIFICATE_FONT: font not found/);
+    expect(outcomeOf(await drawer.deliver(rows('other')))).toBe('retry');
+    expect(fake.messages).toHaveLength(0);
   });
 });

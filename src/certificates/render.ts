@@ -12,7 +12,10 @@ export const defaultCertificateTemplate = fileURLToPath(new URL('./template.svg'
 export const defaultCertificateFont = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc#WenQuanYiMicroHei';
 
 /** What a template or font problem says, naming the setting to fix. */
-export class CertificateSetupError extends Error {}
+export class CertificateSetupError extends Error {
+  /** Trying again draws nothing more: the outbox gives the message up at once, and the administrators hear why. */
+  readonly permanent = true;
+}
 
 /** Characters XML 1.0 does not allow anywhere (a Word soft line break, a backspace pasted from Excel): the SVG parser refuses the file. */
 const notXml = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
@@ -135,6 +138,21 @@ export class CertificateRenderer {
     doc.end();
     await ended;
     return Buffer.concat(chunks);
+  }
+}
+
+/**
+ * Checks the renderer at start. A template or a font the configuration names that is not there stops the start (thrown);
+ * the default font not installed does not stop the bot for a feature of one day a year: the warning is returned, and each
+ * certificate refused meanwhile says how to install it.
+ */
+export function checkCertificates(renderer: CertificateRenderer, fontConfigured: boolean): string | undefined {
+  try {
+    renderer.check();
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof CertificateSetupError) || fontConfigured || !/^CERTIFICATE_FONT/.test(err.message)) throw err;
+    return `${err.message}; certificates cannot be drawn until it is installed`;
   }
 }
 
