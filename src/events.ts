@@ -224,9 +224,12 @@ export class EventProcessor {
         return;
       }
       // a bare @mention is a call for the menu
-      const match = registry.matchCommand(incoming.text || (incoming.mentionedBot ? '帮助' : ''));
-      const done = match ? await match.def.run(ctx, incoming, match.argument, { glued: match.glued === true }) : false;
-      if (done === false && registry.fallback) await registry.fallback(ctx, incoming, incoming.text);
+      const whole = incoming.subject ? { ...incoming, text: `${incoming.subject} ${incoming.text}` } : incoming;
+      const body = registry.matchCommand(incoming.text || (incoming.mentionedBot ? '帮助' : ''));
+      // a post's title read before its body only when the body alone is no command (条款 / 16)
+      const [said, match] = body || whole === incoming ? [incoming, body] : [whole, registry.matchCommand(whole.text)];
+      const done = match ? await match.def.run(ctx, said, match.argument, { glued: match.glued === true }) : false;
+      if (done === false && registry.fallback) await registry.fallback(ctx, whole, whole.text);
     });
   }
 
@@ -346,6 +349,7 @@ function cleaned<T>(v: T): T {
 /** Text of a text or post message, with @-mentions of the bot removed. */
 export function toIncomingText(message: z.infer<typeof messageEventSchema>['message'], botOpenId?: string): IncomingText {
   let text = '';
+  let subject: string | undefined;
   try {
     const content = JSON.parse(message.content) as { text?: string; content?: { tag: string; text?: string }[][]; title?: string };
     if (typeof content.text === 'string') text = content.text;
@@ -353,7 +357,11 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
     // https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content#post
     else if (Array.isArray(content.content)) {
       const lines = content.content.map((line) => (Array.isArray(line) ? line.map((n) => n?.text ?? '').join('') : ''));
-      text = [typeof content.title === 'string' ? content.title : '', ...lines].filter((l) => l.trim()).join('\n');
+      // the title is a subject line (“请教”): the body is read alone first (see onMessage), the title with it after
+      const title = typeof content.title === 'string' ? content.title : '';
+      const said = lines.some((l) => withoutMentions(l, (message.mentions ?? []).map((m) => m.key)).trim());
+      if (said && title.trim()) subject = title;
+      text = [said ? '' : title, ...lines].filter((l) => l.trim()).join('\n');
     }
   } catch {
     text = '';
@@ -362,6 +370,7 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
   text = withoutMentions(text, mentions.map((m) => m.key));
   return {
     text: storable(text).replace(/\s+/g, ' ').trim(),
+    ...(subject ? { subject: storable(withoutMentions(subject, mentions.map((m) => m.key))).replace(/\s+/g, ' ').trim() } : {}),
     chatId: message.chat_id,
     chatType: message.chat_type === 'p2p' ? 'p2p' : 'group',
     messageId: message.message_id,
@@ -378,7 +387,8 @@ export function withoutMentions(text: string, keys: readonly string[]): string {
   const sorted = [...new Set(keys.filter(Boolean))].sort((a, b) => b.length - a.length);
   if (!sorted.length) return text;
   // a key followed by a digit is a longer key's start (or plain text), never this mention
-  const pattern = new RegExp(`(?:${sorted.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![0-9])`, 'g');
+  // with the separator typed after it (@助手：帮助, @Bot, status): it belongs to the mention, not to the command
+  const pattern = new RegExp(`(?:${sorted.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![0-9])\\s*[:：,，、]?`, 'g');
   return text.replace(pattern, ' ');
 }
 

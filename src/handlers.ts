@@ -59,6 +59,8 @@ export class Refusal<T = unknown> extends Error {
 
 export interface IncomingText {
   text: string; // mentions removed, trimmed
+  /** A post's title when its body says something: a subject line, read before the body only when the body alone is no command. */
+  subject?: string;
   chatId: string;
   chatType: 'p2p' | 'group';
   messageId: string;

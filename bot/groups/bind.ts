@@ -5,12 +5,22 @@ import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { replyDestination } from '../respond.js';
 
+function knownPurpose(word: string): boolean {
+  try {
+    return parsePurpose(word) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 function inGroup(msg: IncomingText, command: string): void {
   if (msg.chatType !== 'group') throw new UserError(`请在要接收通知的群聊中 @机器人 发送“${command}”。`);
 }
 
 /** 绑定通知 [管理|专家] (@the bot in a group): administrators only. */
-export async function bindGroup(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
+export async function bindGroup(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
+  // 绑定通知专家 as Chinese is typed is 绑定通知 专家; 绑定通知书在哪 is a question, answered as any other text
+  if (how?.glued && !knownPurpose(argument)) return false;
   inGroup(msg, '绑定通知');
   requireAdmin(ctx.actor);
   const purpose = parsePurpose(argument) ?? 'admin';
@@ -20,7 +30,8 @@ export async function bindGroup(ctx: HandlerContext, msg: IncomingText, argument
 }
 
 /** 解绑 [管理|专家] (@the bot in a group): administrators only; without a purpose every binding goes. */
-export async function unbindGroup(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
+export async function unbindGroup(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
+  if (how?.glued && !knownPurpose(argument)) return false;
   inGroup(msg, '解绑');
   requireAdmin(ctx.actor);
   const removed = await unbindChat(ctx.tx, ctx.actor, msg.chatId, parsePurpose(argument), ctx.clock.now());
