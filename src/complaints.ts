@@ -13,6 +13,7 @@ import {
   type TitleView,
   titleRevokedNoticeCard,
 } from '../cards/complaints.js';
+import { clipText } from '../cards/kit.js';
 import type { Db } from '../db/index.js';
 import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
 import { audit } from './audit.js';
@@ -200,8 +201,11 @@ export async function teamAtStart(tx: Db, text: string): Promise<{ query: string
 }
 
 /** No team is called what was typed: the same words on the chat card, after 投诉 <班组>, and on the public page. */
+/** What was typed for the team, as a message quotes it: a pasted report is cut, or the card saying so would pass 30 KB. */
+const quoted = (typed: string) => clipText(typed.trim(), 40);
+
 export const teamNotFound = (typed: string) =>
-  new UserError(`找不到班组“${typed.trim()}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问）。`, { field: 'team' });
+  new UserError(`找不到班组“${quoted(typed)}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问）。`, { field: 'team' });
 
 /** The one team meant, or a UserError on the `team` field saying what to write instead. */
 export async function resolveComplaintTeam(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow> {
@@ -210,7 +214,7 @@ export async function resolveComplaintTeam(tx: Db, query: string, opts: { partia
   if (!found.length) throw teamNotFound(q);
   if (found.length > 1) {
     const list = found.slice(0, 10).map((t) => `${t.name}（${t.organization}，${t.code}）`).join('、');
-    throw new UserError(`有 ${found.length > 10 ? '10 个以上' : `${found.length} 个`}班组与“${q}”相符：${list}。请填写班组编号。`, { field: 'team' });
+    throw new UserError(`有 ${found.length > 10 ? '10 个以上' : `${found.length} 个`}班组与“${quoted(q)}”相符：${list}。请填写班组编号。`, { field: 'team' });
   }
   return found[0];
 }

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formalCheckCard, formalCheckReasonField } from '../cards/applications.js';
-import { complaintBatchAlertCard, complaintListCard } from '../cards/complaints.js';
+import { complaintBatchAlertCard, complaintFormCard, complaintListCard } from '../cards/complaints.js';
+import { complaintForm, teamNotFound } from '../src/complaints.js';
 import { expertPoolCard } from '../cards/experts.js';
 import { membersCard } from '../cards/teams.js';
 import { button, card, pageOf } from '../cards/kit.js';
@@ -181,5 +182,16 @@ describe('the simulated Open Platform refuses what Feishu refuses', () => {
     expect(fake.cardAction({ messageId, openId: 'ou_someone' })).toMatchObject({ ok: false, code: 230031 });
     const patched = await client().im.v1.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(good) } }).catch((e) => e.response?.data);
     expect(patched.code).toBe(230031);
+  });
+});
+
+describe('a refusal that quotes what was typed', () => {
+  it('投诉 followed by a pasted report naming no team: the card quotes its start, within 30 KB', () => {
+    const typed = '路面修补后一周即开裂，'.repeat(1000);
+    const error = teamNotFound(typed);
+    expect(error.message).toMatch(/^找不到班组“路面修补后一周即开裂，.{1,40}…”。请填写班组全称或编号/);
+    const c = complaintFormCard({ descriptor: complaintForm, formKey: 'e1', values: { team: typed }, error: { field: 'team', message: error.message } });
+    expect(cardRuleViolations(c)).toEqual([]);
+    expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThan(30 * 1024);
   });
 });
