@@ -2,6 +2,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { auditLog, cycles, honours, organizations, people, teams } from '../../db/schema.js';
 import { formatDateZh, isRealDate } from '../dates.js';
+import { cite } from '../errors.js';
 import { readCode, readDate, readNumber } from '../forms.js';
 import { organizationKey } from '../organizations.js';
 import { splitSpecialities } from '../review/experts.js';
@@ -233,6 +234,13 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       department: r.department.trim() || undefined,
       phone: leaderRef.kind === 'mobile' ? leaderRef.key : '',
     };
+    // 第十五条: the organisation confirms, so its contact is not the leader (as at 注册); one person named twice, or by
+    // a mobile and an e-mail Feishu finds to be one user
+    if (values.leader === values.contact) {
+      for (let i = kept.length - 1; i >= 0; i--) if (kept[i].row === r.row) kept.splice(i, 1);
+      refuse('teams', r.row, label, cite(15, '单位联系人与班组长是同一人：申报材料须由所在单位确认并填写推荐意见，请填写单位里负责确认推荐的其他人员（如质量负责人）'));
+      continue;
+    }
     const target = sameCode ?? sameName;
     fileTeams.push({ code: target?.code ?? code, name, ref: target ? { teamId: target.id } : { fileRow: r.row } });
     if (!target) {

@@ -90,6 +90,20 @@ describe('importing over teams registered in the bot', () => {
     expect((await h.db.db.select().from(teams)).filter((t) => t.name.includes('四'))).toHaveLength(1);
   });
 
+  it('refuses a team whose contact is its leader (第十五条), named twice or by a mobile and an e-mail of one user', async () => {
+    h.fake.addUser({ name: '冯班长', mobile: '13700000031', email: 'feng@example.com' });
+    const msg = await send(
+      await book(['清远市政有限公司'], [
+        ['', '养护六班', '清远市政有限公司', '项目团队', '13700000031', '冯', '13700000031', '冯', '2024-03-15', 9, ''],
+        ['', '养护七班', '清远市政有限公司', '项目团队', '13700000031', '冯', 'feng@example.com', '冯', '2024-03-15', 9, ''],
+      ]),
+    );
+    const text = cardText(msg.content);
+    expect(text.match(/第十五条：单位联系人与班组长是同一人/g)).toHaveLength(2);
+    await apply(msg);
+    expect((await h.db.db.select().from(teams)).filter((t) => t.name === '养护六班' || t.name === '养护七班')).toHaveLength(0);
+  });
+
   it('a title naming a team whose row was refused names that row and why, not “nowhere”', async () => {
     const wb = new ExcelJS.Workbook();
     wb.addWorksheet('单位').addRows([['单位名称*'], ['韶关市政有限公司']]);
