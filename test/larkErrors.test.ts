@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { classifyFailure, createLarkClient, LarkTransport, SDK_HTTP_TIMEOUT_MS } from '../src/lark/client.js';
+import { classifyFailure, createLarkClient, inertText, LarkTransport, SDK_HTTP_TIMEOUT_MS } from '../src/lark/client.js';
 import { createLogger } from '../src/log.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
 import { defaultOutboxLimits, type OutboxRow } from '../src/outbox.js';
@@ -148,5 +148,16 @@ describe('an attachment that cannot be drawn', () => {
     expect(!noFont.ok && 'error' in noFont && noFont.error).toMatch(/^CERTIFICATE_FONT: font not found/);
     expect(outcomeOf(await drawer.deliver(rows('other')))).toBe('retry');
     expect(fake.messages).toHaveLength(0);
+  });
+});
+
+describe('a text message', () => {
+  it('goes out with nothing Feishu reads as a mention, a style or a link, however a quoted name was typed', async () => {
+    const text = '协会已将“<at user_id="all"></at>[点此查看](https://phish.example)<b>班</b>（GDSZ-2026-0001）”的评分任务改派给其他专家。分数 < 60';
+    const sent = await transport.deliver({ ...row('send'), msgType: 'text', card: { text } } as OutboxRow);
+    expect(sent.ok).toBe(true);
+    const got = String(fake.messages.at(-1)!.content.text);
+    expect(got).toBe('协会已将“＜at user_id="all">＜/at>［点此查看］(https://phish.example)＜b>班＜/b>（GDSZ-2026-0001）”的评分任务改派给其他专家。分数 < 60');
+    expect(inertText('第十五条：请填写单位联系人。')).toBe('第十五条：请填写单位联系人。');
   });
 });

@@ -253,6 +253,17 @@ export type AttachmentRenderer = ((spec: AttachmentSpec) => Promise<RenderedAtta
   recheck?: (spec: AttachmentSpec) => Promise<{ drop: string } | undefined>;
 };
 
+/**
+ * A text message's text with nothing Feishu would read as markup: a text message turns `<at user_id="all"></at>`
+ * into @所有人, `<b>`/`<i>`/`<u>` into styles and `[文字](https://…)` into a link
+ * (https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/im-v1/message/create_json, 文本 text). The bot's texts
+ * use none; a name or a refusal quoting what someone typed might, so `<` before a tag and ASCII brackets are sent
+ * in their full-width forms, which read the same.
+ */
+export function inertText(text: string): string {
+  return text.replace(/<(?=\/?[A-Za-z])/g, '＜').replace(/\[/g, '［').replace(/\]/g, '］');
+}
+
 /** Sends outbox rows through the real SDK. */
 export class LarkTransport implements MessageTransport {
   constructor(
@@ -269,7 +280,7 @@ export class LarkTransport implements MessageTransport {
   }
 
   private async attempt(row: OutboxRow): Promise<Attempt> {
-    let content = JSON.stringify(row.card);
+    let content = row.msgType === 'text' ? JSON.stringify({ text: inertText(String((row.card as { text?: unknown }).text ?? '')) }) : JSON.stringify(row.card);
     try {
       if (row.msgType === 'file') {
         const uploaded = await this.uploadFile(row.card as OutgoingFile);
