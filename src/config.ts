@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+/** INFO and HTTP as an administrator types them in a .env are info and http. */
+const lowerCased = (v: unknown) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v);
 
 const domainSchema = z.preprocess(
   emptyToUndefined,
@@ -34,7 +36,7 @@ export const configSchema = z
     LARK_APP_ID: optionalString,
     LARK_APP_SECRET: optionalString,
     LARK_DOMAIN: domainSchema,
-    LARK_EVENT_MODE: z.preprocess(emptyToUndefined, z.enum(['ws', 'http']).default('ws')),
+    LARK_EVENT_MODE: z.preprocess(lowerCased, z.enum(['ws', 'http']).default('ws')),
     LARK_ENCRYPT_KEY: optionalString,
     LARK_VERIFICATION_TOKEN: optionalString,
     DATABASE_URL: z.preprocess(
@@ -46,7 +48,16 @@ export const configSchema = z
     ),
     DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
     HOST: z.preprocess(emptyToUndefined, z.string().default('127.0.0.1')),
-    PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+    // decimal digits only: Number() would also take 0x10, 1e3 and 0b11
+    PORT: z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^\s*\d{1,5}\s*$/, 'must be a port number (0–65535)')
+        .transform(Number)
+        .pipe(z.number().int().max(65535, 'must be a port number (0–65535)'))
+        .default(3000),
+    ),
     // how many reverse proxies stand in front of the bot; 0 means X-Forwarded-For is never believed
     TRUST_PROXY: z.preprocess(
       emptyToUndefined,
@@ -71,7 +82,7 @@ export const configSchema = z
     CERTIFICATE_TEMPLATE: optionalString,
     CERTIFICATE_FONT: optionalString,
     LOG_LEVEL: z.preprocess(
-      emptyToUndefined,
+      lowerCased,
       z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     ),
   })

@@ -23,9 +23,16 @@ describe('configuration', () => {
     expect(c.ADMIN_OPEN_IDS).toEqual(['ou_a', 'ou_b']);
   });
 
+  it('reads a level and a mode as typed in capitals, and a port with spaces around it', () => {
+    expect(parseConfig({ LOG_LEVEL: 'INFO', PORT: ' 8080 ' })).toMatchObject({ LOG_LEVEL: 'info', PORT: 8080 });
+    expect(parseConfig({ LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's', LARK_EVENT_MODE: 'HTTP', LARK_ENCRYPT_KEY: 'k', LARK_VERIFICATION_TOKEN: 't' }).LARK_EVENT_MODE).toBe('http');
+  });
+
   it.each([
     [{ PORT: 'abc' }, /^PORT /],
     [{ PORT: '70000' }, /^PORT /],
+    [{ PORT: '0x10' }, /^PORT must be a port number/],
+    [{ PORT: '1e3' }, /^PORT must be a port number/],
     [{ LARK_EVENT_MODE: 'webhook' }, /^LARK_EVENT_MODE /],
     [{ LARK_DOMAIN: 'open.feishu.cn' }, /^LARK_DOMAIN must be/],
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must start with postgres/],
