@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { auditLog, chatBindings } from '../db/schema.js';
 import { audit } from './audit.js';
 import { UserError } from './errors.js';
+import { rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 
@@ -29,6 +30,19 @@ export function parsePurpose(word: string): ChatPurpose | undefined {
   const purpose = purposeWords[w];
   if (!purpose) throw new UserError(`不认识“${word.trim()}”这个用途。用途可以是“管理”（默认，协会管理通知）或“专家”（评审专家通知），例如：绑定通知 专家`);
   return purpose;
+}
+
+/**
+ * Whether a chat is one many people share (a group the bot is bound to, or has posted or replied in), not someone's
+ * p2p chat with the bot: a card there is one card for everyone, so what is personal is not drawn into it.
+ */
+export async function isSharedChat(tx: Db, chatId: string): Promise<boolean> {
+  const [row] = rowsOf(
+    await tx.execute(sql`
+      select exists (select 1 from chat_bindings where chat_id = ${chatId})
+        or exists (select 1 from outbox where rate_key = ${chatId} and (receive_id_type = 'chat_id' or kind = 'reply')) as shared`),
+  ) as { shared?: boolean }[];
+  return row?.shared === true;
 }
 
 export async function bindingsOf(tx: Db, chatId: string): Promise<ChatPurpose[]> {

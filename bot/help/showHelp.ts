@@ -1,6 +1,7 @@
 import { helpCard } from '../../cards/help.js';
 import { fastPrivateMenu } from '../../src/fast/requests.js';
-import type { BotRegistry, CardActionDecl, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { isSharedChat } from '../../src/groups.js';
+import type { BotRegistry, CardActionDecl, CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { helpMenuSpec, menuButtons, menuTable } from '../../src/helpMenuCards.js';
 import { today } from '../respond.js';
 
@@ -51,9 +52,16 @@ export function openMenuPrivatelyFast(registry: BotRegistry): NonNullable<CardAc
   };
 }
 
-/** The menu button on other cards: redraws the menu in place. */
+/**
+ * The menu button on other cards: redraws the menu in place; on a card in a group (the admin card opened from the
+ * digest in the 协会管理群), whose redraw everyone there would see, the clicker's menu goes to their p2p chat instead.
+ */
 export function refreshMenu(registry: BotRegistry) {
-  return async (ctx: HandlerContext): Promise<CardResponse> => ({ card: { type: 'raw', data: menuCardFor(registry, ctx) } });
+  const privately = openMenuPrivately(registry);
+  return async (ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> => {
+    if (input.chatId && (await isSharedChat(ctx.tx, input.chatId))) return privately(ctx);
+    return { card: { type: 'raw', data: menuCardFor(registry, ctx) } };
+  };
 }
 
 /** A user opened the p2p chat with the bot: greet with the menu. */

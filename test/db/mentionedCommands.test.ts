@@ -76,3 +76,21 @@ describe('commands right after the mention, in posts and glued', () => {
     expect(await bindings()).toEqual([]);
   });
 });
+
+describe('a card in the administrators’ group', () => {
+  let h: Harness;
+  securityBotForBlock((bot) => ({ h } = bot));
+
+  it('返回菜单 on it sends the clicker’s menu privately instead of drawing it over the card everyone sees', async () => {
+    await say(h, personas.admin, { text: '@_user_1 绑定通知' });
+    h.fake.reset();
+    const inGroup = await h.click(personas.admin, { action: 'help.menu' }, undefined, { messageId: 'om_group_admin_card', chatId: GROUP });
+    expect(inGroup.card).toBeUndefined();
+    expect(inGroup.toast).toMatchObject({ type: 'info', content: '菜单已通过私聊发给你' });
+    await h.drain();
+    expect(h.fake.messages.filter((m) => m.receiveId === personas.admin && m.msgType === 'interactive')).toHaveLength(1);
+    // in the clicker's own chat it is redrawn in place, as before
+    const own = await h.click(personas.admin, { action: 'help.menu' }, undefined, { messageId: 'om_p2p_admin_card', chatId: 'oc_p2p_admin_own_chat' });
+    expect(own.card?.data).toBeDefined();
+  });
+});
