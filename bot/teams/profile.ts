@@ -34,7 +34,15 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
   if (contactChange) {
     const data = teamData({ ...updated, organization: before.organization });
     await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}`, to: { openId: updated.contactOpenId }, card: contactNamedCard(data) });
-    // an application waiting for confirmation (第十五条) follows the contact: the new one gets the request
+    // an application waiting for confirmation (第十五条) follows the contact: the new one gets the request, and the one
+    // who had it is told it is no longer theirs (their card's 推荐 would be refused, unexplained)
+    if (contactChange.pendingApplicationIds.length && contactChange.from !== contactChange.to) {
+      await ctx.send({
+        dedupeKey: `team:contact-replaced:${teamId}:${contactChange.from}:${ctx.eventId}`,
+        to: { openId: contactChange.from },
+        text: `班组“${updated.name}（${updated.code}）”已更换单位联系人：该班组待确认的申报改由新的单位联系人确认并填写推荐意见（第十五条），你无需再处理。`,
+      });
+    }
     for (const applicationId of contactChange.pendingApplicationIds) {
       const row = await getApplication(ctx.tx, applicationId);
       if (!row) continue;
