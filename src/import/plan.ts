@@ -91,13 +91,16 @@ export function peopleToResolve(wb: ImportWorkbook): { mobiles: string[]; emails
 /** YYYY-MM-DD from 2024-03-15, 2024/3/15, 2024.3.15, 2024年3月15日 or an Excel day number; undefined otherwise. */
 export function importDate(s: string): string | undefined {
   const t = s.trim();
-  if (/^\d{5}(\.0+)?$/.test(t)) {
-    // Excel's day numbers count from 1899-12-30
-    return new Date(Date.UTC(1899, 11, 30) + Number(t) * 86_400_000).toISOString().slice(0, 10);
+  if (/^\d{5}(\.\d+)?$/.test(t)) {
+    // Excel's day numbers count from 1899-12-30; a fraction is the time of day, which a date does not keep
+    return new Date(Date.UTC(1899, 11, 30) + Math.floor(Number(t)) * 86_400_000).toISOString().slice(0, 10);
   }
   const date = readDate(t);
   return isRealDate(date) ? date : undefined;
 }
+
+/** A 荣誉 row's 年度: 2025, or 2025年 / 2025 年度 as a secretary types it, from 1990 to `max`. */
+export const importYear = (s: string, max: number): number | undefined => wholeNumber(s.trim().replace(/\s*年度?$/, ''), 1990, max);
 
 const wholeNumber = (s: string, min: number, max: number): number | undefined => {
   const n = readNumber(s);
@@ -334,7 +337,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const cycleYears = new Set((await tx.select({ year: cycles.year }).from(cycles)).map((c) => c.year));
   for (const r of wb.honours) {
     const label = `${r.team || '—'} ${r.year}`;
-    const year = wholeNumber(r.year, 1990, Number(today.slice(0, 4)));
+    const year = importYear(r.year, Number(today.slice(0, 4)));
     const title = r.title.trim();
     const missing = [!r.team.trim() && '班组编号或名称', !r.year.trim() && '年度', !title && '称号'].filter(Boolean);
     if (examplesLeft && isTemplateExample('honours', r)) {

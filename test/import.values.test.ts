@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { importDate, importYear } from '../src/import/plan.js';
+
+/** Cells as an association's secretary leaves them in Excel: a date cell with a time, a year typed with 年 or 年度. */
+describe('import cell values', () => {
+  it('a date: Excel day numbers (a time of day dropped), and the ways a date is typed', () => {
+    expect(importDate('45321')).toBe('2024-01-30');
+    expect(importDate('45321.5')).toBe('2024-01-30');
+    expect(importDate('45321.999988')).toBe('2024-01-30');
+    expect(importDate('2024/3/15')).toBe('2024-03-15');
+    expect(importDate('2024年3月15日')).toBe('2024-03-15');
+    expect(importDate('2024-02-30')).toBeUndefined();
+  });
+
+  it('a year: 2025, 2025年, 2025 年度, in full width too; not a phrase, not before 1990 or after this year', () => {
+    for (const typed of ['2025', '2025年', '2025 年度', '２０２５年']) expect(importYear(typed, 2026), typed).toBe(2025);
+    for (const typed of ['2025年度评审', '1989', '2027', '二〇二五']) expect(importYear(typed, 2026), typed).toBeUndefined();
+  });
+});
