@@ -17,12 +17,18 @@ import type { FormFields } from '../forms.js';
 /** Public complaint intake (第二十一条) for customers outside the Feishu tenant. */
 
 /** Counted are complaints taken; bad input, the honeypot and refusals are not. Shared by every replica through the database. */
-export const complaintRateLimit = { max: 5, windowMs: 10 * 60_000, globalPerHour: 60 };
+export const complaintRateLimit = { max: 5, windowMs: 10 * 60_000, perDay: 20, globalPerHour: 60 };
 
-/** The per-address rule (IPv6 by /64) and the cap on all public complaints in an hour. */
+/**
+ * The per-address rules (IPv6 by /64) and the cap on all public complaints in an hour. The day's rule keeps a few
+ * addresses from holding the hourly cap reached around the clock (two at 5 per 10 minutes would), which would turn
+ * every genuine complainant away (第二十一条).
+ */
 export function complaintRules(ip: string, limits = complaintRateLimit): RateRule[] {
+  const address = addressKey(ip || 'unknown');
   return [
-    { key: `complaint:${addressKey(ip || 'unknown')}`, max: limits.max, windowMs: limits.windowMs },
+    { key: `complaint:${address}`, max: limits.max, windowMs: limits.windowMs },
+    { key: `complaint:day:${address}`, max: limits.perDay, windowMs: 86_400_000 },
     { key: GLOBAL_RULE, max: limits.globalPerHour, windowMs: 3_600_000 },
   ];
 }
@@ -151,7 +157,8 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
           await capReached(deps, now);
           return answer(ctx, 429, { code: 429, msg: `网上投诉暂时较多，请 ${minutes} 分钟后再试，或直接联系广东省市政行业协会。已填写的内容仍保留在页面上。` });
         }
-        return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${minutes} 分钟后再试。` });
+        const wait = minutes > 90 ? `${Math.ceil(minutes / 60)} 小时` : `${minutes} 分钟`;
+        return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${wait}后再试，或直接联系广东省市政行业协会。` });
       }
       if (!(err instanceof UserError)) throw err;
       return answer(ctx, 400, { code: 400, msg: err.message, ...(err.opts.field ? { field: err.opts.field } : {}) });

@@ -194,6 +194,24 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses).toEqual([...Array(complaintRateLimit.max).fill(201), ...Array(12 - complaintRateLimit.max).fill(429)]);
   });
+
+  it('one address takes at most perDay complaints a day, so a few cannot hold the hourly cap reached for everyone', async () => {
+    // every request of this block comes from one address (no proxy is trusted): a new day for it first
+    clock.advance(86_400_000 + 1);
+    const ip = '192.0.2.77';
+    const statuses: number[] = [];
+    for (let round = 0; round * complaintRateLimit.max < complaintRateLimit.perDay; round++) {
+      clock.advance(complaintRateLimit.windowMs + 1);
+      for (let i = 0; i < complaintRateLimit.max; i++) statuses.push((await complain(urls[i % 2], { team: code, content: `第 ${round}-${i} 件：路灯不亮` }, ip)).status);
+    }
+    expect(statuses).toEqual(Array(complaintRateLimit.perDay).fill(201));
+    clock.advance(complaintRateLimit.windowMs + 1);
+    const refused = await complain(urls[0], { team: code, content: '又一件' }, ip);
+    expect(refused.status).toBe(429);
+    expect(refused.body.msg).toMatch(/^提交过于频繁，请 \d+ 小时后再试，或直接联系广东省市政行业协会。$/);
+    clock.advance(86_400_000);
+    expect((await complain(urls[0], { team: code, content: '第二天' }, ip)).status).toBe(201);
+  });
 });
 
 describe('personal cards asked in a group go privately (acceptance 5)', () => {
