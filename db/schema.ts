@@ -85,7 +85,8 @@ export const teams = pgTable(
     index('teams_leader_idx').on(t.leaderOpenId),
     index('teams_contact_idx').on(t.contactOpenId),
     index('teams_org_idx').on(t.organizationId),
-    uniqueIndex('teams_org_name_uq').on(t.organizationId, t.name),
+    // one team however its name is typed (养护(四)班 is 养护（四）班): the key organisations are compared by (migration 0005)
+    uniqueIndex('teams_org_name_key_uq').on(t.organizationId, sql`organization_key(${t.name})`),
   ],
 );
 

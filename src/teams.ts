@@ -155,7 +155,9 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
       contactOpenId: input.contact,
       registeredAt: today,
     })
-    .onConflictDoNothing({ target: [teams.organizationId, teams.name] })
+    // the organisation's lock orders registrations in it and the check above reads after it: a conflict is the index's
+    // own refusal of one name in two spellings, answered as the check answers it
+    .onConflictDoNothing()
     .returning();
   if (!team) throw new UserError(takenName(org.name, input.teamName), { field: 'teamName', kind: 'info' });
   await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });

@@ -18,9 +18,9 @@ import { claimCte, outboxSpecsSql } from './sql.js';
  * Anything else writes nothing, not even the claim, and leaves the event to the ordinary path, which answers as
  * it always has: a form that does not parse, a contact to look up in the address book, a contact who is the
  * leader or the one registering, someone registering another leader without being an administrator, a team of
- * that name already in the organisation (done before, or taken), an event seen before. A team of that name
- * committed by a concurrent registration after the statement's snapshot makes its insert fail on the unique
- * index: the whole transaction is rolled back and the ordinary path answers too.
+ * that name already in the organisation (done before, or taken), an event seen before. A team of that name, in any
+ * spelling, committed by a concurrent registration after the statement's snapshot makes its insert fail on the unique
+ * index of the name's key: the whole transaction is rolled back and the ordinary path answers too.
  */
 
 export interface FastRegisterEvent {
@@ -146,8 +146,8 @@ interface Outcome {
   status: string;
 }
 
-/** The unique index a concurrent registration of the same team trips (db/schema.ts). */
-const TEAM_NAME_TAKEN = 'teams_org_name_uq';
+/** The unique index a concurrent registration of the same team, however its name is typed, trips (db/schema.ts). */
+const TEAM_NAME_TAKEN = ['teams_org_name_key_uq'];
 
 /** Undefined when the ordinary path is to run: on PGlite, and whenever the statement did not register the team. */
 export async function fastRegister(database: Database, event: FastRegisterEvent): Promise<FastRegistered | undefined> {
@@ -198,7 +198,7 @@ export async function fastRegister(database: Database, event: FastRegisterEvent)
     outcome = rows[0];
   } catch (err) {
     // a team of that name registered at the same moment: nothing was kept; the ordinary path answers as done, or refuses
-    if ((err as { code?: string; constraint_name?: string }).code === '23505' && (err as { constraint_name?: string }).constraint_name === TEAM_NAME_TAKEN) return undefined;
+    if ((err as { code?: string; constraint_name?: string }).code === '23505' && TEAM_NAME_TAKEN.includes((err as { constraint_name?: string }).constraint_name ?? '')) return undefined;
     throw err;
   }
   if (!outcome.ok || !outcome.claimed) return undefined;

@@ -178,3 +178,49 @@ describe(`migration 0005 merges organisations duplicated under one key, on ${tes
     await database.db.execute(sql`insert into organizations (name) values ('广州市政建设（二公司）')`);
   });
 });
+
+describe(`migration 0007 makes a team's name unique by its key, on ${testDatabaseKind()}`, () => {
+  let database: TestDatabase;
+  let folder: string;
+  beforeAll(async () => {
+    database = await createTestDatabase({ migrate: false });
+    folder = migrationsUpTo(6);
+  });
+  afterAll(async () => {
+    await database?.close();
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('renames, audited, a team stored under another spelling of a name its organisation has; then refuses a third spelling', async () => {
+    await migrateFrom(database, folder);
+    await database.db.execute(sql`insert into organizations (name) values ('佛山市政养护公司'), ('江门市政公司')`);
+    await database.db.execute(sql`insert into people (open_id, roles) values ('ou_k_leader', '{}'), ('ou_k_contact', '{org_contact}')`);
+    const team = (id: number, org: number, name: string) =>
+      database.db.execute(sql`insert into teams (id, code, name, organization_id, department, type, leader_open_id, phone, member_count, functions, goals, plan, contact_open_id, registered_at)
+        values (${id}, ${`GDSZ-2026-000${id}`}, ${name}, ${org}, '养护部', 'project', 'ou_k_leader', '020-1', 10, '', '', '', 'ou_k_contact', '2026-01-10')`);
+    // before 0007 only the exact name was unique: the race of two spellings could keep both
+    await team(1, 1, '养护（四）班');
+    await team(2, 1, '养护(四)班');
+    await team(3, 1, '养护 (四) 班');
+    await team(4, 2, '养护(四)班'); // another organisation: kept as it is
+
+    await migrateDatabase(database);
+
+    expect(await rows(database, sql`select id, name from teams order by id`)).toEqual([
+      { id: 1, name: '养护（四）班' },
+      { id: 2, name: '养护(四)班（GDSZ-2026-0002）' },
+      { id: 3, name: '养护 (四) 班（GDSZ-2026-0003）' },
+      { id: 4, name: '养护(四)班' },
+    ]);
+    const audited = await rows<{ entity_id: string; details: Record<string, unknown> }>(
+      database,
+      sql`select entity_id, details from audit_log where actor = 'system:migration' and action = 'team.rename' order by entity_id`,
+    );
+    expect(audited.map((a) => [a.entity_id, a.details.from])).toEqual([
+      ['2', '养护(四)班'],
+      ['3', '养护 (四) 班'],
+    ]);
+    await expect(team(5, 1, '养护（四）  班')).rejects.toThrow();
+    await team(6, 1, '养护（五）班');
+  });
+});

@@ -298,12 +298,16 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('注册 on PostgreSQL: two at
    * is rolled back whole, and the ordinary path answers as it would have.
    */
   it.each([
-    ['the same leader twice under two event ids (a double click)', LEADER_NEW, false, '注册，班组编号'],
-    ['another leader, the same team name', STRANGER, false, '已有名为“竞争'],
-    ['the same event delivered twice', LEADER_NEW, true, '该操作已处理'],
-  ] as const)('two at once on a held organisation: %s', async (_case, second, sameEvent, says) => {
+    ['the same leader twice under two event ids (a double click)', LEADER_NEW, false, '注册，班组编号', false],
+    ['another leader, the same team name', STRANGER, false, '已有名为“竞争', false],
+    ['the same event delivered twice', LEADER_NEW, true, '该操作已处理', false],
+    // one team however it is typed: the index is on the name's key (migration 0007), not on the name as typed
+    ['another leader, the same team name typed in full width', STRANGER, false, '已有名为“竞争', true],
+  ] as const)('two at once on a held organisation: %s', async (_case, second, sameEvent, says, fullWidth) => {
     const name = `竞争${++n}组`;
     const form = registrationForm(name, CONTACT_NEW);
+    // 竞争4组 as a phone's full-width keyboard types it: 竞争４组
+    const otherForm = fullWidth ? registrationForm(name.replace(/\d/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0)), CONTACT_NEW) : form;
     const db = h.db.db;
     const [before] = await db.select().from(codeSequences);
     const idsBefore = await lastTeamId(db);
@@ -319,7 +323,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('注册 on PostgreSQL: two at
     await held;
     const eventId = sameEvent ? randomEventId() : undefined;
     const first = h.click(LEADER_NEW, { action: 'team.register' }, form, { eventId });
-    const other = h.click(second, { action: 'team.register' }, form, { eventId });
+    const other = h.click(second, { action: 'team.register' }, otherForm, { eventId });
     await until(async () => (await lockWaits(db)) >= 2);
     release();
     await holder;
@@ -330,7 +334,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('注册 on PostgreSQL: two at
     expect(refused).toHaveLength(1);
     expect(refused[0].toast?.type).toBe('info');
     expect(refused[0].toast?.content).toContain(says);
-    const [t] = await db.select().from(teams).where(eq(teams.name, name));
+    const kept = await db.select().from(teams).where(sql`organization_key(${teams.name}) = organization_key(${name})`);
+    expect(kept).toHaveLength(1);
+    const [t] = kept;
     expect(await db.select().from(teamMembers).where(eq(teamMembers.teamId, t.id))).toHaveLength(1);
     expect(await db.select().from(auditLog).where(eq(auditLog.entityId, String(t.id)))).toHaveLength(1);
     expect(await db.select().from(outbox).where(sql`${outbox.dedupeKey} like ${`team:contact-named:${t.id}:%`}`)).toHaveLength(1);
