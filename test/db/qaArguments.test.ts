@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chatBindings, complaints, conflicts, teams } from '../../db/schema.js';
+import { chatBindings, complaints, conflicts, organizations, teams } from '../../db/schema.js';
 import type { Harness } from '../support/harness.js';
 import { TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent } from '../support/larkEvents.js';
@@ -100,9 +100,11 @@ describe('chat command arguments typed in full width', () => {
   it('投诉 with a team name in full-width brackets finds it as typed, and not a half-width namesake', async () => {
     const [team] = await h.db.db.select().from(teams).where(eq(teams.id, f.teamA.id));
     const { id: _id, code: _code, ...rest } = team;
+    // one organisation holds one of the two (a name is unique by its key in it): the namesake is another's
+    const [other] = await h.db.db.insert(organizations).values({ name: '广州另一市政公司' }).returning();
     await h.db.db.insert(teams).values([
       { ...rest, code: 'GDSZ-2025-0901', name: '广州养护（１）班' },
-      { ...rest, code: 'GDSZ-2025-0902', name: '广州养护(1)班' },
+      { ...rest, code: 'GDSZ-2025-0902', name: '广州养护(1)班', organizationId: other.id },
     ]);
     const asked = await ask(h, personas.public, '投诉 广州养护（１）班');
     expect(asked.p2p.map((m) => m.title)).toEqual(['质量投诉']);

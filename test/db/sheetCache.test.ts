@@ -98,6 +98,8 @@ describe('a score sheet loaded while applications are open reaches the next scor
     expect(first.toast).toEqual({ type: 'success', content: '已提交评分：养护一班，总分 100 分' });
     expect(JSON.stringify(first.card)).toContain('质量安全管理制度健全并严格执行');
 
+    // the sheet is replaced only while no submitted sheet was scored against it (第十八条): the first is taken back
+    await db.db.update(assignments).set({ status: 'assigned', scores: null, total: null, comment: null, submittedAt: null }).where(eq(assignments.id, tasks[0].id));
     // loaded at the same clock time: the row's updated_at does not change, its version does
     await db.db.transaction((tx) => loadScoreSheet(tx, admin, cycleId, revised, clock.now()));
 

@@ -79,6 +79,14 @@ describe('one process per data folder', () => {
     const job = await run('scripts/job.ts', ['digest'], { DATA_DIR: dataDir }).exited;
     expect(job.code).toBe(1);
     expect(job.stderr.trim()).toBe(`DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`);
+    // npm run import too: two writers on one PGlite folder corrupt it
+    const workbook = join(newDir('lock-import-'), '班组.xlsx');
+    const template = await run('scripts/import.ts', ['--template', workbook], { DATA_DIR: dataDir }).exited;
+    expect(template.code, template.stderr).toBe(0);
+    const imported = await run('scripts/import.ts', [workbook, '--yes'], { DATA_DIR: dataDir }).exited;
+    expect(imported.code).toBe(1);
+    expect(imported.stderr.trim()).toBe(`DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`);
+    expect(imported.stdout).not.toContain('已导入');
     const demoLines: string[] = [];
     expect(await runDemo({ env: { DATA_DIR: dataDir }, out: (l) => demoLines.push(l) })).toBe(1);
     expect(demoLines).toEqual([expect.stringContaining(`is in use by process ${first.child.pid}`)]);
