@@ -22,6 +22,8 @@ export interface ResultsSummary {
   awardThreshold: number;
   recommendShare: number;
   lines: ResultLine[]; // best first
+  /** The 结束评分并汇总 shown (its audit row's id): 公布结果 carries it, so a preview since replaced publishes nothing. */
+  aggregationId?: number;
 }
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
@@ -57,7 +59,7 @@ export function resultsPreviewCard(d: ResultsSummary): Card {
       button({
         text: '公布结果',
         type: 'primary',
-        value: { action: 'results.publish', cycleId: d.cycleId },
+        value: { action: 'results.publish', cycleId: d.cycleId, ...(d.aggregationId ? { aggregationId: d.aggregationId } : {}) },
         confirm: {
           title: `公布${d.year}年度评审结果？`,
           text: '公布后将记录称号、通知每个申报班组的班组长和单位联系人，并把结果和 Excel 工作簿发到协会管理群。公布后不能撤回或再重开评分。',

@@ -1,7 +1,7 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, values } from '../respond.js';
 import { closeAndAggregate, closeAndAggregateFast, previewResults, resultsAgain } from './preview.js';
-import { publish, publishFast } from './publish.js';
+import { publish, publishFast, publishValue } from './publish.js';
 
 const admin = ['admin'] as const;
 const onCycle = values({ cycleId: id });
@@ -10,5 +10,5 @@ const onCycle = values({ cycleId: id });
 export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'results.close', roles: admin, value: onCycle, run: closeAndAggregate, fast: closeAndAggregateFast, onRefused: resultsAgain });
   bot.cardAction({ action: 'results.preview', roles: admin, value: onCycle, run: previewResults, onRefused: resultsAgain });
-  bot.cardAction({ action: 'results.publish', roles: admin, value: onCycle, run: publish, fast: publishFast, onRefused: resultsAgain });
+  bot.cardAction({ action: 'results.publish', roles: admin, value: publishValue, run: publish, fast: publishFast, onRefused: resultsAgain });
 }

@@ -7,7 +7,7 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastCloseScoring } from '../../src/fast/aggregate.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { progressView } from '../../src/review/progress.js';
-import { aggregateChecked, aggregation, loadResults, scoringToClose } from '../../src/review/results.js';
+import { aggregateChecked, aggregation, loadResults, PreviewOutdated, scoringToClose } from '../../src/review/results.js';
 import { idFrom, idOrZero } from '../respond.js';
 import { aggregatedCounts, resultsSummary } from './view.js';
 
@@ -77,12 +77,15 @@ export async function previewResults(ctx: HandlerContext, input: CardActionInput
   return { card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(ctx.tx, cycle.id))) } };
 }
 
-/** A refusal shows the progress card with the reason; 结束评分并汇总 clicked again, the results as aggregated. */
+/**
+ * A refusal shows the progress card with the reason; 结束评分并汇总 clicked again, or 公布结果 on a preview since
+ * replaced, the results as aggregated now.
+ */
 export async function resultsAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
   const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
   if (!cycle) return undefined;
-  if (err instanceof AlreadyDone && (cycle.status === 'closed' || cycle.status === 'published')) {
+  if ((err instanceof AlreadyDone || err instanceof PreviewOutdated) && (cycle.status === 'closed' || cycle.status === 'published')) {
     return { card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(ctx.tx, cycle.id))) } };
   }
   return { card: { type: 'raw', data: progressCard(await progressView(ctx.tx, cycle.id, err.message)) } };

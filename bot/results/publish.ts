@@ -3,4 +3,4 @@
  * contact told their result, numbered 荣誉证书 (第二十条) sent as image and PDF, the admin group(s) given the
  * results card, the workbook and the zip. All of it is a job (./publishJob.ts): the callback only records it.
  */
-export { startPublishing as publish, startPublishingFast as publishFast } from './publishJob.js';
+export { publishValue, startPublishing as publish, startPublishingFast as publishFast } from './publishJob.js';

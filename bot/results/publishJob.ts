@@ -1,18 +1,20 @@
+import { z } from 'zod';
 import { resultsPublishedCard } from '../../cards/results.js';
 import type { Db } from '../../db/index.js';
 import { activeBulkJob, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
 import { certificateFileName, certificatesOfTeams, cycleHasCertificates, certificateImage, certificatePdf, certificateZip, certificateZipName, issueCertificates } from '../../src/certificates/index.js';
 import { cycleStatusLabel, getCycle, lockCycle } from '../../src/cycles.js';
+import { formatDateTimeZh } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
 import { fastPublish } from '../../src/fast/cycleSteps.js';
-import type { CardActionDecl, CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
+import { type CardActionDecl, type CardActionInput, type CardResponse, type HandlerContext, staleButtonMessage } from '../../src/handlers.js';
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { teamResultMessage } from '../../src/review/resultCards.js';
-import { loadResults, publishResults, rankedCount, rankedResultsAfter } from '../../src/review/results.js';
+import { latestAggregation, loadResults, PreviewOutdated, publishResults, rankedCount, rankedResultsAfter } from '../../src/review/results.js';
 import { reviewWorkbook } from '../../src/workbook.js';
-import { idFrom, idOrZero } from '../respond.js';
+import { id, idFrom, idOrZero, values } from '../respond.js';
 import { resultsSummary, workbookFileName } from './view.js';
 
 /** Teams per batch: each is up to six messages (result card, certificate image and PDF, to leader and contact). */
@@ -84,16 +86,54 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
   return {};
 }
 
+/** An audit row's id as a button carries it: a number or its digits (bigserial: it may pass int4, which `id` stops at). */
+function auditIdOf(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^[1-9][0-9]{0,15}$/.test(v) ? Number(v) : Number.NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** 公布结果's value: the cycle and, on a preview drawn since the button names it, the aggregation shown. */
+export const publishValue = values({
+  cycleId: id,
+  aggregationId: z
+    .unknown()
+    .transform((v, c) => {
+      const n = auditIdOf(v);
+      if (n === undefined) {
+        c.addIssue({ code: 'custom', message: staleButtonMessage });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .optional(),
+});
+
+/** The aggregation a 公布结果 button names (its preview's), or undefined on a card sent before buttons named it. */
+function shownAggregation(value: Record<string, unknown>): number | undefined {
+  if (value.aggregationId === undefined) return undefined;
+  const n = auditIdOf(value.aggregationId);
+  if (n === undefined) throw new UserError(staleButtonMessage);
+  return n;
+}
+
 /**
  * `results.publish` (公布结果, after the confirm dialog): checks the cycle may be published and records the
- * job; the answer is its progress card. A second click while it runs shows the progress.
+ * job; the answer is its progress card. A second click while it runs shows the progress. A button that names the
+ * aggregation its preview showed publishes only that one: the cycle aggregated again since (a sheet reopened and
+ * changed) is refused, and the answer is the new preview.
  */
 export async function startPublishing(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   requireAdmin(ctx.actor);
   const cycleId = idFrom(input.value, 'cycleId');
-  // issued together (one round trip): the job running is read first; the count runs once the cycle's lock is granted;
-  // a running job or a refusal leaves the rest unused
-  const [running, cycle, total] = await Promise.all([activeBulkJob(ctx.tx, 'publish', cycleId), lockCycle(ctx.tx, cycleId), rankedCount(ctx.tx, cycleId)]);
+  const shown = shownAggregation(input.value);
+  // issued together (one round trip): the job running is read first; the count and the latest aggregation run once the
+  // cycle's lock is granted (a 重开评分 or a 汇总 takes it first); a running job or a refusal leaves the rest unused
+  const [running, cycle, total, latest] = await Promise.all([
+    activeBulkJob(ctx.tx, 'publish', cycleId),
+    lockCycle(ctx.tx, cycleId),
+    rankedCount(ctx.tx, cycleId),
+    shown === undefined ? undefined : latestAggregation(ctx.tx, cycleId),
+  ]);
   if (running) return { toast: { type: 'info', content: '结果正在公布，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
   if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
   if (cycle.status !== 'closed') {
@@ -102,6 +142,7 @@ export async function startPublishing(ctx: HandlerContext, input: CardActionInpu
     }
     throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
   }
+  if (shown !== undefined && latest?.id !== shown) throw new PreviewOutdated(cycle.year, latest && formatDateTimeZh(latest.at, ctx.config.BOT_TIMEZONE));
   const { job } = await startBulkJob(ctx.tx, { kind: 'publish', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, now: ctx.clock.now() });
   return publishing(cycle.year, job);
 }
@@ -118,6 +159,9 @@ function publishing(year: number, job: Parameters<typeof jobCard>[0]): CardRespo
 export const startPublishingFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
   const cycleId = idOrZero(input.value, 'cycleId');
   if (!cycleId) return undefined;
+  // a button naming its aggregation by what is no id is refused by the ordinary path
+  const shown = input.value.aggregationId === undefined ? null : auditIdOf(input.value.aggregationId);
+  if (shown === undefined) return undefined;
   const done = await fastPublish(fx.database, {
     eventId: fx.eventId,
     eventType: fx.eventType,
@@ -126,6 +170,7 @@ export const startPublishingFast: NonNullable<CardActionDecl['fast']> = async (f
     messageId: input.messageId,
     now: fx.clock.now(),
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+    aggregationId: shown,
   });
   if (!done) return undefined;
   return { outcome: 'ok', answer: publishing((done.job.params as { year: number }).year, done.job), queued: 0 };

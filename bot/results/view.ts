@@ -18,7 +18,15 @@ export function resultLines(data: ResultsData): ResultLine[] {
 
 export function resultsSummary(data: ResultsData): ResultsSummary {
   const c = data.cycle;
-  return { cycleId: c.id, year: c.year, status: c.status, awardThreshold: c.awardThreshold, recommendShare: c.recommendShare, lines: resultLines(data) };
+  return {
+    cycleId: c.id,
+    year: c.year,
+    status: c.status,
+    awardThreshold: c.awardThreshold,
+    recommendShare: c.recommendShare,
+    lines: resultLines(data),
+    ...(data.aggregation ? { aggregationId: data.aggregation.id } : {}),
+  };
 }
 
 export const workbookFileName = (year: number) => `${year}年度质量信得过班组评审结果.xlsx`;

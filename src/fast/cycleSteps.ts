@@ -357,10 +357,15 @@ export async function fastCloseApplications(database: Database, event: FastClose
  * running, the cycle published already or not yet closed) are the ordinary path's. The job's card is drawn from the
  * row the insert returns.
  *
+ * A button that names the aggregation its preview showed (`aggregationId`, the latest `cycle.closeScoring` audit row's
+ * id then) is the statement's only when it is still the latest; a preview since replaced is the ordinary path's refusal.
+ *
  * Locks come in the ordinary path's order: the claim's row, then the cycle's (`lockCycle`, FOR UPDATE, taken here
  * only once the event is claimed). The lock reads the cycle as the last commit left it: when another event changed
  * it after this statement's snapshot (it is no longer closed), or a 公布 job of the cycle was recorded meanwhile
- * (`bulk_jobs_active_uq`), nothing is inserted after the claim and the statement fails on purpose (`RACED`).
+ * (`bulk_jobs_active_uq`), nothing is inserted after the claim and the statement fails on purpose (`RACED`). With an
+ * aggregation named, any change of the cycle's row since the snapshot (another version: a reopen and a new 汇总 leave
+ * it closed, under a newer aggregation the snapshot does not see) does the same.
  */
 export interface FastPublish {
   eventId: string;
@@ -371,12 +376,14 @@ export interface FastPublish {
   messageId: string | undefined;
   now: Date;
   bootstrapAdmins: readonly string[];
+  /** The aggregation the preview showed (its `cycle.closeScoring` audit row's id); none on a button that names none. */
+  aggregationId?: number | null;
 }
 
 const publishSql = `
 with cycle as (
-  -- lockCycle (src/cycles.ts), read here before the lock (taken below)
-  select c.id, c.year, c.status from cycles c where c.id = $5
+  -- lockCycle (src/cycles.ts), read here before the lock (taken below); xmin: which version of the row was read
+  select c.id, c.year, c.status, c.xmin as version from cycles c where c.id = $5
 ),
 running as (
   -- activeBulkJob(tx, 'publish', cycleId): a job already running is the ordinary path's answer
@@ -389,13 +396,16 @@ verdict as (
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
     -- startPublishing: published already, or not yet closed, is refused
     and cycle.status = 'closed'
-    and not exists (select 1 from running) as ok
+    and not exists (select 1 from running)
+    -- startPublishing: the aggregation the button names is the latest (latestAggregation, src/review/results.ts), else refused
+    and ($8::bigint is null or $8::bigint = (select max(a.id) from audit_log a
+      where a.entity = 'cycle' and a.entity_id = $5::text and a.action = 'cycle.closeScoring')) as ok
   from cycle
 ),
 ${claimCte()},
 locked as (
   -- lockCycle's lock, once the event is claimed: the cycle as the last commit left it
-  select c.id, c.year, c.status from cycles c where c.id = $5 and exists (select 1 from claim) for update
+  select c.id, c.year, c.status, c.xmin as version from cycles c where c.id = $5 and exists (select 1 from claim) for update
 ),
 ranked as (
   -- rankedCount (src/review/results.ts): the job's total
@@ -407,7 +417,8 @@ job as (
   insert into bulk_jobs (kind, cycle_id, params, total, created_by, message_id)
   select 'publish', $5, jsonb_build_object('year', l.year), r.n, $3, $6::text
   from locked l cross join ranked r
-  where l.status = 'closed'
+  -- with an aggregation named, the row the verdict read (a newer version may be of a newer aggregation)
+  where l.status = 'closed' and ($8::bigint is null or l.version = (select version from cycle))
   on conflict do nothing
   returning *
 ),
@@ -428,7 +439,7 @@ select coalesce((select ok from verdict), false) as ok,
 export async function fastPublish(database: Database, event: FastPublish): Promise<{ job: BulkJob } | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
-  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.cycleId, event.messageId ?? null, event.now.toISOString()];
+  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.cycleId, event.messageId ?? null, event.now.toISOString(), event.aggregationId ?? null];
   let outcome: CloseOutcome[];
   try {
     [[outcome]] = await pipelined<[CloseOutcome[]], []>(client, [(c) => c.unsafe(publishSql, params as never[], { prepare: true }).execute() as never], []);

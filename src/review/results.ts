@@ -1,6 +1,6 @@
-import { and, asc, eq, gt, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, cycles, honours, organizations, people, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, cycles, honours, organizations, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { type Cycle, cycleScoreSheet, cycleStatusLabel, transitionCycle } from '../cycles.js';
@@ -240,6 +240,8 @@ export interface ScoreRow {
 
 export interface ResultsData {
   cycle: Cycle;
+  /** The 结束评分并汇总 these results come from (none before the first): the preview's 公布结果 names it. */
+  aggregation?: Aggregation;
   sheet: ScoreSheet;
   /** Every application that reached the review, best first (unranked last, by code). */
   rows: ResultRow[];
@@ -307,12 +309,40 @@ export async function rankedCount(tx: Db, cycleId: number): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
+/**
+ * One 结束评分并汇总 of a cycle: its `cycle.closeScoring` audit row, whose id no other aggregation has (a 重开评分 and a
+ * second 汇总 write a new one, even within the same millisecond), and when it ran.
+ */
+export interface Aggregation {
+  id: number;
+  at: Date;
+}
+
+/** The cycle's latest 结束评分并汇总 (its audit row), or undefined when it was never aggregated. */
+export async function latestAggregation(tx: Db, cycleId: number, onlyIf?: SQL): Promise<Aggregation | undefined> {
+  const [row] = await tx
+    .select({ id: auditLog.id, at: auditLog.at })
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(cycleId)), eq(auditLog.action, 'cycle.closeScoring'), onlyIf))
+    .orderBy(desc(auditLog.id))
+    .limit(1);
+  return row;
+}
+
+/** What 公布结果 refuses when its preview is of an aggregation since replaced (a sheet reopened, changed, 汇总 again). */
+export class PreviewOutdated extends UserError {
+  constructor(year: number, when: string | undefined) {
+    super(`${year}年度评审结果已${when ? `于 ${when} ` : ''}重新汇总，与本预览不同：请看下面的最新结果后再公布。`, { kind: 'warning' });
+    this.name = 'PreviewOutdated';
+  }
+}
+
 export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promise<ResultsData> {
   // `onlyIf`: a condition every read also needs (a one-statement path's claim), so a read issued before its statement's
   // verdict was known reads nothing when it went the other way
   const when = (condition: SQL) => (onlyIf ? and(condition, onlyIf)! : condition);
   // issued together: one round trip
-  const [[cycle], apps, scoreRows] = await Promise.all([
+  const [[cycle], apps, scoreRows, aggregated] = await Promise.all([
     tx.select().from(cycles).where(when(eq(cycles.id, cycleId))),
     tx
       .select({ application: applications, team: teams, organization: organizations.name })
@@ -342,10 +372,12 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
       .leftJoin(organizations, eq(organizations.id, people.organizationId))
       .where(when(and(eq(applications.cycleId, cycleId), eq(assignments.status, 'submitted'))!))
       .orderBy(asc(teams.code), asc(assignments.id)),
+    latestAggregation(tx, cycleId, onlyIf),
   ]);
   if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
   return {
     cycle,
+    ...(aggregated ? { aggregation: aggregated } : {}),
     sheet: cycleScoreSheet(cycle),
     rows: apps.map(resultRow),
     scores: scoreRows.map((s) => ({ ...s, total: s.total === null ? null : Number(s.total), scores: (s.scores ?? {}) as Record<string, number> })),

@@ -358,7 +358,11 @@ export const cardSamples: Record<string, Sample> = {
     reminders.digestCard({ kind: 'weekly', period: '2026-W23', overdueExperts: [], openComplaints: { total: 0, oldest: [] }, deadLetters: 0 }),
   ],
 
-  'results.resultsPreviewCard': () => [results.resultsPreviewCard(resultsSummary), results.resultsPreviewCard({ ...resultsSummary, status: 'published' })],
+  'results.resultsPreviewCard': () => [
+    results.resultsPreviewCard(resultsSummary),
+    results.resultsPreviewCard({ ...resultsSummary, aggregationId: 4821 }),
+    results.resultsPreviewCard({ ...resultsSummary, status: 'published' }),
+  ],
   'results.scoresChart': () => [results.scoresChart(resultLines)],
   'results.resultsPublishedCard': () => [results.resultsPublishedCard({ ...resultsSummary, status: 'published', fileName: '2026年度评审结果.xlsx' })],
   'results.teamResultCard': () => [
