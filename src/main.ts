@@ -1,8 +1,8 @@
 import { startBot } from './app.js';
-import { type Config, configOrExit, wsAppIdProblem } from './config.js';
-import { DataDirRefused } from './local/dataDir.js';
+import { configOrExit, wsAppIdProblem } from './config.js';
 import { resetLocalData } from './local/reset.js';
 import { createLogger, safeDatabaseUrl } from './log.js';
+import { startupProblem } from './startup.js';
 
 const config = configOrExit();
 
@@ -35,8 +35,8 @@ function stopApp(started: NonNullable<typeof app>) {
 
 // The handlers come before the start: a signal that arrives while the bot is starting, or the instant it says it
 // listens, stops it cleanly once it is up (the data folder's lock released) instead of killing it by the default
-// action; the deadline counts from the stop.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+// action; the deadline counts from the stop. SIGHUP is the terminal the bot was started in being closed.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
@@ -66,15 +66,3 @@ else {
   if (config.localMode) log.info(`local console: ${app.url}/dev`);
 }
 
-/** One line naming the variable behind a failed start, where one is to blame. */
-function startupProblem(err: unknown, c: Config): string {
-  if (err instanceof DataDirRefused) return err.message;
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e?.code ?? e?.cause?.code;
-  const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];
-  if (code === 'EADDRINUSE' || code === 'EACCES') return `PORT ${c.PORT} on HOST ${c.HOST} cannot be used (${code})`;
-  if (code === 'EADDRNOTAVAIL' || (code === 'ENOTFOUND' && !c.DATABASE_URL)) return `HOST ${c.HOST} is not an address of this machine (${code})`;
-  if (c.DATABASE_URL) return `DATABASE_URL ${safeDatabaseUrl(c.DATABASE_URL)} cannot be used: ${message}`;
-  if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EACCES' || code === 'EROFS') return `DATA_DIR ${c.DATA_DIR} cannot hold the database (${code})`;
-  return message;
-}

@@ -184,6 +184,8 @@ const PGLITE_ENTRIES = new Set([
   'PG_VERSION', 'base', 'global', 'pg_commit_ts', 'pg_dynshmem', 'pg_hba.conf', 'pg_ident.conf', 'pg_logical', 'pg_multixact', 'pg_notify',
   'pg_replslot', 'pg_serial', 'pg_snapshots', 'pg_stat', 'pg_stat_tmp', 'pg_subtrans', 'pg_tblspc', 'pg_twophase', 'pg_wal', 'pg_xact',
   'postgresql.auto.conf', 'postgresql.conf',
+  // left behind by a run that did not stop cleanly (killed, the terminal closed, a failed start)
+  'postmaster.pid', 'postmaster.opts',
 ]);
 
 /** A folder made before the bot wrote its marker: a PGlite cluster and nothing else; it gets the marker at start. */

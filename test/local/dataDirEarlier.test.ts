@@ -28,6 +28,15 @@ describe('a data folder from before the marker', () => {
     expect(existsSync(join(dir, 'base', 'user-data'))).toBe(true);
   });
 
+  it('is taken as the bot’s own after a run that did not stop cleanly (postmaster.pid left behind)', () => {
+    const dir = earlierCluster('crashed');
+    writeFileSync(join(dir, 'postmaster.pid'), '-42\n/pglite/data\n1796204626\n5432\n\n\n       20         1\n');
+    writeFileSync(join(dir, 'postmaster.opts'), 'postgres\n');
+    const lock = claimDataDir(dir);
+    lock.release();
+    expect(existsSync(join(dir, MARKER_FILE))).toBe(true);
+  });
+
   it('is still refused when anything but the cluster is in it', () => {
     const dir = earlierCluster('mixed');
     writeFileSync(join(dir, 'thesis.docx'), 'a user file');

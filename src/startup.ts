@@ -1,0 +1,18 @@
+import type { Config } from './config.js';
+import { DataDirRefused } from './local/dataDir.js';
+import { safeDatabaseUrl } from './log.js';
+
+/** One line naming the variable behind a failed start, where one is to blame. */
+export function startupProblem(err: unknown, c: Config): string {
+  if (err instanceof DataDirRefused) return err.message;
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e?.code ?? e?.cause?.code;
+  const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];
+  const syscall = (e as { syscall?: string })?.syscall ?? (e?.cause as { syscall?: string } | undefined)?.syscall;
+  // EACCES is the port's only from listen(); from a file it is the data folder's
+  if (code === 'EADDRINUSE' || (code === 'EACCES' && syscall === 'listen')) return `PORT ${c.PORT} on HOST ${c.HOST} cannot be used (${code})`;
+  if (code === 'EADDRNOTAVAIL' || (code === 'ENOTFOUND' && !c.DATABASE_URL)) return `HOST ${c.HOST} is not an address of this machine (${code})`;
+  if (c.DATABASE_URL) return `DATABASE_URL ${safeDatabaseUrl(c.DATABASE_URL)} cannot be used: ${message}`;
+  if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EACCES' || code === 'EROFS') return `DATA_DIR ${c.DATA_DIR} cannot hold the database (${code})`;
+  return message;
+}
