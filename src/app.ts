@@ -161,6 +161,8 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     void wsClient.start({ eventDispatcher });
   }
   if (opts.runDispatcher !== false) {
+    // PGlite is this process's alone (its DATA_DIR lock): what the last run left mid-send goes out now, not in a minute
+    if (database.kind === 'pglite') await dispatcher.releaseAbandoned();
     dispatcher.start();
     bulkJobs.start();
   }

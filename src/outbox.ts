@@ -451,6 +451,17 @@ export class OutboxDispatcher {
   }
 
   /** Runs until nothing is due or in flight; for tests, scripts and shutdown. */
+  /**
+   * Rows left \`sending\` by a process that died mid-send, given back now instead of when their lease runs out (a
+   * minute): only where this process is the only one on the database (PGlite, one process per DATA_DIR), so no
+   * other holds them. Sent again with the same uuid, Feishu keeps the first.
+   */
+  async releaseAbandoned(): Promise<number> {
+    const rows = await this.deps.db.update(outbox).set({ status: 'pending', nextAttemptAt: new Date() }).where(eq(outbox.status, 'sending')).returning({ id: outbox.id });
+    if (rows.length) this.deps.log.info({ rows: rows.length }, 'outbox rows left sending by the last run given back');
+    return rows.length;
+  }
+
   async drain(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {

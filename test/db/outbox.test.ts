@@ -147,3 +147,17 @@ describe('outbox', () => {
     expect(Number(n)).toBe(120);
   });
 });
+
+describe('rows a dead process left sending', () => {
+  it('are given back at once where this process is the database’s only one (PGlite at start), and sent', async () => {
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'abandoned:1', to: { openId: 'ou_abandoned' }, card: card(1) }));
+    // as a process that claimed it and died before Feishu answered leaves it: sending, claimed a moment ago
+    await h.db.db.update(outbox).set({ status: 'sending', claimedAt: new Date(), attempts: 1 }).where(eq(outbox.dedupeKey, 'abandoned:1'));
+    expect(await h.app.dispatcher.releaseAbandoned()).toBe(1);
+    const [row] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'abandoned:1'));
+    expect(row.status).toBe('pending');
+    await h.drain();
+    expect(h.fake.messages.filter((m) => m.receiveId === 'ou_abandoned')).toHaveLength(1);
+    expect(await h.app.dispatcher.releaseAbandoned()).toBe(0);
+  });
+});
