@@ -296,7 +296,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
       const again = JSON.stringify(asked[0].card!.data);
       expect(again).toContain('确认退回（不参加本年度评审）');
       expect(again).toContain('缺少 QC 活动记录');
-      expect(again).toMatch(/"action":"endorse\.return","applicationId":\d+,"late":true/);
+      expect(again).toMatch(/"action":"endorse\.return","applicationId":\d+,"submitted":\d+,"late":true/);
       for (const { db } of sides()) expect((await db.select().from(applications).where(eq(applications.id, applicationId)))[0].status).toBe('submitted');
 
       const eventId = randomEventId();
