@@ -226,13 +226,17 @@ export function notALeaderCard(): Card {
   });
 }
 
-/** To the administrators: an application recommended by its organisation waits for the formal check. */
-export function formalCheckRequestCard(a: ApplicationSummary): Card {
+/** To the administrators: an application recommended by its organisation (by `recommendedBy`, when known) waits for the formal check. */
+export function formalCheckRequestCard(a: ApplicationSummary, recommendedBy?: string): Card {
   return card({
     title: '新的申报待形式审查',
     template: 'violet',
     elements: [
-      markdown(md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐，等待协会形式审查。`),
+      markdown(
+        recommendedBy
+          ? md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐（${recommendedBy}），等待协会形式审查。`
+          : md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐，等待协会形式审查。`,
+      ),
       buttonRow([button({ text: '去审查', type: 'primary', value: { action: 'check.list' } })]),
     ],
   });
@@ -280,10 +284,10 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
 export const formalCheckReasonField = (applicationId: number) => `reason_${applicationId}`;
 
 /**
- * 形式审查: the association's list of recommended applications. `notice`: why the list was drawn again (a click on an
- * earlier submission's copy), not an error.
+ * 形式审查: the association's list of recommended applications, each with its organisation's opinion and who gave it
+ * (`recommendedBy`). `notice`: why the list was drawn again (a click on an earlier submission's copy), not an error.
  */
-export function formalCheckCard(opts: { year: number; items: (ApplicationSummary & { opinion?: string })[]; total: number; error?: FormError; notice?: string }): Card {
+export function formalCheckCard(opts: { year: number; items: (ApplicationSummary & { opinion?: string; recommendedBy?: string })[]; total: number; error?: FormError; notice?: string }): Card {
   const elements: Element[] = [];
   if (opts.error) elements.push(markdown(md`<font color='red'>**请修改：** ${opts.error.message}</font>`));
   if (opts.notice) elements.push(markdown(md`<font color='orange'>**请注意：** ${opts.notice}</font>`));
@@ -293,7 +297,8 @@ export function formalCheckCard(opts: { year: number; items: (ApplicationSummary
     elements.push(
       summaryFields(a),
       // six full opinions would pass Feishu's 30 KB: the list shows the start of each
-      ...(a.opinion ? [markdown(md`**单位推荐意见**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
+      // who confirmed for the organisation (第十五条) beside what they wrote
+      ...(a.opinion ? [markdown(md`**单位推荐意见${a.recommendedBy ? md`（${a.recommendedBy}）` : ''}**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
       ...formDisplayElements(a.display.filter((r) => r.kind === 'url' && r.text)),
       // Feishu wants every name unique across the card, so each application's fields carry its id
       form(`check_${a.id}`, [

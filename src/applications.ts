@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { ApplicationSummary } from '../cards/applications.js';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
+import { applications, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
@@ -562,10 +562,12 @@ export async function awaitingFormalCheck(tx: Db) {
 export function awaitingFormalCheckQuery(tx: Db) {
   const running = tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...runningStatuses]));
   return tx
-    .select({ application: applications, team: teams, organization: organizations.name })
+    .select({ application: applications, team: teams, organization: organizations.name, recommenderName: people.name })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    // who recommended for the organisation (第十五条), by name where the bot knows one
+    .leftJoin(people, eq(people.openId, sql`${applications.endorsement} ->> 'by'`))
     .where(and(inArray(applications.cycleId, running), eq(applications.status, 'recommended')))
     .orderBy(asc(applications.submittedAt), asc(applications.id));
 }
@@ -601,6 +603,13 @@ export function summaryOf(application: Application, team: Team, organization: st
 export function opinionOf(application: Application): string | undefined {
   const e = application.endorsement as { opinion?: string; decision?: string } | null;
   return e?.opinion;
+}
+
+/** Who recommended for the organisation: their name (people.name), else the open_id the endorsement stores; undefined before a recommendation. */
+export function recommenderOf(application: Application, name: string | null | undefined): string | undefined {
+  const by = (application.endorsement as { by?: unknown } | null)?.by;
+  if (typeof by !== 'string' || !by) return undefined;
+  return name?.trim() || by;
 }
 
 /** Code and name of the teams of some applications, by application id (a report names what is unfilled). */

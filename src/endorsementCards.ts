@@ -1,5 +1,7 @@
 import { endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
+import { inArray } from 'drizzle-orm';
+import { people } from '../db/schema.js';
 import {
   applicationForm,
   applicationStatusNames,
@@ -7,6 +9,7 @@ import {
   applicationsWithNames,
   type EndorsementDecision,
   endorsementForm,
+  recommenderOf,
   resubmittable,
   submissionOf,
   summaryOf,
@@ -125,14 +128,25 @@ export function endorsementLeaderNoticeRenderer(db: Db, day: SendDay): CardRende
   };
 }
 
-/** Draws the administrators' requests for the formal check of a claimed batch (one read). */
+/** The names of the people who recommended (the endorsements' `by`), by open_id: one read. */
+async function recommenderNames(db: Db, rows: Iterable<{ application: { endorsement: unknown } }>): Promise<Map<string, string | null>> {
+  const ids = [...new Set([...rows].map((r) => (r.application.endorsement as { by?: unknown } | null)?.by).filter((by): by is string => typeof by === 'string' && by !== ''))];
+  if (!ids.length) return new Map();
+  const found = await db.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, ids));
+  return new Map(found.map((p) => [p.openId, p.name]));
+}
+
+/** Draws the administrators' requests for the formal check of a claimed batch (two reads): who recommended is named. */
 export function formalCheckRequestRenderer(db: Db): CardRenderer {
   return async (specs) => {
     const rows = await applicationsByIds(db, specs);
+    const names = await recommenderNames(db, rows.values());
     return specs.map((spec): RenderedCard => {
       const row = rows.get(Number(spec.applicationId));
       if (!row) return { drop: `申报 ${String(spec.applicationId)} 不存在` };
-      return { card: formalCheckRequestCard(summaryOf({ ...row.application, status: endorsedStatus.recommend }, row.team, row.organization, row.year)) };
+      const by = (row.application.endorsement as { by?: unknown } | null)?.by;
+      const recommendedBy = recommenderOf(row.application, typeof by === 'string' ? names.get(by) : undefined);
+      return { card: formalCheckRequestCard(summaryOf({ ...row.application, status: endorsedStatus.recommend }, row.team, row.organization, row.year), recommendedBy) };
     });
   };
 }

@@ -1,5 +1,5 @@
 import { formalCheckCard, formalCheckReasonField } from '../../cards/applications.js';
-import { awaitingFormalCheck, formalCheck, opinionOf, readReturnReason, ResubmittedSince, summaryOf } from '../../src/applications.js';
+import { awaitingFormalCheck, formalCheck, opinionOf, readReturnReason, recommenderOf, ResubmittedSince, summaryOf } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { fastFormalCheck } from '../../src/fast/formalCheck.js';
 import { formalCheckNotices } from '../../src/formalCheckNotices.js';
@@ -13,14 +13,18 @@ import { seenSubmission } from './endorse.js';
 const PAGE = 6;
 
 /**
- * The list as read: the running cycle's year, the applications waiting (the first page shown). A refusal is shown
- * as an error, or as a notice when a click came from an earlier submission's copy.
+ * The list as read: the running cycle's year, the applications waiting (the first page shown), each with who
+ * recommended it. A refusal is shown as an error, or as a notice when a click came from an earlier submission's copy.
  */
 function checkList(year: number, rows: Awaited<ReturnType<typeof awaitingFormalCheck>>, error?: UserError) {
   return formalCheckCard({
     year,
     total: rows.length,
-    items: rows.slice(0, PAGE).map((r) => ({ ...summaryOf(r.application, r.team, r.organization, year), opinion: opinionOf(r.application) })),
+    items: rows.slice(0, PAGE).map((r) => ({
+      ...summaryOf(r.application, r.team, r.organization, year),
+      opinion: opinionOf(r.application),
+      recommendedBy: recommenderOf(r.application, r.recommenderName),
+    })),
     error: error && !(error instanceof ResubmittedSince) ? { message: error.message, field: error.opts.field } : undefined,
     notice: error instanceof ResubmittedSince ? error.message : undefined,
   });

@@ -40,7 +40,7 @@ export interface FastFormalCheck {
 export interface FormalCheckDone {
   year: number;
   teamName: string;
-  awaiting: { application: Application; team: Team; organization: string }[];
+  awaiting: { application: Application; team: Team; organization: string; recommenderName: string | null }[];
   /** Outbox rows the statement added. */
   queued: number;
 }

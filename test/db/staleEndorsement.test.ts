@@ -13,8 +13,8 @@ import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } fr
  * contact keeps two copies of the request (the p2p message and the one 待确认申报 opened), returns on one, the leader
  * changes the application and submits it again: 推荐 or 退回 on the other, older copy is refused and the card redrawn
  * with what was submitted last, from which 推荐 works. The same for 受理 on an old copy of the formal-check list once
- * the application was returned, submitted and recommended again. Both modes: with the one-statement paths on (they
- * run on PostgreSQL) and off.
+ * the application was returned, submitted and recommended again. The list and the administrators' notice name who
+ * recommended. Both modes: with the one-statement paths on (they run on PostgreSQL) and off.
  */
 
 const PG = testDatabaseKind() === 'postgres';
@@ -106,6 +106,10 @@ describe.each(['fast', 'ordinary'] as const)('a decision on an old copy of a car
     expect(done.body.toast).toEqual({ type: 'success', content: '已推荐，报协会形式审查' });
     expect(done.fast).toBe(PG && mode === 'fast');
     expect(await statusOf(db, applicationId)).toBe('recommended');
+
+    // the administrators' notice names who recommended
+    const notice = h.fake.messages.filter((m) => m.receiveId === ADMIN && m.msgType === 'interactive' && cardText(m.content).includes('旧卡测试班')).at(-1);
+    expect(cardText(notice?.content)).toContain('已经单位推荐（联系人）');
   });
 
   it('受理 on a copy of the formal-check list from before the application was returned, submitted and recommended again is refused', async () => {
@@ -117,6 +121,9 @@ describe.each(['fast', 'ordinary'] as const)('a decision on an old copy of a car
     const seen = buttons(listA, applicationId);
     expect(seen['check.accept'].submitted).toEqual(expect.any(Number));
     expect(buttons(listB, applicationId)).toEqual(seen);
+    // the organisation's opinion with who gave it: the contact persona (联系人), and 其他联系人 for the fixture's team C
+    expect(cardText(listA)).toContain('单位推荐意见（联系人）');
+    expect(cardText(listA)).toContain('单位推荐意见（其他联系人）');
 
     // returned on one copy; submitted again changed, recommended again
     const returned = await click(ADMIN, buttons(listB, applicationId)['check.return'], { [`reason_${applicationId}`]: '材料链接无法打开' });
@@ -143,7 +150,7 @@ describe.each(['fast', 'ordinary'] as const)('a decision on an old copy of a car
       expect(await auditRows(db)).toBe(audits);
       const redrawn = stale.body.card!.data;
       expect(cardText(redrawn)).toContain('冷补料修补工法（第三稿）');
-      expect(cardText(redrawn)).toContain('已按协会意见补充');
+      expect(cardText(redrawn)).toContain('单位推荐意见（联系人）**：已按协会意见补充');
       expect(buttons(redrawn, applicationId)['check.accept'].submitted).not.toBe(seen['check.accept'].submitted);
     }
 
@@ -152,6 +159,8 @@ describe.each(['fast', 'ordinary'] as const)('a decision on an old copy of a car
     const accepted = await click(ADMIN, fresh['check.accept']);
     expect(accepted.body.toast).toEqual({ type: 'success', content: '已受理：旧卡测试班' });
     expect(accepted.fast).toBe(PG && mode === 'fast');
+    // the list answered (read back by the one statement's path too) still names who recommended the others
+    expect(cardText(accepted.body.card!.data)).toContain('单位推荐意见（其他联系人）');
     expect(await statusOf(db, applicationId)).toBe('accepted');
   });
 
@@ -163,5 +172,13 @@ describe.each(['fast', 'ordinary'] as const)('a decision on an old copy of a car
     const old = await click(personas.contact, { action: 'endorse.recommend', applicationId: f.appA }, { truthful: true, opinion: '同意推荐' });
     expect(old.body.toast?.type).toBe('success');
     expect(await statusOf(db, f.appA)).toBe('recommended');
+  });
+
+  it('a recommender the bot has no name for is named by open_id', async () => {
+    const db = h.db.db;
+    // its _ entity-escaped, as all card text is
+    await db.update(applications).set({ endorsement: { decision: 'recommend', truthful: true, opinion: '同意推荐', by: 'ou_unnamed000000000000000000000001' } }).where(eq(applications.id, f.appC));
+    const list = ((await h.click(ADMIN, { action: 'check.list' })) as Body).card!.data;
+    expect(cardText(list)).toContain('单位推荐意见（ou&#95;unnamed000000000000000000000001）');
   });
 });

@@ -260,13 +260,13 @@ export const cardSamples: Record<string, Sample> = {
     applications.formalCheckCard({ year: 2026, items: [], total: 0 }),
     applications.formalCheckCard({
       year: 2026,
-      items: [{ ...application, submitted: Date.parse('2026-03-05T10:20:00+08:00'), opinion: '已按协会意见补充' }],
+      items: [{ ...application, submitted: Date.parse('2026-03-05T10:20:00+08:00'), opinion: '已按协会意见补充', recommendedBy: '李联系人' }],
       total: 1,
       notice: '养护一班的申报已于 2026年3月5日 10:20 重新提交并重新推荐，内容可能已修改：请看最新内容后再审查。',
     }),
   ],
   'applications.endorsementListCard': () => [applications.endorsementListCard([application]), applications.endorsementListCard([])],
-  'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application)],
+  'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application), applications.formalCheckRequestCard(application, '李联系人')],
   'applications.notALeaderCard': () => [applications.notALeaderCard()],
 
   'complaints.complaintAlertCard': () => [
