@@ -23,8 +23,9 @@ import type { CardRenderer, CardSpec, Destination, OutgoingMessage, RenderedCard
 /**
  * 请确认申报材料 (第十五条): the card a submitted application sends its organisation contact, drawn when it is
  * sent. The row holds what the leader submitted (`form`, and when: `submitted`, epoch ms, which the card's buttons
- * carry), the application and the year; the team's name, code and organisation are read then. Both 提交 paths queue this spec (the ordinary one and the one-statement
- * `src/fast/apply.ts`, which cannot wait for TypeScript to draw a card), so the contact gets the same card.
+ * carry), the application and the year; the team's name, code and organisation are read then. Both 提交 paths
+ * queue this spec (the ordinary one and the one-statement `src/fast/apply.ts`, which cannot wait for TypeScript to
+ * draw a card), so the contact gets the same card.
  */
 
 export const ENDORSEMENT_REQUEST_CARD = 'endorsementRequest';

@@ -130,7 +130,8 @@ export const revocationBarSql = `case
 
 /**
  * 提交申报 (submitApplication). $7 the form (parseForm), $8 its declarations, $9 now, $10 the card kind of the
- * request, $11 the request's due time, $12 now in epoch milliseconds (the request's `submitted`: submissionOf). As in saveSql, the insert has no "on conflict". The contact's request is `endorsementRequestMessage`
+ * request, $11 the request's due time, $12 now in epoch milliseconds (the request's `submitted`: submissionOf). As in
+ * saveSql, the insert has no "on conflict". The contact's request is `endorsementRequestMessage`
  * (src/endorsementCards.ts): its key `endorse:request:<application>:<event>` is outboxSpecsSql's key and
  * destination key, the event id standing as the destination's (one contact per submit).
  */
