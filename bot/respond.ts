@@ -69,6 +69,31 @@ export const id = z.unknown().transform((v, c) => {
   return n;
 });
 
+/** An instant a button carries (epoch milliseconds, a number or its digits), or undefined. */
+function parseMillis(v: unknown): number | undefined {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{1,15}$/.test(v) ? Number(v) : Number.NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** An instant in a card action's value schema (epoch milliseconds): which version of a row the card showed. */
+export const millis = z.unknown().transform((v, c) => {
+  const n = parseMillis(v);
+  if (n === undefined) {
+    c.addIssue({ code: 'custom', message: staleButtonMessage });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/**
+ * The instant under `key` as `millis` reads it, for a fast path that sees the raw value: undefined when the button
+ * has no such key, null when it has one that does not read (the value schema refuses it on the ordinary path).
+ */
+export function millisOrAbsent(value: Record<string, unknown>, key: string): number | undefined | null {
+  if (value[key] === undefined) return undefined;
+  return parseMillis(value[key]) ?? null;
+}
+
 /** A button's value: the keys named are parsed, anything else (the verb, a page) passes as it is. */
 export const values = <S extends z.ZodRawShape>(shape: S) => z.looseObject(shape);
 

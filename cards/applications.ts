@@ -73,7 +73,12 @@ export interface ApplicationSummary {
   display: DisplayRow[];
   /** The team's contact was imported and has not yet messaged the bot: nothing reaches them until they do. */
   contactPending?: boolean;
+  /** Which submission the card shows (submitted_at, epoch milliseconds): its decision buttons carry it, so an old copy cannot decide on a newer one. */
+  submitted?: number;
 }
+
+/** What a decision button carries besides its verb: the application and, when known, the submission the card shows. */
+const decidesOn = (a: Pick<ApplicationSummary, 'id' | 'submitted'>) => ({ applicationId: a.id, ...(a.submitted !== undefined ? { submitted: a.submitted } : {}) });
 
 const isShort = (r: DisplayRow) => r.kind !== 'longText' && r.kind !== 'url';
 
@@ -166,26 +171,36 @@ export function applicationClosedCard(opts: { year?: number; team: Pick<Applicat
   });
 }
 
-/** To the organisation contact (第十五条): confirm the materials and recommend, or return. */
-export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean }): Card {
+/**
+ * To the organisation contact (第十五条): confirm the materials and recommend, or return. `resubmitted`: the error says a
+ * click came from a copy of an earlier submission, and this card shows the latest.
+ */
+export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean }): Card {
   const error = opts.error;
   // past the deadline a return takes the application out of the year: asked once (LateReturn), then confirmed
   const returnButton = opts.lateReturn
-    ? submitButton({ text: '确认退回（不参加本年度评审）', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id, late: true } })
-    : submitButton({ text: '退回修改', name: 'return', type: 'danger', value: { action: 'endorse.return', applicationId: a.id } });
+    ? submitButton({ text: '确认退回（不参加本年度评审）', name: 'return', type: 'danger', value: { action: 'endorse.return', ...decidesOn(a), late: true } })
+    : submitButton({ text: '退回修改', name: 'return', type: 'danger', value: { action: 'endorse.return', ...decidesOn(a) } });
+  const banner = !error
+    ? []
+    : opts.lateReturn
+      ? [markdown(md`<font color='orange'>**请确认：** ${error.message}</font>`)]
+      : opts.resubmitted
+        ? [markdown(md`<font color='orange'>**请注意：** ${error.message}</font>`)]
+        : [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)];
   return card({
     title: `请确认申报材料：${a.team.name}`,
     subtitle: `${a.year} 年度质量信得过班组申报`,
     template: 'orange',
     elements: [
-      ...(error ? [markdown(opts.lateReturn ? md`<font color='orange'>**请确认：** ${error.message}</font>` : md`<font color='red'>**请修改：** ${error.message}</font>`)] : []),
+      ...banner,
       markdown('第十五条：申报材料由所在单位确认，并填写推荐意见，再报协会。'),
       ...applicationDetails(a),
       hr(),
       form('endorsement', [
         ...formInputs(opts.descriptor, opts.values),
         buttonRow([
-          submitButton({ text: '推荐', name: 'recommend', value: { action: 'endorse.recommend', applicationId: a.id } }),
+          submitButton({ text: '推荐', name: 'recommend', value: { action: 'endorse.recommend', ...decidesOn(a) } }),
           returnButton,
         ]),
       ]),
@@ -211,13 +226,17 @@ export function notALeaderCard(): Card {
   });
 }
 
-/** To the administrators: an application recommended by its organisation waits for the formal check. */
-export function formalCheckRequestCard(a: ApplicationSummary): Card {
+/** To the administrators: an application recommended by its organisation (by `recommendedBy`, when known) waits for the formal check. */
+export function formalCheckRequestCard(a: ApplicationSummary, recommendedBy?: string): Card {
   return card({
     title: '新的申报待形式审查',
     template: 'violet',
     elements: [
-      markdown(md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐，等待协会形式审查。`),
+      markdown(
+        recommendedBy
+          ? md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐（${recommendedBy}），等待协会形式审查。`
+          : md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐，等待协会形式审查。`,
+      ),
       buttonRow([button({ text: '去审查', type: 'primary', value: { action: 'check.list' } })]),
     ],
   });
@@ -264,24 +283,29 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
 /** The name of one application's 退回原因 field in the formal-check list. */
 export const formalCheckReasonField = (applicationId: number) => `reason_${applicationId}`;
 
-/** 形式审查: the association's list of recommended applications. */
-export function formalCheckCard(opts: { year: number; items: (ApplicationSummary & { opinion?: string })[]; total: number; error?: FormError }): Card {
+/**
+ * 形式审查: the association's list of recommended applications, each with its organisation's opinion and who gave it
+ * (`recommendedBy`). `notice`: why the list was drawn again (a click on an earlier submission's copy), not an error.
+ */
+export function formalCheckCard(opts: { year: number; items: (ApplicationSummary & { opinion?: string; recommendedBy?: string })[]; total: number; error?: FormError; notice?: string }): Card {
   const elements: Element[] = [];
   if (opts.error) elements.push(markdown(md`<font color='red'>**请修改：** ${opts.error.message}</font>`));
+  if (opts.notice) elements.push(markdown(md`<font color='orange'>**请注意：** ${opts.notice}</font>`));
   if (!opts.items.length) elements.push(markdown('没有待形式审查的申报。'));
   for (const [i, a] of opts.items.entries()) {
     if (i > 0) elements.push(hr());
     elements.push(
       summaryFields(a),
       // six full opinions would pass Feishu's 30 KB: the list shows the start of each
-      ...(a.opinion ? [markdown(md`**单位推荐意见**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
+      // who confirmed for the organisation (第十五条) beside what they wrote
+      ...(a.opinion ? [markdown(md`**单位推荐意见${a.recommendedBy ? md`（${a.recommendedBy}）` : ''}**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
       ...formDisplayElements(a.display.filter((r) => r.kind === 'url' && r.text)),
       // Feishu wants every name unique across the card, so each application's fields carry its id
       form(`check_${a.id}`, [
         textInput({ name: formalCheckReasonField(a.id), label: '退回原因（退回时必填）', maxLength: 500 }),
         buttonRow([
-          submitButton({ text: '受理', name: `accept_${a.id}`, value: { action: 'check.accept', applicationId: a.id } }),
-          submitButton({ text: '退回', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', applicationId: a.id } }),
+          submitButton({ text: '受理', name: `accept_${a.id}`, value: { action: 'check.accept', ...decidesOn(a) } }),
+          submitButton({ text: '退回', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', ...decidesOn(a) } }),
         ]),
       ]),
     );

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { ApplicationSummary } from '../cards/applications.js';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, cycles, honours, organizations, teamMembers, teams } from '../db/schema.js';
+import { applications, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
@@ -380,6 +380,28 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
 /** A second 提交 of an application already on its way. */
 export const submittedAlready = (applicationId: number) => new AlreadyDone('提交', { action: 'application.submit', entity: 'application', entityId: applicationId });
 
+/** Which submission of an application a card shows: when it was last submitted, in epoch milliseconds (its buttons carry it as `submitted`). */
+export const submissionOf = (application: Pick<Application, 'submittedAt'>): number | undefined => application.submittedAt?.getTime();
+
+/** The submission a clicked card showed (`submitted` on its button), and the zone its refusal names the time in. */
+export interface SeenSubmission {
+  at: number;
+  timezone: string;
+}
+
+/** A decision clicked on a card drawn from an earlier submission: the application was submitted again since, and may say other things now. */
+export class ResubmittedSince extends UserError {
+  constructor(message: string) {
+    super(message, { kind: 'info' });
+  }
+}
+
+/** Refuses a decision made on a card of an earlier submission than the row's; a card without the key (drawn before cards carried it) passes. */
+function requireSeenSubmission(application: Application, seen: SeenSubmission | undefined, says: (at: string) => string): void {
+  if (!seen || submissionOf(application) === seen.at) return;
+  throw new ResubmittedSince(says(application.submittedAt ? formatDateTimeZh(application.submittedAt, seen.timezone) : ''));
+}
+
 /** A second click on a transition this actor already made (推荐, 受理…), or undefined. */
 function madeAlready(transition: ApplicationTransition, application: Application, what: string, by?: string): AlreadyDone | undefined {
   if (!applicationMachine.reached(transition, application.status as ApplicationStatus)) return undefined;
@@ -439,6 +461,7 @@ export async function endorseApplication(
   values: Record<string, unknown>,
   now: Date,
   late?: { today: string; confirmed: boolean },
+  seen?: SeenSubmission,
 ) {
   // issued together: one round trip (the membership is found through the application's team)
   const [row, [own]] = await Promise.all([
@@ -460,6 +483,10 @@ export async function endorseApplication(
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;
   reviewStillTakes(row.cycle, `不能再${what}这份申报`);
+  // returned, changed and submitted again since the card was drawn: the contact decides on what they have seen (第十五条)
+  if (row.application.status === 'submitted') {
+    requireSeenSubmission(row.application, seen, (at) => `这份申报已于 ${at} 重新提交，内容可能已修改：请看本卡片上的最新内容后再${what}。`);
+  }
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor, ['org_contact']);
   const input = endorsementInput(decision, values);
   if (decision === 'return' && late && !late.confirmed && !resubmittable(row.cycle, late.today)) throw new LateReturn(row.cycle);
@@ -493,7 +520,7 @@ function reviewStillTakes(cycle: { year: number; status: string }, what: string)
 }
 
 /** 形式审查 by the association: accept into the review, or return with a reason. */
-export async function formalCheck(tx: Db, actor: Actor, applicationId: number, decision: 'accept' | 'return', reason: string | undefined, now: Date) {
+export async function formalCheck(tx: Db, actor: Actor, applicationId: number, decision: 'accept' | 'return', reason: string | undefined, now: Date, seen?: SeenSubmission) {
   const row = await getApplication(tx, applicationId);
   if (!row) throw new UserError('找不到该申报。');
   const transition = decision === 'accept' ? 'accept' : 'returnByAssociation';
@@ -504,6 +531,10 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
   const done = madeAlready(transition, row.application, what);
   if (done) throw done;
   reviewStillTakes(row.cycle, `不能再${what}申报`);
+  // returned, submitted again and recommended again since the list was drawn: the association checks what it has seen
+  if (row.application.status === 'recommended') {
+    requireSeenSubmission(row.application, seen, (at) => `${row.team.name}的申报已于 ${at} 重新提交并重新推荐，内容可能已修改：请看最新内容后再审查。`);
+  }
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor);
   const note = decision === 'return' ? readReturnReason(reason) : undefined;
   const [application] = await tx
@@ -531,10 +562,12 @@ export async function awaitingFormalCheck(tx: Db) {
 export function awaitingFormalCheckQuery(tx: Db) {
   const running = tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...runningStatuses]));
   return tx
-    .select({ application: applications, team: teams, organization: organizations.name })
+    .select({ application: applications, team: teams, organization: organizations.name, recommenderName: people.name })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    // who recommended for the organisation (第十五条), by name where the bot knows one
+    .leftJoin(people, eq(people.openId, sql`${applications.endorsement} ->> 'by'`))
     .where(and(inArray(applications.cycleId, running), eq(applications.status, 'recommended')))
     .orderBy(asc(applications.submittedAt), asc(applications.id));
 }
@@ -561,6 +594,7 @@ export function summaryOf(application: Application, team: Team, organization: st
     decision: application.status === 'decided' ? application.decision : null,
     team: { id: team.id, name: team.name, code: team.code, organization },
     display: formDisplay(applicationForm, application.form as Record<string, unknown> | null),
+    ...(application.submittedAt ? { submitted: submissionOf(application) } : {}),
     ...(team.contactOpenId.startsWith('pending:') ? { contactPending: true } : {}),
   };
 }
@@ -569,6 +603,13 @@ export function summaryOf(application: Application, team: Team, organization: st
 export function opinionOf(application: Application): string | undefined {
   const e = application.endorsement as { opinion?: string; decision?: string } | null;
   return e?.opinion;
+}
+
+/** Who recommended for the organisation: their name (people.name), else the open_id the endorsement stores; undefined before a recommendation. */
+export function recommenderOf(application: Application, name: string | null | undefined): string | undefined {
+  const by = (application.endorsement as { by?: unknown } | null)?.by;
+  if (typeof by !== 'string' || !by) return undefined;
+  return name?.trim() || by;
 }
 
 /** Code and name of the teams of some applications, by application id (a report names what is unfilled). */

@@ -1,6 +1,19 @@
 import { endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
-import { applicationForm, applicationStatusNames, type ApplicationStatus, applicationsWithNames, type EndorsementDecision, endorsementForm, resubmittable, summaryOf } from './applications.js';
+import { inArray } from 'drizzle-orm';
+import { people } from '../db/schema.js';
+import {
+  applicationForm,
+  applicationStatusNames,
+  type ApplicationStatus,
+  applicationsWithNames,
+  type EndorsementDecision,
+  endorsementForm,
+  recommenderOf,
+  resubmittable,
+  submissionOf,
+  summaryOf,
+} from './applications.js';
 import { todayIn } from './dates.js';
 import type { SendDay } from './jobs/reminderCards.js';
 import { formDisplay } from './forms.js';
@@ -9,21 +22,26 @@ import type { CardRenderer, CardSpec, Destination, OutgoingMessage, RenderedCard
 
 /**
  * 请确认申报材料 (第十五条): the card a submitted application sends its organisation contact, drawn when it is
- * sent. The row holds what the leader submitted (`form`), the application and the year; the team's name, code
- * and organisation are read then. Both 提交 paths queue this spec (the ordinary one and the one-statement
- * `src/fast/apply.ts`, which cannot wait for TypeScript to draw a card), so the contact gets the same card.
+ * sent. The row holds what the leader submitted (`form`, and when: `submitted`, epoch ms, which the card's buttons
+ * carry), the application and the year; the team's name, code and organisation are read then. Both 提交 paths
+ * queue this spec (the ordinary one and the one-statement `src/fast/apply.ts`, which cannot wait for TypeScript to
+ * draw a card), so the contact gets the same card.
  */
 
 export const ENDORSEMENT_REQUEST_CARD = 'endorsementRequest';
 
 /** The spec of the request for one submitted application; `src/fast/apply.ts` builds the same object in SQL. */
-export function endorsementRequestSpec(applicationId: number, year: number, form: unknown): CardSpec {
-  return { kind: ENDORSEMENT_REQUEST_CARD, applicationId, year, form };
+export function endorsementRequestSpec(applicationId: number, year: number, form: unknown, submitted: number | undefined): CardSpec {
+  return { kind: ENDORSEMENT_REQUEST_CARD, applicationId, year, form, ...(submitted !== undefined ? { submitted } : {}) };
 }
 
 /** The request to the contact, keyed as it always was (one per submit event). */
-export function endorsementRequestMessage(application: { id: number; form: unknown }, year: number, contactOpenId: string, eventId: string): OutgoingMessage {
-  return { dedupeKey: `endorse:request:${application.id}:${eventId}`, to: { openId: contactOpenId }, render: endorsementRequestSpec(application.id, year, application.form) };
+export function endorsementRequestMessage(application: { id: number; form: unknown; submittedAt: Date | null }, year: number, contactOpenId: string, eventId: string): OutgoingMessage {
+  return {
+    dedupeKey: `endorse:request:${application.id}:${eventId}`,
+    to: { openId: contactOpenId },
+    render: endorsementRequestSpec(application.id, year, application.form, submissionOf(application)),
+  };
 }
 
 /** Draws the requests of a claimed batch: one read of their teams. */
@@ -34,13 +52,14 @@ export function endorsementRequestRenderer(db: Db): CardRenderer {
     return specs.map((spec, i): RenderedCard => {
       const row = byId.get(ids[i]);
       if (!row) return { drop: `申报 ${String(spec.applicationId)} 已不存在` };
-      // summaryOf (src/applications.ts) of the application as it was submitted
+      // summaryOf (src/applications.ts) of the application as it was submitted; a spec queued before specs said when has no `submitted`
       const summary = {
         id: row.application.id,
         year: Number(spec.year),
         statusLabel: applicationStatusNames.submitted,
         team: { id: row.team.id, name: row.team.name, code: row.team.code, organization: row.organization },
         display: formDisplay(applicationForm, spec.form as Record<string, unknown> | null),
+        ...(Number.isSafeInteger(spec.submitted) ? { submitted: spec.submitted as number } : {}),
       };
       return { card: endorsementRequestCard(summary, { descriptor: endorsementForm }) };
     });
@@ -110,14 +129,25 @@ export function endorsementLeaderNoticeRenderer(db: Db, day: SendDay): CardRende
   };
 }
 
-/** Draws the administrators' requests for the formal check of a claimed batch (one read). */
+/** The names of the people who recommended (the endorsements' `by`), by open_id: one read. */
+async function recommenderNames(db: Db, rows: Iterable<{ application: { endorsement: unknown } }>): Promise<Map<string, string | null>> {
+  const ids = [...new Set([...rows].map((r) => (r.application.endorsement as { by?: unknown } | null)?.by).filter((by): by is string => typeof by === 'string' && by !== ''))];
+  if (!ids.length) return new Map();
+  const found = await db.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, ids));
+  return new Map(found.map((p) => [p.openId, p.name]));
+}
+
+/** Draws the administrators' requests for the formal check of a claimed batch (two reads): who recommended is named. */
 export function formalCheckRequestRenderer(db: Db): CardRenderer {
   return async (specs) => {
     const rows = await applicationsByIds(db, specs);
+    const names = await recommenderNames(db, rows.values());
     return specs.map((spec): RenderedCard => {
       const row = rows.get(Number(spec.applicationId));
       if (!row) return { drop: `申报 ${String(spec.applicationId)} 不存在` };
-      return { card: formalCheckRequestCard(summaryOf({ ...row.application, status: endorsedStatus.recommend }, row.team, row.organization, row.year)) };
+      const by = (row.application.endorsement as { by?: unknown } | null)?.by;
+      const recommendedBy = recommenderOf(row.application, typeof by === 'string' ? names.get(by) : undefined);
+      return { card: formalCheckRequestCard(summaryOf({ ...row.application, status: endorsedStatus.recommend }, row.team, row.organization, row.year), recommendedBy) };
     });
   };
 }

@@ -8,7 +8,9 @@ import {
   endorsementInput,
   getApplication,
   LateReturn,
+  ResubmittedSince,
   resubmittable,
+  type SeenSubmission,
   summaryOf,
 } from '../../src/applications.js';
 import { todayIn } from '../../src/dates.js';
@@ -17,7 +19,7 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastEndorse } from '../../src/fast/endorse.js';
 import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { adminDestinations } from '../../src/notifications.js';
-import { idFrom, idOrZero, raw, today } from '../respond.js';
+import { idFrom, idOrZero, millisOrAbsent, raw, today } from '../respond.js';
 
 export const listEndorsements: CardRun = async (ctx) => {
   const rows = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
@@ -44,12 +46,18 @@ function endorsedAnswer(summary: ApplicationSummary, decision: EndorsementDecisi
   return raw(endorsementDoneCard(summary, decision, opinion, closed), { type: 'success', content: toast });
 }
 
+/** The submission the clicked card showed (its button's `submitted`, parsed by the value schema), if it says. */
+export function seenSubmission(ctx: HandlerContext, input: CardActionInput): SeenSubmission | undefined {
+  const at = input.value.submitted;
+  return typeof at === 'number' ? { at, timezone: ctx.config.BOT_TIMEZONE } : undefined;
+}
+
 function endorse(decision: EndorsementDecision): CardRun {
   return async (ctx: HandlerContext, input: CardActionInput) => {
     const applicationId = idFrom(input.value, 'applicationId');
     // the administrators a recommendation goes to are read beside the application (one round trip fewer); a refusal discards them
     const [result, destinations] = await Promise.all([
-      endorseApplication(ctx.tx, ctx.actor, applicationId, decision, input.formValue, ctx.clock.now(), { today: today(ctx), confirmed: input.value.late === true }),
+      endorseApplication(ctx.tx, ctx.actor, applicationId, decision, input.formValue, ctx.clock.now(), { today: today(ctx), confirmed: input.value.late === true }, seenSubmission(ctx, input)),
       decision === 'recommend' ? adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS) : [],
     ]);
     const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);
@@ -71,7 +79,9 @@ function endorse(decision: EndorsementDecision): CardRun {
 function endorseFast(decision: EndorsementDecision) {
   return async (fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> => {
     const applicationId = idOrZero(input.value, 'applicationId');
-    if (!applicationId) return undefined;
+    // a submission the button names but that does not read: the value schema refuses it on the ordinary path
+    const submitted = millisOrAbsent(input.value, 'submitted');
+    if (!applicationId || submitted === null) return undefined;
     let typed: { truthful: boolean; opinion: string };
     try {
       typed = endorsementInput(decision, input.formValue);
@@ -87,6 +97,7 @@ function endorseFast(decision: EndorsementDecision) {
       applicationId,
       decision,
       input: typed,
+      submitted,
       now: fx.clock.now(),
       bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
       today: todayIn(fx.config.BOT_TIMEZONE, fx.clock.now()),
@@ -97,7 +108,10 @@ function endorseFast(decision: EndorsementDecision) {
   };
 }
 
-/** The request again with what was typed and what is wrong, for the contact it waits for. */
+/**
+ * The request again with what was typed and what is wrong, for the contact it waits for. A click on a copy of an earlier
+ * submission gets the latest one, with the opinion typed kept but the materials to confirm again.
+ */
 export const endorsementAgain: OnRefused = async (error, ctx, input) => {
   const row = await getApplication(ctx.tx, idOrZero(input.value, 'applicationId'));
   const endorsement = row?.application.endorsement as { decision?: 'recommend' | 'return'; opinion?: string } | null | undefined;
@@ -108,12 +122,14 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
     return raw(endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), endorsement.decision, endorsement.opinion));
   }
   if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
+  const resubmitted = error instanceof ResubmittedSince;
   return raw(
     endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), {
       descriptor: endorsementForm,
-      values: input.formValue,
+      values: resubmitted ? { opinion: input.formValue.opinion } : input.formValue,
       error: { field: error.opts.field, message: error.message },
       lateReturn: error instanceof LateReturn,
+      resubmitted,
     }),
   );
 };

@@ -1,23 +1,32 @@
 import { formalCheckCard, formalCheckReasonField } from '../../cards/applications.js';
-import { awaitingFormalCheck, formalCheck, opinionOf, readReturnReason, summaryOf } from '../../src/applications.js';
+import { awaitingFormalCheck, formalCheck, opinionOf, readReturnReason, recommenderOf, ResubmittedSince, summaryOf } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { fastFormalCheck } from '../../src/fast/formalCheck.js';
 import { formalCheckNotices } from '../../src/formalCheckNotices.js';
 import { bindingsOf } from '../../src/groups.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionDecl, CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
-import { idFrom, idOrZero, raw } from '../respond.js';
+import { idFrom, idOrZero, millisOrAbsent, raw } from '../respond.js';
+import { seenSubmission } from './endorse.js';
 
 /** Applications on the list: six at their longest (titles of 100 escaped characters, 200 characters of opinion, a 500-character link) stay under Feishu's 30 KB; eight came to 31.9 KB. */
 const PAGE = 6;
 
-/** The list as read: the running cycle's year, the applications waiting (the first page shown). */
+/**
+ * The list as read: the running cycle's year, the applications waiting (the first page shown), each with who
+ * recommended it. A refusal is shown as an error, or as a notice when a click came from an earlier submission's copy.
+ */
 function checkList(year: number, rows: Awaited<ReturnType<typeof awaitingFormalCheck>>, error?: UserError) {
   return formalCheckCard({
     year,
     total: rows.length,
-    items: rows.slice(0, PAGE).map((r) => ({ ...summaryOf(r.application, r.team, r.organization, year), opinion: opinionOf(r.application) })),
-    error: error ? { message: error.message, field: error.opts.field } : undefined,
+    items: rows.slice(0, PAGE).map((r) => ({
+      ...summaryOf(r.application, r.team, r.organization, year),
+      opinion: opinionOf(r.application),
+      recommendedBy: recommenderOf(r.application, r.recommenderName),
+    })),
+    error: error && !(error instanceof ResubmittedSince) ? { message: error.message, field: error.opts.field } : undefined,
+    notice: error instanceof ResubmittedSince ? error.message : undefined,
   });
 }
 
@@ -52,7 +61,7 @@ const doneToast = (decision: 'accept' | 'return', teamName: string) => ({ type: 
 function decide(decision: 'accept' | 'return'): CardRun {
   return async (ctx: HandlerContext, input: CardActionInput) => {
     const applicationId = idFrom(input.value, 'applicationId');
-    const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, typedReason(input, applicationId), ctx.clock.now());
+    const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, typedReason(input, applicationId), ctx.clock.now(), seenSubmission(ctx, input));
     for (const message of formalCheckNotices(result.team, applicationId, decision, result.reason, ctx.eventId)) await ctx.send(message);
     return raw(await checkListCard(ctx), doneToast(decision, result.team.name));
   };
@@ -65,7 +74,9 @@ function decide(decision: 'accept' | 'return'): CardRun {
 function decideFast(decision: 'accept' | 'return'): NonNullable<CardActionDecl['fast']> {
   return async (fx, input) => {
     const applicationId = idOrZero(input.value, 'applicationId');
-    if (!applicationId) return undefined;
+    // a submission the button names but that does not read: the value schema refuses it on the ordinary path
+    const submitted = millisOrAbsent(input.value, 'submitted');
+    if (!applicationId || submitted === null) return undefined;
     let reason: string | undefined;
     if (decision === 'return') {
       try {
@@ -82,6 +93,7 @@ function decideFast(decision: 'accept' | 'return'): NonNullable<CardActionDecl['
       applicationId,
       decision,
       reason,
+      submitted,
       now: fx.clock.now(),
       bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
     });
@@ -90,7 +102,7 @@ function decideFast(decision: 'accept' | 'return'): NonNullable<CardActionDecl['
   };
 }
 
-/** The list again with what is wrong (a return without its reason). */
+/** The list again with what is wrong (a return without its reason), or as it is now for a copy of an earlier submission. */
 export const checkListAgain: OnRefused = async (error, ctx) => {
   // a second click once decided: the list as it is now, as the first answer showed it
   const list = await checkListCard(ctx, error instanceof AlreadyDone ? undefined : error).catch(() => undefined);

@@ -1,12 +1,15 @@
+import { z } from 'zod';
 import { applicantTeam, applicationForContact, endorseApplication, submitApplication } from '../../src/applications.js';
 import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
-import { id, noValue, values } from '../respond.js';
+import { id, millis, noValue, values } from '../respond.js';
 import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
 import { endorsementAgain, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
 import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
 
 const onTeam = values({ teamId: id });
 const onApplication = values({ applicationId: id });
+// a decision on an application: also which submission the card showed (submitted_at, epoch ms); cards drawn before they carried it have none
+const onSubmission = values({ applicationId: id, submitted: z.optional(millis) });
 // 申报 is the team leader's own act: an administrator does not fill it in for the team
 const applicant = [leaderOfTeam(applicantTeam)];
 const applicantSubmits = [leaderOfTeam(submitApplication)];
@@ -23,11 +26,11 @@ export function register(bot: BotRegistry): void {
   // the list is the caller's own: whoever is nobody's contact sees it empty
   bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements });
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });
-  bot.cardAction({ action: 'endorse.recommend', roles: contactDecides, value: onApplication, run: recommendApplication, onRefused: endorsementAgain, fast: recommendApplicationFast });
-  bot.cardAction({ action: 'endorse.return', roles: contactDecides, value: onApplication, run: returnApplication, onRefused: endorsementAgain, fast: returnApplicationFast });
+  bot.cardAction({ action: 'endorse.recommend', roles: contactDecides, value: onSubmission, run: recommendApplication, onRefused: endorsementAgain, fast: recommendApplicationFast });
+  bot.cardAction({ action: 'endorse.return', roles: contactDecides, value: onSubmission, run: returnApplication, onRefused: endorsementAgain, fast: returnApplicationFast });
   bot.cardAction({ action: 'check.list', roles: admin, value: noValue, run: listFormalChecks });
-  bot.cardAction({ action: 'check.accept', roles: admin, value: onApplication, run: acceptApplication, onRefused: checkListAgain, fast: acceptApplicationFast });
-  bot.cardAction({ action: 'check.return', roles: admin, value: onApplication, run: returnToTeam, onRefused: checkListAgain, fast: returnToTeamFast });
+  bot.cardAction({ action: 'check.accept', roles: admin, value: onSubmission, run: acceptApplication, onRefused: checkListAgain, fast: acceptApplicationFast });
+  bot.cardAction({ action: 'check.return', roles: admin, value: onSubmission, run: returnToTeam, onRefused: checkListAgain, fast: returnToTeamFast });
   bot.menuEntry({ action: 'application.start', label: '年度申报', roles: ['leader'], order: 15 });
   bot.menuEntry({ action: 'endorse.list', label: '待确认申报', roles: ['org_contact'], order: 30 });
   bot.menuEntry({ action: 'check.list', label: '形式审查', roles: ['admin'], order: 70 });

@@ -130,7 +130,8 @@ export const revocationBarSql = `case
 
 /**
  * 提交申报 (submitApplication). $7 the form (parseForm), $8 its declarations, $9 now, $10 the card kind of the
- * request. As in saveSql, the insert has no "on conflict". The contact's request is `endorsementRequestMessage`
+ * request, $11 the request's due time, $12 now in epoch milliseconds (the request's `submitted`: submissionOf). As in
+ * saveSql, the insert has no "on conflict". The contact's request is `endorsementRequestMessage`
  * (src/endorsementCards.ts): its key `endorse:request:<application>:<event>` is outboxSpecsSql's key and
  * destination key, the event id standing as the destination's (one contact per submit).
  */
@@ -171,7 +172,7 @@ audited as (
 contact_to as (
   -- enqueueQuietly sends nothing to an imported contact not yet linked to Feishu
   select 'open_id'::text as receive_id_type, v.contact_open_id as receiver, $1::text as dest_key, 'endorse:request:' || w.id as key,
-    jsonb_build_object('kind', $10::text, 'applicationId', w.id, 'year', v.year, 'form', $7::jsonb) as spec
+    jsonb_build_object('kind', $10::text, 'applicationId', w.id, 'year', v.year, 'form', $7::jsonb, 'submitted', $12::bigint) as spec
   from written w cross join verdict v
   where not starts_with(v.contact_open_id, 'pending:')
 ),
@@ -227,7 +228,7 @@ export async function fastSubmitApplication(database: Database, event: FastApply
   }
   if (declarationFailures(form).length) return undefined;
   const declarations = { accidents: form.accidents, trainingRate: form.trainingRate, examPassRate: form.examPassRate };
-  return run(database, event, submitSql, [JSON.stringify(form), JSON.stringify(declarations), event.now.toISOString(), ENDORSEMENT_REQUEST_CARD, new Date().toISOString()]);
+  return run(database, event, submitSql, [JSON.stringify(form), JSON.stringify(declarations), event.now.toISOString(), ENDORSEMENT_REQUEST_CARD, new Date().toISOString(), String(event.now.getTime())]);
 }
 
 async function run(database: Database, event: FastApplyEvent, statement: string, rest: string[]): Promise<FastApplyResult | undefined> {

@@ -27,6 +27,8 @@ export interface FastEndorseEvent {
   decision: EndorsementDecision;
   /** What was typed, already read by `endorsementInput` (the ordinary path's reader). */
   input: { truthful: boolean; opinion: string };
+  /** The submission the clicked card showed (`submitted`, epoch ms), when its button carries it. */
+  submitted?: number;
   now: Date;
   /** ADMIN_OPEN_IDS, for the administrators' destinations. */
   bootstrapAdmins: readonly string[];
@@ -52,7 +54,8 @@ const lockSql = `select 1 from applications where id = $1 for update`;
 /**
  * $1 event id, $2 event type, $3 the actor, $4 the application, $5 the endorsement (jsonb), $6 now, $7 the opinion,
  * $8 the leader's notice spec, $9 its key; for a recommendation $10 ADMIN_OPEN_IDS, $11 the administrators' request
- * spec and $12 its key before the destination's.
+ * spec and $12 its key before the destination's; then the notices' due time, a return's today, and last the submission
+ * the card showed (epoch ms, or null for a card that does not say).
  */
 function endorseSql(decision: EndorsementDecision): string {
   const recommend = decision === 'recommend';
@@ -60,9 +63,12 @@ function endorseSql(decision: EndorsementDecision): string {
   const action = `application.${endorsementTransition[decision]}`;
   // the notices' due time ($11 after it for a return: the bot's today)
   const due = recommend ? '$13' : '$10';
+  const seen = recommend ? '$14' : '$12';
   return `
 with app as (
-  select ap.id, ap.status, ap.team_id, t.leader_open_id, t.contact_open_id, c.status as cycle_status, c.application_deadline
+  select ap.id, ap.status, ap.team_id, t.leader_open_id, t.contact_open_id, c.status as cycle_status, c.application_deadline,
+    -- submissionOf: submitted_at in epoch milliseconds, as a JavaScript Date holds it
+    floor(extract(epoch from ap.submitted_at) * 1000)::bigint as submitted
   from applications ap join teams t on t.id = ap.team_id join cycles c on c.id = ap.cycle_id
   where ap.id = $4
 ),
@@ -80,6 +86,8 @@ verdict as (
     and a.status = 'submitted'
     -- endorseApplication: reviewStillTakes (the year's applications open, or its experts scoring)
     and a.cycle_status in ('open', 'scoring')
+    -- endorseApplication: requireSeenSubmission (the card shows the submission on record, or does not say which)
+    and (${seen}::bigint is null or a.submitted is not distinct from ${seen}::bigint)
     ${recommend ? '' : `-- endorseApplication: a return the team can still submit again (resubmittable); a later one asks to confirm (LateReturn)
     and a.cycle_status = 'open' and a.application_deadline >= $11::date`}
     ${
@@ -171,6 +179,7 @@ export async function fastEndorse(database: Database, event: FastEndorseEvent): 
     // the notices are due at the process's time, as enqueueQuietly stamps them (`due` in endorseSql)
     new Date().toISOString(),
     ...(decision === 'return' ? [event.today] : []),
+    event.submitted ?? null,
   ];
   const q = readBackOf(database);
   const [[, outcome], [rows]] = await pipelined<[unknown, { ok: boolean; claimed: boolean; written: boolean; queued: number }[]], [ReadBack[]]>(

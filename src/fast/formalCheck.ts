@@ -29,6 +29,8 @@ export interface FastFormalCheck {
   decision: FormalCheckDecision;
   /** The 退回原因 as `readReturnReason` read it (a return only). */
   reason: string | undefined;
+  /** The submission the clicked list showed (`submitted`, epoch ms), when its button carries it. */
+  submitted?: number;
   now: Date;
   /** ADMIN_OPEN_IDS: administrators without the stored role. */
   bootstrapAdmins: readonly string[];
@@ -38,7 +40,7 @@ export interface FastFormalCheck {
 export interface FormalCheckDone {
   year: number;
   teamName: string;
-  awaiting: { application: Application; team: Team; organization: string }[];
+  awaiting: { application: Application; team: Team; organization: string; recommenderName: string | null }[];
   /** Outbox rows the statement added. */
   queued: number;
 }
@@ -49,7 +51,9 @@ const RACED = 'formal check: the application changed after this event read it';
 const decideSql = `
 with app as (
   -- getApplication (src/applications.ts): the application with its team, cycle and organisation, all joined
-  select a.id, a.status, t.name as team_name, t.leader_open_id, t.contact_open_id, c.status as cycle_status
+  select a.id, a.status, t.name as team_name, t.leader_open_id, t.contact_open_id, c.status as cycle_status,
+    -- submissionOf: submitted_at in epoch milliseconds, as a JavaScript Date holds it
+    floor(extract(epoch from a.submitted_at) * 1000)::bigint as submitted
   from applications a
     join teams t on t.id = a.team_id
     join cycles c on c.id = a.cycle_id
@@ -69,6 +73,8 @@ verdict as (
     and app.status = 'recommended'
     -- formalCheck: reviewStillTakes (the year's applications open, or its experts scoring)
     and app.cycle_status in ('open', 'scoring')
+    -- formalCheck: requireSeenSubmission (the list shows the submission on record, or does not say which)
+    and ($14::bigint is null or app.submitted is not distinct from $14::bigint)
     and exists (select 1 from running)
     -- ctx.send queues a notice to the actor as interactive (isInteractive, src/events.ts): such a click is left to it
     and $4 <> app.leader_open_id and $4 <> app.contact_open_id as ok
@@ -142,6 +148,7 @@ export async function fastFormalCheck(database: Database, event: FastFormalCheck
     JSON.stringify(formalCheckNoticeSpec(event.applicationId, event.decision, event.decision === 'return' ? event.reason : undefined)),
     // due at the process's time, as enqueueQuietly stamps it
     new Date().toISOString(),
+    event.submitted ?? null,
   ];
   let outcome: Outcome[];
   let awaiting: FormalCheckDone['awaiting'];

@@ -60,7 +60,7 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
     // applications submitted while their contact was not yet linked: the request to confirm them (第十五条) goes now
     if (contactOf.length) {
       const waiting = await tx
-        .select({ id: applications.id, form: applications.form, year: cycles.year })
+        .select({ id: applications.id, form: applications.form, submittedAt: applications.submittedAt, year: cycles.year })
         .from(applications)
         .innerJoin(cycles, eq(cycles.id, applications.cycleId))
         .where(and(inArray(applications.teamId, contactOf.map((t) => t.id)), eq(applications.status, 'submitted')));

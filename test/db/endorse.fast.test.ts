@@ -115,7 +115,8 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
   async function cardsBefore(db: Db, applicationId: number, decision: 'recommend' | 'return', opinion: string) {
     const row = (await getApplication(db, applicationId))!;
     const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
-    return { leader: leaderNoticeCard(summary, decision === 'recommend' ? 'recommended' : 'returnedByOrganization', opinion), admins: formalCheckRequestCard(summary) };
+    // the administrators' request names who recommended: the contact persona, 联系人 in people
+    return { leader: leaderNoticeCard(summary, decision === 'recommend' ? 'recommended' : 'returnedByOrganization', opinion), admins: formalCheckRequestCard(summary, '联系人') };
   }
 
   const recommendForm = { truthful: true, opinion: '材料属实，同意推荐' };
@@ -296,7 +297,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
       const again = JSON.stringify(asked[0].card!.data);
       expect(again).toContain('确认退回（不参加本年度评审）');
       expect(again).toContain('缺少 QC 活动记录');
-      expect(again).toMatch(/"action":"endorse\.return","applicationId":\d+,"late":true/);
+      expect(again).toMatch(/"action":"endorse\.return","applicationId":\d+,"submitted":\d+,"late":true/);
       for (const { db } of sides()) expect((await db.select().from(applications).where(eq(applications.id, applicationId)))[0].status).toBe('submitted');
 
       const eventId = randomEventId();

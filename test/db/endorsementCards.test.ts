@@ -6,6 +6,7 @@ import { endorsementForm, getApplication, summaryOf } from '../../src/applicatio
 import { cardRenderers } from '../../src/cardRenderers.js';
 import { ENDORSEMENT_REQUEST_CARD } from '../../src/endorsementCards.js';
 import { cardSpecOf } from '../../src/outbox.js';
+import { cardActions } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { applicationForm, type Fixture, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
@@ -34,7 +35,8 @@ describe('the organisation contact’s request, drawn when it is sent', () => {
     const rows = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `endorse:request:${application.id}:%`));
     expect(rows).toHaveLength(1);
     const spec = cardSpecOf(rows[0])!;
-    expect(spec).toEqual({ kind: ENDORSEMENT_REQUEST_CARD, applicationId: application.id, year: YEAR, form: application.form });
+    // and when it was submitted: the card's buttons carry it, so an old copy cannot decide on a later submission
+    expect(spec).toEqual({ kind: ENDORSEMENT_REQUEST_CARD, applicationId: application.id, year: YEAR, form: application.form, submitted: application.submittedAt!.getTime() });
     expect(rows[0]).toMatchObject({ receiver: personas.contact, receiveIdType: 'open_id', priority: 1, status: 'sent' });
 
     // the card 提交 drew before it was drawn at send time
@@ -44,6 +46,15 @@ describe('the organisation contact’s request, drawn when it is sent', () => {
     expect(drawn).toEqual({ card: before });
     const sent = h.fake.messages.filter((m) => m.receiveId === personas.contact && m.msgType === 'interactive').at(-1);
     expect(sent?.content).toEqual(before);
+
+    // a spec queued before specs said when: its buttons name the application alone, as they did
+    const { submitted: _submitted, ...older } = spec;
+    const [old] = await cardRenderers(h.db.db, 'Asia/Shanghai')[ENDORSEMENT_REQUEST_CARD]([older], rows);
+    const values = cardActions((old as { card: unknown }).card).filter((v) => v.action === 'endorse.recommend' || v.action === 'endorse.return');
+    expect(values).toEqual([
+      { action: 'endorse.recommend', applicationId: application.id },
+      { action: 'endorse.return', applicationId: application.id },
+    ]);
   });
 
   it('an application no longer there is not sent', async () => {

@@ -239,7 +239,14 @@ export const cardSamples: Record<string, Sample> = {
   'applications.endorsementRequestCard': () => [
     applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '缺少 QC 记录' }, error: { message: '2026 年度申报已于 2026年5月31日 截止：退回后班组不能再修改提交。' }, lateReturn: true }),
     applications.endorsementRequestCard(application, { descriptor: endorsementForm }),
-    applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '同意推荐' }, error: { message: '请勾选“材料真实性确认”' } })],
+    applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '同意推荐' }, error: { message: '请勾选“材料真实性确认”' } }),
+    // a click on a copy of an earlier submission: the latest, whose buttons carry when it was submitted
+    applications.endorsementRequestCard({ ...application, submitted: Date.parse('2026-03-05T10:20:00+08:00') }, {
+      descriptor: endorsementForm,
+      values: { opinion: '同意推荐' },
+      error: { message: '这份申报已于 2026年3月5日 10:20 重新提交，内容可能已修改：请看本卡片上的最新内容后再推荐。' },
+      resubmitted: true,
+    })],
   'applications.endorsementDoneCard': () => [applications.endorsementDoneCard(application, 'recommend', '同意推荐'), applications.endorsementDoneCard(application, 'return', '材料不全')],
   'applications.leaderNoticeCard': () => [
     applications.leaderNoticeCard(application, 'recommended', '同意推荐'),
@@ -251,9 +258,15 @@ export const cardSamples: Record<string, Sample> = {
   'applications.formalCheckCard': () => [
     applications.formalCheckCard({ year: 2026, items: [{ ...application, opinion: '同意推荐' }], total: 3, error: { message: '退回时请填写原因' } }),
     applications.formalCheckCard({ year: 2026, items: [], total: 0 }),
+    applications.formalCheckCard({
+      year: 2026,
+      items: [{ ...application, submitted: Date.parse('2026-03-05T10:20:00+08:00'), opinion: '已按协会意见补充', recommendedBy: '李联系人' }],
+      total: 1,
+      notice: '养护一班的申报已于 2026年3月5日 10:20 重新提交并重新推荐，内容可能已修改：请看最新内容后再审查。',
+    }),
   ],
   'applications.endorsementListCard': () => [applications.endorsementListCard([application]), applications.endorsementListCard([])],
-  'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application)],
+  'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application), applications.formalCheckRequestCard(application, '李联系人')],
   'applications.notALeaderCard': () => [applications.notALeaderCard()],
 
   'complaints.complaintAlertCard': () => [
