@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formalCheckCard, formalCheckReasonField } from '../cards/applications.js';
+import { checkList } from '../bot/applications/formalCheck.js';
 import { complaintBatchAlertCard, complaintFormCard, complaintListCard } from '../cards/complaints.js';
 import { complaintForm, teamNotFound } from '../src/complaints.js';
 import { expertPoolCard } from '../cards/experts.js';
@@ -193,5 +194,31 @@ describe('a refusal that quotes what was typed', () => {
     const c = complaintFormCard({ descriptor: complaintForm, formKey: 'e1', values: { team: typed }, error: { field: 'team', message: error.message } });
     expect(cardRuleViolations(c)).toEqual([]);
     expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThan(30 * 1024);
+  });
+});
+
+describe('the formal-check list with links of Chinese paths', () => {
+  it('shows fewer applications on a page rather than pass 30 KB: each Chinese character of a link is sent as nine bytes', () => {
+    const url = `https://example.sharepoint.com/${'质量信得过班组申报材料'.repeat(40)}`;
+    const rows = Array.from({ length: 6 }, (_, i) => ({
+      application: {
+        id: 100 + i,
+        status: 'recommended',
+        decision: null,
+        submittedAt: new Date('2027-03-01T10:00:00+08:00'),
+        form: { title: '['.repeat(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', materialsUrl: url },
+        endorsement: { decision: 'recommend', truthful: true, opinion: '<'.repeat(1000), by: 'ou_contact' },
+      },
+      team: { id: i, name: '班'.repeat(50), code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, contactOpenId: 'ou_contact' },
+      organization: '单'.repeat(100),
+      recommenderName: '李联系人',
+    }));
+    const c = checkList(2027, rows as never);
+    expectValidCard(c);
+    expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThanOrEqual(30 * 1024);
+    const shown = cardActions(c).filter((a) => a.action === 'check.accept').length;
+    expect(shown).toBeGreaterThan(0);
+    expect(shown).toBeLessThan(6);
+    expect(cardText(c)).toContain(`共 6 份待审查，此处显示前 ${shown} 份`);
   });
 });
