@@ -87,6 +87,8 @@ verdict as (
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($5::text[]))
     -- reopenScore: 结果已公布，评分不能再重开
     and k.cycle_status <> 'published'
+    -- reopenScore: 结果正在公布 (a 公布结果 job recorded, its first batch not yet run)
+    and not exists (select 1 from bulk_jobs b where b.kind = 'publish' and b.cycle_id = k.cycle_id and b.status in ('queued', 'running'))
     -- reopenScore: only a submitted sheet (reopenedAlready answers a reopened one, else 尚未提交)
     and k.status = 'submitted'
     -- reopenedCard (lockWaiting): a card of the task still waiting for its first attempt carries the reopened sheet; left to the ordinary path

@@ -4,6 +4,7 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
+import { activeBulkJob } from '../bulkJobs.js';
 import { formatDateTimeZh } from '../dates.js';
 import { cycleScoreSheet, transitionCycle } from '../cycles.js';
 import { lockWaiting } from '../outbox.js';
@@ -532,6 +533,10 @@ export async function reopenScore(
   const [task, keys] = await adminTask(tx, actor, assignmentId, () => reopenedCardKeys(tx, [assignmentId]));
   if (task.cycle.status === 'published') {
     throw new UserError(`${task.cycle.year}年度评审结果已公布，评分不能再重开。`, { kind: 'info' });
+  }
+  // 公布结果 recorded and about to publish what its preview showed: a sheet reopened now would change what is published
+  if (await activeBulkJob(tx, 'publish', task.cycle.id)) {
+    throw new UserError(`${task.cycle.year}年度评审结果正在公布，评分不能再重开。`, { kind: 'info' });
   }
   if (task.assignment.status !== 'submitted') throw reopenedAlready(task) ?? new UserError('这份评分尚未提交，无需重开。', { kind: 'info' });
   // issued together: one round trip (the card's outbox row and the sheet are different rows)

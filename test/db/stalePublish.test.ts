@@ -5,8 +5,8 @@ import { fastPublish } from '../../src/fast/cycleSteps.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness } from '../support/harness.js';
-import { randomEventId } from '../support/larkEvents.js';
+import { ADMIN, type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
 import { applicationForm, type Fixture, OTHER_EXPERT, personas, scoreForm, securityBotForBlock, YEAR } from './securityFixture.js';
 
@@ -182,3 +182,31 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('公布结果 in one statemen
     expect(await h.db.db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
   });
 });
+
+for (const mode of ['fast', 'ordinary'] as const) {
+  describe(`重开评分 while 公布结果 is recorded and not yet run (${mode})`, () => {
+    let h: Harness;
+    let f: Fixture;
+    securityBotForBlock((b) => ({ h, f } = b), mode);
+
+    it('is refused: what is about to be published is what its preview showed', async () => {
+      const db = h.db.db;
+      expect((await h.click(personas.expert, { action: 'review.submit', assignmentId: f.ownTask }, scoreForm(10))).toast?.type).toBe('success');
+      await db.update(cycles).set({ status: 'closed' }).where(eq(cycles.id, f.cycleId));
+      // recorded and held by another replica's worker (its lease ahead), its first batch not yet run
+      const [job] = await db
+        .insert(bulkJobs)
+        .values({ kind: 'publish', cycleId: f.cycleId, params: { year: YEAR }, total: 1, createdBy: ADMIN, status: 'running', claimedBy: 'another-replica', leaseUntil: new Date(Date.now() + 3_600_000) })
+        .returning();
+      // posted without draining the jobs (the harness's click would wait for the held job)
+      const res = await h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, value: { action: 'review.reopen', assignmentId: f.ownTask } }));
+      const refused = res.body as Body;
+      expect(refused.toast).toEqual({ type: 'info', content: `${YEAR}年度评审结果正在公布，评分不能再重开。` });
+      expect((await db.select({ status: cycles.status }).from(cycles).where(eq(cycles.id, f.cycleId)))[0].status).toBe('closed');
+      // with no 公布 waiting, the same click reopens the sheet
+      await db.delete(bulkJobs).where(eq(bulkJobs.id, job.id));
+      const reopened: Body = await h.click(ADMIN, { action: 'review.reopen', assignmentId: f.ownTask });
+      expect(reopened.toast?.type, reopened.toast?.content).toBe('success');
+    });
+  });
+}
