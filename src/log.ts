@@ -25,7 +25,8 @@ const requestKeys = ['config', 'request', 'response', 'headers', 'options', 'soc
 /**
  * `err` as pino writes it, less what an HTTP client's error carries of its request: the SDK throws axios errors whose
  * `config.headers` and `request._header` hold `Authorization: Bearer t-…`. Kept: the message, type, stack, code,
- * and of the answer its HTTP status and Feishu's `{code, msg}`. The same for its `cause`, a few levels down.
+ * and of the answer its HTTP status, Feishu's `{code, msg}`, its log id, troubleshooter link and field violations. The
+ * same for its `cause`, a few levels down.
  */
 export function safeErr(err: unknown, depth = 0): unknown {
   if (!err || typeof err !== 'object') return err;
@@ -37,6 +38,18 @@ export function safeErr(err: unknown, depth = 0): unknown {
   if (typeof status === 'number') out.status = status;
   if (typeof data?.code === 'number') out.feishuCode = data.code;
   if (typeof data?.msg === 'string') out.feishuMsg = data.msg.slice(0, 300);
+  // what Feishu's support asks for: the request's log id (x-tt-logid, or the body's error.log_id), its troubleshooter
+  // link and which fields it refused
+  const detail = (data as { error?: { log_id?: unknown; troubleshooter?: unknown; field_violations?: unknown } } | undefined)?.error;
+  const headers = raw.response as { headers?: Record<string, unknown> | { get?: (k: string) => unknown } } | undefined;
+  const header = (k: string) => {
+    const h = headers?.headers as { get?: (k: string) => unknown; [k: string]: unknown } | undefined;
+    return typeof h?.get === 'function' ? h.get(k) : h?.[k];
+  };
+  const logId = detail?.log_id ?? header('x-tt-logid');
+  if (typeof logId === 'string') out.logId = logId.slice(0, 100);
+  if (typeof detail?.troubleshooter === 'string') out.troubleshooter = detail.troubleshooter.slice(0, 300);
+  if (Array.isArray(detail?.field_violations)) out.fieldViolations = JSON.stringify(detail.field_violations).slice(0, 500);
   const cause = (err as { cause?: unknown }).cause;
   if (cause !== undefined) out.cause = depth < 3 ? safeErr(cause, depth + 1) : '[cause]';
   return out;

@@ -159,5 +159,7 @@ describe('a text message', () => {
     const got = String(fake.messages.at(-1)!.content.text);
     expect(got).toBe('协会已将“＜at user_id="all">＜/at>［点此查看］(https://phish.example)＜b>班＜/b>（GDSZ-2026-0001）”的评分任务改派给其他专家。分数 < 60');
     expect(inertText('第十五条：请填写单位联系人。')).toBe('第十五条：请填写单位联系人。');
+    // a JSON example in a refusal keeps its brackets
+    expect(inertText('例如：[{"code": "1", "items": [1, 2]}]')).toBe('例如：[{"code": "1", "items": [1, 2]}]');
   });
 });

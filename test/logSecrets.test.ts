@@ -19,7 +19,14 @@ beforeAll(async () => {
       res.setHeader('content-type', 'application/json');
       if (req.url?.startsWith('/open-apis/auth/v3/tenant_access_token/internal')) return res.end(JSON.stringify({ code: 0, msg: 'ok', tenant_access_token: TOKEN, expire: 7200 }));
       res.statusCode = 400;
-      res.end(JSON.stringify({ code: 99991672, msg: 'Access denied. One of the following scopes is required: [contact:user.base:readonly]' }));
+      res.setHeader('x-tt-logid', '20261202103000ABCDEF');
+      res.end(
+        JSON.stringify({
+          code: 99991672,
+          msg: 'Access denied. One of the following scopes is required: [contact:user.base:readonly]',
+          error: { log_id: '20261202103000ABCDEF', troubleshooter: 'https://open.feishu.cn/search?log_id=20261202103000ABCDEF', field_violations: [{ field: 'user_id', description: 'invalid' }] },
+        }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -45,7 +52,8 @@ describe('errors in the log', () => {
     expect(text).not.toContain('app-secret-value-0001');
     expect(text).not.toMatch(/Authorization|_header/i);
     const line = JSON.parse(lines.at(-1)!) as { err: Record<string, unknown> };
-    expect(line.err).toMatchObject({ status: 400, feishuCode: 99991672 });
+    expect(line.err).toMatchObject({ status: 400, feishuCode: 99991672, logId: '20261202103000ABCDEF', troubleshooter: 'https://open.feishu.cn/search?log_id=20261202103000ABCDEF' });
+    expect(String(line.err.fieldViolations)).toContain('user_id');
     expect(String(line.err.message)).toContain('400');
     expect(JSON.parse(lines.at(-2)!).err.cause).toMatchObject({ status: 400, feishuCode: 99991672 });
     // a line, not a dump of the socket

@@ -257,11 +257,12 @@ export type AttachmentRenderer = ((spec: AttachmentSpec) => Promise<RenderedAtta
  * A text message's text with nothing Feishu would read as markup: a text message turns `<at user_id="all"></at>`
  * into @所有人, `<b>`/`<i>`/`<u>` into styles and `[文字](https://…)` into a link
  * (https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/im-v1/message/create_json, 文本 text). The bot's texts
- * use none; a name or a refusal quoting what someone typed might, so `<` before a tag and ASCII brackets are sent
- * in their full-width forms, which read the same.
+ * use none; a name or a refusal quoting what someone typed might, so `<` before a tag and a link's brackets are
+ * sent in their full-width forms, which read the same.
  */
 export function inertText(text: string): string {
-  return text.replace(/<(?=\/?[A-Za-z])/g, '＜').replace(/\[/g, '［').replace(/\]/g, '］');
+  // only a link's brackets: a JSON example in a refusal ([{"code": …}]) keeps its own
+  return text.replace(/<(?=\/?[A-Za-z])/g, '＜').replace(/\[([^\]\n]*)\]\(/g, '［$1］(');
 }
 
 /** Sends outbox rows through the real SDK. */
