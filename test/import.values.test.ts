@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { importedAward } from '../src/import/apply.js';
 import { importDate, importYear } from '../src/import/plan.js';
 
 /** Cells as an association's secretary leaves them in Excel: a date cell with a time, a year typed with 年 or 年度. */
@@ -15,5 +16,13 @@ describe('import cell values', () => {
   it('a year: 2025, 2025年, 2025 年度, in full width too; not a phrase, not before 1990 or after this year', () => {
     for (const typed of ['2025', '2025年', '2025 年度', '２０２５年']) expect(importYear(typed, 2026), typed).toBe(2025);
     for (const typed of ['2025年度评审', '1989', '2027', '二〇二五']) expect(importYear(typed, 2026), typed).toBeUndefined();
+  });
+});
+
+describe('an imported title’s award day', () => {
+  it('is the end of its year, or the import itself for this year’s: 第二十二条 counts complaints from the award on', () => {
+    const now = new Date('2026-10-01T02:00:00Z');
+    expect(importedAward(2024, now).toISOString()).toBe('2024-12-31T00:00:00.000Z');
+    expect(importedAward(2026, now)).toEqual(now);
   });
 });

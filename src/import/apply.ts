@@ -81,6 +81,11 @@ export type AddedTeam = Parameters<typeof tellPeople>[2][number];
  * Writes a plan (the whole workbook's, or the rows of one batch of the import job) with an audit row per
  * change; the teams it added are returned for telling their people, which the caller does once.
  */
+/** When an imported title counts as awarded: 31 December of its year, or now when that is still ahead. */
+export function importedAward(year: number, now: Date): Date {
+  return new Date(Math.min(Date.UTC(year, 11, 31), now.getTime()));
+}
+
 export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date): Promise<AddedTeam[]> {
   const entries: { action: string; entity: string; entityId: string | number; details: Record<string, unknown> }[] = [];
   // a name already here in another spelling is that organisation (its key is unique): nothing added, the first spelling kept
@@ -186,7 +191,9 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   }
 
   if (plan.honours.length) {
-    const values = plan.honours.map((op) => ({ teamId: 'teamId' in op.team ? op.team.teamId : teamIdOfRow.get(op.team.fileRow)!, year: op.year, title: op.title, awardedAt: new Date(Date.UTC(op.year, 11, 31)) }));
+    // a title's award day is not in the workbook: the end of its year, or the import for this year's (第二十二条 counts
+    // complaints from the award on, and an award dated 31 December would keep this year's titles from any alert)
+    const values = plan.honours.map((op) => ({ teamId: 'teamId' in op.team ? op.team.teamId : teamIdOfRow.get(op.team.fileRow)!, year: op.year, title: op.title, awardedAt: importedAward(op.year, now) }));
     const stored = await tx
       .insert(honours)
       .values(values)
