@@ -402,21 +402,23 @@ export class OutboxDispatcher {
       metrics.outboxSent.inc({ kind: row.kind });
       return;
     }
+    // a failure is written only while the row is still this claim's: past its lease another replica may have taken it
+    // over (and sent it), and this one's retry, dead letter or alert would undo that
+    const held = and(eq(outbox.id, row.id), eq(outbox.status, 'sending'), row.claimedAt ? eq(outbox.claimedAt, row.claimedAt) : undefined);
     if ('drop' in outcome) {
       // no longer relevant (a task withdrawn before its card went out, the certificate of a revoked title):
       // nothing was sent, the row says why
-      await db.update(outbox).set({ status: 'dropped', lastError: outcome.drop }).where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
+      await db.update(outbox).set({ status: 'dropped', lastError: outcome.drop }).where(held);
       metrics.outboxFailed.inc({ reason: 'dropped' });
       log.info({ outboxId: row.id, dedupeKey: row.dedupeKey, reason: outcome.drop }, 'message dropped: no longer relevant');
       return;
     }
     if (outcome.undeliverable) {
       const onChatGone = outcome.chatGone && row.receiveIdType === 'chat_id' ? this.deps.onChatGone : undefined;
-      const markUndeliverable = (tx: Db) => tx.update(outbox).set({ status: 'undeliverable', lastError: outcome.error }).where(eq(outbox.id, row.id));
+      const markUndeliverable = async (tx: Db) => (await tx.update(outbox).set({ status: 'undeliverable', lastError: outcome.error }).where(held).returning({ id: outbox.id })).length > 0;
       if (onChatGone) {
         await db.transaction(async (tx) => {
-          await markUndeliverable(tx);
-          await onChatGone(tx, row, outcome.error);
+          if (await markUndeliverable(tx)) await onChatGone(tx, row, outcome.error);
         });
       } else await markUndeliverable(db);
       metrics.outboxFailed.inc({ reason: 'undeliverable' });
@@ -437,15 +439,20 @@ export class OutboxDispatcher {
       await db
         .update(outbox)
         .set({ status: 'pending', nextAttemptAt: new Date(Date.now() + delay), lastError: outcome.error })
-        .where(eq(outbox.id, row.id));
+        .where(held);
       metrics.outboxFailed.inc({ reason: 'retry' });
       log.info({ outboxId: row.id, attempt: row.attempts, retryInMs: delay, error: outcome.error }, 'message send failed, will retry');
       return;
     }
-    await db.transaction(async (tx) => {
-      await tx.update(outbox).set({ status: 'dead', lastError: outcome.error }).where(eq(outbox.id, row.id));
-      if (this.deps.onDeadLetter) await this.deps.onDeadLetter(tx, row, outcome.error);
+    const dead = await db.transaction(async (tx) => {
+      const [marked] = await tx.update(outbox).set({ status: 'dead', lastError: outcome.error }).where(held).returning({ id: outbox.id });
+      if (marked && this.deps.onDeadLetter) await this.deps.onDeadLetter(tx, row, outcome.error);
+      return !!marked;
     });
+    if (!dead) {
+      log.warn({ outboxId: row.id, dedupeKey: row.dedupeKey }, 'message failed after its claim was taken over: left to the replica that holds it');
+      return;
+    }
     metrics.outboxFailed.inc({ reason: 'dead' });
     log.error({ outboxId: row.id, dedupeKey: row.dedupeKey, receiver: row.receiver, attempts: row.attempts, error: outcome.error }, 'message dead-lettered');
   }

@@ -161,3 +161,39 @@ describe('rows a dead process left sending', () => {
     expect(await h.app.dispatcher.releaseAbandoned()).toBe(0);
   });
 });
+
+describe('a send that outlives its claim', () => {
+  it('leaves the row to the replica that took it over: no retry, no dead letter, no false alert', async () => {
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'outlived:1', to: { openId: 'ou_outlived' }, card: card(1) }));
+    let release!: () => void;
+    const answered = new Promise<void>((r) => (release = r));
+    let delivering!: () => void;
+    const started = new Promise<void>((r) => (delivering = r));
+    const slow = new OutboxDispatcher({
+      db: h.db.db,
+      // a file upload that took longer than the lease, then failed for good
+      transport: {
+        deliver: async () => {
+          delivering();
+          await answered;
+          return { ok: false, retryable: false, undeliverable: false, error: 'HTTP 400 code 230001: invalid param' };
+        },
+      },
+      log: createLogger('silent'),
+      onDeadLetter: deadLetterAlert([ADMIN]),
+      limits: { perApp: 1000, perReceiver: 1000, leaseMs: 60_000 },
+    });
+    const run = slow.runOnce();
+    await started;
+    // meanwhile the lease ran out and another replica claimed the row (a claim of its own time)
+    const takenOver = new Date(Date.now() + 61_000);
+    await h.db.db.update(outbox).set({ claimedAt: takenOver, attempts: sql`${outbox.attempts} + 1` }).where(eq(outbox.dedupeKey, 'outlived:1'));
+    release();
+    await run;
+    const [row] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'outlived:1'));
+    expect(row.status).toBe('sending');
+    expect(row.claimedAt).toEqual(takenOver);
+    expect(await h.db.db.select().from(auditLog).where(sql`${auditLog.action} = 'outbox.dead_letter' and ${auditLog.details} ->> 'dedupeKey' = 'outlived:1'`)).toEqual([]);
+    expect(await h.db.db.select().from(outbox).where(sql`${outbox.dedupeKey} like 'alert:dead-letter:' || ${row.id}::text || ':%'`)).toEqual([]);
+  });
+});
