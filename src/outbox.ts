@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { type Clock, systemClock } from './clock.js';
@@ -382,6 +382,16 @@ export class OutboxDispatcher {
     return out;
   }
 
+  /** Whether a later update of the same message is queued, in flight or sent. */
+  private async supersededUpdate(row: OutboxRow): Promise<boolean> {
+    const [later] = await this.deps.db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(and(eq(outbox.kind, 'update'), eq(outbox.receiver, row.receiver), gt(outbox.id, row.id), inArray(outbox.status, ['pending', 'held', 'sending', 'sent'])))
+      .limit(1);
+    return !!later;
+  }
+
   private async sendOne(row: OutboxRow, card?: Promise<RenderedCard>): Promise<void> {
     const { db, transport, log } = this.deps;
     let outcome: SendOutcome;
@@ -432,6 +442,14 @@ export class OutboxDispatcher {
         this.pausedUntil = until;
         log.warn({ outboxId: row.id, pauseMs: until - Date.now(), error: outcome.error }, 'app-wide rate limit: holding every send');
       }
+    }
+    if (outcome.retryable && row.kind === 'update' && (await this.supersededUpdate(row))) {
+      // a card update is the whole card: one queued after this one shows the newer state, and this one sent again
+      // after it would put the card back (a job's 500 / 1 000 over its final card, its 重试 lost)
+      await db.update(outbox).set({ status: 'dropped', lastError: `superseded by a later update (${outcome.error})`.slice(0, 500) }).where(held);
+      metrics.outboxFailed.inc({ reason: 'dropped' });
+      log.info({ outboxId: row.id, dedupeKey: row.dedupeKey }, 'card update dropped: a later one replaces it');
+      return;
     }
     if (outcome.retryable && row.attempts < this.limits.maxAttempts) {
       // Feishu says when its rate-limit window reopens (x-ogw-ratelimit-reset); earlier tries only fail again

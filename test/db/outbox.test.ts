@@ -197,3 +197,43 @@ describe('a send that outlives its claim', () => {
     expect(await h.db.db.select().from(outbox).where(sql`${outbox.dedupeKey} like 'alert:dead-letter:' || ${row.id}::text || ':%'`)).toEqual([]);
   });
 });
+
+describe('a card update that fails after a later one was queued', () => {
+  it('is dropped, not sent again over the newer card', async () => {
+    await h.db.db.transaction(async (tx) => {
+      await enqueue(tx, { dedupeKey: 'job:9:card:progress:500', to: { updateMessage: 'om_jobcard9' }, card: card(500) });
+    });
+    let release!: () => void;
+    const answered = new Promise<void>((r) => (release = r));
+    let delivering!: () => void;
+    const started = new Promise<void>((r) => (delivering = r));
+    const flaky = new OutboxDispatcher({
+      db: h.db.db,
+      transport: {
+        deliver: async (row) => {
+          if (row.dedupeKey !== 'job:9:card:progress:500') return { ok: true };
+          delivering();
+          await answered;
+          return { ok: false, retryable: true, undeliverable: false, error: 'HTTP 503 code -: timeout' };
+        },
+      },
+      log: createLogger('silent'),
+      limits: { perApp: 1000, perReceiver: 1000 },
+    });
+    const run = flaky.runOnce();
+    await started;
+    // the job ends meanwhile: its final card is queued after the progress in flight
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'job:9:card:final', to: { updateMessage: 'om_jobcard9' }, card: card(1000) }));
+    release();
+    await run;
+    const [progress] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'job:9:card:progress:500'));
+    expect(progress.status).toBe('dropped');
+    expect(progress.lastError).toMatch(/^superseded by a later update/);
+    // an update with nothing after it is tried again as before
+    await h.db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'job:10:card:progress:1', to: { updateMessage: 'om_jobcard10' }, card: card(1) }));
+    const lone = new OutboxDispatcher({ db: h.db.db, transport: { deliver: async () => ({ ok: false, retryable: true, undeliverable: false, error: 'HTTP 503' }) }, log: createLogger('silent'), limits: { perApp: 1000, perReceiver: 1000 } });
+    await lone.runOnce();
+    const [retried] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'job:10:card:progress:1'));
+    expect(retried.status).toBe('pending');
+  });
+});
