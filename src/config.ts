@@ -28,7 +28,10 @@ const timezoneSchema = z.preprocess(
       } catch {
         return false;
       }
-    }, { message: 'must be an IANA timezone such as Asia/Shanghai' }),
+    }, { message: 'must be an IANA timezone such as Asia/Shanghai' })
+    // an abbreviation is ambiguous: CST is US Central to the runtime, not China Standard Time, and every date would be
+    // a day off; a region name (Asia/Shanghai) or UTC says which
+    .refine((tz) => tz.includes('/') || /^(UTC|Etc\/.+)$/i.test(tz), { message: 'must be a region name such as Asia/Shanghai (an abbreviation like CST is ambiguous)' }),
 );
 
 export const configSchema = z

@@ -37,6 +37,8 @@ describe('configuration', () => {
     [{ LARK_DOMAIN: 'open.feishu.cn' }, /^LARK_DOMAIN must be/],
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must start with postgres/],
     [{ BOT_TIMEZONE: 'Mars/Olympus' }, /^BOT_TIMEZONE /],
+    [{ BOT_TIMEZONE: 'CST' }, /^BOT_TIMEZONE must be a region name such as Asia\/Shanghai \(an abbreviation like CST is ambiguous\)/],
+    [{ BOT_TIMEZONE: 'PRC' }, /^BOT_TIMEZONE must be a region name/],
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL /],
     [{ ADMIN_OPEN_IDS: 'alice' }, /^ADMIN_OPEN_IDS /],
     [{ LARK_APP_ID: 'cli_x' }, /^LARK_APP_SECRET must be set together/],
