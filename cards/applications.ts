@@ -1,4 +1,5 @@
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
+import { mention } from './markdown.js';
 import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
@@ -226,6 +227,9 @@ export function notALeaderCard(): Card {
   });
 }
 
+/** Who recommended: their name, or, where the bot has none (a contact who never said it), a mention Feishu draws as the name. */
+const who = (recommendedBy: string) => (/^ou_[A-Za-z0-9_-]+$/.test(recommendedBy) ? mention(recommendedBy) : md`${recommendedBy}`);
+
 /** To the administrators: an application recommended by its organisation (by `recommendedBy`, when known) waits for the formal check. */
 export function formalCheckRequestCard(a: ApplicationSummary, recommendedBy?: string): Card {
   return card({
@@ -234,7 +238,7 @@ export function formalCheckRequestCard(a: ApplicationSummary, recommendedBy?: st
     elements: [
       markdown(
         recommendedBy
-          ? md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐（${recommendedBy}），等待协会形式审查。`
+          ? md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐（${who(recommendedBy)}），等待协会形式审查。`
           : md`**${a.team.name}**（${a.team.organization}）的 ${a.year} 年度申报已经单位推荐，等待协会形式审查。`,
       ),
       buttonRow([button({ text: '去审查', type: 'primary', value: { action: 'check.list' } })]),
@@ -298,7 +302,7 @@ export function formalCheckCard(opts: { year: number; items: (ApplicationSummary
       summaryFields(a),
       // six full opinions would pass Feishu's 30 KB: the list shows the start of each
       // who confirmed for the organisation (第十五条) beside what they wrote
-      ...(a.opinion ? [markdown(md`**单位推荐意见${a.recommendedBy ? md`（${a.recommendedBy}）` : ''}**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
+      ...(a.opinion ? [markdown(md`**单位推荐意见${a.recommendedBy ? md`（${who(a.recommendedBy)}）` : ''}**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
       ...formDisplayElements(a.display.filter((r) => r.kind === 'url' && r.text)),
       // Feishu wants every name unique across the card, so each application's fields carry its id
       form(`check_${a.id}`, [

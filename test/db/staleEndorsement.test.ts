@@ -174,11 +174,10 @@ describe.each(['fast', 'ordinary'] as const)('a decision on an old copy of a car
     expect(await statusOf(db, f.appA)).toBe('recommended');
   });
 
-  it('a recommender the bot has no name for is named by open_id', async () => {
+  it('a recommender the bot has no name for is mentioned: Feishu draws the mention as their name', async () => {
     const db = h.db.db;
-    // its _ entity-escaped, as all card text is
     await db.update(applications).set({ endorsement: { decision: 'recommend', truthful: true, opinion: '同意推荐', by: 'ou_unnamed000000000000000000000001' } }).where(eq(applications.id, f.appC));
     const list = ((await h.click(ADMIN, { action: 'check.list' })) as Body).card!.data;
-    expect(cardText(list)).toContain('单位推荐意见（ou&#95;unnamed000000000000000000000001）');
+    expect(cardText(list)).toContain('单位推荐意见（<at id=ou_unnamed000000000000000000000001></at>）');
   });
 });
