@@ -138,7 +138,7 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
   if (existing?.leaderOpenId === leader) throw new AlreadyDone('注册', { action: 'team.register', entity: 'team', entityId: existing.id }, `，班组编号 ${existing.code}`);
   if (existing) throw new UserError(takenName(org.name, existing.name, existing.code), { field: 'teamName', kind: 'info' });
 
-  const [team] = await tx
+  const inserted = tx
     .insert(teams)
     .values({
       code,
@@ -155,14 +155,34 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
       contactOpenId: input.contact,
       registeredAt: today,
     })
-    // the organisation's lock orders registrations in it and the check above reads after it: a conflict is the index's
-    // own refusal of one name in two spellings, answered as the check answers it
-    .onConflictDoNothing()
     .returning();
-  if (!team) throw new UserError(takenName(org.name, input.teamName), { field: 'teamName', kind: 'info' });
+  const [team] = await insertTeam(tx, org.name, input.teamName, inserted);
   await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
   await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, details: { code, name: team.name, organization: org.name, contact: input.contact } });
   return { ...team, organization: org.name };
+}
+
+/**
+ * The team's insert. The organisation's lock orders registrations in it and the name check reads after it, so the
+ * unique index of the name's key refuses only a name taken in another spelling meanwhile: answered as the check
+ * answers it. Any other conflict (a code) is no user's doing and fails as it is.
+ */
+async function insertTeam<T>(tx: Db, organization: string, teamName: string, insert: Promise<T>): Promise<T> {
+  try {
+    return await insert;
+  } catch (err) {
+    if (violates(err, 'teams_org_name_key_uq')) throw new UserError(takenName(organization, teamName), { field: 'teamName', kind: 'info' });
+    throw err;
+  }
+}
+
+/** A unique violation of this index, as postgres.js (constraint_name) or PGlite (constraint) reports it, however wrapped. */
+function violates(err: unknown, index: string): boolean {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const x = e as { code?: unknown; constraint_name?: unknown; constraint?: unknown };
+    if (x.code === '23505' && (x.constraint_name === index || x.constraint === index)) return true;
+  }
+  return false;
 }
 
 export interface TeamView {
