@@ -33,8 +33,11 @@ export function deadLetterAlert(bootstrapAdmins: readonly string[]) {
     // an alert that itself cannot be delivered raises no further alert
     if (row.dedupeKey.startsWith('alert:dead-letter:')) return;
     const cardJson = deadLetterCard({ receiver: `${row.receiveIdType} ${row.receiver}`, attempts: row.attempts, error, dedupeKey: row.dedupeKey });
+    // a setting of the bot's (the certificate font) fails every certificate alike: one alert a day says it, not one each
+    const setup = /^CERTIFICATE_[A-Z]+:/.exec(error)?.[0];
+    const key = setup ? `alert:dead-letter:setup:${setup}${row.createdAt.toISOString().slice(0, 10)}` : `alert:dead-letter:${row.id}`;
     for (const to of await adminDestinations(tx, bootstrapAdmins)) {
-      await enqueue(tx, { dedupeKey: `alert:dead-letter:${row.id}:${destinationKey(to)}`, to, card: cardJson });
+      await enqueue(tx, { dedupeKey: `${key}:${destinationKey(to)}`, to, card: cardJson });
     }
   };
 }

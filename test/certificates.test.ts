@@ -38,11 +38,11 @@ describe('certificate template', () => {
 
   it('starts without the default font, saying how to install it; a font or template the configuration names stops the start', () => {
     const missing = new CertificateRenderer({ font: '/nonexistent/font.ttf' });
-    expect(checkCertificates(missing, false)).toMatch(/^CERTIFICATE_FONT: font not found: .*apt-get install fonts-wqy-microhei.*; certificates cannot be drawn until it is installed$/);
+    expect(checkCertificates(missing, false)).toMatch(/^CERTIFICATE_FONT: font not found: .*apt-get install fonts-wqy-microhei.*; certificates cannot be drawn until it is installed \(they are tried again hourly: install it and restart\)$/);
     expect(() => checkCertificates(missing, true)).toThrow(CertificateSetupError);
     expect(() => checkCertificates(new CertificateRenderer({ templatePath: '/nonexistent/cert.svg' }), false)).toThrow(/^CERTIFICATE_TEMPLATE/);
     expect(checkCertificates(new CertificateRenderer(), false)).toBeUndefined();
-    // drawing without it is refused with the same line, which the outbox gives up at once (test/larkErrors.test.ts)
+    // drawing without it is refused with the same line, which the outbox tries again hourly (test/larkErrors.test.ts)
     expect(() => missing.svg({ ...values })).toThrow(/^CERTIFICATE_FONT/);
   });
 

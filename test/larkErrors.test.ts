@@ -136,7 +136,7 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
 });
 
 describe('an attachment that cannot be drawn', () => {
-  it('a certificate with no font installed is given up at once, its line kept for the alert; any other drawing failure is tried again', async () => {
+  it('a certificate with no font installed is tried again in an hour, its line kept; any other drawing failure is tried again soon', async () => {
     const rows = (kind: string) => ({ ...row('send'), msgType: 'image', card: { render: { kind } } }) as OutboxRow;
     const drawing = Object.assign(async (spec: { kind: string }) => {
       if (spec.kind === 'certificate') throw new CertificateSetupError('CERTIFICATE_FONT: font not found: /usr/share/fonts/x.ttc (Debian/Ubuntu: apt-get install fonts-wqy-microhei, …)');
@@ -144,9 +144,11 @@ describe('an attachment that cannot be drawn', () => {
     }, {});
     const drawer = new LarkTransport(createLarkClient({ appId: 'cli_errors', appSecret: 'errors-secret', domain: fake.url, log: quiet }), drawing as never);
     const noFont = await drawer.deliver(rows('certificate'));
-    expect(outcomeOf(noFont)).toBe('permanent');
-    expect(!noFont.ok && 'error' in noFont && noFont.error).toMatch(/^CERTIFICATE_FONT: font not found/);
-    expect(outcomeOf(await drawer.deliver(rows('other')))).toBe('retry');
+    expect(outcomeOf(noFont)).toBe('retry');
+    expect(noFont).toMatchObject({ retryAfterMs: 3_600_000, error: expect.stringMatching(/^CERTIFICATE_FONT: font not found/) });
+    const other = await drawer.deliver(rows('other'));
+    expect(outcomeOf(other)).toBe('retry');
+    expect(other).not.toHaveProperty('retryAfterMs');
     expect(fake.messages).toHaveLength(0);
   });
 });

@@ -13,8 +13,11 @@ export const defaultCertificateFont = '/usr/share/fonts/truetype/wqy/wqy-microhe
 
 /** What a template or font problem says, naming the setting to fix. */
 export class CertificateSetupError extends Error {
-  /** Trying again draws nothing more: the outbox gives the message up at once, and the administrators hear why. */
-  readonly permanent = true;
+  /**
+   * Not the message's fault, and not fixed by trying again soon: the outbox tries it again hourly (its eight attempts
+   * span some seven hours), so a font installed and the bot restarted meanwhile still sends every certificate.
+   */
+  readonly setupRetryMs = 3_600_000;
 }
 
 /** Characters XML 1.0 does not allow anywhere (a Word soft line break, a backspace pasted from Excel): the SVG parser refuses the file. */
@@ -152,7 +155,7 @@ export function checkCertificates(renderer: CertificateRenderer, fontConfigured:
     return undefined;
   } catch (err) {
     if (!(err instanceof CertificateSetupError) || fontConfigured || !/^CERTIFICATE_FONT/.test(err.message)) throw err;
-    return `${err.message}; certificates cannot be drawn until it is installed`;
+    return `${err.message}; certificates cannot be drawn until it is installed (they are tried again hourly: install it and restart)`;
   }
 }
 

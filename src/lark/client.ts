@@ -195,8 +195,9 @@ interface Attempt {
 }
 
 function failureFromError(err: unknown): Attempt {
-  // what no retry can fix on our side (a certificate font not installed): given up now, its message in the alert
-  if ((err as { permanent?: unknown })?.permanent === true) return { outcome: { ok: false, retryable: false, undeliverable: false, error: String((err as Error).message).slice(0, 500) } };
+  // what the bot's setup must fix (a certificate font not installed): tried again when it says, its line kept
+  const setupRetryMs = (err as { setupRetryMs?: unknown })?.setupRetryMs;
+  if (typeof setupRetryMs === 'number') return { outcome: { ok: false, retryable: true, undeliverable: false, error: String((err as Error).message).slice(0, 500), retryAfterMs: setupRetryMs } };
   const e = err as { response?: { status?: number; headers?: Record<string, unknown>; data?: { code?: number; msg?: string } }; message?: string; code?: string };
   const data = e?.response?.data;
   const code = typeof data?.code === 'number' ? data.code : undefined;

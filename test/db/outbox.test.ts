@@ -237,3 +237,24 @@ describe('a card update that fails after a later one was queued', () => {
     expect(retried.status).toBe('pending');
   });
 });
+
+describe('certificates the bot cannot draw (no font installed)', () => {
+  it('give the administrators one alert a day, not one for each certificate', async () => {
+    const keys = ['nofont:png:1', 'nofont:pdf:1', 'nofont:png:2', 'nofont:pdf:2'];
+    await h.db.db.transaction(async (tx) => {
+      for (const [i, k] of keys.entries()) await enqueue(tx, { dedupeKey: k, to: { openId: `ou_nofont_${i}` }, card: card(i) });
+    });
+    const error = 'CERTIFICATE_FONT: font not found: /usr/share/fonts/truetype/wqy/wqy-microhei.ttc (Debian/Ubuntu: apt-get install fonts-wqy-microhei, …)';
+    const noFont = new OutboxDispatcher({
+      db: h.db.db,
+      transport: { deliver: async (row) => (row.dedupeKey.startsWith('nofont:') ? { ok: false, retryable: false, undeliverable: false, error } : { ok: true }) },
+      log: createLogger('silent'),
+      onDeadLetter: deadLetterAlert([ADMIN]),
+      limits: { perApp: 1000, perReceiver: 1000 },
+    });
+    await noFont.runOnce();
+    for (const k of keys) expect((await statusOf(k)).status).toBe('dead');
+    const alerts = await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(sql`${outbox.dedupeKey} like 'alert:dead-letter:setup:CERTIFICATE_FONT:%'`);
+    expect(alerts).toHaveLength(1);
+  });
+});
