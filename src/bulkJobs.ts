@@ -32,6 +32,8 @@ export interface BatchContext {
   config: Config;
   /** Reads from Feishu (a sent file, people by mobile or e-mail); absent where no client is wired. */
   feishu?: FeishuReader;
+  /** What the kind's `prepare` fetched for this batch, before its transaction. */
+  prepared?: unknown;
 }
 
 export interface BatchResult {
@@ -46,6 +48,12 @@ export interface BulkJobKind {
   kind: BulkJobKindName;
   /** One batch, in the caller's transaction: state, audit and outbox rows together. */
   runBatch(ctx: BatchContext): Promise<BatchResult>;
+  /**
+   * Network work the batch needs (a download, address-book look-ups), done before its transaction opens: a transaction
+   * held open across it would hold a connection, and on PGlite, which has one, every other callback. What it returns
+   * reaches `runBatch` as `prepared`; a throw fails the batch as one thrown in it does.
+   */
+  prepare?(ctx: Omit<BatchContext, 'tx' | 'actor' | 'prepared'>): Promise<unknown>;
 }
 
 /** Progress is written into the administrator's card at most this often (plus the final state). */
@@ -109,7 +117,7 @@ export async function startBulkJob(
 }
 
 /** 重试 on a failed job's card: it goes back to the queue and resumes at its cursor, in the name of who pressed it. */
-export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date): Promise<BulkJob> {
+export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date, messageId?: string): Promise<BulkJob> {
   const [job] = await tx.select().from(bulkJobs).where(eq(bulkJobs.id, id)).for('update');
   if (!job) throw new UserError('找不到这项后台任务，请发送“管理”查看当前状态。');
   if (job.status !== 'failed') return job;
@@ -119,12 +127,25 @@ export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date):
     .update(bulkJobs)
     // 重试 carries the job on in the name of the administrator who pressed it: the one who started it may be one
     // no longer, and an import's batches are written as, and checked against, whoever the job names
-    .set({ status: 'queued', error: null, claimedBy: null, leaseUntil: null, finishedAt: null, ...(job.createdBy.startsWith('system:') ? {} : { createdBy: actor.openId }) })
+    .set({
+      status: 'queued',
+      error: null,
+      claimedBy: null,
+      leaseUntil: null,
+      finishedAt: null,
+      ...(job.createdBy.startsWith('system:') ? {} : { createdBy: actor.openId }),
+      // a quiet job (an import's preview) has no card of its own but the failed one 重试 was pressed on: that card
+      // follows it from here to its end
+      ...(quietJob(job) && !job.messageId && messageId ? { messageId } : {}),
+    })
     .where(eq(bulkJobs.id, id))
     .returning();
   await audit(tx, { actor: actor.openId, action: `bulk.${job.kind}.retry`, entity: 'bulk_job', entityId: id, details: { done: job.done, error: job.error }, at: now });
   return queued;
 }
+
+/** A job whose answer is a message of its own (an import's preview): no progress card but for 重试. */
+const quietJob = (job: BulkJob) => (job.params as { quiet?: boolean } | null)?.quiet === true;
 
 /** What the progress card shows of a job. */
 export function jobView(job: BulkJob): BulkJobView {
@@ -172,8 +193,9 @@ const announcedTo = (job: BulkJob) => ((job.params ?? {}) as { announce?: Destin
 async function queueJobCard(tx: Db, job: BulkJob, step: string): Promise<void> {
   await tx.delete(outbox).where(and(like(outbox.dedupeKey, `bulk:${job.id}:card:%`), eq(outbox.status, 'pending'), sql`${outbox.dedupeKey} not like ${`bulk:${job.id}:card:start:%`}`));
   const final = step === 'final' || step.startsWith('failed');
-  // a job whose answer is its own message (an import's preview) shows a card only when it fails, for 重试
-  if ((job.params as { quiet?: boolean } | null)?.quiet && !step.startsWith('failed')) return;
+  // a job whose answer is its own message (an import's preview) shows a card only when it fails, for 重试, and from a
+  // 重试 on, in that card
+  if (quietJob(job) && !step.startsWith('failed') && !job.messageId) return;
   const cardJson = jobCard(job);
   // a sent card is updated in place by its message id (https://open.feishu.cn/document/server-docs/im-v1/message-card/patch)
   if (job.messageId) {
@@ -263,6 +285,10 @@ export class BulkJobWorker {
   async runBatch(jobId: number): Promise<BatchOutcome> {
     const { db, clock, config } = this.deps;
     try {
+      let prepared: unknown;
+      const [held] = await db.select().from(bulkJobs).where(and(eq(bulkJobs.id, jobId), eq(bulkJobs.status, 'running'), eq(bulkJobs.claimedBy, this.id)));
+      const preparing = held && this.kinds.get(held.kind)?.prepare;
+      if (held && preparing) prepared = await preparing({ job: held, clock, config, feishu: this.deps.feishu });
       return await db.transaction(async (tx) => {
         const [job] = await tx
           .select()
@@ -273,7 +299,7 @@ export class BulkJobWorker {
         const kind = this.kinds.get(job.kind);
         if (!kind) throw new Error(`no worker for bulk job kind ${job.kind}`);
         const actor = await loadActor(tx, job.createdBy, config.ADMIN_OPEN_IDS);
-        const out = await kind.runBatch({ tx, job, actor, clock, config, feishu: this.deps.feishu });
+        const out = await kind.runBatch({ tx, job, actor, clock, config, feishu: this.deps.feishu, prepared });
         const now = new Date();
         const showProgress = out.finished || !job.progressAt || now.getTime() - job.progressAt.getTime() >= PROGRESS_EVERY_MS;
         const [next] = await tx

@@ -13,7 +13,7 @@ export async function showBulkJob(ctx: HandlerContext, input: CardActionInput): 
 
 /** `bulk.retry` (重试): a failed job resumes where it stopped; anything else just shows its state. */
 export async function retryBulkJobAction(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const job = await retryBulkJob(ctx.tx, ctx.actor, idFrom(input.value, 'jobId'), ctx.clock.now());
+  const job = await retryBulkJob(ctx.tx, ctx.actor, idFrom(input.value, 'jobId'), ctx.clock.now(), input.messageId);
   return raw(jobCard(job), job.status === 'queued' ? RESTARTED : undefined);
 }
 
@@ -27,7 +27,7 @@ const RESTARTED = { type: 'success', content: '已重新开始，从中断处继
 export const retryBulkJobFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
   const jobId = idOrZero(input.value, 'jobId');
   if (!jobId) return undefined;
-  const done = await fastRetry(fx.database, { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, jobId, now: fx.clock.now(), bootstrapAdmins: fx.config.ADMIN_OPEN_IDS });
+  const done = await fastRetry(fx.database, { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, jobId, now: fx.clock.now(), bootstrapAdmins: fx.config.ADMIN_OPEN_IDS, messageId: input.messageId });
   if (!done) return undefined;
   return { outcome: 'ok', answer: raw(jobCard(done.job), RESTARTED), queued: 0 };
 };

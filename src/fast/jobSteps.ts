@@ -140,6 +140,8 @@ export interface FastRetry {
   jobId: number;
   now: Date;
   bootstrapAdmins: readonly string[];
+  /** The card 重试 was pressed on. */
+  messageId?: string;
 }
 
 const retrySql = `
@@ -169,7 +171,9 @@ locked as (
 queued as (
   -- retryBulkJob's update: back in the queue, in the name of who pressed it unless the system started it
   update bulk_jobs b set status = 'queued', error = null, claimed_by = null, lease_until = null, finished_at = null,
-    created_by = case when l.created_by like 'system:%' then l.created_by else $3 end
+    created_by = case when l.created_by like 'system:%' then l.created_by else $3 end,
+    -- a quiet job's failed card, 重试 pressed on it, follows the job from here
+    message_id = case when coalesce((b.params ->> 'quiet')::boolean, false) and b.message_id is null then $7::text else b.message_id end
   from locked l
   where b.id = l.id and l.status = 'failed'
   returning b.*
@@ -197,7 +201,7 @@ function lostTheQueue(err: unknown): boolean {
 export async function fastRetry(database: Database, event: FastRetry): Promise<{ job: BulkJob } | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
-  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.jobId, event.now.toISOString()];
+  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.jobId, event.now.toISOString(), event.messageId ?? null];
   let outcome: JobOutcome[];
   try {
     [[outcome]] = await pipelined<[JobOutcome[]], []>(client, [(c) => c.unsafe(retrySql, params as never[], { prepare: true }).execute() as never], []);

@@ -5,14 +5,18 @@ import { todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
 import { enqueue, type Destination } from '../outbox.js';
+import type { ResolvedUserIds } from '../lark/contact.js';
 import { importCardData, MAX_IMPORT_BYTES, previewImport } from './index.js';
+import { peopleToResolve } from './plan.js';
+import { readImportWorkbook } from './workbook.js';
 
 /**
  * Reading a workbook sent in chat, off the event: downloading it and looking its people up in the address
  * book (50 a call) can take longer than the 3 s Feishu gives an event before it counts the push as failed
  * (https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case).
- * The event records this one-batch job; the batch downloads, looks up, records the dry run and queues the
- * preview card in one transaction, so a crash before it commits leaves the job to be done again, after it nothing twice.
+ * The event records this one-batch job; the job downloads the file and looks its people up (before the batch's
+ * transaction), then records the dry run and queues the preview card in one transaction, so a crash before it
+ * commits leaves the job to be done again, after it nothing twice.
  */
 
 interface PreviewParams {
@@ -48,20 +52,42 @@ export async function startImportPreview(
   return job;
 }
 
+/** What `prepare` fetched: the file and its people as the address book has them, or why there is nothing to preview. */
+type Fetched = { bytes: Buffer; found?: ResolvedUserIds } | { refused: string };
+
 export const importPreviewJob: BulkJobKind = {
   kind: 'importPreview',
-  async runBatch({ tx, job, actor, clock, config, feishu }) {
+  // the download and the look-ups, outside the batch's transaction (a connection held across them, on PGlite the only one)
+  async prepare({ job, feishu }): Promise<Fetched> {
+    const p = job.params as unknown as PreviewParams;
+    if (!feishu) return { refused: '当前无法下载文件，请稍后再试。' };
+    let bytes: Buffer;
+    try {
+      bytes = await feishu.messageFile(p.sourceMessageId, p.fileKey, MAX_IMPORT_BYTES);
+    } catch (err) {
+      if (/over \d+ bytes/.test((err as Error).message)) return { refused: '文件超过 10 MB，请分成几个工作簿分别导入。' };
+      throw err;
+    }
+    let wanted: { mobiles: string[]; emails: string[] };
+    try {
+      wanted = peopleToResolve(await readImportWorkbook(bytes));
+    } catch {
+      // not a workbook to read: previewImport says what is wrong with it
+      return { bytes };
+    }
+    return { bytes, found: wanted.mobiles.length || wanted.emails.length ? await feishu.resolveUserIds(wanted) : undefined };
+  },
+  async runBatch({ tx, job, actor, clock, config, prepared }) {
     const p = job.params as unknown as PreviewParams;
     const finished = (result: Record<string, unknown>) => ({ done: 1, total: 1, cursor: 1, finished: true, result });
+    const fetched = prepared as Fetched | undefined;
     try {
-      if (!feishu) throw new UserError('当前无法下载文件，请稍后再试。');
-      const bytes = await feishu.messageFile(p.sourceMessageId, p.fileKey, MAX_IMPORT_BYTES).catch((err: Error) => {
-        if (/over \d+ bytes/.test(err.message)) throw new UserError('文件超过 10 MB，请分成几个工作簿分别导入。');
-        throw err;
-      });
+      if (!fetched) throw new Error('import preview batch without its file');
+      if ('refused' in fetched) throw new UserError(fetched.refused);
       const today = todayIn(config.BOT_TIMEZONE, clock.now());
+      const found = fetched.found;
       // on a savepoint: a refusal keeps nothing of the dry run but its answer
-      const record = await tx.transaction((sp) => previewImport(sp, actor, { name: p.fileName, bytes }, (q) => feishu.resolveUserIds(q), today));
+      const record = await tx.transaction((sp) => previewImport(sp, actor, { name: p.fileName, bytes: fetched.bytes }, found ? async () => found : undefined, today));
       await enqueue(tx, { dedupeKey: previewKey(p.sourceMessageId), to: p.replyTo, card: importPreviewCard(importCardData(record)), priority: 'interactive' });
       return finished({ importId: record.id });
     } catch (err) {

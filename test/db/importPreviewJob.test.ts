@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bulkJobs, imports, outbox } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
@@ -98,9 +98,13 @@ describe('a workbook sent in chat is read by a job, not by the event', () => {
     expect(cardText(card.content)).toContain('读取导入文件未完成');
 
     h.fake.addMessageFile('om_pv_3', 'file_v2_pv_3', await workbook());
-    const retry = await h.click(ADMIN, { action: 'bulk.retry', jobId: failed.id });
+    const retry = await h.click(ADMIN, { action: 'bulk.retry', jobId: failed.id }, undefined, { messageId: 'om_pv_failed_card' });
     expect(retry.toast?.type).not.toBe('error');
     await h.drain();
+    // the card 重试 was pressed on follows the job to its end, instead of saying “正在读取” for ever
+    const updates = await h.db.db.select().from(outbox).where(and(eq(outbox.receiver, 'om_pv_failed_card'), eq(outbox.kind, 'update')));
+    expect(updates.length).toBeGreaterThan(0);
+    expect(cardText(updates.at(-1)!.card)).toContain('已读取 1 / 1 个文件');
     const previews = toAdmin()
       .slice(sentBefore)
       .filter((m) => m.msgType === 'interactive' && cardActions(m.content).some((a) => a.action === 'import.apply'));
