@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, assignments, auditLog, cycles } from '../db/schema.js';
+import { applications, assignments, auditLog, cycles, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { formatDateZh, isRealDate, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
@@ -365,6 +365,20 @@ export async function updateCycleSettings(
     }
     if (dateFields.has(field) && String(values[field]) < today) throw cycleFieldError(field, `不能早于今天（${formatDateZh(today)}）`);
   }
+  // 第十六条 is checked when an application is submitted, against the deadline then: one brought forward must not leave
+  // in the review an application whose team is no longer a year old by it
+  if (changes.includes('applicationDeadline') && values.applicationDeadline < cycle.applicationDeadline) {
+    const young = await tooYoungAt(tx, cycleId, values.applicationDeadline);
+    if (young.length) {
+      const latest = young.reduce((a, b) => (a.eligibleFrom > b.eligibleFrom ? a : b));
+      const named = young.slice(0, 3).map((t) => `${t.name}（${t.code}，${formatDateZh(t.eligibleFrom)}满一年）`).join('、');
+      throw cycleFieldError(
+        'applicationDeadline',
+        `提前到${formatDateZh(values.applicationDeadline)}，已提交申报的 ${young.length} 个班组截止时注册未满一年，不再符合申报条件（第十六条）：${named}${young.length > 3 ? ' 等' : ''}。请选择不早于${formatDateZh(latest.eligibleFrom)}的日期，或先将这些申报退回`,
+        16,
+      );
+    }
+  }
   // scores summed once (结束评分并汇总), then one sheet reopened: the results were seen, so what decides them stays fixed
   const decisive = changes.filter((f) => resultSettings.has(f));
   if (decisive.length && cycle.status === 'scoring' && (await aggregatedBefore(tx, cycleId))) {
@@ -386,6 +400,18 @@ export async function updateCycleSettings(
     at: now,
   });
   return { cycle: updated, changes };
+}
+
+/** Teams with an application in the review (submitted, recommended, accepted) that are not a year old by `deadline` (E1). */
+async function tooYoungAt(tx: Db, cycleId: number, deadline: string): Promise<{ name: string; code: string; eligibleFrom: string }[]> {
+  // a year after registration as oneYearAfter counts it (src/applications.ts): 2月29日 to 2月28日, as PostgreSQL's interval does
+  const eligibleFrom = sql<string>`(${teams.registeredAt} + interval '1 year')::date::text`;
+  return tx
+    .select({ name: teams.name, code: teams.code, eligibleFrom })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['submitted', 'recommended', 'accepted']), sql`${eligibleFrom} > ${deadline}`))
+    .orderBy(teams.registeredAt);
 }
 
 /**
