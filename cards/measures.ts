@@ -16,7 +16,7 @@ const articleMarkdown = (text: string): Md => md`${text.replace(/^(\d+)\.\s+/gm,
 const articleText = (text: string): string => articleMarkdown(text).text;
 
 /** One article, whole: 第十六条 with its chapter, and buttons to the neighbours. */
-export function articleCard(article: Article, opts: { total?: number } = {}): Card {
+export function articleCard(article: Article, opts: { total?: number; language?: 'zh' | 'en' } = {}): Card {
   const total = opts.total ?? 22;
   const neighbours = [
     ...(article.number > 1 ? [articleButton(article.number - 1, '上一条')] : []),
@@ -28,7 +28,14 @@ export function articleCard(article: Article, opts: { total?: number } = {}): Ca
     subtitle: article.chapter,
     template: 'blue',
     summary: `${article.numeral} ${article.topic}`.trim(),
-    elements: [markdown(articleMarkdown(article.text)), note(md`${MEASURES}${article.numeral}`), hr(), buttonRow(neighbours)],
+    elements: [
+      // asked in English (article 16): the article's gist in English above the measures' text
+      ...(opts.language === 'en' && article.english ? [markdown(md`**${article.numeral} / Article ${article.number}**\n\n${article.english}`)] : []),
+      markdown(articleMarkdown(article.text)),
+      note(md`${MEASURES}${article.numeral}`),
+      hr(),
+      buttonRow(neighbours),
+    ],
   });
 }
 
@@ -92,14 +99,94 @@ function excerpt({ article, bestLine, bestSentence }: AnswerItem): string {
 /** Each item of a list an answer shows (第十三条's five conditions), cut to its first words; 查看全文 has them whole. */
 const LIST_ITEM_CHARS = 48;
 
+/**
+ * What to send next, by what the question asks: an answer names the command that does the thing, not only the
+ * articles. Each row: the question's words, then the line in Chinese and in English.
+ */
+interface NextStep {
+  asked: RegExp;
+  zh: string;
+  en: string;
+}
+
 /** A question about complaining (第二十一、二十二条), and what to send to make one. */
-const COMPLAINING_ASKED = /投诉|举报|complain/i;
-const COMPLAINING_ZH = '**怎么投诉**：发送“投诉 班组名称或编号”填写投诉表（也可使用协会的网上投诉页面）；协会核查后认定是否成立，在飞书中投诉的会收到处理结果（第二十一条）。';
-const COMPLAINING_EN = '**To complain**: send “投诉 <team name or code>” (complain) and fill in the form, or use the association’s web form; the association checks it and decides whether it is upheld.';
+const COMPLAINING: NextStep = {
+  asked: /投诉|举报|complain/i,
+  zh: '**怎么投诉**：发送“投诉 班组名称或编号”填写投诉表（也可使用协会的网上投诉页面）；协会核查后认定是否成立，在飞书中投诉的会收到处理结果（第二十一条）。',
+  en: '**To complain**: send “投诉 <team name or code>” (complain) and fill in the form, or use the association’s web form; the association checks it and decides whether it is upheld.',
+};
+
 /** A question about the score a title takes: the threshold is the year's setting, not an article. */
-const SCORE_ASKED = /多少分|几分|分数线|分数|得分|points?\b|score (?:to|for|needed)|pass mark/i;
-const SCORE_ZH = '**授予称号分数线**：不在办法条文中，由协会在每年的评审设置中规定（默认 85 分，满分按本年度评分表，第十八条）；结果公布后发送“进度”可查看本班组得分。';
-const SCORE_EN = '**The score for a title** is not in the measures: the association sets it for each year’s review (85 by default, out of the year’s score sheet); after results are published, “进度” (status) shows your team’s score.';
+const SCORE: NextStep = {
+  asked: /多少分|几分|分数线|分数|得分|及格|最低分|满分|总分|\d+\s*分能|points?\b|what score|passing score|minimum score|cut-?off|score (?:do|to|for|needed)|pass mark/i,
+  zh: '**授予称号分数线**：不在办法条文中，由协会在每年的评审设置中规定（默认 85 分，满分按本年度评分表，第十八条）；结果公布后发送“进度”可查看本班组得分。',
+  en: '**The score for a title** is not in the measures: the association sets it for each year’s review (85 by default, out of the year’s score sheet); after results are published, “进度” (status) shows your team’s score.',
+};
+
+const NEXT_STEPS: readonly NextStep[] = [
+  COMPLAINING,
+  SCORE,
+  {
+    asked: /截止|最后一天|deadline|due date|closing date/i,
+    zh: '**申报截止日期**：由协会在每年开启评审时规定。发送“进度”查看本年度的截止日期和你的班组到了哪一步；截止前发送“申报”提交。',
+    en: '**The deadline** is set by the association when it opens each year’s review: send “进度” (status) to see this year’s closing date and where your team is, and “申报” (apply) to apply before it.',
+  },
+  {
+    asked: /进度|到哪一步|状态|\bstatus\b|\bprogress\b/i,
+    zh: '**查看进度**：发送“进度”查看你的班组注册、申报、评审各到了哪一步，结果公布后还可查看得分。',
+    en: '**Where your team is**: send “进度” (status) to see its registration, application and review, and its score once results are published.',
+  },
+  {
+    asked: /(?:怎么|如何|我要|我来|去|在哪)(?:评分|打分)|评分任务|打分任务|scor(?:e|ing) (?:an? |the )?applica|how (?:do|can|should) i (?:score|review|evaluat)|scoring task|review task/i,
+    zh: '**评审专家**：发送“评分”查看分配给你的评分任务，逐项打分后提交；与申报班组或其单位存在利益关系的，请在任务卡片上谢绝该任务或点“声明利益冲突”（第十七条）。',
+    en: '**Experts**: send “评分” (review) to see the applications assigned to you and score them; if you have an interest in a team or its organisation, decline the task or press 声明利益冲突 (declare a conflict of interest) on the task card.',
+  },
+  {
+    asked: /利益冲突|回避|利益关系|同一个?单位|conflict|recus/i,
+    zh: '**利益冲突**：系统不会把专家本单位班组的申报分配给他；有其他利益关系的，专家可在“评分”任务卡片上谢绝该任务或点“声明利益冲突”，协会会改派其他专家（第十七条）。',
+    en: '**Conflicts of interest**: an expert is never assigned a team of their own organisation; for any other interest, the expert declines the task or presses 声明利益冲突 (declare a conflict) on the card that “评分” (review) shows, and the association assigns another expert.',
+  },
+  {
+    asked: /开启|分配|公布结果|发布结果|怎么公布|如何公布|\bpublish|\bassign|open (?:the )?(?:annual |year)/i,
+    zh: '**协会管理员**：发送“管理”打开管理卡片，在其中开启年度评审、分配专家、公布结果。',
+    en: '**Administrators**: send “管理” (admin) for the administration card: open the year’s review, assign experts, publish the results.',
+  },
+  {
+    asked: /结果|公布|评上没|results?\b|announce/i,
+    zh: '**评审结果**：协会每年评审一次（第十九条），评审结束后公布结果并授予年度称号（第二十条）；公布后我会通知你，发送“进度”可查看得分和是否获得称号。',
+    en: '**Results**: the association reviews once a year and then publishes the results and awards the year’s titles; you are told here when they are published, and “进度” (status) shows your score and decision.',
+  },
+  {
+    asked: /有效|过期|失效|永久|终身|valid|expire|permanent/i,
+    zh: '**称号有效期**：协会授予的是年度称号（第二十条），证书写明年度；在连续出现顾客对质量不满意的投诉时可能被撤销（第二十二条）。发送“进度”可查看你的班组获得的称号。',
+    en: '**How long a title lasts**: the association awards the title of a year; it may be revoked after repeated customer complaints about quality. “进度” (status) shows your team’s titles.',
+  },
+  {
+    asked: /证书|certificate/i,
+    zh: '**证书**：结果公布时，获得称号班组的证书（图片和 PDF）会发到这个聊天中，班组长和单位联系人各一份；发送“进度”可查看证书编号。证书不能通过命令重新获取，如有遗失请联系协会。',
+    en: '**Certificates** come in this chat, as an image and a PDF, when results are published (to the team leader and the organisation contact); “进度” (status) shows the certificate number. There is no command to get one again: ask the association.',
+  },
+  {
+    asked: /确认申报|推荐意见|单位确认|退回修改|confirm (?:the |an |our )?applica|endorse/i,
+    zh: '**单位联系人确认申报**：班组提交申报后，你会收到“请确认申报材料”的消息（也可发送“进度”，点“确认申报”）；在其中确认材料真实性、填写推荐意见，选择“推荐”或“退回修改”（第十五条）。',
+    en: '**Organisation contacts** are asked to confirm when a team submits (or send “进度” (status) and press 确认申报): confirm the material is true, write the recommendation (推荐意见), then recommend it or send it back for changes.',
+  },
+  {
+    asked: /(?:换|更换|变更|修改)班组长|班组长(?:换|变|离职|调走)|change (?:the |my |our )?(?:team )?leader/i,
+    zh: '**更换班组长**：办法中没有相关规定，请联系协会办理。',
+    en: '**Changing the team leader** is not in the measures: ask the association.',
+  },
+  {
+    asked: /申诉|复议|复审|不服|异议|appeal/i,
+    zh: '**对结果有异议**：办法没有规定申诉程序；评审坚持公开、公平、公正（第十七条）并接受社会监督（第二十一条），请直接联系协会说明情况。',
+    en: '**To appeal**: the measures set no appeal procedure; the review is open, fair and impartial and open to supervision, so contact the association directly.',
+  },
+];
+
+/** The lines saying what to send next for a question, in its language; none when it asks nothing they cover. */
+export function nextSteps(query: string, language: 'zh' | 'en' = 'zh'): string[] {
+  return NEXT_STEPS.filter((s) => s.asked.test(query)).map((s) => (language === 'en' ? s.en : s.zh));
+}
 
 /** The articles of taking part: creating a team, the conditions, the application, the year before it (第十二、十三、十五、十六条). */
 const TAKING_PART = new Set([12, 13, 15, 16]);
@@ -118,7 +205,7 @@ const SECOND_ANSWER_SHARE = 0.6;
  * more of it is left out), then the other related articles by number. An English question gets each
  * article's gist in English above its Chinese text, cited as 第N条 / Article N.
  */
-export function answerCard(query: string, ranked: readonly AnswerItem[], opts: { language?: 'zh' | 'en' } = {}): Card {
+export function answerCard(query: string, ranked: readonly AnswerItem[], opts: { language?: 'zh' | 'en'; matchText?: string } = {}): Card {
   if (!ranked.length) return notFoundCard(query);
   const english = opts.language === 'en';
   const elements: Element[] = [];
@@ -149,8 +236,8 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
   );
   // a question about taking part (第五章 申报) is answered with what to send next, not only with the articles
   if (shown.some((r) => TAKING_PART.has(r.article.number))) elements.push(markdown(raw(english ? TAKING_PART_EN : TAKING_PART_ZH)));
-  if (COMPLAINING_ASKED.test(query)) elements.push(markdown(raw(english ? COMPLAINING_EN : COMPLAINING_ZH)));
-  if (SCORE_ASKED.test(query)) elements.push(markdown(raw(english ? SCORE_EN : SCORE_ZH)));
+  // our own fixed lines, each naming the command that does what was asked
+  for (const line of nextSteps(opts.matchText ?? query, english ? 'en' : 'zh')) elements.push(markdown(raw(line)));
   elements.push(buttonRow([browseButton()]));
   const title = english ? 'From the measures · 办法中的相关条款' : '办法中的相关条款';
   return card({ title, subtitle: quoted(query), template: 'wathet', summary: title, elements });

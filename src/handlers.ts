@@ -5,6 +5,7 @@ import { lastDone } from './audit.js';
 import { formatDateTimeZh } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { halfWidth } from './forms.js';
+import { simplified } from './traditional.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { FeishuReader } from './lark/reader.js';
@@ -359,7 +360,8 @@ export class BotRegistry {
   matchCommand(text: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {
     const t = text.trim();
     // ＨＥＬＰ and 条款１６ as typed in full width read as help and 条款16; one unit for one, so the argument is sliced as typed
-    const lower = halfWidth(t).toLowerCase();
+    // 註冊 and 條款 16 as typed in traditional characters read as 注册 and 条款 16, one character for one too
+    const lower = simplified(halfWidth(t)).toLowerCase();
     // a phone's keyboard often ends the line: 帮助。 and 进度？ are still the commands (a bare ？ stays the menu's alias)
     const bare = lower.replace(TRAILING_STOPS, '') || lower;
     for (const def of this.#commands) {
@@ -377,7 +379,7 @@ export class BotRegistry {
     // 投诉市政养护一班: a Chinese name and its argument with no space between, for a command that reads it so
     for (const def of this.#commands) {
       if (!def.glued || !def.takesArgument) continue;
-      const n = def.names.find((name) => !/^[\x00-\x7f]+$/.test(name) && t.startsWith(name));
+      const n = def.names.find((name) => !/^[\x00-\x7f]+$/.test(name) && simplified(t).startsWith(name));
       const rest = n === undefined ? '' : t.slice(n.length).replace(TRAILING_STOPS, '').trim();
       if (rest) return { def, argument: rest, glued: true };
     }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { answerCard, articleCard, browseCard, EXCERPT_CHARS, notFoundCard } from '../cards/measures.js';
+import { answerCard, articleCard, browseCard, EXCERPT_CHARS, nextSteps, notFoundCard } from '../cards/measures.js';
+import { createBot } from '../bot/index.js';
+import { smallTalkReply } from '../bot/measures/smallTalk.js';
+import { simplified } from '../src/traditional.js';
 import {
+  articleReferences,
   articles,
   chapters,
   chineseNumeral,
@@ -12,7 +16,7 @@ import {
   questionLanguage,
   rankArticles,
 } from '../src/measures/index.js';
-import { HELD_OUT_QUESTIONS, QUESTIONS } from './support/measureQuestions.js';
+import { HELD_OUT_QUESTIONS, QUESTIONS, USER_QUESTIONS } from './support/measureQuestions.js';
 
 /** Every button of a card, wherever it sits. */
 function buttonsOf(node: unknown): any[] {
@@ -361,5 +365,128 @@ describe('measures cards', () => {
     const numbers = buttonsOf(c).map((b) => b.behaviors[0].value);
     expect(numbers.every((v) => v.action === 'measures.article')).toBe(true);
     expect(numbers.map((v) => v.article)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+  });
+});
+
+describe('questions users ask in the chat', () => {
+  it.each(USER_QUESTIONS)('%s → 第 %i 条 first', (q, expected) => {
+    expect(rankArticles(q)[0]?.article.number).toBe(expected);
+  });
+
+  it('does not answer “change my team leader” with 第八条 (the organisation’s leadership)', () => {
+    expect(rankArticles('how do I change my team leader').map((r) => r.article.number)).not.toContain(8);
+    expect(nextSteps('how do I change my team leader', 'en').join()).toContain('ask the association');
+  });
+
+  const cardOf = (q: string) => JSON.stringify(answerCard(q, rankArticles(q), { language: questionLanguage(q) }));
+
+  it.each([
+    ['when is the deadline', /“进度” \(status\)/],
+    ['申报截止是哪天', /发送“进度”查看本年度的截止日期/],
+    ['我怎么评分', /发送“评分”/],
+    ['how do I score an application', /“评分” \(review\)/],
+    ['怎么分配专家', /发送“管理”/],
+    ['怎么开启年度评审', /发送“管理”/],
+    ['how do I assign experts', /“管理” \(admin\)/],
+    ['利益冲突要回避吗', /声明利益冲突/],
+    ['证书在哪里下载', /证书（图片和 PDF）会发到这个聊天中/],
+    ['where can I download the certificate', /as an image and a PDF/],
+    ['什么时候出结果', /发送“进度”可查看得分/],
+    ['称号有效期几年', /年度称号/],
+    ['我要怎么确认申报', /确认申报/],
+    ['申诉', /联系协会/],
+  ])('%s names the command that does it', (q, re) => {
+    expect(cardOf(q)).toMatch(re);
+  });
+
+  it.each(['what score do I need', 'what is the passing score', 'what is the minimum score', '85分能评上吗', '及格线', '最低分', '满分多少', '总分多少'])(
+    '%s gets the 85-point line',
+    (q) => expect(cardOf(q)).toMatch(/默认 85 分|85 by default/),
+  );
+
+  it.each([['查看进度', '发送“进度”'], ['我的进度', '发送“进度”'], ['what is my status', '“进度” (status)']])('%s points to 进度 though no article answers it', (q, expected) => {
+    expect(nextSteps(q, questionLanguage(q)).join()).toContain(expected);
+  });
+});
+
+describe('article references and the language of a question', () => {
+  it.each(['I want to complain about 市政养护一班', 'what does 第十六条 mean', 'how do I register 市政养护一班', 'is the title of 市政养护一班 still valid'])(
+    '%s is English though it names a team or an article in Chinese',
+    (q) => expect(questionLanguage(q)).toBe('en'),
+  );
+
+  it.each(['QC小组', '注册一年后参加评选的规定在article里吗', '市政养护一班', '第十六条'])('%s stays Chinese', (q) => expect(questionLanguage(q)).toBe('zh'));
+
+  it.each([
+    ['what does 第十六条 mean', [16]],
+    ['请问第十六条是什么意思', [16]],
+    ['说一下第16条', [16]],
+    ['看看第十六条', [16]],
+    ['十六条', [16]],
+    ['16', [16]],
+    ['十六', [16]],
+    ['第十六条和第二十二条有什么区别', [16, 22]],
+    ["what's the difference between article 16 and article 22", [16, 22]],
+    ['article 16 and 22', [16, 22]],
+    ['条款 16 和 条款 22', [16, 22]],
+    ['Article #16', [16]],
+    ['article 16 please', [16]],
+    ['第十六條', [16]],
+    ['條款16', [16]],
+  ])('%s names %j', (q, expected) => expect(articleReferences(q)).toEqual(expected));
+
+  it.each(['2026', '注册一年后参加评选的规定在article里吗', '第一次申报要什么条件', '第一章', 'GDSZ-2026-0001'])('%s names no article', (q) =>
+    expect(articleReferences(q)).toEqual([]),
+  );
+
+  it('shows the English gist on an article opened in English', () => {
+    const c = JSON.stringify(articleCard(getArticle(16)!, { language: 'en' }));
+    expect(c).toContain('Article 16');
+    expect(c).toContain('one year after it registered');
+    expect(JSON.stringify(articleCard(getArticle(16)!))).not.toContain('Article 16');
+  });
+});
+
+describe('traditional characters', () => {
+  const bot = createBot();
+  it.each([
+    ['註冊', '注册'],
+    ['申報', '申报'],
+    ['進度', '进度'],
+    ['幫助', '帮助'],
+    ['投訴', '投诉'],
+    ['評分', '评分'],
+    ['條款 16', '条款'],
+    ['怎么注冊', undefined],
+  ])('%s reads as %s', (t, name) => {
+    const m = bot.matchCommand(t);
+    if (name === undefined) expect(m).toBeUndefined();
+    else expect(m?.def.names).toContain(name);
+  });
+
+  it('keeps the argument as typed', () => {
+    expect(bot.matchCommand('投訴 市政養護一班')?.argument).toBe('市政養護一班');
+    expect(bot.matchCommand('投訴市政養護一班')).toMatchObject({ argument: '市政養護一班', glued: true });
+  });
+
+  it('simplifies one character for one', () => {
+    expect(simplified('怎麼註冊 申報條件是甚麼 稱號會被撤銷嗎 甚至')).toBe('怎么注册 申报条件是什么 称号会被撤销吗 甚至');
+    expect(simplified('市政养护一班 GDSZ-2026-0001')).toBe('市政养护一班 GDSZ-2026-0001');
+  });
+
+  it.each(['怎麼註冊', '申報條件是什麼', '稱號會被撤銷嗎', '怎么注冊'])('%s is answered', (q) => expect(rankArticles(q).length).toBeGreaterThan(0));
+});
+
+describe('thanks, okays and goodbyes', () => {
+  it.each(['谢谢', '好的', '好', '收到', '明白了', '嗯', '👍', '🙂', '好的，谢谢！'])('%s gets a polite Chinese line with the menu hint', (t) => {
+    expect(smallTalkReply(t)).toMatch(/^(不客气|好的)。.*发送“帮助”/);
+  });
+  it('再见', () => expect(smallTalkReply('再见')).toMatch(/^再见。/));
+  it.each(['thanks', 'thank you', 'Thanks a lot 🙏', 'ok', 'OK', 'bye'])('%s gets a polite English line with the menu hint', (t) => {
+    expect(smallTalkReply(t)).toMatch(/“help” \(帮助\)/);
+  });
+  it.each(['注册多久才能参加评选', '好多问题', '。。。！', 'ok 我知道了 注册', 'how do I apply'])('%s is no small talk', (t) => expect(smallTalkReply(t)).toBeUndefined());
+  it.each(['早上好', 'good morning', 'hi there', '有人吗', '请问'])('%s opens the menu', (t) => {
+    expect(createBot().matchCommand(t)?.def.names).toContain('帮助');
   });
 });

@@ -1,17 +1,21 @@
-import { answerCard } from '../../cards/measures.js';
+import { answerCard, nextSteps } from '../../cards/measures.js';
 import type { CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { parseArticleReference, questionLanguage, rankArticles } from '../../src/measures/index.js';
+import { articleReferences, questionLanguage, rankArticles } from '../../src/measures/index.js';
+import { simplified } from '../../src/traditional.js';
 import { replyDestination } from '../respond.js';
-import { sendArticle } from './showArticle.js';
+import { sendArticles } from './showArticle.js';
+import { smallTalkReply } from './smallTalk.js';
 
 /** An English question the measures do not touch: said in English, with the Chinese reply after it. */
 export const NOT_IN_MEASURES_EN =
   'The measures say nothing about this. Send “article 1” to “article 22” to read an article, or “help” for the menu.\n没有在办法中找到相关内容。发送“条款 1”至“条款 22”查看条款，或发送“帮助”查看可用的命令。';
 
 /**
- * Any text that is no command: 第十六条 / 条款十六 / “what does article 16 say” opens that article; anything
- * else is answered with the most relevant articles, in English when asked in English. Empty (non-text)
- * messages and Chinese questions the measures do not touch go to `notUnderstood` (the short 发送“帮助” reply).
+ * Any text that is no command: thanks and okays get a polite line; 第十六条 / 条款十六 / “what does article 16 say”,
+ * anywhere in the text, opens that article (two named, both); anything else is answered with the most relevant
+ * articles and what to send next, in English when asked in English. A question no article touches but that asks
+ * for a command's work (查看进度) gets that command; empty (non-text) messages and Chinese questions the measures do
+ * not touch go to `notUnderstood` (the short 发送“帮助” reply).
  */
 export function answerQuestion(notUnderstood: CommandDef['run']): CommandDef['run'] {
   return async (ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> => {
@@ -20,13 +24,19 @@ export function answerQuestion(notUnderstood: CommandDef['run']): CommandDef['ru
       await notUnderstood(ctx, msg, argument);
       return;
     }
-    const reference = parseArticleReference(text);
-    if (reference) return sendArticle(ctx, msg, reference.number);
-    const language = questionLanguage(text);
-    const ranked = rankArticles(text);
     const to = replyDestination(ctx, msg);
     const dedupeKey = `measures:${ctx.eventId}`;
-    if (ranked.length) await ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language }) });
+    const smallTalk = smallTalkReply(text);
+    if (smallTalk) return ctx.send({ dedupeKey, to, text: smallTalk });
+    const language = questionLanguage(text);
+    const references = articleReferences(text);
+    if (references.length) return sendArticles(ctx, msg, references, language);
+    const ranked = rankArticles(text);
+    // 註冊 reads as 注册 for the lines saying what to send next, as for the ranking
+    const matchText = simplified(text);
+    if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText }) });
+    const steps = nextSteps(matchText, language);
+    if (steps.length) await ctx.send({ dedupeKey, to, text: steps.map((s) => s.replace(/\*\*/g, '')).join('\n') });
     else if (language === 'en') await ctx.send({ dedupeKey, to, text: NOT_IN_MEASURES_EN });
     else await notUnderstood(ctx, msg, argument);
   };

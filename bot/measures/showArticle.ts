@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { answerCard, articleCard } from '../../cards/measures.js';
 import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { ARTICLE_COUNT, getArticle, parseArticleArgument, questionLanguage, rankArticles } from '../../src/measures/index.js';
+import { ARTICLE_COUNT, articleReferences, getArticle, parseArticleArgument, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { replyDestination } from '../respond.js';
 
 /** The valid range (1–22), after what was asked for when that was a number. */
@@ -9,7 +9,7 @@ export const articleRange = (asked?: number) =>
   `${asked === undefined ? '' : `办法中没有第 ${asked} 条。`}办法共 ${ARTICLE_COUNT} 条，请发送“条款 1”至“条款 ${ARTICLE_COUNT}”，例如“条款 16”。`;
 
 /** Sends article n as a card, or the valid range when there is no such article. */
-export async function sendArticle(ctx: HandlerContext, msg: IncomingText, n: number | undefined): Promise<void> {
+export async function sendArticle(ctx: HandlerContext, msg: IncomingText, n: number | undefined, language: 'zh' | 'en' = 'zh'): Promise<void> {
   const to = replyDestination(ctx, msg);
   const dedupeKey = `measures:${ctx.eventId}`;
   const article = n === undefined ? undefined : getArticle(n);
@@ -17,12 +17,28 @@ export async function sendArticle(ctx: HandlerContext, msg: IncomingText, n: num
     await ctx.send({ dedupeKey, to, text: articleRange(n) });
     return;
   }
-  await ctx.send({ dedupeKey, to, card: articleCard(article, { total: ARTICLE_COUNT }) });
+  await ctx.send({ dedupeKey, to, card: articleCard(article, { total: ARTICLE_COUNT, language }) });
+}
+
+/**
+ * The articles a message names: one opens its card (or says the range when there is none such); two or more
+ * (第十六条和第二十二条有什么区别, article 16 and 22) are shown together, each from its start.
+ */
+export async function sendArticles(ctx: HandlerContext, msg: IncomingText, numbers: readonly number[], language: 'zh' | 'en'): Promise<void> {
+  const found = numbers.map((n) => getArticle(n)).filter((a) => a !== undefined);
+  if (found.length < 2) return sendArticle(ctx, msg, found[0]?.number ?? numbers[0], language);
+  const text = msg.text.trim();
+  const shown = found.map((article) => ({ article, bestLine: '' }));
+  await ctx.send({ dedupeKey: `measures:${ctx.eventId}`, to: replyDestination(ctx, msg), card: answerCard(text, shown, { language }) });
 }
 
 /** `条款 16` / `article 16` / `条款 十六`: the article's whole text; `条款 申报条件` / `article about complaints` searches instead. */
 export async function showArticle(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
   const n = parseArticleArgument(argument);
+  const language = questionLanguage(msg.text);
+  // 条款 16 和 条款 22, article 16 please, Article #16: the numbers the argument names
+  const named = n === undefined ? articleReferences(`条款 ${argument}`) : [];
+  if (named.length) return sendArticles(ctx, msg, named, language);
   if (n === undefined && argument.trim()) {
     const ranked = rankArticles(argument);
     if (ranked.length) {
@@ -30,7 +46,7 @@ export async function showArticle(ctx: HandlerContext, msg: IncomingText, argume
       return;
     }
   }
-  await sendArticle(ctx, msg, n);
+  await sendArticle(ctx, msg, n, language);
 }
 
 const articleActionSchema = z.object({ article: z.number().int().min(1).max(ARTICLE_COUNT) });

@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { simplified } from '../traditional.js';
 import { ARTICLE_CONCEPTS, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
+
+/** A question as the ranking reads it: full width folded (NFKC), traditional characters simplified (稱號 → 称号). */
+const normalized = (text: string) => simplified(text.normalize('NFKC'));
 
 /** One article (条) of 广东省市政工程质量信得过班组建设管理办法（暂行）. */
 export interface Article {
@@ -86,25 +90,47 @@ const NUMERAL = '[0-9０-９零〇一二两三四五六七八九十]+';
 /** A question mark or full stop after `条款 16?` is no part of the reference. */
 const TRAILING_PUNCTUATION = /[?？。.!！]+$/;
 
+/** 第十六条, 条款 16, article 16, article #16 anywhere in a text; `and 22` after one names another (article 16 and 22). */
+const REFERENCE = new RegExp(
+  `第\\s*(${NUMERAL})\\s*条|(?:条款|\\barticles?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z]))*)`,
+  'gi',
+);
+/** A message that is only a number of an article: 十六条, 16条, 16, 十六. */
+const BARE_REFERENCE = /^([0-9]{1,2}|[零〇一二两三四五六七八九十]{1,3})\s*条?$/;
+
 /**
- * The article a user points at with 第十六条 (at the start of the text), 条款十六 (the whole text) or, in an
- * English question, article 16 anywhere; `number` may be out of range, the caller says so.
+ * Every article a text points at, in order, each once: 第十六条 or 条款 16 / article 16 anywhere (请问第十六条是什么意思,
+ * what does 第十六条 mean, 第十六条和第二十二条有什么区别, article 16 and 22), or a message that is only the number
+ * (十六条, 16). Numbers may be out of range; the caller says so.
+ */
+export function articleReferences(text: string): number[] {
+  const t = normalized(text).trim().replace(TRAILING_PUNCTUATION, '').trim();
+  const found: number[] = [];
+  const add = (numeral: string | undefined) => {
+    const n = numeral === undefined ? undefined : parseNumeral(numeral);
+    if (n !== undefined && !found.includes(n)) found.push(n);
+  };
+  const bare = BARE_REFERENCE.exec(t);
+  if (bare) add(bare[1]);
+  for (const m of t.matchAll(REFERENCE)) {
+    add(m[1] ?? m[2]);
+    for (const more of (m[3] ?? '').matchAll(new RegExp(NUMERAL, 'g'))) add(more[0]);
+  }
+  return found;
+}
+
+/**
+ * The article a user points at with 第十六条 or article 16 anywhere in a question, 条款十六, or a message that is
+ * only its number (十六条); the first when the text names more than one. `number` may be out of range.
  */
 export function parseArticleReference(text: string): { number: number } | undefined {
-  const t = text.trim().replace(TRAILING_PUNCTUATION, '');
-  const m =
-    new RegExp(`^第\\s*(${NUMERAL})\\s*条`).exec(t) ??
-    new RegExp(`^(?:条款|article)\\s*(?:第\\s*)?(${NUMERAL})\\s*条?$`, 'i').exec(t) ??
-    // “What does article 16 say?”: in an English question the article may come anywhere
-    (questionLanguage(t) === 'en' ? /\barticle\s*(\d{1,2})\b/i.exec(t) : null);
-  if (!m) return undefined;
-  const number = parseNumeral(m[1]);
+  const [number] = articleReferences(text);
   return number === undefined ? undefined : { number };
 }
 
 /** The argument of `条款 …`: 16, 十六, 第16条, 第十六条; undefined when it is no number at all. */
 export function parseArticleArgument(argument: string): number | undefined {
-  const t = argument.trim().replace(TRAILING_PUNCTUATION, '').replace(/^第\s*/, '').replace(/\s*条$/, '');
+  const t = normalized(argument).trim().replace(TRAILING_PUNCTUATION, '').replace(/^第\s*/, '').replace(/\s*条$/, '');
   return parseNumeral(t);
 }
 
@@ -169,6 +195,8 @@ const OPENING_CHARS = 16;
 const OTHER_PASSAGES_SHARE = 0.15;
 /** A cue of the concept table (a way of asking for the article) weighs as much as this much text score. */
 const CUE_WEIGHT = 3;
+/** An article the question names (请问第十六条是什么意思) comes first, whatever else its words match. */
+const REFERENCE_WEIGHT = 30;
 /** Below this the best match is chance overlap, not an answer. */
 const MIN_SCORE = 2;
 /** Articles scoring under this share of the best are left out. */
@@ -233,10 +261,17 @@ function passageScore(p: Passage, queryTerms: string[]): number {
   return score;
 }
 
-/** Chinese runs are the measures' language; a question with Latin words and no Han is English. */
+/**
+ * English when the question is written in English words: two or more of them, with at least as many Latin
+ * letters as Han characters besides a 第N条 (what does 第十六条 mean, I want to complain about 市政养护一班 — a
+ * team's name is Chinese whatever language its users ask in); else Chinese, the measures' language (QC小组).
+ */
 export function questionLanguage(text: string): 'zh' | 'en' {
-  const t = text.normalize('NFKC');
-  return /\p{Script=Han}/u.test(t) || !/[a-z]{2}/i.test(t) ? 'zh' : 'en';
+  const t = normalized(text).replace(new RegExp(`第\\s*${NUMERAL}\\s*条`, 'g'), ' ');
+  const words = t.match(/[a-z]{2,}/gi) ?? [];
+  const han = t.match(/\p{Script=Han}/gu)?.length ?? 0;
+  const letters = words.reduce((sum, w) => sum + w.length, 0);
+  return words.length >= 2 && letters >= han ? 'en' : han === 0 && words.length === 1 ? 'en' : 'zh';
 }
 
 const englishWords = (text: string): string[] => text.normalize('NFKC').toLowerCase().match(/[a-z0-9]+/g) ?? [];
@@ -246,7 +281,7 @@ const englishCueMatches = (cue: string, words: readonly string[]) => cue.split('
 
 /** The question in the measures' words: colloquial Chinese and English words mapped to the terms of the text. */
 export function expandQuestion(query: string): string {
-  const t = query.normalize('NFKC');
+  const t = normalized(query);
   const added: string[] = [];
   for (const [colloquial, measures] of ZH_SYNONYMS) if (t.includes(colloquial)) added.push(measures);
   const words = englishWords(t).filter((w) => !EN_STOPWORDS.has(w));
@@ -258,7 +293,7 @@ export function expandQuestion(query: string): string {
 
 /** How many of an article's cues the question carries. */
 function cueScore(query: string, article: number): number {
-  const t = query.normalize('NFKC').toLowerCase();
+  const t = normalized(query).toLowerCase();
   const concepts = ARTICLE_CONCEPTS[article];
   if (!concepts) return 0;
   const words = englishWords(t);
@@ -282,7 +317,8 @@ function bestSentenceOf(line: string, queryTerms: readonly string[]): string {
 export function rankArticles(query: string, limit = 3): RankedArticle[] {
   const queryTerms = [...new Set(terms(expandQuestion(query)))].filter((t) => documentFrequency.has(t));
   const cues = articles.map((a) => cueScore(query, a.number));
-  if (!queryTerms.length && !cues.some((c) => c > 0)) return [];
+  const named = articleReferences(query);
+  if (!queryTerms.length && !cues.some((c) => c > 0) && !named.some((n) => getArticle(n))) return [];
   const perArticle = new Map<number, { line: string; score: number }[]>();
   for (const p of passages) {
     const list = perArticle.get(p.article.number) ?? [];
@@ -296,7 +332,7 @@ export function rankArticles(query: string, limit = 3): RankedArticle[] {
     const bestLine = lines[0]?.line ?? '';
     return {
       article,
-      score: (lines[0]?.score ?? 0) + OTHER_PASSAGES_SHARE * rest + CUE_WEIGHT * cues[i],
+      score: (lines[0]?.score ?? 0) + OTHER_PASSAGES_SHARE * rest + CUE_WEIGHT * cues[i] + (named.includes(article.number) ? REFERENCE_WEIGHT : 0),
       bestLine,
       bestSentence: bestSentenceOf(bestLine.replace(ITEM_NUMBER, ''), queryTerms),
     };

@@ -109,6 +109,65 @@ describe('questions about the measures', () => {
     expect(m.content.text).toContain('帮助');
   });
 
+  it.each(['请问第十六条是什么意思', '说一下第16条', '十六条', '16', '第十六條', '條款 16', 'article 16 please', 'Article #16'])('opens 第十六条 for %s', async (text) => {
+    const m = await answerTo(text);
+    expect(m.content.header.title.content).toBe('第十六条');
+  });
+
+  it.each(['what does article 16 say', 'what does 第十六条 mean'])('opens 第十六条 with its English gist for %s', async (text) => {
+    const m = await answerTo(text);
+    expect(m.content.header.title.content).toBe('第十六条');
+    expect(JSON.stringify(m.content)).toContain('**第十六条 / Article 16**');
+    expect(JSON.stringify(m.content)).toContain('one year after it registered');
+  });
+
+  it.each(['第十六条和第二十二条有什么区别', 'article 16 and 22', '条款 16 和 条款 22'])('shows both articles named in %s', async (text) => {
+    const m = await answerTo(text);
+    expectValidCard(m.content);
+    const json = JSON.stringify(m.content);
+    expect(json).toContain('第十六条');
+    expect(json).toContain('第二十二条');
+  });
+
+  it.each([
+    ['谢谢', '不客气'],
+    ['好的', '好的。'],
+    ['👍', '好的。'],
+    ['thanks', 'You’re welcome'],
+    ['ok', 'OK.'],
+  ])('answers %s politely with the menu hint', async (text, expected) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain(expected);
+    expect(m.content.text).toMatch(/帮助/);
+    expect(m.content.text).not.toContain('没有听懂');
+    expect(m.content.text).not.toContain('say nothing');
+  });
+
+  it.each(['good morning', '早上好', 'hi there'])('answers the greeting %s with the menu', async (text) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('interactive');
+    expect(JSON.stringify(m.content)).toContain('查看办法条款');
+  });
+
+  it.each([
+    ['查看进度', '发送“进度”'],
+    ['what is my status', '“进度” (status)'],
+    ['截止日期', '发送“进度”查看本年度的截止日期'],
+  ])('points %s to the command that does it', async (text, expected) => {
+    const m = await answerTo(text);
+    expect(JSON.stringify(m.content)).toContain(expected);
+    expect(JSON.stringify(m.content)).not.toContain('没有听懂');
+  });
+
+  it('answers a question in traditional characters, and its command', async () => {
+    const q = await answerTo('稱號會被撤銷嗎');
+    expect((q.content.body.elements[0].content as string).startsWith('**第二十二条**')).toBe(true);
+    h.fake.reset();
+    const help = await answerTo('幫助');
+    expect(JSON.stringify(help.content)).toContain('查看办法条款');
+  });
+
   it('replies in a group when mentioned', async () => {
     await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, text: '投诉撤销称号', chatType: 'group', chatId: 'oc_measures', mentionBot: true, messageId: 'om_measures1' }));
     await h.drain();

@@ -43,6 +43,7 @@ export const notCardBuilders: Record<string, string> = {
   'applications.formalCheckReasonField': 'names a form field',
   'applications.applicationNextStep': 'one sentence: what an application waits for',
   'bulk.groupDigits': 'groups the digits of a number',
+  'measures.nextSteps': 'the lines naming what to send next for a question',
   'bulk.bulkProgressLine': 'one line of progress',
   'markdown.Md': 'markdown our code built',
   'markdown.escapeText': 'escapes a string',
@@ -329,12 +330,14 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'help.deadLetterCard': () => [help.deadLetterCard({ receiver: `open_id ${LEADER}`, attempts: 8, error: 'HTTP 400 code 230002: bot not in chat', dedupeKey: 'team:registered:1' })],
 
-  'measures.articleCard': () => [measures.articleCard(getArticle(1)!), measures.articleCard(getArticle(16)!), measures.articleCard(getArticle(22)!)],
+  'measures.articleCard': () => [measures.articleCard(getArticle(1)!), measures.articleCard(getArticle(16)!), measures.articleCard(getArticle(22)!), measures.articleCard(getArticle(16)!, { language: 'en' })],
   'measures.notFoundCard': () => [measures.notFoundCard('今天天气怎么样')],
   'measures.answerCard': () => [
     measures.answerCard('注册多久才能参加评选', rankArticles('注册多久才能参加评选')),
     measures.answerCard('How often is the review held?', rankArticles('How often is the review held?'), { language: 'en' }),
     measures.answerCard('无关', []),
+    measures.answerCard('when is the deadline', rankArticles('when is the deadline'), { language: 'en' }),
+    measures.answerCard('证书在哪里下载', rankArticles('证书在哪里下载')),
   ],
   'measures.browseCard': () => [measures.browseCard(chapters)],
 

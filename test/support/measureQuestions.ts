@@ -52,3 +52,43 @@ export const HELD_OUT_QUESTIONS: readonly (readonly [question: string, article: 
   ['Do we need our own activity plan?', 4],
   ['Should our company reward teams that take part?', 9],
 ];
+
+/**
+ * Questions users asked in a review of the chat (in Chinese and English, some in traditional characters), each with
+ * the article that answers it. Common ones: how long a title lasts (第二十条, a year's title), conflicts of interest
+ * (第十七条), when and where the results are published (第二十条).
+ */
+export const USER_QUESTIONS: readonly (readonly [question: string, article: number])[] = [
+  ['称号有效期几年', 20],
+  ['称号有效期多久', 20],
+  ['去年评上的称号今年还有效吗', 20],
+  ['how long is the title valid', 20],
+  ['does the title expire', 20],
+  ['is the title permanent', 20],
+  ['how many years is the title valid for', 20],
+  ['利益冲突要回避吗', 17],
+  ['conflict of interest', 17],
+  ['专家会不会是我们单位的', 17],
+  ['我跟申报的班组是同一个单位要回避吗', 17],
+  ['how do experts declare a conflict of interest', 17],
+  ['什么时候出结果', 20],
+  ['结果什么时候出', 20],
+  ['怎么公布结果', 20],
+  ['结果在哪看', 20],
+  ['when are results published', 20],
+  ['where can I see the results', 20],
+  ['怎么开启年度评审', 19],
+  ['成果名称怎么填', 15],
+  ['where is the complaint form', 21],
+  ['没有培训记录可以申报吗', 7],
+  ['申诉', 21],
+  ['appeal', 21],
+  ['请问第十六条是什么意思', 16],
+  ['申报截止是哪天', 15],
+  ['what score do I need', 18],
+  ['what is the passing score', 18],
+  ['满分多少', 18],
+  ['怎麼註冊', 16],
+  ['申報條件是什麼', 13],
+  ['稱號會被撤銷嗎', 22],
+];
