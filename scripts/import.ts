@@ -16,7 +16,7 @@ import { UserError } from '../src/errors.js';
 import { applyImport, importCardData, importTemplate, previewImport } from '../src/import/index.js';
 import { createLarkClient } from '../src/lark/client.js';
 import { resolveUserIds } from '../src/lark/contact.js';
-import { claimDataDir, DataDirRefused, type DataDirLock } from '../src/local/dataDir.js';
+import { claimDataDirOrExit } from '../src/local/dataDir.js';
 import { createLogger } from '../src/log.js';
 
 function usage(problem: string): never {
@@ -46,15 +46,8 @@ const log = createLogger(config.LOG_LEVEL);
 // the command line acts as the first bootstrap administrator, or as the console's local one
 const actor = { openId: config.ADMIN_OPEN_IDS[0] ?? 'system:import', name: null, roles: ['admin' as const] };
 const client = config.localMode ? undefined : createLarkClient({ appId: config.LARK_APP_ID!, appSecret: config.LARK_APP_SECRET!, domain: config.LARK_DOMAIN, log });
-let lock: DataDirLock | undefined;
-try {
-  // PGlite is one process per folder: while a bot holds DATA_DIR the import is refused (two writers corrupt it)
-  if (!config.DATABASE_URL) lock = claimDataDir(config.DATA_DIR);
-} catch (err) {
-  if (!(err instanceof DataDirRefused)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(1);
-}
+// PGlite is one process per folder: while a bot holds DATA_DIR this is refused (two writers corrupt it)
+const lock = claimDataDirOrExit(config);
 const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {
   const today = todayIn(config.BOT_TIMEZONE, new Date());

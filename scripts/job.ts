@@ -17,7 +17,7 @@ import { cardRenderers } from '../src/cardRenderers.js';
 import { certificateAttachments } from '../src/certificates/index.js';
 import { CertificateRenderer } from '../src/certificates/render.js';
 import { createLarkClient, LarkTransport } from '../src/lark/client.js';
-import { claimDataDir, DataDirRefused, type DataDirLock } from '../src/local/dataDir.js';
+import { claimDataDirOrExit } from '../src/local/dataDir.js';
 import { createLogger } from '../src/log.js';
 import { chatGoneReroute, deadLetterAlert } from '../src/notifications.js';
 import { OutboxDispatcher } from '../src/outbox.js';
@@ -45,15 +45,8 @@ if (Number.isNaN(now.getTime())) usage(`--at "${at}" is not a time`);
 
 const config = configOrExit();
 const log = createLogger(config.LOG_LEVEL);
-let lock: DataDirLock | undefined;
-try {
-  // PGlite is one process per folder: while a bot holds DATA_DIR the job is refused
-  if (!config.DATABASE_URL) lock = claimDataDir(config.DATA_DIR);
-} catch (err) {
-  if (!(err instanceof DataDirRefused)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exit(1);
-}
+// PGlite is one process per folder: while a bot holds DATA_DIR this is refused (two writers corrupt it)
+const lock = claimDataDirOrExit(config);
 const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {
   const outcomes = await runJob(name, database.db, { now, timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS });
