@@ -132,7 +132,7 @@ const TEAMS_SHOWN = 20;
 /** Told to an imported team's leader, and once to a contact for all their teams: now managed here, own code and date (第十六条). */
 export function teamsImportedCard(list: ImportedTeam[]): Card {
   const line = (t: ImportedTeam) =>
-    md`- **${t.name}**（${t.organization}）编号 **${t.code}**，注册日期 ${formatDateZh(t.registeredAt)}：${t.eligibleNow ? '注册已满一年，可以参加评选' : `${formatDateZh(t.eligibleFrom)} 起可参加评选`}`;
+    md`- **${t.name}**（${t.organization}）编号 **${t.code}**，注册日期 ${formatDateZh(t.registeredAt)}：${t.eligibleNow ? '注册已满一年，可以参加评选' : `${formatDateZh(t.eligibleFrom)} 满一年，申报截止时已满一年的年度即可申报`}`;
   const contact = list.some((t) => t.role === 'contact');
   return card({
     title: '班组已转入本机器人管理',

@@ -26,7 +26,8 @@ export function applyDeadlineLeaderCard(opts: { year: number; deadline: string; 
     template: opts.daysLeft <= 1 ? 'red' : 'orange',
     summary: `${opts.year} 年度申报 ${formatDateZh(opts.deadline)} 截止`,
     elements: [
-      markdown(md`**${opts.team.name}**（${opts.team.code}）已注册满一年，可参加 ${opts.year} 年度评选（第十六条）；${state}。`),
+      // eligible is a year old by the deadline (第十六条), which may still be ahead of its anniversary
+      markdown(md`**${opts.team.name}**（${opts.team.code}）申报截止时注册满一年，可参加 ${opts.year} 年度评选（第十六条）；${state}。`),
       fields([['申报截止', formatDateZh(opts.deadline)]]),
       note('提交后还须经所在单位确认推荐（第十五条），请给单位联系人留出时间。'),
       buttonRow([button({ text: opts.state === 'none' ? '填写申报表' : '继续填写', type: 'primary', value: { action: 'application.open', teamId: opts.team.id } })]),

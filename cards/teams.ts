@@ -70,7 +70,7 @@ export function registeredCard(team: Pick<TeamData, 'name' | 'code' | 'organizat
         ['所属单位', team.organization],
         ['班组类型', team.typeLabel],
         ['注册日期', formatDateZh(team.registeredAt)],
-        ['可参评日期', `${formatDateZh(eligibleFrom)}（第十六条：注册满一年）`],
+        ['满一年日期', `${formatDateZh(eligibleFrom)}（第十六条：申报截止时已满一年的年度即可申报）`],
       ]),
       note('单位联系人已收到通知。可随时发送“进度”查看班组情况、修改资料和添加成员。'),
       buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } }), button({ text: '返回菜单', value: { action: 'help.menu' } })]),
@@ -147,7 +147,8 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
   for (const [i, e] of shown.items.entries()) {
     if (i > 0) elements.push(hr());
     const t = e.team;
-    const registered = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天满一年（${formatDateZh(e.eligibleFrom)} 起可参评，第十六条）` : `已满一年，可参加评选（${formatDateZh(e.eligibleFrom)} 起）`;
+    // 第十六条 is counted at a year's deadline: a team a year old by then may apply before its anniversary
+    const registered = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天满一年（${formatDateZh(e.eligibleFrom)} 满一年；申报截止时已满一年的年度即可申报，第十六条）` : `已满一年，可参加评选（${formatDateZh(e.eligibleFrom)} 起）`;
     // E5: the association's bar after a revoked title, with the day it ends
     const eligibility = e.barred
       ? `协会规定：撤销称号后 ${e.barred.days} 天内不受理申报；本班组 ${e.barred.revokedYear} 年度称号已撤销，${e.barred.untilText} 起方可再申报`
