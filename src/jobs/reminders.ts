@@ -2,7 +2,7 @@ import { and, asc, eq, gt, isNotNull, notInArray, sql } from 'drizzle-orm';
 import { groupDigits } from '../../cards/bulk.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, chatBindings, honours, jobRuns, teams } from '../../db/schema.js';
-import { type Cycle, oneYearAfter } from '../applications.js';
+import { barEnds, type Cycle, oneYearAfter } from '../applications.js';
 import { announceJob, type BulkJobKind, startBulkJob } from '../bulkJobs.js';
 import { getRunningCycle } from '../cycles.js';
 import { daysBetween, todayIn } from '../dates.js';
@@ -202,14 +202,18 @@ async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
     .leftJoin(applications, and(eq(applications.teamId, teams.id), eq(applications.cycleId, cycle.id)))
     .where(and(eq(teams.status, 'active'), sql`(${applications.id} is null or ${applications.status} in ('draft', 'returned'))`))
     .orderBy(asc(teams.id));
-  const barStart = new Date(opts.now.getTime() - revocationBarDays(cycle) * 86_400_000);
+  const barDays = revocationBarDays(cycle);
+  const barStart = new Date(opts.now.getTime() - barDays * 86_400_000);
+  // barred still at the deadline, as requireNotBarred counts it: a bar that ends by the deadline lets the team apply then
   const revoked = new Set(
     (
       await tx
-        .select({ teamId: honours.teamId })
+        .select({ teamId: honours.teamId, revokedAt: honours.revokedAt })
         .from(honours)
         .where(and(isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
-    ).map((r) => r.teamId),
+    )
+      .filter((r) => todayIn(opts.timezone, barEnds(r.revokedAt!, barDays)) > cycle.applicationDeadline)
+      .map((r) => r.teamId),
   );
   const out: Recipient[] = [];
   for (const t of candidates) {
