@@ -40,7 +40,7 @@ describe('errors in the log', () => {
   it('an SDK call refused with HTTP 400, logged as { err }, shows its status and Feishu code but not the token or the request', async () => {
     const lines: string[] = [];
     const log = createLogger('info', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
-    const client = createLarkClient({ appId: 'cli_0123456789abcdef', appSecret: 'app-secret-value-0001', domain: url, log });
+    const client = createLarkClient({ appId: 'cli_logsecrets_test', appSecret: 'fake-secret-for-this-test', domain: url, log });
     const err = await larkReader(client)
       .userReach('ou_someone')
       .then(() => undefined, (e: unknown) => e);
@@ -49,7 +49,7 @@ describe('errors in the log', () => {
     log.warn({ err }, 'linking an imported person failed');
     const text = lines.join('');
     expect(text).not.toContain(TOKEN);
-    expect(text).not.toContain('app-secret-value-0001');
+    expect(text).not.toContain('fake-secret-for-this-test');
     expect(text).not.toMatch(/Authorization|_header/i);
     const line = JSON.parse(lines.at(-1)!) as { err: Record<string, unknown> };
     expect(line.err).toMatchObject({ status: 400, feishuCode: 99991672, logId: '20261202103000ABCDEF', troubleshooter: 'https://open.feishu.cn/search?log_id=20261202103000ABCDEF' });
