@@ -307,6 +307,14 @@ function checkDeclaration(def: CardActionDecl): void {
 /** What a phone's keyboard ends a line with, in either width: 帮助。 进度？ 绑定通知 专家. 进度…… */
 const TRAILING_STOPS = /[.。!！?？~～…]+$/;
 
+/**
+ * The words a request is wrapped in, typed or said to a phone: 查看进度, 我要投诉 市政养护一班, 请帮我注册一下,
+ * please help, I want to apply. Only in front of a command's name; what follows it is matched as ever.
+ */
+const COURTESY_BEFORE = /^(?:(?:请问|请|麻烦你?|帮我|我要|我想要?|我需要|查看|查询|看看|看下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|let\s+me|show(?:\s+me)?(?:\s+my)?|check(?:\s+my)?)(?:一下)?[\s,，]*)+/;
+/** …and after it: 注册一下, 进度吧. */
+const COURTESY_AFTER = /(?:一下|吧|啦|呀|please)$/;
+
 /** What the bot's features register into; the event processor reads it. */
 export class BotRegistry {
   readonly #commands: CommandDef[] = [];
@@ -358,12 +366,31 @@ export class BotRegistry {
 
   /** Finds the command a text starts with: `帮助`, `help`, `条款 16`, `article16`. */
   matchCommand(text: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {
+    const match = this.#matchCommand(text.trim());
+    if (match) return match;
+    // 查看进度 is 进度 and 我要投诉 市政养护一班 is 投诉 市政养护一班; 我要申报需要什么条件 stays a question (申报 takes nothing)
     const t = text.trim();
+    const prefix = COURTESY_BEFORE.exec(simplified(halfWidth(t)).toLowerCase())?.[0].length ?? 0;
+    const inner = t.slice(prefix);
+    if (!inner) return undefined;
+    if (prefix) {
+      const unwrapped = this.#matchCommand(inner);
+      if (unwrapped) return unwrapped;
+    }
+    // 注册一下, 请帮我看看进度吧
+    const bare = inner.replace(TRAILING_STOPS, '').trim();
+    const after = COURTESY_AFTER.exec(simplified(halfWidth(bare)).toLowerCase())?.[0].length ?? 0;
+    const core = bare.slice(0, bare.length - after).trim();
+    return after && core ? this.#matchCommand(core) : undefined;
+  }
+
+  #matchCommand(t: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {
     // ＨＥＬＰ and 条款１６ as typed in full width read as help and 条款16; one unit for one, so the argument is sliced as typed
     // 註冊 and 條款 16 as typed in traditional characters read as 注册 and 条款 16, one character for one too
     const lower = simplified(halfWidth(t)).toLowerCase();
     // a phone's keyboard often ends the line: 帮助。 and 进度？ are still the commands (a bare ？ stays the menu's alias)
-    const bare = lower.replace(TRAILING_STOPS, '') || lower;
+    // 注册 。 with a space before the stop is 注册 too
+    const bare = lower.replace(TRAILING_STOPS, '').trim() || lower;
     for (const def of this.#commands) {
       for (const name of def.names) {
         const n = name.toLowerCase();

@@ -477,6 +477,39 @@ describe('traditional characters', () => {
   it.each(['怎麼註冊', '申報條件是什麼', '稱號會被撤銷嗎', '怎么注冊'])('%s is answered', (q) => expect(rankArticles(q).length).toBeGreaterThan(0));
 });
 
+describe('a command wrapped in the words of a request', () => {
+  const bot = createBot();
+  it.each([
+    ['查看进度', '进度', ''],
+    ['查看一下进度', '进度', ''],
+    ['我要注册', '注册', ''],
+    ['注册 。', '注册', ''],
+    ['注册一下', '注册', ''],
+    ['请帮我注册一下。', '注册', ''],
+    ['我想申报', '申报', ''],
+    ['我要投诉 市政养护一班', '投诉', '市政养护一班'],
+    ['我要投訴市政養護一班', '投诉', '市政養護一班'],
+    ['查看条款 16', '条款', '16'],
+    ['打开菜单', '帮助', ''],
+    ['please help', '帮助', ''],
+    ['I want to register', '注册', ''],
+    ['show my status', '进度', ''],
+    ['I want to complain about 市政养护一班', '投诉', 'about 市政养护一班'],
+  ])('%s is %s', (t, name, argument) => {
+    const m = bot.matchCommand(t);
+    expect(m?.def.names).toContain(name);
+    expect(m?.argument).toBe(argument);
+  });
+
+  it.each(['我要申报需要什么条件', '请问怎么注册', '查看', '我要', '请', '注册多久才能参加评选', '我的班组'])('%s stays what it was', (t) => {
+    const m = bot.matchCommand(t);
+    // 请问 alone is a greeting and opens the menu, as before
+    if (t === '请') expect(m).toBeUndefined();
+    else expect(m === undefined || m.def.names.includes('帮助')).toBe(true);
+    expect(m?.def.names ?? []).not.toContain('注册');
+  });
+});
+
 describe('thanks, okays and goodbyes', () => {
   it.each(['谢谢', '好的', '好', '收到', '明白了', '嗯', '👍', '🙂', '好的，谢谢！'])('%s gets a polite Chinese line with the menu hint', (t) => {
     expect(smallTalkReply(t)).toMatch(/^(不客气|好的)。.*发送“帮助”/);

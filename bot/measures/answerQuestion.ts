@@ -14,7 +14,7 @@ export const NOT_IN_MEASURES_EN =
  * Any text that is no command: thanks and okays get a polite line; 第十六条 / 条款十六 / “what does article 16 say”,
  * anywhere in the text, opens that article (two named, both); anything else is answered with the most relevant
  * articles and what to send next, in English when asked in English. A question no article touches but that asks
- * for a command's work (查看进度) gets that command; empty (non-text) messages and Chinese questions the measures do
+ * for a command's work (我的进度) is told that command; empty (non-text) messages and Chinese questions the measures do
  * not touch go to `notUnderstood` (the short 发送“帮助” reply).
  */
 export function answerQuestion(notUnderstood: CommandDef['run']): CommandDef['run'] {

@@ -150,8 +150,20 @@ describe('questions about the measures', () => {
     expect(JSON.stringify(m.content)).toContain('查看办法条款');
   });
 
+  it.each(['查看进度', '我要查看一下进度。', 'show my status'])('runs 进度 when asked for it in the words of a request: %s', async (text) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('interactive');
+    expect(JSON.stringify(m.content)).toContain('你还没有加入任何班组');
+  });
+
+  it('opens the complaint form for 我要投诉 and the team named after it', async () => {
+    const m = await answerTo('我要投诉 市政养护一班');
+    expect(JSON.stringify(m.content)).not.toContain('第一条');
+    expect(JSON.stringify(m.content)).toContain('市政养护一班');
+  });
+
   it.each([
-    ['查看进度', '发送“进度”'],
+    ['我的进度', '发送“进度”'],
     ['what is my status', '“进度” (status)'],
     ['截止日期', '发送“进度”查看本年度的截止日期'],
   ])('points %s to the command that does it', async (text, expected) => {
