@@ -74,10 +74,27 @@ function datesInOrder(v: { applicationDeadline: string; scoringDeadline: string;
   }
 }
 
+/** A date more than a year off its 评审年度 is a typo (2072 for 2027); a year's review may end early the next year. */
+export function offItsYear(year: number, date: string): boolean {
+  return Math.abs(Number(date.slice(0, 4)) - year) > 1;
+}
+
+export const offItsYearMessage = (year: number, date: string) => `${formatDateZh(date)}与评审年度（${year}年度）相差一年以上，请检查年份是否输错`;
+
+/** Each date within a year of the 评审年度 (`offItsYear`). */
+function datesNearTheYear(v: { year: number; applicationDeadline: string; scoringDeadline: string; reviewMeetingDate: string }, ctx: z.RefinementCtx) {
+  for (const field of ['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate'] as const) {
+    if (isRealDate(v[field]) && Number.isInteger(v.year) && offItsYear(v.year, v[field])) ctx.addIssue({ code: 'custom', path: [field], message: offItsYearMessage(v.year, v[field]) });
+  }
+}
+
 const { year: _year, ...settingFieldSpecs } = cycleForm.fields;
 // a loaded sheet may total more than 100 (第十八条): the threshold is then held to the sheet's total (updateCycleSettings)
 export const settingsForm = defineForm({ ...cycleForm, fields: { ...settingFieldSpecs, awardThreshold: { ...settingFieldSpecs.awardThreshold, max: 999 } } });
-const cycleInputSchema = formSchema(cycleForm).superRefine(datesInOrder);
+const cycleInputSchema = formSchema(cycleForm).superRefine((v, ctx) => {
+  datesNearTheYear(v, ctx);
+  datesInOrder(v, ctx);
+});
 const cycleSettingsSchema = formSchema(settingsForm).superRefine(datesInOrder);
 
 /** An optional setting left empty takes the programme's default. */
@@ -364,6 +381,7 @@ export async function updateCycleSettings(
       throw cycleFieldError(field, `申报已截止，不能再修改（原为${formatDateZh(cycle.applicationDeadline)}）`);
     }
     if (dateFields.has(field) && String(values[field]) < today) throw cycleFieldError(field, `不能早于今天（${formatDateZh(today)}）`);
+    if (dateFields.has(field) && offItsYear(cycle.year, String(values[field]))) throw cycleFieldError(field, offItsYearMessage(cycle.year, String(values[field])));
   }
   // 第十六条 is checked when an application is submitted, against the deadline then: one brought forward must not leave
   // in the review an application whose team is no longer a year old by it
