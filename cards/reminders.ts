@@ -101,10 +101,14 @@ export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: 
   });
 }
 
-/** 第十六条: the day a team has been registered a year. */
-export function anniversaryCard(opts: { team: ReminderTeam & { registeredAt: string }; cycle?: { year: number; applicationDeadline: string } }): Card {
+/**
+ * 第十六条: the day a team has been registered a year; `lateSince` is that day when the card comes after it (the
+ * bot was down on the day), so it does not say "today".
+ */
+export function anniversaryCard(opts: { team: ReminderTeam & { registeredAt: string }; cycle?: { year: number; applicationDeadline: string }; lateSince?: string }): Card {
+  const since = opts.lateSince ? `已满一年（${formatDateZh(opts.lateSince)}起）` : '今天已满一年';
   const elements: Element[] = [
-    markdown(md`**${opts.team.name}**（${opts.team.code}）于 ${formatDateZh(opts.team.registeredAt)} 注册，今天已满一年，可以参加质量信得过班组评选了（第十六条）。`),
+    markdown(md`**${opts.team.name}**（${opts.team.code}）于 ${formatDateZh(opts.team.registeredAt)} 注册，${since}，可以参加质量信得过班组评选了（第十六条）。`),
   ];
   if (opts.cycle) {
     elements.push(

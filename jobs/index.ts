@@ -23,7 +23,8 @@ export interface ScheduleDeps {
 export function startSchedules(deps: ScheduleDeps): Schedules {
   const timezone = deps.config.BOT_TIMEZONE;
   const tasks = [cron.schedule('*/30 * * * * *', outboxSweep(deps.dispatcher), { timezone, name: 'outbox-sweep' })];
-  // reminders, anniversary, digest, escalation: hourly 09:00–18:00, so a tick missed or failed is made up the same day; the (job, period) claim makes the rest no-ops
+  // reminders, anniversary, digest, escalation: hourly 09:00–18:00, so a tick missed or failed is made up the same day; the (job, period) claim makes the rest no-ops.
+  // A whole day missed is made up by the next run: the latest deadline reminder owed, the anniversaries of up to 7 days back
   const jobDeps = { db: deps.database.db, now: () => deps.clock.now(), timezone, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, log: deps.log, nudge: () => deps.dispatcher.nudge() };
   for (const name of jobNames) tasks.push(cron.schedule('0 9-18 * * *', scheduledJob(name, jobDeps), { timezone, name }));
   deps.log.debug({ schedules: tasks.length }, 'schedules started');

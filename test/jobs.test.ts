@@ -7,7 +7,7 @@ import { addDays } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
 import { parsePurpose } from '../src/groups.js';
 import { digestPeriod, isoWeek } from '../src/jobs/digest.js';
-import { reminderPeriods } from '../src/jobs/reminders.js';
+import { owedOffset, reminderPeriods } from '../src/jobs/reminders.js';
 import { addressKey } from '../src/rateLimit.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from './support/cards.js';
 
@@ -20,14 +20,13 @@ describe('the reminder calendar', () => {
     expect(periodsOn('2027-05-24')).toEqual(['apply-deadline:2027:T-7']);
     expect(periodsOn('2027-05-28')).toEqual(['apply-deadline:2027:T-3']);
     expect(periodsOn('2027-05-30')).toEqual(['apply-deadline:2027:T-1']);
-    for (const d of ['2027-05-23', '2027-05-25', '2027-05-29', '2027-05-31', '2027-06-01']) expect(periodsOn(d), d).toEqual([]);
+    for (const d of ['2027-05-23', '2027-06-01']) expect(periodsOn(d), d).toEqual([]);
     expect(periodsOn('2027-05-28', 'scoring')).toEqual([]);
   });
 
   it('scoring deadline at 3 and 1 days before, then every day overdue until scoring closes', () => {
     expect(periodsOn('2027-06-27', 'scoring')).toEqual(['scoring-deadline:2027:T-3']);
     expect(periodsOn('2027-06-29', 'scoring')).toEqual(['scoring-deadline:2027:T-1']);
-    expect(periodsOn('2027-06-30', 'scoring')).toEqual([]);
     expect(periodsOn('2027-07-01', 'scoring')).toEqual(['scoring-deadline:2027:overdue:2027-07-01']);
     expect(periodsOn('2027-07-02', 'scoring')).toEqual(['scoring-deadline:2027:overdue:2027-07-02']);
     expect(periodsOn('2027-07-02', 'closed')).toEqual([]);
@@ -36,12 +35,59 @@ describe('the reminder calendar', () => {
   it('review meeting (第十九条) at 14 and 3 days before, whatever the state of the running cycle', () => {
     expect(periodsOn(addDays('2027-07-20', -14), 'closed')).toEqual(['review-meeting:2027:T-14']);
     expect(periodsOn(addDays('2027-07-20', -3), 'closed')).toEqual(['review-meeting:2027:T-3']);
-    expect(periodsOn('2027-07-20', 'closed')).toEqual([]);
+    expect(periodsOn(addDays('2027-07-20', -15), 'closed')).toEqual([]);
+    expect(periodsOn('2027-07-21', 'closed')).toEqual([]);
   });
 
   it('two reminders may fall on one day', () => {
     const tight = { ...cycle, applicationDeadline: '2027-06-02', scoringDeadline: '2027-06-02', reviewMeetingDate: '2027-06-15' };
     expect(reminderPeriods(tight, '2027-06-01').map((p) => p.period)).toEqual(['apply-deadline:2027:T-1', 'scoring-deadline:2027:T-1', 'review-meeting:2027:T-14']);
+  });
+});
+
+describe('the reminder calendar makes up a day the bot was down', () => {
+  const owedOn = (date: string, status = 'open') => reminderPeriods({ ...cycle, status }, date).map((p) => [p.period, p.daysLeft]);
+
+  it('owes the smallest offset at or above the days left, from the largest offset to the date itself', () => {
+    expect(owedOffset([7, 3, 1], 8)).toBeUndefined();
+    expect([7, 6, 5, 4, 3, 2, 1, 0].map((d) => owedOffset([7, 3, 1], d))).toEqual([7, 7, 7, 7, 3, 3, 1, 1]);
+    expect(owedOffset([7, 3, 1], -1)).toBeUndefined();
+    expect([14, 10, 4, 3, 0].map((d) => owedOffset([14, 3], d))).toEqual([14, 14, 14, 3, 3]);
+  });
+
+  it('application deadline: each day until the deadline owes the latest reminder, with the real days left', () => {
+    const days = Array.from({ length: 10 }, (_, i) => addDays('2027-05-23', i));
+    expect(days.map((d) => [d, owedOn(d)])).toEqual([
+      ['2027-05-23', []],
+      ['2027-05-24', [['apply-deadline:2027:T-7', 7]]],
+      ['2027-05-25', [['apply-deadline:2027:T-7', 6]]],
+      ['2027-05-26', [['apply-deadline:2027:T-7', 5]]],
+      ['2027-05-27', [['apply-deadline:2027:T-7', 4]]],
+      // down on T-3: the day after owes T-3 (never T-7 again), two days left
+      ['2027-05-28', [['apply-deadline:2027:T-3', 3]]],
+      ['2027-05-29', [['apply-deadline:2027:T-3', 2]]],
+      ['2027-05-30', [['apply-deadline:2027:T-1', 1]]],
+      // down on T-1: the deadline day itself still owes T-1
+      ['2027-05-31', [['apply-deadline:2027:T-1', 0]]],
+      ['2027-06-01', []],
+    ]);
+  });
+
+  it('scoring deadline: T-1 still owed on the deadline day, then one overdue period a day', () => {
+    expect(owedOn('2027-06-28', 'scoring')).toEqual([['scoring-deadline:2027:T-3', 2]]);
+    expect(owedOn('2027-06-30', 'scoring')).toEqual([['scoring-deadline:2027:T-1', 0]]);
+    expect(owedOn('2027-07-01', 'scoring')).toEqual([['scoring-deadline:2027:overdue:2027-07-01', -1]]);
+  });
+
+  it('review meeting: T-14 until T-3 is reached, T-3 until the meeting day, nothing after it', () => {
+    expect(owedOn('2027-07-10', 'closed')).toEqual([['review-meeting:2027:T-14', 10]]);
+    expect(owedOn('2027-07-18', 'closed')).toEqual([['review-meeting:2027:T-3', 2]]);
+    expect(owedOn('2027-07-20', 'closed')).toEqual([['review-meeting:2027:T-3', 0]]);
+    expect(owedOn('2027-07-21', 'closed')).toEqual([]);
+  });
+
+  it('every period carries its date and offset, so a run can tell a moved date from its own claim', () => {
+    expect(reminderPeriods(cycle, '2027-05-29')).toEqual([{ kind: 'apply-deadline', period: 'apply-deadline:2027:T-3', daysLeft: 2, target: '2027-05-31', offset: 3 }]);
   });
 });
 
@@ -129,6 +175,13 @@ describe('cards of this feature are valid JSON 2.0 with the right buttons', () =
     const closed = anniversaryCard({ team: { ...team, registeredAt: '2026-05-28' } });
     expect(cardActions(closed)).toEqual([]);
     expect(cardText(closed)).toContain('第十六条');
+    expect(cardText(open)).toContain('今天已满一年');
+    // told after the day (the bot was down on it): the card does not say "today"
+    const late = anniversaryCard({ team: { ...team, registeredAt: '2026-05-25' }, cycle: { year: 2027, applicationDeadline: '2027-05-31' }, lateSince: '2027-05-25' });
+    expectValidCard(late);
+    expect(cardText(late)).toContain('已满一年（2027年5月25日起）');
+    expect(cardText(late)).not.toContain('今天');
+    expect(cardActions(late)).toEqual([{ action: 'application.open', teamId: 42 }]);
   });
 
   it('the digest', () => {

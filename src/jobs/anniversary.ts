@@ -1,34 +1,54 @@
-import { and, asc, between, eq } from 'drizzle-orm';
+import { and, asc, between, eq, gte, lt, max } from 'drizzle-orm';
 import { anniversaryCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
-import { teams } from '../../db/schema.js';
+import { jobRuns, teams } from '../../db/schema.js';
 import { type Cycle, cycleOpenForApplications, oneYearAfter } from '../applications.js';
 import { addDays, todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
 
+/** How many days back a run makes up the anniversaries of days the job did not run (the bot was down). */
+export const ANNIVERSARY_CATCH_UP_DAYS = 7;
+
 /**
  * The `anniversary` job (第十六条): the day a team has been registered a year, its leader is told it
- * may take part, with a button to apply when a cycle takes applications. Period: the date.
+ * may take part, with a button to apply when a cycle takes applications. Period: the date. A run also
+ * tells the teams whose anniversary fell after the last day the job ran (at most ANNIVERSARY_CATCH_UP_DAYS
+ * back), each once: the message is keyed by the team and its anniversary, whichever day it goes out.
  */
 export async function runAnniversary(db: Db, opts: JobOptions): Promise<RunOutcome[]> {
   const today = todayIn(opts.timezone, opts.now);
   return [
     await runClaimed(db, 'anniversary', today, opts.now, async (tx, messages) => {
-      // a window around "a year ago" that oneYearAfter then narrows to exactly today (29 February included)
+      const from = await firstDayOwed(tx, today);
+      // a window around "a year ago" that oneYearAfter then narrows to the days owed (29 February included)
       const candidates = await tx
         .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, registeredAt: teams.registeredAt })
         .from(teams)
-        .where(and(eq(teams.status, 'active'), between(teams.registeredAt, addDays(today, -367), addDays(today, -364))))
+        .where(and(eq(teams.status, 'active'), between(teams.registeredAt, addDays(from, -367), addDays(today, -364))))
         .orderBy(asc(teams.id));
-      const due = candidates.filter((t) => oneYearAfter(t.registeredAt) === today);
+      const due = candidates.map((t) => ({ ...t, anniversary: oneYearAfter(t.registeredAt) })).filter((t) => t.anniversary >= from && t.anniversary <= today);
       const cycle = due.length ? await openCycle(tx, today) : undefined;
       for (const t of due) {
-        await messages.send({ dedupeKey: `remind:anniversary:team-${t.id}:${today}`, to: { openId: t.leaderOpenId }, card: anniversaryCard({ team: t, cycle }) });
+        await messages.send({
+          dedupeKey: `remind:anniversary:team-${t.id}:${t.anniversary}`,
+          to: { openId: t.leaderOpenId },
+          card: anniversaryCard({ team: t, cycle, ...(t.anniversary < today ? { lateSince: t.anniversary } : {}) }),
+        });
       }
-      return { teams: due.length, cycle: cycle?.year ?? null };
+      return { teams: due.length, from, cycle: cycle?.year ?? null };
     }),
   ];
+}
+
+/** The day after the job last ran to its end, or ANNIVERSARY_CATCH_UP_DAYS back when that was longer ago (or never). */
+async function firstDayOwed(tx: Db, today: string): Promise<string> {
+  const earliest = addDays(today, -ANNIVERSARY_CATCH_UP_DAYS);
+  const [last] = await tx
+    .select({ day: max(jobRuns.period) })
+    .from(jobRuns)
+    .where(and(eq(jobRuns.job, 'anniversary'), eq(jobRuns.status, 'done'), gte(jobRuns.period, earliest), lt(jobRuns.period, today)));
+  return last?.day ? addDays(last.day, 1) : earliest;
 }
 
 async function openCycle(tx: Db, today: string): Promise<Cycle | undefined> {

@@ -5,7 +5,7 @@ import { applications, assignments, chatBindings, honours, jobRuns, teams } from
 import { barEnds, type Cycle, oneYearAfter } from '../applications.js';
 import { announceJob, type BulkJobKind, startBulkJob } from '../bulkJobs.js';
 import { getRunningCycle } from '../cycles.js';
-import { daysBetween, todayIn } from '../dates.js';
+import { addDays, daysBetween, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { type Destination, enqueueMany, type OutgoingMessage } from '../outbox.js';
 import { revocationBarDays } from '../policy.js';
@@ -21,30 +21,44 @@ export interface ReminderPeriod {
   kind: 'apply-deadline' | 'scoring-deadline' | 'review-meeting';
   /** e.g. apply-deadline:2027:T-3, scoring-deadline:2027:overdue:2027-06-02 */
   period: string;
+  /** The days from today to the date: under the offset when a reminder missed on its day is made up later. */
   daysLeft: number;
   /** The date counted down to (a deadline, the meeting), for a `T-n` period; an overdue one carries its day already. */
   target?: string;
+  /** The `n` of a `T-n` period. */
+  offset?: number;
 }
 
-/** Which reminders fall on `today` for this cycle: pure, so the calendar can be tested alone. */
+/**
+ * The offset whose reminder is owed `daysLeft` days before a date: the smallest at or above it, so a day the bot
+ * was down is made up by the next run with the latest reminder missed (never an older one); none before the
+ * largest offset or after the date.
+ */
+export function owedOffset(offsets: readonly number[], daysLeft: number): number | undefined {
+  if (daysLeft < 0) return undefined;
+  const owed = offsets.filter((o) => o >= daysLeft);
+  return owed.length ? Math.min(...owed) : undefined;
+}
+
+/**
+ * Which reminders are owed on `today` for this cycle: pure, so the calendar can be tested alone. Each is the
+ * period of the latest offset reached (T-3 on the 3rd and 2nd day before, T-1 on the last day and the date itself);
+ * whether it already ran is the claim's business.
+ */
 export function reminderPeriods(cycle: Pick<Cycle, 'year' | 'status' | 'applicationDeadline' | 'scoringDeadline' | 'reviewMeetingDate'>, today: string): ReminderPeriod[] {
   const out: ReminderPeriod[] = [];
-  const toApply = daysBetween(today, cycle.applicationDeadline);
-  if (cycle.status === 'open' && (applyDeadlineOffsets as readonly number[]).includes(toApply)) {
-    out.push({ kind: 'apply-deadline', period: `apply-deadline:${cycle.year}:T-${toApply}`, daysLeft: toApply, target: cycle.applicationDeadline });
-  }
-  const toScoring = daysBetween(today, cycle.scoringDeadline);
+  const countdown = (kind: ReminderPeriod['kind'], offsets: readonly number[], target: string) => {
+    const daysLeft = daysBetween(today, target);
+    const offset = owedOffset(offsets, daysLeft);
+    if (offset !== undefined) out.push({ kind, period: `${kind}:${cycle.year}:T-${offset}`, daysLeft, target, offset });
+    return daysLeft;
+  };
+  if (cycle.status === 'open') countdown('apply-deadline', applyDeadlineOffsets, cycle.applicationDeadline);
   if (cycle.status === 'open' || cycle.status === 'scoring') {
-    if ((scoringDeadlineOffsets as readonly number[]).includes(toScoring)) {
-      out.push({ kind: 'scoring-deadline', period: `scoring-deadline:${cycle.year}:T-${toScoring}`, daysLeft: toScoring, target: cycle.scoringDeadline });
-    } else if (toScoring < 0) {
-      out.push({ kind: 'scoring-deadline', period: `scoring-deadline:${cycle.year}:overdue:${today}`, daysLeft: toScoring });
-    }
+    const toScoring = countdown('scoring-deadline', scoringDeadlineOffsets, cycle.scoringDeadline);
+    if (toScoring < 0) out.push({ kind: 'scoring-deadline', period: `scoring-deadline:${cycle.year}:overdue:${today}`, daysLeft: toScoring });
   }
-  const toMeeting = daysBetween(today, cycle.reviewMeetingDate);
-  if ((reviewMeetingOffsets as readonly number[]).includes(toMeeting)) {
-    out.push({ kind: 'review-meeting', period: `review-meeting:${cycle.year}:T-${toMeeting}`, daysLeft: toMeeting, target: cycle.reviewMeetingDate });
-  }
+  countdown('review-meeting', reviewMeetingOffsets, cycle.reviewMeetingDate);
   return out;
 }
 
@@ -73,14 +87,14 @@ type Recipient =
 
 interface RemindParams {
   period: string;
-  /** The period's offset when it was claimed, for the job's record: each card counts its own when it is sent. */
+  /** The days left when the period was claimed, for the job's record: each card counts its own when it is sent. */
   daysLeft: number;
   cycle: Pick<Cycle, 'id' | 'year'>;
   audience: Recipient[];
 }
 
 /**
- * The `reminders` job: every reminder of the running cycle due today, each period claimed once
+ * The `reminders` job: every reminder of the running cycle owed today, each period claimed once
  * (job `reminders`, period e.g. `apply-deadline:2027:T-3`). Under the claim, in its transaction, the
  * period's audience is decided and recorded as a bulk job (kind `remind`); the bulk-job worker queues
  * the cards in batches, each keyed per period and person, so a resumed job sends nobody a reminder twice.
@@ -92,9 +106,9 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
   const outcomes: RunOutcome[] = [];
   for (const due of reminderPeriods(cycle, today)) {
     // a scoring deadline's reminder with no task waiting yet (its T-3 while applications are still open): not claimed,
-    // so the day's next run, once tasks exist, still sends it; the audience is decided again under the claim
+    // so a later run, once tasks exist, still sends it; the audience is decided again under the claim
     if (due.kind === 'scoring-deadline' && !(await scoringDeadlineAudience(db, cycle)).length) continue;
-    const p = await periodOfDate(db, due, today, opts.timezone);
+    const p = await periodOfDate(db, due, opts.timezone);
     outcomes.push(
       await runClaimed(db, 'reminders', p.period, opts.now, async (tx) => {
         const audience =
@@ -112,26 +126,30 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
 
 /**
  * A date moved after its reminder went out (申报截止延期, a new meeting day): `apply-deadline:2027:T-3` was
- * claimed on an earlier day, for the old date, and the new date's T-3 would find it taken. The T-3 of a date
- * falls on one day only, so a claim made on another day was another date's: this date's reminder is claimed
- * under the period with its date, `apply-deadline:2027:T-3:2027-06-15`. A claim made today is this date's,
- * and the period stays as it is (taken, or to be taken over after a failure).
+ * claimed for the old date, and the new date's T-3 would find it taken. A claim records the date it counted down
+ * to (one made before it did so was made on the very day `T-n` of its date); a claim done for another date leaves
+ * this date's reminder to the period with its date, `apply-deadline:2027:T-3:2027-06-15`. A claim for this date,
+ * or one that failed, is the period as it is (taken, or to be taken over).
  */
-async function periodOfDate(db: Db, p: ReminderPeriod, today: string, timezone: string): Promise<ReminderPeriod> {
-  if (!p.target) return p;
+async function periodOfDate(db: Db, p: ReminderPeriod, timezone: string): Promise<ReminderPeriod> {
+  if (!p.target || p.offset === undefined) return p;
   const [earlier] = await db
-    .select({ startedAt: jobRuns.startedAt })
+    .select({ startedAt: jobRuns.startedAt, status: jobRuns.status, details: jobRuns.details })
     .from(jobRuns)
     .where(and(eq(jobRuns.job, 'reminders'), eq(jobRuns.period, p.period)));
-  if (!earlier || todayIn(timezone, earlier.startedAt) === today) return p;
-  return { ...p, period: `${p.period}:${p.target}` };
+  if (!earlier || earlier.status !== 'done') return p;
+  const recorded = (earlier.details as { target?: unknown } | null)?.target;
+  const claimedFor = typeof recorded === 'string' ? recorded : addDays(todayIn(timezone, earlier.startedAt), p.offset);
+  return claimedFor === p.target ? p : { ...p, period: `${p.period}:${p.target}` };
 }
 
 /** Records the period's job; a large audience is announced to the admin group(s) with a progress card. */
 async function startReminderJob(tx: Db, cycle: Cycle, p: ReminderPeriod, audience: Recipient[], opts: JobOptions) {
   const counts: Record<string, number> = {};
   for (const r of audience) counts[r.t] = (counts[r.t] ?? 0) + 1;
-  if (!audience.length) return { audience: 0 };
+  // the date counted down to, so a later run tells this date's claim from a moved date's
+  const target = p.target ?? null;
+  if (!audience.length) return { audience: 0, target };
   const announce = audience.length > REMIND_CARD_FROM ? await adminDestinations(tx, opts.bootstrapAdmins) : [];
   const params: RemindParams = {
     period: p.period,
@@ -150,7 +168,7 @@ async function startReminderJob(tx: Db, cycle: Cycle, p: ReminderPeriod, audienc
     now: opts.now,
   });
   if (announce.length) await announceJob(tx, job);
-  return { audience: audience.length, ...counts, bulkJob: job.id };
+  return { audience: audience.length, ...counts, bulkJob: job.id, target };
 }
 
 /**

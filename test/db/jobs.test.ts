@@ -81,7 +81,8 @@ describe('reminders reach exactly the people they should, day by day through a g
       await sendReminders(db.db);
       const fresh = (await outboxRows(db, 'remind:')).filter((r) => !drawn.has(r.dedupeKey));
       for (const [key, card] of await drawOn(db.db, date, fresh)) drawn.set(key, card);
-      periods.push(...first.map((o) => o.period));
+      // a period owed on several days (T-7 until T-3 is reached) runs on its first and is skipped after
+      periods.push(...first.filter((o) => o.status === 'done').map((o) => o.period));
     }
     const overdue = ['2027-07-01', '2027-07-02', '2027-07-03', '2027-07-04'].map((d) => `scoring-deadline:2027:overdue:${d}`);
     expect(periods).toEqual([

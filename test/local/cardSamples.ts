@@ -361,6 +361,7 @@ export const cardSamples: Record<string, Sample> = {
   'reminders.anniversaryCard': () => [
     reminders.anniversaryCard({ team, cycle: { year: 2026, applicationDeadline: '2026-05-31' } }),
     reminders.anniversaryCard({ team }),
+    reminders.anniversaryCard({ team, lateSince: '2026-05-28' }),
   ],
   'reminders.digestCard': () => [
     reminders.digestCard({
