@@ -205,9 +205,9 @@ const decisionShown: Record<string, string> = { awarded: '，授予称号', not_
 
 const roleLabel = { leader: '班组长', member: '成员', contact: '单位联系人' } as const;
 
-/** 修改资料: goals, plan, contact and the other details a team may change. */
+/** 修改资料: the name, goals, plan, contact and the other details a team may change, each filled with what is stored. */
 export function profileFormCard(team: TeamData, opts: { descriptor: FormDescriptor; candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
-  const stored = { phone: team.phone, memberCount: String(team.memberCount), functions: team.functions, goals: team.goals, plan: team.plan, contact: team.contactOpenId };
+  const stored = { teamName: team.name, phone: team.phone, memberCount: String(team.memberCount), functions: team.functions, goals: team.goals, plan: team.plan, contact: team.contactOpenId };
   return card({
     title: `修改资料：${team.name}`,
     subtitle: team.code,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, certificates, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
+import { runningStatuses } from './cycles.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text, defineForm, formLabels, formSchema, type FormValues } from './forms.js';
 import { upsertOrganization } from './organizations.js';
@@ -47,13 +48,15 @@ export const registrationLabels = formLabels(registrationForm);
 export const registrationSchema = formSchema(registrationForm);
 export type RegistrationInput = FormValues<typeof registrationForm.fields>;
 
-const { phone, memberCount, functions, goals, plan, contact, contactLookup } = registrationForm.fields;
+const { teamName, phone, memberCount, functions, goals, plan, contact, contactLookup } = registrationForm.fields;
 
 /** 修改资料: the registration's changeable fields, each optional (what is left empty is kept). */
 export const profileForm = defineForm({
   name: 'profile',
   title: '修改资料',
   fields: {
+    // the rename migrations 0005 and 0007 leave to a team whose name they suffixed with its code
+    teamName: { ...teamName, required: false, help: '申报待确认、审查或评审期间不能修改' },
     phone: { ...phone, required: false },
     memberCount: { ...memberCount, required: false },
     functions: { ...functions, required: false },
@@ -275,10 +278,72 @@ export async function updateTeamProfile(
     contactChange = { from: team.contactOpenId, to: patch.contact, pendingApplicationIds: pending.map((a) => a.id) };
   }
   const changed = Object.keys(changes).filter((k) => (changes as Record<string, unknown>)[k] !== (team as Record<string, unknown>)[k]);
-  if (!changed.length) throw new AlreadyDone('保存', { action: 'team.update', entity: 'team', entityId: teamId }, '', '没有需要保存的修改。');
-  const [updated] = await tx.update(teams).set({ ...changes, updatedAt: now }).where(eq(teams.id, teamId)).returning();
-  await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, details: { changed, ...(contactChange ? { contact: contactChange } : {}) } });
+  let rename: { from: string; to: string } | undefined;
+  if (patch.teamName !== undefined && patch.teamName !== team.name) {
+    await checkRename(tx, team, patch.teamName);
+    rename = { from: team.name, to: patch.teamName };
+  }
+  if (!changed.length && !rename) throw new AlreadyDone('保存', { action: ['team.update', 'team.rename'], entity: 'team', entityId: teamId }, '', '没有需要保存的修改。');
+  const saved = tx.update(teams).set({ ...changes, ...(rename ? { name: rename.to } : {}), updatedAt: now }).where(eq(teams.id, teamId)).returning();
+  const [updated] = await renamed(saved, team.organization, patch.teamName ?? team.name);
+  if (changed.length) await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, details: { changed, ...(contactChange ? { contact: contactChange } : {}) } });
+  // the name's own record, as migrations 0005 and 0007 wrote theirs
+  if (rename) await audit(tx, { actor: actor.openId, action: 'team.rename', entity: 'team', entityId: teamId, details: rename });
   return { team: updated, before: team, contactChange };
+}
+
+/** Who an application of the running year waits for, by its status: while it does, the team keeps the name it applied under. */
+const applicationUnderWay: Record<string, string> = {
+  submitted: '正在等待单位联系人确认',
+  recommended: '正在等待协会形式审查',
+  accepted: '已受理，正在等待专家评审',
+  scoring: '正在专家评审中',
+  scored: '评审已完成，正在等待协会公布结果',
+};
+
+/**
+ * A rename (修改资料's 班组名称) is refused while the team's application of the running year is with its organisation,
+ * the association or the experts: what they confirm, check, score and publish carries the name applied under. A
+ * certificate keeps the name it was issued under (certificates.team_name), so a title already published needs no bar.
+ * The name is also unique in the organisation by its key, as at 注册 (teams_org_name_key_uq).
+ */
+async function checkRename(tx: Db, team: Team & { organization: string }, name: string): Promise<void> {
+  const [running, [taken]] = await Promise.all([
+    tx
+      .select({ status: applications.status, year: cycles.year })
+      .from(applications)
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(and(eq(applications.teamId, team.id), inArray(cycles.status, [...runningStatuses])))
+      // every status read under its lock, so a submit committing meanwhile is seen submitted (and a later one waits)
+      .for('share', { of: applications }),
+    tx
+      .select({ name: teams.name, code: teams.code })
+      .from(teams)
+      .where(and(eq(teams.organizationId, team.organizationId), sql`organization_key(${teams.name}) = organization_key(${name})`, sql`${teams.id} <> ${team.id}`)),
+  ]);
+  const underWay = running.find((a) => applicationUnderWay[a.status]);
+  if (underWay) {
+    throw new UserError(
+      `班组名称暂不能修改：本班组${underWay.year}年度申报${applicationUnderWay[underWay.status]}，申报材料以申报时的名称确认、审查和评审。申报为草稿或退回修改时、或本年度评审结果公布后，可以修改班组名称（已颁发的荣誉证书保留颁发时的名称）。如只修改其他资料，请清空或改回班组名称后再保存。`,
+      { field: 'teamName' },
+    );
+  }
+  if (taken) throw new UserError(nameTakenByOther(team.organization, taken.name, taken.code), { field: 'teamName' });
+}
+
+/** A rename to a name another team of the organisation has, however it is typed. */
+function nameTakenByOther(organization: string, teamName: string, code?: string): string {
+  return `“${organization}”已有名为“${teamName}”的班组${code ? `（编号 ${code}）` : ''}：同一单位的班组名称不能相同（全角半角、大小写、空格不同也视为同一名称）。请改用能区分的名称（如加上项目部或工区）后再保存，本次修改均未保存。`;
+}
+
+/** The team's update: a name taken in another spelling meanwhile (the unique index of its key) is refused as the check refuses it. */
+async function renamed<T>(update: Promise<T>, organization: string, teamName: string): Promise<T> {
+  try {
+    return await update;
+  } catch (err) {
+    if (violates(err, 'teams_org_name_key_uq')) throw new UserError(nameTakenByOther(organization, teamName), { field: 'teamName' });
+    throw err;
+  }
 }
 
 export async function teamMembersOf(tx: Db, teamId: number) {

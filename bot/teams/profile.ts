@@ -54,8 +54,8 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
 }
 
 /**
- * 班组资料 保存 in one round trip on PostgreSQL (src/fast/teams.ts), when it succeeds without a change of contact; a
- * look-up by mobile or e-mail (it asks Feishu), a new contact, a form that does not parse, or anything else the
+ * 班组资料 保存 in one round trip on PostgreSQL (src/fast/teams.ts), when it succeeds without a change of contact or
+ * name; a look-up by mobile or e-mail (it asks Feishu), a new contact, a new name, a form that does not parse, or anything else the
  * statement leaves answers undefined having written nothing, and `saveProfile` runs.
  */
 export async function saveProfileFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {

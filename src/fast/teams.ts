@@ -9,7 +9,8 @@ import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
  * of the ordinary path passes (the registry's roles, `teamLedBy`, `addMembers` / `removeMember` /
  * `updateTeamProfile` in src/teams.ts); only a new claim lets it write the members (with the people rows
  * `ensurePerson` makes) or the team's fields, and the audit row. A save that names a new contact is left to the
- * ordinary path: it grants a role and queues notices drawn from rows read first. It handles the success alone: on anything else (a refusal,
+ * ordinary path: it grants a role and queues notices drawn from rows read first. So is a new name: its checks (the
+ * running year's application under its lock, the organisation's other names) and their refusals are the ordinary path's. It handles the success alone: on anything else (a refusal,
  * 无需重复添加, a member already gone, a delivery seen before) it writes nothing, not even the claim, and the
  * ordinary path answers as it always has. It is raw SQL because one statement must check and write at once,
  * which the query builder cannot say.
@@ -129,14 +130,14 @@ select coalesce((select ok from verdict), false) as ok,
   ${raced('removed')}`;
 
 /**
- * 班组资料 保存 (`team.editSave`) without a change of contact: $1 event id, $2 event type, $3 the actor, $4 the team,
+ * 班组资料 保存 (`team.editSave`) without a change of contact or name: $1 event id, $2 event type, $3 the actor, $4 the team,
  * $5 ADMIN_OPEN_IDS, $6 now; what was typed (null when left empty): $7 phone, $8 member count, $9 functions, $10 goals,
- * $11 plan, $12 the contact picked. The team's row is read before its lock (the ordinary path reads it under the
+ * $11 plan, $12 the contact picked, $13 the team's name. The team's row is read before its lock (the ordinary path reads it under the
  * lock, after the claim): the update writes only when the row is still as read, and a save committed in between
  * makes the statement fail (`RACED`), for the ordinary path to find it saved.
  */
 const profileSql = `
-with ${teamAndActor(', t.phone, t.member_count, t.functions, t.goals, t.plan')},
+with ${teamAndActor(', t.name, t.phone, t.member_count, t.functions, t.goals, t.plan')},
 changes as (
   -- updateTeamProfile: each field typed whose value differs from the row's, in the form's order
   select coalesce(array_agg(c.k order by c.n) filter (where c.differs), '{}'::text[]) as keys
@@ -159,6 +160,8 @@ verdict as (
     and t.status = 'active'
     -- a change of contact (a role granted, the pending requests moved, notices drawn from them) is left to the ordinary path
     and ($12::text is null or $12::text = t.contact_open_id)
+    -- a new name (its application and uniqueness checks, a team.rename row) is left to the ordinary path
+    and ($13::text is null or $13::text = t.name)
     -- updateTeamProfile: AlreadyDone ('没有需要保存的修改。') when nothing typed differs
     and cardinality(ch.keys) > 0,
     false) as ok
@@ -173,8 +176,8 @@ saved as (
     updated_at = $6::timestamptz
   from team t
   where u.id = t.id and exists (select 1 from claim)
-    and (u.leader_open_id, u.contact_open_id, u.status, u.phone, u.member_count, u.functions, u.goals, u.plan)
-      is not distinct from (t.leader_open_id, t.contact_open_id, t.status, t.phone, t.member_count, t.functions, t.goals, t.plan)
+    and (u.leader_open_id, u.contact_open_id, u.status, u.name, u.phone, u.member_count, u.functions, u.goals, u.plan)
+      is not distinct from (t.leader_open_id, t.contact_open_id, t.status, t.name, t.phone, t.member_count, t.functions, t.goals, t.plan)
   returning u.id
 ),
 logged as (
@@ -191,6 +194,7 @@ select coalesce((select ok from verdict), false) as ok,
 
 /** What 班组资料 保存 takes of what was typed (`parseProfile`): undefined for a field left empty. */
 export interface FastProfilePatch {
+  teamName?: string;
   phone?: string;
   memberCount?: number;
   functions?: string;
@@ -260,9 +264,9 @@ export function fastRemoveMember<R>(database: Database, event: FastMembersEvent,
   return run(database, removeSql, event, [openId], read);
 }
 
-/** 班组资料 保存 without a change of contact; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
+/** 班组资料 保存 without a change of contact or name; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
 export function fastSaveProfile<R>(database: Database, event: FastMembersEvent, patch: FastProfilePatch, now: Date, read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
   const typed = (v: string | number | undefined) => v ?? null;
-  const rest = [now.toISOString(), typed(patch.phone), typed(patch.memberCount), typed(patch.functions), typed(patch.goals), typed(patch.plan), typed(patch.contact)];
+  const rest = [now.toISOString(), typed(patch.phone), typed(patch.memberCount), typed(patch.functions), typed(patch.goals), typed(patch.plan), typed(patch.contact), typed(patch.teamName)];
   return run(database, profileSql, event, rest, read);
 }

@@ -15,7 +15,8 @@ import { countedFixtureBot, type Fixture, NOW, OTHER_LEADER, personas, startSecu
  * 班组资料 保存 in one statement (src/fast/teams.ts) against the ordinary transaction: the same answers (the 进度
  * card), rows, audit trail, outbox and messages on the same rows; every refusal, and a change of contact, still
  * answered by the ordinary path with nothing of the fast attempt kept; one round trip on a warm connection; two
- * saves at once end as the ordinary path ends them.
+ * saves at once end as the ordinary path ends them. A new name is the ordinary path's (its checks and team.rename row),
+ * a name typed back as stored the statement's.
  */
 
 /** An administrator by the stored role (the fixture's ADMIN is one by ADMIN_OPEN_IDS). */
@@ -78,6 +79,10 @@ const steps: Step[] = [
   { name: 'by an administrator of the stored role', who: ROLE_ADMIN, team: (f) => f.teamB.id, form: { memberCount: '12' }, toast: 'success', says: /^资料已保存$/ },
   { name: 'by an ADMIN_OPEN_IDS administrator', who: ADMIN, team: (f) => f.teamC.id, form: { goals: '零投诉' }, toast: 'success', says: /^资料已保存$/ },
   { name: 'a new contact (left to the ordinary path: a role granted, the pending requests moved)', who: OTHER_LEADER, team: (f) => f.teamB.id, form: { contact: NEW_CONTACT, phone: '0755-1234567' }, toast: 'success', says: /^资料已保存$/, leftToOrdinary: true },
+  { name: 'the name as stored, typed back (the form is filled with it)', who: personas.leader, team: (f) => f.teamA.id, form: { teamName: '广州养护一班', phone: '020-5550000' }, toast: 'success', says: /^资料已保存$/ },
+  { name: 'a new name while the application waits for the contact', who: personas.leader, team: (f) => f.teamA.id, form: { teamName: '广州养护一班（北区）', phone: '020-5550001' }, toast: 'error', says: /^班组名称暂不能修改：本班组2027年度申报正在等待单位联系人确认/, leftToOrdinary: true },
+  { name: 'a new name of a team with no application (left to the ordinary path)', who: ADMIN, team: (_f, r) => r.loneTeam, form: { teamName: '深圳建设七班（南区）', memberCount: '9' }, toast: 'success', says: /^资料已保存$/, leftToOrdinary: true },
+  { name: 'a name another team of the organisation has, in full width', who: ADMIN, team: (_f, r) => r.loneTeam, form: { teamName: '深圳建设　二班', memberCount: '8' }, toast: 'error', says: /已有名为“深圳建设二班”的班组/, leftToOrdinary: true },
   {
     name: 'a team that withdrew',
     who: ADMIN,
