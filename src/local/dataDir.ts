@@ -1,4 +1,4 @@
-import { closeSync, constants, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -113,19 +113,67 @@ export class DataDirRefused extends Error {}
 
 export const hasMarker = (dir: string) => existsSync(join(dir, MARKER_FILE));
 
-/** The process holding the folder's lock, when that process is alive; a lock left by a dead process is stale. */
-export function lockHolder(dir: string): number | undefined {
-  const pid = lockPid(join(resolve(dir), LOCK_FILE));
-  return pid !== undefined && pid !== process.pid && isAlive(pid) ? pid : undefined;
+/** How often a holder touches its lock file, so a process on another host sharing the folder sees it is still there. */
+export const LOCK_REFRESH_MS = 10_000;
+/** Another host's lock not touched for this long is stale: its holder is gone (the pid means nothing here). */
+export const LOCK_STALE_MS = 60_000;
+
+/** Who holds a folder's lock. host is set only when the holder runs on another host (its pid cannot be checked from here). */
+export interface LockHolder {
+  pid: number;
+  host?: string;
+  /** another host's holder: milliseconds since it last touched the lock */
+  refreshedAgo?: number;
 }
 
-function lockPid(path: string): number | undefined {
+/** For tests: another host name, another clock, other intervals. */
+export interface LockOptions {
+  host?: string;
+  now?: () => number;
+  refreshMs?: number;
+  staleMs?: number;
+}
+
+/** "process 12" on this host, "process 1 on host web-2" on another. */
+export const describeHolder = (h: LockHolder) => (h.host ? `process ${h.pid} on host ${h.host}` : `process ${h.pid}`);
+
+interface LockFileRead {
+  text: string;
+  pid: number;
+  /** absent in a lock file holding only a pid */
+  host?: string;
+  mtimeMs: number;
+}
+
+/** The lock file as written (pid, host, time, one a line); undefined when missing or unreadable half-written. */
+function readLock(path: string): LockFileRead | undefined {
   try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8').split('\n')[0], 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const text = readFileSync(path, 'utf8');
+    const { mtimeMs } = statSync(path);
+    const [pidLine, hostLine] = text.split('\n');
+    const pid = Number.parseInt(pidLine, 10);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    return { text, pid, host: hostLine?.trim() || undefined, mtimeMs };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The holder of a lock that still counts. On this host: a live process other than this one. From another host
+ * (two containers sharing one volume, each with its pid 1): a lock its holder touched within the stale time.
+ */
+function liveHolder(lock: LockFileRead | undefined, opts: LockOptions): LockHolder | undefined {
+  if (!lock) return undefined;
+  const here = opts.host ?? hostname();
+  if (!lock.host || lock.host === here) return lock.pid !== process.pid && isAlive(lock.pid) ? { pid: lock.pid } : undefined;
+  const refreshedAgo = (opts.now ?? Date.now)() - lock.mtimeMs;
+  return refreshedAgo < (opts.staleMs ?? LOCK_STALE_MS) ? { pid: lock.pid, host: lock.host, refreshedAgo } : undefined;
+}
+
+/** Who holds the folder's lock, when the lock still counts; a lock left by a process that is gone is stale. */
+export function lockHolderOf(dir: string, opts: LockOptions = {}): LockHolder | undefined {
+  return liveHolder(readLock(join(resolve(dir), LOCK_FILE)), opts);
 }
 
 function isAlive(pid: number): boolean {
@@ -138,41 +186,70 @@ function isAlive(pid: number): boolean {
   }
 }
 
+function inUse(dir: string, holder: LockHolder, opts: LockOptions): DataDirRefused {
+  if (!holder.host) return new DataDirRefused(`DATA_DIR ${dir} is in use by process ${holder.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`);
+  const ago = Math.max(0, Math.round((holder.refreshedAgo ?? 0) / 1000));
+  const stale = Math.round((opts.staleMs ?? LOCK_STALE_MS) / 1000);
+  return new DataDirRefused(
+    `DATA_DIR ${dir} is in use by ${describeHolder(holder)} (${LOCK_FILE}, refreshed ${ago} s ago); stop the bot on ${holder.host} first, or use another DATA_DIR (a lock not refreshed for ${stale} s is taken over)`,
+  );
+}
+
 export interface DataDirLock {
   dir: string;
   release(): void;
 }
 
 /**
- * Takes the folder's lock file (created exclusively, holding our pid); a lock whose process is gone is stale and
- * taken over. Refuses with one line when a live process holds it.
+ * Takes the folder's lock file (created exclusively, holding our pid, host and time) and touches it every
+ * LOCK_REFRESH_MS while held. A stale lock is taken over: its process is gone (this host), or it was not touched
+ * for LOCK_STALE_MS (another host). Refuses with one line when the lock still counts.
  */
-export function lockDataDir(dataDir: string): DataDirLock {
+export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLock {
   const dir = resolve(dataDir);
   const path = join(dir, LOCK_FILE);
+  const now = opts.now ?? Date.now;
+  const written = `${process.pid}\n${opts.host ?? hostname()}\n${new Date(now()).toISOString()}\n`;
   mkdirSync(dir, { recursive: true });
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid}\n${hostname()}\n${new Date().toISOString()}\n`);
+      writeSync(fd, written);
       closeSync(fd);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw err;
-      const pid = lockPid(path);
-      if (pid !== undefined && pid !== process.pid && isAlive(pid)) {
-        throw new DataDirRefused(`DATA_DIR ${dir} is in use by process ${pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`);
-      }
-      // stale: its process is gone (or the file is unreadable half-written); re-read just before removing it
-      if (lockPid(path) === pid) rmSync(path, { force: true });
+      const lock = readLock(path);
+      const holder = liveHolder(lock, opts);
+      if (holder) throw inUse(dir, holder, opts);
+      // stale (or unreadable half-written); re-read just before removing it, so a lock another process has just taken stays
+      const again = readLock(path);
+      if (again?.text === lock?.text && again?.mtimeMs === lock?.mtimeMs) rmSync(path, { force: true });
     }
   }
+  const ours = () => {
+    try {
+      return readFileSync(path, 'utf8') === written;
+    } catch {
+      return false;
+    }
+  };
+  const refresh = setInterval(() => {
+    try {
+      const at = new Date(now());
+      if (ours()) utimesSync(path, at, at);
+    } catch {
+      // a missed touch is made up by the next one; the stale time allows several
+    }
+  }, opts.refreshMs ?? LOCK_REFRESH_MS);
+  refresh.unref();
   let released = false;
   const release = () => {
     if (released) return;
     released = true;
+    clearInterval(refresh);
     process.off('exit', release);
-    if (lockPid(path) === process.pid) rmSync(path, { force: true });
+    if (ours()) rmSync(path, { force: true });
   };
   // a process that exits without stopping (process.exit on a second signal) still leaves no lock behind
   process.on('exit', release);

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { DataDirRefused, hasMarker, lockHolder, wipeDataDir } from './dataDir.js';
+import { DataDirRefused, describeHolder, hasMarker, lockHolderOf, wipeDataDir } from './dataDir.js';
 
 export interface ResetOptions {
   dataDir: string;
@@ -18,9 +18,9 @@ export async function resetLocalData(opts: ResetOptions): Promise<number> {
     say('reset refused: DATABASE_URL is set. Reset only wipes the embedded PGlite data in DATA_DIR, never a server database; unset DATABASE_URL to reset local data.');
     return 1;
   }
-  const holder = lockHolder(opts.dataDir);
-  if (holder !== undefined) {
-    say(`reset refused: DATA_DIR ${opts.dataDir} is in use by process ${holder}; stop it first.`);
+  const holder = lockHolderOf(opts.dataDir);
+  if (holder) {
+    say(`reset refused: DATA_DIR ${opts.dataDir} is in use by ${describeHolder(holder)}; stop it first.`);
     return 1;
   }
   if (!hasMarker(opts.dataDir)) {

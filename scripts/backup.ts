@@ -1,0 +1,13 @@
+/**
+ * Writes local mode's data (the embedded PGlite database in DATA_DIR) to one .tar.gz:
+ *   npm run backup                 (gdsz-bot-backup-<date>T<hhmm>.tar.gz beside DATA_DIR)
+ *   npm run backup -- <file>
+ * Refused while the bot (or another command) holds DATA_DIR: stop it first. Refused when DATABASE_URL is set.
+ */
+import { configOrExit } from '../src/config.js';
+import { backupLocalData } from '../src/local/backup.js';
+
+const config = configOrExit();
+const file = process.argv.slice(2).find((a) => !a.startsWith('--'));
+const code = await backupLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, file, now: new Date(), timezone: config.BOT_TIMEZONE });
+process.exit(code);

@@ -1,0 +1,189 @@
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { DataDirRefused, describeHolder, isPgliteDataDir, LOCK_FILE, lockDataDir, lockHolderOf, MARKER_FILE } from './dataDir.js';
+
+/**
+ * `npm run backup` and `npm run restore`: local mode's PGlite folder as one .tar.gz (PGlite's own dumpDataDir, taken
+ * while this process holds the folder, so the copy is consistent) and back into an empty folder.
+ */
+
+/** Where a restore unpacks before the files move into DATA_DIR, so an interrupted restore never looks like a database. */
+const STAGING = '.gdsz-bot-restoring';
+
+interface Output {
+  output?: NodeJS.WritableStream;
+}
+
+export interface BackupOptions extends Output {
+  dataDir: string;
+  databaseUrl?: string;
+  /** the archive to write; by default one named after the time, beside DATA_DIR */
+  file?: string;
+  /** the default name's time, read in BOT_TIMEZONE */
+  now: Date;
+  timezone: string;
+}
+
+export interface RestoreOptions extends Output {
+  dataDir: string;
+  databaseUrl?: string;
+  file: string;
+}
+
+/** gdsz-bot-backup-2026-12-02T2252.tar.gz, the time as read in `timezone`. */
+export function defaultBackupName(now: Date, timezone: string): string {
+  const f = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const p = Object.fromEntries(f.formatToParts(now).map((x) => [x.type, x.value]));
+  return `gdsz-bot-backup-${p.year}-${p.month}-${p.day}T${p.hour}${p.minute}.tar.gz`;
+}
+
+const sizeOf = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`);
+
+const isInside = (dir: string, path: string) => {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
+async function openPglite(dir: string, loadDataDir?: Blob) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  // as db/index.ts opens it: PostgreSQL's default 128 MB of shared buffers is more than this bot's data
+  const pg = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) });
+  await pg.waitReady;
+  return pg;
+}
+
+/** Writes DATA_DIR's database to one .tar.gz while no other process holds the folder. Returns the exit code. */
+export async function backupLocalData(opts: BackupOptions): Promise<number> {
+  const say = (line: string) => (opts.output ?? process.stdout).write(`${line}\n`);
+  if (opts.databaseUrl) {
+    say('backup refused: DATABASE_URL is set. npm run backup copies the embedded PGlite data in DATA_DIR; back up a PostgreSQL server with its own tools (pg_dump).');
+    return 1;
+  }
+  const dir = resolve(opts.dataDir);
+  if (!isPgliteDataDir(dir)) {
+    say(`backup refused: DATA_DIR ${dir} holds no database (no PG_VERSION), so there is nothing to back up; check DATA_DIR.`);
+    return 1;
+  }
+  const holder = lockHolderOf(dir);
+  if (holder) {
+    say(`backup refused: DATA_DIR ${dir} is in use by ${describeHolder(holder)}; stop the bot first, then run npm run backup again.`);
+    return 1;
+  }
+  const target = resolve(opts.file ?? join(dirname(dir), defaultBackupName(opts.now, opts.timezone)));
+  if (isInside(dir, target)) {
+    say(`backup refused: ${target} is inside DATA_DIR; write the backup outside it: npm run backup -- <file>`);
+    return 1;
+  }
+  if (existsSync(target)) {
+    say(`backup refused: ${target} exists already; name another file: npm run backup -- <file>`);
+    return 1;
+  }
+  let lock;
+  try {
+    lock = lockDataDir(dir);
+  } catch (err) {
+    if (!(err instanceof DataDirRefused)) throw err;
+    say(`backup refused: ${err.message}`);
+    return 1;
+  }
+  const partial = `${target}.part`;
+  try {
+    const pg = await openPglite(dir);
+    let archive: Blob;
+    try {
+      // everything committed goes into the table files, so the copy opens without replaying the log
+      await pg.query('CHECKPOINT');
+      archive = await pg.dumpDataDir('gzip');
+    } finally {
+      await pg.close();
+    }
+    const bytes = Buffer.from(await archive.arrayBuffer());
+    // a cut-short write leaves a .part file, never one that looks like a whole backup
+    writeFileSync(partial, bytes);
+    renameSync(partial, target);
+    say(`backup written: ${target} (${sizeOf(bytes.length)})`);
+    return 0;
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw err;
+  } finally {
+    lock.release();
+  }
+}
+
+/** Empty for a restore: nothing but the bot's marker and lock, and what an interrupted restore left. */
+const isEmptyForRestore = (dir: string) => !existsSync(dir) || readdirSync(dir).every((n) => n === MARKER_FILE || n === LOCK_FILE || n === STAGING);
+
+/** Unpacks a backup into an empty or new DATA_DIR and marks it as the bot's folder. Returns the exit code. */
+export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
+  const say = (line: string) => (opts.output ?? process.stdout).write(`${line}\n`);
+  if (opts.databaseUrl) {
+    say('restore refused: DATABASE_URL is set. npm run restore fills the embedded PGlite folder DATA_DIR; unset DATABASE_URL to restore local data.');
+    return 1;
+  }
+  const file = resolve(opts.file);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (err) {
+    say(`restore refused: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); name a file written by npm run backup.`);
+    return 1;
+  }
+  const dir = resolve(opts.dataDir);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    say(`restore refused: DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at an empty or new folder.`);
+    return 1;
+  }
+  const notEmpty = `restore refused: DATA_DIR ${dir} is not empty, and a restore never writes over data; point DATA_DIR at a new folder, or keep a copy of this one (npm run backup) and empty it (npm run reset) first.`;
+  if (!isEmptyForRestore(dir)) {
+    say(notEmpty);
+    return 1;
+  }
+  let lock;
+  try {
+    lock = lockDataDir(dir);
+  } catch (err) {
+    if (!(err instanceof DataDirRefused)) throw err;
+    say(`restore refused: ${err.message}`);
+    return 1;
+  }
+  const staging = join(dir, STAGING);
+  try {
+    if (!isEmptyForRestore(dir)) {
+      say(notEmpty);
+      return 1;
+    }
+    rmSync(staging, { recursive: true, force: true });
+    const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
+    let isBotDatabase: boolean;
+    try {
+      const pg = await openPglite(staging, new Blob([bytes], { type: gzip ? 'application/gzip' : 'application/x-tar' }));
+      try {
+        const found = await pg.query<{ migrations: string | null }>(`select to_regclass('drizzle.__drizzle_migrations')::text as migrations`);
+        isBotDatabase = found.rows[0]?.migrations != null;
+      } finally {
+        await pg.close();
+      }
+    } catch (err) {
+      rmSync(staging, { recursive: true, force: true });
+      say(`restore refused: ${file} is not a backup written by npm run backup (${String((err as Error)?.message ?? err).split('\n')[0]}).`);
+      return 1;
+    }
+    if (!isBotDatabase) {
+      rmSync(staging, { recursive: true, force: true });
+      say(`restore refused: ${file} holds a database, but not this bot's (no migrations table); name a file written by npm run backup.`);
+      return 1;
+    }
+    // the backup's own lock and marker stay behind: this process holds the folder, and the marker is written fresh
+    for (const name of readdirSync(staging)) {
+      if (name !== 'PG_VERSION' && name !== LOCK_FILE && name !== MARKER_FILE) renameSync(join(staging, name), join(dir, name));
+    }
+    renameSync(join(staging, 'PG_VERSION'), join(dir, 'PG_VERSION'));
+    writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`);
+    rmSync(staging, { recursive: true, force: true });
+    say(`restored ${file} into ${dir}; npm start opens it.`);
+    return 0;
+  } finally {
+    lock.release();
+  }
+}

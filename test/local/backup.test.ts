@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { asc } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../db/index.js';
+import { organizations, people } from '../../db/schema.js';
+import { backupLocalData, restoreLocalData } from '../../src/local/backup.js';
+import { claimDataDir, LOCK_FILE, MARKER_FILE, wipeDataDir } from '../../src/local/dataDir.js';
+
+/** npm run backup writes local mode's PGlite folder to one .tar.gz; npm run restore brings it back into an empty folder. */
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const newDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'backup-'));
+  dirs.push(dir);
+  return dir;
+};
+
+function output() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  return { stream, lines };
+}
+
+/** Opens a data folder as the bot does (its lock, PGlite, migrations) and reads what the test wrote. */
+async function readRows(dataDir: string) {
+  const lock = claimDataDir(dataDir);
+  const database = await openDatabase({ dataDir });
+  try {
+    return {
+      organizations: await database.db.select({ id: organizations.id, name: organizations.name }).from(organizations).orderBy(asc(organizations.id)),
+      people: await database.db.select({ openId: people.openId, name: people.name, roles: people.roles, organizationId: people.organizationId }).from(people).orderBy(asc(people.openId)),
+    };
+  } finally {
+    await database.close();
+    lock.release();
+  }
+}
+
+describe('npm run backup and npm run restore', () => {
+  it('a backup of a folder with data restores into a new folder, and into the same folder after a reset, with the same rows', async () => {
+    const parent = newDir();
+    const dataDir = join(parent, 'data');
+    const lock = claimDataDir(dataDir);
+    const database = await openDatabase({ dataDir });
+    const [org] = await database.db.insert(organizations).values([{ name: '广州市市政养护一公司' }, { name: '深圳市政工程检测中心' }]).returning();
+    await database.db.insert(people).values([
+      { openId: 'ou_leader', name: '张班长', organizationId: org.id },
+      { openId: 'ou_expert', name: '陈专家', roles: ['expert'], specialities: ['管养'] },
+    ]);
+    await database.close();
+    lock.release();
+    const written = await readRows(dataDir);
+    expect(written.people.map((p) => p.name)).toEqual(['陈专家', '张班长']);
+
+    // while the bot holds the folder: refused in one line, nothing written
+    writeFileSync(join(dataDir, LOCK_FILE), '1\n');
+    const held = output();
+    expect(await backupLocalData({ dataDir, now: new Date(), timezone: 'Asia/Shanghai', output: held.stream })).toBe(1);
+    expect(held.lines).toEqual([`backup refused: DATA_DIR ${dataDir} is in use by process 1; stop the bot first, then run npm run backup again.`]);
+    expect(readdirSync(parent)).toEqual(['data']);
+    rmSync(join(dataDir, LOCK_FILE));
+
+    // the default name is the time in BOT_TIMEZONE, beside DATA_DIR
+    const backedUp = output();
+    expect(await backupLocalData({ dataDir, now: new Date('2026-12-02T07:00:00Z'), timezone: 'Asia/Shanghai', output: backedUp.stream })).toBe(0);
+    const archive = join(parent, 'gdsz-bot-backup-2026-12-02T1500.tar.gz');
+    expect(backedUp.lines).toEqual([expect.stringMatching(new RegExp(`^backup written: ${archive.replace(/[.]/g, '\\.')} \\(\\d+(\\.\\d)? (KB|MB)\\)$`))]);
+    expect(statSync(archive).size).toBeGreaterThan(0);
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+    // a second backup never overwrites the first
+    const again = output();
+    expect(await backupLocalData({ dataDir, now: new Date('2026-12-02T07:00:30Z'), timezone: 'Asia/Shanghai', output: again.stream })).toBe(1);
+    expect(again.lines).toEqual([`backup refused: ${archive} exists already; name another file: npm run backup -- <file>`]);
+
+    // a folder holding data is never written over
+    const over = output();
+    expect(await restoreLocalData({ dataDir, file: archive, output: over.stream })).toBe(1);
+    expect(over.lines).toEqual([expect.stringMatching(/^restore refused: DATA_DIR .* is not empty, and a restore never writes over data; point DATA_DIR at a new folder/)]);
+
+    // into a new folder
+    const copy = join(parent, 'restored');
+    const restored = output();
+    expect(await restoreLocalData({ dataDir: copy, file: archive, output: restored.stream })).toBe(0);
+    expect(restored.lines).toEqual([`restored ${archive} into ${copy}; npm start opens it.`]);
+    expect(readdirSync(copy)).toEqual(expect.arrayContaining([MARKER_FILE, 'PG_VERSION', 'base']));
+    expect(readdirSync(copy)).not.toContain(LOCK_FILE);
+    expect(readdirSync(copy)).not.toContain('.gdsz-bot-restoring');
+    expect(await readRows(copy)).toEqual(written);
+
+    // into the same folder after npm run reset emptied it
+    expect(wipeDataDir(dataDir).wiped).toBe(true);
+    expect(await restoreLocalData({ dataDir, file: archive, output: output().stream })).toBe(0);
+    expect(await readRows(dataDir)).toEqual(written);
+  }, 120_000);
+
+  it('refuses a file that is not a backup, and a server database', async () => {
+    const parent = newDir();
+    const notBackup = join(parent, 'notes.tar.gz');
+    writeFileSync(notBackup, 'not an archive');
+    const dataDir = join(parent, 'data');
+    const bad = output();
+    expect(await restoreLocalData({ dataDir, file: notBackup, output: bad.stream })).toBe(1);
+    expect(bad.lines).toEqual([expect.stringMatching(new RegExp(`^restore refused: ${notBackup.replace(/[.]/g, '\\.')} is not a backup written by npm run backup`))]);
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
+    expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+
+    const missing = output();
+    expect(await restoreLocalData({ dataDir, file: join(parent, 'gone.tar.gz'), output: missing.stream })).toBe(1);
+    expect(missing.lines).toEqual([expect.stringContaining('restore refused: cannot read')]);
+
+    const server = output();
+    expect(await backupLocalData({ dataDir, databaseUrl: 'postgres://db/gdsz', now: new Date(), timezone: 'Asia/Shanghai', output: server.stream })).toBe(1);
+    expect(await restoreLocalData({ dataDir, databaseUrl: 'postgres://db/gdsz', file: notBackup, output: server.stream })).toBe(1);
+    expect(server.lines).toEqual([expect.stringMatching(/^backup refused: DATABASE_URL is set/), expect.stringMatching(/^restore refused: DATABASE_URL is set/)]);
+
+    const empty = output();
+    expect(await backupLocalData({ dataDir: join(parent, 'nothing'), now: new Date(), timezone: 'Asia/Shanghai', output: empty.stream })).toBe(1);
+    expect(empty.lines).toEqual([expect.stringContaining('holds no database (no PG_VERSION), so there is nothing to back up')]);
+  }, 60_000);
+
+  it('npm run backup -- <file> and npm run restore -- <file> run as commands', async () => {
+    const parent = newDir();
+    const dataDir = join(parent, 'data');
+    // a folder the bot made, migrated and empty
+    expect((await readRows(dataDir)).organizations).toEqual([]);
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL')), DATA_DIR: dataDir };
+    const run = (script: string, args: string[], extra: Record<string, string> = {}) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+        child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.once('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+    const file = join(parent, 'copy.tar.gz');
+    const backup = await run('scripts/backup.ts', [file]);
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stdout).toContain(`backup written: ${file}`);
+    const usage = await run('scripts/restore.ts', []);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('usage: npm run restore -- <file.tar.gz>');
+    const restore = await run('scripts/restore.ts', [file], { DATA_DIR: join(parent, 'again') });
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.stdout.trim()).toBe(`restored ${file} into ${join(parent, 'again')}; npm start opens it.`);
+  }, 120_000);
+});
