@@ -50,8 +50,9 @@ const client = config.localMode ? undefined : createLarkClient({ appId: config.L
 const lock = claimDataDirOrExit(config);
 const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {
-  const today = todayIn(config.BOT_TIMEZONE, new Date());
-  const record = await database.db.transaction((tx) => previewImport(tx, actor, { name: basename(file), bytes }, client ? (q) => resolveUserIds(client, q) : undefined, today));
+  const now = new Date();
+  const today = todayIn(config.BOT_TIMEZONE, now);
+  const record = await database.db.transaction((tx) => previewImport(tx, actor, { name: basename(file), bytes }, client ? (q) => resolveUserIds(client, q) : undefined, today, now));
   const d = importCardData(record);
   const count = (rows: { sheet: string }[], sheet: string) => rows.filter((r) => r.sheet === sheet).length;
   process.stdout.write(`${d.fileName}\n表\t新增\t更新\t不变\t拒绝\n`);

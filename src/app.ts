@@ -102,7 +102,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     db: database.db,
     transport: opts.transport ?? new LarkTransport(larkClient, certificateAttachments(database.db, certificates, config.BOT_TIMEZONE)),
     log: log.child({ component: 'outbox' }),
-    onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS),
+    onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS, clock),
     onChatGone: chatGoneReroute(config.ADMIN_OPEN_IDS, clock),
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,

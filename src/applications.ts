@@ -323,12 +323,12 @@ export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cyc
   if (existing) {
     applicationMachine.check('save', existing.status as ApplicationStatus, actor, extra);
     const [row] = await tx.update(applications).set({ form: draft, status: 'draft', updatedAt: now }).where(eq(applications.id, existing.id)).returning();
-    await audit(tx, { actor: actor.openId, action: 'application.save', entity: 'application', entityId: row.id, details: { fields: Object.keys(draft) } });
+    await audit(tx, { actor: actor.openId, action: 'application.save', entity: 'application', entityId: row.id, at: now, details: { fields: Object.keys(draft) } });
     return { application: row, team };
   }
   const [row] = await tx.insert(applications).values({ teamId, cycleId: cycle.id, status: 'draft', form: draft, createdAt: now, updatedAt: now }).onConflictDoNothing().returning();
   if (!row) throw new UserError('本班组本年度已有一份申报（第十九条：评审交流活动每年一次），请刷新后继续填写。', { kind: 'info' });
-  await audit(tx, { actor: actor.openId, action: 'application.create', entity: 'application', entityId: row.id, details: { fields: Object.keys(draft) } });
+  await audit(tx, { actor: actor.openId, action: 'application.create', entity: 'application', entityId: row.id, at: now, details: { fields: Object.keys(draft) } });
   return { application: row, team };
 }
 
@@ -373,7 +373,7 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
     const other = await findApplication(tx, teamId, cycle.id);
     throw other ? submittedAlready(other.id) : new UserError('申报已提交，请勿重复提交。', { kind: 'info' });
   }
-  await audit(tx, { actor: actor.openId, action: 'application.submit', entity: 'application', entityId: application.id, details: { teamId, cycle: cycle.year } });
+  await audit(tx, { actor: actor.openId, action: 'application.submit', entity: 'application', entityId: application.id, at: now, details: { teamId, cycle: cycle.year } });
   return { application, team };
 }
 
@@ -500,7 +500,7 @@ export async function endorseApplication(
     const current = await findApplicationById(tx, applicationId);
     throw (current && madeAlready(transition, current, what, actor.openId)) ?? new UserError('该申报已处理。', { kind: 'info' });
   }
-  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, details: { opinion: input.opinion } });
+  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, at: now, details: { opinion: input.opinion } });
   return { application, team: row.team, cycle: row.cycle, organization: row.organization };
 }
 
@@ -546,7 +546,7 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
     const current = await findApplicationById(tx, applicationId);
     throw (current && madeAlready(transition, current, what)) ?? new UserError('该申报已处理。', { kind: 'info' });
   }
-  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, details: note ? { reason: note } : {} });
+  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, at: now, details: note ? { reason: note } : {} });
   return { application, team: row.team, cycle: row.cycle, organization: row.organization, reason: note };
 }
 

@@ -9,7 +9,8 @@ export interface AuditEntry {
   entity: string;
   entityId: string | number;
   details?: Record<string, unknown>;
-  at?: Date;
+  /** The bot's clock, as the one-statement paths write it: never the database's now(), so a test's or the demo's clock holds. */
+  at: Date;
 }
 
 /** Writes one audit row in the caller's transaction (第十七条: every change is on record). */

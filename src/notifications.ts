@@ -27,9 +27,9 @@ export function destinationKey(d: Destination): string {
 }
 
 /** The dead-letter hook of the outbox: an audit row and an alert to the administrators. */
-export function deadLetterAlert(bootstrapAdmins: readonly string[]) {
+export function deadLetterAlert(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
   return async (tx: Db, row: OutboxRow, error: string): Promise<void> => {
-    await audit(tx, { actor: 'system:outbox', action: 'outbox.dead_letter', entity: 'outbox', entityId: row.id, details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
+    await audit(tx, { actor: 'system:outbox', action: 'outbox.dead_letter', entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
     // an alert that itself cannot be delivered raises no further alert
     if (row.dedupeKey.startsWith('alert:dead-letter:')) return;
     const cardJson = deadLetterCard({ receiver: `${row.receiveIdType} ${row.receiver}`, attempts: row.attempts, error, dedupeKey: row.dedupeKey });

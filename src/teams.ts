@@ -114,7 +114,7 @@ function takenName(organization: string, teamName: string, code?: string): strin
 }
 
 /** 注册 (第十二条): stores the team, its leader and its organisation contact. */
-export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string): Promise<Team & { organization: string }> {
+export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string, now: Date): Promise<Team & { organization: string }> {
   const input = parseForm(registrationSchema, values, registrationLabels);
   const leader = input.leader ?? actor.openId;
   if (leader !== actor.openId && !actor.roles.includes('admin')) {
@@ -161,7 +161,7 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     .returning();
   const [team] = await insertTeam(tx, org.name, input.teamName, inserted);
   await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
-  await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, details: { code, name: team.name, organization: org.name, contact: input.contact } });
+  await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, at: now, details: { code, name: team.name, organization: org.name, contact: input.contact } });
   return { ...team, organization: org.name };
 }
 
@@ -286,9 +286,9 @@ export async function updateTeamProfile(
   if (!changed.length && !rename) throw new AlreadyDone('保存', { action: ['team.update', 'team.rename'], entity: 'team', entityId: teamId }, '', '没有需要保存的修改。');
   const saved = tx.update(teams).set({ ...changes, ...(rename ? { name: rename.to } : {}), updatedAt: now }).where(eq(teams.id, teamId)).returning();
   const [updated] = await renamed(saved, team.organization, patch.teamName ?? team.name);
-  if (changed.length) await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, details: { changed, ...(contactChange ? { contact: contactChange } : {}) } });
+  if (changed.length) await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, at: now, details: { changed, ...(contactChange ? { contact: contactChange } : {}) } });
   // the name's own record, as migrations 0005 and 0007 wrote theirs
-  if (rename) await audit(tx, { actor: actor.openId, action: 'team.rename', entity: 'team', entityId: teamId, details: rename });
+  if (rename) await audit(tx, { actor: actor.openId, action: 'team.rename', entity: 'team', entityId: teamId, at: now, details: rename });
   return { team: updated, before: team, contactChange };
 }
 
@@ -355,7 +355,7 @@ export async function teamMembersOf(tx: Db, teamId: number) {
     .orderBy(desc(teamMembers.role), asc(teamMembers.createdAt));
 }
 
-export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: string[]): Promise<string[]> {
+export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: string[], now: Date): Promise<string[]> {
   const team = await teamLedBy(tx, actor, teamId);
   teamMachine.check('update', team.status as TeamStatus, actor, ['leader']);
   if (openIds.includes(team.contactOpenId)) {
@@ -371,11 +371,11 @@ export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: 
   );
   const added = unique.filter((_openId, i) => inserted[i].length > 0);
   if (!added.length) throw new AlreadyDone('添加', { action: 'team.members.add', entity: 'team', entityId: teamId }, '所选成员');
-  await audit(tx, { actor: actor.openId, action: 'team.members.add', entity: 'team', entityId: teamId, details: { added } });
+  await audit(tx, { actor: actor.openId, action: 'team.members.add', entity: 'team', entityId: teamId, at: now, details: { added } });
   return added;
 }
 
-export async function removeMember(tx: Db, actor: Actor, teamId: number, openId: string): Promise<void> {
+export async function removeMember(tx: Db, actor: Actor, teamId: number, openId: string, now: Date): Promise<void> {
   const team = await teamLedBy(tx, actor, teamId);
   if (openId === team.leaderOpenId) throw new UserError('不能移除班组长本人。');
   const removed = await tx
@@ -386,7 +386,7 @@ export async function removeMember(tx: Db, actor: Actor, teamId: number, openId:
     // a second click: when this member was removed, if they ever were
     throw new AlreadyDone('移除', { action: 'team.members.remove', entity: 'team', entityId: teamId, detail: { key: 'removed', value: openId } }, '该成员', '该成员已不在班组中。');
   }
-  await audit(tx, { actor: actor.openId, action: 'team.members.remove', entity: 'team', entityId: teamId, details: { removed: openId } });
+  await audit(tx, { actor: actor.openId, action: 'team.members.remove', entity: 'team', entityId: teamId, at: now, details: { removed: openId } });
 }
 
 /** What the 进度 card shows of an application. */

@@ -120,7 +120,7 @@ export const addTeamMembers: CardRun = async (ctx, input) => {
   const ids = pickedIds(formValue);
   if (!ids.length) throw new UserError('请选择要添加的成员，或填写其手机号或邮箱。', { field: 'members' });
   if (!ids.every(validOpenId)) throw new UserError('所选人员无效，请重新选择。', { field: 'members' });
-  const added = await addMembers(ctx.tx, ctx.actor, teamId, ids);
+  const added = await addMembers(ctx.tx, ctx.actor, teamId, ids, ctx.clock.now());
   return ctx.afterCommit(async (read) => raw(await membersView(read, teamId), addedToast(added.length)));
 };
 
@@ -149,7 +149,7 @@ export async function addTeamMembersFast(fx: FastContext, input: CardActionInput
   if (!ids.length || !ids.every(validOpenId)) return undefined;
   const event = { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, teamId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS };
   // distinct, in the order picked, as addMembers takes them
-  const done = await fastAddMembers(fx.database, event, [...new Set(ids)], (db) => membersReads(db, teamId));
+  const done = await fastAddMembers(fx.database, event, [...new Set(ids)], fx.clock.now(), (db) => membersReads(db, teamId));
   return done && { outcome: 'ok', answer: membersAnswer(fx, done.admin, done.read, addedToast(done.added.length)) };
 }
 
@@ -169,7 +169,7 @@ export const removedAgain: OnRefused = async (error, ctx, input) => {
 export const removeTeamMember: CardRun = async (ctx, input) => {
   const teamId = idFrom(input.value, 'teamId');
   const openId = String(input.value.openId ?? '');
-  await removeMember(ctx.tx, ctx.actor, teamId, openId);
+  await removeMember(ctx.tx, ctx.actor, teamId, openId, ctx.clock.now());
   return ctx.afterCommit(async (read) => raw(await membersView(read, teamId, { page: pageFrom(input.value) }), removedToast));
 };
 
@@ -178,6 +178,6 @@ export async function removeTeamMemberFast(fx: FastContext, input: CardActionInp
   const teamId = idOrZero(input.value, 'teamId');
   if (!teamId) return undefined;
   const event = { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, teamId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS };
-  const done = await fastRemoveMember(fx.database, event, String(input.value.openId ?? ''), (db) => membersReads(db, teamId));
+  const done = await fastRemoveMember(fx.database, event, String(input.value.openId ?? ''), fx.clock.now(), (db) => membersReads(db, teamId));
   return done && { outcome: 'ok', answer: membersAnswer(fx, done.admin, done.read, removedToast, pageFrom(input.value)) };
 }

@@ -29,11 +29,13 @@ async function registrationForm(ctx: HandlerContext, again?: { values: Record<st
 /** Submit of the registration form. */
 export async function submitRegistration(ctx: HandlerContext, input: CardActionInput) {
   const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
-  const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx));
+  const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx), ctx.clock.now());
   // the contact is told by message, and a leader named by an administrator too; the leader sees the confirmation in place of the form
   for (const notice of registrationNotices(created, ctx.actor.openId)) await ctx.send(notice);
   return registeredAnswer(created);
 }
+
+const atNow = (now: Date, timezone: string) => ({ now, today: todayIn(timezone, now) });
 
 /** `team.register` on PostgreSQL: a new team in one round trip (src/fast/register.ts); anything else is left to `submitRegistration`. */
 export async function submitRegistrationFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
@@ -42,7 +44,7 @@ export async function submitRegistrationFast(fx: FastContext, input: CardActionI
     eventType: fx.eventType,
     openId: fx.openId,
     formValue: input.formValue,
-    today: todayIn(fx.config.BOT_TIMEZONE, fx.clock.now()),
+    ...atNow(fx.clock.now(), fx.config.BOT_TIMEZONE),
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
   // the sender may be a leader now: their next event is claimed before it runs, not started on who they were

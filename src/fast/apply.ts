@@ -107,10 +107,10 @@ created as (
 ),
 written as (select id from updated union all select id from created),
 audited as (
-  insert into audit_log (actor, action, entity, entity_id, details)
-  select $3, 'application.save', 'application', id::text, $8::jsonb from updated
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $3, 'application.save', 'application', id::text, $8::jsonb, $9::timestamptz from updated
   union all
-  select $3, 'application.create', 'application', id::text, $8::jsonb from created
+  select $3, 'application.create', 'application', id::text, $8::jsonb, $9::timestamptz from created
   returning id
 )
 select (select ok from verdict) as ok, exists (select 1 from claim) as claimed, ${guardSql} as written, 0 as queued`;
@@ -164,8 +164,8 @@ created as (
 ),
 written as (select id from updated union all select id from created),
 audited as (
-  insert into audit_log (actor, action, entity, entity_id, details)
-  select $3, 'application.submit', 'application', w.id::text, jsonb_build_object('teamId', $4::int, 'cycle', v.year)
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $3, 'application.submit', 'application', w.id::text, jsonb_build_object('teamId', $4::int, 'cycle', v.year), $9::timestamptz
   from written w cross join verdict v
   returning id
 ),

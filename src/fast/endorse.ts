@@ -106,8 +106,8 @@ changed as (
   returning id
 ),
 logged as (
-  insert into audit_log (actor, action, entity, entity_id, details)
-  select $3, '${action}', 'application', c.id::text, jsonb_build_object('opinion', $7::text) from changed c
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $3, '${action}', 'application', c.id::text, jsonb_build_object('opinion', $7::text), $6::timestamptz from changed c
   returning id
 ),
 leader_notice as (

@@ -90,8 +90,8 @@ changed as (
 ),
 audited as (
   -- audit() (src/audit.ts), its time the column's default as there; run though nothing reads it, as every writing CTE is
-  insert into audit_log (actor, action, entity, entity_id, details)
-  select $4, $9, 'application', c.id::text, $10::jsonb from changed c
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $4, $9, 'application', c.id::text, $10::jsonb, $7::timestamptz from changed c
   returning id
 ),
 told as (

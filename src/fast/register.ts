@@ -30,6 +30,8 @@ export interface FastRegisterEvent {
   formValue: Record<string, unknown>;
   /** The bot's today (YYYY-MM-DD), the day registered. */
   today: string;
+  /** The bot's clock: the audit row's time and enqueueQuietly's next_attempt_at. */
+  now: Date;
   /** ADMIN_OPEN_IDS: administrators without the stored role. */
   bootstrapAdmins: readonly string[];
 }
@@ -92,8 +94,8 @@ member as (
   returning team_id
 ),
 audited as (
-  insert into audit_log (actor, action, entity, entity_id, details)
-  select $3::text, 'team.register', 'team', t.id::text, jsonb_build_object('code', t.code, 'name', t.name, 'organization', (select name from org), 'contact', $6::text)
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $3::text, 'team.register', 'team', t.id::text, jsonb_build_object('code', t.code, 'name', t.name, 'organization', (select name from org), 'contact', $6::text), $19::timestamptz
   from team t
   returning id
 ),
@@ -189,8 +191,8 @@ export async function fastRegister(database: Database, event: FastRegisterEvent)
     event.today,
     `team:${year}`,
     `GDSZ-${year}-`,
-    // enqueueQuietly's next_attempt_at
-    new Date().toISOString(),
+    // the audit row's time and enqueueQuietly's next_attempt_at
+    event.now.toISOString(),
   ];
   let outcome: Outcome;
   try {

@@ -85,8 +85,8 @@ added as (
 ),
 logged as (
   -- audit() (src/audit.ts)
-  insert into audit_log (actor, action, entity, entity_id, details)
-  select $3, 'team.members.add', 'team', $4::text, jsonb_build_object('added', added.ids) from added
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $3, 'team.members.add', 'team', $4::text, jsonb_build_object('added', added.ids), $7::timestamptz from added
   where exists (select 1 from joined)
   returning id
 )
@@ -96,7 +96,7 @@ select coalesce((select ok from verdict), false) as ok,
   (select count(*) from logged)::int as logged,
   ${raced('joined')}`;
 
-/** 移除成员: $1 event id, $2 event type, $3 the actor, $4 the team, $5 ADMIN_OPEN_IDS, $6 the member. */
+/** 移除成员: $1 event id, $2 event type, $3 the actor, $4 the team, $5 ADMIN_OPEN_IDS, $6 the member, $7 now. */
 const removeSql = `
 with ${teamAndActor()},
 verdict as (
@@ -119,8 +119,8 @@ removed as (
 ),
 logged as (
   -- audit() (src/audit.ts)
-  insert into audit_log (actor, action, entity, entity_id, details)
-  select $3, 'team.members.remove', 'team', $4::text, jsonb_build_object('removed', r.open_id) from removed r
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $3, 'team.members.remove', 'team', $4::text, jsonb_build_object('removed', r.open_id), $7::timestamptz from removed r
   returning id
 )
 select coalesce((select ok from verdict), false) as ok,
@@ -182,8 +182,8 @@ saved as (
 ),
 logged as (
   -- audit() (src/audit.ts)
-  insert into audit_log (actor, action, entity, entity_id, details)
-  select $3, 'team.update', 'team', $4::text, jsonb_build_object('changed', to_jsonb(ch.keys)) from saved cross join changes ch
+  insert into audit_log (actor, action, entity, entity_id, details, at)
+  select $3, 'team.update', 'team', $4::text, jsonb_build_object('changed', to_jsonb(ch.keys)), $6::timestamptz from saved cross join changes ch
   returning id
 )
 select coalesce((select ok from verdict), false) as ok,
@@ -255,13 +255,13 @@ async function run<R>(database: Database, statement: string, event: FastMembersE
 }
 
 /** 添加成员 of `openIds` (distinct, in the order picked); undefined (nothing written) for the ordinary path to run, always so on PGlite. */
-export function fastAddMembers<R>(database: Database, event: FastMembersEvent, openIds: string[], read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
-  return run(database, addSql, event, [openIds], read);
+export function fastAddMembers<R>(database: Database, event: FastMembersEvent, openIds: string[], now: Date, read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
+  return run(database, addSql, event, [openIds, now.toISOString()], read);
 }
 
 /** 移除成员 of `openId`; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
-export function fastRemoveMember<R>(database: Database, event: FastMembersEvent, openId: string, read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
-  return run(database, removeSql, event, [openId], read);
+export function fastRemoveMember<R>(database: Database, event: FastMembersEvent, openId: string, now: Date, read: (db: Db) => Promise<R>): Promise<FastMembersDone<R> | undefined> {
+  return run(database, removeSql, event, [openId, now.toISOString()], read);
 }
 
 /** 班组资料 保存 without a change of contact or name; undefined (nothing written) for the ordinary path to run, always so on PGlite. */

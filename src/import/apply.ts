@@ -24,6 +24,7 @@ export async function recordDryRun(
   workbook: ImportWorkbook,
   resolved: Record<string, string>,
   today: string,
+  now: Date,
 ): Promise<ImportRecord> {
   requireAdmin(actor);
   const plan = await planImport(tx, workbook, resolved, today);
@@ -36,6 +37,7 @@ export async function recordDryRun(
     action: 'import.preview',
     entity: 'import',
     entityId: row.id,
+    at: now,
     details: { fileName: file.name, sha256: row.sha256, add: plan.summary.add.length, update: plan.summary.update.length, refused: plan.summary.refused.length },
   });
   return row;

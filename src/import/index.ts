@@ -25,6 +25,7 @@ export async function previewImport(
   file: { name: string; bytes: Buffer },
   lookup: ((q: { mobiles: string[]; emails: string[] }) => Promise<ResolvedUserIds>) | undefined,
   today: string,
+  now: Date,
 ): Promise<ImportRecord> {
   requireAdmin(actor);
   if (file.bytes.length > MAX_IMPORT_BYTES) throw new UserError('文件超过 10 MB，请分成几个工作簿分别导入。');
@@ -43,7 +44,7 @@ export async function previewImport(
     for (const [mobile, openId] of found.byMobile) resolved[`m:${mobile}`] = openId;
     for (const [email, openId] of found.byEmail) resolved[`e:${email}`] = openId;
   }
-  return recordDryRun(tx, actor, file, workbook, resolved, today);
+  return recordDryRun(tx, actor, file, workbook, resolved, today, now);
 }
 
 export function importCardData(record: ImportRecord): ImportCardData {

@@ -84,10 +84,11 @@ export const importPreviewJob: BulkJobKind = {
     try {
       if (!fetched) throw new Error('import preview batch without its file');
       if ('refused' in fetched) throw new UserError(fetched.refused);
-      const today = todayIn(config.BOT_TIMEZONE, clock.now());
+      const now = clock.now();
+      const today = todayIn(config.BOT_TIMEZONE, now);
       const found = fetched.found;
       // on a savepoint: a refusal keeps nothing of the dry run but its answer
-      const record = await tx.transaction((sp) => previewImport(sp, actor, { name: p.fileName, bytes: fetched.bytes }, found ? async () => found : undefined, today));
+      const record = await tx.transaction((sp) => previewImport(sp, actor, { name: p.fileName, bytes: fetched.bytes }, found ? async () => found : undefined, today, now));
       await enqueue(tx, { dedupeKey: previewKey(p.sourceMessageId), to: p.replyTo, card: importPreviewCard(importCardData(record)), priority: 'interactive' });
       return finished({ importId: record.id });
     } catch (err) {

@@ -19,7 +19,7 @@ describe('answers read after the COMMIT', () => {
       roles: ['public'],
       value: noValue,
       run: async (ctx) => {
-        await audit(ctx.tx, { actor: ctx.actor.openId, action: 'probe.afterCommit', entity: 'probe', entityId: ctx.eventId });
+        await audit(ctx.tx, { actor: ctx.actor.openId, action: 'probe.afterCommit', entity: 'probe', entityId: ctx.eventId, at: ctx.clock.now() });
         return ctx.afterCommit(async (read) => {
           const rows = await read.tx.select().from(auditLog).where(eq(auditLog.action, 'probe.afterCommit'));
           return { toast: { type: 'success', content: `已记录 ${rows.length} 次` } };
@@ -31,7 +31,7 @@ describe('answers read after the COMMIT', () => {
       roles: ['public'],
       value: noValue,
       run: async (ctx) => {
-        await audit(ctx.tx, { actor: ctx.actor.openId, action: 'probe.afterCommitRefused', entity: 'probe', entityId: ctx.eventId });
+        await audit(ctx.tx, { actor: ctx.actor.openId, action: 'probe.afterCommitRefused', entity: 'probe', entityId: ctx.eventId, at: ctx.clock.now() });
         return ctx.afterCommit(async () => {
           throw new UserError('这张卡片已无法刷新，请重新打开菜单。');
         });

@@ -297,12 +297,12 @@ describe('the refusal policy of card actions', () => {
       roles: ['public'],
       value: noValue,
       run: async (ctx) => {
-        await audit(ctx.tx, { actor: ADMIN, action: 'probe.inner', entity: 'probe', entityId: 1 });
+        await audit(ctx.tx, { actor: ADMIN, action: 'probe.inner', entity: 'probe', entityId: 1, at: ctx.clock.now() });
         await ctx.send({ dedupeKey: `probe:${ctx.eventId}`, to: { openId: ADMIN }, text: 'never sent' });
         throw new UserError('不行', { field: 'x' });
       },
       onRefused: async (err, ctx) => {
-        await audit(ctx.tx, { actor: ADMIN, action: 'probe.answer', entity: 'probe', entityId: 1 });
+        await audit(ctx.tx, { actor: ADMIN, action: 'probe.answer', entity: 'probe', entityId: 1, at: ctx.clock.now() });
         return { card: { type: 'raw', data: { schema: '2.0', field: err.opts.field } } };
       },
     });

@@ -42,7 +42,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a one-statement path aborted
           return { outcome: 'ok', answer: { toast: { type: 'success', content: 'fast' } } };
         },
         run: async (ctx) => {
-          await audit(ctx.tx, { actor: ctx.actor.openId, action, entity: 'probe', entityId: ctx.eventId });
+          await audit(ctx.tx, { actor: ctx.actor.openId, action, entity: 'probe', entityId: ctx.eventId, at: ctx.clock.now() });
           return { toast: { type: 'success', content: '已记录' } };
         },
       });
@@ -74,7 +74,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a one-statement path aborted
         return { outcome: 'ok', answer: { toast: { type: 'success', content: 'fast' } } };
       },
       run: async (ctx) => {
-        await audit(ctx.tx, { actor: ctx.actor.openId, action: 'probe.readAborted', entity: 'probe', entityId: ctx.eventId });
+        await audit(ctx.tx, { actor: ctx.actor.openId, action: 'probe.readAborted', entity: 'probe', entityId: ctx.eventId, at: ctx.clock.now() });
         return { toast: { type: 'success', content: '已记录' } };
       },
     });

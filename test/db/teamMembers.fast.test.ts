@@ -147,7 +147,7 @@ describe('添加成员 / 移除成员: the one statement answers and writes what
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
         const event: FastMembersEvent = { eventId: step.eventId ?? `probe_${randomEventId()}`, eventType: 'card.action.trigger', openId: step.who, teamId, bootstrapAdmins: [ADMIN] };
         const read = async () => 'read';
-        const direct = () => (step.action === 'team.memberAdd' ? fastAddMembers(h.db, event, [...new Set(step.members)], read) : fastRemoveMember(h.db, event, step.member!, read));
+        const direct = () => (step.action === 'team.memberAdd' ? fastAddMembers(h.db, event, [...new Set(step.members)], h.clock.now(), read) : fastRemoveMember(h.db, event, step.member!, h.clock.now(), read));
         await leavesToOrdinary(() => counts(db), direct);
       }
       const body: Body = await h.click(step.who, value(step, teamId), form(step), { eventId: step.eventId ?? `evt_members_${i}` });
