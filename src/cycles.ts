@@ -448,6 +448,8 @@ export async function loadScoreSheet(
   if (cycle.status !== 'open') {
     throw new UserError(cite(18, `评审依据《质量信得过班组建设评分表》，专家评分开始后不能再更换评分表（${cycle.year}年度评审：${cycleStatusLabel(cycle.status)}）。`), { article: 18 });
   }
+  // 第十八条: SHARE waits for submits in flight and holds new ones (review_submit, submitScores) until this commits, so the count below sees every sheet committed before
+  await tx.execute(sql`lock table ${assignments} in share mode`);
   // a submitted sheet was scored against the sheet in force: another would score the rest on another scale
   const [scored] = await tx
     .select({ n: sql<number>`count(*)::int` })

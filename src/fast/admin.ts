@@ -1,6 +1,6 @@
 import type { Database, Db } from '../../db/index.js';
 import { type CycleField, settingsForm } from '../cycles.js';
-import { pipelined, postgresClient, readOn } from '../pipeline.js';
+import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
 import { claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
 
 /**
@@ -49,15 +49,18 @@ const claim = claimCte({ eventId: '$1::text', eventType: '$2::text' });
 /** The final column that fails the statement when `when` holds (a text cast to int is how a plain statement raises). */
 const racedWhen = (when: string) => failOnPurpose(when, RACED);
 
-/** Runs `statement` and the answer's read in one write; undefined when the statement raised RACED (all rolled back). */
-async function run<O, R>(database: Database, statement: string, params: unknown[], read: (db: Db) => Promise<R>): Promise<{ row: O | undefined; answer: R } | undefined> {
+/** Runs `statement`, then `after`, and the answer's read in one write; undefined when one of them raised RACED (all rolled back). */
+async function run<O, R>(
+  database: Database,
+  statement: string,
+  params: unknown[],
+  read: (db: Db) => Promise<R>,
+  after: { statement: string; params: unknown[] }[] = [],
+): Promise<{ row: O | undefined; answer: R } | undefined> {
   const client = postgresClient(database)!;
   try {
-    const [[rows], [answer]] = await pipelined<[O[]], [R]>(
-      client,
-      [(c) => c.unsafe(statement, params as never[], { prepare: true }).execute() as never],
-      [readOn(database, read)],
-    );
+    const statements = [{ statement, params }, ...after].map((a): Issue<unknown> => (c) => c.unsafe(a.statement, a.params as never[], { prepare: true }).execute());
+    const [[rows], [answer]] = await pipelined<[O[], ...unknown[]], [R]>(client, statements as never, [readOn(database, read)]);
     return { row: rows[0], answer };
   } catch (err) {
     if (raisedOnPurpose(err, RACED)) {
@@ -365,6 +368,14 @@ select exists (select 1 from changed) as changed,
   -- claimed, but the cycle changed since the statement's snapshot: the ordinary path decides on it as it is
   ${racedWhen('exists (select 1 from claim) and not exists (select 1 from changed)')}`;
 
+// 第十八条, after the load's claim and the cycle's row lock, as loadScoreSheet takes them: SHARE on assignments (above)
+// waits for submits in flight and holds new ones until the COMMIT, so this count sees every sheet committed before;
+// one found undoes a sheet this transaction loaded (RACED), and the ordinary path refuses it with its count
+const sheetScoredSql = `
+select case when exists (select 1 from assignments a where a.cycle_id = $1::int and a.status = 'submitted')
+  and exists (select 1 from cycles c where c.id = $1::int and c.xmin = pg_current_xact_id_if_assigned()::xid)
+  then (select '${RACED} (cycle ' || c.id || ')' from cycles c where c.id = $1::int)::int end as raced`;
+
 /** 评分表 loaded: `sheet` as `loadScoreSheet` parsed it; the answer's reads. */
 export async function fastLoadSheet<R>(
   database: Database,
@@ -375,7 +386,10 @@ export async function fastLoadSheet<R>(
   const { sheet } = event;
   const details = { title: sheet.title, total: sheet.total, areas: sheet.areas.length, items: sheet.areas.reduce((n, a) => n + a.items.length, 0) };
   const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.cycleId, JSON.stringify(sheet), event.now.toISOString(), JSON.stringify(details)];
-  const done = await run<{ changed: boolean }, R>(database, sheetSql, params, read);
+  const done = await run<{ changed: boolean }, R>(database, sheetSql, params, read, [
+    { statement: 'lock table assignments in share mode', params: [] },
+    { statement: sheetScoredSql, params: [event.cycleId] },
+  ]);
   if (!done?.row?.changed) return undefined;
   return { answer: done.answer };
 }

@@ -385,6 +385,8 @@ export async function submitScores(
   now: Date,
   timezone: string,
 ): Promise<{ task: Task; assignment: Assignment; input: ScoreSheetInput } & PanelCompletion> {
+  // 第十八条: a sheet load holds SHARE on assignments while it counts submitted sheets; this waits for it, so the sheet below is read after it commits
+  await tx.execute(sql`lock table ${assignments} in row exclusive mode`);
   const task = await lockedTask(tx, actor, assignmentId, { cycle: false });
   const input = checkSubmit(task, actor, formValue, timezone);
   const [assignment] = await tx
