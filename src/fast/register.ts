@@ -30,7 +30,7 @@ export interface FastRegisterEvent {
   formValue: Record<string, unknown>;
   /** The bot's today (YYYY-MM-DD), the day registered. */
   today: string;
-  /** The bot's clock: the audit row's time and enqueueQuietly's next_attempt_at. */
+  /** The bot's clock: the audit row's time. */
   now: Date;
   /** ADMIN_OPEN_IDS: administrators without the stored role. */
   bootstrapAdmins: readonly string[];
@@ -95,7 +95,7 @@ member as (
 ),
 audited as (
   insert into audit_log (actor, action, entity, entity_id, details, at)
-  select $3::text, 'team.register', 'team', t.id::text, jsonb_build_object('code', t.code, 'name', t.name, 'organization', (select name from org), 'contact', $6::text), $19::timestamptz
+  select $3::text, 'team.register', 'team', t.id::text, jsonb_build_object('code', t.code, 'name', t.name, 'organization', (select name from org), 'contact', $6::text), $20::timestamptz
   from team t
   returning id
 ),
@@ -191,7 +191,9 @@ export async function fastRegister(database: Database, event: FastRegisterEvent)
     event.today,
     `team:${year}`,
     `GDSZ-${year}-`,
-    // the audit row's time and enqueueQuietly's next_attempt_at
+    // enqueueQuietly's next_attempt_at: the outbox's own clock, as the ordinary path's enqueue has it
+    new Date().toISOString(),
+    // the audit row's time
     event.now.toISOString(),
   ];
   let outcome: Outcome;
