@@ -21,6 +21,8 @@ export interface ScoringTaskData {
   application: TaskApplication;
   /** The sheet's score form (src/review/scoring.ts `scoreSheetForm`): its items' inputs, grouped by area. */
   form: ScoreSheetForm;
+  /** The sheet's fingerprint (src/scoreSheet.ts `sheetFingerprint`): the submit carries it, so a sheet loaded since is told apart (第十八条). */
+  sheetFingerprint?: string;
   /** What to fill the inputs with: what was typed, or the scores of a reopened sheet. */
   values?: Record<string, string>;
   comment?: string;
@@ -61,7 +63,7 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
     if (area) inputs.push(markdown(md`**${area.code} ${area.name}**（${area.max} 分${area.article ? `，${area.article}` : ''}）`));
     inputs.push(drawn[i]);
   });
-  inputs.push(submitButton({ text: '提交评分', name: 'review_submit', value: { action: 'review.submit', assignmentId: d.assignmentId } }));
+  inputs.push(submitButton({ text: '提交评分', name: 'review_submit', value: { action: 'review.submit', assignmentId: d.assignmentId, ...(d.sheetFingerprint ? { sheet: d.sheetFingerprint } : {}) } }));
   const total = d.form.areas.reduce((n, a) => n + a.max, 0);
   return card({
     title: `评分：${d.application.team}`,

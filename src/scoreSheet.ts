@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { UserError } from './errors.js';
 
@@ -279,4 +280,30 @@ function issueText(issue: z.core.$ZodIssue, input: unknown): string {
     node = next;
   }
   return where.length ? `${where.join(' ')}：${issue.message}` : issue.message;
+}
+
+/** Fingerprints by sheet: a cycle's sheet is one frozen object per version (`cycleScoreSheet`), so each is hashed once. */
+const fingerprints = new WeakMap<ScoreSheet, string>();
+
+/**
+ * A short content hash of a sheet (first 12 hex of sha256 of its JSON with sorted keys): the score card carries it,
+ * so a submit can tell the sheet the expert read from the one in force (第十八条) whatever else of the cycle changed.
+ */
+export function sheetFingerprint(sheet: ScoreSheet): string {
+  let known = fingerprints.get(sheet);
+  if (!known) {
+    known = createHash('sha256').update(stableJson(sheet)).digest('hex').slice(0, 12);
+    fingerprints.set(sheet, known);
+  }
+  return known;
+}
+
+/** JSON with each object's keys in sorted order, so the same sheet read back from jsonb gives the same text. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
 }

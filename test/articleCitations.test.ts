@@ -92,6 +92,7 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   { where: '这不是你的评分任务', says: { 17: ['公开、公平和公正原则'] } },
   { where: '评审设置不能再修改', says: { 17: ['公开、公平和公正原则'] } },
   { where: '不能再更换评分表', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },
+  { where: '评分表已更新，这份评分未提交', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },
   { where: '低于本年度授予称号分数线', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },
   // not a rule: the range of the measures when an article number does not exist
   { where: '没有这一条，办法共', says: { 1: [], 22: [] } },

@@ -6,7 +6,7 @@ import { fastTaskApplication } from '../../src/fast/requests.js';
 import { taskApplicationMessage } from '../../src/review/taskCards.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, notToDecline, ownTask, submitScores, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, notToDecline, ownTask, SheetChanged, shownSheet, submitScores, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
@@ -68,7 +68,7 @@ export async function openNextTask(ctx: HandlerContext): Promise<CardResponse> {
 
 /** `review.submit`: stores the score sheet and turns the card read-only with the total. */
 export async function submitTask(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const result = await submitScores(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  const result = await submitScores(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE, shownSheet(input.value));
   if (result.completed) await alertOutliers(ctx, result.task, result.panel, result.outliers);
   return submittedAnswer(ctx, { ...result.task, assignment: result.assignment }, result.input.total, await progressOf(ctx));
 }
@@ -105,7 +105,8 @@ async function refusedSubmitCard(
   if (task.assignment.status === 'assigned' && task.cycle.status !== 'open' && task.cycle.status !== 'scoring') {
     return { card: { type: 'raw', data: scoringEndedCard({ application: taskApplication(task), year: task.cycle.year }) } };
   }
-  if (task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
+  // a sheet loaded since the card was drawn (第十八条) redraws it on the sheet in force, keeping what was typed where its item still is
+  if (task.assignment.status !== 'assigned' || !(err.opts.field || err instanceof SheetChanged)) return undefined;
   return { card: { type: 'raw', data: taskCard(task, { typed: formText(input.formValue), error: err.message }) } };
 }
 
@@ -134,6 +135,7 @@ export async function submitTaskFast(fx: FastContext, input: CardActionInput): P
     openId: fx.openId,
     assignmentId,
     formValue: input.formValue,
+    shownSheet: shownSheet(input.value),
     now: fx.clock.now(),
     timezone: fx.config.BOT_TIMEZONE,
   });

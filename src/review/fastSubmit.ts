@@ -4,7 +4,7 @@ import { applications, assignments, cycles, teams } from '../../db/schema.js';
 import { knownCycleSheet, rememberCycleSheet } from '../cycles.js';
 import { UserError } from '../errors.js';
 import { postgresClient } from '../pipeline.js';
-import type { ScoreSheet } from '../scoreSheet.js';
+import { type ScoreSheet, sheetFingerprint } from '../scoreSheet.js';
 import { defaultAggregationRule } from './aggregation.js';
 import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, type TaskWithoutSheet } from './scoring.js';
 
@@ -26,6 +26,8 @@ export interface FastSubmitEvent {
   openId: string;
   assignmentId: number;
   formValue: Record<string, unknown>;
+  /** The fingerprint of the sheet the card was drawn from, when it carries one (`shownSheet`). */
+  shownSheet?: string;
   now: Date;
   timezone: string;
 }
@@ -157,6 +159,9 @@ async function exactSheet(database: Database, cycleId: number): Promise<ScoreShe
 }
 
 async function submitOnce(database: Database, event: FastSubmitEvent, known: { version: string; sheet: ScoreSheet } | undefined, lockWaitMs: number): Promise<FastSubmitResult | { kind: 'stale' }> {
+  // a card drawn from another sheet than the one the values would be read against: read the task's own, and when that
+  // differs too, the ordinary path refuses (第十八条); the fingerprint is hashed once per sheet, so the hot path pays nothing
+  if (known && event.shownSheet !== undefined && event.shownSheet !== sheetFingerprint(known.sheet)) return { kind: 'stale' };
   let input: ScoreSheetInput | undefined;
   try {
     input = known ? parseScoreForm(known.sheet, event.formValue) : undefined;
@@ -196,7 +201,7 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { v
   if (!claimed) return { kind: 'duplicate', task, progress };
   if (written && input && task) return { kind: 'submitted', task, progress, input };
   try {
-    checkSubmit(task, event, event.formValue, event.timezone);
+    checkSubmit(task, event, event.formValue, event.timezone, event.shownSheet);
   } catch (error) {
     if (error instanceof UserError) return { kind: 'refused', error, task, progress };
     throw error;

@@ -12,7 +12,7 @@ import { AlreadyDone, cite, UserError } from '../errors.js';
 import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type FormDescriptor, formDisplay, formSchema, optionalText, readForm, readNumber } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
-import { type ScoreSheet, type SheetItem, sheetItems } from '../scoreSheet.js';
+import { type ScoreSheet, type SheetItem, sheetFingerprint, sheetItems } from '../scoreSheet.js';
 import { panelOutliers, type Outlier, type PanelScore } from './aggregation.js';
 import { type NewAssignment, replaceOnApplication, type UnfilledApplication } from './assignment.js';
 
@@ -365,18 +365,36 @@ async function completeIfDone(tx: Db, actor: Actor, application: Task['applicati
   return { completed: true, panel, outliers };
 }
 
-/** Whether this expert may submit this sheet now, in the order the refusals are told; the sheet read when so. */
-export function checkSubmit(found: Task | undefined, actor: Pick<Actor, 'openId'>, formValue: Record<string, unknown>, timezone: string): ScoreSheetInput {
+/** A score card drawn from a sheet other than the one in force (a 载入评分表 since): refused whole, the card drawn again on the new sheet. */
+export class SheetChanged extends UserError {
+  constructor() {
+    super(cite(18, '评分表已更新，这份评分未提交：评审依据新载入的《质量信得过班组建设评分表》，请按新的评分表重新评分。'), { article: 18, kind: 'warning' });
+  }
+}
+
+/** The fingerprint of the sheet a submit's card was drawn from (`sheet` in its value); undefined on a card drawn before cards carried it. */
+export function shownSheet(value: Record<string, unknown>): string | undefined {
+  return typeof value.sheet === 'string' ? value.sheet : undefined;
+}
+
+/**
+ * Whether this expert may submit this sheet now, in the order the refusals are told; the sheet read when so. `shown` is
+ * the fingerprint of the sheet the card showed, when the card carries one: values typed against another sheet are not
+ * read against this one, though they may fit its codes and maxima.
+ */
+export function checkSubmit(found: Task | undefined, actor: Pick<Actor, 'openId'>, formValue: Record<string, unknown>, timezone: string, shown?: string): ScoreSheetInput {
   const task = ownedBy(actor, found);
   // a sheet submitted from an old copy of a task the expert declined: told as a submit, not as a second decline
   if (task.assignment.status === 'declined') throw new UserError('你已谢绝这项评分任务，协会已另行安排专家，这份评分表无需再提交。', { kind: 'info' });
   const done = alreadyDone(task.assignment, timezone);
   if (done) throw done;
   scoringOpen(task.cycle);
-  return parseScoreForm(cycleScoreSheet(task.cycle), formValue);
+  const sheet = cycleScoreSheet(task.cycle);
+  if (shown !== undefined && shown !== sheetFingerprint(sheet)) throw new SheetChanged();
+  return parseScoreForm(sheet, formValue);
 }
 
-/** 提交评分: stores the sheet once; a second click finds it submitted and says so. */
+/** 提交评分: stores the sheet once; a second click finds it submitted and says so; `shown` as `checkSubmit` takes it. */
 export async function submitScores(
   tx: Db,
   actor: Actor,
@@ -384,11 +402,12 @@ export async function submitScores(
   formValue: Record<string, unknown>,
   now: Date,
   timezone: string,
+  shown?: string,
 ): Promise<{ task: Task; assignment: Assignment; input: ScoreSheetInput } & PanelCompletion> {
   // 第十八条: a sheet load holds SHARE on assignments while it counts submitted sheets; this waits for it, so the sheet below is read after it commits
   await tx.execute(sql`lock table ${assignments} in row exclusive mode`);
   const task = await lockedTask(tx, actor, assignmentId, { cycle: false });
-  const input = checkSubmit(task, actor, formValue, timezone);
+  const input = checkSubmit(task, actor, formValue, timezone, shown);
   const [assignment] = await tx
     .update(assignments)
     .set({ status: 'submitted', scores: input.scores, total: input.total, comment: input.comment, submittedAt: now })

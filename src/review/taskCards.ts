@@ -5,6 +5,7 @@ import { applicationForm } from '../applications.js';
 import { cycleScoreSheet } from '../cycles.js';
 import { formatDateZh } from '../dates.js';
 import { formDisplay } from '../forms.js';
+import { sheetFingerprint } from '../scoreSheet.js';
 import type { HandlerContext } from '../handlers.js';
 import type { CardRenderer, CardSpec, OutboxRow, OutgoingMessage, RenderedCard } from '../outbox.js';
 import type { NewAssignment } from './assignment.js';
@@ -23,14 +24,16 @@ export function taskApplication(task: Pick<Task, 'application' | 'team' | 'organ
 
 /** The score sheet card of a task; `typed` are the strings typed (kept on a refusal), else a reopened sheet's scores. */
 export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: string; fields?: ScoreField[] } = {}): Card {
-  const fields = opts.fields ?? scoreFields(cycleScoreSheet(task.cycle));
+  const sheet = cycleScoreSheet(task.cycle);
+  const fields = opts.fields ?? scoreFields(sheet);
   const stored = (task.assignment.scores ?? null) as Record<string, number> | null;
   const values = opts.typed ?? (stored ? Object.fromEntries(fields.map((f) => [f.field, stored[f.code] === undefined ? '' : String(stored[f.code])])) : undefined);
   return scoringTaskCard({
     assignmentId: task.assignment.id,
     year: task.cycle.year,
     application: taskApplication(task),
-    form: scoreSheetForm(cycleScoreSheet(task.cycle)),
+    form: scoreSheetForm(sheet),
+    sheetFingerprint: sheetFingerprint(sheet),
     values,
     comment: opts.typed ? opts.typed.comment : (task.assignment.comment ?? undefined),
     error: opts.error,

@@ -24,7 +24,7 @@ import { profileForm, registrationForm } from '../../src/teams.js';
 import { formDisplay } from '../../src/forms.js';
 import { declineForm, scoreSheetDisplay, scoreSheetForm } from '../../src/review/scoring.js';
 import { expertAddForm } from '../../src/review/experts.js';
-import type { ScoreSheet } from '../../src/scoreSheet.js';
+import { type ScoreSheet, sheetFingerprint } from '../../src/scoreSheet.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
 
 /** A small sheet of two areas for the score cards. */
@@ -419,6 +419,7 @@ export const cardSamples: Record<string, Sample> = {
       year: 2026,
       application: taskApplication,
       form: scoreSheetForm(sampleSheet),
+      sheetFingerprint: sheetFingerprint(sampleSheet),
       values: { i1_1: '4.5' },
       comment: '整体较好',
       error: '1.2 须为 0–5 的整分或半分',
