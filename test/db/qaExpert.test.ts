@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/clock.js';
 import { scheduledJob } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
 import { scoreFields } from '../../src/review/scoring.js';
-import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { defaultScoreSheet, sheetFingerprint } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { clickInBoth, MODES, type Mode, twoWorlds } from '../support/worlds.js';
@@ -120,7 +120,7 @@ describe('an expert with twenty applications to score', () => {
     expect(text).toContain('你已完成 1 / 20 项，还有 19 项待评');
     expect(cardActions(r.card.data)).toEqual([{ action: 'review.next' }, { action: 'review.list' }]);
     const next = await both(worlds, EXPERT, () => ({ action: 'review.next' }));
-    expect(cardActions(next.card.data).find((a) => a.action === 'review.submit')).toEqual({ action: 'review.submit', assignmentId: worlds.fast.tasks[1].assignmentId });
+    expect(cardActions(next.card.data).find((a) => a.action === 'review.submit')).toEqual({ action: 'review.submit', assignmentId: worlds.fast.tasks[1].assignmentId, sheet: sheetFingerprint(defaultScoreSheet) });
   });
 
   it('提交评分 clicked twice, or on an old copy, ends on the stored sheet with when it was submitted', async () => {
