@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { DataDirRefused, describeHolder, isPgliteDataDir, LOCK_FILE, lockDataDir, lockHolderOf, MARKER_FILE } from './dataDir.js';
+import { type DataDirLock, DataDirRefused, describeHolder, isPgliteDataDir, LOCK_FILE, lockDataDir, lockHolderOf, MARKER_FILE } from './dataDir.js';
 
 /**
  * `npm run backup` and `npm run restore`: local mode's PGlite folder as one .tar.gz (PGlite's own dumpDataDir, taken
@@ -52,6 +52,17 @@ async function openPglite(dir: string, loadDataDir?: Blob) {
   return pg;
 }
 
+/** The folder's lock, or undefined when another process holds it (said in one line). */
+function takeLock(dir: string, what: 'backup' | 'restore', say: (line: string) => void): DataDirLock | undefined {
+  try {
+    return lockDataDir(dir);
+  } catch (err) {
+    if (!(err instanceof DataDirRefused)) throw err;
+    say(`${what} refused: ${err.message}`);
+    return undefined;
+  }
+}
+
 /** Writes DATA_DIR's database to one .tar.gz while no other process holds the folder. Returns the exit code. */
 export async function backupLocalData(opts: BackupOptions): Promise<number> {
   const say = (line: string) => (opts.output ?? process.stdout).write(`${line}\n`);
@@ -78,14 +89,8 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
     say(`backup refused: ${target} exists already; name another file: npm run backup -- <file>`);
     return 1;
   }
-  let lock;
-  try {
-    lock = lockDataDir(dir);
-  } catch (err) {
-    if (!(err instanceof DataDirRefused)) throw err;
-    say(`backup refused: ${err.message}`);
-    return 1;
-  }
+  const lock = takeLock(dir, 'backup', say);
+  if (!lock) return 1;
   const partial = `${target}.part`;
   try {
     const pg = await openPglite(dir);
@@ -139,14 +144,8 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     say(notEmpty);
     return 1;
   }
-  let lock;
-  try {
-    lock = lockDataDir(dir);
-  } catch (err) {
-    if (!(err instanceof DataDirRefused)) throw err;
-    say(`restore refused: ${err.message}`);
-    return 1;
-  }
+  const lock = takeLock(dir, 'restore', say);
+  if (!lock) return 1;
   const staging = join(dir, STAGING);
   try {
     if (!isEmptyForRestore(dir)) {
