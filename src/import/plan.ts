@@ -420,12 +420,12 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   return { summary, organizations: newOrganizations, people: peopleOps, teams: teamOps, experts: expertOps, honours: honourOps };
 }
 
-/** Why a row renaming a team or moving it to another organisation waits, and what the file can say meanwhile. */
+/**
+ * Why a row renaming a team or moving it to another organisation waits, and what the file can say meanwhile (a row
+ * doing both names a code of another team of another organisation, refused before as a typo).
+ */
 function movedUnderWay(changes: string[], application: ApplicationUnderWay, name: string, organization: string): string {
-  const renamed = changes.includes('班组名称');
-  const moved = changes.includes('所属单位');
-  const what = [renamed && '班组名称', moved && '所属单位'].filter(Boolean).join('和');
-  const asBefore = [renamed && `班组名称“${name}”`, moved && `所属单位“${organization}”`].filter(Boolean).join('、');
+  const [what, asBefore] = changes.includes('班组名称') ? ['班组名称', `班组名称“${name}”`] : ['所属单位', `所属单位“${organization}”`];
   return `${what}暂不能修改：该班组${application.year}年度申报${application.waits}，须按申报时的名称和单位确认、评审，本行（含其他资料）未导入。申报退回修改后或本年度评审结果公布后可再导入；只更新其他资料请将本行改回原${asBefore}`;
 }
 
