@@ -301,30 +301,49 @@ const applicationUnderWay: Record<string, string> = {
   scored: '评审已完成，正在等待协会公布结果',
 };
 
+/** An application of the running year that waits on someone else: its year, and whom it waits for (“正在等待单位联系人确认”). */
+export interface ApplicationUnderWay {
+  year: number;
+  waits: string;
+}
+
+/**
+ * The teams' applications of the running year that are with their organisation, the association or the experts, by
+ * team: what they confirm, check, score and publish carries the team's name and organisation as applied. Every
+ * running application of the teams is read under its share lock, so a submit committing meanwhile is seen submitted
+ * (and a later one waits); a caller that renames takes the team's row lock first, which a first submit's insert waits for.
+ */
+export async function applicationsUnderWay(tx: Db, teamIds: number[]): Promise<Map<number, ApplicationUnderWay>> {
+  const out = new Map<number, ApplicationUnderWay>();
+  if (!teamIds.length) return out;
+  const running = await tx
+    .select({ teamId: applications.teamId, status: applications.status, year: cycles.year })
+    .from(applications)
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(and(inArray(applications.teamId, teamIds), inArray(cycles.status, [...runningStatuses])))
+    .for('share', { of: applications });
+  for (const a of running) if (applicationUnderWay[a.status] && !out.has(a.teamId)) out.set(a.teamId, { year: a.year, waits: applicationUnderWay[a.status] });
+  return out;
+}
+
 /**
  * A rename (修改资料's 班组名称) is refused while the team's application of the running year is with its organisation,
- * the association or the experts: what they confirm, check, score and publish carries the name applied under. A
- * certificate keeps the name it was issued under (certificates.team_name), so a title already published needs no bar.
+ * the association or the experts (`applicationsUnderWay`; an import's rename or move is refused alike, src/import/plan.ts).
+ * A certificate keeps the name it was issued under (certificates.team_name), so a title already published needs no bar.
  * The name is also unique in the organisation by its key, as at 注册 (teams_org_name_key_uq).
  */
 async function checkRename(tx: Db, team: Team & { organization: string }, name: string): Promise<void> {
   const [running, [taken]] = await Promise.all([
-    tx
-      .select({ status: applications.status, year: cycles.year })
-      .from(applications)
-      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-      .where(and(eq(applications.teamId, team.id), inArray(cycles.status, [...runningStatuses])))
-      // every status read under its lock, so a submit committing meanwhile is seen submitted (and a later one waits)
-      .for('share', { of: applications }),
+    applicationsUnderWay(tx, [team.id]),
     tx
       .select({ name: teams.name, code: teams.code })
       .from(teams)
       .where(and(eq(teams.organizationId, team.organizationId), sql`organization_key(${teams.name}) = organization_key(${name})`, sql`${teams.id} <> ${team.id}`)),
   ]);
-  const underWay = running.find((a) => applicationUnderWay[a.status]);
+  const underWay = running.get(team.id);
   if (underWay) {
     throw new UserError(
-      `班组名称暂不能修改：本班组${underWay.year}年度申报${applicationUnderWay[underWay.status]}，申报材料以申报时的名称确认、审查和评审。申报为草稿或退回修改时、或本年度评审结果公布后，可以修改班组名称（已颁发的荣誉证书保留颁发时的名称）。如只修改其他资料，请清空或改回班组名称后再保存。`,
+      `班组名称暂不能修改：本班组${underWay.year}年度申报${underWay.waits}，申报材料以申报时的名称确认、审查和评审。申报为草稿或退回修改时、或本年度评审结果公布后，可以修改班组名称（已颁发的荣誉证书保留颁发时的名称）。如只修改其他资料，请清空或改回班组名称后再保存。`,
       { field: 'teamName' },
     );
   }

@@ -170,6 +170,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
         .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.openId], set: { role: 'leader' } });
     }
     entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes } });
+    // the name's own record, as 修改资料 writes it (the plan refused a rename while the running year's application is under way)
+    if (before.name !== v.name) entries.push({ action: 'team.rename', entity: 'team', entityId: op.teamId, details: { from: before.name, to: v.name } });
   }
 
   if (plan.experts.length) {

@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { auditLog, cycles, honours, organizations, people, teams } from '../../db/schema.js';
 import { formatDateZh, isRealDate } from '../dates.js';
@@ -6,7 +6,7 @@ import { cite } from '../errors.js';
 import { readCode, readDate, readNumber } from '../forms.js';
 import { organizationKey } from '../organizations.js';
 import { splitSpecialities } from '../review/experts.js';
-import { teamTypes } from '../teams.js';
+import { type ApplicationUnderWay, applicationsUnderWay, teamTypes } from '../teams.js';
 import { type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
 import { type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow } from './workbook.js';
 
@@ -157,9 +157,10 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   // 单位
   // one organisation however its name is typed: names are compared by their key (src/organizations.ts), and a spelling
   // of one already here, or earlier in the file, is that one (no row to add, no 所属单位 changed)
-  const orgRows = await tx.select({ id: organizations.id, key: organizations.key }).from(organizations);
+  const orgRows = await tx.select({ id: organizations.id, key: organizations.key, name: organizations.name }).from(organizations);
   const orgIdByKey = new Map(orgRows.map((o) => [o.key, o.id]));
   const orgKeyById = new Map(orgRows.map((o) => [o.id, o.key]));
+  const orgNameById = new Map(orgRows.map((o) => [o.id, o.name]));
   const newOrganizations: string[] = [];
   const newKeys = new Set<string>();
   for (const o of wb.organizations) {
@@ -185,6 +186,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const nameRow = new Map<string, number>();
   const teamOps: TeamOp[] = [];
   const fileTeams: FileTeam[] = [];
+  // the rows that rename a team here or move it to another organisation: checked against its application after the loop
+  const moves: { op: TeamOp & { kind: 'update' }; label: string; file: FileTeam; name: string; organization: string }[] = [];
   for (const r of wb.teams) {
     const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : `第 ${r.row} 行`;
     const reason = isTemplateExample('teams', r) ? exampleRow : teamProblem(r, today, knownOrganization);
@@ -245,7 +248,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       continue;
     }
     const target = sameCode ?? sameName;
-    fileTeams.push({ code: target?.code ?? code, name, ref: target ? { teamId: target.id } : { fileRow: r.row } });
+    const file: FileTeam = { code: target?.code ?? code, name, ref: target ? { teamId: target.id } : { fileRow: r.row } };
+    fileTeams.push(file);
     if (!target) {
       teamOps.push({ kind: 'add', row: r.row, values });
       summary.add.push({ sheet: 'teams', row: r.row, label: `${code ?? '（分配编号）'} ${label}` });
@@ -266,8 +270,33 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       summary.unchanged.teams++;
       continue;
     }
-    teamOps.push({ kind: 'update', row: r.row, teamId: target.id, values, changes });
+    const op: TeamOp = { kind: 'update', row: r.row, teamId: target.id, values, changes };
+    teamOps.push(op);
     summary.update.push({ sheet: 'teams', row: r.row, label: `${target.code} ${label}`, changes });
+    if (changes.includes('班组名称') || changes.includes('所属单位')) moves.push({ op, label, file, name: target.name, organization: orgNameById.get(target.organizationId) ?? '' });
+  }
+
+  // 修改资料's rule: no rename while the running year's application is with the organisation, the association or the
+  // experts, nor a move to another organisation (whose contact did not confirm it); the row is refused whole (its
+  // other fields too, as one row is one change), the rest of the file applies. The teams' rows are locked first, as
+  // 修改资料 locks its team, so a first submit waits for this transaction; the confirmation plans again, so an
+  // application submitted after the preview refuses the row then.
+  if (moves.length) {
+    const ids = [...new Set(moves.map((m) => m.op.teamId))].sort((a, b) => a - b);
+    await tx.select({ id: teams.id }).from(teams).where(inArray(teams.id, ids)).orderBy(asc(teams.id)).for('update');
+    const underWay = await applicationsUnderWay(tx, ids);
+    for (const m of moves) {
+      const application = underWay.get(m.op.teamId);
+      if (!application) continue;
+      teamOps.splice(teamOps.indexOf(m.op), 1);
+      summary.update.splice(summary.update.findIndex((u) => u.sheet === 'teams' && u.row === m.op.row), 1);
+      fileTeams.splice(fileTeams.indexOf(m.file), 1);
+      for (let i = kept.length - 1; i >= 0; i--) if (kept[i].row === m.op.row) kept.splice(i, 1);
+      refuse('teams', m.op.row, m.label, movedUnderWay(m.op.changes, application, m.name, m.organization));
+    }
+    // in the file's order, as the card lists them
+    const sheetRank = (sheet: SheetKey) => Object.keys(sheetLabels).indexOf(sheet);
+    summary.refused.sort((a, b) => sheetRank(a.sheet) - sheetRank(b.sheet) || a.row - b.row);
   }
 
   for (const f of summary.refused) {
@@ -389,6 +418,15 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   summary.pending = peopleOps.filter((p) => p.pending).map((p) => ({ key: p.openId.slice('pending:'.length + 2), name: p.name ?? '' }));
   if (kept.length) summary.kept = kept;
   return { summary, organizations: newOrganizations, people: peopleOps, teams: teamOps, experts: expertOps, honours: honourOps };
+}
+
+/**
+ * Why a row renaming a team or moving it to another organisation waits, and what the file can say meanwhile (a row
+ * doing both names a code of another team of another organisation, refused before as a typo).
+ */
+function movedUnderWay(changes: string[], application: ApplicationUnderWay, name: string, organization: string): string {
+  const [what, asBefore] = changes.includes('班组名称') ? ['班组名称', `班组名称“${name}”`] : ['所属单位', `所属单位“${organization}”`];
+  return `${what}暂不能修改：该班组${application.year}年度申报${application.waits}，须按申报时的名称和单位确认、评审，本行（含其他资料）未导入。申报退回修改后或本年度评审结果公布后可再导入；只更新其他资料请将本行改回原${asBefore}`;
 }
 
 function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string) => boolean): string | undefined {
