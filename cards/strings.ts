@@ -14,5 +14,8 @@ export const zh = {
   roleNames: { admin: '协会管理员', expert: '评审专家', org_contact: '单位联系人', leader: '班组长', member: '班组成员' } as Record<string, string>,
   deadLetterTitle: '消息投递失败',
   deadLetter: (receiver: string, attempts: number, error: string) =>
-    md`一条消息在尝试 ${attempts} 次后仍未送达，已停止重试。\n**接收方**：${receiver}\n**最后错误**：${error}`,
+    md`一条消息在尝试 ${attempts} 次后仍未送达，已停止重试。\n**接收方**：${receiver}\n**最后错误**：${error}${
+      // 230035 to a group: no permission to post there, most often a mute (禁言) that outlasted the retries
+      /code 230035\b/.test(error) && receiver.startsWith('chat_id ') ? '\n该群不允许机器人发言：请检查群是否开启了禁言（仅群主和群管理员可发言）。解除后，机器人之后的消息即可送达；这条消息不再补发。' : ''
+    }`,
 };

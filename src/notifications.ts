@@ -8,13 +8,15 @@ import { forgetLostChat, lastLoss } from './groups.js';
 import { type Destination, enqueue, enqueueMany, messageOf, type OutboxRow, type OutgoingMessage } from './outbox.js';
 
 /** Where administrators are told things: the bound admin groups, else each administrator in p2p. */
-export async function adminDestinations(tx: Db, bootstrapAdmins: readonly string[]): Promise<Destination[]> {
+export async function adminDestinations(tx: Db, bootstrapAdmins: readonly string[], exceptChat?: string): Promise<Destination[]> {
   // issued together: one round trip (the administrators are read even when a group is bound, and then unused)
   const [chats, admins] = await Promise.all([
     tx.select({ chatId: chatBindings.chatId }).from(chatBindings).where(eq(chatBindings.purpose, 'admin')),
     tx.select({ openId: people.openId }).from(people).where(sql`'admin' = any(${people.roles})`),
   ]);
-  if (chats.length) return chats.map((c) => ({ chatId: c.chatId }));
+  // a group the bot could not post to (exceptChat) is no way to tell them so
+  const open = chats.filter((c) => c.chatId !== exceptChat);
+  if (open.length) return open.map((c) => ({ chatId: c.chatId }));
   const ids = new Set([...bootstrapAdmins, ...admins.map((a) => a.openId)]);
   return [...ids].sort().map((openId) => ({ openId }));
 }
@@ -36,7 +38,7 @@ export function deadLetterAlert(bootstrapAdmins: readonly string[], clock: Clock
     // a setting of the bot's (the certificate font) fails every certificate alike: one alert a day says it, not one each
     const setup = /^CERTIFICATE_[A-Z]+:/.exec(error)?.[0];
     const key = setup ? `alert:dead-letter:setup:${setup}${row.createdAt.toISOString().slice(0, 10)}` : `alert:dead-letter:${row.id}`;
-    for (const to of await adminDestinations(tx, bootstrapAdmins)) {
+    for (const to of await adminDestinations(tx, bootstrapAdmins, row.receiveIdType === 'chat_id' ? row.receiver : undefined)) {
       await enqueue(tx, { dedupeKey: `${key}:${destinationKey(to)}`, to, card: cardJson });
     }
   };

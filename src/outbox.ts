@@ -182,10 +182,11 @@ export function messageOf(row: Pick<OutboxRow, 'msgType' | 'card' | 'priority'>)
 /**
  * What the transport reports for one attempt; `drop`: nothing was sent, the message no longer matters (see `RenderedAttachment`).
  * `chatGone`: the receiving chat is gone for the bot (disbanded, not found, the bot removed), so nothing will reach it again.
+ * `mayPassInChat`: undeliverable to a person, but to a chat perhaps only for a while (a muted group): tried again later.
  */
 export type SendOutcome =
   | { ok: true; messageId?: string }
-  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number; chatGone?: boolean; appWide?: boolean }
+  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number; chatGone?: boolean; appWide?: boolean; mayPassInChat?: boolean }
   | { ok: false; drop: string };
 
 export interface MessageTransport {
@@ -213,6 +214,12 @@ export const defaultOutboxLimits: OutboxLimits = {
   leaseMs: 60_000,
   batch: 50,
 };
+
+/**
+ * How long a row to a chat that refused it for want of permission (a muted group, `mayPassInChat`) waits before the next
+ * try: with the usual attempts, about four hours in all before it is dead-lettered and the administrators are told.
+ */
+export const MAY_PASS_RETRY_MS = 30 * 60_000;
 
 /** A message counts against the per-second budgets until this long after Feishu answered it. */
 export const RATE_WINDOW_MS = 1000;
@@ -422,6 +429,11 @@ export class OutboxDispatcher {
       metrics.outboxFailed.inc({ reason: 'dropped' });
       log.info({ outboxId: row.id, dedupeKey: row.dedupeKey, reason: outcome.drop }, 'message dropped: no longer relevant');
       return;
+    }
+    if (outcome.undeliverable && outcome.mayPassInChat && row.receiveIdType === 'chat_id') {
+      // a muted group: the same message is tried again once the mute may be lifted; after the last try it is dead-lettered,
+      // so the administrators learn what did not reach the group
+      outcome = { ...outcome, undeliverable: false, retryable: true, retryAfterMs: Math.max(outcome.retryAfterMs ?? 0, MAY_PASS_RETRY_MS) };
     }
     if (outcome.undeliverable) {
       const onChatGone = outcome.chatGone && row.receiveIdType === 'chat_id' ? this.deps.onChatGone : undefined;

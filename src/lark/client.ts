@@ -149,11 +149,17 @@ const RETRYABLE_CODES = new Set([230020, 99991400, 230049, 1]);
  * Nobody can fix these by trying again, and they concern one receiver or one message, so they are marked
  * undeliverable with a warning and a metric, never an alert per message: 230002 bot not in the chat,
  * 230053 user stopped the bot, 230013 user outside the bot's availability, 230006 bot ability off,
- * 230035/230017 no permission in that chat, 230029 user resigned, 230034 chat disbanded or not found,
+ * 230035/230017 no permission in that chat (but see MAY_PASS_CODES), 230029 user resigned, 230034 chat disbanded or not found,
  * 230038 receiver in another tenant without permission, 232009 chat disbanded; patch only: 230031 the
  * card's message is not a card the bot sent, 230110 message deleted, 230011 message recalled.
  */
 const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230017, 230029, 230034, 230038, 232009, 230031, 230110, 230011]);
+/**
+ * Of those, the ones that may pass in a group: 230035 is also what a muted group (禁言) answers, "没有发送消息的权限，请排查群是否已
+ * 开启禁言、被对方屏蔽或受到租户维度沟通权限的管控" (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes).
+ * A group's mute is lifted in time, so the outbox tries a row to a chat again later; to a person (blocked) it stays undeliverable.
+ */
+const MAY_PASS_CODES = new Set([230035]);
 /** Of those, the ones that say the chat itself is gone for the bot: 230002 bot not in the chat, 230034 chat not found, 232009 chat disbanded. */
 const CHAT_GONE_CODES = new Set([230002, 230034, 232009]);
 /** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
@@ -177,7 +183,9 @@ export function classifyFailure(status: number | undefined, code: number | undef
   const permanent: SendOutcome = { ok: false, retryable: false, undeliverable: false, error };
   const retry = (retryAfterMs?: number): SendOutcome => ({ ok: false, retryable: true, undeliverable: false, error, ...(retryAfterMs ? { retryAfterMs } : {}) });
   if (code !== undefined && PERMANENT_CODES.has(code)) return permanent;
-  if (code !== undefined && UNDELIVERABLE_CODES.has(code)) return { ok: false, retryable: false, undeliverable: true, error, ...(CHAT_GONE_CODES.has(code) ? { chatGone: true } : {}) };
+  if (code !== undefined && UNDELIVERABLE_CODES.has(code)) {
+    return { ok: false, retryable: false, undeliverable: true, error, ...(CHAT_GONE_CODES.has(code) ? { chatGone: true } : {}), ...(MAY_PASS_CODES.has(code) ? { mayPassInChat: true } : {}) };
+  }
   // the app's own frequency limit, for every send alike: the dispatcher holds all of them until the window reopens
   if (status === 429 || code === 99991400) {
     const retryAfterMs = rateLimitResetMs(headers);
