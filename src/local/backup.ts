@@ -1,14 +1,22 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { type DataDirLock, DataDirRefused, describeHolder, isPgliteDataDir, LOCK_FILE, lockDataDir, lockHolderOf, MARKER_FILE } from './dataDir.js';
+import {
+  type DataDirLock,
+  DataDirRefused,
+  describeHolder,
+  isInterruptedRestore,
+  isPgliteDataDir,
+  LOCK_FILE,
+  lockDataDir,
+  lockHolderOf,
+  MARKER_FILE,
+  RESTORE_STAGING as STAGING,
+} from './dataDir.js';
 
 /**
  * `npm run backup` and `npm run restore`: local mode's PGlite folder as one .tar.gz (PGlite's own dumpDataDir, taken
  * while this process holds the folder, so the copy is consistent) and back into an empty folder.
  */
-
-/** Where a restore unpacks before the files move into DATA_DIR, so an interrupted restore never looks like a database. */
-const STAGING = '.gdsz-bot-restoring';
 
 interface Output {
   output?: NodeJS.WritableStream;
@@ -116,8 +124,12 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
   }
 }
 
-/** Empty for a restore: nothing but the bot's marker and lock, and what an interrupted restore left. */
-const isEmptyForRestore = (dir: string) => !existsSync(dir) || readdirSync(dir).every((n) => n === MARKER_FILE || n === LOCK_FILE || n === STAGING);
+/**
+ * Empty for a restore: nothing but the bot's marker and lock, and what an interrupted restore left (its staging folder,
+ * and whatever it had moved in before PG_VERSION, which moves last).
+ */
+const isEmptyForRestore = (dir: string) =>
+  !existsSync(dir) || readdirSync(dir).every((n) => n === MARKER_FILE || n === LOCK_FILE || n === STAGING) || isInterruptedRestore(dir);
 
 /** Unpacks a backup into an empty or new DATA_DIR and marks it as the bot's folder. Returns the exit code. */
 export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
@@ -152,7 +164,8 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
       say(notEmpty);
       return 1;
     }
-    rmSync(staging, { recursive: true, force: true });
+    // a restore cut short: what it had moved in goes, the marker and this process's lock stay
+    for (const name of readdirSync(dir)) if (name !== MARKER_FILE && name !== LOCK_FILE) rmSync(join(dir, name), { recursive: true, force: true });
     const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
     let isBotDatabase: boolean;
     try {
@@ -173,7 +186,9 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
       say(`restore refused: ${file} holds a database, but not this bot's (no migrations table); name a file written by npm run backup.`);
       return 1;
     }
-    // the backup's own lock and marker stay behind: this process holds the folder, and the marker is written fresh
+    // the marker first: a restore cut short from here on leaves a folder the bot knows as its own, which start refuses
+    // (isInterruptedRestore), and restore again or reset takes; the backup's own lock and marker stay behind
+    writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), being restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`);
     for (const name of readdirSync(staging)) {
       if (name !== 'PG_VERSION' && name !== LOCK_FILE && name !== MARKER_FILE) renameSync(join(staging, name), join(dir, name));
     }

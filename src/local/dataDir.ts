@@ -90,7 +90,8 @@ export function wipeDataDir(dataDir: string): WipeOutcome {
   const dir = resolve(dataDir);
   if (!existsSync(dir)) return { wiped: false, dir, reason: `${dir} does not exist: nothing to wipe` };
   if (readdirSync(dir).length === 0) return { wiped: false, dir, reason: `${dir} is already empty` };
-  if (!hasMarker(dir)) return { wiped: false, dir, reason: `${dir} has no ${MARKER_FILE}, so the bot did not make it; not touching it`, foreign: true };
+  // a restore cut short before it marked the folder left only its staging folder, the bot's own
+  if (!hasMarker(dir) && !isInterruptedRestore(dir)) return { wiped: false, dir, reason: `${dir} has no ${MARKER_FILE}, so the bot did not make it; not touching it`, foreign: true };
   const lock = lockDataDir(dir);
   try {
     // the marker goes last: a wipe cut short leaves a folder reset can still finish
@@ -112,6 +113,12 @@ const OURS = new Set([MARKER_FILE, LOCK_FILE]);
 export class DataDirRefused extends Error {}
 
 export const hasMarker = (dir: string) => existsSync(join(dir, MARKER_FILE));
+
+/** Where `npm run restore` unpacks before the files move into DATA_DIR (src/local/backup.ts); PG_VERSION moves last. */
+export const RESTORE_STAGING = '.gdsz-bot-restoring';
+
+/** A restore cut short while it moved the files in: its staging folder is still there and PG_VERSION is not. */
+export const isInterruptedRestore = (dir: string) => existsSync(join(dir, RESTORE_STAGING)) && !isPgliteDataDir(dir);
 
 /** How often a holder touches its lock file, so a process on another host sharing the folder sees it is still there. */
 export const LOCK_REFRESH_MS = 10_000;
@@ -277,7 +284,13 @@ function isEarlierLocalData(dir: string): boolean {
 export function claimDataDir(dataDir: string): DataDirLock {
   const dir = resolve(dataDir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new DataDirRefused(`DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at a folder for the bot's data`);
-  const foreign = () => existsSync(dir) && !hasMarker(dir) && !isEarlierLocalData(dir) && readdirSync(dir).some((n) => !OURS.has(n));
+  const foreign = () => {
+    // the restore's staging folder is the bot's own; what it left is for restore or reset to finish, not for PGlite
+    if (existsSync(dir) && isInterruptedRestore(dir)) {
+      throw new DataDirRefused(`DATA_DIR ${dir} holds a restore that was cut short (${RESTORE_STAGING}, no PG_VERSION); run npm run restore -- <file> again to finish it, or npm run reset to empty the folder`);
+    }
+    return existsSync(dir) && !hasMarker(dir) && !isEarlierLocalData(dir) && readdirSync(dir).some((n) => !OURS.has(n));
+  };
   if (foreign()) throw new DataDirRefused(`DATA_DIR ${dir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`);
   const lock = lockDataDir(dir);
   try {

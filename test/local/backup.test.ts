@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -98,6 +98,22 @@ describe('npm run backup and npm run restore', () => {
     expect(readdirSync(copy)).not.toContain(LOCK_FILE);
     expect(readdirSync(copy)).not.toContain('.gdsz-bot-restoring');
     expect(await readRows(copy)).toEqual(written);
+
+    // a restore cut short while it moved the files in (the process killed, the disk full): start refuses the folder with
+    // what to do, and restore again finishes it with the same rows
+    mkdirSync(join(copy, '.gdsz-bot-restoring'));
+    for (const name of ['global', 'PG_VERSION']) renameSync(join(copy, name), join(copy, '.gdsz-bot-restoring', name));
+    expect(() => claimDataDir(copy)).toThrow(`DATA_DIR ${copy} holds a restore that was cut short (.gdsz-bot-restoring, no PG_VERSION); run npm run restore -- <file> again to finish it, or npm run reset to empty the folder`);
+    const finished = output();
+    expect(await restoreLocalData({ dataDir: copy, file: archive, output: finished.stream })).toBe(0);
+    expect(finished.lines).toEqual([`restored ${archive} into ${copy}; npm start opens it.`]);
+    expect(await readRows(copy)).toEqual(written);
+    // or npm run reset empties it, even cut short before the marker was written
+    rmSync(join(copy, MARKER_FILE));
+    mkdirSync(join(copy, '.gdsz-bot-restoring'));
+    renameSync(join(copy, 'PG_VERSION'), join(copy, '.gdsz-bot-restoring', 'PG_VERSION'));
+    expect(wipeDataDir(copy).wiped).toBe(true);
+    expect(readdirSync(copy)).toEqual([]);
 
     // into the same folder after npm run reset emptied it
     expect(wipeDataDir(dataDir).wiped).toBe(true);
