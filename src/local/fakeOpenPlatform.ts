@@ -190,6 +190,11 @@ export interface FakeOpenPlatform {
   /** whether the fake sent this message (and so can judge clicks on it) */
   knows(messageId: string): boolean;
   /**
+   * A card this app sent before the fake's memory begins (another run, or a test's click on a card it did not draw):
+   * a PATCH takes it as a shared interactive card, `card` (default an empty one declaring update_multi) until updated.
+   */
+  earlierCard(messageId: string, card?: unknown): void;
+  /**
    * A click on (or form submit in) a card message, judged as Feishu does before any callback is sent: the
    * card must be under 14 days old, and a person picker's value must be one it could offer (its options, or
    * with none, the chat's members). `{ ok: true, chatId }` means Feishu would deliver the callback.
@@ -380,6 +385,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const messageFiles = new Map<string, Buffer>();
   const chatMembers = new Map<string, Set<string>>();
   const inboundChats = new Map<string, string>();
+  /** ids of cards this app sent before the fake's memory begins (earlierCard) */
+  const earlierCards = new Map<string, unknown>();
   /** message_id → the card it shows now */
   const cards = new Map<string, unknown>();
   const now = opts.now ?? Date.now;
@@ -621,16 +628,16 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       // https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch: a card this app sent
       // (a user's message is never one), in the last 14 days
       const sent = byMessageId.get(messageId);
-      if (!sent) return send(res, 400, inboundChats.has(messageId) ? NOT_A_CARD : NO_SUCH_MESSAGE(messageId));
-      if (sent.msgType !== 'interactive') return send(res, 400, NOT_A_CARD);
-      if (now() - sent.createTime > CARD_ACTIVE_MS) return send(res, 400, CARD_EXPIRED);
+      if (!sent && !earlierCards.has(messageId)) return send(res, 400, inboundChats.has(messageId) ? NOT_A_CARD : NO_SUCH_MESSAGE(messageId));
+      if (sent && sent.msgType !== 'interactive') return send(res, 400, NOT_A_CARD);
+      if (sent && now() - sent.createTime > CARD_ACTIVE_MS) return send(res, 400, CARD_EXPIRED);
       if (bodyTooLong('interactive', raw.length)) return send(res, 400, CONTENT_TOO_LONG);
       const card = parsed.ok ? parsed.value : null;
       const problems = cardRuleViolations(card, { bodyBytes: raw.length });
       // 你需在更新前后卡片的 config 属性中，均显式声明 "update_multi":true (the same page). The page names no code of
       // its own for this; it is refused here as a card Feishu cannot take, 230099 of the page's table.
       const shared = (c: unknown) => (c as { config?: { update_multi?: unknown } } | null)?.config?.update_multi === true;
-      if (!shared(cards.get(messageId))) problems.push('the card sent does not declare config.update_multi: true, so it cannot be updated');
+      if (!shared(cards.get(messageId) ?? earlierCards.get(messageId))) problems.push('the card sent does not declare config.update_multi: true, so it cannot be updated');
       if (card && typeof card === 'object' && !shared(card)) problems.push('the new card does not declare config.update_multi: true');
       if (problems.length) return send(res, 400, cardRefusal(problems));
       acceptUpdate({ at: Date.now(), messageId, card });
@@ -825,6 +832,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     knows(messageId) {
       return byMessageId.has(messageId);
     },
+    earlierCard(messageId, card = { schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) {
+      earlierCards.set(messageId, card);
+    },
     cardAction({ messageId, openId, value, formValue }) {
       const m = byMessageId.get(messageId);
       if (!m) return { ok: false, code: 230001, msg: `invalid param: message ${messageId} was not sent by this app` };
@@ -875,6 +885,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       receiverFaults.clear();
       byUuid.clear();
       byMessageId.clear();
+      earlierCards.clear();
       cards.clear();
     },
     close() {

@@ -103,7 +103,7 @@ describe('local console chats', () => {
     // a later change by the bot, as a delayed update through the real SDK (PATCH /im/v1/messages/:id)
     const contactChat = local.changes(p2pChatIdFor(CONTACT), 0).entries;
     const notice = contactChat.find((e) => e.from === 'bot')!;
-    const patched = { schema: '2.0', header: { title: { tag: 'plain_text', content: '已更新的通知' } }, body: { elements: [{ tag: 'markdown', content: '班组已确认' }] } };
+    const patched = { schema: '2.0', config: { update_multi: true }, header: { title: { tag: 'plain_text', content: '已更新的通知' } }, body: { elements: [{ tag: 'markdown', content: '班组已确认' }] } };
     await h.app.larkClient.im.message.patch({ path: { message_id: notice.id }, data: { content: JSON.stringify(patched) } });
     await expect.poll(() => cardText(local.changes(p2pChatIdFor(CONTACT), 0).entries.find((e) => e.id === notice.id)?.content)).toContain('班组已确认');
     await local.flushed();

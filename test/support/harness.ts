@@ -6,7 +6,7 @@ import { createLogger } from '../../src/log.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import type { OutboxLimits } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { cardActionEvent, messageEvent, signedRequest } from './larkEvents.js';
+import { cardActionEvent, messageEvent, randomMessageId, signedRequest } from './larkEvents.js';
 
 export const TEST_ENCRYPT_KEY = 'test-encrypt-key-0123456789';
 export const TEST_VERIFICATION_TOKEN = 'test-verification-token';
@@ -108,9 +108,13 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       return res;
     },
     async click(openId, value, formValue, o = {}) {
+      // a click comes from a card the bot sent: one the fake did not see sending is declared, so the bot's updates of it
+      // are judged as Feishu judges a shared card's (clickCard, on a card the fake holds, judges the click itself too)
+      const messageId = o.messageId ?? randomMessageId();
+      if (!fake.knows(messageId)) fake.earlierCard(messageId);
       const res = await post(
         '/lark/cards',
-        cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId: o.messageId, chatId: o.chatId, eventId: o.eventId }),
+        cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId, chatId: o.chatId, eventId: o.eventId }),
       );
       await h.drain();
       if (res.status !== 200) throw new Error(`card callback answered ${res.status}: ${JSON.stringify(res.body)}`);
