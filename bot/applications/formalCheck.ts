@@ -10,7 +10,10 @@ import type { CardActionDecl, CardActionInput, CardRun, HandlerContext, OnRefuse
 import { idFrom, idOrZero, millisOrAbsent, raw } from '../respond.js';
 import { seenSubmission } from './endorse.js';
 
-/** Applications on the list: six at their longest (titles of 100 escaped characters, 200 characters of opinion, a 500-character link) stay under Feishu's 30 KB; eight came to 31.9 KB. */
+/**
+ * Applications on the list: six at their longest (titles of 100 escaped characters, 200 characters of opinion, a 500-character link)
+ * stay under Feishu's 30 KB; eight came to 31.9 KB. Fewer are drawn when the page as sent would not fit (checkList).
+ */
 const PAGE = 6;
 
 /**
