@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { bulkJobs } from '../../db/schema.js';
 import { type BotApp, startBot } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
@@ -6,7 +7,7 @@ import { createLogger } from '../../src/log.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import type { OutboxLimits } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { cardActionEvent, messageEvent, randomMessageId, signedRequest } from './larkEvents.js';
+import { cardActionEvent, messageEvent, signedRequest } from './larkEvents.js';
 
 export const TEST_ENCRYPT_KEY = 'test-encrypt-key-0123456789';
 export const TEST_VERIFICATION_TOKEN = 'test-verification-token';
@@ -89,6 +90,10 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
   });
 
   async function post(path: string, payload: object, o: { encrypt?: boolean; timestamp?: number } = {}) {
+    // a click comes from a card the bot sent: one the fake did not see sending is declared, so the bot's updates of it
+    // are judged as Feishu judges a shared card's (clickCard, on a card the fake holds, judges the click itself too)
+    const clicked = (payload as { event?: { context?: { open_message_id?: unknown } } }).event?.context?.open_message_id;
+    if (path === '/lark/cards' && typeof clicked === 'string' && !fake.knows(clicked)) fake.earlierCard(clicked);
     const req = signedRequest(payload, { encryptKey: TEST_ENCRYPT_KEY, encrypt: o.encrypt ?? true, timestamp: o.timestamp });
     const res = await fetch(app.url + path, { method: 'POST', headers: req.headers, body: req.body });
     const text = await res.text();
@@ -108,13 +113,9 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
       return res;
     },
     async click(openId, value, formValue, o = {}) {
-      // a click comes from a card the bot sent: one the fake did not see sending is declared, so the bot's updates of it
-      // are judged as Feishu judges a shared card's (clickCard, on a card the fake holds, judges the click itself too)
-      const messageId = o.messageId ?? randomMessageId();
-      if (!fake.knows(messageId)) fake.earlierCard(messageId);
       const res = await post(
         '/lark/cards',
-        cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId, chatId: o.chatId, eventId: o.eventId }),
+        cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId: o.messageId, chatId: o.chatId, eventId: o.eventId }),
       );
       await h.drain();
       if (res.status !== 200) throw new Error(`card callback answered ${res.status}: ${JSON.stringify(res.body)}`);
@@ -140,4 +141,11 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
     },
   };
   return h;
+}
+
+/** The cards a fixture's bulk jobs were started from, as the bot sent them: a job updates its card by that message id. */
+export async function declareJobCards(h: Harness): Promise<void> {
+  for (const { messageId } of await h.db.db.select({ messageId: bulkJobs.messageId }).from(bulkJobs)) {
+    if (messageId && !h.fake.knows(messageId)) h.fake.earlierCard(messageId);
+  }
 }
