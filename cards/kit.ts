@@ -85,6 +85,29 @@ export function fields(pairs: [string, MdValue][]): Element {
   return markdown(new Md(pairs.map(([k, v]) => md`**${k}**：${v === null || v === undefined || v === '' ? '—' : v}`.text).join('\n')));
 }
 
+/**
+ * Feishu's limit for a card message: 卡片及富文本消息请求体最大不能超过30KB, refused with 230025
+ * (https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create and .../message/patch).
+ * What is counted is the request's body, in which the card travels as a JSON string: every `"` and `\` of the
+ * card's JSON escaped once more, 7–18 % more than the card's own JSON.
+ */
+export const CARD_BODY_LIMIT = 30 * 1024;
+/**
+ * What the rest of a send's body takes around the content: `{"receive_id":…,"msg_type":"interactive","content":…,"uuid":…}`
+ * is about 180 bytes with an email receiver and a 50-character uuid; a reply's or a patch's is less.
+ */
+const BODY_AROUND_CONTENT = 256;
+/** What the bot allows a card: a kilobyte under Feishu's limit, so no body it sends comes near the edge. */
+export const CARD_BYTES_BUDGET = CARD_BODY_LIMIT - 1024;
+
+/**
+ * The bytes a card takes in the request that sends or updates it: its JSON as the `content` string (escaped), with
+ * the rest of the body. The measure of every card budget, and of the card checker.
+ */
+export function cardBodyBytes(card: unknown): number {
+  return Buffer.byteLength(JSON.stringify(JSON.stringify(card)), 'utf8') + BODY_AROUND_CONTENT;
+}
+
 /** The first `max` characters of `s` and “…” when it is longer: a free text whose whole is reachable elsewhere. */
 export function clipText(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;

@@ -6,7 +6,7 @@ import { complaintBatchAlertCard, complaintFormCard, complaintListCard } from '.
 import { complaintForm, teamNotFound } from '../src/complaints.js';
 import { expertPoolCard } from '../cards/experts.js';
 import { membersCard } from '../cards/teams.js';
-import { button, card, pageOf } from '../cards/kit.js';
+import { button, CARD_BYTES_BUDGET, card, cardBodyBytes, pageOf } from '../cards/kit.js';
 import { form, submitButton, textInput } from '../cards/forms.js';
 import { scoringTaskCard, taskListCard } from '../cards/review.js';
 import { applicationForm } from '../src/applications.js';
@@ -184,38 +184,98 @@ describe('the simulated Open Platform refuses what Feishu refuses', () => {
     const patched = await client().im.v1.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(good) } }).catch((e) => e.response?.data);
     expect(patched.code).toBe(230031);
   });
+
+  const patch = (messageId: string, c: object) =>
+    client().im.v1.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(c) } }).catch((e) => e.response?.data);
+  /** A card of `quotes` double quotes: two bytes each in the card's JSON, four in the request body that carries it. */
+  const quoted = (quotes: number) => card({ title: 't', elements: [{ tag: 'markdown', content: '"'.repeat(quotes) }] });
+
+  it('counts the request body, not the card: a card of 20 KB that is sent as 40 KB is refused (230025)', async () => {
+    const big = quoted(10_000);
+    expect(Buffer.byteLength(JSON.stringify(big))).toBeLessThan(21 * 1024);
+    expect(cardBodyBytes(big)).toBeGreaterThan(30 * 1024);
+    expect(cardRuleViolations(big)).toEqual([expect.stringContaining('over 30 KB')]);
+    const sentBefore = fake.messages.length;
+    const refused = await sendCard(big);
+    expect(refused).toMatchObject({ code: 230025 });
+    expect(fake.messages.length).toBe(sentBefore);
+    const sent = await sendCard(good);
+    expect((await patch(sent.data.message_id, big)).code).toBe(230025);
+    expect(fake.currentCard(sent.data.message_id)).toEqual(good);
+    // the same card a little smaller goes, its body measured as posted: the estimate keeps the bot on the safe side of it
+    const fits = quoted(7_000);
+    expect(cardBodyBytes(fits)).toBeLessThan(30 * 1024);
+    expect((await sendCard(fits)).code).toBe(0);
+    expect((await patch(sent.data.message_id, fits)).code).toBe(0);
+  });
+
+  it('updates only an interactive card this app sent (230054, 230001)', async () => {
+    const text = await client()
+      .im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: 'ou_someone', msg_type: 'text', content: JSON.stringify({ text: '你好' }) } })
+      .catch((e) => e.response?.data);
+    expect(text.code).toBe(0);
+    expect(await patch(text.data.message_id, good)).toMatchObject({ code: 230054 });
+    fake.userMessage('om_from_a_user', 'oc_rules');
+    expect(await patch('om_from_a_user', good)).toMatchObject({ code: 230054 });
+    expect(await patch('om_never_sent', good)).toMatchObject({ code: 230001, msg: expect.stringContaining('invalid message_id') });
+    expect(fake.updates.filter((u) => u.messageId === text.data.message_id || u.messageId === 'om_never_sent')).toEqual([]);
+  });
+
+  it('updates a card only when the card sent and the new one both declare update_multi: true (230099)', async () => {
+    const { update_multi: _shared, ...config } = good.config;
+    const own = { ...good, config };
+    const ownSent = await sendCard(own);
+    expect(ownSent.code).toBe(0);
+    expect(await patch(ownSent.data.message_id, good)).toMatchObject({ code: 230099, msg: expect.stringContaining('update_multi') });
+    const sharedSent = await sendCard(good);
+    expect(await patch(sharedSent.data.message_id, own)).toMatchObject({ code: 230099, msg: expect.stringContaining('update_multi') });
+    expect(fake.currentCard(sharedSent.data.message_id)).toEqual(good);
+    const next = card({ title: '已更新', elements: [] });
+    expect((await patch(sharedSent.data.message_id, next)).code).toBe(0);
+    expect(fake.currentCard(sharedSent.data.message_id)).toEqual(next);
+  });
 });
 
 describe('a refusal that quotes what was typed', () => {
-  it('投诉 followed by a pasted report naming no team: the card quotes its start, within 30 KB', () => {
+  it('投诉 followed by a pasted report naming no team: the card quotes its start, within 30 KB as sent', () => {
     const typed = '路面修补后一周即开裂，'.repeat(1000);
     const error = teamNotFound(typed);
     expect(error.message).toMatch(/^找不到班组“路面修补后一周即开裂，.{1,40}…”。请填写班组全称或编号/);
     const c = complaintFormCard({ descriptor: complaintForm, formKey: 'e1', values: { team: typed }, error: { field: 'team', message: error.message } });
     expect(cardRuleViolations(c)).toEqual([]);
-    expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThan(30 * 1024);
+    expect(cardBodyBytes(c)).toBeLessThan(CARD_BYTES_BUDGET);
   });
 });
 
 describe('the formal-check list with links of Chinese paths', () => {
-  it('shows fewer applications on a page rather than pass 30 KB: each Chinese character of a link is sent as nine bytes', () => {
-    const url = `https://example.sharepoint.com/${'质量信得过班组申报材料'.repeat(40)}`;
-    const rows = Array.from({ length: 6 }, (_, i) => ({
+  const rowsWith = (opts: { pathRepeats: number; title: string; opinion: string }) => {
+    const url = `https://example.sharepoint.com/${'质量信得过班组申报材料'.repeat(opts.pathRepeats)}`;
+    return Array.from({ length: 6 }, (_, i) => ({
       application: {
         id: 100 + i,
         status: 'recommended',
         decision: null,
         submittedAt: new Date('2027-03-01T10:00:00+08:00'),
-        form: { title: '['.repeat(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', materialsUrl: url },
-        endorsement: { decision: 'recommend', truthful: true, opinion: '<'.repeat(1000), by: 'ou_contact' },
+        form: { title: opts.title.repeat(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', materialsUrl: url },
+        endorsement: { decision: 'recommend', truthful: true, opinion: opts.opinion.repeat(1000), by: 'ou_contact' },
       },
       team: { id: i, name: '班'.repeat(50), code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, contactOpenId: 'ou_contact' },
       organization: '单'.repeat(100),
       recommenderName: '李联系人',
     }));
-    const c = checkList(2027, rows as never);
+  };
+
+  it.each([
+    // characters that markdown escapes, long links: the card's own JSON is what grows
+    { pathRepeats: 40, title: '[', opinion: '<' },
+    // titles and opinions of double quotes, each escaped once more in the request body: the body is what grows
+    // (drawn to 29 KB of the card's own JSON, six such applications came to 32 KB as sent)
+    { pathRepeats: 20, title: '"', opinion: '"' },
+  ])('shows fewer applications on a page rather than pass 30 KB as sent: links of $pathRepeats × 11 Chinese characters, titles of $title', (opts) => {
+    const c = checkList(2027, rowsWith(opts) as never);
     expectValidCard(c);
-    expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThanOrEqual(30 * 1024);
+    // measured as it travels: the card escaped in the request body, with the bot's margin under Feishu's 30 KB
+    expect(cardBodyBytes(c)).toBeLessThanOrEqual(CARD_BYTES_BUDGET);
     const shown = cardActions(c).filter((a) => a.action === 'check.accept').length;
     expect(shown).toBeGreaterThan(0);
     expect(shown).toBeLessThan(6);

@@ -34,7 +34,8 @@ function newClient(fake: FakeOpenPlatform, appSecret = 'secret') {
   });
 }
 
-const emptyCard = JSON.stringify({ schema: '2.0', body: { elements: [] } });
+/** A shared card (update_multi): Feishu updates a card by its message id only when it and the new one declare it. */
+const emptyCard = JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [] } });
 
 describe('larkEvents: crypto and signing', () => {
   it('encryptPayload is decrypted by the SDK AESCipher', () => {
@@ -294,7 +295,7 @@ describe('fake open platform with the real SDK client', () => {
     expect(reply.code).toBe(0);
     expect(fake.messages[1]).toMatchObject({ replyTo: parentId, receiveId: 'ou_r', chatId: p2pChatIdFor('ou_r'), replyInThread: true });
 
-    const patched = await client.im.v1.message.patch({ path: { message_id: parentId }, data: { content: JSON.stringify({ schema: '2.0', body: { elements: [{ tag: 'hr' }] } }) } });
+    const patched = await client.im.v1.message.patch({ path: { message_id: parentId }, data: { content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'hr' }] } }) } });
     expect(patched.code).toBe(0);
     // SDK 1.74 has no typed method for the delayed card update; the generic request() is the way
     const upd = await client.request({ method: 'POST', url: '/open-apis/interactive/v1/card/update', data: { token: 'c-abc', card: { elements: [] } } });
@@ -339,7 +340,7 @@ describe('fake open platform with the real SDK client', () => {
     const big = JSON.stringify({ schema: '2.0', body: { elements: [{ tag: 'markdown', content: 'x'.repeat(31 * 1024) }] } });
     expect(await post('/open-apis/im/v1/messages?receive_id_type=open_id', { receive_id: 'ou', msg_type: 'interactive', content: big })).toEqual({
       status: 400,
-      body: { code: 230025, msg: 'message content too long' },
+      body: { code: 230025, msg: 'The length of the message content reaches its limit.' },
     });
     expect(fake.messages).toHaveLength(0);
     expect(fake.requests).toHaveLength(6);

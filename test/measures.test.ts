@@ -17,6 +17,7 @@ import {
   rankArticles,
 } from '../src/measures/index.js';
 import { HELD_OUT_QUESTIONS, QUESTIONS, USER_QUESTIONS } from './support/measureQuestions.js';
+import { CARD_BYTES_BUDGET, cardBodyBytes } from '../cards/kit.js';
 
 /** Every button of a card, wherever it sits. */
 function buttonsOf(node: unknown): any[] {
@@ -30,7 +31,7 @@ function buttonsOf(node: unknown): any[] {
 
 function expectValidCard(c: object) {
   expect((c as { schema: string }).schema).toBe('2.0');
-  expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThan(30 * 1024);
+  expect(cardBodyBytes(c)).toBeLessThan(CARD_BYTES_BUDGET);
   for (const b of buttonsOf(c)) expect(typeof b.behaviors[0].value.action).toBe('string');
 }
 

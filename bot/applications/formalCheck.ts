@@ -1,4 +1,5 @@
 import { formalCheckCard, formalCheckReasonField } from '../../cards/applications.js';
+import { CARD_BYTES_BUDGET, cardBodyBytes } from '../../cards/kit.js';
 import { awaitingFormalCheck, formalCheck, opinionOf, readReturnReason, recommenderOf, ResubmittedSince, summaryOf } from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { fastFormalCheck } from '../../src/fast/formalCheck.js';
@@ -9,10 +10,11 @@ import type { CardActionDecl, CardActionInput, CardRun, HandlerContext, OnRefuse
 import { idFrom, idOrZero, millisOrAbsent, raw } from '../respond.js';
 import { seenSubmission } from './endorse.js';
 
-/** Applications on the list: six at their longest (titles of 100 escaped characters, 200 characters of opinion, a 500-character link) stay under Feishu's 30 KB; eight came to 31.9 KB. */
+/**
+ * Applications on the list: six at their longest (titles of 100 escaped characters, 200 characters of opinion, a 500-character link)
+ * stay under Feishu's 30 KB; eight came to 31.9 KB. Fewer are drawn when the page as sent would not fit (checkList).
+ */
 const PAGE = 6;
-/** Feishu refuses a card over 30 KB; a little is kept for what the platform adds. */
-const CARD_BYTES = 29 * 1024;
 
 /**
  * The list as read: the running cycle's year, the applications waiting (the first page shown), each with who
@@ -32,10 +34,11 @@ export function checkList(year: number, rows: Awaited<ReturnType<typeof awaiting
       notice: error instanceof ResubmittedSince ? error.message : undefined,
     });
   // a link is sent percent-encoded, nine bytes for each Chinese character of its path: a page of such links is drawn
-  // with fewer applications until it fits Feishu's 30 KB (the rest are counted, and come up as these are decided)
+  // with fewer applications until it fits Feishu's 30 KB as the card is sent, escaped in the request body (the rest
+  // are counted, and come up as these are decided)
   for (let shown = Math.min(PAGE, rows.length); ; shown--) {
     const card = draw(shown);
-    if (shown <= 1 || Buffer.byteLength(JSON.stringify(card)) <= CARD_BYTES) return card;
+    if (shown <= 1 || cardBodyBytes(card) <= CARD_BYTES_BUDGET) return card;
   }
 }
 

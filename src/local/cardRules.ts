@@ -3,8 +3,13 @@
  * checked the same way by the simulated Open Platform and by the tests' card checker.
  */
 
-/** Feishu's limit for an interactive card's content string. */
-export const MAX_CARD_CONTENT_BYTES = 30 * 1024;
+import { CARD_BODY_LIMIT, cardBodyBytes } from '../../cards/kit.js';
+
+/**
+ * Feishu's limit for the request body that carries a card (30 KB, the card escaped as the `content` string):
+ * see CARD_BODY_LIMIT in cards/kit.ts.
+ */
+export const MAX_CARD_CONTENT_BYTES = CARD_BODY_LIMIT;
 /** Feishu counts every object carrying a `tag` (plain_text in buttons, labels, placeholders, the header): at most 200. */
 export const MAX_CARD_TAGGED_OBJECTS = 200;
 /** JSON 1.0 tags that a 2.0 card may not contain. */
@@ -27,17 +32,18 @@ export function taggedObjects(card: unknown): { path: string; node: Record<strin
 }
 
 /**
- * Why Feishu would refuse this card, [] when it would not: at most 30 KB and 200 tagged objects, in a 2.0
+ * Why Feishu would refuse this card, [] when it would not: at most 30 KB as it travels (the request body, measured
+ * by `bodyBytes` when the caller has the body, else estimated by cardBodyBytes) and 200 tagged objects, in a 2.0
  * card no JSON 1.0 tags, inputs within their limits, and each component `name` unique across the whole card
  * (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure; a repeated name fails the form's submit).
  */
-export function cardRuleViolations(card: unknown): string[] {
+export function cardRuleViolations(card: unknown, opts: { bodyBytes?: number } = {}): string[] {
   const problems: string[] = [];
   const c = card as { schema?: unknown; body?: { elements?: unknown } } | null;
   if (!c || typeof c !== 'object') return ['card is not a JSON object'];
   const v2 = c.schema === '2.0';
-  const bytes = Buffer.byteLength(JSON.stringify(card), 'utf8');
-  if (bytes > MAX_CARD_CONTENT_BYTES) problems.push(`card is ${bytes} bytes, over 30 KB`);
+  const bytes = opts.bodyBytes ?? cardBodyBytes(card);
+  if (bytes > MAX_CARD_CONTENT_BYTES) problems.push(`card takes ${bytes} bytes as sent (escaped in the request body), over 30 KB`);
   if (v2 && !Array.isArray(c.body?.elements)) problems.push('body.elements missing');
   const tagged = taggedObjects(card);
   if (tagged.length > MAX_CARD_TAGGED_OBJECTS) problems.push(`${tagged.length} tagged objects, over ${MAX_CARD_TAGGED_OBJECTS}`);

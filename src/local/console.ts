@@ -323,6 +323,8 @@ export class LocalConsole {
     for (const e of this.entries.values()) {
       const named = e.msgType === 'file' && (e.content as { fileName?: string } | null)?.fileName;
       if (e.msgType === 'file' && !named) void this.nameFile(e.id);
+      // the bot's cards from before this start, as Feishu still holds them: the bot may update them by their id
+      if (e.from === 'bot' && e.msgType === 'interactive') this.deps.platform.earlierCard(e.id, e.content);
     }
     // stamped with a new version so a page that already loaded sees them
     if (rows.length) {

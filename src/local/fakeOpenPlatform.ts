@@ -190,6 +190,11 @@ export interface FakeOpenPlatform {
   /** whether the fake sent this message (and so can judge clicks on it) */
   knows(messageId: string): boolean;
   /**
+   * A card this app sent before the fake's memory begins (another run, or a test's click on a card it did not draw):
+   * a PATCH takes it as a shared interactive card, `card` (default an empty one declaring update_multi) until updated.
+   */
+  earlierCard(messageId: string, card?: unknown): void;
+  /**
    * A click on (or form submit in) a card message, judged as Feishu does before any callback is sent: the
    * card must be under 14 days old, and a person picker's value must be one it could offer (its options, or
    * with none, the chat's members). `{ ok: true, chatId }` means Feishu would deliver the callback.
@@ -229,6 +234,24 @@ export { MAX_CARD_CONTENT_BYTES } from './cardRules.js';
 /** JSON 2.0 cards can be clicked and updated for 14 days (https://open.feishu.cn/document/feishu-cards/update-feishu-card). */
 export const CARD_ACTIVE_MS = 14 * 86_400_000;
 const CARD_EXPIRED = { code: 230031, msg: 'Message can only be modified within 14 days after sending.' };
+/**
+ * 230025: 文本消息请求体最大不能超过150KB；卡片及富文本消息请求体最大不能超过30KB (the error tables of
+ * https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/create and .../message/patch).
+ * The request body is what is counted, the card escaped inside its `content` string, not the card's own JSON.
+ */
+const CONTENT_TOO_LONG = { code: 230025, msg: 'The length of the message content reaches its limit.' };
+const MAX_TEXT_BODY_BYTES = 150 * 1024;
+const bodyTooLong = (msgType: unknown, bodyBytes: number) =>
+  bodyBytes > (msgType === 'interactive' || msgType === 'post' ? MAX_CARD_CONTENT_BYTES : msgType === 'text' ? MAX_TEXT_BODY_BYTES : Infinity);
+/**
+ * PATCH im/v1/messages/:message_id (https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch):
+ * 仅支持更新消息卡片(interactive类型), refused as any operation a message type does not support (230054,
+ * https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/breaking-change/unsupported-message-type-verification);
+ * a message id that names no message is 230001 "invalid message_id"
+ * (https://open.feishu.cn/document/uAjLw4CM/ugTN1YjL4UTN24CO1UjN/trouble-shooting/how-to-resolve-error-230001).
+ */
+const NOT_A_CARD = { code: 230054, msg: 'This operation is not supported for this message type.' };
+const NO_SUCH_MESSAGE = (messageId: string) => ({ code: 230001, msg: `Your request contains an invalid request parameter, ext=invalid message_id: ${messageId}.` });
 const PERSON_PICKERS = new Set(['select_person', 'multi_select_person']);
 const UUID_TTL_MS = 60 * 60 * 1000;
 const MSG_TYPES = new Set(['text', 'interactive', 'post', 'image', 'file', 'share_chat']);
@@ -362,6 +385,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const messageFiles = new Map<string, Buffer>();
   const chatMembers = new Map<string, Set<string>>();
   const inboundChats = new Map<string, string>();
+  /** ids of cards this app sent before the fake's memory begins (earlierCard) */
+  const earlierCards = new Map<string, unknown>();
   /** message_id → the card it shows now */
   const cards = new Map<string, unknown>();
   const now = opts.now ?? Date.now;
@@ -429,18 +454,19 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     }
   };
 
-  /** shared by create and reply: validate msg_type/content; returns parsed content or undefined after answering */
-  const validateContent = (res: ServerResponse, body: any): { content: any } | undefined => {
+  /**
+   * shared by create and reply: validate msg_type/content; returns parsed content or undefined after answering.
+   * `bodyBytes` is the request body's size as posted: Feishu's limit is on the body (see bodyTooLong).
+   */
+  const validateContent = (res: ServerResponse, body: any, bodyBytes: number): { content: any } | undefined => {
     if (!body || typeof body !== 'object') return void invalidParam(res, 'body');
     if (typeof body.msg_type !== 'string' || !MSG_TYPES.has(body.msg_type)) return void invalidParam(res, 'msg_type');
     if (typeof body.content !== 'string') return void invalidParam(res, 'content');
     const parsed = tryJson(body.content);
+    if (body.msg_type === 'interactive' && (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object')) return void invalidParam(res, 'content is not a JSON card');
+    if (bodyTooLong(body.msg_type, bodyBytes)) return void send(res, 400, CONTENT_TOO_LONG);
     if (body.msg_type === 'interactive') {
-      if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object') return void invalidParam(res, 'content is not a JSON card');
-      if (Buffer.byteLength(body.content, 'utf8') > MAX_CARD_CONTENT_BYTES) {
-        return void send(res, 400, { code: 230025, msg: 'message content too long' });
-      }
-      const problems = cardRuleViolations(parsed.value);
+      const problems = cardRuleViolations(parsed.ok ? parsed.value : null, { bodyBytes });
       if (problems.length) return void send(res, 400, cardRefusal(problems));
     }
     return { content: parsed.ok ? parsed.value : body.content };
@@ -535,7 +561,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (!body || typeof body !== 'object' || typeof body.receive_id !== 'string' || body.receive_id === '') {
         return invalidParam(res, 'receive_id');
       }
-      const v = validateContent(res, body);
+      const v = validateContent(res, body, raw.length);
       if (!v) return;
       const fault = takeFault(rec, [body.receive_id]);
       if (fault) return sendFault(res, fault);
@@ -562,7 +588,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     const replyMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path);
     if (method === 'POST' && replyMatch) {
       const parentId = decodeURIComponent(replyMatch[1]);
-      const v = validateContent(res, body);
+      const v = validateContent(res, body, raw.length);
       if (!v) return;
       const parent = byMessageId.get(parentId);
       const fault = takeFault(rec, [parent?.receiveId, parent?.chatId, parentId]);
@@ -599,12 +625,22 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (i !== -1) return sendFault(res, faultQueue.splice(i, 1)[0].fault);
       const parsed = tryJson(body.content);
       const messageId = decodeURIComponent(patchMatch[1]);
-      // https://open.feishu.cn/document/server-docs/im-v1/message-card/patch: only messages sent in the last 14 days
+      // https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch: a card this app sent
+      // (a user's message is never one), in the last 14 days
       const sent = byMessageId.get(messageId);
+      if (!sent && !earlierCards.has(messageId)) return send(res, 400, inboundChats.has(messageId) ? NOT_A_CARD : NO_SUCH_MESSAGE(messageId));
+      if (sent && sent.msgType !== 'interactive') return send(res, 400, NOT_A_CARD);
       if (sent && now() - sent.createTime > CARD_ACTIVE_MS) return send(res, 400, CARD_EXPIRED);
-      const problems = cardRuleViolations(parsed.ok ? parsed.value : null);
+      if (bodyTooLong('interactive', raw.length)) return send(res, 400, CONTENT_TOO_LONG);
+      const card = parsed.ok ? parsed.value : null;
+      const problems = cardRuleViolations(card, { bodyBytes: raw.length });
+      // 你需在更新前后卡片的 config 属性中，均显式声明 "update_multi":true (the same page). The page names no code of
+      // its own for this; it is refused here as a card Feishu cannot take, 230099 of the page's table.
+      const shared = (c: unknown) => (c as { config?: { update_multi?: unknown } } | null)?.config?.update_multi === true;
+      if (!shared(cards.get(messageId) ?? earlierCards.get(messageId))) problems.push('the card sent does not declare config.update_multi: true, so it cannot be updated');
+      if (card && typeof card === 'object' && !shared(card)) problems.push('the new card does not declare config.update_multi: true');
       if (problems.length) return send(res, 400, cardRefusal(problems));
-      acceptUpdate({ at: Date.now(), messageId, card: parsed.ok ? parsed.value : body.content });
+      acceptUpdate({ at: Date.now(), messageId, card });
       return send(res, 200, { code: 0, msg: 'success', data: {} });
     }
 
@@ -796,6 +832,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     knows(messageId) {
       return byMessageId.has(messageId);
     },
+    earlierCard(messageId, card = { schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) {
+      earlierCards.set(messageId, card);
+    },
     cardAction({ messageId, openId, value, formValue }) {
       const m = byMessageId.get(messageId);
       if (!m) return { ok: false, code: 230001, msg: `invalid param: message ${messageId} was not sent by this app` };
@@ -846,6 +885,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       receiverFaults.clear();
       byUuid.clear();
       byMessageId.clear();
+      earlierCards.clear();
       cards.clear();
     },
     close() {

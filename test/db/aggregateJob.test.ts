@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applications, assignments, auditLog, bulkJobs, cycles, outbox, processedEvents } from '../../db/schema.js';
 import { seedLargeCycle, submitLargeCycleSheets } from '../../scripts/benchLargeCycle.js';
+import { card } from '../../cards/kit.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastCloseScoring } from '../../src/fast/aggregate.js';
 import { loadActor } from '../../src/people.js';
@@ -19,13 +20,19 @@ import { cardActionEvent } from '../support/larkEvents.js';
 
 const APPS = 120;
 const EXPERTS = 30;
-const ADMIN_CARD = 'om_aggregate_admin_card_01';
 const inCallbackMax = aggregation.inCallbackMax;
 
 let h: Harness;
+/** The administrator's card the clicks come from: one the bot sent, so its updates are taken as Feishu takes them. */
+let ADMIN_CARD: string;
 beforeEach(async () => {
   h = await startHarness({ clock: new ManualClock('2030-09-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
   aggregation.inCallbackMax = 50;
+  const sent = await h.app.larkClient.im.message.create({
+    params: { receive_id_type: 'open_id' },
+    data: { receive_id: ADMIN, msg_type: 'interactive', content: JSON.stringify(card({ title: '管理', elements: [] })) },
+  });
+  ADMIN_CARD = sent.data!.message_id!;
 });
 afterEach(async () => {
   aggregation.inCallbackMax = inCallbackMax;

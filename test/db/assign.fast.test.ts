@@ -5,7 +5,7 @@ import { applications, assignments, auditLog, bulkJobs, cycles, people, processe
 import { type FastAssign, fastAssign } from '../../src/fast/jobSteps.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness } from '../support/harness.js';
+import { ADMIN, declareJobCards, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
 import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
@@ -133,6 +133,7 @@ describe('分配专家: the one statement answers and writes what the ordinary t
       const { h, f } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f);
+      await declareJobCards(h);
       const cycleId = await step.cycle(db, f);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)

@@ -5,6 +5,7 @@ import { bulkJobKinds } from '../../bot/bulkJobs.js';
 import { assignments, auditLog, bulkJobs, certificates, cycles, honours, outbox } from '../../db/schema.js';
 import { scoreLargeCycle, seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { BulkJobWorker } from '../../src/bulkJobs.js';
+import { card } from '../../cards/kit.js';
 import { ManualClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
 import { cardActionEvent } from '../support/larkEvents.js';
@@ -14,11 +15,17 @@ import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../s
 
 const APPS = 300;
 const EXPERTS = 40;
-const ADMIN_CARD = 'om_bulk_admin_card_0001';
 
 let h: Harness;
+/** The administrator's card the clicks come from: one the bot sent, so its updates are taken as Feishu takes them. */
+let ADMIN_CARD: string;
 beforeEach(async () => {
   h = await startHarness({ clock: new ManualClock('2030-06-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+  const sent = await h.app.larkClient.im.message.create({
+    params: { receive_id_type: 'open_id' },
+    data: { receive_id: ADMIN, msg_type: 'interactive', content: JSON.stringify(card({ title: '管理', elements: [] })) },
+  });
+  ADMIN_CARD = sent.data!.message_id!;
 });
 afterEach(async () => {
   await h?.close();

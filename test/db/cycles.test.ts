@@ -7,6 +7,7 @@ import { UserError } from '../../src/errors.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 import { ADMIN, TEST_VERIFICATION_TOKEN, startHarness, type Harness } from '../support/harness.js';
+import { CARD_BYTES_BUDGET, cardBodyBytes } from '../../cards/kit.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -35,7 +36,7 @@ const inputTags = new Set(['input', 'date_picker', 'select_static', 'multi_selec
 /** What every card must be: JSON 2.0, under 30 KB, buttons with an action, named form inputs. */
 function expectValidCard(cardJson: any): void {
   expect(cardJson.schema).toBe('2.0');
-  expect(Buffer.byteLength(JSON.stringify(cardJson), 'utf8')).toBeLessThan(30 * 1024);
+  expect(cardBodyBytes(cardJson)).toBeLessThan(CARD_BYTES_BUDGET);
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(walk);
     if (!node || typeof node !== 'object') return;

@@ -103,7 +103,7 @@ describe('local console chats', () => {
     // a later change by the bot, as a delayed update through the real SDK (PATCH /im/v1/messages/:id)
     const contactChat = local.changes(p2pChatIdFor(CONTACT), 0).entries;
     const notice = contactChat.find((e) => e.from === 'bot')!;
-    const patched = { schema: '2.0', header: { title: { tag: 'plain_text', content: '已更新的通知' } }, body: { elements: [{ tag: 'markdown', content: '班组已确认' }] } };
+    const patched = { schema: '2.0', config: { update_multi: true }, header: { title: { tag: 'plain_text', content: '已更新的通知' } }, body: { elements: [{ tag: 'markdown', content: '班组已确认' }] } };
     await h.app.larkClient.im.message.patch({ path: { message_id: notice.id }, data: { content: JSON.stringify(patched) } });
     await expect.poll(() => cardText(local.changes(p2pChatIdFor(CONTACT), 0).entries.find((e) => e.id === notice.id)?.content)).toContain('班组已确认');
     await local.flushed();
@@ -120,6 +120,19 @@ describe('local console chats', () => {
     expect(cardText(kept.content)).toContain('班组已确认');
     // the same order as before the restart
     expect(fresh.changes(p2pChatIdFor(LEADER), 0).order).toEqual(local.changes(p2pChatIdFor(LEADER), 0).order);
+  });
+
+  it('after a restart the bot still updates its cards from before it: the new simulated platform is told of them', async () => {
+    const notice = local.changes(p2pChatIdFor(CONTACT), 0).entries.find((e) => e.from === 'bot')!;
+    const again = { schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '重启后更新' }] } };
+    const update = () => h.app.larkClient.im.message.patch({ path: { message_id: notice.id }, data: { content: JSON.stringify(again) } }).catch((e) => e.response?.data);
+    // a new process: the simulated Open Platform remembers nothing it was sent before
+    h.fake.reset();
+    expect(await update()).toMatchObject({ code: 230001 });
+    const fresh = consoleFor();
+    await fresh.restored;
+    expect(await update()).toMatchObject({ code: 0 });
+    expect(h.fake.currentCard(notice.id)).toEqual(again);
   });
 
   it('wakes a waiting poll when something changes', async () => {

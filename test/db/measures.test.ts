@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { messageEvent } from '../support/larkEvents.js';
+import { CARD_BYTES_BUDGET, cardBodyBytes } from '../../cards/kit.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -24,7 +25,7 @@ function buttonsOf(node: unknown): any[] {
 
 function expectValidCard(c: any) {
   expect(c.schema).toBe('2.0');
-  expect(Buffer.byteLength(JSON.stringify(c))).toBeLessThan(30 * 1024);
+  expect(cardBodyBytes(c)).toBeLessThan(CARD_BYTES_BUDGET);
   for (const b of buttonsOf(c)) expect(typeof b.behaviors[0].value.action).toBe('string');
 }
 

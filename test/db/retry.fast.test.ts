@@ -5,7 +5,7 @@ import { applications, assignments, auditLog, bulkJobs, cycles, people, processe
 import { type FastRetry, fastRetry } from '../../src/fast/jobSteps.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
-import { ADMIN, type Harness } from '../support/harness.js';
+import { ADMIN, declareJobCards, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
 import { expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
@@ -128,6 +128,7 @@ describe('重试任务: the one statement answers and writes what the ordinary t
       const { h, f } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f);
+      await declareJobCards(h);
       const jobId = await step.job(db, f);
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
@@ -287,6 +288,7 @@ describe('重试任务 clicked twice at once, the fast paths on', () => {
       const year = 2060 + (await db.select({ n: count() }).from(cycles))[0].n;
       const id = await nextCycle(db, f, year, 2);
       const jobId = await failedJob(db, id, year, { messageId: `om_twice_${year}` });
+      await declareJobCards(h);
       const both = (await Promise.all(who.map((openId) => h.click(openId, { action: 'bulk.retry', jobId })))) as Body[];
       const toasts = JSON.stringify(both.map((b) => b.toast));
       // one retried it; the other, under the lock, finds the job no longer failed and is shown it as it is, with the same

@@ -8,6 +8,7 @@ import { defaultScoreSheet, sheetItems } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from '../support/cards.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 import { scoreForm } from '../support/forms.js';
+import { CARD_BYTES_BUDGET, cardBodyBytes } from '../../cards/kit.js';
 
 /**
  * A full review through signed card callbacks: the pool, a declared conflict, assignment, scoring
@@ -385,7 +386,7 @@ describe('a full review through signed card callbacks', () => {
     expect(toGroup.map((m) => m.msgType).sort()).toEqual(['file', 'file', 'interactive']);
     const resultsCard = toGroup.find((m) => m.msgType === 'interactive')!.content;
     expectValidCard(resultsCard);
-    expect(Buffer.byteLength(JSON.stringify(resultsCard))).toBeLessThan(30 * 1024);
+    expect(cardBodyBytes(resultsCard)).toBeLessThan(CARD_BYTES_BUDGET);
     const chart = resultsCard.body.elements.find((e: any) => e.tag === 'chart');
     expect(chart.chart_spec).toMatchObject({ type: 'bar', xField: 'team', yField: 'score' });
     expect(chart.chart_spec.data.values.map((v: any) => v.score)).toEqual([94.83, 88.17, 88.17, 76.25]);

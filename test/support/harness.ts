@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { bulkJobs } from '../../db/schema.js';
 import { type BotApp, startBot } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { parseConfig } from '../../src/config.js';
@@ -89,6 +90,10 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
   });
 
   async function post(path: string, payload: object, o: { encrypt?: boolean; timestamp?: number } = {}) {
+    // a click comes from a card the bot sent: one the fake did not see sending is declared, so the bot's updates of it
+    // are judged as Feishu judges a shared card's (clickCard, on a card the fake holds, judges the click itself too)
+    const clicked = (payload as { event?: { context?: { open_message_id?: unknown } } }).event?.context?.open_message_id;
+    if (path === '/lark/cards' && typeof clicked === 'string' && !fake.knows(clicked)) fake.earlierCard(clicked);
     const req = signedRequest(payload, { encryptKey: TEST_ENCRYPT_KEY, encrypt: o.encrypt ?? true, timestamp: o.timestamp });
     const res = await fetch(app.url + path, { method: 'POST', headers: req.headers, body: req.body });
     const text = await res.text();
@@ -136,4 +141,11 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
     },
   };
   return h;
+}
+
+/** The cards a fixture's bulk jobs were started from, as the bot sent them: a job updates its card by that message id. */
+export async function declareJobCards(h: Harness): Promise<void> {
+  for (const { messageId } of await h.db.db.select({ messageId: bulkJobs.messageId }).from(bulkJobs)) {
+    if (messageId && !h.fake.knows(messageId)) h.fake.earlierCard(messageId);
+  }
 }
