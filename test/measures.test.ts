@@ -502,6 +502,10 @@ describe('a command wrapped in the words of a request', () => {
     expect(m?.argument).toBe(argument);
   });
 
+  it.each(['help me', 'Can you help?', 'What can you do?', 'how do I use this', '你能做什么？', '怎么用', '请问有什么功能', 'get started'])('%s asks for the menu', (t) => {
+    expect(bot.matchCommand(t)?.def.names).toContain('帮助');
+  });
+
   it.each(['我要申报需要什么条件', '请问怎么注册', '查看', '我要', '请', '注册多久才能参加评选', '我的班组'])('%s stays what it was', (t) => {
     const m = bot.matchCommand(t);
     // 请问 alone is a greeting and opens the menu, as before

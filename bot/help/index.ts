@@ -7,9 +7,15 @@ const greetings = [
   ...['hello', 'hi', 'hey', 'hi there', 'hello there', 'hey there', 'good morning', 'good afternoon', 'good evening'],
 ];
 
+/** What someone new asks of the bot itself (not of the measures): the menu is the answer. */
+const askingForHelp = [
+  ...['你能做什么', '你会什么', '你会做什么', '能做什么', '有什么功能', '怎么用', '怎么使用', '如何使用', '使用说明', '使用帮助', '求助'],
+  ...['help me', 'can you help', 'can you help me', 'what can you do', 'what do you do', 'how do i use this', 'how to use', 'commands', 'get started'],
+];
+
 export function register(bot: BotRegistry): void {
   // a first message is often a greeting: the menu answers it, so it says in one reply what to do next
-  bot.command({ names: ['帮助', 'help', '菜单', 'menu', '?', '？', ...greetings], run: showHelp(bot) });
+  bot.command({ names: ['帮助', 'help', '菜单', 'menu', '?', '？', ...greetings, ...askingForHelp], run: showHelp(bot) });
   bot.cardAction({ action: 'help.menu', roles: ['public'], value: noValue, run: refreshMenu(bot) });
   bot.cardAction({ action: 'help.private', roles: ['public'], value: noValue, run: openMenuPrivately(bot), fast: openMenuPrivatelyFast(bot) });
   bot.event({ eventType: 'im.chat.access_event.bot_p2p_chat_entered_v1', run: greetOnChatEntered(bot) });
