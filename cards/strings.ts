@@ -14,8 +14,17 @@ export const zh = {
   roleNames: { admin: '协会管理员', expert: '评审专家', org_contact: '单位联系人', leader: '班组长', member: '班组成员' } as Record<string, string>,
   deadLetterTitle: '消息投递失败',
   deadLetter: (receiver: string, attempts: number, error: string) =>
-    md`一条消息在尝试 ${attempts} 次后仍未送达，已停止重试。\n**接收方**：${receiver}\n**最后错误**：${error}${
-      // 230035 to a group: no permission to post there, most often a mute (禁言) that outlasted the retries
-      /code 230035\b/.test(error) && receiver.startsWith('chat_id ') ? '\n该群不允许机器人发言：请检查群是否开启了禁言（仅群主和群管理员可发言）。解除后，机器人之后的消息即可送达；这条消息不再补发。' : ''
-    }`,
+    md`一条消息在尝试 ${attempts} 次后仍未送达，已停止重试。\n**接收方**：${receiver}\n**最后错误**：${error}${deadLetterHint(receiver, error)}`,
 };
+
+/**
+ * What an administrator can do about a dead letter, for the codes that have an answer besides waiting:
+ * https://open.feishu.cn/document/server-docs/im-v1/message/create (error codes).
+ */
+function deadLetterHint(receiver: string, error: string): string {
+  // 230035 to a group: no permission to post there, most often a mute (禁言) that outlasted the retries
+  if (/code 230035\b/.test(error) && receiver.startsWith('chat_id ')) return '\n该群不允许机器人发言：请检查群是否开启了禁言（仅群主和群管理员可发言）。解除后，机器人之后的消息即可送达；这条消息不再补发。';
+  // 230028: the tenant's data-loss prevention refused the content ("当消息内容中含有明文电话号码、明文个人邮箱等内容时可能会触发")
+  if (/code 230028\b/.test(error)) return '\n消息未通过企业的数据防泄漏（DLP）审核：内容含明文电话号码或个人邮箱时可能被拦截。请企业管理员在管理后台放行本应用的消息，或在班组资料中不填写联系电话。';
+  return '';
+}

@@ -124,3 +124,19 @@ describe('230035 from a bound group', () => {
     h.fake.clearFaults();
   });
 });
+
+describe('a dead letter says what the administrators can do', () => {
+  it('230028 (the tenant’s data-loss prevention refused the content): the alert names DLP and what to change', async () => {
+    h.fake.failReceiver(LEADER, { status: 400, code: 230028, msg: 'The messages do NOT pass the audit' });
+    const res = await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId: LEADER, text: '进度', messageId: randomMessageId() }));
+    expect(res.status).toBe(200);
+    await h.drain();
+    const [row] = await h.db.db.select().from(outbox).where(and(eq(outbox.receiver, LEADER), sql`${outbox.lastError} like '%230028%'`));
+    expect(row.status).toBe('dead');
+    const alerts = h.fake.messages.filter((m) => m.receiveId === ADMIN_GROUP && m.msgType === 'interactive' && cardText(m.content).includes('消息投递失败') && cardText(m.content).includes('230028'));
+    expect(alerts).toHaveLength(1);
+    expect(cardText(alerts[0].content)).toContain('数据防泄漏（DLP）');
+    expect(cardText(alerts[0].content)).not.toContain('禁言');
+    h.fake.clearFaults();
+  });
+});
