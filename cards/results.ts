@@ -111,8 +111,28 @@ export function scoresChart(lines: ResultLine[], max = 30): Element {
   };
 }
 
+/** A certificate whose font lacks some of its characters (they print as empty boxes). */
+export interface BoxedCertificateLine {
+  number: string;
+  teamName: string;
+  /** Named when a character of it is among the missing. */
+  organization?: string;
+  characters: string;
+}
+
+/** The certificates to correct by hand after printing, cut to stay well under the card's 30 KB. */
+function boxedLines(boxed: BoxedCertificateLine[], max = 40): Element[] {
+  if (!boxed.length) return [];
+  const shown = boxed.slice(0, max).map((b) => md`${b.number} ${b.teamName}${b.organization ? `（${b.organization}）` : ''}：${[...b.characters].join('、')}`);
+  return [
+    hr(),
+    markdown(md`**以下证书中有字体未收录的字，显示为方框，请打印后手写补正：**\n${mdJoin(shown, '\n')}`),
+    ...(boxed.length > max ? [note(md`另有 ${boxed.length - max} 张证书同样有方框，未列出。`)] : []),
+  ];
+}
+
 /** To the bound admin group(s): the published results with a bar chart of the totals. */
-export function resultsPublishedCard(d: ResultsSummary & { fileName: string }): Card {
+export function resultsPublishedCard(d: ResultsSummary & { fileName: string; boxed?: BoxedCertificateLine[] }): Card {
   const scored = d.lines.filter((l) => l.finalScore !== null);
   const titled = scored.filter((l) => l.awarded);
   const recommended = scored.filter((l) => l.recommended);
@@ -130,6 +150,7 @@ export function resultsPublishedCard(d: ResultsSummary & { fileName: string }): 
       markdown('**授予“质量信得过班组”称号**'),
       ...listed(titled, 40),
       note(md`每个申报班组的班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
+      ...boxedLines(d.boxed ?? []),
       buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),
     ],
   });

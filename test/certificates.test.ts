@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { certificateNumber } from '../src/certificates/index.js';
-import { CertificateRenderer, CertificateSetupError, checkCertificates, checkTemplate, escapeXml, fillTemplate } from '../src/certificates/render.js';
+import { CertificateRenderer, CertificateSetupError, certificateGlyphs, charactersMissing, checkCertificates, checkTemplate, emsOf, escapeXml, fillTemplate } from '../src/certificates/render.js';
 import { parseConfig } from '../src/config.js';
 
 /** The certificate template (第二十条): placeholders, escaping, and the lines a wrong template or font gives. */
@@ -81,6 +81,33 @@ describe('certificate template', () => {
     expect(fillTemplate(svg, { ...values, team: '养护一班' })).toContain('<text id="team" font-size="46">养护一班</text>');
     expect(fillTemplate(svg, long)).toMatch(/<text id="team" font-size="(\d+)">/);
     expect(Number(/<text id="team" font-size="(\d+)">/.exec(fillTemplate(svg, long))![1])).toBeLessThanOrEqual(Math.floor(943 / 27));
+  });
+
+  it('measures an ideograph beyond the BMP (𠮷, Extension B) and one of Extension A (㐀) as one em, like 班: a long name of them is made smaller as much', () => {
+    expect(emsOf('𠮷')).toBe(1);
+    expect(emsOf('𠮷野家')).toBe(3);
+    expect(emsOf('㐀')).toBe(1);
+    expect(emsOf('\u{2A6D6}\u{2B740}\u{30000}')).toBe(3);
+    expect(emsOf('A1')).toBeCloseTo(1.2);
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="1123"><text id="team" font-size="46">{{team}}</text></svg>';
+    const size = (team: string) => Number(/<text id="team" font-size="(\d+)">/.exec(fillTemplate(svg, { ...values, team }))![1]);
+    expect(size('𠮷'.repeat(30))).toBe(size('班'.repeat(30)));
+    expect(size('𠮷'.repeat(30))).toBeLessThanOrEqual(Math.floor(943 / 30));
+  });
+
+  it('finds the characters the certificate font has no glyph for (they print as empty boxes), each once; none in a name it covers', async () => {
+    const glyphs = (await certificateGlyphs())!;
+    expect(glyphs).toBeDefined();
+    // the same font object each time: the file is read once
+    expect(await certificateGlyphs()).toBe(glyphs);
+    expect(charactersMissing(glyphs, '𠮷野家养护班')).toEqual(['𠮷']);
+    expect(charactersMissing(glyphs, '㐀𠮷班组𠮷')).toEqual(['㐀', '𠮷']);
+    expect(charactersMissing(glyphs, '广州市政养护（一）班 A-1 堃喆燊\u3000“二”')).toEqual([]);
+    // drawn as nothing whatever the font: a control character, a variation selector, a joiner
+    expect(charactersMissing(glyphs, '养护\u000b班\uFE0F\u200D')).toEqual([]);
+    // a font that cannot be read gives none (the certificate itself then says the font is missing)
+    expect(await certificateGlyphs('/nonexistent/font.ttf')).toBeUndefined();
+    expect(await certificateGlyphs('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc')).toBeUndefined();
   });
 
   it('draws a name with “--” or a character XML refuses (pasted from Word or Excel) as PNG and PDF', async () => {

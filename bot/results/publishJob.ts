@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { resultsPublishedCard } from '../../cards/results.js';
 import type { Db } from '../../db/index.js';
 import { activeBulkJob, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
-import { certificateFileName, certificatesOfTeams, cycleHasCertificates, certificateImage, certificatePdf, certificateZip, certificateZipName, issueCertificates } from '../../src/certificates/index.js';
+import { boxedCertificates, certificateFileName, certificatesOfTeams, cycleHasCertificates, certificateImage, certificatePdf, certificateZip, certificateZipName, issueCertificates } from '../../src/certificates/index.js';
+import { certificateGlyphs, type GlyphFont } from '../../src/certificates/render.js';
 import { cycleStatusLabel, getCycle, lockCycle } from '../../src/cycles.js';
 import { formatDateTimeZh } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
@@ -30,7 +31,10 @@ type PublishResult = { published?: boolean; ranked?: number };
  */
 export const publishJob: BulkJobKind = {
   kind: 'publish',
-  async runBatch({ tx, job, actor, clock, config }) {
+  // the certificate font, read (once) before the transaction, for the characters it would print as boxes
+  prepare: ({ config }) => certificateGlyphs(config.CERTIFICATE_FONT),
+  async runBatch({ tx, job, actor, clock, config, prepared }) {
+    const glyphs = prepared as GlyphFont | undefined;
     const cycleId = job.cycleId!;
     const now = clock.now();
     const state = (job.result ?? {}) as PublishResult;
@@ -61,21 +65,25 @@ export const publishJob: BulkJobKind = {
       await enqueueMany(tx, messages);
       const done = job.done + rows.length;
       if (rows.length === PUBLISH_BATCH) return { done, total: ranked, cursor: rows[rows.length - 1].applicationId, finished: false, result: state };
-      return { ...(await tellAdmins(tx, config.ADMIN_OPEN_IDS, cycleId)), done, total: ranked, cursor: rows[rows.length - 1].applicationId, finished: true, result: state };
+      return { ...(await tellAdmins(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs)), done, total: ranked, cursor: rows[rows.length - 1].applicationId, finished: true, result: state };
     }
-    return { ...(await tellAdmins(tx, config.ADMIN_OPEN_IDS, cycleId)), done: job.done, total: ranked, cursor: job.cursor, finished: true, result: state };
+    return { ...(await tellAdmins(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs)), done: job.done, total: ranked, cursor: job.cursor, finished: true, result: state };
   },
 };
 
-/** The admin group(s): the results card, the workbook, and the zip of every certificate of the year. */
-async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: number): Promise<object> {
+/**
+ * The admin group(s): the results card, the workbook, and the zip of every certificate of the year; the card names
+ * the certificates that print a character of a name as an empty box, to be written in by hand.
+ */
+async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: number, glyphs: GlyphFont | undefined): Promise<object> {
   const data = await loadResults(tx, cycleId);
   const year = data.cycle.year;
   const summary = resultsSummary(data);
   const fileName = workbookFileName(year);
   const base64 = (await reviewWorkbook(data)).toString('base64');
-  const published = resultsPublishedCard({ ...summary, fileName });
   const cert = await cycleHasCertificates(tx, cycleId);
+  const boxed = cert ? await boxedCertificates(tx, cycleId, glyphs) : [];
+  const published = resultsPublishedCard({ ...summary, fileName, boxed });
   const messages: OutgoingMessage[] = [];
   for (const to of await adminDestinations(tx, bootstrapAdmins)) {
     messages.push({ dedupeKey: `results:published:${year}:card:${destinationKey(to)}`, to, card: published });

@@ -6,7 +6,7 @@ import { audit } from '../audit.js';
 import { formatDateZh, todayIn } from '../dates.js';
 import type { AttachmentRenderer } from '../lark/client.js';
 import type { AttachmentSpec } from '../outbox.js';
-import { type CertificateRenderer, type CertificateValues, zipFiles } from './render.js';
+import { type CertificateRenderer, type CertificateValues, charactersMissing, type GlyphFont, zipFiles } from './render.js';
 
 /** 荣誉证书 (第二十条): numbered when results are published, drawn when the message is sent. */
 
@@ -177,4 +177,38 @@ export async function certificatesOfTeams(tx: Db, cycleId: number, teamIds: numb
 export async function cycleHasCertificates(tx: Db, cycleId: number): Promise<boolean> {
   const [row] = await tx.select({ id: certificates.id }).from(certificates).where(eq(certificates.cycleId, cycleId)).limit(1);
   return Boolean(row);
+}
+
+/** A certificate that prints some of its characters as empty boxes, for the administrators to write in by hand. */
+export interface BoxedCertificate {
+  number: string;
+  teamName: string;
+  /** The organisation's name, when it is what holds a missing character. */
+  organization?: string;
+  /** The characters the font lacks, each once: 𠮷 */
+  characters: string;
+}
+
+/**
+ * The certificates of a cycle (titles not revoked) whose text has characters the certificate font has no glyph for:
+ * a rare ideograph in a team's or organisation's name (𠮷, 㐀) prints as an empty box. The certificate is still
+ * issued; the administrators are told which to correct by hand. `glyphs` is the font (`certificateGlyphs`); none are
+ * found without it (a font that cannot be read draws no certificate at all, and each says why).
+ */
+export async function boxedCertificates(tx: Db, cycleId: number, glyphs: GlyphFont | undefined): Promise<BoxedCertificate[]> {
+  if (!glyphs) return [];
+  const rows = await tx
+    .select({ certificate: certificates })
+    .from(certificates)
+    .innerJoin(honours, eq(honours.id, certificates.honourId))
+    .where(and(eq(certificates.cycleId, cycleId), isNull(honours.revokedAt)))
+    .orderBy(asc(certificates.number));
+  const boxed: BoxedCertificate[] = [];
+  for (const { certificate: c } of rows) {
+    const missing = charactersMissing(glyphs, [c.teamName, c.organization, c.association, c.title].join('\n'));
+    if (!missing.length) continue;
+    const inOrganization = charactersMissing(glyphs, c.organization).length > 0;
+    boxed.push({ number: c.number, teamName: c.teamName, ...(inOrganization ? { organization: c.organization } : {}), characters: missing.join('') });
+  }
+  return boxed;
 }

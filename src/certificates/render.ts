@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { zipSync } from 'fflate';
 
@@ -48,10 +49,17 @@ export function fillTemplate(svg: string, values: CertificateValues): string {
   return fitLines(withoutComments(svg), values).replace(placeholderPattern, (whole, name: string) => (name in values ? escapeXml(values[name as keyof CertificateValues]) : whole));
 }
 
-/** How wide a line is, in ems: a Chinese character (or any full-width one) one em, anything else about 0.6. */
+/**
+ * Full-width characters: CJK radicals to the unified ideographs (Extension A, U+3400–U+4DBF, among them), compatibility
+ * ideographs, full-width forms, CJK punctuation and curly quotes, and the ideographs beyond the BMP (Extension B and
+ * after, U+20000–U+3FFFF: 𠮷 in 𠮷野家).
+ */
+const fullWidth = /[\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F“”‘’\u{20000}-\u{3FFFF}]/u;
+
+/** How wide a line is, in ems: a Chinese character (or any full-width one) one em, anything else about 0.6; counted by character, not UTF-16 unit. */
 export function emsOf(text: string): number {
   let ems = 0;
-  for (const ch of text) ems += /[\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F“”‘’]/.test(ch) ? 1 : 0.6;
+  for (const ch of text) ems += fullWidth.test(ch) ? 1 : 0.6;
   return ems;
 }
 
@@ -142,6 +150,52 @@ export class CertificateRenderer {
     await ended;
     return Buffer.concat(chunks);
   }
+}
+
+/** What fontkit gives of a face: whether it draws a character. */
+export interface GlyphFont {
+  hasGlyphForCodePoint(codePoint: number): boolean;
+}
+
+/** Fonts read for their glyph coverage, by `CERTIFICATE_FONT` value: each file read once. */
+const glyphFonts = new Map<string, Promise<GlyphFont | undefined>>();
+
+/**
+ * The face a certificate is drawn with, for asking which characters it has. Undefined when it cannot be read (not
+ * installed, a face the collection lacks): the certificate then cannot be drawn at all, and says so itself.
+ */
+export function certificateGlyphs(font: string = defaultCertificateFont): Promise<GlyphFont | undefined> {
+  let loaded = glyphFonts.get(font);
+  if (!loaded) {
+    const [path, face] = font.split('#');
+    loaded = (async () => {
+      try {
+        const [fontkit, bytes] = await Promise.all([import('fontkit'), readFile(path)]);
+        const opened = fontkit.create(bytes, face || undefined);
+        return typeof (opened as Partial<GlyphFont>)?.hasGlyphForCodePoint === 'function' ? (opened as GlyphFont) : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    glyphFonts.set(font, loaded);
+  }
+  return loaded;
+}
+
+/**
+ * Characters that are drawn nowhere whatever the font (controls, which the template drops, and the invisible ones:
+ * variation selectors, joiners, soft hyphens) are not missing from it.
+ */
+const drawnAsNothing = /[\p{Cc}\p{Default_Ignorable_Code_Point}\uFFFE\uFFFF]/u;
+
+/** The characters of a text, each once and in order, that the font has no glyph for: on the certificate each is an empty box. */
+export function charactersMissing(font: GlyphFont, text: string): string[] {
+  const missing = new Set<string>();
+  for (const ch of text) {
+    if (drawnAsNothing.test(ch) || missing.has(ch)) continue;
+    if (!font.hasGlyphForCodePoint(ch.codePointAt(0)!)) missing.add(ch);
+  }
+  return [...missing];
 }
 
 /**

@@ -90,6 +90,10 @@ describe('certificates on publishing (第二十条)', () => {
     expect(issued.every((c) => c.association === '广东省市政行业协会' && c.year === 2027 && c.title === '广东省市政工程质量信得过班组')).toBe(true);
     const [audit] = await db().select().from(auditLog).where(eq(auditLog.action, 'certificates.issue'));
     expect(audit.details).toEqual({ numbers: issued.map((c) => c.number) });
+    // every character of these names is in the font: the results card warns of no box
+    const [resultsCard] = await db().select().from(outbox).where(like(outbox.dedupeKey, `results:published:2027:card:%${ADMIN_GROUP}%`));
+    expect(cardText(resultsCard.card)).toContain('2027年度质量信得过班组评审结果已公布');
+    expect(cardText(resultsCard.card)).not.toContain('方框');
     console.log(`publish callback with 5 certificates queued: ${callbackMs.toFixed(0)} ms`);
   }, 60_000);
 

@@ -381,7 +381,19 @@ export const cardSamples: Record<string, Sample> = {
     results.resultsPreviewCard({ ...resultsSummary, status: 'published' }),
   ],
   'results.scoresChart': () => [results.scoresChart(resultLines)],
-  'results.resultsPublishedCard': () => [results.resultsPublishedCard({ ...resultsSummary, status: 'published', fileName: '2026年度评审结果.xlsx' })],
+  'results.resultsPublishedCard': () => [
+    results.resultsPublishedCard({ ...resultsSummary, status: 'published', fileName: '2026年度评审结果.xlsx' }),
+    // certificates whose font lacks a character of a name: they print it as a box, to be written in by hand
+    results.resultsPublishedCard({
+      ...resultsSummary,
+      status: 'published',
+      fileName: '2026年度评审结果.xlsx',
+      boxed: [
+        { number: 'GDSZ-ZS-2026-0001', teamName: '𠮷野家路桥养护班', characters: '𠮷' },
+        { number: 'GDSZ-ZS-2026-0004', teamName: '排水管网三班', organization: '广州㐀𠮷市政工程有限公司', characters: '㐀𠮷' },
+      ],
+    }),
+  ],
   'results.teamResultCard': () => [
     results.teamResultCard({
       year: 2026,

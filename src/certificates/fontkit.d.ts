@@ -1,0 +1,13 @@
+/** The part of fontkit (pdfkit's font engine) the certificates use: opening a face to ask which characters it has. */
+declare module 'fontkit' {
+  interface Font {
+    postscriptName: string;
+    hasGlyphForCodePoint(codePoint: number): boolean;
+  }
+  interface FontCollection {
+    fonts: Font[];
+    getFont(postscriptName: string): Font | null;
+  }
+  /** A font, or of a collection (.ttc) the face with this PostScript name (null when it has none) or the collection itself. */
+  export function create(buffer: Uint8Array, postscriptName?: string): Font | FontCollection | null;
+}
