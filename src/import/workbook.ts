@@ -93,7 +93,7 @@ export function cellText(value: ExcelJS.CellValue): string {
   if (typeof value === 'object') {
     if ('richText' in value) return cellText(value.richText.map((r) => r.text).join(''));
     if ('hyperlink' in value) return cellText((value as ExcelJS.CellHyperlinkValue).text);
-    if ('result' in value) return cellText((value as ExcelJS.CellFormulaValue).result as ExcelJS.CellValue);
+    if ('result' in value || 'formula' in value || 'sharedFormula' in value) return cellText((value as ExcelJS.CellFormulaValue).result as ExcelJS.CellValue);
     if ('error' in value) return '';
   }
   return cellText(String(value));
@@ -194,7 +194,7 @@ const identifyingColumns: Record<string, string[]> = {
   [importSheetNames.honours]: ['team', 'year'],
 };
 
-/** Row numbers as ranges: 3、5–9、12. */
+/** Row numbers as ranges, the first six of them: 3、5–9、12, or 3、5–9、…、40等. */
 function rowRanges(rows: number[]): string {
   const out: string[] = [];
   for (let i = 0; i < rows.length; i++) {
@@ -203,7 +203,7 @@ function rowRanges(rows: number[]): string {
     out.push(j > i ? `${rows[i]}–${rows[j]}` : `${rows[i]}`);
     i = j;
   }
-  return out.length > 6 ? `${out.slice(0, 6).join('、')} 等` : out.join('、');
+  return out.length > 6 ? `${out.slice(0, 6).join('、')} 行等` : `${out.join('、')} 行`;
 }
 
 function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C, notes: string[]): SheetRow<C>[] {
@@ -254,7 +254,7 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
   });
   if (draggedOnly.length) {
     const whose = name === importSheetNames.teams ? '班组名称、班组编号和人员' : name === importSheetNames.experts ? '姓名和手机或邮箱' : '班组编号或名称和年度';
-    notes.push(`“${name}”表第 ${rowRanges(draggedOnly)} 行没有${whose}，只有其他列的值（如向下拖动填充的），按空行跳过，共 ${draggedOnly.length} 行。`);
+    notes.push(`“${name}”表 ${draggedOnly.length} 行（第 ${rowRanges(draggedOnly)}）没有${whose}，只有其他列的值（如向下拖动填充的），按空行跳过。`);
   }
   return rows;
 }
