@@ -227,7 +227,7 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
   }
   sameFieldTwice(ws, headerRow, columns);
   if (ws.actualRowCount - headerRow > MAX_SHEET_ROWS) {
-    throw new ImportFileError(`“${name}”表有 ${ws.actualRowCount - headerRow} 行数据，超过每张表 ${MAX_SHEET_ROWS} 行的上限：请分成几个工作簿分别导入（每个不超过 ${MAX_SHEET_ROWS} 行）。`);
+    throw new ImportFileError(tooManyRowsMessage(name, ws.actualRowCount - headerRow));
   }
   const identifying = identifyingColumns[name] ?? [];
   const draggedOnly: number[] = [];
@@ -323,6 +323,62 @@ function sheetNotes(wb: ExcelJS.Workbook, known: string[]): string[] {
   return notes;
 }
 
+/** Whether a sheet's XML holds more rows with a value than `limit` (a row of formatting alone is no row): their count if so. */
+function moreRowsThan(xml: Buffer, limit: number): number | undefined {
+  // each tag's next place, searched again only once passed: a tag the sheet lacks is searched for once
+  const tags = ['<v>', '<v ', '<is>'];
+  const next = tags.map((tag) => xml.indexOf(tag));
+  const nextValue = (from: number) => {
+    for (let i = 0; i < tags.length; i++) if (next[i] >= 0 && next[i] < from) next[i] = xml.indexOf(tags[i], from);
+    const at = next.filter((n) => n >= 0);
+    return at.length ? Math.min(...at) : -1;
+  };
+  let count = 0;
+  let pos = 0;
+  for (let end = xml.indexOf('</row>'); end >= 0; end = xml.indexOf('</row>', pos)) {
+    const value = nextValue(pos);
+    if (value < 0) break;
+    if (value < end) count++;
+    pos = end + '</row>'.length;
+  }
+  return count > limit ? count : undefined;
+}
+
+/**
+ * The import's sheets counted before the workbook is read: exceljs takes seconds and a gigabyte for a sheet of a
+ * hundred thousand rows, so one over the limit is refused from the file's own XML, unzipped alone. A file this cannot
+ * make out is left to exceljs, which says what is wrong with it.
+ */
+async function tooManyRows(bytes: Buffer, names: string[]): Promise<void> {
+  const { unzipSync, strFromU8 } = await import('fflate');
+  let found: { name: string; rows: number } | undefined;
+  try {
+    const meta = unzipSync(bytes, { filter: (f) => f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels' });
+    const workbook = strFromU8(meta['xl/workbook.xml']);
+    const rels = strFromU8(meta['xl/_rels/workbook.xml.rels']);
+    const paths = new Map<string, string>();
+    for (const [, name, id] of workbook.matchAll(/<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"/g)) {
+      if (!names.includes(name)) continue;
+      const target = new RegExp(`<Relationship\\b[^>]*?\\bId="${id}"[^>]*?\\bTarget="([^"]*)"|<Relationship\\b[^>]*?\\bTarget="([^"]*)"[^>]*?\\bId="${id}"`).exec(rels);
+      const path = target?.[1] ?? target?.[2];
+      if (path) paths.set(path.startsWith('/') ? path.slice(1) : `xl/${path}`, name);
+    }
+    for (const [path, name] of paths) {
+      const sheet = unzipSync(bytes, { filter: (f) => f.name === path })[path];
+      const rows = sheet && moreRowsThan(Buffer.from(sheet.buffer, sheet.byteOffset, sheet.byteLength), MAX_SHEET_ROWS + 1);
+      if (rows) {
+        found = { name, rows: rows - 1 };
+        break;
+      }
+    }
+  } catch {
+    return;
+  }
+  if (found) throw new ImportFileError(tooManyRowsMessage(found.name, found.rows));
+}
+
+const tooManyRowsMessage = (name: string, rows: number) => `“${name}”表有 ${rows} 行数据，超过每张表 ${MAX_SHEET_ROWS} 行的上限：请分成几个工作簿分别导入（每个不超过 ${MAX_SHEET_ROWS} 行）。`;
+
 /** The start of a compound file (an old .xls, or an .xlsx Excel encrypted with an opening password): no zip to read. */
 const OLE_SIGNATURE = Buffer.from('d0cf11e0a1b11ae1', 'hex');
 
@@ -330,6 +386,7 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
   if (bytes.subarray(0, 4).equals(OLE_SIGNATURE.subarray(0, 4))) {
     throw new ImportFileError('文件设置了打开密码，或是旧版 .xls 格式：请在 Excel 中取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），或“另存为” .xlsx 后重新发送。');
   }
+  await tooManyRows(bytes, Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide));
   const { default: Excel } = await loadExcel();
   const wb = new Excel.Workbook();
   try {
