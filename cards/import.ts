@@ -13,6 +13,8 @@ export interface ImportCardData {
   refused: { sheet: Sheet; row: number; label: string; reason: string }[];
   pending: { key: string; name: string }[];
   kept?: { row: number; label: string; role: string }[];
+  /** what reading the file passed over or should say: sheets not read, a hidden sheet read, rows skipped */
+  notes?: string[];
 }
 
 const sheetNames: Record<Sheet, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
@@ -28,6 +30,9 @@ export const IMPORT_LABEL_SHOWN = 60;
 export const IMPORT_REASON_SHOWN = 150;
 const label = (s: string) => clipText(s, IMPORT_LABEL_SHOWN);
 const reason = (s: string) => clipText(s, IMPORT_REASON_SHOWN);
+
+/** Notes on what reading passed over: at most one per sheet and one for a hidden sheet, so a few. */
+const NOTES_SHOWN = 6;
 
 /** Names of added / updated rows shown per sheet before “等 N 行”. */
 const NAMES_SHOWN = 8;
@@ -57,6 +62,8 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
   const elements: Element[] = [
     // the table's cells are our own counts and sheet names
     markdown(md`文件：${label(d.fileName)}\n\n${raw(`| 表 | 新增 | 更新 | 不变 | 拒绝 |\n|---|---|---|---|---|\n${table}`)}`),
+    // sheets and rows the file holds that are not read, first: what she sees in Excel is not all that is imported
+    ...(d.notes ?? []).slice(0, NOTES_SHOWN).map((n) => note(md`${reason(n)}`)),
     ...listed(d.add, '将新增'),
     ...listed(d.update, '将更新'),
   ];

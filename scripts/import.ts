@@ -59,6 +59,7 @@ try {
   for (const [sheet, label] of [['organizations', '单位'], ['teams', '班组'], ['experts', '专家'], ['honours', '荣誉']] as const) {
     process.stdout.write(`${label}\t${count(d.add, sheet)}\t${count(d.update, sheet)}\t${d.unchanged[sheet]}\t${count(d.refused, sheet)}\n`);
   }
+  for (const n of d.notes ?? []) process.stdout.write(`注意：${n}\n`);
   for (const r of d.refused) process.stdout.write(`拒绝 ${r.sheet} 第 ${r.row} 行 ${r.label}：${r.reason}\n`);
   if (d.pending.length) process.stdout.write(`${d.pending.length} 人暂未找到，导入后保留，首次给机器人发消息时关联。\n`);
   if (!d.add.length && !d.update.length) {

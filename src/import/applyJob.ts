@@ -121,6 +121,7 @@ export const importJob: BulkJobKind = {
     // rows neither written nor refused were already as the file says
     const counted = [...summary.add, ...summary.update, ...summary.refused];
     for (const sheet of sheetOrder) summary.unchanged[sheet] = wb[sheet].length - counted.filter((r) => r.sheet === sheet).length;
+    if (wb.notes?.length) summary.notes = wb.notes;
     result.outcome = `新增 ${summary.add.length} 行，更新 ${summary.update.length} 行，不变 ${sheetOrder.reduce((n, s) => n + summary.unchanged[s], 0)} 行`;
     // each leader and contact hears once, of all of their teams in the file
     await tellPeople(tx, `import:${importId}`, await addedTeamsById(tx, addedTeams), today);

@@ -8,7 +8,7 @@ import { organizationKey } from '../organizations.js';
 import { splitSpecialities } from '../review/experts.js';
 import { type ApplicationUnderWay, applicationsUnderWay, teamTypes } from '../teams.js';
 import { type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
-import { type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow } from './workbook.js';
+import { EARLIEST_REGISTRATION, type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow, unreadableProblem } from './workbook.js';
 
 /**
  * The dry run: every row of the workbook is to be added, to be updated (with what changes), unchanged,
@@ -46,6 +46,8 @@ export interface ImportSummary {
    * linked to Feishu in that place: that person stays (a re-import never swaps a real user for a placeholder).
    */
   kept?: { row: number; label: string; role: '班组长' | '单位联系人' }[];
+  /** what reading the file passed over (a sheet not read, rows skipped) or should say (the sheet read is hidden) */
+  notes?: string[];
 }
 
 interface TeamValues {
@@ -166,7 +168,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   for (const o of wb.organizations) {
     const name = o.name.trim();
     const key = organizationKey(name);
-    if (examplesLeft && isTemplateExample('organizations', o)) refuse('organizations', o.row, name, exampleRow);
+    if (unreadableProblem(o)) refuse('organizations', o.row, name || `第 ${o.row} 行`, unreadableProblem(o)!);
+    else if (examplesLeft && isTemplateExample('organizations', o)) refuse('organizations', o.row, name, exampleRow);
     else if (name.length > 100) refuse('organizations', o.row, name.slice(0, 20), '单位名称超过 100 字');
     else if (orgIdByKey.has(key) || newKeys.has(key)) summary.unchanged.organizations++;
     else {
@@ -369,6 +372,10 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const year = importYear(r.year, Number(today.slice(0, 4)));
     const title = r.title.trim();
     const missing = [!r.team.trim() && '班组编号或名称', !r.year.trim() && '年度', !title && '称号'].filter(Boolean);
+    if (unreadableProblem(r)) {
+      refuse('honours', r.row, label, unreadableProblem(r)!);
+      continue;
+    }
     if (examplesLeft && isTemplateExample('honours', r)) {
       refuse('honours', r.row, label, exampleRow);
       continue;
@@ -417,6 +424,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const peopleOps = [...personFor.values()].filter((p) => used.has(p.openId));
   summary.pending = peopleOps.filter((p) => p.pending).map((p) => ({ key: p.openId.slice('pending:'.length + 2), name: p.name ?? '' }));
   if (kept.length) summary.kept = kept;
+  if (wb.notes?.length) summary.notes = wb.notes;
   return { summary, organizations: newOrganizations, people: peopleOps, teams: teamOps, experts: expertOps, honours: honourOps };
 }
 
@@ -430,6 +438,8 @@ function movedUnderWay(changes: string[], application: ApplicationUnderWay, name
 }
 
 function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string) => boolean): string | undefined {
+  const unreadable = unreadableProblem(r);
+  if (unreadable) return unreadable;
   const missing = [
     !r.name.trim() && '班组名称',
     !r.organization.trim() && '所属单位',
@@ -449,12 +459,18 @@ function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string
   const date = importDate(r.registeredAt);
   if (!date) return `注册日期“${r.registeredAt}”无法识别，请写成 2024-03-15`;
   if (date > today) return `注册日期 ${formatDateZh(date)} 晚于今天`;
+  // a year typed into a cell formatted as a date is that many days after 1900: 2024 reads as 1905-07-16
+  if (date < EARLIEST_REGISTRATION) {
+    return `注册日期读作 ${formatDateZh(date)}，早于 ${formatDateZh(EARLIEST_REGISTRATION)}：可能是在日期格式的单元格中只输入了数字（如年份 2024），请填写完整日期，如 2024-03-15`;
+  }
   if (wholeNumber(r.memberCount, 1, 500) === undefined) return `成员人数“${r.memberCount}”须为 1–500 的整数`;
   if (r.department.trim().length > 100) return '主管部门超过 100 字';
   return undefined;
 }
 
 function expertProblem(r: ExpertRow, knownOrganization: (name: string) => boolean): string | undefined {
+  const unreadable = unreadableProblem(r);
+  if (unreadable) return unreadable;
   const missing = [!r.name.trim() && '姓名', !r.person.trim() && '手机或邮箱', !r.organization.trim() && '所属单位'].filter(Boolean);
   if (missing.length) return `缺少${missing.join('、')}`;
   if (r.name.trim().length > 50) return '姓名超过 50 字';

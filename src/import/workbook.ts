@@ -50,7 +50,14 @@ export const honourColumns = [
 export const organizationColumns = [{ key: 'name', header: '单位名称', width: 36, required: true }] as const satisfies readonly ColumnSpec[];
 
 type Keys<C extends readonly ColumnSpec[]> = C[number]['key'];
-export type SheetRow<C extends readonly ColumnSpec[]> = { row: number } & Record<Keys<C>, string>;
+/** A cell whose value the file does not hold: a formula without a computed result, or one Excel shows as an error (#N/A). */
+export interface UnreadableCell {
+  /** the column as the template names it */
+  column: string;
+  /** the error Excel shows (#N/A, #VALUE!), or '' for a formula without a result */
+  error: string;
+}
+export type SheetRow<C extends readonly ColumnSpec[]> = { row: number; unreadable?: UnreadableCell[] } & Record<Keys<C>, string>;
 export type TeamRow = SheetRow<typeof teamColumns>;
 export type ExpertRow = SheetRow<typeof expertColumns>;
 export type HonourRow = SheetRow<typeof honourColumns>;
@@ -61,28 +68,80 @@ export interface ImportWorkbook {
   teams: TeamRow[];
   experts: ExpertRow[];
   honours: HonourRow[];
+  /** what reading passed over and the preview should say: sheets not read, a hidden sheet read, rows skipped */
+  notes?: string[];
 }
+type ImportSheet = Exclude<keyof ImportWorkbook, 'notes'>;
 
 /** Rows of the template that carry validations; a longer list still imports, unchecked by Excel. */
 export const TEMPLATE_ROWS = 1000;
+/** The earliest 注册日期 the template's Excel check allows, and the import with it. */
+export const EARLIEST_REGISTRATION = '1990-01-01';
+/** Data rows a sheet may hold: more is no association's list, and would hold the bot for minutes. */
+export const MAX_SHEET_ROWS = 5000;
 export const teamTypeLabels = teamTypes.map((t) => t.label);
+
+/** Characters nobody sees, pasted with text from a web page or a chat: 养护一班 with one after it is 养护一班. */
+const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF]/g;
 
 /** Cell text as the user sees it: dates as YYYY-MM-DD, hyperlinks (Excel makes e-mails links) as their text. */
 export function cellText(value: ExcelJS.CellValue): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString().slice(0, 10);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return value.trim();
+  if (typeof value === 'string') return value.replace(ZERO_WIDTH, '').trim();
   if (typeof value === 'object') {
-    if ('richText' in value) return value.richText.map((r) => r.text).join('').trim();
+    if ('richText' in value) return cellText(value.richText.map((r) => r.text).join(''));
     if ('hyperlink' in value) return cellText((value as ExcelJS.CellHyperlinkValue).text);
-    if ('result' in value) return cellText((value as ExcelJS.CellFormulaValue).result as ExcelJS.CellValue);
+    if ('result' in value || 'formula' in value || 'sharedFormula' in value) return cellText((value as ExcelJS.CellFormulaValue).result as ExcelJS.CellValue);
     if ('error' in value) return '';
   }
-  return String(value).trim();
+  return cellText(String(value));
 }
 
-const headerKey = (s: string) => s.replace(/[*＊\s]/g, '').replace(/[（(].*$/, '');
+/** What a formula or error cell lacks: the error Excel shows, '' for a formula without a computed result; undefined for a value. */
+function unreadableValue(value: ExcelJS.CellValue): string | undefined {
+  if (value === null || typeof value !== 'object' || value instanceof Date) return undefined;
+  if ('error' in value) return String((value as ExcelJS.CellErrorValue).error);
+  if ('formula' in value || 'sharedFormula' in value) {
+    const result = (value as ExcelJS.CellFormulaValue).result;
+    if (result === undefined || result === null) return '';
+    if (typeof result === 'object' && 'error' in result) return String(result.error);
+  }
+  return undefined;
+}
+
+const LINE_BREAK = /[ \t]*(?:\r\n|[\r\n\u2028\u2029])[ \t]*/g;
+/** Columns whose values are one token (a mobile, an e-mail, a code, a number, a date): a line break in them is dropped. */
+const tokenColumns = new Set(['code', 'leader', 'contact', 'person', 'registeredAt', 'memberCount', 'maxLoad', 'year', 'team']);
+
+/**
+ * A line break typed inside a cell (Alt+Enter) is no part of the value: in a mobile, code or number it is dropped; in a
+ * list of specialities it separates two; in a name it is dropped between Chinese characters and a space between words.
+ */
+function withoutLineBreaks(key: string, text: string): string {
+  if (!/[\r\n\u2028\u2029]/.test(text)) return text;
+  if (tokenColumns.has(key)) return text.replace(LINE_BREAK, '');
+  if (key === 'specialities') return text.replace(LINE_BREAK, '、');
+  return text.replace(LINE_BREAK, (_, at: number, all: string) => {
+    const before = all.slice(0, at).slice(-1);
+    const after = all.slice(at).replace(LINE_BREAK, '').slice(0, 1);
+    return /[A-Za-z0-9]/.test(before) && /[A-Za-z0-9]/.test(after) ? ' ' : '';
+  });
+}
+
+const allHeaders = (): Set<string> => new Set([...organizationColumns, ...teamColumns, ...expertColumns, ...honourColumns].map((c) => c.header));
+
+/**
+ * The field a header cell names: its text without the * of a required column, spaces and a note in brackets
+ * (班组名称*（必填）); a note on a second line (班组名称*⏎不超过 50 字) is read past when the whole is no column.
+ */
+function headerKey(s: string): string {
+  const key = (t: string) => t.replace(/[*＊\s]/g, '').replace(/[（(].*$/, '');
+  const whole = key(s);
+  if (allHeaders().has(whole)) return whole;
+  return key(s.split(/[\r\n]/)[0]);
+}
 
 /** Rows above the header a secretary may have added (a merged title, a note): the header is looked for among the first ones. */
 export const HEADER_SEARCH_ROWS = 10;
@@ -98,7 +157,56 @@ function* headerCandidates(ws: ExcelJS.Worksheet): Generator<[number, Map<string
   for (let n = 1; n <= Math.min(HEADER_SEARCH_ROWS, ws.rowCount); n++) yield [n, headerColumns(ws.getRow(n))];
 }
 
-function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C): SheetRow<C>[] {
+/** Excel's letter of a column: 1 → A, 28 → AB. */
+export function columnLetter(col: number): string {
+  let s = '';
+  for (let n = col; n > 0; n = Math.floor((n - 1) / 26)) s = String.fromCharCode(65 + ((n - 1) % 26)) + s;
+  return s;
+}
+
+/**
+ * Two columns of the header read as one field (注册日期 and 注册日期（原系统）): one would be read and the other passed
+ * over without a word, so the sheet is refused, naming both as typed and where they are.
+ */
+function sameFieldTwice(ws: ExcelJS.Worksheet, headerRow: number, columns: readonly ColumnSpec[]): void {
+  const fields = new Set(columns.map((c) => c.header));
+  const seen = new Map<string, { text: string; col: number }>();
+  let clash: [string, { text: string; col: number }, { text: string; col: number }] | undefined;
+  ws.getRow(headerRow).eachCell((cell, col) => {
+    const text = cellText(cell.value);
+    const key = headerKey(text);
+    if (clash || !fields.has(key)) return;
+    const shown = { text: text.replace(/\s*[\r\n]+\s*/g, ' '), col };
+    const first = seen.get(key);
+    if (first) clash = [key, first, shown];
+    else seen.set(key, shown);
+  });
+  if (!clash) return;
+  const [field, a, b] = clash;
+  const both = a.text === b.text ? `${columnLetter(a.col)} 列和 ${columnLetter(b.col)} 列的“${a.text}”` : `${columnLetter(a.col)} 列“${a.text}”与 ${columnLetter(b.col)} 列“${b.text}”`;
+  throw new ImportFileError(`“${ws.name}”表第 ${headerRow} 行的表头中，${both}两列都读作“${field}”：请删除或改名其中一列（如改为“原${field}”），再重新发送。`);
+}
+
+/** Columns that say whose row it is: a row with none of them holds only values dragged down (所属单位, 班组类型) and is no row. */
+const identifyingColumns: Record<string, string[]> = {
+  [importSheetNames.teams]: ['code', 'name', 'leader', 'leaderName', 'contact', 'contactName'],
+  [importSheetNames.experts]: ['name', 'person'],
+  [importSheetNames.honours]: ['team', 'year'],
+};
+
+/** Row numbers as ranges, the first six of them: 3、5–9、12, or 3、5–9、…、40等. */
+function rowRanges(rows: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    let j = i;
+    while (j + 1 < rows.length && rows[j + 1] === rows[j] + 1) j++;
+    out.push(j > i ? `${rows[i]}–${rows[j]}` : `${rows[i]}`);
+    i = j;
+  }
+  return out.length > 6 ? `${out.slice(0, 6).join('、')} 行等` : `${out.join('、')} 行`;
+}
+
+function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C, notes: string[]): SheetRow<C>[] {
   const ws = wb.getWorksheet(name);
   // a sheet she emptied (nothing to import there) is as good as no sheet
   if (!ws || !ws.actualRowCount) return [];
@@ -117,14 +225,46 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
     const where = held(at) ? `第 ${headerRow} 行的表头` : `前 ${HEADER_SEARCH_ROWS} 行中找不到表头，`;
     throw new ImportFileError(`“${name}”表${where}缺少列：${missing.map((c) => c.header).join('、')}。请按导入模板（管理 → 导入 → 下载导入模板）的列名填写表头。`);
   }
+  sameFieldTwice(ws, headerRow, columns);
+  if (ws.actualRowCount - headerRow > MAX_SHEET_ROWS) {
+    throw new ImportFileError(tooManyRowsMessage(name, ws.actualRowCount - headerRow));
+  }
+  const identifying = identifyingColumns[name] ?? [];
+  const draggedOnly: number[] = [];
   const rows: SheetRow<C>[] = [];
   ws.eachRow((row, n) => {
     if (n <= headerRow) return;
-    const values = Object.fromEntries(columns.map((c) => [c.key, at.has(c.header) ? cellText(row.getCell(at.get(c.header)!).value) : ''])) as Record<Keys<C>, string>;
-    if (Object.values(values).every((v) => v === '')) return;
-    rows.push({ row: n, ...values });
+    const unreadable: UnreadableCell[] = [];
+    const values = Object.fromEntries(
+      columns.map((c) => {
+        if (!at.has(c.header)) return [c.key, ''];
+        const value = row.getCell(at.get(c.header)!).value;
+        const error = unreadableValue(value);
+        if (error !== undefined) unreadable.push({ column: c.header, error });
+        return [c.key, withoutLineBreaks(c.key, cellText(value))];
+      }),
+    ) as Record<Keys<C>, string>;
+    const filled = (key: string) => (values as Record<string, string>)[key] !== '' || unreadable.some((u) => columns.find((c) => c.header === u.column)?.key === key);
+    if (!unreadable.length && Object.values(values).every((v) => v === '')) return;
+    if (identifying.length && !identifying.some(filled)) {
+      draggedOnly.push(n);
+      return;
+    }
+    rows.push({ row: n, ...values, ...(unreadable.length ? { unreadable } : {}) });
   });
+  if (draggedOnly.length) {
+    const whose = name === importSheetNames.teams ? '班组名称、班组编号和人员' : name === importSheetNames.experts ? '姓名和手机或邮箱' : '班组编号或名称和年度';
+    notes.push(`“${name}”表 ${draggedOnly.length} 行（第 ${rowRanges(draggedOnly)}）没有${whose}，只有其他列的值（如向下拖动填充的），按空行跳过。`);
+  }
   return rows;
+}
+
+/** Why a row with a formula lacking its result, or a cell Excel shows as an error, is not imported. */
+export function unreadableProblem(r: { unreadable?: UnreadableCell[] }): string | undefined {
+  if (!r.unreadable?.length) return undefined;
+  return r.unreadable
+    .map((u) => (u.error ? `“${u.column}”显示 ${u.error}（公式出错）：请改为填写的值` : `“${u.column}”是公式但没有计算结果：请改为填写的值（或在 Excel 中打开、保存后再发送）`))
+    .join('；');
 }
 
 /**
@@ -153,7 +293,100 @@ function renamedSheet(wb: ExcelJS.Workbook, known: string[]): void {
 /** A file that is no import workbook at all (not xlsx, no known sheet, a sheet without its columns). */
 export class ImportFileError extends Error {}
 
+/**
+ * Sheets the import does not read although their header is a template sheet's (Excel's copy “班组 (2)”, an older list
+ * kept beside), and a sheet read that Excel hides: the preview says so, as what she sees in Excel is not what is read.
+ */
+function sheetNotes(wb: ExcelJS.Workbook, known: string[]): string[] {
+  const notes: string[] = [];
+  const sheets = [
+    [importSheetNames.teams, teamColumns],
+    [importSheetNames.experts, expertColumns],
+    [importSheetNames.honours, honourColumns],
+  ] as const;
+  for (const [name, columns] of sheets) {
+    const read = wb.getWorksheet(name);
+    if (!read) continue;
+    const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);
+    const alike = wb.worksheets.filter(
+      (ws) => !known.includes(ws.name) && ws.name !== importSheetNames.guide && [...headerCandidates(ws)].some(([, found]) => required.every((h) => found.has(h))),
+    );
+    if (alike.length) {
+      const names = alike.map((ws) => `“${ws.name}”`).join('');
+      notes.push(`${names}表的表头与“${name}”表相同，但导入只读取名为“${name}”的表，${names}中的行未读取：如要导入，请把这些行移到“${name}”表中。`);
+    }
+  }
+  for (const name of known) {
+    const ws = wb.getWorksheet(name);
+    if (ws && ws.state !== 'visible' && ws.actualRowCount) notes.push(`读取的“${name}”表在 Excel 中是隐藏的（右键任一工作表标签 →“取消隐藏”可查看）：请确认它就是要导入的表。`);
+  }
+  return notes;
+}
+
+/** Whether a sheet's XML holds more rows with a value than `limit` (a row of formatting alone is no row): their count if so. */
+function moreRowsThan(xml: Buffer, limit: number): number | undefined {
+  // each tag's next place, searched again only once passed: a tag the sheet lacks is searched for once
+  const tags = ['<v>', '<v ', '<is>'];
+  const next = tags.map((tag) => xml.indexOf(tag));
+  const nextValue = (from: number) => {
+    for (let i = 0; i < tags.length; i++) if (next[i] >= 0 && next[i] < from) next[i] = xml.indexOf(tags[i], from);
+    const at = next.filter((n) => n >= 0);
+    return at.length ? Math.min(...at) : -1;
+  };
+  let count = 0;
+  let pos = 0;
+  for (let end = xml.indexOf('</row>'); end >= 0; end = xml.indexOf('</row>', pos)) {
+    const value = nextValue(pos);
+    if (value < 0) break;
+    if (value < end) count++;
+    pos = end + '</row>'.length;
+  }
+  return count > limit ? count : undefined;
+}
+
+/**
+ * The import's sheets counted before the workbook is read: exceljs takes seconds and a gigabyte for a sheet of a
+ * hundred thousand rows, so one over the limit is refused from the file's own XML, unzipped alone. A file this cannot
+ * make out is left to exceljs, which says what is wrong with it.
+ */
+async function tooManyRows(bytes: Buffer, names: string[]): Promise<void> {
+  const { unzipSync, strFromU8 } = await import('fflate');
+  let found: { name: string; rows: number } | undefined;
+  try {
+    const meta = unzipSync(bytes, { filter: (f) => f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels' });
+    const workbook = strFromU8(meta['xl/workbook.xml']);
+    const rels = strFromU8(meta['xl/_rels/workbook.xml.rels']);
+    const paths = new Map<string, string>();
+    for (const [, name, id] of workbook.matchAll(/<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"/g)) {
+      if (!names.includes(name)) continue;
+      const target = new RegExp(`<Relationship\\b[^>]*?\\bId="${id}"[^>]*?\\bTarget="([^"]*)"|<Relationship\\b[^>]*?\\bTarget="([^"]*)"[^>]*?\\bId="${id}"`).exec(rels);
+      const path = target?.[1] ?? target?.[2];
+      if (path) paths.set(path.startsWith('/') ? path.slice(1) : `xl/${path}`, name);
+    }
+    for (const [path, name] of paths) {
+      const sheet = unzipSync(bytes, { filter: (f) => f.name === path })[path];
+      const rows = sheet && moreRowsThan(Buffer.from(sheet.buffer, sheet.byteOffset, sheet.byteLength), MAX_SHEET_ROWS + 1);
+      if (rows) {
+        found = { name, rows: rows - 1 };
+        break;
+      }
+    }
+  } catch {
+    return;
+  }
+  if (found) throw new ImportFileError(tooManyRowsMessage(found.name, found.rows));
+}
+
+const tooManyRowsMessage = (name: string, rows: number) => `“${name}”表有 ${rows} 行数据，超过每张表 ${MAX_SHEET_ROWS} 行的上限：请分成几个工作簿分别导入（每个不超过 ${MAX_SHEET_ROWS} 行）。`;
+
+/** The start of a compound file (an old .xls, or an .xlsx Excel encrypted with an opening password): no zip to read. */
+const OLE_SIGNATURE = Buffer.from('d0cf11e0a1b11ae1', 'hex');
+
 export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook> {
+  if (bytes.subarray(0, 4).equals(OLE_SIGNATURE.subarray(0, 4))) {
+    throw new ImportFileError('文件设置了打开密码，或是旧版 .xls 格式：请在 Excel 中取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），或“另存为” .xlsx 后重新发送。');
+  }
+  await tooManyRows(bytes, Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide));
   const { default: Excel } = await loadExcel();
   const wb = new Excel.Workbook();
   try {
@@ -164,12 +397,15 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
   const known = Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide);
   renamedSheet(wb, known);
   if (!known.some((n) => wb.getWorksheet(n))) throw new ImportFileError(`工作簿中没有“${known.join('”“')}”中的任何一张表。请使用导入模板。`);
-  return {
-    organizations: readSheet(wb, importSheetNames.organizations, organizationColumns),
-    teams: readSheet(wb, importSheetNames.teams, teamColumns),
-    experts: readSheet(wb, importSheetNames.experts, expertColumns),
-    honours: readSheet(wb, importSheetNames.honours, honourColumns),
+  const notes = sheetNotes(wb, known);
+  const read: ImportWorkbook = {
+    organizations: readSheet(wb, importSheetNames.organizations, organizationColumns, notes),
+    teams: readSheet(wb, importSheetNames.teams, teamColumns, notes),
+    experts: readSheet(wb, importSheetNames.experts, expertColumns, notes),
+    honours: readSheet(wb, importSheetNames.honours, honourColumns, notes),
   };
+  if (notes.length) read.notes = notes;
+  return read;
 }
 
 function addSheet(wb: ExcelJS.Workbook, name: string, columns: readonly ColumnSpec[], example: Record<string, unknown>): ExcelJS.Worksheet {
@@ -213,13 +449,13 @@ export const templateExamples = {
   },
   experts: { name: '陈专家', person: '13800000003', organization: '广州市市政工程有限公司', specialities: '道路、桥梁', maxLoad: 10 },
   honours: { team: 'GDSZ-2024-0001', year: 2025, title: '广东省市政工程质量信得过班组' },
-} as const satisfies { [K in keyof ImportWorkbook]: Record<keyof Omit<ImportWorkbook[K][number], 'row'>, unknown> };
+} as const satisfies { [K in ImportSheet]: Record<keyof Omit<ImportWorkbook[K][number], 'row' | 'unreadable'>, unknown> };
 
 /**
  * Whether a row read from a sheet is that sheet's example row left as it was: the guide asks to delete it, and one
  * left in would add a team, an expert or a title nobody has.
  */
-export function isTemplateExample<K extends keyof ImportWorkbook>(sheet: K, row: ImportWorkbook[K][number]): boolean {
+export function isTemplateExample<K extends ImportSheet>(sheet: K, row: ImportWorkbook[K][number]): boolean {
   const example = templateExamples[sheet] as Record<string, ExcelJS.CellValue>;
   return Object.entries(example).every(([key, value]) => (row as unknown as Record<string, string>)[key] === cellText(value));
 }
@@ -268,7 +504,7 @@ export async function importTemplate(): Promise<Buffer> {
     type: 'date',
     operator: 'between',
     allowBlank: false,
-    formulae: [new Date(Date.UTC(1990, 0, 1)), new Date(Date.UTC(2100, 11, 31))],
+    formulae: [new Date(`${EARLIEST_REGISTRATION}T00:00:00Z`), new Date(Date.UTC(2100, 11, 31))],
     showErrorMessage: true,
     errorTitle: '注册日期',
     error: '注册日期须为日期，如 2024-03-15',

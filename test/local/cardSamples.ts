@@ -574,7 +574,19 @@ export const cardSamples: Record<string, Sample> = {
       refused: Array.from({ length: 20 }, (_, i) => ({ sheet: 'teams' as const, row: 10 + i, label: `班组${i}`, reason: '注册日期“2024-02-30”无法识别，请写成 2024-03-15' })),
       pending: [{ key: '13800000009', name: '孙班长' }],
     };
-    return [importing.importPreviewCard(preview), importing.importPreviewCard(preview, 1), importing.importPreviewCard({ ...preview, status: 'applied', refused: [] })];
+    // what reading passed over, as the preview notes it: every note a sheet can have, the longest sheet names Excel allows
+    const notes = [
+      '“班组 (2)”“班组名单（2025年底前）旧版备份”表的表头与“班组”表相同，但导入只读取名为“班组”的表，“班组 (2)”“班组名单（2025年底前）旧版备份”中的行未读取：如要导入，请把这些行移到“班组”表中。',
+      '“专家 (2)”表的表头与“专家”表相同，但导入只读取名为“专家”的表，“专家 (2)”中的行未读取：如要导入，请把这些行移到“专家”表中。',
+      '读取的“班组”表在 Excel 中是隐藏的（右键任一工作表标签 →“取消隐藏”可查看）：请确认它就是要导入的表。',
+      '“班组”表 120 行（第 3–7、12、15–19、30、41、57 行等）没有班组名称、班组编号和人员，只有其他列的值（如向下拖动填充的），按空行跳过。',
+    ];
+    return [
+      importing.importPreviewCard(preview),
+      importing.importPreviewCard(preview, 1),
+      importing.importPreviewCard({ ...preview, status: 'applied', refused: [] }),
+      importing.importPreviewCard({ ...preview, notes }),
+    ];
   },
   'import.teamsImportedCard': () => [
     importing.teamsImportedCard([{ code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader' }]),

@@ -1,0 +1,125 @@
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { ImportFileError, importTemplate, MAX_SHEET_ROWS, readImportWorkbook } from '../src/import/workbook.js';
+
+/** Reading the administrators' workbook as a secretary fills it in Excel: nothing read other than she sees it. */
+const HEADER = ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'];
+const ROW = ['', '养护一班', '广州市政公司', '行政班组', '13800000001', '张', 'li@example.com', '李', '2024-01-10', 10, ''];
+const row = (over: Record<number, unknown> = {}) => {
+  const r = [...ROW] as unknown[];
+  for (const [k, v] of Object.entries(over)) r[Number(k)] = v;
+  return r;
+};
+
+async function book(rows: unknown[][], opts: { header?: string[]; edit?: (wb: ExcelJS.Workbook, ws: ExcelJS.Worksheet) => void } = {}): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  wb.addWorksheet('单位').addRows([['单位名称*'], ['广州市政公司']]);
+  const ws = wb.addWorksheet('班组');
+  ws.addRow(opts.header ?? HEADER);
+  for (const r of rows) ws.addRow(r);
+  opts.edit?.(wb, ws);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+const refusal = async (bytes: Buffer) => {
+  const err = await readImportWorkbook(bytes).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ImportFileError);
+  return (err as Error).message;
+};
+
+describe('reading the import workbook', () => {
+  it('refuses a sheet where two columns read as one field, naming both as typed and their letters', async () => {
+    expect(await refusal(await book([row({ 11: '2019-05-01' })], { header: [...HEADER, '注册日期（原系统）'] }))).toBe(
+      '“班组”表第 1 行的表头中，I 列“注册日期*”与 L 列“注册日期（原系统）”两列都读作“注册日期”：请删除或改名其中一列（如改为“原注册日期”），再重新发送。',
+    );
+    expect(await refusal(await book([row({ 11: 8 })], { header: [...HEADER, '成员人数（2023年）'] }))).toContain('J 列“成员人数*”与 L 列“成员人数（2023年）”两列都读作“成员人数”');
+    // a column of her own that names no field stays hers; the template's headers with a note after a line break still read
+    const noted = HEADER.map((h) => (h === '班组名称*' ? '班组名称*\n（必填，不超过 50 字）' : h === '注册日期*' ? '注册日期*\n格式 2024-03-15' : h));
+    const read = await readImportWorkbook(await book([row({ 11: '旧系统' })], { header: [...noted, '备注'] }));
+    expect(read.teams[0]).toMatchObject({ name: '养护一班', registeredAt: '2024-01-10' });
+    // the template itself reads as before
+    expect((await readImportWorkbook(await importTemplate())).teams).toHaveLength(1);
+  });
+
+  it('drops invisible characters and line breaks inside cells: one team, one mobile', async () => {
+    const read = await readImportWorkbook(
+      await book([
+        row({ 1: '养护一班\u200b', 4: '13900000003\u200b', 2: '\ufeff广州市政公司' }),
+        row({ 1: '养护\n二班', 4: '139\n0000\n0004', 5: '张\r\n三', 0: 'GDSZ-2024-\n0007' }),
+        row({ 1: 'Road\nTeam', 4: '13900000005\u2060' }),
+      ]),
+    );
+    expect(read.teams.map((t) => [t.name, t.organization, t.leader, t.leaderName, t.code])).toEqual([
+      ['养护一班', '广州市政公司', '13900000003', '张', ''],
+      ['养护二班', '广州市政公司', '13900000004', '张三', 'GDSZ-2024-0007'],
+      ['Road Team', '广州市政公司', '13900000005', '张', ''],
+    ]);
+  });
+
+  it('marks a formula without a computed result and an error cell, instead of reading them as empty or [object Object]', async () => {
+    const read = await readImportWorkbook(
+      await book([row({ 9: { formula: 'SUM(K2:K3)' } }), row({ 1: '养护二班', 9: { error: '#N/A' } }), row({ 1: '养护三班', 9: { formula: 'A1/0', result: { error: '#DIV/0!' } } }), row({ 1: '养护四班', 9: { formula: '10+2', result: 12 } })]),
+    );
+    expect(read.teams.map((t) => [t.memberCount, t.unreadable])).toEqual([
+      ['', [{ column: '成员人数', error: '' }]],
+      ['', [{ column: '成员人数', error: '#N/A' }]],
+      ['', [{ column: '成员人数', error: '#DIV/0!' }]],
+      ['12', undefined],
+    ]);
+  });
+
+  it('tells a password-protected workbook or an old .xls by its first bytes', async () => {
+    const ole = Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(4096)]);
+    const message = await refusal(ole);
+    expect(message).toContain('文件设置了打开密码，或是旧版 .xls 格式');
+    expect(message).toContain('另存为” .xlsx 后重新发送');
+  });
+
+  it('skips rows holding only values dragged down, saying so in one note', async () => {
+    const read = await readImportWorkbook(await book([row(), ...Array.from({ length: 5 }, () => ['', '', '广州市政公司', '行政班组']), row({ 1: '养护二班' })]));
+    expect(read.teams.map((t) => t.row)).toEqual([2, 8]);
+    expect(read.notes).toEqual(['“班组”表 5 行（第 3–7 行）没有班组名称、班组编号和人员，只有其他列的值（如向下拖动填充的），按空行跳过。']);
+    // a row whose name is a formula without a result is not passed over as one without a name
+    const formula = await readImportWorkbook(await book([['', { formula: 'B1' }, '广州市政公司', '行政班组']]));
+    expect(formula.teams).toHaveLength(1);
+    expect(formula.notes).toBeUndefined();
+  });
+
+  it('notes a sheet with the 班组 header that is not read, and a hidden 班组 sheet that is', async () => {
+    const copy = await readImportWorkbook(
+      await book([row()], {
+        edit: (wb) => {
+          const c = wb.addWorksheet('班组 (2)');
+          c.addRows([HEADER, row({ 1: '养护九班' })]);
+        },
+      }),
+    );
+    expect(copy.teams.map((t) => t.name)).toEqual(['养护一班']);
+    expect(copy.notes).toEqual(['“班组 (2)”表的表头与“班组”表相同，但导入只读取名为“班组”的表，“班组 (2)”中的行未读取：如要导入，请把这些行移到“班组”表中。']);
+
+    const hidden = await readImportWorkbook(
+      await book([row()], {
+        edit: (wb, ws) => {
+          ws.state = 'hidden';
+          wb.addWorksheet('班组名单').addRows([HEADER, row({ 1: '新班组' })]);
+        },
+      }),
+    );
+    expect(hidden.notes).toEqual([
+      '“班组名单”表的表头与“班组”表相同，但导入只读取名为“班组”的表，“班组名单”中的行未读取：如要导入，请把这些行移到“班组”表中。',
+      '读取的“班组”表在 Excel 中是隐藏的（右键任一工作表标签 →“取消隐藏”可查看）：请确认它就是要导入的表。',
+    ]);
+  });
+
+  it(`refuses a sheet of more than ${MAX_SHEET_ROWS} rows`, async () => {
+    const many = Array.from({ length: MAX_SHEET_ROWS + 1 }, (_, i) => row({ 1: `养护${i}班` }));
+    expect(await refusal(await book(many))).toBe(`“班组”表有 ${MAX_SHEET_ROWS + 1} 行数据，超过每张表 ${MAX_SHEET_ROWS} 行的上限：请分成几个工作簿分别导入（每个不超过 ${MAX_SHEET_ROWS} 行）。`);
+    // rows of formatting alone (borders drawn down the sheet) are no rows
+    const formatted = await book([row()], {
+      edit: (_, ws) => {
+        for (let r = 3; r <= MAX_SHEET_ROWS + 100; r++) ws.getCell(r, 2).border = { top: { style: 'thin' } };
+      },
+    });
+    expect((await readImportWorkbook(formatted)).teams).toHaveLength(1);
+  });
+});
