@@ -267,18 +267,20 @@ export function unreadableProblem(r: { unreadable?: UnreadableCell[] }): string 
     .join('；');
 }
 
+/** The sheets of many rows, each with its columns: what a renamed or copied sheet is recognised by. */
+const rowSheets = [
+  [importSheetNames.teams, teamColumns],
+  [importSheetNames.experts, expertColumns],
+  [importSheetNames.honours, honourColumns],
+] as const;
+
 /**
  * A sheet of the template she renamed (“班组” to “班组名单”) would be passed over without a word, and its rows with it:
  * a sheet of another name whose header holds every required column of a sheet the file lacks is refused, naming
  * both. 单位, one column, is left out: a sheet of her own listing 单位名称 is no sign of a renamed one.
  */
 function renamedSheet(wb: ExcelJS.Workbook, known: string[]): void {
-  const sheets = [
-    [importSheetNames.teams, teamColumns],
-    [importSheetNames.experts, expertColumns],
-    [importSheetNames.honours, honourColumns],
-  ] as const;
-  for (const [name, columns] of sheets) {
+  for (const [name, columns] of rowSheets) {
     if (wb.getWorksheet(name)) continue;
     const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);
     for (const ws of wb.worksheets) {
@@ -299,12 +301,7 @@ export class ImportFileError extends Error {}
  */
 function sheetNotes(wb: ExcelJS.Workbook, known: string[]): string[] {
   const notes: string[] = [];
-  const sheets = [
-    [importSheetNames.teams, teamColumns],
-    [importSheetNames.experts, expertColumns],
-    [importSheetNames.honours, honourColumns],
-  ] as const;
-  for (const [name, columns] of sheets) {
+  for (const [name, columns] of rowSheets) {
     const read = wb.getWorksheet(name);
     if (!read) continue;
     const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);

@@ -5,8 +5,7 @@ import { certificates, cycles, honours, teamMembers, teams } from '../../db/sche
 import { ManualClock } from '../../src/clock.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { registrationForm } from '../support/forms.js';
-import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { fileMessageEvent } from '../support/larkEvents.js';
+import { ADMIN, type Harness, startHarness, workbookSender } from '../support/harness.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
 
 /**
@@ -24,14 +23,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-let n = 0;
-async function send(bytes: Buffer) {
-  n++;
-  h.fake.addMessageFile(`om_overimport${n}`, `fk_overimport${n}`, bytes);
-  await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId: `om_overimport${n}`, fileKey: `fk_overimport${n}`, fileName: '班组名单.xlsx' }));
-  await h.drain();
-  return [...h.fake.messages].reverse().find((m) => m.receiveId === ADMIN)!;
-}
+const send = workbookSender(() => h, 'overimport');
 const HEADER = ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'];
 async function book(orgs: string[], rows: unknown[][]) {
   const wb = new ExcelJS.Workbook();

@@ -4,8 +4,7 @@ import { imports } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import type { ImportSummary } from '../../src/import/plan.js';
 import { cardText, expectValidCard } from '../support/cards.js';
-import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { fileMessageEvent } from '../support/larkEvents.js';
+import { type Harness, startHarness, workbookSender } from '../support/harness.js';
 
 /**
  * A workbook as a secretary fills it in Excel, sent in chat: what reading cannot take as it is shows on the preview,
@@ -20,14 +19,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-let n = 0;
-async function send(bytes: Buffer) {
-  n++;
-  h.fake.addMessageFile(`om_importreading${n}`, `fk_importreading${n}`, bytes);
-  await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId: `om_importreading${n}`, fileKey: `fk_importreading${n}`, fileName: '班组名单.xlsx' }));
-  await h.drain();
-  return [...h.fake.messages].reverse().find((m) => m.receiveId === ADMIN)!;
-}
+const send = workbookSender(() => h, 'importreading');
 const lastSummary = async () => (await h.db.db.select().from(imports).orderBy(imports.id)).at(-1)!.summary as ImportSummary;
 
 const HEADER = ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'];

@@ -5,8 +5,7 @@ import { applications, auditLog, cycles, imports, organizations, teams } from '.
 import { ManualClock } from '../../src/clock.js';
 import type { ImportSummary } from '../../src/import/plan.js';
 import { cardActions, cardText } from '../support/cards.js';
-import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { fileMessageEvent } from '../support/larkEvents.js';
+import { ADMIN, type Harness, startHarness, workbookSender } from '../support/harness.js';
 
 /**
  * The administrators' workbook follows 修改资料's rule: a row renaming a team, or moving it to another organisation,
@@ -23,14 +22,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-let n = 0;
-async function send(bytes: Buffer) {
-  n++;
-  h.fake.addMessageFile(`om_importrename${n}`, `fk_importrename${n}`, bytes);
-  await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId: `om_importrename${n}`, fileKey: `fk_importrename${n}`, fileName: '班组名单.xlsx' }));
-  await h.drain();
-  return [...h.fake.messages].reverse().find((m) => m.receiveId === ADMIN)!;
-}
+const send = workbookSender(() => h, 'importrename');
 async function apply(msg: { content: unknown }) {
   const confirm = cardActions(msg.content).find((a) => a.action === 'import.apply');
   expect(confirm).toBeDefined();

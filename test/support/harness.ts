@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import type { OutboxLimits } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { cardActionEvent, messageEvent, signedRequest } from './larkEvents.js';
+import { cardActionEvent, fileMessageEvent, messageEvent, signedRequest } from './larkEvents.js';
 
 export const TEST_ENCRYPT_KEY = 'test-encrypt-key-0123456789';
 export const TEST_VERIFICATION_TOKEN = 'test-verification-token';
@@ -148,4 +148,19 @@ export async function declareJobCards(h: Harness): Promise<void> {
   for (const { messageId } of await h.db.db.select({ messageId: bulkJobs.messageId }).from(bulkJobs)) {
     if (messageId && !h.fake.knows(messageId)) h.fake.earlierCard(messageId);
   }
+}
+
+/**
+ * Sends a workbook to the bot as the administrator's file message (under ids made from `tag`), lets the import's
+ * preview job run, and returns the last message the administrator got: the preview card, or the file's problem.
+ */
+export function workbookSender(h: () => Harness, tag: string): (bytes: Buffer) => Promise<Harness['fake']['messages'][number]> {
+  let n = 0;
+  return async (bytes) => {
+    n++;
+    h().fake.addMessageFile(`om_${tag}${n}`, `fk_${tag}${n}`, bytes);
+    await h().post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId: `om_${tag}${n}`, fileKey: `fk_${tag}${n}`, fileName: '班组名单.xlsx' }));
+    await h().drain();
+    return [...h().fake.messages].reverse().find((m) => m.receiveId === ADMIN)!;
+  };
 }
