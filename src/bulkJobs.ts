@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, eq, inArray, like, lt, or, sql } from 'drizzle-orm';
 import { bulkJobCard, type BulkJobKindName, bulkJobTitles, type BulkJobView } from '../cards/bulk.js';
 import type { Db } from '../db/index.js';
-import { bulkJobs, outbox } from '../db/schema.js';
+import { bulkJobs, cycles, outbox } from '../db/schema.js';
 import { audit } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { type Destination, enqueue } from './outbox.js';
 import { type Actor, loadActor } from './people.js';
+import { checkAssignable } from './review/assignment.js';
 
 /**
  * Administrators' bulk work off the callback: the callback records a job in its own transaction and
@@ -123,6 +124,11 @@ export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date, 
   if (job.status !== 'failed') return job;
   const other = job.cycleId === null ? undefined : await activeBulkJob(tx, job.kind as BulkJobKindName, job.cycleId);
   if (other) return other;
+  // a 分配专家 whose year has moved past scoring would fail again at once: refused here, as 分配专家 itself is
+  if (job.kind === 'assign' && job.cycleId !== null) {
+    const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, job.cycleId));
+    if (cycle) checkAssignable(cycle);
+  }
   const [queued] = await tx
     .update(bulkJobs)
     // 重试 carries the job on in the name of the administrator who pressed it: the one who started it may be one

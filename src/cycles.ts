@@ -365,7 +365,9 @@ export async function updateCycleSettings(
   requireAdmin(actor);
   const cycle = await lockCycle(tx, cycleId);
   if (cycle.status !== 'open' && cycle.status !== 'scoring') {
-    throw new UserError(cite(17, `评审坚持公开、公平和公正原则，${cycle.year}年度评审已${cycleStatusLabel(cycle.status)}，评审设置不能再修改。`), { article: 17 });
+    // the state's label reads as a sentence of its own ("结果已公布"): the stage is worded here, as reviewStillTakes words it
+    const stage = cycle.status === 'closed' ? '已汇总专家评分' : cycle.status === 'published' ? '结果已公布' : cycleStatusLabel(cycle.status);
+    throw new UserError(cite(17, `评审坚持公开、公平和公正原则，${cycle.year}年度评审${stage}，评审设置不能再修改。`), { article: 17 });
   }
   // a field left out or empty keeps its value, so a partial input never resets a setting to its default
   const given = input && typeof input === 'object' ? Object.entries(input).filter(([, v]) => !isBlank(v)) : [];

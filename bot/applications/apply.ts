@@ -80,6 +80,14 @@ export const openApplication: CardRun = async (ctx, input) => {
 };
 
 async function cycleFor(ctx: HandlerContext, input: CardActionInput): Promise<Cycle> {
+  const year = Number(input.value.year);
+  if (Number.isInteger(year) && year >= 2000 && year <= 2100 && !(await getRunningCycle(ctx.tx))) {
+    // a form kept from a year that has ended: that year is over, not yet to open
+    const past = await getCycleByYear(ctx.tx, year);
+    if (past && (past.status === 'closed' || past.status === 'published')) {
+      throw new UserError(`${year} 年度评审已结束，这张申报表不能再提交；发送“进度”查看本班组的情况，下一年度开启申报后我会提醒你。`, { kind: 'info' });
+    }
+  }
   const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
   if (Number(input.value.year) !== cycle.year) throw new UserError(`这张申报表属于 ${String(input.value.year)} 年度，已不能提交；请发送“申报”打开 ${cycle.year} 年度申报表。`);
   return cycle;

@@ -160,6 +160,10 @@ verdict as (
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
     -- retryBulkJob: a job not failed is shown as it is
     and job.status = 'failed'
+    -- retryBulkJob: a 分配专家 whose year has moved past scoring is refused (checkAssignable) by the ordinary path
+    and (job.kind <> 'assign' or job.cycle_id is null
+      or exists (select 1 from cycles c where c.id = job.cycle_id and c.status in ('open', 'scoring'))
+      or not exists (select 1 from cycles c where c.id = job.cycle_id))
     and not exists (select 1 from other) as ok
   from job
 ),

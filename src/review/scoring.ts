@@ -523,7 +523,11 @@ async function adminTask<T = undefined>(tx: Db, actor: Actor, assignmentId: numb
 /** 更换专家 (admin): a pending task goes to another expert chosen by the planner. */
 export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<{ task: Task; replacement: Replacement }> {
   const [task] = await adminTask(tx, actor, assignmentId);
-  scoringOpen(task.cycle);
+  // an administrator's refusal, not the expert's (scoringOpen): what can still be done is 重开评分, before 公布
+  if (task.cycle.status !== 'open' && task.cycle.status !== 'scoring') {
+    const next = task.cycle.status === 'closed' ? '如评分有误，请在公布结果前“重开评分”。' : '结果已公布，评审已结束。';
+    throw new UserError(`${task.cycle.year}年度专家评分已结束，不能再更换专家；${next}`, { kind: 'info' });
+  }
   if (task.assignment.status !== 'assigned') {
     throw new UserError(
       task.assignment.status === 'submitted' ? '该专家已提交评分，不能更换；如评分有误，请先“重开评分”。' : '这项任务已不在该专家名下，无需更换。',
