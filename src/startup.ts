@@ -11,8 +11,20 @@ export function startupProblem(err: unknown, c: Config): string {
   const syscall = (e as { syscall?: string })?.syscall ?? (e?.cause as { syscall?: string } | undefined)?.syscall;
   // EACCES is the port's only from listen(); from a file it is the data folder's
   if (code === 'EADDRINUSE' || (code === 'EACCES' && syscall === 'listen')) return `PORT ${c.PORT} on HOST ${c.HOST} cannot be used (${code})`;
-  if (code === 'EADDRNOTAVAIL' || (code === 'ENOTFOUND' && !c.DATABASE_URL)) return `HOST ${c.HOST} is not an address of this machine (${code})`;
+  // a name that does not resolve is HOST's when it is HOST's name (getaddrinfo's error carries it) and not the database's too
+  const hostname = (e as { hostname?: string })?.hostname ?? (e?.cause as { hostname?: string } | undefined)?.hostname;
+  const hostsName = hostname !== undefined && hostname === c.HOST && hostname !== databaseHost(c.DATABASE_URL);
+  if (code === 'EADDRNOTAVAIL' || ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && (!c.DATABASE_URL || hostsName))) return `HOST ${c.HOST} is not an address of this machine (${code})`;
   if (c.DATABASE_URL) return `DATABASE_URL ${safeDatabaseUrl(c.DATABASE_URL)} cannot be used: ${message}`;
   if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EACCES' || code === 'EROFS') return `DATA_DIR ${c.DATA_DIR} cannot hold the database (${code})`;
   return message;
+}
+
+function databaseHost(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
 }

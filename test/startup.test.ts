@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { startupProblem } from '../src/startup.js';
@@ -13,5 +14,24 @@ describe('a failed start', () => {
     expect(startupProblem(fsError('EACCES', 'open'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (EACCES)');
     expect(startupProblem(fsError('EROFS', 'mkdir'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (EROFS)');
     expect(startupProblem(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', syscall: 'listen' }), local)).toBe('PORT 80 on HOST 127.0.0.1 cannot be used (EADDRINUSE)');
+  });
+
+  it('blames HOST for a listen address that does not resolve, with a server database too; the database for its own host', async () => {
+    // the error listen() really gives for a name that does not resolve
+    const listenError = await new Promise<Error>((resolve) => {
+      const server = createServer();
+      server.once('error', resolve);
+      server.listen(0, 'nohost.invalid');
+    });
+    const server = parseConfig({
+      LARK_APP_ID: 'cli_a1b2c3d4e5f6a7b8', LARK_APP_SECRET: 'secret', LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: 'key', LARK_VERIFICATION_TOKEN: 'token',
+      HOST: 'nohost.invalid', DATABASE_URL: 'postgres://bot@db.example.internal:5432/bot',
+    });
+    expect(startupProblem(listenError, server)).toMatch(/^HOST nohost\.invalid is not an address of this machine \((ENOTFOUND|EAI_AGAIN)\)$/);
+    const { DATABASE_URL: _url, ...embedded } = server;
+    expect(startupProblem(listenError, { ...embedded, DATABASE_URL: undefined } as typeof server)).toMatch(/^HOST nohost\.invalid is not/);
+    // the database's own name not resolving stays the database's
+    const dbError = Object.assign(new Error('getaddrinfo ENOTFOUND db.example.internal'), { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: 'db.example.internal' });
+    expect(startupProblem(dbError, server)).toMatch(/^DATABASE_URL postgres:\/\/bot@db\.example\.internal:5432\/bot cannot be used: getaddrinfo ENOTFOUND/);
   });
 });
