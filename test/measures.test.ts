@@ -102,6 +102,17 @@ describe('numerals', () => {
     expect(parseNumeral('申报')).toBeUndefined();
   });
 
+  it('reads hundreds and thousands as what they are, not their first digit', () => {
+    const read: [string, number | undefined][] = [
+      ['一百', 100], ['一百零一', 101], ['两百', 200], ['一百一十', 110], ['一百十', 110], ['一百五', 150], ['三千零五十', 3050], ['两千零二十六', 2026],
+      ['百', undefined], ['二二', undefined], ['十百', undefined],
+    ];
+    for (const [text, n] of read) expect(parseNumeral(text), text).toBe(n);
+    expect(parseArticleArgument('一百')).toBe(100);
+    expect(articleReferences('条款 两百')).toEqual([200]);
+    expect(articleReferences('article 一百零一 and 16')).toEqual([101, 16]);
+  });
+
   it('reads the argument of 条款 and references in free text', () => {
     expect(parseArticleArgument('16')).toBe(16);
     expect(parseArticleArgument('十六')).toBe(16);

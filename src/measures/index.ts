@@ -74,18 +74,40 @@ export function chineseNumeral(n: number): string {
   return `${tens === 1 ? '' : numeralDigits[tens]}十${numeralDigits[n % 10]}`;
 }
 
-/** 十六 / 二十二 / 16 / １６ → the number; anything else → undefined. */
+/** 十六 / 二十二 / 一百零一 / 两百 / 16 / １６ → the number (up to 9999); anything else → undefined. */
 export function parseNumeral(s: string): number | undefined {
   const t = s.normalize('NFKC').trim();
   if (/^\d{1,4}$/.test(t)) return Number(t);
-  const m = /^([一二两三四五六七八九])?(十)?([零〇一二三四五六七八九])?$/.exec(t);
-  if (!m || t === '') return undefined;
-  const [, tens, ten, units] = m;
-  if (!ten) return tens ? digits[tens] : units ? digits[units] : undefined;
-  return (tens ? digits[tens] : 1) * 10 + (units ? digits[units] : 0);
+  if (!/^[零〇一二两三四五六七八九十百千]+$/.test(t)) return undefined;
+  // 一千零五十, 一百一十, 一百十, 十六: each unit after its digit (十 may stand alone), units falling, 零 only between
+  let total = 0;
+  let digit: number | undefined;
+  let lastUnit = 10_000;
+  for (const ch of t) {
+    const unit = ch === '千' ? 1000 : ch === '百' ? 100 : ch === '十' ? 10 : undefined;
+    if (unit === undefined) {
+      if (digit !== undefined) return undefined;
+      if (ch === '零' || ch === '〇') {
+        if (t.length === 1) return 0;
+        continue;
+      }
+      digit = digits[ch];
+      continue;
+    }
+    if (unit >= lastUnit || (digit === undefined && unit !== 10)) return undefined;
+    total += (digit ?? 1) * unit;
+    lastUnit = unit;
+    digit = undefined;
+  }
+  if (digit !== undefined) {
+    // a digit at the end counts ones, or (一百五: 150) the unit below the last one when no 零 came between
+    const colloquial = lastUnit > 10 && lastUnit < 10_000 && !/[零〇]/.test(t.slice(t.lastIndexOf(lastUnit === 1000 ? '千' : '百')));
+    total += digit * (colloquial ? lastUnit / 10 : 1);
+  }
+  return total;
 }
 
-const NUMERAL = '[0-9０-９零〇一二两三四五六七八九十]+';
+const NUMERAL = '[0-9０-９零〇一二两三四五六七八九十百千]+';
 
 /** A question mark or full stop after `条款 16?` is no part of the reference. */
 const TRAILING_PUNCTUATION = /[?？。.!！]+$/;

@@ -132,6 +132,11 @@ describe('chat commands as people type them', () => {
     ['条款 23', 23],
     ['article 0', 0],
     ['条款 ２３', 23],
+    // a numeral of hundreds is that number, not its first digit's article
+    ['条款 一百', 100],
+    ['条款 一百零一', 101],
+    ['article 一百', 100],
+    ['条款 两百', 200],
   ])('%s names the range of the articles', async (typed, n) => {
     const asked = await ask(h, personas.public, typed);
     expect(asked.p2p).toEqual([`text:办法中没有第 ${n} 条。办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。`]);
