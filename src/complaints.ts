@@ -680,16 +680,18 @@ export async function currentHonour(tx: Db, teamId: number): Promise<Honour | un
 export interface TitleStatus {
   honour: Honour;
   view: TitleView;
-  /** The first complaint of the current run of upheld ones (names the run in dedupe keys). */
+  /** The first complaint of the run `view.run` counts (names the run in dedupe keys). */
   runStart?: number;
   /** The team's complaints since the title was awarded, latest ten, oldest first. */
   history: Complaint[];
 }
 
 /**
- * How far the title holder's run of upheld complaints has gone: complaints since the award, in the
- * order they came in, open ones skipped, a dismissed one ending the run, and none decided before a
- * 保留称号 decision (keptAt) counting.
+ * The title holder's runs of upheld complaints (第二十二条: 连续出现顾客对质量不满意的投诉): complaints since the award in
+ * the order they came in (created_at, id), none decided before a 保留称号 decision (keptAt) counting; a dismissed one,
+ * or one still open, ends a run. `view.run` is the latest run that reached the required number, when one has (the
+ * revocation it asks for is pending); else the run the latest decided complaint ends (0 when that was dismissed).
+ * `titleRunSql` (src/fast/decisions.ts) counts the same in SQL.
  */
 export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus | undefined> {
   // issued together: one round trip; the complaints are those since the award of the latest honour, which is the current one when it is held
@@ -704,13 +706,24 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
       .orderBy(asc(complaints.createdAt), asc(complaints.id)),
   ]);
   if (!honour) return undefined;
-  const counted = since.filter((c) => c.status !== 'open' && c.decidedAt && (!honour.keptAt || c.decidedAt > honour.keptAt));
-  let run = 0;
-  for (let i = counted.length - 1; i >= 0 && counted[i].status === 'upheld'; i--) run++;
+  const counted = since.filter((c) => c.status === 'open' || (c.decidedAt && (!honour.keptAt || c.decidedAt > honour.keptAt)));
+  let length = 0;
+  let start: number | undefined;
+  let due: { run: number; start: number } | undefined;
+  let last: { run: number; start?: number } = { run: 0 };
+  for (const c of counted) {
+    if (c.status === 'upheld') {
+      if (!length) start = c.id;
+      length++;
+      if (length >= required) due = { run: length, start: start! };
+    } else length = 0;
+    if (c.status !== 'open') last = length ? { run: length, start } : { run: 0 };
+  }
+  const run = due ?? last;
   return {
     honour,
-    view: { honourId: honour.id, year: honour.year, run, required },
-    runStart: run ? counted[counted.length - run].id : undefined,
+    view: { honourId: honour.id, year: honour.year, run: run.run, required },
+    runStart: run.run ? run.start : undefined,
     history: since.slice(-10),
   };
 }
@@ -765,12 +778,20 @@ function keptAlready(honour: Honour, team: ComplaintTeamRow, timezone: string): 
 /** Whether the title's run of upheld complaints (since any 保留称号) has reached the threshold (第二十二条). */
 const runPending = (status: TitleStatus | undefined, honour: Honour): boolean => !!status && status.honour.id === honour.id && status.view.run >= status.view.required;
 
+/** 撤销 / 保留 decide a pending revocation (第二十二条) alone: a title kept since says so, any other says how far its run has gone. */
+async function refuseUnlessPending(tx: Db, status: TitleStatus | undefined, honour: Honour, team: ComplaintTeamRow, timezone: string): Promise<void> {
+  if (runPending(status, honour)) return;
+  if (honour.keptAt) throw keptAlready(honour, team, timezone);
+  const [run, required] = status?.honour.id === honour.id ? [status.view.run, status.view.required] : [0, await revocationRun(tx)];
+  throw new UserError(cite(22, `${team.name} 目前连续成立的投诉为 ${run} 次（连续 ${required} 次才提醒撤销），没有待决定的撤销提醒。`), { kind: 'info', article: 22 });
+}
+
 /** 撤销称号 (第二十二条): the reason on record, the honour revoked, leader and organisation contact told. */
 export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
-  // two copies of one alert (each administrator's): once one kept the title, the other's 撤销 no longer applies
-  if (honour.keptAt && !runPending(await titleStatus(tx, team.id), honour)) throw keptAlready(honour, team, opts.timezone);
+  // only while a run stands at the threshold; two copies of one alert (each administrator's): once one kept the title, the other's 撤销 no longer applies
+  await refuseUnlessPending(tx, await titleStatus(tx, team.id), honour, team, opts.timezone);
   const { reason } = readRevocationDecision(values);
   // issued together: one round trip. The certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
   const [cycle, [updated], issued] = await Promise.all([
@@ -793,11 +814,7 @@ export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: 
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   const status = await titleStatus(tx, team.id);
-  if (!runPending(status, honour)) {
-    if (honour.keptAt) throw keptAlready(honour, team, opts.timezone);
-    const run = status?.honour.id === honourId ? status.view.run : 0;
-    throw new UserError(cite(22, `${team.name} 目前连续成立的投诉为 ${run} 次，没有待决定的撤销提醒。`), { kind: 'info', article: 22 });
-  }
+  await refuseUnlessPending(tx, status, honour, team, opts.timezone);
   const { reason } = readRevocationDecision(values);
   const [updated] = await tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(eq(honours.id, honourId)).returning();
   await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, run: status!.view.run }, at: opts.now });

@@ -45,25 +45,36 @@ export const revocationRunSql = `(select case
 
 /**
  * `titleStatus` (src/complaints.ts) as CTEs for the team `team` (an SQL expression): `latest`, the team's latest honour
- * (the current title when not revoked); `counted`, its complaints since the award, decided, none decided before a
- * 保留称号 counting; `run`, the upheld ones after the last that was not. `status` and `decidedAt` say each complaint `x`'s
- * status and decision time (the one being decided as it will be).
+ * (the current title when not revoked); `counted`, its complaints since the award in the order they came in, open or
+ * decided, none decided before a 保留称号 counting, each with `grp`, how many before it (itself included) were not
+ * upheld, so that one run of upheld complaints shares a `grp`; `runs`, those runs; `run`, the latest run that reached
+ * `required`, else the run the latest decided complaint ends (0 when that was not upheld). `status` and `decidedAt`
+ * say each complaint `x`'s status and decision time (the one being decided as it will be).
  */
 function titleRunSql(team: string, status = 'x.status', decidedAt = 'x.decided_at'): string {
   return `latest as (
   select h.id, h.year, h.awarded_at, h.kept_at, h.revoked_at from honours h where h.team_id = ${team} order by h.year desc limit 1
 ),
 counted as (
-  select x.id, x.created_at, ${status} as status
-  from complaints x cross join latest l
-  where x.team_id = ${team} and x.created_at >= l.awarded_at and ${status} <> 'open' and ${decidedAt} is not null
-    and (l.kept_at is null or ${decidedAt} > l.kept_at)
+  select s.*, sum(case when s.status = 'upheld' then 0 else 1 end) over (order by s.created_at, s.id) as grp,
+    row_number() over (order by s.created_at, s.id) as pos
+  from (
+    select x.id, x.created_at, ${status} as status
+    from complaints x cross join latest l
+    where x.team_id = ${team} and x.created_at >= l.awarded_at
+      and (${status} = 'open' or (${decidedAt} is not null and (l.kept_at is null or ${decidedAt} > l.kept_at)))
+  ) s
 ),
+runs as (
+  select grp, count(*)::int as n, max(pos) as last_pos from counted where status = 'upheld' group by grp
+),
+required as (select ${revocationRunSql} as n),
 run as (
-  select count(*)::int as n from counted u
-  where u.status = 'upheld' and not exists (select 1 from counted d where d.status <> 'upheld' and (d.created_at, d.id) > (u.created_at, u.id))
-),
-required as (select ${revocationRunSql} as n)`;
+  select coalesce(
+    (select r.n from runs r where r.n >= (select n from required) order by r.grp desc limit 1),
+    (select r.n from runs r where r.last_pos = (select max(pos) from counted where status <> 'open')),
+    0) as n
+)`;
 }
 
 /** The raise of a statement whose claim found no row to write: the subquery keeps the planner from folding it ahead of the case. */
@@ -283,8 +294,9 @@ verdict as (
   select ${isAdmin}
     -- lockHonour: found with its team, not revoked
     and h.revoked_at is null
-    -- revokeTitle: a title kept (保留称号) is revoked only once a new run has reached the threshold (keptAlready)
-    and (h.kept_at is null or ((select id from latest) = h.id and (select n from run) >= (select n from required)))
+    -- revokeTitle: the team's current title is this honour, and a run (since any 保留称号) has reached revocationRun's threshold
+    and (select id from latest) = h.id
+    and (select n from run) >= (select n from required)
     -- ctx.send queues the leader's and the contact's notice as interactive when one of them decides: left to it
     and $4 <> h.leader_open_id and $4 <> h.contact_open_id as ok
   from h

@@ -13,6 +13,7 @@ import { cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
+import { upheldRun } from '../support/upheldRun.js';
 
 /**
  * Acceptance 3 of issue 15: publishing a cycle with five titles sends each leader and contact the
@@ -178,6 +179,8 @@ describe('certificates on publishing (第二十条)', () => {
 
   it('a revoked title lists its certificate number as void: in the decision, the notice and 进度', async () => {
     const [c] = await db().select().from(certificates).where(eq(certificates.number, 'GDSZ-ZS-2027-0002'));
+    // the alert it answers: two upheld complaints in a row
+    await upheldRun(db(), c.teamId);
     const res = await h.click(ADMIN, { action: 'revocation.revoke', honourId: c.honourId }, { reason: '连续两次顾客投诉经核实成立' });
     expect(cardText(res.card.data)).toContain('GDSZ-ZS-2027-0002（已作废）');
     const notice = h.fake.messages.filter((m) => m.receiveId === leaderOf(2) && m.msgType === 'interactive').at(-1)!;

@@ -244,9 +244,13 @@ describe('投诉 with and without its one-statement path: the same answers, rows
       { drop: '投诉 999999 不存在' },
       { drop: '投诉 NaN 不存在' },
     ]);
-    // another complaint of the team upheld before this alert went out: the card says the run as it is then
+    // the complaint after it upheld before this alert went out: this one, still open, ends the run between them
     await db.update(complaints).set({ status: 'upheld', note: '属实', decidedBy: ADMIN, decidedAt: new Date(NOW) }).where(eq(complaints.reference, 'TS-2027-0002'));
-    expect(await render([spec])).toEqual([drawn(2)]);
+    expect(await render([spec])).toEqual([drawn(1)]);
+    // and this one too: the card says the run as it is then, the three in a row
+    await db.update(complaints).set({ status: 'upheld', note: '属实', decidedBy: ADMIN, decidedAt: new Date(NOW) }).where(eq(complaints.reference, 'TS-2027-0001'));
+    const upheld = (await db.select().from(complaints).where(eq(complaints.reference, 'TS-2027-0001')))[0];
+    expect(await render([spec])).toEqual([{ card: complaintAlertCard(complaintView(upheld, team, TZ), { title: { honourId: expect.any(Number), year: 2026, run: 3, required: 2 } }) }]);
   });
 
   // ---- at once, on the bot with fast paths (PostgreSQL: the one statement; PGlite: the ordinary path); last, as the twins part here ----

@@ -138,19 +138,22 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('decisions on one title at th
     expect(cardText(delivered(t.honourId)[0].content)).toContain('已连续 **3** 次投诉成立');
   });
 
-  it('an uphold after a dismissal of a later complaint sees the run broken: no alert', async () => {
+  it('an uphold after a dismissal of a later complaint: the run of those that came in before it stands, ONE alert', async () => {
     const t = await titleHolder('深圳道路竞态二组', 4);
     const [c1, c2, a, b] = t.complaints;
     await uphold(c1);
     await uphold(c2);
-    // b came in after a: dismissed first, it ends the run a would have completed
+    // b came in after a: dismissed first, it ends the run after a, not before it (a, still open then, ended it there)
     const [dismissed, upheld] = await onePastTheOther(() => dismiss(b), () => uphold(a));
     expect(dismissed.toast).toMatchObject({ type: 'success', content: '已认定投诉不成立' });
-    expect(upheld.toast).toMatchObject({ type: 'success', content: '已认定投诉成立' });
-    expect(runShown(upheld)).toBe('0');
-    expect(await alertKeys(t.honourId)).toEqual([]);
-    expect(await alertAudits(t.honourId)).toHaveLength(0);
-    expect(delivered(t.honourId)).toHaveLength(0);
+    expect(runShown(dismissed)).toBe('0');
+    expect(upheld.toast).toMatchObject({ type: 'success', content: '已认定投诉成立，撤销称号提醒已发出' });
+    expect(runShown(upheld)).toBe('3');
+    const keys = await alertKeys(t.honourId);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toContain(`:from-${c1}:`);
+    expect(await alertAudits(t.honourId)).toHaveLength(1);
+    expect(delivered(t.honourId)).toHaveLength(1);
   });
 
   it('an uphold after 保留称号 counts from the keep: the run starts again at one, no second alert', async () => {
@@ -173,10 +176,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('decisions on one title at th
   });
 
   it('an uphold after 撤销称号 finds no title: no alert for a revoked title', async () => {
-    const t = await titleHolder('珠海桥梁竞态四组', 3);
-    const [c1, c2, a] = t.complaints;
-    await uphold(c1);
-    await uphold(c2);
+    const t = await titleHolder('珠海桥梁竞态四组', 4);
+    const [c1, c2, c3, a] = t.complaints;
+    // the run reached: 撤销称号 answers its alert
+    for (const c of [c1, c2, c3]) await uphold(c);
+    expect(await alertKeys(t.honourId)).toHaveLength(1);
     const [revoked, upheld] = await onePastTheOther(
       () => h.click(ADMIN, { action: 'revocation.revoke', honourId: t.honourId }, { reason: '质量问题屡次被投诉' }),
       () => uphold(a),
@@ -185,8 +189,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('decisions on one title at th
     expect(upheld.toast).toMatchObject({ type: 'success', content: '已认定投诉成立' });
     expect(runShown(upheld)).toBeUndefined();
     expect((await db().select().from(honours).where(eq(honours.id, t.honourId)))[0].revokedAt).not.toBeNull();
-    expect(await alertKeys(t.honourId)).toEqual([]);
-    expect(delivered(t.honourId)).toHaveLength(0);
+    // the one alert of the run the revocation answered, none after it
+    expect(await alertKeys(t.honourId)).toHaveLength(1);
+    expect(delivered(t.honourId)).toHaveLength(1);
   });
 });
 

@@ -16,6 +16,7 @@ import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
 import { countedBot } from '../support/wire.js';
 import { twoWorlds } from '../support/worlds.js';
 import { snapshot } from './securityFixture.js';
+import { upheldRun } from '../support/upheldRun.js';
 
 /**
  * 投诉成立 / 不成立, 保留称号 and 撤销称号 in one statement (src/fast/decisions.ts) against the ordinary path they stand
@@ -36,7 +37,7 @@ interface Seeded {
   titled: { team: number; honour: number; open: number[]; leader: string; contact: string };
   /** Title holder with two upheld complaints: the alert awaits 撤销 / 保留. */
   alerted: { team: number; honour: number };
-  /** Title holder with a certificate, leader and contact two people. */
+  /** Title holder with a certificate and two upheld complaints (the alert awaits 撤销 / 保留), leader and contact two people. */
   certified: { team: number; honour: number; leader: string; contact: string };
   /** A team without a title, with open complaints (one from the web, with no complainant). */
   plain: { team: number; open: number[] };
@@ -94,6 +95,8 @@ async function seed(db: Db): Promise<Seeded> {
     number: 'GDSZ-ZS-2026-0007', honourId: h3, teamId: t3.id, year: 2026, association: '广东省市政行业协会', teamName: '珠海绿化班', organization: '珠海市政养护有限公司',
     title: '质量信得过班组', issuedAt: new Date('2026-12-05T10:00:00+08:00'),
   });
+  await complaint(t3.id, 1, 'upheld', null);
+  await complaint(t3.id, 2, 'upheld', null);
   const t4 = await team('珠海桥梁班');
   const plainOpen = [await complaint(t4.id, 5, 'open'), await complaint(t4.id, 6, 'open', null), await complaint(t4.id, 7, 'open')];
   const t5 = await team('珠海隧道班', SECOND_ADMIN);
@@ -241,6 +244,13 @@ describe('complaint and title decisions with and without their one-statement pat
 
   it('撤销称号 without a certificate, by the bootstrap administrator, and 撤销 of a title already revoked (told when, as before)', async () => {
     const { honour } = fast.s.titled;
+    // its run short of the threshold: refused on both paths, nothing changed
+    const before = await rows(fast.h.db.db);
+    const early = await both(ADMIN, { action: 'revocation.revoke', honourId: honour }, { reason: '连续投诉' });
+    expect(early.body.toast).toEqual({ type: 'info', content: '第二十二条：珠海路灯维护班 目前连续成立的投诉为 1 次（连续 2 次才提醒撤销），没有待决定的撤销提醒。' });
+    expect({ ...(await rows(fast.h.db.db)), processed: [] }).toEqual({ ...before, processed: [] });
+    // two upheld complaints in a row: the alert it answers
+    for (const t of [fast, ordinary]) await upheldRun(t.h.db.db, t.s.titled.team);
     await both(ADMIN, { action: 'revocation.revoke', honourId: honour }, { reason: '连续投诉' });
     const [audit] = await fast.h.db.db.select().from(auditLog).where(eq(auditLog.entityId, String(honour)));
     expect(audit.details).toEqual({ teamId: fast.s.titled.team, year: 2026, reason: '连续投诉' });
@@ -263,7 +273,8 @@ describe('complaint and title decisions with and without their one-statement pat
       ['keep, no alert waiting', ADMIN, { action: 'revocation.keep', honourId: fast.s.adminLed.honour }, { reason: '整改到位' }],
       ['keep, kept before', ADMIN, { action: 'revocation.keep', honourId: fast.s.alerted.honour }, { reason: '整改到位' }],
       ['keep, no reason', ADMIN, { action: 'revocation.keep', honourId: fast.s.alerted.honour }, {}],
-      ['revoke, no reason', ADMIN, { action: 'revocation.revoke', honourId: fast.s.adminLed.honour }, {}],
+      ['revoke, no alert waiting', ADMIN, { action: 'revocation.revoke', honourId: fast.s.adminLed.honour }, { reason: '连续投诉' }],
+      ['revoke, no alert waiting, no reason', ADMIN, { action: 'revocation.revoke', honourId: fast.s.adminLed.honour }, {}],
       ['revoke, no such title', ADMIN, { action: 'revocation.revoke', honourId: 999_999 }, { reason: '连续投诉' }],
       ['revoke, not an administrator', STRANGER, { action: 'revocation.revoke', honourId: fast.s.adminLed.honour }, { reason: '连续投诉' }],
     ];
@@ -280,7 +291,8 @@ describe('complaint and title decisions with and without their one-statement pat
   });
 
   it('a decision whose notice would go to the actor themself is the ordinary path\'s, and answers as it does', async () => {
-    // the leader of the team is the administrator revoking: their own notice is interactive there
+    // the leader of the team is the administrator revoking: their own notice is interactive there (the alert it answers: two upheld complaints)
+    for (const t of [fast, ordinary]) await upheldRun(t.h.db.db, t.s.adminLed.team);
     const r = await both(SECOND_ADMIN, { action: 'revocation.revoke', honourId: fast.s.adminLed.honour }, { reason: '连续投诉' });
     expect(r.body.toast).toEqual({ type: 'success', content: '已撤销称号，已通知班组长和单位联系人' });
     expect(r.queued.outbox.find((o) => o.dedupeKey.endsWith(`:user:${SECOND_ADMIN}`))?.priority).toBe(0);
@@ -359,6 +371,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
       return click(ADMIN, { action: 'revocation.keep', honourId: bot.f.titled.honour }, { reason: '已整改' });
     };
     await measure('revocation.keep', warmKeep, () => click(ADMIN, { action: 'revocation.keep', honourId: bot.f.alerted.honour }, { reason: '已整改' }));
+    await upheldRun(bot.db, bot.f.adminLed.team);
     await measure('revocation.revoke', () => click(ADMIN, { action: 'revocation.revoke', honourId: bot.f.adminLed.honour }, { reason: '连续投诉' }), () => click(ADMIN, { action: 'revocation.revoke', honourId: bot.f.certified.honour }, { reason: '连续投诉' }));
     // what a second click costs now: the fast attempt, which writes nothing, then the ordinary path's answer (reported)
     const again = await click(ADMIN, { action: 'complaint.dismiss', complaintId: m1 }, { note: '不属实' });
@@ -403,8 +416,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
     await bot.db.update(people).set({ roles: ['admin'] }).where(eq(people.openId, CUSTOMER));
     await leavesIt(decide({ openId: CUSTOMER, complaintId: bot.f.titled.open[1], decision: 'dismiss' }));
     await bot.db.update(people).set({ roles: [] }).where(eq(people.openId, CUSTOMER));
-    // an uphold that completes the run of a title: the alert is the ordinary path's
-    const [h] = await bot.db.insert(honours).values({ teamId: bot.f.plain.team, year: 2027, awardedAt: new Date('2027-03-01T00:00:00+08:00') }).returning();
+    // an uphold that completes the run of a title: the alert is the ordinary path's (awarded after the complaints
+    // decided so far, whose two upheld in a row would count otherwise)
+    const [h] = await bot.db.insert(honours).values({ teamId: bot.f.plain.team, year: 2027, awardedAt: new Date('2027-03-05T12:00:00+08:00') }).returning();
     const [a, b] = [await openComplaint(bot.f.plain.team, 6), await openComplaint(bot.f.plain.team, 7)];
     expect((await click(ADMIN, { action: 'complaint.uphold', complaintId: a }, { note: '属实' })).trips).toBe(1);
     await leavesIt(decide({ complaintId: b }));
@@ -423,6 +437,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
     await leavesIt(revoke(h.id, STRANGER));
     await leavesIt(revoke(bot.f.certified.honour));
     await leavesIt(revoke(999_999));
+    // revoke: the run of one upheld complaint short of the threshold, no alert waiting
+    await leavesIt(revoke(h.id));
     for (const own of [bot.f.titled.leader, bot.f.titled.contact]) {
       await leavesIt(revoke(bot.f.titled.honour, own));
       await bot.db.update(people).set({ roles: ['admin'] }).where(eq(people.openId, own));

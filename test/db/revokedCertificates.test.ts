@@ -15,6 +15,7 @@ import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../s
 import { cardActionEvent } from '../support/larkEvents.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
 import { until } from '../support/waiting.js';
+import { upheldRun } from '../support/upheldRun.js';
 
 /**
  * 公布结果 queues each title's certificate (an image and a PDF, to the leader and the contact) and the admin
@@ -74,6 +75,8 @@ const droppedSoFar = async () => (await metrics.outboxFailed.get()).values.find(
 /** 撤销称号 through the administrator's card, as Feishu calls it, two days after publishing. */
 async function revoke(c: Certificate) {
   clock.advanceDays(2);
+  // the alert it answers: two upheld complaints in a row
+  await upheldRun(db(), c.teamId);
   const res = await post({ action: 'revocation.revoke', honourId: c.honourId }, { reason: '连续两次顾客投诉经核实成立' });
   expect(res.toast.type).toBe('success');
   const [honour] = await db().select().from(honours).where(eq(honours.id, c.honourId));

@@ -13,6 +13,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { validFormValue } from '../support/forms.js';
 import { ADMIN } from '../support/harness.js';
 import { actionTable, applicationForm, countedFixtureBot, type Fixture, NEWCOMER, ORG_POOL, OTHER_EXPERT, personas, registrationForm, scoreForm, YEAR } from './securityFixture.js';
+import { upheldRun } from '../support/upheldRun.js';
 
 /**
  * Database round trips of every card action that changes state, on its success path, counted on the wire
@@ -415,6 +416,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
 
   it('revocation.revoke', async () => {
     const target = await honour(f.teamD.id);
+    // the alerts they answer: two upheld complaints in a row against each title
+    await upheldRun(db, f.teamA.id);
+    await upheldRun(db, f.teamD.id);
     const form = validFormValue(revocationDecisionForm, { reason: '连续两次投诉成立' });
     await warmThenMeasure('revocation.revoke', { openId: ADMIN, value: { honourId: f.honourId }, form }, () => ({ openId: ADMIN, value: { honourId: target }, form }));
     expect((await db.select().from(honours).where(eq(honours.id, target)))[0].revokedAt).not.toBeNull();
