@@ -29,11 +29,16 @@ export async function createTestDatabase(opts: { migrate?: false } = {}): Promis
   }
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
+  try {
+    // a migrated database is a copy of the migrated template: the migrations run once per cluster, not once per file
+    const template = opts.migrate === false ? undefined : await migratedTemplate(base, admin);
+    await admin.unsafe(template ? `create database ${name} template ${template}` : `create database ${name}`);
+  } finally {
+    await admin.end();
+  }
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), max: 20, ...opts });
+  const database = await openDatabase({ databaseUrl: url.toString(), max: 20, ...opts, migrate: false });
   return {
     ...database,
     url: url.toString(),
@@ -44,6 +49,32 @@ export async function createTestDatabase(opts: { migrate?: false } = {}): Promis
       await a.end();
     },
   };
+}
+
+/**
+ * The name of a database of the cluster holding every migration and nothing else, made by the first file that needs it
+ * (under a name of its own, then renamed: two workers may make one at once, and the loser drops its copy). Keyed like
+ * the PGlite dump, so a new migration makes a new template. Nothing stays connected to it: CREATE DATABASE … TEMPLATE
+ * refuses a template in use.
+ */
+async function migratedTemplate(base: string, admin: postgres.Sql): Promise<string> {
+  const template = `test_template_${dumpKey()}`;
+  const [found] = await admin`select 1 from pg_database where datname = ${template}`;
+  if (found) return template;
+  const building = `${template}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  await admin.unsafe(`create database ${building}`);
+  const url = new URL(base);
+  url.pathname = `/${building}`;
+  const database = await openDatabase({ databaseUrl: url.toString(), max: 1 });
+  await database.close();
+  try {
+    await admin.unsafe(`alter database ${building} rename to ${template}`);
+  } catch (err) {
+    // 42P04: another worker's template got there first
+    if ((err as { code?: string }).code !== '42P04') throw err;
+    await admin.unsafe(`drop database if exists ${building} with (force)`);
+  }
+  return template;
 }
 
 /**
