@@ -1,4 +1,5 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
+import { afterRevocation } from '../src/policy.js';
 import { form, formDisplayElements, formInputs, submitButton } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
 
@@ -202,7 +203,7 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
 }
 
 /** `barDays`: the association's rule (协会规定, a cycle setting) on applying again after a revocation. */
-export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string; barDays?: number; certificate?: string }): Card {
+export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string; barDays?: number | null; certificate?: string }): Card {
   const revoked = opts.decision === 'revoked';
   return card({
     title: revoked ? `已撤销称号：${opts.team.name}` : `已保留称号：${opts.team.name}`,
@@ -215,13 +216,13 @@ export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number;
         ['理由', opts.reason],
         ...(revoked && opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : []),
       ]),
-      note(!revoked ? '此前成立的投诉不再计入连续次数。' : opts.barDays === undefined ? '已通知班组长和单位联系人。' : md`已通知班组长和单位联系人。协会规定：撤销称号后 ${opts.barDays} 天内不受理该班组的申报。`),
+      note(!revoked ? '此前成立的投诉不再计入连续次数。' : opts.barDays === undefined ? '已通知班组长和单位联系人。' : md`已通知班组长和单位联系人。协会规定：${afterRevocation(opts.barDays)}内不受理该班组的申报。`),
     ],
   });
 }
 
 /** To the team leader and the organisation contact when the title is revoked. */
-export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number; reason: string; barDays: number; certificate?: string }): Card {
+export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number; reason: string; barDays: number | null; certificate?: string }): Card {
   return card({
     title: `称号已撤销：${opts.team.name}`,
     subtitle: `${opts.year} 年度广东省市政工程质量信得过班组`,
@@ -231,7 +232,7 @@ export function titleRevokedNoticeCard(opts: { team: ComplaintTeam; year: number
         md`第二十二条：因连续出现顾客对质量不满意的投诉，广东省市政行业协会决定撤销 **${opts.team.name}**（${opts.team.code}，${opts.team.organization}）的 ${opts.year} 年度“广东省市政工程质量信得过班组”称号。`,
       ),
       fields([['撤销理由', opts.reason], ...(opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : [])]),
-      note(md`协会规定：撤销称号后 ${opts.barDays} 天内不受理该班组的申报。如有异议，请联系协会。`),
+      note(md`协会规定：${afterRevocation(opts.barDays)}内不受理该班组的申报。如有异议，请联系协会。`),
     ],
   });
 }

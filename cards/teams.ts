@@ -1,5 +1,6 @@
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mention, pageOf, pager } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
+import { afterRevocation } from '../src/policy.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, formInputs, multiPersonPicker, personLookupInput, submitButton } from './forms.js';
 import { applicationNextStep } from './applications.js';
@@ -111,7 +112,7 @@ export interface StatusEntry {
   /** The year taking applications now: its deadline, and whether the team is a year old by then (第十六条). */
   openYear?: { year: number; deadline: string; eligible: boolean; rawDeadline: string };
   /** A title revoked within the association's bar: the bar in days and the day it ends (申报 taken from then on). */
-  barred?: { days: number; until: string; untilText: string; revokedYear: number };
+  barred?: { days: number | null; until: string; untilText: string; revokedYear: number };
 }
 
 /** Teams on one 进度 card: five at their longest (a 50-character name, a 100-character organisation, ten years) stay far under Feishu's 30 KB. */
@@ -151,7 +152,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     const registered = e.daysUntilEligible > 0 ? `还差 ${e.daysUntilEligible} 天满一年（${formatDateZh(e.eligibleFrom)} 满一年；申报截止时已满一年的年度即可申报，第十六条）` : `已满一年，可参加评选（${formatDateZh(e.eligibleFrom)} 起）`;
     // E5: the association's bar after a revoked title, with the day it ends
     const eligibility = e.barred
-      ? `协会规定：撤销称号后 ${e.barred.days} 天内不受理申报；本班组 ${e.barred.revokedYear} 年度称号已撤销，${e.barred.untilText} 起方可再申报`
+      ? `协会规定：${afterRevocation(e.barred.days)}内不受理申报；本班组 ${e.barred.revokedYear} 年度称号已撤销，${e.barred.untilText} 起方可再申报`
       : registered;
     const barredThisYear = Boolean(e.barred && e.openYear && e.barred.until > e.openYear.rawDeadline);
     const apps = e.applications.length

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, todayIn } from './dates.js';
+import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, sameTimeNextYear, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay } from './forms.js';
 import type { Actor } from './people.js';
@@ -176,21 +176,44 @@ export interface EligibilityFailure {
 
 type Revocation = { year: number; revokedAt: Date | null; reason: string | null };
 
-/** E5's read: a title of the team revoked within the bar before `now`, if any. */
-export async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now: Date): Promise<Revocation | undefined> {
-  const barStart = new Date(now.getTime() - revocationBarDays(cycle) * 86_400_000);
+/** E5's read: the team's latest title revoked, when its bar (barEnds) still holds at `now`. */
+export async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now: Date, timezone: string): Promise<Revocation | undefined> {
+  const barDays = revocationBarDays(cycle);
+  // no bar lasts longer than this before now: a calendar year is at most 366 days (a day more for a clock change)
+  const since = new Date(now.getTime() - (barDays ?? 367) * 86_400_000);
   const [revoked] = await tx
     .select({ year: honours.year, revokedAt: honours.revokedAt, reason: honours.revokedReason })
     .from(honours)
-    .where(and(eq(honours.teamId, teamId), isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
+    .where(and(eq(honours.teamId, teamId), isNotNull(honours.revokedAt), gt(honours.revokedAt, since)))
     // the latest: its bar ends last
+    .orderBy(desc(honours.revokedAt))
+    .limit(1);
+  return barHolds(revoked, cycle, now, timezone) ? revoked : undefined;
+}
+
+/** Whether `revoked` (a team's latest title revoked) still bars an application to `cycle` at `now`. */
+function barHolds(revoked: Revocation | undefined, cycle: Cycle, now: Date, timezone: string): revoked is Revocation {
+  return Boolean(revoked?.revokedAt && barEnds(revoked.revokedAt, revocationBarDays(cycle), timezone) > now);
+}
+
+/** The latest title revoked of the team of an application, read beside the application itself (E5 at 受理). */
+async function latestRevocationOfApplication(tx: Db, applicationId: number): Promise<Revocation | undefined> {
+  const [revoked] = await tx
+    .select({ year: honours.year, revokedAt: honours.revokedAt, reason: honours.revokedReason })
+    .from(honours)
+    .innerJoin(applications, eq(applications.teamId, honours.teamId))
+    .where(and(eq(applications.id, applicationId), isNotNull(honours.revokedAt)))
     .orderBy(desc(honours.revokedAt))
     .limit(1);
   return revoked;
 }
 
-/** The moment a revocation's bar ends: the bar's days after the moment of the revocation (recentRevocation's own bound). */
-export const barEnds = (revokedAt: Date, barDays: number) => new Date(revokedAt.getTime() + barDays * 86_400_000);
+/**
+ * The moment a revocation's bar ends: the bar's days after the moment of the revocation, or by default (null) the same
+ * day and time of the next year in the bot's timezone (29 February → 28 February). Later revocations never end sooner.
+ */
+export const barEnds = (revokedAt: Date, barDays: number | null, timezone: string) =>
+  barDays === null ? sameTimeNextYear(revokedAt, timezone) : new Date(revokedAt.getTime() + barDays * 86_400_000);
 
 /** E2 and E3: what the form itself declares (no accident, the training and exam pass rates), checked before any row is read. */
 export function declarationFailures(form: ApplicationForm): EligibilityFailure[] {
@@ -217,10 +240,10 @@ export function declarationFailures(form: ApplicationForm): EligibilityFailure[]
  * E5's refusal: the bar, the day the title was revoked and the moment the bar ends, in the bot's timezone (to the
  * minute: the bar runs from the moment of the revocation, so on its last day the team is refused until then).
  */
-export function revocationBarMessage(revoked: Revocation, barDays: number, timezone: string): string {
+export function revocationBarMessage(revoked: Revocation, barDays: number | null, timezone: string): string {
   const when = formatDateZh(todayIn(timezone, revoked.revokedAt!));
   // the minute after, so that the minute shown is never one still refused
-  const until = formatDateTimeZh(new Date(Math.ceil(barEnds(revoked.revokedAt!, barDays).getTime() / 60_000) * 60_000), timezone);
+  const until = formatDateTimeZh(new Date(Math.ceil(barEnds(revoked.revokedAt!, barDays, timezone).getTime() / 60_000) * 60_000), timezone);
   return associationRule(`${revocationBarText(barDays)}；本班组 ${revoked.year} 年度称号已于 ${when} 撤销，${until} 起方可再申报。`);
 }
 
@@ -232,7 +255,7 @@ export function revocationBarMessage(revoked: Revocation, barDays: number, timez
 export function requireNotBarred(revoked: Revocation | undefined, cycle: Cycle, timezone: string): void {
   if (!revoked?.revokedAt) return;
   const barDays = revocationBarDays(cycle);
-  const until = todayIn(timezone, barEnds(revoked.revokedAt, barDays));
+  const until = todayIn(timezone, barEnds(revoked.revokedAt, barDays, timezone));
   if (until <= cycle.applicationDeadline) return;
   throw new UserError(`${revocationBarMessage(revoked, barDays, timezone)}${cycle.year} 年度申报 ${formatDateZh(cycle.applicationDeadline)} 截止，本班组不能参加本年度评选。`, { kind: 'info' });
 }
@@ -348,7 +371,7 @@ export class EligibilityError extends UserError {
 /** 提交申报: full validation, eligibility E1–E3 and E5, then to the organisation for confirmation (第十五条). */
 export async function submitApplication(tx: Db, actor: Actor, teamId: number, cycle: Cycle, values: Record<string, unknown>, now: Date, timezone: string): Promise<{ application: Application; team: TeamWithOrganization }> {
   // issued together: one round trip (E5's read is used only once the checks before it pass)
-  const [[team, existing], revoked] = await Promise.all([teamAndApplication(tx, teamId, cycle.id), recentRevocation(tx, teamId, cycle, now)]);
+  const [[team, existing], revoked] = await Promise.all([teamAndApplication(tx, teamId, cycle.id), recentRevocation(tx, teamId, cycle, now, timezone)]);
   if (!team) throw new UserError('找不到该班组。');
   const extra = leaderRoles(actor, team);
   if (existing && !['draft', 'returned'].includes(existing.status)) throw submittedAlready(existing.id);
@@ -520,8 +543,9 @@ function reviewStillTakes(cycle: { year: number; status: string }, what: string)
 }
 
 /** 形式审查 by the association: accept into the review, or return with a reason. */
-export async function formalCheck(tx: Db, actor: Actor, applicationId: number, decision: 'accept' | 'return', reason: string | undefined, now: Date, seen?: SeenSubmission) {
-  const row = await getApplication(tx, applicationId);
+export async function formalCheck(tx: Db, actor: Actor, applicationId: number, decision: 'accept' | 'return', reason: string | undefined, now: Date, timezone: string, seen?: SeenSubmission) {
+  // issued together: one round trip (E5's read only for 受理)
+  const [row, revoked] = await Promise.all([getApplication(tx, applicationId), decision === 'accept' ? latestRevocationOfApplication(tx, applicationId) : undefined]);
   if (!row) throw new UserError('找不到该申报。');
   const transition = decision === 'accept' ? 'accept' : 'returnByAssociation';
   if (decision === 'accept' && row.application.status === 'submitted') {
@@ -536,6 +560,8 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
     requireSeenSubmission(row.application, seen, (at) => `${row.team.name}的申报已于 ${at} 重新提交并重新推荐，内容可能已修改：请看最新内容后再审查。`);
   }
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor);
+  // E5 again at 受理: a title revoked since the submission bars the application as it would have barred the submission
+  if (decision === 'accept' && barHolds(revoked, row.cycle, now, timezone)) throw new UserError(revocationBarMessage(revoked, revocationBarDays(row.cycle), timezone));
   const note = decision === 'return' ? readReturnReason(reason) : undefined;
   const [application] = await tx
     .update(applications)

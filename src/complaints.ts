@@ -787,7 +787,7 @@ async function refuseUnlessPending(tx: Db, status: TitleStatus | undefined, hono
 }
 
 /** 撤销称号 (第二十二条): the reason on record, the honour revoked, leader and organisation contact told. */
-export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number }> {
+export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number | null }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   // only while a run stands at the threshold; two copies of one alert (each administrator's): once one kept the title, the other's 撤销 no longer applies

@@ -80,3 +80,31 @@ export function formatDateTimeZh(at: Date | string, timeZone: string): string {
   return text;
 }
 
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+/** How far `timeZone`'s clock is ahead of UTC at `at`, in milliseconds (to the second). */
+function zoneOffsetMs(timeZone: string, at: number): number {
+  let f = offsetFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    offsetFormatters.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
+  const second = Math.floor(at / 1000) * 1000;
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - second;
+}
+
+/**
+ * The same day and time of the next year in `timeZone` (29 February → 28 February, as `oneYearAfter` counts a year):
+ * PostgreSQL's `((at at time zone tz) + interval '1 year') at time zone tz`.
+ */
+export function sameTimeNextYear(at: Date, timeZone: string): Date {
+  const offset = zoneOffsetMs(timeZone, at.getTime());
+  const wall = new Date(at.getTime() + offset);
+  const month = wall.getUTCMonth();
+  wall.setUTCFullYear(wall.getUTCFullYear() + 1);
+  if (wall.getUTCMonth() !== month) wall.setUTCDate(0);
+  // the wall time back to a moment: the zone's offset a year on, taken where that wall time falls
+  const guess = wall.getTime() - offset;
+  return new Date(wall.getTime() - zoneOffsetMs(timeZone, guess));
+}

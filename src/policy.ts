@@ -5,20 +5,24 @@ import { z } from 'zod';
  * measures. A refusal built on one names it “协会规定” with the value in force.
  */
 
-/** Days after a title is revoked during which the team's applications are refused; a year unless the cycle says otherwise. */
-export const defaultRevocationBarDays = 365;
-
-/** `settings.revocationBarDays` of a cycle (0 to 3650), else the default. */
-export function revocationBarDays(cycle: { settings?: unknown } | undefined): number {
+/**
+ * How long after a title is revoked the team's applications are refused: `settings.revocationBarDays` of a cycle
+ * (0 to 3650 days) when set, else null: one calendar year, to the same day and time of the next year in the bot's
+ * timezone (29 February → 28 February, as 第十六条's year is counted: oneYearAfter).
+ */
+export function revocationBarDays(cycle: { settings?: unknown } | undefined): number | null {
   const settings = cycle?.settings as Record<string, unknown> | null | undefined;
   const parsed = z.coerce.number().int().min(0).max(3650).safeParse(settings?.revocationBarDays);
-  return parsed.success ? parsed.data : defaultRevocationBarDays;
+  return parsed.success ? parsed.data : null;
 }
+
+/** The bar's span as words: “撤销称号后一年” by default, else “撤销称号后 500 天”. */
+export const afterRevocation = (days: number | null) => `撤销称号后${days === null ? '一年' : ` ${days} 天`}`;
 
 /** “协会规定：…” for a refusal or a note that rests on a setting. */
 export function associationRule(text: string): string {
   return `协会规定：${text}`;
 }
 
-/** The revocation bar as words, with its value: “撤销称号后 365 天内不受理该班组的申报”. */
-export const revocationBarText = (days: number) => `撤销称号后 ${days} 天内不受理该班组的申报`;
+/** The revocation bar as words, with its value: “撤销称号后一年内不受理该班组的申报”, “撤销称号后 500 天内…”. */
+export const revocationBarText = (days: number | null) => `${afterRevocation(days)}内不受理该班组的申报`;

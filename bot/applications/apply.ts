@@ -23,7 +23,7 @@ type CycleShown = Pick<Cycle, 'id' | 'year' | 'applicationDeadline'>;
 async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle, known?: { team: Team & { organization: string }; application: Application }): Promise<Card> {
   // issued together: one round trip (a refusal of the team discards the application read); a save passes what it just wrote
   if (known) return applicationCardOf(known.team, cycle, known.application);
-  const [team, existing, revoked] = await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id), recentRevocation(ctx.tx, teamId, cycle, ctx.clock.now())]);
+  const [team, existing, revoked] = await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id), recentRevocation(ctx.tx, teamId, cycle, ctx.clock.now(), ctx.config.BOT_TIMEZONE)]);
   // E5 before the form, a draft or a returned one included (it could not be submitted this year); one submitted is shown as it is
   if (!existing || returnedStates.has(existing.status)) requireNotBarred(revoked, cycle, ctx.config.BOT_TIMEZONE);
   return applicationCardOf(team, cycle, existing);
@@ -179,7 +179,7 @@ function fastTarget(input: CardActionInput): { teamId: number; year: number } | 
 
 function fastEvent(fx: FastContext, input: CardActionInput, target: { teamId: number; year: number }) {
   const now = fx.clock.now();
-  return { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, ...target, values: input.formValue, now, today: todayIn(fx.config.BOT_TIMEZONE, now) };
+  return { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, ...target, values: input.formValue, now, today: todayIn(fx.config.BOT_TIMEZONE, now), timezone: fx.config.BOT_TIMEZONE };
 }
 
 /** `application.save` on PostgreSQL in one round trip; anything but a save that succeeds is left to `saveApplicationDraft`. */

@@ -73,7 +73,7 @@ const doneToast = (decision: 'accept' | 'return', teamName: string) => ({ type: 
 function decide(decision: 'accept' | 'return'): CardRun {
   return async (ctx: HandlerContext, input: CardActionInput) => {
     const applicationId = idFrom(input.value, 'applicationId');
-    const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, typedReason(input, applicationId), ctx.clock.now(), seenSubmission(ctx, input));
+    const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, typedReason(input, applicationId), ctx.clock.now(), ctx.config.BOT_TIMEZONE, seenSubmission(ctx, input));
     for (const message of formalCheckNotices(result.team, applicationId, decision, result.reason, ctx.eventId)) await ctx.send(message);
     return raw(await checkListCard(ctx), doneToast(decision, result.team.name));
   };
@@ -108,6 +108,7 @@ function decideFast(decision: 'accept' | 'return'): NonNullable<CardActionDecl['
       submitted,
       now: fx.clock.now(),
       bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+      timezone: fx.config.BOT_TIMEZONE,
     });
     if (!done) return undefined;
     return { outcome: 'ok', answer: raw(checkList(done.year, done.awaiting), doneToast(decision, done.teamName)), queued: done.queued };

@@ -30,7 +30,7 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
     const revokedAt = honours.reduce<Date | undefined>((last, h) => (h.revokedAt && (!last || h.revokedAt > last) ? h.revokedAt : last), undefined);
     const barDays = revocationBarDays(cycle);
     // the bar runs from the moment of the revocation (recentRevocation): it holds while that moment plus its days is ahead
-    const barEnd = revokedAt ? barEnds(revokedAt, barDays) : undefined;
+    const barEnd = revokedAt ? barEnds(revokedAt, barDays, timezone) : undefined;
     const revokedYear = honours.find((h) => h.revokedAt?.getTime() === revokedAt?.getTime())?.year;
     const current = cycle ? applications.find((a) => a.year === cycle.year) : undefined;
     const label = current ? (applicationStatusNames[current.status as ApplicationStatus] ?? current.status) : '未申报';

@@ -33,6 +33,8 @@ export interface FastApplyEvent {
   now: Date;
   /** The bot's today (YYYY-MM-DD in BOT_TIMEZONE), as cycleOpenForApplications is given it. */
   today: string;
+  /** BOT_TIMEZONE: the default revocation bar ends on the same day and time of the next year there (barEnds). */
+  timezone: string;
 }
 
 /** What was saved or submitted, read back after the COMMIT, for the answer card; `queued`: the outbox rows added. */
@@ -116,21 +118,31 @@ audited as (
 select (select ok from verdict) as ok, exists (select 1 from claim) as claimed, ${guardSql} as written, 0 as queued`;
 
 /**
- * revocationBarDays (src/policy.ts) of cycle `c`: its setting when a whole number of days from 0 to 3650, 365
- * when unset or out of range. zod coerces other kinds (a string, a boolean, null); for those the longest bar
- * possible stands in, so the check here is never laxer than the ordinary one. Exported for its test.
+ * revocationBarDays (src/policy.ts) of cycle `c`: its setting when a whole number of days from 0 to 3650, null (one
+ * calendar year) when unset or out of range. zod coerces other kinds (a string, a boolean, null); for those the
+ * longest bar possible stands in, so the check here is never laxer than the ordinary one. Exported for its test.
  */
 export const revocationBarSql = `case
-    when jsonb_typeof(c.settings) is distinct from 'object' or not (c.settings ? 'revocationBarDays') then 365
+    when jsonb_typeof(c.settings) is distinct from 'object' or not (c.settings ? 'revocationBarDays') then null::int
     when jsonb_typeof(c.settings -> 'revocationBarDays') <> 'number' then 3650
     when (c.settings ->> 'revocationBarDays')::numeric between 0 and 3650
       and (c.settings ->> 'revocationBarDays')::numeric = trunc((c.settings ->> 'revocationBarDays')::numeric)
       then (c.settings ->> 'revocationBarDays')::int
-    else 365 end`;
+    else null::int end`;
+
+/**
+ * barEnds (src/applications.ts) in SQL: the moment the bar of `days` (revocationBarSql) ends for a title revoked at
+ * `revokedAt`; by default (null) the same day and time of the next year in the zone `tz` (PostgreSQL's year after
+ * 29 February is 28 February, as oneYearAfter's). Exported for its test.
+ */
+export const barEndsSql = (revokedAt: string, days: string, tz: string) =>
+  `case when ${days} is null then ((${revokedAt} at time zone ${tz}) + interval '1 year') at time zone ${tz}
+    else ${revokedAt} + make_interval(secs => ${days} * 86400) end`;
 
 /**
  * 提交申报 (submitApplication). $7 the form (parseForm), $8 its declarations, $9 now, $10 the card kind of the
- * request, $11 the request's due time, $12 now in epoch milliseconds (the request's `submitted`: submissionOf). As in
+ * request, $11 the request's due time, $12 now in epoch milliseconds (the request's `submitted`: submissionOf), $13 the
+ * bot's timezone (barEndsSql). As in
  * saveSql, the insert has no "on conflict". The contact's request is `endorsementRequestMessage`
  * (src/endorsementCards.ts): its key `endorse:request:<application>:<event>` is outboxSpecsSql's key and
  * destination key, the event id standing as the destination's (one contact per submit).
@@ -142,7 +154,7 @@ verdict as (
       -- E5, recentRevocation: no title of the team revoked within the bar before now
       and not exists (
         select 1 from honours h
-        where h.team_id = $4 and h.revoked_at is not null and h.revoked_at > $9::timestamptz - make_interval(secs => bar.days * 86400)
+        where h.team_id = $4 and h.revoked_at is not null and ${barEndsSql('h.revoked_at', 'bar.days', '$13::text')} > $9::timestamptz
       )
       -- a contact who is the leader gets the request as an answer to what they did (priority 0): the ordinary path queues that one
       and t.contact_open_id <> $3,
@@ -228,7 +240,7 @@ export async function fastSubmitApplication(database: Database, event: FastApply
   }
   if (declarationFailures(form).length) return undefined;
   const declarations = { accidents: form.accidents, trainingRate: form.trainingRate, examPassRate: form.examPassRate };
-  return run(database, event, submitSql, [JSON.stringify(form), JSON.stringify(declarations), event.now.toISOString(), ENDORSEMENT_REQUEST_CARD, new Date().toISOString(), String(event.now.getTime())]);
+  return run(database, event, submitSql, [JSON.stringify(form), JSON.stringify(declarations), event.now.toISOString(), ENDORSEMENT_REQUEST_CARD, new Date().toISOString(), String(event.now.getTime()), event.timezone]);
 }
 
 async function run(database: Database, event: FastApplyEvent, statement: string, rest: string[]): Promise<FastApplyResult | undefined> {

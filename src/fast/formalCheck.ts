@@ -1,5 +1,6 @@
 import type { Database } from '../../db/index.js';
 import { type Application, awaitingFormalCheckQuery } from '../applications.js';
+import { barEndsSql, revocationBarSql } from './apply.js';
 import { decidedStatus, type FormalCheckDecision, formalCheckNoticeKey, formalCheckNoticeSpec } from '../formalCheckNotices.js';
 import { onConnection, pipelined, postgresClient } from '../pipeline.js';
 import type { Team } from '../teams.js';
@@ -34,6 +35,8 @@ export interface FastFormalCheck {
   now: Date;
   /** ADMIN_OPEN_IDS: administrators without the stored role. */
   bootstrapAdmins: readonly string[];
+  /** BOT_TIMEZONE: the default revocation bar ends on the same day and time of the next year there (barEnds). */
+  timezone: string;
 }
 
 /** What the answer card is drawn from: the running cycle's year and the list as committed, and the team decided on. */
@@ -51,7 +54,7 @@ const RACED = 'formal check: the application changed after this event read it';
 const decideSql = `
 with app as (
   -- getApplication (src/applications.ts): the application with its team, cycle and organisation, all joined
-  select a.id, a.status, t.name as team_name, t.leader_open_id, t.contact_open_id, c.status as cycle_status,
+  select a.id, a.status, a.team_id, c.settings, t.name as team_name, t.leader_open_id, t.contact_open_id, c.status as cycle_status,
     -- submissionOf: submitted_at in epoch milliseconds, as a JavaScript Date holds it
     floor(extract(epoch from a.submitted_at) * 1000)::bigint as submitted
   from applications a
@@ -76,9 +79,14 @@ verdict as (
     -- formalCheck: requireSeenSubmission (the list shows the submission on record, or does not say which)
     and ($14::bigint is null or app.submitted is not distinct from $14::bigint)
     and exists (select 1 from running)
+    -- formalCheck: E5 at 受理, as recentRevocation at submission: no title of the team whose bar still holds now
+    and ($9 <> 'application.accept' or not exists (
+      select 1 from honours h
+      where h.team_id = app.team_id and h.revoked_at is not null and ${barEndsSql('h.revoked_at', 'bar.days', '$15::text')} > $7::timestamptz
+    ))
     -- ctx.send queues a notice to the actor as interactive (isInteractive, src/events.ts): such a click is left to it
     and $4 <> app.leader_open_id and $4 <> app.contact_open_id as ok
-  from app
+  from app cross join lateral (select ${revocationBarSql} as days from (select app.settings) c) bar
 ),
 ${claimCte()},
 changed as (
@@ -149,6 +157,7 @@ export async function fastFormalCheck(database: Database, event: FastFormalCheck
     // due at the process's time, as enqueueQuietly stamps it
     new Date().toISOString(),
     event.submitted ?? null,
+    event.timezone,
   ];
   let outcome: Outcome[];
   let awaiting: FormalCheckDone['awaiting'];

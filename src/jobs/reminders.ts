@@ -221,7 +221,8 @@ async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
     .where(and(eq(teams.status, 'active'), sql`(${applications.id} is null or ${applications.status} in ('draft', 'returned'))`))
     .orderBy(asc(teams.id));
   const barDays = revocationBarDays(cycle);
-  const barStart = new Date(opts.now.getTime() - barDays * 86_400_000);
+  // no bar lasts longer than this before now: a calendar year is at most 366 days (a day more for a clock change)
+  const barStart = new Date(opts.now.getTime() - (barDays ?? 367) * 86_400_000);
   // barred still at the deadline, as requireNotBarred counts it: a bar that ends by the deadline lets the team apply then
   const revoked = new Set(
     (
@@ -230,7 +231,7 @@ async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
         .from(honours)
         .where(and(isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
     )
-      .filter((r) => todayIn(opts.timezone, barEnds(r.revokedAt!, barDays)) > cycle.applicationDeadline)
+      .filter((r) => todayIn(opts.timezone, barEnds(r.revokedAt!, barDays, opts.timezone)) > cycle.applicationDeadline)
       .map((r) => r.teamId),
   );
   const out: Recipient[] = [];

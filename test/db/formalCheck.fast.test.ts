@@ -3,7 +3,7 @@ import { ManualClock } from '../../src/clock.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaderNoticeCard } from '../../cards/applications.js';
 import type { Db } from '../../db/index.js';
-import { applications, auditLog, cycles, organizations, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
+import { applications, auditLog, cycles, honours, organizations, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { summaryOf } from '../../src/applications.js';
 import { fastFormalCheck, type FastFormalCheck } from '../../src/fast/formalCheck.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer, formalCheckNoticeSpec } from '../../src/formalCheckNotices.js';
@@ -80,6 +80,11 @@ interface Step {
 
 const reason = (id: number, text: string) => ({ [`reason_${id}`]: text });
 
+/** A title of the team for 2026, revoked at `at`. */
+async function revokedTitle(db: Db, teamId: number, at: string) {
+  await db.insert(honours).values({ teamId, year: 2026, awardedAt: new Date('2026-08-01T10:00:00+08:00'), revokedAt: new Date(at), revokedReason: '连续投诉成立' });
+}
+
 const steps: Step[] = [
   { name: 'not an administrator', who: personas.leader, action: 'check.accept', app: (f) => f.appC, toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
   { name: 'no such application', who: ADMIN, action: 'check.accept', app: () => 999_999, toast: 'error', says: /找不到该申报/, leftToOrdinary: true },
@@ -89,9 +94,34 @@ const steps: Step[] = [
   { name: '受理', who: ADMIN, action: 'check.accept', app: (f) => f.appC, eventId: 'evt_formal_accept', toast: 'success', says: /^已受理：深圳建设三班$/ },
   { name: 'the same delivery again', who: ADMIN, action: 'check.accept', app: (f) => f.appC, eventId: 'evt_formal_accept', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
   { name: '受理 clicked again', who: ADMIN, action: 'check.accept', app: (f) => f.appC, toast: 'info', says: /^已于 .* 受理，无需重复受理。$/, leftToOrdinary: true },
-  { name: '退回 by an administrator of the stored role', who: ROLE_ADMIN, action: 'check.return', app: (_f, r) => r.appB, form: (id) => reason(id, '  缺少顾客确认材料 '), eventId: 'evt_formal_return', toast: 'success', says: /^已退回：深圳建设二班$/ },
+  {
+    // E5 bars 受理, not 退回: a title of the team revoked (the day before) since the organisation recommended it
+    name: '退回 by an administrator of the stored role, the team\'s title revoked since',
+    who: ROLE_ADMIN,
+    action: 'check.return',
+    app: (_f, r) => r.appB,
+    form: (id) => reason(id, '  缺少顾客确认材料 '),
+    eventId: 'evt_formal_return',
+    toast: 'success',
+    says: /^已退回：深圳建设二班$/,
+    before: async (db, f) => revokedTitle(db, f.teamB.id, '2027-03-09T15:30:00+08:00'),
+  },
   { name: '退回 clicked again', who: ROLE_ADMIN, action: 'check.return', app: (_f, r) => r.appB, form: (id) => reason(id, '缺少顾客确认材料'), toast: 'info', says: /^已于 .* 退回，无需重复退回。$/, leftToOrdinary: true },
   { name: '受理 by an administrator who leads the team', who: LEADING_ADMIN, action: 'check.accept', app: (_f, r) => r.appE, toast: 'success', says: /^已受理：管理员兼任五班$/, leftToOrdinary: true },
+  {
+    // E5 at the formal check, as at submission: a title revoked after the organisation recommended the application
+    name: '受理 within a year of a title revoked since the recommendation',
+    who: ADMIN,
+    action: 'check.accept',
+    app: (_f, r) => r.appF,
+    toast: 'error',
+    says: /^协会规定：撤销称号后一年内不受理该班组的申报；本班组 2026 年度称号已于 2027年3月9日 撤销，2028年3月9日 15:31 起方可再申报。$/,
+    leftToOrdinary: true,
+    before: async (db) => {
+      const [t] = await db.select({ id: teams.id }).from(teams).where(eq(teams.code, 'GDSZ-2025-0102'));
+      await revokedTitle(db, t.id, '2027-03-09T15:30:00.500+08:00');
+    },
+  },
   {
     // its year's results are out: nothing left to take it into (test/db/yearEnd.test.ts)
     name: 'no running cycle',
@@ -161,6 +191,7 @@ describe('形式审查: the one statement answers and writes what the ordinary t
           reason: typeof typed === 'string' && typed.trim() ? typed.trim() : undefined,
           now: h.clock.now(),
           bootstrapAdmins: [ADMIN],
+          timezone: h.app.config.BOT_TIMEZONE,
         };
         await leavesToOrdinary(() => counts(db), () => fastFormalCheck(h.db, direct));
       }

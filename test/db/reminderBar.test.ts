@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { honours, organizations, outbox, people, teams } from '../../db/schema.js';
 import { scheduledJob } from '../../src/jobs/index.js';
 import { createLogger } from '../../src/log.js';
-import { defaultRevocationBarDays } from '../../src/policy.js';
 import type { Harness } from '../support/harness.js';
 import { securityBotForBlock } from './securityFixture.js';
 
@@ -32,11 +31,10 @@ describe('申报截止提醒 and a revoked title’s bar', () => {
       await db.insert(honours).values({ teamId: t.id, year: 2025, title: '广东省市政工程质量信得过班组', awardedAt: new Date('2025-08-01T10:00:00+08:00'), revokedAt, revokedReason: '投诉成立' });
       return { ...t, leader };
     };
-    const day = 86_400_000;
-    // bar ends on 2027-05-30, the day before the deadline: it may apply
-    const endsBefore = await team(1, new Date(new Date('2027-05-30T10:00:00+08:00').getTime() - defaultRevocationBarDays * day));
+    // the bar, a year by default, ends on 2027-05-30, the day before the deadline: it may apply
+    const endsBefore = await team(1, new Date('2026-05-30T10:00:00+08:00'));
     // bar ends on 2027-06-02, after the deadline: it may not
-    const endsAfter = await team(2, new Date(new Date('2027-06-02T10:00:00+08:00').getTime() - defaultRevocationBarDays * day));
+    const endsAfter = await team(2, new Date('2026-06-02T10:00:00+08:00'));
     h.clock.set('2027-05-24T09:00:00+08:00');
     await scheduledJob('reminders', { db, now: () => h.clock.now(), timezone: h.app.config.BOT_TIMEZONE, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS, log: quiet, nudge: () => {} })();
     await h.drain();

@@ -41,7 +41,7 @@ describe('进度 of a team within the bar after a revoked title', () => {
   it('says until when, to the minute, and offers 年度申报 only to the teams whose bar ends before the deadline', async () => {
     const card = (await h.click(LEADER, { action: 'team.status' })).card.data;
     const text = cardText(card);
-    expect(text).toContain('协会规定：撤销称号后 365 天内不受理申报；本班组 2025 年度称号已撤销，2027年6月1日 07:30 起方可再申报');
+    expect(text).toContain('协会规定：撤销称号后一年内不受理申报；本班组 2025 年度称号已撤销，2027年6月1日 07:30 起方可再申报');
     expect(text).toContain('2027 年度申报 2027年5月31日 截止，届时仍在撤销称号后的不受理期内，本班组不能参加本年度评选。');
     expect(text).toContain('2027年4月1日 10:00 起方可再申报');
     // the bar's last day: still barred until 10:00 (it is 09:00), as 提交 would be

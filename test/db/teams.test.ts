@@ -228,10 +228,10 @@ describe('eligibility checks refuse with their article, submitting nothing and k
     expect((await appsOf(oldTeam)).map((a) => a.status)).toEqual(['draft']);
   });
 
-  it('E5 (协会规定, not an article): a title revoked within the setting’s days', async () => {
+  it('E5 (协会规定, not an article): a title revoked within the year before', async () => {
     await h.db.db.insert(honours).values({ teamId: oldTeam, year: 2025, revokedAt: new Date('2026-11-01T00:00:00Z'), revokedReason: '连续投诉' });
     const res = await submitAs(OTHER_LEADER, oldTeam);
-    expect(res.toast.content).toContain('协会规定：撤销称号后 365 天内不受理该班组的申报');
+    expect(res.toast.content).toContain('协会规定：撤销称号后一年内不受理该班组的申报；本班组 2025 年度称号已于 2026年11月1日 撤销，2027年11月1日 08:00 起方可再申报。');
     expect(res.toast.content).not.toContain('第二十二条');
     expect((await appsOf(oldTeam)).map((a) => a.status)).toEqual(['draft']);
     await h.db.db.delete(honours).where(eq(honours.teamId, oldTeam));

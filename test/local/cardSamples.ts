@@ -281,10 +281,11 @@ export const cardSamples: Record<string, Sample> = {
   'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' })],
   'complaints.revocationAlertCard': () => [complaints.revocationAlertCard({ team: complaintTeam, title: { ...title, run: 3 }, history: [upheld, upheld, upheld], form: revocationDecisionForm, error: { message: '请填写决定理由' }, values: { reason: '长期整改中' } })],
   'complaints.revocationDecidedCard': () => [
-    complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: 365 }),
+    complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: null }),
+    complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: 500 }),
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'kept', reason: '已整改' }),
   ],
-  'complaints.titleRevokedNoticeCard': () => [complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立', barDays: 365 })],
+  'complaints.titleRevokedNoticeCard': () => [complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立', barDays: null }), complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立', barDays: 500 })],
   'complaints.complaintFormCard': () => [
     complaints.complaintFormCard({ descriptor: complaintForm }),
     complaints.complaintFormCard({ descriptor: complaintTextForm, team: { id: 1, name: team.name, code: team.code }, formKey: 'k1', values: { content: '开裂' }, error: { message: '请描述问题' } }),
