@@ -240,11 +240,11 @@ export function declarationFailures(form: ApplicationForm): EligibilityFailure[]
  * E5's refusal: the bar, the day the title was revoked and the moment the bar ends, in the bot's timezone (to the
  * minute: the bar runs from the moment of the revocation, so on its last day the team is refused until then).
  */
-export function revocationBarMessage(revoked: Revocation, barDays: number | null, timezone: string): string {
+export function revocationBarMessage(revoked: Revocation, barDays: number | null, timezone: string, whose = '本班组'): string {
   const when = formatDateZh(todayIn(timezone, revoked.revokedAt!));
   // the minute after, so that the minute shown is never one still refused
   const until = formatDateTimeZh(new Date(Math.ceil(barEnds(revoked.revokedAt!, barDays, timezone).getTime() / 60_000) * 60_000), timezone);
-  return associationRule(`${revocationBarText(barDays)}；本班组 ${revoked.year} 年度称号已于 ${when} 撤销，${until} 起方可再申报。`);
+  return associationRule(`${revocationBarText(barDays)}；${whose} ${revoked.year} 年度称号已于 ${when} 撤销，${until} 起方可再申报。`);
 }
 
 /**
@@ -561,7 +561,10 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
   }
   const to = applicationMachine.check(transition, row.application.status as ApplicationStatus, actor);
   // E5 again at 受理: a title revoked since the submission bars the application as it would have barred the submission
-  if (decision === 'accept' && barHolds(revoked, row.cycle, now, timezone)) throw new UserError(revocationBarMessage(revoked, revocationBarDays(row.cycle), timezone));
+  // told to the administrator: the team by name, and that 退回 is what remains
+  if (decision === 'accept' && barHolds(revoked, row.cycle, now, timezone)) {
+    throw new UserError(`${revocationBarMessage(revoked, revocationBarDays(row.cycle), timezone, row.team.name)}该申报不能受理，请“退回”并写明原因。`);
+  }
   const note = decision === 'return' ? readReturnReason(reason) : undefined;
   const [application] = await tx
     .update(applications)

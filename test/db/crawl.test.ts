@@ -42,7 +42,9 @@ const groupMembers: Record<string, string[]> = {
   [EXPERT_GROUP]: [OTHER_EXPERT, personas.expert, personas.leader],
 };
 /** Buttons that undo or take back: left out of the forward rounds, so the review can get to its end. */
-const BACKWARD = new Set(['review.reopen', 'review.swap', 'review.declineForm', 'review.decline', 'endorse.return', 'check.return', 'team.memberRemove', 'experts.deactivate', 'experts.conflictForm', 'experts.conflictAdd']);
+// 退回 at the formal check is not among them: it follows 受理 on the card, so it only returns what 受理 refused (a title
+// revoked since the submission bars 受理, E5), and the year goes on without that application
+const BACKWARD = new Set(['review.reopen', 'review.swap', 'review.declineForm', 'review.decline', 'endorse.return', 'team.memberRemove', 'experts.deactivate', 'experts.conflictForm', 'experts.conflictAdd']);
 /** Buttons whose answer does not depend on how far the year is. */
 const ONCE = ['measures.', 'complaint.start', 'complaint.submit', 'team.registerForm', 'team.register', 'team.status', 'help.menu'];
 type RoundKind = 'forward' | 'all';
@@ -295,7 +297,7 @@ describe('crawling every card as its receivers would', () => {
       await expectSound(h, c);
       // the year went round: applied, recommended, accepted, scored, aggregated, published, and the next opened
       for (const verb of ['application.submit', 'endorse.recommend', 'check.accept', 'review.submit', 'results.close', 'results.publish', 'cycle.open', 'revocation.revoke']) {
-        expect(c.actions.get(verb), verb).toBeGreaterThan(0);
+        expect(c.actions.get(verb) ?? 0, verb).toBeGreaterThan(0);
       }
     }, 400_000);
   });
@@ -317,7 +319,7 @@ describe('crawling every card as its receivers would', () => {
       const c = await crawl(h, ['all', 'all']);
       await expectSound(h, c);
       for (const verb of ['review.assign', 'review.submit', 'review.swap', 'review.reopen', 'review.declineForm', 'review.panel']) {
-        expect(c.actions.get(verb), verb).toBeGreaterThan(0);
+        expect(c.actions.get(verb) ?? 0, verb).toBeGreaterThan(0);
       }
     }, 400_000);
   });

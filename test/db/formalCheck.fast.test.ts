@@ -115,7 +115,8 @@ const steps: Step[] = [
     action: 'check.accept',
     app: (_f, r) => r.appF,
     toast: 'error',
-    says: /^协会规定：撤销称号后一年内不受理该班组的申报；本班组 2026 年度称号已于 2027年3月9日 撤销，2028年3月9日 15:31 起方可再申报。$/,
+    // to the administrator: the team by name, not 本班组, and what remains to do
+    says: /^协会规定：撤销称号后一年内不受理该班组的申报；(?!本班组)\S+ 2026 年度称号已于 2027年3月9日 撤销，2028年3月9日 15:31 起方可再申报。该申报不能受理，请“退回”并写明原因。$/,
     leftToOrdinary: true,
     before: async (db) => {
       const [t] = await db.select({ id: teams.id }).from(teams).where(eq(teams.code, 'GDSZ-2025-0102'));

@@ -8,6 +8,7 @@ import { rowsOf } from '../../src/outbox.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { applicationForm } from '../support/forms.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
+import { upheldRun } from '../support/upheldRun.js';
 
 /**
  * E5 (RULES.md): a team whose title was revoked in the last year is told so before its application can go to review.
@@ -136,6 +137,8 @@ describe('E5 at the formal check: a title revoked after the organisation recomme
         const [ho] = await h.db.db.insert(honours).values({ teamId: t.id, year: 2028, awardedAt: new Date('2028-08-01T00:00:00Z') }).returning();
         const endorsement = { decision: 'recommend', truthful: true, opinion: '同意推荐', by: CONTACT };
         const [app] = await h.db.db.insert(applications).values({ teamId: t.id, cycleId: c.id, status: 'recommended', form: applicationForm(), submittedAt: new Date('2029-03-01T00:00:00Z'), endorsement }).returning();
+        // 撤销称号 answers a pending alert: two upheld complaints in a row
+        await upheldRun(h.db.db, t.id);
         const revoked = await h.click(ADMIN, { action: 'revocation.revoke', honourId: ho.id }, { reason: '连续投诉成立' });
         expect(revoked.toast?.type).toBe('success');
         await h.drain();
@@ -145,7 +148,8 @@ describe('E5 at the formal check: a title revoked after the organisation recomme
         const outboxBefore = (await h.db.db.select({ id: outbox.id }).from(outbox)).length;
         const accept = await h.click(ADMIN, { action: 'check.accept', applicationId: app.id });
         expect(accept.toast?.type).toBe('error');
-        expect(accept.toast?.content).toBe('协会规定：撤销称号后一年内不受理该班组的申报；本班组 2028 年度称号已于 2029年3月10日 撤销，2030年3月10日 09:00 起方可再申报。');
+        expect(accept.toast?.content).toMatch(/^协会规定：撤销称号后一年内不受理该班组的申报；\S+ 2028 年度称号已于 2029年3月10日 撤销，2030年3月10日 09:00 起方可再申报。该申报不能受理，请“退回”并写明原因。$/);
+        expect(accept.toast?.content).not.toContain('本班组');
         const [row] = await h.db.db.select().from(applications).where(eq(applications.id, app.id));
         expect(row.status).toBe('recommended');
         expect(await h.db.db.select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(app.id))))).toEqual(auditsBefore);
