@@ -130,7 +130,10 @@ export type CycleFormField =
   | 'reviewMeetingDate'
   | 'awardThreshold'
   | 'expertsPerApplication'
-  | 'recommendShare';
+  | 'recommendShare'
+  | 'dropExtremesFrom'
+  | 'outlierDistance'
+  | 'revocationRun';
 
 export interface CycleFormData {
   /** The cycle form's descriptor (src/cycles.ts `cycleForm`). */

@@ -21,6 +21,9 @@ export interface ResultsSummary {
   status: string;
   awardThreshold: number;
   recommendShare: number;
+  /** The cycle's rules (aggregationRuleOf); 5 and 15 when left out. */
+  dropExtremesFrom?: number;
+  outlierDistance?: number;
   lines: ResultLine[]; // best first
   /** The 结束评分并汇总 shown (its audit row's id): 公布结果 carries it, so a preview since replaced publishes nothing. */
   aggregationId?: number;
@@ -74,10 +77,10 @@ export function resultsPreviewCard(d: ResultsSummary): Card {
     summary: `${d.year}年度评审结果`,
     elements: [
       fields(counts(d)),
-      note('最终得分为专家评分的平均分；5 位及以上专家评分的，去掉一个最高分和一个最低分后平均。同分同名次。'),
+      note(md`最终得分为专家评分的平均分；${d.dropExtremesFrom ?? 5} 位及以上专家评分的，去掉一个最高分和一个最低分后平均。同分同名次。`),
       hr(),
       ...listed(d.lines, 60),
-      ...(d.lines.some((l) => l.outliers) ? [note('“偏差”：该申报有专家评分与专家组中位数相差超过 15 分，可在专家组中核实。')] : []),
+      ...(d.lines.some((l) => l.outliers) ? [note(md`“偏差”：该申报有专家评分与专家组中位数相差超过 ${d.outlierDistance ?? 15} 分，可在专家组中核实。`)] : []),
       buttonRow(buttons),
     ],
   });

@@ -8,6 +8,7 @@ import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formLabels, formSchema, type FormValues, readForm } from './forms.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
+import { aggregationRuleLimits, aggregationRuleOf, defaultAggregationRule } from './review/aggregation.js';
 import { defaultScoreSheet, parseScoreSheet, parseScoreSheetText, type ScoreSheet, scoreSheetSchema } from './scoreSheet.js';
 import { StateMachine } from './stateMachine.js';
 
@@ -33,6 +34,10 @@ export const cycleStates = new StateMachine<CycleStatus, CycleTransition>(
   { open: '申报中', scoring: '专家评分中', closed: '评分结束，评定中', published: '结果已公布' },
 );
 
+/** 第二十二条's run as the settings form takes it; 2 when unset (`defaultRevocationRun`, src/complaints.ts, which reads it). */
+const revocationRunLimits = { min: 1, max: 20 } as const;
+const defaultRevocationRun = 2;
+
 /** 开启年度评审 / 修改设置 (第十九条): the cycle's form, each field once. */
 export const cycleForm = defineForm({
   name: 'cycle_form',
@@ -45,6 +50,16 @@ export const cycleForm = defineForm({
     awardThreshold: { kind: 'number', label: '授予称号分数线', min: 0, max: 100, step: 0.01, unit: '分', required: false, placeholder: '默认 85' },
     expertsPerApplication: { kind: 'integer', label: '每份申报的评审专家人数', min: 1, max: 15, unit: '人', required: false, placeholder: '默认 3' },
     recommendShare: { kind: 'number', label: '择优推荐比例', article: '第二十条', help: '0–1，0.1 或 10% 即前 10%', min: 0, max: 1, step: 0.001, share: true, required: false, placeholder: '默认 0.1' },
+    // the review's rules kept in cycles.settings (ruleFields)
+    dropExtremesFrom: {
+      kind: 'integer', label: '去掉最高最低分的专家人数下限', help: '评分专家达到这一人数时，去掉一个最高分和一个最低分再取平均', ...aggregationRuleLimits.dropExtremesFrom, unit: '人', required: false, placeholder: `默认 ${defaultAggregationRule.dropExtremesFrom}`,
+    },
+    outlierDistance: {
+      kind: 'number', label: '偏离中位数提醒分差', help: '专家总分与同组中位数相差超过这一分数时提醒管理员', ...aggregationRuleLimits.outlierDistance, step: 0.5, unit: '分', required: false, placeholder: `默认 ${defaultAggregationRule.outlierDistance}`,
+    },
+    revocationRun: {
+      kind: 'integer', label: '连续成立投诉提醒次数', article: '第二十二条', help: '已授称号的班组连续这么多次投诉经核实成立时，提请撤销称号', ...revocationRunLimits, unit: '次', required: false, placeholder: `默认 ${defaultRevocationRun}`,
+    },
   },
 });
 export type CycleField = keyof typeof cycleForm.fields;
@@ -52,7 +67,25 @@ export type CycleField = keyof typeof cycleForm.fields;
 /** The form's field names, with the labels a user reads in an error. */
 export const cycleFieldLabels = formLabels(cycleForm) as Record<CycleField, string>;
 
-export const cycleDefaults = { awardThreshold: 85, expertsPerApplication: 3, recommendShare: 0.1 } as const;
+export const cycleDefaults = { awardThreshold: 85, expertsPerApplication: 3, recommendShare: 0.1, ...defaultAggregationRule, revocationRun: defaultRevocationRun } as const;
+
+/** `cycles.settings` as an object (anything else: none). */
+const settingsObject = (cycle: Pick<Cycle, 'settings'>): Record<string, unknown> =>
+  cycle.settings && typeof cycle.settings === 'object' && !Array.isArray(cycle.settings) ? (cycle.settings as Record<string, unknown>) : {};
+
+/** The settings kept in `cycles.settings` (jsonb) rather than in a column of their own. */
+export const ruleFields = ['dropExtremesFrom', 'outlierDistance', 'revocationRun'] as const;
+export type RuleField = (typeof ruleFields)[number];
+
+/**
+ * The cycle's rules as they are read where they apply: `aggregationRuleOf` for the aggregation's two, and
+ * `revocationRun` (src/complaints.ts) for 第二十二条's run, each its default when missing or not what the form takes.
+ */
+export function cycleRules(cycle: Pick<Cycle, 'settings'>): Record<RuleField, number> {
+  const settings = settingsObject(cycle);
+  const run = z.coerce.number().int().min(revocationRunLimits.min).max(revocationRunLimits.max).safeParse(settings.revocationRun);
+  return { ...aggregationRuleOf(cycle.settings), revocationRun: run.success ? run.data : defaultRevocationRun };
+}
 
 /** A UserError about one form field, its label first: "授予称号分数线：须在 0 到 100 之间". */
 export function cycleFieldError(field: CycleField, message: string, article?: number): UserError {
@@ -98,11 +131,14 @@ const cycleInputSchema = formSchema(cycleForm).superRefine((v, ctx) => {
 const cycleSettingsSchema = formSchema(settingsForm).superRefine(datesInOrder);
 
 /** An optional setting left empty takes the programme's default. */
-const withDefaults = <T extends { awardThreshold?: number; expertsPerApplication?: number; recommendShare?: number }>(v: T) => ({
+const withDefaults = <T extends { awardThreshold?: number; expertsPerApplication?: number; recommendShare?: number } & Partial<Record<RuleField, number>>>(v: T) => ({
   ...v,
   awardThreshold: v.awardThreshold ?? cycleDefaults.awardThreshold,
   expertsPerApplication: v.expertsPerApplication ?? cycleDefaults.expertsPerApplication,
   recommendShare: v.recommendShare ?? cycleDefaults.recommendShare,
+  dropExtremesFrom: v.dropExtremesFrom ?? cycleDefaults.dropExtremesFrom,
+  outlierDistance: v.outlierDistance ?? cycleDefaults.outlierDistance,
+  revocationRun: v.revocationRun ?? cycleDefaults.revocationRun,
 });
 
 export type CycleInput = ReturnType<typeof withDefaults<FormValues<typeof cycleForm.fields>>>;
@@ -267,6 +303,15 @@ function openedAlready(running: Cycle, input: unknown): AlreadyDone | undefined 
   return new AlreadyDone('开启', { action: 'cycle.open', entity: 'cycle', entityId: running.id }, `${running.year}年度评审`);
 }
 
+/** The settings of `values` kept in `cycles.settings`. */
+export const rulesOf = (values: Record<RuleField, number>): Record<RuleField, number> => Object.fromEntries(ruleFields.map((f) => [f, values[f]])) as Record<RuleField, number>;
+
+/** `values` without the settings kept in `cycles.settings`: the cycle's own columns. */
+function columnsOf<T extends Record<RuleField, number>>(values: T): Omit<T, RuleField> {
+  const { dropExtremesFrom: _d, outlierDistance: _o, revocationRun: _r, ...columns } = values;
+  return columns;
+}
+
 /**
  * Opens the year's cycle (status open) with the default score sheet. Refused when another cycle is
  * running or the year already had one (第十九条), and when the application deadline is already past.
@@ -288,7 +333,7 @@ export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date,
     row = await tx.transaction(async (sp) => {
       const [inserted] = await sp
         .insert(cycles)
-        .values({ ...values, status: 'open', scoreSheet: defaultScoreSheet, openedBy: actor.openId })
+        .values({ ...columnsOf(values), settings: rulesOf(values), status: 'open', scoreSheet: defaultScoreSheet, openedBy: actor.openId })
         .returning();
       return inserted;
     });
@@ -308,7 +353,9 @@ export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date,
   return row;
 }
 
-const settingFields = ['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate', 'awardThreshold', 'expertsPerApplication', 'recommendShare'] as const;
+const columnFields = ['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate', 'awardThreshold', 'expertsPerApplication', 'recommendShare'] as const;
+const settingFields = [...columnFields, ...ruleFields] as const;
+type SettingField = (typeof settingFields)[number];
 const dateFields = new Set<CycleField>(['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate']);
 
 /** Each setting's own reader: the settings form's field alone (`parseCycleSettings` checks the fields one by one, then the dates' order). */
@@ -337,7 +384,7 @@ function sheetTotal(cycle: Cycle): number {
 }
 
 /** The settings that decide the results (and the panels): fixed once the scores have been summed (第十七条). */
-const resultSettings = new Set<CycleField>(['awardThreshold', 'recommendShare', 'expertsPerApplication']);
+const resultSettings = new Set<CycleField>(['awardThreshold', 'recommendShare', 'expertsPerApplication', 'dropExtremesFrom', 'outlierDistance']);
 
 /** Whether 结束评分并汇总 ever closed this cycle's scoring (its audit row), though a reopened sheet took it back to scoring. */
 async function aggregatedBefore(tx: Db, cycleId: number): Promise<boolean> {
@@ -371,9 +418,11 @@ export async function updateCycleSettings(
   }
   // a field left out or empty keeps its value, so a partial input never resets a setting to its default
   const given = input && typeof input === 'object' ? Object.entries(input).filter(([, v]) => !isBlank(v)) : [];
-  const values = parseCycleSettings({ ...Object.fromEntries(settingFields.map((f) => [f, cycle[f]])), ...Object.fromEntries(given) });
+  // the rules kept in cycles.settings are read as where they apply (cycleRules): a stored value the form would refuse is its default
+  const current: Record<SettingField, unknown> = { ...Object.fromEntries(columnFields.map((f) => [f, cycle[f]])), ...cycleRules(cycle) } as Record<SettingField, unknown>;
+  const values = parseCycleSettings({ ...current, ...Object.fromEntries(given) });
   const today = todayIn(timezone, now);
-  const changes = settingFields.filter((f) => values[f] !== cycle[f]);
+  const changes = settingFields.filter((f) => values[f] !== current[f]);
   const total = sheetTotal(cycle);
   if (changes.includes('awardThreshold') && values.awardThreshold > total) {
     throw cycleFieldError('awardThreshold', `不能高于本年度评分表的总分（${total} 分），否则没有班组能达到`, 18);
@@ -402,13 +451,14 @@ export async function updateCycleSettings(
   // scores summed once (结束评分并汇总), then one sheet reopened: the results were seen, so what decides them stays fixed
   const decisive = changes.filter((f) => resultSettings.has(f));
   if (decisive.length && cycle.status === 'scoring' && (await aggregatedBefore(tx, cycleId))) {
-    throw cycleFieldError(decisive[0], `${cycle.year}年度评分已汇总过一次，授予称号分数线、择优推荐比例和评审专家人数不能再修改（第十七条：公开、公平、公正）；重开评分期间只能修改日期。`, 17);
+    throw cycleFieldError(decisive[0], `${cycle.year}年度评分已汇总过一次，授予称号分数线、择优推荐比例、评审专家人数和计分规则不能再修改（第十七条：公开、公平、公正）；重开评分期间只能修改日期和连续成立投诉提醒次数。`, 17);
   }
   // a second save of the same form finds nothing to change: the first did it (the cycle row is locked above)
   if (!changes.length) throw new AlreadyDone('保存', { action: 'cycle.updateSettings', entity: 'cycle', entityId: cycleId }, `${cycle.year}年度评审设置`, '设置没有变化。');
   const [updated] = await tx
     .update(cycles)
-    .set({ ...values, updatedAt: now })
+    // the rules changed written into cycles.settings, its other keys kept
+    .set({ ...columnsOf(values), settings: { ...settingsObject(cycle), ...rulesOf(values) }, updatedAt: now })
     .where(eq(cycles.id, cycleId))
     .returning();
   await audit(tx, {
@@ -416,7 +466,7 @@ export async function updateCycleSettings(
     action: 'cycle.updateSettings',
     entity: 'cycle',
     entityId: cycleId,
-    details: { changes: Object.fromEntries(changes.map((f) => [f, { from: cycle[f], to: values[f] }])) },
+    details: { changes: Object.fromEntries(changes.map((f) => [f, { from: current[f], to: values[f] }])) },
     at: now,
   });
   return { cycle: updated, changes };

@@ -3,6 +3,7 @@ import { applicationForm, type ApplicationStatus, applicationStatusNames } from 
 import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescriptor } from './forms.js';
 import type { ResultsData } from './review/results.js';
 import { scoreSheetForm } from './review/scoring.js';
+import { aggregationRuleOf } from './review/aggregation.js';
 
 /** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
 const loadExcel = () => import('exceljs');
@@ -96,7 +97,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     ...items.map((it) => ({ header: `${scoreForm.fields[it.field].label}（${it.max}）`, key: `item:${it.code}`, width: 10 })),
     { header: '总分', key: 'total', width: 8 },
     { header: '计入最终得分', key: 'counted', width: 12 },
-    { header: '偏离中位数超过 15 分', key: 'outlier', width: 12 },
+    { header: `偏离中位数超过 ${aggregationRuleOf(data.cycle.settings).outlierDistance} 分`, key: 'outlier', width: 12 },
     { header: scoreForm.fields.comment.label, key: 'comment', width: 40, style: wrapped },
   ];
   for (const s of data.scores) {

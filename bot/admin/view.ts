@@ -1,7 +1,7 @@
 import { adminCard, type CycleFormData, cycleFormCard } from '../../cards/admin.js';
 import type { Card } from '../../cards/kit.js';
 import { adminOverview } from '../../src/adminOverview.js';
-import { type Cycle, cycleDefaults, type CycleField, getLatestCycle, applicationCountsByStatus, cycleForm, cycleScoreSheet, cycleStatusLabel, getRunningCycle } from '../../src/cycles.js';
+import { type Cycle, cycleDefaults, type CycleField, getLatestCycle, applicationCountsByStatus, cycleForm, cycleRules, cycleScoreSheet, type RuleField, ruleFields, cycleStatusLabel, getRunningCycle } from '../../src/cycles.js';
 import { addDays, formatDateZh, isRealDate, daysBetween, todayIn } from '../../src/dates.js';
 import { type ApplicationStatus, applicationStatusNames } from '../../src/applications.js';
 import { readDate } from '../../src/forms.js';
@@ -42,6 +42,9 @@ export async function newCycleDefaults(ctx: HandlerContext): Promise<FormValues>
     awardThreshold: String(cycleDefaults.awardThreshold),
     expertsPerApplication: String(cycleDefaults.expertsPerApplication),
     recommendShare: String(cycleDefaults.recommendShare),
+    dropExtremesFrom: String(cycleDefaults.dropExtremesFrom),
+    outlierDistance: String(cycleDefaults.outlierDistance),
+    revocationRun: String(cycleDefaults.revocationRun),
   };
 }
 
@@ -54,10 +57,11 @@ export function cycleValues(cycle: Cycle): FormValues {
     awardThreshold: String(cycle.awardThreshold),
     expertsPerApplication: String(cycle.expertsPerApplication),
     recommendShare: String(cycle.recommendShare),
+    ...(Object.fromEntries(Object.entries(cycleRules(cycle)).map(([k, v]) => [k, String(v)])) as Record<RuleField, string>),
   };
 }
 
-const formFields: CycleField[] = ['year', 'applicationDeadline', 'scoringDeadline', 'reviewMeetingDate', 'awardThreshold', 'expertsPerApplication', 'recommendShare'];
+const formFields: CycleField[] = ['year', 'applicationDeadline', 'scoringDeadline', 'reviewMeetingDate', 'awardThreshold', 'expertsPerApplication', 'recommendShare', ...ruleFields];
 const dateFields = new Set<CycleField>(['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate']);
 
 /** What the user typed, to fill the form again: dates cut to YYYY-MM-DD, and only real dates (a picker cannot show others). */

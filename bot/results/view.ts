@@ -1,4 +1,5 @@
 import type { ResultLine, ResultsSummary } from '../../cards/results.js';
+import { aggregationRuleOf } from '../../src/review/aggregation.js';
 import type { ResultsData } from '../../src/review/results.js';
 
 export function resultLines(data: ResultsData): ResultLine[] {
@@ -24,6 +25,7 @@ export function resultsSummary(data: ResultsData): ResultsSummary {
     status: c.status,
     awardThreshold: c.awardThreshold,
     recommendShare: c.recommendShare,
+    ...aggregationRuleOf(c.settings),
     lines: resultLines(data),
     ...(data.aggregation ? { aggregationId: data.aggregation.id } : {}),
   };

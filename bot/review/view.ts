@@ -3,7 +3,7 @@ import { outlierAlertCard, progressCard, scoredCard, taskListCard } from '../../
 import { cycleScoreSheet } from '../../src/cycles.js';
 import { formatDateTimeZh } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
-import { defaultAggregationRule, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
+import { aggregationRuleOf, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
 import { progressView } from '../../src/review/progress.js';
 import { expertProgress, expertTasks, scoreSheetDisplay, type Task } from '../../src/review/scoring.js';
 import { taskApplication } from '../../src/review/taskCards.js';
@@ -69,7 +69,7 @@ export async function alertOutliers(ctx: HandlerContext, task: Task, panel: Pane
     median: outliers[0].median,
     totals: panel.map((p) => p.total),
     outliers: outliers.map((o) => ({ expertOpenId: o.expertOpenId, total: o.total, distance: o.distance })),
-    distance: defaultAggregationRule.outlierDistance,
+    distance: aggregationRuleOf(task.cycle.settings).outlierDistance,
   });
   // the totals are in the key: a reopened and changed panel alerts again, a retried event does not
   const totals = panel.map((p) => `${p.assignmentId}=${p.total}`).join(',');

@@ -1,7 +1,7 @@
 import type { Database, Db } from '../../db/index.js';
-import { type CycleField, settingsForm } from '../cycles.js';
+import { type CycleField, cycleDefaults, type RuleField, settingsForm } from '../cycles.js';
 import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
-import { claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
+import { aggregationRuleSql, claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
 
 /**
  * The expert pool's and the cycle settings' card actions in one round trip on PostgreSQL, on their success path:
@@ -228,6 +228,25 @@ const settingColumns: { field: SettingField; column: string; type: string; from:
   { field: 'expertsPerApplication', column: 'experts_per_application', type: 'int', from: 'experts_per_application' },
   { field: 'recommendShare', column: 'recommend_share', type: 'numeric', from: 'recommend_share::float8' },
 ];
+/**
+ * The settings kept in cycles.settings, in updateCycleSettings' order after the columns: each as cycleRules reads the
+ * stored one (`from`, on `c.settings`; null when only TypeScript's coercion reads it, and the ordinary path decides),
+ * given as $15… (null: not given).
+ */
+const ruleSettings: { field: RuleField; from: string }[] = [
+  { field: 'dropExtremesFrom', from: `${aggregationRuleSql('c.settings', 'dropExtremesFrom')}::float8` },
+  { field: 'outlierDistance', from: aggregationRuleSql('c.settings', 'outlierDistance') },
+  // cycleRules' revocationRun (z.coerce.number().int(), 1 to 20, else 2): a number, missing or null said here
+  {
+    field: 'revocationRun',
+    from: `(select case when r.v is null or jsonb_typeof(r.v) = 'null' then ${cycleDefaults.revocationRun}::float8
+      when jsonb_typeof(r.v) = 'number' then case when (r.v)::numeric between 1 and 20 and (r.v)::numeric = trunc((r.v)::numeric)
+        then (r.v)::numeric::float8 else ${cycleDefaults.revocationRun}::float8 end end
+      from (select case when jsonb_typeof(c.settings) = 'object' then c.settings -> 'revocationRun' end as v) r)`,
+  },
+];
+const givenRule = (i: number) => `$${15 + i}::float8`;
+
 /** $6… the values given (null: not given, the cycle's kept), in settingColumns' order. */
 const given = (i: number) => `$${6 + i}::${settingColumns[i].type}`;
 /** The value the cycle ends with: the one given, else its own. */
@@ -252,7 +271,10 @@ with cycle as (
   select c.id, c.year, c.status, c.xmin as version, c.score_sheet, c.award_threshold,
     ${settingColumns.map((s, i) => `${given(i)} is not null and c.${s.column} <> ${given(i)} as ch_${i}`).join(',\n    ')},
     ${settingColumns.map((s) => `c.${s.from} as from_${s.column}`).join(', ')},
+    ${ruleSettings.map((r) => `${r.from} as from_${r.field}`).join(',\n    ')},
+    ${ruleSettings.map((r, i) => `${givenRule(i)} is not null and ${givenRule(i)} <> ${r.from} as ch_r${i}`).join(',\n    ')},
     ${settingColumns.map((_, i) => storedValid(i)).join(' and ')}
+    ${ruleSettings.map((r) => `and ${r.from} is not null`).join(' ')}
     -- parseCycleSettings' datesInOrder, on the dates as merged
     and ${merged(1)} >= ${merged(0)} and ${merged(2)} >= ${merged(1)} as valid
   from cycles c where c.id = $5::int
@@ -267,7 +289,7 @@ verdict as (
     -- updateCycleSettings: a changed threshold no higher than the score sheet's total (sheetTotal)
     and (not c.ch_3 or ${merged(3)} <= (c.score_sheet ->> 'total')::numeric)
     -- updateCycleSettings' aggregatedBefore: the settings deciding the results stay fixed once scores were summed
-    and (not (c.ch_3 or c.ch_4 or c.ch_5) or c.status = 'open'
+    and (not (c.ch_3 or c.ch_4 or c.ch_5 or c.ch_r0 or c.ch_r1) or c.status = 'open'
       or not exists (select 1 from audit_log a where a.entity = 'cycle' and a.entity_id = c.id::text and a.action = 'cycle.closeScoring'))
     -- updateCycleSettings' tooYoungAt: a deadline brought forward leaves no submitted application of a team not yet a
     -- year old by it (第十六条, E1 as submission checks it)
@@ -280,13 +302,16 @@ verdict as (
     and (not c.ch_0 or abs(extract(year from $6::date)::int - c.year) <= 1) and (not c.ch_1 or abs(extract(year from $7::date)::int - c.year) <= 1)
     and (not c.ch_2 or abs(extract(year from $8::date)::int - c.year) <= 1)
     -- updateCycleSettings' AlreadyDone: something changes
-    and (${settingColumns.map((_, i) => `c.ch_${i}`).join(' or ')}) as ok
+    and (${[...settingColumns.map((_, i) => `c.ch_${i}`), ...ruleSettings.map((_, i) => `c.ch_r${i}`)].join(' or ')}) as ok
   from cycle c
 ),
 ${claim},
 changed as (
   -- updateCycleSettings' update of every setting, once the event is claimed, on the row decided on (its lock after the claim's)
-  update cycles c set ${settingColumns.map((s, i) => `${s.column} = ${merged(i)}`).join(', ')}, updated_at = $13::timestamptz
+  update cycles c set ${settingColumns.map((s, i) => `${s.column} = ${merged(i)}`).join(', ')}, updated_at = $13::timestamptz,
+    -- the rules as merged written into cycles.settings, its other keys kept
+    settings = (case when jsonb_typeof(c.settings) = 'object' then c.settings else '{}'::jsonb end) || jsonb_build_object(
+      ${ruleSettings.map((r, i) => `'${r.field}', to_jsonb(coalesce(${givenRule(i)}, (select from_${r.field} from cycle)))`).join(', ')})
   where c.id = $5::int and c.xmin = (select version from cycle) and exists (select 1 from claim)
   returning c.id
 ),
@@ -294,12 +319,15 @@ audited as (
   -- updateCycleSettings' audit row: each changed setting, from what it was to what it is ($14 the values given by field)
   insert into audit_log (at, actor, action, entity, entity_id, details)
   select $13::timestamptz, $3::text, 'cycle.updateSettings', 'cycle', ch.id::text, jsonb_build_object('changes',
-    ${settingColumns.map((s, i) => `case when c.ch_${i} then jsonb_build_object('${s.field}', jsonb_build_object('from', to_jsonb(c.from_${s.column}), 'to', $14::jsonb -> '${s.field}')) else '{}'::jsonb end`).join('\n    || ')})
+    ${[
+      ...settingColumns.map((s, i) => `case when c.ch_${i} then jsonb_build_object('${s.field}', jsonb_build_object('from', to_jsonb(c.from_${s.column}), 'to', $14::jsonb -> '${s.field}')) else '{}'::jsonb end`),
+      ...ruleSettings.map((r, i) => `case when c.ch_r${i} then jsonb_build_object('${r.field}', jsonb_build_object('from', to_jsonb(c.from_${r.field}), 'to', $14::jsonb -> '${r.field}')) else '{}'::jsonb end`),
+    ].join('\n    || ')})
   from changed ch cross join cycle c
   returning id
 )
 select exists (select 1 from changed) as changed, c.year,
-  array_remove(array[${settingColumns.map((s, i) => `case when c.ch_${i} then '${s.field}' end`).join(', ')}]::text[], null) as changes,
+  array_remove(array[${[...settingColumns.map((s, i) => `case when c.ch_${i} then '${s.field}' end`), ...ruleSettings.map((r, i) => `case when c.ch_r${i} then '${r.field}' end`)].join(', ')}]::text[], null) as changes,
   -- claimed, but the cycle changed since the statement's snapshot: the ordinary path decides on it as it is
   ${racedWhen('exists (select 1 from claim) and not exists (select 1 from changed)')}
 from cycle c`;
@@ -323,6 +351,7 @@ export async function fastSaveSettings<R>(
     event.today,
     event.now.toISOString(),
     JSON.stringify(values),
+    ...ruleSettings.map((r) => (values[r.field] === undefined ? null : String(values[r.field]))),
   ];
   const done = await run<{ changed: boolean; year: number; changes: SettingField[] }, R>(database, settingsSql, params, read);
   if (!done?.row?.changed) return undefined;

@@ -1,9 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/index.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
-import { defaultAggregationRule } from '../review/aggregation.js';
 import { aggregation } from '../review/results.js';
-import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
+import { aggregationRuleSql, claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
 
 /**
  * 结束评分并汇总 (`results.close`) in one round trip on PostgreSQL, on the success path only: BEGIN, the cycle's lock (a
@@ -69,21 +68,23 @@ const round2 = (x: string) => `(select ${jsRound('r2.y')} / 100 from (select (($
 const centsOf = (s: string) => `(select ${jsRound('c2.y')} / 100 from (select (${s}) * 100 as y) c2)`;
 
 /**
- * A string the schema's `text()` takes as it is: nothing for String.prototype.trim to cut at either end ($10: its
+ * A string the schema's `text()` takes as it is: nothing for String.prototype.trim to cut at either end ($8: its
  * whitespace), and not empty (strpos of the empty string is 1).
  */
-const untrimmed = (t: string) => `coalesce(strpos($10, left(${t}, 1)) = 0 and strpos($10, right(${t}, 1)) = 0, false)`;
+const untrimmed = (t: string) => `coalesce(strpos($8, left(${t}, 1)) = 0 and strpos($8, right(${t}, 1)) = 0, false)`;
 
 /** The schema's `points` on a jsonb value: a number, positive, whole or half (and small enough that every sum of them is exact). */
 const points = (v: string) => `case when jsonb_typeof(${v}) = 'number' then (${v})::numeric > 0 and (${v})::numeric * 2 % 1 = 0 and (${v})::numeric < 100000 else false end`;
 
-/** aggregatePanel's kept sheets: all of a panel under `dropExtremesFrom` ($8), else all but its lowest and its highest. */
-const kept = (sh: string) => `(${sh}.n < $8 or (${sh}.pos > 1 and ${sh}.pos < ${sh}.n))`;
+/** aggregatePanel's kept sheets: all of a panel under the cycle's `dropExtremesFrom`, else all but its lowest and its highest. */
+const kept = (sh: string) => `(${sh}.n < (select drop_from from cycle) or (${sh}.pos > 1 and ${sh}.pos < ${sh}.n))`;
 
 const closeSql = `
 with cycle as (
   -- lockCycle (src/review/results.ts): the row as it stands once the lock (taken just before) was granted
-  select c.id, c.year, c.status, c.score_sheet as s, c.award_threshold::float8 as threshold, c.recommend_share::float8 as share
+  select c.id, c.year, c.status, c.score_sheet as s, c.award_threshold::float8 as threshold, c.recommend_share::float8 as share,
+    -- aggregationRuleOf: the cycle's rule, from its settings
+    ${aggregationRuleSql('c.settings', 'dropExtremesFrom')} as drop_from, ${aggregationRuleSql('c.settings', 'outlierDistance')} as outlier
   from cycles c where c.id = $5
 ),
 pending as (
@@ -130,8 +131,8 @@ sheet_ok as (
       where not (jsonb_typeof(i.item -> 'code') = 'string' and ${untrimmed('i.code')}
         and jsonb_typeof(i.item -> 'name') = 'string' and ${untrimmed(`(i.item ->> 'name')`)}
         and ${points(`(i.item -> 'max')`)}
-        -- not a property every object has ($11): scores[code] would find Object.prototype's
-        and i.code <> all($11::text[])))
+        -- not a property every object has ($9): scores[code] would find Object.prototype's
+        and i.code <> all($9::text[])))
     -- 编号重复
     and (select count(distinct i.code) = count(*) from items i)
     -- 各评分项满分合计 = 总分 (half points add up exactly); so the total too is a number of positive half points
@@ -228,13 +229,13 @@ decided as (
   from ranked r
 ),
 panel_json as (
-  -- each panel's totals and outliers (panelOutliers: more than outlierDistance, $9, from the median; the distance
+  -- each panel's totals and outliers (panelOutliers: more than the cycle's outlierDistance from the median; the distance
   -- round2'd), in the panel's order (by id), aggregated once per panel
   select sh.app,
     jsonb_agg(jsonb_build_object('assignmentId', sh.id, 'expertOpenId', sh.expert, 'total', sh.total, 'counted', ${kept('sh')},
-      'outlier', abs(sh.total - p.median) > $9::float8) order by sh.id) as totals,
+      'outlier', abs(sh.total - p.median) > (select outlier from cycle)) order by sh.id) as totals,
     jsonb_agg(jsonb_build_object('assignmentId', sh.id, 'expertOpenId', sh.expert, 'total', sh.total, 'median', p.median,
-      'distance', ${round2('abs(sh.total - p.median)')}) order by sh.id) filter (where abs(sh.total - p.median) > $9::float8) as outliers
+      'distance', ${round2('abs(sh.total - p.median)')}) order by sh.id) filter (where abs(sh.total - p.median) > (select outlier from cycle)) as outliers
   from sheets sh join panels p on p.app = sh.app
   group by sh.app
 ),
@@ -253,7 +254,7 @@ reviews as (
   -- StoredReview (closeScoring) of each scored application
   select r.id, r.final, d.rank, d.awarded,
     jsonb_build_object(
-      'rule', case when coalesce(r.n, 0) >= $8 then 'trimmedMean' else 'mean' end,
+      'rule', case when coalesce(r.n, 0) >= (select drop_from from cycle) then 'trimmedMean' else 'mean' end,
       'median', r.median,
       'totals', coalesce(pj.totals, '[]'::jsonb),
       'areas', case when r.kept_n > 0 then aj.areas else z.areas end,
@@ -278,10 +279,10 @@ verdict as (
     and pending.n = 0
     -- a year with nothing scored ends with no title on the ordinary path (scoringToClose): left to it
     and exists (select 1 from scored)
-    -- closeAndAggregate (bot/results/preview.ts): a cycle of more than aggregation.inCallbackMax ($12) scored
+    -- closeAndAggregate (bot/results/preview.ts): a cycle of more than aggregation.inCallbackMax ($10) scored
     -- applications is aggregated by a job, and so is one whose job is queued or running. Tested before what follows:
     -- AND stops at the first false and the subqueries below run when first reached, so a refusal reads no sheet
-    and (select count(*) from scored) <= $12
+    and (select count(*) from scored) <= $10
     and not exists (select 1 from bulk_jobs j where j.kind = 'aggregate' and j.cycle_id = $5 and j.status in ('queued', 'running'))
     -- what this statement mirrors exactly (see the header); anything else is the ordinary path's
     and coalesce((select ok from sheet_ok), false) and (select ok from scores_ok)
@@ -385,8 +386,6 @@ export async function fastCloseScoring<R>(database: Database, event: FastCloseSc
     event.now.toISOString(),
     // StoredReview.aggregatedAt
     event.now.toISOString(),
-    defaultAggregationRule.dropExtremesFrom,
-    defaultAggregationRule.outlierDistance,
     JS_WHITESPACE,
     OBJECT_PROPERTIES,
     aggregation.inCallbackMax,

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import type { Database, Db } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
-import { type CycleInput, parseCycleInput } from '../cycles.js';
+import { type CycleInput, parseCycleInput, rulesOf } from '../cycles.js';
 import { todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
@@ -79,8 +79,8 @@ ${claimCte()},
 opened as (
   -- openCycle's insert, once the event is claimed: status open, the default score sheet, who opened it
   insert into cycles (year, status, application_deadline, scoring_deadline, review_meeting_date, score_sheet, award_threshold,
-    experts_per_application, recommend_share, opened_by)
-  select $5, 'open', $6::date, $7::date, $8::date, $9::jsonb, $10::numeric, $11::int, $12::numeric, $3 from claim
+    experts_per_application, recommend_share, opened_by, settings)
+  select $5, 'open', $6::date, $7::date, $8::date, $9::jsonb, $10::numeric, $11::int, $12::numeric, $3, $18::jsonb from claim
   returning id
 ),
 audited as (
@@ -153,6 +153,8 @@ export async function fastOpenCycle<R>(database: Database, event: FastOpenCycle,
     JSON.stringify(event.notice.card),
     // due at the process's time, as adminOutboxQuery stamps it
     new Date().toISOString(),
+    // openCycle's settings: the rules the form set
+    JSON.stringify(rulesOf(values)),
   ];
   let outcome: OpenOutcome[];
   let answer: R;

@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { aggregationRuleLimits, defaultAggregationRule } from '../review/aggregation.js';
 
 /**
  * Pieces of the one-statement card actions (see README, "One round trip"): what the ordinary path computes in
@@ -96,4 +97,28 @@ export function failWhenNotWritten(written: string, what: string): string {
 /** Whether `err` is the failure `failOnPurpose(…, what)` raised: everything was rolled back, the ordinary path runs. */
 export function raisedOnPurpose(err: unknown, what: string): boolean {
   return (err as { code?: string }).code === '22P02' && String((err as Error).message).includes(what);
+}
+
+/**
+ * A jsonb number `v` within [min, max] and a multiple of 1/`whole`: `aggregationRuleOf`'s storedNumber, on the double
+ * JSON.parse reads (numeric to float8 rounds as it does), once the numeric is near enough for the cast not to overflow.
+ */
+const storedNumberSql = (v: string, min: number, max: number, whole: number) => {
+  const d = `(${v})::numeric::float8`;
+  // nested cases: each cast only on what it takes
+  return `(case when jsonb_typeof(${v}) = 'number' then case when (${v})::numeric between ${min - 1} and ${max + 1}
+    then ${d} between ${min} and ${max} and ${d} * ${whole} = floor(${d} * ${whole}) else false end else false end)`;
+};
+
+/**
+ * `aggregationRuleOf` (src/review/aggregation.ts) of a cycle's `settings` (an SQL jsonb expression, `c.settings`):
+ * `field` as an int (dropExtremesFrom) or a float8 (outlierDistance), the default when missing or not what the
+ * settings form takes.
+ */
+export function aggregationRuleSql(settings: string, field: 'dropExtremesFrom' | 'outlierDistance'): string {
+  const { min, max } = aggregationRuleLimits[field];
+  const v = `(case when jsonb_typeof(${settings}) = 'object' then ${settings} -> '${field}' end)`;
+  return field === 'dropExtremesFrom'
+    ? `(case when ${storedNumberSql(v, min, max, 1)} then (${v})::numeric::float8::int else ${defaultAggregationRule.dropExtremesFrom} end)`
+    : `(case when ${storedNumberSql(v, min, max, 2)} then (${v})::numeric::float8 else ${defaultAggregationRule.outlierDistance}::float8 end)`;
 }

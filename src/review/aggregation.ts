@@ -2,7 +2,8 @@ import { areaSubtotals, type AreaSubtotal, type ScoreSheet } from '../scoreSheet
 
 /**
  * Aggregation of a panel's score sheets (第十八条) and the cycle's decision (第二十条): the mean of the
- * submitted totals, dropping the highest and lowest with five or more; outliers far from the median;
+ * submitted totals, dropping the highest and lowest with five or more (the cycle's `dropExtremesFrom`); outliers far
+ * from the median (its `outlierDistance`);
  * ranks shared on ties; the title at the threshold; the best share recommended to national associations.
  * Pure functions: same input, same result.
  */
@@ -22,6 +23,25 @@ export interface AggregationRule {
 }
 
 export const defaultAggregationRule: AggregationRule = { dropExtremesFrom: 5, outlierDistance: 15 };
+
+/** The limits of each rule as the settings form takes them (src/cycles.ts): a whole number of experts, whole or half points. */
+export const aggregationRuleLimits = { dropExtremesFrom: { min: 3, max: 20 }, outlierDistance: { min: 1, max: 100 } } as const;
+
+const storedNumber = (v: unknown, { min, max }: { min: number; max: number }, whole: number): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && Number.isInteger(v * whole) ? v : undefined;
+
+/**
+ * The cycle's rule from its `settings` (jsonb): `dropExtremesFrom` a whole number from 3 to 20, `outlierDistance` a
+ * whole or half number from 1 to 100; each missing or otherwise the default. `aggregationRuleSql` (src/fast/sql.ts)
+ * says the same in SQL.
+ */
+export function aggregationRuleOf(settings: unknown): AggregationRule {
+  const s = settings && typeof settings === 'object' && !Array.isArray(settings) ? (settings as Record<string, unknown>) : {};
+  return {
+    dropExtremesFrom: storedNumber(s.dropExtremesFrom, aggregationRuleLimits.dropExtremesFrom, 1) ?? defaultAggregationRule.dropExtremesFrom,
+    outlierDistance: storedNumber(s.outlierDistance, aggregationRuleLimits.outlierDistance, 2) ?? defaultAggregationRule.outlierDistance,
+  };
+}
 
 export interface Outlier {
   assignmentId: number;

@@ -5,6 +5,7 @@ import { knownCycleSheet, rememberCycleSheet } from '../cycles.js';
 import { UserError } from '../errors.js';
 import { postgresClient } from '../pipeline.js';
 import { type ScoreSheet, sheetFingerprint } from '../scoreSheet.js';
+import { aggregationRuleSql } from '../fast/sql.js';
 import { defaultAggregationRule } from './aggregation.js';
 import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, type TaskWithoutSheet } from './scoring.js';
 
@@ -49,7 +50,13 @@ let knownSheet: { version: string; sheet: ScoreSheet } | undefined;
 // BEGIN or COMMIT around it, it is one message and one answer, and postgres.js pipelines concurrent calls on a connection
 // the scores go as text: the pool's client (Drizzle's) sends a JSON parameter as it is given, `statements`' would
 // stringify it once more, and the function would store a JSON string
-const submitCall = `select review_submit($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9, $10, $11, $12) as outcome`;
+/**
+ * The call; its outlier distance ($11 of review_submit) is the task's cycle's (aggregationRuleOf), read in the same
+ * statement (the default for no such task, which the function refuses).
+ */
+const submitCall = `select review_submit($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9, $10,
+  coalesce((select ${aggregationRuleSql('c.settings', 'outlierDistance')} from assignments a join applications ap on ap.id = a.application_id
+    join cycles c on c.id = ap.cycle_id where a.id = $4), ${defaultAggregationRule.outlierDistance}::float8), $11) as outcome`;
 
 /** How long a call may wait for a lock before it gives way to the ordinary path (see `Database.statements`). */
 export const SUBMIT_LOCK_WAIT_MS = 50;
@@ -179,7 +186,6 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { v
     String(input?.total ?? 0),
     input?.comment ?? null,
     event.now.toISOString(),
-    defaultAggregationRule.outlierDistance,
     // at least 1 ms: 0 would be no limit at all
     `${Math.max(1, Math.round(lockWaitMs))}ms`,
   ];

@@ -9,7 +9,7 @@ import { readCode } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
-import { aggregatePanel, decideResults, type Outlier, type PanelScore } from './aggregation.js';
+import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, type PanelScore } from './aggregation.js';
 
 /** 评定与公布 (第二十条、第二十一条): close scoring and aggregate, preview, publish with honours. */
 
@@ -159,7 +159,8 @@ async function aggregateScoring(
   const sheet = cycleScoreSheet(cycle);
   // with no application pending, the scored ones and their sheets change only under the cycle's lock
   const panels = submittedPanels(sheets);
-  const results = scored.map((s) => ({ ...s, result: aggregatePanel(sheet, panels.get(s.id) ?? []) }));
+  const rule = aggregationRuleOf(cycle.settings);
+  const results = scored.map((s) => ({ ...s, result: aggregatePanel(sheet, panels.get(s.id) ?? [], rule) }));
   const decisions = decideResults(
     results.filter((r) => r.result.finalScore !== null).map((r) => ({ applicationId: r.id, finalScore: r.result.finalScore!, tieBreak: r.code })),
     { awardThreshold: cycle.awardThreshold, recommendShare: cycle.recommendShare },

@@ -13,7 +13,7 @@ import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { type ScoreSheet, type SheetItem, sheetFingerprint, sheetItems } from '../scoreSheet.js';
-import { panelOutliers, type Outlier, type PanelScore } from './aggregation.js';
+import { aggregationRuleOf, panelOutliers, type Outlier, type PanelScore } from './aggregation.js';
 import { type NewAssignment, replaceOnApplication, type UnfilledApplication } from './assignment.js';
 
 /** 专家评分: one score sheet per assignment, item by item, inside a card (第十八条). */
@@ -346,14 +346,15 @@ function panelMembers(tx: Db, applicationId: number) {
 type PanelMembers = Awaited<ReturnType<typeof panelMembers>>;
 
 /** When no task of the panel is pending and someone has scored, the application is 评审完成. */
-async function completeIfDone(tx: Db, actor: Actor, application: Task['application'], now: Date, read?: PanelMembers): Promise<PanelCompletion> {
+async function completeIfDone(tx: Db, actor: Actor, { application, cycle }: Pick<Task, 'application' | 'cycle'>, now: Date, read?: PanelMembers): Promise<PanelCompletion> {
   const members = read ?? (await panelMembers(tx, application.id));
   const pending = members.filter((m) => m.status === 'assigned').length;
   const panel = members.filter((m) => m.status === 'submitted').map(toPanelScore);
   if (pending > 0 || !panel.length || application.status !== 'scoring') return { completed: false, panel, outliers: [] };
   const to = applicationMachine.check('completePanel', application.status as ApplicationStatus, actor);
   await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, application.id));
-  const outliers = panelOutliers(panel);
+  // the cycle's outlierDistance (aggregationRuleOf)
+  const outliers = panelOutliers(panel, aggregationRuleOf(cycle.settings));
   await audit(tx, {
     actor: actor.openId,
     action: 'application.completePanel',
@@ -426,7 +427,7 @@ export async function submitScores(
     details: { applicationId: task.application.id, total: input.total },
     at: now,
   });
-  const completion = await completeIfDone(tx, actor, task.application, now);
+  const completion = await completeIfDone(tx, actor, task, now);
   return { task, assignment, input, ...completion };
 }
 
@@ -489,7 +490,7 @@ export async function declineTask(
     at: now,
   });
   const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'decline');
-  const completion = await completeIfDone(tx, actor, task.application, now, members);
+  const completion = await completeIfDone(tx, actor, task, now, members);
   return { task, replacement, declineReason, ...completion };
 }
 
@@ -537,7 +538,7 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
   await tx.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, assignmentId));
   await audit(tx, { actor: actor.openId, action: 'review.swap', entity: 'assignment', entityId: assignmentId, details: { applicationId: task.application.id, expert: task.assignment.expertOpenId }, at: now });
   const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'swap');
-  await completeIfDone(tx, actor, task.application, now, members);
+  await completeIfDone(tx, actor, task, now, members);
   return { task, replacement };
 }
 

@@ -81,6 +81,26 @@ const steps: Step[] = [
   { name: '设置 with nothing changed', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { awardThreshold: '85', expertsPerApplication: '' }, toast: 'info', says: /设置没有变化/, leftToOrdinary: true },
   { name: '设置 of two settings', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { awardThreshold: '88.5', recommendShare: '15%', expertsPerApplication: '3' }, eventId: 'evt_adminfast_settings', toast: 'success', says: /^已保存2027年度评审设置：授予称号分数线、择优推荐比例$/ },
   {
+    name: '设置 of the review rules (cycles.settings)',
+    who: ADMIN,
+    action: 'cycle.settingsSave',
+    value: onCycle,
+    form: { dropExtremesFrom: '４', outlierDistance: '7.5', revocationRun: '3' },
+    toast: 'success',
+    says: /^已保存2027年度评审设置：去掉最高最低分的专家人数下限、偏离中位数提醒分差、连续成立投诉提醒次数$/,
+  },
+  {
+    name: '设置 of a rule while another is stored as text, which only TypeScript reads',
+    who: ADMIN,
+    action: 'cycle.settingsSave',
+    value: onCycle,
+    form: { outlierDistance: '10' },
+    toast: 'success',
+    says: /^已保存2027年度评审设置：偏离中位数提醒分差$/,
+    leftToOrdinary: true,
+    before: async (db, f) => void (await db.execute(sql`update cycles set settings = jsonb_set(settings, '{revocationRun}', '"3"') where id = ${f.cycleId}`)),
+  },
+  {
     name: '设置 of one setting while another stored is out of the form\'s range',
     who: ADMIN,
     action: 'cycle.settingsSave',
@@ -205,9 +225,11 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
     // what the successes wrote, as the ordinary path writes it
     expect(last.persons.find((p) => p.openId === NEW_EXPERT)).toMatchObject({ roles: ['expert'], organization: NEW_ORG, specialities: [], maxLoad: null, expertActive: true, changedAt: NOW });
     expect(last.persons.find((p) => p.openId === OTHER_EXPERT)).toMatchObject({ roles: ['expert'], organization: ORG_POOL, specialities: ['桥梁检测', '道路养护'], maxLoad: 12, changedAt: NOW });
-    expect(last.cycle[0]).toMatchObject({ applicationDeadline: '2027-03-01', scoringDeadline: '2027-03-05', reviewMeetingDate: '2027-07-20', awardThreshold: 88.5, expertsPerApplication: 5, recommendShare: 0.15 });
+    expect(last.cycle[0]).toMatchObject({ settings: { dropExtremesFrom: 4, outlierDistance: 10, revocationRun: 3 }, applicationDeadline: '2027-03-01', scoringDeadline: '2027-03-05', reviewMeetingDate: '2027-07-20', awardThreshold: 88.5, expertsPerApplication: 5, recommendShare: 0.15 });
     expect(last.audits.filter((a) => a.action === 'cycle.updateSettings').map((a) => a.details)).toEqual([
       { changes: { awardThreshold: { from: 85, to: 88.5 }, recommendShare: { from: 0.1, to: 0.15 } } },
+      { changes: { dropExtremesFrom: { from: 5, to: 4 }, outlierDistance: { from: 15, to: 7.5 }, revocationRun: { from: 2, to: 3 } } },
+      { changes: { outlierDistance: { from: 7.5, to: 10 } } },
       { changes: { applicationDeadline: { from: '2027-05-31', to: '2027-06-15' }, scoringDeadline: { from: '2027-06-30', to: '2027-07-10' }, expertsPerApplication: { from: 20, to: 5 } } },
       { changes: { scoringDeadline: { from: '2027-07-10', to: '2027-07-12' }, reviewMeetingDate: { from: '2027-07-15', to: '2027-07-20' } } },
     ]);

@@ -45,6 +45,8 @@ interface SeededCycle {
   sheet: unknown;
   awardThreshold: number;
   recommendShare: number;
+  /** cycles.settings: the cycle's aggregation rule (aggregationRuleOf), now and then one the form would refuse. */
+  settings?: Record<string, unknown>;
   /** Per application: its team and its panel. */
   apps: { teamId: number; sheets: Sheet[] }[];
 }
@@ -56,7 +58,7 @@ async function seedScoringCycle(db: Db, c: SeededCycle): Promise<number> {
     .insert(cycles)
     .values({
       year: c.year, status: 'scoring', applicationDeadline: `${c.year}-05-31`, scoringDeadline: `${c.year}-06-30`, reviewMeetingDate: `${c.year}-07-15`,
-      scoreSheet: c.sheet, awardThreshold: c.awardThreshold, recommendShare: c.recommendShare, openedBy: ADMIN,
+      scoreSheet: c.sheet, awardThreshold: c.awardThreshold, recommendShare: c.recommendShare, settings: c.settings ?? {}, openedBy: ADMIN,
     })
     .returning();
   for (const a of c.apps) {
@@ -161,7 +163,15 @@ function randomCycle(r: Random, year: number, teamIds: number[]): SeededCycle {
   });
   const awardThreshold = r.pick([0, 60, 75.5, 80, 85, 85.55, randomTotal(r, 60, 95)]);
   const recommendShare = r.pick([0, 0.1, 0.2, 0.333, 0.5, 1, r.int(0, 1000) / 1000]);
-  return { year, sheet, awardThreshold, recommendShare, apps };
+  const settings = r.pick<Record<string, unknown>>([
+    {},
+    { dropExtremesFrom: r.int(3, 8), outlierDistance: r.pick([1, 2.5, 7.5, 10, 15, 30, 100]) },
+    { dropExtremesFrom: 3 },
+    { outlierDistance: r.int(2, 60) / 2 },
+    // refused by the form, so the defaults: out of range, not whole or half, not a number
+    { dropExtremesFrom: r.pick([2, 21, 4.5, '4', null]), outlierDistance: r.pick([0.5, 101, 7.25, '5', true]) },
+  ]);
+  return { year, sheet, awardThreshold, recommendShare, settings, apps };
 }
 
 /** What a close leaves in a cycle, every number as PostgreSQL stores it (text), times as instants. */

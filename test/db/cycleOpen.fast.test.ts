@@ -39,6 +39,9 @@ const form = (year: number, o: Record<string, string> = {}) => ({
   awardThreshold: '85.5',
   expertsPerApplication: '4',
   recommendShare: '10%',
+  dropExtremesFrom: '6',
+  outlierDistance: '12.5',
+  revocationRun: '4',
   ...o,
 });
 
@@ -59,6 +62,7 @@ const steps: Step[] = [
   { name: 'not an administrator', who: USER, form: form(2026), toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
   { name: 'a field out of range', who: ADMIN, form: form(2026, { awardThreshold: '120' }), toast: 'error', says: /授予称号分数线/, leftToOrdinary: true },
   { name: 'a date years off its 评审年度 (2072 for 2027)', who: ADMIN, form: form(2026, { reviewMeetingDate: '2062-07-15' }), toast: 'error', says: /评审会日期：2062年7月15日与评审年度（2026年度）相差一年以上/, leftToOrdinary: true },
+  { name: 'a rule out of range', who: ADMIN, form: form(2026, { outlierDistance: '0.5' }), toast: 'error', says: /偏离中位数提醒分差/, leftToOrdinary: true },
   { name: 'the deadline already past', who: ADMIN, form: form(2026, { applicationDeadline: '2026-02-01' }), toast: 'error', says: /不能早于今天/, leftToOrdinary: true },
   { name: '开启 by an administrator of ADMIN_OPEN_IDS', who: ADMIN, form: form(2026), eventId: 'evt_open_2026', toast: 'success', says: /^已开启2026年度评审，申报截止2026年5月31日$/ },
   { name: 'the same delivery again', who: ADMIN, form: form(2026), eventId: 'evt_open_2026', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
@@ -78,7 +82,7 @@ const steps: Step[] = [
   {
     name: '开启 by an administrator of the stored role, the admin group bound',
     who: ROLE_ADMIN,
-    form: form(2027, { awardThreshold: '', expertsPerApplication: '', recommendShare: '' }),
+    form: form(2027, { awardThreshold: '', expertsPerApplication: '', recommendShare: '', dropExtremesFrom: '', outlierDistance: '', revocationRun: '' }),
     eventId: 'evt_open_2027',
     toast: 'success',
     says: /^已开启2027年度评审，申报截止2027年5月31日$/,
@@ -149,6 +153,16 @@ describe('开启年度评审: the one statement answers and writes what the ordi
       worlds[mode].after[i] = await snapshot(db);
     }
     expectSameWorlds(worlds, i, comparable);
+  });
+
+  it('keeps the rules the form set in cycles.settings, the defaults for those left empty', async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const rows = await worlds[mode].h.db.db.select({ year: cycles.year, settings: cycles.settings }).from(cycles).orderBy(cycles.year);
+      expect(rows, mode).toEqual([
+        { year: 2026, settings: { dropExtremesFrom: 6, outlierDistance: 12.5, revocationRun: 4 } },
+        { year: 2027, settings: { dropExtremesFrom: 5, outlierDistance: 15, revocationRun: 2 } },
+      ]);
+    }
   });
 
   it('sends every administrators’ destination the card the ordinary path drew, the actor’s own copy interactive', async () => {

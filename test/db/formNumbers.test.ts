@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, cycles, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { applicationForm } from '../../src/applications.js';
 import { ManualClock } from '../../src/clock.js';
-import { cycleForm } from '../../src/cycles.js';
+import { cycleForm, ruleFields } from '../../src/cycles.js';
 import { type FieldSpec, fieldName, numericFields } from '../../src/forms.js';
 import { expertAddForm } from '../../src/review/experts.js';
 import { scoreFields, scoreSheetForm } from '../../src/review/scoring.js';
@@ -109,7 +109,9 @@ describe('every numeric field of every form reads the same spellings (acceptance
       const res = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId }, { [key]: typed });
       expect(res.toast.type).not.toBe('error');
       const [cycle] = await db().select().from(cycles);
-      expect(cycle[key as keyof typeof cycle]).toBe(n);
+      // the review's rules are kept in cycles.settings
+      const stored = (ruleFields as readonly string[]).includes(key) ? (cycle.settings as Record<string, unknown>)[key] : cycle[key as keyof typeof cycle];
+      expect(stored).toBe(n);
     });
     it.each(refused(f).map((t) => [t]))(`设置 ${f.label} refuses %j naming the field`, async (typed) => {
       const before = (await db().select().from(cycles))[0];

@@ -51,13 +51,17 @@ describe.each(MODES)('settings after the scores were summed, then a sheet reopen
     const [reopened] = await h.db.db.select().from(cycles);
     expect(reopened.status).toBe('scoring');
 
-    for (const typed of [{ awardThreshold: '80' }, { recommendShare: '1' }, { expertsPerApplication: '5' }]) {
+    for (const typed of [{ awardThreshold: '80' }, { recommendShare: '1' }, { expertsPerApplication: '5' }, { dropExtremesFrom: '3' }, { outlierDistance: '5' }]) {
       const r = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId }, typed);
       expect(r.toast, JSON.stringify(typed)).toMatchObject({ type: 'error', content: expect.stringContaining('2030年度评分已汇总过一次') });
       expect(r.toast?.content).toContain('第十七条');
     }
     const [kept] = await h.db.db.select().from(cycles);
     expect([kept.awardThreshold, kept.recommendShare, kept.expertsPerApplication]).toEqual([85, 0.1, 3]);
+    expect(kept.settings).toEqual({});
+
+    // 第二十二条's run decides no result of the year: it may still change
+    expect((await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId }, { revocationRun: '3' })).toast?.type).toBe('success');
 
     const later = await h.click(ADMIN, { action: 'cycle.settingsSave', cycleId }, { scoringDeadline: '2030-07-10' });
     expect(later.toast?.type).toBe('success');

@@ -380,6 +380,8 @@ export const cardSamples: Record<string, Sample> = {
     results.resultsPreviewCard(resultsSummary),
     results.resultsPreviewCard({ ...resultsSummary, aggregationId: 4821 }),
     results.resultsPreviewCard({ ...resultsSummary, status: 'published' }),
+    // a cycle's own rules (修改设置): trimmed from 3 sheets, outliers beyond 7.5 points
+    results.resultsPreviewCard({ ...resultsSummary, dropExtremesFrom: 3, outlierDistance: 7.5 }),
   ],
   'results.scoresChart': () => [results.scoresChart(resultLines)],
   'results.resultsPublishedCard': () => [
