@@ -1,5 +1,5 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
-import { afterRevocation } from '../src/policy.js';
+import { afterRevocation } from './strings.js';
 import { form, formDisplayElements, formInputs, submitButton } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
 

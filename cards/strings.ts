@@ -28,3 +28,6 @@ function deadLetterHint(receiver: string, error: string): string {
   if (/code 230028\b/.test(error)) return '\n消息未通过企业的数据防泄漏（DLP）审核：内容含明文电话号码或个人邮箱时可能被拦截。请企业管理员在管理后台放行本应用的消息，或在班组资料中不填写联系电话。';
   return '';
 }
+
+/** The revocation bar's span as words (E5): “撤销称号后一年” by default (null), else “撤销称号后 500 天”. */
+export const afterRevocation = (days: number | null) => `撤销称号后${days === null ? '一年' : ` ${days} 天`}`;

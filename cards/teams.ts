@@ -1,6 +1,6 @@
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mention, pageOf, pager } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
-import { afterRevocation } from '../src/policy.js';
+import { afterRevocation } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, formInputs, multiPersonPicker, personLookupInput, submitButton } from './forms.js';
 import { applicationNextStep } from './applications.js';

@@ -1,5 +1,4 @@
 import { and, asc, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
-import { z } from 'zod';
 import {
   type ComplaintSummary,
   type ComplaintTeam,
@@ -18,7 +17,7 @@ import type { Db } from '../db/index.js';
 import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { certificateOfHonour } from './certificates/index.js';
-import { getRunningOrLatestCycle } from './cycles.js';
+import { cycleDefaults, cycleRules, getRunningOrLatestCycle } from './cycles.js';
 import { daysBetween, formatDateZh, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formDisplay, formSchema, readCode, readForm } from './forms.js';
@@ -116,8 +115,6 @@ export const readComplaintDecision = (values: Record<string, unknown>) => readFo
 /** The 决定理由 of 撤销 / 保留 as the decision reads it; a UserError names the field. */
 export const readRevocationDecision = (values: Record<string, unknown>) => readForm(revocationDecisionForm, values, revocationDecisionSchema);
 
-/** 第二十二条 default: two consecutive upheld complaints raise the revocation alert. */
-export const defaultRevocationRun = 2;
 
 // --- teams -------------------------------------------------------------------------------------
 
@@ -654,11 +651,10 @@ export function titleRevokedRenderer(db: Db): CardRenderer {
 
 // --- revocation --------------------------------------------------------------------------------
 
-/** N of 第二十二条 from the running (else latest) cycle's settings.revocationRun; 2 when unset. */
+/** N of 第二十二条: the running (else latest) cycle's 连续成立投诉提醒次数 (cycleRules), its default without a cycle. */
 export async function revocationRun(tx: Db): Promise<number> {
   const cycle = await getRunningOrLatestCycle(tx);
-  const parsed = z.coerce.number().int().min(1).max(20).safeParse((cycle?.settings as Record<string, unknown> | null)?.revocationRun);
-  return parsed.success ? parsed.data : defaultRevocationRun;
+  return cycle ? cycleRules(cycle).revocationRun : cycleDefaults.revocationRun;
 }
 
 /**

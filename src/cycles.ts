@@ -34,7 +34,7 @@ export const cycleStates = new StateMachine<CycleStatus, CycleTransition>(
   { open: '申报中', scoring: '专家评分中', closed: '评分结束，评定中', published: '结果已公布' },
 );
 
-/** 第二十二条's run as the settings form takes it; 2 when unset (`defaultRevocationRun`, src/complaints.ts, which reads it). */
+/** 第二十二条's run as the settings form takes it; 2 when unset (two consecutive upheld complaints raise the alert). */
 const revocationRunLimits = { min: 1, max: 20 } as const;
 const defaultRevocationRun = 2;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { afterRevocation } from '../cards/strings.js';
 
 /**
  * The association's own rules (协会规定): settings of a cycle, never attributed to an article of the
@@ -16,8 +17,6 @@ export function revocationBarDays(cycle: { settings?: unknown } | undefined): nu
   return parsed.success ? parsed.data : null;
 }
 
-/** The bar's span as words: “撤销称号后一年” by default, else “撤销称号后 500 天”. */
-export const afterRevocation = (days: number | null) => `撤销称号后${days === null ? '一年' : ` ${days} 天`}`;
 
 /** “协会规定：…” for a refusal or a note that rests on a setting. */
 export function associationRule(text: string): string {

@@ -4,7 +4,7 @@ import { applications, assignments, auditLog, cycles, outbox, people } from '../
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import type { CardActionInput, FastContext } from '../../src/handlers.js';
-import { defaultRevocationRun, revocationRun } from '../../src/complaints.js';
+import { revocationRun } from '../../src/complaints.js';
 import { cycleDefaults, cycleForm, settingsForm } from '../../src/cycles.js';
 import { aggregationRuleSql } from '../../src/fast/sql.js';
 import { rowsOf } from '../../src/outbox.js';
@@ -42,7 +42,7 @@ describe('the rules on the forms', () => {
       expect(form.fields.outlierDistance).toMatchObject({ label: '偏离中位数提醒分差', min: 1, max: 100, step: 0.5, required: false, placeholder: '默认 15' });
       expect(form.fields.revocationRun).toMatchObject({ label: '连续成立投诉提醒次数', article: '第二十二条', min: 1, max: 20, required: false, placeholder: '默认 2' });
     }
-    expect(cycleDefaults.revocationRun).toBe(defaultRevocationRun);
+    expect(cycleDefaults.revocationRun).toBe(2);
   });
 });
 
