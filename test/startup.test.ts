@@ -24,7 +24,7 @@ describe('a failed start', () => {
       server.listen(0, 'nohost.invalid');
     });
     const server = parseConfig({
-      LARK_APP_ID: 'cli_a1b2c3d4e5f6a7b8', LARK_APP_SECRET: 'secret', LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: 'key', LARK_VERIFICATION_TOKEN: 'token',
+      LARK_APP_ID: 'cli_test_placeholder', LARK_APP_SECRET: 'placeholder-not-a-secret', LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: 'placeholder-key', LARK_VERIFICATION_TOKEN: 'placeholder-token',
       HOST: 'nohost.invalid', DATABASE_URL: 'postgres://bot@db.example.internal:5432/bot',
     });
     expect(startupProblem(listenError, server)).toMatch(/^HOST nohost\.invalid is not an address of this machine \((ENOTFOUND|EAI_AGAIN)\)$/);
