@@ -23,6 +23,39 @@ export const redactedPaths = [
 const requestKeys = ['config', 'request', 'response', 'headers', 'options', 'socket'];
 
 /**
+ * A database error carries the values of its query (a complaint's text, a phone number, scores): Drizzle's
+ * `DrizzleQueryError` in `params` and in its message ("Failed query: …\nparams: …"), PGlite's in `params` and
+ * `queryOptions`, postgres.js's in `parameters` (debug mode), and PostgreSQL's own `detail` may quote a row
+ * ("Failing row contains (…)", "Key (phone)=(…) already exists"). The query text, the SQLSTATE, the constraint,
+ * table and column names stay: they say what failed.
+ */
+const valueKeys = ['params', 'parameters', 'queryOptions', 'detail'];
+
+/**
+ * The messages of `err` and its causes that carry Drizzle's "params: …", each with its safe form. The values
+ * may hold anything a user typed (line breaks, "    at "), so they are cut by the error's own message, not by
+ * the look of the text.
+ */
+function valueMessages(err: unknown): [string, string][] {
+  const found: [string, string][] = [];
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const message = (e as { message?: unknown }).message;
+    const at = typeof message === 'string' ? message.indexOf('\nparams: ') : -1;
+    if (at >= 0) found.push([message as string, `${(message as string).slice(0, at)}\nparams: [not logged]`]);
+  }
+  return found;
+}
+
+function scrub(text: string, messages: [string, string][]): string {
+  return messages.reduce((t, [raw, safe]) => t.split(raw).join(safe), text);
+}
+
+/** What an error says, for a log field or a row's `last_error`, less the query values. */
+export function errorText(err: unknown): string {
+  return scrub(String((err as Error)?.message ?? err), valueMessages(err));
+}
+
+/**
  * `err` as pino writes it, less what an HTTP client's error carries of its request: the SDK throws axios errors whose
  * `config.headers` and `request._header` hold `Authorization: Bearer t-…`. Kept: the message, type, stack, code,
  * and of the answer its HTTP status, Feishu's `{code, msg}`, its log id, troubleshooter link and field violations. The
@@ -33,6 +66,11 @@ export function safeErr(err: unknown, depth = 0): unknown {
   const raw = err as { response?: { status?: unknown; data?: unknown } };
   const out = (err instanceof Error ? pino.stdSerializers.err(err) : { ...(err as object) }) as Record<string, unknown>;
   for (const key of requestKeys) delete out[key];
+  for (const key of valueKeys) delete out[key];
+  // pino's serializer has appended the causes' messages and stacks: each one's values go
+  const messages = valueMessages(err);
+  if (typeof out.message === 'string') out.message = scrub(out.message, messages);
+  if (typeof out.stack === 'string') out.stack = scrub(out.stack, messages);
   const status = raw.response?.status;
   const data = raw.response?.data && typeof raw.response.data === 'object' ? (raw.response.data as { code?: unknown; msg?: unknown }) : undefined;
   if (typeof status === 'number') out.status = status;
@@ -68,14 +106,17 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   );
 }
 
-/** Removes the password from a database URL before it is shown (parsed as postgres.js parses it: the last `@` ends it). */
+/**
+ * Removes the password from a database URL before it is shown. Read as text, not parsed: a password with `/`, `#`
+ * or `?` is no valid URL, and postgres.js still takes it. Everything between `://` and the last `@` is the user
+ * and password; the user (up to the first `:`) stays.
+ */
 export function safeDatabaseUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.password) return url;
-    u.password = '***';
-    return u.href;
-  } catch {
-    return url.replace(/\/\/[^/]*@/, '//***@');
-  }
+  const start = url.indexOf('://');
+  const end = url.lastIndexOf('@');
+  if (start < 0 || end < start) return url;
+  const userinfo = url.slice(start + 3, end);
+  const colon = userinfo.indexOf(':');
+  if (colon < 0) return url;
+  return `${url.slice(0, start + 3)}${userinfo.slice(0, colon)}:***${url.slice(end)}`;
 }

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { type Clock, systemClock } from './clock.js';
-import type { Logger } from './log.js';
+import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 
 /** Where a message goes: a user, a chat, a reply to a message, or an in-place update of a sent card. */
@@ -381,7 +381,7 @@ export class OutboxDispatcher {
           row.id,
           all.then(
             (cards) => cards[i],
-            (err: unknown) => ({ error: `card ${kind} not rendered: ${String((err as Error)?.message ?? err)}` }),
+            (err: unknown) => ({ error: `card ${kind} not rendered: ${errorText(err)}` }),
           ),
         ),
       );
@@ -409,7 +409,7 @@ export class OutboxDispatcher {
       // the same dedupe key, so the same uuid: a resend after a crash draws the card again and Feishu keeps the first
       else outcome = await transport.deliver(rendered ? { ...row, card: rendered.card } : row);
     } catch (err) {
-      outcome = { ok: false, retryable: true, undeliverable: false, error: String((err as Error)?.message ?? err) };
+      outcome = { ok: false, retryable: true, undeliverable: false, error: errorText(err) };
     }
     if (outcome.ok) {
       await db

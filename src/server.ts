@@ -4,7 +4,7 @@ import type * as lark from '@larksuiteoapi/node-sdk';
 import Koa, { type Context, type Next } from 'koa';
 import type { Database } from '../db/index.js';
 import { type CallbackSecrets, larkCallback } from './lark/http.js';
-import type { Logger } from './log.js';
+import { errorText, type Logger } from './log.js';
 import { metrics, registry } from './metrics.js';
 
 export interface ServerDeps {
@@ -43,7 +43,7 @@ export function createServer(deps: ServerDeps): Koa {
       ctx.body = { status: 'ok', database: deps.database.kind };
     } catch (err) {
       // the driver's message can name hosts, users and databases: it goes to the log, not to the probe
-      (ctx.state.log as Logger).warn({ err: (err as Error)?.message ?? String(err) }, 'health check failed: database');
+      (ctx.state.log as Logger).warn({ err: errorText(err) }, 'health check failed: database');
       ctx.status = 503;
       ctx.body = { status: 'unavailable', database: deps.database.kind };
     }

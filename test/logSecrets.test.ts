@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLarkClient } from '../src/lark/client.js';
 import { larkReader } from '../src/lark/reader.js';
-import { createLogger, safeDatabaseUrl } from '../src/log.js';
+import { createLogger, errorText, safeDatabaseUrl } from '../src/log.js';
 
 /**
  * The SDK throws axios errors whose request config and socket dump hold `Authorization: Bearer t-…`; logged as
@@ -65,5 +65,32 @@ describe('errors in the log', () => {
     expect(safeDatabaseUrl('postgres://:secret@db/x')).toBe('postgres://:***@db/x');
     expect(safeDatabaseUrl('postgres://bot:pw@127.0.0.1:5432/gdsz?sslmode=require')).toBe('postgres://bot:***@127.0.0.1:5432/gdsz?sslmode=require');
     expect(safeDatabaseUrl('postgres://127.0.0.1/gdsz')).toBe('postgres://127.0.0.1/gdsz');
+    expect(safeDatabaseUrl('postgres://bot@127.0.0.1/gdsz')).toBe('postgres://bot@127.0.0.1/gdsz');
+    // not valid URLs, still taken by postgres.js: the password must not leak through a parser's fallback
+    expect(safeDatabaseUrl('postgres://bot:pa/ss@db.example/gdsz')).toBe('postgres://bot:***@db.example/gdsz');
+    expect(safeDatabaseUrl('postgres://bot:p@ss#w0rd@db.example/gdsz')).toBe('postgres://bot:***@db.example/gdsz');
+    expect(safeDatabaseUrl('postgres://bot:pa?ss@db.example/gdsz')).toBe('postgres://bot:***@db.example/gdsz');
+    expect(safeDatabaseUrl('postgres://bot:S3cret@db1.example,db2.example/gdsz')).toBe('postgres://bot:***@db1.example,db2.example/gdsz');
+  });
+
+  it('a database error, logged or kept as text, names the query and the reason but none of its values', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    // as Drizzle and PostgreSQL make them: the values in the message and `params`, a row in `detail`
+    const pg = Object.assign(new Error('null value in column "phone" of relation "teams" violates not-null constraint'), {
+      code: '23502', table_name: 'teams', column_name: 'phone', detail: 'Failing row contains (7, 江门道路养护组, 13912345678).',
+    });
+    const query = 'insert into "teams" ("name", "phone") values ($1, $2)';
+    const drizzle = Object.assign(new Error(`Failed query: ${query}\nparams: 江门道路养护组\n    at 13912345678`, { cause: pg }), { query, params: ['江门道路养护组\n    at 13912345678'] });
+    log.error({ err: new Error('registration failed', { cause: drizzle }) }, 'request failed');
+    const text = lines.join('');
+    expect(text).not.toContain('13912345678');
+    expect(text).not.toContain('江门道路养护组');
+    const err = JSON.parse(lines[0]!).err;
+    expect(err.cause).toMatchObject({ query, message: expect.stringContaining('params: [not logged]') });
+    expect(err.cause.cause).toMatchObject({ code: '23502', table_name: 'teams', column_name: 'phone' });
+    expect(err.stack).toMatch(/params: \[not logged\]\n {4}at /);
+    expect(errorText(drizzle)).toBe(`Failed query: ${query}\nparams: [not logged]`);
+    expect(errorText(pg)).toBe(pg.message);
   });
 });

@@ -3,6 +3,7 @@ import type { Db } from '../../db/index.js';
 import { jobRuns } from '../../db/schema.js';
 import type { OutgoingMessage } from '../outbox.js';
 import { enqueue } from '../outbox.js';
+import { errorText } from '../log.js';
 
 /** What every job service runs with: the moment it runs for, the bot's timezone, the bootstrap admins. */
 export interface JobOptions {
@@ -70,7 +71,7 @@ export async function runClaimed(
 
 /** Leaves a `failed` row (never over a `done` one) so the next run of the period may retry it. */
 async function recordFailure(db: Db, job: string, period: string, now: Date, err: unknown): Promise<void> {
-  const details = { error: String((err as Error)?.message ?? err).slice(0, 500) };
+  const details = { error: errorText(err).slice(0, 500) };
   try {
     await db
       .insert(jobRuns)

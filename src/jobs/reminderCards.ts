@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { runningStatuses } from '../cycles.js';
 import { daysBetween, formatDateZh, todayIn } from '../dates.js';
 import type { CardRenderer, CardSpec, OutboxRow, RenderedCard } from '../outbox.js';
+import { errorText } from '../log.js';
 
 /**
  * Reminder cards drawn when they are sent. A period's job decides whom to remind when it is claimed and
@@ -77,7 +78,7 @@ const safely = (what: string, draw: () => RenderedCard): RenderedCard => {
   try {
     return draw();
   } catch (err) {
-    return { error: `${what}的卡片无法生成：${String((err as Error)?.message ?? err)}` };
+    return { error: `${what}的卡片无法生成：${errorText(err)}` };
   }
 };
 

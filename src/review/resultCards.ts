@@ -4,6 +4,7 @@ import { getCycle } from '../cycles.js';
 import { formatDateZh, todayIn } from '../dates.js';
 import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from '../outbox.js';
 import { publishedResults, rankedCount, type ResultRow } from './results.js';
+import { errorText } from '../log.js';
 
 /**
  * 评审结果卡: each team's result, to its leader and its contact. 公布结果 queues only
@@ -79,7 +80,7 @@ export function teamResultRenderer(db: Db, timezone: string): CardRenderer {
         const revokedOn = r.revokedAt ? formatDateZh(todayIn(timezone, r.revokedAt)) : undefined;
         return { card: teamResultCard(teamResultData(r, cycle, cycle.of, audience, revokedOn)) };
       } catch (err) {
-        return { error: `申报 ${id} 的结果卡片无法生成：${String((err as Error)?.message ?? err)}` };
+        return { error: `申报 ${id} 的结果卡片无法生成：${errorText(err)}` };
       }
     });
   };

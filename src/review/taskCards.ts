@@ -10,6 +10,7 @@ import type { HandlerContext } from '../handlers.js';
 import type { CardRenderer, CardSpec, OutboxRow, OutgoingMessage, RenderedCard } from '../outbox.js';
 import type { NewAssignment } from './assignment.js';
 import { getTasks, reopenedCardKey, reopenedCardKeys, type Replacement, type ScoreField, scoreFields, scoreSheetForm, type Task, taskCardKey } from './scoring.js';
+import { errorText } from '../log.js';
 
 /**
  * 评分任务卡: the score sheet card an expert receives for each assignment. The outbox row holds only
@@ -112,7 +113,7 @@ export function reviewTaskRenderer(db: Db): CardRenderer {
         fieldsByCycle.set(task.cycle.id, fields);
         return { card: taskCard(task, { fields }) };
       } catch (err) {
-        return { error: `评分任务 ${id} 的卡片无法生成：${String((err as Error)?.message ?? err)}` };
+        return { error: `评分任务 ${id} 的卡片无法生成：${errorText(err)}` };
       }
     });
   };
