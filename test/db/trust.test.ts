@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { count, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +102,20 @@ describe('answers that say no more than they must (issue 11, point 8)', () => {
   }, 120_000);
 });
 
+/** A request with a Host header of our choosing (fetch would send the URL's own). */
+function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
 describe('the local console refuses what a foreign page could send (issue 11, point 7)', () => {
   it('answers 415 to a non-JSON body and 403 to a foreign Origin, changing nothing; its own page still works', async () => {
     const db = await createTestDatabase();
@@ -118,6 +132,15 @@ describe('the local console refuses what a foreign page could send (issue 11, po
       const crossSite = await fetch(app.url + '/dev/api/say', { method: 'POST', headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, body: '{}' });
       expect(crossSite.status).toBe(403);
       expect(await people()).toBe(before);
+      // DNS rebinding: a foreign name resolved to 127.0.0.1 reads nothing, and writes nothing even with its own Origin
+      const rebound = (path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+        request(app.url + path, { ...init, headers: { ...init.headers, host: 'rebind.evil.example:' + new URL(app.url).port } });
+      for (const path of ['/dev', '/dev/api/people', '/dev/api/messages', '/dev/api/chats']) expect((await rebound(path)).status).toBe(403);
+      const reboundWrite = await rebound('/dev/api/people', { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://rebind.evil.example:' + new URL(app.url).port }, body });
+      expect(reboundWrite.status).toBe(403);
+      expect(reboundWrite.body).not.toContain('本地新人');
+      expect(await people()).toBe(before);
+      for (const host of ['localhost', '127.0.0.1', '[::1]']) expect((await request(app.url + '/dev/api/people', { headers: { host: `${host}:${new URL(app.url).port}` } })).status).toBe(200);
       const own = await fetch(app.url + '/dev/api/people', { method: 'POST', headers: { 'content-type': 'application/json', origin: app.url }, body: JSON.stringify({ name: '本地新人' }) });
       expect(own.status).toBe(200);
       expect(await people()).toBe(before + 1);
