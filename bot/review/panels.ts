@@ -122,7 +122,8 @@ const swappedToast = (teamName: string) => ({ type: 'success' as const, content:
 
 /**
  * The same swap in one round trip on PostgreSQL (src/fast/replace.ts), when it succeeds, a replacement takes every
- * place the panel misses and the click is not from a bound group (whose panel goes privately); anything else answers undefined having written nothing, and `swapPanelExpert` runs.
+ * place the panel misses and the click is not from a bound group (whose panel goes privately); anything else answers
+ * undefined having written nothing, and `swapPanelExpert` runs.
  */
 export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
   const assignmentId = idOrZero(input.value, 'assignmentId');
@@ -153,7 +154,8 @@ const reopenedToast = (teamName: string) => ({ type: 'success' as const, content
 
 /**
  * The same reopen in one round trip on PostgreSQL (src/fast/reopen.ts), when it succeeds, no card of the task is
- * still waiting to go out and the click is not from a bound group (whose panel goes privately); anything else answers undefined having written nothing, and `reopenPanelScore` runs.
+ * still waiting to go out and the click is not from a bound group (whose panel goes privately); anything else answers
+ * undefined having written nothing, and `reopenPanelScore` runs.
  */
 export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
   const assignmentId = idOrZero(input.value, 'assignmentId');

@@ -28,7 +28,7 @@ async function seed(h: Harness, f: Fixture): Promise<void> {
   await h.db.db.insert(chatBindings).values({ chatId: GROUP, purpose: 'admin', boundBy: ADMIN });
   await h.db.db.update(people).set({ name: SCORER }).where(eq(people.openId, OTHER_EXPERT));
   // the other expert has scored (88), the expert persona has not
-  await h.db.db.update(assignments).set({ status: 'submitted', total: '88', submittedAt: new Date() }).where(eq(assignments.id, f.foreignTask));
+  await h.db.db.update(assignments).set({ status: 'submitted', total: 88, submittedAt: new Date() }).where(eq(assignments.id, f.foreignTask));
 }
 
 /** What the bot sent the administrator privately since `since` messages (their p2p chat). */
