@@ -5,12 +5,13 @@ import { adminOverview } from '../../src/adminOverview.js';
 import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
+import { bindingsOf } from '../../src/groups.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
 import { fastSwap } from '../../src/fast/replace.js';
 import { getTask, type PanelMember, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
-import { idFrom, idOrZero, pageFrom, today } from '../respond.js';
+import { idFrom, idOrZero, pageFrom, raw, today } from '../respond.js';
 import { startAssignment } from './assignJob.js';
 import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplication } from './view.js';
 
@@ -54,9 +55,30 @@ async function panelCardFor(ctx: HandlerContext, applicationId: number, page = 1
   return panelFrom(row, members, page);
 }
 
+/** Whether the click came from a bound group, whose cards everyone there shares (the 协会管理群's alerts). */
+async function fromBoundGroup(ctx: HandlerContext, input: CardActionInput): Promise<boolean> {
+  return !!input.chatId && (await bindingsOf(ctx.tx, input.chatId)).length > 0;
+}
+
+const panelSentPrivately = '专家组已私信发给你';
+
+/**
+ * The panel as the answer: in a bound group it goes to the administrator privately, as expert names and scores are
+ * for administrators only (第十七条) and the group's card is one card for everyone there; `toast` is said either way.
+ */
+async function answerWithPanel(ctx: HandlerContext, input: CardActionInput, panel: Card, toast?: CardResponse['toast']): Promise<CardResponse> {
+  return (await fromBoundGroup(ctx, input)) ? panelPrivately(ctx, panel, toast) : raw(panel, toast);
+}
+
+/** The panel to the administrator's p2p chat; the answer is `toast` saying so, and leaves the group's card as it is. */
+async function panelPrivately(ctx: HandlerContext, panel: Card, toast?: CardResponse['toast']): Promise<CardResponse> {
+  await ctx.send({ dedupeKey: `review:panel:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: panel });
+  return { toast: toast ? { ...toast, content: `${toast.content}（${panelSentPrivately}）` } : { type: 'info', content: panelSentPrivately } };
+}
+
 /** `review.panel`: one application's experts, for swapping or reopening. */
 export async function showPanel(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  return { card: { type: 'raw', data: await panelCardFor(ctx, idFrom(input.value, 'applicationId'), pageFrom(input.value)) } };
+  return answerWithPanel(ctx, input, await panelCardFor(ctx, idFrom(input.value, 'applicationId'), pageFrom(input.value)));
 }
 
 /** `review.panelByCode`: the lookup form of the progress card. */
@@ -67,7 +89,7 @@ export async function showPanelByCode(ctx: HandlerContext, input: CardActionInpu
   if (!code) throw new UserError('请填写要查看的班组编号（如 GDSZ-2026-0001）。', { field: 'code' });
   const id = await applicationByTeamCode(ctx.tx, cycle.id, code);
   if (!id) throw new UserError(`${cycle.year}年度没有班组编号为“${code}”的申报，请核对编号（如 GDSZ-2026-0001）。`, { field: 'code' });
-  return { card: { type: 'raw', data: await panelCardFor(ctx, id) } };
+  return answerWithPanel(ctx, input, await panelCardFor(ctx, id));
 }
 
 export async function progressAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
@@ -91,14 +113,17 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
       ? // the panel was short before: who came is told, and what it still misses
         { type: 'warning' as const, content: `已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}` }
       : swappedToast(task.team.name);
+  // in a bound group the panel is drawn in this transaction (the swap is read as it will commit) and sent privately
+  if (await fromBoundGroup(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
   return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
 const swappedToast = (teamName: string) => ({ type: 'success' as const, content: `已更换专家：${teamName}` });
 
 /**
- * The same swap in one round trip on PostgreSQL (src/fast/replace.ts), when it succeeds and a replacement takes every
- * place the panel misses; anything else answers undefined having written nothing, and `swapPanelExpert` runs.
+ * The same swap in one round trip on PostgreSQL (src/fast/replace.ts), when it succeeds, a replacement takes every
+ * place the panel misses and the click is not from a bound group (whose panel goes privately); anything else answers
+ * undefined having written nothing, and `swapPanelExpert` runs.
  */
 export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
   const assignmentId = idOrZero(input.value, 'assignmentId');
@@ -108,6 +133,7 @@ export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (f
     eventType: fx.eventType,
     openId: fx.openId,
     assignmentId,
+    chatId: input.chatId,
     now: fx.clock.now(),
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
@@ -120,14 +146,16 @@ export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInp
   const { task, card } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
   // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one
   if (!card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
+  if (await fromBoundGroup(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), reopenedToast(task.team.name));
   return ctx.afterCommit(async (read) => ({ toast: reopenedToast(task.team.name), card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
 const reopenedToast = (teamName: string) => ({ type: 'success' as const, content: `已重开评分并通知专家：${teamName}` });
 
 /**
- * The same reopen in one round trip on PostgreSQL (src/fast/reopen.ts), when it succeeds and no card of the task
- * is still waiting to go out; anything else answers undefined having written nothing, and `reopenPanelScore` runs.
+ * The same reopen in one round trip on PostgreSQL (src/fast/reopen.ts), when it succeeds, no card of the task is
+ * still waiting to go out and the click is not from a bound group (whose panel goes privately); anything else answers
+ * undefined having written nothing, and `reopenPanelScore` runs.
  */
 export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
   const assignmentId = idOrZero(input.value, 'assignmentId');
@@ -137,6 +165,7 @@ export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (
     eventType: fx.eventType,
     openId: fx.openId,
     assignmentId,
+    chatId: input.chatId,
     now: fx.clock.now(),
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
@@ -144,9 +173,9 @@ export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (
   return { outcome: 'ok', answer: { toast: reopenedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
 };
 
-/** A refused panel action: the panel as it is now. */
+/** A refused panel action: the panel as it is now; in a bound group the error alone, the group's card left as it is. */
 export async function panelAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
-  if (!ctx.actor.roles.includes('admin')) return undefined;
+  if (!ctx.actor.roles.includes('admin') || (await fromBoundGroup(ctx, input))) return undefined;
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
   return task ? { card: { type: 'raw', data: await panelCardFor(ctx, task.application.id, pageFrom(input.value)) } } : undefined;
 }

@@ -34,6 +34,8 @@ export interface FastReopenEvent {
   now: Date;
   /** ADMIN_OPEN_IDS: administrators without the stored role. */
   bootstrapAdmins: readonly string[];
+  /** The chat the click came from: a bound group's is left to the ordinary path, which sends the panel privately. */
+  chatId?: string;
 }
 
 /** The application of the task and its panel as committed: what the panel card is drawn from. */
@@ -62,7 +64,8 @@ const lockApplicationSql = `select id from applications where id in (select appl
 
 /**
  * $1 event id, $2 event type, $3 the actor, $4 the assignment, $5 ADMIN_OPEN_IDS, $6 now (the bot's clock), $7 the
- * task card's key, $8 the reopened card's key, $9 its spec, $10 its due time (the process's clock).
+ * task card's key, $8 the reopened card's key, $9 its spec, $10 its due time (the process's clock), $11 the chat clicked
+ * in (null when none).
  */
 const reopenSql = `
 with task as (
@@ -92,7 +95,9 @@ verdict as (
     -- reopenScore: only a submitted sheet (reopenedAlready answers a reopened one, else 尚未提交)
     and k.status = 'submitted'
     -- reopenedCard (lockWaiting): a card of the task still waiting for its first attempt carries the reopened sheet; left to the ordinary path
-    and not exists (select 1 from outbox w where w.dedupe_key in ($7::text, (select card_key from previous)) and w.status = 'pending' and w.attempts = 0),
+    and not exists (select 1 from outbox w where w.dedupe_key in ($7::text, (select card_key from previous)) and w.status = 'pending' and w.attempts = 0)
+    -- reopenPanelScore: a bound group's card is shared, the panel goes privately (第十七条)
+    and not exists (select 1 from chat_bindings b where b.chat_id = $11::text),
     false) as ok
   from (select 1) one left join task k on true
 ),
@@ -202,6 +207,7 @@ export async function fastReopen(database: Database, event: FastReopenEvent): Pr
     JSON.stringify({ kind: REVIEW_TASK_CARD, assignmentId }),
     // due at the process's time, as enqueueQuietly stamps it
     new Date().toISOString(),
+    event.chatId ?? null,
   ];
   let outcome: Outcome[];
   let panel: ReopenedPanel | undefined;

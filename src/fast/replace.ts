@@ -241,7 +241,7 @@ ${outcomeSelect(racedSql, RACED)}`;
 
 /**
  * 更换专家. $1 event id, $2 event type, $3 the actor, $4 the assignment, $5 ADMIN_OPEN_IDS, $6 now (the bot's clock),
- * $7 the outbox rows' due time (the process's clock), $8 the task card's renderer.
+ * $7 the outbox rows' due time (the process's clock), $8 the task card's renderer, $9 the chat clicked in (null when none).
  */
 const swapSql = `
 with ${taskCte},
@@ -255,7 +255,9 @@ verdict as (
     -- swapExpert: only a pending task (已提交 / 已不在该专家名下 otherwise)
     and k.status = 'assigned'
     -- replaceOnApplication: a replacement for every place the panel misses (else the administrators are alerted)
-    and ${replacementFillsSql()},
+    and ${replacementFillsSql()}
+    -- swapPanelExpert: a bound group's card is shared, the panel goes privately (第十七条)
+    and not exists (select 1 from chat_bindings b where b.chat_id = $9::text),
     false) as ok
   from (select 1) one left join task k on true
 ),
@@ -307,6 +309,8 @@ export interface FastDeclineEvent extends FastReplaceEvent {
 export interface FastSwapEvent extends FastReplaceEvent {
   /** ADMIN_OPEN_IDS: administrators without the stored role. */
   bootstrapAdmins: readonly string[];
+  /** The chat the click came from: a bound group's is left to the ordinary path, which sends the panel privately. */
+  chatId?: string;
 }
 
 export interface FastDeclined {
@@ -391,6 +395,7 @@ export async function fastSwap(database: Database, event: FastSwapEvent): Promis
     event.now.toISOString(),
     new Date().toISOString(),
     REVIEW_TASK_CARD,
+    event.chatId ?? null,
   ];
   const done = await run(database, assignmentId, swapSql, params, (db) => panelOfTask(db, assignmentId));
   if (!done) return undefined;
