@@ -4,10 +4,9 @@ import { awaitingFormalCheck, formalCheck, opinionOf, readReturnReason, recommen
 import { getRunningCycle } from '../../src/cycles.js';
 import { fastFormalCheck } from '../../src/fast/formalCheck.js';
 import { formalCheckNotices } from '../../src/formalCheckNotices.js';
-import { bindingsOf } from '../../src/groups.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionDecl, CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
-import { idFrom, idOrZero, millisOrAbsent, raw } from '../respond.js';
+import { cardPrivately, fromBoundGroup, idFrom, idOrZero, millisOrAbsent, raw } from '../respond.js';
 import { seenSubmission } from './endorse.js';
 
 /**
@@ -55,11 +54,7 @@ async function checkListCard(ctx: HandlerContext, error?: UserError) {
  */
 export const listFormalChecks: CardRun = async (ctx, input) => {
   const list = await checkListCard(ctx);
-  if (input.chatId && (await bindingsOf(ctx.tx, input.chatId)).length) {
-    await ctx.send({ dedupeKey: `check:list:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: list });
-    return { toast: { type: 'info', content: '形式审查清单已私信发给你' } };
-  }
-  return raw(list);
+  return (await fromBoundGroup(ctx, input)) ? cardPrivately(ctx, list, '形式审查清单') : raw(list);
 };
 
 /** What was typed as this application's 退回原因, if anything. */

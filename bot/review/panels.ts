@@ -5,13 +5,12 @@ import { adminOverview } from '../../src/adminOverview.js';
 import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import { bindingsOf } from '../../src/groups.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
 import { fastSwap } from '../../src/fast/replace.js';
 import { getTask, type PanelMember, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
-import { idFrom, idOrZero, pageFrom, raw, today } from '../respond.js';
+import { cardPrivately, fromBoundGroup, idFrom, idOrZero, pageFrom, raw, today } from '../respond.js';
 import { startAssignment } from './assignJob.js';
 import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplication } from './view.js';
 
@@ -55,13 +54,6 @@ async function panelCardFor(ctx: HandlerContext, applicationId: number, page = 1
   return panelFrom(row, members, page);
 }
 
-/** Whether the click came from a bound group, whose cards everyone there shares (the 协会管理群's alerts). */
-async function fromBoundGroup(ctx: HandlerContext, input: CardActionInput): Promise<boolean> {
-  return !!input.chatId && (await bindingsOf(ctx.tx, input.chatId)).length > 0;
-}
-
-const panelSentPrivately = '专家组已私信发给你';
-
 /**
  * The panel as the answer: in a bound group it goes to the administrator privately, as expert names and scores are
  * for administrators only (第十七条) and the group's card is one card for everyone there; `toast` is said either way.
@@ -70,11 +62,7 @@ async function answerWithPanel(ctx: HandlerContext, input: CardActionInput, pane
   return (await fromBoundGroup(ctx, input)) ? panelPrivately(ctx, panel, toast) : raw(panel, toast);
 }
 
-/** The panel to the administrator's p2p chat; the answer is `toast` saying so, and leaves the group's card as it is. */
-async function panelPrivately(ctx: HandlerContext, panel: Card, toast?: CardResponse['toast']): Promise<CardResponse> {
-  await ctx.send({ dedupeKey: `review:panel:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: panel });
-  return { toast: toast ? { ...toast, content: `${toast.content}（${panelSentPrivately}）` } : { type: 'info', content: panelSentPrivately } };
-}
+const panelPrivately = (ctx: HandlerContext, panel: Card, toast?: CardResponse['toast']) => cardPrivately(ctx, panel, '专家组', toast);
 
 /** `review.panel`: one application's experts, for swapping or reopening. */
 export async function showPanel(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {

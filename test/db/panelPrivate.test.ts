@@ -12,7 +12,7 @@ import { type Fixture, OTHER_EXPERT, personas, startSecurityHarness } from './se
  * there, so 查看专家组 on an alert there (and the panel's own actions, 按班组编号查看, 更换专家, 重开评分, should a panel card
  * be in the group) sends the panel to the clicking administrator privately and answers with a toast; in the p2p chat the
  * panel is still the answer. The fast paths of 更换专家 and 重开评分 leave a group's click to the ordinary path: both
- * worlds answer alike.
+ * worlds answer alike. 专家库 on the same alert goes privately as well: the alert stays for the others.
  */
 
 const GROUP = 'oc_panelprivate_admin_group_00000001';
@@ -127,6 +127,24 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
     expect(reopened.toast).toEqual({ type: 'success', content: `已重开评分并通知专家：${await teamName(h, f)}（专家组已私信发给你）` });
     expect((await h.db.db.select().from(assignments).where(eq(assignments.id, f.foreignTask)))[0].status).toBe('assigned');
     expect(cardText(privateTo(h, before).find((m) => /专家组：/.test(cardText(m.content)))?.content)).toContain(`${SCORER} · 待评分`);
+  });
+
+  it.each(MODES)('%s: 专家库 on the alert goes privately too, and the alert stays for the others', async (mode) => {
+    const { h } = worlds[mode];
+    const alert = alertOf(h)!;
+    expect(JSON.stringify(alert.content)).toContain('experts.list');
+    const groupCard = JSON.stringify(alert.content);
+    const before = h.fake.messages.length;
+    const body = await inGroup(mode, { action: 'experts.list' }, alert.messageId);
+    expect(body.card).toBeUndefined();
+    expect(body.toast).toEqual({ type: 'info', content: '专家库已私信发给你' });
+    expect(JSON.stringify(alert.content)).toBe(groupCard);
+    const sent = privateTo(h, before);
+    expect(sent).toHaveLength(1);
+    expect(cardText(sent[0].content)).toContain(SCORER);
+    // in the p2p chat, the pool is the answer as before
+    const inP2p: Body = await h.click(ADMIN, { action: 'experts.list' }, undefined, { chatId: sent[0].chatId, messageId: sent[0].messageId });
+    expect(cardText(inP2p.card?.data)).toContain(SCORER);
   });
 
   it('the fast world answered every click in the group as the ordinary one did', () => {
