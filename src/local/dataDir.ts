@@ -60,6 +60,8 @@ function makeOwnerDir(dir: string): void {
  * Returns what could not be narrowed (another user's file: EPERM), each as "path (code)".
  */
 export function narrowToOwner(root: string): string[] {
+  // Windows keeps access in ACLs: a mode there is only the read-only flag
+  if (process.platform === 'win32') return [];
   const failed: string[] = [];
   const visit = (path: string, isDir: boolean) => {
     const wanted = isDir ? OWNER_DIR_MODE : OWNER_FILE_MODE;
