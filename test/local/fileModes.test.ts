@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -116,6 +116,34 @@ describe.skipIf(process.platform === 'win32')('local data is the owner’s alone
     expect(await exited, output).toBe(0);
     expect(openToOthers(dataDir)).toEqual([]);
     expect(output).not.toContain('could not be made the owner');
+  }, 60_000);
+
+  // another user (nobody) starts on a folder someone else owns: what it cannot narrow is said in one line, the rest is narrowed
+  it.skipIf(process.getuid?.() !== 0)('a DATA_DIR the bot does not own is narrowed as far as it can, with one warning saying what to do', async () => {
+    const parent = newDir();
+    chmodSync(parent, 0o755);
+    const dataDir = join(parent, 'data');
+    mkdirSync(join(dataDir, 'pg_wal'), { recursive: true });
+    writeFileSync(join(dataDir, 'PG_VERSION'), '17\n');
+    writeFileSync(join(dataDir, 'pg_wal', '000000010000000000000001'), 'wal');
+    for (const path of [join(dataDir, 'PG_VERSION'), join(dataDir, 'pg_wal'), join(dataDir, 'pg_wal', '000000010000000000000001')]) chownSync(path, 65534, 65534);
+    chmodSync(join(dataDir, 'pg_wal', '000000010000000000000001'), 0o666);
+    // the folder stays root's, open to all: nobody can write in it but not chmod it
+    chmodSync(dataDir, 0o777);
+    const script = join(parent, 'claim.mts');
+    writeFileSync(script, `import { claimDataDir } from ${JSON.stringify(join(process.cwd(), 'src/local/dataDir.ts'))};\nclaimDataDir(${JSON.stringify(dataDir)}).release();\n`);
+    chmodSync(script, 0o644);
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, stderr).toBe(0);
+    expect(stderr.trim().split('\n')).toEqual([
+      `DATA_DIR ${dataDir}: 1 of its files and folders could not be made the owner's alone (chmod failed, first ${dataDir} (EPERM)), so other users of this machine may read the association's data; run the bot as the folder's owner, or run chmod -R go-rwx ${dataDir}`,
+    ]);
+    expect(modeOf(dataDir)).toBe('777');
+    expect(modeOf(join(dataDir, 'pg_wal', '000000010000000000000001'))).toBe('600');
+    expect(modeOf(join(dataDir, MARKER_FILE))).toBe('600');
   }, 60_000);
 
   it('a backup is written 0600, even over a .part file an earlier attempt left 0644, and a restore is narrowed like a start', async () => {
