@@ -56,15 +56,16 @@ function makeOwnerDir(dir: string): void {
 }
 
 /**
- * Narrows a folder and everything under it to the owner: folders 0700, files 0600 (symbolic links are left alone).
+ * Narrows a folder and everything under it to the owner: folders 0700, files 0600, unless `modes` says otherwise
+ * (symbolic links are left alone).
  * Returns what could not be narrowed (another user's file: EPERM), each as "path (code)".
  */
-export function narrowToOwner(root: string): string[] {
+export function narrowToOwner(root: string, modes: { dir: number; file: number } = { dir: OWNER_DIR_MODE, file: OWNER_FILE_MODE }): string[] {
   // Windows keeps access in ACLs: a mode there is only the read-only flag
   if (process.platform === 'win32') return [];
   const failed: string[] = [];
   const visit = (path: string, isDir: boolean) => {
-    const wanted = isDir ? OWNER_DIR_MODE : OWNER_FILE_MODE;
+    const wanted = isDir ? modes.dir : modes.file;
     try {
       if ((lstatSync(path).mode & 0o777) !== wanted) chmodSync(path, wanted);
     } catch (err) {
@@ -112,8 +113,10 @@ export async function buildPgliteTemplate(): Promise<string | undefined> {
   const pg = new PGlite(building);
   await pg.waitReady;
   await pg.close();
-  // initdb leaves its files 0666; each copy is narrowed again (copyPgliteTemplate), as a template may predate this
-  narrowToOwner(building);
+  // initdb leaves its files 0666 (some 0600): the template is an empty database, no one's data, so it is made readable
+  // by every user of the install (0755/0644: a bot run by another user than npm ci can copy it) and writable by none
+  // but its maker; each copy is narrowed to its owner (copyPgliteTemplate)
+  narrowToOwner(building, { dir: 0o755, file: 0o644 });
   if (isPgliteDataDir(target)) {
     // another install made it meanwhile: keep theirs
     rmSync(building, { recursive: true, force: true });
