@@ -113,7 +113,8 @@ export function coalescingSocket(options: { host: string[]; port: number[]; path
 async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // the association's data, the owner's alone (src/local/dataDir.ts narrows what is in it)
+  if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // PostgreSQL's default 128 MB of shared buffers is touched at start inside PGlite's WASM memory; 16 MB holds this bot's working set
   const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) };
   const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);

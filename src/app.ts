@@ -68,7 +68,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   const { config, log } = opts;
   const clock = opts.clock ?? systemClock;
   // one process per PGlite folder, and only a folder the bot made (an empty one starts as a copy of the install-time template)
-  const lock: DataDirLock | undefined = !opts.database && !config.DATABASE_URL ? claimDataDir(config.DATA_DIR) : undefined;
+  const lock: DataDirLock | undefined = !opts.database && !config.DATABASE_URL ? claimDataDir(config.DATA_DIR, (line) => log.warn(line)) : undefined;
   let database: Database;
   try {
     database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));

@@ -10,6 +10,8 @@ import {
   lockDataDir,
   lockHolderOf,
   MARKER_FILE,
+  narrowDataDir,
+  OWNER_FILE_MODE,
   RESTORE_STAGING as STAGING,
 } from './dataDir.js';
 
@@ -111,8 +113,11 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
       await pg.close();
     }
     const bytes = Buffer.from(await archive.arrayBuffer());
-    // a cut-short write leaves a .part file, never one that looks like a whole backup
-    writeFileSync(partial, bytes);
+    // a cut-short write leaves a .part file, never one that looks like a whole backup; the archive is the association's
+    // data, the owner's alone (0600): one left by an earlier attempt goes first, as a file's mode is set only when it is
+    // made, and the rename keeps it
+    rmSync(partial, { force: true });
+    writeFileSync(partial, bytes, { mode: OWNER_FILE_MODE, flag: 'wx' });
     renameSync(partial, target);
     say(`backup written: ${target} (${sizeOf(bytes.length)})`);
     return 0;
@@ -188,13 +193,15 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     }
     // the marker first: a restore cut short from here on leaves a folder the bot knows as its own, which start refuses
     // (isInterruptedRestore), and restore again or reset takes; the backup's own lock and marker stay behind
-    writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), being restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`);
+    writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), being restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
     for (const name of readdirSync(staging)) {
       if (name !== 'PG_VERSION' && name !== LOCK_FILE && name !== MARKER_FILE) renameSync(join(staging, name), join(dir, name));
     }
     renameSync(join(staging, 'PG_VERSION'), join(dir, 'PG_VERSION'));
-    writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`);
+    writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
     rmSync(staging, { recursive: true, force: true });
+    // the archive's files come out as PGlite unpacks them (0666 and the like)
+    narrowDataDir(dir, say);
     say(`restored ${file} into ${dir}; npm start opens it.`);
     return 0;
   } finally {

@@ -1,4 +1,4 @@
-import { closeSync, constants, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, cpSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -36,6 +36,66 @@ export function pgliteTemplateDir(): string | undefined {
   return join(nodeModules, '.cache', 'gdsz-bot', `pglite-${version}`);
 }
 
+/**
+ * Local data is the association's, not for other users of the machine: DATA_DIR and every folder in it are the owner's
+ * alone (0700), every file too (0600). Set on each folder and file rather than through process.umask: PGlite's initdb
+ * gives its files 0666 itself and cpSync copies modes as they are, which no umask narrows, and a umask would change
+ * every other file the process writes (npm run import's template, say).
+ */
+export const OWNER_DIR_MODE = 0o700;
+export const OWNER_FILE_MODE = 0o600;
+
+/** Makes a folder the owner's alone: a new one is created 0700 (its missing parents as the umask says), one that exists is left to narrowToOwner. */
+function makeOwnerDir(dir: string): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  try {
+    mkdirSync(dir, { mode: OWNER_DIR_MODE });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * Narrows a folder and everything under it to the owner: folders 0700, files 0600, unless `modes` says otherwise
+ * (symbolic links are left alone).
+ * Returns what could not be narrowed (another user's file: EPERM), each as "path (code)".
+ */
+export function narrowToOwner(root: string, modes: { dir: number; file: number } = { dir: OWNER_DIR_MODE, file: OWNER_FILE_MODE }): string[] {
+  // Windows keeps access in ACLs: a mode there is only the read-only flag
+  if (process.platform === 'win32') return [];
+  const failed: string[] = [];
+  const visit = (path: string, isDir: boolean) => {
+    const wanted = isDir ? modes.dir : modes.file;
+    try {
+      if ((lstatSync(path).mode & 0o777) !== wanted) chmodSync(path, wanted);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') failed.push(`${path} (${code ?? String(err)})`);
+    }
+    if (!isDir) return;
+    let entries;
+    try {
+      entries = readdirSync(path, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') failed.push(`${path} (${code ?? String(err)})`);
+      return;
+    }
+    for (const e of entries) if (e.isDirectory() || e.isFile()) visit(join(path, e.name), e.isDirectory());
+  };
+  visit(root, true);
+  return failed;
+}
+
+/** narrowToOwner on DATA_DIR, and one line through warn when anything in it stays open to other users. */
+export function narrowDataDir(dir: string, warn: (line: string) => void): void {
+  const failed = narrowToOwner(dir);
+  if (failed.length === 0) return;
+  warn(
+    `DATA_DIR ${dir}: ${failed.length} of its files and folders could not be made the owner's alone (chmod failed, first ${failed[0]}), so other users of this machine may read the association's data; run the bot as the folder's owner, or run chmod -R go-rwx ${dir}`,
+  );
+}
+
 /** A PGlite (PostgreSQL) data directory: PG_VERSION is what PGlite itself looks for. */
 export const isPgliteDataDir = (dir: string) => existsSync(join(dir, 'PG_VERSION'));
 
@@ -48,11 +108,15 @@ export async function buildPgliteTemplate(): Promise<string | undefined> {
   if (!target || isPgliteDataDir(target)) return undefined;
   const building = `${target}.building-${process.pid}`;
   rmSync(building, { recursive: true, force: true });
-  mkdirSync(building, { recursive: true });
+  makeOwnerDir(building);
   const { PGlite } = await import('@electric-sql/pglite');
   const pg = new PGlite(building);
   await pg.waitReady;
   await pg.close();
+  // initdb leaves its files 0666 (some 0600): the template is an empty database, no one's data, so it is made readable
+  // by every user of the install (0755/0644: a bot run by another user than npm ci can copy it) and writable by none
+  // but its maker; each copy is narrowed to its owner (copyPgliteTemplate)
+  narrowToOwner(building, { dir: 0o755, file: 0o644 });
   if (isPgliteDataDir(target)) {
     // another install made it meanwhile: keep theirs
     rmSync(building, { recursive: true, force: true });
@@ -66,16 +130,19 @@ export async function buildPgliteTemplate(): Promise<string | undefined> {
 /**
  * Fills an empty or missing DATA_DIR from the template; false (and PGlite runs initdb itself) when there is no
  * template or the directory holds anything. PG_VERSION is copied last, so an interrupted copy is not taken for a database.
+ * cpSync keeps the template's modes, so each entry is narrowed to the owner before PG_VERSION makes the copy a database.
  */
 export function copyPgliteTemplate(dataDir: string): boolean {
   const template = pgliteTemplateDir();
   if (!template || !isPgliteDataDir(template) || !isEmptyOrMissing(dataDir)) return false;
-  mkdirSync(dataDir, { recursive: true });
+  makeOwnerDir(dataDir);
   for (const name of readdirSync(template)) {
     if (name === 'PG_VERSION') continue;
     cpSync(join(template, name), join(dataDir, name), { recursive: true, mode: constants.COPYFILE_FICLONE });
+    narrowToOwner(join(dataDir, name));
   }
   cpSync(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
+  narrowToOwner(join(dataDir, 'PG_VERSION'));
   return true;
 }
 
@@ -217,10 +284,10 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
   const path = join(dir, LOCK_FILE);
   const now = opts.now ?? Date.now;
   const written = `${process.pid}\n${opts.host ?? hostname()}\n${new Date(now()).toISOString()}\n`;
-  mkdirSync(dir, { recursive: true });
+  makeOwnerDir(dir);
   for (let attempt = 0; ; attempt++) {
     try {
-      const fd = openSync(path, 'wx');
+      const fd = openSync(path, 'wx', OWNER_FILE_MODE);
       writeSync(fd, written);
       closeSync(fd);
       break;
@@ -277,11 +344,17 @@ function isEarlierLocalData(dir: string): boolean {
   return isPgliteDataDir(dir) && readdirSync(dir).every((n) => PGLITE_ENTRIES.has(n) || OURS.has(n));
 }
 
+const warnOnStderr = (line: string) => {
+  process.stderr.write(`${line}\n`);
+};
+
 /**
  * Makes DATA_DIR ready for PGlite in this process: refuses a folder holding files the bot did not make, takes the
- * lock, writes the marker into a new folder and fills it from the template. Returns the lock to release after close.
+ * lock, writes the marker into a new folder and fills it from the template, and narrows the folder and all in it to
+ * its owner (a folder from an earlier version is 0755 with 0666 files); what cannot be narrowed goes to warn.
+ * Returns the lock to release after close, which narrows the folder again.
  */
-export function claimDataDir(dataDir: string): DataDirLock {
+export function claimDataDir(dataDir: string, warn: (line: string) => void = warnOnStderr): DataDirLock {
   const dir = resolve(dataDir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new DataDirRefused(`DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at a folder for the bot's data`);
   const foreign = () => {
@@ -295,9 +368,18 @@ export function claimDataDir(dataDir: string): DataDirLock {
   const lock = lockDataDir(dir);
   try {
     if (foreign()) throw new DataDirRefused(`DATA_DIR ${dir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`);
-    if (!hasMarker(dir)) writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), made ${new Date().toISOString()}; npm run reset empties it\n`);
+    if (!hasMarker(dir)) writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), made ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
     copyPgliteTemplate(dir);
-    return lock;
+    narrowDataDir(dir, warn);
+    // what PGlite made while it ran (pg_internal.init as the umask says, initdb's files 0666 when there was no
+    // template) is narrowed at release too, after the database is closed; what fails was said at the claim
+    return {
+      dir: lock.dir,
+      release: () => {
+        narrowToOwner(dir);
+        lock.release();
+      },
+    };
   } catch (err) {
     lock.release();
     throw err;
