@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,17 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+/** Every folder and file under dir open to other users than its owner, as "path mode". */
+function openToOthers(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isDirectory() || e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .filter((path) => (statSync(path).mode & 0o077) !== 0)
+    .map((path) => `${path} ${modeOf(path)}`);
+}
+
 /** `npm start` as a newcomer runs it: no LARK_* and no DATABASE_URL. */
 function startBot(env: Record<string, string>) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
@@ -16,9 +27,10 @@ function startBot(env: Record<string, string>) {
 }
 
 describe('npm start', () => {
-  it('starts in local mode, logs its URL and answers /healthz', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'bot-start-'));
-    dirs.push(dataDir);
+  it('starts in local mode, logs its URL and answers /healthz; the folder it made is the owner’s alone, and it says nothing about that', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'bot-start-'));
+    dirs.push(parent);
+    const dataDir = join(parent, 'data');
     const child = startBot({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' });
     let output = '';
     try {
@@ -41,10 +53,18 @@ describe('npm start', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ status: 'ok', database: 'pglite' });
       expect(output).toContain('local mode');
+      // while it runs: the folder it made and the write-ahead log in it (test/local/fileModes.test.ts has the rest)
+      if (process.platform !== 'win32') {
+        expect(modeOf(dataDir)).toBe('700');
+        const wal = readdirSync(join(dataDir, 'pg_wal')).find((n) => /^[0-9A-F]{24}$/.test(n))!;
+        expect(modeOf(join(dataDir, 'pg_wal', wal))).toBe('600');
+      }
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
+    if (process.platform !== 'win32') expect(openToOthers(dataDir)).toEqual([]);
+    expect(output).not.toContain('could not be made the owner');
   }, 40_000);
 
   it('stops with one line naming a wrong variable', async () => {

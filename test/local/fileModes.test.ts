@@ -89,34 +89,7 @@ describe.skipIf(process.platform === 'win32')('local data is the owner’s alone
     expect(openToOthers(dataDir)).toEqual([]);
   }, 60_000);
 
-  it('npm start leaves DATA_DIR the owner’s alone, and says nothing about it', async () => {
-    const dataDir = join(newDir(), 'data');
-    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS')), DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' };
-    const bot = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    bot.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    bot.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => bot.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (/listening on http:\/\/127\.0\.0\.1:\d+/.test(output)) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 50);
-      void exited.then((code) => {
-        clearInterval(timer);
-        reject(new Error(`npm start exited with ${code}:\n${output}`));
-      });
-    });
-    // while it runs: the folder is closed to others, and what PGlite made of the template's copy too
-    expect(modeOf(dataDir)).toBe('700');
-    expect(modeOf(walSegment(dataDir))).toBe('600');
-    bot.kill('SIGTERM');
-    expect(await exited, output).toBe(0);
-    expect(openToOthers(dataDir)).toEqual([]);
-    expect(output).not.toContain('could not be made the owner');
-  }, 60_000);
+  // npm start itself: test/start.test.ts
 
   // another user (nobody) starts on a folder someone else owns: what it cannot narrow is said in one line, the rest is narrowed
   it.skipIf(process.getuid?.() !== 0)('a DATA_DIR the bot does not own is narrowed as far as it can, with one warning saying what to do', async () => {
