@@ -54,7 +54,7 @@ export async function createTestDatabase(opts: { migrate?: false } = {}): Promis
 /**
  * The name of a database of the cluster holding every migration and nothing else, made by the first file that needs it
  * (under a name of its own, then renamed: two workers may make one at once, and the loser drops its copy). Keyed like
- * the PGlite dump, so a new migration makes a new template. Nothing stays connected to it: CREATE DATABASE … TEMPLATE
+ * the PGlite folder, so a new migration makes a new template. Nothing stays connected to it: CREATE DATABASE … TEMPLATE
  * refuses a template in use.
  */
 async function migratedTemplate(base: string, admin: postgres.Sql): Promise<string> {
