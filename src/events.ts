@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { type BotRegistry, type CardActionInput, type CardResponse, type FastOutcome, type HandlerContext, type IncomingFile, type IncomingText, Refusal } from './handlers.js';
 import { sdkLogger } from './lark/client.js';
 import type { FeishuReader } from './lark/reader.js';
-import type { Logger } from './log.js';
+import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { type Destination, enqueue, enqueueQuietly } from './outbox.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
@@ -86,6 +86,14 @@ export class EventProcessor {
       'card.action.trigger': (d) => this.onCardAction(d),
     };
     for (const type of this.deps.registry.events.keys()) handles[type] = (d) => this.onOtherEvent(type, d);
+    // what fails leaves as an error that says what failed and not with what values: over the long connection the SDK
+    // logs it itself as text (`error: ${error}`), past our log's serializer (a Drizzle error's message holds its params)
+    for (const [type, handle] of Object.entries(handles)) {
+      handles[type] = (d) =>
+        handle(d).catch((err: unknown) => {
+          throw new Error(errorText(err), { cause: err });
+        });
+    }
     dispatcher.register(handles as never);
     return dispatcher;
   }

@@ -50,6 +50,12 @@ function scrub(text: string, messages: [string, string][]): string {
   return messages.reduce((t, [raw, safe]) => t.split(raw).join(safe), text);
 }
 
+/** A text that may quote an error (the SDK's own log lines): whatever follows Drizzle's "params:" goes. */
+export function withoutParams(text: string): string {
+  const at = text.indexOf('\nparams: ');
+  return at < 0 ? text : `${text.slice(0, at)}\nparams: [not logged]`;
+}
+
 /** What an error says, for a log field or a row's `last_error`, less the query values. */
 export function errorText(err: unknown): string {
   return scrub(String((err as Error)?.message ?? err), valueMessages(err));

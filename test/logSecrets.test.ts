@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLarkClient } from '../src/lark/client.js';
 import { larkReader } from '../src/lark/reader.js';
+import { sdkLogFields } from '../src/lark/client.js';
 import { createLogger, errorText, safeDatabaseUrl } from '../src/log.js';
 
 /**
@@ -92,5 +93,9 @@ describe('errors in the log', () => {
     expect(err.stack).toMatch(/params: \[not logged\]\n {4}at /);
     expect(errorText(drizzle)).toBe(`Failed query: ${query}\nparams: [not logged]`);
     expect(errorText(pg)).toBe(pg.message);
+    // the SDK's own line quoting it, as its long connection writes a failed handler
+    expect(sdkLogFields(`[ws] invoke event failed, message_type: event; error: ${drizzle}`)).toEqual([
+      { message: `[ws] invoke event failed, message_type: event; error: Error: Failed query: ${query}\nparams: [not logged]` },
+    ]);
   });
 });

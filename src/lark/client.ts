@@ -1,5 +1,5 @@
 import * as lark from './sdk.js';
-import type { Logger } from '../log.js';
+import { type Logger, withoutParams } from '../log.js';
 import type { AttachmentSpec, MessageTransport, OutboxRow, OutgoingFile, OutgoingImage, RenderedAttachment, SendOutcome } from '../outbox.js';
 import { messageUuid } from '../outbox.js';
 
@@ -18,7 +18,8 @@ export interface SdkLogFields {
   feishuMsg?: string;
 }
 
-const clip = (v: unknown) => (typeof v === 'string' ? v.slice(0, 300) : undefined);
+// the SDK quotes errors in its own lines (`error: ${error}`): a database error's values are cut first
+const clip = (v: unknown) => (typeof v === 'string' ? withoutParams(v).slice(0, 300) : undefined);
 
 /** Picks the allowed fields from one SDK log argument (a string, an axios error, the SDK's formatted error list). */
 export function sdkLogFields(arg: unknown): SdkLogFields[] {

@@ -2,7 +2,9 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { organizations, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { type Harness, startHarness } from '../support/harness.js';
+import { registrationForm } from '../support/forms.js';
+import { type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent } from '../support/larkEvents.js';
 
 /**
  * A database fault while saving what a member of the public typed (第十五条's complaint, with a phone number):
@@ -46,4 +48,29 @@ it('a complaint that cannot be stored: a 500, and a log line naming the failed q
   expect(err.message).toContain('params: [not logged]');
   expect(err.stack).toMatch(/\n {4}at /);
   expect(err.cause?.code).toBe('42P01');
+});
+
+it('over the long connection, a card action whose query fails leaves an error whose text (the SDK logs `${error}`) holds nothing typed', async () => {
+  const typed = registrationForm('夜班抢修突击队', 'ou_contact_x', { phone: '13987654321' });
+  const payload = cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: 'ou_leader_x', value: { action: 'team.register' }, formValue: typed });
+  await h.db.db.execute(sql`alter table organizations rename to organizations_away`);
+  let thrown: unknown;
+  // the ordinary path's queries are Drizzle's, whose error message carries the params (the one statement's do not)
+  h.app.processor.fastPaths = false;
+  try {
+    await h.app.processor.createDispatcher().invoke(payload, { needCheck: false });
+  } catch (err) {
+    thrown = err;
+  } finally {
+    h.app.processor.fastPaths = true;
+    await h.db.db.execute(sql`alter table organizations_away rename to organizations`);
+  }
+  expect(thrown).toBeInstanceOf(Error);
+  // as node-sdk's WSClient writes it: `invoke event failed, …; error: ${error}`
+  const asLogged = `${thrown}`;
+  expect(asLogged).toContain('organizations');
+  expect(asLogged).toContain('params: [not logged]');
+  for (const value of ['夜班抢修突击队', '13987654321']) expect(asLogged).not.toContain(value);
+  // what failed is kept for our own log, whose serializer scrubs it
+  expect((thrown as Error).cause).toBeDefined();
 });
