@@ -3,8 +3,7 @@ import type { Card } from '../cards/kit.js';
 import { zh } from '../cards/strings.js';
 import { todayIn } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
-import { bindingsOf } from '../src/groups.js';
-import { type CardResponse, type HandlerContext, type IncomingText, replyDestination, staleButtonMessage } from '../src/handlers.js';
+import { type CardResponse, type HandlerContext, inBoundGroup, type IncomingText, replyDestination, staleButtonMessage } from '../src/handlers.js';
 
 export { replyDestination };
 
@@ -22,13 +21,8 @@ export function raw(data: Card, toast?: CardResponse['toast']): CardResponse {
   return { ...(toast ? { toast } : {}), card: { type: 'raw', data } };
 }
 
-/**
- * Whether a click came from a bound group (the 协会管理群's alerts and digests): its cards are one card for everyone
- * there, so an answer that replaces the card would replace it for all, and show them what is for the clicker.
- */
-export async function fromBoundGroup(ctx: HandlerContext, input: { chatId?: string }): Promise<boolean> {
-  return !!input.chatId && (await bindingsOf(ctx.tx, input.chatId)).length > 0;
-}
+/** Whether a click came from a bound group (the 协会管理群's alerts and digests): see `inBoundGroup`. */
+export const fromBoundGroup = inBoundGroup;
 
 /**
  * `card` to the clicker's p2p chat (keyed by the event, so a retried click sends it once); the answer is a toast saying

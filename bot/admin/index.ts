@@ -14,7 +14,7 @@ const onCycle = values({ cycleId: id });
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['管理', 'admin'], run: showAdmin });
   bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80 });
-  bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin });
+  bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin, privateInGroup: '协会管理卡片' });
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });
   bot.cardAction({ action: 'cycle.open', roles: admin, value: noValue, run: submitCycleForm, fast: submitCycleFormFast, onRefused: cycleFormAgain });
   bot.cardAction({ action: 'cycle.settings', roles: admin, value: onCycle, run: showSettingsForm, onRefused: adminCardAgain });

@@ -6,7 +6,7 @@ import { fastFormalCheck } from '../../src/fast/formalCheck.js';
 import { formalCheckNotices } from '../../src/formalCheckNotices.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { CardActionDecl, CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
-import { cardPrivately, fromBoundGroup, idFrom, idOrZero, millisOrAbsent, raw } from '../respond.js';
+import { idFrom, idOrZero, millisOrAbsent, raw } from '../respond.js';
 import { seenSubmission } from './endorse.js';
 
 /**
@@ -48,14 +48,8 @@ async function checkListCard(ctx: HandlerContext, error?: UserError) {
   return checkList(cycle.year, rows, error);
 }
 
-/**
- * 去审查: in the bound admin group the list goes to the administrator privately, so the group's shared
- * notification card stays as it is for everyone else.
- */
-export const listFormalChecks: CardRun = async (ctx, input) => {
-  const list = await checkListCard(ctx);
-  return (await fromBoundGroup(ctx, input)) ? cardPrivately(ctx, list, '形式审查清单') : raw(list);
-};
+/** 去审查: the list (clicked in the bound admin group, it goes to the administrator privately: privateInGroup). */
+export const listFormalChecks: CardRun = async (ctx) => raw(await checkListCard(ctx));
 
 /** What was typed as this application's 退回原因, if anything. */
 function typedReason(input: CardActionInput, applicationId: number): string | undefined {

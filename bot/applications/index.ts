@@ -28,7 +28,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });
   bot.cardAction({ action: 'endorse.recommend', roles: contactDecides, value: onSubmission, run: recommendApplication, onRefused: endorsementAgain, fast: recommendApplicationFast });
   bot.cardAction({ action: 'endorse.return', roles: contactDecides, value: onSubmission, run: returnApplication, onRefused: endorsementAgain, fast: returnApplicationFast });
-  bot.cardAction({ action: 'check.list', roles: admin, value: noValue, run: listFormalChecks });
+  bot.cardAction({ action: 'check.list', roles: admin, value: noValue, run: listFormalChecks, privateInGroup: '形式审查清单' });
   bot.cardAction({ action: 'check.accept', roles: admin, value: onSubmission, run: acceptApplication, onRefused: checkListAgain, fast: acceptApplicationFast });
   bot.cardAction({ action: 'check.return', roles: admin, value: onSubmission, run: returnToTeam, onRefused: checkListAgain, fast: returnToTeamFast });
   bot.menuEntry({ action: 'application.start', label: '年度申报', roles: ['leader'], order: 15 });

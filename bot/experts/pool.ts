@@ -6,7 +6,7 @@ import { fastAddExperts, fastToggleExpert } from '../../src/fast/admin.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, FastContext, HandlerContext } from '../../src/handlers.js';
 import { addExperts, expertAddForm, listExperts, readExpertForm, setExpertActive } from '../../src/review/experts.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
-import { cardPrivately, fromBoundGroup, pageFrom, raw } from '../respond.js';
+import { pageFrom, raw } from '../respond.js';
 import { pickerCandidates } from '../../src/people.js';
 
 /** Experts per page: ten at their longest (a 100-character organisation, twenty specialities) and the add form's picker of 100 people stay under Feishu's 30 KB; fifteen did not. */
@@ -24,13 +24,9 @@ async function poolCardOn(tx: Db, opts: { values?: Record<string, unknown>; erro
   return expertPoolCard({ experts: shown.items, total: experts.length, active: experts.filter((e) => e.active).length, page: shown.page, pages: shown.pages, candidates, descriptor: expertAddForm, values: opts.values, error: opts.error });
 }
 
-/**
- * `experts.list` (专家库), a page at a time. Clicked on an alert in the bound admin group (无法自动改派专家), the pool
- * goes to the administrator privately: the alert stays for the others, and the pool is worked on where it was sent.
- */
+/** `experts.list` (专家库), a page at a time (clicked in a bound group, it goes privately: privateInGroup). */
 export async function showPool(ctx: HandlerContext, input?: CardActionInput): Promise<CardResponse> {
-  const pool = await poolCard(ctx, { page: input ? pageFrom(input.value) : 1 });
-  return input && (await fromBoundGroup(ctx, input)) ? cardPrivately(ctx, pool, '专家库') : raw(pool);
+  return raw(await poolCard(ctx, { page: input ? pageFrom(input.value) : 1 }));
 }
 
 const lookupOpts = { picker: 'experts', lookup: 'expertsLookup', label: '专家', multiple: true } as const;

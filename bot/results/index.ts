@@ -9,6 +9,6 @@ const onCycle = values({ cycleId: id });
 /** 评审结果 (第二十条、第二十一条): aggregate, preview, publish. */
 export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'results.close', roles: admin, value: onCycle, run: closeAndAggregate, fast: closeAndAggregateFast, onRefused: resultsAgain });
-  bot.cardAction({ action: 'results.preview', roles: admin, value: onCycle, run: previewResults, onRefused: resultsAgain });
+  bot.cardAction({ action: 'results.preview', roles: admin, value: onCycle, run: previewResults, onRefused: resultsAgain, privateInGroup: '评审结果' });
   bot.cardAction({ action: 'results.publish', roles: admin, value: publishValue, run: publish, fast: publishFast, onRefused: resultsAgain });
 }

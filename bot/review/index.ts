@@ -42,9 +42,9 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'experts.conflictForm', roles: ['public'], value: noValue, run: showConflictForm });
   bot.cardAction({ action: 'experts.conflictAdd', roles: ['expert'], value: noValue, run: addConflict, onRefused: conflictFormAgain, fast: addConflictFast });
   bot.cardAction({ action: 'review.assign', roles: admin, value: onCycle, run: assignExperts, onRefused: adminCardAgain, fast: assignExpertsFast });
-  bot.cardAction({ action: 'review.progress', roles: admin, value: onCycle, run: showProgress, onRefused: adminCardAgain });
-  bot.cardAction({ action: 'review.panel', roles: admin, value: values({ applicationId: id }), run: showPanel });
-  bot.cardAction({ action: 'review.panelByCode', roles: admin, value: onCycle, run: showPanelByCode, onRefused: progressAgain });
+  bot.cardAction({ action: 'review.progress', roles: admin, value: onCycle, run: showProgress, onRefused: adminCardAgain, privateInGroup: '评审进度' });
+  bot.cardAction({ action: 'review.panel', roles: admin, value: values({ applicationId: id }), run: showPanel, privateInGroup: '专家组' });
+  bot.cardAction({ action: 'review.panelByCode', roles: admin, value: onCycle, run: showPanelByCode, onRefused: progressAgain, privateInGroup: '专家组' });
   bot.cardAction({ action: 'review.swap', roles: admin, value: onTask, run: swapPanelExpert, onRefused: panelAgain, fast: swapPanelExpertFast });
   bot.cardAction({ action: 'review.reopen', roles: admin, value: onTask, run: reopenPanelScore, onRefused: panelAgain, fast: reopenPanelScoreFast });
 }

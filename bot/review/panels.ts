@@ -55,18 +55,14 @@ async function panelCardFor(ctx: HandlerContext, applicationId: number, page = 1
 }
 
 /**
- * The panel as the answer: in a bound group it goes to the administrator privately, as expert names and scores are
- * for administrators only (第十七条) and the group's card is one card for everyone there; `toast` is said either way.
+ * The panel after a change clicked in a bound group: to the administrator privately, as expert names and scores are
+ * for administrators (第十七条) and the group's card is one card for everyone there (the views declare privateInGroup).
  */
-async function answerWithPanel(ctx: HandlerContext, input: CardActionInput, panel: Card, toast?: CardResponse['toast']): Promise<CardResponse> {
-  return (await fromBoundGroup(ctx, input)) ? panelPrivately(ctx, panel, toast) : raw(panel, toast);
-}
-
 const panelPrivately = (ctx: HandlerContext, panel: Card, toast?: CardResponse['toast']) => cardPrivately(ctx, panel, '专家组', toast);
 
 /** `review.panel`: one application's experts, for swapping or reopening. */
 export async function showPanel(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  return answerWithPanel(ctx, input, await panelCardFor(ctx, idFrom(input.value, 'applicationId'), pageFrom(input.value)));
+  return raw(await panelCardFor(ctx, idFrom(input.value, 'applicationId'), pageFrom(input.value)));
 }
 
 /** `review.panelByCode`: the lookup form of the progress card. */
@@ -77,7 +73,7 @@ export async function showPanelByCode(ctx: HandlerContext, input: CardActionInpu
   if (!code) throw new UserError('请填写要查看的班组编号（如 GDSZ-2026-0001）。', { field: 'code' });
   const id = await applicationByTeamCode(ctx.tx, cycle.id, code);
   if (!id) throw new UserError(`${cycle.year}年度没有班组编号为“${code}”的申报，请核对编号（如 GDSZ-2026-0001）。`, { field: 'code' });
-  return answerWithPanel(ctx, input, await panelCardFor(ctx, id));
+  return raw(await panelCardFor(ctx, id));
 }
 
 export async function progressAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {

@@ -147,6 +147,30 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
     expect(cardText(inP2p.card?.data)).toContain(SCORER);
   });
 
+  it.each(MODES)('%s: 协会管理, 评审进度 and 投诉处理 clicked on a card in the group go privately; a refused 评审结果 redraws nothing there', async (mode) => {
+    const { h, f } = worlds[mode];
+    const alertId = alertOf(h)!.messageId;
+    for (const [value, what, shows] of [
+      [{ action: 'admin.menu' }, '协会管理卡片', /协会管理/],
+      [{ action: 'review.progress', cycleId: f.cycleId }, '评审进度', /评审进度/],
+      [{ action: 'complaint.list' }, '投诉清单', /投诉/],
+    ] as const) {
+      const before = h.fake.messages.length;
+      const body = await inGroup(mode, value, alertId);
+      expect(body.card, value.action).toBeUndefined();
+      expect(body.toast).toEqual({ type: 'info', content: `${what}已私信发给你` });
+      const sent = privateTo(h, before);
+      expect(sent, value.action).toHaveLength(1);
+      expect(cardText(sent[0].content)).toMatch(shows);
+    }
+    // the year's scoring is not closed: refused, and the group's card is not redrawn with the admin card
+    const before = h.fake.messages.length;
+    const refused = await inGroup(mode, { action: 'results.preview', cycleId: f.cycleId }, alertId);
+    expect(refused.toast?.type).toMatch(/error|info/);
+    expect(refused.card).toBeUndefined();
+    expect(privateTo(h, before)).toEqual([]);
+  });
+
   it('the fast world answered every click in the group as the ordinary one did', () => {
     expect(worlds.fast.answers).toHaveLength(worlds.ordinary.answers.length);
     expect(worlds.fast.answers).toEqual(worlds.ordinary.answers);
