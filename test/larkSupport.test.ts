@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { createHash } from 'node:crypto';
 import * as lark from '@larksuiteoapi/node-sdk';
@@ -322,10 +323,16 @@ describe('fake open platform with the real SDK client', () => {
   });
 
   it('validates like Feishu: token, params, card size', async () => {
-    const post = (path: string, body: unknown, auth = true) =>
+    const issued = await fetch(`${fake.url}/open-apis/auth/v3/tenant_access_token/internal`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ app_id: 'cli_test', app_secret: 'secret' }),
+    });
+    const { tenant_access_token: token } = (await issued.json()) as { tenant_access_token: string };
+    const post = (path: string, body: unknown, auth: boolean | string = true) =>
       fetch(`${fake.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(auth ? { authorization: 'Bearer t-fake-x' } : {}) },
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth === true ? token : auth}` } : {}) },
         body: JSON.stringify(body),
       }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
@@ -333,6 +340,8 @@ describe('fake open platform with the real SDK client', () => {
       status: 400,
       body: { code: 99991661, msg: 'Missing access token' },
     });
+    // a token it did not issue (guessed, or from another run) is refused as Feishu refuses an invalid one
+    expect(await post('/open-apis/im/v1/messages?receive_id_type=open_id', { receive_id: 'ou', msg_type: 'text', content: '{}' }, 't-fake-guessed')).toMatchObject({ status: 400, body: { code: 99991663 } });
     expect((await post('/open-apis/im/v1/messages', { receive_id: 'ou', msg_type: 'text', content: '{}' })).body.code).toBe(230001);
     expect((await post('/open-apis/im/v1/messages?receive_id_type=open_id', { receive_id: 'ou', msg_type: 'audio', content: '{}' })).body.code).toBe(230001);
     expect((await post('/open-apis/im/v1/messages?receive_id_type=open_id', { receive_id: 'ou', msg_type: 'text', content: {} })).body.code).toBe(230001);
@@ -343,7 +352,24 @@ describe('fake open platform with the real SDK client', () => {
       body: { code: 230025, msg: 'The length of the message content reaches its limit.' },
     });
     expect(fake.messages).toHaveLength(0);
-    expect(fake.requests).toHaveLength(6);
+    // the token request, the guessed token and the six refused sends: each recorded, none delivered
+    expect(fake.requests).toHaveLength(8);
+  });
+
+  it('answers only requests addressed to a loopback name: a foreign name resolved to this machine gets 403, its token or not', async () => {
+    const port = new URL(fake.url).port;
+    const asked = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${fake.url}/open-apis/contact/v3/users/ou_abcd1234`, { headers: { host, authorization: 'Bearer t-fake-guessed' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await asked(`rebind.evil.example:${port}`)).toBe(403);
+    // loopback names reach it, and the guessed token is what it refuses then
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) expect(await asked(host)).toBe(400);
   });
 
   it('rejects wrong app credentials with code 10014 (SDK throws before sending)', async () => {

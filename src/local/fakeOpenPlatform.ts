@@ -45,6 +45,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { cardRuleViolations, findComponentByName, MAX_CARD_CONTENT_BYTES, taggedObjects } from './cardRules.js';
+import { isLoopbackHost } from '../config.js';
 
 /** The bot's own open_id, as /bot/v3/info answers it and as mentions of the bot carry it. */
 export const FAKE_BOT_OPEN_ID = 'ou_bot0000000000000000000000000000';
@@ -549,7 +550,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const known = /^\/open-apis\/(im\/v1\/(messages|files|images|chats)|interactive\/v1\/card\/update|contact\/v3\/users|bot\/v3\/info)/.test(path);
       if (known) return send(res, 400, { code: 99991661, msg: 'Missing access token' });
     }
-    const revokedWith = revokedTokens.get(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
+    const bearer = String(req.headers.authorization ?? '').replace(/^Bearer /, '');
+    // a token this platform did not issue is refused as Feishu refuses a forged or expired one
+    const revokedWith = revokedTokens.get(bearer) ?? (hasToken(req) && !issuedTokens.includes(bearer) ? 99991663 : undefined);
     if (path.startsWith('/open-apis/') && revokedWith !== undefined) {
       return send(res, 400, { code: revokedWith, msg: DEFAULT_FAULT_MSG[revokedWith] ?? 'Invalid access token for authorization.' });
     }
@@ -746,6 +749,18 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   };
 
   const server = createServer((req, res) => {
+    // in local mode this server holds the address book and every message: like the console, it answers only requests
+    // addressed to a loopback name (another site's name resolved to this machine reads nothing)
+    let host = '';
+    try {
+      host = new URL(`http://${req.headers.host ?? ''}`).hostname;
+    } catch {
+      // no host, or not one a URL takes: refused below
+    }
+    if (!isLoopbackHost(host)) {
+      req.resume();
+      return send(res, 403, { code: 403, msg: 'the simulated open platform answers only at 127.0.0.1, localhost or [::1]' });
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;

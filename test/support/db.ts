@@ -101,19 +101,40 @@ async function migratedPgliteDir(): Promise<string> {
   return dir;
 }
 
-/** Copies of the migrated folder this process opened and has not closed: removed when it exits, whatever the tests did. */
+/**
+ * Copies of the migrated folder this process opened and has not closed, removed when it exits; a worker that ends
+ * without exiting (vitest stops its forks) leaves its own, which the next process to open one removes (their pid is gone).
+ */
 const openCopies = new Set<string>();
-let removeAtExit = false;
+let tidied = false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Copies and half-made folders of processes that are gone. */
+function removeLeftovers(folder: string): void {
+  for (const name of readdirSync(folder)) {
+    const pid = Number(/^db-(\d+)-/.exec(name)?.[1] ?? /\.(\d+)\.building$/.exec(name)?.[1]);
+    if (pid && pid !== process.pid && !alive(pid)) rmSync(join(folder, name), { recursive: true, force: true });
+  }
+}
 
 async function openPgliteCopy(migrated: string): Promise<Database> {
-  const copy = mkdtempSync(join(testFolder(), `db-${process.pid}-`));
-  openCopies.add(copy);
-  if (!removeAtExit) {
-    removeAtExit = true;
+  if (!tidied) {
+    tidied = true;
+    removeLeftovers(testFolder());
     process.once('exit', () => {
       for (const d of openCopies) rmSync(d, { recursive: true, force: true });
     });
   }
+  const copy = mkdtempSync(join(testFolder(), `db-${process.pid}-`));
+  openCopies.add(copy);
   cpSync(migrated, copy, { recursive: true });
   const database = await openDatabase({ dataDir: copy, migrate: false });
   return {
