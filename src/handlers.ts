@@ -323,6 +323,9 @@ function checkDeclaration(def: CardActionDecl): void {
   if (typeof (def.value as { safeParse?: unknown } | undefined)?.safeParse !== 'function') throw new Error(`${where}: declare its value as a zod schema (value)`);
   if (typeof def.run !== 'function') throw new Error(`${where}: needs run`);
   if (def.onRefused !== undefined && typeof def.onRefused !== 'function') throw new Error(`${where}: onRefused must be a function`);
+  if (def.privateInGroup !== undefined && (typeof def.privateInGroup !== 'string' || !def.privateInGroup)) throw new Error(`${where}: privateInGroup names what is sent (协会管理卡片)`);
+  // a fast path answers by itself, past the check that sends the view privately
+  if (def.privateInGroup && def.fast) throw new Error(`${where}: a view sent privately from a bound group has no fast path`);
 }
 
 /** What a phone's keyboard ends a line with, in either width: 帮助。 进度？ 绑定通知 专家. 进度…… */

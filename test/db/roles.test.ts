@@ -71,6 +71,9 @@ describe('every card action is declared through cardAction', () => {
     expect(() => new BotRegistry().cardAction({ ...declared, roles: ['owner' as never] })).toThrow(/unknown role/);
     expect(() => new BotRegistry().cardAction({ ...declared, value: { parse: () => ({}) } as never })).toThrow(/zod/);
     expect(() => new BotRegistry().cardAction({ ...declared, roles: [{ persona: 'leader', key: 'teamId', who: '班组长' } as never] })).toThrow(/unknown role/);
+    // a view sent privately from a bound group names what it sends, and has no fast path to answer past that
+    expect(() => new BotRegistry().cardAction({ ...declared, privateInGroup: '' })).toThrow(/privateInGroup/);
+    expect(() => new BotRegistry().cardAction({ ...declared, privateInGroup: '专家组', fast: async () => undefined })).toThrow(/fast path/);
     // the old way: a plain function, with no declaration around it
     expect(() => (new BotRegistry() as unknown as { cardAction(f: unknown): void }).cardAction(declared.run)).toThrow();
   });
