@@ -15,7 +15,9 @@ import { startAssignment } from './assignJob.js';
 import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplication } from './view.js';
 
 /** A refused 分配专家 or 评审进度 on the admin card: the card as it is now. */
-export async function adminCardAgain(_err: UserError, ctx: HandlerContext): Promise<CardResponse> {
+export async function adminCardAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
+  // the admin card is the clicker's: on a card in a bound group (a job card, the digest) the refusal's toast is all
+  if (await fromBoundGroup(ctx, input)) return undefined;
   return { card: { type: 'raw', data: adminCard(await adminOverview(ctx.tx, today(ctx))) } };
 }
 

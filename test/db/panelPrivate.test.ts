@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { assignments, chatBindings, people, teams } from '../../db/schema.js';
+import { assignments, bulkJobs, chatBindings, cycles, people, teams } from '../../db/schema.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import type { SentMessage } from '../../src/local/fakeOpenPlatform.js';
 import { cardText } from '../support/cards.js';
-import { ADMIN, type Harness } from '../support/harness.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
 import { type Fixture, OTHER_EXPERT, personas, startSecurityHarness } from './securityFixture.js';
 
@@ -182,3 +183,29 @@ async function teamName(h: Harness, f: Fixture): Promise<string> {
   const [t] = await h.db.db.select().from(teams).where(eq(teams.id, f.teamD.id));
   return t.name;
 }
+
+describe('a refused button on a job card in the bound admin group leaves the card: the admin card is not drawn there', () => {
+  const worlds = twoWorlds(async (mode: Mode) => {
+    const h = await startHarness();
+    await h.db.db.insert(chatBindings).values({ chatId: GROUP, purpose: 'admin', boundBy: ADMIN });
+    const [c] = await h.db.db
+      .insert(cycles)
+      .values({ year: 2026, status: 'closed', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15', scoreSheet: defaultScoreSheet, openedBy: ADMIN })
+      .returning();
+    const [job] = await h.db.db.insert(bulkJobs).values({ kind: 'assign', cycleId: c.id, status: 'failed', createdBy: ADMIN, error: 'boom', total: 3 }).returning();
+    return { h, mode, jobId: job.id };
+  });
+
+  it.each(MODES)('%s: 重试 of a failed 分配专家 once scoring is closed, and 查看 of a job that is gone: the reason, and no card', async (mode) => {
+    const { h, jobId } = worlds[mode];
+    const retried: Body = await h.click(ADMIN, { action: 'bulk.retry', jobId }, undefined, { chatId: GROUP });
+    expect(retried.toast?.content).toContain('不能再分配专家');
+    expect(retried.card).toBeUndefined();
+    const shown: Body = await h.click(ADMIN, { action: 'bulk.show', jobId: jobId + 1000 }, undefined, { chatId: GROUP });
+    expect(shown.toast?.type).toBe('error');
+    expect(shown.card).toBeUndefined();
+    // in the p2p chat the refusal still redraws the admin card
+    const inP2p: Body = await h.click(ADMIN, { action: 'bulk.retry', jobId });
+    expect(cardText(inP2p.card?.data)).toContain('协会管理');
+  });
+});
