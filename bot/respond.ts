@@ -3,7 +3,7 @@ import type { Card } from '../cards/kit.js';
 import { zh } from '../cards/strings.js';
 import { todayIn } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
-import { type CardResponse, type HandlerContext, inBoundGroup, type IncomingText, replyDestination, staleButtonMessage } from '../src/handlers.js';
+import { type CardResponse, type HandlerContext, type IncomingText, replyDestination, staleButtonMessage } from '../src/handlers.js';
 
 export { replyDestination };
 
@@ -19,19 +19,6 @@ export async function notUnderstood(ctx: HandlerContext, msg: IncomingText): Pro
 /** A callback answer that replaces the card, with an optional toast. */
 export function raw(data: Card, toast?: CardResponse['toast']): CardResponse {
   return { ...(toast ? { toast } : {}), card: { type: 'raw', data } };
-}
-
-/** Whether a click came from a bound group (the 协会管理群's alerts and digests): see `inBoundGroup`. */
-export const fromBoundGroup = inBoundGroup;
-
-/**
- * `card` to the clicker's p2p chat (keyed by the event, so a retried click sends it once); the answer is a toast saying
- * so (`toast`, if given, with that said after it), and the card clicked stays as it is.
- */
-export async function cardPrivately(ctx: HandlerContext, card: Card, what: string, toast?: CardResponse['toast']): Promise<CardResponse> {
-  await ctx.send({ dedupeKey: `private:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card });
-  const said = `${what}已私信发给你`;
-  return { toast: toast ? { ...toast, content: `${toast.content}（${said}）` } : { type: 'info', content: said } };
 }
 
 /**

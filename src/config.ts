@@ -106,6 +106,15 @@ export const configSchema = z
   });
 
 /** 127.0.0.0/8, ::1 and localhost: addresses no other machine can reach. */
+/** The host name of an HTTP Host header (its port and IPv6 brackets off), '' when it has none a URL takes. */
+export function hostOfHeader(header: string | undefined): string {
+  try {
+    return new URL(`http://${header ?? ''}`).hostname;
+  } catch {
+    return '';
+  }
+}
+
 export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }

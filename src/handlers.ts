@@ -266,9 +266,7 @@ function cardDispatch(decl: CardActionDecl): CardRun {
       parsed = true;
       const answer = await decl.run(ctx, { ...input, value: { ...input.value, ...value.data } });
       if (decl.privateInGroup && !(answer instanceof ReadAfterCommit) && answer.card && (await inBoundGroup(ctx, input))) {
-        await ctx.send({ dedupeKey: `private:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: answer.card.data });
-        const said = `${decl.privateInGroup}已私信发给你`;
-        return { toast: answer.toast ? { ...answer.toast, content: `${answer.toast.content}（${said}）` } : { type: 'info', content: said } };
+        return cardPrivately(ctx, answer.card.data, decl.privateInGroup, answer.toast);
       }
       if (!(answer instanceof ReadAfterCommit)) return answer;
       // what was done is committed by then: a refusal while reading the answer can only say why the card is not redrawn
@@ -296,6 +294,16 @@ function cardDispatch(decl: CardActionDecl): CardRun {
 /** Whether a click came from a bound group: its cards are one card for everyone there. */
 export async function inBoundGroup(ctx: HandlerContext, input: { chatId?: string }): Promise<boolean> {
   return !!input.chatId && (await bindingsOf(ctx.tx, input.chatId)).length > 0;
+}
+
+/**
+ * `card` to the clicker's p2p chat (keyed by the event, so a retried click sends it once); the answer is a toast saying
+ * so (`toast`, if given, with that said after it), and the card clicked stays as it is.
+ */
+export async function cardPrivately(ctx: HandlerContext, card: object, what: string, toast?: CardResponse['toast']): Promise<CardResponse> {
+  await ctx.send({ dedupeKey: `private:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card });
+  const said = `${what}已私信发给你`;
+  return { toast: toast ? { ...toast, content: `${toast.content}（${said}）` } : { type: 'info', content: said } };
 }
 
 /** The same policy for a text command: a UserError rolls back and is answered as a text message. */

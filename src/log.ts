@@ -31,6 +31,12 @@ const requestKeys = ['config', 'request', 'response', 'headers', 'options', 'soc
  */
 const valueKeys = ['params', 'parameters', 'queryOptions', 'detail'];
 
+/** A text that may quote an error (the SDK's own log lines): whatever follows Drizzle's "params:" goes. */
+export function withoutParams(text: string): string {
+  const at = text.indexOf('\nparams: ');
+  return at < 0 ? text : `${text.slice(0, at)}\nparams: [not logged]`;
+}
+
 /**
  * The messages of `err` and its causes that carry Drizzle's "params: …", each with its safe form. The values
  * may hold anything a user typed (line breaks, "    at "), so they are cut by the error's own message, not by
@@ -40,20 +46,13 @@ function valueMessages(err: unknown): [string, string][] {
   const found: [string, string][] = [];
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const message = (e as { message?: unknown }).message;
-    const at = typeof message === 'string' ? message.indexOf('\nparams: ') : -1;
-    if (at >= 0) found.push([message as string, `${(message as string).slice(0, at)}\nparams: [not logged]`]);
+    if (typeof message === 'string' && message.includes('\nparams: ')) found.push([message, withoutParams(message)]);
   }
   return found;
 }
 
 function scrub(text: string, messages: [string, string][]): string {
   return messages.reduce((t, [raw, safe]) => t.split(raw).join(safe), text);
-}
-
-/** A text that may quote an error (the SDK's own log lines): whatever follows Drizzle's "params:" goes. */
-export function withoutParams(text: string): string {
-  const at = text.indexOf('\nparams: ');
-  return at < 0 ? text : `${text.slice(0, at)}\nparams: [not logged]`;
 }
 
 /** What an error says, for a log field or a row's `last_error`, less the query values. */

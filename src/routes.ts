@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { Database } from '../db/index.js';
 import type { Clock } from './clock.js';
-import { type Config, isLoopbackHost } from './config.js';
+import { type Config, hostOfHeader, isLoopbackHost } from './config.js';
 import type { EventProcessor } from './events.js';
 import type { Logger } from './log.js';
 import type { FakeOpenPlatform } from './local/fakeOpenPlatform.js';
@@ -40,15 +40,6 @@ export function routeErrorPage(ctx: Context, status: number): boolean {
   return complaintErrorPage(ctx, status);
 }
 
-/** The host a request was addressed to, from its own Host header (never X-Forwarded-Host), without the port. */
-function addressedHost(ctx: Context): string {
-  try {
-    return new URL(`http://${ctx.get('host')}`).hostname;
-  } catch {
-    return '';
-  }
-}
-
 /**
  * The console acts as anyone, so only its own page may call it. Every request must be addressed to a loopback
  * name: a page on another site whose name is made to resolve to 127.0.0.1 (DNS rebinding) is same-origin with
@@ -56,7 +47,8 @@ function addressedHost(ctx: Context): string {
  * can only send text/plain, urlencoded or multipart without a CORS preflight) and carry no foreign Origin.
  */
 export async function consoleRequestGuard(ctx: Context, next: Next): Promise<void> {
-  const host = addressedHost(ctx);
+  // its own Host header, never X-Forwarded-Host
+  const host = hostOfHeader(ctx.get('host'));
   if (!isLoopbackHost(host)) {
     ctx.status = 403;
     ctx.body = { code: 403, msg: `the local console answers only at 127.0.0.1, localhost or [::1], not at ${JSON.stringify(host || ctx.get('host'))}` };

@@ -45,7 +45,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { cardRuleViolations, findComponentByName, MAX_CARD_CONTENT_BYTES, taggedObjects } from './cardRules.js';
-import { isLoopbackHost } from '../config.js';
+import { hostOfHeader, isLoopbackHost } from '../config.js';
 
 /** The bot's own open_id, as /bot/v3/info answers it and as mentions of the bot carry it. */
 export const FAKE_BOT_OPEN_ID = 'ou_bot0000000000000000000000000000';
@@ -751,13 +751,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const server = createServer((req, res) => {
     // in local mode this server holds the address book and every message: like the console, it answers only requests
     // addressed to a loopback name (another site's name resolved to this machine reads nothing)
-    let host = '';
-    try {
-      host = new URL(`http://${req.headers.host ?? ''}`).hostname;
-    } catch {
-      // no host, or not one a URL takes: refused below
-    }
-    if (!isLoopbackHost(host)) {
+    if (!isLoopbackHost(hostOfHeader(req.headers.host))) {
       req.resume();
       return send(res, 403, { code: 403, msg: 'the simulated open platform answers only at 127.0.0.1, localhost or [::1]' });
     }
