@@ -24,6 +24,8 @@ export const zh = {
 function deadLetterHint(receiver: string, error: string): string {
   // 230035 to a group: no permission to post there, most often a mute (禁言) that outlasted the retries
   if (/code 230035\b/.test(error) && receiver.startsWith('chat_id ')) return '\n该群不允许机器人发言：请检查群是否开启了禁言（仅群主和群管理员可发言）。解除后，机器人之后的消息即可送达；这条消息不再补发。';
+  // 230018 to a group: the group's settings forbid it, "例如群聊设置了仅指定成员可以在此群发言"
+  if (/code 230018\b/.test(error) && receiver.startsWith('chat_id ')) return '\n该群的设置不允许机器人发言：请检查群设置中的“谁可以发言”（例如仅指定成员可发言），把机器人加入可发言的成员。改好后，机器人之后的消息即可送达；这条消息不再补发。';
   // 230028: the tenant's data-loss prevention refused the content ("当消息内容中含有明文电话号码、明文个人邮箱等内容时可能会触发")
   if (/code 230028\b/.test(error)) return '\n消息未通过企业的数据防泄漏（DLP）审核：内容含明文电话号码或个人邮箱时可能被拦截。请企业管理员在管理后台放行本应用的消息，或在班组资料中不填写联系电话。';
   return '';

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { classifyFailure, createLarkClient, inertText, LarkTransport, SDK_HTTP_TIMEOUT_MS } from '../src/lark/client.js';
+import { botIdentity, classifyFailure, createLarkClient, inertText, LarkTransport, SDK_HTTP_TIMEOUT_MS } from '../src/lark/client.js';
 import { createLogger } from '../src/log.js';
-import { type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
+import { FAKE_BOT_OPEN_ID, type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
 import { defaultOutboxLimits, type OutboxRow } from '../src/outbox.js';
 import { CertificateSetupError } from '../src/certificates/render.js';
 
@@ -59,6 +59,12 @@ const table: [number, number, Expected, 'send' | 'update'][] = [
   [230034, 400, 'undeliverable', 'send'],
   [230038, 400, 'undeliverable', 'send'],
   [232009, 400, 'undeliverable', 'send'],
+  // the group's settings forbid it (only some members may speak), retried later for a chat as a mute is
+  [230018, 400, 'undeliverable', 'send'],
+  // a connection group (私有互通群) takes no cards: that receiver only
+  [230054, 400, 'undeliverable', 'send'],
+  // an upload while the app's data is read-only for a while: 应用信息被停写，请稍后重试
+  [232096, 400, 'retry', 'send'],
   [230031, 400, 'undeliverable', 'update'],
   [230110, 400, 'undeliverable', 'update'],
   [230011, 400, 'undeliverable', 'update'],
@@ -92,7 +98,7 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
     expect(outcome).toMatchObject({ ok: false, retryable: true, retryAfterMs: resetSeconds * 1000 });
   });
 
-  it.each([99991661, 99991663, 99991664, 99991668])('token code %i drops the cached token and tries once more', async (code) => {
+  it.each([99991661, 99991663, 99991664, 99991665, 99991668])('token code %i drops the cached token and tries once more', async (code) => {
     expect(outcomeOf(await transport.deliver(row('send')))).toBe('sent');
     const tokensBefore = fake.issuedTokens.length;
     fake.revokeTokens(code);
@@ -105,6 +111,15 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
       `Bearer ${fake.issuedTokens.at(-2)}`,
       `Bearer ${fake.issuedTokens.at(-1)}`,
     ]);
+  });
+
+  it('the bot’s own open_id is asked again on a fresh token when Feishu refuses the cached one, not given up for ten minutes', async () => {
+    const client = createLarkClient({ appId: 'cli_errors', appSecret: 'errors-secret', domain: fake.url, log: quiet });
+    expect(outcomeOf(await new LarkTransport(client).deliver(row('send')))).toBe('sent');
+    const tokensBefore = fake.issuedTokens.length;
+    fake.revokeTokens(99991663);
+    expect(await botIdentity(client, quiet)()).toBe(FAKE_BOT_OPEN_ID);
+    expect(fake.issuedTokens.length).toBe(tokensBefore + 1);
   });
 
   it('a token refused twice is retried later, not dead-lettered and not refreshed in a loop', async () => {

@@ -254,7 +254,7 @@ describe('fake open platform with the real SDK client', () => {
     const cases: [number | undefined, number, string][] = [
       [undefined, 232009, 'Your operation is not allowed because the group has been disbanded.'],
       [230002, 230002, 'The bot can not be outside the group.'],
-      [230034, 230034, 'The chat does not exist or has been disbanded.'],
+      [230034, 230034, 'The receive_id is invalid.'],
     ];
     for (const [given, code, msg] of cases) {
       fake.loseChat('oc_lost', given as 230002 | undefined);
@@ -351,9 +351,18 @@ describe('fake open platform with the real SDK client', () => {
       status: 400,
       body: { code: 230025, msg: 'The length of the message content reaches its limit.' },
     });
+    // a uuid over 50 characters (最大长度：50 字符)
+    expect((await post('/open-apis/im/v1/messages?receive_id_type=open_id', { receive_id: 'ou', msg_type: 'text', content: '{"text":"x"}', uuid: 'u'.repeat(51) })).body).toEqual({ code: 230001, msg: 'invalid param: uuid' });
     expect(fake.messages).toHaveLength(0);
-    // the token request, the guessed token and the six refused sends: each recorded, none delivered
-    expect(fake.requests).toHaveLength(8);
+    // the token request, the guessed token and the seven refused sends: each recorded, none delivered
+    expect(fake.requests).toHaveLength(9);
+    // a file over what the multipart body may carry is answered as the upload page documents it, 234006
+    const form = new FormData();
+    form.set('file_type', 'stream');
+    form.set('file_name', 'big.bin');
+    form.set('file', new Blob([new Uint8Array(32 * 1024 * 1024)]), 'big.bin');
+    const upload = await fetch(`${fake.url}/open-apis/im/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    expect({ status: upload.status, body: await upload.json() }).toEqual({ status: 400, body: { code: 234006, msg: 'The file size exceed the max value.' } });
   });
 
   it('answers only requests addressed to a loopback name: a foreign name resolved to this machine gets 403, its token or not', async () => {

@@ -144,32 +144,40 @@ export function createLarkClient(opts: { appId: string; appSecret: string; domai
 
 // Error codes of send / reply / patch (https://open.feishu.cn/document/server-docs/im-v1/message/create,
 // .../message/patch) and the generic ones (https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code).
-/** 230020 and 99991400 rate limited; 230049 the same message is still being sent; 1 an internal error. */
-const RETRYABLE_CODES = new Set([230020, 99991400, 230049, 1]);
+/**
+ * 230020 and 99991400 rate limited; 230049 the same message is still being sent; 1 an internal error; 232096 an upload
+ * refused while the app's data is read-only for a while, "应用信息被停写，请稍后重试"
+ * (https://open.feishu.cn/document/server-docs/im-v1/file/create and .../image/create, error codes).
+ */
+const RETRYABLE_CODES = new Set([230020, 99991400, 230049, 1, 232096]);
 /**
  * Nobody can fix these by trying again, and they concern one receiver or one message, so they are marked
  * undeliverable with a warning and a metric, never an alert per message: 230002 bot not in the chat,
  * 230053 user stopped the bot, 230013 user outside the bot's availability, 230006 bot ability off,
- * 230035/230017 no permission in that chat (but see MAY_PASS_CODES), 230029 user resigned, 230034 chat disbanded or not found,
- * 230038 receiver in another tenant without permission, 232009 chat disbanded; patch only: 230031 the
- * card's message is not a card the bot sent, 230110 message deleted, 230011 message recalled.
+ * 230035 no permission to send in that chat and 230018 the group's settings forbid it (see MAY_PASS_CODES), 230017 the
+ * bot is not the owner of the resource, 230029 user resigned, 230034 the receive_id is invalid (a chat disbanded or
+ * never known), 230038 receiver in another tenant without permission, 232009 chat disbanded, 230054 a connection
+ * group (私有互通群) that takes no cards; patch only: 230031 the card is older than 14 days, 230110 message deleted,
+ * 230011 message recalled.
  */
-const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230017, 230029, 230034, 230038, 232009, 230031, 230110, 230011]);
+const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230018, 230017, 230029, 230034, 230038, 232009, 230054, 230031, 230110, 230011]);
 /**
  * Of those, the ones that may pass in a group: 230035 is also what a muted group (禁言) answers, "没有发送消息的权限，请排查群是否已
- * 开启禁言、被对方屏蔽或受到租户维度沟通权限的管控" (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes).
- * A group's mute is lifted in time, so the outbox tries a row to a chat again later; to a person (blocked) it stays undeliverable.
+ * 开启禁言、被对方屏蔽或受到租户维度沟通权限的管控", and 230018 a group where only some members may speak, "当前操作被群设置禁止，
+ * 例如群聊设置了仅指定成员可以在此群发言" (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes).
+ * A group's settings change back in time, so the outbox tries a row to a chat again later; to a person it stays undeliverable.
  */
-const MAY_PASS_CODES = new Set([230035]);
+const MAY_PASS_CODES = new Set([230035, 230018]);
 /** Of those, the ones that say the chat itself is gone for the bot: 230002 bot not in the chat, 230034 chat not found, 232009 chat disbanded. */
 const CHAT_GONE_CODES = new Set([230002, 230034, 232009]);
 /** 99991401: the server's IP is not in the app's allow-list; every retry fails the same way until an admin fixes it. */
 const PERMANENT_CODES = new Set([99991401]);
 /**
- * A token missing (99991661), invalid or expired: the tenant's (99991663), the app's (99991664), or any (99991668). Drop
- * the cached token and try once more (https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code).
+ * A token missing (99991661), invalid or expired: the tenant's (99991663, and 99991665 "tenant_access_token 非法"), the
+ * app's (99991664), or any (99991668). Drop the cached token and try once more
+ * (https://open.feishu.cn/document/server-docs/api-call-guide/generic-error-code).
  */
-export const TOKEN_INVALID_CODES = new Set([99991661, 99991663, 99991664, 99991668]);
+export const TOKEN_INVALID_CODES = new Set([99991661, 99991663, 99991664, 99991665, 99991668]);
 
 /** Seconds until Feishu's rate-limit window reopens (https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control). */
 function rateLimitResetMs(headers: Record<string, unknown> | undefined): number | undefined {
@@ -231,8 +239,7 @@ export function botIdentity(client: lark.Client, log: Logger): () => Promise<str
   return async () => {
     if (known) return known;
     if (Date.now() - failedAt < 600_000) return undefined;
-    pending ??= client
-      .request<{ code?: number; bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' })
+    pending ??= withFreshToken(client, () => client.request<{ code?: number; bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }))
       .then((res) => {
         if (res?.code === 0 && res.bot?.open_id) return (known = res.bot.open_id);
         throw new Error(`bot info answered code ${res?.code}`);

@@ -267,10 +267,10 @@ const DEFAULT_FAULT_MSG: Record<number, string> = {
   99991668: 'Invalid access token for authorization. Please make a request with token attached.',
   230049: 'The message is being sent, please do not resend it.',
   230029: 'The user has resigned.',
-  230034: 'The chat does not exist or has been disbanded.',
+  230034: 'The receive_id is invalid.',
   230038: 'Cross-tenant messages are not allowed for this receiver.',
   232009: 'Your operation is not allowed because the group has been disbanded.',
-  230031: 'The message is not a card sent by this bot.',
+  230031: 'Message can only be modified within 14 days after sending.',
   230110: 'The message has been deleted.',
   230011: 'The message has been recalled.',
   230020: 'This operation triggers the frequency limit.',
@@ -418,6 +418,15 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const invalidParam = (res: ServerResponse, detail?: string) =>
     send(res, 400, { code: 230001, msg: detail ? `invalid param: ${detail}` : 'invalid param' });
 
+  /** A send's or reply's uuid: at most 50 characters ("最大长度：50 字符", https://open.feishu.cn/document/server-docs/im-v1/message/create). */
+  const badUuid = (res: ServerResponse, body: any): boolean => {
+    if (body && typeof body === 'object' && body.uuid !== undefined && (typeof body.uuid !== 'string' || body.uuid.length > 50)) {
+      invalidParam(res, 'uuid');
+      return true;
+    }
+    return false;
+  };
+
   const hasToken = (req: IncomingMessage) => /^Bearer t-fake-\S+$/.test(String(req.headers.authorization ?? ''));
 
   /** first queued fault matching this request, else a receiver fault */
@@ -524,7 +533,11 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     };
     requests.push(rec);
 
-    if (tooLarge) return send(res, 413, { code: 413, msg: 'request body too large (fake open platform caps at 31 MB)' });
+    if (tooLarge) {
+      // an upload over the limit is answered as the upload pages document it; any other body that large is no request of Feishu's
+      if (method === 'POST' && (path === '/open-apis/im/v1/files' || path === '/open-apis/im/v1/images')) return send(res, 400, { code: 234006, msg: 'The file size exceed the max value.' });
+      return send(res, 413, { code: 413, msg: 'request body too large (fake open platform caps at 31 MB)' });
+    }
 
     // ---- auth -------------------------------------------------------------
     if (method === 'POST' && (path === '/open-apis/auth/v3/tenant_access_token/internal' || path === '/open-apis/auth/v3/app_access_token/internal')) {
@@ -564,6 +577,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (!body || typeof body !== 'object' || typeof body.receive_id !== 'string' || body.receive_id === '') {
         return invalidParam(res, 'receive_id');
       }
+      if (badUuid(res, body)) return;
       const v = validateContent(res, body, raw.length);
       if (!v) return;
       const fault = takeFault(rec, [body.receive_id]);
@@ -591,6 +605,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     const replyMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path);
     if (method === 'POST' && replyMatch) {
       const parentId = decodeURIComponent(replyMatch[1]);
+      if (badUuid(res, body)) return;
       const v = validateContent(res, body, raw.length);
       if (!v) return;
       const parent = byMessageId.get(parentId);

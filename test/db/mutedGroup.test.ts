@@ -114,6 +114,22 @@ describe('230035 from a bound group', () => {
     h.fake.clearFaults();
   });
 
+  it('a group where only some members may speak (230018): waited for as a mute is, and the dead letter says which setting to change', async () => {
+    h.fake.failReceiver(ADMIN_GROUP, { status: 400, code: 230018, msg: 'These operations are NOT allowed at current group settings.' });
+    const reference = await complain('人行道砖块翘起');
+    await sendDue();
+    const row = await lastAlertRow();
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringContaining('230018') });
+    await h.db.db.update(outbox).set({ nextAttemptAt: new Date(), attempts: defaultOutboxLimits.maxAttempts - 1 }).where(eq(outbox.id, row.id));
+    await sendDue();
+    expect((await h.db.db.select().from(outbox).where(eq(outbox.id, row.id)))[0]).toMatchObject({ status: 'dead' });
+    const alerts = h.fake.messages.filter((m) => m.receiveId === ADMIN && m.msgType === 'interactive' && cardText(m.content).includes('消息投递失败') && cardText(m.content).includes('230018'));
+    expect(alerts).toHaveLength(1);
+    expect(cardText(alerts[0].content)).toContain('谁可以发言');
+    expect(shown(reference)).toEqual([]);
+    h.fake.clearFaults();
+  });
+
   it('a person who blocked the bot (230035 to an open_id): undeliverable at the first answer, no retry', async () => {
     h.fake.failReceiver(LEADER, MUTED);
     const res = await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId: LEADER, text: '帮助', messageId: randomMessageId() }));
