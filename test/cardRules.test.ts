@@ -44,6 +44,69 @@ describe('the card checker counts as Feishu does', () => {
   });
 });
 
+describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
+  const ok = () => card({ title: 't', elements: [button({ text: 'b', value: { action: 'x' } })] });
+  const withEl = (...elements: Record<string, unknown>[]) => card({ title: 't', elements });
+  const submit = submitButton({ text: '提交', name: 'go', value: { action: 'x' } });
+  const cases: [string, unknown, RegExp][] = [
+    // "In JSON 2.0 version, passing unsupported properties will result in an error."
+    ['a JSON 1.0 top-level elements', { ...ok(), elements: [] }, /card: unknown property "elements"/],
+    ['a JSON 1.0 config key', { ...ok(), config: { update_multi: true, wide_screen_mode: true } }, /config: unknown property "wide_screen_mode"/],
+    ['an unknown button property', withEl({ ...button({ text: 'b', value: { action: 'x' } }), colour: 'red' }), /unknown property "colour" on button/],
+    ['an unknown header property', { ...ok(), header: { title: { tag: 'plain_text', content: 't' }, color: 'blue' } }, /header: unknown property "color"/],
+    ['a tag the simulation does not know', withEl({ tag: 'div', text: { tag: 'plain_text', content: 'x' } }), /tag "div" is not a component the simulation knows/],
+    // "update_multi 参数仅支持设为 true"
+    ['update_multi false', { ...ok(), config: { update_multi: false } }, /update_multi may only be true/],
+    // column-set page: weight 1..5; width auto, weighted or [16,600]px
+    ['a column weight of 6', withEl({ tag: 'column_set', columns: [{ tag: 'column', width: 'weighted', weight: 6, elements: [] }] }), /weight 6 is not an integer from 1 to 5/],
+    ['a column 8px wide', withEl({ tag: 'column_set', columns: [{ tag: 'column', width: '8px', elements: [] }] }), /width "8px"/],
+    // form page: only at the root, named, a submit button, no form in a form, every field named
+    ['a form inside a column', withEl({ tag: 'column_set', columns: [{ tag: 'column', elements: [form('f', [submit])] }] }), /a form may sit only at the card's root/],
+    ['a form without a name', withEl({ tag: 'form', elements: [submit] }), /a form has no name/],
+    ['a form without a submit button', withEl(form('f', [textInput({ name: 'a', label: 'A' })])), /a form without a submit button/],
+    ['a form in a form', withEl(form('f', [form('g', [submitButton({ text: '提交', name: 'go2', value: { action: 'x' } })]), submit])), /a form may not sit in a form/],
+    ['an unnamed input in a form', withEl(form('f', [{ tag: 'input' }, submit])), /input in a form has no name/],
+    ['an unnamed submit button', withEl(form('f', [{ ...submit, name: undefined }])), /button in a form has no name/],
+    ['a submit button outside a form', withEl(submit), /a submit button outside a form/],
+    // multi-select user picker: "only supported for use embedded within a form container"; required: only in a form
+    ['a multi_select_person outside a form', withEl({ tag: 'multi_select_person', name: 'm' }), /multi_select_person outside a form/],
+    ['required outside a form', withEl({ tag: 'input', name: 'q', required: true }), /required on a input outside a form/],
+    // structure page: element_id a letter then letters, digits or _, at most 20, unique
+    ['an element_id starting with a digit', withEl({ tag: 'hr', element_id: '1abc' }), /element_id "1abc"/],
+    ['an element_id used twice', withEl({ tag: 'hr', element_id: 'a' }, { tag: 'hr', element_id: 'a' }), /element_id "a" already used/],
+    // rich-text page: mentioning everyone fails without the owner's permission; at most four tables in one element
+    ['a mention of everyone', withEl({ tag: 'markdown', content: '请 <at id=all></at> 注意' }), /mentions everyone/],
+    ['five tables in one markdown', withEl({ tag: 'markdown', content: Array.from({ length: 5 }, () => '|a|b|\n|---|---|\n|1|2|').join('\n\n') }), /5 tables in one markdown element, over 4/],
+    // input page: a placeholder of at most 100 characters
+    ['a placeholder of 101 characters', withEl(form('f', [textInput({ name: 'a', label: 'A', placeholder: long(101) }), submit])), /placeholder of 101 characters/],
+  ];
+  it.each(cases)('%s', (_what, c, says) => {
+    expect(cardRuleViolations(c).join('\n')).toMatch(says);
+  });
+
+  it('takes what the pages allow: a form with its fields in columns, four tables, weights 1–5, 600px', () => {
+    const fine = withEl(
+      form('f', [{ tag: 'column_set', columns: [{ tag: 'column', width: 'weighted', weight: 5, elements: [textInput({ name: 'a', label: 'A', required: true })] }, { tag: 'column', width: '600px', elements: [submit] }] }]),
+      { tag: 'markdown', content: Array.from({ length: 4 }, () => '|a|b|\n|---|---|\n|1|2|').join('\n\n'), element_id: 'md_1' },
+    );
+    expect(cardRuleViolations(fine)).toEqual([]);
+  });
+
+  it('the simulated Open Platform refuses such a card with 230099, as Feishu does', async () => {
+    const fake = await startFakeOpenPlatform();
+    try {
+      const client = createLarkClient({ appId: 'cli_rules', appSecret: 'rules-secret', domain: fake.url, log: createLogger('fatal', new Writable({ write: (_c, _e, cb) => cb() })) });
+      const err: any = await client.im.v1.message
+        .create({ params: { receive_id_type: 'open_id' }, data: { receive_id: 'ou_x', msg_type: 'interactive', content: JSON.stringify({ ...ok(), config: { update_multi: true, wide_screen_mode: true } }) } })
+        .catch((e: unknown) => e);
+      expect(err.response.data).toMatchObject({ code: 230099, msg: expect.stringContaining('wide_screen_mode') });
+      expect(fake.messages).toHaveLength(0);
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
 describe('an input within its limits', () => {
   const withInput = (input: Record<string, unknown>) => card({ title: 't', elements: [form('f', [{ tag: 'input', name: 'x', ...input }, submitButton({ text: '提交', name: 'go', value: { action: 'x' } })])] });
 

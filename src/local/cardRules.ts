@@ -15,6 +15,44 @@ export const MAX_CARD_TAGGED_OBJECTS = 200;
 /** JSON 1.0 tags that a 2.0 card may not contain. */
 const JSON_1_ONLY_TAGS = new Set(['action', 'note']);
 
+/*
+ * The properties each JSON 2.0 object documents. "In JSON 2.0 version, passing unsupported properties will result in an
+ * error" (https://open.feishu.cn/document/feishu-cards/card-json-v2-breaking-changes-release-notes): the card is refused
+ * with 230099 ("parse card json err … unknown property"). The lists follow each component's page under
+ * https://open.feishu.cn/document/feishu-cards/card-json-v2-components/ and the structure page
+ * (…/feishu-cards/card-json-v2-structure). A tag not listed here is refused too, so that a component new to the bot
+ * is looked up before the simulation takes it.
+ */
+const COMMON = ['tag', 'element_id', 'margin'];
+const LAYOUT = ['padding', 'direction', 'horizontal_spacing', 'vertical_spacing', 'horizontal_align', 'vertical_align'];
+const FIELD = ['name', 'required', 'disabled', 'placeholder', 'width', 'behaviors', 'confirm', 'value'];
+const PROPERTIES: Record<string, ReadonlySet<string>> = Object.fromEntries(
+  Object.entries({
+    button: [...COMMON, 'type', 'size', 'width', 'text', 'icon', 'hover_tips', 'disabled', 'disabled_tips', 'confirm', 'behaviors', 'name', 'form_action_type', 'url', 'multi_url', 'value'],
+    markdown: [...COMMON, 'content', 'text_size', 'text_align', 'icon'],
+    hr: COMMON,
+    plain_text: ['tag', 'content', 'text_size', 'text_color', 'text_align', 'lines', 'element_id', 'i18n_content'],
+    column_set: [...COMMON, 'horizontal_spacing', 'horizontal_align', 'flex_mode', 'background_style', 'action', 'columns'],
+    column: [...COMMON, ...LAYOUT, 'background_style', 'width', 'weight', 'elements', 'action'],
+    form: [...COMMON, ...LAYOUT, 'name', 'elements'],
+    input: [...COMMON, ...FIELD, 'default_value', 'disabled_tips', 'max_length', 'input_type', 'show_icon', 'rows', 'auto_resize', 'max_rows', 'label', 'label_position'],
+    select_static: [...COMMON, ...FIELD, 'type', 'initial_option', 'initial_index', 'options'],
+    select_person: [...COMMON, ...FIELD, 'type', 'initial_option', 'options'],
+    multi_select_person: [...COMMON, ...FIELD, 'type', 'selected_values', 'options'],
+    date_picker: [...COMMON, ...FIELD, 'initial_date'],
+    checker: [...COMMON, 'padding', 'name', 'checked', 'text', 'overall_checkable', 'button_area', 'checked_style', 'confirm', 'behaviors', 'hover_tips', 'disabled', 'disabled_tips'],
+    chart: [...COMMON, 'aspect_ratio', 'color_theme', 'chart_spec', 'preview', 'height'],
+  }).map(([tag, keys]) => [tag, new Set(keys)]),
+);
+const CARD_KEYS = new Set(['schema', 'config', 'card_link', 'header', 'body']);
+const CONFIG_KEYS = new Set(['streaming_mode', 'streaming_config', 'summary', 'locales', 'enable_forward', 'update_multi', 'width_mode', 'use_custom_translation', 'enable_forward_interaction', 'style']);
+const HEADER_KEYS = new Set(['title', 'subtitle', 'text_tag_list', 'i18n_text_tag_list', 'template', 'icon', 'padding']);
+const BODY_KEYS = new Set(['elements', ...LAYOUT]);
+/** Components that take a value in a form (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container). */
+export const FORM_FIELDS: ReadonlySet<string> = new Set(['input', 'select_static', 'multi_select_static', 'select_person', 'multi_select_person', 'date_picker', 'picker_time', 'picker_datetime', 'checker', 'select_img']);
+/** Containers a form may not hold: "表格、图表和表单容器组件不可内嵌" (the form container page). */
+const NOT_IN_FORM = new Set(['form', 'table', 'chart']);
+
 /** Every object with a `tag`, anywhere in the card, with its path. */
 export function taggedObjects(card: unknown): { path: string; node: Record<string, unknown> }[] {
   const out: { path: string; node: Record<string, unknown> }[] = [];
@@ -48,15 +86,114 @@ export function cardRuleViolations(card: unknown, opts: { bodyBytes?: number } =
   const tagged = taggedObjects(card);
   if (tagged.length > MAX_CARD_TAGGED_OBJECTS) problems.push(`${tagged.length} tagged objects, over ${MAX_CARD_TAGGED_OBJECTS}`);
   const seen = new Map<string, string>();
+  const elementIds = new Map<string, string>();
   for (const { path, node } of tagged) {
     if (v2 && JSON_1_ONLY_TAGS.has(node.tag as string)) problems.push(`${path}: tag "${node.tag}" does not exist in JSON 2.0`);
+    else if (v2) problems.push(...propertyProblems(path, node));
     if (node.tag === 'input') problems.push(...inputProblems(path, node));
     if (typeof node.name === 'string' && node.name !== '') {
       const first = seen.get(node.name);
       if (first !== undefined) problems.push(`${path}: name "${node.name}" already used at ${first}`);
       else seen.set(node.name, path);
     }
+    if (node.element_id !== undefined) {
+      // "全局唯一。仅允许使用字母、数字和下划线，必须以字母开头，不得超过 20 字符" (the structure page)
+      const id = node.element_id;
+      if (typeof id !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,19}$/.test(id)) problems.push(`${path}: element_id ${JSON.stringify(id)} is not a letter then at most 19 letters, digits or _`);
+      else if (elementIds.has(id)) problems.push(`${path}: element_id "${id}" already used at ${elementIds.get(id)}`);
+      else elementIds.set(id, path);
+    }
   }
+  if (v2) problems.push(...cardKeyProblems(c as Record<string, unknown>), ...structureProblems(c.body?.elements));
+  return problems;
+}
+
+/** Keys of the card, its config, header and body outside what the structure page documents; update_multi only true. */
+function cardKeyProblems(c: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const unknown = (where: string, value: unknown, known: ReadonlySet<string>) => {
+    if (value && typeof value === 'object' && !Array.isArray(value)) for (const key of Object.keys(value)) if (!known.has(key)) problems.push(`${where}: unknown property "${key}"`);
+  };
+  unknown('card', c, CARD_KEYS);
+  unknown('config', c.config, CONFIG_KEYS);
+  unknown('header', c.header, HEADER_KEYS);
+  unknown('body', c.body, BODY_KEYS);
+  // "update_multi 参数仅支持设为 true" (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure)
+  const updateMulti = (c.config as { update_multi?: unknown } | undefined)?.update_multi;
+  if (updateMulti !== undefined && updateMulti !== true) problems.push(`config: update_multi may only be true in JSON 2.0, not ${JSON.stringify(updateMulti)}`);
+  return problems;
+}
+
+/** A tagged object's properties against its component's page, and the ranges those pages give. */
+function propertyProblems(path: string, node: Record<string, unknown>): string[] {
+  const known = PROPERTIES[node.tag as string];
+  if (!known) return [`${path}: tag "${String(node.tag)}" is not a component the simulation knows; add its documented properties to PROPERTIES in src/local/cardRules.ts`];
+  const problems = Object.keys(node)
+    .filter((key) => !known.has(key))
+    .map((key) => `${path}: unknown property "${key}" on ${String(node.tag)}`);
+  if (node.tag === 'column') {
+    // https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/column-set: width auto, weighted or
+    // [16,600]px; weight an integer from 1 to 5
+    const { width, weight } = node;
+    const px = typeof width === 'string' ? /^(\d+)px$/.exec(width) : null;
+    if (width !== undefined && width !== 'auto' && width !== 'weighted' && !(px && Number(px[1]) >= 16 && Number(px[1]) <= 600)) problems.push(`${path}: column width ${JSON.stringify(width)} is not auto, weighted or 16px–600px`);
+    if (weight !== undefined && !(typeof weight === 'number' && Number.isInteger(weight) && weight >= 1 && weight <= 5)) problems.push(`${path}: column weight ${JSON.stringify(weight)} is not an integer from 1 to 5`);
+  }
+  const placeholder = (node.placeholder as { content?: unknown } | undefined)?.content;
+  // the input, date picker and person picker pages: a placeholder of at most 100 characters
+  if (typeof placeholder === 'string' && [...placeholder].length > 100) problems.push(`${path}: placeholder of ${[...placeholder].length} characters, over 100`);
+  if (node.tag === 'markdown' && typeof node.content === 'string') problems.push(...markdownProblems(path, node.content));
+  return problems;
+}
+
+/**
+ * What the rich-text page refuses in a markdown element: a mention of everyone ("Mentioning everyone requires group owner
+ * permission. If not enabled, the card will fail to send") and more than four tables in one element
+ * (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text).
+ */
+function markdownProblems(path: string, content: string): string[] {
+  const problems: string[] = [];
+  if (/<at\s+(?:id|user_id)\s*=\s*["']?all\b/i.test(content)) problems.push(`${path}: markdown mentions everyone (<at id=all>)`);
+  const tables = content.split('\n').filter((line) => /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$/.test(line)).length;
+  if (tables > 4) problems.push(`${path}: ${tables} tables in one markdown element, over 4`);
+  return problems;
+}
+
+/**
+ * The form container's rules (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container):
+ * a form sits only at the card's root, has a name, holds no form, table or chart, and has a submit button; every field
+ * and button in it has a name ("otherwise, the data submission will fail"), and a submit or reset button is in a form.
+ * A field's `required` works only in a form ("In other cases, it will error out or be ineffective"), and the
+ * multi-select person picker exists only in one ("only supported for use embedded within a form container").
+ */
+function structureProblems(elements: unknown): string[] {
+  const problems: string[] = [];
+  const walk = (node: unknown, path: string, atRoot: boolean, form: { hasSubmit: boolean } | undefined) => {
+    if (!node || typeof node !== 'object' || Array.isArray(node)) return;
+    const el = node as Record<string, unknown>;
+    const tag = el.tag;
+    if (form && NOT_IN_FORM.has(tag as string)) problems.push(`${path}: a ${String(tag)} may not sit in a form`);
+    if (tag === 'form' && !form) {
+      if (!atRoot) problems.push(`${path}: a form may sit only at the card's root (body.elements)`);
+      if (typeof el.name !== 'string' || el.name === '') problems.push(`${path}: a form has no name`);
+    }
+    if (FORM_FIELDS.has(tag as string) || tag === 'button') {
+      if (form && (typeof el.name !== 'string' || el.name === '')) problems.push(`${path}: ${String(tag)} in a form has no name`);
+      if (!form && el.required !== undefined) problems.push(`${path}: required on a ${String(tag)} outside a form`);
+      if (!form && tag === 'multi_select_person') problems.push(`${path}: multi_select_person outside a form`);
+    }
+    if (tag === 'button' && el.form_action_type !== undefined) {
+      if (!form) problems.push(`${path}: a ${String(el.form_action_type)} button outside a form`);
+      else if (el.form_action_type === 'submit') form.hasSubmit = true;
+    }
+    const inner = tag === 'form' && !form ? { hasSubmit: false } : form;
+    for (const key of ['elements', 'columns']) {
+      const children = el[key];
+      if (Array.isArray(children)) children.forEach((child, i) => walk(child, `${path}.${key}[${i}]`, false, inner));
+    }
+    if (inner && inner !== form && !inner.hasSubmit) problems.push(`${path}: a form without a submit button (form_action_type "submit")`);
+  };
+  if (Array.isArray(elements)) elements.forEach((el, i) => walk(el, `body.elements[${i}]`, true, undefined));
   return problems;
 }
 

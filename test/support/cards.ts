@@ -1,30 +1,25 @@
 import { expect } from 'vitest';
-import { cardRuleViolations, taggedObjects } from '../../src/local/cardRules.js';
-
-const formInputs = new Set(['input', 'select_static', 'multi_select_static', 'select_person', 'multi_select_person', 'date_picker', 'picker_time', 'picker_datetime', 'checker', 'select_img']);
+import { cardRuleViolations, FORM_FIELDS, taggedObjects } from '../../src/local/cardRules.js';
 
 /** Problems that would make Feishu reject the card or our handlers miss a field; [] when none. */
 export function cardProblems(card: any): string[] {
   // what Feishu itself refuses: size, every tagged object counted, names unique card-wide, JSON 1.0 tags
   const problems = cardRuleViolations(card);
   if (card?.schema !== '2.0') problems.push('schema is not "2.0"');
-  const walk = (el: any, inForm: boolean, path: string) => {
+  const walk = (el: any, path: string) => {
     if (!el || typeof el !== 'object') return;
     const tag = el.tag;
     if (typeof tag !== 'string') problems.push(`${path}: element without tag`);
-    if (formInputs.has(tag) && inForm && !el.name) problems.push(`${path}: ${tag} in a form has no name`);
+    // (a form's own rules, names included, are Feishu's: cardRuleViolations checks them)
     if (tag === 'button') {
       const action = el.behaviors?.[0]?.value?.action ?? (el.behaviors?.[0]?.type === 'open_url' ? 'open_url' : undefined);
       if (typeof action !== 'string' || !action) problems.push(`${path}: button without behaviors[0].value.action`);
-      if (el.form_action_type === 'submit' && !inForm) problems.push(`${path}: submit button outside a form`);
-      if (el.form_action_type && !el.name) problems.push(`${path}: form button without name`);
     }
-    const nextInForm = inForm || tag === 'form';
     for (const key of ['elements', 'columns']) {
-      if (Array.isArray(el[key])) el[key].forEach((c: any, i: number) => walk(c, nextInForm, `${path}.${key}[${i}]`));
+      if (Array.isArray(el[key])) el[key].forEach((c: any, i: number) => walk(c, `${path}.${key}[${i}]`));
     }
   };
-  (card?.body?.elements ?? []).forEach((e: any, i: number) => walk(e, false, `elements[${i}]`));
+  (card?.body?.elements ?? []).forEach((e: any, i: number) => walk(e, `elements[${i}]`));
   return problems;
 }
 
@@ -69,7 +64,7 @@ export function formFieldNames(card: any): string[] {
   const walk = (v: any) => {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v && typeof v === 'object') {
-      if (formInputs.has(v.tag) && v.name) out.push(v.name);
+      if (FORM_FIELDS.has(v.tag) && v.name) out.push(v.name);
       Object.values(v).forEach(walk);
     }
   };
