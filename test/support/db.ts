@@ -32,7 +32,7 @@ export async function createTestDatabase(opts: { migrate?: false } = {}): Promis
   try {
     // a migrated database is a copy of the migrated template: the migrations run once per cluster, not once per file
     const template = opts.migrate === false ? undefined : await migratedTemplate(base, admin);
-    await admin.unsafe(template ? `create database ${name} template ${template}` : `create database ${name}`);
+    await admin.unsafe(template ? `create database ${name} template ${template}${await fileCopy(admin)}` : `create database ${name}`);
   } finally {
     await admin.end();
   }
@@ -49,6 +49,17 @@ export async function createTestDatabase(opts: { migrate?: false } = {}): Promis
       await a.end();
     },
   };
+}
+
+let copyClause: Promise<string> | undefined;
+
+/**
+ * ` strategy file_copy` on PostgreSQL 15 and later: the template's few megabytes copied as files, not written block by
+ * block through the write-ahead log (15's default), about a third less time for each test file's database.
+ */
+function fileCopy(admin: postgres.Sql): Promise<string> {
+  copyClause ??= admin`show server_version_num`.then(([row]) => (Number(row.server_version_num) >= 150000 ? ' strategy file_copy' : ''));
+  return copyClause;
 }
 
 /**
