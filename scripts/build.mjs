@@ -33,10 +33,15 @@ export function buildIsStale() {
   return [...sources(), ...configFiles.map((f) => join(root, f))].some((f) => existsSync(f) && statSync(f).mtimeMs > built);
 }
 
-export function build() {
+/**
+ * `check: false` emits without type-checking (tsc --noCheck: the same JavaScript, as every file compiles on its own under
+ * isolatedModules), in less than half the time; the incremental build info keeps the check pending, so the next checked
+ * build does it. `npm ci` builds so (its postinstall), because `npm test` type-checks everything, tests included.
+ */
+export function build({ check = true } = {}) {
   const started = Date.now();
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), ...(check ? [] : ['--noCheck'])], { stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${result.status ?? result.signal})`);
   let assets = 0;
   for (const file of sources()) {
@@ -52,7 +57,7 @@ export function build() {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    const { ms, assets } = build();
+    const { ms, assets } = build({ check: !process.argv.includes('--no-check') });
     process.stdout.write(`built dist/ in ${ms} ms (${assets} run-time files copied)\n`);
   } catch (err) {
     process.stderr.write(`${err.message}\n`);
