@@ -78,6 +78,29 @@ export async function forgetChat(tx: Db, chatId: string, operator: string, now: 
   return purposes;
 }
 
+/**
+ * Feishu delivers an event at least once, retries a failed delivery for hours and keeps no order: a removal of the bot
+ * retried late can arrive after the bot was added back. An addition goes on record with the event's create_time (ms)
+ * so such a removal is told apart (`addedSince`); the chat's advisory lock orders an addition and a removal handled at once.
+ */
+export async function noteBotAdded(tx: Db, chatId: string, operator: string, createTime: number | undefined, now: Date): Promise<void> {
+  await lockChatMembership(tx, chatId);
+  await audit(tx, { actor: operator || 'system:feishu', action: 'chat.botAdded', entity: 'chat', entityId: chatId, details: createTime === undefined ? {} : { createTime }, at: now });
+}
+
+/** Whether the bot was added to the chat by an event created after `removedAt` (ms): a removal that old is stale. */
+export async function addedSince(tx: Db, chatId: string, removedAt: number): Promise<boolean> {
+  await lockChatMembership(tx, chatId);
+  const [row] = rowsOf(
+    await tx.execute(sql`
+      select exists (select 1 from audit_log where entity = 'chat' and entity_id = ${chatId} and action = 'chat.botAdded'
+        and jsonb_typeof(details -> 'createTime') = 'number' and (details ->> 'createTime')::numeric > ${removedAt}) as added`),
+  ) as { added?: boolean }[];
+  return row?.added === true;
+}
+
+const lockChatMembership = (tx: Db, chatId: string) => tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`chat:membership:${chatId}`}, 0))`);
+
 /** How a chat's bindings go without an administrator's 解绑: the bot removed (`forgetChat`), the chat disbanded, Feishu refusing sends to it. */
 const chatLosses = ['chat.botRemoved', 'chat.disbanded', 'chat.unreachable'];
 

@@ -1,21 +1,35 @@
 import { groupIntroCard } from '../../cards/groups.js';
-import { forgetChat, forgetLostChat } from '../../src/groups.js';
+import { addedSince, forgetChat, forgetLostChat, noteBotAdded } from '../../src/groups.js';
 import { adminGroupLoss } from '../../src/notifications.js';
 import type { HandlerContext } from '../../src/handlers.js';
 
 const chatIdOf = (event: Record<string, unknown>) => (typeof event.chat_id === 'string' ? event.chat_id : '');
+/** The event's header create_time (ms since epoch, a string; the SDK flattens the header into the data), undefined if absent. */
+const createdAt = (event: Record<string, unknown>): number | undefined => {
+  const t = event.create_time;
+  return typeof t === 'string' && /^\d{1,16}$/.test(t) ? Number(t) : typeof t === 'number' && Number.isSafeInteger(t) && t >= 0 ? t : undefined;
+};
 
-/** im.chat.member.bot.added_v1: the bot introduces itself and says how an administrator binds the group. */
+/** im.chat.member.bot.added_v1: on record (when), and the bot introduces itself and says how an administrator binds the group. */
 export async function introduceInGroup(ctx: HandlerContext, event: Record<string, unknown>): Promise<void> {
   const chatId = chatIdOf(event);
   if (!chatId) return;
+  await noteBotAdded(ctx.tx, chatId, ctx.actor.openId, createdAt(event), ctx.clock.now());
   await ctx.send({ dedupeKey: `group:intro:${chatId}:${ctx.eventId}`, to: { chatId }, card: groupIntroCard() });
 }
 
-/** im.chat.member.bot.deleted_v1: a chat the bot left cannot receive notifications any more. */
+/**
+ * im.chat.member.bot.deleted_v1: a chat the bot left cannot receive notifications any more. A removal created before
+ * the bot's latest addition to the chat (Feishu's late retry of it) changes nothing: the bot is in the group again.
+ */
 export async function forgetGroup(ctx: HandlerContext, event: Record<string, unknown>): Promise<void> {
   const chatId = chatIdOf(event);
   if (!chatId) return;
+  const removedAt = createdAt(event);
+  if (removedAt !== undefined && (await addedSince(ctx.tx, chatId, removedAt))) {
+    ctx.log.info({ chatId, removedAt }, 'bot removal older than its latest addition to the chat; nothing changed');
+    return;
+  }
   const removed = await forgetChat(ctx.tx, chatId, ctx.actor.openId, ctx.clock.now());
   if (removed.length) ctx.log.info({ chatId, removed }, 'bot removed from a bound chat; bindings dropped');
   await tellAdminsOfLoss(ctx, chatId);

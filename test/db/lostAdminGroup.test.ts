@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { and, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, chatBindings, honours, organizations, outbox, people, teams } from '../../db/schema.js';
+import { auditLog, chatBindings, honours, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
-import { messageEvent, randomMessageId } from '../support/larkEvents.js';
+import { botAddedEvent, botDeletedEvent, messageEvent, randomEventId, randomMessageId } from '../support/larkEvents.js';
 
 /** An administrator by role, beside the bootstrap one of ADMIN_OPEN_IDS. */
 const ROLE_ADMIN = 'ou_roleadmin0000000000000000000001';
@@ -150,6 +150,81 @@ describe('the only bound admin group disbanded, with nothing on the way to it', 
       const told = toUser(admin).filter(notices(chatId));
       expect(told).toHaveLength(1);
       expect(told[0].content.text).toContain('已自动解绑');
+    }
+  });
+});
+
+describe('the bot removed from the admin group and added back, Feishu delivering the two out of order', () => {
+  // Feishu retries a failed delivery after 15 s, 5 min, 1 h, 6 h and promises no order
+  const membership = (kind: 'added' | 'deleted', chatId: string, createTime: number, eventId = randomEventId()) =>
+    (kind === 'added' ? botAddedEvent : botDeletedEvent)({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', chatId, operatorOpenId: ADMIN, createTime, eventId });
+  const deliver = async (event: object) => {
+    expect((await h.post('/lark/events', event)).status).toBe(200);
+    await h.drain();
+  };
+  const removals = (chatId: string) => h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'chat.botRemoved'), eq(auditLog.entityId, chatId)));
+  const processed = (eventId: string) => h.db.db.select().from(processedEvents).where(eq(processedEvents.eventId, eventId));
+
+  it('a late retry of a removal older than the bot\'s latest addition keeps the binding and tells no one, and is done with', async () => {
+    const chatId = chat(7);
+    await bind(chatId);
+    // removed an hour ago while the bot was down (the delivery failed), added back ten minutes later
+    const removedAt = Date.now() - 60 * 60_000;
+    await deliver(membership('added', chatId, removedAt + 10 * 60_000));
+    const sent = h.fake.messages.length;
+
+    // the removal's retries arrive now, twice: the bot is in the group
+    const eventId = randomEventId();
+    for (let i = 0; i < 2; i++) await deliver(membership('deleted', chatId, removedAt, eventId));
+
+    expect((await bindings(chatId)).map((b) => b.purpose)).toEqual(['admin']);
+    expect(await removals(chatId)).toEqual([]);
+    expect(h.fake.messages.slice(sent)).toEqual([]);
+    expect(await processed(eventId)).toHaveLength(1);
+    const [added] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'chat.botAdded'), eq(auditLog.entityId, chatId)));
+    expect(added).toMatchObject({ actor: ADMIN, details: { createTime: removedAt + 10 * 60_000 } });
+
+    // removed again now: unbound, and the administrators, with no admin group left, hear it privately
+    await deliver(membership('deleted', chatId, Date.now()));
+    expect(await bindings(chatId)).toEqual([]);
+    expect(await removals(chatId)).toHaveLength(1);
+    for (const admin of [ADMIN, ROLE_ADMIN]) expect(toUser(admin).filter(notices(chatId))).toHaveLength(1);
+  });
+
+  it('a removal created after the bot\'s latest addition unbinds the group and tells the administrators, as ever', async () => {
+    const chatId = chat(8);
+    await bind(chatId);
+    const addedAt = Date.now() - 60 * 60_000;
+    // an older addition arriving late changes nothing either: the latest by create_time counts
+    await deliver(membership('added', chatId, addedAt));
+    await deliver(membership('added', chatId, addedAt - 30 * 60_000));
+    const eventId = randomEventId();
+    await deliver(membership('deleted', chatId, addedAt + 5 * 60_000, eventId));
+
+    expect(await bindings(chatId)).toEqual([]);
+    const [removed] = await removals(chatId);
+    expect(removed).toMatchObject({ actor: ADMIN, details: { purposes: ['admin'] } });
+    expect(await processed(eventId)).toHaveLength(1);
+    for (const admin of [ADMIN, ROLE_ADMIN]) {
+      const told = toUser(admin).filter(notices(chatId));
+      expect(told).toHaveLength(1);
+      expect(told[0].content.text).toContain('已自动解绑');
+    }
+  });
+
+  it('a removal without create_time, or of a chat with no addition on record, unbinds as before', async () => {
+    for (const [chatId, strip] of [
+      [chat(9), true],
+      [chat(10), false],
+    ] as const) {
+      await bind(chatId);
+      if (strip) await deliver(membership('added', chatId, Date.now()));
+      const event = membership('deleted', chatId, Date.now() - 60 * 60_000) as { header: Record<string, unknown> };
+      if (strip) delete event.header.create_time;
+      await deliver(event);
+      expect(await bindings(chatId)).toEqual([]);
+      expect(await removals(chatId)).toHaveLength(1);
+      expect(toUser(ADMIN).filter(notices(chatId))).toHaveLength(1);
     }
   });
 });

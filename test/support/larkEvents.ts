@@ -53,18 +53,31 @@ export function p2pChatEnteredEvent(p: { token: string; openId: string; chatId?:
   };
 }
 
-export function botAddedEvent(p: {
+/** im.chat.member.bot.added_v1; `createTime` (ms) stamps the header, now unless given. */
+export function botAddedEvent(p: BotMembershipEvent): object {
+  return botMembershipEvent(p, 'im.chat.member.bot.added_v1');
+}
+
+/** im.chat.member.bot.deleted_v1, the same body as bot.added_v1. */
+export function botDeletedEvent(p: BotMembershipEvent): object {
+  return botMembershipEvent(p, 'im.chat.member.bot.deleted_v1');
+}
+
+interface BotMembershipEvent {
   token: string;
   chatId: string;
   operatorOpenId: string;
   eventId?: string;
   name?: string;
   appId?: string;
-}): object {
+  createTime?: number;
+}
+
+function botMembershipEvent(p: BotMembershipEvent, eventType: string): object {
   const name = p.name ?? `Chat ${p.chatId}`;
   return {
     schema: '2.0',
-    header: header(p, 'im.chat.member.bot.added_v1', String(Date.now())),
+    header: header(p, eventType, String(p.createTime ?? Date.now())),
     event: {
       chat_id: p.chatId,
       operator_id: userIdsFor(p.operatorOpenId),
