@@ -28,7 +28,20 @@ export interface ScoringTaskData {
   comment?: string;
   error?: string;
   scoringDeadline?: string;
+  /**
+   * Feishu takes a card's clicks only within 14 days of sending its message: the date (as people read it) it stops
+   * when that comes before the end of scoring; `true` when the message's sending day is not known (a card answered in
+   * place of an earlier one); absent when the card outlives the scoring.
+   */
+  clickableUntil?: string | true;
   reopened?: boolean;
+}
+
+/** Where the card says it stops taking 提交评分 (`ScoringTaskData.clickableUntil`), and what to do then. */
+function clickableText(until: ScoringTaskData['clickableUntil']): string {
+  if (!until) return '';
+  const when = until === true ? '飞书卡片发出 14 天后无法再提交' : `本卡片发出 14 天后（${until}）无法再提交`;
+  return `${when}，届时请发送“评分”重新打开评分表。`;
 }
 
 const clip = (s: string | undefined, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : (s ?? ''));
@@ -82,7 +95,7 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
         : []),
       hr(),
       note(
-        md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}你的评分仅协会可见，其他专家和申报班组看不到。`,
+        md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}${clickableText(d.clickableUntil)}你的评分仅协会可见，其他专家和申报班组看不到。`,
       ),
       form('score_form', inputs),
       buttonRow([
