@@ -173,9 +173,13 @@ export interface TaskListData {
   tasks: { assignmentId: number; code: string; team: string; title: string; status: string; total: number | null }[];
   page: number;
   pages: number;
+  /** The year's 评分截止 as people read it (2027年6月30日). */
+  scoringDeadline?: string;
+  /** Whole days past the 评分截止 while tasks are still to score (0 or absent: not overdue). */
+  overdueDays?: number;
 }
 
-/** 评分 / review: the expert's tasks with the progress ("已完成 7 / 20"). */
+/** 评分 / review: the expert's tasks with the progress ("已完成 7 / 20") and the 评分截止, overdue when past it. */
 export function taskListCard(d: TaskListData): Card {
   const elements: Element[] = [];
   if (!d.year) {
@@ -183,7 +187,9 @@ export function taskListCard(d: TaskListData): Card {
   } else if (!d.total) {
     elements.push(markdown(md`${d.year}年度评审暂未给你分配评分任务。分配后我会通知你。`));
   } else {
-    elements.push(markdown(md`**${d.year}年度评审 · 已完成 ${d.done} / ${d.total}**`));
+    const deadline = d.scoringDeadline ? md` · 评分截止 ${d.scoringDeadline}` : '';
+    const overdue = d.overdueDays ? md`<font color='red'>（已逾期 ${d.overdueDays} 天）</font>` : '';
+    elements.push(markdown(md`**${d.year}年度评审 · 已完成 ${d.done} / ${d.total}${deadline}**${overdue}`));
     for (const t of d.tasks) {
       const done = t.status === 'submitted';
       elements.push({

@@ -477,6 +477,8 @@ export const cardSamples: Record<string, Sample> = {
       ],
       page: 2,
       pages: 3,
+      scoringDeadline: '2026年6月30日',
+      overdueDays: 3,
     }),
     review.taskListCard({ done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
     review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
