@@ -28,7 +28,20 @@ export interface ScoringTaskData {
   comment?: string;
   error?: string;
   scoringDeadline?: string;
+  /**
+   * Feishu takes a card's clicks only within 14 days of sending its message: the date (as people read it) it stops
+   * when that comes before the end of scoring; `true` when the message's sending day is not known (a card answered in
+   * place of an earlier one); absent when the card outlives the scoring.
+   */
+  clickableUntil?: string | true;
   reopened?: boolean;
+}
+
+/** Where the card says it stops taking 提交评分 (`ScoringTaskData.clickableUntil`), and what to do then. */
+function clickableText(until: ScoringTaskData['clickableUntil']): string {
+  if (!until) return '';
+  const when = until === true ? '飞书卡片发出 14 天后无法再提交' : `本卡片发出 14 天后（${until}）无法再提交`;
+  return `${when}，届时请发送“评分”重新打开评分表。`;
 }
 
 const clip = (s: string | undefined, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : (s ?? ''));
@@ -82,7 +95,7 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
         : []),
       hr(),
       note(
-        md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}你的评分仅协会可见，其他专家和申报班组看不到。`,
+        md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}${clickableText(d.clickableUntil)}你的评分仅协会可见，其他专家和申报班组看不到。`,
       ),
       form('score_form', inputs),
       buttonRow([
@@ -160,9 +173,13 @@ export interface TaskListData {
   tasks: { assignmentId: number; code: string; team: string; title: string; status: string; total: number | null }[];
   page: number;
   pages: number;
+  /** The year's 评分截止 as people read it (2027年6月30日). */
+  scoringDeadline?: string;
+  /** Whole days past the 评分截止 while tasks are still to score (0 or absent: not overdue). */
+  overdueDays?: number;
 }
 
-/** 评分 / review: the expert's tasks with the progress ("已完成 7 / 20"). */
+/** 评分 / review: the expert's tasks with the progress ("已完成 7 / 20") and the 评分截止, overdue when past it. */
 export function taskListCard(d: TaskListData): Card {
   const elements: Element[] = [];
   if (!d.year) {
@@ -170,7 +187,9 @@ export function taskListCard(d: TaskListData): Card {
   } else if (!d.total) {
     elements.push(markdown(md`${d.year}年度评审暂未给你分配评分任务。分配后我会通知你。`));
   } else {
-    elements.push(markdown(md`**${d.year}年度评审 · 已完成 ${d.done} / ${d.total}**`));
+    const deadline = d.scoringDeadline ? md` · 评分截止 ${d.scoringDeadline}` : '';
+    const overdue = d.overdueDays ? md`<font color='red'>（已逾期 ${d.overdueDays} 天）</font>` : '';
+    elements.push(markdown(md`**${d.year}年度评审 · 已完成 ${d.done} / ${d.total}${deadline}**${overdue}`));
     for (const t of d.tasks) {
       const done = t.status === 'submitted';
       elements.push({

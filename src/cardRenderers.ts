@@ -35,7 +35,7 @@ import { REVIEW_TASK_CARD, reviewTaskRenderer, TASK_APPLICATION_CARD, taskApplic
 export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClock): CardRenderers {
   const day = { timezone, clock };
   return {
-    [REVIEW_TASK_CARD]: reviewTaskRenderer(db),
+    [REVIEW_TASK_CARD]: reviewTaskRenderer(db, day),
     [TASK_APPLICATION_CARD]: taskApplicationRenderer(db),
     [TEAM_RESULT_CARD]: teamResultRenderer(db, timezone),
     [LEADER_APPLY_REMINDER]: leaderApplyReminderRenderer(db, day),

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, assignments, auditLog, cycles, teams } from '../db/schema.js';
@@ -502,14 +502,24 @@ export async function loadScoreSheet(
   }
   // 第十八条: SHARE waits for submits in flight and holds new ones (review_submit, submitScores) until this commits, so the count below sees every sheet committed before
   await tx.execute(sql`lock table ${assignments} in share mode`);
-  // a submitted sheet was scored against the sheet in force: another would score the rest on another scale
+  // a submitted sheet was scored against the sheet in force: another would score the rest on another scale. A reopened
+  // one (status 'assigned', its scores kept) was too: its card fills the kept scores into the items of the sheet in force
   const [scored] = await tx
-    .select({ n: sql<number>`count(*)::int` })
+    .select({
+      n: sql<number>`count(*)::int`,
+      reopened: sql<number>`count(*) filter (where ${assignments.status} = 'assigned')::int`,
+    })
     .from(assignments)
-    .where(and(eq(assignments.cycleId, cycleId), eq(assignments.status, 'submitted')));
+    .where(
+      and(
+        eq(assignments.cycleId, cycleId),
+        or(eq(assignments.status, 'submitted'), and(eq(assignments.status, 'assigned'), isNotNull(assignments.scores))),
+      ),
+    );
   if (scored.n > 0) {
+    const reopened = scored.reopened > 0 ? `（其中 ${scored.reopened} 份已重开，原分数仍保留待专家重新提交）` : '';
     throw new UserError(
-      cite(18, `评审依据《质量信得过班组建设评分表》，专家评分开始后不能再更换评分表：${cycle.year}年度已有 ${scored.n} 份专家评分按现有评分表提交。`),
+      cite(18, `评审依据《质量信得过班组建设评分表》，专家评分开始后不能再更换评分表：${cycle.year}年度已有 ${scored.n} 份专家评分按现有评分表提交${reopened}。`),
       { article: 18 },
     );
   }

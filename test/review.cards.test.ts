@@ -76,6 +76,11 @@ describe('the expert’s and the administrators’ cards', () => {
     expectValidCard(card);
     expect(cardText(card)).toContain('已完成 7 / 20');
     expect(cardActions(card).filter((a) => a.action === 'review.open')).toHaveLength(20);
+    expect(cardText(card)).not.toContain('评分截止');
+    const dated = taskListCard({ year: 2027, done: 7, total: 20, tasks, page: 1, pages: 1, scoringDeadline: '2027年6月30日', overdueDays: 2 });
+    expectValidCard(dated);
+    expect(cardText(dated)).toContain("**2027年度评审 · 已完成 7 / 20 · 评分截止 2027年6月30日**<font color='red'>（已逾期 2 天）</font>");
+    expect(cardText(taskListCard({ year: 2027, done: 7, total: 20, tasks, page: 1, pages: 1, scoringDeadline: '2027年6月30日', overdueDays: 0 }))).not.toContain('已逾期');
   });
 
   it('pages the task list and the pool: 上一页 / 下一页 carry the page they open', () => {

@@ -1,7 +1,7 @@
 import { type Card, pageOf } from '../../cards/kit.js';
 import { outlierAlertCard, progressCard, scoredCard, taskListCard } from '../../cards/review.js';
 import { cycleScoreSheet } from '../../src/cycles.js';
-import { formatDateTimeZh } from '../../src/dates.js';
+import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { aggregationRuleOf, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
 import { progressView } from '../../src/review/progress.js';
@@ -41,6 +41,10 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
   const { cycle, tasks } = read ?? (await expertTasks(ctx.tx, ctx.actor.openId));
   const done = tasks.filter((t) => t.status === 'submitted').length;
   const shown = pageOf(tasks, page, LIST_PAGE);
+  // past the 评分截止 with tasks still to score, while the year is still scoring (the bot's day, in its time zone)
+  const today = todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
+  const scoring = cycle?.status === 'open' || cycle?.status === 'scoring';
+  const overdueDays = cycle && scoring && done < tasks.length && today > cycle.scoringDeadline ? daysBetween(cycle.scoringDeadline, today) : 0;
   return {
     total: tasks.length,
     card: taskListCard({
@@ -50,6 +54,8 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
       tasks: shown.items.map((t) => ({ assignmentId: t.assignmentId, code: t.team.code, team: t.team.name, title: t.title, status: t.status, total: t.total })),
       page: shown.page,
       pages: shown.pages,
+      scoringDeadline: cycle && formatDateZh(cycle.scoringDeadline),
+      overdueDays,
     }),
   };
 }

@@ -370,8 +370,9 @@ verdict as (
   select ${isAdmin}
     -- loadScoreSheet: only before experts start scoring, while applications are open (第十八条)
     and c.status = 'open'
-    -- loadScoreSheet: not once an expert has submitted a sheet scored against the sheet in force
-    and not exists (select 1 from assignments a where a.cycle_id = c.id and a.status = 'submitted')
+    -- loadScoreSheet: not once an expert has submitted a sheet scored against the sheet in force, nor while a reopened
+    -- one keeps its scores
+    and not exists (select 1 from assignments a where a.cycle_id = c.id and (a.status = 'submitted' or (a.status = 'assigned' and a.scores is not null)))
     -- loadScoreSheet's AlreadyDone: the sheet in force is this one. Every stored sheet is the schema's own output
     -- (openCycle's default, loadScoreSheet's parse), so parsing it again gives it back: equal JSON is equal sheets
     and not c.same
@@ -401,7 +402,7 @@ select exists (select 1 from changed) as changed,
 // waits for submits in flight and holds new ones until the COMMIT, so this count sees every sheet committed before;
 // one found undoes a sheet this transaction loaded (RACED), and the ordinary path refuses it with its count
 const sheetScoredSql = `
-select case when exists (select 1 from assignments a where a.cycle_id = $1::int and a.status = 'submitted')
+select case when exists (select 1 from assignments a where a.cycle_id = $1::int and (a.status = 'submitted' or (a.status = 'assigned' and a.scores is not null)))
   and exists (select 1 from cycles c where c.id = $1::int and c.xmin = pg_current_xact_id_if_assigned()::xid)
   then (select '${RACED} (cycle ' || c.id || ')' from cycles c where c.id = $1::int)::int end as raced`;
 

@@ -3,7 +3,8 @@ import { replacementFailedCard, scoringTaskCard, type TaskApplication, taskAppli
 import type { Db } from '../../db/index.js';
 import { applicationForm } from '../applications.js';
 import { cycleScoreSheet } from '../cycles.js';
-import { formatDateZh } from '../dates.js';
+import { addDays, formatDateZh, todayIn } from '../dates.js';
+import type { Clock } from '../clock.js';
 import { formDisplay } from '../forms.js';
 import { sheetFingerprint } from '../scoreSheet.js';
 import type { HandlerContext } from '../handlers.js';
@@ -23,8 +24,26 @@ export function taskApplication(task: Pick<Task, 'application' | 'team' | 'organ
   return { code: task.team.code, team: task.team.name, organization: task.organization, display: formDisplay(applicationForm, task.application.form as Record<string, unknown> | null) };
 }
 
-/** The score sheet card of a task; `typed` are the strings typed (kept on a refusal), else a reopened sheet's scores. */
-export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: string; fields?: ScoreField[] } = {}): Card {
+/** Feishu takes a card's clicks (and updates it) only within this many days of sending its message. */
+export const CARD_CLICKABLE_DAYS = 14;
+
+/**
+ * When a task card stops taking 提交评分, for its note: the date its message can no longer be clicked when that comes
+ * no later than the scoring deadline (on that day the card stops at the hour it was sent, before scoring ends);
+ * `true` when the message's sending day is unknown (`sentOn` absent: a card answered in place of an earlier message).
+ */
+export function clickableUntil(scoringDeadline: string, sentOn: string | undefined): string | true | undefined {
+  if (!sentOn) return true;
+  const last = addDays(sentOn, CARD_CLICKABLE_DAYS);
+  return last <= scoringDeadline ? formatDateZh(last) : undefined;
+}
+
+/**
+ * The score sheet card of a task; `typed` are the strings typed (kept on a refusal), else a reopened sheet's scores.
+ * `sentOn` is the day (in the bot's time zone) a message of its own carries the card out; without it the card answers
+ * a click in place of an earlier message, sent on a day not known here.
+ */
+export function taskCard(task: Task, opts: { typed?: Record<string, string>; error?: string; fields?: ScoreField[]; sentOn?: string } = {}): Card {
   const sheet = cycleScoreSheet(task.cycle);
   const fields = opts.fields ?? scoreFields(sheet);
   const stored = (task.assignment.scores ?? null) as Record<string, number> | null;
@@ -39,6 +58,7 @@ export function taskCard(task: Task, opts: { typed?: Record<string, string>; err
     comment: opts.typed ? opts.typed.comment : (task.assignment.comment ?? undefined),
     error: opts.error,
     scoringDeadline: formatDateZh(task.cycle.scoringDeadline),
+    clickableUntil: clickableUntil(task.cycle.scoringDeadline, opts.sentOn),
     reopened: !opts.typed && !!stored,
   });
 }
@@ -94,8 +114,10 @@ export function reopenedTaskMessage(assignment: Pick<NewAssignment, 'id' | 'expe
  * for it would be untrue. A reopened sheet goes out only in the row its reopen chose (`reopenScore`): another
  * card of the task claimed before the reopen, but drawn after it, is dropped, so the expert gets it once.
  */
-export function reviewTaskRenderer(db: Db): CardRenderer {
+export function reviewTaskRenderer(db: Db, day?: { timezone: string; clock: Clock }): CardRenderer {
   return async (specs: CardSpec[], rows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
+    // drawn as it is sent: its message is sent today, and can be clicked for 14 days from now
+    const sentOn = day && todayIn(day.timezone, day.clock.now());
     const ids = specs.map((s) => Number(s.assignmentId));
     const tasks = new Map((await getTasks(db, ids.filter((id) => Number.isSafeInteger(id) && id > 0))).map((t) => [t.assignment.id, t]));
     const reopened = [...tasks.values()].filter((t) => t.assignment.status === 'assigned' && t.assignment.scores !== null).map((t) => t.assignment.id);
@@ -111,7 +133,7 @@ export function reviewTaskRenderer(db: Db): CardRenderer {
       try {
         const fields = fieldsByCycle.get(task.cycle.id) ?? scoreFields(cycleScoreSheet(task.cycle));
         fieldsByCycle.set(task.cycle.id, fields);
-        return { card: taskCard(task, { fields }) };
+        return { card: taskCard(task, { fields, sentOn }) };
       } catch (err) {
         return { error: `评分任务 ${id} 的卡片无法生成：${errorText(err)}` };
       }

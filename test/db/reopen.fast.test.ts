@@ -1,4 +1,5 @@
 import { and, asc, count, eq, inArray, like, sql } from 'drizzle-orm';
+import { todayIn } from '../../src/dates.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, outbox, people, processedEvents, teams } from '../../db/schema.js';
@@ -186,10 +187,10 @@ const counts = async (db: Db) => ({
   years: (await db.select({ id: cycles.id, status: cycles.status }).from(cycles)).map((c) => `${c.id}:${c.status}`),
 });
 
-/** The card `taskCard` draws from the task as it is now, as JSON (what Feishu receives). */
-async function drawnNow(db: Db, assignmentId: number) {
+/** The card `taskCard` draws from the task as it is now, sent today by `h`'s clock, as JSON (what Feishu receives). */
+async function drawnNow(db: Db, assignmentId: number, h: Harness) {
   const [task] = await getTasks(db, [assignmentId]);
-  return JSON.parse(JSON.stringify(taskCard(task)));
+  return JSON.parse(JSON.stringify(taskCard(task, { sentOn: todayIn(h.app.config.BOT_TIMEZONE, h.clock.now()) })));
 }
 
 describe('重开评分: the one statement answers and writes what the ordinary transaction does', () => {
@@ -222,7 +223,7 @@ describe('重开评分: the one statement answers and writes what the ordinary t
       expectAnswer(body, step, mode);
       expect(body.card?.data?.header?.title?.content ?? '', mode).toMatch(step.name === 'no such task' || step.name === 'not an administrator' || step.name === 'the same delivery again' ? /^$/ : /^专家组：/);
       // each card sent is the one taskCard draws from the task as it is now: the reopened sheet, filled in
-      for (const m of h.fake.messages.slice(sent)) expect(m.content, mode).toEqual(await drawnNow(db, id));
+      for (const m of h.fake.messages.slice(sent)) expect(m.content, mode).toEqual(await drawnNow(db, id, h));
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }

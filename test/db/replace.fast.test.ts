@@ -1,4 +1,5 @@
 import { and, asc, count, eq, like, sql } from 'drizzle-orm';
+import { todayIn } from '../../src/dates.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, conflicts, cycles, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
@@ -222,10 +223,10 @@ const counts = async (db: Db) => ({
   apps: (await db.select({ id: applications.id, status: applications.status }).from(applications).orderBy(applications.id)).map((a) => `${a.id}:${a.status}`),
 });
 
-/** The card `taskCard` draws from the task as it is now, as JSON (what Feishu receives). */
-async function drawnNow(db: Db, assignmentId: number) {
+/** The card `taskCard` draws from the task as it is now, sent today by `h`'s clock, as JSON (what Feishu receives). */
+async function drawnNow(db: Db, assignmentId: number, h: Harness) {
   const [task] = await getTasks(db, [assignmentId]);
-  return JSON.parse(JSON.stringify(taskCard(task)));
+  return JSON.parse(JSON.stringify(taskCard(task, { sentOn: todayIn(h.app.config.BOT_TIMEZONE, h.clock.now()) })));
 }
 
 const probe = (h: Harness, step: Step, t: Tasks, id: number) => {
@@ -257,7 +258,7 @@ describe('谢绝 and 更换专家: the one statement answers and writes what the
       for (const m of h.fake.messages.slice(sent)) {
         if (m.msgType === 'interactive' && JSON.stringify(m.content).includes('提交评分')) {
           const [row] = await db.select().from(outbox).where(eq(outbox.messageId, m.messageId));
-          expect(m.content, mode).toEqual(await drawnNow(db, Number((row.card as { render: { assignmentId: number } }).render.assignmentId)));
+          expect(m.content, mode).toEqual(await drawnNow(db, Number((row.card as { render: { assignmentId: number } }).render.assignmentId), h));
         }
       }
       worlds[mode].answers[i] = body;
@@ -852,7 +853,7 @@ describe('声明利益冲突: the fixed statements answer and write what the ord
       for (const m of h.fake.messages.slice(sent)) {
         if (m.msgType === 'interactive' && JSON.stringify(m.content).includes('提交评分')) {
           const [row] = await db.select().from(outbox).where(eq(outbox.messageId, m.messageId));
-          expect(m.content, mode).toEqual(await drawnNow(db, Number((row.card as { render: { assignmentId: number } }).render.assignmentId)));
+          expect(m.content, mode).toEqual(await drawnNow(db, Number((row.card as { render: { assignmentId: number } }).render.assignmentId), h));
         }
       }
       worlds[mode].answers[i] = body;

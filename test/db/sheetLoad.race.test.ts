@@ -8,7 +8,7 @@ import { rowsOf } from '../../src/outbox.js';
 import type { Actor } from '../../src/people.js';
 import { racedStatements } from '../../src/fast/admin.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
-import { parseScoreForm, submitScores } from '../../src/review/scoring.js';
+import { parseScoreForm, reopenScore, submitScores } from '../../src/review/scoring.js';
 import { parseScoreSheetText } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
 import type { Harness } from '../support/harness.js';
@@ -132,6 +132,35 @@ for (const mode of ['fast', 'ordinary'] as const) {
         conn.release();
         await client.end({ timeout: 1 });
         expect(await stateOf(h, f)).toEqual({ title: before.title, task: 'submitted' });
+      });
+    });
+
+    describe('a sheet submitted and reopened first', () => {
+      let h: Harness;
+      let f: Fixture;
+      securityBotForBlock((b) => ({ h, f } = b), mode);
+
+      it('a load waits for it, then is refused (第十八条): the reopened sheet keeps scores given on the sheet in force', async () => {
+        const before = await stateOf(h, f);
+        // one transaction the load's snapshot does not see: the sheet submitted, then reopened with its scores kept
+        const held = await heldTransaction(h.db.db, async (tx) => {
+          await submitScores(tx, expert, f.ownTask, scoreForm(), new Date(NOW), 'Asia/Shanghai');
+          await reopenScore(tx, admin, f.ownTask, new Date(NOW), 'ev_race_reopen');
+        });
+        const raced = racedStatements.count;
+        const load = h.click(personas.admin, { action: 'cycle.sheetLoad', cycleId: f.cycleId }, { sheet: newSheet });
+        // the reopen holds the cycle's row too (as every reopen does): the load waits on whichever it reaches first
+        await until(async () => Number((rowsOf(await h.db.db.execute(sql`select count(*)::int as n from pg_locks where not granted`))[0] as { n: number }).n) >= 1);
+        expect(await stateOf(h, f)).toEqual(before);
+        held.release();
+        await held.ended;
+        const answer = await load;
+        expect(answer.toast).toMatchObject({ type: 'error' });
+        expect(answer.toast.content).toContain('第十八条');
+        expect(answer.toast.content).toContain('已有 1 份专家评分按现有评分表提交（其中 1 份已重开');
+        // on the fast path, the one statement loaded the sheet, waited, found the reopened sheet and was undone whole
+        expect(racedStatements.count).toBe(raced + (mode === 'fast' ? 1 : 0));
+        expect(await stateOf(h, f)).toEqual({ title: before.title, task: 'assigned' });
       });
     });
   });

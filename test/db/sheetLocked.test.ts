@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { assignments, cycles } from '../../db/schema.js';
+import { cardActions, cardText } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { type Fixture, personas, scoreForm, securityBotForBlock } from './securityFixture.js';
 
@@ -30,6 +31,30 @@ for (const mode of ['fast', 'ordinary'] as const) {
       expect(after.scoreSheet).toEqual(before.scoreSheet);
       const [task] = await h.db.db.select().from(assignments).where(eq(assignments.id, f.ownTask));
       expect(task.status).toBe('submitted');
+    });
+
+    it('stays refused once that sheet is reopened with its scores kept; the card fills them into the sheet they were given on', async () => {
+      const [before] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      const reopened = await h.click(personas.admin, { action: 'review.reopen', assignmentId: f.ownTask });
+      expect(reopened.toast?.type).toBe('success');
+      const [task] = await h.db.db.select().from(assignments).where(eq(assignments.id, f.ownTask));
+      expect(task.status).toBe('assigned');
+      expect(task.scores).not.toBeNull();
+      const load = await h.click(personas.admin, { action: 'cycle.sheetLoad', cycleId: f.cycleId }, { sheet });
+      expect(load.toast).toMatchObject({ type: 'error' });
+      expect(load.toast.content).toContain('第十八条');
+      expect(load.toast.content).toContain('已有 1 份专家评分按现有评分表提交（其中 1 份已重开，原分数仍保留待专家重新提交）');
+      const [after] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+      expect(after.scoreSheet).toEqual(before.scoreSheet);
+      // the kept scores go back on the items they were given on, and submit as they were
+      const opened = await h.click(personas.expert, { action: 'review.open', assignmentId: f.ownTask });
+      expect(cardText(opened.card.data)).toContain('原分数已填入');
+      const submit = cardActions(opened.card.data).find((a) => a.action === 'review.submit')!;
+      const again = await h.click(personas.expert, submit, scoreForm());
+      expect(again.toast?.type).toBe('success');
+      const [resubmitted] = await h.db.db.select().from(assignments).where(eq(assignments.id, f.ownTask));
+      expect(resubmitted.status).toBe('submitted');
+      expect(resubmitted.scores).toEqual(task.scores);
     });
   });
 }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assignments, auditLog, cycles, outbox } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
+import { todayIn } from '../../src/dates.js';
 import { type CardSpec, enqueue, messageUuid, rowsOf } from '../../src/outbox.js';
 import { getTasks, reopenScore, scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
@@ -40,11 +41,13 @@ afterEach(async () => {
 const taskRows = () => db().select().from(outbox).where(like(outbox.dedupeKey, 'review:task:%')).orderBy(asc(outbox.id));
 const sentTo = (key: string) => h.fake.messages.filter((m) => m.uuid === messageUuid(key));
 const sendRequests = (key: string) => h.fake.requests.filter((r) => r.path === '/open-apis/im/v1/messages' && r.body?.uuid === messageUuid(key));
-/** The card as `taskCard` draws it from the task now, as JSON (what Feishu receives). */
-async function expectedCard(assignmentId: number) {
+/** The card as `taskCard` draws it from the task now, sent on `sentOn` (the harness's day), as JSON (what Feishu receives). */
+async function expectedCard(assignmentId: number, sent: { on?: string } = { on: todayIn(h.app.config.BOT_TIMEZONE, h.clock.now()) }) {
   const [task] = await getTasks(db(), [assignmentId]);
-  return JSON.parse(JSON.stringify(taskCard(task)));
+  return JSON.parse(JSON.stringify(taskCard(task, { sentOn: sent.on })));
 }
+/** The task cards as the bot's dispatcher draws them: by its clock, in its time zone. */
+const botsRenderer = () => reviewTaskRenderer(db(), { timezone: h.app.config.BOT_TIMEZONE, clock: h.clock });
 
 describe('task cards drawn when they are sent', () => {
   it('the assignment job queues a small row per task, not the card', async () => {
@@ -114,7 +117,8 @@ describe('task cards drawn when they are sent', () => {
     const drawn = await render([...specs, { kind: REVIEW_TASK_CARD, assignmentId: 999_999 }]);
     expect(drawn[0]).toEqual({ drop: `评分任务 ${a.id} 已改派` });
     expect(drawn[1]).toEqual({ drop: `评分任务 ${b.id} 已提交` });
-    expect(drawn[2]).toEqual({ card: await expectedCard(c.id) });
+    // drawn without the bot's clock, as by hand: the day its message goes out is not known
+    expect(drawn[2]).toEqual({ card: await expectedCard(c.id, {}) });
     expect(drawn[3]).toEqual({ drop: '评分任务 999999 已不存在' });
     // scoring ended (结束评分): no task card goes out any more
     await db().update(cycles).set({ status: 'closed' });
@@ -150,7 +154,7 @@ describe('task cards drawn when they are sent', () => {
   it('a renderer missing for a kind, or one that answers an error for one spec, fails only those rows', async () => {
     const rows = await taskRows();
     const broken = rows[1];
-    const renderer = reviewTaskRenderer(db());
+    const renderer = botsRenderer();
     const failing = testDispatcher(db(), h.app.larkClient, {
         [REVIEW_TASK_CARD]: async (specs) => (await renderer(specs)).map((r, i) => (Number(specs[i].assignmentId) === Number(broken.dedupeKey.split(':')[2]) ? { error: '评分表读取失败' } : r)),
       }, { limits: { perApp: 1000, perReceiver: 1000, maxAttempts: 8, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
@@ -167,7 +171,7 @@ describe('task cards drawn when they are sent', () => {
     const [first] = await taskRows();
     const assignmentId = Number(first.dedupeKey.split(':')[2]);
     // the first attempt reaches Feishu; the process dies before it records the answer
-    const { dispatcher: dying, delivered } = dyingDispatcher(db(), h.app.larkClient, { [REVIEW_TASK_CARD]: reviewTaskRenderer(db()) });
+    const { dispatcher: dying, delivered } = dyingDispatcher(db(), h.app.larkClient, { [REVIEW_TASK_CARD]: botsRenderer() });
     await db().update(outbox).set({ status: 'sent' }).where(and(like(outbox.dedupeKey, 'review:task:%'), sql`${outbox.id} <> ${first.id}`));
     await db().delete(outbox).where(sql`${outbox.dedupeKey} not like 'review:task:%'`);
     void dying.runOnce();
@@ -238,7 +242,7 @@ describe('a task reopened by an administrator (重开评分)', () => {
     expect(JSON.stringify(row.card).length).toBeLessThan(80);
     // what the handler used to queue: taskCard of the task read again after the reopen, in its transaction
     const [fresh] = await getTasks(db(), [task.id]);
-    const before = JSON.parse(JSON.stringify(taskCard(fresh)));
+    const before = JSON.parse(JSON.stringify(taskCard(fresh, { sentOn: todayIn(h.app.config.BOT_TIMEZONE, h.clock.now()) })));
     expect(JSON.stringify(before)).toContain('协会管理员已重开这份评分，原分数已填入，修改后请重新提交。');
 
     await h.app.dispatcher.drain(60_000);
@@ -295,7 +299,7 @@ describe('a task reopened by an administrator (重开评分)', () => {
     await db().delete(outbox).where(sql`${outbox.dedupeKey} not like 'review:task:%'`);
     await submit99(task);
     // a replica claims the row (it is now `sending`) and draws its card only once the reopen has committed
-    const real = reviewTaskRenderer(db());
+    const real = botsRenderer();
     const claimed: CardSpec[] = [];
     let drawNow!: () => void;
     const gate = new Promise<void>((resolve) => (drawNow = resolve));
@@ -391,7 +395,7 @@ describe('a task reopened by an administrator (重开评分)', () => {
     const task = await firstTask();
     const row = await taskRow(task.id);
     await submit99(task);
-    const replica = testDispatcher(db(), h.app.larkClient, { [REVIEW_TASK_CARD]: reviewTaskRenderer(db()) });
+    const replica = testDispatcher(db(), h.app.larkClient, { [REVIEW_TASK_CARD]: botsRenderer() });
     await db().transaction(async (tx) => {
       const { card } = await reopenScore(tx, { openId: ADMIN, name: null, roles: ['admin'] }, task.id, h.clock.now(), 'evt_reopen_held');
       expect(card).toEqual({ key: row.dedupeKey, waiting: true });

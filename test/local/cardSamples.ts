@@ -439,7 +439,18 @@ export const cardSamples: Record<string, Sample> = {
       comment: '整体较好',
       error: '1.2 须为 0–5 的整分或半分',
       scoringDeadline: '2026年6月30日',
+      clickableUntil: '2026年6月15日',
       reopened: true,
+    }),
+    // answered in place of an earlier message: the day it was sent is not known
+    review.scoringTaskCard({
+      assignmentId: 12,
+      year: 2026,
+      application: taskApplication,
+      form: scoreSheetForm(sampleSheet),
+      sheetFingerprint: sheetFingerprint(sampleSheet),
+      scoringDeadline: '2026年6月30日',
+      clickableUntil: true,
     }),
   ],
   'review.scoredCard': () => [
@@ -466,6 +477,8 @@ export const cardSamples: Record<string, Sample> = {
       ],
       page: 2,
       pages: 3,
+      scoringDeadline: '2026年6月30日',
+      overdueDays: 3,
     }),
     review.taskListCard({ done: 0, total: 0, tasks: [], page: 1, pages: 1 }),
     review.taskListCard({ year: 2026, done: 0, total: 0, tasks: [], page: 1, pages: 1 }),

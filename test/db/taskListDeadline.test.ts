@@ -1,0 +1,83 @@
+import { asc, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assignments, cycles, people } from '../../db/schema.js';
+import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
+import { ManualClock } from '../../src/clock.js';
+import { scoreFields } from '../../src/review/scoring.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
+import { cardActions, cardText, expectValidCard } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { MODES } from '../support/worlds.js';
+
+/**
+ * 评分 (the expert's task list) heads the list with the year's 评分截止, by the bot's day in its time zone; past it, with
+ * tasks still to score while the year is scoring, it says by how many days. All scored, or scoring ended, it is not overdue.
+ */
+
+const EXPERT = 'ou_listexpert00000000000000000001';
+const COLLEAGUES = ['ou_listexpert00000000000000000002', 'ou_listexpert00000000000000000003'];
+const fields = scoreFields(defaultScoreSheet);
+const fullMarks = (): Record<string, string> => ({ ...Object.fromEntries(fields.map((f) => [f.field, String(f.max)])), comment: '' });
+
+for (const mode of MODES) {
+  describe(`评分 and the 评分截止 (${mode})`, () => {
+    let h: Harness;
+    let cycleId: number;
+    let tasks: { id: number }[];
+    beforeAll(async () => {
+      h = await startHarness({ clock: new ManualClock('2030-06-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+      h.app.processor.fastPaths = mode === 'fast';
+      const fx = await seedLargeCycle(h.db.db, { applications: 2, experts: 0, organizations: 2, year: 2030 });
+      cycleId = fx.cycleId;
+      await h.db.db.insert(people).values([EXPERT, ...COLLEAGUES].map((openId, i) => ({ openId, name: `专家${i}`, roles: ['expert'] })));
+      const closed = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId });
+      expect(closed.toast.type).toBe('success');
+      await h.drain();
+      tasks = await h.db.db.select({ id: assignments.id }).from(assignments).where(eq(assignments.expertOpenId, EXPERT)).orderBy(asc(assignments.id));
+      expect(tasks).toHaveLength(2);
+    });
+    afterAll(async () => h?.close());
+
+    /** The list “评分” sends now, as text. */
+    async function listText(): Promise<string> {
+      h.fake.reset();
+      await h.say(EXPERT, '评分');
+      const list = [...h.fake.messages].reverse().find((m) => m.receiveId === EXPERT)!;
+      expectValidCard(list.content);
+      return cardText(list.content);
+    }
+    const heading = (text: string) => text.split('\n').find((l) => l.includes('已完成'));
+
+    it('before the deadline: the heading names it, not overdue', async () => {
+      expect(heading(await listText())).toBe('**2030年度评审 · 已完成 0 / 2 · 评分截止 2030年6月30日**');
+    });
+
+    it('on the deadline day (its last minutes in the bot’s time zone) it is not yet overdue', async () => {
+      h.clock.set('2030-06-30T23:50:00+08:00');
+      expect(await listText()).not.toContain('已逾期');
+    });
+
+    it('past it with tasks still to score: 已逾期 N 天, by the bot’s day, in place (review.list) too', async () => {
+      // 2030-07-02T17:00Z is July 3 in Asia/Shanghai: three days past June 30
+      h.clock.set('2030-07-02T17:00:00Z');
+      const text = await listText();
+      expect(heading(text)).toBe("**2030年度评审 · 已完成 0 / 2 · 评分截止 2030年6月30日**<font color='red'>（已逾期 3 天）</font>");
+      const list = [...h.fake.messages].reverse().find((m) => m.receiveId === EXPERT)!;
+      const refresh = cardActions(list.content).find((a) => a.action === 'review.list')!;
+      const again = await h.clickCard(EXPERT, list.messageId, refresh);
+      expect(cardText(again.body.card.data)).toContain('（已逾期 3 天）');
+    });
+
+    it('all scored: the deadline stays, nothing overdue; scoring ended (结束评分): not overdue either', async () => {
+      for (const t of tasks) {
+        const done = await h.click(EXPERT, { action: 'review.submit', assignmentId: t.id }, fullMarks());
+        expect(done.toast?.type).toBe('success');
+      }
+      const text = await listText();
+      expect(heading(text)).toBe('**2030年度评审 · 已完成 2 / 2 · 评分截止 2030年6月30日**');
+      await h.db.db.update(cycles).set({ status: 'closed' }).where(eq(cycles.id, cycleId));
+      await h.db.db.update(assignments).set({ status: 'assigned' }).where(eq(assignments.id, tasks[0].id));
+      expect(await listText()).not.toContain('已逾期');
+    });
+  });
+}
