@@ -43,6 +43,37 @@ describe('aggregatePanel', () => {
     expect(r.areas.map((a) => a.max)).toEqual([20, 10, 15, 15, 10, 15, 15]);
   });
 
+  it('gives back the cents the rounding of the areas lost or gained: the areas add up to the final score', () => {
+    const full = () => Object.fromEntries(sheetItems(defaultScoreSheet).map((it) => [it.code, it.max]));
+    const less = (...codes: string[]) => {
+      const s = full();
+      for (const c of codes) s[c] -= 1;
+      return s;
+    };
+    const sheets = (total: number, ...scores: Record<string, number>[]): PanelScore[] =>
+      scores.map((s, i) => ({ assignmentId: i + 1, expertOpenId: `ou_e${i + 1}`, total, scores: s }));
+    const added = (r: { areas: { score: number }[] }) => round2(r.areas.reduce((n, a) => n + a.score, 0));
+
+    // three 99s, each a point off another area: 19.67 + 9.67 + 14.67 + 15 + 10 + 15 + 15 would be 99.01; the cent
+    // comes off the first of the areas rounded up alike
+    const up = aggregatePanel(defaultScoreSheet, sheets(99, less('1.1'), less('2.1'), less('3.1')));
+    expect(up.finalScore).toBe(99);
+    expect(up.areas.map((a) => a.score)).toEqual([19.66, 9.67, 14.67, 15, 10, 15, 15]);
+    expect(added(up)).toBe(99);
+
+    // three 98s, each two points off: 19.33 + 9.33 + 14.33 + … would be 97.99; the cent goes to the first rounded down
+    const down = aggregatePanel(defaultScoreSheet, sheets(98, less('1.1', '2.1'), less('2.1', '3.1'), less('3.1', '1.1')));
+    expect(down.finalScore).toBe(98);
+    expect(down.areas.map((a) => a.score)).toEqual([19.34, 9.33, 14.33, 15, 10, 15, 15]);
+    expect(added(down)).toBe(98);
+
+    // never below 0 nor above an area's maximum: the cent comes off the first area above 0, and none goes to full areas
+    const zero = aggregatePanel(defaultScoreSheet, sheets(0, { '2.1': 0.01 }));
+    expect(zero.areas.map((a) => a.score)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    const top = aggregatePanel(defaultScoreSheet, sheets(100.01, full()));
+    expect(top.areas.map((a) => a.score)).toEqual([20, 10, 15, 15, 10, 15, 15]);
+  });
+
   it('flags a total more than 15 points from the median, not one exactly 15 away', () => {
     expect(median([88.5, 90.5, 85.5, 40.5])).toBe(87);
     expect(panelOutliers(panel([88.5, 90.5, 85.5, 40.5]))).toEqual([{ assignmentId: 4, expertOpenId: 'ou_e4', total: 40.5, median: 87, distance: 46.5 }]);

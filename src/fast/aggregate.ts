@@ -191,10 +191,6 @@ area_sums as (
   from sheet_areas
   group by app, area_ord
 ),
-area_means as (
-  -- … round2 of their mean
-  select app, area_ord, ${round2('acc / k')} as score from area_sums
-),
 area_items as (
   -- areaSubtotals' max: the area's items' max added in order from 0
   select area_ord, sum(case when jsonb_typeof(item -> 'max') = 'number' then
@@ -205,6 +201,32 @@ area_items as (
 area_max as (
   -- … rounded to cents (sum)
   select area_ord, ${centsOf('s')} as max from area_items
+),
+area_rounded as (
+  -- areasToFinal: round2 of each area's mean, and what the rounding left (mean − rounded)
+  select m.app, m.area_ord, m.score, m.mean - m.score as remainder, am.max
+  from (select app, area_ord, acc / k as mean, ${round2('acc / k')} as score from area_sums) m
+    join area_max am on am.area_ord = m.area_ord
+),
+area_cents as (
+  -- … the cents between the final score and the rounded areas added in order from 0: Math.round(round2(final − Σ) × 100)
+  select t.app, ${jsRound(`${round2('r.final - t.s')} * 100`)} as n
+  from (select app, sum(score order by area_ord) as s from area_rounded group by app) t join results r on r.id = t.app
+  where r.final is not null
+),
+area_order as (
+  -- … the areas that can take a cent (one more stays within the max; one less stays at 0 or above), the most rounded down
+  -- first when cents are missing, the most rounded up first when there are too many, ties in the sheet's order
+  select ar.app, ar.area_ord, c.n,
+    row_number() over (partition by ar.app order by case when c.n > 0 then -ar.remainder else ar.remainder end, ar.area_ord) as place
+  from area_rounded ar join area_cents c on c.app = ar.app
+  where c.n <> 0 and case when c.n > 0 then ${round2(`ar.score + '0.01'::float8`)} <= ar.max else ${round2(`ar.score + '-0.01'::float8`)} >= 0 end
+),
+area_means as (
+  -- … and the first |n| of them a cent more (or less): the areas add up to the final score
+  select ar.app, ar.area_ord,
+    case when o.place <= abs(o.n) then ${round2(`ar.score + case when o.n > 0 then '0.01'::float8 else '-0.01'::float8 end`)} else ar.score end as score
+  from area_rounded ar left join area_order o on o.app = ar.app and o.area_ord = ar.area_ord
 ),
 ranked as (
   -- decideResults: those with a final score, ranked 1, 2, 2, 4 on ties; ord its order (score, then team code as

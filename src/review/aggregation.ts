@@ -81,6 +81,28 @@ export function panelOutliers(panel: readonly PanelScore[], rule: AggregationRul
     .map((p) => ({ assignmentId: p.assignmentId, expertOpenId: p.expertOpenId, total: p.total, median: m, distance: round2(Math.abs(p.total - m)) }));
 }
 
+/**
+ * Each area's mean (`areas` holds the kept sheets' sums) rounded to cents so that they add up to the final score, by
+ * largest remainder: the cents the rounding lost or gained, round2(final − Σ areas), given back one to an area, to the
+ * areas rounded down the most first (or, when the areas come to more, taken from those rounded up the most), ties in
+ * the sheet's order; never above an area's maximum nor below 0. `area_means` in src/fast/aggregate.ts does the same
+ * in SQL.
+ */
+function areasToFinal(areas: AreaSubtotal[], k: number, finalScore: number): void {
+  const rest = areas.map((a, i) => {
+    const mean = a.score / k;
+    a.score = round2(mean);
+    return { a, i, remainder: mean - a.score };
+  });
+  const cents = Math.round(round2(finalScore - areas.reduce((s, a) => s + a.score, 0)) * 100);
+  if (!cents) return;
+  const step = cents > 0 ? 0.01 : -0.01;
+  const order = rest
+    .filter((r) => (cents > 0 ? round2(r.a.score + step) <= r.a.max : round2(r.a.score + step) >= 0))
+    .sort((x, y) => (cents > 0 ? y.remainder - x.remainder : x.remainder - y.remainder) || x.i - y.i);
+  for (const r of order.slice(0, Math.abs(cents))) r.a.score = round2(r.a.score + step);
+}
+
 /** One application's final score from its panel. */
 export function aggregatePanel(sheet: ScoreSheet, panel: readonly PanelScore[], rule: AggregationRule = defaultAggregationRule): PanelResult {
   const sorted = [...panel].sort((a, b) => a.total - b.total || a.assignmentId - b.assignmentId);
@@ -93,9 +115,11 @@ export function aggregatePanel(sheet: ScoreSheet, panel: readonly PanelScore[], 
       areas[i].score += a.score;
     });
   }
-  for (const a of areas) a.score = kept.length ? round2(a.score / kept.length) : 0;
+  const finalScore = kept.length ? round2(kept.reduce((s, p) => s + p.total, 0) / kept.length) : null;
+  if (finalScore !== null) areasToFinal(areas, kept.length, finalScore);
+  else for (const a of areas) a.score = 0;
   return {
-    finalScore: kept.length ? round2(kept.reduce((s, p) => s + p.total, 0) / kept.length) : null,
+    finalScore,
     rule: trim ? 'trimmedMean' : 'mean',
     median: median(panel.map((p) => p.total)),
     counted: kept.map((p) => p.assignmentId).sort((a, b) => a - b),

@@ -281,6 +281,43 @@ describe.skipIf(!isPostgres)('结束评分并汇总 on random cycles: the statem
     expect((b.apps[0] as { review: string }).review).toContain('"median": 87.69999999999999');
   });
 
+  it('the areas add up to the final score on both paths: 99 from three 99s, not 99.01, and 98 from three 98s, not 97.99', async () => {
+    const less = (...codes: string[]) => {
+      const s: Record<string, number> = Object.fromEntries(defaultScoreSheet.areas.flatMap((a) => a.items).map((it) => [it.code, it.max]));
+      for (const code of codes) s[code] -= 1;
+      return s;
+    };
+    const now = new Date('2027-07-02T11:00:00+08:00');
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const c: SeededCycle = {
+      year: 3997, sheet: defaultScoreSheet, awardThreshold: 85, recommendShare: 0.5,
+      apps: [
+        { teamId: teamIds[0], sheets: [less('1.1'), less('2.1'), less('3.1')].map((scores, i) => ({ expert: i, total: 99, scores })) },
+        { teamId: teamIds[1], sheets: [less('1.1', '2.1'), less('2.1', '3.1'), less('3.1', '1.1')].map((scores, i) => ({ expert: i, total: 98, scores })) },
+        // five sheets, the highest and the lowest dropped: three 98s over six areas rounded up, 98.02, two cents off
+        { teamId: teamIds[2], sheets: [less('1.1', '4.1'), less('2.1', '5.1'), less('3.1', '6.1'), less(), less('1.1', '1.2', '1.3', '1.4', '2.1')].map((scores, i) => ({ expert: i, total: [98, 98, 98, 100, 95][i], scores })) },
+      ],
+    };
+    const ids: Record<string, number> = {};
+    const audited: Record<string, number> = {};
+    for (const mode of ['fast', 'ordinary'] as const) {
+      ids[mode] = await seedScoringCycle(worlds[mode].db, c);
+      audited[mode] = await lastAuditId(worlds[mode].db);
+    }
+    await worlds.ordinary.db.transaction((tx) => closeScoring(tx, actor, ids.ordinary, now));
+    expect(await fastCloseScoring(worlds.fast, { eventId: 'evt_areas', eventType: 'card.action.trigger', openId: ADMIN, cycleId: ids.fast, now, bootstrapAdmins: [ADMIN] }, async () => null)).toBeDefined();
+    const [a, b] = [await closedState(worlds.fast.db, ids.fast, audited.fast), await closedState(worlds.ordinary.db, ids.ordinary, audited.ordinary)];
+    expect(a).toEqual(b);
+    const stored = (a.apps as unknown as { final_score: string; review: string }[]).map((row) => {
+      const areas = (JSON.parse(row.review) as { areas: { score: number }[] }).areas.map((x) => x.score);
+      return { final: Number(row.final_score), added: areas.reduce((s, x) => Math.round((s + x) * 100) / 100, 0), areas };
+    });
+    expect(stored.map((x) => x.final)).toEqual([99, 98, 98]);
+    for (const x of stored) expect(x.added, x.areas.join(' + ')).toBe(x.final);
+    expect(stored[0].areas).toEqual([19.66, 9.67, 14.67, 15, 10, 15, 15]);
+    expect(stored[2].areas).toEqual([19.66, 9.66, 14.67, 14.67, 9.67, 14.67, 15]);
+  });
+
   it('fifty titled at a share of 0.58: 50 × 0.58 is 28.999999999999996 in doubles, and 29 are recommended, as the 1e-9 makes it', async () => {
     const now = new Date('2027-07-03T10:00:00+08:00');
     const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
