@@ -348,3 +348,30 @@ describe('a team leader and their organisation’s contact through the year, on 
     expect((await progress(worlds, LEADER)).text).toContain('2027 年度质量信得过班组（推荐至全国）（已撤销），证书编号 GDSZ-ZS-2027-0001（已作废）');
   });
 });
+
+describe('a leader and a contact who copy what the cards say, or act out of turn', () => {
+  const ONE = 'ou_qaoneleader00000000000000000001';
+  const ONE_CONTACT = 'ou_qaonecontact0000000000000000001';
+  const ONE_MEMBER = 'ou_qaonemember00000000000000000001';
+  const openYear = (h: Harness) =>
+    h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
+
+  it('“进度”, 【进度】, "status", /status, “注册”, “申报” copied with their quotes answer as the bare command does', async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00') });
+    await h.click(ONE, { action: 'team.register' }, registrationForm('探针一班', ONE_CONTACT));
+    h.clock.set('2027-03-10T09:00:00+08:00');
+    await openYear(h);
+    const title = async (text: string) => {
+      h.fake.reset();
+      await h.say(ONE, text);
+      const m = h.fake.messages.filter((x) => x.receiveId === ONE).at(-1)!;
+      return m.msgType === 'interactive' ? m.content.header.title.content : JSON.stringify(m.content);
+    };
+    const seen: Record<string, string> = {};
+    for (const t of ['“进度”', '【进度】', '"status"', '/status', '“注册”', '／注册', '“申报”']) seen[t] = await title(t);
+    const [progress, register, apply] = [await title('进度'), await title('注册'), await title('申报')];
+    expect(seen).toEqual({ '“进度”': progress, '【进度】': progress, '"status"': progress, '/status': progress, '“注册”': register, '／注册': register, '“申报”': apply });
+    expect(new Set([progress, register, apply]).size).toBe(3);
+    await h.close();
+  });
+});
