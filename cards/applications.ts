@@ -218,8 +218,19 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
   });
 }
 
-/** `申报` from someone who leads no team: who fills it in, and how to become one. */
-export function notALeaderCard(): Card {
+/**
+ * `申报` from someone who leads no team: who fills it in, and how to become one. To a member or the organisation's
+ * contact of teams (`teams`), whose leader fills it in and how to follow it, not an invitation to register another team.
+ */
+export function notALeaderCard(teams: readonly { name: string; role: 'member' | 'contact' }[] = []): Card {
+  if (teams.length) {
+    const names = teams.map((t) => `「${t.name}」`).join('、');
+    const lines = [md`申报由${names}的班组长填写，你不需要另外注册班组。发送“进度”可以查看申报进展。`];
+    if (teams.some((t) => t.role === 'contact')) {
+      lines.push(md`你是单位联系人：班组长提交申报后，你会收到确认卡片，在卡片上确认申报材料并填写推荐意见（第十五条）。`);
+    }
+    return card({ title: '年度申报', template: 'grey', elements: lines.map((l) => markdown(l)) });
+  }
   return card({
     title: '年度申报',
     template: 'grey',

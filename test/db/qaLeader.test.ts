@@ -352,7 +352,6 @@ describe('a team leader and their organisation’s contact through the year, on 
 describe('a leader and a contact who copy what the cards say, or act out of turn', () => {
   const ONE = 'ou_qaoneleader00000000000000000001';
   const ONE_CONTACT = 'ou_qaonecontact0000000000000000001';
-  const ONE_MEMBER = 'ou_qaonemember00000000000000000001';
   const openYear = (h: Harness) =>
     h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
 
@@ -372,6 +371,35 @@ describe('a leader and a contact who copy what the cards say, or act out of turn
     const [progress, register, apply] = [await title('进度'), await title('注册'), await title('申报')];
     expect(seen).toEqual({ '“进度”': progress, '【进度】': progress, '"status"': progress, '/status': progress, '“注册”': register, '／注册': register, '“申报”': apply });
     expect(new Set([progress, register, apply]).size).toBe(3);
+    await h.close();
+  });
+});
+
+describe('申报 from a member or the contact of a team, who does not lead it', () => {
+  const ONE = 'ou_qaoneleader00000000000000000002';
+  const ONE_CONTACT = 'ou_qaonecontact0000000000000000002';
+  const ONE_MEMBER = 'ou_qaonemember00000000000000000002';
+
+  it('is told who fills it in and to follow it with “进度”, not to register a team of their own; the contact that the card comes to them', async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00') });
+    await h.click(ONE, { action: 'team.register' }, registrationForm('探针一班', ONE_CONTACT));
+    expect((await h.click(ONE, { action: 'team.memberAdd', teamId: 1 }, { members: [ONE_MEMBER] })).toast.type).toBe('success');
+    h.clock.set('2027-03-10T09:00:00+08:00');
+    await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
+    const said = async (who: string) => {
+      h.fake.reset();
+      await h.say(who, '申报');
+      return cardText(h.fake.messages.filter((m) => m.receiveId === who).at(-1)!.content);
+    };
+    const [member, contact, stranger] = [await said(ONE_MEMBER), await said(ONE_CONTACT), await said('ou_qaonestranger000000000000000002')];
+    for (const text of [member, contact]) {
+      expect(text).not.toContain('“注册”');
+      expect(text).toContain('申报由「探针一班」的班组长填写');
+      expect(text).toContain('发送“进度”');
+    }
+    expect(member).not.toContain('确认卡片');
+    expect(contact).toContain('班组长提交申报后，你会收到确认卡片');
+    expect(stranger).toContain('请先发送“注册”登记班组');
     await h.close();
   });
 });

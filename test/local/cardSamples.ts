@@ -268,7 +268,11 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'applications.endorsementListCard': () => [applications.endorsementListCard([application]), applications.endorsementListCard([])],
   'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application), applications.formalCheckRequestCard(application, '李联系人')],
-  'applications.notALeaderCard': () => [applications.notALeaderCard()],
+  'applications.notALeaderCard': () => [
+    applications.notALeaderCard(),
+    applications.notALeaderCard([{ name: '市政养护一班', role: 'member' }]),
+    applications.notALeaderCard([{ name: '市政养护一班', role: 'contact' }, { name: '市政养护二班', role: 'contact' }]),
+  ],
 
   'complaints.complaintAlertCard': () => [
     complaints.complaintAlertCard(complaint),
