@@ -176,7 +176,19 @@ export function applicationClosedCard(opts: { year?: number; team: Pick<Applicat
  * To the organisation contact (第十五条): confirm the materials and recommend, or return. `resubmitted`: the error says a
  * click came from a copy of an earlier submission, and this card shows the latest.
  */
-export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean }): Card {
+export function endorsementRequestCard(
+  a: ApplicationSummary,
+  opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean; closed?: string },
+): Card {
+  // the year's review no longer takes it (汇总 or results out): the materials as they were, why, and nothing to fill in
+  if (opts.closed !== undefined) {
+    return card({
+      title: `申报材料：${a.team.name}`,
+      subtitle: `${a.year} 年度质量信得过班组申报`,
+      template: 'grey',
+      elements: [...applicationDetails(a), note(md`${opts.closed}`)],
+    });
+  }
   const error = opts.error;
   // past the deadline a return takes the application out of the year: asked once (LateReturn), then confirmed
   const returnButton = opts.lateReturn

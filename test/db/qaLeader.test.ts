@@ -403,3 +403,44 @@ describe('申报 from a member or the contact of a team, who does not lead it', 
     await h.close();
   });
 });
+
+describe('an application its contact never confirmed, after its year’s results are out', () => {
+  const ONE = 'ou_qaoneleader00000000000000000003';
+  const ONE_CONTACT = 'ou_qaonecontact0000000000000000003';
+  const worlds = twoWorlds(async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    await h.click(ONE, { action: 'team.register' }, registrationForm('探针一班', ONE_CONTACT));
+    h.clock.set('2027-03-10T09:00:00+08:00');
+    await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
+    h.fake.reset();
+    expect((await h.click(ONE, { action: 'application.submit', teamId: 1, year: 2027 }, applicationForm())).toast.type).toBe('success');
+    await h.drain();
+    const card = h.fake.messages.filter((m) => m.receiveId === ONE_CONTACT && m.msgType === 'interactive').at(-1)!;
+    expect(card.content.header.title.content).toBe('请确认申报材料：探针一班');
+    h.clock.set('2027-05-01T09:00:00+08:00');
+    expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: 1 })).toast.type).toBe('success');
+    expect((await h.click(ADMIN, { action: 'results.close', cycleId: 1 })).toast.type).toBe('success');
+    expect((await h.click(ADMIN, { action: 'results.publish', cycleId: 1 })).toast.type).toBe('success');
+    await h.drain();
+    h.clock.set('2027-05-10T09:00:00+08:00');
+    return { h, card };
+  });
+
+  it('推荐 or 退回 on the old confirmation card is refused, and the card is redrawn without the form, the refusal a plain note', async () => {
+    for (const [verb, what] of [['endorse.recommend', '推荐'], ['endorse.return', '退回']] as const) {
+      const seen = {} as Record<Mode, { toast: unknown; text: string; actions: string[] }>;
+      for (const mode of MODES) {
+        const { h, card } = worlds[mode];
+        const late = await h.click(ONE_CONTACT, cardActions(card.content).find((a) => a.action === verb)!, { truthful: true, opinion: '同意推荐' }, { messageId: card.messageId });
+        expectValidCard(late.card.data);
+        seen[mode] = { toast: late.toast, text: cardText(late.card.data), actions: cardActions(late.card.data).map((a) => a.action) };
+      }
+      expect(seen.fast).toEqual(seen.ordinary);
+      expect(seen.fast.toast).toEqual({ type: 'info', content: `2027年度评审结果已公布，不能再${what}这份申报。如有疑问，请联系协会。` });
+      expect(seen.fast.actions).toEqual([]);
+      expect(seen.fast.text).not.toContain('请修改');
+      expect(seen.fast.text).toContain(`2027年度评审结果已公布，不能再${what}这份申报`);
+      expect(seen.fast.text).toContain('探针一班');
+    }
+  });
+});
