@@ -95,11 +95,13 @@ export function applicationDetails(a: ApplicationSummary): Element[] {
  * What a team's application waits for and who acts next, as the leader (or a member) or the organisation contact reads
  * it: one sentence per stage, the same in 进度 and on the leader's card of a submitted application.
  */
-export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean; deadline?: string } = {}): string {
+export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean; deadline?: string; lapsed?: boolean } = {}): string {
   const leads = role === 'leader';
   const by = opts.deadline ? `（${opts.deadline} 截止）` : '';
   // a draft or a returned application once the year's applications are closed can no longer be submitted
   if (status === 'draft' && opts.takesApplications === false) return '本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
+  // submitted but never confirmed by the contact, and the year's review takes no more: nothing left to do for that year
+  if (status === 'submitted' && opts.lapsed) return '单位联系人未确认，这份申报未参加本年度评审；可参加下一年度评选（第十九条）。';
   if (status === 'returned' && opts.takesApplications === false) return '已退回，本年度申报已截止，不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
   switch (status) {
     case 'draft':

@@ -426,6 +426,25 @@ describe('an application its contact never confirmed, after its year’s results
     return { h, card };
   });
 
+  it('进度 no longer says it waits for the contact: 单位未确认，未参加本年度评审, with no button to confirm', async () => {
+    for (const who of [ONE, ONE_CONTACT]) {
+      const seen = {} as Record<Mode, { text: string; actions: string[] }>;
+      for (const mode of MODES) {
+        const { h } = worlds[mode];
+        h.fake.reset();
+        await h.say(who, '进度');
+        const m = h.fake.messages.filter((x) => x.receiveId === who).at(-1)!;
+        expectValidCard(m.content);
+        seen[mode] = { text: cardText(m.content), actions: cardActions(m.content).map((a) => String(a.action)) };
+      }
+      expect(seen.fast).toEqual(seen.ordinary);
+      expect(seen.fast.text).toContain('2027 年度：单位未确认，未参加本年度评审');
+      expect(seen.fast.text).not.toContain('待单位确认');
+      expect(seen.fast.text).not.toContain('等待');
+      expect(seen.fast.actions).not.toContain('endorse.open');
+    }
+  });
+
   it('推荐 or 退回 on the old confirmation card is refused, and the card is redrawn without the form, the refusal a plain note', async () => {
     for (const [verb, what] of [['endorse.recommend', '推荐'], ['endorse.return', '退回']] as const) {
       const seen = {} as Record<Mode, { toast: unknown; text: string; actions: string[] }>;
@@ -433,7 +452,7 @@ describe('an application its contact never confirmed, after its year’s results
         const { h, card } = worlds[mode];
         const late = await h.click(ONE_CONTACT, cardActions(card.content).find((a) => a.action === verb)!, { truthful: true, opinion: '同意推荐' }, { messageId: card.messageId });
         expectValidCard(late.card.data);
-        seen[mode] = { toast: late.toast, text: cardText(late.card.data), actions: cardActions(late.card.data).map((a) => a.action) };
+        seen[mode] = { toast: late.toast, text: cardText(late.card.data), actions: cardActions(late.card.data).map((a) => String(a.action)) };
       }
       expect(seen.fast).toEqual(seen.ordinary);
       expect(seen.fast.toast).toEqual({ type: 'info', content: `2027年度评审结果已公布，不能再${what}这份申报。如有疑问，请联系协会。` });
