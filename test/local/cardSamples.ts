@@ -574,6 +574,19 @@ export const cardSamples: Record<string, Sample> = {
       },
       { team: { ...team, id: 2, name: '另一班组' }, myRole: 'contact', eligibleFrom: '2027-01-01', daysUntilEligible: 200, applications: [], honours: [], canApply: false },
     ]),
+    // submitted, never confirmed by the contact, and the year's experts have finished: no button to confirm
+    teams.statusCard([
+      {
+        team,
+        myRole: 'contact',
+        eligibleFrom: '2026-03-01',
+        daysUntilEligible: 0,
+        applications: [{ id: 8, year: 2027, statusLabel: '单位未确认，未参加本年度评审', title: appForm.title, finalScore: null, decision: null }],
+        current: { id: 8, status: 'submitted', decision: null, lapsed: true },
+        honours: [],
+        canApply: false,
+      },
+    ]),
     // a contact of many teams: the running year summed up above the first page
     teams.statusCard(
       Array.from({ length: 12 }, (_, i) => ({ team: { ...team, id: 10 + i, name: `养护${i + 1}班` }, myRole: 'contact' as const, eligibleFrom: '2026-01-01', daysUntilEligible: 0, applications: [], honours: [], canApply: false })),
