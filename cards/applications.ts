@@ -95,11 +95,13 @@ export function applicationDetails(a: ApplicationSummary): Element[] {
  * What a team's application waits for and who acts next, as the leader (or a member) or the organisation contact reads
  * it: one sentence per stage, the same in 进度 and on the leader's card of a submitted application.
  */
-export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean; deadline?: string } = {}): string {
+export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean; deadline?: string; lapsed?: boolean } = {}): string {
   const leads = role === 'leader';
   const by = opts.deadline ? `（${opts.deadline} 截止）` : '';
   // a draft or a returned application once the year's applications are closed can no longer be submitted
   if (status === 'draft' && opts.takesApplications === false) return '本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
+  // submitted but never confirmed by the contact, and the year's review takes no more: nothing left to do for that year
+  if (status === 'submitted' && opts.lapsed) return '单位联系人未确认，这份申报未参加本年度评审；可参加下一年度评选（第十九条）。';
   if (status === 'returned' && opts.takesApplications === false) return '已退回，本年度申报已截止，不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
   switch (status) {
     case 'draft':
@@ -176,7 +178,19 @@ export function applicationClosedCard(opts: { year?: number; team: Pick<Applicat
  * To the organisation contact (第十五条): confirm the materials and recommend, or return. `resubmitted`: the error says a
  * click came from a copy of an earlier submission, and this card shows the latest.
  */
-export function endorsementRequestCard(a: ApplicationSummary, opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean }): Card {
+export function endorsementRequestCard(
+  a: ApplicationSummary,
+  opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean; closed?: string },
+): Card {
+  // the year's review no longer takes it (汇总 or results out): the materials as they were, why, and nothing to fill in
+  if (opts.closed !== undefined) {
+    return card({
+      title: `申报材料：${a.team.name}`,
+      subtitle: `${a.year} 年度质量信得过班组申报`,
+      template: 'grey',
+      elements: [...applicationDetails(a), note(md`${opts.closed}`)],
+    });
+  }
   const error = opts.error;
   // past the deadline a return takes the application out of the year: asked once (LateReturn), then confirmed
   const returnButton = opts.lateReturn
@@ -218,8 +232,19 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
   });
 }
 
-/** `申报` from someone who leads no team: who fills it in, and how to become one. */
-export function notALeaderCard(): Card {
+/**
+ * `申报` from someone who leads no team: who fills it in, and how to become one. To a member or the organisation's
+ * contact of teams (`teams`), whose leader fills it in and how to follow it, not an invitation to register another team.
+ */
+export function notALeaderCard(teams: readonly { name: string; role: 'member' | 'contact' }[] = []): Card {
+  if (teams.length) {
+    const names = teams.map((t) => `「${t.name}」`).join('、');
+    const lines = [md`申报由${names}的班组长填写，你不需要另外注册班组。发送“进度”可以查看申报进展。`];
+    if (teams.some((t) => t.role === 'contact')) {
+      lines.push(md`你是单位联系人：班组长提交申报后，你会收到确认卡片，在卡片上确认申报材料并填写推荐意见（第十五条）。`);
+    }
+    return card({ title: '年度申报', template: 'grey', elements: lines.map((l) => markdown(l)) });
+  }
   return card({
     title: '年度申报',
     template: 'grey',

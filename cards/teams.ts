@@ -106,7 +106,8 @@ export interface StatusEntry {
   honours: { year: number; revoked: boolean; recommended: boolean; certificate?: string }[];
   canApply: boolean;
   /** The running year's application, if any: what it waits for is said under it. */
-  current?: { id: number; status: string; decision: string | null };
+  /** `lapsed`: submitted, never confirmed by the contact, and its year's review takes no more. */
+  current?: { id: number; status: string; decision: string | null; lapsed?: boolean };
   /** Whether the running year still takes applications (a draft or a returned one can still be submitted). */
   yearTakesApplications?: boolean;
   /** The year taking applications now: its deadline, and whether the team is a year old by then (第十六条). */
@@ -164,7 +165,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     const nextStep = e.current && barredThisYear && (e.current.status === 'draft' || e.current.status === 'returned')
       ? barredStep
       : e.current
-      ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline })
+      ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline, lapsed: e.current.lapsed })
       : e.myRole === 'leader' && e.canApply && e.openYear
         ? barredThisYear
           ? barredStep
@@ -191,7 +192,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
       buttons.push(button({ text: '修改资料', value: { action: 'team.editForm', teamId: t.id } }));
       buttons.push(button({ text: '班组成员', value: { action: 'team.members', teamId: t.id } }));
     }
-    if (e.myRole === 'contact' && e.current?.status === 'submitted') {
+    if (e.myRole === 'contact' && e.current?.status === 'submitted' && !e.current.lapsed) {
       buttons.push(button({ text: '确认申报', type: 'primary', value: { action: 'endorse.open', applicationId: e.current.id } }));
     }
     if (buttons.length) elements.push(buttonRow(buttons));

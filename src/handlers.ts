@@ -347,6 +347,19 @@ const COURTESY_BEFORE = /^(?:(?:请问|请|麻烦你?|帮我|我要|我想要?|�
 /** …and after it: 注册一下, 进度吧. */
 const COURTESY_AFTER = /(?:一下|吧|啦|呀|please)$/;
 
+/** The pairs the bot's cards print a command in (发送“进度”), copied with it from a phone: “进度”, 【进度】, "status". */
+const QUOTE_PAIRS: readonly (readonly [string, string])[] = [
+  ['“', '”'], ['"', '"'], ['＂', '＂'], ['‘', '’'], ["'", "'"], ['＇', '＇'], ['「', '」'], ['『', '』'], ['【', '】'], ['〔', '〕'],
+];
+
+/** A command without one pair of quotes around the whole of it and without a leading slash: /status, ／注册, “进度”。 */
+function unquoted(t: string): string {
+  let s = t.replace(TRAILING_STOPS, '').trim();
+  const pair = QUOTE_PAIRS.find(([open, close]) => s.length > open.length + close.length && s.startsWith(open) && s.endsWith(close));
+  if (pair) s = s.slice(pair[0].length, s.length - pair[1].length).trim();
+  return s.replace(/^[/／]\s*/, '');
+}
+
 /** What the bot's features register into; the event processor reads it. */
 export class BotRegistry {
   readonly #commands: CommandDef[] = [];
@@ -400,13 +413,19 @@ export class BotRegistry {
   matchCommand(text: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {
     const match = this.#matchCommand(text.trim());
     if (match) return match;
+    // “进度” and /status as copied from a card or typed out of habit; a word that is not a command stays what it was
+    const plain = unquoted(text.trim());
+    if (plain && plain !== text.trim()) {
+      const inside = this.matchCommand(plain);
+      if (inside) return inside;
+    }
     // 查看进度 is 进度 and 我要投诉 市政养护一班 is 投诉 市政养护一班; 我要申报需要什么条件 stays a question (申报 takes nothing)
     const t = text.trim();
     const prefix = COURTESY_BEFORE.exec(simplified(halfWidth(t)).toLowerCase())?.[0].length ?? 0;
     const inner = t.slice(prefix);
     if (!inner) return undefined;
     if (prefix) {
-      const unwrapped = this.#matchCommand(inner);
+      const unwrapped = this.#matchCommand(inner) ?? (unquoted(inner) ? this.#matchCommand(unquoted(inner)) : undefined);
       if (unwrapped) return unwrapped;
     }
     // 注册一下, 请帮我看看进度吧

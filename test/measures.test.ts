@@ -489,6 +489,32 @@ describe('traditional characters', () => {
   it.each(['怎麼註冊', '申報條件是什麼', '稱號會被撤銷嗎', '怎么注冊'])('%s is answered', (q) => expect(rankArticles(q).length).toBeGreaterThan(0));
 });
 
+describe('a command copied with the quotes the cards print it in, or typed with a slash', () => {
+  const bot = createBot();
+  it.each([
+    ['“进度”', '进度', ''],
+    ['【进度】', '进度', ''],
+    ['"status"', '进度', ''],
+    ['“注册”', '注册', ''],
+    ['“申报”', '申报', ''],
+    ['「帮助」。', '帮助', ''],
+    ['/status', '进度', ''],
+    ['／注册', '注册', ''],
+    ['/条款 16', '条款', '16'],
+    ['“条款 16”', '条款', '16'],
+    ['“投诉 市政养护一班”', '投诉', '市政养护一班'],
+    ['查看“进度”', '进度', ''],
+  ])('%s is %s', (t, name, argument) => {
+    const m = bot.matchCommand(t);
+    expect(m?.def.names).toContain(name);
+    expect(m?.argument).toBe(argument);
+  });
+
+  it.each(['“怎么注册”', '【我的班组】', '“”', '/'])('%s stays what it was', (t) => {
+    expect(bot.matchCommand(t)?.def.names ?? []).not.toContain('注册');
+  });
+});
+
 describe('a command wrapped in the words of a request', () => {
   const bot = createBot();
   it.each([

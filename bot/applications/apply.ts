@@ -51,8 +51,9 @@ function returnOpinion(application: { endorsement: unknown }): string | undefine
 
 /** Where `申报` starts: the caller's team (asking which when there are several). */
 async function applyEntry(ctx: HandlerContext): Promise<Card> {
-  const led = (await teamsOf(ctx.tx, ctx.actor.openId)).filter((v) => v.myRole === 'leader');
-  if (!led.length) return notALeaderCard();
+  const mine = await teamsOf(ctx.tx, ctx.actor.openId);
+  const led = mine.filter((v) => v.myRole === 'leader');
+  if (!led.length) return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })));
   const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
   if (led.length > 1) {
     return teamPickerCard({ title: `${cycle.year} 年度申报`, prompt: '你是多个班组的班组长，请选择要申报的班组：', teams: led.map((v) => v.team), action: 'application.open' });

@@ -122,9 +122,12 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
     return raw(endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), endorsement.decision, endorsement.opinion));
   }
   if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
+  const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
+  // the year's review takes no more applications (reviewStillTakes): the materials without the form, the refusal as a note
+  if (row.cycle.status !== 'open' && row.cycle.status !== 'scoring') return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed: error.message }));
   const resubmitted = error instanceof ResubmittedSince;
   return raw(
-    endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), {
+    endorsementRequestCard(summary, {
       descriptor: endorsementForm,
       values: resubmitted ? { opinion: input.formValue.opinion } : input.formValue,
       error: { field: error.opts.field, message: error.message },

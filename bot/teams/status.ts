@@ -18,6 +18,12 @@ export function statusCardFor(ctx: HandlerContext, page = 1) {
 export async function statusCardOf(db: Db, openId: string, now: string, page = 1, timezone = 'Asia/Shanghai', at = new Date()) {
   const [views, cycle, statuses] = await Promise.all([teamsOf(db, openId), getRunningCycle(db), teamStatusesOf(db, openId)]);
   const cycleTakesApplications = cycle?.status === 'open' && now <= cycle.applicationDeadline;
+  // submitted and never confirmed by its contact, once its year's review takes no more (汇总, results out, or a year
+  // gone by): out of that year, as a draft or a returned application left past the deadline is
+  const lapsed = (a: { year: number; status: string }) =>
+    a.status === 'submitted' && !(cycle && cycle.year === a.year && (cycle.status === 'open' || cycle.status === 'scoring'));
+  const statusLabelOf = (a: { year: number; status: string }) =>
+    lapsed(a) ? '单位未确认，未参加本年度评审' : (applicationStatusNames[a.status as ApplicationStatus] ?? a.status);
   const entries: StatusEntry[] = [];
   // the running year at a glance, for a caller with more teams than one page shows (a contact may have hundreds)
   const byStatus = new Map<string, number>();
@@ -33,9 +39,9 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
     const barEnd = revokedAt ? barEnds(revokedAt, barDays, timezone) : undefined;
     const revokedYear = honours.find((h) => h.revokedAt?.getTime() === revokedAt?.getTime())?.year;
     const current = cycle ? applications.find((a) => a.year === cycle.year) : undefined;
-    const label = current ? (applicationStatusNames[current.status as ApplicationStatus] ?? current.status) : '未申报';
+    const label = current ? statusLabelOf(current) : '未申报';
     byStatus.set(label, (byStatus.get(label) ?? 0) + 1);
-    if (current?.status === 'submitted' && view.myRole !== 'leader' && view.myRole !== 'member') awaitingMe++;
+    if (current?.status === 'submitted' && !lapsed(current) && view.myRole !== 'leader' && view.myRole !== 'member') awaitingMe++;
     entries.push({
       team: teamData({ ...view.team, organization: view.organization }),
       myRole: view.myRole === 'admin' ? 'contact' : view.myRole,
@@ -44,7 +50,7 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
       applications: applications.map((a) => ({
         id: a.id,
         year: a.year,
-        statusLabel: applicationStatusNames[a.status as ApplicationStatus] ?? a.status,
+        statusLabel: statusLabelOf(a),
         title: a.title,
         // a score is the team's once published: before, the association may still reopen a sheet
         finalScore: a.status === 'decided' ? a.finalScore : null,
@@ -53,7 +59,7 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
       yearTakesApplications: cycleTakesApplications,
       openYear: cycle && cycleTakesApplications ? { year: cycle.year, deadline: formatDateZh(cycle.applicationDeadline), rawDeadline: cycle.applicationDeadline, eligible: eligibleFrom <= cycle.applicationDeadline } : undefined,
       barred: barEnd && barEnd > at && revokedYear !== undefined ? { days: barDays, until: todayIn(timezone, barEnd), untilText: formatDateTimeZh(new Date(Math.ceil(barEnd.getTime() / 60_000) * 60_000), timezone), revokedYear } : undefined,
-      current: current && { id: current.id, status: current.status, decision: current.status === 'decided' ? current.decision : null },
+      current: current && { id: current.id, status: current.status, decision: current.status === 'decided' ? current.decision : null, lapsed: lapsed(current) },
       honours: honours.map((h) => ({ year: h.year, revoked: h.revokedAt !== null, recommended: h.recommended, certificate: certificates.get(h.id) })),
       canApply: Boolean(cycleTakesApplications && view.team.status === 'active' && (!current || current.status === 'draft' || current.status === 'returned')),
     });

@@ -348,3 +348,118 @@ describe('a team leader and their organisation’s contact through the year, on 
     expect((await progress(worlds, LEADER)).text).toContain('2027 年度质量信得过班组（推荐至全国）（已撤销），证书编号 GDSZ-ZS-2027-0001（已作废）');
   });
 });
+
+describe('a leader and a contact who copy what the cards say, or act out of turn', () => {
+  const ONE = 'ou_qaoneleader00000000000000000001';
+  const ONE_CONTACT = 'ou_qaonecontact0000000000000000001';
+  const openYear = (h: Harness) =>
+    h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
+
+  it('“进度”, 【进度】, "status", /status, “注册”, “申报” copied with their quotes answer as the bare command does', async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00') });
+    await h.click(ONE, { action: 'team.register' }, registrationForm('探针一班', ONE_CONTACT));
+    h.clock.set('2027-03-10T09:00:00+08:00');
+    await openYear(h);
+    const title = async (text: string) => {
+      h.fake.reset();
+      await h.say(ONE, text);
+      const m = h.fake.messages.filter((x) => x.receiveId === ONE).at(-1)!;
+      return m.msgType === 'interactive' ? m.content.header.title.content : JSON.stringify(m.content);
+    };
+    const seen: Record<string, string> = {};
+    for (const t of ['“进度”', '【进度】', '"status"', '/status', '“注册”', '／注册', '“申报”']) seen[t] = await title(t);
+    const [progress, register, apply] = [await title('进度'), await title('注册'), await title('申报')];
+    expect(seen).toEqual({ '“进度”': progress, '【进度】': progress, '"status"': progress, '/status': progress, '“注册”': register, '／注册': register, '“申报”': apply });
+    expect(new Set([progress, register, apply]).size).toBe(3);
+    await h.close();
+  });
+});
+
+describe('申报 from a member or the contact of a team, who does not lead it', () => {
+  const ONE = 'ou_qaoneleader00000000000000000002';
+  const ONE_CONTACT = 'ou_qaonecontact0000000000000000002';
+  const ONE_MEMBER = 'ou_qaonemember00000000000000000002';
+
+  it('is told who fills it in and to follow it with “进度”, not to register a team of their own; the contact that the card comes to them', async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00') });
+    await h.click(ONE, { action: 'team.register' }, registrationForm('探针一班', ONE_CONTACT));
+    expect((await h.click(ONE, { action: 'team.memberAdd', teamId: 1 }, { members: [ONE_MEMBER] })).toast.type).toBe('success');
+    h.clock.set('2027-03-10T09:00:00+08:00');
+    await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
+    const said = async (who: string) => {
+      h.fake.reset();
+      await h.say(who, '申报');
+      return cardText(h.fake.messages.filter((m) => m.receiveId === who).at(-1)!.content);
+    };
+    const [member, contact, stranger] = [await said(ONE_MEMBER), await said(ONE_CONTACT), await said('ou_qaonestranger000000000000000002')];
+    for (const text of [member, contact]) {
+      expect(text).not.toContain('“注册”');
+      expect(text).toContain('申报由「探针一班」的班组长填写');
+      expect(text).toContain('发送“进度”');
+    }
+    expect(member).not.toContain('确认卡片');
+    expect(contact).toContain('班组长提交申报后，你会收到确认卡片');
+    expect(stranger).toContain('请先发送“注册”登记班组');
+    await h.close();
+  });
+});
+
+describe('an application its contact never confirmed, after its year’s results are out', () => {
+  const ONE = 'ou_qaoneleader00000000000000000003';
+  const ONE_CONTACT = 'ou_qaonecontact0000000000000000003';
+  const worlds = twoWorlds(async () => {
+    const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    await h.click(ONE, { action: 'team.register' }, registrationForm('探针一班', ONE_CONTACT));
+    h.clock.set('2027-03-10T09:00:00+08:00');
+    await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
+    h.fake.reset();
+    expect((await h.click(ONE, { action: 'application.submit', teamId: 1, year: 2027 }, applicationForm())).toast.type).toBe('success');
+    await h.drain();
+    const card = h.fake.messages.filter((m) => m.receiveId === ONE_CONTACT && m.msgType === 'interactive').at(-1)!;
+    expect(card.content.header.title.content).toBe('请确认申报材料：探针一班');
+    h.clock.set('2027-05-01T09:00:00+08:00');
+    expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: 1 })).toast.type).toBe('success');
+    expect((await h.click(ADMIN, { action: 'results.close', cycleId: 1 })).toast.type).toBe('success');
+    expect((await h.click(ADMIN, { action: 'results.publish', cycleId: 1 })).toast.type).toBe('success');
+    await h.drain();
+    h.clock.set('2027-05-10T09:00:00+08:00');
+    return { h, card };
+  });
+
+  it('进度 no longer says it waits for the contact: 单位未确认，未参加本年度评审, with no button to confirm', async () => {
+    for (const who of [ONE, ONE_CONTACT]) {
+      const seen = {} as Record<Mode, { text: string; actions: string[] }>;
+      for (const mode of MODES) {
+        const { h } = worlds[mode];
+        h.fake.reset();
+        await h.say(who, '进度');
+        const m = h.fake.messages.filter((x) => x.receiveId === who).at(-1)!;
+        expectValidCard(m.content);
+        seen[mode] = { text: cardText(m.content), actions: cardActions(m.content).map((a) => String(a.action)) };
+      }
+      expect(seen.fast).toEqual(seen.ordinary);
+      expect(seen.fast.text).toContain('2027 年度：单位未确认，未参加本年度评审');
+      expect(seen.fast.text).not.toContain('待单位确认');
+      expect(seen.fast.text).not.toContain('等待');
+      expect(seen.fast.actions).not.toContain('endorse.open');
+    }
+  });
+
+  it('推荐 or 退回 on the old confirmation card is refused, and the card is redrawn without the form, the refusal a plain note', async () => {
+    for (const [verb, what] of [['endorse.recommend', '推荐'], ['endorse.return', '退回']] as const) {
+      const seen = {} as Record<Mode, { toast: unknown; text: string; actions: string[] }>;
+      for (const mode of MODES) {
+        const { h, card } = worlds[mode];
+        const late = await h.click(ONE_CONTACT, cardActions(card.content).find((a) => a.action === verb)!, { truthful: true, opinion: '同意推荐' }, { messageId: card.messageId });
+        expectValidCard(late.card.data);
+        seen[mode] = { toast: late.toast, text: cardText(late.card.data), actions: cardActions(late.card.data).map((a) => String(a.action)) };
+      }
+      expect(seen.fast).toEqual(seen.ordinary);
+      expect(seen.fast.toast).toEqual({ type: 'info', content: `2027年度评审结果已公布，不能再${what}这份申报。如有疑问，请联系协会。` });
+      expect(seen.fast.actions).toEqual([]);
+      expect(seen.fast.text).not.toContain('请修改');
+      expect(seen.fast.text).toContain(`2027年度评审结果已公布，不能再${what}这份申报`);
+      expect(seen.fast.text).toContain('探针一班');
+    }
+  });
+});

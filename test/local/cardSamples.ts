@@ -240,6 +240,7 @@ export const cardSamples: Record<string, Sample> = {
   'applications.endorsementRequestCard': () => [
     applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '缺少 QC 记录' }, error: { message: '2026 年度申报已于 2026年5月31日 截止：退回后班组不能再修改提交。' }, lateReturn: true }),
     applications.endorsementRequestCard(application, { descriptor: endorsementForm }),
+    applications.endorsementRequestCard(application, { descriptor: endorsementForm, closed: '2026年度评审结果已公布，不能再推荐这份申报。如有疑问，请联系协会。' }),
     applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '同意推荐' }, error: { message: '请勾选“材料真实性确认”' } }),
     // a click on a copy of an earlier submission: the latest, whose buttons carry when it was submitted
     applications.endorsementRequestCard({ ...application, submitted: Date.parse('2026-03-05T10:20:00+08:00') }, {
@@ -268,7 +269,11 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'applications.endorsementListCard': () => [applications.endorsementListCard([application]), applications.endorsementListCard([])],
   'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application), applications.formalCheckRequestCard(application, '李联系人')],
-  'applications.notALeaderCard': () => [applications.notALeaderCard()],
+  'applications.notALeaderCard': () => [
+    applications.notALeaderCard(),
+    applications.notALeaderCard([{ name: '市政养护一班', role: 'member' }]),
+    applications.notALeaderCard([{ name: '市政养护一班', role: 'contact' }, { name: '市政养护二班', role: 'contact' }]),
+  ],
 
   'complaints.complaintAlertCard': () => [
     complaints.complaintAlertCard(complaint),
@@ -568,6 +573,19 @@ export const cardSamples: Record<string, Sample> = {
         canApply: true,
       },
       { team: { ...team, id: 2, name: '另一班组' }, myRole: 'contact', eligibleFrom: '2027-01-01', daysUntilEligible: 200, applications: [], honours: [], canApply: false },
+    ]),
+    // submitted, never confirmed by the contact, and the year's experts have finished: no button to confirm
+    teams.statusCard([
+      {
+        team,
+        myRole: 'contact',
+        eligibleFrom: '2026-03-01',
+        daysUntilEligible: 0,
+        applications: [{ id: 8, year: 2027, statusLabel: '单位未确认，未参加本年度评审', title: appForm.title, finalScore: null, decision: null }],
+        current: { id: 8, status: 'submitted', decision: null, lapsed: true },
+        honours: [],
+        canApply: false,
+      },
     ]),
     // a contact of many teams: the running year summed up above the first page
     teams.statusCard(
