@@ -537,9 +537,15 @@ export function readReturnReason(reason: string | undefined): string {
  * open or its experts score; once scoring has ended (汇总) or the results are out, it would be taken in for nothing.
  */
 function reviewStillTakes(cycle: { year: number; status: string }, what: string): void {
-  if (cycle.status === 'open' || cycle.status === 'scoring') return;
+  const closed = reviewClosedText(cycle, what);
+  if (closed) throw new UserError(closed, { kind: 'info' });
+}
+
+/** Why the year's review takes no more `what` (推荐这份申报…), undefined while it is open or scoring. */
+export function reviewClosedText(cycle: { year: number; status: string }, what: string): string | undefined {
+  if (cycle.status === 'open' || cycle.status === 'scoring') return undefined;
   const stage = cycle.status === 'closed' ? '已汇总专家评分' : cycle.status === 'published' ? '结果已公布' : cycleStatusLabel(cycle.status);
-  throw new UserError(`${cycle.year}年度评审${stage}，${what}。如有疑问，请联系协会。`, { kind: 'info' });
+  return `${cycle.year}年度评审${stage}，${what}。如有疑问，请联系协会。`;
 }
 
 /** 形式审查 by the association: accept into the review, or return with a reason. */
@@ -609,7 +615,8 @@ export async function awaitingEndorsementBy(tx: Db, contactOpenId: string) {
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-    .where(and(eq(teams.contactOpenId, contactOpenId), eq(applications.status, 'submitted')))
+    // a year whose review takes no more (reviewStillTakes) is not waiting for anyone: 进度 says it was not confirmed
+    .where(and(eq(teams.contactOpenId, contactOpenId), eq(applications.status, 'submitted'), inArray(cycles.status, ['open', 'scoring'])))
     .orderBy(asc(applications.submittedAt));
 }
 

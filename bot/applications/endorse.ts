@@ -2,6 +2,7 @@ import { type ApplicationSummary, endorsementDoneCard, endorsementListCard, endo
 import {
   applicationForContact,
   awaitingEndorsementBy,
+  reviewClosedText,
   type EndorsementDecision,
   endorseApplication,
   endorsementForm,
@@ -37,6 +38,9 @@ export const openEndorsement: CardRun = async (ctx, input) => {
     const waiting = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
     return raw(endorsementListCard(waiting.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year))), toast);
   }
+  // an old card of a year whose review takes no more: the materials without the form, and why
+  const closed = reviewClosedText(row.cycle, '不能再推荐或退回这份申报');
+  if (closed) return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed }), { type: 'info', content: closed });
   return raw(endorsementRequestCard(summary, { descriptor: endorsementForm }));
 };
 

@@ -445,6 +445,20 @@ describe('an application its contact never confirmed, after its year’s results
     }
   });
 
+  it('待确认申报 no longer lists it, and opening it from an old list shows the materials without the form', async () => {
+    for (const mode of MODES) {
+      const { h } = worlds[mode];
+      const list = await h.click(ONE_CONTACT, { action: 'endorse.list' });
+      expectValidCard(list.card.data);
+      expect(cardText(list.card.data), mode).not.toContain('探针一班');
+      const opened = await h.click(ONE_CONTACT, { action: 'endorse.open', applicationId: 1 });
+      expectValidCard(opened.card.data);
+      expect(opened.toast).toEqual({ type: 'info', content: '2027年度评审结果已公布，不能再推荐或退回这份申报。如有疑问，请联系协会。' });
+      expect(cardActions(opened.card.data)).toEqual([]);
+      expect(cardText(opened.card.data)).toContain('探针一班');
+    }
+  });
+
   it('推荐 or 退回 on the old confirmation card is refused, and the card is redrawn without the form, the refusal a plain note', async () => {
     for (const [verb, what] of [['endorse.recommend', '推荐'], ['endorse.return', '退回']] as const) {
       const seen = {} as Record<Mode, { toast: unknown; text: string; actions: string[] }>;
