@@ -238,7 +238,8 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
  */
 export function notALeaderCard(teams: readonly { name: string; role: 'member' | 'contact' }[] = []): Card {
   if (teams.length) {
-    const names = teams.map((t) => `「${t.name}」`).join('、');
+    // a contact may have hundreds of teams: a few named, the rest counted, so the card stays far under Feishu's 30 KB
+    const names = teams.slice(0, 5).map((t) => `「${t.name}」`).join('、') + (teams.length > 5 ? `等 ${teams.length} 个班组` : '');
     const lines = [md`申报由${names}的班组长填写，你不需要另外注册班组。发送“进度”可以查看申报进展。`];
     if (teams.some((t) => t.role === 'contact')) {
       lines.push(md`你是单位联系人：班组长提交申报后，你会收到确认卡片，在卡片上确认申报材料并填写推荐意见（第十五条）。`);

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formalCheckCard, formalCheckReasonField } from '../cards/applications.js';
+import { formalCheckCard, formalCheckReasonField, notALeaderCard } from '../cards/applications.js';
 import { checkList } from '../bot/applications/formalCheck.js';
 import { complaintBatchAlertCard, complaintFormCard, complaintListCard } from '../cards/complaints.js';
 import { complaintForm, teamNotFound } from '../src/complaints.js';
@@ -104,6 +104,15 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
     } finally {
       await fake.close();
     }
+  });
+});
+
+describe('申报 from the contact of a thousand teams', () => {
+  it('names five of them and counts the rest', () => {
+    const c = notALeaderCard(Array.from({ length: 1000 }, (_, i) => ({ name: `广州市政道路养护第${i + 1}班组`, role: 'contact' as const })));
+    expectValidCard(c);
+    expect(cardText(c)).toContain('广州市政道路养护第5班组」等 1000 个班组');
+    expect(cardText(c)).not.toContain('第6班组');
   });
 });
 

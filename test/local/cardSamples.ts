@@ -273,6 +273,8 @@ export const cardSamples: Record<string, Sample> = {
     applications.notALeaderCard(),
     applications.notALeaderCard([{ name: '市政养护一班', role: 'member' }]),
     applications.notALeaderCard([{ name: '市政养护一班', role: 'contact' }, { name: '市政养护二班', role: 'contact' }]),
+    // the contact of a thousand teams: five named, the rest counted
+    applications.notALeaderCard(Array.from({ length: 1000 }, (_, i) => ({ name: `广州市政道路养护第${i + 1}班组`, role: 'contact' as const }))),
   ],
 
   'complaints.complaintAlertCard': () => [
