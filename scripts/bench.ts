@@ -4,7 +4,7 @@
  * 1. starts PostgreSQL 15 (scripts/pg-throwaway.sh) unless BENCH_DATABASE_URL is given, and the fake
  *    Open Platform in this process;
  * 2. builds dist/ when stale and starts the bot as `npm start` does (node with package.json's flags,
- *    scripts/start.mjs → dist/src/main.js, HTTP callbacks); cold start (spawn → /healthz 200) is timed on
+ *    scripts/start.mjs → dist/bot.mjs, HTTP callbacks); cold start (spawn → /healthz 200) is timed on
  *    PostgreSQL (migrations already applied) and on an existing PGlite folder (local mode);
  * 3. generates a cycle: 3 000 applications in scoring, 100 experts, 3 experts each; idle RSS of the bot;
  * 4. after an untimed warm-up at 200 concurrent (which also opens the callers' connections), 200 concurrent
@@ -247,7 +247,7 @@ const LISTENING = /listening on (http:\/\/[0-9.]+:\d+)/;
 /** Builds dist/ when it is missing or stale, so no timed start pays for it; the build's ms, or 0. */
 function ensureBuilt(): number {
   const started = Date.now();
-  execFileSync(process.execPath, ['--input-type=module', '-e', "const b = await import('./scripts/build.mjs'); if (b.buildIsStale()) b.build();"], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--input-type=module', '-e', "const b = await import('./scripts/build.mjs'); if (b.buildIsStale()) await b.build();"], { stdio: 'inherit' });
   return Date.now() - started > 1000 ? Date.now() - started : 0;
 }
 

@@ -1,0 +1,95 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: plain JavaScript without declarations (npm start runs it before anything TypeScript)
+import { build, buildIsStale, bundleFile } from '../scripts/build.mjs';
+
+/**
+ * `npm start` runs dist/bot.mjs, the compiled bot bundled into one file (scripts/build.mjs): what the rest of the
+ * suite runs through tsx, started as production starts it. `npm ci` built dist/ (its postinstall); a checkout whose
+ * sources changed since builds it here.
+ */
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+beforeAll(async () => {
+  if (buildIsStale()) await build({ check: false });
+}, 180_000);
+
+describe('the compiled bot (npm start)', () => {
+  it('finds every file it reads beside its modules: each module’s own URL is its place in dist/', () => {
+    const text = readFileSync(bundleFile as string, 'utf8');
+    const own = [...text.matchAll(/new URL\("(\.\/[^"]+)", ?import\.meta\.url\)/g)].map((m) => m[1]);
+    // the modules that read files beside themselves (db/index.ts's migrations, the measures, the console, the certificate template)
+    expect(own).toEqual(expect.arrayContaining(['./db/index.js', './src/measures/index.js', './src/local/console.js', './src/certificates/render.js']));
+    for (const path of own) expect(existsSync(fileURLToPath(new URL(path, new URL(`file://${bundleFile}`)))), path).toBe(true);
+    // no bare import.meta.url is left but the bundle's own require and those rewritten URLs
+    expect(text.match(/import\.meta\.url/g)?.length).toBe(own.length + 1);
+    const dist = join(bundleFile as string, '..');
+    for (const file of ['db/migrations', 'src/measures/measures.zh.txt', 'src/local/console.html', 'src/local/consoleApp.js', 'src/certificates/template.svg']) {
+      expect(existsSync(join(dist, file)), file).toBe(true);
+    }
+  });
+
+  it('starts in local mode from scripts/start.mjs, serves the console and answers a message', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'bot-compiled-'));
+    dirs.push(parent);
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
+    const child = spawn(process.execPath, ['scripts/start.mjs'], { env: { ...clean, DATA_DIR: join(parent, 'data'), PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not listening within 40 s:\n${output}`)), 40_000);
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+          if (m && output.includes('local console')) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+      });
+      expect(output).not.toContain('building it once');
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', database: 'pglite' });
+      for (const page of ['/dev', '/dev/consoleApp.js', '/dev/renderer.js']) {
+        const res = await fetch(url + page);
+        expect(res.status, page).toBe(200);
+        expect((await res.text()).length, page).toBeGreaterThan(500);
+      }
+
+      const post = (path: string, body: unknown) =>
+        fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => {
+          expect(r.status, `${path}: ${await r.clone().text()}`).toBe(200);
+          return r.json();
+        });
+      const { person } = (await post('/dev/api/people', { name: '编译测试' })) as { person: { openId: string } };
+      const { chats } = (await (await fetch(`${url}/dev/api/chats?openId=${person.openId}`)).json()) as { chats: { chatId: string; kind?: string }[] };
+      const chatId = chats[0].chatId;
+      const said = (await post('/dev/api/say', { openId: person.openId, chatId, text: '第十五条' })) as { version: number };
+      let answer: string | undefined;
+      for (let after = said.version, i = 0; !answer && i < 20; i++) {
+        const changes = (await (await fetch(`${url}/dev/api/messages?chatId=${chatId}&after=${after}&wait=1000`)).json()) as {
+          version: number;
+          entries: { from: string; content: unknown }[];
+        };
+        answer = changes.entries.filter((e) => e.from === 'bot').map((e) => JSON.stringify(e.content))[0];
+        after = changes.version;
+      }
+      // the measures' text, read beside src/measures/index.js, answers the question
+      expect(answer).toContain('推荐');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }, 90_000);
+});
