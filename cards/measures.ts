@@ -5,8 +5,9 @@ const MEASURES = '《广东省市政工程质量信得过班组建设管理办�
 /** Longer articles are cut to this many characters in an answer, with a button for the whole text. */
 export const EXCERPT_CHARS = 200;
 
-const articleButton = (number: number, text: string, type: 'primary' | 'default' = 'default') =>
-  button({ text, type, value: { action: 'measures.article', article: number } });
+/** A button opening article `number`; from an English question it carries the language, so the card it opens keeps the English. */
+const articleButton = (number: number, text: string, language?: 'zh' | 'en') =>
+  button({ text, value: { action: 'measures.article', article: number, ...(language === 'en' ? { language } : {}) } });
 
 const browseButton = () => button({ text: '全部条款', value: { action: 'measures.browse' } });
 
@@ -19,8 +20,8 @@ const articleText = (text: string): string => articleMarkdown(text).text;
 export function articleCard(article: Article, opts: { total?: number; language?: 'zh' | 'en' } = {}): Card {
   const total = opts.total ?? 22;
   const neighbours = [
-    ...(article.number > 1 ? [articleButton(article.number - 1, '上一条')] : []),
-    ...(article.number < total ? [articleButton(article.number + 1, '下一条')] : []),
+    ...(article.number > 1 ? [articleButton(article.number - 1, '上一条', opts.language)] : []),
+    ...(article.number < total ? [articleButton(article.number + 1, '下一条', opts.language)] : []),
     browseButton(),
   ];
   return card({
@@ -218,7 +219,7 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
     const gist = english && article.english ? md`${article.english}\n\n` : md``;
     // the excerpt is the article's own text, escaped by articleText
     elements.push(markdown(md`${heading}（${article.chapter}）\n\n${gist}${raw(excerpt(r))}`));
-    if (article.text.length > EXCERPT_CHARS) elements.push(buttonRow([articleButton(article.number, english ? '查看全文 Full text' : '查看全文')]));
+    if (article.text.length > EXCERPT_CHARS) elements.push(buttonRow([articleButton(article.number, english ? '查看全文 Full text' : '查看全文', opts.language)]));
   });
   const others = ranked.slice(shown.length).map((r) => r.article);
   const example = others[0]?.number ?? shown[0].article.number;

@@ -120,6 +120,12 @@ describe('numerals', () => {
     expect(parseArticleArgument('第 16 条')).toBe(16);
     expect(parseArticleArgument('')).toBeUndefined();
     expect(parseArticleArgument('申报条件')).toBeUndefined();
+    // as an English reader writes the number
+    const english: [string, number | undefined][] = [
+      ['sixteen', 16], ['Sixteenth', 16], ['twenty-two', 22], ['twenty one', 21], ['twentieth', 20], ['XVI', 16], ['xxii', 22], ['I', 1], ['iv', 4],
+      ['No. 16', 16], ['#16', 16], ['ill', undefined], ['iiii', undefined], ['twenty-eleven', undefined], ['about complaints', undefined],
+    ];
+    for (const [text, n] of english) expect(parseArticleArgument(text), text).toBe(n);
     expect(parseArticleReference('第十六条')).toEqual({ number: 16 });
     expect(parseArticleReference('第16条说的是什么')).toEqual({ number: 16 });
     expect(parseArticleReference('条款十六')).toEqual({ number: 16 });

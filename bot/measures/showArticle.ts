@@ -4,9 +4,13 @@ import type { CardActionInput, CardResponse, HandlerContext, IncomingText } from
 import { ARTICLE_COUNT, articleReferences, getArticle, parseArticleArgument, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { replyDestination } from '../respond.js';
 
-/** The valid range (1–22), after what was asked for when that was a number. */
-export const articleRange = (asked?: number) =>
-  `${asked === undefined ? '' : `办法中没有第 ${asked} 条。`}办法共 ${ARTICLE_COUNT} 条，请发送“条款 1”至“条款 ${ARTICLE_COUNT}”，例如“条款 16”。`;
+/** The valid range (1–22), after what was asked for when that was a number; in both languages to an English question. */
+export const articleRange = (asked?: number, language: 'zh' | 'en' = 'zh') => {
+  const zh = `${asked === undefined ? '' : `办法中没有第 ${asked} 条。`}办法共 ${ARTICLE_COUNT} 条，请发送“条款 1”至“条款 ${ARTICLE_COUNT}”，例如“条款 16”。`;
+  if (language === 'zh') return zh;
+  const en = `${asked === undefined ? '' : `The measures have no article ${asked}. `}They have ${ARTICLE_COUNT} articles: send “article 1” to “article ${ARTICLE_COUNT}”, for example “article 16”.`;
+  return `${zh}\n${en}`;
+};
 
 /** Sends article n as a card, or the valid range when there is no such article. */
 export async function sendArticle(ctx: HandlerContext, msg: IncomingText, n: number | undefined, language: 'zh' | 'en' = 'zh'): Promise<void> {
@@ -14,7 +18,7 @@ export async function sendArticle(ctx: HandlerContext, msg: IncomingText, n: num
   const dedupeKey = `measures:${ctx.eventId}`;
   const article = n === undefined ? undefined : getArticle(n);
   if (!article) {
-    await ctx.send({ dedupeKey, to, text: articleRange(n) });
+    await ctx.send({ dedupeKey, to, text: articleRange(n, language) });
     return;
   }
   await ctx.send({ dedupeKey, to, card: articleCard(article, { total: ARTICLE_COUNT, language }) });
@@ -49,12 +53,13 @@ export async function showArticle(ctx: HandlerContext, msg: IncomingText, argume
   await sendArticle(ctx, msg, n, language);
 }
 
-const articleActionSchema = z.object({ article: z.number().int().min(1).max(ARTICLE_COUNT) });
+// language: the card was opened from an English question, and its 上一条/下一条 keep the English gist
+const articleActionSchema = z.object({ article: z.number().int().min(1).max(ARTICLE_COUNT), language: z.enum(['zh', 'en']).optional() });
 
 /** 查看全文 / 上一条 / 下一条 / a browse button: the article's card in place of the clicked one. */
 export async function openArticle(_ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const parsed = articleActionSchema.safeParse(input.value);
   const article = parsed.success ? getArticle(parsed.data.article) : undefined;
   if (!article) return { toast: { type: 'error', content: `没有这一条，办法共 ${ARTICLE_COUNT} 条（第一条至第二十二条）` } };
-  return { card: { type: 'raw', data: articleCard(article, { total: ARTICLE_COUNT }) } };
+  return { card: { type: 'raw', data: articleCard(article, { total: ARTICLE_COUNT, language: parsed.success ? parsed.data.language : undefined }) } };
 }

@@ -150,10 +150,38 @@ export function parseArticleReference(text: string): { number: number } | undefi
   return number === undefined ? undefined : { number };
 }
 
-/** The argument of `条款 …`: 16, 十六, 第16条, 第十六条; undefined when it is no number at all. */
+/** The argument of `条款 …`: 16, 十六, 第16条, 第十六条, and in English sixteen, sixteenth, XVI; undefined when it is no number at all. */
 export function parseArticleArgument(argument: string): number | undefined {
   const t = normalized(argument).trim().replace(TRAILING_PUNCTUATION, '').replace(/^第\s*/, '').replace(/\s*条$/, '');
-  return parseNumeral(t);
+  return parseNumeral(t) ?? englishNumber(t);
+}
+
+const ENGLISH_UNITS = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const ENGLISH_ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth', 'eleventh', 'twelfth', 'thirteenth', 'fourteenth', 'fifteenth', 'sixteenth', 'seventeenth', 'eighteenth', 'nineteenth'];
+const ROMAN = ['I', 'II', 'III', 'IV', 'V', 'VI', 'VII', 'VIII', 'IX', 'X'];
+
+/** An article's number as an English reader writes it: sixteen, twenty-two, sixteenth, twenty-first, XVI (I to XXX only). */
+function englishNumber(text: string): number | undefined {
+  const t = text.toLowerCase().replace(/^(no\.?|number|#)\s*/, '').trim();
+  if (t !== text.toLowerCase().trim()) return parseNumeral(t) ?? englishNumber(t);
+  const unit = (w: string) => {
+    const i = Math.max(ENGLISH_UNITS.indexOf(w), ENGLISH_ORDINALS.indexOf(w));
+    return i < 0 ? undefined : i + 1;
+  };
+  const tens = /^(twenty|twentieth|thirty|thirtieth)(?:[\s-]+([a-z]+))?$/.exec(t);
+  if (tens) {
+    const base = tens[1].startsWith('twent') ? 20 : 30;
+    if (!tens[2]) return base;
+    const u = unit(tens[2]);
+    return u !== undefined && u < 10 && !tens[1].endsWith('ieth') ? base + u : undefined;
+  }
+  const u = unit(t);
+  if (u !== undefined) return u;
+  // Roman numerals in their one canonical spelling each (ill or vv are words, not numbers)
+  for (let n = 1; n <= 30; n++) {
+    if (t === ('X'.repeat(Math.floor(n / 10)) + (n % 10 ? ROMAN[(n % 10) - 1] : '')).toLowerCase()) return n;
+  }
+  return undefined;
 }
 
 function parseMeasures(source: string): { title: string; chapters: Chapter[]; articles: Article[] } {

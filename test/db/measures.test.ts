@@ -68,6 +68,46 @@ describe('questions about the measures', () => {
     expect(m.content.text).toContain('22');
   });
 
+  it.each([
+    ['article 30', 'no article 30'],
+    ['article', 'They have 22 articles'],
+    ['Article XXX', 'no article 30'],
+  ])('answers %s with the valid range in both languages', async (text, english) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain('条款 1');
+    expect(m.content.text).toContain(english);
+    expect(m.content.text).toContain('“article 1” to “article 22”');
+  });
+
+  it.each(['article sixteen', 'Article XVI'])('opens 第十六条 for %s, with its English gist', async (text) => {
+    const m = await answerTo(text);
+    expect(m.content.header.title.content).toBe('第十六条');
+    expect(JSON.stringify(m.content)).toContain('Article 16');
+  });
+
+  it('keeps the English on 上一条 and 下一条 of a card opened in English, and not on one opened in Chinese', async () => {
+    const english = await answerTo('article 16');
+    const next = buttonsOf(english.content).find((b) => b.text.content === '下一条');
+    const res = await h.clickCard(USER, english.messageId, next.behaviors[0].value);
+    expect(res.refused).toBeUndefined();
+    const opened = res.body.card.data;
+    expect(opened.header.title.content).toBe('第十七条');
+    expectValidCard(opened);
+    expect(JSON.stringify(opened)).toContain('Article 17');
+    const previous = buttonsOf(opened).find((b) => b.text.content === '上一条');
+    const back = (await h.clickCard(USER, english.messageId, previous.behaviors[0].value)).body.card.data;
+    expect(back.header.title.content).toBe('第十六条');
+    expect(JSON.stringify(back)).toContain('Article 16');
+
+    h.fake.reset();
+    const chinese = await answerTo('条款 16');
+    const zhNext = buttonsOf(chinese.content).find((b) => b.text.content === '下一条');
+    expect(zhNext.behaviors[0].value).toEqual({ action: 'measures.article', article: 17 });
+    const zhOpened = (await h.clickCard(USER, chinese.messageId, zhNext.behaviors[0].value)).body.card.data;
+    expect(JSON.stringify(zhOpened)).not.toContain('Article 17');
+  });
+
   it('answers an English question in English, citing 第十九条 / Article 19, with the Chinese text', async () => {
     const m = await answerTo('How often is the review held?');
     expect(m.msgType).toBe('interactive');
