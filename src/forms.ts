@@ -69,14 +69,23 @@ const blankToUndefined = (v: unknown) => {
   return v;
 };
 
+/**
+ * Characters nobody sees (Unicode's format characters: zero-width spaces and joiners, bidi overrides, the soft hyphen):
+ * kept, 广州市市政\u200b工程维修有限公司 would be a second organisation reading exactly as the first, and the same-organisation
+ * rule of 第十七条 would not see it; a right-to-left override turns a name around on the card.
+ */
+const INVISIBLE = /\p{Cf}/gu;
+/** Text as typed, without what nobody sees and without the spaces around it. */
+export const typedText = (v: string) => v.replace(INVISIBLE, '').trim();
+
 export const text = (label: string, max: number) =>
   z.preprocess(
-    (v) => (typeof v === 'string' ? v.trim() : v),
+    (v) => (typeof v === 'string' ? typedText(v) : v),
     z.string({ error: `请填写${label}` }).min(1, `请填写${label}`).max(max, `${label}不能超过 ${max} 字`),
   );
 
 export const optionalText = (label: string, max: number) =>
-  z.preprocess((v) => (typeof v === 'string' ? v.trim() || undefined : blankToUndefined(v)), z.string().max(max, `${label}不能超过 ${max} 字`).optional());
+  z.preprocess((v) => (typeof v === 'string' ? typedText(v) || undefined : blankToUndefined(v)), z.string().max(max, `${label}不能超过 ${max} 字`).optional());
 
 const halves = (step: number) => step === 0.5;
 
