@@ -116,6 +116,33 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
  * or `?` is no valid URL, and postgres.js still takes it. Everything between `://` and the last `@` is the user
  * and password; the user (up to the first `:`) stays.
  */
+/**
+ * `text` without the password of DATABASE_URL `url`, nor any piece of it: a password holding an unescaped `@`, `#` or
+ * `/` (postgres://bob:a@Secret#1@db/x) is split by the URL parser, and its tail ends up in a driver's message as the
+ * host's name (getaddrinfo ENOTFOUND Secret).
+ */
+export function withoutDatabasePassword(text: string, url: string): string {
+  const start = url.indexOf('://');
+  const end = url.lastIndexOf('@');
+  if (start < 0 || end < start) return text;
+  const userinfo = url.slice(start + 3, end);
+  const colon = userinfo.indexOf(':');
+  if (colon < 0) return text;
+  const password = userinfo.slice(colon + 1);
+  const decoded = (p: string) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  };
+  // the whole before its pieces, as typed and percent-decoded; a piece of one or two characters says nothing
+  const pieces = [password, ...password.split(/[@#/?:]/)].flatMap((p) => [p, decoded(p)]).filter((p) => p.length >= 3);
+  let out = text;
+  for (const piece of new Set(pieces.sort((a, b) => b.length - a.length))) out = out.split(piece).join('***');
+  return out;
+}
+
 export function safeDatabaseUrl(url: string): string {
   const start = url.indexOf('://');
   const end = url.lastIndexOf('@');

@@ -1,6 +1,6 @@
 import type { Config } from './config.js';
 import { DataDirRefused } from './local/dataDir.js';
-import { safeDatabaseUrl } from './log.js';
+import { safeDatabaseUrl, withoutDatabasePassword } from './log.js';
 
 /** One line naming the variable behind a failed start, where one is to blame. */
 export function startupProblem(err: unknown, c: Config): string {
@@ -15,7 +15,7 @@ export function startupProblem(err: unknown, c: Config): string {
   const hostname = (e as { hostname?: string })?.hostname ?? (e?.cause as { hostname?: string } | undefined)?.hostname;
   const hostsName = hostname !== undefined && hostname === c.HOST && hostname !== databaseHost(c.DATABASE_URL);
   if (code === 'EADDRNOTAVAIL' || ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && (!c.DATABASE_URL || hostsName))) return `HOST ${c.HOST} is not an address of this machine (${code})`;
-  if (c.DATABASE_URL) return `DATABASE_URL ${safeDatabaseUrl(c.DATABASE_URL)} cannot be used: ${message}`;
+  if (c.DATABASE_URL) return `DATABASE_URL ${safeDatabaseUrl(c.DATABASE_URL)} cannot be used: ${withoutDatabasePassword(message, c.DATABASE_URL)}`;
   if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EACCES' || code === 'EROFS') return `DATA_DIR ${c.DATA_DIR} cannot hold the database (${code})`;
   return message;
 }

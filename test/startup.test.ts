@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { startupProblem } from '../src/startup.js';
@@ -33,5 +34,22 @@ describe('a failed start', () => {
     // the database's own name not resolving stays the database's
     const dbError = Object.assign(new Error('getaddrinfo ENOTFOUND db.example.internal'), { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: 'db.example.internal' });
     expect(startupProblem(dbError, server)).toMatch(/^DATABASE_URL postgres:\/\/bot@db\.example\.internal:5432\/bot cannot be used: getaddrinfo ENOTFOUND/);
+  });
+
+  it('says no piece of the database password, even one the URL parser took for the host', async () => {
+    // a password with an unescaped @ and # (a@TopSecretValue#1): postgres.js reads TopSecretValue as the host
+    const url = 'postgres://bob:a@TopSecretValue#1@127.0.0.1:1/db';
+    const config = parseConfig({
+      LARK_APP_ID: 'cli_test_placeholder', LARK_APP_SECRET: 'placeholder-not-a-secret', LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: 'placeholder-key', LARK_VERIFICATION_TOKEN: 'placeholder-token',
+      DATABASE_URL: url,
+    });
+    const sql = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
+    const err = await sql`select 1`.then(() => undefined, (e: unknown) => e);
+    await sql.end({ timeout: 0 });
+    expect(err).toBeDefined();
+    const line = startupProblem(err, config);
+    expect(line).toMatch(/^DATABASE_URL postgres:\/\/bob:\*\*\*@127\.0\.0\.1:1\/db cannot be used: /);
+    expect(line).not.toContain('TopSecretValue');
+    expect(line).not.toContain('Secret');
   });
 });
