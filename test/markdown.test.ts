@@ -20,16 +20,23 @@ describe('the md template', () => {
     expect(escapeText('GDSZ-2026-0001 a-b #1')).toBe('GDSZ-2026-0001 a-b #1');
   });
 
+  it('keeps a Feishu emoji code from being drawn as the emoji, and leaves times and ratios as they are', () => {
+    expect(escapeText('养护一班:OK::DONE:')).toBe('养护一班&#58;OK:&#58;DONE:');
+    expect(md`**班组**：${':THUMBSUP: 第一名'}`.text).toBe('**班组**：&#58;THUMBSUP: 第一名');
+    for (const plain of ['10:30', '2026-06-01 08:00', '比例 3:2', '备注: 无', 'a:b c:d']) expect(escapeText(plain)).toBe(plain);
+  });
+
   it('returns plain text as it is, and escapes exactly as the full escape does (fast path checked on random text)', () => {
     // the escape without its shortcut for text that needs nothing
     const full = (s: string, atLineStart = true) =>
       s
         .replace(/[&<>[\]()*_`~\\$|{}]/g, (ch) => `&#${ch.codePointAt(0)};`)
+        .replace(/:(?=[A-Za-z0-9_+-]+:)/g, '&#58;')
         .replace(/(^|\n)([ \t]*)([-+#=]+|\d+[.)])(?=[ \t\n]|$)/g, (m, nl: string, space: string, mark: string, offset: number) =>
           offset === 0 && !nl && !atLineStart ? m : `${nl}${space}${[...mark].map((ch) => `&#${ch.codePointAt(0)};`).join('')}`,
         );
     // every character the full escape replaces, the line-start markers and what they need around them
-    const alphabet = ['a', '班', ' ', '\t', '\n', '-', '+', '#', '=', '1', '2', '.', '(', ')', '*', '_', '[', ']', '<', '>', '&', '`', '~', '\\', '$', '|', '{', '}'];
+    const alphabet = [':', 'O', 'K', 'a', '班', ' ', '\t', '\n', '-', '+', '#', '=', '1', '2', '.', '(', ')', '*', '_', '[', ']', '<', '>', '&', '`', '~', '\\', '$', '|', '{', '}'];
     for (const ch of '&<>[]()*_`~\\$|{}') expect(escapeText(`a${ch}`), ch).toBe(full(`a${ch}`));
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
