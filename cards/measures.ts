@@ -144,8 +144,8 @@ const NEXT_STEPS: readonly NextStep[] = [
   },
   {
     asked: /利益冲突|回避|利益关系|同一个?单位|conflict|recus/i,
-    zh: '**利益冲突**：系统不会把专家本单位班组的申报分配给他；有其他利益关系的，专家可在“评分”任务卡片上谢绝该任务或点“声明利益冲突”，协会会改派其他专家（第十七条）。',
-    en: '**Conflicts of interest**: an expert is never assigned a team of their own organisation; for any other interest, the expert declines the task or presses 声明利益冲突 (declare a conflict) on the card that “评分” (review) shows, and the association assigns another expert.',
+    zh: '**利益冲突**：系统不会把专家本单位班组的申报、也不会把他担任班组长、成员或单位联系人的班组的申报分配给他；有其他利益关系的，专家可在“评分”任务卡片上谢绝该任务或点“声明利益冲突”，协会会改派其他专家（第十七条）。',
+    en: '**Conflicts of interest**: an expert is never assigned a team of their own organisation, nor a team they lead, belong to or are the contact of; for any other interest, the expert declines the task or presses 声明利益冲突 (declare a conflict) on the card that “评分” (review) shows, and the association assigns another expert.',
   },
   {
     asked: /开启|分配|公布结果|发布结果|怎么公布|如何公布|\bpublish|\bassign|open (?:the )?(?:annual |year)/i,

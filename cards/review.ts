@@ -303,7 +303,7 @@ export function assignmentReportCard(d: AssignmentReportData): Card {
       ['本次新分配', `${d.added} 项评分任务`],
       ['参与评审的专家', `${d.experts} 位，每人 ${d.loadRange.min === d.loadRange.max ? d.loadRange.min : `${d.loadRange.min}–${d.loadRange.max}`} 项`],
     ]),
-    note('第十七条：不分配与申报班组同单位的专家，也不分配声明了利益冲突的专家；各专家任务量尽量均衡。'),
+    note('第十七条：不分配与申报班组同单位的专家，不分配该班组的班组长、成员和单位联系人，也不分配声明了利益冲突的专家；各专家任务量尽量均衡。'),
   ];
   if (d.unfilledTotal) {
     elements.push(

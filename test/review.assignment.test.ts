@@ -20,6 +20,7 @@ function expectRulesKept(problem: AssignmentProblem, plan: AssignmentPlan): void
     expect(expert.active).toBe(true);
     expect(expert.organizationId).not.toBe(app.organizationId);
     expect(barred.has(`${a.applicationId}:${a.expertOpenId}`)).toBe(false);
+    expect(app.insiders ?? [], `${a.expertOpenId} of the team of application ${a.applicationId}`).not.toContain(a.expertOpenId);
     const conflict = problem.conflicts.some((c) => c.expertOpenId === a.expertOpenId && (c.teamId === app.teamId || c.organizationId === app.organizationId));
     expect(conflict, `${a.expertOpenId} on application ${a.applicationId}`).toBe(false);
   }
@@ -95,8 +96,8 @@ describe('planAssignments, rule by rule', () => {
   });
 
   it('names every reason when several apply, and an empty pool', () => {
-    expect(explainUnfilled(3, 1, 2, { inactive: 1, sameOrganization: 2, conflict: 1, declined: 1, atCapacity: 3 })).toBe(
-      '需要 3 位，缺 2 位。只有 1 位专家可用：其余 8 位中，2 位与申报单位同属一家单位，1 位声明了利益冲突，1 位已谢绝或被更换出该评审任务，3 位已达评审上限，1 位已停用。',
+    expect(explainUnfilled(3, 1, 2, { inactive: 1, sameOrganization: 2, ownTeam: 2, conflict: 1, declined: 1, atCapacity: 3 })).toBe(
+      '需要 3 位，缺 2 位。只有 1 位专家可用：其余 10 位中，2 位与申报单位同属一家单位，2 位是该班组的班组长、成员或单位联系人（应回避），1 位声明了利益冲突，1 位已谢绝或被更换出该评审任务，3 位已达评审上限，1 位已停用。',
     );
     const plan = planAssignments({ applications: apps(1, () => 1), experts: [], conflicts: [], perApplication: 3, existing: [] });
     expect(plan.unfilled[0].reason).toContain('专家库中没有专家');
@@ -117,6 +118,43 @@ describe('planAssignments, rule by rule', () => {
     expectRulesKept(problem, plan);
     expect(plan.unfilled.map((u) => u.applicationId).sort()).toEqual([1, 2, 4]);
     expect(plan.unfilled.find((u) => u.applicationId === 2)?.reason).toBe('需要 3 位，缺 1 位。只有 2 位专家可用：其余 2 位中，1 位声明了利益冲突，1 位已停用。');
+  });
+
+  it('never puts a team’s own leader, member or organisation contact on its panel, whatever organisation their expert record names (第十七条)', () => {
+    // ou_lead, ou_memb and ou_cont are filed under another organisation (9) than their team's (1)
+    const problem: AssignmentProblem = {
+      applications: [
+        { id: 1, teamId: 100, organizationId: 1, insiders: ['ou_lead', 'ou_cont', 'ou_memb'] },
+        { id: 2, teamId: 101, organizationId: 2, insiders: ['ou_other', 'ou_other2'] },
+      ],
+      experts: [expert('ou_lead', 9), expert('ou_memb', 9), expert('ou_cont', 9), expert('ou_x', 3), expert('ou_y', 3)],
+      conflicts: [],
+      perApplication: 3,
+      existing: [],
+    };
+    const plan = planAssignments(problem);
+    expectRulesKept(problem, plan);
+    const panel = (id: number) => plan.added.filter((a) => a.applicationId === id).map((a) => a.expertOpenId).sort();
+    expect(panel(1)).toEqual(['ou_x', 'ou_y']);
+    // another team's application takes them as any expert
+    expect(panel(2)).toEqual(['ou_cont', 'ou_lead', 'ou_memb']);
+    expect(plan.unfilled).toEqual([
+      expect.objectContaining({ applicationId: 1, missing: 1, available: 2, reason: '需要 3 位，缺 1 位。只有 2 位专家可用：其余 3 位是该班组的班组长、成员或单位联系人（应回避）。' }),
+    ]);
+  });
+
+  it('keeps the team’s own people off its panel through the balancing and capped passes too', () => {
+    // the insiders are the least loaded: rebalance and augment must not hand them their own team's application
+    const problem: AssignmentProblem = {
+      applications: apps(8, (i) => 1 + (i % 4)).map((a) => ({ ...a, insiders: a.id % 2 ? ['ou_a', 'ou_b'] : ['ou_c'] })),
+      experts: [expert('ou_a', 9), expert('ou_b', 9), expert('ou_c', 9, 3), expert('ou_d', 9, 4), expert('ou_e', 9)],
+      conflicts: [],
+      perApplication: 2,
+      existing: [{ applicationId: 99, expertOpenId: 'ou_e', status: 'assigned' }],
+    };
+    const plan = planAssignments(problem);
+    expectRulesKept(problem, plan);
+    expect(plan.unfilled).toEqual([]);
   });
 
   it('stops at each expert’s cap and says so; the spread ignores a capped expert', () => {

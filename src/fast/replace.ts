@@ -41,7 +41,7 @@ import { claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
 
 /**
  * The replacement plan of one application, as CTEs to put in a `with` list: `rp_app` (the application, its team's
- * organisation, its cycle and panel size), `rp_missing` (`n`: places the panel misses), `rp_loads`, `rp_eligible`
+ * organisation, leader and contact, its cycle and panel size), `rp_missing` (`n`: places the panel misses), `rp_loads`, `rp_eligible`
  * and `rp_chosen` (`open_id`, `n` from 1: the experts to add, in the order `planAssignments` adds them). `application`
  * is an SQL expression of the application's id; `gone` one of an assignment the same statement takes off the panel
  * (its row still reads as active in the statement's snapshot), or `0` for none. A statement later in the same
@@ -51,9 +51,10 @@ import { claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
 export function replacementPlanSql(application: string, gone: string, prefix = 'rp_'): string {
   const p = prefix;
   return `${p}app as (
-  -- loadAssignmentProblem: the application with its team's organisation; the cycle's panel size (need: max(0, n); a
-  -- negative size would leave 'missing' below 1 all the same, so the verdict holds without the greatest)
-  select a.id, a.team_id, t.organization_id, a.cycle_id, greatest(0, c.experts_per_application) as need
+  -- loadAssignmentProblem: the application with its team's organisation, leader and contact (its members are read in
+  -- rp_eligible); the cycle's panel size (need: max(0, n); a negative size would leave 'missing' below 1 all the same,
+  -- so the verdict holds without the greatest)
+  select a.id, a.team_id, t.organization_id, t.leader_open_id, t.contact_open_id, a.cycle_id, greatest(0, c.experts_per_application) as need
   from applications a join teams t on t.id = a.team_id join cycles c on c.id = a.cycle_id
   where a.id = ${application}
 ),
@@ -81,6 +82,10 @@ ${p}eligible as (
     and (e.max_load is null or e.max_load < 0 or coalesce(l.load, 0) < e.max_load)
     -- eligible: not of the applicant's organisation (an expert of none never is)
     and (e.organization_id is null or e.organization_id <> x.organization_id)
+    -- eligible: insider (the team's own leader, a current member or its organisation contact, whatever organisation
+    -- their expert record names: 第十七条, 回避)
+    and e.open_id <> x.leader_open_id and e.open_id <> x.contact_open_id
+    and not exists (select 1 from team_members m where m.team_id = x.team_id and m.open_id = e.open_id)
     -- eligible: conflicted (a declared conflict with the team or its organisation)
     and not exists (select 1 from conflicts k where k.expert_open_id = e.open_id and (k.team_id = x.team_id or k.organization_id = x.organization_id))
     -- eligible: barred (any row on this application, whatever its status, the one taken off included)

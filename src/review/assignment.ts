@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, conflicts, cycles, people, teams } from '../../db/schema.js';
+import { applications, assignments, conflicts, cycles, people, teamMembers, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { UserError } from '../errors.js';
@@ -10,7 +10,8 @@ import { requireAdmin } from '../permissions.js';
 
 /**
  * Expert assignment (第十七条: 公开、公平、公正): each application gets N experts, never from the
- * applicant's organisation, never one who declared a conflict, with loads as even as the caps allow.
+ * applicant's organisation, never the team's own leader, member or organisation contact, never one who
+ * declared a conflict, with loads as even as the caps allow.
  * The planner is a pure function, deterministic for the same input whatever its order.
  */
 
@@ -18,6 +19,11 @@ export interface PanelApplication {
   id: number;
   organizationId: number;
   teamId: number;
+  /**
+   * The team's own people (班组长, current members, 单位联系人): implicit conflicts, whatever organisation their
+   * expert record names (第十七条, 回避).
+   */
+  insiders?: readonly string[];
 }
 
 export interface PoolExpert {
@@ -59,6 +65,8 @@ export interface AssignmentProblem {
 export interface BlockedCounts {
   inactive: number;
   sameOrganization: number;
+  /** The team's own leader, a member or its organisation contact. */
+  ownTeam: number;
   conflict: number;
   declined: number;
   atCapacity: number;
@@ -152,6 +160,15 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
     if (c.organizationId != null) (conflictOrgs.get(i) ?? conflictOrgs.set(i, new Set()).get(i)!).add(c.organizationId);
   }
 
+  /** The team's own people on the pool, by application id: never on its panel. */
+  const insiderOf = new Map<number, Set<number>>();
+  for (const app of apps) {
+    for (const openId of app.insiders ?? []) {
+      const i = index.get(openId);
+      if (i !== undefined) (insiderOf.get(app.id) ?? insiderOf.set(app.id, new Set()).get(app.id)!).add(i);
+    }
+  }
+
   const load = new Float64Array(width);
   /** Experts with any row on an application (active, declined or replaced): never assigned to it again. */
   const barred = new Map<number, Set<number>>();
@@ -175,8 +192,9 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
 
   const conflicted = (i: number, app: PanelApplication) =>
     (conflictTeams.get(i)?.has(app.teamId) ?? false) || (conflictOrgs.get(i)?.has(app.organizationId) ?? false);
+  const insider = (i: number, app: PanelApplication) => insiderOf.get(app.id)?.has(i) ?? false;
   const eligible = (i: number, app: PanelApplication) =>
-    isActive[i] === 1 && org[i] !== app.organizationId && !conflicted(i, app) && !(barred.get(app.id)?.has(i) ?? false);
+    isActive[i] === 1 && org[i] !== app.organizationId && !insider(i, app) && !conflicted(i, app) && !(barred.get(app.id)?.has(i) ?? false);
 
   // the panel of each application in this plan, by expert index (new members only)
   const added: number[][] = apps.map(() => []);
@@ -226,7 +244,7 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
     const missing = need - have[k];
     if (missing <= 0) continue;
     const app = apps[k];
-    const blocked: BlockedCounts = { inactive: 0, sameOrganization: 0, conflict: 0, declined: 0, atCapacity: 0 };
+    const blocked: BlockedCounts = { inactive: 0, sameOrganization: 0, ownTeam: 0, conflict: 0, declined: 0, atCapacity: 0 };
     const onPanel = barred.get(app.id);
     const declined = declinedOn.get(app.id);
     let available = 0;
@@ -235,6 +253,7 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
       else if (onPanel?.has(i)) available++;
       else if (!isActive[i]) blocked.inactive++;
       else if (org[i] === app.organizationId) blocked.sameOrganization++;
+      else if (insider(i, app)) blocked.ownTeam++;
       else if (conflicted(i, app)) blocked.conflict++;
       else if (load[i] >= cap[i]) blocked.atCapacity++;
     }
@@ -369,6 +388,7 @@ function augment(
 
 const reasonTexts: [keyof BlockedCounts, string][] = [
   ['sameOrganization', '与申报单位同属一家单位'],
+  ['ownTeam', '是该班组的班组长、成员或单位联系人（应回避）'],
   ['conflict', '声明了利益冲突'],
   ['declined', '已谢绝或被更换出该评审任务'],
   ['atCapacity', '已达评审上限'],
@@ -407,6 +427,22 @@ function expertPool(tx: Db) {
     .where(sql`'expert' = any(${people.roles})`);
 }
 
+/**
+ * The applications to fill as the planner takes them: the team, its organisation and its own people (班组长,
+ * current members, 单位联系人: implicit conflicts), in the one query.
+ */
+function panelApplications(tx: Db) {
+  return tx
+    .select({
+      id: applications.id,
+      teamId: applications.teamId,
+      organizationId: teams.organizationId,
+      insiders: sql<string[]>`array[${teams.leaderOpenId}, ${teams.contactOpenId}] || array(select ${teamMembers.openId} from ${teamMembers} where ${teamMembers.teamId} = ${teams.id})`,
+    })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId));
+}
+
 /** The conflicts experts declared: with a team or a whole organisation. */
 function declaredConflicts(tx: Db) {
   return tx.select({ expertOpenId: conflicts.expertOpenId, teamId: conflicts.teamId, organizationId: conflicts.organizationId }).from(conflicts);
@@ -418,11 +454,7 @@ export async function loadAssignmentProblem(tx: Db, cycleId: number, application
     ? and(eq(applications.cycleId, cycleId), inArray(applications.id, applicationIds))
     : and(eq(applications.cycleId, cycleId), inArray(applications.status, [...fillableStatuses]));
   const [apps, experts, declared, existing] = await Promise.all([
-    tx
-      .select({ id: applications.id, teamId: applications.teamId, organizationId: teams.organizationId })
-      .from(applications)
-      .innerJoin(teams, eq(teams.id, applications.teamId))
-      .where(appFilter),
+    panelApplications(tx).where(appFilter),
     expertPool(tx),
     declaredConflicts(tx),
     tx
@@ -505,10 +537,7 @@ export interface AssignmentBatch {
  * audit row. Undefined when no application is left.
  */
 export async function assignBatch(tx: Db, actor: Actor, cycle: typeof cycles.$inferSelect, afterId: number, limit: number, now: Date): Promise<AssignmentBatch | undefined> {
-  const apps = await tx
-    .select({ id: applications.id, teamId: applications.teamId, organizationId: teams.organizationId })
-    .from(applications)
-    .innerJoin(teams, eq(teams.id, applications.teamId))
+  const apps = await panelApplications(tx)
     .where(and(eq(applications.cycleId, cycle.id), inArray(applications.status, [...fillableStatuses]), gt(applications.id, afterId)))
     .orderBy(asc(applications.id))
     .limit(limit);

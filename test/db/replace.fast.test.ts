@@ -2,7 +2,7 @@ import { and, asc, count, eq, like, sql } from 'drizzle-orm';
 import { todayIn } from '../../src/dates.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, auditLog, conflicts, cycles, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, conflicts, cycles, organizations, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { fastDeclareConflict, fastDecline, fastSwap, replacementFillsSql, replacementPlanSql } from '../../src/fast/replace.js';
 import { rowsOf } from '../../src/outbox.js';
 import { loadAssignmentProblem, planAssignments } from '../../src/review/assignment.js';
@@ -660,16 +660,19 @@ describe('the replacement planned in SQL is the one planAssignments plans', () =
     return { chosen: Array.isArray(chosen) ? chosen : String(chosen).replace(/^\{|\}$/g, '').split(',').filter(Boolean), fills: rows[0].fills };
   }
 
-  /** What `replaceOnApplication` plans: the same problem read the same way, after `gone` is declined. */
-  async function plannerChoice(db: Db, applicationId: number, gone: number): Promise<{ chosen: string[]; fills: boolean }> {
+  /**
+   * What `replaceOnApplication` plans: the same problem read the same way, after `gone` is declined; `ownTeam`, how many
+   * of the team's own people the plan kept off for that (when it could not fill the panel).
+   */
+  async function plannerChoice(db: Db, applicationId: number, gone: number): Promise<{ chosen: string[]; fills: boolean; ownTeam: number }> {
     if (gone) await db.update(assignments).set({ status: 'declined' }).where(eq(assignments.id, gone));
     const [cycle] = await db.select().from(cycles).where(eq(cycles.id, f.cycleId));
     const problem = await loadAssignmentProblem(db, cycle.id, [applicationId]);
     const plan = planAssignments({ ...problem, perApplication: cycle.expertsPerApplication });
-    return { chosen: plan.added.map((a) => a.expertOpenId), fills: plan.added.length > 0 && plan.unfilled.length === 0 };
+    return { chosen: plan.added.map((a) => a.expertOpenId), fills: plan.added.length > 0 && plan.unfilled.length === 0, ownTeam: plan.unfilled[0]?.blocked.ownTeam ?? 0 };
   }
 
-  it('on 150 random pools: loads and ties, caps (none, 0, negative, reached), inactive experts, the same organisation, conflicts with the team or its organisation, earlier declines and swaps, another cycle', async () => {
+  it('on 150 random pools: loads and ties, caps (none, 0, negative, reached), inactive experts, the same organisation, the team’s own leader, members and contact, conflicts with the team or its organisation, earlier declines and swaps, another cycle', async () => {
     const rand = random(20271201);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
     const orgs = (await base.db.insert(organizations).values([1, 2, 3, 4].map((n) => ({ name: `随机单位${n}` }))).returning()).map((o) => o.id);
@@ -680,6 +683,7 @@ describe('the replacement planned in SQL is the one planAssignments plans', () =
     let short = 0;
     let none = 0;
     let several = 0;
+    let ownTeam = 0;
     for (let round = 0; round < 150; round++) {
       const rollback = new Error('rolled back');
       const compared = await base.db
@@ -702,7 +706,11 @@ describe('the replacement planned in SQL is the one planAssignments plans', () =
             const out: { id: number; teamId: number; org: number }[] = [];
             for (let i = 0; i < k; i++) {
               const org = pick(orgs);
-              const [t] = await db.insert(teams).values({ ...team, id: undefined, code: `R-${round}-${cycleId}-${i}`, name: `随机班组${round}-${cycleId}-${i}`, organizationId: org, createdAt: undefined, updatedAt: undefined }).returning();
+              // the team's own people, some of them in the pool: its leader, its contact, its members
+              const own = { leaderOpenId: rand() < 0.4 ? pick(ids) : team.leaderOpenId, contactOpenId: rand() < 0.4 ? pick(ids) : team.contactOpenId };
+              const [t] = await db.insert(teams).values({ ...team, ...own, id: undefined, code: `R-${round}-${cycleId}-${i}`, name: `随机班组${round}-${cycleId}-${i}`, organizationId: org, createdAt: undefined, updatedAt: undefined }).returning();
+              const members = ids.filter(() => rand() < 0.15);
+              if (members.length) await db.insert(teamMembers).values(members.map((openId) => ({ teamId: t.id, openId, role: 'member' })));
               const [a] = await db.insert(applications).values({ teamId: t.id, cycleId, status: pick(['scoring', 'scored', 'accepted']), form: d.form }).returning();
               out.push({ id: a.id, teamId: t.id, org });
             }
@@ -729,16 +737,19 @@ describe('the replacement planned in SQL is the one planAssignments plans', () =
         })
         .catch((err: Error & { result?: unknown }) => {
           if (err !== rollback) throw err;
-          return err.result as { round: number; bySql: { chosen: string[]; fills: boolean }; byPlanner: { chosen: string[]; fills: boolean } };
+          return err.result as { round: number; bySql: { chosen: string[]; fills: boolean }; byPlanner: { chosen: string[]; fills: boolean; ownTeam: number } };
         });
-      expect(compared.bySql, `round ${compared.round}`).toEqual(compared.byPlanner);
+      const { ownTeam: kept, ...byPlanner } = compared.byPlanner;
+      expect(compared.bySql, `round ${compared.round}`).toEqual(byPlanner);
+      if (kept) ownTeam++;
       if (compared.byPlanner.fills) filled++;
       else if (compared.byPlanner.chosen.length) short++;
       else none++;
       if (compared.byPlanner.chosen.length > 1) several++;
     }
-    // the pools cover the cases: filled (by one expert or several), short of experts, and nobody at all
-    expect(Math.min(filled, short, none, several), JSON.stringify({ filled, short, none, several })).toBeGreaterThanOrEqual(3);
+    // the pools cover the cases: filled (by one expert or several), short of experts, nobody at all, and short with
+    // some of the team's own people kept off
+    expect(Math.min(filled, short, none, several, ownTeam), JSON.stringify({ filled, short, none, several, ownTeam })).toBeGreaterThanOrEqual(3);
   });
 });
 
