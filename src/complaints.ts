@@ -442,6 +442,7 @@ const alertIntervalMs = 60_000;
 /**
  * The complaints whose alerts are batched together: the public form's, and in chat each person's own (an administrator
  * wants one card for one person's burst, yet each other complainant's own card with its decision form at once).
+ * Batched rather than limited: a complainant in the tenant is known, and none of their complaints is turned away (第二十一条).
  */
 interface AlertStream {
   /** Keys of the stream's batch rows: `<prefix><end of the minute, ms>:<first complaint's id>`. */
