@@ -108,29 +108,19 @@ export function complaintAlertCard(c: ComplaintView, opts: { title?: TitleView; 
 export const batchAlertListed = 10;
 
 /**
- * To the admin group at the end of a minute in which several web complaints arrived after the first one's alert:
- * one card for all of them, each with the button that opens its 成立 / 不成立 card.
+ * To the admin group at the end of a minute in which several web complaints (or several of one person's in chat,
+ * `channel: 'chat'`) arrived after the first one's alert: one card for all of them, each with the button that opens its
+ * 成立 / 不成立 card.
  */
-export function complaintBatchAlertCard(opts: { items: ComplaintSummary[] }): Card {
+export function complaintBatchAlertCard(opts: { items: ComplaintSummary[]; channel?: 'web' | 'chat' }): Card {
+  const chat = opts.channel === 'chat';
   const listed = opts.items.slice(0, batchAlertListed);
   const more = opts.items.length - listed.length;
-  const rows: Element[] = listed.map((c) => ({
-    tag: 'column_set',
-    flex_mode: 'none',
-    columns: [
-      {
-        tag: 'column',
-        width: 'weighted',
-        weight: 1,
-        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}）\n${excerpt(c.content, 60)}`)],
-      },
-      { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
-    ],
-  }));
-  const title = `1 分钟内收到 ${opts.items.length} 件网上投诉`;
+  const rows = listed.map((c) => complaintRow(c));
+  const title = chat ? `同一人 1 分钟内在飞书又提交 ${opts.items.length} 件投诉` : `1 分钟内收到 ${opts.items.length} 件网上投诉`;
   return card({
     title,
-    subtitle: '网页表单',
+    subtitle: chat ? '飞书消息' : '网页表单',
     template: 'red',
     summary: title,
     elements: [
@@ -138,7 +128,48 @@ export function complaintBatchAlertCard(opts: { items: ComplaintSummary[] }): Ca
       ...(more > 0 ? [note(md`另有 ${more} 件，请在“投诉处理”中查看。`)] : []),
       hr(),
       buttonRow([button({ text: '投诉处理', type: 'primary', value: { action: 'complaint.list' } })]),
-      note('第二十一条：班组建设接受社会各界监督。同一分钟内的网上投诉合并为一张提醒。'),
+      note(chat ? '第二十一条：班组建设接受社会各界监督。同一人在飞书连续提交的投诉，每分钟合并为一张提醒。' : '第二十一条：班组建设接受社会各界监督。同一分钟内的网上投诉合并为一张提醒。'),
+    ],
+  });
+}
+
+/** A complaint on a list card: its reference, team and the start of what was complained of, and 处理 to open its own card. */
+function complaintRow(c: ComplaintSummary, daysOpen?: number): Element {
+  const open = daysOpen === undefined ? '' : md`，已 ${daysOpen} 天`;
+  return {
+    tag: 'column_set',
+    flex_mode: 'none',
+    columns: [
+      {
+        tag: 'column',
+        width: 'weighted',
+        weight: 1,
+        elements: [markdown(md`**${c.reference}** ${c.team.name}（${c.team.code}，${c.team.organization}${open}）\n${excerpt(c.content, 60)}`)],
+      },
+      { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
+    ],
+  };
+}
+
+/**
+ * To the admin group when complaints are still open a week after they came in (`afterDays`), one card a day for all of
+ * them: the oldest `batchAlertListed` each with 处理, the rest counted and found under 投诉处理. `total` counts them all.
+ */
+export function complaintEscalationCard(opts: { items: (ComplaintSummary & { daysOpen: number })[]; total: number; afterDays: number }): Card {
+  const listed = opts.items.slice(0, batchAlertListed);
+  const more = opts.total - listed.length;
+  const title = `${opts.total} 件投诉超过 ${opts.afterDays} 天未处理`;
+  return card({
+    title,
+    subtitle: '请尽快认定成立或不成立',
+    template: 'orange',
+    summary: title,
+    elements: [
+      ...listed.map((c) => complaintRow(c, c.daysOpen)),
+      ...(more > 0 ? [note(md`另有 ${more} 件，请点下方“投诉处理”查看（也可发送“管理”后点“投诉处理”），待处理投诉按收到先后排列。`)] : []),
+      hr(),
+      buttonRow([button({ text: '投诉处理', type: 'primary', value: { action: 'complaint.list' } })]),
+      note(md`第二十一条：班组建设接受社会各界监督。投诉收到 ${opts.afterDays} 天后仍未处理的，每满一周提醒一次；同一天到期的合并为一张。`),
     ],
   });
 }

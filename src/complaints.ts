@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm';
 import {
   type ComplaintSummary,
   type ComplaintTeam,
@@ -272,6 +272,11 @@ export async function openComplaints(tx: Db, opts: { before?: Date; limit?: numb
   return rows;
 }
 
+/** Every open complaint's id and time received, oldest first: what is counted without reading what was complained of. */
+export async function openComplaintTimes(tx: Db): Promise<{ id: number; createdAt: Date }[]> {
+  return tx.select({ id: complaints.id, createdAt: complaints.createdAt }).from(complaints).where(eq(complaints.status, 'open')).orderBy(asc(complaints.createdAt), asc(complaints.id));
+}
+
 export async function countOpenComplaints(tx: Db): Promise<number> {
   const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(complaints).where(eq(complaints.status, 'open'));
   return Number(row?.n ?? 0);
@@ -339,7 +344,8 @@ export const complaintReference = (year: number, serial: number) => `TS-${year}-
 
 /**
  * Stores a complaint with its reference number and alerts the admin group(s) (第二十一条): at once, except a
- * web complaint within a minute of the last web alert, which waits for that minute's batch card.
+ * web complaint within a minute of the last web alert, or a chat complaint within a minute of its complainant's last
+ * alert, which waits for that minute's batch card (`batchAlert`).
  * Bad input or an unknown team is a UserError naming the field; nothing is stored then.
  */
 export async function createComplaint(tx: Db, input: ComplaintIntake, opts: ComplaintOptions): Promise<{ complaint: Complaint; team: ComplaintTeamRow }> {
@@ -347,6 +353,8 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
   let values: { content: string; contact?: string };
   let reference: string | undefined;
   const year = complaintYear(opts);
+  // a chat complaint's before anything else: the one-statement 投诉 takes it before the reference too
+  if (input.channel === 'chat') await lockAlerts(tx, input);
   if (input.teamId !== undefined) {
     values = readComplaintIntake(input);
     // picked in chat, so no web-alert lock to take first: team and reference in one round trip (a refusal rolls it back)
@@ -359,8 +367,7 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
     team = await resolveComplaintTeam(tx, parsed.team, { partial: input.channel === 'chat' });
     values = parsed;
   }
-  // taken before the complaint's id is drawn, so each web batch holds its complaints in id order
-  if (input.channel === 'web') await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('complaint:web-alert', 0))`);
+  if (input.channel === 'web') await lockAlerts(tx, input);
   reference ??= await nextComplaintReference(tx, year);
   const [complaint] = await tx
     .insert(complaints)
@@ -384,10 +391,16 @@ export async function createComplaint(tx: Db, input: ComplaintIntake, opts: Comp
     at: opts.now,
   });
   for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
-    if (input.channel === 'web' && (await batchWebAlert(tx, complaint, to, opts))) continue;
+    if (await batchAlert(tx, complaint, to, opts)) continue;
     await opts.send(complaintAlertMessage(complaint.id, to));
   }
   return { complaint, team };
+}
+
+/** The lock of the complaint's alert stream (`alertLockKey`), taken before its reference and id are drawn. */
+async function lockAlerts(tx: Db, input: Pick<ComplaintIntake, 'channel' | 'complainantOpenId'>): Promise<void> {
+  const key = alertLockKey(input);
+  if (key) await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
 }
 
 // --- the alert of a new complaint, drawn when it is sent ------------------------------------------
@@ -421,64 +434,104 @@ export function complaintAlertRenderer(db: Db, timezone: string): CardRenderer {
   };
 }
 
-// --- web alerts, at most one card a minute -----------------------------------------------------
+// --- alerts of a flood, at most one card a minute ---------------------------------------------------
 
-/** A flood from the public form must not bury the admin group: one web-complaint card per minute at most. */
-const webAlertIntervalMs = 60_000;
+/** A flood from the public form, or from one person in chat, must not bury the admin group: one card a minute at most. */
+const alertIntervalMs = 60_000;
 
-const batchPrefix = (to: Destination) => `complaint:web-batch:${destinationKey(to)}:`;
+/**
+ * The complaints whose alerts are batched together: the public form's, and in chat each person's own (an administrator
+ * wants one card for one person's burst, yet each other complainant's own card with its decision form at once).
+ * Batched rather than limited: a complainant in the tenant is known, and none of their complaints is turned away (第二十一条).
+ */
+interface AlertStream {
+  /** Keys of the stream's batch rows: `<prefix><end of the minute, ms>:<first complaint's id>`. */
+  prefix: string;
+  /** The stream's complaints, as a condition on the `complaints` table. */
+  of: SQL;
+  channel: 'web' | 'chat';
+}
 
-/** complaint:web-batch:<destination>:<end of the minute, ms>:<first complaint's id> */
-function parseBatchKey(key: string, to: Destination): { endsAt: number; firstId: number } {
-  const [endsAt, firstId] = key.slice(batchPrefix(to).length).split(':').map(Number);
+function alertStream(complaint: Complaint, to: Destination): AlertStream | undefined {
+  const dest = destinationKey(to);
+  if (complaint.channel === 'web') return { prefix: `complaint:web-batch:${dest}:`, of: sql`${complaints.channel} = 'web'`, channel: 'web' };
+  if (complaint.complainantOpenId) {
+    return { prefix: `complaint:chat-batch:${dest}:${complaint.complainantOpenId}:`, of: sql`${complaints.channel} = 'chat' and ${complaints.complainantOpenId} = ${complaint.complainantOpenId}`, channel: 'chat' };
+  }
+  return undefined;
+}
+
+/**
+ * The lock a complaint takes before its reference and id are drawn, so each batch holds its complaints in id order and
+ * replicas never split or lose one: the public form's one lock, or the chat complainant's own (the one-statement 投诉,
+ * src/fast/complaint.ts, takes it too).
+ */
+export const alertLockKey = (input: Pick<ComplaintIntake, 'channel' | 'complainantOpenId'>) =>
+  input.channel === 'web' ? 'complaint:web-alert' : input.complainantOpenId ? `complaint:chat-alert:${input.complainantOpenId}` : undefined;
+
+/** A batch can be running only when the stream had a complaint in the last two minutes (an alert of the last minute, a batch ending in it). */
+export const batchWindowMs = 2 * alertIntervalMs;
+
+/** complaint:<stream>-batch:<destination>:[<open_id>:]<end of the minute, ms>:<first complaint's id> */
+function parseBatchKey(key: string, stream: AlertStream): { endsAt: number; firstId: number } {
+  const [endsAt, firstId] = key.slice(stream.prefix.length).split(':').map(Number);
   return { endsAt, firstId };
 }
 
 /**
- * Puts a web complaint into the batch card of the current minute instead of its own alert: true when batched.
- * The first web complaint after a quiet minute is alerted at once (false); one arriving within a minute of
- * the last web card joins the held batch, or starts one that is sent when that minute ends. Runs under the
- * web-alert lock of createComplaint in the complaint's transaction, so replicas never split or lose a batch.
+ * Puts a complaint into its stream's batch card of the current minute instead of its own alert: true when batched.
+ * The first complaint after a quiet minute is alerted at once (false); one arriving within a minute of the stream's
+ * last card joins the held batch, or starts one that is sent when that minute ends. Runs under the stream's lock
+ * (`alertLockKey`) in the complaint's transaction, so replicas never split or lose a batch.
  */
-async function batchWebAlert(tx: Db, complaint: Complaint, to: Destination, opts: ComplaintOptions): Promise<boolean> {
+async function batchAlert(tx: Db, complaint: Complaint, to: Destination, opts: ComplaintOptions): Promise<boolean> {
+  const stream = alertStream(complaint, to);
+  if (!stream) return false;
   const dest = destinationKey(to);
   const now = opts.now.getTime();
+  // the common case, a complaint with none of its stream just before it, asks the outbox nothing
+  const [near] = await tx
+    .select({ id: complaints.id })
+    .from(complaints)
+    .where(and(stream.of, ne(complaints.id, complaint.id), sql`${complaints.createdAt} > ${new Date(now - batchWindowMs).toISOString()}::timestamptz`))
+    .limit(1);
+  if (!near) return false;
   const [latest] = await tx
     .select({ dedupeKey: outbox.dedupeKey })
     .from(outbox)
-    .where(sql`starts_with(${outbox.dedupeKey}, ${batchPrefix(to)})`)
+    .where(sql`starts_with(${outbox.dedupeKey}, ${stream.prefix})`)
     .orderBy(desc(outbox.id))
     .limit(1);
-  const last = latest ? parseBatchKey(latest.dedupeKey, to) : undefined;
+  const last = latest ? parseBatchKey(latest.dedupeKey, stream) : undefined;
   if (last && now < last.endsAt) {
     const held = await lockHeld(tx, latest.dedupeKey);
     if (held) {
-      await replaceHeldCard(tx, held.id, await batchCard(tx, to, last.firstId, last.endsAt, opts.timezone));
+      await replaceHeldCard(tx, held.id, await batchCard(tx, to, stream, last.firstId, last.endsAt, opts.timezone));
       return true;
     }
   }
-  // immediate web alerts of the last minute (a chat complaint's alert does not count)
-  const since = new Date(now - webAlertIntervalMs).toISOString();
+  // the stream's immediate alerts of the last minute
+  const since = new Date(now - alertIntervalMs).toISOString();
   const [recent] = rowsOf(
     await tx.execute(sql`
-      select max(c.created_at) as at from ${complaints} c
-      join ${outbox} o on o.dedupe_key = 'complaint:new:' || c.id || ':' || ${dest}::text
-      where c.channel = 'web' and c.id <> ${complaint.id} and c.created_at > ${since}::timestamptz`),
+      select max(${complaints.createdAt}) as at from ${complaints}
+      join ${outbox} o on o.dedupe_key = 'complaint:new:' || ${complaints.id} || ':' || ${dest}::text
+      where ${stream.of} and ${complaints.id} <> ${complaint.id} and ${complaints.createdAt} > ${since}::timestamptz`),
   ) as { at: string | Date | null }[];
   const lastCardAt = Math.max(recent?.at ? new Date(recent.at).getTime() : 0, last?.endsAt ?? 0);
-  if (now - lastCardAt >= webAlertIntervalMs) return false;
-  const endsAt = lastCardAt + webAlertIntervalMs;
+  if (now - lastCardAt >= alertIntervalMs) return false;
+  const endsAt = lastCardAt + alertIntervalMs;
   await opts.send({
-    dedupeKey: `${batchPrefix(to)}${endsAt}:${complaint.id}`,
+    dedupeKey: `${stream.prefix}${endsAt}:${complaint.id}`,
     to,
-    card: await batchCard(tx, to, complaint.id, endsAt, opts.timezone),
+    card: await batchCard(tx, to, stream, complaint.id, endsAt, opts.timezone),
     holdUntil: new Date(endsAt),
   });
   return true;
 }
 
-/** The batch card from the database: web complaints from the first of the batch on, before its end, not alerted on their own. */
-async function batchCard(tx: Db, to: Destination, firstId: number, endsAt: number, timezone: string) {
+/** The batch card from the database: the stream's complaints from the first of the batch on, before its end, not alerted on their own. */
+async function batchCard(tx: Db, to: Destination, stream: AlertStream, firstId: number, endsAt: number, timezone: string) {
   const rows = await tx
     .select({ complaint: complaints, team: teamColumns })
     .from(complaints)
@@ -486,14 +539,14 @@ async function batchCard(tx: Db, to: Destination, firstId: number, endsAt: numbe
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(
       and(
-        eq(complaints.channel, 'web'),
+        stream.of,
         gte(complaints.id, firstId),
         sql`${complaints.createdAt} < ${new Date(endsAt).toISOString()}::timestamptz`,
         sql`not exists (select 1 from ${outbox} where ${outbox.dedupeKey} = 'complaint:new:' || ${complaints.id} || ':' || ${destinationKey(to)}::text)`,
       ),
     )
     .orderBy(asc(complaints.id));
-  return complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)) });
+  return complaintBatchAlertCard({ items: rows.map((r) => complaintSummary(r.complaint, r.team, timezone)), channel: stream.channel });
 }
 
 // --- decisions ---------------------------------------------------------------------------------
@@ -576,15 +629,19 @@ const wantedIds = (specs: CardSpec[], key: string) => {
 /** The complaints a batch of specs names (`complaintId`), with their teams: one read. */
 async function complaintsOfSpecs(db: Db, specs: CardSpec[]) {
   const { ids, wanted } = wantedIds(specs, 'complaintId');
-  const found = wanted.length
-    ? await db
-        .select({ complaint: complaints, team: teamColumns })
-        .from(complaints)
-        .innerJoin(teams, eq(teams.id, complaints.teamId))
-        .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-        .where(inArray(complaints.id, wanted))
-    : [];
+  const found = await complaintsWithTeams(db, wanted);
   return { ids, found, rows: new Map(found.map((r) => [r.complaint.id, r])) };
+}
+
+/** These complaints with their teams, in one read (in no particular order); one not there is left out. */
+export async function complaintsWithTeams(db: Db, ids: number[]) {
+  if (!ids.length) return [];
+  return db
+    .select({ complaint: complaints, team: teamColumns })
+    .from(complaints)
+    .innerJoin(teams, eq(teams.id, complaints.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(inArray(complaints.id, ids));
 }
 
 /**

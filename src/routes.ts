@@ -9,6 +9,7 @@ import type { FakeOpenPlatform } from './local/fakeOpenPlatform.js';
 import { mountConsole } from './local/console.js';
 import type { OutboxDispatcher } from './outbox.js';
 import { complaintErrorPage, mountComplaintRoutes } from './web/complaintForm.js';
+import { fromAnotherSite } from './web/crossSite.js';
 
 /** What the extra HTTP routes (complaint intake, the local console) may use. */
 export interface RouteDeps {
@@ -55,10 +56,7 @@ export async function consoleRequestGuard(ctx: Context, next: Next): Promise<voi
     return;
   }
   if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-    const origin = ctx.get('origin');
-    // built from the Host header: Koa 3's ctx.origin echoes the request's Origin header
-    const own = `${ctx.protocol}://${ctx.get('host')}`;
-    if ((origin && origin !== own) || ctx.get('sec-fetch-site') === 'cross-site') {
+    if (fromAnotherSite(ctx)) {
       ctx.status = 403;
       ctx.body = { code: 403, msg: 'the local console accepts requests from its own page only' };
       return;

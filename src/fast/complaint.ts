@@ -1,5 +1,5 @@
 import type { Database } from '../../db/index.js';
-import { COMPLAINT_ALERT_CARD } from '../complaints.js';
+import { alertLockKey, batchWindowMs, COMPLAINT_ALERT_CARD } from '../complaints.js';
 import { type Issue, pipelined, postgresClient } from '../pipeline.js';
 import { adminDestinationsSql, claimCte, outboxSpecsSql } from './sql.js';
 
@@ -11,13 +11,15 @@ import { adminDestinationsSql, claimCte, outboxSpecsSql } from './sql.js';
  * statement must check and write at once, which the query builder cannot say.
  *
  * It handles only the success case. Anything else (no such team or several, the form sent before, the event seen
- * before, an administrator complaining to themselves, whose alert the ordinary path queues as interactive) writes
+ * before, an administrator complaining to themselves, whose alert the ordinary path queues as interactive, a complainant
+ * who complained in chat in the last two minutes, whose alert the ordinary path may batch) writes
  * nothing at all, not even the claim, and answers undefined: the ordinary path (`submitComplaint` of
  * bot/complaints/intake.ts) then runs and answers exactly as it always did. What was typed is read before the batch
  * is sent, by the ordinary path's own parser (`readComplaintIntake`); the statement gets only valid values.
  *
- * Locks, as the ordinary path takes them: the form's advisory lock (`complaintFromForm`), awaited by a statement of
- * its own so the next one's snapshot sees a complaint the lock waited for; then the year's reference serial
+ * Locks, as the ordinary path takes them: the form's advisory lock (`complaintFromForm`), then the complainant's
+ * alerts' (`alertLockKey`), each awaited by a statement of its own so the next one's snapshot sees a complaint the
+ * lock waited for; then the year's reference serial
  * (`nextComplaintReference`) and the complaint's row. The event's claim is inserted after the form's lock here
  * (the ordinary path inserts it before): the two meet only on one event delivered twice at once, once by each path,
  * which needs the same form to pass here and fail there, and PostgreSQL's deadlock check would fail one delivery, retried.
@@ -49,6 +51,8 @@ export interface FastComplaintResult {
 
 // complaintFromForm's lock, awaited before the statement below reads (its snapshot then sees what the lock waited for)
 const formLockSql = `select pg_advisory_xact_lock(hashtextextended('complaint:form:' || $1::text, 0))`;
+// then createComplaint's lock of the complainant's alerts (alertLockKey), so the statement sees their complaint just before
+const alertLockSql = `select pg_advisory_xact_lock(hashtextextended($1::text, 0))`;
 
 const submitSql = `
 with team as (
@@ -76,7 +80,12 @@ verdict as (
   select (select count(*) from team) = 1
     and not exists (select 1 from sent_before)
     -- createComplaint's alerts: one to the complainant themselves is interactive on the ordinary path (ctx.send); left to it
-    and not exists (select 1 from admin_to d where d.receive_id_type = 'open_id' and d.receiver = $3) as ok
+    and not exists (select 1 from admin_to d where d.receive_id_type = 'open_id' and d.receiver = $3)
+    -- createComplaint's batchAlert: this complainant's complaint just before may start or join a batch; left to it
+    and not exists (
+      select 1 from complaints x
+      where x.channel = 'chat' and x.complainant_open_id = $3 and x.created_at > $11::timestamptz - interval '${batchWindowMs} milliseconds'
+    ) as ok
 ),
 ${claimCte()},
 serial as (
@@ -137,8 +146,9 @@ export async function fastSubmitComplaint(database: Database, event: FastComplai
   ];
   const submit: Issue<unknown> = (c) => c.unsafe(submitSql, params as never[], { prepare: true }).execute();
   const lockForm: Issue<unknown> = (c) => c.unsafe(formLockSql, [event.formKey!], { prepare: true }).execute();
+  const lockAlerts: Issue<unknown> = (c) => c.unsafe(alertLockSql, [alertLockKey({ channel: 'chat', complainantOpenId: event.openId })!], { prepare: true }).execute();
   // no form key, no form lock (complaintFromForm is not asked then either)
-  const [results] = await pipelined<unknown[], []>(client, event.formKey === undefined ? [submit] : [lockForm, submit], []);
+  const [results] = await pipelined<unknown[], []>(client, event.formKey === undefined ? [lockAlerts, submit] : [lockForm, lockAlerts, submit], []);
   const rows = results.at(-1) as { id: number; reference: string; name: string; code: string; queued: number }[];
   const row = rows[0];
   if (!row) return undefined;

@@ -1,7 +1,9 @@
-import { complaintAlertCard } from '../../cards/complaints.js';
+import { and, eq, lt, max } from 'drizzle-orm';
+import { batchAlertListed, complaintAlertCard, complaintEscalationCard } from '../../cards/complaints.js';
 import type { Db } from '../../db/index.js';
-import { complaintView, daysOpen, openComplaints, titleStatus } from '../complaints.js';
-import { todayIn } from '../dates.js';
+import { jobRuns } from '../../db/schema.js';
+import { complaintSummary, complaintsWithTeams, complaintView, daysOpen, openComplaintTimes, titleStatus } from '../complaints.js';
+import { daysBetween, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
 
@@ -9,27 +11,52 @@ import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
 export const escalateAfterDays = 7;
 
 /**
- * The `escalation` job: each complaint open for more than 7 days is raised again with its decision
- * buttons, once per complaint per week open (the dedupe key counts the weeks). Period: the date.
+ * The `escalation` job: each complaint open for more than 7 days is raised again once per week open (day 8, 15, 22…),
+ * all those of one run on ONE card per destination, so a flood of complaints never comes back as a flood of cards.
+ * A lone complaint keeps its own card with the decision form. Period: the date. The marks passed since the last run
+ * done (a week at most) count, so a day the bot was down is made up by the next run.
  */
 export async function runEscalation(db: Db, opts: JobOptions): Promise<RunOutcome[]> {
   const today = todayIn(opts.timezone, opts.now);
   return [
     await runClaimed(db, 'escalation', today, opts.now, async (tx, messages) => {
-      const rows = await openComplaints(tx);
-      const due = rows.filter((r) => daysOpen(r.complaint, opts.now, opts.timezone) > escalateAfterDays);
-      const destinations = due.length ? await adminDestinations(tx, opts.bootstrapAdmins) : [];
-      for (const r of due) {
-        const days = daysOpen(r.complaint, opts.now, opts.timezone);
-        // day 8 is the first raise, day 15 the second, and so on
-        const week = Math.floor((days - escalateAfterDays - 1) / 7) + 1;
-        const title = await titleStatus(tx, r.team.id);
-        const card = complaintAlertCard(complaintView(r.complaint, r.team, opts.timezone), { title: title?.view, daysOpen: days });
-        for (const to of destinations) {
-          await messages.send({ dedupeKey: `complaint:escalate:${r.complaint.id}:week-${week}:${destinationKey(to)}`, to, card });
-        }
+      const [open, since] = await Promise.all([openComplaintTimes(tx), daysSinceLastRun(tx, today)]);
+      const due = open
+        .map((c) => ({ id: c.id, days: daysOpen(c, opts.now, opts.timezone) }))
+        // a week mark (8, 15, 22… days open) reached since the last run
+        .filter((c) => c.days > escalateAfterDays && (c.days - escalateAfterDays - 1) % 7 < since);
+      if (!due.length) return { complaints: 0 };
+      const card = await escalationCard(tx, due, opts.timezone);
+      for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
+        await messages.send({ dedupeKey: `complaint:escalate:${today}:${destinationKey(to)}`, to, card });
       }
       return { complaints: due.length };
     }),
   ];
+}
+
+/** Days since the last escalation run done, a week at most (and a week when there was none). */
+async function daysSinceLastRun(tx: Db, today: string): Promise<number> {
+  const [row] = await tx
+    .select({ period: max(jobRuns.period) })
+    .from(jobRuns)
+    .where(and(eq(jobRuns.job, 'escalation'), eq(jobRuns.status, 'done'), lt(jobRuns.period, today)));
+  return row?.period ? Math.min(7, Math.max(1, daysBetween(row.period, today))) : 7;
+}
+
+/** One complaint: its own card with 成立 / 不成立; several: the oldest listed with 处理, the rest counted. Due oldest first. */
+async function escalationCard(tx: Db, due: { id: number; days: number }[], timezone: string) {
+  const listed = due.slice(0, batchAlertListed);
+  const rows = new Map((await complaintsWithTeams(tx, listed.map((c) => c.id))).map((r) => [r.complaint.id, r]));
+  const found = listed.flatMap((c) => {
+    const r = rows.get(c.id);
+    return r ? [{ ...r, days: c.days }] : [];
+  });
+  if (due.length === 1 && found.length === 1) {
+    const [{ complaint, team, days }] = found;
+    const title = await titleStatus(tx, team.id);
+    return complaintAlertCard(complaintView(complaint, team, timezone), { title: title?.view, daysOpen: days });
+  }
+  const items = found.map((r) => ({ ...complaintSummary(r.complaint, r.team, timezone), daysOpen: r.days }));
+  return complaintEscalationCard({ items, total: due.length, afterDays: escalateAfterDays });
 }

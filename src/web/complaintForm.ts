@@ -11,6 +11,7 @@ import { adminDestinations, destinationKey } from '../notifications.js';
 import { enqueue } from '../outbox.js';
 import { addressKey, countRequest, RateLimited, type RateRule } from '../rateLimit.js';
 import type { RouteDeps } from '../routes.js';
+import { fromAnotherSite, ownOrigins } from './crossSite.js';
 import { escapeHtml, htmlInputs } from './formHtml.js';
 import type { FormFields } from '../forms.js';
 
@@ -96,10 +97,21 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   });
 
   router.post('/api/complaints', async (ctx) => {
+    // a page on another site must not file complaints through its visitors' browsers: each visitor's address would be a
+    // fresh quota, and the hourly cap they fill turns genuine complainants away
+    if (fromAnotherSite(ctx)) {
+      deps.log.warn({ ip: ctx.ip, origin: ctx.get('origin'), site: ctx.get('sec-fetch-site'), own: [...ownOrigins(ctx)] }, 'public complaint refused: posted from another site');
+      return refuse(ctx, 403, ['这份投诉是从其他网站的页面提交的，未被受理。', '如需投诉，请直接打开广东省市政行业协会的投诉页面填写提交。']);
+    }
+    const formType = typeof ctx.is('application/x-www-form-urlencoded') === 'string';
+    // JSON only as JSON: a text/plain body is what another site's script may send without asking first
+    if (!formType && typeof ctx.is('application/json') !== 'string') {
+      return refuse(ctx, 415, [`请求内容须为 JSON（content-type: application/json）：${expectedBody}`]);
+    }
     const raw = String(ctx.state.rawBody ?? '');
     // the page's own form posted by a browser without JavaScript: the same intake, answered with the page. A JSON
     // object sent as a form (curl -d sends that type unless told otherwise) is still read as JSON
-    const fromPage = typeof ctx.is('application/x-www-form-urlencoded') === 'string' && !raw.trimStart().startsWith('{');
+    const fromPage = formType && !raw.trimStart().startsWith('{');
     const typed = new URLSearchParams(fromPage ? raw : '');
     const answer = fromPage ? pageAnswer(typed) : jsonAnswer;
     let body: Record<string, unknown>;
@@ -204,6 +216,12 @@ export function complaintErrorPage(ctx: Context, status: number): boolean {
     errorPage(ctx, status, { title: '投诉未能提交', lines: [`请求未被受理（${status}）。`, '请返回投诉页面重新填写提交。'] });
   }
   return true;
+}
+
+/** A refusal before the body is read: the short page when a browser asked, else JSON `{code, msg}`. */
+function refuse(ctx: Context, status: number, lines: string[]): void {
+  if (browserAsked(ctx)) return errorPage(ctx, status, { title: '投诉未能提交', lines });
+  jsonAnswer(ctx, status, { code: status, msg: lines.join('') });
 }
 
 /** A short page for an error: the title, what happened and what to do, what was typed when it would be lost, the way back. */

@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,5 +123,26 @@ describe('the public complaint form in a real browser (acceptance 4)', () => {
     expect(message).toContain('提交过于频繁');
     expect(statuses.at(-1)).toBe(429);
     expect((await stored()).length).toBe(complaintRateLimit.max);
+  });
+
+  it("another site's script posting here for its visitor (no-cors, text/plain) is refused with 403 and stores nothing", async () => {
+    const before = (await stored()).length;
+    // a page of another site: localhost is not the bot's 127.0.0.1, so the browser marks the post cross-site
+    const other = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>别的网站</title>'));
+    const port = await new Promise<number>((resolve) => other.listen(0, '127.0.0.1', () => resolve((other.address() as AddressInfo).port)));
+    try {
+      const visitor = await browser.newPage();
+      await visitor.goto(`http://localhost:${port}/`);
+      const answered = visitor.waitForResponse((r) => r.url().endsWith('/api/complaints'));
+      await visitor.evaluate(
+        ([url, body]) => fetch(url, { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body }).then(() => undefined),
+        [`${h.app.url}/api/complaints`, JSON.stringify({ team: '广州市政养护一班', content: '别的网站替访客提交的投诉' })] as const,
+      );
+      expect((await answered).status()).toBe(403);
+      await visitor.close();
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+    expect((await stored()).length).toBe(before);
   });
 });

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaints, organizations, people, teams } from '../../db/schema.js';
@@ -116,6 +118,26 @@ describe('the public complaint form without JavaScript', () => {
     await Promise.all([page.waitForNavigation(), page.click('#back')]);
     expect(page.url()).toBe(`${h.app.url}/complaints/new`);
     expect(await page.isVisible('#submit')).toBe(true);
+  });
+
+  it("a form on another site's page, posted here by its visitor, is refused with a page that says so and leads to the real form", async () => {
+    const before = (await h.db.db.select().from(complaints)).length;
+    // localhost is not the bot's 127.0.0.1: the browser posts the form cross-site, with that page's Origin
+    const form = `<!doctype html><meta charset="utf-8"><title>别的网站</title><form method="post" action="${h.app.url}/api/complaints"><input name="team" value="GDSZ-2025-0031"><input name="content" value="别的网站的表单提交的投诉"><button id="go">领取礼品</button></form>`;
+    const other = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(form));
+    const port = await new Promise<number>((resolve) => other.listen(0, '127.0.0.1', () => resolve((other.address() as AddressInfo).port)));
+    try {
+      await page.goto(`http://localhost:${port}/`);
+      const [response] = await Promise.all([page.waitForNavigation(), page.click('#go')]);
+      expect(response?.status()).toBe(403);
+      expect(await page.textContent('#title')).toBe('投诉未能提交');
+      expect(await page.textContent('#message')).toContain('其他网站的页面提交的，未被受理');
+      await Promise.all([page.waitForNavigation(), page.click('#back')]);
+      expect(page.url()).toBe(`${h.app.url}/complaints/new`);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+    expect((await h.db.db.select().from(complaints)).length).toBe(before);
   });
 
   it('a JSON object sent with the form type (curl -d without a header) is still read as JSON', async () => {

@@ -5,8 +5,10 @@ import { complaintAlertCard, complaintFormCard, complaintReceivedCard } from '..
 import type { Db } from '../../db/index.js';
 import { auditLog, chatBindings, codeSequences, complaints, honours, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { complaintAlertRenderer, complaintTeam, complaintTextForm, complaintView, titleStatus } from '../../src/complaints.js';
+import { batchWindowMs, complaintAlertRenderer, complaintTeam, complaintTextForm, complaintView, titleStatus } from '../../src/complaints.js';
+import { formatDateTimeZh } from '../../src/dates.js';
 import { type FastComplaint, fastSubmitComplaint } from '../../src/fast/complaint.js';
+import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
@@ -105,8 +107,12 @@ describe('投诉 with and without its one-statement path: the same answers, rows
   });
   beforeAll(() => expect(fast.teams).toEqual(ordinary.teams));
 
-  /** One signed, encrypted callback to each bot with the same event id; the answers, then the rows and the messages, compared. */
-  async function both(openId: string, value: Record<string, unknown>, form: Record<string, unknown>, eventId = randomEventId()) {
+  /**
+   * One signed, encrypted callback to each bot with the same event id; the answers, then the rows and the messages, compared.
+   * Two quiet minutes go by first (the complainant's next alert is its own, not a batch's), unless it comes `soon` after the last.
+   */
+  async function both(openId: string, value: Record<string, unknown>, form: Record<string, unknown>, eventId = randomEventId(), soon = false) {
+    if (!soon) for (const t of [fast, ordinary]) t.h.clock.advance(batchWindowMs);
     const post = async (t: Twin) => {
       const sentBefore = t.h.fake.messages.length;
       const res = await t.h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue: form, eventId }));
@@ -207,7 +213,7 @@ describe('投诉 with and without its one-statement path: the same answers, rows
     fast.h.clock.advance(60_000);
     ordinary.h.clock.advance(60_000);
     const second = await both(OTHER_CUSTOMER, value, text('路灯杆倾斜'));
-    expect(second.body.toast).toEqual({ type: 'info', content: `已于 2027年3月10日 09:00 提交该投诉（编号 ${complaint.reference}），无需重复提交。` });
+    expect(second.body.toast).toEqual({ type: 'info', content: `已于 ${formatDateTimeZh(complaint.createdAt, TZ)} 提交该投诉（编号 ${complaint.reference}），无需重复提交。` });
     expect(second.body.card).toEqual(first.body.card);
     const redelivered = await both(OTHER_CUSTOMER, value, text('路灯杆倾斜'), first.eventId);
     expect(redelivered.body).toEqual({ toast: { type: 'info', content: '该操作已处理，无需重复提交' } });
@@ -230,6 +236,30 @@ describe('投诉 with and without its one-statement path: the same answers, rows
     for (const t of [fast, ordinary]) await t.h.db.db.update(codeSequences).set({ last: 9999 }).where(eq(codeSequences.scope, 'complaint:2027'));
     const r = await both(CUSTOMER, { action: 'complaint.submit', teamId: fast.teams.greenTwo, formKey: 'fk-serial' }, text('绿篱缺株'));
     expect((await expectTaken(r, fast.teams.greenTwo, [`chat_id:${ADMIN_CHAT}`])).reference).toBe('TS-2027-10000');
+  });
+
+  it("one person's complaints within a minute: the first alerted at once, the others in one batch card when the minute ends, on both paths alike", async () => {
+    const PERSON = 'ou_fastcustomer0000000000000000000003';
+    const toGroup = (sent: { to: string }[]) => sent.filter((m) => m.to === `chat_id:${ADMIN_CHAT}`);
+    const first = await both(PERSON, { action: 'complaint.submit', teamId: fast.teams.lighting, formKey: 'fk-burst-0' }, text('路灯闪烁 0'));
+    await expectTaken(first, fast.teams.lighting, [`chat_id:${ADMIN_CHAT}`]);
+    for (let i = 1; i <= 3; i++) {
+      for (const t of [fast, ordinary]) t.h.clock.advance(5_000);
+      const r = await both(PERSON, { action: 'complaint.submit', teamId: fast.teams.lighting, formKey: `fk-burst-${i}` }, text(`路灯闪烁 ${i}`), randomEventId(), true);
+      expect(r.body.toast?.type).toBe('success');
+      expect(toGroup(r.sent)).toEqual([]);
+    }
+    const minuteEnds = async (t: Twin) => {
+      const before = t.h.fake.messages.length;
+      t.h.clock.advance(60_000);
+      await t.h.drain();
+      return t.h.fake.messages.slice(before).map((m) => ({ to: `${m.receiveIdType}:${m.receiveId}`, content: m.content }));
+    };
+    const [f, o] = [await minuteEnds(fast), await minuteEnds(ordinary)];
+    expect(f).toEqual(o);
+    expect(toGroup(f)).toHaveLength(1);
+    expect(cardText(f[0].content)).toContain('同一人 1 分钟内在飞书又提交 3 件投诉');
+    expect(cardText(f[0].content)).toContain('路灯闪烁 3');
   });
 
   it('the alert is drawn from the complaint and the title as they stand when it is sent; a complaint not there is not sent', async () => {
@@ -291,6 +321,7 @@ describe('投诉 with and without its one-statement path: the same answers, rows
   });
 
   it('at once: two people complaining about one team are both taken, with the next two numbers, each alerted', async () => {
+    fast.h.clock.advance(batchWindowMs);
     const [a, b] = await Promise.all([
       post(CUSTOMER, { action: 'complaint.submit', teamId: fast.teams.greenOne, formKey: 'fk-a' }, { content: '草坪裸露' }),
       post(OTHER_CUSTOMER, { action: 'complaint.submit', teamId: fast.teams.greenOne, formKey: 'fk-b' }, { content: '树木倒伏' }),
@@ -321,6 +352,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('投诉 in one statement (Pos
       ['typed code, no form key', {}, { team: bot.f.code, content: '护栏缺失' }],
     ] as const) {
       await click(CUSTOMER, { ...value, ...('formKey' in value ? { formKey: `${value.formKey}-warm` } : {}) }, form);
+      // the complainant's last complaint two minutes back: an alert of its own, which the statement queues
+      bot.clock.advance(batchWindowMs);
       const r = await click(OTHER_CUSTOMER, value, form);
       expect(r.body.toast?.type, name).toBe('success');
       expect(r.trips, `${name}: ${r.statements.join('\n')}`).toBe(1);
@@ -377,6 +410,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('投诉 in one statement (Pos
     // an administrator among the destinations in p2p
     await leavesIt({ openId: SECOND_ADMIN });
     await leavesIt({ openId: ADMIN });
+    // a complainant who complained in chat within two minutes: their alert may be batched
+    await leavesIt({ now: new Date(bot.clock.now().getTime() + batchWindowMs - 1_000), formKey: 'after-sent-before' });
+    await leavesIt({ now: new Date(bot.clock.now().getTime() + 1_000) });
   });
 });
 

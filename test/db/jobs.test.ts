@@ -240,8 +240,9 @@ describe('running a job twice for a period, and in two processes at once, sends 
     const expected = g.teams.filter((t) => t.registeredAt === '2026-05-28' && t.scenario !== 'withdrawnNone').map((t) => `open_id ${t.leader}`);
     expect(receivers(anniversary)).toEqual(expected.sort());
     expect(cardActions(anniversary[0].card)).toContainEqual({ action: 'application.open', teamId: g.anniversaryTeam.id });
-    const escalated = rows.filter((r) => r.dedupeKey.startsWith(`complaint:escalate:${g.oldComplaintId}:`));
+    const escalated = rows.filter((r) => r.dedupeKey.startsWith(`complaint:escalate:${date}:`));
     expect(receivers(escalated)).toEqual([`chat_id ${ADMIN_CHAT}`]);
+    expect(cardActions(escalated[0].card)).toContainEqual(expect.objectContaining({ complaintId: g.oldComplaintId }));
     expect(rows.filter((r) => r.dedupeKey.startsWith('digest:2027-05-28:')).map((r) => r.receiver)).toEqual([ADMIN_CHAT]);
   });
 

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { count, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { complaints, organizations, outbox, people, teams } from '../../db/schema.js';
+import { complaints, organizations, outbox, people, rateLimitHits, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { complaintRateLimit } from '../../src/web/complaintForm.js';
 import { createTestDatabase } from '../support/db.js';
@@ -149,6 +149,89 @@ describe('the local console refuses what a foreign page could send (issue 11, po
       await db.close();
     }
   }, 120_000);
+});
+
+describe('the public complaint form refuses what another site\'s page posts (the local console\'s check)', () => {
+  let h: Harness;
+  let code = '';
+  let visitor = 0;
+  const FORM = 'application/x-www-form-urlencoded';
+  const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+  beforeAll(async () => {
+    // one reverse proxy in front: each post below comes from a visitor of its own, so no limit is what refuses it
+    h = await startHarness({ clock: new ManualClock('2027-03-01T10:00:00+08:00'), env: { TRUST_PROXY: '1' } });
+    cleanups.push(() => h.close());
+    const [org] = await h.db.db.insert(organizations).values({ name: '清远市政公司' }).returning();
+    await h.db.db.insert(people).values([{ openId: 'ou_cs_leader' }, { openId: 'ou_cs_contact' }]);
+    const [team] = await h.db.db
+      .insert(teams)
+      .values({ code: 'GDSZ-2025-0201', name: '清远排水养护班', organizationId: org.id, department: '养护部', type: 'project', leaderOpenId: 'ou_cs_leader', phone: '0763-1234567', memberCount: 6, functions: '排水养护', goals: '零缺陷', plan: '每月 QC 活动', contactOpenId: 'ou_cs_contact', registeredAt: '2025-01-10' })
+      .returning();
+    code = team.code;
+  }, 120_000);
+
+  const stored = async () => (await h.db.db.select({ n: count() }).from(complaints))[0].n;
+  const counted = async () => (await h.db.db.select({ n: count() }).from(rateLimitHits))[0].n;
+  async function post(body: string, headers: Record<string, string>) {
+    const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'x-forwarded-for': `198.51.100.${++visitor}`, ...headers }, body });
+    return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
+  }
+  const json = (content: string) => JSON.stringify({ team: code, content });
+  const form = (content: string) => new URLSearchParams({ team: code, content }).toString();
+
+  it('a cross-site post is refused with 403 and a Chinese answer, stores nothing and uses none of the hourly cap', async () => {
+    const [before, hits] = [await stored(), await counted()];
+    const foreign = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
+    // fetch(…, {mode: 'no-cors'}) from another site: text/plain needs no preflight
+    const plain = await post(json('别的网站替访客提交的投诉'), { ...foreign, 'content-type': 'text/plain' });
+    expect(plain.status).toBe(403);
+    expect(JSON.parse(plain.text)).toEqual({ code: 403, msg: expect.stringContaining('其他网站的页面提交的，未被受理') });
+    // an HTML form on another site, posted by the visitor's browser: the refusal is a page, with the way to the real form
+    const page = await post(form('别的网站的表单提交的投诉'), { ...foreign, 'content-type': FORM, accept: BROWSER_ACCEPT });
+    expect(page.status).toBe(403);
+    expect(page.type).toMatch(/^text\/html/);
+    expect(page.text).toContain('投诉未能提交');
+    expect(page.text).toContain('其他网站的页面提交的');
+    expect(page.text).toContain('href="/complaints/new"');
+    // a browser that sends no Sec-Fetch-Site: its foreign Origin is enough; JSON too (a preflight would stop it, this checks the server alone)
+    for (const type of ['application/json', FORM, 'text/plain']) expect((await post(json('旧浏览器'), { origin: 'https://evil.example', 'content-type': type })).status, type).toBe(403);
+    // an opaque origin (a sandboxed frame) is not ours either; a same-site page of another host is not our page
+    expect((await post(json('沙箱'), { origin: 'null', 'content-type': 'application/json' })).status).toBe(403);
+    expect((await post(json('兄弟站点'), { origin: 'https://www.evil.example', 'sec-fetch-site': 'same-site', 'content-type': FORM })).status).toBe(403);
+    expect(await stored()).toBe(before);
+    expect(await counted()).toBe(hits);
+  });
+
+  it('a body that is neither JSON nor the form is refused with 415 naming what to send', async () => {
+    const before = await stored();
+    const plain = await post(json('纯文本'), { 'content-type': 'text/plain' });
+    expect(plain.status).toBe(415);
+    expect(JSON.parse(plain.text).msg).toBe('请求内容须为 JSON（content-type: application/json）：{"team":"被投诉班组","content":"投诉内容","contact":"联系方式（选填）"}');
+    expect((await post(json('无类型'), {})).status).toBe(415);
+    expect(await stored()).toBe(before);
+  });
+
+  it('the page itself, curl and a proxy that rewrites Host still file complaints', async () => {
+    const before = await stored();
+    const own = new URL(h.app.url).origin;
+    // the page's script, and its form without JavaScript, as Chromium posts them
+    expect((await post(json('页面脚本提交'), { origin: own, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' })).status).toBe(201);
+    const noScript = await post(form('页面表单提交'), { origin: own, 'sec-fetch-site': 'same-origin', 'content-type': FORM, accept: BROWSER_ACCEPT });
+    expect(noScript.status).toBe(201);
+    expect(noScript.text).toContain('投诉已受理');
+    // a browser that sends its Origin alone
+    expect((await post(json('只带 Origin'), { origin: own, 'content-type': 'application/json' })).status).toBe(201);
+    // curl: no Origin, JSON, or a JSON object sent with the form type (curl -d)
+    expect((await post(json('curl --json'), { 'content-type': 'application/json' })).status).toBe(201);
+    expect((await post(json('curl -d'), { 'content-type': FORM })).status).toBe(201);
+    // behind a proxy that passes the public name in X-Forwarded-Host and X-Forwarded-Proto, Host being the bot's own address
+    const proxied = { origin: 'https://tousu.example.org', 'x-forwarded-host': 'tousu.example.org', 'x-forwarded-proto': 'https', 'content-type': 'application/json' };
+    expect((await post(json('经代理提交'), proxied)).status).toBe(201);
+    // a proxy that passes neither: the browser's Sec-Fetch-Site says it is the page's own
+    expect((await post(json('代理改写了 Host'), { origin: 'https://tousu.example.org', 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' })).status).toBe(201);
+    expect((await post(json('代理改写了 Host，旧浏览器'), { origin: 'https://tousu.example.org', 'content-type': 'application/json' })).status).toBe(403);
+    expect(await stored()).toBe(before + 7);
+  });
 });
 
 describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {

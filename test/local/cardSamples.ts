@@ -284,6 +284,11 @@ export const cardSamples: Record<string, Sample> = {
   'complaints.complaintBatchAlertCard': () => [
     complaints.complaintBatchAlertCard({ items: [complaint, { ...complaint, id: complaint.id + 1, reference: 'TS-2026-0008' }] }),
     complaints.complaintBatchAlertCard({ items: Array.from({ length: 12 }, (_, i) => ({ ...complaint, id: complaint.id + i, reference: `TS-2026-${String(10 + i).padStart(4, '0')}` })) }),
+    complaints.complaintBatchAlertCard({ items: [{ ...complaint, channel: 'chat' }, { ...complaint, channel: 'chat', id: complaint.id + 1, reference: 'TS-2026-0008' }], channel: 'chat' }),
+  ],
+  'complaints.complaintEscalationCard': () => [
+    complaints.complaintEscalationCard({ items: [{ ...complaint, daysOpen: 8 }, { ...complaint, id: complaint.id + 1, reference: 'TS-2026-0008', daysOpen: 15 }], total: 2, afterDays: 7 }),
+    complaints.complaintEscalationCard({ items: Array.from({ length: 10 }, (_, i) => ({ ...complaint, id: complaint.id + i, reference: `TS-2026-${String(10 + i).padStart(4, '0')}`, daysOpen: 8 })), total: 30, afterDays: 7 }),
   ],
   'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' })],
   'complaints.revocationAlertCard': () => [complaints.revocationAlertCard({ team: complaintTeam, title: { ...title, run: 3 }, history: [upheld, upheld, upheld], form: revocationDecisionForm, error: { message: '请填写决定理由' }, values: { reason: '长期整改中' } })],
