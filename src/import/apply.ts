@@ -10,6 +10,7 @@ import { organizationsNamed } from '../organizations.js';
 import { enqueueMany } from '../outbox.js';
 import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
+import { importDataVersion } from './dataVersion.js';
 import { isPending } from './people.js';
 import { type ImportPlan, type ImportSummary, planImport, type TeamOp } from './plan.js';
 import type { ImportWorkbook } from './workbook.js';
@@ -27,10 +28,12 @@ export async function recordDryRun(
   now: Date,
 ): Promise<ImportRecord> {
   requireAdmin(actor);
+  // taken before the plan: a change committed while planning makes the confirmation plan again
+  const dataVersion = await importDataVersion(tx, today);
   const plan = await planImport(tx, workbook, resolved, today);
   const [row] = await tx
     .insert(imports)
-    .values({ actor: actor.openId, fileName: file.name, sha256: createHash('sha256').update(file.bytes).digest('hex'), rows: workbook, resolved, summary: plan.summary })
+    .values({ actor: actor.openId, fileName: file.name, sha256: createHash('sha256').update(file.bytes).digest('hex'), rows: workbook, resolved, summary: plan.summary, dataVersion })
     .returning();
   await audit(tx, {
     actor: actor.openId,
@@ -261,7 +264,8 @@ async function keepSequencesAhead(tx: Db, importedCodes: string[]): Promise<void
 
 /**
  * Leaders and contacts hear that their teams are now managed here: one card per person, listing all of
- * their teams (a contact may have dozens). Someone still pending hears it when linked; `only` limits it to one person.
+ * their teams (a contact may have dozens). Someone still pending hears it when linked; `only` limits it to one person;
+ * `needContact` are the teams that person leads whose contact is to be chosen anew (第十五条).
  */
 export async function tellPeople(
   tx: Db,
@@ -269,11 +273,20 @@ export async function tellPeople(
   list: { id: number; code: string; name: string; organization: string; registeredAt: string; leaderOpenId: string; contactOpenId: string }[],
   today: string,
   only?: string,
+  needContact?: ReadonlySet<number>,
 ): Promise<void> {
   const byPerson = new Map<string, ImportedTeam[]>();
   for (const t of list) {
     const eligibleFrom = oneYearAfter(t.registeredAt);
-    const base = { code: t.code, name: t.name, organization: t.organization, registeredAt: t.registeredAt, eligibleFrom, eligibleNow: eligibleFrom <= today };
+    const base = {
+      code: t.code,
+      name: t.name,
+      organization: t.organization,
+      registeredAt: t.registeredAt,
+      eligibleFrom,
+      eligibleNow: eligibleFrom <= today,
+      ...(needContact?.has(t.id) ? { needsContact: true } : {}),
+    };
     for (const [openId, role] of [
       [t.leaderOpenId, 'leader'],
       [t.contactOpenId, 'contact'],
