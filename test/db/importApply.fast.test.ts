@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { auditLog, bulkJobs, honours, imports, organizations, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { type FastImportApply, fastImportApply } from '../../src/fast/importApply.js';
+import { importDataVersion } from '../../src/import/dataVersion.js';
 import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, fileMessageEvent, randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
 import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
-import { countedFixtureBot, type Fixture, NOW, ORG_A, ORG_POOL, personas, startSecurityHarness } from './securityFixture.js';
+import { countedFixtureBot, type Fixture, NOW, ORG_A, ORG_POOL, personas, startSecurityHarness, TODAY } from './securityFixture.js';
 
 /**
  * 确认导入 in one statement (src/fast/importApply.ts) against the ordinary transaction: the same answers, rows, audit
@@ -81,7 +82,7 @@ async function preview(db: Db, name: string, status: 'planned' | 'applying', add
   const summary = { add: add.map((label, i) => ({ sheet: 'organizations', row: i + 2, label })), update: [], unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] };
   const [r] = await db
     .insert(imports)
-    .values({ actor: ADMIN, fileName: name, sha256: '2'.repeat(64), status, rows: { organizations: add.map((label, i) => ({ row: i + 2, name: label })), teams: [], experts: [], honours: [] }, summary })
+    .values({ actor: ADMIN, fileName: name, sha256: '2'.repeat(64), status, rows: { organizations: add.map((label, i) => ({ row: i + 2, name: label })), teams: [], experts: [], honours: [] }, summary, dataVersion: await importDataVersion(db, TODAY) })
     .returning();
   return r.id;
 }
@@ -164,6 +165,7 @@ const direct = (h: Harness, who: string, importId: number, eventId: string): Fas
   messageId: 'om_probe',
   now: h.clock.now(),
   bootstrapAdmins: [ADMIN],
+  today: TODAY,
 });
 
 beforeAll(async () => {
@@ -174,6 +176,8 @@ describe('确认导入: the one statement answers and writes what the ordinary t
   const worlds = twoWorlds(async () => {
     const { h, f } = await startSecurityHarness();
     await h.db.db.insert(people).values([{ openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] }]);
+    // the fixture's preview as planned against the data with that administrator in it
+    await h.db.db.update(imports).set({ dataVersion: await importDataVersion(h.db.db, TODAY) }).where(eq(imports.id, f.importId));
     for (const u of directory) h.fake.addUser(u);
     return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
@@ -270,7 +274,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('确认导入 on PostgreSQL: 
     // the same event id claimed by a transaction not yet committed: a claim of it would wait
     const other = await heldTransaction(bot.db, (tx) => tx.insert(processedEvents).values({ eventId, eventType: 'probe' }), { rollback: true });
     let answered = false;
-    const attempt = fastImportApply(bot.base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, importId, messageId: undefined, now: bot.clock.now(), bootstrapAdmins: [ADMIN] }).finally(
+    const attempt = fastImportApply(bot.base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, importId, messageId: undefined, now: bot.clock.now(), bootstrapAdmins: [ADMIN], today: TODAY }).finally(
       () => (answered = true),
     );
     await until(async () => answered || (await lockWaits(bot.db)) > 0);
