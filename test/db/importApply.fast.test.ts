@@ -17,7 +17,8 @@ import { countedFixtureBot, type Fixture, NOW, ORG_A, ORG_POOL, personas, startS
  * 确认导入 in one statement (src/fast/importApply.ts) against the ordinary transaction: the same answers, rows, audit
  * trail, jobs, outbox rows and messages sent (the import jobs run to the end in both, the workbook's rows written the
  * same), on the same rows; every other answer still the ordinary path's with nothing of the fast attempt kept; one
- * round trip on a warm connection; an import confirmed under the statement; two clicks at once end as one job.
+ * round trip on a warm connection; an import confirmed under the statement; two clicks at once end as one job; a preview
+ * planned against other data left to the ordinary path, which shows it planned again when the plan changed.
  */
 
 /** An administrator by the stored role (the fixture's ADMIN is one by ADMIN_OPEN_IDS). */
@@ -95,7 +96,7 @@ interface Step {
   /** The import clicked on. */
   importId: (db: Db, f: Fixture, h: Harness) => Promise<number>;
   eventId?: string;
-  toast: 'success' | 'error' | 'info';
+  toast: 'success' | 'error' | 'info' | 'warning';
   says: RegExp;
   leftToOrdinary?: boolean;
   before?: (db: Db, f: Fixture, h: Harness) => Promise<void>;
@@ -122,6 +123,19 @@ const steps: Step[] = [
   },
   { name: 'an import applying with no job found: the ordinary path starts one', who: ADMIN, importId: (db) => byFile(db, '无任务.xlsx'), toast: 'success', says: /^正在导入，完成后卡片会更新$/, leftToOrdinary: true,
     before: async (db) => void (await preview(db, '无任务.xlsx', 'applying', ['无任务导入单位'])),
+  },
+  { name: 'a preview planned against other data, the plan now another: nothing started, the preview planned again shown', who: ADMIN, importId: (db) => byFile(db, '过期.xlsx'), toast: 'warning', says: /^预览后数据已有变化，尚未导入/, leftToOrdinary: true,
+    before: async (db) => {
+      await preview(db, '过期.xlsx', 'planned', ['过期导入单位', '另一导入单位']);
+      // the organisation registered since: the row is no longer one to add
+      await db.insert(organizations).values({ name: '过期导入单位' });
+    },
+  },
+  { name: 'a preview planned against other data, the plan still the same: the ordinary path starts its job', who: ADMIN, importId: (db) => byFile(db, '无关变化.xlsx'), toast: 'success', says: /^正在导入，完成后卡片会更新$/, leftToOrdinary: true,
+    before: async (db, f) => {
+      await preview(db, '无关变化.xlsx', 'planned', ['无关变化导入单位']);
+      await db.update(teams).set({ memberCount: 13 }).where(eq(teams.id, f.teamB.id));
+    },
   },
   { name: 'a workbook sent in chat, confirmed by an administrator of the stored role', who: ROLE_ADMIN, importId: (db) => byFile(db, '历年班组1.xlsx'), eventId: 'evt_import_workbook', toast: 'success', says: /^正在导入，完成后卡片会更新$/,
     before: async (_db, _f, h) => void (await sendWorkbook(h, ROLE_ADMIN, 1)),
