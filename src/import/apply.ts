@@ -12,7 +12,7 @@ import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { importDataVersion } from './dataVersion.js';
 import { isPending } from './people.js';
-import { type ImportPlan, type ImportSummary, planImport, type TeamOp } from './plan.js';
+import { type ImportPlan, type ImportSummary, planImport, sameSummary, type TeamOp } from './plan.js';
 import type { ImportWorkbook } from './workbook.js';
 
 export type ImportRecord = typeof imports.$inferSelect;
@@ -65,6 +65,8 @@ export async function applyImport(tx: Db, actor: Actor, importId: number, now: D
   if (record.status === 'applied') throw new UserError(`文件“${record.fileName}”已经导入过，无需重复确认。`, { kind: 'info' });
   if (record.status === 'applying') throw new UserError(`文件“${record.fileName}”正在导入，完成后预览卡片会更新。`, { kind: 'info' });
   const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, today);
+  // what the preview showed is what is written: data changed since (another import, a team's details) is previewed anew
+  if (!sameSummary(plan.summary, record.summary as ImportSummary)) throw new UserError(`预览后数据已有变化，文件“${record.fileName}”未导入：请重新预览（重新发送文件或运行导入），核对后再确认。`);
   const added = await applyPlan(tx, actor, importId, plan, now);
   await tellPeople(tx, `import:${importId}`, added, today);
   const [applied] = await tx.update(imports).set({ status: 'applied', summary: plan.summary, appliedAt: now }).where(eq(imports.id, importId)).returning();

@@ -9,7 +9,7 @@ import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { type AddedTeam, applyImport, applyPlan, type ImportRecord, tellPeople } from './apply.js';
 import { importDataVersion } from './dataVersion.js';
-import { type ImportPlan, type ImportSummary, planImport, type SheetKey, sheetLabels } from './plan.js';
+import { type ImportPlan, type ImportSummary, planImport, sameSummary, type SheetKey, sheetLabels } from './plan.js';
 import type { ImportWorkbook } from './workbook.js';
 
 /**
@@ -211,11 +211,4 @@ export async function startImport(tx: Db, actor: Actor, importId: number, opts: 
     now: opts.now,
   });
   return { state: 'started', job };
-}
-
-/** Two dry runs alike, whatever order the database kept their keys in. */
-function sameSummary(a: ImportSummary, b: ImportSummary): boolean {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, canonical(x)])) : v;
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }

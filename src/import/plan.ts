@@ -471,6 +471,22 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   return { summary, organizations: newOrganizations, people: peopleOps, teams: teamOps, experts: expertOps, honours: honourOps };
 }
 
+/** Two dry runs alike, whatever order the database kept their keys in. */
+export function sameSummary(a: ImportSummary, b: ImportSummary): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([, x]) => x !== undefined)
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
+        : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
 /**
  * Why a row renaming a team or moving it to another organisation waits, and what the file can say meanwhile (a row
  * doing both names a code of another team of another organisation, refused before as a typo).

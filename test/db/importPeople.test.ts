@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, bulkJobs, imports, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import { applyImport, previewImport } from '../../src/import/index.js';
 import { linkPendingPerson } from '../../src/import/linking.js';
 import type { ImportSummary } from '../../src/import/plan.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
@@ -186,5 +187,17 @@ describe('a preview confirmed after the data changed', () => {
     const again = await confirm(stale.card.data);
     expect(again.toast?.content).toMatch(/已经导入过/);
     expect(await jobsOfA()).toHaveLength(1);
+  });
+
+  it('npm run import’s applying refuses a preview the data changed under, writing nothing', async () => {
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const bytes = await book([row('壬班', '13933330005', '戊', '13933330002', '乙')]);
+    const preview = await h.db.db.transaction((tx) => previewImport(tx, actor, { name: '命令行.xlsx', bytes }, undefined, '2026-03-01', clock.now()));
+    // meanwhile the chat imports a file adding the same team
+    await confirm((await send(await book([row('壬班', '13933330006', '己', '13933330002', '乙')]))).content);
+    const refused = await h.db.db.transaction((tx) => applyImport(tx, actor, preview.id, clock.now(), '2026-03-01')).catch((e: Error) => e.message);
+    expect(refused).toBe('预览后数据已有变化，文件“命令行.xlsx”未导入：请重新预览（重新发送文件或运行导入），核对后再确认。');
+    expect((await team('壬班')).leaderOpenId).toBe('pending:m:13933330006');
+    expect((await h.db.db.select().from(imports).where(eq(imports.id, preview.id)))[0].status).toBe('planned');
   });
 });
