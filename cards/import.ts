@@ -17,6 +17,8 @@ export interface ImportCardData {
   notes?: string[];
   /** 确认导入 found the data changed since the preview: this is the preview planned again, nothing imported */
   changedSincePreview?: boolean;
+  /** the data this preview was planned against: 确认导入 on it applies this preview, not one planned again since */
+  version?: string;
 }
 
 const sheetNames: Record<Sheet, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
@@ -118,7 +120,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
           text: '确认导入',
           type: 'primary',
           name: 'import_confirm',
-          value: { action: 'import.apply', importId: d.importId },
+          value: { action: 'import.apply', importId: d.importId, ...(d.version ? { version: d.version } : {}) },
           confirm: { title: '确认导入', text: `新增 ${d.add.length} 行、更新 ${d.update.length} 行，拒绝的 ${d.refused.length} 行不导入。` },
         }),
       ]),

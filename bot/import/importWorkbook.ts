@@ -93,12 +93,15 @@ export async function pageImport(ctx: HandlerContext, input: CardActionInput): P
 
 const importStarted = { type: 'success', content: '正在导入，完成后卡片会更新' } as const;
 
+/** The data the clicked preview was planned against (a card sent before previews carried it has none). */
+const cardVersion = (input: CardActionInput) => (typeof input.value.version === 'string' ? input.value.version : undefined);
+
 /**
  * 确认导入: records the job that applies the previewed workbook and answers with its progress card, which
  * the job's batches keep up to date (“已导入 1 200 / 3 000 行”) and end with what was done and refused.
  */
 export async function confirmImport(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const started = await startImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), { messageId: input.messageId, now: ctx.clock.now(), today: today(ctx) });
+  const started = await startImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), { messageId: input.messageId, now: ctx.clock.now(), today: today(ctx), version: cardVersion(input) });
   switch (started.state) {
     case 'started':
       return raw(jobCard(started.job), importStarted);
@@ -134,6 +137,7 @@ export const confirmImportFast: NonNullable<CardActionDecl['fast']> = async (fx,
     now: fx.clock.now(),
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
     today: todayIn(fx.config.BOT_TIMEZONE, fx.clock.now()),
+    version: cardVersion(input),
   });
   return done && { outcome: 'ok', answer: raw(jobCard(done.job), importStarted), queued: 0 };
 };

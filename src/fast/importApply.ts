@@ -18,7 +18,7 @@ import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
  * - a preview with nothing to add or update (applied at once by `applyImport`, which plans in TypeScript);
  * - a preview planned against other data than today's (another import applied since, a team's details changed, someone
  *   linked, another day; src/import/dataVersion.ts), or recorded without its version: the ordinary path plans it again
- *   and answers with the new preview when the plan differs;
+ *   and answers with the new preview when the plan differs; a card clicked that is older than the stored preview too;
  * - a delivery seen before.
  *
  * Locks come in the ordinary path's order: the claim's row, then the import's (FOR UPDATE, taken here only once the
@@ -40,6 +40,8 @@ export interface FastImportApply {
   bootstrapAdmins: readonly string[];
   /** The bot's day (BOT_TIMEZONE): the data's version counts it, as the plan does. */
   today: string;
+  /** The version of the data the clicked card's preview was planned against, when the card carries one. */
+  version?: string;
 }
 
 /** The text of the error the statement raises when the import changed under it: nothing it did is kept. */
@@ -72,7 +74,9 @@ verdict as (
     -- startImport: nothing to add or update is applied at once (applyImport), not as a job
     and ${total('imp')} > 0
     -- startImport: the data as the preview was planned against (another version is planned again there, in TypeScript)
-    and imp.data_version = (select now from version) as ok
+    and imp.data_version = (select now from version)
+    -- startImport: a card older than the stored preview (planned again since) is shown the stored one
+    and ($9::text is null or $9::text = imp.data_version) as ok
   from imp
 ),
 ${claimCte()},
@@ -121,7 +125,7 @@ interface Outcome {
 export async function fastImportApply(database: Database, event: FastImportApply): Promise<{ job: BulkJob } | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
-  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.importId, event.messageId ?? null, event.now.toISOString(), event.today];
+  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.importId, event.messageId ?? null, event.now.toISOString(), event.today, event.version ?? null];
   let outcome: Outcome[];
   try {
     [[outcome]] = await pipelined<[Outcome[]], []>(client, [(c) => c.unsafe(applySql, params as never[], { prepare: true }).execute() as never], []);

@@ -170,9 +170,10 @@ export type ImportStart =
  * click finds the job and never starts another); the batches do the writing. The workbook is planned again first: a
  * plan other than the preview's (the data changed since) starts nothing, and the new plan is stored as the preview
  * to confirm instead, so a confirmation never writes what its card did not show (an older file confirmed after a
- * newer one would otherwise set the newer one's leaders back).
+ * newer one would otherwise set the newer one's leaders back). `version` is the data the card clicked was planned
+ * against: a card older than the stored preview (clicked again after the data changed) starts nothing either.
  */
-export async function startImport(tx: Db, actor: Actor, importId: number, opts: { messageId?: string; now: Date; today: string }): Promise<ImportStart> {
+export async function startImport(tx: Db, actor: Actor, importId: number, opts: { messageId?: string; now: Date; today: string; version?: string }): Promise<ImportStart> {
   requireAdmin(actor);
   const [record] = await tx.select().from(imports).where(eq(imports.id, importId)).for('update');
   if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
@@ -198,6 +199,9 @@ export async function startImport(tx: Db, actor: Actor, importId: number, opts: 
       return { state: 'changed', record: replanned };
     }
   }
+  // the card clicked shows a preview planned again since (a click before this one found the data changed): this one,
+  // not that card, is what a confirmation applies, so the card is shown again, to confirm on it
+  if (opts.version !== undefined && opts.version !== record.dataVersion) return { state: 'changed', record };
   const total = preview.add.length + preview.update.length;
   if (total === 0) return { state: 'done', ...(await applyImport(tx, actor, importId, opts.now, opts.today)) };
   await tx.update(imports).set({ status: 'applying' }).where(eq(imports.id, importId));

@@ -5,7 +5,7 @@ import type { Db } from '../../db/index.js';
 import { auditLog, bulkJobs, honours, imports, organizations, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { type FastImportApply, fastImportApply } from '../../src/fast/importApply.js';
 import { importDataVersion } from '../../src/import/dataVersion.js';
-import { cardText } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, fileMessageEvent, randomEventId } from '../support/larkEvents.js';
@@ -323,6 +323,41 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('确认导入 on PostgreSQL: 
     expect(body.card?.data).toBeTruthy();
     expect(await startAudits(importId)).toEqual([{ actor: ROLE_ADMIN, details: { cycleId: null, total: 1 } }]);
     expect(await bot.db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
+  });
+  it('an import planned again by another 确认导入 under the statement leaves nothing of it; the ordinary path shows the stored preview', async () => {
+    const importId = await fresh();
+    const eventId = randomEventId();
+    // another confirmation found the data changed and stored the preview planned again, not yet committed
+    const other = await heldTransaction(bot.db, (tx) =>
+      tx
+        .update(imports)
+        .set({ dataVersion: 'planned again', summary: { add: [], update: [], unchanged: { organizations: 1, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] } })
+        .where(eq(imports.id, importId)),
+    );
+    let answered = false;
+    const clicked = click(ADMIN, importId, eventId).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
+    expect(answered).toBe(false);
+    other.release();
+    await other.ended;
+    const { body } = await clicked;
+    // the statement gave way (the preview it compared is no longer the import's): nothing started on a preview nobody saw
+    expect(body.toast).toEqual({ type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
+    expect(await startAudits(importId)).toEqual([]);
+    expect((await bot.db.select().from(imports).where(eq(imports.id, importId)))[0].status).toBe('planned');
+  });
+
+  it('a card older than the stored preview starts nothing; the stored preview’s own card does, in one round trip', async () => {
+    const importId = await fresh();
+    const [stored] = await bot.db.select().from(imports).where(eq(imports.id, importId));
+    const old = await bot.click<Body>(ADMIN, { action: 'import.apply', importId, version: 'an older preview' });
+    expect(old.body.toast).toEqual({ type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
+    expect(cardActions(old.body.card?.data).find((a) => a.action === 'import.apply')).toEqual({ action: 'import.apply', importId, version: stored.dataVersion });
+    expect(await startAudits(importId)).toEqual([]);
+    const confirmed = await bot.click<Body>(ADMIN, { action: 'import.apply', importId, version: stored.dataVersion });
+    expect(confirmed.body.toast).toEqual({ type: 'success', content: '正在导入，完成后卡片会更新' });
+    expect(confirmed.trips).toBe(1);
+    expect(await startAudits(importId)).toHaveLength(1);
   });
 });
 

@@ -181,6 +181,12 @@ describe('a preview confirmed after the data changed', () => {
     // the same delivery again changes nothing
     await confirm(a.content, 'evt_importpeople_stale');
     expect(await jobsOfA()).toEqual([]);
+    // A's old card clicked again: still not what the stored preview says, which is shown again; nothing started
+    const second = await confirm(a.content);
+    expect(second.toast).toEqual({ type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
+    expect(cardText(second.card.data)).toBe(text);
+    expect(await jobsOfA()).toEqual([]);
+    expect((await team('庚班')).leaderOpenId).toBe('pending:m:13933330003');
 
     // confirmed on the new preview, knowing what it does: applied, once
     const applied = await confirm(stale.card.data);
