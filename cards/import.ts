@@ -15,6 +15,10 @@ export interface ImportCardData {
   kept?: { row: number; label: string; role: string }[];
   /** what reading the file passed over or should say: sheets not read, a hidden sheet read, rows skipped */
   notes?: string[];
+  /** 确认导入 found the data changed since the preview: this is the preview planned again, nothing imported */
+  changedSincePreview?: boolean;
+  /** the data this preview was planned against: 确认导入 on it applies this preview, not one planned again since */
+  version?: string;
 }
 
 const sheetNames: Record<Sheet, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
@@ -60,6 +64,13 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
     .map((s) => `| ${sheetNames[s]} | ${countLine(d.add, s)} | ${countLine(d.update, s)} | ${d.unchanged[s]} | ${countLine(d.refused, s)} |`)
     .join('\n');
   const elements: Element[] = [
+    ...(d.changedSincePreview
+      ? [
+          markdown(
+            '**预览后数据已有变化，尚未导入。** 机器人中的数据在预览之后有了变化（如另一次导入、修改资料或人员首次关联），以下是按当前数据重新生成的预览：请核对将新增、将更新和被拒绝的行，确认无误后再点“确认导入”。',
+          ),
+        ]
+      : []),
     // the table's cells are our own counts and sheet names
     markdown(md`文件：${label(d.fileName)}\n\n${raw(`| 表 | 新增 | 更新 | 不变 | 拒绝 |\n|---|---|---|---|---|\n${table}`)}`),
     // sheets and rows the file holds that are not read, first: what she sees in Excel is not all that is imported
@@ -109,7 +120,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
           text: '确认导入',
           type: 'primary',
           name: 'import_confirm',
-          value: { action: 'import.apply', importId: d.importId },
+          value: { action: 'import.apply', importId: d.importId, ...(d.version ? { version: d.version } : {}) },
           confirm: { title: '确认导入', text: `新增 ${d.add.length} 行、更新 ${d.update.length} 行，拒绝的 ${d.refused.length} 行不导入。` },
         }),
       ]),
@@ -118,7 +129,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
   return card({
     title: d.status === 'applied' ? '导入完成' : '导入预览',
     subtitle: `新增 ${d.add.length} · 更新 ${d.update.length} · 拒绝 ${d.refused.length}`,
-    template: d.status === 'applied' ? 'green' : d.refused.length ? 'orange' : 'blue',
+    template: d.status === 'applied' ? 'green' : d.refused.length || d.changedSincePreview ? 'orange' : 'blue',
     elements,
   });
 }
@@ -131,6 +142,8 @@ export interface ImportedTeam {
   eligibleFrom: string;
   eligibleNow: boolean;
   role: 'leader' | 'contact';
+  /** the team's contact is to be chosen anew: the file named this leader as its contact too (第十五条) */
+  needsContact?: boolean;
 }
 
 /** Teams listed on one card before “等 N 个”: twenty at their longest (30-character codes, names and organisations of characters that escape to six bytes) stay under Feishu's 30 KB; thirty did not. */
@@ -141,13 +154,24 @@ export function teamsImportedCard(list: ImportedTeam[]): Card {
   const line = (t: ImportedTeam) =>
     md`- **${t.name}**（${t.organization}）编号 **${t.code}**，注册日期 ${formatDateZh(t.registeredAt)}：${t.eligibleNow ? '注册已满一年，可以参加评选' : `${formatDateZh(t.eligibleFrom)} 满一年，申报截止时已满一年的年度即可申报`}`;
   const contact = list.some((t) => t.role === 'contact');
+  const noContact = list.filter((t) => t.needsContact);
   return card({
     title: '班组已转入本机器人管理',
-    template: 'green',
+    template: noContact.length ? 'orange' : 'green',
     elements: [
       markdown(
         md`${list.length > 1 ? `以下 ${list.length} 个班组` : '你的班组'}已由协会导入，编号和注册日期沿用原来的；今后的注册信息、申报、评审和通知都在这里办理。\n${mdJoin(list.slice(0, TEAMS_SHOWN).map(line), '\n')}${list.length > TEAMS_SHOWN ? `\n等 ${list.length} 个班组。` : ''}`,
       ),
+      ...(noContact.length
+        ? [
+            markdown(
+              md`**请更换单位联系人**：协会导入的名单把你同时填为${mdJoin(
+                noContact.slice(0, TEAMS_SHOWN).map((t) => md`“${t.name}”`),
+                '、',
+              )}${noContact.length > TEAMS_SHOWN ? ` 等 ${noContact.length} 个班组` : ''}的班组长和单位联系人。申报材料须由所在单位确认并填写推荐意见，班组长不能兼任单位联系人（第十五条），因此你只登记为班组长，单位联系人暂缺。请点“查看进度”，在该班组下点“修改资料”，在“单位联系人”中选择单位里负责确认推荐的其他人员（如质量负责人；列表中没有的，在“列表中没有单位联系人？填其手机号或邮箱”中填写），保存后，该班组的申报由其确认推荐。`,
+            ),
+          ]
+        : []),
       note(md`第十六条：注册满一年后方可参加评选，按原注册日期计算。${contact ? '作为单位联系人，你负责确认推荐（第十五条）。' : ''}`),
       buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
     ],

@@ -332,6 +332,8 @@ export const imports = pgTable(
     rows: jsonb('rows').notNull(), // the workbook as read (ImportWorkbook)
     resolved: jsonb('resolved').notNull().default(sql`'{}'::jsonb`), // person key → open_id found through the contact API
     summary: jsonb('summary').notNull().default(sql`'{}'::jsonb`), // the dry run (or, once applied, what was done)
+    // what the dry run was planned against (src/import/dataVersion.ts): a confirmation finding other data plans again
+    dataVersion: text('data_version'),
     createdAt: createdAt(),
     appliedAt: timestamp('applied_at', { withTimezone: true }),
   },

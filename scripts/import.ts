@@ -14,6 +14,7 @@ import { configOrExit } from '../src/config.js';
 import { todayIn } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
 import { applyImport, importCardData, importTemplate, previewImport } from '../src/import/index.js';
+import { type SheetKey, sheetLabels } from '../src/import/plan.js';
 import { createLarkClient } from '../src/lark/client.js';
 import { resolveUserIds } from '../src/lark/contact.js';
 import { claimDataDirOrExit } from '../src/local/dataDir.js';
@@ -56,11 +57,11 @@ try {
   const d = importCardData(record);
   const count = (rows: { sheet: string }[], sheet: string) => rows.filter((r) => r.sheet === sheet).length;
   process.stdout.write(`${d.fileName}\n表\t新增\t更新\t不变\t拒绝\n`);
-  for (const [sheet, label] of [['organizations', '单位'], ['teams', '班组'], ['experts', '专家'], ['honours', '荣誉']] as const) {
+  for (const [sheet, label] of Object.entries(sheetLabels) as [SheetKey, string][]) {
     process.stdout.write(`${label}\t${count(d.add, sheet)}\t${count(d.update, sheet)}\t${d.unchanged[sheet]}\t${count(d.refused, sheet)}\n`);
   }
   for (const n of d.notes ?? []) process.stdout.write(`注意：${n}\n`);
-  for (const r of d.refused) process.stdout.write(`拒绝 ${r.sheet} 第 ${r.row} 行 ${r.label}：${r.reason}\n`);
+  for (const r of d.refused) process.stdout.write(`拒绝 ${sheetLabels[r.sheet]}第 ${r.row} 行 ${r.label}：${r.reason}\n`);
   if (d.pending.length) process.stdout.write(`${d.pending.length} 人暂未找到，导入后保留，首次给机器人发消息时关联。\n`);
   if (!d.add.length && !d.update.length) {
     process.stdout.write('没有需要导入的变化。\n');

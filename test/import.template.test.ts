@@ -66,4 +66,30 @@ describe('the import template workbook, read back', () => {
     expect(read.organizations).toEqual([]);
     expect(read.teams).toHaveLength(1);
   });
+
+  it('refuses a renamed sheet that also lost a required column, naming the sheet and the columns missing, instead of reading no rows', async () => {
+    const renamedShort = async (sheet: string, to: string, drop: string[]) => {
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load((await importTemplate()) as unknown as ArrayBuffer);
+      const ws = wb.getWorksheet(sheet)!;
+      ws.name = to;
+      // the columns deleted, the rightmost first so the others stay where the header says
+      const header = (ws.getRow(1).values as unknown[]).slice(1).map(String);
+      for (const at of drop.map((h) => header.indexOf(h) + 1).sort((a, b) => b - a)) ws.spliceColumns(at, 1);
+      const refusal = await readImportWorkbook(Buffer.from(await wb.xlsx.writeBuffer())).catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(ImportFileError);
+      return (refusal as Error).message;
+    };
+    expect(await renamedShort('班组', '班组名单', ['成员人数*'])).toBe(
+      '工作簿中没有“班组”表，而“班组名单”表的表头有“班组”表的大部分列，像是改了名的“班组”表，但缺少列：成员人数。导入只读取名为“班组”的表：请把“班组名单”改名为“班组”，并按导入模板（管理 → 导入 → 下载导入模板）补上缺少的列后再发给我。',
+    );
+    expect(await renamedShort('班组', '2024名单', ['注册日期*', '成员人数*'])).toContain('但缺少列：注册日期、成员人数。');
+    expect(await renamedShort('专家', '专家库', ['手机或邮箱*'])).toContain('“专家库”表的表头有“专家”表的大部分列，像是改了名的“专家”表，但缺少列：手机或邮箱。');
+    // a sheet of her own sharing a column or two with a template sheet is no renamed one: read as before
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await importTemplate()) as unknown as ArrayBuffer);
+    wb.removeWorksheet(wb.getWorksheet('专家')!.id);
+    wb.addWorksheet('通讯录').addRows([['姓名', '电话', '所属单位'], ['张三', '020-1234', '广州市市政工程有限公司']]);
+    expect((await readImportWorkbook(Buffer.from(await wb.xlsx.writeBuffer()))).experts).toEqual([]);
+  });
 });

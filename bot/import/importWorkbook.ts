@@ -93,12 +93,15 @@ export async function pageImport(ctx: HandlerContext, input: CardActionInput): P
 
 const importStarted = { type: 'success', content: '正在导入，完成后卡片会更新' } as const;
 
+/** The data the clicked preview was planned against (a card sent before previews carried it has none). */
+const cardVersion = (input: CardActionInput) => (typeof input.value.version === 'string' ? input.value.version : undefined);
+
 /**
  * 确认导入: records the job that applies the previewed workbook and answers with its progress card, which
  * the job's batches keep up to date (“已导入 1 200 / 3 000 行”) and end with what was done and refused.
  */
 export async function confirmImport(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  const started = await startImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), { messageId: input.messageId, now: ctx.clock.now(), today: today(ctx) });
+  const started = await startImport(ctx.tx, ctx.actor, idFrom(input.value, 'importId'), { messageId: input.messageId, now: ctx.clock.now(), today: today(ctx), version: cardVersion(input) });
   switch (started.state) {
     case 'started':
       return raw(jobCard(started.job), importStarted);
@@ -109,6 +112,8 @@ export async function confirmImport(ctx: HandlerContext, input: CardActionInput)
       const at = started.record.appliedAt ? `（${formatDateTimeZh(started.record.appliedAt, ctx.config.BOT_TIMEZONE)} 导入完成）` : '';
       return raw(importPreviewCard(importCardData(started.record)), { type: 'info', content: `文件“${started.record.fileName}”已经导入过${at}，无需重复确认` });
     }
+    case 'changed':
+      return raw(importPreviewCard({ ...importCardData(started.record), changedSincePreview: true }), { type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
     case 'done':
       return raw(importPreviewCard(importCardData(started.record)), { type: 'success', content: `已导入：新增 ${started.summary.add.length} 行，更新 ${started.summary.update.length} 行` });
   }
@@ -116,7 +121,8 @@ export async function confirmImport(ctx: HandlerContext, input: CardActionInput)
 
 /**
  * 确认导入 that starts the job, in one round trip on PostgreSQL (src/fast/importApply.ts); anything else (not an
- * administrator, no such import, one applied or being applied, nothing to add or update, a delivery seen before)
+ * administrator, no such import, one applied or being applied, nothing to add or update, a preview planned against
+ * other data than today's, a delivery seen before)
  * answers undefined having written nothing, and `confirmImport` runs.
  */
 export const confirmImportFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
@@ -130,6 +136,8 @@ export const confirmImportFast: NonNullable<CardActionDecl['fast']> = async (fx,
     messageId: input.messageId,
     now: fx.clock.now(),
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
+    today: todayIn(fx.config.BOT_TIMEZONE, fx.clock.now()),
+    version: cardVersion(input),
   });
   return done && { outcome: 'ok', answer: raw(jobCard(done.job), importStarted), queued: 0 };
 };

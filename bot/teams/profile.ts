@@ -6,6 +6,7 @@ import type { Db } from '../../db/index.js';
 import { todayIn } from '../../src/dates.js';
 import { fastAddMembers, fastRemoveMember, fastSaveProfile } from '../../src/fast/teams.js';
 import { type CardActionInput, type CardResponse, type CardRun, type FastContext, type FastOutcome, type HandlerContext, type OnRefused, toastFor } from '../../src/handlers.js';
+import { isPending } from '../../src/import/people.js';
 import { type Actor, pickerCandidates } from '../../src/people.js';
 import { addMembers, getTeam, ledBy, parseProfile, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
@@ -14,11 +15,17 @@ import { statusCardFor, statusCardOf } from './status.js';
 import { teamData } from './view.js';
 
 /** Who the contact picker offers: the people the bot knows, organisation contacts first. */
-const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [current] });
+const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [isPending(current) ? undefined : current] });
+
+/**
+ * The team as its form shows it: a contact imported and not yet linked (or kept pending as the leader was named its
+ * contact too) has no open_id a picker can show, so the picker starts empty, for the leader to choose one.
+ */
+const formTeam = (team: Parameters<typeof teamData>[0]) => ({ ...teamData(team), ...(isPending(team.contactOpenId) ? { contactOpenId: '' } : {}) });
 
 export const openProfileForm: CardRun = async (ctx, input) => {
   const team = await teamLedBy(ctx.tx, ctx.actor, idFrom(input.value, 'teamId'));
-  return raw(profileFormCard(teamData(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId) }));
+  return raw(profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId) }));
 };
 
 const contactLookup = { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' };
@@ -78,7 +85,7 @@ export async function saveProfileFast(fx: FastContext, input: CardActionInput): 
 export const profileFormAgain: OnRefused = async (error, ctx, input) => {
   if (error instanceof AlreadyDone) return raw(await statusCardFor(ctx));
   const team = await teamLedBy(ctx.tx, ctx.actor, idOrZero(input.value, 'teamId')).catch(() => undefined);
-  return team ? raw(profileFormCard(teamData(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
+  return team ? raw(profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
 };
 
 /** What the members card is drawn from, issued together: one round trip (`teamLedBy`'s refusal is made from the team read). */

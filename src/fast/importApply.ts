@@ -1,5 +1,6 @@
 import type { Database } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
+import { dataVersionSql } from '../import/dataVersion.js';
 import { pipelined, postgresClient } from '../pipeline.js';
 import { type JobJson, jobOf } from './cycleSteps.js';
 import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
@@ -15,6 +16,9 @@ import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
  * - an import applied already (已经导入过) or being applied (its job's card);
  * - an import `applying` with no job found (the ordinary path starts one; too rare to be worth a second statement);
  * - a preview with nothing to add or update (applied at once by `applyImport`, which plans in TypeScript);
+ * - a preview planned against other data than today's (another import applied since, a team's details changed, someone
+ *   linked, another day; src/import/dataVersion.ts), or recorded without its version: the ordinary path plans it again
+ *   and answers with the new preview when the plan differs; a card clicked that is older than the stored preview too;
  * - a delivery seen before.
  *
  * Locks come in the ordinary path's order: the claim's row, then the import's (FOR UPDATE, taken here only once the
@@ -34,6 +38,10 @@ export interface FastImportApply {
   now: Date;
   /** ADMIN_OPEN_IDS: administrators without the stored role. */
   bootstrapAdmins: readonly string[];
+  /** The bot's day (BOT_TIMEZONE): the data's version counts it, as the plan does. */
+  today: string;
+  /** The version of the data the clicked card's preview was planned against, when the card carries one. */
+  version?: string;
 }
 
 /** The text of the error the statement raises when the import changed under it: nothing it did is kept. */
@@ -50,7 +58,11 @@ const total = (row: string) =>
 const applySql = `
 with imp as (
   -- startImport's read of the import, here before its lock (taken below)
-  select i.id, i.status, i.summary from imports i where i.id = $5
+  select i.id, i.status, i.summary, i.data_version from imports i where i.id = $5
+),
+version as (
+  -- startImport's version of the data the preview would be planned against today
+  select ${dataVersionSql('$8::text')} as now
 ),
 verdict as (
   select
@@ -60,20 +72,24 @@ verdict as (
     -- startImport: 'applied' is shown as done, 'applying' shows its job (or, with none, is left to the ordinary path)
     and imp.status = 'planned'
     -- startImport: nothing to add or update is applied at once (applyImport), not as a job
-    and ${total('imp')} > 0 as ok
+    and ${total('imp')} > 0
+    -- startImport: the data as the preview was planned against (another version is planned again there, in TypeScript)
+    and imp.data_version = (select now from version)
+    -- startImport: a card older than the stored preview (planned again since) is shown the stored one
+    and ($9::text is null or $9::text = imp.data_version) as ok
   from imp
 ),
 ${claimCte()},
 locked as (
   -- startImport's lock, once the event is claimed: the import as the last commit left it
-  select i.id, i.status, i.file_name, i.summary from imports i where i.id = $5 and exists (select 1 from claim) for update
+  select i.id, i.status, i.file_name, i.summary, i.data_version from imports i where i.id = $5 and exists (select 1 from claim) for update
 ),
 applying as (
-  -- startImport's update: still planned under the lock, or another confirmation came first. A planned import's summary
-  -- is never rewritten (only the step to 'applied' writes it), so the verdict's count of its rows still holds here
+  -- startImport's update: still planned under the lock, or another confirmation came first; and still the preview the
+  -- verdict compared (a confirmation that found the data changed stores the preview planned again, with its version)
   update imports i set status = 'applying'
   from locked l
-  where i.id = l.id and l.status = 'planned'
+  where i.id = l.id and l.status = 'planned' and l.data_version is not distinct from (select data_version from imp)
   returning i.id
 ),
 job as (
@@ -109,7 +125,7 @@ interface Outcome {
 export async function fastImportApply(database: Database, event: FastImportApply): Promise<{ job: BulkJob } | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
-  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.importId, event.messageId ?? null, event.now.toISOString()];
+  const params = [event.eventId, event.eventType, event.openId, [...event.bootstrapAdmins], event.importId, event.messageId ?? null, event.now.toISOString(), event.today, event.version ?? null];
   let outcome: Outcome[];
   try {
     [[outcome]] = await pipelined<[Outcome[]], []>(client, [(c) => c.unsafe(applySql, params as never[], { prepare: true }).execute() as never], []);

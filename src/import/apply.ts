@@ -10,8 +10,9 @@ import { organizationsNamed } from '../organizations.js';
 import { enqueueMany } from '../outbox.js';
 import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
+import { importDataVersion } from './dataVersion.js';
 import { isPending } from './people.js';
-import { type ImportPlan, type ImportSummary, planImport, type TeamOp } from './plan.js';
+import { type ImportPlan, type ImportSummary, planImport, sameSummary, type TeamOp } from './plan.js';
 import type { ImportWorkbook } from './workbook.js';
 
 export type ImportRecord = typeof imports.$inferSelect;
@@ -27,10 +28,12 @@ export async function recordDryRun(
   now: Date,
 ): Promise<ImportRecord> {
   requireAdmin(actor);
+  // taken before the plan: a change committed while planning makes the confirmation plan again
+  const dataVersion = await importDataVersion(tx, today);
   const plan = await planImport(tx, workbook, resolved, today);
   const [row] = await tx
     .insert(imports)
-    .values({ actor: actor.openId, fileName: file.name, sha256: createHash('sha256').update(file.bytes).digest('hex'), rows: workbook, resolved, summary: plan.summary })
+    .values({ actor: actor.openId, fileName: file.name, sha256: createHash('sha256').update(file.bytes).digest('hex'), rows: workbook, resolved, summary: plan.summary, dataVersion })
     .returning();
   await audit(tx, {
     actor: actor.openId,
@@ -62,6 +65,8 @@ export async function applyImport(tx: Db, actor: Actor, importId: number, now: D
   if (record.status === 'applied') throw new UserError(`文件“${record.fileName}”已经导入过，无需重复确认。`, { kind: 'info' });
   if (record.status === 'applying') throw new UserError(`文件“${record.fileName}”正在导入，完成后预览卡片会更新。`, { kind: 'info' });
   const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, today);
+  // what the preview showed is what is written: data changed since (another import, a team's details) is previewed anew
+  if (!sameSummary(plan.summary, record.summary as ImportSummary)) throw new UserError(`预览后数据已有变化，文件“${record.fileName}”未导入：请重新预览（重新发送文件或运行导入），核对后再确认。`);
   const added = await applyPlan(tx, actor, importId, plan, now);
   await tellPeople(tx, `import:${importId}`, added, today);
   const [applied] = await tx.update(imports).set({ status: 'applied', summary: plan.summary, appliedAt: now }).where(eq(imports.id, importId)).returning();
@@ -261,7 +266,8 @@ async function keepSequencesAhead(tx: Db, importedCodes: string[]): Promise<void
 
 /**
  * Leaders and contacts hear that their teams are now managed here: one card per person, listing all of
- * their teams (a contact may have dozens). Someone still pending hears it when linked; `only` limits it to one person.
+ * their teams (a contact may have dozens). Someone still pending hears it when linked; `only` limits it to one person;
+ * `needContact` are the teams that person leads whose contact is to be chosen anew (第十五条).
  */
 export async function tellPeople(
   tx: Db,
@@ -269,11 +275,20 @@ export async function tellPeople(
   list: { id: number; code: string; name: string; organization: string; registeredAt: string; leaderOpenId: string; contactOpenId: string }[],
   today: string,
   only?: string,
+  needContact?: ReadonlySet<number>,
 ): Promise<void> {
   const byPerson = new Map<string, ImportedTeam[]>();
   for (const t of list) {
     const eligibleFrom = oneYearAfter(t.registeredAt);
-    const base = { code: t.code, name: t.name, organization: t.organization, registeredAt: t.registeredAt, eligibleFrom, eligibleNow: eligibleFrom <= today };
+    const base = {
+      code: t.code,
+      name: t.name,
+      organization: t.organization,
+      registeredAt: t.registeredAt,
+      eligibleFrom,
+      eligibleNow: eligibleFrom <= today,
+      ...(needContact?.has(t.id) ? { needsContact: true } : {}),
+    };
     for (const [openId, role] of [
       [t.leaderOpenId, 'leader'],
       [t.contactOpenId, 'contact'],

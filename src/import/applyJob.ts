@@ -8,7 +8,8 @@ import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { type AddedTeam, applyImport, applyPlan, type ImportRecord, tellPeople } from './apply.js';
-import { type ImportPlan, type ImportSummary, planImport, type SheetKey, sheetLabels } from './plan.js';
+import { importDataVersion } from './dataVersion.js';
+import { type ImportPlan, type ImportSummary, planImport, sameSummary, type SheetKey, sheetLabels } from './plan.js';
 import type { ImportWorkbook } from './workbook.js';
 
 /**
@@ -157,13 +158,22 @@ export type ImportStart =
   | { state: 'running'; job: BulkJob }
   /** nothing to add or update: recorded as applied at once */
   | { state: 'done'; record: ImportRecord; summary: ImportSummary }
-  | { state: 'started'; job: BulkJob };
+  | { state: 'started'; job: BulkJob }
+  /**
+   * the data changed since the preview, and so would what is written (another import applied, a team's details
+   * changed, someone linked): nothing started, the preview planned again against today's data, to check and confirm
+   */
+  | { state: 'changed'; record: ImportRecord };
 
 /**
  * 确认导入: under the import's lock, records the job that applies it (status `applying`, so a second
- * click finds the job and never starts another); the batches do the writing.
+ * click finds the job and never starts another); the batches do the writing. The workbook is planned again first: a
+ * plan other than the preview's (the data changed since) starts nothing, and the new plan is stored as the preview
+ * to confirm instead, so a confirmation never writes what its card did not show (an older file confirmed after a
+ * newer one would otherwise set the newer one's leaders back). `version` is the data the card clicked was planned
+ * against: a card older than the stored preview (clicked again after the data changed) starts nothing either.
  */
-export async function startImport(tx: Db, actor: Actor, importId: number, opts: { messageId?: string; now: Date; today: string }): Promise<ImportStart> {
+export async function startImport(tx: Db, actor: Actor, importId: number, opts: { messageId?: string; now: Date; today: string; version?: string }): Promise<ImportStart> {
   requireAdmin(actor);
   const [record] = await tx.select().from(imports).where(eq(imports.id, importId)).for('update');
   if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
@@ -173,6 +183,25 @@ export async function startImport(tx: Db, actor: Actor, importId: number, opts: 
     if (job) return { state: 'running', job };
   }
   const preview = record.summary as ImportSummary;
+  const dataVersion = await importDataVersion(tx, opts.today);
+  if (dataVersion !== record.dataVersion) {
+    const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, opts.today);
+    if (!sameSummary(plan.summary, preview)) {
+      const [replanned] = await tx.update(imports).set({ summary: plan.summary, dataVersion }).where(eq(imports.id, importId)).returning();
+      await audit(tx, {
+        actor: actor.openId,
+        action: 'import.replan',
+        entity: 'import',
+        entityId: importId,
+        at: opts.now,
+        details: { add: plan.summary.add.length, update: plan.summary.update.length, refused: plan.summary.refused.length },
+      });
+      return { state: 'changed', record: replanned };
+    }
+  }
+  // the card clicked shows a preview planned again since (a click before this one found the data changed): this one,
+  // not that card, is what a confirmation applies, so the card is shown again, to confirm on it
+  if (opts.version !== undefined && opts.version !== record.dataVersion) return { state: 'changed', record };
   const total = preview.add.length + preview.update.length;
   if (total === 0) return { state: 'done', ...(await applyImport(tx, actor, importId, opts.now, opts.today)) };
   await tx.update(imports).set({ status: 'applying' }).where(eq(imports.id, importId));

@@ -49,5 +49,5 @@ export async function previewImport(
 
 export function importCardData(record: ImportRecord): ImportCardData {
   const s = record.summary as ImportSummary;
-  return { importId: record.id, fileName: record.fileName, status: record.status === 'applied' ? 'applied' : 'planned', ...s };
+  return { importId: record.id, fileName: record.fileName, status: record.status === 'applied' ? 'applied' : 'planned', ...s, ...(record.dataVersion ? { version: record.dataVersion } : {}) };
 }

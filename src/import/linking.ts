@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/index.js';
-import { applications, conflicts, cycles, people, teamMembers, teams } from '../../db/schema.js';
+import { applications, auditLog, conflicts, cycles, people, teamMembers, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import type { Clock } from '../clock.js';
 import { todayIn } from '../dates.js';
@@ -9,6 +9,7 @@ import type { FeishuReader } from '../lark/reader.js';
 import type { Logger } from '../log.js';
 import { endorsementRequestMessage } from '../endorsementCards.js';
 import { enqueue, rowsOf } from '../outbox.js';
+import { grantRole } from '../people.js';
 import { teamsNamingPerson, tellPeople } from './apply.js';
 import { PENDING_PREFIX } from './people.js';
 
@@ -34,16 +35,27 @@ export function pendingPersonLinker(deps: { database: Database; feishu: FeishuRe
   };
 }
 
-/** Moves every pending id among `keys` onto `openId`; the keys linked. */
+/**
+ * Moves every pending id among `keys` onto `openId`; the keys linked. A team's leader and its contact are never linked
+ * to one person (第十五条: the organisation's contact confirms the leader's application): a workbook naming someone as a
+ * team's leader by one mobile or e-mail and as its contact by another links them as the leader, keeps the contact
+ * pending, and the card telling them of their teams says the team needs another contact.
+ */
 export async function linkPendingPerson(tx: Db, openId: string, keys: string[], now: Date, today: string): Promise<string[]> {
-  const linked: string[] = [];
+  const found: { key: string; placeholder: string; person: typeof people.$inferSelect }[] = [];
   for (const key of keys) {
     const placeholder = `${PENDING_PREFIX}${key}`;
     const [p] = await tx.select().from(people).where(eq(people.openId, placeholder)).for('update');
-    if (!p) continue;
+    if (!p || (await keptBefore(tx, openId, key, p))) continue;
+    found.push({ key, placeholder, person: p });
+  }
+  if (!found.length) return [];
+  for (const { person: p } of found) {
+    // the contact's role comes with a team it is the contact of, below
+    const roles = p.roles.filter((r) => r !== 'org_contact');
     await tx
       .insert(people)
-      .values({ openId, name: p.name, roles: p.roles, organizationId: p.organizationId, specialities: p.specialities, maxLoad: p.maxLoad, expertActive: true })
+      .values({ openId, name: p.name, roles, organizationId: p.organizationId, specialities: p.specialities, maxLoad: p.maxLoad, expertActive: true })
       .onConflictDoUpdate({
         target: people.openId,
         set: {
@@ -55,8 +67,20 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
           updatedAt: now,
         },
       });
+  }
+  // leaders first, under every key, so that the contacts below see each team this person now leads
+  for (const { placeholder } of found) {
     await tx.update(teams).set({ leaderOpenId: openId, updatedAt: now }).where(eq(teams.leaderOpenId, placeholder));
-    const contactOf = await tx.update(teams).set({ contactOpenId: openId, updatedAt: now }).where(eq(teams.contactOpenId, placeholder)).returning({ id: teams.id });
+  }
+  const linked: string[] = [];
+  const needContact = new Set<number>();
+  for (const { key, placeholder } of found) {
+    const contactOf = await tx
+      .update(teams)
+      .set({ contactOpenId: openId, updatedAt: now })
+      .where(and(eq(teams.contactOpenId, placeholder), ne(teams.leaderOpenId, openId)))
+      .returning({ id: teams.id });
+    if (contactOf.length) await grantRole(tx, openId, 'org_contact');
     // applications submitted while their contact was not yet linked: the request to confirm them (第十五条) goes now
     if (contactOf.length) {
       const waiting = await tx
@@ -66,17 +90,39 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
         .where(and(inArray(applications.teamId, contactOf.map((t) => t.id)), eq(applications.status, 'submitted')));
       for (const a of waiting) await enqueue(tx, endorsementRequestMessage(a, a.year, openId, `link-${openId}`));
     }
+    // the teams this person leads that name them as contact too: that contact stays pending until the team chooses another
+    const kept = (await tx.select({ id: teams.id }).from(teams).where(eq(teams.contactOpenId, placeholder))).map((t) => t.id);
+    for (const id of kept) needContact.add(id);
     await tx.execute(sql`insert into team_members (team_id, open_id, role) select team_id, ${openId}, role from team_members where open_id = ${placeholder} on conflict (team_id, open_id) do update set role = case when excluded.role = 'leader' then 'leader' else team_members.role end`);
     await tx.delete(teamMembers).where(eq(teamMembers.openId, placeholder));
     await tx.update(conflicts).set({ expertOpenId: openId }).where(eq(conflicts.expertOpenId, placeholder));
-    await tx.delete(people).where(eq(people.openId, placeholder));
-    await audit(tx, { actor: openId, action: 'person.link', entity: 'person', entityId: openId, details: { key, placeholder }, at: now });
+    if (!kept.length) await tx.delete(people).where(eq(people.openId, placeholder));
+    await audit(tx, { actor: openId, action: 'person.link', entity: 'person', entityId: openId, details: { key, placeholder, ...(kept.length ? { contactKeptPending: kept } : {}) }, at: now });
     linked.push(key);
   }
-  if (linked.length) {
-    const named = await teamsNamingPerson(tx, openId);
-    await tellPeople(tx, `link:${linked.join(',')}`, named.map(({ team, organization }) => ({ ...team, organization })), today, openId);
-  }
+  // a team whose contact was already this person before they were linked as its leader needs another contact too
+  for (const t of await tx.select({ id: teams.id }).from(teams).where(and(eq(teams.leaderOpenId, openId), eq(teams.contactOpenId, openId)))) needContact.add(t.id);
+  const named = await teamsNamingPerson(tx, openId);
+  await tellPeople(tx, `link:${linked.join(',')}`, named.map(({ team, organization }) => ({ ...team, organization })), today, openId, needContact);
   return linked;
 }
 
+/**
+ * A placeholder left as the contact of teams this person leads, when they were linked before: nothing more to move
+ * (no team it leads, no other team it is the contact of, no expert), so nothing is linked or said again.
+ */
+async function keptBefore(tx: Db, openId: string, key: string, p: typeof people.$inferSelect): Promise<boolean> {
+  if (p.roles.some((r) => r !== 'org_contact')) return false;
+  const [movable] = await tx
+    .select({ id: teams.id })
+    .from(teams)
+    .where(or(eq(teams.leaderOpenId, p.openId), and(eq(teams.contactOpenId, p.openId), ne(teams.leaderOpenId, openId))))
+    .limit(1);
+  if (movable) return false;
+  const [before] = await tx
+    .select({ id: auditLog.id })
+    .from(auditLog)
+    .where(and(eq(auditLog.action, 'person.link'), eq(auditLog.entityId, openId), sql`${auditLog.details}->>'key' = ${key}`))
+    .limit(1);
+  return !!before;
+}

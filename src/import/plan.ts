@@ -7,7 +7,7 @@ import { readCode, readDate, readNumber } from '../forms.js';
 import { organizationKey } from '../organizations.js';
 import { splitSpecialities } from '../review/experts.js';
 import { type ApplicationUnderWay, applicationsUnderWay, teamTypes } from '../teams.js';
-import { type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
+import { isPending, type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
 import { EARLIEST_REGISTRATION, type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow, unreadableProblem } from './workbook.js';
 
 /**
@@ -145,6 +145,24 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     else if (!known.name && name) known.name = name;
     return openId;
   };
+  /**
+   * The first row naming each mobile or e-mail with a name: one mobile or e-mail is one person, so a later row giving it
+   * another name is refused (a typo in the number would otherwise make two people one, silently).
+   */
+  const namedFirst = new Map<string, { sheet: SheetKey; row: number; name: string; what: string }>();
+  const nameOf = (name: string) => name.replace(/\s+/g, '');
+  const nameClash = (cell: string, name: string, what: string): string | undefined => {
+    const ref = personRef(cell);
+    const first = ref && name.trim() ? namedFirst.get(refKey(ref)) : undefined;
+    if (!first || nameOf(first.name) === nameOf(name)) return undefined;
+    return `${what}“${cell.trim()}”在“${sheetLabels[first.sheet]}”表第 ${first.row} 行是${first.what}“${first.name}”，本行写作“${name.trim()}”：同一手机号或邮箱只能是一个人。是同一人请把两行的姓名改成一致，不是同一人请改正其中一行的手机号或邮箱`;
+  };
+  const noteNames = (sheet: SheetKey, row: number, people: [cell: string, name: string, what: string][]) => {
+    for (const [cell, name, what] of people) {
+      const ref = personRef(cell);
+      if (ref && name.trim() && !namedFirst.has(refKey(ref))) namedFirst.set(refKey(ref), { sheet, row, name: name.trim(), what });
+    }
+  };
   /** A team's leader or contact: the one named, unless that one is not found and the team's own is a Feishu user. */
   const kept: NonNullable<ImportSummary['kept']> = [];
   const teamPerson = (ref: PersonRef, name: string, current: string | undefined, row: number, label: string, role: '班组长' | '单位联系人'): string => {
@@ -191,6 +209,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const fileTeams: FileTeam[] = [];
   // the rows that rename a team here or move it to another organisation: checked against its application after the loop
   const moves: { op: TeamOp & { kind: 'update' }; label: string; file: FileTeam; name: string; organization: string }[] = [];
+  const sameNamePending: number[] = [];
   for (const r of wb.teams) {
     const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : `第 ${r.row} 行`;
     const reason = isTemplateExample('teams', r) ? exampleRow : teamProblem(r, today, knownOrganization);
@@ -227,6 +246,11 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       refuse('teams', r.row, label, `本单位已有同名班组，编号为 ${sameName.code}，与文件中的“${code}”不同：请改用原编号`);
       continue;
     }
+    const clash = nameClash(r.leader, r.leaderName, '班组长') ?? nameClash(r.contact, r.contactName, '单位联系人');
+    if (clash) {
+      refuse('teams', r.row, label, clash);
+      continue;
+    }
     if (code) codeRow.set(code, r.row);
     nameRow.set(nameKey, r.row);
     const leaderRef = personRef(r.leader)!;
@@ -250,6 +274,12 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       refuse('teams', r.row, label, cite(15, '单位联系人与班组长是同一人：申报材料须由所在单位确认并填写推荐意见，请填写单位里负责确认推荐的其他人员（如质量负责人）'));
       continue;
     }
+    // both not found, of one name, by two mobiles or e-mails: likely one person, whom a first message links as the leader only
+    if (isPending(values.leader) && isPending(values.contact) && r.leaderName.trim() && nameOf(r.leaderName) === nameOf(r.contactName)) sameNamePending.push(r.row);
+    noteNames('teams', r.row, [
+      [r.leader, r.leaderName, '班组长'],
+      [r.contact, r.contactName, '单位联系人'],
+    ]);
     const target = sameCode ?? sameName;
     const file: FileTeam = { code: target?.code ?? code, name, ref: target ? { teamId: target.id } : { fileRow: r.row } };
     fileTeams.push(file);
@@ -323,7 +353,13 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       refuse('experts', r.row, label, `与第 ${expertRow.get(refKey(ref))} 行是同一人（${r.person}）`);
       continue;
     }
+    const clash = nameClash(r.person, r.name, '手机或邮箱');
+    if (clash) {
+      refuse('experts', r.row, label, clash);
+      continue;
+    }
     expertRow.set(refKey(ref), r.row);
+    noteNames('experts', r.row, [[r.person, r.name, '专家']]);
     const openId = openIdOf(ref, r.name.trim());
     pendingExperts.push({
       label,
@@ -424,8 +460,31 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const peopleOps = [...personFor.values()].filter((p) => used.has(p.openId));
   summary.pending = peopleOps.filter((p) => p.pending).map((p) => ({ key: p.openId.slice('pending:'.length + 2), name: p.name ?? '' }));
   if (kept.length) summary.kept = kept;
-  if (wb.notes?.length) summary.notes = wb.notes;
+  const notes = [...(wb.notes ?? [])];
+  if (sameNamePending.length) {
+    const rows = sameNamePending.length > 6 ? `${sameNamePending.slice(0, 6).join('、')} 等 ${sameNamePending.length} 行` : `${sameNamePending.join('、')} 行`;
+    notes.push(
+      `“班组”表第 ${rows}的班组长与单位联系人同名、手机号或邮箱不同，且都未在飞书通讯录中找到：如是同一人，其首次给机器人发消息时只关联为班组长，单位联系人仍待另选（第十五条）。请核对，并填写单位里负责确认推荐的其他人员。`,
+    );
+  }
+  if (notes.length) summary.notes = notes;
   return { summary, organizations: newOrganizations, people: peopleOps, teams: teamOps, experts: expertOps, honours: honourOps };
+}
+
+/** Two dry runs alike, whatever order the database kept their keys in. */
+export function sameSummary(a: ImportSummary, b: ImportSummary): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([, x]) => x !== undefined)
+              .sort(([x], [y]) => (x < y ? -1 : 1))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
+        : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
 /**

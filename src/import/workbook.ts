@@ -276,17 +276,30 @@ const rowSheets = [
 
 /**
  * A sheet of the template she renamed (“班组” to “班组名单”) would be passed over without a word, and its rows with it:
- * a sheet of another name whose header holds every required column of a sheet the file lacks is refused, naming
- * both. 单位, one column, is left out: a sheet of her own listing 单位名称 is no sign of a renamed one.
+ * a sheet of another name whose header holds most of the columns of a sheet the file lacks is that sheet renamed, and
+ * is refused, naming both and any required column its header lacks (a renamed sheet with a column deleted too would
+ * otherwise read as no sheet at all). 单位, one column, is left out: a sheet of her own listing 单位名称 is no sign of a
+ * renamed one.
  */
 function renamedSheet(wb: ExcelJS.Workbook, known: string[]): void {
   for (const [name, columns] of rowSheets) {
     if (wb.getWorksheet(name)) continue;
+    const headers = columns.map((c) => c.header);
     const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);
     for (const ws of wb.worksheets) {
       if (known.includes(ws.name) || ws.name === importSheetNames.guide) continue;
-      if ([...headerCandidates(ws)].some(([, found]) => required.every((h) => found.has(h)))) {
+      const candidates = [...headerCandidates(ws)].map(([, found]) => found);
+      if (candidates.some((found) => required.every((h) => found.has(h)))) {
         throw new ImportFileError(`工作簿中没有“${name}”表，而“${ws.name}”表的表头正是“${name}”表的列：导入只读取名为“${name}”的表，请把“${ws.name}”改名为“${name}”后再发给我。`);
+      }
+      // the header row holding the most of this sheet's columns
+      const held = (found: Map<string, number>) => headers.filter((h) => found.has(h)).length;
+      const best = candidates.reduce<Map<string, number> | undefined>((a, b) => (!a || held(b) > held(a) ? b : a), undefined);
+      if (best && held(best) * 2 > headers.length) {
+        const missing = required.filter((h) => !best.has(h));
+        throw new ImportFileError(
+          `工作簿中没有“${name}”表，而“${ws.name}”表的表头有“${name}”表的大部分列，像是改了名的“${name}”表，但缺少列：${missing.join('、')}。导入只读取名为“${name}”的表：请把“${ws.name}”改名为“${name}”，并按导入模板（管理 → 导入 → 下载导入模板）补上缺少的列后再发给我。`,
+        );
       }
     }
   }

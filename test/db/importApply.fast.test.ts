@@ -4,19 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { auditLog, bulkJobs, honours, imports, organizations, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
 import { type FastImportApply, fastImportApply } from '../../src/fast/importApply.js';
-import { cardText } from '../support/cards.js';
+import { importDataVersion } from '../../src/import/dataVersion.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, fileMessageEvent, randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
 import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
-import { countedFixtureBot, type Fixture, NOW, ORG_A, ORG_POOL, personas, startSecurityHarness } from './securityFixture.js';
+import { countedFixtureBot, type Fixture, NOW, ORG_A, ORG_POOL, personas, startSecurityHarness, TODAY } from './securityFixture.js';
 
 /**
  * 确认导入 in one statement (src/fast/importApply.ts) against the ordinary transaction: the same answers, rows, audit
  * trail, jobs, outbox rows and messages sent (the import jobs run to the end in both, the workbook's rows written the
  * same), on the same rows; every other answer still the ordinary path's with nothing of the fast attempt kept; one
- * round trip on a warm connection; an import confirmed under the statement; two clicks at once end as one job.
+ * round trip on a warm connection; an import confirmed under the statement; two clicks at once end as one job; a preview
+ * planned against other data left to the ordinary path, which shows it planned again when the plan changed.
  */
 
 /** An administrator by the stored role (the fixture's ADMIN is one by ADMIN_OPEN_IDS). */
@@ -81,7 +83,7 @@ async function preview(db: Db, name: string, status: 'planned' | 'applying', add
   const summary = { add: add.map((label, i) => ({ sheet: 'organizations', row: i + 2, label })), update: [], unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] };
   const [r] = await db
     .insert(imports)
-    .values({ actor: ADMIN, fileName: name, sha256: '2'.repeat(64), status, rows: { organizations: add.map((label, i) => ({ row: i + 2, name: label })), teams: [], experts: [], honours: [] }, summary })
+    .values({ actor: ADMIN, fileName: name, sha256: '2'.repeat(64), status, rows: { organizations: add.map((label, i) => ({ row: i + 2, name: label })), teams: [], experts: [], honours: [] }, summary, dataVersion: await importDataVersion(db, TODAY) })
     .returning();
   return r.id;
 }
@@ -94,7 +96,7 @@ interface Step {
   /** The import clicked on. */
   importId: (db: Db, f: Fixture, h: Harness) => Promise<number>;
   eventId?: string;
-  toast: 'success' | 'error' | 'info';
+  toast: 'success' | 'error' | 'info' | 'warning';
   says: RegExp;
   leftToOrdinary?: boolean;
   before?: (db: Db, f: Fixture, h: Harness) => Promise<void>;
@@ -121,6 +123,19 @@ const steps: Step[] = [
   },
   { name: 'an import applying with no job found: the ordinary path starts one', who: ADMIN, importId: (db) => byFile(db, '无任务.xlsx'), toast: 'success', says: /^正在导入，完成后卡片会更新$/, leftToOrdinary: true,
     before: async (db) => void (await preview(db, '无任务.xlsx', 'applying', ['无任务导入单位'])),
+  },
+  { name: 'a preview planned against other data, the plan now another: nothing started, the preview planned again shown', who: ADMIN, importId: (db) => byFile(db, '过期.xlsx'), toast: 'warning', says: /^预览后数据已有变化，尚未导入/, leftToOrdinary: true,
+    before: async (db) => {
+      await preview(db, '过期.xlsx', 'planned', ['过期导入单位', '另一导入单位']);
+      // the organisation registered since: the row is no longer one to add
+      await db.insert(organizations).values({ name: '过期导入单位' });
+    },
+  },
+  { name: 'a preview planned against other data, the plan still the same: the ordinary path starts its job', who: ADMIN, importId: (db) => byFile(db, '无关变化.xlsx'), toast: 'success', says: /^正在导入，完成后卡片会更新$/, leftToOrdinary: true,
+    before: async (db, f) => {
+      await preview(db, '无关变化.xlsx', 'planned', ['无关变化导入单位']);
+      await db.update(teams).set({ memberCount: 13 }).where(eq(teams.id, f.teamB.id));
+    },
   },
   { name: 'a workbook sent in chat, confirmed by an administrator of the stored role', who: ROLE_ADMIN, importId: (db) => byFile(db, '历年班组1.xlsx'), eventId: 'evt_import_workbook', toast: 'success', says: /^正在导入，完成后卡片会更新$/,
     before: async (_db, _f, h) => void (await sendWorkbook(h, ROLE_ADMIN, 1)),
@@ -164,6 +179,7 @@ const direct = (h: Harness, who: string, importId: number, eventId: string): Fas
   messageId: 'om_probe',
   now: h.clock.now(),
   bootstrapAdmins: [ADMIN],
+  today: TODAY,
 });
 
 beforeAll(async () => {
@@ -174,6 +190,8 @@ describe('确认导入: the one statement answers and writes what the ordinary t
   const worlds = twoWorlds(async () => {
     const { h, f } = await startSecurityHarness();
     await h.db.db.insert(people).values([{ openId: ROLE_ADMIN, name: '协会管理员', roles: ['admin'] }]);
+    // the fixture's preview as planned against the data with that administrator in it
+    await h.db.db.update(imports).set({ dataVersion: await importDataVersion(h.db.db, TODAY) }).where(eq(imports.id, f.importId));
     for (const u of directory) h.fake.addUser(u);
     return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
   });
@@ -270,7 +288,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('确认导入 on PostgreSQL: 
     // the same event id claimed by a transaction not yet committed: a claim of it would wait
     const other = await heldTransaction(bot.db, (tx) => tx.insert(processedEvents).values({ eventId, eventType: 'probe' }), { rollback: true });
     let answered = false;
-    const attempt = fastImportApply(bot.base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, importId, messageId: undefined, now: bot.clock.now(), bootstrapAdmins: [ADMIN] }).finally(
+    const attempt = fastImportApply(bot.base, { eventId, eventType: 'card.action.trigger', openId: ADMIN, importId, messageId: undefined, now: bot.clock.now(), bootstrapAdmins: [ADMIN], today: TODAY }).finally(
       () => (answered = true),
     );
     await until(async () => answered || (await lockWaits(bot.db)) > 0);
@@ -305,6 +323,41 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('确认导入 on PostgreSQL: 
     expect(body.card?.data).toBeTruthy();
     expect(await startAudits(importId)).toEqual([{ actor: ROLE_ADMIN, details: { cycleId: null, total: 1 } }]);
     expect(await bot.db.select({ type: processedEvents.eventType }).from(processedEvents).where(eq(processedEvents.eventId, eventId))).toEqual([{ type: 'card.action.trigger' }]);
+  });
+  it('an import planned again by another 确认导入 under the statement leaves nothing of it; the ordinary path shows the stored preview', async () => {
+    const importId = await fresh();
+    const eventId = randomEventId();
+    // another confirmation found the data changed and stored the preview planned again, not yet committed
+    const other = await heldTransaction(bot.db, (tx) =>
+      tx
+        .update(imports)
+        .set({ dataVersion: 'planned again', summary: { add: [], update: [], unchanged: { organizations: 1, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] } })
+        .where(eq(imports.id, importId)),
+    );
+    let answered = false;
+    const clicked = click(ADMIN, importId, eventId).finally(() => (answered = true));
+    await until(async () => answered || (await lockWaits(bot.db)) > 0);
+    expect(answered).toBe(false);
+    other.release();
+    await other.ended;
+    const { body } = await clicked;
+    // the statement gave way (the preview it compared is no longer the import's): nothing started on a preview nobody saw
+    expect(body.toast).toEqual({ type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
+    expect(await startAudits(importId)).toEqual([]);
+    expect((await bot.db.select().from(imports).where(eq(imports.id, importId)))[0].status).toBe('planned');
+  });
+
+  it('a card older than the stored preview starts nothing; the stored preview’s own card does, in one round trip', async () => {
+    const importId = await fresh();
+    const [stored] = await bot.db.select().from(imports).where(eq(imports.id, importId));
+    const old = await bot.click<Body>(ADMIN, { action: 'import.apply', importId, version: 'an older preview' });
+    expect(old.body.toast).toEqual({ type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
+    expect(cardActions(old.body.card?.data).find((a) => a.action === 'import.apply')).toEqual({ action: 'import.apply', importId, version: stored.dataVersion });
+    expect(await startAudits(importId)).toEqual([]);
+    const confirmed = await bot.click<Body>(ADMIN, { action: 'import.apply', importId, version: stored.dataVersion });
+    expect(confirmed.body.toast).toEqual({ type: 'success', content: '正在导入，完成后卡片会更新' });
+    expect(confirmed.trips).toBe(1);
+    expect(await startAudits(importId)).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, auditLog, cycles, imports, organizations, teams } from '../../db/schema.js';
+import { applications, auditLog, bulkJobs, cycles, imports, organizations, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import type { ImportSummary } from '../../src/import/plan.js';
 import { cardActions, cardText } from '../support/cards.js';
@@ -10,8 +10,9 @@ import { ADMIN, type Harness, startHarness, workbookSender } from '../support/ha
 /**
  * The administrators' workbook follows 修改资料's rule: a row renaming a team, or moving it to another organisation,
  * while the team's application of the running year is with its organisation, the association or the experts is
- * refused whole in the preview (the rest of the file applies) and again at the confirmation, when the application
- * was submitted after the preview; a rename the import applies is audited as team.rename {from, to}.
+ * refused whole in the preview (the rest of the file applies); an application submitted after the preview makes the
+ * confirmation answer with the preview planned again, the row refused there; a rename the import applies is audited
+ * as team.rename {from, to}.
  */
 let h: Harness;
 const clock = new ManualClock('2027-03-05T09:00:00+08:00');
@@ -130,20 +131,29 @@ describe('an import renaming or moving a team whose application is under way', (
     expect(await orgName((await team('GDSZ-2024-0504')).organizationId)).toBe(ORG_B);
   });
 
-  it('refuses at the confirmation a rename the preview allowed, when the application was submitted in between', async () => {
+  it('answers a confirmation with the preview planned again when the application was submitted after the preview: the rename refused there, nothing written', async () => {
     const msg = await send(await book([row('GDSZ-2024-0502', '养护二班（西区）', ORG_A, 12)]));
-    expect(((await lastImport()).summary as ImportSummary).update.map((r) => r.row)).toEqual([2]);
+    const previewed = await lastImport();
+    expect((previewed.summary as ImportSummary).update.map((r) => r.row)).toEqual([2]);
     // the leader submits again after the preview
     await application('GDSZ-2024-0502', 'submitted');
-    await apply(msg);
+    const answer = await h.click(ADMIN, cardActions(msg.content).find((a) => a.action === 'import.apply') as never);
+    await h.drain();
+    expect(answer.toast).toEqual({ type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
+    const text = cardText(answer.card.data);
+    expect(text).toContain('预览后数据已有变化，尚未导入。');
+    expect(text).toContain('班组名称暂不能修改：该班组2027年度申报正在等待单位联系人确认');
+    // the row refused whole: nothing left to confirm
+    expect(cardActions(answer.card.data).some((a) => a.action === 'import.apply')).toBe(false);
     const two = await team('GDSZ-2024-0502');
     expect([two.name, two.memberCount]).toEqual(['养护二班（南区）', 10]);
     expect(await renames(two.id)).toHaveLength(1);
-    const applied = await lastImport();
-    expect(applied.status).toBe('applied');
-    expect((applied.summary as ImportSummary).refused).toEqual([expect.objectContaining({ row: 2, reason: expect.stringMatching(/^班组名称暂不能修改：该班组2027年度申报正在等待单位联系人确认/) })]);
-    // the final card lists it
-    expect(h.fake.messages.some((m) => m.receiveId === ADMIN && cardText(m.content).includes('班组名称暂不能修改'))).toBe(true);
+    const replanned = await lastImport();
+    expect(replanned.id).toBe(previewed.id);
+    expect(replanned.status).toBe('planned');
+    expect((replanned.summary as ImportSummary).update).toEqual([]);
+    expect((replanned.summary as ImportSummary).refused).toEqual([expect.objectContaining({ row: 2, reason: expect.stringMatching(/^班组名称暂不能修改：该班组2027年度申报正在等待单位联系人确认/) })]);
+    expect(await h.db.db.select().from(bulkJobs).where(sql`${bulkJobs.params}->>'importId' = ${String(previewed.id)}`)).toEqual([]);
   });
 
   it('allows the rename once the results are published (the cycle no longer running)', async () => {

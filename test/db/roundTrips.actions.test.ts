@@ -7,12 +7,13 @@ import {
 } from '../../db/schema.js';
 import type { BotApp } from '../../src/app.js';
 import { batchWindowMs, complaintDecisionForm, complaintTextForm, revocationDecisionForm } from '../../src/complaints.js';
+import { importDataVersion } from '../../src/import/dataVersion.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
 import { validFormValue } from '../support/forms.js';
 import { ADMIN } from '../support/harness.js';
-import { actionTable, applicationForm, countedFixtureBot, type Fixture, NEWCOMER, ORG_POOL, OTHER_EXPERT, personas, registrationForm, scoreForm, YEAR } from './securityFixture.js';
+import { actionTable, applicationForm, countedFixtureBot, type Fixture, NEWCOMER, ORG_POOL, OTHER_EXPERT, personas, registrationForm, scoreForm, TODAY, YEAR } from './securityFixture.js';
 import { upheldRun } from '../support/upheldRun.js';
 
 /**
@@ -442,13 +443,14 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
 
   it('import.apply', async () => {
     const [first] = await db.select().from(imports).where(eq(imports.id, f.importId));
+    await warmUp('import.apply', { openId: ADMIN, value: { importId: f.importId } });
+    await app.bulkJobs.drain();
+    // previewed against the data as it is now: the one statement starts its job
     const summary = { ...(first.summary as object), add: [{ sheet: 'organizations', row: 2, label: '往返导入单位' }] };
     const [other] = await db
       .insert(imports)
-      .values({ actor: ADMIN, fileName: '往返.xlsx', sha256: '1'.repeat(64), rows: { organizations: [{ row: 2, name: '往返导入单位' }], teams: [], experts: [], honours: [] }, summary })
+      .values({ actor: ADMIN, fileName: '往返.xlsx', sha256: '1'.repeat(64), rows: { organizations: [{ row: 2, name: '往返导入单位' }], teams: [], experts: [], honours: [] }, summary, dataVersion: await importDataVersion(db, TODAY) })
       .returning();
-    await warmUp('import.apply', { openId: ADMIN, value: { importId: f.importId } });
-    await app.bulkJobs.drain();
     await measure('import.apply', { openId: ADMIN, value: { importId: other.id } });
     expect((await db.select().from(imports).where(eq(imports.id, other.id)))[0].status).toBe('applying');
     await app.bulkJobs.drain();

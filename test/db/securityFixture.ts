@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, bulkJobs, complaints, cycles, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { importDataVersion } from '../../src/import/dataVersion.js';
 import { applicationStatusNames } from '../../src/applications.js';
 import { cycleScoreSheet } from '../../src/cycles.js';
 import { rowsOf } from '../../src/outbox.js';
@@ -43,6 +44,8 @@ export const ORG_POOL = '广东省市政行业专家委员会';
 export const YEAR = 2027;
 /** The bot's today: the 2027 cycle takes applications, team A is more than a year old. */
 export const NOW = '2027-03-10T09:00:00+08:00';
+/** NOW's day in the bot's timezone. */
+export const TODAY = '2027-03-10';
 
 export interface Fixture {
   cycleId: number;
@@ -152,7 +155,7 @@ export async function seedFixture(db: Db): Promise<Fixture> {
   const summary = { add: [{ sheet: 'organizations', row: 2, label: '矩阵导入单位' }], update: [], unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 }, refused: [], pending: [] };
   const [preview] = await db
     .insert(imports)
-    .values({ actor: ADMIN, fileName: '矩阵.xlsx', sha256: '0'.repeat(64), rows: { organizations: [{ row: 2, name: '矩阵导入单位' }], teams: [], experts: [], honours: [] }, summary })
+    .values({ actor: ADMIN, fileName: '矩阵.xlsx', sha256: '0'.repeat(64), rows: { organizations: [{ row: 2, name: '矩阵导入单位' }], teams: [], experts: [], honours: [] }, summary, dataVersion: await importDataVersion(db, TODAY) })
     .returning();
   const [job] = await db
     .insert(bulkJobs)

@@ -627,6 +627,8 @@ export const cardSamples: Record<string, Sample> = {
       importing.importPreviewCard(preview, 1),
       importing.importPreviewCard({ ...preview, status: 'applied', refused: [] }),
       importing.importPreviewCard({ ...preview, notes }),
+      // 确认导入 after the data changed: the preview planned again, to check and confirm
+      importing.importPreviewCard({ ...preview, changedSincePreview: true }),
     ];
   },
   'import.teamsImportedCard': () => [
@@ -635,6 +637,8 @@ export const cardSamples: Record<string, Sample> = {
       { code: 'GDSZ-2025-0003', name: '桥梁检测班', organization: team.organization, registeredAt: '2025-06-01', eligibleFrom: '2026-06-01', eligibleNow: false, role: 'contact' },
       { code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'contact' },
     ]),
+    // the file named this leader as the team's contact too: linked as the leader only, the contact to be chosen anew
+    importing.teamsImportedCard([{ code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader', needsContact: true }]),
   ],
   'import.importGuideCard': () => [importing.importGuideCard()],
   'teams.profileFormCard': () => [teams.profileFormCard(team, { descriptor: profileForm, candidates: [CONTACT, EXPERT] }), teams.profileFormCard(team, { descriptor: profileForm, candidates: [], values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],

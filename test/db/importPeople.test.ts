@@ -1,0 +1,212 @@
+import ExcelJS from 'exceljs';
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, bulkJobs, imports, people, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { applyImport, previewImport } from '../../src/import/index.js';
+import { linkPendingPerson } from '../../src/import/linking.js';
+import type { ImportSummary } from '../../src/import/plan.js';
+import { cardActions, cardText, expectValidCard } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness, workbookSender } from '../support/harness.js';
+
+/**
+ * The people of an association's workbook: one mobile or e-mail is one person (a second name for it is refused, naming
+ * both rows); a team's leader and contact imported as two placeholders that turn out to be one person link as the
+ * leader only (第十五条), the card telling them to choose another contact in 修改资料; and a preview confirmed after
+ * the data changed (another import applied since) starts nothing, answering with the preview planned again.
+ */
+let h: Harness;
+const clock = new ManualClock('2026-03-01T09:00:00+08:00');
+beforeAll(async () => {
+  h = await startHarness({ clock, outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const send = workbookSender(() => h, 'importpeople');
+const lastImport = async () => (await h.db.db.select().from(imports).orderBy(imports.id)).at(-1)!;
+const summaryOf = (record: { summary: unknown }) => record.summary as ImportSummary;
+const team = async (name: string) => (await h.db.db.select().from(teams).where(eq(teams.name, name)))[0];
+const person = async (openId: string) => (await h.db.db.select().from(people).where(eq(people.openId, openId)))[0];
+
+const ORG = '广州市政公司';
+const HEADER = ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'];
+const row = (name: string, leader: string, leaderName: string, contact: string, contactName: string) => ['', name, ORG, '行政班组', leader, leaderName, contact, contactName, '2024-01-10', 10, ''];
+async function book(rows: unknown[][], experts: unknown[][] = []) {
+  const wb = new ExcelJS.Workbook();
+  wb.addWorksheet('单位').addRows([['单位名称*'], [ORG]]);
+  wb.addWorksheet('班组').addRows([HEADER, ...rows]);
+  if (experts.length) wb.addWorksheet('专家').addRows([['姓名*', '手机或邮箱*', '所属单位*', '专业特长', '评审上限'], ...experts]);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+/** 确认导入 on a card, and the jobs it starts run. */
+async function confirm(content: unknown, eventId?: string) {
+  const action = cardActions(content).find((a) => a.action === 'import.apply');
+  expect(action).toBeDefined();
+  const answer = await h.click(ADMIN, action as never, {}, eventId ? { eventId } : {});
+  await h.drain();
+  return answer;
+}
+
+describe('one mobile or e-mail is one person', () => {
+  it('refuses a later row giving a mobile another name, naming both rows and both names; the first row is imported', async () => {
+    const msg = await send(
+      await book(
+        [
+          row('甲班', '13911110001', '张三', '13911110002', '李四'),
+          row('乙班', '13911110003', '王五', '13911110001', '赵六'),
+          // the same name with a space, and a row with no name: no clash
+          row('丙班', '13911110004', '孙 七', '13911110002', ''),
+          row('丁班', '13911110005', '钱八', '13911110002', '李 四'),
+        ],
+        [
+          ['陈工', '13911110001', ORG, '道路', 5],
+          ['孙七', '13911110004', ORG, '桥梁', 3],
+        ],
+      ),
+    );
+    const s = summaryOf(await lastImport());
+    expect(s.refused).toEqual([
+      {
+        sheet: 'teams',
+        row: 3,
+        label: `乙班（${ORG}）`,
+        reason: '单位联系人“13911110001”在“班组”表第 2 行是班组长“张三”，本行写作“赵六”：同一手机号或邮箱只能是一个人。是同一人请把两行的姓名改成一致，不是同一人请改正其中一行的手机号或邮箱',
+      },
+      {
+        sheet: 'experts',
+        row: 2,
+        label: '陈工',
+        reason: '手机或邮箱“13911110001”在“班组”表第 2 行是班组长“张三”，本行写作“陈工”：同一手机号或邮箱只能是一个人。是同一人请把两行的姓名改成一致，不是同一人请改正其中一行的手机号或邮箱',
+      },
+    ]);
+    expect(cardText(msg.content)).toContain('班组第 3 行 乙班（广州市政公司）：单位联系人“13911110001”在“班组”表第 2 行是班组长“张三”，本行写作“赵六”');
+    expect(s.add.filter((r) => r.sheet !== 'organizations').map((r) => [r.sheet, r.row])).toEqual([
+      ['teams', 2],
+      ['teams', 4],
+      ['teams', 5],
+      ['experts', 3],
+    ]);
+    await confirm(msg.content);
+    expect((await person('pending:m:13911110001')).name).toBe('张三');
+    expect(await team('乙班')).toBeUndefined();
+  });
+});
+
+describe('a team whose leader and contact are one person imported under two placeholders', () => {
+  it('previews a note, links them as the leader only on their first message, keeps the contact pending and says to choose another in 修改资料', async () => {
+    const msg = await send(await book([row('戊班', '13922220001', '孙八', 'sun@example.com', '孙八')]));
+    expect(summaryOf(await lastImport()).notes).toEqual([
+      '“班组”表第 2 行的班组长与单位联系人同名、手机号或邮箱不同，且都未在飞书通讯录中找到：如是同一人，其首次给机器人发消息时只关联为班组长，单位联系人仍待另选（第十五条）。请核对，并填写单位里负责确认推荐的其他人员。',
+    ]);
+    expect(cardText(msg.content)).toContain('班组长与单位联系人同名');
+    await confirm(msg.content);
+
+    const user = h.fake.addUser({ name: '孙八', mobile: '13922220001', email: 'sun@example.com' });
+    await h.say(user.openId, '进度');
+    const t = await team('戊班');
+    expect([t.leaderOpenId, t.contactOpenId]).toEqual([user.openId, 'pending:e:sun@example.com']);
+    expect(await person('pending:m:13922220001')).toBeUndefined();
+    expect(await person('pending:e:sun@example.com')).toBeDefined();
+    // no team of theirs to confirm for: not an organisation's contact
+    expect((await person(user.openId)).roles).not.toContain('org_contact');
+    const told = h.fake.messages.filter((m) => m.receiveId === user.openId && m.msgType === 'interactive').map((m) => cardText(m.content));
+    const card = told.find((c) => c.includes('班组已转入本机器人管理'));
+    expect(card).toContain('请更换单位联系人');
+    expect(card).toContain('“戊班”的班组长和单位联系人');
+    expect(card).toContain('班组长不能兼任单位联系人（第十五条）');
+    expect(card).toContain('点“修改资料”，在“单位联系人”中选择单位里负责确认推荐的其他人员');
+    expect(card).toContain('“列表中没有单位联系人？填其手机号或邮箱”');
+
+    // linked again (another process, the placeholder still there): nothing more to move, nothing said twice
+    const sent = h.fake.messages.length;
+    expect(await h.db.db.transaction((tx) => linkPendingPerson(tx, user.openId, ['m:13922220001', 'e:sun@example.com'], clock.now(), '2026-03-01'))).toEqual([]);
+    await h.drain();
+    expect(h.fake.messages.length).toBe(sent);
+    expect(await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'person.link'), eq(auditLog.entityId, user.openId)))).toHaveLength(2);
+
+    // 修改资料 offers the contact to change, and saving another one makes them the team's contact
+    const form = await h.click(user.openId, { action: 'team.editForm', teamId: t.id });
+    expectValidCard(form.card.data);
+    // the pending contact is no open_id a picker can show: the picker starts empty
+    expect(JSON.stringify(form.card.data)).not.toContain('pending:');
+    expect(cardText(form.card.data)).toContain('单位联系人');
+    const other = h.fake.addUser({ name: '周质量', email: 'zhou@example.com' });
+    const saved = await h.click(user.openId, { action: 'team.editSave', teamId: t.id }, { contactLookup: 'zhou@example.com' });
+    expect(saved.toast?.type).toBe('success');
+    expect((await team('戊班')).contactOpenId).toBe(other.openId);
+  });
+
+  it('links the leader first whichever key comes first: leader by e-mail, contact by mobile', async () => {
+    const msg = await send(await book([row('己班', 'wu@example.com', '吴九', '13922220002', '吴九')]));
+    await confirm(msg.content);
+    const user = h.fake.addUser({ name: '吴九', mobile: '13922220002', email: 'wu@example.com' });
+    await h.say(user.openId, '进度');
+    const t = await team('己班');
+    expect([t.leaderOpenId, t.contactOpenId]).toEqual([user.openId, 'pending:m:13922220002']);
+    const told = h.fake.messages.filter((m) => m.receiveId === user.openId && m.msgType === 'interactive').map((m) => cardText(m.content));
+    expect(told.some((c) => c.includes('请更换单位联系人') && c.includes('“己班”'))).toBe(true);
+  });
+});
+
+describe('a preview confirmed after the data changed', () => {
+  it('starts nothing: the preview is planned again and shown; confirming that one applies it, once', async () => {
+    const a = await send(await book([row('庚班', '13933330001', '甲', '13933330002', '乙')]));
+    const importA = (await lastImport()).id;
+    expect(summaryOf(await lastImport()).add.map((r) => r.label)).toContain(`（分配编号） 庚班（${ORG}）`);
+    const b = await send(await book([row('庚班', '13933330003', '丙', '13933330002', '乙'), row('辛班', '13933330004', '丁', '13933330002', '乙')]));
+    await confirm(b.content);
+    expect((await team('庚班')).leaderOpenId).toBe('pending:m:13933330003');
+
+    // A's card promised to add 庚班: confirmed now it would set B's leader back
+    const stale = await confirm(a.content, 'evt_importpeople_stale');
+    expect(stale.toast).toEqual({ type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
+    const text = cardText(stale.card.data);
+    expect(text).toContain('预览后数据已有变化，尚未导入。');
+    expect(text).toContain('将更新');
+    expect(text).toContain('庚班（广州市政公司）（班组长）');
+    expect((await team('庚班')).leaderOpenId).toBe('pending:m:13933330003');
+    const replanned = (await h.db.db.select().from(imports).where(eq(imports.id, importA)))[0];
+    expect(replanned.status).toBe('planned');
+    expect(summaryOf(replanned).add.filter((r) => r.sheet === 'teams')).toEqual([]);
+    expect(summaryOf(replanned).update.map((r) => r.changes)).toEqual([['班组长']]);
+    const jobsOfA = () => h.db.db.select().from(bulkJobs).where(sql`${bulkJobs.params}->>'importId' = ${String(importA)}`);
+    expect(await jobsOfA()).toEqual([]);
+    expect(await h.db.db.select({ details: auditLog.details }).from(auditLog).where(and(eq(auditLog.action, 'import.replan'), eq(auditLog.entityId, String(importA))))).toEqual([
+      { details: { add: 0, update: 1, refused: 0 } },
+    ]);
+
+    // the same delivery again changes nothing
+    await confirm(a.content, 'evt_importpeople_stale');
+    expect(await jobsOfA()).toEqual([]);
+    // A's old card clicked again: still not what the stored preview says, which is shown again; nothing started
+    const second = await confirm(a.content);
+    expect(second.toast).toEqual({ type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
+    expect(cardText(second.card.data)).toBe(text);
+    expect(await jobsOfA()).toEqual([]);
+    expect((await team('庚班')).leaderOpenId).toBe('pending:m:13933330003');
+
+    // confirmed on the new preview, knowing what it does: applied, once
+    const applied = await confirm(stale.card.data);
+    expect(applied.toast?.type).toBe('success');
+    expect((await team('庚班')).leaderOpenId).toBe('pending:m:13933330001');
+    expect(await jobsOfA()).toHaveLength(1);
+    const again = await confirm(stale.card.data);
+    expect(again.toast?.content).toMatch(/已经导入过/);
+    expect(await jobsOfA()).toHaveLength(1);
+  });
+
+  it('npm run import’s applying refuses a preview the data changed under, writing nothing', async () => {
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const bytes = await book([row('壬班', '13933330005', '戊', '13933330002', '乙')]);
+    const preview = await h.db.db.transaction((tx) => previewImport(tx, actor, { name: '命令行.xlsx', bytes }, undefined, '2026-03-01', clock.now()));
+    // meanwhile the chat imports a file adding the same team
+    await confirm((await send(await book([row('壬班', '13933330006', '己', '13933330002', '乙')]))).content);
+    const refused = await h.db.db.transaction((tx) => applyImport(tx, actor, preview.id, clock.now(), '2026-03-01')).catch((e: Error) => e.message);
+    expect(refused).toBe('预览后数据已有变化，文件“命令行.xlsx”未导入：请重新预览（重新发送文件或运行导入），核对后再确认。');
+    expect((await team('壬班')).leaderOpenId).toBe('pending:m:13933330006');
+    expect((await h.db.db.select().from(imports).where(eq(imports.id, preview.id)))[0].status).toBe('planned');
+  });
+});
