@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
+import { button, buttonRow, card, type Card, clipText, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
 import { mention } from './markdown.js';
 import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
@@ -253,8 +253,11 @@ export function notALeaderCard(teams: readonly { name: string; role: 'member' | 
   });
 }
 
+/** A person's name as these cards show it: the import refuses a name over 50 characters, and one stored before is clipped. */
+const NAME_SHOWN = 50;
+
 /** Who recommended: their name, or, where the bot has none (a contact who never said it), a mention Feishu draws as the name. */
-const who = (recommendedBy: string) => (/^ou_[A-Za-z0-9_-]+$/.test(recommendedBy) ? mention(recommendedBy) : md`${recommendedBy}`);
+const who = (recommendedBy: string) => (/^ou_[A-Za-z0-9_-]+$/.test(recommendedBy) ? mention(recommendedBy) : md`${clipText(recommendedBy, NAME_SHOWN)}`);
 
 /** To the administrators: an application recommended by its organisation (by `recommendedBy`, when known) waits for the formal check. */
 export function formalCheckRequestCard(a: ApplicationSummary, recommendedBy?: string): Card {

@@ -1,7 +1,7 @@
 import { endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
-import { inArray } from 'drizzle-orm';
-import { people } from '../db/schema.js';
+import { asc, eq, inArray } from 'drizzle-orm';
+import { applications, cycles, people } from '../db/schema.js';
 import {
   applicationForm,
   applicationStatusNames,
@@ -19,6 +19,7 @@ import type { SendDay } from './jobs/reminderCards.js';
 import { formDisplay } from './forms.js';
 import { destinationKey } from './notifications.js';
 import type { CardRenderer, CardSpec, Destination, OutgoingMessage, RenderedCard } from './outbox.js';
+import type { ContactChange } from './teams.js';
 
 /**
  * 请确认申报材料 (第十五条): the card a submitted application sends its organisation contact, drawn when it is
@@ -42,6 +43,31 @@ export function endorsementRequestMessage(application: { id: number; form: unkno
     to: { openId: contactOpenId },
     render: endorsementRequestSpec(application.id, year, application.form, submissionOf(application)),
   };
+}
+
+/**
+ * 第十五条: a team's organisation contact changed while applications of the team wait for the contact's confirmation
+ * (`change.pendingApplicationIds`, status submitted): the new contact gets the request for each, and the one who had
+ * it is told it is no longer theirs (their card's 推荐 would be refused, unexplained). 修改资料 and an import changing
+ * the contact both queue these, in the transaction that changes it; `key` tells one change from another (the event,
+ * the import). Someone not yet linked (pending) gets nothing here: linking sends them the requests.
+ */
+export async function contactHandOverMessages(tx: Db, team: { id: number; name: string; code: string }, change: ContactChange, key: string): Promise<OutgoingMessage[]> {
+  if (!change.pendingApplicationIds.length || change.from === change.to) return [];
+  const waiting = await tx
+    .select({ id: applications.id, form: applications.form, submittedAt: applications.submittedAt, year: cycles.year })
+    .from(applications)
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(inArray(applications.id, change.pendingApplicationIds))
+    .orderBy(asc(applications.id));
+  return [
+    {
+      dedupeKey: `team:contact-replaced:${team.id}:${change.from}:${key}`,
+      to: { openId: change.from },
+      text: `班组“${team.name}（${team.code}）”已更换单位联系人：该班组待确认的申报改由新的单位联系人确认并填写推荐意见（第十五条），你无需再处理。`,
+    },
+    ...waiting.map((a) => endorsementRequestMessage(a, a.year, change.to, `contact:${change.to}:${key}`)),
+  ];
 }
 
 /** Draws the requests of a claimed batch: one read of their teams. */

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formalCheckCard, formalCheckReasonField, notALeaderCard } from '../cards/applications.js';
+import { formalCheckCard, formalCheckReasonField, formalCheckRequestCard, notALeaderCard } from '../cards/applications.js';
 import { checkList } from '../bot/applications/formalCheck.js';
 import { complaintBatchAlertCard, complaintFormCard, complaintListCard } from '../cards/complaints.js';
 import { complaintForm, teamNotFound } from '../src/complaints.js';
@@ -151,9 +151,15 @@ describe('every list card at its largest realistic input passes', () => {
       team: { id: i, name: `道路养护${i}班`, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, organization: '广州市市政工程维修有限公司' },
       display: formDisplay(applicationForm, { title: long(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', materialsUrl: 'https://example.feishu.cn/docx/abc' }),
       opinion: long(1000),
+      // a recommender's name stored before names were capped (an import kept 12 000 characters)
+      recommendedBy: long(12_000),
     }));
     const c = formalCheckCard({ year: 2027, items, total: 12 });
     expectValidCard(c);
+    expect(cardText(c)).toContain(`（${long(50)}…）`);
+    const request = formalCheckRequestCard(items[0], long(12_000));
+    expectValidCard(request);
+    expect(cardText(request)).toContain(`（${long(50)}…）`);
     expect(formFieldNames(c)).toEqual(items.map((a) => formalCheckReasonField(a.id)));
     expect(cardActions(c).filter((a) => a.action === 'check.accept').map((a) => a.applicationId)).toEqual(items.map((a) => a.id));
   });

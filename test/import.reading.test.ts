@@ -56,6 +56,19 @@ describe('reading the import workbook', () => {
     ]);
   });
 
+  it('drops every format character a card drops (typedText): an organisation with a bidi override or an isolate is the one typed in a card', async () => {
+    const read = await readImportWorkbook(
+      await book([row({ 2: '广州\u202e市政公司\u202c', 7: '\u2066李\u2069', 6: 'li@example.com\u200e' }), row({ 1: '养护\u00ad二班', 2: '\u2060广州市政公司\u2060' })], {
+        edit: (wb) => wb.getWorksheet('单位')!.addRow(['\u202d广州市政公司\u202c\u2060']),
+      }),
+    );
+    expect(read.organizations.map((o) => o.name)).toEqual(['广州市政公司', '广州市政公司']);
+    expect(read.teams.map((t) => [t.name, t.organization, t.contact, t.contactName])).toEqual([
+      ['养护一班', '广州市政公司', 'li@example.com', '李'],
+      ['养护二班', '广州市政公司', 'li@example.com', '李'],
+    ]);
+  });
+
   it('marks a formula without a computed result and an error cell, instead of reading them as empty or [object Object]', async () => {
     const read = await readImportWorkbook(
       await book([row({ 9: { formula: 'SUM(K2:K3)' } }), row({ 1: '养护二班', 9: { error: '#N/A' } }), row({ 1: '养护三班', 9: { formula: 'A1/0', result: { error: '#DIV/0!' } } }), row({ 1: '养护四班', 9: { formula: '10+2', result: 12 } })]),

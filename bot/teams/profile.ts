@@ -1,6 +1,5 @@
-import { endorsementRequestCard } from '../../cards/applications.js';
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
-import { getApplication, summaryOf, endorsementForm } from '../../src/applications.js';
+import { contactHandOverMessages } from '../../src/endorsementCards.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { Db } from '../../db/index.js';
 import { todayIn } from '../../src/dates.js';
@@ -42,20 +41,8 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
     const data = teamData({ ...updated, organization: before.organization });
     await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}`, to: { openId: updated.contactOpenId }, card: contactNamedCard(data) });
     // an application waiting for confirmation (第十五条) follows the contact: the new one gets the request, and the one
-    // who had it is told it is no longer theirs (their card's 推荐 would be refused, unexplained)
-    if (contactChange.pendingApplicationIds.length && contactChange.from !== contactChange.to) {
-      await ctx.send({
-        dedupeKey: `team:contact-replaced:${teamId}:${contactChange.from}:${ctx.eventId}`,
-        to: { openId: contactChange.from },
-        text: `班组“${updated.name}（${updated.code}）”已更换单位联系人：该班组待确认的申报改由新的单位联系人确认并填写推荐意见（第十五条），你无需再处理。`,
-      });
-    }
-    for (const applicationId of contactChange.pendingApplicationIds) {
-      const row = await getApplication(ctx.tx, applicationId);
-      if (!row) continue;
-      const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
-        await ctx.send({ dedupeKey: `endorse:request:${applicationId}:contact:${contactChange.to}:${ctx.eventId}`, to: { openId: contactChange.to }, card: endorsementRequestCard(summary, { descriptor: endorsementForm }) });
-    }
+    // who had it is told it is no longer theirs
+    for (const message of await contactHandOverMessages(ctx.tx, updated, contactChange, ctx.eventId)) await ctx.send(message);
   }
   return ctx.afterCommit(async (read) => raw(await statusCardFor(read), savedToast));
 }

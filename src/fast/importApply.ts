@@ -9,16 +9,18 @@ import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
  * 确认导入 (`import.apply`) in one round trip on PostgreSQL: BEGIN, one statement, COMMIT in one write. It is raw SQL
  * because one statement must check and write at once, which the query builder cannot say. The statement does what
  * `startImport` (src/import/applyJob.ts) does when it answers 'started': the import set `applying`, the `import` job
- * recorded (its batches do the writing, as before) and its `bulk.import.start` audit row. It claims the event only
+ * recorded (its batches do the writing, as before, with a changed contact's hand-over of the applications awaiting
+ * confirmation, as applyPlan queues it) and its `bulk.import.start` audit row. It claims the event only
  * when every check of the ordinary path passes and handles that success alone; anything else writes nothing, not
  * even the claim, and the ordinary path answers as it always has:
  * - not an administrator, no such import;
  * - an import applied already (已经导入过) or being applied (its job's card);
  * - an import `applying` with no job found (the ordinary path starts one; too rare to be worth a second statement);
  * - a preview with nothing to add or update (applied at once by `applyImport`, which plans in TypeScript);
- * - a preview planned against other data than today's (another import applied since, a team's details changed, someone
- *   linked, another day; src/import/dataVersion.ts), or recorded without its version: the ordinary path plans it again
- *   and answers with the new preview when the plan differs; a card clicked that is older than the stored preview too;
+ * - a preview planned against other data than today's (another import applied since, a team's details or members
+ *   changed, someone linked, another day; src/import/dataVersion.ts), or recorded without its version: the ordinary
+ *   path plans it again and answers with the new preview when the plan differs; a card clicked that is older than the
+ *   stored preview too;
  * - a delivery seen before.
  *
  * Locks come in the ordinary path's order: the claim's row, then the import's (FOR UPDATE, taken here only once the

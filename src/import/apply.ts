@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { auditLog, codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { applications, auditLog, codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { type ImportedTeam, teamsImportedCard } from '../../cards/import.js';
 import { oneYearAfter } from '../applications.js';
 import { audit } from '../audit.js';
 import { UserError } from '../errors.js';
 import { organizationsNamed } from '../organizations.js';
-import { enqueueMany } from '../outbox.js';
+import { contactHandOverMessages } from '../endorsementCards.js';
+import { enqueueMany, type OutgoingMessage } from '../outbox.js';
 import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
+import type { ContactChange } from '../teams.js';
 import { importDataVersion } from './dataVersion.js';
 import { isPending } from './people.js';
 import { type ImportPlan, type ImportSummary, planImport, sameSummary, type TeamOp } from './plan.js';
@@ -149,6 +151,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   });
   if (added.length) await tx.insert(teamMembers).values(added.map((t) => ({ teamId: t.id, openId: t.leaderOpenId, role: 'leader' }))).onConflictDoNothing();
 
+  // 第十五条, as 修改资料 hands it over: the applications awaiting the contact's confirmation go to the new contact
+  const handOver: OutgoingMessage[] = [];
   for (const op of plan.teams) {
     if (op.kind !== 'update') continue;
     const v = op.values;
@@ -174,7 +178,16 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
         .values({ teamId: op.teamId, openId: v.leader, role: 'leader' })
         .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.openId], set: { role: 'leader' } });
     }
-    entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes } });
+    let contact: ContactChange | undefined;
+    if (before.contactOpenId !== v.contact) {
+      const waiting = await tx
+        .select({ id: applications.id })
+        .from(applications)
+        .where(and(eq(applications.teamId, op.teamId), eq(applications.status, 'submitted')));
+      contact = { from: before.contactOpenId, to: v.contact, pendingApplicationIds: waiting.map((a) => a.id) };
+      handOver.push(...(await contactHandOverMessages(tx, { id: op.teamId, name: v.name, code: before.code }, contact, `import:${importId}`)));
+    }
+    entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes, ...(contact ? { contact } : {}) } });
     // the name's own record, as 修改资料 writes it (the plan refused a rename while the running year's application is under way)
     if (before.name !== v.name) entries.push({ action: 'team.rename', entity: 'team', entityId: op.teamId, details: { from: before.name, to: v.name } });
   }
@@ -214,6 +227,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
       entries.push({ action: op.kind === 'add' ? 'honour.import' : 'honour.import.update', entity: 'honour', entityId: idOf.get(`${v.teamId}|${v.year}`)!, details: { importId, row: op.row, teamId: v.teamId, year: op.year, title: op.title } });
     });
   }
+
+  await enqueueMany(tx, handOver);
 
   for (let i = 0; i < entries.length; i += 500) {
     await tx.insert(auditLog).values(entries.slice(i, i + 500).map((e) => ({ actor: actor.openId, at: now, action: e.action, entity: e.entity, entityId: String(e.entityId), details: e.details })));

@@ -1,6 +1,6 @@
 import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { auditLog, cycles, honours, organizations, people, teams } from '../../db/schema.js';
+import { auditLog, cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { formatDateZh, isRealDate } from '../dates.js';
 import { cite } from '../errors.js';
 import { readCode, readDate, readNumber } from '../forms.js';
@@ -200,6 +200,11 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
 
   // 班组
   const existing = await tx.select().from(teams);
+  // the teams' members (not their leaders): none of them may become the team's contact
+  const membersOf = new Map<number, Set<string>>();
+  for (const m of await tx.select({ teamId: teamMembers.teamId, openId: teamMembers.openId }).from(teamMembers).where(eq(teamMembers.role, 'member'))) {
+    membersOf.set(m.teamId, (membersOf.get(m.teamId) ?? new Set()).add(m.openId));
+  }
   const byCode = new Map(existing.map((t) => [t.code, t]));
   // a team's name compared as an organisation's is (养护(四)班 and 养护（四）班 are one team)
   const byOrgName = new Map(existing.map((t) => [`${t.organizationId}|${organizationKey(t.name)}`, t]));
@@ -272,6 +277,19 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     if (values.leader === values.contact) {
       for (let i = kept.length - 1; i >= 0; i--) if (kept[i].row === r.row) kept.splice(i, 1);
       refuse('teams', r.row, label, cite(15, '单位联系人与班组长是同一人：申报材料须由所在单位确认并填写推荐意见，请填写单位里负责确认推荐的其他人员（如质量负责人）'));
+      continue;
+    }
+    // 第十五条 as 修改资料 refuses it: a contact changed to one of the team's members (its leader is refused above), who
+    // could not then confirm the team's application
+    if (current && values.contact !== current.contactOpenId && membersOf.get(current.id)?.has(values.contact)) {
+      for (let i = kept.length - 1; i >= 0; i--) if (kept[i].row === r.row) kept.splice(i, 1);
+      const who = `${r.contact.trim()}${r.contactName.trim() ? `（${r.contactName.trim()}）` : ''}`;
+      refuse(
+        'teams',
+        r.row,
+        label,
+        cite(15, `单位联系人“${who}”是本班组成员：申报材料须由所在单位确认并填写推荐意见，单位联系人不能是本班组成员。请在“单位联系人手机或邮箱”列改填班组以外的单位人员，或先将其移出班组后再导入`),
+      );
       continue;
     }
     // both not found, of one name, by two mobiles or e-mails: likely one person, whom a first message links as the leader only
@@ -510,6 +528,9 @@ function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string
   ].filter(Boolean);
   if (missing.length) return `缺少${missing.join('、')}`;
   if (r.name.trim().length > 50) return '班组名称超过 50 字';
+  // a person's name as the 专家 sheet caps it: cards name them (a recommender, a leader), and a card has 30 KB
+  if (r.leaderName.trim().length > 50) return '班组长姓名超过 50 字';
+  if (r.contactName.trim().length > 50) return '单位联系人姓名超过 50 字';
   if (readCode(r.code) && !teamCodePattern.test(readCode(r.code))) return `班组编号“${r.code}”只能含字母、数字和 -，不超过 30 位`;
   if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
   if (!typeOf(r.type)) return `班组类型“${r.type}”须为 ${teamTypes.map((t) => t.label).join('、')} 之一（第二条）`;

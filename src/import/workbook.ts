@@ -1,4 +1,5 @@
 import type ExcelJS from 'exceljs';
+import { typedText } from '../forms.js';
 import { teamTypes } from '../teams.js';
 
 /** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
@@ -81,15 +82,16 @@ export const EARLIEST_REGISTRATION = '1990-01-01';
 export const MAX_SHEET_ROWS = 5000;
 export const teamTypeLabels = teamTypes.map((t) => t.label);
 
-/** Characters nobody sees, pasted with text from a web page or a chat: 养护一班 with one after it is 养护一班. */
-const ZERO_WIDTH = /[\u200B-\u200D\u2060\uFEFF]/g;
-
-/** Cell text as the user sees it: dates as YYYY-MM-DD, hyperlinks (Excel makes e-mails links) as their text. */
+/**
+ * Cell text as the user sees it: dates as YYYY-MM-DD, hyperlinks (Excel makes e-mails links) as their text; a string
+ * as a card reads it typed (`typedText`, src/forms.ts): without the characters nobody sees (zero-width, word joiner,
+ * direction marks and overrides), so 养护一班 with one pasted after it is 养护一班, and an organisation is the one typed in a card.
+ */
 export function cellText(value: ExcelJS.CellValue): string {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString().slice(0, 10);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') return value.replace(ZERO_WIDTH, '').trim();
+  if (typeof value === 'string') return typedText(value);
   if (typeof value === 'object') {
     if ('richText' in value) return cellText(value.richText.map((r) => r.text).join(''));
     if ('hyperlink' in value) return cellText((value as ExcelJS.CellHyperlinkValue).text);

@@ -1,12 +1,14 @@
 import ExcelJS from 'exceljs';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, bulkJobs, imports, people, teams } from '../../db/schema.js';
+import { applications, auditLog, bulkJobs, cycles, imports, outbox, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { applyImport, previewImport } from '../../src/import/index.js';
 import { linkPendingPerson } from '../../src/import/linking.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import type { ImportSummary } from '../../src/import/plan.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
+import { applicationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness, workbookSender } from '../support/harness.js';
 
 /**
@@ -208,5 +210,120 @@ describe('a preview confirmed after the data changed', () => {
     expect(refused).toBe('预览后数据已有变化，文件“命令行.xlsx”未导入：请重新预览（重新发送文件或运行导入），核对后再确认。');
     expect((await team('壬班')).leaderOpenId).toBe('pending:m:13933330006');
     expect((await h.db.db.select().from(imports).where(eq(imports.id, preview.id)))[0].status).toBe('planned');
+  });
+});
+
+describe('第十五条 on an import, as 修改资料 keeps it', () => {
+  type User = { openId: string; name: string; mobile: string };
+  /** Someone in the address book, whom the contact look-up finds by their mobile. */
+  const user = (name: string, n: number): User => {
+    const mobile = `139444400${String(n).padStart(2, '0')}`;
+    return { name, mobile, openId: h.fake.addUser({ name, mobile }).openId };
+  };
+  let leader: User, contact: User, member: User;
+  beforeAll(() => {
+    [leader, contact, member] = [user('张班长', 1), user('李联系人', 2), user('王成员', 3)];
+  });
+  const 癸班 = (to: User) => row('癸班', leader.mobile, leader.name, to.mobile, to.name);
+
+  it('refuses a row naming a member of the team as its contact: the row, the column and what to fix, in 修改资料’s words; also when they joined after the preview', async () => {
+    // the member is known to the bot already (an expert), so joining the team changes only its members
+    await confirm((await send(await book([癸班(contact)], [[member.name, member.mobile, ORG, '道路', 3]]))).content);
+    expect((await person(member.openId)).roles).toContain('expert');
+    const t = await team('癸班');
+    expect([t.leaderOpenId, t.contactOpenId]).toEqual([leader.openId, contact.openId]);
+
+    // previewed while not yet a member: a change of contact
+    const early = await send(await book([癸班(member)]));
+    expect(summaryOf(await lastImport()).update.map((r) => r.changes)).toEqual([['单位联系人']]);
+    // then added to the team: the preview confirmed now is planned again and shown, refusing the row; nothing written
+    expect((await h.click(leader.openId, { action: 'team.memberAdd', teamId: t.id }, { members: [member.openId] })).toast.type).toBe('success');
+    const stale = await confirm(early.content);
+    expect(stale.toast).toEqual({ type: 'warning', content: '预览后数据已有变化，尚未导入：请核对重新生成的预览后再确认导入' });
+    expect((await team('癸班')).contactOpenId).toBe(contact.openId);
+    const reason =
+      '第十五条：单位联系人“13944440003（王成员）”是本班组成员：申报材料须由所在单位确认并填写推荐意见，单位联系人不能是本班组成员。请在“单位联系人手机或邮箱”列改填班组以外的单位人员，或先将其移出班组后再导入';
+    expect(summaryOf(await lastImport()).refused).toEqual([{ sheet: 'teams', row: 2, label: `癸班（${ORG}）`, reason }]);
+    expect(cardText(stale.card.data)).toContain(`班组第 2 行 癸班（${ORG}）：第十五条：单位联系人“13944440003（王成员）”是本班组成员`);
+
+    // the same file sent again: refused in its preview, in the words 修改资料 refuses the member with
+    const msg = await send(await book([癸班(member)]));
+    const s = summaryOf(await lastImport());
+    expect(s.refused).toEqual([{ sheet: 'teams', row: 2, label: `癸班（${ORG}）`, reason }]);
+    expect(s.update).toEqual([]);
+    expect(cardText(msg.content)).toContain('单位联系人不能是本班组成员');
+    const edited = await h.click(leader.openId, { action: 'team.editSave', teamId: t.id }, { contact: member.openId });
+    expect(edited.toast.type).toBe('error');
+    for (const said of [String(edited.toast.content), reason]) {
+      expect(said.startsWith('第十五条：')).toBe(true);
+      expect(said).toContain('申报材料须由所在单位确认并填写推荐意见，单位联系人不能是本班组成员');
+    }
+    expect((await team('癸班')).contactOpenId).toBe(contact.openId);
+  });
+
+  it('hands an application awaiting confirmation to the new contact: asked to confirm, the old one told, the change audited (确认导入 and npm run import)', async () => {
+    const t = await team('癸班');
+    await h.db.db.insert(cycles).values({ year: 2026, status: 'open', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15', scoreSheet: defaultScoreSheet });
+    expect((await h.click(leader.openId, { action: 'application.submit', teamId: t.id, year: 2026 }, applicationForm())).toast.type).toBe('success');
+    const [app] = await h.db.db.select().from(applications).where(eq(applications.teamId, t.id));
+    expect(app.status).toBe('submitted');
+
+    // 确认导入 in chat: the import job writes the change
+    const next = user('赵质量', 4);
+    const sent = h.fake.messages.length;
+    const msg = await send(await book([癸班(next)]));
+    expect(summaryOf(await lastImport()).update.map((r) => r.changes)).toEqual([['单位联系人']]);
+    await confirm(msg.content);
+    const importId = (await lastImport()).id;
+    expect((await team('癸班')).contactOpenId).toBe(next.openId);
+    const asked = h.fake.messages.slice(sent).filter((m) => m.receiveId === next.openId && cardActions(m.content).some((a) => a.action === 'endorse.recommend' && a.applicationId === app.id));
+    expect(asked).toHaveLength(1);
+    expectValidCard(asked[0].content);
+    const told = h.fake.messages.slice(sent).filter((m) => m.receiveId === contact.openId && m.msgType === 'text').map((m) => String(m.content.text));
+    expect(told).toEqual([`班组“癸班（${t.code}）”已更换单位联系人：该班组待确认的申报改由新的单位联系人确认并填写推荐意见（第十五条），你无需再处理。`]);
+    const [change] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'team.import.update'), eq(auditLog.entityId, String(t.id)), sql`${auditLog.details}->>'importId' = ${String(importId)}`));
+    expect(change.details).toMatchObject({ changed: ['单位联系人'], contact: { from: contact.openId, to: next.openId, pendingApplicationIds: [app.id] } });
+    // the old contact can no longer confirm; the new one can (below, after the second change)
+    expect((await h.click(contact.openId, { action: 'endorse.recommend', applicationId: app.id }, { truthful: true, opinion: '同意' })).toast.content).toContain('第十五条');
+
+    // npm run import: previewImport and applyImport, in one transaction each
+    const last = user('孙安全', 5);
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const bytes = await book([癸班(last)]);
+    // the address book's answer, as the command's look-up gives it
+    const lookup = async (q: { mobiles: string[] }) => ({
+      byMobile: new Map(h.fake.directory().flatMap((u) => (u.mobile && q.mobiles.includes(u.mobile) ? [[u.mobile, u.openId] as [string, string]] : []))),
+      byEmail: new Map<string, string>(),
+    });
+    const preview = await h.db.db.transaction((tx) => previewImport(tx, actor, { name: '命令行.xlsx', bytes }, lookup, '2026-03-01', clock.now()));
+    await h.db.db.transaction((tx) => applyImport(tx, actor, preview.id, clock.now(), '2026-03-01'));
+    expect((await team('癸班')).contactOpenId).toBe(last.openId);
+    const queued = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `%:import:${preview.id}`));
+    expect(queued.map((q) => [q.dedupeKey, q.receiver]).sort()).toEqual(
+      [
+        [`endorse:request:${app.id}:contact:${last.openId}:import:${preview.id}`, last.openId],
+        [`team:contact-replaced:${t.id}:${next.openId}:import:${preview.id}`, next.openId],
+      ].sort(),
+    );
+    await h.drain();
+    const ok = await h.click(last.openId, { action: 'endorse.recommend', applicationId: app.id }, { truthful: true, opinion: '同意推荐' });
+    expect(ok.toast.type).toBe('success');
+    expect((await h.db.db.select().from(applications).where(eq(applications.id, app.id)))[0].status).toBe('recommended');
+  });
+
+  it('refuses a 班组长姓名 or 单位联系人姓名 over 50 characters, as the 专家 sheet refuses a 姓名', async () => {
+    await send(
+      await book([
+        row('子班', '13955550001', '长'.repeat(51), '13955550002', '李'),
+        row('丑班', '13955550003', '张', '13955550004', '联'.repeat(12_000)),
+        row('寅班', '13955550005', '长'.repeat(50), '13955550006', '联'.repeat(50)),
+      ]),
+    );
+    const s = summaryOf(await lastImport());
+    expect(s.refused.map((r) => [r.row, r.reason])).toEqual([
+      [2, '班组长姓名超过 50 字'],
+      [3, '单位联系人姓名超过 50 字'],
+    ]);
+    expect(s.add.filter((r) => r.sheet === 'teams').map((r) => r.row)).toEqual([4]);
   });
 });

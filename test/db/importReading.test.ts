@@ -48,6 +48,20 @@ describe('the import preview of a workbook filled by hand', () => {
     expect(s.pending.map((p) => p.key)).toEqual(expect.arrayContaining(['13900000003', '13900000004']));
   });
 
+  it('reads an organisation with a direction override or an isolate in it as the one typed in a card: not a second organisation', async () => {
+    await send(
+      await book([row('养护五班', '13900000031', { 2: '\u2066广州\u202e市政公司\u2069' })], (wb) => {
+        wb.getWorksheet('单位')!.getCell('A2').value = '广州市政\u202d公司\u2060';
+      }),
+    );
+    const s = await lastSummary();
+    expect(s.refused).toEqual([]);
+    expect(s.add.map((a) => [a.sheet, a.label])).toEqual([
+      ['organizations', ORG],
+      ['teams', `（分配编号） 养护五班（${ORG}）`],
+    ]);
+  });
+
   it('refuses a formula without its result and an error cell by row and column, and a year typed in a date column', async () => {
     const msg = await send(
       await book([row('养护一班', '13900000011', { 9: { formula: 'SUM(K2:K3)' } }), row('养护二班', '13900000012', { 9: { error: '#N/A' } }), row('养护三班', '13900000013', { 8: 2024 })], (_, ws) => {
