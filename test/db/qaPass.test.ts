@@ -139,12 +139,16 @@ describe('chat commands as people type them', () => {
     ['条款 两百', 200],
   ])('%s names the range of the articles', async (typed, n) => {
     const asked = await ask(h, personas.public, typed);
-    expect(asked.p2p).toEqual([`text:办法中没有第 ${n} 条。办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。`]);
+    const zh = `办法中没有第 ${n} 条。办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。`;
+    // asked in English (article 0; article 一百 reads as Chinese): the same, then in English
+    const en = `\nThe measures have no article ${n}. They have 22 articles: send “article 1” to “article 22”, for example “article 16”.`;
+    expect(asked.p2p).toEqual([`text:${zh}${typed === 'article 0' ? en : ''}`]);
   });
 
   it.each(['条款', 'article', 'ARTICLE。'])('%s alone says how to ask for an article', async (typed) => {
     const asked = await ask(h, personas.public, typed);
-    expect(asked.p2p).toEqual(['text:办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。']);
+    const en = '\nThey have 22 articles: send “article 1” to “article 22”, for example “article 16”.';
+    expect(asked.p2p).toEqual([`text:办法共 22 条，请发送“条款 1”至“条款 22”，例如“条款 16”。${typed === '条款' ? '' : en}`]);
   });
 
   it('a group message delivered again under a new event_id is answered once', async () => {
