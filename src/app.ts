@@ -97,10 +97,12 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   const certificates = new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT });
   const fontMissing = checkCertificates(certificates, config.CERTIFICATE_FONT !== undefined);
   if (fontMissing) log.warn(fontMissing);
+  // the outbox draws certificates with it; local mode's console draws them again after a restart
+  const attachments = certificateAttachments(database.db, certificates, config.BOT_TIMEZONE);
   const registry = createBot();
   const dispatcher = new OutboxDispatcher({
     db: database.db,
-    transport: opts.transport ?? new LarkTransport(larkClient, certificateAttachments(database.db, certificates, config.BOT_TIMEZONE)),
+    transport: opts.transport ?? new LarkTransport(larkClient, attachments),
     log: log.child({ component: 'outbox' }),
     onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS, clock),
     onChatGone: chatGoneReroute(config.ADMIN_OPEN_IDS, clock),
@@ -136,7 +138,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     log,
     trustProxy: config.TRUST_PROXY,
     errorPage: routeErrorPage,
-    extend: (router) => mountRoutes(router, { database, config, clock, log, processor, dispatcher, secrets, platform, baseUrl: () => url }),
+    extend: (router) => mountRoutes(router, { database, config, clock, log, processor, dispatcher, secrets, platform, attachments, baseUrl: () => url }),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = koa.listen(config.PORT, config.HOST, () => resolve(s));

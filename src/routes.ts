@@ -4,6 +4,7 @@ import type { Database } from '../db/index.js';
 import type { Clock } from './clock.js';
 import { type Config, hostOfHeader, isLoopbackHost } from './config.js';
 import type { EventProcessor } from './events.js';
+import type { AttachmentRenderer } from './lark/client.js';
 import type { Logger } from './log.js';
 import type { FakeOpenPlatform } from './local/fakeOpenPlatform.js';
 import { mountConsole } from './local/console.js';
@@ -20,6 +21,8 @@ export interface RouteDeps {
   processor: EventProcessor;
   dispatcher: OutboxDispatcher;
   secrets: { encryptKey: string; verificationToken: string };
+  /** Draws the attachments the outbox describes (certificates); the local console draws them again after a restart. */
+  attachments?: AttachmentRenderer;
   /** The simulated Open Platform, in local mode only. */
   platform?: FakeOpenPlatform;
   /** This server's own base URL, known once it listens. */

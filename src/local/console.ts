@@ -5,8 +5,9 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Database } from '../../db/index.js';
 import { consoleEntries, outbox } from '../../db/schema.js';
+import type { AttachmentRenderer } from '../lark/client.js';
 import type { Logger } from '../log.js';
-import type { OutgoingFile } from '../outbox.js';
+import type { OutgoingFile, OutgoingImage } from '../outbox.js';
 import { type FakeOpenPlatform, type FakeUpdate, p2pChatIdFor, type SentMessage } from './fakeOpenPlatform.js';
 import { cardActionEvent, messageEvent, randomMessageId, signedRequest } from './feishuEvents.js';
 import { addLocalPerson, listPeople, LOCAL_ADMIN_GROUP } from './seed.js';
@@ -28,7 +29,7 @@ export interface ConsoleEntry {
   replyTo?: string;
   /** where a file message's bytes are served */
   fileHref?: string;
-  /** where an image message's picture is served (live messages only: the simulated platform keeps the bytes in memory) */
+  /** where an image message's picture is served */
   imageHref?: string;
   /** the console version at which this entry last changed */
   v: number;
@@ -43,6 +44,11 @@ export interface ConsoleDeps {
   /** the bot's own base URL: messages and clicks are posted to its /lark/events and /lark/cards */
   baseUrl: () => string;
   log: Logger;
+  /**
+   * The outbox's certificate renderer: a file or image drawn at send time (a certificate, the year's zip) has its
+   * bytes only in the simulated platform's memory, so after a restart it is drawn again from the outbox row.
+   */
+  attachments?: AttachmentRenderer;
 }
 
 export interface ClickInput {
@@ -266,7 +272,7 @@ export class LocalConsole {
       content: m.content,
       replyTo: m.replyTo,
       ...(m.msgType === 'file' ? { fileHref: fileHref(m.messageId) } : {}),
-      ...(m.msgType === 'image' && m.content?.image_key ? { imageHref: `/dev/api/image?key=${encodeURIComponent(String(m.content.image_key))}` } : {}),
+      ...(m.msgType === 'image' ? { imageHref: imageHref(m.messageId) } : {}),
     });
   }
 
@@ -315,6 +321,7 @@ export class LocalConsole {
         content: r.content,
         ...(r.replyTo ? { replyTo: r.replyTo } : {}),
         ...(r.msgType === 'file' ? { fileHref: fileHref(r.messageId) } : {}),
+        ...(r.msgType === 'image' ? { imageHref: imageHref(r.messageId) } : {}),
         // before everything recorded live, in the order they came
         seq: i - rows.length,
         v: 0,
@@ -335,6 +342,14 @@ export class LocalConsole {
 }
 
 const fileHref = (messageId: string) => `/dev/api/file?messageId=${encodeURIComponent(messageId)}`;
+const imageHref = (messageId: string) => `/dev/api/image?messageId=${encodeURIComponent(messageId)}`;
+
+/** An image's type from its first bytes: the platform takes PNG, JPEG, GIF and others; PNG when unknown. */
+function imageType(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'image/jpeg';
+  if (bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46) return 'image/gif';
+  return 'image/png';
+}
 
 const openIdSchema = z.string().regex(/^ou_[A-Za-z0-9_-]+$/, 'open_id must start with ou_');
 const saySchema = z.object({ openId: openIdSchema, chatId: z.string().min(1), text: z.string().trim().min(1).max(2000), mentionBot: z.boolean().optional() });
@@ -419,28 +434,55 @@ export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
     if (!allowedChat(input.openId, input.chatId)) ctx.throw(400, 'this person is not in that chat');
     ctx.body = await local.click(input);
   });
-  router.get('/dev/api/image', (ctx) => {
-    const upload = deps.platform.upload(String(ctx.query.key ?? ''));
-    if (!upload || upload.kind !== 'image') return ctx.throw(404, 'no image with that key');
-    ctx.type = upload.format === 'jpeg' ? 'image/jpeg' : `image/${upload.format ?? 'png'}`;
-    ctx.body = upload.bytes;
-  });
-  router.get('/dev/api/file', async (ctx) => {
-    const messageId = String(ctx.query.messageId ?? '');
+  /**
+   * The bytes of a file or image message the bot sent: those the simulated platform received (this process), else
+   * those in the outbox row, else drawn again from the row's description (a certificate, the year's zip), as at send.
+   */
+  const sentBytes = async (messageId: string, msgType: 'file' | 'image'): Promise<{ bytes: Uint8Array; attachment: OutgoingFile | OutgoingImage } | { missing: string }> => {
     const [row] = await db
       .select({ card: outbox.card })
       .from(outbox)
-      .where(and(eq(outbox.messageId, messageId), eq(outbox.msgType, 'file')))
+      .where(and(eq(outbox.messageId, messageId), eq(outbox.msgType, msgType)))
       .limit(1);
-    if (!row) ctx.throw(404, 'no file message with that id');
-    const file = row.card as OutgoingFile;
-    // a file drawn at send time (certificates) has its bytes only where it was uploaded, for as long as this process runs
+    const what = msgType === 'file' ? '文件' : '图片';
+    if (!row) return { missing: `没有这条${what}消息` };
+    const attachment = row.card as OutgoingFile | OutgoingImage;
+    if (attachment.base64 !== undefined) return { bytes: Buffer.from(attachment.base64, 'base64'), attachment };
     const sent = deps.platform.messages.find((m) => m.messageId === messageId);
-    const bytes = file.base64 !== undefined ? Buffer.from(file.base64, 'base64') : deps.platform.upload(String(sent?.content?.file_key ?? ''))?.bytes;
-    if (!bytes) ctx.throw(404, 'this file was made when it was sent and is no longer kept; publish again in a fresh data directory to see it');
-    ctx.set('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.fileName)}`);
+    const uploaded = deps.platform.upload(String(sent?.content?.[msgType === 'file' ? 'file_key' : 'image_key'] ?? ''));
+    if (uploaded) return { bytes: uploaded.bytes, attachment };
+    if (!attachment.render || !deps.attachments) return { missing: `这份${what}是发送时生成的，未能保留；请重新公布结果，或用 npm run demo 在新的数据目录中查看` };
+    try {
+      const drawn = await deps.attachments(attachment.render);
+      if ('drop' in drawn) return { missing: drawn.drop };
+      return { bytes: drawn.bytes, attachment };
+    } catch (err) {
+      deps.log.warn({ err, messageId }, 'local console could not draw a sent attachment again');
+      return { missing: `这份${what}未能重新生成：${(err as Error).message}` };
+    }
+  };
+  const notFound = (ctx: Context, msg: string): never => ctx.throw(404, msg);
+
+  router.get('/dev/api/image', async (ctx) => {
+    const key = String(ctx.query.key ?? '');
+    if (key) {
+      const upload = deps.platform.upload(key);
+      if (!upload || upload.kind !== 'image') return notFound(ctx, '没有这个图片');
+      ctx.type = upload.format === 'jpeg' ? 'image/jpeg' : `image/${upload.format ?? 'png'}`;
+      ctx.body = upload.bytes;
+      return;
+    }
+    const found = await sentBytes(String(ctx.query.messageId ?? ''), 'image');
+    if ('missing' in found) return notFound(ctx, found.missing);
+    ctx.type = imageType(found.bytes);
+    ctx.body = Buffer.from(found.bytes);
+  });
+  router.get('/dev/api/file', async (ctx) => {
+    const found = await sentBytes(String(ctx.query.messageId ?? ''), 'file');
+    if ('missing' in found) return notFound(ctx, found.missing);
+    ctx.set('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent((found.attachment as OutgoingFile).fileName)}`);
     ctx.type = 'application/octet-stream';
-    ctx.body = bytes;
+    ctx.body = Buffer.from(found.bytes);
   });
   return local;
 }

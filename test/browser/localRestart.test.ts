@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/local/demo.js';
+import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
+import { LOCAL_ADMIN_GROUP } from '../../src/local/seed.js';
 import { consoleUrlOf } from '../support/localBot.js';
 
 /**
@@ -149,6 +151,50 @@ describe('the console after the demo and a restart', () => {
     await form.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(results, 'restart-validation-360.png'), fullPage: false });
     expect(await englishOnPage()).toEqual([]);
+  }, 90_000);
+
+  it('serves the certificates sent before the restart: drawn again from the outbox, every link and picture alive', async () => {
+    const { people } = (await (await fetch(`${url}/dev/api/people`)).json()) as { people: { openId: string }[] };
+    const chats = [LOCAL_ADMIN_GROUP, ...people.map((p) => p2pChatIdFor(p.openId))];
+    const sent: { msgType: string; content: { fileName?: string }; fileHref?: string; imageHref?: string }[] = [];
+    for (const chatId of chats) {
+      const { entries } = (await (await fetch(`${url}/dev/api/messages?chatId=${encodeURIComponent(chatId)}`)).json()) as { entries: typeof sent };
+      sent.push(...entries.filter((e) => e.msgType === 'file' || e.msgType === 'image'));
+    }
+    const zip = sent.find((e) => e.msgType === 'file' && e.content.fileName?.endsWith('荣誉证书.zip'));
+    const pdf = sent.find((e) => e.msgType === 'file' && e.content.fileName?.endsWith('.pdf'));
+    const images = sent.filter((e) => e.msgType === 'image');
+    expect(zip?.fileHref).toBeTruthy();
+    expect(pdf?.fileHref).toBeTruthy();
+    expect(images.length).toBeGreaterThan(0);
+    // each picture is offered (the page shows it, not the word 图片), as each file is
+    for (const e of sent) expect(e.msgType === 'image' ? e.imageHref : e.fileHref).toBeTruthy();
+
+    const get = async (href: string) => {
+      const res = await fetch(url + href);
+      return { status: res.status, type: res.headers.get('content-type'), bytes: Buffer.from(await res.arrayBuffer()) };
+    };
+    const zipped = await get(zip!.fileHref!);
+    expect(zipped.status).toBe(200);
+    expect(zipped.bytes.subarray(0, 2).toString('latin1')).toBe('PK');
+    const printed = await get(pdf!.fileHref!);
+    expect(printed.status).toBe(200);
+    expect(printed.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    const picture = await get(images[0].imageHref!);
+    expect(picture.status).toBe(200);
+    expect(picture.type).toBe('image/png');
+    expect(picture.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+
+    // a message the bot never sent is refused in Chinese
+    const none = await fetch(`${url}/dev/api/file?messageId=om_not_sent`);
+    expect(none.status).toBe(404);
+    expect(await none.text()).toContain('没有这条文件消息');
+
+    // the pictures show in the page
+    await choose('张班长');
+    const img = page.locator('#messages .text.image img').first();
+    await img.waitFor();
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
   }, 90_000);
 
   it('stops within 5 s on SIGINT with the console open, exit code 0, and the page says so in Chinese', async () => {
