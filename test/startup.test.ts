@@ -37,8 +37,8 @@ describe('a failed start', () => {
   });
 
   it('says no piece of the database password, even one the URL parser took for the host', async () => {
-    // a password with an unescaped @ and # (a@TopSecretValue#1): postgres.js reads TopSecretValue as the host
-    const url = 'postgres://bob:a@TopSecretValue#1@127.0.0.1:1/db';
+    // a password with an unescaped @ and # (a@PlaceholderTail#1): postgres.js reads PlaceholderTail as the host
+    const url = 'postgres://bob:a@PlaceholderTail#1@127.0.0.1:1/db';
     const config = parseConfig({
       LARK_APP_ID: 'cli_test_placeholder', LARK_APP_SECRET: 'placeholder-not-a-secret', LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: 'placeholder-key', LARK_VERIFICATION_TOKEN: 'placeholder-token',
       DATABASE_URL: url,
@@ -49,7 +49,7 @@ describe('a failed start', () => {
     expect(err).toBeDefined();
     const line = startupProblem(err, config);
     expect(line).toMatch(/^DATABASE_URL postgres:\/\/bob:\*\*\*@127\.0\.0\.1:1\/db cannot be used: /);
-    expect(line).not.toContain('TopSecretValue');
-    expect(line).not.toContain('Secret');
+    expect(line).not.toContain('PlaceholderTail');
+    expect(line).not.toContain('Placeholder');
   });
 });
