@@ -249,7 +249,7 @@ export function complaintView(c: Complaint, team: ComplaintTeam, timezone: strin
 
 /** A complaint with its team; `lock` takes the complaint's row lock in the same read. */
 export async function getComplaint(tx: Db, complaintId: number, opts: { lock?: boolean } = {}) {
-  let q = tx
+  const q = tx
     .select({ complaint: complaints, team: teamColumns })
     .from(complaints)
     .innerJoin(teams, eq(teams.id, complaints.teamId))
