@@ -1,7 +1,7 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { afterRevocation } from './strings.js';
 import { form, formDisplayElements, formInputs, submitButton } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
 
 /** Complaints (第二十一条) and the revocation of a title (第二十二条). */
 
@@ -373,8 +373,41 @@ export function complaintUpheldNoticeCard(c: ComplaintSummary, title?: TitleView
   });
 }
 
-/** 投诉处理 for administrators: the open complaints, oldest first. */
-export function complaintListCard(opts: { items: (ComplaintSummary & { daysOpen: number })[]; total: number; titles?: { honourId: number; year: number; run: number; team: ComplaintTeam }[] }): Card {
+/** A title awaiting 撤销 / 保留 as 投诉处理 lists it. */
+export interface TitleAwaiting {
+  honourId: number;
+  year: number;
+  run: number;
+  team: ComplaintTeam;
+}
+
+/**
+ * Entries on one page of 投诉处理 (six tagged objects each, well within Feishu's 200 and 30 KB): the titles awaiting
+ * 撤销 / 保留 first, then the open complaints oldest first, paged together so that every one of them is reachable.
+ */
+export const complaintListPage = 15;
+
+/**
+ * 投诉处理 for administrators, one page: the titles awaiting a decision (第二十二条) and the open complaints, oldest
+ * first, each with the button that opens its card; `total` / `titleTotal` count them all, 上一页 / 下一页 carry the page.
+ * `asked`: the page a button asked for when it is past the end now (complaints were handled since); the last page is shown.
+ */
+export function complaintListCard(opts: {
+  items: (ComplaintSummary & { daysOpen: number })[];
+  total: number;
+  titles?: TitleAwaiting[];
+  titleTotal?: number;
+  /** The place of the page's first complaint among all the open ones, from 1. */
+  first?: number;
+  page?: number;
+  pages?: number;
+  asked?: number;
+}): Card {
+  const titles = opts.titles ?? [];
+  const titleTotal = opts.titleTotal ?? titles.length;
+  const page = opts.page ?? 1;
+  const pages = opts.pages ?? 1;
+  const first = opts.first ?? 1;
   const rows: Element[] = opts.items.map((c) => ({
     tag: 'column_set',
     flex_mode: 'none',
@@ -383,7 +416,6 @@ export function complaintListCard(opts: { items: (ComplaintSummary & { daysOpen:
       { tag: 'column', width: 'auto', elements: [button({ text: '处理', value: { action: 'complaint.open', complaintId: c.id } })] },
     ],
   }));
-  const titles = (opts.titles ?? []).slice(0, 10);
   const titleRows: Element[] = titles.map((t) => ({
     tag: 'column_set',
     flex_mode: 'none',
@@ -392,13 +424,24 @@ export function complaintListCard(opts: { items: (ComplaintSummary & { daysOpen:
       { tag: 'column', width: 'auto', elements: [button({ text: '决定', type: 'danger', value: { action: 'revocation.open', honourId: t.honourId } })] },
     ],
   }));
+  const last = first + opts.items.length - 1;
+  const complaintPart: Element[] = !opts.total
+    ? page === 1
+      ? [markdown('目前没有待处理的投诉。')]
+      : []
+    : opts.items.length
+      ? [markdown(md`**待处理投诉 ${opts.total} 件**（按收到先后排列，本页第 ${first}${last > first ? md`–${last}` : ''} 件）`), ...rows]
+      : [];
+  const gone = opts.asked !== undefined && opts.asked > pages;
   return card({
     title: '待处理投诉',
-    subtitle: `共 ${opts.total} 件${titles.length ? `，${titles.length} 个称号待决定` : ''}`,
-    template: opts.total || titles.length ? 'orange' : 'green',
+    subtitle: `共 ${opts.total} 件${titleTotal ? `，${titleTotal} 个称号待决定` : ''}`,
+    template: opts.total || titleTotal ? 'orange' : 'green',
     elements: [
-      ...(opts.total ? [...rows, ...(opts.total > opts.items.length ? [note(md`仅显示最早的 ${opts.items.length} 件。`)] : [])] : [markdown('目前没有待处理的投诉。')]),
-      ...(titleRows.length ? [hr(), markdown('**待决定是否撤销的称号**（第二十二条）'), ...titleRows] : []),
+      ...(gone ? [note(md`待处理的已减少，第 ${opts.asked!} 页已没有内容，下面是最后一页（第 ${page} / ${pages} 页）。`)] : []),
+      ...(titleRows.length ? [markdown(md`**待决定是否撤销的称号 ${titleTotal} 个**（第二十二条）`), ...titleRows, ...(complaintPart.length ? [hr()] : [])] : []),
+      ...complaintPart,
+      ...pager({ page, pages, value: { action: 'complaint.list' } }),
     ],
   });
 }

@@ -144,7 +144,8 @@ export function digestCard(d: DigestData): Card {
   }
   if (d.openComplaints.total) {
     const oldest = d.openComplaints.oldest.map((c) => md`- ${c.reference} ${c.teamName}（已 ${c.daysOpen} 天）`);
-    elements.push(markdown(md`**待处理投诉 ${d.openComplaints.total} 件**\n${mdJoin(oldest, '\n')}`));
+    const more = d.openComplaints.total - oldest.length;
+    elements.push(markdown(md`**待处理投诉 ${d.openComplaints.total} 件**\n${mdJoin(oldest, '\n')}${more > 0 ? md`\n另有 ${more} 件，请点下方“处理投诉”查看。` : ''}`));
   }
   if (d.deadLetters) elements.push(markdown(md`**近 7 天投递失败的消息 ${d.deadLetters} 条**：请检查接收人是否已停用机器人或机器人是否已被移出群聊。`));
   const buttons = [

@@ -259,17 +259,19 @@ export async function getComplaint(tx: Db, complaintId: number, opts: { lock?: b
   return row;
 }
 
-/** Open complaints, oldest first, with their teams. */
-export async function openComplaints(tx: Db, opts: { before?: Date; limit?: number } = {}) {
-  const rows = await tx
+/** Open complaints, oldest first, with their teams: all of them, or `limit` after the first `offset`. */
+export async function openComplaints(tx: Db, opts: { before?: Date; limit?: number; offset?: number } = {}) {
+  let q = tx
     .select({ complaint: complaints, team: teamColumns })
     .from(complaints)
     .innerJoin(teams, eq(teams.id, complaints.teamId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .where(and(eq(complaints.status, 'open'), opts.before ? sql`${complaints.createdAt} < ${opts.before.toISOString()}::timestamptz` : undefined))
     .orderBy(asc(complaints.createdAt), asc(complaints.id))
-    .limit(opts.limit ?? 1000);
-  return rows;
+    .$dynamic();
+  if (opts.limit !== undefined) q = q.limit(opts.limit);
+  if (opts.offset) q = q.offset(opts.offset);
+  return q;
 }
 
 /** Every open complaint's id and time received, oldest first: what is counted without reading what was complained of. */

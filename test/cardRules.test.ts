@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formalCheckCard, formalCheckReasonField, formalCheckRequestCard, notALeaderCard } from '../cards/applications.js';
 import { checkList } from '../bot/applications/formalCheck.js';
-import { complaintBatchAlertCard, complaintFormCard, complaintListCard } from '../cards/complaints.js';
+import { complaintBatchAlertCard, complaintFormCard, complaintListCard, complaintListPage } from '../cards/complaints.js';
 import { complaintForm, teamNotFound } from '../src/complaints.js';
 import { expertPoolCard } from '../cards/experts.js';
 import { membersCard } from '../cards/teams.js';
@@ -170,13 +170,26 @@ describe('every list card at its largest realistic input passes', () => {
     expectValidCard(c);
   });
 
-  it('the complaint list: 20 open complaints and 10 titles awaiting a decision', () => {
-    const t = { id: 1, name: '广州市政道路养护第一班', code: 'GDSZ-2026-0001', organization: '广州市市政工程维修有限公司' };
-    const items = Array.from({ length: 20 }, (_, i) => ({ id: i + 1, reference: `TS-2027-${String(i + 1).padStart(4, '0')}`, content: long(500), contact: '13800000000', channel: 'web', status: 'open', note: null, receivedOn: '2027-05-02', decidedOn: null, team: t, daysOpen: 9 }));
-    const titles = Array.from({ length: 12 }, (_, i) => ({ honourId: i + 1, year: 2026, run: 2, team: t }));
-    const c = complaintListCard({ items, total: 35, titles });
+  it('the complaint list: a page of 15 at their longest, titles awaiting a decision and complaints, with its pager', () => {
+    const t = { id: 1, name: '广州市政道路养护第一班'.padEnd(50, '班'), code: 'GDSZ-2026-0001', organization: '广州市市政工程维修有限公司' };
+    const items = Array.from({ length: 10 }, (_, i) => ({ id: i + 1, reference: `TS-2027-${String(i + 1).padStart(4, '0')}`, content: long(2000), contact: '13800000000', channel: 'web', status: 'open', note: null, receivedOn: '2027-05-02', decidedOn: null, team: t, daysOpen: 9 }));
+    const titles = Array.from({ length: 5 }, (_, i) => ({ honourId: i + 13, year: 2026, run: 2, team: t }));
+    expect(items.length + titles.length).toBe(complaintListPage);
+    const c = complaintListCard({ items, total: 35, titles, titleTotal: 17, first: 1, page: 2, pages: 4, asked: 2 });
     expectValidCard(c);
-    expect(cardActions(c).filter((a) => a.action === 'revocation.open')).toHaveLength(10);
+    const text = cardText(c);
+    expect(text).toContain('共 35 件，17 个称号待决定');
+    expect(text).toContain('本页第 1–10 件');
+    expect(text).toContain('第 2 / 4 页');
+    expect(text).not.toContain('已没有内容');
+    expect(cardActions(c)).toEqual([
+      ...titles.map((x) => ({ action: 'revocation.open', honourId: x.honourId })),
+      ...items.map((x) => ({ action: 'complaint.open', complaintId: x.id })),
+      { action: 'complaint.list', page: 1 },
+      { action: 'complaint.list', page: 3 },
+    ]);
+    const full = complaintListCard({ items: Array.from({ length: complaintListPage }, (_, i) => ({ ...items[0], id: i + 1 })), total: 35, first: 16, page: 2, pages: 3 });
+    expectValidCard(full);
   });
 
   it('the web-complaint batch alert: 35 complaints, ten listed, the rest counted', () => {

@@ -200,6 +200,18 @@ describe('cards of this feature are valid JSON 2.0 with the right buttons', () =
     expect(text).toContain('<at id=ou_expert1></at>');
     expect(text).toContain('TS-2027-0001');
     expect(cardActions(d).map((a) => a.action)).toEqual(['complaint.list', 'admin.menu']);
+    expect(text).not.toContain('另有');
+    // more open than the five oldest it lists: says how many more and where they are
+    const many = digestCard({
+      kind: 'daily',
+      period: '2027-07-02',
+      overdueExperts: [],
+      openComplaints: { total: 12, oldest: Array.from({ length: 5 }, (_, i) => ({ reference: `TS-2027-000${i + 1}`, teamName: team.name, daysOpen: 9 })) },
+      deadLetters: 0,
+    });
+    expectValidCard(many);
+    expect(cardText(many)).toContain('待处理投诉 12 件');
+    expect(cardText(many)).toContain('另有 7 件，请点下方“处理投诉”查看。');
   });
 
   it('complaints and revocation: the longest content stays under the limits', () => {

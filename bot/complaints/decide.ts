@@ -1,4 +1,5 @@
-import { complaintAlertCard, complaintDecidedCard, complaintListCard, revocationDecidedCard } from '../../cards/complaints.js';
+import { complaintAlertCard, complaintDecidedCard, complaintListCard, complaintListPage, revocationDecidedCard } from '../../cards/complaints.js';
+import type { Card } from '../../cards/kit.js';
 import {
   complaintView,
   countOpenComplaints,
@@ -19,7 +20,7 @@ import { fastDecideComplaint, fastKeepTitle, fastRevokeTitle } from '../../src/f
 import type { CardActionDecl, CardActionInput, CardRun, FastContext, HandlerContext } from '../../src/handlers.js';
 import { revocationBarDays } from '../../src/policy.js';
 import { hasRole } from '../../src/people.js';
-import { idFrom, idOrZero, raw } from '../respond.js';
+import { idFrom, idOrZero, pageFrom, raw } from '../respond.js';
 import { complaintOptions } from './intake.js';
 
 /** The alert again with what is wrong, for an administrator whose decision was refused (e.g. no note). */
@@ -129,13 +130,27 @@ function titleFast(decision: 'revoke' | 'keep'): NonNullable<CardActionDecl['fas
 export const revokeHonourFast = titleFast('revoke');
 export const keepHonourFast = titleFast('keep');
 
-/** complaint.list: the open complaints, oldest first, for administrators. */
-export const listComplaints: CardRun = async (ctx) => {
+/**
+ * complaint.list {page?}: 投诉处理, a page at a time: the titles awaiting 撤销 / 保留 (第二十二条), then the open
+ * complaints oldest first. A page past the end (complaints handled since the button was drawn) shows the last page.
+ */
+export const listComplaints: CardRun = async (ctx, input) => raw(await complaintListFor(ctx, pageFrom(input.value)));
+
+export async function complaintListFor(ctx: HandlerContext, asked = 1): Promise<Card> {
+  const [total, titles] = await Promise.all([countOpenComplaints(ctx.tx), titlesAwaitingDecision(ctx.tx)]);
+  const size = complaintListPage;
+  const pages = Math.max(1, Math.ceil((titles.length + total) / size));
+  const page = Math.min(Math.max(1, asked), pages);
+  // titles first, then the complaints: the page's window over both
+  const start = (page - 1) * size;
+  const end = start + size;
+  const offset = Math.max(0, start - titles.length);
+  const limit = Math.max(0, end - Math.max(start, titles.length));
+  const rows = limit ? await openComplaints(ctx.tx, { offset, limit }) : [];
   const now = ctx.clock.now();
-  const rows = await openComplaints(ctx.tx, { limit: 20 });
   const items = rows.map((r) => ({ ...complaintView(r.complaint, r.team, ctx.config.BOT_TIMEZONE), daysOpen: daysOpen(r.complaint, now, ctx.config.BOT_TIMEZONE) }));
-  return raw(complaintListCard({ items, total: await countOpenComplaints(ctx.tx), titles: await titlesAwaitingDecision(ctx.tx) }));
-};
+  return complaintListCard({ items, total, titles: titles.slice(start, end), titleTotal: titles.length, first: offset + 1, page, pages, asked: asked > pages ? asked : undefined });
+}
 
 /** revocation.open {honourId}: the 撤销 / 保留 card of a title awaiting a decision, drawn fresh. */
 export const openRevocation: CardRun = async (ctx, input) => {

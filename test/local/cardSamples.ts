@@ -306,7 +306,12 @@ export const cardSamples: Record<string, Sample> = {
   'complaints.complaintReceivedCard': () => [complaints.complaintReceivedCard({ reference: complaint.reference, team: { name: team.name, code: team.code } })],
   'complaints.complaintOutcomeCard': () => [complaints.complaintOutcomeCard(upheld)],
   'complaints.complaintUpheldNoticeCard': () => [complaints.complaintUpheldNoticeCard(upheld, { ...title, run: 1 }), complaints.complaintUpheldNoticeCard(upheld)],
-  'complaints.complaintListCard': () => [complaints.complaintListCard({ items: [{ ...complaint, daysOpen: 9 }], total: 4 }), complaints.complaintListCard({ items: [], total: 0 })],
+  'complaints.complaintListCard': () => [
+    complaints.complaintListCard({ items: [{ ...complaint, daysOpen: 9 }], total: 4 }),
+    complaints.complaintListCard({ items: [], total: 0 }),
+    complaints.complaintListCard({ items: [{ ...complaint, daysOpen: 9 }], total: 35, titles: [{ honourId: 5, year: 2026, run: 2, team: complaintTeam }], titleTotal: 2, first: 1, page: 2, pages: 3 }),
+    complaints.complaintListCard({ items: [{ ...complaint, daysOpen: 30 }], total: 31, first: 31, page: 3, pages: 3, asked: 4 }),
+  ],
 
   'experts.expertPoolCard': () => [
     experts.expertPoolCard({
