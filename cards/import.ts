@@ -86,7 +86,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
       markdown(
         md`**将更换单位联系人 ${d.contactChanges.length} 个班组**：${mdJoin(rows, '；')}${d.contactChanges.length > NAMES_SHOWN ? `；等 ${d.contactChanges.length} 个班组` : ''}\n${
           d.status === 'applied'
-            ? '新的单位联系人已收到通知；待单位确认的申报改由其确认推荐（第十五条）。'
+            ? '已通知新的单位联系人（暂未在飞书中找到的，首次给机器人发消息时通知）；待单位确认的申报改由其确认推荐（第十五条）。'
             : '确认导入后，新的单位联系人会收到通知（暂未在飞书中找到的，首次给机器人发消息时收到）；已提交、待单位确认的申报改由其确认推荐，原联系人会收到说明（第十五条）。'
         }`,
       ),

@@ -151,4 +151,22 @@ describe('an import changing a team’s 单位联系人', () => {
     await h.drain();
     expect(cardsTo(linked.openId, after).filter((m) => /班组已转入本机器人管理|你被登记为班组的单位联系人/.test(cardText(m.content)))).toEqual([]);
   });
+
+  it('a placeholder contact found in the address book by a later import is told by that import, and not again when they first message', async () => {
+    const later = { name: '吴后到', mobile: '13955559902' };
+    const bytes = await book([row('己班', ORG2, leaders[2], later)]);
+    await confirm((await send(bytes)).content);
+    expect((await team('己班')).contactOpenId).toBe('pending:m:13955559902');
+    const found = h.fake.addUser(later);
+    const preview = await send(bytes);
+    expect(cardText(preview.content)).toContain('改为 吴后到（13955559902）');
+    await confirm(preview.content);
+    expect((await team('己班')).contactOpenId).toBe(found.openId);
+    const named = cardsTo(found.openId).filter((m) => cardText(m.content).includes(NAMED));
+    expect(named).toHaveLength(1);
+    expect(cardText(named[0].content)).toContain(`**己班**（${(await team('己班')).code}）`);
+    await h.say(found.openId, '进度');
+    await h.drain();
+    expect(cardsTo(found.openId).filter((m) => /班组已转入本机器人管理|你被登记为班组的单位联系人/.test(cardText(m.content)))).toHaveLength(1);
+  });
 });
