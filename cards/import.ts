@@ -19,6 +19,8 @@ export interface ImportCardData {
   changedSincePreview?: boolean;
   /** the data this preview was planned against: 确认导入 on it applies this preview, not one planned again since */
   version?: string;
+  /** the teams whose 单位联系人 the import changes, and to whom, as the file names them (第十五条) */
+  contactChanges?: { row: number; label: string; to: string }[];
 }
 
 const sheetNames: Record<Sheet, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
@@ -78,6 +80,18 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
     ...listed(d.add, '将新增'),
     ...listed(d.update, '将更新'),
   ];
+  if (d.contactChanges?.length) {
+    const rows = d.contactChanges.slice(0, NAMES_SHOWN).map((c) => md`第 ${c.row} 行 ${label(c.label)}改为 ${label(c.to)}`);
+    elements.push(
+      markdown(
+        md`**将更换单位联系人 ${d.contactChanges.length} 个班组**：${mdJoin(rows, '；')}${d.contactChanges.length > NAMES_SHOWN ? `；等 ${d.contactChanges.length} 个班组` : ''}\n${
+          d.status === 'applied'
+            ? '已通知新的单位联系人（暂未在飞书中找到的，首次给机器人发消息时通知）；待单位确认的申报改由其确认推荐（第十五条）。'
+            : '确认导入后，新的单位联系人会收到通知（暂未在飞书中找到的，首次给机器人发消息时收到）；已提交、待单位确认的申报改由其确认推荐，原联系人会收到说明（第十五条）。'
+        }`,
+      ),
+    );
+  }
   if (d.pending.length) {
     const names = d.pending.slice(0, NAMES_SHOWN).map((x) => label(x.name || x.key));
     elements.push(note(md`${d.pending.length} 人暂未在飞书通讯录中找到（${mdJoin(names, '、')}${d.pending.length > NAMES_SHOWN ? ' 等' : ''}）：导入后先保留，他们第一次给机器人发消息时按手机号或邮箱自动关联。`));
@@ -151,9 +165,11 @@ const TEAMS_SHOWN = 20;
 
 /** Told to an imported team's leader, and once to a contact for all their teams: now managed here, own code and date (第十六条). */
 export function teamsImportedCard(list: ImportedTeam[]): Card {
-  const line = (t: ImportedTeam) =>
-    md`- **${t.name}**（${t.organization}）编号 **${t.code}**，注册日期 ${formatDateZh(t.registeredAt)}：${t.eligibleNow ? '注册已满一年，可以参加评选' : `${formatDateZh(t.eligibleFrom)} 满一年，申报截止时已满一年的年度即可申报`}`;
   const contact = list.some((t) => t.role === 'contact');
+  // leading some and confirming for others: each team says which it is
+  const mixed = contact && list.some((t) => t.role === 'leader');
+  const line = (t: ImportedTeam) =>
+    md`- **${t.name}**（${t.organization}）编号 **${t.code}**${mixed ? (t.role === 'contact' ? '，你是单位联系人' : '，你是班组长') : ''}，注册日期 ${formatDateZh(t.registeredAt)}：${t.eligibleNow ? '注册已满一年，可以参加评选' : `${formatDateZh(t.eligibleFrom)} 满一年，申报截止时已满一年的年度即可申报`}`;
   const noContact = list.filter((t) => t.needsContact);
   return card({
     title: '班组已转入本机器人管理',
@@ -173,6 +189,28 @@ export function teamsImportedCard(list: ImportedTeam[]): Card {
           ]
         : []),
       note(md`第十六条：注册满一年后方可参加评选，按原注册日期计算。${contact ? '作为单位联系人，你负责确认推荐（第十五条）。' : ''}`),
+      buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
+/** Teams listed on the card to a contact an import named, before “等 N 个”. */
+const CONTACT_TEAMS_SHOWN = 20;
+
+/**
+ * To the person an import made the 单位联系人 of teams that were here already (第十五条): what 修改资料 sends a new
+ * contact (contactNamedCard), once for all of one organisation's teams in the import.
+ */
+export function importedContactCard(d: { organization: string; teams: { name: string; code: string }[] }): Card {
+  const shown = d.teams.slice(0, CONTACT_TEAMS_SHOWN).map((t) => md`- **${t.name}**（${t.code}）`);
+  return card({
+    title: '你被登记为班组的单位联系人',
+    template: 'wathet',
+    elements: [
+      markdown(
+        md`协会导入的名单将你登记为 **${d.organization}** ${d.teams.length > 1 ? `以下 ${d.teams.length} 个班组` : '班组'}的单位联系人：\n${mdJoin(shown, '\n')}${d.teams.length > CONTACT_TEAMS_SHOWN ? `\n等 ${d.teams.length} 个班组。` : ''}`,
+      ),
+      note('第十五条：班组申报时，申报材料由单位确认并填写推荐意见。届时我会把待确认的申报发给你；已提交、正等待确认的，也会发给你。'),
       buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
     ],
   });

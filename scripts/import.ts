@@ -62,6 +62,8 @@ try {
   }
   for (const n of d.notes ?? []) process.stdout.write(`注意：${n}\n`);
   for (const r of d.refused) process.stdout.write(`拒绝 ${sheetLabels[r.sheet]}第 ${r.row} 行 ${r.label}：${r.reason}\n`);
+  for (const c of d.contactChanges ?? []) process.stdout.write(`更换单位联系人 班组第 ${c.row} 行 ${c.label}：改为 ${c.to}\n`);
+  if (d.contactChanges?.length) process.stdout.write('导入后新的单位联系人会收到通知；待单位确认的申报改由其确认推荐，原联系人会收到说明（第十五条）。\n');
   if (d.pending.length) process.stdout.write(`${d.pending.length} 人暂未找到，导入后保留，首次给机器人发消息时关联。\n`);
   if (!d.add.length && !d.update.length) {
     process.stdout.write('没有需要导入的变化。\n');

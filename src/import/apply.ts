@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, auditLog, codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
-import { type ImportedTeam, teamsImportedCard } from '../../cards/import.js';
+import { type ImportedTeam, importedContactCard, teamsImportedCard } from '../../cards/import.js';
 import { oneYearAfter } from '../applications.js';
 import { audit } from '../audit.js';
 import { UserError } from '../errors.js';
@@ -153,6 +153,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
 
   // 第十五条, as 修改资料 hands it over: the applications awaiting the contact's confirmation go to the new contact
   const handOver: OutgoingMessage[] = [];
+  // and the new contact is told, as 修改资料 tells them: once per person and organisation, of all its teams here
+  const named = new Map<string, { openId: string; organizationId: number; organization: string; teams: { id: number; name: string; code: string }[] }>();
   for (const op of plan.teams) {
     if (op.kind !== 'update') continue;
     const v = op.values;
@@ -186,6 +188,14 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
         .where(and(eq(applications.teamId, op.teamId), eq(applications.status, 'submitted')));
       contact = { from: before.contactOpenId, to: v.contact, pendingApplicationIds: waiting.map((a) => a.id) };
       handOver.push(...(await contactHandOverMessages(tx, { id: op.teamId, name: v.name, code: before.code }, contact, `import:${importId}`)));
+      // someone not yet linked hears of the team when they are (linkPendingPerson)
+      if (!isPending(v.contact)) {
+        const organization = orgOf.get(v.organization)!;
+        const key = `${v.contact}|${organization.id}`;
+        const entry = named.get(key) ?? { openId: v.contact, organizationId: organization.id, organization: organization.name, teams: [] };
+        entry.teams.push({ id: op.teamId, name: v.name, code: before.code });
+        named.set(key, entry);
+      }
     }
     entries.push({ action: 'team.import.update', entity: 'team', entityId: op.teamId, details: { importId, row: op.row, changed: op.changes, ...(contact ? { contact } : {}) } });
     // the name's own record, as 修改资料 writes it (the plan refused a rename while the running year's application is under way)
@@ -228,6 +238,14 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
     });
   }
 
+  // keyed by the import and the first team: a batch of the import job names its own teams, a replayed batch none
+  for (const n of named.values()) {
+    handOver.push({
+      dedupeKey: `import:${importId}:contact-named:${n.openId}:${n.organizationId}:${n.teams[0].id}`,
+      to: { openId: n.openId },
+      card: importedContactCard({ organization: n.organization, teams: n.teams }),
+    });
+  }
   await enqueueMany(tx, handOver);
 
   for (let i = 0; i < entries.length; i += 500) {

@@ -6,7 +6,7 @@ import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { type ImportRecord, recordDryRun } from './apply.js';
 import { type ImportSummary, peopleToResolve } from './plan.js';
-import { ImportFileError, readImportWorkbook } from './workbook.js';
+import { ImportFileError, type ImportWorkbook, readImportWorkbook } from './workbook.js';
 
 export { applyImport, getImport, type ImportRecord } from './apply.js';
 export { importJob, type ImportStart, startImport } from './applyJob.js';
@@ -49,5 +49,24 @@ export async function previewImport(
 
 export function importCardData(record: ImportRecord): ImportCardData {
   const s = record.summary as ImportSummary;
-  return { importId: record.id, fileName: record.fileName, status: record.status === 'applied' ? 'applied' : 'planned', ...s, ...(record.dataVersion ? { version: record.dataVersion } : {}) };
+  const contactChanges = contactChangesOf(s, record.rows as ImportWorkbook | null);
+  return {
+    importId: record.id,
+    fileName: record.fileName,
+    status: record.status === 'applied' ? 'applied' : 'planned',
+    ...s,
+    ...(record.dataVersion ? { version: record.dataVersion } : {}),
+    ...(contactChanges.length ? { contactChanges } : {}),
+  };
+}
+
+/** The teams whose 单位联系人 the import changes (第十五条), each with the new one as its row in the file names them. */
+export function contactChangesOf(s: ImportSummary, wb: ImportWorkbook | null): NonNullable<ImportCardData['contactChanges']> {
+  const rows = new Map((wb?.teams ?? []).map((r) => [r.row, r]));
+  return s.update.flatMap((u) => {
+    const r = u.sheet === 'teams' && u.changes?.includes('单位联系人') ? rows.get(u.row) : undefined;
+    if (!r) return [];
+    const name = r.contactName.trim();
+    return [{ row: u.row, label: u.label, to: name ? `${name}（${r.contact.trim()}）` : r.contact.trim() }];
+  });
 }

@@ -68,9 +68,12 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
         },
       });
   }
+  // the teams this link gives them, as leader or contact: the ones they are told of below
+  const moved = new Set<number>();
   // leaders first, under every key, so that the contacts below see each team this person now leads
   for (const { placeholder } of found) {
-    await tx.update(teams).set({ leaderOpenId: openId, updatedAt: now }).where(eq(teams.leaderOpenId, placeholder));
+    const led = await tx.update(teams).set({ leaderOpenId: openId, updatedAt: now }).where(eq(teams.leaderOpenId, placeholder)).returning({ id: teams.id });
+    for (const t of led) moved.add(t.id);
   }
   const linked: string[] = [];
   const needContact = new Set<number>();
@@ -80,6 +83,7 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
       .set({ contactOpenId: openId, updatedAt: now })
       .where(and(eq(teams.contactOpenId, placeholder), ne(teams.leaderOpenId, openId)))
       .returning({ id: teams.id });
+    for (const t of contactOf) moved.add(t.id);
     if (contactOf.length) await grantRole(tx, openId, 'org_contact');
     // applications submitted while their contact was not yet linked: the request to confirm them (第十五条) goes now
     if (contactOf.length) {
@@ -102,7 +106,8 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
   }
   // a team whose contact was already this person before they were linked as its leader needs another contact too
   for (const t of await tx.select({ id: teams.id }).from(teams).where(and(eq(teams.leaderOpenId, openId), eq(teams.contactOpenId, openId)))) needContact.add(t.id);
-  const named = await teamsNamingPerson(tx, openId);
+  // a team they had before (registered, or named by an import that found them, which told them then) is not told again
+  const named = (await teamsNamingPerson(tx, openId)).filter(({ team }) => moved.has(team.id) || needContact.has(team.id));
   await tellPeople(tx, `link:${linked.join(',')}`, named.map(({ team, organization }) => ({ ...team, organization })), today, openId, needContact);
   return linked;
 }

@@ -634,13 +634,37 @@ export const cardSamples: Record<string, Sample> = {
       importing.importPreviewCard({ ...preview, notes }),
       // 确认导入 after the data changed: the preview planned again, to check and confirm
       importing.importPreviewCard({ ...preview, changedSincePreview: true }),
+      // the 单位联系人 of teams here changed (第十五条): the longest labels and names, more than are listed
+      ...(['planned', 'applied'] as const).map((status) =>
+        importing.importPreviewCard({
+          ...preview,
+          status,
+          contactChanges: Array.from({ length: 12 }, (_, i) => ({
+            row: 3 + i,
+            label: `GDSZ-2024-${String(i + 2).padStart(4, '0')} ${'桥'.repeat(60)}（广州市市政工程维修有限公司）`,
+            to: `${'李'.repeat(50)}（li.lianxiren${i}@example.com）`,
+          })),
+        }),
+      ),
     ];
   },
+  'import.importedContactCard': () => [
+    importing.importedContactCard({ organization: team.organization, teams: [{ name: team.name, code: 'GDSZ-2024-0001' }] }),
+    importing.importedContactCard({
+      organization: '广'.repeat(100),
+      teams: Array.from({ length: 25 }, (_, i) => ({ name: `${'桥'.repeat(30)}${i}`, code: `GDSZ-2024-${String(i + 1).padStart(4, '0')}` })),
+    }),
+  ],
   'import.teamsImportedCard': () => [
     importing.teamsImportedCard([{ code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader' }]),
     importing.teamsImportedCard([
       { code: 'GDSZ-2025-0003', name: '桥梁检测班', organization: team.organization, registeredAt: '2025-06-01', eligibleFrom: '2026-06-01', eligibleNow: false, role: 'contact' },
       { code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'contact' },
+    ]),
+    // leading one team and confirming for another: each line says which
+    importing.teamsImportedCard([
+      { code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader' },
+      { code: 'GDSZ-2025-0003', name: '桥梁检测班', organization: team.organization, registeredAt: '2025-06-01', eligibleFrom: '2026-06-01', eligibleNow: false, role: 'contact' },
     ]),
     // the file named this leader as the team's contact too: linked as the leader only, the contact to be chosen anew
     importing.teamsImportedCard([{ code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader', needsContact: true }]),

@@ -1,0 +1,172 @@
+import ExcelJS from 'exceljs';
+import { eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imports, outbox, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { applyImport, previewImport } from '../../src/import/index.js';
+import { cardActions, cardText, expectValidCard } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness, workbookSender } from '../support/harness.js';
+
+/**
+ * 第十五条: a team's 单位联系人 changed by an import is told so, as 修改资料 tells a new contact: once per person and
+ * organisation, in the import's transaction; the same file again tells no one; someone not yet in the address book
+ * hears it when their first message links them. The preview names the contacts it changes.
+ */
+let h: Harness;
+const clock = new ManualClock('2026-03-01T09:00:00+08:00');
+beforeAll(async () => {
+  h = await startHarness({ clock, outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const send = workbookSender(() => h, 'contactcard');
+const ORG = '广州市政公司';
+const ORG2 = '佛山市政公司';
+const HEADER = ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'];
+type User = { openId: string; name: string; mobile: string };
+const user = (name: string, n: number): User => {
+  const mobile = `139555500${String(n).padStart(2, '0')}`;
+  return { name, mobile, openId: h.fake.addUser({ name, mobile }).openId };
+};
+const row = (name: string, org: string, leader: User, contact: { name: string; mobile: string }) => ['', name, org, '行政班组', leader.mobile, leader.name, contact.mobile, contact.name, '2024-01-10', 10, ''];
+async function book(rows: unknown[][]) {
+  const wb = new ExcelJS.Workbook();
+  wb.addWorksheet('单位').addRows([['单位名称*'], [ORG], [ORG2]]);
+  wb.addWorksheet('班组').addRows([HEADER, ...rows]);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+async function confirm(content: unknown) {
+  const action = cardActions(content).find((a) => a.action === 'import.apply');
+  expect(action).toBeDefined();
+  await h.click(ADMIN, action as never);
+  await h.drain();
+}
+const team = async (name: string) => (await h.db.db.select().from(teams).where(eq(teams.name, name)))[0];
+const cardsTo = (openId: string, from = 0) => h.fake.messages.slice(from).filter((m) => m.receiveId === openId && m.msgType === 'interactive');
+const NAMED = '你被登记为班组的单位联系人';
+
+describe('an import changing a team’s 单位联系人', () => {
+  let leaders: User[], first: User, next: User, last: User;
+  beforeAll(() => {
+    leaders = [user('甲班长', 1), user('乙班长', 2), user('丙班长', 3)];
+    [first, next, last] = [user('李联系人', 11), user('赵质量', 12), user('孙安全', 13)];
+  });
+
+  it('tells the new contact once per organisation, listing its teams; the former one hears nothing while no application waits, as in 修改资料', async () => {
+    const teamsWith = (c: { name: string; mobile: string }) => [row('甲班', ORG, leaders[0], c), row('乙班', ORG, leaders[1], c), row('丙班', ORG2, leaders[2], c)];
+    await confirm((await send(await book(teamsWith(first)))).content);
+    expect((await team('甲班')).contactOpenId).toBe(first.openId);
+
+    const sent = h.fake.messages.length;
+    const preview = await send(await book(teamsWith(next)));
+    const text = cardText(preview.content);
+    expect(text).toContain('将更换单位联系人 3 个班组');
+    expect(text).toContain(`第 2 行 ${(await team('甲班')).code} 甲班（${ORG}）改为 赵质量（${next.mobile}）`);
+    expect(text).toContain('确认导入后，新的单位联系人会收到通知');
+    await confirm(preview.content);
+    expect((await team('丙班')).contactOpenId).toBe(next.openId);
+
+    const told = cardsTo(next.openId, sent).map((m) => cardText(m.content));
+    expect(told.filter((c) => c.includes(NAMED))).toHaveLength(2);
+    const here = told.find((c) => c.includes(ORG))!;
+    expect(here).toContain(NAMED);
+    expect(here).toContain('协会导入的名单将你登记为');
+    expect(here).toContain('以下 2 个班组');
+    for (const name of ['甲班', '乙班']) expect(here).toContain(`**${name}**（${(await team(name)).code}）`);
+    expect(here).not.toContain('丙班');
+    const there = told.find((c) => c.includes(ORG2))!;
+    expect(there).toContain(`**丙班**（${(await team('丙班')).code}）`);
+    for (const m of cardsTo(next.openId, sent)) expectValidCard(m.content);
+    expect(h.fake.messages.slice(sent).filter((m) => m.receiveId === first.openId)).toEqual([]);
+  });
+
+  it('the same file again: no change previewed, nothing sent; npm run import of it queues nothing', async () => {
+    const bytes = await book([row('甲班', ORG, leaders[0], next), row('乙班', ORG, leaders[1], next), row('丙班', ORG2, leaders[2], next)]);
+    const sent = h.fake.messages.length;
+    const preview = await send(bytes);
+    const text = cardText(preview.content);
+    expect(text).not.toContain('将更换单位联系人');
+    expect(cardActions(preview.content).some((a) => a.action === 'import.apply')).toBe(false);
+
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const lookup = async (q: { mobiles: string[] }) => ({
+      byMobile: new Map(h.fake.directory().flatMap((u) => (u.mobile && q.mobiles.includes(u.mobile) ? [[u.mobile, u.openId] as [string, string]] : []))),
+      byEmail: new Map<string, string>(),
+    });
+    const record = await h.db.db.transaction((tx) => previewImport(tx, actor, { name: '命令行.xlsx', bytes }, lookup, '2026-03-01', clock.now()));
+    await h.db.db.transaction((tx) => applyImport(tx, actor, record.id, clock.now(), '2026-03-01'));
+    expect(await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `import:${record.id}:%`))).toEqual([]);
+    await h.drain();
+    expect(h.fake.messages.slice(sent).filter((m) => m.receiveId !== ADMIN)).toEqual([]);
+  });
+
+  it('npm run import queues the card to the new contact in the import’s transaction', async () => {
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const lookup = async (q: { mobiles: string[] }) => ({
+      byMobile: new Map(h.fake.directory().flatMap((u) => (u.mobile && q.mobiles.includes(u.mobile) ? [[u.mobile, u.openId] as [string, string]] : []))),
+      byEmail: new Map<string, string>(),
+    });
+    const bytes = await book([row('甲班', ORG, leaders[0], last)]);
+    const record = await h.db.db.transaction((tx) => previewImport(tx, actor, { name: '命令行.xlsx', bytes }, lookup, '2026-03-01', clock.now()));
+    const t = await team('甲班');
+    await h.db.db.transaction((tx) => applyImport(tx, actor, record.id, clock.now(), '2026-03-01'));
+    const queued = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `import:${record.id}:contact-named:%`));
+    expect(queued.map((q) => q.receiver)).toEqual([last.openId]);
+    expect(queued[0].dedupeKey).toBe(`import:${record.id}:contact-named:${last.openId}:${t.organizationId}:${t.id}`);
+    // applied again: refused, nothing more
+    await expect(h.db.db.transaction((tx) => applyImport(tx, actor, record.id, clock.now(), '2026-03-01'))).rejects.toThrow('已经导入过');
+    expect(await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `%contact-named:${last.openId}:%`))).toHaveLength(1);
+    await h.drain();
+    expect((await h.db.db.select().from(imports).where(eq(imports.id, record.id)))[0].status).toBe('applied');
+  });
+
+  it('a contact not yet in the address book hears it when their first message links them, once, each team saying which they lead and which they confirm for', async () => {
+    const pending = { name: '周未关联', mobile: '13955559901' };
+    const sent = h.fake.messages.length;
+    // a new team, 戊班, whose contact is not found (an import never puts a placeholder in place of a Feishu user); the
+    // same person leads another new team, 丁班
+    const preview = await send(await book([row('戊班', ORG, leaders[0], pending), row('丁班', ORG, pending as User, leaders[1])]));
+    expect(cardText(preview.content)).toContain('1 人暂未在飞书通讯录中找到');
+    await confirm(preview.content);
+    expect((await team('戊班')).contactOpenId).toBe('pending:m:13955559901');
+    expect(h.fake.messages.slice(sent).filter((m) => ![ADMIN, leaders[0].openId, leaders[1].openId].includes(m.receiveId))).toEqual([]);
+
+    const linked = h.fake.addUser({ name: '周未关联', mobile: '13955559901' });
+    await h.say(linked.openId, '进度');
+    await h.drain();
+    expect((await team('戊班')).contactOpenId).toBe(linked.openId);
+    const told = cardsTo(linked.openId)
+      .map((m) => cardText(m.content))
+      .filter((c) => c.includes('班组已转入本机器人管理'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(new RegExp(`戊班[^\\n]*编号 \\*\\*${(await team('戊班')).code}\\*\\*，你是单位联系人`));
+    expect(told[0]).toMatch(new RegExp(`丁班[^\\n]*编号 \\*\\*${(await team('丁班')).code}\\*\\*，你是班组长`));
+    expect(told[0]).toContain('作为单位联系人，你负责确认推荐（第十五条）');
+
+    // later messages: linked already, nothing said again
+    const after = h.fake.messages.length;
+    await h.say(linked.openId, '进度');
+    await h.drain();
+    expect(cardsTo(linked.openId, after).filter((m) => /班组已转入本机器人管理|你被登记为班组的单位联系人/.test(cardText(m.content)))).toEqual([]);
+  });
+
+  it('a placeholder contact found in the address book by a later import is told by that import, and not again when they first message', async () => {
+    const later = { name: '吴后到', mobile: '13955559902' };
+    const bytes = await book([row('己班', ORG2, leaders[2], later)]);
+    await confirm((await send(bytes)).content);
+    expect((await team('己班')).contactOpenId).toBe('pending:m:13955559902');
+    const found = h.fake.addUser(later);
+    const preview = await send(bytes);
+    expect(cardText(preview.content)).toContain('改为 吴后到（13955559902）');
+    await confirm(preview.content);
+    expect((await team('己班')).contactOpenId).toBe(found.openId);
+    const named = cardsTo(found.openId).filter((m) => cardText(m.content).includes(NAMED));
+    expect(named).toHaveLength(1);
+    expect(cardText(named[0].content)).toContain(`**己班**（${(await team('己班')).code}）`);
+    await h.say(found.openId, '进度');
+    await h.drain();
+    expect(cardsTo(found.openId).filter((m) => /班组已转入本机器人管理|你被登记为班组的单位联系人/.test(cardText(m.content)))).toHaveLength(1);
+  });
+});
