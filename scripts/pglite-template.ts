@@ -1,6 +1,6 @@
 /**
- * Run by `npm ci` / `npm install` (postinstall): makes the initialised PGlite data directory a first
- * `npm start` copies instead of running initdb (seconds on a 2-core machine). Never fails the install.
+ * Run by `npm ci` / `npm install` (postinstall): makes the initialised and migrated PGlite data directory a first
+ * `npm start` copies instead of running initdb and the migrations (seconds on a 2-core machine). Never fails the install.
  */
 import { buildPgliteTemplate } from '../src/local/dataDir.js';
 

@@ -1,5 +1,5 @@
 /**
- * `npm ci` / `npm install` runs this (postinstall): the empty PGlite database a first local `npm start` copies
+ * `npm ci` / `npm install` runs this (postinstall): the empty, migrated PGlite database a first local `npm start` copies
  * (scripts/pglite-template.ts, which never fails the install) and dist/ (scripts/build.mjs --no-check), side by side:
  * each keeps one core busy for several seconds. Fails when the build fails.
  */

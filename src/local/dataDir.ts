@@ -2,11 +2,13 @@ import { chmodSync, closeSync, constants, cpSync, existsSync, lstatSync, mkdirSy
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { migrationsFolder } from '../../db/index.js';
 
 /**
- * PGlite's initdb on an empty DATA_DIR takes 3–5 s on a 2-core machine, most of a first start. `npm ci` makes
- * one initialised (empty, unmigrated) data directory per PGlite version under node_modules/.cache, and a
- * first start copies it: a fraction of a second. Migrations still run on every start, as before.
+ * PGlite's initdb on an empty DATA_DIR takes 3–5 s on a 2-core machine, and the migrations another second: most of a
+ * first start (and of every start after `npm run reset`). `npm ci` makes one initialised and migrated data directory
+ * per PGlite version under node_modules/.cache, and a first start copies it: a fraction of a second. Migrations still
+ * run on every start, as before: on a copy they find nothing to do, or only what was added since the install.
  */
 
 const require = createRequire(import.meta.url);
@@ -27,13 +29,43 @@ function pgliteVersion(): string | undefined {
   return undefined;
 }
 
-/** node_modules/.cache/gdsz-bot/pglite-<version>, next to the installed PGlite. */
+/** node_modules/.cache/gdsz-bot/pglite-<version>-migrated, next to the installed PGlite. */
 export function pgliteTemplateDir(): string | undefined {
   const version = pgliteVersion();
   if (!version) return undefined;
+  return join(templateCache(), `pglite-${version}-migrated`);
+}
+
+function templateCache(): string {
   const main = require.resolve('@electric-sql/pglite');
   const nodeModules = main.slice(0, main.lastIndexOf('node_modules') + 'node_modules'.length);
-  return join(nodeModules, '.cache', 'gdsz-bot', `pglite-${version}`);
+  return join(nodeModules, '.cache', 'gdsz-bot');
+}
+
+/** In the template: the migrations it holds, one tag a line (not copied into a DATA_DIR). */
+export const TEMPLATE_MIGRATIONS = 'gdsz-template-migrations.txt';
+
+/** The tags of the migrations this checkout has (db/migrations/meta/_journal.json), in order. */
+function migrationTags(): string[] {
+  return (JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] }).entries.map((e) => e.tag);
+}
+
+/** The migrations a template holds; undefined when it records none (it is not one this version made). */
+function templateMigrations(template: string): string[] | undefined {
+  const file = join(template, TEMPLATE_MIGRATIONS);
+  if (!existsSync(file)) return undefined;
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+/**
+ * A template a new DATA_DIR may start from: it holds this checkout's first migrations, in order, and none it does not
+ * know (a checkout older than the install: its code would meet columns it never made). The migrator applies the rest.
+ */
+export function usableTemplate(template: string): boolean {
+  const held = templateMigrations(template);
+  if (!isPgliteDataDir(template) || !held) return false;
+  const tags = migrationTags();
+  return held.length <= tags.length && held.every((tag, i) => tags[i] === tag);
 }
 
 /**
@@ -102,22 +134,29 @@ export const isPgliteDataDir = (dir: string) => existsSync(join(dir, 'PG_VERSION
 /** Nothing but the bot's own marker and lock. */
 const isEmptyOrMissing = (dir: string) => !existsSync(dir) || readdirSync(dir).every((n) => OURS.has(n));
 
-/** Runs initdb once into the template directory (install time); returns it, or undefined when there is one already. */
-export async function buildPgliteTemplate(): Promise<string | undefined> {
-  const target = pgliteTemplateDir();
-  if (!target || isPgliteDataDir(target)) return undefined;
+/**
+ * Runs initdb and the migrations once into the template directory (install time); returns it, or undefined when there
+ * is one holding every migration already.
+ */
+export async function buildPgliteTemplate(target = pgliteTemplateDir()): Promise<string | undefined> {
+  if (!target) return undefined;
+  const tags = migrationTags();
+  const current = (dir: string) => isPgliteDataDir(dir) && templateMigrations(dir)?.join('\n') === tags.join('\n');
+  if (current(target)) return undefined;
+  // the unmigrated template earlier versions made beside it
+  if (target === pgliteTemplateDir()) rmSync(target.replace(/-migrated$/, ''), { recursive: true, force: true });
   const building = `${target}.building-${process.pid}`;
   rmSync(building, { recursive: true, force: true });
   makeOwnerDir(building);
-  const { PGlite } = await import('@electric-sql/pglite');
-  const pg = new PGlite(building);
-  await pg.waitReady;
-  await pg.close();
+  const { openDatabase } = await import('../../db/index.js');
+  const database = await openDatabase({ dataDir: building });
+  await database.close();
+  writeFileSync(join(building, TEMPLATE_MIGRATIONS), `${tags.join('\n')}\n`);
   // initdb leaves its files 0666 (some 0600): the template is an empty database, no one's data, so it is made readable
   // by every user of the install (0755/0644: a bot run by another user than npm ci can copy it) and writable by none
   // but its maker; each copy is narrowed to its owner (copyPgliteTemplate)
   narrowToOwner(building, { dir: 0o755, file: 0o644 });
-  if (isPgliteDataDir(target)) {
+  if (current(target)) {
     // another install made it meanwhile: keep theirs
     rmSync(building, { recursive: true, force: true });
     return undefined;
@@ -132,12 +171,11 @@ export async function buildPgliteTemplate(): Promise<string | undefined> {
  * template or the directory holds anything. PG_VERSION is copied last, so an interrupted copy is not taken for a database.
  * cpSync keeps the template's modes, so each entry is narrowed to the owner before PG_VERSION makes the copy a database.
  */
-export function copyPgliteTemplate(dataDir: string): boolean {
-  const template = pgliteTemplateDir();
-  if (!template || !isPgliteDataDir(template) || !isEmptyOrMissing(dataDir)) return false;
+export function copyPgliteTemplate(dataDir: string, template = pgliteTemplateDir()): boolean {
+  if (!template || !usableTemplate(template) || !isEmptyOrMissing(dataDir)) return false;
   makeOwnerDir(dataDir);
   for (const name of readdirSync(template)) {
-    if (name === 'PG_VERSION') continue;
+    if (name === 'PG_VERSION' || name === TEMPLATE_MIGRATIONS) continue;
     cpSync(join(template, name), join(dataDir, name), { recursive: true, mode: constants.COPYFILE_FICLONE });
     narrowToOwner(join(dataDir, name));
   }
