@@ -16,6 +16,12 @@ export interface RunStats {
   rps: number;
   /** Mean size of an answer's body. */
   bytes: number;
+  /**
+   * The same percentiles without the first `concurrency` requests: a run begins with that many sent in the same
+   * millisecond, and the last of them waits for all the others; the requests after them are sent as answers come
+   * back, which is the load the concurrency stands for once it runs.
+   */
+  steady: { p50: number; p95: number; p99: number };
 }
 
 /**
@@ -42,9 +48,19 @@ export class LoadDriver {
         if (m.error || !m.result) return reject(new Error(m.error ?? 'load driver: no result'));
         const { ok, seconds, bytes, latencies, starts, startedAt } = m.result;
         if (trace) writeFileSync(trace, `# started ${new Date(startedAt).toISOString()} (${startedAt})\n${Array.from(starts, (s, i) => `${s.toFixed(1)} ${latencies[i].toFixed(1)}`).join('\n')}\n`);
-        const sorted = Array.from(latencies).sort((a, b) => a - b);
-        const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] * 10) / 10;
-        resolve({ ok, p50: pct(0.5), p95: pct(0.95), p99: pct(0.99), rps: Math.round(requests.length / seconds), bytes: Math.round(bytes / requests.length) });
+        const percentiles = (values: number[]) => {
+          const sorted = [...values].sort((a, b) => a - b);
+          const pct = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] * 10) / 10;
+          return { p50: pct(0.5), p95: pct(0.95), p99: pct(0.99) };
+        };
+        const all = Array.from(latencies);
+        resolve({
+          ok,
+          ...percentiles(all),
+          rps: Math.round(requests.length / seconds),
+          bytes: Math.round(bytes / requests.length),
+          steady: percentiles(all.length > concurrency ? all.slice(concurrency) : all),
+        });
       };
       const onError = (error: Error) => {
         this.worker.off('message', onMessage);
