@@ -46,8 +46,8 @@ const unpublishedStatuses = ['open', 'scoring', 'closed'] as const;
 
 /**
  * Steps each joining person aside from the team's application (see the module's note); the recusals made, one per
- * person and team with a task declined or a sheet to report. Every running cycle is locked first, as `declareConflict`
- * locks them: a 分配专家 batch that read the team before this change commits before the tasks are read here, or waits
+ * person and team with a task declined or a sheet to report. Every running cycle is locked first, after the change's
+ * own writes: a 分配专家 batch that read the team before this change commits before the tasks are read here, or waits
  * and then finds the new member; the applications touched are locked next (the order `declineTask` takes), so a
  * sheet submitted meanwhile is read submitted and reported instead of failing the decline.
  */
@@ -59,7 +59,9 @@ export async function recuseInsiders(tx: Db, actor: Actor, joining: readonly Joi
   const ofJoining = and(inArray(assignments.expertOpenId, openIds), inArray(applications.teamId, teamIds));
   // issued together (one round trip), in this order: each runs once the lock before it is granted
   const [, , touched, scored] = await Promise.all([
-    tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...scoringStatuses])).orderBy(asc(cycles.id)).for('update'),
+    // no key update: it waits for (and holds off) a 分配专家 batch, which takes the cycle for update, yet not an
+    // application's insert, whose foreign key takes key share (a contact change holds the team's row meanwhile)
+    tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...scoringStatuses])).orderBy(asc(cycles.id)).for('no key update'),
     tx
       .select({ id: applications.id })
       .from(applications)

@@ -1,4 +1,4 @@
-import { and, asc, eq, like } from 'drizzle-orm';
+import { and, asc, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, auditLog, cycles, organizations, outbox, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
@@ -10,6 +10,7 @@ import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
 
 /**
  * 回避 (第十七条) where teams change: an expert who becomes a team's member, leader or organisation contact after being
@@ -159,6 +160,37 @@ describe('a member, a contact or a linked leader who holds the team’s applicat
     expect(await panelOf(h, confirmed.application.id)).toHaveLength(3);
     expect((await toldOf(h, led.team.id, P(7)))[0]).toContain(`你已成为“${led.team.name}（${led.team.code}）”的班组长`);
     expect((await toldOf(h, confirmed.team.id, P(7)))[0]).toContain(`你已成为“${confirmed.team.name}（${confirmed.team.code}）”的单位联系人`);
+  });
+});
+
+describe.skipIf(!pg)('a 分配专家 batch that read the team before the member joined', () => {
+  let h: Harness;
+  let cycleId: number;
+  const leader = 'ou_recuseleader00000000000000000005';
+  const contact = 'ou_recusecontact0000000000000000005';
+
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock('2027-03-05T09:00:00+08:00') });
+    cycleId = await openCycleWithPool(h, [1, 2, 3, 4].map(P));
+  }, 120_000);
+  afterAll(async () => h?.close());
+
+  it('commits its task first: the member’s addition waits for the cycle, then finds the task and steps aside', async () => {
+    const { team, application } = await teamWithApplication(h, cycleId, 5, { leader, contact }, 'accepted');
+    // the batch holds the cycle's lock, as every batch takes it, and gives P(1) the task (it read no member P(1))
+    const batch = await heldTransaction(h.db.db, async (tx) => {
+      await tx.execute(sql`select id from cycles where id = ${cycleId} for update`);
+      await tx.insert(assignments).values([1, 2, 3].map((n) => ({ applicationId: application.id, expertOpenId: P(n), status: 'assigned' })));
+      await tx.update(applications).set({ status: 'scoring' }).where(eq(applications.id, application.id));
+    });
+    const before = await lockWaits(h.db.db);
+    const click = h.click(leader, { action: 'team.memberAdd', teamId: team.id }, { members: [P(1)] });
+    await until(async () => (await lockWaits(h.db.db)) > before);
+    batch.release();
+    await batch.ended;
+    expect((await click).toast).toEqual({ type: 'success', content: '已添加 1 名成员' });
+    expect((await taskOf(h, application.id, P(1))).status).toBe('declined');
+    expect(await panelOf(h, application.id)).toEqual([P(2), P(3), P(4)]);
   });
 });
 
