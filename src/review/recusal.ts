@@ -97,13 +97,8 @@ export async function recuseInsiders(tx: Db, actor: Actor, joining: readonly Joi
   const mine = (j: Joining) => (r: { openId: string; teamId: number }) => r.openId === j.openId && r.teamId === j.teamId;
   const concerned = wanted.filter((j) => touched.some(mine(j)) || scored.some(mine(j)));
   if (!concerned.length) return [];
-  const named = await tx
-    .select({ id: teams.id, code: teams.code, name: teams.name })
-    .from(teams)
-    .where(inArray(teams.id, [...new Set(concerned.map((j) => j.teamId))]));
   const out: Recusal[] = [];
   for (const j of concerned) {
-    const team = named.find((t) => t.id === j.teamId)!;
     const reason = `已成为该班组的${insiderRoleZh[j.role]}，须回避`;
     // the expert steps aside as when they declare the conflict themselves: their decline, the planner's replacement
     const expert: Actor = { openId: j.openId, name: null, roles: ['expert'] };
@@ -112,6 +107,8 @@ export async function recuseInsiders(tx: Db, actor: Actor, joining: readonly Joi
       declined.push(await declineTask(tx, expert, t.id, { kind: 'conflict', reason }, now, timezone, { recordConflict: false }));
     }
     const sheets = scored.filter(mine(j)).map(({ applicationId, year, code, team: teamName, total }) => ({ applicationId, year, code, team: teamName, total }));
+    // the team as the declined task read it, else as the sheets name it
+    const team = declined[0] ? { id: j.teamId, code: declined[0].task.team.code, name: declined[0].task.team.name } : { id: j.teamId, code: sheets[0].code, name: sheets[0].team };
     await audit(tx, {
       actor: actor.openId,
       action: 'review.recuse',
