@@ -70,7 +70,7 @@ try {
   } else {
     const go = yes || (await createInterface({ input: process.stdin, output: process.stdout }).question('确认导入？(y/N) ')).trim().toLowerCase() === 'y';
     if (go) {
-      const { summary } = await database.db.transaction((tx) => applyImport(tx, actor, record.id, new Date(), today));
+      const { summary } = await database.db.transaction((tx) => applyImport(tx, actor, record.id, new Date(), today, { timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS }));
       process.stdout.write(`已导入：新增 ${summary.add.length} 行，更新 ${summary.update.length} 行。通知在机器人下次运行时发出。\n`);
     } else process.stdout.write('未导入。\n');
   }

@@ -126,7 +126,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     botOpenId: botIdentity(larkClient, log),
     feishu,
     findUsers: (query) => resolveUserIds(larkClient, query),
-    linkSender: pendingPersonLinker({ database, feishu, clock, timezone: config.BOT_TIMEZONE, log }),
+    linkSender: pendingPersonLinker({ database, feishu, clock, timezone: config.BOT_TIMEZONE, log, bootstrapAdmins: config.ADMIN_OPEN_IDS }),
   });
   const eventDispatcher = processor.createDispatcher();
 

@@ -8,6 +8,7 @@ import { AlreadyDone, cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text, defineForm, formLabels, formSchema, type FormValues } from './forms.js';
 import { upsertOrganization } from './organizations.js';
 import { type Actor, ensurePerson, grantRole } from './people.js';
+import { type Recusal, recuseInsiders } from './review/recusal.js';
 import { StateMachine } from './stateMachine.js';
 
 /** 第二条: an administrative team, a project team or a department. */
@@ -248,14 +249,18 @@ export function parseProfile(values: Record<string, unknown>) {
   return parseForm(profileSchema, values, formLabels(profileForm));
 }
 
-/** `before`: the team as the save found it under its lock (with its organisation's name). */
+/**
+ * `before`: the team as the save found it under its lock (with its organisation's name). A new contact who holds the
+ * team's application to score steps aside in the same transaction (回避, 第十七条: `recusals`, for the caller to tell).
+ */
 export async function updateTeamProfile(
   tx: Db,
   actor: Actor,
   teamId: number,
   values: Record<string, unknown>,
   now: Date,
-): Promise<{ team: Team; before: Team & { organization: string }; contactChange?: ContactChange }> {
+  timezone: string,
+): Promise<{ team: Team; before: Team & { organization: string }; contactChange?: ContactChange; recusals: Recusal[] }> {
   // a second save of the same form waits here for the first, then finds nothing to change
   const team = await teamLedBy(tx, actor, teamId, { lock: true });
   teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
@@ -289,7 +294,8 @@ export async function updateTeamProfile(
   if (changed.length) await audit(tx, { actor: actor.openId, action: 'team.update', entity: 'team', entityId: teamId, at: now, details: { changed, ...(contactChange ? { contact: contactChange } : {}) } });
   // the name's own record, as migrations 0005 and 0007 wrote theirs
   if (rename) await audit(tx, { actor: actor.openId, action: 'team.rename', entity: 'team', entityId: teamId, at: now, details: rename });
-  return { team: updated, before: team, contactChange };
+  const recusals = contactChange ? await recuseInsiders(tx, actor, [{ teamId, openId: contactChange.to, role: 'contact' }], now, timezone) : [];
+  return { team: updated, before: team, contactChange, recusals };
 }
 
 /** Who an application of the running year waits for, by its status: while it does, the team keeps the name it applied under. */
@@ -374,7 +380,11 @@ export async function teamMembersOf(tx: Db, teamId: number) {
     .orderBy(desc(teamMembers.role), asc(teamMembers.createdAt));
 }
 
-export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: string[], now: Date): Promise<string[]> {
+/**
+ * 添加成员: the people picked join the team. One of them who holds the team's application to score steps aside in the
+ * same transaction (回避, 第十七条: `recuseInsiders`); the caller tells what the recusals did (`announceRecusals`).
+ */
+export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: string[], now: Date, timezone: string): Promise<{ added: string[]; recusals: Recusal[] }> {
   const team = await teamLedBy(tx, actor, teamId);
   teamMachine.check('update', team.status as TeamStatus, actor, ['leader']);
   if (openIds.includes(team.contactOpenId)) {
@@ -391,7 +401,8 @@ export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: 
   const added = unique.filter((_openId, i) => inserted[i].length > 0);
   if (!added.length) throw new AlreadyDone('添加', { action: 'team.members.add', entity: 'team', entityId: teamId }, '所选成员');
   await audit(tx, { actor: actor.openId, action: 'team.members.add', entity: 'team', entityId: teamId, at: now, details: { added } });
-  return added;
+  const recusals = await recuseInsiders(tx, actor, added.map((openId) => ({ teamId, openId, role: 'member' as const })), now, timezone);
+  return { added, recusals };
 }
 
 export async function removeMember(tx: Db, actor: Actor, teamId: number, openId: string, now: Date): Promise<void> {

@@ -91,6 +91,8 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   { where: '评审工作由广东省市政行业协会负责实施', says: { 14: ['广东省市政行业协会负责实施'] } },
   { where: '这不是你的评分任务', says: { 17: ['公开、公平和公正原则'] } },
   { where: '评审设置不能再修改', says: { 17: ['公开、公平和公正原则'] } },
+  // 回避: an expert who became the team's leader, member or contact hands its application to another expert
+  { where: '须回避该班组的评审', says: { 17: ['公开、公平和公正原则'] } },
   { where: '不能再更换评分表', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },
   { where: '评分表已更新，这份评分未提交', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },
   { where: '低于本年度授予称号分数线', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },

@@ -6,6 +6,7 @@ import { todayIn } from '../../src/dates.js';
 import { fastAddMembers, fastRemoveMember, fastSaveProfile } from '../../src/fast/teams.js';
 import { type CardActionInput, type CardResponse, type CardRun, type FastContext, type FastOutcome, type HandlerContext, type OnRefused, toastFor } from '../../src/handlers.js';
 import { isPending } from '../../src/import/people.js';
+import { announceRecusals } from '../../src/review/recusal.js';
 import { type Actor, pickerCandidates } from '../../src/people.js';
 import { addMembers, getTeam, ledBy, parseProfile, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
@@ -36,7 +37,7 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
   // someone else's team is refused before the address book is asked; without a look-up, the save's locking read checks it
   if (needsLookup(input.formValue, lookup)) await teamLedBy(ctx.tx, ctx.actor, teamId);
   const formValue = await personFromLookup(ctx, input.formValue, lookup);
-  const { team: updated, before, contactChange } = await updateTeamProfile(ctx.tx, ctx.actor, teamId, formValue, ctx.clock.now());
+  const { team: updated, before, contactChange, recusals } = await updateTeamProfile(ctx.tx, ctx.actor, teamId, formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   if (contactChange) {
     const data = teamData({ ...updated, organization: before.organization });
     await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}`, to: { openId: updated.contactOpenId }, card: contactNamedCard(data) });
@@ -44,6 +45,8 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
     // who had it is told it is no longer theirs
     for (const message of await contactHandOverMessages(ctx.tx, updated, contactChange, ctx.eventId)) await ctx.send(message);
   }
+  // a new contact who held the team's application to score has stepped aside (第十七条)
+  await announceRecusals(ctx, recusals);
   return ctx.afterCommit(async (read) => raw(await statusCardFor(read), savedToast));
 }
 
@@ -114,7 +117,9 @@ export const addTeamMembers: CardRun = async (ctx, input) => {
   const ids = pickedIds(formValue);
   if (!ids.length) throw new UserError('请选择要添加的成员，或填写其手机号或邮箱。', { field: 'members' });
   if (!ids.every(validOpenId)) throw new UserError('所选人员无效，请重新选择。', { field: 'members' });
-  const added = await addMembers(ctx.tx, ctx.actor, teamId, ids, ctx.clock.now());
+  const { added, recusals } = await addMembers(ctx.tx, ctx.actor, teamId, ids, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  // a new member who held the team's application to score has stepped aside (第十七条)
+  await announceRecusals(ctx, recusals);
   return ctx.afterCommit(async (read) => raw(await membersView(read, teamId), addedToast(added.length)));
 };
 

@@ -12,7 +12,9 @@ import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
  * ordinary path: it grants a role and queues notices drawn from rows read first. So is a new name: its checks (the
  * running year's application under its lock, the organisation's other names) and their refusals are the ordinary path's. It handles the success alone: on anything else (a refusal,
  * 无需重复添加, a member already gone, a delivery seen before) it writes nothing, not even the claim, and the
- * ordinary path answers as it always has. It is raw SQL because one statement must check and write at once,
+ * ordinary path answers as it always has. So is an addition of someone who holds the team's application to score (回避,
+ * 第十七条), or one made while a running cycle is locked (a 分配专家 batch, a replacement): the ordinary path waits for
+ * it and steps them aside in its transaction. It is raw SQL because one statement must check and write at once,
  * which the query builder cannot say.
  *
  * Locks come in the ordinary path's order: the claim's row, then (添加) each picked person's row in the order
@@ -50,6 +52,12 @@ with ${teamAndActor()},
 picked as (
   select p.open_id, p.ord from unnest($6::text[]) with ordinality as p (open_id, ord)
 ),
+scoring_locked as (
+  -- 回避: the running cycles, in share mode until the COMMIT: a 分配专家 batch (it takes them for update) that starts
+  -- later reads the new members; one holding them now may have read the team before, so the statement gives way and
+  -- the ordinary path waits for it (recuseInsiders)
+  select id from cycles where status in ('open', 'scoring') for share skip locked
+),
 verdict as (
   select coalesce(
     -- the registry's roles (mayUse, src/handlers.ts): an administrator or the leader persona
@@ -61,7 +69,15 @@ verdict as (
     -- addMembers: the organisation contact is never a member (第十五条)
     and not exists (select 1 from picked p where p.open_id = t.contact_open_id)
     -- addMembers: AlreadyDone when nobody picked is new to the team
-    and exists (select 1 from picked p where not exists (select 1 from team_members m where m.team_id = t.id and m.open_id = p.open_id)),
+    and exists (select 1 from picked p where not exists (select 1 from team_members m where m.team_id = t.id and m.open_id = p.open_id))
+    -- 回避 (第十七条, recuseInsiders in src/review/recusal.ts): someone picked who holds the team's application to score
+    -- in a running cycle, or scored it in a year not yet published, is left to the ordinary path, which steps them aside
+    and not exists (
+      select 1 from picked p join assignments s on s.expert_open_id = p.open_id
+        join applications ap on ap.id = s.application_id join cycles c on c.id = ap.cycle_id
+      where ap.team_id = t.id
+        and ((s.status = 'assigned' and c.status in ('open', 'scoring')) or (s.status = 'submitted' and c.status in ('open', 'scoring', 'closed'))))
+    and (select count(*) from scoring_locked) = (select count(*) from cycles where status in ('open', 'scoring')),
     false) as ok
   from actor a left join team t on true
 ),

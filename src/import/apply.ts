@@ -9,8 +9,10 @@ import { UserError } from '../errors.js';
 import { organizationsNamed } from '../organizations.js';
 import { contactHandOverMessages } from '../endorsementCards.js';
 import { enqueueMany, type OutgoingMessage } from '../outbox.js';
+import { DEFAULT_TIMEZONE } from '../cycles.js';
 import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
+import { announceRecusals, type Joining, outboxNotices, recuseInsiders } from '../review/recusal.js';
 import type { ContactChange } from '../teams.js';
 import { importDataVersion } from './dataVersion.js';
 import { isPending } from './people.js';
@@ -60,7 +62,7 @@ export async function getImport(tx: Db, importId: number): Promise<ImportRecord 
  * imported teams. A second confirmation, or the same file again, changes nothing. `npm run import` and a
  * confirmation with nothing to write use it; 确认导入 in chat runs the import job (applyJob.ts) instead.
  */
-export async function applyImport(tx: Db, actor: Actor, importId: number, now: Date, today: string): Promise<{ record: ImportRecord; summary: ImportSummary }> {
+export async function applyImport(tx: Db, actor: Actor, importId: number, now: Date, today: string, notices: ImportNotices = {}): Promise<{ record: ImportRecord; summary: ImportSummary }> {
   requireAdmin(actor);
   const [record] = await tx.select().from(imports).where(eq(imports.id, importId)).for('update');
   if (!record) throw new UserError('找不到这次导入，请重新发送文件。');
@@ -69,7 +71,7 @@ export async function applyImport(tx: Db, actor: Actor, importId: number, now: D
   const plan = await planImport(tx, record.rows as ImportWorkbook, record.resolved as Record<string, string>, today);
   // what the preview showed is what is written: data changed since (another import, a team's details) is previewed anew
   if (!sameSummary(plan.summary, record.summary as ImportSummary)) throw new UserError(`预览后数据已有变化，文件“${record.fileName}”未导入：请重新预览（重新发送文件或运行导入），核对后再确认。`);
-  const added = await applyPlan(tx, actor, importId, plan, now);
+  const added = await applyPlan(tx, actor, importId, plan, now, notices);
   await tellPeople(tx, `import:${importId}`, added, today);
   const [applied] = await tx.update(imports).set({ status: 'applied', summary: plan.summary, appliedAt: now }).where(eq(imports.id, importId)).returning();
   await audit(tx, {
@@ -95,7 +97,13 @@ export function importedAward(year: number, now: Date): Date {
   return new Date(Math.min(Date.UTC(year, 11, 31), now.getTime()));
 }
 
-export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date): Promise<AddedTeam[]> {
+/** What an import's notices need beyond the transaction: the bot's time zone and ADMIN_OPEN_IDS (administrators without the stored role). */
+export interface ImportNotices {
+  timezone?: string;
+  bootstrapAdmins?: readonly string[];
+}
+
+export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date, notices: ImportNotices = {}): Promise<AddedTeam[]> {
   const entries: { action: string; entity: string; entityId: string | number; details: Record<string, unknown> }[] = [];
   // a name already here in another spelling is that organisation (its key is unique): nothing added, the first spelling kept
   if (plan.organizations.length) await tx.insert(organizations).values(plan.organizations.map((name) => ({ name }))).onConflictDoNothing();
@@ -155,6 +163,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   const handOver: OutgoingMessage[] = [];
   // and the new contact is told, as 修改资料 tells them: once per person and organisation, of all its teams here
   const named = new Map<string, { openId: string; organizationId: number; organization: string; teams: { id: number; name: string; code: string }[] }>();
+  // a new leader or contact who holds the team's application to score steps aside (回避, 第十七条)
+  const joining: Joining[] = [];
   for (const op of plan.teams) {
     if (op.kind !== 'update') continue;
     const v = op.values;
@@ -174,6 +184,7 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
       })
       .where(eq(teams.id, op.teamId));
     if (before.leaderOpenId !== v.leader) {
+      joining.push({ teamId: op.teamId, openId: v.leader, role: 'leader' });
       await tx.delete(teamMembers).where(and(eq(teamMembers.teamId, op.teamId), eq(teamMembers.openId, before.leaderOpenId), eq(teamMembers.role, 'leader')));
       await tx
         .insert(teamMembers)
@@ -182,6 +193,7 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
     }
     let contact: ContactChange | undefined;
     if (before.contactOpenId !== v.contact) {
+      joining.push({ teamId: op.teamId, openId: v.contact, role: 'contact' });
       const waiting = await tx
         .select({ id: applications.id })
         .from(applications)
@@ -247,6 +259,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
     });
   }
   await enqueueMany(tx, handOver);
+  const recusals = await recuseInsiders(tx, actor, joining, now, notices.timezone ?? DEFAULT_TIMEZONE);
+  await announceRecusals(outboxNotices(tx, notices.bootstrapAdmins ?? []), recusals);
 
   for (let i = 0; i < entries.length; i += 500) {
     await tx.insert(auditLog).values(entries.slice(i, i + 500).map((e) => ({ actor: actor.openId, at: now, action: e.action, entity: e.entity, entityId: String(e.entityId), details: e.details })));

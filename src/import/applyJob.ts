@@ -103,7 +103,7 @@ export const importJob: BulkJobKind = {
     const end = Math.min(order.length, job.cursor + IMPORT_BATCH);
     const plan = await planImport(tx, wb, record.resolved as Record<string, string>, today);
     const mine = planOfRows(plan, new Set(order.slice(job.cursor, end)));
-    const added = await applyPlan(tx, actor, importId, mine, now);
+    const added = await applyPlan(tx, actor, importId, mine, now, { timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS });
 
     const before = (job.result ?? {}) as ImportJobResult;
     const summary = mergeSummaries(before.summary ?? emptySummary(), mine.summary);

@@ -3,6 +3,7 @@ import type { Database, Db } from '../../db/index.js';
 import { applications, auditLog, conflicts, cycles, people, teamMembers, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import type { Clock } from '../clock.js';
+import { DEFAULT_TIMEZONE } from '../cycles.js';
 import { todayIn } from '../dates.js';
 import { emailKey, mobileKey } from '../lark/contact.js';
 import type { FeishuReader } from '../lark/reader.js';
@@ -10,7 +11,8 @@ import type { Logger } from '../log.js';
 import { endorsementRequestMessage } from '../endorsementCards.js';
 import { enqueue, rowsOf } from '../outbox.js';
 import { grantRole } from '../people.js';
-import { teamsNamingPerson, tellPeople } from './apply.js';
+import { announceRecusals, type Joining, outboxNotices, recuseInsiders } from '../review/recusal.js';
+import { type ImportNotices, teamsNamingPerson, tellPeople } from './apply.js';
 import { PENDING_PREFIX } from './people.js';
 
 /**
@@ -19,7 +21,15 @@ import { PENDING_PREFIX } from './people.js';
  * teams, roles and expert details move over in one transaction. Each sender is asked of Feishu once per
  * process while pending people exist, and again only after a later import adds new ones.
  */
-export function pendingPersonLinker(deps: { database: Database; feishu: FeishuReader; clock: Clock; timezone: string; log: Logger }): (openId: string) => Promise<void> {
+export function pendingPersonLinker(deps: {
+  database: Database;
+  feishu: FeishuReader;
+  clock: Clock;
+  timezone: string;
+  log: Logger;
+  /** ADMIN_OPEN_IDS: administrators without the stored role, told when a linked expert steps aside and nobody can take over. */
+  bootstrapAdmins?: readonly string[];
+}): (openId: string) => Promise<void> {
   const checked = new Map<string, string>();
   return async (openId) => {
     if (openId.startsWith(PENDING_PREFIX)) return;
@@ -30,7 +40,9 @@ export function pendingPersonLinker(deps: { database: Database; feishu: FeishuRe
     const keys = [reach.mobile && `m:${mobileKey(reach.mobile)}`, reach.email && `e:${emailKey(reach.email)}`].filter((k): k is string => !!k);
     if (!keys.length) return;
     const now = deps.clock.now();
-    const linked = await deps.database.db.transaction((tx) => linkPendingPerson(tx, openId, keys, now, todayIn(deps.timezone, now)));
+    const linked = await deps.database.db.transaction((tx) =>
+      linkPendingPerson(tx, openId, keys, now, todayIn(deps.timezone, now), { timezone: deps.timezone, bootstrapAdmins: deps.bootstrapAdmins }),
+    );
     if (linked.length) deps.log.info({ openId, linked }, 'imported person linked');
   };
 }
@@ -39,9 +51,10 @@ export function pendingPersonLinker(deps: { database: Database; feishu: FeishuRe
  * Moves every pending id among `keys` onto `openId`; the keys linked. A team's leader and its contact are never linked
  * to one person (第十五条: the organisation's contact confirms the leader's application): a workbook naming someone as a
  * team's leader by one mobile or e-mail and as its contact by another links them as the leader, keeps the contact
- * pending, and the card telling them of their teams says the team needs another contact.
+ * pending, and the card telling them of their teams says the team needs another contact. An expert who so becomes a
+ * team's leader, member or contact while holding its application to score steps aside (回避, 第十七条).
  */
-export async function linkPendingPerson(tx: Db, openId: string, keys: string[], now: Date, today: string): Promise<string[]> {
+export async function linkPendingPerson(tx: Db, openId: string, keys: string[], now: Date, today: string, notices: ImportNotices = {}): Promise<string[]> {
   const found: { key: string; placeholder: string; person: typeof people.$inferSelect }[] = [];
   for (const key of keys) {
     const placeholder = `${PENDING_PREFIX}${key}`;
@@ -71,9 +84,11 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
   // the teams this link gives them, as leader or contact: the ones they are told of below
   const moved = new Set<number>();
   // leaders first, under every key, so that the contacts below see each team this person now leads
+  const joining: Joining[] = [];
   for (const { placeholder } of found) {
     const led = await tx.update(teams).set({ leaderOpenId: openId, updatedAt: now }).where(eq(teams.leaderOpenId, placeholder)).returning({ id: teams.id });
     for (const t of led) moved.add(t.id);
+    for (const t of led) joining.push({ teamId: t.id, openId, role: 'leader' });
   }
   const linked: string[] = [];
   const needContact = new Set<number>();
@@ -85,6 +100,7 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
       .returning({ id: teams.id });
     for (const t of contactOf) moved.add(t.id);
     if (contactOf.length) await grantRole(tx, openId, 'org_contact');
+    for (const t of contactOf) joining.push({ teamId: t.id, openId, role: 'contact' });
     // applications submitted while their contact was not yet linked: the request to confirm them (第十五条) goes now
     if (contactOf.length) {
       const waiting = await tx
@@ -97,6 +113,8 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
     // the teams this person leads that name them as contact too: that contact stays pending until the team chooses another
     const kept = (await tx.select({ id: teams.id }).from(teams).where(eq(teams.contactOpenId, placeholder))).map((t) => t.id);
     for (const id of kept) needContact.add(id);
+    const memberships = await tx.select({ teamId: teamMembers.teamId, role: teamMembers.role }).from(teamMembers).where(eq(teamMembers.openId, placeholder));
+    for (const m of memberships) joining.push({ teamId: m.teamId, openId, role: m.role === 'leader' ? 'leader' : 'member' });
     await tx.execute(sql`insert into team_members (team_id, open_id, role) select team_id, ${openId}, role from team_members where open_id = ${placeholder} on conflict (team_id, open_id) do update set role = case when excluded.role = 'leader' then 'leader' else team_members.role end`);
     await tx.delete(teamMembers).where(eq(teamMembers.openId, placeholder));
     await tx.update(conflicts).set({ expertOpenId: openId }).where(eq(conflicts.expertOpenId, placeholder));
@@ -106,6 +124,9 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
   }
   // a team whose contact was already this person before they were linked as its leader needs another contact too
   for (const t of await tx.select({ id: teams.id }).from(teams).where(and(eq(teams.leaderOpenId, openId), eq(teams.contactOpenId, openId)))) needContact.add(t.id);
+  // the person is the actor of their own linking (as of its audit row)
+  const recusals = await recuseInsiders(tx, { openId, name: null, roles: [] }, joining, now, notices.timezone ?? DEFAULT_TIMEZONE);
+  await announceRecusals(outboxNotices(tx, notices.bootstrapAdmins ?? []), recusals);
   // a team they had before (registered, or named by an import that found them, which told them then) is not told again
   const named = (await teamsNamingPerson(tx, openId)).filter(({ team }) => moved.has(team.id) || needContact.has(team.id));
   await tellPeople(tx, `link:${linked.join(',')}`, named.map(({ team, organization }) => ({ ...team, organization })), today, openId, needContact);

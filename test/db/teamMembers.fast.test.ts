@@ -83,7 +83,8 @@ const steps: Step[] = [
   { name: 'the same delivery again', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER, OTHER_EXPERT], eventId: 'evt_members_add', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
   { name: '添加 of members already in', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [OTHER_EXPERT, NEWCOMER], toast: 'info', says: /^已于 .* 添加所选成员，无需重复添加。$/, leftToOrdinary: true },
   { name: '添加 by an administrator of the stored role, one picked twice and one in already', who: ROLE_ADMIN, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER, personas.expert, personas.expert], toast: 'success', says: /^已添加 1 名成员$/ },
-  { name: '添加 by an ADMIN_OPEN_IDS administrator to another team', who: ADMIN, action: 'team.memberAdd', team: (f) => f.teamD.id, members: [OTHER_EXPERT], toast: 'success', says: /^已添加 1 名成员$/ },
+  // OTHER_EXPERT holds team D's application to score: the statement leaves it, the ordinary path steps them aside (回避, 第十七条)
+  { name: '添加 by an ADMIN_OPEN_IDS administrator to another team', who: ADMIN, action: 'team.memberAdd', team: (f) => f.teamD.id, members: [OTHER_EXPERT], toast: 'success', says: /^已添加 1 名成员$/, leftToOrdinary: true },
   {
     name: '添加 to a team that withdrew',
     who: ADMIN,

@@ -513,6 +513,8 @@ export const cardSamples: Record<string, Sample> = {
       reason: '曾在该单位任职',
       scored: Array.from({ length: 7 }, (_, i) => ({ applicationId: 10 + i, year: 2026, code: `GDSZ-2026-00${10 + i}`, team: `养护${i + 1}班`, total: 80 + i })),
     }),
+    // 回避: the expert became the team's member after scoring its application
+    review.conflictAfterScoringCard({ expertOpenId: 'ou_expert_chen', label: `${team.code} ${team.name}`, reason: '班组成员', scored: [{ applicationId: 7, year: 2026, code: team.code, team: team.name, total: 88.5 }], recused: true }),
   ],
   'review.assignmentReportCard': () => [
     review.assignmentReportCard({

@@ -1,0 +1,176 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { conflictAfterScoringCard } from '../../cards/review.js';
+import type { Db } from '../../db/index.js';
+import { applications, assignments, cycles, teams } from '../../db/schema.js';
+import { audit } from '../audit.js';
+import { cite } from '../errors.js';
+import { adminOutboxQuery } from '../fast/sql.js';
+import type { HandlerContext } from '../handlers.js';
+import { enqueueQuietly } from '../outbox.js';
+import type { Actor } from '../people.js';
+import type { ScoredBeforeConflict } from './experts.js';
+import { declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
+import { announceReplacement } from './taskCards.js';
+
+/**
+ * 回避 (第十七条) where teams change: the planner never gives an expert the application of a team they lead, belong to
+ * or are the organisation contact of (`insider` in assignment.ts). Someone who becomes one of these while holding an
+ * unsubmitted task of the team's application in a running cycle steps aside in the same transaction, as a declaration
+ * of conflict with the team does it (`declareConflict`): the task is declined, the planner picks the replacement, and
+ * a sheet already submitted in a year not yet published is reported to the administrators, never deleted.
+ */
+
+export type InsiderRole = 'leader' | 'member' | 'contact';
+
+/** Someone who has just become a team's leader, member or organisation contact. */
+export interface Joining {
+  teamId: number;
+  openId: string;
+  role: InsiderRole;
+}
+
+export interface Recusal {
+  openId: string;
+  role: InsiderRole;
+  team: { id: number; code: string; name: string };
+  declined: ({ task: Task; replacement: Replacement } & PanelCompletion)[];
+  scored: ScoredBeforeConflict[];
+}
+
+export const insiderRoleZh: Record<InsiderRole, string> = { leader: '班组长', member: '班组成员', contact: '单位联系人' };
+
+/** Cycles whose tasks may still be declined and replaced (scoringOpen in scoring.ts). */
+const scoringStatuses = ['open', 'scoring'] as const;
+/** Cycles whose submitted sheets still count before 公布 (declareConflict's `scored`). */
+const unpublishedStatuses = ['open', 'scoring', 'closed'] as const;
+
+/**
+ * Steps each joining person aside from the team's application (see the module's note); the recusals made, one per
+ * person and team with a task declined or a sheet to report. Every running cycle is locked first, after the change's
+ * own writes: a 分配专家 batch that read the team before this change commits before the tasks are read here, or waits
+ * and then finds the new member; the applications touched are locked next (the order `declineTask` takes), so a
+ * sheet submitted meanwhile is read submitted and reported instead of failing the decline.
+ */
+export async function recuseInsiders(tx: Db, actor: Actor, joining: readonly Joining[], now: Date, timezone: string): Promise<Recusal[]> {
+  const wanted = dedupe(joining.filter((j) => !j.openId.startsWith('pending:')));
+  if (!wanted.length) return [];
+  const openIds = [...new Set(wanted.map((j) => j.openId))];
+  const teamIds = [...new Set(wanted.map((j) => j.teamId))];
+  const ofJoining = and(inArray(assignments.expertOpenId, openIds), inArray(applications.teamId, teamIds));
+  // issued together (one round trip), in this order: each runs once the lock before it is granted
+  const [, , touched, scored] = await Promise.all([
+    // no key update: it waits for (and holds off) a 分配专家 batch, which takes the cycle for update, yet not an
+    // application's insert, whose foreign key takes key share (a contact change holds the team's row meanwhile)
+    tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...scoringStatuses])).orderBy(asc(cycles.id)).for('no key update'),
+    tx
+      .select({ id: applications.id })
+      .from(applications)
+      .where(
+        inArray(
+          applications.id,
+          tx
+            .select({ id: assignments.applicationId })
+            .from(assignments)
+            .innerJoin(applications, eq(applications.id, assignments.applicationId))
+            .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+            .where(and(ofJoining, eq(assignments.status, 'assigned'), inArray(cycles.status, [...scoringStatuses]))),
+        ),
+      )
+      .orderBy(asc(applications.id))
+      .for('update'),
+    tx
+      .select({ id: assignments.id, openId: assignments.expertOpenId, teamId: applications.teamId })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(and(ofJoining, eq(assignments.status, 'assigned'), inArray(cycles.status, [...scoringStatuses])))
+      .orderBy(asc(assignments.id)),
+    tx
+      .select({ openId: assignments.expertOpenId, teamId: applications.teamId, applicationId: applications.id, year: cycles.year, code: teams.code, team: teams.name, total: assignments.total })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(and(ofJoining, eq(assignments.status, 'submitted'), inArray(cycles.status, [...unpublishedStatuses])))
+      .orderBy(asc(cycles.year), asc(assignments.id)),
+  ]);
+  const mine = (j: Joining) => (r: { openId: string; teamId: number }) => r.openId === j.openId && r.teamId === j.teamId;
+  const concerned = wanted.filter((j) => touched.some(mine(j)) || scored.some(mine(j)));
+  if (!concerned.length) return [];
+  const out: Recusal[] = [];
+  for (const j of concerned) {
+    const reason = `已成为该班组的${insiderRoleZh[j.role]}，须回避`;
+    // the expert steps aside as when they declare the conflict themselves: their decline, the planner's replacement
+    const expert: Actor = { openId: j.openId, name: null, roles: ['expert'] };
+    const declined = [];
+    for (const t of touched.filter(mine(j))) {
+      declined.push(await declineTask(tx, expert, t.id, { kind: 'conflict', reason }, now, timezone, { recordConflict: false }));
+    }
+    const sheets = scored.filter(mine(j)).map(({ applicationId, year, code, team: teamName, total }) => ({ applicationId, year, code, team: teamName, total }));
+    // the team as the declined task read it, else as the sheets name it
+    const team = declined[0] ? { id: j.teamId, code: declined[0].task.team.code, name: declined[0].task.team.name } : { id: j.teamId, code: sheets[0].code, name: sheets[0].team };
+    await audit(tx, {
+      actor: actor.openId,
+      action: 'review.recuse',
+      entity: 'team',
+      entityId: j.teamId,
+      details: { expert: j.openId, role: j.role, declined: declined.map((d) => d.task.assignment.id), scored: sheets.map((s) => s.applicationId) },
+      at: now,
+    });
+    out.push({ openId: j.openId, role: j.role, team, declined, scored: sheets });
+  }
+  return out;
+}
+
+/** One entry per person and team (a role named twice keeps the first: 班组长 before 成员 as the callers list them). */
+function dedupe(joining: readonly Joining[]): Joining[] {
+  const seen = new Set<string>();
+  return joining.filter((j) => {
+    const key = `${j.teamId}|${j.openId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Where recusals are told: a handler's context, or the outbox of a transaction without one (`outboxNotices`). */
+export type NoticeSink = Pick<HandlerContext, 'tx' | 'send' | 'sendToAdmins'>;
+
+/** The outbox of `tx` as a `NoticeSink`: for an import batch or a linking, which run outside an event's handler. */
+export function outboxNotices(tx: Db, bootstrapAdmins: readonly string[]): NoticeSink {
+  return {
+    tx,
+    send: (message) => enqueueQuietly(tx, message),
+    sendToAdmins: async (message) => {
+      await tx.execute(adminOutboxQuery(message, bootstrapAdmins));
+    },
+  };
+}
+
+/**
+ * Tells what the recusals did: each new expert gets the task card, the administrators hear of a place nobody can take
+ * and of sheets already submitted, and the person who stepped aside gets one message saying why.
+ */
+export async function announceRecusals(sink: NoticeSink, recusals: readonly Recusal[]): Promise<void> {
+  for (const r of recusals) {
+    const role = insiderRoleZh[r.role];
+    for (const d of r.declined) await announceReplacement(sink, d.task, d.replacement, `原评审专家已成为该班组的${role}，须回避`);
+    if (r.scored.length) {
+      await sink.sendToAdmins({
+        dedupeKey: `review:recusedScored:${r.team.id}:${r.openId}:${r.scored.map((s) => s.applicationId).join(',')}`,
+        card: conflictAfterScoringCard({ expertOpenId: r.openId, label: `${r.team.code} ${r.team.name}`, reason: role, scored: r.scored, recused: true }),
+      });
+    }
+    const first = r.declined[0]?.task.assignment.id ?? `scored-${r.scored[0].applicationId}`;
+    await sink.send({ dedupeKey: `review:recused:${r.team.id}:${r.openId}:${first}`, to: { openId: r.openId }, text: recusalText(r) });
+  }
+}
+
+/** The message to the person who stepped aside. */
+export function recusalText(r: Pick<Recusal, 'role' | 'team' | 'declined' | 'scored'>): string {
+  const handed = r.declined.length
+    ? `你尚未提交的 ${r.declined.length} 项该班组申报的评分任务已改派其他专家，你无需再为它评分。`
+    : '';
+  const reported = r.scored.length ? `你此前已提交的 ${r.scored.length} 份该班组评分已报协会管理员处理。` : '';
+  return cite(17, `评审坚持公开、公平和公正原则。你已成为“${r.team.name}（${r.team.code}）”的${insiderRoleZh[r.role]}，须回避该班组的评审：${handed}${reported}`);
+}
