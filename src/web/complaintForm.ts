@@ -192,28 +192,37 @@ function browserAsked(ctx: Context): boolean {
 const complaintPaths = new Set(['/complaints/new', '/api/complaints']);
 
 /**
- * An error the route did not answer itself (a body over the limit, a fault) on the complaint form's addresses, as a short
- * page when a browser asked: what happened, what to do, a link back to the form. JSON callers keep JSON (false).
+ * An error the route did not answer itself (a body over the limit, a fault) on the complaint form's addresses: a short
+ * page when a browser asked (what happened, what to do, a link back to the form), and the same words as the JSON's
+ * `msg` for the page's own script and any other caller, which would otherwise show the server's English.
  */
 export function complaintErrorPage(ctx: Context, status: number): boolean {
-  if (!complaintPaths.has(ctx.path) || !browserAsked(ctx)) return false;
+  if (!complaintPaths.has(ctx.path)) return false;
   const content = complaintForm.fields.content;
+  const requestId = String(ctx.state.requestId ?? '');
+  const lines =
+    status === 413
+      ? ['提交的内容超过了上限，这份投诉没有提交。', `请将${content.label}删减到 ${content.maxLength} 字以内后重新提交。`]
+      : status >= 500
+        ? ['服务器暂时出现故障，这份投诉没有受理。', '请稍后重新提交。', `错误编号：${requestId}（向协会反映时请提供）`]
+        : [`请求未被受理（${status}）。`, '请重新填写提交。'];
+  if (!browserAsked(ctx)) {
+    jsonAnswer(ctx, status, { code: status, msg: lines.join(''), ...(status >= 500 ? { requestId } : {}) });
+    return true;
+  }
   if (status === 413) {
-    errorPage(ctx, status, {
-      title: '投诉内容过长',
-      lines: ['提交的内容超过了上限，这份投诉没有提交。', `请返回投诉页面，将${content.label}删减到 ${content.maxLength} 字以内后重新提交。`],
-    });
+    errorPage(ctx, status, { title: '投诉内容过长', lines: [lines[0], `请返回投诉页面，将${content.label}删减到 ${content.maxLength} 字以内后重新提交。`] });
   } else if (status >= 500) {
     const typed = typeof ctx.state.rawBody === 'string' && ctx.method === 'POST' ? typedFields(Object.fromEntries(new URLSearchParams(ctx.state.rawBody))) : {};
     const team = typeof typed.team === 'string' ? typed.team.trim().slice(0, 100) : '';
     errorPage(ctx, status, {
       title: '投诉未能提交',
-      lines: ['服务器暂时出现故障，这份投诉没有受理。', '请稍后返回投诉页面重新提交。', `错误编号：${String(ctx.state.requestId ?? '')}（向协会反映时请提供）`],
+      lines: [lines[0], '请稍后返回投诉页面重新提交。', lines[2]],
       typed: typeof typed.content === 'string' && typed.content ? typed.content : undefined,
       back: team ? `/complaints/new?team=${encodeURIComponent(team)}` : undefined,
     });
   } else {
-    errorPage(ctx, status, { title: '投诉未能提交', lines: [`请求未被受理（${status}）。`, '请返回投诉页面重新填写提交。'] });
+    errorPage(ctx, status, { title: '投诉未能提交', lines: [lines[0], '请返回投诉页面重新填写提交。'] });
   }
   return true;
 }
@@ -411,7 +420,9 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
           show('ok', (r.status === 201 ? '投诉已受理' : r.data.msg + '投诉已受理') + '（被投诉班组：' + r.data.team.name + '）。投诉编号：', r.data.reference);
           return;
         }
-        show('error', r.data.msg || ('提交失败（' + r.status + '），请稍后再试。'));
+        // the server's refusals and faults answer in Chinese; a proxy in front of it may not
+        var chinese = typeof r.data.msg === 'string' && /[\u4e00-\u9fff]/.test(r.data.msg);
+        show('error', chinese ? r.data.msg : r.status === 413 ? '投诉内容太长，这份投诉没有提交，请删减后重新提交。' : '提交失败（' + r.status + '），这份投诉没有受理，请稍后再试。');
         if (r.data.field && form.elements[r.data.field]) {
           form.elements[r.data.field].setAttribute('aria-invalid', 'true');
           form.elements[r.data.field].focus();

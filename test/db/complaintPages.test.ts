@@ -149,12 +149,12 @@ describe('a fault (500)', () => {
     expect(await res.text()).toMatch(/id="team"[^>]*value="江门道路养护组"/);
   });
 
-  it('a JSON caller keeps JSON, with no detail of the fault: a JSON body, and a JSON object sent with the form type (curl -d)', async () => {
+  it('a JSON caller keeps JSON, in Chinese as the page says it, with no detail of the fault: a JSON body, and a JSON object sent with the form type (curl -d)', async () => {
     for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': FORM }]) {
       const res = await fault(() => post(JSON.stringify(typed), headers));
       expect(res.status).toBe(500);
       expect(res.type).toMatch(/^application\/json/);
-      expect(JSON.parse(res.text)).toEqual({ code: 500, msg: 'internal error', requestId: res.requestId });
+      expect(JSON.parse(res.text)).toEqual({ code: 500, msg: `服务器暂时出现故障，这份投诉没有受理。请稍后重新提交。错误编号：${res.requestId}（向协会反映时请提供）`, requestId: res.requestId });
     }
   });
 });
