@@ -7,6 +7,9 @@ export function form(name: string, elements: Element[]): Element {
   return { tag: 'form', name, elements };
 }
 
+/** The most a card's text input holds (its `max_length` and `default_value`): Feishu accepts 1–1000. */
+export const INPUT_MAX_LENGTH = 1000;
+
 export function textInput(opts: {
   name: string;
   label: string;
@@ -17,7 +20,7 @@ export function textInput(opts: {
   multiline?: boolean;
 }): Element {
   // Feishu accepts max_length 1–1000; longer text is refused on submit by the field's own check
-  const max = Math.min(opts.maxLength ?? 1000, 1000);
+  const max = Math.min(opts.maxLength ?? INPUT_MAX_LENGTH, INPUT_MAX_LENGTH);
   return {
     tag: 'input',
     name: opts.name,

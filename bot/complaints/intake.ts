@@ -1,4 +1,5 @@
 import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard } from '../../cards/complaints.js';
+import { INPUT_MAX_LENGTH } from '../../cards/forms.js';
 import type { Card } from '../../cards/kit.js';
 import { z } from 'zod';
 import {
@@ -43,13 +44,26 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
 
 /** The team a text starts with: its form, the rest of the text as the content; a name several teams share, the picker. */
 function cardOfStart(started: NonNullable<Awaited<ReturnType<typeof teamAtStart>>>, formKey: string): Card {
-  const content = started.rest.slice(0, complaintForm.fields.content.maxLength);
+  // the card's input holds less than the words a message can carry: what it cannot hold is said, not dropped unseen
+  const kept = Math.min(complaintForm.fields.content.maxLength, INPUT_MAX_LENGTH);
+  const content = started.rest.slice(0, kept);
+  const cut =
+    started.rest.length > kept
+      ? `你发送的投诉内容有 ${started.rest.length} 字，表单只能保留前 ${kept} 字，后面的内容没有填入。请精简到 ${kept} 字以内再提交。`
+      : undefined;
   const [only, ...others] = started.teams;
-  if (only && !others.length) return complaintFormCard({ descriptor: complaintFormFor(true), team: only, formKey, values: content ? { content } : undefined });
+  if (only && !others.length) {
+    return complaintFormCard({ descriptor: complaintFormFor(true), team: only, formKey, values: content ? { content } : undefined, ...(cut ? { error: { field: 'content', message: cut } } : {}) });
+  }
   if (others.length) return complaintTeamPickerCard({ query: started.query, teams: started.teams.slice(0, 10) });
   // a code no team has
   const missing = teamNotFound(started.query);
-  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: started.query, ...(content ? { content } : {}) }, error: { field: missing.opts.field, message: missing.message } });
+  return complaintFormCard({
+    descriptor: complaintForm,
+    formKey,
+    values: { team: started.query, ...(content ? { content } : {}) },
+    error: { field: missing.opts.field, message: cut ? `${missing.message}${cut}` : missing.message },
+  });
 }
 
 /** Words that make what follows 投诉 a question (怎么、如何、什么、流程…; how, what, process…) rather than a team's name. */
