@@ -595,7 +595,7 @@ function awaitingFormalCheckWhere(tx: Db) {
 }
 
 /** The applications waiting for the formal check, first submitted first, each with who recommended it. */
-export function awaitingFormalCheckQuery(tx: Db) {
+function awaitingFormalCheckQuery(tx: Db) {
   return tx
     .select({ application: applications, team: teams, organization: organizations.name, recommenderName: people.name })
     .from(applications)
