@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, clipText, type Element, fields, hr, markdown, note, md, mdJoin } from './kit.js';
+import { button, buttonRow, card, type Card, clipText, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
 import { mention } from './markdown.js';
 import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
@@ -317,19 +317,53 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
 export const formalCheckReasonField = (applicationId: number) => `reason_${applicationId}`;
 
 /**
- * 形式审查: the association's list of recommended applications, each with its organisation's opinion and who gave it
- * (`recommendedBy`). `notice`: why the list was drawn again (a click on an earlier submission's copy), not an error.
+ * Applications on one page of 形式审查. A row at its longest (a 500-character link of Chinese path, nine bytes a
+ * character percent-encoded; a title of 100 characters that escape to six bytes; 200 characters of opinion; names at
+ * their limits) takes about 8.3 KB as sent and 15 tagged objects: three of them, with the page's notes and buttons,
+ * come to about 27 KB, under the bot's budget (CARD_BYTES_BUDGET, a kilobyte under Feishu's 30 KB) and far under the
+ * 200 tagged objects; four would pass 30 KB.
  */
-export function formalCheckCard(opts: { year: number; items: (ApplicationSummary & { opinion?: string; recommendedBy?: string })[]; total: number; error?: FormError; notice?: string }): Card {
+export const formalCheckPageSize = 3;
+
+/**
+ * 形式审查: the association's list of recommended applications, a page at a time, each with its organisation's
+ * opinion and who gave it (`recommendedBy`). `total` counts all that wait; `first` is the place of the page's first
+ * among them, from 1; 上一页 / 下一页 and each decision carry the page, so a decision answers with the same page.
+ * `asked`: the page a button asked for when it is past the end now (applications were checked since); the last page
+ * is shown. `notice`: why the list was drawn again (a click on an earlier submission's copy), not an error.
+ */
+export function formalCheckCard(opts: {
+  year: number;
+  items: (ApplicationSummary & { opinion?: string; recommendedBy?: string })[];
+  total: number;
+  first?: number;
+  page?: number;
+  pages?: number;
+  asked?: number;
+  error?: FormError;
+  notice?: string;
+}): Card {
+  const page = opts.page ?? 1;
+  const pages = opts.pages ?? 1;
+  const first = opts.first ?? 1;
+  // a page beyond the first is carried by every button that answers with the list; the first needs none
+  const onPage = page > 1 ? { page } : {};
   const elements: Element[] = [];
   if (opts.error) elements.push(markdown(md`<font color='red'>**请修改：** ${opts.error.message}</font>`));
   if (opts.notice) elements.push(markdown(md`<font color='orange'>**请注意：** ${opts.notice}</font>`));
+  if (opts.asked !== undefined && opts.asked > pages && opts.items.length) {
+    elements.push(note(md`待审查的申报已减少，第 ${opts.asked} 页已没有内容，下面是最后一页（第 ${page} / ${pages} 页）。`));
+  }
   if (!opts.items.length) elements.push(markdown('没有待形式审查的申报。'));
+  else {
+    const last = first + opts.items.length - 1;
+    elements.push(markdown(md`**待形式审查 ${opts.total} 份**（按提交先后排列，本页第 ${first}${last > first ? md`–${last}` : ''} 份）`));
+  }
   for (const [i, a] of opts.items.entries()) {
     if (i > 0) elements.push(hr());
     elements.push(
       summaryFields(a),
-      // six full opinions would pass Feishu's 30 KB: the list shows the start of each
+      // full opinions of a page's applications would pass Feishu's 30 KB: the list shows the start of each
       // who confirmed for the organisation (第十五条) beside what they wrote
       ...(a.opinion ? [markdown(md`**单位推荐意见${a.recommendedBy ? md`（${who(a.recommendedBy)}）` : ''}**：${a.opinion.length > 200 ? `${a.opinion.slice(0, 200)}…` : a.opinion}`)] : []),
       ...formDisplayElements(a.display.filter((r) => r.kind === 'url' && r.text)),
@@ -337,14 +371,14 @@ export function formalCheckCard(opts: { year: number; items: (ApplicationSummary
       form(`check_${a.id}`, [
         textInput({ name: formalCheckReasonField(a.id), label: '退回原因（退回时必填）', maxLength: 500 }),
         buttonRow([
-          submitButton({ text: '受理', name: `accept_${a.id}`, value: { action: 'check.accept', ...decidesOn(a) } }),
-          submitButton({ text: '退回', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', ...decidesOn(a) } }),
+          submitButton({ text: '受理', name: `accept_${a.id}`, value: { action: 'check.accept', ...decidesOn(a), ...onPage } }),
+          submitButton({ text: '退回', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', ...decidesOn(a), ...onPage } }),
         ]),
       ]),
     );
   }
-  if (opts.total > opts.items.length) elements.push(note(md`共 ${opts.total} 份待审查，此处显示前 ${opts.items.length} 份；处理后点“刷新”。`));
-  elements.push(buttonRow([button({ text: '刷新', value: { action: 'check.list' } })]));
+  elements.push(...pager({ page, pages, value: { action: 'check.list' } }));
+  elements.push(buttonRow([button({ text: '刷新', value: { action: 'check.list', ...onPage } })]));
   return card({ title: `${opts.year} 年度形式审查`, subtitle: `待审查 ${opts.total} 份`, template: 'violet', elements });
 }
 

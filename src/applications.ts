@@ -586,16 +586,16 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
 }
 
 /**
- * Applications of the running cycle (one at most, 第十九条) waiting for the association's formal check; the
- * cycle is a subquery, so the list can be read beside the cycle itself.
+ * Which applications wait for the association's formal check: recommended, in the running cycle (one at most,
+ * 第十九条); the cycle is a subquery, so the list can be read beside the cycle itself.
  */
-export async function awaitingFormalCheck(tx: Db) {
-  return awaitingFormalCheckQuery(tx);
+function awaitingFormalCheckWhere(tx: Db) {
+  const running = tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...runningStatuses]));
+  return and(inArray(applications.cycleId, running), eq(applications.status, 'recommended'));
 }
 
-/** `awaitingFormalCheck`'s query as built, for a caller that prepares it (the one-statement formal check reads it back). */
-export function awaitingFormalCheckQuery(tx: Db) {
-  const running = tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...runningStatuses]));
+/** The applications waiting for the formal check, first submitted first, each with who recommended it. */
+function awaitingFormalCheckQuery(tx: Db) {
   return tx
     .select({ application: applications, team: teams, organization: organizations.name, recommenderName: people.name })
     .from(applications)
@@ -603,8 +603,45 @@ export function awaitingFormalCheckQuery(tx: Db) {
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     // who recommended for the organisation (第十五条), by name where the bot knows one
     .leftJoin(people, eq(people.openId, sql`${applications.endorsement} ->> 'by'`))
-    .where(and(inArray(applications.cycleId, running), eq(applications.status, 'recommended')))
-    .orderBy(asc(applications.submittedAt), asc(applications.id));
+    .where(awaitingFormalCheckWhere(tx))
+    .orderBy(asc(applications.submittedAt), asc(applications.id))
+    .$dynamic();
+}
+
+/** An application waiting for the formal check, as the list reads it. */
+export type AwaitingFormalCheck = Awaited<ReturnType<typeof awaitingFormalCheckQuery>>[number];
+
+/** One page of the 形式审查 list, as read: the page shown (the last one when `asked` is past the end), how many pages, how many wait in all. */
+export interface FormalCheckPage {
+  rows: AwaitingFormalCheck[];
+  total: number;
+  page: number;
+  pages: number;
+  /** The page a button asked for, when it is past the end now (applications were checked since). */
+  asked?: number;
+}
+
+/** Far past any list: a page asked for beyond it reads as this one, so the offset stays an ordinary number. */
+const FARTHEST_PAGE = 100_000;
+
+/**
+ * One page of `size` of the applications waiting for the formal check, and their count: only that page is read.
+ * Both are issued together (one round trip); a page past the end (checked since the button was drawn) reads the
+ * last page after the count.
+ */
+export async function awaitingFormalCheckPage(tx: Db, asked: number, size: number): Promise<FormalCheckPage> {
+  const want = Math.min(Math.max(1, Math.floor(asked) || 1), FARTHEST_PAGE);
+  const [[counted], rows] = await Promise.all([
+    tx.select({ n: sql<number>`count(*)::int` }).from(applications).where(awaitingFormalCheckWhere(tx)),
+    awaitingFormalCheckQuery(tx)
+      .limit(size)
+      .offset((want - 1) * size),
+  ]);
+  const total = Number(counted?.n ?? 0);
+  const pages = Math.max(1, Math.ceil(total / size));
+  if (want <= pages) return { rows, total, page: want, pages };
+  const last = total ? await awaitingFormalCheckQuery(tx).limit(size).offset((pages - 1) * size) : [];
+  return { rows: last, total, page: pages, pages, asked: want };
 }
 
 /** Applications waiting for this contact's confirmation. */

@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formalCheckCard, formalCheckReasonField, formalCheckRequestCard, notALeaderCard } from '../cards/applications.js';
+import { formalCheckCard, formalCheckPageSize, formalCheckReasonField, formalCheckRequestCard, notALeaderCard } from '../cards/applications.js';
 import { checkList } from '../bot/applications/formalCheck.js';
 import { complaintBatchAlertCard, complaintFormCard, complaintListCard, complaintListPage } from '../cards/complaints.js';
 import { complaintForm, teamNotFound } from '../src/complaints.js';
+import { UserError } from '../src/errors.js';
 import { expertPoolCard } from '../cards/experts.js';
 import { membersCard } from '../cards/teams.js';
 import { button, CARD_BYTES_BUDGET, card, cardBodyBytes, pageOf } from '../cards/kit.js';
@@ -143,8 +144,8 @@ describe('every list card at its largest realistic input passes', () => {
     }
   });
 
-  it('the formal check: 8 applications, each with its own field names, 1 000-character opinions', () => {
-    const items = Array.from({ length: 8 }, (_, i) => ({
+  it('the formal check: a page of applications, each with its own field names, 1 000-character opinions', () => {
+    const items = Array.from({ length: formalCheckPageSize }, (_, i) => ({
       id: 100 + i,
       year: 2027,
       statusLabel: '待形式审查',
@@ -154,14 +155,17 @@ describe('every list card at its largest realistic input passes', () => {
       // a recommender's name stored before names were capped (an import kept 12 000 characters)
       recommendedBy: long(12_000),
     }));
-    const c = formalCheckCard({ year: 2027, items, total: 12 });
+    const c = formalCheckCard({ year: 2027, items, total: 12, first: formalCheckPageSize + 1, page: 2, pages: 4 });
     expectValidCard(c);
     expect(cardText(c)).toContain(`（${long(50)}…）`);
+    expect(cardText(c)).toContain('第 2 / 4 页');
     const request = formalCheckRequestCard(items[0], long(12_000));
     expectValidCard(request);
     expect(cardText(request)).toContain(`（${long(50)}…）`);
     expect(formFieldNames(c)).toEqual(items.map((a) => formalCheckReasonField(a.id)));
     expect(cardActions(c).filter((a) => a.action === 'check.accept').map((a) => a.applicationId)).toEqual(items.map((a) => a.id));
+    // a decision answers with the page it was made on
+    expect(cardActions(c).filter((a) => a.action === 'check.accept' || a.action === 'check.return').every((a) => a.page === 2)).toBe(true);
   });
 
   it('the task list: 20 tasks on one page', () => {
@@ -338,12 +342,13 @@ describe('a refusal that quotes what was typed', () => {
   });
 });
 
-describe('the formal-check list with links of Chinese paths', () => {
-  const rowsWith = (opts: { pathRepeats: number; title: string; opinion: string }) => {
-    const url = `https://example.sharepoint.com/${'质量信得过班组申报材料'.repeat(opts.pathRepeats)}`;
-    return Array.from({ length: 6 }, (_, i) => ({
+describe('the formal-check list at its longest rows', () => {
+  // a materials link of 500 characters (the form's limit), its path Chinese: nine bytes a character as sent
+  const url = `https://example.sharepoint.com/${'质量信得过班组申报材料'.repeat(42)}${'质'.repeat(7)}`;
+  const rowsWith = (opts: { title: string; opinion: string }) =>
+    Array.from({ length: formalCheckPageSize }, (_, i) => ({
       application: {
-        id: 100 + i,
+        id: 1_000_000 + i,
         status: 'recommended',
         decision: null,
         submittedAt: new Date('2027-03-01T10:00:00+08:00'),
@@ -352,24 +357,31 @@ describe('the formal-check list with links of Chinese paths', () => {
       },
       team: { id: i, name: '班'.repeat(50), code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, contactOpenId: 'ou_contact' },
       organization: '单'.repeat(100),
-      recommenderName: '李联系人',
+      recommenderName: '李'.repeat(50),
     }));
-  };
 
   it.each([
-    // characters that markdown escapes, long links: the card's own JSON is what grows
-    { pathRepeats: 40, title: '[', opinion: '<' },
-    // titles and opinions of double quotes, each escaped once more in the request body: the body is what grows
-    // (drawn to 29 KB of the card's own JSON, six such applications came to 32 KB as sent)
-    { pathRepeats: 20, title: '"', opinion: '"' },
-  ])('shows fewer applications on a page rather than pass 30 KB as sent: links of $pathRepeats × 11 Chinese characters, titles of $title', (opts) => {
-    const c = checkList(2027, rowsWith(opts) as never);
+    // characters that markdown escapes to six bytes
+    { title: '|', opinion: '|' },
+    { title: '[', opinion: '<' },
+    // double quotes, each escaped once more in the request body
+    { title: '"', opinion: '"' },
+  ])('a full page of links of 469 Chinese characters, titles of $title, with the refusal, the note and the pager, stays well inside', (opts) => {
+    expect(url.length).toBe(500);
+    const rows = rowsWith(opts);
+    const c = checkList(2027, { rows: rows as never, total: 80, page: 27, pages: 27, asked: 30 }, new UserError('请填写退回原因。'.repeat(10)));
     expectValidCard(c);
-    // measured as it travels: the card escaped in the request body, with the bot's margin under Feishu's 30 KB
-    expect(cardBodyBytes(c)).toBeLessThanOrEqual(CARD_BYTES_BUDGET);
-    const shown = cardActions(c).filter((a) => a.action === 'check.accept').length;
-    expect(shown).toBeGreaterThan(0);
-    expect(shown).toBeLessThan(6);
-    expect(cardText(c)).toContain(`共 6 份待审查，此处显示前 ${shown} 份`);
+    // measured as it travels: the card escaped in the request body, with a margin under the bot's budget
+    expect(cardBodyBytes(c)).toBeLessThanOrEqual(CARD_BYTES_BUDGET - 2 * 1024);
+    expect(taggedCount(c)).toBeLessThanOrEqual(100);
+    expect(cardActions(c).filter((a) => a.action === 'check.accept').map((a) => a.applicationId)).toEqual(rows.map((r) => r.application.id));
+    const text = cardText(c);
+    expect(text).toContain('待审查 80 份');
+    expect(text).toContain('第 30 页已没有内容');
+    expect(text).toContain('第 27 / 27 页');
+    // one more such row would not fit Feishu's 30 KB: the page is as large as it can safely be
+    const more = checkList(2027, { rows: [...rows, { ...rows[0], application: { ...rows[0].application, id: 2_000_000 } }] as never, total: 80, page: 1, pages: 27 });
+    expect(cardBodyBytes(more)).toBeGreaterThan(CARD_BYTES_BUDGET);
   });
 });
+

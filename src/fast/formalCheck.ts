@@ -1,9 +1,9 @@
 import type { Database } from '../../db/index.js';
-import { type Application, awaitingFormalCheckQuery } from '../applications.js';
+import { awaitingFormalCheckPage, type FormalCheckPage } from '../applications.js';
+import { formalCheckPageSize } from '../../cards/applications.js';
 import { barEndsSql, revocationBarSql } from './apply.js';
 import { decidedStatus, type FormalCheckDecision, formalCheckNoticeKey, formalCheckNoticeSpec } from '../formalCheckNotices.js';
-import { onConnection, pipelined, postgresClient } from '../pipeline.js';
-import type { Team } from '../teams.js';
+import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
 
 /**
@@ -32,6 +32,8 @@ export interface FastFormalCheck {
   reason: string | undefined;
   /** The submission the clicked list showed (`submitted`, epoch ms), when its button carries it. */
   submitted?: number;
+  /** The page of the list the decision was made on: the answer shows that page (the last one when it is past the end now). */
+  page?: number;
   now: Date;
   /** ADMIN_OPEN_IDS: administrators without the stored role. */
   bootstrapAdmins: readonly string[];
@@ -39,11 +41,11 @@ export interface FastFormalCheck {
   timezone: string;
 }
 
-/** What the answer card is drawn from: the running cycle's year and the list as committed, and the team decided on. */
+/** What the answer card is drawn from: the running cycle's year and the list's page as committed, and the team decided on. */
 export interface FormalCheckDone {
   year: number;
   teamName: string;
-  awaiting: { application: Application; team: Team; organization: string; recommenderName: string | null }[];
+  awaiting: FormalCheckPage;
   /** Outbox rows the statement added. */
   queued: number;
 }
@@ -122,24 +124,11 @@ select coalesce((select ok from verdict), false) as ok,
 
 type Outcome = { ok: boolean; changed: boolean; queued: number; team_name: string; year: number; raced: null };
 
-/** The list read back, built once per database: Drizzle builds its SQL and maps its rows. */
-const readBacks = new WeakMap<Database, { awaiting: { execute(): Promise<FormalCheckDone['awaiting']> } }>();
-
-function readBackOf(database: Database) {
-  let q = readBacks.get(database);
-  if (!q) {
-    q = { awaiting: awaitingFormalCheckQuery(database.db).prepare('formal_check_awaiting') as never };
-    readBacks.set(database, q);
-  }
-  return q;
-}
-
 /** The decision made and answered from what was committed; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
 export async function fastFormalCheck(database: Database, event: FastFormalCheck): Promise<FormalCheckDone | undefined> {
   const client = postgresClient(database);
   // a return names its reason (readReturnReason): without one the ordinary path refuses
   if (!client || (event.decision === 'return' && !event.reason)) return undefined;
-  const q = readBackOf(database);
   const transition = event.decision === 'accept' ? 'accept' : 'returnByAssociation';
   const params = [
     event.eventId,
@@ -162,10 +151,11 @@ export async function fastFormalCheck(database: Database, event: FastFormalCheck
   let outcome: Outcome[];
   let awaiting: FormalCheckDone['awaiting'];
   try {
+    // the page's count and rows are read together after the COMMIT, in the same write
     [[outcome], [awaiting]] = await pipelined<[Outcome[]], [FormalCheckDone['awaiting']]>(
       client,
       [(c) => c.unsafe(decideSql, params as never[], { prepare: true }).execute() as never],
-      [(c) => onConnection(q.awaiting, c).execute()],
+      [readOn(database, (db) => awaitingFormalCheckPage(db, event.page ?? 1, formalCheckPageSize))],
     );
   } catch (err) {
     // rolled back whole: the ordinary path finds the application as the other event left it

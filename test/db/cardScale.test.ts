@@ -4,6 +4,7 @@ import { conflicts, outbox, teamMembers } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { rowsOf } from '../../src/outbox.js';
 import { escapeText } from '../../cards/markdown.js';
+import { formalCheckPageSize } from '../../cards/applications.js';
 import { cardActions, cardProblems, cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { scheduledJob } from '../../src/jobs/index.js';
@@ -118,13 +119,15 @@ describe('the association with 3 000 applications, 500 experts and 200 complaint
 });
 
 describe('形式审查 of recommended applications at their longest', () => {
-  it('shows six with the opinion cut and says how many more', async () => {
+  it('shows a page with the opinion cut, the count of all and the pager', async () => {
     // the title made only of a character that escapes to six bytes (|, &#124;), as a pasted table row would be
     await h.db.db.execute(sql`update applications set status = 'recommended', form = jsonb_set(form, '{title}', to_jsonb(repeat('|', 100)))
       where id in (select id from applications where cycle_id = ${f.cycleId} order by id desc limit 20)`);
     const admin = await sayFor('管理', ADMIN, '管理');
     const list = await press('形式审查 (20 recommended)', ADMIN, admin.messageId, { action: 'check.list' });
-    expect(cardText(list)).toContain('共 20 份待审查，此处显示前 6 份');
+    expect(cardText(list)).toContain('待形式审查 20 份');
+    expect(cardText(list)).toContain(`第 1 / ${Math.ceil(20 / formalCheckPageSize)} 页`);
+    await press('形式审查 p2', ADMIN, admin.messageId, { action: 'check.list', page: 2 });
   });
 });
 

@@ -266,6 +266,10 @@ export const cardSamples: Record<string, Sample> = {
       total: 1,
       notice: '养护一班的申报已于 2026年3月5日 10:20 重新提交并重新推荐，内容可能已修改：请看最新内容后再审查。',
     }),
+    // a page in the middle of 80 waiting: 上一页 / 下一页, and decisions that answer with this page
+    applications.formalCheckCard({ year: 2026, items: [{ ...application, opinion: '同意推荐', recommendedBy: '李联系人' }], total: 80, first: 4, page: 2, pages: 27 }),
+    // a page button drawn before some were checked: the last page, with a note
+    applications.formalCheckCard({ year: 2026, items: [{ ...application, opinion: '同意推荐' }], total: 31, first: 31, page: 11, pages: 11, asked: 14 }),
   ],
   'applications.endorsementListCard': () => [applications.endorsementListCard([application]), applications.endorsementListCard([])],
   'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application), applications.formalCheckRequestCard(application, '李联系人')],
