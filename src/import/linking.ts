@@ -53,8 +53,9 @@ export function pendingPersonLinker(deps: {
  * to one person (第十五条: the organisation's contact confirms the leader's application): a workbook naming someone as a
  * team's leader by one mobile or e-mail and as its contact by another links them as the leader, keeps the contact
  * pending, and the card telling them of their teams says the team needs another contact. So too a member: the pending
- * contact of a team the person is already a member of stays pending, and the team's leader is told to choose another. An expert who so becomes a
- * team's leader, member or contact while holding its application to score steps aside (回避, 第十七条).
+ * contact of a team the person is already a member of stays pending, and the team's leader is told to choose another.
+ * An expert who so becomes a team's leader, member or contact while holding its application to score steps aside
+ * (回避, 第十七条).
  */
 export async function linkPendingPerson(tx: Db, openId: string, keys: string[], now: Date, today: string, notices: ImportNotices = {}): Promise<string[]> {
   const found: { key: string; placeholder: string; person: typeof people.$inferSelect }[] = [];
@@ -154,8 +155,9 @@ const notMemberOf = (openIds: string[]) =>
   )}))`;
 
 /**
- * A placeholder left as the contact of teams this person leads or is a member of, when they were linked before: nothing more to move
- * (no team it leads, no other team it is the contact of, no expert), so nothing is linked or said again.
+ * A placeholder left as the contact of teams this person leads or is a member of, when they were linked before:
+ * nothing more to move (no team it leads, no other team it is the contact of, no expert), so nothing is linked or
+ * said again.
  */
 async function keptBefore(tx: Db, openId: string, key: string, p: typeof people.$inferSelect): Promise<boolean> {
   if (p.roles.some((r) => r !== 'org_contact')) return false;
