@@ -275,13 +275,18 @@ export function formalCheckRequestCard(a: ApplicationSummary, recommendedBy?: st
   });
 }
 
+/** What a return means for the organisation contact: nothing to do until the leader submits again (第十五条). */
+const CONTACT_AFTER_RETURN = '班组长按原因修改后重新提交时，我会把申报再发给你确认并填写推荐意见（第十五条）；在此之前你无需处理。';
+
 export type LeaderNotice = 'recommended' | 'returnedByOrganization' | 'accepted' | 'returnedByAssociation';
 
 /**
  * `closed`: the year's applications closed when the notice is drawn, so a returned application can no longer be submitted
- * again: the notice says it is out of this year's review, with no 修改申报 button.
+ * again: the notice says it is out of this year's review, with no 修改申报 button. `reader: 'contact'`: the organisation
+ * contact's copy of the association's decision (第十五条), who cannot edit the application: a return says the leader
+ * edits it and it comes back to them to confirm, and offers 查看进度 instead of 修改申报.
  */
-export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, text?: string, closed?: { deadline: string }): Card {
+export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, text?: string, closed?: { deadline: string }, reader: 'leader' | 'contact' = 'leader'): Card {
   const titles: Record<LeaderNotice, [string, 'green' | 'orange']> = {
     recommended: ['单位已推荐你的申报', 'green'],
     returnedByOrganization: ['单位退回了你的申报', 'orange'],
@@ -296,6 +301,7 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
     returnedByAssociation: '班组长请按原因修改后重新提交，单位联系人将再次确认。',
   };
   const returned = notice === 'returnedByOrganization' || notice === 'returnedByAssociation';
+  const contactReads = reader === 'contact' && returned;
   return card({
     title,
     subtitle: `${a.team.name}　${a.year} 年度`,
@@ -306,9 +312,9 @@ export function leaderNoticeCard(a: ApplicationSummary, notice: LeaderNotice, te
         ['状态', a.statusLabel],
         ...(text ? ([[returned ? '意见' : '推荐意见', text]] as [string, string][]) : []),
       ]),
-      note(returned && closed ? md`${a.year} 年度申报已于 ${formatDateZh(closed.deadline)} 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。` : md`${next[notice]}`),
-      ...(returned && !closed ? [buttonRow([button({ text: '修改申报', type: 'primary', value: { action: 'application.open', teamId: a.team.id } })])] : []),
-      ...(returned && closed ? [buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])] : []),
+      note(returned && closed ? md`${a.year} 年度申报已于 ${formatDateZh(closed.deadline)} 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。` : md`${contactReads ? CONTACT_AFTER_RETURN : next[notice]}`),
+      ...(returned && !closed && !contactReads ? [buttonRow([button({ text: '修改申报', type: 'primary', value: { action: 'application.open', teamId: a.team.id } })])] : []),
+      ...(returned && (closed || contactReads) ? [buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])] : []),
     ],
   });
 }

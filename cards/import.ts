@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, clipText, hr, markdown, md, mdJoin, note, raw } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, clipText, hr, markdown, md, mdJoin, mention, note, raw } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 
 /** What the import cards show; the same shape as the stored dry run (src/import/plan.ts). */
@@ -189,6 +189,25 @@ export function teamsImportedCard(list: ImportedTeam[]): Card {
           ]
         : []),
       note(md`第十六条：注册满一年后方可参加评选，按原注册日期计算。${contact ? '作为单位联系人，你负责确认推荐（第十五条）。' : ''}`),
+      buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
+/**
+ * To a team's leader when the 单位联系人 an import named by mobile or e-mail is found to be a member of the team
+ * (第十五条: the contact is never the team's leader or one of its members): the contact stays unfilled, and the leader
+ * chooses another in 修改资料.
+ */
+export function pendingContactIsMemberCard(team: { name: string; code: string }, member: string): Card {
+  return card({
+    title: '请更换单位联系人',
+    template: 'orange',
+    elements: [
+      markdown(
+        md`协会导入的名单把 ${mention(member)} 登记为 **${team.name}**（${team.code}）的单位联系人，但其已是本班组成员。申报材料须由所在单位确认并填写推荐意见，班组长和班组成员不能兼任单位联系人（第十五条），因此单位联系人暂缺，已提交的申报也无人确认。`,
+      ),
+      note('请点“查看进度”，在该班组下点“修改资料”，在“单位联系人”中选择单位里负责确认推荐的其他人员（如质量负责人；列表中没有的，在“列表中没有单位联系人？填其手机号或邮箱”中填写），保存后，该班组的申报由其确认推荐。'),
       buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
     ],
   });

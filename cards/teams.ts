@@ -79,19 +79,32 @@ export function registeredCard(team: Pick<TeamData, 'name' | 'code' | 'organizat
   });
 }
 
-/** To the person named as the organisation contact (第十五条). */
-export function contactNamedCard(team: Pick<TeamData, 'leaderOpenId' | 'organization' | 'name' | 'code' | 'department' | 'phone'>): Card {
+/**
+ * To the person named as the organisation contact (第十五条): at 注册, or (`change`) by the leader's 修改资料, with the
+ * number of the team's applications waiting for the contact's confirmation, sent to them at the same time.
+ */
+export function contactNamedCard(team: Pick<TeamData, 'leaderOpenId' | 'organization' | 'name' | 'code' | 'department' | 'phone'>, change?: { waiting: number }): Card {
+  const waiting = change?.waiting ?? 0;
   return card({
     title: '你被登记为班组的单位联系人',
     template: 'wathet',
     elements: [
-      markdown(md`${mention(team.leaderOpenId)} 注册了质量信得过班组，并将你登记为 **${team.organization}** 的单位联系人。`),
+      markdown(
+        change
+          ? md`${mention(team.leaderOpenId)} 在班组资料中将你登记为 **${team.organization}** 的单位联系人。`
+          : md`${mention(team.leaderOpenId)} 注册了质量信得过班组，并将你登记为 **${team.organization}** 的单位联系人。`,
+      ),
       fields([
         ['班组', `${team.name}（${team.code}）`],
         ['主管部门', team.department],
         ['联系电话', team.phone],
       ]),
-      note('第十五条：班组申报时，申报材料由单位确认并填写推荐意见。届时我会把待确认的申报发给你。'),
+      note(
+        waiting
+          ? md`第十五条：申报材料由单位确认并填写推荐意见。该班组有 ${waiting} 份申报正等待确认，已同时发给你，请逐份确认并填写推荐意见；以后的申报，我也会发给你。`
+          : '第十五条：班组申报时，申报材料由单位确认并填写推荐意见。届时我会把待确认的申报发给你。',
+      ),
+      ...(waiting ? [buttonRow([button({ text: '待确认申报', type: 'primary', value: { action: 'endorse.list' } })])] : []),
     ],
   });
 }

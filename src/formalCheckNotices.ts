@@ -6,8 +6,9 @@ import type { SendDay } from './jobs/reminderCards.js';
 import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from './outbox.js';
 
 /**
- * 形式审查's notice to the team's leader and its organisation contact (协会已受理申报 / 协会退回了申报: both read it, so it speaks of the team's application, not “你的”). The
- * outbox row holds only `{ kind: 'formalCheckNotice', applicationId, decision, reason? }`: the decision and the
+ * 形式审查's notice to the team's leader and its organisation contact (协会已受理申报 / 协会退回了申报: both read it, so it speaks of the team's application, not “你的”;
+ * the contact's copy of a return says what it means for them and has no 修改申报, which only the leader can use). The
+ * outbox row holds only `{ kind: 'formalCheckNotice', applicationId, decision, reason?, reader? }`: the decision and the
  * reason typed are the spec's own, the names (team, organisation, year, the application's title) are read when it
  * is sent. Queued so by both ways of deciding (the ordinary transaction, and the one statement of
  * src/fast/formalCheck.ts, which cannot wait for a card drawn in TypeScript), so both send the same card.
@@ -21,9 +22,9 @@ export type FormalCheckDecision = 'accept' | 'return';
 export const decidedStatus = (decision: FormalCheckDecision): ApplicationStatus =>
   applicationMachine.transitions[decision === 'accept' ? 'accept' : 'returnByAssociation'].to;
 
-/** The card's description: what was decided, and the reason typed for a return. */
-export function formalCheckNoticeSpec(applicationId: number, decision: FormalCheckDecision, reason: string | undefined): CardSpec {
-  return { kind: FORMAL_CHECK_NOTICE, applicationId, decision, ...(reason !== undefined ? { reason } : {}) };
+/** The card's description: what was decided, the reason typed for a return, and `reader: 'contact'` on the contact's copy. */
+export function formalCheckNoticeSpec(applicationId: number, decision: FormalCheckDecision, reason: string | undefined, reader: 'leader' | 'contact' = 'leader'): CardSpec {
+  return { kind: FORMAL_CHECK_NOTICE, applicationId, decision, ...(reason !== undefined ? { reason } : {}), ...(reader === 'contact' ? { reader } : {}) };
 }
 
 /** The dedupe key of one event's notices, before `:<open_id>` of each receiver. */
@@ -37,11 +38,10 @@ export function formalCheckNotices(
   reason: string | undefined,
   eventId: string,
 ): OutgoingMessage[] {
-  const render = formalCheckNoticeSpec(applicationId, decision, reason);
   return [...new Set([team.leaderOpenId, team.contactOpenId])].map((openId) => ({
     dedupeKey: `${formalCheckNoticeKey(decision, applicationId, eventId)}:${openId}`,
     to: { openId },
-    render,
+    render: formalCheckNoticeSpec(applicationId, decision, reason, openId === team.leaderOpenId ? 'leader' : 'contact'),
   }));
 }
 
@@ -63,7 +63,7 @@ export function formalCheckNoticeRenderer(db: Db, day: SendDay): CardRenderer {
       const reason = typeof spec.reason === 'string' ? spec.reason : undefined;
       // returned once the year's applications closed (形式审查 during scoring): out of this year's review, and it says so
       const closed = decision === 'return' && !resubmittable(row.cycle, today) ? { deadline: row.cycle.applicationDeadline } : undefined;
-      return { card: leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', reason, closed) };
+      return { card: leaderNoticeCard(summary, decision === 'accept' ? 'accepted' : 'returnedByAssociation', reason, closed, spec.reader === 'contact' ? 'contact' : 'leader') };
     });
   };
 }

@@ -40,7 +40,9 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
   const { team: updated, before, contactChange, recusals } = await updateTeamProfile(ctx.tx, ctx.actor, teamId, formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   if (contactChange) {
     const data = teamData({ ...updated, organization: before.organization });
-    await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}`, to: { openId: updated.contactOpenId }, card: contactNamedCard(data) });
+    // one notice per change (the event's id): someone named again, after another contact in between, is told again
+    const card = contactNamedCard(data, { waiting: contactChange.pendingApplicationIds.length });
+    await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}:${ctx.eventId}`, to: { openId: updated.contactOpenId }, card });
     // an application waiting for confirmation (第十五条) follows the contact: the new one gets the request, and the one
     // who had it is told it is no longer theirs
     for (const message of await contactHandOverMessages(ctx.tx, updated, contactChange, ctx.eventId)) await ctx.send(message);

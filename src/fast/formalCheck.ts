@@ -111,7 +111,7 @@ told as (
   where not starts_with(r.open_id, 'pending:') and (r.n = 1 or r.open_id <> app.leader_open_id)
 ),
 queued as (
-  ${outboxSpecsSql('(select * from told order by n)', '$11::text', '$12::jsonb', 1, '$13::timestamptz')}
+  ${outboxSpecsSql('(select * from told order by n)', '$11::text', 'case when s.n = 1 then $12::jsonb else $16::jsonb end', 1, '$13::timestamptz')}
 )
 select coalesce((select ok from verdict), false) as ok,
   exists (select 1 from changed) as changed,
@@ -147,6 +147,8 @@ export async function fastFormalCheck(database: Database, event: FastFormalCheck
     new Date().toISOString(),
     event.submitted ?? null,
     event.timezone,
+    // the contact's copy (formalCheckNotices)
+    JSON.stringify(formalCheckNoticeSpec(event.applicationId, event.decision, event.decision === 'return' ? event.reason : undefined, 'contact')),
   ];
   let outcome: Outcome[];
   let awaiting: FormalCheckDone['awaiting'];

@@ -8,12 +8,13 @@ import { todayIn } from '../dates.js';
 import { emailKey, mobileKey } from '../lark/contact.js';
 import type { FeishuReader } from '../lark/reader.js';
 import type { Logger } from '../log.js';
+import { pendingContactIsMemberCard } from '../../cards/import.js';
 import { endorsementRequestMessage } from '../endorsementCards.js';
 import { enqueue, rowsOf } from '../outbox.js';
 import { grantRole } from '../people.js';
 import { announceRecusals, type Joining, outboxNotices, recuseInsiders } from '../review/recusal.js';
 import { type ImportNotices, teamsNamingPerson, tellPeople } from './apply.js';
-import { PENDING_PREFIX } from './people.js';
+import { isPending, PENDING_PREFIX } from './people.js';
 
 /**
  * Someone imported by a mobile or e-mail Feishu could not find yet takes their place on first message:
@@ -51,8 +52,10 @@ export function pendingPersonLinker(deps: {
  * Moves every pending id among `keys` onto `openId`; the keys linked. A team's leader and its contact are never linked
  * to one person (第十五条: the organisation's contact confirms the leader's application): a workbook naming someone as a
  * team's leader by one mobile or e-mail and as its contact by another links them as the leader, keeps the contact
- * pending, and the card telling them of their teams says the team needs another contact. An expert who so becomes a
- * team's leader, member or contact while holding its application to score steps aside (回避, 第十七条).
+ * pending, and the card telling them of their teams says the team needs another contact. So too a member: the pending
+ * contact of a team the person is already a member of stays pending, and the team's leader is told to choose another.
+ * An expert who so becomes a team's leader, member or contact while holding its application to score steps aside
+ * (回避, 第十七条).
  */
 export async function linkPendingPerson(tx: Db, openId: string, keys: string[], now: Date, today: string, notices: ImportNotices = {}): Promise<string[]> {
   const found: { key: string; placeholder: string; person: typeof people.$inferSelect }[] = [];
@@ -92,11 +95,13 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
   }
   const linked: string[] = [];
   const needContact = new Set<number>();
+  // a member of a team, under their open_id or as any of the people linked now, is not made its contact either
+  const selves = [openId, ...found.map((f) => f.placeholder)];
   for (const { key, placeholder } of found) {
     const contactOf = await tx
       .update(teams)
       .set({ contactOpenId: openId, updatedAt: now })
-      .where(and(eq(teams.contactOpenId, placeholder), ne(teams.leaderOpenId, openId)))
+      .where(and(eq(teams.contactOpenId, placeholder), ne(teams.leaderOpenId, openId), notMemberOf(selves)))
       .returning({ id: teams.id });
     for (const t of contactOf) moved.add(t.id);
     if (contactOf.length) await grantRole(tx, openId, 'org_contact');
@@ -110,9 +115,18 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
         .where(and(inArray(applications.teamId, contactOf.map((t) => t.id)), eq(applications.status, 'submitted')));
       for (const a of waiting) await enqueue(tx, endorsementRequestMessage(a, a.year, openId, `link-${openId}`));
     }
-    // the teams this person leads that name them as contact too: that contact stays pending until the team chooses another
-    const kept = (await tx.select({ id: teams.id }).from(teams).where(eq(teams.contactOpenId, placeholder))).map((t) => t.id);
+    // the teams this person leads or is a member of that name them as contact too: that contact stays pending until the
+    // team chooses another; the leader of a team they are a member of is told here (one they lead, by tellPeople below)
+    const keptTeams = await tx
+      .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId })
+      .from(teams)
+      .where(eq(teams.contactOpenId, placeholder));
+    const kept = keptTeams.map((t) => t.id);
     for (const id of kept) needContact.add(id);
+    for (const t of keptTeams) {
+      if (t.leaderOpenId === openId || isPending(t.leaderOpenId)) continue;
+      await enqueue(tx, { dedupeKey: `link:${key}:contact-is-member:${t.id}:${t.leaderOpenId}`, to: { openId: t.leaderOpenId }, card: pendingContactIsMemberCard(t, openId) });
+    }
     const memberships = await tx.select({ teamId: teamMembers.teamId, role: teamMembers.role }).from(teamMembers).where(eq(teamMembers.openId, placeholder));
     for (const m of memberships) joining.push({ teamId: m.teamId, openId, role: m.role === 'leader' ? 'leader' : 'member' });
     await tx.execute(sql`insert into team_members (team_id, open_id, role) select team_id, ${openId}, role from team_members where open_id = ${placeholder} on conflict (team_id, open_id) do update set role = case when excluded.role = 'leader' then 'leader' else team_members.role end`);
@@ -133,16 +147,24 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
   return linked;
 }
 
+/** Teams none of `openIds` is a member of (the leader's own row included). */
+const notMemberOf = (openIds: string[]) =>
+  sql`not exists (select 1 from ${teamMembers} m where m.team_id = ${teams.id} and m.open_id in (${sql.join(
+    openIds.map((id) => sql`${id}`),
+    sql`, `,
+  )}))`;
+
 /**
- * A placeholder left as the contact of teams this person leads, when they were linked before: nothing more to move
- * (no team it leads, no other team it is the contact of, no expert), so nothing is linked or said again.
+ * A placeholder left as the contact of teams this person leads or is a member of, when they were linked before:
+ * nothing more to move (no team it leads, no other team it is the contact of, no expert), so nothing is linked or
+ * said again.
  */
 async function keptBefore(tx: Db, openId: string, key: string, p: typeof people.$inferSelect): Promise<boolean> {
   if (p.roles.some((r) => r !== 'org_contact')) return false;
   const [movable] = await tx
     .select({ id: teams.id })
     .from(teams)
-    .where(or(eq(teams.leaderOpenId, p.openId), and(eq(teams.contactOpenId, p.openId), ne(teams.leaderOpenId, openId))))
+    .where(or(eq(teams.leaderOpenId, p.openId), and(eq(teams.contactOpenId, p.openId), ne(teams.leaderOpenId, openId), notMemberOf([openId, p.openId]))))
     .limit(1);
   if (movable) return false;
   const [before] = await tx

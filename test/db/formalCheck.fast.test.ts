@@ -154,7 +154,7 @@ const counts = async (db: Db) => ({
 });
 
 /** The notice as the ordinary path drew it before it was drawn at send time: the card function on the decided row. */
-async function oldNotice(db: Db, applicationId: number, notice: 'accepted' | 'returnedByAssociation', text?: string, drawnNow = false) {
+async function oldNotice(db: Db, applicationId: number, notice: 'accepted' | 'returnedByAssociation', text?: string, drawnNow = false, reader: 'leader' | 'contact' = 'leader') {
   const [row] = await db
     .select({ application: applications, team: teams, organization: organizations.name, year: cycles.year, cycleStatus: cycles.status, deadline: cycles.applicationDeadline })
     .from(applications)
@@ -164,7 +164,7 @@ async function oldNotice(db: Db, applicationId: number, notice: 'accepted' | 're
     .where(eq(applications.id, applicationId));
   // drawn now, a return once the year's applications closed (the steps end with the results published) says so
   const closed = drawnNow && notice === 'returnedByAssociation' && row.cycleStatus !== 'open' ? { deadline: row.deadline } : undefined;
-  return leaderNoticeCard(summaryOf(row.application, row.team, row.organization, row.year), notice, text, closed);
+  return leaderNoticeCard(summaryOf(row.application, row.team, row.organization, row.year), notice, text, closed, reader);
 }
 
 describe('形式审查: the one statement answers and writes what the ordinary transaction does', () => {
@@ -212,26 +212,31 @@ describe('形式审查: the one statement answers and writes what the ordinary t
       const accepted = await oldNotice(db, f.appC, 'accepted');
       const returned = await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料');
       const leading = await oldNotice(db, r.appE, 'accepted');
+      // the contact's copy of a return: what it means for them, and 查看进度 instead of 修改申报 (only the leader can use it)
+      const returnedToContact = await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料', false, 'contact');
+      expect(returnedToContact).not.toEqual(returned);
       // appC and appB are teams of OTHER_LEADER and OTHER_CONTACT; appE's leader is the administrator who accepted it
       expect(sent(OTHER_LEADER), mode).toEqual([accepted, returned]);
-      expect(sent(OTHER_CONTACT), mode).toEqual([accepted, returned, leading]);
+      expect(sent(OTHER_CONTACT), mode).toEqual([accepted, returnedToContact, leading]);
       expect(sent(LEADING_ADMIN), mode).toEqual([leading]);
       const render = formalCheckNoticeRenderer(db, { timezone: 'Asia/Shanghai', clock: new ManualClock(NOW) });
-      expect(await render([formalCheckNoticeSpec(f.appC, 'accept', undefined), formalCheckNoticeSpec(r.appB, 'return', '缺少顾客确认材料'), { kind: FORMAL_CHECK_NOTICE, applicationId: 999_999, decision: 'accept' }])).toEqual([
+      expect(await render([formalCheckNoticeSpec(f.appC, 'accept', undefined), formalCheckNoticeSpec(r.appB, 'return', '缺少顾客确认材料'), formalCheckNoticeSpec(r.appB, 'return', '缺少顾客确认材料', 'contact'), { kind: FORMAL_CHECK_NOTICE, applicationId: 999_999, decision: 'accept' }])).toEqual([
         { card: accepted },
         // sent while the year took applications; drawn again now, after the results, it says the team is out of that year
         { card: await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料', true) },
+        { card: await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料', true, 'contact') },
         { drop: '申报 999999 已不存在' },
       ]);
       // the rows hold the spec, each to its receiver once, bulk but for the administrator's own
       const rows = await db.select().from(outbox).where(like(outbox.dedupeKey, 'application:check-%')).orderBy(outbox.id);
-      expect(rows.map((o) => [o.dedupeKey.replace(/:\d+:/, ':<id>:'), o.priority, (o.card as { render: CardSpec }).render.kind])).toEqual([
-        [`application:check-accept:<id>:evt_formal_accept:${OTHER_LEADER}`, 1, FORMAL_CHECK_NOTICE],
-        [`application:check-accept:<id>:evt_formal_accept:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE],
-        [`application:check-return:<id>:evt_formal_return:${OTHER_LEADER}`, 1, FORMAL_CHECK_NOTICE],
-        [`application:check-return:<id>:evt_formal_return:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE],
-        [`application:check-accept:<id>:evt_formal_10:${LEADING_ADMIN}`, 0, FORMAL_CHECK_NOTICE],
-        [`application:check-accept:<id>:evt_formal_10:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE],
+      // the contact's copy is marked `reader: 'contact'`, on both paths
+      expect(rows.map((o) => [o.dedupeKey.replace(/:\d+:/, ':<id>:'), o.priority, (o.card as { render: CardSpec }).render.kind, (o.card as { render: CardSpec }).render.reader ?? 'leader'])).toEqual([
+        [`application:check-accept:<id>:evt_formal_accept:${OTHER_LEADER}`, 1, FORMAL_CHECK_NOTICE, 'leader'],
+        [`application:check-accept:<id>:evt_formal_accept:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE, 'contact'],
+        [`application:check-return:<id>:evt_formal_return:${OTHER_LEADER}`, 1, FORMAL_CHECK_NOTICE, 'leader'],
+        [`application:check-return:<id>:evt_formal_return:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE, 'contact'],
+        [`application:check-accept:<id>:evt_formal_10:${LEADING_ADMIN}`, 0, FORMAL_CHECK_NOTICE, 'leader'],
+        [`application:check-accept:<id>:evt_formal_10:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE, 'contact'],
       ]);
     }
   });

@@ -256,6 +256,10 @@ export const cardSamples: Record<string, Sample> = {
     applications.leaderNoticeCard(application, 'accepted'),
     applications.leaderNoticeCard(application, 'returnedByAssociation', '缺少材料链接'),
     applications.leaderNoticeCard(application, 'returnedByOrganization', '材料不全', { deadline: '2026-05-31' }),
+    // the organisation contact's copies of the association's decision: a return offers 查看进度, not 修改申报
+    applications.leaderNoticeCard(application, 'returnedByAssociation', '缺少材料链接', undefined, 'contact'),
+    applications.leaderNoticeCard(application, 'returnedByAssociation', '缺少材料链接', { deadline: '2026-05-31' }, 'contact'),
+    applications.leaderNoticeCard(application, 'accepted', undefined, undefined, 'contact'),
   ],
   'applications.formalCheckCard': () => [
     applications.formalCheckCard({ year: 2026, items: [{ ...application, opinion: '同意推荐' }], total: 3, error: { message: '退回时请填写原因' } }),
@@ -577,7 +581,12 @@ export const cardSamples: Record<string, Sample> = {
     teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER], values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
   ],
   'teams.registeredCard': () => [teams.registeredCard(team, '2026-03-01')],
-  'teams.contactNamedCard': () => [teams.contactNamedCard(team)],
+  'teams.contactNamedCard': () => [
+    teams.contactNamedCard(team),
+    // named by 修改资料: with nothing waiting, and with applications waiting that were sent at the same time
+    teams.contactNamedCard(team, { waiting: 0 }),
+    teams.contactNamedCard(team, { waiting: 2 }),
+  ],
   'teams.statusCard': () => [
     teams.statusCard([]),
     teams.statusCard([
@@ -674,6 +683,10 @@ export const cardSamples: Record<string, Sample> = {
     ]),
     // the file named this leader as the team's contact too: linked as the leader only, the contact to be chosen anew
     importing.teamsImportedCard([{ code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader', needsContact: true }]),
+  ],
+  'import.pendingContactIsMemberCard': () => [
+    importing.pendingContactIsMemberCard({ name: team.name, code: 'GDSZ-2024-0001' }, CONTACT),
+    importing.pendingContactIsMemberCard({ name: '桥'.repeat(50), code: 'GDSZ-2024-0001' }, CONTACT),
   ],
   'import.importGuideCard': () => [importing.importGuideCard()],
   'teams.profileFormCard': () => [teams.profileFormCard(team, { descriptor: profileForm, candidates: [CONTACT, EXPERT] }), teams.profileFormCard(team, { descriptor: profileForm, candidates: [], values: { phone: 'abc' }, error: { field: 'phone', message: '联系电话须为 7–20 位数字' } })],
