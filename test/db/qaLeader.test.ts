@@ -257,13 +257,21 @@ describe('a team leader and their organisation’s contact through the year, on 
     for (const mode of MODES) worlds[mode].h.fake.reset();
     const returned = await both(worlds, ADMIN, byWorld(c, 'check.return'), { [`reason_${c.fast}`]: '材料链接打不开' });
     expect(returned.toast.type).toBe('success');
-    // the leader and the contact get the same notice: it says who acts, and is not “your application” to the contact
+    // the leader and the contact each get the notice with what is theirs to do: 修改申报 for the leader, for the
+    // contact that the application comes back to them once resubmitted
     for (const mode of MODES) {
       for (const openId of [LEADER3, CONTACT]) {
         const [notice] = worlds[mode].h.fake.messages.filter((m) => m.receiveId === openId && m.msgType === 'interactive');
         expectValidCard(notice.content);
         expect(notice.content.header.title.content).toBe('协会退回了申报');
-        expect(cardText(notice.content)).toContain('班组长请按原因修改后重新提交，单位联系人将再次确认。');
+        const actions = cardActions(notice.content).map((x) => x.action);
+        if (openId === LEADER3) {
+          expect(cardText(notice.content)).toContain('班组长请按原因修改后重新提交，单位联系人将再次确认。');
+          expect(actions).toContain('application.open');
+        } else {
+          expect(cardText(notice.content)).toContain('班组长按原因修改后重新提交时，我会把申报再发给你确认并填写推荐意见（第十五条）；在此之前你无需处理。');
+          expect(actions).toEqual(['team.status']);
+        }
       }
     }
     expect((await progress(worlds, LEADER)).text).toContain('**下一步**：协会已受理；申报截止后由协会分配专家评审（第十八条）。');
