@@ -213,6 +213,24 @@ export function pendingContactIsMemberCard(team: { name: string; code: string },
   });
 }
 
+/**
+ * To a team's leader, when someone the association's list names as a member turns out, on their first message, to be
+ * the team's organisation contact: they stay the contact and are not added as a member (第十五条).
+ */
+export function importedMemberIsContactCard(team: { name: string; code: string }, member: string): Card {
+  return card({
+    title: '班组成员名单未加入单位联系人',
+    template: 'orange',
+    elements: [
+      markdown(
+        md`协会导入的名单把 ${mention(member)} 登记为 **${team.name}**（${team.code}）的班组成员，但其是本班组的单位联系人。班组长和班组成员不能兼任单位联系人（第十五条），因此其仍为单位联系人，没有加入成员名单。`,
+      ),
+      note('如其应为班组成员：请点“查看进度”，在该班组下点“修改资料”另选单位联系人，保存后在“班组成员”中添加。不需要改动的，无需处理。'),
+      buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
 /** Teams listed on the card to a contact an import named, before “等 N 个”. */
 const CONTACT_TEAMS_SHOWN = 20;
 

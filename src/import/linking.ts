@@ -8,7 +8,7 @@ import { todayIn } from '../dates.js';
 import { emailKey, mobileKey } from '../lark/contact.js';
 import type { FeishuReader } from '../lark/reader.js';
 import type { Logger } from '../log.js';
-import { pendingContactIsMemberCard } from '../../cards/import.js';
+import { importedMemberIsContactCard, pendingContactIsMemberCard } from '../../cards/import.js';
 import { endorsementRequestMessage } from '../endorsementCards.js';
 import { enqueue, rowsOf } from '../outbox.js';
 import { grantRole } from '../people.js';
@@ -128,12 +128,28 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
       await enqueue(tx, { dedupeKey: `link:${key}:contact-is-member:${t.id}:${t.leaderOpenId}`, to: { openId: t.leaderOpenId }, card: pendingContactIsMemberCard(t, openId) });
     }
     const memberships = await tx.select({ teamId: teamMembers.teamId, role: teamMembers.role }).from(teamMembers).where(eq(teamMembers.openId, placeholder));
-    for (const m of memberships) joining.push({ teamId: m.teamId, openId, role: m.role === 'leader' ? 'leader' : 'member' });
-    await tx.execute(sql`insert into team_members (team_id, open_id, role) select team_id, ${openId}, role from team_members where open_id = ${placeholder} on conflict (team_id, open_id) do update set role = case when excluded.role = 'leader' then 'leader' else team_members.role end`);
+    // a member's place on a team the person is already the contact of is not taken (第十五条): the leader is told
+    const contactTeams = await tx.select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId }).from(teams).where(eq(teams.contactOpenId, openId));
+    const asContact = new Set(memberships.filter((m) => m.role !== 'leader' && contactTeams.some((t) => t.id === m.teamId)).map((m) => m.teamId));
+    for (const t of contactTeams) {
+      if (!asContact.has(t.id) || isPending(t.leaderOpenId)) continue;
+      await enqueue(tx, { dedupeKey: `link:${key}:member-is-contact:${t.id}:${t.leaderOpenId}`, to: { openId: t.leaderOpenId }, card: importedMemberIsContactCard(t, openId) });
+    }
+    for (const m of memberships) if (!asContact.has(m.teamId)) joining.push({ teamId: m.teamId, openId, role: m.role === 'leader' ? 'leader' : 'member' });
+    await tx.execute(sql`insert into team_members (team_id, open_id, role) select team_id, ${openId}, role from team_members where open_id = ${placeholder}
+      and not (role <> 'leader' and team_id in (select id from teams where contact_open_id = ${openId}))
+      on conflict (team_id, open_id) do update set role = case when excluded.role = 'leader' then 'leader' else team_members.role end`);
     await tx.delete(teamMembers).where(eq(teamMembers.openId, placeholder));
     await tx.update(conflicts).set({ expertOpenId: openId }).where(eq(conflicts.expertOpenId, placeholder));
     if (!kept.length) await tx.delete(people).where(eq(people.openId, placeholder));
-    await audit(tx, { actor: openId, action: 'person.link', entity: 'person', entityId: openId, details: { key, placeholder, ...(kept.length ? { contactKeptPending: kept } : {}) }, at: now });
+    await audit(tx, {
+      actor: openId,
+      action: 'person.link',
+      entity: 'person',
+      entityId: openId,
+      details: { key, placeholder, ...(kept.length ? { contactKeptPending: kept } : {}), ...(asContact.size ? { notMemberAsContact: [...asContact] } : {}) },
+      at: now,
+    });
     linked.push(key);
   }
   // a team whose contact was already this person before they were linked as its leader needs another contact too

@@ -141,3 +141,55 @@ describe('a pending (imported, not yet found) contact linked to someone already 
     expect(r.toast.type).toBe('success');
   });
 });
+
+describe('a pending (imported) member linked to someone who is already the team’s contact', () => {
+  const LEADER = 'ou_cnleader000000000000000000000008';
+  const C = 'ou_cncontact00000000000000000000008';
+  const OTHER_LEADER = 'ou_cnleader000000000000000000000007';
+  const PLACEHOLDER = 'pending:m:13900000018';
+  let h: Harness;
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('keeps them the contact and not a member, tells the leader; on another team the same row makes them a member', async () => {
+    h = await startHarness({ clock: new ManualClock('2027-03-10T09:00:00+08:00') });
+    const [org] = await h.db.db.insert(organizations).values({ name: '佛山市政公司', key: '佛山市政公司' } as never).returning();
+    await h.db.db.insert(people).values([
+      { openId: LEADER, name: '班长' },
+      { openId: OTHER_LEADER, name: '另一班长' },
+      { openId: C, name: '周工', roles: ['org_contact'] },
+      { openId: PLACEHOLDER, name: '周工', organizationId: org.id },
+    ]);
+    const team = (code: string, name: string, leader: string, contact: string) =>
+      ({ code, name, organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: leader, phone: '020-1', memberCount: 10, functions: '养护', goals: '目标', plan: '计划', contactOpenId: contact, registeredAt: '2025-01-10' }) as never;
+    const [own] = await h.db.db.insert(teams).values(team('GDSZ-2025-0018', '导入十八班', LEADER, C)).returning();
+    const [other] = await h.db.db.insert(teams).values(team('GDSZ-2025-0017', '导入十七班', OTHER_LEADER, LEADER)).returning();
+    await h.db.db.insert(teamMembers).values([
+      { teamId: own.id, openId: LEADER, role: 'leader' },
+      { teamId: own.id, openId: PLACEHOLDER, role: 'member' },
+      { teamId: other.id, openId: OTHER_LEADER, role: 'leader' },
+      { teamId: other.id, openId: PLACEHOLDER, role: 'member' },
+    ]);
+
+    const mark = h.fake.messages.length;
+    expect(await h.db.db.transaction((tx) => linkPendingPerson(tx, C, ['m:13900000018'], h.clock.now(), '2027-03-10'))).toEqual(['m:13900000018']);
+    await h.drain();
+    const membersOf = async (teamId: number) => (await h.db.db.select().from(teamMembers).where(eq(teamMembers.teamId, teamId))).map((m) => m.openId).sort();
+    expect(await membersOf(own.id)).toEqual([LEADER]);
+    expect((await h.db.db.select().from(teams).where(eq(teams.id, own.id)))[0].contactOpenId).toBe(C);
+    // the other team, whose contact they are not, has them as its member
+    expect(await membersOf(other.id)).toEqual([C, OTHER_LEADER].sort());
+    const told = cardsTo(h, LEADER, mark).filter((m) => title(m) === '班组成员名单未加入单位联系人');
+    expect(told).toHaveLength(1);
+    expect(cardText(told[0].content)).toContain('导入十八班');
+    expect(cardText(told[0].content)).toContain('第十五条');
+    expect(cardActions(told[0].content)).toEqual([{ action: 'team.status' }]);
+    expect(cardsTo(h, OTHER_LEADER, mark).filter((m) => title(m) === '班组成员名单未加入单位联系人')).toEqual([]);
+
+    // linked again: nothing more is moved or said
+    expect(await h.db.db.transaction((tx) => linkPendingPerson(tx, C, ['m:13900000018'], h.clock.now(), '2027-03-10'))).toEqual([]);
+    await h.drain();
+    expect(cardsTo(h, LEADER, mark).filter((m) => title(m) === '班组成员名单未加入单位联系人')).toHaveLength(1);
+  });
+});

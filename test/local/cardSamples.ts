@@ -684,6 +684,10 @@ export const cardSamples: Record<string, Sample> = {
     // the file named this leader as the team's contact too: linked as the leader only, the contact to be chosen anew
     importing.teamsImportedCard([{ code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader', needsContact: true }]),
   ],
+  'import.importedMemberIsContactCard': () => [
+    importing.importedMemberIsContactCard({ name: team.name, code: 'GDSZ-2024-0001' }, CONTACT),
+    importing.importedMemberIsContactCard({ name: '桥'.repeat(50), code: 'GDSZ-2024-0001' }, CONTACT),
+  ],
   'import.pendingContactIsMemberCard': () => [
     importing.pendingContactIsMemberCard({ name: team.name, code: 'GDSZ-2024-0001' }, CONTACT),
     importing.pendingContactIsMemberCard({ name: '桥'.repeat(50), code: 'GDSZ-2024-0001' }, CONTACT),
