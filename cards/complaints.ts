@@ -298,13 +298,23 @@ export function complaintFormCard(opts: {
   });
 }
 
-export function complaintTeamPickerCard(opts: { query: string; teams: { id: number; name: string; code: string; organization: string }[] }): Card {
+/** The most of a complaint typed after the team's name that the picker's buttons carry on to the form. */
+export const PICKER_CONTENT_MAX = 300;
+
+/**
+ * Several teams match what was typed after 投诉: the complainant picks one. What they typed after the name goes on to
+ * the picked team's form when it is short enough for ten buttons to carry; a longer text is asked for again, and the
+ * card says so.
+ */
+export function complaintTeamPickerCard(opts: { query: string; teams: { id: number; name: string; code: string; organization: string }[]; content?: string }): Card {
+  const carried = opts.content && opts.content.length <= PICKER_CONTENT_MAX ? opts.content : undefined;
   return card({
     title: '质量投诉：选择班组',
     template: 'orange',
     elements: [
       markdown(md`与“${opts.query}”相符的班组有 ${opts.teams.length} 个，请选择：`),
-      buttonRow(opts.teams.map((t) => button({ text: `${t.name}（${t.organization}）`, value: { action: 'complaint.start', teamId: t.id } }))),
+      ...(opts.content && !carried ? [note(md`你发送的投诉内容较长（${opts.content.length} 字），选择班组后请在表单中重新填写或粘贴。`)] : []),
+      buttonRow(opts.teams.map((t) => button({ text: `${t.name}（${t.organization}）`, value: { action: 'complaint.start', teamId: t.id, ...(carried ? { content: carried } : {}) } }))),
     ],
   });
 }

@@ -55,7 +55,7 @@ function cardOfStart(started: NonNullable<Awaited<ReturnType<typeof teamAtStart>
   if (only && !others.length) {
     return complaintFormCard({ descriptor: complaintFormFor(true), team: only, formKey, values: content ? { content } : undefined, ...(cut ? { error: { field: 'content', message: cut } } : {}) });
   }
-  if (others.length) return complaintTeamPickerCard({ query: started.query, teams: started.teams.slice(0, 10) });
+  if (others.length) return complaintTeamPickerCard({ query: started.query, teams: started.teams.slice(0, 10), content: started.rest || undefined });
   // a code no team has
   const missing = teamNotFound(started.query);
   return complaintFormCard({
@@ -92,12 +92,13 @@ export async function sendComplaintForm(ctx: HandlerContext, msg: IncomingText, 
   await sendPrivately(ctx, msg, `complaint:form:${ctx.eventId}`, { card }, '投诉表');
 }
 
-/** complaint.start {teamId?}: the form, for the picked team if any. */
+/** complaint.start {teamId?, content?}: the form, for the picked team if any, with what was typed after its name. */
 export const startComplaint: CardRun = async (ctx, input) => {
   if (input.value.teamId === undefined) return raw(complaintFormCard({ descriptor: complaintForm, formKey: ctx.eventId }));
   const team = await complaintTeam(ctx.tx, idFrom(input.value, 'teamId'));
   if (!team) throw new UserError('找不到该班组，请重新发送“投诉”。');
-  return raw(complaintFormCard({ descriptor: complaintFormFor(true), team, formKey: ctx.eventId }));
+  const content = typeof input.value.content === 'string' ? input.value.content : '';
+  return raw(complaintFormCard({ descriptor: complaintFormFor(true), team, formKey: ctx.eventId, values: content ? { content } : undefined }));
 };
 
 /** The complaint form again with what was typed and what is wrong. */

@@ -44,3 +44,26 @@ describe('投诉 <班组>，<a complaint longer than a card input holds>', () =>
     expect(cardText(card)).not.toContain('表单只能保留');
   });
 });
+
+describe('投诉 <a name several teams share>，<内容>: the picker', () => {
+  it('carries a short complaint on to the picked team’s form; a long one is asked for again, and the picker says so', async () => {
+    const [other] = await h.db.db.insert(organizations).values({ name: '东莞水务公司' }).returning();
+    await h.db.db.insert(teams).values({ code: 'GDSZ-2025-0002', name: '东莞排水巡查班', organizationId: other.id, department: '巡查部', type: 'project', leaderOpenId: 'ou_l1', phone: '020-12345679', memberCount: 6, functions: '排水巡查', goals: '零事故', plan: '每周巡查', contactOpenId: 'ou_c1', registeredAt: '2025-02-10' });
+
+    await h.say(CUSTOMER, '投诉 东莞排水巡查班，雨后积水严重');
+    const picker = h.fake.messages.filter((m) => m.receiveId === CUSTOMER).at(-1)!;
+    expect(picker.content.header.title.content).toBe('质量投诉：选择班组');
+    const buttons = cardActions(picker.content);
+    expect(buttons).toHaveLength(2);
+    expect(buttons.every((b) => b.action === 'complaint.start' && b.content === '雨后积水严重')).toBe(true);
+    const { body } = await h.clickCard(CUSTOMER, picker.messageId, buttons[1]);
+    expect(body.card.data.header.title.content).toBe('质量投诉');
+    expect(prefilled(body.card.data)).toBe('雨后积水严重');
+
+    const long = '东城路段井盖缺失多日无人处理，雨后积水严重。'.repeat(20);
+    await h.say(CUSTOMER, `投诉 东莞排水巡查班，${long}`);
+    const second = h.fake.messages.filter((m) => m.receiveId === CUSTOMER).at(-1)!;
+    expect(cardActions(second.content).every((b) => b.content === undefined)).toBe(true);
+    expect(cardText(second.content)).toContain('你发送的投诉内容较长（439 字），选择班组后请在表单中重新填写或粘贴。');
+  });
+});

@@ -310,7 +310,16 @@ export const cardSamples: Record<string, Sample> = {
     complaints.complaintFormCard({ descriptor: complaintForm }),
     complaints.complaintFormCard({ descriptor: complaintTextForm, team: { id: 1, name: team.name, code: team.code }, formKey: 'k1', values: { content: '开裂' }, error: { message: '请描述问题' } }),
   ],
-  'complaints.complaintTeamPickerCard': () => [complaints.complaintTeamPickerCard({ query: '养护', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }] })],
+  'complaints.complaintTeamPickerCard': () => [
+    complaints.complaintTeamPickerCard({ query: '养护', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }] }),
+    // ten teams, each button carrying the longest complaint it carries on (Chinese: three bytes a character)
+    complaints.complaintTeamPickerCard({
+      query: '养护',
+      teams: Array.from({ length: 10 }, (_, i) => ({ id: i + 1, name: '桥'.repeat(50), code: `GDSZ-2024-${String(i + 1).padStart(4, '0')}`, organization: '单'.repeat(100) })),
+      content: '路'.repeat(complaints.PICKER_CONTENT_MAX),
+    }),
+    complaints.complaintTeamPickerCard({ query: '养护', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }], content: '路'.repeat(complaints.PICKER_CONTENT_MAX + 1) }),
+  ],
   'complaints.complaintReceivedCard': () => [complaints.complaintReceivedCard({ reference: complaint.reference, team: { name: team.name, code: team.code } })],
   'complaints.complaintOutcomeCard': () => [complaints.complaintOutcomeCard(upheld)],
   'complaints.complaintUpheldNoticeCard': () => [complaints.complaintUpheldNoticeCard(upheld, { ...title, run: 1 }), complaints.complaintUpheldNoticeCard(upheld)],
