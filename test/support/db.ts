@@ -25,7 +25,7 @@ export interface TestDatabase extends Database {
 export async function createTestDatabase(opts: { migrate?: false } = {}): Promise<TestDatabase> {
   const base = adminUrl();
   if (testDatabaseKind() === 'pglite' || !base) {
-    return opts.migrate === false ? openDatabase({ migrate: false }) : openPgliteCopy(await migratedPgliteDir());
+    return openPgliteCopy(opts.migrate === false ? await emptyPgliteDir() : await migratedPgliteDir());
   }
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(base, { max: 1, onnotice: () => {} });
@@ -95,14 +95,29 @@ async function migratedTemplate(base: string, admin: postgres.Sql): Promise<stri
  * the JavaScript heap). Keyed by the PGlite version and the migrations, so a new migration makes a new one.
  */
 async function migratedPgliteDir(): Promise<string> {
-  const dir = join(testFolder(), `pglite-migrated-${dumpKey()}`);
+  return madeOnce(join(testFolder(), `pglite-migrated-${dumpKey()}`), async (building) => {
+    copyPgliteTemplate(building);
+    await (await openDatabase({ dataDir: building })).close();
+  });
+}
+
+/**
+ * An initialised data folder holding no migration, made once like the migrated one: PGlite's initdb in memory took
+ * 6–8 s a database on a loaded machine, a copy takes a fraction of a second. Keyed by the PGlite version alone.
+ */
+async function emptyPgliteDir(): Promise<string> {
+  const version = createHash('sha256').update(pgliteTemplateDir() ?? 'pglite').digest('hex').slice(0, 16);
+  return madeOnce(join(testFolder(), `pglite-empty-${version}`), async (building) => {
+    await (await openDatabase({ dataDir: building, migrate: false })).close();
+  });
+}
+
+/** A data folder `make` fills, made by the first process to need it: two workers may make one at once, each in a folder of its own, and the rename is atomic; the loser's copy goes. */
+async function madeOnce(dir: string, make: (building: string) => Promise<void>): Promise<string> {
   if (existsSync(join(dir, 'PG_VERSION'))) return dir;
-  // two workers may make it at once: each makes its own folder and the rename is atomic; the loser's copy goes
   const building = `${dir}.${process.pid}.building`;
   rmSync(building, { recursive: true, force: true });
-  copyPgliteTemplate(building);
-  const fresh = await openDatabase({ dataDir: building });
-  await fresh.close();
+  await make(building);
   try {
     renameSync(building, dir);
   } catch (err) {
@@ -113,7 +128,7 @@ async function migratedPgliteDir(): Promise<string> {
 }
 
 /**
- * Copies of the migrated folder this process opened and has not closed, removed when it exits; a worker that ends
+ * Copies of a made folder (migrated or empty) this process opened and has not closed, removed when it exits; a worker that ends
  * without exiting (vitest stops its forks) leaves its own, which the next process to open one removes (their pid is gone).
  */
 const openCopies = new Set<string>();
