@@ -6,6 +6,7 @@ import { fastDeclareConflict } from '../../src/fast/replace.js';
 import type { CardActionInput, CardAnswer, CardResponse, FastContext, FastOutcome, HandlerContext } from '../../src/handlers.js';
 import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
+import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReplacement } from '../../src/review/taskCards.js';
 import { formText, pageFrom } from '../respond.js';
 
@@ -21,7 +22,11 @@ export async function showConflictForm(ctx: HandlerContext, input?: CardActionIn
 /** `experts.conflictAdd`: recorded; pending tasks it touches go to other experts. */
 export async function addConflict(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const { label, reason, declined, conflictId, scored } = await declareConflict(ctx.tx, ctx.actor, input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
-  for (const d of declined) await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
+  for (const d of declined) {
+    await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
+    // a place nobody takes may leave the panel with no task pending: it completed, and its outliers are told
+    await alertOutliers(ctx, d.task, d);
+  }
   // sheets submitted before the declaration still count: the administrators decide whether to take them out (第十七条)
   if (scored.length) {
     await ctx.sendToAdmins({ dedupeKey: `review:conflictScored:${conflictId}`, card: conflictAfterScoringCard({ expertOpenId: ctx.actor.openId, label, reason, scored }) });

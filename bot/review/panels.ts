@@ -10,6 +10,7 @@ import { applicationByTeamCode } from '../../src/review/results.js';
 import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
 import { fastSwap } from '../../src/fast/replace.js';
 import { getTask, type PanelMember, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
+import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { idFrom, idOrZero, pageFrom, raw, today } from '../respond.js';
 import { startAssignment } from './assignJob.js';
 import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplication } from './view.js';
@@ -86,13 +87,15 @@ export async function progressAgain(err: UserError, ctx: HandlerContext, input: 
 
 /** `review.swap` (更换专家): the pending task goes to another expert; the first one is told. */
 export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
-  const { task, replacement } = await swapExpert(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now());
+  const swapped = await swapExpert(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now());
+  const { task, replacement } = swapped;
   await ctx.send({
     dedupeKey: `review:swapped:${task.assignment.id}`,
     to: { openId: task.assignment.expertOpenId },
     text: `协会已将“${task.team.name}（${task.team.code}）”的评分任务改派给其他专家，你无需再为它评分。`,
   });
   await announceReplacement(ctx, task, replacement, '管理员更换了专家');
+  await alertOutliers(ctx, task, swapped);
   const toast = !replacement.created
     ? { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}专家到位后，点“分配专家”补齐。` }
     : replacement.unfilled

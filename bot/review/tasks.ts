@@ -5,12 +5,13 @@ import { fastDecline } from '../../src/fast/replace.js';
 import { fastTaskApplication } from '../../src/fast/requests.js';
 import { taskApplicationMessage } from '../../src/review/taskCards.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
+import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { hasRole } from '../../src/people.js';
 import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, notToDecline, ownTask, SheetChanged, shownSheet, submitScores, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
-import { alertOutliers, announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
+import { announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 
 /** 评分 / review: the expert's tasks with the progress. */
 export async function showTasks(ctx: HandlerContext, msg: IncomingText): Promise<void> {
@@ -69,7 +70,7 @@ export async function openNextTask(ctx: HandlerContext): Promise<CardResponse> {
 /** `review.submit`: stores the score sheet and turns the card read-only with the total. */
 export async function submitTask(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const result = await submitScores(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE, shownSheet(input.value));
-  if (result.completed) await alertOutliers(ctx, result.task, result.panel, result.outliers);
+  await alertOutliers(ctx, result.task, result);
   return submittedAnswer(ctx, { ...result.task, assignment: result.assignment }, result.input.total, await progressOf(ctx));
 }
 
@@ -159,7 +160,7 @@ export async function showDeclineForm(ctx: HandlerContext, input: CardActionInpu
 export async function declineTaskAction(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const result = await declineTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${String(input.formValue.reason ?? '').slice(0, 100)}）`);
-  if (result.completed) await alertOutliers(ctx, result.task, result.panel, result.outliers);
+  await alertOutliers(ctx, result.task, result);
   return declinedAnswer(result.task, result.declineReason);
 }
 

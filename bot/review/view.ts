@@ -1,9 +1,8 @@
 import { type Card, pageOf } from '../../cards/kit.js';
-import { outlierAlertCard, progressCard, scoredCard, taskListCard } from '../../cards/review.js';
+import { progressCard, scoredCard, taskListCard } from '../../cards/review.js';
 import { cycleScoreSheet } from '../../src/cycles.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
-import { aggregationRuleOf, type Outlier, type PanelScore } from '../../src/review/aggregation.js';
 import { progressView } from '../../src/review/progress.js';
 import { expertProgress, expertTasks, scoreSheetDisplay, type Task } from '../../src/review/scoring.js';
 import { taskApplication } from '../../src/review/taskCards.js';
@@ -62,24 +61,6 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
 
 export async function progressOf(ctx: HandlerContext): Promise<{ done: number; total: number }> {
   return expertProgress(ctx.tx, ctx.actor.openId);
-}
-
-/** A completed panel with totals far from its median: the administrators get the numbers. */
-export async function alertOutliers(ctx: HandlerContext, task: Task, panel: PanelScore[], outliers: Outlier[]): Promise<void> {
-  if (!outliers.length) return;
-  const alert = outlierAlertCard({
-    year: task.cycle.year,
-    applicationId: task.application.id,
-    code: task.team.code,
-    team: task.team.name,
-    median: outliers[0].median,
-    totals: panel.map((p) => p.total),
-    outliers: outliers.map((o) => ({ expertOpenId: o.expertOpenId, total: o.total, distance: o.distance })),
-    distance: aggregationRuleOf(task.cycle.settings).outlierDistance,
-  });
-  // the totals are in the key: a reopened and changed panel alerts again, a retried event does not
-  const totals = panel.map((p) => `${p.assignmentId}=${p.total}`).join(',');
-  await ctx.sendToAdmins({ dedupeKey: `review:outlier:${task.application.id}:${totals}`, card: alert });
 }
 
 /** 评审进度 as the database has it now. */

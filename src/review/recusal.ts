@@ -10,6 +10,7 @@ import { enqueueQuietly } from '../outbox.js';
 import type { Actor } from '../people.js';
 import type { ScoredBeforeConflict } from './experts.js';
 import { declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
+import { alertOutliers } from './outlierAlert.js';
 import { announceReplacement } from './taskCards.js';
 
 /**
@@ -148,13 +149,18 @@ export function outboxNotices(tx: Db, bootstrapAdmins: readonly string[]): Notic
 }
 
 /**
- * Tells what the recusals did: each new expert gets the task card, the administrators hear of a place nobody can take
- * and of sheets already submitted, and the person who stepped aside gets one message saying why.
+ * Tells what the recusals did: each new expert gets the task card, the administrators hear of a place nobody can take,
+ * of a panel that completed with outliers and of sheets already submitted, and the person who stepped aside gets one
+ * message saying why.
  */
 export async function announceRecusals(sink: NoticeSink, recusals: readonly Recusal[]): Promise<void> {
   for (const r of recusals) {
     const role = insiderRoleZh[r.role];
-    for (const d of r.declined) await announceReplacement(sink, d.task, d.replacement, `原评审专家已成为该班组的${role}，须回避`);
+    for (const d of r.declined) {
+      await announceReplacement(sink, d.task, d.replacement, `原评审专家已成为该班组的${role}，须回避`);
+      // a place nobody takes may leave the panel with no task pending: it completed, and its outliers are told
+      await alertOutliers(sink, d.task, d);
+    }
     if (r.scored.length) {
       await sink.sendToAdmins({
         dedupeKey: `review:recusedScored:${r.team.id}:${r.openId}:${r.scored.map((s) => s.applicationId).join(',')}`,

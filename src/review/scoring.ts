@@ -521,8 +521,11 @@ async function adminTask<T = undefined>(tx: Db, actor: Actor, assignmentId: numb
   return [task, read];
 }
 
-/** 更换专家 (admin): a pending task goes to another expert chosen by the planner. */
-export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<{ task: Task; replacement: Replacement }> {
+/**
+ * 更换专家 (admin): a pending task goes to another expert chosen by the planner. With nobody to take it, the panel may
+ * have no task pending any more: it completes, and the completion is returned for its outliers to be told.
+ */
+export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<{ task: Task; replacement: Replacement } & PanelCompletion> {
   const [task] = await adminTask(tx, actor, assignmentId);
   // an administrator's refusal, not the expert's (scoringOpen): what can still be done is 重开评分, before 公布
   if (task.cycle.status !== 'open' && task.cycle.status !== 'scoring') {
@@ -538,8 +541,8 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
   await tx.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, assignmentId));
   await audit(tx, { actor: actor.openId, action: 'review.swap', entity: 'assignment', entityId: assignmentId, details: { applicationId: task.application.id, expert: task.assignment.expertOpenId }, at: now });
   const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'swap');
-  await completeIfDone(tx, actor, task, now, members);
-  return { task, replacement };
+  const completion = await completeIfDone(tx, actor, task, now, members);
+  return { task, replacement, ...completion };
 }
 
 /**
