@@ -6,12 +6,22 @@ const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 /** INFO and HTTP as an administrator types them in a .env are info and http. */
 const lowerCased = (v: unknown) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v);
 
+/** A base URL the SDK can use: the pattern in domainSchema alone lets through a port past 65535 or a host no URL parser takes. */
+function validUrl(v: string): boolean {
+  try {
+    new URL(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const domainSchema = z.preprocess(
   emptyToUndefined,
   z
     .string()
     .default('feishu')
-    .refine((v) => v === 'feishu' || v === 'lark' || /^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(v), {
+    .refine((v) => v === 'feishu' || v === 'lark' || (/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(v) && validUrl(v)), {
       message: 'must be "feishu", "lark" or a base URL such as http://127.0.0.1:8080',
     }),
 );

@@ -1,3 +1,4 @@
+import { resolve, sep } from 'node:path';
 import type { Config } from './config.js';
 import { DataDirRefused } from './local/dataDir.js';
 import { safeDatabaseUrl, withoutDatabasePassword } from './log.js';
@@ -17,7 +18,20 @@ export function startupProblem(err: unknown, c: Config): string {
   if (code === 'EADDRNOTAVAIL' || ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && (!c.DATABASE_URL || hostsName))) return `HOST ${c.HOST} is not an address of this machine (${code})`;
   if (c.DATABASE_URL) return `DATABASE_URL ${safeDatabaseUrl(c.DATABASE_URL)} cannot be used: ${withoutDatabasePassword(message, c.DATABASE_URL)}`;
   if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EACCES' || code === 'EROFS') return `DATA_DIR ${c.DATA_DIR} cannot hold the database (${code})`;
+  // a folder on a mount that is gone (a dangling link), a parent that is missing, a place no one may write (EPERM), a
+  // full disk: the data folder's when the path is in it or on the way to it, else what it says
+  const path = (e as { path?: string })?.path ?? (e?.cause as { path?: string } | undefined)?.path;
+  if ((code === 'ENOENT' || code === 'EPERM' || code === 'ELOOP' || code === 'ENOSPC') && path !== undefined && onTheWay(path, c.DATA_DIR)) {
+    return `DATA_DIR ${c.DATA_DIR} cannot hold the database (${code} at ${path})`;
+  }
   return message;
+}
+
+/** Whether `path` is the data folder, inside it, or one of the folders above it. */
+function onTheWay(path: string, dataDir: string): boolean {
+  const p = resolve(path);
+  const d = resolve(dataDir);
+  return p === d || p.startsWith(d + sep) || d.startsWith(p === sep ? p : p + sep);
 }
 
 function databaseHost(url: string | undefined): string | undefined {

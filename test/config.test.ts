@@ -35,6 +35,7 @@ describe('configuration', () => {
     [{ PORT: '1e3' }, /^PORT must be a port number/],
     [{ LARK_EVENT_MODE: 'webhook' }, /^LARK_EVENT_MODE /],
     [{ LARK_DOMAIN: 'open.feishu.cn' }, /^LARK_DOMAIN must be/],
+    [{ LARK_DOMAIN: 'http://127.0.0.1:99999' }, /^LARK_DOMAIN must be/],
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL must start with postgres/],
     [{ BOT_TIMEZONE: 'Mars/Olympus' }, /^BOT_TIMEZONE /],
     [{ BOT_TIMEZONE: 'CST' }, /^BOT_TIMEZONE must be a region name such as Asia\/Shanghai \(an abbreviation like CST is ambiguous\)/],

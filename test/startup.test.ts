@@ -17,6 +17,18 @@ describe('a failed start', () => {
     expect(startupProblem(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', syscall: 'listen' }), local)).toBe('PORT 80 on HOST 127.0.0.1 cannot be used (EADDRINUSE)');
   });
 
+  it('blames DATA_DIR for a missing mount, a missing parent or a place nobody may write, naming the path; not for a file elsewhere', () => {
+    const at = (code: string, syscall: string, path: string) => Object.assign(new Error(`${code}: no such file or directory, ${syscall} '${path}'`), { code, syscall, path });
+    // a link to a mount that is gone: the lock file in it cannot be opened
+    expect(startupProblem(at('ENOENT', 'open', '/srv/gdsz/data/.gdsz-bot.lock'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (ENOENT at /srv/gdsz/data/.gdsz-bot.lock)');
+    // a parent that cannot be made
+    expect(startupProblem(at('ENOENT', 'mkdir', '/srv/gdsz'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (ENOENT at /srv/gdsz)');
+    expect(startupProblem(at('EPERM', 'mkdir', '/srv'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (EPERM at /srv)');
+    // a file the bot's own install misses is not the data folder's
+    expect(startupProblem(at('ENOENT', 'open', '/opt/bot/node_modules/x.wasm'), local)).toBe("ENOENT: no such file or directory, open '/opt/bot/node_modules/x.wasm'");
+    expect(startupProblem(at('ENOENT', 'open', '/srv/gdsz/database'), local)).toBe("ENOENT: no such file or directory, open '/srv/gdsz/database'");
+  });
+
   it('blames HOST for a listen address that does not resolve, with a server database too; the database for its own host', async () => {
     // the error listen() really gives for a name that does not resolve
     const listenError = await new Promise<Error>((resolve) => {
