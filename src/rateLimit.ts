@@ -44,6 +44,20 @@ export async function countRequest(tx: Db, rules: RateRule[], now: Date): Promis
   await tx.execute(sql`delete from ${rateLimitHits} where id in (select id from ${rateLimitHits} where ${lt(rateLimitHits.at, new Date(now.getTime() - longest))} limit 100)`);
 }
 
+/**
+ * How long until `rule` takes another request, when it is full now (undefined when it is not); a read that counts
+ * nothing, for a gate in front of requests counted only when they fail (`complaintRefusalRule`).
+ */
+export async function fullFor(db: Db, rule: RateRule, now: Date): Promise<number | undefined> {
+  const recent = await db
+    .select({ at: rateLimitHits.at })
+    .from(rateLimitHits)
+    .where(and(eq(rateLimitHits.key, rule.key), gt(rateLimitHits.at, new Date(now.getTime() - rule.windowMs))))
+    .orderBy(asc(rateLimitHits.at))
+    .limit(rule.max);
+  return recent.length >= rule.max ? Math.max(1000, recent[0].at.getTime() + rule.windowMs - now.getTime()) : undefined;
+}
+
 /** The key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's whole network), IPv4-mapped IPv6 as IPv4. */
 export function addressKey(ip: string): string {
   const plain = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');

@@ -9,7 +9,7 @@ import type { Db } from '../../db/index.js';
 import { auditLog, complaints, processedEvents, teams } from '../../db/schema.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { enqueue } from '../outbox.js';
-import { addressKey, countRequest, RateLimited, type RateRule } from '../rateLimit.js';
+import { addressKey, countRequest, fullFor, RateLimited, type RateRule } from '../rateLimit.js';
 import type { RouteDeps } from '../routes.js';
 import { fromAnotherSite, ownOrigins } from './crossSite.js';
 import { escapeHtml, htmlInputs } from './formHtml.js';
@@ -17,8 +17,13 @@ import type { FormFields } from '../forms.js';
 
 /** Public complaint intake (第二十一条) for customers outside the Feishu tenant. */
 
-/** Counted are complaints taken; bad input, the honeypot and refusals are not. Shared by every replica through the database. */
-export const complaintRateLimit = { max: 5, windowMs: 10 * 60_000, perDay: 20, globalPerHour: 60 };
+/**
+ * Counted are complaints taken; bad input, the honeypot and refusals are not, so a complainant can correct the form and
+ * send it again. Refusals have an allowance of their own per address (`refusedMax` in the same window): past it, every
+ * post from the address is turned away until the window moves on, so nobody can try team names and codes one after
+ * another to learn which exist. Shared by every replica through the database.
+ */
+export const complaintRateLimit = { max: 5, windowMs: 10 * 60_000, perDay: 20, globalPerHour: 60, refusedMax: 20 };
 
 /**
  * The per-address rules (IPv6 by /64) and the cap on all public complaints in an hour. The day's rule keeps a few
@@ -35,6 +40,20 @@ export function complaintRules(ip: string, limits = complaintRateLimit): RateRul
 }
 
 const GLOBAL_RULE = 'complaint:all';
+
+/** Posts from one address refused for what they said (a team not found, a field missing), counted apart from complaints taken. */
+export function complaintRefusalRule(ip: string, limits = complaintRateLimit): RateRule {
+  return { key: `complaint:refused:${addressKey(ip || 'unknown')}`, max: limits.refusedMax, windowMs: limits.windowMs };
+}
+
+/** A refused post counted, in a transaction of its own (the request's rolled back); past the allowance it counts no more. */
+async function countRefusal(deps: RouteDeps, rule: RateRule, now: Date): Promise<void> {
+  try {
+    await deps.database.db.transaction((tx) => countRequest(tx, [rule], now));
+  } catch (err) {
+    if (!(err instanceof RateLimited)) deps.log.warn({ err: String(err) }, 'public complaint: a refusal could not be counted');
+  }
+}
 
 /** The hours whose cap this process has reported already: a flood of refused posts costs one write, not one each. */
 const capToldFor = new Set<string>();
@@ -130,6 +149,13 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     // ctx.ip is the socket's address unless TRUST_PROXY names the proxies whose X-Forwarded-For is believed
     const rules = complaintRules(ctx.ip);
     const now = deps.clock.now();
+    const refusals = complaintRefusalRule(ctx.ip);
+    const wait = await fullFor(deps.database.db, refusals, now);
+    if (wait !== undefined) {
+      ctx.set('Retry-After', String(Math.ceil(wait / 1000)));
+      deps.log.warn({ ip: ctx.ip, rule: refusals.key }, 'public complaint refused: too many refused posts');
+      return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${Math.max(1, Math.ceil(wait / 60_000))} 分钟后再试，或直接联系广东省市政行业协会。` });
+    }
     let token: string | undefined;
     try {
       // the page's token, posted by the form or by its script (a retry after an answer lost on the way is the same complaint)
@@ -173,6 +199,7 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
         return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${wait}后再试，或直接联系广东省市政行业协会。` });
       }
       if (!(err instanceof UserError)) throw err;
+      await countRefusal(deps, refusals, now);
       return answer(ctx, 400, { code: 400, msg: err.message, ...(err.opts.field ? { field: err.opts.field } : {}) });
     }
   });

@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { count, like } from 'drizzle-orm';
+import { count, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaints, organizations, outbox, people, rateLimitHits, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
@@ -238,6 +238,7 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
   const clock = new ManualClock('2027-03-01T10:00:00+08:00');
   let code = '';
   let urls: string[] = [];
+  let database: Harness['db'] | undefined;
 
   async function complain(url: string, body: Record<string, unknown>, forwardedFor: string) {
     const res = await fetch(`${url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }, body: JSON.stringify(body) });
@@ -247,6 +248,7 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
   it('twelve requests with rotating X-Forwarded-For, TRUST_PROXY off, spread over two bot processes on one database: the configured five are taken, then 429', async () => {
     const h = await startHarness({ clock });
     cleanups.push(() => h.close());
+    database = h.db;
     // a second process of the bot on the same database, as a second replica behind a load balancer
     const second = await startTestBot({ env: { LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: h.fake.url, LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY, LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN }, db: h.db, clock });
     cleanups.push(() => second.app.stop());
@@ -292,6 +294,24 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
     for (let i = 0; i < 3; i++) expect((await complain(urls[i % 2], { team: code, content: '仍在限制中' }, '203.0.113.9')).status).toBe(429);
     clock.advance(complaintRateLimit.windowMs / 2 + 1);
     expect((await complain(urls[1], { team: code, content: '窗口已过' }, '203.0.113.9')).status).toBe(201);
+  });
+
+  it('an address whose posts keep being refused (trying team names) is turned away, a valid complaint too, until the window moves on', async () => {
+    clock.advance(complaintRateLimit.windowMs + 1);
+    // TRUST_PROXY is off: the address is the socket's, whatever X-Forwarded-For says
+    const prober = '203.0.113.77';
+    const refused = [];
+    for (let i = 0; i < complaintRateLimit.refusedMax; i++) refused.push((await complain(urls[i % 2], { team: `GDSZ-2025-${String(9000 + i)}`, content: '路面破损' }, prober)).status);
+    expect(refused).toEqual(Array(complaintRateLimit.refusedMax).fill(400));
+    // past the allowance nothing from the address is read: a name that exists is not told apart from one that does not
+    const next = await complain(urls[0], { team: code, content: '路面破损' }, prober);
+    expect(next.status).toBe(429);
+    expect(next.body.msg).toContain('提交过于频繁');
+    expect(Number(next.retryAfter)).toBeGreaterThan(0);
+    expect((await complain(urls[1], { team: 'GDSZ-2025-9999', content: '路面破损' }, prober)).status).toBe(429);
+    expect((await database!.db.select({ n: count() }).from(complaints).where(eq(complaints.content, '路面破损')))[0].n).toBe(0);
+    clock.advance(complaintRateLimit.windowMs + 1);
+    expect((await complain(urls[0], { team: code, content: '窗口已过，路面破损' }, prober)).status).toBe(201);
   });
 
   it('twelve requests at once on the two processes: the check and the count are atomic, exactly five are taken', async () => {
