@@ -19,7 +19,8 @@ import { heldTransaction, lockWaits, until } from '../support/waiting.js';
  * given its application steps aside in the same transaction, as a declaration of conflict with the team does it: the
  * task is declined, the planner brings the replacement (whose task card is queued), the expert is told why, the
  * administrators hear of a place nobody can take and of a sheet already submitted (kept). 添加成员's one statement
- * gives way to the ordinary path then.
+ * gives way to the ordinary path then. Likewise an expert whose 所在单位 添加专家 changes to a team's own: one message
+ * for all the organisation's teams, and 添加专家's one statement gives way.
  */
 
 const COMMITTEE = '广东省市政行业专家委员会';
@@ -285,7 +286,7 @@ describe('an expert whose organisation becomes a team’s own steps aside (添�
   let U: { team: { id: number; code: string; name: string }; application: { id: number } };
 
   /** A second team of the first's organisation, with an application scoring in the cycle. */
-  async function colleagueTeam(orgId: number, n: number) {
+  async function colleagueTeam(orgId: number, n: number, status = 'scoring') {
     const db = h.db.db;
     const leader = `ou_recusecolleague${String(n).padStart(17, '0')}`;
     await db.insert(people).values({ openId: leader }).onConflictDoNothing();
@@ -297,19 +298,20 @@ describe('an expert whose organisation becomes a team’s own steps aside (添�
       })
       .returning();
     await db.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
-    const [application] = await db.insert(applications).values({ teamId: team.id, cycleId, status: 'scoring', form: { title: '成果', category: 'engineering' }, submittedAt: new Date('2027-04-01T00:00:00Z') }).returning();
+    const [application] = await db.insert(applications).values({ teamId: team.id, cycleId, status, form: { title: '成果', category: 'engineering' }, submittedAt: new Date('2027-04-01T00:00:00Z') }).returning();
     return { team, application };
   }
 
+  let orgId: number;
   const addForm = (organization: string) => ({ experts: [expert], organization, specialities: '', maxLoad: '' });
 
   beforeAll(async () => {
     h = await startHarness({ clock: new ManualClock('2027-03-05T09:00:00+08:00') });
     cycleId = await openCycleWithPool(h, [11, 12, 13, 14, 15, 16].map(P));
     T = await teamWithApplication(h, cycleId, 21, { leader: 'ou_recuseleader00000000000000000021', contact: 'ou_recusecontact0000000000000000021' });
-    const [{ organizationId }] = await h.db.db.select({ organizationId: teams.organizationId }).from(teams).where(eq(teams.id, T.team.id));
-    await h.db.db.update(organizations).set({ name: ORG }).where(eq(organizations.id, organizationId));
-    U = await colleagueTeam(organizationId, 22);
+    [{ organizationId: orgId }] = await h.db.db.select({ organizationId: teams.organizationId }).from(teams).where(eq(teams.id, T.team.id));
+    await h.db.db.update(organizations).set({ name: ORG }).where(eq(organizations.id, orgId));
+    U = await colleagueTeam(orgId, 22);
     await h.db.db.insert(assignments).values([
       ...[11, 12, 13].map((n) => ({ applicationId: T.application.id, expertOpenId: P(n), status: 'assigned' })),
       { applicationId: U.application.id, expertOpenId: expert, status: 'submitted', scores: {}, total: 85, submittedAt: new Date('2027-03-04T00:00:00Z') },
@@ -379,5 +381,27 @@ describe('an expert whose organisation becomes a team’s own steps aside (添�
     // the old task card's 提交评分 no longer takes a sheet: the card says why
     const submitted = await h.click(expert, { action: 'review.submit', assignmentId: old.id }, { comment: '' });
     expect(cardText(submitted.card.data)).toContain('与该班组同属一个单位，须回避');
+  });
+
+  it.skipIf(!pg)('a 分配专家 batch that read the old organisation: the one statement gives way, the ordinary path waits and steps the expert aside', async () => {
+    const V = await colleagueTeam(orgId, 23, 'accepted');
+    const mover = P(16);
+    // the batch holds the cycle's lock, as every batch takes it, and gives P(16) the task (it read P(16) of the committee)
+    const batch = await heldTransaction(h.db.db, async (tx) => {
+      await tx.execute(sql`select id from cycles where id = ${cycleId} for update`);
+      await tx.insert(assignments).values([16, 12, 13].map((n) => ({ applicationId: V.application.id, expertOpenId: P(n), status: 'assigned' })));
+      await tx.update(applications).set({ status: 'scoring' }).where(eq(applications.id, V.application.id));
+    });
+    const before = await lockWaits(h.db.db);
+    const click = h.click(ADMIN, { action: 'experts.add' }, { experts: [mover], organization: ORG, specialities: '', maxLoad: '' });
+    await until(async () => (await lockWaits(h.db.db)) > before);
+    batch.release();
+    await batch.ended;
+    expect((await click).toast).toEqual({ type: 'success', content: `已添加 1 位专家（${ORG}）` });
+    expect(await organizationOf(mover)).toBe(ORG);
+    expect((await taskOf(h, V.application.id, mover)).status).toBe('declined');
+    expect(await panelOf(h, V.application.id)).not.toContain(mover);
+    expect(await panelOf(h, V.application.id)).toHaveLength(3);
+    expect(await panelOf(h, T.application.id)).not.toContain(mover);
   });
 });
