@@ -527,19 +527,23 @@ const SCORED_BEFORE_SHOWN = 5;
 /**
  * To the administrators: an expert declared a conflict of interest with a team or an organisation whose applications
  * they had already scored, or (`recused`) became the team's leader, member or organisation contact after scoring it
- * (`reason` then names the role: 班组成员). The sheets still count until the association takes them out (第十七条).
+ * (`reason` then names the role: 班组成员), or ('organization') had their 所在单位 changed to `label`, the organisation
+ * of the teams scored. The sheets still count until the association takes them out (第十七条).
  */
-export function conflictAfterScoringCard(d: { expertOpenId: string; label: string; reason: string; scored: ScoredBeforeConflict[]; recused?: boolean }): Card {
+export function conflictAfterScoringCard(d: { expertOpenId: string; label: string; reason: string; scored: ScoredBeforeConflict[]; recused?: boolean | 'organization' }): Card {
   const shown = d.scored.slice(0, SCORED_BEFORE_SHOWN);
+  const count = String(d.scored.length);
   return card({
     title: d.recused ? '专家须回避：已提交的评分待处理' : '专家声明利益冲突：已提交的评分待处理',
     template: 'orange',
     summary: d.recused ? `回避：${d.label}` : `利益冲突：${d.label}`,
     elements: [
       markdown(
-        d.recused
-          ? md`${mention(d.expertOpenId)} 已成为“${d.label}”的${d.reason}，须回避该班组的评审，此前已提交 ${String(d.scored.length)} 份相关评分，目前仍计入得分：`
-          : md`${mention(d.expertOpenId)} 声明与“${d.label}”存在利益冲突（${d.reason}），此前已提交 ${String(d.scored.length)} 份相关评分，目前仍计入得分：`,
+        d.recused === 'organization'
+          ? md`${mention(d.expertOpenId)} 的所在单位已改为“${d.label}”，与下列班组同属一个单位，须回避其评审，此前已提交 ${count} 份相关评分，目前仍计入得分：`
+          : d.recused
+            ? md`${mention(d.expertOpenId)} 已成为“${d.label}”的${d.reason}，须回避该班组的评审，此前已提交 ${count} 份相关评分，目前仍计入得分：`
+            : md`${mention(d.expertOpenId)} 声明与“${d.label}”存在利益冲突（${d.reason}），此前已提交 ${count} 份相关评分，目前仍计入得分：`,
       ),
       markdown(mdJoin(shown.map((s) => md`- ${String(s.year)}年度 **${s.code} ${s.team}**${s.total !== null ? `：${s.total} 分` : ''}`), '\n')),
       ...(d.scored.length > shown.length ? [note(md`另有 ${String(d.scored.length - shown.length)} 份未列出。`)] : []),

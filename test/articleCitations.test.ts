@@ -93,6 +93,8 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   { where: '评审设置不能再修改', says: { 17: ['公开、公平和公正原则'] } },
   // 回避: an expert who became the team's leader, member or contact hands its application to another expert
   { where: '须回避该班组的评审', says: { 17: ['公开、公平和公正原则'] } },
+  // 回避: an expert moved into the organisation of a team they hold to score hands its application to another expert
+  { where: '同属一个单位，须回避', says: { 17: ['公开、公平和公正原则'] } },
   { where: '不能再更换评分表', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },
   { where: '评分表已更新，这份评分未提交', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },
   { where: '低于本年度授予称号分数线', says: { 18: ['评审依据', '《质量信得过班组建设评分表》'] } },

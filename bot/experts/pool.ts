@@ -5,6 +5,7 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastAddExperts, fastToggleExpert } from '../../src/fast/admin.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, FastContext, HandlerContext } from '../../src/handlers.js';
 import { addExperts, expertAddForm, listExperts, readExpertForm, setExpertActive } from '../../src/review/experts.js';
+import { announceColleagueRecusals } from '../../src/review/recusal.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
 import { pageFrom, raw } from '../respond.js';
 import { pickerCandidates } from '../../src/people.js';
@@ -35,14 +36,16 @@ const addedToast = (count: number, organization: string) => ({ type: 'success' a
 /** `experts.add`: the picked people join the pool. */
 export async function addToPool(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const formValue = await personFromLookup(ctx, input.formValue, lookupOpts);
-  const { openIds, organization } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now());
+  const { openIds, organization, recusals } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  // an expert moved into the organisation of a team whose application they hold has stepped aside (第十七条)
+  await announceColleagueRecusals(ctx, recusals);
   return ctx.afterCommit(async (read) => raw(await poolCard(read), addedToast(openIds.length, organization)));
 }
 
 /**
  * The same in one round trip on PostgreSQL (src/fast/admin.ts) when the people were picked and it succeeds; a
- * look-up in the address book, a form that does not parse, a refusal or a second click answer undefined having
- * written nothing, and `addToPool` runs.
+ * look-up in the address book, a form that does not parse, a refusal, a second click or someone moved into the
+ * organisation of a team they hold to score (回避) answer undefined having written nothing, and `addToPool` runs.
  */
 export const addToPoolFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
   if (needsLookup(input.formValue, lookupOpts)) return undefined;

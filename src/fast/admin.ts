@@ -11,7 +11,8 @@ import { aggregationRuleSql, claimCte, failOnPurpose, raisedOnPurpose } from './
  * ordinary path's verdict from the rows and the actor; only when it holds does it claim the event, and only a new
  * claim lets it write what the ordinary path writes, taking the same row locks in the same order: the claim's, then
  * the row the service locks (the person's, the cycle's; for 添加专家 the organisation's, then the people's). None of
- * these actions queues a notice. Anything else (a refusal, a thing already done, an event seen before, a form that
+ * these actions queues a notice: 添加专家 that moves someone into the organisation of a team whose application they
+ * hold (回避, 第十七条) is left to the ordinary path. Anything else (a refusal, a thing already done, an event seen before, a form that
  * does not parse, an address-book look-up) writes nothing, not even the claim, and the ordinary path answers as it
  * always has. It is raw SQL because one statement must check and write at once, which the query builder cannot say.
  *
@@ -137,10 +138,31 @@ seen as (
       and p.max_load is not distinct from $8::int and p.specialities = $7::text[], false) as as_asked
   from people p where p.open_id = any($5::text[])
 ),
+moving as (
+  -- someone picked and known whose organisation changes: addExperts' recuseColleagues (src/review/recusal.ts)
+  select p.open_id from people p
+  where p.open_id = any($5::text[])
+    and p.organization_id is distinct from (select o.id from organizations o where o.key = organization_key($6::text))
+),
+scoring_locked as (
+  -- 回避: the running cycles, in share mode until the COMMIT, when someone's organisation changes: a 分配专家 batch
+  -- (it takes them for update) that starts later reads the new organisation; one holding them now may have read the
+  -- old one, so the statement gives way and the ordinary path waits for it (recuseColleagues)
+  select id from cycles where status in ('open', 'scoring') and exists (select 1 from moving) for share skip locked
+),
 verdict as (
   select ${isAdmin}
     -- addExperts' AlreadyDone: every picked person already in the pool as asked (a second click); the ordinary path answers it
-    and not ((select count(*) from seen) = (select count(*) from asked) and (select bool_and(as_asked) from seen)) as ok
+    and not ((select count(*) from seen) = (select count(*) from asked) and (select bool_and(as_asked) from seen))
+    -- 回避 (第十七条): someone moved into the organisation of a team whose application they hold to score in a running
+    -- cycle, or scored in a year not yet published, is left to the ordinary path, which steps them aside
+    and not exists (
+      select 1 from moving m join assignments s on s.expert_open_id = m.open_id
+        join applications ap on ap.id = s.application_id join cycles c on c.id = ap.cycle_id
+        join teams t on t.id = ap.team_id join organizations o on o.id = t.organization_id
+      where o.key = organization_key($6::text)
+        and ((s.status = 'assigned' and c.status in ('open', 'scoring')) or (s.status = 'submitted' and c.status in ('open', 'scoring', 'closed'))))
+    and (not exists (select 1 from moving) or (select count(*) from scoring_locked) = (select count(*) from cycles where status in ('open', 'scoring'))) as ok
 ),
 ${claim},
 org as (

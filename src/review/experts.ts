@@ -8,6 +8,7 @@ import { findOrganization, upsertOrganization } from '../organizations.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { conflictForm } from './conflicts.js';
+import { type ColleagueRecusal, recuseColleagues } from './recusal.js';
 import { declineForm, declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
 
 /** 专家库 (第十一条): administrators keep the pool; experts declare their conflicts of interest (第十七条). */
@@ -38,8 +39,18 @@ export function readExpertForm(formValue: Record<string, unknown>): { experts: s
   return { experts: input.experts, organization: input.organization, specialities: splitSpecialities(input.specialities), maxLoad: input.maxLoad ?? null };
 }
 
-/** 添加专家: each picked person becomes an active expert of the organisation, with specialities and a load limit. */
-export async function addExperts(tx: Db, actor: Actor, formValue: Record<string, unknown>, now: Date): Promise<{ openIds: string[]; organization: string }> {
+/**
+ * 添加专家: each picked person becomes an active expert of the organisation, with specialities and a load limit. Someone
+ * whose organisation changes steps aside from the new organisation's teams they hold to score (回避, 第十七条:
+ * `recuseColleagues`); the caller tells what the recusals did (`announceColleagueRecusals`).
+ */
+export async function addExperts(
+  tx: Db,
+  actor: Actor,
+  formValue: Record<string, unknown>,
+  now: Date,
+  timezone: string,
+): Promise<{ openIds: string[]; organization: string; recusals: ColleagueRecusal[] }> {
   requireAdmin(actor);
   const input = readExpertForm(formValue);
   // another spelling of a known organisation is that one, under the name first seen
@@ -67,7 +78,10 @@ export async function addExperts(tx: Db, actor: Actor, formValue: Record<string,
       at: now,
     });
   }
-  return { openIds: input.experts, organization };
+  // someone already known whose organisation is now another (someone new holds no task)
+  const moved = current.filter((p) => p.organizationId !== orgId).map((p) => p.openId);
+  const recusals = await recuseColleagues(tx, actor, moved, { id: orgId, name: organization }, now, timezone);
+  return { openIds: input.experts, organization, recusals };
 }
 
 /** 停用 / 启用: an inactive expert gets no new tasks; tasks already given stay until swapped. A second click changes nothing. */

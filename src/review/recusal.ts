@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, or } from 'drizzle-orm';
 import { conflictAfterScoringCard } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, cycles, teams } from '../../db/schema.js';
@@ -53,6 +53,25 @@ const unpublishedStatuses = ['open', 'scoring', 'closed'] as const;
  * sheet submitted meanwhile is read submitted and reported instead of failing the decline.
  */
 export async function recuseInsiders(tx: Db, actor: Actor, joining: readonly Joining[], now: Date, timezone: string): Promise<Recusal[]> {
+  return stepAside(tx, actor, joining, now, timezone, (j) => ({ reason: `已成为该班组的${insiderRoleZh[j.role]}，须回避`, details: { role: j.role } }));
+}
+
+/** What one person's recusal from one team did: `recuseInsiders`' and `recuseColleagues`' work. */
+interface SteppedAside {
+  team: { id: number; code: string; name: string };
+  declined: ({ task: Task; replacement: Replacement } & PanelCompletion)[];
+  scored: ScoredBeforeConflict[];
+}
+
+/** `recuseInsiders`' work for anyone who must step aside from a team: `why` gives the decline's reason and the audit's details. */
+async function stepAside<J extends { teamId: number; openId: string }>(
+  tx: Db,
+  actor: Actor,
+  joining: readonly J[],
+  now: Date,
+  timezone: string,
+  why: (j: J) => { reason: string; details: Record<string, unknown> },
+): Promise<(J & SteppedAside)[]> {
   const wanted = dedupe(joining.filter((j) => !j.openId.startsWith('pending:')));
   if (!wanted.length) return [];
   const openIds = [...new Set(wanted.map((j) => j.openId))];
@@ -95,12 +114,12 @@ export async function recuseInsiders(tx: Db, actor: Actor, joining: readonly Joi
       .where(and(ofJoining, eq(assignments.status, 'submitted'), inArray(cycles.status, [...unpublishedStatuses])))
       .orderBy(asc(cycles.year), asc(assignments.id)),
   ]);
-  const mine = (j: Joining) => (r: { openId: string; teamId: number }) => r.openId === j.openId && r.teamId === j.teamId;
+  const mine = (j: J) => (r: { openId: string; teamId: number }) => r.openId === j.openId && r.teamId === j.teamId;
   const concerned = wanted.filter((j) => touched.some(mine(j)) || scored.some(mine(j)));
   if (!concerned.length) return [];
-  const out: Recusal[] = [];
+  const out: (J & SteppedAside)[] = [];
   for (const j of concerned) {
-    const reason = `已成为该班组的${insiderRoleZh[j.role]}，须回避`;
+    const { reason, details } = why(j);
     // the expert steps aside as when they declare the conflict themselves: their decline, the planner's replacement
     const expert: Actor = { openId: j.openId, name: null, roles: ['expert'] };
     const declined = [];
@@ -115,16 +134,16 @@ export async function recuseInsiders(tx: Db, actor: Actor, joining: readonly Joi
       action: 'review.recuse',
       entity: 'team',
       entityId: j.teamId,
-      details: { expert: j.openId, role: j.role, declined: declined.map((d) => d.task.assignment.id), scored: sheets.map((s) => s.applicationId) },
+      details: { expert: j.openId, ...details, declined: declined.map((d) => d.task.assignment.id), scored: sheets.map((s) => s.applicationId) },
       at: now,
     });
-    out.push({ openId: j.openId, role: j.role, team, declined, scored: sheets });
+    out.push({ ...j, team, declined, scored: sheets });
   }
   return out;
 }
 
 /** One entry per person and team (a role named twice keeps the first: 班组长 before 成员 as the callers list them). */
-function dedupe(joining: readonly Joining[]): Joining[] {
+function dedupe<J extends { teamId: number; openId: string }>(joining: readonly J[]): J[] {
   const seen = new Set<string>();
   return joining.filter((j) => {
     const key = `${j.teamId}|${j.openId}`;
@@ -179,4 +198,98 @@ export function recusalText(r: Pick<Recusal, 'role' | 'team' | 'declined' | 'sco
     : '';
   const reported = r.scored.length ? `你此前已提交的 ${r.scored.length} 份该班组评分已报协会管理员处理。` : '';
   return cite(17, `评审坚持公开、公平和公正原则。你已成为“${r.team.name}（${r.team.code}）”的${insiderRoleZh[r.role]}，须回避该班组的评审：${handed}${reported}`);
+}
+
+/**
+ * 回避 (第十七条) where an expert's organisation changes: the planner never gives an expert the application of a team of
+ * their own organisation (`org[i] !== app.organizationId` in assignment.ts). 添加专家 naming another 所在单位 for
+ * someone already in the pool makes the teams of the new organisation theirs: their unsubmitted tasks of those teams in
+ * a running cycle are declined and replaced, and sheets submitted in a year not yet published are reported, as for a
+ * new member (`recuseInsiders`).
+ */
+
+/** The organisation someone has just been moved into (添加专家): the teams of it are no longer theirs to score. */
+export interface NewOrganization {
+  id: number;
+  name: string;
+}
+
+/** One person's recusal from one team of the organisation they were moved into. */
+export interface ColleagueRecusal extends SteppedAside {
+  openId: string;
+  organization: NewOrganization;
+}
+
+/** Why the expert's task of the team was declined (the decline's reason; the replacement's cause adds 原评审专家). */
+export const sameOrganizationReason = (organization: string) => `所在单位已改为“${organization}”，与该班组同属一个单位，须回避`;
+
+/**
+ * Steps each person moved into `organization` aside from its teams' applications (see the note above), in the
+ * transaction that moved them: the recusals made, one per person and team with a task declined or a sheet to report.
+ * The running cycles are locked before the teams are read, as `recuseInsiders` locks them: a 分配专家 batch that read the
+ * person's old organisation commits its tasks first, and they are found here.
+ */
+export async function recuseColleagues(tx: Db, actor: Actor, openIds: readonly string[], organization: NewOrganization, now: Date, timezone: string): Promise<ColleagueRecusal[]> {
+  const wanted = [...new Set(openIds.filter((id) => !id.startsWith('pending:')))];
+  if (!wanted.length) return [];
+  // issued together (one round trip), in this order: the teams are read once the cycles' lock is granted
+  const [, held] = await Promise.all([
+    tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, [...scoringStatuses])).orderBy(asc(cycles.id)).for('no key update'),
+    tx
+      .selectDistinct({ openId: assignments.expertOpenId, teamId: applications.teamId })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(
+        and(
+          inArray(assignments.expertOpenId, wanted),
+          eq(teams.organizationId, organization.id),
+          or(
+            and(eq(assignments.status, 'assigned'), inArray(cycles.status, [...scoringStatuses])),
+            and(eq(assignments.status, 'submitted'), inArray(cycles.status, [...unpublishedStatuses])),
+          ),
+        ),
+      )
+      .orderBy(asc(assignments.expertOpenId), asc(applications.teamId)),
+  ]);
+  if (!held.length) return [];
+  return stepAside(tx, actor, held.map((h) => ({ ...h, organization })), now, timezone, (j) => ({
+    reason: sameOrganizationReason(j.organization.name),
+    details: { organization: j.organization.name },
+  }));
+}
+
+/**
+ * Tells what `recuseColleagues` did: each new expert gets the task card, the administrators hear of a place nobody can
+ * take and, once per person, of the sheets already submitted; each person who stepped aside gets one message saying why.
+ */
+export async function announceColleagueRecusals(sink: NoticeSink, recusals: readonly ColleagueRecusal[]): Promise<void> {
+  for (const r of recusals) {
+    for (const d of r.declined) await announceReplacement(sink, d.task, d.replacement, `原评审专家${sameOrganizationReason(r.organization.name)}`);
+  }
+  for (const openId of [...new Set(recusals.map((r) => r.openId))]) {
+    const mine = recusals.filter((r) => r.openId === openId);
+    const { organization } = mine[0];
+    const scored = mine.flatMap((r) => r.scored);
+    if (scored.length) {
+      await sink.sendToAdmins({
+        dedupeKey: `review:recusedScored:org${organization.id}:${openId}:${scored.map((s) => s.applicationId).join(',')}`,
+        card: conflictAfterScoringCard({ expertOpenId: openId, label: organization.name, reason: '所在单位', scored, recused: 'organization' }),
+      });
+    }
+    const first = mine.flatMap((r) => r.declined)[0]?.task.assignment.id ?? `scored-${scored[0].applicationId}`;
+    await sink.send({ dedupeKey: `review:recused:org${organization.id}:${openId}:${first}`, to: { openId }, text: colleagueRecusalText(mine) });
+  }
+}
+
+/** The one message to a person who stepped aside from the teams of their new organisation. */
+export function colleagueRecusalText(mine: readonly Pick<ColleagueRecusal, 'organization' | 'team' | 'declined' | 'scored'>[]): string {
+  const names = mine.map((r) => `“${r.team.name}（${r.team.code}）”`).join('、');
+  const declined = mine.reduce((n, r) => n + r.declined.length, 0);
+  const scored = mine.reduce((n, r) => n + r.scored.length, 0);
+  const handed = declined ? `你尚未提交的 ${declined} 项相关评分任务已改派其他专家，你无需再为其评分。` : '';
+  const reported = scored ? `你此前已提交的 ${scored} 份相关评分已报协会管理员处理。` : '';
+  const these = mine.length > 1 ? '这些班组' : '该班组';
+  return cite(17, `评审坚持公开、公平和公正原则。你的所在单位已改为“${mine[0].organization.name}”，与${names}同属一个单位，须回避${these}的评审：${handed}${reported}`);
 }

@@ -2,6 +2,7 @@ import { and, asc, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, assignments, auditLog, cycles, organizations, outbox, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
+import { fastAddExperts } from '../../src/fast/admin.js';
 import { fastAddMembers } from '../../src/fast/teams.js';
 import { applyImport, recordDryRun } from '../../src/import/apply.js';
 import { linkPendingPerson } from '../../src/import/linking.js';
@@ -10,6 +11,7 @@ import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
+import { writtenCounts } from '../support/worlds.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
 
 /**
@@ -17,7 +19,8 @@ import { heldTransaction, lockWaits, until } from '../support/waiting.js';
  * given its application steps aside in the same transaction, as a declaration of conflict with the team does it: the
  * task is declined, the planner brings the replacement (whose task card is queued), the expert is told why, the
  * administrators hear of a place nobody can take and of a sheet already submitted (kept). 添加成员's one statement
- * gives way to the ordinary path then.
+ * gives way to the ordinary path then. Likewise an expert whose 所在单位 添加专家 changes to a team's own: one message
+ * for all the organisation's teams, and 添加专家's one statement gives way.
  */
 
 const COMMITTEE = '广东省市政行业专家委员会';
@@ -270,5 +273,135 @@ describe('nobody may take over, or the sheet is already in', () => {
     expect((await toldOf(h, team.id, P(3)))[0]).toContain('的班组长，须回避该班组的评审');
     const [recuse] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'review.recuse'), eq(auditLog.actor, ADMIN)));
     expect(recuse.details).toMatchObject({ expert: P(3), role: 'leader', declined: [old.id] });
+  });
+});
+
+describe('an expert whose organisation becomes a team’s own steps aside (添加专家)', () => {
+  let h: Harness;
+  let cycleId: number;
+  const ORG = '回避同单位市政公司';
+  const UNRELATED = '回避无关设计院';
+  const expert = P(11);
+  let T: { team: { id: number; code: string; name: string }; application: { id: number } };
+  let U: { team: { id: number; code: string; name: string }; application: { id: number } };
+
+  /** A second team of the first's organisation, with an application scoring in the cycle. */
+  async function colleagueTeam(orgId: number, n: number, status = 'scoring') {
+    const db = h.db.db;
+    const leader = `ou_recusecolleague${String(n).padStart(17, '0')}`;
+    await db.insert(people).values({ openId: leader }).onConflictDoNothing();
+    const [team] = await db
+      .insert(teams)
+      .values({
+        code: `GDSZ-2025-${String(400 + n).padStart(4, '0')}`, name: `回避同单位${n}班`, organizationId: orgId, department: '养护部', type: 'project', leaderOpenId: leader, phone: '020-7654321',
+        memberCount: 8, functions: '桥梁检测', goals: '合格率 98%', plan: '每月 QC 活动', contactOpenId: leader, registeredAt: '2025-01-10',
+      })
+      .returning();
+    await db.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
+    const [application] = await db.insert(applications).values({ teamId: team.id, cycleId, status, form: { title: '成果', category: 'engineering' }, submittedAt: new Date('2027-04-01T00:00:00Z') }).returning();
+    return { team, application };
+  }
+
+  let orgId: number;
+  const addForm = (organization: string) => ({ experts: [expert], organization, specialities: '', maxLoad: '' });
+
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock('2027-03-05T09:00:00+08:00') });
+    cycleId = await openCycleWithPool(h, [11, 12, 13, 14, 15, 16].map(P));
+    T = await teamWithApplication(h, cycleId, 21, { leader: 'ou_recuseleader00000000000000000021', contact: 'ou_recusecontact0000000000000000021' });
+    [{ organizationId: orgId }] = await h.db.db.select({ organizationId: teams.organizationId }).from(teams).where(eq(teams.id, T.team.id));
+    await h.db.db.update(organizations).set({ name: ORG }).where(eq(organizations.id, orgId));
+    U = await colleagueTeam(orgId, 22);
+    await h.db.db.insert(assignments).values([
+      ...[11, 12, 13].map((n) => ({ applicationId: T.application.id, expertOpenId: P(n), status: 'assigned' })),
+      { applicationId: U.application.id, expertOpenId: expert, status: 'submitted', scores: {}, total: 85, submittedAt: new Date('2027-03-04T00:00:00Z') },
+      ...[14, 15].map((n) => ({ applicationId: U.application.id, expertOpenId: P(n), status: 'assigned' })),
+    ]);
+  }, 120_000);
+  afterAll(async () => h?.close());
+
+  const recusedNotices = async () => [...(await outboxLike(h, 'review:recused%')), ...(await outboxLike(h, 'review:unfilled:%'))];
+  const recuseAudits = () => h.db.db.select().from(auditLog).where(eq(auditLog.action, 'review.recuse')).orderBy(asc(auditLog.id));
+  const organizationOf = async (openId: string) =>
+    (await h.db.db.select({ name: organizations.name }).from(people).innerJoin(organizations, eq(organizations.id, people.organizationId)).where(eq(people.openId, openId)))[0]?.name;
+
+  it('re-added with an unrelated organisation: nothing is recused; the one statement gives way only for the teams’ own', async () => {
+    if (pg) {
+      // the teams' organisation: the statement writes nothing, not even the event's claim, and leaves it to the ordinary path
+      const before = { counts: await writtenCounts(h.db.db), person: await h.db.db.select().from(people).where(eq(people.openId, expert)) };
+      const event = { eventId: randomEventId(), eventType: 'card.action.trigger', openId: ADMIN, now: h.clock.now(), bootstrapAdmins: [ADMIN] };
+      const input = { experts: [expert], organization: ORG, specialities: [], maxLoad: null };
+      expect(await fastAddExperts(h.db, { ...event, input }, async () => undefined)).toBeUndefined();
+      expect(await writtenCounts(h.db.db)).toEqual(before.counts);
+      expect(await h.db.db.select().from(people).where(eq(people.openId, expert))).toEqual(before.person);
+    }
+    const tasks = await h.db.db.select().from(assignments).orderBy(asc(assignments.id));
+    const body = await h.click(ADMIN, { action: 'experts.add' }, addForm(UNRELATED));
+    expect(body.toast).toEqual({ type: 'success', content: `已添加 1 位专家（${UNRELATED}）` });
+    expect(await organizationOf(expert)).toBe(UNRELATED);
+    expect(await h.db.db.select().from(assignments).orderBy(asc(assignments.id))).toEqual(tasks);
+    expect(await recusedNotices()).toEqual([]);
+    expect(await recuseAudits()).toEqual([]);
+  });
+
+  it('re-added with the teams’ organisation: the pending task is declined and replaced, the sheet reported, the expert told once', async () => {
+    expect(h.app.processor.fastPaths).toBe(true);
+    const body = await h.click(ADMIN, { action: 'experts.add' }, addForm(ORG));
+    expect(body.toast).toEqual({ type: 'success', content: `已添加 1 位专家（${ORG}）` });
+    expect(await organizationOf(expert)).toBe(ORG);
+    // T's pending task: declined with the reason, and the least loaded expert outside the organisation takes it
+    const old = await taskOf(h, T.application.id, expert);
+    expect(old.status).toBe('declined');
+    expect(old.declineReason).toBe(`存在利益冲突：所在单位已改为“${ORG}”，与该班组同属一个单位，须回避`);
+    expect(await panelOf(h, T.application.id)).toEqual([P(12), P(13), P(16)]);
+    expect(await taskCardQueued(h, (await taskOf(h, T.application.id, P(16))).id, P(16))).toBe(true);
+    // U's sheet: kept and counted, the administrators hear of it
+    expect(await taskOf(h, U.application.id, expert)).toMatchObject({ status: 'submitted', total: 85 });
+    const alerts = await outboxLike(h, `review:recusedScored:%:${expert}:%`);
+    expect(alerts.map((a) => a.receiver)).toEqual([ADMIN]);
+    const alert = cardText(alerts[0].card);
+    expect(alert).toContain('专家须回避：已提交的评分待处理');
+    expect(alert).toContain(`的所在单位已改为“${ORG}”，与下列班组同属一个单位，须回避其评审，此前已提交 1 份相关评分`);
+    expect(alert).toContain(`${U.team.code} ${U.team.name}`);
+    // one message to the expert, citing 第十七条, naming both teams and why
+    const told = (await outboxLike(h, 'review:recused:%')).filter((r) => r.receiver === expert);
+    expect(told).toHaveLength(1);
+    const text = (told[0].card as { text: string }).text;
+    expect(text).toContain('第十七条：评审坚持公开、公平和公正原则。');
+    expect(text).toContain(`你的所在单位已改为“${ORG}”，与“${T.team.name}（${T.team.code}）”、“${U.team.name}（${U.team.code}）”同属一个单位，须回避这些班组的评审`);
+    expect(text).toContain('你尚未提交的 1 项相关评分任务已改派其他专家');
+    expect(text).toContain('你此前已提交的 1 份相关评分已报协会管理员处理');
+    expect(text).not.toContain('已成为');
+    // audited per team, by the administrator
+    const audits = await recuseAudits();
+    expect(audits.map((a) => [a.actor, a.entityId, a.details])).toEqual([
+      [ADMIN, String(T.team.id), { expert, organization: ORG, declined: [old.id], scored: [] }],
+      [ADMIN, String(U.team.id), { expert, organization: ORG, declined: [], scored: [U.application.id] }],
+    ]);
+    // the old task card's 提交评分 no longer takes a sheet: the card says why
+    const submitted = await h.click(expert, { action: 'review.submit', assignmentId: old.id }, { comment: '' });
+    expect(cardText(submitted.card.data)).toContain('与该班组同属一个单位，须回避');
+  });
+
+  it.skipIf(!pg)('a 分配专家 batch that read the old organisation: the one statement gives way, the ordinary path waits and steps the expert aside', async () => {
+    const V = await colleagueTeam(orgId, 23, 'accepted');
+    const mover = P(16);
+    // the batch holds the cycle's lock, as every batch takes it, and gives P(16) the task (it read P(16) of the committee)
+    const batch = await heldTransaction(h.db.db, async (tx) => {
+      await tx.execute(sql`select id from cycles where id = ${cycleId} for update`);
+      await tx.insert(assignments).values([16, 12, 13].map((n) => ({ applicationId: V.application.id, expertOpenId: P(n), status: 'assigned' })));
+      await tx.update(applications).set({ status: 'scoring' }).where(eq(applications.id, V.application.id));
+    });
+    const before = await lockWaits(h.db.db);
+    const click = h.click(ADMIN, { action: 'experts.add' }, { experts: [mover], organization: ORG, specialities: '', maxLoad: '' });
+    await until(async () => (await lockWaits(h.db.db)) > before);
+    batch.release();
+    await batch.ended;
+    expect((await click).toast).toEqual({ type: 'success', content: `已添加 1 位专家（${ORG}）` });
+    expect(await organizationOf(mover)).toBe(ORG);
+    expect((await taskOf(h, V.application.id, mover)).status).toBe('declined');
+    expect(await panelOf(h, V.application.id)).not.toContain(mover);
+    expect(await panelOf(h, V.application.id)).toHaveLength(3);
+    expect(await panelOf(h, T.application.id)).not.toContain(mover);
   });
 });

@@ -532,6 +532,8 @@ export const cardSamples: Record<string, Sample> = {
     }),
     // 回避: the expert became the team's member after scoring its application
     review.conflictAfterScoringCard({ expertOpenId: 'ou_expert_chen', label: `${team.code} ${team.name}`, reason: '班组成员', scored: [{ applicationId: 7, year: 2026, code: team.code, team: team.name, total: 88.5 }], recused: true }),
+    // 回避: the expert's organisation was changed to the team's after scoring its application
+    review.conflictAfterScoringCard({ expertOpenId: 'ou_expert_chen', label: '广州市市政工程有限公司', reason: '所在单位', scored: [{ applicationId: 7, year: 2026, code: team.code, team: team.name, total: 88.5 }], recused: 'organization' }),
   ],
   'review.assignmentReportCard': () => [
     review.assignmentReportCard({
