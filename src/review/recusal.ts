@@ -262,11 +262,15 @@ export async function recuseColleagues(tx: Db, actor: Actor, openIds: readonly s
 
 /**
  * Tells what `recuseColleagues` did: each new expert gets the task card, the administrators hear of a place nobody can
- * take and, once per person, of the sheets already submitted; each person who stepped aside gets one message saying why.
+ * take, of a panel that completed with outliers and, once per person, of the sheets already submitted; each person who stepped aside gets one message saying why.
  */
 export async function announceColleagueRecusals(sink: NoticeSink, recusals: readonly ColleagueRecusal[]): Promise<void> {
   for (const r of recusals) {
-    for (const d of r.declined) await announceReplacement(sink, d.task, d.replacement, `原评审专家${sameOrganizationReason(r.organization.name)}`);
+    for (const d of r.declined) {
+      await announceReplacement(sink, d.task, d.replacement, `原评审专家${sameOrganizationReason(r.organization.name)}`);
+      // a place nobody takes may leave the panel with no task pending: it completed, and its outliers are told
+      await alertOutliers(sink, d.task, d);
+    }
   }
   for (const openId of [...new Set(recusals.map((r) => r.openId))]) {
     const mine = recusals.filter((r) => r.openId === openId);

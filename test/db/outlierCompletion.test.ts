@@ -8,7 +8,8 @@ import { ADMIN, startHarness, type Harness } from '../support/harness.js';
 
 /**
  * A panel completes when its last pending task leaves and nobody can take the place: through 声明利益冲突, through
- * 回避 where teams change (添加成员, or an imported leader linked on their first message) and through 更换专家, as
+ * 回避 where teams change (添加成员, or an imported leader linked on their first message) or where an expert's
+ * organisation does (添加专家 naming the team's), and through 更换专家, as
  * through 提交评分 and 谢绝评分任务. Totals far from the median (more than the default 15 points) alert the
  * administrators once, with the numbers; a panel without outliers completes silently.
  */
@@ -139,6 +140,19 @@ describe('a panel completed by a task leaving with nobody to take it alerts its 
       expect(res.toast.type).toBe('warning');
       expect(res.toast.content).toContain('没有可接替的专家');
       expect((await h.db.db.select().from(assignments).where(eq(assignments.id, p.pending)))[0].status).toBe('replaced');
+      await completedUnfilled(h, p);
+    }
+    await alertedOnce(h, far);
+    expect(await outlierAlerts(h, close.application)).toEqual([]);
+  });
+
+  it('回避 on 添加专家 moving the expert into the team’s organisation: the panel far apart alerts once; the close one does not', async () => {
+    const [far, close] = await twoPanels();
+    for (const p of [far, close]) {
+      const [{ name }] = await h.db.db.select({ name: organizations.name }).from(organizations).innerJoin(teams, eq(teams.organizationId, organizations.id)).where(eq(teams.id, p.team.id));
+      const res = await h.click(ADMIN, { action: 'experts.add' }, { experts: [P(1)], organization: name });
+      expect(res.toast.type).toBe('success');
+      expect((await h.db.db.select().from(assignments).where(eq(assignments.id, p.pending)))[0].status).toBe('declined');
       await completedUnfilled(h, p);
     }
     await alertedOnce(h, far);
