@@ -86,7 +86,7 @@ export const text = (label: string, max: number): z.ZodType<string> =>
   );
 
 export const optionalText = (label: string, max: number): z.ZodType<string | undefined> =>
-  z.preprocess((v) => (typeof v === 'string' ? typedText(v) || undefined : blankToUndefined(v)), z.string().max(max, `${label}不能超过 ${max} 字`).optional());
+  z.preprocess((v) => (typeof v === 'string' ? typedText(v) || undefined : blankToUndefined(v)), z.string({ error: `${label}须为文字` }).max(max, `${label}不能超过 ${max} 字`).optional());
 
 const halves = (step: number) => step === 0.5;
 

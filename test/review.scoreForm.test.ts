@@ -42,13 +42,17 @@ describe('parseScoreForm', () => {
     expect(refusal(full({ i1_1: '6' }))).toBe('1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分');
     expect(refusal(full({ i1_1: '-1' }))).toBe('1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分');
     expect(refusal(full({ i1_1: '4.3' }))).toBe('1.1 目标分解与职能明确：须在 0 到 5 分之间，且为整分或半分');
-    expect(refusal(full({ i1_1: { n: 1 } }))).toContain('1.1 目标分解与职能明确：');
+    // a value no text input sends is not echoed as [object Object]
+    expect(refusal(full({ i1_1: { n: 1 } }))).toBe('1.1 目标分解与职能明确：请填写数字，须在 0 到 5 分之间，且为整分或半分');
+    expect(refusal(full({ i1_1: ['4'] }))).toBe('1.1 目标分解与职能明确：请填写数字，须在 0 到 5 分之间，且为整分或半分');
   });
 
   it('refuses a comment over 1 000 characters or not text, naming it', () => {
     expect(refusal(full({ comment: '好'.repeat(1001) }))).toContain('不能超过 1000 字');
     expect(parseScoreForm(defaultScoreSheet, full({ comment: '好'.repeat(1000) })).comment).toHaveLength(1000);
-    expect(() => parseScoreForm(defaultScoreSheet, full({ comment: 42 }))).toThrow(UserError);
+    // in Chinese, as every refusal is: a number or an object is no comment Feishu's input sends, yet it is named
+    expect(refusal(full({ comment: 42 }))).toBe('评审意见须为文字');
+    expect(refusal(full({ comment: { a: 1 } }))).toBe('评审意见须为文字');
   });
 });
 

@@ -114,7 +114,8 @@ function itemScore(f: Extract<FieldSpec, { min: number }>, raw: unknown): number
 function wrongItem(f: Extract<FieldSpec, { min: number }>, raw: unknown, why: 'blank' | 'notNumber' | 'outOfRange'): string {
   const rule = `须在 ${f.min} 到 ${f.max} 分之间，且为整分或半分`;
   if (why === 'blank') return `请填写分数（${rule.slice(1)}）`;
-  if (why === 'notNumber') return `“${String(raw).trim().slice(0, 20)}”不是数字，${rule}`;
+  // what was typed, quoted; a value no text input sends (an object, a list) is not echoed as [object Object]
+  if (why === 'notNumber') return typeof raw === 'string' ? `“${raw.trim().slice(0, 20)}”不是数字，${rule}` : `请填写数字，${rule}`;
   return rule;
 }
 
