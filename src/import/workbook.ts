@@ -463,9 +463,14 @@ function addSheet(wb: ExcelJS.Workbook, name: string, columns: readonly ColumnSp
   return ws;
 }
 
+/**
+ * Excel's check on a column's template rows, as one range: set cell by cell, exceljs sorts the addresses as text
+ * (C10 before C2) and writes two overlapping ranges, C10:C1001 and C2:C1001, which Excel offers to repair.
+ */
 function validate(ws: ExcelJS.Worksheet, columns: readonly ColumnSpec[], key: string, validation: ExcelJS.DataValidation): void {
-  const col = columns.findIndex((c) => c.key === key) + 1;
-  for (let r = 2; r <= TEMPLATE_ROWS + 1; r++) ws.getCell(r, col).dataValidation = validation;
+  const letter = columnLetter(columns.findIndex((c) => c.key === key) + 1);
+  // exceljs's typings lack the worksheet's dataValidations, which take a range as one address
+  (ws as unknown as { dataValidations: { add(range: string, validation: ExcelJS.DataValidation): void } }).dataValidations.add(`${letter}2:${letter}${TEMPLATE_ROWS + 1}`, validation);
 }
 
 const whole = (min: number, max: number, title: string): ExcelJS.DataValidation => ({
