@@ -81,6 +81,29 @@ describe('reading the import workbook', () => {
     ]);
   });
 
+  it('reads a formula showing an empty cell, 0 or FALSE as Excel shows it: formulas filled down past the rows are empty rows', async () => {
+    const lookup = (r: number) => ({ formula: `IF(B${r}="","",VLOOKUP(B${r},名册!A:B,2,0))`, result: '' });
+    const bytes = await book([
+      row({ 10: lookup(2) }),
+      row({ 1: '养护二班', 9: { formula: 'COUNTIF(名册!C:C,"养护二班")', result: 0 }, 10: { formula: 'ISBLANK(A3)', result: false } }),
+      // the name itself looked up, and nothing found
+      row({ 1: { formula: 'IF(A4="","",A4)', result: '' } }),
+      // the rows below her data, every column a formula showing nothing
+      ...[5, 6, 7].map((r) => [lookup(r), { formula: `IF(A${r}="","",A${r})`, result: '' }, '', '', '', '', '', '', '', '', lookup(r)]),
+    ]);
+    // the file holds the empty result as Excel writes it
+    const { strFromU8, unzipSync } = await import('fflate');
+    const sheet = strFromU8(unzipSync(new Uint8Array(bytes))['xl/worksheets/sheet2.xml']);
+    expect(sheet).toMatch(/<c r="K2"[^>]*t="str"[^>]*><f>[^<]*<\/f><v><\/v><\/c>/);
+    const read = await readImportWorkbook(bytes);
+    expect(read.teams.map((t) => [t.row, t.name, t.memberCount, t.department, t.unreadable])).toEqual([
+      [2, '养护一班', '10', '', undefined],
+      [3, '养护二班', '0', 'false', undefined],
+      [4, '', '10', '', undefined],
+    ]);
+    expect(read.notes).toBeUndefined();
+  });
+
   it('tells a password-protected workbook or an old .xls by its first bytes', async () => {
     const ole = Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(4096)]);
     const message = await refusal(ole);

@@ -1,4 +1,5 @@
 import ExcelJS from 'exceljs';
+import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { ImportFileError, importTemplate, readImportWorkbook, TEMPLATE_ROWS } from '../src/import/workbook.js';
 
@@ -14,7 +15,7 @@ describe('the import template workbook, read back', () => {
     expect(header('单位')).toEqual(['单位名称*']);
 
     const teams = wb.getWorksheet('班组')!;
-    for (const row of [2, TEMPLATE_ROWS + 1]) {
+    for (const row of [2, 10, 500, TEMPLATE_ROWS + 1]) {
       expect(teams.getCell(`C${row}`).dataValidation).toMatchObject({ type: 'list', formulae: [`单位!$A$2:$A$${TEMPLATE_ROWS + 1}`] });
       expect(teams.getCell(`D${row}`).dataValidation).toMatchObject({ type: 'list', formulae: ['"行政班组,项目团队,部门"'] });
       expect(teams.getCell(`I${row}`).dataValidation).toMatchObject({ type: 'date', operator: 'between' });
@@ -25,6 +26,24 @@ describe('the import template workbook, read back', () => {
     expect(wb.getWorksheet('专家')!.getCell('C2').dataValidation).toMatchObject({ type: 'list' });
     expect(wb.getWorksheet('荣誉')!.getCell('B2').dataValidation).toMatchObject({ type: 'whole', formulae: [1990, 2100] });
     expect(teams.actualRowCount).toBe(2);
+  });
+
+  it("writes each column's Excel check as one range over the template rows: no cell has two checks for Excel to repair", async () => {
+    const files = unzipSync(new Uint8Array(await importTemplate()));
+    const sheets = Object.fromEntries(
+      Object.entries(files)
+        .filter(([name]) => /^xl\/worksheets\/sheet\d+\.xml$/.test(name))
+        .map(([name, bytes]) => [name, [...strFromU8(bytes).matchAll(/<dataValidation [^>]*sqref="([^"]+)"/g)].map((m) => m[1])]),
+    );
+    const last = TEMPLATE_ROWS + 1;
+    // 说明, 单位, 班组, 专家, 荣誉
+    expect(sheets).toEqual({
+      'xl/worksheets/sheet1.xml': [],
+      'xl/worksheets/sheet2.xml': [],
+      'xl/worksheets/sheet3.xml': [`C2:C${last}`, `D2:D${last}`, `I2:I${last}`, `J2:J${last}`],
+      'xl/worksheets/sheet4.xml': [`C2:C${last}`, `E2:E${last}`],
+      'xl/worksheets/sheet5.xml': [`B2:B${last}`],
+    });
   });
 
   it('reads its own example rows back as the import sees them', async () => {

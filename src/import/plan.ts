@@ -17,6 +17,9 @@ import { EARLIEST_REGISTRATION, type ExpertRow, type ImportWorkbook, isTemplateE
  */
 
 export type SheetKey = 'organizations' | 'teams' | 'experts' | 'honours';
+/** The label of a row without a name: wherever a label is shown, its row is shown before it (班组第 2 行 （未填名称）). */
+const UNNAMED = '（未填名称）';
+
 export const sheetLabels: Record<SheetKey, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
 
 export interface PlannedRow {
@@ -186,7 +189,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   for (const o of wb.organizations) {
     const name = o.name.trim();
     const key = organizationKey(name);
-    if (unreadableProblem(o)) refuse('organizations', o.row, name || `第 ${o.row} 行`, unreadableProblem(o)!);
+    if (unreadableProblem(o)) refuse('organizations', o.row, name || UNNAMED, unreadableProblem(o)!);
     else if (examplesLeft && isTemplateExample('organizations', o)) refuse('organizations', o.row, name, exampleRow);
     else if (name.length > 100) refuse('organizations', o.row, name.slice(0, 20), '单位名称超过 100 字');
     else if (orgIdByKey.has(key) || newKeys.has(key)) summary.unchanged.organizations++;
@@ -216,7 +219,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const moves: { op: TeamOp & { kind: 'update' }; label: string; file: FileTeam; name: string; organization: string }[] = [];
   const sameNamePending: number[] = [];
   for (const r of wb.teams) {
-    const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : `第 ${r.row} 行`;
+    const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : UNNAMED;
     const reason = isTemplateExample('teams', r) ? exampleRow : teamProblem(r, today, knownOrganization);
     if (reason) {
       refuse('teams', r.row, label, reason);
@@ -360,7 +363,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const expertRow = new Map<string, number>();
   const pendingExperts: { op: ExpertOp; label: string }[] = [];
   for (const r of wb.experts) {
-    const label = r.name || `第 ${r.row} 行`;
+    const label = r.name || UNNAMED;
     const reason = isTemplateExample('experts', r) ? exampleRow : expertProblem(r, knownOrganization);
     if (reason) {
       refuse('experts', r.row, label, reason);

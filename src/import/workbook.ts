@@ -208,7 +208,24 @@ function rowRanges(rows: number[]): string {
   return out.length > 6 ? `${out.slice(0, 6).join('、')} 行等` : `${out.join('、')} 行`;
 }
 
-function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C, notes: string[]): SheetRow<C>[] {
+/** exceljs's ValueType.Formula (its enums are no value of the type-only import). */
+const FORMULA = 6;
+
+/**
+ * A cell's value with a formula's result as the file holds it: exceljs's cell.value drops a result of 0, FALSE or ""
+ * (cells Excel shows as 0, FALSE or empty), so the result is taken from the cell's model; a formula whose result is ""
+ * (=IF(A2="","",…) filled down past the rows) is an empty cell, and one the file holds no result for stays a formula
+ * without a result.
+ */
+function cellValue(cell: ExcelJS.Cell, emptyResults: ReadonlySet<string>): ExcelJS.CellValue {
+  const source = cell.master;
+  if (source.type !== FORMULA) return cell.value;
+  const { result } = source.model as { result?: ExcelJS.CellFormulaValue['result'] };
+  if (result !== undefined && result !== null) return { ...(source.value as ExcelJS.CellFormulaValue), result };
+  return emptyResults.has(source.address) ? '' : source.value;
+}
+
+function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C, notes: string[], emptyResults: ReadonlySet<string> = new Set()): SheetRow<C>[] {
   const ws = wb.getWorksheet(name);
   // a sheet she emptied (nothing to import there) is as good as no sheet
   if (!ws || !ws.actualRowCount) return [];
@@ -240,7 +257,7 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
     const values = Object.fromEntries(
       columns.map((c) => {
         if (!at.has(c.header)) return [c.key, ''];
-        const value = row.getCell(at.get(c.header)!).value;
+        const value = cellValue(row.getCell(at.get(c.header)!), emptyResults);
         const error = unreadableValue(value);
         if (error !== undefined) unreadable.push({ column: c.header, error });
         return [c.key, withoutLineBreaks(c.key, cellText(value))];
@@ -357,13 +374,27 @@ function moreRowsThan(xml: Buffer, limit: number): number | undefined {
 }
 
 /**
- * The import's sheets counted before the workbook is read: exceljs takes seconds and a gigabyte for a sheet of a
- * hundred thousand rows, so one over the limit is refused from the file's own XML, unzipped alone. A file this cannot
- * make out is left to exceljs, which says what is wrong with it.
+ * The cells of a sheet's XML holding a formula whose result is empty: Excel writes =IF(A2="","",…) showing nothing as
+ * <c r="K9" t="str"><f>…</f><v></v></c>, which exceljs reads as a formula without any result.
  */
-async function tooManyRows(bytes: Buffer, names: string[]): Promise<void> {
+function emptyResultCells(xml: Buffer): Set<string> {
+  const cells = new Set<string>();
+  if (xml.indexOf('<v></v>') < 0 && xml.indexOf('<v/>') < 0) return cells;
+  const text = xml.toString('utf8');
+  for (const [, ref] of text.matchAll(/<c\b[^>]*?\br="([A-Z]+\d+)"[^>]*>(?:<f\b[^>]*\/>|<f\b[^>]*>[^<]*<\/f>)<v\s*(?:\/>|><\/v>)/g)) cells.add(ref);
+  return cells;
+}
+
+/**
+ * The import's sheets looked at before the workbook is read: exceljs takes seconds and a gigabyte for a sheet of a
+ * hundred thousand rows, so one over the limit is refused from the file's own XML, unzipped alone; and each sheet's
+ * formulas whose result is empty, which exceljs cannot tell from formulas without a result. A file this cannot make
+ * out is left to exceljs, which says what is wrong with it.
+ */
+async function scanSheets(bytes: Buffer, names: string[]): Promise<Map<string, Set<string>>> {
   const { unzipSync, strFromU8 } = await import('fflate');
   let found: { name: string; rows: number } | undefined;
+  const emptyResults = new Map<string, Set<string>>();
   try {
     const meta = unzipSync(bytes, { filter: (f) => f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels' });
     const workbook = strFromU8(meta['xl/workbook.xml']);
@@ -377,16 +408,20 @@ async function tooManyRows(bytes: Buffer, names: string[]): Promise<void> {
     }
     for (const [path, name] of paths) {
       const sheet = unzipSync(bytes, { filter: (f) => f.name === path })[path];
-      const rows = sheet && moreRowsThan(Buffer.from(sheet.buffer, sheet.byteOffset, sheet.byteLength), MAX_SHEET_ROWS + 1);
+      if (!sheet) continue;
+      const xml = Buffer.from(sheet.buffer, sheet.byteOffset, sheet.byteLength);
+      const rows = moreRowsThan(xml, MAX_SHEET_ROWS + 1);
       if (rows) {
         found = { name, rows: rows - 1 };
         break;
       }
+      emptyResults.set(name, emptyResultCells(xml));
     }
   } catch {
-    return;
+    return new Map();
   }
   if (found) throw new ImportFileError(tooManyRowsMessage(found.name, found.rows));
+  return emptyResults;
 }
 
 const tooManyRowsMessage = (name: string, rows: number) => `“${name}”表有 ${rows} 行数据，超过每张表 ${MAX_SHEET_ROWS} 行的上限：请分成几个工作簿分别导入（每个不超过 ${MAX_SHEET_ROWS} 行）。`;
@@ -398,7 +433,7 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
   if (bytes.subarray(0, 4).equals(OLE_SIGNATURE.subarray(0, 4))) {
     throw new ImportFileError('文件设置了打开密码，或是旧版 .xls 格式：请在 Excel 中取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），或“另存为” .xlsx 后重新发送。');
   }
-  await tooManyRows(bytes, Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide));
+  const emptyResults = await scanSheets(bytes, Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide));
   const { default: Excel } = await loadExcel();
   const wb = new Excel.Workbook();
   try {
@@ -411,10 +446,10 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
   if (!known.some((n) => wb.getWorksheet(n))) throw new ImportFileError(`工作簿中没有“${known.join('”“')}”中的任何一张表。请使用导入模板。`);
   const notes = sheetNotes(wb, known);
   const read: ImportWorkbook = {
-    organizations: readSheet(wb, importSheetNames.organizations, organizationColumns, notes),
-    teams: readSheet(wb, importSheetNames.teams, teamColumns, notes),
-    experts: readSheet(wb, importSheetNames.experts, expertColumns, notes),
-    honours: readSheet(wb, importSheetNames.honours, honourColumns, notes),
+    organizations: readSheet(wb, importSheetNames.organizations, organizationColumns, notes, emptyResults.get(importSheetNames.organizations)),
+    teams: readSheet(wb, importSheetNames.teams, teamColumns, notes, emptyResults.get(importSheetNames.teams)),
+    experts: readSheet(wb, importSheetNames.experts, expertColumns, notes, emptyResults.get(importSheetNames.experts)),
+    honours: readSheet(wb, importSheetNames.honours, honourColumns, notes, emptyResults.get(importSheetNames.honours)),
   };
   if (notes.length) read.notes = notes;
   return read;
@@ -428,9 +463,14 @@ function addSheet(wb: ExcelJS.Workbook, name: string, columns: readonly ColumnSp
   return ws;
 }
 
+/**
+ * Excel's check on a column's template rows, as one range: set cell by cell, exceljs sorts the addresses as text
+ * (C10 before C2) and writes two overlapping ranges, C10:C1001 and C2:C1001, which Excel offers to repair.
+ */
 function validate(ws: ExcelJS.Worksheet, columns: readonly ColumnSpec[], key: string, validation: ExcelJS.DataValidation): void {
-  const col = columns.findIndex((c) => c.key === key) + 1;
-  for (let r = 2; r <= TEMPLATE_ROWS + 1; r++) ws.getCell(r, col).dataValidation = validation;
+  const letter = columnLetter(columns.findIndex((c) => c.key === key) + 1);
+  // exceljs's typings lack the worksheet's dataValidations, which take a range as one address
+  (ws as unknown as { dataValidations: { add(range: string, validation: ExcelJS.DataValidation): void } }).dataValidations.add(`${letter}2:${letter}${TEMPLATE_ROWS + 1}`, validation);
 }
 
 const whole = (min: number, max: number, title: string): ExcelJS.DataValidation => ({

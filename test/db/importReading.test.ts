@@ -79,6 +79,27 @@ describe('the import preview of a workbook filled by hand', () => {
     expect(text).not.toContain('[object Object]');
   });
 
+  it('reads formulas showing an empty cell as empty: the rows they were filled down past are no rows, and a row left unnamed is named once', async () => {
+    // 主管部门 looked up from her roster, =IF(…,"",VLOOKUP(…)), and the name looked up too, filled down to row 40
+    const lookup = (r: number) => ({ formula: `IF(ISNA(VLOOKUP(B${r},名册!A:B,2,0)),"",VLOOKUP(B${r},名册!A:B,2,0))`, result: '' });
+    const name = (r: number) => ({ formula: `IF(名册!A${r}="","",名册!A${r})`, result: '' });
+    const msg = await send(
+      await book([
+        row('养护六班', '13900000041', { 10: lookup(2) }),
+        row('', '13900000042', { 1: name(3), 10: lookup(3) }),
+        ...Array.from({ length: 37 }, (_, i) => ['', name(4 + i), '', '', '', '', '', '', '', '', lookup(4 + i)]),
+      ]),
+    );
+    const s = await lastSummary();
+    expect(s.add.filter((a) => a.sheet === 'teams').map((a) => [a.row, a.label])).toEqual([[2, `（分配编号） 养护六班（${ORG}）`]]);
+    expect(s.refused.map((r) => [r.row, r.label, r.reason])).toEqual([[3, '（未填名称）', '缺少班组名称']]);
+    expect(s.notes).toBeUndefined();
+    const text = cardText(msg.content);
+    expect(text).not.toContain('没有计算结果');
+    expect(text).toContain('**拒绝 1 行**');
+    expect(text).toContain('班组第 3 行 （未填名称）：缺少班组名称');
+  });
+
   it('passes over rows holding only values dragged down, and says on the card which sheets were not read', async () => {
     const msg = await send(
       await book([row('养护一班', '13900000021'), ...Array.from({ length: 4 }, () => ['', '', ORG, '行政班组'])], (wb, ws) => {
