@@ -345,6 +345,20 @@ export const cardSamples: Record<string, Sample> = {
       values: { experts: `${EXPERT},ou_local_expert_3`, organization: '', maxLoad: '5' },
       error: '请填写所在单位',
     }),
+    // experts imported by a mobile not yet in the address book: no 启用 / 停用 until they message the bot
+    experts.expertPoolCard({
+      experts: [
+        { openId: 'pending:m:13900003001', name: '林专家', organization: '广东省市政行业专家委员会', specialities: ['道路养护'], maxLoad: 10, active: false, load: 0, pending: 0, unlinked: true },
+        { openId: 'pending:m:13900003002', name: '黄专家', organization: '广东省市政行业专家委员会', specialities: [], maxLoad: null, active: false, load: 0, pending: 0, unlinked: true },
+      ],
+      total: 2,
+      active: 0,
+      unlinked: 2,
+      page: 1,
+      pages: 1,
+      candidates: [LEADER],
+      descriptor: expertAddForm,
+    }),
   ],
   'experts.conflictFormCard': () => [
     experts.conflictFormCard({
