@@ -422,6 +422,15 @@ export const cardSamples: Record<string, Sample> = {
       deadLetters: 1,
     }),
     reminders.digestCard({ kind: 'weekly', period: '2026-W23', overdueExperts: [], openComplaints: { total: 0, oldest: [] }, deadLetters: 0 }),
+    // the application deadline has passed and the cycle is still open: 截止申报 is due
+    reminders.digestCard({
+      kind: 'daily',
+      period: '2026-06-02',
+      cycle: { year: 2026, statusLabel: '申报中', counts: [['已受理，待评审', 2], ['待单位确认', 1]], scoringDeadline: '2026-06-30', applicationDeadline: '2026-05-31', closeApplicationsDue: true },
+      overdueExperts: [],
+      openComplaints: { total: 0, oldest: [] },
+      deadLetters: 0,
+    }),
   ],
 
   'results.resultsPreviewCard': () => [
