@@ -607,7 +607,7 @@ export interface AssignmentCounts {
   unlinked?: number;
 }
 
-/** The applications to fill, the tasks they miss (by the cycle's own panel size) and the active experts: one read. */
+/** The applications to fill, the tasks they miss (by the cycle's own panel size), the active experts and those still to be linked: one read. */
 export async function assignmentCounts(tx: Db, cycleId: number): Promise<AssignmentCounts> {
   const [row] = await tx.execute<{ apps: number; missing: number; experts: number; unlinked: number }>(sql`
     select
