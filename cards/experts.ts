@@ -12,9 +12,10 @@ export type PoolExpertView = PoolEntry;
 export interface ExpertPoolData {
   /** This page's experts. */
   experts: PoolExpertView[];
-  /** The whole pool: how many, how many in use. */
+  /** The whole pool: how many, how many in use, how many imported but not yet found in the address book. */
   total: number;
   active: number;
+  unlinked?: number;
   page: number;
   pages: number;
   /** Whom the add form's picker offers: known people not yet experts. */
@@ -25,11 +26,18 @@ export interface ExpertPoolData {
   error?: string;
 }
 
-/** The pool with each expert's load, 停用 / 启用, and the form to add experts. */
+/** The pool with each expert's load, 停用 / 启用 (none for an expert still to be linked), and the form to add experts. */
 export function expertPoolCard(d: ExpertPoolData): Card {
   const elements: Element[] = [...(d.error ? [markdown(md`<font color='red'>**未保存**：${d.error}</font>`)] : [])];
-  elements.push(markdown(md`**专家库**：${d.total} 位，在用 ${d.active} 位`));
+  elements.push(markdown(md`**专家库**：${d.total} 位，在用 ${d.active} 位${d.unlinked ? `，待关联 ${d.unlinked} 位` : ''}`));
+  if (d.unlinked) elements.push(note(md`待关联的专家：导入名单中的手机或邮箱尚未在飞书通讯录中找到，暂不分配评分任务；本人首次给机器人发消息后自动加入专家库。`));
   for (const e of d.experts) {
+    if (e.unlinked) {
+      const facts = [e.organization ? e.organization : '单位未填', e.specialities.length ? e.specialities.join('、') : undefined, e.maxLoad ? `上限 ${e.maxLoad} 项` : '不限量'].filter(Boolean);
+      // no 启用 / 停用: nobody to reach until the address book knows them (src/import/linking.ts)
+      elements.push(markdown(md`**${e.name ?? '未填姓名'}**（尚未在飞书通讯录中找到：首次给机器人发消息后自动加入专家库）\n${facts.join(' · ')}`));
+      continue;
+    }
     const who = e.name ? e.name : mention(e.openId);
     const facts = [
       e.organization ? e.organization : '单位未填',

@@ -125,7 +125,15 @@ export interface DigestData {
   kind: 'daily' | 'weekly';
   /** The day (YYYY-MM-DD) or the ISO week (YYYY-Www), shown as people read them. */
   period: string;
-  cycle?: { year: number; statusLabel: string; counts: [string, number][]; scoringDeadline: string };
+  cycle?: {
+    year: number;
+    statusLabel: string;
+    counts: [string, number][];
+    scoringDeadline: string;
+    applicationDeadline?: string;
+    /** The application deadline has passed (in the bot's time zone) and the cycle still takes applications: 截止申报 is due. */
+    closeApplicationsDue?: boolean;
+  };
   overdueExperts: { openId: string; name: string | null; pending: number }[];
   openComplaints: { total: number; oldest: { reference: string; teamName: string; daysOpen: number }[] };
   deadLetters: number;
@@ -137,6 +145,9 @@ export function digestCard(d: DigestData): Card {
   if (d.cycle) {
     const counts = d.cycle.counts.filter(([, n]) => n > 0);
     elements.push(markdown(md`**${d.cycle.year} 年度评审：${d.cycle.statusLabel}**\n${counts.length ? counts.map(([label, n]) => `${label} ${n}`).join(' · ') : '暂无申报'}`));
+    if (d.cycle.closeApplicationsDue && d.cycle.applicationDeadline) {
+      elements.push(markdown(md`**申报已于 ${formatDateZh(d.cycle.applicationDeadline)} 截止**：请在“管理”中点“截止申报”，随后分配专家。`));
+    }
   }
   if (d.overdueExperts.length) {
     const shown = d.overdueExperts.slice(0, 20).map((e) => md`- ${mention(e.openId)}${e.name ? ` ${e.name}` : ''}：${e.pending} 份未评`);

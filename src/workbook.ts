@@ -9,8 +9,8 @@ import { aggregationRuleOf } from './review/aggregation.js';
 const loadExcel = () => import('exceljs');
 
 /**
- * The review workbook for the association (exceljs): 申报 (one row per application), 专家评分 (one row
- * per submitted score sheet) and 结果 (one row per application, best first). It names experts, so it
+ * The review workbook for the association (exceljs): 申报 (one row per application of the year, whatever its
+ * status), 专家评分 (one row per submitted score sheet) and 结果 (one row per application reviewed, best first). It names experts, so it
  * goes to the administrators only.
  */
 
@@ -72,7 +72,8 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '已提交评分', key: 'sheets', width: 12 },
     { header: '最终得分', key: 'finalScore', width: 10 },
   ];
-  for (const r of [...data.rows].sort((a, b) => (a.code < b.code ? -1 : 1))) {
+  // every application of the year, reviewed or not (its 状态 says where it stands)
+  for (const r of [...data.applications].sort((a, b) => (a.code < b.code ? -1 : 1))) {
     apps.addRow({
       code: r.code,
       team: r.team,

@@ -33,10 +33,12 @@ const cycle = { year: 2027, applicationDeadline: '2027-05-31' };
 
 /** What the association's secretary sees: the header row of the workbook's 申报 sheet and the first application's row. */
 async function workbookApplications(descriptor: FormDescriptor, form: Record<string, unknown>): Promise<{ header: unknown[]; row: unknown[]; cells: ExcelJS.Cell[] }> {
+  const rows: ResultsData['rows'] = [{ applicationId: 1, teamId: 1, code: team.code, team: team.name, organization: team.organization, leaderOpenId: 'ou_l', contactOpenId: 'ou_c', title: String(form.title), category: String(form.category), form, status: 'decided', finalScore: 90, rank: 1, awarded: true, recommended: false, review: null }];
   const data: ResultsData = {
     cycle: { id: 1, year: 2027, status: 'published', scoreSheet: defaultScoreSheet, updatedAt: new Date('2027-07-20T10:00:00+08:00') } as unknown as Cycle,
     sheet: defaultScoreSheet,
-    rows: [{ applicationId: 1, teamId: 1, code: team.code, team: team.name, organization: team.organization, leaderOpenId: 'ou_l', contactOpenId: 'ou_c', title: String(form.title), category: String(form.category), form, status: 'decided', finalScore: 90, rank: 1, awarded: true, recommended: false, review: null }],
+    rows,
+    applications: rows,
     scores: [],
   };
   const wb = new ExcelJS.Workbook();
@@ -302,7 +304,7 @@ describe('the expert-side forms: every field reaches each output', () => {
 
 /** The header of the workbook's scoring sheet for a sheet. */
 async function workbookScores(sheet: ScoreSheet): Promise<{ workbook: unknown[] }> {
-  const data: ResultsData = { cycle: { id: 1, year: 2027, status: 'published', scoreSheet: sheet, updatedAt: new Date('2027-07-20T10:00:00+08:00') } as unknown as Cycle, sheet, rows: [], scores: [] };
+  const data: ResultsData = { cycle: { id: 1, year: 2027, status: 'published', scoreSheet: sheet, updatedAt: new Date('2027-07-20T10:00:00+08:00') } as unknown as Cycle, sheet, rows: [], applications: [], scores: [] };
   const wb = new ExcelJS.Workbook();
   await wb.xlsx.load((await reviewWorkbook(data, applicationForm)) as unknown as ArrayBuffer);
   return { workbook: (wb.worksheets[1].getRow(1).values as unknown[]).slice(1) };

@@ -184,13 +184,15 @@ describe('the review workbook', () => {
     const cycle = { id: 1, year: 2027, status: 'published', scoreSheet: defaultScoreSheet, awardThreshold: 85, recommendShare: 0.1, updatedAt: new Date('2027-07-20T10:00:00+08:00') } as unknown as Cycle;
     const items = sheetItems(defaultScoreSheet);
     const full = Object.fromEntries(items.map((i) => [i.code, i.max]));
+    const rows: ResultsData['rows'] = [
+      { applicationId: 2, teamId: 2, code: 'GDSZ-2026-0002', team: '二班', organization: '乙', leaderOpenId: 'ou_l2', contactOpenId: 'ou_c2', title: '乙成果', category: 'service', status: 'decided', finalScore: 95, rank: 1, awarded: true, recommended: true, review: null },
+      { applicationId: 1, teamId: 1, code: 'GDSZ-2026-0001', team: '一班', organization: '甲', leaderOpenId: 'ou_l1', contactOpenId: 'ou_c1', title: '甲成果', category: 'maintenance', status: 'decided', finalScore: 80.5, rank: 2, awarded: false, recommended: false, review: null },
+    ];
     const data: ResultsData = {
       cycle,
       sheet: defaultScoreSheet,
-      rows: [
-        { applicationId: 2, teamId: 2, code: 'GDSZ-2026-0002', team: '二班', organization: '乙', leaderOpenId: 'ou_l2', contactOpenId: 'ou_c2', title: '乙成果', category: 'service', status: 'decided', finalScore: 95, rank: 1, awarded: true, recommended: true, review: null },
-        { applicationId: 1, teamId: 1, code: 'GDSZ-2026-0001', team: '一班', organization: '甲', leaderOpenId: 'ou_l1', contactOpenId: 'ou_c1', title: '甲成果', category: 'maintenance', status: 'decided', finalScore: 80.5, rank: 2, awarded: false, recommended: false, review: null },
-      ],
+      rows,
+      applications: rows,
       scores: [
         { assignmentId: 1, applicationId: 1, code: 'GDSZ-2026-0001', team: '一班', expertOpenId: 'ou_e1', expertName: '张工', expertOrganization: '广州市政设计院', status: 'submitted', total: 100, scores: full, comment: '好' },
         { assignmentId: 2, applicationId: 2, code: 'GDSZ-2026-0002', team: '二班', expertOpenId: 'ou_e2', expertName: null, expertOrganization: null, status: 'submitted', total: 100, scores: full, comment: null },

@@ -22,7 +22,7 @@ async function poolCardOn(tx: Db, opts: { values?: Record<string, unknown>; erro
   // issued together: one round trip
   const [experts, candidates] = await Promise.all([listExperts(tx), pickerCandidates(tx, { excludeRole: 'expert' })]);
   const shown = pageOf(experts, opts.page ?? 1, POOL_PAGE);
-  return expertPoolCard({ experts: shown.items, total: experts.length, active: experts.filter((e) => e.active).length, page: shown.page, pages: shown.pages, candidates, descriptor: expertAddForm, values: opts.values, error: opts.error });
+  return expertPoolCard({ experts: shown.items, total: experts.length, active: experts.filter((e) => e.active).length, unlinked: experts.filter((e) => e.unlinked).length, page: shown.page, pages: shown.pages, candidates, descriptor: expertAddForm, values: opts.values, error: opts.error });
 }
 
 /** `experts.list` (专家库), a page at a time (clicked in a bound group, it goes privately: privateInGroup). */

@@ -219,7 +219,8 @@ running as (
   select j.id from bulk_jobs j where j.kind = 'assign' and j.cycle_id = $5 and j.status in ('queued', 'running')
 ),
 counts as (
-  -- assignmentCounts (src/review/assignment.ts), the same three counts
+  -- assignmentCounts (src/review/assignment.ts), its first three counts (the experts waiting to be linked only word
+  -- the refusal with no active expert, which the ordinary path answers)
   select
     (select count(*)::int from applications a where a.cycle_id = $5 and a.status in ('accepted', 'scoring', 'scored')) as apps,
     (select coalesce(sum(greatest(0, (select c.experts_per_application from cycles c where c.id = $5) - (

@@ -43,6 +43,9 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
       statusLabel: cycleStatusLabel(cycle.status),
       counts: order.filter((s) => counts[s]).map((s) => [applicationStatusNames[s as keyof typeof applicationStatusNames] ?? s, counts[s]]),
       scoringDeadline: cycle.scoringDeadline,
+      applicationDeadline: cycle.applicationDeadline,
+      // the deadline day itself still takes applications (src/applications.ts): 截止申报 is due from the day after
+      closeApplicationsDue: cycle.status === 'open' && today > cycle.applicationDeadline,
     };
     if (today > cycle.scoringDeadline) {
       const rows = await tx
@@ -66,7 +69,7 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
   const deadLetters = Number(dead?.n ?? 0);
   const applicationsTotal = cycleData ? cycleData.counts.reduce((n, [, c]) => n + c, 0) : 0;
   const data: DigestData = { kind, period, cycle: cycleData, overdueExperts, openComplaints: { total, oldest }, deadLetters };
-  return { data, hasNews: applicationsTotal > 0 || overdueExperts.length > 0 || total > 0 || deadLetters > 0 };
+  return { data, hasNews: applicationsTotal > 0 || Boolean(cycleData?.closeApplicationsDue) || overdueExperts.length > 0 || total > 0 || deadLetters > 0 };
 }
 
 /** The `digest` job: the administrators' summary in the admin group(s), only when there is something to say. */

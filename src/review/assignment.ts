@@ -4,6 +4,7 @@ import { applications, assignments, conflicts, cycles, people, teamMembers, team
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { UserError } from '../errors.js';
+import { isPending, PENDING_PREFIX } from '../import/people.js';
 import type { Actor } from '../people.js';
 import { rowsOf } from '../outbox.js';
 import { requireAdmin } from '../permissions.js';
@@ -481,6 +482,19 @@ export async function insertAssignments(tx: Db, pairs: { applicationId: number; 
   return out;
 }
 
+/**
+ * 分配专家 with no active expert in the pool. Experts imported whose mobile or e-mail is not yet in the address book
+ * (a `pending:` id, src/import/linking.ts) are in the pool but cannot be given a task: the refusal counts them and
+ * says how they join.
+ */
+export function noExpertToAssign(unlinked: number): UserError {
+  if (!unlinked) return new UserError('专家库中没有可用的专家，请先在“专家库”中添加专家。', { kind: 'info' });
+  return new UserError(
+    `专家库中没有可用的专家：导入的 ${unlinked} 位专家尚未在飞书通讯录中找到，本人首次给机器人发消息后会自动加入专家库；也可以在“专家库”中用“添加专家”选择已在通讯录中的专家。`,
+    { kind: 'info' },
+  );
+}
+
 export interface AssignmentRun {
   cycle: typeof cycles.$inferSelect;
   plan: AssignmentPlan;
@@ -502,7 +516,7 @@ export async function assignCycle(tx: Db, actor: Actor, cycleId: number, now: Da
   }
   const problem = await loadAssignmentProblem(tx, cycleId);
   if (!problem.applications.length) throw new UserError('没有已受理的申报需要分配专家：申报须先通过“形式审查”受理。', { kind: 'info' });
-  if (!problem.experts.some((e) => e.active)) throw new UserError('专家库中没有可用的专家，请先在“专家库”中添加专家。', { kind: 'info' });
+  if (!problem.experts.some((e) => e.active)) throw noExpertToAssign(problem.experts.filter((e) => isPending(e.openId)).length);
   const plan = planAssignments({ ...problem, perApplication: cycle.expertsPerApplication });
   const created = await insertAssignments(tx, plan.added, now);
   await markScoring(tx, actor, [...new Set(created.map((c) => c.applicationId))], now);
@@ -589,25 +603,28 @@ export interface AssignmentCounts {
   apps: number;
   missing: number;
   experts: number;
+  /** Experts imported and not yet linked (a `pending:` id): in the pool, never active until they message the bot. */
+  unlinked?: number;
 }
 
-/** The applications to fill, the tasks they miss (by the cycle's own panel size) and the active experts: one read. */
+/** The applications to fill, the tasks they miss (by the cycle's own panel size), the active experts and those still to be linked: one read. */
 export async function assignmentCounts(tx: Db, cycleId: number): Promise<AssignmentCounts> {
-  const [row] = await tx.execute<{ apps: number; missing: number; experts: number }>(sql`
+  const [row] = await tx.execute<{ apps: number; missing: number; experts: number; unlinked: number }>(sql`
     select
       (select count(*)::int from ${applications} a where a.cycle_id = ${cycleId} and a.status in ('accepted', 'scoring', 'scored')) as apps,
       (select coalesce(sum(greatest(0, (select c.experts_per_application from ${cycles} c where c.id = ${cycleId}) - (
          select count(*) from ${assignments} s where s.application_id = a.id and s.status in ('assigned', 'submitted')))), 0)::int
        from ${applications} a where a.cycle_id = ${cycleId} and a.status in ('accepted', 'scoring', 'scored')) as missing,
-      (select count(*)::int from ${people} p where 'expert' = any(p.roles) and p.expert_active) as experts`).then(rowsOf);
-  const r = row as { apps: number; missing: number; experts: number };
-  return { apps: Number(r.apps), missing: Number(r.missing), experts: Number(r.experts) };
+      (select count(*)::int from ${people} p where 'expert' = any(p.roles) and p.expert_active) as experts,
+      (select count(*)::int from ${people} p where 'expert' = any(p.roles) and starts_with(p.open_id, ${PENDING_PREFIX})) as unlinked`).then(rowsOf);
+  const r = row as { apps: number; missing: number; experts: number; unlinked: number };
+  return { apps: Number(r.apps), missing: Number(r.missing), experts: Number(r.experts), unlinked: Number(r.unlinked) };
 }
 
 /** How many tasks 分配专家 would add, from `assignmentCounts`; refuses when there is nothing to fill or nobody to fill it. */
 export function tasksToMake(counts: AssignmentCounts): number {
   if (!counts.apps) throw new UserError('没有已受理的申报需要分配专家：申报须先通过“形式审查”受理。', { kind: 'info' });
-  if (!counts.experts) throw new UserError('专家库中没有可用的专家，请先在“专家库”中添加专家。', { kind: 'info' });
+  if (!counts.experts) throw noExpertToAssign(counts.unlinked ?? 0);
   return counts.missing;
 }
 

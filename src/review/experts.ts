@@ -4,6 +4,7 @@ import { applications, assignments, conflicts, cycles, organizations, people, te
 import { audit } from '../audit.js';
 import { AlreadyDone, UserError } from '../errors.js';
 import { defineForm, formSchema, readCode, readForm } from '../forms.js';
+import { isPending } from '../import/people.js';
 import { findOrganization, upsertOrganization } from '../organizations.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
@@ -123,6 +124,11 @@ export interface PoolEntry {
   active: boolean;
   load: number; // assigned + submitted in the running cycle
   pending: number;
+  /**
+   * Imported by a mobile or e-mail not yet in the Feishu address book (a `pending:` id, src/import/people.ts): no
+   * expert for assignment, nor to 启用 or 停用, until they first message the bot and are linked.
+   */
+  unlinked?: boolean;
 }
 
 /** The pool with each expert's load in the running cycle; active first. */
@@ -156,7 +162,12 @@ export async function listExperts(tx: Db): Promise<PoolEntry[]> {
   ]);
   const loads = new Map<string, { load: number; pending: number }>();
   for (const c of counts) loads.set(c.openId, { load: Number(c.load), pending: Number(c.pending) });
-  return rows.map((r) => ({ ...r, specialities: r.specialities ?? [], ...(loads.get(r.openId) ?? { load: 0, pending: 0 }) }));
+  return rows.map((r) => ({
+    ...r,
+    specialities: r.specialities ?? [],
+    ...(loads.get(r.openId) ?? { load: 0, pending: 0 }),
+    ...(isPending(r.openId) ? { active: false, unlinked: true } : {}),
+  }));
 }
 
 export interface DeclaredConflictView {

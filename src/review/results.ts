@@ -246,6 +246,11 @@ export interface ResultsData {
   sheet: ScoreSheet;
   /** Every application that reached the review, best first (unranked last, by code). */
   rows: ResultRow[];
+  /**
+   * Every application of the year whatever its status (waiting for its organisation, returned, refused, reviewed…),
+   * by code: the workbook's 申报 sheet, which counts as the admin card's 申报情况 does.
+   */
+  applications: ResultRow[];
   scores: ScoreRow[];
 }
 
@@ -350,7 +355,8 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-      .where(when(and(eq(applications.cycleId, cycleId), inArray(applications.status, reviewedStatuses))!))
+      // every application of the year (the workbook's 申报 sheet); the reviewed ones are the results
+      .where(when(eq(applications.cycleId, cycleId)))
       .orderBy(sql`${applications.rank} asc nulls last`, asc(teams.code)),
     tx
       .select({
@@ -380,7 +386,8 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
     cycle,
     ...(aggregated ? { aggregation: aggregated } : {}),
     sheet: cycleScoreSheet(cycle),
-    rows: apps.map(resultRow),
+    rows: apps.filter((a) => reviewedStatuses.includes(a.application.status)).map(resultRow),
+    applications: apps.map(resultRow).sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)),
     scores: scoreRows.map((s) => ({ ...s, total: s.total === null ? null : Number(s.total), scores: (s.scores ?? {}) as Record<string, number> })),
   };
 }

@@ -345,6 +345,20 @@ export const cardSamples: Record<string, Sample> = {
       values: { experts: `${EXPERT},ou_local_expert_3`, organization: '', maxLoad: '5' },
       error: '请填写所在单位',
     }),
+    // experts imported by a mobile not yet in the address book: no 启用 / 停用 until they message the bot
+    experts.expertPoolCard({
+      experts: [
+        { openId: 'pending:m:13900003001', name: '林专家', organization: '广东省市政行业专家委员会', specialities: ['道路养护'], maxLoad: 10, active: false, load: 0, pending: 0, unlinked: true },
+        { openId: 'pending:m:13900003002', name: '黄专家', organization: '广东省市政行业专家委员会', specialities: [], maxLoad: null, active: false, load: 0, pending: 0, unlinked: true },
+      ],
+      total: 2,
+      active: 0,
+      unlinked: 2,
+      page: 1,
+      pages: 1,
+      candidates: [LEADER],
+      descriptor: expertAddForm,
+    }),
   ],
   'experts.conflictFormCard': () => [
     experts.conflictFormCard({
@@ -408,6 +422,15 @@ export const cardSamples: Record<string, Sample> = {
       deadLetters: 1,
     }),
     reminders.digestCard({ kind: 'weekly', period: '2026-W23', overdueExperts: [], openComplaints: { total: 0, oldest: [] }, deadLetters: 0 }),
+    // the application deadline has passed and the cycle is still open: 截止申报 is due
+    reminders.digestCard({
+      kind: 'daily',
+      period: '2026-06-02',
+      cycle: { year: 2026, statusLabel: '申报中', counts: [['已受理，待评审', 2], ['待单位确认', 1]], scoringDeadline: '2026-06-30', applicationDeadline: '2026-05-31', closeApplicationsDue: true },
+      overdueExperts: [],
+      openComplaints: { total: 0, oldest: [] },
+      deadLetters: 0,
+    }),
   ],
 
   'results.resultsPreviewCard': () => [
