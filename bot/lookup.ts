@@ -1,14 +1,15 @@
 import { UserError } from '../src/errors.js';
+import { halfWidth } from '../src/forms.js';
 import type { HandlerContext } from '../src/handlers.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MOBILE = /^\+?[\d\s\-()（）]{7,20}$/;
 
-/** The mobiles and e-mails typed in a look-up field, each kept as written; anything else is refused by name. */
+/** The mobiles and e-mails typed in a look-up field, each kept as written (full-width digits made half-width, as a phone keyboard may type them); anything else is refused by name. */
 export function parseLookup(text: string, field: string, label: string): { mobiles: string[]; emails: string[] } {
   const mobiles: string[] = [];
   const emails: string[] = [];
-  for (const token of text.split(/[,，;；、\n]+/).map((t) => t.trim()).filter(Boolean)) {
+  for (const token of halfWidth(text).split(/[,，;；、\n]+/).map((t) => t.trim()).filter(Boolean)) {
     if (EMAIL.test(token)) emails.push(token);
     else if (MOBILE.test(token) && token.replace(/\D/g, '').length >= 7) mobiles.push(token);
     else throw new UserError(`${label}：“${token}”不是手机号或邮箱，请改正。`, { field });

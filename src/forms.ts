@@ -37,8 +37,8 @@ export function readNumber(v: unknown): number | undefined {
   if (plainNumber.test(v)) return Number(v);
   let s = halfWidth(v).replace(/\s+/g, '');
   if (s === '') return undefined;
-  // the unit typed after it: 85分, 96%, a count of people as 12人, 12名 or 12位
-  s = s.replace(/(分|%|人|名|位)$/, '');
+  // the unit typed after it: 85分, 96%, a count of people as 12人, 12名, 12位, 12个 or 12个人
+  s = s.replace(/(分|%|个人|人|名|位|个)$/, '');
   if (/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   return numberPattern.test(s) ? Number(s) : Number.NaN;
 }

@@ -35,7 +35,8 @@ export const registrationForm = defineForm({
       label: '联系电话',
       maxLength: 20,
       example: '020-12345678',
-      pattern: { regex: /^[0-9+\-\s()（）]{7,20}$/, message: '联系电话须为 7–20 位数字（可含 - + 空格）' },
+      // at least 7 digits: separators alone (“-------”) are no number
+      pattern: { regex: /^(?=(?:\D*\d){7})[0-9+\-\s()（）]{7,20}$/, message: '联系电话须为 7–20 位数字（可含 - + 空格）' },
     },
     memberCount: { kind: 'integer', label: '成员人数', min: 1, max: 500, unit: '人', placeholder: '例如 12' },
     functions: { kind: 'longText', label: '主要职能', maxLength: 500 },

@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { teamMembers, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { inputValues } from '../support/cards.js';
+import { registrationForm } from '../support/forms.js';
+import { type Harness, startHarness } from '../support/harness.js';
+
+/**
+ * A 班组长 on a phone's Chinese keyboard: a mobile in full-width digits in the look-up fields (注册's 单位联系人, 添加成员)
+ * is the same mobile, as 联系电话 on the same form already takes it; a 联系电话 of separators alone (“-------”) is no
+ * number and is refused naming the field, in 注册 and 修改资料; 成员人数 typed “12个” or “１２个人” is 12, as “12人” is.
+ * On both paths (the one-statement path and the ordinary one).
+ */
+
+for (const fast of [true, false]) {
+  describe(`what a phone keyboard types (fast paths ${fast ? 'on' : 'off'})`, () => {
+    let h: Harness;
+    let n = 0;
+    const leader = () => `ou_phonekeyboard${fast ? 'f' : 'o'}${String(++n).padStart(17, '0')}`;
+    const contact = `ou_phonekeyboardcontact${fast ? 'f' : 'o'}00000000001`;
+
+    beforeAll(async () => {
+      h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00') });
+      h.app.processor.fastPaths = fast;
+    }, 60_000);
+    afterAll(async () => h?.close());
+
+    it('注册 finds the 单位联系人 typed by a full-width mobile, with or without ideographic spaces', async () => {
+      const li = h.fake.addUser({ name: '李联系人', mobile: '13800000002' });
+      for (const [i, typed] of ['138 0000 0002', '１３８０００００００２', '１３８　００００　０００２'].entries()) {
+        const me = leader();
+        const answer = await h.click(me, { action: 'team.register' }, registrationForm(`市政养护联系${i}班`, '', { contact: undefined, contactLookup: typed }));
+        expect(answer.toast, typed).toEqual({ type: 'success', content: expect.stringContaining('注册成功') });
+        const [team] = await h.db.db.select({ contact: teams.contactOpenId }).from(teams).where(eq(teams.leaderOpenId, me));
+        expect(team.contact, typed).toBe(li.openId);
+      }
+    });
+
+    it('添加成员 finds a member typed by a full-width mobile', async () => {
+      const wang = h.fake.addUser({ name: '王班员', mobile: '13900000003' });
+      const me = leader();
+      expect((await h.click(me, { action: 'team.register' }, registrationForm('市政养护成员班', contact))).toast.type).toBe('success');
+      const [team] = await h.db.db.select().from(teams).where(eq(teams.leaderOpenId, me));
+      const answer = await h.click(me, { action: 'team.memberAdd', teamId: team.id }, { membersLookup: '１３９ ００００ ０００３' });
+      expect(answer.toast).toEqual({ type: 'success', content: '已添加 1 名成员' });
+      expect((await h.db.db.select().from(teamMembers).where(eq(teamMembers.teamId, team.id))).map((m) => m.openId)).toContain(wang.openId);
+    });
+
+    it('注册 refuses a 联系电话 of separators alone naming it, keeps what was typed, saves nothing', async () => {
+      const me = leader();
+      for (const phone of ['-------', '( ) ( ) (', '＋＋＋＋＋＋＋']) {
+        const answer = await h.click(me, { action: 'team.register' }, registrationForm('市政养护电话班', contact, { phone }));
+        expect(answer.toast, phone).toEqual({ type: 'error', content: '联系电话须为 7–20 位数字（可含 - + 空格）' });
+        expect(inputValues(answer.card.data).teamName).toBe('市政养护电话班');
+      }
+      expect(await h.db.db.select({ id: teams.id }).from(teams).where(eq(teams.leaderOpenId, me))).toEqual([]);
+    });
+
+    it('修改资料 refuses it too and keeps the phone on file', async () => {
+      const me = leader();
+      expect((await h.click(me, { action: 'team.register' }, registrationForm('市政养护资料班', contact))).toast.type).toBe('success');
+      const [team] = await h.db.db.select().from(teams).where(eq(teams.leaderOpenId, me));
+      const answer = await h.click(me, { action: 'team.editSave', teamId: team.id }, { phone: '-------' });
+      expect(answer.toast).toEqual({ type: 'error', content: '联系电话须为 7–20 位数字（可含 - + 空格）' });
+      expect((await h.db.db.select({ phone: teams.phone }).from(teams).where(eq(teams.id, team.id)))[0].phone).toBe('020-12345678');
+    });
+
+    it('reads 成员人数 typed as 12个 or １２个人 as 12', async () => {
+      for (const [i, typed] of ['12个', '１２个人'].entries()) {
+        const me = leader();
+        const answer = await h.click(me, { action: 'team.register' }, registrationForm(`市政养护人数${i}班`, contact, { memberCount: typed }));
+        expect(answer.toast.type, `${typed}: ${answer.toast.content}`).toBe('success');
+        expect((await h.db.db.select({ n: teams.memberCount }).from(teams).where(eq(teams.leaderOpenId, me)))[0].n).toBe(12);
+      }
+    });
+  });
+}
