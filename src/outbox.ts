@@ -161,7 +161,7 @@ function routeOf(to: Destination) {
   if ('updateMessage' in to) return { kind: 'update', receiveIdType: 'message_id', receiver: to.updateMessage, rateKey: to.updateMessage };
   // one person is one budget: a reply in their p2p chat counts with what is sent to their open_id
   if ('replyTo' in to) return { kind: 'reply', receiveIdType: 'message_id', receiver: to.replyTo, rateKey: to.p2pOpenId ?? to.chatId };
-  if ('chatId' in to) return { kind: 'send', receiveIdType: 'chat_id', receiver: to.chatId, rateKey: to.p2pOpenId ?? to.chatId };
+  if ('chatId' in to) return { kind: 'send', receiveIdType: 'chat_id', receiver: to.chatId, rateKey: to.chatId };
   return { kind: 'send', receiveIdType: 'open_id', receiver: to.openId, rateKey: to.openId };
 }
 
