@@ -3,7 +3,7 @@
  * checked the same way by the simulated Open Platform and by the tests' card checker.
  */
 
-import { CARD_BODY_LIMIT, cardBodyBytes } from '../../cards/kit.js';
+import { BUTTON_TEXT_MAX, CARD_BODY_LIMIT, cardBodyBytes } from '../../cards/kit.js';
 
 /**
  * Feishu's limit for the request body that carries a card (30 KB, the card escaped as the `content` string):
@@ -12,6 +12,11 @@ import { CARD_BODY_LIMIT, cardBodyBytes } from '../../cards/kit.js';
 export const MAX_CARD_CONTENT_BYTES = CARD_BODY_LIMIT;
 /** Feishu counts every object carrying a `tag` (plain_text in buttons, labels, placeholders, the header): at most 200. */
 export const MAX_CARD_TAGGED_OBJECTS = 200;
+/**
+ * A button's text: "最多支持 100 个字符" (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/button);
+ * a card with a longer one is refused as any card Feishu cannot take (230099). See BUTTON_TEXT_MAX in cards/kit.ts.
+ */
+export const MAX_BUTTON_TEXT_CHARS = BUTTON_TEXT_MAX;
 /** JSON 1.0 tags that a 2.0 card may not contain. */
 const JSON_1_ONLY_TAGS = new Set(['action', 'note']);
 
@@ -91,6 +96,7 @@ export function cardRuleViolations(card: unknown, opts: { bodyBytes?: number } =
     if (v2 && JSON_1_ONLY_TAGS.has(node.tag as string)) problems.push(`${path}: tag "${node.tag}" does not exist in JSON 2.0`);
     else if (v2) problems.push(...propertyProblems(path, node));
     if (node.tag === 'input') problems.push(...inputProblems(path, node));
+    if (node.tag === 'button') problems.push(...buttonProblems(path, node));
     if (typeof node.name === 'string' && node.name !== '') {
       const first = seen.get(node.name);
       if (first !== undefined) problems.push(`${path}: name "${node.name}" already used at ${first}`);
@@ -106,6 +112,13 @@ export function cardRuleViolations(card: unknown, opts: { bodyBytes?: number } =
   }
   if (v2) problems.push(...cardKeyProblems(c as Record<string, unknown>), ...structureProblems(c.body?.elements));
   return problems;
+}
+
+/** A button's text within MAX_BUTTON_TEXT_CHARS characters. */
+function buttonProblems(path: string, node: Record<string, unknown>): string[] {
+  const text = (node.text as { content?: unknown } | undefined)?.content;
+  const chars = typeof text === 'string' ? [...text].length : 0;
+  return chars > MAX_BUTTON_TEXT_CHARS ? [`${path}: button text of ${chars} characters, over ${MAX_BUTTON_TEXT_CHARS}`] : [];
 }
 
 /** Keys of the card, its config, header and body outside what the structure page documents; update_multi only true. */
