@@ -34,6 +34,9 @@ const buttonTexts = (c: unknown): string[] => {
   walk(c);
   return out;
 };
+/** Column sets each in the column of the one above, `n` deep: 2n containers. */
+const nested = (n: number): Record<string, unknown> =>
+  n === 0 ? { tag: 'markdown', content: '最里层' } : { tag: 'column_set', columns: [{ tag: 'column', elements: [nested(n - 1)] }] };
 const long = (n: number) => '沥青路面坑槽快速修补工法，'.repeat(Math.ceil(n / 13)).slice(0, n);
 
 describe('the card checker counts as Feishu does', () => {
@@ -93,6 +96,8 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
     ['five tables in one markdown', withEl({ tag: 'markdown', content: Array.from({ length: 5 }, () => '|a|b|\n|---|---|\n|1|2|').join('\n\n') }), /5 tables in one markdown element, over 4/],
     // button page: a text of at most 100 characters ("最多支持 100 个字符")
     ['a button text of 101 characters', withEl(button({ text: long(101), value: { action: 'x' } })), /button text of 101 characters, over 100/],
+    // column-set page: "最多支持嵌套五层组件"
+    ['containers nested six deep', withEl(nested(3)), /containers nested 6 deep, over 5/],
     // input page: a placeholder of at most 100 characters
     ['a placeholder of 101 characters', withEl(form('f', [textInput({ name: 'a', label: 'A', placeholder: long(101) }), submit])), /placeholder of 101 characters/],
   ];
@@ -105,6 +110,8 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
       form('f', [{ tag: 'column_set', columns: [{ tag: 'column', width: 'weighted', weight: 5, elements: [textInput({ name: 'a', label: 'A', required: true })] }, { tag: 'column', width: '600px', elements: [submit] }] }]),
       { tag: 'markdown', content: Array.from({ length: 4 }, () => '|a|b|\n|---|---|\n|1|2|').join('\n\n'), element_id: 'md_1' },
       button({ text: long(100), value: { action: 'x' } }),
+      form('g', [{ tag: 'column_set', columns: [{ tag: 'column', elements: [{ tag: 'column_set', columns: [{ tag: 'column', elements: [submitButton({ text: '提交', name: 'go_g', value: { action: 'x' } })] }] }] }] }]),
+      nested(2),
     );
     expect(cardRuleViolations(fine)).toEqual([]);
   });

@@ -68,3 +68,12 @@ it('refuses the sixth update of one message within a second with 230020, and tak
   expect(answers.filter((a) => a.body.code !== 0).every((a) => a.status === 400 && a.body.code === 230020)).toBe(true);
   expect((await call('PATCH', `/open-apis/im/v1/messages/${two}`, { content: JSON.stringify(card(1)) })).body.code).toBe(0);
 });
+
+it('refuses a callback answer that turns a JSON 2.0 card into a JSON 1.0 card (200830), and takes a 2.0 one', async () => {
+  const id = (await sendTo('open_id', 'ou_callback', 0)).body.data!.message_id!;
+  const old = { config: { update_multi: true }, elements: [{ tag: 'div', text: { tag: 'plain_text', content: '旧版卡片' } }] };
+  expect(fake.answerCallback(id, { card: { type: 'raw', data: old } })).toMatchObject({ ok: false, code: 200830 });
+  expect(fake.currentCard(id)).toEqual(card(0));
+  expect(fake.answerCallback(id, { card: { type: 'raw', data: card(1) } })).toEqual({ ok: true });
+  expect(fake.currentCard(id)).toEqual(card(1));
+});

@@ -55,6 +55,12 @@ const HEADER_KEYS = new Set(['title', 'subtitle', 'text_tag_list', 'i18n_text_ta
 const BODY_KEYS = new Set(['elements', ...LAYOUT]);
 /** Components that take a value in a form (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container). */
 export const FORM_FIELDS: ReadonlySet<string> = new Set(['input', 'select_static', 'multi_select_static', 'select_person', 'multi_select_person', 'date_picker', 'picker_time', 'picker_datetime', 'checker', 'select_img']);
+/**
+ * "最多支持嵌套五层组件" (the column-set page, https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/column-set):
+ * containers (a column set and each of its columns, a form, a panel) nest at most five deep along any path.
+ */
+const CONTAINERS = new Set(['form', 'column_set', 'column', 'collapsible_panel', 'interactive_container']);
+const MAX_CONTAINER_DEPTH = 5;
 /** Containers a form may not hold: "表格、图表和表单容器组件不可内嵌" (the form container page). */
 const NOT_IN_FORM = new Set(['form', 'table', 'chart']);
 
@@ -181,10 +187,12 @@ function markdownProblems(path: string, content: string): string[] {
  */
 function structureProblems(elements: unknown): string[] {
   const problems: string[] = [];
-  const walk = (node: unknown, path: string, atRoot: boolean, form: { hasSubmit: boolean } | undefined) => {
+  const walk = (node: unknown, path: string, atRoot: boolean, form: { hasSubmit: boolean } | undefined, depth = 0) => {
     if (!node || typeof node !== 'object' || Array.isArray(node)) return;
     const el = node as Record<string, unknown>;
     const tag = el.tag;
+    const level = CONTAINERS.has(tag as string) ? depth + 1 : depth;
+    if (level > MAX_CONTAINER_DEPTH && CONTAINERS.has(tag as string)) problems.push(`${path}: containers nested ${level} deep, over ${MAX_CONTAINER_DEPTH}`);
     if (form && NOT_IN_FORM.has(tag as string)) problems.push(`${path}: a ${String(tag)} may not sit in a form`);
     if (tag === 'form' && !form) {
       if (!atRoot) problems.push(`${path}: a form may sit only at the card's root (body.elements)`);
@@ -202,7 +210,7 @@ function structureProblems(elements: unknown): string[] {
     const inner = tag === 'form' && !form ? { hasSubmit: false } : form;
     for (const key of ['elements', 'columns']) {
       const children = el[key];
-      if (Array.isArray(children)) children.forEach((child, i) => walk(child, `${path}.${key}[${i}]`, false, inner));
+      if (Array.isArray(children)) children.forEach((child, i) => walk(child, `${path}.${key}[${i}]`, false, inner, level));
     }
     if (inner && inner !== form && !inner.hasSubmit) problems.push(`${path}: a form without a submit button (form_action_type "submit")`);
   };

@@ -916,6 +916,11 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     answerCallback(messageId, body) {
       const answer = body as { card?: { type?: string; data?: unknown } } | undefined;
       if (!answer?.card) return { ok: true };
+      // a JSON 2.0 card cannot be answered with a JSON 1.0 one: 200830
+      // (https://open.feishu.cn/document/feishu-cards/card-callback-communication)
+      const isV2 = (c: unknown) => (c as { schema?: unknown } | null | undefined)?.schema === '2.0';
+      const shown = cards.get(messageId) ?? earlierCards.get(messageId);
+      if (isV2(shown) && !isV2(answer.card.data)) return { ok: false, code: 200830, msg: 'The card in the callback response is a JSON 1.0 card; a JSON 2.0 card can only be updated to a JSON 2.0 card.' };
       const problems = cardRuleViolations(answer.card.data);
       if (problems.length) return { ok: false, ...cardRefusal(problems) };
       cards.set(messageId, answer.card.data);
