@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, clipText, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
+import { button, buttonRow, card, type Card, namedButtonText, clipText, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
 import { mention } from './markdown.js';
 import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
@@ -396,7 +396,7 @@ export function endorsementListCard(items: ApplicationSummary[]): Card {
     elements: items.length
       ? [
           markdown('第十五条：以下申报等待你确认并填写推荐意见。'),
-          buttonRow(items.slice(0, 40).map((a) => button({ text: `${a.team.name}（${a.year}）`, value: { action: 'endorse.open', applicationId: a.id } }))),
+          buttonRow(items.slice(0, 40).map((a) => button({ text: namedButtonText(a.team.name, String(a.year)).text, value: { action: 'endorse.open', applicationId: a.id } }))),
           ...(items.length > 40 ? [note(md`另有 ${items.length - 40} 份，处理后点“待确认申报”查看`)] : []),
         ]
       : [markdown('目前没有等待你确认的申报。')],

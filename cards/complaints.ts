@@ -1,7 +1,7 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { afterRevocation } from './strings.js';
 import { form, formDisplayElements, formInputs, submitButton } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, pager } from './kit.js';
 
 /** Complaints (第二十一条) and the revocation of a title (第二十二条). */
 
@@ -308,13 +308,16 @@ export const PICKER_CONTENT_MAX = 300;
  */
 export function complaintTeamPickerCard(opts: { query: string; teams: { id: number; name: string; code: string; organization: string }[]; content?: string }): Card {
   const carried = opts.content && opts.content.length <= PICKER_CONTENT_MAX ? opts.content : undefined;
+  const labels = opts.teams.map((t) => namedButtonText(t.name, t.organization));
   return card({
     title: '质量投诉：选择班组',
     template: 'orange',
     elements: [
       markdown(md`与“${opts.query}”相符的班组有 ${opts.teams.length} 个，请选择：`),
+      // a button shows at most 100 characters: when a name or unit was clipped there, every team is named in full here
+      ...(labels.some((l) => l.clipped) ? [markdown(mdJoin(opts.teams.map((t, i) => md`${i + 1}. ${t.name}（${t.organization}，${t.code}）`), '\n'))] : []),
       ...(opts.content && !carried ? [note(md`你发送的投诉内容较长（${opts.content.length} 字），选择班组后请在表单中重新填写或粘贴。`)] : []),
-      buttonRow(opts.teams.map((t) => button({ text: `${t.name}（${t.organization}）`, value: { action: 'complaint.start', teamId: t.id, ...(carried ? { content: carried } : {}) } }))),
+      buttonRow(opts.teams.map((t, i) => button({ text: labels[i].text, value: { action: 'complaint.start', teamId: t.id, ...(carried ? { content: carried } : {}) } }))),
     ],
   });
 }

@@ -113,6 +113,23 @@ export function clipText(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
+/**
+ * Feishu shows at most 100 characters on a button ("最多支持 100 个字符",
+ * https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/button) and refuses a
+ * card with a longer one.
+ */
+export const BUTTON_TEXT_MAX = 100;
+
+/**
+ * A button's text naming something and what tells it apart (`名称（单位）`), within BUTTON_TEXT_MAX: the name is clipped
+ * past 60 characters, the detail to what is left. Whether anything was clipped is `clipped`, so the card can show the whole.
+ */
+export function namedButtonText(name: string, detail: string): { text: string; clipped: boolean } {
+  const n = clipText(name, 59);
+  const d = clipText(detail, BUTTON_TEXT_MAX - 3 - n.length);
+  return { text: `${n}（${d}）`, clipped: n !== name || d !== detail };
+}
+
 /** The page of a long list a card shows: Feishu counts every tagged object of a card against 200. */
 export function pageOf<T>(items: T[], page: number, size: number): { items: T[]; page: number; pages: number } {
   const pages = Math.max(1, Math.ceil(items.length / size));

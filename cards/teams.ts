@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mention, pageOf, pager } from './kit.js';
+import { button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 import { afterRevocation } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
@@ -287,6 +287,6 @@ export function teamPickerCard(opts: { title: string; prompt: string; teams: { i
   return card({
     title: opts.title,
     template: 'blue',
-    elements: [markdown(md`${opts.prompt}`), buttonRow(opts.teams.map((t) => button({ text: `${t.name}（${t.code}）`, value: { action: opts.action, teamId: t.id } })))],
+    elements: [markdown(md`${opts.prompt}`), buttonRow(opts.teams.map((t) => button({ text: namedButtonText(t.name, t.code).text, value: { action: opts.action, teamId: t.id } })))],
   });
 }

@@ -6,11 +6,15 @@ import { type Clock, systemClock } from './clock.js';
 import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 
-/** Where a message goes: a user, a chat, a reply to a message, or an in-place update of a sent card. */
+/**
+ * Where a message goes: a user, a chat, a reply to a message, or an in-place update of a sent card. A reply in someone's
+ * p2p chat with the bot names them (`p2pOpenId`): Feishu's 5 messages a second are per user, whether a message reaches
+ * them by their open_id or in that chat (https://open.feishu.cn/document/server-docs/im-v1/message/create).
+ */
 export type Destination =
   | { openId: string }
   | { chatId: string }
-  | { replyTo: string; chatId: string }
+  | { replyTo: string; chatId: string; p2pOpenId?: string }
   | { updateMessage: string };
 
 /** Bytes made only when the message is sent (slow work such as drawing certificates stays out of the callback). */
@@ -155,7 +159,8 @@ export async function releaseHeld(db: Db, now: Date): Promise<number> {
 
 function routeOf(to: Destination) {
   if ('updateMessage' in to) return { kind: 'update', receiveIdType: 'message_id', receiver: to.updateMessage, rateKey: to.updateMessage };
-  if ('replyTo' in to) return { kind: 'reply', receiveIdType: 'message_id', receiver: to.replyTo, rateKey: to.chatId };
+  // one person is one budget: a reply in their p2p chat counts with what is sent to their open_id
+  if ('replyTo' in to) return { kind: 'reply', receiveIdType: 'message_id', receiver: to.replyTo, rateKey: to.p2pOpenId ?? to.chatId };
   if ('chatId' in to) return { kind: 'send', receiveIdType: 'chat_id', receiver: to.chatId, rateKey: to.chatId };
   return { kind: 'send', receiveIdType: 'open_id', receiver: to.openId, rateKey: to.openId };
 }

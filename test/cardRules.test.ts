@@ -2,11 +2,11 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formalCheckCard, formalCheckPageSize, formalCheckReasonField, formalCheckRequestCard, notALeaderCard } from '../cards/applications.js';
 import { checkList } from '../bot/applications/formalCheck.js';
-import { complaintBatchAlertCard, complaintFormCard, complaintListCard, complaintListPage } from '../cards/complaints.js';
+import { complaintBatchAlertCard, complaintFormCard, complaintListCard, complaintListPage, complaintTeamPickerCard } from '../cards/complaints.js';
 import { complaintForm, teamNotFound } from '../src/complaints.js';
 import { UserError } from '../src/errors.js';
 import { expertPoolCard } from '../cards/experts.js';
-import { membersCard } from '../cards/teams.js';
+import { membersCard, teamPickerCard } from '../cards/teams.js';
 import { button, CARD_BYTES_BUDGET, card, cardBodyBytes, pageOf } from '../cards/kit.js';
 import { form, submitButton, textInput } from '../cards/forms.js';
 import { scoringTaskCard, taskListCard } from '../cards/review.js';
@@ -21,6 +21,22 @@ import { expertAddForm } from '../src/review/experts.js';
 import { defaultScoreSheet } from '../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard, formFieldNames, taggedCount } from './support/cards.js';
 
+/** The text of every button in the card, in order. */
+const buttonTexts = (c: unknown): string[] => {
+  const out: string[] = [];
+  const walk = (v: any) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      if (v.tag === 'button') out.push(v.text?.content);
+      Object.values(v).forEach(walk);
+    }
+  };
+  walk(c);
+  return out;
+};
+/** Column sets each in the column of the one above, `n` deep: 2n containers. */
+const nested = (n: number): Record<string, unknown> =>
+  n === 0 ? { tag: 'markdown', content: '最里层' } : { tag: 'column_set', columns: [{ tag: 'column', elements: [nested(n - 1)] }] };
 const long = (n: number) => '沥青路面坑槽快速修补工法，'.repeat(Math.ceil(n / 13)).slice(0, n);
 
 describe('the card checker counts as Feishu does', () => {
@@ -78,6 +94,10 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
     // rich-text page: mentioning everyone fails without the owner's permission; at most four tables in one element
     ['a mention of everyone', withEl({ tag: 'markdown', content: '请 <at id=all></at> 注意' }), /mentions everyone/],
     ['five tables in one markdown', withEl({ tag: 'markdown', content: Array.from({ length: 5 }, () => '|a|b|\n|---|---|\n|1|2|').join('\n\n') }), /5 tables in one markdown element, over 4/],
+    // button page: a text of at most 100 characters ("最多支持 100 个字符")
+    ['a button text of 101 characters', withEl(button({ text: long(101), value: { action: 'x' } })), /button text of 101 characters, over 100/],
+    // column-set page: "最多支持嵌套五层组件"
+    ['containers nested six deep', withEl(nested(3)), /containers nested 6 deep, over 5/],
     // input page: a placeholder of at most 100 characters
     ['a placeholder of 101 characters', withEl(form('f', [textInput({ name: 'a', label: 'A', placeholder: long(101) }), submit])), /placeholder of 101 characters/],
   ];
@@ -89,6 +109,9 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
     const fine = withEl(
       form('f', [{ tag: 'column_set', columns: [{ tag: 'column', width: 'weighted', weight: 5, elements: [textInput({ name: 'a', label: 'A', required: true })] }, { tag: 'column', width: '600px', elements: [submit] }] }]),
       { tag: 'markdown', content: Array.from({ length: 4 }, () => '|a|b|\n|---|---|\n|1|2|').join('\n\n'), element_id: 'md_1' },
+      button({ text: long(100), value: { action: 'x' } }),
+      form('g', [{ tag: 'column_set', columns: [{ tag: 'column', elements: [{ tag: 'column_set', columns: [{ tag: 'column', elements: [submitButton({ text: '提交', name: 'go_g', value: { action: 'x' } })] }] }] }] }]),
+      nested(2),
     );
     expect(cardRuleViolations(fine)).toEqual([]);
   });
@@ -134,6 +157,31 @@ describe('an input within its limits', () => {
 });
 
 describe('every list card at its largest realistic input passes', () => {
+  it('the pickers naming teams: a 50-character name of a 100-character unit keeps each button within 100 characters', () => {
+    // the bot's own limits: 班组名称 at most 50 characters, 单位名称 at most 100
+    const name = long(50);
+    const organization = '广州市'.repeat(34).slice(0, 100);
+    const teams = [
+      { id: 1, name, code: 'GDSZ-2026-0001', organization },
+      { id: 2, name: '养护二班', code: 'GDSZ-2026-0002', organization: '某公司' },
+    ];
+    const picker = complaintTeamPickerCard({ query: '养护', teams });
+    expectValidCard(picker);
+    const texts = buttonTexts(picker);
+    expect(texts).toHaveLength(2);
+    expect(texts[0]).toMatch(new RegExp(`^${name}（广州市.*…）$`));
+    expect([...texts[0]].length).toBeLessThanOrEqual(100);
+    expect(texts[1]).toBe('养护二班（某公司）');
+    // the whole names are in the text above the buttons
+    expect(cardText(picker)).toContain(`${name}（${organization}，GDSZ-2026-0001）`);
+    // a picker whose names fit shows no list
+    expect(cardText(complaintTeamPickerCard({ query: '养护', teams: [teams[1]] }))).not.toContain('GDSZ-2026-0002');
+    // names stored before they were capped
+    const older = { id: 3, name: long(300), code: 'GDSZ-2020-0003' };
+    expectValidCard(teamPickerCard({ title: '选择班组', prompt: '请选择：', teams: [older], action: 'application.open' }));
+    expectValidCard(complaintTeamPickerCard({ query: '养护', teams: [{ ...older, organization: long(300) }] }));
+  });
+
   it('the expert pool: 30 experts over two pages', () => {
     const experts = Array.from({ length: 30 }, (_, i) => ({ openId: `ou_e${i}`, name: `专家${i}`, organization: '华南理工大学土木与交通学院', specialities: ['道路', '桥梁', '隧道'], maxLoad: 20, active: i % 3 !== 0, load: 12, pending: 4 }));
     for (const page of [1, 2]) {
@@ -243,9 +291,11 @@ describe('the simulated Open Platform refuses what Feishu refuses', () => {
   const client = () => createLarkClient({ appId: 'cli_rules', appSecret: 's', domain: fake.url, log: quiet });
   const dup = card({ title: 't', elements: [1, 2].map((id) => form(`f_${id}`, [textInput({ name: 'reason', label: '原因' }), submitButton({ text: '提交', name: `go_${id}`, value: { action: 'x', id } })])) });
   const good = card({ title: 't', elements: [form('f', [textInput({ name: 'reason', label: '原因' }), submitButton({ text: '提交', name: 'go', value: { action: 'x' } })])] });
+  // each card to someone else: Feishu takes at most 5 messages a second for one user (230020 past that)
+  let receivers = 0;
   const sendCard = (c: object) =>
     client()
-      .im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: 'ou_someone', msg_type: 'interactive', content: JSON.stringify(c) } })
+      .im.v1.message.create({ params: { receive_id_type: 'open_id' }, data: { receive_id: `ou_someone${++receivers}`, msg_type: 'interactive', content: JSON.stringify(c) } })
       .catch((e) => e.response?.data);
   beforeAll(async () => {
     fake = await startFakeOpenPlatform({ appId: 'cli_rules', appSecret: 's', now: () => at });

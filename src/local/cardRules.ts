@@ -3,7 +3,7 @@
  * checked the same way by the simulated Open Platform and by the tests' card checker.
  */
 
-import { CARD_BODY_LIMIT, cardBodyBytes } from '../../cards/kit.js';
+import { BUTTON_TEXT_MAX, CARD_BODY_LIMIT, cardBodyBytes } from '../../cards/kit.js';
 
 /**
  * Feishu's limit for the request body that carries a card (30 KB, the card escaped as the `content` string):
@@ -12,6 +12,11 @@ import { CARD_BODY_LIMIT, cardBodyBytes } from '../../cards/kit.js';
 export const MAX_CARD_CONTENT_BYTES = CARD_BODY_LIMIT;
 /** Feishu counts every object carrying a `tag` (plain_text in buttons, labels, placeholders, the header): at most 200. */
 export const MAX_CARD_TAGGED_OBJECTS = 200;
+/**
+ * A button's text: "最多支持 100 个字符" (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/button);
+ * a card with a longer one is refused as any card Feishu cannot take (230099). See BUTTON_TEXT_MAX in cards/kit.ts.
+ */
+export const MAX_BUTTON_TEXT_CHARS = BUTTON_TEXT_MAX;
 /** JSON 1.0 tags that a 2.0 card may not contain. */
 const JSON_1_ONLY_TAGS = new Set(['action', 'note']);
 
@@ -50,6 +55,12 @@ const HEADER_KEYS = new Set(['title', 'subtitle', 'text_tag_list', 'i18n_text_ta
 const BODY_KEYS = new Set(['elements', ...LAYOUT]);
 /** Components that take a value in a form (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container). */
 export const FORM_FIELDS: ReadonlySet<string> = new Set(['input', 'select_static', 'multi_select_static', 'select_person', 'multi_select_person', 'date_picker', 'picker_time', 'picker_datetime', 'checker', 'select_img']);
+/**
+ * "最多支持嵌套五层组件" (the column-set page, https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/column-set):
+ * containers (a column set and each of its columns, a form, a panel) nest at most five deep along any path.
+ */
+const CONTAINERS = new Set(['form', 'column_set', 'column', 'collapsible_panel', 'interactive_container']);
+const MAX_CONTAINER_DEPTH = 5;
 /** Containers a form may not hold: "表格、图表和表单容器组件不可内嵌" (the form container page). */
 const NOT_IN_FORM = new Set(['form', 'table', 'chart']);
 
@@ -91,6 +102,7 @@ export function cardRuleViolations(card: unknown, opts: { bodyBytes?: number } =
     if (v2 && JSON_1_ONLY_TAGS.has(node.tag as string)) problems.push(`${path}: tag "${node.tag}" does not exist in JSON 2.0`);
     else if (v2) problems.push(...propertyProblems(path, node));
     if (node.tag === 'input') problems.push(...inputProblems(path, node));
+    if (node.tag === 'button') problems.push(...buttonProblems(path, node));
     if (typeof node.name === 'string' && node.name !== '') {
       const first = seen.get(node.name);
       if (first !== undefined) problems.push(`${path}: name "${node.name}" already used at ${first}`);
@@ -106,6 +118,13 @@ export function cardRuleViolations(card: unknown, opts: { bodyBytes?: number } =
   }
   if (v2) problems.push(...cardKeyProblems(c as Record<string, unknown>), ...structureProblems(c.body?.elements));
   return problems;
+}
+
+/** A button's text within MAX_BUTTON_TEXT_CHARS characters. */
+function buttonProblems(path: string, node: Record<string, unknown>): string[] {
+  const text = (node.text as { content?: unknown } | undefined)?.content;
+  const chars = typeof text === 'string' ? [...text].length : 0;
+  return chars > MAX_BUTTON_TEXT_CHARS ? [`${path}: button text of ${chars} characters, over ${MAX_BUTTON_TEXT_CHARS}`] : [];
 }
 
 /** Keys of the card, its config, header and body outside what the structure page documents; update_multi only true. */
@@ -168,10 +187,12 @@ function markdownProblems(path: string, content: string): string[] {
  */
 function structureProblems(elements: unknown): string[] {
   const problems: string[] = [];
-  const walk = (node: unknown, path: string, atRoot: boolean, form: { hasSubmit: boolean } | undefined) => {
+  const walk = (node: unknown, path: string, atRoot: boolean, form: { hasSubmit: boolean } | undefined, depth = 0) => {
     if (!node || typeof node !== 'object' || Array.isArray(node)) return;
     const el = node as Record<string, unknown>;
     const tag = el.tag;
+    const level = CONTAINERS.has(tag as string) ? depth + 1 : depth;
+    if (level > MAX_CONTAINER_DEPTH && CONTAINERS.has(tag as string)) problems.push(`${path}: containers nested ${level} deep, over ${MAX_CONTAINER_DEPTH}`);
     if (form && NOT_IN_FORM.has(tag as string)) problems.push(`${path}: a ${String(tag)} may not sit in a form`);
     if (tag === 'form' && !form) {
       if (!atRoot) problems.push(`${path}: a form may sit only at the card's root (body.elements)`);
@@ -189,7 +210,7 @@ function structureProblems(elements: unknown): string[] {
     const inner = tag === 'form' && !form ? { hasSubmit: false } : form;
     for (const key of ['elements', 'columns']) {
       const children = el[key];
-      if (Array.isArray(children)) children.forEach((child, i) => walk(child, `${path}.${key}[${i}]`, false, inner));
+      if (Array.isArray(children)) children.forEach((child, i) => walk(child, `${path}.${key}[${i}]`, false, inner, level));
     }
     if (inner && inner !== form && !inner.hasSubmit) problems.push(`${path}: a form without a submit button (form_action_type "submit")`);
   };

@@ -255,6 +255,15 @@ const NOT_A_CARD = { code: 230054, msg: 'This operation is not supported for thi
 const NO_SUCH_MESSAGE = (messageId: string) => ({ code: 230001, msg: `Your request contains an invalid request parameter, ext=invalid message_id: ${messageId}.` });
 const PERSON_PICKERS = new Set(['select_person', 'multi_select_person']);
 const UUID_TTL_MS = 60 * 60 * 1000;
+/**
+ * 向同一用户发送消息的限频为 5 QPS、向同一群组发送消息的限频为群内机器人共享 5 QPS: the sixth message to one user or
+ * chat within a second is refused, HTTP 400 / 230020 (https://open.feishu.cn/document/server-docs/im-v1/message/create;
+ * the reply page says the same). A user and their p2p chat with the bot are one receiver, whichever id names them.
+ */
+const PER_RECEIVER_PER_SECOND = 5;
+/** 单条消息更新频控为 5 QPS (https://open.feishu.cn/document/server-docs/im-v1/message-card/patch), refused alike with 230020. */
+const PER_MESSAGE_UPDATES_PER_SECOND = 5;
+const RATE_LIMITED = { code: 230020, msg: 'This operation triggers the frequency limit.' };
 const MSG_TYPES = new Set(['text', 'interactive', 'post', 'image', 'file', 'share_chat']);
 const RECEIVE_ID_TYPES = new Set(['open_id', 'chat_id', 'user_id', 'union_id', 'email']);
 
@@ -391,6 +400,21 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   /** message_id → the card it shows now */
   const cards = new Map<string, unknown>();
   const now = opts.now ?? Date.now;
+  /** when each receiver's (a chat's, a p2p chat standing for its user) and each message's updates were last accepted, by real time */
+  const recentSends = new Map<string, number[]>();
+  const recentUpdates = new Map<string, number[]>();
+  /** Whether one more within the last second would exceed `limit`; if not, it is counted now. */
+  const overRate = (recent: Map<string, number[]>, key: string, limit: number): boolean => {
+    const at = Date.now();
+    const kept = (recent.get(key) ?? []).filter((t) => at - t < 1000);
+    if (kept.length >= limit) {
+      recent.set(key, kept);
+      return true;
+    }
+    kept.push(at);
+    recent.set(key, kept);
+    return false;
+  };
   const cardRefusal = (problems: string[]) => ({ code: 230099, msg: `Failed to create card content. ${problems.join('; ')}`.slice(0, 1000) });
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -583,6 +607,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const fault = takeFault(rec, [body.receive_id]);
       if (fault) return sendFault(res, fault);
       if (replayIfDuplicate(res, body.uuid)) return;
+      const chatId = receiveIdType === 'chat_id' ? body.receive_id : p2pChatIdFor(body.receive_id);
+      if (overRate(recentSends, chatId, PER_RECEIVER_PER_SECOND)) return send(res, 400, RATE_LIMITED);
       const at = Date.now();
       const m: SentMessage = {
         messageId: `om_${hex(16)}`,
@@ -592,7 +618,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         receiveId: body.receive_id,
         msgType: body.msg_type,
         content: v.content,
-        chatId: receiveIdType === 'chat_id' ? body.receive_id : p2pChatIdFor(body.receive_id),
+        chatId,
         ...(typeof body.uuid === 'string' && body.uuid ? { uuid: body.uuid } : {}),
       };
       const data = successData(m, body.content);
@@ -612,6 +638,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const fault = takeFault(rec, [parent?.receiveId, parent?.chatId, parentId]);
       if (fault) return sendFault(res, fault);
       if (replayIfDuplicate(res, body.uuid)) return;
+      // a reply lands in the replied-to message's chat: it counts against that chat (a p2p chat: its user)
+      if (overRate(recentSends, parent?.chatId ?? inboundChats.get(parentId) ?? parentId, PER_RECEIVER_PER_SECOND)) return send(res, 400, RATE_LIMITED);
       const at = Date.now();
       const m: SentMessage = {
         messageId: `om_${hex(16)}`,
@@ -658,6 +686,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (!shared(cards.get(messageId) ?? earlierCards.get(messageId))) problems.push('the card sent does not declare config.update_multi: true, so it cannot be updated');
       if (card && typeof card === 'object' && !shared(card)) problems.push('the new card does not declare config.update_multi: true');
       if (problems.length) return send(res, 400, cardRefusal(problems));
+      if (overRate(recentUpdates, messageId, PER_MESSAGE_UPDATES_PER_SECOND)) return send(res, 400, RATE_LIMITED);
       acceptUpdate({ at: Date.now(), messageId, card });
       return send(res, 200, { code: 0, msg: 'success', data: {} });
     }
@@ -887,6 +916,11 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     answerCallback(messageId, body) {
       const answer = body as { card?: { type?: string; data?: unknown } } | undefined;
       if (!answer?.card) return { ok: true };
+      // a JSON 2.0 card cannot be answered with a JSON 1.0 one: 200830
+      // (https://open.feishu.cn/document/feishu-cards/card-callback-communication)
+      const isV2 = (c: unknown) => (c as { schema?: unknown } | null | undefined)?.schema === '2.0';
+      const shown = cards.get(messageId) ?? earlierCards.get(messageId);
+      if (isV2(shown) && !isV2(answer.card.data)) return { ok: false, code: 200830, msg: 'The card in the callback response is a JSON 1.0 card; a JSON 2.0 card can only be updated to a JSON 2.0 card.' };
       const problems = cardRuleViolations(answer.card.data);
       if (problems.length) return { ok: false, ...cardRefusal(problems) };
       cards.set(messageId, answer.card.data);
@@ -911,6 +945,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       byMessageId.clear();
       earlierCards.clear();
       cards.clear();
+      recentSends.clear();
+      recentUpdates.clear();
     },
     close() {
       return new Promise<void>((resolve, reject) => {

@@ -57,7 +57,9 @@ export async function startTestBot(opts: {
     log: createLogger('info', sink),
     clock: opts.clock,
     database: opts.db,
-    outboxLimits: { baseDelayMs: 20, maxDelayMs: 200, ...opts.outboxLimits },
+    // a test may lift the app's budget, not Feishu's 5 messages a second to one user or chat: the simulated platform
+    // refuses the sixth (230020), as Feishu does
+    outboxLimits: { baseDelayMs: 20, maxDelayMs: 200, ...opts.outboxLimits, perReceiver: Math.min(opts.outboxLimits?.perReceiver ?? FEISHU_PER_RECEIVER, FEISHU_PER_RECEIVER) },
     outboxPollMs: 20,
     runDispatcher: opts.runDispatcher ?? false,
     schedules: false,
@@ -66,6 +68,9 @@ export async function startTestBot(opts: {
   // the bot keeps an idle connection 65 s (src/app.ts): a test that waits on a job between requests never reuses a socket the server just closed
   return { app, logs };
 }
+
+/** 向同一用户发送消息的限频为 5 QPS (https://open.feishu.cn/document/server-docs/im-v1/message/create). */
+const FEISHU_PER_RECEIVER = 5;
 
 /** The whole bot on a fresh database, with the real SDK talking to a fake Open Platform on 127.0.0.1. */
 export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[]; env?: Record<string, string> } = {}): Promise<Harness> {
