@@ -212,7 +212,7 @@ export function allowedBy(def: Pick<CardActionDef, 'roles'>, rows: 'own' | 'fore
   return personaNames.filter((p) => def.roles.some((r) => (typeof r === 'string' ? personaRoles[p].includes(r as Role) : rows === 'own' && personaRoles[p].includes(r.persona))));
 }
 
-/** The app's send budget out of the way; Feishu's 5 a second to one receiver stays (the harness keeps it). */
+/** Send limits out of the way, the simulated platform's per-receiver limit lifted with them (fakePerReceiver): no test here waits on the outbox's pace. */
 export const NO_SEND_LIMITS = { perApp: 1000, perReceiver: 1000 };
 
 /** The bot on a fresh database with the fixture seeded, at NOW, with send limits out of the way. */

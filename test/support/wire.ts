@@ -8,7 +8,7 @@ import { ManualClock } from '../../src/clock.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import type { OutboxLimits } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from './harness.js';
+import { fakePerReceiver, startTestBot, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from './harness.js';
 import { cardActionEvent, randomEventId, signedRequest } from './larkEvents.js';
 
 /**
@@ -60,7 +60,7 @@ export function countedDatabase(url: string, wire: Wire): Database {
 
 /** The bot over HTTP on the counted database (whose URL other processes open), against a fake Open Platform on the clock. */
 export async function startCountedBot(counted: Database, url: string, clock: ManualClock, opts: { outboxLimits?: Partial<OutboxLimits> } = {}): Promise<{ fake: FakeOpenPlatform; app: BotApp }> {
-  const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime() });
+  const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime(), ...fakePerReceiver(opts.outboxLimits) });
   const { app } = await startTestBot({
     env: {
       LARK_APP_ID: 'cli_test', LARK_APP_SECRET: 'test-secret', LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'http',
