@@ -135,7 +135,9 @@ export type Cycle = typeof cycles.$inferSelect;
 /** The cycle taking applications now: status open and the deadline not passed. */
 export async function cycleOpenForApplications(tx: Db, today: string): Promise<Cycle> {
   // the running cycle (one at most, 第十九条): past 截止申报 it is scoring or being decided, not yet to open
-  const [cycle] = await tx.select().from(cycles).where(inArray(cycles.status, [...runningStatuses])).orderBy(asc(cycles.year)).limit(1);
+  // FOR SHARE: a 截止申报 committing now (it holds the row FOR UPDATE) is waited for and its status read, so no
+  // submit that read 'open' just before lands in a cycle already scoring (the foreign key alone would let it in)
+  const [cycle] = await tx.select().from(cycles).where(inArray(cycles.status, [...runningStatuses])).orderBy(asc(cycles.year)).limit(1).for('share');
   if (!cycle) throw new UserError(cite(19, '评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。'), { kind: 'info', article: 19 });
   if (cycle.status !== 'open') {
     throw new UserError(`${cycle.year} 年度申报已截止，评审正在进行（${cycleStates.label(cycle.status as CycleStatus)}）。发送“进度”查看本班组的申报情况。`, { kind: 'info' });

@@ -47,8 +47,9 @@ export interface FastApplyResult {
 
 // the lock the ordinary path's UPDATE takes on an existing application, taken first so that the statement after
 // it decides on the row as the event before it left it (a new statement sees what committed while it waited)
+// it, in the ordinary path's order: the open cycle FOR SHARE (cycleOpenForApplications) before the application
 const lockSql = `select 1 from applications
-  where team_id = $1 and cycle_id = (select id from cycles where status = 'open' order by year limit 1)
+  where team_id = $1 and cycle_id = (select id from cycles where status = 'open' order by year limit 1 for share)
   for update`;
 
 /**
@@ -57,7 +58,7 @@ const lockSql = `select 1 from applications
  * `t`: getTeam (src/teams.ts), the team joined with its organisation; `a`: findApplication, its application of that cycle.
  */
 const rowsSql = `
-c as (select id, year, application_deadline, settings from cycles where status = 'open' order by year limit 1),
+c as (select id, year, application_deadline, settings from cycles where status = 'open' order by year limit 1 for share),
 t as (
   select tm.id, tm.leader_open_id, tm.contact_open_id, tm.registered_at
   from teams tm join organizations o on o.id = tm.organization_id where tm.id = $4
