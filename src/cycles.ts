@@ -397,6 +397,18 @@ async function aggregatedBefore(tx: Db, cycleId: number): Promise<boolean> {
 }
 
 /**
+ * 修改设置 only while applications are open or experts are scoring (第十七条): the form is refused as its save is,
+ * in the same words.
+ */
+export function requireSettingsEditable(cycle: Pick<Cycle, 'year' | 'status'>): void {
+  if (cycle.status !== 'open' && cycle.status !== 'scoring') {
+    // the state's label reads as a sentence of its own ("结果已公布"): the stage is worded here, as reviewStillTakes words it
+    const stage = cycle.status === 'closed' ? '已汇总专家评分' : cycle.status === 'published' ? '结果已公布' : cycleStatusLabel(cycle.status);
+    throw new UserError(cite(17, `评审坚持公开、公平和公正原则，${cycle.year}年度评审${stage}，评审设置不能再修改。`), { article: 17 });
+  }
+}
+
+/**
  * Changes dates and review settings while applications are open or experts are scoring; after
  * scoring they are fixed (第十七条). `input` may be partial: what is missing or empty is kept. A changed
  * date may not lie in the past. Returns the fields changed.
@@ -411,11 +423,7 @@ export async function updateCycleSettings(
 ): Promise<{ cycle: Cycle; changes: CycleField[] }> {
   requireAdmin(actor);
   const cycle = await lockCycle(tx, cycleId);
-  if (cycle.status !== 'open' && cycle.status !== 'scoring') {
-    // the state's label reads as a sentence of its own ("结果已公布"): the stage is worded here, as reviewStillTakes words it
-    const stage = cycle.status === 'closed' ? '已汇总专家评分' : cycle.status === 'published' ? '结果已公布' : cycleStatusLabel(cycle.status);
-    throw new UserError(cite(17, `评审坚持公开、公平和公正原则，${cycle.year}年度评审${stage}，评审设置不能再修改。`), { article: 17 });
-  }
+  requireSettingsEditable(cycle);
   // a field left out or empty keeps its value, so a partial input never resets a setting to its default
   const given = input && typeof input === 'object' ? Object.entries(input).filter(([, v]) => !isBlank(v)) : [];
   // the rules kept in cycles.settings are read as where they apply (cycleRules): a stored value the form would refuse is its default
