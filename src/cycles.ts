@@ -387,13 +387,21 @@ function sheetTotal(cycle: Cycle): number {
 const resultSettings = new Set<CycleField>(['awardThreshold', 'recommendShare', 'expertsPerApplication', 'dropExtremesFrom', 'outlierDistance']);
 
 /** Whether 结束评分并汇总 ever closed this cycle's scoring (its audit row), though a reopened sheet took it back to scoring. */
-async function aggregatedBefore(tx: Db, cycleId: number): Promise<boolean> {
+export async function aggregatedBefore(tx: Db, cycleId: number): Promise<boolean> {
   const [row] = await tx
     .select({ id: auditLog.id })
     .from(auditLog)
     .where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(cycleId)), eq(auditLog.action, 'cycle.closeScoring')))
     .limit(1);
   return row !== undefined;
+}
+
+/**
+ * Why a year takes no more `what` (推荐这份申报, 分配专家…) once its scores were summed (结束评分并汇总), though one
+ * sheet was reopened since and the cycle is back to scoring: the reopen is for that sheet alone (第十七条).
+ */
+export function reopenedForSheetsText(year: number, what: string): string {
+  return cite(17, `评审坚持公开、公平和公正原则，${year}年度评分已汇总过一次，重开期间只能重新提交已重开的评分，${what}。`);
 }
 
 /**
