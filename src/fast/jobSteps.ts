@@ -166,7 +166,7 @@ verdict as (
     -- (checkAssignable) by the ordinary path
     and (job.kind <> 'assign' or job.cycle_id is null
       or exists (select 1 from cycles c where c.id = job.cycle_id and (c.status = 'open' or (c.status = 'scoring' and not exists (
-        select 1 from audit_log l where l.entity = 'cycle' and l.entity_id = c.id::text and l.action = 'cycle.closeScoring')))))
+        select 1 from audit_log l where l.entity = 'cycle' and l.entity_id = c.id::text and l.action = 'cycle.closeScoring'))))
       or not exists (select 1 from cycles c where c.id = job.cycle_id))
     and not exists (select 1 from other) as ok
   from job

@@ -1,6 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { applications, assignments, cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
+import { applications, assignments, bulkJobs, cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardText, formFieldNames } from '../support/cards.js';
 import { scoreForm } from '../support/forms.js';
@@ -147,6 +147,15 @@ describe.each(MODES)('a reopened sheet does not reopen the intake (%s path)', (m
     expect(assign.toast).toMatchObject({ type: 'info', content: expect.stringContaining(REFUSAL) });
     expect(await db().select().from(assignments).where(eq(assignments.applicationId, b.application.id))).toHaveLength(1);
     expect(await db().select().from(assignments).where(eq(assignments.applicationId, a.application.id))).toHaveLength(1);
+
+    // 重试 on the 截止申报 job's card, the job failed: refused up front as well, the job left failed
+    const [job] = await db().select().from(bulkJobs).where(eq(bulkJobs.kind, 'assign'));
+    await db().update(bulkJobs).set({ status: 'failed', error: '网络超时', finishedAt: new Date() }).where(eq(bulkJobs.id, job.id));
+    const retry = await h.click(ADMIN, { action: 'bulk.retry', jobId: job.id });
+    await h.drain();
+    expect(retry.toast).toMatchObject({ type: 'info', content: expect.stringContaining(REFUSAL) });
+    expect((await db().select().from(bulkJobs).where(eq(bulkJobs.id, job.id)))[0].status).toBe('failed');
+    expect(await db().select().from(assignments).where(eq(assignments.applicationId, b.application.id))).toHaveLength(1);
     const bAfter = await applicationOf(b.application.id);
     expect([bAfter.status, bAfter.finalScore]).toEqual(['scored', bSummed.finalScore]);
   });
