@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { ApplicationSummary } from '../cards/applications.js';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
+import { applications, auditLog, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, sameTimeNextYear, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
@@ -673,8 +673,16 @@ export async function awaitingEndorsementBy(tx: Db, contactOpenId: string) {
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-    // a year whose review takes no more (reviewStillTakes) is not waiting for anyone: 进度 says it was not confirmed
-    .where(and(eq(teams.contactOpenId, contactOpenId), eq(applications.status, 'submitted'), inArray(cycles.status, ['open', 'scoring'])))
+    // a year whose review takes no more (reviewStillTakes) is not waiting for anyone: 进度 says it was not confirmed; nor
+    // is one back to scoring for a sheet reopened after 汇总 (its 汇总 on record)
+    .where(
+      and(
+        eq(teams.contactOpenId, contactOpenId),
+        eq(applications.status, 'submitted'),
+        inArray(cycles.status, ['open', 'scoring']),
+        sql`not exists (select 1 from ${auditLog} l where l.entity = 'cycle' and l.entity_id = ${cycles.id}::text and l.action = 'cycle.closeScoring')`,
+      ),
+    )
     .orderBy(asc(applications.submittedAt));
 }
 

@@ -103,6 +103,13 @@ describe.each(MODES)('a reopened sheet does not reopen the intake (%s path)', (m
     expect(formFieldNames(card.card.data)).toEqual([]);
     expect(cardText(card.card.data)).toContain('成果2');
     expect((await applicationOf(lapsed.application.id)).status).toBe('submitted');
+    // nor is it waiting for its contact, and the leader's 进度 still says it is out of the year
+    const waiting = await h.click(lapsed.contact, { action: 'endorse.list' });
+    expect(cardText(waiting.card.data)).toContain('目前没有等待你确认的申报');
+    const before = h.fake.messages.length;
+    await h.say(lapsed.leader, '进度');
+    const status = h.fake.messages.slice(before).find((m) => m.receiveId === lapsed.leader);
+    expect(cardText(status?.content)).toContain('未参加本年度评审');
 
     // 受理 of one recommended during the reopen (as the 推荐 refused above once let through), and of the lapsed one
     const unchecked = await seedTeam(cycleId, 3, 'recommended');
