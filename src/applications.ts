@@ -2,14 +2,14 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { ApplicationSummary } from '../cards/applications.js';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
+import { applications, auditLog, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, sameTimeNextYear, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
-import { type CycleStatus, cycleStates, cycleStatusLabel, runningStatuses } from './cycles.js';
+import { aggregatedBefore, type CycleStatus, cycleStates, cycleStatusLabel, reopenedForSheetsText, runningStatuses } from './cycles.js';
 import { StateMachine } from './stateMachine.js';
 import { getTeam, type Team } from './teams.js';
 
@@ -507,7 +507,7 @@ export async function endorseApplication(
   const what = decision === 'recommend' ? '推荐' : '退回';
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;
-  reviewStillTakes(row.cycle, `不能再${what}这份申报`);
+  await reviewStillTakes(tx, row.cycle, `不能再${what}这份申报`);
   // returned, changed and submitted again since the card was drawn: the contact decides on what they have seen (第十五条)
   if (row.application.status === 'submitted') {
     requireSeenSubmission(row.application, seen, (at) => `这份申报已于 ${at} 重新提交，内容可能已修改：请看本卡片上的最新内容后再${what}。`);
@@ -537,10 +537,31 @@ export function readReturnReason(reason: string | undefined): string {
 /**
  * An application reaches the review through its organisation and the formal check while the year's applications are
  * open or its experts score; once scoring has ended (汇总) or the results are out, it would be taken in for nothing.
+ * `takesIn` false: a decision that takes nothing in (the association's 退回), refused only once scoring has ended, so
+ * that during a reopened sheet an application left waiting can still be returned and the second 汇总 need not wait.
  */
-function reviewStillTakes(cycle: { year: number; status: string }, what: string): void {
+async function reviewStillTakes(tx: Db, cycle: { id: number; year: number; status: string }, what: string, takesIn = true): Promise<void> {
+  const closed = takesIn ? await reviewTakesNoMoreText(tx, cycle, what) : reviewClosedText(cycle, what);
+  if (closed) throw new ReviewTakesNoMore(closed);
+}
+
+/** reviewStillTakes' refusal: the request is answered without its form, the refusal as a note. */
+export class ReviewTakesNoMore extends UserError {
+  constructor(text: string) {
+    super(text, { kind: 'info' });
+    this.name = 'ReviewTakesNoMore';
+  }
+}
+
+/**
+ * Why the year's review takes no more `what`, undefined while it does: once its scores were summed (汇总), a sheet
+ * reopened since takes the cycle back to scoring for that sheet alone, not for applications to come in (第十七条).
+ */
+export async function reviewTakesNoMoreText(tx: Db, cycle: { id: number; year: number; status: string }, what: string): Promise<string | undefined> {
   const closed = reviewClosedText(cycle, what);
-  if (closed) throw new UserError(closed, { kind: 'info' });
+  if (closed) return closed;
+  if (cycle.status === 'scoring' && (await aggregatedBefore(tx, cycle.id))) return reopenedForSheetsText(cycle.year, what);
+  return undefined;
 }
 
 /** Why the year's review takes no more `what` (推荐这份申报…), undefined while it is open or scoring. */
@@ -562,7 +583,7 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
   const what = decision === 'accept' ? '受理' : '退回';
   const done = madeAlready(transition, row.application, what);
   if (done) throw done;
-  reviewStillTakes(row.cycle, `不能再${what}申报`);
+  await reviewStillTakes(tx, row.cycle, `不能再${what}申报`, decision === 'accept');
   // returned, submitted again and recommended again since the list was drawn: the association checks what it has seen
   if (row.application.status === 'recommended') {
     requireSeenSubmission(row.application, seen, (at) => `${row.team.name}的申报已于 ${at} 重新提交并重新推荐，内容可能已修改：请看最新内容后再审查。`);
@@ -654,8 +675,16 @@ export async function awaitingEndorsementBy(tx: Db, contactOpenId: string) {
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-    // a year whose review takes no more (reviewStillTakes) is not waiting for anyone: 进度 says it was not confirmed
-    .where(and(eq(teams.contactOpenId, contactOpenId), eq(applications.status, 'submitted'), inArray(cycles.status, ['open', 'scoring'])))
+    // a year whose review takes no more (reviewStillTakes) is not waiting for anyone: 进度 says it was not confirmed; nor
+    // is one back to scoring for a sheet reopened after 汇总 (its 汇总 on record)
+    .where(
+      and(
+        eq(teams.contactOpenId, contactOpenId),
+        eq(applications.status, 'submitted'),
+        inArray(cycles.status, ['open', 'scoring']),
+        sql`not exists (select 1 from ${auditLog} l where l.entity = 'cycle' and l.entity_id = ${cycles.id}::text and l.action = 'cycle.closeScoring')`,
+      ),
+    )
     .orderBy(asc(applications.submittedAt));
 }
 

@@ -127,7 +127,7 @@ export async function retryBulkJob(tx: Db, actor: Actor, id: number, now: Date, 
   // a 分配专家 whose year has moved past scoring would fail again at once: refused here, as 分配专家 itself is
   if (job.kind === 'assign' && job.cycleId !== null) {
     const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, job.cycleId));
-    if (cycle) checkAssignable(cycle);
+    if (cycle) await checkAssignable(tx, cycle);
   }
   const [queued] = await tx
     .update(bulkJobs)

@@ -387,13 +387,33 @@ function sheetTotal(cycle: Cycle): number {
 const resultSettings = new Set<CycleField>(['awardThreshold', 'recommendShare', 'expertsPerApplication', 'dropExtremesFrom', 'outlierDistance']);
 
 /** Whether 结束评分并汇总 ever closed this cycle's scoring (its audit row), though a reopened sheet took it back to scoring. */
-async function aggregatedBefore(tx: Db, cycleId: number): Promise<boolean> {
+export async function aggregatedBefore(tx: Db, cycleId: number): Promise<boolean> {
   const [row] = await tx
     .select({ id: auditLog.id })
     .from(auditLog)
     .where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(cycleId)), eq(auditLog.action, 'cycle.closeScoring')))
     .limit(1);
   return row !== undefined;
+}
+
+/**
+ * Why a year takes no more `what` (推荐这份申报, 分配专家…) once its scores were summed (结束评分并汇总), though one
+ * sheet was reopened since and the cycle is back to scoring: the reopen is for that sheet alone (第十七条).
+ */
+export function reopenedForSheetsText(year: number, what: string): string {
+  return cite(17, `评审坚持公开、公平和公正原则，${year}年度评分已汇总过一次，重开期间只能重新提交已重开的评分，${what}。`);
+}
+
+/**
+ * 修改设置 only while applications are open or experts are scoring (第十七条): the form is refused as its save is,
+ * in the same words.
+ */
+export function requireSettingsEditable(cycle: Pick<Cycle, 'year' | 'status'>): void {
+  if (cycle.status !== 'open' && cycle.status !== 'scoring') {
+    // the state's label reads as a sentence of its own ("结果已公布"): the stage is worded here, as reviewStillTakes words it
+    const stage = cycle.status === 'closed' ? '已汇总专家评分' : cycle.status === 'published' ? '结果已公布' : cycleStatusLabel(cycle.status);
+    throw new UserError(cite(17, `评审坚持公开、公平和公正原则，${cycle.year}年度评审${stage}，评审设置不能再修改。`), { article: 17 });
+  }
 }
 
 /**
@@ -411,11 +431,7 @@ export async function updateCycleSettings(
 ): Promise<{ cycle: Cycle; changes: CycleField[] }> {
   requireAdmin(actor);
   const cycle = await lockCycle(tx, cycleId);
-  if (cycle.status !== 'open' && cycle.status !== 'scoring') {
-    // the state's label reads as a sentence of its own ("结果已公布"): the stage is worded here, as reviewStillTakes words it
-    const stage = cycle.status === 'closed' ? '已汇总专家评分' : cycle.status === 'published' ? '结果已公布' : cycleStatusLabel(cycle.status);
-    throw new UserError(cite(17, `评审坚持公开、公平和公正原则，${cycle.year}年度评审${stage}，评审设置不能再修改。`), { article: 17 });
-  }
+  requireSettingsEditable(cycle);
   // a field left out or empty keeps its value, so a partial input never resets a setting to its default
   const given = input && typeof input === 'object' ? Object.entries(input).filter(([, v]) => !isBlank(v)) : [];
   // the rules kept in cycles.settings are read as where they apply (cycleRules): a stored value the form would refuse is its default

@@ -91,6 +91,7 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   { where: '评审工作由广东省市政行业协会负责实施', says: { 14: ['广东省市政行业协会负责实施'] } },
   { where: '这不是你的评分任务', says: { 17: ['公开、公平和公正原则'] } },
   { where: '评审设置不能再修改', says: { 17: ['公开、公平和公正原则'] } },
+  { where: '重开期间只能重新提交已重开的评分', says: { 17: ['公开、公平和公正原则'] } },
   // 回避: an expert who became the team's leader, member or contact hands its application to another expert
   { where: '须回避该班组的评审', says: { 17: ['公开、公平和公正原则'] } },
   // 回避: an expert moved into the organisation of a team they hold to score hands its application to another expert

@@ -1,4 +1,4 @@
-import { cycleFieldLabels, getCycle, parseGivenSettings, updateCycleSettings } from '../../src/cycles.js';
+import { cycleFieldLabels, getCycle, parseGivenSettings, requireSettingsEditable, updateCycleSettings } from '../../src/cycles.js';
 import { todayIn } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
 import { fastSaveSettings } from '../../src/fast/admin.js';
@@ -12,9 +12,13 @@ async function cycleOf(ctx: HandlerContext, input: CardActionInput) {
   return cycle;
 }
 
-/** `cycle.settings` (修改设置): the cycle's form with its current values. */
+/**
+ * `cycle.settings` (修改设置): the cycle's form with its current values. An old card's button, clicked once scoring
+ * ended or the results are out, is refused as the save would be (onRefused draws the current card).
+ */
 export async function showSettingsForm(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const cycle = await cycleOf(ctx, input);
+  requireSettingsEditable(cycle);
   return { card: { type: 'raw', data: settingsFormCard(cycle, cycleValues(cycle)) } };
 }
 

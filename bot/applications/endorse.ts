@@ -2,7 +2,6 @@ import { type ApplicationSummary, endorsementDoneCard, endorsementListCard, endo
 import {
   applicationForContact,
   awaitingEndorsementBy,
-  reviewClosedText,
   type EndorsementDecision,
   endorseApplication,
   endorsementForm,
@@ -11,6 +10,8 @@ import {
   LateReturn,
   ResubmittedSince,
   resubmittable,
+  ReviewTakesNoMore,
+  reviewTakesNoMoreText,
   type SeenSubmission,
   summaryOf,
 } from '../../src/applications.js';
@@ -39,7 +40,7 @@ export const openEndorsement: CardRun = async (ctx, input) => {
     return raw(endorsementListCard(waiting.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year))), toast);
   }
   // an old card of a year whose review takes no more: the materials without the form, and why
-  const closed = reviewClosedText(row.cycle, '不能再推荐或退回这份申报');
+  const closed = await reviewTakesNoMoreText(ctx.tx, row.cycle, '不能再推荐或退回这份申报');
   if (closed) return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed }), { type: 'info', content: closed });
   return raw(endorsementRequestCard(summary, { descriptor: endorsementForm }));
 };
@@ -128,7 +129,7 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
   if (!row || row.team.contactOpenId !== ctx.actor.openId || row.application.status !== 'submitted') return undefined;
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
   // the year's review takes no more applications (reviewStillTakes): the materials without the form, the refusal as a note
-  if (row.cycle.status !== 'open' && row.cycle.status !== 'scoring') return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed: error.message }));
+  if (error instanceof ReviewTakesNoMore || (row.cycle.status !== 'open' && row.cycle.status !== 'scoring')) return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed: error.message }));
   const resubmitted = error instanceof ResubmittedSince;
   return raw(
     endorsementRequestCard(summary, {

@@ -1,11 +1,10 @@
 import { teamsOfApplications } from '../../src/applications.js';
 import { type BulkJob, type BulkJobKind, jobCard } from '../../src/bulkJobs.js';
 import { type Cycle, lockCycle } from '../../src/cycles.js';
-import { UserError } from '../../src/errors.js';
 import { fastAssign } from '../../src/fast/jobSteps.js';
 import type { CardActionDecl, CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { enqueueMany } from '../../src/outbox.js';
-import { assignBatch } from '../../src/review/assignment.js';
+import { assignBatch, checkAssignable } from '../../src/review/assignment.js';
 import { startAssignmentJob } from '../../src/review/assignJob.js';
 import { taskCardMessage } from '../../src/review/taskCards.js';
 import { idOrZero } from '../respond.js';
@@ -28,7 +27,7 @@ export const assignJob: BulkJobKind = {
     // the cycle's lock, as 谢绝, 更换专家 and 重开评分 take it first: a batch and a replacement
     // on the same panel go one after the other, each planning on what the other committed (no panel filled twice)
     const cycle = await lockCycle(tx, job.cycleId!);
-    if (cycle.status !== 'open' && cycle.status !== 'scoring') throw new UserError(`${cycle.year}年度评审已结束专家评分，不能再分配专家。`);
+    await checkAssignable(tx, cycle);
     const now = clock.now();
     const batch = await assignBatch(tx, actor, cycle, job.cursor, ASSIGN_BATCH, now);
     const before = (job.result ?? {}) as AssignResult;

@@ -5,7 +5,7 @@ import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/
 import { revocationBarDays } from '../../src/policy.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { teamStatusesOf, teamsOf } from '../../src/teams.js';
-import { getRunningCycle } from '../../src/cycles.js';
+import { aggregatedBefore, getRunningCycle } from '../../src/cycles.js';
 import { pageFrom, raw, sendPrivately, today } from '../respond.js';
 import { teamData } from './view.js';
 
@@ -18,10 +18,11 @@ export function statusCardFor(ctx: HandlerContext, page = 1) {
 export async function statusCardOf(db: Db, openId: string, now: string, page = 1, timezone = 'Asia/Shanghai', at = new Date()) {
   const [views, cycle, statuses] = await Promise.all([teamsOf(db, openId), getRunningCycle(db), teamStatusesOf(db, openId)]);
   const cycleTakesApplications = cycle?.status === 'open' && now <= cycle.applicationDeadline;
+  // a year back to scoring for a sheet reopened after 汇总 takes no application in either (reviewStillTakes)
+  const takesIn = cycle?.status === 'open' || (cycle?.status === 'scoring' && !(await aggregatedBefore(db, cycle.id)));
   // submitted and never confirmed by its contact, once its year's review takes no more (汇总, results out, or a year
   // gone by): out of that year, as a draft or a returned application left past the deadline is
-  const lapsed = (a: { year: number; status: string }) =>
-    a.status === 'submitted' && !(cycle && cycle.year === a.year && (cycle.status === 'open' || cycle.status === 'scoring'));
+  const lapsed = (a: { year: number; status: string }) => a.status === 'submitted' && !(cycle && cycle.year === a.year && takesIn);
   const statusLabelOf = (a: { year: number; status: string }) =>
     lapsed(a) ? '单位未确认，未参加本年度评审' : (applicationStatusNames[a.status as ApplicationStatus] ?? a.status);
   const entries: StatusEntry[] = [];

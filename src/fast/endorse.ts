@@ -66,7 +66,7 @@ function endorseSql(decision: EndorsementDecision): string {
   const seen = recommend ? '$14' : '$12';
   return `
 with app as (
-  select ap.id, ap.status, ap.team_id, t.leader_open_id, t.contact_open_id, c.status as cycle_status, c.application_deadline,
+  select ap.id, ap.status, ap.team_id, t.leader_open_id, t.contact_open_id, c.id as cycle_id, c.status as cycle_status, c.application_deadline,
     -- submissionOf: submitted_at in epoch milliseconds, as a JavaScript Date holds it
     floor(extract(epoch from ap.submitted_at) * 1000)::bigint as submitted
   from applications ap join teams t on t.id = ap.team_id join cycles c on c.id = ap.cycle_id
@@ -86,6 +86,9 @@ verdict as (
     and a.status = 'submitted'
     -- endorseApplication: reviewStillTakes (the year's applications open, or its experts scoring)
     and a.cycle_status in ('open', 'scoring')
+    -- endorseApplication: reviewStillTakes' aggregatedBefore (scores summed once, a sheet reopened since: 第十七条)
+    and (a.cycle_status = 'open' or not exists (
+      select 1 from audit_log l where l.entity = 'cycle' and l.entity_id = a.cycle_id::text and l.action = 'cycle.closeScoring'))
     -- endorseApplication: requireSeenSubmission (the card shows the submission on record, or does not say which)
     and (${seen}::bigint is null or a.submitted is not distinct from ${seen}::bigint)
     ${recommend ? '' : `-- endorseApplication: a return the team can still submit again (resubmittable); a later one asks to confirm (LateReturn)

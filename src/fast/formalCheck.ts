@@ -56,7 +56,7 @@ const RACED = 'formal check: the application changed after this event read it';
 const decideSql = `
 with app as (
   -- getApplication (src/applications.ts): the application with its team, cycle and organisation, all joined
-  select a.id, a.status, a.team_id, c.settings, t.name as team_name, t.leader_open_id, t.contact_open_id, c.status as cycle_status,
+  select a.id, a.status, a.team_id, c.settings, t.name as team_name, t.leader_open_id, t.contact_open_id, c.id as cycle_id, c.status as cycle_status,
     -- submissionOf: submitted_at in epoch milliseconds, as a JavaScript Date holds it
     floor(extract(epoch from a.submitted_at) * 1000)::bigint as submitted
   from applications a
@@ -78,6 +78,9 @@ verdict as (
     and app.status = 'recommended'
     -- formalCheck: reviewStillTakes (the year's applications open, or its experts scoring)
     and app.cycle_status in ('open', 'scoring')
+    -- formalCheck: reviewStillTakes' aggregatedBefore for 受理 (scores summed once, a sheet reopened since: 第十七条)
+    and ($9 <> 'application.accept' or app.cycle_status = 'open' or not exists (
+      select 1 from audit_log l where l.entity = 'cycle' and l.entity_id = app.cycle_id::text and l.action = 'cycle.closeScoring'))
     -- formalCheck: requireSeenSubmission (the list shows the submission on record, or does not say which)
     and ($14::bigint is null or app.submitted is not distinct from $14::bigint)
     and exists (select 1 from running)

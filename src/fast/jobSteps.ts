@@ -61,8 +61,10 @@ verdict as (
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
     -- startAssignmentJob: a running job is shown instead
     and not exists (select 1 from running)
-    -- checkAssignable (src/review/assignment.ts): open or scoring
+    -- checkAssignable (src/review/assignment.ts): open or scoring, and no 汇总 before (a reopened sheet, 第十七条)
     and cycle.status in ('open', 'scoring')
+    and (cycle.status = 'open' or not exists (
+      select 1 from audit_log l where l.entity = 'cycle' and l.entity_id = cycle.id::text and l.action = 'cycle.closeScoring'))
     -- tasksToMake: an expert in the pool, or it refuses; something to fill, or 'nothing' (with no accepted application
     -- nothing is missing, so its first refusal is implied)
     and counts.experts > 0 and counts.missing > 0 as ok,
@@ -160,9 +162,11 @@ verdict as (
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
     -- retryBulkJob: a job not failed is shown as it is
     and job.status = 'failed'
-    -- retryBulkJob: a 分配专家 whose year has moved past scoring is refused (checkAssignable) by the ordinary path
+    -- retryBulkJob: a 分配专家 whose year has moved past scoring, or was summed once (a reopened sheet), is refused
+    -- (checkAssignable) by the ordinary path
     and (job.kind <> 'assign' or job.cycle_id is null
-      or exists (select 1 from cycles c where c.id = job.cycle_id and c.status in ('open', 'scoring'))
+      or exists (select 1 from cycles c where c.id = job.cycle_id and (c.status = 'open' or (c.status = 'scoring' and not exists (
+        select 1 from audit_log l where l.entity = 'cycle' and l.entity_id = c.id::text and l.action = 'cycle.closeScoring'))))
       or not exists (select 1 from cycles c where c.id = job.cycle_id))
     and not exists (select 1 from other) as ok
   from job

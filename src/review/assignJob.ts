@@ -1,6 +1,6 @@
 import type { Db } from '../../db/index.js';
 import { activeBulkJob, type BulkJob, startBulkJob } from '../bulkJobs.js';
-import { type Cycle, getCycle } from '../cycles.js';
+import { aggregatedBefore, type Cycle, getCycle } from '../cycles.js';
 import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
 import { type AssignmentCounts, assignmentCounts, checkAssignable, tasksToMake } from './assignment.js';
@@ -26,14 +26,16 @@ export async function startAssignmentJob(
 ): Promise<AssignmentStart> {
   const cycleId = typeof cycle === 'number' ? cycle : cycle.id;
   // issued together (one round trip): none waits for another, and a refusal leaves the others unused
-  const [found, running, counts] = await Promise.all([
+  const [found, running, counts, aggregated] = await Promise.all([
     typeof cycle === 'number' ? getCycle(tx, cycle) : cycle,
     opts.known ? opts.known.running : activeBulkJob(tx, 'assign', cycleId),
     opts.known?.counts ?? assignmentCounts(tx, cycleId),
+    // 截止申报 (known) starts the first scoring, never summed before
+    opts.known ? false : aggregatedBefore(tx, cycleId),
   ]);
   if (!found) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
   if (running) return { state: 'running', job: running };
-  checkAssignable(found);
+  await checkAssignable(tx, found, aggregated);
   const total = tasksToMake(counts);
   if (total === 0) return { state: 'nothing' };
   const { job } = await startBulkJob(tx, { kind: 'assign', cycleId, year: found.year, createdBy: actor.openId, messageId: opts.messageId, total, lead: opts.lead, now: opts.now });

@@ -3,6 +3,7 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, people, teamMembers, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
+import { aggregatedBefore, reopenedForSheetsText } from '../cycles.js';
 import { UserError } from '../errors.js';
 import { isPending, PENDING_PREFIX } from '../import/people.js';
 import type { Actor } from '../people.js';
@@ -511,9 +512,7 @@ export async function assignCycle(tx: Db, actor: Actor, cycleId: number, now: Da
   // the cycle row lock serialises two administrators pressing 分配专家 at once
   const [cycle] = await tx.select().from(cycles).where(eq(cycles.id, cycleId)).for('update');
   if (!cycle) throw new UserError('找不到这一年度的评审，请发送“管理”查看当前状态。');
-  if (cycle.status !== 'open' && cycle.status !== 'scoring') {
-    throw new UserError(`${cycle.year}年度评审已结束专家评分，不能再分配专家。`, { kind: 'info' });
-  }
+  await checkAssignable(tx, cycle);
   const problem = await loadAssignmentProblem(tx, cycleId);
   if (!problem.applications.length) throw new UserError('没有已受理的申报需要分配专家：申报须先通过“形式审查”受理。', { kind: 'info' });
   if (!problem.experts.some((e) => e.active)) throw noExpertToAssign(problem.experts.filter((e) => isPending(e.openId)).length);
@@ -592,10 +591,17 @@ export async function assignBatch(tx: Db, actor: Actor, cycle: typeof cycles.$in
   return { created, unfilled: plan.unfilled, lastApplicationId: ids[ids.length - 1], applications: ids.length };
 }
 
-/** Whether 分配专家 may run in the cycle's state. */
-export function checkAssignable(cycle: typeof cycles.$inferSelect): void {
+/**
+ * Whether 分配专家 may run in the cycle's state: while applications are open or experts score, but not in a scoring
+ * that a sheet reopened after 结束评分并汇总 brought back (第十七条): no application gets a panel, nor a summed one a
+ * new place. `aggregated`: aggregatedBefore, when the caller read it already.
+ */
+export async function checkAssignable(tx: Db, cycle: Pick<typeof cycles.$inferSelect, 'id' | 'year' | 'status'>, aggregated?: boolean): Promise<void> {
   if (cycle.status !== 'open' && cycle.status !== 'scoring') {
     throw new UserError(`${cycle.year}年度评审已结束专家评分，不能再分配专家。`, { kind: 'info' });
+  }
+  if (cycle.status === 'scoring' && (aggregated ?? (await aggregatedBefore(tx, cycle.id)))) {
+    throw new UserError(reopenedForSheetsText(cycle.year, '不能再分配专家'), { kind: 'info', article: 17 });
   }
 }
 
@@ -630,7 +636,7 @@ export function tasksToMake(counts: AssignmentCounts): number {
 
 /** How many tasks 分配专家 would add to the cycle, and checks it can start (applications accepted, experts in the pool). */
 export async function assignmentsToMake(tx: Db, cycle: typeof cycles.$inferSelect): Promise<number> {
-  checkAssignable(cycle);
+  await checkAssignable(tx, cycle);
   return tasksToMake(await assignmentCounts(tx, cycle.id));
 }
 
