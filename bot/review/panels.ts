@@ -5,7 +5,7 @@ import { adminOverview } from '../../src/adminOverview.js';
 import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import { type CardActionDecl, type CardActionInput, type CardAnswer, type CardResponse, cardPrivately, type HandlerContext, inBoundGroup } from '../../src/handlers.js';
+import { type CardActionDecl, type CardActionInput, type CardAnswer, type CardResponse, cardPrivately, type HandlerContext, inSharedChat } from '../../src/handlers.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
 import { fastSwap } from '../../src/fast/replace.js';
@@ -18,7 +18,7 @@ import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplicat
 /** A refused 分配专家 or 评审进度 on the admin card: the card as it is now. */
 export async function adminCardAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   // the admin card is the clicker's: on a card in a bound group (a job card, the digest) the refusal's toast is all
-  if (await inBoundGroup(ctx, input)) return undefined;
+  if (await inSharedChat(ctx, input)) return undefined;
   return { card: { type: 'raw', data: adminCard(await adminOverview(ctx.tx, today(ctx))) } };
 }
 
@@ -103,7 +103,7 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
         { type: 'warning' as const, content: `已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}` }
       : swappedToast(task.team.name);
   // in a bound group the panel is drawn in this transaction (the swap is read as it will commit) and sent privately
-  if (await inBoundGroup(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
+  if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
   return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
@@ -135,7 +135,7 @@ export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInp
   const { task, card } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
   // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one
   if (!card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
-  if (await inBoundGroup(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), reopenedToast(task.team.name));
+  if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), reopenedToast(task.team.name));
   return ctx.afterCommit(async (read) => ({ toast: reopenedToast(task.team.name), card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
@@ -164,7 +164,7 @@ export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (
 
 /** A refused panel action: the panel as it is now; in a bound group the error alone, the group's card left as it is. */
 export async function panelAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
-  if (!ctx.actor.roles.includes('admin') || (await inBoundGroup(ctx, input))) return undefined;
+  if (!ctx.actor.roles.includes('admin') || (await inSharedChat(ctx, input))) return undefined;
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
   return task ? { card: { type: 'raw', data: await panelCardFor(ctx, task.application.id, pageFrom(input.value)) } } : undefined;
 }
