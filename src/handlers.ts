@@ -164,8 +164,8 @@ export interface CardActionDecl<V extends Record<string, unknown> = Record<strin
   /** The answer to a delivery of an event already handled, from the state it left (reads only); undefined for the generic toast. */
   duplicate?(tx: Db, who: { openId: string; config: Config }, input: CardActionInput): Promise<CardResponse | undefined>;
   /**
-   * A view for the clicker alone, named as the toast names it ('协会管理卡片'): clicked on a card in a bound group (the
-   * 协会管理群's digests and alerts, one card for everyone there), the card it answers with goes to the clicker's p2p
+   * A view for the clicker alone, named as the toast names it ('协会管理卡片'): clicked on a card in a group (inSharedChat:
+   * the 协会管理群's digests and alerts, still there once it is unbound, one card for everyone there), the card it answers with goes to the clicker's p2p
    * chat and the answer is a toast saying so, and a refusal there redraws nothing: the group's card stays as it is.
    */
   privateInGroup?: string;

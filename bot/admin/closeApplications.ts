@@ -72,7 +72,7 @@ export const closeApplicationsFast: NonNullable<CardActionDecl['fast']> = async 
 
 /** Whatever was refused, the card shows the state as it is now. */
 export async function adminCardAgain(_err: unknown, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
-  // the admin card is the clicker's: on a card in a bound group (a job card, the digest) the refusal's toast is all
+  // the admin card is the clicker's: on a card in a group (a job card, the digest; bound now or unbound since) the refusal's toast is all
   if (!ctx.actor.roles.includes('admin') || (await inSharedChat(ctx, input))) return undefined;
   return { card: { type: 'raw', data: await adminCardFor(ctx) } };
 }

@@ -17,7 +17,7 @@ import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplicat
 
 /** A refused 分配专家 or 评审进度 on the admin card: the card as it is now. */
 export async function adminCardAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
-  // the admin card is the clicker's: on a card in a bound group (a job card, the digest) the refusal's toast is all
+  // the admin card is the clicker's: on a card in a group (a job card, the digest; bound now or unbound since) the refusal's toast is all
   if (await inSharedChat(ctx, input)) return undefined;
   return { card: { type: 'raw', data: adminCard(await adminOverview(ctx.tx, today(ctx))) } };
 }
@@ -58,7 +58,7 @@ async function panelCardFor(ctx: HandlerContext, applicationId: number, page = 1
 }
 
 /**
- * The panel after a change clicked in a bound group: to the administrator privately, as expert names and scores are
+ * The panel after a change clicked in a group (inSharedChat): to the administrator privately, as expert names and scores are
  * for administrators (第十七条) and the group's card is one card for everyone there (the views declare privateInGroup).
  */
 const panelPrivately = (ctx: HandlerContext, panel: Card, toast?: CardResponse['toast']) => cardPrivately(ctx, panel, '专家组', toast);
@@ -102,7 +102,7 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
       ? // the panel was short before: who came is told, and what it still misses
         { type: 'warning' as const, content: `已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}` }
       : swappedToast(task.team.name);
-  // in a bound group the panel is drawn in this transaction (the swap is read as it will commit) and sent privately
+  // in a group the panel is drawn in this transaction (the swap is read as it will commit) and sent privately
   if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
   return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
@@ -162,7 +162,7 @@ export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (
   return { outcome: 'ok', answer: { toast: reopenedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
 };
 
-/** A refused panel action: the panel as it is now; in a bound group the error alone, the group's card left as it is. */
+/** A refused panel action: the panel as it is now; in a group the error alone, the group's card left as it is. */
 export async function panelAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin') || (await inSharedChat(ctx, input))) return undefined;
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
