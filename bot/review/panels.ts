@@ -111,7 +111,7 @@ const swappedToast = (teamName: string) => ({ type: 'success' as const, content:
 
 /**
  * The same swap in one round trip on PostgreSQL (src/fast/replace.ts), when it succeeds, a replacement takes every
- * place the panel misses and the click is not from a bound group (whose panel goes privately); anything else answers
+ * place the panel misses and the click is not from a group (isSharedChat: whose panel goes privately); anything else answers
  * undefined having written nothing, and `swapPanelExpert` runs.
  */
 export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
@@ -143,7 +143,7 @@ const reopenedToast = (teamName: string) => ({ type: 'success' as const, content
 
 /**
  * The same reopen in one round trip on PostgreSQL (src/fast/reopen.ts), when it succeeds, no card of the task is
- * still waiting to go out and the click is not from a bound group (whose panel goes privately); anything else answers
+ * still waiting to go out and the click is not from a group (isSharedChat: whose panel goes privately); anything else answers
  * undefined having written nothing, and `reopenPanelScore` runs.
  */
 export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
