@@ -278,6 +278,8 @@ export const outbox = pgTable(
     index('outbox_due_idx').on(t.priority, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index('outbox_claimed_idx').on(t.claimedAt, t.rateKey),
     index('outbox_status_idx').on(t.status),
+    // isSharedChat (src/groups.ts): has the bot posted or replied in this chat; group sends and replies only, not the task cards to experts
+    index('outbox_shared_chat_idx').on(t.rateKey).where(sql`${t.receiveIdType} = 'chat_id' or ${t.kind} = 'reply'`),
   ],
 );
 

@@ -3,7 +3,7 @@ import { zh } from '../cards/strings.js';
 import type { Database, Db } from '../db/index.js';
 import { lastDone } from './audit.js';
 import { formatDateTimeZh } from './dates.js';
-import { bindingsOf } from './groups.js';
+import { isSharedChat } from './groups.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { halfWidth } from './forms.js';
 import { simplified } from './traditional.js';
@@ -164,8 +164,8 @@ export interface CardActionDecl<V extends Record<string, unknown> = Record<strin
   /** The answer to a delivery of an event already handled, from the state it left (reads only); undefined for the generic toast. */
   duplicate?(tx: Db, who: { openId: string; config: Config }, input: CardActionInput): Promise<CardResponse | undefined>;
   /**
-   * A view for the clicker alone, named as the toast names it ('协会管理卡片'): clicked on a card in a bound group (the
-   * 协会管理群's digests and alerts, one card for everyone there), the card it answers with goes to the clicker's p2p
+   * A view for the clicker alone, named as the toast names it ('协会管理卡片'): clicked on a card in a group (inSharedChat:
+   * the 协会管理群's digests and alerts, still there once it is unbound, one card for everyone there), the card it answers with goes to the clicker's p2p
    * chat and the answer is a toast saying so, and a refusal there redraws nothing: the group's card stays as it is.
    */
   privateInGroup?: string;
@@ -265,7 +265,7 @@ function cardDispatch(decl: CardActionDecl): CardRun {
       if (!value.success) throw new UserError(staleButtonMessage);
       parsed = true;
       const answer = await decl.run(ctx, { ...input, value: { ...input.value, ...value.data } });
-      if (decl.privateInGroup && !(answer instanceof ReadAfterCommit) && answer.card && (await inBoundGroup(ctx, input))) {
+      if (decl.privateInGroup && !(answer instanceof ReadAfterCommit) && answer.card && (await inSharedChat(ctx, input))) {
         return cardPrivately(ctx, answer.card.data, decl.privateInGroup, answer.toast);
       }
       if (!(answer instanceof ReadAfterCommit)) return answer;
@@ -281,19 +281,22 @@ function cardDispatch(decl: CardActionDecl): CardRun {
       if (!(err instanceof UserError)) throw err;
       ctx.log.info({ action: decl.action, reason: err.message, field: err.opts.field }, 'card action refused');
       // a refusal for who you are or for a spent button redraws nothing: the card is not theirs to fill; nor does one
-      // of a view clicked in a bound group, whose card is everyone's there (asked in the refusal's own transaction)
+      // of a view clicked in a group, whose card is everyone's there (asked in the refusal's own transaction)
       const redraw = parsed ? decl.onRefused : undefined;
       throw new Refusal(err, async (fresh): Promise<CardResponse> => {
-        const shared = !!redraw && !!decl.privateInGroup && (await inBoundGroup(fresh, input));
+        const shared = !!redraw && !!decl.privateInGroup && (await inSharedChat(fresh, input));
         return { toast: await answerToast(err, fresh), ...((!shared && (await redraw?.(err, fresh, input))) || {}) };
       });
     }
   };
 }
 
-/** Whether a click came from a bound group: its cards are one card for everyone there. */
-export async function inBoundGroup(ctx: HandlerContext, input: { chatId?: string }): Promise<boolean> {
-  return !!input.chatId && (await bindingsOf(ctx.tx, input.chatId)).length > 0;
+/**
+ * Whether a click came from a group chat (bound now, or ever bound, posted or replied in: isSharedChat), not from the
+ * clicker's p2p chat with the bot: its cards are one card for everyone there, a group unbound since included.
+ */
+export async function inSharedChat(ctx: HandlerContext, input: { chatId?: string }): Promise<boolean> {
+  return !!input.chatId && (await isSharedChat(ctx.tx, input.chatId));
 }
 
 /**

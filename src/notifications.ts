@@ -68,17 +68,21 @@ export async function adminGroupLoss(tx: Db, chatId: string, bootstrapAdmins: re
  * bindings. A message that was meant for it as an admin group goes to the administrators as they are now (another
  * bound admin group, else each administrator privately), under the key it would have had there, so a destination that
  * had its own copy, a retry, or the same message lost in a second group queue nothing twice. The first message
- * rerouted after a loss brings a word on why, and how to bind a new group.
+ * rerouted after a loss brings a word on why, and how to bind a new group. A reply lost in the group unbinds it and
+ * brings that word alike; the reply itself, an answer to someone there, is not rerouted.
  */
 export function chatGoneReroute(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
   return async (tx: Db, row: OutboxRow, error: string): Promise<void> => {
-    const chatId = row.receiver;
+    // a reply's receiver is the message it answers; the chat it lands in is its rate_key
+    const chatId = row.kind === 'reply' ? row.rateKey : row.receiver;
     await forgetLostChat(tx, chatId, { actor: 'system:outbox', action: 'chat.unreachable', details: { outboxId: row.id, dedupeKey: row.dedupeKey, error } }, clock.now());
     // this loss, or an earlier one: im.chat.disbanded_v1, the bot's removal, another message to the group that failed first
     const lost = await adminGroupLoss(tx, chatId, bootstrapAdmins);
     if (!lost) return;
     const { destinations, notices } = lost;
     await enqueueMany(tx, notices);
+    // a reply answered one person's message in that group: the administrators are told of the loss, not sent the answer
+    if (row.kind === 'reply') return;
     const lostSuffix = `:${destinationKey({ chatId })}`;
     const base = row.dedupeKey.endsWith(lostSuffix) ? row.dedupeKey.slice(0, -lostSuffix.length) : `${row.dedupeKey}:rerouted`;
     await enqueueMany(tx, destinations.map((to) => ({ ...messageOf(row), dedupeKey: `${base}:${destinationKey(to)}`, to })));

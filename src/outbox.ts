@@ -237,8 +237,9 @@ export interface DeadLetterHook {
 }
 
 /**
- * Called in the transaction that marks a row to a chat undeliverable because the chat is gone for the bot
- * (`SendOutcome.chatGone`): what becomes of the chat's bindings and of the message is the composition root's to say.
+ * Called in the transaction that marks a row to a chat (a send to a chat_id, or a reply, which lands in the chat its
+ * rate_key names) undeliverable because the chat is gone for the bot (`SendOutcome.chatGone`): what becomes of the
+ * chat's bindings and of the message is the composition root's to say.
  */
 export interface ChatGoneHook {
   (tx: Db, row: OutboxRow, error: string): Promise<void>;
@@ -441,7 +442,8 @@ export class OutboxDispatcher {
       outcome = { ...outcome, undeliverable: false, retryable: true, retryAfterMs: Math.max(outcome.retryAfterMs ?? 0, MAY_PASS_RETRY_MS) };
     }
     if (outcome.undeliverable) {
-      const onChatGone = outcome.chatGone && row.receiveIdType === 'chat_id' ? this.deps.onChatGone : undefined;
+      // a reply lands in the chat of the message it answers (its rate_key): that chat is gone for it as for a send
+      const onChatGone = outcome.chatGone && (row.receiveIdType === 'chat_id' || row.kind === 'reply') ? this.deps.onChatGone : undefined;
       const markUndeliverable = async (tx: Db) => (await tx.update(outbox).set({ status: 'undeliverable', lastError: outcome.error }).where(held).returning({ id: outbox.id })).length > 0;
       if (onChatGone) {
         await db.transaction(async (tx) => {

@@ -2,7 +2,7 @@ import { activeBulkJob, jobCard } from '../../src/bulkJobs.js';
 import { closeApplications, lockCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import { fastCloseApplications } from '../../src/fast/cycleSteps.js';
-import { type CardActionDecl, type CardActionInput, type CardResponse, type HandlerContext, inBoundGroup } from '../../src/handlers.js';
+import { type CardActionDecl, type CardActionInput, type CardResponse, type HandlerContext, inSharedChat } from '../../src/handlers.js';
 import { startAssignmentJob } from '../../src/review/assignJob.js';
 import { assignmentCounts } from '../../src/review/assignment.js';
 import { idFrom, idOrZero } from '../respond.js';
@@ -72,7 +72,7 @@ export const closeApplicationsFast: NonNullable<CardActionDecl['fast']> = async 
 
 /** Whatever was refused, the card shows the state as it is now. */
 export async function adminCardAgain(_err: unknown, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
-  // the admin card is the clicker's: on a card in a bound group (a job card, the digest) the refusal's toast is all
-  if (!ctx.actor.roles.includes('admin') || (await inBoundGroup(ctx, input))) return undefined;
+  // the admin card is the clicker's: on a card in a group (a job card, the digest; bound now or unbound since) the refusal's toast is all
+  if (!ctx.actor.roles.includes('admin') || (await inSharedChat(ctx, input))) return undefined;
   return { card: { type: 'raw', data: await adminCardFor(ctx) } };
 }

@@ -31,7 +31,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'complaint.uphold', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain, fast: upholdComplaintFast });
   bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain, fast: dismissComplaintFast });
   bot.cardAction({ action: 'complaint.list', roles: admin, value: noValue, run: listComplaints, privateInGroup: '投诉清单' });
-  bot.cardAction({ action: 'complaint.open', roles: admin, value: onComplaint, run: openComplaint });
+  bot.cardAction({ action: 'complaint.open', roles: admin, value: onComplaint, run: openComplaint, privateInGroup: '投诉处理卡片' });
   bot.cardAction({ action: 'revocation.revoke', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain, fast: revokeHonourFast });
   bot.cardAction({ action: 'revocation.keep', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain, fast: keepHonourFast });
   bot.cardAction({ action: 'revocation.open', roles: admin, value: onHonour, run: openRevocation });

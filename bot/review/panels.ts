@@ -5,7 +5,7 @@ import { adminOverview } from '../../src/adminOverview.js';
 import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
-import { type CardActionDecl, type CardActionInput, type CardAnswer, type CardResponse, cardPrivately, type HandlerContext, inBoundGroup } from '../../src/handlers.js';
+import { type CardActionDecl, type CardActionInput, type CardAnswer, type CardResponse, cardPrivately, type HandlerContext, inSharedChat } from '../../src/handlers.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
 import { fastSwap } from '../../src/fast/replace.js';
@@ -17,8 +17,8 @@ import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplicat
 
 /** A refused 分配专家 or 评审进度 on the admin card: the card as it is now. */
 export async function adminCardAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
-  // the admin card is the clicker's: on a card in a bound group (a job card, the digest) the refusal's toast is all
-  if (await inBoundGroup(ctx, input)) return undefined;
+  // the admin card is the clicker's: on a card in a group (a job card, the digest; bound now or unbound since) the refusal's toast is all
+  if (await inSharedChat(ctx, input)) return undefined;
   return { card: { type: 'raw', data: adminCard(await adminOverview(ctx.tx, today(ctx))) } };
 }
 
@@ -58,7 +58,7 @@ async function panelCardFor(ctx: HandlerContext, applicationId: number, page = 1
 }
 
 /**
- * The panel after a change clicked in a bound group: to the administrator privately, as expert names and scores are
+ * The panel after a change clicked in a group (inSharedChat): to the administrator privately, as expert names and scores are
  * for administrators (第十七条) and the group's card is one card for everyone there (the views declare privateInGroup).
  */
 const panelPrivately = (ctx: HandlerContext, panel: Card, toast?: CardResponse['toast']) => cardPrivately(ctx, panel, '专家组', toast);
@@ -102,8 +102,8 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
       ? // the panel was short before: who came is told, and what it still misses
         { type: 'warning' as const, content: `已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}` }
       : swappedToast(task.team.name);
-  // in a bound group the panel is drawn in this transaction (the swap is read as it will commit) and sent privately
-  if (await inBoundGroup(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
+  // in a group the panel is drawn in this transaction (the swap is read as it will commit) and sent privately
+  if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
   return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
@@ -111,7 +111,7 @@ const swappedToast = (teamName: string) => ({ type: 'success' as const, content:
 
 /**
  * The same swap in one round trip on PostgreSQL (src/fast/replace.ts), when it succeeds, a replacement takes every
- * place the panel misses and the click is not from a bound group (whose panel goes privately); anything else answers
+ * place the panel misses and the click is not from a group (isSharedChat: whose panel goes privately); anything else answers
  * undefined having written nothing, and `swapPanelExpert` runs.
  */
 export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
@@ -135,7 +135,7 @@ export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInp
   const { task, card } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
   // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one
   if (!card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
-  if (await inBoundGroup(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), reopenedToast(task.team.name));
+  if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), reopenedToast(task.team.name));
   return ctx.afterCommit(async (read) => ({ toast: reopenedToast(task.team.name), card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
@@ -143,7 +143,7 @@ const reopenedToast = (teamName: string) => ({ type: 'success' as const, content
 
 /**
  * The same reopen in one round trip on PostgreSQL (src/fast/reopen.ts), when it succeeds, no card of the task is
- * still waiting to go out and the click is not from a bound group (whose panel goes privately); anything else answers
+ * still waiting to go out and the click is not from a group (isSharedChat: whose panel goes privately); anything else answers
  * undefined having written nothing, and `reopenPanelScore` runs.
  */
 export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
@@ -162,9 +162,9 @@ export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (
   return { outcome: 'ok', answer: { toast: reopenedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
 };
 
-/** A refused panel action: the panel as it is now; in a bound group the error alone, the group's card left as it is. */
+/** A refused panel action: the panel as it is now; in a group the error alone, the group's card left as it is. */
 export async function panelAgain(_err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
-  if (!ctx.actor.roles.includes('admin') || (await inBoundGroup(ctx, input))) return undefined;
+  if (!ctx.actor.roles.includes('admin') || (await inSharedChat(ctx, input))) return undefined;
   const task = await getTask(ctx.tx, idOrZero(input.value, 'assignmentId'));
   return task ? { card: { type: 'raw', data: await panelCardFor(ctx, task.application.id, pageFrom(input.value)) } } : undefined;
 }

@@ -96,8 +96,9 @@ verdict as (
     and k.status = 'submitted'
     -- reopenedCard (lockWaiting): a card of the task still waiting for its first attempt carries the reopened sheet; left to the ordinary path
     and not exists (select 1 from outbox w where w.dedupe_key in ($7::text, (select card_key from previous)) and w.status = 'pending' and w.attempts = 0)
-    -- reopenPanelScore: a bound group's card is shared, the panel goes privately (第十七条)
-    and not exists (select 1 from chat_bindings b where b.chat_id = $11::text),
+    -- reopenPanelScore: a group's card is shared (isSharedChat: bound, or ever posted or replied in), the panel goes privately (第十七条)
+    and not exists (select 1 from chat_bindings b where b.chat_id = $11::text)
+    and not exists (select 1 from outbox o where o.rate_key = $11::text and (o.receive_id_type = 'chat_id' or o.kind = 'reply')),
     false) as ok
   from (select 1) one left join task k on true
 ),

@@ -261,8 +261,9 @@ verdict as (
     and k.status = 'assigned'
     -- replaceOnApplication: a replacement for every place the panel misses (else the administrators are alerted)
     and ${replacementFillsSql()}
-    -- swapPanelExpert: a bound group's card is shared, the panel goes privately (第十七条)
-    and not exists (select 1 from chat_bindings b where b.chat_id = $9::text),
+    -- swapPanelExpert: a group's card is shared (isSharedChat: bound, or ever posted or replied in), the panel goes privately (第十七条)
+    and not exists (select 1 from chat_bindings b where b.chat_id = $9::text)
+    and not exists (select 1 from outbox o where o.rate_key = $9::text and (o.receive_id_type = 'chat_id' or o.kind = 'reply')),
     false) as ok
   from (select 1) one left join task k on true
 ),

@@ -641,7 +641,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const v = validateContent(res, body, raw.length);
       if (!v) return;
       const parent = byMessageId.get(parentId);
-      const fault = takeFault(rec, [parent?.receiveId, parent?.chatId, parentId]);
+      // a reply into a chat the bot left fails as a send to it does: the chat of a user's message is known from userMessage
+      const fault = takeFault(rec, [parent?.receiveId, parent?.chatId ?? inboundChats.get(parentId), parentId]);
       if (fault) return sendFault(res, fault);
       if (replayIfDuplicate(res, body.uuid)) return;
       // a reply lands in the replied-to message's chat: it counts against that chat (a p2p chat: its user)

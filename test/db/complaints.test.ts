@@ -556,9 +556,13 @@ describe('web alerts: at most one card a minute in the admin group (issue 11)', 
     expect(text).toContain('管道渗漏严重');
     const ids = await Promise.all(refs.slice(1).map(async (r) => (await complaintByRef(r)).id));
     expect(cardActions(batch)).toEqual([...ids.map((complaintId) => ({ action: 'complaint.open', complaintId })), { action: 'complaint.list' }]);
-    // each complaint of the batch opens to its own 成立 / 不成立 card
+    // each complaint of the batch opens to its own 成立 / 不成立 card, sent to the clicker privately: the batch card is the group's
+    const privately = toUser(ADMIN).length;
     const opened = await h.click(ADMIN, cardActions(batch)[0], undefined, { chatId: ADMIN_CHAT });
-    expect(cardActions(opened.card.data)).toEqual([
+    expect(opened.card).toBeUndefined();
+    expect(opened.toast.content).toBe('投诉处理卡片已私信发给你');
+    const [own] = toUser(ADMIN).slice(privately);
+    expect(cardActions(own.content)).toEqual([
       { action: 'complaint.uphold', complaintId: ids[0] },
       { action: 'complaint.dismiss', complaintId: ids[0] },
     ]);

@@ -64,9 +64,13 @@ describe('escalation: one card a day for every complaint a week old', () => {
     expect(text).toContain('另有 20 件，请点下方“投诉处理”查看（也可发送“管理”后点“投诉处理”）');
     const ids = await openIds();
     expect(cardActions(card)).toEqual([...ids.slice(0, 10).map((complaintId) => ({ action: 'complaint.open', complaintId })), { action: 'complaint.list' }]);
-    // 处理 opens the complaint's own 成立 / 不成立 card; 投诉处理 lists the open complaints
+    // 处理 opens the complaint's own 成立 / 不成立 card, sent to the clicker privately (the group's card stays); 投诉处理 lists the open complaints
+    const privately = h.fake.messages.filter((m) => m.receiveId === ADMIN).length;
     const opened = await h.click(ADMIN, cardActions(card)[0], undefined, { chatId: ADMIN_CHAT });
-    expect(cardActions(opened.card.data)).toEqual([
+    expect(opened.card).toBeUndefined();
+    expect(opened.toast.content).toBe('投诉处理卡片已私信发给你');
+    const [own] = h.fake.messages.filter((m) => m.receiveId === ADMIN).slice(privately);
+    expect(cardActions(own.content)).toEqual([
       { action: 'complaint.uphold', complaintId: ids[0] },
       { action: 'complaint.dismiss', complaintId: ids[0] },
     ]);

@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_shared_chat_idx" ON "outbox" USING btree ("rate_key") WHERE "outbox"."receive_id_type" = 'chat_id' or "outbox"."kind" = 'reply';
