@@ -13,7 +13,8 @@ import { type Fixture, OTHER_EXPERT, personas, startSecurityHarness } from './se
  * there, so 查看专家组 on an alert there (and the panel's own actions, 按班组编号查看, 更换专家, 重开评分, should a panel card
  * be in the group) sends the panel to the clicking administrator privately and answers with a toast; in the p2p chat the
  * panel is still the answer. The fast paths of 更换专家 and 重开评分 leave a group's click to the ordinary path: both
- * worlds answer alike. 专家库 on the same alert goes privately as well: the alert stays for the others.
+ * worlds answer alike. 专家库 on the same alert goes privately as well: the alert stays for the others. A group unbound
+ * since keeps its cards, and its clicks go privately still.
  */
 
 const GROUP = 'oc_panelprivate_admin_group_00000001';
@@ -207,5 +208,46 @@ describe('a refused button on a job card in the bound admin group leaves the car
     // in the p2p chat the refusal still redraws the admin card
     const inP2p: Body = await h.click(ADMIN, { action: 'bulk.retry', jobId });
     expect(cardText(inP2p.card?.data)).toContain('协会管理');
+  });
+});
+
+describe('第十七条: a group unbound since keeps its cards: 更换专家 and 重开评分 clicked there send the panel privately, on both paths', () => {
+  const worlds = twoWorlds(async (mode: Mode) => {
+    const { h, f } = await startSecurityHarness();
+    await seed(h, f);
+    return { h, f, mode, answers: [] as Body[] };
+  });
+  async function inGroup(mode: Mode, value: Record<string, unknown>, alertId: string): Promise<Body> {
+    const w = worlds[mode];
+    const body: Body = await w.h.click(ADMIN, value, undefined, { chatId: GROUP, messageId: alertId });
+    w.answers.push(body);
+    return body;
+  }
+  const alertOf = (h: Harness) => [...h.fake.messages].reverse().find((m) => m.receiveId === GROUP && /查看专家组/.test(JSON.stringify(m.content)));
+
+  it.each(MODES)('%s: the alert reached the group, then the group was unbound; 更换专家 and 重开评分 there go privately', async (mode) => {
+    const { h, f } = worlds[mode];
+    await h.click(personas.expert, { action: 'review.decline', assignmentId: f.ownTask }, { kind: 'unavailable', reason: '本周出差，无法评审' });
+    const alertId = alertOf(h)!.messageId;
+    await h.db.db.delete(chatBindings).where(eq(chatBindings.chatId, GROUP));
+    await h.db.db.insert(people).values([
+      ...ON_PANEL.map((openId, i) => ({ openId, name: `郑在组专家${i + 1}`, roles: ['expert'] })),
+      { openId: FREE, name: FREE_NAME, roles: ['expert'] },
+    ]);
+    const [first] = await h.db.db.insert(assignments).values(ON_PANEL.map((expertOpenId) => ({ applicationId: f.appD, expertOpenId, status: 'assigned' }))).returning();
+    let before = h.fake.messages.length;
+    const swapped = await inGroup(mode, { action: 'review.swap', assignmentId: first.id }, alertId);
+    expect(swapped.card).toBeUndefined();
+    expect(swapped.toast?.content).toContain('专家组已私信发给你');
+    expect(privateTo(h, before).some((m) => /专家组：/.test(cardText(m.content)))).toBe(true);
+    before = h.fake.messages.length;
+    const reopened = await inGroup(mode, { action: 'review.reopen', assignmentId: f.foreignTask }, alertId);
+    expect(reopened.card).toBeUndefined();
+    expect(reopened.toast?.content).toContain('专家组已私信发给你');
+    expect(privateTo(h, before).some((m) => /专家组：/.test(cardText(m.content)))).toBe(true);
+  });
+
+  it('the fast world answered as the ordinary one did', () => {
+    expect(worlds.fast.answers).toEqual(worlds.ordinary.answers);
   });
 });
