@@ -10,6 +10,8 @@ export interface ResultLine {
   rank: number | null;
   awarded: boolean;
   recommended: boolean;
+  /** The title was revoked after publishing (第二十二条): the line says so and the counts leave it out. */
+  revoked?: boolean;
   outliers: number;
   rule: 'mean' | 'trimmedMean' | null;
   sheets: number;
@@ -31,18 +33,24 @@ export interface ResultsSummary {
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 
+/** A title that stands: awarded and not revoked since (第二十二条). */
+const titled = (l: ResultLine) => l.awarded && !l.revoked;
+
 function counts(d: ResultsSummary): [string, string][] {
   const scored = d.lines.filter((l) => l.finalScore !== null);
+  const revoked = scored.filter((l) => l.awarded && l.revoked);
+  const revokedRecommended = revoked.filter((l) => l.recommended).length;
   return [
     ['参评申报', `${scored.length} 份`],
-    ['授予称号', `${scored.filter((l) => l.awarded).length} 个（${d.awardThreshold} 分及以上）`],
-    ['推荐全国性协会', `${scored.filter((l) => l.recommended).length} 个（获称号班组的前 ${percent(d.recommendShare)}，第二十条）`],
+    ['授予称号', `${scored.filter(titled).length} 个（${d.awardThreshold} 分及以上${revoked.length ? `；另有 ${revoked.length} 个已撤销，第二十二条` : ''}）`],
+    ['推荐全国性协会', `${scored.filter((l) => titled(l) && l.recommended).length} 个（获称号班组的前 ${percent(d.recommendShare)}，第二十条${revokedRecommended ? `；另有 ${revokedRecommended} 个称号已撤销` : ''}）`],
   ];
 }
 
 function line(l: ResultLine): Md {
   if (l.finalScore === null) return md`— ${l.code} ${l.team}：未评定`;
-  const tags = [l.awarded ? '授予称号' : '未获称号', ...(l.recommended ? ['推荐'] : []), ...(l.outliers ? [`偏差 ${l.outliers}`] : [])];
+  const revoked = l.awarded && l.revoked ? '（已撤销）' : '';
+  const tags = [l.awarded ? `授予称号${revoked}` : '未获称号', ...(l.recommended ? [`推荐${revoked}`] : []), ...(l.outliers ? [`偏差 ${l.outliers}`] : [])];
   // "1. " at a line's start is an ordered-list item, which a renderer numbers itself (ties would read 1, 2, 3)
   return md`第 ${l.rank} 名　${l.code} ${l.team}：**${l.finalScore}** 分 · ${tags.join(' · ')}`;
 }
@@ -137,8 +145,8 @@ function boxedLines(boxed: BoxedCertificateLine[], max = 40): Element[] {
 /** To the bound admin group(s): the published results with a bar chart of the totals. */
 export function resultsPublishedCard(d: ResultsSummary & { fileName: string; boxed?: BoxedCertificateLine[] }): Card {
   const scored = d.lines.filter((l) => l.finalScore !== null);
-  const titled = scored.filter((l) => l.awarded);
-  const recommended = scored.filter((l) => l.recommended);
+  const titles = scored.filter(titled);
+  const recommended = titles.filter((l) => l.recommended);
   return card({
     title: `${d.year}年度质量信得过班组评审结果已公布`,
     template: 'green',
@@ -151,10 +159,35 @@ export function resultsPublishedCard(d: ResultsSummary & { fileName: string; box
       markdown('**推荐全国性协会（第二十条）**'),
       ...listed(recommended, 20),
       markdown('**授予“质量信得过班组”称号**'),
-      ...listed(titled, 40),
+      ...listed(titles, 40),
       note(md`每个申报班组的班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
       ...boxedLines(d.boxed ?? []),
       buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),
+    ],
+  });
+}
+
+/** To a team leader or organisation contact whose application never reached the review, when the results are published. */
+export interface UnreviewedNoticeData {
+  year: number;
+  code: string;
+  team: string;
+  /** unconfirmed: submitted, never confirmed by its organisation; returned: returned and not submitted again. */
+  reason: 'unconfirmed' | 'returned';
+  audience: 'leader' | 'contact';
+}
+
+/** The results are out and the team took no part: its application never reached the review (RULES row 21, 第十九条). */
+export function unreviewedNoticeCard(d: UnreviewedNoticeData): Card {
+  const why = d.reason === 'unconfirmed' ? '单位未确认' : '退回后未重新提交';
+  const whose = d.audience === 'contact' ? md`贵单位的班组 **${d.team}**（${d.code}）` : md`你的班组 **${d.team}**（${d.code}）`;
+  return card({
+    title: `${d.year}年度评审结果已公布：${d.team}`,
+    template: 'grey',
+    summary: `${d.year}年度评审结果已公布`,
+    elements: [
+      markdown(md`${d.year}年度评审结果已公布。${whose}的申报未进入评审（${why}），本年度未参加评选。`),
+      note('可参加下一年度评选（第十九条）。如有疑问，请联系协会。'),
     ],
   });
 }

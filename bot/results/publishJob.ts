@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { resultsPublishedCard } from '../../cards/results.js';
+import { resultsPublishedCard, unreviewedNoticeCard } from '../../cards/results.js';
 import type { Db } from '../../db/index.js';
-import { activeBulkJob, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
+import { activeBulkJob, type BatchResult, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
 import { boxedCertificates, certificateFileName, certificatesOfTeams, cycleHasCertificates, certificateImage, certificatePdf, certificateZip, certificateZipName, issueCertificates } from '../../src/certificates/index.js';
 import { certificateGlyphs, type GlyphFont } from '../../src/certificates/render.js';
 import { cycleStatusLabel, getCycle, lockCycle } from '../../src/cycles.js';
@@ -13,7 +13,7 @@ import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { teamResultMessage } from '../../src/review/resultCards.js';
-import { latestAggregation, loadResults, PreviewOutdated, publishResults, rankedCount, rankedResultsAfter } from '../../src/review/results.js';
+import { latestAggregation, loadResults, PreviewOutdated, publishCounts, publishResults, rankedResultsAfter, unreviewedApplicantsAfter } from '../../src/review/results.js';
 import { reviewWorkbook } from '../../src/workbook.js';
 import { id, idFrom, idOrZero, values } from '../respond.js';
 import { resultsSummary, workbookFileName } from './view.js';
@@ -21,13 +21,19 @@ import { resultsSummary, workbookFileName } from './view.js';
 /** Teams per batch: each is up to six messages (result card, certificate image and PDF, to leader and contact). */
 export const PUBLISH_BATCH = 100;
 
-type PublishResult = { published?: boolean; ranked?: number };
+/**
+ * The job's state: published, how many ranked results and unreviewed applications it tells (its total is both), and
+ * once the ranked results are told, `unreviewed`: the cursor then runs over the applications that never reached the review.
+ */
+type PublishResult = { published?: boolean; ranked?: number; unreviewedTotal?: number; unreviewed?: boolean };
 
 /**
  * 公布结果 as a job. The first batch publishes (cycle closed → published, decisions, honours) and numbers
- * the certificates; each next batch tells a hundred teams their result and sends their certificates; the
- * last gives the admin group(s) the results card, the workbook and the zip of every certificate. The
- * outbox draws the result cards and the certificate files when it sends them: a batch queues small rows.
+ * the certificates; each next batch tells a hundred teams their result and sends their certificates, then a
+ * hundred teams whose application never reached the review (unconfirmed by their organisation, or returned and
+ * not submitted again) that they took no part this year; the last gives the admin group(s) the results card,
+ * the workbook and the zip of every certificate. The outbox draws the result cards and the certificate files
+ * when it sends them: a batch queues small rows.
  */
 export const publishJob: BulkJobKind = {
   kind: 'publish',
@@ -41,10 +47,12 @@ export const publishJob: BulkJobKind = {
     if (!state.published) {
       await publishResults(tx, actor, cycleId, now);
       await issueCertificates(tx, { actor: actor.openId, cycleId, now });
-      const ranked = await rankedCount(tx, cycleId);
-      return { done: 0, total: ranked, cursor: 0, finished: false, result: { published: true, ranked } };
+      const { ranked, unreviewed } = await publishCounts(tx, cycleId);
+      return { done: 0, total: ranked + unreviewed, cursor: 0, finished: false, result: { published: true, ranked, unreviewedTotal: unreviewed } };
     }
-    const ranked = state.ranked ?? 0;
+    // a job started before the unreviewed were counted tells them too: its total grows to what it has told
+    const total = (done: number) => Math.max((state.ranked ?? 0) + (state.unreviewedTotal ?? 0), done);
+    if (state.unreviewed) return tellUnreviewed(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs, state, job.done, job.cursor, total);
     const rows = await rankedResultsAfter(tx, cycleId, job.cursor, PUBLISH_BATCH);
     if (rows.length) {
       const cycle = (await getCycle(tx, cycleId))!;
@@ -64,12 +72,48 @@ export const publishJob: BulkJobKind = {
       // the keys are the team's and the certificate's: a batch replayed after a crash queues nothing twice
       await enqueueMany(tx, messages);
       const done = job.done + rows.length;
-      if (rows.length === PUBLISH_BATCH) return { done, total: ranked, cursor: rows[rows.length - 1].applicationId, finished: false, result: state };
-      return { ...(await tellAdmins(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs)), done, total: ranked, cursor: rows[rows.length - 1].applicationId, finished: true, result: state };
+      if (rows.length === PUBLISH_BATCH) return { done, total: total(done), cursor: rows[rows.length - 1].applicationId, finished: false, result: state };
+      // the last ranked results: the first unreviewed applications in the same batch (two small cards a team at most)
+      return tellUnreviewed(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs, state, done, 0, total);
     }
-    return { ...(await tellAdmins(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs)), done: job.done, total: ranked, cursor: job.cursor, finished: true, result: state };
+    return tellUnreviewed(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs, state, job.done, 0, total);
   },
 };
+
+/**
+ * A batch of the applications that never reached the review, after `cursor`: each leader and contact told once that
+ * the results are out and the team took no part (keyed as the result cards are: a replayed batch queues nothing twice).
+ * The last batch tells the administrators.
+ */
+async function tellUnreviewed(
+  tx: Db,
+  bootstrapAdmins: readonly string[],
+  cycleId: number,
+  glyphs: GlyphFont | undefined,
+  state: PublishResult,
+  done: number,
+  cursor: number,
+  total: (done: number) => number,
+): Promise<BatchResult> {
+  const result: PublishResult = { ...state, unreviewed: true };
+  const rows = await unreviewedApplicantsAfter(tx, cycleId, cursor, PUBLISH_BATCH);
+  if (rows.length) {
+    const { year } = (await getCycle(tx, cycleId))!;
+    const messages: OutgoingMessage[] = [];
+    for (const r of rows) {
+      for (const [audience, openId] of [['leader', r.leaderOpenId], ['contact', r.contactOpenId]] as const) {
+        if (audience === 'contact' && openId === r.leaderOpenId) continue;
+        const card = unreviewedNoticeCard({ year, code: r.code, team: r.team, reason: r.reason, audience });
+        messages.push({ dedupeKey: `results:published:${year}:team-${r.teamId}:${audience}`, to: { openId }, card, priority: 'bulk' });
+      }
+    }
+    await enqueueMany(tx, messages);
+    done += rows.length;
+    cursor = rows[rows.length - 1].applicationId;
+    if (rows.length === PUBLISH_BATCH) return { done, total: total(done), cursor, finished: false, result };
+  }
+  return { ...(await tellAdmins(tx, bootstrapAdmins, cycleId, glyphs)), done, total: total(done), cursor, finished: true, result };
+}
 
 /**
  * The admin group(s): the results card, the workbook, and the zip of every certificate of the year; the card names
@@ -136,10 +180,10 @@ export async function startPublishing(ctx: HandlerContext, input: CardActionInpu
   const shown = shownAggregation(input.value);
   // issued together (one round trip): the job running is read first; the count and the latest aggregation run once the
   // cycle's lock is granted (a 重开评分 or a 汇总 takes it first); a running job or a refusal leaves the rest unused
-  const [running, cycle, total, latest] = await Promise.all([
+  const [running, cycle, counts, latest] = await Promise.all([
     activeBulkJob(ctx.tx, 'publish', cycleId),
     lockCycle(ctx.tx, cycleId),
-    rankedCount(ctx.tx, cycleId),
+    publishCounts(ctx.tx, cycleId),
     shown === undefined ? undefined : latestAggregation(ctx.tx, cycleId),
   ]);
   if (running) return { toast: { type: 'info', content: '结果正在公布，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
@@ -151,6 +195,8 @@ export async function startPublishing(ctx: HandlerContext, input: CardActionInpu
     throw new UserError(`${cycle.year}年度评审${cycleStatusLabel(cycle.status)}：请先“结束评分并汇总”，预览结果后再公布。`, { kind: 'info' });
   }
   if (shown !== undefined && latest?.id !== shown) throw new PreviewOutdated(cycle.year, latest && formatDateTimeZh(latest.at, ctx.config.BOT_TIMEZONE));
+  // the teams it tells: the ranked results and the applications that never reached the review
+  const total = counts.ranked + counts.unreviewed;
   const { job } = await startBulkJob(ctx.tx, { kind: 'publish', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, now: ctx.clock.now() });
   return publishing(cycle.year, job);
 }

@@ -11,6 +11,7 @@ export function resultLines(data: ResultsData): ResultLine[] {
     rank: r.rank,
     awarded: r.awarded,
     recommended: r.recommended,
+    ...(r.awarded && r.revokedAt ? { revoked: true } : {}),
     outliers: r.review?.outliers.length ?? 0,
     rule: r.review?.rule ?? null,
     sheets: r.review?.totals.length ?? 0,

@@ -22,9 +22,15 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
   const takesIn = cycle?.status === 'open' || (cycle?.status === 'scoring' && !(await aggregatedBefore(db, cycle.id)));
   // submitted and never confirmed by its contact, once its year's review takes no more (汇总, results out, or a year
   // gone by): out of that year, as a draft or a returned application left past the deadline is
-  const lapsed = (a: { year: number; status: string }) => a.status === 'submitted' && !(cycle && cycle.year === a.year && takesIn);
+  const outOfYear = (a: { year: number }) => !(cycle && cycle.year === a.year && takesIn);
+  const lapsed = (a: { year: number; status: string }) => a.status === 'submitted' && outOfYear(a);
+  // returned and not submitted again by then: out of that year too (told so when the results were published)
   const statusLabelOf = (a: { year: number; status: string }) =>
-    lapsed(a) ? '单位未确认，未参加本年度评审' : (applicationStatusNames[a.status as ApplicationStatus] ?? a.status);
+    lapsed(a)
+      ? '单位未确认，未参加本年度评审'
+      : a.status === 'returned' && outOfYear(a)
+        ? '退回后未重新提交，未参加本年度评审'
+        : (applicationStatusNames[a.status as ApplicationStatus] ?? a.status);
   const entries: StatusEntry[] = [];
   // the running year at a glance, for a caller with more teams than one page shows (a contact may have hundreds)
   const byStatus = new Map<string, number>();

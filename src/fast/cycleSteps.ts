@@ -411,9 +411,11 @@ locked as (
   select c.id, c.year, c.status, c.xmin as version from cycles c where c.id = $5 and exists (select 1 from claim) for update
 ),
 ranked as (
-  -- rankedCount (src/review/results.ts): the job's total
+  -- publishCounts (src/review/results.ts), ranked plus unreviewed: the job's total, the teams it tells
   select count(*)::int as n from applications a
-  where a.cycle_id = $5 and a.status in ('accepted', 'scoring', 'scored', 'decided') and a.final_score is not null and a.rank is not null
+  where a.cycle_id = $5 and (
+    (a.status in ('accepted', 'scoring', 'scored', 'decided') and a.final_score is not null and a.rank is not null)
+    or a.status in ('submitted', 'returned') or (a.status = 'draft' and a.submitted_at is not null))
 ),
 job as (
   -- startBulkJob: the job, its params the year; a second job of the cycle meets bulk_jobs_active_uq

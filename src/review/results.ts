@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNotNull, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, honours, organizations, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
@@ -222,6 +222,8 @@ export interface ResultRow {
   awarded: boolean;
   recommended: boolean;
   review: StoredReview | null;
+  /** When its title was revoked after publishing (第二十二条); loadResults reads it, other reads leave it out. */
+  revokedAt?: Date | null;
 }
 
 export interface ScoreRow {
@@ -316,6 +318,47 @@ export async function rankedCount(tx: Db, cycleId: number): Promise<number> {
 }
 
 /**
+ * An application of the year that never reached the review although its team applied: submitted and never confirmed
+ * by its organisation, or returned and not submitted again (left returned, or saved back as a draft). A draft never
+ * submitted is no application. Its team is told, when the results are published, that it took no part (RULES row 21).
+ */
+const unreviewed = () =>
+  or(inArray(applications.status, ['submitted', 'returned']), and(eq(applications.status, 'draft'), isNotNull(applications.submittedAt)))!;
+
+/** A team whose application never reached the review, and why: its organisation never confirmed it, or it was returned. */
+export interface UnreviewedApplicant {
+  applicationId: number;
+  teamId: number;
+  code: string;
+  team: string;
+  leaderOpenId: string;
+  contactOpenId: string;
+  reason: 'unconfirmed' | 'returned';
+}
+
+/** The unreviewed applications of the cycle after an application id, by id: one batch of the notices of 公布结果. */
+export async function unreviewedApplicantsAfter(tx: Db, cycleId: number, afterId: number, limit: number): Promise<UnreviewedApplicant[]> {
+  const rows = await tx
+    .select({ applicationId: applications.id, status: applications.status, teamId: teams.id, code: teams.code, team: teams.name, leaderOpenId: teams.leaderOpenId, contactOpenId: teams.contactOpenId })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycleId), unreviewed(), gt(applications.id, afterId)))
+    .orderBy(asc(applications.id))
+    .limit(limit);
+  return rows.map(({ status, ...r }) => ({ ...r, reason: status === 'submitted' ? 'unconfirmed' : 'returned' }));
+}
+
+/** The teams 公布结果 tells: the ranked results, and the applications that never reached the review; one statement. */
+export async function publishCounts(tx: Db, cycleId: number): Promise<{ ranked: number; unreviewed: number }> {
+  const ranked = and(inArray(applications.status, reviewedStatuses), isNotNull(applications.finalScore), isNotNull(applications.rank));
+  const [row] = await tx
+    .select({ ranked: sql<number>`count(*) filter (where ${ranked})::int`, unreviewed: sql<number>`count(*) filter (where ${unreviewed()})::int` })
+    .from(applications)
+    .where(eq(applications.cycleId, cycleId));
+  return { ranked: Number(row?.ranked ?? 0), unreviewed: Number(row?.unreviewed ?? 0) };
+}
+
+/**
  * One 结束评分并汇总 of a cycle: its `cycle.closeScoring` audit row, whose id no other aggregation has (a 重开评分 and a
  * second 汇总 write a new one, even within the same millisecond), and when it ran.
  */
@@ -343,6 +386,9 @@ export class PreviewOutdated extends UserError {
   }
 }
 
+/** A row of loadResults: the result and, for a title revoked since publishing, when. */
+const revokedRow = (a: Parameters<typeof resultRow>[0] & { revokedAt: Date | null }): ResultRow => ({ ...resultRow(a), revokedAt: a.revokedAt });
+
 export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promise<ResultsData> {
   // `onlyIf`: a condition every read also needs (a one-statement path's claim), so a read issued before its statement's
   // verdict was known reads nothing when it went the other way
@@ -351,10 +397,12 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
   const [[cycle], apps, scoreRows, aggregated] = await Promise.all([
     tx.select().from(cycles).where(when(eq(cycles.id, cycleId))),
     tx
-      .select({ application: applications, team: teams, organization: organizations.name })
+      .select({ application: applications, team: teams, organization: organizations.name, revokedAt: honours.revokedAt })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+      // the title of the year, revoked since (第二十二条): the results say so
+      .leftJoin(honours, and(eq(honours.teamId, applications.teamId), eq(honours.cycleId, applications.cycleId)))
       // every application of the year (the workbook's 申报 sheet); the reviewed ones are the results
       .where(when(eq(applications.cycleId, cycleId)))
       .orderBy(sql`${applications.rank} asc nulls last`, asc(teams.code)),
@@ -386,8 +434,8 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
     cycle,
     ...(aggregated ? { aggregation: aggregated } : {}),
     sheet: cycleScoreSheet(cycle),
-    rows: apps.filter((a) => reviewedStatuses.includes(a.application.status)).map(resultRow),
-    applications: apps.map(resultRow).sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)),
+    rows: apps.filter((a) => reviewedStatuses.includes(a.application.status)).map(revokedRow),
+    applications: apps.map(revokedRow).sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0)),
     scores: scoreRows.map((s) => ({ ...s, total: s.total === null ? null : Number(s.total), scores: (s.scores ?? {}) as Record<string, number> })),
   };
 }

@@ -1,40 +1,53 @@
 import ExcelJS from 'exceljs';
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, assignments, chatBindings, teams } from '../../db/schema.js';
+import { applications, assignments, bulkJobs, chatBindings, outbox, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { scoreForm } from '../support/forms.js';
+import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { MODES } from '../support/worlds.js';
 
 /**
  * The results workbook's 申报 sheet has a row for every application of the year, as the admin card's 申报情况 counts
- * them — those never reviewed too (still waiting for their organisation, returned, refused at the formal check), each
- * with its 状态 in Chinese — while 结果 and 专家评分 stay the reviewed applications' and their sheets'. 公布结果 on
+ * them — those never reviewed too (still waiting for their organisation, returned, refused at the formal check, drafts),
+ * each with its 状态 in Chinese — while 结果 and 专家评分 stay the reviewed applications' and their sheets'. 公布结果 on
  * PostgreSQL starts its job in one statement; the workbook is the job's either way.
+ *
+ * RULES row 21 (results announced to all applicants): a team whose application never reached the review — unconfirmed
+ * by its organisation, or returned and not submitted again (left returned, or saved back as a draft) — is told too, that
+ * it took no part; a draft never submitted is no application, and a refusal at the formal check was told when it came.
  */
 const GROUP = 'oc_resultsworkbookapps0000000000001';
 
 describe.each(MODES)('the 申报 sheet lists every application of the year (%s path)', (mode) => {
   let h: Harness;
   let cycleId: number;
+  let team: (typeof teams.$inferSelect)[] = [];
   const db = () => h.db.db;
   beforeAll(async () => {
     h = await startHarness({ clock: new ManualClock('2030-06-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
     h.app.processor.fastPaths = mode === 'fast';
-    ({ cycleId } = await seedLargeCycle(db(), { applications: 5, experts: 3, organizations: 5, year: 2030 }));
+    ({ cycleId } = await seedLargeCycle(db(), { applications: 7, experts: 3, organizations: 5, year: 2030 }));
     await db().insert(chatBindings).values({ chatId: GROUP, purpose: 'admin', boundBy: ADMIN });
-    // two accepted applications go to review; the other three never do
-    const apps = await db().select({ id: applications.id }).from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).orderBy(asc(teams.code));
+    // two accepted applications go to review; the other five never do
+    const apps = await db().select({ id: applications.id, teamId: applications.teamId }).from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).orderBy(asc(teams.code));
     const never = { submitted: apps[2].id, returned: apps[3].id, rejected: apps[4].id };
     for (const [status, id] of Object.entries(never)) await db().update(applications).set({ status }).where(eq(applications.id, id));
+    // returned and saved back as a draft (it keeps its submission's time); a draft never submitted
+    await db().update(applications).set({ status: 'draft' }).where(eq(applications.id, apps[5].id));
+    await db().update(applications).set({ status: 'draft', submittedAt: null }).where(eq(applications.id, apps[6].id));
+    // the returned team's leader is its contact too: told once
+    team = await db().select().from(teams).orderBy(asc(teams.code));
+    await db().update(teams).set({ contactOpenId: team[3].leaderOpenId }).where(eq(teams.id, team[3].id));
+    team = await db().select().from(teams).orderBy(asc(teams.code));
   });
   afterAll(async () => {
     await h?.close();
   });
 
-  it('publishes a workbook whose 申报 sheet has all five with their 状态; 结果 and 专家评分 only the two reviewed', async () => {
+  it('publishes a workbook whose 申报 sheet has all seven with their 状态; 结果 and 专家评分 only the two reviewed', async () => {
     expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId })).toast?.type).toBe('success');
     await h.drain();
     const tasks = await db().select().from(assignments).orderBy(asc(assignments.id));
@@ -45,7 +58,10 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
     }
     expect((await h.click(ADMIN, { action: 'results.close', cycleId })).toast?.type).toBe('success');
     h.fake.reset();
-    expect((await h.click(ADMIN, { action: 'results.publish', cycleId })).toast?.type).toBe('success');
+    const publishing = await h.click(ADMIN, { action: 'results.publish', cycleId });
+    expect(publishing.toast?.type).toBe('success');
+    // the teams it will tell: the two reviewed and the three that applied and were never reviewed
+    expect(JSON.stringify(publishing.card?.data)).toContain('已通知 0 / 5');
     await h.drain();
 
     const file = h.fake.messages.filter((m) => m.receiveId === GROUP && m.msgType === 'file').map((m) => h.fake.upload(m.content.file_key)!).find((u) => u.fileName!.endsWith('.xlsx'));
@@ -62,14 +78,45 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
     });
     const all = await db().select({ code: teams.code }).from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).where(eq(applications.cycleId, cycleId)).orderBy(asc(teams.code));
     expect(rows.map((r) => r[col('班组编号')])).toEqual(all.map((a) => a.code));
-    expect(rows.map((r) => r[col('状态')])).toEqual(['已公布结果', '已公布结果', '待单位确认', '退回修改', '未受理']);
-    expect(rows.map((r) => r[col('已提交评分')])).toEqual([perApplication, perApplication, 0, 0, 0]);
-    expect(rows.slice(2).map((r) => r[col('最终得分')] ?? null)).toEqual([null, null, null]);
+    expect(rows.map((r) => r[col('状态')])).toEqual(['已公布结果', '已公布结果', '待单位确认', '退回修改', '未受理', '草稿', '草稿']);
+    expect(rows.map((r) => r[col('已提交评分')])).toEqual([perApplication, perApplication, 0, 0, 0, 0, 0]);
+    expect(rows.slice(2).map((r) => r[col('最终得分')] ?? null)).toEqual([null, null, null, null, null]);
 
     // the other sheets are the review's
     expect(wb.getWorksheet('结果')!.rowCount - 1).toBe(2);
     expect(wb.getWorksheet('专家评分')!.rowCount - 1).toBe(tasks.length);
     const reviewed = await db().select().from(applications).where(inArray(applications.status, ['decided']));
     expect(reviewed).toHaveLength(2);
+  }, 60_000);
+
+  it('tells every applicant: a result to the reviewed, a notice to those never reviewed; none to a refusal or a draft never submitted', async () => {
+    const keys = await db().select({ key: outbox.dedupeKey, receiver: outbox.receiver, card: outbox.card }).from(outbox).where(like(outbox.dedupeKey, 'results:published:2030:team-%')).orderBy(asc(outbox.dedupeKey));
+    const of = (i: number) => keys.filter((k) => k.key.startsWith(`results:published:2030:team-${team[i].id}:`));
+    // the reviewed: their result cards, to leader and contact
+    for (const i of [0, 1]) expect(of(i).map((k) => k.receiver).sort()).toEqual([team[i].leaderOpenId, team[i].contactOpenId].sort());
+    // never reviewed: one notice each to leader and contact, saying why; the team whose leader is its contact, one
+    const notice = (i: number) => of(i).map((k) => [k.key.split(':').at(-1), k.receiver]);
+    expect(notice(2)).toEqual([['contact', team[2].contactOpenId], ['leader', team[2].leaderOpenId]]);
+    expect(notice(3)).toEqual([['leader', team[3].leaderOpenId]]);
+    expect(notice(5)).toEqual([['contact', team[5].contactOpenId], ['leader', team[5].leaderOpenId]]);
+    expect(of(4)).toEqual([]);
+    expect(of(6)).toEqual([]);
+    const sent = (i: number, openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && m.msgType === 'interactive').map((m) => cardText(m.content)).filter((t) => t.includes(team[i].code));
+    expect(sent(2, team[2].leaderOpenId)).toEqual([expect.stringContaining(`2030年度评审结果已公布。你的班组 **${team[2].name}**（${team[2].code}）的申报未进入评审（单位未确认），本年度未参加评选。`)]);
+    expect(sent(2, team[2].contactOpenId)).toEqual([expect.stringContaining(`贵单位的班组 **${team[2].name}**（${team[2].code}）的申报未进入评审（单位未确认）`)]);
+    expect(sent(3, team[3].leaderOpenId)).toEqual([expect.stringContaining('（退回后未重新提交），本年度未参加评选')]);
+    expect(sent(5, team[5].leaderOpenId)).toEqual([expect.stringContaining('（退回后未重新提交），本年度未参加评选')]);
+    expect(sent(4, team[4].leaderOpenId)).toEqual([]);
+    expect(sent(6, team[6].leaderOpenId)).toEqual([]);
+    // the job counts the teams it told: two results and three notices
+    expect((await db().select().from(bulkJobs).where(eq(bulkJobs.kind, 'publish'))).map((j) => [j.status, j.done, j.total])).toEqual([['done', 5, 5]]);
+
+    // 进度 of the returned team: out of the year, as an unconfirmed one is
+    h.fake.reset();
+    await h.say(team[3].leaderOpenId, '进度');
+    await h.drain();
+    const status = cardText(h.fake.messages.filter((m) => m.receiveId === team[3].leaderOpenId).at(-1)!.content);
+    expect(status).toContain('退回后未重新提交，未参加本年度评审');
+    expect(status).not.toContain('退回修改');
   }, 60_000);
 });

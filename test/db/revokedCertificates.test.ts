@@ -27,7 +27,7 @@ const ADMIN_GROUP = 'oc_revokedcertgroup00000000000000001';
 const NAMES = ['道路养护一班', '桥梁检测二班', '给排水管网三班'];
 const leaderOf = (n: number) => `ou_rvkleader0000000000000000000000${n}`;
 const contactOf = (n: number) => `ou_rvkcontact000000000000000000000${n}`;
-/** The second team's title is the one revoked. */
+/** The second team's title is the one revoked (recommended to the national association when published). */
 const REVOKED = 2;
 
 let h: Harness;
@@ -44,7 +44,7 @@ async function post(value: Record<string, unknown>, formValue?: Record<string, u
 }
 
 const seedTeam = (n: number) =>
-  seedScoredTeam(db(), { cycleId, n, code: `GDSZ-2025-030${n}`, name: NAMES[n - 1], leader: leaderOf(n), contact: contactOf(n), aggregatedAt: clock.now() });
+  seedScoredTeam(db(), { cycleId, n, code: `GDSZ-2025-030${n}`, name: NAMES[n - 1], leader: leaderOf(n), contact: contactOf(n), aggregatedAt: clock.now(), recommended: n === REVOKED });
 
 beforeEach(async () => {
   clock = new ManualClock('2027-03-05T09:00:00+08:00');
@@ -141,6 +141,19 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     const names = Object.keys(unzipSync(new Uint8Array(zip.bytes))).sort();
     expect(names).toEqual(['GDSZ-ZS-2027-0001_道路养护一班.pdf', 'GDSZ-ZS-2027-0001_道路养护一班.png', 'GDSZ-ZS-2027-0003_给排水管网三班.pdf', 'GDSZ-ZS-2027-0003_给排水管网三班.png']);
   }, 180_000);
+
+  it('the administrators’ 评审结果 afterwards marks the revoked title and counts it out of the titles and the recommendations', async () => {
+    const before = cardText((await post({ action: 'results.preview', cycleId })).card.data);
+    expect(before).toContain(`${NAMES[REVOKED - 1]}：**93** 分 · 授予称号 · 推荐`);
+    await revoke(await certificateOf(REVOKED));
+    const text = cardText((await post({ action: 'results.preview', cycleId })).card.data);
+    expect(text).toContain(`第 ${REVOKED} 名　GDSZ-2025-030${REVOKED} ${NAMES[REVOKED - 1]}：**93** 分 · 授予称号（已撤销） · 推荐（已撤销）`);
+    expect(text).not.toMatch(new RegExp(`${NAMES[REVOKED - 1]}：\\*\\*93\\*\\* 分 · 授予称号 · 推荐`));
+    // the other two stand
+    expect(text).toContain(`第 1 名　GDSZ-2025-0301 ${NAMES[0]}：**94** 分 · 授予称号\n`);
+    expect(text).toContain('**授予称号**：2 个（85 分及以上；另有 1 个已撤销，第二十二条）');
+    expect(text).toMatch(/\*\*推荐全国性协会\*\*：0 个（[^）]*；另有 1 个称号已撤销）/);
+  }, 60_000);
 
   it('claimed and drawn, then the process died before sending, then the title was revoked: the replica that takes the row over drops it', async () => {
     const c = await certificateOf(REVOKED);

@@ -437,6 +437,8 @@ export const cardSamples: Record<string, Sample> = {
     results.resultsPreviewCard(resultsSummary),
     results.resultsPreviewCard({ ...resultsSummary, aggregationId: 4821 }),
     results.resultsPreviewCard({ ...resultsSummary, status: 'published' }),
+    // the first title revoked since publishing (第二十二条): marked, and out of the counts
+    results.resultsPreviewCard({ ...resultsSummary, status: 'published', lines: resultLines.map((l, i) => (i === 0 ? { ...l, revoked: true } : l)) }),
     // a cycle's own rules (修改设置): trimmed from 3 sheets, outliers beyond 7.5 points
     results.resultsPreviewCard({ ...resultsSummary, dropExtremesFrom: 3, outlierDistance: 7.5 }),
   ],
@@ -453,6 +455,10 @@ export const cardSamples: Record<string, Sample> = {
         { number: 'GDSZ-ZS-2026-0004', teamName: '排水管网三班', organization: '广州㐀𠮷市政工程有限公司', characters: '㐀𠮷' },
       ],
     }),
+  ],
+  'results.unreviewedNoticeCard': () => [
+    results.unreviewedNoticeCard({ year: 2026, code: team.code, team: team.name, reason: 'unconfirmed', audience: 'leader' }),
+    results.unreviewedNoticeCard({ year: 2026, code: team.code, team: team.name, reason: 'returned', audience: 'contact' }),
   ],
   'results.teamResultCard': () => [
     results.teamResultCard({
