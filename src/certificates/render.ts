@@ -131,7 +131,9 @@ function pageLayout(svg: string): { pageWidth?: number; svgTag: string; lines: F
     const spacingText = property(attrs, 'letter-spacing');
     if (spacingText !== undefined && spacingText !== 'normal' && line.size) {
       const em = /^\s*(-?\d+(?:\.\d+)?|-?\.\d+)\s*em\s*$/.exec(spacingText);
-      const spacing = em ? Number(em[1]) * line.size : readLength(spacingText);
+      const negative = /^\s*-/.test(spacingText);
+      const length = readLength(spacingText.replace(/^\s*-/, ''));
+      const spacing = em ? Number(em[1]) * line.size : length === undefined ? undefined : negative ? -length : length;
       if (spacing === undefined) line.problem ??= `letter-spacing "${spacingText}" cannot be read (write it in px, pt or em)`;
       else line.letterSpacing = spacing;
     }
