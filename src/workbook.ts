@@ -1,6 +1,6 @@
 import type ExcelJS from 'exceljs';
 import { applicationForm, type ApplicationStatus, applicationStatusNames } from './applications.js';
-import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescriptor } from './forms.js';
+import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescriptor, isNumeric, readNumber, typedAsPercent } from './forms.js';
 import type { ResultsData } from './review/results.js';
 import { scoreSheetForm } from './review/scoring.js';
 import { aggregationRuleOf } from './review/aggregation.js';
@@ -30,12 +30,19 @@ const columnWidths: Partial<Record<FieldKind, number>> = { text: 32, longText: 4
 
 /**
  * A stored value as its cell: numbers stay numbers and dates are Excel dates shown ISO ('2026-04-01', the column's
- * `dateFormat`), so the secretary can sort, filter by month and compute.
+ * `dateFormat`), so the secretary can sort, filter by month and compute. A draft saved through the card keeps its
+ * numbers as typed (“95%”, “96”): read as the form reads them, and a text that is no number kept as typed, its unit
+ * (the column's header says it) not added.
  */
 function cellValue(f: FieldSpec, v: unknown): string | number | Date | null {
   if (v === undefined || v === null || v === '') return null;
   if (typeof v === 'number') return v;
   if (f.kind === 'date') return /^\d{4}-\d{2}-\d{2}$/.test(String(v)) ? new Date(`${String(v)}T00:00:00Z`) : String(v);
+  if (isNumeric(f)) {
+    const n = readNumber(v);
+    if (n === undefined || !Number.isFinite(n)) return String(v);
+    return f.share && typedAsPercent(v) ? Math.round((n / 100) * 1e6) / 1e6 : n;
+  }
   return fieldText(f, v);
 }
 

@@ -1,15 +1,28 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { certificateNumber } from '../src/certificates/index.js';
-import { CertificateRenderer, CertificateSetupError, certificateGlyphs, charactersMissing, checkCertificates, checkTemplate, emsOf, escapeXml, fillTemplate } from '../src/certificates/render.js';
+import { CertificateRenderer, CertificateSetupError, certificateGlyphs, charactersMissing, checkCertificates, checkTemplate, defaultCertificateTemplate, emsOf, escapeXml, fillTemplate } from '../src/certificates/render.js';
 import { parseConfig } from '../src/config.js';
 
 /** The certificate template (第二十条): placeholders, escaping, and the lines a wrong template or font gives. */
 
 const values = { association: '广东省市政行业协会', team: 'A&B <班组>', organization: '"单位"', year: '2027', title: '质量信得过班组', number: 'GDSZ-ZS-2027-0001', date: '2027年3月5日' };
+
+/** Dark pixels beyond the inner border (x 48 and 1075 of 1123, twice that in the PNG) between two rows of the PNG. */
+function inkBeyondBorder(png: PNG, fromY: number, toY: number): number {
+  let outside = 0;
+  for (let y = fromY; y < toY; y++) {
+    for (let x = 0; x < png.width; x++) {
+      if (x >= 100 && x <= 2146) continue;
+      const i = (y * png.width + x) * 4;
+      if (png.data[i] < 100 && png.data[i + 1] < 100) outside++;
+    }
+  }
+  return outside;
+}
 
 describe('certificate template', () => {
   it('numbers certificates GDSZ-ZS-<year>-<4 digits>', () => {
@@ -36,14 +49,14 @@ describe('certificate template', () => {
     expect(() => new CertificateRenderer({ font: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc' }).check()).toThrow(/font collection; add the face's PostScript name after #/);
   });
 
-  it('starts without the default font, saying how to install it; a font or template the configuration names stops the start', () => {
+  it('starts without the default font, saying how to install it; a font or template the configuration names stops the start', async () => {
     const missing = new CertificateRenderer({ font: '/nonexistent/font.ttf' });
     expect(checkCertificates(missing, false)).toMatch(/^CERTIFICATE_FONT: font not found: .*apt-get install fonts-wqy-microhei.*; certificates cannot be drawn until it is installed \(they are tried again hourly: install it and restart\)$/);
     expect(() => checkCertificates(missing, true)).toThrow(CertificateSetupError);
     expect(() => checkCertificates(new CertificateRenderer({ templatePath: '/nonexistent/cert.svg' }), false)).toThrow(/^CERTIFICATE_TEMPLATE/);
     expect(checkCertificates(new CertificateRenderer(), false)).toBeUndefined();
     // drawing without it is refused with the same line, which the outbox tries again hourly (test/larkErrors.test.ts)
-    expect(() => missing.svg({ ...values })).toThrow(/^CERTIFICATE_FONT/);
+    await expect(missing.svg({ ...values })).rejects.toThrow(/^CERTIFICATE_FONT/);
   });
 
   it("draws an association's own template: its size, its text", async () => {
@@ -83,16 +96,81 @@ describe('certificate template', () => {
     expect(Number(/<text id="team" font-size="(\d+)">/.exec(fillTemplate(svg, long))![1])).toBeLessThanOrEqual(Math.floor(943 / 27));
   });
 
-  it('measures an ideograph beyond the BMP (𠮷, Extension B) and one of Extension A (㐀) as one em, like 班: a long name of them is made smaller as much', () => {
-    expect(emsOf('𠮷')).toBe(1);
-    expect(emsOf('𠮷野家')).toBe(3);
-    expect(emsOf('㐀')).toBe(1);
-    expect(emsOf('\u{2A6D6}\u{2B740}\u{30000}')).toBe(3);
-    expect(emsOf('A1')).toBeCloseTo(1.2);
+  it('measures a line with the certificate font: 班 one em, a Latin M or W 0.87, a character it lacks (𠮷, 㐀, an emoji: a box) one em', async () => {
+    const face = (await certificateGlyphs())!;
+    expect(emsOf('班', face)).toBe(1);
+    expect(emsOf('𠮷', face)).toBe(1);
+    expect(emsOf('𠮷野家', face)).toBe(3);
+    expect(emsOf('㐀', face)).toBe(1);
+    expect(emsOf('\u{2A6D6}\u{2B740}\u{30000}', face)).toBe(3);
+    expect(emsOf('📌📌', face)).toBe(2);
+    expect(emsOf('M', face)).toBeGreaterThan(0.85);
+    expect(emsOf('W', face)).toBeGreaterThan(0.85);
+    expect(emsOf('1', face)).toBeLessThan(0.6);
+    // drawn as nothing: a variation selector, a joiner
+    expect(emsOf('班\uFE0F\u200D', face)).toBe(1);
     const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="1123"><text id="team" font-size="46">{{team}}</text></svg>';
-    const size = (team: string) => Number(/<text id="team" font-size="(\d+)">/.exec(fillTemplate(svg, { ...values, team }))![1]);
+    const size = (team: string) => Number(/<text id="team" font-size="(\d+)">/.exec(fillTemplate(svg, { ...values, team }, face))![1]);
     expect(size('𠮷'.repeat(30))).toBe(size('班'.repeat(30)));
     expect(size('𠮷'.repeat(30))).toBeLessThanOrEqual(Math.floor(943 / 30));
+  });
+
+  it('draws a name of wide capitals and emoji inside the margins: measured as drawn, not as 0.6 em a character', async () => {
+    const face = (await certificateGlyphs())!;
+    const renderer = new CertificateRenderer();
+    for (const team of ['MWQ-OMQC深圳地铁维修中心质量管理部WWMM班组📌📌📌📌', `${'🚧'.repeat(20)}道路养护班`, 'WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW']) {
+      const v = { ...values, team, organization: '广州市政' };
+      const size = Number(/<text id="team"[^>]*font-size="(\d+)"/.exec(await renderer.svg(v))![1]);
+      // the line as the font lays it out (a missing glyph's box is an em wide), within 1123 less 90 each side
+      const laid = face.layout(team);
+      expect(laid.positions.reduce((w, p) => w + p.xAdvance, 0) / face.unitsPerEm * size, team).toBeLessThanOrEqual(943);
+      expect(inkBeyondBorder(PNG.sync.read(await renderer.png(v)), 500, 640), team).toBe(0);
+    }
+  });
+
+  it("fits a long name on an association's template as an SVG editor writes it: font-size in px, pt or in style, a page in mm", async () => {
+    const shipped = readFileSync(defaultCertificateTemplate, 'utf8');
+    const variants = {
+      'font-size="46px"': shipped.replace('font-size="46"', 'font-size="46px"'),
+      'font-size="34.5pt"': shipped.replace('font-size="46"', 'font-size="34.5pt"'),
+      'style="font-size:46px"': shipped.replace('font-size="46"', 'style="fill:#1a1a1a; font-size:46px"'),
+      'width="297mm" height="210mm"': shipped.replace('width="1123" height="794"', 'width="297mm" height="210mm"'),
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'certificate-'));
+    const long = { ...values, team: '广州市市政集团有限公司城市道路养护管理中心第三养护班组', organization: '广州市政' };
+    for (const [name, svg] of Object.entries(variants)) {
+      const path = join(dir, `${name.replace(/\W+/g, '_')}.svg`);
+      writeFileSync(path, svg);
+      const renderer = new CertificateRenderer({ templatePath: path });
+      renderer.check();
+      expect(inkBeyondBorder(PNG.sync.read(await renderer.png(long)), 500, 640), name).toBe(0);
+      // a short one keeps the template's size, as written
+      expect(await renderer.svg({ ...long, team: '养护一班' }), name).toContain(/<text id="team"[^>]*>/.exec(svg)![0]);
+    }
+  });
+
+  it('refuses at start a template whose line with a placeholder it cannot fit, naming CERTIFICATE_TEMPLATE and the element', () => {
+    const page = (text: string, svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1123 794">') => `${svg}${text}<text font-size="20">{{number}}</text></svg>`;
+    const refused = {
+      'font-size="2em"': '<text id="team" font-size="2em">{{team}}</text>',
+      'style="font-size:large"': '<text id="team" style="font-size:large">{{team}}</text>',
+      'no font-size': '<text id="team" x="10">{{team}}</text>',
+      'font-size on a tspan': '<text id="team" font-size="46"><tspan style="font-size:60px">{{team}}</tspan></text>',
+      'letter-spacing="10%"': '<text id="team" font-size="46" letter-spacing="10%">{{team}}</text>',
+    };
+    for (const [name, text] of Object.entries(refused)) {
+      expect(() => checkTemplate(page(text)), name).toThrow(CertificateSetupError);
+      expect(() => checkTemplate(page(text)), name).toThrow(/^CERTIFICATE_TEMPLATE: .*<text id="team"/);
+    }
+    expect(() => checkTemplate(page('<text font-size="46">{{team}}</text>', '<svg width="100%">'))).toThrow(/^CERTIFICATE_TEMPLATE: the page's width cannot be read .*<svg width="100%">/);
+    // the start stops on it
+    const dir = mkdtempSync(join(tmpdir(), 'certificate-'));
+    writeFileSync(join(dir, 'em.svg'), page(refused['font-size="2em"']));
+    expect(() => checkCertificates(new CertificateRenderer({ templatePath: join(dir, 'em.svg') }), false)).toThrow(/^CERTIFICATE_TEMPLATE: font-size "2em" cannot be read/);
+    // what it reads: px, pt, mm, unitless, in style; a tspan without a size; letter-spacing in em
+    for (const text of ['<text font-size="46px">{{team}}</text>', '<text font-size="12mm">{{team}}</text>', "<text style='font-size: 34pt'>{{team}}</text>", '<text font-size="46"><tspan fill="red">{{team}}</tspan></text>', '<text font-size="46" letter-spacing="0.1em">{{team}}</text>', '<text font-size="46" letter-spacing="-1px">{{team}}</text>']) {
+      expect(() => checkTemplate(page(text)), text).not.toThrow();
+    }
   });
 
   it('finds the characters the certificate font has no glyph for (they print as empty boxes), each once; none in a name it covers', async () => {

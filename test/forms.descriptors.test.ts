@@ -80,6 +80,16 @@ describe('a field added to the one descriptor (acceptance 1)', () => {
     expect(o.workbook.row).toContain(1234);
   });
 
+  it('reaches the workbook as a number from a draft saved through the card (its numbers as typed); a text that is no number as typed, no unit added', async () => {
+    const draft = { ...validFormValue(extended, {}), goalRate: '95%', trainingRate: '９６', examPassRate: '约九成', safetyDays: '１，２３４' };
+    const { header, row, cells } = await workbookApplications(extended, draft);
+    const cell = (name: string) => cells[header.indexOf(name)];
+    expect([cell('目标完成率（%）').value, cell('培训率（%）').value, cell('连续安全生产天数').value]).toEqual([95, 96, 1234]);
+    expect(cell('目标完成率（%）').type).toBe(ExcelJS.ValueType.Number);
+    expect(cell('考试合格率（%）').value).toBe('约九成');
+    expect(row.filter((v) => typeof v === 'string' && /%$/.test(v))).toEqual([]);
+  });
+
   it('is checked like every other: refused out of range naming the field', () => {
     const result = formSchema(extended).safeParse(validFormValue(extended, { safetyDays: '-1' }));
     expect(result.success).toBe(false);

@@ -1,8 +1,10 @@
-/** The part of fontkit (pdfkit's font engine) the certificates use: opening a face to ask which characters it has. */
+/** The part of fontkit (pdfkit's font engine) the certificates use: opening a face to ask which characters it has and how wide it draws a line. */
 declare module 'fontkit' {
   interface Font {
     postscriptName: string;
     hasGlyphForCodePoint(codePoint: number): boolean;
+    unitsPerEm: number;
+    layout(text: string): { glyphs: { id: number }[]; positions: { xAdvance: number }[] };
   }
   interface FontCollection {
     fonts: Font[];

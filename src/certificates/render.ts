@@ -42,46 +42,132 @@ export function checkTemplate(svg: string, source = 'CERTIFICATE_TEMPLATE'): voi
   for (const required of ['team', 'number']) {
     if (!found.has(required)) throw new CertificateSetupError(`${source}: the template must contain {{${required}}}`);
   }
+  const layout = pageLayout(withoutComments(svg));
+  const problem = layout.lines.find((l) => l.problem);
+  if (problem) throw new CertificateSetupError(`${source}: ${problem.problem}: ${problem.tag}`);
+  if (layout.lines.length && !layout.pageWidth) {
+    throw new CertificateSetupError(`${source}: the page's width cannot be read (give <svg> a viewBox, or a width in px, pt or mm): ${layout.svgTag}`);
+  }
 }
 
 /** The template with every placeholder replaced by its XML-escaped value; a line too long for the page made smaller. */
-export function fillTemplate(svg: string, values: CertificateValues): string {
-  return fitLines(withoutComments(svg), values).replace(placeholderPattern, (whole, name: string) => (name in values ? escapeXml(values[name as keyof CertificateValues]) : whole));
+export function fillTemplate(svg: string, values: CertificateValues, face?: CertificateFace): string {
+  return fitLines(withoutComments(svg), values, face).replace(placeholderPattern, (whole, name: string) => (name in values ? escapeXml(values[name as keyof CertificateValues]) : whole));
 }
 
 /**
- * Full-width characters: CJK radicals to the unified ideographs (Extension A, U+3400–U+4DBF, among them), compatibility
- * ideographs, full-width forms, CJK punctuation and curly quotes, and the ideographs beyond the BMP (Extension B and
- * after, U+20000–U+3FFFF: 𠮷 in 𠮷野家).
+ * Characters that are drawn nowhere whatever the font (controls, which the template drops, and the invisible ones:
+ * variation selectors, joiners, soft hyphens) are not missing from it.
  */
-const fullWidth = /[\u2E80-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF\u3000-\u303F“”‘’\u{20000}-\u{3FFFF}]/u;
+const drawnAsNothing = /[\p{Cc}\p{Default_Ignorable_Code_Point}\uFFFE\uFFFF]/u;
+const everyDrawnAsNothing = new RegExp(drawnAsNothing.source, 'gu');
 
-/** How wide a line is, in ems: a Chinese character (or any full-width one) one em, anything else about 0.6; counted by character, not UTF-16 unit. */
-export function emsOf(text: string): number {
-  let ems = 0;
-  for (const ch of text) ems += fullWidth.test(ch) ? 1 : 0.6;
-  return ems;
+/**
+ * How wide a line is, in ems, as the certificate font draws it: each glyph's own advance (a Latin M 0.87 em, a 1
+ * 0.55, a Chinese character one), and one em for a character the font lacks (an emoji, 𠮷: drawn as a box). Without
+ * a font, every character one em.
+ */
+export function emsOf(text: string, face?: CertificateFace): number {
+  const drawn = text.replace(everyDrawnAsNothing, '');
+  if (!face) return [...drawn].length;
+  if (!drawn) return 0;
+  const laid = face.layout(drawn);
+  let units = 0;
+  for (const [i, glyph] of laid.glyphs.entries()) units += glyph.id === 0 ? face.unitsPerEm : laid.positions[i].xAdvance;
+  return units / face.unitsPerEm;
+}
+
+/** CSS's absolute lengths in the SVG's user units (px): what an editor writes for a font size or a page. */
+const unitLength: Record<string, number> = { '': 1, px: 1, pt: 4 / 3, pc: 16, in: 96, cm: 96 / 2.54, mm: 96 / 25.4, q: 96 / 101.6 };
+
+/** A length as a number of user units; undefined for a relative one (em, %) or anything else. */
+function readLength(value: string | undefined): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]*)\s*$/i.exec(value ?? '');
+  const per = m ? unitLength[m[2].toLowerCase()] : undefined;
+  return m && per !== undefined ? Number(m[1]) * per : undefined;
+}
+
+/** An attribute's value, and a property of its `style` (which wins, as in CSS). */
+function attribute(attrs: string, name: string): string | undefined {
+  return new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(attrs)?.slice(1).find((v) => v !== undefined);
+}
+function property(attrs: string, name: string): string | undefined {
+  const style = attribute(attrs, 'style');
+  const inStyle = style === undefined ? undefined : new RegExp(`(?:^|;)\\s*${name}\\s*:\\s*([^;]*)`).exec(style)?.[1].trim();
+  return inStyle ?? attribute(attrs, name);
+}
+
+/** A `<text>` with a placeholder: what is needed to fit it, or why it cannot be. */
+interface FittedLine {
+  whole: string;
+  attrs: string;
+  content: string;
+  tag: string;
+  size?: number;
+  letterSpacing: number;
+  problem?: string;
 }
 
 /**
- * A `<text>` holding one placeholder whose value would run past the page (a 50-character team name at 46 points) gets
- * the font size that fits it between the margins, 90 points in from each edge of the page; the others keep theirs.
+ * The page's width in user units (the viewBox's, else a width in absolute units) and each `<text>` holding a
+ * placeholder with its font size and letter spacing, written as an attribute or in `style`, in px, pt or mm.
  */
-function fitLines(svg: string, values: CertificateValues): string {
-  const pageWidth = Number(/<svg[^>]*\swidth="(\d+(?:\.\d+)?)"/.exec(svg)?.[1] ?? 0);
+function pageLayout(svg: string): { pageWidth?: number; svgTag: string; lines: FittedLine[] } {
+  const svgTag = /<svg\b[^>]*>/.exec(svg)?.[0] ?? '<svg>';
+  const viewBox = attribute(svgTag, 'viewBox')?.trim().split(/[\s,]+/).map(Number);
+  const pageWidth = viewBox?.length === 4 && viewBox[2] > 0 ? viewBox[2] : readLength(attribute(svgTag, 'width'));
+  const lines: FittedLine[] = [];
+  for (const m of svg.matchAll(/<text\b([^>]*)>([\s\S]*?)<\/text>/g)) {
+    const [whole, attrs, content] = m;
+    if (!new RegExp(placeholderPattern.source).test(content)) continue;
+    const tag = `<text${attrs}>`;
+    const line: FittedLine = { whole, attrs, content, tag, letterSpacing: 0 };
+    lines.push(line);
+    const sizeText = property(attrs, 'font-size');
+    line.size = readLength(sizeText);
+    if (sizeText === undefined) line.problem = 'a <text> with a placeholder needs its own font-size (in px, pt or mm), to be made smaller when its value is long';
+    else if (!line.size) line.problem = `font-size "${sizeText}" cannot be read (write it in px, pt or mm)`;
+    else if (/<[a-z][^>]*[\s"';]font-size\s*[:=]/i.test(content)) line.problem = 'a font-size inside this <text> (on a <tspan>) cannot be fitted: keep one font-size, on the <text>';
+    const spacingText = property(attrs, 'letter-spacing');
+    if (spacingText !== undefined && spacingText !== 'normal' && line.size) {
+      const em = /^\s*(-?\d+(?:\.\d+)?|-?\.\d+)\s*em\s*$/.exec(spacingText);
+      const negative = /^\s*-/.test(spacingText);
+      const length = readLength(spacingText.replace(/^\s*-/, ''));
+      const spacing = em ? Number(em[1]) * line.size : length === undefined ? undefined : negative ? -length : length;
+      if (spacing === undefined) line.problem ??= `letter-spacing "${spacingText}" cannot be read (write it in px, pt or em)`;
+      else line.letterSpacing = spacing;
+    }
+  }
+  return { pageWidth, svgTag, lines };
+}
+
+/** 90 points in from each edge of the 1123-point page, in proportion on any other. */
+const marginShare = 90 / 1123;
+
+/**
+ * A `<text>` holding a placeholder whose line would run past the page (a 50-character team name at 46 points) gets
+ * the font size that fits it between the margins; the others keep theirs. Measured with the certificate font.
+ */
+function fitLines(svg: string, values: CertificateValues, face?: CertificateFace): string {
+  const { pageWidth, lines } = pageLayout(svg);
   if (!pageWidth) return svg;
-  const room = pageWidth - 180;
-  return svg.replace(/<text\b([^>]*)>([^<]*\{\{\s*([A-Za-z]+)\s*\}\}[^<]*)<\/text>/g, (whole, attrs: string, content: string, name: string) => {
-    if (!(name in values)) return whole;
-    const size = Number(/\sfont-size="(\d+(?:\.\d+)?)"/.exec(attrs)?.[1] ?? 0);
-    const letterSpacing = Number(/\sletter-spacing="(\d+(?:\.\d+)?)"/.exec(attrs)?.[1] ?? 0);
-    if (!size) return whole;
-    const line = content.replace(placeholderPattern, (w, n: string) => (n in values ? values[n as keyof CertificateValues] : w));
-    const width = emsOf(line) * size + [...line].length * letterSpacing;
-    if (width <= room) return whole;
-    const fitted = Math.max(6, Math.floor((room - [...line].length * letterSpacing) / emsOf(line)));
-    return `<text${attrs.replace(/\sfont-size="[^"]*"/, ` font-size="${fitted}"`)}>${content}</text>`;
-  });
+  const room = pageWidth * (1 - 2 * marginShare);
+  let out = svg;
+  for (const l of lines) {
+    if (l.problem || !l.size) continue;
+    const text = l.content.replace(/<[^>]*>/g, '').replace(placeholderPattern, (w, n: string) => (n in values ? values[n as keyof CertificateValues] : w)).replace(notXml, '');
+    const chars = [...text.replace(everyDrawnAsNothing, '')].length;
+    const ems = emsOf(text, face);
+    if (ems * l.size + chars * l.letterSpacing <= room) continue;
+    const fitted = Math.max(6, Math.floor((room - chars * l.letterSpacing) / ems));
+    let attrs = l.attrs.replace(/(\sfont-size\s*=\s*)(?:"[^"]*"|'[^']*')/, `$1"${fitted}"`);
+    attrs = attrs.replace(/(\sstyle\s*=\s*)("([^"]*)"|'([^']*)')/, (whole, lead: string, _q: string, dq?: string, sq?: string) => {
+      const style = (dq ?? sq ?? '').replace(/((?:^|;)\s*font-size\s*:\s*)[^;]*/, `$1${fitted}px`);
+      return dq !== undefined ? `${lead}"${style}"` : `${lead}'${style}'`;
+    });
+    out = out.replace(l.whole, () => `<text${attrs}>${l.content}</text>`);
+  }
+  return out;
 }
 
 export interface CertificateRendererOptions {
@@ -94,11 +180,14 @@ export class CertificateRenderer {
   readonly templatePath: string;
   readonly fontPath: string;
   private readonly fontFace?: string;
+  /** `CERTIFICATE_FONT` as configured: the file, and after `#` the face of a collection. */
+  private readonly font: string;
   private template?: string;
 
   constructor(opts: CertificateRendererOptions = {}) {
     this.templatePath = opts.templatePath ?? defaultCertificateTemplate;
-    const [path, face] = (opts.font ?? defaultCertificateFont).split('#');
+    this.font = opts.font ?? defaultCertificateFont;
+    const [path, face] = this.font.split('#');
     this.fontPath = path;
     this.fontFace = face || undefined;
   }
@@ -115,14 +204,17 @@ export class CertificateRenderer {
     this.template = svg;
   }
 
-  svg(values: CertificateValues): string {
+  /** The filled template, each long line measured with the certificate font (read once). */
+  async svg(values: CertificateValues): Promise<string> {
     if (!this.template) this.check();
-    return fillTemplate(this.template!, values);
+    const face = await certificateGlyphs(this.font);
+    if (!face) throw new CertificateSetupError(`CERTIFICATE_FONT: ${this.font} cannot be read as a font (a collection needs the face's PostScript name after #)`);
+    return fillTemplate(this.template!, values, face);
   }
 
   /** PNG at twice the template's size, sharp enough to read on a phone; drawn off the event loop (libuv pool). */
   async png(values: CertificateValues): Promise<Buffer> {
-    const svg = this.svg(values);
+    const svg = await this.svg(values);
     // loaded on first use: every start (and every test harness) would otherwise pay for the native module
     const { renderAsync } = await import('@resvg/resvg-js');
     const image = await renderAsync(svg, {
@@ -135,7 +227,7 @@ export class CertificateRenderer {
 
   /** A4 landscape PDF with the template drawn as vectors and the text as real (searchable, printable) text. */
   async pdf(values: CertificateValues): Promise<Buffer> {
-    const svg = this.svg(values);
+    const svg = await this.svg(values);
     const [{ default: PDFDocument }, { default: SVGtoPDF }] = await Promise.all([import('pdfkit'), import('svg-to-pdfkit')]);
     const doc = new PDFDocument({ size: 'A4', layout: 'landscape', margin: 0, info: { Title: `荣誉证书 ${values.number}`, Author: values.association } });
     doc.registerFont('certificate', this.fontPath, this.fontFace);
@@ -157,14 +249,20 @@ export interface GlyphFont {
   hasGlyphForCodePoint(codePoint: number): boolean;
 }
 
-/** Fonts read for their glyph coverage, by `CERTIFICATE_FONT` value: each file read once. */
-const glyphFonts = new Map<string, Promise<GlyphFont | undefined>>();
+/** And how wide it draws a line: each glyph's advance, in units of `unitsPerEm` (glyph 0 is the box of a character it lacks). */
+export interface CertificateFace extends GlyphFont {
+  unitsPerEm: number;
+  layout(text: string): { glyphs: { id: number }[]; positions: { xAdvance: number }[] };
+}
+
+/** Fonts read for their glyph coverage and advances, by `CERTIFICATE_FONT` value: each file read once. */
+const glyphFonts = new Map<string, Promise<CertificateFace | undefined>>();
 
 /**
- * The face a certificate is drawn with, for asking which characters it has. Undefined when it cannot be read (not
+ * The face a certificate is drawn with, for asking which characters it has and how wide a line is. Undefined when it cannot be read (not
  * installed, a face the collection lacks): the certificate then cannot be drawn at all, and says so itself.
  */
-export function certificateGlyphs(font: string = defaultCertificateFont): Promise<GlyphFont | undefined> {
+export function certificateGlyphs(font: string = defaultCertificateFont): Promise<CertificateFace | undefined> {
   let loaded = glyphFonts.get(font);
   if (!loaded) {
     const [path, face] = font.split('#');
@@ -172,7 +270,8 @@ export function certificateGlyphs(font: string = defaultCertificateFont): Promis
       try {
         const [fontkit, bytes] = await Promise.all([import('fontkit'), readFile(path)]);
         const opened = fontkit.create(bytes, face || undefined);
-        return typeof (opened as Partial<GlyphFont>)?.hasGlyphForCodePoint === 'function' ? (opened as GlyphFont) : undefined;
+        const f = opened as Partial<CertificateFace> | null;
+        return typeof f?.hasGlyphForCodePoint === 'function' && typeof f.layout === 'function' && Number(f.unitsPerEm) > 0 ? (f as CertificateFace) : undefined;
       } catch {
         return undefined;
       }
@@ -181,12 +280,6 @@ export function certificateGlyphs(font: string = defaultCertificateFont): Promis
   }
   return loaded;
 }
-
-/**
- * Characters that are drawn nowhere whatever the font (controls, which the template drops, and the invisible ones:
- * variation selectors, joiners, soft hyphens) are not missing from it.
- */
-const drawnAsNothing = /[\p{Cc}\p{Default_Ignorable_Code_Point}\uFFFE\uFFFF]/u;
 
 /** The characters of a text, each once and in order, that the font has no glyph for: on the certificate each is an empty box. */
 export function charactersMissing(font: GlyphFont, text: string): string[] {

@@ -127,7 +127,7 @@ describe('certificates on publishing (第二十条)', () => {
       expect(diff.inside).toBeGreaterThan(1500);
       expect(diff.outside).toBe(0);
     }
-    const svg = renderer.svg(certificateValues(issued[0], 'Asia/Shanghai'));
+    const svg = await renderer.svg(certificateValues(issued[0], 'Asia/Shanghai'));
     expect(svg).toContain('>道路&lt;养护&gt;&amp;“一”班</text>');
     expect(svg).toContain('证书编号：GDSZ-ZS-2027-0001');
     expect(svg).not.toMatch(/\{\{/);

@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { asc, eq, inArray, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applications, assignments, bulkJobs, chatBindings, outbox, teams } from '../../db/schema.js';
+import { applications, assignments, bulkJobs, chatBindings, outbox, teamMembers, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { scoreForm } from '../support/forms.js';
@@ -32,11 +32,18 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
     ({ cycleId } = await seedLargeCycle(db(), { applications: 7, experts: 3, organizations: 5, year: 2030 }));
     await db().insert(chatBindings).values({ chatId: GROUP, purpose: 'admin', boundBy: ADMIN });
     // two accepted applications go to review; the other five never do
-    const apps = await db().select({ id: applications.id, teamId: applications.teamId }).from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).orderBy(asc(teams.code));
+    const apps = await db().select({ id: applications.id, teamId: applications.teamId, leader: teams.leaderOpenId }).from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).orderBy(asc(teams.code));
     const never = { submitted: apps[2].id, returned: apps[3].id, rejected: apps[4].id };
     for (const [status, id] of Object.entries(never)) await db().update(applications).set({ status }).where(eq(applications.id, id));
-    // returned and saved back as a draft (it keeps its submission's time); a draft never submitted
-    await db().update(applications).set({ status: 'draft' }).where(eq(applications.id, apps[5].id));
+    // returned, and saved back as a draft by its leader through the card (保存草稿) before the deadline: it keeps its
+    // submission's time, and its numbers as typed; a draft never submitted
+    await db().update(applications).set({ status: 'returned' }).where(eq(applications.id, apps[5].id));
+    h.clock.set('2030-05-20T09:00:00+08:00');
+    await db().insert(teamMembers).values({ teamId: apps[5].teamId, openId: apps[5].leader, role: 'leader' });
+    const draft = { title: '成果草稿', category: 'project', goalRate: '95%', trainingRate: '９６', examPassRate: '97', startDate: '2029-01-01', endDate: '2029-12-31' };
+    const saved = await h.click(apps[5].leader, { action: 'application.save', teamId: apps[5].teamId, year: 2030 }, draft);
+    expect(saved.toast, JSON.stringify(saved.toast)).toMatchObject({ type: 'success' });
+    h.clock.set('2030-06-01T09:00:00+08:00');
     await db().update(applications).set({ status: 'draft', submittedAt: null }).where(eq(applications.id, apps[6].id));
     // the returned team's leader is its contact too: told once
     team = await db().select().from(teams).orderBy(asc(teams.code));
@@ -81,6 +88,8 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
     expect(rows.map((r) => r[col('状态')])).toEqual(['已公布结果', '已公布结果', '待单位确认', '退回修改', '未受理', '草稿', '草稿']);
     expect(rows.map((r) => r[col('已提交评分')])).toEqual([perApplication, perApplication, 0, 0, 0, 0, 0]);
     expect(rows.slice(2).map((r) => r[col('最终得分')] ?? null)).toEqual([null, null, null, null, null]);
+    // the draft's rates are numbers, as a submitted form's are (not the text “95%%”)
+    expect(['目标完成率（%）', '培训率（%）', '考试合格率（%）'].map((name) => rows[5][col(name)])).toEqual([95, 96, 97]);
 
     // the other sheets are the review's
     expect(wb.getWorksheet('结果')!.rowCount - 1).toBe(2);
