@@ -452,6 +452,12 @@ describe('questions users ask in the chat', () => {
     expect(rankArticles('Does the association run training courses?')[0].article.number).toBe(11);
   });
 
+  it('shows 第二条 (行政班组、团队、部门) for a kind of team, and not for a team asking what to do', () => {
+    const shown = (q: string) => rankArticles(q).slice(0, 2).map((r) => r.article.number);
+    expect(shown('项目团队能注册吗')).toContain(2);
+    for (const q of ['团队怎么申报', '专家团队有哪些人', 'department in charge', '这个活动由哪个部门负责']) expect(rankArticles(q)[0].article.number, q).not.toBe(2);
+  });
+
   it('answers who awards the title from 第二十条 and a revocation from 第二十二条', () => {
     for (const q of ['谁颁发称号', '多少分能获得称号', '评上称号有什么用']) expect(rankArticles(q)[0].article.number, q).toBe(20);
     for (const q of ['撤销称号', '被撤销称号后还能申报吗', '评上的称号会被撤销吗', '获得称号后还会被取消吗']) expect(rankArticles(q)[0].article.number, q).toBe(22);

@@ -23,8 +23,8 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   2: {
     en: 'A quality trustworthy team is a team, group or department that uses quality management to steadily deliver products and services customers and other stakeholders trust.',
-    zh: ['定义', '含义', '概念', '什么是', '是什么意思', '什么样的班组', '算质量信得过', '算信得过', '才算', '叫做', '是指', '类型', '部门', '团队', '行政班组', '哪些班组', '什么班组'],
-    enCues: ['definition', 'define', 'what is quality trustworthy team', 'counts as', 'count as', 'meaning', 'mean by', 'qualifies as', 'what kind team', 'department', 'type team', 'types team', 'kind team', 'kinds team', 'project team'],
+    zh: ['定义', '含义', '概念', '什么是', '是什么意思', '什么样的班组', '算质量信得过', '算信得过', '才算', '叫做', '是指', '类型', '行政班组', '哪些班组', '什么班组', '部门可以', '部门能', '部门参加', '部门申报', '哪些部门', '项目团队', '哪些团队', '什么团队', '团队可以', '团队能'],
+    enCues: ['definition', 'define', 'what is quality trustworthy team', 'counts as', 'count as', 'meaning', 'mean by', 'qualifies as', 'what kind team', 'type team', 'types team', 'kind team', 'kinds team', 'project team', 'can department', 'department apply', 'department take part', 'department join', 'department particip', 'department eligib'],
   },
   3: {
     en: 'The Guangdong Municipal Engineering Association organises the programme and runs its day-to-day management and promotion.',
