@@ -134,7 +134,8 @@ const EXPERTS: NextStep = {
 
 /** Applying again after a title is revoked: the association's bar (协会规定, a setting of the year), not an article. */
 const AFTER_REVOCATION: NextStep = {
-  asked: /(?:撤销|取消|撤掉|摘牌|收回).{0,15}(?:申报|申请|报名|参评|参加|评选|再|重新)|(?:revok|revoc|withdrawn|stripped|lost (?:the |its |our |a )?title).{0,60}(?:apply|again|take part)|apply.{0,60}(?:revok|revoc)/i,
+  asked:
+    /(?:(?:撤销|取消|撤掉|收回)了?称号|称号(?:被|已)?(?:撤销|取消|撤掉|收回)|摘牌|被撤销|被取消).{0,15}(?:申报|申请|报名|参评|参加|评选|再|重新)|(?:revok|revoc|(?:lost|withdrawn|stripped)(?: of)? (?:the |its |our |a )?title).{0,60}(?:apply|again|take part)|apply.{0,60}(?:revok|revoc)/i,
   zh: `**被撤销称号后再申报**：不在办法条文中；协会规定：${revocationBarText(null)}（默认一年，协会可在每年的评审设置中另定天数）。发送“进度”可查看本班组何时起可再申报。`,
   en: '**After a title is revoked** (the measures say nothing): the association’s rule (协会规定) is that the team cannot apply for a year by default; the association may set another number of days for each year’s review. “进度” (status) shows when your team may apply again.',
 };

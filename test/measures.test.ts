@@ -417,6 +417,7 @@ describe('questions users ask in the chat', () => {
     ['我要怎么确认申报', /确认申报/],
     ['申诉', /联系协会/],
     ['被撤销称号后还能申报吗', /协会规定：撤销称号后一年内不受理该班组的申报/],
+    ['称号被取消了还能再评吗', /协会规定：撤销称号后一年内不受理该班组的申报/],
     ['can a revoked team apply again', /cannot apply for a year by default/],
     ['评审几个专家', /每份申报的评审专家人数.*默认 3 人/],
     ['How many experts score each application?', /Experts per application.*3 by default/],
@@ -439,7 +440,7 @@ describe('questions users ask in the chat', () => {
     expect(bar).not.toMatch(/第[一二三四五六七八九十]+条/);
   });
 
-  it.each(['投诉撤销称号', '被客户投诉了会不会被取消称号', '称号会被撤销吗', '专家会不会是我们单位的', '协会会组织培训吗'])('%s gets neither the bar nor the number of experts', (q) => {
+  it.each(['投诉撤销称号', '被客户投诉了会不会被取消称号', '称号会被撤销吗', '怎么取消申报', '专家会不会是我们单位的', '协会会组织培训吗', 'can I withdraw my application'])('%s gets neither the bar nor the number of experts', (q) => {
     expect(nextSteps(q, questionLanguage(q)).join()).not.toMatch(/不受理|评审专家人数/);
   });
 
