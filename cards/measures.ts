@@ -1,5 +1,6 @@
 import type { Article, Chapter, RankedArticle } from '../src/measures/index.js';
 import { button, buttonRow, card, type Card, type Element, hr, markdown, type Md, note, md, raw } from './kit.js';
+import { revocationBarText } from './strings.js';
 
 const MEASURES = '《广东省市政工程质量信得过班组建设管理办法（暂行）》';
 /** Longer articles are cut to this many characters in an answer, with a button for the whole text. */
@@ -124,9 +125,26 @@ const SCORE: NextStep = {
   en: '**The score for a title** is not in the measures: the association sets it for each year’s review (85 by default, out of the year’s score sheet); after results are published, “进度” (status) shows your team’s score.',
 };
 
+/** How many experts score an application: the year's setting (每份申报的评审专家人数), not an article. */
+const EXPERTS: NextStep = {
+  asked: /(?:几|多少)[个位名]?专家|专家(?:有|是)?(?:几|多少)[个位名人]|专家人数|how many experts|number of experts|experts? (?:per|for each|on each) applica/i,
+  zh: '**每份申报的评审专家人数**：不在办法条文中，由协会在每年的评审设置中规定（默认 3 人，从协会的专家队伍中分配，第十一条）。',
+  en: '**Experts per application** are not in the measures: the association sets the number for each year’s review (3 by default, from its pool of experts).',
+};
+
+/** Applying again after a title is revoked: the association's bar (协会规定, a setting of the year), not an article. */
+const AFTER_REVOCATION: NextStep = {
+  asked:
+    /(?:(?:撤销|取消|撤掉|收回)了?称号|称号(?:被|已)?(?:撤销|取消|撤掉|收回)|摘牌|被撤销|被取消).{0,15}(?:申报|申请|报名|参评|参加|评选|再|重新)|(?:revok|revoc|(?:lost|withdrawn|stripped)(?: of)? (?:the |its |our |a )?title).{0,60}(?:apply|again|take part)|apply.{0,60}(?:revok|revoc)/i,
+  zh: `**被撤销称号后再申报**：不在办法条文中；协会规定：${revocationBarText(null)}（默认一年，协会可在每年的评审设置中另定天数）。发送“进度”可查看本班组何时起可再申报。`,
+  en: '**After a title is revoked** (the measures say nothing): the association’s rule (协会规定) is that the team cannot apply for a year by default; the association may set another number of days for each year’s review. “进度” (status) shows when your team may apply again.',
+};
+
 const NEXT_STEPS: readonly NextStep[] = [
   COMPLAINING,
   SCORE,
+  EXPERTS,
+  AFTER_REVOCATION,
   {
     asked: /截止|最后一天|deadline|due date|closing date/i,
     zh: '**申报截止日期**：由协会在每年开启评审时规定。发送“进度”查看本年度的截止日期和你的班组到了哪一步；截止前发送“申报”提交。',

@@ -33,3 +33,6 @@ function deadLetterHint(receiver: string, error: string): string {
 
 /** The revocation bar's span as words (E5): “撤销称号后一年” by default (null), else “撤销称号后 500 天”. */
 export const afterRevocation = (days: number | null) => `撤销称号后${days === null ? '一年' : ` ${days} 天`}`;
+
+/** The revocation bar as words, with its value: “撤销称号后一年内不受理该班组的申报”, “撤销称号后 500 天内…”. */
+export const revocationBarText = (days: number | null) => `${afterRevocation(days)}内不受理该班组的申报`;

@@ -339,8 +339,11 @@ function checkDeclaration(def: CardActionDecl): void {
   if (def.privateInGroup && def.fast) throw new Error(`${where}: a view sent privately from a bound group has no fast path`);
 }
 
-/** What a phone's keyboard ends a line with, in either width: 帮助。 进度？ 绑定通知 专家. 进度…… */
-const TRAILING_STOPS = /[.。!！?？~～…]+$/;
+/**
+ * What a phone's keyboard ends a line with, in either width: 帮助。 进度？ 绑定通知 专家. 进度…… 帮助， 进度；
+ * 帮助、 help, — and the invisible characters pasted with a line (zero-width space, word joiner, BOM).
+ */
+const TRAILING_STOPS = /[.。!！?？~～…，,；;、\u200b\u2060\ufeff]+$/;
 
 /**
  * The words a request is wrapped in, typed or said to a phone: 查看进度, 我要投诉 市政养护一班, 请帮我注册一下,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { afterRevocation } from '../cards/strings.js';
+import { revocationBarText } from '../cards/strings.js';
 
 /**
  * The association's own rules (协会规定): settings of a cycle, never attributed to an article of the
@@ -23,5 +23,5 @@ export function associationRule(text: string): string {
   return `协会规定：${text}`;
 }
 
-/** The revocation bar as words, with its value: “撤销称号后一年内不受理该班组的申报”, “撤销称号后 500 天内…”. */
-export const revocationBarText = (days: number | null) => `${afterRevocation(days)}内不受理该班组的申报`;
+/** The revocation bar as words, with its value (撤销称号后一年内不受理该班组的申报); kept with the card strings, which show it too. */
+export { revocationBarText };

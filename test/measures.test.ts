@@ -3,6 +3,8 @@ import { answerCard, articleCard, browseCard, EXCERPT_CHARS, nextSteps, notFound
 import { createBot } from '../bot/index.js';
 import { smallTalkReply } from '../bot/measures/smallTalk.js';
 import { simplified } from '../src/traditional.js';
+import { cycleDefaults } from '../src/cycles.js';
+import { revocationBarDays, revocationBarText } from '../src/policy.js';
 import {
   articleReferences,
   articles,
@@ -14,6 +16,7 @@ import {
   parseArticleReference,
   parseNumeral,
   questionLanguage,
+  expandQuestion,
   rankArticles,
 } from '../src/measures/index.js';
 import { HELD_OUT_QUESTIONS, QUESTIONS, USER_QUESTIONS } from './support/measureQuestions.js';
@@ -413,6 +416,11 @@ describe('questions users ask in the chat', () => {
     ['称号有效期几年', /年度称号/],
     ['我要怎么确认申报', /确认申报/],
     ['申诉', /联系协会/],
+    ['被撤销称号后还能申报吗', /协会规定：撤销称号后一年内不受理该班组的申报/],
+    ['称号被取消了还能再评吗', /协会规定：撤销称号后一年内不受理该班组的申报/],
+    ['can a revoked team apply again', /cannot apply for a year by default/],
+    ['评审几个专家', /每份申报的评审专家人数.*默认 3 人/],
+    ['How many experts score each application?', /Experts per application.*3 by default/],
   ])('%s names the command that does it', (q, re) => {
     expect(cardOf(q)).toMatch(re);
   });
@@ -421,6 +429,40 @@ describe('questions users ask in the chat', () => {
     '%s gets the 85-point line',
     (q) => expect(cardOf(q)).toMatch(/默认 85 分|85 by default/),
   );
+
+  it('names the defaults of the year’s settings as the settings have them, and no article for the association’s bar', () => {
+    expect(cardOf('多少分能获得称号')).toContain(`默认 ${cycleDefaults.awardThreshold} 分`);
+    expect(cardOf('评审几个专家')).toContain(`默认 ${cycleDefaults.expertsPerApplication} 人`);
+    expect(cardOf('How many experts score each application?')).toContain(`${cycleDefaults.expertsPerApplication} by default`);
+    const bar = nextSteps('被撤销称号后还能申报吗').join();
+    expect(bar).toContain(`协会规定：${revocationBarText(revocationBarDays(undefined))}`);
+    // the bar is the association's rule (RULES E5): 第二十二条 only allows the revocation
+    expect(bar).not.toMatch(/第[一二三四五六七八九十]+条/);
+  });
+
+  it.each(['投诉撤销称号', '被客户投诉了会不会被取消称号', '称号会被撤销吗', '怎么取消申报', '专家会不会是我们单位的', '协会会组织培训吗', 'can I withdraw my application'])('%s gets neither the bar nor the number of experts', (q) => {
+    expect(nextSteps(q, questionLanguage(q)).join()).not.toMatch(/不受理|评审专家人数/);
+  });
+
+  it('answers the training rate with 第七条’s 90% sentence, the phrase read before its word (training → 培训)', () => {
+    const [first] = rankArticles('What training rate is required?');
+    expect(first.article.number).toBe(7);
+    expect(first.bestSentence).toContain('培训率和考试合格率达90%以上');
+    expect(expandQuestion('What training rate is required?')).toContain('培训率');
+    // training alone is still 第十一条's training
+    expect(rankArticles('Does the association run training courses?')[0].article.number).toBe(11);
+  });
+
+  it('shows 第二条 (行政班组、团队、部门) for a kind of team, and not for a team asking what to do', () => {
+    const shown = (q: string) => rankArticles(q).slice(0, 2).map((r) => r.article.number);
+    expect(shown('项目团队能注册吗')).toContain(2);
+    for (const q of ['团队怎么申报', '专家团队有哪些人', 'department in charge', '这个活动由哪个部门负责']) expect(rankArticles(q)[0].article.number, q).not.toBe(2);
+  });
+
+  it('answers who awards the title from 第二十条 and a revocation from 第二十二条', () => {
+    for (const q of ['谁颁发称号', '多少分能获得称号', '评上称号有什么用']) expect(rankArticles(q)[0].article.number, q).toBe(20);
+    for (const q of ['撤销称号', '被撤销称号后还能申报吗', '评上的称号会被撤销吗', '获得称号后还会被取消吗']) expect(rankArticles(q)[0].article.number, q).toBe(22);
+  });
 
   it.each([['查看进度', '发送“进度”'], ['我的进度', '发送“进度”'], ['what is my status', '“进度” (status)']])('%s points to 进度 though no article answers it', (q, expected) => {
     expect(nextSteps(q, questionLanguage(q)).join()).toContain(expected);
@@ -493,6 +535,23 @@ describe('traditional characters', () => {
   });
 
   it.each(['怎麼註冊', '申報條件是什麼', '稱號會被撤銷嗎', '怎么注冊'])('%s is answered', (q) => expect(rankArticles(q).length).toBeGreaterThan(0));
+
+  it('reads the characters of common questions: 誰來評審, 推薦到哪裡, 申報門檻是什麼, 聯絡電話', () => {
+    const traditional = '誰來薦須別關將費論賽織絡電話職營養競爭備檻議讀識頭領';
+    expect(simplified(traditional)).toBe('谁来荐须别关将费论赛织络电话职营养竞争备槛议读识头领');
+    expect(simplified('貫徹質量強省戰略，採取有效措施，班組成員積極參與')).toBe('贯彻质量强省战略，采取有效措施，班组成员积极参与');
+  });
+
+  it.each([
+    ['推薦到哪裡', '推荐到哪里'],
+    ['誰來評審', '谁来评审'],
+    ['申報門檻是什麼', '申报门槛是什么'],
+    ['需要準備什麼文件', '需要准备什么文件'],
+  ])('%s is ranked as %s', (traditional, simple) => {
+    const numbers = (q: string) => rankArticles(q).map((r) => r.article.number);
+    expect(numbers(simple).length).toBeGreaterThan(0);
+    expect(numbers(traditional)).toEqual(numbers(simple));
+  });
 });
 
 describe('a command copied with the quotes the cards print it in, or typed with a slash', () => {
@@ -511,6 +570,25 @@ describe('a command copied with the quotes the cards print it in, or typed with 
     ['“投诉 市政养护一班”', '投诉', '市政养护一班'],
     ['查看“进度”', '进度', ''],
   ])('%s is %s', (t, name, argument) => {
+    const m = bot.matchCommand(t);
+    expect(m?.def.names).toContain(name);
+    expect(m?.argument).toBe(argument);
+  });
+
+  // a phone's keyboard ends a line with a comma too, and a paste brings a zero-width space, a word joiner or a BOM
+  it.each([
+    ['帮助，', '帮助', ''],
+    ['help,', '帮助', ''],
+    ['进度；', '进度', ''],
+    ['status;', '进度', ''],
+    ['注册、', '注册', ''],
+    ['帮助\u200b', '帮助', ''],
+    ['进度\u2060', '进度', ''],
+    ['申报\ufeff', '申报', ''],
+    ['“进度”，', '进度', ''],
+    ['条款 16，', '条款', '16'],
+    ['投诉 市政养护一班；', '投诉', '市政养护一班'],
+  ])('%j is %s', (t, name, argument) => {
     const m = bot.matchCommand(t);
     expect(m?.def.names).toContain(name);
     expect(m?.argument).toBe(argument);

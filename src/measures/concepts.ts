@@ -23,8 +23,8 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   2: {
     en: 'A quality trustworthy team is a team, group or department that uses quality management to steadily deliver products and services customers and other stakeholders trust.',
-    zh: ['定义', '含义', '概念', '什么是', '是什么意思', '什么样的班组', '算质量信得过', '算信得过', '才算', '叫做', '是指'],
-    enCues: ['definition', 'define', 'what is quality trustworthy team', 'counts as', 'count as', 'meaning', 'mean by', 'qualifies as', 'what kind team'],
+    zh: ['定义', '含义', '概念', '什么是', '是什么意思', '什么样的班组', '算质量信得过', '算信得过', '才算', '叫做', '是指', '类型', '行政班组', '哪些班组', '什么班组', '部门可以', '部门能', '部门参加', '部门申报', '哪些部门', '项目团队', '哪些团队', '什么团队', '团队可以', '团队能'],
+    enCues: ['definition', 'define', 'what is quality trustworthy team', 'counts as', 'count as', 'meaning', 'mean by', 'qualifies as', 'what kind team', 'type team', 'types team', 'kind team', 'kinds team', 'project team', 'can department', 'department apply', 'department take part', 'department join', 'department particip', 'department eligib'],
   },
   3: {
     en: 'The Guangdong Municipal Engineering Association organises the programme and runs its day-to-day management and promotion.',
@@ -88,8 +88,8 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   15: {
     en: 'The application form is filled in as required, confirmed by the team’s organisation with its recommendation, and sent to the association.',
-    zh: ['申报表', '推荐意见', '单位确认', '确认申报', '盖章', '签字', '签推荐', '怎么申报', '如何申报', '材料', '怎么填', '如何填', '填写', '填表', '成果名称', '截止', '最后一天', '交申报'],
-    enCues: ['application form', 'fill form', 'fill in', 'deadline', 'due date', 'closing date', 'recommend application', 'recommends application', 'endorse', 'sign', 'confirm', 'employer', 'how apply', 'submit'],
+    zh: ['申报表', '推荐意见', '单位确认', '确认申报', '盖章', '签字', '签推荐', '怎么申报', '如何申报', '材料', '怎么填', '如何填', '填写', '填表', '成果名称', '截止', '最后一天', '交申报', '文件', '资料', '交什么', '准备什么'],
+    enCues: ['application form', 'fill form', 'fill in', 'deadline', 'due date', 'closing date', 'recommend application', 'recommends application', 'endorse', 'sign', 'confirm', 'employer', 'how apply', 'submit', 'document', 'material', 'paper'],
   },
   16: {
     en: 'A team may take part in the selection one year after it registered.',
@@ -113,8 +113,8 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   20: {
     en: 'Teams that pass receive the year’s title from the association; the best are recommended to the China Municipal Engineering Association or the China Association of Construction Enterprise Management.',
-    zh: ['荣誉', '授予', '表彰', '推荐到', '全国', '国家', '国字号', '中国市政工程协会', '中国施工企业管理协会', '证书', '评上了', '获得称号', '获奖', '得奖', '评上', '年度', '有效期', '有效', '称号有效', '称号多久', '称号几年', '还有效', '多久有效', '过期', '失效', '永久', '终身', '结果', '出结果', '公布', '揭晓', '名单', '获奖名单'],
-    enCues: ['award', 'honour', 'honor', 'national', 'china', 'recommended to', 'what do we get', 'certificate', 'winner', 'valid', 'expire', 'expiry', 'permanent', 'how long title', 'how many year title', 'result', 'publish', 'announce', 'who won'],
+    zh: ['荣誉', '授予', '表彰', '推荐到', '全国', '国家', '国字号', '中国市政工程协会', '中国施工企业管理协会', '证书', '评上了', '获得称号', '颁发', '颁给', '谁授予', '授予称号', '拿到称号', '得到称号', '获奖', '得奖', '评上', '年度', '有效期', '有效', '称号有效', '称号多久', '称号几年', '还有效', '多久有效', '过期', '失效', '永久', '终身', '结果', '出结果', '公布', '揭晓', '名单', '获奖名单'],
+    enCues: ['award', 'honour', 'honor', 'who gives title', 'who grants', 'get title', 'national', 'china', 'recommended to', 'what do we get', 'certificate', 'winner', 'valid', 'expire', 'expiry', 'permanent', 'how long title', 'how many year title', 'result', 'publish', 'announce', 'who won'],
   },
   21: {
     en: 'The programme encourages and supports teams and is open to supervision by the public.',
@@ -154,10 +154,21 @@ export const ZH_SYNONYMS: readonly (readonly [colloquial: string, measures: stri
   ['门槛', '基本条件'],
   ['资格', '基本条件'],
   ['合格率', '培训率 考试合格率'],
+  ['颁发', '授予 荣誉 评定通过'],
+  ['颁给', '授予 荣誉 评定通过'],
+  ['评上', '评定通过 荣誉'],
+  ['获得称号', '评定通过 荣誉'],
+  ['拿到称号', '评定通过 荣誉'],
+  ['得到称号', '评定通过 荣誉'],
 ];
 
-/** English words (as prefixes) → the measures' words, so an English question is ranked on the Chinese text. */
+/**
+ * English words (as prefixes) → the measures' words, so an English question is ranked on the Chinese text. A phrase
+ * (training rate) is read before its words: words it took are not mapped again one by one (training → 培训).
+ */
 export const EN_TERMS: readonly (readonly [english: string, measures: string])[] = [
+  ['training rate', '培训率 考试合格率'],
+  ['pass rate', '考试合格率'],
   ['review', '评审'],
   ['evaluat', '评审 评价'],
   ['assess', '评审'],
@@ -227,6 +238,9 @@ export const EN_TERMS: readonly (readonly [english: string, measures: string])[]
   ['skill', '技能'],
   ['record', '记录'],
   ['exam', '考试合格率'],
+  ['document', '申报材料 申报表'],
+  ['material', '申报材料'],
+  ['paper', '申报材料 申报表'],
 ];
 
 /** Words of an English question that say nothing about its topic. */

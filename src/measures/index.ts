@@ -335,7 +335,21 @@ export function expandQuestion(query: string): string {
   const added: string[] = [];
   for (const [colloquial, measures] of ZH_SYNONYMS) if (t.includes(colloquial)) added.push(measures);
   const words = englishWords(t).filter((w) => !EN_STOPWORDS.has(w));
-  for (const w of words) for (const [english, measures] of EN_TERMS) if (w.startsWith(english)) added.push(measures);
+  // phrases first (training rate → 培训率), each over consecutive words, which are then taken
+  const taken = new Set<number>();
+  for (const [english, measures] of EN_TERMS) {
+    const phrase = english.split(' ');
+    if (phrase.length < 2) continue;
+    for (let i = 0; i + phrase.length <= words.length; i++) {
+      if (!phrase.every((p, k) => !taken.has(i + k) && words[i + k].startsWith(p))) continue;
+      added.push(measures);
+      for (let k = 0; k < phrase.length; k++) taken.add(i + k);
+    }
+  }
+  words.forEach((w, i) => {
+    if (taken.has(i)) return;
+    for (const [english, measures] of EN_TERMS) if (!english.includes(' ') && w.startsWith(english)) added.push(measures);
+  });
   // the English words themselves match nothing in the Chinese text, so only their mapping is ranked
   const han = questionLanguage(t) === 'en' ? '' : t;
   return [han, ...new Set(added)].join(' ');

@@ -213,6 +213,47 @@ describe('questions about the measures', () => {
     expect(JSON.stringify(m.content)).not.toContain('没有听懂');
   });
 
+  // a review of free-text questions: each was 没有听懂, “say nothing”, or led by the wrong article
+  it.each([
+    ['班组类型有哪些', '**第二条**', '行政班组、团队、部门'],
+    ['部门可以参加吗', '**第二条**', '行政班组、团队、部门'],
+    ['Can a department take part?', '**第二条 / Article 2**', '行政班组、团队、部门'],
+    ['谁颁发称号', '**第二十条**', '广东省市政行业协会授予年度'],
+    ['多少分能获得称号', '**第二十条**', '广东省市政行业协会授予年度'],
+    ['What documents do I need?', '**第十五条 / Article 15**', '申报表'],
+    ['What training rate is required?', '**第七条 / Article 7**', '培训率和考试合格率达90%以上'],
+  ])('answers %s with %s first', async (text, lead, words) => {
+    const m = await answerTo(text);
+    expectValidCard(m.content);
+    const first = m.content.body.elements[0].content as string;
+    expect(first.startsWith(lead), first).toBe(true);
+    expect(first).toContain(words);
+  });
+
+  it.each([
+    ['被撤销称号后还能申报吗', '协会规定：撤销称号后一年内不受理该班组的申报'],
+    ['can a revoked team apply again', 'cannot apply for a year by default'],
+    ['评审几个专家', '默认 3 人'],
+    ['How many experts score each application?', '3 by default'],
+  ])('tells %s the year’s setting the measures leave to the association', async (text, expected) => {
+    const m = await answerTo(text);
+    expectValidCard(m.content);
+    expect(JSON.stringify(m.content)).toContain(expected);
+  });
+
+  it.each([
+    ['推薦到哪裡', '推荐到哪里'],
+    ['誰來評審', '谁来评审'],
+    ['申報門檻是什麼', '申报门槛是什么'],
+  ])('answers %s in traditional characters as %s', async (traditional, simple) => {
+    const blocks = (c: any) => (c.body.elements as any[]).filter((e) => e.tag === 'markdown').map((e) => e.content);
+    const expected = blocks((await answerTo(simple)).content);
+    h.fake.reset();
+    const got = await answerTo(traditional);
+    expect(expected[0]).toMatch(/^\*\*第[一二三四五六七八九十]+条\*\*/);
+    expect(blocks(got.content)).toEqual(expected);
+  });
+
   it('answers a question in traditional characters, and its command', async () => {
     const q = await answerTo('稱號會被撤銷嗎');
     expect((q.content.body.elements[0].content as string).startsWith('**第二十二条**')).toBe(true);

@@ -104,7 +104,16 @@ describe('chat commands as people type them', () => {
     ['ＲＥＧＩＳＴＥＲ', '注册'],
     ['进度……', '进度'],
     ['帮助~', '帮助'],
-  ])('%s is read as %s', async (typed, meant) => {
+    // a comma or a semicolon in either width, an enumeration comma, and what a paste hides at the end of a line
+    ['帮助，', '帮助'],
+    ['help,', '帮助'],
+    ['进度；', '进度'],
+    ['Status;', '进度'],
+    ['申报、', '申报'],
+    ['帮助\u200b', '帮助'],
+    ['进度\u2060', '进度'],
+    ['注册\ufeff', '注册'],
+  ])('%j is read as %s', async (typed, meant) => {
     const asked = await ask(h, personas.admin, typed);
     expect(asked.p2p).toHaveLength(1);
     expect(asked).toEqual(await ask(h, personas.admin, meant));

@@ -91,4 +91,19 @@ export const USER_QUESTIONS: readonly (readonly [question: string, article: numb
   ['怎麼註冊', 16],
   ['申報條件是什麼', 13],
   ['稱號會被撤銷嗎', 22],
+  // a later review: the kinds of team (第二条: 行政班组、团队、部门), who awards the title (第二十条, not the revocation of
+  // 第二十二条), the documents (第十五条), the training rate (第七条's 90%, not 第十一条's expert pool), traditional characters
+  ['班组类型有哪些', 2],
+  ['部门可以参加吗', 2],
+  ['Can a department take part?', 2],
+  ['What kinds of teams are there?', 2],
+  ['谁颁发称号', 20],
+  ['多少分能获得称号', 20],
+  ['Who gives the title?', 20],
+  ['What documents do I need?', 15],
+  ['What training rate is required?', 7],
+  ['推薦到哪裡', 20],
+  ['誰來評審', 14],
+  ['申報門檻是什麼', 13],
+  ['被撤销称号后还能申报吗', 22],
 ];
