@@ -11,6 +11,7 @@ import {
   lockHolderOf,
   MARKER_FILE,
   narrowDataDir,
+  narrowToOwner,
   OWNER_FILE_MODE,
   RESTORE_STAGING as STAGING,
 } from './dataDir.js';
@@ -125,6 +126,9 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
     rmSync(partial, { force: true });
     throw err;
   } finally {
+    // what PGlite wrote while it had the folder open (pg_internal.init as the umask says) is the owner's alone too, as
+    // after a start (claimDataDir's release)
+    narrowToOwner(dir);
     lock.release();
   }
 }
