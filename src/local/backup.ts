@@ -63,6 +63,14 @@ async function openPglite(dir: string, loadDataDir?: Blob) {
   return pg;
 }
 
+/** Counts the rows of every table of the bot's schemas; throws what PGlite says about the first it cannot read. */
+async function readEveryTable(pg: Awaited<ReturnType<typeof openPglite>>): Promise<void> {
+  const tables = await pg.query<{ name: string }>(
+    `select format('%I.%I', table_schema, table_name) as name from information_schema.tables where table_schema in ('public', 'drizzle') and table_type = 'BASE TABLE' order by 1`,
+  );
+  for (const { name } of tables.rows) await pg.query(`select count(*) from ${name}`);
+}
+
 /** The folder's lock, or undefined when another process holds it (said in one line). */
 function takeLock(dir: string, what: 'backup' | 'restore', say: (line: string) => void): DataDirLock | undefined {
   try {
@@ -182,6 +190,9 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
       try {
         const found = await pg.query<{ migrations: string | null }>(`select to_regclass('drizzle.__drizzle_migrations')::text as migrations`);
         isBotDatabase = found.rows[0]?.migrations != null;
+        // every table is read once, so a copy missing a table's file (or holding a damaged one) is refused here rather
+        // than at the next npm start
+        if (isBotDatabase) await readEveryTable(pg);
       } finally {
         await pg.close();
       }
