@@ -119,6 +119,7 @@ async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Databas
   const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) };
   const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
   await client.waitReady;
+  if (dataDir) stopOnStorageFailure(client, dataDir);
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
@@ -128,6 +129,55 @@ async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Databas
     },
     close: () => client.close(),
   };
+}
+
+/**
+ * What makes PGlite's database unusable: a write the disk refused (full, read-only, failing). PostgreSQL answers the
+ * write-ahead log's with PANIC (`could not write to log file "…" at offset …: Read-only file system`, `could not write
+ * to file "pg_wal/xlogtemp.…": No space left on device`), a table's with an error of class 53 or 58 (`could not extend
+ * file "base/5/16384": No space left on device`). Returns the cause in a few words, undefined for any other error.
+ */
+export function storageFailure(err: unknown): string | undefined {
+  const e = err as { severity?: unknown; code?: unknown; message?: unknown } | null | undefined;
+  if (typeof e?.message !== 'string') return undefined;
+  const cause = /No space left on device|Read-only file system|Disk quota exceeded|Input\/output error/.exec(e.message)?.[0];
+  if (cause) return cause;
+  // disk_full, io_error; a PANIC of any kind leaves PGlite's backend as dead as a server's
+  if (e.severity === 'PANIC' || e.code === '53100' || e.code === '58030') return e.message.split('\n')[0];
+  return undefined;
+}
+
+const exitOnStorageFailure = (line: string) => {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+};
+
+/**
+ * After a write the disk refused, the next statement PGlite runs never returns (its backend, dead as after a PANIC,
+ * spins the event loop: no /healthz, no signal handled). Every statement goes through one of the protocol methods, so
+ * the first failure there stops all that follow: its caller gets the error, every later call gets it too without
+ * reaching PGlite, and once the failure has reached its caller the process says why in one line and exits (code 1).
+ * A change PGlite answered is in the write-ahead log, so the data up to the last answered change is safe.
+ */
+export function stopOnStorageFailure(client: object, dataDir: string, stop: (line: string) => void = exitOnStorageFailure): void {
+  let failed: { error: unknown } | undefined;
+  const methods = client as Record<'execProtocol' | 'execProtocolStream' | 'execProtocolRaw' | 'execProtocolRawStream', (...args: unknown[]) => Promise<unknown>>;
+  for (const name of ['execProtocol', 'execProtocolStream', 'execProtocolRaw', 'execProtocolRawStream'] as const) {
+    const original = methods[name].bind(client);
+    const onFailure = (err: unknown) => {
+      const cause = failed ? undefined : storageFailure(err);
+      if (cause !== undefined) {
+        failed = { error: err };
+        setImmediate(() =>
+          stop(
+            `DATA_DIR ${dataDir} can no longer be written (${cause}); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.`,
+          ),
+        );
+      }
+      throw err;
+    };
+    methods[name] = (...args: unknown[]) => (failed ? Promise.reject(failed.error) : original(...args).then(undefined, onFailure));
+  }
 }
 
 export async function migrateDatabase(database: Database): Promise<void> {
