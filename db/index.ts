@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import net from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Sql } from 'postgres';
@@ -118,7 +118,10 @@ async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Databas
   // PostgreSQL's default 128 MB of shared buffers is touched at start inside PGlite's WASM memory; 16 MB holds this bot's working set
   const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) };
   const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
-  await client.waitReady;
+  // on a full disk PGlite fails to start with words of its own (`PGlite failed to initialize properly`, `Aborted()`)
+  await client.waitReady.catch((err: unknown) => {
+    throw (dataDir && fullDiskError(dataDir, err)) || err;
+  });
   if (dataDir) stopOnStorageFailure(client, dataDir);
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
@@ -129,6 +132,36 @@ async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Databas
     },
     close: () => client.close(),
   };
+}
+
+/** Below this much room a disk is full for PGlite: one new segment of the write-ahead log takes 16 MB. */
+const NEARLY_FULL_BYTES = 16 << 20;
+
+/** The room left on the disk holding `dir` (its nearest folder that exists) when that disk is (nearly) full, else undefined. */
+export function fullDiskRoom(dir: string): number | undefined {
+  let path = resolve(dir);
+  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
+  try {
+    const disk = statfsSync(path);
+    const room = disk.bavail * disk.bsize;
+    return room < NEARLY_FULL_BYTES ? room : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "0 KB", "1.5 MB" */
+export const roomLeft = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.floor(bytes / 1024)} KB`);
+
+/** PGlite's failure to open DATA_DIR said as the full disk it is, when DATA_DIR's disk is (nearly) full. */
+function fullDiskError(dataDir: string, err: unknown): Error | undefined {
+  const room = fullDiskRoom(dataDir);
+  if (room === undefined) return undefined;
+  return Object.assign(new Error(`DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${roomLeft(room)} left); free space on it, then start again`), {
+    code: 'ENOSPC',
+    path: dataDir,
+    cause: err,
+  });
 }
 
 /**

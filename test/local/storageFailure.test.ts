@@ -144,3 +144,29 @@ describe.each([
     }
   }, 90_000);
 });
+
+describe('a start on a full disk', () => {
+  it('npm start says in one line that DATA_DIR is on a full disk, for a new folder and for one with data; so does opening PGlite there', async (ctx) => {
+    const disk = smallDisk('64m');
+    if (!disk) return ctx.skip();
+    const withData = join(disk, 'data');
+    const lock = claimDataDir(withData);
+    await (await openDatabase({ dataDir: withData })).close();
+    lock.release();
+    const filler = spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4k']);
+    expect(filler.status).not.toBe(0);
+    const line = (dir: string) => `DATA_DIR ${dir} cannot hold the database: the disk it is on is full (0 KB left); free space on it, then start again`;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
+    for (const dataDir of [join(disk, 'new'), withData]) {
+      const started = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dataDir, PORT: '0' }, encoding: 'utf8', timeout: 60_000 });
+      expect(started.status, started.stdout + started.stderr).toBe(1);
+      expect(started.stderr.trim().split('\n')).toEqual([`start-up error: ${line(dataDir)}`]);
+    }
+    // PGlite itself, when the folder's lock could still be written: its own words are `PGlite failed to initialize properly`
+    const opened = await openDatabase({ dataDir: withData }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(opened).toMatchObject({ code: 'ENOSPC', path: withData, message: line(withData) });
+  }, 120_000);
+});
