@@ -377,7 +377,11 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
     released = true;
     clearInterval(refresh);
     process.off('exit', release);
-    if (ours()) rmSync(path, { force: true });
+    try {
+      if (ours()) rmSync(path, { force: true });
+    } catch {
+      // a folder that turned read-only keeps the lock file; it is stale once this process is gone (its pid, or its age)
+    }
   };
   // a process that exits without stopping (process.exit on a second signal) still leaves no lock behind
   process.on('exit', release);

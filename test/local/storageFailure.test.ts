@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messages } from '@electric-sql/pglite';
@@ -7,7 +7,7 @@ import { asc } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, stopOnStorageFailure, storageFailure } from '../../db/index.js';
 import { people } from '../../db/schema.js';
-import { claimDataDir } from '../../src/local/dataDir.js';
+import { claimDataDir, LOCK_FILE, lockDataDir } from '../../src/local/dataDir.js';
 
 /**
  * Local mode's PGlite on a disk that fills up or turns read-only while the bot runs: after the first write the disk
@@ -169,4 +169,19 @@ describe('a start on a full disk', () => {
     );
     expect(opened).toMatchObject({ code: 'ENOSPC', path: withData, message: line(withData) });
   }, 120_000);
+});
+
+describe('a data folder that turned read-only', () => {
+  it('lets its lock go without an error, at exit too (the lock file stays, stale once the process is gone)', async (ctx) => {
+    const disk = smallDisk('1m');
+    if (!disk) return ctx.skip();
+    const lock = lockDataDir(disk);
+    expect(spawnSync('mount', ['-o', 'remount,ro', disk]).status).toBe(0);
+    try {
+      expect(() => lock.release()).not.toThrow();
+      expect(readFileSync(join(disk, LOCK_FILE), 'utf8').split('\n')[0]).toBe(String(process.pid));
+    } finally {
+      spawnSync('mount', ['-o', 'remount,rw', disk]);
+    }
+  });
 });
