@@ -37,8 +37,9 @@ describe('a write the disk refuses', () => {
     expect(storageFailure(walReadOnly())).toBe('Read-only file system');
     expect(storageFailure(walFull())).toBe('No space left on device');
     expect(storageFailure(tableFull())).toBe('No space left on device');
-    expect(storageFailure(pgliteError('ERROR', '58030', 'could not read block 0 in file "base/5/16384": read only 0 of 8192 bytes', 'mdread'))).toBe(
-      'could not read block 0 in file "base/5/16384": read only 0 of 8192 bytes',
+    expect(storageFailure(pgliteError('ERROR', '58030', 'could not read block 0 in file "base/5/16384": Input/output error', 'mdreadv'))).toBe('Input/output error');
+    expect(storageFailure(pgliteError('ERROR', '58030', 'could not fsync file "base/5/16384": some other word', 'register_dirty_segment'))).toBe(
+      'could not fsync file "base/5/16384": some other word',
     );
     expect(storageFailure(pgliteError('PANIC', 'XX000', 'could not locate a valid checkpoint record', 'StartupXLOG'))).toBe('could not locate a valid checkpoint record');
     expect(storageFailure(pgliteError('ERROR', '23505', 'duplicate key value violates unique constraint "people_pkey"', '_bt_check_unique'))).toBeUndefined();
