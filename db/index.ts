@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import net from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Sql } from 'postgres';
@@ -118,7 +118,11 @@ async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Databas
   // PostgreSQL's default 128 MB of shared buffers is touched at start inside PGlite's WASM memory; 16 MB holds this bot's working set
   const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) };
   const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
-  await client.waitReady;
+  // on a full disk PGlite fails to start with words of its own (`PGlite failed to initialize properly`, `Aborted()`)
+  await client.waitReady.catch((err: unknown) => {
+    throw (dataDir && fullDiskError(dataDir, err)) || err;
+  });
+  if (dataDir) stopOnStorageFailure(client, dataDir);
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
@@ -128,6 +132,85 @@ async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Databas
     },
     close: () => client.close(),
   };
+}
+
+/** Below this much room a disk is full for PGlite: one new segment of the write-ahead log takes 16 MB. */
+const NEARLY_FULL_BYTES = 16 << 20;
+
+/** The room left on the disk holding `dir` (its nearest folder that exists) when that disk is (nearly) full, else undefined. */
+export function fullDiskRoom(dir: string): number | undefined {
+  let path = resolve(dir);
+  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
+  try {
+    const disk = statfsSync(path);
+    const room = disk.bavail * disk.bsize;
+    return room < NEARLY_FULL_BYTES ? room : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "0 KB", "1.5 MB" */
+export const roomLeft = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.floor(bytes / 1024)} KB`);
+
+/** PGlite's failure to open DATA_DIR said as the full disk it is, when DATA_DIR's disk is (nearly) full. */
+function fullDiskError(dataDir: string, err: unknown): Error | undefined {
+  const room = fullDiskRoom(dataDir);
+  if (room === undefined) return undefined;
+  return Object.assign(new Error(`DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${roomLeft(room)} left); free space on it, then start again`), {
+    code: 'ENOSPC',
+    path: dataDir,
+    cause: err,
+  });
+}
+
+/**
+ * What makes PGlite's database unusable: a write the disk refused (full, read-only, failing). PostgreSQL answers the
+ * write-ahead log's with PANIC (`could not write to log file "…" at offset …: Read-only file system`, `could not write
+ * to file "pg_wal/xlogtemp.…": No space left on device`), a table's with an error of class 53 or 58 (`could not extend
+ * file "base/5/16384": No space left on device`). Returns the cause in a few words, undefined for any other error.
+ */
+export function storageFailure(err: unknown): string | undefined {
+  const e = err as { severity?: unknown; code?: unknown; message?: unknown } | null | undefined;
+  if (typeof e?.message !== 'string') return undefined;
+  const cause = /No space left on device|Read-only file system|Disk quota exceeded|Input\/output error/.exec(e.message)?.[0];
+  if (cause) return cause;
+  // disk_full, io_error; a PANIC of any kind leaves PGlite's backend as dead as a server's
+  if (e.severity === 'PANIC' || e.code === '53100' || e.code === '58030') return e.message.split('\n')[0];
+  return undefined;
+}
+
+const exitOnStorageFailure = (line: string) => {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+};
+
+/**
+ * After a write the disk refused, the next statement PGlite runs never returns (its backend, dead as after a PANIC,
+ * spins the event loop: no /healthz, no signal handled). Every statement goes through one of the protocol methods, so
+ * the first failure there stops all that follow: its caller gets the error, every later call gets it too without
+ * reaching PGlite, and once the failure has reached its caller the process says why in one line and exits (code 1).
+ * A change PGlite answered is in the write-ahead log, so the data up to the last answered change is safe.
+ */
+export function stopOnStorageFailure(client: object, dataDir: string, stop: (line: string) => void = exitOnStorageFailure): void {
+  let failed: { error: unknown } | undefined;
+  const methods = client as Record<'execProtocol' | 'execProtocolStream' | 'execProtocolRaw' | 'execProtocolRawStream', (...args: unknown[]) => Promise<unknown>>;
+  for (const name of ['execProtocol', 'execProtocolStream', 'execProtocolRaw', 'execProtocolRawStream'] as const) {
+    const original = methods[name].bind(client);
+    const onFailure = (err: unknown) => {
+      const cause = failed ? undefined : storageFailure(err);
+      if (cause !== undefined) {
+        failed = { error: err };
+        setImmediate(() =>
+          stop(
+            `DATA_DIR ${dataDir} can no longer be written (${cause}); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.`,
+          ),
+        );
+      }
+      throw err;
+    };
+    methods[name] = (...args: unknown[]) => (failed ? Promise.reject(failed.error) : original(...args).then(undefined, onFailure));
+  }
 }
 
 export async function migrateDatabase(database: Database): Promise<void> {

@@ -1,4 +1,5 @@
 import { resolve, sep } from 'node:path';
+import { fullDiskRoom, roomLeft } from '../db/index.js';
 import type { Config } from './config.js';
 import { DataDirRefused } from './local/dataDir.js';
 import { safeDatabaseUrl, withoutDatabasePassword } from './log.js';
@@ -18,10 +19,19 @@ export function startupProblem(err: unknown, c: Config): string {
   if (code === 'EADDRNOTAVAIL' || ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && (!c.DATABASE_URL || hostsName))) return `HOST ${c.HOST} is not an address of this machine (${code})`;
   if (c.DATABASE_URL) return `DATABASE_URL ${safeDatabaseUrl(c.DATABASE_URL)} cannot be used: ${withoutDatabasePassword(message, c.DATABASE_URL)}`;
   if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EACCES' || code === 'EROFS') return `DATA_DIR ${c.DATA_DIR} cannot hold the database (${code})`;
-  // a folder on a mount that is gone (a dangling link), a parent that is missing, a place no one may write (EPERM), a
-  // full disk: the data folder's when the path is in it or on the way to it, else what it says
+  // a folder on a mount that is gone (a dangling link), a parent that is missing, a place no one may write (EPERM): the
+  // data folder's when the path is in it or on the way to it, else what it says
   const path = (e as { path?: string })?.path ?? (e?.cause as { path?: string } | undefined)?.path;
-  if ((code === 'ENOENT' || code === 'EPERM' || code === 'ELOOP' || code === 'ENOSPC') && path !== undefined && onTheWay(path, c.DATA_DIR)) {
+  // a full disk: the data folder's when the path is on the way to it (a copy's `dest` too), or when the error names no
+  // path (a write to a file already open, the lock's) and the data folder's disk is (nearly) full
+  if (code === 'ENOSPC') {
+    const dest = (e as { dest?: string })?.dest ?? (e?.cause as { dest?: string } | undefined)?.dest;
+    const room = fullDiskRoom(c.DATA_DIR);
+    if ([path, dest].some((p) => p !== undefined && onTheWay(p, c.DATA_DIR)) || (path === undefined && room !== undefined)) {
+      return `DATA_DIR ${c.DATA_DIR} cannot hold the database: the disk it is on is full (${room === undefined ? 'ENOSPC' : `${roomLeft(room)} left`}); free space on it, then start again`;
+    }
+  }
+  if ((code === 'ENOENT' || code === 'EPERM' || code === 'ELOOP') && path !== undefined && onTheWay(path, c.DATA_DIR)) {
     return `DATA_DIR ${c.DATA_DIR} cannot hold the database (${code} at ${path})`;
   }
   return message;

@@ -29,6 +29,16 @@ describe('a failed start', () => {
     expect(startupProblem(at('ENOENT', 'open', '/srv/gdsz/database'), local)).toBe("ENOENT: no such file or directory, open '/srv/gdsz/database'");
   });
 
+  it('blames DATA_DIR for a full disk met while copying into it, not for one elsewhere', () => {
+    // cpSync's error names the file it read as path and the one it wrote as dest
+    const copy = Object.assign(new Error("ENOSPC: no space left on device, copyfile '/opt/bot/node_modules/.cache/gdsz-bot/pglite-0.5.16-migrated/base/5/3119' -> '/srv/gdsz/data/base/5/3119'"), {
+      code: 'ENOSPC', syscall: 'copyfile', path: '/opt/bot/node_modules/.cache/gdsz-bot/pglite-0.5.16-migrated/base/5/3119', dest: '/srv/gdsz/data/base/5/3119',
+    });
+    expect(startupProblem(copy, local)).toMatch(/^DATA_DIR \/srv\/gdsz\/data cannot hold the database: the disk it is on is full \((ENOSPC|[\d.]+ [KM]B left)\); free space on it, then start again$/);
+    const elsewhere = Object.assign(new Error("ENOSPC: no space left on device, open '/opt/bot/build.log'"), { code: 'ENOSPC', syscall: 'open', path: '/opt/bot/build.log' });
+    expect(startupProblem(elsewhere, local)).toBe("ENOSPC: no space left on device, open '/opt/bot/build.log'");
+  });
+
   it('blames HOST for a listen address that does not resolve, with a server database too; the database for its own host', async () => {
     // the error listen() really gives for a name that does not resolve
     const listenError = await new Promise<Error>((resolve) => {

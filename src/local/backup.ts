@@ -11,6 +11,7 @@ import {
   lockHolderOf,
   MARKER_FILE,
   narrowDataDir,
+  narrowToOwner,
   OWNER_FILE_MODE,
   RESTORE_STAGING as STAGING,
 } from './dataDir.js';
@@ -60,6 +61,14 @@ async function openPglite(dir: string, loadDataDir?: Blob) {
   const pg = new PGlite(dir, { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) });
   await pg.waitReady;
   return pg;
+}
+
+/** Counts the rows of every table of the bot's schemas; throws what PGlite says about the first it cannot read. */
+async function readEveryTable(pg: Awaited<ReturnType<typeof openPglite>>): Promise<void> {
+  const tables = await pg.query<{ name: string }>(
+    `select format('%I.%I', table_schema, table_name) as name from information_schema.tables where table_schema in ('public', 'drizzle') and table_type = 'BASE TABLE' order by 1`,
+  );
+  for (const { name } of tables.rows) await pg.query(`select count(*) from ${name}`);
 }
 
 /** The folder's lock, or undefined when another process holds it (said in one line). */
@@ -125,6 +134,9 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
     rmSync(partial, { force: true });
     throw err;
   } finally {
+    // what PGlite wrote while it had the folder open (pg_internal.init as the umask says) is the owner's alone too, as
+    // after a start (claimDataDir's release)
+    narrowToOwner(dir);
     lock.release();
   }
 }
@@ -178,6 +190,9 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
       try {
         const found = await pg.query<{ migrations: string | null }>(`select to_regclass('drizzle.__drizzle_migrations')::text as migrations`);
         isBotDatabase = found.rows[0]?.migrations != null;
+        // every table is read once, so a copy missing a table's file (or holding a damaged one) is refused here rather
+        // than at the next npm start
+        if (isBotDatabase) await readEveryTable(pg);
       } finally {
         await pg.close();
       }

@@ -291,10 +291,26 @@ export function lockHolderOf(dir: string, opts: LockOptions = {}): LockHolder | 
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: alive, owned by someone else
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * A process that has ended but whose parent has not yet collected it (state Z in /proc/<pid>/stat): the signal check
+ * still finds it, so a start right after the bot was killed would otherwise be refused until the parent reaps it.
+ * Linux only; elsewhere, and when the file cannot be read, the process counts as alive.
+ */
+function isZombie(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (command) state …": the command may hold spaces and parentheses, so the state follows the last ')'
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -361,7 +377,11 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
     released = true;
     clearInterval(refresh);
     process.off('exit', release);
-    if (ours()) rmSync(path, { force: true });
+    try {
+      if (ours()) rmSync(path, { force: true });
+    } catch {
+      // a folder that turned read-only keeps the lock file; it is stale once this process is gone (its pid, or its age)
+    }
   };
   // a process that exits without stopping (process.exit on a second signal) still leaves no lock behind
   process.on('exit', release);

@@ -147,6 +147,33 @@ describe('npm run backup and npm run restore', () => {
     expect(empty.lines).toEqual([expect.stringContaining('holds no database (no PG_VERSION), so there is nothing to back up')]);
   }, 60_000);
 
+  it('refuses a backup missing the file of a table, leaving the folder as any refusal does', async () => {
+    const parent = newDir();
+    const source = join(parent, 'source');
+    const lock = claimDataDir(source);
+    const database = await openDatabase({ dataDir: source });
+    await database.db.insert(people).values({ openId: 'ou_leader', name: '张班长' });
+    await database.close();
+    lock.release();
+    // the people table's file goes, as a disk error or a hand in the folder would leave it
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pg = new PGlite(source);
+    const file = (await pg.query<{ path: string }>(`select pg_relation_filepath('public.people') as path`)).rows[0].path;
+    await pg.query('CHECKPOINT');
+    await pg.close();
+    rmSync(join(source, file));
+    const archive = join(parent, 'damaged.tar.gz');
+    expect(await backupLocalData({ dataDir: source, file: archive, now: new Date(), timezone: 'Asia/Shanghai', output: output().stream })).toBe(0);
+
+    const dataDir = join(parent, 'data');
+    const refused = output();
+    expect(await restoreLocalData({ dataDir, file: archive, output: refused.stream })).toBe(1);
+    expect(refused.lines).toEqual([expect.stringMatching(new RegExp(`^restore refused: ${archive.replace(/[.]/g, '\\.')} is not a backup written by npm run backup \\(.*${file.replace(/[./]/g, '\\$&')}`))]);
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
+    expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+  }, 60_000);
+
   it('npm run backup -- <file> and npm run restore -- <file> run as commands', async () => {
     const parent = newDir();
     const dataDir = join(parent, 'data');

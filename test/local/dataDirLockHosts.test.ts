@@ -131,6 +131,29 @@ describe('a data folder shared between hosts', () => {
     lock.release();
   });
 
+  it.runIf(process.platform === 'linux')('a lock whose holder was killed and is not yet reaped (a zombie) is taken over at once', async () => {
+    const dir = newDir();
+    // the shell's child exits, and the shell then becomes sleep, which never reaps it: a zombie until sleep ends
+    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number((await new Promise<string>((resolve) => parent.stdout!.once('data', (c: Buffer) => resolve(String(c))))).trim());
+      let state = '';
+      for (let i = 0; i < 100 && state !== 'Z'; i++) {
+        await sleep(20);
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      }
+      expect(state).toBe('Z');
+      writeFileSync(join(dir, LOCK_FILE), `${pid}\n${hostname()}\n${new Date().toISOString()}\n`);
+      expect(lockHolderOf(dir)).toBeUndefined();
+      const lock = lockDataDir(dir);
+      expect(readFileSync(join(dir, LOCK_FILE), 'utf8').split('\n')[0]).toBe(String(process.pid));
+      lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
   it('npm start on a folder another host holds is refused with that one line', async () => {
     const dir = newDir();
     writeFileSync(join(dir, MARKER_FILE), 'made by the bot\n');

@@ -135,6 +135,8 @@ describe.skipIf(process.platform === 'win32')('local data is the owner’s alone
     const archive = join(parent, 'gdsz-bot-backup-2026-12-02T1500.tar.gz');
     expect(await backupLocalData({ dataDir, now: new Date('2026-12-02T07:00:00Z'), timezone: 'Asia/Shanghai', output: silent() })).toBe(0);
     expect(modeOf(archive)).toBe('600');
+    // what PGlite wrote while the backup had the folder open (pg_internal.init as the umask says) is narrowed too
+    expect(openToOthers(dataDir)).toEqual([]);
 
     const named = join(parent, 'copy.tar.gz');
     writeFileSync(`${named}.part`, 'cut short');

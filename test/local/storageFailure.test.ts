@@ -1,0 +1,188 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { messages } from '@electric-sql/pglite';
+import { asc } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase, stopOnStorageFailure, storageFailure } from '../../db/index.js';
+import { people } from '../../db/schema.js';
+import { claimDataDir, LOCK_FILE, lockDataDir } from '../../src/local/dataDir.js';
+
+/**
+ * Local mode's PGlite on a disk that fills up or turns read-only while the bot runs: after the first write the disk
+ * refuses, PGlite's next statement never returns (the process spins, /healthz and signals unanswered). The bot says
+ * why in one line naming DATA_DIR and exits instead, and what it answered before is still there after a restart.
+ */
+const dirs: string[] = [];
+const mounts: string[] = [];
+afterAll(() => {
+  for (const m of mounts) spawnSync('umount', [m]);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** PostgreSQL's error as PGlite's protocol parser makes it (pg-protocol's DatabaseError, its fields set one by one). */
+function pgliteError(severity: string, code: string, message: string, routine: string) {
+  const e = new messages.DatabaseError(message, message.length, 'error');
+  Object.assign(e, { severity, code, file: severity === 'PANIC' ? 'xlog.c' : 'md.c', routine });
+  return e;
+}
+
+const walReadOnly = () => pgliteError('PANIC', '42501', 'could not write to log file "000000010000000000000001" at offset 1146880, length 8192: Read-only file system', 'XLogWrite');
+const walFull = () => pgliteError('PANIC', '53100', 'could not write to file "pg_wal/xlogtemp.42": No space left on device', 'XLogFileInitInternal');
+const tableFull = () => pgliteError('ERROR', '53100', 'could not extend file "base/5/16384": No space left on device', 'mdzeroextend');
+
+describe('a write the disk refuses', () => {
+  it('is told from any other error by what PostgreSQL says', () => {
+    expect(storageFailure(walReadOnly())).toBe('Read-only file system');
+    expect(storageFailure(walFull())).toBe('No space left on device');
+    expect(storageFailure(tableFull())).toBe('No space left on device');
+    expect(storageFailure(pgliteError('ERROR', '58030', 'could not read block 0 in file "base/5/16384": Input/output error', 'mdreadv'))).toBe('Input/output error');
+    expect(storageFailure(pgliteError('ERROR', '58030', 'could not fsync file "base/5/16384": some other word', 'register_dirty_segment'))).toBe(
+      'could not fsync file "base/5/16384": some other word',
+    );
+    expect(storageFailure(pgliteError('PANIC', 'XX000', 'could not locate a valid checkpoint record', 'StartupXLOG'))).toBe('could not locate a valid checkpoint record');
+    expect(storageFailure(pgliteError('ERROR', '23505', 'duplicate key value violates unique constraint "people_pkey"', '_bt_check_unique'))).toBeUndefined();
+    expect(storageFailure(pgliteError('ERROR', '40001', 'could not serialize access due to concurrent update', 'ExecUpdate'))).toBeUndefined();
+    expect(storageFailure(new Error('fetch failed'))).toBeUndefined();
+    expect(storageFailure(undefined)).toBeUndefined();
+  });
+
+  it('reaches its caller, and every later call fails with it without reaching PGlite; then one line says why', async () => {
+    const reached: string[] = [];
+    const client = {
+      execProtocol: async (m: string) => {
+        reached.push(m);
+        return { messages: [], data: new Uint8Array() };
+      },
+      execProtocolStream: async (m: string) => {
+        reached.push(m);
+        if (m === 'insert') throw walReadOnly();
+        if (m === 'duplicate') throw pgliteError('ERROR', '23505', 'duplicate key value violates unique constraint "people_pkey"', '_bt_check_unique');
+        return [];
+      },
+      execProtocolRaw: async (m: string) => {
+        reached.push(m);
+        return new Uint8Array();
+      },
+      execProtocolRawStream: async (m: string) => {
+        reached.push(m);
+      },
+    };
+    const lines: string[] = [];
+    stopOnStorageFailure(client, '/srv/gdsz/data', (line) => lines.push(line));
+    const call = client as unknown as Record<keyof typeof client, (m: string) => Promise<unknown>>;
+    await call.execProtocolStream('select');
+    // any other error leaves PGlite working
+    await expect(call.execProtocolStream('duplicate')).rejects.toThrow('duplicate key');
+    await call.execProtocol('select again');
+    const failed = await call.execProtocolStream('insert').catch((e: unknown) => e);
+    expect(storageFailure(failed)).toBe('Read-only file system');
+    for (const name of ['execProtocol', 'execProtocolStream', 'execProtocolRaw', 'execProtocolRawStream'] as const) {
+      expect(await call[name]('sync').catch((e: unknown) => e)).toBe(failed);
+    }
+    expect(reached).toEqual(['select', 'duplicate', 'select again', 'insert']);
+    expect(lines).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toEqual([
+      'DATA_DIR /srv/gdsz/data can no longer be written (Read-only file system); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.',
+    ]);
+  });
+});
+
+/** A tmpfs of `size` mounted on a new folder, or undefined where this process may not mount (not root, not Linux). */
+function smallDisk(size: string): string | undefined {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'full-disk-'));
+  dirs.push(dir);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]).status !== 0) return undefined;
+  mounts.push(dir);
+  return dir;
+}
+
+function runFixture(dataDir: string, kind: 'wal' | 'table') {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/local/storageFailure.ts', dataDir, kind], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  // a process that spins in PGlite answers nothing: it is ended here, and the exit code says it did not stop itself
+  const hung = setTimeout(() => child.kill('SIGKILL'), 40_000);
+  return new Promise<{ code: number | null; stdout: string[]; stderr: string[] }>((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(hung);
+      resolve({ code, stdout: stdout.trim().split('\n'), stderr: stderr.trim().split('\n') });
+    }),
+  );
+}
+
+describe.each([
+  ['the write-ahead log needs a new segment', 'wal', 'could not write to file "pg_wal/xlogtemp.'],
+  ['a table needs to grow', 'table', 'could not extend file "base/'],
+] as const)('a full disk while the bot runs: %s', (_what, kind, failure) => {
+  it('the failed write fails, nothing after it reaches PGlite, the process exits 1 with one line naming DATA_DIR; after space is freed the answered data is there', async (ctx) => {
+    // 64 MB: the template's 40 MB and some room; a real ENOSPC needs a small disk of its own, which only root can mount
+    const disk = smallDisk('64m');
+    if (!disk) return ctx.skip();
+    const dataDir = join(disk, 'data');
+    mkdirSync(dataDir);
+    const r = await runFixture(dataDir, kind);
+    expect(r.code, r.stdout.concat(r.stderr).join('\n')).toBe(1);
+    expect(r.stdout).toEqual(['before: answered', 'disk full', expect.stringContaining(`after: failed: ${failure}`), expect.stringMatching(/^ping: failed: .*No space left on device/)]);
+    expect(r.stdout[2]).toMatch(/No space left on device$/);
+    expect(r.stderr).toEqual([
+      `DATA_DIR ${dataDir} can no longer be written (No space left on device); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.`,
+    ]);
+
+    rmSync(join(disk, 'filler'));
+    const lock = claimDataDir(dataDir);
+    const database = await openDatabase({ dataDir });
+    try {
+      expect(await database.db.select({ openId: people.openId }).from(people).orderBy(asc(people.openId))).toEqual([{ openId: 'ou_before' }]);
+    } finally {
+      await database.close();
+      lock.release();
+    }
+  }, 90_000);
+});
+
+describe('a start on a full disk', () => {
+  it('npm start says in one line that DATA_DIR is on a full disk, for a new folder and for one with data; so does opening PGlite there', async (ctx) => {
+    const disk = smallDisk('64m');
+    if (!disk) return ctx.skip();
+    const withData = join(disk, 'data');
+    const lock = claimDataDir(withData);
+    await (await openDatabase({ dataDir: withData })).close();
+    lock.release();
+    const filler = spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4k']);
+    expect(filler.status).not.toBe(0);
+    const line = (dir: string) => `DATA_DIR ${dir} cannot hold the database: the disk it is on is full (0 KB left); free space on it, then start again`;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
+    for (const dataDir of [join(disk, 'new'), withData]) {
+      const started = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dataDir, PORT: '0' }, encoding: 'utf8', timeout: 60_000 });
+      expect(started.status, started.stdout + started.stderr).toBe(1);
+      expect(started.stderr.trim().split('\n')).toEqual([`start-up error: ${line(dataDir)}`]);
+    }
+    // PGlite itself, when the folder's lock could still be written: its own words are `PGlite failed to initialize properly`
+    const opened = await openDatabase({ dataDir: withData }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(opened).toMatchObject({ code: 'ENOSPC', path: withData, message: line(withData) });
+  }, 120_000);
+});
+
+describe('a data folder that turned read-only', () => {
+  it('lets its lock go without an error, at exit too (the lock file stays, stale once the process is gone)', async (ctx) => {
+    const disk = smallDisk('1m');
+    if (!disk) return ctx.skip();
+    const lock = lockDataDir(disk);
+    expect(spawnSync('mount', ['-o', 'remount,ro', disk]).status).toBe(0);
+    try {
+      expect(() => lock.release()).not.toThrow();
+      expect(readFileSync(join(disk, LOCK_FILE), 'utf8').split('\n')[0]).toBe(String(process.pid));
+    } finally {
+      spawnSync('mount', ['-o', 'remount,rw', disk]);
+    }
+  });
+});
