@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Sql } from 'postgres';
+import { pgliteCodeAhead } from './pgliteCode.js';
 import * as schema from './schema.js';
 
 export { schema };
@@ -117,6 +118,8 @@ async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Databas
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // PostgreSQL's default 128 MB of shared buffers is touched at start inside PGlite's WASM memory; 16 MB holds this bot's working set
   const options = { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'], ...(loadDataDir ? { loadDataDir } : {}) };
+  // the bot's own start compiled PGlite's code while it loaded (db/pgliteCode.ts); elsewhere PGlite reads its own
+  Object.assign(options, await pgliteCodeAhead());
   const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
   // on a full disk PGlite fails to start with words of its own (`PGlite failed to initialize properly`, `Aborted()`)
   await client.waitReady.catch((err: unknown) => {

@@ -1,3 +1,5 @@
+// first: it starts work the rest of the start-up then finds done (src/earlyStart.ts)
+import './earlyStart.js';
 import { startBot } from './app.js';
 import { configOrExit, wsAppIdProblem } from './config.js';
 import { resetLocalData } from './local/reset.js';
