@@ -133,8 +133,9 @@ describe('a data folder shared between hosts', () => {
 
   it.runIf(process.platform === 'linux')('a lock whose holder was killed and is not yet reaped (a zombie) is taken over at once', async () => {
     const dir = newDir();
-    // the shell's child exits, and the shell then becomes sleep, which never reaps it: a zombie until sleep ends
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // the shell's child exits once the shell has become sleep, which never reaps it: a zombie until sleep ends (a
+    // child that exits at once may be reaped by the shell before its exec)
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number((await new Promise<string>((resolve) => parent.stdout!.once('data', (c: Buffer) => resolve(String(c))))).trim());
       let state = '';
