@@ -211,10 +211,12 @@ export interface EventDef {
   run(ctx: HandlerContext, event: Record<string, unknown>): Promise<void>;
 }
 
-/** What a refusal for who you are says: who may do it (第十四条 for the association's work). */
+/**
+ * What a refusal for who you are says: who may do it (第十四条 for the association's work alone; an action the
+ * administrators share with someone of the row, as 修改资料 with 本班组的班组长, names both).
+ */
 export function rolesMessage(roles: readonly Allowed[]): string {
-  const plain = roles.filter((r): r is Persona => typeof r === 'string');
-  if (plain.length === 1 && plain[0] === 'admin') return adminOnlyMessage;
+  if (roles.length && roles.every((r) => r === 'admin')) return adminOnlyMessage;
   const who = roles.map((r) => (typeof r === 'string' ? zh.roleNames[r] : r.who));
   const said = `只有${[...new Set(who)].join('或')}可以使用此功能。`;
   const article = roles.find((r): r is RowRole => typeof r !== 'string' && r.article !== undefined)?.article;

@@ -231,10 +231,13 @@ export async function teamLedBy(tx: Db, actor: Actor, teamId: number, opts: { lo
   return ledBy(actor, await getTeam(tx, teamId, opts));
 }
 
+/** `teamLedBy`'s refusal of someone who neither leads the team nor administers: whose the team's record is. */
+export const notTheirTeam = '只有本班组的班组长（或协会管理员）可以查看和修改本班组的资料和成员。';
+
 /** `teamLedBy`'s refusal, of a team already read. */
 export function ledBy<T extends Team>(actor: Actor, team: T | undefined): T {
   if (!team) throw new UserError('找不到该班组，请发送“进度”重新查看。');
-  if (team.leaderOpenId !== actor.openId && !actor.roles.includes('admin')) throw new UserError('只有班组长可以进行此操作。');
+  if (team.leaderOpenId !== actor.openId && !actor.roles.includes('admin')) throw new UserError(notTheirTeam);
   return team;
 }
 

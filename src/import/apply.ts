@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, auditLog, codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { type ImportedTeam, importedContactCard, teamsImportedCard } from '../../cards/import.js';
@@ -12,7 +12,7 @@ import { enqueueMany, type OutgoingMessage } from '../outbox.js';
 import { DEFAULT_TIMEZONE } from '../cycles.js';
 import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
-import { announceRecusals, type Joining, outboxNotices, recuseInsiders } from '../review/recusal.js';
+import { announceColleagueRecusals, announceRecusals, type ColleagueRecusal, type Joining, outboxNotices, recuseColleagues, recuseInsiders } from '../review/recusal.js';
 import type { ContactChange } from '../teams.js';
 import { importDataVersion } from './dataVersion.js';
 import { isPending } from './people.js';
@@ -119,6 +119,13 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
       .values(plan.people.map((p) => ({ openId: p.openId, name: p.name, expertActive: !p.pending })))
       .onConflictDoUpdate({ target: people.openId, set: { name: sql`coalesce(${people.name}, excluded.name)` } });
   }
+
+  // the organisation of each expert and contact the plan names, as it was: someone moved into another steps aside
+  // from its teams below (回避, 第十七条), as after 添加专家; their rows are locked first, as addExperts locks them
+  const placed = [...new Set([...plan.experts.map((op) => op.openId), ...plan.teams.map((op) => op.values.contact)].filter((id) => !isPending(id)))];
+  const orgBefore = new Map(
+    placed.length ? (await tx.select({ openId: people.openId, organizationId: people.organizationId }).from(people).where(inArray(people.openId, placed)).for('update')).map((p) => [p.openId, p.organizationId]) : [],
+  );
 
   const contacts = new Map(plan.teams.map((op) => [op.values.contact, orgId.get(op.values.organization)!]));
   for (const [contact, organizationId] of contacts) {
@@ -233,6 +240,21 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   for (const op of plan.experts) {
     entries.push({ action: op.kind === 'add' ? 'expert.import' : 'expert.import.update', entity: 'person', entityId: op.openId, details: { importId, row: op.row, changed: op.changes } });
   }
+  // someone already known whose organisation is now another: its teams are no longer theirs to score (someone new holds no task)
+  const movedTo = new Map<number, string[]>();
+  if (orgBefore.size) {
+    const after = await tx.select({ openId: people.openId, organizationId: people.organizationId }).from(people).where(inArray(people.openId, [...orgBefore.keys()]));
+    for (const p of after) {
+      if (p.organizationId === null || p.organizationId === orgBefore.get(p.openId)) continue;
+      movedTo.set(p.organizationId, [...(movedTo.get(p.organizationId) ?? []), p.openId]);
+    }
+  }
+  const nameOfOrg = new Map([...orgOf.values()].map((o) => [o.id, o.name]));
+  const colleagueRecusals: ColleagueRecusal[] = [];
+  for (const [id, openIds] of [...movedTo].sort(([a], [b]) => a - b)) {
+    colleagueRecusals.push(...(await recuseColleagues(tx, actor, openIds, { id, name: nameOfOrg.get(id)! }, now, notices.timezone ?? DEFAULT_TIMEZONE)));
+  }
+  await announceColleagueRecusals(outboxNotices(tx, notices.bootstrapAdmins ?? []), colleagueRecusals);
 
   if (plan.honours.length) {
     // a title's award day is not in the workbook: the end of its year, or the import for this year's (第二十二条 counts

@@ -73,7 +73,7 @@ interface Step {
 const steps: Step[] = [
   { name: '添加 by a member, not a leader', who: personas.member, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER], toast: 'error', says: /只有/, leftToOrdinary: true },
   { name: '添加 by a registered leader without the leader persona', who: LONE_LEADER, action: 'team.memberAdd', team: (_f, r) => r.loneTeam, members: [NEWCOMER], toast: 'error', says: /只有/, leftToOrdinary: true },
-  { name: '添加 to another leader’s team', who: OTHER_LEADER, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER], toast: 'error', says: /^只有班组长可以进行此操作。$/, leftToOrdinary: true },
+  { name: '添加 to another leader’s team', who: OTHER_LEADER, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER], toast: 'error', says: /^只有本班组的班组长（或协会管理员）可以查看和修改本班组的资料和成员。$/, leftToOrdinary: true },
   { name: '添加 to no such team', who: ADMIN, action: 'team.memberAdd', team: () => 999_999, members: [NEWCOMER], toast: 'error', says: /找不到该班组/, leftToOrdinary: true },
   { name: '添加 of the organisation contact', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER, personas.contact], toast: 'error', says: /第十五条/, leftToOrdinary: true },
   { name: '添加 of nobody', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [], toast: 'error', says: /请选择要添加的成员/, leftToOrdinary: true },
@@ -101,7 +101,7 @@ const steps: Step[] = [
   { name: '移除 of the leader', who: personas.leader, action: 'team.memberRemove', team: (f) => f.teamA.id, member: personas.leader, toast: 'error', says: /不能移除班组长本人/, leftToOrdinary: true },
   { name: '移除 of someone not in the team', who: personas.leader, action: 'team.memberRemove', team: (f) => f.teamA.id, member: OTHER_LEADER, toast: 'info', says: /该成员已不在班组中/, leftToOrdinary: true },
   { name: '移除 with no member named', who: personas.leader, action: 'team.memberRemove', team: (f) => f.teamA.id, member: '', toast: 'info', says: /该成员已不在班组中/, leftToOrdinary: true },
-  { name: '移除 from another leader’s team', who: OTHER_LEADER, action: 'team.memberRemove', team: (f) => f.teamA.id, member: NEWCOMER, toast: 'error', says: /^只有班组长可以进行此操作。$/, leftToOrdinary: true },
+  { name: '移除 from another leader’s team', who: OTHER_LEADER, action: 'team.memberRemove', team: (f) => f.teamA.id, member: NEWCOMER, toast: 'error', says: /^只有本班组的班组长（或协会管理员）可以查看和修改本班组的资料和成员。$/, leftToOrdinary: true },
   { name: '移除 by a registered leader without the leader persona', who: LONE_LEADER, action: 'team.memberRemove', team: (_f, r) => r.loneTeam, member: personas.expert, toast: 'error', says: /只有/, leftToOrdinary: true },
   { name: '移除 of the registered leader, held as a plain member', who: ADMIN, action: 'team.memberRemove', team: (_f, r) => r.loneTeam, member: LONE_LEADER, toast: 'error', says: /^不能移除班组长本人。$/, leftToOrdinary: true },
   { name: '移除', who: personas.leader, action: 'team.memberRemove', team: (f) => f.teamA.id, member: NEWCOMER, eventId: 'evt_members_remove', toast: 'success', says: /^已移除$/ },

@@ -64,7 +64,7 @@ interface Step {
 const steps: Step[] = [
   { name: 'by a member, not a leader', who: personas.member, team: (f) => f.teamA.id, form: { phone: '020-7654321' }, toast: 'error', says: /只有/, leftToOrdinary: true },
   { name: 'by a registered leader without the leader persona', who: LONE_LEADER, team: (_f, r) => r.loneTeam, form: { phone: '020-7654321' }, toast: 'error', says: /只有/, leftToOrdinary: true },
-  { name: 'of another leader’s team', who: OTHER_LEADER, team: (f) => f.teamA.id, form: { phone: '020-7654321' }, toast: 'error', says: /^只有班组长可以进行此操作。$/, leftToOrdinary: true },
+  { name: 'of another leader’s team', who: OTHER_LEADER, team: (f) => f.teamA.id, form: { phone: '020-7654321' }, toast: 'error', says: /^只有本班组的班组长（或协会管理员）可以查看和修改本班组的资料和成员。$/, leftToOrdinary: true },
   { name: 'of no such team', who: ADMIN, team: () => 999_999, form: { phone: '020-7654321' }, toast: 'error', says: /找不到该班组/, leftToOrdinary: true },
   { name: 'a phone that is no phone', who: personas.leader, team: (f) => f.teamA.id, form: { phone: 'abc' }, toast: 'error', says: /联系电话/, leftToOrdinary: true, beforeStatement: true },
   { name: 'a member count of none', who: personas.leader, team: (f) => f.teamA.id, form: { memberCount: '0' }, toast: 'error', says: /成员人数/, leftToOrdinary: true, beforeStatement: true },
