@@ -1,9 +1,9 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
-import { auditLog, chatBindings } from '../db/schema.js';
+import { auditLog, chatBindings, outbox, people } from '../db/schema.js';
 import { audit } from './audit.js';
 import { UserError } from './errors.js';
-import { rowsOf } from './outbox.js';
+import { type Destination, enqueueMany, messageOf, type OutboxRow, type OutgoingMessage, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 
@@ -50,6 +50,16 @@ export async function bindingsOf(tx: Db, chatId: string): Promise<ChatPurpose[]>
   return rows.map((r) => r.purpose as ChatPurpose);
 }
 
+/** Which of these chats are bound for the purpose now. */
+export async function boundFor(tx: Db, chatIds: readonly string[], purpose: ChatPurpose): Promise<Set<string>> {
+  if (!chatIds.length) return new Set();
+  const rows = await tx
+    .select({ chatId: chatBindings.chatId })
+    .from(chatBindings)
+    .where(and(inArray(chatBindings.chatId, [...new Set(chatIds)]), eq(chatBindings.purpose, purpose)));
+  return new Set(rows.map((r) => r.chatId));
+}
+
 /** 绑定通知: administrators only; binding twice changes nothing. Returns whether it was new. */
 export async function bindChat(tx: Db, actor: Actor, chatId: string, purpose: ChatPurpose, now: Date): Promise<boolean> {
   requireAdmin(actor);
@@ -58,8 +68,19 @@ export async function bindChat(tx: Db, actor: Actor, chatId: string, purpose: Ch
   return rows.length > 0;
 }
 
-/** 解绑: administrators only; one purpose, or every binding of the chat. Returns the purposes removed. */
-export async function unbindChat(tx: Db, actor: Actor, chatId: string, purpose: ChatPurpose | undefined, now: Date): Promise<ChatPurpose[]> {
+/**
+ * 解绑: administrators only; one purpose, or every binding of the chat. Returns the purposes removed. What is still
+ * queued to the chat for them goes no more (`retireQueued`): the experts' reminders are dropped, the administrators'
+ * messages go where theirs go now.
+ */
+export async function unbindChat(
+  tx: Db,
+  actor: Actor,
+  chatId: string,
+  purpose: ChatPurpose | undefined,
+  now: Date,
+  bootstrapAdmins: readonly string[],
+): Promise<ChatPurpose[]> {
   requireAdmin(actor);
   const removed = await tx
     .delete(chatBindings)
@@ -67,15 +88,86 @@ export async function unbindChat(tx: Db, actor: Actor, chatId: string, purpose: 
     .returning({ purpose: chatBindings.purpose });
   const purposes = removed.map((r) => r.purpose as ChatPurpose);
   if (purposes.length) await audit(tx, { actor: actor.openId, action: 'chat.unbind', entity: 'chat', entityId: chatId, details: { purposes }, at: now });
+  await retireQueued(tx, chatId, purposes, '群已解绑', bootstrapAdmins);
   return purposes;
 }
 
-/** The bot was removed from a chat: its bindings go, or every notification to it would dead-letter. */
-export async function forgetChat(tx: Db, chatId: string, operator: string, now: Date): Promise<ChatPurpose[]> {
+/**
+ * The bot was removed from a chat: its bindings go, or every notification to it would dead-letter. What was queued to
+ * it for them goes no more (`retireQueued`), so a group the bot is added back to before a try gets none of it.
+ */
+export async function forgetChat(tx: Db, chatId: string, operator: string, now: Date, bootstrapAdmins: readonly string[]): Promise<ChatPurpose[]> {
   const removed = await tx.delete(chatBindings).where(eq(chatBindings.chatId, chatId)).returning({ purpose: chatBindings.purpose });
   const purposes = removed.map((r) => r.purpose as ChatPurpose);
   if (purposes.length) await audit(tx, { actor: operator || 'system:feishu', action: 'chat.botRemoved', entity: 'chat', entityId: chatId, details: { purposes }, at: now });
+  await retireQueued(tx, chatId, purposes, '机器人已被移出群', bootstrapAdmins);
   return purposes;
+}
+
+/** The spec kind of the experts groups' one message, the scoring reminder (src/jobs/reminderCards.ts). */
+const EXPERTS_GROUP_KIND = 'scoringGroupReminder';
+
+/**
+ * The messages still waiting to go to a chat (pending, retried after a failure such as a muted group, or held to grow)
+ * that were queued for purposes it has just lost: those for the experts (the scoring reminder) are dropped; those for
+ * the administrators (every other message sent to the chat, but the bot's introduction, which is for whoever is in it)
+ * are dropped there and queued again where the administrators' notifications go now (`reroutedMessages`), as a lost
+ * group's are. A reply or a card update in the chat answers what someone did there and stays.
+ */
+async function retireQueued(tx: Db, chatId: string, purposes: readonly ChatPurpose[], reason: string, bootstrapAdmins: readonly string[]): Promise<void> {
+  if (!purposes.length) return;
+  const experts = sql`coalesce(${outbox.card} -> 'render' ->> 'kind', '') = ${EXPERTS_GROUP_KIND}`;
+  const forPurposes = purposes.includes('admin') && purposes.includes('experts') ? undefined : purposes.includes('experts') ? experts : sql`not ${experts}`;
+  const toAdmins = purposes.includes('admin') ? await adminDestinations(tx, bootstrapAdmins) : [];
+  const adminReason = `${reason}，已改发${toAdmins.some((d) => 'chatId' in d) ? '到协会管理通知群' : '给每位管理员'}`;
+  const retired = await tx
+    .update(outbox)
+    .set({ status: 'dropped', lastError: sql`case when ${experts} then ${reason} else ${adminReason} end` })
+    .where(
+      and(
+        // the chat's sends: on the partial index isSharedChat reads
+        eq(outbox.rateKey, chatId),
+        eq(outbox.receiveIdType, 'chat_id'),
+        eq(outbox.kind, 'send'),
+        inArray(outbox.status, ['pending', 'held']),
+        sql`not starts_with(${outbox.dedupeKey}, ${`group:intro:${chatId}:`})`,
+        forPurposes,
+      ),
+    )
+    .returning();
+  const rerouted = retired.filter((row) => (row.card as { render?: { kind?: unknown } } | null)?.render?.kind !== EXPERTS_GROUP_KIND);
+  if (rerouted.length) await enqueueMany(tx, rerouted.flatMap((row) => reroutedMessages(row, chatId, toAdmins)));
+}
+
+/**
+ * A message meant for a group, queued again to other destinations under the key it would have had there, so a
+ * destination that had its own copy, or the same message moved from a second group, gets it once.
+ */
+export function reroutedMessages(row: OutboxRow, chatId: string, destinations: readonly Destination[]): OutgoingMessage[] {
+  const lostSuffix = `:${destinationKey({ chatId })}`;
+  const base = row.dedupeKey.endsWith(lostSuffix) ? row.dedupeKey.slice(0, -lostSuffix.length) : `${row.dedupeKey}:rerouted`;
+  return destinations.map((to) => ({ ...messageOf(row), dedupeKey: `${base}:${destinationKey(to)}`, to }));
+}
+
+/** Where administrators are told things: the bound admin groups, else each administrator in p2p. */
+export async function adminDestinations(tx: Db, bootstrapAdmins: readonly string[], exceptChat?: string): Promise<Destination[]> {
+  // issued together: one round trip (the administrators are read even when a group is bound, and then unused)
+  const [chats, admins] = await Promise.all([
+    tx.select({ chatId: chatBindings.chatId }).from(chatBindings).where(eq(chatBindings.purpose, 'admin')),
+    tx.select({ openId: people.openId }).from(people).where(sql`'admin' = any(${people.roles})`),
+  ]);
+  // a group the bot could not post to (exceptChat) is no way to tell them so
+  const open = chats.filter((c) => c.chatId !== exceptChat);
+  if (open.length) return open.map((c) => ({ chatId: c.chatId }));
+  const ids = new Set([...bootstrapAdmins, ...admins.map((a) => a.openId)]);
+  return [...ids].sort().map((openId) => ({ openId }));
+}
+
+export function destinationKey(d: Destination): string {
+  if ('chatId' in d && !('replyTo' in d)) return `chat:${d.chatId}`;
+  if ('openId' in d) return `user:${d.openId}`;
+  if ('replyTo' in d) return `reply:${d.replyTo}`;
+  return `update:${d.updateMessage}`;
 }
 
 /**

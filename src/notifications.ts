@@ -1,32 +1,12 @@
-import { eq, sql } from 'drizzle-orm';
 import { deadLetterCard } from '../cards/help.js';
 import type { Db } from '../db/index.js';
-import { chatBindings, people } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
-import { forgetLostChat, lastLoss } from './groups.js';
-import { type Destination, enqueue, enqueueMany, messageOf, type OutboxRow, type OutgoingMessage } from './outbox.js';
+import { adminDestinations, destinationKey, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
+import { type Destination, enqueue, enqueueMany, type OutboxRow, type OutgoingMessage } from './outbox.js';
 
-/** Where administrators are told things: the bound admin groups, else each administrator in p2p. */
-export async function adminDestinations(tx: Db, bootstrapAdmins: readonly string[], exceptChat?: string): Promise<Destination[]> {
-  // issued together: one round trip (the administrators are read even when a group is bound, and then unused)
-  const [chats, admins] = await Promise.all([
-    tx.select({ chatId: chatBindings.chatId }).from(chatBindings).where(eq(chatBindings.purpose, 'admin')),
-    tx.select({ openId: people.openId }).from(people).where(sql`'admin' = any(${people.roles})`),
-  ]);
-  // a group the bot could not post to (exceptChat) is no way to tell them so
-  const open = chats.filter((c) => c.chatId !== exceptChat);
-  if (open.length) return open.map((c) => ({ chatId: c.chatId }));
-  const ids = new Set([...bootstrapAdmins, ...admins.map((a) => a.openId)]);
-  return [...ids].sort().map((openId) => ({ openId }));
-}
-
-export function destinationKey(d: Destination): string {
-  if ('chatId' in d && !('replyTo' in d)) return `chat:${d.chatId}`;
-  if ('openId' in d) return `user:${d.openId}`;
-  if ('replyTo' in d) return `reply:${d.replyTo}`;
-  return `update:${d.updateMessage}`;
-}
+// where administrators are told things, and the key of a destination, belong with the groups bound for them
+export { adminDestinations, destinationKey } from './groups.js';
 
 /** The dead-letter hook of the outbox: an audit row and an alert to the administrators. */
 export function deadLetterAlert(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
@@ -83,8 +63,6 @@ export function chatGoneReroute(bootstrapAdmins: readonly string[], clock: Clock
     await enqueueMany(tx, notices);
     // a reply answered one person's message in that group: the administrators are told of the loss, not sent the answer
     if (row.kind === 'reply') return;
-    const lostSuffix = `:${destinationKey({ chatId })}`;
-    const base = row.dedupeKey.endsWith(lostSuffix) ? row.dedupeKey.slice(0, -lostSuffix.length) : `${row.dedupeKey}:rerouted`;
-    await enqueueMany(tx, destinations.map((to) => ({ ...messageOf(row), dedupeKey: `${base}:${destinationKey(to)}`, to })));
+    await enqueueMany(tx, reroutedMessages(row, chatId, destinations));
   };
 }

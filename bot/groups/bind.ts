@@ -34,7 +34,7 @@ export async function unbindGroup(ctx: HandlerContext, msg: IncomingText, argume
   if (how?.glued && !knownPurpose(argument)) return false;
   inGroup(msg, '解绑');
   requireAdmin(ctx.actor);
-  const removed = await unbindChat(ctx.tx, ctx.actor, msg.chatId, parsePurpose(argument), ctx.clock.now());
+  const removed = await unbindChat(ctx.tx, ctx.actor, msg.chatId, parsePurpose(argument), ctx.clock.now(), ctx.config.ADMIN_OPEN_IDS);
   const remaining = await bindingsOf(ctx.tx, msg.chatId);
   await ctx.send({ dedupeKey: `group:unbind:${ctx.eventId}`, to: replyDestination(ctx, msg), card: chatUnboundCard({ removed, remaining }) });
 }

@@ -30,7 +30,7 @@ export async function forgetGroup(ctx: HandlerContext, event: Record<string, unk
     ctx.log.info({ chatId, removedAt }, 'bot removal older than its latest addition to the chat; nothing changed');
     return;
   }
-  const removed = await forgetChat(ctx.tx, chatId, ctx.actor.openId, ctx.clock.now());
+  const removed = await forgetChat(ctx.tx, chatId, ctx.actor.openId, ctx.clock.now(), ctx.config.ADMIN_OPEN_IDS);
   if (removed.length) ctx.log.info({ chatId, removed }, 'bot removed from a bound chat; bindings dropped');
   await tellAdminsOfLoss(ctx, chatId);
 }

@@ -21,7 +21,10 @@ export function isoWeek(date: string): string {
 
 export const isMonday = (date: string) => new Date(`${date}T00:00:00Z`).getUTCDay() === 1;
 
-/** Daily while a cycle runs (period = the date), else weekly on Mondays (period = the ISO week), else nothing. */
+/**
+ * Daily while a cycle runs (period = the date), else weekly on Mondays (period = the ISO week), else nothing. The
+ * period names the card and its dedupe keys; the run is claimed under the date either way (`runDigest`).
+ */
 export function digestPeriod(today: string, cycleRunning: boolean): { kind: 'daily' | 'weekly'; period: string } | undefined {
   if (cycleRunning) return { kind: 'daily', period: today };
   if (isMonday(today)) return { kind: 'weekly', period: isoWeek(today) };
@@ -72,13 +75,17 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
   return { data, hasNews: applicationsTotal > 0 || Boolean(cycleData?.closeApplicationsDue) || overdueExperts.length > 0 || total > 0 || deadLetters > 0 };
 }
 
-/** The `digest` job: the administrators' summary in the admin group(s), only when there is something to say. */
+/**
+ * The `digest` job: the administrators' summary in the admin group(s), only when there is something to say. One a day
+ * at most: the claim is the local date for both kinds, so a Monday on which a cycle starts or stops running (the
+ * weekly digest at one tick, the daily one at another) still gets one.
+ */
 export async function runDigest(db: Db, opts: JobOptions): Promise<RunOutcome[]> {
   const today = todayIn(opts.timezone, opts.now);
   const which = digestPeriod(today, Boolean(await getRunningCycle(db)));
   if (!which) return [];
   return [
-    await runClaimed(db, 'digest', which.period, opts.now, async (tx, messages) => {
+    await runClaimed(db, 'digest', today, opts.now, async (tx, messages) => {
       const { data, hasNews } = await digestData(tx, opts, which.kind, which.period);
       if (!hasNews) return { sent: false };
       const card = digestCard(data);

@@ -5,6 +5,7 @@ import { applications, assignments, cycles, teams } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import { runningStatuses } from '../cycles.js';
 import { daysBetween, formatDateZh, todayIn } from '../dates.js';
+import { boundFor, type ChatPurpose } from '../groups.js';
 import type { CardRenderer, CardSpec, OutboxRow, RenderedCard } from '../outbox.js';
 import { errorText } from '../log.js';
 
@@ -69,6 +70,21 @@ const deadlinePassed = (cycle: CycleRow) => `${cycle.year}年度申报已于 ${f
 
 /** The open_id row `i` goes to, when the dispatcher gave the rows (it always does). */
 const receiverOf = (rows: readonly OutboxRow[] | undefined, i: number) => (rows?.[i]?.receiveIdType === 'open_id' ? rows[i].receiver : undefined);
+
+/** The chat row `i` goes to (a group's reminder), when the dispatcher gave the rows. */
+const chatOf = (rows: readonly OutboxRow[] | undefined, i: number) => (rows?.[i]?.receiveIdType === 'chat_id' ? rows[i].receiver : undefined);
+
+/**
+ * For each row to a group, whether the group is still bound for the purpose (解绑 drops what it had queued, but a
+ * period claimed before may be queued after, or drawn as the group is unbound): a group's reminder to a group no
+ * longer bound is dropped with this reason.
+ */
+async function unboundGroups(db: Db, rows: readonly OutboxRow[] | undefined, count: number, purpose: ChatPurpose): Promise<(string | undefined)[]> {
+  const chats = Array.from({ length: count }, (_, i) => chatOf(rows, i));
+  const bound = await boundFor(db, chats.filter((c): c is string => c !== undefined), purpose);
+  const what = purpose === 'experts' ? '评审专家通知群' : '协会管理通知群';
+  return chats.map((c) => (c !== undefined && !bound.has(c) ? `该群已解绑${what}，不再发送` : undefined));
+}
 
 /** A team's reminder queued for its leader, and the team led by someone else when it is sent. */
 const leaderChanged = (team: { name: string; code: string; leaderOpenId: string }, receiver: string | undefined, what: string) =>
@@ -189,7 +205,8 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
  * none left (or scoring over), no reminder.
  */
 export function scoringGroupReminderRenderer(db: Db, day: SendDay): CardRenderer {
-  return async (specs) => {
+  return async (specs, queued) => {
+    const unbound = await unboundGroups(db, queued, specs.length, 'experts');
     const byCycle = await cyclesOf(db, specs);
     const counts = byCycle.size
       ? await db
@@ -200,7 +217,8 @@ export function scoringGroupReminderRenderer(db: Db, day: SendDay): CardRenderer
           .groupBy(applications.cycleId)
       : [];
     const today = dayOfSending(day);
-    return specs.map((spec): RenderedCard => {
+    return specs.map((spec, i): RenderedCard => {
+      if (unbound[i]) return { drop: unbound[i] };
       const cycle = byCycle.get(Number(spec.cycleId));
       if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
       if (cycle.status !== 'open' && cycle.status !== 'scoring') return { drop: `${cycle.year}年度评审已结束专家评分` };
@@ -221,6 +239,8 @@ export function scoringGroupReminderRenderer(db: Db, day: SendDay): CardRenderer
  */
 export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs, queued) => {
+    // the admin group's reminder (an applicant's goes to its leader's open_id)
+    const unbound = await unboundGroups(db, queued, specs.length, 'admin');
     const byCycle = await cyclesOf(db, specs);
     const cycleIds = [...byCycle.keys()];
     const acceptedCounts = cycleIds.length
@@ -247,6 +267,7 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
       if (daysLeft < 0) return { drop: `${cycle.year}年度评审会已于 ${formatDateZh(cycle.reviewMeetingDate)} 举行` };
       const meeting = { year: cycle.year, date: cycle.reviewMeetingDate, daysLeft };
       if (spec.audience !== 'applicant') {
+        if (unbound[i]) return { drop: unbound[i] };
         const accepted = Number(acceptedCounts.find((c) => c.cycleId === cycle.id)?.n ?? 0);
         return safely('评审会提醒', () => ({ card: reviewMeetingCard({ ...meeting, audience: 'admin', accepted }) }));
       }

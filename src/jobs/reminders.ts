@@ -6,6 +6,7 @@ import { barEnds, type Cycle, oneYearAfter } from '../applications.js';
 import { announceJob, type BulkJobKind, startBulkJob } from '../bulkJobs.js';
 import { getRunningCycle } from '../cycles.js';
 import { addDays, daysBetween, todayIn } from '../dates.js';
+import { boundFor } from '../groups.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { type Destination, enqueueMany, type OutgoingMessage } from '../outbox.js';
 import { revocationBarDays } from '../policy.js';
@@ -193,15 +194,44 @@ function reminderMessage(r: Recipient, params: RemindParams): OutgoingMessage {
   }
 }
 
+/**
+ * The groups of a batch as they are bound now, not as at the claim: a group unbound since (解绑, the bot removed) gets
+ * nothing; the administrators' reminder meant for a group no longer theirs goes where their notifications go now
+ * (another bound admin group, else each administrator), keyed per destination, so one that had its own copy gets one.
+ */
+async function stillBound(tx: Db, batch: Recipient[], bootstrapAdmins: readonly string[]): Promise<Recipient[]> {
+  const chatsOf = (t: 'expertsGroup' | 'admin') => batch.flatMap((r) => (r.t === 'expertsGroup' && t === 'expertsGroup' ? [r.chatId] : r.t === 'admin' && t === 'admin' && 'chatId' in r.to ? [r.to.chatId] : []));
+  const [experts, admin] = [chatsOf('expertsGroup'), chatsOf('admin')];
+  if (!experts.length && !admin.length) return batch;
+  const [expertsBound, adminBound] = await Promise.all([boundFor(tx, experts, 'experts'), boundFor(tx, admin, 'admin')]);
+  let adminsNow: Destination[] | undefined;
+  const out: Recipient[] = [];
+  const admins = new Set<string>();
+  for (const r of batch) {
+    if (r.t === 'expertsGroup' && !expertsBound.has(r.chatId)) continue;
+    if (r.t !== 'admin') {
+      out.push(r);
+      continue;
+    }
+    const now = 'chatId' in r.to && !adminBound.has(r.to.chatId) ? (adminsNow ??= await adminDestinations(tx, bootstrapAdmins)) : [r.to];
+    for (const to of now) {
+      if (admins.has(destinationKey(to))) continue;
+      admins.add(destinationKey(to));
+      out.push({ t: 'admin', to });
+    }
+  }
+  return out;
+}
+
 /** A period's reminders, REMIND_BATCH at a time, in the order the claim listed them. */
 export const remindJob: BulkJobKind = {
   kind: 'remind',
-  async runBatch({ tx, job }) {
+  async runBatch({ tx, job, config }) {
     const params = job.params as unknown as RemindParams;
     const total = params.audience.length;
     const batch = params.audience.slice(job.cursor, job.cursor + REMIND_BATCH);
     // a key queued before (a replayed batch, a person listed twice) is not queued again
-    const added = await enqueueMany(tx, batch.map((r) => reminderMessage(r, params)));
+    const added = await enqueueMany(tx, (await stillBound(tx, batch, config.ADMIN_OPEN_IDS)).map((r) => reminderMessage(r, params)));
     const sent = Number((job.result as { sent?: number }).sent ?? 0) + added;
     const cursor = job.cursor + batch.length;
     const finished = cursor >= total;
