@@ -1,5 +1,5 @@
-import { and, asc, eq, like } from 'drizzle-orm';
-import { beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { asc, eq, like } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applications, auditLog, complaints, cycles, honours, outbox } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardText } from '../support/cards.js';
@@ -117,7 +117,7 @@ describe('第二十二条 across years', () => {
       [h27.id, '连续两次顾客投诉成立'],
       [h28.id, '连续两次顾客投诉成立'],
     ]);
-    const audited = await h.db.db.select({ entityId: auditLog.entityId }).from(auditLog).where(and(eq(auditLog.action, 'honour.revoke')));
+    const audited = await h.db.db.select({ entityId: auditLog.entityId }).from(auditLog).where(eq(auditLog.action, 'honour.revoke'));
     expect(audited.map((a) => Number(a.entityId)).sort()).toEqual([h27.id, h28.id].sort());
     for (const id of [h27.id, h28.id]) {
       expect(await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, `revocation:revoked:${id}:%`))).toHaveLength(2);
