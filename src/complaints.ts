@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gte, inArray, isNull, ne, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, ne, notExists, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import {
   type ComplaintSummary,
   type ComplaintTeam,
@@ -16,7 +17,6 @@ import { clipText } from '../cards/kit.js';
 import type { Db } from '../db/index.js';
 import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
 import { audit } from './audit.js';
-import { certificateOfHonour } from './certificates/index.js';
 import { cycleDefaults, cycleRules, getRunningOrLatestCycle } from './cycles.js';
 import { daysBetween, formatDateZh, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
@@ -717,42 +717,70 @@ export async function revocationRun(tx: Db): Promise<number> {
 }
 
 /**
- * The lock of a title's run (第二十二条): the row of the team's latest honour, which 撤销称号 and 保留称号 lock
- * too (lockHonour). Every decision that changes the run takes it before reading the run, so of two at once the
- * later sees the earlier. Lock order: a complaint's row, then the honour's; 撤销 / 保留 take the honour's alone.
- * A team without an honour has no run, and nothing to lock.
+ * The lock of a title's run (第二十二条): the row of the team's latest honour, which 撤销称号 and 保留称号 take
+ * first too (lockHonour). Every decision that changes the run takes it before reading the run, so of two at once the
+ * later sees the earlier. Lock order: a complaint's row, then the honour's; 撤销 / 保留 take the team's honours,
+ * latest first. A team without an honour has no run, and nothing to lock.
  */
 function lockTitle(tx: Db, teamId: number) {
   return tx.select({ id: honours.id }).from(honours).where(eq(honours.teamId, teamId)).orderBy(desc(honours.year)).limit(1).for('update');
 }
 
-/** The title a team holds now: its latest year's honour, unless that was revoked (older titles are history then). */
+/**
+ * The titles a team holds now, oldest first: its honours later than its latest revoked one (a revocation leaves the
+ * older titles history). A team awarded again while it holds a title holds both: upheld complaints against it
+ * count from the award of the oldest (第二十二条), so a new award does not wipe out a run, or a pending revocation.
+ */
+export async function heldTitles(tx: Db, teamId: number): Promise<Honour[]> {
+  const all = await tx.select().from(honours).where(eq(honours.teamId, teamId)).orderBy(asc(honours.year));
+  let from = 0;
+  all.forEach((h, i) => {
+    if (h.revokedAt) from = i + 1;
+  });
+  return all.slice(from);
+}
+
+/** The title a team holds now: the oldest of its held titles (heldTitles), which the run of 第二十二条 is counted against. */
 export async function currentHonour(tx: Db, teamId: number): Promise<Honour | undefined> {
-  const [row] = await tx.select().from(honours).where(eq(honours.teamId, teamId)).orderBy(desc(honours.year)).limit(1);
-  return row && !row.revokedAt ? row : undefined;
+  return (await heldTitles(tx, teamId))[0];
 }
 
 export interface TitleStatus {
+  /** The oldest title held (heldTitles), which the alert names. */
   honour: Honour;
+  /** Every title held, oldest first. */
+  held: Honour[];
   view: TitleView;
   /** The first complaint of the run `view.run` counts (names the run in dedupe keys). */
   runStart?: number;
+  /** When that complaint came in: the titles held then are those the run is against (titlesOfRun). */
+  runStartAt?: Date;
   /** The team's complaints since the title was awarded, latest ten, oldest first. */
   history: Complaint[];
 }
 
 /**
- * The title holder's runs of upheld complaints (第二十二条: 连续出现顾客对质量不满意的投诉): complaints since the award in
- * the order they came in (created_at, id), none decided before a 保留称号 decision (keptAt) counting; a dismissed one,
- * or one still open, ends a run. `view.run` is the latest run that reached the required number, when one has (the
- * revocation it asks for is pending); else the run the latest decided complaint ends (0 when that was dismissed).
- * `titleRunSql` (src/fast/decisions.ts) counts the same in SQL.
+ * The title holder's runs of upheld complaints (第二十二条: 连续出现顾客对质量不满意的投诉): complaints since the award of
+ * the oldest title it holds (heldTitles) in the order they came in (created_at, id), none decided before the latest
+ * 保留称号 decision on a held title (keptAt) counting; a dismissed one, or one still open, ends a run. `view.run` is
+ * the latest run that reached the required number, when one has (the revocation it asks for is pending); else the run
+ * the latest decided complaint ends (0 when that was dismissed). `titleRunSql` (src/fast/decisions.ts) counts the same in SQL.
  */
 export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus | undefined> {
-  // issued together: one round trip; the complaints are those since the award of the latest honour, which is the current one when it is held
-  const awarded = tx.select({ at: honours.awardedAt }).from(honours).where(eq(honours.teamId, teamId)).orderBy(desc(honours.year)).limit(1);
-  const [honour, required, since] = await Promise.all([
-    currentHonour(tx, teamId),
+  // issued together: one round trip; the complaints are those since the award of the oldest title held (heldTitles)
+  const later = alias(honours, 'later');
+  const awarded = tx
+    .select({ at: sql`min(${honours.awardedAt})` })
+    .from(honours)
+    .where(
+      and(
+        eq(honours.teamId, teamId),
+        isNull(honours.revokedAt),
+        notExists(tx.select({ one: sql`1` }).from(later).where(and(eq(later.teamId, teamId), isNotNull(later.revokedAt), gt(later.year, honours.year)))),
+      ),
+    );
+  const [held, required, since] = await Promise.all([
+    heldTitles(tx, teamId),
     revocationRun(tx),
     tx
       .select()
@@ -760,15 +788,17 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
       .where(and(eq(complaints.teamId, teamId), sql`${complaints.createdAt} >= (${awarded})`))
       .orderBy(asc(complaints.createdAt), asc(complaints.id)),
   ]);
+  const honour = held[0];
   if (!honour) return undefined;
-  const counted = since.filter((c) => c.status === 'open' || (c.decidedAt && (!honour.keptAt || c.decidedAt > honour.keptAt)));
+  const keptAt = held.reduce<Date | null>((at, h) => (h.keptAt && (!at || h.keptAt > at) ? h.keptAt : at), null);
+  const counted = since.filter((c) => c.status === 'open' || (c.decidedAt && (!keptAt || c.decidedAt > keptAt)));
   let length = 0;
-  let start: number | undefined;
-  let due: { run: number; start: number } | undefined;
-  let last: { run: number; start?: number } = { run: 0 };
+  let start: Complaint | undefined;
+  let due: { run: number; start: Complaint } | undefined;
+  let last: { run: number; start?: Complaint } = { run: 0 };
   for (const c of counted) {
     if (c.status === 'upheld') {
-      if (!length) start = c.id;
+      if (!length) start = c;
       length++;
       if (length >= required) due = { run: length, start: start! };
     } else length = 0;
@@ -777,10 +807,23 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
   const run = due ?? last;
   return {
     honour,
+    held,
     view: { honourId: honour.id, year: honour.year, run: run.run, required },
-    runStart: run.run ? run.start : undefined,
+    runStart: run.run ? run.start?.id : undefined,
+    runStartAt: run.run ? run.start?.createdAt : undefined,
     history: since.slice(-10),
   };
+}
+
+/**
+ * The titles a pending run is against, which 撤销 revokes and 保留 keeps together: every title the team held when the
+ * run's first complaint came in (第二十二条 speaks of the team as a title holder, 获得称号的班组, so a team that holds
+ * two titles through the run loses both). A title awarded after that is not touched: the run does not reach it, and
+ * its own run counts from its award.
+ */
+export function titlesOfRun(status: TitleStatus | undefined): Honour[] {
+  if (!status || status.view.run < status.view.required || !status.runStartAt) return [];
+  return status.held.filter((h) => h.awardedAt <= status.runStartAt!);
 }
 
 /** ONE alert per run: the dedupe key names the honour and the run's first complaint. */
@@ -803,12 +846,19 @@ export async function revocationAlertFor(tx: Db, honourId: number, timezone: str
   const [honour] = await tx.select().from(honours).where(eq(honours.id, honourId));
   const team = honour ? await complaintTeam(tx, honour.teamId) : undefined;
   const status = team ? await titleStatus(tx, team.id) : undefined;
-  if (!team || !status || status.honour.id !== honourId) return undefined;
+  if (!team || !status || !status.held.some((h) => h.id === honourId)) return undefined;
   return revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, timezone)), form: revocationDecisionForm, ...refused });
 }
 
 async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{ honour: Honour; team: ComplaintTeamRow }> {
-  // the honour's lock taken by the read that joins its team
+  // the team's honours, latest first (the title's lock, lockTitle, before any other): a decision may write every title held
+  await tx
+    .select({ id: honours.id })
+    .from(honours)
+    .where(eq(honours.teamId, sql`(select ${honours.teamId} from ${honours} where ${honours.id} = ${honourId})`))
+    .orderBy(desc(honours.year))
+    .for('update');
+  // the honour's lock, already held, taken again by the read that joins its team
   const [row] = await tx
     .select({ honour: honours, team: teamColumns })
     .from(honours)
@@ -830,50 +880,61 @@ function keptAlready(honour: Honour, team: ComplaintTeamRow, timezone: string): 
   return new UserError(cite(22, `${team.name} 的 ${honour.year} 年度称号已于 ${formatDateZh(todayIn(timezone, honour.keptAt!))} 决定保留${why}，无需重复处理；此后再连续出现成立的投诉时，会再次提醒是否撤销称号。`), { kind: 'info', article: 22 });
 }
 
-/** Whether the title's run of upheld complaints (since any 保留称号) has reached the threshold (第二十二条). */
-const runPending = (status: TitleStatus | undefined, honour: Honour): boolean => !!status && status.honour.id === honour.id && status.view.run >= status.view.required;
+/** Whether the title's run of upheld complaints (since any 保留称号) has reached the threshold (第二十二条) and is against this title (titlesOfRun). */
+const runPending = (status: TitleStatus | undefined, honour: Honour): boolean => titlesOfRun(status).some((h) => h.id === honour.id);
 
 /** 撤销 / 保留 decide a pending revocation (第二十二条) alone: a title kept since says so, any other says how far its run has gone. */
 async function refuseUnlessPending(tx: Db, status: TitleStatus | undefined, honour: Honour, team: ComplaintTeamRow, timezone: string): Promise<void> {
   if (runPending(status, honour)) return;
   if (honour.keptAt) throw keptAlready(honour, team, timezone);
-  const [run, required] = status?.honour.id === honour.id ? [status.view.run, status.view.required] : [0, await revocationRun(tx)];
+  const [run, required] = status?.held.some((h) => h.id === honour.id) ? [status.view.run, status.view.required] : [0, await revocationRun(tx)];
   throw new UserError(cite(22, `${team.name} 目前连续成立的投诉为 ${run} 次（连续 ${required} 次才提醒撤销），没有待决定的撤销提醒。`), { kind: 'info', article: 22 });
 }
 
-/** 撤销称号 (第二十二条): the reason on record, the honour revoked, leader and organisation contact told. */
+/**
+ * 撤销称号 (第二十二条): the reason on record, the honour revoked, leader and organisation contact told. A team that
+ * held two titles through the run (awarded again while it held the first) loses both (titlesOfRun): the complaints
+ * were against the team as a title holder, and revoking one title would leave it holding the other.
+ */
 export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number | null }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   // only while a run stands at the threshold; two copies of one alert (each administrator's): once one kept the title, the other's 撤销 no longer applies
-  await refuseUnlessPending(tx, await titleStatus(tx, team.id), honour, team, opts.timezone);
+  const status = await titleStatus(tx, team.id);
+  await refuseUnlessPending(tx, status, honour, team, opts.timezone);
   const { reason } = readRevocationDecision(values);
+  const ids = titlesOfRun(status).map((h) => h.id);
   // issued together: one round trip. The certificate row stays as issued; a revoked honour is what makes its number void (第二十条, 第二十二条)
-  const [cycle, [updated], issued] = await Promise.all([
+  const [cycle, revoked, issued] = await Promise.all([
     getRunningOrLatestCycle(tx),
-    tx.update(honours).set({ revokedAt: opts.now, revokedReason: reason }).where(and(eq(honours.id, honourId), isNull(honours.revokedAt))).returning(),
-    certificateOfHonour(tx, honourId),
+    tx.update(honours).set({ revokedAt: opts.now, revokedReason: reason }).where(and(inArray(honours.id, ids), isNull(honours.revokedAt))).returning(),
+    tx.select({ honourId: certificates.honourId, number: certificates.number }).from(certificates).where(inArray(certificates.honourId, ids)),
   ]);
   const barDays = revocationBarDays(cycle);
-  const certificate = issued?.number;
-  await audit(tx, { actor: actor.openId, action: 'honour.revoke', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, certificate }, at: opts.now });
-  // drawn when it is sent (titleRevokedRenderer), so the one-statement 撤销称号 (src/fast/decisions.ts) queues these very rows
-  for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
-    await opts.send({ dedupeKey: `${titleRevokedKey(honourId)}:user:${openId}`, to: { openId }, render: titleRevokedSpec(honourId) });
+  const numbers = new Map(issued.map((c) => [c.honourId, c.number]));
+  for (const h of revoked.sort((a, b) => Number(a.id !== honourId) - Number(b.id !== honourId) || a.year - b.year)) {
+    const certificate = numbers.get(h.id);
+    await audit(tx, { actor: actor.openId, action: 'honour.revoke', entity: 'honour', entityId: h.id, details: { teamId: team.id, year: h.year, reason, certificate }, at: opts.now });
+    // drawn when it is sent (titleRevokedRenderer), so the one-statement 撤销称号 (src/fast/decisions.ts) queues these very rows
+    for (const openId of new Set([team.leaderOpenId, team.contactOpenId])) {
+      await opts.send({ dedupeKey: `${titleRevokedKey(h.id)}:user:${openId}`, to: { openId }, render: titleRevokedSpec(h.id) });
+    }
   }
-  return { team, honour: updated, reason, certificate, barDays };
+  return { team, honour: revoked.find((h) => h.id === honourId)!, reason, certificate: numbers.get(honourId), barDays };
 }
 
-/** 保留称号: the decision on record; upheld complaints decided until now no longer count. */
+/** 保留称号: the decision on record, on every title the run is against (titlesOfRun); upheld complaints decided until now no longer count. */
 export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   const status = await titleStatus(tx, team.id);
   await refuseUnlessPending(tx, status, honour, team, opts.timezone);
   const { reason } = readRevocationDecision(values);
-  const [updated] = await tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(eq(honours.id, honourId)).returning();
-  await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: honourId, details: { teamId: team.id, year: honour.year, reason, run: status!.view.run }, at: opts.now });
-  return { team, honour: updated, reason };
+  const kept = await tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(inArray(honours.id, titlesOfRun(status).map((h) => h.id))).returning();
+  for (const h of kept.sort((a, b) => Number(a.id !== honourId) - Number(b.id !== honourId) || a.year - b.year)) {
+    await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: h.id, details: { teamId: team.id, year: h.year, reason, run: status!.view.run }, at: opts.now });
+  }
+  return { team, honour: kept.find((h) => h.id === honourId)!, reason };
 }
 
 export interface TitleAwaitingDecision {

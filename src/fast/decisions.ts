@@ -6,7 +6,7 @@ import { claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from '.
 /**
  * 投诉成立 / 投诉不成立 (`complaint.uphold`, `complaint.dismiss`), 保留称号 (`revocation.keep`) and 撤销称号
  * (`revocation.revoke`) in one round trip on PostgreSQL: BEGIN, the row locks the ordinary path takes (the complaint's,
- * then the team's latest honour; or the honour's alone), one statement that decides and writes, COMMIT (and for a
+ * then the team's latest honour; or the team's honours, latest first), one statement that decides and writes, COMMIT (and for a
  * complaint its row read back after the COMMIT), in one write. The statement claims the event only when every check of
  * the ordinary path passes (each named beside it, in src/complaints.ts); then it writes what that path writes. It
  * handles the success alone: on anything else it writes nothing, not even the claim, and the ordinary path runs and
@@ -44,36 +44,46 @@ export const revocationRunSql = `(select case
     ) c on true) s)`;
 
 /**
- * `titleStatus` (src/complaints.ts) as CTEs for the team `team` (an SQL expression): `latest`, the team's latest honour
- * (the current title when not revoked); `counted`, its complaints since the award in the order they came in, open or
- * decided, none decided before a 保留称号 counting, each with `grp`, how many before it (itself included) were not
- * upheld, so that one run of upheld complaints shares a `grp`; `runs`, those runs; `run`, the latest run that reached
- * `required`, else the run the latest decided complaint ends (0 when that was not upheld). `status` and `decidedAt`
+ * `titleStatus` (src/complaints.ts) as CTEs for the team `team` (an SQL expression): `held`, the titles it holds
+ * (heldTitles: its honours later than its latest revoked one); `title`, the oldest of them, with the latest 保留称号
+ * decision on any of them; `counted`, its complaints since that title's award in the order they came in, open or
+ * decided, none decided before that 保留称号 counting, each with `grp`, how many before it (itself included) were not
+ * upheld, so that one run of upheld complaints shares a `grp`; `runs`, those runs with when each began; `run`, the
+ * latest run that reached `required`, else the run the latest decided complaint ends (0 when that was not upheld);
+ * `run_titles` (titlesOfRun), the titles held when a run that reached `required` began. `status` and `decidedAt`
  * say each complaint `x`'s status and decision time (the one being decided as it will be).
  */
 function titleRunSql(team: string, status = 'x.status', decidedAt = 'x.decided_at'): string {
-  return `latest as (
-  select h.id, h.year, h.awarded_at, h.kept_at, h.revoked_at from honours h where h.team_id = ${team} order by h.year desc limit 1
+  return `held as (
+  select h.id, h.year, h.awarded_at, h.kept_at from honours h
+  where h.team_id = ${team} and h.revoked_at is null
+    and not exists (select 1 from honours r where r.team_id = ${team} and r.revoked_at is not null and r.year > h.year)
+),
+title as (
+  select h.id, h.year, h.awarded_at, (select max(kept_at) from held) as kept_at from held h order by h.year limit 1
 ),
 counted as (
   select s.*, sum(case when s.status = 'upheld' then 0 else 1 end) over (order by s.created_at, s.id) as grp,
     row_number() over (order by s.created_at, s.id) as pos
   from (
     select x.id, x.created_at, ${status} as status
-    from complaints x cross join latest l
+    from complaints x cross join title l
     where x.team_id = ${team} and x.created_at >= l.awarded_at
       and (${status} = 'open' or (${decidedAt} is not null and (l.kept_at is null or ${decidedAt} > l.kept_at)))
   ) s
 ),
 runs as (
-  select grp, count(*)::int as n, max(pos) as last_pos from counted where status = 'upheld' group by grp
+  select grp, count(*)::int as n, max(pos) as last_pos, min(created_at) as started from counted where status = 'upheld' group by grp
 ),
 required as (select ${revocationRunSql} as n),
 run as (
-  select coalesce(
-    (select r.n from runs r where r.n >= (select n from required) order by r.grp desc limit 1),
-    (select r.n from runs r where r.last_pos = (select max(pos) from counted where status <> 'open')),
-    0) as n
+  select coalesce(d.n, e.n, 0) as n, case when d.n is not null then d.started when e.n is not null then e.started end as started
+  from (select 1) one
+  left join lateral (select r.n, r.started from runs r where r.n >= (select n from required) order by r.grp desc limit 1) d on true
+  left join lateral (select r.n, r.started from runs r where r.last_pos = (select max(pos) from counted where status <> 'open')) e on true
+),
+run_titles as (
+  select h.id from held h where h.awarded_at <= (select started from run) and (select n from run) >= (select n from required)
 )`;
 }
 
@@ -131,7 +141,7 @@ verdict as (
     and ($6 <> 'upheld' or (t.leader_open_id <> $4 and t.contact_open_id <> $4))
     -- titleStatus after the decision: no title held, or a run known (revocationRun) that an uphold leaves short of
     -- raiseRevocationAlertIfDue's threshold (an uphold that reaches it is left to the ordinary path)
-    and (not exists (select 1 from latest where revoked_at is null)
+    and (not exists (select 1 from title)
       or ((select n from required) is not null and ($6 = 'dismissed' or (select n from run) < (select n from required)))) as ok
   from target t
 ),
@@ -170,8 +180,8 @@ select coalesce((select ok from verdict), false) as ok,
   exists (select 1 from changed) as changed,
   ((select count(*) from queued) + (select count(*) from team_queued))::int as queued,
   (select count(*) from audited)::int as audited,
-  (select id from latest where revoked_at is null) as honour_id,
-  (select year from latest where revoked_at is null) as year,
+  (select id from title) as honour_id,
+  (select year from title) as year,
   (select n from run) as run,
   (select n from required) as required,
   ${racedSql('changed')}`;
@@ -239,8 +249,8 @@ export interface TitleDecisionDone {
   queued: number;
 }
 
-// lockHonour's lock: the honour's row
-const lockHonourSql = `select id from honours where id = $1 for update`;
+// lockHonour's locks: the team's honours, latest first (its latest is the title's lock, lockTitle), the honour's among them
+const lockHonourSql = `select id from honours where team_id = (select team_id from honours where id = $1) order by year desc for update`;
 
 /** lockHonour's read: the honour with its team and organisation. */
 const honourSql = `h as (
@@ -261,10 +271,9 @@ verdict as (
   select ${isAdmin}
     -- lockHonour: found with its team, not revoked
     and h.revoked_at is null
-    -- keepTitle: the team's current title is this honour, and its run has reached revocationRun's threshold
-    and (select id from latest) = h.id
-    -- a run setting SQL does not read (NULL) leaves the comparison NULL, the verdict not ok
-    and (select n from run) >= (select n from required) as ok
+    -- keepTitle: a run has reached revocationRun's threshold against this title (run_titles; a run setting SQL does not
+    -- read, NULL, leaves it empty, the verdict not ok), the only one it is against (more are left to the ordinary path)
+    and exists (select 1 from run_titles where id = h.id) and (select count(*) from run_titles) = 1 as ok
   from h
 ),
 ${claimCte()},
@@ -294,9 +303,9 @@ verdict as (
   select ${isAdmin}
     -- lockHonour: found with its team, not revoked
     and h.revoked_at is null
-    -- revokeTitle: the team's current title is this honour, and a run (since any 保留称号) has reached revocationRun's threshold
-    and (select id from latest) = h.id
-    and (select n from run) >= (select n from required)
+    -- revokeTitle: a run (since any 保留称号) has reached revocationRun's threshold against this title (run_titles), the
+    -- only one it is against (a team that held two titles through the run loses both: left to the ordinary path)
+    and exists (select 1 from run_titles where id = h.id) and (select count(*) from run_titles) = 1
     -- ctx.send queues the leader's and the contact's notice as interactive when one of them decides: left to it
     and $4 <> h.leader_open_id and $4 <> h.contact_open_id as ok
   from h

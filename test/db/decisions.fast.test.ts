@@ -448,11 +448,12 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
     // the last seen before
     await leavesIt(() => fastRevokeTitle(bot.counted, { ...who(ADMIN, seen), honourId: h.id, reason: '连续投诉' }));
     await leavesIt(() => fastKeepTitle(bot.counted, { ...who(ADMIN, seen), honourId: h.id, reason: '已整改' }));
-    // the run of the latest title reached (the alert raised by the ordinary path): 保留 of an older title of the team is refused
-    const [old] = await bot.db.insert(honours).values({ teamId: bot.f.plain.team, year: 2020, awardedAt: new Date('2020-12-01T00:00:00+08:00') }).returning();
+    // the run of the title reached (the alert raised by the ordinary path): 保留 of a later title of the team, awarded
+    // after the run began (so not one it is against, titlesOfRun), is refused
+    const [later] = await bot.db.insert(honours).values({ teamId: bot.f.plain.team, year: 2028, awardedAt: new Date('2027-03-09T00:00:00+08:00') }).returning();
     expect((await click(ADMIN, { action: 'complaint.uphold', complaintId: b }, { note: '属实' })).body.toast?.content).toBe('已认定投诉成立，撤销称号提醒已发出');
-    await leavesIt(keep(old.id));
-    // and 保留 of the latest once it is revoked, its run still reached
+    await leavesIt(keep(later.id));
+    // and 保留 of the title once it is revoked, its run still reached
     expect((await click(ADMIN, { action: 'revocation.revoke', honourId: h.id }, { reason: '连续投诉' })).trips).toBe(1);
     await leavesIt(keep(h.id));
   });
@@ -468,6 +469,9 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
       expect(types, JSON.stringify([x.body.toast, y.body.toast])).toEqual(['info', 'success']);
       expect(await bot.db.$count(auditLog, sql`${auditLog.entityId} = ${String(id)} and ${auditLog.action} like 'complaint.%'`)).toBe(1);
     }
+    // the team's 2026 title revoked before, so the 2027 title is the only one it holds (with the 2026 title held too, the run
+    // would count from the 2026 award, and the 保留 decided on it at this same frozen instant would end it)
+    await bot.db.update(honours).set({ revokedAt: new Date('2027-02-20T10:00:00+08:00'), revokedReason: '连续投诉' }).where(eq(honours.id, bot.f.alerted.honour));
     const [h] = await bot.db.insert(honours).values({ teamId: bot.f.alerted.team, year: 2027, awardedAt: new Date('2027-03-01T00:00:00+08:00') }).returning();
     const [a, b] = [await openComplaint(bot.f.alerted.team, 2), await openComplaint(bot.f.alerted.team, 3)];
     await click(ADMIN, { action: 'complaint.uphold', complaintId: a }, { note: '属实' });
