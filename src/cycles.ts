@@ -301,17 +301,6 @@ function yearTaken(cycle: Cycle): UserError {
   });
 }
 
-/**
- * The latest year a review may be opened for: the year after today's (a review prepared in December for the next
- * year). A year further ahead is a typo, and opening it would close every year before it for good (years open in
- * order, `yearNotAfterLatest`). `openCycleInput` (src/fast/cycleSteps.ts) asks the same.
- */
-export function yearTooFarAhead(year: number, today: string): UserError | undefined {
-  const latest = Number(today.slice(0, 4)) + 1;
-  if (year <= latest) return undefined;
-  return new UserError(cite(19, `评审每年一次，评审年度最晚可填明年（${latest}年度），${year}年度请检查年份是否输错。`), { field: 'year', article: 19 });
-}
-
 /** A year before the latest year opened (第十九条: one review a year, in order): a second review in a year already passed. */
 function yearNotAfterLatest(latest: Cycle, year: number): UserError {
   return new UserError(
@@ -361,8 +350,8 @@ function columnsOf<T extends Record<RuleField, number>>(values: T): Omit<T, Rule
 
 /**
  * Opens the year's cycle (status open) with the default score sheet. Refused (第十九条) when another cycle is
- * running, the year already had one, a later year was opened, the year's titles were imported or it lies more than a
- * year ahead (`yearTooFarAhead`); and when the application deadline is already past.
+ * running, the year already had one, a later year was opened or the year's titles were imported; and when the
+ * application deadline is already past or a date lies outside the year and the year after (`offItsYear`).
  */
 export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date, timezone: string = DEFAULT_TIMEZONE): Promise<Cycle> {
   requireAdmin(actor);
@@ -370,13 +359,14 @@ export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date,
   if (running) throw openedAlready(running, input) ?? alreadyRunning(running);
   const values = parseCycleInput(input);
   const today = todayIn(timezone, now);
-  const farAhead = yearTooFarAhead(values.year, today);
-  if (farAhead) throw farAhead;
   if (values.applicationDeadline < today) throw cycleFieldError('applicationDeadline', `不能早于今天（${formatDateZh(today)}）`);
   const sameYear = await getCycleByYear(tx, values.year);
   // a concurrent open of the same year may have committed between the two reads: that is the same open, done
   if (sameYear) throw openedAlready(sameYear, input) ?? yearTaken(sameYear);
-  // years open in order (第十九条): none before the latest opened, none whose titles were imported
+  // years open in order (第十九条): none before the latest opened, none whose titles were imported. A year ahead of
+  // today's is not refused by itself (a review may be prepared early, and tests of later years run on any clock): a
+  // typo in the year alone ("2030" in 2029) is caught by its dates, which must lie in the year or the year after
+  // (`offItsYear`) and not before today
   const latest = await getLatestCycle(tx);
   if (latest && latest.year > values.year) throw yearNotAfterLatest(latest, values.year);
   if (await yearHasTitles(tx, values.year)) throw yearImported(values.year);

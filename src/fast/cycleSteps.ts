@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import type { Database, Db } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
-import { type CycleInput, parseCycleInput, rulesOf, yearTooFarAhead } from '../cycles.js';
+import { type CycleInput, parseCycleInput, rulesOf } from '../cycles.js';
 import { todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
@@ -43,9 +43,9 @@ export interface FastOpenCycle {
 }
 
 /**
- * The form as `openCycle` reads it, and its checks that need no row: the year no more than one ahead of today's
- * (`yearTooFarAhead`), the application deadline not before today. Undefined when the ordinary path would refuse (it
- * then says which field to fix).
+ * The form as `openCycle` reads it (each date in the 评审年度 or the year after), and its one check that needs no row:
+ * the application deadline not before today. Undefined when the ordinary path would refuse (it then says which field
+ * to fix).
  */
 export function openCycleInput(input: unknown, now: Date, timezone: string): CycleInput | undefined {
   let values: CycleInput;
@@ -55,10 +55,8 @@ export function openCycleInput(input: unknown, now: Date, timezone: string): Cyc
     if (err instanceof UserError) return undefined;
     throw err;
   }
-  const today = todayIn(timezone, now);
-  // openCycle: 评审年度 no more than a year ahead (第十九条), 申报截止日期 不能早于今天
-  if (yearTooFarAhead(values.year, today)) return undefined;
-  return values.applicationDeadline < today ? undefined : values;
+  // openCycle: 申报截止日期 不能早于今天
+  return values.applicationDeadline < todayIn(timezone, now) ? undefined : values;
 }
 
 const openSql = `
