@@ -363,10 +363,10 @@ export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date,
   const sameYear = await getCycleByYear(tx, values.year);
   // a concurrent open of the same year may have committed between the two reads: that is the same open, done
   if (sameYear) throw openedAlready(sameYear, input) ?? yearTaken(sameYear);
-  // years open in order (第十九条): none before the latest opened, none whose titles were imported. A year ahead of
-  // today's is not refused by itself (a review may be prepared early, and tests of later years run on any clock): a
-  // typo in the year alone ("2030" in 2029) is caught by its dates, which must lie in the year or the year after
-  // (`offItsYear`) and not before today
+  // years open in order (第十九条): none before the latest opened, none whose titles were imported (the one running
+  // at a time, cycles_one_running_uq, keeps two opens of different years from passing this together). A year ahead of
+  // today's is not refused by itself, as a review may be prepared early: a typo in the year alone ("2030" in 2029) is
+  // caught by its dates, which must lie in the year or the year after (`offItsYear`) and not before today
   const latest = await getLatestCycle(tx);
   if (latest && latest.year > values.year) throw yearNotAfterLatest(latest, values.year);
   if (await yearHasTitles(tx, values.year)) throw yearImported(values.year);

@@ -23,8 +23,8 @@ export async function adminCardOn(tx: Db, now: string): Promise<Card> {
 type FormValues = CycleFormData['values'];
 
 /**
- * Defaults of a new cycle: this year (the next once this year's is held, here or before the programme), applications for 60 days, scoring 30 more,
- * the meeting 15 after. Next year's review opened early counts its 60 days from that year's 1 January, so its dates
+ * Defaults of a new cycle: this year (the next once this year's is held, here or before the programme: its titles
+ * imported), applications for 60 days, scoring 30 more, the meeting 15 after. Next year's review opened early counts its 60 days from that year's 1 January, so its dates
  * fall in its own year.
  */
 export async function newCycleDefaults(ctx: HandlerContext): Promise<FormValues> {
