@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, assignments, auditLog, cycles, teams } from '../db/schema.js';
+import { applications, assignments, auditLog, cycles, honours, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { formatDateZh, isRealDate, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
@@ -107,14 +107,19 @@ function datesInOrder(v: { applicationDeadline: string; scoringDeadline: string;
   }
 }
 
-/** A date more than a year off its 评审年度 is a typo (2072 for 2027); a year's review may end early the next year. */
+/**
+ * A date outside its 评审年度 and the year after is a typo (2072 for 2027, or a "2030" review in 2029 whose dates
+ * are all in 2029): a year's review runs in that year and may end early the next, never before the year begins.
+ */
 export function offItsYear(year: number, date: string): boolean {
-  return Math.abs(Number(date.slice(0, 4)) - year) > 1;
+  const dateYear = Number(date.slice(0, 4));
+  return dateYear < year || dateYear > year + 1;
 }
 
-export const offItsYearMessage = (year: number, date: string) => `${formatDateZh(date)}与评审年度（${year}年度）相差一年以上，请检查年份是否输错`;
+export const offItsYearMessage = (year: number, date: string) =>
+  `${formatDateZh(date)}不在评审年度（${year}年度）或次年（${year + 1}年）内，请检查年份是否输错`;
 
-/** Each date within a year of the 评审年度 (`offItsYear`). */
+/** Each date in the 评审年度 or the year after (`offItsYear`). */
 function datesNearTheYear(v: { year: number; applicationDeadline: string; scoringDeadline: string; reviewMeetingDate: string }, ctx: z.RefinementCtx) {
   for (const field of ['applicationDeadline', 'scoringDeadline', 'reviewMeetingDate'] as const) {
     if (isRealDate(v[field]) && Number.isInteger(v.year) && offItsYear(v.year, v[field])) ctx.addIssue({ code: 'custom', path: [field], message: offItsYearMessage(v.year, v[field]) });
@@ -296,6 +301,37 @@ function yearTaken(cycle: Cycle): UserError {
   });
 }
 
+/** A year before the latest year opened (第十九条: one review a year, in order): a second review in a year already passed. */
+function yearNotAfterLatest(latest: Cycle, year: number): UserError {
+  return new UserError(
+    cite(19, `评审每年一次、逐年开启：已开启过的最近一次是${latest.year}年度评审（${cycleStatusLabel(latest.status)}），不能再开启更早的${year}年度评审，请填写${latest.year + 1}年度或之后的年度。`),
+    { field: 'year', article: 19 },
+  );
+}
+
+/**
+ * A year whose titles were imported from the association's earlier list (honours without a cycle): its review was
+ * held before this programme, and a second one would award titles it cannot record (one honour a team a year).
+ */
+function yearImported(year: number): UserError {
+  return new UserError(cite(19, `评审每年一次：${year}年度的称号已从往年名单导入，该年度的评审已经举行过，不能再开启，请填写${year + 1}年度或之后的年度。`), {
+    field: 'year',
+    article: 19,
+  });
+}
+
+/** The latest year with a title on record, reviewed here or imported (0 when none). */
+export async function latestTitledYear(tx: Db): Promise<number> {
+  const [row] = await tx.select({ year: sql<number | null>`max(${honours.year})` }).from(honours);
+  return Number(row?.year ?? 0);
+}
+
+/** Whether the year has a title on record (imported: a reviewed year has its cycle). */
+async function yearHasTitles(tx: Db, year: number): Promise<boolean> {
+  const [row] = await tx.select({ id: honours.id }).from(honours).where(eq(honours.year, year)).limit(1);
+  return row !== undefined;
+}
+
 /** The same year asked again while its cycle runs: a second click on 开启, or undefined. */
 function openedAlready(running: Cycle, input: unknown): AlreadyDone | undefined {
   const asked = Number(String((input as { year?: unknown } | null)?.year ?? '').trim());
@@ -313,8 +349,9 @@ function columnsOf<T extends Record<RuleField, number>>(values: T): Omit<T, Rule
 }
 
 /**
- * Opens the year's cycle (status open) with the default score sheet. Refused when another cycle is
- * running or the year already had one (第十九条), and when the application deadline is already past.
+ * Opens the year's cycle (status open) with the default score sheet. Refused (第十九条) when another cycle is
+ * running, the year already had one, a later year was opened or the year's titles were imported; and when the
+ * application deadline is already past or a date lies outside the year and the year after (`offItsYear`).
  */
 export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date, timezone: string = DEFAULT_TIMEZONE): Promise<Cycle> {
   requireAdmin(actor);
@@ -326,6 +363,13 @@ export async function openCycle(tx: Db, actor: Actor, input: unknown, now: Date,
   const sameYear = await getCycleByYear(tx, values.year);
   // a concurrent open of the same year may have committed between the two reads: that is the same open, done
   if (sameYear) throw openedAlready(sameYear, input) ?? yearTaken(sameYear);
+  // years open in order (第十九条): none before the latest opened, none whose titles were imported (the one running
+  // at a time, cycles_one_running_uq, keeps two opens of different years from passing this together). A year ahead of
+  // today's is not refused by itself, as a review may be prepared early: a typo in the year alone ("2030" in 2029) is
+  // caught by its dates, which must lie in the year or the year after (`offItsYear`) and not before today
+  const latest = await getLatestCycle(tx);
+  if (latest && latest.year > values.year) throw yearNotAfterLatest(latest, values.year);
+  if (await yearHasTitles(tx, values.year)) throw yearImported(values.year);
 
   let row: Cycle;
   try {

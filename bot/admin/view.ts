@@ -1,7 +1,7 @@
 import { adminCard, type CycleFormData, cycleFormCard } from '../../cards/admin.js';
 import type { Card } from '../../cards/kit.js';
 import { adminOverview } from '../../src/adminOverview.js';
-import { type Cycle, cycleDefaults, type CycleField, getLatestCycle, applicationCountsByStatus, cycleForm, cycleRules, cycleScoreSheet, type RuleField, ruleFields, cycleStatusLabel, getRunningCycle } from '../../src/cycles.js';
+import { type Cycle, cycleDefaults, type CycleField, getLatestCycle, latestTitledYear, applicationCountsByStatus, cycleForm, cycleRules, cycleScoreSheet, type RuleField, ruleFields, cycleStatusLabel, getRunningCycle } from '../../src/cycles.js';
 import { addDays, formatDateZh, isRealDate, daysBetween, todayIn } from '../../src/dates.js';
 import { type ApplicationStatus, applicationStatusNames } from '../../src/applications.js';
 import { readDate } from '../../src/forms.js';
@@ -23,15 +23,17 @@ export async function adminCardOn(tx: Db, now: string): Promise<Card> {
 type FormValues = CycleFormData['values'];
 
 /**
- * Defaults of a new cycle: this year (the next once this year's is held), applications for 60 days, scoring 30 more,
- * the meeting 15 after. Next year's review opened early counts its 60 days from that year's 1 January, so its dates
+ * Defaults of a new cycle: this year (the next once this year's is held, here or before the programme: its titles
+ * imported), applications for 60 days, scoring 30 more, the meeting 15 after. Next year's review opened early counts its 60 days from that year's 1 January, so its dates
  * fall in its own year.
  */
 export async function newCycleDefaults(ctx: HandlerContext): Promise<FormValues> {
   const now = today(ctx);
   const latest = await getLatestCycle(ctx.tx);
   const thisYear = Number(now.slice(0, 4));
-  const year = latest && latest.year >= thisYear ? latest.year + 1 : thisYear;
+  // a year whose titles were imported was held before the programme: the next one is suggested (openCycle refuses it)
+  const held = Math.max(latest?.year ?? 0, await latestTitledYear(ctx.tx));
+  const year = held >= thisYear ? held + 1 : thisYear;
   const applicationDeadline = addDays(year > thisYear ? `${year}-01-01` : now, 60);
   const scoringDeadline = addDays(applicationDeadline, 30);
   return {

@@ -320,9 +320,10 @@ verdict as (
       where a.cycle_id = c.id and a.status in ('submitted', 'recommended', 'accepted') and (t.registered_at + interval '1 year')::date > $6::date))
     -- updateCycleSettings: a changed date may not lie in the past ($12 the bot's today)
     and (not c.ch_0 or $6::date >= $12::date) and (not c.ch_1 or $7::date >= $12::date) and (not c.ch_2 or $8::date >= $12::date)
-    -- updateCycleSettings' offItsYear: a changed date within a year of the cycle's 评审年度
-    and (not c.ch_0 or abs(extract(year from $6::date)::int - c.year) <= 1) and (not c.ch_1 or abs(extract(year from $7::date)::int - c.year) <= 1)
-    and (not c.ch_2 or abs(extract(year from $8::date)::int - c.year) <= 1)
+    -- updateCycleSettings' offItsYear: a changed date in the cycle's 评审年度 or the year after
+    and (not c.ch_0 or (extract(year from $6::date)::int - c.year) between 0 and 1)
+    and (not c.ch_1 or (extract(year from $7::date)::int - c.year) between 0 and 1)
+    and (not c.ch_2 or (extract(year from $8::date)::int - c.year) between 0 and 1)
     -- updateCycleSettings' AlreadyDone: something changes
     and (${[...settingColumns.map((_, i) => `c.ch_${i}`), ...ruleSettings.map((_, i) => `c.ch_r${i}`)].join(' or ')}) as ok
   from cycle c

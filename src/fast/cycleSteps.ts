@@ -43,8 +43,9 @@ export interface FastOpenCycle {
 }
 
 /**
- * The form as `openCycle` reads it, and its one check that needs no row: the application deadline not before today.
- * Undefined when the ordinary path would refuse (it then says which field to fix).
+ * The form as `openCycle` reads it (each date in the 评审年度 or the year after), and its one check that needs no row:
+ * the application deadline not before today. Undefined when the ordinary path would refuse (it then says which field
+ * to fix).
  */
 export function openCycleInput(input: unknown, now: Date, timezone: string): CycleInput | undefined {
   let values: CycleInput;
@@ -63,9 +64,14 @@ with running as (
   -- getRunningCycle (src/cycles.ts): openCycle refuses while a cycle runs (第十九条), a second click included
   select c.id from cycles c where c.status in ('open', 'scoring', 'closed') limit 1
 ),
-same_year as (
-  -- getCycleByYear: the year had its cycle already (第十九条: 评审每年一次)
-  select c.id from cycles c where c.year = $5
+same_or_later_year as (
+  -- getCycleByYear and getLatestCycle: the year, or a later one, had its cycle already (第十九条: 评审每年一次, years
+  -- open in order)
+  select c.id from cycles c where c.year >= $5
+),
+titled_year as (
+  -- openCycle's yearHasTitles: the year's titles were imported, its review held before the programme (第十九条)
+  select h.id from honours h where h.year = $5 limit 1
 ),
 verdict as (
   select
@@ -73,7 +79,8 @@ verdict as (
     -- ADMIN_OPEN_IDS, as actorFrom (src/people.ts) makes the actor
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
     and not exists (select 1 from running)
-    and not exists (select 1 from same_year) as ok
+    and not exists (select 1 from same_or_later_year)
+    and not exists (select 1 from titled_year) as ok
 ),
 ${claimCte()},
 opened as (

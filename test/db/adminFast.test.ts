@@ -75,7 +75,7 @@ const steps: Step[] = [
   { name: '设置 of a cycle not there', who: ADMIN, action: 'cycle.settingsSave', value: () => ({ cycleId: 999_999 }), form: { awardThreshold: '88' }, toast: 'error', says: /找不到这一年度的评审/, leftToOrdinary: true },
   { name: '设置 out of range', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { awardThreshold: '101' }, toast: 'error', says: /授予称号分数线/, leftToOrdinary: true },
   { name: '设置 of a date in the past', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { applicationDeadline: '2027-03-01' }, toast: 'error', says: /不能早于今天/, leftToOrdinary: true },
-  { name: '设置 of a meeting years off the cycle', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { reviewMeetingDate: '2072-07-15' }, toast: 'error', says: /评审会日期：2072年7月15日与评审年度（2027年度）相差一年以上/, leftToOrdinary: true },
+  { name: '设置 of a meeting years off the cycle', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { reviewMeetingDate: '2072-07-15' }, toast: 'error', says: /评审会日期：2072年7月15日不在评审年度（2027年度）或次年（2028年）内/, leftToOrdinary: true },
   { name: '设置 of dates out of order', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { scoringDeadline: '2027-05-01' }, toast: 'error', says: /不能早于申报截止日期/, leftToOrdinary: true },
   { name: '设置 of the meeting before the scoring deadline moved', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { scoringDeadline: '2027-07-20' }, toast: 'error', says: /不能早于专家评分截止日期/, leftToOrdinary: true },
   { name: '设置 with nothing changed', who: ADMIN, action: 'cycle.settingsSave', value: onCycle, form: { awardThreshold: '85', expertsPerApplication: '' }, toast: 'info', says: /设置没有变化/, leftToOrdinary: true },
