@@ -137,8 +137,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
     await proxy.open();
     const viaProxy = new URL(db.url!);
     viaProxy.port = String(proxy.port);
-    // the bot opens its own pool (openDatabase's options), as in production; the outbox polls often, as under load
-    app = await startBot({ config: parseConfig(botEnv(fake, viaProxy.toString())), log: createLogger('info', logSink(logs)), outboxPollMs: 50, schedules: false });
+    // the bot opens its own pool (openDatabase's options), as in production
+    app = await startBot({ config: parseConfig(botEnv(fake, viaProxy.toString())), log: createLogger('info', logSink(logs)), schedules: false });
   }, 60_000);
   afterAll(async () => {
     await proxy?.open().catch(() => {});
