@@ -70,20 +70,17 @@ const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操�
 /** The answer to a card action the database could not take now: nothing was done, a later click works. */
 export const unavailableToast: CardResponse = { toast: { type: 'error', content: '系统暂时不可用，请稍后再试' } };
 
+/** The answer to a card action still being handled when Feishu's time is nearly up: it goes on, and its card follows. */
+export const slowToast: CardResponse = { toast: { type: 'info', content: '正在处理，请稍候：完成后这张卡片会自动更新' } };
+
 /**
- * How long a card action may take before it is answered with `unavailableToast`: Feishu wants the callback's answer
- * within 3 s (https://open.larkoffice.com/document/ukTMukTMukTM/uMDO1YjLzgTN24yM4UjN), else the user sees an error
- * of Feishu's own. The work still running then is not committed (its transaction rolls back).
+ * How long a card action may take before it is answered with `slowToast`: Feishu wants the callback's answer within
+ * 3 s (https://open.larkoffice.com/document/ukTMukTMukTM/uMDO1YjLzgTN24yM4UjN), else the user sees an error of
+ * Feishu's own. The work goes on and commits (a slow machine still gets it done: a click answered "try again" and
+ * rolled back would fail the same way each time); its card then replaces the clicked one through the outbox, as
+ * DESIGN.md's delayed card update.
  */
 export const CARD_ANSWER_MS = 2500;
-
-/** The work of a card action whose answer was given up on: rolled back rather than done behind the user's back. */
-class AnswerGivenUp extends Error {
-  constructor() {
-    super('card action not answered in time; rolled back');
-    this.name = 'AnswerGivenUp';
-  }
-}
 
 /**
  * Runs each event once: the event_id row and every effect commit in one transaction, so a retried
@@ -313,26 +310,17 @@ export class EventProcessor {
       cardToken: token,
     };
     const claim = { eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id };
-    const givenUp = { now: false };
-    const work = this.cardWork(claim, def, input, givenUp);
+    const work = this.cardWork(claim, def, input);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CARD_ANSWER_MS)));
     const { log } = this.deps;
     try {
       const answer = await Promise.race([work, late]);
       if (answer !== 'late') return answer;
-      givenUp.now = true;
-      log.warn({ eventId: event_id, verb, ms: CARD_ANSWER_MS }, 'card action not answered in time; answered as unavailable');
-      // a stop waits for it as for any handler: its transaction ends (rolled back) before the connections close
-      this.track(work);
-      work.then(
-        () => log.warn({ eventId: event_id, verb }, 'card action given up on finished after its answer'),
-        (err: unknown) => {
-          if (err instanceof AnswerGivenUp) log.info({ eventId: event_id, verb }, 'card action given up on rolled back');
-          else log.warn({ eventId: event_id, verb, err: errorText(err) }, 'card action given up on failed');
-        },
-      );
-      return unavailableToast;
+      log.warn({ eventId: event_id, verb, ms: CARD_ANSWER_MS }, 'card action not answered in time; answered as still running');
+      // a stop waits for it as for any handler: its card is queued before the connections close
+      this.track(this.finishLate(event_id, verb, input.messageId, work));
+      return slowToast;
     } catch (err) {
       if (!databaseUnreachable(err)) throw err;
       log.warn({ eventId: event_id, verb, err: errorText(err) }, 'card action: database unreachable; answered as unavailable');
@@ -343,13 +331,8 @@ export class EventProcessor {
     }
   }
 
-  /** A card action's work: its fast path where it has one, else its transaction, which rolls back once its answer was given up on. */
-  private async cardWork(
-    claim: { eventId: string; eventType: string; openId: string },
-    def: NonNullable<ReturnType<BotRegistry['action']>>,
-    input: CardActionInput,
-    givenUp: { now: boolean },
-  ): Promise<CardResponse> {
+  /** A card action's work: its fast path where it has one, else its transaction. */
+  private async cardWork(claim: { eventId: string; eventType: string; openId: string }, def: NonNullable<ReturnType<BotRegistry['action']>>, input: CardActionInput): Promise<CardResponse> {
     const { database, clock, config, log } = this.deps;
     const { eventId, openId } = claim;
     if (def.fast && this.fastPaths) {
@@ -364,13 +347,25 @@ export class EventProcessor {
       if (fast) return this.answered(claim, fast);
     }
     const answerDuplicate = def.duplicate && ((tx: Db) => def.duplicate!(tx, { openId, config }, input));
-    const dispatch = async (ctx: HandlerContext) => {
-      const answer = await def.dispatch(ctx, input);
-      // the user was told nothing was done: the transaction rolls back rather than commit behind that answer
-      if (givenUp.now) throw new AnswerGivenUp();
-      return answer;
-    };
-    return await this.once(claim, duplicateToast, dispatch, answerDuplicate);
+    return await this.once(claim, duplicateToast, (ctx: HandlerContext) => def.dispatch(ctx, input), answerDuplicate);
+  }
+
+  /**
+   * A card action answered with `slowToast`, once its work is done: its card replaces the clicked one (an update of
+   * the message, keyed by the event, so a redelivery queues it once). A refusal's toast has nowhere to go: the card
+   * still shows what can be clicked again.
+   */
+  private async finishLate(eventId: string, verb: string, messageId: string | undefined, work: Promise<CardResponse>): Promise<void> {
+    const { log, database } = this.deps;
+    try {
+      const answer = await work;
+      if (answer.card && messageId) {
+        await enqueue(database.db, { dedupeKey: `late-answer:${eventId}`, to: { updateMessage: messageId }, card: answer.card.data, priority: 'interactive' });
+      }
+      log.info({ eventId, verb, card: Boolean(answer.card && messageId) }, 'card action answered late: its card follows through the outbox');
+    } catch (err) {
+      log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late failed');
+    }
   }
 
   /** The bookkeeping `once` does, for an event a fast path handled itself. */
