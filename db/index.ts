@@ -45,10 +45,38 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return database;
 }
 
+/**
+ * How postgres.js connects again after a failure. Its own backoff waits (0.5–1)·min(3^n/100, 20) s, n counting the
+ * failures of the whole pool since it last connected: while the database is down the outbox and bulk-job loops fail
+ * every second, n climbs, and a query after the outage waits up to 20 s for the next try, past Feishu's 3 s for a
+ * callback. A short capped wait and connect timeout let a callback learn within about 2 s that the database is
+ * unreachable (it answers with a toast) and take the database again as soon as it is back.
+ */
+const reconnecting = { backoff: (retries: number) => Math.min(0.05 * retries, 0.25), connect_timeout: 2 };
+
+/**
+ * postgres.js reads the array types (pg_type) as the first statement of every new connection and drops that query's
+ * promise: a connection lost during it (a restart of PostgreSQL, a cut network) rejects it unhandled, which ends the
+ * process (porsager/postgres#1192, #1223). What it reads is kept for the whole pool, so once one connection has read
+ * it, later connections (those made again after an outage) skip it. A database unreachable now leaves it on.
+ */
+async function readTypesOnce(sql: Sql): Promise<void> {
+  try {
+    await sql`select 1`;
+  } catch {
+    return;
+  }
+  const options = sql.options as unknown as { fetch_types: boolean; shared: { typeArrayMap: Record<number, number> } };
+  if (Object.keys(options.shared.typeArrayMap).length) options.fetch_types = false;
+}
+
+/** Seconds a close waits for the queries in flight before it ends their connections; inside the stop's deadline (src/main.ts). */
+const CLOSE_TIMEOUT_S = 1;
+
 async function openPostgres(url: string, max: number): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
-  const client = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'gdsz-bot' } });
+  const client = postgres(url, { max, ...reconnecting, onnotice: () => {}, connection: { application_name: 'gdsz-bot' } });
   // Two: measured with the bench on two cores, concurrent one-statement calls cost the server least when they share
   // few backends (1 600–1 800 score sheets a second on 2 connections, 1 200–1 400 over 10, that hour; 1 and 2
   // alike), and each call gives up on a lock it waits for after a moment (review_submit's lock_timeout), so a call
@@ -58,10 +86,12 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   // CPU per score sheet at 200 concurrent, in three alternating pairs
   const statements = postgres(url, {
     max: 2,
+    ...reconnecting,
     ...({ max_pipeline: 1000, socket: coalescingSocket } as object),
     onnotice: () => {},
     connection: { application_name: 'gdsz-bot' },
   });
+  await Promise.all([readTypesOnce(client), readTypesOnce(statements)]);
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
@@ -71,7 +101,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
       await client`select 1`;
     },
     close: async () => {
-      await Promise.all([client.end({ timeout: 5 }), statements.end({ timeout: 5 })]);
+      await Promise.all([client.end({ timeout: CLOSE_TIMEOUT_S }), statements.end({ timeout: CLOSE_TIMEOUT_S })]);
     },
   };
 }

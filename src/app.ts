@@ -30,6 +30,13 @@ import { createServer } from './server.js';
 
 /** How long requests in flight may take to finish on stop before their sockets are closed. */
 const STOP_GRACE_MS = 1500;
+/**
+ * How long a stop waits for the callbacks being handled (a card action is answered within 2.5 s, `CARD_ANSWER_MS`):
+ * their sockets stay open, the database too, so the user gets the answer to what was done.
+ */
+const HANDLERS_GRACE_MS = 3000;
+/** How long the outbox may take on stop to send what the last callbacks queued. */
+const LAST_SENDS_MS = 500;
 
 export interface BotApp {
   config: Config;
@@ -192,11 +199,17 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       const local = localConsoleOf(platform);
       local?.close();
       server.closeIdleConnections();
-      const grace = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+      const stopping = performance.now();
+      // the bulk-job worker stops after its batch meanwhile; the callbacks being handled finish, answered on their sockets
+      const bulkStopped = bulkJobs.stop();
+      if (!(await processor.settled(HANDLERS_GRACE_MS))) log.warn(`callbacks still running ${HANDLERS_GRACE_MS} ms after the stop began; their connections are closed`);
+      // other requests (a page, a download) get what is left of their grace
+      const grace = setTimeout(() => server.closeAllConnections(), Math.max(100, STOP_GRACE_MS - (performance.now() - stopping)));
       await closed;
       clearTimeout(grace);
-      await bulkJobs.stop();
-      await dispatcher.stop();
+      await bulkStopped;
+      // after the callbacks: what they queued (the reply to what was just done) is sent in a last round
+      await dispatcher.stop(opts.runDispatcher !== false ? LAST_SENDS_MS : undefined);
       await platform?.close();
       await local?.flushed();
       if (!opts.database) await database.close();

@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { type Destination, enqueue } from './outbox.js';
 import { type Actor, loadActor } from './people.js';
+import { OutageLog } from './reachability.js';
 import { checkAssignable } from './review/assignment.js';
 
 /**
@@ -262,6 +263,7 @@ export class BulkJobWorker {
   constructor(private readonly deps: BulkJobWorkerDeps) {
     this.id = deps.id ?? `${process.pid}-${randomBytes(4).toString('hex')}`;
     this.kinds = new Map(deps.kinds.map((k) => [k.kind, k]));
+    this.outage = new OutageLog(deps.log, 'bulk job worker');
     this.leaseMs = deps.leaseMs ?? 60_000;
     this.pollMs = deps.pollMs ?? 1000;
   }
@@ -425,6 +427,8 @@ export class BulkJobWorker {
   }
 
   private stopping = false;
+  /** A database outage said once when it begins and once when it ends, not at every poll. */
+  private readonly outage: OutageLog;
 
   nudge(): void {
     this.wake?.();
@@ -439,8 +443,9 @@ export class BulkJobWorker {
         let worked = false;
         try {
           worked = await this.runOnce();
+          this.outage.reached();
         } catch (err) {
-          this.deps.log.error({ err }, 'bulk job worker failed');
+          if (!this.outage.failed(err)) this.deps.log.error({ err }, 'bulk job worker failed');
         }
         if (!this.running) break;
         if (worked) continue;

@@ -9,6 +9,7 @@ import { sdkLogger } from './lark/client.js';
 import type { FeishuReader } from './lark/reader.js';
 import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
+import { databaseUnreachable } from './reachability.js';
 import { type Destination, enqueue, enqueueQuietly } from './outbox.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
 import { adminOutboxQuery } from './fast/sql.js';
@@ -66,6 +67,21 @@ export interface ProcessorDeps {
 
 const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操作已处理，无需重复提交' } };
 
+/** The answer to a card action the database could not take now: nothing was done, a later click works. */
+export const unavailableToast: CardResponse = { toast: { type: 'error', content: '系统暂时不可用，请稍后再试' } };
+
+/** The answer to a card action still being handled when Feishu's time is nearly up: it goes on, and its card follows. */
+export const slowToast: CardResponse = { toast: { type: 'info', content: '正在处理，请稍候：完成后这张卡片会自动更新' } };
+
+/**
+ * How long a card action may take before it is answered with `slowToast`: Feishu wants the callback's answer within
+ * 3 s (https://open.larkoffice.com/document/ukTMukTMukTM/uMDO1YjLzgTN24yM4UjN), else the user sees an error of
+ * Feishu's own. The work goes on and commits (a slow machine still gets it done: a click answered "try again" and
+ * rolled back would fail the same way each time); its card then replaces the clicked one through the outbox, as
+ * DESIGN.md's delayed card update.
+ */
+export const CARD_ANSWER_MS = 2500;
+
 /**
  * Runs each event once: the event_id row and every effect commit in one transaction, so a retried
  * delivery finds the row and does nothing, and a failed one leaves nothing behind to block the retry.
@@ -78,6 +94,30 @@ export class EventProcessor {
 
   constructor(private readonly deps: ProcessorDeps) {}
 
+  /** Handlers still running (both receivers): a stop waits for them before it closes connections. */
+  private readonly running = new Set<Promise<unknown>>();
+
+  /** Resolves once every handler running now (and any started meanwhile) has finished, or after `timeoutMs`; true when all finished. */
+  async settled(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.running.size) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.running]), new Promise((resolve) => (timer = setTimeout(resolve, left)))]);
+      clearTimeout(timer);
+    }
+    return true;
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked: Promise<unknown> = work.then(
+      () => this.running.delete(tracked),
+      () => this.running.delete(tracked),
+    );
+    this.running.add(tracked);
+  }
+
   /** One SDK dispatcher for both receivers (HTTP and the WS client). */
   createDispatcher(): lark.EventDispatcher {
     const dispatcher = new lark.EventDispatcher({ logger: sdkLogger(this.deps.log, [this.deps.config.LARK_ENCRYPT_KEY, this.deps.config.LARK_VERIFICATION_TOKEN]), loggerLevel: lark.LoggerLevel.warn });
@@ -89,10 +129,13 @@ export class EventProcessor {
     // what fails leaves as an error that says what failed and not with what values: over the long connection the SDK
     // logs it itself as text (`error: ${error}`), past our log's serializer (a Drizzle error's message holds its params)
     for (const [type, handle] of Object.entries(handles)) {
-      handles[type] = (d) =>
-        handle(d).catch((err: unknown) => {
+      handles[type] = (d) => {
+        const run = handle(d).catch((err: unknown) => {
           throw new Error(errorText(err), { cause: err });
         });
+        this.track(run);
+        return run;
+      };
     }
     dispatcher.register(handles as never);
     return dispatcher;
@@ -266,25 +309,62 @@ export class EventProcessor {
       chatId: context?.open_chat_id,
       cardToken: token,
     };
+    const claim = { eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id };
+    const work = this.cardWork(claim, def, input);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CARD_ANSWER_MS)));
+    const { log } = this.deps;
     try {
-      const claim = { eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id };
-      if (def.fast && this.fastPaths) {
-        const { database, clock, config, log } = this.deps;
-        const fast = await def
-          .fast({ ...claim, database, clock, config, log: log.child({ eventId: event_id, actor: operator.open_id }) }, input)
-          .catch((err: unknown) => {
-            // a deadlock or a serialisation failure rolled the whole write back: the ordinary path runs instead
-            if (!abortedByServer(err)) throw err;
-            log.warn({ eventId: event_id, code: (err as { code: string }).code }, 'one-statement path aborted by the server; ordinary path');
-            return undefined;
-          });
-        if (fast) return this.answered(claim, fast);
-      }
-      const { config } = this.deps;
-      const answerDuplicate = def.duplicate && ((tx: Db) => def.duplicate!(tx, { openId: operator.open_id, config }, input));
-      return await this.once(claim, duplicateToast, (ctx) => def.dispatch(ctx, input), answerDuplicate);
+      const answer = await Promise.race([work, late]);
+      if (answer !== 'late') return answer;
+      log.warn({ eventId: event_id, verb, ms: CARD_ANSWER_MS }, 'card action not answered in time; answered as still running');
+      // a stop waits for it as for any handler: its card is queued before the connections close
+      this.track(this.finishLate(event_id, verb, input.messageId, work));
+      return slowToast;
+    } catch (err) {
+      if (!databaseUnreachable(err)) throw err;
+      log.warn({ eventId: event_id, verb, err: errorText(err) }, 'card action: database unreachable; answered as unavailable');
+      return unavailableToast;
     } finally {
+      clearTimeout(timer);
       metrics.callbackSeconds.observe({ kind: 'card' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** A card action's work: its fast path where it has one, else its transaction. */
+  private async cardWork(claim: { eventId: string; eventType: string; openId: string }, def: NonNullable<ReturnType<BotRegistry['action']>>, input: CardActionInput): Promise<CardResponse> {
+    const { database, clock, config, log } = this.deps;
+    const { eventId, openId } = claim;
+    if (def.fast && this.fastPaths) {
+      const fast = await def
+        .fast({ ...claim, database, clock, config, log: log.child({ eventId, actor: openId }) }, input)
+        .catch((err: unknown) => {
+          // a deadlock or a serialisation failure rolled the whole write back: the ordinary path runs instead
+          if (!abortedByServer(err)) throw err;
+          log.warn({ eventId, code: (err as { code: string }).code }, 'one-statement path aborted by the server; ordinary path');
+          return undefined;
+        });
+      if (fast) return this.answered(claim, fast);
+    }
+    const answerDuplicate = def.duplicate && ((tx: Db) => def.duplicate!(tx, { openId, config }, input));
+    return await this.once(claim, duplicateToast, (ctx: HandlerContext) => def.dispatch(ctx, input), answerDuplicate);
+  }
+
+  /**
+   * A card action answered with `slowToast`, once its work is done: its card replaces the clicked one (an update of
+   * the message, keyed by the event, so a redelivery queues it once). A refusal's toast has nowhere to go: the card
+   * still shows what can be clicked again.
+   */
+  private async finishLate(eventId: string, verb: string, messageId: string | undefined, work: Promise<CardResponse>): Promise<void> {
+    const { log, database } = this.deps;
+    try {
+      const answer = await work;
+      if (answer.card && messageId) {
+        await enqueue(database.db, { dedupeKey: `late-answer:${eventId}`, to: { updateMessage: messageId }, card: answer.card.data, priority: 'interactive' });
+      }
+      log.info({ eventId, verb, card: Boolean(answer.card && messageId) }, 'card action answered late: its card follows through the outbox');
+    } catch (err) {
+      log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late failed');
     }
   }
 

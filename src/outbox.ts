@@ -5,6 +5,7 @@ import { outbox } from '../db/schema.js';
 import { type Clock, systemClock } from './clock.js';
 import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
+import { OutageLog } from './reachability.js';
 
 /**
  * Where a message goes: a user, a chat, a reply to a message, or an in-place update of a sent card. A reply in someone's
@@ -283,6 +284,7 @@ export class OutboxDispatcher {
   ) {
     this.limits = { ...defaultOutboxLimits, ...deps.limits };
     this.pollMs = deps.pollMs ?? 1000;
+    this.outage = new OutageLog(deps.log, 'outbox dispatcher');
   }
 
   /** Claims up to one batch within the rate budget. */
@@ -527,6 +529,9 @@ export class OutboxDispatcher {
     else this.nudged = true;
   }
 
+  /** A database outage said once when it begins and once when it ends, not at every poll. */
+  private readonly outage: OutageLog;
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -536,8 +541,9 @@ export class OutboxDispatcher {
         this.nudged = false;
         try {
           n = await this.claimAndLaunch();
+          this.outage.reached();
         } catch (err) {
-          this.deps.log.error({ err }, 'outbox dispatcher failed');
+          if (!this.outage.failed(err)) this.deps.log.error({ err }, 'outbox dispatcher failed');
         }
         if (!this.running) break;
         if (n > 0) continue;
@@ -559,10 +565,27 @@ export class OutboxDispatcher {
     })();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop and waits for the sends in flight. With `lastRoundMs`, one more batch is claimed and sent first,
+   * for at most that long: the replies the last callbacks queued as the stop began leave now, not at the next start.
+   */
+  async stop(lastRoundMs?: number): Promise<void> {
+    const wasRunning = this.running;
     this.running = false;
     this.wake?.();
     await this.loop;
+    if (wasRunning && lastRoundMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const lastRound = this.claimAndLaunch().then(
+        () => Promise.all(this.inFlight),
+        (err: unknown) => {
+          if (!this.outage.failed(err)) this.deps.log.error({ err }, 'outbox dispatcher failed');
+        },
+      );
+      await Promise.race([lastRound, new Promise((resolve) => (timer = setTimeout(resolve, lastRoundMs)))]);
+      clearTimeout(timer);
+      return;
+    }
     await Promise.all(this.inFlight);
   }
 

@@ -1,0 +1,302 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { eq, sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outbox, processedEvents } from '../../db/schema.js';
+import { type BotApp, startBot } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
+import { createLogger } from '../../src/log.js';
+import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { ADMIN, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { cardActionEvent, messageEvent, p2pChatIdFor, signedRequest } from '../support/larkEvents.js';
+
+/**
+ * The database going away under a running bot, and a stop while a callback waits on it. Feishu wants a card
+ * callback answered within 3 s, with HTTP 200 or a toast (https://open.larkoffice.com/document/ukTMukTMukTM/uMDO1YjLzgTN24yM4UjN).
+ * The bot reaches PostgreSQL through a proxy the test cuts (connections dropped, new ones refused) and restores.
+ */
+
+const USER = 'ou_outageuser00000000000000000001';
+const FEISHU_CALLBACK_MS = 3000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP proxy to PostgreSQL: `cut` drops every connection and refuses new ones, `restore` listens again on the same port. */
+class CuttableProxy {
+  private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  port = 0;
+
+  constructor(private readonly target: { host: string; port: number }) {}
+
+  async open(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.target);
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        this.sockets.add(a);
+        a.on('error', () => b.destroy());
+        a.on('close', () => {
+          this.sockets.delete(a);
+          b.destroy();
+        });
+        a.pipe(b);
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.port = (server.address() as net.AddressInfo).port;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+}
+
+function logSink(lines: string[]) {
+  return new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+}
+
+async function post(url: string, path: '/lark/events' | '/lark/cards', payload: object): Promise<{ status: number; body: any; ms: number }> {
+  const req = signedRequest(payload, { encryptKey: TEST_ENCRYPT_KEY, encrypt: true });
+  const started = performance.now();
+  const res = await fetch(url + path, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, ms: performance.now() - started };
+}
+
+/** What the bot sent to a user (a p2p answer goes to their open_id). */
+const sentTo = (fake: FakeOpenPlatform, openId: string) => fake.messages.filter((m) => m.receiveId === openId || m.chatId === p2pChatIdFor(openId)).length;
+
+let n = 0;
+function helpClick(fake: FakeOpenPlatform, eventId = `evt_outage_card_${Date.now()}_${++n}`) {
+  const messageId = `om_outagecard${Date.now()}x${++n}`;
+  fake.earlierCard(messageId);
+  return { eventId, messageId, payload: cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, value: { action: 'help.menu' }, messageId, eventId }) };
+}
+
+function helpMessage(fake: FakeOpenPlatform, text = '帮助') {
+  const messageId = `om_outagemsg${Date.now()}x${++n}`;
+  const chatId = p2pChatIdFor(USER);
+  fake.userMessage(messageId, chatId);
+  return { messageId, payload: messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId: USER, text, messageId, chatId, eventId: `evt_outage_msg_${Date.now()}_${++n}` }) };
+}
+
+const botEnv = (fake: FakeOpenPlatform, databaseUrl: string) => ({
+  DATABASE_URL: databaseUrl,
+  LARK_APP_ID: 'cli_test',
+  LARK_APP_SECRET: 'test-secret',
+  LARK_DOMAIN: fake.url,
+  LARK_EVENT_MODE: 'http',
+  LARK_ENCRYPT_KEY: TEST_ENCRYPT_KEY,
+  LARK_VERIFICATION_TOKEN: TEST_VERIFICATION_TOKEN,
+  ADMIN_OPEN_IDS: ADMIN,
+  PORT: '0',
+  LOG_LEVEL: 'info',
+});
+
+async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await sleep(50);
+  }
+}
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under a running bot', () => {
+  let db: TestDatabase;
+  let fake: FakeOpenPlatform;
+  let proxy: CuttableProxy;
+  let app: BotApp;
+  const logs: string[] = [];
+  const recorded = async (eventId: string) => (await db.db.select().from(processedEvents).where(eq(processedEvents.eventId, eventId))).length;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret' });
+    const target = new URL(db.url!);
+    proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.open();
+    const viaProxy = new URL(db.url!);
+    viaProxy.port = String(proxy.port);
+    // the bot opens its own pool (openDatabase's options), as in production
+    app = await startBot({ config: parseConfig(botEnv(fake, viaProxy.toString())), log: createLogger('info', logSink(logs)), schedules: false });
+  }, 60_000);
+  afterAll(async () => {
+    await proxy?.open().catch(() => {});
+    await app?.stop();
+    await proxy?.cut();
+    await db?.close();
+    await fake?.close();
+  });
+
+  it('a card action is answered 200 with a toast within Feishu’s 3 s, not recorded; once the database is back the same event is done; the loops log the outage once', { timeout: 60_000 }, async () => {
+    const warm = await post(app.url, '/lark/cards', helpClick(fake).payload);
+    expect(warm.status).toBe(200);
+
+    await proxy.cut();
+    // the outbox and bulk-job loops fail meanwhile, each poll: postgres.js's own backoff would grow with every failure
+    await sleep(3000);
+    const click = helpClick(fake);
+    const down = await post(app.url, '/lark/cards', click.payload);
+    expect(down.status).toBe(200);
+    expect(down.body.toast).toMatchObject({ type: 'error' });
+    expect(down.body.toast.content).toContain('请稍后再试');
+    expect(down.ms).toBeLessThan(FEISHU_CALLBACK_MS);
+
+    // a message keeps failing as before: Feishu delivers it again later, deduplicated by its message_id
+    const message = helpMessage(fake);
+    const messageDown = await post(app.url, '/lark/events', message.payload);
+    expect(messageDown.status).toBe(500);
+    expect(messageDown.ms).toBeLessThan(FEISHU_CALLBACK_MS);
+    await sleep(1500);
+
+    await proxy.open();
+    // the same event again (Feishu's retry, or the user's): nothing of the failed one stood in its way
+    const again = await until('a card action answered after the outage', async () => {
+      const r = await post(app.url, '/lark/cards', click.payload);
+      return r.status === 200 && r.body?.toast?.content !== down.body.toast.content ? r : undefined;
+    });
+    expect(again.body.toast?.content).not.toBe('该操作已处理，无需重复提交');
+    expect(await recorded(click.eventId)).toBe(1);
+
+    const drained = () => until('the outbox drained', () => app.dispatcher.drain().then(() => true, () => undefined));
+    const before = sentTo(fake, USER);
+    const redelivered = await post(app.url, '/lark/events', message.payload);
+    expect(redelivered.status).toBe(200);
+    await drained();
+    const replies = sentTo(fake, USER) - before;
+    expect(replies).toBeGreaterThan(0);
+    expect(await post(app.url, '/lark/events', message.payload)).toMatchObject({ status: 200 });
+    await drained();
+    expect(sentTo(fake, USER) - before).toBe(replies);
+    expect(await recorded(`message:${message.messageId}`)).toBe(1);
+
+    // an outage is said once when it begins and once when it ends, not at every poll
+    await until('the outbox saying the database answers again', () => logs.some((l) => l.includes('outbox dispatcher: database reachable again')));
+    const said = (text: string) => logs.filter((l) => l.includes(text)).length;
+    expect(said('outbox dispatcher failed')).toBe(0);
+    expect(said('bulk job worker failed')).toBe(0);
+    expect(said('outbox dispatcher: database unreachable')).toBe(1);
+    expect(said('bulk job worker: database unreachable')).toBe(1);
+    expect(said('outbox dispatcher: database reachable again')).toBe(1);
+  });
+
+  it('a card action waiting on a lock past 2.5 s is answered in time with a toast, its work done when the lock goes and its card sent as an update', { timeout: 60_000 }, async () => {
+    const locker = postgres(db.url!, { max: 1, onnotice: () => {} });
+    try {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const taken = new Promise<void>((r) => (locked = r));
+      const holding = locker.begin(async (tx) => {
+        await tx`lock table processed_events in exclusive mode`;
+        locked();
+        await released;
+      });
+      await taken;
+      const click = helpClick(fake);
+      const answer = await post(app.url, '/lark/cards', click.payload);
+      release();
+      await holding;
+      expect(answer.status).toBe(200);
+      expect(answer.body.toast).toMatchObject({ type: 'info', content: expect.stringContaining('完成后这张卡片会自动更新') });
+      expect(answer.body.card).toBeUndefined();
+      expect(answer.ms).toBeLessThan(FEISHU_CALLBACK_MS + 500);
+      // the work was not thrown away: the event is recorded once, and the card it answered replaces the clicked one
+      await until('the late work recorded', async () => (await recorded(click.eventId)) === 1);
+      const update = await until('the late card sent as an update', async () => {
+        const [row] = await db.db.select().from(outbox).where(eq(outbox.dedupeKey, `late-answer:${click.eventId}`));
+        return row?.status === 'sent' ? row : undefined;
+      });
+      expect(update).toMatchObject({ kind: 'update', receiveIdType: 'message_id', receiver: click.messageId });
+      expect(JSON.stringify(update.card)).toContain('"schema":"2.0"');
+      // Feishu's redelivery of the same event is a duplicate and queues nothing more
+      const again = await post(app.url, '/lark/cards', click.payload);
+      expect(again.status).toBe(200);
+      expect(await recorded(click.eventId)).toBe(1);
+    } finally {
+      await locker.end();
+    }
+  });
+});
+
+describe.skipIf(testDatabaseKind() !== 'postgres')('SIGTERM while a callback waits on the database', () => {
+  let db: TestDatabase;
+  let fake: FakeOpenPlatform;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret' });
+  }, 60_000);
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await db?.close();
+    await fake?.close();
+  });
+
+  it('the message being handled is answered and its reply sent before the bot exits 0', { timeout: 90_000 }, async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
+    const bot = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, ...botEnv(fake, db.url!) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = bot;
+    let output = '';
+    bot.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    bot.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => bot.once('exit', (code) => resolve(code)));
+    const url = await until('the bot listening', () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 60_000);
+    const warm = helpMessage(fake);
+    expect((await post(url, '/lark/events', warm.payload)).status).toBe(200);
+    await until('the warm-up reply', () => sentTo(fake, USER) > 0);
+    const before = sentTo(fake, USER);
+
+    const locker = postgres(db.url!, { max: 1, onnotice: () => {} });
+    try {
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const taken = new Promise<void>((r) => (locked = r));
+      const holding = locker.begin(async (tx) => {
+        await tx`lock table processed_events in exclusive mode`;
+        locked();
+        await released;
+      });
+      await taken;
+      const message = helpMessage(fake);
+      const answered = post(url, '/lark/events', message.payload).catch((err: unknown) => ({ status: 0, body: String(err), ms: 0 }));
+      await sleep(300);
+      bot.kill('SIGTERM');
+      // the lock outlasts the sockets' old 1.5 s grace, not the callbacks' wait
+      await sleep(2000);
+      release();
+      await holding;
+      const answer = await answered;
+      expect(answer.status, output.slice(-3000)).toBe(200);
+      expect(await exited, output.slice(-3000)).toBe(0);
+      // the reply the handler queued left before the exit
+      expect(sentTo(fake, USER)).toBeGreaterThan(before);
+      expect(await db.db.select().from(processedEvents).where(eq(processedEvents.eventId, `message:${message.messageId}`))).toHaveLength(1);
+      const open = await db.db.select({ n: sql<number>`count(*)::int` }).from(outbox).where(sql`${outbox.status} in ('pending', 'sending')`);
+      expect(Number(open[0].n)).toBe(0);
+    } finally {
+      await locker.end();
+    }
+  });
+});
