@@ -30,10 +30,10 @@ const state = {
 /** Chinese text in the message, else the status: the browser's and the server's English never reach the page. */
 const HAS_CJK = /[\u4e00-\u9fff]/;
 
-async function api(path, body) {
+async function api(path, body, signal) {
   let res;
   try {
-    res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    res = await fetch(path, body === undefined ? { signal } : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   } catch {
     // fetch's own "Failed to fetch": the bot is stopped or restarting
     throw new Error('连不上机器人：它可能已停止或正在重启，请稍后再试。');
@@ -131,6 +131,8 @@ function chooseChat(chatId) {
   state.version = 0;
   state.drawn.clear();
   state.generation++;
+  state.pollAbort?.abort();
+  state.pollAbort = new AbortController();
   list.innerHTML = '<li class="empty">还没有消息。发送“帮助”开始。</li>';
   for (const b of document.querySelectorAll('#chats button')) b.setAttribute('aria-selected', String(b.dataset.chat === chatId));
   const chat = state.chats.find((c) => c.chatId === chatId);
@@ -147,7 +149,7 @@ async function poll(generation) {
   while (generation === state.generation) {
     try {
       const q = `chatId=${encodeURIComponent(state.chatId)}&after=${state.version}${wait ? '&wait=25000' : ''}`;
-      const res = await api(`/dev/api/messages?${q}`);
+      const res = await api(`/dev/api/messages?${q}`, undefined, state.pollAbort.signal);
       if (generation !== state.generation) return;
       if (state.boot && res.boot !== state.boot) {
         // the bot restarted: its versions start again from nought

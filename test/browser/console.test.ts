@@ -126,4 +126,32 @@ describe('local console', () => {
     await page.locator('.card', { hasText: '你被登记为班组的单位联系人' }).waitFor();
     expect(errors).toEqual([]);
   }, 90_000);
+
+  it('switching people and chats leaves one wait for messages open, so a message is answered at once', async () => {
+    // each chat's long wait for messages (up to 25 s) used to stay open after a switch: six of them took every
+    // connection Chromium gives a host, and a message sent then waited for one to end
+    let open = 0;
+    const counted = (r: { url(): string }) => r.url().includes('/dev/api/messages');
+    page.on('request', (r) => void (counted(r) && open++));
+    page.on('requestfinished', (r) => void (counted(r) && open--));
+    page.on('requestfailed', (r) => void (counted(r) && open--));
+    await page.goto(`${url}/dev`);
+    const people = await page.locator('#person option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).filter(Boolean));
+    for (const person of people.slice(0, 4)) {
+      await page.selectOption('#person', person);
+      const chats = await page.locator('#chats button').count();
+      for (let i = 0; i < Math.min(chats, 2); i++) {
+        await page.locator('#chats button').nth(i).click();
+        await page.waitForTimeout(300);
+      }
+    }
+    await expect.poll(() => open, { timeout: 5_000 }).toBeLessThanOrEqual(1);
+    await page.locator('#chats button').first().click();
+    const before = await page.locator('#messages > li:not(.empty)').count();
+    await page.keyboard.press('/');
+    await page.keyboard.type('帮助');
+    await page.keyboard.press('Enter');
+    // well under the 25 s a stuck wait held a message back
+    await expect.poll(() => page.locator('#messages > li:not(.empty)').count(), { timeout: 8_000 }).toBeGreaterThanOrEqual(before + 2);
+  }, 90_000);
 });
