@@ -7,9 +7,12 @@ export interface MenuButton {
   value?: Record<string, unknown>;
 }
 
-/** The 帮助 menu: one button per feature the caller's roles may use. */
-export function helpCard(opts: { roles: string[]; buttons: MenuButton[] }): Card {
-  const roleNames = opts.roles.map((r) => zh.roleNames[r] ?? r);
+/**
+ * The 帮助 menu: one button per feature the caller's roles may use. Without `roles` it is a group's shared card, read
+ * by everyone in the group: it names no one's roles (the button opens each person's own menu privately).
+ */
+export function helpCard(opts: { roles?: string[]; buttons: MenuButton[] }): Card {
+  const roleNames = opts.roles?.map((r) => zh.roleNames[r] ?? r);
   const primary = opts.buttons.slice(0, 1);
   return card({
     title: zh.menuTitle,
@@ -29,7 +32,7 @@ export function helpCard(opts: { roles: string[]; buttons: MenuButton[] }): Card
             ),
           ]
         : []),
-      note(md`${zh.rolesLine(roleNames)}。${zh.menuAsk}`),
+      note(roleNames ? md`${zh.rolesLine(roleNames)}。${zh.menuAsk}` : md`${zh.menuAsk}`),
     ],
   });
 }

@@ -18,7 +18,7 @@ export function showHelp(registry: BotRegistry) {
       return;
     }
     // the group shares one card: its button opens each person's own menu in their p2p chat
-    await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { replyTo: msg.messageId, chatId: msg.chatId }, card: helpCard({ roles: [], buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }) });
+    await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { replyTo: msg.messageId, chatId: msg.chatId }, card: helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }) });
   };
 }
 

@@ -87,6 +87,8 @@ describe('help through the whole path', () => {
     const shared = h.fake.messages.find((m) => m.replyTo === 'om_grouphelp')!;
     const buttons = JSON.stringify(shared.content).match(/"action":"[^"]+"/g);
     expect(buttons).toEqual(['"action":"help.private"']);
+    // read by everyone in the group, administrators too: it names no one's roles
+    expect(JSON.stringify(shared.content)).not.toContain('你的身份');
     const res = await h.click(USER, { action: 'help.private' }, undefined, { chatId: 'oc_group3', messageId: shared.messageId });
     expect(res.card).toBeUndefined();
     expect(interactiveTo(USER)).toHaveLength(1);

@@ -376,6 +376,7 @@ export const cardSamples: Record<string, Sample> = {
   'help.helpCard': () => [
     help.helpCard({ roles: ['admin', 'leader'], buttons: [{ action: 'team.registerForm', label: '注册班组' }, { action: 'admin.menu', label: '协会管理', value: { tab: 1 } }] }),
     help.helpCard({ roles: [], buttons: [] }),
+    help.helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }),
   ],
   'help.deadLetterCard': () => [help.deadLetterCard({ receiver: `open_id ${LEADER}`, attempts: 8, error: 'HTTP 400 code 230002: bot not in chat', dedupeKey: 'team:registered:1' })],
 
