@@ -108,6 +108,11 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
     say(`backup refused: ${target} exists already; name another file: npm run backup -- <file>`);
     return 1;
   }
+  // checked before the dump, which takes a while: a folder that is not there would fail only at the write
+  if (!isFolder(dirname(target))) {
+    say(`backup refused: the folder ${dirname(target)} does not exist; create it or name a file in another: npm run backup -- <file>`);
+    return 1;
+  }
   const lock = takeLock(dir, 'backup', say);
   if (!lock) return 1;
   const partial = `${target}.part`;
@@ -221,5 +226,14 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     return 0;
   } finally {
     lock.release();
+  }
+}
+
+/** Whether the path is a folder (false when missing, a file, or unreadable). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

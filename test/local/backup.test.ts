@@ -145,6 +145,16 @@ describe('npm run backup and npm run restore', () => {
     const empty = output();
     expect(await backupLocalData({ dataDir: join(parent, 'nothing'), now: new Date(), timezone: 'Asia/Shanghai', output: empty.stream })).toBe(1);
     expect(empty.lines).toEqual([expect.stringContaining('holds no database (no PG_VERSION), so there is nothing to back up')]);
+
+    // a file in a folder that is not there: one line before any dump, not a stack trace after it
+    const holding = join(parent, 'holding');
+    mkdirSync(holding);
+    writeFileSync(join(holding, 'PG_VERSION'), '16\n');
+    const nowhere = output();
+    const target = join(parent, 'no-such-folder', 'x.tar.gz');
+    expect(await backupLocalData({ dataDir: holding, file: target, now: new Date(), timezone: 'Asia/Shanghai', output: nowhere.stream })).toBe(1);
+    expect(nowhere.lines).toEqual([`backup refused: the folder ${join(parent, 'no-such-folder')} does not exist; create it or name a file in another: npm run backup -- <file>`]);
+    expect(existsSync(join(holding, LOCK_FILE))).toBe(false);
   }, 60_000);
 
   it('refuses a backup missing the file of a table, leaving the folder as any refusal does', async () => {
