@@ -211,6 +211,12 @@ export interface FakeOpenPlatform {
   on(event: 'update', fn: (u: FakeUpdate) => void): void;
   /** clears requests/messages/updates/faults (and the uuid idempotency memory); listeners stay */
   reset(): void;
+  /**
+   * The platform out of reach (`false`): the port stops listening and open connections are cut, so a call fails as
+   * with a network down, ECONNREFUSED (no HTTP answer, nothing recorded); `true` listens again on the same port.
+   * What was sent and issued before is kept.
+   */
+  setReachable(reachable: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -955,7 +961,25 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       recentSends.clear();
       recentUpdates.clear();
     },
+    async setReachable(reachable) {
+      if (reachable === server.listening) return;
+      if (!reachable) {
+        await new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+          server.closeAllConnections();
+        });
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    },
     close() {
+      if (!server.listening) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         // keep-alive sockets (Node 20's global agent keeps them) would hold close() open
