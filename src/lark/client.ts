@@ -275,8 +275,8 @@ function headersOf(headers: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * Asks for the tenant token once (the start-up check): undefined when Feishu grants it, else what kept it back, a
- * refusal of the app's credentials (naming the setting) or no answer. The SDK keeps the token it gets for the first send.
+ * Asks for the tenant token once (the start-up check): what kept it back, a refusal of the app's credentials (naming
+ * the setting) or no answer; undefined when Feishu grants it or answered otherwise. The SDK keeps the token it gets for the first send.
  */
 export async function credentialsProblem(client: lark.Client): Promise<{ kind: Outage; error: string } | undefined> {
   try {
@@ -286,7 +286,9 @@ export async function credentialsProblem(client: lark.Client): Promise<{ kind: O
     const refused = tokenRefusal(err);
     if (refused) return { kind: 'credentials', error: refused };
     const e = err as { code?: unknown; message?: unknown };
-    return { kind: 'network', error: `no answer: ${[e?.code, e?.message ?? String(err)].filter(Boolean).join(' ')}`.slice(0, 500) };
+    if (isNetworkError(err)) return { kind: 'network', error: `no answer: ${[e?.code, e?.message].filter(Boolean).join(' ')}`.slice(0, 500) };
+    // an HTTP answer (a proxy's 502): the SDK has logged it, and the sends will say how they fare
+    return undefined;
   }
 }
 
