@@ -670,6 +670,8 @@ export class OutboxDispatcher {
   private async nextClaimInMs(): Promise<number> {
     const now = Date.now();
     if (now < this.pausedUntil) return Math.max(1, this.pausedUntil - now);
+    // a probe of an outage in flight: its answer (or its timeout) decides the next pause
+    if (this.outage && this.inFlight.size > 0) return this.pollMs;
     const rows = await this.deps.db.execute(sql`
       select exists (select 1 from outbox where status = 'pending' and next_attempt_at <= ${new Date(now).toISOString()}::timestamptz) as due,
         (select extract(epoch from min(greatest(claimed_at, sent_at))) * 1000 from outbox
