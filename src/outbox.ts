@@ -284,9 +284,10 @@ export class OutboxDispatcher {
   /**
    * The Open Platform out of reach, or refusing the app's credentials (`Outage`): every send is held (`pausedUntil`),
    * then one row is claimed as a probe, with a pause doubled at each failed probe up to `outagePauseMaxMs`. The rows
-   * keep their attempts; the first answer of the platform ends it. Logged once as it starts and once as it ends.
+   * keep their attempts; the first answer of the platform ends it. Logged once as it starts and once as it ends; a
+   * network blip that the first probe gets through (a reset keep-alive socket) only at debug.
    */
-  private outage?: { kind: Outage; since: number; pauseMs: number; pausedAt: number; probes: number; error: string };
+  private outage?: { kind: Outage; since: number; pauseMs: number; pausedAt: number; probes: number; error: string; logged: boolean };
 
   /** Whether sends are held for an outage, and why: for tests and the health of the process. */
   get outageKind(): Outage | undefined {
@@ -546,15 +547,15 @@ export class OutboxDispatcher {
     const { outagePauseMs, outagePauseMaxMs, outageMaxAgeMs } = this.limits;
     const o = this.outage;
     if (!o) {
-      this.outage = { kind, since: now, pauseMs: outagePauseMs, pausedAt: now, probes: 1, error };
+      this.outage = { kind, since: now, pauseMs: outagePauseMs, pausedAt: now, probes: 1, error, logged: false };
       this.pausedUntil = Math.max(this.pausedUntil, now + outagePauseMs);
-      this.logOutage(kind, error);
+      this.logOutage(this.outage);
     } else if (row.claimedAt && row.claimedAt.getTime() >= o.pausedAt) {
       // a probe sent after the last pause failed as well (rows claimed with the first failure do not count)
-      if (o.kind !== kind) this.logOutage(kind, error);
+      if (o.kind !== kind) o.logged = false;
       Object.assign(o, { kind, error, pauseMs: Math.min(o.pauseMs * 2, outagePauseMaxMs), pausedAt: now, probes: o.probes + 1 });
+      this.logOutage(o);
       this.pausedUntil = Math.max(this.pausedUntil, now + o.pauseMs);
-      log.debug({ outboxId: row.id, pauseMs: o.pauseMs, error }, 'Open Platform still failing: sends held');
     }
     if (row.createdAt && now - row.createdAt.getTime() > outageMaxAgeMs) return false;
     await db
@@ -565,8 +566,15 @@ export class OutboxDispatcher {
     return true;
   }
 
-  private logOutage(kind: Outage, error: string): void {
+  /** The outage's one line: a refused secret at once, no answer once a probe after the first pause failed too. */
+  private logOutage(o: NonNullable<OutboxDispatcher['outage']>): void {
     const { log } = this.deps;
+    const { kind, error } = o;
+    if (o.logged || (kind === 'network' && o.probes < 2)) {
+      log.debug({ outage: kind, error }, 'Open Platform failing: sends held');
+      return;
+    }
+    o.logged = true;
     if (kind === 'credentials') {
       log.error({ error }, 'Feishu refused the app credentials: check LARK_APP_ID and LARK_APP_SECRET (the app of the developer console, its current secret); every message is held until a token is granted');
     } else {
@@ -581,9 +589,9 @@ export class OutboxDispatcher {
   reportOutage(kind: Outage, error: string): void {
     if (this.outage) return;
     const now = Date.now();
-    this.outage = { kind, since: now, pauseMs: this.limits.outagePauseMs, pausedAt: now, probes: 0, error };
+    this.outage = { kind, since: now, pauseMs: this.limits.outagePauseMs, pausedAt: now, probes: 1, error, logged: false };
     this.pausedUntil = Math.max(this.pausedUntil, now + this.limits.outagePauseMs);
-    this.logOutage(kind, error);
+    this.logOutage(this.outage);
   }
 
   /** The platform answered a send: an outage, if any, is over. */
@@ -591,7 +599,7 @@ export class OutboxDispatcher {
     const o = this.outage;
     if (!o) return;
     this.outage = undefined;
-    this.deps.log.warn({ outage: o.kind, downMs: Date.now() - o.since, probes: o.probes }, o.kind === 'credentials' ? 'Feishu granted a token again: sending resumed' : 'Open Platform reachable again: sending resumed');
+    this.deps.log[o.logged ? 'warn' : 'debug']({ outage: o.kind, downMs: Date.now() - o.since, probes: o.probes }, o.kind === 'credentials' ? 'Feishu granted a token again: sending resumed' : 'Open Platform reachable again: sending resumed');
   }
 
   /** Runs until nothing is due or in flight; for tests, scripts and shutdown. */

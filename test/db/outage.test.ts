@@ -93,6 +93,19 @@ describe('the Open Platform out of reach', () => {
     expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'outbox.dead_letter'))).toHaveLength(0);
   });
 
+  it('passes a blip the first probe gets through without a warning', async () => {
+    const before = lines(h).length;
+    await h.fake.setReachable(false);
+    await queue(h, 'blip:1', 'ou_blip1');
+    expect(await h.app.dispatcher.runOnce()).toBe(1);
+    expect(h.app.dispatcher.outageKind).toBe('network');
+    await h.fake.setReachable(true);
+    await h.drain();
+    expect((await rows(h, 'blip:')).map((r) => [r.status, r.attempts])).toEqual([['sent', 1]]);
+    expect(h.app.dispatcher.outageKind).toBeUndefined();
+    expect(lines(h).slice(before).filter((l) => l.level >= 40)).toEqual([]);
+  });
+
   it('dead-letters a row queued more than 24 h before, saying the platform stayed out of reach; the others wait', async () => {
     await h.fake.setReachable(false);
     await queue(h, 'old:1', 'ou_old1');
