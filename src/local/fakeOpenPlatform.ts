@@ -96,9 +96,10 @@ export interface SentMessage {
 
 /**
  * An injected failure. Rate-limit answers (HTTP 429 or code 99991400) carry `x-ogw-ratelimit-reset`
- * (`resetSeconds`, default 1) as Feishu's gateway does. `delayMs` holds the answer back, as a stalled gateway.
+ * (`resetSeconds`, default 1) as Feishu's gateway does. `delayMs` holds the answer back, as a stalled gateway. `cut`
+ * closes the connection with no answer at all (the caller sees ECONNRESET, "socket hang up"): a network blip.
  */
-export type Fault = { status: number; code: number; msg?: string; resetSeconds?: number; delayMs?: number };
+export type Fault = { status: number; code: number; msg?: string; resetSeconds?: number; delayMs?: number; cut?: boolean };
 
 /** Someone in the simulated tenant's address book, found by contact/v3/users/batch_get_id. */
 export interface DirectoryUser {
@@ -446,7 +447,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       headers['x-ogw-ratelimit-reset'] = String(f.resetSeconds ?? 1);
     }
     const answer = () => {
-      if (!res.destroyed) send(res, f.status, { code: f.code, msg: f.msg ?? DEFAULT_FAULT_MSG[f.code] ?? 'fault injected by fake open platform' }, headers);
+      if (f.cut) res.socket?.destroy();
+      else if (!res.destroyed) send(res, f.status, { code: f.code, msg: f.msg ?? DEFAULT_FAULT_MSG[f.code] ?? 'fault injected by fake open platform' }, headers);
     };
     if (f.delayMs) setTimeout(answer, f.delayMs).unref();
     else answer();
