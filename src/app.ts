@@ -15,7 +15,7 @@ import type { Config } from './config.js';
 import { EventProcessor } from './events.js';
 import type { BotRegistry } from './handlers.js';
 import { pendingPersonLinker } from './import/linking.js';
-import { botIdentity, createLarkClient, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
+import { botIdentity, createLarkClient, credentialsProblem, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
 import { larkReader } from './lark/reader.js';
 import { resolveUserIds } from './lark/contact.js';
 import type { Logger } from './log.js';
@@ -169,6 +169,14 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: larkDomain(opts.wsDomain ?? domain), logger: sdkLogger(log, [appSecret, secrets.encryptKey, secrets.verificationToken]), loggerLevel: lark.LoggerLevel.warn });
     void wsClient.start({ eventDispatcher });
   }
+  let stopping = false;
+  // a wrong LARK_APP_SECRET is said at once, not at the first message; the bot keeps serving (/healthz, the console)
+  // and the outbox holds what it queues until Feishu grants a token
+  if (!config.localMode && !opts.transport) {
+    void credentialsProblem(larkClient).then((problem) => {
+      if (problem && !stopping) dispatcher.reportOutage(problem.kind, problem.error);
+    });
+  }
   if (opts.runDispatcher !== false) {
     // PGlite is this process's alone (its DATA_DIR lock): what the last run left mid-send goes out now, not in a minute
     if (database.kind === 'pglite') await dispatcher.releaseAbandoned();
@@ -191,6 +199,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     url,
     server,
     async stop() {
+      stopping = true;
       await schedules?.stop();
       wsClient?.close({ force: true });
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { type Clock, systemClock } from './clock.js';
@@ -192,8 +192,15 @@ export function messageOf(row: Pick<OutboxRow, 'msgType' | 'card' | 'priority'>)
  */
 export type SendOutcome =
   | { ok: true; messageId?: string }
-  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number; chatGone?: boolean; appWide?: boolean; mayPassInChat?: boolean }
+  | { ok: false; retryable: boolean; undeliverable: boolean; error: string; retryAfterMs?: number; chatGone?: boolean; appWide?: boolean; mayPassInChat?: boolean; outage?: Outage }
   | { ok: false; drop: string };
+
+/**
+ * A failure that is the app's, not the row's (`SendOutcome.outage`, always with `appWide`): `network` when no answer came
+ * (connection refused or reset, a timeout, DNS), `credentials` when the token endpoint refused LARK_APP_ID /
+ * LARK_APP_SECRET (10014 app secret invalid). Every send fails alike until it passes, so the dispatcher holds them all.
+ */
+export type Outage = 'network' | 'credentials';
 
 export interface MessageTransport {
   deliver(row: OutboxRow): Promise<SendOutcome>;
@@ -208,6 +215,12 @@ export interface OutboxLimits {
   maxDelayMs: number;
   leaseMs: number; // a row claimed but never finished (process died) is claimed again after this
   batch: number;
+  /** The first pause of every send when the Open Platform cannot be reached (`Outage`); doubled at each failed probe. */
+  outagePauseMs: number;
+  /** The longest pause between two probes of an unreachable Open Platform. */
+  outagePauseMaxMs: number;
+  /** A row still unsent this long after it was queued, because of an outage, is dead-lettered at its next probe. */
+  outageMaxAgeMs: number;
 }
 
 export const defaultOutboxLimits: OutboxLimits = {
@@ -219,6 +232,9 @@ export const defaultOutboxLimits: OutboxLimits = {
   maxDelayMs: 3_600_000,
   leaseMs: 60_000,
   batch: 50,
+  outagePauseMs: 1000,
+  outagePauseMaxMs: 60_000,
+  outageMaxAgeMs: 24 * 3_600_000,
 };
 
 /**
@@ -266,6 +282,18 @@ export class OutboxDispatcher {
    * answered with the moment its window reopens: until then every send of this app fails alike, so nothing is claimed.
    */
   private pausedUntil = 0;
+  /**
+   * The Open Platform out of reach, or refusing the app's credentials (`Outage`): every send is held (`pausedUntil`),
+   * then one row is claimed as a probe, with a pause doubled at each failed probe up to `outagePauseMaxMs`. The rows
+   * keep their attempts; the first answer of the platform ends it. Logged once as it starts and once as it ends; a
+   * network blip that the first probe gets through (a reset keep-alive socket) only at debug.
+   */
+  private outage?: { kind: Outage; since: number; pauseMs: number; pausedAt: number; probes: number; error: string; logged: boolean };
+
+  /** Whether sends are held for an outage, and why: for tests and the health of the process. */
+  get outageKind(): Outage | undefined {
+    return this.outage?.kind;
+  }
 
   constructor(
     private readonly deps: {
@@ -290,7 +318,11 @@ export class OutboxDispatcher {
   /** Claims up to one batch within the rate budget. */
   async claim(at?: Date): Promise<OutboxRow[]> {
     if (Date.now() < this.pausedUntil) return [];
-    const { perApp, perReceiver, perMinute, batch, leaseMs } = this.limits;
+    // one probe at a time while the platform is out of reach: the next waits for its answer (or its timeout)
+    if (this.outage && this.inFlight.size > 0) return [];
+    const { perApp, perReceiver, perMinute, leaseMs } = this.limits;
+    // while the platform is out of reach one row goes as a probe: a batch would only fail alike
+    const batch = this.outage ? 1 : this.limits.batch;
     return this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
       // Feishu counts a message when its request arrives, some time between our claim and its answer (sent_at):
@@ -415,7 +447,11 @@ export class OutboxDispatcher {
       if (rendered && 'drop' in rendered) outcome = { ok: false, drop: rendered.drop };
       else if (rendered && 'error' in rendered) outcome = { ok: false, retryable: true, undeliverable: false, error: rendered.error };
       // the same dedupe key, so the same uuid: a resend after a crash draws the card again and Feishu keeps the first
-      else outcome = await transport.deliver(rendered ? { ...row, card: rendered.card } : row);
+      else {
+        outcome = await transport.deliver(rendered ? { ...row, card: rendered.card } : row);
+        // any answer of the platform, even a refusal of this row, ends an outage
+        if (outcome.ok || ('retryable' in outcome && !outcome.outage)) this.platformAnswered();
+      }
     } catch (err) {
       outcome = { ok: false, retryable: true, undeliverable: false, error: errorText(err) };
     }
@@ -430,6 +466,11 @@ export class OutboxDispatcher {
     // a failure is written only while the row is still this claim's: past its lease another replica may have taken it
     // over (and sent it), and this one's retry, dead letter or alert would undo that
     const held = and(eq(outbox.id, row.id), eq(outbox.status, 'sending'), row.claimedAt ? eq(outbox.claimedAt, row.claimedAt) : undefined);
+    if ('outage' in outcome && outcome.outage) {
+      if (await this.holdForOutage(row, outcome.outage, outcome.error, held)) return;
+      // queued longer ago than an outage may hold a row: dead-lettered below, saying why
+      outcome = { ok: false, retryable: false, undeliverable: false, error: `not sent within ${Math.round(this.limits.outageMaxAgeMs / 3_600_000)} h of being queued: the Open Platform stayed out of reach (${outcome.error})`.slice(0, 500) };
+    }
     if ('drop' in outcome) {
       // no longer relevant (a task withdrawn before its card went out, the certificate of a revoked title):
       // nothing was sent, the row says why
@@ -494,6 +535,73 @@ export class OutboxDispatcher {
     }
     metrics.outboxFailed.inc({ reason: 'dead' });
     log.error({ outboxId: row.id, dedupeKey: row.dedupeKey, receiver: row.receiver, attempts: row.attempts, error: outcome.error }, 'message dead-lettered');
+  }
+
+  /**
+   * A send that failed for the whole app (`Outage`): the row goes back to `pending` with the attempt it was claimed with
+   * given back, and every send is held. The outage is logged as it starts (a wrong secret at error, naming the setting)
+   * and as its kind changes; a probe claimed after the last pause that fails again doubles the pause. False when the
+   * row was queued more than `outageMaxAgeMs` ago: the caller dead-letters it.
+   */
+  private async holdForOutage(row: OutboxRow, kind: Outage, error: string, held: SQL | undefined): Promise<boolean> {
+    const { db, log } = this.deps;
+    const now = Date.now();
+    const { outagePauseMs, outagePauseMaxMs, outageMaxAgeMs } = this.limits;
+    const o = this.outage;
+    if (!o) {
+      this.outage = { kind, since: now, pauseMs: outagePauseMs, pausedAt: now, probes: 1, error, logged: false };
+      this.pausedUntil = Math.max(this.pausedUntil, now + outagePauseMs);
+      this.logOutage(this.outage);
+    } else if (row.claimedAt && row.claimedAt.getTime() >= o.pausedAt) {
+      // a probe sent after the last pause failed as well (rows claimed with the first failure do not count)
+      if (o.kind !== kind) o.logged = false;
+      Object.assign(o, { kind, error, pauseMs: Math.min(o.pauseMs * 2, outagePauseMaxMs), pausedAt: now, probes: o.probes + 1 });
+      this.logOutage(o);
+      this.pausedUntil = Math.max(this.pausedUntil, now + o.pauseMs);
+    }
+    if (row.createdAt && now - row.createdAt.getTime() > outageMaxAgeMs) return false;
+    await db
+      .update(outbox)
+      .set({ status: 'pending', attempts: sql`greatest(${outbox.attempts} - 1, 0)`, nextAttemptAt: new Date(Math.max(now, this.pausedUntil)), lastError: error })
+      .where(held);
+    metrics.outboxFailed.inc({ reason: 'outage' });
+    return true;
+  }
+
+  /** The outage's one line: a refused secret at once, no answer once a probe after the first pause failed too. */
+  private logOutage(o: NonNullable<OutboxDispatcher['outage']>): void {
+    const { log } = this.deps;
+    const { kind, error } = o;
+    if (o.logged || (kind === 'network' && o.probes < 2)) {
+      log.debug({ outage: kind, error }, 'Open Platform failing: sends held');
+      return;
+    }
+    o.logged = true;
+    if (kind === 'credentials') {
+      log.error({ error }, 'Feishu refused the app credentials: check LARK_APP_ID and LARK_APP_SECRET (the app of the developer console, its current secret); every message is held until a token is granted');
+    } else {
+      log.warn({ error }, 'Open Platform out of reach: every message is held and tried again with a growing pause (at most a minute), no attempts spent');
+    }
+  }
+
+  /**
+   * An outage seen outside a send (the token asked for at start-up): logged as a failed send would log it, and sends held
+   * for the first pause, then probed as in any outage. Nothing when one is already known.
+   */
+  reportOutage(kind: Outage, error: string): void {
+    if (this.outage) return;
+    const now = Date.now();
+    this.outage = { kind, since: now, pauseMs: this.limits.outagePauseMs, pausedAt: now, probes: 1, error, logged: false };
+    this.pausedUntil = Math.max(this.pausedUntil, now + this.limits.outagePauseMs);
+    this.logOutage(this.outage);
+  }
+
+  /** The platform answered a send: an outage, if any, is over. */
+  private platformAnswered(): void {
+    const o = this.outage;
+    if (!o) return;
+    this.outage = undefined;
+    this.deps.log[o.logged ? 'warn' : 'debug']({ outage: o.kind, downMs: Date.now() - o.since, probes: o.probes }, o.kind === 'credentials' ? 'Feishu granted a token again: sending resumed' : 'Open Platform reachable again: sending resumed');
   }
 
   /** Runs until nothing is due or in flight; for tests, scripts and shutdown. */
@@ -593,6 +701,8 @@ export class OutboxDispatcher {
   private async nextClaimInMs(): Promise<number> {
     const now = Date.now();
     if (now < this.pausedUntil) return Math.max(1, this.pausedUntil - now);
+    // a probe of an outage in flight: its answer (or its timeout) decides the next pause
+    if (this.outage && this.inFlight.size > 0) return this.pollMs;
     const rows = await this.deps.db.execute(sql`
       select exists (select 1 from outbox where status = 'pending' and next_attempt_at <= ${new Date(now).toISOString()}::timestamptz) as due,
         (select extract(epoch from min(greatest(claimed_at, sent_at))) * 1000 from outbox

@@ -1,6 +1,6 @@
 import * as lark from './sdk.js';
 import { type Logger, withoutParams } from '../log.js';
-import type { AttachmentSpec, MessageTransport, OutboxRow, OutgoingFile, OutgoingImage, RenderedAttachment, SendOutcome } from '../outbox.js';
+import type { AttachmentSpec, MessageTransport, Outage, OutboxRow, OutgoingFile, OutgoingImage, RenderedAttachment, SendOutcome } from '../outbox.js';
 import { messageUuid } from '../outbox.js';
 
 export function larkDomain(domain: string): lark.Domain | string {
@@ -52,9 +52,17 @@ export function sdkLogger(log: Logger, secrets: (string | undefined)[] = []): la
   const line = (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') => (...args: unknown[]) => {
     const fields = args.flatMap(sdkLogFields).map((f) => JSON.parse(mask(JSON.stringify(f))) as SdkLogFields);
     const text = fields.map((f) => [f.message, f.status && `HTTP ${f.status}`, f.feishuCode !== undefined && `code ${f.feishuCode}: ${f.feishuMsg ?? ''}`].filter(Boolean).join(' · ')).join(' | ');
-    log[level]({ component: 'lark-sdk', sdk: fields }, text || 'sdk log line');
+    // a call that got no answer is its caller's to report: the outbox logs an outage once, not a line per attempt
+    log[level === 'error' && noAnswer(fields) ? 'debug' : level]({ component: 'lark-sdk', sdk: fields }, text || 'sdk log line');
   };
   return { error: line('error'), warn: line('warn'), info: line('debug'), debug: line('debug'), trace: line('trace') };
+}
+
+const NO_ANSWER = /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ENETDOWN|EPIPE)\b|socket hang up|timeout of \d+ms exceeded|^Network Error$/;
+
+/** The SDK's line about a request that got no answer (no HTTP status, no Feishu code). */
+function noAnswer(fields: SdkLogFields[]): boolean {
+  return fields.length > 0 && fields.every((f) => f.status === undefined && f.feishuCode === undefined) && fields.some((f) => NO_ANSWER.test(String(f.code ?? '')) || NO_ANSWER.test(f.message ?? ''));
 }
 
 /** Each SDK HTTP call gives up well inside the outbox lease, so a hung request never outlives its claim. */
@@ -211,11 +219,49 @@ interface Attempt {
   code?: number;
 }
 
+/**
+ * What the SDK throws when tenant_access_token/internal answers a non-zero code (HTTP 200 `{ code, msg }`): a plain
+ * Error, "failed to get tenant_access_token, code: 10014, msg: app secret invalid", before the call itself is sent.
+ * The endpoint's page (https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token_internal)
+ * refers to the generic error codes; 10014 "app secret invalid" is a wrong LARK_APP_SECRET, 10003 an app_id Feishu does
+ * not know (LARK_APP_ID).
+ */
+const TOKEN_REFUSED = /^failed to get (?:tenant|app)_access_token, code: (-?\d+|unknown), msg: (.*)$/s;
+
+/** The setting an operator fixes for a refused token: by its code, else both. */
+function credentialHint(code: string): string {
+  if (code === '10014') return 'check LARK_APP_SECRET';
+  if (code === '10003') return 'check LARK_APP_ID';
+  return 'check LARK_APP_ID and LARK_APP_SECRET';
+}
+
+/** The token endpoint's refusal of the app's credentials, as an error line naming the setting; undefined for any other error. */
+export function tokenRefusal(err: unknown): string | undefined {
+  const m = TOKEN_REFUSED.exec(String((err as { message?: unknown })?.message ?? ''));
+  return m ? `tenant_access_token refused, code ${m[1]}: ${m[2].slice(0, 200)} (${credentialHint(m[1])})` : undefined;
+}
+
+/** axios' codes for a request that got no answer: refused, reset, timed out, a name not resolved, a network down. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPIPE', 'ERR_NETWORK', 'ERR_SOCKET_CONNECTION_TIMEOUT']);
+
+/** An axios error without a response: the Open Platform was not reached (or did not answer in time). */
+export function isNetworkError(err: unknown): boolean {
+  const e = err as { isAxiosError?: unknown; response?: unknown; code?: unknown; cause?: { code?: unknown } } | null;
+  if (!e || typeof e !== 'object' || e.response) return false;
+  return e.isAxiosError === true || NETWORK_CODES.has(String(e.code)) || NETWORK_CODES.has(String(e.cause?.code));
+}
+
 function failureFromError(err: unknown): Attempt {
   // what the bot's setup must fix (a certificate font not installed): tried again when it says, its line kept
   const setupRetryMs = (err as { setupRetryMs?: unknown })?.setupRetryMs;
   if (typeof setupRetryMs === 'number') return { outcome: { ok: false, retryable: true, undeliverable: false, error: String((err as Error).message).slice(0, 500), retryAfterMs: setupRetryMs } };
+  // every send of the app fails alike until the secret is fixed or the platform answers: the outbox holds them all
+  const refused = tokenRefusal(err);
+  if (refused) return { outcome: { ok: false, retryable: true, undeliverable: false, error: refused, appWide: true, outage: 'credentials' } };
   const e = err as { response?: { status?: number; headers?: Record<string, unknown>; data?: { code?: number; msg?: string } }; message?: string; code?: string };
+  if (isNetworkError(err)) {
+    return { outcome: { ok: false, retryable: true, undeliverable: false, error: `no answer: ${[e.code, e.message].filter(Boolean).join(' ')}`.slice(0, 500), appWide: true, outage: 'network' } };
+  }
   const data = e?.response?.data;
   const code = typeof data?.code === 'number' ? data.code : undefined;
   return { code, outcome: classifyFailure(e?.response?.status, code, data?.msg ?? e?.message ?? String(err), headersOf(e?.response?.headers)) };
@@ -226,6 +272,24 @@ function headersOf(headers: unknown): Record<string, unknown> | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
   const h = headers as { toJSON?: () => Record<string, unknown> };
   return typeof h.toJSON === 'function' ? h.toJSON() : (headers as Record<string, unknown>);
+}
+
+/**
+ * Asks for the tenant token once (the start-up check): what kept it back, a refusal of the app's credentials (naming
+ * the setting) or no answer; undefined when Feishu grants it or answered otherwise. The SDK keeps the token it gets for the first send.
+ */
+export async function credentialsProblem(client: lark.Client): Promise<{ kind: Outage; error: string } | undefined> {
+  try {
+    await (client as unknown as { tokenManager: { getTenantAccessToken(): Promise<unknown> } }).tokenManager.getTenantAccessToken();
+    return undefined;
+  } catch (err) {
+    const refused = tokenRefusal(err);
+    if (refused) return { kind: 'credentials', error: refused };
+    const e = err as { code?: unknown; message?: unknown };
+    if (isNetworkError(err)) return { kind: 'network', error: `no answer: ${[e?.code, e?.message].filter(Boolean).join(' ')}`.slice(0, 500) };
+    // an HTTP answer (a proxy's 502): the SDK has logged it, and the sends will say how they fare
+    return undefined;
+  }
 }
 
 /**

@@ -96,9 +96,10 @@ export interface SentMessage {
 
 /**
  * An injected failure. Rate-limit answers (HTTP 429 or code 99991400) carry `x-ogw-ratelimit-reset`
- * (`resetSeconds`, default 1) as Feishu's gateway does. `delayMs` holds the answer back, as a stalled gateway.
+ * (`resetSeconds`, default 1) as Feishu's gateway does. `delayMs` holds the answer back, as a stalled gateway. `cut`
+ * closes the connection with no answer at all (the caller sees ECONNRESET, "socket hang up"): a network blip.
  */
-export type Fault = { status: number; code: number; msg?: string; resetSeconds?: number; delayMs?: number };
+export type Fault = { status: number; code: number; msg?: string; resetSeconds?: number; delayMs?: number; cut?: boolean };
 
 /** Someone in the simulated tenant's address book, found by contact/v3/users/batch_get_id. */
 export interface DirectoryUser {
@@ -211,6 +212,12 @@ export interface FakeOpenPlatform {
   on(event: 'update', fn: (u: FakeUpdate) => void): void;
   /** clears requests/messages/updates/faults (and the uuid idempotency memory); listeners stay */
   reset(): void;
+  /**
+   * The platform out of reach (`false`): the port stops listening and open connections are cut, so a call fails as
+   * with a network down, ECONNREFUSED (no HTTP answer, nothing recorded); `true` listens again on the same port.
+   * What was sent and issued before is kept.
+   */
+  setReachable(reachable: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -440,7 +447,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       headers['x-ogw-ratelimit-reset'] = String(f.resetSeconds ?? 1);
     }
     const answer = () => {
-      if (!res.destroyed) send(res, f.status, { code: f.code, msg: f.msg ?? DEFAULT_FAULT_MSG[f.code] ?? 'fault injected by fake open platform' }, headers);
+      if (f.cut) res.socket?.destroy();
+      else if (!res.destroyed) send(res, f.status, { code: f.code, msg: f.msg ?? DEFAULT_FAULT_MSG[f.code] ?? 'fault injected by fake open platform' }, headers);
     };
     if (f.delayMs) setTimeout(answer, f.delayMs).unref();
     else answer();
@@ -955,7 +963,25 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       recentSends.clear();
       recentUpdates.clear();
     },
+    async setReachable(reachable) {
+      if (reachable === server.listening) return;
+      if (!reachable) {
+        await new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+          server.closeAllConnections();
+        });
+        return;
+      }
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    },
     close() {
+      if (!server.listening) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         // keep-alive sockets (Node 20's global agent keeps them) would hold close() open
