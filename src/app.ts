@@ -208,12 +208,12 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       const local = localConsoleOf(platform);
       local?.close();
       server.closeIdleConnections();
-      const stopping = performance.now();
+      const stopBegan = performance.now();
       // the bulk-job worker stops after its batch meanwhile; the callbacks being handled finish, answered on their sockets
       const bulkStopped = bulkJobs.stop();
       if (!(await processor.settled(HANDLERS_GRACE_MS))) log.warn(`callbacks still running ${HANDLERS_GRACE_MS} ms after the stop began; their connections are closed`);
       // other requests (a page, a download) get what is left of their grace
-      const grace = setTimeout(() => server.closeAllConnections(), Math.max(100, STOP_GRACE_MS - (performance.now() - stopping)));
+      const grace = setTimeout(() => server.closeAllConnections(), Math.max(100, STOP_GRACE_MS - (performance.now() - stopBegan)));
       await closed;
       clearTimeout(grace);
       await bulkStopped;

@@ -312,7 +312,7 @@ export class OutboxDispatcher {
   ) {
     this.limits = { ...defaultOutboxLimits, ...deps.limits };
     this.pollMs = deps.pollMs ?? 1000;
-    this.outage = new OutageLog(deps.log, 'outbox dispatcher');
+    this.databaseOutage = new OutageLog(deps.log, 'outbox dispatcher');
   }
 
   /** Claims up to one batch within the rate budget. */
@@ -637,8 +637,8 @@ export class OutboxDispatcher {
     else this.nudged = true;
   }
 
-  /** A database outage said once when it begins and once when it ends, not at every poll. */
-  private readonly outage: OutageLog;
+  /** A database outage (not the Open Platform's, `outage`) said once when it begins and once when it ends, not at every poll. */
+  private readonly databaseOutage: OutageLog;
 
   start(): void {
     if (this.running) return;
@@ -649,9 +649,9 @@ export class OutboxDispatcher {
         this.nudged = false;
         try {
           n = await this.claimAndLaunch();
-          this.outage.reached();
+          this.databaseOutage.reached();
         } catch (err) {
-          if (!this.outage.failed(err)) this.deps.log.error({ err }, 'outbox dispatcher failed');
+          if (!this.databaseOutage.failed(err)) this.deps.log.error({ err }, 'outbox dispatcher failed');
         }
         if (!this.running) break;
         if (n > 0) continue;
@@ -687,7 +687,7 @@ export class OutboxDispatcher {
       const lastRound = this.claimAndLaunch().then(
         () => Promise.all(this.inFlight),
         (err: unknown) => {
-          if (!this.outage.failed(err)) this.deps.log.error({ err }, 'outbox dispatcher failed');
+          if (!this.databaseOutage.failed(err)) this.deps.log.error({ err }, 'outbox dispatcher failed');
         },
       );
       await Promise.race([lastRound, new Promise((resolve) => (timer = setTimeout(resolve, lastRoundMs)))]);
