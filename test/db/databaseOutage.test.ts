@@ -111,6 +111,22 @@ const botEnv = (fake: FakeOpenPlatform, databaseUrl: string) => ({
   LOG_LEVEL: 'info',
 });
 
+/** processed_events locked by another session until `release`: every event's claim waits behind it. */
+async function lockEventClaims(url: string) {
+  const locker = postgres(url, { max: 1, onnotice: () => {} });
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const taken = new Promise<void>((r) => (locked = r));
+  const holding = locker.begin(async (tx) => {
+    await tx`lock table processed_events in exclusive mode`;
+    locked();
+    await released;
+  });
+  await taken;
+  return { locker, release, holding };
+}
+
 async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -201,18 +217,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
   });
 
   it('a card action waiting on a lock past 2.5 s is answered in time with a toast, its work done when the lock goes and its card sent as an update', { timeout: 60_000 }, async () => {
-    const locker = postgres(db.url!, { max: 1, onnotice: () => {} });
+    const { locker, release, holding } = await lockEventClaims(db.url!);
     try {
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const taken = new Promise<void>((r) => (locked = r));
-      const holding = locker.begin(async (tx) => {
-        await tx`lock table processed_events in exclusive mode`;
-        locked();
-        await released;
-      });
-      await taken;
       const click = helpClick(fake);
       const answer = await post(app.url, '/lark/cards', click.payload);
       release();
@@ -267,18 +273,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('SIGTERM while a callback wai
     await until('the warm-up reply', () => sentTo(fake, USER) > 0);
     const before = sentTo(fake, USER);
 
-    const locker = postgres(db.url!, { max: 1, onnotice: () => {} });
+    const { locker, release, holding } = await lockEventClaims(db.url!);
     try {
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      let locked!: () => void;
-      const taken = new Promise<void>((r) => (locked = r));
-      const holding = locker.begin(async (tx) => {
-        await tx`lock table processed_events in exclusive mode`;
-        locked();
-        await released;
-      });
-      await taken;
       const message = helpMessage(fake);
       const answered = post(url, '/lark/events', message.payload).catch((err: unknown) => ({ status: 0, body: String(err), ms: 0 }));
       await sleep(300);
