@@ -138,6 +138,21 @@ export class LocalConsole {
     return { status: res.status, messageId, version: this.version };
   }
 
+  /**
+   * A file a person sends in their chat with the bot (a workbook for 导入): kept by the simulated platform under a key
+   * of its own, as Feishu keeps a message's file, and posted to /lark/events as a file message.
+   */
+  async sendFile(p: { openId: string; chatId: string; fileName: string; bytes: Buffer }): Promise<{ status: number; messageId: string; version: number }> {
+    const messageId = randomMessageId();
+    const fileKey = `file_local_${messageId.slice(3)}`;
+    await this.restored;
+    this.deps.platform.addMessageFile(messageId, fileKey, p.bytes);
+    this.put({ id: messageId, chatId: p.chatId, from: 'user', openId: p.openId, at: Date.now(), msgType: 'file', content: { file_name: p.fileName } });
+    const payload = messageEvent({ token: this.deps.secrets.verificationToken, appId: LOCAL_APP_ID, openId: p.openId, text: '', chatType: 'p2p', chatId: p.chatId, messageId, file: { fileKey, fileName: p.fileName } });
+    const res = await this.post('/lark/events', payload);
+    return { status: res.status, messageId, version: this.version };
+  }
+
   /** A click on a card button (with the form's values for a submit), posted to /lark/cards as card.action.trigger. */
   async click(input: ClickInput): Promise<ClickResult> {
     // Feishu judges a click before calling back (14-day window, who a picker offers); cards from before a restart it cannot judge
@@ -353,6 +368,17 @@ function imageType(bytes: Uint8Array): string {
 
 const openIdSchema = z.string().regex(/^ou_[A-Za-z0-9_-]+$/, 'open_id must start with ou_');
 const saySchema = z.object({ openId: openIdSchema, chatId: z.string().min(1), text: z.string().trim().min(1).max(2000), mentionBot: z.boolean().optional() });
+/**
+ * A file sent from the page, as base64 in the JSON body: the server reads at most 1 MB of body, so a file of up to
+ * 700 KB (a workbook of several thousand rows); a larger one is for `npm run import`, as the page says.
+ */
+export const CONSOLE_FILE_MAX_BYTES = 700 * 1024;
+const sendFileSchema = z.object({
+  openId: openIdSchema,
+  chatId: z.string().min(1),
+  fileName: z.string().trim().min(1).max(200),
+  base64: z.string().min(1).max(Math.ceil(CONSOLE_FILE_MAX_BYTES / 3) * 4 + 4),
+});
 const clickSchema = z.object({
   openId: openIdSchema,
   chatId: z.string().min(1),
@@ -428,6 +454,12 @@ export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
     const input = bodyOf(ctx, saySchema);
     if (!allowedChat(input.openId, input.chatId)) ctx.throw(400, 'this person is not in that chat');
     ctx.body = await local.say(input);
+  });
+  router.post('/dev/api/send-file', async (ctx) => {
+    const input = bodyOf(ctx, sendFileSchema);
+    // a file goes to the bot in the p2p chat only, as the 导入 card asks
+    if (input.chatId !== p2pChatIdFor(input.openId)) ctx.throw(400, 'a file is sent in the chat with the bot');
+    ctx.body = await local.sendFile({ openId: input.openId, chatId: input.chatId, fileName: input.fileName, bytes: Buffer.from(input.base64, 'base64') });
   });
   router.post('/dev/api/click', async (ctx) => {
     const input = bodyOf(ctx, clickSchema);

@@ -137,6 +137,8 @@ function chooseChat(chatId) {
   for (const b of document.querySelectorAll('#chats button')) b.setAttribute('aria-selected', String(b.dataset.chat === chatId));
   const chat = state.chats.find((c) => c.chatId === chatId);
   $('#composer .mention').hidden = chat?.kind !== 'group';
+  // a file goes to the bot in the chat with it, as Feishu's 导入 asks
+  $('#composer .attach').hidden = chat?.kind === 'group';
   void poll(state.generation);
 }
 
@@ -348,6 +350,30 @@ composer.addEventListener('submit', async (ev) => {
   const text = composerText.value;
   composerText.value = '';
   await say(text);
+});
+
+/** The server reads at most 1 MB of body: a file of up to 700 KB, sent as base64 (src/local/console.ts). */
+const FILE_MAX_BYTES = 700 * 1024;
+
+$('#attach').addEventListener('change', async (ev) => {
+  const input = ev.currentTarget;
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file || !state.me) return;
+  if (file.size > FILE_MAX_BYTES) {
+    toast('error', `文件 ${file.name} 超过 700 KB，控制台发送不了：请停止机器人后运行 npm run import -- 文件路径`);
+    return;
+  }
+  state.saidAt = Date.now();
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    const res = await api('/dev/api/send-file', { openId: state.me, chatId: state.chatId, fileName: file.name, base64: btoa(binary) });
+    if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
+  } catch (err) {
+    toast('error', err.message);
+  }
 });
 
 $('.quick').innerHTML = QUICK.map((q) => `<button type="button" data-say="${escapeHtml(q)}">${escapeHtml(q)}</button>`).join('');

@@ -100,6 +100,8 @@ export function messageEvent(p: {
   /** optional thread fields (a reply in a thread) */
   rootId?: string;
   parentId?: string;
+  /** a file message instead of text: message_type "file", content {"file_key","file_name"} (`text` unused) */
+  file?: { fileKey: string; fileName: string };
 }): object {
   const chatType = p.chatType ?? 'p2p';
   const createTime = String(p.createTime ?? Date.now());
@@ -123,8 +125,8 @@ export function messageEvent(p: {
         update_time: createTime,
         chat_id: chatId,
         chat_type: chatType,
-        message_type: 'text',
-        content: JSON.stringify({ text }),
+        message_type: p.file ? 'file' : 'text',
+        content: JSON.stringify(p.file ? { file_key: p.file.fileKey, file_name: p.file.fileName } : { text }),
         ...(mention
           ? {
               mentions: [
