@@ -23,6 +23,8 @@ export interface AdminCycleView {
   expertsPerApplication: number;
   recommendShare: number;
   sheet: { title: string; total: number; items: number };
+  /** Scoring again after 结束评分并汇总 for reopened sheets alone (第十七条): no 分配专家. */
+  reopenedForSheets?: boolean;
 }
 
 export interface AdminCardData {
@@ -86,7 +88,8 @@ export function adminCard(data: AdminCardData): Card {
         }),
       );
     }
-    if (c.status === 'open' || c.status === 'scoring') {
+    if (c.reopenedForSheets) elements.push(note(md`第十七条：评分已汇总过一次，现为重开的单份评分重新提交，不再分配专家。`));
+    if (c.status === 'open' || (c.status === 'scoring' && !c.reopenedForSheets)) {
       buttons.push(
         button({
           text: '分配专家',

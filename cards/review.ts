@@ -338,6 +338,8 @@ export interface ProgressView {
   error?: string;
   /** 结束评分并汇总 of a large cycle, queued or running: its job and its size. */
   aggregating?: { jobId: number; total: number };
+  /** Scoring again after 结束评分并汇总 for reopened sheets alone (第十七条): no 分配专家. */
+  reopenedForSheets?: boolean;
 }
 
 /** 评审进度 for administrators: panels still scoring, a lookup by team code, what comes next. */
@@ -350,6 +352,7 @@ export function progressCard(d: ProgressView): Card {
     markdown(md`**申报**：${d.applications.map((a) => `${a.label} ${a.count}`).join(' · ')}`),
     markdown(md`**评分任务**：已提交 ${t.submitted} / ${all}${t.declined ? ` · 谢绝 ${t.declined}` : ''}${t.replaced ? ` · 改派 ${t.replaced}` : ''}`),
   ];
+  if (d.reopenedForSheets) elements.push(note(md`第十七条：评分已汇总过一次，现为重开的单份评分重新提交，不再分配专家；提交后再点“结束评分并汇总”。`));
   if (d.aggregating) {
     elements.push(markdown(md`**正在后台汇总评分**（${groupDigits(d.aggregating.total)} 份申报），完成后即可点“评审结果”核对并公布。`));
   }
@@ -375,7 +378,7 @@ export function progressCard(d: ProgressView): Card {
     ]),
   );
   const buttons: Element[] = [];
-  if (d.status === 'open' || d.status === 'scoring') buttons.push(button({ text: '分配专家', value: { action: 'review.assign', cycleId: d.cycleId } }));
+  if (d.status === 'open' || (d.status === 'scoring' && !d.reopenedForSheets)) buttons.push(button({ text: '分配专家', value: { action: 'review.assign', cycleId: d.cycleId } }));
   if (d.status === 'scoring' && d.aggregating) {
     buttons.push(button({ text: '汇总进度', type: 'primary', value: { action: 'bulk.show', jobId: d.aggregating.jobId } }));
   } else if (d.status === 'scoring') {

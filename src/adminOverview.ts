@@ -1,5 +1,7 @@
 import type { AdminCardData, ShownDate } from '../cards/admin.js';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
+import { auditLog, cycles } from '../db/schema.js';
 import { type ApplicationStatus, applicationStatusNames } from './applications.js';
 import { applicationCountsOfRunningCycle, cycleScoreSheet, cycleStatusLabel, getRunningOrLatestCycle, runningStatuses } from './cycles.js';
 import { daysBetween, formatDateZh } from './dates.js';
@@ -11,8 +13,9 @@ function shown(date: string, from: string): ShownDate {
 /** What the admin card shows, as the database has it on `now` (YYYY-MM-DD). */
 export async function adminOverview(tx: Db, now: string): Promise<AdminCardData> {
   const data: AdminCardData = { today: formatDateZh(now), applicationCounts: [] };
-  // issued together: one round trip (the running cycle, else the latest; the running cycle's counts)
-  const [cycle, counts] = await Promise.all([getRunningOrLatestCycle(tx), applicationCountsOfRunningCycle(tx)]);
+  // issued together: one round trip (the running cycle, else the latest; the running cycle's counts; whether its scores
+  // were summed before, aggregatedBefore of the running cycle)
+  const [cycle, counts, summed] = await Promise.all([getRunningOrLatestCycle(tx), applicationCountsOfRunningCycle(tx), runningCycleSummedBefore(tx)]);
   if (cycle && (runningStatuses as readonly string[]).includes(cycle.status)) {
     const sheet = cycleScoreSheet(cycle);
     data.cycle = {
@@ -27,12 +30,27 @@ export async function adminOverview(tx: Db, now: string): Promise<AdminCardData>
       expertsPerApplication: cycle.expertsPerApplication,
       recommendShare: cycle.recommendShare,
       sheet: { title: sheet.title, total: sheet.total, items: sheet.areas.reduce((n, a) => n + a.items.length, 0) },
+      reopenedForSheets: cycle.status === 'scoring' && summed,
     };
     data.applicationCounts = countsInOrder(counts);
   } else if (cycle) {
     data.lastCycle = { year: cycle.year, statusLabel: cycleStatusLabel(cycle.status) };
   }
   return data;
+}
+
+/**
+ * Whether the running cycle's scores were summed once (结束评分并汇总's audit row), so that a scoring now is a reopen
+ * for single sheets (第十七条): `aggregatedBefore` without the cycle's id, to share the overview's round trip.
+ */
+async function runningCycleSummedBefore(tx: Db): Promise<boolean> {
+  const running = tx.select({ id: sql`${cycles.id}::text` }).from(cycles).where(inArray(cycles.status, [...runningStatuses]));
+  const [row] = await tx
+    .select({ id: auditLog.id })
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'cycle'), inArray(auditLog.entityId, running), eq(auditLog.action, 'cycle.closeScoring')))
+    .limit(1);
+  return row !== undefined;
 }
 
 /** Every status of an application, in order, with its count; a status unknown here is listed last. */

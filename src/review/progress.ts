@@ -2,7 +2,7 @@ import type { ProgressView } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
 import { type ApplicationStatus, applicationStatusNames } from '../applications.js';
 import { activeBulkJob } from '../bulkJobs.js';
-import { cycleStatusLabel } from '../cycles.js';
+import { aggregatedBefore, cycleStatusLabel } from '../cycles.js';
 import { reviewProgress } from './results.js';
 
 const reviewStatuses: ApplicationStatus[] = ['accepted', 'scoring', 'scored', 'decided'];
@@ -10,7 +10,7 @@ const reviewStatuses: ApplicationStatus[] = ['accepted', 'scoring', 'scored', 'd
 /** 评审进度 as the database has it now, for `progressCard` (cards/review.ts); `error` is shown above it. */
 export async function progressView(tx: Db, cycleId: number, error?: string): Promise<ProgressView> {
   // the job is read beside the progress's first read, in its round trip
-  const [p, job] = await Promise.all([reviewProgress(tx, cycleId), activeBulkJob(tx, 'aggregate', cycleId)]);
+  const [p, job, summed] = await Promise.all([reviewProgress(tx, cycleId), activeBulkJob(tx, 'aggregate', cycleId), aggregatedBefore(tx, cycleId)]);
   return {
     cycleId,
     year: p.cycle.year,
@@ -26,6 +26,7 @@ export async function progressView(tx: Db, cycleId: number, error?: string): Pro
     pending: p.pending,
     pendingTotal: p.pendingTotal,
     error,
+    reopenedForSheets: p.cycle.status === 'scoring' && summed,
     ...(job ? { aggregating: { jobId: job.id, total: job.total } } : {}),
   };
 }

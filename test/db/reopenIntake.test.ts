@@ -149,6 +149,12 @@ describe.each(MODES)('a reopened sheet does not reopen the intake (%s path)', (m
     const bSummed = await applicationOf(b.application.id);
     expect(bSummed.status).toBe('scored');
 
+    // the admin card and 评审进度 no longer offer 分配专家, and say why
+    for (const view of [await h.click(ADMIN, { action: 'admin.menu' }), await h.click(ADMIN, { action: 'review.progress', cycleId })]) {
+      expect(JSON.stringify(view.card)).not.toContain('"review.assign"');
+      expect(cardText(view.card!.data)).toContain('不再分配专家');
+    }
+
     await addExperts([EXPERTS[1]]); // a second expert joins the pool while the sheet is reopened
     const assign = await h.click(ADMIN, { action: 'review.assign', cycleId });
     expect(assign.toast).toMatchObject({ type: 'info', content: expect.stringContaining(REFUSAL) });

@@ -191,6 +191,7 @@ export const cardSamples: Record<string, Sample> = {
   'admin.adminCard': () => [
     admin.adminCard({ today: '2026年5月19日', cycle: adminCycle, applicationCounts: counts }),
     admin.adminCard({ today: '2026年5月19日', cycle: { ...adminCycle, status: 'scoring', statusLabel: '专家评分' }, applicationCounts: counts }),
+    admin.adminCard({ today: '2026年5月19日', cycle: { ...adminCycle, status: 'scoring', statusLabel: '专家评分', reopenedForSheets: true }, applicationCounts: counts }),
     admin.adminCard({ today: '2026年5月19日', lastCycle: { year: 2025, statusLabel: '已公布' }, applicationCounts: [] }),
   ],
   'admin.cycleFormCard': () => [
@@ -592,6 +593,7 @@ export const cardSamples: Record<string, Sample> = {
       error: '没有这个班组编号',
     }),
     review.progressCard({ cycleId: 2, year: 2026, status: 'closed', statusLabel: '评分结束', applications: counts, tasks: { assigned: 0, submitted: 9, declined: 0, replaced: 0 }, pending: [], pendingTotal: 0 }),
+    review.progressCard({ cycleId: 2, year: 2026, status: 'scoring', statusLabel: '专家评分', applications: counts, tasks: { assigned: 1, submitted: 8, declined: 0, replaced: 0 }, pending: [], pendingTotal: 0, reopenedForSheets: true }),
   ],
   'review.panelCard': () => [
     review.panelCard({
