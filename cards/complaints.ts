@@ -234,8 +234,18 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
 }
 
 /** `barDays`: the association's rule (协会规定, a cycle setting) on applying again after a revocation. */
-export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number; decision: 'revoked' | 'kept'; reason: string; barDays?: number | null; certificate?: string }): Card {
+/** `others`: the team's other titles the same decision took (held through the same run of complaints, 第二十二条). */
+export function revocationDecidedCard(opts: {
+  team: ComplaintTeam;
+  year: number;
+  decision: 'revoked' | 'kept';
+  reason: string;
+  barDays?: number | null;
+  certificate?: string;
+  others?: { year: number; certificate?: string }[];
+}): Card {
   const revoked = opts.decision === 'revoked';
+  const others = opts.others ?? [];
   return card({
     title: revoked ? `已撤销称号：${opts.team.name}` : `已保留称号：${opts.team.name}`,
     subtitle: `${opts.year} 年度质量信得过班组`,
@@ -246,6 +256,14 @@ export function revocationDecidedCard(opts: { team: ComplaintTeam; year: number;
         ['决定', revoked ? '撤销称号' : '保留称号'],
         ['理由', opts.reason],
         ...(revoked && opts.certificate ? [['荣誉证书', `${opts.certificate}（已作废）`] as [string, string]] : []),
+        ...(others.length
+          ? [
+              [
+                revoked ? '同时撤销' : '同时保留',
+                others.map((o) => `${o.year} 年度称号${revoked && o.certificate ? `（证书 ${o.certificate} 已作废）` : ''}`).join('；'),
+              ] as [string, string],
+            ]
+          : []),
       ]),
       note(!revoked ? '此前成立的投诉不再计入连续次数。' : opts.barDays === undefined ? '已通知班组长和单位联系人。' : md`已通知班组长和单位联系人。协会规定：${afterRevocation(opts.barDays)}内不受理该班组的申报。`),
     ],

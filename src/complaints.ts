@@ -896,7 +896,7 @@ async function refuseUnlessPending(tx: Db, status: TitleStatus | undefined, hono
  * held two titles through the run (awarded again while it held the first) loses both (titlesOfRun): the complaints
  * were against the team as a title holder, and revoking one title would leave it holding the other.
  */
-export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number | null }> {
+export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number | null; others: { year: number; certificate?: string }[] }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   // only while a run stands at the threshold; two copies of one alert (each administrator's): once one kept the title, the other's 撤销 no longer applies
@@ -920,11 +920,12 @@ export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values
       await opts.send({ dedupeKey: `${titleRevokedKey(h.id)}:user:${openId}`, to: { openId }, render: titleRevokedSpec(h.id) });
     }
   }
-  return { team, honour: revoked.find((h) => h.id === honourId)!, reason, certificate: numbers.get(honourId), barDays };
+  const others = revoked.filter((h) => h.id !== honourId).map((h) => ({ year: h.year, certificate: numbers.get(h.id) }));
+  return { team, honour: revoked.find((h) => h.id === honourId)!, reason, certificate: numbers.get(honourId), barDays, others };
 }
 
 /** 保留称号: the decision on record, on every title the run is against (titlesOfRun); upheld complaints decided until now no longer count. */
-export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string }> {
+export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; others: { year: number }[] }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   const status = await titleStatus(tx, team.id);
@@ -934,7 +935,7 @@ export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: 
   for (const h of kept.sort((a, b) => Number(a.id !== honourId) - Number(b.id !== honourId) || a.year - b.year)) {
     await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: h.id, details: { teamId: team.id, year: h.year, reason, run: status!.view.run }, at: opts.now });
   }
-  return { team, honour: kept.find((h) => h.id === honourId)!, reason };
+  return { team, honour: kept.find((h) => h.id === honourId)!, reason, others: kept.filter((h) => h.id !== honourId).map((h) => ({ year: h.year })) };
 }
 
 export interface TitleAwaitingDecision {

@@ -96,14 +96,14 @@ const keptToast = { type: 'success' as const, content: '已保留称号' };
 
 /** revocation.revoke {honourId} with the reason (撤销称号, 第二十二条): administrators only. */
 export const revokeHonour: CardRun = async (ctx, input) => {
-  const { team, honour, reason, certificate, barDays } = await revokeTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
-  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'revoked', reason, certificate, barDays }), revokedToast);
+  const { team, honour, reason, certificate, barDays, others } = await revokeTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
+  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'revoked', reason, certificate, barDays, others }), revokedToast);
 };
 
 /** revocation.keep {honourId} with the reason (保留称号): administrators only. */
 export const keepHonour: CardRun = async (ctx, input) => {
-  const { team, honour, reason } = await keepTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
-  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'kept', reason }), keptToast);
+  const { team, honour, reason, others } = await keepTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
+  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'kept', reason, others }), keptToast);
 };
 
 /**

@@ -112,6 +112,8 @@ describe('第二十二条 across years', () => {
 
     const revoke = await h.click(ADMIN, { action: 'revocation.revoke', honourId: h27.id }, { reason: '连续两次顾客投诉成立' });
     expect(revoke.toast.type).toBe('success');
+    // the administrator's answer names both titles the decision took
+    expect(cardText(revoke.card.data)).toMatch(/2027 年度质量信得过班组[\s\S]*同时撤销[\s\S]*2028 年度称号/);
     const revoked = await honoursOf(team.id);
     expect(revoked.map((x) => [x.id, x.revokedReason])).toEqual([
       [h27.id, '连续两次顾客投诉成立'],
