@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, wri
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { patchedFiles } from './patchDependencies.mjs';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const dist = join(root, 'dist');
@@ -32,7 +33,8 @@ const sources = () => sourceDirs.flatMap((d) => [...filesUnder(join(root, d))]);
 export function buildIsStale() {
   if (!existsSync(stamp)) return true;
   const built = statSync(stamp).mtimeMs;
-  return [...sources(), ...configFiles.map((f) => join(root, f))].some((f) => existsSync(f) && statSync(f).mtimeMs > built);
+  // a package fixed after the last build (scripts/patchDependencies.mjs) is bundled again
+  return [...sources(), ...configFiles.map((f) => join(root, f)), ...patchedFiles].some((f) => existsSync(f) && statSync(f).mtimeMs > built);
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * `npm ci` / `npm install` runs this (postinstall): the empty, migrated PGlite database a first local `npm start` copies
+ * `npm ci` / `npm install` runs this (postinstall): first the fixes of installed packages (scripts/patchDependencies.mjs,
+ * which the bundle must carry), then the empty, migrated PGlite database a first local `npm start` copies
  * (scripts/pglite-template.ts, which never fails the install) and dist/ (scripts/build.mjs --no-check), side by side:
  * each keeps one core busy for several seconds. Fails when the build fails.
  */
@@ -15,5 +16,7 @@ const run = (args) =>
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 
+const patched = await run(['scripts/patchDependencies.mjs']);
+if (patched) process.exit(patched);
 const [template, build] = await Promise.all([run(['--import', 'tsx', 'scripts/pglite-template.ts']), run(['scripts/build.mjs', '--no-check'])]);
 process.exit(build || template);
