@@ -251,6 +251,21 @@ export function isNetworkError(err: unknown): boolean {
   return e.isAxiosError === true || NETWORK_CODES.has(String(e.code)) || NETWORK_CODES.has(String(e.cause?.code));
 }
 
+/**
+ * The gateway in front of the Open Platform's API answered for it (502, 503, 504 with its own page, no `{ code, msg }`):
+ * the API was not reached, for this send as for every other, as when no answer came at all. A 5xx that carries a code is
+ * the API's own answer about this call, tried again as the row's.
+ */
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
+
+function gatewayAnswer(err: unknown): string | undefined {
+  const response = (err as { response?: { status?: unknown; data?: unknown } } | null)?.response;
+  if (!response || typeof response.status !== 'number' || !GATEWAY_STATUSES.has(response.status)) return undefined;
+  const data = response.data as { code?: unknown } | null | undefined;
+  if (data && typeof data === 'object' && typeof data.code === 'number') return undefined;
+  return `no answer from the API: HTTP ${response.status} from the Open Platform's gateway`;
+}
+
 function failureFromError(err: unknown): Attempt {
   // what the bot's setup must fix (a certificate font not installed): tried again when it says, its line kept
   const setupRetryMs = (err as { setupRetryMs?: unknown })?.setupRetryMs;
@@ -262,6 +277,8 @@ function failureFromError(err: unknown): Attempt {
   if (isNetworkError(err)) {
     return { outcome: { ok: false, retryable: true, undeliverable: false, error: `no answer: ${[e.code, e.message].filter(Boolean).join(' ')}`.slice(0, 500), appWide: true, outage: 'network' } };
   }
+  const gateway = gatewayAnswer(err);
+  if (gateway) return { outcome: { ok: false, retryable: true, undeliverable: false, error: gateway, appWide: true, outage: 'network' } };
   const data = e?.response?.data;
   const code = typeof data?.code === 'number' ? data.code : undefined;
   return { code, outcome: classifyFailure(e?.response?.status, code, data?.msg ?? e?.message ?? String(err), headersOf(e?.response?.headers)) };
@@ -287,7 +304,9 @@ export async function credentialsProblem(client: lark.Client): Promise<{ kind: O
     if (refused) return { kind: 'credentials', error: refused };
     const e = err as { code?: unknown; message?: unknown };
     if (isNetworkError(err)) return { kind: 'network', error: `no answer: ${[e?.code, e?.message].filter(Boolean).join(' ')}`.slice(0, 500) };
-    // an HTTP answer (a proxy's 502): the SDK has logged it, and the sends will say how they fare
+    const gateway = gatewayAnswer(err);
+    if (gateway) return { kind: 'network', error: gateway };
+    // another HTTP answer: the SDK has logged it, and the sends will say how they fare
     return undefined;
   }
 }

@@ -41,7 +41,7 @@
  *
  * Dependency-free on purpose (node:http, node:crypto only).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { cardRuleViolations, findComponentByName, MAX_CARD_CONTENT_BYTES, taggedObjects } from './cardRules.js';
@@ -97,9 +97,10 @@ export interface SentMessage {
 /**
  * An injected failure. Rate-limit answers (HTTP 429 or code 99991400) carry `x-ogw-ratelimit-reset`
  * (`resetSeconds`, default 1) as Feishu's gateway does. `delayMs` holds the answer back, as a stalled gateway. `cut`
- * closes the connection with no answer at all (the caller sees ECONNRESET, "socket hang up"): a network blip.
+ * closes the connection with no answer at all (the caller sees ECONNRESET, "socket hang up"): a network blip. `gateway`
+ * answers `status` as the gateway in front of the API does when the API is down (an HTML page, no `{code, msg}`).
  */
-export type Fault = { status: number; code: number; msg?: string; resetSeconds?: number; delayMs?: number; cut?: boolean };
+export type Fault = { status: number; code: number; msg?: string; resetSeconds?: number; delayMs?: number; cut?: boolean; gateway?: boolean };
 
 /** Someone in the simulated tenant's address book, found by contact/v3/users/batch_get_id. */
 export interface DirectoryUser {
@@ -448,7 +449,11 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     }
     const answer = () => {
       if (f.cut) res.socket?.destroy();
-      else if (!res.destroyed) send(res, f.status, { code: f.code, msg: f.msg ?? DEFAULT_FAULT_MSG[f.code] ?? 'fault injected by fake open platform' }, headers);
+      else if (f.gateway && !res.destroyed) {
+        const page = `<html>\r\n<head><title>${f.status} ${STATUS_CODES[f.status] ?? ''}</title></head>\r\n<body>\r\n<center><h1>${f.status} ${STATUS_CODES[f.status] ?? ''}</h1></center>\r\n</body>\r\n</html>\r\n`;
+        res.writeHead(f.status, { 'content-type': 'text/html', 'content-length': String(Buffer.byteLength(page)) });
+        res.end(page);
+      } else if (!res.destroyed) send(res, f.status, { code: f.code, msg: f.msg ?? DEFAULT_FAULT_MSG[f.code] ?? 'fault injected by fake open platform' }, headers);
     };
     if (f.delayMs) setTimeout(answer, f.delayMs).unref();
     else answer();

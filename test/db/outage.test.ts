@@ -107,6 +107,42 @@ describe('the Open Platform out of reach', () => {
     expect(lines(h).slice(before).filter((l) => l.level >= 40).map((l) => l.msg)).toEqual([]);
   });
 
+  it('takes the gateway answering for the API (HTTP 502/503/504, its own page, no code) as the platform out of reach: no attempt spent', async () => {
+    const before = lines(h).length;
+    // Feishu's API behind its gateway down for a while: every send is answered by the gateway's page
+    h.fake.injectFaults([503, 502, 504, 503, 503, 503, 503, 503, 503, 503].map((status) => ({ status, code: 0, gateway: true })));
+    for (const i of [1, 2, 3]) await queue(h, `gateway:${i}`, `ou_gateway${i}`);
+    await probe(h, 'gateway:', 5);
+    expect(h.app.dispatcher.outageKind).toBe('network');
+    const held = await rows(h, 'gateway:');
+    expect(held.map((r) => [r.status, r.attempts])).toEqual([
+      ['pending', 0],
+      ['pending', 0],
+      ['pending', 0],
+    ]);
+    expect(held.some((r) => /HTTP 50[234] from the Open Platform's gateway/.test(r.lastError ?? ''))).toBe(true);
+    expect(lines(h).slice(before).filter((l) => l.msg.includes('will retry'))).toEqual([]);
+
+    h.fake.clearFaults();
+    await h.drain();
+    expect((await rows(h, 'gateway:')).map((r) => [r.status, r.attempts])).toEqual([
+      ['sent', 1],
+      ['sent', 1],
+      ['sent', 1],
+    ]);
+    expect(h.app.dispatcher.outageKind).toBeUndefined();
+  });
+
+  it('still retries as the row’s own a 5xx the API answered with its code', async () => {
+    h.fake.injectFaults([{ status: 500, code: 1000, msg: 'internal error' }], (r) => r.body?.receive_id === 'ou_api5xx');
+    await queue(h, 'api5xx:1', 'ou_api5xx');
+    expect(await h.app.dispatcher.runOnce()).toBe(1);
+    expect(h.app.dispatcher.outageKind).toBeUndefined();
+    const [row] = await rows(h, 'api5xx:');
+    expect([row.status, row.attempts]).toEqual(['pending', 1]);
+    expect(row.lastError).toMatch(/^HTTP 500 code 1000/);
+  });
+
   it('dead-letters a row queued more than 24 h before, saying the platform stayed out of reach; the others wait', async () => {
     await h.fake.setReachable(false);
     await queue(h, 'old:1', 'ou_old1');
