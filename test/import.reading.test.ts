@@ -188,4 +188,27 @@ describe('reading the import workbook', () => {
       `“班组”表有 ${MAX_SHEET_FILLED_ROWS + 2} 行填有内容（包括显示为空的公式，如向下填充到数据下方的），超过 ${MAX_SHEET_FILLED_ROWS} 行，无法读取：请删除数据下方多余的行后再发送。`,
     );
   });
+
+  it('reads a header cell merged across two columns as one column, its data in the first', async () => {
+    const header = [...HEADER.slice(0, 3), '', ...HEADER.slice(3)];
+    const merged = (over: Record<number, unknown> = {}) => {
+      const r = row(over);
+      return [...r.slice(0, 3), '', ...r.slice(3)];
+    };
+    const read = await readImportWorkbook(
+      await book([merged(), merged({ 1: '养护二班' })], {
+        header,
+        edit: (_, ws) => {
+          ws.mergeCells('C1:D1');
+          ws.mergeCells('C2:D2');
+        },
+      }),
+    );
+    expect(read.teams.map((t) => [t.name, t.organization, t.type, t.registeredAt])).toEqual([
+      ['养护一班', '广州市政公司', '行政班组', '2024-01-10'],
+      ['养护二班', '广州市政公司', '行政班组', '2024-01-10'],
+    ]);
+    // two columns typed with one name are still two
+    expect(await refusal(await book([merged()], { header: [...HEADER.slice(0, 3), '所属单位', ...HEADER.slice(3)] }))).toContain('C 列“所属单位*”与 D 列“所属单位”两列都读作“所属单位”');
+  });
 });

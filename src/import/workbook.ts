@@ -150,9 +150,14 @@ function headerKey(s: string): string {
 /** Rows above the header a secretary may have added (a merged title, a note): the header is looked for among the first ones. */
 export const HEADER_SEARCH_ROWS = 10;
 
+/** A cell a merge covers past its first: it shows the first cell's text, and is no column of its own. */
+const mergedFollower = (cell: ExcelJS.Cell) => cell.isMerged && cell.master !== cell;
+
 function headerColumns(row: ExcelJS.Row): Map<string, number> {
   const at = new Map<string, number>();
-  row.eachCell((cell, col) => at.set(headerKey(cellText(cell.value)), col));
+  row.eachCell((cell, col) => {
+    if (!mergedFollower(cell)) at.set(headerKey(cellText(cell.value)), col);
+  });
   return at;
 }
 
@@ -177,6 +182,7 @@ function sameFieldTwice(ws: ExcelJS.Worksheet, headerRow: number, columns: reado
   const seen = new Map<string, { text: string; col: number }>();
   let clash: [string, { text: string; col: number }, { text: string; col: number }] | undefined;
   ws.getRow(headerRow).eachCell((cell, col) => {
+    if (mergedFollower(cell)) return;
     const text = cellText(cell.value);
     const key = headerKey(text);
     if (clash || !fields.has(key)) return;
