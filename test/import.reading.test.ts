@@ -211,4 +211,16 @@ describe('reading the import workbook', () => {
     // two columns typed with one name are still two
     expect(await refusal(await book([merged()], { header: [...HEADER.slice(0, 3), '所属单位', ...HEADER.slice(3)] }))).toContain('C 列“所属单位*”与 D 列“所属单位”两列都读作“所属单位”');
   });
+
+  it('reads rows hidden in Excel (by hand or by a filter), naming them in one note', async () => {
+    const read = await readImportWorkbook(
+      await book([row(), row({ 1: '养护二班（已撤销）' }), row({ 1: '养护三班' }), row({ 1: '养护四班' }), row({ 1: '养护五班' }), []], {
+        edit: (_, ws) => {
+          for (const r of [3, 5, 6, 7]) ws.getRow(r).hidden = true;
+        },
+      }),
+    );
+    expect(read.teams.map((t) => t.row)).toEqual([2, 3, 4, 5, 6]);
+    expect(read.notes).toEqual(['“班组”表 3 行（第 3、5–6 行）在 Excel 中是隐藏的（隐藏或被筛选掉的行），也已读取：如不要导入，请删除这些行后再发送。']);
+  });
 });

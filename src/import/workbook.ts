@@ -255,6 +255,7 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
   sameFieldTwice(ws, headerRow, columns);
   const identifying = identifyingColumns[name] ?? [];
   const draggedOnly: number[] = [];
+  const hidden: number[] = [];
   const rows: SheetRow<C>[] = [];
   ws.eachRow((row, n) => {
     if (n <= headerRow) return;
@@ -274,6 +275,7 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
       draggedOnly.push(n);
       return;
     }
+    if (row.hidden) hidden.push(n);
     rows.push({ row: n, ...values, ...(unreadable.length ? { unreadable } : {}) });
   });
   // the rows kept, not the rows exceljs counts: a formula filled down below the data and showing nothing is no row
@@ -282,6 +284,8 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
     const whose = name === importSheetNames.teams ? '班组名称、班组编号和人员' : name === importSheetNames.experts ? '姓名和手机或邮箱' : '班组编号或名称和年度';
     notes.push(`“${name}”表 ${draggedOnly.length} 行（第 ${rowRanges(draggedOnly)}）没有${whose}，只有其他列的值（如向下拖动填充的），按空行跳过。`);
   }
+  // what she sees in Excel is not all that is read, as for a hidden sheet (sheetNotes)
+  if (hidden.length) notes.push(`“${name}”表 ${hidden.length} 行（第 ${rowRanges(hidden)}）在 Excel 中是隐藏的（隐藏或被筛选掉的行），也已读取：如不要导入，请删除这些行后再发送。`);
   return rows;
 }
 
