@@ -10,9 +10,9 @@ import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
  * because one statement must check and write at once, which the query builder cannot say. The statement does what
  * `startImport` (src/import/applyJob.ts) does when it answers 'started': the import set `applying`, the `import` job
  * recorded (its batches do the writing, as before, with a changed contact's hand-over of the applications awaiting
- * confirmation, as applyPlan queues it), the codes the preview keeps reserved and its `bulk.import.start` audit row. It claims the event only
- * when every check of the ordinary path passes and handles that success alone; anything else writes nothing, not
- * even the claim, and the ordinary path answers as it always has:
+ * confirmation, as applyPlan queues it), the codes the preview keeps reserved and its `bulk.import.start` audit row.
+ * It claims the event only when every check of the ordinary path passes and handles that success alone; anything else
+ * writes nothing, not even the claim, and the ordinary path answers as it always has:
  * - not an administrator, no such import;
  * - an import applied already (已经导入过) or being applied (its job's card);
  * - an import `applying` with no job found (the ordinary path starts one; too rare to be worth a second statement);

@@ -416,9 +416,8 @@ function emptyResultCells(xml: Buffer): Set<string> {
 /**
  * The import's sheets looked at before the workbook is read: exceljs takes seconds and a gigabyte for a sheet of a
  * hundred thousand rows, so one over the limits (of rows of data, of rows filled at all) is refused from the file's own
- * XML, unzipped alone; and each sheet's
- * formulas whose result is empty, which exceljs cannot tell from formulas without a result. A file this cannot make
- * out is left to exceljs, which says what is wrong with it.
+ * XML, unzipped alone; and each sheet's formulas whose result is empty, which exceljs cannot tell from formulas without
+ * a result. A file this cannot make out is left to exceljs, which says what is wrong with it.
  */
 async function scanSheets(bytes: Buffer, names: string[]): Promise<Map<string, Set<string>>> {
   const { unzipSync, strFromU8 } = await import('fflate');
