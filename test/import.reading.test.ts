@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { ImportFileError, importTemplate, MAX_SHEET_ROWS, readImportWorkbook } from '../src/import/workbook.js';
+import { ImportFileError, importTemplate, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS, readImportWorkbook } from '../src/import/workbook.js';
 
 /** Reading the administrators' workbook as a secretary fills it in Excel: nothing read other than she sees it. */
 const HEADER = ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'];
@@ -157,5 +157,70 @@ describe('reading the import workbook', () => {
       },
     });
     expect((await readImportWorkbook(formatted)).teams).toHaveLength(1);
+  });
+
+  it('counts only rows holding data against the limit: a formula column filled down far below the data, showing nothing, is no rows', async () => {
+    const filledDown = await book([row()], {
+      edit: (_, ws) => {
+        for (let r = 3; r <= MAX_SHEET_ROWS + 1001; r++) ws.getCell(r, 11).value = { formula: `IF(B${r}="","",VLOOKUP(B${r},名册!A:B,2,0))`, result: '' } as ExcelJS.CellFormulaValue;
+      },
+    });
+    const read = await readImportWorkbook(filledDown);
+    expect(read.teams.map((t) => t.name)).toEqual(['养护一班']);
+    expect(read.notes).toBeUndefined();
+    // rows showing a value the formula computed are rows of data, counted
+    const computed = await book([row()], {
+      edit: (_, ws) => {
+        for (let r = 3; r <= MAX_SHEET_ROWS + 2; r++) ws.getCell(r, 11).value = { formula: `"工程部"`, result: '工程部' } as ExcelJS.CellFormulaValue;
+      },
+    });
+    expect(await refusal(computed)).toContain(`“班组”表有 ${MAX_SHEET_ROWS + 1} 行数据`);
+    // rows kept though the file holds no value for them (a name that is a formula without a result) are counted too
+    const uncomputed = await book(Array.from({ length: MAX_SHEET_ROWS + 1 }, (_, i) => [null, { formula: `"养护${i}班"` }]));
+    expect(await refusal(uncomputed)).toContain(`“班组”表有 ${MAX_SHEET_ROWS + 1} 行数据`);
+    // and a formula filled down the whole column is refused before exceljs reads it
+    const wholeColumn = await book([row()], {
+      edit: (_, ws) => {
+        for (let r = 3; r <= MAX_SHEET_FILLED_ROWS + 2; r++) ws.getCell(r, 11).value = { formula: `IF(B${r}="","",B${r})`, result: '' } as ExcelJS.CellFormulaValue;
+      },
+    });
+    expect(await refusal(wholeColumn)).toBe(
+      `“班组”表有 ${MAX_SHEET_FILLED_ROWS + 2} 行填有内容（包括显示为空的公式，如向下填充到数据下方的），超过 ${MAX_SHEET_FILLED_ROWS} 行，无法读取：请删除数据下方多余的行后再发送。`,
+    );
+  });
+
+  it('reads a header cell merged across two columns as one column, its data in the first', async () => {
+    const header = [...HEADER.slice(0, 3), '', ...HEADER.slice(3)];
+    const merged = (over: Record<number, unknown> = {}) => {
+      const r = row(over);
+      return [...r.slice(0, 3), '', ...r.slice(3)];
+    };
+    const read = await readImportWorkbook(
+      await book([merged(), merged({ 1: '养护二班' })], {
+        header,
+        edit: (_, ws) => {
+          ws.mergeCells('C1:D1');
+          ws.mergeCells('C2:D2');
+        },
+      }),
+    );
+    expect(read.teams.map((t) => [t.name, t.organization, t.type, t.registeredAt])).toEqual([
+      ['养护一班', '广州市政公司', '行政班组', '2024-01-10'],
+      ['养护二班', '广州市政公司', '行政班组', '2024-01-10'],
+    ]);
+    // two columns typed with one name are still two
+    expect(await refusal(await book([merged()], { header: [...HEADER.slice(0, 3), '所属单位', ...HEADER.slice(3)] }))).toContain('C 列“所属单位*”与 D 列“所属单位”两列都读作“所属单位”');
+  });
+
+  it('reads rows hidden in Excel (by hand or by a filter), naming them in one note', async () => {
+    const read = await readImportWorkbook(
+      await book([row(), row({ 1: '养护二班（已撤销）' }), row({ 1: '养护三班' }), row({ 1: '养护四班' }), row({ 1: '养护五班' }), []], {
+        edit: (_, ws) => {
+          for (const r of [3, 5, 6, 7]) ws.getRow(r).hidden = true;
+        },
+      }),
+    );
+    expect(read.teams.map((t) => t.row)).toEqual([2, 3, 4, 5, 6]);
+    expect(read.notes).toEqual(['“班组”表 3 行（第 3、5–6 行）在 Excel 中是隐藏的（隐藏或被筛选掉的行），也已读取：如不要导入，请删除这些行后再发送。']);
   });
 });

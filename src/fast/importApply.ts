@@ -10,9 +10,9 @@ import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
  * because one statement must check and write at once, which the query builder cannot say. The statement does what
  * `startImport` (src/import/applyJob.ts) does when it answers 'started': the import set `applying`, the `import` job
  * recorded (its batches do the writing, as before, with a changed contact's hand-over of the applications awaiting
- * confirmation, as applyPlan queues it) and its `bulk.import.start` audit row. It claims the event only
- * when every check of the ordinary path passes and handles that success alone; anything else writes nothing, not
- * even the claim, and the ordinary path answers as it always has:
+ * confirmation, as applyPlan queues it), the codes the preview keeps reserved and its `bulk.import.start` audit row.
+ * It claims the event only when every check of the ordinary path passes and handles that success alone; anything else
+ * writes nothing, not even the claim, and the ordinary path answers as it always has:
  * - not an administrator, no such import;
  * - an import applied already (已经导入过) or being applied (its job's card);
  * - an import `applying` with no job found (the ordinary path starts one; too rare to be worth a second statement);
@@ -93,6 +93,18 @@ applying as (
   from locked l
   where i.id = l.id and l.status = 'planned' and l.data_version is not distinct from (select data_version from imp)
   returning i.id
+),
+reserved as (
+  -- startImport's reserveTeamCodes (src/import/apply.ts): each year's serial moved past the codes the preview keeps
+  insert into code_sequences (scope, last)
+  select 'team:' || (m[1])::int, max((m[2])::int)
+  from locked l
+    cross join lateral jsonb_array_elements(case when jsonb_typeof(l.summary -> 'add') = 'array' then l.summary -> 'add' else '[]'::jsonb end) a
+    cross join lateral regexp_match(a ->> 'code', '^GDSZ-([0-9]{4})-([0-9]+)$') m
+  where m is not null and exists (select 1 from applying)
+  group by m[1]
+  on conflict (scope) do update set last = greatest(code_sequences.last, excluded.last)
+  returning scope
 ),
 job as (
   -- startBulkJob (src/bulkJobs.ts): the job for no cycle, its params the import and the card's heading, its total the

@@ -103,7 +103,11 @@ export interface ImportNotices {
   bootstrapAdmins?: readonly string[];
 }
 
-export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date, notices: ImportNotices = {}): Promise<AddedTeam[]> {
+/**
+ * `fileCodes`: every code the whole file's plan holds, when `plan` is one batch of it: a team of this batch is never
+ * given the code a later batch's row keeps.
+ */
+export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: ImportPlan, now: Date, notices: ImportNotices = {}, fileCodes: readonly string[] = []): Promise<AddedTeam[]> {
   const entries: { action: string; entity: string; entityId: string | number; details: Record<string, unknown> }[] = [];
   // a name already here in another spelling is that organisation (its key is unique): nothing added, the first spelling kept
   if (plan.organizations.length) await tx.insert(organizations).values(plan.organizations.map((name) => ({ name }))).onConflictDoNothing();
@@ -134,8 +138,9 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   }
 
   const adds = plan.teams.filter((op) => op.kind === 'add');
-  await keepSequencesAhead(tx, adds.flatMap((op) => (op.values.code ? [op.values.code] : [])));
-  const codeOfRow = await freshCodes(tx, adds.filter((op) => !op.values.code));
+  const ownCodes = [...fileCodes, ...adds.flatMap((op) => (op.values.code ? [op.values.code] : []))];
+  await reserveTeamCodes(tx, ownCodes);
+  const codeOfRow = await freshCodes(tx, adds.filter((op) => !op.values.code), ownCodes);
   const added = adds.length
     ? await tx
         .insert(teams)
@@ -290,12 +295,11 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   return added.map((t, i) => ({ ...t, organization: orgOf.get(adds[i].values.organization)!.name }));
 }
 
-/** GDSZ-<registration year>-<serial> for each imported team without a code: one bump of the year's serial, skipping codes already taken. */
-async function freshCodes(tx: Db, ops: TeamOp[]): Promise<Map<number, string>> {
+/** GDSZ-<registration year>-<serial> for each imported team without a code: one bump of the year's serial, skipping codes already taken or held by the file. */
+async function freshCodes(tx: Db, ops: TeamOp[], fileCodes: readonly string[]): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   if (!ops.length) return out;
-  const taken = new Set((await tx.select({ code: teams.code }).from(teams)).map((t) => t.code));
-  for (const op of ops) if (op.values.code) taken.add(op.values.code);
+  const taken = new Set([...(await tx.select({ code: teams.code }).from(teams)).map((t) => t.code), ...fileCodes]);
   const byYear = new Map<number, TeamOp[]>();
   for (const op of ops) {
     const year = Number(op.values.registeredAt.slice(0, 4));
@@ -319,8 +323,11 @@ async function freshCodes(tx: Db, ops: TeamOp[]): Promise<Map<number, string>> {
   return out;
 }
 
-/** An imported GDSZ-2024-0007 moves the 2024 serial to at least 7, so a later registration never draws it again. */
-async function keepSequencesAhead(tx: Db, importedCodes: string[]): Promise<void> {
+/**
+ * An imported GDSZ-2024-0007 moves the 2024 serial to at least 7, so a later registration never draws it again; run when
+ * 确认导入 starts the job too, so no 注册 before or between its batches draws a code a row of the file keeps.
+ */
+export async function reserveTeamCodes(tx: Db, importedCodes: readonly string[]): Promise<void> {
   const highest = new Map<string, number>();
   for (const code of importedCodes) {
     const m = /^GDSZ-(\d{4})-(\d+)$/.exec(code);

@@ -7,7 +7,7 @@ import { todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
-import { type AddedTeam, applyImport, applyPlan, type ImportRecord, tellPeople } from './apply.js';
+import { type AddedTeam, applyImport, applyPlan, type ImportRecord, reserveTeamCodes, tellPeople } from './apply.js';
 import { importDataVersion } from './dataVersion.js';
 import { type ImportPlan, type ImportSummary, planImport, sameSummary, type SheetKey, sheetLabels } from './plan.js';
 import type { ImportWorkbook } from './workbook.js';
@@ -103,7 +103,9 @@ export const importJob: BulkJobKind = {
     const end = Math.min(order.length, job.cursor + IMPORT_BATCH);
     const plan = await planImport(tx, wb, record.resolved as Record<string, string>, today);
     const mine = planOfRows(plan, new Set(order.slice(job.cursor, end)));
-    const added = await applyPlan(tx, actor, importId, mine, now, { timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS });
+    // the codes of the rows of every batch, so this one gives none of them to a team without a code
+    const fileCodes = plan.teams.flatMap((op) => (op.values.code ? [op.values.code] : []));
+    const added = await applyPlan(tx, actor, importId, mine, now, { timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS }, fileCodes);
 
     const before = (job.result ?? {}) as ImportJobResult;
     const summary = mergeSummaries(before.summary ?? emptySummary(), mine.summary);
@@ -205,6 +207,8 @@ export async function startImport(tx: Db, actor: Actor, importId: number, opts: 
   const total = preview.add.length + preview.update.length;
   if (total === 0) return { state: 'done', ...(await applyImport(tx, actor, importId, opts.now, opts.today)) };
   await tx.update(imports).set({ status: 'applying' }).where(eq(imports.id, importId));
+  // the codes the preview shows kept: no 注册 before the job's last batch draws one of them
+  await reserveTeamCodes(tx, preview.add.flatMap((a) => (a.code ? [a.code] : [])));
   const { job } = await startBulkJob(tx, {
     kind: 'import',
     cycleId: null,

@@ -27,6 +27,8 @@ export interface PlannedRow {
   row: number;
   label: string;
   changes?: string[];
+  /** a team added with its own code: reserved as 确认导入 starts, so the job writes what the preview showed */
+  code?: string;
 }
 
 export interface RefusedRow {
@@ -306,7 +308,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     fileTeams.push(file);
     if (!target) {
       teamOps.push({ kind: 'add', row: r.row, values });
-      summary.add.push({ sheet: 'teams', row: r.row, label: `${code ?? '（分配编号）'} ${label}` });
+      summary.add.push({ sheet: 'teams', row: r.row, label: `${code ?? '（分配编号）'} ${label}`, ...(code ? { code } : {}) });
       continue;
     }
     const changes: string[] = [];

@@ -80,6 +80,8 @@ export const TEMPLATE_ROWS = 1000;
 export const EARLIEST_REGISTRATION = '1990-01-01';
 /** Data rows a sheet may hold: more is no association's list, and would hold the bot for minutes. */
 export const MAX_SHEET_ROWS = 5000;
+/** Rows a sheet may hold at all, formulas showing nothing counted: exceljs reads them all the same (100 000 take 6 s and 400 MB). */
+export const MAX_SHEET_FILLED_ROWS = 4 * MAX_SHEET_ROWS;
 export const teamTypeLabels = teamTypes.map((t) => t.label);
 
 /**
@@ -148,9 +150,14 @@ function headerKey(s: string): string {
 /** Rows above the header a secretary may have added (a merged title, a note): the header is looked for among the first ones. */
 export const HEADER_SEARCH_ROWS = 10;
 
+/** A cell a merge covers past its first: it shows the first cell's text, and is no column of its own. */
+const mergedFollower = (cell: ExcelJS.Cell) => cell.isMerged && cell.master !== cell;
+
 function headerColumns(row: ExcelJS.Row): Map<string, number> {
   const at = new Map<string, number>();
-  row.eachCell((cell, col) => at.set(headerKey(cellText(cell.value)), col));
+  row.eachCell((cell, col) => {
+    if (!mergedFollower(cell)) at.set(headerKey(cellText(cell.value)), col);
+  });
   return at;
 }
 
@@ -175,6 +182,7 @@ function sameFieldTwice(ws: ExcelJS.Worksheet, headerRow: number, columns: reado
   const seen = new Map<string, { text: string; col: number }>();
   let clash: [string, { text: string; col: number }, { text: string; col: number }] | undefined;
   ws.getRow(headerRow).eachCell((cell, col) => {
+    if (mergedFollower(cell)) return;
     const text = cellText(cell.value);
     const key = headerKey(text);
     if (clash || !fields.has(key)) return;
@@ -245,11 +253,9 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
     throw new ImportFileError(`“${name}”表${where}缺少列：${missing.map((c) => c.header).join('、')}。请按导入模板（管理 → 导入 → 下载导入模板）的列名填写表头。`);
   }
   sameFieldTwice(ws, headerRow, columns);
-  if (ws.actualRowCount - headerRow > MAX_SHEET_ROWS) {
-    throw new ImportFileError(tooManyRowsMessage(name, ws.actualRowCount - headerRow));
-  }
   const identifying = identifyingColumns[name] ?? [];
   const draggedOnly: number[] = [];
+  const hidden: number[] = [];
   const rows: SheetRow<C>[] = [];
   ws.eachRow((row, n) => {
     if (n <= headerRow) return;
@@ -269,12 +275,17 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
       draggedOnly.push(n);
       return;
     }
+    if (row.hidden) hidden.push(n);
     rows.push({ row: n, ...values, ...(unreadable.length ? { unreadable } : {}) });
   });
+  // the rows kept, not the rows exceljs counts: a formula filled down below the data and showing nothing is no row
+  if (rows.length > MAX_SHEET_ROWS) throw new ImportFileError(tooManyRowsMessage(name, rows.length));
   if (draggedOnly.length) {
     const whose = name === importSheetNames.teams ? '班组名称、班组编号和人员' : name === importSheetNames.experts ? '姓名和手机或邮箱' : '班组编号或名称和年度';
     notes.push(`“${name}”表 ${draggedOnly.length} 行（第 ${rowRanges(draggedOnly)}）没有${whose}，只有其他列的值（如向下拖动填充的），按空行跳过。`);
   }
+  // what she sees in Excel is not all that is read, as for a hidden sheet (sheetNotes)
+  if (hidden.length) notes.push(`“${name}”表 ${hidden.length} 行（第 ${rowRanges(hidden)}）在 Excel 中是隐藏的（隐藏或被筛选掉的行），也已读取：如不要导入，请删除这些行后再发送。`);
   return rows;
 }
 
@@ -352,25 +363,42 @@ function sheetNotes(wb: ExcelJS.Workbook, known: string[]): string[] {
   return notes;
 }
 
-/** Whether a sheet's XML holds more rows with a value than `limit` (a row of formatting alone is no row): their count if so. */
-function moreRowsThan(xml: Buffer, limit: number): number | undefined {
+const EMPTY_VALUE = Buffer.from('<v></v>');
+
+/** The next place at or after a position where one of `tags` starts (an empty <v></v> passed over with `skipEmpty`), or -1. */
+function tagFinder(xml: Buffer, tags: string[], skipEmpty: boolean): (from: number) => number {
   // each tag's next place, searched again only once passed: a tag the sheet lacks is searched for once
-  const tags = ['<v>', '<v ', '<is>'];
   const next = tags.map((tag) => xml.indexOf(tag));
-  const nextValue = (from: number) => {
-    for (let i = 0; i < tags.length; i++) if (next[i] >= 0 && next[i] < from) next[i] = xml.indexOf(tags[i], from);
-    const at = next.filter((n) => n >= 0);
-    return at.length ? Math.min(...at) : -1;
+  return (from) => {
+    for (;;) {
+      for (let i = 0; i < tags.length; i++) if (next[i] >= 0 && next[i] < from) next[i] = xml.indexOf(tags[i], from);
+      const at = next.filter((n) => n >= 0);
+      if (!at.length) return -1;
+      const first = Math.min(...at);
+      if (!skipEmpty || xml.compare(EMPTY_VALUE, 0, EMPTY_VALUE.length, first, first + EMPTY_VALUE.length) !== 0) return first;
+      from = first + EMPTY_VALUE.length;
+    }
   };
-  let count = 0;
+}
+
+/**
+ * A sheet's rows holding a value (`data`: a row of formatting alone is no row, nor one of formulas showing nothing,
+ * <v></v> or <v/>), and those holding a value or a formula (`filled`), which exceljs reads all the same.
+ */
+function rowCounts(xml: Buffer): { data: number; filled: number } {
+  const nextValue = tagFinder(xml, ['<v>', '<v ', '<is>'], true);
+  const nextFilled = tagFinder(xml, ['<v>', '<v ', '<is>', '<f>', '<f '], false);
+  const counts = { data: 0, filled: 0 };
   let pos = 0;
   for (let end = xml.indexOf('</row>'); end >= 0; end = xml.indexOf('</row>', pos)) {
+    const filled = nextFilled(pos);
+    if (filled < 0) break;
+    if (filled < end) counts.filled++;
     const value = nextValue(pos);
-    if (value < 0) break;
-    if (value < end) count++;
+    if (value >= 0 && value < end) counts.data++;
     pos = end + '</row>'.length;
   }
-  return count > limit ? count : undefined;
+  return counts;
 }
 
 /**
@@ -387,13 +415,13 @@ function emptyResultCells(xml: Buffer): Set<string> {
 
 /**
  * The import's sheets looked at before the workbook is read: exceljs takes seconds and a gigabyte for a sheet of a
- * hundred thousand rows, so one over the limit is refused from the file's own XML, unzipped alone; and each sheet's
- * formulas whose result is empty, which exceljs cannot tell from formulas without a result. A file this cannot make
- * out is left to exceljs, which says what is wrong with it.
+ * hundred thousand rows, so one over the limits (of rows of data, of rows filled at all) is refused from the file's own
+ * XML, unzipped alone; and each sheet's formulas whose result is empty, which exceljs cannot tell from formulas without
+ * a result. A file this cannot make out is left to exceljs, which says what is wrong with it.
  */
 async function scanSheets(bytes: Buffer, names: string[]): Promise<Map<string, Set<string>>> {
   const { unzipSync, strFromU8 } = await import('fflate');
-  let found: { name: string; rows: number } | undefined;
+  let refused: string | undefined;
   const emptyResults = new Map<string, Set<string>>();
   try {
     const meta = unzipSync(bytes, { filter: (f) => f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels' });
@@ -410,17 +438,17 @@ async function scanSheets(bytes: Buffer, names: string[]): Promise<Map<string, S
       const sheet = unzipSync(bytes, { filter: (f) => f.name === path })[path];
       if (!sheet) continue;
       const xml = Buffer.from(sheet.buffer, sheet.byteOffset, sheet.byteLength);
-      const rows = moreRowsThan(xml, MAX_SHEET_ROWS + 1);
-      if (rows) {
-        found = { name, rows: rows - 1 };
-        break;
-      }
+      const { data, filled } = rowCounts(xml);
+      // the header is a row with values too
+      if (data > MAX_SHEET_ROWS + 1) refused = tooManyRowsMessage(name, data - 1);
+      else if (filled > MAX_SHEET_FILLED_ROWS) refused = `“${name}”表有 ${filled} 行填有内容（包括显示为空的公式，如向下填充到数据下方的），超过 ${MAX_SHEET_FILLED_ROWS} 行，无法读取：请删除数据下方多余的行后再发送。`;
+      if (refused) break;
       emptyResults.set(name, emptyResultCells(xml));
     }
   } catch {
     return new Map();
   }
-  if (found) throw new ImportFileError(tooManyRowsMessage(found.name, found.rows));
+  if (refused) throw new ImportFileError(refused);
   return emptyResults;
 }
 
