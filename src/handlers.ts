@@ -343,9 +343,19 @@ function checkDeclaration(def: CardActionDecl): void {
 
 /**
  * What a phone's keyboard ends a line with, in either width: 帮助。 进度？ 绑定通知 专家. 进度…… 帮助， 进度；
- * 帮助、 help, — and the invisible characters pasted with a line (zero-width space, word joiner, BOM).
+ * 帮助、 help, 帮助： status: — the invisible characters pasted with a line (zero-width space, word joiner, BOM) —
+ * and an emoji (帮助🙏, with its skin tone, variation selector or joiner), with the spaces between them.
  */
-const TRAILING_STOPS = /[.。!！?？~～…，,；;、\u200b\u2060\ufeff]+$/;
+const TRAILING_STOPS = /(?:[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff\u200d\ufe0f\u20e3\u{1f3fb}-\u{1f3ff}]|\p{Extended_Pictographic})+$/u;
+
+/**
+ * The same, and an emoji picked from Feishu's panel, which a text message carries as its name in brackets (帮助[微笑],
+ * help[OK]): stripped after a command's name and a keyword argument, not after a name searched as typed (投诉 某班[东区]).
+ */
+const TRAILING_NOISE = /(?:[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff\u200d\ufe0f\u20e3\u{1f3fb}-\u{1f3ff}]|\p{Extended_Pictographic}|\[[^[\]\s]{1,8}\])+$/u;
+
+/** A text of stops alone (“@助手 。”): nothing said, as a bare mention. */
+export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff]*$/.test(text);
 
 /**
  * The words a request is wrapped in, typed or said to a phone: 查看进度, 我要投诉 市政养护一班, 请帮我注册一下,
@@ -449,7 +459,7 @@ export class BotRegistry {
     const lower = simplified(halfWidth(t)).toLowerCase();
     // a phone's keyboard often ends the line: 帮助。 and 进度？ are still the commands (a bare ？ stays the menu's alias)
     // 注册 。 with a space before the stop is 注册 too
-    const bare = lower.replace(TRAILING_STOPS, '').trim() || lower;
+    const bare = lower.replace(TRAILING_NOISE, '').trim() || lower;
     for (const def of this.#commands) {
       for (const name of def.names) {
         const n = name.toLowerCase();
@@ -458,7 +468,7 @@ export class BotRegistry {
           // a keyword in half width (绑定通知 ｅｘｐｅｒｔ．), anything else as typed
           const rest = def.argument === 'keyword' ? halfWidth(t.slice(n.length)) : t.slice(n.length);
           // 绑定通知 专家。 is 绑定通知 专家
-          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(TRAILING_STOPS, '').trim() };
+          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(def.argument === 'keyword' ? TRAILING_NOISE : TRAILING_STOPS, '').trim() };
         }
       }
     }

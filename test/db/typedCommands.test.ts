@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { Harness } from '../support/harness.js';
+import { TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { messageEvent } from '../support/larkEvents.js';
+import { personas, securityBotForBlock } from './securityFixture.js';
+
+/**
+ * Commands as people type them on a phone, in the p2p chat and in a group where the bot is mentioned
+ * (im.message.receive_v1: the text holds "@_user_1", message.mentions lists the bot): a colon, an emoji or a [表情]
+ * code after a command leaves it the command, and a mention followed by a stop alone opens the menu.
+ */
+
+const GROUP = 'oc_typedcommands0001';
+let seq = 0;
+
+interface Answer {
+  /** Every text of the answer: a text message's text, a card's title (as `[card …]`), markdown and button labels. */
+  text: string;
+  /** The verbs of the answer's buttons. */
+  actions: string[];
+}
+
+async function ask(h: Harness, who: keyof typeof personas, text: string, chat: 'p2p' | 'group' = 'p2p'): Promise<Answer> {
+  h.fake.reset();
+  const messageId = `om_typedcmd${String(++seq).padStart(6, '0')}`;
+  const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas[who], text, messageId, ...(chat === 'group' ? { chatType: 'group' as const, chatId: GROUP, mentionBot: true } : {}) });
+  expect((await h.post('/lark/events', event)).status).toBe(200);
+  await h.drain();
+  return read(h);
+}
+
+function read(h: Harness): Answer {
+  const parts: string[] = [];
+  const actions: string[] = [];
+  const walk = (o: unknown) => {
+    if (!o || typeof o !== 'object') return;
+    const x = o as { tag?: string; content?: unknown; behaviors?: { value?: { action?: string } }[] };
+    if (x.tag === 'markdown' || x.tag === 'plain_text') parts.push(String(x.content ?? ''));
+    if (x.tag === 'button') actions.push(String(x.behaviors?.[0]?.value?.action));
+    for (const v of Object.values(o)) walk(v);
+  };
+  for (const m of h.fake.messages) {
+    if (m.msgType === 'text') parts.push(String(m.content?.text ?? ''));
+    if (m.msgType === 'interactive') {
+      parts.push(`[card ${m.content?.header?.title?.content ?? ''}]`);
+      walk(m.content?.body ?? m.content);
+    }
+  }
+  return { text: parts.join('\n'), actions };
+}
+
+const MENU = '[card 质量信得过班组助手]';
+
+describe('a command with what a phone adds after it', () => {
+  let h: Harness;
+  securityBotForBlock((bot) => ({ h } = bot));
+
+  it.each([
+    ['帮助：', 'p2p'],
+    ['help:', 'p2p'],
+    ['帮助🙏', 'p2p'],
+    ['帮助[微笑]', 'p2p'],
+    ['帮助 👍🏻', 'p2p'],
+    ['。', 'group'], // "@_user_1 。": a bare mention with the keyboard's stop
+    ['！', 'group'],
+    ['帮助：', 'group'],
+  ] as const)('%s (%s) opens the menu', async (text, chat) => {
+    expect((await ask(h, 'leader', text, chat)).text).toContain(MENU);
+  });
+
+  it('status： and 进度[微笑] show the caller’s teams, as status does', async () => {
+    expect((await ask(h, 'leader', 'status')).text).toContain('[card 我的班组]');
+    expect((await ask(h, 'leader', 'status：')).text).toContain('[card 我的班组]');
+    expect((await ask(h, 'leader', '进度[微笑]')).text).toContain('[card 我的班组]');
+  });
+
+  it('条款 16🙏 opens 第十六条', async () => {
+    expect((await ask(h, 'leader', '条款 16🙏')).text).toContain('[card 第十六条]');
+  });
+
+  it('a stop alone in the p2p chat is still not understood (no mention calls for the menu there)', async () => {
+    expect((await ask(h, 'leader', '。')).text).not.toContain(MENU);
+  });
+});
