@@ -1,10 +1,19 @@
-import { button, buttonRow, card, type Card, hr, markdown, note, md, raw } from './kit.js';
+import { button, buttonRow, card, type Card, hr, markdown, type Md, md, mdJoin, note, raw } from './kit.js';
 import { zh } from './strings.js';
 
 export interface MenuButton {
   action: string;
   label: string;
   value?: Record<string, unknown>;
+  /** The command typed for the same thing, Chinese then English (`['进度', 'status']`), listed above the buttons. */
+  command?: readonly [string, string];
+}
+
+/** The commands of the buttons shown, each once: `进度` / `status` 我的班组 · … (what the caller may use, no more). */
+function commandLine(buttons: MenuButton[]): Md | undefined {
+  const listed = buttons.filter((b, i) => b.command && buttons.findIndex((o) => o.command?.[0] === b.command![0]) === i);
+  if (!listed.length) return undefined;
+  return mdJoin(listed.map((b) => md`\`${b.command![0]}\` / \`${b.command![1]}\` ${b.label}`), ' · ');
 }
 
 /**
@@ -14,14 +23,15 @@ export interface MenuButton {
 export function helpCard(opts: { roles?: string[]; buttons: MenuButton[] }): Card {
   const roleNames = opts.roles?.map((r) => zh.roleNames[r] ?? r);
   const primary = opts.buttons.slice(0, 1);
+  const commands = commandLine(opts.buttons);
   return card({
     title: zh.menuTitle,
     template: 'blue',
     summary: zh.menuTitle,
     elements: [
-      // our constants; the command list's backticks are meant as code formatting
-      markdown(raw(zh.menuIntro)),
-      markdown(raw(zh.menuCommands)),
+      // our constant
+      markdown(raw(commands ? zh.menuIntro : zh.menuIntroButtons)),
+      ...(commands ? [markdown(commands)] : []),
       hr(),
       ...(opts.buttons.length
         ? [

@@ -204,6 +204,11 @@ export interface MenuEntry {
   roles: Role[];
   order: number;
   value?: Record<string, unknown>;
+  /**
+   * The command that does what the button does, Chinese then English as typed (`['进度', 'status']`, with an example
+   * argument: `['条款 16', 'article 16']`): the 帮助 card lists it with the button, so it lists only what the caller may use.
+   */
+  command?: readonly [string, string];
 }
 
 export interface EventDef {

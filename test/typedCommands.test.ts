@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { createBot } from '../bot/index.js';
+import { helpCard } from '../cards/help.js';
 import { onlyStops } from '../src/handlers.js';
+import { menuButtons } from '../src/helpMenuCards.js';
+import type { Role } from '../src/people.js';
 
 /**
- * Commands as people type them on a phone: what the keyboard adds after one (a colon, an emoji, a [表情] code).
+ * Commands as people type them on a phone: what the keyboard adds after one (a colon, an emoji, a [表情] code); and
+ * the 帮助 card naming only the commands the caller may use.
  */
 
 const bot = createBot();
+const markdownOf = (card: unknown) => JSON.stringify(card);
 
 describe('a command with what a phone adds after it', () => {
   it.each([
@@ -40,5 +45,36 @@ describe('a command with what a phone adds after it', () => {
   it('a mention followed only by stops is a bare mention', () => {
     for (const t of ['', '。', ' 。', '!', '…', '，', '：']) expect(onlyStops(t), t).toBe(true);
     for (const t of ['帮助', '👍', '16', 'a']) expect(onlyStops(t), t).toBe(false);
+  });
+});
+
+describe('帮助 names the commands of the caller’s buttons', () => {
+  it('every command a menu button names is a command, in both languages', () => {
+    for (const entry of bot.menu.filter((e) => e.command)) {
+      const [zh, en] = entry.command!;
+      const [a, b] = [bot.matchCommand(zh), bot.matchCommand(en)];
+      expect(a, zh).toBeDefined();
+      expect(b?.def, en).toBe(a?.def);
+      expect(b?.argument).toBe(a?.argument);
+    }
+  });
+
+  it.each([
+    [[], ['注册', '进度', '投诉', '条款 16']],
+    [['leader', 'member'], ['注册', '申报', '进度', '投诉', '条款 16']],
+    [['org_contact'], ['注册', '进度', '投诉', '条款 16']],
+    [['expert'], ['注册', '进度', '评分', '投诉', '条款 16']],
+    [['admin'], ['注册', '进度', '管理', '投诉', '条款 16']],
+  ] as [Role[], string[]][])('roles %j: %j', (roles, commands) => {
+    const text = markdownOf(helpCard({ roles, buttons: menuButtons(bot.menuFor(roles)) }));
+    const listed = [...text.matchAll(/`([^`]+)` \/ `([^`]+)`/g)].map((m) => m[1]);
+    expect(listed).toEqual(commands);
+    expect(text).toContain('`进度` / `status` 我的班组');
+  });
+
+  it('a group’s shared card names no command: its one button opens each person’s own menu', () => {
+    const text = markdownOf(helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }));
+    expect(text).not.toContain('`');
+    expect(text).not.toContain('直接发送命令');
   });
 });

@@ -6,8 +6,9 @@ import { personas, securityBotForBlock } from './securityFixture.js';
 
 /**
  * Commands as people type them on a phone, in the p2p chat and in a group where the bot is mentioned
- * (im.message.receive_v1: the text holds "@_user_1", message.mentions lists the bot): a colon, an emoji or a [表情]
- * code after a command leaves it the command, and a mention followed by a stop alone opens the menu.
+ * (im.message.receive_v1: the text holds "@_user_1", message.mentions lists the bot): the 帮助 card names only the
+ * commands the caller may use; a colon, an emoji or a [表情] code after a command leaves it the command, and a mention
+ * followed by a stop alone opens the menu.
  */
 
 const GROUP = 'oc_typedcommands0001';
@@ -50,6 +51,48 @@ function read(h: Harness): Answer {
 }
 
 const MENU = '[card 质量信得过班组助手]';
+/** The commands a 帮助 card names, as `注册` / `register`: the Chinese ones. */
+const listed = (a: Answer) => [...a.text.matchAll(/`([^`]+)` \/ `([^`]+)`/g)].map((m) => m[1]);
+
+for (const mode of ['fast', 'ordinary'] as const) {
+  describe(`帮助 names only the commands the caller may use (fast paths ${mode === 'fast' ? 'on' : 'off'})`, () => {
+    let h: Harness;
+    securityBotForBlock((bot) => ({ h } = bot), mode);
+
+    it.each(['public', 'leader', 'contact', 'member'] as const)('the menu of a %s (no admin, no expert) names neither `管理` nor `评分`, which refuse them', async (who) => {
+      const menu = await ask(h, who, '帮助');
+      expect(menu.text).toContain(MENU);
+      expect((await ask(h, who, '管理')).text).toContain('只有协会管理员');
+      expect((await ask(h, who, '评分')).text).toContain('供评审专家使用');
+      expect(listed(menu)).not.toContain('管理');
+      expect(listed(menu)).not.toContain('评分');
+      expect(menu.text).toContain('`进度` / `status` 我的班组');
+    });
+
+    it.each([
+      ['public', ['注册', '进度', '投诉', '条款 16']],
+      ['leader', ['注册', '申报', '进度', '投诉', '条款 16']],
+      ['expert', ['注册', '进度', '评分', '投诉', '条款 16']],
+      ['admin', ['注册', '进度', '管理', '投诉', '条款 16']],
+    ] as const)('a %s’s menu names %j, each with the button it does', async (who, commands) => {
+      expect(listed(await ask(h, who, '帮助'))).toEqual(commands);
+    });
+
+    it('a group’s shared card names no command; its button sends each person’s own menu, naming their commands', async () => {
+      const shared = await ask(h, 'admin', '帮助', 'group');
+      expect(shared.text).toContain(MENU);
+      expect(listed(shared)).toEqual([]);
+      expect(shared.actions).toEqual(['help.private']);
+      h.fake.reset();
+      const clicked = await h.click(personas.admin, { action: 'help.private' }, undefined, { chatId: GROUP, messageId: 'om_typedcmd_shared' });
+      expect(clicked.toast?.content).toBe('菜单已通过私聊发给你');
+      await h.drain();
+      const own = read(h);
+      expect(own.text).toContain(MENU);
+      expect(listed(own)).toEqual(['注册', '进度', '管理', '投诉', '条款 16']);
+    });
+  });
+}
 
 describe('a command with what a phone adds after it', () => {
   let h: Harness;

@@ -377,7 +377,7 @@ export const cardSamples: Record<string, Sample> = {
   'groups.chatUnboundCard': () => [groups.chatUnboundCard({ removed: ['admin'], remaining: [] }), groups.chatUnboundCard({ removed: [], remaining: ['experts'] })],
 
   'help.helpCard': () => [
-    help.helpCard({ roles: ['admin', 'leader'], buttons: [{ action: 'team.registerForm', label: '注册班组' }, { action: 'admin.menu', label: '协会管理', value: { tab: 1 } }] }),
+    help.helpCard({ roles: ['admin', 'leader'], buttons: [{ action: 'team.registerForm', label: '注册班组', command: ['注册', 'register'] }, { action: 'admin.menu', label: '协会管理', value: { tab: 1 }, command: ['管理', 'admin'] }, { action: 'check.list', label: '形式审查' }] }),
     help.helpCard({ roles: [], buttons: [] }),
     help.helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }),
   ],
