@@ -47,6 +47,29 @@ export function helpCard(opts: { roles?: string[]; buttons: MenuButton[] }): Car
   });
 }
 
+/**
+ * The answer to a slip (regster, 进渡) or to a button's label typed (形式审查): the command meant, in both languages, and
+ * the caller's button for it when one is given (in a p2p chat only: a group's card is everyone's there).
+ */
+export function commandSuggestionCard(opts: { command?: readonly [string, string]; label?: string; button?: MenuButton; english?: boolean }): Card {
+  const { command, button: offered } = opts;
+  const lines: Md[] = [];
+  if (command && opts.english) lines.push(md`Did you mean “${command[1]}”?`);
+  if (command) lines.push(md`你是不是想发送“${command[0]}”（${command[1]}）？${offered ? raw('也可以点击下方按钮。') : ''}`);
+  else if (offered) lines.push(md`“${offered.label}”是菜单中的按钮，点击下方按钮打开。`);
+  else lines.push(md`“${opts.label}”是菜单中的按钮：请在与我的单聊中发送“帮助”，再点击“${opts.label}”。`);
+  return card({
+    title: zh.suggestionTitle,
+    template: 'wathet',
+    summary: zh.suggestionTitle,
+    elements: [
+      markdown(mdJoin(lines, '\n')),
+      ...(offered ? [buttonRow([button({ text: offered.label, type: 'primary', value: { ...(offered.value ?? {}), action: offered.action } })])] : []),
+      note(raw(zh.menuHint)),
+    ],
+  });
+}
+
 export function deadLetterCard(opts: { receiver: string; attempts: number; error: string; dedupeKey: string }): Card {
   return card({
     title: zh.deadLetterTitle,

@@ -10,6 +10,8 @@ export const zh = {
   menuAsk: '也可以直接提问，例如“注册多久才能参加评选”，我会找出相关条款。',
   rolesLine: (roles: string[]) => `你的身份：${roles.length ? roles.join('、') : '访客'}`,
   unknownText: '没有听懂这句话。发送“帮助”查看可用的命令。',
+  suggestionTitle: '你要找的可能是这个',
+  menuHint: '发送“帮助”查看可用的命令。',
   nonTextMessage: '目前只能识别文字消息。发送“帮助”查看可用的命令。',
   roleNames: { admin: '协会管理员', expert: '评审专家', org_contact: '单位联系人', leader: '班组长', member: '班组成员' } as Record<string, string>,
   deadLetterTitle: '消息投递失败',

@@ -6,6 +6,7 @@ import { formatDateTimeZh } from './dates.js';
 import { isSharedChat } from './groups.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { halfWidth } from './forms.js';
+import { headAndRest, SLIP_MAX_LENGTH, slipDistance } from './nearestCommand.js';
 import { simplified } from './traditional.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -383,6 +384,16 @@ function unquoted(t: string): string {
   return s.replace(/^[/／]\s*/, '');
 }
 
+/** What a text that is no command was most likely meant as (BotRegistry.nearestCommand). */
+export interface CommandSuggestion {
+  /** The command to send, Chinese then English, with the argument typed (`条款 16`, `article 16`). */
+  command?: readonly [string, string];
+  /** The caller's menu button that does it, or whose label the text is (形式审查 has no command). */
+  entry?: MenuEntry;
+  /** The text is the button's label exactly. */
+  exact: boolean;
+}
+
 /** What the bot's features register into; the event processor reads it. */
 export class BotRegistry {
   readonly #commands: CommandDef[] = [];
@@ -485,6 +496,45 @@ export class BotRegistry {
       if (rest) return { def, argument: rest, glued: true };
     }
     return undefined;
+  }
+
+  /**
+   * What a short text that is no command was meant to be, for this caller: a button of their menu named exactly
+   * (我的班组, 形式审查), else the command it is a slip for (regster, 进渡, artcle 16; one offered by a menu only to
+   * others is not named: 管理 to a visitor), else a button whose label it is a slip for. Undefined for anything longer
+   * (a question) or near nothing.
+   */
+  nearestCommand(text: string, roles: readonly Role[]): CommandSuggestion | undefined {
+    const read = (s: string) => simplified(halfWidth(unquoted(s.trim())).toLowerCase()).replace(TRAILING_NOISE, '').replace(/\s+/g, ' ').trim();
+    const t = read(text);
+    if (!t || [...t].length > SLIP_MAX_LENGTH) return undefined;
+    const mine = this.menuFor(roles);
+    const exact = mine.find((e) => read(e.label) === t);
+    if (exact) return { entry: exact, command: exact.command, exact: true };
+    const commandOf = (e: MenuEntry) => e.command?.[0].split(' ')[0];
+    const offered = new Set(mine.map(commandOf));
+    const { head, rest } = headAndRest(t);
+    let best: { def: CommandDef; distance: number } | undefined;
+    let tied = false;
+    for (const def of this.#commands) {
+      const [zhName] = def.names;
+      if (rest && !def.takesArgument) continue;
+      if (this.menu.some((e) => commandOf(e) === zhName) && !offered.has(zhName)) continue;
+      const shown = [zhName, def.names.find((n) => /^[a-z]/.test(n))].filter((n): n is string => !!n);
+      const distance = Math.min(...shown.map((n) => slipDistance(head, n.toLowerCase()) ?? Infinity));
+      if (distance === Infinity) continue;
+      if (!best || distance < best.distance) [best, tied] = [{ def, distance }, false];
+      else if (distance === best.distance) tied = true;
+    }
+    if (best && !tied) {
+      const [zhName] = best.def.names;
+      const enName = best.def.names.find((n) => /^[a-z]/.test(n)) ?? zhName;
+      const entry = mine.find((e) => commandOf(e) === zhName);
+      const command: readonly [string, string] = rest ? [`${zhName} ${rest}`, `${enName} ${rest}`] : (entry?.command ?? [zhName, enName]);
+      return { command, ...(entry && !rest ? { entry } : {}), exact: false };
+    }
+    const near = mine.find((e) => slipDistance(t, read(e.label)) !== undefined);
+    return near && { entry: near, command: near.command, exact: false };
   }
 
   menuFor(roles: readonly Role[]): MenuEntry[] {

@@ -7,8 +7,8 @@ import { personas, securityBotForBlock } from './securityFixture.js';
 /**
  * Commands as people type them on a phone, in the p2p chat and in a group where the bot is mentioned
  * (im.message.receive_v1: the text holds "@_user_1", message.mentions lists the bot): the 帮助 card names only the
- * commands the caller may use; a colon, an emoji or a [表情] code after a command leaves it the command, and a mention
- * followed by a stop alone opens the menu.
+ * commands the caller may use; a slip of the thumb or a button's label typed gets the command meant, while a question
+ * keeps its answer from the measures; a colon, an emoji or a [表情] code after a command leaves it the command.
  */
 
 const GROUP = 'oc_typedcommands0001';
@@ -93,6 +93,62 @@ for (const mode of ['fast', 'ordinary'] as const) {
     });
   });
 }
+
+describe('a slip of the thumb or a button’s label typed gets the command meant', () => {
+  let h: Harness;
+  securityBotForBlock((bot) => ({ h } = bot));
+
+  it.each([
+    ['leader', 'regster', '你是不是想发送“注册”（register）？', 'team.registerForm'],
+    ['leader', 'stauts', '你是不是想发送“进度”（status）？', 'team.status'],
+    ['leader', 'aplly', '你是不是想发送“申报”（apply）？', 'application.start'],
+    ['leader', '进渡', '你是不是想发送“进度”（status）？', 'team.status'],
+    ['leader', '注删', '你是不是想发送“注册”（register）？', 'team.registerForm'],
+    ['expert', '评份', '你是不是想发送“评分”（review）？', 'review.list'],
+    ['leader', '我的班级', '你是不是想发送“进度”（status）？', 'team.status'],
+  ] as const)('%s types %s: %s, with the button', async (who, text, said, action) => {
+    const answer = await ask(h, who, text);
+    expect(answer.text).toContain(said);
+    expect(answer.actions).toEqual([action]);
+  });
+
+  it('artcle 16 is told 条款 16 (article 16), and an English slip is answered in English too', async () => {
+    const answer = await ask(h, 'leader', 'artcle 16');
+    expect(answer.text).toContain('Did you mean “article 16”?');
+    expect(answer.text).toContain('你是不是想发送“条款 16”（article 16）？');
+  });
+
+  it('a button’s label typed does what the button does: 我的班组 is 进度, 协会管理 (an admin’s) is 管理', async () => {
+    expect((await ask(h, 'leader', '我的班组')).text).toContain('[card 我的班组]');
+    expect((await ask(h, 'admin', '协会管理')).text).toContain('[card 协会管理]');
+  });
+
+  it('形式审查 typed by an admin offers its button (no command opens it); in a group it says where the button is', async () => {
+    const own = await ask(h, 'admin', '形式审查');
+    expect(own.text).toContain('“形式审查”是菜单中的按钮');
+    expect(own.actions).toEqual(['check.list']);
+    const inGroup = await ask(h, 'admin', '形式审查', 'group');
+    expect(inGroup.text).toContain('请在与我的单聊中发送“帮助”');
+    expect(inGroup.actions).toEqual([]);
+  });
+
+  it('in a group the command is named without a button: a group’s card is everyone’s there', async () => {
+    const answer = await ask(h, 'leader', '进渡', 'group');
+    expect(answer.text).toContain('你是不是想发送“进度”（status）？');
+    expect(answer.actions).toEqual([]);
+  });
+
+  it('a command the caller’s menu does not offer is not suggested: 管里 to a leader, 协会管理 to a visitor stays a question', async () => {
+    expect((await ask(h, 'leader', '管里')).text).not.toContain('管理');
+    expect((await ask(h, 'public', '协会管理')).text).toContain('[card 办法中的相关条款]');
+  });
+
+  it.each(['条件', '评选', '申请', '注册多久才能参加评选', '怎么注册'])('the question %s keeps its answer from the measures', async (text) => {
+    const answer = await ask(h, 'leader', text);
+    expect(answer.text).toContain('[card 办法中的相关条款]');
+    expect(answer.text).not.toContain('你是不是想');
+  });
+});
 
 describe('a command with what a phone adds after it', () => {
   let h: Harness;

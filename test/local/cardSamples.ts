@@ -381,6 +381,13 @@ export const cardSamples: Record<string, Sample> = {
     help.helpCard({ roles: [], buttons: [] }),
     help.helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }),
   ],
+  'help.commandSuggestionCard': () => [
+    help.commandSuggestionCard({ command: ['进度', 'status'], label: '我的班组', button: { action: 'team.status', label: '我的班组', command: ['进度', 'status'] } }),
+    help.commandSuggestionCard({ command: ['注册', 'register'], english: true }),
+    help.commandSuggestionCard({ command: ['条款 16', 'article 16'] }),
+    help.commandSuggestionCard({ label: '形式审查', button: { action: 'check.list', label: '形式审查' } }),
+    help.commandSuggestionCard({ label: '形式审查' }),
+  ],
   'help.deadLetterCard': () => [help.deadLetterCard({ receiver: `open_id ${LEADER}`, attempts: 8, error: 'HTTP 400 code 230002: bot not in chat', dedupeKey: 'team:registered:1' })],
 
   'measures.articleCard': () => [measures.articleCard(getArticle(1)!), measures.articleCard(getArticle(16)!), measures.articleCard(getArticle(22)!), measures.articleCard(getArticle(16)!, { language: 'en' })],
