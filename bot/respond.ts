@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { Card } from '../cards/kit.js';
+import { commandSuggestionCard } from '../cards/help.js';
 import { zh } from '../cards/strings.js';
 import { todayIn } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
-import { type CardResponse, type HandlerContext, type IncomingText, replyDestination, staleButtonMessage } from '../src/handlers.js';
+import { type BotRegistry, type CardResponse, type HandlerContext, type IncomingText, replyDestination, staleButtonMessage } from '../src/handlers.js';
+import { menuButtons } from '../src/helpMenuCards.js';
 
 export { replyDestination };
 
@@ -14,6 +16,25 @@ export const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, c
 export async function notUnderstood(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   const to = msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
   await ctx.send({ dedupeKey: `reply:${ctx.eventId}`, to, text: msg.text ? zh.unknownText : zh.nonTextMessage });
+}
+
+/**
+ * A short text that is no command but close to one (regster, 进渡, artcle 16) or to a button of the caller's menu (我的
+ * 班组, 形式审查): a button's label typed exactly runs the button's command when it has one that takes nothing; else
+ * the command or button meant is named, with the button in a p2p chat. `exactOnly`: labels typed exactly, nothing
+ * else (before the measures, which keep every question). False when nothing is near.
+ */
+export async function offerNearestCommand(registry: BotRegistry, ctx: HandlerContext, msg: IncomingText, how: { exactOnly: boolean }): Promise<boolean> {
+  const near = registry.nearestCommand(msg.text, ctx.actor.roles);
+  if (!near || (how.exactOnly && !near.exact)) return false;
+  const run = near.exact && near.command ? registry.matchCommand(near.command[0]) : undefined;
+  if (run && !run.argument && (await run.def.run(ctx, msg, '', { glued: false })) !== false) return true;
+  const button = msg.chatType === 'p2p' && near.entry ? menuButtons([near.entry])[0] : undefined;
+  // a label typed exactly whose command needs an argument (查看办法条款: 条款 16) is offered as its button alone
+  const command = near.exact ? undefined : near.command;
+  const card = commandSuggestionCard({ command, label: near.entry?.label, button, english: /^[\x00-\x7f]+$/.test(msg.text) });
+  await ctx.send({ dedupeKey: `suggest:${ctx.eventId}`, to: replyDestination(ctx, msg), card });
+  return true;
 }
 
 /** A callback answer that replaces the card, with an optional toast. */

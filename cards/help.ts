@@ -1,10 +1,19 @@
-import { button, buttonRow, card, type Card, hr, markdown, note, md, raw } from './kit.js';
+import { button, buttonRow, card, type Card, hr, markdown, type Md, md, mdJoin, note, raw } from './kit.js';
 import { zh } from './strings.js';
 
 export interface MenuButton {
   action: string;
   label: string;
   value?: Record<string, unknown>;
+  /** The command typed for the same thing, Chinese then English (`['进度', 'status']`), listed above the buttons. */
+  command?: readonly [string, string];
+}
+
+/** The commands of the buttons shown, each once: `进度` / `status` 我的班组 · … (what the caller may use, no more). */
+function commandLine(buttons: MenuButton[]): Md | undefined {
+  const listed = buttons.filter((b, i) => b.command && buttons.findIndex((o) => o.command?.[0] === b.command![0]) === i);
+  if (!listed.length) return undefined;
+  return mdJoin(listed.map((b) => md`\`${b.command![0]}\` / \`${b.command![1]}\` ${b.label}`), ' · ');
 }
 
 /**
@@ -14,14 +23,15 @@ export interface MenuButton {
 export function helpCard(opts: { roles?: string[]; buttons: MenuButton[] }): Card {
   const roleNames = opts.roles?.map((r) => zh.roleNames[r] ?? r);
   const primary = opts.buttons.slice(0, 1);
+  const commands = commandLine(opts.buttons);
   return card({
     title: zh.menuTitle,
     template: 'blue',
     summary: zh.menuTitle,
     elements: [
-      // our constants; the command list's backticks are meant as code formatting
-      markdown(raw(zh.menuIntro)),
-      markdown(raw(zh.menuCommands)),
+      // our constant
+      markdown(raw(commands ? zh.menuIntro : zh.menuIntroButtons)),
+      ...(commands ? [markdown(commands)] : []),
       hr(),
       ...(opts.buttons.length
         ? [
@@ -33,6 +43,29 @@ export function helpCard(opts: { roles?: string[]; buttons: MenuButton[] }): Car
           ]
         : []),
       note(roleNames ? md`${zh.rolesLine(roleNames)}。${zh.menuAsk}` : md`${zh.menuAsk}`),
+    ],
+  });
+}
+
+/**
+ * The answer to a slip (regster, 进渡) or to a button's label typed (形式审查): the command meant, in both languages, and
+ * the caller's button for it when one is given (in a p2p chat only: a group's card is everyone's there).
+ */
+export function commandSuggestionCard(opts: { command?: readonly [string, string]; label?: string; button?: MenuButton; english?: boolean }): Card {
+  const { command, button: offered } = opts;
+  const lines: Md[] = [];
+  if (command && opts.english) lines.push(md`Did you mean “${command[1]}”?`);
+  if (command) lines.push(md`你是不是想发送“${command[0]}”（${command[1]}）？${offered ? raw('也可以点击下方按钮。') : ''}`);
+  else if (offered) lines.push(md`“${offered.label}”是菜单中的按钮，点击下方按钮打开。`);
+  else lines.push(md`“${opts.label}”是菜单中的按钮：请在与我的单聊中发送“帮助”，再点击“${opts.label}”。`);
+  return card({
+    title: zh.suggestionTitle,
+    template: 'wathet',
+    summary: zh.suggestionTitle,
+    elements: [
+      markdown(mdJoin(lines, '\n')),
+      ...(offered ? [buttonRow([button({ text: offered.label, type: 'primary', value: { ...(offered.value ?? {}), action: offered.action } })])] : []),
+      note(raw(zh.menuHint)),
     ],
   });
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Database, Db } from '../db/index.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { type BotRegistry, type CardActionInput, type CardResponse, type FastOutcome, type HandlerContext, type IncomingFile, type IncomingText, Refusal } from './handlers.js';
+import { type BotRegistry, type CardActionInput, type CardResponse, type FastOutcome, type HandlerContext, type IncomingFile, type IncomingText, onlyStops, Refusal } from './handlers.js';
 import { sdkLogger } from './lark/client.js';
 import type { FeishuReader } from './lark/reader.js';
 import { errorText, type Logger } from './log.js';
@@ -274,9 +274,10 @@ export class EventProcessor {
         if (registry.fallback) await registry.fallback(ctx, { ...incoming, text: '' }, '');
         return;
       }
-      // a bare @mention is a call for the menu
+      // a bare @mention is a call for the menu, and so is one followed by a stop alone (@助手 。)
       const whole = incoming.subject ? { ...incoming, text: `${incoming.subject} ${incoming.text}` } : incoming;
-      const body = registry.matchCommand(incoming.text || (incoming.mentionedBot ? '帮助' : ''));
+      const bare = incoming.mentionedBot && onlyStops(incoming.text);
+      const body = registry.matchCommand(bare ? '帮助' : incoming.text);
       // a post's title read before its body only when the body alone is no command (条款 / 16)
       const [said, match] = body || whole === incoming ? [incoming, body] : [whole, registry.matchCommand(whole.text)];
       const done = match ? await match.def.run(ctx, said, match.argument, { glued: match.glued === true }) : false;

@@ -6,6 +6,7 @@ import { formatDateTimeZh } from './dates.js';
 import { isSharedChat } from './groups.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { halfWidth } from './forms.js';
+import { headAndRest, SLIP_MAX_LENGTH, slipDistance } from './nearestCommand.js';
 import { simplified } from './traditional.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -204,6 +205,11 @@ export interface MenuEntry {
   roles: Role[];
   order: number;
   value?: Record<string, unknown>;
+  /**
+   * The command that does what the button does, Chinese then English as typed (`['进度', 'status']`, with an example
+   * argument: `['条款 16', 'article 16']`): the 帮助 card lists it with the button, so it lists only what the caller may use.
+   */
+  command?: readonly [string, string];
 }
 
 export interface EventDef {
@@ -343,9 +349,19 @@ function checkDeclaration(def: CardActionDecl): void {
 
 /**
  * What a phone's keyboard ends a line with, in either width: 帮助。 进度？ 绑定通知 专家. 进度…… 帮助， 进度；
- * 帮助、 help, — and the invisible characters pasted with a line (zero-width space, word joiner, BOM).
+ * 帮助、 help, 帮助： status: — the invisible characters pasted with a line (zero-width space, word joiner, BOM) —
+ * and an emoji (帮助🙏, with its skin tone, variation selector or joiner), with the spaces between them.
  */
-const TRAILING_STOPS = /[.。!！?？~～…，,；;、\u200b\u2060\ufeff]+$/;
+const TRAILING_STOPS = /(?:[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff\u200d\ufe0f\u20e3\u{1f3fb}-\u{1f3ff}]|\p{Extended_Pictographic})+$/u;
+
+/**
+ * The same, and an emoji picked from Feishu's panel, which a text message carries as its name in brackets (帮助[微笑],
+ * help[OK]): stripped after a command's name and a keyword argument, not after a name searched as typed (投诉 某班[东区]).
+ */
+const TRAILING_NOISE = /(?:[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff\u200d\ufe0f\u20e3\u{1f3fb}-\u{1f3ff}]|\p{Extended_Pictographic}|\[[^[\]\s]{1,8}\])+$/u;
+
+/** A text of stops alone (“@助手 。”): nothing said, as a bare mention. */
+export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff]*$/.test(text);
 
 /**
  * The words a request is wrapped in, typed or said to a phone: 查看进度, 我要投诉 市政养护一班, 请帮我注册一下,
@@ -366,6 +382,16 @@ function unquoted(t: string): string {
   const pair = QUOTE_PAIRS.find(([open, close]) => s.length > open.length + close.length && s.startsWith(open) && s.endsWith(close));
   if (pair) s = s.slice(pair[0].length, s.length - pair[1].length).trim();
   return s.replace(/^[/／]\s*/, '');
+}
+
+/** What a text that is no command was most likely meant as (BotRegistry.nearestCommand). */
+export interface CommandSuggestion {
+  /** The command to send, Chinese then English, with the argument typed (`条款 16`, `article 16`). */
+  command?: readonly [string, string];
+  /** The caller's menu button that does it, or whose label the text is (形式审查 has no command). */
+  entry?: MenuEntry;
+  /** The text is the button's label exactly. */
+  exact: boolean;
 }
 
 /** What the bot's features register into; the event processor reads it. */
@@ -449,7 +475,7 @@ export class BotRegistry {
     const lower = simplified(halfWidth(t)).toLowerCase();
     // a phone's keyboard often ends the line: 帮助。 and 进度？ are still the commands (a bare ？ stays the menu's alias)
     // 注册 。 with a space before the stop is 注册 too
-    const bare = lower.replace(TRAILING_STOPS, '').trim() || lower;
+    const bare = lower.replace(TRAILING_NOISE, '').trim() || lower;
     for (const def of this.#commands) {
       for (const name of def.names) {
         const n = name.toLowerCase();
@@ -458,7 +484,7 @@ export class BotRegistry {
           // a keyword in half width (绑定通知 ｅｘｐｅｒｔ．), anything else as typed
           const rest = def.argument === 'keyword' ? halfWidth(t.slice(n.length)) : t.slice(n.length);
           // 绑定通知 专家。 is 绑定通知 专家
-          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(TRAILING_STOPS, '').trim() };
+          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(def.argument === 'keyword' ? TRAILING_NOISE : TRAILING_STOPS, '').trim() };
         }
       }
     }
@@ -470,6 +496,45 @@ export class BotRegistry {
       if (rest) return { def, argument: rest, glued: true };
     }
     return undefined;
+  }
+
+  /**
+   * What a short text that is no command was meant to be, for this caller: a button of their menu named exactly
+   * (我的班组, 形式审查), else the command it is a slip for (regster, 进渡, artcle 16; one offered by a menu only to
+   * others is not named: 管理 to a visitor), else a button whose label it is a slip for. Undefined for anything longer
+   * (a question) or near nothing.
+   */
+  nearestCommand(text: string, roles: readonly Role[]): CommandSuggestion | undefined {
+    const read = (s: string) => simplified(halfWidth(unquoted(s.trim())).toLowerCase()).replace(TRAILING_NOISE, '').replace(/\s+/g, ' ').trim();
+    const t = read(text);
+    if (!t || [...t].length > SLIP_MAX_LENGTH) return undefined;
+    const mine = this.menuFor(roles);
+    const exact = mine.find((e) => read(e.label) === t);
+    if (exact) return { entry: exact, command: exact.command, exact: true };
+    const commandOf = (e: MenuEntry) => e.command?.[0].split(' ')[0];
+    const offered = new Set(mine.map(commandOf));
+    const { head, rest } = headAndRest(t);
+    let best: { def: CommandDef; distance: number } | undefined;
+    let tied = false;
+    for (const def of this.#commands) {
+      const [zhName] = def.names;
+      if (rest && !def.takesArgument) continue;
+      if (this.menu.some((e) => commandOf(e) === zhName) && !offered.has(zhName)) continue;
+      const shown = [zhName, def.names.find((n) => /^[a-z]/.test(n))].filter((n): n is string => !!n);
+      const distance = Math.min(...shown.map((n) => slipDistance(head, n.toLowerCase()) ?? Infinity));
+      if (distance === Infinity) continue;
+      if (!best || distance < best.distance) [best, tied] = [{ def, distance }, false];
+      else if (distance === best.distance) tied = true;
+    }
+    if (best && !tied) {
+      const [zhName] = best.def.names;
+      const enName = best.def.names.find((n) => /^[a-z]/.test(n)) ?? zhName;
+      const entry = mine.find((e) => commandOf(e) === zhName);
+      const command: readonly [string, string] = rest ? [`${zhName} ${rest}`, `${enName} ${rest}`] : (entry?.command ?? [zhName, enName]);
+      return { command, ...(entry && !rest ? { entry } : {}), exact: false };
+    }
+    const near = mine.find((e) => slipDistance(t, read(e.label)) !== undefined);
+    return near && { entry: near, command: near.command, exact: false };
   }
 
   menuFor(roles: readonly Role[]): MenuEntry[] {

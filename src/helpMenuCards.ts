@@ -14,7 +14,7 @@ export const HELP_MENU_CARD = 'helpMenu';
 
 /** The buttons of these menu entries, as the card takes them (an entry's value only when it has one). */
 export function menuButtons(entries: readonly MenuEntry[]): MenuButton[] {
-  return entries.map((e) => ({ action: e.action, label: e.label, ...(e.value ? { value: e.value } : {}) }));
+  return entries.map((e) => ({ action: e.action, label: e.label, ...(e.value ? { value: e.value } : {}), ...(e.command ? { command: [...e.command] } : {}) }));
 }
 
 /** The menu's spec: the roles named on the card and their buttons; the same keys as the statement's `jsonb_build_object`. */
@@ -32,7 +32,13 @@ export function menuTable(menu: readonly MenuEntry[]): (MenuButton & { roles: st
 
 const isButton = (b: unknown): b is MenuButton => {
   const x = b as MenuButton | null;
-  return !!x && typeof x.action === 'string' && typeof x.label === 'string' && (x.value === undefined || (typeof x.value === 'object' && x.value !== null));
+  return (
+    !!x &&
+    typeof x.action === 'string' &&
+    typeof x.label === 'string' &&
+    (x.value === undefined || (typeof x.value === 'object' && x.value !== null)) &&
+    (x.command === undefined || (Array.isArray(x.command) && x.command.length === 2 && x.command.every((c) => typeof c === 'string')))
+  );
 };
 
 /** The menu, from the spec alone. */

@@ -13,7 +13,7 @@ const onCycle = values({ cycleId: id });
 /** 协会管理: the annual cycle (第十九条) and its settings, for association administrators (第十四条). */
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['管理', 'admin'], run: showAdmin });
-  bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80 });
+  bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80, command: ['管理', 'admin'] });
   bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin, privateInGroup: '协会管理卡片' });
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });
   bot.cardAction({ action: 'cycle.open', roles: admin, value: noValue, run: submitCycleForm, fast: submitCycleFormFast, onRefused: cycleFormAgain });

@@ -35,6 +35,6 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'revocation.revoke', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain, fast: revokeHonourFast });
   bot.cardAction({ action: 'revocation.keep', roles: admin, value: onHonour, run: keepHonour, onRefused: revocationAgain, fast: keepHonourFast });
   bot.cardAction({ action: 'revocation.open', roles: admin, value: onHonour, run: openRevocation });
-  bot.menuEntry({ action: 'complaint.start', label: '质量投诉', roles: [], order: 85 });
+  bot.menuEntry({ action: 'complaint.start', label: '质量投诉', roles: [], order: 85, command: ['投诉', 'complain'] });
   bot.menuEntry({ action: 'complaint.list', label: '投诉处理', roles: ['admin'], order: 75 });
 }

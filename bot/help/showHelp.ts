@@ -7,7 +7,7 @@ import { today } from '../respond.js';
 
 export function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
   const entries = registry.menuFor(ctx.actor.roles);
-  return helpCard({ roles: ctx.actor.roles, buttons: entries.map((e) => ({ action: e.action, label: e.label, value: e.value })) });
+  return helpCard({ roles: ctx.actor.roles, buttons: menuButtons(entries) });
 }
 
 /** `帮助` / `help`: the menu card, in reply to the message. */

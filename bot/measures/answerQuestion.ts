@@ -1,8 +1,8 @@
 import { answerCard, nextSteps } from '../../cards/measures.js';
-import type { CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
+import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
-import { replyDestination } from '../respond.js';
+import { offerNearestCommand, replyDestination } from '../respond.js';
 import { sendArticles } from './showArticle.js';
 import { smallTalkReply } from './smallTalk.js';
 
@@ -14,10 +14,11 @@ export const NOT_IN_MEASURES_EN =
  * Any text that is no command: thanks and okays get a polite line; 第十六条 / 条款十六 / “what does article 16 say”,
  * anywhere in the text, opens that article (two named, both); anything else is answered with the most relevant
  * articles and what to send next, in English when asked in English. A question no article touches but that asks
- * for a command's work (我的进度) is told that command; empty (non-text) messages and Chinese questions the measures do
- * not touch go to `notUnderstood` (the short 发送“帮助” reply).
+ * for a command's work (我的进度) is told that command; a button's label typed (我的班组) does what the button does, and
+ * a short text the measures do not touch but close to a command (regster, 进渡) is told the command meant; empty
+ * (non-text) messages and Chinese questions the measures do not touch go to `notUnderstood` (the short 发送“帮助” reply).
  */
-export function answerQuestion(notUnderstood: CommandDef['run']): CommandDef['run'] {
+export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRegistry): CommandDef['run'] {
   return async (ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> => {
     const text = msg.text.trim();
     if (!text) {
@@ -28,6 +29,7 @@ export function answerQuestion(notUnderstood: CommandDef['run']): CommandDef['ru
     const dedupeKey = `measures:${ctx.eventId}`;
     const smallTalk = smallTalkReply(text);
     if (smallTalk) return ctx.send({ dedupeKey, to, text: smallTalk });
+    if (await offerNearestCommand(registry, ctx, msg, { exactOnly: true })) return;
     const language = questionLanguage(text);
     const references = articleReferences(text);
     if (references.length) return sendArticles(ctx, msg, references, language);
@@ -37,6 +39,7 @@ export function answerQuestion(notUnderstood: CommandDef['run']): CommandDef['ru
     if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText }) });
     const steps = nextSteps(matchText, language);
     if (steps.length) await ctx.send({ dedupeKey, to, text: steps.map((s) => s.replace(/\*\*/g, '')).join('\n') });
+    else if (await offerNearestCommand(registry, ctx, msg, { exactOnly: false })) return;
     else if (language === 'en') await ctx.send({ dedupeKey, to, text: NOT_IN_MEASURES_EN });
     else await notUnderstood(ctx, msg, argument);
   };

@@ -9,7 +9,7 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['条款', 'article'], takesArgument: true, argument: 'keyword', run: showArticle });
   bot.cardAction({ action: 'measures.article', roles: ['public'], value: noValue, run: openArticle });
   bot.cardAction({ action: 'measures.browse', roles: ['public'], value: noValue, run: browseMeasures });
-  bot.menuEntry({ action: 'measures.browse', label: '查看办法条款', roles: [], order: 90 });
+  bot.menuEntry({ action: 'measures.browse', label: '查看办法条款', roles: [], order: 90, command: ['条款 16', 'article 16'] });
   // free text is a question; what the measures cannot answer falls back to the previous reply
-  bot.fallback = answerQuestion(bot.fallback ?? notUnderstood);
+  bot.fallback = answerQuestion(bot.fallback ?? notUnderstood, bot);
 }

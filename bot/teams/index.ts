@@ -20,6 +20,6 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'team.members', roles: teamKeeper, value: onTeam, run: showMembers });
   bot.cardAction({ action: 'team.memberAdd', roles: teamKeeper, value: onTeam, run: addTeamMembers, onRefused: membersAgain, fast: addTeamMembersFast });
   bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember, onRefused: removedAgain, fast: removeTeamMemberFast });
-  bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10 });
-  bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20 });
+  bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10, command: ['注册', 'register'] });
+  bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20, command: ['进度', 'status'] });
 }

@@ -377,9 +377,16 @@ export const cardSamples: Record<string, Sample> = {
   'groups.chatUnboundCard': () => [groups.chatUnboundCard({ removed: ['admin'], remaining: [] }), groups.chatUnboundCard({ removed: [], remaining: ['experts'] })],
 
   'help.helpCard': () => [
-    help.helpCard({ roles: ['admin', 'leader'], buttons: [{ action: 'team.registerForm', label: '注册班组' }, { action: 'admin.menu', label: '协会管理', value: { tab: 1 } }] }),
+    help.helpCard({ roles: ['admin', 'leader'], buttons: [{ action: 'team.registerForm', label: '注册班组', command: ['注册', 'register'] }, { action: 'admin.menu', label: '协会管理', value: { tab: 1 }, command: ['管理', 'admin'] }, { action: 'check.list', label: '形式审查' }] }),
     help.helpCard({ roles: [], buttons: [] }),
     help.helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }),
+  ],
+  'help.commandSuggestionCard': () => [
+    help.commandSuggestionCard({ command: ['进度', 'status'], label: '我的班组', button: { action: 'team.status', label: '我的班组', command: ['进度', 'status'] } }),
+    help.commandSuggestionCard({ command: ['注册', 'register'], english: true }),
+    help.commandSuggestionCard({ command: ['条款 16', 'article 16'] }),
+    help.commandSuggestionCard({ label: '形式审查', button: { action: 'check.list', label: '形式审查' } }),
+    help.commandSuggestionCard({ label: '形式审查' }),
   ],
   'help.deadLetterCard': () => [help.deadLetterCard({ receiver: `open_id ${LEADER}`, attempts: 8, error: 'HTTP 400 code 230002: bot not in chat', dedupeKey: 'team:registered:1' })],
 

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import type { Harness } from '../support/harness.js';
+import { TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { messageEvent } from '../support/larkEvents.js';
+import { personas, securityBotForBlock } from './securityFixture.js';
+
+/**
+ * Commands as people type them on a phone, in the p2p chat and in a group where the bot is mentioned
+ * (im.message.receive_v1: the text holds "@_user_1", message.mentions lists the bot): the 帮助 card names only the
+ * commands the caller may use; a slip of the thumb or a button's label typed gets the command meant, while a question
+ * keeps its answer from the measures; a colon, an emoji or a [表情] code after a command leaves it the command.
+ */
+
+const GROUP = 'oc_typedcommands0001';
+let seq = 0;
+
+interface Answer {
+  /** Every text of the answer: a text message's text, a card's title (as `[card …]`), markdown and button labels. */
+  text: string;
+  /** The verbs of the answer's buttons. */
+  actions: string[];
+}
+
+async function ask(h: Harness, who: keyof typeof personas, text: string, chat: 'p2p' | 'group' = 'p2p'): Promise<Answer> {
+  h.fake.reset();
+  const messageId = `om_typedcmd${String(++seq).padStart(6, '0')}`;
+  const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: personas[who], text, messageId, ...(chat === 'group' ? { chatType: 'group' as const, chatId: GROUP, mentionBot: true } : {}) });
+  expect((await h.post('/lark/events', event)).status).toBe(200);
+  await h.drain();
+  return read(h);
+}
+
+function read(h: Harness): Answer {
+  const parts: string[] = [];
+  const actions: string[] = [];
+  const walk = (o: unknown) => {
+    if (!o || typeof o !== 'object') return;
+    const x = o as { tag?: string; content?: unknown; behaviors?: { value?: { action?: string } }[] };
+    if (x.tag === 'markdown' || x.tag === 'plain_text') parts.push(String(x.content ?? ''));
+    if (x.tag === 'button') actions.push(String(x.behaviors?.[0]?.value?.action));
+    for (const v of Object.values(o)) walk(v);
+  };
+  for (const m of h.fake.messages) {
+    if (m.msgType === 'text') parts.push(String(m.content?.text ?? ''));
+    if (m.msgType === 'interactive') {
+      parts.push(`[card ${m.content?.header?.title?.content ?? ''}]`);
+      walk(m.content?.body ?? m.content);
+    }
+  }
+  return { text: parts.join('\n'), actions };
+}
+
+const MENU = '[card 质量信得过班组助手]';
+/** The commands a 帮助 card names, as `注册` / `register`: the Chinese ones. */
+const listed = (a: Answer) => [...a.text.matchAll(/`([^`]+)` \/ `([^`]+)`/g)].map((m) => m[1]);
+
+for (const mode of ['fast', 'ordinary'] as const) {
+  describe(`帮助 names only the commands the caller may use (fast paths ${mode === 'fast' ? 'on' : 'off'})`, () => {
+    let h: Harness;
+    securityBotForBlock((bot) => ({ h } = bot), mode);
+
+    it.each(['public', 'leader', 'contact', 'member'] as const)('the menu of a %s (no admin, no expert) names neither `管理` nor `评分`, which refuse them', async (who) => {
+      const menu = await ask(h, who, '帮助');
+      expect(menu.text).toContain(MENU);
+      expect((await ask(h, who, '管理')).text).toContain('只有协会管理员');
+      expect((await ask(h, who, '评分')).text).toContain('供评审专家使用');
+      expect(listed(menu)).not.toContain('管理');
+      expect(listed(menu)).not.toContain('评分');
+      expect(menu.text).toContain('`进度` / `status` 我的班组');
+    });
+
+    it.each([
+      ['public', ['注册', '进度', '投诉', '条款 16']],
+      ['leader', ['注册', '申报', '进度', '投诉', '条款 16']],
+      ['expert', ['注册', '进度', '评分', '投诉', '条款 16']],
+      ['admin', ['注册', '进度', '管理', '投诉', '条款 16']],
+    ] as const)('a %s’s menu names %j, each with the button it does', async (who, commands) => {
+      expect(listed(await ask(h, who, '帮助'))).toEqual(commands);
+    });
+
+    it('a group’s shared card names no command; its button sends each person’s own menu, naming their commands', async () => {
+      const shared = await ask(h, 'admin', '帮助', 'group');
+      expect(shared.text).toContain(MENU);
+      expect(listed(shared)).toEqual([]);
+      expect(shared.actions).toEqual(['help.private']);
+      h.fake.reset();
+      const clicked = await h.click(personas.admin, { action: 'help.private' }, undefined, { chatId: GROUP, messageId: 'om_typedcmd_shared' });
+      expect(clicked.toast?.content).toBe('菜单已通过私聊发给你');
+      await h.drain();
+      const own = read(h);
+      expect(own.text).toContain(MENU);
+      expect(listed(own)).toEqual(['注册', '进度', '管理', '投诉', '条款 16']);
+    });
+  });
+}
+
+describe('a slip of the thumb or a button’s label typed gets the command meant', () => {
+  let h: Harness;
+  securityBotForBlock((bot) => ({ h } = bot));
+
+  it.each([
+    ['leader', 'regster', '你是不是想发送“注册”（register）？', 'team.registerForm'],
+    ['leader', 'stauts', '你是不是想发送“进度”（status）？', 'team.status'],
+    ['leader', 'aplly', '你是不是想发送“申报”（apply）？', 'application.start'],
+    ['leader', '进渡', '你是不是想发送“进度”（status）？', 'team.status'],
+    ['leader', '注删', '你是不是想发送“注册”（register）？', 'team.registerForm'],
+    ['expert', '评份', '你是不是想发送“评分”（review）？', 'review.list'],
+    ['leader', '我的班级', '你是不是想发送“进度”（status）？', 'team.status'],
+  ] as const)('%s types %s: %s, with the button', async (who, text, said, action) => {
+    const answer = await ask(h, who, text);
+    expect(answer.text).toContain(said);
+    expect(answer.actions).toEqual([action]);
+  });
+
+  it('artcle 16 is told 条款 16 (article 16), and an English slip is answered in English too', async () => {
+    const answer = await ask(h, 'leader', 'artcle 16');
+    expect(answer.text).toContain('Did you mean “article 16”?');
+    expect(answer.text).toContain('你是不是想发送“条款 16”（article 16）？');
+  });
+
+  it('a button’s label typed does what the button does: 我的班组 is 进度, 协会管理 (an admin’s) is 管理', async () => {
+    expect((await ask(h, 'leader', '我的班组')).text).toContain('[card 我的班组]');
+    expect((await ask(h, 'admin', '协会管理')).text).toContain('[card 协会管理]');
+  });
+
+  it('形式审查 typed by an admin offers its button (no command opens it); in a group it says where the button is', async () => {
+    const own = await ask(h, 'admin', '形式审查');
+    expect(own.text).toContain('“形式审查”是菜单中的按钮');
+    expect(own.actions).toEqual(['check.list']);
+    const inGroup = await ask(h, 'admin', '形式审查', 'group');
+    expect(inGroup.text).toContain('请在与我的单聊中发送“帮助”');
+    expect(inGroup.actions).toEqual([]);
+  });
+
+  it('in a group the command is named without a button: a group’s card is everyone’s there', async () => {
+    const answer = await ask(h, 'leader', '进渡', 'group');
+    expect(answer.text).toContain('你是不是想发送“进度”（status）？');
+    expect(answer.actions).toEqual([]);
+  });
+
+  it('a command the caller’s menu does not offer is not suggested: 管里 to a leader, 协会管理 to a visitor stays a question', async () => {
+    expect((await ask(h, 'leader', '管里')).text).not.toContain('管理');
+    expect((await ask(h, 'public', '协会管理')).text).toContain('[card 办法中的相关条款]');
+  });
+
+  it.each(['条件', '评选', '申请', '注册多久才能参加评选', '怎么注册'])('the question %s keeps its answer from the measures', async (text) => {
+    const answer = await ask(h, 'leader', text);
+    expect(answer.text).toContain('[card 办法中的相关条款]');
+    expect(answer.text).not.toContain('你是不是想');
+  });
+});
+
+describe('a command with what a phone adds after it', () => {
+  let h: Harness;
+  securityBotForBlock((bot) => ({ h } = bot));
+
+  it.each([
+    ['帮助：', 'p2p'],
+    ['help:', 'p2p'],
+    ['帮助🙏', 'p2p'],
+    ['帮助[微笑]', 'p2p'],
+    ['帮助 👍🏻', 'p2p'],
+    ['。', 'group'], // "@_user_1 。": a bare mention with the keyboard's stop
+    ['！', 'group'],
+    ['帮助：', 'group'],
+  ] as const)('%s (%s) opens the menu', async (text, chat) => {
+    expect((await ask(h, 'leader', text, chat)).text).toContain(MENU);
+  });
+
+  it('status： and 进度[微笑] show the caller’s teams, as status does', async () => {
+    expect((await ask(h, 'leader', 'status')).text).toContain('[card 我的班组]');
+    expect((await ask(h, 'leader', 'status：')).text).toContain('[card 我的班组]');
+    expect((await ask(h, 'leader', '进度[微笑]')).text).toContain('[card 我的班组]');
+  });
+
+  it('条款 16🙏 opens 第十六条', async () => {
+    expect((await ask(h, 'leader', '条款 16🙏')).text).toContain('[card 第十六条]');
+  });
+
+  it('a stop alone in the p2p chat is still not understood (no mention calls for the menu there)', async () => {
+    expect((await ask(h, 'leader', '。')).text).not.toContain(MENU);
+  });
+});

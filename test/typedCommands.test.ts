@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { createBot } from '../bot/index.js';
+import { commandSuggestionCard, helpCard } from '../cards/help.js';
+import { onlyStops } from '../src/handlers.js';
+import { menuButtons } from '../src/helpMenuCards.js';
+import { editDistance, slipDistance } from '../src/nearestCommand.js';
+import type { Role } from '../src/people.js';
+
+/**
+ * Commands as people type them on a phone: what the keyboard adds after one (a colon, an emoji, a [表情] code), a
+ * slip of the thumb on one, a menu button's label typed; and the 帮助 card naming only the commands the caller may use.
+ */
+
+const bot = createBot();
+const markdownOf = (card: unknown) => JSON.stringify(card);
+
+describe('a command with what a phone adds after it', () => {
+  it.each([
+    ['帮助：', '帮助', ''],
+    ['help:', '帮助', ''],
+    ['status：', '进度', ''],
+    ['进度 :', '进度', ''],
+    ['帮助🙏', '帮助', ''],
+    ['帮助 👍🏻', '帮助', ''],
+    ['注册❤️', '注册', ''],
+    ['帮助[微笑]', '帮助', ''],
+    ['help[OK]', '帮助', ''],
+    ['进度。[微笑]', '进度', ''],
+    ['条款 16[微笑]', '条款', '16'],
+    ['条款 16：', '条款', '16'],
+    ['绑定通知 专家🙏', '绑定通知', '专家'],
+  ])('%j is %s', (t, name, argument) => {
+    const m = bot.matchCommand(t);
+    expect(m?.def.names).toContain(name);
+    expect(m?.argument).toBe(argument);
+  });
+
+  it('keeps brackets in a team’s name searched as typed', () => {
+    expect(bot.matchCommand('投诉 市政养护一班[东区]')?.argument).toBe('市政养护一班[东区]');
+  });
+
+  it.each(['👍', '🙂', '[微笑]'])('%s alone is no command (small talk answers it)', (t) => {
+    expect(bot.matchCommand(t)).toBeUndefined();
+  });
+
+  it('a mention followed only by stops is a bare mention', () => {
+    for (const t of ['', '。', ' 。', '!', '…', '，', '：']) expect(onlyStops(t), t).toBe(true);
+    for (const t of ['帮助', '👍', '16', 'a']) expect(onlyStops(t), t).toBe(false);
+  });
+});
+
+describe('the nearest command to a slip', () => {
+  it('counts a swapped pair as one edit', () => {
+    expect(editDistance('stauts', 'status')).toBe(1);
+    expect(editDistance('regster', 'register')).toBe(1);
+    expect(editDistance('aplly', 'apply')).toBe(1);
+    expect(slipDistance('进渡', '进度')).toBe(1);
+    expect(slipDistance('进度', '进度')).toBeUndefined();
+    expect(slipDistance('进', '进度')).toBeUndefined();
+    expect(slipDistance('report', 'import')).toBeUndefined();
+  });
+
+  const leader: Role[] = ['leader', 'member'];
+  it.each([
+    ['regster', leader, '注册'],
+    ['stauts', leader, '进度'],
+    ['aplly', leader, '申报'],
+    ['artcle 16', leader, '条款 16'],
+    ['条欵 16', leader, '条款 16'],
+    ['进渡', leader, '进度'],
+    ['注删', leader, '注册'],
+    ['hepl', leader, '帮助'],
+    ['评份', ['expert'], '评分'],
+    ['管里', ['admin'], '管理'],
+    ['我的班级', leader, '进度'],
+  ] as const)('%s (%j) is a slip for %s', (t, roles, command) => {
+    const near = bot.nearestCommand(t, roles);
+    expect(near?.command?.[0]).toBe(command);
+    expect(near?.exact).toBe(false);
+  });
+
+  it('names a command the caller’s menu does not offer to no one: 评分 to a leader, 管理 to a visitor', () => {
+    expect(bot.nearestCommand('评份', leader)).toBeUndefined();
+    expect(bot.nearestCommand('管里', [])).toBeUndefined();
+    expect(bot.nearestCommand('aplly', [])).toBeUndefined();
+  });
+
+  it('finds a button of the caller’s menu by its label typed exactly', () => {
+    expect(bot.nearestCommand('我的班组', leader)).toMatchObject({ exact: true, command: ['进度', 'status'], entry: { action: 'team.status' } });
+    expect(bot.nearestCommand('协会管理', ['admin'])).toMatchObject({ exact: true, command: ['管理', 'admin'] });
+    expect(bot.nearestCommand('形式审查', ['admin'])).toMatchObject({ exact: true, entry: { action: 'check.list' } });
+    expect(bot.nearestCommand('形式审查', leader)).toBeUndefined();
+    expect(bot.nearestCommand('协会管理', leader)).toBeUndefined();
+  });
+
+  it.each(['注册多久才能参加评选', '我要申报需要什么条件呢', 'how often is the review held', ''])('%j is no slip', (t) => {
+    expect(bot.nearestCommand(t, ['admin', 'expert', 'leader', 'member', 'org_contact'])).toBeUndefined();
+  });
+});
+
+describe('帮助 names the commands of the caller’s buttons', () => {
+  it('every command a menu button names is a command, in both languages', () => {
+    for (const entry of bot.menu.filter((e) => e.command)) {
+      const [zh, en] = entry.command!;
+      const [a, b] = [bot.matchCommand(zh), bot.matchCommand(en)];
+      expect(a, zh).toBeDefined();
+      expect(b?.def, en).toBe(a?.def);
+      expect(b?.argument).toBe(a?.argument);
+    }
+  });
+
+  it.each([
+    [[], ['注册', '进度', '投诉', '条款 16']],
+    [['leader', 'member'], ['注册', '申报', '进度', '投诉', '条款 16']],
+    [['org_contact'], ['注册', '进度', '投诉', '条款 16']],
+    [['expert'], ['注册', '进度', '评分', '投诉', '条款 16']],
+    [['admin'], ['注册', '进度', '管理', '投诉', '条款 16']],
+  ] as [Role[], string[]][])('roles %j: %j', (roles, commands) => {
+    const text = markdownOf(helpCard({ roles, buttons: menuButtons(bot.menuFor(roles)) }));
+    const listed = [...text.matchAll(/`([^`]+)` \/ `([^`]+)`/g)].map((m) => m[1]);
+    expect(listed).toEqual(commands);
+    expect(text).toContain('`进度` / `status` 我的班组');
+  });
+
+  it('a group’s shared card names no command: its one button opens each person’s own menu', () => {
+    const text = markdownOf(helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }));
+    expect(text).not.toContain('`');
+    expect(text).not.toContain('直接发送命令');
+  });
+
+  it('the suggestion escapes what was typed after the command', () => {
+    const text = markdownOf(commandSuggestionCard({ command: ['条款 *16*', 'article *16*'] }));
+    expect(text).toContain('条款 &#42;16&#42;');
+  });
+});
