@@ -317,14 +317,23 @@ function checkRecorded(recorded: RecordedMigration[]): boolean {
   return code.some((m) => m.when > last);
 }
 
+/** Any number for the advisory lock replicas take around the check and the migrations, so one migrates and the rest find it done. */
+const MIGRATION_LOCK = 7231_0002;
+
 export async function migrateDatabase(database: Database): Promise<void> {
   if (database.kind === 'postgres') {
-    const client = (database.db as unknown as { $client: Sql }).$client;
-    const [{ present }] = await client.unsafe<{ present: boolean }[]>(MIGRATIONS_TABLE_SQL);
-    const recorded = present ? [...(await client.unsafe<RecordedMigration[]>(RECORDED_MIGRATIONS_SQL))] : [];
-    if (!checkRecorded(recorded)) return;
-    const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-    await migrate(database.db as never, { migrationsFolder });
+    // The lock is the transaction's, on a connection of its own (the one-statement pool's, idle at start) while the
+    // migrator uses the pool: PgBouncer in transaction mode (README, Deployment) keeps a transaction on one server
+    // connection, where a session lock could be taken on one and left held on it, blocking every later start.
+    const client = (database.statements ?? (database.db as unknown as { $client: Sql }).$client) as Sql;
+    await client.begin(async (tx) => {
+      // sent together: the connection runs them in order, so the table is looked for once the lock is held
+      const [, [{ present }]] = await Promise.all([tx.unsafe(`select pg_advisory_xact_lock(${MIGRATION_LOCK})`), tx.unsafe<{ present: boolean }[]>(MIGRATIONS_TABLE_SQL)]);
+      const recorded = present ? [...(await tx.unsafe<RecordedMigration[]>(RECORDED_MIGRATIONS_SQL))] : [];
+      if (!checkRecorded(recorded)) return;
+      const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+      await migrate(database.db as never, { migrationsFolder });
+    });
   } else {
     const rows = async <T>(text: string) => ((await database.db.execute(sql.raw(text))) as unknown as { rows: T[] }).rows;
     const [{ present }] = await rows<{ present: boolean }>(MIGRATIONS_TABLE_SQL);
