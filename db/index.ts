@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, statfsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statfsSync } from 'node:fs';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { Sql } from 'postgres';
 import { pgliteCodeAhead } from './pgliteCode.js';
@@ -41,7 +43,13 @@ export interface OpenOptions {
 /** postgres.js when a URL is given, embedded PGlite in dataDir otherwise; migrations applied unless told not to. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const database = opts.databaseUrl ? await openPostgres(opts.databaseUrl, opts.max ?? 10) : await openPglite(opts.dataDir, opts.loadDataDir);
-  if (opts.migrate !== false) await migrateDatabase(database);
+  if (opts.migrate !== false) {
+    // a refused start lets go of what it opened (PGlite's folder, the server's connections)
+    await migrateDatabase(database).catch(async (err: unknown) => {
+      await database.close().catch(() => {});
+      throw err;
+    });
+  }
   return database;
 }
 
@@ -246,11 +254,91 @@ export function stopOnStorageFailure(client: object, dataDir: string, stop: (lin
   }
 }
 
+/**
+ * A database holding a migration this version's db/migrations does not: a newer version migrated it (the code rolled
+ * back, or a newer version's backup restored). Drizzle's migrator applies only migrations later than the last recorded
+ * and never looks for unknown ones, so this version would run on a schema it never made.
+ */
+export class DatabaseAhead extends Error {}
+
+interface CodeMigration {
+  /** journal's `when`, what the migrator records as created_at */
+  when: number;
+  /** sha256 of the file, as the migrator computes it (drizzle-orm/migrator.js readMigrationFiles) */
+  hash: string;
+}
+
+let codeMigrationsRead: CodeMigration[] | undefined;
+
+/** db/migrations as drizzle's migrator reads it, read once. */
+function codeMigrations(): CodeMigration[] {
+  codeMigrationsRead ??= (JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: { when: number; tag: string }[] }).entries.map((e) => ({
+    when: e.when,
+    hash: createHash('sha256').update(readFileSync(join(migrationsFolder, `${e.tag}.sql`), 'utf8')).digest('hex'),
+  }));
+  return codeMigrationsRead;
+}
+
+/** A row of drizzle.__drizzle_migrations; created_at read as text (a bigint). */
+export interface RecordedMigration {
+  hash: string;
+  created_at: string | null;
+}
+
+/** Whether the migrator's table is there: not before the first migration. */
+const MIGRATIONS_TABLE_SQL = `select to_regclass('drizzle.__drizzle_migrations') is not null as present`;
+
+/** The migrator's table, oldest first. */
+export const RECORDED_MIGRATIONS_SQL = 'select hash, created_at::text as created_at from drizzle.__drizzle_migrations order by created_at, id';
+
+/**
+ * The recorded migrations this version does not have, as "migration 0011 of 2026-12-04": numbered by their place among
+ * the recorded ones, as the version that made them numbered them. Known is a file's hash or its journal time (a file
+ * edited after it was applied keeps its time). Undefined when every one is known.
+ */
+export function unknownMigrations(recorded: RecordedMigration[]): string | undefined {
+  const code = codeMigrations();
+  const hashes = new Set(code.map((m) => m.hash));
+  const whens = new Set(code.map((m) => m.when));
+  const unknown = recorded.flatMap((r, i) => (hashes.has(r.hash) || (r.created_at !== null && whens.has(Number(r.created_at))) ? [] : [{ n: String(i).padStart(4, '0'), at: r.created_at }]));
+  if (!unknown.length) return undefined;
+  const day = (at: string | null) => (at !== null && Number.isFinite(Number(at)) ? ` of ${new Date(Number(at)).toISOString().slice(0, 10)}` : '');
+  if (unknown.length === 1) return `migration ${unknown[0].n}${day(unknown[0].at)}`;
+  return `migrations ${unknown.map((u) => u.n).join(', ')}, the last${day(unknown[unknown.length - 1].at)}`;
+}
+
+/** Throws DatabaseAhead for a recorded migration this version does not have; whether any of its own is still to apply. */
+function checkRecorded(recorded: RecordedMigration[]): boolean {
+  const unknown = unknownMigrations(recorded);
+  if (unknown) throw new DatabaseAhead(`the database was migrated by a newer version of the bot (${unknown}, which this version does not have); run that version, or restore a backup made by this one`);
+  const code = codeMigrations();
+  // the migrator's own test: a migration applies when it is later than the last recorded
+  const last = recorded.reduce((m, r) => Math.max(m, Number(r.created_at ?? 0)), -Infinity);
+  return code.some((m) => m.when > last);
+}
+
+/** Any number for the advisory lock replicas take around the check and the migrations, so one migrates and the rest find it done. */
+const MIGRATION_LOCK = 7231_0002;
+
 export async function migrateDatabase(database: Database): Promise<void> {
   if (database.kind === 'postgres') {
-    const { migrate } = await import('drizzle-orm/postgres-js/migrator');
-    await migrate(database.db as never, { migrationsFolder });
+    // The lock is the transaction's, on a connection of its own (the one-statement pool's, idle at start) while the
+    // migrator uses the pool: PgBouncer in transaction mode (README, Deployment) keeps a transaction on one server
+    // connection, where a session lock could be taken on one and left held on it, blocking every later start.
+    const client = (database.statements ?? (database.db as unknown as { $client: Sql }).$client) as Sql;
+    await client.begin(async (tx) => {
+      // sent together: the connection runs them in order, so the table is looked for once the lock is held
+      const [, [{ present }]] = await Promise.all([tx.unsafe(`select pg_advisory_xact_lock(${MIGRATION_LOCK})`), tx.unsafe<{ present: boolean }[]>(MIGRATIONS_TABLE_SQL)]);
+      const recorded = present ? [...(await tx.unsafe<RecordedMigration[]>(RECORDED_MIGRATIONS_SQL))] : [];
+      if (!checkRecorded(recorded)) return;
+      const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+      await migrate(database.db as never, { migrationsFolder });
+    });
   } else {
+    const rows = async <T>(text: string) => ((await database.db.execute(sql.raw(text))) as unknown as { rows: T[] }).rows;
+    const [{ present }] = await rows<{ present: boolean }>(MIGRATIONS_TABLE_SQL);
+    const recorded = present ? await rows<RecordedMigration>(RECORDED_MIGRATIONS_SQL) : [];
+    if (!checkRecorded(recorded)) return;
     const { migrate } = await import('drizzle-orm/pglite/migrator');
     await migrate(database.db as never, { migrationsFolder });
   }

@@ -1,12 +1,13 @@
 import { resolve, sep } from 'node:path';
-import { fullDiskRoom, roomLeft } from '../db/index.js';
+import { DatabaseAhead, fullDiskRoom, roomLeft } from '../db/index.js';
 import type { Config } from './config.js';
 import { DataDirRefused } from './local/dataDir.js';
 import { safeDatabaseUrl, withoutDatabasePassword } from './log.js';
 
 /** One line naming the variable behind a failed start, where one is to blame. */
 export function startupProblem(err: unknown, c: Config): string {
-  if (err instanceof DataDirRefused) return err.message;
+  // the database is reachable and whole, only newer than the code: neither DATABASE_URL nor DATA_DIR is to blame
+  if (err instanceof DataDirRefused || err instanceof DatabaseAhead) return err.message;
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.code ?? e?.cause?.code;
   const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];

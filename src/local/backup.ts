@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { RECORDED_MIGRATIONS_SQL, type RecordedMigration, unknownMigrations } from '../../db/index.js';
 import {
   type DataDirLock,
   DataDirRefused,
@@ -190,6 +191,7 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     for (const name of readdirSync(dir)) if (name !== MARKER_FILE && name !== LOCK_FILE) rmSync(join(dir, name), { recursive: true, force: true });
     const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
     let isBotDatabase: boolean;
+    let newer: string | undefined;
     try {
       const pg = await openPglite(staging, new Blob([bytes], { type: gzip ? 'application/gzip' : 'application/x-tar' }));
       try {
@@ -198,6 +200,8 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
         // every table is read once, so a copy missing a table's file (or holding a damaged one) is refused here rather
         // than at the next npm start
         if (isBotDatabase) await readEveryTable(pg);
+        // a newer version's backup: npm start would refuse it (db/index.ts migrateDatabase), so it is refused here
+        if (isBotDatabase) newer = unknownMigrations((await pg.query<RecordedMigration>(RECORDED_MIGRATIONS_SQL)).rows);
       } finally {
         await pg.close();
       }
@@ -209,6 +213,11 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     if (!isBotDatabase) {
       rmSync(staging, { recursive: true, force: true });
       say(`restore refused: ${file} holds a database, but not this bot's (no migrations table); name a file written by npm run backup.`);
+      return 1;
+    }
+    if (newer) {
+      rmSync(staging, { recursive: true, force: true });
+      say(`restore refused: ${file} was made by a newer version of the bot (${newer}, which this version does not have); restore it with that version, or name a backup made by this one.`);
       return 1;
     }
     // the marker first: a restore cut short from here on leaves a folder the bot knows as its own, which start refuses

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { asc } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../db/index.js';
+import { migrationsFolder, openDatabase } from '../../db/index.js';
 import { organizations, people } from '../../db/schema.js';
 import { backupLocalData, restoreLocalData } from '../../src/local/backup.js';
+import { rowsOf } from '../../src/outbox.js';
 import { claimDataDir, LOCK_FILE, MARKER_FILE, wipeDataDir } from '../../src/local/dataDir.js';
 
 /** npm run backup writes local mode's PGlite folder to one .tar.gz; npm run restore brings it back into an empty folder. */
@@ -21,6 +22,9 @@ const newDir = () => {
   dirs.push(dir);
   return dir;
 };
+
+/** The number a newer version gave its next migration: 0011 after this version's 0000–0010. */
+const nextNumber = () => String((JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length).padStart(4, '0');
 
 function output() {
   const lines: string[] = [];
@@ -179,6 +183,32 @@ describe('npm run backup and npm run restore', () => {
     const refused = output();
     expect(await restoreLocalData({ dataDir, file: archive, output: refused.stream })).toBe(1);
     expect(refused.lines).toEqual([expect.stringMatching(new RegExp(`^restore refused: ${archive.replace(/[.]/g, '\\.')} is not a backup written by npm run backup \\(.*${file.replace(/[./]/g, '\\$&')}`))]);
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
+    expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
+    expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+  }, 60_000);
+
+  it('refuses a backup a newer version made (a migration this version does not have) before it replaces anything', async () => {
+    const parent = newDir();
+    const source = join(parent, 'source');
+    const lock = claimDataDir(source);
+    const database = await openDatabase({ dataDir: source });
+    const [last] = rowsOf(await database.db.execute(sql`select max(created_at)::text as m from drizzle.__drizzle_migrations`)) as { m: string }[];
+    const newer = Number(last.m) + 86_400_000;
+    // what a newer version's migrator leaves: its next migration recorded
+    await database.db.execute(sql.raw(`insert into drizzle.__drizzle_migrations (hash, created_at) values ('${'f'.repeat(64)}', ${newer})`));
+    await database.close();
+    lock.release();
+    const archive = join(parent, 'newer.tar.gz');
+    expect(await backupLocalData({ dataDir: source, file: archive, now: new Date(), timezone: 'Asia/Shanghai', output: output().stream })).toBe(0);
+
+    const dataDir = join(parent, 'data');
+    const refused = output();
+    expect(await restoreLocalData({ dataDir, file: archive, output: refused.stream })).toBe(1);
+    const day = new Date(newer).toISOString().slice(0, 10);
+    expect(refused.lines).toEqual([
+      `restore refused: ${archive} was made by a newer version of the bot (migration ${nextNumber()} of ${day}, which this version does not have); restore it with that version, or name a backup made by this one.`,
+    ]);
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
     expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
