@@ -2,7 +2,18 @@ import { z } from 'zod';
 import { resultsPublishedCard, unreviewedNoticeCard } from '../../cards/results.js';
 import type { Db } from '../../db/index.js';
 import { activeBulkJob, type BatchResult, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
-import { boxedCertificates, certificateFileName, certificatesOfTeams, cycleHasCertificates, certificateImage, certificatePdf, certificateZip, certificateZipName, issueCertificates } from '../../src/certificates/index.js';
+import {
+  boxedCertificates,
+  certificateFileName,
+  certificatesOfTeams,
+  certificateImage,
+  certificatePdf,
+  certificateZip,
+  certificateZipName,
+  type CertificateZipPart,
+  certificateZipParts,
+  issueCertificates,
+} from '../../src/certificates/index.js';
 import { certificateGlyphs, type GlyphFont } from '../../src/certificates/render.js';
 import { cycleStatusLabel, getCycle, lockCycle } from '../../src/cycles.js';
 import { formatDateTimeZh } from '../../src/dates.js';
@@ -117,7 +128,8 @@ async function tellUnreviewed(
 
 /**
  * The admin group(s): the results card, the workbook, and the zip of every certificate of the year; the card names
- * the certificates that print a character of a name as an empty box, to be written in by hand.
+ * the certificates that print a character of a name as an empty box, to be written in by hand. A year too large for one
+ * file (Feishu takes 30 MB) gets numbered zips, each its own message, with a notice naming the certificates each holds.
  */
 async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: number, glyphs: GlyphFont | undefined): Promise<object> {
   const data = await loadResults(tx, cycleId);
@@ -125,17 +137,33 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
   const summary = resultsSummary(data);
   const fileName = workbookFileName(year);
   const base64 = (await reviewWorkbook(data)).toString('base64');
-  const cert = await cycleHasCertificates(tx, cycleId);
-  const boxed = cert ? await boxedCertificates(tx, cycleId, glyphs) : [];
+  const zips = await certificateZipParts(tx, cycleId);
+  const boxed = zips.length ? await boxedCertificates(tx, cycleId, glyphs) : [];
   const published = resultsPublishedCard({ ...summary, fileName, boxed });
   const messages: OutgoingMessage[] = [];
   for (const to of await adminDestinations(tx, bootstrapAdmins)) {
-    messages.push({ dedupeKey: `results:published:${year}:card:${destinationKey(to)}`, to, card: published });
-    messages.push({ dedupeKey: `results:published:${year}:workbook:${destinationKey(to)}`, to, file: { fileName, fileType: 'xls', base64 } });
-    if (cert) messages.push({ dedupeKey: `results:published:${year}:certificates:${destinationKey(to)}`, to, file: { fileName: certificateZipName(year), fileType: 'stream', render: certificateZip(cycleId) } });
+    const dest = destinationKey(to);
+    messages.push({ dedupeKey: `results:published:${year}:card:${dest}`, to, card: published });
+    messages.push({ dedupeKey: `results:published:${year}:workbook:${dest}`, to, file: { fileName, fileType: 'xls', base64 } });
+    if (zips.length === 1) messages.push({ dedupeKey: `results:published:${year}:certificates:${dest}`, to, file: { fileName: certificateZipName(year), fileType: 'stream', render: certificateZip(cycleId) } });
+    if (zips.length > 1) {
+      messages.push({ dedupeKey: `results:published:${year}:certificates-notice:${dest}`, to, text: certificateZipsNotice(year, zips) });
+      for (const zip of zips) {
+        // the job's last batch queues every part in one transaction: a replayed batch keys them the same
+        const file = { fileName: certificateZipName(year, zip), fileType: 'stream' as const, render: certificateZip(cycleId, zip) };
+        messages.push({ dedupeKey: `results:published:${year}:certificates:${zip.part}of${zip.parts}:${dest}`, to, file });
+      }
+    }
   }
   await enqueueMany(tx, messages);
   return {};
+}
+
+/** What the numbered zips hold, sent beside them: “（1／2）GDSZ-ZS-2027-0001 至 GDSZ-ZS-2027-0150，150 份”. */
+function certificateZipsNotice(year: number, zips: CertificateZipPart[]): string {
+  const count = zips.reduce((n, z) => n + z.count, 0);
+  const lines = zips.map((z) => `（${z.part}／${z.parts}）${z.first} 至 ${z.last}，${z.count} 份`);
+  return [`${year}年度荣誉证书共 ${count} 份（每份含 PNG 图片和 PDF），飞书单个文件不超过 30 MB，分 ${zips.length} 个压缩包发送：`, ...lines].join('\n');
 }
 
 /** An audit row's id as a button carries it: a number or its digits (bigserial: it may pass int4, which `id` stops at). */

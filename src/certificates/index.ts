@@ -101,12 +101,52 @@ export function certificateValues(c: Certificate, timezone: string): Certificate
 const safeName = (s: string) => s.replace(/[\\/:*?"<>|\s]+/g, '_');
 
 export const certificateFileName = (c: Pick<Certificate, 'number' | 'teamName'>, ext: 'png' | 'pdf') => `${c.number}_${safeName(c.teamName)}.${ext}`;
-export const certificateZipName = (year: number) => `${year}年度质量信得过班组荣誉证书.zip`;
+/** The year's zip; one of several numbered （1／3） when the year's certificates do not fit in one file. */
+export const certificateZipName = (year: number, part?: Pick<CertificateZipPart, 'part' | 'parts'>) =>
+  part && part.parts > 1 ? `${year}年度质量信得过班组荣誉证书（${part.part}／${part.parts}）.zip` : `${year}年度质量信得过班组荣誉证书.zip`;
+
+/** The largest file im/v1/files takes. */
+const FEISHU_FILE_BYTES = 30 * 1024 * 1024;
+
+/**
+ * Certificates in one zip: Feishu's im/v1/files takes 30 MB at most (234006, https://open.feishu.cn/document/server-docs/im-v1/file/create),
+ * and a certificate's PNG and PDF take about 117 KB zipped with the default template, so 150 make about 17.5 MB.
+ */
+export const CERTIFICATES_PER_ZIP = 150;
+
+/** One of the year's zips: its place among them and the certificates it holds (numbers `first` to `last`, `count` of them). */
+export interface CertificateZipPart {
+  part: number;
+  parts: number;
+  first: string;
+  last: string;
+  count: number;
+}
+
+/** A certificate number's serial (GDSZ-ZS-2027-0150 → 150): numbers past 9999 are longer, so they are compared by it. */
+const serialOf = (number: string) => Number(number.slice(number.lastIndexOf('-') + 1));
+
+/** The year's certificates (titles not revoked), in number order, split into zips of `CERTIFICATES_PER_ZIP`; none without any. */
+export async function certificateZipParts(tx: Db, cycleId: number, perZip = CERTIFICATES_PER_ZIP): Promise<CertificateZipPart[]> {
+  const rows = await tx
+    .select({ number: certificates.number })
+    .from(certificates)
+    .innerJoin(honours, eq(honours.id, certificates.honourId))
+    .where(and(eq(certificates.cycleId, cycleId), isNull(honours.revokedAt)));
+  const numbers = rows.map((r) => r.number).sort((a, b) => serialOf(a) - serialOf(b));
+  const parts = Math.ceil(numbers.length / perZip);
+  return Array.from({ length: parts }, (_, i) => {
+    const held = numbers.slice(i * perZip, (i + 1) * perZip);
+    return { part: i + 1, parts, first: held[0], last: held[held.length - 1], count: held.length };
+  });
+}
 
 /** Outbox descriptions of what to draw; the bytes are made by `certificateAttachments` when the message is sent. */
 export const certificateImage = (certificateId: number): AttachmentSpec => ({ kind: 'certificate', certificateId, format: 'png' });
 export const certificatePdf = (certificateId: number): AttachmentSpec => ({ kind: 'certificate', certificateId, format: 'pdf' });
-export const certificateZip = (cycleId: number): AttachmentSpec => ({ kind: 'certificateZip', cycleId });
+/** The year's zip: every certificate of the cycle, or with a part, those numbered `first` to `last`. */
+export const certificateZip = (cycleId: number, part?: Pick<CertificateZipPart, 'first' | 'last'>): AttachmentSpec =>
+  part ? { kind: 'certificateZip', cycleId, first: part.first, last: part.last } : { kind: 'certificateZip', cycleId };
 
 /**
  * Why a certificate still waiting in the outbox is not sent: its title was revoked (第二十二条), and a
@@ -145,15 +185,23 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
       return { bytes: await draw(row.certificate, spec.format === 'pdf' ? 'pdf' : 'png') };
     }
     if (spec.kind === 'certificateZip') {
-      const all = await withTitle().where(eq(certificates.cycleId, Number(spec.cycleId))).orderBy(asc(certificates.number));
+      const cycle = await withTitle().where(eq(certificates.cycleId, Number(spec.cycleId))).orderBy(asc(certificates.number));
+      const range = typeof spec.first === 'string' && typeof spec.last === 'string' ? { first: spec.first, last: spec.last } : undefined;
+      const all = range ? cycle.filter((r) => serialOf(r.certificate.number) >= serialOf(range.first) && serialOf(r.certificate.number) <= serialOf(range.last)) : cycle;
       const valid = all.filter((r) => !r.revokedAt).map((r) => r.certificate);
-      if (all.length && !valid.length) return { drop: `${all[0].certificate.year}年度的荣誉证书均已作废（称号已撤销，第二十二条），证书包不再发送` };
+      if (all.length && !valid.length) {
+        const which = range ? `荣誉证书 ${range.first} 至 ${range.last} ` : '荣誉证书';
+        return { drop: `${all[0].certificate.year}年度的${which}均已作废（称号已撤销，第二十二条），证书包不再发送` };
+      }
       const files: { name: string; bytes: Uint8Array }[] = [];
       for (const c of valid) {
         files.push({ name: certificateFileName(c, 'png'), bytes: await draw(c, 'png') });
         files.push({ name: certificateFileName(c, 'pdf'), bytes: await draw(c, 'pdf') });
       }
-      return { bytes: zipFiles(files) };
+      const bytes = zipFiles(files);
+      // a template heavier than the default can still make a part too large: say so instead of Feishu's bare 234006
+      if (bytes.length > FEISHU_FILE_BYTES) throw new Error(`证书包 ${(bytes.length / 1024 / 1024).toFixed(1)} MB，超过飞书文件上限 30 MB（证书模板过大）`);
+      return { bytes };
     }
     throw new Error(`unknown attachment kind ${spec.kind}`);
   };
@@ -171,12 +219,6 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
 export async function certificatesOfTeams(tx: Db, cycleId: number, teamIds: number[]) {
   const rows = teamIds.length ? await tx.select().from(certificates).where(and(eq(certificates.cycleId, cycleId), inArray(certificates.teamId, teamIds))) : [];
   return new Map(rows.map((c) => [c.teamId, c]));
-}
-
-/** Whether any certificate was issued in a cycle. */
-export async function cycleHasCertificates(tx: Db, cycleId: number): Promise<boolean> {
-  const [row] = await tx.select({ id: certificates.id }).from(certificates).where(eq(certificates.cycleId, cycleId)).limit(1);
-  return Boolean(row);
 }
 
 /** A certificate that prints some of its characters as empty boxes, for the administrators to write in by hand. */

@@ -259,6 +259,17 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     expect(await db().select().from(outbox).where(like(outbox.dedupeKey, `alert:dead-letter:${target.id}:%`))).toHaveLength(1);
   }, 60_000);
 
+  it('one of a year’s numbered zips holds its own certificates, leaves a revoked one out, and is dropped when none is left', async () => {
+    for (const n of [2, 3]) await db().update(honours).set({ revokedAt: clock.now(), revokedReason: '撤销' }).where(eq(honours.id, (await certificateOf(n)).honourId));
+    const draw = certificateAttachments(db(), renderer, 'Asia/Shanghai');
+    const first = await draw(certificateZip(cycleId, { first: 'GDSZ-ZS-2027-0001', last: 'GDSZ-ZS-2027-0002' }));
+    if (!('bytes' in first)) throw new Error('the first zip is not drawn');
+    expect(Object.keys(unzipSync(new Uint8Array(first.bytes))).sort()).toEqual([`GDSZ-ZS-2027-0001_${NAMES[0]}.pdf`, `GDSZ-ZS-2027-0001_${NAMES[0]}.png`]);
+    expect(await draw(certificateZip(cycleId, { first: 'GDSZ-ZS-2027-0002', last: 'GDSZ-ZS-2027-0003' }))).toEqual({
+      drop: '2027年度的荣誉证书 GDSZ-ZS-2027-0002 至 GDSZ-ZS-2027-0003 均已作废（称号已撤销，第二十二条），证书包不再发送',
+    });
+  }, 60_000);
+
   it('the zip of a year whose every title was revoked is dropped, not sent empty', async () => {
     for (let n = 1; n <= NAMES.length; n++) await db().update(honours).set({ revokedAt: clock.now(), revokedReason: '撤销' }).where(eq(honours.id, (await certificateOf(n)).honourId));
     const draw = certificateAttachments(db(), renderer, 'Asia/Shanghai');
