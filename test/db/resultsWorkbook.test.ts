@@ -12,7 +12,8 @@ import { upheldRun } from '../support/upheldRun.js';
 /**
  * After 公布结果 a title is revoked (第二十二条). The secretary keeps her lists in Excel: the 评审结果 card lists 60 lines
  * and sends her to the workbook for the rest. 下载结果工作簿 sends one made now, which says the title was revoked and
- * when it was made.
+ * when it was made; and 管理 leads back to the published year's results once the card posted at publishing no longer
+ * takes clicks (14 days).
  */
 const TEAMS = 65;
 const ADMIN_GROUP = 'oc_resultsworkbooktest000000000000001';
@@ -105,4 +106,15 @@ describe('the results workbook after a title is revoked (第二十二条)', () =
     expect(workbooksSent()).toHaveLength(before);
   });
 
+  it('管理 leads to the published year’s results (the published card’s 评审结果 stops taking clicks after 14 days)', async () => {
+    clock.advanceDays(30);
+    const menu = await h.click(ADMIN, { action: 'admin.menu' });
+    const card = menu.card?.data ?? menu;
+    expectValidCard(card);
+    expect(cardText(card)).toContain('2027年度评审');
+    const results = cardActions(card).find((a) => a.action === 'results.preview');
+    expect(results).toEqual({ action: 'results.preview', cycleId });
+    const preview = await h.click(ADMIN, results!);
+    expect(cardText(preview.card.data)).toContain('2027年度评审结果');
+  });
 });
