@@ -30,8 +30,8 @@ export interface AdminCycleView {
 export interface AdminCardData {
   today: string; // shown as is
   cycle?: AdminCycleView;
-  /** The last cycle when none is running, for context. */
-  lastCycle?: { year: number; statusLabel: string };
+  /** The last cycle when none is running: for context, and its results once published. */
+  lastCycle?: { id: number; year: number; status: string; statusLabel: string };
   /** Applications of the running cycle, one entry per status in the order they move through (0s included). */
   applicationCounts: { label: string; count: number }[];
 }
@@ -108,6 +108,8 @@ export function adminCard(data: AdminCardData): Card {
       note('第十九条：评审交流活动每年一次。开启后即可接受班组申报。'),
       buttonRow([
         button({ text: '开启年度评审', type: 'primary', value: { action: 'cycle.form' } }),
+        // the card posted at publishing stops taking clicks after 14 days: the year's results stay reachable from here
+        ...(data.lastCycle?.status === 'published' ? [button({ text: `${data.lastCycle.year}年度评审结果`, value: { action: 'results.preview', cycleId: data.lastCycle.id } })] : []),
         button({ text: '刷新', value: { action: 'admin.menu' } }),
       ]),
     );

@@ -55,11 +55,13 @@ function line(l: ResultLine): Md {
   return md`第 ${l.rank} 名　${l.code} ${l.team}：**${l.finalScore}** 分 · ${tags.join(' · ')}`;
 }
 
-/** The lines of a list, cut to stay well under the card's 30 KB. */
-function listed(lines: ResultLine[], max: number): Element[] {
+/** The lines of a list, cut to stay well under the card's 30 KB; `rest` says where the lines left out are. */
+function listed(lines: ResultLine[], max: number, rest = '完整结果见 Excel 工作簿。'): Element[] {
   const shown = lines.slice(0, max);
-  return [markdown(shown.length ? mdJoin(shown.map(line), '\n') : '（无）'), ...(lines.length > max ? [note(md`另有 ${lines.length - max} 个未列出，完整结果见 Excel 工作簿。`)] : [])];
+  return [markdown(shown.length ? mdJoin(shown.map(line), '\n') : '（无）'), ...(lines.length > max ? [note(md`另有 ${lines.length - max} 个未列出，${rest}`)] : [])];
 }
+
+export const DOWNLOAD_WORKBOOK = '下载结果工作簿';
 
 /** 评审结果（预览）: the ranking, decisions and recommendations before they are published. */
 export function resultsPreviewCard(d: ResultsSummary): Card {
@@ -78,7 +80,12 @@ export function resultsPreviewCard(d: ResultsSummary): Card {
       }),
     );
   }
-  buttons.push(button({ text: '评审进度', value: { action: 'review.progress', cycleId: d.cycleId } }), button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }));
+  // the workbook as the results stand now: a title revoked since publishing reads as revoked (第二十二条)
+  buttons.push(
+    button({ text: DOWNLOAD_WORKBOOK, value: { action: 'results.workbook', cycleId: d.cycleId } }),
+    button({ text: '评审进度', value: { action: 'review.progress', cycleId: d.cycleId } }),
+    button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }),
+  );
   return card({
     title: `${d.year}年度评审结果${published ? '' : '（预览）'}`,
     template: published ? 'green' : 'indigo',
@@ -87,7 +94,7 @@ export function resultsPreviewCard(d: ResultsSummary): Card {
       fields(counts(d)),
       note(md`最终得分为专家评分的平均分；${d.dropExtremesFrom ?? 5} 位及以上专家评分的，去掉一个最高分和一个最低分后平均。同分同名次。`),
       hr(),
-      ...listed(d.lines, 60),
+      ...listed(d.lines, 60, `完整结果请点“${DOWNLOAD_WORKBOOK}”。`),
       ...(d.lines.some((l) => l.outliers) ? [note(md`“偏差”：该申报有专家评分与专家组中位数相差超过 ${d.outlierDistance ?? 15} 分，可在专家组中核实。`)] : []),
       buttonRow(buttons),
     ],

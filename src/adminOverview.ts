@@ -34,7 +34,7 @@ export async function adminOverview(tx: Db, now: string): Promise<AdminCardData>
     };
     data.applicationCounts = countsInOrder(counts);
   } else if (cycle) {
-    data.lastCycle = { year: cycle.year, statusLabel: cycleStatusLabel(cycle.status) };
+    data.lastCycle = { id: cycle.id, year: cycle.year, status: cycle.status, statusLabel: cycleStatusLabel(cycle.status) };
   }
   return data;
 }

@@ -4,6 +4,8 @@ import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescript
 import type { ResultsData } from './review/results.js';
 import { scoreSheetForm } from './review/scoring.js';
 import { aggregationRuleOf } from './review/aggregation.js';
+import { DEFAULT_TIMEZONE } from './cycles.js';
+import { formatDateTimeZh, todayIn } from './dates.js';
 
 /** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
 const loadExcel = () => import('exceljs');
@@ -53,12 +55,23 @@ function formCells(descriptor: FormDescriptor, form: Record<string, unknown>): R
   return Object.fromEntries(Object.entries(descriptor.fields).map(([key, f]) => [`form:${key}`, cellValue(f, form[key])]));
 }
 
+/** When a workbook is made, in the bot's timezone; the one made at 公布结果 is the moment the cycle was published. */
+export interface WorkbookMade {
+  at?: Date;
+  timeZone?: string;
+}
+
+/** A revoked title's 结论 (第二十二条), the day in the bot's timezone: 授予称号（已于 2028-03-01 撤销，第二十二条）. */
+export const revokedDecision = (revokedAt: Date, timeZone: string) => `授予称号（已于 ${todayIn(timeZone, revokedAt)} 撤销，第二十二条）`;
+
 /** `descriptor` is the 申报表's (its columns follow its fields); a test may pass another. */
-export async function reviewWorkbook(data: ResultsData, descriptor: FormDescriptor = applicationForm): Promise<Buffer> {
+export async function reviewWorkbook(data: ResultsData, descriptor: FormDescriptor = applicationForm, made: WorkbookMade = {}): Promise<Buffer> {
   const { default: Excel } = await loadExcel();
+  const timeZone = made.timeZone ?? DEFAULT_TIMEZONE;
+  const madeAt = made.at ?? new Date(data.cycle.updatedAt);
   const wb = new Excel.Workbook();
   wb.creator = '质量信得过班组助手';
-  wb.created = new Date(data.cycle.updatedAt);
+  wb.created = madeAt;
   const counted = new Map<number, { counted: boolean; outlier: boolean }>();
   for (const row of data.rows) for (const t of row.review?.totals ?? []) counted.set(t.assignmentId, { counted: t.counted, outlier: t.outlier });
   const submittedPerApplication = new Map<number, number>();
@@ -134,8 +147,10 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '最终得分', key: 'finalScore', width: 10 },
     ...data.sheet.areas.map((a) => ({ header: `${a.code} ${a.name}`, key: `area:${a.code}`, width: 12 })),
     { header: '计分规则', key: 'rule', width: 22 },
-    { header: '结论', key: 'decision', width: 12 },
+    { header: '结论', key: 'decision', width: 16 },
     { header: '推荐全国', key: 'recommended', width: 10 },
+    // in the frozen header, beside the list and never sorted into it: a list kept from before is told from a later one
+    { header: `生成于 ${formatDateTimeZh(madeAt, timeZone)}（${timeZone}）`, key: 'made', width: 32 },
   ];
   for (const r of data.rows) {
     const areas = new Map((r.review?.areas ?? []).map((a) => [a.code, a.score]));
@@ -147,8 +162,9 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       finalScore: r.finalScore,
       ...Object.fromEntries(data.sheet.areas.map((a) => [`area:${a.code}`, areas.get(a.code) ?? null])),
       rule: r.review ? (r.review.rule === 'trimmedMean' ? `去掉最高、最低分后平均（${r.review.totals.length} 份）` : `平均（${r.review.totals.length} 份）`) : '',
-      decision: r.finalScore === null ? '未评定' : r.awarded ? '授予称号' : '未获称号',
-      recommended: r.recommended ? '是' : '',
+      decision: r.finalScore === null ? '未评定' : r.awarded && r.revokedAt ? revokedDecision(r.revokedAt, timeZone) : r.awarded ? '授予称号' : '未获称号',
+      // a revoked title is no longer recommended (第二十二条): filtering 推荐全国 = 是 gives the list that stands
+      recommended: r.recommended && !(r.awarded && r.revokedAt) ? '是' : '',
     });
   }
   styleHeader(results);

@@ -204,6 +204,8 @@ describe('the review workbook', () => {
     expect(wb.worksheets.map((w) => w.name)).toEqual([workbookSheetNames.applications, workbookSheetNames.scores, workbookSheetNames.results]);
     const results = wb.getWorksheet('结果')!;
     expect(results.rowCount).toBe(3);
+    // when it was made, beside the header (the one of 公布结果: when the cycle was published)
+    expect((results.getRow(1).values as unknown[]).at(-1)).toBe('生成于 2027年7月20日 10:00（Asia/Shanghai）');
     expect(results.getRow(2).values).toEqual(expect.arrayContaining(['GDSZ-2026-0002', 95, '授予称号', '是']));
     expect(results.getRow(3).values).toEqual(expect.arrayContaining(['GDSZ-2026-0001', 80.5, '未获称号']));
     const apps = wb.getWorksheet('申报')!;

@@ -32,7 +32,8 @@ export function resultsSummary(data: ResultsData): ResultsSummary {
   };
 }
 
-export const workbookFileName = (year: number) => `${year}年度质量信得过班组评审结果.xlsx`;
+/** The workbook's file name; one made after publishing carries the day it was made (2028-03-01), told from the one sent then. */
+export const workbookFileName = (year: number, day?: string) => `${year}年度质量信得过班组评审结果${day ? `（${day}）` : ''}.xlsx`;
 
 /** The counts of 结束评分并汇总, in the answer's toast and on a job's card when it ends. */
 export const aggregatedCounts = (s: { awarded: number; recommended: number }) => `授予称号 ${s.awarded} 个，推荐 ${s.recommended} 个`;

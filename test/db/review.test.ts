@@ -400,6 +400,7 @@ describe('a full review through signed card callbacks', () => {
     await wb.xlsx.load(Buffer.from((row.card as { base64: string }).base64, 'base64') as unknown as ArrayBuffer);
     const results = wb.getWorksheet('结果')!;
     expect(results.rowCount).toBe(5);
+    expect((results.getRow(1).values as unknown[]).at(-1)).toMatch(/^生成于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（Asia\/Shanghai）$/);
     const table = [2, 3, 4, 5].map((i) => results.getRow(i).values as unknown[]);
     expect(table.map((r) => [r[1], r[2], r[5]])).toEqual([
       [1, apps.C.code, 94.83],

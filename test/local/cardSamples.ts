@@ -192,7 +192,7 @@ export const cardSamples: Record<string, Sample> = {
     admin.adminCard({ today: '2026年5月19日', cycle: adminCycle, applicationCounts: counts }),
     admin.adminCard({ today: '2026年5月19日', cycle: { ...adminCycle, status: 'scoring', statusLabel: '专家评分' }, applicationCounts: counts }),
     admin.adminCard({ today: '2026年5月19日', cycle: { ...adminCycle, status: 'scoring', statusLabel: '专家评分', reopenedForSheets: true }, applicationCounts: counts }),
-    admin.adminCard({ today: '2026年5月19日', lastCycle: { year: 2025, statusLabel: '已公布' }, applicationCounts: [] }),
+    admin.adminCard({ today: '2026年5月19日', lastCycle: { id: 1, year: 2025, status: 'published', statusLabel: '已公布' }, applicationCounts: [] }),
   ],
   'admin.cycleFormCard': () => [
     admin.cycleFormCard({ descriptor: cycleForm, mode: 'open', values: { year: '2026', applicationDeadline: '2026-05-31', awardThreshold: '85' } }),
