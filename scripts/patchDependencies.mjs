@@ -21,6 +21,13 @@ const MARKER = 'gdsz-patch';
  * away (porsager/postgres#1208, #1154; unfixed in 3.4.9). The query is refused as the connection's other queries are
  * (CONNECTION_CLOSED), and a write left pending when the socket closed is dropped with it, so the connection's next
  * start-up message is not queued behind it (it would never be sent, and the connection would time out at every start).
+ *
+ * And a `reserve()` that started a connection (none was open) was dropped once the connection was up when the pool
+ * reads no types (`fetch_types` off, as db/index.ts turns it once read), and whenever the pool handed a waiting reserve
+ * to a connection it started again after a close: the reserve never settled and the connection stayed among the
+ * starting ones for good (porsager/postgres#751, #1219, #1195; the fix of PR #1220 covers the first only). After a few
+ * outages every connection of the bot's pool was starting forever, and every callback waited. The reserve now takes
+ * the connection it started; the pool side (below) settles each reserve once and takes it out of its queue then.
  */
 const postgresConnection = [
   {
@@ -64,11 +71,171 @@ const postgresConnection = [
     socket.removeListener('data', data)
 `,
   },
+  {
+    find: `      if (needsTypes) {
+        initial.reserve && (initial = null)
+        return fetchArrayTypes()
+      }
+
+      initial && !initial.reserve && execute(initial)
+      options.shared.retries = retries = 0
+      initial = null
+      return
+`,
+    replace: `      // ${MARKER}: a reserve that started this connection waits for the types as a query does, then takes it
+      if (needsTypes)
+        return fetchArrayTypes()
+
+      const reserving = initial.reserve ? initial : null
+      reserving || execute(initial)
+      options.shared.retries = retries = 0
+      initial = null
+      // ${MARKER}: a reserve served meanwhile by another connection leaves this one to the pool's queue
+      reserving && (reserving.reserve(connection) || onopen(connection))
+      return
+`,
+  },
+];
+
+/**
+ * postgres.js 3.4.9: a reserved connection (`sql.reserve()`, what src/pipeline.ts runs its transactions on) or a
+ * transaction (`sql.begin`) whose socket closes keeps a handle on the connection the pool has meanwhile taken back and
+ * is starting again. Its next statement (the ROLLBACK after the error) was handed to that connection while it started,
+ * and `release()` put the connection among the open ones though it was still starting: later queries went to it and
+ * waited without end, and so did a stop of the bot. A statement of a reservation or transaction whose connection has
+ * closed is refused (CONNECTION_CLOSED), as are those it had queued, and its `release()` leaves the pool's connection alone.
+ */
+const postgresPool = [
+  {
+    find: `      : await new Promise((resolve, reject) => {
+        const query = { reserve: resolve, reject }
+        queries.push(query)
+`,
+    replace: `      : await new Promise((resolve, reject) => {
+        // ${MARKER}: settled once, by the first connection that takes it or the first failure, and out of the queue then
+        let settled = false
+        const settle = (f, x) => settled ? false : (settled = true, queries.remove(query), f(x), true)
+        const query = { reserve: c => settle(resolve, c), reject: e => settle(reject, e) }
+        queries.push(query)
+`,
+  },
+  {
+    find: `      const query = queries.shift()
+      if (query.reserve)
+        return query.reserve(c)
+`,
+    replace: `      const query = queries.shift()
+      // ${MARKER}: a reserve settled meanwhile is passed over
+      if (query.reserve) {
+        if (query.reserve(c))
+          return
+        if (queries.length === 0)
+          return move(c, open)
+        continue
+      }
+`,
+  },
+  {
+    find: `    c.reserved.release = true
+
+    const sql = Sql(handler)
+    sql.release = () => {
+      c.reserved = null
+      onopen(c)
+    }
+`,
+    replace: `    c.reserved.release = true
+    // ${MARKER}: the reservation holds the connection until it closes; the pool then takes it back (see scripts/patchDependencies.mjs)
+    const mine = c.reserved
+    c.onclose = e => { while (queue.length) queue.shift().reject(e) }
+
+    const sql = Sql(handler)
+    sql.release = () => {
+      if (c.reserved !== mine)
+        return
+      c.reserved = null
+      c.onclose = null
+      onopen(c)
+    }
+`,
+  },
+  {
+    find: `    function handler(q) {
+      c.queue === full
+        ? queue.push(q)
+        : c.execute(q) || move(c, full)
+    }
+  }
+`,
+    replace: `    function handler(q) {
+      // ${MARKER}: closed since it was reserved: not handed to the connection the pool is starting again
+      if (c.reserved !== mine)
+        return q.reject(Errors.connection('CONNECTION_CLOSED', options))
+      c.queue === full
+        ? queue.push(q)
+        : c.execute(q) || move(c, full)
+    }
+  }
+`,
+  },
+  {
+    find: `        new Promise((_, reject) => connection.onclose = reject)
+`,
+    replace: `        // ${MARKER}: what the transaction had queued is refused with it
+        new Promise((_, reject) => connection.onclose = e => { while (queries.length) queries.shift().reject(e); reject(e) })
+`,
+  },
+  {
+    find: `      function handler(q) {
+        q.catch(e => uncaughtError || (uncaughtError = e))
+        c.queue === full
+`,
+    replace: `      function handler(q) {
+        q.catch(e => uncaughtError || (uncaughtError = e))
+        // ${MARKER}: the transaction's connection closed (or the transaction ended): not handed to the connection the pool is starting again
+        if (c.reserved !== owned)
+          return q.reject(Errors.connection('CONNECTION_CLOSED', options))
+        c.queue === full
+`,
+  },
+  {
+    find: `    function onexecute(c) {
+      connection = c
+      move(c, reserved)
+      c.reserved = () => queries.length
+        ? c.execute(queries.shift())
+        : move(c, reserved)
+    }
+`,
+    replace: `    function onexecute(c) {
+      connection = c
+      move(c, reserved)
+      c.reserved = () => queries.length
+        ? c.execute(queries.shift())
+        : move(c, reserved)
+      // ${MARKER}: whose reservation this is (the handler above compares)
+      owned = c.reserved
+    }
+`,
+  },
+  {
+    find: `    let savepoints = 0
+      , connection
+      , prepare = null
+`,
+    replace: `    let savepoints = 0
+      , connection
+      , prepare = null
+      , owned = null // ${MARKER}
+`,
+  },
 ];
 
 export const patches = [
   { file: 'node_modules/postgres/src/connection.js', edits: postgresConnection },
   { file: 'node_modules/postgres/cjs/src/connection.js', edits: postgresConnection },
+  { file: 'node_modules/postgres/src/index.js', edits: postgresPool },
+  { file: 'node_modules/postgres/cjs/src/index.js', edits: postgresPool },
 ];
 
 /** The files the fixes change (scripts/build.mjs rebuilds dist/ when one is newer). */

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import { Writable } from 'node:stream';
 import { eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -9,6 +8,7 @@ import { type BotApp, startBot } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { createLogger } from '../../src/log.js';
+import { CuttableProxy } from '../support/cuttableProxy.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { ADMIN, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, messageEvent, p2pChatIdFor, signedRequest } from '../support/larkEvents.js';
@@ -22,47 +22,6 @@ import { cardActionEvent, messageEvent, p2pChatIdFor, signedRequest } from '../s
 const USER = 'ou_outageuser00000000000000000001';
 const FEISHU_CALLBACK_MS = 3000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP proxy to PostgreSQL: `cut` drops every connection and refuses new ones, `restore` listens again on the same port. */
-class CuttableProxy {
-  private server?: net.Server;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.target);
-      for (const [a, b] of [
-        [client, upstream],
-        [upstream, client],
-      ] as const) {
-        this.sockets.add(a);
-        a.on('error', () => b.destroy());
-        a.on('close', () => {
-          this.sockets.delete(a);
-          b.destroy();
-        });
-        a.pipe(b);
-      }
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    this.port = (server.address() as net.AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
-  }
-}
 
 function logSink(lines: string[]) {
   return new Writable({
@@ -268,11 +227,17 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
       const answers = await Promise.all(burst.map((c) => post(app.url, '/lark/cards', c.payload)));
       return answers.every((a) => a.status === 200 && !a.body?.toast?.content?.includes('请稍后再试')) ? { burst, answers } : undefined;
     });
-    // known left (README, “postgres.js”): some of this burst's work can wait without end on a connection the pool was
-    // starting again while the statements of a transaction cut short were still being handed to it; each was answered
-    // 200 within Feishu's 3 s (at worst “still running”), and nothing is recorded twice
-    for (const click of answered.burst) expect(await recorded(click.eventId)).toBeLessThanOrEqual(1);
+    // each of the burst's actions is done once: none waits without end, neither on a connection the pool started again
+    // while a transaction cut short still handed it statements, nor for a reserve dropped by the connection it started
+    // (scripts/patchDependencies.mjs; the released postgres.js left every connection of the pool starting here)
+    await until('every action of the burst recorded once', async () => {
+      const done = await Promise.all(answered.burst.map((c) => recorded(c.eventId)));
+      return done.every((n) => n === 1) || undefined;
+    });
     expect(answered.answers.every((a) => a.ms < FEISHU_CALLBACK_MS)).toBe(true);
+    // and a stop ends: no work is left waiting on a connection that will never answer
+    const stopped = await Promise.race([app.stop().then(() => 'stopped'), sleep(20_000).then(() => 'still waiting')]);
+    expect(stopped).toBe('stopped');
     // what was clicked during the outages is recorded at most once
     const counts = await Promise.all(clicks.map((c) => recorded(c.eventId)));
     expect(counts.every((n) => n <= 1)).toBe(true);
