@@ -383,7 +383,10 @@ describe('a full review through signed card callbacks', () => {
 
     const toGroup = sent.filter((m) => m.receiveId === ADMIN_GROUP);
     // the results card, the workbook and the zip of the three certificates
-    expect(toGroup.map((m) => m.msgType).sort()).toEqual(['file', 'file', 'interactive']);
+    // what the group got and what the outbox gave up on, said when the count is off (seen once in CI, not reproduced)
+    const dead = await db().select({ key: outbox.dedupeKey, error: outbox.lastError }).from(outbox).where(inArray(outbox.status, ['dead', 'undeliverable', 'dropped']));
+    const seen = [...toGroup.map((m) => (m.msgType === 'interactive' ? cardText(m.content).slice(0, 200) : m.msgType)), ...dead.map((d) => `${d.key}: ${d.error}`)].join('\n---\n');
+    expect(toGroup.map((m) => m.msgType).sort(), seen).toEqual(['file', 'file', 'interactive']);
     const resultsCard = toGroup.find((m) => m.msgType === 'interactive')!.content;
     expectValidCard(resultsCard);
     expect(cardBodyBytes(resultsCard)).toBeLessThan(CARD_BYTES_BUDGET);
