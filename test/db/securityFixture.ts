@@ -426,7 +426,7 @@ export async function invariantViolations(db: Db): Promise<Record<string, unknow
       select t.id from teams t where (select count(*) from team_members m where m.team_id = t.id and m.role = 'leader') <> 1
       or not exists (select 1 from team_members m where m.team_id = t.id and m.role = 'leader' and m.open_id = t.leader_open_id)`),
     'outbox row without a key or with an unknown status': await q(sql`
-      select id, status from outbox where coalesce(dedupe_key, '') = '' or status not in ('pending', 'sending', 'sent', 'undeliverable', 'dead')`),
+      select id, status from outbox where coalesce(dedupe_key, '') = '' or status not in ('held', 'pending', 'sending', 'sent', 'undeliverable', 'dead', 'dropped')`),
     'cycle in an unknown state': await q(sql`select id, status from cycles where status not in ('open', 'scoring', 'closed', 'published')`),
     'complaint in an unknown state': await q(sql`select id, status from complaints where status not in ('open', 'upheld', 'dismissed')`),
   };
