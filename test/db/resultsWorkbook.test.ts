@@ -23,6 +23,9 @@ let cycleId: number;
 const db = () => h.db.db;
 const name = (n: number) => `市政养护第${n}班组`;
 
+// the worker's other test files share the module: the real drawings are put back after this file
+const drawing = { png: CertificateRenderer.prototype.png, pdf: CertificateRenderer.prototype.pdf };
+
 beforeAll(async () => {
   // certificates are not what is looked at: small stand-ins keep the run short
   CertificateRenderer.prototype.png = async () => Buffer.from('png');
@@ -38,6 +41,8 @@ beforeAll(async () => {
   expect((await h.click(ADMIN, { action: 'results.publish', cycleId })).toast.type).toBe('success');
 }, 300_000);
 afterAll(async () => {
+  CertificateRenderer.prototype.png = drawing.png;
+  CertificateRenderer.prototype.pdf = drawing.pdf;
   await h?.close();
 });
 
