@@ -1,12 +1,15 @@
 /**
  * `npm start`: runs the compiled bot (dist/bot.mjs: dist/src/main.js bundled, scripts/build.mjs), building it first when dist/ is missing or older than
  * the sources (a fresh clone after `npm ci`, or a pull). The bot then runs in this process, without tsx.
- * package.json starts it with --max-semi-space-size=4: V8's young generation otherwise grows to 32 MB and
- * stays, a quarter of the bot's memory at rest; and with --heap-growing-percent=100: after a burst of
- * callbacks V8 otherwise lets the old generation grow far past what it kept (peak RSS 200–240 MB under
- * the bench). 100 % is the least that keeps full collections rare enough for the tail at 10 concurrent: each
- * stalls the callbacks in flight for 15–35 ms, and at 50 % (peak RSS about 150 MB) they came every 0.6 s and
- * held the p99 at 23–25 ms; at 100 % it is 16–20 ms, for a peak RSS of about 172 MB and 8 % less CPU.
+ * package.json starts it with --max-semi-space-size=16 and --heap-growing-percent=50. At 200 callbacks in flight a
+ * callback's objects live about 100 ms; with a 4 MB semi-space a young collection came every 25 ms, so nearly all of
+ * them were copied twice and promoted, the old generation filled with them and was given 100 % room to grow (less made
+ * mark-compacts too frequent). With 16 MB one comes every 50–80 ms (`--trace-gc`), most of a callback's objects die
+ * young, and the old generation can be held to 50 % growth: in three alternating pairs of the bench's scoring runs
+ * (`BENCH_SCORING_ONLY=1`) the bot's CPU per score sheet at 200 concurrent went from 0.54–0.57 ms to 0.40–0.43 ms,
+ * 1 438–1 679 to 1 956–2 065 sheets a second, p99 184–216 ms to 142–172 ms, at 10 concurrent the same (14–19 ms),
+ * peak RSS 167–170 MB to 171–174 MB and RSS at rest 109–111 MB to 113–114 MB. 16 MB alone (growth 100 %) left peak
+ * RSS at 188–196 MB; 25 % growth cost CPU again (mark-compacts every few hundred callbacks).
  * And with --no-allocation-site-pretenuring: V8 otherwise learns, in a burst of 200 callbacks in flight, that what a
  * callback allocates outlives a young collection, and from then on allocates it straight into the old generation, where
  * only the slow collections free it. In six alternating runs of the bench's scoring (`BENCH_SCORING_ONLY=1`, with
