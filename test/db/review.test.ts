@@ -383,7 +383,8 @@ describe('a full review through signed card callbacks', () => {
 
     const toGroup = sent.filter((m) => m.receiveId === ADMIN_GROUP);
     // the results card, the workbook and the zip of the three certificates
-    // what the group got and what the outbox gave up on, said when the count is off (seen once in CI, not reproduced)
+    // what the group got and what the outbox gave up on, said when the count is off: it named the cause of a CI failure once
+    // (another file's stand-in certificate drawing left on the prototype, six dead-letter alerts; see resultsWorkbook.test.ts)
     const dead = await db().select({ key: outbox.dedupeKey, error: outbox.lastError }).from(outbox).where(inArray(outbox.status, ['dead', 'undeliverable', 'dropped']));
     const seen = [...toGroup.map((m) => (m.msgType === 'interactive' ? cardText(m.content).slice(0, 200) : m.msgType)), ...dead.map((d) => `${d.key}: ${d.error}`)].join('\n---\n');
     expect(toGroup.map((m) => m.msgType).sort(), seen).toEqual(['file', 'file', 'interactive']);
