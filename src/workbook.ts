@@ -1,7 +1,11 @@
 import type ExcelJS from 'exceljs';
+import { PassThrough } from 'node:stream';
 import { applicationForm, type ApplicationStatus, applicationStatusNames } from './applications.js';
 import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescriptor, isNumeric, readNumber, typedAsPercent } from './forms.js';
-import type { ResultsData } from './review/results.js';
+import type { Db } from '../db/index.js';
+import type { AttachmentRenderer } from './lark/client.js';
+import type { AttachmentSpec } from './outbox.js';
+import { loadResults, type ResultsData } from './review/results.js';
 import { scoreSheetForm } from './review/scoring.js';
 import { aggregationRuleOf } from './review/aggregation.js';
 import { DEFAULT_TIMEZONE } from './cycles.js';
@@ -18,11 +22,18 @@ const loadExcel = () => import('exceljs');
 
 export const workbookSheetNames = { applications: '申报', scores: '专家评分', results: '结果' } as const;
 
-function styleHeader(ws: ExcelJS.Worksheet): void {
+/**
+ * A sheet of the streamed workbook: its columns, a bold header row frozen above the list, committed before the first
+ * row (a streamed sheet writes each row as it is committed and cannot go back to it).
+ */
+function addSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, name: string, columns: Partial<ExcelJS.Column>[]): ExcelJS.Worksheet {
+  const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+  ws.columns = columns;
   const header = ws.getRow(1);
   header.font = { bold: true };
   header.alignment = { vertical: 'middle', wrapText: true };
-  ws.views = [{ state: 'frozen', ySplit: 1 }];
+  header.commit();
+  return ws;
 }
 
 /** A long text (goals, plans, an expert's comment) wraps within its column, top-aligned, instead of running across the sheet. */
@@ -69,7 +80,12 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
   const { default: Excel } = await loadExcel();
   const timeZone = made.timeZone ?? DEFAULT_TIMEZONE;
   const madeAt = made.at ?? new Date(data.cycle.updatedAt);
-  const wb = new Excel.Workbook();
+  // streamed: each row is written out as it is added, so a year of 10 000 applications and 30 000 score sheets takes
+  // seconds and tens of MB (the in-memory workbook took 21 s and 1.4 GB for it)
+  const chunks: Buffer[] = [];
+  const sink = new PassThrough();
+  sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const wb = new Excel.stream.xlsx.WorkbookWriter({ stream: sink, useStyles: true, useSharedStrings: true });
   wb.creator = '质量信得过班组助手';
   wb.created = madeAt;
   const counted = new Map<number, { counted: boolean; outlier: boolean }>();
@@ -77,8 +93,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
   const submittedPerApplication = new Map<number, number>();
   for (const s of data.scores) submittedPerApplication.set(s.applicationId, (submittedPerApplication.get(s.applicationId) ?? 0) + 1);
 
-  const apps = wb.addWorksheet(workbookSheetNames.applications);
-  apps.columns = [
+  const apps = addSheet(wb, workbookSheetNames.applications, [
     { header: '班组编号', key: 'code', width: 16 },
     { header: '班组名称', key: 'team', width: 24 },
     { header: '所属单位', key: 'organization', width: 28 },
@@ -91,7 +106,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '状态', key: 'status', width: 14 },
     { header: '已提交评分', key: 'sheets', width: 12 },
     { header: '最终得分', key: 'finalScore', width: 10 },
-  ];
+  ]);
   // every application of the year, reviewed or not (its 状态 says where it stands)
   for (const r of [...data.applications].sort((a, b) => (a.code < b.code ? -1 : 1))) {
     apps.addRow({
@@ -102,15 +117,14 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       status: applicationStatusNames[r.status as ApplicationStatus] ?? r.status,
       sheets: submittedPerApplication.get(r.applicationId) ?? 0,
       finalScore: r.finalScore,
-    });
+    }).commit();
   }
-  styleHeader(apps);
+  apps.commit();
 
   // the score columns come from the sheet's form, as the expert's card and the submitted view do
   const scoreForm = scoreSheetForm(data.sheet);
   const items = scoreForm.items;
-  const scores = wb.addWorksheet(workbookSheetNames.scores);
-  scores.columns = [
+  const scores = addSheet(wb, workbookSheetNames.scores, [
     { header: '班组编号', key: 'code', width: 16 },
     { header: '班组名称', key: 'team', width: 24 },
     { header: '专家', key: 'expert', width: 14 },
@@ -120,7 +134,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '计入最终得分', key: 'counted', width: 12 },
     { header: `偏离中位数超过 ${aggregationRuleOf(data.cycle.settings).outlierDistance} 分`, key: 'outlier', width: 12 },
     { header: scoreForm.fields.comment.label, key: 'comment', width: 40, style: wrapped },
-  ];
+  ]);
   for (const s of data.scores) {
     const flags = counted.get(s.assignmentId);
     scores.addRow({
@@ -134,12 +148,11 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       counted: flags ? (flags.counted ? '是' : '剔除') : '',
       outlier: flags?.outlier ? '是' : '',
       comment: s.comment ?? '',
-    });
+    }).commit();
   }
-  styleHeader(scores);
+  scores.commit();
 
-  const results = wb.addWorksheet(workbookSheetNames.results);
-  results.columns = [
+  const results = addSheet(wb, workbookSheetNames.results, [
     { header: '排名', key: 'rank', width: 6 },
     { header: '班组编号', key: 'code', width: 16 },
     { header: '班组名称', key: 'team', width: 24 },
@@ -151,7 +164,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '推荐全国', key: 'recommended', width: 10 },
     // in the frozen header, beside the list and never sorted into it: a list kept from before is told from a later one
     { header: `生成于 ${formatDateTimeZh(madeAt, timeZone)}（${timeZone}）`, key: 'made', width: 32 },
-  ];
+  ]);
   for (const r of data.rows) {
     const areas = new Map((r.review?.areas ?? []).map((a) => [a.code, a.score]));
     results.addRow({
@@ -165,9 +178,27 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       decision: r.finalScore === null ? '未评定' : r.awarded && r.revokedAt ? revokedDecision(r.revokedAt, timeZone) : r.awarded ? '授予称号' : '未获称号',
       // a revoked title is no longer recommended (第二十二条): filtering 推荐全国 = 是 gives the list that stands
       recommended: r.recommended && !(r.awarded && r.revokedAt) ? '是' : '',
-    });
+    }).commit();
   }
-  styleHeader(results);
+  results.commit();
 
-  return Buffer.from(await wb.xlsx.writeBuffer());
+  await wb.commit();
+  return Buffer.concat(chunks);
+}
+
+/**
+ * 下载结果工作簿's file as the outbox row describes it: made when it is sent, from the results as they stand then, so
+ * the callback only queues it (a year of thousands of applications takes seconds to write, past Feishu's 3 s).
+ * `at` is the click's time (ISO), printed in the 结果 sheet's header; the file name carries its day.
+ */
+export const resultsWorkbookFile = (cycleId: number, at: Date): AttachmentSpec => ({ kind: 'resultsWorkbook', cycleId, at: at.toISOString() });
+
+/** `next` (the certificates' renderer) with `resultsWorkbookFile`'s bytes made too; its recheck is `next`'s. */
+export function withResultsWorkbook(next: AttachmentRenderer, db: Db, timeZone: string): AttachmentRenderer {
+  const render: AttachmentRenderer = async (spec) => {
+    if (spec.kind !== 'resultsWorkbook') return next(spec);
+    return { bytes: await reviewWorkbook(await loadResults(db, Number(spec.cycleId)), undefined, { at: new Date(String(spec.at)), timeZone }) };
+  };
+  render.recheck = next.recheck;
+  return render;
 }

@@ -221,5 +221,13 @@ describe('the review workbook', () => {
     expect((scores.getRow(2).values as unknown[]).slice(1, 5)).toEqual(['GDSZ-2026-0001', '一班', '张工', '广州市政设计院']);
     expect((scores.getRow(3).values as unknown[]).slice(1, 4)).toEqual(['GDSZ-2026-0002', '二班', 'ou_e2']);
     expect(scores.getRow(3).getCell(4).value).toBe('');
+    // each sheet's header is bold and frozen above its list, as the secretary scrolls and filters it (the workbook is streamed)
+    for (const ws of wb.worksheets) {
+      expect(ws.views[0], ws.name).toMatchObject({ state: 'frozen', ySplit: 1 });
+      expect(ws.getRow(1).font?.bold, ws.name).toBe(true);
+      expect(ws.getRow(2).font?.bold, ws.name).toBeFalsy();
+    }
+    // the comment column wraps within its width
+    expect(scores.getRow(2).getCell(header.indexOf('评审意见') + 1).alignment?.wrapText).toBe(true);
   });
 });
