@@ -8,6 +8,7 @@ import { type Database, openDatabase } from '../db/index.js';
 import { startSchedules, type Schedules } from '../jobs/index.js';
 import { BulkJobWorker } from './bulkJobs.js';
 import { certificateAttachments } from './certificates/index.js';
+import { withResultsWorkbook } from './workbook.js';
 import { cardRenderers } from './cardRenderers.js';
 import { CertificateRenderer, checkCertificates } from './certificates/render.js';
 import { type Clock, systemClock } from './clock.js';
@@ -105,7 +106,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   const fontMissing = checkCertificates(certificates, config.CERTIFICATE_FONT !== undefined);
   if (fontMissing) log.warn(fontMissing);
   // the outbox draws certificates with it; local mode's console draws them again after a restart
-  const attachments = certificateAttachments(database.db, certificates, config.BOT_TIMEZONE);
+  const attachments = withResultsWorkbook(certificateAttachments(database.db, certificates, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE);
   const registry = createBot();
   const dispatcher = new OutboxDispatcher({
     db: database.db,

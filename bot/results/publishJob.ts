@@ -25,7 +25,7 @@ import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { teamResultMessage } from '../../src/review/resultCards.js';
 import { latestAggregation, loadResults, PreviewOutdated, publishCounts, publishResults, rankedResultsAfter, unreviewedApplicantsAfter } from '../../src/review/results.js';
-import { reviewWorkbook } from '../../src/workbook.js';
+import { resultsWorkbookFile } from '../../src/workbook.js';
 import { id, idFrom, idOrZero, values } from '../respond.js';
 import { resultsSummary, workbookFileName } from './view.js';
 
@@ -136,7 +136,9 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
   const year = data.cycle.year;
   const summary = resultsSummary(data);
   const fileName = workbookFileName(year);
-  const base64 = (await reviewWorkbook(data)).toString('base64');
+  // made when the outbox sends it, as of the moment of publishing (the cycle row's): writing a year of thousands of
+  // applications takes seconds, which this batch's transaction would hold (on PGlite, every callback with it)
+  const workbook = resultsWorkbookFile(cycleId, new Date(data.cycle.updatedAt));
   const zips = await certificateZipParts(tx, cycleId);
   const boxed = zips.length ? await boxedCertificates(tx, cycleId, glyphs) : [];
   const published = resultsPublishedCard({ ...summary, fileName, boxed });
@@ -144,7 +146,7 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
   for (const to of await adminDestinations(tx, bootstrapAdmins)) {
     const dest = destinationKey(to);
     messages.push({ dedupeKey: `results:published:${year}:card:${dest}`, to, card: published });
-    messages.push({ dedupeKey: `results:published:${year}:workbook:${dest}`, to, file: { fileName, fileType: 'xls', base64 } });
+    messages.push({ dedupeKey: `results:published:${year}:workbook:${dest}`, to, file: { fileName, fileType: 'xls', render: workbook } });
     if (zips.length === 1) messages.push({ dedupeKey: `results:published:${year}:certificates:${dest}`, to, file: { fileName: certificateZipName(year), fileType: 'stream', render: certificateZip(cycleId) } });
     if (zips.length > 1) {
       messages.push({ dedupeKey: `results:published:${year}:certificates-notice:${dest}`, to, text: certificateZipsNotice(year, zips) });

@@ -3,14 +3,13 @@ import { todayIn } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
 import type { CardActionInput, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { loadResults } from '../../src/review/results.js';
-import { reviewWorkbook } from '../../src/workbook.js';
+import { resultsWorkbookFile } from '../../src/workbook.js';
 import { idFrom } from '../respond.js';
 import { workbookFileName } from './view.js';
 
 /**
  * `results.workbook` (下载结果工作簿, on the 评审结果 card): the review workbook as the results stand now, a title revoked
- * since publishing marked so (第二十二条), sent as a file to the clicker's own chat: it names the experts, for the
+ * since publishing marked so (第二十二条), sent as a file to the clicker's own chat (made when the outbox sends it): it names the experts, for the
  * administrators alone. The answer is a toast; the card stays as it is.
  */
 export async function sendResultsWorkbook(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
@@ -23,8 +22,8 @@ export async function sendResultsWorkbook(ctx: HandlerContext, input: CardAction
   const now = ctx.clock.now();
   const timeZone = ctx.config.BOT_TIMEZONE;
   const fileName = workbookFileName(cycle.year, todayIn(timeZone, now));
-  const bytes = await reviewWorkbook(await loadResults(ctx.tx, cycle.id), undefined, { at: now, timeZone });
-  // keyed by the click: a redelivered event sends nothing twice, a later click sends one made then
-  await ctx.send({ dedupeKey: `results:workbook:${ctx.eventId}`, to: { openId: ctx.actor.openId }, file: { fileName, fileType: 'xls', base64: bytes.toString('base64') } });
-  return { toast: { type: 'success', content: `已把“${fileName}”私聊发给你` } };
+  // made by the outbox when it sends it (src/workbook.ts): a year of thousands of applications takes seconds to write.
+  // Keyed by the click: a redelivered event sends nothing twice, a later click sends one made then
+  await ctx.send({ dedupeKey: `results:workbook:${ctx.eventId}`, to: { openId: ctx.actor.openId }, file: { fileName, fileType: 'xls', render: resultsWorkbookFile(cycle.id, now) } });
+  return { toast: { type: 'success', content: `正在生成“${fileName}”，稍后私聊发给你` } };
 }

@@ -399,9 +399,12 @@ describe('a full review through signed card callbacks', () => {
     expect(upload?.body.fields).toMatchObject({ file_type: 'xls', file_name: '2027年度质量信得过班组评审结果.xlsx' });
     expect(upload?.body.files[0].size).toBeGreaterThan(1000);
 
+    // the outbox row holds what to make, not the bytes: the workbook is written when it is sent
     const [row] = await db().select().from(outbox).where(like(outbox.dedupeKey, 'results:published:2027:workbook:%'));
+    expect(row.card).toMatchObject({ fileName: '2027年度质量信得过班组评审结果.xlsx', render: { kind: 'resultsWorkbook' } });
+    const sentFile = toGroup.find((m) => m.msgType === 'file' && h.fake.upload(m.content.file_key)?.fileName?.endsWith('.xlsx'))!;
     const wb = new ExcelJS.Workbook();
-    await wb.xlsx.load(Buffer.from((row.card as { base64: string }).base64, 'base64') as unknown as ArrayBuffer);
+    await wb.xlsx.load(h.fake.upload(sentFile.content.file_key)!.bytes as unknown as ArrayBuffer);
     const results = wb.getWorksheet('结果')!;
     expect(results.rowCount).toBe(5);
     expect((results.getRow(1).values as unknown[]).at(-1)).toMatch(/^生成于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（Asia\/Shanghai）$/);
