@@ -36,6 +36,15 @@ function addSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, name: string, columns:
   return ws;
 }
 
+/**
+ * Lets the event loop run every few hundred rows: the workbook is written in the bot's process (by the outbox), and a
+ * year of thousands of applications takes seconds, which would otherwise hold every callback arriving meanwhile.
+ */
+function rowPacer(every = 200): () => Promise<void> {
+  let rows = 0;
+  return () => (++rows % every === 0 ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.resolve());
+}
+
 /** A long text (goals, plans, an expert's comment) wraps within its column, top-aligned, instead of running across the sheet. */
 const wrapped: Partial<ExcelJS.Style> = { alignment: { wrapText: true, vertical: 'top' } };
 
@@ -88,6 +97,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
   const wb = new Excel.stream.xlsx.WorkbookWriter({ stream: sink, useStyles: true, useSharedStrings: true });
   wb.creator = '质量信得过班组助手';
   wb.created = madeAt;
+  const breathe = rowPacer();
   const counted = new Map<number, { counted: boolean; outlier: boolean }>();
   for (const row of data.rows) for (const t of row.review?.totals ?? []) counted.set(t.assignmentId, { counted: t.counted, outlier: t.outlier });
   const submittedPerApplication = new Map<number, number>();
@@ -118,6 +128,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       sheets: submittedPerApplication.get(r.applicationId) ?? 0,
       finalScore: r.finalScore,
     }).commit();
+    await breathe();
   }
   apps.commit();
 
@@ -149,6 +160,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       outlier: flags?.outlier ? '是' : '',
       comment: s.comment ?? '',
     }).commit();
+    await breathe();
   }
   scores.commit();
 
@@ -179,6 +191,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       // a revoked title is no longer recommended (第二十二条): filtering 推荐全国 = 是 gives the list that stands
       recommended: r.recommended && !(r.awarded && r.revokedAt) ? '是' : '',
     }).commit();
+    await breathe();
   }
   results.commit();
 
