@@ -114,6 +114,11 @@ export interface CommandDef {
   argument?: 'keyword' | 'asTyped';
   /** Whether the Chinese name may be followed by its argument with no space (then `run` is told `glued` and may decline). */
   glued?: boolean;
+  /**
+   * Who the command is for, when not everyone: a slip for it is suggested to these roles only (a visitor typing 绑定通之
+   * is not told of 绑定通知). The command checks its caller itself; this is only what is offered.
+   */
+  roles?: readonly Role[];
   run: CommandRun;
 }
 
@@ -502,7 +507,7 @@ export class BotRegistry {
    * What a short text that is no command was meant to be, for this caller: a button of their menu named exactly
    * (我的班组, 形式审查), else the command it is a slip for (regster, 进渡, artcle 16; one offered by a menu only to
    * others is not named: 管理 to a visitor), else a button whose label it is a slip for. Undefined for anything longer
-   * (a question) or near nothing.
+   * (a question) or near nothing. A command for some roles only (`CommandDef.roles`) is named to them alone.
    */
   nearestCommand(text: string, roles: readonly Role[]): CommandSuggestion | undefined {
     const read = (s: string) => simplified(halfWidth(unquoted(s.trim())).toLowerCase()).replace(TRAILING_NOISE, '').replace(/\s+/g, ' ').trim();
@@ -520,6 +525,7 @@ export class BotRegistry {
       const [zhName] = def.names;
       if (rest && !def.takesArgument) continue;
       if (this.menu.some((e) => commandOf(e) === zhName) && !offered.has(zhName)) continue;
+      if (def.roles && !def.roles.some((r) => roles.includes(r))) continue;
       const shown = [zhName, def.names.find((n) => /^[a-z]/.test(n))].filter((n): n is string => !!n);
       const distance = Math.min(...shown.map((n) => slipDistance(head, n.toLowerCase()) ?? Infinity));
       if (distance === Infinity) continue;

@@ -85,6 +85,18 @@ describe('the nearest command to a slip', () => {
     expect(bot.nearestCommand('aplly', [])).toBeUndefined();
   });
 
+  it.each([
+    ['绑定通之', '绑定通知'],
+    ['bnid', '绑定通知'],
+    ['解帮', '解绑'],
+    ['unbnid', '解绑'],
+    ['导人', '导入'],
+    ['improt', '导入'],
+  ] as const)('names the administrators’ %s (%s) to an administrator only', (t, command) => {
+    expect(bot.nearestCommand(t, ['admin'])?.command?.[0]).toBe(command);
+    for (const roles of [[], leader, ['expert'], ['org_contact']] as Role[][]) expect(bot.nearestCommand(t, roles)).toBeUndefined();
+  });
+
   it('finds a button of the caller’s menu by its label typed exactly', () => {
     expect(bot.nearestCommand('我的班组', leader)).toMatchObject({ exact: true, command: ['进度', 'status'], entry: { action: 'team.status' } });
     expect(bot.nearestCommand('协会管理', ['admin'])).toMatchObject({ exact: true, command: ['管理', 'admin'] });
