@@ -206,11 +206,29 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
  */
 export const resultsWorkbookFile = (cycleId: number, at: Date): AttachmentSpec => ({ kind: 'resultsWorkbook', cycleId, at: at.toISOString() });
 
-/** `next` (the certificates' renderer) with `resultsWorkbookFile`'s bytes made too; its recheck is `next`'s. */
-export function withResultsWorkbook(next: AttachmentRenderer, db: Db, timeZone: string): AttachmentRenderer {
+/** How long a made workbook is kept for another row of the same spec (公布结果 sends one per administrators' group). */
+export const RESULTS_WORKBOOK_KEEP_MS = 5 * 60_000;
+
+/**
+ * `next` (the certificates' renderer) with `resultsWorkbookFile`'s bytes made too; its recheck is `next`'s. The last
+ * workbook made is kept a few minutes by its spec: 公布结果 queues one row per administrators' group, all with the same
+ * spec, and a year of thousands of applications is written once, not once per group.
+ */
+export function withResultsWorkbook(next: AttachmentRenderer, db: Db, timeZone: string, keepMs = RESULTS_WORKBOOK_KEEP_MS): AttachmentRenderer {
+  let last: { key: string; bytes: Promise<Buffer>; until: number } | undefined;
   const render: AttachmentRenderer = async (spec) => {
     if (spec.kind !== 'resultsWorkbook') return next(spec);
-    return { bytes: await reviewWorkbook(await loadResults(db, Number(spec.cycleId)), undefined, { at: new Date(String(spec.at)), timeZone }) };
+    const key = `${Number(spec.cycleId)}@${String(spec.at)}`;
+    if (!last || last.key !== key || Date.now() > last.until) {
+      const made = { key, until: Infinity, bytes: (async () => reviewWorkbook(await loadResults(db, Number(spec.cycleId)), undefined, { at: new Date(String(spec.at)), timeZone }))() };
+      last = made;
+      // kept from when it is made; a failure is not kept (the outbox retries the row)
+      made.bytes.then(
+        () => (made.until = Date.now() + keepMs),
+        () => last === made && (last = undefined),
+      );
+    }
+    return { bytes: await last.bytes };
   };
   render.recheck = next.recheck;
   return render;

@@ -8,6 +8,7 @@ import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
 import { upheldRun } from '../support/upheldRun.js';
+import { resultsWorkbookFile, withResultsWorkbook } from '../../src/workbook.js';
 
 /**
  * After 公布结果 a title is revoked (第二十二条). The secretary keeps her lists in Excel: the 评审结果 card lists 60 lines
@@ -109,6 +110,29 @@ describe('the results workbook after a title is revoked (第二十二条)', () =
     expect(missing.toast.type).not.toBe('success');
     expect(missing.card).toBeUndefined();
     expect(workbooksSent()).toHaveLength(before);
+  });
+
+  it('is written once for the rows of one spec (公布结果 queues one per administrators’ group), again for another click or once kept long enough', async () => {
+    const others: string[] = [];
+    const next = Object.assign(async (spec: Record<string, unknown>) => (others.push(String(spec.kind)), { bytes: Buffer.from('certificate') }), {});
+    const render = withResultsWorkbook(next as never, db(), 'Asia/Shanghai', 60_000);
+    const spec = resultsWorkbookFile(cycleId, new Date('2027-03-05T01:00:00Z'));
+    // two groups' rows sent at once, then a third a moment later: one workbook
+    const [a, b] = await Promise.all([render(spec), render({ ...spec })]);
+    expect(b.bytes).toBe(a.bytes);
+    expect((await render({ ...spec })).bytes).toBe(a.bytes);
+    expect((await resultsSheet(a.bytes)).some((r) => r?.some((v) => typeof v === 'string' && v.startsWith('生成于 2027年3月5日 09:00')))).toBe(true);
+    // another click (another moment) is made afresh, from the results as they stand then
+    const later = await render(resultsWorkbookFile(cycleId, new Date('2027-03-05T02:00:00Z')));
+    expect(later.bytes).not.toBe(a.bytes);
+    expect(others).toEqual([]);
+    expect((await render({ kind: 'certificate', id: 1 })).bytes.toString()).toBe('certificate');
+    expect(others).toEqual(['certificate']);
+    // kept no longer than it is told: made again once that has passed
+    const brief = withResultsWorkbook(next as never, db(), 'Asia/Shanghai', 0);
+    const first = await brief(spec);
+    await new Promise((r) => setTimeout(r, 5));
+    expect((await brief(spec)).bytes).not.toBe(first.bytes);
   });
 
   it('管理 leads to the published year’s results (the published card’s 评审结果 stops taking clicks after 14 days)', async () => {
