@@ -192,7 +192,7 @@ export const honours = pgTable(
     recommended: boolean('recommended').notNull().default(false),
     awardedAt: timestamp('awarded_at', { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
-    revokedReason: text('revoked_reason'),
+    revokedReason: text('reason'),
     // 保留称号: upheld complaints before this moment no longer count towards a revocation alert
     keptAt: timestamp('kept_at', { withTimezone: true }),
     keptReason: text('kept_reason'),

@@ -312,7 +312,7 @@ verdict as (
 ),
 ${claimCte()},
 changed as (
-  update honours set revoked_at = $6::timestamptz, revoked_reason = $7 where id = $3 and exists (select 1 from claim)
+  update honours set revoked_at = $6::timestamptz, reason = $7 where id = $3 and exists (select 1 from claim)
   returning id
 ),
 audited as (

@@ -24,6 +24,28 @@ describe(`migrations on ${testDatabaseKind()}`, () => {
     for (const t of tables) expect(names).toContain(t);
   });
 
+  it('name the columns as the data model (DESIGN.md) does', async () => {
+    const named: Record<string, string[]> = {
+      teams: ['code', 'registered_at', 'status'],
+      team_members: ['role'],
+      people: ['open_id', 'name', 'roles'],
+      cycles: ['year', 'score_sheet', 'status'],
+      applications: ['form', 'declarations', 'endorsement', 'status', 'final_score', 'decision'],
+      assignments: ['scores', 'total', 'status'],
+      honours: ['team_id', 'year', 'revoked_at', 'reason'],
+      complaints: ['team_id', 'content', 'channel', 'status'],
+      chat_bindings: ['chat_id', 'purpose'],
+      outbox: ['dedupe_key', 'receiver', 'card', 'status', 'attempts', 'next_attempt_at', 'last_error'],
+      processed_events: ['event_id'],
+      job_runs: ['job', 'period'],
+      audit_log: ['at', 'actor', 'action', 'entity', 'entity_id', 'details'],
+    };
+    const result = await database.db.execute(sql`select table_name, column_name from information_schema.columns where table_schema = 'public'`);
+    const columns = new Map<string, string[]>();
+    for (const r of rowsOf(result) as { table_name: string; column_name: string }[]) columns.set(r.table_name, [...(columns.get(r.table_name) ?? []), r.column_name]);
+    for (const [table, wanted] of Object.entries(named)) expect(columns.get(table), table).toEqual(expect.arrayContaining(wanted));
+  });
+
   it('apply again without change', async () => {
     await migrateDatabase(database);
     const result = await database.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
