@@ -115,7 +115,14 @@ describe('the results workbook after a title is revoked (第二十二条)', () =
   it('is written once for the rows of one spec (公布结果 queues one per administrators’ group), again for another click or once kept long enough', async () => {
     const others: string[] = [];
     const next = Object.assign(async (spec: Record<string, unknown>) => (others.push(String(spec.kind)), { bytes: Buffer.from('certificate') }), {});
-    const render = withResultsWorkbook(next as never, db(), 'Asia/Shanghai', 60_000);
+    const made = withResultsWorkbook(next as never, db(), 'Asia/Shanghai', 60_000);
+    // what a renderer gives back is the bytes, or a reason not to send
+    const bytesOf = async (p: ReturnType<typeof made>) => {
+      const r = await p;
+      if (!('bytes' in r)) throw new Error(`not sent: ${r.drop}`);
+      return r;
+    };
+    const render = (spec: Parameters<typeof made>[0]) => bytesOf(made(spec));
     const spec = resultsWorkbookFile(cycleId, new Date('2027-03-05T01:00:00Z'));
     // two groups' rows sent at once, then a third a moment later: one workbook
     const [a, b] = await Promise.all([render(spec), render({ ...spec })]);
@@ -129,7 +136,8 @@ describe('the results workbook after a title is revoked (第二十二条)', () =
     expect((await render({ kind: 'certificate', id: 1 })).bytes.toString()).toBe('certificate');
     expect(others).toEqual(['certificate']);
     // kept no longer than it is told: made again once that has passed
-    const brief = withResultsWorkbook(next as never, db(), 'Asia/Shanghai', 0);
+    const kept0 = withResultsWorkbook(next as never, db(), 'Asia/Shanghai', 0);
+    const brief = (spec: Parameters<typeof made>[0]) => bytesOf(kept0(spec));
     const first = await brief(spec);
     await new Promise((r) => setTimeout(r, 5));
     expect((await brief(spec)).bytes).not.toBe(first.bytes);
