@@ -6,7 +6,7 @@
  * 2. builds dist/ when stale and starts the bot as `npm start` does (node with package.json's flags,
  *    scripts/start.mjs → dist/bot.mjs, HTTP callbacks); cold start (spawn → /healthz 200) is timed on
  *    PostgreSQL (migrations already applied) and on an existing PGlite folder (local mode);
- * 3. generates a cycle: 3 000 applications in scoring, 100 experts, 3 experts each; idle RSS of the bot;
+ * 3. generates a cycle: 3 000 applications in scoring (each 申报表 filled in, ~6 KB), 100 experts, 3 experts each; idle RSS of the bot;
  * 4. after an untimed warm-up at 200 concurrent (which also opens the callers' connections), 200 concurrent
  *    simulated experts submit 3 000 score sheets as signed, encrypted card callbacks, then 10 concurrent submit
  *    another 3 000 (a realistic load); the callers run on a thread of their own (scripts/loadDriver.ts);
@@ -357,6 +357,13 @@ async function startProcess(args: string[], env: Record<string, string>, ready: 
 }
 
 /** APPLICATIONS + LOW_APPLICATIONS + WARMUP_APPLICATIONS applications in scoring with 3 experts each, inserted in bulk; the c = 10 run's and the warm-up's sheets come last. */
+/** 申报表 as a team fills it in: every field, the four texts a few hundred characters each (1 000 at most), as stored (a draft keeps the strings typed). */
+const prose = (n: number) => '本班组围绕城市道路养护质量开展QC活动，修补一次合格率由86%提升到97%，顾客满意度持续提高。'.repeat(Math.ceil(n / 46)).slice(0, n);
+const benchApplicationForm = {
+  title: '提高沥青路面修补一次合格率', category: 'maintenance', startDate: '2026-04-01', endDate: '2027-03-31', goalRate: '100', trainingRate: '96',
+  examPassRate: '93.5', accidents: 'none', customer: prose(300), qc: prose(400), summary: prose(800), features: prose(400), materialsUrl: 'https://example.feishu.cn/docx/abc',
+};
+
 async function seedCycle(url: string): Promise<{ assignmentId: number; expert: string }[]> {
   const database = await openDatabase({ databaseUrl: url, migrate: false });
   const sql = postgres(url, { max: 2, onnotice: () => {} });
@@ -375,7 +382,7 @@ async function seedCycle(url: string): Promise<{ assignmentId: number; expert: s
       leader_open_id: leader, phone: '020-1234567', member_count: 10, functions: '养护', goals: '目标', plan: '计划', contact_open_id: leader, registered_at: '2025-01-10',
     }));
     const teams = await sql<{ id: number; organization_id: number }[]>`insert into teams ${sql(teamRows)} returning id, organization_id`;
-    const apps = await sql<{ id: number; team_id: number }[]>`insert into applications ${sql(teams.map((t) => ({ team_id: t.id, cycle_id: cycle.id, status: 'scoring', form: sql.json({ title: '成果' } as never) as unknown as string })))} returning id, team_id`;
+    const apps = await sql<{ id: number; team_id: number }[]>`insert into applications ${sql(teams.map((t) => ({ team_id: t.id, cycle_id: cycle.id, status: 'scoring', form: sql.json(benchApplicationForm as never) as unknown as string })))} returning id, team_id`;
     const orgOfTeam = new Map(teams.map((t) => [t.id, t.organization_id]));
     const rows: { application_id: number; expert_open_id: string; status: string }[] = [];
     let k = 0;
