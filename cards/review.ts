@@ -47,7 +47,8 @@ function clickableText(until: ScoringTaskData['clickableUntil']): string {
 const clip = (s: string | undefined, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : (s ?? ''));
 
 /** The brief shows the title and category; the long view every field, each long text clipped at `clip` characters. */
-const briefKeys = new Set(['title', 'category']);
+// the 申报表's fields a summary shows; review_submit (migration 0012) reads back only these of the form when it stores a sheet
+export const briefKeys: ReadonlySet<string> = new Set(['title', 'category']);
 
 function applicationBrief(a: TaskApplication, long: boolean, clip = 1000): Element[] {
   const isShort = (r: DisplayRow) => r.kind !== 'longText' && r.kind !== 'url';

@@ -16,7 +16,8 @@ import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type T
  * one statement with no transaction around it, so concurrent experts' calls share the bot's connections as any query
  * does. Neither way sends the cycle's score sheet: the function compares the cycle row's version (`id:xmin`) with the
  * sheet's the values were read against, and the task read back takes the sheet from the process's cache by that version
- * (`knownCycleSheet`); only a version never seen costs a read of the sheet.
+ * (`knownCycleSheet`); only a version never seen costs a read of the sheet. With a sheet stored, the application read
+ * back holds of its form only what the answer's summary shows (`briefKeys`, migration 0012), not the four long texts.
  * It is a function rather than Drizzle because the lock must come before the snapshot the checks read, which one
  * statement cannot say; the ordinary path (src/review/scoring.ts) says the same in Drizzle.
  */

@@ -9,7 +9,9 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { rowsOf } from '../../src/outbox.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { scoreForm } from '../support/forms.js';
+import { applicationForm, scoreForm } from '../support/forms.js';
+import { cardText } from '../support/cards.js';
+import { submittedCard } from '../../bot/review/view.js';
 
 /**
  * 提交评分's one statement is the function review_submit (migration 0006). Two things it must do as the pipelined
@@ -44,7 +46,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
   });
 
   /** A team's application in scoring with the three experts on its panel; `n` tells the teams apart. */
-  async function panel(n: number) {
+  async function panel(n: number, form: Record<string, unknown> = { title: `成果${n}`, members: [{ name: '张三' }] }) {
     const [team] = await db
       .insert(teams)
       .values({
@@ -56,7 +58,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     const [application] = await db
       .insert(applications)
       .values({
-        teamId: team.id, cycleId, status: 'scoring', form: { title: `成果${n}`, members: [{ name: '张三' }] },
+        teamId: team.id, cycleId, status: 'scoring', form,
         // a JSON string that reads as a number, and a timestamp with microseconds: both must come back as Drizzle reads them
         endorsement: sql`'"123"'::jsonb`, submittedAt: sql`'2027-05-20 10:11:12.345678+08'::timestamptz`, finalScore: null,
       })
@@ -97,13 +99,33 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     const task = stored!.kind === 'submitted' ? stored!.task : (undefined as never);
     const { cycle: _e, ...afterRest } = task;
     const { cycle: _f, ...drizzleAfter } = await drizzleTask(a1.id);
-    expect(afterRest).toEqual(drizzleAfter);
+    // with the sheet stored, the form comes back with only what the answer's summary shows (migration 0012)
+    expect(afterRest).toEqual({ ...drizzleAfter, application: { ...drizzleAfter.application, form: { title: '成果1' } } });
     expect(task.assignment).toMatchObject({ status: 'submitted', total: 87.5, submittedAt: new Date('2027-06-10T00:22:00.123Z') });
     // stored as a JSON object, as the ordinary path stores it (SQL elsewhere reads it with jsonb_typeof and ->>)
     const [{ kind, item }] = rowsOf(await db.execute(sql`select jsonb_typeof(scores) as kind, scores->>'1.1' as item from assignments where id = ${a1.id}`)) as { kind: string; item: string }[];
     expect(kind).toBe('object');
     expect(item).toBe(String(task.assignment.scores && (task.assignment.scores as Record<string, number>)['1.1']));
     expect(stored!.kind === 'submitted' && stored!.progress).toEqual({ done: 1, total: 1 });
+  });
+
+  it('answers a stored sheet with the summary the whole task draws, though only the form’s 成果名称 and 申报类别 come back', async () => {
+    const long = (c: string) => c.repeat(1000);
+    const form = applicationForm({ customer: long('顾'), qc: long('质'), summary: long('果'), features: long('特') });
+    const [a] = await panel(9, form);
+    const stored = await submit(a, a.expertOpenId, 88);
+    if (stored?.kind !== 'submitted') throw new Error(`not stored: ${stored?.kind}`);
+    expect(stored.task.application.form).toEqual({ title: form.title, category: form.category });
+    const whole = { ...(await drizzleTask(a.id)), cycle: stored.task.cycle };
+    expect(whole.application.form).toEqual(form);
+    const ctx = { config: { BOT_TIMEZONE: 'Asia/Shanghai' } } as Parameters<typeof submittedCard>[0];
+    const answer = submittedCard(ctx, stored.task, stored.progress);
+    expect(answer).toEqual(submittedCard(ctx, whole, stored.progress));
+    expect(cardText(answer)).toContain(form.title);
+    expect(cardText(answer)).toContain('管养');
+    // a refusal still reads the whole row: its card may redraw the sheet with the form
+    const refused = await submit(a, 'ou_fnexpert2', 90);
+    expect(refused?.kind === 'refused' && refused.task?.application.form).toEqual(form);
   });
 
   it('two last sheets of a panel at once complete it once: the second reads the first’s sheet after the lock', async () => {
