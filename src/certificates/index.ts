@@ -198,7 +198,7 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
         files.push({ name: certificateFileName(c, 'png'), bytes: await draw(c, 'png') });
         files.push({ name: certificateFileName(c, 'pdf'), bytes: await draw(c, 'pdf') });
       }
-      const bytes = zipFiles(files);
+      const bytes = await zipFiles(files);
       // a template heavier than the default can still make a part too large: say so instead of Feishu's bare 234006
       if (bytes.length > FEISHU_FILE_BYTES) throw new Error(`证书包 ${(bytes.length / 1024 / 1024).toFixed(1)} MB，超过飞书文件上限 30 MB（证书模板过大）`);
       return { bytes };
