@@ -12,6 +12,7 @@ import { heldTransaction, lockWaits, until } from '../support/waiting.js';
 import { applicationForm, scoreForm } from '../support/forms.js';
 import { cardText } from '../support/cards.js';
 import { submittedCard } from '../../bot/review/view.js';
+import { briefKeys } from '../../cards/review.js';
 
 /**
  * 提交评分's one statement is the function review_submit (migration 0006). Two things it must do as the pipelined
@@ -116,6 +117,8 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     const stored = await submit(a, a.expertOpenId, 88);
     if (stored?.kind !== 'submitted') throw new Error(`not stored: ${stored?.kind}`);
     expect(stored.task.application.form).toEqual({ title: form.title, category: form.category });
+    // the keys the migration names are the summary's (cards/review.ts)
+    expect(Object.keys(stored.task.application.form as object).sort()).toEqual([...briefKeys].sort());
     const whole = { ...(await drizzleTask(a.id)), cycle: stored.task.cycle };
     expect(whole.application.form).toEqual(form);
     const ctx = { config: { BOT_TIMEZONE: 'Asia/Shanghai' } } as Parameters<typeof submittedCard>[0];
