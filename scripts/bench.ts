@@ -364,6 +364,9 @@ const benchApplicationForm = {
   examPassRate: '93.5', accidents: 'none', customer: prose(300), qc: prose(400), summary: prose(800), features: prose(400), materialsUrl: 'https://example.feishu.cn/docx/abc',
 };
 
+/** A team's registration texts as a team writes them (limits 500, 1 000 and 1 000 characters, src/teams.ts). */
+const benchTeamTexts = { functions: prose(150), goals: prose(300), plan: prose(600) };
+
 async function seedCycle(url: string): Promise<{ assignmentId: number; expert: string }[]> {
   const database = await openDatabase({ databaseUrl: url, migrate: false });
   const sql = postgres(url, { max: 2, onnotice: () => {} });
@@ -379,7 +382,7 @@ async function seedCycle(url: string): Promise<{ assignmentId: number; expert: s
       values (2027, 'scoring', '2027-05-31', '2099-06-30', '2099-07-15', ${sql.json(defaultScoreSheet as never)}) returning id`;
     const teamRows = leaders.map((leader, i) => ({
       code: `GDSZ-2025-${String(i + 1).padStart(4, '0')}`, name: `基准班组${i + 1}`, organization_id: orgRows[i % orgRows.length].id, department: '工程部', type: 'project',
-      leader_open_id: leader, phone: '020-1234567', member_count: 10, functions: '养护', goals: '目标', plan: '计划', contact_open_id: leader, registered_at: '2025-01-10',
+      leader_open_id: leader, phone: '020-1234567', member_count: 10, ...benchTeamTexts, contact_open_id: leader, registered_at: '2025-01-10',
     }));
     const teams = await sql<{ id: number; organization_id: number }[]>`insert into teams ${sql(teamRows)} returning id, organization_id`;
     const apps = await sql<{ id: number; team_id: number }[]>`insert into applications ${sql(teams.map((t) => ({ team_id: t.id, cycle_id: cycle.id, status: 'scoring', form: sql.json(benchApplicationForm as never) as unknown as string })))} returning id, team_id`;
