@@ -439,6 +439,9 @@ function cleaned<T>(v: T): T {
 export function toIncomingText(message: z.infer<typeof messageEventSchema>['message'], botOpenId?: string): IncomingText {
   let text = '';
   let subject: string | undefined;
+  // @所有人's placeholder is removed whether or not `mentions` lists it: Feishu often leaves it out of the array and
+  // inline in the text (the node SDK's message normaliser says so and scans the content for it)
+  const keys = [...(message.mentions ?? []).map((m) => m.key), '@_all'];
   try {
     const content = JSON.parse(message.content) as { text?: string; content?: { tag: string; text?: string }[][]; title?: string };
     if (typeof content.text === 'string') text = content.text;
@@ -448,7 +451,7 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
       const lines = content.content.map((line) => (Array.isArray(line) ? line.map((n) => n?.text ?? '').join('') : ''));
       // the title is a subject line (“请教”): the body is read alone first (see onMessage), the title with it after
       const title = typeof content.title === 'string' ? content.title : '';
-      const said = lines.some((l) => withoutMentions(l, (message.mentions ?? []).map((m) => m.key)).trim());
+      const said = lines.some((l) => withoutMentions(l, keys).trim());
       if (said && title.trim()) subject = title;
       text = [said ? '' : title, ...lines].filter((l) => l.trim()).join('\n');
     }
@@ -456,10 +459,10 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
     text = '';
   }
   const mentions = message.mentions ?? [];
-  text = withoutMentions(text, mentions.map((m) => m.key));
+  text = withoutMentions(text, keys);
   return {
     text: storable(text).replace(/\s+/g, ' ').trim(),
-    ...(subject ? { subject: storable(withoutMentions(subject, mentions.map((m) => m.key))).replace(/\s+/g, ' ').trim() } : {}),
+    ...(subject ? { subject: storable(withoutMentions(subject, keys)).replace(/\s+/g, ' ').trim() } : {}),
     chatId: message.chat_id,
     chatType: message.chat_type === 'p2p' ? 'p2p' : 'group',
     messageId: message.message_id,

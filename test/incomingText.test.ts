@@ -24,3 +24,31 @@ describe('the text of a message', () => {
     expect(toIncomingText(message('post', { content: [[{ tag: 'text', text: '条款 ' }, { tag: 'text', text: '16', style: ['bold'] }]] }) as never).text).toBe('条款 16');
   });
 });
+
+describe('@所有人 in a group', () => {
+  const BOT = 'ou_bot00000000000000000000000000001';
+  const inGroup = (text: string, mentions: { key: string; id: { open_id: string }; name: string }[]) =>
+    ({ ...message('text', { text }), chat_type: 'group', mentions }) as never;
+  const bot = { key: '@_user_1', id: { open_id: BOT }, name: '质量信得过助手' };
+
+  it('leaves the command alone when Feishu keeps @_all in the text but out of `mentions`', () => {
+    // "@所有人 @助手 帮助": the mentions array names only the bot, the text still holds @_all
+    for (const text of ['@_user_1 @_all 帮助', '@_all @_user_1 帮助', '@_all@_user_1 条款 16']) {
+      const got = toIncomingText(inGroup(text, [bot]), BOT);
+      expect(got.mentionedBot, text).toBe(true);
+      expect(got.text, text).toBe(text.endsWith('16') ? '条款 16' : '帮助');
+    }
+    // listed in `mentions` as well: the same
+    expect(toIncomingText(inGroup('@_all @_user_1 帮助', [{ key: '@_all', id: { open_id: '' }, name: '所有人' }, bot]), BOT).text).toBe('帮助');
+  });
+
+  it('is no call for the bot on its own', () => {
+    expect(toIncomingText(inGroup('@_all 帮助', []), BOT).mentionedBot).toBe(false);
+    expect(toIncomingText(inGroup('@_all 帮助', [{ key: '@_all', id: { open_id: '' }, name: '所有人' }]), BOT).mentionedBot).toBe(false);
+  });
+
+  it('a post: its @所有人 node has no text, and its placeholder in a text node is removed too', () => {
+    const post = { ...message('post', { content: [[{ tag: 'at', user_id: 'all' }, { tag: 'at', user_id: BOT }, { tag: 'text', text: ' @_all 进度' }]] }), chat_type: 'group', mentions: [bot] };
+    expect(toIncomingText(post as never, BOT).text).toBe('进度');
+  });
+});
