@@ -2,7 +2,7 @@ import type * as lark from '@larksuiteoapi/node-sdk';
 import type { Context } from 'koa';
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics.js';
-import { checkSignature, decryptEnvelope, safeEqual, tokenOf } from './verify.js';
+import { checkLegacyCardSignature, checkSignature, decryptEnvelope, safeEqual, tokenOf } from './verify.js';
 
 export interface CallbackSecrets {
   encryptKey?: string;
@@ -44,13 +44,20 @@ export function larkCallback(opts: { secrets: CallbackSecrets; dispatcher: lark.
       ctx.body = { challenge: payload.challenge };
       return;
     }
-    const sig = checkSignature(ctx.headers, raw, encryptKey, now());
-    if (!sig.ok) return refuse(ctx, sig.reason, signatureMessage[sig.reason]);
-    // an old-style (v1) card callback carries the card's update token at the top: signed, but not ours to act on
-    if (!('schema' in payload) && !('header' in payload) && 'open_message_id' in payload && 'action' in payload) {
+    // an old-style card callback (the app still has a 消息卡片请求网址) is signed with the verification token and carries the
+    // card's update token at the top: checked its own way, acknowledged, not acted on, and the operator told what to change
+    if (typeof outer.encrypt !== 'string' && !('schema' in payload) && !('header' in payload) && 'open_message_id' in payload && 'action' in payload) {
+      const legacy = checkLegacyCardSignature(ctx.headers, raw, verificationToken, now());
+      if (!legacy.ok) return refuse(ctx, legacy.reason, signatureMessage[legacy.reason]);
+      opts.log.warn(
+        { path: ctx.path, requestId: ctx.state.requestId },
+        'an old-style card callback (消息卡片请求网址) was not acted on: in the developer console clear 机器人 > 消息卡片请求网址 and subscribe 事件与回调 > 回调配置 > 卡片回传交互 (card.action.trigger) instead',
+      );
       ctx.body = {};
       return;
     }
+    const sig = checkSignature(ctx.headers, raw, encryptKey, now());
+    if (!sig.ok) return refuse(ctx, sig.reason, signatureMessage[sig.reason]);
     if (!token || !safeEqual(token, verificationToken)) return refuse(ctx, 'bad_token', 'verification token mismatch');
 
     const result = await opts.dispatcher.invoke(payload, { needCheck: false });

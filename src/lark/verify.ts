@@ -31,13 +31,32 @@ export function checkSignature(
   nowMs: number,
   maxSkewMs = 5 * 60_000,
 ): SignatureCheck {
+  return checkSigned(headers, nowMs, maxSkewMs, (ts, nonce) => computeSignature(ts, nonce, encryptKey, rawBody));
+}
+
+/**
+ * An old-style card callback (the retired 消息卡片请求网址, not the 卡片回传交互 callback) is signed otherwise: sha1 hex of
+ * timestamp + nonce + the verification token + the raw body, never encrypted (the node SDK's
+ * `CardActionHandler.checkIsCardEventValidated`; https://open.feishu.cn/document/ukTMukTMukTM/uYzMxEjL2MTMx4iNzETM).
+ */
+export function checkLegacyCardSignature(
+  headers: Record<string, string | string[] | undefined>,
+  rawBody: string,
+  verificationToken: string,
+  nowMs: number,
+  maxSkewMs = 5 * 60_000,
+): SignatureCheck {
+  return checkSigned(headers, nowMs, maxSkewMs, (ts, nonce) => createHash('sha1').update(ts + nonce + verificationToken + rawBody).digest('hex'));
+}
+
+function checkSigned(headers: Record<string, string | string[] | undefined>, nowMs: number, maxSkewMs: number, expectedFor: (ts: string, nonce: string) => string): SignatureCheck {
   const ts = header(headers, 'x-lark-request-timestamp');
   const nonce = header(headers, 'x-lark-request-nonce');
   const sig = header(headers, 'x-lark-signature');
   if (!ts || !nonce || !sig) return { ok: false, reason: 'missing_headers' };
   const seconds = Number(ts);
   if (!Number.isFinite(seconds) || Math.abs(nowMs - seconds * 1000) > maxSkewMs) return { ok: false, reason: 'stale' };
-  const expected = Buffer.from(computeSignature(ts, nonce, encryptKey, rawBody), 'utf8');
+  const expected = Buffer.from(expectedFor(ts, nonce), 'utf8');
   const given = Buffer.from(sig.toLowerCase(), 'utf8');
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'bad_signature' };
   return { ok: true };

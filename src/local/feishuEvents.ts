@@ -73,6 +73,25 @@ export function signedRequest(
   };
 }
 
+/**
+ * An old-style card callback as the retired 消息卡片请求网址 receives it: never encrypted, signed with sha1 of timestamp +
+ * nonce + the verification token + the body (the node SDK's `CardActionHandler.checkIsCardEventValidated`).
+ */
+export function legacyCardRequest(payload: object, opts: { verificationToken: string; timestamp?: number; nonce?: string }): SignedRequest {
+  const body = JSON.stringify(payload);
+  const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+  const nonce = opts.nonce ?? hex(8);
+  return {
+    headers: {
+      'content-type': 'application/json',
+      'x-lark-request-timestamp': timestamp,
+      'x-lark-request-nonce': nonce,
+      'x-lark-signature': createHash('sha1').update(timestamp + nonce + opts.verificationToken + body).digest('hex'),
+    },
+    body,
+  };
+}
+
 /** The schema 2.0 header every envelope carries. */
 export function eventHeader(p: { token: string; eventId?: string; appId?: string }, eventType: string, createTime: string) {
   return {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { auditLog, outbox, processedEvents } from '../../db/schema.js';
 import { ADMIN, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
-import { cardActionEvent, messageEvent, p2pChatEnteredEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
+import { cardActionEvent, legacyCardRequest, messageEvent, p2pChatEnteredEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -214,12 +214,24 @@ describe('callback security', () => {
     expect((await postRaw(card.headers, card.body, '/lark/cards')).body.toast.content).toContain('已处理');
   });
 
-  it('acknowledges an old-style (v1) card callback without acting on it', async () => {
+  it('acknowledges an old-style (v1) card callback, signed as Feishu signs those, without acting on it, and says what to change', async () => {
     const before = await rowsNow();
-    const v1 = signedRequest({ open_id: USER, open_message_id: 'om_v1', tenant_key: 't', token: 'c-updatetoken', action: { value: { action: 'help.menu' }, tag: 'button' } }, { encryptKey: TEST_ENCRYPT_KEY, encrypt: false });
+    const click = { open_id: USER, open_message_id: 'om_v1', tenant_key: 't', token: 'c-updatetoken', action: { value: { action: 'help.menu' }, tag: 'button' } };
+    // the retired 消息卡片请求网址 signs with sha1 and the verification token, not sha256 and the encrypt key
+    const v1 = legacyCardRequest(click, { verificationToken: TEST_VERIFICATION_TOKEN });
     const res = await postRaw(v1.headers, v1.body, '/lark/cards');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({});
+    expect(await rowsNow()).toEqual(before);
+    expect(h.logs.filter((l) => l.includes('old-style card callback')).at(-1)).toContain('卡片回传交互 (card.action.trigger)');
+    // signed with another token, signed the 2.0 way, unsigned or stale: refused as any forgery is
+    const forged = [
+      legacyCardRequest(click, { verificationToken: 'not-the-token' }),
+      signedRequest(click, { encryptKey: TEST_ENCRYPT_KEY, encrypt: false }),
+      { headers: { 'content-type': 'application/json' }, body: JSON.stringify(click) },
+      legacyCardRequest(click, { verificationToken: TEST_VERIFICATION_TOKEN, timestamp: Math.floor(Date.now() / 1000) - 600 }),
+    ];
+    for (const f of forged) expect((await postRaw(f.headers, f.body, '/lark/cards')).status).toBe(401);
     expect(await rowsNow()).toEqual(before);
   });
 

@@ -22,6 +22,7 @@ export {
   FAKE_APP_ID,
   FAKE_BOT_OPEN_ID,
   FAKE_TENANT_KEY,
+  legacyCardRequest,
   messageEvent,
   randomChatId,
   randomEventId,
