@@ -171,7 +171,12 @@ export interface FakeOpenPlatform {
    * `{code, msg}`: 232009 the chat was disbanded (the default), 230002 the bot was removed, 230034 no such chat. Until cleared.
    */
   loseChat(chatId: string, code?: 230002 | 230034 | 232009): void;
-  /** drops queued faults and receiver faults */
+  /**
+   * Holds back the answer to every request `match` accepts (method and pathname) by `delayMs`, until cleared: an API
+   * that answers, slowly (a gateway under load). Unlike a fault's `delayMs` it applies to any request, reads too.
+   */
+  stall(match: (req: { method: string; path: string }) => boolean, delayMs: number): void;
+  /** drops queued faults, receiver faults and stalls */
   clearFaults(): void;
   /**
    * Revokes every tenant token issued so far, as a secret reset or a re-published app does: calls with
@@ -397,6 +402,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const uploadsByKey = new Map<string, FakeUpload>();
   const faultQueue: { fault: Fault; match?: (req: RecordedRequest) => boolean }[] = [];
   const receiverFaults = new Map<string, Fault>();
+  const stalls: { match: (req: { method: string; path: string }) => boolean; delayMs: number }[] = [];
   const listeners: ((m: SentMessage) => void)[] = [];
   const updateListeners: ((u: FakeUpdate) => void)[] = [];
   /** uuid -> first successful answer's data, for Feishu's 1-hour idempotency */
@@ -832,12 +838,18 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       }
     });
     req.on('end', () => {
-      try {
-        handle(req, res, tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge);
-      } catch (e) {
-        if (!res.headersSent) send(res, 500, { code: 1, msg: `fake open platform crashed: ${(e as Error).message}` });
-        else res.end();
-      }
+      const answer = () => {
+        try {
+          handle(req, res, tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge);
+        } catch (e) {
+          if (!res.headersSent) send(res, 500, { code: 1, msg: `fake open platform crashed: ${(e as Error).message}` });
+          else res.end();
+        }
+      };
+      const path = (req.url ?? '/').split('?')[0];
+      const stalled = stalls.find((s) => s.match({ method: req.method ?? 'GET', path }));
+      if (stalled) setTimeout(() => (res.destroyed ? undefined : answer()), stalled.delayMs).unref();
+      else answer();
     });
     req.on('error', () => {
       if (!res.headersSent) res.destroy();
@@ -877,9 +889,13 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     loseChat(chatId, code = 232009) {
       receiverFaults.set(chatId, { status: 400, code });
     },
+    stall(match, delayMs) {
+      stalls.push({ match, delayMs });
+    },
     clearFaults() {
       faultQueue.length = 0;
       receiverFaults.clear();
+      stalls.length = 0;
     },
     revokeTokens(code = 99991663) {
       for (const token of issuedTokens) revokedTokens.set(token, code);
@@ -961,6 +977,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       uploadsByKey.clear();
       faultQueue.length = 0;
       receiverFaults.clear();
+      stalls.length = 0;
       byUuid.clear();
       byMessageId.clear();
       earlierCards.clear();
