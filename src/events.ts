@@ -65,6 +65,23 @@ export interface ProcessorDeps {
   findUsers?: HandlerContext['findUsers'];
 }
 
+/**
+ * Feishu counts a message event not answered within 3 s as failed and pushes it again ("需要在 3 秒内处理完成，否则会触发
+ * 超时重推", the node SDK's README on the long connection; the same for the request URL): what a message asks of the
+ * Open Platform before it is handled is waited for this long at most, so a slow API delays the answer, not past 3 s.
+ */
+export const MESSAGE_LOOKUP_WAIT_MS = 1_500;
+
+/** A moment `ms` from now, as a promise; `clear` stops its timer. */
+function deadlineAfter(ms: number): { reached: Promise<void>; clear: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const reached = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return { reached, clear: () => clearTimeout(timer) };
+}
+
 const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操作已处理，无需重复提交' } };
 
 /** The answer to a card action the database could not take now: nothing was done, a later click works. */
@@ -254,19 +271,38 @@ export class EventProcessor {
     }
     const { event_id, sender, message } = parsed.data;
     if (sender.sender_type && sender.sender_type !== 'user') return;
-    const botId = message.chat_type === 'p2p' || !message.mentions?.length ? undefined : await this.deps.botOpenId?.();
-    const incoming = toIncomingText(message, botId);
-    // in a group the bot answers only when mentioned
-    if (incoming.chatType === 'group' && !incoming.mentionedBot) return;
-    const { registry } = this.deps;
+    const openId = sender.sender_id.open_id;
+    // what is asked of the Open Platform first (the bot's own open_id once, the sender's address-book entry while
+    // imported people wait to be linked) is waited for MESSAGE_LOOKUP_WAIT_MS at most, the two together
+    const deadline = deadlineAfter(MESSAGE_LOOKUP_WAIT_MS);
     try {
-      await this.deps.linkSender?.(sender.sender_id.open_id);
-    } catch (err) {
-      this.deps.log.warn({ err, openId: sender.sender_id.open_id }, 'linking an imported person failed; tried again on their next message');
+      const needBotId = message.chat_type !== 'p2p' && !!message.mentions?.length && !!this.deps.botOpenId;
+      // late, it is as unknown: any mention counts as one of the bot (as when /bot/v3/info fails)
+      const botId = needBotId ? await Promise.race([this.deps.botOpenId!(), deadline.reached.then(() => undefined)]) : undefined;
+      const incoming = toIncomingText(message, botId);
+      // in a group the bot answers only when mentioned
+      if (incoming.chatType === 'group' && !incoming.mentionedBot) return;
+      const linking = this.deps.linkSender?.(openId).then(
+        () => true,
+        (err: unknown) => {
+          this.deps.log.warn({ err, openId }, 'linking an imported person failed; tried again on their next message');
+          return true;
+        },
+      );
+      if (linking && !(await Promise.race([linking, deadline.reached.then(() => false)]))) {
+        this.deps.log.warn({ openId, waitedMs: MESSAGE_LOOKUP_WAIT_MS }, 'the address book did not answer in time: the message is handled now, the imported person linked when it answers');
+      }
+      await this.handleMessage(event_id, openId, message, incoming);
+    } finally {
+      deadline.clear();
     }
+  }
+
+  private async handleMessage(event_id: string, openId: string, message: z.infer<typeof messageEventSchema>['message'], incoming: IncomingText): Promise<void> {
+    const { registry } = this.deps;
     // Feishu may redeliver a message under a new event_id: the message_id is what makes it the same
     // https://open.feishu.cn/document/server-docs/im-v1/message/events/receive
-    const claim = { eventId: event_id, eventType: 'im.message.receive_v1', openId: sender.sender_id.open_id, dedupeKey: `message:${message.message_id}`, replyTo: message.message_id };
+    const claim = { eventId: event_id, eventType: 'im.message.receive_v1', openId, dedupeKey: `message:${message.message_id}`, replyTo: message.message_id };
     await this.once(claim, undefined, async (ctx) => {
       const file = message.message_type === 'file' ? fileOf(message.content) : undefined;
       if (file && registry.file && (await registry.file(ctx, incoming, file))) return;
