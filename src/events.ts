@@ -67,19 +67,20 @@ export interface ProcessorDeps {
 
 /**
  * Feishu counts a message event not answered within 3 s as failed and pushes it again ("需要在 3 秒内处理完成，否则会触发
- * 超时重推", the node SDK's README on the long connection; the same for the request URL): what a message asks of the
- * Open Platform before it is handled is waited for this long at most, so a slow API delays the answer, not past 3 s.
+ * 超时重推", the node SDK's README on the long connection; the same for the request URL). What a message asks of the
+ * Open Platform before it is handled (the bot's own open_id, the sender's address-book entry) is waited for this long
+ * at most, each: a slow API costs the answer 2 s at most, where the SDK's timeout let each hold it 20 s.
  */
-export const MESSAGE_LOOKUP_WAIT_MS = 1_500;
+export const MESSAGE_LOOKUP_WAIT_MS = 1_000;
 
-/** A moment `ms` from now, as a promise; `clear` stops its timer. */
-function deadlineAfter(ms: number): { reached: Promise<void>; clear: () => void } {
+/** What `work` gives, or `late` when it takes more than `ms`; the work goes on either way. */
+async function within<T, L>(work: Promise<T>, ms: number, late: L): Promise<T | L> {
   let timer: NodeJS.Timeout | undefined;
-  const reached = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  return { reached, clear: () => clearTimeout(timer) };
+  try {
+    return await Promise.race([work, new Promise<L>((resolve) => (timer = setTimeout(() => resolve(late), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操作已处理，无需重复提交' } };
@@ -272,30 +273,30 @@ export class EventProcessor {
     const { event_id, sender, message } = parsed.data;
     if (sender.sender_type && sender.sender_type !== 'user') return;
     const openId = sender.sender_id.open_id;
-    // what is asked of the Open Platform first (the bot's own open_id once, the sender's address-book entry while
-    // imported people wait to be linked) is waited for MESSAGE_LOOKUP_WAIT_MS at most, the two together
-    const deadline = deadlineAfter(MESSAGE_LOOKUP_WAIT_MS);
-    try {
-      const needBotId = message.chat_type !== 'p2p' && !!message.mentions?.length && !!this.deps.botOpenId;
-      // late, it is as unknown: any mention counts as one of the bot (as when /bot/v3/info fails)
-      const botId = needBotId ? await Promise.race([this.deps.botOpenId!(), deadline.reached.then(() => undefined)]) : undefined;
-      const incoming = toIncomingText(message, botId);
-      // in a group the bot answers only when mentioned
-      if (incoming.chatType === 'group' && !incoming.mentionedBot) return;
-      const linking = this.deps.linkSender?.(openId).then(
-        () => true,
-        (err: unknown) => {
-          this.deps.log.warn({ err, openId }, 'linking an imported person failed; tried again on their next message');
-          return true;
-        },
-      );
-      if (linking && !(await Promise.race([linking, deadline.reached.then(() => false)]))) {
-        this.deps.log.warn({ openId, waitedMs: MESSAGE_LOOKUP_WAIT_MS }, 'the address book did not answer in time: the message is handled now, the imported person linked when it answers');
+    // what is asked of the Open Platform first is waited for MESSAGE_LOOKUP_WAIT_MS at most, each: the bot's own open_id
+    // (once a process, at the first mention in a group) and the sender's address-book entry (while imported people wait)
+    const needBotId = message.chat_type !== 'p2p' && !!message.mentions?.length && !!this.deps.botOpenId;
+    // late, it is as unknown: any mention counts as one of the bot (as when /bot/v3/info fails); Feishu sends a group's
+    // messages only when they mention the bot (im:message.group_at_msg:readonly), so that one is among them
+    const botId = needBotId ? await within(this.deps.botOpenId!(), MESSAGE_LOOKUP_WAIT_MS, undefined) : undefined;
+    const incoming = toIncomingText(message, botId);
+    // in a group the bot answers only when mentioned
+    if (incoming.chatType === 'group' && !incoming.mentionedBot) return;
+    const linking = this.deps.linkSender?.(openId).then(
+      () => true,
+      (err: unknown) => {
+        this.deps.log.warn({ err, openId }, 'linking an imported person failed');
+        return true;
+      },
+    );
+    if (linking) {
+      // a stop waits for a late link as for a handler (settled), so it is not cut off by the database closing
+      this.track(linking);
+      if (!(await within(linking, MESSAGE_LOOKUP_WAIT_MS, false))) {
+        this.deps.log.warn({ openId, waitedMs: MESSAGE_LOOKUP_WAIT_MS }, 'linking the sender took longer than it may wait (the address book answers slowly): the message is handled now, the link made when it answers');
       }
-      await this.handleMessage(event_id, openId, message, incoming);
-    } finally {
-      deadline.clear();
     }
+    await this.handleMessage(event_id, openId, message, incoming);
   }
 
   private async handleMessage(event_id: string, openId: string, message: z.infer<typeof messageEventSchema>['message'], incoming: IncomingText): Promise<void> {
@@ -471,13 +472,17 @@ function cleaned<T>(v: T): T {
   return v;
 }
 
-/** Text of a text or post message, with @-mentions of the bot removed. */
+/** @所有人's placeholder where Feishu leaves it in the text: not the start of a longer word typed (`@_allen`), as the node SDK reads it. */
+const MENTION_ALL = /@_all(?![A-Za-z0-9_])\s*[:：,，、]?/g;
+
+/** Text of a text or post message, with the @-mentions (the bot's, anyone's, @所有人) removed. */
 export function toIncomingText(message: z.infer<typeof messageEventSchema>['message'], botOpenId?: string): IncomingText {
   let text = '';
   let subject: string | undefined;
   // @所有人's placeholder is removed whether or not `mentions` lists it: Feishu often leaves it out of the array and
   // inline in the text (the node SDK's message normaliser says so and scans the content for it)
-  const keys = [...(message.mentions ?? []).map((m) => m.key), '@_all'];
+  const keys = (message.mentions ?? []).map((m) => m.key);
+  const strip = (t: string) => withoutMentions(t, keys).replace(MENTION_ALL, ' ');
   try {
     const content = JSON.parse(message.content) as { text?: string; content?: { tag: string; text?: string }[][]; title?: string };
     if (typeof content.text === 'string') text = content.text;
@@ -487,7 +492,7 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
       const lines = content.content.map((line) => (Array.isArray(line) ? line.map((n) => n?.text ?? '').join('') : ''));
       // the title is a subject line (“请教”): the body is read alone first (see onMessage), the title with it after
       const title = typeof content.title === 'string' ? content.title : '';
-      const said = lines.some((l) => withoutMentions(l, keys).trim());
+      const said = lines.some((l) => strip(l).trim());
       if (said && title.trim()) subject = title;
       text = [said ? '' : title, ...lines].filter((l) => l.trim()).join('\n');
     }
@@ -495,10 +500,10 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
     text = '';
   }
   const mentions = message.mentions ?? [];
-  text = withoutMentions(text, keys);
+  text = strip(text);
   return {
     text: storable(text).replace(/\s+/g, ' ').trim(),
-    ...(subject ? { subject: storable(withoutMentions(subject, keys)).replace(/\s+/g, ' ').trim() } : {}),
+    ...(subject ? { subject: storable(strip(subject)).replace(/\s+/g, ' ').trim() } : {}),
     chatId: message.chat_id,
     chatType: message.chat_type === 'p2p' ? 'p2p' : 'group',
     messageId: message.message_id,

@@ -42,6 +42,11 @@ describe('@所有人 in a group', () => {
     expect(toIncomingText(inGroup('@_all @_user_1 帮助', [{ key: '@_all', id: { open_id: '' }, name: '所有人' }, bot]), BOT).text).toBe('帮助');
   });
 
+  it('is the placeholder only: a word typed after @_ is left alone', () => {
+    for (const text of ['@_allen 帮助', '@_all_x 帮助', '@_all2 帮助']) expect(toIncomingText(inGroup(text, [bot]), BOT).text, text).toBe(text);
+    expect(toIncomingText({ ...message('text', { text: '@_all：帮助' }) } as never).text).toBe('帮助');
+  });
+
   it('is no call for the bot on its own', () => {
     expect(toIncomingText(inGroup('@_all 帮助', []), BOT).mentionedBot).toBe(false);
     expect(toIncomingText(inGroup('@_all 帮助', [{ key: '@_all', id: { open_id: '' }, name: '所有人' }]), BOT).mentionedBot).toBe(false);

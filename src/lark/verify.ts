@@ -37,7 +37,7 @@ export function checkSignature(
 /**
  * An old-style card callback (the retired 消息卡片请求网址, not the 卡片回传交互 callback) is signed otherwise: sha1 hex of
  * timestamp + nonce + the verification token + the raw body, never encrypted (the node SDK's
- * `CardActionHandler.checkIsCardEventValidated`; https://open.feishu.cn/document/ukTMukTMukTM/uYzMxEjL2MTMx4iNzETM).
+ * `RequestHandle.checkIsCardEventValidated`, which its `CardActionHandler` uses; https://open.feishu.cn/document/ukTMukTMukTM/uYzMxEjL2MTMx4iNzETM).
  */
 export function checkLegacyCardSignature(
   headers: Record<string, string | string[] | undefined>,
