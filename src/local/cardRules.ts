@@ -64,6 +64,126 @@ const MAX_CONTAINER_DEPTH = 5;
 /** Containers a form may not hold: "表格、图表和表单容器组件不可内嵌" (the form container page). */
 const NOT_IN_FORM = new Set(['form', 'table', 'chart']);
 
+/*
+ * The values Feishu documents as a closed set, for the components the bot uses. Each set is the one its JSON 2.0 page
+ * lists (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/…, the pages Lark's own references in
+ * larksuite/cli skills/lark-im/references/card/components/*.md follow); a card with another value is refused like any
+ * card Feishu cannot take. Where two documented lists differ, both are allowed: a false refusal costs more than a miss.
+ * Not enforced, on purpose: text_size (the plain-text page: "如果你填写了其它值，卡片将展示为 normal 字段对应的字号",
+ * shown, not refused; and config.style.text_size may define more), text_color and <font color> (any colour enum, RGBA, or a colour the card
+ * defines in config.style.color), chart color_theme (the lists disagree).
+ */
+/** header.template, 13 colours: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/title */
+const HEADER_TEMPLATES = ['blue', 'wathet', 'turquoise', 'green', 'yellow', 'orange', 'red', 'carmine', 'violet', 'purple', 'indigo', 'grey', 'default'];
+/** The structure page (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure): config.width_mode. */
+const WIDTH_MODES = ['default', 'compact', 'fill'];
+/** button type and size (width: default, fill or [100,∞)px): https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/button */
+const BUTTON_TYPES = ['default', 'primary', 'danger', 'text', 'primary_text', 'danger_text', 'primary_filled', 'danger_filled', 'laser'];
+const BUTTON_SIZES = ['tiny', 'small', 'medium', 'large'];
+/**
+ * input_type text, multiline_text or password, label_position top or left: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/input
+ * (and larksuite/cli …/card/components/input.md). One third-party summary adds number, telephone and email: allowed, as unsure.
+ */
+const INPUT_TYPES = ['text', 'multiline_text', 'password', 'number', 'telephone', 'email'];
+const LABEL_POSITIONS = ['top', 'left'];
+/** A select's type, default or text: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/single-select-dropdown-menu (and select_person.md). */
+const SELECT_TYPES = ['default', 'text'];
+/** flex_mode, a column's vertical_align, horizontal_align: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/column-set */
+const FLEX_MODES = ['none', 'stretch', 'flow', 'bisect', 'trisect'];
+const VERTICAL_ALIGNS = ['top', 'center', 'bottom'];
+const HORIZONTAL_ALIGNS = ['left', 'center', 'right'];
+/**
+ * A spacing (column_set horizontal_spacing, column and body vertical_spacing): small (4px), medium (8px), large (12px),
+ * extra_large (16px) or [0,99]px on the 2.0 pages; default is the 1.0 pages' name for 8px, allowed as unsure.
+ */
+const SPACING_WORDS = ['small', 'medium', 'large', 'extra_large', 'default'];
+/** text_align: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text and …/content-components/plain-text */
+const TEXT_ALIGNS = ['left', 'center', 'right'];
+/** aspect_ratio: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/chart */
+const ASPECT_RATIOS = ['1:1', '2:1', '4:3', '16:9'];
+/**
+ * The interactions page (https://open.feishu.cn/document/feishu-cards/configuring-card-interactions): a behavior opens
+ * a link (open_url) or asks for a callback (callback); form_action (submit, reset) is the form's own.
+ */
+const BEHAVIOR_TYPES = ['callback', 'open_url', 'form_action'];
+
+/** `what` of `value` outside `allowed`, worded like the other refusals; [] when it is within or absent. */
+function notOneOf(path: string, what: string, value: unknown, allowed: readonly string[]): string[] {
+  if (value === undefined || (typeof value === 'string' && allowed.includes(value))) return [];
+  return [`${path}: ${what} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`];
+}
+
+/** A width of default, fill or a number of px from 100 (the button, input and select pages: "[100,∞)px"). */
+function fieldWidthProblems(path: string, tag: string, width: unknown): string[] {
+  if (width === undefined || width === 'default' || width === 'fill') return [];
+  const px = typeof width === 'string' ? /^(\d+)px$/.exec(width) : null;
+  return px && Number(px[1]) >= 100 ? [] : [`${path}: ${tag} width ${JSON.stringify(width)} is not default, fill or at least 100px`];
+}
+
+/** A spacing of small, medium, large, extra_large (or default) or 0px–99px (the column-set page). */
+function spacingProblems(path: string, what: string, value: unknown): string[] {
+  if (value === undefined || (typeof value === 'string' && SPACING_WORDS.includes(value))) return [];
+  const px = typeof value === 'string' ? /^(\d+)px$/.exec(value) : null;
+  return px && Number(px[1]) <= 99 ? [] : [`${path}: ${what} ${JSON.stringify(value)} is not small, medium, large, extra_large or 0px–99px`];
+}
+
+/** The layout keys a column, a form or the body share: vertical_align, horizontal_align, the two spacings. */
+function layoutProblems(path: string, node: Record<string, unknown>): string[] {
+  return [
+    ...notOneOf(path, 'vertical_align', node.vertical_align, VERTICAL_ALIGNS),
+    ...notOneOf(path, 'horizontal_align', node.horizontal_align, HORIZONTAL_ALIGNS),
+    ...spacingProblems(path, 'vertical_spacing', node.vertical_spacing),
+    ...spacingProblems(path, 'horizontal_spacing', node.horizontal_spacing),
+  ];
+}
+
+/** A tagged object's enumerated values against the sets above; a select's initial_option among its options. */
+export function enumProblems(path: string, node: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const tag = node.tag as string;
+  switch (tag) {
+    case 'button':
+      problems.push(...notOneOf(path, 'button type', node.type, BUTTON_TYPES), ...notOneOf(path, 'button size', node.size, BUTTON_SIZES), ...fieldWidthProblems(path, tag, node.width));
+      break;
+    case 'input':
+      problems.push(...notOneOf(path, 'input_type', node.input_type, INPUT_TYPES), ...notOneOf(path, 'label_position', node.label_position, LABEL_POSITIONS), ...fieldWidthProblems(path, tag, node.width));
+      break;
+    case 'select_static':
+    case 'select_person':
+    case 'multi_select_person':
+      problems.push(...notOneOf(path, `${tag} type`, node.type, SELECT_TYPES), ...fieldWidthProblems(path, tag, node.width));
+      break;
+    case 'column_set':
+      problems.push(
+        ...notOneOf(path, 'flex_mode', node.flex_mode, FLEX_MODES),
+        ...notOneOf(path, 'horizontal_align', node.horizontal_align, HORIZONTAL_ALIGNS),
+        ...spacingProblems(path, 'horizontal_spacing', node.horizontal_spacing),
+      );
+      break;
+    case 'column':
+    case 'form':
+      problems.push(...layoutProblems(path, node));
+      break;
+    case 'markdown':
+    case 'plain_text':
+      problems.push(...notOneOf(path, 'text_align', node.text_align, TEXT_ALIGNS));
+      break;
+    case 'chart':
+      problems.push(...notOneOf(path, 'chart aspect_ratio', node.aspect_ratio, ASPECT_RATIOS));
+      break;
+  }
+  if (node.behaviors !== undefined) {
+    if (!Array.isArray(node.behaviors)) problems.push(`${path}: behaviors is not an array`);
+    else node.behaviors.forEach((b, i) => problems.push(...notOneOf(`${path}.behaviors[${i}]`, 'behavior type', (b as { type?: unknown } | null)?.type ?? null, BEHAVIOR_TYPES)));
+  }
+  if ((tag === 'select_static' || tag === 'select_person') && node.initial_option !== undefined && Array.isArray(node.options) && node.options.length) {
+    // the person picker's page: the initial option "须在 options 内"; a static select shows only one of its options as chosen
+    const values = node.options.map((o) => (o as { value?: unknown } | null)?.value);
+    if (!values.includes(node.initial_option)) problems.push(`${path}: initial_option ${JSON.stringify(node.initial_option)} is not one of the ${tag}'s options`);
+  }
+  return problems;
+}
+
 /** Every object with a `tag`, anywhere in the card, with its path. */
 export function taggedObjects(card: unknown): { path: string; node: Record<string, unknown> }[] {
   const out: { path: string; node: Record<string, unknown> }[] = [];
@@ -100,7 +220,7 @@ export function cardRuleViolations(card: unknown, opts: { bodyBytes?: number } =
   const elementIds = new Map<string, string>();
   for (const { path, node } of tagged) {
     if (v2 && JSON_1_ONLY_TAGS.has(node.tag as string)) problems.push(`${path}: tag "${node.tag}" does not exist in JSON 2.0`);
-    else if (v2) problems.push(...propertyProblems(path, node));
+    else if (v2) problems.push(...propertyProblems(path, node), ...enumProblems(path, node));
     if (node.tag === 'input') problems.push(...inputProblems(path, node));
     if (node.tag === 'button') problems.push(...buttonProblems(path, node));
     if (typeof node.name === 'string' && node.name !== '') {
@@ -140,6 +260,10 @@ function cardKeyProblems(c: Record<string, unknown>): string[] {
   // "update_multi 参数仅支持设为 true" (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure)
   const updateMulti = (c.config as { update_multi?: unknown } | undefined)?.update_multi;
   if (updateMulti !== undefined && updateMulti !== true) problems.push(`config: update_multi may only be true in JSON 2.0, not ${JSON.stringify(updateMulti)}`);
+  problems.push(...notOneOf('config', 'width_mode', (c.config as { width_mode?: unknown } | undefined)?.width_mode, WIDTH_MODES));
+  problems.push(...notOneOf('header', 'template', (c.header as { template?: unknown } | undefined)?.template, HEADER_TEMPLATES));
+  const body = c.body as Record<string, unknown> | undefined;
+  if (body && typeof body === 'object') problems.push(...layoutProblems('body', body));
   return problems;
 }
 
