@@ -161,7 +161,7 @@ export interface FakeOpenPlatform {
    * the next queued fault and is answered with it instead of success. Faults
    * queued by separate calls stay in FIFO order; a request takes the first
    * queued fault whose `match` accepts it (no `match` = any send). A card update
-   * (PATCH) takes only a fault whose `match` accepts it.
+   * (PATCH) and the token endpoints take only a fault whose `match` accepts them.
    */
   injectFaults(faults: Fault[], match?: (req: RecordedRequest) => boolean): void;
   /** every send to this receive_id (or reply to a message the fake sent to it) answers this fault until cleared */
@@ -590,6 +590,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
 
     // ---- auth -------------------------------------------------------------
     if (method === 'POST' && (path === '/open-apis/auth/v3/tenant_access_token/internal' || path === '/open-apis/auth/v3/app_access_token/internal')) {
+      // the token endpoint takes only a fault whose match names it, as an update does
+      const i = faultQueue.findIndex((q) => q.match?.(rec));
+      if (i !== -1) return sendFault(res, faultQueue.splice(i, 1)[0].fault);
       if (opts.appId !== undefined || opts.appSecret !== undefined) {
         const ok = body && typeof body === 'object' &&
           (opts.appId === undefined || body.app_id === opts.appId) &&
