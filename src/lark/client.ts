@@ -266,6 +266,21 @@ function gatewayAnswer(err: unknown): string | undefined {
   return `no answer from the API: HTTP ${response.status} from the Open Platform's gateway`;
 }
 
+const TOKEN_ENDPOINT = /\/open-apis\/auth\/v3\/(?:tenant|app)_access_token\/internal(?:$|[?#])/;
+
+/**
+ * tenant_access_token/internal answering 5xx, with a `{ code, msg }` or not: no send of the app gets a token until it
+ * answers again, so it is every send's failure (held as an outage) and not this row's to spend its attempts on.
+ */
+function tokenEndpointDown(err: unknown): string | undefined {
+  const e = err as { config?: { url?: unknown }; response?: { status?: unknown; data?: unknown } } | null;
+  const status = e?.response?.status;
+  if (typeof status !== 'number' || status < 500 || !TOKEN_ENDPOINT.test(String(e?.config?.url ?? ''))) return undefined;
+  const data = e?.response?.data as { code?: unknown; msg?: unknown } | null | undefined;
+  const said = data && typeof data === 'object' && typeof data.code === 'number' ? ` code ${data.code}: ${String(data.msg ?? '')}` : '';
+  return `no token: HTTP ${status}${said} from tenant_access_token/internal`.slice(0, 500);
+}
+
 function failureFromError(err: unknown): Attempt {
   // what the bot's setup must fix (a certificate font not installed): tried again when it says, its line kept
   const setupRetryMs = (err as { setupRetryMs?: unknown })?.setupRetryMs;
@@ -277,7 +292,7 @@ function failureFromError(err: unknown): Attempt {
   if (isNetworkError(err)) {
     return { outcome: { ok: false, retryable: true, undeliverable: false, error: `no answer: ${[e.code, e.message].filter(Boolean).join(' ')}`.slice(0, 500), appWide: true, outage: 'network' } };
   }
-  const gateway = gatewayAnswer(err);
+  const gateway = gatewayAnswer(err) ?? tokenEndpointDown(err);
   if (gateway) return { outcome: { ok: false, retryable: true, undeliverable: false, error: gateway, appWide: true, outage: 'network' } };
   const data = e?.response?.data;
   const code = typeof data?.code === 'number' ? data.code : undefined;
@@ -304,7 +319,7 @@ export async function credentialsProblem(client: lark.Client): Promise<{ kind: O
     if (refused) return { kind: 'credentials', error: refused };
     const e = err as { code?: unknown; message?: unknown };
     if (isNetworkError(err)) return { kind: 'network', error: `no answer: ${[e?.code, e?.message].filter(Boolean).join(' ')}`.slice(0, 500) };
-    const gateway = gatewayAnswer(err);
+    const gateway = gatewayAnswer(err) ?? tokenEndpointDown(err);
     if (gateway) return { kind: 'network', error: gateway };
     // another HTTP answer: the SDK has logged it, and the sends will say how they fare
     return undefined;

@@ -143,6 +143,35 @@ describe('the Open Platform out of reach', () => {
     expect(row.lastError).toMatch(/^HTTP 500 code 1000/);
   });
 
+  it('takes tenant_access_token/internal answering 5xx, a code in its body or not, as the platform out of reach: no attempt spent', async () => {
+    const isToken = (r: { path: string }) => r.path === '/open-apis/auth/v3/tenant_access_token/internal';
+    // the token the SDK holds refused (99991663): the client drops it and asks the token endpoint, which is down
+    h.fake.revokeTokens();
+    h.fake.injectFaults(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? { status: 500, code: 1000, msg: 'internal error' } : { status: 503, code: 0, gateway: true })),
+      isToken,
+    );
+    for (const i of [1, 2, 3]) await queue(h, `token5xx:${i}`, `ou_token5xx${i}`);
+    await probe(h, 'token5xx:', 5);
+    expect(h.app.dispatcher.outageKind).toBe('network');
+    const held = await rows(h, 'token5xx:');
+    expect(held.map((r) => [r.status, r.attempts])).toEqual([
+      ['pending', 0],
+      ['pending', 0],
+      ['pending', 0],
+    ]);
+    expect(held.some((r) => /^no token: HTTP 500 code 1000: internal error from tenant_access_token\/internal$/.test(r.lastError ?? ''))).toBe(true);
+
+    h.fake.clearFaults();
+    await h.drain();
+    expect((await rows(h, 'token5xx:')).map((r) => [r.status, r.attempts])).toEqual([
+      ['sent', 1],
+      ['sent', 1],
+      ['sent', 1],
+    ]);
+    expect(h.app.dispatcher.outageKind).toBeUndefined();
+  });
+
   it('dead-letters a row queued more than 24 h before, saying the platform stayed out of reach; the others wait', async () => {
     await h.fake.setReachable(false);
     await queue(h, 'old:1', 'ou_old1');
