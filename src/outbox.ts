@@ -230,7 +230,10 @@ export const defaultOutboxLimits: OutboxLimits = {
   maxAttempts: 8,
   baseDelayMs: 1000,
   maxDelayMs: 3_600_000,
-  leaseMs: 60_000,
+  // longer than the longest attempt can take: a token, an upload and the send of 20 s each (SDK_HTTP_TIMEOUT_MS), twice
+  // when the token was refused, and the attachment drawn; a row claimed again while its first attempt is still out
+  // would be sent twice at once
+  leaseMs: 180_000,
   batch: 50,
   outagePauseMs: 1000,
   outagePauseMaxMs: 60_000,

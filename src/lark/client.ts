@@ -65,7 +65,10 @@ function noAnswer(fields: SdkLogFields[]): boolean {
   return fields.length > 0 && fields.every((f) => f.status === undefined && f.feishuCode === undefined) && fields.some((f) => NO_ANSWER.test(String(f.code ?? '')) || NO_ANSWER.test(f.message ?? ''));
 }
 
-/** Each SDK HTTP call gives up well inside the outbox lease, so a hung request never outlives its claim. */
+/**
+ * Each SDK HTTP call gives up after this: an attempt (a token, an upload and the send, twice when the token was
+ * refused) stays inside the outbox's lease (`defaultOutboxLimits.leaseMs`), so a hung request never outlives its claim.
+ */
 export const SDK_HTTP_TIMEOUT_MS = 20_000;
 
 /** The SDK's shared axios instance with our timeout on every call (the SDK sets none). */
