@@ -28,6 +28,7 @@ export class RateLimited extends Error {
  */
 export async function countRequest(tx: Db, rules: RateRule[], now: Date): Promise<void> {
   for (const rule of rules) {
+    if (rule.windowMs > RATE_HITS_KEPT_MS) throw new Error(`rate rule ${rule.key}: a window of ${rule.windowMs} ms is longer than counted requests are kept (RATE_HITS_KEPT_MS)`);
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`rate:${rule.key}`}, 0))`);
     const since = new Date(now.getTime() - rule.windowMs);
     const recent = await tx
@@ -39,10 +40,13 @@ export async function countRequest(tx: Db, rules: RateRule[], now: Date): Promis
     if (recent.length >= rule.max) throw new RateLimited(rule, Math.max(1000, recent[0].at.getTime() + rule.windowMs - now.getTime()));
     await tx.insert(rateLimitHits).values({ key: rule.key, at: now });
   }
-  // rows older than the longest window count for nothing: each counted request clears some away
-  const longest = Math.max(...rules.map((r) => r.windowMs));
-  await tx.execute(sql`delete from ${rateLimitHits} where id in (select id from ${rateLimitHits} where ${lt(rateLimitHits.at, new Date(now.getTime() - longest))} limit 100)`);
+  // rows older than any rule's window count for nothing: each counted request clears some away. The horizon is every
+  // rule's, not this call's: a request counted under a 10-minute rule alone must not clear another key's day
+  await tx.execute(sql`delete from ${rateLimitHits} where id in (select id from ${rateLimitHits} where ${lt(rateLimitHits.at, new Date(now.getTime() - RATE_HITS_KEPT_MS))} limit 100)`);
 }
+
+/** How long a counted request is kept: the longest window a rule may have (a day, the complaint form's per-address rule). */
+export const RATE_HITS_KEPT_MS = 86_400_000;
 
 /**
  * How long until `rule` takes another request, when it is full now (undefined when it is not); a read that counts

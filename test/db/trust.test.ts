@@ -342,6 +342,24 @@ describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
     clock.advance(86_400_000);
     expect((await complain(urls[0], { team: code, content: '第二天' }, ip)).status).toBe(201);
   });
+
+  it('a refused post, counted under the 10-minute refusal rule alone, clears no count of another rule: the day’s limit holds', async () => {
+    clock.advance(86_400_000 + 1);
+    const ip = '192.0.2.78';
+    const rounds = complaintRateLimit.perDay / complaintRateLimit.max;
+    const round = async (r: number) => {
+      clock.advance(complaintRateLimit.windowMs + 1);
+      for (let i = 0; i < complaintRateLimit.max; i++) expect((await complain(urls[i % 2], { team: code, content: `第 ${r}-${i} 件：井盖松动` }, ip)).status).toBe(201);
+    };
+    for (let r = 0; r < rounds - 1; r++) await round(r);
+    clock.advance(complaintRateLimit.windowMs + 1);
+    // names that are no team's, from this address and another: refused, each counted under the refusal rule only
+    expect((await complain(urls[0], { team: '没有这个班组', content: '井盖松动' }, ip)).status).toBe(400);
+    expect((await complain(urls[1], { team: '也没有这个班组', content: '井盖松动' }, '192.0.2.79')).status).toBe(400);
+    await round(rounds - 1);
+    clock.advance(complaintRateLimit.windowMs + 1);
+    expect((await complain(urls[1], { team: code, content: '今天第二十一件' }, ip)).status).toBe(429);
+  });
 });
 
 describe('personal cards asked in a group go privately (acceptance 5)', () => {
