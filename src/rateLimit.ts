@@ -64,14 +64,33 @@ export async function fullFor(db: Db, rule: RateRule, now: Date): Promise<number
 
 /** The key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's whole network), IPv4-mapped IPv6 as IPv4. */
 export function addressKey(ip: string): string {
-  const plain = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const plain = plainAddress(ip);
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
   if (mapped && isIPv4(mapped[1])) return mapped[1];
   if (isIPv4(plain)) return plain;
   if (!isIPv6(plain)) return plain || 'unknown';
+  return prefixKey(plain, 4);
+}
+
+/**
+ * The key of the network an IPv6 address is in, by its /48: what a provider or a tunnel broker gives one customer, 65 536
+ * /64s, each of which `addressKey` counts apart. Undefined for IPv4 (a /24 is many people behind a carrier's NAT).
+ */
+export function networkKey(ip: string): string | undefined {
+  const plain = plainAddress(ip);
+  if (!isIPv6(plain) || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(plain)) return undefined;
+  return prefixKey(plain, 3);
+}
+
+function plainAddress(ip: string): string {
+  return ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+}
+
+/** The first `groups` groups of an IPv6 address (16 bits each), written short, with the prefix length. */
+function prefixKey(plain: string, groups: number): string {
   const [head, tail = ''] = plain.toLowerCase().split('::');
   const headGroups = head ? head.split(':') : [];
   const tailGroups = plain.includes('::') ? (tail ? tail.split(':') : []) : [];
-  const groups = plain.includes('::') ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups] : headGroups;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const all = plain.includes('::') ? [...headGroups, ...Array(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups] : headGroups;
+  return `${all.slice(0, groups).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/${groups * 16}`;
 }

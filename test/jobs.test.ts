@@ -8,7 +8,7 @@ import { UserError } from '../src/errors.js';
 import { parsePurpose } from '../src/groups.js';
 import { digestPeriod, isoWeek } from '../src/jobs/digest.js';
 import { owedOffset, reminderPeriods } from '../src/jobs/reminders.js';
-import { addressKey } from '../src/rateLimit.js';
+import { addressKey, networkKey } from '../src/rateLimit.js';
 import { cardActions, cardText, expectValidCard, formFieldNames } from './support/cards.js';
 
 const cycle = { year: 2027, status: 'open', applicationDeadline: '2027-05-31', scoringDeadline: '2027-06-30', reviewMeetingDate: '2027-07-20' };
@@ -116,6 +116,15 @@ describe('the address key of the public form\'s limit', () => {
     expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
     expect(addressKey('::1')).toBe('0:0:0:0::/64');
     expect(addressKey('')).toBe('unknown');
+  });
+
+  it('names an IPv6 address\'s /48, and no network for IPv4', () => {
+    expect(networkKey('2001:db8:77:1::1')).toBe('2001:db8:77::/48');
+    expect(networkKey('2001:0db8:0077:ffff:1:2:3:4')).toBe('2001:db8:77::/48');
+    expect(networkKey('2001:db8::1')).toBe('2001:db8:0::/48');
+    expect(networkKey('203.0.113.7')).toBeUndefined();
+    expect(networkKey('::ffff:203.0.113.7')).toBeUndefined();
+    expect(networkKey('')).toBeUndefined();
   });
 });
 

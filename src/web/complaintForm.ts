@@ -9,7 +9,7 @@ import type { Db } from '../../db/index.js';
 import { auditLog, complaints, processedEvents, teams } from '../../db/schema.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { enqueue } from '../outbox.js';
-import { addressKey, countRequest, fullFor, RateLimited, type RateRule } from '../rateLimit.js';
+import { addressKey, countRequest, fullFor, networkKey, RateLimited, type RateRule } from '../rateLimit.js';
 import type { RouteDeps } from '../routes.js';
 import { fromAnotherSite, ownOrigins } from './crossSite.js';
 import { escapeHtml, htmlInputs } from './formHtml.js';
@@ -26,15 +26,23 @@ import type { FormFields } from '../forms.js';
 export const complaintRateLimit = { max: 5, windowMs: 10 * 60_000, perDay: 20, globalPerHour: 60, refusedMax: 20 };
 
 /**
- * The per-address rules (IPv6 by /64) and the cap on all public complaints in an hour. The day's rule keeps a few
- * addresses from holding the hourly cap reached around the clock (two at 5 per 10 minutes would), which would turn
- * every genuine complainant away (第二十一条).
+ * The per-address rules (IPv6 by /64, and the same again by /48) and the cap on all public complaints in an hour. The
+ * day's rule keeps a few addresses from holding the hourly cap reached around the clock (two at 5 per 10 minutes would),
+ * which would turn every genuine complainant away (第二十一条); the /48's keeps one IPv6 customer, who has 65 536 /64s,
+ * from doing it alone.
  */
 export function complaintRules(ip: string, limits = complaintRateLimit): RateRule[] {
   const address = addressKey(ip || 'unknown');
+  const network = networkKey(ip || 'unknown');
   return [
     { key: `complaint:${address}`, max: limits.max, windowMs: limits.windowMs },
     { key: `complaint:day:${address}`, max: limits.perDay, windowMs: 86_400_000 },
+    ...(network
+      ? [
+          { key: `complaint:${network}`, max: limits.max, windowMs: limits.windowMs },
+          { key: `complaint:day:${network}`, max: limits.perDay, windowMs: 86_400_000 },
+        ]
+      : []),
     { key: GLOBAL_RULE, max: limits.globalPerHour, windowMs: 3_600_000 },
   ];
 }
