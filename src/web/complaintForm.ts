@@ -116,7 +116,8 @@ function typedFields(source: Record<string, unknown>): Record<string, unknown> {
 
 /** GET /complaints/new (a link may name the team: ?team=GDSZ-2026-0001) and POST /api/complaints. */
 export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
-  router.get('/complaints/new', (ctx) => page(ctx, 200, typedFields(ctx.query)));
+  // only the team: a link that filled in the complaint or a phone number would put words in a stranger's mouth
+  router.get('/complaints/new', (ctx) => page(ctx, 200, typedFields({ team: ctx.query.team })));
   // the address bar after a post without JavaScript shows /api/complaints: asked again, it leads back to the form
   router.get('/api/complaints', (ctx) => {
     ctx.status = 303;

@@ -149,6 +149,14 @@ describe('a fault (500)', () => {
     expect(await res.text()).toMatch(/id="team"[^>]*value="江门道路养护组"/);
   });
 
+  it('a link fills in the team only: not the complaint, nor a phone number', async () => {
+    const res = await fetch(`${h.app.url}/complaints/new?team=${encodeURIComponent('江门道路养护组')}&content=${encodeURIComponent('该班组收受贿赂')}&contact=13900000000`);
+    const text = await res.text();
+    expect(text).toMatch(/id="team"[^>]*value="江门道路养护组"/);
+    expect(text).not.toContain('该班组收受贿赂');
+    expect(text).not.toContain('13900000000');
+  });
+
   it('a JSON caller keeps JSON, in Chinese as the page says it, with no detail of the fault: a JSON body, and a JSON object sent with the form type (curl -d)', async () => {
     for (const headers of [{ 'content-type': 'application/json' }, { 'content-type': FORM }]) {
       const res = await fault(() => post(JSON.stringify(typed), headers));
