@@ -161,7 +161,7 @@ export interface FakeOpenPlatform {
    * the next queued fault and is answered with it instead of success. Faults
    * queued by separate calls stay in FIFO order; a request takes the first
    * queued fault whose `match` accepts it (no `match` = any send). A card update
-   * (PATCH) and the token endpoints take only a fault whose `match` accepts them.
+   * (PATCH) takes only a fault whose `match` accepts it.
    */
   injectFaults(faults: Fault[], match?: (req: RecordedRequest) => boolean): void;
   /** every send to this receive_id (or reply to a message the fake sent to it) answers this fault until cleared */
@@ -171,12 +171,14 @@ export interface FakeOpenPlatform {
    * `{code, msg}`: 232009 the chat was disbanded (the default), 230002 the bot was removed, 230034 no such chat. Until cleared.
    */
   loseChat(chatId: string, code?: 230002 | 230034 | 232009): void;
+  /** The token endpoints (tenant_access_token / app_access_token) answer these faults, one a request, before granting again. */
+  failTokens(faults: Fault[]): void;
   /**
    * Holds back the answer to every request `match` accepts (method and pathname) by `delayMs`, until cleared: an API
    * that answers, slowly (a gateway under load). Unlike a fault's `delayMs` it applies to any request, reads too.
    */
   stall(match: (req: { method: string; path: string }) => boolean, delayMs: number): void;
-  /** drops queued faults, receiver faults and stalls */
+  /** drops queued faults, receiver faults, token faults and stalls */
   clearFaults(): void;
   /**
    * Revokes every tenant token issued so far, as a secret reset or a re-published app does: calls with
@@ -403,6 +405,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const faultQueue: { fault: Fault; match?: (req: RecordedRequest) => boolean }[] = [];
   const receiverFaults = new Map<string, Fault>();
   const stalls: { match: (req: { method: string; path: string }) => boolean; delayMs: number }[] = [];
+  const tokenFaults: Fault[] = [];
   const listeners: ((m: SentMessage) => void)[] = [];
   const updateListeners: ((u: FakeUpdate) => void)[] = [];
   /** uuid -> first successful answer's data, for Feishu's 1-hour idempotency */
@@ -590,9 +593,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
 
     // ---- auth -------------------------------------------------------------
     if (method === 'POST' && (path === '/open-apis/auth/v3/tenant_access_token/internal' || path === '/open-apis/auth/v3/app_access_token/internal')) {
-      // the token endpoint takes only a fault whose match names it, as an update does
-      const i = faultQueue.findIndex((q) => q.match?.(rec));
-      if (i !== -1) return sendFault(res, faultQueue.splice(i, 1)[0].fault);
+      // faults queued for the token endpoints by failTokens, one a request (those for sends never reach here)
+      const tokenFault = tokenFaults.shift();
+      if (tokenFault) return sendFault(res, tokenFault);
       if (opts.appId !== undefined || opts.appSecret !== undefined) {
         const ok = body && typeof body === 'object' &&
           (opts.appId === undefined || body.app_id === opts.appId) &&
@@ -895,10 +898,14 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     stall(match, delayMs) {
       stalls.push({ match, delayMs });
     },
+    failTokens(faults) {
+      tokenFaults.push(...faults);
+    },
     clearFaults() {
       faultQueue.length = 0;
       receiverFaults.clear();
       stalls.length = 0;
+      tokenFaults.length = 0;
     },
     revokeTokens(code = 99991663) {
       for (const token of issuedTokens) revokedTokens.set(token, code);
@@ -981,6 +988,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       faultQueue.length = 0;
       receiverFaults.clear();
       stalls.length = 0;
+      tokenFaults.length = 0;
       byUuid.clear();
       byMessageId.clear();
       earlierCards.clear();

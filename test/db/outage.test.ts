@@ -144,13 +144,9 @@ describe('the Open Platform out of reach', () => {
   });
 
   it('takes tenant_access_token/internal answering 5xx, a code in its body or not, as the platform out of reach: no attempt spent', async () => {
-    const isToken = (r: { path: string }) => r.path === '/open-apis/auth/v3/tenant_access_token/internal';
     // the token the SDK holds refused (99991663): the client drops it and asks the token endpoint, which is down
     h.fake.revokeTokens();
-    h.fake.injectFaults(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? { status: 500, code: 1000, msg: 'internal error' } : { status: 503, code: 0, gateway: true })),
-      isToken,
-    );
+    h.fake.failTokens(Array.from({ length: 10 }, (_, i) => (i % 2 ? { status: 500, code: 1000, msg: 'internal error' } : { status: 503, code: 0, gateway: true })));
     for (const i of [1, 2, 3]) await queue(h, `token5xx:${i}`, `ou_token5xx${i}`);
     await probe(h, 'token5xx:', 5);
     expect(h.app.dispatcher.outageKind).toBe('network');
