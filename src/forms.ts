@@ -82,7 +82,8 @@ export const typedText = (v: string) => v.replace(INVISIBLE, '').trim();
 export const text = (label: string, max: number): z.ZodType<string> =>
   z.preprocess(
     (v) => (typeof v === 'string' ? typedText(v) : v),
-    z.string({ error: `请填写${label}` }).min(1, `请填写${label}`).max(max, `${label}不能超过 ${max} 字`),
+    // missing is 请填写; a number or an object (a JSON caller's slip) is told what it must be, not to fill in what it did
+    z.string({ error: (issue) => (issue.input === undefined || issue.input === null ? `请填写${label}` : `${label}须为文字`) }).min(1, `请填写${label}`).max(max, `${label}不能超过 ${max} 字`),
   );
 
 export const optionalText = (label: string, max: number): z.ZodType<string | undefined> =>

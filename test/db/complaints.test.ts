@@ -410,6 +410,9 @@ describe('the public endpoint refuses bad input and storms (acceptance 4, HTTP s
       [{ team: t.code, content: '路面破损', contact: 'abc' }, '联系方式：请填写电话号码或电子邮箱，如 13800000000 或 name@example.com；不便留下可不填', 'contact'],
       [{ team: '没有这个班组', content: '路面破损' }, '找不到班组“没有这个班组”', 'team'],
       [{ team: 'GDSZ-2020-9999', content: '路面破损' }, '找不到班组', 'team'],
+      // filled in, with something that is no text: told what it must be, not to fill it in
+      [{ team: 123, content: '路面破损' }, '被投诉班组须为文字', 'team'],
+      [{ team: t.code, content: { text: '路面破损' } }, '投诉内容须为文字', 'content'],
     ];
     for (const [i, [body, message, field]] of cases.entries()) {
       const res = await complainOnline(body, `203.0.113.${i + 1}`);
