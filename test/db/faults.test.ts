@@ -12,6 +12,7 @@ import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../supp
 import { ADMIN, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 import { cardActionEvent, messageEvent, signedRequest } from '../support/larkEvents.js';
 import { registrationForm } from './securityFixture.js';
+import { LEASE_RUN_OUT_MS } from '../support/dispatchers.js';
 
 /**
  * Faults (issue 7): Feishu delivering an event four times on its retry schedule; the Open Platform
@@ -289,8 +290,8 @@ describe.runIf(testDatabaseKind() === 'postgres')('server processes on PostgreSQ
       const afterCrash = await storedLeaders();
       for (const i of acked.keys()) expect(afterCrash.has(submissions[i].leader), `acknowledged #${i}`).toBe(true);
       expect(await halfStored()).toBe(0);
-      // the killed process's claims on the outbox are aged past their 60 s lease instead of waited for
-      await db.db.execute(sql`update outbox set claimed_at = claimed_at - interval '61 seconds' where status = 'sending'`);
+      // the killed process's claims on the outbox are aged past their lease instead of waited for
+      await db.db.execute(sql`update outbox set claimed_at = claimed_at - ${LEASE_RUN_OUT_MS / 1000}::int * interval '1 second' where status = 'sending'`);
 
       server = await startServer(db, fake);
       const second = server;

@@ -11,6 +11,7 @@ import { ManualClock } from '../../src/clock.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { botAddedEvent, botDeletedEvent, messageEvent, randomEventId, randomMessageId } from '../support/larkEvents.js';
+import { LEASE_RUN_OUT_MS } from '../support/dispatchers.js';
 
 /** An administrator by role, beside the bootstrap one of ADMIN_OPEN_IDS. */
 const ROLE_ADMIN = 'ou_roleadmin0000000000000000000001';
@@ -106,7 +107,7 @@ describe('the only bound admin group is gone', () => {
     const rows = (await h.db.db.select().from(outbox)).length;
     const sent = h.fake.messages.length;
     await h.drain();
-    await h.db.db.update(outbox).set({ status: 'sending', claimedAt: new Date(Date.now() - 120_000) }).where(eq(outbox.id, original.id));
+    await h.db.db.update(outbox).set({ status: 'sending', claimedAt: new Date(Date.now() - LEASE_RUN_OUT_MS) }).where(eq(outbox.id, original.id));
     await h.drain();
     expect((await h.db.db.select().from(outbox).where(eq(outbox.id, original.id)))[0]).toMatchObject({ status: 'undeliverable', attempts: 2 });
     expect((await h.db.db.select().from(outbox)).length).toBe(rows);

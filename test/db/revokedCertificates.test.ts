@@ -10,7 +10,7 @@ import { createLogger } from '../../src/log.js';
 import { metrics } from '../../src/metrics.js';
 import { messageUuid, OutboxDispatcher, type RenderedAttachment } from '../../src/outbox.js';
 import { cardText } from '../support/cards.js';
-import { testDispatcher } from '../support/dispatchers.js';
+import { LEASE_RUN_OUT_MS, testDispatcher } from '../support/dispatchers.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent } from '../support/larkEvents.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
@@ -180,7 +180,7 @@ describe('the certificate of a title revoked while it waited in the outbox (ç¬¬ä
 
     await revoke(c);
     // another replica takes the row over once the lease has run out
-    await db().update(outbox).set({ claimedAt: new Date(Date.now() - 120_000) }).where(eq(outbox.id, target.id));
+    await db().update(outbox).set({ claimedAt: new Date(Date.now() - LEASE_RUN_OUT_MS) }).where(eq(outbox.id, target.id));
     await h.app.dispatcher.drain(60_000);
 
     const [done] = await db().select().from(outbox).where(eq(outbox.id, target.id));

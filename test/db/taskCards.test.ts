@@ -10,7 +10,7 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions } from '../support/cards.js';
 import { REVIEW_TASK_CARD, reviewTaskRenderer, taskCard } from '../../src/review/taskCards.js';
 import { cardActionEvent } from '../support/larkEvents.js';
-import { dyingDispatcher, takenOverAfterLease, testDispatcher } from '../support/dispatchers.js';
+import { dyingDispatcher, LEASE_RUN_OUT_MS, takenOverAfterLease, testDispatcher } from '../support/dispatchers.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { until, lockWaits } from '../support/waiting.js';
@@ -383,7 +383,7 @@ describe('a task reopened by an administrator (重开评分)', () => {
     expect(await chosenKey(task.id)).toBe(own.dedupeKey);
 
     // the claimed row is drawn after the reopen: here by a replica taking it over after its lease, which draws it as its claimer would
-    await db().update(outbox).set({ claimedAt: new Date(Date.now() - 120_000) }).where(eq(outbox.id, row.id));
+    await db().update(outbox).set({ claimedAt: new Date(Date.now() - LEASE_RUN_OUT_MS) }).where(eq(outbox.id, row.id));
     await h.app.dispatcher.drain(60_000);
     expect(await taskRow(task.id)).toMatchObject({ status: 'dropped', attempts: 2 });
     const sheets = sheetsOf(task);

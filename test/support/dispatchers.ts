@@ -7,7 +7,7 @@ import { outbox } from '../../db/schema.js';
 import { type AttachmentRenderer, LarkTransport } from '../../src/lark/client.js';
 import { createLogger } from '../../src/log.js';
 import { chatGoneReroute, deadLetterAlert } from '../../src/notifications.js';
-import { type CardRenderers, OutboxDispatcher, type OutboxLimits, type OutboxRow } from '../../src/outbox.js';
+import { type CardRenderers, defaultOutboxLimits, OutboxDispatcher, type OutboxLimits, type OutboxRow } from '../../src/outbox.js';
 
 /** Outbox dispatchers for the tests of cards drawn at send time: the real SDK transport to the fake platform. */
 
@@ -51,6 +51,9 @@ export function dyingDispatcher(db: Db, client: lark.Client, cards: CardRenderer
   return { dispatcher, delivered };
 }
 
+/** How long ago a row was claimed for its lease to have run out (`defaultOutboxLimits.leaseMs`, and a second). */
+export const LEASE_RUN_OUT_MS = defaultOutboxLimits.leaseMs + 1_000;
+
 /**
  * The row a dying process left `sending` is taken over by another replica once its lease has run out: it ends `sent`
  * after a second attempt, and the two sends carry the same body (the same uuid). The row as it ended and the requests
@@ -64,8 +67,8 @@ export async function takenOverAfterLease<R extends { body: { content?: unknown 
 ): Promise<{ done: OutboxRow; requests: R[] }> {
   const [stuck] = await db.select().from(outbox).where(eq(outbox.id, rowId));
   expect(stuck.status).toBe('sending');
-  // the lease (60 s) has run out
-  await db.update(outbox).set({ claimedAt: new Date(Date.now() - 120_000) }).where(eq(outbox.id, rowId));
+  // the lease has run out
+  await db.update(outbox).set({ claimedAt: new Date(Date.now() - LEASE_RUN_OUT_MS) }).where(eq(outbox.id, rowId));
   await dispatcher.drain(20_000);
   const [done] = await db.select().from(outbox).where(eq(outbox.id, rowId));
   expect(done).toMatchObject({ status: 'sent', attempts: 2 });
