@@ -609,8 +609,8 @@ export class OutboxDispatcher {
 
   /** Runs until nothing is due or in flight; for tests, scripts and shutdown. */
   /**
-   * Rows left \`sending\` by a process that died mid-send, given back now instead of when their lease runs out (a
-   * minute): only where this process is the only one on the database (PGlite, one process per DATA_DIR), so no
+   * Rows left \`sending\` by a process that died mid-send, given back now instead of when their lease runs out (three
+   * minutes): only where this process is the only one on the database (PGlite, one process per DATA_DIR), so no
    * other holds them. Sent again with the same uuid, Feishu keeps the first.
    */
   async releaseAbandoned(): Promise<number> {
