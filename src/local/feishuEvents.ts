@@ -56,21 +56,8 @@ export function signedRequest(
   payload: object,
   opts: { encryptKey: string; encrypt?: boolean; timestamp?: number; nonce?: string },
 ): SignedRequest {
-  const encrypt = opts.encrypt ?? true;
-  const body = encrypt
-    ? JSON.stringify({ encrypt: encryptPayload(opts.encryptKey, JSON.stringify(payload)) })
-    : JSON.stringify(payload);
-  const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
-  const nonce = opts.nonce ?? hex(8);
-  return {
-    headers: {
-      'content-type': 'application/json',
-      'x-lark-request-timestamp': timestamp,
-      'x-lark-request-nonce': nonce,
-      'x-lark-signature': signature(timestamp, nonce, opts.encryptKey, body),
-    },
-    body,
-  };
+  const body = (opts.encrypt ?? true) ? JSON.stringify({ encrypt: encryptPayload(opts.encryptKey, JSON.stringify(payload)) }) : JSON.stringify(payload);
+  return signed(body, opts, (timestamp, nonce) => signature(timestamp, nonce, opts.encryptKey, body));
 }
 
 /**
@@ -79,15 +66,15 @@ export function signedRequest(
  */
 export function legacyCardRequest(payload: object, opts: { verificationToken: string; timestamp?: number; nonce?: string }): SignedRequest {
   const body = JSON.stringify(payload);
+  return signed(body, opts, (timestamp, nonce) => createHash('sha1').update(timestamp + nonce + opts.verificationToken + body).digest('hex'));
+}
+
+/** `body` with the headers Feishu sends it with; `sign` makes x-lark-signature from the timestamp and nonce. */
+function signed(body: string, opts: { timestamp?: number; nonce?: string }, sign: (timestamp: string, nonce: string) => string): SignedRequest {
   const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
   const nonce = opts.nonce ?? hex(8);
   return {
-    headers: {
-      'content-type': 'application/json',
-      'x-lark-request-timestamp': timestamp,
-      'x-lark-request-nonce': nonce,
-      'x-lark-signature': createHash('sha1').update(timestamp + nonce + opts.verificationToken + body).digest('hex'),
-    },
+    headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': sign(timestamp, nonce) },
     body,
   };
 }
