@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { certificateNumber } from '../src/certificates/index.js';
 import { CertificateRenderer, CertificateSetupError, certificateGlyphs, charactersMissing, checkCertificates, checkTemplate, defaultCertificateTemplate, emsOf, escapeXml, fillTemplate, zipFiles } from '../src/certificates/render.js';
 import { unzipSync } from 'fflate';
 import { parseConfig } from '../src/config.js';
+import { scratchDir } from './support/scratch.js';
 
 /** The certificate template (第二十条): placeholders, escaping, and the lines a wrong template or font gives. */
 
@@ -61,7 +61,7 @@ describe('certificate template', () => {
   });
 
   it("draws an association's own template: its size, its text", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'certificate-'));
+    const dir = scratchDir('certificate');
     const path = join(dir, 'ours.svg');
     writeFileSync(path, '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300"><rect width="400" height="300" fill="#fff"/><text x="20" y="150" font-size="40" fill="#000">{{team}} {{number}}</text></svg>');
     const renderer = new CertificateRenderer({ templatePath: path });
@@ -137,7 +137,7 @@ describe('certificate template', () => {
       'style="font-size:46px"': shipped.replace('font-size="46"', 'style="fill:#1a1a1a; font-size:46px"'),
       'width="297mm" height="210mm"': shipped.replace('width="1123" height="794"', 'width="297mm" height="210mm"'),
     };
-    const dir = mkdtempSync(join(tmpdir(), 'certificate-'));
+    const dir = scratchDir('certificate');
     const long = { ...values, team: '广州市市政集团有限公司城市道路养护管理中心第三养护班组', organization: '广州市政' };
     for (const [name, svg] of Object.entries(variants)) {
       const path = join(dir, `${name.replace(/\W+/g, '_')}.svg`);
@@ -165,7 +165,7 @@ describe('certificate template', () => {
     }
     expect(() => checkTemplate(page('<text font-size="46">{{team}}</text>', '<svg width="100%">'))).toThrow(/^CERTIFICATE_TEMPLATE: the page's width cannot be read .*<svg width="100%">/);
     // the start stops on it
-    const dir = mkdtempSync(join(tmpdir(), 'certificate-'));
+    const dir = scratchDir('certificate');
     writeFileSync(join(dir, 'em.svg'), page(refused['font-size="2em"']));
     expect(() => checkCertificates(new CertificateRenderer({ templatePath: join(dir, 'em.svg') }), false)).toThrow(/^CERTIFICATE_TEMPLATE: font-size "2em" cannot be read/);
     // what it reads: px, pt, mm, unitless, in style; a tspan without a size; letter-spacing in em

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadDotEnv, parseConfig, wsAppIdProblem } from '../src/config.js';
+import { scratchDir } from './support/scratch.js';
 
 describe('configuration', () => {
   it('defaults to local mode with embedded PGlite', () => {
@@ -60,10 +61,9 @@ describe('configuration', () => {
   });
 
   it('reads a .env file: quotes kept as written, trailing comments and spaces dropped, the environment wins', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const file = join(mkdtempSync(join(tmpdir(), 'env-')), '.env');
+    const file = join(scratchDir('env'), '.env');
     writeFileSync(file, 'PORT=3001 # web\nLARK_VERIFICATION_TOKEN=abc   \nLOG_LEVEL="debug # not a comment"\n# HOST=0.0.0.0\nDATA_DIR=./x\n');
     const env: NodeJS.ProcessEnv = { DATA_DIR: './kept' };
     loadDotEnv(file, env);
