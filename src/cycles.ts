@@ -246,24 +246,24 @@ export function cycleScoreSheet(cycle: Pick<Cycle, 'scoreSheet'>): ScoreSheet {
 }
 
 /**
- * Sheets by cycle and row version: the version is the cycle row's `xmin` (the transaction that wrote the
- * row; every UPDATE of the row, a new sheet included, gives it another), so a hot read can select the
- * version instead of the sheet's JSON and take the sheet from here. A version not here is read once.
+ * Cycle rows by version: the version is the row's `xmin` (the transaction that wrote it; every UPDATE of the row, a
+ * new sheet or a setting included, gives it another), so a hot read can select the version instead of the row and
+ * take the row, its sheet parsed, from here. A version not here is read once.
  */
-const sheetsByCycle = new Map<number, { version: string; sheet: ScoreSheet }>();
+const cyclesByVersion = new Map<number, { version: string; cycle: Cycle }>();
 
-/** The cycle's sheet if this process holds the row's current version of it. */
-export function knownCycleSheet(cycleId: number, version: string): ScoreSheet | undefined {
-  const known = sheetsByCycle.get(cycleId);
-  return known?.version === version ? known.sheet : undefined;
+/** The cycle's row, its sheet parsed, if this process read it at `version`. */
+export function knownCycle(cycleId: number, version: string): Cycle | undefined {
+  const known = cyclesByVersion.get(cycleId);
+  return known?.version === version ? known.cycle : undefined;
 }
 
-/** Keeps a cycle's sheet as read at `version` (replacing the one before); the sheet as `cycleScoreSheet` reads it. */
-export function rememberCycleSheet(cycleId: number, version: string, stored: unknown): ScoreSheet {
-  const sheet = cycleScoreSheet({ scoreSheet: stored });
-  if (sheetsByCycle.size > 50) sheetsByCycle.clear();
-  sheetsByCycle.set(cycleId, { version, sheet });
-  return sheet;
+/** Keeps a cycle's row as read at `version` (replacing the one before), its sheet as `cycleScoreSheet` reads it. */
+export function rememberCycle(row: Cycle, version: string): Cycle {
+  const cycle = Object.freeze({ ...row, scoreSheet: cycleScoreSheet(row) });
+  if (cyclesByVersion.size > 50) cyclesByVersion.clear();
+  cyclesByVersion.set(row.id, { version, cycle });
+  return cycle;
 }
 
 function deepFreeze<T>(v: T): T {

@@ -1,22 +1,22 @@
 import { type Column, getTableColumns, type Table } from 'drizzle-orm';
 import type { Database } from '../../db/index.js';
 import { applications, assignments, cycles, teams } from '../../db/schema.js';
-import { knownCycleSheet, rememberCycleSheet } from '../cycles.js';
+import { type Cycle, knownCycle, rememberCycle } from '../cycles.js';
 import { UserError } from '../errors.js';
 import { postgresClient } from '../pipeline.js';
 import { type ScoreSheet, sheetFingerprint } from '../scoreSheet.js';
-import { aggregationRuleSql } from '../fast/sql.js';
-import { defaultAggregationRule } from './aggregation.js';
-import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task, type TaskWithoutSheet } from './scoring.js';
+import { aggregationRuleOf, defaultAggregationRule } from './aggregation.js';
+import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task } from './scoring.js';
 
 /**
  * 提交评分 in one round trip on PostgreSQL: one call of the function `review_submit` (migration 0006) takes the
  * application's lock, checks ownership and state, claims the event, stores the sheet and its audit row, completes the
  * panel when this is its last sheet, counts the expert's progress and reads the task back for the answer card. It is
  * one statement with no transaction around it, so concurrent experts' calls share the bot's connections as any query
- * does. Neither way sends the cycle's score sheet: the function compares the cycle row's version (`id:xmin`) with the
- * sheet's the values were read against, and the task read back takes the sheet from the process's cache by that version
- * (`knownCycleSheet`); only a version never seen costs a read of the sheet. With a sheet stored, the application read
+ * does. Neither way sends the cycle's row: the function compares the cycle row's version (`id:xmin`) with the one the
+ * values were read against (whose outlier distance it is given), and the task read back names its cycle's version, whose
+ * row, sheet included, comes from the process's cache (`knownCycle`, migration 0013); only a version never seen costs a
+ * read of the row. With a sheet stored, the application read
  * back holds of its form only what the answer's summary shows (`briefKeys`, migration 0012), not the four long texts.
  * It is a function rather than Drizzle because the lock must come before the snapshot the checks read, which one
  * statement cannot say; the ordinary path (src/review/scoring.ts) says the same in Drizzle.
@@ -44,20 +44,27 @@ export type FastSubmitResult =
   /** Left to the ordinary path (a panel whose completion alerts the administrators): nothing was written. */
   | { kind: 'ordinary' };
 
-/** The sheet the values are read against before the call goes out, with its cycle row's `id:xmin`; the function checks it is still the task's. */
-let knownSheet: { version: string; sheet: ScoreSheet } | undefined;
+/** The cycle row the values are read against before the call goes out, with its `id:xmin`; the function checks it is still the task's. */
+interface KnownCycle {
+  version: string;
+  cycle: Cycle;
+  sheet: ScoreSheet;
+  /** The row's outlier distance (aggregationRuleOf), $11 of the call. */
+  outlierDistance: number;
+}
+
+let knownSheet: KnownCycle | undefined;
 
 // the function (migration 0006_review_submit) is the lock, the statement and the read-back; called on its own, with no
 // BEGIN or COMMIT around it, it is one message and one answer, and postgres.js pipelines concurrent calls on a connection
 // the scores go as text: the pool's client (Drizzle's) sends a JSON parameter as it is given, `statements`' would
 // stringify it once more, and the function would store a JSON string
 /**
- * The call; its outlier distance ($11 of review_submit) is the task's cycle's (aggregationRuleOf), read in the same
- * statement (the default for no such task, which the function refuses).
+ * The call; its outlier distance ($11 of review_submit) is that of the cycle row the values were read against
+ * (aggregationRuleOf): the function answers 'stale' to a task of another cycle, or of a cycle changed since, before
+ * reading it.
  */
-const submitCall = `select review_submit($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9, $10,
-  coalesce((select ${aggregationRuleSql('c.settings', 'outlierDistance')} from assignments a join applications ap on ap.id = a.application_id
-    join cycles c on c.id = ap.cycle_id where a.id = $4), ${defaultAggregationRule.outlierDistance}::float8), $11) as outcome`;
+const submitCall = `select review_submit($1, $2, $3, $4, $5, $6, $7::text::jsonb, $8, $9, $10, $11::float8, $12) as outcome`;
 
 /** How long a call may wait for a lock before it gives way to the ordinary path (see `Database.statements`). */
 export const SUBMIT_LOCK_WAIT_MS = 50;
@@ -69,7 +76,7 @@ interface Outcome {
   written?: boolean;
   done?: number;
   total?: number;
-  task?: { assignment: JsonRow; application: JsonRow; team: JsonRow; organization: string; cycle: JsonRow & { sheet_version: string } } | null;
+  task?: { assignment: JsonRow; application: JsonRow; team: JsonRow; organization: string; cycle: { id: number; sheet_version: string } } | null;
 }
 
 type JsonRow = Record<string, unknown>;
@@ -97,15 +104,16 @@ function columnsOf(table: Table): [string, Column][] {
   return list;
 }
 
-function taskOf(sent: NonNullable<Outcome['task']>): TaskWithoutSheet {
-  const { sheet_version: sheetVersion, ...cycle } = sent.cycle;
-  const { scoreSheet: _sheet, ...cycleRow } = fromJson(cycles, { ...cycle, score_sheet: {} });
+/** The task as the function sends it: its cycle named by id and row version. */
+type SentTask = Omit<Task, 'cycle'> & { cycle: { id: number; version: string } };
+
+function taskOf(sent: NonNullable<Outcome['task']>): SentTask {
   return {
     assignment: fromJson(assignments, sent.assignment),
     application: fromJson(applications, sent.application),
     team: fromJson(teams, sent.team),
     organization: sent.organization,
-    cycle: { ...cycleRow, sheetVersion },
+    cycle: { id: sent.cycle.id, version: sent.cycle.sheet_version },
   };
 }
 
@@ -122,51 +130,57 @@ export async function fastSubmitScores(database: Database, event: FastSubmitEven
   return second.kind === 'stale' ? { kind: 'ordinary' } : second;
 }
 
-/** The first read of a sheet, shared by the sheets submitted while it is under way (a process's first wave). */
-let firstRead: Promise<{ version: string; sheet: ScoreSheet } | undefined> | undefined;
+/** The first read of a cycle row, shared by the sheets submitted while it is under way (a process's first wave). */
+let firstRead: Promise<KnownCycle | undefined> | undefined;
 
-function firstSheet(database: Database, assignmentId: number): Promise<{ version: string; sheet: ScoreSheet } | undefined> {
-  // another cycle's task given this sheet is answered 'stale' by the function and reads its own
+function firstSheet(database: Database, assignmentId: number): Promise<KnownCycle | undefined> {
+  // another cycle's task given this row is answered 'stale' by the function and reads its own
   firstRead ??= loadSheet(database, assignmentId).finally(() => (firstRead = undefined));
   return firstRead;
 }
 
-async function loadSheet(database: Database, assignmentId: number): Promise<{ version: string; sheet: ScoreSheet } | undefined> {
+/** A cycle row as read with its version: the columns as Drizzle maps them, kept by version (`rememberCycle`). */
+function cycleRead(row: { cycle: unknown; xmin: string }): KnownCycle {
+  const json = (typeof row.cycle === 'string' ? JSON.parse(row.cycle) : row.cycle) as JsonRow;
+  const cycle = rememberCycle(fromJson(cycles, json), row.xmin);
+  return { version: `${cycle.id}:${row.xmin}`, cycle, sheet: cycle.scoreSheet as ScoreSheet, outlierDistance: aggregationRuleOf(cycle.settings).outlierDistance };
+}
+
+async function loadSheet(database: Database, assignmentId: number): Promise<KnownCycle | undefined> {
   const rows = await postgresClient(database)!.unsafe(
-    `select c.id, c.xmin::text as xmin, c.score_sheet as sheet from assignments a join applications ap on ap.id = a.application_id
+    `select to_json(c) as cycle, c.xmin::text as xmin from assignments a join applications ap on ap.id = a.application_id
      join cycles c on c.id = ap.cycle_id where a.id = $1`,
     [assignmentId],
   );
-  const row = rows[0] as unknown as { id: number; xmin: string; sheet: unknown } | undefined;
+  const row = rows[0] as unknown as { cycle: unknown; xmin: string } | undefined;
   if (!row) return knownSheet;
-  const sheet = rememberCycleSheet(row.id, row.xmin, typeof row.sheet === 'string' ? JSON.parse(row.sheet) : row.sheet);
-  knownSheet = { version: `${row.id}:${row.xmin}`, sheet };
+  knownSheet = cycleRead(row);
   return knownSheet;
 }
 
-/** The task read back, with its cycle's sheet from the cache (read once when its version is new to this process). */
-async function withSheet(database: Database, row: TaskWithoutSheet | undefined): Promise<Task | undefined> {
+/** The task read back, with its cycle's row from the cache (read once when its version is new to this process). */
+async function withCycle(database: Database, row: SentTask | undefined): Promise<Task | undefined> {
   if (!row) return undefined;
-  const { sheetVersion, ...cycle } = row.cycle;
-  let sheet = knownCycleSheet(cycle.id, sheetVersion);
-  if (!sheet) {
-    // the sheet changed after the statement read it, or the task is another cycle's: one more read, rare
+  const { id, version } = row.cycle;
+  let cycle = knownCycle(id, version);
+  if (!cycle) {
+    // the row changed after the statement read it, or the task is another cycle's: one more read, rare
     await loadSheet(database, row.assignment.id);
-    sheet = knownCycleSheet(cycle.id, sheetVersion) ?? (await exactSheet(database, cycle.id));
+    cycle = knownCycle(id, version) ?? (await exactCycle(database, id));
   }
-  return { ...row, cycle: { ...cycle, scoreSheet: sheet } };
+  return { ...row, cycle };
 }
 
-/** The cycle's sheet as it is now, when it changed again between two reads. */
-async function exactSheet(database: Database, cycleId: number): Promise<ScoreSheet> {
-  const [row] = (await postgresClient(database)!.unsafe(`select xmin::text as xmin, score_sheet as sheet from cycles where id = $1`, [cycleId])) as unknown as {
+/** The cycle's row as it is now, when it changed again between two reads. */
+async function exactCycle(database: Database, cycleId: number): Promise<Cycle> {
+  const [row] = (await postgresClient(database)!.unsafe(`select to_json(c) as cycle, xmin::text as xmin from cycles c where id = $1`, [cycleId])) as unknown as {
+    cycle: unknown;
     xmin: string;
-    sheet: unknown;
   }[];
-  return rememberCycleSheet(cycleId, row.xmin, typeof row.sheet === 'string' ? JSON.parse(row.sheet) : row.sheet);
+  return cycleRead(row).cycle;
 }
 
-async function submitOnce(database: Database, event: FastSubmitEvent, known: { version: string; sheet: ScoreSheet } | undefined, lockWaitMs: number): Promise<FastSubmitResult | { kind: 'stale' }> {
+async function submitOnce(database: Database, event: FastSubmitEvent, known: KnownCycle | undefined, lockWaitMs: number): Promise<FastSubmitResult | { kind: 'stale' }> {
   // a card drawn from another sheet than the one the values would be read against: read the task's own, and when that
   // differs too, the ordinary path refuses (第十八条); the fingerprint is hashed once per sheet, so the hot path pays nothing
   if (known && event.shownSheet !== undefined && event.shownSheet !== sheetFingerprint(known.sheet)) return { kind: 'stale' };
@@ -187,6 +201,7 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { v
     String(input?.total ?? 0),
     input?.comment ?? null,
     event.now.toISOString(),
+    known?.outlierDistance ?? defaultAggregationRule.outlierDistance,
     // at least 1 ms: 0 would be no limit at all
     `${Math.max(1, Math.round(lockWaitMs))}ms`,
   ];
@@ -203,7 +218,7 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: { v
   const { verdict, claimed, written, done = 0, total = 0 } = outcome;
   if (verdict === 'stale') return { kind: 'stale' };
   if (verdict === 'ordinary') return { kind: 'ordinary' };
-  const task = await withSheet(database, outcome.task ? taskOf(outcome.task) : undefined);
+  const task = await withCycle(database, outcome.task ? taskOf(outcome.task) : undefined);
   const progress = progressFrom([{ done, total }]);
   if (!claimed) return { kind: 'duplicate', task, progress };
   if (written && input && task) return { kind: 'submitted', task, progress, input };

@@ -172,4 +172,28 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     const shown = await Promise.all(Array.from({ length: 4 }, () => base.statements!`show lock_timeout`));
     expect(shown.map(([r]) => r.lock_timeout)).toEqual(['0', '0', '0', '0']);
   });
+
+  it("reads the cycle's row again when it changed: a last sheet is judged by the new outlier distance, and the task carries the row as it is", async () => {
+    const [a1, a2, a3] = await panel(4);
+    expect((await submit(a1, a1.expertOpenId, 84))?.kind).toBe('submitted');
+    expect((await submit(a2, a2.expertOpenId, 84))?.kind).toBe('submitted');
+    // an administrator narrows the outlier distance to 7.5: a new version of the row this process holds
+    const [before] = await db.select().from(cycles).where(eq(cycles.id, cycleId));
+    await db.update(cycles).set({ settings: { ...(before.settings as object), outlierDistance: 7.5 } }).where(eq(cycles.id, cycleId));
+    try {
+      // 72 is 12 from the median 84: stored with the default 15, left to the ordinary path (which alerts) with 7.5
+      expect(await submit(a3, a3.expertOpenId, 72)).toEqual({ kind: 'ordinary' });
+      expect((await db.select().from(assignments).where(eq(assignments.id, a3.id)))[0].status).toBe('assigned');
+      const [b1] = await panel(5);
+      const stored = await submit(b1, b1.expertOpenId, 90);
+      if (stored?.kind !== 'submitted') throw new Error(`not stored: ${stored?.kind}`);
+      expect(stored.task.cycle.settings).toMatchObject({ outlierDistance: 7.5 });
+      const { scoreSheet, ...cycle } = stored.task.cycle;
+      const { sheetVersion: _v, ...now } = (await drizzleTask(b1.id)).cycle;
+      expect(cycle).toEqual(now);
+      expect(scoreSheet).toEqual(defaultScoreSheet);
+    } finally {
+      await db.update(cycles).set({ settings: before.settings }).where(eq(cycles.id, cycleId));
+    }
+  });
 });
