@@ -1,7 +1,7 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { afterRevocation } from './strings.js';
 import { form, formDisplayElements, formInputs, submitButton } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, pager } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, pager, clipText } from './kit.js';
 
 /** Complaints (第二十一条) and the revocation of a title (第二十二条). */
 
@@ -479,5 +479,5 @@ export function complaintListCard(opts: {
 
 export function excerpt(s: string, max: number): string {
   const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+  return clipText(flat, max);
 }

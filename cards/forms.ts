@@ -1,5 +1,5 @@
 import type { DisplayRow, FieldSpec, FormDescriptor } from '../src/forms.js';
-import { type ActionValue, type Element, fields, link, markdown, md, plain } from './kit.js';
+import { type ActionValue, type Element, fields, link, markdown, md, plain, clipText, cutText } from './kit.js';
 
 /** Form inputs of card JSON 2.0. Every field has a name: the callback's form_value is keyed by it. */
 
@@ -30,7 +30,7 @@ export function textInput(opts: {
     required: opts.required ?? false,
     // a kept value longer than the input takes (words typed after 投诉, a pasted text refused as too long) would make
     // Feishu refuse the whole card: the input gets what it can hold
-    ...(opts.value !== undefined && opts.value !== '' ? { default_value: opts.value.slice(0, max) } : {}),
+    ...(opts.value !== undefined && opts.value !== '' ? { default_value: cutText(opts.value, max) } : {}),
     ...(opts.maxLength ? { max_length: max } : {}),
     ...(opts.multiline ? { input_type: 'multiline_text', rows: 3, auto_resize: true, max_rows: 8 } : {}),
   };
@@ -39,7 +39,7 @@ export function textInput(opts: {
 /** JSON 2.0 has no number input: a text input, validated on submit. */
 export function numberInput(opts: { name: string; label: string; value?: number | string; required?: boolean; placeholder?: string }): Element {
   // a default longer than the input's max length would be refused: what is kept of a typed value is cut to it
-  return textInput({ name: opts.name, label: opts.label, value: opts.value === undefined ? undefined : String(opts.value).slice(0, 12), required: opts.required, placeholder: opts.placeholder ?? '请输入数字', maxLength: 12 });
+  return textInput({ name: opts.name, label: opts.label, value: opts.value === undefined ? undefined : cutText(String(opts.value), 12), required: opts.required, placeholder: opts.placeholder ?? '请输入数字', maxLength: 12 });
 }
 
 export function selectStatic(opts: { name: string; label: string; options: { text: string; value: string }[]; value?: string; required?: boolean; placeholder?: string }): Element {
@@ -167,7 +167,7 @@ export function formInputs(d: FormDescriptor, values: Record<string, unknown> = 
 
 /** A stored form, read-only: short fields in one block, long texts each under its label, links as links. */
 export function formDisplayElements(rows: DisplayRow[], opts: { clip?: number } = {}): Element[] {
-  const clip = (s: string) => (opts.clip && s.length > opts.clip ? `${s.slice(0, opts.clip)}…` : s);
+  const clip = (s: string) => (opts.clip ? clipText(s, opts.clip) : s);
   const short = rows.filter((r) => r.kind !== 'longText' && r.kind !== 'url');
   const out: Element[] = short.length ? [fields(short.map((r) => [r.label, r.text]))] : [];
   for (const r of rows) {

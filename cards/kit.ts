@@ -108,9 +108,22 @@ export function cardBodyBytes(card: unknown): number {
   return Buffer.byteLength(JSON.stringify(JSON.stringify(card)), 'utf8') + BODY_AROUND_CONTENT;
 }
 
+/**
+ * The first `max` UTF-16 units of `s`, one fewer when the last would be the first half of a character outside the BMP
+ * (an emoji, 𠮷): half a character is no text; PostgreSQL's json refuses it (a queued card could not be stored) and a
+ * card would show it as garbage. Every cut of a text someone typed goes through here or `clipText`.
+ */
+export function cutText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const end = max > 0 && isHighSurrogate(s.charCodeAt(max - 1)) ? max - 1 : max;
+  return s.slice(0, Math.max(0, end));
+}
+
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+
 /** The first `max` characters of `s` and “…” when it is longer: a free text whose whole is reachable elsewhere. */
 export function clipText(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
+  return s.length > max ? `${cutText(s, max)}…` : s;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Article, Chapter, RankedArticle } from '../src/measures/index.js';
-import { button, buttonRow, card, type Card, type Element, hr, markdown, type Md, note, md, raw } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, hr, markdown, type Md, note, md, raw, clipText, cutText } from './kit.js';
 import { revocationBarText } from './strings.js';
 
 const MEASURES = '《广东省市政工程质量信得过班组建设管理办法（暂行）》';
@@ -54,7 +54,7 @@ export function notFoundCard(query: string): Card {
   });
 }
 
-const cut = (text: string, chars: number) => (text.length > chars ? `${text.slice(0, chars).trimEnd()}…` : text);
+const cut = (text: string, chars: number) => (text.length > chars ? `${cutText(text, chars).trimEnd()}…` : text);
 
 /** The sentences of a line: each ends with 。 or ；, the last may end with nothing. */
 const sentencesOf = (line: string) => line.match(/[^。；;]+[。；;]?/g) ?? [line];
@@ -279,5 +279,5 @@ export function browseCard(chapters: readonly Chapter[], title = MEASURES): Card
 
 function quoted(query: string): string {
   const q = query.trim();
-  return `“${q.length > 40 ? `${q.slice(0, 40)}…` : q}”`;
+  return `“${clipText(q, 40)}”`;
 }

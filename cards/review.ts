@@ -3,7 +3,7 @@ import type { ScoredBeforeConflict } from '../src/review/experts.js';
 import type { ScoreSheetForm } from '../src/review/scoring.js';
 import { groupDigits } from './bulk.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager, clipText } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 
@@ -44,7 +44,7 @@ function clickableText(until: ScoringTaskData['clickableUntil']): string {
   return `${when}，届时请发送“评分”重新打开评分表。`;
 }
 
-const clip = (s: string | undefined, n: number) => (s && s.length > n ? `${s.slice(0, n)}…` : (s ?? ''));
+const clip = (s: string | undefined, n: number) => clipText(s ?? '', n);
 
 /** The brief shows the title and category; the long view every field, each long text clipped at `clip` characters. */
 // the 申报表's fields a summary shows; review_submit (migration 0012) reads back only these of the form when it stores a sheet

@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager } from './kit.js';
+import { button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 import { afterRevocation } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
@@ -214,7 +214,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
   return card({ title: '我的班组', template: 'blue', elements });
 }
 
-const clipped = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
+const clipped = (s: string, n: number) => clipText(s, n);
 
 const decisionShown: Record<string, string> = { awarded: '，授予称号', not_awarded: '，未获称号' };
 

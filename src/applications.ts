@@ -12,6 +12,7 @@ import { associationRule, revocationBarDays, revocationBarText } from './policy.
 import { aggregatedBefore, type CycleStatus, cycleStates, cycleStatusLabel, reopenedForSheetsText, runningStatuses } from './cycles.js';
 import { StateMachine } from './stateMachine.js';
 import { getTeam, type Team } from './teams.js';
+import { cutText } from '../cards/kit.js';
 
 /** 第十三条第1款: what the team's results improve. */
 export const categories = [
@@ -66,7 +67,7 @@ export function cleanDraft(values: Record<string, unknown>): Record<string, stri
   for (const key of applicationFields) {
     const v = values[key];
     const s = Array.isArray(v) ? String(v[0] ?? '') : v === undefined || v === null ? '' : String(v);
-    if (s.trim() !== '') draft[key] = s.trim().slice(0, key === 'materialsUrl' ? 500 : 2000);
+    if (s.trim() !== '') draft[key] = cutText(s.trim(), key === 'materialsUrl' ? 500 : 2000);
   }
   for (const key of ['startDate', 'endDate']) {
     if (draft[key]) {

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from './clock.js';
 import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { OutageLog } from './reachability.js';
+import { storable } from './events.js';
 
 /**
  * Where a message goes: a user, a chat, a reply to a message, or an in-place update of a sent card. A reply in someone's
@@ -114,7 +115,9 @@ function outboxRow(message: OutgoingMessage) {
   const body = message.file ?? message.image ?? message.card ?? (message.render ? { render: message.render } : { text: message.text ?? '' });
   const priority = message.priority === 'interactive' ? 0 : 1;
   const held = message.holdUntil ? { status: 'held', nextAttemptAt: message.holdUntil } : { nextAttemptAt: new Date() };
-  return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: body, ...held };
+  // a card holding half of a character (a text cut inside an emoji) or a NUL would fail the json column, and with it the
+  // whole transaction (an event, a job's run): stored with U+FFFD in its place instead
+  return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: storable(body), ...held };
 }
 
 /** The held row with this key, locked until the caller's transaction ends; undefined once released. */

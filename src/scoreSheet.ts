@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { UserError } from './errors.js';
+import { cutText } from '../cards/kit.js';
 
 /**
  * The score sheet (评分表, 第十八条) as data: areas → items → max points. Each cycle keeps its own copy,
@@ -211,7 +212,7 @@ export function parseScoreSheetText(input: string): ScoreSheet {
       areas.push({ code: area[1], name: area[2].trim(), ...(area[3] ? { article: area[3].trim() } : {}), items: [] });
       continue;
     }
-    throw new UserError(`第 ${lineNo} 行无法识别：“${line.slice(0, 40)}”。评分区域写作“1 班组基础建设”，评分项写作“1.1 目标分解与职能明确 5”`, { field: 'sheet', article: 18 });
+    throw new UserError(`第 ${lineNo} 行无法识别：“${cutText(line, 40)}”。评分区域写作“1 班组基础建设”，评分项写作“1.1 目标分解与职能明确 5”`, { field: 'sheet', article: 18 });
   }
   if (total === undefined) throw new UserError('缺少“总分：100”一行（用来核对各项满分之和）', { field: 'sheet', article: 18 });
   return parseScoreSheet({ title: title ?? '评分表', total, areas });

@@ -12,6 +12,7 @@ import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
 import { announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
+import { cutText } from '../../cards/kit.js';
 
 /** 评分 / review: the expert's tasks with the progress. */
 export async function showTasks(ctx: HandlerContext, msg: IncomingText): Promise<void> {
@@ -159,7 +160,7 @@ export async function showDeclineForm(ctx: HandlerContext, input: CardActionInpu
 /** `review.decline`: declined with a reason; a replacement is picked and told, or the administrators are. */
 export async function declineTaskAction(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const result = await declineTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
-  await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${String(input.formValue.reason ?? '').slice(0, 100)}）`);
+  await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${cutText(String(input.formValue.reason ?? ''), 100)}）`);
   await alertOutliers(ctx, result.task, result);
   return declinedAnswer(result.task, result.declineReason);
 }

@@ -9,6 +9,7 @@ import { declineForm, tasksWithoutSheetQuery, type TaskWithoutSheet } from '../r
 import { REVIEW_TASK_CARD } from '../review/taskCards.js';
 import { panelOfTask, type ReopenedPanel } from './reopen.js';
 import { claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
+import { cutText } from '../../cards/kit.js';
 
 /**
  * 谢绝 (`review.decline`) and 更换专家 (`review.swap`) in one round trip on PostgreSQL, on the success path only: BEGIN,
@@ -567,7 +568,7 @@ export async function fastDeclareConflict(database: Database, event: FastConflic
     input = readForm(conflictForm, event.formValue);
     const max = declineForm.fields.reason.maxLength;
     const because = `声明利益冲突：${input.reason}`;
-    decline = readForm(declineForm, { kind: 'conflict', reason: because.length > max ? `${because.slice(0, max - 1)}…` : because });
+    decline = readForm(declineForm, { kind: 'conflict', reason: because.length > max ? `${cutText(because, max - 1)}…` : because });
   } catch {
     return undefined;
   }

@@ -9,6 +9,7 @@ import { splitSpecialities } from '../review/experts.js';
 import { type ApplicationUnderWay, applicationsUnderWay, teamTypes } from '../teams.js';
 import { isPending, type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
 import { EARLIEST_REGISTRATION, type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow, unreadableProblem } from './workbook.js';
+import { cutText } from '../../cards/kit.js';
 
 /**
  * The dry run: every row of the workbook is to be added, to be updated (with what changes), unchanged,
@@ -193,7 +194,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const key = organizationKey(name);
     if (unreadableProblem(o)) refuse('organizations', o.row, name || UNNAMED, unreadableProblem(o)!);
     else if (examplesLeft && isTemplateExample('organizations', o)) refuse('organizations', o.row, name, exampleRow);
-    else if (name.length > 100) refuse('organizations', o.row, name.slice(0, 20), '单位名称超过 100 字');
+    else if (name.length > 100) refuse('organizations', o.row, cutText(name, 20), '单位名称超过 100 字');
     else if (orgIdByKey.has(key) || newKeys.has(key)) summary.unchanged.organizations++;
     else {
       newOrganizations.push(name);

@@ -4,6 +4,7 @@ import { jobRuns } from '../../db/schema.js';
 import type { OutgoingMessage } from '../outbox.js';
 import { enqueue } from '../outbox.js';
 import { errorText } from '../log.js';
+import { cutText } from '../../cards/kit.js';
 
 /** What every job service runs with: the moment it runs for, the bot's timezone, the bootstrap admins. */
 export interface JobOptions {
@@ -71,7 +72,7 @@ export async function runClaimed(
 
 /** Leaves a `failed` row (never over a `done` one) so the next run of the period may retry it. */
 async function recordFailure(db: Db, job: string, period: string, now: Date, err: unknown): Promise<void> {
-  const details = { error: errorText(err).slice(0, 500) };
+  const details = { error: cutText(errorText(err), 500) };
   try {
     await db
       .insert(jobRuns)

@@ -11,6 +11,7 @@ import { requireAdmin } from '../permissions.js';
 import { conflictForm } from './conflicts.js';
 import { type ColleagueRecusal, recuseColleagues } from './recusal.js';
 import { declineForm, declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
+import { cutText } from '../../cards/kit.js';
 
 /** 专家库 (第十一条): administrators keep the pool; experts declare their conflicts of interest (第十七条). */
 
@@ -279,7 +280,7 @@ export async function declareConflict(
   // (the declaration above keeps it whole)
   const max = declineForm.fields.reason.maxLength;
   const because = `声明利益冲突：${input.reason}`;
-  const declineReason = because.length > max ? `${because.slice(0, max - 1)}…` : because;
+  const declineReason = because.length > max ? `${cutText(because, max - 1)}…` : because;
   const declined = [];
   for (const t of touched) {
     declined.push(await declineTask(tx, actor, t.id, { kind: 'conflict', reason: declineReason }, now, timezone, { recordConflict: false }));

@@ -15,6 +15,7 @@ import { requireAdmin } from '../permissions.js';
 import { type ScoreSheet, type SheetItem, sheetFingerprint, sheetItems } from '../scoreSheet.js';
 import { aggregationRuleOf, panelOutliers, type Outlier, type PanelScore } from './aggregation.js';
 import { type NewAssignment, replaceOnApplication, type UnfilledApplication } from './assignment.js';
+import { cutText } from '../../cards/kit.js';
 
 /** 专家评分: one score sheet per assignment, item by item, inside a card (第十八条). */
 
@@ -115,7 +116,7 @@ function wrongItem(f: Extract<FieldSpec, { min: number }>, raw: unknown, why: 'b
   const rule = `须在 ${f.min} 到 ${f.max} 分之间，且为整分或半分`;
   if (why === 'blank') return `请填写分数（${rule.slice(1)}）`;
   // what was typed, quoted; a value no text input sends (an object, a list) is not echoed as [object Object]
-  if (why === 'notNumber') return typeof raw === 'string' ? `“${raw.trim().slice(0, 20)}”不是数字，${rule}` : `请填写数字，${rule}`;
+  if (why === 'notNumber') return typeof raw === 'string' ? `“${cutText(raw.trim(), 20)}”不是数字，${rule}` : `请填写数字，${rule}`;
   return rule;
 }
 

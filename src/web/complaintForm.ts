@@ -14,6 +14,7 @@ import type { RouteDeps } from '../routes.js';
 import { fromAnotherSite, ownOrigins } from './crossSite.js';
 import { escapeHtml, htmlInputs } from './formHtml.js';
 import type { FormFields } from '../forms.js';
+import { cutText } from '../../cards/kit.js';
 
 /** Public complaint intake (第二十一条) for customers outside the Feishu tenant. */
 
@@ -250,7 +251,7 @@ export function complaintErrorPage(ctx: Context, status: number): boolean {
     errorPage(ctx, status, { title: '投诉内容过长', lines: [lines[0], `请返回投诉页面，将${content.label}删减到 ${content.maxLength} 字以内后重新提交。`] });
   } else if (status >= 500) {
     const typed = typeof ctx.state.rawBody === 'string' && ctx.method === 'POST' ? typedFields(Object.fromEntries(new URLSearchParams(ctx.state.rawBody))) : {};
-    const team = typeof typed.team === 'string' ? typed.team.trim().slice(0, 100) : '';
+    const team = typeof typed.team === 'string' ? cutText(typed.team.trim(), 100) : '';
     errorPage(ctx, status, {
       title: '投诉未能提交',
       lines: [lines[0], '请稍后返回投诉页面重新提交。', lines[2]],
