@@ -89,7 +89,14 @@ const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操�
 export const unavailableToast: CardResponse = { toast: { type: 'error', content: '系统暂时不可用，请稍后再试' } };
 
 /** The answer to a card action still being handled when Feishu's time is nearly up: it goes on, and its card follows. */
-export const slowToast: CardResponse = { toast: { type: 'info', content: '正在处理，请稍候：完成后这张卡片会自动更新' } };
+export const slowToast: CardResponse = { toast: { type: 'info', content: '正在处理，请稍候：完成后会更新这张卡片，或发消息告诉你结果' } };
+
+/**
+ * A card action that failed for a reason nobody foresaw: answered with HTTP 200 and this toast, as Feishu asks ("在接收回调的 3
+ * 秒内先以 HTTP 200 状态码响应该回调", https://open.feishu.cn/document/ukTMukTMukTM/uMDO1YjLzgTN24yM4UjN); a 500 shows the user
+ * Feishu's own error code and nothing of what to do.
+ */
+export const failedToast: CardResponse = { toast: { type: 'error', content: '出了点问题，这次操作可能没有完成：请稍后再试一次；若一再出现，请告诉协会管理员' } };
 
 /**
  * How long a card action may take before it is answered with `slowToast`: Feishu wants the callback's answer within
@@ -357,10 +364,13 @@ export class EventProcessor {
       if (answer !== 'late') return answer;
       log.warn({ eventId: event_id, verb, ms: CARD_ANSWER_MS }, 'card action not answered in time; answered as still running');
       // a stop waits for it as for any handler: its card is queued before the connections close
-      this.track(this.finishLate(event_id, verb, input.messageId, work));
+      this.track(this.finishLate(event_id, verb, operator.open_id, input.messageId, work));
       return slowToast;
     } catch (err) {
-      if (!databaseUnreachable(err)) throw err;
+      if (!databaseUnreachable(err)) {
+        log.error({ eventId: event_id, verb, err }, 'card action failed; answered with an error toast');
+        return failedToast;
+      }
       log.warn({ eventId: event_id, verb, err: errorText(err) }, 'card action: database unreachable; answered as unavailable');
       return unavailableToast;
     } finally {
@@ -390,19 +400,28 @@ export class EventProcessor {
 
   /**
    * A card action answered with `slowToast`, once its work is done: its card replaces the clicked one (an update of
-   * the message, keyed by the event, so a redelivery queues it once). A refusal's toast has nowhere to go: the card
-   * still shows what can be clicked again.
+   * the message, keyed by the event, so a redelivery queues it once); an answer with no card (a refusal, a toast alone)
+   * is sent to the person who clicked as a message, and so is a failure, since the toast promised word of the result.
    */
-  private async finishLate(eventId: string, verb: string, messageId: string | undefined, work: Promise<CardResponse>): Promise<void> {
+  private async finishLate(eventId: string, verb: string, openId: string, messageId: string | undefined, work: Promise<CardResponse>): Promise<void> {
     const { log, database } = this.deps;
+    const dedupeKey = `late-answer:${eventId}`;
+    let answer: CardResponse;
     try {
-      const answer = await work;
-      if (answer.card && messageId) {
-        await enqueue(database.db, { dedupeKey: `late-answer:${eventId}`, to: { updateMessage: messageId }, card: answer.card.data, priority: 'interactive' });
-      }
-      log.info({ eventId, verb, card: Boolean(answer.card && messageId) }, 'card action answered late: its card follows through the outbox');
+      answer = await work;
     } catch (err) {
-      log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late failed');
+      log.error({ eventId, verb, err }, 'card action answered late failed');
+      answer = failedToast;
+    }
+    try {
+      if (answer.card && messageId) {
+        await enqueue(database.db, { dedupeKey, to: { updateMessage: messageId }, card: answer.card.data, priority: 'interactive' });
+      } else if (answer.toast?.content && openId) {
+        await enqueue(database.db, { dedupeKey, to: { openId }, text: `你刚才点击的操作：${answer.toast.content}`, priority: 'interactive' });
+      }
+      log.info({ eventId, verb, card: Boolean(answer.card && messageId) }, 'card action answered late: its result follows through the outbox');
+    } catch (err) {
+      log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late: its result could not be queued');
     }
   }
 

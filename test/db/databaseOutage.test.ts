@@ -183,7 +183,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
       release();
       await holding;
       expect(answer.status).toBe(200);
-      expect(answer.body.toast).toMatchObject({ type: 'info', content: expect.stringContaining('完成后这张卡片会自动更新') });
+      expect(answer.body.toast).toMatchObject({ type: 'info', content: expect.stringContaining('完成后会更新这张卡片') });
       expect(answer.body.card).toBeUndefined();
       expect(answer.ms).toBeLessThan(FEISHU_CALLBACK_MS + 500);
       // the work was not thrown away: the event is recorded once, and the card it answered replaces the clicked one
