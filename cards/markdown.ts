@@ -24,18 +24,28 @@ const entity = (ch: string) => `&#${ch.codePointAt(0)};`;
 // `:OK:`", larksuite/cli skills/lark-im/references/card/components/markdown.md): the colon opening one is written as an entity
 const EMOJI_CODE = /:(?=[A-Za-z0-9_+-]+:)/g;
 
-// whether `s` holds anything INLINE or LINE_START would replace: most values (names, numbers, dates) hold nothing
-const NEEDS_ESCAPE = /[&<>[\]()*_`~\\$|{}]|(?:^|\n)[ \t]*(?:[-+#=]|\d+[.)])|:[A-Za-z0-9_+-]+:/;
+// a line's indentation: four spaces or a tab after a blank line make an indented code block, inside which the entities
+// above show as typed (`&#60;`) ("四个及以上空格（缩进式代码块语法）也将触发代码块效果", the rich-text page above; CommonMark
+// counts only spaces and tabs as indentation): written as no-break spaces, which indent the same and start nothing
+const INDENT = /(^|\n)([ \t]+)/g;
+const noBreak = (space: string) => space.replace(/\t/g, '    ').replace(/ /g, '\u00a0');
+
+// whether `s` holds anything INLINE, LINE_START or INDENT would replace: most values (names, numbers, dates) hold nothing;
+// a carriage return ends a line as a line feed does (CommonMark), so it is one
+const NEEDS_ESCAPE = /[&<>[\]()*_`~\\$|{}\r]|(?:^|\n)[ \t]|(?:^|\n)(?:[-+#=]|\d+[.)])|:[A-Za-z0-9_+-]+:/;
 
 /** The entity-escaped text of `s`: no link, mention, tag or style in it survives. */
 export function escapeText(s: string, atLineStart = true): string {
   if (!NEEDS_ESCAPE.test(s)) return s;
+  const midLine = (offset: number, nl: string) => offset === 0 && !nl && !atLineStart;
   return s
+    .replace(/\r\n?/g, '\n')
     .replace(INLINE, entity)
     .replace(EMOJI_CODE, entity)
     .replace(LINE_START, (m, nl: string, space: string, mark: string, offset: number) =>
-      offset === 0 && !nl && !atLineStart ? m : `${nl}${space}${[...mark].map(entity).join('')}`,
-    );
+      midLine(offset, nl) ? m : `${nl}${space}${[...mark].map(entity).join('')}`,
+    )
+    .replace(INDENT, (m, nl: string, space: string, offset: number) => (midLine(offset, nl) ? m : `${nl}${noBreak(space)}`));
 }
 
 /** Markdown made by our own code (a constant, a colour of ours): not escaped. Mark each use with why. */
@@ -48,7 +58,8 @@ function part(v: MdValue, atLineStart = true): string {
   return escapeText(String(v), atLineStart);
 }
 
-const endsLine = (s: string) => s === '' || /\n[ \t]*$/.test(s) || /^[ \t]+$/.test(s);
+/** Whether what follows `s` starts a line's text: after a line break, or after a list item's or a quote's marker (`- `, `1. `, `> `), where a `#` or `- ` typed would start a heading or another list. */
+const endsLine = (s: string) => s === '' || /(?:^|\n)[ \t]*(?:(?:[-+*]|\d+[.)]|>)[ \t]+)*$/.test(s);
 
 /** Tagged template: `md\`**班组**：${team.name}\`` entity-escapes every interpolated string and number. */
 export function md(strings: TemplateStringsArray, ...values: MdValue[]): Md {

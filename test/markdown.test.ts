@@ -30,13 +30,17 @@ describe('the md template', () => {
     // the escape without its shortcut for text that needs nothing
     const full = (s: string, atLineStart = true) =>
       s
+        .replace(/\r\n?/g, '\n')
         .replace(/[&<>[\]()*_`~\\$|{}]/g, (ch) => `&#${ch.codePointAt(0)};`)
         .replace(/:(?=[A-Za-z0-9_+-]+:)/g, '&#58;')
         .replace(/(^|\n)([ \t]*)([-+#=]+|\d+[.)])(?=[ \t\n]|$)/g, (m, nl: string, space: string, mark: string, offset: number) =>
           offset === 0 && !nl && !atLineStart ? m : `${nl}${space}${[...mark].map((ch) => `&#${ch.codePointAt(0)};`).join('')}`,
+        )
+        .replace(/(^|\n)([ \t]+)/g, (m, nl: string, space: string, offset: number) =>
+          offset === 0 && !nl && !atLineStart ? m : `${nl}${space.replace(/\t/g, '    ').replace(/ /g, '\u00a0')}`,
         );
     // every character the full escape replaces, the line-start markers and what they need around them
-    const alphabet = [':', 'O', 'K', 'a', '班', ' ', '\t', '\n', '-', '+', '#', '=', '1', '2', '.', '(', ')', '*', '_', '[', ']', '<', '>', '&', '`', '~', '\\', '$', '|', '{', '}'];
+    const alphabet = [':', 'O', 'K', 'a', '班', ' ', '\t', '\n', '\r', '-', '+', '#', '=', '1', '2', '.', '(', ')', '*', '_', '[', ']', '<', '>', '&', '`', '~', '\\', '$', '|', '{', '}'];
     for (const ch of '&<>[]()*_`~\\$|{}') expect(escapeText(`a${ch}`), ch).toBe(full(`a${ch}`));
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
@@ -46,6 +50,25 @@ describe('the md template', () => {
     }
     const plain = '基准班组12 养护 2026年12月1日 94.5';
     expect(escapeText(plain)).toBe(plain);
+  });
+
+  it('starts nothing on a line a carriage return begins, after a list marker of ours, or indented (no code block)', () => {
+    // a lone \r ends a line in CommonMark, as Feishu's rich text reads it
+    expect(escapeText('路面松动\r# 紧急通知\r---\r- [x] 已处理\r1. 第一条')).toBe('路面松动\n&#35; 紧急通知\n&#45;&#45;&#45;\n&#45; &#91;x&#93; 已处理\n&#49;&#46; 第一条');
+    expect(escapeText('a\r\nb')).toBe('a\nb');
+    // four spaces or a tab after a blank line would make a code block showing `&#60;` as typed: no-break spaces instead
+    const indented = escapeText('人行道修补后松动。\n\n    详见 <第3段> *重要*\n\t第二行');
+    expect(indented).toBe('人行道修补后松动。\n\n\u00a0\u00a0\u00a0\u00a0详见 &#60;第3段&#62; &#42;重要&#42;\n\u00a0\u00a0\u00a0\u00a0第二行');
+    expect(indented).not.toMatch(/(^|\n)[ \t]/);
+    // a value after a list item's marker starts the item's text: a heading or a list typed there is escaped
+    expect(md`第十五条：以下班组已提交：\n${mdJoin(['# 一班', '- 二班', '1. 三班'].map((n) => md`- ${n}（GDSZ-2026-0001）`), '\n')}`.text).toBe(
+      '第十五条：以下班组已提交：\n- &#35; 一班（GDSZ-2026-0001）\n- &#45; 二班（GDSZ-2026-0001）\n- &#49;&#46; 三班（GDSZ-2026-0001）',
+    );
+    expect(md`1. ${'# 大标题'}`.text).toBe('1. &#35; 大标题');
+    expect(md`> ${'- 引用'}`.text).toBe('> &#45; 引用');
+    // mid-line, as before: nothing there starts a block
+    expect(md`班组：${'# 一班'}`.text).toBe('班组：# 一班');
+    expect(md`班组：${'  两格'}`.text).toBe('班组：  两格');
   });
 
   it('joins pieces with our separator', () => {
