@@ -216,7 +216,7 @@ export async function forgetLostChat(
  * The chat's last loss (its audit row and what it was bound for then), unless it has been bound or unbound since: a
  * message queued to it before its bindings went (by an event, or by another message that failed first) was meant for those purposes.
  */
-export async function lastLoss(tx: Db, chatId: string): Promise<{ auditId: number; purposes: ChatPurpose[] } | undefined> {
+export async function lastLoss(tx: Db, chatId: string): Promise<{ auditId: number; purposes: ChatPurpose[]; error?: string } | undefined> {
   const [last] = await tx
     .select({ id: auditLog.id, action: auditLog.action, details: auditLog.details })
     .from(auditLog)
@@ -225,5 +225,10 @@ export async function lastLoss(tx: Db, chatId: string): Promise<{ auditId: numbe
     .limit(1);
   if (!last || !chatLosses.includes(last.action)) return undefined;
   const purposes = (last.details as { purposes?: unknown }).purposes;
-  return { auditId: last.id, purposes: Array.isArray(purposes) ? (purposes.filter((p) => p === 'admin' || p === 'experts') as ChatPurpose[]) : [] };
+  const error = (last.details as { error?: unknown }).error;
+  return {
+    auditId: last.id,
+    purposes: Array.isArray(purposes) ? (purposes.filter((p) => p === 'admin' || p === 'experts') as ChatPurpose[]) : [],
+    ...(typeof error === 'string' ? { error } : {}),
+  };
 }

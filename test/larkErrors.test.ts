@@ -94,7 +94,7 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
     fake.injectFaults([{ status, code }], (req) => (kind === 'update' ? req.method === 'PATCH' : req.method === 'POST'));
     const outcome = await transport.deliver(row(kind));
     // 230002 bot not in the chat, 230034 chat not found, 232009 chat disbanded: its bindings no longer hold
-    expect(!outcome.ok && 'chatGone' in outcome && outcome.chatGone === true).toBe([230002, 230034, 232009].includes(code));
+    expect(!outcome.ok && 'chatGone' in outcome && outcome.chatGone === true).toBe([230002, 230034, 232009, 230054].includes(code));
   });
 
   it.each([

@@ -179,8 +179,11 @@ const UNDELIVERABLE_CODES = new Set([230002, 230053, 230013, 230006, 230035, 230
  * A group's settings change back in time, so the outbox tries a row to a chat again later; to a person it stays undeliverable.
  */
 const MAY_PASS_CODES = new Set([230035, 230018]);
-/** Of those, the ones that say the chat itself is gone for the bot: 230002 bot not in the chat, 230034 chat not found, 232009 chat disbanded. */
-const CHAT_GONE_CODES = new Set([230002, 230034, 232009]);
+/**
+ * Of those, the ones that say the chat itself is gone for the bot: 230002 bot not in the chat, 230034 chat not found,
+ * 232009 chat disbanded; and 230054, a connection group refusing cards, which is every message the bot sends a group.
+ */
+const CHAT_GONE_CODES = new Set([230002, 230034, 232009, 230054]);
 /**
  * 230099 is a card Feishu could not take, which sending again does not change, but for one case: "card action is lock"
  * (sub-code 11310), a JSON 2.0 card being interacted with, "表示 JSON 2.0 结构的卡片正在交互中，无法进行更新"

@@ -171,6 +171,12 @@ export interface FakeOpenPlatform {
    * `{code, msg}`: 232009 the chat was disbanded (the default), 230002 the bot was removed, 230034 no such chat. Until cleared.
    */
   loseChat(chatId: string, code?: 230002 | 230034 | 232009): void;
+  /**
+   * The chat is a connection group (私有互通群, with members of other tenants): a card sent or replied into it is refused,
+   * HTTP 400 `{code: 230054}`, "私有互通群不支持发送特定的消息类型。如卡片消息"
+   * (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes); text still goes.
+   */
+  connectionGroup(chatId: string): void;
   /** The token endpoints (tenant_access_token / app_access_token) answer these faults, one a request, before granting again. */
   failTokens(faults: Fault[]): void;
   /**
@@ -404,6 +410,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const uploadsByKey = new Map<string, FakeUpload>();
   const faultQueue: { fault: Fault; match?: (req: RecordedRequest) => boolean }[] = [];
   const receiverFaults = new Map<string, Fault>();
+  const connectionGroups = new Set<string>();
+  const CARD_IN_CONNECTION_GROUP = { code: 230054, msg: 'This type of message is unavailable in the connection group.' };
   const stalls: { match: (req: { method: string; path: string }) => boolean; delayMs: number }[] = [];
   const tokenFaults: Fault[] = [];
   const listeners: ((m: SentMessage) => void)[] = [];
@@ -636,6 +644,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       const v = validateContent(res, body, raw.length);
       if (!v) return;
       const fault = takeFault(rec, [body.receive_id]);
+      if (!fault && body.msg_type === 'interactive' && connectionGroups.has(body.receive_id)) return send(res, 400, CARD_IN_CONNECTION_GROUP);
       if (fault) return sendFault(res, fault);
       if (replayIfDuplicate(res, body.uuid)) return;
       const chatId = receiveIdType === 'chat_id' ? body.receive_id : p2pChatIdFor(body.receive_id);
@@ -669,6 +678,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       // a reply into a chat the bot left fails as a send to it does: the chat of a user's message is known from userMessage
       const fault = takeFault(rec, [parent?.receiveId, parent?.chatId ?? inboundChats.get(parentId), parentId]);
       if (fault) return sendFault(res, fault);
+      if (body.msg_type === 'interactive' && connectionGroups.has(parent?.chatId ?? inboundChats.get(parentId) ?? '')) return send(res, 400, CARD_IN_CONNECTION_GROUP);
       if (replayIfDuplicate(res, body.uuid)) return;
       // a reply lands in the replied-to message's chat: it counts against that chat (a p2p chat: its user)
       if (overRate(recentSends, parent?.chatId ?? inboundChats.get(parentId) ?? parentId, perReceiver)) return send(res, 400, RATE_LIMITED);
@@ -895,6 +905,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     loseChat(chatId, code = 232009) {
       receiverFaults.set(chatId, { status: 400, code });
     },
+    connectionGroup(chatId) {
+      connectionGroups.add(chatId);
+    },
     stall(match, delayMs) {
       stalls.push({ match, delayMs });
     },
@@ -980,6 +993,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       else if (event === 'update') updateListeners.push(fn);
     },
     reset() {
+      connectionGroups.clear();
       requests.length = 0;
       messages.length = 0;
       updates.length = 0;

@@ -265,3 +265,26 @@ describe('another bound admin group still works', () => {
     expect(toUser(ADMIN).filter(showing(reference))).toEqual([]);
   });
 });
+
+describe('a connection group (私有互通群), which takes no cards', () => {
+  it('bound for notices: the confirmation is refused (230054), the group unbound, and the administrators told why and what to bind instead', async () => {
+    const chatId = chat(11);
+    h.fake.connectionGroup(chatId);
+    await bind(chatId);
+    expect(await bindings(chatId)).toEqual([]);
+    const [lost] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'chat.unreachable'), eq(auditLog.entityId, chatId)));
+    expect(lost.details).toMatchObject({ purposes: ['admin'], error: expect.stringContaining('code 230054') });
+    expect(toChat(chatId)).toEqual([]);
+    const told = h.fake.messages.filter(notices(chatId));
+    expect(told.length).toBeGreaterThan(0);
+    for (const m of told) {
+      expect(m.content.text).toContain('该群是互通群（有其他企业的成员），飞书不允许机器人在这种群里发送卡片消息');
+      expect(m.content.text).toContain('请把机器人拉进一个只有本企业成员的群');
+    }
+    // what follows is not queued to it
+    const reference = await complain();
+    await h.drain();
+    expect((await rowsTo(chatId)).filter((r) => r.dedupeKey.startsWith('complaint:'))).toEqual([]);
+    expect(h.fake.messages.filter(showing(reference)).length).toBeGreaterThan(0);
+  });
+});
