@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { certificateNumber } from '../src/certificates/index.js';
-import { CertificateRenderer, CertificateSetupError, certificateGlyphs, charactersMissing, checkCertificates, checkTemplate, defaultCertificateTemplate, emsOf, escapeXml, fillTemplate, zipFiles } from '../src/certificates/render.js';
+import { CertificateRenderer, CertificateSetupError, IMAGE_SIDE_MAX, certificateGlyphs, charactersMissing, checkCertificates, checkTemplate, defaultCertificateTemplate, emsOf, escapeXml, fillTemplate, zipFiles } from '../src/certificates/render.js';
 import { unzipSync } from 'fflate';
 import { parseConfig } from '../src/config.js';
 import { scratchDir } from './support/scratch.js';
@@ -73,6 +73,17 @@ describe('certificate template', () => {
     expect(dark).toBeGreaterThan(1000);
     const pdf = await renderer.pdf(values);
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+  });
+
+  it("draws a template larger than 6 000 units within the 12 000 pixels a side Feishu takes for an image, not at twice its size", async () => {
+    const dir = scratchDir('certificate');
+    const path = join(dir, 'wide.svg');
+    writeFileSync(path, '<svg xmlns="http://www.w3.org/2000/svg" width="8000" height="1000"><rect width="8000" height="1000" fill="#fff"/><text x="20" y="500" font-size="200" fill="#000">{{team}} {{number}}</text></svg>');
+    const png = PNG.sync.read(await new CertificateRenderer({ templatePath: path }).png(values));
+    expect([png.width, png.height]).toEqual([IMAGE_SIDE_MAX, 1500]);
+    // the shipped one, as before: twice its size
+    const shipped = PNG.sync.read(await new CertificateRenderer().png(values));
+    expect([shipped.width, shipped.height]).toEqual([2246, 1588]);
   });
 
   it('draws a long team name and organisation inside the border, smaller; a short one at the template\'s size', async () => {

@@ -176,6 +176,9 @@ export interface CertificateRendererOptions {
   font?: string;
 }
 
+/** The longest side, in pixels, of an image Feishu takes in a message (GIFs aside). */
+export const IMAGE_SIDE_MAX = 12_000;
+
 export class CertificateRenderer {
   readonly templatePath: string;
   readonly fontPath: string;
@@ -212,16 +215,21 @@ export class CertificateRenderer {
     return fillTemplate(this.template!, values, face);
   }
 
-  /** PNG at twice the template's size, sharp enough to read on a phone; drawn off the event loop (libuv pool). */
+  /**
+   * PNG at twice the template's size, sharp enough to read on a phone, and never past the 12 000 pixels a side Feishu
+   * takes for an image message ("其他图片分辨率不能超过 12000 x 12000", https://open.feishu.cn/document/server-docs/im-v1/image/create):
+   * a template that large is drawn again at the most that fits. Drawn off the event loop (libuv pool).
+   */
   async png(values: CertificateValues): Promise<Buffer> {
     const svg = await this.svg(values);
     // loaded on first use: every start (and every test harness) would otherwise pay for the native module
     const { renderAsync } = await import('@resvg/resvg-js');
-    const image = await renderAsync(svg, {
-      font: { fontFiles: [this.fontPath], loadSystemFonts: false, defaultFontFamily: 'WenQuanYi Micro Hei' },
-      fitTo: { mode: 'zoom', value: 2 },
-      background: '#ffffff',
-    });
+    const draw = (fitTo: { mode: 'zoom' | 'width' | 'height'; value: number }) =>
+      renderAsync(svg, { font: { fontFiles: [this.fontPath], loadSystemFonts: false, defaultFontFamily: 'WenQuanYi Micro Hei' }, fitTo, background: '#ffffff' });
+    let image = await draw({ mode: 'zoom', value: 2 });
+    if (image.width > IMAGE_SIDE_MAX || image.height > IMAGE_SIDE_MAX) {
+      image = await draw(image.width >= image.height ? { mode: 'width', value: IMAGE_SIDE_MAX } : { mode: 'height', value: IMAGE_SIDE_MAX });
+    }
     return image.asPng();
   }
 
