@@ -75,8 +75,13 @@ const blankToUndefined = (v: unknown) => {
  * rule of 第十七条 would not see it; a right-to-left override turns a name around on the card.
  */
 const INVISIBLE = /\p{Cf}/gu;
-/** Text as typed, without what nobody sees and without the spaces around it. */
-export const typedText = (v: string) => v.replace(INVISIBLE, '').trim();
+/**
+ * Control characters but the tab and the line feed: nobody types them (a paste from another program brings them), they
+ * print as nothing, and a card writes each as a seven-byte entity, so a long text of them could pass Feishu's 30 KB.
+ */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+/** Text as typed, without what nobody sees and without the spaces around it; a line ends with a line feed alone (not \r\n, not \r). */
+export const typedText = (v: string) => v.replace(/\r\n?/g, '\n').replace(INVISIBLE, '').replace(CONTROL, '').trim();
 
 // the two text schemas say their types: inferred, each use compares zod's nested preprocess types (3 s of every type check)
 export const text = (label: string, max: number): z.ZodType<string> =>

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { dateField, numberField, parseForm, readDate, readNumber } from '../src/forms.js';
+import { dateField, numberField, parseForm, readDate, readNumber, typedText } from '../src/forms.js';
 
 const schema = z.object({ rate: numberField('培训率（%）', 0, 100), day: dateField('活动开始日期').optional() });
 const parse = (values: Record<string, unknown>) => parseForm(schema, values, { rate: '培训率', day: '活动开始日期' });
@@ -67,5 +67,13 @@ describe('the one number reader and the one date reader', () => {
     const halves = z.object({ p: numberField('1.1 目标分解与职能明确', 0, 5, { step: 0.5 }) });
     expect(() => parseForm(halves, { p: '0.3' }, {})).toThrow(/1\.1 目标分解与职能明确须为整分或半分/);
     expect(parseForm(halves, { p: '４．５分' }, {}).p).toBe(4.5);
+  });
+});
+
+describe('text as typed', () => {
+  it('drops control characters but the tab and the line feed, and ends lines with a line feed alone', () => {
+    expect(typedText(' 路面\u0001松动\r\n第二行\r第三行\t完\u007f\u0000 ')).toBe('路面松动\n第二行\n第三行\t完');
+    expect(typedText('广州市市政\u200b工程')).toBe('广州市市政工程');
+    expect(typedText('\u0001\u0002')).toBe('');
   });
 });
