@@ -19,17 +19,22 @@ import { answerOf, postgresClient, ReadAfterCommit, rolledBackWhole, transaction
 export const cardActionSchema = z.object({
   event_id: z.string().min(1),
   operator: z.object({ open_id: z.string().min(1) }).passthrough(),
-  token: z.string().optional(),
+  // the optional fields may come as null (the SDKs type them so): read as absent
+  token: z.string().nullish().transform((v) => v ?? undefined),
   action: z
     .object({
       value: z.record(z.string(), z.unknown()).nullish(),
       form_value: z.record(z.string(), z.unknown()).nullish(),
-      tag: z.string().optional(),
-      name: z.string().optional(),
-      option: z.string().optional(),
+      tag: z.string().nullish().transform((v) => v ?? undefined),
+      name: z.string().nullish().transform((v) => v ?? undefined),
+      option: z.string().nullish().transform((v) => v ?? undefined),
     })
     .passthrough(),
-  context: z.object({ open_message_id: z.string().optional(), open_chat_id: z.string().optional() }).passthrough().optional(),
+  context: z
+    .object({ open_message_id: z.string().nullish().transform((v) => v ?? undefined), open_chat_id: z.string().nullish().transform((v) => v ?? undefined) })
+    .passthrough()
+    .nullish()
+    .transform((v) => v ?? undefined),
 });
 
 export const messageEventSchema = z.object({

@@ -47,6 +47,16 @@ describe('help through the whole path', () => {
     expect(await count(outbox)).toBe(before.outbox);
   });
 
+  it('takes a click whose optional fields come as null (option, name, tag, token, context) as one without them', async () => {
+    const event = cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, value: { action: 'help.menu' } }) as { event: Record<string, any> };
+    Object.assign(event.event.action, { option: null, name: null, tag: null });
+    Object.assign(event.event, { token: null, context: null });
+    const res = await h.post('/lark/cards', event);
+    expect(res.status).toBe(200);
+    expect(res.body.card?.data?.schema).toBe('2.0');
+    expect(res.body.toast?.type).not.toBe('error');
+  });
+
   it('answers the English alias and a group mention by replying in the group', async () => {
     await h.say(USER, 'HELP');
     expect(interactiveTo(USER)).toHaveLength(1);
