@@ -77,3 +77,45 @@ it('refuses a callback answer that turns a JSON 2.0 card into a JSON 1.0 card (2
   expect(fake.answerCallback(id, { card: { type: 'raw', data: card(1) } })).toEqual({ ok: true });
   expect(fake.currentCard(id)).toEqual(card(1));
 });
+
+describe('50 messages a second and 1 000 a minute per app', () => {
+  it('refuses the 51st message within a second, to anyone, with HTTP 429 99991400 and the seconds until the window reopens', async () => {
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => sendTo('open_id', `ou_many${Math.floor(i / 5)}`, i)));
+    expect(codes(answers).filter((c) => c === 0)).toHaveLength(50);
+    const refused = answers.filter((a) => a.body.code === 99991400);
+    expect(refused).toHaveLength(10);
+    expect(refused.every((a) => a.status === 429)).toBe(true);
+    const raw = await fetch(`${fake.url}/open-apis/im/v1/messages?receive_id_type=open_id`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ receive_id: 'ou_onemore', msg_type: 'text', content: JSON.stringify({ text: 'x' }) }),
+    });
+    expect(raw.status).toBe(429);
+    expect(Number(raw.headers.get('x-ogw-ratelimit-reset'))).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 1050));
+    expect((await sendTo('open_id', 'ou_onemore', 0)).body.code).toBe(0);
+  });
+
+  it('refuses past the minute’s count though no second holds 50 (here a minute of 100, lifted as a test lifts it)', async () => {
+    const small = await startFakeOpenPlatform({ perAppPerMinute: 100 });
+    try {
+      const t = ((await (await fetch(`${small.url}/open-apis/auth/v3/tenant_access_token/internal`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()) as { tenant_access_token: string }).tenant_access_token;
+      const sendSmall = (id: string) =>
+        fetch(`${small.url}/open-apis/im/v1/messages?receive_id_type=open_id`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${t}` },
+          body: JSON.stringify({ receive_id: id, msg_type: 'text', content: JSON.stringify({ text: 'x' }) }),
+        }).then(async (r) => ({ status: r.status, code: ((await r.json()) as { code: number }).code }));
+      let taken = 0;
+      for (let s = 0; s < 3; s++) {
+        const answers = await Promise.all(Array.from({ length: 45 }, (_, i) => sendSmall(`ou_minute${s}_${Math.floor(i / 5)}`)));
+        taken += answers.filter((a) => a.code === 0).length;
+        expect(answers.filter((a) => a.code !== 0).every((a) => a.status === 429 && a.code === 99991400)).toBe(true);
+        if (s < 2) await new Promise((r) => setTimeout(r, 1005));
+      }
+      expect(taken).toBe(100);
+    } finally {
+      await small.close();
+    }
+  });
+});

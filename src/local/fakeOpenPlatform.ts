@@ -250,6 +250,13 @@ export interface FakeOpenPlatformOptions {
    * own per-receiver budget, to send bursts without waiting on the pace (the rule itself is tested at 5)
    */
   perReceiverPerSecond?: number;
+  /**
+   * Messages (sends and replies) the app may send in a second and in a minute before HTTP 429 99991400: Feishu's 50 and
+   * 1 000 ("单应用调用频率上限为 1000 次/分钟、50 次/秒", https://open.feishu.cn/document/server-docs/im-v1/message/create)
+   * unless a test lifts them, together with the bot's own budgets.
+   */
+  perAppPerSecond?: number;
+  perAppPerMinute?: number;
 }
 
 /** Feishu takes files up to 30 MB (im/v1/files) and images up to 10 MB (im/v1/images); a little room for the multipart framing */
@@ -290,6 +297,8 @@ const PER_RECEIVER_PER_SECOND = 5;
 /** 单条消息更新频控为 5 QPS (https://open.feishu.cn/document/server-docs/im-v1/message-card/patch), refused alike with 230020. */
 const PER_MESSAGE_UPDATES_PER_SECOND = 5;
 const RATE_LIMITED = { code: 230020, msg: 'This operation triggers the frequency limit.' };
+/** The app's own limit on an API, answered HTTP 429 with the window's reset (https://open.feishu.cn/document/server-docs/api-call-guide/frequency-control). */
+const APP_RATE_LIMITED = { code: 99991400, msg: 'request trigger frequency limit' };
 const MSG_TYPES = new Set(['text', 'interactive', 'post', 'image', 'file', 'share_chat']);
 const RECEIVE_ID_TYPES = new Set(['open_id', 'chat_id', 'user_id', 'union_id', 'email']);
 
@@ -431,6 +440,22 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const cards = new Map<string, unknown>();
   const now = opts.now ?? Date.now;
   const perReceiver = opts.perReceiverPerSecond ?? PER_RECEIVER_PER_SECOND;
+  const perAppSecond = opts.perAppPerSecond ?? 50;
+  const perAppMinute = opts.perAppPerMinute ?? 1000;
+  /** when the app's sends and replies were accepted, by real time, for its own limits */
+  const appSends: number[] = [];
+  /** Whether the app is over its limit for one more send or reply now: the seconds until the window that is full reopens; else counted now. */
+  const overAppRate = (): number | undefined => {
+    const at = Date.now();
+    while (appSends.length && at - appSends[0] >= 60_000) appSends.shift();
+    const lastSecond = appSends.filter((t) => at - t < 1000);
+    if (lastSecond.length >= perAppSecond) return Math.max(1, Math.ceil((lastSecond[0] + 1000 - at) / 1000));
+    if (appSends.length >= perAppMinute) return Math.max(1, Math.ceil((appSends[0] + 60_000 - at) / 1000));
+    appSends.push(at);
+    return undefined;
+  };
+  const appRateLimited = (res: ServerResponse, resetSeconds: number) =>
+    send(res, 429, APP_RATE_LIMITED, { 'x-ogw-ratelimit-limit': String(perAppSecond), 'x-ogw-ratelimit-reset': String(resetSeconds) });
   /** when each receiver's (a chat's, a p2p chat standing for its user) and each message's updates were last accepted, by real time */
   const recentSends = new Map<string, number[]>();
   const recentUpdates = new Map<string, number[]>();
@@ -649,6 +674,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (replayIfDuplicate(res, body.uuid)) return;
       const chatId = receiveIdType === 'chat_id' ? body.receive_id : p2pChatIdFor(body.receive_id);
       if (overRate(recentSends, chatId, perReceiver)) return send(res, 400, RATE_LIMITED);
+      const appReset = overAppRate();
+      if (appReset !== undefined) return appRateLimited(res, appReset);
       const at = Date.now();
       const m: SentMessage = {
         messageId: `om_${hex(16)}`,
@@ -682,6 +709,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (replayIfDuplicate(res, body.uuid)) return;
       // a reply lands in the replied-to message's chat: it counts against that chat (a p2p chat: its user)
       if (overRate(recentSends, parent?.chatId ?? inboundChats.get(parentId) ?? parentId, perReceiver)) return send(res, 400, RATE_LIMITED);
+      const replyAppReset = overAppRate();
+      if (replyAppReset !== undefined) return appRateLimited(res, replyAppReset);
       const at = Date.now();
       const m: SentMessage = {
         messageId: `om_${hex(16)}`,
@@ -994,6 +1023,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     },
     reset() {
       connectionGroups.clear();
+      appSends.length = 0;
       requests.length = 0;
       messages.length = 0;
       updates.length = 0;

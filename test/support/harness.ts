@@ -73,8 +73,12 @@ export async function startTestBot(opts: {
  * lifts the bot's own per-receiver budget to send bursts without waiting on the pace; then both are lifted alike. The
  * rule itself is held at 5 in test/feishuRates.test.ts and test/db/sendRate.test.ts, and in every test that lifts nothing.
  */
-export function fakePerReceiver(limits?: Partial<OutboxLimits>): { perReceiverPerSecond?: number } {
-  return limits?.perReceiver !== undefined && limits.perReceiver > 5 ? { perReceiverPerSecond: limits.perReceiver } : {};
+export function fakePerReceiver(limits?: Partial<OutboxLimits>): { perReceiverPerSecond?: number; perAppPerSecond?: number; perAppPerMinute?: number } {
+  return {
+    ...(limits?.perReceiver !== undefined && limits.perReceiver > 5 ? { perReceiverPerSecond: limits.perReceiver } : {}),
+    ...(limits?.perApp !== undefined && limits.perApp > 50 ? { perAppPerSecond: limits.perApp } : {}),
+    ...(limits?.perMinute !== undefined && limits.perMinute > 1000 ? { perAppPerMinute: limits.perMinute } : {}),
+  };
 }
 
 /** The whole bot on a fresh database, with the real SDK talking to a fake Open Platform on 127.0.0.1. */
