@@ -39,7 +39,8 @@ export const cardActionSchema = z.object({
 
 export const messageEventSchema = z.object({
   event_id: z.string().min(1),
-  sender: z.object({ sender_id: z.object({ open_id: z.string().min(1) }).passthrough(), sender_type: z.string().optional() }).passthrough(),
+  // another app's message may come without a sender's open_id (the SDK types it optional): ignored as any app's is
+  sender: z.object({ sender_id: z.object({ open_id: z.string().nullish() }).passthrough().nullish(), sender_type: z.string().nullish() }).passthrough(),
   message: z
     .object({
       message_id: z.string(),
@@ -284,7 +285,11 @@ export class EventProcessor {
     }
     const { event_id, sender, message } = parsed.data;
     if (sender.sender_type && sender.sender_type !== 'user') return;
-    const openId = sender.sender_id.open_id;
+    const openId = sender.sender_id?.open_id;
+    if (!openId) {
+      this.deps.log.warn({ eventId: event_id }, 'message event without a sender open_id ignored');
+      return;
+    }
     // what is asked of the Open Platform first is waited for MESSAGE_LOOKUP_WAIT_MS at most, each: the bot's own open_id
     // (once a process, at the first mention in a group) and the sender's address-book entry (while imported people wait)
     const needBotId = message.chat_type !== 'p2p' && !!message.mentions?.length && !!this.deps.botOpenId;
@@ -499,6 +504,17 @@ function cleaned<T>(v: T): T {
 /** @所有人's placeholder where Feishu leaves it in the text: not the start of a longer word typed (`@_allen`), as the node SDK reads it. */
 const MENTION_ALL = /@_all(?![A-Za-z0-9_])\s*[:：,，、]?/g;
 
+/**
+ * A post's body, unwrapped when it comes under its language (`{"zh_cn": {title, content}}`, as a post is sent and as the
+ * node SDK's message normaliser also reads a received one, `unwrapLocale`): 中文 first, then any.
+ */
+function postBody(parsed: unknown): unknown {
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || 'content' in parsed || 'text' in parsed) return parsed;
+  const byLanguage = parsed as Record<string, unknown>;
+  const bodies = ['zh_cn', ...Object.keys(byLanguage)].map((k) => byLanguage[k]);
+  return bodies.find((b) => b && typeof b === 'object' && Array.isArray((b as { content?: unknown }).content)) ?? parsed;
+}
+
 /** Text of a text or post message, with the @-mentions (the bot's, anyone's, @所有人) removed. */
 export function toIncomingText(message: z.infer<typeof messageEventSchema>['message'], botOpenId?: string): IncomingText {
   let text = '';
@@ -508,7 +524,7 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
   const keys = (message.mentions ?? []).map((m) => m.key);
   const strip = (t: string) => withoutMentions(t, keys).replace(MENTION_ALL, ' ');
   try {
-    const content = JSON.parse(message.content) as { text?: string; content?: { tag: string; text?: string }[][]; title?: string };
+    const content = postBody(JSON.parse(message.content)) as { text?: string; content?: { tag: string; text?: string }[][]; title?: string };
     if (typeof content.text === 'string') text = content.text;
     // a post: its title, then each paragraph (a line of nodes) on a line of its own, as a text message's lines are
     // https://open.feishu.cn/document/server-docs/im-v1/message-content-description/message_content#post

@@ -23,6 +23,15 @@ describe('the text of a message', () => {
     // nodes of one paragraph stay together, whatever their style
     expect(toIncomingText(message('post', { content: [[{ tag: 'text', text: '条款 ' }, { tag: 'text', text: '16', style: ['bold'] }]] }) as never).text).toBe('条款 16');
   });
+
+  it('a post under its language (`{"zh_cn": {…}}`, as a post is sent) reads as the same post unwrapped, 中文 first', () => {
+    const body = { title: '', content: [[{ tag: 'text', text: '帮助' }]] };
+    expect(toIncomingText(message('post', { zh_cn: body }) as never).text).toBe('帮助');
+    expect(toIncomingText(message('post', { en_us: { title: '', content: [[{ tag: 'text', text: 'help' }]] }, zh_cn: body }) as never).text).toBe('帮助');
+    expect(toIncomingText(message('post', { en_us: { title: 'status', content: [] } }) as never).text).toBe('status');
+    // not a post body under any key: nothing read, as before
+    expect(toIncomingText(message('post', { zh_cn: 'x' }) as never).text).toBe('');
+  });
 });
 
 describe('@所有人 in a group', () => {

@@ -57,6 +57,18 @@ describe('help through the whole path', () => {
     expect(res.body.toast?.type).not.toBe('error');
   });
 
+  it('ignores a message another app sent, with or without a sender open_id, quietly', async () => {
+    const before = h.fake.messages.length;
+    for (const senderId of [{}, { open_id: '' }, null]) {
+      const event = messageEvent({ token: TEST_VERIFICATION_TOKEN, appId: 'cli_test', openId: USER, text: '帮助' }) as { event: Record<string, any> };
+      event.event.sender = { sender_id: senderId, sender_type: 'app', tenant_key: 't' };
+      expect((await h.post('/lark/events', event)).status).toBe(200);
+    }
+    await h.drain();
+    expect(h.fake.messages.length).toBe(before);
+    expect(h.logs.some((l) => l.includes('malformed message event'))).toBe(false);
+  });
+
   it('answers the English alias and a group mention by replying in the group', async () => {
     await h.say(USER, 'HELP');
     expect(interactiveTo(USER)).toHaveLength(1);
