@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noValue } from '../../bot/respond.js';
 import { auditLog } from '../../db/schema.js';
 import { audit } from '../../src/audit.js';
+import { failedToast } from '../../src/events.js';
 import { pipelined, postgresClient } from '../../src/pipeline.js';
 import { testDatabaseKind } from '../support/db.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -78,13 +79,16 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('a one-statement path aborted
         return { toast: { type: 'success', content: '已记录' } };
       },
     });
-    await expect(h.click(clicker, { action: 'probe.readAborted' }, {}, { eventId: 'ev-read' })).rejects.toThrow(/answered 500/);
+    // not hidden: answered with the error toast (HTTP 200, as Feishu asks) and logged as a failure
+    expect((await h.click(clicker, { action: 'probe.readAborted' }, {}, { eventId: 'ev-read' })).toast).toMatchObject(failedToast.toast!);
+    expect(h.logs.some((l) => l.includes('card action failed') && l.includes('ev-read'))).toBe(true);
     // the write was kept; the ordinary path did not run on top of it
     expect((await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'probe.readAborted'))).map((r) => r.entityId)).toEqual(['fast']);
   });
 
   it('any other error of a one-statement path is not hidden', async () => {
-    await expect(h.click(clicker, { action: 'probe.otherError' }, {}, { eventId: 'ev-other' })).rejects.toThrow(/answered 500/);
+    expect((await h.click(clicker, { action: 'probe.otherError' }, {}, { eventId: 'ev-other' })).toast).toMatchObject(failedToast.toast!);
+    expect(h.logs.some((l) => l.includes('card action failed') && l.includes('ev-other'))).toBe(true);
     expect(await h.db.db.select().from(auditLog).where(eq(auditLog.action, 'probe.otherError'))).toHaveLength(0);
   });
 });
