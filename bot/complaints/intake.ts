@@ -1,6 +1,6 @@
 import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard } from '../../cards/complaints.js';
 import { INPUT_MAX_LENGTH } from '../../cards/forms.js';
-import type { Card } from '../../cards/kit.js';
+import { type Card, cutText } from '../../cards/kit.js';
 import { z } from 'zod';
 import {
   complaintForm,
@@ -46,7 +46,7 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
 function cardOfStart(started: NonNullable<Awaited<ReturnType<typeof teamAtStart>>>, formKey: string): Card {
   // the card's input holds less than the words a message can carry: what it cannot hold is said, not dropped unseen
   const kept = Math.min(complaintForm.fields.content.maxLength, INPUT_MAX_LENGTH);
-  const content = started.rest.slice(0, kept);
+  const content = cutText(started.rest, kept);
   const cut =
     started.rest.length > kept
       ? `你发送的投诉内容有 ${started.rest.length} 字，表单只能保留前 ${kept} 字，后面的内容没有填入。请精简到 ${kept} 字以内再提交。`

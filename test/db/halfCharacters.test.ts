@@ -53,6 +53,16 @@ describe('texts cut inside a character outside the BMP', () => {
     expect(JSON.stringify(sent[0].content)).toContain(`“${QUESTION.slice(0, 39)}…”`);
   });
 
+  it('pre-fills the complaint form from 投诉 <team> <text> cut inside an emoji at the input’s length, the emoji left out whole', async () => {
+    const before = h.fake.messages.length;
+    const r = await h.say(ASKER, `投诉 GDSZ-2025-0001 ${'路'.repeat(999)}😀之后的内容`);
+    expect(r.status).toBe(200);
+    const sent = h.fake.messages.slice(before).filter((m) => m.receiveId === ASKER);
+    expect(sent).toHaveLength(1);
+    expect(wellFormed(sent[0].content)).toBe(true);
+    expect(JSON.stringify(sent[0].content)).toContain(`"default_value":"${'路'.repeat(999)}"`);
+  });
+
   async function post(content: string, ip: string) {
     const res = await fetch(`${h.app.url}/api/complaints`, {
       method: 'POST',
