@@ -379,6 +379,7 @@ export class EventProcessor {
     } catch (err) {
       if (!databaseUnreachable(err)) {
         log.error({ eventId: event_id, verb, err }, 'card action failed; answered with an error toast');
+        metrics.eventsProcessed.inc({ type: 'card.action.trigger', outcome: 'failed' });
         return failedToast;
       }
       log.warn({ eventId: event_id, verb, err: errorText(err) }, 'card action: database unreachable; answered as unavailable');
@@ -410,26 +411,37 @@ export class EventProcessor {
 
   /**
    * A card action answered with `slowToast`, once its work is done: its card replaces the clicked one (an update of
-   * the message, keyed by the event, so a redelivery queues it once); an answer with no card (a refusal, a toast alone)
-   * is sent to the person who clicked as a message, and so is a failure, since the toast promised word of the result.
+   * the message, keyed by the event, so a redelivery queues it once); what a card cannot say (a refusal's reason, a
+   * toast alone) is sent to the person who clicked as a message, and so is a failure, since the toast promised word of
+   * the result. A redelivery of the same click, answered as a duplicate, sends nothing.
    */
   private async finishLate(eventId: string, verb: string, openId: string, messageId: string | undefined, work: Promise<CardResponse>): Promise<void> {
     const { log, database } = this.deps;
-    const dedupeKey = `late-answer:${eventId}`;
     let answer: CardResponse;
+    let failed = false;
     try {
       answer = await work;
     } catch (err) {
       log.error({ eventId, verb, err }, 'card action answered late failed');
-      answer = failedToast;
+      metrics.eventsProcessed.inc({ type: 'card.action.trigger', outcome: 'failed' });
+      answer = {};
+      failed = true;
     }
+    if (answer === duplicateToast) return;
+    const toast = answer.toast?.content;
+    const said = failed
+      ? '你刚才在卡片上的操作出了问题，可能没有完成。请稍后再试一次；若一再出现，请告诉协会管理员。'
+      : toast && (!answer.card || answer.toast?.type === 'error')
+        ? answer.toast?.type === 'error'
+          ? `你刚才在卡片上的操作没有完成：${toast}`
+          : `你刚才在卡片上的操作：${toast}`
+        : undefined;
     try {
       if (answer.card && messageId) {
-        await enqueue(database.db, { dedupeKey, to: { updateMessage: messageId }, card: answer.card.data, priority: 'interactive' });
-      } else if (answer.toast?.content && openId) {
-        await enqueue(database.db, { dedupeKey, to: { openId }, text: `你刚才点击的操作：${answer.toast.content}`, priority: 'interactive' });
+        await enqueue(database.db, { dedupeKey: `late-answer:${eventId}`, to: { updateMessage: messageId }, card: answer.card.data, priority: 'interactive' });
       }
-      log.info({ eventId, verb, card: Boolean(answer.card && messageId) }, 'card action answered late: its result follows through the outbox');
+      if (said && openId) await enqueue(database.db, { dedupeKey: `late-answer:${eventId}:said`, to: { openId }, text: said, priority: 'interactive' });
+      log.info({ eventId, verb, card: Boolean(answer.card && messageId), said: Boolean(said) }, 'card action answered late: its result follows through the outbox');
     } catch (err) {
       log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late: its result could not be queued');
     }

@@ -29,9 +29,10 @@ export function adminGroupLostNotice(chatId: string, destinations: readonly Dest
   const from = destinations.some((d) => 'chatId' in d) ? '协会管理通知改发到其他已绑定的协会管理通知群' : '没有绑定协会管理通知群时，协会管理通知私聊发送给每位管理员';
   // 230054: a connection group (私有互通群) takes no cards, "私有互通群不支持发送特定的消息类型。如卡片消息"
   // (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes)
-  const why = error && /\bcode 230054\b/.test(error) ? '该群是互通群（有其他企业的成员），飞书不允许机器人在这种群里发送卡片消息' : '群已解散或机器人已被移出';
-  const where = error && /\bcode 230054\b/.test(error) ? '请把机器人拉进一个只有本企业成员的群' : '请把机器人拉进群';
-  return `协会管理通知群（${chatId}）已自动解绑：机器人已无法在该群发消息（${why}）。${from}。如需新的通知群，${where}，在群里 @机器人 并发送“绑定通知”。`;
+  if (error && /\bcode 230054\b/.test(error)) {
+    return `协会管理通知群（${chatId}）已自动解绑：该群是有其他企业成员的互通群，飞书不允许机器人在这种群里发送卡片，而协会管理通知都是卡片。${from}。如需新的通知群，请把机器人拉进一个只有本企业成员的群，在群里 @机器人 并发送“绑定通知”。`;
+  }
+  return `协会管理通知群（${chatId}）已自动解绑：机器人已无法在该群发消息（群已解散或机器人已被移出）。${from}。如需新的通知群，请把机器人拉进群，在群里 @机器人 并发送“绑定通知”。`;
 }
 
 /**

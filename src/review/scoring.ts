@@ -220,12 +220,12 @@ export function tasksQuery(tx: Db) {
     .innerJoin(cycles, eq(cycles.id, applications.cycleId));
 }
 
-/** The cycle's columns but its score sheet, with the row's version: what a hot read selects (`knownCycleSheet`). */
+/** The cycle's columns but its score sheet, with the row's version: what a hot read selects (the row by version: `knownCycle`). */
 const { scoreSheet: _sheet, ...cycleColumnsButSheet } = getTableColumns(cycles);
 
 /**
  * `tasksQuery` without the cycle's score sheet (several KB of JSON sent and parsed on every read): the cycle
- * carries `sheetVersion`, its row's xmin, and the sheet comes from the process's cache (`knownCycleSheet`).
+ * carries `sheetVersion`, its row's xmin, for a reader that needs the sheet to take it from the process's cache (`knownCycle`).
  */
 export function tasksWithoutSheetQuery(tx: Db) {
   return tx

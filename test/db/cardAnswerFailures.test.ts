@@ -48,7 +48,7 @@ describe('card callbacks that fail or end late', () => {
     const row = await vi.waitFor(
       async () => {
         await h.drain();
-        const [r] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'late-answer:evt_late_refusal'));
+        const [r] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'late-answer:evt_late_refusal:said'));
         if (r?.status !== 'sent') throw new Error('not sent yet');
         return r;
       },
@@ -56,7 +56,27 @@ describe('card callbacks that fail or end late', () => {
     );
     expect(row).toMatchObject({ receiveIdType: 'open_id', receiver: USER, msgType: 'text' });
     const sent = h.fake.messages.filter((m) => m.receiveId === USER && m.msgType === 'text').at(-1);
-    expect(JSON.stringify(sent?.content)).toContain('你刚才点击的操作：第十五条：申报材料须经所在单位确认');
+    expect(JSON.stringify(sent?.content)).toContain('你刚才在卡片上的操作没有完成：第十五条：申报材料须经所在单位确认');
+  });
+
+  it('a late refusal that redraws the card: the card replaces the clicked one, and the reason comes as a message', { timeout: 20_000 }, async () => {
+    const clicked = await h.click(USER, { action: 'help.menu' });
+    const messageId = h.fake.messages.find((m) => m.receiveId === USER && m.msgType === 'interactive')?.messageId ?? 'om_late_redraw';
+    const refusal: CardResponse = { toast: { type: 'error', content: '第十九条：本年度评审已截止申报。' }, card: clicked.card };
+    cardWork.mockImplementationOnce(() => new Promise((resolve) => setTimeout(() => resolve(refusal), 3_000)));
+    await h.click(USER, { action: 'help.menu' }, undefined, { eventId: 'evt_late_redraw', messageId });
+    await vi.waitFor(
+      async () => {
+        await h.drain();
+        const rows = await h.db.db.select().from(outbox);
+        const update = rows.find((r) => r.dedupeKey === 'late-answer:evt_late_redraw');
+        const said = rows.find((r) => r.dedupeKey === 'late-answer:evt_late_redraw:said');
+        if (update?.status !== 'sent' || said?.status !== 'sent') throw new Error('not both sent yet');
+        expect(update).toMatchObject({ receiveIdType: 'message_id', receiver: messageId });
+        expect(JSON.stringify(said.card)).toContain('你刚才在卡片上的操作没有完成：第十九条：本年度评审已截止申报。');
+      },
+      { timeout: 10_000, interval: 100 },
+    );
   });
 
   it('and a late failure likewise', { timeout: 20_000 }, async () => {
@@ -65,12 +85,12 @@ describe('card callbacks that fail or end late', () => {
     await vi.waitFor(
       async () => {
         await h.drain();
-        const [r] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'late-answer:evt_late_failure'));
+        const [r] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'late-answer:evt_late_failure:said'));
         if (r?.status !== 'sent') throw new Error('not sent yet');
       },
       { timeout: 10_000, interval: 100 },
     );
     const sent = h.fake.messages.filter((m) => m.receiveId === USER && m.msgType === 'text').at(-1);
-    expect(JSON.stringify(sent?.content)).toContain('你刚才点击的操作：出了点问题');
+    expect(JSON.stringify(sent?.content)).toContain('你刚才在卡片上的操作出了问题，可能没有完成');
   });
 });

@@ -278,7 +278,7 @@ describe('a connection group (私有互通群), which takes no cards', () => {
     const told = h.fake.messages.filter(notices(chatId));
     expect(told.length).toBeGreaterThan(0);
     for (const m of told) {
-      expect(m.content.text).toContain('该群是互通群（有其他企业的成员），飞书不允许机器人在这种群里发送卡片消息');
+      expect(m.content.text).toContain('该群是有其他企业成员的互通群，飞书不允许机器人在这种群里发送卡片，而协会管理通知都是卡片');
       expect(m.content.text).toContain('请把机器人拉进一个只有本企业成员的群');
     }
     // what follows is not queued to it
