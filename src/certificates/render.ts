@@ -218,18 +218,20 @@ export class CertificateRenderer {
   /**
    * PNG at twice the template's size, sharp enough to read on a phone, and never past the 12 000 pixels a side Feishu
    * takes for an image message ("其他图片分辨率不能超过 12000 x 12000", https://open.feishu.cn/document/server-docs/im-v1/image/create):
-   * a template that large is drawn again at the most that fits. Drawn off the event loop (libuv pool).
+   * a template that large is drawn at the most that fits, its size read first (parsed without fonts, a few ms), so no
+   * larger image is ever drawn. Drawn off the event loop (libuv pool).
    */
   async png(values: CertificateValues): Promise<Buffer> {
     const svg = await this.svg(values);
     // loaded on first use: every start (and every test harness) would otherwise pay for the native module
-    const { renderAsync } = await import('@resvg/resvg-js');
-    const draw = (fitTo: { mode: 'zoom' | 'width' | 'height'; value: number }) =>
-      renderAsync(svg, { font: { fontFiles: [this.fontPath], loadSystemFonts: false, defaultFontFamily: 'WenQuanYi Micro Hei' }, fitTo, background: '#ffffff' });
-    let image = await draw({ mode: 'zoom', value: 2 });
-    if (image.width > IMAGE_SIDE_MAX || image.height > IMAGE_SIDE_MAX) {
-      image = await draw(image.width >= image.height ? { mode: 'width', value: IMAGE_SIDE_MAX } : { mode: 'height', value: IMAGE_SIDE_MAX });
-    }
+    const { Resvg, renderAsync } = await import('@resvg/resvg-js');
+    const page = new Resvg(svg, { font: { loadSystemFonts: false } });
+    const zoom = Math.min(2, IMAGE_SIDE_MAX / Math.max(page.width, page.height, 1));
+    const image = await renderAsync(svg, {
+      font: { fontFiles: [this.fontPath], loadSystemFonts: false, defaultFontFamily: 'WenQuanYi Micro Hei' },
+      fitTo: { mode: 'zoom', value: zoom },
+      background: '#ffffff',
+    });
     return image.asPng();
   }
 
