@@ -19,7 +19,7 @@ import { pendingPersonLinker } from './import/linking.js';
 import { botIdentity, createLarkClient, credentialsProblem, larkDomain, LarkTransport, sdkLogger } from './lark/client.js';
 import { larkReader } from './lark/reader.js';
 import { resolveUserIds } from './lark/contact.js';
-import type { Logger } from './log.js';
+import { errorText, type Logger } from './log.js';
 import { claimDataDir, type DataDirLock } from './local/dataDir.js';
 import { localConsoleOf } from './local/console.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from './local/fakeOpenPlatform.js';
@@ -38,6 +38,18 @@ const STOP_GRACE_MS = 1500;
 const HANDLERS_GRACE_MS = 3000;
 /** How long the outbox may take on stop to send what the last callbacks queued. */
 const LAST_SENDS_MS = 500;
+/**
+ * The long connection's handshake may take this long before the SDK's own loop tries again: unset, "the handshake can
+ * hang indefinitely on stuck DNS / proxy / NAT paths" (the node SDK's WSClient typings, `handshakeTimeoutMs`).
+ */
+const WS_HANDSHAKE_TIMEOUT_MS = 15_000;
+/**
+ * The SDK gives the long connection up for good on any answer of Feishu's endpoint but 1000040343, code 1 "system busy"
+ * included ("Non-recoverable error from pullConnectConfig — bail out without retry"), saying so only to `onError`: the
+ * bot starts it again after this, doubling to WS_RESTART_MAX_MS, so it does not stay deaf until someone restarts it.
+ */
+const WS_RESTART_MS = 5_000;
+const WS_RESTART_MAX_MS = 5 * 60_000;
 
 export interface BotApp {
   config: Config;
@@ -69,6 +81,8 @@ export interface StartOptions {
   schedules?: boolean;
   /** Tests only: where the WS client pulls its connection config; defaults to the REST domain. */
   wsDomain?: string;
+  /** Tests only: the first wait before the long connection, given up by the SDK, is started again (WS_RESTART_MS). */
+  wsRestartMs?: number;
 }
 
 /** Builds and starts the whole bot: database, SDK client, dispatcher, HTTP server, WS client, schedules. */
@@ -166,11 +180,33 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   let wsClient: lark.WSClient | undefined;
-  if (!config.localMode && config.LARK_EVENT_MODE === 'ws') {
-    wsClient = new lark.WSClient({ appId: appId!, appSecret: appSecret!, domain: larkDomain(opts.wsDomain ?? domain), logger: sdkLogger(log, [appSecret, secrets.encryptKey, secrets.verificationToken]), loggerLevel: lark.LoggerLevel.warn });
-    void wsClient.start({ eventDispatcher });
-  }
+  let wsRestart: NodeJS.Timeout | undefined;
   let stopping = false;
+  if (!config.localMode && config.LARK_EVENT_MODE === 'ws') {
+    const firstWait = opts.wsRestartMs ?? WS_RESTART_MS;
+    let wait = firstWait;
+    const client = new lark.WSClient({
+      appId: appId!,
+      appSecret: appSecret!,
+      domain: larkDomain(opts.wsDomain ?? domain),
+      logger: sdkLogger(log, [appSecret, secrets.encryptKey, secrets.verificationToken]),
+      loggerLevel: lark.LoggerLevel.warn,
+      handshakeTimeoutMs: WS_HANDSHAKE_TIMEOUT_MS,
+      onReady: () => (wait = firstWait),
+      onReconnected: () => (wait = firstWait),
+      onError: (err) => {
+        if (stopping) return;
+        log.error({ err: errorText(err), restartInMs: wait }, 'long connection to Feishu given up by the SDK; started again after the wait');
+        wsRestart = setTimeout(() => {
+          if (!stopping) void client.start({ eventDispatcher });
+        }, wait);
+        wsRestart.unref();
+        wait = Math.min(wait * 2, WS_RESTART_MAX_MS);
+      },
+    });
+    wsClient = client;
+    void client.start({ eventDispatcher });
+  }
   // a wrong LARK_APP_SECRET is said at once, not at the first message; the bot keeps serving (/healthz, the console)
   // and the outbox holds what it queues until Feishu grants a token
   if (!config.localMode && !opts.transport) {
@@ -201,8 +237,8 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     server,
     async stop() {
       stopping = true;
+      clearTimeout(wsRestart);
       await schedules?.stop();
-      wsClient?.close({ force: true });
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // the console's long-polls answer now; idle keep-alive sockets go at once, requests in flight get a moment to finish
       for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
@@ -213,6 +249,9 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       // the bulk-job worker stops after its batch meanwhile; the callbacks being handled finish, answered on their sockets
       const bulkStopped = bulkJobs.stop();
       if (!(await processor.settled(HANDLERS_GRACE_MS))) log.warn(`callbacks still running ${HANDLERS_GRACE_MS} ms after the stop began; their connections are closed`);
+      // the long connection closes after them: a card click's answer goes back on it, and closed it is dropped (Feishu
+      // shows the person its error 200340 for a click that was done)
+      wsClient?.close({ force: true });
       // other requests (a page, a download) get what is left of their grace
       const grace = setTimeout(() => server.closeAllConnections(), Math.max(100, STOP_GRACE_MS - (performance.now() - stopBegan)));
       await closed;

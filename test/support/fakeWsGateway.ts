@@ -134,6 +134,10 @@ export interface FakeWsGateway {
   received: Frame[];
   /** How many WebSocket connections were accepted so far. */
   connections(): number;
+  /** The next endpoint calls answer these instead of a connection config, one a call (code 1 is Feishu's “system busy”). */
+  refuseEndpoint(answers: { code: number; msg: string }[]): void;
+  /** How many times the endpoint was asked for a connection config. */
+  endpointCalls(): number;
   close(): Promise<void>;
 }
 
@@ -150,6 +154,8 @@ export async function startFakeWsGateway(opts: { appId: string; appSecret: strin
   const received: Frame[] = [];
   let seq = 0n;
   let accepted = 0;
+  let asked = 0;
+  const refusals: { code: number; msg: string }[] = [];
 
   const server = createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== '/callback/ws/endpoint') {
@@ -158,6 +164,12 @@ export async function startFakeWsGateway(opts: { appId: string; appSecret: strin
     }
     void readJson(req).then((body) => {
       res.setHeader('content-type', 'application/json');
+      asked++;
+      const refusal = refusals.shift();
+      if (refusal) {
+        res.end(JSON.stringify({ ...refusal, data: {} }));
+        return;
+      }
       if (body?.AppID !== opts.appId || body?.AppSecret !== opts.appSecret) {
         res.end(JSON.stringify({ code: 514, msg: 'app id or secret invalid' }));
         return;
@@ -200,6 +212,8 @@ export async function startFakeWsGateway(opts: { appId: string; appSecret: strin
     url,
     received,
     connections: () => accepted,
+    refuseEndpoint: (answers) => refusals.push(...answers),
+    endpointCalls: () => asked,
     connected(timeoutMs = 10_000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {

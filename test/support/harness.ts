@@ -43,6 +43,7 @@ export async function startTestBot(opts: {
   outboxLimits?: Partial<OutboxLimits>;
   runDispatcher?: boolean;
   wsDomain?: string;
+  wsRestartMs?: number;
 }): Promise<{ app: BotApp; logs: string[] }> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -62,6 +63,7 @@ export async function startTestBot(opts: {
     runDispatcher: opts.runDispatcher ?? false,
     schedules: false,
     wsDomain: opts.wsDomain,
+    wsRestartMs: opts.wsRestartMs,
   });
   // the bot keeps an idle connection 65 s (src/app.ts): a test that waits on a job between requests never reuses a socket the server just closed
   return { app, logs };
