@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText } from './kit.js';
+import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 import { afterRevocation } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
@@ -282,11 +282,19 @@ export function membersCard(
   });
 }
 
-/** For a leader of several teams: which one? */
-export function teamPickerCard(opts: { title: string; prompt: string; teams: { id: number; name: string; code: string }[]; action: string }): Card {
+/** Teams a picker shows a page: three objects a button, 20 keep a card of 50-character names far inside 200 and 30 KB. */
+export const TEAM_PICKER_PAGE = 20;
+
+/** For a leader of several teams: which one? A page of them, 上一页 / 下一页 (`pageValue` with the page) past TEAM_PICKER_PAGE. */
+export function teamPickerCard(opts: { title: string; prompt: string; teams: { id: number; name: string; code: string }[]; action: string; page?: number; pageValue: ActionValue }): Card {
+  const { items, page, pages } = pageOf(opts.teams, opts.page ?? 1, TEAM_PICKER_PAGE);
   return card({
     title: opts.title,
     template: 'blue',
-    elements: [markdown(md`${opts.prompt}`), buttonRow(opts.teams.map((t) => button({ text: namedButtonText(t.name, t.code).text, value: { action: opts.action, teamId: t.id } })))],
+    elements: [
+      markdown(md`${opts.prompt}`),
+      buttonRow(items.map((t) => button({ text: namedButtonText(t.name, t.code).text, value: { action: opts.action, teamId: t.id } }))),
+      ...pager({ page, pages, value: opts.pageValue }),
+    ],
   });
 }

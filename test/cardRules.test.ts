@@ -178,7 +178,10 @@ describe('every list card at its largest realistic input passes', () => {
     expect(cardText(complaintTeamPickerCard({ query: '养护', teams: [teams[1]] }))).not.toContain('GDSZ-2026-0002');
     // names stored before they were capped
     const older = { id: 3, name: long(300), code: 'GDSZ-2020-0003' };
-    expectValidCard(teamPickerCard({ title: '选择班组', prompt: '请选择：', teams: [older], action: 'application.open' }));
+    expectValidCard(teamPickerCard({ title: '选择班组', prompt: '请选择：', teams: [older], action: 'application.open', pageValue: { action: 'application.start' } }));
+    // a leader of a hundred teams of names at their 50 characters: a page of them, inside 200 objects and 30 KB
+    const many = Array.from({ length: 100 }, (_, i) => ({ id: i + 10, name: `${'长'.repeat(45)}${String(i).padStart(5, '0')}`, code: `GDSZ-2020-${String(i).padStart(4, '0')}` }));
+    for (const page of [1, 3, 5]) expectValidCard(teamPickerCard({ title: '选择班组', prompt: '请选择：', teams: many, action: 'application.open', page, pageValue: { action: 'application.start' } }));
     expectValidCard(complaintTeamPickerCard({ query: '养护', teams: [{ ...older, organization: long(300) }] }));
   });
 

@@ -10,7 +10,7 @@ import type { CardActionInput, CardRun, FastContext, FastOutcome, HandlerContext
 import { card, markdown } from '../../cards/kit.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
 import { getTeam, type Team, teamsOf } from '../../src/teams.js';
-import { idFrom, idOrZero, raw, sendPrivately, today } from '../respond.js';
+import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
 
 const returnedStates = new Set(['draft', 'returned']);
 
@@ -50,13 +50,20 @@ function returnOpinion(application: { endorsement: unknown }): string | undefine
 }
 
 /** Where `申报` starts: the caller's team (asking which when there are several). */
-async function applyEntry(ctx: HandlerContext): Promise<Card> {
+async function applyEntry(ctx: HandlerContext, page = 1): Promise<Card> {
   const mine = await teamsOf(ctx.tx, ctx.actor.openId);
   const led = mine.filter((v) => v.myRole === 'leader');
   if (!led.length) return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })));
   const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
   if (led.length > 1) {
-    return teamPickerCard({ title: `${cycle.year} 年度申报`, prompt: '你是多个班组的班组长，请选择要申报的班组：', teams: led.map((v) => v.team), action: 'application.open' });
+    return teamPickerCard({
+      title: `${cycle.year} 年度申报`,
+      prompt: `你是 ${led.length} 个班组的班组长，请选择要申报的班组：`,
+      teams: led.map((v) => v.team),
+      action: 'application.open',
+      page,
+      pageValue: { action: 'application.start' },
+    });
   }
   return applicationCard(ctx, led[0].team.id, cycle);
 }
@@ -73,7 +80,7 @@ export async function sendApplyEntry(ctx: HandlerContext, msg: IncomingText): Pr
   await sendPrivately(ctx, msg, `apply:${ctx.eventId}`, { card: cardJson }, '申报表');
 }
 
-export const startApplication: CardRun = async (ctx) => raw(await applyEntry(ctx));
+export const startApplication: CardRun = async (ctx, input) => raw(await applyEntry(ctx, input ? pageFrom(input.value) : 1));
 
 export const openApplication: CardRun = async (ctx, input) => {
   const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));

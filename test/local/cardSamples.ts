@@ -753,6 +753,6 @@ export const cardSamples: Record<string, Sample> = {
     ], { candidates: [CONTACT, EXPERT] }),
     teams.membersCard(team, [{ openId: LEADER, role: 'leader', name: '张班长' }], { candidates: [], error: { message: '该成员已在班组中' }, values: { membersLookup: '13800000009' } }),
   ],
-  'teams.teamPickerCard': () => [teams.teamPickerCard({ title: '选择班组', prompt: '你是多个班组的班组长，请选择：', teams: [team, { id: 2, name: '另一班组', code: 'GDSZ-2026-0002' }], action: 'application.open' })],
+  'teams.teamPickerCard': () => [teams.teamPickerCard({ title: '选择班组', prompt: '你是多个班组的班组长，请选择：', teams: [team, { id: 2, name: '另一班组', code: 'GDSZ-2026-0002' }], action: 'application.open', pageValue: { action: 'application.start' } })],
 };
 
