@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, type Md, note, md, mdJoin } from './kit.js';
+import { button, buttonRow, card, type Card, CARD_BYTES_BUDGET, cardBodyBytes, type Element, fields, hr, markdown, type Md, note, md, mdJoin } from './kit.js';
 
 /** 评审结果 cards: the administrators' preview, the published results with a chart, each team's result. */
 
@@ -138,9 +138,10 @@ export interface BoxedCertificateLine {
   characters: string;
 }
 
-/** The certificates to correct by hand after printing, cut to stay well under the card's 30 KB. */
+/** The certificates to correct by hand after printing, at most `max` of them listed (the card's 30 KB decides, see below). */
 function boxedLines(boxed: BoxedCertificateLine[], max = 40): Element[] {
   if (!boxed.length) return [];
+  if (max <= 0) return [hr(), note(md`有 ${boxed.length} 张证书中有字体未收录的字，显示为方框，请打印后手写补正。`)];
   const shown = boxed.slice(0, max).map((b) => md`${b.number} ${b.teamName}${b.organization ? `（${b.organization}）` : ''}：${[...b.characters].join('、')}`);
   return [
     hr(),
@@ -149,29 +150,39 @@ function boxedLines(boxed: BoxedCertificateLine[], max = 40): Element[] {
   ];
 }
 
-/** To the bound admin group(s): the published results with a bar chart of the totals. */
+/**
+ * To the bound admin group(s): the published results with a bar chart of the totals. The certificates with boxes are
+ * listed as many as the card's budget holds (CARD_BYTES_BUDGET): 40 lines naming 50-character teams and their
+ * organisations came to 34 KB, over Feishu's 30 KB; those left out are counted.
+ */
 export function resultsPublishedCard(d: ResultsSummary & { fileName: string; boxed?: BoxedCertificateLine[] }): Card {
   const scored = d.lines.filter((l) => l.finalScore !== null);
   const titles = scored.filter(titled);
   const recommended = titles.filter((l) => l.recommended);
-  return card({
-    title: `${d.year}年度质量信得过班组评审结果已公布`,
-    template: 'green',
-    summary: `${d.year}年度评审结果已公布`,
-    elements: [
-      fields(counts(d)),
-      scoresChart(scored),
-      ...(scored.length > 30 ? [note(md`图中为得分前 30 名，共 ${scored.length} 份。`)] : []),
-      hr(),
-      markdown('**推荐全国性协会（第二十条）**'),
-      ...listed(recommended, 20),
-      markdown('**授予“质量信得过班组”称号**'),
-      ...listed(titles, 40),
-      note(md`每个申报班组的班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
-      ...boxedLines(d.boxed ?? []),
-      buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),
-    ],
-  });
+  const boxed = d.boxed ?? [];
+  const drawn = (boxedShown: number) =>
+    card({
+      title: `${d.year}年度质量信得过班组评审结果已公布`,
+      template: 'green',
+      summary: `${d.year}年度评审结果已公布`,
+      elements: [
+        fields(counts(d)),
+        scoresChart(scored),
+        ...(scored.length > 30 ? [note(md`图中为得分前 30 名，共 ${scored.length} 份。`)] : []),
+        hr(),
+        markdown('**推荐全国性协会（第二十条）**'),
+        ...listed(recommended, 20),
+        markdown('**授予“质量信得过班组”称号**'),
+        ...listed(titles, 40),
+        note(md`每个申报班组的班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
+        ...boxedLines(boxed, boxedShown),
+        buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),
+      ],
+    });
+  let shown = Math.min(40, boxed.length);
+  let drawnCard = drawn(shown);
+  while (shown > 0 && cardBodyBytes(drawnCard) > CARD_BYTES_BUDGET) drawnCard = drawn((shown = Math.max(0, shown - 5)));
+  return drawnCard;
 }
 
 /** To a team leader or organisation contact whose application never reached the review, when the results are published. */

@@ -149,6 +149,23 @@ describe('the results cards', () => {
     expect(chart.chart_spec.color).toEqual({ type: 'ordinal', domain: ['授予称号', '未获称号'], range: [RESULT_COLOURS.awarded, RESULT_COLOURS.notAwarded] });
   });
 
+  it('the published card lists as many certificates with boxes as its 30 KB holds, and counts the rest', () => {
+    // team names at their 50 characters, organisations at 40, 40 certificates with boxes: 34 KB when all were listed
+    const long = lines(3000).map((l, i) => ({ ...l, team: `${'长'.repeat(44)}${String(i).padStart(6, '0')}`, organization: '单'.repeat(40) }));
+    const boxed = Array.from({ length: 40 }, (_, i) => ({ number: `GDSZ-Z-2027-${String(i + 1).padStart(4, '0')}`, teamName: long[i].team, organization: '单'.repeat(40), characters: '𠮷㐀' }));
+    const card = resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: long, fileName: 'x.xlsx', boxed });
+    expectValidCard(card);
+    expect(cardBodyBytes(card)).toBeLessThanOrEqual(CARD_BYTES_BUDGET);
+    const text = JSON.stringify(card);
+    const listedCount = boxed.filter((b) => text.includes(b.number)).length;
+    expect(listedCount).toBeGreaterThan(0);
+    expect(listedCount).toBeLessThan(40);
+    expect(text).toContain(`另有 ${40 - listedCount} 张证书同样有方框，未列出。`);
+    // a few short lines are all listed, as before
+    const few = resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: lines(30), fileName: 'x.xlsx', boxed: boxed.slice(0, 3).map((b) => ({ ...b, teamName: '养护一班', organization: undefined })) });
+    for (const b of boxed.slice(0, 3)) expect(JSON.stringify(few)).toContain(b.number);
+  });
+
   it('the preview asks before publishing', () => {
     const card = resultsPreviewCard({ cycleId: 1, year: 2027, status: 'closed', awardThreshold: 85, recommendShare: 0.1, lines: lines(300) });
     expectValidCard(card);
