@@ -121,3 +121,16 @@ describe('the values Feishu documents as a closed set', () => {
     expect(cardRuleViolations({ header: { template: 'pink' }, elements: [{ tag: 'markdown', content: 'x', text_align: 'justify' }] })).toEqual([]);
   });
 });
+
+describe('values that must name something else in the card', () => {
+  const form = (field: Record<string, unknown>) => cardOf([{ tag: 'form', name: 'f', elements: [field, button({ name: 'go', form_action_type: 'submit' })] }]);
+  const people = [{ value: 'ou_a' }, { value: 'ou_b' }];
+
+  it('a multi_select_person’s selected values: among its options ("需要和 options.value 对应")', () => {
+    expectSet((v) => form({ tag: 'multi_select_person', name: 'members', options: people, selected_values: v }), [['ou_a'], ['ou_a', 'ou_b'], []], [['ou_c'], ['ou_a', 'ou_z']], /selected_values .* are not all among the multi_select_person's options/);
+  });
+
+  it('a date picker’s initial date: yyyy-MM-dd ("格式为 yyyy-MM-dd")', () => {
+    expectSet((v) => form({ tag: 'date_picker', name: 'day', initial_date: v }), ['2027-05-31'], ['2027/05/31', '31-05-2027', '2027-05-31 10:00', 20270531], /initial_date .* is not yyyy-MM-dd$/);
+  });
+});

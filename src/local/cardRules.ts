@@ -181,6 +181,16 @@ export function enumProblems(path: string, node: Record<string, unknown>): strin
     const values = node.options.map((o) => (o as { value?: unknown } | null)?.value);
     if (!values.includes(node.initial_option)) problems.push(`${path}: initial_option ${JSON.stringify(node.initial_option)} is not one of the ${tag}'s options`);
   }
+  if (tag === 'multi_select_person' && Array.isArray(node.selected_values) && Array.isArray(node.options) && node.options.length) {
+    // its page: the selected values "需要和 options.value 对应"
+    const values = node.options.map((o) => (o as { value?: unknown } | null)?.value);
+    const stray = node.selected_values.filter((v) => !values.includes(v));
+    if (stray.length) problems.push(`${path}: selected_values ${JSON.stringify(node.selected_values)} are not all among the multi_select_person's options (${JSON.stringify(stray)})`);
+  }
+  if (tag === 'date_picker' && node.initial_date !== undefined && (typeof node.initial_date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(node.initial_date))) {
+    // its page: initial_date "格式为 yyyy-MM-dd"
+    problems.push(`${path}: initial_date ${JSON.stringify(node.initial_date)} is not yyyy-MM-dd`);
+  }
   return problems;
 }
 
