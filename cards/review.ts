@@ -44,8 +44,6 @@ function clickableText(until: ScoringTaskData['clickableUntil']): string {
   return `${when}，届时请发送“评分”重新打开评分表。`;
 }
 
-const clip = (s: string | undefined, n: number) => clipText(s ?? '', n);
-
 /** The brief shows the title and category; the long view every field, each long text clipped at `clip` characters. */
 // the 申报表's fields a summary shows; review_submit (migration 0012) reads back only these of the form when it stores a sheet
 export const briefKeys: ReadonlySet<string> = new Set(['title', 'category']);
@@ -201,7 +199,7 @@ export function taskListCard(d: TaskListData): Card {
             tag: 'column',
             width: 'weighted',
             weight: 3,
-            elements: [markdown(md`${done ? '✅' : '⬜'} **${t.team}**（${t.code}）\n${clip(t.title, 40)}${done ? ` · 总分 ${t.total}` : ''}`)],
+            elements: [markdown(md`${done ? '✅' : '⬜'} **${t.team}**（${t.code}）\n${clipText(t.title ?? '', 40)}${done ? ` · 总分 ${t.total}` : ''}`)],
           },
           {
             tag: 'column',

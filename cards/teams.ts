@@ -171,7 +171,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     const barredThisYear = Boolean(e.barred && e.openYear && e.barred.until > e.openYear.rawDeadline);
     const apps = e.applications.length
       ? e.applications
-          .map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipped(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}${decisionShown[a.decision ?? ''] ?? ''}`)
+          .map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipText(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}${decisionShown[a.decision ?? ''] ?? ''}`)
           .join('\n')
       : '暂无';
     const barredStep = `${e.openYear?.year ?? ''} 年度申报 ${e.openYear?.deadline ?? ''} 截止，届时仍在撤销称号后的不受理期内，本班组不能参加本年度评选。`;
@@ -214,7 +214,6 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
   return card({ title: '我的班组', template: 'blue', elements });
 }
 
-const clipped = (s: string, n: number) => clipText(s, n);
 
 const decisionShown: Record<string, string> = { awarded: '，授予称号', not_awarded: '，未获称号' };
 

@@ -14,6 +14,7 @@ import { type Destination, enqueue, enqueueQuietly } from './outbox.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
 import { adminOutboxQuery } from './fast/sql.js';
 import { answerOf, postgresClient, ReadAfterCommit, rolledBackWhole, transactionOnGuess, transactionWith } from './pipeline.js';
+import { storable } from './storable.js';
 
 /** card.action.trigger as the SDK flattens it ({...header, ...event}); the SDK has no type for it. */
 export const cardActionSchema = z.object({
@@ -484,33 +485,6 @@ function fileOf(content: string): IncomingFile | undefined {
 function operatorOpenId(data: Record<string, unknown>): string {
   const op = (data.operator_id ?? data.operator) as { open_id?: string } | undefined;
   return op?.open_id ?? '';
-}
-
-/**
- * Strings as PostgreSQL stores them: its text and jsonb refuse NUL and lone UTF-16 surrogates, which would fail the event.
- * A value with none of them (nearly every one) is returned as it is, without a copy.
- */
-export function storable<T>(v: T): T {
-  return needsCleaning(v) ? cleaned(v) : v;
-}
-
-/** NUL or any surrogate: a paired one is fine, but rare enough to take the slow path. */
-const suspect = /[\u0000\ud800-\udfff]/;
-
-function needsCleaning(v: unknown): boolean {
-  if (typeof v === 'string') return suspect.test(v);
-  if (Array.isArray(v)) return v.some(needsCleaning);
-  if (v && typeof v === 'object') {
-    for (const k in v) if (Object.hasOwn(v, k) && (suspect.test(k) || needsCleaning((v as Record<string, unknown>)[k]))) return true;
-  }
-  return false;
-}
-
-function cleaned<T>(v: T): T {
-  if (typeof v === 'string') return v.replace(/\u0000/g, '').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd') as T;
-  if (Array.isArray(v)) return v.map(cleaned) as T;
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [cleaned(k), cleaned(x)])) as T;
-  return v;
 }
 
 /** @所有人's placeholder where Feishu leaves it in the text: not the start of a longer word typed (`@_allen`), as the node SDK reads it. */

@@ -6,7 +6,7 @@ import { type Clock, systemClock } from './clock.js';
 import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { OutageLog } from './reachability.js';
-import { storable } from './events.js';
+import { storable } from './storable.js';
 
 /**
  * Where a message goes: a user, a chat, a reply to a message, or an in-place update of a sent card. A reply in someone's

@@ -48,12 +48,14 @@ export type FastSubmitResult =
 interface KnownCycle {
   version: string;
   cycle: Cycle;
-  sheet: ScoreSheet;
   /** The row's outlier distance (aggregationRuleOf), $11 of the call. */
   outlierDistance: number;
 }
 
-let knownSheet: KnownCycle | undefined;
+let knownRow: KnownCycle | undefined;
+
+/** Its sheet, parsed when the row was kept (`rememberCycle`). */
+const sheetOf = (known: KnownCycle) => known.cycle.scoreSheet as ScoreSheet;
 
 // the function (migration 0006_review_submit) is the lock, the statement and the read-back; called on its own, with no
 // BEGIN or COMMIT around it, it is one message and one answer, and postgres.js pipelines concurrent calls on a connection
@@ -121,11 +123,11 @@ function taskOf(sent: NonNullable<Outcome['task']>): SentTask {
 export async function fastSubmitScores(database: Database, event: FastSubmitEvent, lockWaitMs = SUBMIT_LOCK_WAIT_MS): Promise<FastSubmitResult | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
-  const known = knownSheet ?? (await firstSheet(database, event.assignmentId));
+  const known = knownRow ?? (await firstRow(database, event.assignmentId));
   const first = await submitOnce(database, event, known, lockWaitMs);
   if (first.kind !== 'stale') return first;
   // another cycle's sheet, or it changed: read the task's own and try once more
-  const fresh = await loadSheet(database, event.assignmentId);
+  const fresh = await loadRow(database, event.assignmentId);
   const second = await submitOnce(database, event, fresh, lockWaitMs);
   return second.kind === 'stale' ? { kind: 'ordinary' } : second;
 }
@@ -133,9 +135,9 @@ export async function fastSubmitScores(database: Database, event: FastSubmitEven
 /** The first read of a cycle row, shared by the sheets submitted while it is under way (a process's first wave). */
 let firstRead: Promise<KnownCycle | undefined> | undefined;
 
-function firstSheet(database: Database, assignmentId: number): Promise<KnownCycle | undefined> {
+function firstRow(database: Database, assignmentId: number): Promise<KnownCycle | undefined> {
   // another cycle's task given this row is answered 'stale' by the function and reads its own
-  firstRead ??= loadSheet(database, assignmentId).finally(() => (firstRead = undefined));
+  firstRead ??= loadRow(database, assignmentId).finally(() => (firstRead = undefined));
   return firstRead;
 }
 
@@ -143,19 +145,19 @@ function firstSheet(database: Database, assignmentId: number): Promise<KnownCycl
 function cycleRead(row: { cycle: unknown; xmin: string }): KnownCycle {
   const json = (typeof row.cycle === 'string' ? JSON.parse(row.cycle) : row.cycle) as JsonRow;
   const cycle = rememberCycle(fromJson(cycles, json), row.xmin);
-  return { version: `${cycle.id}:${row.xmin}`, cycle, sheet: cycle.scoreSheet as ScoreSheet, outlierDistance: aggregationRuleOf(cycle.settings).outlierDistance };
+  return { version: `${cycle.id}:${row.xmin}`, cycle, outlierDistance: aggregationRuleOf(cycle.settings).outlierDistance };
 }
 
-async function loadSheet(database: Database, assignmentId: number): Promise<KnownCycle | undefined> {
+async function loadRow(database: Database, assignmentId: number): Promise<KnownCycle | undefined> {
   const rows = await postgresClient(database)!.unsafe(
     `select to_json(c) as cycle, c.xmin::text as xmin from assignments a join applications ap on ap.id = a.application_id
      join cycles c on c.id = ap.cycle_id where a.id = $1`,
     [assignmentId],
   );
   const row = rows[0] as unknown as { cycle: unknown; xmin: string } | undefined;
-  if (!row) return knownSheet;
-  knownSheet = cycleRead(row);
-  return knownSheet;
+  if (!row) return knownRow;
+  knownRow = cycleRead(row);
+  return knownRow;
 }
 
 /** The task read back, with its cycle's row from the cache (read once when its version is new to this process). */
@@ -165,7 +167,7 @@ async function withCycle(database: Database, row: SentTask | undefined): Promise
   let cycle = knownCycle(id, version);
   if (!cycle) {
     // the row changed after the statement read it, or the task is another cycle's: one more read, rare
-    await loadSheet(database, row.assignment.id);
+    await loadRow(database, row.assignment.id);
     cycle = knownCycle(id, version) ?? (await exactCycle(database, id));
   }
   return { ...row, cycle };
@@ -183,10 +185,10 @@ async function exactCycle(database: Database, cycleId: number): Promise<Cycle> {
 async function submitOnce(database: Database, event: FastSubmitEvent, known: KnownCycle | undefined, lockWaitMs: number): Promise<FastSubmitResult | { kind: 'stale' }> {
   // a card drawn from another sheet than the one the values would be read against: read the task's own, and when that
   // differs too, the ordinary path refuses (第十八条); the fingerprint is hashed once per sheet, so the hot path pays nothing
-  if (known && event.shownSheet !== undefined && event.shownSheet !== sheetFingerprint(known.sheet)) return { kind: 'stale' };
+  if (known && event.shownSheet !== undefined && event.shownSheet !== sheetFingerprint(sheetOf(known))) return { kind: 'stale' };
   let input: ScoreSheetInput | undefined;
   try {
-    input = known ? parseScoreForm(known.sheet, event.formValue) : undefined;
+    input = known ? parseScoreForm(sheetOf(known), event.formValue) : undefined;
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
   }

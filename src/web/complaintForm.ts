@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { complaintForm, createComplaint } from '../complaints.js';
-import { storable } from '../events.js';
+import { storable } from '../storable.js';
 import { UserError } from '../errors.js';
 import { sql, eq } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
