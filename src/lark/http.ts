@@ -44,10 +44,13 @@ export function larkCallback(opts: { secrets: CallbackSecrets; dispatcher: lark.
       ctx.body = { challenge: payload.challenge };
       return;
     }
-    // an old-style card callback (the app still has a 消息卡片请求网址) is signed with the verification token and carries the
-    // card's update token at the top: checked its own way, acknowledged, not acted on, and the operator told what to change
-    if (typeof outer.encrypt !== 'string' && !('schema' in payload) && !('header' in payload) && 'open_message_id' in payload && 'action' in payload) {
-      const legacy = checkLegacyCardSignature(ctx.headers, raw, verificationToken, now());
+    // an old-style card callback (the app still has a 消息卡片请求网址) carries the card's update token at the top, not the
+    // verification token: plain, it is signed with the verification token (sha1); encrypted, the node SDK's
+    // `checkIsCardEventValidated` takes it as any encrypted callback, signed with the encrypt key (sha256), which only
+    // Feishu holds. Checked its own way, acknowledged, not acted on, and the operator told what to change
+    if (!('schema' in payload) && !('header' in payload) && 'open_message_id' in payload && 'action' in payload) {
+      const legacy =
+        typeof outer.encrypt === 'string' ? checkSignature(ctx.headers, raw, encryptKey, now()) : checkLegacyCardSignature(ctx.headers, raw, verificationToken, now());
       if (!legacy.ok) return refuse(ctx, legacy.reason, signatureMessage[legacy.reason]);
       opts.log.warn(
         { path: ctx.path, requestId: ctx.state.requestId },

@@ -61,8 +61,9 @@ export function signedRequest(
 }
 
 /**
- * An old-style card callback as the retired 消息卡片请求网址 receives it: never encrypted, signed with sha1 of timestamp +
- * nonce + the verification token + the body (the node SDK's `RequestHandle.checkIsCardEventValidated`, which its `CardActionHandler` uses).
+ * An old-style card callback as the retired 消息卡片请求网址 receives it in plain: signed with sha1 of timestamp + nonce +
+ * the verification token + the body (the node SDK's `RequestHandle.checkIsCardEventValidated`, which its `CardActionHandler`
+ * uses). Encrypted, the SDK checks it as any encrypted callback: `signedRequest`.
  */
 export function legacyCardRequest(payload: object, opts: { verificationToken: string; timestamp?: number; nonce?: string }): SignedRequest {
   const body = JSON.stringify(payload);

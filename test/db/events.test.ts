@@ -246,12 +246,21 @@ describe('callback security', () => {
     expect(res.body).toEqual({});
     expect(await rowsNow()).toEqual(before);
     expect(h.logs.filter((l) => l.includes('old-style card callback')).at(-1)).toContain('卡片回传交互 (card.action.trigger)');
+    // encrypted, it is signed as every encrypted callback (the SDK's checkIsCardEventValidated), its top-level token the card's
+    const encrypted = signedRequest(click, { encryptKey: TEST_ENCRYPT_KEY });
+    const warned = h.logs.filter((l) => l.includes('old-style card callback')).length;
+    const answer = await postRaw(encrypted.headers, encrypted.body, '/lark/cards');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({});
+    expect(h.logs.filter((l) => l.includes('old-style card callback'))).toHaveLength(warned + 1);
     // signed with another token, signed the 2.0 way, unsigned or stale: refused as any forgery is
     const forged = [
       legacyCardRequest(click, { verificationToken: 'not-the-token' }),
       signedRequest(click, { encryptKey: TEST_ENCRYPT_KEY, encrypt: false }),
       { headers: { 'content-type': 'application/json' }, body: JSON.stringify(click) },
       legacyCardRequest(click, { verificationToken: TEST_VERIFICATION_TOKEN, timestamp: Math.floor(Date.now() / 1000) - 600 }),
+      signedRequest(click, { encryptKey: 'another-encrypt-key' }),
+      { headers: { ...encrypted.headers, 'x-lark-signature': legacyCardRequest(click, { verificationToken: TEST_VERIFICATION_TOKEN }).headers['x-lark-signature'] }, body: encrypted.body },
     ];
     for (const f of forged) expect((await postRaw(f.headers, f.body, '/lark/cards')).status).toBe(401);
     expect(await rowsNow()).toEqual(before);
