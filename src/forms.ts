@@ -74,13 +74,13 @@ const blankToUndefined = (v: unknown) => {
  * kept, 广州市市政\u200b工程维修有限公司 would be a second organisation reading exactly as the first, and the same-organisation
  * rule of 第十七条 would not see it; a right-to-left override turns a name around on the card.
  */
-const UNTYPED = /\r\n?|[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]|\p{Cf}/gu;
+const UNTYPED = /\r\n?|[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cf}/gu;
 /**
- * Control characters but the tab and the line feed are dropped too: nobody types them (a paste from another program brings
+ * Control characters (C0, DEL and C1) but the tab and the line feed are dropped too: nobody types them (a paste from another program brings
  * them), they print as nothing, and a card writes each as a seven-byte entity, so a long text of them could pass Feishu's
  * 30 KB. Checked before replacing: nearly every value holds none, and an import reads tens of thousands of cells.
  */
-const HAS_UNTYPED = /[\r\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]|\p{Cf}/u;
+const HAS_UNTYPED = /[\r\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]|\p{Cf}/u;
 /** Text as typed, without what nobody sees and without the spaces around it; a line ends with a line feed alone (not \r\n, not \r). */
 export const typedText = (v: string) => (HAS_UNTYPED.test(v) ? v.replace(UNTYPED, (m) => (m[0] === '\r' ? '\n' : '')) : v).trim();
 

@@ -75,5 +75,7 @@ describe('text as typed', () => {
     expect(typedText(' 路面\u0001松动\r\n第二行\r第三行\t完\u007f\u0000 ')).toBe('路面松动\n第二行\n第三行\t完');
     expect(typedText('广州市市政\u200b工程')).toBe('广州市市政工程');
     expect(typedText('\u0001\u0002')).toBe('');
+    // C1 controls (a paste from a Latin-1 program): print as nothing, dropped as C0's are; é (U+00E9) just past them stays
+    expect(typedText('班组\u0085名\u0080称\u009f é')).toBe('班组名称 é');
   });
 });
