@@ -532,7 +532,13 @@ export async function updateCycleSettings(
   return { cycle: updated, changes };
 }
 
-/** Teams with an application in the review (submitted, recommended, accepted) that are not a year old by `deadline` (E1). */
+/**
+ * An application in the review: submitted to its organisation up to scored (分配专家 may run while applications are open,
+ * so an application can be scoring before the deadline moves).
+ */
+const inReview = ['submitted', 'recommended', 'accepted', 'scoring', 'scored'] as const;
+
+/** Teams with an application in the review (`inReview`) that are not a year old by `deadline` (E1). */
 async function tooYoungAt(tx: Db, cycleId: number, deadline: string): Promise<{ name: string; code: string; eligibleFrom: string }[]> {
   // a year after registration as oneYearAfter counts it (src/applications.ts): 2月29日 to 2月28日, as PostgreSQL's interval does
   const eligibleFrom = sql<string>`(${teams.registeredAt} + interval '1 year')::date::text`;
@@ -540,7 +546,7 @@ async function tooYoungAt(tx: Db, cycleId: number, deadline: string): Promise<{ 
     .select({ name: teams.name, code: teams.code, eligibleFrom })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
-    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['submitted', 'recommended', 'accepted']), sql`${eligibleFrom} > ${deadline}`))
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, inReview), sql`${eligibleFrom} > ${deadline}`))
     .orderBy(teams.registeredAt);
 }
 

@@ -317,7 +317,7 @@ verdict as (
     -- year old by it (第十六条, E1 as submission checks it)
     and (not c.ch_0 or $6::date >= c.from_application_deadline::date or not exists (
       select 1 from applications a join teams t on t.id = a.team_id
-      where a.cycle_id = c.id and a.status in ('submitted', 'recommended', 'accepted') and (t.registered_at + interval '1 year')::date > $6::date))
+      where a.cycle_id = c.id and a.status in ('submitted', 'recommended', 'accepted', 'scoring', 'scored') and (t.registered_at + interval '1 year')::date > $6::date))
     -- updateCycleSettings: a changed date may not lie in the past ($12 the bot's today)
     and (not c.ch_0 or $6::date >= $12::date) and (not c.ch_1 or $7::date >= $12::date) and (not c.ch_2 or $8::date >= $12::date)
     -- updateCycleSettings' offItsYear: a changed date in the cycle's 评审年度 or the year after

@@ -30,5 +30,20 @@ for (const mode of ['fast', 'ordinary'] as const) {
       expect(saved.toast?.type, saved.toast?.content).toBe('success');
       expect((await db.select({ d: cycles.applicationDeadline }).from(cycles).where(eq(cycles.id, f.cycleId)))[0].d).toBe('2027-05-20');
     });
+
+    // 分配专家 may run while applications are open: an application already being scored (or scored) is in the review too
+    for (const status of ['scoring', 'scored'] as const) {
+      it(`is refused while the team’s application is ${status}`, async () => {
+        const db = h.db.db;
+        await db.update(teams).set({ registeredAt: '2026-05-20' }).where(eq(teams.id, f.teamA.id));
+        await db.update(applications).set({ status }).where(eq(applications.id, f.appA));
+        const deadline = async () => (await db.select({ d: cycles.applicationDeadline }).from(cycles).where(eq(cycles.id, f.cycleId)))[0].d;
+        const before = await deadline();
+        const refused = await h.click(personas.admin, { action: 'cycle.settingsSave', cycleId: f.cycleId }, { applicationDeadline: '2027-05-10' });
+        expect(refused.toast?.type).toBe('error');
+        expect(refused.toast?.content).toContain(`${f.teamA.code}，2027年5月20日满一年`);
+        expect(await deadline()).toBe(before);
+      });
+    }
   });
 }
