@@ -7,7 +7,7 @@ import { taskApplicationMessage } from '../../src/review/taskCards.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, notToDecline, ownTask, SheetChanged, shownSheet, submitScores, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, SheetChanged, shownSheet, submitScores, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
@@ -154,6 +154,8 @@ export async function showDeclineForm(ctx: HandlerContext, input: CardActionInpu
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
   const done = notToDecline(task.assignment, ctx.config.BOT_TIMEZONE);
   if (done) throw done;
+  // refused before the reason is asked for, as the decline would be
+  await noNewExpertAfterSum(ctx.tx, task.cycle, NO_DECLINE_AFTER_SUM);
   return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm }) } };
 }
 

@@ -115,8 +115,12 @@ const lockCycleSql = `select id from cycles where id in (select cycle_id from ap
 const lockApplicationSql = `select id from applications where id in (select application_id from assignments where id = $1) for update`;
 
 /** The task as `tasksQuery` joins it: what the checks read. */
+/** aggregatedBefore (src/cycles.ts) of the task's cycle, while it is scoring again. */
+const summedBeforeSql = `(k.cycle_status = 'scoring' and exists (
+      select 1 from audit_log al where al.entity = 'cycle' and al.entity_id = k.cycle_id::text and al.action = 'cycle.closeScoring'))`;
+
 const taskCte = `task as (
-  select s.id, s.status, s.expert_open_id, s.application_id, a.team_id, tm.name as team_name, tm.code as team_code, c.status as cycle_status
+  select s.id, s.status, s.expert_open_id, s.application_id, a.team_id, tm.name as team_name, tm.code as team_code, c.status as cycle_status, c.id as cycle_id
   from assignments s
     join applications a on a.id = s.application_id
     join teams tm on tm.id = a.team_id
@@ -236,6 +240,8 @@ verdict as (
     and k.status = 'assigned'
     -- scoringOpen
     and k.cycle_status in ('open', 'scoring')
+    -- noNewExpertAfterSum: no new expert on a panel summed before (a sheet reopened after 结束评分并汇总)
+    and not ${summedBeforeSql}
     -- replaceOnApplication: a replacement for every place the panel misses (else the administrators are alerted)
     and ${replacementFillsSql()},
     false) as ok
@@ -258,6 +264,8 @@ verdict as (
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($5::text[]))
     -- swapExpert: scoringOpen
     and k.cycle_status in ('open', 'scoring')
+    -- swapExpert: noNewExpertAfterSum
+    and not ${summedBeforeSql}
     -- swapExpert: only a pending task (已提交 / 已不在该专家名下 otherwise)
     and k.status = 'assigned'
     -- replaceOnApplication: a replacement for every place the panel misses (else the administrators are alerted)
@@ -514,7 +522,7 @@ with claim as (
 ),
 task as (
   -- the next touched task still assigned (declareConflict declines them in the order of their ids)
-  select s.id, s.status, s.expert_open_id, s.application_id, a.team_id, tm.name as team_name, tm.code as team_code, c.status as cycle_status
+  select s.id, s.status, s.expert_open_id, s.application_id, a.team_id, tm.name as team_name, tm.code as team_code, c.status as cycle_status, c.id as cycle_id
   from assignments s
     join applications a on a.id = s.application_id
     join teams tm on tm.id = a.team_id

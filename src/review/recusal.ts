@@ -124,7 +124,7 @@ async function stepAside<J extends { teamId: number; openId: string }>(
     const expert: Actor = { openId: j.openId, name: null, roles: ['expert'] };
     const declined = [];
     for (const t of touched.filter(mine(j))) {
-      declined.push(await declineTask(tx, expert, t.id, { kind: 'conflict', reason }, now, timezone, { recordConflict: false }));
+      declined.push(await declineTask(tx, expert, t.id, { kind: 'conflict', reason }, now, timezone, { recordConflict: false, recusal: true }));
     }
     const sheets = scored.filter(mine(j)).map(({ applicationId, year, code, team: teamName, total }) => ({ applicationId, year, code, team: teamName, total }));
     // the team as the declined task read it, else as the sheets name it

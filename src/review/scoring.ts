@@ -6,7 +6,7 @@ import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { activeBulkJob } from '../bulkJobs.js';
 import { formatDateTimeZh } from '../dates.js';
-import { cycleScoreSheet, transitionCycle } from '../cycles.js';
+import { aggregatedBefore, cycleScoreSheet, reopenedForSheetsText, transitionCycle } from '../cycles.js';
 import { lockWaiting } from '../outbox.js';
 import { AlreadyDone, cite, UserError } from '../errors.js';
 import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type FormDescriptor, formDisplay, formSchema, optionalText, readForm, readNumber } from '../forms.js';
@@ -308,6 +308,18 @@ function scoringOpen(cycle: Task['cycle']): void {
   }
 }
 
+/**
+ * After 结束评分并汇总, a sheet reopened is for its expert to submit again, nothing more (第十七条): a 谢绝 or an 更换专家
+ * would bring an expert who never scored onto a summed panel, as 分配专家 would (checkAssignable). A recusal for a
+ * conflict of interest (声明利益冲突, a change of organisation) still declines.
+ */
+export async function noNewExpertAfterSum(tx: Db, cycle: Pick<Task['cycle'], 'id' | 'year' | 'status'>, what: string): Promise<void> {
+  if (cycle.status === 'scoring' && (await aggregatedBefore(tx, cycle.id))) throw new UserError(reopenedForSheetsText(cycle.year, what), { kind: 'info', article: 17 });
+}
+
+/** What `noNewExpertAfterSum` refuses of an expert's 谢绝. */
+export const NO_DECLINE_AFTER_SUM = '不能谢绝；如需回避，请联系协会管理员';
+
 /** Why a task can no longer be declined (谢绝此任务 on an old copy of its card, or its form sent again), if so. */
 export function notToDecline(a: Assignment, timezone: string): UserError | undefined {
   if (a.status === 'submitted') return new UserError('这份评分已提交，不能再谢绝；如需更改，请联系协会管理员。', { kind: 'info' });
@@ -468,12 +480,14 @@ export async function declineTask(
   formValue: Record<string, unknown>,
   now: Date,
   timezone: string,
-  opts: { recordConflict?: boolean } = {},
+  /** `recusal`: declined for a conflict of interest found by the bot or declared (not the expert's 谢绝), which `noNewExpertAfterSum` lets through. */
+  opts: { recordConflict?: boolean; recusal?: boolean } = {},
 ): Promise<{ task: Task; replacement: Replacement; declineReason: string } & PanelCompletion> {
   const task = await lockedTask(tx, actor, assignmentId, { cycle: true });
   const done = notToDecline(task.assignment, timezone);
   if (done) throw done;
   scoringOpen(task.cycle);
+  if (!opts.recusal) await noNewExpertAfterSum(tx, task.cycle, NO_DECLINE_AFTER_SUM);
   const input = readForm(declineForm, formValue, declineSchema);
   const declineReason = `${fieldText(declineForm.fields.kind, input.kind)}：${input.reason}`;
   await tx
@@ -540,6 +554,7 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
       { kind: 'info' },
     );
   }
+  await noNewExpertAfterSum(tx, task.cycle, '不能更换专家');
   await tx.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, assignmentId));
   await audit(tx, { actor: actor.openId, action: 'review.swap', entity: 'assignment', entityId: assignmentId, details: { applicationId: task.application.id, expert: task.assignment.expertOpenId }, at: now });
   const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'swap');

@@ -172,4 +172,30 @@ describe.each(MODES)('a reopened sheet does not reopen the intake (%s path)', (m
     const bAfter = await applicationOf(b.application.id);
     expect([bAfter.status, bAfter.finalScore]).toEqual(['scored', bSummed.finalScore]);
   });
+
+  it('谢绝 and 更换专家 of the reopened sheet are refused: no expert who never scored joins a summed panel', async () => {
+    const cycleId = await openCycle(2);
+    const a = await seedTeam(cycleId, 1, 'accepted');
+    await addExperts(EXPERTS.slice(0, 2));
+    expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId })).toast?.type).toBe('success');
+    const reopened = await sumThenReopen(cycleId, a.application.id);
+    await addExperts([EXPERTS[2]]); // free to replace anyone, had the panel not been summed
+    const tasksBefore = await db().select().from(assignments).orderBy(asc(assignments.id));
+
+    // the expert's 谢绝: refused before the reason is asked for, and its form (an old copy) refused too
+    const form = await h.click(reopened.expertOpenId, { action: 'review.declineForm', assignmentId: reopened.id });
+    expect(form.toast).toMatchObject({ type: 'info', content: expect.stringContaining(`2027年度${REFUSAL}，不能谢绝`) });
+    expect(formFieldNames(form.card?.data ?? {})).not.toContain('reason');
+    const decline = await h.click(reopened.expertOpenId, { action: 'review.decline', assignmentId: reopened.id }, { kind: 'unavailable', reason: '出差' });
+    expect(decline.toast).toMatchObject({ type: 'info', content: expect.stringContaining(`${REFUSAL}，不能谢绝`) });
+    // the administrator's 更换专家
+    const swap = await h.click(ADMIN, { action: 'review.swap', assignmentId: reopened.id });
+    expect(swap.toast).toMatchObject({ type: 'info', content: expect.stringContaining(`${REFUSAL}，不能更换专家`) });
+    await h.drain();
+    expect(await db().select().from(assignments).orderBy(asc(assignments.id))).toEqual(tasksBefore);
+    expect(h.fake.messages.filter((m) => m.receiveId === EXPERTS[2])).toHaveLength(0);
+
+    // what the reopen is for still works
+    expect((await h.click(reopened.expertOpenId, { action: 'review.submit', assignmentId: reopened.id }, scoreForm(95))).toast?.type).toBe('success');
+  });
 });
