@@ -20,7 +20,7 @@ import { audit } from './audit.js';
 import { cycleDefaults, cycleRules, getRunningOrLatestCycle } from './cycles.js';
 import { daysBetween, formatDateZh, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { defineForm, formDisplay, formSchema, readCode, readForm } from './forms.js';
+import { defineForm, formDisplay, formSchema, readCode, readForm, trailingRun } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
@@ -173,6 +173,9 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
     .limit(11);
 }
 
+/** The marks that may end a team's code typed as a complaint's first word (GDSZ-2026-0001，…). */
+const TRAILING_MARKS = trailingRun('[,，、:：;；。.!！]');
+
 /**
  * The team a chat text starts with, and what follows it: `市政养护一班，路面开裂` (the name, then the complaint, as people
  * type after 投诉), or a code `GDSZ-2026-0001 井盖松动` (a code-shaped start is the team meant even when no team has
@@ -183,7 +186,7 @@ export async function teamAtStart(tx: Db, text: string): Promise<{ query: string
   const t = text.trim();
   const rest = (after: string) => after.replace(/^[\s,，、:：;；。.!！-]+/, '').trim();
   const code = /^\S+/.exec(t)?.[0] ?? '';
-  const readAsCode = readCode(code.replace(/[,，、:：;；。.!！]+$/, ''));
+  const readAsCode = readCode(code.replace(TRAILING_MARKS, ''));
   if (teamCodePattern.test(readAsCode)) return { query: readAsCode, teams: await teamQuery(tx).where(eq(teams.code, readAsCode)), rest: rest(t.slice(code.length)) };
   const named = await teamQuery(tx)
     .where(sql`char_length(${teams.name}) >= 3 and position(lower(${teams.name}) in lower(${t})) = 1`)

@@ -5,7 +5,7 @@ import { lastDone } from './audit.js';
 import { formatDateTimeZh } from './dates.js';
 import { isSharedChat } from './groups.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { halfWidth } from './forms.js';
+import { halfWidth, trailingRun } from './forms.js';
 import { headAndRest, SLIP_MAX_LENGTH, slipDistance } from './nearestCommand.js';
 import { simplified } from './traditional.js';
 import type { Clock } from './clock.js';
@@ -357,13 +357,14 @@ function checkDeclaration(def: CardActionDecl): void {
  * 帮助、 help, 帮助： status: — the invisible characters pasted with a line (zero-width space, word joiner, BOM) —
  * and an emoji (帮助🙏, with its skin tone, variation selector or joiner), with the spaces between them.
  */
-const TRAILING_STOPS = /(?:[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff\u200d\ufe0f\u20e3\u{1f3fb}-\u{1f3ff}]|\p{Extended_Pictographic})+$/u;
+const STOP = String.raw`[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff\u200d\ufe0f\u20e3\u{1f3fb}-\u{1f3ff}]|\p{Extended_Pictographic}`;
+const TRAILING_STOPS = trailingRun(STOP);
 
 /**
  * The same, and an emoji picked from Feishu's panel, which a text message carries as its name in brackets (帮助[微笑],
  * help[OK]): stripped after a command's name and a keyword argument, not after a name searched as typed (投诉 某班[东区]).
  */
-const TRAILING_NOISE = /(?:[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff\u200d\ufe0f\u20e3\u{1f3fb}-\u{1f3ff}]|\p{Extended_Pictographic}|\[[^[\]\s]{1,8}\])+$/u;
+const TRAILING_NOISE = trailingRun(String.raw`${STOP}|\[[^[\]\s]{1,8}\]`);
 
 /** A text of stops alone (“@助手 。”): nothing said, as a bare mention. */
 export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff]*$/.test(text);

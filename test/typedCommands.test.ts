@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createBot } from '../bot/index.js';
 import { commandSuggestionCard, helpCard } from '../cards/help.js';
+import { trailingRun } from '../src/forms.js';
 import { onlyStops } from '../src/handlers.js';
+import { parseArticleArgument } from '../src/measures/index.js';
 import { menuButtons } from '../src/helpMenuCards.js';
 import { editDistance, slipDistance } from '../src/nearestCommand.js';
 import type { Role } from '../src/people.js';
@@ -143,5 +145,33 @@ describe('帮助 names the commands of the caller’s buttons', () => {
   it('the suggestion escapes what was typed after the command', () => {
     const text = markdownOf(commandSuggestionCard({ command: ['条款 *16*', 'article *16*'] }));
     expect(text).toContain('条款 &#42;16&#42;');
+  });
+});
+
+describe('a long run of stops at a text’s end', () => {
+  // `(?:unit)+$` is tried from every unit of a run and reads to its end each time: 12 000 。 and a letter held the bot 11 s
+  const STOP = String.raw`[\s.。!！?？~～…，,；;、:：\u200b\u2060\ufeff\u200d\ufe0f\u20e3\u{1f3fb}-\u{1f3ff}]|\p{Extended_Pictographic}|\[[^[\]\s]{1,8}\]`;
+  const naive = new RegExp(`(?:${STOP})+$`, 'u');
+
+  it('strips what the plain pattern strips', () => {
+    const pieces = ['。', '!', ' ', 'a', '帮助', '👍', '🏻', '[微笑]', '[a', ']', '，', 'x'];
+    let seed = 7;
+    const next = () => (seed = (seed * 48271) % 2147483647);
+    for (let i = 0; i < 2000; i++) {
+      const s = Array.from({ length: next() % 9 }, () => pieces[next() % pieces.length]).join('');
+      expect(s.replace(trailingRun(STOP), ''), JSON.stringify(s)).toBe(s.replace(naive, ''));
+    }
+  });
+
+  it('reads a run of 20 000 once, in a command and in an article’s number', () => {
+    for (const text of ['帮助' + '。'.repeat(20_000) + 'x', 'help' + '[微笑]'.repeat(5_000) + 'x', '帮助' + '👍'.repeat(10_000) + 'x']) {
+      const started = performance.now();
+      bot.matchCommand(text);
+      bot.nearestCommand(text, []);
+      parseArticleArgument('16' + '？'.repeat(20_000) + 'x');
+      // read quadratically, each of these took seconds (20 000 。: 12 s); read once, a few milliseconds
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+    expect(bot.matchCommand('帮助' + '。'.repeat(20_000))?.def.names[0]).toBe('帮助');
   });
 });

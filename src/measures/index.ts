@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { trailingRun } from '../forms.js';
 import { simplified } from '../traditional.js';
 import { ARTICLE_CONCEPTS, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
 
@@ -110,7 +111,7 @@ export function parseNumeral(s: string): number | undefined {
 const NUMERAL = '[0-9０-９零〇一二两三四五六七八九十百千]+';
 
 /** A question mark or full stop after `条款 16?` is no part of the reference. */
-const TRAILING_PUNCTUATION = /[?？。.!！]+$/;
+const TRAILING_PUNCTUATION = trailingRun('[?？。.!！]');
 
 /** 第十六条, 条款 16, article 16, article #16 anywhere in a text; `and 22` after one names another (article 16 and 22). */
 const REFERENCE = new RegExp(
