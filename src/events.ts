@@ -49,7 +49,10 @@ export const messageEventSchema = z.object({
       chat_type: z.string(),
       message_type: z.string(),
       content: z.string(),
-      mentions: z.array(z.object({ key: z.string(), name: z.string().optional(), id: z.object({ open_id: z.string().optional() }).passthrough() }).passthrough()).nullish(),
+      // @所有人 may come without an id (or none at all in the list): a mention without one is nobody's, not a malformed event
+      mentions: z
+        .array(z.object({ key: z.string(), name: z.string().nullish(), id: z.object({ open_id: z.string().nullish() }).passthrough().nullish() }).passthrough())
+        .nullish(),
     })
     .passthrough(),
 });
@@ -534,7 +537,7 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
     chatType: message.chat_type === 'p2p' ? 'p2p' : 'group',
     messageId: message.message_id,
     // @所有人 is not a call for the bot; without its open_id, any other mention counts
-    mentionedBot: mentions.some((m) => m.key !== '@_all' && (!botOpenId || m.id.open_id === botOpenId)),
+    mentionedBot: mentions.some((m) => m.key !== '@_all' && (!botOpenId || m.id?.open_id === botOpenId)),
   };
 }
 
@@ -545,9 +548,10 @@ export function toIncomingText(message: z.infer<typeof messageEventSchema>['mess
 export function withoutMentions(text: string, keys: readonly string[]): string {
   const sorted = [...new Set(keys.filter(Boolean))].sort((a, b) => b.length - a.length);
   if (!sorted.length) return text;
-  // a key followed by a digit is a longer key's start (or plain text), never this mention
+  // a longer key is tried first (@_user_10 before @_user_1); a digit after the longest key that fits is typed text
+  // (@助手16 arrives as @_user_116 when the space is deleted), as every key in the text is in the event's mentions
   // with the separator typed after it (@助手：帮助, @Bot, status): it belongs to the mention, not to the command
-  const pattern = new RegExp(`(?:${sorted.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})(?![0-9])\\s*[:：,，、]?`, 'g');
+  const pattern = new RegExp(`(?:${sorted.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})\\s*[:：,，、]?`, 'g');
   return text.replace(pattern, ' ');
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toIncomingText } from '../src/events.js';
+import { messageEventSchema, toIncomingText } from '../src/events.js';
 
 /** A message as im.message.receive_v1 brings it (https://open.feishu.cn/document/server-docs/im-v1/message/events/receive). */
 const message = (type: 'text' | 'post', content: unknown) => ({
@@ -51,9 +51,27 @@ describe('@所有人 in a group', () => {
     expect(toIncomingText(inGroup('@_all @_user_1 帮助', [{ key: '@_all', id: { open_id: '' }, name: '所有人' }, bot]), BOT).text).toBe('帮助');
   });
 
+  it('a digit typed right after the bot’s mention is the text’s (@助手16 without its space)', () => {
+    expect(toIncomingText(inGroup('@_user_116', [bot]), BOT)).toMatchObject({ text: '16', mentionedBot: true });
+    // a longer key listed is that key: @_user_10 is not @_user_1 and a 0
+    const other = { key: '@_user_10', id: { open_id: 'ou_other' }, name: '王工' };
+    expect(toIncomingText(inGroup('@_user_1 @_user_10 帮助', [bot, other]), BOT).text).toBe('帮助');
+    expect(toIncomingText(inGroup('@_user_10 @_user_116', [bot, other]), BOT).text).toBe('16');
+  });
+
   it('is the placeholder only: a word typed after @_ is left alone', () => {
     for (const text of ['@_allen 帮助', '@_all_x 帮助', '@_all2 帮助']) expect(toIncomingText(inGroup(text, [bot]), BOT).text, text).toBe(text);
     expect(toIncomingText({ ...message('text', { text: '@_all：帮助' }) } as never).text).toBe('帮助');
+  });
+
+  it('listed without an id (or with a null one) leaves the event readable and the command found', () => {
+    for (const all of [{ key: '@_all', name: '所有人' }, { key: '@_all', id: null, name: '所有人' }, { key: '@_all', id: {}, name: null }]) {
+      const event = { event_id: 'ev_1', sender: { sender_id: { open_id: 'ou_someone' }, sender_type: 'user' }, message: inGroup('@_all @_user_1 帮助', [all as never, bot]) };
+      const parsed = messageEventSchema.safeParse(event);
+      expect(parsed.success, JSON.stringify(all)).toBe(true);
+      expect(toIncomingText(parsed.data!.message, BOT)).toMatchObject({ text: '帮助', mentionedBot: true });
+      expect(toIncomingText(messageEventSchema.parse({ ...event, message: inGroup('@_all 帮助', [all as never]) }).message, BOT).mentionedBot).toBe(false);
+    }
   });
 
   it('is no call for the bot on its own', () => {

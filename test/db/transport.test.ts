@@ -41,8 +41,9 @@ describe('mentions', () => {
     // the spaces and the separator typed after a mention go with it (@助手：帮助)
     expect(withoutMentions('@_user_10 @_user_1 帮助', ['@_user_1', '@_user_10'])).toBe('  帮助');
     expect(withoutMentions('@_user_1帮助@_user_10', ['@_user_10', '@_user_1'])).toBe(' 帮助 ');
-    // a key the event does not list stays text; a listed key followed by a digit is not that key
-    expect(withoutMentions('@_user_10 条款 16', ['@_user_1'])).toBe('@_user_10 条款 16');
+    // a key the event does not list stays text; a digit after a listed key, no longer key listed, is typed (@助手16)
+    expect(withoutMentions('@_user_2 条款 16', ['@_user_1'])).toBe('@_user_2 条款 16');
+    expect(withoutMentions('@_user_116', ['@_user_1'])).toBe(' 16');
     expect(withoutMentions('a.b @_user_2', ['@_user_2', 'a.b'])).toBe('  ');
     expect(withoutMentions('帮助', [])).toBe('帮助');
   });
