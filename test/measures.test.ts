@@ -637,7 +637,7 @@ describe('a command wrapped in the words of a request', () => {
 });
 
 describe('thanks, okays and goodbyes', () => {
-  it.each(['谢谢', '好的', '好', '收到', '明白了', '嗯', '👍', '🙂', '好的，谢谢！'])('%s gets a polite Chinese line with the menu hint', (t) => {
+  it.each(['谢谢', '好的', '好', '收到', '明白了', '嗯', '👍', '🙂', '好的，谢谢！', '谢谢[抱拳]', '[赞]', '[微笑][OK]', '[THUMBSUP]', '收到[强]'])('%s gets a polite Chinese line with the menu hint', (t) => {
     expect(smallTalkReply(t)).toMatch(/^(不客气|好的)。.*发送“帮助”/);
   });
   it('再见', () => expect(smallTalkReply('再见')).toMatch(/^再见。/));

@@ -39,12 +39,17 @@ function zhKind(text: string): Kind | undefined {
 
 const PICTOGRAPH = /\p{Extended_Pictographic}/u;
 
+/** An emoji picked from Feishu's panel: a text message carries its name in brackets (谢谢[抱拳], [赞], [THUMBSUP]). */
+const PANEL_EMOJI = /\[[^[\]\s]{1,8}\]/gu;
+
 /** The reply to a message that is only thanks, an okay, a goodbye or emoji; undefined for anything else. */
 export function smallTalkReply(text: string): string | undefined {
-  const t = text.normalize('NFKC').toLowerCase();
+  const typed = text.normalize('NFKC').toLowerCase();
+  const t = typed.replace(PANEL_EMOJI, ' ');
+  const panelEmoji = t !== typed;
   // emoji, punctuation and spaces say nothing more: 谢谢🙏 is 谢谢, 👍 alone is an okay
   const words = t.replace(/[\p{Extended_Pictographic}\p{P}\p{S}\u200d\ufe0f\s]+/gu, ' ').trim().replace(/\s+/g, ' ');
-  if (!words) return PICTOGRAPH.test(t) ? REPLIES.ok.zh : undefined;
+  if (!words) return PICTOGRAPH.test(t) || panelEmoji ? REPLIES.ok.zh : undefined;
   const zh = zhKind(words.replace(/\s/g, ''));
   if (zh && /\p{Script=Han}/u.test(words)) return REPLIES[zh].zh;
   for (const [re, kind] of EN) if (re.test(words)) return REPLIES[kind].en;
