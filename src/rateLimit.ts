@@ -50,7 +50,7 @@ export const RATE_HITS_KEPT_MS = 86_400_000;
 
 /**
  * How long until `rule` takes another request, when it is full now (undefined when it is not); a read that counts
- * nothing, for a gate in front of requests counted only when they fail (`complaintRefusalRule`).
+ * nothing, for a gate in front of requests counted only when they fail (`complaintRefusalRules`).
  */
 export async function fullFor(db: Db, rule: RateRule, now: Date): Promise<number | undefined> {
   const recent = await db
@@ -62,13 +62,14 @@ export async function fullFor(db: Db, rule: RateRule, now: Date): Promise<number
   return recent.length >= rule.max ? Math.max(1000, recent[0].at.getTime() + rule.windowMs - now.getTime()) : undefined;
 }
 
-/** The key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's whole network), IPv4-mapped IPv6 as IPv4. */
+/** The key of a client address: IPv4 as is, IPv6 by its /64 (one subscriber's whole network), IPv4-mapped IPv6 as IPv4, anything else `unknown`. */
 export function addressKey(ip: string): string {
   const plain = plainAddress(ip);
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(plain);
   if (mapped && isIPv4(mapped[1])) return mapped[1];
   if (isIPv4(plain)) return plain;
-  if (!isIPv6(plain)) return plain || 'unknown';
+  // anything else is one key, so that no value made up per request is a fresh quota
+  if (!isIPv6(plain)) return 'unknown';
   return prefixKey(plain, 4);
 }
 
@@ -82,8 +83,15 @@ export function networkKey(ip: string): string | undefined {
   return prefixKey(plain, 3);
 }
 
+/**
+ * The address alone: without the brackets of an IPv6 address, its zone, or a port some proxies write after it in
+ * X-Forwarded-For (203.0.113.7:51234, [2001:db8::1]:443), which would make each connection an address of its own.
+ */
 function plainAddress(ip: string): string {
-  return ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  const t = ip.trim();
+  const bracketed = /^\[([^\]]*)\](?::\d+)?$/.exec(t);
+  const address = bracketed ? bracketed[1] : (/^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(t)?.[1] ?? t);
+  return address.replace(/%.*$/, '');
 }
 
 /** The first `groups` groups of an IPv6 address (16 bits each), written short, with the prefix length. */

@@ -118,6 +118,16 @@ describe('the address key of the public form\'s limit', () => {
     expect(addressKey('')).toBe('unknown');
   });
 
+  it('reads an address without the port a proxy may write after it, and any other value as one key', () => {
+    expect(addressKey('198.51.100.10:40001')).toBe('198.51.100.10');
+    expect(addressKey('198.51.100.10:40002')).toBe('198.51.100.10');
+    expect(addressKey('[2001:db8:0:1::1]:443')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('[2001:db8:0:1::1]')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(networkKey('[2001:db8:77:1::1]:443')).toBe('2001:db8:77::/48');
+    for (const made of ['garbage-1', 'garbage-2', 'unknown', '1.2.3.4.5']) expect(addressKey(made)).toBe('unknown');
+  });
+
   it('names an IPv6 address\'s /48, and no network for IPv4', () => {
     expect(networkKey('2001:db8:77:1::1')).toBe('2001:db8:77::/48');
     expect(networkKey('2001:0db8:0077:ffff:1:2:3:4')).toBe('2001:db8:77::/48');

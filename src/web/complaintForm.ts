@@ -50,15 +50,20 @@ export function complaintRules(ip: string, limits = complaintRateLimit): RateRul
 
 const GLOBAL_RULE = 'complaint:all';
 
-/** Posts from one address refused for what they said (a team not found, a field missing), counted apart from complaints taken. */
-export function complaintRefusalRule(ip: string, limits = complaintRateLimit): RateRule {
-  return { key: `complaint:refused:${addressKey(ip || 'unknown')}`, max: limits.refusedMax, windowMs: limits.windowMs };
+/**
+ * Posts from one address refused for what they said (a team not found, a field missing), counted apart from complaints
+ * taken; an IPv6 address by its /64 and again by its /48, as complaints are, or one customer's 65 536 /64s would each
+ * try 20 team names.
+ */
+export function complaintRefusalRules(ip: string, limits = complaintRateLimit): RateRule[] {
+  const network = networkKey(ip || 'unknown');
+  return [addressKey(ip || 'unknown'), ...(network ? [network] : [])].map((key) => ({ key: `complaint:refused:${key}`, max: limits.refusedMax, windowMs: limits.windowMs }));
 }
 
 /** A refused post counted, in a transaction of its own (the request's rolled back); past the allowance it counts no more. */
-async function countRefusal(deps: RouteDeps, rule: RateRule, now: Date): Promise<void> {
+async function countRefusal(deps: RouteDeps, rules: RateRule[], now: Date): Promise<void> {
   try {
-    await deps.database.db.transaction((tx) => countRequest(tx, [rule], now));
+    await deps.database.db.transaction((tx) => countRequest(tx, rules, now));
   } catch (err) {
     if (!(err instanceof RateLimited)) deps.log.warn({ err: String(err) }, 'public complaint: a refusal could not be counted');
   }
@@ -115,6 +120,11 @@ function typedFields(source: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(fieldNames.map((k) => [k, Array.isArray(source[k]) ? source[k][0] : source[k]]));
 }
 
+/** The descriptor's fields of a JSON or form body, as they are. */
+function sentFields(source: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(fieldNames.map((k) => [k, source[k]]));
+}
+
 /** GET /complaints/new (a link may name the team: ?team=GDSZ-2026-0001) and POST /api/complaints. */
 export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   // only the team: a link that filled in the complaint or a phone number would put words in a stranger's mouth
@@ -140,12 +150,14 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     const raw = String(ctx.state.rawBody ?? '');
     // the page's own form posted by a browser without JavaScript: the same intake, answered with the page. A JSON
     // object sent as a form (curl -d sends that type unless told otherwise) is still read as JSON
-    const fromPage = formType && !raw.trimStart().startsWith('{');
-    const typed = new URLSearchParams(fromPage ? raw : '');
+    const formBody = formType && !raw.trimStart().startsWith('{');
+    // answered with the page unless the sender asks for JSON (curl --data-urlencode -H 'accept: application/json')
+    const fromPage = formBody && ctx.accepts('html', 'json') !== 'json';
+    const typed = new URLSearchParams(formBody ? raw : '');
     const answer = fromPage ? pageAnswer(typed) : jsonAnswer;
     let body: Record<string, unknown>;
     try {
-      const parsed: unknown = fromPage ? Object.fromEntries(typed) : JSON.parse(raw);
+      const parsed: unknown = formBody ? Object.fromEntries(typed) : JSON.parse(raw);
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       // PostgreSQL text refuses NUL and lone surrogates: clean them as event payloads are
       body = storable(parsed as Record<string, unknown>);
@@ -159,17 +171,18 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     // ctx.ip is the socket's address unless TRUST_PROXY names the proxies whose X-Forwarded-For is believed
     const rules = complaintRules(ctx.ip);
     const now = deps.clock.now();
-    const refusals = complaintRefusalRule(ctx.ip);
-    const wait = await fullFor(deps.database.db, refusals, now);
+    const refusals = complaintRefusalRules(ctx.ip);
+    const full = (await Promise.all(refusals.map(async (rule) => ({ rule, wait: await fullFor(deps.database.db, rule, now) })))).filter((r) => r.wait !== undefined);
+    const wait = full.length ? Math.max(...full.map((r) => r.wait!)) : undefined;
     if (wait !== undefined) {
       ctx.set('Retry-After', String(Math.ceil(wait / 1000)));
-      deps.log.warn({ ip: ctx.ip, rule: refusals.key }, 'public complaint refused: too many refused posts');
+      deps.log.warn({ ip: ctx.ip, rules: full.map((r) => r.rule.key) }, 'public complaint refused: too many refused posts');
       return answer(ctx, 429, { code: 429, msg: `提交过于频繁，请 ${Math.max(1, Math.ceil(wait / 60_000))} 分钟后再试，或直接联系广东省市政行业协会。` });
     }
     let token: string | undefined;
     try {
       // the page's token, posted by the form or by its script (a retry after an answer lost on the way is the same complaint)
-      token = formToken(fromPage ? typed.get(FORM_TOKEN_FIELD) : typeof body[FORM_TOKEN_FIELD] === 'string' ? (body[FORM_TOKEN_FIELD] as string) : null);
+      token = formToken(formBody ? typed.get(FORM_TOKEN_FIELD) : typeof body[FORM_TOKEN_FIELD] === 'string' ? (body[FORM_TOKEN_FIELD] as string) : null);
       const { complaint, team } = await deps.database.db.transaction(async (tx) => {
         // the page posted again (a reload after the answer, a second click): its token was spent with the complaint it
         // brought; a refused post rolls back with it, so the form can be corrected and sent with the same token
@@ -180,7 +193,8 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
         await countRequest(tx, rules, now);
         return createComplaint(
           tx,
-          { ...typedFields(body), channel: 'web', ...(token ? { formKey: webFormKey(token) } : {}) },
+          // as sent: a JSON array where a text belongs is refused, not read as its first element
+          { ...sentFields(body), channel: 'web', ...(token ? { formKey: webFormKey(token) } : {}) },
           { now, timezone: deps.config.BOT_TIMEZONE, bootstrapAdmins: deps.config.ADMIN_OPEN_IDS, send: (m) => enqueue(tx, m), sendIfNew: (m) => enqueue(tx, m) },
         );
       });

@@ -236,6 +236,40 @@ describe('the public complaint form refuses what another site\'s page posts (the
     expect((await post(json('代理改写了 Host，旧浏览器'), { origin: 'https://tousu.example.org', 'content-type': 'application/json' })).status).toBe(403);
     expect(await stored()).toBe(before + 7);
   });
+
+  it('a port the proxy writes after the address, or another /64 of one IPv6 /48, is the same sender to the refused-posts gate', async () => {
+    const before = await stored();
+    const probe = (i: number, from: string) => post(JSON.stringify({ team: `GDSZ-2025-${String(8000 + i)}`, content: '试探班组编号' }), { 'content-type': 'application/json', 'x-forwarded-for': from });
+    for (const [label, from] of [
+      ['ip:port', (i: number) => `198.51.100.250:${40000 + i}`],
+      ['/64s of a /48', (i: number) => `2001:db8:4c:${(i + 1).toString(16)}::1`],
+    ] as const) {
+      const statuses = [];
+      for (let i = 0; i < complaintRateLimit.refusedMax; i++) statuses.push((await probe(i, from(i))).status);
+      expect(statuses, label).toEqual(Array(complaintRateLimit.refusedMax).fill(400));
+      // one more, from yet another port or /64: the sender is turned away, a team that exists included
+      const next = await post(json('换个端口再试'), { 'content-type': 'application/json', 'x-forwarded-for': from(complaintRateLimit.refusedMax + 5) });
+      expect(next.status, label).toBe(429);
+    }
+    expect(await stored()).toBe(before);
+  });
+
+  it('a JSON array where a text belongs is refused, not read as its first element; a form post asking for JSON is answered in JSON', async () => {
+    const before = await stored();
+    const array = await post(JSON.stringify({ team: code, content: ['第一段', '第二段'] }), { 'content-type': 'application/json' });
+    expect(array.status).toBe(400);
+    expect(JSON.parse(array.text)).toMatchObject({ code: 400, msg: expect.stringContaining('投诉内容'), field: 'content' });
+    expect((await post(JSON.stringify({ team: [code], content: '路面破损' }), { 'content-type': 'application/json' })).status).toBe(400);
+    expect(await stored()).toBe(before);
+    const asked = await post(form('表单提交，要 JSON 回答'), { 'content-type': FORM, accept: 'application/json' });
+    expect(asked.status).toBe(201);
+    expect(asked.type).toMatch(/^application\/json/);
+    expect(JSON.parse(asked.text)).toMatchObject({ reference: expect.stringMatching(/^TS-/), team: { code } });
+    // a browser's form post is still answered with the page
+    const page = await post(form('浏览器表单提交'), { 'content-type': FORM, accept: BROWSER_ACCEPT });
+    expect(page.type).toMatch(/^text\/html/);
+    expect(await stored()).toBe(before + 2);
+  });
 });
 
 describe('the public complaint limit cannot be bypassed (acceptance 4)', () => {
