@@ -219,7 +219,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const teamOps: TeamOp[] = [];
   const fileTeams: FileTeam[] = [];
   // the rows that rename a team here or move it to another organisation: checked against its application after the loop
-  const moves: { op: TeamOp & { kind: 'update' }; label: string; file: FileTeam; name: string; organization: string }[] = [];
+  const moves: { op: TeamOp & { kind: 'update' }; label: string; file: FileTeam; name: string; organization: string; registeredAt: string }[] = [];
   const sameNamePending: number[] = [];
   for (const r of wb.teams) {
     const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : UNNAMED;
@@ -330,7 +330,10 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const op: TeamOp = { kind: 'update', row: r.row, teamId: target.id, values, changes };
     teamOps.push(op);
     summary.update.push({ sheet: 'teams', row: r.row, label: `${target.code} ${label}`, changes });
-    if (changes.includes('班组名称') || changes.includes('所属单位')) moves.push({ op, label, file, name: target.name, organization: orgNameById.get(target.organizationId) ?? '' });
+    // the 注册日期 too: 第十六条's year was checked against it when the application was submitted
+    if (changes.includes('班组名称') || changes.includes('所属单位') || changes.includes('注册日期')) {
+      moves.push({ op, label, file, name: target.name, organization: orgNameById.get(target.organizationId) ?? '', registeredAt: target.registeredAt });
+    }
   }
 
   // 修改资料's rule: no rename while the running year's application is with the organisation, the association or the
@@ -349,7 +352,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       summary.update.splice(summary.update.findIndex((u) => u.sheet === 'teams' && u.row === m.op.row), 1);
       fileTeams.splice(fileTeams.indexOf(m.file), 1);
       for (let i = kept.length - 1; i >= 0; i--) if (kept[i].row === m.op.row) kept.splice(i, 1);
-      refuse('teams', m.op.row, m.label, movedUnderWay(m.op.changes, application, m.name, m.organization));
+      refuse('teams', m.op.row, m.label, movedUnderWay(m.op.changes, application, m.name, m.organization, m.registeredAt));
     }
     // in the file's order, as the card lists them
     const sheetRank = (sheet: SheetKey) => Object.keys(sheetLabels).indexOf(sheet);
@@ -515,9 +518,14 @@ export function sameSummary(a: ImportSummary, b: ImportSummary): boolean {
  * Why a row renaming a team or moving it to another organisation waits, and what the file can say meanwhile (a row
  * doing both names a code of another team of another organisation, refused before as a typo).
  */
-function movedUnderWay(changes: string[], application: ApplicationUnderWay, name: string, organization: string): string {
-  const [what, asBefore] = changes.includes('班组名称') ? ['班组名称', `班组名称“${name}”`] : ['所属单位', `所属单位“${organization}”`];
-  return `${what}暂不能修改：该班组${application.year}年度申报${application.waits}，须按申报时的名称和单位确认、评审，本行（含其他资料）未导入。申报退回修改后或本年度评审结果公布后可再导入；只更新其他资料请将本行改回原${asBefore}`;
+function movedUnderWay(changes: string[], application: ApplicationUnderWay, name: string, organization: string, registeredAt: string): string {
+  const [what, asBefore] = changes.includes('班组名称')
+    ? ['班组名称', `班组名称“${name}”`]
+    : changes.includes('所属单位')
+      ? ['所属单位', `所属单位“${organization}”`]
+      : ['注册日期', `注册日期 ${registeredAt}`];
+  const held = what === '注册日期' ? '注册满一年（第十六条）已按申报时的注册日期审核' : '须按申报时的名称和单位确认、评审';
+  return `${what}暂不能修改：该班组${application.year}年度申报${application.waits}，${held}，本行（含其他资料）未导入。申报退回修改后或本年度评审结果公布后可再导入；只更新其他资料请将本行改回原${asBefore}`;
 }
 
 function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string) => boolean): string | undefined {
