@@ -17,10 +17,14 @@ export function fromAnotherSite(ctx: Context): boolean {
 
 /**
  * The origins this server answers as: the Host header's (Koa 3's ctx.origin echoes the request's Origin header, so it is
- * built here), and behind trusted proxies (TRUST_PROXY) the one X-Forwarded-Host and X-Forwarded-Proto name.
+ * built here), and behind trusted proxies (TRUST_PROXY) the one X-Forwarded-Host and X-Forwarded-Proto name. Each host
+ * in https too: a proxy that ends TLS and keeps Host (nginx with `proxy_set_header Host $host`) passes our page's post
+ * as plain HTTP, and a browser that sends its Origin without Sec-Fetch-Site (Safari before 16.4) names https; only a
+ * page served from that host over https can send that Origin.
  */
 export function ownOrigins(ctx: Context): Set<string> {
-  return new Set([originOf(`${ctx.protocol}://${ctx.get('host')}`), originOf(`${ctx.protocol}://${ctx.host}`)].filter((o) => o !== ''));
+  const hosts = [ctx.get('host'), ctx.host];
+  return new Set([...hosts.map((h) => originOf(`${ctx.protocol}://${h}`)), ...hosts.map((h) => originOf(`https://${h}`))].filter((o) => o !== ''));
 }
 
 /** An origin as a browser writes it (lower case, no default port); '' for `null` and what is not a URL. */

@@ -234,7 +234,12 @@ describe('the public complaint form refuses what another site\'s page posts (the
     // a proxy that passes neither: the browser's Sec-Fetch-Site says it is the page's own
     expect((await post(json('代理改写了 Host'), { origin: 'https://tousu.example.org', 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' })).status).toBe(201);
     expect((await post(json('代理改写了 Host，旧浏览器'), { origin: 'https://tousu.example.org', 'content-type': 'application/json' })).status).toBe(403);
-    expect(await stored()).toBe(before + 7);
+    // a proxy that ends TLS and keeps Host, passing no X-Forwarded-Proto: an old Safari's https Origin of that host is ours
+    const keptHost = { host: 'tousu.example.org', origin: 'https://tousu.example.org', 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.240' };
+    const viaProxy = (body: string, headers: Record<string, string>) => request(`${h.app.url}/api/complaints`, { method: 'POST', headers, body });
+    expect((await viaProxy(json('代理保留 Host，旧浏览器'), keptHost)).status).toBe(201);
+    expect((await viaProxy(json('代理保留 Host，别的网站'), { ...keptHost, origin: 'https://evil.example' })).status).toBe(403);
+    expect(await stored()).toBe(before + 8);
   });
 
   it('a port the proxy writes after the address, or another /64 of one IPv6 /48, is the same sender to the refused-posts gate', async () => {
