@@ -42,6 +42,9 @@ export function raw(data: Card, toast?: CardResponse['toast']): CardResponse {
   return { ...(toast ? { toast } : {}), card: { type: 'raw', data } };
 }
 
+/** What the group note adds for a person the private message cannot reach. */
+export const PRIVATE_NOT_RECEIVED = '没有收到时，请确认没有屏蔽我，再发一次；仍收不到，可能不在本应用的可用范围内，请联系协会管理员。';
+
 /**
  * Forms and personal cards go to the user's p2p chat; asked for in a group, the group gets a one-line
  * reply saying so, so nobody's form or team details land on a card the whole group shares.
@@ -49,7 +52,9 @@ export function raw(data: Card, toast?: CardResponse['toast']): CardResponse {
 export async function sendPrivately(ctx: HandlerContext, msg: IncomingText, key: string, message: { card?: object; text?: string }, what: string): Promise<void> {
   await ctx.send({ dedupeKey: key, to: { openId: ctx.actor.openId }, ...message });
   if (msg.chatType === 'group') {
-    await ctx.send({ dedupeKey: `${key}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `已通过私聊把${what}发给你，请在与我的单聊中查看。` });
+    // queued beside the private message, before Feishu says whether it can reach the person (230013: outside the app's
+    // availability; 230053: the bot blocked; 230038: another tenant): so the note says what to do when nothing came
+    await ctx.send({ dedupeKey: `${key}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `已通过私聊把${what}发给你，请在与我的单聊中查看。${PRIVATE_NOT_RECEIVED}` });
   }
 }
 
