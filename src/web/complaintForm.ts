@@ -357,6 +357,17 @@ interface PageNotice {
   field?: string;
 }
 
+/**
+ * The field a refusal names, marked for a page drawn without JavaScript: its input focused, and what to fix written under
+ * its label, where a phone shows it (the notice below the button is out of view on a small screen).
+ */
+function markedInvalid(inputs: string, field: string, text: string): string {
+  const error = `<p class="field-error" id="${field}-error">${escapeHtml(text)}</p>`;
+  return inputs
+    .replace(new RegExp(`(<label for="${field}">[\\s\\S]*?</label>)`), (label) => `${label}\n    ${error}`)
+    .replace(`id="${field}"`, `id="${field}" aria-invalid="true" aria-errormessage="${field}-error" autofocus`);
+}
+
 /** The complaint page with its headers: a script allowed by its nonce alone, the form posting only here. */
 function page(ctx: Context, status: number, values: Record<string, unknown>, notice?: PageNotice, token = newFormToken()): void {
   const nonce = randomBytes(16).toString('base64');
@@ -404,6 +415,7 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
   .ok { background: #e8f7ee; color: #1d6b3a; }
   .reference { font-size: 20px; font-weight: 700; letter-spacing: 1px; }
   [aria-invalid="true"] { border-color: #d83931; }
+  .field-error { color: #d83931; margin: 4px 0 6px; font-size: 14px; }
   footer { color: #8f959e; font-size: 13px; margin-top: 20px; }
   .trap { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
 </style>
@@ -412,8 +424,8 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
 <main>
   <h1>质量投诉</h1>
   <p class="lead">广东省市政工程质量信得过班组接受社会各界监督（《建设管理办法》第二十一条）。请如实填写，协会核查后处理。</p>
-  <form id="complaint" method="post" action="/api/complaints" novalidate>
-    ${invalid ? inputs.replace(`id="${invalid}"`, `id="${invalid}" aria-invalid="true" autofocus`) : inputs}
+  <form id="complaint" method="post" action="/api/complaints#message" novalidate>
+    ${invalid ? markedInvalid(inputs, invalid, notice!.text) : inputs}
     <input type="hidden" name="${FORM_TOKEN_FIELD}" value="${escapeHtml(token)}">
     <div class="trap" aria-hidden="true"><label for="${HONEYPOT_FIELD}">网址（请勿填写）</label><input id="${HONEYPOT_FIELD}" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off"></div>
     <button type="submit" id="submit">提交投诉</button>

@@ -150,4 +150,31 @@ describe('the public complaint form without JavaScript', () => {
     expect(res.headers.get('content-type')).toContain('application/json');
     expect((await res.json()).team).toEqual({ name: '佛山桥梁检测组', code: 'GDSZ-2025-0031' });
   });
+
+  it('on a small phone the answer is in view: what to fix under the field it names, the reference where the page lands', async () => {
+    const small = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 360, height: 640 }, locale: 'zh-CN' });
+    const phone = await small.newPage();
+    const inView = (selector: string) =>
+      phone.$eval(selector, (el) => {
+        const r = el.getBoundingClientRect();
+        return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+      });
+    try {
+      const send = async (team: string, content: string) => {
+        await phone.goto(`${h.app.url}/complaints/new`);
+        await phone.fill('#team', team);
+        await phone.fill('#content', content);
+        await Promise.all([phone.waitForNavigation(), phone.click('#submit')]);
+      };
+      await send('GDSZ-2025-0031', '');
+      expect(await phone.textContent('#content-error')).toMatch(/投诉内容/);
+      expect(await phone.getAttribute('#content', 'aria-errormessage')).toBe('content-error');
+      expect(await inView('#content-error')).toBe(true);
+      await send('GDSZ-2025-0031', '桂城街道污水管道堵塞，雨后积水。');
+      expect(await phone.textContent('#message')).toContain('投诉已受理');
+      expect(await inView('#reference')).toBe(true);
+    } finally {
+      await small.close();
+    }
+  });
 });
