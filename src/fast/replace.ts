@@ -114,11 +114,11 @@ const RACED = 'replace: the task changed after this event read it';
 const lockCycleSql = `select id from cycles where id in (select cycle_id from applications where id in (select application_id from assignments where id = $1)) for update`;
 const lockApplicationSql = `select id from applications where id in (select application_id from assignments where id = $1) for update`;
 
-/** The task as `tasksQuery` joins it: what the checks read. */
 /** aggregatedBefore (src/cycles.ts) of the task's cycle, while it is scoring again. */
 const summedBeforeSql = `(k.cycle_status = 'scoring' and exists (
       select 1 from audit_log al where al.entity = 'cycle' and al.entity_id = k.cycle_id::text and al.action = 'cycle.closeScoring'))`;
 
+/** The task as `tasksQuery` joins it: what the checks read. */
 const taskCte = `task as (
   select s.id, s.status, s.expert_open_id, s.application_id, a.team_id, tm.name as team_name, tm.code as team_code, c.status as cycle_status, c.id as cycle_id
   from assignments s
