@@ -1,11 +1,11 @@
-import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { type DigestData, digestCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, outbox, people } from '../../db/schema.js';
+import { applications, assignments, jobRuns, outbox, people } from '../../db/schema.js';
 import { applicationStatusNames } from '../applications.js';
 import { countOpenComplaints, daysOpen, openComplaints } from '../complaints.js';
 import { applicationCountsByStatus, cycleStatusLabel, getRunningCycle } from '../cycles.js';
-import { todayIn } from '../dates.js';
+import { addDays, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
 
@@ -24,11 +24,24 @@ export const isMonday = (date: string) => new Date(`${date}T00:00:00Z`).getUTCDa
 /**
  * Daily while a cycle runs (period = the date), else weekly on Mondays (period = the ISO week), else nothing. The
  * period names the card and its dedupe keys; the run is claimed under the date either way (`runDigest`).
+ * `ranThisWeek: false` (no digest run done since the week's Monday): a week whose Monday had no run (the bot down, or
+ * started after the last tick) gets its weekly digest at its first run after, as the reminders make up a day missed.
  */
-export function digestPeriod(today: string, cycleRunning: boolean): { kind: 'daily' | 'weekly'; period: string } | undefined {
+export function digestPeriod(today: string, cycleRunning: boolean, ranThisWeek = true): { kind: 'daily' | 'weekly'; period: string } | undefined {
   if (cycleRunning) return { kind: 'daily', period: today };
-  if (isMonday(today)) return { kind: 'weekly', period: isoWeek(today) };
+  if (isMonday(today) || !ranThisWeek) return { kind: 'weekly', period: isoWeek(today) };
   return undefined;
+}
+
+/** Whether a digest run was done on a day of `today`'s ISO week before it (its claims are the local dates). */
+async function ranThisWeek(db: Db, today: string): Promise<boolean> {
+  const monday = addDays(today, 1 - (new Date(`${today}T00:00:00Z`).getUTCDay() || 7));
+  const [row] = await db
+    .select({ id: jobRuns.id })
+    .from(jobRuns)
+    .where(and(eq(jobRuns.job, 'digest'), eq(jobRuns.status, 'done'), gte(jobRuns.period, monday), lt(jobRuns.period, today)))
+    .limit(1);
+  return row !== undefined;
 }
 
 /** What the digest would say; `hasNews` is false when there is nothing worth a message. */
@@ -82,7 +95,8 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
  */
 export async function runDigest(db: Db, opts: JobOptions): Promise<RunOutcome[]> {
   const today = todayIn(opts.timezone, opts.now);
-  const which = digestPeriod(today, Boolean(await getRunningCycle(db)));
+  const running = Boolean(await getRunningCycle(db));
+  const which = digestPeriod(today, running, running || isMonday(today) || (await ranThisWeek(db, today)));
   if (!which) return [];
   return [
     await runClaimed(db, 'digest', today, opts.now, async (tx, messages) => {

@@ -45,4 +45,19 @@ describe('one digest a day', () => {
     const [tuesday] = await runJob('digest', db.db, at('2027-09-21T09:00:00+08:00'));
     expect(tuesday).toMatchObject({ period: '2027-09-21', status: 'done', queued: [`digest:2027-09-21:chat:${ADMIN_CHAT}`] });
   });
+
+  it('a week whose Monday had no run (the bot down): its weekly digest at the first run after, once', async () => {
+    await db.db.update(cycles).set({ status: 'published' });
+    await db.db.delete(outbox);
+    // Monday 2027-10-04 passes without a tick; Tuesday's first run sends the week's digest (an open complaint is news)
+    const [tuesday] = await runJob('digest', db.db, at('2027-10-05T09:00:00+08:00'));
+    expect(tuesday).toMatchObject({ period: '2027-10-05', status: 'done', queued: [`digest:2027-W40:chat:${ADMIN_CHAT}`] });
+    expect(await runJob('digest', db.db, at('2027-10-05T10:00:00+08:00'))).toMatchObject([{ status: 'skipped' }]);
+    // Wednesday: the week had its digest
+    expect(await runJob('digest', db.db, at('2027-10-06T09:00:00+08:00'))).toEqual([]);
+    expect(await digestKeys(db)).toEqual([`digest:2027-W40:chat:${ADMIN_CHAT}`]);
+    // a week whose Monday ran stays quiet on its Tuesday
+    expect(await runJob('digest', db.db, at('2027-10-11T09:00:00+08:00'))).toMatchObject([{ status: 'done', queued: [`digest:2027-W41:chat:${ADMIN_CHAT}`] }]);
+    expect(await runJob('digest', db.db, at('2027-10-12T09:00:00+08:00'))).toEqual([]);
+  });
 });

@@ -316,10 +316,10 @@ describe('the digest speaks only when there is something to say', () => {
     await db?.close();
   });
 
-  it('no cycle running: nothing on a Tuesday, a silent weekly run on a quiet Monday, a weekly digest to each admin once a letter died', async () => {
-    expect(await runJob('digest', db.db, opts('2027-09-07'))).toEqual([]);
+  it('no cycle running: a silent weekly run on a quiet Monday, nothing on its Tuesday, a weekly digest to each admin once a letter died', async () => {
     const quiet = await runJob('digest', db.db, opts('2027-09-06'));
     expect(quiet).toMatchObject([{ period: '2027-09-06', status: 'done', queued: [], details: { sent: false } }]);
+    expect(await runJob('digest', db.db, opts('2027-09-07'))).toEqual([]);
     await db.db.insert(outbox).values({ dedupeKey: 'dead-one', receiveIdType: 'open_id', receiver: 'ou_gone', rateKey: 'ou_gone', card: {}, status: 'dead', createdAt: new Date('2027-09-10T10:00:00+08:00') });
     const next = await runJob('digest', db.db, { ...opts('2027-09-13'), bootstrapAdmins: ['ou_admin_b', 'ou_admin_a'] });
     expect(next[0]).toMatchObject({ period: '2027-09-13', status: 'done', queued: ['digest:2027-W37:user:ou_admin_a', 'digest:2027-W37:user:ou_admin_b'] });
