@@ -105,23 +105,31 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
   if (!cycle) return [];
   const today = todayIn(opts.timezone, opts.now);
   const outcomes: RunOutcome[] = [];
+  // a period that fails (its `failed` row retried by the next run) does not hold back the others owed today: each is
+  // tried, and the first failure is thrown once they all were
+  let failure: { error: unknown } | undefined;
   for (const due of reminderPeriods(cycle, today)) {
-    // a scoring deadline's reminder with no task waiting yet (its T-3 while applications are still open): not claimed,
-    // so a later run, once tasks exist, still sends it; the audience is decided again under the claim
-    if (due.kind === 'scoring-deadline' && !(await scoringDeadlineAudience(db, cycle)).length) continue;
-    const p = await periodOfDate(db, due, opts.timezone);
-    outcomes.push(
-      await runClaimed(db, 'reminders', p.period, opts.now, async (tx) => {
-        const audience =
-          p.kind === 'apply-deadline'
-            ? await applyDeadlineAudience(tx, cycle, opts)
-            : p.kind === 'scoring-deadline'
-              ? await scoringDeadlineAudience(tx, cycle)
-              : await reviewMeetingAudience(tx, cycle, opts);
-        return startReminderJob(tx, cycle, p, audience, opts);
-      }),
-    );
+    try {
+      // a scoring deadline's reminder with no task waiting yet (its T-3 while applications are still open): not claimed,
+      // so a later run, once tasks exist, still sends it; the audience is decided again under the claim
+      if (due.kind === 'scoring-deadline' && !(await scoringDeadlineAudience(db, cycle)).length) continue;
+      const p = await periodOfDate(db, due, opts.timezone);
+      outcomes.push(
+        await runClaimed(db, 'reminders', p.period, opts.now, async (tx) => {
+          const audience =
+            p.kind === 'apply-deadline'
+              ? await applyDeadlineAudience(tx, cycle, opts)
+              : p.kind === 'scoring-deadline'
+                ? await scoringDeadlineAudience(tx, cycle)
+                : await reviewMeetingAudience(tx, cycle, opts);
+          return startReminderJob(tx, cycle, p, audience, opts);
+        }),
+      );
+    } catch (error) {
+      failure ??= { error };
+    }
   }
+  if (failure) throw failure.error;
   return outcomes;
 }
 
