@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, inArray, like, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, like, lt, not, or, sql } from 'drizzle-orm';
 import { bulkJobCard, type BulkJobKindName, bulkJobTitles, type BulkJobView } from '../cards/bulk.js';
 import type { Db } from '../db/index.js';
 import { bulkJobs, cycles, outbox } from '../db/schema.js';
@@ -245,7 +245,16 @@ export interface BulkJobWorkerDeps {
   id?: string;
   /** A finished job of at least this many items refreshes the planner's statistics (ANALYZE); default 500. */
   analyzeFrom?: number;
+  /** The first wait before a scheduled job that failed is tried again (`SYSTEM_JOB_TRIES`), doubled each time; default 30 s. */
+  systemRetryMs?: number;
 }
+
+/**
+ * How many times a scheduled job (created by `system:…`, a reminder period) is tried before it is left failed with an
+ * alert asking for 重试: a fault that is no refusal (a connection cut by a failover, a statement timeout) is often gone
+ * a minute later, and a reminder period's claim is spent, so nothing else would send the rest before its date.
+ */
+export const SYSTEM_JOB_TRIES = 3;
 
 /**
  * Claims jobs (FOR UPDATE SKIP LOCKED, a lease renewed by every batch) and works them batch by batch.
@@ -337,9 +346,26 @@ export class BulkJobWorker {
     }
   }
 
+  /**
+   * A scheduled job's fault (not a refusal) with tries left: the job keeps its place (its cursor; the failed batch
+   * rolled back whole) and is left to the claim again after a wait, as a dead worker's lease is. False otherwise.
+   */
+  private async tryAgainLater(jobId: number, err: unknown): Promise<boolean> {
+    if (err instanceof UserError) return false;
+    const { db, log } = this.deps;
+    const held = and(eq(bulkJobs.id, jobId), eq(bulkJobs.status, 'running'), eq(bulkJobs.claimedBy, this.id));
+    const [job] = await db.select({ createdBy: bulkJobs.createdBy, attempts: bulkJobs.attempts }).from(bulkJobs).where(held);
+    if (!job?.createdBy.startsWith('system:') || job.attempts >= SYSTEM_JOB_TRIES) return false;
+    const waitMs = (this.deps.systemRetryMs ?? 30_000) * 2 ** (job.attempts - 1);
+    const [left] = await db.update(bulkJobs).set({ claimedBy: null, leaseUntil: new Date(Date.now() + waitMs) }).where(held).returning({ id: bulkJobs.id });
+    if (left) log.warn({ err, jobId, attempt: job.attempts, retryInMs: waitMs }, 'scheduled bulk job failed; it is tried again by itself');
+    return Boolean(left);
+  }
+
   /** The job stops where it is, its card says why, the administrators are alerted; 重试 resumes it. */
   private async fail(jobId: number, err: unknown): Promise<void> {
     const { db, config, log } = this.deps;
+    if (await this.tryAgainLater(jobId, err)) return;
     const message = err instanceof UserError ? err.message : '处理时出现意外错误（详情已记入日志），请点“重试”；若仍失败，请联系技术支持。';
     if (!(err instanceof UserError)) log.error({ err, jobId }, 'bulk job failed');
     else log.warn({ jobId, reason: err.message }, 'bulk job refused');
@@ -416,10 +442,17 @@ export class BulkJobWorker {
     for (;;) {
       if (Date.now() > deadline) throw new Error(`bulk jobs not finished within ${timeoutMs} ms`);
       if (await this.runOnce()) continue;
+      // a scheduled job waiting to be tried again (tryAgainLater) has nothing to do before its time: not waited for
       const [active] = await this.deps.db
         .select({ id: bulkJobs.id })
         .from(bulkJobs)
-        .where(and(inArray(bulkJobs.kind, [...this.kinds.keys()]), inArray(bulkJobs.status, activeStatuses)))
+        .where(
+          and(
+            inArray(bulkJobs.kind, [...this.kinds.keys()]),
+            inArray(bulkJobs.status, activeStatuses),
+            not(and(eq(bulkJobs.status, 'running'), isNull(bulkJobs.claimedBy), gt(bulkJobs.leaseUntil, new Date()))!),
+          ),
+        )
         .limit(1);
       if (!active) return;
       await new Promise((r) => setTimeout(r, 20));
