@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, constants, cpSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, cpSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -323,6 +324,70 @@ function inUse(dir: string, holder: LockHolder, opts: LockOptions): DataDirRefus
   );
 }
 
+/** Tries at taking a lock found stale, LOCK_RETRY_MS apart while another process takes it over. */
+const LOCK_ATTEMPTS = 40;
+const LOCK_RETRY_MS = 25;
+/** A takeover guard older than this was left by a process killed while it held it (it holds it a few milliseconds). */
+const TAKEOVER_STALE_MS = 10_000;
+
+/**
+ * Removes the stale lock `seen` when the lock file is still that one, holding `<lock>.takeover` (created exclusively) while
+ * it compares and removes: two processes finding one stale lock could otherwise each remove it, the second removing the
+ * lock the first had just written in its place, and both would hold the folder. A lock can only be written where none
+ * is, and only the guard's holder removes one, so the lock compared is the lock removed. False when another process
+ * holds the guard (the caller waits and looks again).
+ */
+function removeStaleLock(path: string, seen: LockFileRead | undefined): boolean {
+  const guard = `${path}.takeover`;
+  let fd: number;
+  try {
+    fd = openSync(guard, 'wx', OWNER_FILE_MODE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    try {
+      if (Date.now() - statSync(guard).mtimeMs > TAKEOVER_STALE_MS) rmSync(guard, { force: true });
+    } catch {
+      // gone meanwhile: the takeover ended
+    }
+    return false;
+  }
+  try {
+    const now = readLock(path);
+    if (now?.text === seen?.text && now?.mtimeMs === seen?.mtimeMs) rmSync(path, { force: true });
+    return true;
+  } finally {
+    closeSync(fd);
+    rmSync(guard, { force: true });
+  }
+}
+
+/**
+ * Creates `path` holding `text`, or fails with EEXIST when it exists, never showing it half-written: written beside it,
+ * then linked in place (a link fails where a file is). A lock seen empty between its creation and its write was taken
+ * for a stale one by another process, which removed it, and both went on holding the folder. Where the file system
+ * has no hard links, created exclusively and written.
+ */
+function createWhole(path: string, text: string): void {
+  const beside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(beside, text, { mode: OWNER_FILE_MODE, flag: 'wx' });
+  try {
+    linkSync(beside, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+    const fd = openSync(path, 'wx', OWNER_FILE_MODE);
+    writeSync(fd, text);
+    closeSync(fd);
+  } finally {
+    rmSync(beside, { force: true });
+  }
+}
+
+/** Waits without returning to the event loop: the lock is taken before anything else of the process runs. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export interface DataDirLock {
   dir: string;
   release(): void;
@@ -341,18 +406,18 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
   makeOwnerDir(dir);
   for (let attempt = 0; ; attempt++) {
     try {
-      const fd = openSync(path, 'wx', OWNER_FILE_MODE);
-      writeSync(fd, written);
-      closeSync(fd);
+      createWhole(path, written);
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const lock = readLock(path);
       const holder = liveHolder(lock, opts);
       if (holder) throw inUse(dir, holder, opts);
-      // stale (or unreadable half-written); re-read just before removing it, so a lock another process has just taken stays
-      const again = readLock(path);
-      if (again?.text === lock?.text && again?.mtimeMs === lock?.mtimeMs) rmSync(path, { force: true });
+      if (attempt >= LOCK_ATTEMPTS) {
+        throw new DataDirRefused(`DATA_DIR ${dir}: its lock (${LOCK_FILE}) could not be taken, another process kept taking it at the same time; try again`);
+      }
+      // stale (or unreadable half-written): removed under the takeover guard, or waited for while another process takes it over
+      if (!removeStaleLock(path, lock)) sleepSync(LOCK_RETRY_MS);
     }
   }
   const ours = () => {

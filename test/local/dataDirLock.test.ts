@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE, MARKER_FILE } from '../../src/local/dataDir.js';
 import { runDemo } from '../../src/local/demo.js';
+import { until } from '../support/waiting.js';
 
 /**
  * Issue 14, acceptance 1 and 3: one process per DATA_DIR (a lock file with the holder's pid), and only folders
@@ -156,4 +157,49 @@ describe('only folders the bot made', () => {
     expect(wiped.stdout).toContain(`wiped ${botDir}`);
     expect(readdirSync(botDir)).toEqual([]);
   }, 240_000);
+});
+
+describe('a stale lock found by several processes at once', () => {
+  it('is taken over by exactly one of them, round after round', async () => {
+    const ROUNDS = 8;
+    const PROCESSES = 6;
+    const dataDir = newDir('gdsz-lockrace-');
+    const control = newDir('gdsz-lockrace-control-');
+    // each process tries the lock at the same millisecond of each round, and holds what it got until the round is counted
+    const script = join(control, 'locker.mts');
+    writeFileSync(
+      script,
+      `import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lockDataDir } from ${JSON.stringify(join(process.cwd(), 'src/local/dataDir.ts'))};
+const [dir, control, rounds] = [process.argv[2], process.argv[3], Number(process.argv[4])];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+for (let round = 0; round < rounds; round++) {
+  const go = join(control, 'go-' + round);
+  while (!existsSync(go)) await sleep(5);
+  const at = Number(readFileSync(go, 'utf8'));
+  while (Date.now() < at) {}
+  let lock;
+  try { lock = lockDataDir(dir); } catch {}
+  writeFileSync(join(control, 'result-' + round + '-' + process.pid), lock ? 'GOT' : 'REFUSED');
+  while (!existsSync(join(control, 'done-' + round))) await sleep(5);
+  lock?.release();
+}
+`,
+    );
+    const lockers = Array.from({ length: PROCESSES }, () => run(script, [dataDir, control, String(ROUNDS)], {}));
+    const stale = `999999\n${hostname()}\n2026-01-01T00:00:00.000Z\n`;
+    const holders: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      writeFileSync(join(dataDir, LOCK_FILE), stale);
+      writeFileSync(join(control, `go-${round}`), String(Date.now() + (round === 0 ? 3000 : 150)));
+      const results = () => readdirSync(control).filter((f) => f.startsWith(`result-${round}-`));
+      await until(() => results().length === PROCESSES, 30_000);
+      holders.push(results().filter((f) => readFileSync(join(control, f), 'utf8') === 'GOT').length);
+      writeFileSync(join(control, `done-${round}`), '');
+      await until(() => !existsSync(join(dataDir, LOCK_FILE)), 10_000);
+    }
+    expect(holders).toEqual(Array(ROUNDS).fill(1));
+    for (const l of lockers) expect((await l.exited).code, l.output()).toBe(0);
+  }, 120_000);
 });
