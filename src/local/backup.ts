@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { RECORDED_MIGRATIONS_SQL, type RecordedMigration, unknownMigrations } from '../../db/index.js';
+import { fullDiskRoom, RECORDED_MIGRATIONS_SQL, type RecordedMigration, roomLeft, storageFailure, unknownMigrations } from '../../db/index.js';
 import {
   type DataDirLock,
   DataDirRefused,
@@ -206,8 +206,16 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
         await pg.close();
       }
     } catch (err) {
+      // unpacking on a full disk fails as a damaged file does (PGlite throws an errno): the disk is named first, so a good
+      // backup is not given up; its room is read before what was unpacked goes
+      const room = fullDiskRoom(dir);
+      const stored = storageFailure(err);
       rmSync(staging, { recursive: true, force: true });
-      say(`restore refused: ${file} is not a backup written by npm run backup (${String((err as Error)?.message ?? err).split('\n')[0]}).`);
+      if (room !== undefined || stored) {
+        say(`restore stopped: the disk holding ${dir} ${room !== undefined ? `is full (${roomLeft(room)} left)` : `refused a write (${stored})`}; ${file} was not read to its end. Free space there, then run the restore again; nothing was restored.`);
+        return 1;
+      }
+      say(`restore refused: ${file} is not a backup written by npm run backup (${errorLine(err)}).`);
       return 1;
     }
     if (!isBotDatabase) {
@@ -245,4 +253,12 @@ function isFolder(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The first line of what was thrown: PGlite throws objects that are no Error (an errno and a code), which String() makes "[object Object]". */
+function errorLine(err: unknown): string {
+  const e = err as { message?: unknown; code?: unknown; errno?: unknown } | null | undefined;
+  if (typeof e?.message === 'string' && e.message) return e.message.split('\n')[0];
+  if (e && typeof e === 'object') return [e.code, e.errno].filter((v) => v !== undefined).map(String).join(' ') || JSON.stringify(e).slice(0, 200);
+  return String(err);
 }

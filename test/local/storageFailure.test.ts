@@ -7,6 +7,7 @@ import { asc } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, stopOnStorageFailure, storageFailure } from '../../db/index.js';
 import { people } from '../../db/schema.js';
+import { backupLocalData, restoreLocalData } from '../../src/local/backup.js';
 import { claimDataDir, LOCK_FILE, lockDataDir } from '../../src/local/dataDir.js';
 
 /**
@@ -17,7 +18,8 @@ import { claimDataDir, LOCK_FILE, lockDataDir } from '../../src/local/dataDir.js
 const dirs: string[] = [];
 const mounts: string[] = [];
 afterAll(() => {
-  for (const m of mounts) spawnSync('umount', [m]);
+  // lazily: a PGlite that failed to open on the disk (a restore stopped by it) may hold its files until the process ends
+  for (const m of mounts) if (spawnSync('umount', [m]).status !== 0) spawnSync('umount', ['-l', m]);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -185,4 +187,34 @@ describe('a data folder that turned read-only', () => {
       spawnSync('mount', ['-o', 'remount,rw', disk]);
     }
   });
+});
+
+describe('a restore on a full disk', () => {
+  it('says the disk is full, not that the backup is no backup; the same file restores once there is room', async (ctx) => {
+    // a 24 MB disk: the backup unpacks to the template's 40 MB, so PGlite's unpacking runs out of room
+    const disk = smallDisk('24m');
+    if (!disk) return ctx.skip();
+    const parent = mkdtempSync(join(tmpdir(), 'restore-full-'));
+    dirs.push(parent);
+    const dataDir = join(parent, 'data');
+    const lock = claimDataDir(dataDir);
+    const database = await openDatabase({ dataDir });
+    await database.db.insert(people).values({ openId: 'ou_restore_full', name: '林工' });
+    await database.close();
+    lock.release();
+    const lines: string[] = [];
+    const say = { write: (s: string) => lines.push(...s.split('\n').filter(Boolean)) } as unknown as NodeJS.WritableStream;
+    const archive = join(parent, 'b.tar.gz');
+    expect(await backupLocalData({ dataDir, file: archive, now: new Date(), timezone: 'Asia/Shanghai', output: say })).toBe(0);
+
+    const target = join(disk, 'data');
+    lines.length = 0;
+    expect(await restoreLocalData({ dataDir: target, file: archive, output: say })).toBe(1);
+    expect(lines).toEqual([expect.stringMatching(new RegExp(`^restore stopped: the disk holding ${target.replace(/[./]/g, '\\$&')} (is full|refused a write)`))]);
+    expect(lines[0]).toContain('run the restore again');
+    expect(lines[0]).not.toContain('not a backup');
+    // the same file, where there is room: restored
+    lines.length = 0;
+    expect(await restoreLocalData({ dataDir: join(parent, 'restored'), file: archive, output: say })).toBe(0);
+  }, 120_000);
 });
