@@ -9,5 +9,12 @@ import { backupLocalData } from '../src/local/backup.js';
 
 const config = configOrExit();
 const file = process.argv.slice(2).find((a) => !a.startsWith('--'));
-const code = await backupLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, file, now: new Date(), timezone: config.BOT_TIMEZONE });
-process.exit(code);
+try {
+  process.exit(await backupLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, file, now: new Date(), timezone: config.BOT_TIMEZONE }));
+} catch (err) {
+  // a full disk, a read-only folder: one line naming the file and the cause, not a stack
+  const e = err as NodeJS.ErrnoException;
+  const said = e.message?.split('\n')[0] ?? String(err);
+  process.stderr.write(`backup failed: ${e.code && !said.startsWith(e.code) ? `${e.code} ` : ''}${said}; nothing was written as a backup.\n`);
+  process.exit(1);
+}

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fullDiskRoom, RECORDED_MIGRATIONS_SQL, type RecordedMigration, roomLeft, storageFailure, unknownMigrations } from '../../db/index.js';
 import {
@@ -132,8 +132,10 @@ export async function backupLocalData(opts: BackupOptions): Promise<number> {
     // data, the owner's alone (0600): one left by an earlier attempt goes first, as a file's mode is set only when it is
     // made, and the rename keeps it
     rmSync(partial, { force: true });
-    writeFileSync(partial, bytes, { mode: OWNER_FILE_MODE, flag: 'wx' });
+    writeDurably(partial, bytes);
     renameSync(partial, target);
+    // the rename itself on disk before it is reported: PGlite runs without fsync, so the backup is the copy that must last
+    syncFolder(dirname(target));
     say(`backup written: ${target} (${sizeOf(bytes.length)})`);
     return 0;
   } catch (err) {
@@ -261,4 +263,29 @@ function errorLine(err: unknown): string {
   if (typeof e?.message === 'string' && e.message) return e.message.split('\n')[0];
   if (e && typeof e === 'object') return [e.code, e.errno].filter((v) => v !== undefined).map(String).join(' ') || JSON.stringify(e).slice(0, 200);
   return String(err);
+}
+
+/** `bytes` in a new file (owner only), on disk before it returns: a power cut after "backup written" leaves the whole archive. */
+function writeDurably(path: string, bytes: Uint8Array): void {
+  const fd = openSync(path, 'wx', OWNER_FILE_MODE);
+  try {
+    // a write may take part of the buffer (a disk nearly full takes what fits): the rest is written until all is, or the disk refuses
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A folder's entries (a rename into it) on disk; where a folder cannot be opened for it (not POSIX), skipped. */
+function syncFolder(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Windows cannot fsync a folder; the file itself was synced
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

@@ -200,7 +200,9 @@ export function wipeDataDir(dataDir: string): WipeOutcome {
   if (!hasMarker(dir) && !isInterruptedRestore(dir)) return { wiped: false, dir, reason: `${dir} has no ${MARKER_FILE}, so the bot did not make it; not touching it`, foreign: true };
   const lock = lockDataDir(dir);
   try {
-    // the marker goes last: a wipe cut short leaves a folder reset can still finish
+    // PG_VERSION first: a wipe cut short must not leave what looks like a database with parts of it gone (PGlite
+    // aborts on it), only a folder start initialises again; the marker goes last, so reset can still finish it
+    rmSync(join(dir, 'PG_VERSION'), { force: true });
     for (const name of readdirSync(dir)) if (!OURS.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
     rmSync(join(dir, MARKER_FILE), { force: true });
   } finally {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messages } from '@electric-sql/pglite';
@@ -216,5 +216,14 @@ describe('a restore on a full disk', () => {
     // the same file, where there is room: restored
     lines.length = 0;
     expect(await restoreLocalData({ dataDir: join(parent, 'restored'), file: archive, output: say })).toBe(0);
+
+    // npm run backup onto a disk too small for the archive: one line, no archive nor part of one left
+    const tiny = smallDisk('4k');
+    if (!tiny) return;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL'));
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/backup.ts', join(tiny, 'b.tar.gz')], { env: { ...env, DATA_DIR: dataDir }, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^backup failed: ENOSPC: no space left on device.*; nothing was written as a backup\.$/)]);
+    expect(readdirSync(tiny)).toEqual([]);
   }, 120_000);
 });
