@@ -257,21 +257,43 @@ interface LockFileRead {
   pid: number;
   /** absent in a lock file holding only a pid */
   host?: string;
+  /** the kernel's boot id when it was taken (Linux; absent in older lock files) */
+  boot?: string;
   mtimeMs: number;
 }
 
-/** The lock file as written (pid, host, time, one a line); undefined when missing or unreadable half-written. */
+/** The lock file as written (pid, host, time, boot id, one a line); undefined when missing or unreadable half-written. */
 function readLock(path: string): LockFileRead | undefined {
   try {
     const text = readFileSync(path, 'utf8');
     const { mtimeMs } = statSync(path);
-    const [pidLine, hostLine] = text.split('\n');
+    const [pidLine, hostLine, , bootLine] = text.split('\n');
     const pid = Number.parseInt(pidLine, 10);
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    return { text, pid, host: hostLine?.trim() || undefined, mtimeMs };
+    return { text, pid, host: hostLine?.trim() || undefined, boot: bootLine?.trim() || undefined, mtimeMs };
   } catch {
     return undefined;
   }
+}
+
+/** This boot of the machine (Linux: /proc/sys/kernel/random/boot_id); undefined elsewhere. */
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the lock was taken in an earlier boot of this machine: after a power cut and a reboot pids are given out
+ * again, and a live process of the new boot with the lock's pid cannot be its holder. Linux (the kernel's boot id);
+ * elsewhere, and for a lock written without it, false. (A process's start time is not compared with the lock's: a
+ * clock set right after the lock was taken would make a live holder's lock look stale.)
+ */
+function pidReused(lock: LockFileRead): boolean {
+  const boot = bootId();
+  return Boolean(lock.boot && boot && lock.boot !== boot);
 }
 
 /**
@@ -281,7 +303,7 @@ function readLock(path: string): LockFileRead | undefined {
 function liveHolder(lock: LockFileRead | undefined, opts: LockOptions): LockHolder | undefined {
   if (!lock) return undefined;
   const here = opts.host ?? hostname();
-  if (!lock.host || lock.host === here) return lock.pid !== process.pid && isAlive(lock.pid) ? { pid: lock.pid } : undefined;
+  if (!lock.host || lock.host === here) return lock.pid !== process.pid && isAlive(lock.pid) && !pidReused(lock) ? { pid: lock.pid } : undefined;
   const refreshedAgo = (opts.now ?? Date.now)() - lock.mtimeMs;
   return refreshedAgo < (opts.staleMs ?? LOCK_STALE_MS) ? { pid: lock.pid, host: lock.host, refreshedAgo } : undefined;
 }
@@ -404,7 +426,7 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
   const dir = resolve(dataDir);
   const path = join(dir, LOCK_FILE);
   const now = opts.now ?? Date.now;
-  const written = `${process.pid}\n${opts.host ?? hostname()}\n${new Date(now()).toISOString()}\n`;
+  const written = `${process.pid}\n${opts.host ?? hostname()}\n${new Date(now()).toISOString()}\n${bootId() ?? ''}\n`;
   makeOwnerDir(dir);
   for (let attempt = 0; ; attempt++) {
     try {

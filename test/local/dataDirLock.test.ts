@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LOCK_FILE, MARKER_FILE } from '../../src/local/dataDir.js';
+import { LOCK_FILE, lockDataDir, MARKER_FILE } from '../../src/local/dataDir.js';
 import { runDemo } from '../../src/local/demo.js';
 import { until } from '../support/waiting.js';
 
@@ -157,6 +157,26 @@ describe('only folders the bot made', () => {
     expect(wiped.stdout).toContain(`wiped ${botDir}`);
     expect(readdirSync(botDir)).toEqual([]);
   }, 240_000);
+});
+
+describe('a lock from before a reboot', () => {
+  it('is taken over though its pid is now another live process’s; one of this boot with that pid still counts', async (ctx) => {
+    if (!existsSync('/proc/sys/kernel/random/boot_id')) return ctx.skip();
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const dataDir = newDir('reboot-');
+    // a live process of this boot holds the pid the lock names (after a reboot pids are given out again)
+    const other = spawn('sleep', ['30']);
+    children.push(other);
+    const lockOf = (bootId: string) => `${other.pid}\n${hostname()}\n2026-01-01T00:00:00.000Z\n${bootId}\n`;
+    writeFileSync(join(dataDir, LOCK_FILE), lockOf(boot));
+    expect(() => lockDataDir(dataDir)).toThrow(`is in use by process ${other.pid}`);
+    writeFileSync(join(dataDir, LOCK_FILE), lockOf('00000000-0000-0000-0000-000000000000'));
+    const lock = lockDataDir(dataDir);
+    const written = readFileSync(join(dataDir, LOCK_FILE), 'utf8').split('\n');
+    expect([written[0], written[3]]).toEqual([String(process.pid), boot]);
+    lock.release();
+    other.kill('SIGKILL');
+  });
 });
 
 describe('a stale lock found by several processes at once', () => {
