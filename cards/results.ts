@@ -1,3 +1,4 @@
+import { revocationBarText } from './strings.js';
 import { button, buttonRow, card, type Card, CARD_BYTES_BUDGET, cardBodyBytes, type Element, fields, hr, markdown, type Md, note, md, mdJoin } from './kit.js';
 
 /** 评审结果 cards: the administrators' preview, the published results with a chart, each team's result. */
@@ -12,6 +13,11 @@ export interface ResultLine {
   recommended: boolean;
   /** The title was revoked after publishing (第二十二条): the line says so and the counts leave it out. */
   revoked?: boolean;
+  /**
+   * The score reached the line, but the team's title of an earlier year was revoked after its application was accepted
+   * and the bar still holds (第二十二条, E5): no title at 公布结果 (the preview warns), none given after it.
+   */
+  withheld?: boolean;
   outliers: number;
   rule: 'mean' | 'trimmedMean' | null;
   sheets: number;
@@ -33,16 +39,18 @@ export interface ResultsSummary {
 
 const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 
-/** A title that stands: awarded and not revoked since (第二十二条). */
-const titled = (l: ResultLine) => l.awarded && !l.revoked;
+/** A title that stands: awarded, not withheld and not revoked since (第二十二条). */
+const titled = (l: ResultLine) => l.awarded && !l.revoked && !l.withheld;
 
 function counts(d: ResultsSummary): [string, string][] {
   const scored = d.lines.filter((l) => l.finalScore !== null);
   const revoked = scored.filter((l) => l.awarded && l.revoked);
   const revokedRecommended = revoked.filter((l) => l.recommended).length;
+  const withheld = scored.filter((l) => l.withheld).length;
+  const others = [revoked.length && `另有 ${revoked.length} 个已撤销，第二十二条`, withheld && `${withheld} 个达到分数线但其称号此前已撤销，不授予，第二十二条`].filter(Boolean);
   return [
     ['参评申报', `${scored.length} 份`],
-    ['授予称号', `${scored.filter(titled).length} 个（${d.awardThreshold} 分及以上${revoked.length ? `；另有 ${revoked.length} 个已撤销，第二十二条` : ''}）`],
+    ['授予称号', `${scored.filter(titled).length} 个（${d.awardThreshold} 分及以上${others.map((o) => `；${o}`).join('')}）`],
     ['推荐全国性协会', `${scored.filter((l) => titled(l) && l.recommended).length} 个（获称号班组的前 ${percent(d.recommendShare)}，第二十条${revokedRecommended ? `；另有 ${revokedRecommended} 个称号已撤销` : ''}）`],
   ];
 }
@@ -50,7 +58,8 @@ function counts(d: ResultsSummary): [string, string][] {
 function line(l: ResultLine): Md {
   if (l.finalScore === null) return md`— ${l.code} ${l.team}：未评定`;
   const revoked = l.awarded && l.revoked ? '（已撤销）' : '';
-  const tags = [l.awarded ? `授予称号${revoked}` : '未获称号', ...(l.recommended ? [`推荐${revoked}`] : []), ...(l.outliers ? [`偏差 ${l.outliers}`] : [])];
+  const decision = l.withheld ? '不授予称号（其称号此前已撤销）' : l.awarded ? `授予称号${revoked}` : '未获称号';
+  const tags = [decision, ...(l.recommended && !l.withheld ? [`推荐${revoked}`] : []), ...(l.outliers ? [`偏差 ${l.outliers}`] : [])];
   // "1. " at a line's start is an ordered-list item, which a renderer numbers itself (ties would read 1, 2, 3)
   return md`第 ${l.rank} 名　${l.code} ${l.team}：**${l.finalScore}** 分 · ${tags.join(' · ')}`;
 }
@@ -225,11 +234,15 @@ export interface TeamResultData {
   audience: 'leader' | 'contact';
   /** The title was revoked after publishing (a card still queued then says so): 2027年9月1日. */
   revokedOn?: string;
+  /** The score reached the line, but the team's title of `year` was revoked on `revokedOn` after 受理 (StoredReview.withheld). */
+  withheld?: { year: number; revokedOn: string; barDays: number | null };
 }
 
 /** To a team leader or organisation contact: the team's result, never who scored it (第十七条). */
 export function teamResultCard(d: TeamResultData): Card {
-  const decision = d.awarded && d.revokedOn
+  const decision = d.withheld
+    ? `得分达到授予称号的分数线（${d.awardThreshold} 分），但本班组 ${d.withheld.year} 年度称号已于 ${d.withheld.revokedOn} 撤销（第二十二条），按协会规定${revocationBarText(d.withheld.barDays)}，本年度不授予称号`
+    : d.awarded && d.revokedOn
     ? `公布时授予${d.year}年度“广东省市政工程质量信得过班组”称号，该称号已于 ${d.revokedOn} 撤销（撤销通知另行发送）`
     : d.awarded
     ? `授予${d.year}年度“广东省市政工程质量信得过班组”称号${d.recommended ? '，并推荐至全国性协会（第二十条）' : ''}`

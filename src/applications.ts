@@ -177,7 +177,7 @@ export interface EligibilityFailure {
   field?: string;
 }
 
-type Revocation = { year: number; revokedAt: Date | null; reason: string | null };
+export type Revocation = { year: number; revokedAt: Date | null; reason: string | null };
 
 /** E5's read: the team's latest title revoked, when its bar (barEnds) still holds at `now`. */
 export async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now: Date, timezone: string): Promise<Revocation | undefined> {
@@ -194,8 +194,24 @@ export async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now
   return barHolds(revoked, cycle, now, timezone) ? revoked : undefined;
 }
 
+/**
+ * E5 for many teams at once (公布结果): each team's latest title revoked, where its bar still holds at `now`. A title
+ * revoked after the team's application was accepted bars that application's title as it would have barred 受理.
+ */
+export async function revocationsBarring(tx: Db, cycle: Cycle, teamIds: readonly number[], now: Date, timezone: string): Promise<Map<number, Revocation>> {
+  const barring = new Map<number, Revocation>();
+  if (!teamIds.length) return barring;
+  const latest = await tx
+    .selectDistinctOn([honours.teamId], { teamId: honours.teamId, year: honours.year, revokedAt: honours.revokedAt, reason: honours.revokedReason })
+    .from(honours)
+    .where(and(inArray(honours.teamId, [...teamIds]), isNotNull(honours.revokedAt)))
+    .orderBy(honours.teamId, desc(honours.revokedAt));
+  for (const { teamId, ...revoked } of latest) if (barHolds(revoked, cycle, now, timezone)) barring.set(teamId, revoked);
+  return barring;
+}
+
 /** Whether `revoked` (a team's latest title revoked) still bars an application to `cycle` at `now`. */
-function barHolds(revoked: Revocation | undefined, cycle: Cycle, now: Date, timezone: string): revoked is Revocation {
+export function barHolds<R extends Pick<Revocation, 'revokedAt'>>(revoked: R | undefined, cycle: Pick<Cycle, 'settings'>, now: Date, timezone: string): revoked is R {
   return Boolean(revoked?.revokedAt && barEnds(revoked.revokedAt, revocationBarDays(cycle), timezone) > now);
 }
 

@@ -7,7 +7,8 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastCloseScoring } from '../../src/fast/aggregate.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { progressView } from '../../src/review/progress.js';
-import { aggregateChecked, aggregation, loadResults, PreviewOutdated, scoringToClose } from '../../src/review/results.js';
+import { barHolds } from '../../src/applications.js';
+import { aggregateChecked, aggregation, loadResults, PreviewOutdated, type ResultsData, scoringToClose } from '../../src/review/results.js';
 import { idFrom, idOrZero } from '../respond.js';
 import { aggregatedCounts, resultsSummary } from './view.js';
 
@@ -29,22 +30,40 @@ export async function closeAndAggregate(ctx: HandlerContext, input: CardActionIn
     return { toast: { type: 'success', content: `${cycle.year}年度评审正在汇总 ${groupDigits(scored.length)} 份申报，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
   }
   const summary = await aggregateChecked(ctx.tx, ctx.actor, checked, ctx.clock.now());
-  return ctx.afterCommit(async (read) => aggregated(summary, await loadResults(read.tx, summary.cycle.id)));
+  return ctx.afterCommit(async (read) => {
+    const results = await loadResults(read.tx, summary.cycle.id);
+    return aggregated(summary, results, withheldNow(results, ctx.clock.now(), ctx.config.BOT_TIMEZONE));
+  });
 }
 
 /** The answer while the cycle's aggregation job is queued or running: its progress card. */
 const aggregating = (job: BulkJob): CardResponse => ({ toast: { type: 'info', content: '正在汇总评分，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(job) } });
 
 /** The answer to 结束评分并汇总 done: the counts, and the preview of the results as committed. */
-function aggregated(summary: { applications: number; awarded: number; recommended: number }, results: Awaited<ReturnType<typeof loadResults>>): CardResponse {
+function aggregated(summary: { applications: number; awarded: number; recommended: number }, results: ResultsData, withheld: ReadonlySet<number> | undefined): CardResponse {
   // a year with nothing scored ends too: what is left to do is to publish it, which sends no certificate
   const toast = summary.applications
     ? `已汇总 ${summary.applications} 份申报：${aggregatedCounts(summary)}。请核对后公布。`
     : `${results.cycle.year}年度没有完成评分的申报，评审已结束，不授予称号。请点“公布结果”结束本年度（不发送证书），之后即可开启下一年度评审。`;
   return {
     toast: { type: 'success', content: toast },
-    card: { type: 'raw', data: resultsPreviewCard(resultsSummary(results)) },
+    card: { type: 'raw', data: resultsPreviewCard(resultsSummary(results, withheld)) },
   };
+}
+
+/**
+ * Before 公布结果: the teams whose title this year a revocation since 受理 holds back (the bar of E5 holding now, as
+ * publishResults decides it), so the preview says so before an administrator publishes.
+ */
+function withheldNow(results: ResultsData, now: Date, timezone: string): ReadonlySet<number> | undefined {
+  if (results.cycle.status !== 'closed') return undefined;
+  return new Set(results.rows.filter((r) => r.awarded && r.teamRevokedAt && barHolds({ revokedAt: r.teamRevokedAt }, results.cycle, now, timezone)).map((r) => r.teamId));
+}
+
+/** The preview of a cycle's results as they stand, a title held back by a revocation marked. */
+async function previewOf(ctx: HandlerContext, cycleId: number): Promise<CardResponse> {
+  const results = await loadResults(ctx.tx, cycleId);
+  return { card: { type: 'raw', data: resultsPreviewCard(resultsSummary(results, withheldNow(results, ctx.clock.now(), ctx.config.BOT_TIMEZONE))) } };
 }
 
 /**
@@ -61,7 +80,7 @@ export const closeAndAggregateFast: NonNullable<CardActionDecl['fast']> = async 
     (db, claimed) => loadResults(db, cycleId, claimed),
   );
   if (!done) return undefined;
-  return { outcome: 'ok', answer: aggregated(done, done.read), queued: 0 };
+  return { outcome: 'ok', answer: aggregated(done, done.read, withheldNow(done.read, fx.clock.now(), fx.config.BOT_TIMEZONE)), queued: 0 };
 };
 
 /** `results.preview` (评审结果): the ranking as aggregated, before or after publishing. */
@@ -74,7 +93,7 @@ export async function previewResults(ctx: HandlerContext, input: CardActionInput
     if (job) return aggregating(job);
     throw new UserError('专家评分尚未汇总：请在“评审进度”中点“结束评分并汇总”。', { kind: 'info' });
   }
-  return { card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(ctx.tx, cycle.id))) } };
+  return previewOf(ctx, cycle.id);
 }
 
 /**
@@ -86,7 +105,7 @@ export async function resultsAgain(err: UserError, ctx: HandlerContext, input: C
   const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
   if (!cycle) return undefined;
   if ((err instanceof AlreadyDone || err instanceof PreviewOutdated) && (cycle.status === 'closed' || cycle.status === 'published')) {
-    return { card: { type: 'raw', data: resultsPreviewCard(resultsSummary(await loadResults(ctx.tx, cycle.id))) } };
+    return previewOf(ctx, cycle.id);
   }
   return { card: { type: 'raw', data: progressCard(await progressView(ctx.tx, cycle.id, err.message)) } };
 }

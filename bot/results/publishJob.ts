@@ -56,7 +56,7 @@ export const publishJob: BulkJobKind = {
     const now = clock.now();
     const state = (job.result ?? {}) as PublishResult;
     if (!state.published) {
-      await publishResults(tx, actor, cycleId, now);
+      await publishResults(tx, actor, cycleId, now, config.BOT_TIMEZONE);
       await issueCertificates(tx, { actor: actor.openId, cycleId, now });
       const { ranked, unreviewed } = await publishCounts(tx, cycleId);
       return { done: 0, total: ranked + unreviewed, cursor: 0, finished: false, result: { published: true, ranked, unreviewedTotal: unreviewed } };

@@ -2,7 +2,11 @@ import type { ResultLine, ResultsSummary } from '../../cards/results.js';
 import { aggregationRuleOf } from '../../src/review/aggregation.js';
 import type { ResultsData } from '../../src/review/results.js';
 
-export function resultLines(data: ResultsData): ResultLine[] {
+/**
+ * `withheldTeams`: before 公布结果, the teams whose title this year the bar of a revocation since 受理 holds back
+ * (revocationsBarring); after it, the stored review says so.
+ */
+export function resultLines(data: ResultsData, withheldTeams?: ReadonlySet<number>): ResultLine[] {
   return data.rows.map((r) => ({
     code: r.code,
     team: r.team,
@@ -12,13 +16,14 @@ export function resultLines(data: ResultsData): ResultLine[] {
     awarded: r.awarded,
     recommended: r.recommended,
     ...(r.awarded && r.revokedAt ? { revoked: true } : {}),
+    ...(r.review?.withheld || (r.awarded && withheldTeams?.has(r.teamId)) ? { withheld: true } : {}),
     outliers: r.review?.outliers.length ?? 0,
     rule: r.review?.rule ?? null,
     sheets: r.review?.totals.length ?? 0,
   }));
 }
 
-export function resultsSummary(data: ResultsData): ResultsSummary {
+export function resultsSummary(data: ResultsData, withheldTeams?: ReadonlySet<number>): ResultsSummary {
   const c = data.cycle;
   return {
     cycleId: c.id,
@@ -27,7 +32,7 @@ export function resultsSummary(data: ResultsData): ResultsSummary {
     awardThreshold: c.awardThreshold,
     recommendShare: c.recommendShare,
     ...aggregationRuleOf(c.settings),
-    lines: resultLines(data),
+    lines: resultLines(data, withheldTeams),
     ...(data.aggregation ? { aggregationId: data.aggregation.id } : {}),
   };
 }

@@ -38,6 +38,8 @@ export function teamResultData(
   of: number,
   audience: ResultAudience,
   revokedOn?: string,
+  /** The day the title that held this year's back was revoked (StoredReview.withheld), in the bot's timezone. */
+  withheldOn?: string,
 ): TeamResultData {
   return {
     year: cycle.year,
@@ -53,6 +55,7 @@ export function teamResultData(
     areas: r.review?.areas ?? [],
     audience,
     ...(revokedOn ? { revokedOn } : {}),
+    ...(r.review?.withheld && withheldOn ? { withheld: { year: r.review.withheld.year, revokedOn: withheldOn, barDays: r.review.withheld.barDays ?? null } } : {}),
   };
 }
 
@@ -78,7 +81,9 @@ export function teamResultRenderer(db: Db, timezone: string): CardRenderer {
       if (cycle.status !== 'published') return { drop: `${cycle.year}年度评审结果尚未公布` };
       try {
         const revokedOn = r.revokedAt ? formatDateZh(todayIn(timezone, r.revokedAt)) : undefined;
-        return { card: teamResultCard(teamResultData(r, cycle, cycle.of, audience, revokedOn)) };
+        const withheld = r.review?.withheld;
+        const withheldOn = withheld ? formatDateZh(todayIn(timezone, new Date(withheld.revokedAt))) : undefined;
+        return { card: teamResultCard(teamResultData(r, cycle, cycle.of, audience, revokedOn, withheldOn)) };
       } catch (err) {
         return { error: `申报 ${id} 的结果卡片无法生成：${errorText(err)}` };
       }

@@ -1,13 +1,14 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, honours, organizations, people, teams } from '../../db/schema.js';
-import { type ApplicationStatus, applicationMachine } from '../applications.js';
+import { type ApplicationStatus, applicationMachine, revocationsBarring } from '../applications.js';
 import { audit } from '../audit.js';
 import { type Cycle, cycleScoreSheet, cycleStatusLabel, transitionCycle } from '../cycles.js';
 import { AlreadyDone, UserError } from '../errors.js';
 import { readCode } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
+import { revocationBarDays } from '../policy.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
 import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, type PanelScore } from './aggregation.js';
 
@@ -23,6 +24,11 @@ export interface StoredReview {
   awarded: boolean;
   recommended: boolean;
   aggregatedAt: string;
+  /**
+   * Set at 公布结果 when the score reached the line but the team's title of `year` was revoked at `revokedAt` (ISO)
+   * after its application was accepted, and the bar of E5 (协会规定) still held: no title this year (第二十二条).
+   */
+  withheld?: { year: number; revokedAt: string; barDays: number | null };
 }
 
 export type Decision = 'awarded' | 'not_awarded';
@@ -224,6 +230,8 @@ export interface ResultRow {
   review: StoredReview | null;
   /** When its title was revoked after publishing (第二十二条); loadResults reads it, other reads leave it out. */
   revokedAt?: Date | null;
+  /** The moment the team's latest title (of any year) was revoked; loadResults reads it, for the preview's E5. */
+  teamRevokedAt?: Date | null;
 }
 
 export interface ScoreRow {
@@ -387,7 +395,11 @@ export class PreviewOutdated extends UserError {
 }
 
 /** A row of loadResults: the result and, for a title revoked since publishing, when. */
-const revokedRow = (a: Parameters<typeof resultRow>[0] & { revokedAt: Date | null }): ResultRow => ({ ...resultRow(a), revokedAt: a.revokedAt });
+const revokedRow = (a: Parameters<typeof resultRow>[0] & { revokedAt: Date | null; teamRevokedAt: Date | null }): ResultRow => ({
+  ...resultRow(a),
+  revokedAt: a.revokedAt,
+  teamRevokedAt: a.teamRevokedAt,
+});
 
 export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promise<ResultsData> {
   // `onlyIf`: a condition every read also needs (a one-statement path's claim), so a read issued before its statement's
@@ -397,7 +409,14 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
   const [[cycle], apps, scoreRows, aggregated] = await Promise.all([
     tx.select().from(cycles).where(when(eq(cycles.id, cycleId))),
     tx
-      .select({ application: applications, team: teams, organization: organizations.name, revokedAt: honours.revokedAt })
+      .select({
+        application: applications,
+        team: teams,
+        organization: organizations.name,
+        revokedAt: honours.revokedAt,
+        // the team's latest title revoked, of any year: before 公布结果 its bar may hold this year's title back (E5)
+        teamRevokedAt: sql<Date | null>`(select max(r.revoked_at) from ${honours} r where r.team_id = ${applications.teamId})`.mapWith(honours.revokedAt),
+      })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .innerJoin(organizations, eq(organizations.id, teams.organizationId))
@@ -444,7 +463,7 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
  * 公布结果: cycle closed → published, each aggregated application decided, an honour for each title
  * (第二十条). Returns the results for the notices.
  */
-export async function publishResults(tx: Db, actor: Actor, cycleId: number, now: Date): Promise<ResultsData> {
+export async function publishResults(tx: Db, actor: Actor, cycleId: number, now: Date, timezone: string): Promise<ResultsData> {
   requireAdmin(actor);
   const cycle = await lockCycle(tx, cycleId);
   if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
@@ -455,7 +474,21 @@ export async function publishResults(tx: Db, actor: Actor, cycleId: number, now:
   if (scored.length) {
     await tx.update(applications).set({ status: 'decided', updatedAt: now }).where(inArray(applications.id, scored.map((a) => a.id)));
   }
-  const titled = scored.filter((a) => a.decision === 'awarded');
+  // E5 once more: a title revoked since 受理 whose bar still holds leaves this year's title ungiven (the preview said so)
+  const barring = await revocationsBarring(tx, cycle, scored.filter((a) => a.decision === 'awarded').map((a) => a.teamId), now, timezone);
+  const withheld = scored.filter((a) => a.decision === 'awarded' && barring.has(a.teamId));
+  if (withheld.length) {
+    const rows = withheld.map((a) => {
+      const r = barring.get(a.teamId)!;
+      return { id: a.id, withheld: { year: r.year, revokedAt: r.revokedAt!.toISOString(), barDays: revocationBarDays(cycle) } };
+    });
+    await tx.execute(sql`
+      update ${applications} a set decision = 'not_awarded',
+        review = coalesce(a.review, '{}'::jsonb) || jsonb_build_object('awarded', false, 'recommended', false, 'withheld', v.withheld)
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id int, withheld jsonb)
+      where a.id = v.id`);
+  }
+  const titled = scored.filter((a) => a.decision === 'awarded' && !barring.has(a.teamId));
   if (titled.length) {
     await tx
       .insert(honours)
@@ -476,7 +509,12 @@ export async function publishResults(tx: Db, actor: Actor, cycleId: number, now:
     action: 'results.publish',
     entity: 'cycle',
     entityId: cycleId,
-    details: { decided: scored.length, awarded: titled.map((a) => a.teamId), recommended: titled.filter((a) => ((a.review ?? {}) as Partial<StoredReview>).recommended).map((a) => a.teamId) },
+    details: {
+      decided: scored.length,
+      awarded: titled.map((a) => a.teamId),
+      recommended: titled.filter((a) => ((a.review ?? {}) as Partial<StoredReview>).recommended).map((a) => a.teamId),
+      ...(withheld.length ? { withheld: withheld.map((a) => a.teamId) } : {}),
+    },
     at: now,
   });
   return loadResults(tx, cycleId);
