@@ -33,7 +33,8 @@ async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle
 function applicationCardOf(team: Team & { organization: string }, cycle: CycleShown, existing: Application | undefined): Card {
   if (existing && !returnedStates.has(existing.status)) return submittedCard(summaryOf(existing, team, team.organization, cycle.year));
   requireRegisteredAYear(team, cycle);
-  const opinion = existing?.status === 'returned' ? returnOpinion(existing) : undefined;
+  // a returned application saved as a draft since keeps the reason it was returned for, until it is submitted again
+  const opinion = existing && returnedStates.has(existing.status) ? returnOpinion(existing) : undefined;
   return applicationFormCard({
     descriptor: applicationForm,
     team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
@@ -145,7 +146,8 @@ export const submittedFormAgain: OnRefused = async (error, ctx, input) => {
     const [team, submitted] = await Promise.all([getTeam(ctx.tx, teamId), getApplication(ctx.tx, Number(error.record.entityId))]);
     if (team && submitted) return raw(submittedCard(summaryOf(submitted.application, team, team.organization, submitted.cycle.year)));
   }
-  if (running && running.status === 'open' && running.year === Number(input.value.year)) {
+  // as 保存草稿 (cycleFor): after the deadline nothing typed is kept, a returned application stays as it was returned
+  if (running && running.status === 'open' && running.year === Number(input.value.year) && today(ctx) <= running.applicationDeadline) {
     const existing = await findApplication(ctx.tx, teamId, running.id);
     if (!existing || returnedStates.has(existing.status)) {
       await ctx.tx.transaction((sp) => saveDraft(sp, ctx.actor, teamId, running, input.formValue, ctx.clock.now())).catch((err: unknown) => {

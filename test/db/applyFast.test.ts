@@ -162,7 +162,7 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
       expect(r.changed.outbox).toEqual([]);
     });
 
-    it('保存 over a draft and over a returned application: updated, the returned opinion gone from the form', async () => {
+    it('保存 over a draft and over a returned application: updated, the reason it was returned still on the form until it is submitted again', async () => {
       for (const status of ['draft', 'returned']) {
         const r = await onBoth({
           setup: async (h) => {
@@ -174,7 +174,7 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
         });
         expect(r.changed.applications, status).toMatchObject([{ status: 'draft', form: { title: '改过的草稿', trainingRate: '８５' } }]);
         expect(r.changed.audit, status).toMatchObject([{ action: 'application.save' }]);
-        expect(JSON.stringify(r.answers[0].card)).not.toContain('缺少 QC 记录');
+        expect(JSON.stringify(r.answers[0].card), status).toContain('**退回意见：**缺少 QC 记录');
       }
     });
 
@@ -373,13 +373,28 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
         after: async (h) => h.clock.set(NOW),
       });
       expect(late.answers.map((a) => a.toast.content)).toEqual([`${YEAR} 年度申报已于 2027年5月31日 截止。`, `${YEAR} 年度申报已于 2027年5月31日 截止。`]);
-      // past the deadline the card is no form to fix: the draft kept, and that it can no longer be submitted
+      // past the deadline the card is no form to fix: it can no longer be saved or submitted
       for (const a of late.answers) {
         expect(JSON.stringify(a.card)).not.toContain('"tag":"form"');
-        expect(JSON.stringify(a.card)).toContain('本年度申报已截止，这份申报未提交');
+        expect(JSON.stringify(a.card)).toContain('这张申报表不能再保存或提交');
       }
-      // as before: the refused submit keeps what was typed as the draft (submittedFormAgain), the save after it changes nothing
-      expect(late.changed.audit).toMatchObject([{ action: 'application.create' }]);
+      // past the deadline nothing typed is kept, as 保存草稿 keeps nothing then: no draft, no audit row
+      expect(late.changed.applications).toEqual([]);
+      expect(late.changed.audit).toEqual([]);
+      // an application returned before the deadline stays as it was returned, its form and status unchanged
+      const returned = await onBoth({
+        setup: async (h) => {
+          const t = await freshTeam(h.db.db, f);
+          await applicationOf(h.db.db, f, t, 'returned', { endorsement: { decision: 'return', opinion: '请补充材料' } });
+          h.clock.set('2027-06-02T09:00:00+08:00');
+          return t;
+        },
+        steps: (t) => [submit(t, applicationForm({ title: '截止后改过的标题' }))],
+        after: async (h) => h.clock.set(NOW),
+      });
+      expect(returned.answers[0].toast.content).toBe(`${YEAR} 年度申报已于 2027年5月31日 截止。`);
+      expect(returned.changed.applications).toEqual([]);
+      expect(returned.changed.audit).toEqual([]);
     });
 
     it('提交 clicked twice: the second answers on the summary card, naming when it was submitted', async () => {
