@@ -522,6 +522,12 @@ export async function endorseApplication(
   }
   const transition = endorsementTransition[decision];
   const what = decision === 'recommend' ? '推荐' : '退回';
+  // returned by the association's formal check since the contact decided: no decision of theirs is pending, and the
+  // contact's own earlier one is not what happened last
+  const returnReason = (row.application.endorsement as { returnReason?: string } | null)?.returnReason;
+  if (row.application.status === 'returned' && returnReason) {
+    throw new UserError(cite(15, `协会形式审查已退回这份申报（退回原因：${returnReason}），无需再${what}；班组长修改后重新提交时，会再发给你确认。`), { kind: 'info', article: 15 });
+  }
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;
   await reviewStillTakes(tx, row.cycle, `不能再${what}这份申报`);

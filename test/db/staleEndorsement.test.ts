@@ -129,6 +129,18 @@ describe.each(['fast', 'ordinary'] as const)('a decision on an old copy of a car
     const returned = await click(ADMIN, buttons(listB, applicationId)['check.return'], { [`reason_${applicationId}`]: '材料链接无法打开' });
     expect(returned.body.toast?.type).toBe('success');
     expect(await statusOf(db, applicationId)).toBe('returned');
+    // the contact's 退回 or 推荐 on the request they recommended from: the association returned it since, not they
+    const recommendedFrom = requestsTo(applicationId).at(-1);
+    const afterReturn = await auditRows(db);
+    for (const [verb, what, form] of [
+      ['endorse.return', '退回', { opinion: '请再补充' }],
+      ['endorse.recommend', '推荐', { truthful: true, opinion: '同意推荐' }],
+    ] as const) {
+      const late = await click(personas.contact, buttons(recommendedFrom, applicationId)[verb], form);
+      expect(late.body.toast).toEqual({ type: 'info', content: `第十五条：协会形式审查已退回这份申报（退回原因：材料链接无法打开），无需再${what}；班组长修改后重新提交时，会再发给你确认。` });
+      expect(await statusOf(db, applicationId)).toBe('returned');
+      expect(await auditRows(db)).toBe(afterReturn);
+    }
     h.clock.set('2027-03-15T14:05:00+08:00');
     const again = (await h.click(personas.leader, { action: 'application.submit', teamId: team.id, year: YEAR }, applicationForm({ title: '冷补料修补工法（第三稿）' }))) as Body;
     expect(again.toast?.type).toBe('success');
