@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, sql, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
-import { applications, certificates, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
+import { applications, auditLog, certificates, codeSequences, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { runningStatuses } from './cycles.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
@@ -403,7 +403,19 @@ export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: 
     }),
   );
   const added = unique.filter((_openId, i) => inserted[i].length > 0);
-  if (!added.length) throw new AlreadyDone('添加', { action: 'team.members.add', entity: 'team', entityId: teamId }, '所选成员');
+  if (!added.length) {
+    // a second click of the same 添加 is told when it was done; people in the team before that are only said to be in
+    const [last] = await tx
+      .select({ details: auditLog.details })
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'team.members.add'), eq(auditLog.entity, 'team'), eq(auditLog.entityId, String(teamId))))
+      .orderBy(desc(auditLog.id))
+      .limit(1);
+    const lastAdded = new Set(((last?.details as { added?: string[] } | null)?.added ?? []) as string[]);
+    if (unique.every((openId) => lastAdded.has(openId))) throw new AlreadyDone('添加', { action: 'team.members.add', entity: 'team', entityId: teamId }, '所选成员');
+    const leader = unique.includes(team.leaderOpenId) ? '（班组长本人已在班组中）' : '';
+    throw new UserError(`所选人员都已在本班组中${leader}，无需添加。`, { kind: 'info', field: 'members' });
+  }
   await audit(tx, { actor: actor.openId, action: 'team.members.add', entity: 'team', entityId: teamId, at: now, details: { added } });
   const recusals = await recuseInsiders(tx, actor, added.map((openId) => ({ teamId, openId, role: 'member' as const })), now, timezone);
   return { added, recusals };

@@ -81,6 +81,8 @@ const steps: Step[] = [
   { name: '添加 by a mobile typed (a look-up in the address book)', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, form: { membersLookup: '13800000000' }, toast: 'error', says: /成员/, leftToOrdinary: true, beforeStatement: true },
   { name: '添加', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER, OTHER_EXPERT], eventId: 'evt_members_add', toast: 'success', says: /^已添加 2 名成员$/ },
   { name: 'the same delivery again', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER, OTHER_EXPERT], eventId: 'evt_members_add', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  // in the team since before any 添加 (the fixture's member) and the leader: no time of an 添加 that never added them
+  { name: '添加 of people in the team all along', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [personas.member, personas.leader], toast: 'info', says: /^所选人员都已在本班组中（班组长本人已在班组中），无需添加。$/, leftToOrdinary: true },
   { name: '添加 of members already in', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [OTHER_EXPERT, NEWCOMER], toast: 'info', says: /^已于 .* 添加所选成员，无需重复添加。$/, leftToOrdinary: true },
   { name: '添加 by an administrator of the stored role, one picked twice and one in already', who: ROLE_ADMIN, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER, personas.expert, personas.expert], toast: 'success', says: /^已添加 1 名成员$/ },
   // OTHER_EXPERT holds team D's application to score: the statement leaves it, the ordinary path steps them aside (回避, 第十七条)
