@@ -526,7 +526,7 @@ export async function endorseApplication(
   // contact's own earlier one is not what happened last
   const returnReason = (row.application.endorsement as { returnReason?: string } | null)?.returnReason;
   if (row.application.status === 'returned' && returnReason) {
-    throw new UserError(cite(15, `协会形式审查已退回这份申报（退回原因：${returnReason}），无需再${what}；班组长修改后重新提交时，会再发给你确认。`), { kind: 'info', article: 15 });
+    throw new UserError(cite(15, `协会形式审查已退回这份申报（退回原因：${returnReason}），无需再${what}；班组长修改后重新提交时，会再发给你确认并填写推荐意见。`), { kind: 'info', article: 15 });
   }
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;

@@ -137,7 +137,7 @@ describe.each(['fast', 'ordinary'] as const)('a decision on an old copy of a car
       ['endorse.recommend', '推荐', { truthful: true, opinion: '同意推荐' }],
     ] as const) {
       const late = await click(personas.contact, buttons(recommendedFrom, applicationId)[verb], form);
-      expect(late.body.toast).toEqual({ type: 'info', content: `第十五条：协会形式审查已退回这份申报（退回原因：材料链接无法打开），无需再${what}；班组长修改后重新提交时，会再发给你确认。` });
+      expect(late.body.toast).toEqual({ type: 'info', content: `第十五条：协会形式审查已退回这份申报（退回原因：材料链接无法打开），无需再${what}；班组长修改后重新提交时，会再发给你确认并填写推荐意见。` });
       expect(await statusOf(db, applicationId)).toBe('returned');
       expect(await auditRows(db)).toBe(afterReturn);
     }
