@@ -142,31 +142,48 @@ export async function complaintTeam(tx: Db, teamId: number): Promise<ComplaintTe
 }
 
 const teamCodePattern = /^GDSZ-\d{4}-\d{4}$/;
+/** A certificate's number as printed on it (certificateNumber): what a customer holding it may type for the team. */
+const certificateNumberPattern = /^GDSZ-ZS-\d{4}-\d{4,}$/;
+
+type TeamSought = { code: string; certificate?: undefined; q?: undefined } | { certificate: string; code?: undefined; q?: undefined } | { q: string; code?: undefined; certificate?: undefined };
 
 /**
- * What `findTeams` looks for in what was typed: a team code exactly (read in half width: ＧＤＳＺ－２０２６－０００１), else
- * the name as typed, spaces collapsed (a name may hold full-width brackets); undefined when blank.
+ * What `findTeams` looks for in what was typed: a team code exactly (read in half width: ＧＤＳＺ－２０２６－０００１), or the
+ * number of its certificate (GDSZ-ZS-2027-0001, 第二十一条: the public holds the certificate, not the code), else the
+ * name as typed, spaces collapsed (a name may hold full-width brackets); undefined when blank.
  */
-export function teamSought(query: string): { code: string; q?: undefined } | { code?: undefined; q: string } | undefined {
+export function teamSought(query: string): TeamSought | undefined {
   const q = query.trim().replace(/\s+/g, ' ');
   if (!q) return undefined;
   const code = readCode(q);
-  return teamCodePattern.test(code) ? { code } : { q };
+  if (teamCodePattern.test(code)) return { code };
+  if (certificateNumberPattern.test(code)) return { certificate: code };
+  return { q };
 }
 
+/** The team whose certificate has this number. */
+const teamOfCertificate = (tx: Db, number: string) =>
+  teamQuery(tx).where(sql`${teams.id} = (select ${certificates.teamId} from ${certificates} where ${certificates.number} = ${number})`);
+
 /**
- * Teams a complainant may mean: the code exactly, else the full name; in chat (`partial`) also names
- * containing the words, at most 11, so a picker can show ten and say there are more.
+ * Teams a complainant may mean: the code or a certificate's number exactly, else the full name, or the name a
+ * certificate was issued under (a team renamed since is the team its certificate names); in chat (`partial`) also
+ * names containing the words, at most 11, so a picker can show ten and say there are more.
  */
 export async function findTeams(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow[]> {
   const sought = teamSought(query);
   if (!sought) return [];
   if (sought.code) return teamQuery(tx).where(eq(teams.code, sought.code));
+  if (sought.certificate) return teamOfCertificate(tx, sought.certificate);
   const { q } = sought;
   const exact = await teamQuery(tx)
     .where(sql`lower(${teams.name}) = lower(${q})`)
     .orderBy(asc(teams.id));
-  if (exact.length || !opts.partial) return exact;
+  if (exact.length) return exact;
+  const formerly = await teamQuery(tx)
+    .where(sql`${teams.id} in (select ${certificates.teamId} from ${certificates} where lower(${certificates.teamName}) = lower(${q}))`)
+    .orderBy(asc(teams.id));
+  if (formerly.length || !opts.partial) return formerly;
   return teamQuery(tx)
     .where(sql`position(lower(${q}) in lower(${teams.name})) > 0`)
     .orderBy(asc(teams.name), asc(teams.id))
@@ -188,6 +205,7 @@ export async function teamAtStart(tx: Db, text: string): Promise<{ query: string
   const code = /^\S+/.exec(t)?.[0] ?? '';
   const readAsCode = readCode(code.replace(TRAILING_MARKS, ''));
   if (teamCodePattern.test(readAsCode)) return { query: readAsCode, teams: await teamQuery(tx).where(eq(teams.code, readAsCode)), rest: rest(t.slice(code.length)) };
+  if (certificateNumberPattern.test(readAsCode)) return { query: readAsCode, teams: await teamOfCertificate(tx, readAsCode), rest: rest(t.slice(code.length)) };
   const named = await teamQuery(tx)
     .where(sql`char_length(${teams.name}) >= 3 and position(lower(${teams.name}) in lower(${t})) = 1`)
     .orderBy(desc(sql`char_length(${teams.name})`), asc(teams.id))
@@ -205,7 +223,7 @@ export async function teamAtStart(tx: Db, text: string): Promise<{ query: string
 const quoted = (typed: string) => clipText(typed.trim(), 40);
 
 export const teamNotFound = (typed: string) =>
-  new UserError(`找不到班组“${quoted(typed)}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问）。`, { field: 'team' });
+  new UserError(`找不到班组“${quoted(typed)}”。请填写班组全称或编号（编号形如 GDSZ-2026-0001，可向该班组或其所在单位询问），或其荣誉证书编号（形如 GDSZ-ZS-2026-0001）。`, { field: 'team' });
 
 /** The one team meant, or a UserError on the `team` field saying what to write instead. */
 export async function resolveComplaintTeam(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow> {

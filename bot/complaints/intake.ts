@@ -161,13 +161,14 @@ export async function submitComplaintFast(fx: FastContext, input: CardActionInpu
     throw err;
   }
   const sought = teamId !== undefined ? { id: teamId } : teamSought(typed.team ?? '');
-  if (!sought) return undefined;
+  // a certificate's number is looked up by the ordinary path
+  if (!sought || ('certificate' in sought && sought.certificate !== undefined)) return undefined;
   const now = fx.clock.now();
   const done = await fastSubmitComplaint(fx.database, {
     eventId: fx.eventId,
     eventType: fx.eventType,
     openId: fx.openId,
-    team: 'id' in sought ? sought : sought.code !== undefined ? { code: sought.code } : { name: sought.q },
+    team: 'id' in sought ? sought : sought.code !== undefined ? { code: sought.code } : { name: sought.q! },
     formKey: formKeyOf(value.data),
     content: typed.content,
     contact: typed.contact,

@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaintAlertCard, complaintFormCard, complaintReceivedCard } from '../../cards/complaints.js';
 import type { Db } from '../../db/index.js';
-import { auditLog, chatBindings, codeSequences, complaints, honours, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
+import { auditLog, certificates, chatBindings, codeSequences, complaints, honours, organizations, outbox, people, processedEvents, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { batchWindowMs, complaintAlertRenderer, complaintTeam, complaintTextForm, complaintView, titleStatus } from '../../src/complaints.js';
 import { formatDateTimeZh } from '../../src/dates.js';
@@ -67,7 +67,12 @@ async function seed(db: Db): Promise<Teams> {
   };
   const titled = await team('江门路灯维护班');
   // a title holder with one upheld complaint since its award: the alert's title line says 1 of 2
-  await db.insert(honours).values({ teamId: titled.id, year: 2026, awardedAt: new Date('2026-12-01T10:00:00+08:00') });
+  const [honour] = await db.insert(honours).values({ teamId: titled.id, year: 2026, awardedAt: new Date('2026-12-01T10:00:00+08:00') }).returning();
+  // its certificate, issued under the name it had then (the team was renamed since)
+  await db.insert(certificates).values({
+    number: 'GDSZ-ZS-2026-0001', honourId: honour.id, teamId: titled.id, year: 2026, association: '广东省市政行业协会', teamName: '江门路灯抢修班',
+    organization: '江门市政养护有限公司', title: '广东省市政工程质量信得过班组', issuedAt: new Date('2026-12-01T10:00:00+08:00'),
+  });
   await db.insert(complaints).values({
     reference: 'TS-2027-0100', teamId: titled.id, content: '路灯不亮', channel: 'web', status: 'upheld', note: '属实',
     decidedBy: ADMIN, decidedAt: new Date('2027-02-01T10:00:00+08:00'), createdAt: new Date('2027-01-20T10:00:00+08:00'),
@@ -175,6 +180,14 @@ describe('投诉 with and without its one-statement path: the same answers, rows
   it('the team typed as part of its name (one match), and as a full name that is also part of another: taken', async () => {
     await expectTaken(await both(CUSTOMER, { action: 'complaint.submit', formKey: 'fk-part' }, { team: ' 照明巡查 ', content: '井盖松动' }), fast.teams.lighting, p2pAdmins);
     await expectTaken(await both(CUSTOMER, { action: 'complaint.submit', formKey: 'fk-exact' }, { team: '佛山排水班', content: '雨水口堵塞' }), fast.teams.drain, p2pAdmins);
+  });
+
+  it('the team typed as the name its certificate was issued under, and as the certificate’s number in full width: taken (第二十一条)', async () => {
+    await expectTaken(await both(CUSTOMER, { action: 'complaint.submit', formKey: 'fk-former' }, { team: '江门路灯抢修班', content: '路灯不亮' }), fast.teams.titled, p2pAdmins);
+    await expectTaken(await both(CUSTOMER, { action: 'complaint.submit', formKey: 'fk-certificate' }, { team: 'ＧＤＳＺ－ＺＳ－２０２６－０００１', content: '灯杆倾斜' }), fast.teams.titled, p2pAdmins);
+    // a number no certificate has: not found, and the form says a certificate's number is also taken
+    const r = await both(CUSTOMER, { action: 'complaint.submit', formKey: 'fk-nocert' }, { team: 'GDSZ-ZS-2026-0999', content: '灯杆倾斜' });
+    expect(JSON.stringify(r.body)).toContain('或其荣誉证书编号（形如 GDSZ-ZS-2026-0001）');
   });
 
   it('refusals answer as the ordinary path answers, and write nothing but the event', async () => {

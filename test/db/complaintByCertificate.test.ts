@@ -1,0 +1,69 @@
+import { desc } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificates, complaints, honours, organizations, people, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { type Harness, startHarness } from '../support/harness.js';
+
+/**
+ * 第二十一条 (supervision by the public): a customer holds the team's certificate, which prints the team's name as it was
+ * then and the certificate's number, never the team's code. On the public form either finds the team, after a rename too.
+ */
+
+let h: Harness;
+let teamId: number;
+
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock('2027-09-01T10:00:00+08:00') });
+  const db = h.db.db;
+  const [org] = await db.insert(organizations).values({ name: '佛山市政养护有限公司' }).returning();
+  await db.insert(people).values([{ openId: 'ou_leader_cert00000000000000000000001' }, { openId: 'ou_contact_cert0000000000000000000001', roles: ['org_contact'] }]);
+  const [team] = await db
+    .insert(teams)
+    .values({
+      code: 'GDSZ-2025-0061', name: '养护一班（东区）', organizationId: org.id, department: '养护部', type: 'project', leaderOpenId: 'ou_leader_cert00000000000000000000001',
+      phone: '0757-1234567', memberCount: 8, functions: '道路养护', goals: '合格率 98%', plan: '每月巡查', contactOpenId: 'ou_contact_cert0000000000000000000001', registeredAt: '2025-02-01',
+    })
+    .returning();
+  teamId = team.id;
+  const [honour] = await db.insert(honours).values({ teamId, year: 2026, awardedAt: new Date('2026-07-20T10:00:00+08:00') }).returning();
+  // issued before the team was renamed to 养护一班（东区）
+  await db.insert(certificates).values({
+    number: 'GDSZ-ZS-2026-0007', honourId: honour.id, teamId, year: 2026, association: '广东省市政行业协会', teamName: '佛山养护一班',
+    organization: '佛山市政养护有限公司', title: '广东省市政工程质量信得过班组', issuedAt: new Date('2026-07-20T10:00:00+08:00'),
+  });
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+async function complain(team: string) {
+  const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ team, content: '井盖松动，多日未修' }) });
+  return { status: res.status, body: await res.json() };
+}
+
+const latest = async () => (await h.db.db.select().from(complaints).orderBy(desc(complaints.id)).limit(1))[0];
+
+describe('the public form finds a title holder by what its certificate prints', () => {
+  it('the name the certificate was issued under, since renamed', async () => {
+    const res = await complain('佛山养护一班');
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect((await latest()).teamId).toBe(teamId);
+  });
+
+  it('the certificate’s number, in half and in full width', async () => {
+    for (const typed of ['GDSZ-ZS-2026-0007', 'ＧＤＳＺ－ＺＳ－２０２６－０００７']) {
+      const res = await complain(typed);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect((await latest()).teamId).toBe(teamId);
+    }
+  });
+
+  it('a number no certificate has is not found, and the answer says what may be typed', async () => {
+    const before = (await latest()).id;
+    const res = await complain('GDSZ-ZS-2026-0999');
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('或其荣誉证书编号（形如 GDSZ-ZS-2026-0001）');
+    expect((await latest()).id).toBe(before);
+  });
+});
