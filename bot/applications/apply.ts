@@ -50,11 +50,17 @@ function returnOpinion(application: { endorsement: unknown }): string | undefine
   return e?.returnReason ?? e?.opinion;
 }
 
-/** Where `申报` starts: the caller's team (asking which when there are several). */
-async function applyEntry(ctx: HandlerContext, page = 1): Promise<Card> {
+/**
+ * Where `申报` starts: the caller's team (asking which when there are several). `shown.what` says what the card is, for
+ * the note in a group: the 申报表 (or the picker before it), or the 申报说明 to someone who leads no team.
+ */
+async function applyEntry(ctx: HandlerContext, page = 1, shown: { what: string } = { what: '申报表' }): Promise<Card> {
   const mine = await teamsOf(ctx.tx, ctx.actor.openId);
   const led = mine.filter((v) => v.myRole === 'leader');
-  if (!led.length) return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })));
+  if (!led.length) {
+    shown.what = '申报说明';
+    return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })));
+  }
   const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
   if (led.length > 1) {
     return teamPickerCard({
@@ -71,14 +77,15 @@ async function applyEntry(ctx: HandlerContext, page = 1): Promise<Card> {
 
 export async function sendApplyEntry(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   let cardJson: Card;
+  const shown = { what: '申报表' };
   try {
-    cardJson = await applyEntry(ctx);
+    cardJson = await applyEntry(ctx, 1, shown);
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     await sendPrivately(ctx, msg, `apply:${ctx.eventId}`, { text: err.message }, '申报说明');
     return;
   }
-  await sendPrivately(ctx, msg, `apply:${ctx.eventId}`, { card: cardJson }, '申报表');
+  await sendPrivately(ctx, msg, `apply:${ctx.eventId}`, { card: cardJson }, shown.what);
 }
 
 export const startApplication: CardRun = async (ctx, input) => raw(await applyEntry(ctx, input ? pageFrom(input.value) : 1));

@@ -419,6 +419,9 @@ describe('personal cards asked in a group go privately (acceptance 5)', () => {
     ['管理', 'admin', '管理卡片', ''],
     ['admin', 'leader', '回复', ''],
     ['评分', 'contact', '回复', ''],
+    // someone who leads no team is sent what 申报 is for them, not a form: the note names it so
+    ['申报', 'contact', '申报说明', ''],
+    ['申报', 'member', '申报说明', ''],
   ] as const)('%s by the %s persona: the answer reaches the asker privately; the group gets one line', async (command, persona, what, actionPrefix) => {
     {
       const openId = personas[persona];
