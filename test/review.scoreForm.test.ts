@@ -80,7 +80,11 @@ describe('parseScoreForm without its schema', () => {
       () => '1,000',
       () => '.5',
     ])();
-  const comments: unknown[] = ['', '  意见  ', undefined, null, 'x'.repeat(1000), ` ${'x'.repeat(1000)} `, 'x'.repeat(1001), 12, [], ['a'], { a: 1 }];
+  const comments: unknown[] = [
+    '', '  意见  ', undefined, null, 'x'.repeat(1000), ` ${'x'.repeat(1000)} `, 'x'.repeat(1001), 12, [], ['a'], { a: 1 },
+    // pasted from Word or a web page: a zero-width space, a vertical tab, \r\n, a right-to-left override, a C1 control
+    '资料\u200b齐全\u000b第二行\r\n\u202e尾', '\u0085意见\u00ad', `${'x'.repeat(1000)}\u200b\u200b`,
+  ];
 
   it('answers what the schema answers, for 3 000 forms typed every way (most of them accepted)', () => {
     const schema = scoreFormSchema(defaultScoreSheet);

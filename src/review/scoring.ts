@@ -9,7 +9,7 @@ import { formatDateTimeZh } from '../dates.js';
 import { aggregatedBefore, cycleScoreSheet, reopenedForSheetsText, transitionCycle } from '../cycles.js';
 import { lockWaiting } from '../outbox.js';
 import { AlreadyDone, cite, UserError } from '../errors.js';
-import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type FormDescriptor, formDisplay, formSchema, optionalText, readForm, readNumber } from '../forms.js';
+import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type FormDescriptor, formDisplay, formSchema, optionalText, readForm, readNumber, typedText } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { type ScoreSheet, type SheetItem, sheetFingerprint, sheetItems } from '../scoreSheet.js';
@@ -156,7 +156,8 @@ function readAsIs(form: ScoreSheetForm, formValue: Record<string, unknown>): Sco
   const raw = formValue.comment;
   let comment: string | null = null;
   if (typeof raw === 'string') {
-    const trimmed = raw.trim();
+    // as the schema's optionalText reads it: controls, zero-width and direction marks out, \r\n as \n (typedText)
+    const trimmed = typedText(raw);
     if (trimmed.length > (form.fields.comment as Extract<FieldSpec, { maxLength: number }>).maxLength) return undefined;
     comment = trimmed || null;
   } else if (raw !== undefined && raw !== null) return undefined;
