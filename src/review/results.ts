@@ -125,7 +125,7 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
   }
   const open = underReview.filter((r) => r.status === 'scoring');
   if (open.length) {
-    throw new UserError(`还有 ${open.length} 份申报未完成评分（${codesOf(open)}），请在“评审进度”中催办或更换专家后再汇总。`);
+    throw new UserError(`还有 ${open.length} 份申报未完成评分（${codesOf(open)}）。待评的专家每天会收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”，之后再汇总。`);
   }
   // nothing scored and nothing left to score (nobody applied, or nothing was accepted): the year ends with no title, so
   // that it can be published and the next year opened (第十九条: one review a year; a year left in 专家评分中 would block it)

@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, getTableColumns, inArray, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, or, type Placeholder, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, auditLog, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, conflicts, cycles, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine } from '../applications.js';
 import { audit } from '../audit.js';
 import { activeBulkJob } from '../bulkJobs.js';
@@ -318,6 +318,27 @@ export async function noNewExpertAfterSum(tx: Db, cycle: Pick<Task['cycle'], 'id
   if (cycle.status === 'scoring' && (await aggregatedBefore(tx, cycle.id))) throw new UserError(reopenedForSheetsText(cycle.year, what), { kind: 'info', article: 17 });
 }
 
+/**
+ * Whether the task's expert must step aside from its team (回避, 第十七条): a conflict they declared with the team or its
+ * organisation, the team's organisation their own, or a place in the team (its leader, contact or a member).
+ */
+export async function mustRecuse(tx: Db, task: Pick<Task, 'assignment' | 'team'>): Promise<boolean> {
+  const expert = task.assignment.expertOpenId;
+  const { team } = task;
+  if (team.leaderOpenId === expert || team.contactOpenId === expert) return true;
+  // issued together: one round trip
+  const [declared, [person], member] = await Promise.all([
+    tx
+      .select({ id: conflicts.id })
+      .from(conflicts)
+      .where(and(eq(conflicts.expertOpenId, expert), or(eq(conflicts.teamId, team.id), eq(conflicts.organizationId, team.organizationId))))
+      .limit(1),
+    tx.select({ organizationId: people.organizationId }).from(people).where(eq(people.openId, expert)),
+    tx.select({ openId: teamMembers.openId }).from(teamMembers).where(and(eq(teamMembers.teamId, team.id), eq(teamMembers.openId, expert))).limit(1),
+  ]);
+  return declared.length > 0 || person?.organizationId === team.organizationId || member.length > 0;
+}
+
 /** What `noNewExpertAfterSum` refuses of an expert's 谢绝. */
 export const NO_DECLINE_AFTER_SUM = '不能谢绝；如需回避，请联系协会管理员';
 
@@ -555,7 +576,9 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
       { kind: 'info' },
     );
   }
-  await noNewExpertAfterSum(tx, task.cycle, '不能更换专家');
+  // a recusal (第十七条) still takes the expert off a summed panel, as a declared conflict's decline does: else the alert's
+  // advice (重开评分, then 更换专家) ends at a sheet only the conflicted expert could submit, and the year cannot close
+  if (!(await mustRecuse(tx, task))) await noNewExpertAfterSum(tx, task.cycle, '不能更换专家');
   await tx.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, assignmentId));
   await audit(tx, { actor: actor.openId, action: 'review.swap', entity: 'assignment', entityId: assignmentId, details: { applicationId: task.application.id, expert: task.assignment.expertOpenId }, at: now });
   const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'swap');

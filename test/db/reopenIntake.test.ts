@@ -198,4 +198,38 @@ describe.each(MODES)('a reopened sheet does not reopen the intake (%s path)', (m
     // what the reopen is for still works
     expect((await h.click(reopened.expertOpenId, { action: 'review.submit', assignmentId: reopened.id }, scoreForm(95))).toast?.type).toBe('success');
   });
+
+  it('a conflict declared after 汇总: the administrator reopens that sheet and 更换专家 takes the expert off (回避), and the year closes again', async () => {
+    const cycleId = await openCycle(2);
+    const a = await seedTeam(cycleId, 1, 'accepted');
+    await addExperts(EXPERTS.slice(0, 2));
+    expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId })).toast?.type).toBe('success');
+    for (const t of await db().select().from(assignments)) expect((await h.click(t.expertOpenId, { action: 'review.submit', assignmentId: t.id }, scoreForm(90))).toast?.type).toBe('success');
+    expect((await h.click(ADMIN, { action: 'results.close', cycleId })).toast?.type).toBe('success');
+    await addExperts([EXPERTS[2]]);
+    const [conflicted] = await db().select().from(assignments).where(eq(assignments.applicationId, a.application.id)).orderBy(asc(assignments.id)).limit(1);
+
+    // the expert declares the conflict; the administrators' alert says: 重开评分, then 更换专家
+    const declared = await h.click(conflicted.expertOpenId, { action: 'experts.conflictAdd' }, { kind: 'team', target: a.team.code, reason: '亲属在该班组' });
+    expect(declared.toast?.type).toBe('success');
+    await h.drain();
+    const alert = h.fake.messages.find((m) => m.receiveId === ADMIN && cardText(m.content).includes('声明与'));
+    expect(cardText(alert?.content)).toContain('先“重开评分”，再“更换专家”');
+    expect((await h.click(ADMIN, { action: 'review.reopen', assignmentId: conflicted.id })).toast?.type).toBe('success');
+    const swap = await h.click(ADMIN, { action: 'review.swap', assignmentId: conflicted.id });
+    expect(swap.toast?.type, JSON.stringify(swap.toast)).toBe('success');
+    const [replacement] = await db().select().from(assignments).where(eq(assignments.expertOpenId, EXPERTS[2]));
+    expect(replacement).toMatchObject({ applicationId: a.application.id, status: 'assigned' });
+    expect((await db().select().from(assignments).where(eq(assignments.id, conflicted.id)))[0].status).toBe('replaced');
+
+    // the new expert scores it, and the year is summed again without the conflicted sheet
+    expect((await h.click(EXPERTS[2], { action: 'review.submit', assignmentId: replacement.id }, scoreForm(95))).toast?.type).toBe('success');
+    expect((await h.click(ADMIN, { action: 'results.close', cycleId })).toast?.type).toBe('success');
+    expect((await db().select({ status: cycles.status }).from(cycles))[0].status).toBe('closed');
+
+    // an expert with no conflict still cannot be swapped off a summed panel (the case above)
+    const [other] = await db().select().from(assignments).where(eq(assignments.expertOpenId, EXPERTS[1]));
+    expect((await h.click(ADMIN, { action: 'review.reopen', assignmentId: other.id })).toast?.type).toBe('success');
+    expect((await h.click(ADMIN, { action: 'review.swap', assignmentId: other.id })).toast).toMatchObject({ type: 'info', content: expect.stringContaining(`${REFUSAL}，不能更换专家`) });
+  });
 });
