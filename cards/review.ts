@@ -176,6 +176,8 @@ export interface TaskListData {
   scoringDeadline?: string;
   /** Whole days past the 评分截止 while tasks are still to score (0 or absent: not overdue). */
   overdueDays?: number;
+  /** The year's tasks the expert declined or that went to another expert (谢绝, 更换专家, a conflict). */
+  movedAway?: number;
 }
 
 /** 评分 / review: the expert's tasks with the progress ("已完成 7 / 20") and the 评分截止, overdue when past it. */
@@ -183,6 +185,8 @@ export function taskListCard(d: TaskListData): Card {
   const elements: Element[] = [];
   if (!d.year) {
     elements.push(markdown('当前没有进行中的年度评审，暂无评分任务。'));
+  } else if (!d.total && d.movedAway) {
+    elements.push(markdown(md`你在${d.year}年度的 ${d.movedAway} 项评分任务已谢绝或改派其他专家，目前没有待评任务。如有新的任务分配给你，我会通知你。`));
   } else if (!d.total) {
     elements.push(markdown(md`${d.year}年度评审暂未给你分配评分任务。分配后我会通知你。`));
   } else {

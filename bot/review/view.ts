@@ -37,7 +37,7 @@ const LIST_PAGE = 20;
 
 /** 评分 / review: the expert's tasks in the running cycle, a page at a time. */
 export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<ReturnType<typeof expertTasks>>): Promise<{ card: Card; total: number }> {
-  const { cycle, tasks } = read ?? (await expertTasks(ctx.tx, ctx.actor.openId));
+  const { cycle, tasks, movedAway } = read ?? (await expertTasks(ctx.tx, ctx.actor.openId));
   const done = tasks.filter((t) => t.status === 'submitted').length;
   const shown = pageOf(tasks, page, LIST_PAGE);
   // past the 评分截止 with tasks still to score, while the year is still scoring (the bot's day, in its time zone)
@@ -55,6 +55,7 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
       pages: shown.pages,
       scoringDeadline: cycle && formatDateZh(cycle.scoringDeadline),
       overdueDays,
+      movedAway,
     }),
   };
 }

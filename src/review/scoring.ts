@@ -697,10 +697,11 @@ export interface ExpertTask {
 }
 
 /** An expert's tasks in the running cycle (pending first), without anyone else's scores. */
-export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typeof cycles.$inferSelect; tasks: ExpertTask[] }> {
+export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typeof cycles.$inferSelect; tasks: ExpertTask[]; movedAway?: number }> {
   const running = inArray(cycles.status, ['open', 'scoring', 'closed']);
-  // issued together (one round trip): the tasks are the running cycle's range of assignments_expert_cycle_idx
-  const [[cycle], rows] = await Promise.all([
+  // issued together (one round trip): the tasks are the running cycle's range of assignments_expert_cycle_idx, and the
+  // tasks the expert declined or that went to another expert (for a list left empty by them)
+  const [[cycle], rows, [moved]] = await Promise.all([
     tx.select().from(cycles).where(running).limit(1),
     tx
       .select({ id: assignments.id, status: assignments.status, total: assignments.total, code: teams.code, name: teams.name, form: applications.form })
@@ -709,10 +710,15 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .where(and(eq(assignments.expertOpenId, openId), eq(assignments.cycleId, runningCycleId), inArray(assignments.status, ['assigned', 'submitted'])))
       .orderBy(sql`case when ${assignments.status} = 'assigned' then 0 else 1 end`, asc(teams.code)),
+    tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(assignments)
+      .where(and(eq(assignments.expertOpenId, openId), eq(assignments.cycleId, runningCycleId), inArray(assignments.status, ['declined', 'replaced']))),
   ]);
   if (!cycle) return { tasks: [] };
   return {
     cycle,
+    movedAway: moved?.n ?? 0,
     tasks: rows.map((r) => ({
       assignmentId: r.id,
       status: r.status,
