@@ -180,4 +180,17 @@ describe('a command with what a phone adds after it', () => {
   it('a stop alone in the p2p chat is still not understood (no mention calls for the menu there)', async () => {
     expect((await ask(h, 'leader', '。')).text).not.toContain(MENU);
   });
+
+  it.each(['条款，16', '条款-16', '条款（16）'])('%s opens 第十六条', async (text) => {
+    expect((await ask(h, 'leader', text)).text).toContain('[card 第十六条]');
+  });
+
+  it.each([
+    ['绑定通知，专家', '解绑，专家'],
+    ['绑定通知（专家）', '解绑（专家）'],
+    ['bind,experts', 'unbind,experts'],
+  ])('%s binds the group for the experts and %s unbinds it', async (bind, unbind) => {
+    expect((await ask(h, 'admin', bind, 'group')).text).toContain('[card 已绑定：评审专家通知]');
+    expect((await ask(h, 'admin', unbind, 'group')).text).toContain('[card 已解绑：评审专家通知]');
+  });
 });
