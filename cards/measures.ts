@@ -140,11 +140,20 @@ const AFTER_REVOCATION: NextStep = {
   en: '**After a title is revoked** (the measures say nothing): the association’s rule (协会规定) is that the team cannot apply for a year by default; the association may set another number of days for each year’s review. “进度” (status) shows when your team may apply again.',
 };
 
+/** When a team may apply (第十六条): a year after it registered; 进度 counts the days left. */
+const WHEN_TO_APPLY: NextStep = {
+  asked:
+    /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)/i,
+  zh: '**什么时候可以申报**：已注册的班组注册满一年后方可参加评选（第十六条），在协会开启的年度评审中发送“申报”。发送“进度”可查看你的班组还差几天满一年。',
+  en: '**When a team may apply**: a registered team may take part one year after it registered (Article 16), by sending “申报” (apply) in a year’s review the association opens. “进度” (status) shows how many days your team has left.',
+};
+
 const NEXT_STEPS: readonly NextStep[] = [
   COMPLAINING,
   SCORE,
   EXPERTS,
   AFTER_REVOCATION,
+  WHEN_TO_APPLY,
   {
     asked: /截止|最后一天|deadline|due date|closing date/i,
     zh: '**申报截止日期**：由协会在每年开启评审时规定。发送“进度”查看本年度的截止日期和你的班组到了哪一步；截止前发送“申报”提交。',

@@ -464,6 +464,21 @@ describe('questions users ask in the chat', () => {
     for (const q of ['撤销称号', '被撤销称号后还能申报吗', '评上的称号会被撤销吗', '获得称号后还会被取消吗']) expect(rankArticles(q)[0].article.number, q).toBe(22);
   });
 
+  it.each(['我什么时候可以申报', '多久可以申报', '还差几天可以申报', '我们班组什么时候才能参评', 'When can we apply?', 'Can a new team apply?', 'How soon can a team apply?'])(
+    '%s (when a team may apply) is 第十六条 first, with the line saying 进度 counts the days left',
+    (q) => {
+      expect(rankArticles(q)[0]?.article.number).toBe(16);
+      expect(cardOf(q)).toMatch(/注册满一年后方可参加评选（第十六条）.*发送“进度”可查看你的班组还差几天满一年|one year after it registered \(Article 16\).*how many days your team has left/);
+    },
+  );
+
+  it('什么时候截止申报 is still the deadline, and When do I enter the scores? no question of applying', () => {
+    expect(rankArticles('什么时候截止申报')[0]?.article.number).toBe(15);
+    expect(nextSteps('什么时候截止申报').join()).not.toContain('什么时候可以申报');
+    expect(nextSteps('When do I enter the scores?', 'en').join()).not.toContain('When a team may apply');
+    expect(expandQuestion('When do I enter the scores?')).not.toContain('注册一年后');
+  });
+
   it.each([['查看进度', '发送“进度”'], ['我的进度', '发送“进度”'], ['what is my status', '“进度” (status)']])('%s points to 进度 though no article answers it', (q, expected) => {
     expect(nextSteps(q, questionLanguage(q)).join()).toContain(expected);
   });

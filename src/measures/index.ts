@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { trailingRun } from '../forms.js';
 import { simplified } from '../traditional.js';
-import { ARTICLE_CONCEPTS, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
+import { ARTICLE_CONCEPTS, ASKED_AS, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
 
 /** A question as the ranking reads it: full width folded (NFKC), traditional characters simplified (稱號 → 称号). */
 const normalized = (text: string) => simplified(text.normalize('NFKC'));
@@ -335,6 +335,7 @@ export function expandQuestion(query: string): string {
   const t = normalized(query);
   const added: string[] = [];
   for (const [colloquial, measures] of ZH_SYNONYMS) if (t.includes(colloquial)) added.push(measures);
+  for (const [asked, measures] of ASKED_AS) if (asked.test(t)) added.push(measures);
   const words = englishWords(t).filter((w) => !EN_STOPWORDS.has(w));
   // phrases first (training rate → 培训率), each over consecutive words, which are then taken
   const taken = new Set<number>();

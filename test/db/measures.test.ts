@@ -231,6 +231,17 @@ describe('questions about the measures', () => {
   });
 
   it.each([
+    ['我什么时候可以申报', '**第十六条**', '发送“进度”可查看你的班组还差几天满一年'],
+    ['还差几天可以申报', '**第十六条**', '发送“进度”可查看你的班组还差几天满一年'],
+    ['When can we apply?', '**第十六条 / Article 16**', 'how many days your team has left'],
+  ])('answers %s (when a team may apply) with %s first and how to see the days left', async (text, lead, line) => {
+    const m = await answerTo(text);
+    expectValidCard(m.content);
+    expect((m.content.body.elements[0].content as string).startsWith(lead)).toBe(true);
+    expect(JSON.stringify(m.content)).toContain(line);
+  });
+
+  it.each([
     ['被撤销称号后还能申报吗', '协会规定：撤销称号后一年内不受理该班组的申报'],
     ['can a revoked team apply again', 'cannot apply for a year by default'],
     ['评审几个专家', '默认 3 人'],
