@@ -89,6 +89,14 @@ describe('chat commands as people type them', () => {
     }
   });
 
+  it('bind / 绑定通知 in p2p by someone not an administrator is refused there, not sent to a group to be refused again', async () => {
+    for (const name of ['绑定通知', 'bind', '解绑', 'unbind', '绑定通知 专家']) {
+      const refused = await ask(h, personas.leader, name);
+      expect(refused.p2p.join(), name).toMatch(/只有协会管理员/);
+      expect(refused.p2p.join(), name).not.toMatch(/群聊中/);
+    }
+  });
+
   // a phone's keyboard in full-width mode, a sentence's last stop, a capital letter, two spaces
   it.each([
     ['ＨＥＬＰ', '帮助'],
