@@ -23,6 +23,10 @@ function notAnExpert(ctx: HandlerContext, msg: IncomingText): string {
   if (hasRole(ctx.actor, 'leader', 'member', 'org_contact') && ASKS_OWN.test(msg.text.toLowerCase())) {
     return '你的班组的申报、评审进度和得分，请发送“进度”查看（结果公布后显示得分和是否获得称号）。“评分”是评审专家给申报打分用的。';
   }
+  // an administrator keeps the pool: told how to join it, not to ask an administrator
+  if (hasRole(ctx.actor, 'admin')) {
+    return '“评分”供评审专家使用：你不在协会的专家库中（第十一条）。你是协会管理员：要自己参加评审，发送“管理”，点“专家库”，在“添加专家”中选择自己；各申报的评审进度，在“管理”卡片中点“评审进度”查看。';
+  }
   return '“评分”供评审专家使用：你还不在协会的专家库中（第十一条）。如需加入，请联系协会管理员。想了解评审标准，发送“条款 18”；查看你的班组申报和得分，发送“进度”。';
 }
 
