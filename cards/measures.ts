@@ -109,6 +109,8 @@ interface NextStep {
   asked: RegExp;
   zh: string;
   en: string;
+  /** The measures say nothing on it, nor does any article come near: the line is the whole answer, no article is shown. */
+  alone?: true;
 }
 
 /** A question about complaining (第二十一、二十二条), and what to send to make one. */
@@ -140,11 +142,49 @@ const AFTER_REVOCATION: NextStep = {
   en: '**After a title is revoked** (the measures say nothing): the association’s rule (协会规定) is that the team cannot apply for a year by default; the association may set another number of days for each year’s review. “进度” (status) shows when your team may apply again.',
 };
 
+/** When a team may apply (第十六条): a year after it registered; 进度 counts the days left. */
+const WHEN_TO_APPLY: NextStep = {
+  asked:
+    /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)/i,
+  zh: '**什么时候可以申报**：已注册的班组注册满一年后方可参加评选（第十六条），在协会开启的年度评审中发送“申报”。发送“进度”可查看你的班组还差几天满一年。',
+  en: '**When a team may apply**: a registered team may take part one year after it registered (Article 16), by sending “申报” (apply) in a year’s review the association opens. “进度” (status) shows how many days your team has left.',
+};
+
+/** Fees: the measures charge nothing and say nothing of a fee (第六条's 需要 and 第十五条's 申报 are no answer to it). */
+const FEES: NextStep = {
+  asked:
+    /(?:交|缴|收|付)(?:多少|什么)?(?:费|钱)|收费|多少钱|要钱|免费|(?:报名|申报|评审|参评|证书)费|费用(?:多少|是多少|怎么|吗)|(?:申报|评审|报名|参评|参加)[^，,。？?]{0,6}(?:费用|花钱)|\b(?:fees?|costs?|price)\b|\b(?:have|need) to pay\b|\bhow much\b.{0,30}\bpay\b|\bfree of charge\b|\bis it free\b/i,
+  zh: '**费用**：办法没有规定申报或评审要交费；是否收费、收多少，请咨询广东省市政行业协会。',
+  en: '**Fees**: the measures say nothing about any fee for applying or for the review; ask the Guangdong Municipal Engineering Association.',
+  alone: true,
+};
+
+/** The association's phone, address, office: not in the measures (第二十条's 协会 is no answer to it). */
+const CONTACT: NextStep = {
+  asked:
+    /协会[^，,。？?]{0,8}(?:电话|地址|邮箱|联系方式|办公地点|办公室|官网|网站|公众号)|协会(?:的)?(?:办公室)?(?:在哪里?|在哪儿|在什么地方)[?？。!！]*$|(?:怎么|如何|怎样)联系(?:上)?协会|秘书处|\b(?:phone|telephone|address|office|e-?mail|website|contact details?|how (?:do|can|should) (?:i|we) contact)\b.{0,40}\bassociat|\bassociat\w*.{0,40}\b(?:phone|telephone|address|office|e-?mail|website|contact details?|located)\b/i,
+  zh: '**协会的联系方式**：办法中没有协会的电话、地址或办公地点，请向广东省市政行业协会秘书处咨询。',
+  en: '**Contacting the association**: the measures give no phone number, address or office of the association; ask the secretariat of the Guangdong Municipal Engineering Association (广东省市政行业协会秘书处).',
+  alone: true,
+};
+
+/** How many articles the measures have: 22, each one sent by its number. */
+const ARTICLE_COUNT_STEP: NextStep = {
+  asked: /(?:办法|条款|条文)[^，,。？?]{0,6}(?:多少|几)条|^(?:这个|本)?(?:一共|总共|共)有?(?:多少|几)条|\bhow many articles\b|\bnumber of articles\b/i,
+  zh: '**办法共二十二条**：分八章，第一条至第二十二条；发送“条款 1”至“条款 22”查看某一条，或发送“帮助”点“查看办法条款”浏览全部章节。',
+  en: '**The measures have 22 articles** in 8 chapters: send “article 1” to “article 22” to read one, or “help” and press 查看办法条款 to browse them.',
+  alone: true,
+};
+
 const NEXT_STEPS: readonly NextStep[] = [
+  FEES,
+  CONTACT,
+  ARTICLE_COUNT_STEP,
   COMPLAINING,
   SCORE,
   EXPERTS,
   AFTER_REVOCATION,
+  WHEN_TO_APPLY,
   {
     asked: /截止|最后一天|deadline|due date|closing date/i,
     zh: '**申报截止日期**：由协会在每年开启评审时规定。发送“进度”查看本年度的截止日期和你的班组到了哪一步；截止前发送“申报”提交。',
@@ -205,6 +245,14 @@ const NEXT_STEPS: readonly NextStep[] = [
 /** The lines saying what to send next for a question, in its language; none when it asks nothing they cover. */
 export function nextSteps(query: string, language: 'zh' | 'en' = 'zh'): string[] {
   return NEXT_STEPS.filter((s) => s.asked.test(query)).map((s) => (language === 'en' ? s.en : s.zh));
+}
+
+/**
+ * The lines that are the whole answer to a question the measures say nothing on (fees, the association's phone or
+ * address, how many articles there are), in its language: shown instead of articles that only share a common word.
+ */
+export function answersOutsideMeasures(query: string, language: 'zh' | 'en' = 'zh'): string[] {
+  return NEXT_STEPS.filter((s) => s.alone && s.asked.test(query)).map((s) => (language === 'en' ? s.en : s.zh));
 }
 
 /** The articles of taking part: creating a team, the conditions, the application, the year before it (第十二、十三、十五、十六条). */

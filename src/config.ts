@@ -16,8 +16,11 @@ function validUrl(v: string): boolean {
   }
 }
 
+/** Feishu, LARK and ` lark ` are the keywords as any other keyword variable reads them; a base URL is kept as typed. */
+const domainKeyword = (v: unknown) => (typeof v === 'string' && /^\s*(?:feishu|lark)\s*$/i.test(v) ? v.trim().toLowerCase() : emptyToUndefined(v));
+
 const domainSchema = z.preprocess(
-  emptyToUndefined,
+  domainKeyword,
   z
     .string()
     .default('feishu')

@@ -390,6 +390,24 @@ function unquoted(t: string): string {
   return s.replace(/^[/／]\s*/, '');
 }
 
+/** What may open a keyword argument besides a space or a colon: a comma or 、, a dash, an opening bracket (read in half width). */
+const KEYWORD_OPENING = /^[,，、\-－—–(（【〔]/;
+/** The brackets a keyword may be typed in: 绑定通知（专家）, 条款【16】 (in half width, （ is already ( ). */
+const KEYWORD_BRACKETS: Readonly<Record<string, string>> = { '(': ')', '（': '）', '【': '】', '〔': '〕' };
+
+/**
+ * A keyword argument as typed after the command's name: the space, colon, comma or dash before it left out, and a
+ * bracket opened before it with the one closing it: ` 专家。` `，专家` `-16` `——16` `（专家）` are 专家, 专家, 16, 16, 专家.
+ */
+function keywordArgument(rest: string): string {
+  const s = rest.replace(/^[\s:：,，、\-－—–]+/, '');
+  const open = s[0];
+  const close = open === undefined ? undefined : KEYWORD_BRACKETS[open];
+  if (close === undefined) return s.replace(TRAILING_NOISE, '').trim();
+  const inner = s.slice(1).replace(TRAILING_NOISE, '').trim();
+  return (inner.endsWith(close) ? inner.slice(0, -close.length) : inner).trim();
+}
+
 /** What a text that is no command was most likely meant as (BotRegistry.nearestCommand). */
 export interface CommandSuggestion {
   /** The command to send, Chinese then English, with the argument typed (`条款 16`, `article 16`). */
@@ -489,16 +507,20 @@ export class BotRegistry {
         if (def.takesArgument && lower.startsWith(n)) {
           // a keyword in half width (绑定通知 ｅｘｐｅｒｔ．), anything else as typed
           const rest = def.argument === 'keyword' ? halfWidth(t.slice(n.length)) : t.slice(n.length);
+          const after = lower.slice(n.length);
+          // 绑定通知，专家, bind,experts, 条款-16, 绑定通知（专家）: a comma, a dash or a bracket before a keyword, as a phone types it
+          if (def.argument === 'keyword' && (/^[\s\d:：]/.test(after) || KEYWORD_OPENING.test(after))) return { def, argument: keywordArgument(rest) };
           // 绑定通知 专家。 is 绑定通知 专家
-          if (/^[\s\d:：]/.test(lower.slice(n.length))) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(def.argument === 'keyword' ? TRAILING_NOISE : TRAILING_STOPS, '').trim() };
+          if (/^[\s\d:：]/.test(after)) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(TRAILING_STOPS, '').trim() };
         }
       }
     }
     // 投诉市政养护一班: a Chinese name and its argument with no space between, for a command that reads it so
+    // (投诉，市政养护一班 too: the comma is no part of the name, and the command still declines what names no team)
     for (const def of this.#commands) {
       if (!def.glued || !def.takesArgument) continue;
       const n = def.names.find((name) => !/^[\x00-\x7f]+$/.test(name) && simplified(t).startsWith(name));
-      const rest = n === undefined ? '' : t.slice(n.length).replace(TRAILING_STOPS, '').trim();
+      const rest = n === undefined ? '' : t.slice(n.length).replace(/^[,，、]+/, '').replace(TRAILING_STOPS, '').trim();
       if (rest) return { def, argument: rest, glued: true };
     }
     return undefined;

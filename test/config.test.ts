@@ -24,8 +24,9 @@ describe('configuration', () => {
     expect(c.ADMIN_OPEN_IDS).toEqual(['ou_a', 'ou_b']);
   });
 
-  it('reads a level and a mode as typed in capitals, and a port with spaces around it', () => {
+  it('reads a level, a mode and the domain’s keyword as typed in capitals, and a port with spaces around it', () => {
     expect(parseConfig({ LOG_LEVEL: 'INFO', PORT: ' 8080 ' })).toMatchObject({ LOG_LEVEL: 'info', PORT: 8080 });
+    for (const [typed, read] of [['Feishu', 'feishu'], ['FEISHU', 'feishu'], ['LARK', 'lark'], ['Lark ', 'lark']]) expect(parseConfig({ LARK_DOMAIN: typed }).LARK_DOMAIN, typed).toBe(read);
     expect(parseConfig({ LARK_APP_ID: 'cli_a1b2c3d4e5f60718', LARK_APP_SECRET: 's', LARK_EVENT_MODE: 'HTTP', LARK_ENCRYPT_KEY: 'k', LARK_VERIFICATION_TOKEN: 't' }).LARK_EVENT_MODE).toBe('http');
   });
 

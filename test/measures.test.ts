@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerCard, articleCard, browseCard, EXCERPT_CHARS, nextSteps, notFoundCard } from '../cards/measures.js';
+import { answerCard, answersOutsideMeasures, articleCard, browseCard, EXCERPT_CHARS, nextSteps, notFoundCard } from '../cards/measures.js';
 import { createBot } from '../bot/index.js';
 import { smallTalkReply } from '../bot/measures/smallTalk.js';
 import { simplified } from '../src/traditional.js';
@@ -462,6 +462,50 @@ describe('questions users ask in the chat', () => {
   it('answers who awards the title from 第二十条 and a revocation from 第二十二条', () => {
     for (const q of ['谁颁发称号', '多少分能获得称号', '评上称号有什么用']) expect(rankArticles(q)[0].article.number, q).toBe(20);
     for (const q of ['撤销称号', '被撤销称号后还能申报吗', '评上的称号会被撤销吗', '获得称号后还会被取消吗']) expect(rankArticles(q)[0].article.number, q).toBe(22);
+  });
+
+  it.each(['我什么时候可以申报', '多久可以申报', '还差几天可以申报', '我们班组什么时候才能参评', 'When can we apply?', 'Can a new team apply?', 'How soon can a team apply?'])(
+    '%s (when a team may apply) is 第十六条 first, with the line saying 进度 counts the days left',
+    (q) => {
+      expect(rankArticles(q)[0]?.article.number).toBe(16);
+      expect(cardOf(q)).toMatch(/注册满一年后方可参加评选（第十六条）.*发送“进度”可查看你的班组还差几天满一年|one year after it registered \(Article 16\).*how many days your team has left/);
+    },
+  );
+
+  it.each([
+    ['需要交多少钱', '办法没有规定申报或评审要交费'],
+    ['申报要交费吗', '办法没有规定申报或评审要交费'],
+    ['How much does it cost to apply?', 'say nothing about any fee'],
+    ['协会电话多少', '请向广东省市政行业协会秘书处咨询'],
+    ['协会地址在哪里', '请向广东省市政行业协会秘书处咨询'],
+    ['怎么联系协会', '请向广东省市政行业协会秘书处咨询'],
+    ["Where is the association's office?", 'ask the secretariat'],
+    ['办法一共有多少条', '办法共二十二条'],
+  ])('%s, which the measures say nothing on, is answered by the line alone: %s', (q, line) => {
+    expect(answersOutsideMeasures(q, questionLanguage(q)).join()).toContain(line);
+  });
+
+  it.each(['需要', '多少', '协会', '办法', '通知', '需要多少', '协会通知', '需要交多少钱', '协会电话多少', '办法一共有多少条'])('%s: a common word alone picks no article', (q) => {
+    expect(rankArticles(q)).toEqual([]);
+  });
+
+  it('a common word beside a word of the measures still counts, and the lines alone keep to what they are about', () => {
+    expect(rankArticles('协会会组织培训吗')[0]?.article.number).toBe(11);
+    expect(rankArticles('单位要投入多少费用')[0]?.article.number).toBe(9);
+    expect(rankArticles('申报条件有几条')[0]?.article.number).toBe(13);
+    expect(rankArticles('申报条件一共有几条')[0]?.article.number).toBe(13);
+    expect(answersOutsideMeasures('一共有几条')).not.toEqual([]);
+    for (const q of ['单位要投入多少费用', '申报条件有几条', '申报条件一共有几条', 'Who is in charge of the programme?', '协会会组织培训吗', '申报材料要交给谁']) {
+      expect(answersOutsideMeasures(q, questionLanguage(q)), q).toEqual([]);
+    }
+    for (const [q] of [...QUESTIONS, ...HELD_OUT_QUESTIONS, ...USER_QUESTIONS]) expect(answersOutsideMeasures(q, questionLanguage(q)), q).toEqual([]);
+  });
+
+  it('什么时候截止申报 is still the deadline, and When do I enter the scores? no question of applying', () => {
+    expect(rankArticles('什么时候截止申报')[0]?.article.number).toBe(15);
+    expect(nextSteps('什么时候截止申报').join()).not.toContain('什么时候可以申报');
+    expect(nextSteps('When do I enter the scores?', 'en').join()).not.toContain('When a team may apply');
+    expect(expandQuestion('When do I enter the scores?')).not.toContain('注册一年后');
   });
 
   it.each([['查看进度', '发送“进度”'], ['我的进度', '发送“进度”'], ['what is my status', '“进度” (status)']])('%s points to 进度 though no article answers it', (q, expected) => {

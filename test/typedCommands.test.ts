@@ -31,6 +31,19 @@ describe('a command with what a phone adds after it', () => {
     ['条款 16[微笑]', '条款', '16'],
     ['条款 16：', '条款', '16'],
     ['绑定通知 专家🙏', '绑定通知', '专家'],
+    // a comma, a dash or a bracket between the name and its keyword, as a phone's keyboard types them
+    ['绑定通知，专家', '绑定通知', '专家'],
+    ['绑定通知、专家', '绑定通知', '专家'],
+    ['绑定通知（专家）', '绑定通知', '专家'],
+    ['绑定通知（专家）。', '绑定通知', '专家'],
+    ['bind,experts', '绑定通知', 'experts'],
+    ['bind (experts)', '绑定通知', 'experts'],
+    ['解绑，专家', '解绑', '专家'],
+    ['条款，16', '条款', '16'],
+    ['条款-16', '条款', '16'],
+    ['条款——16', '条款', '16'],
+    ['条款【16】', '条款', '16'],
+    ['article-16', '条款', '16'],
   ])('%j is %s', (t, name, argument) => {
     const m = bot.matchCommand(t);
     expect(m?.def.names).toContain(name);
@@ -39,6 +52,11 @@ describe('a command with what a phone adds after it', () => {
 
   it('keeps brackets in a team’s name searched as typed', () => {
     expect(bot.matchCommand('投诉 市政养护一班[东区]')?.argument).toBe('市政养护一班[东区]');
+    expect(bot.matchCommand('投诉（东区）养护一班')).toMatchObject({ argument: '（东区）养护一班', glued: true });
+  });
+
+  it('投诉，市政养护一班 is 投诉 with the team typed after the comma, still declined when it names no team', () => {
+    expect(bot.matchCommand('投诉，市政养护一班')).toMatchObject({ argument: '市政养护一班', glued: true });
   });
 
   it.each(['👍', '🙂', '[微笑]'])('%s alone is no command (small talk answers it)', (t) => {

@@ -21,8 +21,9 @@ function inGroup(msg: IncomingText, command: string): void {
 export async function bindGroup(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
   // 绑定通知专家 as Chinese is typed is 绑定通知 专家; 绑定通知书在哪 is a question, answered as any other text
   if (how?.glued && !knownPurpose(argument)) return false;
-  inGroup(msg, '绑定通知');
+  // who first: someone who may not bind is not sent to a group only to be refused there
   requireAdmin(ctx.actor);
+  inGroup(msg, '绑定通知');
   const purpose = parsePurpose(argument) ?? 'admin';
   const isNew = await bindChat(ctx.tx, ctx.actor, msg.chatId, purpose, ctx.clock.now());
   const purposes = await bindingsOf(ctx.tx, msg.chatId);
@@ -32,8 +33,8 @@ export async function bindGroup(ctx: HandlerContext, msg: IncomingText, argument
 /** 解绑 [管理|专家] (@the bot in a group): administrators only; without a purpose every binding goes. */
 export async function unbindGroup(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
   if (how?.glued && !knownPurpose(argument)) return false;
-  inGroup(msg, '解绑');
   requireAdmin(ctx.actor);
+  inGroup(msg, '解绑');
   const removed = await unbindChat(ctx.tx, ctx.actor, msg.chatId, parsePurpose(argument), ctx.clock.now(), ctx.config.ADMIN_OPEN_IDS);
   const remaining = await bindingsOf(ctx.tx, msg.chatId);
   await ctx.send({ dedupeKey: `group:unbind:${ctx.eventId}`, to: replyDestination(ctx, msg), card: chatUnboundCard({ removed, remaining }) });

@@ -1,4 +1,4 @@
-import { answerCard, nextSteps } from '../../cards/measures.js';
+import { answerCard, answersOutsideMeasures, nextSteps } from '../../cards/measures.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
@@ -33,12 +33,16 @@ export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRe
     const language = questionLanguage(text);
     const references = articleReferences(text);
     if (references.length) return sendArticles(ctx, msg, references, language);
-    const ranked = rankArticles(text);
     // 註冊 reads as 注册 for the lines saying what to send next, as for the ranking
     const matchText = simplified(text);
+    const asText = (lines: string[]) => lines.map((s) => s.replace(/\*\*/g, '')).join('\n');
+    // 申报要交费吗, 协会电话多少: the measures say nothing on it, and an article sharing a word with it is no answer
+    const outside = answersOutsideMeasures(matchText, language);
+    if (outside.length) return ctx.send({ dedupeKey, to, text: asText(outside) });
+    const ranked = rankArticles(text);
     if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText }) });
     const steps = nextSteps(matchText, language);
-    if (steps.length) await ctx.send({ dedupeKey, to, text: steps.map((s) => s.replace(/\*\*/g, '')).join('\n') });
+    if (steps.length) await ctx.send({ dedupeKey, to, text: asText(steps) });
     else if (await offerNearestCommand(registry, ctx, msg, { exactOnly: false })) return;
     else if (language === 'en') await ctx.send({ dedupeKey, to, text: NOT_IN_MEASURES_EN });
     else await notUnderstood(ctx, msg, argument);

@@ -163,6 +163,17 @@ export const ZH_SYNONYMS: readonly (readonly [colloquial: string, measures: stri
 ];
 
 /**
+ * Questions known by their shape, not by one word, → the measures' words: asking when a team may apply (我什么时候可以
+ * 申报, 还差几天可以申报, when can we apply, can a new team apply) is asking for 第十六条's year after registration.
+ */
+export const ASKED_AS: readonly (readonly [asked: RegExp, measures: string])[] = [
+  [
+    /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)/i,
+    '注册一年后',
+  ],
+];
+
+/**
  * English words (as prefixes) → the measures' words, so an English question is ranked on the Chinese text. A phrase
  * (training rate) is read before its words: words it took are not mapped again one by one (training → 培训).
  */

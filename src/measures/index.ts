@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { trailingRun } from '../forms.js';
 import { simplified } from '../traditional.js';
-import { ARTICLE_CONCEPTS, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
+import { ARTICLE_CONCEPTS, ASKED_AS, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
 
 /** A question as the ranking reads it: full width folded (NFKC), traditional characters simplified (稱號 → 称号). */
 const normalized = (text: string) => simplified(text.normalize('NFKC'));
@@ -253,6 +253,12 @@ const MIN_SCORE = 2;
 /** Articles scoring under this share of the best are left out. */
 const RELATIVE_CUTOFF = 0.3;
 
+/**
+ * Words so common in questions that they pick no article by themselves (需要交多少钱 is no question of 第六条's 需要,
+ * 协会电话多少 none of 第二十条's 协会): they count beside another word of the measures or a cue, never alone.
+ */
+const GENERIC_TERMS = new Set(['需要', '多少', '协会', '办法', '通知']);
+
 /** Bigrams across a particle say nothing about the topic (好的, 的各); 目的 is a word of 第五条. */
 const PARTICLES = /[的了吗呢吧啊呀哦嘛]/;
 const KEPT_WITH_PARTICLE = new Set(['目的']);
@@ -335,6 +341,7 @@ export function expandQuestion(query: string): string {
   const t = normalized(query);
   const added: string[] = [];
   for (const [colloquial, measures] of ZH_SYNONYMS) if (t.includes(colloquial)) added.push(measures);
+  for (const [asked, measures] of ASKED_AS) if (asked.test(t)) added.push(measures);
   const words = englishWords(t).filter((w) => !EN_STOPWORDS.has(w));
   // phrases first (training rate → 培训率), each over consecutive words, which are then taken
   const taken = new Set<number>();
@@ -383,7 +390,7 @@ export function rankArticles(query: string, limit = 3): RankedArticle[] {
   const queryTerms = [...new Set(terms(expandQuestion(query)))].filter((t) => documentFrequency.has(t));
   const cues = articles.map((a) => cueScore(query, a.number));
   const named = articleReferences(query);
-  if (!queryTerms.length && !cues.some((c) => c > 0) && !named.some((n) => getArticle(n))) return [];
+  if (queryTerms.every((t) => GENERIC_TERMS.has(t)) && !cues.some((c) => c > 0) && !named.some((n) => getArticle(n))) return [];
   const perArticle = new Map<number, { line: string; score: number }[]>();
   for (const p of passages) {
     const list = perArticle.get(p.article.number) ?? [];

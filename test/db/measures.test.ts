@@ -231,6 +231,32 @@ describe('questions about the measures', () => {
   });
 
   it.each([
+    ['需要交多少钱', '办法没有规定申报或评审要交费'],
+    ['申报要交费吗', '办法没有规定申报或评审要交费'],
+    ['How much does it cost to apply?', 'say nothing about any fee'],
+    ['协会电话多少', '广东省市政行业协会秘书处'],
+    ['协会地址在哪里', '广东省市政行业协会秘书处'],
+    ["Where is the association's office?", 'ask the secretariat'],
+    ['办法一共有多少条', '办法共二十二条'],
+  ])('answers %s, which the measures say nothing on, with that and no article', async (text, line) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain(line);
+    expect(m.content.text).not.toMatch(/第[一二三四五六七八九十]+条（|Article \d+ \(/);
+  });
+
+  it.each([
+    ['我什么时候可以申报', '**第十六条**', '发送“进度”可查看你的班组还差几天满一年'],
+    ['还差几天可以申报', '**第十六条**', '发送“进度”可查看你的班组还差几天满一年'],
+    ['When can we apply?', '**第十六条 / Article 16**', 'how many days your team has left'],
+  ])('answers %s (when a team may apply) with %s first and how to see the days left', async (text, lead, line) => {
+    const m = await answerTo(text);
+    expectValidCard(m.content);
+    expect((m.content.body.elements[0].content as string).startsWith(lead)).toBe(true);
+    expect(JSON.stringify(m.content)).toContain(line);
+  });
+
+  it.each([
     ['被撤销称号后还能申报吗', '协会规定：撤销称号后一年内不受理该班组的申报'],
     ['can a revoked team apply again', 'cannot apply for a year by default'],
     ['评审几个专家', '默认 3 人'],

@@ -80,12 +80,29 @@ describe('chat commands as people type them', () => {
     }
   });
 
+  it('评分 from an administrator who is no expert says how to join the pool (管理 → 专家库), not to ask an administrator', async () => {
+    for (const text of ['评分', 'review']) {
+      const answer = await ask(h, personas.admin, text);
+      expect(answer.p2p).toHaveLength(1);
+      expect(answer.p2p[0]).toContain('发送“管理”，点“专家库”，在“添加专家”中选择自己');
+      expect(answer.p2p[0]).not.toContain('请联系协会管理员');
+    }
+  });
+
   it('bind / 绑定通知 in p2p says where to send it; in a group by someone not an administrator, who may', async () => {
     for (const name of ['绑定通知', 'bind', '解绑', 'unbind']) {
       const p2p = await ask(h, personas.admin, name);
       expect(p2p.p2p.join()).toMatch(/群聊中 @机器人/);
       const refused = await ask(h, personas.leader, name, 'group');
       expect(refused.group.join()).toMatch(/只有协会管理员/);
+    }
+  });
+
+  it('bind / 绑定通知 in p2p by someone not an administrator is refused there, not sent to a group to be refused again', async () => {
+    for (const name of ['绑定通知', 'bind', '解绑', 'unbind', '绑定通知 专家']) {
+      const refused = await ask(h, personas.leader, name);
+      expect(refused.p2p.join(), name).toMatch(/只有协会管理员/);
+      expect(refused.p2p.join(), name).not.toMatch(/群聊中/);
     }
   });
 

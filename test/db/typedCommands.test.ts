@@ -180,4 +180,65 @@ describe('a command with what a phone adds after it', () => {
   it('a stop alone in the p2p chat is still not understood (no mention calls for the menu there)', async () => {
     expect((await ask(h, 'leader', '。')).text).not.toContain(MENU);
   });
+
+  it.each(['条款，16', '条款-16', '条款（16）'])('%s opens 第十六条', async (text) => {
+    expect((await ask(h, 'leader', text)).text).toContain('[card 第十六条]');
+  });
+
+  it.each([
+    ['绑定通知，专家', '解绑，专家'],
+    ['绑定通知（专家）', '解绑（专家）'],
+    ['bind,experts', 'unbind,experts'],
+  ])('%s binds the group for the experts and %s unbinds it', async (bind, unbind) => {
+    expect((await ask(h, 'admin', bind, 'group')).text).toContain('[card 已绑定：评审专家通知]');
+    expect((await ask(h, 'admin', unbind, 'group')).text).toContain('[card 已解绑：评审专家通知]');
+  });
+});
+
+describe('asking to see the complaints or one’s score, in the words people use', () => {
+  let h: Harness;
+  securityBotForBlock((bot) => ({ h } = bot));
+
+  const LIST = '[card 待处理投诉]';
+  const FORM = '[card 质量投诉]';
+
+  it.each(['查看投诉', '看看投诉', '查询投诉', '投诉列表', '投诉清单', '处理投诉', '投诉处理', '查看投诉列表'])('%s by an administrator opens the complaints to handle', async (text) => {
+    const answer = await ask(h, 'admin', text);
+    expect(answer.text).toContain(LIST);
+    expect(answer.actions).toContain('complaint.open');
+    expect(answer.text).not.toContain(FORM);
+  });
+
+  it('an administrator who wants to complain still gets the form: 我要投诉, 投诉', async () => {
+    expect((await ask(h, 'admin', '我要投诉')).text).toContain(FORM);
+    expect((await ask(h, 'admin', '投诉')).text).toContain(FORM);
+  });
+
+  it('查看投诉 by an administrator in a group sends the list privately and says so there', async () => {
+    h.fake.reset();
+    await ask(h, 'admin', '查看投诉', 'group');
+    const privately = h.fake.messages.filter((m) => m.receiveId === personas.admin);
+    expect(privately.map((m) => m.content?.header?.title?.content)).toEqual(['待处理投诉']);
+    expect(h.fake.messages.some((m) => m.msgType === 'text' && String(m.content?.text).includes('已通过私聊把投诉清单发给你'))).toBe(true);
+  });
+
+  it.each(['leader', 'public'] as const)('a %s keeps the complaint form for 查看投诉 and the measures for 处理投诉 and 投诉列表', async (who) => {
+    expect((await ask(h, who, '查看投诉')).text).toContain(FORM);
+    for (const text of ['处理投诉', '投诉列表']) {
+      const answer = await ask(h, who, text);
+      expect(answer.text, text).toContain('[card 办法中的相关条款]');
+      expect(answer.text, text).not.toContain(LIST);
+    }
+  });
+
+  it.each(['查看评分', '我的评分', '看看评分'])('%s by a team leader points to 进度, not to the experts’ 评分', async (text) => {
+    const answer = await ask(h, 'leader', text);
+    expect(answer.text).toContain('请发送“进度”查看');
+    expect(answer.text).not.toContain('供评审专家使用');
+  });
+
+  it('我的评分 by an expert is the tasks; by someone of no team it is still 评分 for experts', async () => {
+    expect((await ask(h, 'expert', '我的评分')).text).toContain('[card 我的评分任务]');
+    expect((await ask(h, 'public', '我的评分')).text).toContain('供评审专家使用');
+  });
 });

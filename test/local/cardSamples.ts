@@ -44,6 +44,7 @@ export const notCardBuilders: Record<string, string> = {
   'applications.applicationNextStep': 'one sentence: what an application waits for',
   'bulk.groupDigits': 'groups the digits of a number',
   'measures.nextSteps': 'the lines naming what to send next for a question',
+  'measures.answersOutsideMeasures': 'the lines that answer alone what the measures say nothing on',
   'bulk.bulkProgressLine': 'one line of progress',
   'markdown.Md': 'markdown our code built',
   'markdown.escapeText': 'escapes a string',
