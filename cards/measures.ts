@@ -255,6 +255,16 @@ export function answersOutsideMeasures(query: string, language: 'zh' | 'en' = 'z
   return NEXT_STEPS.filter((s) => s.alone && s.asked.test(query)).map((s) => (language === 'en' ? s.en : s.zh));
 }
 
+/**
+ * The question without what the measures say nothing on (申报需要什么条件和费用 → 申报需要什么条件和): what is left is
+ * asked of the articles too, so a question with a fee in it keeps the articles that answer the rest of it.
+ */
+export function outsideMeasuresLeftOut(query: string): string {
+  let rest = query;
+  for (const s of NEXT_STEPS) if (s.alone) rest = rest.replace(new RegExp(s.asked.source, s.asked.flags.includes('g') ? s.asked.flags : `${s.asked.flags}g`), ' ');
+  return rest;
+}
+
 /** The articles of taking part: creating a team, the conditions, the application, the year before it (第十二、十三、十五、十六条). */
 const TAKING_PART = new Set([12, 13, 15, 16]);
 const TAKING_PART_ZH = '**怎么办理**：发送“注册”登记班组（第十二条）；注册满一年后，协会开启年度评审时发送“申报”（第十六条）；发送“进度”查看你的班组到了哪一步。';

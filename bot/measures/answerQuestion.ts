@@ -1,10 +1,18 @@
-import { answerCard, answersOutsideMeasures, nextSteps } from '../../cards/measures.js';
+import { answerCard, answersOutsideMeasures, nextSteps, outsideMeasuresLeftOut } from '../../cards/measures.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
 import { offerNearestCommand, replyDestination } from '../respond.js';
 import { sendArticles } from './showArticle.js';
 import { smallTalkReply } from './smallTalk.js';
+
+/** What the fee's or the office's words name (申报要交费吗: the fee of applying) is no question of its own about applying. */
+const OUTSIDE_CONTEXT = /申报|评审|报名|参评|参加|\b(?:apply|applying|application|review|take part)\b/gi;
+
+/** The articles the rest of a question asks, when the rest asks more than where the fee or the office belongs. */
+function restAsked(rest: string) {
+  return rankArticles(rest.replace(OUTSIDE_CONTEXT, ' ')).length ? rankArticles(rest) : [];
+}
 
 /** An English question the measures do not touch: said in English, with the Chinese reply after it. */
 export const NOT_IN_MEASURES_EN =
@@ -38,8 +46,10 @@ export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRe
     const asText = (lines: string[]) => lines.map((s) => s.replace(/\*\*/g, '')).join('\n');
     // 申报要交费吗, 协会电话多少: the measures say nothing on it, and an article sharing a word with it is no answer
     const outside = answersOutsideMeasures(matchText, language);
-    if (outside.length) return ctx.send({ dedupeKey, to, text: asText(outside) });
-    const ranked = rankArticles(text);
+    // the rest of a question with a fee or the association's phone in it (申报需要什么条件和费用) still asks the articles;
+    // their card then carries the line (nextSteps)
+    const ranked = outside.length ? restAsked(outsideMeasuresLeftOut(text)) : rankArticles(text);
+    if (outside.length && !ranked.length) return ctx.send({ dedupeKey, to, text: asText(outside) });
     if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText }) });
     const steps = nextSteps(matchText, language);
     if (steps.length) await ctx.send({ dedupeKey, to, text: asText(steps) });

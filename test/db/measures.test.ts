@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startHarness, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
+import { cardText } from '../support/cards.js';
 import { messageEvent } from '../support/larkEvents.js';
 import { CARD_BYTES_BUDGET, cardBodyBytes } from '../../cards/kit.js';
 
@@ -243,6 +244,13 @@ describe('questions about the measures', () => {
     expect(m.msgType).toBe('text');
     expect(m.content.text).toContain(line);
     expect(m.content.text).not.toMatch(/第[一二三四五六七八九十]+条（|Article \d+ \(/);
+  });
+
+  it('a question asking the conditions and the fee keeps the articles on the conditions, with the fee line on their card', async () => {
+    const m = await answerTo('申报条件和收费标准是什么');
+    expect(m.msgType).toBe('interactive');
+    expect(cardText(m.content)).toContain('第十三条');
+    expect(cardText(m.content)).toContain('办法没有规定申报或评审要交费');
   });
 
   it.each([
