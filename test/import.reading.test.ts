@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
+import { importYear } from '../src/import/plan.js';
 import { ImportFileError, importTemplate, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS, readImportWorkbook } from '../src/import/workbook.js';
 
 /** Reading the administrators' workbook as a secretary fills it in Excel: nothing read other than she sees it. */
@@ -210,6 +211,30 @@ describe('reading the import workbook', () => {
     ]);
     // two columns typed with one name are still two
     expect(await refusal(await book([merged()], { header: [...HEADER.slice(0, 3), '所属单位', ...HEADER.slice(3)] }))).toContain('C 列“所属单位*”与 D 列“所属单位”两列都读作“所属单位”');
+  });
+
+  it('reads a 年度 typed into a date cell showing only its year as that year, not as the first of January', async () => {
+    const read = await readImportWorkbook(
+      await book([row()], {
+        edit: (wb) => {
+          const ws = wb.addWorksheet('荣誉');
+          ws.addRows([
+            ['班组编号或名称*', '年度*', '称号*'],
+            ['养护一班', new Date(Date.UTC(2025, 0, 1)), '广东省市政工程质量信得过班组'],
+            ['养护一班', new Date(Date.UTC(2024, 11, 31, 23)), '广东省市政工程质量信得过班组'],
+            ['养护一班', { formula: 'DATE(2023,1,1)', result: new Date(Date.UTC(2023, 0, 1)) }, '广东省市政工程质量信得过班组'],
+            ['养护一班', 2022, '广东省市政工程质量信得过班组'],
+          ]);
+          ws.getCell('B2').numFmt = 'yyyy';
+          ws.getCell('B3').numFmt = 'yyyy"年"';
+          ws.getCell('B4').numFmt = 'yyyy';
+        },
+      }),
+    );
+    expect(read.honours.map((h) => h.year)).toEqual(['2025', '2024', '2023', '2022']);
+    expect(read.honours.map((h) => importYear(h.year, 2026))).toEqual([2025, 2024, 2023, 2022]);
+    // a 注册日期 is still a date
+    expect(read.teams[0].registeredAt).toBe('2024-01-10');
   });
 
   it('reads rows hidden in Excel (by hand or by a filter), naming them in one note', async () => {

@@ -103,6 +103,15 @@ export function cellText(value: ExcelJS.CellValue): string {
   return cellText(String(value));
 }
 
+/**
+ * A 年度 cell as Excel shows it: a date formatted to show its year alone (yyyy, yyyy"年") is that year, not the first of
+ * January it holds; any other value as cellText reads it.
+ */
+function yearText(value: ExcelJS.CellValue): string {
+  const shown = value !== null && typeof value === 'object' && !(value instanceof Date) && 'result' in value ? (value as ExcelJS.CellFormulaValue).result : value;
+  return shown instanceof Date ? String(shown.getUTCFullYear()) : cellText(value);
+}
+
 /** What a formula or error cell lacks: the error Excel shows, '' for a formula without a computed result; undefined for a value. */
 function unreadableValue(value: ExcelJS.CellValue): string | undefined {
   if (value === null || typeof value !== 'object' || value instanceof Date) return undefined;
@@ -266,7 +275,7 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
         const value = cellValue(row.getCell(at.get(c.header)!), emptyResults);
         const error = unreadableValue(value);
         if (error !== undefined) unreadable.push({ column: c.header, error });
-        return [c.key, withoutLineBreaks(c.key, cellText(value))];
+        return [c.key, withoutLineBreaks(c.key, c.key === 'year' ? yearText(value) : cellText(value))];
       }),
     ) as Record<Keys<C>, string>;
     const filled = (key: string) => (values as Record<string, string>)[key] !== '' || unreadable.some((u) => columns.find((c) => c.header === u.column)?.key === key);
