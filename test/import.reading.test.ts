@@ -237,6 +237,31 @@ describe('reading the import workbook', () => {
     expect(read.teams[0].registeredAt).toBe('2024-01-10');
   });
 
+  it('reads a sheet whose name has a space after it, or is typed in full width, as the sheet of that name', async () => {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('单位\u3000').addRows([['单位名称*'], ['广州市政公司']]);
+    const teams = wb.addWorksheet('班组 ');
+    teams.addRows([HEADER, row(), row({ 1: '养护二班', 10: { formula: 'IF(B3="","",VLOOKUP(B3,名册!A:B,2,0))', result: '' } })]);
+    // a copy of the 班组 sheet kept beside it is still a sheet not read
+    wb.addWorksheet('班组 (2)').addRows([HEADER, row({ 1: '养护九班' })]);
+    const read = await readImportWorkbook(Buffer.from(await wb.xlsx.writeBuffer()));
+    expect(read.organizations.map((o) => o.name)).toEqual(['广州市政公司']);
+    expect(read.teams.map((t) => [t.row, t.name, t.department, t.unreadable])).toEqual([
+      [2, '养护一班', '', undefined],
+      [3, '养护二班', '', undefined],
+    ]);
+    expect(read.notes).toEqual(['“班组 (2)”表的表头与“班组”表相同，但导入只读取名为“班组”的表，“班组 (2)”中的行未读取：如要导入，请把这些行移到“班组”表中。']);
+
+    // where both are there, the one of that very name is read, and the other is a sheet not read
+    const both = new ExcelJS.Workbook();
+    both.addWorksheet('单位').addRows([['单位名称*'], ['广州市政公司']]);
+    both.addWorksheet('班组 ').addRows([HEADER, row({ 1: '旧班组' })]);
+    both.addWorksheet('班组').addRows([HEADER, row()]);
+    const second = await readImportWorkbook(Buffer.from(await both.xlsx.writeBuffer()));
+    expect(second.teams.map((t) => t.name)).toEqual(['养护一班']);
+    expect(second.notes).toEqual(['“班组 ”表的表头与“班组”表相同，但导入只读取名为“班组”的表，“班组 ”中的行未读取：如要导入，请把这些行移到“班组”表中。']);
+  });
+
   it('reads rows hidden in Excel (by hand or by a filter), naming them in one note', async () => {
     const read = await readImportWorkbook(
       await book([row(), row({ 1: '养护二班（已撤销）' }), row({ 1: '养护三班' }), row({ 1: '养护四班' }), row({ 1: '养护五班' }), []], {

@@ -1,5 +1,5 @@
 import type ExcelJS from 'exceljs';
-import { typedText } from '../forms.js';
+import { halfWidth, typedText } from '../forms.js';
 import { teamTypes } from '../teams.js';
 
 /** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
@@ -242,8 +242,7 @@ function cellValue(cell: ExcelJS.Cell, emptyResults: ReadonlySet<string>): Excel
   return emptyResults.has(source.address) ? '' : source.value;
 }
 
-function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C, notes: string[], emptyResults: ReadonlySet<string> = new Set()): SheetRow<C>[] {
-  const ws = wb.getWorksheet(name);
+function readSheet<C extends readonly ColumnSpec[]>(ws: ExcelJS.Worksheet | undefined, name: string, columns: C, notes: string[], emptyResults: ReadonlySet<string> = new Set()): SheetRow<C>[] {
   // a sheet she emptied (nothing to import there) is as good as no sheet
   if (!ws || !ws.actualRowCount) return [];
   const required = columns.filter((c) => c.required);
@@ -320,13 +319,13 @@ const rowSheets = [
  * otherwise read as no sheet at all). 单位, one column, is left out: a sheet of her own listing 单位名称 is no sign of a
  * renamed one.
  */
-function renamedSheet(wb: ExcelJS.Workbook, known: string[]): void {
+function renamedSheet(wb: ExcelJS.Workbook, read: ReadonlyMap<string, ExcelJS.Worksheet>): void {
   for (const [name, columns] of rowSheets) {
-    if (wb.getWorksheet(name)) continue;
+    if (read.has(name)) continue;
     const headers = columns.map((c) => c.header);
     const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);
     for (const ws of wb.worksheets) {
-      if (known.includes(ws.name) || ws.name === importSheetNames.guide) continue;
+      if (!otherSheet(ws, read)) continue;
       const candidates = [...headerCandidates(ws)].map(([, found]) => found);
       if (candidates.some((found) => required.every((h) => found.has(h)))) {
         throw new ImportFileError(`工作簿中没有“${name}”表，而“${ws.name}”表的表头正是“${name}”表的列：导入只读取名为“${name}”的表，请把“${ws.name}”改名为“${name}”后再发给我。`);
@@ -344,6 +343,28 @@ function renamedSheet(wb: ExcelJS.Workbook, known: string[]): void {
   }
 }
 
+/**
+ * A sheet's name as the import matches it: half width, without invisible characters, spaces around it dropped (“班组 ”
+ * and “班组　” look like 班组 on their tab, and are it).
+ */
+const sheetKey = (name: string) => typedText(halfWidth(name)).trim();
+
+/**
+ * The sheets the import reads, of the workbook's sheet names: for each name wanted, the sheet of that very name, else
+ * the first whose name is it but for width and spaces; wanted name → sheet name.
+ */
+function sheetsNamed(names: readonly string[], wanted: readonly string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const name of wanted) {
+    const sheet = names.includes(name) ? name : names.find((n) => sheetKey(n) === name);
+    if (sheet !== undefined) found.set(name, sheet);
+  }
+  return found;
+}
+
+/** A sheet the import does not read, nor the template's guide: one of her own, a copy, a renamed one. */
+const otherSheet = (ws: ExcelJS.Worksheet, read: ReadonlyMap<string, ExcelJS.Worksheet>) => ![...read.values()].includes(ws) && sheetKey(ws.name) !== importSheetNames.guide;
+
 /** A file that is no import workbook at all (not xlsx, no known sheet, a sheet without its columns). */
 export class ImportFileError extends Error {}
 
@@ -351,23 +372,19 @@ export class ImportFileError extends Error {}
  * Sheets the import does not read although their header is a template sheet's (Excel's copy “班组 (2)”, an older list
  * kept beside), and a sheet read that Excel hides: the preview says so, as what she sees in Excel is not what is read.
  */
-function sheetNotes(wb: ExcelJS.Workbook, known: string[]): string[] {
+function sheetNotes(wb: ExcelJS.Workbook, read: ReadonlyMap<string, ExcelJS.Worksheet>): string[] {
   const notes: string[] = [];
   for (const [name, columns] of rowSheets) {
-    const read = wb.getWorksheet(name);
-    if (!read) continue;
+    if (!read.has(name)) continue;
     const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);
-    const alike = wb.worksheets.filter(
-      (ws) => !known.includes(ws.name) && ws.name !== importSheetNames.guide && [...headerCandidates(ws)].some(([, found]) => required.every((h) => found.has(h))),
-    );
+    const alike = wb.worksheets.filter((ws) => otherSheet(ws, read) && [...headerCandidates(ws)].some(([, found]) => required.every((h) => found.has(h))));
     if (alike.length) {
       const names = alike.map((ws) => `“${ws.name}”`).join('');
       notes.push(`${names}表的表头与“${name}”表相同，但导入只读取名为“${name}”的表，${names}中的行未读取：如要导入，请把这些行移到“${name}”表中。`);
     }
   }
-  for (const name of known) {
-    const ws = wb.getWorksheet(name);
-    if (ws && ws.state !== 'visible' && ws.actualRowCount) notes.push(`读取的“${name}”表在 Excel 中是隐藏的（右键任一工作表标签 →“取消隐藏”可查看）：请确认它就是要导入的表。`);
+  for (const [name, ws] of read) {
+    if (ws.state !== 'visible' && ws.actualRowCount) notes.push(`读取的“${name}”表在 Excel 中是隐藏的（右键任一工作表标签 →“取消隐藏”可查看）：请确认它就是要导入的表。`);
   }
   return notes;
 }
@@ -437,8 +454,9 @@ async function scanSheets(bytes: Buffer, names: string[]): Promise<Map<string, S
     const workbook = strFromU8(meta['xl/workbook.xml']);
     const rels = strFromU8(meta['xl/_rels/workbook.xml.rels']);
     const paths = new Map<string, string>();
-    for (const [, name, id] of workbook.matchAll(/<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"/g)) {
-      if (!names.includes(name)) continue;
+    const sheets = [...workbook.matchAll(/<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"/g)].map(([, sheet, id]) => ({ sheet, id }));
+    for (const [name, sheet] of sheetsNamed(sheets.map((s) => s.sheet), names)) {
+      const id = sheets.find((s) => s.sheet === sheet)!.id;
       const target = new RegExp(`<Relationship\\b[^>]*?\\bId="${id}"[^>]*?\\bTarget="([^"]*)"|<Relationship\\b[^>]*?\\bTarget="([^"]*)"[^>]*?\\bId="${id}"`).exec(rels);
       const path = target?.[1] ?? target?.[2];
       if (path) paths.set(path.startsWith('/') ? path.slice(1) : `xl/${path}`, name);
@@ -479,14 +497,16 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
     throw new ImportFileError('无法读取该文件：请发送 .xlsx 格式的导入工作簿（可先下载导入模板）。');
   }
   const known = Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide);
-  renamedSheet(wb, known);
-  if (!known.some((n) => wb.getWorksheet(n))) throw new ImportFileError(`工作簿中没有“${known.join('”“')}”中的任何一张表。请使用导入模板。`);
-  const notes = sheetNotes(wb, known);
+  const sheets = new Map<string, ExcelJS.Worksheet>();
+  for (const [name, sheetName] of sheetsNamed(wb.worksheets.map((ws) => ws.name), known)) sheets.set(name, wb.getWorksheet(sheetName)!);
+  renamedSheet(wb, sheets);
+  if (!sheets.size) throw new ImportFileError(`工作簿中没有“${known.join('”“')}”中的任何一张表。请使用导入模板。`);
+  const notes = sheetNotes(wb, sheets);
   const read: ImportWorkbook = {
-    organizations: readSheet(wb, importSheetNames.organizations, organizationColumns, notes, emptyResults.get(importSheetNames.organizations)),
-    teams: readSheet(wb, importSheetNames.teams, teamColumns, notes, emptyResults.get(importSheetNames.teams)),
-    experts: readSheet(wb, importSheetNames.experts, expertColumns, notes, emptyResults.get(importSheetNames.experts)),
-    honours: readSheet(wb, importSheetNames.honours, honourColumns, notes, emptyResults.get(importSheetNames.honours)),
+    organizations: readSheet(sheets.get(importSheetNames.organizations), importSheetNames.organizations, organizationColumns, notes, emptyResults.get(importSheetNames.organizations)),
+    teams: readSheet(sheets.get(importSheetNames.teams), importSheetNames.teams, teamColumns, notes, emptyResults.get(importSheetNames.teams)),
+    experts: readSheet(sheets.get(importSheetNames.experts), importSheetNames.experts, expertColumns, notes, emptyResults.get(importSheetNames.experts)),
+    honours: readSheet(sheets.get(importSheetNames.honours), importSheetNames.honours, honourColumns, notes, emptyResults.get(importSheetNames.honours)),
   };
   if (notes.length) read.notes = notes;
   return read;
