@@ -262,6 +262,30 @@ describe('reading the import workbook', () => {
     expect(second.notes).toEqual(['“班组 ”表的表头与“班组”表相同，但导入只读取名为“班组”的表，“班组 ”中的行未读取：如要导入，请把这些行移到“班组”表中。']);
   });
 
+  it('reads a header of two rows: columns merged down over both, and a group named above the columns it holds', async () => {
+    // 所属单位 merged over two columns and two rows; 班组长 and 单位联系人 each over their two columns
+    const top = ['班组编号', '班组名称*', '所属单位*', '', '班组类型*', '班组长', '', '单位联系人', '', '注册日期*', '成员人数*', '主管部门'];
+    const second = ['', '', '', '', '', '手机或邮箱*', '姓名', '手机或邮箱*', '姓名', '', '', ''];
+    const named = ['', '', '', '', '', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '', '', ''];
+    const data = (name: string, leader: string) => ['GDSZ-2024-0007', name, '广州市政公司', '', '行政班组', leader, '张', 'li@example.com', '李', '2024-01-10', 10, '养护部'];
+    const twoRows = async (under: string[]) => {
+      const wb = new ExcelJS.Workbook();
+      wb.addWorksheet('单位').addRows([['单位名称*'], ['广州市政公司']]);
+      const ws = wb.addWorksheet('班组');
+      ws.addRows([top, under, data('养护一班', '13800000001'), data('养护二班', '13800000002')]);
+      for (const range of ['A1:A2', 'B1:B2', 'C1:D2', 'E1:E2', 'F1:G1', 'H1:I1', 'J1:J2', 'K1:K2', 'L1:L2']) ws.mergeCells(range);
+      return Buffer.from(await wb.xlsx.writeBuffer());
+    };
+    const read = await readImportWorkbook(await twoRows(named));
+    expect(read.teams.map((t) => [t.row, t.code, t.name, t.organization, t.type, t.leader, t.leaderName, t.contact, t.contactName, t.registeredAt, t.memberCount, t.department])).toEqual([
+      [3, 'GDSZ-2024-0007', '养护一班', '广州市政公司', '行政班组', '13800000001', '张', 'li@example.com', '李', '2024-01-10', '10', '养护部'],
+      [4, 'GDSZ-2024-0007', '养护二班', '广州市政公司', '行政班组', '13800000002', '张', 'li@example.com', '李', '2024-01-10', '10', '养护部'],
+    ]);
+    expect(read.notes).toBeUndefined();
+    // the columns under a group named only 手机或邮箱 are no template column: the template's names are asked for
+    expect(await refusal(await twoRows(second))).toContain('的表头缺少列：班组长手机或邮箱、单位联系人手机或邮箱。请按导入模板');
+  });
+
   it('reads rows hidden in Excel (by hand or by a filter), naming them in one note', async () => {
     const read = await readImportWorkbook(
       await book([row(), row({ 1: '养护二班（已撤销）' }), row({ 1: '养护三班' }), row({ 1: '养护四班' }), row({ 1: '养护五班' }), []], {

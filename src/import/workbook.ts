@@ -159,8 +159,12 @@ function headerKey(s: string): string {
 /** Rows above the header a secretary may have added (a merged title, a note): the header is looked for among the first ones. */
 export const HEADER_SEARCH_ROWS = 10;
 
-/** A cell a merge covers past its first: it shows the first cell's text, and is no column of its own. */
-const mergedFollower = (cell: ExcelJS.Cell) => cell.isMerged && cell.master !== cell;
+/**
+ * A cell a merge covers right of its first column: it shows the first cell's text, and is no column of its own. A cell
+ * a merge covers below its first, in the same column, is that column: a two-row header merges 班组名称 down over both
+ * rows, and the second row, naming the columns under a group (班组长 over 手机或邮箱 and 姓名), is the header.
+ */
+const mergedFollower = (cell: ExcelJS.Cell) => cell.isMerged && cell.master !== cell && cell.master.col !== cell.col;
 
 function headerColumns(row: ExcelJS.Row): Map<string, number> {
   const at = new Map<string, number>();
