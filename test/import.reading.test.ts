@@ -1,7 +1,9 @@
 import ExcelJS from 'exceljs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importYear } from '../src/import/plan.js';
-import { ImportFileError, importTemplate, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS, readImportWorkbook } from '../src/import/workbook.js';
+import { ImportFileError, importTemplate, MAX_SHEET_CELLS, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS, readImportWorkbook } from '../src/import/workbook.js';
+import { prepareWorkbook } from '../src/import/xlsxParts.js';
+import { bigWorkbook, letters } from './support/bigWorkbook.js';
 
 /** Reading the administrators' workbook as a secretary fills it in Excel: nothing read other than she sees it. */
 const HEADER = ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'];
@@ -298,3 +300,96 @@ describe('reading the import workbook', () => {
     expect(read.notes).toEqual(['“班组”表 3 行（第 3、5–6 行）在 Excel 中是隐藏的（隐藏或被筛选掉的行），也已读取：如不要导入，请删除这些行后再发送。']);
   });
 });
+
+describe('a workbook heavier than the sheets the import reads', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  /** What exceljs is given to read: the whole of the reading's cost (a cell costs it some 17 µs and a kilobyte). */
+  const exceljsLoads = () => vi.spyOn(Object.getPrototypeOf(new ExcelJS.Workbook().xlsx) as { load(data: ArrayBuffer): Promise<unknown> }, 'load');
+  /** The most the heap and buffers grew while `work` ran, sampled as it yields. */
+  async function peakGrowth<T>(work: () => Promise<T>): Promise<[T, number]> {
+    const used = () => {
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const before = used();
+    let peak = 0;
+    const sample = () => (peak = Math.max(peak, used() - before));
+    const timer = setInterval(sample, 5);
+    try {
+      const out = await work();
+      sample();
+      return [out, peak];
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  const inline = (ref: string, text: string) => `<c r="${ref}" t="inlineStr"><is><t>${text}</t></is></c>`;
+  const cells = (r: number, values: unknown[]) => values.map((v, i) => (typeof v === 'number' ? `<c r="${letters(i + 1)}${r}"><v>${v}</v></c>` : v === '' ? '' : inline(`${letters(i + 1)}${r}`, String(v)))).join('');
+  const MB = 1024 * 1024;
+
+  it('reads the four sheets beside a sheet of her own of 200 000 rows (9 MB) without reading that sheet: exceljs gets its first rows, and memory stays bounded', async () => {
+    const history = bigWorkbook(await book([row(), row({ 1: '养护二班' })]), [
+      {
+        name: '历史数据',
+        rows: 200_000,
+        cells: (r, shared) =>
+          `<c r="A${r}"><v>${r}</v></c><c r="B${r}" t="s"><v>${shared(`历史记录第${r}行`)}</v></c><c r="C${r}"><v>${45000 + (r % 1000)}</v></c>` +
+          `${inline(`D${r}`, `备注${r % 100}`)}<c r="E${r}"><v>${r * 3}</v></c><c r="F${r}" t="s"><v>${shared(`养护${r}班`)}</v></c>`,
+      },
+    ]);
+    expect(history.length).toBeGreaterThan(5 * MB);
+    const loads = exceljsLoads();
+    const [read, growth] = await peakGrowth(() => readImportWorkbook(history));
+    expect(read.teams.map((t) => [t.row, t.name, t.leader])).toEqual([
+      [2, '养护一班', '13800000001'],
+      [3, '养护二班', '13800000001'],
+    ]);
+    expect(read.organizations.map((o) => o.name)).toEqual(['广州市政公司']);
+    expect(read.notes).toBeUndefined();
+    // read once, the sheet of her own cut to its first rows and the strings to those they name
+    expect(loads).toHaveBeenCalledTimes(1);
+    expect((loads.mock.calls[0][0] as unknown as Uint8Array).byteLength).toBeLessThan(100_000);
+    // exceljs took 1.8 GB for it
+    expect(growth).toBeLessThan(400 * MB);
+  });
+
+  it('reads a 班组 sheet with borders drawn down to row 300 000, and passes over such a sheet of her own: cells holding only a style are not read', async () => {
+    const header = (r: number) => cells(r, HEADER);
+    const team = (r: number, name: string) => cells(r, ['', name, '广州市政公司', '行政班组', `1380000000${r}`, '张', 'li@example.com', '李', '2024-01-10', 10, '']);
+    const bordered = (r: number) => Array.from({ length: 11 }, (_, i) => `<c r="${letters(i + 1)}${r}" s="1"/>`).join('');
+    const teams = bigWorkbook(await book([]), [{ part: 'xl/worksheets/sheet2.xml', rows: 300_000, cells: (r) => (r === 1 ? header(r) : r === 2 ? team(r, '养护一班') : r === 4 ? team(r, '养护三班') : bordered(r)) }]);
+    expect(teams.length).toBeGreaterThan(5 * MB);
+    const loads = exceljsLoads();
+    const [read, growth] = await peakGrowth(() => readImportWorkbook(teams));
+    expect(read.teams.map((t) => [t.row, t.name, t.leader, t.memberCount])).toEqual([
+      [2, '养护一班', '13800000002', '10'],
+      [4, '养护三班', '13800000004', '10'],
+    ]);
+    expect(read.notes).toBeUndefined();
+    expect((loads.mock.calls[0][0] as unknown as Uint8Array).byteLength).toBeLessThan(100_000);
+    expect(growth).toBeLessThan(400 * MB);
+
+    const formatted = bigWorkbook(await book([row()]), [{ name: '格式', rows: 300_000, cells: bordered }]);
+    const [other, otherGrowth] = await peakGrowth(() => readImportWorkbook(formatted));
+    expect(other.teams.map((t) => t.name)).toEqual(['养护一班']);
+    expect(otherGrowth).toBeLessThan(400 * MB);
+  });
+
+  it('refuses at once a sheet read holding more cells than exceljs reads in seconds, or one inflating past what is read, naming it and what to do', async () => {
+    const columns = 101;
+    const rows = Math.ceil(MAX_SHEET_CELLS / columns) + 1;
+    const wide = bigWorkbook(await book([]), [{ part: 'xl/worksheets/sheet2.xml', rows, cells: (r) => cells(r, Array.from({ length: columns }, (_, i) => r * columns + i)) }]);
+    expect(await refusal(wide)).toBe(
+      `“班组”表有 ${rows * columns} 个填有内容的单元格（包括公式和合并的单元格），超过 ${MAX_SHEET_CELLS} 个，无法读取：请删除数据下方和右侧多余的行和列（选中后右键“删除”），或把数据粘贴到新的导入模板中，再发送。`,
+    );
+    // a part inflating past what is ever read (256 MB; here 1 MB, of rows padded with spaces) is refused as it gets there
+    const padded = bigWorkbook(await book([]), [{ part: 'xl/worksheets/sheet2.xml', rows: 30, cells: (r) => (r === 1 ? cells(1, HEADER) : ' '.repeat(64 * 1024)) }]);
+    expect(await prepareWorkbook(padded, ['单位', '班组'], 10, MB)).toEqual({
+      refused: '“班组”表过大（解压后超过 1 MB），无法读取：请删除数据下方和右侧多余的行和列（选中后右键“删除”），或把数据粘贴到新的导入模板中，再发送。',
+    });
+    expect(await prepareWorkbook(padded, ['单位', '班组'], 10, 4 * MB)).toMatchObject({ emptyResults: expect.any(Map) });
+  });
+});
+

@@ -1,6 +1,7 @@
 import type ExcelJS from 'exceljs';
-import { halfWidth, typedText } from '../forms.js';
+import { typedText } from '../forms.js';
 import { teamTypes } from '../teams.js';
+import { MAX_SHEET_ROWS, prepareWorkbook, sheetKey, sheetsNamed, tooManyRowsMessage } from './xlsxParts.js';
 
 /** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
 const loadExcel = () => import('exceljs');
@@ -78,10 +79,7 @@ type ImportSheet = Exclude<keyof ImportWorkbook, 'notes'>;
 export const TEMPLATE_ROWS = 1000;
 /** The earliest 注册日期 the template's Excel check allows, and the import with it. */
 export const EARLIEST_REGISTRATION = '1990-01-01';
-/** Data rows a sheet may hold: more is no association's list, and would hold the bot for minutes. */
-export const MAX_SHEET_ROWS = 5000;
-/** Rows a sheet may hold at all, formulas showing nothing counted: exceljs reads them all the same (100 000 take 6 s and 400 MB). */
-export const MAX_SHEET_FILLED_ROWS = 4 * MAX_SHEET_ROWS;
+export { MAX_SHEET_CELLS, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS } from './xlsxParts.js';
 export const teamTypeLabels = teamTypes.map((t) => t.label);
 
 /**
@@ -347,25 +345,6 @@ function renamedSheet(wb: ExcelJS.Workbook, read: ReadonlyMap<string, ExcelJS.Wo
   }
 }
 
-/**
- * A sheet's name as the import matches it: half width, without invisible characters, spaces around it dropped (“班组 ”
- * and “班组　” look like 班组 on their tab, and are it).
- */
-const sheetKey = (name: string) => typedText(halfWidth(name)).trim();
-
-/**
- * The sheets the import reads, of the workbook's sheet names: for each name wanted, the sheet of that very name, else
- * the first whose name is it but for width and spaces; wanted name → sheet name.
- */
-function sheetsNamed(names: readonly string[], wanted: readonly string[]): Map<string, string> {
-  const found = new Map<string, string>();
-  for (const name of wanted) {
-    const sheet = names.includes(name) ? name : names.find((n) => sheetKey(n) === name);
-    if (sheet !== undefined) found.set(name, sheet);
-  }
-  return found;
-}
-
 /** A sheet the import does not read, nor the template's guide: one of her own, a copy, a renamed one. */
 const otherSheet = (ws: ExcelJS.Worksheet, read: ReadonlyMap<string, ExcelJS.Worksheet>) => ![...read.values()].includes(ws) && sheetKey(ws.name) !== importSheetNames.guide;
 
@@ -393,98 +372,6 @@ function sheetNotes(wb: ExcelJS.Workbook, read: ReadonlyMap<string, ExcelJS.Work
   return notes;
 }
 
-const EMPTY_VALUE = Buffer.from('<v></v>');
-
-/** The next place at or after a position where one of `tags` starts (an empty <v></v> passed over with `skipEmpty`), or -1. */
-function tagFinder(xml: Buffer, tags: string[], skipEmpty: boolean): (from: number) => number {
-  // each tag's next place, searched again only once passed: a tag the sheet lacks is searched for once
-  const next = tags.map((tag) => xml.indexOf(tag));
-  return (from) => {
-    for (;;) {
-      for (let i = 0; i < tags.length; i++) if (next[i] >= 0 && next[i] < from) next[i] = xml.indexOf(tags[i], from);
-      const at = next.filter((n) => n >= 0);
-      if (!at.length) return -1;
-      const first = Math.min(...at);
-      if (!skipEmpty || xml.compare(EMPTY_VALUE, 0, EMPTY_VALUE.length, first, first + EMPTY_VALUE.length) !== 0) return first;
-      from = first + EMPTY_VALUE.length;
-    }
-  };
-}
-
-/**
- * A sheet's rows holding a value (`data`: a row of formatting alone is no row, nor one of formulas showing nothing,
- * <v></v> or <v/>), and those holding a value or a formula (`filled`), which exceljs reads all the same.
- */
-function rowCounts(xml: Buffer): { data: number; filled: number } {
-  const nextValue = tagFinder(xml, ['<v>', '<v ', '<is>'], true);
-  const nextFilled = tagFinder(xml, ['<v>', '<v ', '<is>', '<f>', '<f '], false);
-  const counts = { data: 0, filled: 0 };
-  let pos = 0;
-  for (let end = xml.indexOf('</row>'); end >= 0; end = xml.indexOf('</row>', pos)) {
-    const filled = nextFilled(pos);
-    if (filled < 0) break;
-    if (filled < end) counts.filled++;
-    const value = nextValue(pos);
-    if (value >= 0 && value < end) counts.data++;
-    pos = end + '</row>'.length;
-  }
-  return counts;
-}
-
-/**
- * The cells of a sheet's XML holding a formula whose result is empty: Excel writes =IF(A2="","",…) showing nothing as
- * <c r="K9" t="str"><f>…</f><v></v></c>, which exceljs reads as a formula without any result.
- */
-function emptyResultCells(xml: Buffer): Set<string> {
-  const cells = new Set<string>();
-  if (xml.indexOf('<v></v>') < 0 && xml.indexOf('<v/>') < 0) return cells;
-  const text = xml.toString('utf8');
-  for (const [, ref] of text.matchAll(/<c\b[^>]*?\br="([A-Z]+\d+)"[^>]*>(?:<f\b[^>]*\/>|<f\b[^>]*>[^<]*<\/f>)<v\s*(?:\/>|><\/v>)/g)) cells.add(ref);
-  return cells;
-}
-
-/**
- * The import's sheets looked at before the workbook is read: exceljs takes seconds and a gigabyte for a sheet of a
- * hundred thousand rows, so one over the limits (of rows of data, of rows filled at all) is refused from the file's own
- * XML, unzipped alone; and each sheet's formulas whose result is empty, which exceljs cannot tell from formulas without
- * a result. A file this cannot make out is left to exceljs, which says what is wrong with it.
- */
-async function scanSheets(bytes: Buffer, names: string[]): Promise<Map<string, Set<string>>> {
-  const { unzipSync, strFromU8 } = await import('fflate');
-  let refused: string | undefined;
-  const emptyResults = new Map<string, Set<string>>();
-  try {
-    const meta = unzipSync(bytes, { filter: (f) => f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels' });
-    const workbook = strFromU8(meta['xl/workbook.xml']);
-    const rels = strFromU8(meta['xl/_rels/workbook.xml.rels']);
-    const paths = new Map<string, string>();
-    const sheets = [...workbook.matchAll(/<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"/g)].map(([, sheet, id]) => ({ sheet, id }));
-    for (const [name, sheet] of sheetsNamed(sheets.map((s) => s.sheet), names)) {
-      const id = sheets.find((s) => s.sheet === sheet)!.id;
-      const target = new RegExp(`<Relationship\\b[^>]*?\\bId="${id}"[^>]*?\\bTarget="([^"]*)"|<Relationship\\b[^>]*?\\bTarget="([^"]*)"[^>]*?\\bId="${id}"`).exec(rels);
-      const path = target?.[1] ?? target?.[2];
-      if (path) paths.set(path.startsWith('/') ? path.slice(1) : `xl/${path}`, name);
-    }
-    for (const [path, name] of paths) {
-      const sheet = unzipSync(bytes, { filter: (f) => f.name === path })[path];
-      if (!sheet) continue;
-      const xml = Buffer.from(sheet.buffer, sheet.byteOffset, sheet.byteLength);
-      const { data, filled } = rowCounts(xml);
-      // the header is a row with values too
-      if (data > MAX_SHEET_ROWS + 1) refused = tooManyRowsMessage(name, data - 1);
-      else if (filled > MAX_SHEET_FILLED_ROWS) refused = `“${name}”表有 ${filled} 行填有内容（包括显示为空的公式，如向下填充到数据下方的），超过 ${MAX_SHEET_FILLED_ROWS} 行，无法读取：请删除数据下方多余的行后再发送。`;
-      if (refused) break;
-      emptyResults.set(name, emptyResultCells(xml));
-    }
-  } catch {
-    return new Map();
-  }
-  if (refused) throw new ImportFileError(refused);
-  return emptyResults;
-}
-
-const tooManyRowsMessage = (name: string, rows: number) => `“${name}”表有 ${rows} 行数据，超过每张表 ${MAX_SHEET_ROWS} 行的上限：请分成几个工作簿分别导入（每个不超过 ${MAX_SHEET_ROWS} 行）。`;
-
 /** The start of a compound file (an old .xls, or an .xlsx Excel encrypted with an opening password): no zip to read. */
 const OLE_SIGNATURE = Buffer.from('d0cf11e0a1b11ae1', 'hex');
 
@@ -492,15 +379,20 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
   if (bytes.subarray(0, 4).equals(OLE_SIGNATURE.subarray(0, 4))) {
     throw new ImportFileError('文件设置了打开密码，或是旧版 .xls 格式：请在 Excel 中取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），或“另存为” .xlsx 后重新发送。');
   }
-  const emptyResults = await scanSheets(bytes, Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide));
+  const known = Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide);
+  // the sheets read, each within its limits, and of any other sheet its first rows: nothing more is given to exceljs
+  const prepared = await prepareWorkbook(bytes, known, HEADER_SEARCH_ROWS);
+  if ('refused' in prepared) throw new ImportFileError(prepared.refused);
+  const unreadable = new ImportFileError('无法读取该文件：请发送 .xlsx 格式的导入工作簿（可先下载导入模板）。');
+  if ('unreadable' in prepared) throw unreadable;
+  const { emptyResults } = prepared;
   const { default: Excel } = await loadExcel();
   const wb = new Excel.Workbook();
   try {
-    await wb.xlsx.load(bytes as unknown as ArrayBuffer);
+    await wb.xlsx.load(prepared.bytes as unknown as ArrayBuffer);
   } catch {
-    throw new ImportFileError('无法读取该文件：请发送 .xlsx 格式的导入工作簿（可先下载导入模板）。');
+    throw unreadable;
   }
-  const known = Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide);
   const sheets = new Map<string, ExcelJS.Worksheet>();
   for (const [name, sheetName] of sheetsNamed(wb.worksheets.map((ws) => ws.name), known)) sheets.set(name, wb.getWorksheet(sheetName)!);
   renamedSheet(wb, sheets);
