@@ -17,12 +17,13 @@ export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
 
 /**
  * Reads the workbook, looks its people up (when a look-up is given) and records the dry run. A file
- * that is no import workbook is a UserError naming what is wrong.
+ * that is no import workbook is a UserError naming what is wrong. `read` is the file already read (by the preview
+ * job, before its transaction), or what was wrong with it: a workbook is read once.
  */
 export async function previewImport(
   tx: Db,
   actor: Actor,
-  file: { name: string; bytes: Buffer },
+  file: { name: string; bytes: Buffer; read?: ImportWorkbook | ImportFileError },
   lookup: ((q: { mobiles: string[]; emails: string[] }) => Promise<ResolvedUserIds>) | undefined,
   today: string,
   now: Date,
@@ -32,7 +33,8 @@ export async function previewImport(
   if (!file.bytes.length) throw new UserError(`“${file.name}”是空文件（0 字节）：请在 Excel 中打开并保存导入工作簿后，再把它发给我。`);
   let workbook;
   try {
-    workbook = await readImportWorkbook(file.bytes);
+    if (file.read instanceof ImportFileError) throw file.read;
+    workbook = file.read ?? (await readImportWorkbook(file.bytes));
   } catch (err) {
     if (err instanceof ImportFileError) throw new UserError(err.message);
     throw err;
