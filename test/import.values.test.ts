@@ -11,6 +11,10 @@ describe('import cell values', () => {
     expect(importDate('2024/3/15')).toBe('2024-03-15');
     expect(importDate('2024年3月15日')).toBe('2024-03-15');
     expect(importDate('2024-02-30')).toBeUndefined();
+    // eight digits, as another system exports a date (a number cell of 20240315)
+    expect(importDate('20240315')).toBe('2024-03-15');
+    expect(importDate('20240230')).toBeUndefined();
+    expect(importDate('2024031')).toBeUndefined();
   });
 
   it('a year: 2025, 2025年, 2025 年度, in full width too; not a phrase, not before 1990 or after this year', () => {
