@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { importedAward } from '../src/import/apply.js';
+import { personRef } from '../src/import/people.js';
 import { importDate, importYear } from '../src/import/plan.js';
 
 /** Cells as an association's secretary leaves them in Excel: a date cell with a time, a year typed with 年 or 年度. */
@@ -20,6 +21,16 @@ describe('import cell values', () => {
   it('a year: 2025, 2025年, 2025 年度, in full width too; not a phrase, not before 1990 or after this year', () => {
     for (const typed of ['2025', '2025年', '2025 年度', '２０２５年']) expect(importYear(typed, 2026), typed).toBe(2025);
     for (const typed of ['2025年度评审', '1989', '2027', '二〇二五']) expect(importYear(typed, 2026), typed).toBeUndefined();
+  });
+});
+
+describe('a person named in a cell', () => {
+  it('is one mobile however it is written: 0086 before it, en or em dashes in it, a full stop after it', () => {
+    for (const typed of ['13800000001', '0086 13800000001', '138–0000–0001', '138—0000—0001', '＋８６ １３８－００００－０００１', '13800000001。']) {
+      expect(personRef(typed), typed).toEqual({ kind: 'mobile', key: '13800000001' });
+    }
+    expect(personRef('00852 9123 4567')).toEqual({ kind: 'mobile', key: '+85291234567' });
+    expect(personRef('138–0000')).toBeUndefined();
   });
 });
 
