@@ -13,7 +13,7 @@ import { openDatabase } from '../db/index.js';
 import { configOrExit } from '../src/config.js';
 import { todayIn } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
-import { applyImport, importCardData, importTemplate, previewImport } from '../src/import/index.js';
+import { applyImport, importCardData, importTemplate, notXlsxMessage, previewImport } from '../src/import/index.js';
 import { type SheetKey, sheetLabels } from '../src/import/plan.js';
 import { createLarkClient } from '../src/lark/client.js';
 import { resolveUserIds } from '../src/lark/contact.js';
@@ -40,6 +40,12 @@ try {
   bytes = readFileSync(file);
 } catch {
   usage(`cannot read ${file}`);
+}
+// a .csv or .xls is told how to make the .xlsx, as in chat
+const notXlsx = notXlsxMessage(basename(file), '再导入（npm run import -- 文件.xlsx）');
+if (notXlsx) {
+  process.stderr.write(`${notXlsx}\n`);
+  process.exit(1);
 }
 
 const config = configOrExit();

@@ -48,15 +48,15 @@ export const typedAsPercent = (v: unknown) => typeof v === 'string' && /[%％]\s
 
 /**
  * The one reader of dates: the picker's value (“2024-04-01 +0800”, “2026-05-31T00:00:00+08:00”) or a typed
- * one (2026-12-01, 2026/12/1, 2026年12月1日, full-width digits) as 'YYYY-MM-DD'. Blank is undefined;
- * anything else is returned trimmed, for the field's check to refuse.
+ * one (2026-12-01, 2026/12/1, 2026年12月1日, 20261201 as other systems export it, full-width digits) as 'YYYY-MM-DD'.
+ * Blank is undefined; anything else is returned trimmed, for the field's check to refuse.
  */
 export function readDate(v: unknown): string | undefined {
   if (Array.isArray(v)) return readDate(v[0]);
   if (v === null || v === undefined) return undefined;
   const s = halfWidth(String(v)).trim();
   if (!s) return undefined;
-  const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?=$|[\sT+])/.exec(s);
+  const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?=$|[\sT+])/.exec(s) ?? /^(\d{4})(\d{2})(\d{2})$/.exec(s);
   return m ? `${m[1]}-${m[2].padStart(2, '0')}-${m[3].padStart(2, '0')}` : s;
 }
 

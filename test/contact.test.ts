@@ -83,5 +83,8 @@ describe('resolveUserIds against the simulated tenant directory, through the rea
   it('reads mainland numbers in the usual spellings as one', () => {
     expect(['13800000002', '+86 138-0000-0002', '86 13800000002', '(138) 0000 0002'].map(mobileKey)).toEqual(Array(4).fill('13800000002'));
     expect(mobileKey('+852 9123 4567')).toBe('+85291234567');
+    // the international prefix dialled from China, and the dashes a word processor makes of a hyphen
+    expect(['0086 13800000002', '0086-138-0000-0002', '138–0000–0002', '138—0000—0002', '+86‑138‑0000‑0002'].map(mobileKey)).toEqual(Array(5).fill('13800000002'));
+    expect(mobileKey('00852 9123 4567')).toBe('+85291234567');
   });
 });

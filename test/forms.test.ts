@@ -59,6 +59,8 @@ describe('the one number reader and the one date reader', () => {
     ['２０２６年１２月１日', '2026-12-01'],
     ['２０２６－１２－０１', '2026-12-01'],
     ['2026.12.1', '2026-12-01'],
+    ['20261201', '2026-12-01'],
+    ['２０２６１２０１', '2026-12-01'],
   ])('reads the date %j as %s', (typed, iso) => expect(readDate(typed)).toBe(iso));
 
   it('a share takes 10% as 0.1, and a score field refuses 0.3 where halves only', () => {

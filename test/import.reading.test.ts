@@ -1,6 +1,9 @@
 import ExcelJS from 'exceljs';
-import { describe, expect, it } from 'vitest';
-import { ImportFileError, importTemplate, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS, readImportWorkbook } from '../src/import/workbook.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { importYear } from '../src/import/plan.js';
+import { ImportFileError, importTemplate, MAX_SHEET_CELLS, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS, readImportWorkbook } from '../src/import/workbook.js';
+import { prepareWorkbook } from '../src/import/xlsxParts.js';
+import { bigWorkbook, letters } from './support/bigWorkbook.js';
 
 /** Reading the administrators' workbook as a secretary fills it in Excel: nothing read other than she sees it. */
 const HEADER = ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'];
@@ -212,6 +215,79 @@ describe('reading the import workbook', () => {
     expect(await refusal(await book([merged()], { header: [...HEADER.slice(0, 3), '所属单位', ...HEADER.slice(3)] }))).toContain('C 列“所属单位*”与 D 列“所属单位”两列都读作“所属单位”');
   });
 
+  it('reads a 年度 typed into a date cell showing only its year as that year, not as the first of January', async () => {
+    const read = await readImportWorkbook(
+      await book([row()], {
+        edit: (wb) => {
+          const ws = wb.addWorksheet('荣誉');
+          ws.addRows([
+            ['班组编号或名称*', '年度*', '称号*'],
+            ['养护一班', new Date(Date.UTC(2025, 0, 1)), '广东省市政工程质量信得过班组'],
+            ['养护一班', new Date(Date.UTC(2024, 11, 31, 23)), '广东省市政工程质量信得过班组'],
+            ['养护一班', { formula: 'DATE(2023,1,1)', result: new Date(Date.UTC(2023, 0, 1)) }, '广东省市政工程质量信得过班组'],
+            ['养护一班', 2022, '广东省市政工程质量信得过班组'],
+          ]);
+          ws.getCell('B2').numFmt = 'yyyy';
+          ws.getCell('B3').numFmt = 'yyyy"年"';
+          ws.getCell('B4').numFmt = 'yyyy';
+        },
+      }),
+    );
+    expect(read.honours.map((h) => h.year)).toEqual(['2025', '2024', '2023', '2022']);
+    expect(read.honours.map((h) => importYear(h.year, 2026))).toEqual([2025, 2024, 2023, 2022]);
+    // a 注册日期 is still a date
+    expect(read.teams[0].registeredAt).toBe('2024-01-10');
+  });
+
+  it('reads a sheet whose name has a space after it, or is typed in full width, as the sheet of that name', async () => {
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('单位\u3000').addRows([['单位名称*'], ['广州市政公司']]);
+    const teams = wb.addWorksheet('班组 ');
+    teams.addRows([HEADER, row(), row({ 1: '养护二班', 10: { formula: 'IF(B3="","",VLOOKUP(B3,名册!A:B,2,0))', result: '' } })]);
+    // a copy of the 班组 sheet kept beside it is still a sheet not read
+    wb.addWorksheet('班组 (2)').addRows([HEADER, row({ 1: '养护九班' })]);
+    const read = await readImportWorkbook(Buffer.from(await wb.xlsx.writeBuffer()));
+    expect(read.organizations.map((o) => o.name)).toEqual(['广州市政公司']);
+    expect(read.teams.map((t) => [t.row, t.name, t.department, t.unreadable])).toEqual([
+      [2, '养护一班', '', undefined],
+      [3, '养护二班', '', undefined],
+    ]);
+    expect(read.notes).toEqual(['“班组 (2)”表的表头与“班组”表相同，但导入只读取名为“班组”的表，“班组 (2)”中的行未读取：如要导入，请把这些行移到“班组”表中。']);
+
+    // where both are there, the one of that very name is read, and the other is a sheet not read
+    const both = new ExcelJS.Workbook();
+    both.addWorksheet('单位').addRows([['单位名称*'], ['广州市政公司']]);
+    both.addWorksheet('班组 ').addRows([HEADER, row({ 1: '旧班组' })]);
+    both.addWorksheet('班组').addRows([HEADER, row()]);
+    const second = await readImportWorkbook(Buffer.from(await both.xlsx.writeBuffer()));
+    expect(second.teams.map((t) => t.name)).toEqual(['养护一班']);
+    expect(second.notes).toEqual(['“班组 ”表的表头与“班组”表相同，但导入只读取名为“班组”的表，“班组 ”中的行未读取：如要导入，请把这些行移到“班组”表中。']);
+  });
+
+  it('reads a header of two rows: columns merged down over both, and a group named above the columns it holds', async () => {
+    // 所属单位 merged over two columns and two rows; 班组长 and 单位联系人 each over their two columns
+    const top = ['班组编号', '班组名称*', '所属单位*', '', '班组类型*', '班组长', '', '单位联系人', '', '注册日期*', '成员人数*', '主管部门'];
+    const second = ['', '', '', '', '', '手机或邮箱*', '姓名', '手机或邮箱*', '姓名', '', '', ''];
+    const named = ['', '', '', '', '', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '', '', ''];
+    const data = (name: string, leader: string) => ['GDSZ-2024-0007', name, '广州市政公司', '', '行政班组', leader, '张', 'li@example.com', '李', '2024-01-10', 10, '养护部'];
+    const twoRows = async (under: string[]) => {
+      const wb = new ExcelJS.Workbook();
+      wb.addWorksheet('单位').addRows([['单位名称*'], ['广州市政公司']]);
+      const ws = wb.addWorksheet('班组');
+      ws.addRows([top, under, data('养护一班', '13800000001'), data('养护二班', '13800000002')]);
+      for (const range of ['A1:A2', 'B1:B2', 'C1:D2', 'E1:E2', 'F1:G1', 'H1:I1', 'J1:J2', 'K1:K2', 'L1:L2']) ws.mergeCells(range);
+      return Buffer.from(await wb.xlsx.writeBuffer());
+    };
+    const read = await readImportWorkbook(await twoRows(named));
+    expect(read.teams.map((t) => [t.row, t.code, t.name, t.organization, t.type, t.leader, t.leaderName, t.contact, t.contactName, t.registeredAt, t.memberCount, t.department])).toEqual([
+      [3, 'GDSZ-2024-0007', '养护一班', '广州市政公司', '行政班组', '13800000001', '张', 'li@example.com', '李', '2024-01-10', '10', '养护部'],
+      [4, 'GDSZ-2024-0007', '养护二班', '广州市政公司', '行政班组', '13800000002', '张', 'li@example.com', '李', '2024-01-10', '10', '养护部'],
+    ]);
+    expect(read.notes).toBeUndefined();
+    // the columns under a group named only 手机或邮箱 are no template column: the template's names are asked for
+    expect(await refusal(await twoRows(second))).toContain('的表头缺少列：班组长手机或邮箱、单位联系人手机或邮箱。请按导入模板');
+  });
+
   it('reads rows hidden in Excel (by hand or by a filter), naming them in one note', async () => {
     const read = await readImportWorkbook(
       await book([row(), row({ 1: '养护二班（已撤销）' }), row({ 1: '养护三班' }), row({ 1: '养护四班' }), row({ 1: '养护五班' }), []], {
@@ -224,3 +300,96 @@ describe('reading the import workbook', () => {
     expect(read.notes).toEqual(['“班组”表 3 行（第 3、5–6 行）在 Excel 中是隐藏的（隐藏或被筛选掉的行），也已读取：如不要导入，请删除这些行后再发送。']);
   });
 });
+
+describe('a workbook heavier than the sheets the import reads', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  /** What exceljs is given to read: the whole of the reading's cost (a cell costs it some 17 µs and a kilobyte). */
+  const exceljsLoads = () => vi.spyOn(Object.getPrototypeOf(new ExcelJS.Workbook().xlsx) as { load(data: ArrayBuffer): Promise<unknown> }, 'load');
+  /** The most the heap and buffers grew while `work` ran, sampled as it yields. */
+  async function peakGrowth<T>(work: () => Promise<T>): Promise<[T, number]> {
+    const used = () => {
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    const before = used();
+    let peak = 0;
+    const sample = () => (peak = Math.max(peak, used() - before));
+    const timer = setInterval(sample, 5);
+    try {
+      const out = await work();
+      sample();
+      return [out, peak];
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  const inline = (ref: string, text: string) => `<c r="${ref}" t="inlineStr"><is><t>${text}</t></is></c>`;
+  const cells = (r: number, values: unknown[]) => values.map((v, i) => (typeof v === 'number' ? `<c r="${letters(i + 1)}${r}"><v>${v}</v></c>` : v === '' ? '' : inline(`${letters(i + 1)}${r}`, String(v)))).join('');
+  const MB = 1024 * 1024;
+
+  it('reads the four sheets beside a sheet of her own of 200 000 rows (9 MB) without reading that sheet: exceljs gets its first rows, and memory stays bounded', async () => {
+    const history = bigWorkbook(await book([row(), row({ 1: '养护二班' })]), [
+      {
+        name: '历史数据',
+        rows: 200_000,
+        cells: (r, shared) =>
+          `<c r="A${r}"><v>${r}</v></c><c r="B${r}" t="s"><v>${shared(`历史记录第${r}行`)}</v></c><c r="C${r}"><v>${45000 + (r % 1000)}</v></c>` +
+          `${inline(`D${r}`, `备注${r % 100}`)}<c r="E${r}"><v>${r * 3}</v></c><c r="F${r}" t="s"><v>${shared(`养护${r}班`)}</v></c>`,
+      },
+    ]);
+    expect(history.length).toBeGreaterThan(5 * MB);
+    const loads = exceljsLoads();
+    const [read, growth] = await peakGrowth(() => readImportWorkbook(history));
+    expect(read.teams.map((t) => [t.row, t.name, t.leader])).toEqual([
+      [2, '养护一班', '13800000001'],
+      [3, '养护二班', '13800000001'],
+    ]);
+    expect(read.organizations.map((o) => o.name)).toEqual(['广州市政公司']);
+    expect(read.notes).toBeUndefined();
+    // read once, the sheet of her own cut to its first rows and the strings to those they name
+    expect(loads).toHaveBeenCalledTimes(1);
+    expect((loads.mock.calls[0][0] as unknown as Uint8Array).byteLength).toBeLessThan(100_000);
+    // exceljs took 1.8 GB for it
+    expect(growth).toBeLessThan(400 * MB);
+  });
+
+  it('reads a 班组 sheet with borders drawn down to row 300 000, and passes over such a sheet of her own: cells holding only a style are not read', async () => {
+    const header = (r: number) => cells(r, HEADER);
+    const team = (r: number, name: string) => cells(r, ['', name, '广州市政公司', '行政班组', `1380000000${r}`, '张', 'li@example.com', '李', '2024-01-10', 10, '']);
+    const bordered = (r: number) => Array.from({ length: 11 }, (_, i) => `<c r="${letters(i + 1)}${r}" s="1"/>`).join('');
+    const teams = bigWorkbook(await book([]), [{ part: 'xl/worksheets/sheet2.xml', rows: 300_000, cells: (r) => (r === 1 ? header(r) : r === 2 ? team(r, '养护一班') : r === 4 ? team(r, '养护三班') : bordered(r)) }]);
+    expect(teams.length).toBeGreaterThan(5 * MB);
+    const loads = exceljsLoads();
+    const [read, growth] = await peakGrowth(() => readImportWorkbook(teams));
+    expect(read.teams.map((t) => [t.row, t.name, t.leader, t.memberCount])).toEqual([
+      [2, '养护一班', '13800000002', '10'],
+      [4, '养护三班', '13800000004', '10'],
+    ]);
+    expect(read.notes).toBeUndefined();
+    expect((loads.mock.calls[0][0] as unknown as Uint8Array).byteLength).toBeLessThan(100_000);
+    expect(growth).toBeLessThan(400 * MB);
+
+    const formatted = bigWorkbook(await book([row()]), [{ name: '格式', rows: 300_000, cells: bordered }]);
+    const [other, otherGrowth] = await peakGrowth(() => readImportWorkbook(formatted));
+    expect(other.teams.map((t) => t.name)).toEqual(['养护一班']);
+    expect(otherGrowth).toBeLessThan(400 * MB);
+  });
+
+  it('refuses at once a sheet read holding more cells than exceljs reads in seconds, or one inflating past what is read, naming it and what to do', async () => {
+    const columns = 101;
+    const rows = Math.ceil(MAX_SHEET_CELLS / columns) + 1;
+    const wide = bigWorkbook(await book([]), [{ part: 'xl/worksheets/sheet2.xml', rows, cells: (r) => cells(r, Array.from({ length: columns }, (_, i) => r * columns + i)) }]);
+    expect(await refusal(wide)).toBe(
+      `“班组”表有 ${rows * columns} 个填有内容的单元格（包括公式和合并的单元格），超过 ${MAX_SHEET_CELLS} 个，无法读取：请删除数据下方和右侧多余的行和列（选中后右键“删除”），或把数据粘贴到新的导入模板中，再发送。`,
+    );
+    // a part inflating past what is ever read (256 MB; here 1 MB, of rows padded with spaces) is refused as it gets there
+    const padded = bigWorkbook(await book([]), [{ part: 'xl/worksheets/sheet2.xml', rows: 30, cells: (r) => (r === 1 ? cells(1, HEADER) : ' '.repeat(64 * 1024)) }]);
+    expect(await prepareWorkbook(padded, ['单位', '班组'], 10, MB)).toEqual({
+      refused: '“班组”表过大（解压后超过 1 MB），无法读取：请删除数据下方和右侧多余的行和列（选中后右键“删除”），或把数据粘贴到新的导入模板中，再发送。',
+    });
+    expect(await prepareWorkbook(padded, ['单位', '班组'], 10, 4 * MB)).toMatchObject({ emptyResults: expect.any(Map) });
+  });
+});
+

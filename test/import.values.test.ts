@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { importedAward } from '../src/import/apply.js';
+import { personRef } from '../src/import/people.js';
 import { importDate, importYear } from '../src/import/plan.js';
 
 /** Cells as an association's secretary leaves them in Excel: a date cell with a time, a year typed with 年 or 年度. */
@@ -11,11 +12,25 @@ describe('import cell values', () => {
     expect(importDate('2024/3/15')).toBe('2024-03-15');
     expect(importDate('2024年3月15日')).toBe('2024-03-15');
     expect(importDate('2024-02-30')).toBeUndefined();
+    // eight digits, as another system exports a date (a number cell of 20240315)
+    expect(importDate('20240315')).toBe('2024-03-15');
+    expect(importDate('20240230')).toBeUndefined();
+    expect(importDate('2024031')).toBeUndefined();
   });
 
   it('a year: 2025, 2025年, 2025 年度, in full width too; not a phrase, not before 1990 or after this year', () => {
     for (const typed of ['2025', '2025年', '2025 年度', '２０２５年']) expect(importYear(typed, 2026), typed).toBe(2025);
     for (const typed of ['2025年度评审', '1989', '2027', '二〇二五']) expect(importYear(typed, 2026), typed).toBeUndefined();
+  });
+});
+
+describe('a person named in a cell', () => {
+  it('is one mobile however it is written: 0086 before it, en or em dashes in it, a full stop after it', () => {
+    for (const typed of ['13800000001', '0086 13800000001', '138–0000–0001', '138—0000—0001', '＋８６ １３８－００００－０００１', '13800000001。']) {
+      expect(personRef(typed), typed).toEqual({ kind: 'mobile', key: '13800000001' });
+    }
+    expect(personRef('00852 9123 4567')).toEqual({ kind: 'mobile', key: '+85291234567' });
+    expect(personRef('138–0000')).toBeUndefined();
   });
 });
 

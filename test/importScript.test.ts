@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
@@ -41,5 +41,21 @@ describe('npm run import', () => {
     expect(lines).toContain('班组\t1\t0\t0\t1');
     expect(lines).toContain('拒绝 班组第 3 行 养护二班（广州市政公司）：班组类型“突击队”须为 行政班组、项目团队、部门 之一（第二条）');
     expect(r.stdout).toContain('已导入：新增 2 行，更新 0 行。');
+  }, 120_000);
+
+  it('tells a .csv or an old .xls how to make the .xlsx, as the chat does, opening no database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'import-script-'));
+    dirs.push(dir);
+    const csv = join(dir, '班组名单.csv');
+    writeFileSync(csv, '班组名称,所属单位\n养护一班,广州市政公司\n');
+    const xls = join(dir, '旧名单.XLS');
+    writeFileSync(xls, Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), Buffer.alloc(512)]));
+    const [a, b] = await Promise.all([run([csv], { DATA_DIR: join(dir, 'data-csv') }), run([xls], { DATA_DIR: join(dir, 'data-xls') })]);
+    expect([a.code, b.code]).toEqual([1, 1]);
+    expect(a.stderr.trim()).toBe(
+      '“班组名单.csv”是 .csv 文件，导入只读取 .xlsx 工作簿：请用 Excel 或 WPS 打开它，“另存为”Excel 工作簿（*.xlsx）后再导入（npm run import -- 文件.xlsx）；也可以把数据粘贴进导入模板（管理 → 导入 → 下载导入模板）。',
+    );
+    expect(b.stderr.trim()).toContain('“旧名单.XLS”是 .xls 文件，导入只读取 .xlsx 工作簿：请用 Excel 或 WPS 打开它，“另存为”Excel 工作簿（*.xlsx）后再导入');
+    expect([existsSync(join(dir, 'data-csv')), existsSync(join(dir, 'data-xls'))]).toEqual([false, false]);
   }, 120_000);
 });

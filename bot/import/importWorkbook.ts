@@ -6,7 +6,7 @@ import { fastImportTemplate } from '../../src/fast/requests.js';
 import type { OutgoingFile } from '../../src/outbox.js';
 import { UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardResponse, commandDispatch, type HandlerContext, type IncomingFile, type IncomingText } from '../../src/handlers.js';
-import { getImport, importCardData, importTemplate, startImport } from '../../src/import/index.js';
+import { getImport, importCardData, importTemplate, notXlsxMessage, otherSpreadsheet, startImport } from '../../src/import/index.js';
 import { startImportPreview } from '../../src/import/previewJob.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
@@ -66,14 +66,9 @@ export function importFile(next?: (ctx: HandlerContext, msg: IncomingText, file:
   };
 }
 
-/** A table an administrator may send by mistake for the workbook: the old Excel format, CSV, WPS, LibreOffice, Numbers. */
-const otherSpreadsheet = /\.(xls|xlsm|xlsb|csv|et|ods|numbers)$/i;
-
+/** A table an administrator may send by mistake for the workbook (`otherSpreadsheet`): how to make the .xlsx. */
 async function notXlsx(file: IncomingFile): Promise<never> {
-  const ext = /\.([^.]+)$/.exec(file.fileName)![1].toLowerCase();
-  throw new UserError(
-    `“${file.fileName}”是 .${ext} 文件，导入只读取 .xlsx 工作簿：请用 Excel 或 WPS 打开它，“另存为”Excel 工作簿（*.xlsx）后再发给我；也可以把数据粘贴进导入模板（管理 → 导入 → 下载导入模板）。`,
-  );
+  throw new UserError(notXlsxMessage(file.fileName, '再发给我')!);
 }
 
 async function previewFile(ctx: HandlerContext, msg: IncomingText, file: IncomingFile): Promise<void> {

@@ -15,14 +15,25 @@ export { importTemplate } from './workbook.js';
 /** Larger workbooks are refused before reading: 10 MB holds tens of thousands of rows. */
 export const MAX_IMPORT_BYTES = 10 * 1024 * 1024;
 
+/** A table an administrator may take for the workbook: the old Excel format, CSV, WPS, LibreOffice, Numbers. */
+export const otherSpreadsheet = /\.(xls|xlsm|xlsb|csv|et|ods|numbers)$/i;
+
+/** How to make the .xlsx of such a table (undefined for any other file), `then` what to do with it: 再发给我. */
+export function notXlsxMessage(fileName: string, then: string): string | undefined {
+  const ext = otherSpreadsheet.exec(fileName)?.[1].toLowerCase();
+  if (!ext) return undefined;
+  return `“${fileName}”是 .${ext} 文件，导入只读取 .xlsx 工作簿：请用 Excel 或 WPS 打开它，“另存为”Excel 工作簿（*.xlsx）后${then}；也可以把数据粘贴进导入模板（管理 → 导入 → 下载导入模板）。`;
+}
+
 /**
  * Reads the workbook, looks its people up (when a look-up is given) and records the dry run. A file
- * that is no import workbook is a UserError naming what is wrong.
+ * that is no import workbook is a UserError naming what is wrong. `read` is the file already read (by the preview
+ * job, before its transaction), or what was wrong with it: a workbook is read once.
  */
 export async function previewImport(
   tx: Db,
   actor: Actor,
-  file: { name: string; bytes: Buffer },
+  file: { name: string; bytes: Buffer; read?: ImportWorkbook | ImportFileError },
   lookup: ((q: { mobiles: string[]; emails: string[] }) => Promise<ResolvedUserIds>) | undefined,
   today: string,
   now: Date,
@@ -32,7 +43,8 @@ export async function previewImport(
   if (!file.bytes.length) throw new UserError(`“${file.name}”是空文件（0 字节）：请在 Excel 中打开并保存导入工作簿后，再把它发给我。`);
   let workbook;
   try {
-    workbook = await readImportWorkbook(file.bytes);
+    if (file.read instanceof ImportFileError) throw file.read;
+    workbook = file.read ?? (await readImportWorkbook(file.bytes));
   } catch (err) {
     if (err instanceof ImportFileError) throw new UserError(err.message);
     throw err;

@@ -13,10 +13,21 @@ export const PENDING_PREFIX = 'pending:';
 
 export const isPending = (openId: string) => openId.startsWith(PENDING_PREFIX);
 
+/** Punctuation a secretary ends a cell with (li@example.com。 or 13800000001；), in Chinese or English, full width or not. */
+const TRAILING_PUNCTUATION = /[\s。，；,;.、｡､]+$/u;
+
+/**
+ * An address Feishu's address book can hold: ASCII, one @, a domain of dotted labels ending in letters. Anything else
+ * (li@example.com（李）, 邮箱:li@example.com) is no e-mail: kept, it would be a placeholder no address ever links to.
+ */
+const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+
 export function personRef(cell: string): PersonRef | undefined {
-  // a mobile or e-mail typed with a Chinese keyboard in full width (１３８…, ａ＠ｂ．ｃｏｍ) is the same one
-  const s = halfWidth(cell).trim();
-  if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s)) return { kind: 'email', key: emailKey(s) };
+  // a mobile or e-mail typed with a Chinese keyboard in full width (１３８…, ａ＠ｂ．ｃｏｍ) is the same one, and a full
+  // stop or comma typed after it is no part of it
+  const s = halfWidth(cell).trim().replace(TRAILING_PUNCTUATION, '');
+  // the key is the one a link computes from the address book's e-mail (emailKey, src/import/linking.ts)
+  if (EMAIL.test(s)) return { kind: 'email', key: emailKey(s) };
   const m = mobileKey(s);
   if (/^(1\d{10}|\+\d{6,15})$/.test(m)) return { kind: 'mobile', key: m };
   return undefined;

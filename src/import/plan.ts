@@ -528,6 +528,12 @@ function movedUnderWay(changes: string[], application: ApplicationUnderWay, name
   return `${what}暂不能修改：该班组${application.year}年度申报${application.waits}，${held}，本行（含其他资料）未导入。申报退回修改后或本年度评审结果公布后可再导入；只更新其他资料请将本行改回原${asBefore}`;
 }
 
+/** Why a cell names nobody to look up; one holding an @ with more than the address (li@example.com（李）) says to keep only the address. */
+function notAPerson(what: string, cell: string): string {
+  const why = `${what}“${cell}”不是有效的手机号或邮箱，无法查找此人`;
+  return /[@＠]/.test(cell) ? `${why}：单元格中只填邮箱本身（如 li@example.com），不要加姓名、说明或其他文字` : why;
+}
+
 function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string) => boolean): string | undefined {
   const unreadable = unreadableProblem(r);
   if (unreadable) return unreadable;
@@ -548,8 +554,8 @@ function teamProblem(r: TeamRow, today: string, knownOrganization: (name: string
   if (readCode(r.code) && !teamCodePattern.test(readCode(r.code))) return `班组编号“${r.code}”只能含字母、数字和 -，不超过 30 位`;
   if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
   if (!typeOf(r.type)) return `班组类型“${r.type}”须为 ${teamTypes.map((t) => t.label).join('、')} 之一（第二条）`;
-  if (!personRef(r.leader)) return `班组长“${r.leader}”不是有效的手机号或邮箱，无法查找此人`;
-  if (!personRef(r.contact)) return `单位联系人“${r.contact}”不是有效的手机号或邮箱，无法查找此人`;
+  if (!personRef(r.leader)) return notAPerson('班组长', r.leader);
+  if (!personRef(r.contact)) return notAPerson('单位联系人', r.contact);
   const date = importDate(r.registeredAt);
   if (!date) return `注册日期“${r.registeredAt}”无法识别，请写成 2024-03-15`;
   if (date > today) return `注册日期 ${formatDateZh(date)} 晚于今天`;
@@ -568,7 +574,7 @@ function expertProblem(r: ExpertRow, knownOrganization: (name: string) => boolea
   const missing = [!r.name.trim() && '姓名', !r.person.trim() && '手机或邮箱', !r.organization.trim() && '所属单位'].filter(Boolean);
   if (missing.length) return `缺少${missing.join('、')}`;
   if (r.name.trim().length > 50) return '姓名超过 50 字';
-  if (!personRef(r.person)) return `“${r.person}”不是有效的手机号或邮箱，无法查找此人`;
+  if (!personRef(r.person)) return notAPerson('', r.person);
   if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
   if (r.maxLoad.trim() && wholeNumber(r.maxLoad, 1, 500) === undefined) return `评审上限“${r.maxLoad}”须为 1–500 的整数`;
   return undefined;

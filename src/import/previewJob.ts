@@ -8,7 +8,7 @@ import { enqueue, type Destination } from '../outbox.js';
 import type { ResolvedUserIds } from '../lark/contact.js';
 import { importCardData, MAX_IMPORT_BYTES, previewImport } from './index.js';
 import { peopleToResolve } from './plan.js';
-import { readImportWorkbook } from './workbook.js';
+import { ImportFileError, type ImportWorkbook, readImportWorkbook } from './workbook.js';
 
 /**
  * Reading a workbook sent in chat, off the event: downloading it and looking its people up in the address
@@ -52,8 +52,11 @@ export async function startImportPreview(
   return job;
 }
 
-/** What `prepare` fetched: the file and its people as the address book has them, or why there is nothing to preview. */
-type Fetched = { bytes: Buffer; found?: ResolvedUserIds } | { refused: string };
+/**
+ * What `prepare` fetched: the file, read (or what is wrong with it), and its people as the address book has them; or
+ * why there is nothing to preview. The batch records the dry run from it: the file is not read again in its transaction.
+ */
+type Fetched = { bytes: Buffer; read?: ImportWorkbook | ImportFileError; found?: ResolvedUserIds } | { refused: string };
 
 export const importPreviewJob: BulkJobKind = {
   kind: 'importPreview',
@@ -68,14 +71,15 @@ export const importPreviewJob: BulkJobKind = {
       if (/over \d+ bytes/.test((err as Error).message)) return { refused: '文件超过 10 MB，请分成几个工作簿分别导入。' };
       throw err;
     }
-    let wanted: { mobiles: string[]; emails: string[] };
+    let read: ImportWorkbook;
     try {
-      wanted = peopleToResolve(await readImportWorkbook(bytes));
-    } catch {
-      // not a workbook to read: previewImport says what is wrong with it
-      return { bytes };
+      read = await readImportWorkbook(bytes);
+    } catch (err) {
+      // not a workbook to read: previewImport says what is wrong with it (after what it says first, an empty file)
+      return { bytes, ...(err instanceof ImportFileError ? { read: err } : {}) };
     }
-    return { bytes, found: wanted.mobiles.length || wanted.emails.length ? await feishu.resolveUserIds(wanted) : undefined };
+    const wanted = peopleToResolve(read);
+    return { bytes, read, found: wanted.mobiles.length || wanted.emails.length ? await feishu.resolveUserIds(wanted) : undefined };
   },
   async runBatch({ tx, job, actor, clock, config, prepared }) {
     const p = job.params as unknown as PreviewParams;
@@ -88,7 +92,7 @@ export const importPreviewJob: BulkJobKind = {
       const today = todayIn(config.BOT_TIMEZONE, now);
       const found = fetched.found;
       // on a savepoint: a refusal keeps nothing of the dry run but its answer
-      const record = await tx.transaction((sp) => previewImport(sp, actor, { name: p.fileName, bytes: fetched.bytes }, found ? async () => found : undefined, today, now));
+      const record = await tx.transaction((sp) => previewImport(sp, actor, { name: p.fileName, bytes: fetched.bytes, read: fetched.read }, found ? async () => found : undefined, today, now));
       await enqueue(tx, { dedupeKey: previewKey(p.sourceMessageId), to: p.replyTo, card: importPreviewCard(importCardData(record)), priority: 'interactive' });
       return finished({ importId: record.id });
     } catch (err) {

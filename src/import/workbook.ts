@@ -1,6 +1,7 @@
 import type ExcelJS from 'exceljs';
 import { typedText } from '../forms.js';
 import { teamTypes } from '../teams.js';
+import { MAX_SHEET_ROWS, prepareWorkbook, sheetKey, sheetsNamed, tooManyRowsMessage } from './xlsxParts.js';
 
 /** exceljs costs 30 MB and a second to load: only the rare workbook paths pay for it. */
 const loadExcel = () => import('exceljs');
@@ -78,10 +79,7 @@ type ImportSheet = Exclude<keyof ImportWorkbook, 'notes'>;
 export const TEMPLATE_ROWS = 1000;
 /** The earliest 注册日期 the template's Excel check allows, and the import with it. */
 export const EARLIEST_REGISTRATION = '1990-01-01';
-/** Data rows a sheet may hold: more is no association's list, and would hold the bot for minutes. */
-export const MAX_SHEET_ROWS = 5000;
-/** Rows a sheet may hold at all, formulas showing nothing counted: exceljs reads them all the same (100 000 take 6 s and 400 MB). */
-export const MAX_SHEET_FILLED_ROWS = 4 * MAX_SHEET_ROWS;
+export { MAX_SHEET_CELLS, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS } from './xlsxParts.js';
 export const teamTypeLabels = teamTypes.map((t) => t.label);
 
 /**
@@ -101,6 +99,15 @@ export function cellText(value: ExcelJS.CellValue): string {
     if ('error' in value) return '';
   }
   return cellText(String(value));
+}
+
+/**
+ * A 年度 cell as Excel shows it: a date formatted to show its year alone (yyyy, yyyy"年") is that year, not the first of
+ * January it holds; any other value as cellText reads it.
+ */
+function yearText(value: ExcelJS.CellValue): string {
+  const shown = value !== null && typeof value === 'object' && !(value instanceof Date) && 'result' in value ? (value as ExcelJS.CellFormulaValue).result : value;
+  return shown instanceof Date ? String(shown.getUTCFullYear()) : cellText(value);
 }
 
 /** What a formula or error cell lacks: the error Excel shows, '' for a formula without a computed result; undefined for a value. */
@@ -150,8 +157,12 @@ function headerKey(s: string): string {
 /** Rows above the header a secretary may have added (a merged title, a note): the header is looked for among the first ones. */
 export const HEADER_SEARCH_ROWS = 10;
 
-/** A cell a merge covers past its first: it shows the first cell's text, and is no column of its own. */
-const mergedFollower = (cell: ExcelJS.Cell) => cell.isMerged && cell.master !== cell;
+/**
+ * A cell a merge covers right of its first column: it shows the first cell's text, and is no column of its own. A cell
+ * a merge covers below its first, in the same column, is that column: a two-row header merges 班组名称 down over both
+ * rows, and the second row, naming the columns under a group (班组长 over 手机或邮箱 and 姓名), is the header.
+ */
+const mergedFollower = (cell: ExcelJS.Cell) => cell.isMerged && cell.master !== cell && cell.master.col !== cell.col;
 
 function headerColumns(row: ExcelJS.Row): Map<string, number> {
   const at = new Map<string, number>();
@@ -233,8 +244,7 @@ function cellValue(cell: ExcelJS.Cell, emptyResults: ReadonlySet<string>): Excel
   return emptyResults.has(source.address) ? '' : source.value;
 }
 
-function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: string, columns: C, notes: string[], emptyResults: ReadonlySet<string> = new Set()): SheetRow<C>[] {
-  const ws = wb.getWorksheet(name);
+function readSheet<C extends readonly ColumnSpec[]>(ws: ExcelJS.Worksheet | undefined, name: string, columns: C, notes: string[], emptyResults: ReadonlySet<string> = new Set()): SheetRow<C>[] {
   // a sheet she emptied (nothing to import there) is as good as no sheet
   if (!ws || !ws.actualRowCount) return [];
   const required = columns.filter((c) => c.required);
@@ -266,7 +276,7 @@ function readSheet<C extends readonly ColumnSpec[]>(wb: ExcelJS.Workbook, name: 
         const value = cellValue(row.getCell(at.get(c.header)!), emptyResults);
         const error = unreadableValue(value);
         if (error !== undefined) unreadable.push({ column: c.header, error });
-        return [c.key, withoutLineBreaks(c.key, cellText(value))];
+        return [c.key, withoutLineBreaks(c.key, c.key === 'year' ? yearText(value) : cellText(value))];
       }),
     ) as Record<Keys<C>, string>;
     const filled = (key: string) => (values as Record<string, string>)[key] !== '' || unreadable.some((u) => columns.find((c) => c.header === u.column)?.key === key);
@@ -311,13 +321,13 @@ const rowSheets = [
  * otherwise read as no sheet at all). 单位, one column, is left out: a sheet of her own listing 单位名称 is no sign of a
  * renamed one.
  */
-function renamedSheet(wb: ExcelJS.Workbook, known: string[]): void {
+function renamedSheet(wb: ExcelJS.Workbook, read: ReadonlyMap<string, ExcelJS.Worksheet>): void {
   for (const [name, columns] of rowSheets) {
-    if (wb.getWorksheet(name)) continue;
+    if (read.has(name)) continue;
     const headers = columns.map((c) => c.header);
     const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);
     for (const ws of wb.worksheets) {
-      if (known.includes(ws.name) || ws.name === importSheetNames.guide) continue;
+      if (!otherSheet(ws, read)) continue;
       const candidates = [...headerCandidates(ws)].map(([, found]) => found);
       if (candidates.some((found) => required.every((h) => found.has(h)))) {
         throw new ImportFileError(`工作簿中没有“${name}”表，而“${ws.name}”表的表头正是“${name}”表的列：导入只读取名为“${name}”的表，请把“${ws.name}”改名为“${name}”后再发给我。`);
@@ -335,6 +345,9 @@ function renamedSheet(wb: ExcelJS.Workbook, known: string[]): void {
   }
 }
 
+/** A sheet the import does not read, nor the template's guide: one of her own, a copy, a renamed one. */
+const otherSheet = (ws: ExcelJS.Worksheet, read: ReadonlyMap<string, ExcelJS.Worksheet>) => ![...read.values()].includes(ws) && sheetKey(ws.name) !== importSheetNames.guide;
+
 /** A file that is no import workbook at all (not xlsx, no known sheet, a sheet without its columns). */
 export class ImportFileError extends Error {}
 
@@ -342,117 +355,22 @@ export class ImportFileError extends Error {}
  * Sheets the import does not read although their header is a template sheet's (Excel's copy “班组 (2)”, an older list
  * kept beside), and a sheet read that Excel hides: the preview says so, as what she sees in Excel is not what is read.
  */
-function sheetNotes(wb: ExcelJS.Workbook, known: string[]): string[] {
+function sheetNotes(wb: ExcelJS.Workbook, read: ReadonlyMap<string, ExcelJS.Worksheet>): string[] {
   const notes: string[] = [];
   for (const [name, columns] of rowSheets) {
-    const read = wb.getWorksheet(name);
-    if (!read) continue;
+    if (!read.has(name)) continue;
     const required = columns.filter((c) => 'required' in c && c.required).map((c) => c.header);
-    const alike = wb.worksheets.filter(
-      (ws) => !known.includes(ws.name) && ws.name !== importSheetNames.guide && [...headerCandidates(ws)].some(([, found]) => required.every((h) => found.has(h))),
-    );
+    const alike = wb.worksheets.filter((ws) => otherSheet(ws, read) && [...headerCandidates(ws)].some(([, found]) => required.every((h) => found.has(h))));
     if (alike.length) {
       const names = alike.map((ws) => `“${ws.name}”`).join('');
       notes.push(`${names}表的表头与“${name}”表相同，但导入只读取名为“${name}”的表，${names}中的行未读取：如要导入，请把这些行移到“${name}”表中。`);
     }
   }
-  for (const name of known) {
-    const ws = wb.getWorksheet(name);
-    if (ws && ws.state !== 'visible' && ws.actualRowCount) notes.push(`读取的“${name}”表在 Excel 中是隐藏的（右键任一工作表标签 →“取消隐藏”可查看）：请确认它就是要导入的表。`);
+  for (const [name, ws] of read) {
+    if (ws.state !== 'visible' && ws.actualRowCount) notes.push(`读取的“${name}”表在 Excel 中是隐藏的（右键任一工作表标签 →“取消隐藏”可查看）：请确认它就是要导入的表。`);
   }
   return notes;
 }
-
-const EMPTY_VALUE = Buffer.from('<v></v>');
-
-/** The next place at or after a position where one of `tags` starts (an empty <v></v> passed over with `skipEmpty`), or -1. */
-function tagFinder(xml: Buffer, tags: string[], skipEmpty: boolean): (from: number) => number {
-  // each tag's next place, searched again only once passed: a tag the sheet lacks is searched for once
-  const next = tags.map((tag) => xml.indexOf(tag));
-  return (from) => {
-    for (;;) {
-      for (let i = 0; i < tags.length; i++) if (next[i] >= 0 && next[i] < from) next[i] = xml.indexOf(tags[i], from);
-      const at = next.filter((n) => n >= 0);
-      if (!at.length) return -1;
-      const first = Math.min(...at);
-      if (!skipEmpty || xml.compare(EMPTY_VALUE, 0, EMPTY_VALUE.length, first, first + EMPTY_VALUE.length) !== 0) return first;
-      from = first + EMPTY_VALUE.length;
-    }
-  };
-}
-
-/**
- * A sheet's rows holding a value (`data`: a row of formatting alone is no row, nor one of formulas showing nothing,
- * <v></v> or <v/>), and those holding a value or a formula (`filled`), which exceljs reads all the same.
- */
-function rowCounts(xml: Buffer): { data: number; filled: number } {
-  const nextValue = tagFinder(xml, ['<v>', '<v ', '<is>'], true);
-  const nextFilled = tagFinder(xml, ['<v>', '<v ', '<is>', '<f>', '<f '], false);
-  const counts = { data: 0, filled: 0 };
-  let pos = 0;
-  for (let end = xml.indexOf('</row>'); end >= 0; end = xml.indexOf('</row>', pos)) {
-    const filled = nextFilled(pos);
-    if (filled < 0) break;
-    if (filled < end) counts.filled++;
-    const value = nextValue(pos);
-    if (value >= 0 && value < end) counts.data++;
-    pos = end + '</row>'.length;
-  }
-  return counts;
-}
-
-/**
- * The cells of a sheet's XML holding a formula whose result is empty: Excel writes =IF(A2="","",…) showing nothing as
- * <c r="K9" t="str"><f>…</f><v></v></c>, which exceljs reads as a formula without any result.
- */
-function emptyResultCells(xml: Buffer): Set<string> {
-  const cells = new Set<string>();
-  if (xml.indexOf('<v></v>') < 0 && xml.indexOf('<v/>') < 0) return cells;
-  const text = xml.toString('utf8');
-  for (const [, ref] of text.matchAll(/<c\b[^>]*?\br="([A-Z]+\d+)"[^>]*>(?:<f\b[^>]*\/>|<f\b[^>]*>[^<]*<\/f>)<v\s*(?:\/>|><\/v>)/g)) cells.add(ref);
-  return cells;
-}
-
-/**
- * The import's sheets looked at before the workbook is read: exceljs takes seconds and a gigabyte for a sheet of a
- * hundred thousand rows, so one over the limits (of rows of data, of rows filled at all) is refused from the file's own
- * XML, unzipped alone; and each sheet's formulas whose result is empty, which exceljs cannot tell from formulas without
- * a result. A file this cannot make out is left to exceljs, which says what is wrong with it.
- */
-async function scanSheets(bytes: Buffer, names: string[]): Promise<Map<string, Set<string>>> {
-  const { unzipSync, strFromU8 } = await import('fflate');
-  let refused: string | undefined;
-  const emptyResults = new Map<string, Set<string>>();
-  try {
-    const meta = unzipSync(bytes, { filter: (f) => f.name === 'xl/workbook.xml' || f.name === 'xl/_rels/workbook.xml.rels' });
-    const workbook = strFromU8(meta['xl/workbook.xml']);
-    const rels = strFromU8(meta['xl/_rels/workbook.xml.rels']);
-    const paths = new Map<string, string>();
-    for (const [, name, id] of workbook.matchAll(/<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"/g)) {
-      if (!names.includes(name)) continue;
-      const target = new RegExp(`<Relationship\\b[^>]*?\\bId="${id}"[^>]*?\\bTarget="([^"]*)"|<Relationship\\b[^>]*?\\bTarget="([^"]*)"[^>]*?\\bId="${id}"`).exec(rels);
-      const path = target?.[1] ?? target?.[2];
-      if (path) paths.set(path.startsWith('/') ? path.slice(1) : `xl/${path}`, name);
-    }
-    for (const [path, name] of paths) {
-      const sheet = unzipSync(bytes, { filter: (f) => f.name === path })[path];
-      if (!sheet) continue;
-      const xml = Buffer.from(sheet.buffer, sheet.byteOffset, sheet.byteLength);
-      const { data, filled } = rowCounts(xml);
-      // the header is a row with values too
-      if (data > MAX_SHEET_ROWS + 1) refused = tooManyRowsMessage(name, data - 1);
-      else if (filled > MAX_SHEET_FILLED_ROWS) refused = `“${name}”表有 ${filled} 行填有内容（包括显示为空的公式，如向下填充到数据下方的），超过 ${MAX_SHEET_FILLED_ROWS} 行，无法读取：请删除数据下方多余的行后再发送。`;
-      if (refused) break;
-      emptyResults.set(name, emptyResultCells(xml));
-    }
-  } catch {
-    return new Map();
-  }
-  if (refused) throw new ImportFileError(refused);
-  return emptyResults;
-}
-
-const tooManyRowsMessage = (name: string, rows: number) => `“${name}”表有 ${rows} 行数据，超过每张表 ${MAX_SHEET_ROWS} 行的上限：请分成几个工作簿分别导入（每个不超过 ${MAX_SHEET_ROWS} 行）。`;
 
 /** The start of a compound file (an old .xls, or an .xlsx Excel encrypted with an opening password): no zip to read. */
 const OLE_SIGNATURE = Buffer.from('d0cf11e0a1b11ae1', 'hex');
@@ -461,23 +379,30 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
   if (bytes.subarray(0, 4).equals(OLE_SIGNATURE.subarray(0, 4))) {
     throw new ImportFileError('文件设置了打开密码，或是旧版 .xls 格式：请在 Excel 中取消密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码），或“另存为” .xlsx 后重新发送。');
   }
-  const emptyResults = await scanSheets(bytes, Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide));
+  const known = Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide);
+  // the sheets read, each within its limits, and of any other sheet its first rows: nothing more is given to exceljs
+  const prepared = await prepareWorkbook(bytes, known, HEADER_SEARCH_ROWS);
+  if ('refused' in prepared) throw new ImportFileError(prepared.refused);
+  const unreadable = new ImportFileError('无法读取该文件：请发送 .xlsx 格式的导入工作簿（可先下载导入模板）。');
+  if ('unreadable' in prepared) throw unreadable;
+  const { emptyResults } = prepared;
   const { default: Excel } = await loadExcel();
   const wb = new Excel.Workbook();
   try {
-    await wb.xlsx.load(bytes as unknown as ArrayBuffer);
+    await wb.xlsx.load(prepared.bytes as unknown as ArrayBuffer);
   } catch {
-    throw new ImportFileError('无法读取该文件：请发送 .xlsx 格式的导入工作簿（可先下载导入模板）。');
+    throw unreadable;
   }
-  const known = Object.values(importSheetNames).filter((n) => n !== importSheetNames.guide);
-  renamedSheet(wb, known);
-  if (!known.some((n) => wb.getWorksheet(n))) throw new ImportFileError(`工作簿中没有“${known.join('”“')}”中的任何一张表。请使用导入模板。`);
-  const notes = sheetNotes(wb, known);
+  const sheets = new Map<string, ExcelJS.Worksheet>();
+  for (const [name, sheetName] of sheetsNamed(wb.worksheets.map((ws) => ws.name), known)) sheets.set(name, wb.getWorksheet(sheetName)!);
+  renamedSheet(wb, sheets);
+  if (!sheets.size) throw new ImportFileError(`工作簿中没有“${known.join('”“')}”中的任何一张表。请使用导入模板。`);
+  const notes = sheetNotes(wb, sheets);
   const read: ImportWorkbook = {
-    organizations: readSheet(wb, importSheetNames.organizations, organizationColumns, notes, emptyResults.get(importSheetNames.organizations)),
-    teams: readSheet(wb, importSheetNames.teams, teamColumns, notes, emptyResults.get(importSheetNames.teams)),
-    experts: readSheet(wb, importSheetNames.experts, expertColumns, notes, emptyResults.get(importSheetNames.experts)),
-    honours: readSheet(wb, importSheetNames.honours, honourColumns, notes, emptyResults.get(importSheetNames.honours)),
+    organizations: readSheet(sheets.get(importSheetNames.organizations), importSheetNames.organizations, organizationColumns, notes, emptyResults.get(importSheetNames.organizations)),
+    teams: readSheet(sheets.get(importSheetNames.teams), importSheetNames.teams, teamColumns, notes, emptyResults.get(importSheetNames.teams)),
+    experts: readSheet(sheets.get(importSheetNames.experts), importSheetNames.experts, expertColumns, notes, emptyResults.get(importSheetNames.experts)),
+    honours: readSheet(sheets.get(importSheetNames.honours), importSheetNames.honours, honourColumns, notes, emptyResults.get(importSheetNames.honours)),
   };
   if (notes.length) read.notes = notes;
   return read;

@@ -11,9 +11,12 @@ export interface ResolvedUserIds {
   byEmail: Map<string, string>;
 }
 
-/** A mainland number written as 138 1234 5678, 138-1234-5678 or +86 13812345678 is one key; others keep their +code. */
+/**
+ * A mainland number written as 138 1234 5678, 138-1234-5678 (or with the en or em dash a word processor makes of the
+ * hyphen), +86 13812345678 or 0086 13812345678 is one key; others keep their +code (00852… is +852…).
+ */
 export function mobileKey(mobile: string): string {
-  const compact = mobile.replace(/[\s\-()（）]/g, '');
+  const compact = mobile.replace(/[\s\-‐‑‒–—―﹣－()（）]/g, '').replace(/^00(?=[1-9])/, '+');
   const mainland = /^(?:\+?86)?(1\d{10})$/.exec(compact);
   return mainland ? mainland[1] : compact;
 }

@@ -153,6 +153,40 @@ describe('a team whose leader and contact are one person imported under two plac
   });
 });
 
+describe('an e-mail or mobile typed with punctuation after it', () => {
+  it('is read without it, kept pending under the address itself and linked on their first message; a cell holding more than the address is refused by row and value', async () => {
+    const msg = await send(
+      await book([
+        row('子一班', '13955550001', '郑一', 'Feng.Er@Example.com。', '冯二'),
+        row('丑一班', '13955550002；', '陈三', 'feng.er@example.com,', '冯二'),
+        row('寅一班', '13955550003', '楚四', 'wei@example.com（卫五）', '卫五'),
+        row('卯一班', '13955550004', '蒋六', '邮箱:shen@example.com', '沈七'),
+        row('辰一班', '13955550005', '韩八', 'yang@example.com；', '杨九'),
+      ]),
+    );
+    const s = summaryOf(await lastImport());
+    const keepOnlyTheAddress = '：单元格中只填邮箱本身（如 li@example.com），不要加姓名、说明或其他文字';
+    expect(s.refused.map((r) => [r.row, r.reason])).toEqual([
+      [4, `单位联系人“wei@example.com（卫五）”不是有效的手机号或邮箱，无法查找此人${keepOnlyTheAddress}`],
+      [5, `单位联系人“邮箱:shen@example.com”不是有效的手机号或邮箱，无法查找此人${keepOnlyTheAddress}`],
+    ]);
+    expect(cardText(msg.content)).toContain('班组第 4 行 寅一班（广州市政公司）：单位联系人“wei@example.com（卫五）”不是有效的手机号或邮箱');
+    expect(s.pending.map((p) => p.key).sort()).toEqual(['13955550001', '13955550002', '13955550005', 'feng.er@example.com', 'yang@example.com']);
+    await confirm(msg.content);
+    expect((await team('子一班')).contactOpenId).toBe('pending:e:feng.er@example.com');
+
+    // the address book holds the address as Feishu keeps it: the placeholder is theirs
+    const feng = h.fake.addUser({ name: '冯二', email: 'Feng.Er@example.com' });
+    const yang = h.fake.addUser({ name: '杨九', email: 'yang@example.com' });
+    const chen = h.fake.addUser({ name: '陈三', mobile: '13955550002' });
+    for (const u of [feng, yang, chen]) await h.say(u.openId, '进度');
+    expect((await team('子一班')).contactOpenId).toBe(feng.openId);
+    expect([(await team('丑一班')).leaderOpenId, (await team('丑一班')).contactOpenId]).toEqual([chen.openId, feng.openId]);
+    expect((await team('辰一班')).contactOpenId).toBe(yang.openId);
+    expect(await h.db.db.select().from(people).where(sql`${people.openId} in ('pending:e:feng.er@example.com', 'pending:e:yang@example.com')`)).toEqual([]);
+  });
+});
+
 describe('a preview confirmed after the data changed', () => {
   it('starts nothing: the preview is planned again and shown; confirming that one applies it, once', async () => {
     const a = await send(await book([row('庚班', '13933330001', '甲', '13933330002', '乙')]));

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { and, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bulkJobs, imports, outbox } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions, cardText } from '../support/cards.js';
@@ -82,6 +82,34 @@ describe('a workbook sent in chat is read by a job, not by the event', () => {
     expect(await h.db.db.select().from(imports)).toHaveLength(importsBefore);
     const [row] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'import:preview:om_pv_2'));
     expect(row.msgType).toBe('text');
+  });
+
+  it('reads a file once, before the batch’s transaction: what it holds, or what is wrong with it, is what the batch records', async () => {
+    // what exceljs is given to read (a workbook costs it seconds and hundreds of MB): once a file
+    const loads = vi.spyOn(Object.getPrototypeOf(new ExcelJS.Workbook().xlsx) as { load(data: ArrayBuffer): Promise<unknown> }, 'load');
+    try {
+      const sentBefore = toAdmin().length;
+      h.fake.addMessageFile('om_pv_4', 'file_v2_pv_4', await workbook());
+      await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId: 'om_pv_4', fileKey: 'file_v2_pv_4', fileName: '四月班组.xlsx' }));
+      await h.drain();
+      expect(loads).toHaveBeenCalledTimes(1);
+      const preview = toAdmin()
+        .slice(sentBefore)
+        .find((m) => m.msgType === 'interactive' && cardActions(m.content).some((a) => a.action === 'import.apply'));
+      expect(cardText(preview!.content)).toContain('四月班组.xlsx');
+
+      // a workbook whose 班组 sheet lacks its columns: said in the chat, the file read once too
+      loads.mockClear();
+      const wb = new ExcelJS.Workbook();
+      wb.addWorksheet('班组').addRows([['班组名称*', '所属单位*'], ['排水二班', '佛山市政养护公司']]);
+      h.fake.addMessageFile('om_pv_5', 'file_v2_pv_5', Buffer.from(await wb.xlsx.writeBuffer()));
+      await h.post('/lark/events', fileMessageEvent({ token: TEST_VERIFICATION_TOKEN, openId: ADMIN, messageId: 'om_pv_5', fileKey: 'file_v2_pv_5', fileName: '缺列.xlsx' }));
+      await h.drain();
+      expect(loads).toHaveBeenCalledTimes(1);
+      expect(String(toAdmin().at(-1)!.content.text)).toContain('“班组”表第 1 行的表头缺少列：班组类型、班组长手机或邮箱');
+    } finally {
+      loads.mockRestore();
+    }
   });
 
   it('a download Feishu refuses fails the job with 重试 on its card; 重试 once the file is there sends the preview', async () => {
