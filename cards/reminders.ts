@@ -53,16 +53,27 @@ export function applyDeadlineContactCard(opts: { year: number; deadline: string;
 }
 
 /** To an expert with unfinished scoring tasks; the button opens the next one. */
-export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadline: string; daysLeft: number; pending: number }): Card {
+/**
+ * To an expert: the sheets still to score and the 评分截止. `givenAfterDeadline`: every one of them was given after the
+ * deadline (更换专家, 分配专家 or 重开评分 then), so the expert is asked to score soon, not told they are days overdue.
+ */
+export function scoringDeadlineCard(opts: { year: number; cycleId: number; deadline: string; daysLeft: number; pending: number; givenAfterDeadline?: boolean }): Card {
   const overdue = opts.daysLeft < 0;
+  const lateGiven = overdue && !!opts.givenAfterDeadline;
   return card({
-    title: overdue ? `评分已逾期 ${-opts.daysLeft} 天` : `专家评分${when(opts.daysLeft)}截止`,
+    title: lateGiven ? '请尽快完成评分' : overdue ? `评分已逾期 ${-opts.daysLeft} 天` : `专家评分${when(opts.daysLeft)}截止`,
     subtitle: `${opts.year} 年度质量信得过班组评审`,
-    template: overdue || opts.daysLeft <= 1 ? 'red' : 'orange',
+    template: lateGiven ? 'orange' : overdue || opts.daysLeft <= 1 ? 'red' : 'orange',
     elements: [
       markdown(md`你还有 **${opts.pending}** 份申报未完成评分。`),
       fields([['评分截止', formatDateZh(opts.deadline)]]),
-      note(overdue ? '评分逾期会推迟评审会（第十九条），请尽快完成；如需回避或无法评审，请在任务中说明。' : '评分依据本年度评分表（第十八条）。'),
+      note(
+        lateGiven
+          ? '本年度专家评分已截止，这些评分任务是截止后交给你的（分配、更换或重开），请尽快完成，以免推迟评审会（第十九条）；如需回避或无法评审，请在任务中说明。'
+          : overdue
+            ? '评分逾期会推迟评审会（第十九条），请尽快完成；如需回避或无法评审，请在任务中说明。'
+            : '评分依据本年度评分表（第十八条）。',
+      ),
       buttonRow([button({ text: '开始下一份评分', type: 'primary', value: { action: 'review.next', cycleId: opts.cycleId } })]),
     ],
   });

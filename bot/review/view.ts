@@ -43,7 +43,10 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
   // past the 评分截止 with tasks still to score, while the year is still scoring (the bot's day, in its time zone)
   const today = todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
   const scoring = cycle?.status === 'open' || cycle?.status === 'scoring';
-  const overdueDays = cycle && scoring && done < tasks.length && today > cycle.scoringDeadline ? daysBetween(cycle.scoringDeadline, today) : 0;
+  // overdue only by a sheet given by the deadline: one given after it (更换专家, 重开评分 then) is no fault of the expert's
+  const givenByDeadline = (t: (typeof tasks)[number]) => !t.assignedAt || todayIn(ctx.config.BOT_TIMEZONE, t.assignedAt) <= (cycle?.scoringDeadline ?? '');
+  const lateSheet = tasks.some((t) => t.status === 'assigned' && givenByDeadline(t));
+  const overdueDays = cycle && scoring && lateSheet && today > cycle.scoringDeadline ? daysBetween(cycle.scoringDeadline, today) : 0;
   return {
     total: tasks.length,
     card: taskListCard({

@@ -105,7 +105,7 @@ verdict as (
 ${claimCte()},
 reopened as (
   -- reopenScore's update of the sheet, once the event is claimed
-  update assignments set status = 'assigned', submitted_at = null
+  update assignments set status = 'assigned', submitted_at = null, assigned_at = $6::timestamptz
   where id = $4 and status = 'submitted' and exists (select 1 from claim)
   returning id, application_id
 ),

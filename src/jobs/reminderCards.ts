@@ -177,7 +177,14 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
     const openIds = [...new Set(specs.map((s) => String(s.openId)))];
     const counts = byCycle.size
       ? await db
-          .select({ openId: assignments.expertOpenId, cycleId: applications.cycleId, status: assignments.status, n: sql<number>`count(*)::int` })
+          .select({
+            openId: assignments.expertOpenId,
+            cycleId: applications.cycleId,
+            status: assignments.status,
+            n: sql<number>`count(*)::int`,
+            // when the earliest of them was given to the expert (assigned, or reopened): after the deadline, no blame
+            firstGiven: sql<Date | null>`min(${assignments.assignedAt})`.mapWith(assignments.assignedAt),
+          })
           .from(assignments)
           .innerJoin(applications, eq(applications.id, assignments.applicationId))
           .where(and(inArray(applications.cycleId, [...byCycle.keys()]), inArray(assignments.expertOpenId, openIds)))
@@ -195,7 +202,12 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
         const [scored, moved] = [count('submitted'), count('declined', 'replaced')];
         return { drop: moved && !scored ? '评分任务已改由其他专家评分，无需提醒' : moved ? '评分任务已全部完成或改由其他专家评分，无需提醒' : '评分任务已全部完成，无需提醒' };
       }
-      return safely('评分提醒', () => ({ card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending }) }));
+      // every sheet still to score was given after the 评分截止 (更换专家, 分配专家 or 重开评分 then): not overdue by the deadline's days
+      const firstGiven = counts.find((c) => c.openId === spec.openId && c.cycleId === cycle.id && c.status === 'assigned')?.firstGiven;
+      const givenAfterDeadline = !!firstGiven && todayIn(day.timezone, new Date(firstGiven)) > cycle.scoringDeadline;
+      return safely('评分提醒', () => ({
+        card: scoringDeadlineCard({ year: cycle.year, cycleId: cycle.id, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending, givenAfterDeadline }),
+      }));
     });
   };
 }

@@ -614,7 +614,8 @@ export async function reopenScore(
     reopenedCard(tx, assignmentId, eventId, keys.get(assignmentId)),
     tx
       .update(assignments)
-      .set({ status: 'assigned', submittedAt: null })
+      // given to the expert again now: a reminder counts an overdue sheet from the later of this and the 评分截止
+      .set({ status: 'assigned', submittedAt: null, assignedAt: now })
       .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'submitted')))
       .returning(),
   ]);
@@ -694,6 +695,8 @@ export interface ExpertTask {
   total: number | null;
   team: { code: string; name: string };
   title: string;
+  /** When it was given to the expert (assigned, or reopened). */
+  assignedAt?: Date;
 }
 
 /** An expert's tasks in the running cycle (pending first), without anyone else's scores. */
@@ -704,7 +707,7 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
   const [[cycle], rows, [moved]] = await Promise.all([
     tx.select().from(cycles).where(running).limit(1),
     tx
-      .select({ id: assignments.id, status: assignments.status, total: assignments.total, code: teams.code, name: teams.name, form: applications.form })
+      .select({ id: assignments.id, status: assignments.status, total: assignments.total, assignedAt: assignments.assignedAt, code: teams.code, name: teams.name, form: applications.form })
       .from(assignments)
       .innerJoin(applications, eq(applications.id, assignments.applicationId))
       .innerJoin(teams, eq(teams.id, applications.teamId))
@@ -725,6 +728,7 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
       total: r.total === null ? null : Number(r.total),
       team: { code: r.code, name: r.name },
       title: String((r.form as Record<string, unknown>)?.title ?? ''),
+      assignedAt: r.assignedAt,
     })),
   };
 }

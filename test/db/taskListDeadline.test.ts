@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignments, cycles, people } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
+import { scoringReminderRenderer } from '../../src/jobs/reminderCards.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
@@ -78,6 +79,28 @@ for (const mode of MODES) {
       await h.db.db.update(cycles).set({ status: 'closed' }).where(eq(cycles.id, cycleId));
       await h.db.db.update(assignments).set({ status: 'assigned' }).where(eq(assignments.id, tasks[0].id));
       expect(await listText()).not.toContain('已逾期');
+    });
+
+    it('a sheet given again after the deadline (重开评分 then) is no fault of the expert: the list is not overdue, the reminder asks to score soon', async () => {
+      await h.db.db.update(assignments).set({ status: 'submitted' }).where(eq(assignments.id, tasks[0].id));
+      await h.db.db.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, cycleId));
+      const reminder = async () => {
+        const [drawn] = await scoringReminderRenderer(h.db.db, { timezone: 'Asia/Shanghai', clock: h.clock })([{ kind: 'scoringReminder', openId: EXPERT, cycleId }]);
+        return cardText((drawn as { card: unknown }).card);
+      };
+      // 2030-07-03 in Beijing: the administrator reopens one of the expert's sheets
+      h.clock.set('2030-07-03T10:00:00+08:00');
+      expect((await h.click(ADMIN, { action: 'review.reopen', assignmentId: tasks[0].id })).toast?.type).toBe('success');
+      h.clock.set('2030-07-05T09:00:00+08:00');
+      expect(heading(await listText())).toBe('**2030年度评审 · 已完成 1 / 2 · 评分截止 2030年6月30日**');
+      const asked = await reminder();
+      expect(asked).toContain('请尽快完成评分');
+      expect(asked).toContain('这些评分任务是截止后交给你的');
+      expect(asked).not.toContain('已逾期');
+      // a sheet given by the deadline and still not scored is overdue as before
+      await h.db.db.update(assignments).set({ assignedAt: new Date('2030-06-01T09:00:00+08:00') }).where(eq(assignments.id, tasks[0].id));
+      expect(heading(await listText())).toContain('（已逾期 5 天）');
+      expect(await reminder()).toContain('评分已逾期 5 天');
     });
   });
 }
