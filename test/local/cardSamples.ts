@@ -45,6 +45,7 @@ export const notCardBuilders: Record<string, string> = {
   'bulk.groupDigits': 'groups the digits of a number',
   'measures.nextSteps': 'the lines naming what to send next for a question',
   'measures.answersOutsideMeasures': 'the lines that answer alone what the measures say nothing on',
+  'measures.outsideMeasuresLeftOut': 'a question without what the measures say nothing on, for the articles to answer the rest',
   'bulk.bulkProgressLine': 'one line of progress',
   'markdown.Md': 'markdown our code built',
   'markdown.escapeText': 'escapes a string',
