@@ -411,7 +411,7 @@ export async function addMembers(tx: Db, actor: Actor, teamId: number, openIds: 
       .where(and(eq(auditLog.action, 'team.members.add'), eq(auditLog.entity, 'team'), eq(auditLog.entityId, String(teamId))))
       .orderBy(desc(auditLog.id))
       .limit(1);
-    const lastAdded = new Set(((last?.details as { added?: string[] } | null)?.added ?? []) as string[]);
+    const lastAdded = new Set((last?.details as { added?: string[] } | null)?.added ?? []);
     if (unique.every((openId) => lastAdded.has(openId))) throw new AlreadyDone('添加', { action: 'team.members.add', entity: 'team', entityId: teamId }, '所选成员');
     const leader = unique.includes(team.leaderOpenId) ? '（班组长本人已在班组中）' : '';
     throw new UserError(`所选人员都已在本班组中${leader}，无需添加。`, { kind: 'info', field: 'members' });
