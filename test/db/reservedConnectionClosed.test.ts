@@ -27,6 +27,22 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('postgres.js: a reserved conn
   let db: TestDatabase;
   let proxy: CuttableProxy;
   let url: string;
+  /** Straight to the database, not through the proxy: to see what the server is running. */
+  let watcher: postgres.Sql;
+
+  /**
+   * Waits until the server process `pid` runs the test's `pg_sleep`, so the cut falls on it. A fixed wait was not enough
+   * on a loaded machine: the statement could still be on its way, and the cut then fell before it. (The server processes
+   * of earlier cases go on sleeping after their cut, hence the pid.)
+   */
+  async function untilSleeping(pid: number) {
+    for (let i = 0; i < 500; i++) {
+      const [{ n }] = await watcher`select count(*)::int as n from pg_stat_activity where pid = ${pid} and query like 'select pg_sleep(5)%' and state = 'active'`;
+      if (n > 0) return;
+      await sleep(10);
+    }
+    throw new Error('the statement to cut never reached the server');
+  }
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -36,8 +52,10 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('postgres.js: a reserved conn
     const viaProxy = new URL(db.url!);
     viaProxy.port = String(proxy.port);
     url = viaProxy.toString();
+    watcher = postgres(db.url!, { max: 1, onnotice: () => {} });
   }, 60_000);
   afterAll(async () => {
+    await watcher?.end({ timeout: 5 });
     await proxy?.cut();
     await db?.close();
   });
@@ -48,11 +66,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('postgres.js: a reserved conn
     const sql = postgres(url, { max: 1, onnotice: () => {}, backoff: () => 0 });
     try {
       const conn = await sql.reserve();
-      await conn`select 1`;
+      const [{ pid }] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`;
       // a query of the pool waits for the only connection, held by the reservation
       const waiting = sql`select 2 as n`.execute();
       const inFlight = conn`select pg_sleep(5)`.execute();
-      await sleep(50);
+      await untilSleeping(pid);
       await proxy.cut();
       await proxy.open();
       expect(await within(inFlight, 5000)).toMatch(/^rejected/);
@@ -78,11 +96,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('postgres.js: a reserved conn
     const sql = postgres(url, { max: 1, onnotice: () => {}, backoff: () => 0, ...({ max_pipeline: 1 } as object) });
     try {
       const conn = await sql.reserve();
-      await conn`select 1`;
+      const [{ pid }] = await conn<{ pid: number }[]>`select pg_backend_pid() as pid`;
       // with a pipeline of one, the second statement waits in the reservation's own queue
       const first = conn`select pg_sleep(5)`.execute();
       const queued = conn`select 2`.execute();
-      await sleep(100);
+      await untilSleeping(pid);
       await proxy.cut();
       await proxy.open();
       expect(await within(first, 5000)).toMatch(/^rejected/);
@@ -98,8 +116,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('postgres.js: a reserved conn
     const sql = postgres(url, { max: 1, onnotice: () => {}, backoff: () => 0 });
     try {
       let statementAfter: Promise<unknown> | undefined;
+      let gotPid!: (pid: number) => void;
+      const txPid = new Promise<number>((resolve) => (gotPid = resolve));
       const tx = sql.begin(async (t) => {
-        await t`select 1`;
+        const [{ pid }] = await t<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        gotPid(pid);
         await t`select pg_sleep(5)`.catch(() => undefined);
         // the body goes on after the error, as code that catches does
         if (delay) await sleep(delay);
@@ -107,7 +128,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('postgres.js: a reserved conn
         await statementAfter;
       });
       const waiting = sql`select 3`.execute();
-      await sleep(200);
+      await untilSleeping(await txPid);
       await proxy.cut();
       await proxy.open();
       expect(await within(tx, 5000)).toMatch(/^rejected/);
@@ -129,7 +150,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('postgres.js: a reserved conn
       // a cold pool: the reserve starts the first connection (porsager/postgres#751, #1219)
       const first = await Promise.race([sql.reserve(), sleep(5000).then(() => undefined)]);
       expect(first).toBeDefined();
-      expect(await within(first!`select 1`.execute(), 5000)).toBe('resolved');
+      const [{ pid }] = await first!<{ pid: number }[]>`select pg_backend_pid() as pid`;
       // a second: the pool opens another for it
       const second = await Promise.race([sql.reserve(), sleep(5000).then(() => undefined)]);
       expect(second).toBeDefined();
@@ -137,7 +158,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('postgres.js: a reserved conn
       const third = sql.reserve();
       const inFlight = first!`select pg_sleep(5)`.execute();
       second!.release();
-      await sleep(50);
+      await untilSleeping(pid);
       // `third` took the released one; a fourth waits, and both connections are cut under it
       const thirdConn = await Promise.race([third, sleep(5000).then(() => undefined)]);
       expect(thirdConn).toBeDefined();
