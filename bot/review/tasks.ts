@@ -7,7 +7,7 @@ import { taskApplicationMessage } from '../../src/review/taskCards.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, SheetChanged, shownSheet, submitScores, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
@@ -91,7 +91,7 @@ export async function submitTask(ctx: HandlerContext, input: CardActionInput): P
   return submittedAnswer(ctx, { ...result.task, assignment: result.assignment }, result.input.total, await progressOf(ctx));
 }
 
-function submittedAnswer(ctx: Pick<HandlerContext, 'config'>, task: Task, total: number, progress: { done: number; total: number }): CardResponse {
+function submittedAnswer(ctx: Pick<HandlerContext, 'config'>, task: SubmittedTask, total: number, progress: { done: number; total: number }): CardResponse {
   return {
     toast: { type: 'success', content: `已提交评分：${task.team.name}，总分 ${total} 分` },
     card: { type: 'raw', data: submittedCard(ctx, task, progress) },

@@ -6,18 +6,20 @@ import { UserError } from '../errors.js';
 import { postgresClient } from '../pipeline.js';
 import { type ScoreSheet, sheetFingerprint } from '../scoreSheet.js';
 import { aggregationRuleOf, defaultAggregationRule } from './aggregation.js';
-import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type Task } from './scoring.js';
+import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type SubmittedTask, type Task } from './scoring.js';
 
 /**
  * 提交评分 in one round trip on PostgreSQL: one call of the function `review_submit` (migration 0006) takes the
  * application's lock, checks ownership and state, claims the event, stores the sheet and its audit row, completes the
- * panel when this is its last sheet, counts the expert's progress and reads the task back for the answer card. It is
+ * panel when this is its last sheet, counts the expert's progress and sends what the answer card draws (a stored sheet:
+ * the team, the organisation, the form's summary and the total, read by the statement that stores it, migration 0014;
+ * a refusal or a redelivery: the task read back whole, as its card may redraw the sheet or the form). It is
  * one statement with no transaction around it, so concurrent experts' calls share the bot's connections as any query
  * does. Neither way sends the cycle's row: the function compares the cycle row's version (`id:xmin`) with the one the
  * values were read against (whose outlier distance it is given), and the task read back names its cycle's version, whose
  * row, sheet included, comes from the process's cache (`knownCycle`, migration 0013); only a version never seen costs a
- * read of the row. With a sheet stored, the application read
- * back holds of its form only what the answer's summary shows (`briefKeys`, migration 0012), not the four long texts.
+ * read of the row. Of the form, a stored sheet's answer holds only what its summary shows (`briefKeys`), not the four
+ * long texts.
  * It is a function rather than Drizzle because the lock must come before the snapshot the checks read, which one
  * statement cannot say; the ordinary path (src/review/scoring.ts) says the same in Drizzle.
  */
@@ -37,8 +39,8 @@ export interface FastSubmitEvent {
 export type FastSubmitResult =
   /** The event was handled before: nothing was done; the task as that delivery left it. */
   | { kind: 'duplicate'; task: Task | undefined; progress: { done: number; total: number } }
-  /** Stored (and the panel completed when this was its last sheet). */
-  | { kind: 'submitted'; task: Task; progress: { done: number; total: number }; input: ScoreSheetInput }
+  /** Stored (and the panel completed when this was its last sheet): what its answer draws. */
+  | { kind: 'submitted'; task: SubmittedTask; progress: { done: number; total: number }; input: ScoreSheetInput }
   /** Refused as the ordinary path refuses; the event is recorded, nothing else changed. */
   | { kind: 'refused'; error: UserError; task: Task | undefined; progress: { done: number; total: number } }
   /** Left to the ordinary path (a panel whose completion alerts the administrators): nothing was written. */
@@ -78,7 +80,15 @@ interface Outcome {
   written?: boolean;
   done?: number;
   total?: number;
-  task?: { assignment: JsonRow; application: JsonRow; team: JsonRow; organization: string; cycle: { id: number; sheet_version: string } } | null;
+  task?: { assignment: JsonRow; application: JsonRow; team: JsonRow; organization: string; cycle: SentCycle } | null;
+  /** A sheet stored: what its answer shows besides what the bot sent (migration 0014). */
+  brief?: { team: { code: string; name: string }; organization: string; form: Record<string, unknown>; total: number; cycle: SentCycle };
+}
+
+/** A cycle as the function names it: the bot holds its row by version (`knownCycle`). */
+interface SentCycle {
+  id: number;
+  sheet_version: string;
 }
 
 type JsonRow = Record<string, unknown>;
@@ -163,14 +173,30 @@ async function loadRow(database: Database, assignmentId: number): Promise<KnownC
 /** The task read back, with its cycle's row from the cache (read once when its version is new to this process). */
 async function withCycle(database: Database, row: SentTask | undefined): Promise<Task | undefined> {
   if (!row) return undefined;
-  const { id, version } = row.cycle;
-  let cycle = knownCycle(id, version);
-  if (!cycle) {
-    // the row changed after the statement read it, or the task is another cycle's: one more read, rare
-    await loadRow(database, row.assignment.id);
-    cycle = knownCycle(id, version) ?? (await exactCycle(database, id));
-  }
-  return { ...row, cycle };
+  return { ...row, cycle: await cycleAt(database, row.assignment.id, row.cycle) };
+}
+
+/** A cycle's row at the version the function names, from the cache; read when new to this process (rare). */
+async function cycleAt(database: Database, assignmentId: number, { id, version }: { id: number; version: string }): Promise<Cycle> {
+  const cycle = knownCycle(id, version);
+  if (cycle) return cycle;
+  // the row changed after the statement read it, or the task is another cycle's: one more read
+  await loadRow(database, assignmentId);
+  return knownCycle(id, version) ?? (await exactCycle(database, id));
+}
+
+/**
+ * The stored sheet's answer: the function sends the team, its organisation, the form's summary and the total as
+ * stored; the scores, the comment and the time are what this call sent (the same values the row now holds).
+ */
+async function storedTask(database: Database, event: FastSubmitEvent, input: ScoreSheetInput, brief: NonNullable<Outcome['brief']>): Promise<SubmittedTask> {
+  return {
+    assignment: { id: event.assignmentId, scores: input.scores, total: Number(brief.total), comment: input.comment, submittedAt: event.now },
+    application: { form: brief.form },
+    team: brief.team,
+    organization: brief.organization,
+    cycle: await cycleAt(database, event.assignmentId, { id: brief.cycle.id, version: brief.cycle.sheet_version }),
+  };
 }
 
 /** The cycle's row as it is now, when it changed again between two reads. */
@@ -220,10 +246,10 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: Kno
   const { verdict, claimed, written, done = 0, total = 0 } = outcome;
   if (verdict === 'stale') return { kind: 'stale' };
   if (verdict === 'ordinary') return { kind: 'ordinary' };
-  const task = await withCycle(database, outcome.task ? taskOf(outcome.task) : undefined);
   const progress = progressFrom([{ done, total }]);
+  if (written && input && outcome.brief) return { kind: 'submitted', task: await storedTask(database, event, input, outcome.brief), progress, input };
+  const task = await withCycle(database, outcome.task ? taskOf(outcome.task) : undefined);
   if (!claimed) return { kind: 'duplicate', task, progress };
-  if (written && input && task) return { kind: 'submitted', task, progress, input };
   try {
     checkSubmit(task, event, event.formValue, event.timezone, event.shownSheet);
   } catch (error) {

@@ -211,6 +211,18 @@ export interface Task {
   cycle: typeof cycles.$inferSelect;
 }
 
+/**
+ * What the answer to a stored sheet draws (submittedCard, bot/review/view.ts): the sheet, the team's code and name, its
+ * organisation, the form's summary and the cycle. The one-statement path answers from these alone (src/review/fastSubmit.ts).
+ */
+export interface SubmittedTask {
+  assignment: Pick<Assignment, 'id' | 'scores' | 'total' | 'comment' | 'submittedAt'>;
+  application: Pick<Task['application'], 'form'>;
+  team: Pick<Task['team'], 'code' | 'name'>;
+  organization: string;
+  cycle: Task['cycle'];
+}
+
 export function tasksQuery(tx: Db) {
   return tx
     .select({ assignment: assignments, application: applications, team: teams, organization: organizations.name, cycle: cycles })

@@ -10,7 +10,7 @@ import { sheetFingerprint } from '../scoreSheet.js';
 import type { HandlerContext } from '../handlers.js';
 import type { CardRenderer, CardSpec, OutboxRow, OutgoingMessage, RenderedCard } from '../outbox.js';
 import type { NewAssignment } from './assignment.js';
-import { getTasks, reopenedCardKey, reopenedCardKeys, type Replacement, type ScoreField, scoreFields, scoreSheetForm, type Task, taskCardKey } from './scoring.js';
+import { getTasks, reopenedCardKey, reopenedCardKeys, type Replacement, type ScoreField, scoreFields, scoreSheetForm, type SubmittedTask, type Task, taskCardKey } from './scoring.js';
 import { errorText } from '../log.js';
 
 /**
@@ -20,7 +20,7 @@ import { errorText } from '../log.js';
  */
 
 /** What an expert reads of an application: the form, never anyone's scores. */
-export function taskApplication(task: Pick<Task, 'application' | 'team' | 'organization'>): TaskApplication {
+export function taskApplication(task: Pick<SubmittedTask, 'application' | 'team' | 'organization'>): TaskApplication {
   return { code: task.team.code, team: task.team.name, organization: task.organization, display: formDisplay(applicationForm, task.application.form as Record<string, unknown> | null) };
 }
 

@@ -18,7 +18,8 @@ import { briefKeys } from '../../cards/review.js';
  * 提交评分's one statement is the function review_submit (migration 0006). Two things it must do as the pipelined
  * transaction before it did: read the task back exactly as Drizzle reads it (the answer card is drawn from it), and
  * decide a panel's completion on rows read after the application's lock (each statement of the function takes a
- * new snapshot), so two last sheets at once complete the panel once, not never.
+ * new snapshot), so two last sheets at once complete the panel once, not never. A stored sheet is answered from the
+ * statement that stores it (migration 0014): what its card draws, no more.
  */
 
 
@@ -80,7 +81,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     return row;
   }
 
-  it('reads the task back as Drizzle reads it, whether it stored the sheet or refused it', async () => {
+  it('reads a refused sheet’s task back as Drizzle reads it, and answers a stored one with what its card draws, as Drizzle reads it', async () => {
     const [a1] = await panel(1);
     const refused = await submit(a1, 'ou_fnexpert2', 90);
     expect(refused?.kind).toBe('refused');
@@ -100,9 +101,18 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('review_submit, the one state
     const task = stored!.kind === 'submitted' ? stored!.task : (undefined as never);
     const { cycle: _e, ...afterRest } = task;
     const { cycle: _f, ...drizzleAfter } = await drizzleTask(a1.id);
-    // with the sheet stored, the form comes back with only what the answer's summary shows (migration 0012)
-    expect(afterRest).toEqual({ ...drizzleAfter, application: { ...drizzleAfter.application, form: { title: '成果1' } } });
-    expect(task.assignment).toMatchObject({ status: 'submitted', total: 87.5, submittedAt: new Date('2027-06-10T00:22:00.123Z') });
+    // with the sheet stored, the answer holds what its card draws, each as Drizzle reads the row now: the sheet, the
+    // team's code and name, the organisation and the form's summary (migration 0014)
+    const { id, scores, total, comment, submittedAt } = drizzleAfter.assignment;
+    expect(afterRest).toEqual({
+      assignment: { id, scores, total, comment, submittedAt },
+      application: { form: { title: '成果1' } },
+      team: { code: drizzleAfter.team.code, name: drizzleAfter.team.name },
+      organization: drizzleAfter.organization,
+    });
+    expect(drizzleAfter.assignment).toMatchObject({ status: 'submitted', total: 87.5, submittedAt: new Date('2027-06-10T00:22:00.123Z') });
+    const { scoreSheet: _sheet, ...storedCycle } = task.cycle;
+    expect(storedCycle).toEqual(expected);
     // stored as a JSON object, as the ordinary path stores it (SQL elsewhere reads it with jsonb_typeof and ->>)
     const [{ kind, item }] = rowsOf(await db.execute(sql`select jsonb_typeof(scores) as kind, scores->>'1.1' as item from assignments where id = ${a1.id}`)) as { kind: string; item: string }[];
     expect(kind).toBe('object');
