@@ -4,7 +4,7 @@ import type { Card } from '../../cards/kit.js';
 import { adminOverview } from '../../src/adminOverview.js';
 import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
-import { UserError } from '../../src/errors.js';
+import { cite, UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardAnswer, type CardResponse, cardPrivately, type HandlerContext, inSharedChat } from '../../src/handlers.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
@@ -132,14 +132,21 @@ export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (f
 
 /** `review.reopen` (重开评分, audited): the sheet goes back to its expert with the scores filled in. */
 export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
-  const { task, card } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
-  // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one
-  if (!card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
-  if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), reopenedToast(task.team.name));
-  return ctx.afterCommit(async (read) => ({ toast: reopenedToast(task.team.name), card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
+  const { task, card, recused } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
+  // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one; one who must step aside gets none
+  if (card && !card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
+  const toast = recused ? recusedToast(task.team.name, recused) : reopenedToast(task.team.name);
+  if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
+  return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
 const reopenedToast = (teamName: string) => ({ type: 'success' as const, content: `已重开评分并通知专家：${teamName}` });
+
+/** The reopen of a sheet whose expert must step aside (第十七条): nothing went to them, and 更换专家 is what is left to do. */
+const recusedToast = (teamName: string, why: string) => ({
+  type: 'warning' as const,
+  content: `已重开评分：${teamName}。${cite(17, `评审坚持公开、公平和公正原则，该专家${why}，须回避该班组的评审：未通知其重新评分，请接着点该专家的“更换专家”改派其他专家。`)}`,
+});
 
 /**
  * The same reopen in one round trip on PostgreSQL (src/fast/reopen.ts), when it succeeds, no card of the task is
