@@ -11,6 +11,7 @@ import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
 import { fastSwap } from '../../src/fast/replace.js';
 import { getTask, type PanelMember, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
+import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { idFrom, idOrZero, pageFrom, raw, today } from '../respond.js';
 import { startAssignment } from './assignJob.js';
 import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplication } from './view.js';
@@ -96,6 +97,7 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
   });
   await announceReplacement(ctx, task, replacement, '管理员更换了专家');
   await alertOutliers(ctx, task, swapped);
+  await announceReopeningDone(ctx, task, swapped);
   const toast = !replacement.created
     ? { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}专家到位后，点“分配专家”补齐。` }
     : replacement.unfilled

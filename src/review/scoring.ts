@@ -377,6 +377,15 @@ export interface PanelCompletion {
   completed: boolean;
   panel: PanelScore[];
   outliers: Outlier[];
+  /** The year was summed before and reopened; this completion was the last it waited for: it can be summed again. */
+  reopeningDone?: ReopeningDone;
+}
+
+/** A reopened year's last panel complete again (`reopeningDone`): its latest 重开评分's audit row names the reopening. */
+export interface ReopeningDone {
+  cycleId: number;
+  year: number;
+  lastReopenId: number;
 }
 
 /** The panel's pending and submitted tasks, as `completeIfDone` weighs them. */
@@ -397,7 +406,11 @@ async function completeIfDone(tx: Db, actor: Actor, { application, cycle }: Pick
   const panel = members.filter((m) => m.status === 'submitted').map(toPanelScore);
   if (pending > 0 || !panel.length || application.status !== 'scoring') return { completed: false, panel, outliers: [] };
   const to = applicationMachine.check('completePanel', application.status as ApplicationStatus, actor);
-  await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, application.id));
+  // issued together: one round trip (whether the year was summed before: only then can this end a reopening)
+  const [, summedBefore] = await Promise.all([
+    tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, application.id)),
+    cycle.status === 'scoring' ? aggregatedBefore(tx, cycle.id) : false,
+  ]);
   // the cycle's outlierDistance (aggregationRuleOf)
   const outliers = panelOutliers(panel, aggregationRuleOf(cycle.settings));
   await audit(tx, {
@@ -408,7 +421,37 @@ async function completeIfDone(tx: Db, actor: Actor, { application, cycle }: Pick
     details: { totals: panel.map((p) => p.total), outliers: outliers.map((o) => ({ assignmentId: o.assignmentId, total: o.total, median: o.median })) },
     at: now,
   });
-  return { completed: true, panel, outliers };
+  const reopeningDone = summedBefore ? await reopeningDoneBy(tx, cycle) : undefined;
+  return { completed: true, panel, outliers, ...(reopeningDone ? { reopeningDone } : {}) };
+}
+
+/**
+ * Whether the year, summed before and reopened (重开评分), has no application left to score now that one more panel is
+ * complete: 结束评分并汇总 would pass its checks (`scoringToClose`). Two last panels of two applications completed at once
+ * each hold their own application's lock only: the year's advisory lock, taken by nothing else, makes the second read
+ * after the first committed, so exactly one of them finds the year done.
+ */
+async function reopeningDoneBy(tx: Db, cycle: Pick<Task['cycle'], 'id' | 'year'>): Promise<ReopeningDone | undefined> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`review:reopening:${cycle.id}`}, 0))`);
+  // issued together: one round trip
+  const [[left], [last]] = await Promise.all([
+    tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(applications)
+      .where(and(eq(applications.cycleId, cycle.id), inArray(applications.status, ['recommended', 'accepted', 'scoring']))),
+    tx
+      .select({ id: sql<number | null>`max(${auditLog.id})` })
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.entity, 'assignment'),
+          eq(auditLog.action, 'review.reopen'),
+          inArray(auditLog.entityId, tx.select({ id: sql<string>`${assignments.id}::text` }).from(assignments).where(eq(assignments.cycleId, cycle.id))),
+        ),
+      ),
+  ]);
+  if (Number(left?.n ?? 0) > 0) return undefined;
+  return { cycleId: cycle.id, year: cycle.year, lastReopenId: Number(last?.id ?? 0) };
 }
 
 /** A score card drawn from a sheet other than the one in force (a 载入评分表 since): refused whole, the card drawn again on the new sheet. */
