@@ -502,6 +502,24 @@ export function outlierAlertCard(d: OutlierAlertData): Card {
 }
 
 /**
+ * To administrators: after 重开评分 of a year already summed (结束评分并汇总), the last panel it waited for is complete
+ * again (the reopened sheets submitted, or their places filled): the year can be summed again. `code` and `team` name
+ * the application completed last.
+ */
+export function reopenedSheetsBackCard(d: { year: number; cycleId: number; code: string; team: string }): Card {
+  return card({
+    title: '重开的评分已全部完成',
+    template: 'green',
+    summary: `${d.year}年度评审可以重新汇总`,
+    elements: [
+      markdown(md`**${String(d.year)}年度评审**：重开的评分已全部重新完成（最后完成的是 **${d.code} ${d.team}**），所有申报均已完成评分，可以重新汇总。`),
+      note('请在“评审进度”中点“结束评分并汇总”，重新计算最终得分、排名和结论，核对后再公布结果。'),
+      buttonRow([button({ text: '评审进度', type: 'primary', value: { action: 'review.progress', cycleId: d.cycleId } })]),
+    ],
+  });
+}
+
+/**
  * To administrators: a task was declined or swapped and nobody may take it; or, with `placed`, that many experts came
  * but the panel still misses some (it was short before).
  */

@@ -7,6 +7,7 @@ import type { CardActionInput, CardAnswer, CardResponse, FastContext, FastOutcom
 import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
 import { conflictsOf, declareConflict } from '../../src/review/experts.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
+import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { announceReplacement } from '../../src/review/taskCards.js';
 import { formText, pageFrom } from '../respond.js';
 
@@ -26,6 +27,7 @@ export async function addConflict(ctx: HandlerContext, input: CardActionInput): 
     await announceReplacement(ctx, d.task, d.replacement, '专家声明了利益冲突');
     // a place nobody takes may leave the panel with no task pending: it completed, and its outliers are told
     await alertOutliers(ctx, d.task, d);
+    await announceReopeningDone(ctx, d.task, d);
   }
   // sheets submitted before the declaration still count: the administrators decide whether to take them out (第十七条)
   if (scored.length) {

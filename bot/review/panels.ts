@@ -4,13 +4,15 @@ import type { Card } from '../../cards/kit.js';
 import { adminOverview } from '../../src/adminOverview.js';
 import { type ApplicationStatus, applicationStatusNames, getApplication } from '../../src/applications.js';
 import { getCycle } from '../../src/cycles.js';
-import { UserError } from '../../src/errors.js';
+import { formatDateZh, todayIn } from '../../src/dates.js';
+import { cite, UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardAnswer, type CardResponse, cardPrivately, type HandlerContext, inSharedChat } from '../../src/handlers.js';
 import { applicationByTeamCode } from '../../src/review/results.js';
 import { fastReopen, type ReopenedPanel } from '../../src/fast/reopen.js';
 import { fastSwap } from '../../src/fast/replace.js';
 import { getTask, type PanelMember, panelOf, reopenScore, swapExpert } from '../../src/review/scoring.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
+import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { idFrom, idOrZero, pageFrom, raw, today } from '../respond.js';
 import { startAssignment } from './assignJob.js';
 import { announceReplacement, progressCardFor, reopenedTaskMessage, taskApplication } from './view.js';
@@ -96,18 +98,33 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
   });
   await announceReplacement(ctx, task, replacement, '管理员更换了专家');
   await alertOutliers(ctx, task, swapped);
+  await announceReopeningDone(ctx, task, swapped);
+  const late = replacement.created ? afterDeadline(ctx, task.cycle) : '';
   const toast = !replacement.created
     ? { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}专家到位后，点“分配专家”补齐。` }
     : replacement.unfilled
       ? // the panel was short before: who came is told, and what it still misses
-        { type: 'warning' as const, content: `已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}` }
-      : swappedToast(task.team.name);
+        { type: 'warning' as const, content: withLate(`已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}`, late) }
+      : swappedToast(task.team.name, late);
   // in a group the panel is drawn in this transaction (the swap is read as it will commit) and sent privately
   if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
   return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
-const swappedToast = (teamName: string) => ({ type: 'success' as const, content: `已更换专家：${teamName}` });
+const swappedToast = (teamName: string, late = '') => ({ type: 'success' as const, content: withLate(`已更换专家：${teamName}`, late) });
+
+/**
+ * A sheet given to an expert (更换专家, 重开评分) after the year's 评分截止: the administrator is told the deadline has passed
+ * and where it is moved (修改设置 on the 管理 card takes dates while experts score), as the expert's card shows that date;
+ * empty until the deadline's day is over.
+ */
+function afterDeadline(ctx: Pick<HandlerContext, 'config' | 'clock'>, cycle: { scoringDeadline: string }): string {
+  if (todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now()) <= cycle.scoringDeadline) return '';
+  return `注意：本年度专家评分截止日期（${formatDateZh(cycle.scoringDeadline)}）已过，如需给专家留出评分时间，请在“管理”卡片点“修改设置”延后专家评分截止日期。`;
+}
+
+/** An answer with `afterDeadline`'s sentence after it, when there is one. */
+const withLate = (text: string, late: string) => (late ? `${text}${text.endsWith('。') ? '' : '。'}${late}` : text);
 
 /**
  * The same swap in one round trip on PostgreSQL (src/fast/replace.ts), when it succeeds, a replacement takes every
@@ -127,19 +144,27 @@ export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (f
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
   if (!done) return undefined;
-  return { outcome: 'ok', answer: { toast: swappedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
+  const toast = swappedToast(done.teamName, afterDeadline(fx, done.panel.cycle));
+  return { outcome: 'ok', answer: { toast, card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
 };
 
 /** `review.reopen` (重开评分, audited): the sheet goes back to its expert with the scores filled in. */
 export async function reopenPanelScore(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
-  const { task, card } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
-  // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one
-  if (!card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
-  if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), reopenedToast(task.team.name));
-  return ctx.afterCommit(async (read) => ({ toast: reopenedToast(task.team.name), card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
+  const { task, card, recused } = await reopenScore(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now(), ctx.eventId);
+  // a card of the task still waiting to go out draws the reopened sheet itself: the expert gets one; one who must step aside gets none
+  if (card && !card.waiting) await ctx.send(reopenedTaskMessage(task.assignment, ctx.eventId));
+  const toast = recused ? recusedToast(task.team.name, recused) : reopenedToast(task.team.name, afterDeadline(ctx, task.cycle));
+  if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
+  return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }
 
-const reopenedToast = (teamName: string) => ({ type: 'success' as const, content: `已重开评分并通知专家：${teamName}` });
+const reopenedToast = (teamName: string, late = '') => ({ type: 'success' as const, content: withLate(`已重开评分并通知专家：${teamName}`, late) });
+
+/** The reopen of a sheet whose expert must step aside (第十七条): nothing went to them, and 更换专家 is what is left to do. */
+const recusedToast = (teamName: string, why: string) => ({
+  type: 'warning' as const,
+  content: `已重开评分：${teamName}。${cite(17, `评审坚持公开、公平和公正原则，该专家${why}，须回避该班组的评审：未通知其重新评分，请接着点该专家的“更换专家”改派其他专家。`)}`,
+});
 
 /**
  * The same reopen in one round trip on PostgreSQL (src/fast/reopen.ts), when it succeeds, no card of the task is
@@ -159,7 +184,8 @@ export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
   if (!done) return undefined;
-  return { outcome: 'ok', answer: { toast: reopenedToast(done.teamName), card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
+  const toast = reopenedToast(done.teamName, afterDeadline(fx, done.panel.cycle));
+  return { outcome: 'ok', answer: { toast, card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
 };
 
 /** A refused panel action: the panel as it is now; in a group the error alone, the group's card left as it is. */

@@ -6,6 +6,7 @@ import { fastTaskApplication } from '../../src/fast/requests.js';
 import { taskApplicationMessage } from '../../src/review/taskCards.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
+import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
 import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
@@ -88,6 +89,7 @@ export async function openNextTask(ctx: HandlerContext): Promise<CardResponse> {
 export async function submitTask(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const result = await submitScores(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE, shownSheet(input.value));
   await alertOutliers(ctx, result.task, result);
+  await announceReopeningDone(ctx, result.task, result);
   return submittedAnswer(ctx, { ...result.task, assignment: result.assignment }, result.input.total, await progressOf(ctx));
 }
 
@@ -143,7 +145,7 @@ function submittedAgain(ctx: Pick<HandlerContext, 'config'>, openId: string, tas
   return { toast, card: { type: 'raw', data: submittedCard(ctx, task, progress) } };
 }
 
-/** `review.submit` on PostgreSQL: the same answers in one round trip; a panel whose completion alerts is left to `submitTask`. */
+/** `review.submit` on PostgreSQL: the same answers in one round trip; a panel whose completion alerts (outliers, a reopened year summed before) is left to `submitTask`. */
 export async function submitTaskFast(fx: FastContext, input: CardActionInput): Promise<FastOutcome | undefined> {
   const assignmentId = idOrZero(input.value, 'assignmentId');
   if (!assignmentId) return undefined;
@@ -180,6 +182,7 @@ export async function declineTaskAction(ctx: HandlerContext, input: CardActionIn
   const result = await declineTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   await announceReplacement(ctx, result.task, result.replacement, `专家谢绝了评分任务（${cutText(String(input.formValue.reason ?? ''), 100)}）`);
   await alertOutliers(ctx, result.task, result);
+  await announceReopeningDone(ctx, result.task, result);
   return declinedAnswer(result.task, result.declineReason);
 }
 

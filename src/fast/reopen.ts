@@ -11,11 +11,12 @@ import { claimCte, failWhenNotWritten, raisedOnPurpose } from './sql.js';
  * 重开评分 (`review.reopen`) in one round trip on PostgreSQL, on the success path only: BEGIN, the cycle's and the
  * application's row locks (the ones `reopenScore` takes, in its order), one statement that decides and writes, COMMIT
  * and the panel read back for the answer card, in one write. The statement claims the event only when every check of
- * the ordinary path (`reopenScore` in src/review/scoring.ts, the registry's roles) passes and no card of the task is
- * still waiting in the outbox; then it reopens the sheet, puts a scored application and a closed cycle back to
- * scoring, writes their audit rows and queues the reopened sheet to its expert as a card drawn at send time
- * (`reopenedTaskMessage`, src/review/taskCards.ts). Anything else (a refusal, a second click, a waiting task card
- * that is to carry the sheet, a delivery seen before) writes nothing, not even the claim, and the ordinary path
+ * the ordinary path (`reopenScore` in src/review/scoring.ts, the registry's roles) passes, the expert need not step
+ * aside from the team (`recusalReason`: that reopen sends no card) and no card of the task is still waiting in the
+ * outbox; then it reopens the sheet, puts a scored application and a closed cycle back to scoring, writes their audit
+ * rows and queues the reopened sheet to its expert as a card drawn at send time (`reopenedTaskMessage`,
+ * src/review/taskCards.ts). Anything else (a refusal, a second click, a waiting task card that is to carry the sheet,
+ * an expert who must step aside, a delivery seen before) writes nothing, not even the claim, and the ordinary path
  * answers as it always has. It is raw SQL because one statement must check and write at once, which the query
  * builder cannot say.
  *
@@ -43,7 +44,7 @@ export interface ReopenedPanel {
   application: typeof applications.$inferSelect;
   team: typeof teams.$inferSelect;
   organization: string;
-  cycle: Pick<typeof cycles.$inferSelect, 'id' | 'year' | 'status'>;
+  cycle: Pick<typeof cycles.$inferSelect, 'id' | 'year' | 'status' | 'scoringDeadline'>;
   members: PanelMember[];
 }
 
@@ -70,7 +71,8 @@ const lockApplicationSql = `select id from applications where id in (select appl
 const reopenSql = `
 with task as (
   -- getTask (tasksQuery): the task with its application, team, organisation and cycle, all joined
-  select s.id, s.status, s.expert_open_id, s.scores, s.total, s.application_id, c.id as cycle_id, c.status as cycle_status, t.name as team_name
+  select s.id, s.status, s.expert_open_id, s.scores, s.total, s.application_id, c.id as cycle_id, c.status as cycle_status, t.name as team_name,
+    t.id as team_id, t.organization_id, t.leader_open_id, t.contact_open_id
   from assignments s
     join applications a on a.id = s.application_id
     join teams t on t.id = a.team_id
@@ -94,6 +96,12 @@ verdict as (
     and not exists (select 1 from bulk_jobs b where b.kind = 'publish' and b.cycle_id = k.cycle_id and b.status in ('queued', 'running'))
     -- reopenScore: only a submitted sheet (reopenedAlready answers a reopened one, else 尚未提交)
     and k.status = 'submitted'
+    -- recusalReason: an expert who must step aside (their place in the team, a declared conflict, their own organisation)
+    -- is sent no card and the administrator is told to 更换专家; left to the ordinary path
+    and k.expert_open_id <> k.leader_open_id and k.expert_open_id is distinct from k.contact_open_id
+    and not exists (select 1 from team_members m where m.team_id = k.team_id and m.open_id = k.expert_open_id)
+    and not exists (select 1 from conflicts x where x.expert_open_id = k.expert_open_id and (x.team_id = k.team_id or x.organization_id = k.organization_id))
+    and not exists (select 1 from people e where e.open_id = k.expert_open_id and e.organization_id = k.organization_id)
     -- reopenedCard (lockWaiting): a card of the task still waiting for its first attempt carries the reopened sheet; left to the ordinary path
     and not exists (select 1 from outbox w where w.dedupe_key in ($7::text, (select card_key from previous)) and w.status = 'pending' and w.attempts = 0)
     -- reopenPanelScore: a group's card is shared (isSharedChat: bound, or ever posted or replied in), the panel goes privately (第十七条)
@@ -166,7 +174,7 @@ export async function panelOfTask(db: Db, assignmentId: number): Promise<Reopene
   // issued together: one round trip
   const [[row], members] = await Promise.all([
     db
-      .select({ application: applications, team: teams, organization: organizations.name, cycle: { id: cycles.id, year: cycles.year, status: cycles.status } })
+      .select({ application: applications, team: teams, organization: organizations.name, cycle: { id: cycles.id, year: cycles.year, status: cycles.status, scoringDeadline: cycles.scoringDeadline } })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .innerJoin(cycles, eq(cycles.id, applications.cycleId))

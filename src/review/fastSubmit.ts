@@ -43,7 +43,10 @@ export type FastSubmitResult =
   | { kind: 'submitted'; task: SubmittedTask; progress: { done: number; total: number }; input: ScoreSheetInput }
   /** Refused as the ordinary path refuses; the event is recorded, nothing else changed. */
   | { kind: 'refused'; error: UserError; task: Task | undefined; progress: { done: number; total: number } }
-  /** Left to the ordinary path (a panel whose completion alerts the administrators): nothing was written. */
+  /**
+   * Left to the ordinary path (a panel whose completion alerts the administrators: outliers, or a year summed before and
+   * reopened, whose last panel tells them it can be summed again, migration 0015): nothing was written.
+   */
   | { kind: 'ordinary' };
 
 /** The cycle row the values are read against before the call goes out, with its `id:xmin`; the function checks it is still the task's. */

@@ -11,6 +11,7 @@ import type { Actor } from '../people.js';
 import type { ScoredBeforeConflict } from './experts.js';
 import { declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
 import { alertOutliers } from './outlierAlert.js';
+import { announceReopeningDone } from './reopeningDone.js';
 import { announceReplacement } from './taskCards.js';
 
 /**
@@ -179,6 +180,7 @@ export async function announceRecusals(sink: NoticeSink, recusals: readonly Recu
       await announceReplacement(sink, d.task, d.replacement, `原评审专家已成为该班组的${role}，须回避`);
       // a place nobody takes may leave the panel with no task pending: it completed, and its outliers are told
       await alertOutliers(sink, d.task, d);
+      await announceReopeningDone(sink, d.task, d);
     }
     if (r.scored.length) {
       await sink.sendToAdmins({
@@ -270,6 +272,7 @@ export async function announceColleagueRecusals(sink: NoticeSink, recusals: read
       await announceReplacement(sink, d.task, d.replacement, `原评审专家${sameOrganizationReason(r.organization.name)}`);
       // a place nobody takes may leave the panel with no task pending: it completed, and its outliers are told
       await alertOutliers(sink, d.task, d);
+      await announceReopeningDone(sink, d.task, d);
     }
   }
   for (const openId of [...new Set(recusals.map((r) => r.openId))]) {

@@ -335,9 +335,15 @@ export async function noNewExpertAfterSum(tx: Db, cycle: Pick<Task['cycle'], 'id
  * organisation, the team's organisation their own, or a place in the team (its leader, contact or a member).
  */
 export async function mustRecuse(tx: Db, task: Pick<Task, 'assignment' | 'team'>): Promise<boolean> {
+  return (await recusalReason(tx, task)) !== undefined;
+}
+
+/** Why the task's expert must step aside from its team (`mustRecuse`), in the words an administrator reads; undefined when they need not. */
+export async function recusalReason(tx: Db, task: Pick<Task, 'assignment' | 'team'>): Promise<string | undefined> {
   const expert = task.assignment.expertOpenId;
   const { team } = task;
-  if (team.leaderOpenId === expert || team.contactOpenId === expert) return true;
+  if (team.leaderOpenId === expert) return '是该班组的班组长';
+  if (team.contactOpenId === expert) return '是该班组的单位联系人';
   // issued together: one round trip
   const [declared, [person], member] = await Promise.all([
     tx
@@ -348,7 +354,10 @@ export async function mustRecuse(tx: Db, task: Pick<Task, 'assignment' | 'team'>
     tx.select({ organizationId: people.organizationId }).from(people).where(eq(people.openId, expert)),
     tx.select({ openId: teamMembers.openId }).from(teamMembers).where(and(eq(teamMembers.teamId, team.id), eq(teamMembers.openId, expert))).limit(1),
   ]);
-  return declared.length > 0 || person?.organizationId === team.organizationId || member.length > 0;
+  if (member.length > 0) return '是该班组的成员';
+  if (declared.length > 0) return '已声明与该班组存在利益冲突';
+  if (person?.organizationId === team.organizationId) return '与该班组同属一个单位';
+  return undefined;
 }
 
 /** What `noNewExpertAfterSum` refuses of an expert's 谢绝. */
@@ -380,6 +389,15 @@ export interface PanelCompletion {
   completed: boolean;
   panel: PanelScore[];
   outliers: Outlier[];
+  /** The year was summed before and reopened; this completion was the last it waited for: it can be summed again. */
+  reopeningDone?: ReopeningDone;
+}
+
+/** A reopened year's last panel complete again (`reopeningDone`): its latest 重开评分's audit row names the reopening. */
+export interface ReopeningDone {
+  cycleId: number;
+  year: number;
+  lastReopenId: number;
 }
 
 /** The panel's pending and submitted tasks, as `completeIfDone` weighs them. */
@@ -400,7 +418,11 @@ async function completeIfDone(tx: Db, actor: Actor, { application, cycle }: Pick
   const panel = members.filter((m) => m.status === 'submitted').map(toPanelScore);
   if (pending > 0 || !panel.length || application.status !== 'scoring') return { completed: false, panel, outliers: [] };
   const to = applicationMachine.check('completePanel', application.status as ApplicationStatus, actor);
-  await tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, application.id));
+  // issued together: one round trip (whether the year was summed before: only then can this end a reopening)
+  const [, summedBefore] = await Promise.all([
+    tx.update(applications).set({ status: to, updatedAt: now }).where(eq(applications.id, application.id)),
+    cycle.status === 'scoring' ? aggregatedBefore(tx, cycle.id) : false,
+  ]);
   // the cycle's outlierDistance (aggregationRuleOf)
   const outliers = panelOutliers(panel, aggregationRuleOf(cycle.settings));
   await audit(tx, {
@@ -411,7 +433,37 @@ async function completeIfDone(tx: Db, actor: Actor, { application, cycle }: Pick
     details: { totals: panel.map((p) => p.total), outliers: outliers.map((o) => ({ assignmentId: o.assignmentId, total: o.total, median: o.median })) },
     at: now,
   });
-  return { completed: true, panel, outliers };
+  const reopeningDone = summedBefore ? await reopeningDoneBy(tx, cycle) : undefined;
+  return { completed: true, panel, outliers, ...(reopeningDone ? { reopeningDone } : {}) };
+}
+
+/**
+ * Whether the year, summed before and reopened (重开评分), has no application left to score now that one more panel is
+ * complete: 结束评分并汇总 would pass its checks (`scoringToClose`). Two last panels of two applications completed at once
+ * each hold their own application's lock only: the year's advisory lock, taken by nothing else, makes the second read
+ * after the first committed, so exactly one of them finds the year done.
+ */
+async function reopeningDoneBy(tx: Db, cycle: Pick<Task['cycle'], 'id' | 'year'>): Promise<ReopeningDone | undefined> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`review:reopening:${cycle.id}`}, 0))`);
+  // issued together: one round trip
+  const [[left], [last]] = await Promise.all([
+    tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(applications)
+      .where(and(eq(applications.cycleId, cycle.id), inArray(applications.status, ['recommended', 'accepted', 'scoring']))),
+    tx
+      .select({ id: sql<number | null>`max(${auditLog.id})` })
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.entity, 'assignment'),
+          eq(auditLog.action, 'review.reopen'),
+          inArray(auditLog.entityId, tx.select({ id: sql<string>`${assignments.id}::text` }).from(assignments).where(eq(assignments.cycleId, cycle.id))),
+        ),
+      ),
+  ]);
+  if (Number(left?.n ?? 0) > 0) return undefined;
+  return { cycleId: cycle.id, year: cycle.year, lastReopenId: Number(last?.id ?? 0) };
 }
 
 /** A score card drawn from a sheet other than the one in force (a 载入评分表 since): refused whole, the card drawn again on the new sheet. */
@@ -603,6 +655,11 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
  * application is under review again, and a closed cycle goes back to scoring until it is closed again.
  * `card` says which outbox row brings the reopened sheet to the expert (see `reopenedCard`): one still
  * waiting (`waiting`), or a new one the caller queues under `key`. The audit row records it.
+ *
+ * An expert who must step aside from the team (`recusalReason`: a declared conflict, their own organisation, a place
+ * in the team) is sent nothing (第十七条): the sheet is reopened so that 更换专家 can take it off the panel, as the
+ * conflict alert advises (先“重开评分”，再“更换专家”), not for them to score it again. `recused` then says why, `card`
+ * is absent, and the audit row records that no card carries the sheet, so a card of the task still waiting is dropped.
  */
 export async function reopenScore(
   tx: Db,
@@ -610,20 +667,22 @@ export async function reopenScore(
   assignmentId: number,
   now: Date,
   eventId: string,
-): Promise<{ task: Task; card: { key: string; waiting: boolean } }> {
+): Promise<{ task: Task; card?: { key: string; waiting: boolean }; recused?: string }> {
   // the key of the latest reopen's card is read under the application's lock, which every reopen of the task takes
   const [task, keys] = await adminTask(tx, actor, assignmentId, () => reopenedCardKeys(tx, [assignmentId]));
   if (task.cycle.status === 'published') {
     throw new UserError(`${task.cycle.year}年度评审结果已公布，评分不能再重开。`, { kind: 'info' });
   }
+  // issued together: one round trip
+  const [publishing, recused] = await Promise.all([activeBulkJob(tx, 'publish', task.cycle.id), recusalReason(tx, task)]);
   // 公布结果 recorded and about to publish what its preview showed: a sheet reopened now would change what is published
-  if (await activeBulkJob(tx, 'publish', task.cycle.id)) {
+  if (publishing) {
     throw new UserError(`${task.cycle.year}年度评审结果正在公布，评分不能再重开。`, { kind: 'info' });
   }
-  if (task.assignment.status !== 'submitted') throw reopenedAlready(task) ?? new UserError('这份评分尚未提交，无需重开。', { kind: 'info' });
+  if (task.assignment.status !== 'submitted') throw reopenedAlready(task, keys.get(assignmentId) === null) ?? new UserError('这份评分尚未提交，无需重开。', { kind: 'info' });
   // issued together: one round trip (the card's outbox row and the sheet are different rows)
   const [card, [assignment]] = await Promise.all([
-    reopenedCard(tx, assignmentId, eventId, keys.get(assignmentId)),
+    recused ? undefined : reopenedCard(tx, assignmentId, eventId, keys.get(assignmentId) ?? undefined),
     tx
       .update(assignments)
       // given to the expert again now: a reminder counts an overdue sheet from the later of this and the 评分截止
@@ -646,22 +705,26 @@ export async function reopenScore(
       expert: task.assignment.expertOpenId,
       previousTotal: task.assignment.total,
       previousScores: task.assignment.scores,
-      cardKey: card.key,
+      // no card for an expert who must step aside: `reopenedCardKeys` reads `recused` as "no row carries the sheet"
+      cardKey: card?.key ?? null,
+      ...(recused ? { recused } : {}),
     },
     at: now,
   });
-  return { task: { ...task, assignment }, card };
+  return { task: { ...task, assignment }, ...(card ? { card } : {}), ...(recused ? { recused } : {}) };
 }
 
 /**
  * What a second 重开评分 finds (a double click, or two administrators at once, the second read after the first's
  * locks): a pending sheet that keeps its scores was reopened, and its expert has not submitted it again. Done, not
- * refused: the answer names when, from the reopen's audit row. A sheet never submitted has no scores.
+ * refused: the answer names when, from the reopen's audit row. A sheet never submitted has no scores. `recused`: the
+ * reopen sent its expert nothing, as they must step aside, and what is left to do is 更换专家.
  */
-function reopenedAlready(task: Task): AlreadyDone | undefined {
+function reopenedAlready(task: Task, recused: boolean): AlreadyDone | undefined {
   if (task.assignment.status !== 'assigned' || task.assignment.scores === null) return undefined;
   // 已于 2027年3月10日 09:00 重开评分并通知专家（…班），无需重复重开。
-  return new AlreadyDone('重开', { action: 'review.reopen', entity: 'assignment', entityId: task.assignment.id }, `评分并通知专家（${task.team.name}）`);
+  const detail = recused ? `评分（${task.team.name}；该专家须回避，未通知其重新评分，请点“更换专家”改派）` : `评分并通知专家（${task.team.name}）`;
+  return new AlreadyDone('重开', { action: 'review.reopen', entity: 'assignment', entityId: task.assignment.id }, detail);
 }
 
 /** The outbox key of an assignment's task card, queued once when it is assigned. */
@@ -686,17 +749,22 @@ async function reopenedCard(tx: Db, assignmentId: number, eventId: string, previ
 }
 
 /**
- * The outbox key each reopened task's latest reopen chose for its card (`reopenedCard`), by assignment; a task
+ * The outbox key each reopened task's latest reopen chose for its card (`reopenedCard`), by assignment; null when that
+ * reopen chose none (its expert must step aside and was sent nothing: every card of the task is dropped). A task
  * never reopened, or last reopened before the key was recorded, has none. One read (the audit log's entity index).
  */
-export async function reopenedCardKeys(tx: Db, assignmentIds: number[]): Promise<Map<number, string>> {
+export async function reopenedCardKeys(tx: Db, assignmentIds: number[]): Promise<Map<number, string | null>> {
   if (!assignmentIds.length) return new Map();
   const rows = await tx
-    .selectDistinctOn([auditLog.entityId], { entityId: auditLog.entityId, cardKey: sql<string | null>`${auditLog.details} ->> 'cardKey'` })
+    .selectDistinctOn([auditLog.entityId], {
+      entityId: auditLog.entityId,
+      cardKey: sql<string | null>`${auditLog.details} ->> 'cardKey'`,
+      recused: sql<boolean>`(${auditLog.details} ->> 'recused') is not null`,
+    })
     .from(auditLog)
     .where(and(eq(auditLog.entity, 'assignment'), inArray(auditLog.entityId, assignmentIds.map(String)), eq(auditLog.action, 'review.reopen')))
     .orderBy(auditLog.entityId, desc(auditLog.id));
-  return new Map(rows.filter((r) => r.cardKey).map((r) => [Number(r.entityId), r.cardKey as string]));
+  return new Map(rows.filter((r) => r.cardKey || r.recused).map((r) => [Number(r.entityId), r.recused ? null : (r.cardKey as string)]));
 }
 
 // --- lists ---------------------------------------------------------------------------------------

@@ -112,7 +112,8 @@ export function reopenedTaskMessage(assignment: Pick<NewAssignment, 'id' | 'expe
  * declared a conflict), already submitted from the 评分 list, or whose scoring has ended before its card
  * went out is not sent: the expert never saw it, so there is nothing to withdraw, and a live score sheet
  * for it would be untrue. A reopened sheet goes out only in the row its reopen chose (`reopenScore`): another
- * card of the task claimed before the reopen, but drawn after it, is dropped, so the expert gets it once.
+ * card of the task claimed before the reopen, but drawn after it, is dropped, so the expert gets it once; a sheet
+ * reopened for an expert who must step aside goes out in none.
  */
 export function reviewTaskRenderer(db: Db, day?: { timezone: string; clock: Clock }): CardRenderer {
   return async (specs: CardSpec[], rows?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
@@ -121,13 +122,15 @@ export function reviewTaskRenderer(db: Db, day?: { timezone: string; clock: Cloc
     const ids = specs.map((s) => Number(s.assignmentId));
     const tasks = new Map((await getTasks(db, ids.filter((id) => Number.isSafeInteger(id) && id > 0))).map((t) => [t.assignment.id, t]));
     const reopened = [...tasks.values()].filter((t) => t.assignment.status === 'assigned' && t.assignment.scores !== null).map((t) => t.assignment.id);
-    const chosen = rows && reopened.length ? await reopenedCardKeys(db, reopened) : new Map<number, string>();
+    const chosen = rows && reopened.length ? await reopenedCardKeys(db, reopened) : new Map<number, string | null>();
     const fieldsByCycle = new Map<number, ScoreField[]>();
     return ids.map((id, i): RenderedCard => {
       const task = tasks.get(id);
       if (!task) return { drop: `评分任务 ${id} 已不存在` };
       if (task.assignment.status !== 'assigned') return { drop: `评分任务 ${id} 已${ASSIGNMENT_STATUS_ZH[task.assignment.status] ?? task.assignment.status}` };
       const carrier = chosen.get(id);
+      // reopened for 更换专家 alone: its expert must step aside, and no card of the task goes to them
+      if (carrier === null && rows?.[i]) return { drop: `评分任务 ${id} 已重开待更换专家（该专家须回避），不再发给该专家` };
       if (carrier && rows?.[i] && rows[i].dedupeKey !== carrier) return { drop: `评分任务 ${id} 已重开，重开的评分表由另一条消息发送` };
       if (task.cycle.status !== 'open' && task.cycle.status !== 'scoring') return { drop: `${task.cycle.year}年度评审已结束专家评分` };
       try {

@@ -215,7 +215,8 @@ describe.each(MODES)('a reopened sheet does not reopen the intake (%s path)', (m
     await h.drain();
     const alert = h.fake.messages.find((m) => m.receiveId === ADMIN && cardText(m.content).includes('声明与'));
     expect(cardText(alert?.content)).toContain('先“重开评分”，再“更换专家”');
-    expect((await h.click(ADMIN, { action: 'review.reopen', assignmentId: conflicted.id })).toast?.type).toBe('success');
+    // reopened for 更换专家: the expert who must step aside is not sent the sheet, and the answer says what is left to do
+    expect((await h.click(ADMIN, { action: 'review.reopen', assignmentId: conflicted.id })).toast).toMatchObject({ type: 'warning', content: expect.stringContaining('未通知其重新评分，请接着点该专家的“更换专家”') });
     const swap = await h.click(ADMIN, { action: 'review.swap', assignmentId: conflicted.id });
     expect(swap.toast?.type, JSON.stringify(swap.toast)).toBe('success');
     const [replacement] = await db().select().from(assignments).where(eq(assignments.expertOpenId, EXPERTS[2]));
