@@ -257,6 +257,11 @@ export interface FakeOpenPlatformOptions {
    */
   perAppPerSecond?: number;
   perAppPerMinute?: number;
+  /**
+   * The clock (ms) the rate windows above are counted by; default Date.now (real time, whatever `now` says). A test
+   * that checks a window's edges holds it still and moves it, so a slow machine cannot spread a burst over two windows.
+   */
+  rateNow?: () => number;
 }
 
 /** Feishu takes files up to 30 MB (im/v1/files) and images up to 10 MB (im/v1/images); a little room for the multipart framing */
@@ -442,11 +447,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const perReceiver = opts.perReceiverPerSecond ?? PER_RECEIVER_PER_SECOND;
   const perAppSecond = opts.perAppPerSecond ?? 50;
   const perAppMinute = opts.perAppPerMinute ?? 1000;
-  /** when the app's sends and replies were accepted, by real time, for its own limits */
+  const rateNow = opts.rateNow ?? Date.now;
+  /** when the app's sends and replies were accepted, by the rate clock (real time unless a test gives one), for its own limits */
   const appSends: number[] = [];
   /** Whether the app is over its limit for one more send or reply now: the seconds until the window that is full reopens; else counted now. */
   const overAppRate = (): number | undefined => {
-    const at = Date.now();
+    const at = rateNow();
     while (appSends.length && at - appSends[0] >= 60_000) appSends.shift();
     const lastSecond = appSends.filter((t) => at - t < 1000);
     if (lastSecond.length >= perAppSecond) return Math.max(1, Math.ceil((lastSecond[0] + 1000 - at) / 1000));
@@ -456,12 +462,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   };
   const appRateLimited = (res: ServerResponse, resetSeconds: number) =>
     send(res, 429, APP_RATE_LIMITED, { 'x-ogw-ratelimit-limit': String(perAppSecond), 'x-ogw-ratelimit-reset': String(resetSeconds) });
-  /** when each receiver's (a chat's, a p2p chat standing for its user) and each message's updates were last accepted, by real time */
+  /** when each receiver's (a chat's, a p2p chat standing for its user) and each message's updates were last accepted, by the rate clock */
   const recentSends = new Map<string, number[]>();
   const recentUpdates = new Map<string, number[]>();
   /** Whether one more within the last second would exceed `limit`; if not, it is counted now. */
   const overRate = (recent: Map<string, number[]>, key: string, limit: number): boolean => {
-    const at = Date.now();
+    const at = rateNow();
     const kept = (recent.get(key) ?? []).filter((t) => at - t < 1000);
     if (kept.length >= limit) {
       recent.set(key, kept);
