@@ -184,7 +184,13 @@ export interface FakeOpenPlatform {
    * that answers, slowly (a gateway under load). Unlike a fault's `delayMs` it applies to any request, reads too.
    */
   stall(match: (req: { method: string; path: string }) => boolean, delayMs: number): void;
-  /** drops queued faults, receiver faults, token faults and stalls */
+  /**
+   * Holds back the answer to every request `match` accepts until the returned function is called (or clearFaults or
+   * reset): an API that has not answered yet, for as long as the test needs, however slowly the machine runs. A
+   * request held is recorded once it is answered.
+   */
+  hold(match: (req: { method: string; path: string }) => boolean): () => void;
+  /** drops queued faults, receiver faults, token faults and stalls; held requests are answered */
   clearFaults(): void;
   /**
    * Revokes every tenant token issued so far, as a secret reset or a re-published app does: calls with
@@ -427,6 +433,14 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const connectionGroups = new Set<string>();
   const CARD_IN_CONNECTION_GROUP = { code: 230054, msg: 'This type of message is unavailable in the connection group.' };
   const stalls: { match: (req: { method: string; path: string }) => boolean; delayMs: number }[] = [];
+  /** each `hold`'s match and the answers it holds back */
+  const holds = new Set<{ match: (req: { method: string; path: string }) => boolean; held: (() => void)[] }>();
+  const releaseHolds = () => {
+    for (const h of [...holds]) {
+      holds.delete(h);
+      for (const answer of h.held.splice(0)) answer();
+    }
+  };
   const tokenFaults: Fault[] = [];
   const listeners: ((m: SentMessage) => void)[] = [];
   const updateListeners: ((u: FakeUpdate) => void)[] = [];
@@ -898,6 +912,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         }
       };
       const path = (req.url ?? '/').split('?')[0];
+      const holding = [...holds].find((h) => h.match({ method: req.method ?? 'GET', path }));
+      if (holding) return void holding.held.push(() => (res.destroyed ? undefined : answer()));
       const stalled = stalls.find((s) => s.match({ method: req.method ?? 'GET', path }));
       if (stalled) setTimeout(() => (res.destroyed ? undefined : answer()), stalled.delayMs).unref();
       else answer();
@@ -946,6 +962,14 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     stall(match, delayMs) {
       stalls.push({ match, delayMs });
     },
+    hold(match) {
+      const h = { match, held: [] as (() => void)[] };
+      holds.add(h);
+      return () => {
+        if (!holds.delete(h)) return;
+        for (const answer of h.held.splice(0)) answer();
+      };
+    },
     failTokens(faults) {
       tokenFaults.push(...faults);
     },
@@ -954,6 +978,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       receiverFaults.clear();
       stalls.length = 0;
       tokenFaults.length = 0;
+      releaseHolds();
     },
     revokeTokens(code = 99991663) {
       for (const token of issuedTokens) revokedTokens.set(token, code);
@@ -1028,6 +1053,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       else if (event === 'update') updateListeners.push(fn);
     },
     reset() {
+      // what was held is answered first, and forgotten with the rest
+      releaseHolds();
       connectionGroups.clear();
       appSends.length = 0;
       requests.length = 0;
@@ -1064,6 +1091,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       });
     },
     close() {
+      holds.clear();
       if (!server.listening) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
