@@ -3,12 +3,15 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // only a hang should reach it: on a starved 2-core CI machine a PGlite test that takes 10 s alone took 40–50 s
+    testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
     // files share a worker's module graph: importing the bot once per worker instead of once per file saves about a
     // third of the suite. Tests keep no state in modules or process.env; each opens its own database and bot.
     isolate: false,
+    // expect.poll waits on a server's round trip (the browser tests, the local console): its 1 s default is too short on a loaded machine
+    expect: { poll: { timeout: 15_000 } },
   },
 });

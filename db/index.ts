@@ -38,11 +38,16 @@ export interface OpenOptions {
   migrate?: boolean;
   /** PGlite only: start from this dumped data directory (`dumpDataDir`) instead of running initdb. */
   loadDataDir?: Blob;
+  /**
+   * PostgreSQL only: seconds a new connection may take to open before it fails; default 2 (`reconnecting`). The tests'
+   * own pools wait longer: on a starved CI machine a new connection took more than 2 s.
+   */
+  connectTimeout?: number;
 }
 
 /** postgres.js when a URL is given, embedded PGlite in dataDir otherwise; migrations applied unless told not to. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  const database = opts.databaseUrl ? await openPostgres(opts.databaseUrl, opts.max ?? 10) : await openPglite(opts.dataDir, opts.loadDataDir);
+  const database = opts.databaseUrl ? await openPostgres(opts.databaseUrl, opts.max ?? 10, opts.connectTimeout) : await openPglite(opts.dataDir, opts.loadDataDir);
   if (opts.migrate !== false) {
     // a refused start lets go of what it opened (PGlite's folder, the server's connections)
     await migrateDatabase(database).catch(async (err: unknown) => {
@@ -81,10 +86,10 @@ async function readTypesOnce(sql: Sql): Promise<void> {
 /** Seconds a close waits for the queries in flight before it ends their connections; inside the stop's deadline (src/main.ts). */
 const CLOSE_TIMEOUT_S = 1;
 
-async function openPostgres(url: string, max: number): Promise<Database> {
+async function openPostgres(url: string, max: number, connectTimeout = reconnecting.connect_timeout): Promise<Database> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
-  const client = postgres(url, { max, ...reconnecting, onnotice: () => {}, connection: { application_name: 'gdsz-bot' } });
+  const client = postgres(url, { max, ...reconnecting, connect_timeout: connectTimeout, onnotice: () => {}, connection: { application_name: 'gdsz-bot' } });
   // Two: measured with the bench on two cores, concurrent one-statement calls cost the server least when they share
   // few backends (1 600–1 800 score sheets a second on 2 connections, 1 200–1 400 over 10, that hour; 1 and 2
   // alike), and each call gives up on a lock it waits for after a moment (review_submit's lock_timeout), so a call
@@ -95,6 +100,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const statements = postgres(url, {
     max: 2,
     ...reconnecting,
+    connect_timeout: connectTimeout,
     ...({ max_pipeline: 1000, socket: coalescingSocket } as object),
     onnotice: () => {},
     connection: { application_name: 'gdsz-bot' },

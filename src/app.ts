@@ -83,6 +83,8 @@ export interface StartOptions {
   wsDomain?: string;
   /** Tests only: the first wait before the long connection, given up by the SDK, is started again (WS_RESTART_MS). */
   wsRestartMs?: number;
+  /** Tests only: how long a card action may take before it is answered as still running (CARD_ANSWER_MS, src/events.ts). */
+  cardAnswerMs?: number;
 }
 
 /** Builds and starts the whole bot: database, SDK client, dispatcher, HTTP server, WS client, schedules. */
@@ -149,6 +151,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     feishu,
     findUsers: (query) => resolveUserIds(larkClient, query),
     linkSender: pendingPersonLinker({ database, feishu, clock, timezone: config.BOT_TIMEZONE, log, bootstrapAdmins: config.ADMIN_OPEN_IDS }),
+    cardAnswerMs: opts.cardAnswerMs,
   });
   const eventDispatcher = processor.createDispatcher();
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript without declarations (npm start runs it before anything TypeScript)
 import { build, buildIsStale, bundleFile } from '../scripts/build.mjs';
+import { START_MS } from './support/timing.js';
 
 /**
  * `npm start` runs dist/bot.mjs, the compiled bot bundled into one file (scripts/build.mjs): what the rest of the
@@ -44,7 +45,7 @@ describe('the compiled bot (npm start)', () => {
     let output = '';
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not listening within 40 s:\n${output}`)), 40_000);
+        const timer = setTimeout(() => reject(new Error(`not listening within ${START_MS / 1000} s:\n${output}`)), START_MS);
         const onData = (chunk: Buffer) => {
           output += chunk.toString();
           const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
@@ -91,5 +92,5 @@ describe('the compiled bot (npm start)', () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
-  }, 90_000);
+  }, START_MS + 60_000);
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { START_MS } from './support/timing.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -35,7 +36,7 @@ describe('npm start', () => {
     let output = '';
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL and local mode logged within 25 s:\n${output}`)), 25_000);
+        const timer = setTimeout(() => reject(new Error(`no URL and local mode logged within ${START_MS / 1000} s:\n${output}`)), START_MS);
         const onData = (chunk: Buffer) => {
           output += chunk.toString();
           const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
@@ -65,7 +66,7 @@ describe('npm start', () => {
     }
     if (process.platform !== 'win32') expect(openToOthers(dataDir)).toEqual([]);
     expect(output).not.toContain('could not be made the owner');
-  }, 40_000);
+  }, START_MS + 30_000);
 
   it('stops with one line naming a wrong variable', async () => {
     const child = startBot({ PORT: 'eighty' });
@@ -75,7 +76,7 @@ describe('npm start', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^configuration error: PORT /);
-  }, 30_000);
+  }, START_MS);
 
   it('stops with one line naming DATABASE_URL when the database cannot be reached', async () => {
     const child = startBot({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: '0' });
@@ -85,5 +86,5 @@ describe('npm start', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^start-up error: DATABASE_URL postgres:\/\/nobody@127\.0\.0\.1:1\/none cannot be used/);
-  }, 30_000);
+  }, START_MS);
 });

@@ -184,7 +184,13 @@ export interface FakeOpenPlatform {
    * that answers, slowly (a gateway under load). Unlike a fault's `delayMs` it applies to any request, reads too.
    */
   stall(match: (req: { method: string; path: string }) => boolean, delayMs: number): void;
-  /** drops queued faults, receiver faults, token faults and stalls */
+  /**
+   * Holds back the answer to every request `match` accepts until the returned function is called (or clearFaults or
+   * reset): an API that has not answered yet, for as long as the test needs, however slowly the machine runs. A
+   * request held is recorded once it is answered.
+   */
+  hold(match: (req: { method: string; path: string }) => boolean): () => void;
+  /** drops queued faults, receiver faults, token faults and stalls; held requests are answered */
   clearFaults(): void;
   /**
    * Revokes every tenant token issued so far, as a secret reset or a re-published app does: calls with
@@ -257,6 +263,11 @@ export interface FakeOpenPlatformOptions {
    */
   perAppPerSecond?: number;
   perAppPerMinute?: number;
+  /**
+   * The clock (ms) the rate windows above are counted by; default Date.now (real time, whatever `now` says). A test
+   * that checks a window's edges holds it still and moves it, so a slow machine cannot spread a burst over two windows.
+   */
+  rateNow?: () => number;
 }
 
 /** Feishu takes files up to 30 MB (im/v1/files) and images up to 10 MB (im/v1/images); a little room for the multipart framing */
@@ -422,6 +433,14 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const connectionGroups = new Set<string>();
   const CARD_IN_CONNECTION_GROUP = { code: 230054, msg: 'This type of message is unavailable in the connection group.' };
   const stalls: { match: (req: { method: string; path: string }) => boolean; delayMs: number }[] = [];
+  /** each `hold`'s match and the answers it holds back */
+  const holds = new Set<{ match: (req: { method: string; path: string }) => boolean; held: (() => void)[] }>();
+  const releaseHolds = () => {
+    for (const h of [...holds]) {
+      holds.delete(h);
+      for (const answer of h.held.splice(0)) answer();
+    }
+  };
   const tokenFaults: Fault[] = [];
   const listeners: ((m: SentMessage) => void)[] = [];
   const updateListeners: ((u: FakeUpdate) => void)[] = [];
@@ -442,11 +461,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const perReceiver = opts.perReceiverPerSecond ?? PER_RECEIVER_PER_SECOND;
   const perAppSecond = opts.perAppPerSecond ?? 50;
   const perAppMinute = opts.perAppPerMinute ?? 1000;
-  /** when the app's sends and replies were accepted, by real time, for its own limits */
+  const rateNow = opts.rateNow ?? Date.now;
+  /** when the app's sends and replies were accepted, by the rate clock (real time unless a test gives one), for its own limits */
   const appSends: number[] = [];
   /** Whether the app is over its limit for one more send or reply now: the seconds until the window that is full reopens; else counted now. */
   const overAppRate = (): number | undefined => {
-    const at = Date.now();
+    const at = rateNow();
     while (appSends.length && at - appSends[0] >= 60_000) appSends.shift();
     const lastSecond = appSends.filter((t) => at - t < 1000);
     if (lastSecond.length >= perAppSecond) return Math.max(1, Math.ceil((lastSecond[0] + 1000 - at) / 1000));
@@ -456,12 +476,12 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   };
   const appRateLimited = (res: ServerResponse, resetSeconds: number) =>
     send(res, 429, APP_RATE_LIMITED, { 'x-ogw-ratelimit-limit': String(perAppSecond), 'x-ogw-ratelimit-reset': String(resetSeconds) });
-  /** when each receiver's (a chat's, a p2p chat standing for its user) and each message's updates were last accepted, by real time */
+  /** when each receiver's (a chat's, a p2p chat standing for its user) and each message's updates were last accepted, by the rate clock */
   const recentSends = new Map<string, number[]>();
   const recentUpdates = new Map<string, number[]>();
   /** Whether one more within the last second would exceed `limit`; if not, it is counted now. */
   const overRate = (recent: Map<string, number[]>, key: string, limit: number): boolean => {
-    const at = Date.now();
+    const at = rateNow();
     const kept = (recent.get(key) ?? []).filter((t) => at - t < 1000);
     if (kept.length >= limit) {
       recent.set(key, kept);
@@ -892,6 +912,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         }
       };
       const path = (req.url ?? '/').split('?')[0];
+      const holding = [...holds].find((h) => h.match({ method: req.method ?? 'GET', path }));
+      if (holding) return void holding.held.push(() => (res.destroyed ? undefined : answer()));
       const stalled = stalls.find((s) => s.match({ method: req.method ?? 'GET', path }));
       if (stalled) setTimeout(() => (res.destroyed ? undefined : answer()), stalled.delayMs).unref();
       else answer();
@@ -940,6 +962,14 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     stall(match, delayMs) {
       stalls.push({ match, delayMs });
     },
+    hold(match) {
+      const h = { match, held: [] as (() => void)[] };
+      holds.add(h);
+      return () => {
+        if (!holds.delete(h)) return;
+        for (const answer of h.held.splice(0)) answer();
+      };
+    },
     failTokens(faults) {
       tokenFaults.push(...faults);
     },
@@ -948,6 +978,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       receiverFaults.clear();
       stalls.length = 0;
       tokenFaults.length = 0;
+      releaseHolds();
     },
     revokeTokens(code = 99991663) {
       for (const token of issuedTokens) revokedTokens.set(token, code);
@@ -1022,6 +1053,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       else if (event === 'update') updateListeners.push(fn);
     },
     reset() {
+      // what was held is answered first, and forgotten with the rest
+      releaseHolds();
       connectionGroups.clear();
       appSends.length = 0;
       requests.length = 0;
@@ -1058,6 +1091,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       });
     },
     close() {
+      holds.clear();
       if (!server.listening) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -6,6 +6,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importTemplate } from '../../src/import/workbook.js';
 import { consoleUrlOf } from '../support/localBot.js';
+import { START_MS } from '../support/timing.js';
 
 /**
  * Issue 6, acceptance 1 and 4: `npm start` in local mode, then the /dev console in a real browser (Debian's
@@ -35,7 +36,7 @@ beforeAll(async () => {
 
   const started = performance.now();
   bot = startLocalBot(dataDir);
-  url = await consoleUrlOf(bot, 40_000).url;
+  url = await consoleUrlOf(bot, START_MS).url;
   const res = await fetch(`${url}/dev`);
   expect(res.status).toBe(200);
   // a timing, not an assertion: the machine's load decides it
@@ -43,7 +44,7 @@ beforeAll(async () => {
 
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 } });
   page = context.pages()[0] ?? (await context.newPage());
-}, 90_000);
+}, START_MS + 60_000);
 
 afterAll(async () => {
   await context?.close();
@@ -110,11 +111,12 @@ describe('local console', () => {
     expect(await focusedField()).toBe('memberCount');
     await page.keyboard.press('Enter');
 
-    // the callback's card replaces the form in place, and its toast shows
+    // the callback's card replaces the form in place, and its toast shows: the page takes the toast away after 4 s, so
+    // it is waited for from the click on, not looked for once the card is there
+    const toast = page.locator('.toast', { hasText: /注册成功，班组编号 GDSZ-/ }).first().waitFor({ timeout: 60_000 });
     const confirmation = page.locator(`li[data-id="${formMessage}"] .card`, { hasText: '注册成功' });
-    await confirmation.waitFor();
+    await Promise.all([confirmation.waitFor({ timeout: 60_000 }), toast]);
     expect(await confirmation.textContent()).toMatch(/班组编号：GDSZ-\d{4}-\d{4}/);
-    await expect.poll(() => page.locator('.toast').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/注册成功，班组编号 GDSZ-/)]));
     expect(await page.locator('form.card-form[data-form="registration"]').count()).toBe(0);
     expect(await page.locator('.unknown').count()).toBe(0);
     await page.screenshot({ path: join(results, 'console-desktop.png'), fullPage: true });

@@ -8,6 +8,7 @@ import { runDemo } from '../../src/local/demo.js';
 import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
 import { LOCAL_ADMIN_GROUP } from '../../src/local/seed.js';
 import { consoleUrlOf } from '../support/localBot.js';
+import { START_MS } from '../support/timing.js';
 
 /**
  * Issue 14, acceptance 2, 4 and 5: `npm run demo`, then `npm start` on the same folder and the /dev console in
@@ -68,11 +69,11 @@ beforeAll(async () => {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
   bot = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   botExit = new Promise((resolve) => bot.once('exit', (c) => resolve(c)));
-  url = await consoleUrlOf(bot, 90_000).url;
+  url = await consoleUrlOf(bot, START_MS).url;
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 360, height: 780 } });
   page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`${url}/dev`);
-}, 240_000);
+}, START_MS + 180_000);
 
 afterAll(async () => {
   await context?.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { outbox } from '../../db/schema.js';
+import { CARD_ANSWER_MS } from '../../src/events.js';
 import type { CardResponse } from '../../src/handlers.js';
 import { cardActionEvent } from '../../src/local/feishuEvents.js';
 import { type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
@@ -20,7 +21,8 @@ describe('card callbacks that fail or end late', () => {
   let cardWork: ReturnType<typeof vi.spyOn>;
 
   beforeAll(async () => {
-    h = await startHarness();
+    // the bot's own answer time: these clicks are answered as still running
+    h = await startHarness({ cardAnswerMs: CARD_ANSWER_MS });
     cardWork = vi.spyOn(h.app.processor as unknown as { cardWork(...args: unknown[]): Promise<CardResponse> }, 'cardWork');
   });
 

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrationsFolder, openDatabase } from '../../db/index.js';
 import { rowsOf } from '../../src/outbox.js';
-import { createTestDatabase, testDatabaseKind, type TestDatabase } from '../support/db.js';
+import { createTestDatabase, TEST_CONNECT_TIMEOUT_S, testDatabaseKind, type TestDatabase } from '../support/db.js';
 
 /**
  * README, Deployment: any number of processes may share one PostgreSQL. After an upgrade that adds migrations, the
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 describe.skipIf(testDatabaseKind() !== 'postgres')('replicas started together on a database to migrate', () => {
   it('all start, and each migration is applied once', async () => {
-    const starts = await Promise.allSettled([0, 1, 2].map(() => openDatabase({ databaseUrl: database.url!, max: 2 })));
+    const starts = await Promise.allSettled([0, 1, 2].map(() => openDatabase({ databaseUrl: database.url!, max: 2, connectTimeout: TEST_CONNECT_TIMEOUT_S })));
     for (const s of starts) if (s.status === 'fulfilled') await s.value.close();
     const failed = starts.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason?.message ?? '').split('\n')[0]);
     expect(failed).toEqual([]);

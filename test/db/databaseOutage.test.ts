@@ -6,12 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outbox, processedEvents } from '../../db/schema.js';
 import { type BotApp, startBot } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
+import { CARD_ANSWER_MS } from '../../src/events.js';
 import { type FakeOpenPlatform, startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { createLogger } from '../../src/log.js';
 import { CuttableProxy } from '../support/cuttableProxy.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { ADMIN, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, messageEvent, p2pChatIdFor, signedRequest } from '../support/larkEvents.js';
+import { START_MS } from '../support/timing.js';
+import { lockWaits } from '../support/waiting.js';
 
 /**
  * The database going away under a running bot, and a stop while a callback waits on it. Feishu wants a card
@@ -20,7 +23,15 @@ import { cardActionEvent, messageEvent, p2pChatIdFor, signedRequest } from '../s
  */
 
 const USER = 'ou_outageuser00000000000000000001';
-const FEISHU_CALLBACK_MS = 3000;
+/**
+ * The wall-clock bound on an answer the test measures from outside (Feishu wants it within 3 s): the bot's own
+ * deadline (CARD_ANSWER_MS, or the connect timeout below it) plus room for a loaded machine to get the request there
+ * and the answer back. What shows the answer came in time is which answer it is (the toast of an unreachable
+ * database, of work still running), given by the bot's own clock; this only catches a callback left waiting.
+ */
+const ANSWERED_MS = CARD_ANSWER_MS + 2000;
+/** How long after it began stopping the bot's sockets used to be closed, whatever callback was still being handled (src/app.ts). */
+const OLD_SOCKET_GRACE_MS = 1500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function logSink(lines: string[]) {
@@ -135,13 +146,13 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
     expect(down.status).toBe(200);
     expect(down.body.toast).toMatchObject({ type: 'error' });
     expect(down.body.toast.content).toContain('请稍后再试');
-    expect(down.ms).toBeLessThan(FEISHU_CALLBACK_MS);
+    expect(down.ms).toBeLessThan(ANSWERED_MS);
 
     // a message keeps failing as before: Feishu delivers it again later, deduplicated by its message_id
     const message = helpMessage(fake);
     const messageDown = await post(app.url, '/lark/events', message.payload);
     expect(messageDown.status).toBe(500);
-    expect(messageDown.ms).toBeLessThan(FEISHU_CALLBACK_MS);
+    expect(messageDown.ms).toBeLessThan(ANSWERED_MS);
     await sleep(1500);
 
     await proxy.open();
@@ -185,7 +196,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
       expect(answer.status).toBe(200);
       expect(answer.body.toast).toMatchObject({ type: 'info', content: expect.stringContaining('完成后会更新这张卡片') });
       expect(answer.body.card).toBeUndefined();
-      expect(answer.ms).toBeLessThan(FEISHU_CALLBACK_MS + 500);
+      expect(answer.ms).toBeLessThan(ANSWERED_MS);
       // the work was not thrown away: the event is recorded once, and the card it answered replaces the clicked one
       await until('the late work recorded', async () => (await recorded(click.eventId)) === 1);
       const update = await until('the late card sent as an update', async () => {
@@ -234,7 +245,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
       const done = await Promise.all(answered.burst.map((c) => recorded(c.eventId)));
       return done.every((n) => n === 1) || undefined;
     });
-    expect(answered.answers.every((a) => a.ms < FEISHU_CALLBACK_MS)).toBe(true);
+    expect(answered.answers.every((a) => a.ms < ANSWERED_MS)).toBe(true);
     // and a stop ends: no work is left waiting on a connection that will never answer
     const stopped = await Promise.race([app.stop().then(() => 'stopped'), sleep(20_000).then(() => 'still waiting')]);
     expect(stopped).toBe('stopped');
@@ -258,7 +269,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('SIGTERM while a callback wai
     await fake?.close();
   });
 
-  it('the message being handled is answered and its reply sent before the bot exits 0', { timeout: 90_000 }, async () => {
+  it('the message being handled is answered and its reply sent before the bot exits 0', { timeout: START_MS + 60_000 }, async () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
     const bot = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, ...botEnv(fake, db.url!) }, stdio: ['ignore', 'pipe', 'pipe'] });
     child = bot;
@@ -266,7 +277,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('SIGTERM while a callback wai
     bot.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     bot.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     const exited = new Promise<number | null>((resolve) => bot.once('exit', (code) => resolve(code)));
-    const url = await until('the bot listening', () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 60_000);
+    const url = await until('the bot listening', () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], START_MS);
     const warm = helpMessage(fake);
     expect((await post(url, '/lark/events', warm.payload)).status).toBe(200);
     await until('the warm-up reply', () => sentTo(fake, USER) > 0);
@@ -276,10 +287,13 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('SIGTERM while a callback wai
     try {
       const message = helpMessage(fake);
       const answered = post(url, '/lark/events', message.payload).catch((err: unknown) => ({ status: 0, body: String(err), ms: 0 }));
-      await sleep(300);
+      // the message has reached the bot and its claim waits on the lock
+      await until('the message waiting on the lock', async () => (await lockWaits(db.db)) > 0 || undefined);
       bot.kill('SIGTERM');
-      // the lock outlasts the sockets' old 1.5 s grace, not the callbacks' wait
-      await sleep(2000);
+      // the lock outlasts the sockets' old 1.5 s grace, counted from when the bot says it is stopping, and no more: the
+      // rest of the callbacks' 3 s wait is the handler's, to finish its work and answer, and the reply's, to be sent
+      await until('the bot stopping', () => output.includes('shutting down') || undefined);
+      await sleep(OLD_SOCKET_GRACE_MS + 200);
       release();
       await holding;
       const answer = await answered;

@@ -13,6 +13,7 @@ import { ADMIN, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Ha
 import { cardActionEvent, messageEvent, signedRequest } from '../support/larkEvents.js';
 import { registrationForm } from './securityFixture.js';
 import { LEASE_RUN_OUT_MS } from '../support/dispatchers.js';
+import { START_MS } from '../support/timing.js';
 
 /**
  * Faults (issue 7): Feishu delivering an event four times on its retry schedule; the Open Platform
@@ -188,7 +189,7 @@ async function startServer(db: TestDatabase, fake: FakeOpenPlatform): Promise<Se
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join('\n')}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${START_MS / 1000} s:\n${output.join('\n')}`)), START_MS);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);
       const m = /"url":"(http:\/\/[^"]+)"/.exec(line);
@@ -226,7 +227,7 @@ describe.runIf(testDatabaseKind() === 'postgres')('server processes on PostgreSQ
     await fake?.close();
   });
 
-  it('SIGKILL in the middle of 200 registrations, then a restart and Feishu’s retries: every acknowledged one stored whole, nothing half-stored, every message sent once', { timeout: 120_000 }, async () => {
+  it('SIGKILL in the middle of 200 registrations, then a restart and Feishu’s retries: every acknowledged one stored whole, nothing half-stored, every message sent once', { timeout: 2 * START_MS + 120_000 }, async () => {
     const db = await createTestDatabase();
     let server: ServerProcess | undefined;
     try {
@@ -321,7 +322,7 @@ describe.runIf(testDatabaseKind() === 'postgres')('server processes on PostgreSQ
     }
   });
 
-  it('two server processes on one database, both dispatching: each of 200 messages sent exactly once, by one or the other', { timeout: 90_000 }, async () => {
+  it('two server processes on one database, both dispatching: each of 200 messages sent exactly once, by one or the other', { timeout: 2 * START_MS + 90_000 }, async () => {
     const db = await createTestDatabase();
     // each process talks to an Open Platform of its own, so what each one sent can be told apart
     const fakes = [fake, await startFakeOpenPlatform({ appId: APP.id, appSecret: APP.secret })];

@@ -18,7 +18,7 @@ import { createLogger } from '../../src/log.js';
 import { cardSpecOf, type OutboxRow } from '../../src/outbox.js';
 import { startFakeOpenPlatform } from '../../src/local/fakeOpenPlatform.js';
 import { cardActions, expectValidCard } from '../support/cards.js';
-import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../support/db.js';
+import { createTestDatabase, TEST_CONNECT_TIMEOUT_S, type TestDatabase, testDatabaseKind } from '../support/db.js';
 import { ADMIN_CHAT, BOOTSTRAP_ADMIN, DEADLINE, type GeneratedCycle, generateCycle, MEETING, SCORING_DEADLINE, scenarios } from './jobsFixture.js';
 
 const run = promisify(execFile);
@@ -256,7 +256,7 @@ describe('running a job twice for a period, and in two processes at once, sends 
   });
 
   it.runIf(testDatabaseKind() === 'postgres')('two connections (as two replicas would have) racing on every job of a new day', async () => {
-    const other = await openDatabase({ databaseUrl: db.url!, max: 5, migrate: false });
+    const other = await openDatabase({ databaseUrl: db.url!, max: 5, migrate: false, connectTimeout: TEST_CONNECT_TIMEOUT_S });
     try {
       const date = '2027-05-30'; // T-1
       const before = await outboxRows(db);

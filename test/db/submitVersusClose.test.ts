@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, cycles, teamMembers, teams } from '../../db/schema.js';
 import { closeApplications } from '../../src/cycles.js';
 import { openDatabase } from '../../db/index.js';
-import { testDatabaseKind } from '../support/db.js';
+import { TEST_CONNECT_TIMEOUT_S, testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
 import { applicationForm, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
@@ -32,7 +32,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres').each(['fast', 'ordinary'] as 
     await db.insert(teamMembers).values({ teamId: t.id, openId: personas.leader, role: 'leader' });
 
     // another connection's 截止申报, the bot's own function, held open before its COMMIT
-    const other = await openDatabase({ databaseUrl: h.db.url!, max: 1, migrate: false });
+    const other = await openDatabase({ databaseUrl: h.db.url!, max: 1, migrate: false, connectTimeout: TEST_CONNECT_TIMEOUT_S });
     const close = await heldTransaction(other.db, (tx) => closeApplications(tx as never, { openId: ADMIN, name: '管理员', roles: ['admin'] }, f.cycleId, new Date(NOW)));
     const submit = h.click(personas.leader, { action: 'application.submit', teamId: t.id, year: YEAR }, applicationForm());
     await until(async () => (await lockWaits(db)) > 0);

@@ -61,14 +61,21 @@ describe('the long connection', () => {
   it('closes on a stop only after a click being handled is answered on it', async () => {
     await start();
     await gateway!.connected(15_000);
-    // the click's work takes 400 ms; the stop begins 100 ms into it
-    vi.spyOn(app!.processor as unknown as { cardWork(...args: unknown[]): Promise<CardResponse> }, 'cardWork').mockImplementationOnce(
-      () => new Promise((resolve) => setTimeout(() => resolve({ toast: { type: 'success', content: '已处理' } }), 400)),
-    );
+    // the stop begins once the click's work has begun, and the work ends 300 ms into the stop
+    let begun!: () => void;
+    const working = new Promise<void>((resolve) => (begun = resolve));
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    vi.spyOn(app!.processor as unknown as { cardWork(...args: unknown[]): Promise<CardResponse> }, 'cardWork').mockImplementationOnce(async () => {
+      begun();
+      await finished;
+      return { toast: { type: 'success', content: '已处理' } };
+    });
     const answer = gateway!.sendEvent(cardActionEvent({ token: 'unused', appId: APP_ID, openId: USER, value: { action: 'help.menu' } }));
-    await new Promise((r) => setTimeout(r, 100));
+    await working;
     const stopped = app!.stop();
     app = undefined;
+    setTimeout(finish, 300);
     expect(await answer).toMatchObject({ code: 200, data: { toast: { type: 'success', content: '已处理' } } });
     await stopped;
   });

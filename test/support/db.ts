@@ -16,6 +16,9 @@ function adminUrl(): string | undefined {
   return process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
 }
 
+/** Seconds a test database's pool waits for a new connection (the bot's own pool waits 2: db/index.ts). */
+export const TEST_CONNECT_TIMEOUT_S = 30;
+
 export interface TestDatabase extends Database {
   /** A URL other processes can open (postgres only). */
   url?: string;
@@ -38,7 +41,8 @@ export async function createTestDatabase(opts: { migrate?: false } = {}): Promis
   }
   const url = new URL(base);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), max: 20, ...opts, migrate: false });
+  // a new connection is given 30 s, not the bot's 2: under load a connection took longer, and the test failed on it
+  const database = await openDatabase({ databaseUrl: url.toString(), max: 20, connectTimeout: TEST_CONNECT_TIMEOUT_S, ...opts, migrate: false });
   return {
     ...database,
     url: url.toString(),
@@ -76,7 +80,7 @@ async function migratedTemplate(base: string, admin: postgres.Sql): Promise<stri
   await admin.unsafe(`create database ${building}`);
   const url = new URL(base);
   url.pathname = `/${building}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), max: 1 });
+  const database = await openDatabase({ databaseUrl: url.toString(), max: 1, connectTimeout: TEST_CONNECT_TIMEOUT_S });
   await database.close();
   try {
     await admin.unsafe(`alter database ${building} rename to ${template}`);

@@ -12,6 +12,13 @@ import { cardActionEvent, fileMessageEvent, messageEvent, signedRequest } from '
 export const TEST_ENCRYPT_KEY = 'test-encrypt-key-0123456789';
 export const TEST_VERIFICATION_TOKEN = 'test-verification-token';
 export const ADMIN = 'ou_admin000000000000000000000000001';
+/**
+ * How long a test bot's card action may take before it is answered as still running: the bot's 2.5 s (CARD_ANSWER_MS)
+ * is Feishu's deadline, not a test's, and a click that waits behind a lock the test holds, on a starved CI machine,
+ * took longer and got the "still running" toast instead of the answer the test checks. A test of that toast itself
+ * passes `cardAnswerMs: CARD_ANSWER_MS`.
+ */
+export const TEST_CARD_ANSWER_MS = 60_000;
 
 export interface Harness {
   app: BotApp;
@@ -44,6 +51,8 @@ export async function startTestBot(opts: {
   runDispatcher?: boolean;
   wsDomain?: string;
   wsRestartMs?: number;
+  /** default TEST_CARD_ANSWER_MS */
+  cardAnswerMs?: number;
 }): Promise<{ app: BotApp; logs: string[] }> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -64,6 +73,7 @@ export async function startTestBot(opts: {
     schedules: false,
     wsDomain: opts.wsDomain,
     wsRestartMs: opts.wsRestartMs,
+    cardAnswerMs: opts.cardAnswerMs ?? TEST_CARD_ANSWER_MS,
   });
   // the bot keeps an idle connection 65 s (src/app.ts): a test that waits on a job between requests never reuses a socket the server just closed
   return { app, logs };
@@ -84,7 +94,9 @@ export function fakePerReceiver(limits?: Partial<OutboxLimits>): { perReceiverPe
 }
 
 /** The whole bot on a fresh database, with the real SDK talking to a fake Open Platform on 127.0.0.1. */
-export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[]; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { clock?: ManualClock; outboxLimits?: Partial<OutboxLimits>; runDispatcher?: boolean; admins?: string[]; env?: Record<string, string>; cardAnswerMs?: number } = {},
+): Promise<Harness> {
   const clock = opts.clock ?? new ManualClock('2026-03-01T09:00:00+08:00');
   const fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret', now: () => clock.now().getTime(), ...fakePerReceiver(opts.outboxLimits) });
   const db = await createTestDatabase();
@@ -103,6 +115,7 @@ export async function startHarness(opts: { clock?: ManualClock; outboxLimits?: P
     admins: opts.admins,
     outboxLimits: opts.outboxLimits,
     runDispatcher: opts.runDispatcher,
+    cardAnswerMs: opts.cardAnswerMs,
   });
 
   async function post(path: string, payload: object, o: { encrypt?: boolean; timestamp?: number } = {}) {
