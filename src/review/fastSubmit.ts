@@ -45,7 +45,8 @@ export type FastSubmitResult =
   | { kind: 'refused'; error: UserError; task: Task | undefined; progress: { done: number; total: number } }
   /**
    * Left to the ordinary path (a panel whose completion alerts the administrators: outliers, or a year summed before and
-   * reopened, whose last panel tells them it can be summed again, migration 0015): nothing was written.
+   * reopened, whose last panel tells them it can be summed again, migration 0015; an expert who must step aside from
+   * the team, whom it refuses, migration 0016): nothing was written.
    */
   | { kind: 'ordinary' };
 

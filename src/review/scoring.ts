@@ -509,6 +509,10 @@ export async function submitScores(
   await tx.execute(sql`lock table ${assignments} in row exclusive mode`);
   const task = await lockedTask(tx, actor, assignmentId, { cycle: false });
   const input = checkSubmit(task, actor, formValue, timezone, shown);
+  // 第十七条: an expert who must step aside scores nothing of the team; their sheet is pending only when 重开评分 gave it
+  // back after a late conflict, until 更换专家 (the one-statement path leaves this to here, migration 0016)
+  const recusal = await recusalReason(tx, task);
+  if (recusal) throw new UserError(cite(17, `评审坚持公开、公平和公正原则。你${recusal}，须回避该班组的评审，这份评分不能提交；协会管理员将改派其他专家。`), { article: 17 });
   const [assignment] = await tx
     .update(assignments)
     .set({ status: 'submitted', scores: input.scores, total: input.total, comment: input.comment, submittedAt: now })

@@ -4,6 +4,7 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, organizations, outbox, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastReopen } from '../../src/fast/reopen.js';
+import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { enqueueQuietly } from '../../src/outbox.js';
 import { taskCardMessage } from '../../src/review/taskCards.js';
 import { cardActions, cardText } from '../support/cards.js';
@@ -138,6 +139,41 @@ describe('重开评分 of a sheet whose expert must step aside (回避, 第十�
         expect(reopenedSheetsTo(h, conflicted.expertOpenId, sent), mode).toEqual([]);
 
         worlds[mode] = { answers: [reopened, again, swapped].map(comparable), rows: await writtenSince(db, before), received: received(h, sent) };
+      } finally {
+        await h.close();
+      }
+    }
+    expect(worlds.fast).toEqual(worlds.ordinary);
+  });
+
+  it('the reopened sheet stays unscorable by the expert who must step aside: their 提交评分 is refused citing 第十七条, nothing stored, until 更换专家; both paths alike', async () => {
+    const worlds = {} as Record<Mode, unknown>;
+    for (const mode of MODES) {
+      const h = await start(mode);
+      try {
+        const db = h.db.db;
+        const { cycleId, team, tasks } = await seedYear(h, 2);
+        expect((await h.click(ADMIN, { action: 'results.close', cycleId })).toast?.type).toBe('success');
+        const conflicted = tasks[0];
+        expect((await h.click(conflicted.expertOpenId, { action: 'experts.conflictAdd' }, { kind: 'team', target: team.code, reason: '亲属在该班组' })).toast?.type).toBe('success');
+        expect((await h.click(ADMIN, { action: 'review.reopen', assignmentId: conflicted.id })).toast?.type).toBe('warning');
+        const sheet = (await db.select().from(assignments).where(eq(assignments.id, conflicted.id)))[0];
+
+        // the one statement leaves it to the ordinary path, having written nothing (on PGlite there is none)
+        const counts = await writtenCounts(db);
+        const fast = await fastSubmitScores(h.db, {
+          eventId: randomEventId(), eventType: 'card.action.trigger', openId: conflicted.expertOpenId, assignmentId: conflicted.id, formValue: scoreForm(60), now: h.clock.now(), timezone: 'Asia/Shanghai',
+        });
+        expect(fast === undefined || fast.kind === 'ordinary', JSON.stringify(fast)).toBe(true);
+        expect(await writtenCounts(db)).toEqual(counts);
+
+        // the expert's old card: refused, the sheet as the reopen left it, the year still waiting for it
+        const before = await mark(db);
+        const refused = await h.click(conflicted.expertOpenId, { action: 'review.submit', assignmentId: conflicted.id }, scoreForm(60));
+        expect(refused.toast, mode).toEqual({ type: 'error', content: '第十七条：评审坚持公开、公平和公正原则。你已声明与该班组存在利益冲突，须回避该班组的评审，这份评分不能提交；协会管理员将改派其他专家。' });
+        expect((await db.select().from(assignments).where(eq(assignments.id, conflicted.id)))[0]).toEqual(sheet);
+        expect((await db.select({ status: applications.status }).from(applications))[0].status).toBe('scoring');
+        worlds[mode] = { answer: comparable(refused), rows: await writtenSince(db, before) };
       } finally {
         await h.close();
       }
