@@ -376,6 +376,10 @@ function removeStaleLock(path: string, seen: LockFileRead | undefined): boolean 
     return false;
   }
   try {
+    // no lock there: nothing to remove, and nothing may be, since another process can write its lock at any moment
+    // (removing "whatever is there" then removed a lock just written: two holders). One that is there stays until the
+    // guard's holder removes it, so the lock read below is the lock removed.
+    if (!existsSync(path)) return true;
     const now = readLock(path);
     if (now?.text === seen?.text && now?.mtimeMs === seen?.mtimeMs) rmSync(path, { force: true });
     return true;
