@@ -48,7 +48,7 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
   await page.goto(`${h.app.url}/complaints/new`);
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();

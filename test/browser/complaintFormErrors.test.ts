@@ -22,7 +22,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'] });
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
   await page.goto(`${h.app.url}/complaints/new`);
-}, 90_000);
+}, 120_000);
 afterAll(async () => {
   await browser?.close();
   await h?.close();
@@ -47,7 +47,7 @@ describe('the complaint page, with its script, when the server refuses the body 
     expect(r.message).toContain('删减到 2000 字以内');
     // nothing was stored
     expect(await h.db.db.select().from(complaints)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('a fault (500): the page says in Chinese that nothing was taken and to try again', async () => {
     await h.db.db.execute(sql`create or replace function cw_fail() returns trigger language plpgsql as $$ begin raise exception 'simulated fault'; end $$`);
@@ -60,5 +60,5 @@ describe('the complaint page, with its script, when the server refuses the body 
     expect(r.message).toContain('服务器暂时出现故障，这份投诉没有受理');
     // the number the association can find in its log
     expect(r.message).toMatch(/错误编号：[0-9a-f-]{36}/);
-  }, 60_000);
+  }, 120_000);
 });

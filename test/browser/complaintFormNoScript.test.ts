@@ -38,7 +38,7 @@ beforeAll(async () => {
   });
   const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
   page = await context.newPage();
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();

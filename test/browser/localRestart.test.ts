@@ -115,7 +115,7 @@ describe('the console after the demo and a restart', () => {
     expect(await page.locator('#messages form.card-form[data-form="registration"]').count()).toBe(0);
     await page.screenshot({ path: join(results, 'restart-leader-360.png'), fullPage: true });
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
-  }, 90_000);
+  }, 120_000);
 
   it('speaks only Chinese, the browser\'s validation messages included, with placeholders whole at 360 px', async () => {
     for (const [person, chat] of [['王管理员（协会管理员）', '协会管理群'], ['王管理员（协会管理员）', '与助手的私聊'], ['陈专家（评审专家）', '与助手的私聊'], ['李联系人（单位联系人）', '与助手的私聊']] as const) {
@@ -152,7 +152,7 @@ describe('the console after the demo and a restart', () => {
     await form.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(results, 'restart-validation-360.png'), fullPage: false });
     expect(await englishOnPage()).toEqual([]);
-  }, 90_000);
+  }, 120_000);
 
   it('serves the certificates sent before the restart: drawn again from the outbox, every link and picture alive', async () => {
     const { people } = (await (await fetch(`${url}/dev/api/people`)).json()) as { people: { openId: string }[] };
@@ -196,7 +196,7 @@ describe('the console after the demo and a restart', () => {
     const img = page.locator('#messages .text.image img').first();
     await img.waitFor();
     await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
-  }, 90_000);
+  }, 120_000);
 
   it('stops within 5 s on SIGINT with the console open, exit code 0, and the page says so in Chinese', async () => {
     // the page holds a long-poll open right now
@@ -213,5 +213,5 @@ describe('the console after the demo and a restart', () => {
     await page.press('#composer-text', 'Enter');
     await page.locator('.toast', { hasText: '连不上机器人' }).waitFor();
     expect(await englishOnPage()).toEqual([]);
-  }, 30_000);
+  }, 120_000);
 });

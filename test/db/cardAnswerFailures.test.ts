@@ -41,7 +41,7 @@ describe('card callbacks that fail or end late', () => {
     expect((await h.click(USER, { action: 'help.menu' })).card).toBeDefined();
   });
 
-  it('sends a late refusal to the person who clicked, as the “still running” toast promised', { timeout: 20_000 }, async () => {
+  it('sends a late refusal to the person who clicked, as the “still running” toast promised', { timeout: 120_000 }, async () => {
     const refusal: CardResponse = { toast: { type: 'error', content: '第十五条：申报材料须经所在单位确认，这份申报还在等单位确认。' } };
     cardWork.mockImplementationOnce(() => new Promise((resolve) => setTimeout(() => resolve(refusal), 3_000)));
     const body = await h.click(USER, { action: 'help.menu' }, undefined, { eventId: 'evt_late_refusal', messageId: 'om_late_refusal' });
@@ -54,14 +54,14 @@ describe('card callbacks that fail or end late', () => {
         if (r?.status !== 'sent') throw new Error('not sent yet');
         return r;
       },
-      { timeout: 10_000, interval: 100 },
+      { timeout: 30_000, interval: 100 },
     );
     expect(row).toMatchObject({ receiveIdType: 'open_id', receiver: USER, msgType: 'text' });
     const sent = h.fake.messages.filter((m) => m.receiveId === USER && m.msgType === 'text').at(-1);
     expect(JSON.stringify(sent?.content)).toContain('你刚才在卡片上的操作没有完成：第十五条：申报材料须经所在单位确认');
   });
 
-  it('a late refusal that redraws the card: the card replaces the clicked one, and the reason comes as a message', { timeout: 20_000 }, async () => {
+  it('a late refusal that redraws the card: the card replaces the clicked one, and the reason comes as a message', { timeout: 120_000 }, async () => {
     const clicked = await h.click(USER, { action: 'help.menu' });
     const messageId = h.fake.messages.find((m) => m.receiveId === USER && m.msgType === 'interactive')?.messageId ?? 'om_late_redraw';
     const refusal: CardResponse = { toast: { type: 'error', content: '第十九条：本年度评审已截止申报。' }, card: clicked.card };
@@ -77,11 +77,11 @@ describe('card callbacks that fail or end late', () => {
         expect(update).toMatchObject({ receiveIdType: 'message_id', receiver: messageId });
         expect(JSON.stringify(said.card)).toContain('你刚才在卡片上的操作没有完成：第十九条：本年度评审已截止申报。');
       },
-      { timeout: 10_000, interval: 100 },
+      { timeout: 30_000, interval: 100 },
     );
   });
 
-  it('and a late failure likewise', { timeout: 20_000 }, async () => {
+  it('and a late failure likewise', { timeout: 120_000 }, async () => {
     cardWork.mockImplementationOnce(() => new Promise((_, reject) => setTimeout(() => reject(new Error('unforeseen, late')), 3_000)));
     await h.click(USER, { action: 'help.menu' }, undefined, { eventId: 'evt_late_failure', messageId: 'om_late_failure' });
     await vi.waitFor(
@@ -90,7 +90,7 @@ describe('card callbacks that fail or end late', () => {
         const [r] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, 'late-answer:evt_late_failure:said'));
         if (r?.status !== 'sent') throw new Error('not sent yet');
       },
-      { timeout: 10_000, interval: 100 },
+      { timeout: 30_000, interval: 100 },
     );
     const sent = h.fake.messages.filter((m) => m.receiveId === USER && m.msgType === 'text').at(-1);
     expect(JSON.stringify(sent?.content)).toContain('你刚才在卡片上的操作出了问题，可能没有完成');

@@ -22,7 +22,7 @@ const REFUSED_EVERY = 3;
 
 beforeAll(async () => {
   h = await startHarness({ clock: new ManualClock('2027-03-10T09:00:00+08:00'), outboxLimits: { perApp: 100_000, perReceiver: 100_000 } });
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   report();
   await h?.close();

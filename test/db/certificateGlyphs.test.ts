@@ -73,7 +73,7 @@ describe('certificates with characters the font lacks', () => {
     expect(cardText(card)).toContain('GDSZ-ZS-2027-0001 𠮷野家路桥养护班：𠮷');
     // and its certificate is queued to the team as any other
     expect(await db().select().from(outbox).where(like(outbox.dedupeKey, 'certificate:GDSZ-ZS-2027-0001:%'))).toHaveLength(4);
-  }, 60_000);
+  }, 120_000);
 
   it('a certificate whose title was revoked is not named (it is no longer sent); without a readable font none is', async () => {
     const glyphs = await certificateGlyphs();

@@ -96,7 +96,7 @@ describe('certificates on publishing (第二十条)', () => {
     expect(cardText(resultsCard.card)).toContain('2027年度质量信得过班组评审结果已公布');
     expect(cardText(resultsCard.card)).not.toContain('方框');
     console.log(`publish callback with 5 certificates queued: ${callbackMs.toFixed(0)} ms`);
-  }, 60_000);
+  }, 120_000);
 
   it('sends each leader and contact the certificate image: a PNG of the certificate with the team name drawn where it goes', async () => {
     const started = performance.now();
@@ -148,7 +148,7 @@ describe('certificates on publishing (第二十条)', () => {
       }
     }
     expect(h.fake.messages.filter((m) => m.receiveId === leaderOf(6) && m.msgType !== 'interactive')).toHaveLength(0);
-  }, 60_000);
+  }, 120_000);
 
   it('sends the admin group one zip with the five images and five PDFs', async () => {
     const issued = await db().select().from(certificates).orderBy(asc(certificates.number));
@@ -167,7 +167,7 @@ describe('certificates on publishing (第二十条)', () => {
       const pdf = names.find((n) => n.startsWith(c.number) && n.endsWith('.pdf'))!;
       expect(await textOfPdf(Buffer.from(entries[pdf]))).toContain(c.teamName);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('publishing again sends nothing and numbers nothing', async () => {
     const before = h.fake.messages.length;
@@ -215,5 +215,5 @@ describe('the simulated Open Platform checks image uploads as Feishu documents t
     const ok = await upload(PNG.sync.write(new PNG({ width: 3, height: 2 })));
     expect(ok.key).toMatch(/^img_v2_/);
     expect(h.fake.upload(ok.key!)).toMatchObject({ format: 'png', width: 3, height: 2 });
-  }, 60_000);
+  }, 120_000);
 });

@@ -125,7 +125,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
     viaProxy.port = String(proxy.port);
     // the bot opens its own pool (openDatabase's options), as in production
     app = await startBot({ config: parseConfig(botEnv(fake, viaProxy.toString())), log: createLogger('info', logSink(logs)), schedules: false });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await proxy?.open().catch(() => {});
     await app?.stop();
@@ -134,7 +134,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
     await fake?.close();
   });
 
-  it('a card action is answered 200 with a toast within Feishu’s 3 s, not recorded; once the database is back the same event is done; the loops log the outage once', { timeout: 60_000 }, async () => {
+  it('a card action is answered 200 with a toast within Feishu’s 3 s, not recorded; once the database is back the same event is done; the loops log the outage once', { timeout: 120_000 }, async () => {
     const warm = await post(app.url, '/lark/cards', helpClick(fake).payload);
     expect(warm.status).toBe(200);
 
@@ -186,7 +186,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
     expect(said('outbox dispatcher: database reachable again')).toBe(1);
   });
 
-  it('a card action waiting on a lock past 2.5 s is answered in time with a toast, its work done when the lock goes and its card sent as an update', { timeout: 60_000 }, async () => {
+  it('a card action waiting on a lock past 2.5 s is answered in time with a toast, its work done when the lock goes and its card sent as an update', { timeout: 120_000 }, async () => {
     const { locker, release, holding } = await lockEventClaims(db.url!);
     try {
       const click = helpClick(fake);
@@ -213,7 +213,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
       await locker.end();
     }
   });
-  it('the database cut again and again while card actions arrive: the process lives on, and once it is back every action is answered as usual', { timeout: 90_000 }, async () => {
+  it('the database cut again and again while card actions arrive: the process lives on, and once it is back every action is answered as usual', { timeout: 120_000 }, async () => {
     // postgres.js wrote a query handed to a closed connection from a setImmediate, an exception no caller catches
     // (scripts/patchDependencies.mjs): before its fix, the bot process died in the first rounds here
     const clicks: ReturnType<typeof helpClick>[] = [];
@@ -262,7 +262,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('SIGTERM while a callback wai
   beforeAll(async () => {
     db = await createTestDatabase();
     fake = await startFakeOpenPlatform({ appId: 'cli_test', appSecret: 'test-secret' });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await db?.close();

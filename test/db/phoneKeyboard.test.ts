@@ -23,7 +23,7 @@ for (const fast of [true, false]) {
     beforeAll(async () => {
       h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00') });
       h.app.processor.fastPaths = fast;
-    }, 60_000);
+    }, 120_000);
     afterAll(async () => h?.close());
 
     it('注册 finds the 单位联系人 typed by a full-width mobile, with or without ideographic spaces', async () => {

@@ -218,7 +218,7 @@ describe('公布结果: the results workbook and the certificates as the secreta
     await db().insert(chatBindings).values({ chatId: ADMIN_GROUP, purpose: 'admin', boundBy: ADMIN });
     const res = await h.click(ADMIN, { action: 'results.publish', cycleId });
     expect(res.toast.type).toBe('success');
-  }, 60_000);
+  }, 120_000);
 
   const groupFile = (suffix: string) =>
     h.fake.messages

@@ -53,7 +53,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('postgres.js: a reserved conn
     viaProxy.port = String(proxy.port);
     url = viaProxy.toString();
     watcher = postgres(db.url!, { max: 1, onnotice: () => {} });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await watcher?.end({ timeout: 5 });
     await proxy?.cut();

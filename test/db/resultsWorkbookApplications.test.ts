@@ -96,7 +96,7 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
     expect(wb.getWorksheet('专家评分')!.rowCount - 1).toBe(tasks.length);
     const reviewed = await db().select().from(applications).where(inArray(applications.status, ['decided']));
     expect(reviewed).toHaveLength(2);
-  }, 60_000);
+  }, 120_000);
 
   it('tells every applicant: a result to the reviewed, a notice to those never reviewed; none to a refusal or a draft never submitted', async () => {
     const keys = await db().select({ key: outbox.dedupeKey, receiver: outbox.receiver, card: outbox.card }).from(outbox).where(like(outbox.dedupeKey, 'results:published:2030:team-%')).orderBy(asc(outbox.dedupeKey));
@@ -127,5 +127,5 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
     const status = cardText(h.fake.messages.filter((m) => m.receiveId === team[3].leaderOpenId).at(-1)!.content);
     expect(status).toContain('退回后未重新提交，未参加本年度评审');
     expect(status).not.toContain('退回修改');
-  }, 60_000);
+  }, 120_000);
 });

@@ -62,7 +62,7 @@ beforeEach(async () => {
   h.fake.reset();
   // the administrator's card the results were published from is still there to update: the job's card goes to it
   h.fake.earlierCard('om_revoked_cert_admin');
-}, 60_000);
+}, 120_000);
 afterEach(async () => {
   await h?.close();
 });
@@ -153,7 +153,7 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     expect(text).toContain(`第 1 名　GDSZ-2025-0301 ${NAMES[0]}：**94** 分 · 授予称号\n`);
     expect(text).toContain('**授予称号**：2 个（85 分及以上；另有 1 个已撤销，第二十二条）');
     expect(text).toMatch(/\*\*推荐全国性协会\*\*：0 个（[^）]*；另有 1 个称号已撤销）/);
-  }, 60_000);
+  }, 120_000);
 
   it('claimed and drawn, then the process died before sending, then the title was revoked: the replica that takes the row over drops it', async () => {
     const c = await certificateOf(REVOKED);
@@ -190,7 +190,7 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     expect(h.fake.messages.filter((m) => m.receiveId === leaderOf(REVOKED) && m.msgType === 'image')).toHaveLength(0);
     // the revocation notice itself went out
     expect(h.fake.messages.some((m) => m.receiveId === leaderOf(REVOKED) && cardText(m.content).includes('GDSZ-ZS-2027-0002（已作废）'))).toBe(true);
-  }, 60_000);
+  }, 120_000);
 
   it('revoked while its certificate was being uploaded: the row is dropped after the upload, and nothing is sent', async () => {
     const c = await certificateOf(REVOKED);
@@ -233,7 +233,7 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     // the revocation notice itself goes out
     await h.app.dispatcher.drain(30_000);
     expect(h.fake.messages.some((m) => m.receiveId === leaderOf(REVOKED) && cardText(m.content).includes('GDSZ-ZS-2027-0002（已作废）'))).toBe(true);
-  }, 60_000);
+  }, 120_000);
 
   it('a certificate renderer that fails is a failed send: retried with backoff, then dead-lettered with an alert, nothing uploaded', async () => {
     const c = await certificateOf(1);
@@ -257,7 +257,7 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     const audits = await db().select().from(auditLog).where(eq(auditLog.action, 'outbox.dead_letter'));
     expect(audits.filter((a) => (a.details as { dedupeKey?: string }).dedupeKey === target.dedupeKey)).toHaveLength(1);
     expect(await db().select().from(outbox).where(like(outbox.dedupeKey, `alert:dead-letter:${target.id}:%`))).toHaveLength(1);
-  }, 60_000);
+  }, 120_000);
 
   it('one of a year’s numbered zips holds its own certificates, leaves a revoked one out, and is dropped when none is left', async () => {
     for (const n of [2, 3]) await db().update(honours).set({ revokedAt: clock.now(), revokedReason: '撤销' }).where(eq(honours.id, (await certificateOf(n)).honourId));
@@ -268,7 +268,7 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     expect(await draw(certificateZip(cycleId, { first: 'GDSZ-ZS-2027-0002', last: 'GDSZ-ZS-2027-0003' }))).toEqual({
       drop: '2027年度的荣誉证书 GDSZ-ZS-2027-0002 至 GDSZ-ZS-2027-0003 均已作废（称号已撤销，第二十二条），证书包不再发送',
     });
-  }, 60_000);
+  }, 120_000);
 
   it('the zip of a year whose every title was revoked is dropped, not sent empty', async () => {
     for (let n = 1; n <= NAMES.length; n++) await db().update(honours).set({ revokedAt: clock.now(), revokedReason: '撤销' }).where(eq(honours.id, (await certificateOf(n)).honourId));
@@ -279,5 +279,5 @@ describe('the certificate of a title revoked while it waited in the outbox (第�
     const [after] = await db().select().from(outbox).where(eq(outbox.id, zipRow.id));
     expect(after).toMatchObject({ status: 'dropped', lastError: '2027年度的荣誉证书均已作废（称号已撤销，第二十二条），证书包不再发送' });
     expect(h.fake.uploads.filter((u) => u.kind === 'image' || u.fileName?.endsWith('.pdf') || u.fileName?.endsWith('.zip'))).toHaveLength(0);
-  }, 60_000);
+  }, 120_000);
 });

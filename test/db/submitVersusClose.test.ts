@@ -45,6 +45,6 @@ describe.skipIf(testDatabaseKind() !== 'postgres').each(['fast', 'ordinary'] as 
     const [cycle] = await db.select().from(cycles).where(eq(cycles.id, f.cycleId));
     expect(cycle.status).toBe('scoring');
     expect(await db.select().from(applications).where(eq(applications.teamId, t.id))).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
 

@@ -48,7 +48,7 @@ beforeAll(async () => {
   await db().insert(honours).values({ teamId: teamIds[1], year: 2025, awardedAt: new Date('2025-07-20T02:00:00Z'), revokedAt: new Date('2026-02-01T10:00:00+08:00'), revokedReason: '连续投诉' });
   h.clock.set('2028-07-20T09:00:00+08:00');
   h.fake.earlierCard(ADMIN_CARD);
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await h?.close();
 });

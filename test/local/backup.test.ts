@@ -159,7 +159,7 @@ describe('npm run backup and npm run restore', () => {
     expect(await backupLocalData({ dataDir: holding, file: target, now: new Date(), timezone: 'Asia/Shanghai', output: nowhere.stream })).toBe(1);
     expect(nowhere.lines).toEqual([`backup refused: the folder ${join(parent, 'no-such-folder')} does not exist; create it or name a file in another: npm run backup -- <file>`]);
     expect(existsSync(join(holding, LOCK_FILE))).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a backup missing the file of a table, leaving the folder as any refusal does', async () => {
     const parent = newDir();
@@ -186,7 +186,7 @@ describe('npm run backup and npm run restore', () => {
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
     expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a backup a newer version made (a migration this version does not have) before it replaces anything', async () => {
     const parent = newDir();
@@ -212,7 +212,7 @@ describe('npm run backup and npm run restore', () => {
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
     expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   it('npm run backup -- <file> and npm run restore -- <file> run as commands', async () => {
     const parent = newDir();

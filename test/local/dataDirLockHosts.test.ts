@@ -166,5 +166,5 @@ describe('a data folder shared between hosts', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^start-up error: DATA_DIR ${dir} is in use by process 1 on host bot-container-b .*; stop the bot on bot-container-b first`))]);
-  }, 60_000);
+  }, 120_000);
 });

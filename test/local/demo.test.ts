@@ -34,7 +34,7 @@ describe('npm run demo', () => {
     expect(lines.some((l) => l.includes('已认定投诉成立，撤销称号提醒已发出'))).toBe(true);
     expect(lines.some((l) => l.includes('助手 → 协会管理群：〔撤销称号提醒：佛山排水管养三班〕'))).toBe(true);
     console.log(`demo: ${lines.at(-1)}`);
-  }, 90_000);
+  }, 120_000);
 
   it('refuses a data directory that already holds data, pointing to npm run reset', async () => {
     const lines: string[] = [];
@@ -42,5 +42,5 @@ describe('npm run demo', () => {
     expect(code).toBe(1);
     expect(lines.join('\n')).toContain('npm run reset');
     expect(lines.join('\n')).toContain('5 个班组');
-  }, 60_000);
+  }, 120_000);
 });

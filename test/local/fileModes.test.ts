@@ -80,7 +80,7 @@ describe.skipIf(process.platform === 'win32')('local data is the owner’s alone
     expect(modeOf(walSegment(dataDir))).toBe('600');
     // PGlite writes files of its own while it runs (pg_internal.init as the umask says); the release narrows them
     expect(openToOthers(dataDir)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it('a DATA_DIR an earlier version left open (0755, files 0666) is narrowed at start', async () => {
     const dataDir = join(newDir(), 'data');
@@ -94,7 +94,7 @@ describe.skipIf(process.platform === 'win32')('local data is the owner’s alone
     expect(modeOf(join(dataDir, 'pg_wal'))).toBe('700');
     expect(modeOf(walSegment(dataDir))).toBe('600');
     expect(openToOthers(dataDir)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   // npm start itself: test/start.test.ts
 
@@ -125,7 +125,7 @@ describe.skipIf(process.platform === 'win32')('local data is the owner’s alone
     expect(modeOf(dataDir)).toBe('777');
     expect(modeOf(join(dataDir, 'pg_wal', '000000010000000000000001'))).toBe('600');
     expect(modeOf(join(dataDir, MARKER_FILE))).toBe('600');
-  }, 60_000);
+  }, 120_000);
 
   it('a backup is written 0600, even over a .part file an earlier attempt left 0644, and a restore is narrowed like a start', async () => {
     const parent = newDir();

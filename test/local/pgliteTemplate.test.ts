@@ -49,7 +49,7 @@ describe('the install-time PGlite template', () => {
     expect(await applied(dataDir)).toBe(tags.length);
   });
 
-  it('made before a migration was added: still copied, and the start applies only the new one', { timeout: 60_000 }, async () => {
+  it('made before a migration was added: still copied, and the start applies only the new one', { timeout: 120_000 }, async () => {
     // a template one migration behind, as an install before the last migration made it
     const folder = join(root, 'migrations-before');
     cpSync(migrationsFolder, folder, { recursive: true });

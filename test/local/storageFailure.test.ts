@@ -145,7 +145,7 @@ describe.each([
       await database.close();
       lock.release();
     }
-  }, 90_000);
+  }, 120_000);
 });
 
 describe('a start on a full disk', () => {

@@ -3,7 +3,7 @@ import type { Db } from '../../db/index.js';
 import { rowsOf } from '../../src/outbox.js';
 
 /** Polls every 10 ms until `done` holds; fails after `timeoutMs`. */
-export async function until(done: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function until(done: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error('timed out');
