@@ -1,15 +1,15 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript without declarations (npm start runs it before anything TypeScript)
-import { build, buildIsStale, bundleFile } from '../scripts/build.mjs';
+import { build, buildIsStale, bundleFile, bundleFiles } from '../scripts/build.mjs';
 import { START_MS } from './support/timing.js';
 
 /**
- * `npm start` runs dist/bot.mjs, the compiled bot bundled into one file (scripts/build.mjs): what the rest of the
+ * `npm start` runs dist/bot.mjs, the compiled bot bundled (scripts/build.mjs) with the chunks it loads when needed: what the rest of the
  * suite runs through tsx, started as production starts it. `npm ci` built dist/ (its postinstall); a checkout whose
  * sources changed since builds it here.
  */
@@ -24,17 +24,41 @@ beforeAll(async () => {
 
 describe('the compiled bot (npm start)', () => {
   it('finds every file it reads beside its modules: each module’s own URL is its place in dist/', () => {
-    const text = readFileSync(bundleFile as string, 'utf8');
-    const own = [...text.matchAll(/new URL\("(\.\/[^"]+)", ?import\.meta\.url\)/g)].map((m) => m[1]);
-    // the modules that read files beside themselves (db/index.ts's migrations, the measures, the console, the certificate template)
-    expect(own).toEqual(expect.arrayContaining(['./db/index.js', './src/measures/index.js', './src/local/console.js', './src/certificates/render.js']));
-    for (const path of own) expect(existsSync(fileURLToPath(new URL(path, new URL(`file://${bundleFile}`)))), path).toBe(true);
-    // no bare import.meta.url is left but the bundle's own require and those rewritten URLs
-    expect(text.match(/import\.meta\.url/g)?.length).toBe(own.length + 1);
+    // bot.mjs and its chunks (the parts loaded when needed), side by side in dist/
+    const files = bundleFiles() as string[];
+    expect(files.length).toBeGreaterThan(1);
     const dist = join(bundleFile as string, '..');
-    for (const file of ['db/migrations', 'src/measures/measures.zh.txt', 'src/local/console.html', 'src/local/consoleApp.js', 'src/certificates/template.svg']) {
+    const own: string[] = [];
+    for (const file of files) {
+      expect(join(file, '..')).toBe(dist);
+      const text = readFileSync(file, 'utf8');
+      const urls = [...text.matchAll(/new URL\("(\.\/[^"]+)", ?import\.meta\.url\)/g)].map((m) => m[1]);
+      // no bare import.meta.url is left but the file's own require (the banner) and those rewritten URLs
+      expect(text.match(/import\.meta\.url/g)?.length, file).toBe(urls.length + 1);
+      own.push(...urls);
+    }
+    // the modules that read files beside themselves (db/index.ts's migrations, the measures, the console, the certificate template, the compacted SDK)
+    expect(own).toEqual(expect.arrayContaining(['./db/index.js', './src/measures/index.js', './src/local/console.js', './src/certificates/render.js', './src/lark/sdk.js']));
+    for (const path of own) expect(existsSync(fileURLToPath(new URL(path, new URL(`file://${bundleFile}`)))), path).toBe(true);
+    for (const file of ['db/migrations', 'src/measures/measures.zh.txt', 'src/local/console.html', 'src/local/consoleApp.js', 'src/certificates/template.svg', 'src/lark/node-sdk.cjs']) {
       expect(existsSync(join(dist, file)), file).toBe(true);
     }
+  });
+
+  it('requires the compacted Feishu SDK, one-byte text of a third of the size, which works as the package does', () => {
+    const dist = join(bundleFile as string, '..');
+    const probe = `const m = await import(${JSON.stringify(join(dist, 'src/lark/sdk.js'))});
+      const { createRequire } = await import('node:module');
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      const client = new m.Client({ appId: 'cli_probe', appSecret: 's', loggerLevel: m.LoggerLevel.error });
+      console.log(JSON.stringify({ compact: loaded.filter((f) => f.endsWith('node-sdk.cjs')).length, package: loaded.filter((f) => f.includes('node-sdk/lib/index.js')).length, im: typeof client.im.message.create }));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout.trim().split('\n').pop() as string)).toEqual({ compact: 1, package: 0, im: 'function' });
+    const text = readFileSync(join(dist, 'src/lark/node-sdk.cjs'));
+    expect(text.every((b) => b < 0x80)).toBe(true);
+    expect(text.length).toBeLessThan(readFileSync(join('node_modules/@larksuiteoapi/node-sdk/lib/index.js')).length / 2);
+    expect(text.toString('utf8', 0, 40)).toContain('MIT License');
   });
 
   it('starts in local mode from scripts/start.mjs, serves the console and answers a message', async () => {
