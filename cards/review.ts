@@ -168,8 +168,8 @@ export interface TaskListData {
   year?: number;
   done: number;
   total: number;
-  /** This page's tasks. */
-  tasks: { assignmentId: number; code: string; team: string; title: string; status: string; total: number | null }[];
+  /** This page's tasks; `recused`: pending, but the expert must step aside from the team (第十七条), so nothing to score. */
+  tasks: { assignmentId: number; code: string; team: string; title: string; status: string; total: number | null; recused?: boolean }[];
   page: number;
   pages: number;
   /** The year's 评分截止 as people read it (2027年6月30日). */
@@ -195,6 +195,11 @@ export function taskListCard(d: TaskListData): Card {
     elements.push(markdown(md`**${d.year}年度评审 · 已完成 ${d.done} / ${d.total}${deadline}**${overdue}`));
     for (const t of d.tasks) {
       const done = t.status === 'submitted';
+      // not theirs to score: said so, with no button to a sheet its submit would refuse
+      if (t.recused) {
+        elements.push(markdown(md`🚫 **${t.team}**（${t.code}）\n${clipText(t.title ?? '', 40)}\n<font color='grey'>须回避（第十七条），无需评分，等待协会改派其他专家</font>`));
+        continue;
+      }
       elements.push({
         tag: 'column_set',
         flex_mode: 'none',

@@ -83,6 +83,18 @@ describe('the expert’s and the administrators’ cards', () => {
     expect(cardText(taskListCard({ year: 2027, done: 7, total: 20, tasks, page: 1, pages: 1, scoringDeadline: '2027年6月30日', overdueDays: 0 }))).not.toContain('已逾期');
   });
 
+  it('lists a task the expert must step aside from (第十七条) as not theirs to score, with no button to its sheet', () => {
+    const tasks = [
+      { assignmentId: 1, code: 'GDSZ-2026-0001', team: '班组1', title: '成果', status: 'assigned', total: null },
+      { assignmentId: 2, code: 'GDSZ-2026-0002', team: '班组2', title: '成果', status: 'assigned', total: null, recused: true },
+    ];
+    const card = taskListCard({ year: 2027, done: 0, total: 2, tasks, page: 1, pages: 1 });
+    expectValidCard(card);
+    expect(cardText(card)).toContain('**班组2**（GDSZ-2026-0002）');
+    expect(cardText(card)).toContain('须回避（第十七条），无需评分，等待协会改派其他专家');
+    expect(cardActions(card).filter((a) => a.action === 'review.open')).toEqual([{ action: 'review.open', assignmentId: 1 }]);
+  });
+
   it('pages the task list and the pool: 上一页 / 下一页 carry the page they open', () => {
     const tasks = Array.from({ length: 20 }, (_, i) => ({ assignmentId: i + 1, code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, team: `班组${i + 1}`, title: '成果'.repeat(30), status: 'assigned', total: null }));
     const list = taskListCard({ year: 2027, done: 0, total: 45, tasks, page: 2, pages: 3 });

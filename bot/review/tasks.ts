@@ -8,7 +8,7 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, recusalReason, recusedTaskText, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
@@ -53,6 +53,9 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
   if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progressOf(ctx)) } };
   const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE);
   if (done) return { toast: { type: 'info', content: done.message }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
+  // 第十七条: a sheet its expert must step aside from (an old button) is not drawn, as its submit would be refused
+  const recusal = await recusalReason(ctx.tx, task);
+  if (recusal) return { toast: { type: 'info', content: recusedTaskText(recusal, task.team.name) }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
   return { card: { type: 'raw', data: taskCard(task) } };
 }
 
@@ -77,11 +80,18 @@ export const showTaskApplicationFast: NonNullable<CardActionDecl['fast']> = asyn
   return done && { outcome: 'ok', answer: applicationSent, queued: done.queued };
 };
 
-/** `review.next` (the button of a scoring reminder): the first task still to score, or the list when none is left. */
+/**
+ * `review.next` (the button of a scoring reminder): the first task still to score, or the list when none is left. A
+ * task the expert must step aside from (第十七条) is not theirs to score: passed over, and told when it is all that is left.
+ */
 export async function openNextTask(ctx: HandlerContext): Promise<CardResponse> {
   const read = await expertTasks(ctx.tx, ctx.actor.openId);
-  const next = read.tasks.find((t) => t.status === 'assigned');
-  if (!next) return { toast: { type: 'info', content: '你的评分任务已全部完成，谢谢！' }, card: { type: 'raw', data: (await taskListFor(ctx, 1, read)).card } };
+  const next = read.tasks.find((t) => t.status === 'assigned' && !t.recused);
+  if (!next) {
+    const recused = read.tasks.filter((t) => t.recused).length;
+    const content = recused ? `你没有待评分的任务了：余下 ${recused} 项你须回避（第十七条），无需评分，协会管理员将改派其他专家。` : '你的评分任务已全部完成，谢谢！';
+    return { toast: { type: 'info', content }, card: { type: 'raw', data: (await taskListFor(ctx, 1, read)).card } };
+  }
   return openTask(ctx, { value: { action: 'review.open', assignmentId: next.assignmentId }, formValue: {} });
 }
 

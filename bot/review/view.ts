@@ -45,7 +45,8 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
   const scoring = cycle?.status === 'open' || cycle?.status === 'scoring';
   // overdue only by a sheet given by the deadline: one given after it (更换专家, 重开评分 then) is no fault of the expert's
   const givenByDeadline = (t: (typeof tasks)[number]) => !t.assignedAt || todayIn(ctx.config.BOT_TIMEZONE, t.assignedAt) <= (cycle?.scoringDeadline ?? '');
-  const lateSheet = tasks.some((t) => t.status === 'assigned' && givenByDeadline(t));
+  // nor by a sheet the expert must step aside from (第十七条): it waits for the association, not for them
+  const lateSheet = tasks.some((t) => t.status === 'assigned' && !t.recused && givenByDeadline(t));
   const overdueDays = cycle && scoring && lateSheet && today > cycle.scoringDeadline ? daysBetween(cycle.scoringDeadline, today) : 0;
   return {
     total: tasks.length,
@@ -53,7 +54,7 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
       year: cycle?.year,
       done,
       total: tasks.length,
-      tasks: shown.items.map((t) => ({ assignmentId: t.assignmentId, code: t.team.code, team: t.team.name, title: t.title, status: t.status, total: t.total })),
+      tasks: shown.items.map((t) => ({ assignmentId: t.assignmentId, code: t.team.code, team: t.team.name, title: t.title, status: t.status, total: t.total, recused: t.recused })),
       page: shown.page,
       pages: shown.pages,
       scoringDeadline: cycle && formatDateZh(cycle.scoringDeadline),

@@ -8,6 +8,7 @@ import { daysBetween, formatDateZh, todayIn } from '../dates.js';
 import { boundFor, type ChatPurpose } from '../groups.js';
 import type { CardRenderer, CardSpec, OutboxRow, RenderedCard } from '../outbox.js';
 import { errorText } from '../log.js';
+import { mustRecuseSql } from '../review/scoring.js';
 
 /**
  * Reminder cards drawn when they are sent. A period's job decides whom to remind when it is claimed and
@@ -169,26 +170,29 @@ export function contactApplyReminderRenderer(db: Db, day: SendDay): CardRenderer
 
 /**
  * Experts: the tasks still waiting for their scores now; none left, no reminder, and the reason says whether they scored
- * them or the tasks went to other experts (谢绝, 更换专家, 回避). Past the deadline it says how long overdue.
+ * them or the tasks went to other experts (谢绝, 更换专家, 回避). A pending task they must step aside from (第十七条)
+ * waits for 更换专家, not for them: counted apart (`recused`), never as one to score. Past the deadline it says how long overdue.
  */
 export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs) => {
     const byCycle = await cyclesOf(db, specs);
     const openIds = [...new Set(specs.map((s) => String(s.openId)))];
+    const status = sql<string>`case when ${assignments.status} = 'assigned' and ${mustRecuseSql(assignments.expertOpenId)} then 'recused' else ${assignments.status} end`;
     const counts = byCycle.size
       ? await db
           .select({
             openId: assignments.expertOpenId,
             cycleId: applications.cycleId,
-            status: assignments.status,
+            status,
             n: sql<number>`count(*)::int`,
             // when the earliest of them was given to the expert (assigned, or reopened): after the deadline, no blame
             firstGiven: sql<Date | null>`min(${assignments.assignedAt})`.mapWith(assignments.assignedAt),
           })
           .from(assignments)
           .innerJoin(applications, eq(applications.id, assignments.applicationId))
+          .innerJoin(teams, eq(teams.id, applications.teamId))
           .where(and(inArray(applications.cycleId, [...byCycle.keys()]), inArray(assignments.expertOpenId, openIds)))
-          .groupBy(assignments.expertOpenId, applications.cycleId, assignments.status)
+          .groupBy(assignments.expertOpenId, applications.cycleId, status)
       : [];
     const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
@@ -200,6 +204,7 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
       const pending = count('assigned');
       if (!pending) {
         const [scored, moved] = [count('submitted'), count('declined', 'replaced')];
+        if (count('recused')) return { drop: '余下的评分任务该专家须回避（第十七条），等待协会改派其他专家，无需提醒' };
         return { drop: moved && !scored ? '评分任务已改由其他专家评分，无需提醒' : moved ? '评分任务已全部完成或改由其他专家评分，无需提醒' : '评分任务已全部完成，无需提醒' };
       }
       // every sheet still to score was given after the 评分截止 (更换专家, 分配专家 or 重开评分 then): not overdue by the deadline's days
@@ -214,17 +219,24 @@ export function scoringReminderRenderer(db: Db, day: SendDay): CardRenderer {
 
 /**
  * A group bound for the experts: the cycle's sheets still to score and the experts they wait for, counted when sent;
- * none left (or scoring over), no reminder.
+ * none left (or scoring over), no reminder. A sheet whose expert must step aside (第十七条) waits for 更换专家, not for
+ * an expert: not counted.
  */
 export function scoringGroupReminderRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs, queued) => {
     const unbound = await unboundGroups(db, queued, specs.length, 'experts');
     const byCycle = await cyclesOf(db, specs);
+    const toScore = sql`not ${mustRecuseSql(assignments.expertOpenId)}`;
     const counts = byCycle.size
       ? await db
-          .select({ cycleId: applications.cycleId, pending: sql<number>`count(*)::int`, experts: sql<number>`count(distinct ${assignments.expertOpenId})::int` })
+          .select({
+            cycleId: applications.cycleId,
+            pending: sql<number>`(count(*) filter (where ${toScore}))::int`,
+            experts: sql<number>`(count(distinct ${assignments.expertOpenId}) filter (where ${toScore}))::int`,
+          })
           .from(assignments)
           .innerJoin(applications, eq(applications.id, assignments.applicationId))
+          .innerJoin(teams, eq(teams.id, applications.teamId))
           .where(and(inArray(applications.cycleId, [...byCycle.keys()]), eq(assignments.status, 'assigned')))
           .groupBy(applications.cycleId)
       : [];
@@ -235,7 +247,7 @@ export function scoringGroupReminderRenderer(db: Db, day: SendDay): CardRenderer
       if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
       if (cycle.status !== 'open' && cycle.status !== 'scoring') return { drop: `${cycle.year}年度评审已结束专家评分` };
       const left = counts.find((c) => c.cycleId === cycle.id);
-      if (!left?.pending) return { drop: '评分任务已全部完成，无需提醒' };
+      if (!left?.pending) return { drop: left ? '余下的评分任务其专家须回避（第十七条），等待协会改派其他专家，无需提醒' : '评分任务已全部完成，无需提醒' };
       return safely('评分提醒', () => ({
         card: scoringDeadlineGroupCard({ year: cycle.year, deadline: cycle.scoringDeadline, daysLeft: daysBetween(today, cycle.scoringDeadline), pending: Number(left.pending), experts: Number(left.experts) }),
       }));

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNotNull, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, not, notInArray, sql } from 'drizzle-orm';
 import { groupDigits } from '../../cards/bulk.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, chatBindings, honours, jobRuns, teams } from '../../db/schema.js';
@@ -10,6 +10,7 @@ import { boundFor } from '../groups.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { type Destination, enqueueMany, type OutgoingMessage } from '../outbox.js';
 import { revocationBarDays } from '../policy.js';
+import { mustRecuseSql } from '../review/scoring.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
 import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, notYetAccepted, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from './reminderCards.js';
 
@@ -289,13 +290,17 @@ async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
   return out;
 }
 
-/** Each expert with tasks still `assigned` in this cycle; the button opens the next one. */
+/**
+ * Each expert with tasks still `assigned` in this cycle; the button opens the next one. A task the expert must step
+ * aside from (回避, 第十七条) waits for 更换专家, not for them: it is not counted, and alone it reminds nobody.
+ */
 async function scoringDeadlineAudience(tx: Db, cycle: Cycle): Promise<Recipient[]> {
   const rows = await tx
     .selectDistinct({ openId: assignments.expertOpenId })
     .from(assignments)
     .innerJoin(applications, eq(applications.id, assignments.applicationId))
-    .where(and(eq(applications.cycleId, cycle.id), eq(assignments.status, 'assigned')))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycle.id), eq(assignments.status, 'assigned'), not(mustRecuseSql(assignments.expertOpenId))))
     .orderBy(asc(assignments.expertOpenId));
   if (!rows.length) return [];
   // the groups bound for the experts (绑定通知 专家) hear how many sheets are left, with no names

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, inArray, or, type Placeholder, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, or, type Placeholder, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, conflicts, cycles, organizations, people, teamMembers, teams } from '../../db/schema.js';
@@ -358,6 +358,23 @@ export async function recusalReason(tx: Db, task: Pick<Task, 'assignment' | 'tea
   if (declared.length > 0) return '已声明与该班组存在利益冲突';
   if (person?.organizationId === team.organizationId) return '与该班组同属一个单位';
   return undefined;
+}
+
+/**
+ * `mustRecuse` as SQL, for a statement that reads tasks with their team (`teams` joined by its name): whether `expert`
+ * is the team's leader, contact or member, declared a conflict with it or its organisation, or belongs to that
+ * organisation. The checks of `recusalReason` and the one-statement submit (migration 0016): index look-ups on the expert.
+ */
+export function mustRecuseSql(expert: SQLWrapper): SQL<boolean> {
+  return sql<boolean>`(${expert} in (${teams.leaderOpenId}, ${teams.contactOpenId})
+    or exists (select 1 from ${teamMembers} where ${teamMembers.teamId} = ${teams.id} and ${teamMembers.openId} = ${expert})
+    or exists (select 1 from ${conflicts} where ${conflicts.expertOpenId} = ${expert} and (${conflicts.teamId} = ${teams.id} or ${conflicts.organizationId} = ${teams.organizationId}))
+    or exists (select 1 from ${people} where ${people.openId} = ${expert} and ${people.organizationId} = ${teams.organizationId}))`;
+}
+
+/** What an expert who must step aside (`recusalReason`'s `why`) is told on opening the task: nothing for them to score. */
+export function recusedTaskText(why: string, teamName: string): string {
+  return cite(17, `评审坚持公开、公平和公正原则。你${why}，须回避该班组（${teamName}）的评审，这项任务无需你评分；协会管理员将改派其他专家。`);
 }
 
 /** What `noNewExpertAfterSum` refuses of an expert's 谢绝. */
@@ -781,22 +798,38 @@ export interface ExpertTask {
   title: string;
   /** When it was given to the expert (assigned, or reopened). */
   assignedAt?: Date;
+  /** Pending, but the expert must step aside from the team (回避, 第十七条): not theirs to score, waiting for 更换专家. */
+  recused?: boolean;
 }
 
-/** An expert's tasks in the running cycle (pending first), without anyone else's scores. */
+/**
+ * An expert's tasks in the running cycle (the ones to score first, then the ones they must step aside from, then the
+ * scored), without anyone else's scores.
+ */
 export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typeof cycles.$inferSelect; tasks: ExpertTask[]; movedAway?: number }> {
   const running = inArray(cycles.status, ['open', 'scoring', 'closed']);
+  // 第十七条 by its conditions in this statement: no extra round trip, 提交评分's own verdict, and a conflict with no reopen too
+  const recused = sql<boolean>`(${assignments.status} = 'assigned' and ${mustRecuseSql(assignments.expertOpenId)})`;
   // issued together (one round trip): the tasks are the running cycle's range of assignments_expert_cycle_idx, and the
   // tasks the expert declined or that went to another expert (for a list left empty by them)
   const [[cycle], rows, [moved]] = await Promise.all([
     tx.select().from(cycles).where(running).limit(1),
     tx
-      .select({ id: assignments.id, status: assignments.status, total: assignments.total, assignedAt: assignments.assignedAt, code: teams.code, name: teams.name, form: applications.form })
+      .select({
+        id: assignments.id,
+        status: assignments.status,
+        total: assignments.total,
+        assignedAt: assignments.assignedAt,
+        code: teams.code,
+        name: teams.name,
+        form: applications.form,
+        recused,
+      })
       .from(assignments)
       .innerJoin(applications, eq(applications.id, assignments.applicationId))
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .where(and(eq(assignments.expertOpenId, openId), eq(assignments.cycleId, runningCycleId), inArray(assignments.status, ['assigned', 'submitted'])))
-      .orderBy(sql`case when ${assignments.status} = 'assigned' then 0 else 1 end`, asc(teams.code)),
+      .orderBy(sql`case when ${assignments.status} <> 'assigned' then 2 when ${recused} then 1 else 0 end`, asc(teams.code)),
     tx
       .select({ n: sql<number>`count(*)::int` })
       .from(assignments)
@@ -813,6 +846,7 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
       team: { code: r.code, name: r.name },
       title: String((r.form as Record<string, unknown>)?.title ?? ''),
       assignedAt: r.assignedAt,
+      ...(r.recused ? { recused: true } : {}),
     })),
   };
 }

@@ -550,6 +550,8 @@ export const cardSamples: Record<string, Sample> = {
       tasks: [
         { assignmentId: 11, code: team.code, team: team.name, title: appForm.title, status: 'submitted', total: 88 },
         { assignmentId: 12, code: 'GDSZ-2026-0002', team: '桥梁检测二组', title: '桥梁快速检测', status: 'assigned', total: null },
+        // 回避 (第十七条): pending, but not the expert's to score
+        { assignmentId: 13, code: 'GDSZ-2026-0003', team: '排水管网三组', title: '管网快速检测', status: 'assigned', total: null, recused: true },
       ],
       page: 2,
       pages: 3,
