@@ -145,7 +145,8 @@ export interface DigestData {
     /** The application deadline has passed (in the bot's time zone) and the cycle still takes applications: 截止申报 is due. */
     closeApplicationsDue?: boolean;
   };
-  overdueExperts: { openId: string; name: string | null; pending: number }[];
+  /** `recused`: tasks the expert must step aside from (第十七条), waiting for 更换专家, not counted in `pending`. */
+  overdueExperts: { openId: string; name: string | null; pending: number; recused?: number }[];
   openComplaints: { total: number; oldest: { reference: string; teamName: string; daysOpen: number }[] };
   deadLetters: number;
 }
@@ -161,7 +162,11 @@ export function digestCard(d: DigestData): Card {
     }
   }
   if (d.overdueExperts.length) {
-    const shown = d.overdueExperts.slice(0, 20).map((e) => md`- ${mention(e.openId)}${e.name ? ` ${e.name}` : ''}：${e.pending} 份未评`);
+    const shown = d.overdueExperts.slice(0, 20).map((e) => {
+      const recused = e.recused ? md`${e.recused} 份须回避（第十七条），请“更换专家”改派` : undefined;
+      const what = e.pending && recused ? md`${e.pending} 份未评；${recused}` : (recused ?? md`${e.pending} 份未评`);
+      return md`- ${mention(e.openId)}${e.name ? ` ${e.name}` : ''}：${what}`;
+    });
     elements.push(markdown(md`**评分已逾期（截止 ${d.cycle ? formatDateZh(d.cycle.scoringDeadline) : '—'}）**\n${mdJoin(shown, '\n')}${d.overdueExperts.length > 20 ? md`\n…共 ${d.overdueExperts.length} 位专家` : ''}`));
   }
   if (d.openComplaints.total) {

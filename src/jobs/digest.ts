@@ -1,11 +1,12 @@
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { type DigestData, digestCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, jobRuns, outbox, people } from '../../db/schema.js';
+import { applications, assignments, jobRuns, outbox, people, teams } from '../../db/schema.js';
 import { applicationStatusNames } from '../applications.js';
 import { countOpenComplaints, daysOpen, openComplaints } from '../complaints.js';
 import { applicationCountsByStatus, cycleStatusLabel, getRunningCycle } from '../cycles.js';
 import { addDays, todayIn } from '../dates.js';
+import { mustRecuseSql } from '../review/scoring.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
 
@@ -64,15 +65,23 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
       closeApplicationsDue: cycle.status === 'open' && today > cycle.applicationDeadline,
     };
     if (today > cycle.scoringDeadline) {
+      // a task its expert must step aside from (第十七条) is not theirs to score: it waits for the administrators' 更换专家
+      const recused = mustRecuseSql(assignments.expertOpenId);
       const rows = await tx
-        .select({ openId: assignments.expertOpenId, name: people.name, pending: sql<number>`count(*)::int` })
+        .select({
+          openId: assignments.expertOpenId,
+          name: people.name,
+          pending: sql<number>`(count(*) filter (where not ${recused}))::int`,
+          recused: sql<number>`(count(*) filter (where ${recused}))::int`,
+        })
         .from(assignments)
         .innerJoin(applications, eq(applications.id, assignments.applicationId))
+        .innerJoin(teams, eq(teams.id, applications.teamId))
         .leftJoin(people, eq(people.openId, assignments.expertOpenId))
         .where(and(eq(applications.cycleId, cycle.id), eq(assignments.status, 'assigned')))
         .groupBy(assignments.expertOpenId, people.name)
         .orderBy(asc(assignments.expertOpenId));
-      overdueExperts = rows.map((r) => ({ openId: r.openId, name: r.name, pending: Number(r.pending) }));
+      overdueExperts = rows.map((r) => ({ openId: r.openId, name: r.name, pending: Number(r.pending), ...(Number(r.recused) ? { recused: Number(r.recused) } : {}) }));
     }
   }
   const total = await countOpenComplaints(tx);

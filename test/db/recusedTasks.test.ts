@@ -1,8 +1,10 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestCard } from '../../cards/reminders.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
+import { digestData } from '../../src/jobs/digest.js';
 import { scoringGroupReminderRenderer, scoringReminderRenderer } from '../../src/jobs/reminderCards.js';
 import { runReminders } from '../../src/jobs/reminders.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
@@ -117,6 +119,21 @@ describe('a reopened sheet whose expert must step aside (重开评分 after a la
     // the experts' group hears of the one sheet an expert can score
     const [group] = await scoringGroupReminderRenderer(h.db.db, day(h))([{ kind: 'scoringGroupReminder', cycleId }]);
     expect(cardText((group as { card: unknown }).card)).toContain('尚有 **1** 份评分未提交，涉及 **1** 位专家');
+  });
+
+  it('the administrators’ digest after the deadline: the expert with a sheet to score is overdue, the one who must step aside is named for 更换专家', async () => {
+    h.clock.set('2027-07-02T09:00:00+08:00');
+    const { data } = await digestData(h.db.db, { now: h.clock.now(), timezone: 'Asia/Shanghai', bootstrapAdmins: [ADMIN] }, 'daily', '2027-07-02');
+    const of = (openId: string) => data.overdueExperts.find((e) => e.openId === openId);
+    expect(of(other.expertOpenId)).toEqual(expect.objectContaining({ pending: 1 }));
+    expect(of(other.expertOpenId)?.recused).toBeUndefined();
+    expect(of(conflicted.expertOpenId)).toEqual(expect.objectContaining({ pending: 0, recused: 1 }));
+    const card = digestCard(data);
+    expectValidCard(card);
+    const text = cardText(card);
+    expect(text).toContain('1 份未评');
+    expect(text).toContain('1 份须回避（第十七条），请“更换专家”改派');
+    expect(text).not.toContain('0 份未评');
   });
 });
 
