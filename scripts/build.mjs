@@ -17,7 +17,8 @@ export const stamp = join(dist, '.build-stamp');
 /** What `npm start` runs: dist/src/main.js and the modules it imports, bundled (see `bundle`; its chunks beside it). */
 export const bundleFile = join(dist, 'bot.mjs');
 const sourceDirs = ['src', 'bot', 'cards', 'db', 'jobs'];
-const configFiles = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
+// and this file: a change to how the bot is built builds it again
+const configFiles = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/build.mjs'];
 
 function* filesUnder(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -83,8 +84,6 @@ const leftToNode = [
  */
 async function bundle() {
   const esbuild = createRequire(import.meta.url)('esbuild');
-  // the chunks of an earlier build: their names change with their content
-  for (const f of readdirSync(dist)) if (/^chunk-\w+\.mjs(\.map)?$/.test(f)) rmSync(join(dist, f));
   const ownUrl = {
     name: 'import-meta-url-of-each-file',
     setup(b) {
@@ -97,7 +96,7 @@ async function bundle() {
       });
     },
   };
-  await esbuild.build({
+  const { metafile } = await esbuild.build({
     entryPoints: { bot: join(dist, 'src', 'main.js') },
     outdir: dist,
     outExtension: { '.js': '.mjs' },
@@ -120,7 +119,27 @@ async function bundle() {
     logLevel: 'warning',
     // the CommonJS packages bundled (koa's, prom-client's) call require for Node's own modules
     banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+    metafile: true,
+    // the metafile's paths are relative to it
+    absWorkingDir: root,
   });
+  // Chunk names change with their content. A bot started before this build loads its chunks when it first needs them
+  // (a workbook, a certificate, PGlite), so the previous build's stay beside this one's; older ones go.
+  const made = Object.keys(metafile.outputs).map((f) => relative(dist, join(root, f))).filter((f) => isChunk(f));
+  const previous = builtChunks();
+  for (const f of readdirSync(dist)) if (isChunk(f) && !made.includes(f) && !previous.includes(f)) rmSync(join(dist, f));
+  writeFileSync(chunkList, `${JSON.stringify(made)}\n`);
+}
+
+const isChunk = (f) => /^chunk-\w+\.mjs(\.map)?$/.test(f);
+/** The chunks the last bundle made (`bundle`), beside bot.mjs. */
+const chunkList = join(dist, '.chunks.json');
+function builtChunks() {
+  try {
+    return JSON.parse(readFileSync(chunkList, 'utf8'));
+  } catch {
+    return [];
+  }
 }
 
 /** The Feishu SDK's CommonJS file, as installed (its package.json's `main`). */
@@ -130,7 +149,7 @@ function sdkMain() {
 
 /** The files `npm start` runs: bot.mjs and the chunks it loads (`bundle`). */
 export function bundleFiles() {
-  return [bundleFile, ...readdirSync(dist).filter((f) => /^chunk-\w+\.mjs$/.test(f)).map((f) => join(dist, f))];
+  return [bundleFile, ...builtChunks().filter((f) => f.endsWith('.mjs')).map((f) => join(dist, f))];
 }
 
 /** Where `compactSdk` writes: beside dist/src/lark/sdk.js, which requires it when it is there (src/lark/sdk.ts). */
@@ -147,12 +166,23 @@ export const compactSdkFile = join(dist, 'src', 'lark', 'node-sdk.cjs');
  */
 async function compactSdk() {
   const esbuild = createRequire(import.meta.url)('esbuild');
-  const source = readFileSync(sdkMain(), 'utf8');
-  const { code } = await esbuild.transform(source, { loader: 'js', format: 'cjs', platform: 'node', minifyWhitespace: true, charset: 'ascii' });
+  const main = sdkMain();
+  // its own dependencies are required from where the copy sits (the root node_modules): one nested under the package,
+  // of another version, would be passed over without a word
+  const nested = join(dirname(main), '..', 'node_modules');
+  if (existsSync(nested)) throw new Error(`${relative(root, nested)} exists: the compacted SDK (dist/src/lark/node-sdk.cjs) would not load those packages`);
+  const source = readFileSync(main, 'utf8');
+  // `__dirname` is the package's lib/: the SDK reads its version from ../package.json for its User-Agent (getSdkVersion)
+  const { code } = await esbuild.transform(source, {
+    loader: 'js', format: 'cjs', platform: 'node', minifyWhitespace: true, charset: 'ascii', define: { __dirname: '__sdkLib' },
+  });
+  const strict = '"use strict";';
+  if (!code.startsWith(strict)) throw new Error('the Feishu SDK no longer opens with "use strict": scripts/build.mjs compactSdk needs a look');
+  const lib = `var __sdkLib=require("path").dirname(require.resolve(${JSON.stringify('@larksuiteoapi/node-sdk')}));`;
   // the file opens with its MIT licence, which a copy keeps
   const licence = /^\/\*[\s\S]*?\*\/\n/.exec(source)?.[0] ?? '';
   mkdirSync(dirname(compactSdkFile), { recursive: true });
-  writeFileSync(compactSdkFile, licence + code);
+  writeFileSync(compactSdkFile, licence + strict + lib + code.slice(strict.length));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

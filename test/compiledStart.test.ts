@@ -51,10 +51,12 @@ describe('the compiled bot (npm start)', () => {
       const { createRequire } = await import('node:module');
       const loaded = Object.keys(createRequire(import.meta.url).cache);
       const client = new m.Client({ appId: 'cli_probe', appSecret: 's', loggerLevel: m.LoggerLevel.error });
-      console.log(JSON.stringify({ compact: loaded.filter((f) => f.endsWith('node-sdk.cjs')).length, package: loaded.filter((f) => f.includes('node-sdk/lib/index.js')).length, im: typeof client.im.message.create }));`;
+      console.log(JSON.stringify({ compact: loaded.filter((f) => f.endsWith('node-sdk.cjs')).length, package: loaded.filter((f) => f.includes('node-sdk/lib/index.js')).length, im: typeof client.im.message.create, userAgent: client.userAgent }));`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout.trim().split('\n').pop() as string)).toEqual({ compact: 1, package: 0, im: 'function' });
+    // the SDK's User-Agent carries its version, read from its package.json beside its own lib/ (getSdkVersion)
+    const { version } = JSON.parse(readFileSync('node_modules/@larksuiteoapi/node-sdk/package.json', 'utf8')) as { version: string };
+    expect(JSON.parse(run.stdout.trim().split('\n').pop() as string)).toEqual({ compact: 1, package: 0, im: 'function', userAgent: `oapi-node-sdk/${version}` });
     const text = readFileSync(join(dist, 'src/lark/node-sdk.cjs'));
     expect(text.every((b) => b < 0x80)).toBe(true);
     expect(text.length).toBeLessThan(readFileSync(join('node_modules/@larksuiteoapi/node-sdk/lib/index.js')).length / 2);
