@@ -132,12 +132,19 @@ export interface ScoredData {
   /** The stored sheet as people read it: each item, then the comment (src/review/scoring.ts `scoreSheetDisplay`). */
   display: DisplayRow[];
   submittedAt: string;
-  progress?: { done: number; total: number };
+  /** `recused`: pending tasks left that the expert must step aside from (第十七条), not theirs to score. */
+  progress?: { done: number; total: number; recused?: number };
 }
 
-const pendingLeft = (p: ScoredData['progress']) => !!p && p.done < p.total;
-const progressText = (p: ScoredData['progress']) =>
-  !p?.total ? '' : pendingLeft(p) ? `你已完成 ${p.done} / ${p.total} 项，还有 ${p.total - p.done} 项待评。` : `你的 ${p.total} 项评分任务已全部完成，谢谢！`;
+const recusedLeft = (p: ScoredData['progress']) => Math.min(p?.recused ?? 0, p ? p.total - p.done : 0);
+const pendingLeft = (p: ScoredData['progress']) => !!p && p.done + recusedLeft(p) < p.total;
+const progressText = (p: ScoredData['progress']) => {
+  if (!p?.total) return '';
+  const recused = recusedLeft(p);
+  const aside = recused ? `另有 ${recused} 项你须回避（第十七条），无需评分，协会管理员将改派其他专家。` : '';
+  if (pendingLeft(p)) return `你已完成 ${p.done} / ${p.total - recused} 项，还有 ${p.total - p.done - recused} 项待评。${aside}`;
+  return recused ? `你可评的 ${p.done} 项评分任务已全部完成，谢谢！${aside}` : `你的 ${p.total} 项评分任务已全部完成，谢谢！`;
+};
 
 /** After submit: the same application, read-only, with the expert's own total; 评下一份 while tasks are pending. */
 export function scoredCard(d: ScoredData): Card {

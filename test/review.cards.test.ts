@@ -2,7 +2,7 @@ import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { expertPoolCard, conflictFormCard } from '../cards/experts.js';
 import { RESULT_COLOURS, type ResultLine, resultsPreviewCard, resultsPublishedCard, teamResultCard } from '../cards/results.js';
-import { assignmentReportCard, progressCard, scoringTaskCard, taskListCard } from '../cards/review.js';
+import { assignmentReportCard, progressCard, scoredCard, scoringTaskCard, taskListCard } from '../cards/review.js';
 import { applicationForm } from '../src/applications.js';
 import { conflictForm } from '../src/review/conflicts.js';
 import { UserError } from '../src/errors.js';
@@ -258,5 +258,39 @@ describe('the review workbook', () => {
     }
     // the comment column wraps within its width
     expect(scores.getRow(2).getCell(header.indexOf('评审意见') + 1).alignment?.wrapText).toBe(true);
+  });
+});
+
+describe('the scored card’s progress, with tasks the expert must step aside from (第十七条)', () => {
+  const base: Parameters<typeof scoredCard>[0] = {
+    assignmentId: 1,
+    year: 2027,
+    application: { code: 'GDSZ-2027-0001', team: '回避一班', organization: '某市政公司', display: [] },
+    total: 90,
+    max: 100,
+    areas: [],
+    display: [],
+    submittedAt: '2027年6月1日 09:00',
+  };
+  const next = (card: unknown) => cardActions(card).some((a) => a.action === 'review.next');
+
+  it('tasks left to score: counted without the ones to step aside from, which are named, and 评下一份 is offered', () => {
+    const card = scoredCard({ ...base, progress: { done: 1, total: 4, recused: 1 } });
+    expectValidCard(card);
+    expect(cardText(card)).toContain('你已完成 1 / 3 项，还有 2 项待评。另有 1 项你须回避（第十七条），无需评分，协会管理员将改派其他专家。');
+    expect(next(card)).toBe(true);
+  });
+
+  it('only tasks to step aside from left: done, with no 评下一份', () => {
+    const card = scoredCard({ ...base, progress: { done: 3, total: 4, recused: 1 } });
+    expect(cardText(card)).toContain('你可评的 3 项评分任务已全部完成，谢谢！另有 1 项你须回避（第十七条）');
+    expect(next(card)).toBe(false);
+  });
+
+  it('none: as before', () => {
+    expect(cardText(scoredCard({ ...base, progress: { done: 2, total: 4 } }))).toContain('你已完成 2 / 4 项，还有 2 项待评。');
+    const all = scoredCard({ ...base, progress: { done: 4, total: 4 } });
+    expect(cardText(all)).toContain('你的 4 项评分任务已全部完成，谢谢！');
+    expect(next(all)).toBe(false);
   });
 });

@@ -8,7 +8,7 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, recusalReason, recusedTaskText, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, type Progress, recusalReason, recusedTaskText, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
@@ -103,7 +103,7 @@ export async function submitTask(ctx: HandlerContext, input: CardActionInput): P
   return submittedAnswer(ctx, { ...result.task, assignment: result.assignment }, result.input.total, await progressOf(ctx));
 }
 
-function submittedAnswer(ctx: Pick<HandlerContext, 'config'>, task: SubmittedTask, total: number, progress: { done: number; total: number }): CardResponse {
+function submittedAnswer(ctx: Pick<HandlerContext, 'config'>, task: SubmittedTask, total: number, progress: Progress): CardResponse {
   return {
     toast: { type: 'success', content: `已提交评分：${task.team.name}，总分 ${total} 分` },
     card: { type: 'raw', data: submittedCard(ctx, task, progress) },
@@ -122,7 +122,7 @@ async function refusedSubmitCard(
   openId: string,
   task: Task | undefined,
   input: CardActionInput,
-  progress: () => Promise<{ done: number; total: number }>,
+  progress: () => Promise<Progress>,
 ): Promise<CardResponse | undefined> {
   if (!task || task.assignment.expertOpenId !== openId) return undefined;
   // a second submit is told with the sheet's own time and what to do, as the one statement and a redelivery tell it
@@ -147,7 +147,7 @@ export async function submitTaskDuplicate(tx: Db, who: { openId: string; config:
   return submittedAgain(who, who.openId, task, await expertProgress(tx, who.openId));
 }
 
-function submittedAgain(ctx: Pick<HandlerContext, 'config'>, openId: string, task: Task | undefined, progress: { done: number; total: number }): CardResponse | undefined {
+function submittedAgain(ctx: Pick<HandlerContext, 'config'>, openId: string, task: Task | undefined, progress: Progress): CardResponse | undefined {
   if (!task || task.assignment.expertOpenId !== openId || task.assignment.status !== 'submitted') return undefined;
   const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE)!;
   // the sheet's own submitted_at names the time: 这份评分已于 2026年12月1日 08:22 提交（总分 88 分）

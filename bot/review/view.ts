@@ -4,7 +4,7 @@ import { cycleScoreSheet } from '../../src/cycles.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/dates.js';
 import type { HandlerContext } from '../../src/handlers.js';
 import { progressView } from '../../src/review/progress.js';
-import { expertProgress, expertTasks, scoreSheetDisplay, type SubmittedTask } from '../../src/review/scoring.js';
+import { expertProgress, expertTasks, type Progress, scoreSheetDisplay, type SubmittedTask } from '../../src/review/scoring.js';
 import { taskApplication } from '../../src/review/taskCards.js';
 
 // the task card is drawn in src/ (the outbox draws it again when a queued task card is sent); the review handlers take it from here
@@ -17,7 +17,7 @@ export function timeZh(ctx: Pick<HandlerContext, 'config'>, at: Date | string | 
 }
 
 /** The read-only card of a submitted sheet: the expert's own scores and total. */
-export function submittedCard(ctx: Pick<HandlerContext, 'config'>, task: SubmittedTask, progress?: { done: number; total: number }): Card {
+export function submittedCard(ctx: Pick<HandlerContext, 'config'>, task: SubmittedTask, progress?: Progress): Card {
   const sheet = cycleScoreSheet(task.cycle);
   const scores = (task.assignment.scores ?? {}) as Record<string, number>;
   return scoredCard({
@@ -64,7 +64,7 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
   };
 }
 
-export async function progressOf(ctx: HandlerContext): Promise<{ done: number; total: number }> {
+export async function progressOf(ctx: HandlerContext): Promise<Progress> {
   return expertProgress(ctx.tx, ctx.actor.openId);
 }
 

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { postgresClient } from '../pipeline.js';
 import { type ScoreSheet, sheetFingerprint } from '../scoreSheet.js';
 import { aggregationRuleOf, defaultAggregationRule } from './aggregation.js';
-import { checkSubmit, parseScoreForm, progressFrom, type ScoreSheetInput, type SubmittedTask, type Task } from './scoring.js';
+import { checkSubmit, type Progress, parseScoreForm, progressFrom, type ScoreSheetInput, type SubmittedTask, type Task } from './scoring.js';
 
 /**
  * 提交评分 in one round trip on PostgreSQL: one call of the function `review_submit` (migration 0006) takes the
@@ -38,11 +38,11 @@ export interface FastSubmitEvent {
 
 export type FastSubmitResult =
   /** The event was handled before: nothing was done; the task as that delivery left it. */
-  | { kind: 'duplicate'; task: Task | undefined; progress: { done: number; total: number } }
+  | { kind: 'duplicate'; task: Task | undefined; progress: Progress }
   /** Stored (and the panel completed when this was its last sheet): what its answer draws. */
-  | { kind: 'submitted'; task: SubmittedTask; progress: { done: number; total: number }; input: ScoreSheetInput }
+  | { kind: 'submitted'; task: SubmittedTask; progress: Progress; input: ScoreSheetInput }
   /** Refused as the ordinary path refuses; the event is recorded, nothing else changed. */
-  | { kind: 'refused'; error: UserError; task: Task | undefined; progress: { done: number; total: number } }
+  | { kind: 'refused'; error: UserError; task: Task | undefined; progress: Progress }
   /**
    * Left to the ordinary path (a panel whose completion alerts the administrators: outliers, or a year summed before and
    * reopened, whose last panel tells them it can be summed again, migration 0015; an expert who must step aside from
@@ -84,6 +84,8 @@ interface Outcome {
   written?: boolean;
   done?: number;
   total?: number;
+  /** Migration 0017: the other pending tasks, when the expert must step aside from every one of them (`Progress`). */
+  recused?: number;
   task?: { assignment: JsonRow; application: JsonRow; team: JsonRow; organization: string; cycle: SentCycle } | null;
   /** A sheet stored: what its answer shows besides what the bot sent (migration 0014). */
   brief?: { team: { code: string; name: string }; organization: string; form: Record<string, unknown>; total: number; cycle: SentCycle };
@@ -247,10 +249,10 @@ async function submitOnce(database: Database, event: FastSubmitEvent, known: Kno
     throw err;
   }
   const outcome = (typeof row.outcome === 'string' ? JSON.parse(row.outcome) : row.outcome) as Outcome;
-  const { verdict, claimed, written, done = 0, total = 0 } = outcome;
+  const { verdict, claimed, written, done = 0, total = 0, recused = 0 } = outcome;
   if (verdict === 'stale') return { kind: 'stale' };
   if (verdict === 'ordinary') return { kind: 'ordinary' };
-  const progress = progressFrom([{ done, total }]);
+  const progress = progressFrom([{ done, total, recused }]);
   if (written && input && outcome.brief) return { kind: 'submitted', task: await storedTask(database, event, input, outcome.brief), progress, input };
   const task = await withCycle(database, outcome.task ? taskOf(outcome.task) : undefined);
   if (!claimed) return { kind: 'duplicate', task, progress };

@@ -851,14 +851,27 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
   };
 }
 
-/** 已完成 7 / 20: the expert's progress in the running cycle, in one query. */
-export async function expertProgress(tx: Db, openId: string): Promise<{ done: number; total: number }> {
+/**
+ * 已完成 7 / 20: an expert's progress in the running cycle. `recused`: how many of the tasks left they must step aside
+ * from (第十七条: 重开评分 gave a sheet back after a late conflict, until 更换专家), which are not theirs to score.
+ * The one-statement submit (migration 0017) reports it only when every task left, one to three of them, is such a
+ * one, and 0 otherwise.
+ */
+export interface Progress {
+  done: number;
+  total: number;
+  recused?: number;
+}
+
+/** The expert's progress (`Progress`), in one query. */
+export async function expertProgress(tx: Db, openId: string): Promise<Progress> {
   return progressFrom(await expertProgressQuery(tx, openId));
 }
 
-export function progressFrom(rows: { done: number; total: number }[]): { done: number; total: number } {
+export function progressFrom(rows: { done: number; total: number; recused?: number }[]): Progress {
   const [row] = rows;
-  return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
+  const recused = Number(row?.recused ?? 0);
+  return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0), ...(recused ? { recused } : {}) };
 }
 
 /** The running cycle's id: at most one runs (cycles_one_running_uq), found once per query. */
@@ -868,11 +881,16 @@ const runningCycleId = sql`(select ${cycles.id} from ${cycles} where ${inArray(c
  * The progress query alone; `openId` may be a placeholder, for a prepared statement. The expert's tasks of the
  * running cycle are one range of assignments_expert_cycle_idx (the assignment carries its cycle, migration 0004), so
  * the cost does not grow with the years the expert served. The fast submit counts the same in the function
- * review_submit (db/migrations/0006_review_submit.sql).
+ * review_submit (db/migrations/0006_review_submit.sql; `recused` from 0017).
  */
 export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
+  // the pending tasks the expert must step aside from, apart: one look-up per pending task, none per scored one
+  const recused = sql<number>`(select count(*)::int from ${assignments} as left_task
+    join ${applications} on "applications"."id" = left_task.application_id join ${teams} on "teams"."id" = "applications"."team_id"
+    where left_task.expert_open_id = ${openId} and left_task.cycle_id = ${runningCycleId} and left_task.status = 'assigned'
+      and ${mustRecuseSql(sql`${openId}`)})`;
   return tx
-    .select({ done: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`, total: sql<number>`count(*)::int` })
+    .select({ done: sql<number>`count(*) filter (where ${assignments.status} = 'submitted')::int`, total: sql<number>`count(*)::int`, recused })
     .from(assignments)
     .where(and(eq(assignments.expertOpenId, openId), eq(assignments.cycleId, runningCycleId), inArray(assignments.status, ['assigned', 'submitted'])));
 }

@@ -175,7 +175,17 @@ describe('a pending task whose expert must step aside however it arose (a confli
   });
 
   it('once the other is scored: 评下一份 says what is left, and the scoring reminder passes the expert over', async () => {
-    expect((await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[1].id }, scoreForm(90))).toast?.type).toBe('success');
+    const scored = await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[1].id }, scoreForm(90));
+
+    expect(scored.toast?.type).toBe('success');
+    // the scored card: nothing left to score, so no 评下一份, and the task left is named as not theirs
+    const left = '你可评的 1 项评分任务已全部完成，谢谢！另有 1 项你须回避（第十七条），无需评分，协会管理员将改派其他专家。';
+    expect(cardText(scored.card.data)).toContain(left);
+    expect(cardActions(scored.card.data).map((a) => a.action)).toEqual(['review.list']);
+    // the same card opened again from the list (the ordinary path's progress)
+    const again = await h.click(EXPERT, { action: 'review.open', assignmentId: tasks[1].id });
+    expect(cardText(again.card.data)).toContain(left);
+    expect(cardActions(again.card.data).map((a) => a.action)).toEqual(['review.list']);
     const next = await h.click(EXPERT, { action: 'review.next' });
     expect(next.toast?.content).toBe('你没有待评分的任务了：余下 1 项你须回避（第十七条），无需评分，协会管理员将改派其他专家。');
     h.clock.set('2030-06-29T09:00:00+08:00');
