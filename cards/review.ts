@@ -185,6 +185,8 @@ export interface TaskListData {
   overdueDays?: number;
   /** The year's tasks the expert declined or that went to another expert (谢绝, 更换专家, a conflict). */
   movedAway?: number;
+  /** Of `total`, the pending tasks the expert must step aside from (第十七条): not counted as theirs to score. */
+  recused?: number;
 }
 
 /** 评分 / review: the expert's tasks with the progress ("已完成 7 / 20") and the 评分截止, overdue when past it. */
@@ -199,7 +201,10 @@ export function taskListCard(d: TaskListData): Card {
   } else {
     const deadline = d.scoringDeadline ? md` · 评分截止 ${d.scoringDeadline}` : '';
     const overdue = d.overdueDays ? md`<font color='red'>（已逾期 ${d.overdueDays} 天）</font>` : '';
-    elements.push(markdown(md`**${d.year}年度评审 · 已完成 ${d.done} / ${d.total}${deadline}**${overdue}`));
+    const recused = d.recused ?? 0;
+    const aside = recused ? md`（另 ${recused} 项须回避）` : '';
+    const count = d.total > recused ? md`已完成 ${d.done} / ${d.total - recused}${aside}` : md`没有需要你评分的任务${aside}`;
+    elements.push(markdown(md`**${d.year}年度评审 · ${count}${deadline}**${overdue}`));
     for (const t of d.tasks) {
       const done = t.status === 'submitted';
       // not theirs to score: said so, with no button to a sheet its submit would refuse

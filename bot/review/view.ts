@@ -60,6 +60,7 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
       scoringDeadline: cycle && formatDateZh(cycle.scoringDeadline),
       overdueDays,
       movedAway,
+      recused: tasks.filter((t) => t.recused).length,
     }),
   };
 }

@@ -77,6 +77,7 @@ describe('a reopened sheet whose expert must step aside (重开评分 after a la
   it('评分 lists it as not theirs to score, with no 评分 button; the other expert’s reopened sheet keeps its button', async () => {
     const list = await listCard(h, conflicted.expertOpenId);
     expect(cardText(list)).toContain(RECUSED_NOTE);
+    expect(cardText(list)).toContain('2027年度评审 · 没有需要你评分的任务（另 1 项须回避）');
     expect(cardText(list)).toContain('回避任务一班');
     expect(opens(list)).toEqual([]);
     const theirs = await listCard(h, other.expertOpenId);
@@ -165,7 +166,7 @@ describe('a pending task whose expert must step aside however it arose (a confli
   it('the list shows one task to score and one to step aside from; 评下一份 opens the one to score; the reminder counts one', async () => {
     const list = await listCard(h, EXPERT);
     expect(cardText(list)).toContain(RECUSED_NOTE);
-    expect(cardText(list)).toContain('已完成 0 / 2');
+    expect(cardText(list)).toContain('已完成 0 / 1（另 1 项须回避）');
     expect(opens(list)).toEqual([{ action: 'review.open', assignmentId: tasks[1].id }]);
     const next = await h.click(EXPERT, { action: 'review.next' });
     expect(cardActions(next.card.data)).toContainEqual(expect.objectContaining({ action: 'review.submit', assignmentId: tasks[1].id }));

@@ -546,7 +546,8 @@ export const cardSamples: Record<string, Sample> = {
     review.taskListCard({
       year: 2026,
       done: 1,
-      total: 2,
+      total: 3,
+      recused: 1,
       tasks: [
         { assignmentId: 11, code: team.code, team: team.name, title: appForm.title, status: 'submitted', total: 88 },
         { assignmentId: 12, code: 'GDSZ-2026-0002', team: '桥梁检测二组', title: '桥梁快速检测', status: 'assigned', total: null },
