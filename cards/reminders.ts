@@ -145,8 +145,8 @@ export interface DigestData {
     /** The application deadline has passed (in the bot's time zone) and the cycle still takes applications: 截止申报 is due. */
     closeApplicationsDue?: boolean;
   };
-  /** `recused`: tasks the expert must step aside from (第十七条), waiting for 更换专家, not counted in `pending`. */
-  overdueExperts: { openId: string; name: string | null; pending: number; recused?: number }[];
+  /** `recused`: tasks the expert must step aside from (第十七条), waiting for 更换专家, not counted in `pending`; their teams' codes. */
+  overdueExperts: { openId: string; name: string | null; pending: number; recused?: number; recusedTeams?: string[] }[];
   openComplaints: { total: number; oldest: { reference: string; teamName: string; daysOpen: number }[] };
   deadLetters: number;
 }
@@ -161,13 +161,18 @@ export function digestCard(d: DigestData): Card {
       elements.push(markdown(md`**申报已于 ${formatDateZh(d.cycle.applicationDeadline)} 截止**：请在“管理”中点“截止申报”，随后分配专家。`));
     }
   }
-  if (d.overdueExperts.length) {
-    const shown = d.overdueExperts.slice(0, 20).map((e) => {
-      const recused = e.recused ? md`${e.recused} 份须回避（第十七条），请“更换专家”改派` : undefined;
-      const what = e.pending && recused ? md`${e.pending} 份未评；${recused}` : (recused ?? md`${e.pending} 份未评`);
-      return md`- ${mention(e.openId)}${e.name ? ` ${e.name}` : ''}：${what}`;
-    });
-    elements.push(markdown(md`**评分已逾期（截止 ${d.cycle ? formatDateZh(d.cycle.scoringDeadline) : '—'}）**\n${mdJoin(shown, '\n')}${d.overdueExperts.length > 20 ? md`\n…共 ${d.overdueExperts.length} 位专家` : ''}`));
+  const overdue = d.overdueExperts.filter((e) => e.pending > 0);
+  if (overdue.length) {
+    const shown = overdue.slice(0, 20).map((e) => md`- ${mention(e.openId)}${e.name ? ` ${e.name}` : ''}：${e.pending} 份未评`);
+    elements.push(markdown(md`**评分已逾期（截止 ${d.cycle ? formatDateZh(d.cycle.scoringDeadline) : '—'}）**\n${mdJoin(shown, '\n')}${overdue.length > 20 ? md`\n…共 ${overdue.length} 位专家` : ''}`));
+  }
+  // not the experts' delay but the association's to mend (第十七条): named, not @-mentioned
+  const aside = d.overdueExperts.filter((e) => e.recused);
+  if (aside.length) {
+    const shown = aside.slice(0, 20).map((e) => md`- ${e.name ?? mention(e.openId)}：${(e.recusedTeams ?? []).join('、')}（${e.recused} 份）`);
+    elements.push(
+      markdown(md`**须更换专家（第十七条）**：以下专家须回避这些班组的评分，请在班组的“专家组”中点“更换专家”改派\n${mdJoin(shown, '\n')}${aside.length > 20 ? md`\n…共 ${aside.length} 位专家` : ''}`),
+    );
   }
   if (d.openComplaints.total) {
     const oldest = d.openComplaints.oldest.map((c) => md`- ${c.reference} ${c.teamName}（已 ${c.daysOpen} 天）`);

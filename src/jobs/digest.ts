@@ -73,6 +73,7 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
           name: people.name,
           pending: sql<number>`(count(*) filter (where not ${recused}))::int`,
           recused: sql<number>`(count(*) filter (where ${recused}))::int`,
+          recusedTeams: sql<string[] | null>`array_agg(${teams.code} order by ${teams.code}) filter (where ${recused})`,
         })
         .from(assignments)
         .innerJoin(applications, eq(applications.id, assignments.applicationId))
@@ -81,7 +82,12 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
         .where(and(eq(applications.cycleId, cycle.id), eq(assignments.status, 'assigned')))
         .groupBy(assignments.expertOpenId, people.name)
         .orderBy(asc(assignments.expertOpenId));
-      overdueExperts = rows.map((r) => ({ openId: r.openId, name: r.name, pending: Number(r.pending), ...(Number(r.recused) ? { recused: Number(r.recused) } : {}) }));
+      overdueExperts = rows.map((r) => ({
+        openId: r.openId,
+        name: r.name,
+        pending: Number(r.pending),
+        ...(Number(r.recused) ? { recused: Number(r.recused), recusedTeams: r.recusedTeams ?? [] } : {}),
+      }));
     }
   }
   const total = await countOpenComplaints(tx);

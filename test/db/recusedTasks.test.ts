@@ -128,13 +128,17 @@ describe('a reopened sheet whose expert must step aside (重开评分 after a la
     const of = (openId: string) => data.overdueExperts.find((e) => e.openId === openId);
     expect(of(other.expertOpenId)).toEqual(expect.objectContaining({ pending: 1 }));
     expect(of(other.expertOpenId)?.recused).toBeUndefined();
-    expect(of(conflicted.expertOpenId)).toEqual(expect.objectContaining({ pending: 0, recused: 1 }));
+    expect(of(conflicted.expertOpenId)).toEqual(expect.objectContaining({ pending: 0, recused: 1, recusedTeams: ['GDSZ-2025-0001'] }));
     const card = digestCard(data);
     expectValidCard(card);
     const text = cardText(card);
-    expect(text).toContain('1 份未评');
-    expect(text).toContain('1 份须回避（第十七条），请“更换专家”改派');
-    expect(text).not.toContain('0 份未评');
+    // overdue: the expert with a sheet to score; to mend by 更换专家: the one who must step aside, apart
+    const [overdue, aside] = text.split('须更换专家（第十七条）');
+    expect(overdue).toContain('评分已逾期');
+    expect(overdue).toContain('1 份未评');
+    expect(overdue).not.toContain('0 份未评');
+    expect(aside).toContain('以下专家须回避这些班组的评分，请在班组的“专家组”中点“更换专家”改派');
+    expect(aside).toContain('：GDSZ-2025-0001（1 份）');
   });
 });
 

@@ -430,7 +430,7 @@ export const cardSamples: Record<string, Sample> = {
       kind: 'daily',
       period: '2026-06-01',
       cycle: { year: 2026, statusLabel: '专家评分', counts: [['已受理', 12], ['草稿', 0]], scoringDeadline: '2026-06-30' },
-      overdueExperts: [{ openId: EXPERT, name: '陈专家', pending: 2, recused: 1 }],
+      overdueExperts: [{ openId: EXPERT, name: '陈专家', pending: 2 }, { openId: 'ou_sample_recused_expert', name: '李专家', pending: 0, recused: 1, recusedTeams: ['GDSZ-2026-0003'] }],
       openComplaints: { total: 1, oldest: [{ reference: complaint.reference, teamName: team.name, daysOpen: 9 }] },
       deadLetters: 1,
     }),
