@@ -168,9 +168,13 @@ async function compactSdk() {
   const esbuild = createRequire(import.meta.url)('esbuild');
   const main = sdkMain();
   // its own dependencies are required from where the copy sits (the root node_modules): one nested under the package,
-  // of another version, would be passed over without a word
+  // of another version, would be passed over without a word, so then there is no copy and the bot requires the package
   const nested = join(dirname(main), '..', 'node_modules');
-  if (existsSync(nested)) throw new Error(`${relative(root, nested)} exists: the compacted SDK (dist/src/lark/node-sdk.cjs) would not load those packages`);
+  if (existsSync(nested)) {
+    rmSync(compactSdkFile, { force: true });
+    process.stderr.write(`${relative(root, nested)} exists: the Feishu SDK is required as installed, not compacted (about 10 MB more at rest)\n`);
+    return;
+  }
   const source = readFileSync(main, 'utf8');
   // `__dirname` is the package's lib/: the SDK reads its version from ../package.json for its User-Agent (getSdkVersion)
   const { code } = await esbuild.transform(source, {

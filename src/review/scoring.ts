@@ -363,7 +363,7 @@ export async function recusalReason(tx: Db, task: Pick<Task, 'assignment' | 'tea
 /**
  * `mustRecuse` as SQL, for a statement that reads tasks with their team (`teams` joined by its name): whether `expert`
  * is the team's leader, contact or member, declared a conflict with it or its organisation, or belongs to that
- * organisation. The checks of `recusalReason` and the one-statement submit (migration 0016): index look-ups on the expert.
+ * organisation. The checks of `recusalReason` and the one-statement submit (migrations 0016, 0017): index look-ups on the expert.
  */
 export function mustRecuseSql(expert: SQLWrapper): SQL<boolean> {
   return sql<boolean>`(${expert} in (${teams.leaderOpenId}, ${teams.contactOpenId})
@@ -854,7 +854,7 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
 /**
  * 已完成 7 / 20: an expert's progress in the running cycle. `recused`: how many of the tasks left they must step aside
  * from (第十七条: 重开评分 gave a sheet back after a late conflict, until 更换专家), which are not theirs to score.
- * The one-statement submit (migration 0017) reports it only when every task left, one to three of them, is such a
+ * The one-statement submit (migration 0017) reports it only when every task left, one to four of them, is such a
  * one, and 0 otherwise.
  */
 export interface Progress {
