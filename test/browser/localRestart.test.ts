@@ -50,7 +50,10 @@ async function englishOnPage(): Promise<string[]> {
 }
 
 async function choose(person: string, chat: '与助手的私聊' | '协会管理群' = '与助手的私聊') {
-  await page.selectOption('#person', { label: person });
+  // a new person's chats are fetched before their tabs are drawn: a click before that lands on the last person's tab,
+  // and what is typed next goes to that chat until the new tabs replace it (seen on a loaded machine)
+  const current = await page.locator('#person option:checked').textContent();
+  if (current !== person) await Promise.all([page.waitForResponse((r) => r.url().includes('/dev/api/chats?')), page.selectOption('#person', { label: person })]);
   await page.locator('#chats button', { hasText: chat }).click();
   await expect.poll(() => page.locator('#chats button[aria-selected="true"]').textContent()).toBe(chat);
   await page.locator('#messages li').first().waitFor();

@@ -29,8 +29,11 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('replicas started together on
     const journal = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: { when: number }[] };
     const recorded = rowsOf(await database.db.execute(sql`select created_at::text as at from drizzle.__drizzle_migrations order by id`)) as { at: string }[];
     expect(recorded.map((r) => Number(r.at))).toEqual(journal.entries.map((e) => e.when));
-    // the lock is the session's, given back: nothing holds it once the starts are done
-    const held = rowsOf(await database.db.execute(sql`select count(*)::int as n from pg_locks where locktype = 'advisory'`)) as { n: number }[];
+    // the lock is the session's, given back: nothing holds it once the starts are done (pg_locks is the cluster's: the
+    // other test files' databases take advisory locks of their own meanwhile, so only this database's are counted)
+    const held = rowsOf(
+      await database.db.execute(sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`),
+    ) as { n: number }[];
     expect(Number(held[0].n)).toBe(0);
   });
 });
