@@ -84,7 +84,7 @@ interface Outcome {
   written?: boolean;
   done?: number;
   total?: number;
-  /** Migration 0017: the other pending tasks, when the expert must step aside from every one of them (`Progress`). */
+  /** Migrations 0017, 0018: the other pending tasks the expert must step aside from, when four or fewer are left (`Progress`). */
   recused?: number;
   task?: { assignment: JsonRow; application: JsonRow; team: JsonRow; organization: string; cycle: SentCycle } | null;
   /** A sheet stored: what its answer shows besides what the bot sent (migration 0014). */

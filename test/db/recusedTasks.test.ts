@@ -202,3 +202,39 @@ describe('a pending task whose expert must step aside however it arose (a confli
     expect(to).not.toContain(EXPERT);
   });
 });
+
+describe('a sheet stored while one task left is theirs to score and one they must step aside from', () => {
+  const EXPERT = 'ou_recusedtasksthree00000000000001';
+  const COLLEAGUES = ['ou_recusedtasksthree00000000000002', 'ou_recusedtasksthree00000000000003'];
+  let h: Harness;
+  let tasks: { id: number; teamId: number; code: string }[];
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock('2030-06-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    const fx = await seedLargeCycle(h.db.db, { applications: 3, experts: 0, organizations: 3, year: 2030 });
+    await h.db.db.insert(people).values([EXPERT, ...COLLEAGUES].map((openId, i) => ({ openId, name: `专家${i}`, roles: ['expert'] })));
+    expect((await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: fx.cycleId })).toast.type).toBe('success');
+    tasks = await h.db.db
+      .select({ id: assignments.id, teamId: teams.id, code: teams.code })
+      .from(assignments)
+      .innerJoin(applications, eq(applications.id, assignments.applicationId))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(eq(assignments.expertOpenId, EXPERT))
+      .orderBy(asc(teams.code));
+    expect(tasks).toHaveLength(3);
+    await h.db.db.insert(conflicts).values({ expertOpenId: EXPERT, teamId: tasks[0].teamId, reason: '亲属在该班组' });
+  });
+  afterAll(async () => h?.close());
+
+  it('the scored card counts the one left to score apart from the one to step aside from, and offers 评下一份', async () => {
+    // on PostgreSQL the one-statement submit answers (migration 0018), on PGlite the ordinary path: the same words
+    const scored = await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[1].id }, scoreForm(90));
+    expect(scored.toast?.type).toBe('success');
+    const progress = '你已完成 1 / 2 项，还有 1 项待评。另有 1 项你须回避（第十七条），无需评分，协会管理员将改派其他专家。';
+    expect(cardText(scored.card.data)).toContain(progress);
+    expect(cardActions(scored.card.data).map((a) => a.action)).toContain('review.next');
+    const again = await h.click(EXPERT, { action: 'review.open', assignmentId: tasks[1].id });
+    expect(cardText(again.card.data)).toContain(progress);
+    const next = await h.click(EXPERT, { action: 'review.next' });
+    expect(cardActions(next.card.data)).toContainEqual(expect.objectContaining({ action: 'review.submit', assignmentId: tasks[2].id }));
+  });
+});
