@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, namedButtonText, clipText, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
+import { button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
 import { mention } from './markdown.js';
 import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
@@ -87,8 +87,14 @@ function summaryFields(a: ApplicationSummary): Element {
   return fields([['班组', `${a.team.name}（${a.team.code}）`], ['所属单位', a.team.organization], ...a.display.filter(isShort).map((r): [string, string] => [r.label, r.text])]);
 }
 
-export function applicationDetails(a: ApplicationSummary): Element[] {
-  return [summaryFields(a), ...formDisplayElements(a.display.filter((r) => !isShort(r)))];
+/** The whole form; with `clip`, each long text cut at that many characters and a note saying so (`fittedCard`). */
+export function applicationDetails(a: ApplicationSummary, clip?: number): Element[] {
+  const long = a.display.filter((r) => !isShort(r));
+  return [
+    summaryFields(a),
+    ...formDisplayElements(long, { clip }),
+    ...(clip && long.some((r) => r.kind === 'longText' && r.text.length > clip) ? [note(md`申报材料较长，超出飞书卡片的大小上限，以上各项长文本只显示前 ${clip} 字；全文请向班组长索取。`)] : []),
+  ];
 }
 
 /**
@@ -182,13 +188,21 @@ export function endorsementRequestCard(
   a: ApplicationSummary,
   opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean; closed?: string },
 ): Card {
+  return fittedCard((clip) => endorsementRequestDrawn(a, opts, clip));
+}
+
+function endorsementRequestDrawn(
+  a: ApplicationSummary,
+  opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean; closed?: string },
+  clip: number | undefined,
+): Card {
   // the year's review no longer takes it (汇总 or results out): the materials as they were, why, and nothing to fill in
   if (opts.closed !== undefined) {
     return card({
       title: `申报材料：${a.team.name}`,
       subtitle: `${a.year} 年度质量信得过班组申报`,
       template: 'grey',
-      elements: [...applicationDetails(a), note(md`${opts.closed}`)],
+      elements: [...applicationDetails(a, clip), note(md`${opts.closed}`)],
     });
   }
   const error = opts.error;
@@ -210,7 +224,7 @@ export function endorsementRequestCard(
     elements: [
       ...banner,
       markdown('第十五条：申报材料由所在单位确认，并填写推荐意见，再报协会。'),
-      ...applicationDetails(a),
+      ...applicationDetails(a, clip),
       hr(),
       form('endorsement', [
         ...formInputs(opts.descriptor, opts.values),

@@ -169,7 +169,9 @@ export function digestCard(d: DigestData): Card {
   // not the experts' delay but the association's to mend (第十七条): named, not @-mentioned
   const aside = d.overdueExperts.filter((e) => e.recused);
   if (aside.length) {
-    const shown = aside.slice(0, 20).map((e) => md`- ${e.name ?? mention(e.openId)}：${(e.recusedTeams ?? []).join('、')}（${e.recused} 份）`);
+    // five codes an expert at most: an import that moved many experts' organisation could make each a long list
+    const teamsOf = (codes: readonly string[]) => (codes.length > 5 ? `${codes.slice(0, 5).join('、')} 等 ${codes.length} 个班组` : codes.join('、'));
+    const shown = aside.slice(0, 20).map((e) => md`- ${e.name ?? mention(e.openId)}：${teamsOf(e.recusedTeams ?? [])}（${e.recused} 份）`);
     elements.push(
       markdown(md`**须更换专家（第十七条）**：以下专家须回避这些班组的评分，请在班组的“专家组”中点“更换专家”改派\n${mdJoin(shown, '\n')}${aside.length > 20 ? md`\n…共 ${aside.length} 位专家` : ''}`),
     );

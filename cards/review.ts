@@ -3,7 +3,7 @@ import type { ScoredBeforeConflict } from '../src/review/experts.js';
 import type { ScoreSheetForm } from '../src/review/scoring.js';
 import { groupDigits } from './bulk.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
-import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager, clipText } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager, clipText, fittedCard } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
 
@@ -110,12 +110,17 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
  * draws the sheet here again for an expert who has scrolled far from it.
  */
 export function taskApplicationCard(d: { assignmentId: number; year: number; application: TaskApplication }): Card {
+  return fittedCard((clip) => taskApplicationDrawn(d, clip));
+}
+
+function taskApplicationDrawn(d: { assignmentId: number; year: number; application: TaskApplication }, clip: number | undefined): Card {
   return card({
     title: `申报表全文：${d.application.team}`,
     subtitle: `${d.year}年度质量信得过班组评审`,
     template: 'blue',
     elements: [
-      ...applicationBrief(d.application, true),
+      ...applicationBrief(d.application, true, clip),
+      ...(clip && clippedAt(d.application, clip) ? [note(md`申报材料较长，超出飞书卡片的大小上限，以上各项长文本只显示前 ${clip} 字；全文请联系协会。`)] : []),
       note('请在原评分卡片中继续打分，已填的分数仍在；找不到时点“打开评分表”（在此另开的评分表不含已填未提交的分数）。'),
       buttonRow([button({ text: '打开评分表', type: 'default', value: { action: 'review.open', assignmentId: d.assignmentId } })]),
     ],

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formalCheckCard, formalCheckPageSize, formalCheckReasonField, formalCheckRequestCard, notALeaderCard } from '../cards/applications.js';
+import { endorsementRequestCard, formalCheckCard, formalCheckPageSize, formalCheckReasonField, formalCheckRequestCard, notALeaderCard } from '../cards/applications.js';
 import { checkList } from '../bot/applications/formalCheck.js';
 import { complaintBatchAlertCard, complaintFormCard, complaintListCard, complaintListPage, complaintTeamPickerCard } from '../cards/complaints.js';
 import { complaintForm, teamNotFound } from '../src/complaints.js';
@@ -9,8 +9,9 @@ import { expertPoolCard } from '../cards/experts.js';
 import { membersCard, teamPickerCard } from '../cards/teams.js';
 import { button, CARD_BYTES_BUDGET, card, cardBodyBytes, pageOf } from '../cards/kit.js';
 import { form, submitButton, textInput } from '../cards/forms.js';
-import { scoringTaskCard, taskListCard } from '../cards/review.js';
-import { applicationForm } from '../src/applications.js';
+import { scoringTaskCard, taskApplicationCard, taskListCard } from '../cards/review.js';
+import { digestCard } from '../cards/reminders.js';
+import { applicationForm, endorsementForm } from '../src/applications.js';
 import { formDisplay } from '../src/forms.js';
 import { createLarkClient } from '../src/lark/client.js';
 import { createLogger } from '../src/log.js';
@@ -438,3 +439,53 @@ describe('the formal-check list at its longest rows', () => {
   });
 });
 
+
+describe('the whole 申报表 when its long texts escape to several bytes a character', () => {
+  // a spreadsheet's column pasted into each long answer: five empty cells (tabs) open every line, and each tab opening a
+  // line is drawn as four no-break spaces (eight bytes); a 500-character link of Chinese path
+  const pasted = '\t\t\t\t\t合格\n'.repeat(200).slice(0, 1000).trim();
+  const url = `https://example.sharepoint.com/${'质量信得过班组申报材料'.repeat(42)}${'质'.repeat(7)}`;
+  const display = formDisplay(applicationForm, { title: long(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', customer: pasted, qc: pasted, summary: pasted, features: pasted, materialsUrl: url });
+  const team = { id: 1, name: '道路养护一班', code: 'GDSZ-2026-0001', organization: '广州市市政工程维修有限公司' };
+  const summary = { id: 9, year: 2027, statusLabel: '待单位确认', status: 'submitted', team, display, submitted: 1 };
+
+  it('the contact\'s 确认申报 card is cut to fit and says so (it was 31.8 KB: Feishu refuses it, and the application could never be recommended)', () => {
+    const c = endorsementRequestCard(summary, { descriptor: endorsementForm, values: { truthful: true, opinion: '同意推荐' } });
+    expectValidCard(c);
+    expect(cardBodyBytes(c)).toBeLessThanOrEqual(CARD_BYTES_BUDGET);
+    expect(cardText(c)).toMatch(/以上各项长文本只显示前 \d+ 字；全文请向班组长索取/);
+    expect(cardActions(c).map((a) => a.action)).toEqual(['endorse.recommend', 'endorse.return']);
+    const closed = endorsementRequestCard(summary, { descriptor: endorsementForm, closed: '本年度评审已汇总，不再接受推荐。' });
+    expect(cardBodyBytes(closed)).toBeLessThanOrEqual(CARD_BYTES_BUDGET);
+  });
+
+  it('the expert\'s 申报表全文 is cut to fit and says so; with ordinary text it is whole and says nothing', () => {
+    const c = taskApplicationCard({ assignmentId: 1, year: 2027, application: { code: team.code, team: team.name, organization: team.organization, display } });
+    expectValidCard(c);
+    expect(cardBodyBytes(c)).toBeLessThanOrEqual(CARD_BYTES_BUDGET);
+    expect(cardText(c)).toMatch(/以上各项长文本只显示前 \d+ 字；全文请联系协会/);
+    const plain = formDisplay(applicationForm, { title: long(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', customer: long(1000), qc: long(1000), summary: long(1000), features: long(1000), materialsUrl: url });
+    const whole = taskApplicationCard({ assignmentId: 1, year: 2027, application: { code: team.code, team: team.name, organization: team.organization, display: plain } });
+    expect(cardText(whole)).toContain(long(1000));
+    expect(cardText(whole)).not.toContain('只显示前');
+  });
+});
+
+describe('a score sheet whose item codes make the same field name', () => {
+  it('gives each item a field of its own ("1.1.2", "1.1" and "1-1", the third item, made i1_1_2 twice)', () => {
+    const sheet = { title: '评分表', total: 15, areas: [{ code: '1', name: '基础', items: [{ code: '1.1.2', name: '甲', max: 5 }, { code: '1.1', name: '乙', max: 5 }, { code: '1-1', name: '丙', max: 5 }] }] };
+    const names = scoreFields(sheet as never).map((f) => f.field);
+    expect(new Set(names).size).toBe(3);
+  });
+});
+
+describe('the digest naming experts who must step aside', () => {
+  it('names five teams an expert and counts the rest', () => {
+    const codes = Array.from({ length: 80 }, (_, i) => `GDSZ-2027-${String(i + 1).padStart(4, '0')}`);
+    const overdueExperts = Array.from({ length: 20 }, (_, i) => ({ openId: `ou_${String(i).padStart(32, '0')}`, name: `专家${i}`, pending: 0, recused: 80, recusedTeams: codes }));
+    const c = digestCard({ kind: 'daily', period: '2027-07-01', overdueExperts, openComplaints: { total: 0, oldest: [] }, deadLetters: 0 });
+    expectValidCard(c);
+    expect(cardText(c)).toContain('GDSZ-2027-0001、GDSZ-2027-0002、GDSZ-2027-0003、GDSZ-2027-0004、GDSZ-2027-0005 等 80 个班组（80 份）');
+    expect(cardText(c)).not.toContain('GDSZ-2027-0006');
+  });
+});

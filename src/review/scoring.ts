@@ -28,8 +28,11 @@ export interface ScoreField extends SheetItem {
 export function scoreFields(sheet: ScoreSheet): ScoreField[] {
   const seen = new Set<string>();
   return sheetItems(sheet).map((item, index) => {
-    let field = `i${item.code.replace(/[^A-Za-z0-9]/g, '_')}`;
-    if (seen.has(field)) field = `${field}_${index}`;
+    const base = `i${item.code.replace(/[^A-Za-z0-9]/g, '_')}`;
+    // "1.1" and "1-1" make one name, and that name with its place may be a third item's ("1.1.2" after "1.1", "1-1"):
+    // two inputs of one name would store one score under both items
+    let field = base;
+    for (let n = index; seen.has(field); n++) field = `${base}_${n}`;
     seen.add(field);
     return { ...item, field };
   });
