@@ -3,9 +3,11 @@ import type { Db } from '../db/index.js';
 import { auditLog, chatBindings, outbox, people } from '../db/schema.js';
 import { audit } from './audit.js';
 import { UserError } from './errors.js';
+import { halfWidth } from './forms.js';
 import { type Destination, enqueueMany, messageOf, type OutboxRow, type OutgoingMessage, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
+import { simplified } from './traditional.js';
 
 /** Group chats bound to receive the association's notifications, by purpose. */
 
@@ -25,7 +27,8 @@ const purposeWords: Record<string, ChatPurpose> = {
 
 /** The purpose named after `绑定通知` / `解绑`, undefined when none; an unknown word is refused with the choices. */
 export function parsePurpose(word: string): ChatPurpose | undefined {
-  const w = word.trim().toLowerCase();
+  // read as the command's name is: 綁定通知 專家 and ＥＸＰＥＲＴＳ are 绑定通知 专家 and experts
+  const w = simplified(halfWidth(word)).trim().toLowerCase();
   if (!w) return undefined;
   const purpose = purposeWords[w];
   if (!purpose) throw new UserError(`不认识“${word.trim()}”这个用途。用途可以是“管理”（默认，协会管理通知）或“专家”（评审专家通知），例如：绑定通知 专家`);

@@ -537,6 +537,14 @@ describe('article references and the language of a question', () => {
     ['article 16 please', [16]],
     ['第十六條', [16]],
     ['條款16', [16]],
+    // several named as Chinese names them: one 条 after the list, or after each
+    ['第十六、十七条', [16, 17]],
+    ['第16、17条', [16, 17]],
+    ['第十二、十三、十五条', [12, 13, 15]],
+    ['第十六条和十七条', [16, 17]],
+    ['第三条、第四条的区别', [3, 4]],
+    ['第十三条第5款', [13]],
+    ['第1、2款是什么', []],
   ])('%s names %j', (q, expected) => expect(articleReferences(q)).toEqual(expected));
 
   it.each(['2026', '注册一年后参加评选的规定在article里吗', '第一次申报要什么条件', '第一章', 'GDSZ-2026-0001'])('%s names no article', (q) =>

@@ -113,9 +113,14 @@ const NUMERAL = '[0-9０-９零〇一二两三四五六七八九十百千]+';
 /** A question mark or full stop after `条款 16?` is no part of the reference. */
 const TRAILING_PUNCTUATION = trailingRun('[?？。.!！]');
 
-/** 第十六条, 条款 16, article 16, article #16 anywhere in a text; `and 22` after one names another (article 16 and 22). */
+/** Between two articles named together: 第十六条和第十七条, 第十六、十七条, article 16 and 22. */
+const ZH_AND = '(?:和|与|跟|及|、|,|，)';
+/**
+ * 第十六条, 条款 16, article 16, article #16 anywhere in a text; `and 22` after one names another (article 16 and 22), as
+ * do 第十六、十七条 and 第十六条和十七条, as Chinese names several (the README's 第十二、十三、十五条).
+ */
 const REFERENCE = new RegExp(
-  `第\\s*(${NUMERAL})\\s*条|(?:条款|\\barticles?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z]))*)`,
+  `第\\s*(${NUMERAL})((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL})*)\\s*条((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL}\\s*条)*)|(?:条款|\\barticles?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z]))*)`,
   'gi',
 );
 /** A message that is only a number of an article: 十六条, 16条, 16, 十六. */
@@ -136,8 +141,8 @@ export function articleReferences(text: string): number[] {
   const bare = BARE_REFERENCE.exec(t);
   if (bare) add(bare[1]);
   for (const m of t.matchAll(REFERENCE)) {
-    add(m[1] ?? m[2]);
-    for (const more of (m[3] ?? '').matchAll(new RegExp(NUMERAL, 'g'))) add(more[0]);
+    add(m[1] ?? m[4]);
+    for (const more of `${m[2] ?? ''} ${m[3] ?? ''} ${m[5] ?? ''}`.matchAll(new RegExp(NUMERAL, 'g'))) add(more[0]);
   }
   return found;
 }

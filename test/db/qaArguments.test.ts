@@ -49,7 +49,8 @@ describe('chat command arguments typed in full width', () => {
   });
 
   // 绑定通知 / 解绑: the purpose is a keyword
-  it.each(['绑定通知 ｅｘｐｅｒｔ', '绑定通知 ＥＸＰＥＲＴＳ', '绑定通知　专家', 'ｂｉｎｄ　ｅｘｐｅｒｔ', 'ＢＩＮＤ ｅｘｐｅｒｔ．', '绑定通知：ｅｘｐｅｒｔ'])(
+  // in traditional characters the purpose is read as the command's name is (README: 註冊 is 注册)
+  it.each(['绑定通知 ｅｘｐｅｒｔ', '绑定通知 ＥＸＰＥＲＴＳ', '绑定通知　专家', 'ｂｉｎｄ　ｅｘｐｅｒｔ', 'ＢＩＮＤ ｅｘｐｅｒｔ．', '绑定通知：ｅｘｐｅｒｔ', '綁定通知 專家', '绑定通知 評審專家', '綁定通知專家'])(
     '%s binds the group for experts',
     async (typed) => {
       const bound = await ask(h, personas.admin, typed, 'group');
