@@ -121,6 +121,8 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   const certificates = new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT });
   const fontMissing = checkCertificates(certificates, config.CERTIFICATE_FONT !== undefined);
   if (fontMissing) log.warn(fontMissing);
+  // a font set on purpose is opened now (the default one when first drawn: opening it holds some megabytes at rest)
+  else if (config.CERTIFICATE_FONT !== undefined) await certificates.face();
   // the outbox draws certificates with it; local mode's console draws them again after a restart
   const attachments = withResultsWorkbook(certificateAttachments(database.db, certificates, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE);
   const registry = createBot();

@@ -3,6 +3,11 @@ import { z } from 'zod';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+/**
+ * The app's id and secrets as the developer console shows them, which hold no spaces: a secret mounted from a file
+ * (a Kubernetes secret) ends in a line feed, and kept so every callback's token was refused with nothing said at start.
+ */
+const secretString = z.preprocess((v) => emptyToUndefined(typeof v === 'string' ? v.trim() : v), z.string().optional());
 /** INFO and HTTP as an administrator types them in a .env are info and http. */
 const lowerCased = (v: unknown) => (typeof v === 'string' ? emptyToUndefined(v.trim().toLowerCase()) : v);
 
@@ -49,12 +54,12 @@ const timezoneSchema = z.preprocess(
 
 export const configSchema = z
   .object({
-    LARK_APP_ID: optionalString,
-    LARK_APP_SECRET: optionalString,
+    LARK_APP_ID: secretString,
+    LARK_APP_SECRET: secretString,
     LARK_DOMAIN: domainSchema,
     LARK_EVENT_MODE: z.preprocess(lowerCased, z.enum(['ws', 'http']).default('ws')),
-    LARK_ENCRYPT_KEY: optionalString,
-    LARK_VERIFICATION_TOKEN: optionalString,
+    LARK_ENCRYPT_KEY: secretString,
+    LARK_VERIFICATION_TOKEN: secretString,
     DATABASE_URL: z.preprocess(
       emptyToUndefined,
       z
@@ -161,8 +166,8 @@ export function loadDotEnv(path = '.env', env: NodeJS.ProcessEnv = process.env):
   for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
     const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
     if (!m || line.trim().startsWith('#')) continue;
-    // quoted values are taken as written; unquoted ones lose a trailing ` # comment`
-    const quoted = /^(['"])(.*)\1$/.exec(m[2]);
+    // quoted values are taken as written, a ` # comment` after the closing quote left out; unquoted ones lose a trailing ` # comment`
+    const quoted = /^(['"])(.*?)\1(?:\s+#.*)?$/.exec(m[2]);
     const value = quoted ? quoted[2] : m[2].replace(/\s+#.*$/, '');
     if (env[m[1]] === undefined) env[m[1]] = value;
   }

@@ -1,5 +1,6 @@
 import { resolve, sep } from 'node:path';
 import { DatabaseAhead, fullDiskRoom, roomLeft } from '../db/index.js';
+import { CertificateSetupError } from './certificates/render.js';
 import type { Config } from './config.js';
 import { DataDirRefused } from './local/dataDir.js';
 import { safeDatabaseUrl, withoutDatabasePassword } from './log.js';
@@ -8,6 +9,8 @@ import { safeDatabaseUrl, withoutDatabasePassword } from './log.js';
 export function startupProblem(err: unknown, c: Config): string {
   // the database is reachable and whole, only newer than the code: neither DATABASE_URL nor DATA_DIR is to blame
   if (err instanceof DataDirRefused || err instanceof DatabaseAhead) return err.message;
+  // CERTIFICATE_TEMPLATE or CERTIFICATE_FONT, named by the message (not the database's fault though it is configured)
+  if (err instanceof CertificateSetupError) return err.message;
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = e?.code ?? e?.cause?.code;
   const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];

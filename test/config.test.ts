@@ -65,9 +65,19 @@ describe('configuration', () => {
     const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const file = join(scratchDir('env'), '.env');
-    writeFileSync(file, 'PORT=3001 # web\nLARK_VERIFICATION_TOKEN=abc   \nLOG_LEVEL="debug # not a comment"\n# HOST=0.0.0.0\nDATA_DIR=./x\n');
+    writeFileSync(
+      file,
+      'PORT=3001 # web\nLARK_VERIFICATION_TOKEN=abc   \nLOG_LEVEL="debug # not a comment"\n# HOST=0.0.0.0\nDATA_DIR=./x\nLARK_ENCRYPT_KEY="ek" # from the developer console\nLARK_APP_SECRET=\'s"q\'  # quoted once\n',
+    );
     const env: NodeJS.ProcessEnv = { DATA_DIR: './kept' };
     loadDotEnv(file, env);
-    expect(env).toEqual({ PORT: '3001', LARK_VERIFICATION_TOKEN: 'abc', LOG_LEVEL: 'debug # not a comment', DATA_DIR: './kept' });
+    // a comment after a quoted value went into it, quotes and all: every callback's signature was refused
+    expect(env).toEqual({ PORT: '3001', LARK_VERIFICATION_TOKEN: 'abc', LOG_LEVEL: 'debug # not a comment', DATA_DIR: './kept', LARK_ENCRYPT_KEY: 'ek', LARK_APP_SECRET: 's"q' });
+  });
+
+  it('takes the app id and secrets without the line feed a secret mounted from a file ends in', () => {
+    const c = parseConfig({ LARK_APP_ID: 'cli_a1b2c3\n', LARK_APP_SECRET: ' secret\n', LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: 'ek\r\n', LARK_VERIFICATION_TOKEN: '\tvt\n' });
+    expect([c.LARK_APP_ID, c.LARK_APP_SECRET, c.LARK_ENCRYPT_KEY, c.LARK_VERIFICATION_TOKEN]).toEqual(['cli_a1b2c3', 'secret', 'ek', 'vt']);
+    expect(parseConfig({ LARK_APP_SECRET: ' \n' }).LARK_APP_SECRET).toBeUndefined();
   });
 });

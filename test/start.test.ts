@@ -78,6 +78,18 @@ describe('npm start', () => {
     expect(stderr).toMatch(/^configuration error: PORT /);
   }, START_MS);
 
+  it('stops with one line naming CERTIFICATE_FONT when it names no font (it used to start, and fail at the first published result)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bot-start-font-'));
+    dirs.push(dataDir);
+    const child = startBot({ DATA_DIR: dataDir, PORT: '0', CERTIFICATE_FONT: '/etc/passwd' });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^start-up error: CERTIFICATE_FONT: \/etc\/passwd cannot be read as a font/);
+  }, START_MS);
+
   it('stops with one line naming DATABASE_URL when the database cannot be reached', async () => {
     const child = startBot({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: '0' });
     let stderr = '';

@@ -3,11 +3,18 @@ import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import { startupProblem } from '../src/startup.js';
+import { CertificateSetupError } from '../src/certificates/render.js';
 
 /** The one line a failed start prints names what to fix: the port only when listen() failed, else the data folder. */
 describe('a failed start', () => {
   const local = parseConfig({ DATA_DIR: '/srv/gdsz/data', PORT: '80' });
   const fsError = (code: string, syscall: string) => Object.assign(new Error(`${code}: permission denied, ${syscall} '/srv/gdsz/data/base'`), { code, syscall, path: '/srv/gdsz/data/base' });
+
+  it('names the certificate setting at fault, not the database it was given', () => {
+    const onPostgres = parseConfig({ DATABASE_URL: 'postgres://bot@db.internal/gdsz' });
+    const font = new CertificateSetupError('CERTIFICATE_FONT: font not found: /nonexistent.ttf');
+    expect(startupProblem(font, onPostgres)).toBe('CERTIFICATE_FONT: font not found: /nonexistent.ttf');
+  });
 
   it('blames PORT for a port it may not listen on, and DATA_DIR for a folder it may not write', () => {
     const listen = Object.assign(new Error('listen EACCES: permission denied 127.0.0.1:80'), { code: 'EACCES', syscall: 'listen', address: '127.0.0.1', port: 80 });

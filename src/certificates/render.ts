@@ -207,11 +207,20 @@ export class CertificateRenderer {
     this.template = svg;
   }
 
+  /**
+   * The font opened, as drawing opens it (`check` finds the file only): a CERTIFICATE_FONT that names something else
+   * (a text file, a face the collection does not hold) fails here, at start, rather than at the first published result.
+   */
+  async face(): Promise<CertificateFace> {
+    const face = await certificateGlyphs(this.font);
+    if (!face) throw new CertificateSetupError(`CERTIFICATE_FONT: ${this.font} cannot be read as a font (a collection needs the face's PostScript name after #)`);
+    return face;
+  }
+
   /** The filled template, each long line measured with the certificate font (read once). */
   async svg(values: CertificateValues): Promise<string> {
     if (!this.template) this.check();
-    const face = await certificateGlyphs(this.font);
-    if (!face) throw new CertificateSetupError(`CERTIFICATE_FONT: ${this.font} cannot be read as a font (a collection needs the face's PostScript name after #)`);
+    const face = await this.face();
     return fillTemplate(this.template!, values, face);
   }
 

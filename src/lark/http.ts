@@ -34,6 +34,8 @@ export function larkCallback(opts: { secrets: CallbackSecrets; dispatcher: lark.
     if (typeof outer.encrypt === 'string') {
       try {
         payload = JSON.parse(decryptEnvelope(encryptKey, outer.encrypt)) as Record<string, unknown>;
+        // `null`, a number or a string decrypts and parses, and is no event
+        if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new Error('not an object');
       } catch {
         return refuse(ctx, 'undecryptable', 'payload cannot be decrypted with the configured encrypt key');
       }

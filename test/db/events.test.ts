@@ -192,6 +192,9 @@ describe('callback security', () => {
     ['a wrong verification token', () =>
       signedRequest(messageEvent({ token: 'wrong-token', openId: USER, text: '帮助' }), { encryptKey: TEST_ENCRYPT_KEY })],
     ['a signature made with another key', () => signedRequest(helpEvent(), { encryptKey: 'other-key' })],
+    // signed and encrypted with the right key, but `null` (or a number) is no event: it was a 500
+    ['an encrypted payload that is no JSON object', () => signedRequest(null as unknown as object, { encryptKey: TEST_ENCRYPT_KEY })],
+    ['an encrypted number', () => signedRequest(123 as unknown as object, { encryptKey: TEST_ENCRYPT_KEY })],
   ])('refuses %s with 401 JSON and writes nothing', async (_name, build) => {
     const before = await rowsNow();
     const req = build();
