@@ -1,5 +1,5 @@
 import type { ResultLine, ResultsSummary } from '../../cards/results.js';
-import { aggregationRuleOf } from '../../src/review/aggregation.js';
+import { aggregationRuleOf, recommendedAmong } from '../../src/review/aggregation.js';
 import type { ResultsData } from '../../src/review/results.js';
 
 /**
@@ -7,6 +7,13 @@ import type { ResultsData } from '../../src/review/results.js';
  * (revocationsBarring); after it, the stored review says so.
  */
 export function resultLines(data: ResultsData, withheldTeams?: ReadonlySet<number>): ResultLine[] {
+  // a title held back leaves its 推荐 place to the titles that stand, as publishResults decides it (第二十条)
+  const standing = withheldTeams?.size
+    ? recommendedAmong(
+        data.rows.filter((r) => r.awarded && !withheldTeams.has(r.teamId) && r.finalScore !== null).map((r) => ({ applicationId: r.applicationId, finalScore: r.finalScore! })),
+        data.cycle.recommendShare,
+      )
+    : undefined;
   return data.rows.map((r) => ({
     code: r.code,
     team: r.team,
@@ -14,7 +21,7 @@ export function resultLines(data: ResultsData, withheldTeams?: ReadonlySet<numbe
     finalScore: r.finalScore,
     rank: r.rank,
     awarded: r.awarded,
-    recommended: r.recommended,
+    recommended: standing ? standing.has(r.applicationId) : r.recommended,
     ...(r.awarded && r.revokedAt ? { revoked: true } : {}),
     ...(r.review?.withheld || (r.awarded && withheldTeams?.has(r.teamId)) ? { withheld: true } : {}),
     outliers: r.review?.outliers.length ?? 0,

@@ -166,3 +166,16 @@ export function decideResults(results: readonly Ranked[], settings: { awardThres
   }
   return decisions;
 }
+
+/**
+ * The recommended among the titles that stand at 公布结果 (第二十条 择优推荐), by application: the titles a revocation's
+ * bar holds back (E5) leave, and the share is taken of the rest as `decideResults` takes it, so a title withheld
+ * does not take a 推荐 place with it.
+ */
+export function recommendedAmong(titled: readonly { applicationId: number; finalScore: number }[], recommendShare: number): Set<number> {
+  const decided = decideResults(
+    titled.map((t) => ({ ...t, tieBreak: '' })),
+    { awardThreshold: Number.NEGATIVE_INFINITY, recommendShare },
+  );
+  return new Set(decided.filter((d) => d.recommended).map((d) => d.applicationId));
+}

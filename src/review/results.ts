@@ -10,7 +10,7 @@ import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { revocationBarDays } from '../policy.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
-import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, type PanelScore } from './aggregation.js';
+import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, recommendedAmong, type PanelScore } from './aggregation.js';
 
 /** 评定与公布 (第二十条、第二十一条): close scoring and aggregate, preview, publish with honours. */
 
@@ -489,6 +489,19 @@ export async function publishResults(tx: Db, actor: Actor, cycleId: number, now:
       where a.id = v.id`);
   }
   const titled = scored.filter((a) => a.decision === 'awarded' && !barring.has(a.teamId));
+  const wasRecommended = (a: (typeof scored)[number]) => ((a.review ?? {}) as Partial<StoredReview>).recommended ?? false;
+  // a title withheld leaves its 推荐 place to the titles that stand (第二十条): the share is taken of them again
+  const recommended = withheld.length
+    ? recommendedAmong(titled.filter((a) => a.finalScore !== null).map((a) => ({ applicationId: a.id, finalScore: Number(a.finalScore) })), cycle.recommendShare)
+    : new Set(titled.filter(wasRecommended).map((a) => a.id));
+  const moved = titled.filter((a) => recommended.has(a.id) !== wasRecommended(a));
+  if (moved.length) {
+    const rows = moved.map((a) => ({ id: a.id, recommended: recommended.has(a.id) }));
+    await tx.execute(sql`
+      update ${applications} a set review = coalesce(a.review, '{}'::jsonb) || jsonb_build_object('recommended', v.recommended)
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id int, recommended boolean)
+      where a.id = v.id`);
+  }
   if (titled.length) {
     await tx
       .insert(honours)
@@ -498,7 +511,7 @@ export async function publishResults(tx: Db, actor: Actor, cycleId: number, now:
           cycleId,
           year: cycle.year,
           score: a.finalScore,
-          recommended: ((a.review ?? {}) as Partial<StoredReview>).recommended ?? false,
+          recommended: recommended.has(a.id),
           awardedAt: now,
         })),
       )
@@ -512,7 +525,7 @@ export async function publishResults(tx: Db, actor: Actor, cycleId: number, now:
     details: {
       decided: scored.length,
       awarded: titled.map((a) => a.teamId),
-      recommended: titled.filter((a) => ((a.review ?? {}) as Partial<StoredReview>).recommended).map((a) => a.teamId),
+      recommended: titled.filter((a) => recommended.has(a.id)).map((a) => a.teamId),
       ...(withheld.length ? { withheld: withheld.map((a) => a.teamId) } : {}),
     },
     at: now,

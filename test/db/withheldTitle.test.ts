@@ -39,7 +39,8 @@ beforeAll(async () => {
   [{ id: cycleId }] = await db().select({ id: cycles.id }).from(cycles);
   await db().update(cycles).set({ status: 'closed' }).where(eq(cycles.id, cycleId));
   for (let n = 1; n <= NAMES.length; n++) {
-    const team = await seedScoredTeam(db(), { cycleId, n, code: `GDSZ-2026-070${n}`, name: NAMES[n - 1], leader: leaderOf(n), contact: contactOf(n), aggregatedAt: h.clock.now() });
+    // 汇总 recommended the best of the three titles (10 %, at least one): the one held back below
+    const team = await seedScoredTeam(db(), { cycleId, n, code: `GDSZ-2026-070${n}`, name: NAMES[n - 1], leader: leaderOf(n), contact: contactOf(n), aggregatedAt: h.clock.now(), recommended: n === 1 });
     teamIds.push(team.id);
   }
   // team 1: its 2027 title revoked on 2028-06-01, after its application was accepted; the bar holds until 2029-06-01
@@ -59,6 +60,9 @@ describe('a title revoked after 受理 holds back the year’s title (E5, 第二
     expect(text).toContain(`GDSZ-2026-0701 ${NAMES[0]}：**94** 分 · 不授予称号（其称号此前已撤销）`);
     expect(text).toContain(`GDSZ-2026-0702 ${NAMES[1]}：**93** 分 · 授予称号`);
     expect(text).toContain('2 个（85 分及以上；1 个达到分数线但其称号此前已撤销，不授予，第二十二条）');
+    // its 推荐 place goes to the best of the titles that stand (第二十条): it was 推荐全国性协会 0 个
+    expect(text).toContain(`GDSZ-2026-0702 ${NAMES[1]}：**93** 分 · 授予称号 · 推荐`);
+    expect(text).toMatch(/推荐全国性协会\**：1 个/);
   });
 
   it('公布结果 gives that team no honour and no certificate, says why on its result card, and records it', async () => {
@@ -81,6 +85,13 @@ describe('a title revoked after 受理 holds back the year’s title (E5, 第二
 
     const [published] = await db().select().from(auditLog).where(eq(auditLog.action, 'results.publish'));
     expect((published.details as { withheld?: number[] }).withheld).toEqual([teamIds[0]]);
+    // the 推荐 place held back with the title went to the next title that stands
+    expect((published.details as { recommended?: number[] }).recommended).toEqual([teamIds[1]]);
+    const recommended = await db().select({ teamId: honours.teamId }).from(honours).where(and(eq(honours.year, 2028), eq(honours.recommended, true)));
+    expect(recommended.map((r) => r.teamId)).toEqual([teamIds[1]]);
+    const [next] = await db().select().from(applications).where(and(eq(applications.teamId, teamIds[1]), eq(applications.cycleId, cycleId)));
+    expect((next.review as StoredReview).recommended).toBe(true);
+    expect(review.recommended).toBe(false);
 
     await h.app.dispatcher.drain(120_000);
     const key = `results:published:2028:team-${teamIds[0]}:leader`;
