@@ -100,8 +100,12 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
   await alertOutliers(ctx, task, swapped);
   await announceReopeningDone(ctx, task, swapped);
   const late = replacement.created ? afterDeadline(ctx, task.cycle) : '';
+  const n = task.cycle.expertsPerApplication;
   const toast = !replacement.created
-    ? { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled?.reason ?? ''}专家到位后，点“分配专家”补齐。` }
+    ? replacement.unfilled
+      ? { type: 'warning' as const, content: `已撤下原专家，但没有可接替的专家：${replacement.unfilled.reason}专家到位后，点“分配专家”补齐。` }
+      : // nothing to fill: the panel has its experts (每份申报专家人数 lowered since it was formed)
+        { type: 'success' as const, content: `已撤下原专家：${task.team.name}的专家组已有 ${n} 位专家（每份申报 ${n} 位），无需接替。` }
     : replacement.unfilled
       ? // the panel was short before: who came is told, and what it still misses
         { type: 'warning' as const, content: withLate(`已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}`, late) }
