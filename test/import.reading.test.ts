@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importYear } from '../src/import/plan.js';
-import { ImportFileError, importTemplate, MAX_SHEET_CELLS, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS, readImportWorkbook } from '../src/import/workbook.js';
+import { ImportFileError, importTemplate, MAX_SHEET_CELLS, MAX_SHEET_FILLED_ROWS, MAX_SHEET_ROWS, readImportWorkbook, unreadableProblem } from '../src/import/workbook.js';
 import { prepareWorkbook } from '../src/import/xlsxParts.js';
 import { bigWorkbook, letters } from './support/bigWorkbook.js';
 
@@ -237,6 +237,21 @@ describe('reading the import workbook', () => {
     expect(read.honours.map((h) => importYear(h.year, 2026))).toEqual([2025, 2024, 2023, 2022]);
     // a 注册日期 is still a date
     expect(read.teams[0].registeredAt).toBe('2024-01-10');
+  });
+
+  it('reads a list pasted over the template\'s date column as typed: 20240301 is that day, a mobile no date holds is named, not a crash', async () => {
+    // her own columns pasted as values over the template's 班组 sheet: column I keeps its yyyy-mm-dd format
+    const bytes = await book([row({ 8: 20240301 }), row({ 1: '养护二班', 8: 13800138000 })], { edit: (_wb, ws) => (ws.getColumn(9).numFmt = 'yyyy-mm-dd') });
+    const read = await readImportWorkbook(bytes);
+    expect(read.teams[0].registeredAt).toBe('20240301');
+    expect(read.teams[0].unreadable).toBeUndefined();
+    expect(unreadableProblem(read.teams[1])).toBe('“注册日期”所在的列设成了日期格式，填的数字读不成日期：请把该列设为“常规”或“文本”后重填');
+  });
+
+  it('reads a header with a note in 【】 or [] as its column', async () => {
+    const header = HEADER.map((h) => (h === '班组长手机或邮箱*' ? '班组长手机或邮箱【必填】' : h === '成员人数*' ? '成员人数[人]' : h));
+    const read = await readImportWorkbook(await book([row()], { header }));
+    expect(read.teams[0]).toMatchObject({ leader: '13800000001', memberCount: '10' });
   });
 
   it('reads a sheet whose name has a space after it, or is typed in full width, as the sheet of that name', async () => {

@@ -89,7 +89,7 @@ export const teamTypeLabels = teamTypes.map((t) => t.label);
  */
 export function cellText(value: ExcelJS.CellValue): string {
   if (value === null || value === undefined) return '';
-  if (value instanceof Date) return value.toISOString().slice(0, 10);
+  if (value instanceof Date) return dateCellText(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'string') return typedText(value);
   if (typeof value === 'object') {
@@ -102,6 +102,21 @@ export function cellText(value: ExcelJS.CellValue): string {
 }
 
 /**
+ * A date cell: its day; a number typed into a column formatted as dates (a list pasted over the template's 注册日期
+ * column: 20240301, a mobile) is a day tens of thousands of years on, read back as the number typed (importDate reads
+ * 20240301), and one past what a date can hold is unreadable (`unreadableValue`): toISOString threw on it.
+ */
+function dateCellText(d: Date): string {
+  const t = d.getTime();
+  if (!Number.isFinite(t)) return '';
+  if (d.getUTCFullYear() <= 9999) return d.toISOString().slice(0, 10);
+  return String(Math.round(t / 86_400_000 + 25_569));
+}
+
+/** What `unreadableValue` says of a date cell whose number no date can hold. */
+const NOT_A_DATE = 'not-a-date';
+
+/**
  * A 年度 cell as Excel shows it: a date formatted to show its year alone (yyyy, yyyy"年") is that year, not the first of
  * January it holds; any other value as cellText reads it.
  */
@@ -112,7 +127,8 @@ function yearText(value: ExcelJS.CellValue): string {
 
 /** What a formula or error cell lacks: the error Excel shows, '' for a formula without a computed result; undefined for a value. */
 function unreadableValue(value: ExcelJS.CellValue): string | undefined {
-  if (value === null || typeof value !== 'object' || value instanceof Date) return undefined;
+  if (value instanceof Date) return Number.isFinite(value.getTime()) ? undefined : NOT_A_DATE;
+  if (value === null || typeof value !== 'object') return undefined;
   if ('error' in value) return String((value as ExcelJS.CellErrorValue).error);
   if ('formula' in value || 'sharedFormula' in value) {
     const result = (value as ExcelJS.CellFormulaValue).result;
@@ -148,7 +164,7 @@ const allHeaders = (): Set<string> => new Set([...organizationColumns, ...teamCo
  * (班组名称*（必填）); a note on a second line (班组名称*⏎不超过 50 字) is read past when the whole is no column.
  */
 function headerKey(s: string): string {
-  const key = (t: string) => t.replace(/[*＊\s]/g, '').replace(/[（(].*$/, '');
+  const key = (t: string) => t.replace(/[*＊\s]/g, '').replace(/[（(【[［].*$/, '');
   const whole = key(s);
   if (allHeaders().has(whole)) return whole;
   return key(s.split(/[\r\n]/)[0]);
@@ -303,7 +319,13 @@ function readSheet<C extends readonly ColumnSpec[]>(ws: ExcelJS.Worksheet | unde
 export function unreadableProblem(r: { unreadable?: UnreadableCell[] }): string | undefined {
   if (!r.unreadable?.length) return undefined;
   return r.unreadable
-    .map((u) => (u.error ? `“${u.column}”显示 ${u.error}（公式出错）：请改为填写的值` : `“${u.column}”是公式但没有计算结果：请改为填写的值（或在 Excel 中打开、保存后再发送）`))
+    .map((u) =>
+      u.error === NOT_A_DATE
+        ? `“${u.column}”所在的列设成了日期格式，填的数字读不成日期：请把该列设为“常规”或“文本”后重填`
+        : u.error
+          ? `“${u.column}”显示 ${u.error}（公式出错）：请改为填写的值`
+          : `“${u.column}”是公式但没有计算结果：请改为填写的值（或在 Excel 中打开、保存后再发送）`,
+    )
     .join('；');
 }
 
