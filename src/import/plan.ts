@@ -367,6 +367,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   // 专家
   const expertOps: ExpertOp[] = [];
   const expertRow = new Map<string, number>();
+  const expertRowById = new Map<string, number>();
   const pendingExperts: { op: ExpertOp; label: string }[] = [];
   for (const r of wb.experts) {
     const label = r.name || UNNAMED;
@@ -380,12 +381,20 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
       refuse('experts', r.row, label, `与第 ${expertRow.get(refKey(ref))} 行是同一人（${r.person}）`);
       continue;
     }
+    // a mobile in one row and an e-mail in another may be one Feishu account: two rows would add one expert twice,
+    // which the apply refused part way through (ON CONFLICT cannot affect a row twice)
+    const sameAccount = expertRowById.get(resolvedId(ref));
+    if (sameAccount !== undefined) {
+      refuse('experts', r.row, label, `与第 ${sameAccount} 行是同一人：${r.person.trim()} 与第 ${sameAccount} 行的手机或邮箱是同一个飞书账号`);
+      continue;
+    }
     const clash = nameClash(r.person, r.name, '手机或邮箱');
     if (clash) {
       refuse('experts', r.row, label, clash);
       continue;
     }
     expertRow.set(refKey(ref), r.row);
+    expertRowById.set(resolvedId(ref), r.row);
     noteNames('experts', r.row, [[r.person, r.name, '专家']]);
     const openId = openIdOf(ref, r.name.trim());
     pendingExperts.push({
