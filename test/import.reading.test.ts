@@ -248,6 +248,15 @@ describe('reading the import workbook', () => {
     expect(unreadableProblem(read.teams[1])).toBe('“注册日期”所在的列设成了日期格式，填的数字读不成日期：请把该列设为“常规”或“文本”后重填');
   });
 
+  it('reads past a statistics sheet of her own with 年度 and 称号 (获奖统计), which names no team, instead of taking it for a renamed 荣誉', async () => {
+    const bytes = await book([row()], { edit: (wb) => wb.addWorksheet('获奖统计').addRows([['年度', '称号', '数量'], [2021, '信得过班组', 3]]) });
+    const read = await readImportWorkbook(bytes);
+    expect(read.teams.map((t) => t.name)).toEqual(['养护一班']);
+    expect(read.honours).toEqual([]);
+    // a renamed 荣誉 sheet is still recognised by the column naming its teams
+    expect(await refusal(await book([row()], { edit: (wb) => wb.addWorksheet('历年荣誉').addRows([['班组编号或名称', '年度'], ['养护一班', 2021]]) }))).toContain('像是改了名的“荣誉”表');
+  });
+
   it('reads a header with a note in 【】 or [] as its column', async () => {
     const header = HEADER.map((h) => (h === '班组长手机或邮箱*' ? '班组长手机或邮箱【必填】' : h === '成员人数*' ? '成员人数[人]' : h));
     const read = await readImportWorkbook(await book([row()], { header }));

@@ -357,7 +357,9 @@ function renamedSheet(wb: ExcelJS.Workbook, read: ReadonlyMap<string, ExcelJS.Wo
       // the header row holding the most of this sheet's columns
       const held = (found: Map<string, number>) => headers.filter((h) => found.has(h)).length;
       const best = candidates.reduce<Map<string, number> | undefined>((a, b) => (!a || held(b) > held(a) ? b : a), undefined);
-      if (best && held(best) * 2 > headers.length) {
+      // two of 荣誉's three columns are also a statistics table's (获奖统计: 年度, 称号, 数量): a 荣誉 sheet names its teams
+      const names = (found: Map<string, number>) => name !== importSheetNames.honours || found.has(honourColumns[0].header);
+      if (best && held(best) * 2 > headers.length && names(best)) {
         const missing = required.filter((h) => !best.has(h));
         throw new ImportFileError(
           `工作簿中没有“${name}”表，而“${ws.name}”表的表头有“${name}”表的大部分列，像是改了名的“${name}”表，但缺少列：${missing.join('、')}。导入只读取名为“${name}”的表：请把“${ws.name}”改名为“${name}”，并按导入模板（管理 → 导入 → 下载导入模板）补上缺少的列后再发给我。`,
