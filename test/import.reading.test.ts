@@ -257,6 +257,18 @@ describe('reading the import workbook', () => {
     expect(await refusal(await book([row()], { edit: (wb) => wb.addWorksheet('历年荣誉').addRows([['班组编号或名称', '年度'], ['养护一班', 2021]]) }))).toContain('像是改了名的“荣誉”表');
   });
 
+  it('refuses a 班组编号 that is a number Excel shows through a format (1 shown as GDSZ-2024-0001), naming the column', async () => {
+    const bytes = await book([row({ 0: 1 }), row({ 0: 12, 1: '养护二班' }), row({ 0: 'GDSZ-2024-0003', 1: '养护三班' })], {
+      edit: (_wb, ws) => {
+        ws.getCell('A2').numFmt = '"GDSZ-2024-"0000';
+        ws.getCell('A3').numFmt = '0000';
+      },
+    });
+    const read = await readImportWorkbook(bytes);
+    const problem = '“班组编号”填的是数字，Excel 按单元格格式把它显示成编号，导入读到的只是数字：请把该列设为“文本”，填上完整的班组编号（如 GDSZ-2024-0001）后重发';
+    expect(read.teams.map((t) => unreadableProblem(t))).toEqual([problem, problem, undefined]);
+  });
+
   it('reads a header with a note in 【】 or [] as its column', async () => {
     const header = HEADER.map((h) => (h === '班组长手机或邮箱*' ? '班组长手机或邮箱【必填】' : h === '成员人数*' ? '成员人数[人]' : h));
     const read = await readImportWorkbook(await book([row()], { header }));

@@ -115,6 +115,17 @@ function dateCellText(d: Date): string {
 
 /** What `unreadableValue` says of a date cell whose number no date can hold. */
 const NOT_A_DATE = 'not-a-date';
+/** What `formattedCode` says of a team's code that is a number Excel shows through a format. */
+const FORMATTED_CODE = 'formatted-code';
+
+/**
+ * A 班组编号 (or a 荣誉 row's 班组编号或名称) that is a number shown through a number format: 1 under "GDSZ-2024-"0000
+ * shows GDSZ-2024-0001, 12 under 0000 shows 0012, and the cell holds 1 and 12, which would be imported as those codes.
+ */
+function formattedCode(key: string, value: ExcelJS.CellValue, numFmt: string | undefined): string | undefined {
+  if ((key !== 'code' && key !== 'team') || typeof value !== 'number') return undefined;
+  return numFmt && !/^(General|@|0)$/i.test(numFmt) ? FORMATTED_CODE : undefined;
+}
 
 /**
  * A 年度 cell as Excel shows it: a date formatted to show its year alone (yyyy, yyyy"年") is that year, not the first of
@@ -289,8 +300,9 @@ function readSheet<C extends readonly ColumnSpec[]>(ws: ExcelJS.Worksheet | unde
     const values = Object.fromEntries(
       columns.map((c) => {
         if (!at.has(c.header)) return [c.key, ''];
-        const value = cellValue(row.getCell(at.get(c.header)!), emptyResults);
-        const error = unreadableValue(value);
+        const cell = row.getCell(at.get(c.header)!);
+        const value = cellValue(cell, emptyResults);
+        const error = unreadableValue(value) ?? formattedCode(c.key, value, cell.numFmt);
         if (error !== undefined) unreadable.push({ column: c.header, error });
         return [c.key, withoutLineBreaks(c.key, c.key === 'year' ? yearText(value) : cellText(value))];
       }),
@@ -322,6 +334,8 @@ export function unreadableProblem(r: { unreadable?: UnreadableCell[] }): string 
     .map((u) =>
       u.error === NOT_A_DATE
         ? `“${u.column}”所在的列设成了日期格式，填的数字读不成日期：请把该列设为“常规”或“文本”后重填`
+        : u.error === FORMATTED_CODE
+          ? `“${u.column}”填的是数字，Excel 按单元格格式把它显示成编号，导入读到的只是数字：请把该列设为“文本”，填上完整的班组编号（如 GDSZ-2024-0001）后重发`
         : u.error
           ? `“${u.column}”显示 ${u.error}（公式出错）：请改为填写的值`
           : `“${u.column}”是公式但没有计算结果：请改为填写的值（或在 Excel 中打开、保存后再发送）`,
