@@ -154,6 +154,11 @@ export interface CycleFormData {
   error?: string;
   /** Settings mode after applications closed: the application deadline is shown, not editable. */
   applicationDeadlineFixed?: string;
+  /**
+   * Settings mode: the cycle's settings as they stood when the form was drawn, carried by 保存设置 so a save from an
+   * older copy changes only what was changed on it (`changedOnForm`), not back what another administrator saved since.
+   */
+  drawn?: Partial<Record<CycleFormField, string>>;
 }
 
 /** 开启年度评审 / 修改设置: every setting of a cycle, defaults filled, dates by picker. */
@@ -165,7 +170,7 @@ export function cycleFormCard(data: CycleFormData): Card {
     ...formInputs({ ...data.descriptor, fields: Object.fromEntries(shown) }, data.values, { clientRequired: true }),
     data.mode === 'open'
       ? submitButton({ text: '开启评审', name: 'cycle_open_submit', value: { action: 'cycle.open' } })
-      : submitButton({ text: '保存设置', name: 'cycle_settings_submit', value: { action: 'cycle.settingsSave', cycleId: data.cycleId } }),
+      : submitButton({ text: '保存设置', name: 'cycle_settings_submit', value: { action: 'cycle.settingsSave', cycleId: data.cycleId, ...(data.drawn ? { drawn: data.drawn } : {}) } }),
   ];
   const title = data.mode === 'open' ? '开启年度评审' : `修改${data.year ?? ''}年度评审设置`;
   return card({

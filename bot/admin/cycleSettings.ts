@@ -4,7 +4,7 @@ import { UserError } from '../../src/errors.js';
 import { fastSaveSettings } from '../../src/fast/admin.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { formText, idFrom, idOrZero } from '../respond.js';
-import { adminCardFor, adminCardOn, cycleValues, settingsFormCard, typedValues } from './view.js';
+import { adminCardFor, adminCardOn, changedOnForm, cycleValues, settingsFormCard, typedValues } from './view.js';
 
 async function cycleOf(ctx: HandlerContext, input: CardActionInput) {
   const cycle = await getCycle(ctx.tx, idFrom(input.value, 'cycleId'));
@@ -25,7 +25,8 @@ export async function showSettingsForm(ctx: HandlerContext, input: CardActionInp
 /** `cycle.settingsSave`: a field left empty or missing keeps its current value (updateCycleSettings). */
 export async function saveSettings(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   // the service's locking read refuses a missing cycle in the same words as cycleOf
-  const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), input.formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  const given = changedOnForm(input.formValue, input.value);
+  const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), given, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
   return ctx.afterCommit(async (read) => ({ toast: savedToast(saved.year, changes), card: { type: 'raw', data: await adminCardFor(read) } }));
 }
 
@@ -46,7 +47,7 @@ export const saveSettingsFast: NonNullable<CardActionDecl['fast']> = async (fx, 
   if (!cycleId) return undefined;
   let values;
   try {
-    values = parseGivenSettings(input.formValue);
+    values = parseGivenSettings(changedOnForm(input.formValue, input.value));
   } catch (err) {
     if (err instanceof UserError) return undefined;
     throw err;

@@ -7,7 +7,7 @@ import { type ApplicationStatus, applicationStatusNames } from '../../src/applic
 import { readDate } from '../../src/forms.js';
 import type { Db } from '../../db/index.js';
 import type { HandlerContext } from '../../src/handlers.js';
-import { today } from '../respond.js';
+import { formText, today } from '../respond.js';
 
 
 /** The admin card as the database has it now. */
@@ -89,5 +89,19 @@ export function settingsFormCard(cycle: Cycle, values: FormValues, error?: strin
     values,
     error,
     applicationDeadlineFixed: cycle.status === 'open' ? undefined : formatDateZh(cycle.applicationDeadline),
+    drawn: cycleValues(cycle),
   });
+}
+
+/**
+ * What a 保存设置 changes: the fields whose value differs from the one the form was drawn with (the button's `drawn`).
+ * Feishu sends every input's value, the ones left as drawn too: two administrators on two copies of the form, the later
+ * save put back what the earlier one had changed, and named it among its changes. A button without `drawn` (a card
+ * sent before it carried one) changes every field given, as before.
+ */
+export function changedOnForm(formValue: Record<string, unknown>, buttonValue: Record<string, unknown>): Record<string, unknown> {
+  const drawn = buttonValue.drawn;
+  if (!drawn || typeof drawn !== 'object') return formValue;
+  const typed = typedValues(formText(formValue));
+  return Object.fromEntries(Object.entries(formValue).filter(([k]) => typed[k as CycleField] === undefined || typed[k as CycleField] !== (drawn as Record<string, unknown>)[k]));
 }
