@@ -90,6 +90,7 @@ export async function progressAgain(err: UserError, ctx: HandlerContext, input: 
 /** `review.swap` (更换专家): the pending task goes to another expert; the first one is told. */
 export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const swapped = await swapExpert(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'), ctx.clock.now());
+  if (swapped.restored) return restoredAnswer(ctx, input, swapped);
   const { task, replacement } = swapped;
   await ctx.send({
     dedupeKey: `review:swapped:${task.assignment.id}`,
@@ -111,6 +112,27 @@ export async function swapPanelExpert(ctx: HandlerContext, input: CardActionInpu
         { type: 'warning' as const, content: withLate(`已更换专家：${task.team.name}，但专家组仍未配齐：${replacement.unfilled.reason}`, late) }
       : swappedToast(task.team.name, late);
   // in a group the panel is drawn in this transaction (the swap is read as it will commit) and sent privately
+  if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
+  return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
+}
+
+/**
+ * 更换专家 on a sheet reopened after the sum: the reopening taken back, the sheet submitted before standing (`swapExpert`).
+ * The expert is told they need not submit it again; the panel's completion is told as any last sheet's is.
+ */
+async function restoredAnswer(ctx: HandlerContext, input: CardActionInput, swapped: Awaited<ReturnType<typeof swapExpert>> & { restored: true }): Promise<CardAnswer> {
+  const { task } = swapped;
+  await ctx.send({
+    dedupeKey: `review:restored:${task.assignment.id}:${ctx.eventId}`,
+    to: { openId: task.assignment.expertOpenId },
+    text: `协会已撤回对“${task.team.name}（${task.team.code}）”评分的重开，保留你此前提交的评分（${task.assignment.total} 分），你无需再提交。`,
+  });
+  await alertOutliers(ctx, task, swapped);
+  await announceReopeningDone(ctx, task, swapped);
+  const toast = {
+    type: 'success' as const,
+    content: `已撤回重开：${task.team.name}保留该专家此前提交的评分（${task.assignment.total} 分）。本年度评分已汇总过一次，不能再换其他专家评分（第十七条）。`,
+  };
   if (await inSharedChat(ctx, input)) return panelPrivately(ctx, await panelCardFor(ctx, task.application.id, pageFrom(input.value)), toast);
   return ctx.afterCommit(async (read) => ({ toast, card: { type: 'raw', data: await panelCardFor(read, task.application.id, pageFrom(input.value)) } }));
 }

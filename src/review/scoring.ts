@@ -651,7 +651,12 @@ async function adminTask<T = undefined>(tx: Db, actor: Actor, assignmentId: numb
  * 更换专家 (admin): a pending task goes to another expert chosen by the planner. With nobody to take it, the panel may
  * have no task pending any more: it completes, and the completion is returned for its outliers to be told.
  */
-export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now: Date): Promise<{ task: Task; replacement: Replacement } & PanelCompletion> {
+export async function swapExpert(
+  tx: Db,
+  actor: Actor,
+  assignmentId: number,
+  now: Date,
+): Promise<({ task: Task; replacement: Replacement; restored?: undefined } | { task: Task; restored: true; replacement?: undefined }) & PanelCompletion> {
   const [task] = await adminTask(tx, actor, assignmentId);
   // an administrator's refusal, not the expert's (scoringOpen): what can still be done is 重开评分, before 公布
   if (task.cycle.status !== 'open' && task.cycle.status !== 'scoring') {
@@ -666,12 +671,45 @@ export async function swapExpert(tx: Db, actor: Actor, assignmentId: number, now
   }
   // a recusal (第十七条) still takes the expert off a summed panel, as a declared conflict's decline does: else the alert's
   // advice (重开评分, then 更换专家) ends at a sheet only the conflicted expert could submit, and the year cannot close
-  if (!(await mustRecuse(tx, task))) await noNewExpertAfterSum(tx, task.cycle, '不能更换专家');
+  if (!(await mustRecuse(tx, task))) {
+    // a sheet 重开评分 gave back after the sum, whose expert was 停用 since (left the pool): no other expert may score it
+    // now (第十七条), so 更换专家 takes the reopening back and the sheet submitted before stands; else only that expert
+    // could ever let the year be summed again, and nothing could be published. An active expert's is refused: theirs to resubmit
+    if (task.assignment.total !== null && task.cycle.status === 'scoring' && (await expertStoodDown(tx, task.assignment.expertOpenId)) && (await aggregatedBefore(tx, task.cycle.id))) {
+      return restoreReopened(tx, actor, task, now);
+    }
+    await noNewExpertAfterSum(tx, task.cycle, '不能更换专家');
+  }
   await tx.update(assignments).set({ status: 'replaced' }).where(eq(assignments.id, assignmentId));
   await audit(tx, { actor: actor.openId, action: 'review.swap', entity: 'assignment', entityId: assignmentId, details: { applicationId: task.application.id, expert: task.assignment.expertOpenId }, at: now });
   const { replacement, members } = await replaceAndRecord(tx, actor, task, now, 'swap');
   const completion = await completeIfDone(tx, actor, task, now, members);
   return { task, replacement, ...completion };
+}
+
+/** Whether the expert was 停用 (expertActive false) or is no longer in the pool. */
+async function expertStoodDown(tx: Db, openId: string): Promise<boolean> {
+  const [row] = await tx.select({ active: people.expertActive, roles: people.roles }).from(people).where(eq(people.openId, openId));
+  return !row || !row.active || !row.roles.includes('expert');
+}
+
+/** 更换专家 on a sheet reopened after the sum (`swapExpert`): the sheet as its expert submitted it before, audited. */
+async function restoreReopened(tx: Db, actor: Actor, task: Task, now: Date): Promise<{ task: Task; restored: true } & PanelCompletion> {
+  const [assignment] = await tx
+    .update(assignments)
+    .set({ status: 'submitted', submittedAt: now })
+    .where(and(eq(assignments.id, task.assignment.id), eq(assignments.status, 'assigned')))
+    .returning();
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'review.restore',
+    entity: 'assignment',
+    entityId: task.assignment.id,
+    details: { applicationId: task.application.id, expert: task.assignment.expertOpenId, total: task.assignment.total },
+    at: now,
+  });
+  const restored = { ...task, assignment };
+  return { task: restored, restored: true, ...(await completeIfDone(tx, actor, restored, now)) };
 }
 
 /**
