@@ -234,7 +234,9 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     // (isInterruptedRestore), and restore again or reset takes; the backup's own lock and marker stay behind
     writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), being restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
     for (const name of readdirSync(staging)) {
-      if (name !== 'PG_VERSION' && name !== LOCK_FILE && name !== MARKER_FILE) renameSync(join(staging, name), join(dir, name));
+      // a backup of a folder an earlier restore was cut short in holds that restore's staging folder: not data, and
+      // moved out of the staging folder it would be moved onto itself (ENOTEMPTY, every time)
+      if (name !== 'PG_VERSION' && name !== LOCK_FILE && name !== MARKER_FILE && name !== STAGING) renameSync(join(staging, name), join(dir, name));
     }
     renameSync(join(staging, 'PG_VERSION'), join(dir, 'PG_VERSION'));
     writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), restored from ${file} at ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });

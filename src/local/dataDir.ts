@@ -397,15 +397,19 @@ function removeStaleLock(path: string, seen: LockFileRead | undefined): boolean 
  */
 function createWhole(path: string, text: string): void {
   const beside = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(beside, text, { mode: OWNER_FILE_MODE, flag: 'wx' });
+  // the write inside the try: on a full disk it fails having made the file empty, which the finally removes (left, the
+  // folder held a file the bot did not make, and start, reset and restore all refused it)
   try {
-    linkSync(beside, path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
-    const fd = openSync(path, 'wx', OWNER_FILE_MODE);
-    writeSync(fd, text);
-    closeSync(fd);
+    writeFileSync(beside, text, { mode: OWNER_FILE_MODE, flag: 'wx' });
+    try {
+      linkSync(beside, path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw err;
+      const fd = openSync(path, 'wx', OWNER_FILE_MODE);
+      writeSync(fd, text);
+      closeSync(fd);
+    }
   } finally {
     rmSync(beside, { force: true });
   }

@@ -125,6 +125,29 @@ describe('npm run backup and npm run restore', () => {
     expect(await readRows(dataDir)).toEqual(written);
   }, 120_000);
 
+  it('a backup of a folder an earlier restore left its staging folder in restores, without that folder', async () => {
+    const parent = newDir();
+    const dataDir = join(parent, 'data');
+    const lock = claimDataDir(dataDir);
+    const database = await openDatabase({ dataDir });
+    await database.db.insert(organizations).values([{ name: '广州市市政养护一公司' }]);
+    await database.close();
+    lock.release();
+    const written = await readRows(dataDir);
+    // a restore killed after it moved PG_VERSION in and before it removed its staging folder: the bot opens the folder
+    mkdirSync(join(dataDir, '.gdsz-bot-restoring', 'base'), { recursive: true });
+    writeFileSync(join(dataDir, '.gdsz-bot-restoring', 'base', 'left'), 'x');
+    const archive = join(parent, 'with-staging.tar.gz');
+    expect(await backupLocalData({ dataDir, file: archive, now: new Date(), timezone: 'Asia/Shanghai', output: output().stream })).toBe(0);
+    const copy = join(parent, 'restored');
+    const restored = output();
+    // it failed with ENOTEMPTY, renaming the staging folder's copy onto itself, every time
+    expect(await restoreLocalData({ dataDir: copy, file: archive, output: restored.stream })).toBe(0);
+    expect(restored.lines).toEqual([`restored ${archive} into ${copy}; npm start opens it.`]);
+    expect(readdirSync(copy)).not.toContain('.gdsz-bot-restoring');
+    expect(await readRows(copy)).toEqual(written);
+  }, 120_000);
+
   it('refuses a file that is not a backup, and a server database', async () => {
     const parent = newDir();
     const notBackup = join(parent, 'notes.tar.gz');

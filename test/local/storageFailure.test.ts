@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messages } from '@electric-sql/pglite';
@@ -164,6 +164,9 @@ describe('a start on a full disk', () => {
       const started = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dataDir, PORT: '0' }, encoding: 'utf8', timeout: 60_000 });
       expect(started.status, started.stdout + started.stderr).toBe(1);
       expect(started.stderr.trim().split('\n')).toEqual([`start-up error: ${line(dataDir)}`]);
+      // nothing of the lock's left behind: its file written beside it came out empty, and was left, and the folder was
+      // then refused as holding a file the bot did not make
+      if (existsSync(dataDir)) expect(readdirSync(dataDir).filter((n) => n.startsWith(`${LOCK_FILE}.`))).toEqual([]);
     }
     // PGlite itself, when the folder's lock could still be written: its own words are `PGlite failed to initialize properly`
     const opened = await openDatabase({ dataDir: withData }).then(
