@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, constants, cpSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, cpSync, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
@@ -247,6 +247,15 @@ export interface LockOptions {
   now?: () => number;
   refreshMs?: number;
   staleMs?: number;
+  /** When another process took the lock over while this one held it; by default one line and exit 1 (`lockLost`). */
+  onLost?: (dir: string, holder: { pid: number; host?: string } | undefined) => void;
+}
+
+/** The default of `LockOptions.onLost`: this process no longer holds the folder, and stops before it writes again. */
+function lockLost(dir: string, holder: { pid: number; host?: string } | undefined): void {
+  const by = holder ? ` by ${describeHolder(holder)}` : '';
+  process.stderr.write(`DATA_DIR ${dir}: its lock (${LOCK_FILE}) was taken over${by}; this process stops so that two never write the folder at once. The data it answered before is in the folder.\n`);
+  process.exit(1);
 }
 
 /** "process 12" on this host, "process 1 on host web-2" on another. */
@@ -259,6 +268,8 @@ interface LockFileRead {
   host?: string;
   /** the kernel's boot id when it was taken (Linux; absent in older lock files) */
   boot?: string;
+  /** the holder's pid namespace (Linux; absent in older lock files): two containers of one host name each have a pid 1 */
+  ns?: string;
   mtimeMs: number;
 }
 
@@ -267,10 +278,19 @@ function readLock(path: string): LockFileRead | undefined {
   try {
     const text = readFileSync(path, 'utf8');
     const { mtimeMs } = statSync(path);
-    const [pidLine, hostLine, , bootLine] = text.split('\n');
+    const [pidLine, hostLine, , bootLine, nsLine] = text.split('\n');
     const pid = Number.parseInt(pidLine, 10);
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    return { text, pid, host: hostLine?.trim() || undefined, boot: bootLine?.trim() || undefined, mtimeMs };
+    return { text, pid, host: hostLine?.trim() || undefined, boot: bootLine?.trim() || undefined, ns: nsLine?.trim() || undefined, mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/** This process's pid namespace (Linux: pid:[4026531836]); undefined elsewhere. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid') || undefined;
   } catch {
     return undefined;
   }
@@ -303,7 +323,11 @@ function pidReused(lock: LockFileRead): boolean {
 function liveHolder(lock: LockFileRead | undefined, opts: LockOptions): LockHolder | undefined {
   if (!lock) return undefined;
   const here = opts.host ?? hostname();
-  if (!lock.host || lock.host === here) return lock.pid !== process.pid && isAlive(lock.pid) && !pidReused(lock) ? { pid: lock.pid } : undefined;
+  // another pid namespace (a container of the same host name: `docker run --network host`, or two machines of one
+  // name sharing the folder) cannot be looked at by pid: its pid 1 is not ours, and ours is not it
+  const ns = pidNamespace();
+  const samePids = !lock.ns || !ns || lock.ns === ns;
+  if ((!lock.host || lock.host === here) && samePids) return lock.pid !== process.pid && isAlive(lock.pid) && !pidReused(lock) ? { pid: lock.pid } : undefined;
   const refreshedAgo = (opts.now ?? Date.now)() - lock.mtimeMs;
   return refreshedAgo < (opts.staleMs ?? LOCK_STALE_MS) ? { pid: lock.pid, host: lock.host, refreshedAgo } : undefined;
 }
@@ -434,7 +458,7 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
   const dir = resolve(dataDir);
   const path = join(dir, LOCK_FILE);
   const now = opts.now ?? Date.now;
-  const written = `${process.pid}\n${opts.host ?? hostname()}\n${new Date(now()).toISOString()}\n${bootId() ?? ''}\n`;
+  const written = `${process.pid}\n${opts.host ?? hostname()}\n${new Date(now()).toISOString()}\n${bootId() ?? ''}\n${pidNamespace() ?? ''}\n`;
   makeOwnerDir(dir);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -460,12 +484,32 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
     }
   };
   const refresh = setInterval(() => {
+    let text: string;
     try {
-      const at = new Date(now());
-      if (ours()) utimesSync(path, at, at);
-    } catch {
-      // a missed touch is made up by the next one; the stale time allows several
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      // removed (by hand, thought stale): taken again at once; another read error is left for the next touch
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
+      try {
+        createWhole(path, written);
+        return;
+      } catch {
+        text = '';
+      }
     }
+    if (text === written) {
+      try {
+        const at = new Date(now());
+        utimesSync(path, at, at);
+      } catch {
+        // a missed touch is made up by the next one; the stale time allows several
+      }
+      return;
+    }
+    // another process took the folder over (this one was paused past the stale time, or judged by another clock):
+    // two writing one PGlite folder lose data, so this one stops
+    clearInterval(refresh);
+    (opts.onLost ?? lockLost)(dir, readLock(path));
   }, opts.refreshMs ?? LOCK_REFRESH_MS);
   refresh.unref();
   let released = false;

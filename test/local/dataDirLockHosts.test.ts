@@ -89,6 +89,53 @@ describe('a data folder shared between hosts', () => {
     later.release();
   });
 
+  it('a holder whose lock another process took over stops (paused past the stale time): it leaves that lock alone', async () => {
+    const dir = newDir();
+    const lost: ({ pid: number; host?: string } | undefined)[] = [];
+    const held = lockDataDir(dir, { host: 'bot-container-a', refreshMs: 20, onLost: (_dir, holder) => lost.push(holder) });
+    // as bot-container-b does on finding it stale: its own lock in its place
+    const path = foreignLock(dir, 0);
+    const deadline = Date.now() + 5_000;
+    while (!lost.length) {
+      expect(Date.now(), 'the takeover was not noticed').toBeLessThan(deadline);
+      await sleep(10);
+    }
+    expect(lost).toEqual([expect.objectContaining({ pid: 1, host: 'bot-container-b' })]);
+    held.release();
+    expect(readFileSync(path, 'utf8').split('\n')[1]).toBe('bot-container-b');
+  });
+
+  it('a lock removed by hand while its holder runs is taken again at once', async () => {
+    const dir = newDir();
+    const path = join(dir, LOCK_FILE);
+    const held = lockDataDir(dir, { refreshMs: 20, onLost: () => expect.fail('not lost: removed') });
+    rmSync(path);
+    const deadline = Date.now() + 5_000;
+    while (!existsSync(path)) {
+      expect(Date.now(), 'the lock was not taken again').toBeLessThan(deadline);
+      await sleep(10);
+    }
+    expect(readFileSync(path, 'utf8').split('\n')[0]).toBe(String(process.pid));
+    held.release();
+  });
+
+  it('a lock of this host name from another pid namespace (a container of the same name) is judged by its age, not by its pid', () => {
+    // pid 1 is alive in every namespace, and in ours it is not the holder: the lock's own namespace says so
+    const dir = newDir();
+    const path = join(dir, LOCK_FILE);
+    const write = (ago: number) => {
+      const at = new Date(Date.now() - ago);
+      writeFileSync(path, `1\n${hostname()}\n${at.toISOString()}\n\npid:[1]\n`);
+      utimesSync(path, at, at);
+    };
+    write(0);
+    expect(refusal(() => lockDataDir(dir))).toContain(`in use by process 1 on host ${hostname()}`);
+    write(2 * LOCK_STALE_MS);
+    const taken = lockDataDir(dir);
+    expect(readFileSync(path, 'utf8').split('\n')[0]).toBe(String(process.pid));
+    taken.release();
+  });
+
   it('the holder keeps its lock fresh while it runs, so another host keeps out; after release it gets in', async () => {
     const dir = newDir();
     const path = join(dir, LOCK_FILE);
