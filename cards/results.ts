@@ -29,6 +29,8 @@ export interface ResultsSummary {
   status: string;
   awardThreshold: number;
   recommendShare: number;
+  /** 每份申报专家人数: a result summed from fewer sheets (too few experts to fill its panel) says so. */
+  expertsPerApplication?: number;
   /** The cycle's rules (aggregationRuleOf); 5 and 15 when left out. */
   dropExtremesFrom?: number;
   outlierDistance?: number;
@@ -42,8 +44,12 @@ const percent = (share: number) => `${Math.round(share * 1000) / 10}%`;
 /** A title that stands: awarded, not withheld and not revoked since (第二十二条). */
 const titled = (l: ResultLine) => l.awarded && !l.revoked && !l.withheld;
 
+/** A result summed from fewer sheets than the year's 每份申报专家人数 (a panel never filled: too few experts in the pool). */
+const short = (d: Pick<ResultsSummary, 'expertsPerApplication'>, l: ResultLine) => !!d.expertsPerApplication && l.finalScore !== null && l.sheets > 0 && l.sheets < d.expertsPerApplication;
+
 function counts(d: ResultsSummary): [string, string][] {
   const scored = d.lines.filter((l) => l.finalScore !== null);
+  const shortPanels = scored.filter((l) => short(d, l)).length;
   const revoked = scored.filter((l) => l.awarded && l.revoked);
   const revokedRecommended = revoked.filter((l) => l.recommended).length;
   const withheld = scored.filter((l) => l.withheld).length;
@@ -52,22 +58,23 @@ function counts(d: ResultsSummary): [string, string][] {
     ['参评申报', `${scored.length} 份`],
     ['授予称号', `${scored.filter(titled).length} 个（${d.awardThreshold} 分及以上${others.map((o) => `；${o}`).join('')}）`],
     ['推荐全国性协会', `${scored.filter((l) => titled(l) && l.recommended).length} 个（获称号班组的前 ${percent(d.recommendShare)}，第二十条${revokedRecommended ? `；另有 ${revokedRecommended} 个称号已撤销` : ''}）`],
+    ...(shortPanels ? [['评分专家不足', `${shortPanels} 份申报的评分专家少于每份 ${d.expertsPerApplication} 位，按已提交的评分计分`] as [string, string]] : []),
   ];
 }
 
-function line(l: ResultLine): Md {
+function line(l: ResultLine, d?: Pick<ResultsSummary, 'expertsPerApplication'>): Md {
   if (l.finalScore === null) return md`— ${l.code} ${l.team}：未评定`;
   const revoked = l.awarded && l.revoked ? '（已撤销）' : '';
   const decision = l.withheld ? '不授予称号（其称号此前已撤销）' : l.awarded ? `授予称号${revoked}` : '未获称号';
-  const tags = [decision, ...(l.recommended && !l.withheld ? [`推荐${revoked}`] : []), ...(l.outliers ? [`偏差 ${l.outliers}`] : [])];
+  const tags = [decision, ...(l.recommended && !l.withheld ? [`推荐${revoked}`] : []), ...(l.outliers ? [`偏差 ${l.outliers}`] : []), ...(d && short(d, l) ? [`${l.sheets} 位专家评分`] : [])];
   // "1. " at a line's start is an ordered-list item, which a renderer numbers itself (ties would read 1, 2, 3)
   return md`第 ${l.rank} 名　${l.code} ${l.team}：**${l.finalScore}** 分 · ${tags.join(' · ')}`;
 }
 
 /** The lines of a list, cut to stay well under the card's 30 KB; `rest` says where the lines left out are. */
-function listed(lines: ResultLine[], max: number, rest = '完整结果见 Excel 工作簿。'): Element[] {
+function listed(lines: ResultLine[], max: number, rest = '完整结果见 Excel 工作簿。', d?: Pick<ResultsSummary, 'expertsPerApplication'>): Element[] {
   const shown = lines.slice(0, max);
-  return [markdown(shown.length ? mdJoin(shown.map(line), '\n') : '（无）'), ...(lines.length > max ? [note(md`另有 ${lines.length - max} 个未列出，${rest}`)] : [])];
+  return [markdown(shown.length ? mdJoin(shown.map((l) => line(l, d)), '\n') : '（无）'), ...(lines.length > max ? [note(md`另有 ${lines.length - max} 个未列出，${rest}`)] : [])];
 }
 
 export const DOWNLOAD_WORKBOOK = '下载结果工作簿';
@@ -103,7 +110,7 @@ export function resultsPreviewCard(d: ResultsSummary): Card {
       fields(counts(d)),
       note(md`最终得分为专家评分的平均分；${d.dropExtremesFrom ?? 5} 位及以上专家评分的，去掉一个最高分和一个最低分后平均。同分同名次。`),
       hr(),
-      ...listed(d.lines, 60, `完整结果请点“${DOWNLOAD_WORKBOOK}”。`),
+      ...listed(d.lines, 60, `完整结果请点“${DOWNLOAD_WORKBOOK}”。`, d),
       ...(d.lines.some((l) => l.outliers) ? [note(md`“偏差”：该申报有专家评分与专家组中位数相差超过 ${d.outlierDistance ?? 15} 分，可在专家组中核实。`)] : []),
       buttonRow(buttons),
     ],

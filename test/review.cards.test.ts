@@ -186,6 +186,15 @@ describe('the results cards', () => {
     expect(cardActions(card).map((a) => a.action)).toContain('results.publish');
   });
 
+  it('the preview names a result summed from fewer sheets than 每份申报专家人数 (its panel never filled), and counts them', () => {
+    const [full, shortOne] = lines(2).map((l, i) => ({ ...l, sheets: i === 0 ? 3 : 2 }));
+    const text = cardText(resultsPreviewCard({ cycleId: 1, year: 2027, status: 'closed', awardThreshold: 85, recommendShare: 0.1, expertsPerApplication: 3, lines: [full, shortOne] }));
+    expect(text).toContain(`${shortOne.code} ${shortOne.team}：**${shortOne.finalScore}** 分`);
+    expect(text.match(/2 位专家评分/g)).toHaveLength(1);
+    expect(text).toContain('1 份申报的评分专家少于每份 3 位，按已提交的评分计分');
+    expect(cardText(resultsPreviewCard({ cycleId: 1, year: 2027, status: 'closed', awardThreshold: 85, recommendShare: 0.1, expertsPerApplication: 3, lines: [full] }))).not.toContain('评分专家不足');
+  });
+
   it('tied ranks stay as written: no line starts as an ordered-list item a renderer would number itself', () => {
     const tied = lines(3).map((l) => ({ ...l, finalScore: 90, rank: 1 }));
     for (const card of [resultsPreviewCard({ cycleId: 1, year: 2027, status: 'closed', awardThreshold: 85, recommendShare: 0.1, lines: tied }), resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: tied, fileName: 'x.xlsx' })]) {

@@ -38,6 +38,7 @@ export function resultsSummary(data: ResultsData, withheldTeams?: ReadonlySet<nu
     status: c.status,
     awardThreshold: c.awardThreshold,
     recommendShare: c.recommendShare,
+    expertsPerApplication: c.expertsPerApplication,
     ...aggregationRuleOf(c.settings),
     lines: resultLines(data, withheldTeams),
     ...(data.aggregation ? { aggregationId: data.aggregation.id } : {}),
