@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript without declarations (npm start runs it before anything TypeScript)
 import { build, buildIsStale, bundleFile, bundleFiles } from '../scripts/build.mjs';
 import { START_MS } from './support/timing.js';
+import { exitOf, reapedAfterTest } from './support/children.js';
 
 /**
  * `npm start` runs dist/bot.mjs, the compiled bot bundled (scripts/build.mjs) with the chunks it loads when needed: what the rest of the
@@ -67,7 +68,7 @@ describe('the compiled bot (npm start)', () => {
     const parent = mkdtempSync(join(tmpdir(), 'bot-compiled-'));
     dirs.push(parent);
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
-    const child = spawn(process.execPath, ['scripts/start.mjs'], { env: { ...clean, DATA_DIR: join(parent, 'data'), PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = reapedAfterTest(spawn(process.execPath, ['scripts/start.mjs'], { env: { ...clean, DATA_DIR: join(parent, 'data'), PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let output = '';
     try {
       const url = await new Promise<string>((resolve, reject) => {
@@ -116,7 +117,7 @@ describe('the compiled bot (npm start)', () => {
       expect(answer).toContain('推荐');
     } finally {
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await exitOf(child);
     }
   }, START_MS + 60_000);
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exitOf, reapedAfterTest } from './support/children.js';
 import { START_MS } from './support/timing.js';
 
 const dirs: string[] = [];
@@ -24,7 +25,7 @@ function openToOthers(dir: string): string[] {
 /** `npm start` as a newcomer runs it: no LARK_* and no DATABASE_URL. */
 function startBot(env: Record<string, string>) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return reapedAfterTest(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 describe('npm start', () => {
@@ -62,7 +63,7 @@ describe('npm start', () => {
       }
     } finally {
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await exitOf(child);
     }
     if (process.platform !== 'win32') expect(openToOthers(dataDir)).toEqual([]);
     expect(output).not.toContain('could not be made the owner');
@@ -72,7 +73,7 @@ describe('npm start', () => {
     const child = startBot({ PORT: 'eighty' });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise((r) => child.once('exit', r));
+    const code = await exitOf(child);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^configuration error: PORT /);
@@ -84,7 +85,7 @@ describe('npm start', () => {
     const child = startBot({ DATA_DIR: dataDir, PORT: '0', CERTIFICATE_FONT: '/etc/passwd' });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise((r) => child.once('exit', r));
+    const code = await exitOf(child);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^start-up error: CERTIFICATE_FONT: \/etc\/passwd cannot be read as a font/);
@@ -94,7 +95,7 @@ describe('npm start', () => {
     const child = startBot({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', PORT: '0' });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const code = await new Promise((r) => child.once('exit', r));
+    const code = await exitOf(child);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(/^start-up error: DATABASE_URL postgres:\/\/nobody@127\.0\.0\.1:1\/none cannot be used/);

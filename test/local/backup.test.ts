@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { asc, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { reapedAfterTest } from '../support/children.js';
 import { migrationsFolder, openDatabase } from '../../db/index.js';
 import { organizations, people } from '../../db/schema.js';
 import { backupLocalData, restoreLocalData } from '../../src/local/backup.js';
@@ -245,7 +246,7 @@ describe('npm run backup and npm run restore', () => {
     const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL')), DATA_DIR: dataDir };
     const run = (script: string, args: string[], extra: Record<string, string> = {}) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = reapedAfterTest(spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] }));
         let stdout = '';
         let stderr = '';
         child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { reapedAfterTest } from '../support/children.js';
 import { DataDirRefused, LOCK_FILE, LOCK_STALE_MS, lockDataDir, lockHolderOf, MARKER_FILE } from '../../src/local/dataDir.js';
 import { resetLocalData } from '../../src/local/reset.js';
 
@@ -207,7 +208,7 @@ describe('a data folder shared between hosts', () => {
     writeFileSync(join(dir, MARKER_FILE), 'made by the bot\n');
     foreignLock(dir, 2_000);
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dir, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = reapedAfterTest(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dir, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { reapedAfterTest } from '../support/children.js';
 import { openDatabase } from '../../db/index.js';
 import { organizations } from '../../db/schema.js';
 import { backupLocalData, restoreLocalData } from '../../src/local/backup.js';
@@ -114,7 +115,7 @@ describe.skipIf(process.platform === 'win32')('local data is the owner’s alone
     const script = join(parent, 'claim.mts');
     writeFileSync(script, `import { claimDataDir } from ${JSON.stringify(join(process.cwd(), 'src/local/dataDir.ts'))};\nclaimDataDir(${JSON.stringify(dataDir)}).release();\n`);
     chmodSync(script, 0o644);
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = reapedAfterTest(spawn(process.execPath, ['--import', 'tsx', script], { uid: 65534, gid: 65534, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
