@@ -18,18 +18,19 @@ export function parseLookup(text: string, field: string, label: string): { mobil
 }
 
 /**
- * The form's person field, filled from its look-up field when the picker was left empty: the people typed by
- * mobile or e-mail are found in the tenant's address book (contact/v3/users/batch_get_id). Someone not found
- * is named in the refusal, with what to check.
+ * Whether the form asks for a look-up: its look-up field is filled. What is typed there wins over the picker of one
+ * person: 修改资料 draws that picker with the stored contact already picked (and Feishu sends it back untouched), and
+ * 注册's picker offers only the people the bot has met, so the look-up field is how someone else is named.
  */
-/** Whether the form asks for a look-up: its look-up field is filled and its picker does not already say who. */
-export function needsLookup(formValue: Record<string, unknown>, opts: { picker: string; lookup: string; multiple?: boolean }): boolean {
-  const typed = typeof formValue[opts.lookup] === 'string' ? (formValue[opts.lookup] as string).trim() : '';
-  const picked = formValue[opts.picker];
-  const hasPick = Array.isArray(picked) ? picked.length > 0 : typeof picked === 'string' && picked !== '';
-  return Boolean(typed) && !(hasPick && !opts.multiple);
+export function needsLookup(formValue: Record<string, unknown>, opts: { lookup: string }): boolean {
+  return typeof formValue[opts.lookup] === 'string' && (formValue[opts.lookup] as string).trim() !== '';
 }
 
+/**
+ * The form's person field, filled from its look-up field when that is filled: the people typed by mobile or e-mail
+ * are found in the tenant's address book (contact/v3/users/batch_get_id), in place of the one picked (or beside
+ * those picked, for a picker of several). Someone not found is named in the refusal, with what to check.
+ */
 export async function personFromLookup(
   ctx: HandlerContext,
   formValue: Record<string, unknown>,

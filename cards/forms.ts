@@ -134,7 +134,9 @@ export function formInputs(d: FormDescriptor, values: Record<string, unknown> = 
   return Object.entries(d.fields).map(([name, f]) => {
     const label = inputLabel(f);
     const value = shown(values[name]);
-    const required = !!opts.clientRequired && f.required !== false;
+    // a picker with a look-up field beside it (`contact` and `contactLookup`) is filled by either: the client must not
+    // refuse it empty, or the look-up field could never be used (the server still asks for one of the two)
+    const required = !!opts.clientRequired && f.required !== false && !((f.kind === 'person' || f.kind === 'persons') && `${name}Lookup` in d.fields);
     switch (f.kind) {
       case 'text':
       case 'longText':

@@ -138,8 +138,8 @@ export const dateField = (label: string) =>
 
 const openIdPattern = /^ou_[A-Za-z0-9_-]+$/;
 
-export const openIdField = (label: string) =>
-  z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string({ error: `请选择${label}` }).regex(openIdPattern, `请选择${label}`));
+export const openIdField = (label: string, missing = `请选择${label}`) =>
+  z.preprocess((v) => (Array.isArray(v) ? v[0] : v), z.string({ error: missing }).regex(openIdPattern, missing));
 
 export const openIdList = (label: string, max = 200) =>
   z.preprocess(
@@ -233,7 +233,8 @@ export const isNumeric = (f: FieldSpec): f is Extract<FieldSpec, { min: number }
 /** The label as a message names the field: “培训率（%）”. */
 export const fieldName = (f: FieldSpec) => (f.kind === 'percent' ? `${f.label}（%）` : f.label);
 
-function fieldSchema(f: FieldSpec): z.ZodType {
+/** `lookup`: a look-up field is beside this person picker (`contact` and `contactLookup`), and may fill it instead. */
+function fieldSchema(f: FieldSpec, lookup = false): z.ZodType {
   const name = fieldName(f);
   const optional = f.required === false;
   switch (f.kind) {
@@ -260,7 +261,9 @@ function fieldSchema(f: FieldSpec): z.ZodType {
       return optional ? z.preprocess((v) => (Array.isArray(v) ? v[0] : blankToUndefined(v)), s.optional()) : s;
     }
     case 'person':
-      return optional ? z.preprocess((v) => blankToUndefined(Array.isArray(v) ? v[0] : v), openIdField(name).optional()) : openIdField(name);
+      return optional
+        ? z.preprocess((v) => blankToUndefined(Array.isArray(v) ? v[0] : v), openIdField(name).optional())
+        : openIdField(name, lookup ? `请从列表中选择${name}，或在下方一栏填其飞书账号的手机号或邮箱` : undefined);
     case 'persons':
       return optional ? z.preprocess(blankToUndefined, openIdList(name, f.max).optional()) : openIdList(name, f.max);
     case 'checkbox': {
@@ -272,7 +275,8 @@ function fieldSchema(f: FieldSpec): z.ZodType {
 
 /** The zod schema of a form: each field's own check, refusals naming the field. */
 export function formSchema<F extends FormFields>(d: FormDescriptor<F>): z.ZodType<FormValues<F>, unknown> {
-  return z.object(Object.fromEntries(Object.entries(d.fields).map(([key, f]) => [key, fieldSchema(f)]))) as unknown as z.ZodType<FormValues<F>, unknown>;
+  const fields: FormFields = d.fields;
+  return z.object(Object.fromEntries(Object.entries(fields).map(([key, f]) => [key, fieldSchema(f, `${key}Lookup` in fields)]))) as unknown as z.ZodType<FormValues<F>, unknown>;
 }
 
 export const formLabels = (d: FormDescriptor) => Object.fromEntries(Object.entries(d.fields).map(([k, f]) => [k, fieldName(f)]));

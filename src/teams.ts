@@ -43,7 +43,8 @@ export const registrationForm = defineForm({
     goals: { kind: 'longText', label: '创建目标', article: '第四条', maxLength: 1000 },
     plan: { kind: 'longText', label: '活动计划与实施措施', article: '第四条', maxLength: 1000 },
     contact: { kind: 'person', label: '单位联系人', article: '第十五条', help: '确认申报材料' },
-    contactLookup: { kind: 'text', label: '列表中没有单位联系人？填其手机号或邮箱', maxLength: 500, required: false, placeholder: '飞书账号的手机号或邮箱；多人用逗号分隔' },
+    // one person: what is typed here wins over the picker (needsLookup, bot/lookup.ts)
+    contactLookup: { kind: 'text', label: '列表中没有单位联系人？填其手机号或邮箱', maxLength: 500, required: false, placeholder: '飞书账号的手机号或邮箱（填了以此为准）' },
   },
 });
 export const registrationLabels = formLabels(registrationForm);

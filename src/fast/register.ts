@@ -156,8 +156,8 @@ export async function fastRegister(database: Database, event: FastRegisterEvent)
   const client = postgresClient(database);
   if (!client) return undefined;
   const form = event.formValue;
-  // personFromLookup (bot/lookup.ts) asks the address book when a contact is typed by mobile or e-mail: the ordinary path's
-  // (stricter: anything typed in the look-up field, picked contact or not, goes there)
+  // personFromLookup (bot/lookup.ts) asks the address book when a contact is typed by mobile or e-mail (it wins over a
+  // pick): the ordinary path's
   if (typeof form.contactLookup === 'string' && form.contactLookup.trim() !== '') return undefined;
   let input;
   try {
