@@ -81,6 +81,7 @@ export function cleanDraft(values: Record<string, unknown>): Record<string, stri
 export type ApplicationStatus = 'draft' | 'submitted' | 'returned' | 'recommended' | 'accepted' | 'rejected' | 'scoring' | 'scored' | 'decided';
 export type ApplicationTransition =
   | 'save'
+  | 'saveReturned'
   | 'submit'
   | 'recommend'
   | 'returnByOrganization'
@@ -106,7 +107,10 @@ export const applicationStatusNames: Record<ApplicationStatus, string> = {
 export const applicationMachine = new StateMachine<ApplicationStatus, ApplicationTransition>(
   'application',
   {
-    save: { from: ['draft', 'returned'], to: 'draft', roles: ['leader'] },
+    save: { from: ['draft'], to: 'draft', roles: ['leader'] },
+    // a returned application saved (保存草稿, or what a refused resubmission keeps) is still one to submit again: 进度, the
+    // reminders and the year's lapsed list say it was returned, which a draft would not
+    saveReturned: { from: ['returned'], to: 'returned', roles: ['leader'] },
     submit: { from: ['draft', 'returned'], to: 'submitted', roles: ['leader'] },
     recommend: { from: ['submitted'], to: 'recommended', roles: ['org_contact'] }, // 第十五条
     returnByOrganization: { from: ['submitted'], to: 'returned', roles: ['org_contact'] },
@@ -363,8 +367,8 @@ export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cyc
   const extra = leaderRoles(actor, team);
   const draft = cleanDraft(values);
   if (existing) {
-    applicationMachine.check('save', existing.status as ApplicationStatus, actor, extra);
-    const [row] = await tx.update(applications).set({ form: draft, status: 'draft', updatedAt: now }).where(eq(applications.id, existing.id)).returning();
+    const status = applicationMachine.check(existing.status === 'returned' ? 'saveReturned' : 'save', existing.status as ApplicationStatus, actor, extra);
+    const [row] = await tx.update(applications).set({ form: draft, status, updatedAt: now }).where(eq(applications.id, existing.id)).returning();
     await audit(tx, { actor: actor.openId, action: 'application.save', entity: 'application', entityId: row.id, at: now, details: { fields: Object.keys(draft) } });
     return { application: row, team };
   }

@@ -98,7 +98,8 @@ verdict as (
 ),
 ${claimCte()},
 updated as (
-  update applications set form = $7::jsonb, status = 'draft', updated_at = $9::timestamptz
+  -- applicationMachine 'save' and 'saveReturned': a draft stays a draft, a returned application stays returned
+  update applications set form = $7::jsonb, updated_at = $9::timestamptz
   where id = (select existing_id from verdict) and exists (select 1 from claim)
   returning id
 ),

@@ -35,8 +35,8 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
     const apps = await db().select({ id: applications.id, teamId: applications.teamId, leader: teams.leaderOpenId }).from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).orderBy(asc(teams.code));
     const never = { submitted: apps[2].id, returned: apps[3].id, rejected: apps[4].id };
     for (const [status, id] of Object.entries(never)) await db().update(applications).set({ status }).where(eq(applications.id, id));
-    // returned, and saved back as a draft by its leader through the card (保存草稿) before the deadline: it keeps its
-    // submission's time, and its numbers as typed; a draft never submitted
+    // returned, and saved by its leader through the card (保存草稿) before the deadline: still returned (saveReturned),
+    // it keeps its submission's time, and its numbers as typed; a draft never submitted
     await db().update(applications).set({ status: 'returned' }).where(eq(applications.id, apps[5].id));
     h.clock.set('2030-05-20T09:00:00+08:00');
     await db().insert(teamMembers).values({ teamId: apps[5].teamId, openId: apps[5].leader, role: 'leader' });
@@ -85,7 +85,7 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
     });
     const all = await db().select({ code: teams.code }).from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).where(eq(applications.cycleId, cycleId)).orderBy(asc(teams.code));
     expect(rows.map((r) => r[col('班组编号')])).toEqual(all.map((a) => a.code));
-    expect(rows.map((r) => r[col('状态')])).toEqual(['已公布结果', '已公布结果', '待单位确认', '退回修改', '未受理', '草稿', '草稿']);
+    expect(rows.map((r) => r[col('状态')])).toEqual(['已公布结果', '已公布结果', '待单位确认', '退回修改', '未受理', '退回修改', '草稿']);
     expect(rows.map((r) => r[col('已提交评分')])).toEqual([perApplication, perApplication, 0, 0, 0, 0, 0]);
     expect(rows.slice(2).map((r) => r[col('最终得分')] ?? null)).toEqual([null, null, null, null, null]);
     // the draft's rates are numbers, as a submitted form's are (not the text “95%%”)
