@@ -5,7 +5,7 @@ import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescript
 import type { Db } from '../db/index.js';
 import type { AttachmentRenderer } from './lark/client.js';
 import type { AttachmentSpec } from './outbox.js';
-import { loadResults, type ResultsData } from './review/results.js';
+import { loadResults, type ResultsData, titlesAsTheyStand, withheldNow } from './review/results.js';
 import { scoreSheetForm } from './review/scoring.js';
 import { aggregationRuleOf } from './review/aggregation.js';
 import { DEFAULT_TIMEZONE } from './cycles.js';
@@ -82,6 +82,9 @@ export interface WorkbookMade {
 }
 
 /** A revoked title's 结论 (第二十二条), the day in the bot's timezone: 授予称号（已于 2028-03-01 撤销，第二十二条）. */
+/** A result over the line whose title a revocation since 受理 holds back (E5, 第二十二条), as the 评审结果 card says it. */
+export const WITHHELD_DECISION = '不授予称号（其称号此前已撤销，第二十二条）';
+
 export const revokedDecision = (revokedAt: Date, timeZone: string) => `授予称号（已于 ${todayIn(timeZone, revokedAt)} 撤销，第二十二条）`;
 
 /** `descriptor` is the 申报表's (its columns follow its fields); a test may pass another. */
@@ -172,13 +175,17 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '最终得分', key: 'finalScore', width: 10 },
     ...data.sheet.areas.map((a) => ({ header: `${a.code} ${a.name}`, key: `area:${a.code}`, width: 12 })),
     { header: '计分规则', key: 'rule', width: 22 },
-    { header: '结论', key: 'decision', width: 16 },
+    // made before 公布结果, the list is what will be published if nothing changes: said so where it is read
+    { header: data.cycle.status === 'closed' ? '结论（待公布）' : '结论', key: 'decision', width: 16 },
     { header: '推荐全国', key: 'recommended', width: 10 },
     // in the frozen header, beside the list and never sorted into it: a list kept from before is told from a later one
     { header: `生成于 ${formatDateTimeZh(madeAt, timeZone)}（${timeZone}）`, key: 'made', width: 32 },
   ]);
+  // the 评审结果 card's titles: one held back by a revocation (E5) is not 授予称号, and its 推荐 place passes on
+  const titleOf = titlesAsTheyStand(data, withheldNow(data, madeAt, timeZone));
   for (const r of data.rows) {
     const areas = new Map((r.review?.areas ?? []).map((a) => [a.code, a.score]));
+    const title = titleOf(r);
     results.addRow({
       rank: r.rank,
       code: r.code,
@@ -187,9 +194,18 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       finalScore: r.finalScore,
       ...Object.fromEntries(data.sheet.areas.map((a) => [`area:${a.code}`, areas.get(a.code) ?? null])),
       rule: r.review ? (r.review.rule === 'trimmedMean' ? `去掉最高、最低分后平均（${r.review.totals.length} 份）` : `平均（${r.review.totals.length} 份）`) : '',
-      decision: r.finalScore === null ? '未评定' : r.awarded && r.revokedAt ? revokedDecision(r.revokedAt, timeZone) : r.awarded ? '授予称号' : '未获称号',
+      decision:
+        r.finalScore === null
+          ? '未评定'
+          : title.withheld
+            ? WITHHELD_DECISION
+            : r.awarded && r.revokedAt
+              ? revokedDecision(r.revokedAt, timeZone)
+              : r.awarded
+                ? '授予称号'
+                : '未获称号',
       // a revoked title is no longer recommended (第二十二条): filtering 推荐全国 = 是 gives the list that stands
-      recommended: r.recommended && !(r.awarded && r.revokedAt) ? '是' : '',
+      recommended: title.recommended && !title.withheld && !(r.awarded && r.revokedAt) ? '是' : '',
     }).commit();
     await breathe();
   }

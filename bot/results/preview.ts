@@ -7,8 +7,7 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastCloseScoring } from '../../src/fast/aggregate.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { progressView } from '../../src/review/progress.js';
-import { barHolds } from '../../src/applications.js';
-import { aggregateChecked, aggregation, loadResults, PreviewOutdated, type ResultsData, scoringToClose } from '../../src/review/results.js';
+import { aggregateChecked, aggregation, loadResults, PreviewOutdated, type ResultsData, scoringToClose, withheldNow } from '../../src/review/results.js';
 import { idFrom, idOrZero } from '../respond.js';
 import { aggregatedCounts, resultsSummary } from './view.js';
 
@@ -49,15 +48,6 @@ function aggregated(summary: { applications: number; awarded: number; recommende
     toast: { type: 'success', content: toast },
     card: { type: 'raw', data: resultsPreviewCard(resultsSummary(results, withheld)) },
   };
-}
-
-/**
- * Before 公布结果: the teams whose title this year a revocation since 受理 holds back (the bar of E5 holding now, as
- * publishResults decides it), so the preview says so before an administrator publishes.
- */
-function withheldNow(results: ResultsData, now: Date, timezone: string): ReadonlySet<number> | undefined {
-  if (results.cycle.status !== 'closed') return undefined;
-  return new Set(results.rows.filter((r) => r.awarded && r.teamRevokedAt && barHolds({ revokedAt: r.teamRevokedAt }, results.cycle, now, timezone)).map((r) => r.teamId));
 }
 
 /** The preview of a cycle's results as they stand, a title held back by a revocation marked. */

@@ -1,19 +1,13 @@
 import type { ResultLine, ResultsSummary } from '../../cards/results.js';
-import { aggregationRuleOf, recommendedAmong } from '../../src/review/aggregation.js';
-import type { ResultsData } from '../../src/review/results.js';
+import { aggregationRuleOf } from '../../src/review/aggregation.js';
+import { type ResultsData, titlesAsTheyStand } from '../../src/review/results.js';
 
 /**
  * `withheldTeams`: before 公布结果, the teams whose title this year the bar of a revocation since 受理 holds back
  * (revocationsBarring); after it, the stored review says so.
  */
 export function resultLines(data: ResultsData, withheldTeams?: ReadonlySet<number>): ResultLine[] {
-  // a title held back leaves its 推荐 place to the titles that stand, as publishResults decides it (第二十条)
-  const standing = withheldTeams?.size
-    ? recommendedAmong(
-        data.rows.filter((r) => r.awarded && !withheldTeams.has(r.teamId) && r.finalScore !== null).map((r) => ({ applicationId: r.applicationId, finalScore: r.finalScore! })),
-        data.cycle.recommendShare,
-      )
-    : undefined;
+  const titleOf = titlesAsTheyStand(data, withheldTeams);
   return data.rows.map((r) => ({
     code: r.code,
     team: r.team,
@@ -21,9 +15,9 @@ export function resultLines(data: ResultsData, withheldTeams?: ReadonlySet<numbe
     finalScore: r.finalScore,
     rank: r.rank,
     awarded: r.awarded,
-    recommended: standing ? standing.has(r.applicationId) : r.recommended,
+    recommended: titleOf(r).recommended,
     ...(r.awarded && r.revokedAt ? { revoked: true } : {}),
-    ...(r.review?.withheld || (r.awarded && withheldTeams?.has(r.teamId)) ? { withheld: true } : {}),
+    ...(titleOf(r).withheld ? { withheld: true } : {}),
     outliers: r.review?.outliers.length ?? 0,
     rule: r.review?.rule ?? null,
     sheets: r.review?.totals.length ?? 0,
@@ -45,8 +39,12 @@ export function resultsSummary(data: ResultsData, withheldTeams?: ReadonlySet<nu
   };
 }
 
-/** The workbook's file name; one made after publishing carries the day it was made (2028-03-01), told from the one sent then. */
-export const workbookFileName = (year: number, day?: string) => `${year}年度质量信得过班组评审结果${day ? `（${day}）` : ''}.xlsx`;
+/**
+ * The workbook's file name; one made on a click carries the day it was made (2028-03-01), told from the one sent at
+ * 公布结果, and one made before publishing says it is not the list published (待公布).
+ */
+export const workbookFileName = (year: number, day?: string, beforePublishing = false) =>
+  `${year}年度质量信得过班组评审结果${beforePublishing ? '（待公布）' : ''}${day ? `（${day}）` : ''}.xlsx`;
 
 /** The counts of 结束评分并汇总, in the answer's toast and on a job's card when it ends. */
 export const aggregatedCounts = (s: { awarded: number; recommended: number }) => `授予称号 ${s.awarded} 个，推荐 ${s.recommended} 个`;

@@ -21,7 +21,7 @@ export async function sendResultsWorkbook(ctx: HandlerContext, input: CardAction
   }
   const now = ctx.clock.now();
   const timeZone = ctx.config.BOT_TIMEZONE;
-  const fileName = workbookFileName(cycle.year, todayIn(timeZone, now));
+  const fileName = workbookFileName(cycle.year, todayIn(timeZone, now), cycle.status === 'closed');
   // made by the outbox when it sends it (src/workbook.ts): a year of thousands of applications takes seconds to write.
   // Keyed by the click: a redelivered event sends nothing twice, a later click sends one made then
   await ctx.send({ dedupeKey: `results:workbook:${ctx.eventId}`, to: { openId: ctx.actor.openId }, file: { fileName, fileType: 'xls', render: resultsWorkbookFile(cycle.id, now) } });

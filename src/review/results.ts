@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, cycles, honours, organizations, people, teams } from '../../db/schema.js';
-import { type ApplicationStatus, applicationMachine, revocationsBarring } from '../applications.js';
+import { type ApplicationStatus, applicationMachine, barHolds, revocationsBarring } from '../applications.js';
 import { audit } from '../audit.js';
 import { type Cycle, cycleScoreSheet, cycleStatusLabel, transitionCycle } from '../cycles.js';
 import { AlreadyDone, UserError } from '../errors.js';
@@ -265,6 +265,33 @@ export interface ResultsData {
 }
 
 const reviewedStatuses = ['accepted', 'scoring', 'scored', 'decided'];
+
+/**
+ * Before 公布结果: the teams whose title this year a revocation since 受理 holds back (the bar of E5 holding now, as
+ * publishResults decides it); undefined before the sum and once published, when the stored review says so.
+ */
+export function withheldNow(results: ResultsData, now: Date, timezone: string): ReadonlySet<number> | undefined {
+  if (results.cycle.status !== 'closed') return undefined;
+  return new Set(results.rows.filter((r) => r.awarded && r.teamRevokedAt && barHolds({ revokedAt: r.teamRevokedAt }, results.cycle, now, timezone)).map((r) => r.teamId));
+}
+
+/**
+ * Each result's title as the 评审结果 card and the workbook show it: held back (by `withheldTeams` before 公布结果, by
+ * the stored review after), and recommended or not. A title held back leaves its 推荐 place to the titles that stand,
+ * as publishResults decides it (第二十条).
+ */
+export function titlesAsTheyStand(data: ResultsData, withheldTeams?: ReadonlySet<number>): (r: ResultRow) => { withheld: boolean; recommended: boolean } {
+  const standing = withheldTeams?.size
+    ? recommendedAmong(
+        data.rows.filter((r) => r.awarded && !withheldTeams.has(r.teamId) && r.finalScore !== null).map((r) => ({ applicationId: r.applicationId, finalScore: r.finalScore! })),
+        data.cycle.recommendShare,
+      )
+    : undefined;
+  return (r) => ({
+    withheld: Boolean(r.review?.withheld || (r.awarded && withheldTeams?.has(r.teamId))),
+    recommended: standing ? standing.has(r.applicationId) : r.recommended,
+  });
+}
 
 /** One application's result as the notices and the workbook show it. */
 function resultRow({ application: a, team, organization }: { application: typeof applications.$inferSelect; team: typeof teams.$inferSelect; organization: string }): ResultRow {
