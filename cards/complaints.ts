@@ -40,7 +40,12 @@ export interface TitleView {
   year: number;
   run: number;
   required: number;
+  /** The years of every title a pending run is against (titlesOfRun), which 撤销 revokes and 保留 keeps together. */
+  runYears?: number[];
 }
+
+/** “2026、2027”: the titles a revocation alert's decision takes. */
+const runYearsText = (title: TitleView) => (title.runYears?.length ? title.runYears : [title.year]).join('、');
 
 export interface FormError {
   field?: string;
@@ -196,7 +201,7 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
   const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${excerpt(c.content, 60)}${c.note ? md`（意见：${excerpt(c.note, 40)}）` : ''}`);
   return card({
     title: `撤销称号提醒：${team.name}`,
-    subtitle: `${title.year} 年度质量信得过班组`,
+    subtitle: `${runYearsText(title)} 年度质量信得过班组`,
     template: 'carmine',
     summary: `撤销称号提醒：${team.name}`,
     elements: [
@@ -220,7 +225,7 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
                 {
                   ...submitButton({ text: '撤销称号', name: 'revoke', type: 'primary_filled', value: { action: 'revocation.revoke', honourId: title.honourId } }),
                   type: 'danger_filled',
-                  confirm: { title: { tag: 'plain_text', content: '撤销称号' }, text: { tag: 'plain_text', content: `确定撤销${team.name} ${title.year} 年度称号？班组长和单位联系人将收到通知。` } },
+                  confirm: { title: { tag: 'plain_text', content: '撤销称号' }, text: { tag: 'plain_text', content: `确定撤销${team.name} ${runYearsText(title)} 年度称号？班组长和单位联系人将收到通知。` } },
                 },
               ],
             },

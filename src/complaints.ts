@@ -782,8 +782,9 @@ export interface TitleStatus {
 
 /**
  * The title holder's runs of upheld complaints (第二十二条: 连续出现顾客对质量不满意的投诉): complaints since the award of
- * the oldest title it holds (heldTitles) in the order they came in (created_at, id), none decided before the latest
- * 保留称号 decision on a held title (keptAt) counting; a dismissed one, or one still open, ends a run. `view.run` is
+ * the oldest title it holds (heldTitles) in the order they came in (created_at, id), no upheld one decided before the
+ * latest 保留称号 decision on a held title (keptAt) counting; a dismissed one (decided before that or not), or one still
+ * open, ends a run. `view.run` is
  * the latest run that reached the required number, when one has (the revocation it asks for is pending); else the run
  * the latest decided complaint ends (0 when that was dismissed). `titleRunSql` (src/fast/decisions.ts) counts the same in SQL.
  */
@@ -812,7 +813,8 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
   const honour = held[0];
   if (!honour) return undefined;
   const keptAt = held.reduce<Date | null>((at, h) => (h.keptAt && (!at || h.keptAt > at) ? h.keptAt : at), null);
-  const counted = since.filter((c) => c.status === 'open' || (c.decidedAt && (!keptAt || c.decidedAt > keptAt)));
+  // a 保留称号 sets aside the upheld complaints decided before it; a dismissed one still ends the run it falls in
+  const counted = since.filter((c) => c.status === 'open' || (c.decidedAt && (c.status !== 'upheld' || !keptAt || c.decidedAt > keptAt)));
   let length = 0;
   let start: Complaint | undefined;
   let due: { run: number; start: Complaint } | undefined;
@@ -826,10 +828,12 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
     if (c.status !== 'open') last = length ? { run: length, start } : { run: 0 };
   }
   const run = due ?? last;
+  // the titles held when the pending run began (titlesOfRun): the alert names them all, as its decision takes them all
+  const runYears = due ? held.filter((h) => h.awardedAt <= due.start.createdAt).map((h) => h.year) : undefined;
   return {
     honour,
     held,
-    view: { honourId: honour.id, year: honour.year, run: run.run, required },
+    view: { honourId: honour.id, year: honour.year, run: run.run, required, ...(runYears && runYears.length > 1 ? { runYears } : {}) },
     runStart: run.run ? run.start?.id : undefined,
     runStartAt: run.run ? run.start?.createdAt : undefined,
     history: since.slice(-10),

@@ -47,7 +47,7 @@ export const revocationRunSql = `(select case
  * `titleStatus` (src/complaints.ts) as CTEs for the team `team` (an SQL expression): `held`, the titles it holds
  * (heldTitles: its honours later than its latest revoked one); `title`, the oldest of them, with the latest 保留称号
  * decision on any of them; `counted`, its complaints since that title's award in the order they came in, open or
- * decided, none decided before that 保留称号 counting, each with `grp`, how many before it (itself included) were not
+ * decided, no upheld one decided before that 保留称号 counting (a dismissed one still ends a run), each with `grp`, how many before it (itself included) were not
  * upheld, so that one run of upheld complaints shares a `grp`; `runs`, those runs with when each began; `run`, the
  * latest run that reached `required`, else the run the latest decided complaint ends (0 when that was not upheld);
  * `run_titles` (titlesOfRun), the titles held when a run that reached `required` began. `status` and `decidedAt`
@@ -69,7 +69,7 @@ counted as (
     select x.id, x.created_at, ${status} as status
     from complaints x cross join title l
     where x.team_id = ${team} and x.created_at >= l.awarded_at
-      and (${status} = 'open' or (${decidedAt} is not null and (l.kept_at is null or ${decidedAt} > l.kept_at)))
+      and (${status} = 'open' or (${decidedAt} is not null and (${status} <> 'upheld' or l.kept_at is null or ${decidedAt} > l.kept_at)))
   ) s
 ),
 runs as (

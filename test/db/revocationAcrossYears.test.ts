@@ -106,8 +106,12 @@ describe('第二十二条 across years', () => {
     await awardAgain(team.id, c28.id);
     const [, h28] = await honoursOf(team.id);
     await upholdTwo(team.id, ['2028-09-01', '2028-09-02'], '2028-09-10T09:00:00+08:00');
-    // the alert names the oldest title held
-    expect(await h.db.db.select({ key: outbox.dedupeKey }).from(outbox).where(like(outbox.dedupeKey, `revocation:alert:${h27.id}:%`))).not.toHaveLength(0);
+    // the alert is keyed by the oldest title held, and names both titles its decision takes, in its confirm dialog too
+    const alerts = await h.db.db.select({ key: outbox.dedupeKey, card: outbox.card }).from(outbox).where(like(outbox.dedupeKey, `revocation:alert:${h27.id}:%`));
+    expect(alerts).not.toHaveLength(0);
+    const alert = JSON.stringify(alerts[0].card);
+    expect(alert).toContain('2027、2028 年度质量信得过班组');
+    expect(alert).toContain(`确定撤销${team.name} 2027、2028 年度称号？`);
     expect(cardText((await h.click(ADMIN, { action: 'complaint.list' })).card.data)).toContain('1 个称号待决定');
 
     const revoke = await h.click(ADMIN, { action: 'revocation.revoke', honourId: h27.id }, { reason: '连续两次顾客投诉成立' });

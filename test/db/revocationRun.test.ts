@@ -25,6 +25,8 @@ interface Seeded {
   quiet: { team: number; honour: number };
   /** One upheld complaint, then one dismissed. */
   ended: { team: number; honour: number };
+  /** Two upheld, one open, one dismissed, in the order they came in; all three decided before NOW. */
+  kept: { team: number; honour: number; c: number[] };
 }
 
 let nextTeam = 0;
@@ -62,7 +64,8 @@ async function seed(db: Db): Promise<Seeded> {
   const late = await titled('珠海排水班', ['open', 'open', 'open']);
   const quiet = await titled('珠海绿化班', []);
   const ended = await titled('珠海桥梁班', ['upheld', 'dismissed']);
-  return { gap, late, quiet: { team: quiet.team, honour: quiet.honour }, ended: { team: ended.team, honour: ended.honour } };
+  const kept = await titled('珠海隧道班', ['upheld', 'upheld', 'open', 'dismissed']);
+  return { gap, late, quiet: { team: quiet.team, honour: quiet.honour }, ended: { team: ended.team, honour: ended.honour }, kept };
 }
 
 async function rows(db: Db) {
@@ -150,6 +153,22 @@ describe('第二十二条: consecutive upheld complaints in the order they came 
     expect(await run(team)).toEqual({ run: 0, required: 2, runStart: undefined });
     // the other administrator's copy of the alert: kept, no longer to revoke
     await refused(() => revoke(honour), /^第二十二条：珠海排水班 的 2026 年度称号已于 2027年3月10日 决定保留（理由：已整改），无需重复处理/);
+  });
+
+  it('after 保留称号, a complaint dismissed before it still ends a run: the open one before it and a later one upheld are not consecutive', async () => {
+    const { honour, team, c } = s().kept;
+    expect((await keep(honour)).toast).toEqual({ type: 'success', content: '已保留称号' });
+    for (const w of [fast, ordinary]) w.h.clock.advance(60_000);
+    // the one open at the keep, upheld now: it came in before the dismissed one
+    await uphold(c[2]);
+    // one more, after the dismissed one, upheld: the dismissal between them ends the run (it counted 2 and alerted)
+    const later = { teamId: team, content: '井盖又松动', channel: 'web', status: 'open', createdAt: new Date('2027-03-09T10:00:00+08:00') } as const;
+    const [f] = await fast.h.db.db.insert(complaints).values({ ...later, reference: 'TS-2027-0999' }).returning();
+    const [o] = await ordinary.h.db.db.insert(complaints).values({ ...later, reference: 'TS-2027-0999' }).returning();
+    expect(o.id).toBe(f.id);
+    expect((await uphold(f.id)).toast?.type).toBe('success');
+    expect(await run(team)).toEqual({ run: 1, required: 2, runStart: f.id });
+    expect(await alerts(honour)).toHaveLength(0);
   });
 
   it('撤销称号 of a title without a run at the threshold is refused, saying how far the run has gone, and changes nothing', async () => {
