@@ -117,7 +117,10 @@ function rawBody(limit: number) {
         if (size > limit) ctx.throw(413, `body larger than ${limit} bytes`);
         chunks.push(chunk as Buffer);
       }
-      ctx.state.rawBody = Buffer.concat(chunks).toString('utf8');
+      const bytes = Buffer.concat(chunks);
+      // the bytes too: a route that reads a body in another declared charset (the public complaint form) decodes them itself
+      ctx.state.rawBytes = bytes;
+      ctx.state.rawBody = bytes.toString('utf8');
     }
     await next();
   };

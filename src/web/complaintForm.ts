@@ -125,6 +125,34 @@ function sentFields(source: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(fieldNames.map((k) => [k, source[k]]));
 }
 
+const NOT_UTF8 = '提交的文字编码无法识别，这份投诉没有受理：请用 UTF-8 编码提交，或直接在投诉页面上填写。';
+
+/**
+ * The body as text in the charset its Content-Type declares (UTF-8 when none), a byte-order mark dropped (RFC 8259
+ * lets a parser ignore it); a charset unknown, or bytes that are not text in it, answer what to do instead of a
+ * complaint stored as U+FFFD.
+ */
+function bodyText(ctx: Context): string | { status: number; msg: string } {
+  const bytes = ctx.state.rawBytes instanceof Buffer ? ctx.state.rawBytes : Buffer.from(String(ctx.state.rawBody ?? ''), 'utf8');
+  const charset = ctx.request.charset || 'utf-8';
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset, { fatal: true });
+  } catch {
+    return { status: 415, msg: `不支持的字符集“${charset}”，这份投诉没有受理：请用 UTF-8 编码提交。` };
+  }
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return { status: 400, msg: NOT_UTF8 };
+  }
+}
+
+/** A refusal before the body is read: as a page to the page's own form posted without JavaScript, else as JSON. */
+function jsonOrPage(ctx: Context, formType: boolean, status: number, msg: string) {
+  return formType && ctx.accepts('html', 'json') !== 'json' ? pageAnswer(new URLSearchParams())(ctx, status, { code: status, msg }) : jsonAnswer(ctx, status, { code: status, msg });
+}
+
 /** GET /complaints/new (a link may name the team: ?team=GDSZ-2026-0001) and POST /api/complaints. */
 export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
   // only the team: a link that filled in the complaint or a phone number would put words in a stranger's mouth
@@ -147,7 +175,9 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     if (!formType && typeof ctx.is('application/json') !== 'string') {
       return refuse(ctx, 415, [`请求内容须为 JSON（content-type: application/json）：${expectedBody}`]);
     }
-    const raw = String(ctx.state.rawBody ?? '');
+    const decoded = bodyText(ctx);
+    if (typeof decoded !== 'string') return jsonOrPage(ctx, formType, decoded.status, decoded.msg);
+    const raw = decoded;
     // the page's own form posted by a browser without JavaScript: the same intake, answered with the page. A JSON
     // object sent as a form (curl -d sends that type unless told otherwise) is still read as JSON
     const formBody = formType && !raw.trimStart().startsWith('{');
@@ -155,6 +185,11 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     const fromPage = formBody && ctx.accepts('html', 'json') !== 'json';
     const typed = new URLSearchParams(formBody ? raw : '');
     const answer = fromPage ? pageAnswer(typed) : jsonAnswer;
+    // percent-escapes are read as UTF-8 (the page is UTF-8, so a browser sends that): bytes of another encoding come out
+    // as U+FFFD, and a complaint stored so is lost while its sender is told it was taken
+    if (formBody && [...typed.values()].some((v) => v.includes('\uFFFD')) && !/%EF%BF%BD/i.test(raw)) {
+      return answer(ctx, 400, { code: 400, msg: NOT_UTF8 });
+    }
     let body: Record<string, unknown>;
     try {
       const parsed: unknown = formBody ? Object.fromEntries(typed) : JSON.parse(raw);
