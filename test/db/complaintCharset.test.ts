@@ -34,7 +34,7 @@ function jsonWith(content: Buffer, prefix = Buffer.alloc(0)): Buffer {
   return Buffer.concat([prefix, Buffer.from(`{"team":"${CODE}","content":"`), content, Buffer.from('"}')]);
 }
 async function post(body: Buffer | string, type: string) {
-  const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': type, accept: 'application/json' }, body });
+  const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': type, accept: 'application/json' }, body: typeof body === 'string' ? body : new Uint8Array(body) });
   return { status: res.status, body: (await res.json()) as { reference?: string; msg?: string } };
 }
 const storedContent = async (reference: string) => (await h.db.db.select().from(complaints).where(eq(complaints.reference, reference)))[0]?.content;
