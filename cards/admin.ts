@@ -32,6 +32,11 @@ export interface AdminCardData {
   cycle?: AdminCycleView;
   /** The last cycle when none is running: for context, and its results once published. */
   lastCycle?: { id: number; year: number; status: string; statusLabel: string };
+  /**
+   * The latest year whose results were published, while another year runs: its results and workbook stay reachable (a
+   * title of that year revoked under 第二十二条 is typically revoked during the next one).
+   */
+  lastPublished?: { id: number; year: number };
   /** Applications of the running cycle, one entry per status in the order they move through (0s included). */
   applicationCounts: { label: string; count: number }[];
 }
@@ -99,6 +104,7 @@ export function adminCard(data: AdminCardData): Card {
       );
     }
     buttons.push(button({ text: c.status === 'closed' ? '评审进度/结果' : '评审进度', value: { action: 'review.progress', cycleId: c.id } }));
+    if (data.lastPublished) buttons.push(button({ text: `${data.lastPublished.year}年度评审结果`, value: { action: 'results.preview', cycleId: data.lastPublished.id } }));
     buttons.push(button({ text: '刷新', value: { action: 'admin.menu' } }));
     elements.push(buttonRow(buttons));
   } else {

@@ -1,5 +1,5 @@
 import type { AdminCardData, ShownDate } from '../cards/admin.js';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { auditLog, cycles } from '../db/schema.js';
 import { type ApplicationStatus, applicationStatusNames } from './applications.js';
@@ -15,7 +15,12 @@ export async function adminOverview(tx: Db, now: string): Promise<AdminCardData>
   const data: AdminCardData = { today: formatDateZh(now), applicationCounts: [] };
   // issued together: one round trip (the running cycle, else the latest; the running cycle's counts; whether its scores
   // were summed before, aggregatedBefore of the running cycle)
-  const [cycle, counts, summed] = await Promise.all([getRunningOrLatestCycle(tx), applicationCountsOfRunningCycle(tx), runningCycleSummedBefore(tx)]);
+  const [cycle, counts, summed, [published]] = await Promise.all([
+    getRunningOrLatestCycle(tx),
+    applicationCountsOfRunningCycle(tx),
+    runningCycleSummedBefore(tx),
+    tx.select({ id: cycles.id, year: cycles.year }).from(cycles).where(eq(cycles.status, 'published')).orderBy(desc(cycles.year)).limit(1),
+  ]);
   if (cycle && (runningStatuses as readonly string[]).includes(cycle.status)) {
     const sheet = cycleScoreSheet(cycle);
     data.cycle = {
@@ -33,6 +38,7 @@ export async function adminOverview(tx: Db, now: string): Promise<AdminCardData>
       reopenedForSheets: cycle.status === 'scoring' && summed,
     };
     data.applicationCounts = countsInOrder(counts);
+    if (published) data.lastPublished = published;
   } else if (cycle) {
     data.lastCycle = { id: cycle.id, year: cycle.year, status: cycle.status, statusLabel: cycleStatusLabel(cycle.status) };
   }

@@ -154,4 +154,19 @@ describe('the results workbook after a title is revoked (第二十二条)', () =
     const preview = await h.click(ADMIN, results!);
     expect(cardText(preview.card.data)).toContain('2027年度评审结果');
   });
+
+  it('and still once the next year is opened: its results and workbook are reached from 管理 (a 2027 title revoked in 2028 changes them)', async () => {
+    const opened = await h.click(ADMIN, { action: 'cycle.open' }, { year: '2028', applicationDeadline: '2028-05-31', scoringDeadline: '2028-06-30', reviewMeetingDate: '2028-07-15' });
+    expect(opened.toast?.type, JSON.stringify(opened.toast)).toBe('success');
+    const menu = await h.click(ADMIN, { action: 'admin.menu' });
+    const card = menu.card?.data ?? menu;
+    expectValidCard(card);
+    expect(cardText(card)).toContain('2028年度');
+    const button = cardActions(card).find((a) => a.action === 'results.preview');
+    expect(button).toEqual({ action: 'results.preview', cycleId });
+    expect(JSON.stringify(card)).toContain('2027年度评审结果');
+    const preview = await h.click(ADMIN, button!);
+    expect(cardText(preview.card.data)).toContain('2027年度评审结果');
+    expect(cardActions(preview.card.data).map((a) => a.action)).toContain('results.workbook');
+  });
 });
