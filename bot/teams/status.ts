@@ -30,7 +30,9 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
       ? '单位未确认，未参加本年度评审'
       : a.status === 'returned' && outOfYear(a)
         ? '退回后未重新提交，未参加本年度评审'
-        : (applicationStatusNames[a.status as ApplicationStatus] ?? a.status);
+        : a.status === 'draft' && outOfYear(a)
+          ? '草稿未提交，未参加本年度评审'
+          : (applicationStatusNames[a.status as ApplicationStatus] ?? a.status);
   const entries: StatusEntry[] = [];
   // the running year at a glance, for a caller with more teams than one page shows (a contact may have hundreds)
   const byStatus = new Map<string, number>();

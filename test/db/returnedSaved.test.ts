@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { applications } from '../../db/schema.js';
+import { applications, cycles } from '../../db/schema.js';
+import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import type { Harness } from '../support/harness.js';
+import { ADMIN } from '../support/harness.js';
 import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } from './securityFixture.js';
 
 /**
@@ -48,6 +50,22 @@ for (const mode of ['fast', 'ordinary'] as const) {
     });
   });
 }
+
+describe('a past year’s draft never submitted', () => {
+  let h: Harness;
+  let f: Fixture;
+  securityBotForBlock((bot) => ({ h, f } = bot));
+
+  it('进度 says it was not submitted and took no part, not “草稿” as if it could still be', async () => {
+    const [past] = await h.db.db
+      .insert(cycles)
+      .values({ year: 2026, status: 'published', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15', scoreSheet: defaultScoreSheet, openedBy: ADMIN })
+      .returning();
+    await h.db.db.insert(applications).values({ teamId: f.teamA.id, cycleId: past.id, status: 'draft', form: { title: '去年的草稿' } });
+    const text = JSON.stringify((await h.click(personas.leader, { action: 'team.status' })).card);
+    expect(text).toMatch(/2026 年度：草稿未提交，未参加本年度评审/);
+  });
+});
 
 describe('migration 0019', () => {
   let h: Harness;
