@@ -163,7 +163,17 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
     ctx.redirect('/complaints/new');
   });
 
+  let proxyUnseen = true;
   router.post('/api/complaints', async (ctx) => {
+    // behind a proxy not declared, every complainant is the proxy's address: one address's limit turns everyone away. Said
+    // once in the log, for whoever runs the bot (it cannot tell a proxy from a client writing the header itself)
+    if (proxyUnseen && !deps.config.TRUST_PROXY && ctx.get('x-forwarded-for')) {
+      proxyUnseen = false;
+      deps.log.warn(
+        { ip: ctx.ip },
+        'a public complaint came with X-Forwarded-For while TRUST_PROXY is 0: if the bot is behind a reverse proxy, every complainant counts as its address for the rate limits; set TRUST_PROXY to the number of proxies',
+      );
+    }
     // a page on another site must not file complaints through its visitors' browsers: each visitor's address would be a
     // fresh quota, and the hourly cap they fill turns genuine complainants away
     if (fromAnotherSite(ctx)) {
