@@ -42,6 +42,8 @@ export function helpCard(opts: { roles?: string[]; buttons: MenuButton[] }): Car
             ),
           ]
         : []),
+      // 绑定通知 is said in a group, where no menu button can be: an administrator learns of it here
+      ...(opts.roles?.includes('admin') ? [note(raw(zh.adminGroupCommands))] : []),
       note(roleNames ? md`${zh.rolesLine(roleNames)}。${zh.menuAsk}` : md`${zh.menuAsk}`),
     ],
   });

@@ -154,6 +154,13 @@ describe('帮助 names the commands of the caller’s buttons', () => {
     expect(text).toContain('`进度` / `status` 我的班组');
   });
 
+  it('an administrator’s menu says how to bind a group (a command said in a group, which no button can give); nobody else’s does', () => {
+    expect(markdownOf(helpCard({ roles: ['admin'], buttons: menuButtons(bot.menuFor(['admin'])) }))).toContain('“绑定通知”（bind）');
+    for (const roles of [[], ['leader'], ['expert'], ['org_contact']] as Role[][]) {
+      expect(markdownOf(helpCard({ roles, buttons: menuButtons(bot.menuFor(roles)) }))).not.toContain('绑定通知');
+    }
+  });
+
   it('a group’s shared card names no command: its one button opens each person’s own menu', () => {
     const text = markdownOf(helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }));
     expect(text).not.toContain('`');
