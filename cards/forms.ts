@@ -56,22 +56,22 @@ export function selectStatic(opts: { name: string; label: string; options: { tex
 }
 
 /** A person picker; without options Feishu offers the members of the current chat and the organisation's search. */
-export function personPicker(opts: { name: string; label: string; value?: string; required?: boolean; options?: string[] }): Element {
+export function personPicker(opts: { name: string; label: string; value?: string; required?: boolean; options?: string[]; placeholder?: string }): Element {
   return labelled(opts.label, {
     tag: 'select_person',
     name: opts.name,
-    placeholder: plain(`请选择${opts.label}`),
+    placeholder: plain(opts.placeholder ?? `请选择${opts.label}`),
     required: opts.required ?? false,
     ...(opts.options?.length ? { options: opts.options.map((value) => ({ value })) } : {}),
     ...(opts.value ? { initial_option: opts.value } : {}),
   });
 }
 
-export function multiPersonPicker(opts: { name: string; label: string; values?: string[]; required?: boolean; options?: string[] }): Element {
+export function multiPersonPicker(opts: { name: string; label: string; values?: string[]; required?: boolean; options?: string[]; placeholder?: string }): Element {
   return labelled(opts.label, {
     tag: 'multi_select_person',
     name: opts.name,
-    placeholder: plain(`请选择${opts.label}`),
+    placeholder: plain(opts.placeholder ?? `请选择${opts.label}`),
     required: opts.required ?? false,
     ...(opts.options?.length ? { options: opts.options.map((value) => ({ value })) } : {}),
     ...(opts.values?.length ? { selected_values: opts.values } : {}),
@@ -133,6 +133,8 @@ const shown = (v: unknown) => {
 export function formInputs(d: FormDescriptor, values: Record<string, unknown> = {}, opts: { people?: Record<string, string[]>; clientRequired?: boolean } = {}): Element[] {
   return Object.entries(d.fields).map(([name, f]) => {
     const label = inputLabel(f);
+    // the field's name alone: “请选择谢绝原因类型”, not its label's “ *（第十七条）”
+    const choose = `请选择${f.label}`;
     const value = shown(values[name]);
     // a picker with a look-up field beside it (`contact` and `contactLookup`) is filled by either: the client must not
     // refuse it empty, or the look-up field could never be used (the server still asks for one of the two)
@@ -151,15 +153,15 @@ export function formInputs(d: FormDescriptor, values: Record<string, unknown> = 
         // a picker shows only a date it can: what was typed otherwise is named in the refusal
         return datePicker({ name, label, required, value: value && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : undefined });
       case 'select':
-        return selectStatic({ name, label, required, options: f.options.map((o) => ({ text: o.label, value: o.value })), value });
+        return selectStatic({ name, label, required, options: f.options.map((o) => ({ text: o.label, value: o.value })), value, placeholder: choose });
       case 'person': {
         const people = opts.people?.[name] ?? [];
         // Feishu requires a picker's initial_option to be one of its options
-        return personPicker({ name, label, value, required, options: value && !people.includes(value) ? [value, ...people] : people });
+        return personPicker({ name, label, value, required, options: value && !people.includes(value) ? [value, ...people] : people, placeholder: choose });
       }
       case 'persons': {
         const picked = values[name];
-        return multiPersonPicker({ name, label, required, values: Array.isArray(picked) ? picked.map(String) : value ? [value] : [], options: opts.people?.[name] });
+        return multiPersonPicker({ name, label, required, values: Array.isArray(picked) ? picked.map(String) : value ? [value] : [], options: opts.people?.[name], placeholder: choose });
       }
       case 'checkbox':
         return checker({ name, text: label, checked: values[name] === true || values[name] === 'true', required });

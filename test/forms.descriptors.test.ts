@@ -208,7 +208,9 @@ describe('the conflict-of-interest declaration (第十七条), from its descript
     const formCard = conflictFormCard({ descriptor: conflictForm, declared: [] });
     expectValidCard(formCard);
     expect(formFieldNames(formCard)).toEqual(['kind', 'target', 'reason']);
-    expect(cardText(formCard)).toContain('冲突对象 *（第十七条）');
+    // the label above the select (markdown, its * escaped); the select's placeholder names the field alone
+    expect(cardText(formCard)).toContain('**冲突对象 &#42;（第十七条）**');
+    expect(cardText(formCard)).toContain('请选择冲突对象\n');
     expect(cardText(formCard)).toContain('班组编号或单位名称 *（班组填编号，单位填全称）');
     const inputs = JSON.stringify(formCard);
     expect(inputs).toContain('"max_length":100');
@@ -319,3 +321,13 @@ async function workbookScores(sheet: ScoreSheet): Promise<{ workbook: unknown[] 
   await wb.xlsx.load((await reviewWorkbook(data, applicationForm)) as unknown as ArrayBuffer);
   return { workbook: (wb.worksheets[1].getRow(1).values as unknown[]).slice(1) };
 }
+
+describe('a picker’s placeholder names the field alone', () => {
+  it('“请选择谢绝原因类型”, not the label’s required mark and article (“请选择谢绝原因类型 *（第十七条）”)', async () => {
+    const { declineForm } = await import('../src/review/scoring.js');
+    const { formInputs } = await import('../cards/forms.js');
+    const placeholders = JSON.stringify(formInputs(declineForm, {}, { clientRequired: true })).match(/"placeholder":\{"tag":"plain_text","content":"请选择[^"]*"/g) ?? [];
+    expect(placeholders.length).toBeGreaterThan(0);
+    for (const p of placeholders) expect(p).not.toMatch(/\*|（第/);
+  });
+});
