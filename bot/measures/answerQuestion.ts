@@ -48,7 +48,7 @@ export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRe
     const outside = answersOutsideMeasures(matchText, language);
     // the rest of a question with a fee or the association's phone in it (申报需要什么条件和费用) still asks the articles;
     // their card then carries the line (nextSteps)
-    const ranked = outside.length ? restAsked(outsideMeasuresLeftOut(text)) : rankArticles(text);
+    const ranked = outside.length ? restAsked(outsideMeasuresLeftOut(matchText)) : rankArticles(text);
     if (outside.length && !ranked.length) return ctx.send({ dedupeKey, to, text: asText(outside) });
     if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText }) });
     const steps = nextSteps(matchText, language);

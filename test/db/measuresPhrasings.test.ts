@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.js';
+
+/** Questions about the measures as people type them: in traditional characters, in other words, with a long paste. */
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(() => h.fake.reset());
+
+const USER = 'ou_user0000000000000000000000000077';
+
+/** The one message the user got for what they said. */
+async function answerTo(text: string) {
+  await h.say(USER, text);
+  const sent = h.fake.messages.filter((m) => m.receiveId === USER);
+  expect(sent).toHaveLength(1);
+  return sent[0];
+}
+
+describe('questions phrased as people type them', () => {
+  it.each(['申報要交費嗎', '參評要錢嗎', '報名要交費嗎'])('answers the fee question %s, in traditional characters, with the fee line alone', async (text) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain('办法没有规定申报或评审要交费');
+    expect(m.content.text).not.toMatch(/第[一二三四五六七八九十]+条（/);
+  });
+});
