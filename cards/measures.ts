@@ -122,7 +122,7 @@ const COMPLAINING: NextStep = {
 
 /** A question about the score a title takes: the threshold is the year's setting, not an article. */
 const SCORE: NextStep = {
-  asked: /多少分|几分|分数线|分数|得分|及格|最低分|满分|总分|\d+\s*分能|points?\b|what score|passing score|minimum score|cut-?off|score (?:do|to|for|needed)|pass mark/i,
+  asked: /多少分|几分|分数线|分数|得分|及格|最低分|满分|总分|\d{1,3}\s*分能|points?\b|what score|passing score|minimum score|cut-?off|score (?:do|to|for|needed)|pass mark/i,
   zh: '**授予称号分数线**：不在办法条文中，由协会在每年的评审设置中规定（默认 85 分，满分按本年度评分表，第十八条）；结果公布后发送“进度”可查看本班组得分。',
   en: '**The score for a title** is not in the measures: the association sets it for each year’s review (85 by default, out of the year’s score sheet); after results are published, “进度” (status) shows your team’s score.',
 };

@@ -1,3 +1,4 @@
+import { cutText } from '../../cards/kit.js';
 import { answerCard, answersOutsideMeasures, nextSteps, outsideMeasuresLeftOut } from '../../cards/measures.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, questionLanguage, rankArticles } from '../../src/measures/index.js';
@@ -14,6 +15,12 @@ function restAsked(rest: string) {
   return rankArticles(rest.replace(OUTSIDE_CONTEXT, ' ')).length ? rankArticles(rest) : [];
 }
 
+/**
+ * A question is read up to this many characters: none is longer, and matching the ranking's and the references' patterns
+ * takes time growing faster than the text (第1和第1和… pasted 60 000 characters long held every other event for seconds).
+ */
+const QUESTION_CHARS = 500;
+
 /** An English question the measures do not touch: said in English, with the Chinese reply after it. */
 export const NOT_IN_MEASURES_EN =
   'The measures say nothing about this. Send “article 1” to “article 22” to read an article, or “help” for the menu.\n没有在办法中找到相关内容。发送“条款 1”至“条款 22”查看条款，或发送“帮助”查看可用的命令。';
@@ -28,7 +35,7 @@ export const NOT_IN_MEASURES_EN =
  */
 export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRegistry): CommandDef['run'] {
   return async (ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> => {
-    const text = msg.text.trim();
+    const text = cutText(msg.text.trim(), QUESTION_CHARS);
     if (!text) {
       await notUnderstood(ctx, msg, argument);
       return;

@@ -30,3 +30,15 @@ describe('questions phrased as people type them', () => {
     expect(m.content.text).not.toMatch(/第[一二三四五六七八九十]+条（/);
   });
 });
+
+describe('a very long text', () => {
+  it.each([
+    ['第 and 60 000 digits', `第${'1'.repeat(60_000)}`],
+    ['第1和 repeated 60 000 characters long', '第1和'.repeat(20_000)],
+  ])('is answered at once (%s), not after seconds that every other event waits', async (_, text) => {
+    const started = performance.now();
+    const m = await answerTo(text);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(m.receiveId).toBe(USER);
+  });
+});
