@@ -374,8 +374,8 @@ export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,
  * please help, I want to apply. Only in front of a command's name; what follows it is matched as ever.
  */
 const COURTESY_BEFORE = /^(?:(?:请问|请|麻烦你?|帮我|我要|我想要?|我需要|查看|查询|看看|看下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|let\s+me|show(?:\s+me)?(?:\s+my)?|check(?:\s+my)?)(?:一下)?[\s,，]*)+/;
-/** …and after it: 注册一下, 进度吧. */
-const COURTESY_AFTER = /(?:一下|吧|啦|呀|please)$/;
+/** …and after it: 注册一下, 进度吧, and whom it is said to (你好，机器人, 您好，请问, hello bot). */
+const COURTESY_AFTER = /(?:一下|吧|啦|呀|please|[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$/;
 
 /** The pairs the bot's cards print a command in (发送“进度”), copied with it from a phone: “进度”, 【进度】, "status". */
 const QUOTE_PAIRS: readonly (readonly [string, string])[] = [
@@ -480,8 +480,8 @@ export class BotRegistry {
     // 查看进度 is 进度 and 我要投诉 市政养护一班 is 投诉 市政养护一班; 我要申报需要什么条件 stays a question (申报 takes nothing)
     const t = text.trim();
     const prefix = COURTESY_BEFORE.exec(simplified(halfWidth(t)).toLowerCase())?.[0].length ?? 0;
-    const inner = t.slice(prefix);
-    if (!inner) return undefined;
+    // 请问一下 is courtesy words only: 请问 (a greeting) and 一下, not nothing
+    const inner = t.slice(prefix) || t;
     if (prefix) {
       const unwrapped = this.#matchCommand(inner) ?? (unquoted(inner) ? this.#matchCommand(unquoted(inner)) : undefined);
       if (unwrapped) return unwrapped;

@@ -3,7 +3,7 @@ import { notUnderstood, noValue } from '../respond.js';
 import { greetOnChatEntered, openMenuPrivately, openMenuPrivatelyFast, refreshMenu, showHelp } from './showHelp.js';
 
 const greetings = [
-  ...['你好', '您好', '你好呀', '您好呀', '嗨', '哈喽', '在吗', '在么', '在不在', '有人吗', '有人在吗', '请问', '问一下', '早', '早上好', '早安', '上午好', '中午好', '下午好', '晚上好'],
+  ...['你好', '您好', '你好呀', '您好呀', '嗨', '哈喽', '在吗', '在么', '在不在', '有人吗', '有人在吗', '请问', '问一下', '老师好', '老师您好', '老师你好', '大家好', '早', '早上好', '早安', '上午好', '中午好', '下午好', '晚上好'],
   ...['hello', 'hi', 'hey', 'hi there', 'hello there', 'hey there', 'good morning', 'good afternoon', 'good evening'],
 ];
 

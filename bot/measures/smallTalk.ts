@@ -3,15 +3,20 @@
  * not as a question the measures cannot answer. Greetings are the menu's aliases (bot/help).
  */
 
+import { simplified } from '../../src/traditional.js';
+
 type Kind = 'thanks' | 'bye' | 'ok';
 
-const ZH: Record<string, Kind> = {};
+const ZH: Record<string, Kind | 'address'> = {};
 for (const w of '谢谢 谢谢你 谢谢您 谢啦 多谢 感谢 感谢感谢 非常感谢 太感谢了 辛苦了 辛苦 麻烦了'.split(' ')) ZH[w] = 'thanks';
 for (const w of '再见 拜拜 拜 下次再聊'.split(' ')) ZH[w] = 'bye';
+// whom the thanks are for (谢谢老师, 感谢您, 谢谢你的帮助): no kind of its own, and nothing said without thanks or a goodbye
+for (const w of '老师 您 你 你们 机器人 助手 小助手 的帮助 帮助 帮忙'.split(' ')) ZH[w] = 'address';
 for (const w of '好 好的 好滴 好嘞 好吧 行 行的 可以 嗯 嗯嗯 哦 噢 哦哦 收到 收到了 明白 明白了 知道了 了解 懂了 清楚了 没问题 测试 ok okay'.split(' ')) ZH[w] = 'ok';
 
 const EN: readonly (readonly [RegExp, Kind])[] = [
-  [/^(?:thanks?|thank you|thx|ty|many thanks|cheers)(?: (?:a lot|so much|very much|again))?$/, 'thanks'],
+  // ok thanks, thank you for your help, thanks bot
+  [/^(?:(?:ok|okay|great|cool|alright|got it) )?(?:thanks?|thank you|thx|ty|many thanks|cheers)(?: (?:a lot|so much|very much|again|for (?:your|the) help))?(?: (?:bot|sir|madam|teacher))?$/, 'thanks'],
   [/^(?:bye|goodbye|good bye|bye bye|see you|see ya)$/, 'bye'],
   [/^(?:ok|okay|k|got it|cool|great|noted|sure|fine|alright|all right|understood|test|testing)$/, 'ok'],
 ];
@@ -27,13 +32,18 @@ const ZH_WORDS = Object.keys(ZH).sort((a, b) => b.length - a.length);
 /** 好的谢谢, 收到谢谢: a message made only of these words is thanks when it thanks, else its one kind. */
 function zhKind(text: string): Kind | undefined {
   const kinds = new Set<Kind>();
+  let addressed = false;
   let rest = text;
   while (rest) {
     const w = ZH_WORDS.find((x) => rest.startsWith(x));
     if (!w) return undefined;
-    kinds.add(ZH[w]);
+    const kind = ZH[w];
+    if (kind === 'address') addressed = true;
+    else kinds.add(kind);
     rest = rest.slice(w.length);
   }
+  // 你好, 老师好 are greetings (the menu), 帮助 the command: a word of address counts only with thanks or a goodbye
+  if (addressed && !kinds.has('thanks') && !kinds.has('bye')) return undefined;
   return kinds.has('thanks') ? 'thanks' : kinds.has('bye') ? 'bye' : [...kinds][0];
 }
 
@@ -44,7 +54,8 @@ const PANEL_EMOJI = /\[[^[\]\s]{1,8}\]/gu;
 
 /** The reply to a message that is only thanks, an okay, a goodbye or emoji; undefined for anything else. */
 export function smallTalkReply(text: string): string | undefined {
-  const typed = text.normalize('NFKC').toLowerCase();
+  // 謝謝 is 谢谢
+  const typed = simplified(text.normalize('NFKC')).toLowerCase();
   const t = typed.replace(PANEL_EMOJI, ' ');
   const panelEmoji = t !== typed;
   // emoji, punctuation and spaces say nothing more: 谢谢🙏 is 谢谢, 👍 alone is an okay
