@@ -21,12 +21,18 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
+ * Words one character from a command or a label that mean another thing, often its opposite (注销 undoes what 注册
+ * does, 导出 is no 导入, 投票 no 投诉, 进入 no 进度): a text starting with one is never taken for a slip.
+ */
+const NOT_SLIPS = ['注销', '退出', '投票', '进入', '导出', '申诉'];
+
+/**
  * How far `typed` is from `name` when it is a slip for it, else undefined: an English name one edit off (two from
  * seven letters: regster, artcle), a Chinese one with one character changed in place (进渡, 注删, 我的班级). The same
- * text is no slip: it would have been matched.
+ * text is no slip: it would have been matched, nor is a word of its own (NOT_SLIPS).
  */
 export function slipDistance(typed: string, name: string): number | undefined {
-  if (typed === name) return undefined;
+  if (typed === name || NOT_SLIPS.some((w) => typed.startsWith(w))) return undefined;
   if (ASCII.test(name)) {
     if (!ASCII.test(typed) || name.length < 4 || typed.length < 3) return undefined;
     const distance = editDistance(typed, name);
