@@ -176,6 +176,14 @@ const ARTICLE_COUNT_STEP: NextStep = {
   alone: true,
 };
 
+/** How many people a team must have: the measures set no number (第二条 names no size, 第十三条's conditions none). */
+const TEAM_SIZE: NextStep = {
+  asked:
+    /班组[^，,。？?]{0,6}(?:几|多少)个?人|(?:班组|成员)人数|人数(?:要求|限制|有没有)|(?:最少|至少|起码)要?(?:几|多少)个?人|\bhow many (?:members|people)\b.{0,30}\bteam|\bteam\b.{0,30}\bhow many (?:members|people)\b|\bminimum (?:team )?size\b/i,
+  zh: '**班组人数**：办法没有规定班组的人数，申报的基本条件（第十三条）中也没有人数要求；注册时按实际填写成员人数。',
+  en: '**Team size**: the measures set no number of members, nor do the conditions to apply (Article 13); registration asks for the actual number.',
+};
+
 const NEXT_STEPS: readonly NextStep[] = [
   FEES,
   CONTACT,
@@ -185,6 +193,7 @@ const NEXT_STEPS: readonly NextStep[] = [
   EXPERTS,
   AFTER_REVOCATION,
   WHEN_TO_APPLY,
+  TEAM_SIZE,
   {
     asked: /截止|最后一天|deadline|due date|closing date/i,
     zh: '**申报截止日期**：由协会在每年开启评审时规定。发送“进度”查看本年度的截止日期和你的班组到了哪一步；截止前发送“申报”提交。',

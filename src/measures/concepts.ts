@@ -74,12 +74,12 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   12: {
     en: 'Any team of an organisation may apply to the association of its own accord.',
     zh: ['自愿', '自己报名', '自己申请', '主动申请', '谁可以申请', '哪些班组可以', '能不能申请', '指派'],
-    enCues: ['voluntar', 'who can apply', 'any team', 'can we apply', 'may apply', 'sign up', 'own accord', 'own initiative'],
+    enCues: ['voluntar', 'who can apply', 'any team', 'can we apply', 'may apply', 'sign up', 'own accord', 'own initiative', 'who take part', 'who particip', 'who join', 'who eligib'],
   },
   13: {
     en: 'Five basic conditions to apply, among them no quality, safety or environmental accident in the last three years.',
-    zh: ['条件', '资格', '门槛', '事故', '近三年', '出过事', '要满足', '够格'],
-    enCues: ['requirement apply', 'requirements apply', 'condition', 'eligib', 'criteria apply', 'qualif', 'accident', 'incident', 'safety record'],
+    zh: ['条件', '资格', '门槛', '事故', '近三年', '出过事', '要满足', '够格', '几个人', '多少人', '人数'],
+    enCues: ['requirement apply', 'requirements apply', 'condition', 'eligib', 'criteri', 'qualif', 'accident', 'incident', 'safety record', 'how many member', 'how many people'],
   },
   14: {
     en: 'The association is in charge of applications, the review and the recommendation of results.',
@@ -88,8 +88,8 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   15: {
     en: 'The application form is filled in as required, confirmed by the team’s organisation with its recommendation, and sent to the association.',
-    zh: ['申报表', '推荐意见', '单位确认', '确认申报', '盖章', '签字', '签推荐', '怎么申报', '如何申报', '材料', '怎么填', '如何填', '填写', '填表', '成果名称', '截止', '最后一天', '交申报', '文件', '资料', '交什么', '准备什么'],
-    enCues: ['application form', 'fill form', 'fill in', 'deadline', 'due date', 'closing date', 'recommend application', 'recommends application', 'endorse', 'sign', 'confirm', 'employer', 'how apply', 'submit', 'document', 'material', 'paper'],
+    zh: ['申报表', '推荐意见', '单位确认', '确认申报', '盖章', '签字', '签推荐', '怎么申报', '如何申报', '材料', '怎么填', '如何填', '填写', '填表', '成果名称', '截止', '最后一天', '交申报', '文件', '资料', '交什么', '准备什么', '附件', '附上', '附带'],
+    enCues: ['application form', 'fill form', 'fill in', 'deadline', 'due date', 'closing date', 'recommend application', 'recommends application', 'endorse', 'sign', 'confirm', 'employer', 'how apply', 'submit', 'document', 'material', 'paper', 'attach'],
   },
   16: {
     en: 'A team may take part in the selection one year after it registered.',
@@ -152,6 +152,9 @@ export const ZH_SYNONYMS: readonly (readonly [colloquial: string, measures: stri
   ['多久一次', '每年一次'],
   ['出事', '事故'],
   ['门槛', '基本条件'],
+  ['人数', '基本条件 班组成员'],
+  ['几个人', '基本条件 班组成员'],
+  ['附件', '申报材料 申报表'],
   ['资格', '基本条件'],
   ['合格率', '培训率 考试合格率'],
   ['颁发', '授予 荣誉 评定通过'],
@@ -196,6 +199,10 @@ export const EN_TERMS: readonly (readonly [english: string, measures: string])[]
   ['requirement', '条件 要求'],
   ['condition', '基本条件'],
   ['eligib', '基本条件'],
+  ['criteri', '基本条件 标准'],
+  ['particip', '评选 申请'],
+  ['take part', '评选 申请'],
+  ['join', '申请'],
   ['recommend', '推荐'],
   ['endors', '推荐意见 确认'],
   ['nominat', '推荐'],
@@ -252,6 +259,7 @@ export const EN_TERMS: readonly (readonly [english: string, measures: string])[]
   ['document', '申报材料 申报表'],
   ['material', '申报材料'],
   ['paper', '申报材料 申报表'],
+  ['attach', '申报材料 申报表'],
 ];
 
 /** Words of an English question that say nothing about its topic. */

@@ -123,6 +123,8 @@ const REFERENCE = new RegExp(
   `第\\s*(${NUMERAL})((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL})*)\\s*条((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL}\\s*条)*)|(?:条款|\\barticles?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z]))*)`,
   'gi',
 );
+/** What does article sixteen say: a number in English words after `article` (no one- or two-letter Roman numeral: article I read). */
+const ENGLISH_REFERENCE = /\barticles?\s+((?:twenty|thirty)[\s-]+[a-z]{3,9}|[a-z]{3,11})\b/gi;
 /** A message that is only a number of an article: 十六条, 16条, 16, 十六. */
 const BARE_REFERENCE = /^([0-9]{1,2}|[零〇一二两三四五六七八九十]{1,3})\s*条?$/;
 
@@ -143,6 +145,10 @@ export function articleReferences(text: string): number[] {
   for (const m of t.matchAll(REFERENCE)) {
     add(m[1] ?? m[4]);
     for (const more of `${m[2] ?? ''} ${m[3] ?? ''} ${m[5] ?? ''}`.matchAll(new RegExp(NUMERAL, 'g'))) add(more[0]);
+  }
+  for (const m of t.matchAll(ENGLISH_REFERENCE)) {
+    const n = englishNumber(m[1]) ?? englishNumber(m[1].split(/[\s-]/)[0]);
+    if (n !== undefined) add(String(n));
   }
   return found;
 }

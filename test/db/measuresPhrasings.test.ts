@@ -31,6 +31,32 @@ describe('questions phrased as people type them', () => {
   });
 });
 
+describe('questions in other words than the measures’', () => {
+  it.each([
+    ['who can take part?', '**第十二条 / Article 12**'],
+    ['Who can join?', '**第十二条 / Article 12**'],
+    ['what are the criteria', '**第十三条 / Article 13**'],
+    ['要提交哪些附件', '**第十五条**'],
+    ['班组最少要几个人', '**第十三条**'],
+  ])('answers %s with %s first', async (text, lead) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('interactive');
+    expect((m.content.body.elements[0].content as string).startsWith(lead)).toBe(true);
+  });
+
+  it.each([
+    ['班组最少要几个人', '办法没有规定班组的人数'],
+    ['How many members does a team need?', 'the measures set no number of members'],
+  ])('tells %s the measures set no number of members', async (text, line) => {
+    expect(JSON.stringify((await answerTo(text)).content)).toContain(line);
+  });
+
+  it('opens 第十六条 for “What does article sixteen say?”', async () => {
+    const m = await answerTo('What does article sixteen say?');
+    expect(m.content.header.title.content).toBe('第十六条');
+  });
+});
+
 describe('a very long text', () => {
   it.each([
     ['第 and 60 000 digits', `第${'1'.repeat(60_000)}`],
