@@ -22,6 +22,7 @@ import { daysBetween, formatDateZh, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formDisplay, formSchema, readCode, readForm, trailingRun } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
+import { organizationKey } from './organizations.js';
 import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
@@ -168,7 +169,8 @@ const teamOfCertificate = (tx: Db, number: string) =>
 /**
  * Teams a complainant may mean: the code or a certificate's number exactly, else the full name, or the name a
  * certificate was issued under (a team renamed since is the team its certificate names); in chat (`partial`) also
- * names containing the words, at most 11, so a picker can show ten and say there are more.
+ * names containing the words, at most 11, so a picker can show ten and say there are more. Names are compared as
+ * teams are told apart (organization_key, migration 0007): 养护一班(东区) and 养护一班 （东区） are 养护一班（东区）.
  */
 export async function findTeams(tx: Db, query: string, opts: { partial: boolean }): Promise<ComplaintTeamRow[]> {
   const sought = teamSought(query);
@@ -177,15 +179,15 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
   if (sought.certificate) return teamOfCertificate(tx, sought.certificate);
   const { q } = sought;
   const exact = await teamQuery(tx)
-    .where(sql`lower(${teams.name}) = lower(${q})`)
+    .where(sql`organization_key(${teams.name}) = organization_key(${q})`)
     .orderBy(asc(teams.id));
   if (exact.length) return exact;
   const formerly = await teamQuery(tx)
-    .where(sql`${teams.id} in (select ${certificates.teamId} from ${certificates} where lower(${certificates.teamName}) = lower(${q}))`)
+    .where(sql`${teams.id} in (select ${certificates.teamId} from ${certificates} where organization_key(${certificates.teamName}) = organization_key(${q}))`)
     .orderBy(asc(teams.id));
   if (formerly.length || !opts.partial) return formerly;
   return teamQuery(tx)
-    .where(sql`position(lower(${q}) in lower(${teams.name})) > 0`)
+    .where(sql`position(organization_key(${q}) in organization_key(${teams.name})) > 0`)
     .orderBy(asc(teams.name), asc(teams.id))
     .limit(11);
 }
@@ -207,15 +209,28 @@ export async function teamAtStart(tx: Db, text: string): Promise<{ query: string
   if (teamCodePattern.test(readAsCode)) return { query: readAsCode, teams: await teamQuery(tx).where(eq(teams.code, readAsCode)), rest: rest(t.slice(code.length)) };
   if (certificateNumberPattern.test(readAsCode)) return { query: readAsCode, teams: await teamOfCertificate(tx, readAsCode), rest: rest(t.slice(code.length)) };
   const named = await teamQuery(tx)
-    .where(sql`char_length(${teams.name}) >= 3 and position(lower(${teams.name}) in lower(${t})) = 1`)
-    .orderBy(desc(sql`char_length(${teams.name})`), asc(teams.id))
+    .where(sql`char_length(${teams.name}) >= 3 and position(organization_key(${teams.name}) in organization_key(${t})) = 1`)
+    .orderBy(desc(sql`char_length(organization_key(${teams.name}))`), asc(teams.id))
     .limit(11);
   if (!named.length) return undefined;
-  const longest = named.filter((r) => r.name.length === named[0].name.length);
-  const after = t.slice(longest[0].name.length);
+  const longest = named.filter((r) => organizationKey(r.name).length === organizationKey(named[0].name).length);
+  const spelled = spelledLength(t, longest[0].name);
+  if (spelled === undefined) return undefined;
+  const after = t.slice(spelled);
   // a name that goes on (广州养护一班（东区）, 养护一班2组) is another team's, not this one's followed by the complaint
   if (/^[（(【\[〔0-9０-９A-Za-z]/.test(after)) return undefined;
   return { query: longest[0].name, teams: longest, rest: rest(after) };
+}
+
+/** How much of the start of `text` spells `name` as organization_key reads it (佛山养护一班 (东区)，… spells 佛山养护一班（东区）). */
+function spelledLength(text: string, name: string): number | undefined {
+  const key = organizationKey(name);
+  for (let i = 1; i <= text.length; i++) {
+    const start = organizationKey(text.slice(0, i));
+    if (start === key) return i;
+    if (!key.startsWith(start)) return undefined;
+  }
+  return undefined;
 }
 
 /** No team is called what was typed: the same words on the chat card, after 投诉 <班组>, and on the public page. */

@@ -57,18 +57,18 @@ const alertLockSql = `select pg_advisory_xact_lock(hashtextextended($1::text, 0)
 const submitSql = `
 with team as (
   -- the one team meant: complaintTeam (picked, by id), else findTeams with partial: true (the code exactly; else
-  -- the full name, case folded; else the name a certificate was issued under; else names containing it), as
+  -- the full name by organization_key; else the name a certificate was issued under; else names containing it), as
   -- resolveComplaintTeam takes only one match
   select t.id, t.name, t.code
   from teams t join organizations o on o.id = t.organization_id
   where case
     when $4::int is not null then t.id = $4::int
     when $5::text is not null then t.code = $5::text
-    else lower(t.name) = lower($6::text)
-      or (not exists (select 1 from teams x join organizations xo on xo.id = x.organization_id where lower(x.name) = lower($6::text))
-        and (t.id in (select ce.team_id from certificates ce where lower(ce.team_name) = lower($6::text))
-          or (position(lower($6::text) in lower(t.name)) > 0
-            and not exists (select 1 from certificates cx join teams ct on ct.id = cx.team_id where lower(cx.team_name) = lower($6::text)))))
+    else organization_key(t.name) = organization_key($6::text)
+      or (not exists (select 1 from teams x join organizations xo on xo.id = x.organization_id where organization_key(x.name) = organization_key($6::text))
+        and (t.id in (select ce.team_id from certificates ce where organization_key(ce.team_name) = organization_key($6::text))
+          or (position(organization_key($6::text) in organization_key(t.name)) > 0
+            and not exists (select 1 from certificates cx join teams ct on ct.id = cx.team_id where organization_key(cx.team_name) = organization_key($6::text)))))
   end
   limit 2
 ),
