@@ -20,7 +20,7 @@ import { audit } from './audit.js';
 import { cycleDefaults, cycleRules, getRunningOrLatestCycle } from './cycles.js';
 import { daysBetween, formatDateZh, todayIn } from './dates.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { defineForm, formDisplay, formSchema, readCode, readForm, trailingRun } from './forms.js';
+import { defineForm, formDisplay, formSchema, halfWidth, readCode, readForm } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { organizationKey } from './organizations.js';
 import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
@@ -28,6 +28,7 @@ import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { revocationBarDays } from './policy.js';
 import { StateMachine } from './stateMachine.js';
+import { simplified } from './traditional.js';
 
 /** Complaints from customers (第二十一条) and the revocation they may lead to (第二十二条). */
 
@@ -148,13 +149,28 @@ const certificateNumberPattern = /^GDSZ-ZS-\d{4}-\d{4,}$/;
 
 type TeamSought = { code: string; certificate?: undefined; q?: undefined } | { certificate: string; code?: undefined; q?: undefined } | { q: string; code?: undefined; certificate?: undefined };
 
+/** What may stand between 投诉 and the team: complain - 广州养护一班, 投诉：广州养护一班, Complain，广州养护一班. */
+const MARKS_BEFORE_TEAM = /^[\s\-－—–~～:：,，、]+/;
+/** The pairs a team's name is put in: “广州养护一班”, 《广州养护一班》, 「广州养护一班」. */
+const NAME_QUOTES: readonly (readonly [string, string])[] = [
+  ['“', '”'], ['"', '"'], ['＂', '＂'], ['‘', '’'], ["'", "'"], ['《', '》'], ['〈', '〉'], ['「', '」'], ['『', '』'], ['【', '】'], ['〔', '〕'],
+];
+
+/** The team as typed without the marks around it: a dash or colon before it, one pair of quotes or 《》 around the whole. */
+function withoutMarks(query: string): string {
+  const t = query.trim().replace(MARKS_BEFORE_TEAM, '');
+  const pair = NAME_QUOTES.find(([open, close]) => t.length > open.length + close.length && t.startsWith(open) && t.endsWith(close));
+  return (pair ? t.slice(pair[0].length, t.length - pair[1].length) : t).trim();
+}
+
 /**
  * What `findTeams` looks for in what was typed: a team code exactly (read in half width: ＧＤＳＺ－２０２６－０００１), or the
  * number of its certificate (GDSZ-ZS-2027-0001, 第二十一条: the public holds the certificate, not the code), else the
- * name as typed, spaces collapsed (a name may hold full-width brackets); undefined when blank.
+ * name as typed, spaces collapsed (a name may hold full-width brackets); each without the quotes or dash around it
+ * (“广州养护一班”, - 广州养护一班); undefined when blank.
  */
 export function teamSought(query: string): TeamSought | undefined {
-  const q = query.trim().replace(/\s+/g, ' ');
+  const q = withoutMarks(query).replace(/\s+/g, ' ');
   if (!q) return undefined;
   const code = readCode(q);
   if (teamCodePattern.test(code)) return { code };
@@ -177,23 +193,25 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
   if (!sought) return [];
   if (sought.code) return teamQuery(tx).where(eq(teams.code, sought.code));
   if (sought.certificate) return teamOfCertificate(tx, sought.certificate);
-  const { q } = sought;
+  const q = sought.q!;
+  // 廣州養護一班 is 广州养护一班 (a name typed exactly as stored, traditional characters and all, is found too)
+  const s = simplified(q);
   const exact = await teamQuery(tx)
-    .where(sql`organization_key(${teams.name}) = organization_key(${q})`)
+    .where(sql`organization_key(${teams.name}) in (organization_key(${q}), organization_key(${s}))`)
     .orderBy(asc(teams.id));
   if (exact.length) return exact;
   const formerly = await teamQuery(tx)
-    .where(sql`${teams.id} in (select ${certificates.teamId} from ${certificates} where organization_key(${certificates.teamName}) = organization_key(${q}))`)
+    .where(sql`${teams.id} in (select ${certificates.teamId} from ${certificates} where organization_key(${certificates.teamName}) in (organization_key(${q}), organization_key(${s})))`)
     .orderBy(asc(teams.id));
   if (formerly.length || !opts.partial) return formerly;
   return teamQuery(tx)
-    .where(sql`position(organization_key(${q}) in organization_key(${teams.name})) > 0`)
+    .where(sql`position(organization_key(${q}) in organization_key(${teams.name})) > 0 or position(organization_key(${s}) in organization_key(${teams.name})) > 0`)
     .orderBy(asc(teams.name), asc(teams.id))
     .limit(11);
 }
 
-/** The marks that may end a team's code typed as a complaint's first word (GDSZ-2026-0001，…). */
-const TRAILING_MARKS = trailingRun('[,，、:：;；。.!！]');
+/** A team's code or a certificate's number starting a text (read in half width), followed by anything but more of one: GDSZ-2026-0001，井盖松动, GDSZ-2026-0001井盖松动. */
+const CODE_AT_START = /^GDSZ-(?:ZS-)?\d{4}-\d{4,}(?![0-9A-Za-z-])/i;
 
 /**
  * The team a chat text starts with, and what follows it: `市政养护一班，路面开裂` (the name, then the complaint, as people
@@ -202,19 +220,32 @@ const TRAILING_MARKS = trailingRun('[,，、:：;；。.!！]');
  * Undefined when the text starts with no team's name or code.
  */
 export async function teamAtStart(tx: Db, text: string): Promise<{ query: string; teams: ComplaintTeamRow[]; rest: string } | undefined> {
-  const t = text.trim();
+  const t = text.trim().replace(MARKS_BEFORE_TEAM, '');
   const rest = (after: string) => after.replace(/^[\s,，、:：;；。.!！-]+/, '').trim();
-  const code = /^\S+/.exec(t)?.[0] ?? '';
-  const readAsCode = readCode(code.replace(TRAILING_MARKS, ''));
+  // halfWidth keeps one unit for one, so the code's length is its length as typed
+  const code = CODE_AT_START.exec(halfWidth(t))?.[0] ?? '';
+  const readAsCode = readCode(code);
   if (teamCodePattern.test(readAsCode)) return { query: readAsCode, teams: await teamQuery(tx).where(eq(teams.code, readAsCode)), rest: rest(t.slice(code.length)) };
   if (certificateNumberPattern.test(readAsCode)) return { query: readAsCode, teams: await teamOfCertificate(tx, readAsCode), rest: rest(t.slice(code.length)) };
+  // 《广州养护一班》井盖松动, “广州养护一班”，井盖松动: the name in its quotes
+  const pair = NAME_QUOTES.find(([open]) => t.startsWith(open));
+  const close = pair ? t.indexOf(pair[1], pair[0].length) : -1;
+  if (pair && close > pair[0].length) {
+    const inQuotes = t.slice(pair[0].length, close).trim();
+    const found = await findTeams(tx, inQuotes, { partial: false });
+    if (found.length) return { query: inQuotes, teams: found, rest: rest(t.slice(close + pair[1].length)) };
+  }
+  // 廣州養護一班 is 广州养护一班, one character for one
+  const s = simplified(t);
   const named = await teamQuery(tx)
-    .where(sql`char_length(${teams.name}) >= 3 and position(organization_key(${teams.name}) in organization_key(${t})) = 1`)
+    .where(
+      sql`char_length(${teams.name}) >= 3 and (position(organization_key(${teams.name}) in organization_key(${t})) = 1 or position(organization_key(${teams.name}) in organization_key(${s})) = 1)`,
+    )
     .orderBy(desc(sql`char_length(organization_key(${teams.name}))`), asc(teams.id))
     .limit(11);
   if (!named.length) return undefined;
   const longest = named.filter((r) => organizationKey(r.name).length === organizationKey(named[0].name).length);
-  const spelled = spelledLength(t, longest[0].name);
+  const spelled = spelledLength(t, longest[0].name) ?? spelledLength(s, longest[0].name);
   if (spelled === undefined) return undefined;
   const after = t.slice(spelled);
   // a name that goes on (广州养护一班（东区）, 养护一班2组) is another team's, not this one's followed by the complaint

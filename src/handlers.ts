@@ -512,6 +512,11 @@ export class BotRegistry {
           if (def.argument === 'keyword' && (/^[\s\d:：]/.test(after) || KEYWORD_OPENING.test(after))) return { def, argument: keywordArgument(rest) };
           // 绑定通知 专家。 is 绑定通知 专家
           if (/^[\s\d:：]/.test(after)) return { def, argument: rest.replace(/^[\s:：]+/, '').replace(TRAILING_STOPS, '').trim() };
+          // Complain，广州养护一班: a comma after an English name, as after a Chinese one below
+          if (def.glued && /^[,，、]/.test(after)) {
+            const argument = rest.replace(/^[,，、\s]+/, '').replace(TRAILING_STOPS, '').trim();
+            if (argument) return { def, argument, glued: true };
+          }
         }
       }
     }

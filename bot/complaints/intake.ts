@@ -20,6 +20,7 @@ import {
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastSubmitComplaint } from '../../src/fast/complaint.js';
 import type { CardActionInput, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText } from '../../src/handlers.js';
+import { simplified } from '../../src/traditional.js';
 import { id, idFrom, idOrZero, raw, sendPrivately, values } from '../respond.js';
 
 /** The complaint services' options from a handler's context: its clock, timezone, admins and outbox. */
@@ -161,8 +162,9 @@ export async function submitComplaintFast(fx: FastContext, input: CardActionInpu
     throw err;
   }
   const sought = teamId !== undefined ? { id: teamId } : teamSought(typed.team ?? '');
-  // a certificate's number is looked up by the ordinary path
+  // a certificate's number, and a name in traditional characters (廣州養護一班), are looked up by the ordinary path
   if (!sought || ('certificate' in sought && sought.certificate !== undefined)) return undefined;
+  if ('q' in sought && sought.q !== undefined && simplified(sought.q) !== sought.q) return undefined;
   const now = fx.clock.now();
   const done = await fastSubmitComplaint(fx.database, {
     eventId: fx.eventId,
