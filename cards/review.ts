@@ -206,10 +206,7 @@ export function taskListCard(d: TaskListData): Card {
   } else {
     const deadline = d.scoringDeadline ? md` · 评分截止 ${d.scoringDeadline}` : '';
     const overdue = d.overdueDays ? md`<font color='red'>（已逾期 ${d.overdueDays} 天）</font>` : '';
-    const recused = d.recused ?? 0;
-    const aside = recused ? md`（另 ${recused} 项须回避）` : '';
-    const count = d.total > recused ? md`已完成 ${d.done} / ${d.total - recused}${aside}` : md`没有需要你评分的任务${aside}`;
-    elements.push(markdown(md`**${d.year}年度评审 · ${count}${deadline}**${overdue}`));
+    elements.push(markdown(md`**${d.year}年度评审 · ${taskCount(d)}${deadline}**${overdue}`));
     for (const t of d.tasks) {
       const done = t.status === 'submitted';
       // not theirs to score: said so, with no button to a sheet its submit would refuse
@@ -247,7 +244,15 @@ export function taskListCard(d: TaskListData): Card {
       button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } }),
     ]),
   );
-  return card({ title: '我的评分任务', template: 'blue', summary: d.total ? `评分任务：已完成 ${d.done} / ${d.total}` : '评分任务', elements });
+  // the chat preview counts as the card's heading does: the tasks to step aside from are not theirs (第十七条)
+  return card({ title: '我的评分任务', template: 'blue', summary: d.total ? `评分任务：${taskCount(d)}` : '评分任务', elements });
+}
+
+/** 已完成 1 / 18（另 2 项须回避）: the expert's count, the pending tasks they must step aside from apart (第十七条). */
+function taskCount(d: Pick<TaskListData, 'done' | 'total' | 'recused'>): string {
+  const recused = d.recused ?? 0;
+  const aside = recused ? `（另 ${recused} 项须回避）` : '';
+  return d.total > recused ? `已完成 ${d.done} / ${d.total - recused}${aside}` : `没有需要你评分的任务${aside}`;
 }
 
 /** 谢绝任务: the decline form's inputs (src/review/scoring.ts `declineForm`: why, and a few words), kept after a refusal. */

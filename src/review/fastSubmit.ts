@@ -84,7 +84,7 @@ interface Outcome {
   written?: boolean;
   done?: number;
   total?: number;
-  /** Migrations 0017, 0018: the other pending tasks the expert must step aside from, when four or fewer are left (`Progress`). */
+  /** Migration 0020: the pending tasks the expert must step aside from (`Progress`). */
   recused?: number;
   task?: { assignment: JsonRow; application: JsonRow; team: JsonRow; organization: string; cycle: SentCycle } | null;
   /** A sheet stored: what its answer shows besides what the bot sent (migration 0014). */

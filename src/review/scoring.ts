@@ -895,8 +895,7 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
 /**
  * 已完成 7 / 20: an expert's progress in the running cycle. `recused`: how many of the tasks left they must step aside
  * from (第十七条: 重开评分 gave a sheet back after a late conflict, until 更换专家), which are not theirs to score.
- * The one-statement submit (migrations 0017, 0018) counts them only when one to four tasks are left, and reports 0
- * with more left.
+ * The one-statement submit counts them too (migration 0020), from the expert's reasons to step aside.
  */
 export interface Progress {
   done: number;
@@ -922,7 +921,7 @@ const runningCycleId = sql`(select ${cycles.id} from ${cycles} where ${inArray(c
  * The progress query alone; `openId` may be a placeholder, for a prepared statement. The expert's tasks of the
  * running cycle are one range of assignments_expert_cycle_idx (the assignment carries its cycle, migration 0004), so
  * the cost does not grow with the years the expert served. The fast submit counts the same in the function
- * review_submit (db/migrations/0006_review_submit.sql; `recused` from 0017, as now from 0018).
+ * review_submit (db/migrations/0006_review_submit.sql; `recused` as now from 0020).
  */
 export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
   // the pending tasks the expert must step aside from, apart: one look-up per pending task, none per scored one
