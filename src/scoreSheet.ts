@@ -162,6 +162,16 @@ export function parseScoreSheet(json: unknown): ScoreSheet {
     const messages = result.error.issues.slice(0, 3).map((issue) => issueText(issue, value));
     throw new UserError(messages.join('；'), { field: 'sheet', article: 18 });
   }
+  // an area's code heads its part of the score card and its subtotal: two areas under one code (a typo) would show as
+  // one, with both areas' points; checked at load only, so a sheet stored before still reads
+  const named = new Map<string, string>();
+  for (const area of result.data.areas) {
+    const first = named.get(area.code);
+    if (first !== undefined) {
+      throw new UserError(`评分区域编号 ${area.code} 重复（“${first}”和“${area.name}”）：每个评分区域须有自己的编号，请改正后重新载入`, { field: 'sheet', article: 18 });
+    }
+    named.set(area.code, area.name);
+  }
   const items = result.data.areas.reduce((n, a) => n + a.items.length, 0);
   const areas = result.data.areas.length;
   if (items > SHEET_LIMITS.items || areas > SHEET_LIMITS.areas) {

@@ -81,6 +81,18 @@ describe('score sheet', () => {
     expect(refusal(() => parseScoreSheetText('1 基础\n1.1 甲 50')).message).toContain('总分');
   });
 
+  it('refuses two areas under one code, in the line form and in JSON, naming the code and both areas', () => {
+    // a typo: the second area meant 2; taken, the expert's card showed one heading of 满分 40 for a 20-point sheet
+    const typo = ['评分表：测试', '总分：20', '1 基础建设', '1.1 甲 5', '1.2 乙 5', '1 组织建设', '2.1 丙 5', '2.2 丁 5'].join('\n');
+    const err = refusal(() => parseScoreSheetText(typo));
+    expect(err.message).toBe('评分区域编号 1 重复（“基础建设”和“组织建设”）：每个评分区域须有自己的编号，请改正后重新载入');
+    expect(err.opts.field).toBe('sheet');
+    const twice = sheet(10, [[5], [5]]);
+    twice.areas[1].code = ' 1 ';
+    expect(refusal(() => parseScoreSheet(JSON.stringify(twice))).message).toContain('评分区域编号 1 重复');
+    expect(parseScoreSheetText(typo.replace('1 组织建设', '2 组织建设')).areas.map((a) => a.code)).toEqual(['1', '2']);
+  });
+
   it('sums area scores', () => {
     const subtotals = areaSubtotals(defaultScoreSheet, { '1.1': 4.5, '1.2': 5, '6.1': 7 });
     expect(subtotals[0]).toMatchObject({ code: '1', score: 9.5, max: 20 });
