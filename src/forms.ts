@@ -27,7 +27,7 @@ const numberPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const plainNumber = /^\d+(\.\d+)?$/;
 
 /**
- * The one reader of numbers typed into a text input: “７”, “４．５”, “85分”, “96％”, “ 7 ”, “1,200”. Blank is
+ * The one reader of numbers typed into a text input: “７”, “４．５”, “4。5”, “85分”, “96％”, “ 7 ”, “1,200”. Blank is
  * undefined, anything else that is no number is NaN (for the field's check to refuse, naming the field).
  */
 export function readNumber(v: unknown): number | undefined {
@@ -35,7 +35,8 @@ export function readNumber(v: unknown): number | undefined {
   if (v === null || v === undefined) return undefined;
   if (typeof v !== 'string') return Number.NaN;
   if (plainNumber.test(v)) return Number(v);
-  let s = halfWidth(v).replace(/\s+/g, '');
+  // a Chinese keyboard's full stop between two digits (“4。5”) is its decimal point, as its “．” is
+  let s = halfWidth(v).replace(/\s+/g, '').replace(/(?<=\d)。(?=\d)/g, '.');
   if (s === '') return undefined;
   // the unit typed after it: 85分, 96%, a count of people as 12人, 12名, 12位, 12个 or 12个人
   s = s.replace(/(分|%|个人|人|名|位|个)$/, '');

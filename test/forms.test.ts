@@ -30,6 +30,8 @@ describe('the one number reader and the one date reader', () => {
   it.each([
     ['７', 7],
     ['４．５', 4.5],
+    ['4。5', 4.5],
+    ['４。５分', 4.5],
     ['85分', 85],
     ['12人', 12],
     ['12 名', 12],
@@ -43,7 +45,7 @@ describe('the one number reader and the one date reader', () => {
     [12, 12],
   ])('reads %j as %d', (typed, n) => expect(readNumber(typed)).toBe(n));
 
-  it.each(['abc', '九十', '1,2', '4.5.1', '5 分 5'])('reads %j as no number', (typed) => expect(readNumber(typed)).toBeNaN());
+  it.each(['abc', '九十', '1,2', '4.5.1', '5 分 5', '4。', '。5', '4。5。1'])('reads %j as no number', (typed) => expect(readNumber(typed)).toBeNaN());
 
   it('reads blank as nothing', () => {
     for (const blank of ['', '  ', undefined, null]) expect(readNumber(blank)).toBeUndefined();

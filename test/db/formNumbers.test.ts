@@ -14,7 +14,7 @@ import { fullWidth, validFormValue } from '../support/forms.js';
 
 /**
  * Acceptance 2 of the forms: every numeric field of every form, through signed card callbacks, reads
- * “７”, “４．５”, “85分”, “９６％”, “ 7 ” where they are in range and refuses “abc”, “-1” and “0.3” (where
+ * “７”, “４．５”, “4。5”, “85分”, “９６％”, “ 7 ” where they are in range and refuses “abc”, “-1” and “0.3” (where
  * only whole or half numbers are allowed) naming the field, with what was typed still in the card.
  */
 
@@ -42,6 +42,8 @@ function accepted(f: NumberSpec): [string, number][] {
   const spellings: [string, number][] = [
     ['７', 7],
     ['４．５', 4.5],
+    // 。 for the decimal point, as a Chinese keyboard types it
+    ['4。5', 4.5],
     ['85分', 85],
     ['９６％', 96],
     [' 7 ', 7],
@@ -237,12 +239,12 @@ describe('every numeric field of every form reads the same spellings (acceptance
     );
 
     it('reads every spelling, one per item, in one sheet', async () => {
-      const spellings = ['４．５', '5分', ' 3 ', '４', '4.5', '５', '３．５'];
+      const spellings = ['４．５', '5分', ' 3 ', '４', '4.5', '５', '３．５', '4。5'];
       const typed = { ...full, ...Object.fromEntries(fields.slice(0, spellings.length).map((f, i) => [f.field, spellings[i]])) };
       const res = await h.click(task.expertOpenId, { action: 'review.submit', assignmentId: task.id }, typed);
       expect(res.toast.type).toBe('success');
       const [row] = await db().select().from(assignments).where(eq(assignments.id, task.id));
-      expect(fields.slice(0, spellings.length).map((f) => (row.scores as Record<string, number>)[f.code])).toEqual([4.5, 5, 3, 4, 4.5, 5, 3.5]);
+      expect(fields.slice(0, spellings.length).map((f) => (row.scores as Record<string, number>)[f.code])).toEqual([4.5, 5, 3, 4, 4.5, 5, 3.5, 4.5]);
     });
   });
 });
