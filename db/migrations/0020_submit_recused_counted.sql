@@ -1,8 +1,11 @@
 -- 第十七条: the answer to a stored sheet (and to a second tap) counts the pending tasks the expert must step aside from
 -- however many are left, as the ordinary path and the 评分 list do: 0018 counted them only with four or fewer left, so
 -- with more the card said “已完成 1 / 20 项” where the list said “1 / 18（另 2 项须回避）”. Counted from the expert's
--- few reasons to step aside (their organisation, their teams, their conflicts) to those teams' tasks, each an index
--- probe: nothing for an expert with none, instead of a look-up per pending task. And the panel's last sheet writes its
+-- few reasons to step aside (their teams, their conflicts) to those teams' tasks, each an index probe: nothing for an
+-- expert with none, instead of a look-up per pending task. Their own organisation is the one reason that is no few
+-- rows (an expert of a company with 150 teams: 150 teams probed, 0.85 ms, twice the rest of the submit) and the one
+-- 分配专家 never breaks (a task of it arises only when the expert's organisation changes after): it is counted with
+-- four or fewer tasks left, as 0018 counted all. And the panel's last sheet writes its
 -- audit rows in one insert, the sheet's first, as the ordinary path does (two insert CTEs run in no set order).
 CREATE OR REPLACE FUNCTION "review_submit"(text, text, text, integer, text, boolean, jsonb, numeric, text, timestamptz, float8, text)
 RETURNS json LANGUAGE plpgsql AS $$
@@ -127,7 +130,9 @@ BEGIN
       UNION SELECT m.team_id FROM team_members m WHERE m.open_id = $3
       UNION SELECT x.team_id FROM conflicts x WHERE x.expert_open_id = $3 AND x.team_id IS NOT NULL
       UNION SELECT tm.id FROM conflicts x JOIN teams tm ON tm.organization_id = x.organization_id WHERE x.expert_open_id = $3
-      UNION SELECT tm.id FROM people pe JOIN teams tm ON tm.organization_id = pe.organization_id WHERE pe.open_id = $3
+      -- a one-time filter on the plain expression: with more left, the organisation's teams are not read
+      UNION SELECT tm.id FROM people pe JOIN teams tm ON tm.organization_id = pe.organization_id
+        WHERE pe.open_id = $3 AND outcome.total - outcome.done <= 4
     ) aside;
   END IF;
   -- a sheet stored: the answer is drawn from what the main statement read (the cycle's row does not change under it)
