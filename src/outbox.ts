@@ -353,20 +353,25 @@ export class OutboxDispatcher {
           ))::int as n from outbox
           where claimed_at > ${minuteStart}::timestamptz
         ), due as (
-          select id, rate_key, priority from outbox
-          where (status = 'pending' and next_attempt_at <= ${claimedAt}::timestamptz)
-             or (status = 'sending' and claimed_at < ${leaseExpired}::timestamptz)
+          select id, rate_key, priority, kind, receiver from outbox
+          where ((status = 'pending' and next_attempt_at <= ${claimedAt}::timestamptz)
+             or (status = 'sending' and claimed_at < ${leaseExpired}::timestamptz))
+            -- an update is the whole card, and of two PATCHes in flight the slower lands last: one at a time per message
+            and not (kind = 'update' and receiver in (
+              select receiver from outbox where status = 'sending' and kind = 'update' and claimed_at >= ${leaseExpired}::timestamptz))
           order by priority, next_attempt_at, id
           limit ${batch * 4}
           for update skip locked
         ), ranked as (
           select due.id, due.priority,
-            row_number() over (partition by due.rate_key order by due.priority, due.id) + coalesce(recent.n, 0) as slot
+            row_number() over (partition by due.rate_key order by due.priority, due.id) + coalesce(recent.n, 0) as slot,
+            -- a message's updates in the order they were queued, the next one claimed once this one is answered
+            case when due.kind = 'update' then row_number() over (partition by due.kind, due.receiver order by due.id) else 1 end as turn
           from due left join recent on recent.rate_key = due.rate_key
         )
         update outbox set status = 'sending', claimed_at = ${claimedAt}::timestamptz, attempts = attempts + 1
         where id in (
-          select id from ranked where slot <= ${perReceiver}
+          select id from ranked where slot <= ${perReceiver} and turn = 1
           order by priority, id limit least(${batch}::int, (select n from budget))
         )
         returning id`);
@@ -450,7 +455,10 @@ export class OutboxDispatcher {
     let outcome: SendOutcome;
     try {
       const rendered = card ? await card : undefined;
-      if (rendered && 'drop' in rendered) outcome = { ok: false, drop: rendered.drop };
+      // the claim takes a message's updates in order, but one retried after its backoff may come after a later one:
+      // sent, it would put the older card back
+      if (row.kind === 'update' && row.attempts > 1 && (await this.supersededUpdate(row))) outcome = { ok: false, drop: 'superseded by a later update' };
+      else if (rendered && 'drop' in rendered) outcome = { ok: false, drop: rendered.drop };
       else if (rendered && 'error' in rendered) outcome = { ok: false, retryable: true, undeliverable: false, error: rendered.error };
       // the same dedupe key, so the same uuid: a resend after a crash draws the card again and Feishu keeps the first
       else {
