@@ -10,7 +10,7 @@ import type { FeishuReader } from './lark/reader.js';
 import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { databaseUnreachable } from './reachability.js';
-import { type Destination, enqueue, enqueueQuietly } from './outbox.js';
+import { type Destination, dropWaiting, enqueue, enqueueQuietly } from './outbox.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
 import { adminOutboxQuery } from './fast/sql.js';
 import { answerOf, postgresClient, ReadAfterCommit, rolledBackWhole, transactionOnGuess, transactionWith } from './pipeline.js';
@@ -122,6 +122,9 @@ export const failedToast: CardResponse = { toast: { type: 'error', content: '出
  */
 export const CARD_ANSWER_MS = 2500;
 
+/** How long after a late answer's card is queued a newer click's card, answered in time, still takes it off the queue. */
+const LATE_CARD_WATCH_MS = 120_000;
+
 /**
  * Runs each event once: the event_id row and every effect commit in one transaction, so a retried
  * delivery finds the row and does nothing, and a failed one leaves nothing behind to block the retry.
@@ -133,6 +136,15 @@ export class EventProcessor {
   private readonly actors = new KnownActors();
 
   constructor(private readonly deps: ProcessorDeps) {}
+
+  /** Card actions in the order they arrived: the later click is the newer card. */
+  private clicks = 0;
+  /**
+   * The card messages with a late answer of this process still working or just queued: the newest click whose card was
+   * given on it (answered in time, or queued late), and the late cards queued (dedupe key, click). An ordinary click
+   * pays a look-up here, no round trip.
+   */
+  private readonly lateCards = new Map<string, { newest: number; working: number; queued: Map<string, number> }>();
 
   /** Handlers still running (both receivers): a stop waits for them before it closes connections. */
   private readonly running = new Set<Promise<unknown>>();
@@ -374,6 +386,7 @@ export class EventProcessor {
       cardToken: token,
     };
     const claim = { eventId: event_id, eventType: 'card.action.trigger', openId: operator.open_id };
+    const click = ++this.clicks;
     const work = this.cardWork(claim, def, input);
     let timer: NodeJS.Timeout | undefined;
     const answerMs = this.deps.cardAnswerMs ?? CARD_ANSWER_MS;
@@ -381,10 +394,14 @@ export class EventProcessor {
     const { log } = this.deps;
     try {
       const answer = await Promise.race([work, late]);
-      if (answer !== 'late') return answer;
+      if (answer !== 'late') {
+        if (answer.card && input.messageId) this.cardShown(input.messageId, click);
+        return answer;
+      }
       log.warn({ eventId: event_id, verb, ms: answerMs }, 'card action not answered in time; answered as still running');
+      if (input.messageId) this.lateCardsOf(input.messageId).working++;
       // a stop waits for it as for any handler: its card is queued before the connections close
-      this.track(this.finishLate(event_id, verb, operator.open_id, input.messageId, work));
+      this.track(this.finishLate(event_id, verb, operator.open_id, input.messageId, click, work));
       return slowToast;
     } catch (err) {
       if (!databaseUnreachable(err)) {
@@ -425,8 +442,8 @@ export class EventProcessor {
    * toast alone) is sent to the person who clicked as a message, and so is a failure, since the toast promised word of
    * the result. A redelivery of the same click, answered as a duplicate, sends nothing.
    */
-  private async finishLate(eventId: string, verb: string, openId: string, messageId: string | undefined, work: Promise<CardResponse>): Promise<void> {
-    const { log, database } = this.deps;
+  private async finishLate(eventId: string, verb: string, openId: string, messageId: string | undefined, click: number, work: Promise<CardResponse>): Promise<void> {
+    const { log } = this.deps;
     let answer: CardResponse;
     let failed = false;
     try {
@@ -437,6 +454,18 @@ export class EventProcessor {
       answer = {};
       failed = true;
     }
+    const watch = messageId ? this.lateCards.get(messageId) : undefined;
+    if (watch) watch.working--;
+    try {
+      await this.sayLate(eventId, verb, openId, messageId, click, answer, failed);
+    } finally {
+      if (messageId) this.forgetIdle(messageId);
+    }
+  }
+
+  /** What `finishLate` sends of a late answer: its card over the clicked one, and what the card cannot say. */
+  private async sayLate(eventId: string, verb: string, openId: string, messageId: string | undefined, click: number, answer: CardResponse, failed: boolean): Promise<void> {
+    const { log, database } = this.deps;
     if (answer === duplicateToast) return;
     const toast = answer.toast?.content;
     const said = failed
@@ -446,15 +475,57 @@ export class EventProcessor {
           ? `你刚才在卡片上的操作没有完成：${toast}`
           : `你刚才在卡片上的操作：${toast}`
         : undefined;
+    // a late card older than a card since given on the same message (a newer click's) would put the older state back
+    const watch = messageId ? this.lateCards.get(messageId) : undefined;
+    const stale = !!watch && watch.newest > click;
     try {
-      if (answer.card && messageId) {
-        await enqueue(database.db, { dedupeKey: `late-answer:${eventId}`, to: { updateMessage: messageId }, card: answer.card.data, priority: 'interactive' });
+      if (answer.card && messageId && !stale) {
+        const dedupeKey = `late-answer:${eventId}`;
+        await enqueue(database.db, { dedupeKey, to: { updateMessage: messageId }, card: answer.card.data, priority: 'interactive' });
+        const queued = this.lateCardsOf(messageId);
+        queued.newest = Math.max(queued.newest, click);
+        queued.queued.set(dedupeKey, click);
+        setTimeout(() => {
+          queued.queued.delete(dedupeKey);
+          this.forgetIdle(messageId);
+        }, LATE_CARD_WATCH_MS).unref();
       }
       if (said && openId) await enqueue(database.db, { dedupeKey: `late-answer:${eventId}:said`, to: { openId }, text: said, priority: 'interactive' });
-      log.info({ eventId, verb, card: Boolean(answer.card && messageId), said: Boolean(said) }, 'card action answered late: its result follows through the outbox');
+      if (answer.card && stale) log.info({ eventId, verb }, 'card action answered late: its card dropped, a newer click on the card was answered since');
+      log.info({ eventId, verb, card: Boolean(answer.card && messageId && !stale), said: Boolean(said) }, 'card action answered late: its result follows through the outbox');
     } catch (err) {
       log.warn({ eventId, verb, err: errorText(err) }, 'card action answered late: its result could not be queued');
     }
+  }
+
+  private lateCardsOf(messageId: string) {
+    let watch = this.lateCards.get(messageId);
+    if (!watch) this.lateCards.set(messageId, (watch = { newest: 0, working: 0, queued: new Map() }));
+    return watch;
+  }
+
+  private forgetIdle(messageId: string): void {
+    const watch = this.lateCards.get(messageId);
+    if (watch && !watch.working && !watch.queued.size) this.lateCards.delete(messageId);
+  }
+
+  /**
+   * A click answered in time with a card, which Feishu shows now: a late answer of an older click on the same message
+   * still working is dropped when it ends, and one queued and not yet sent is taken off the queue.
+   */
+  private cardShown(messageId: string, click: number): void {
+    const watch = this.lateCards.get(messageId);
+    if (!watch) return;
+    watch.newest = Math.max(watch.newest, click);
+    const older = [...watch.queued].filter(([, c]) => c < click).map(([key]) => key);
+    if (!older.length) return;
+    for (const key of older) watch.queued.delete(key);
+    this.forgetIdle(messageId);
+    this.track(
+      dropWaiting(this.deps.database.db, older, 'a newer click on the card was answered first').catch((err: unknown) =>
+        this.deps.log.warn({ messageId, err: errorText(err) }, 'a late card older than the one shown could not be dropped'),
+      ),
+    );
   }
 
   /** The bookkeeping `once` does, for an event a fast path handled itself. */

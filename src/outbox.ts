@@ -143,6 +143,17 @@ export async function lockWaiting(tx: Db, dedupeKeys: string[]): Promise<OutboxR
   return rows[0];
 }
 
+/** Drops the rows with these keys still waiting for the dispatcher (pending: one already claimed goes on); how many. */
+export async function dropWaiting(db: Db, dedupeKeys: string[], reason: string): Promise<number> {
+  if (!dedupeKeys.length) return 0;
+  const dropped = await db
+    .update(outbox)
+    .set({ status: 'dropped', lastError: reason })
+    .where(and(inArray(outbox.dedupeKey, dedupeKeys), eq(outbox.status, 'pending')))
+    .returning({ id: outbox.id });
+  return dropped.length;
+}
+
 /** Replaces the card of a row still held (the caller holds its lock). */
 export async function replaceHeldCard(tx: Db, id: number, card: object): Promise<void> {
   await tx.update(outbox).set({ card }).where(and(eq(outbox.id, id), eq(outbox.status, 'held')));
