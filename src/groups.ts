@@ -110,6 +110,11 @@ export async function forgetChat(tx: Db, chatId: string, operator: string, now: 
 /** The spec kind of the experts groups' one message, the scoring reminder (src/jobs/reminderCards.ts). */
 const EXPERTS_GROUP_KIND = 'scoringGroupReminder';
 
+/** Whether a message queued to a group is the experts' one (the scoring reminder): never for the administrators. */
+export function forExpertsGroup(row: Pick<OutboxRow, 'card'>): boolean {
+  return (row.card as { render?: { kind?: unknown } } | null)?.render?.kind === EXPERTS_GROUP_KIND;
+}
+
 /**
  * The messages still waiting to go to a chat (pending, retried after a failure such as a muted group, or held to grow)
  * that were queued for purposes it has just lost: those for the experts (the scoring reminder) are dropped; those for
@@ -138,7 +143,7 @@ async function retireQueued(tx: Db, chatId: string, purposes: readonly ChatPurpo
       ),
     )
     .returning();
-  const rerouted = retired.filter((row) => (row.card as { render?: { kind?: unknown } } | null)?.render?.kind !== EXPERTS_GROUP_KIND);
+  const rerouted = retired.filter((row) => !forExpertsGroup(row));
   if (rerouted.length) await enqueueMany(tx, rerouted.flatMap((row) => reroutedMessages(row, chatId, toAdmins)));
 }
 

@@ -1,8 +1,10 @@
 import { deadLetterCard } from '../cards/help.js';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
+import { outbox } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
-import { adminDestinations, destinationKey, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
+import { adminDestinations, destinationKey, forExpertsGroup, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
 import { type Destination, enqueue, enqueueMany, type OutboxRow, type OutgoingMessage } from './outbox.js';
 
 // where administrators are told things, and the key of a destination, belong with the groups bound for them
@@ -54,7 +56,8 @@ export async function adminGroupLoss(tx: Db, chatId: string, bootstrapAdmins: re
  * bound admin group, else each administrator privately), under the key it would have had there, so a destination that
  * had its own copy, a retry, or the same message lost in a second group queue nothing twice. The first message
  * rerouted after a loss brings a word on why, and how to bind a new group. A reply lost in the group unbinds it and
- * brings that word alike; the reply itself, an answer to someone there, is not rerouted.
+ * brings that word alike; the reply itself, an answer to someone there, is not rerouted, nor is the experts' scoring
+ * reminder of a group bound for both (dropped, saying why).
  */
 export function chatGoneReroute(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
   return async (tx: Db, row: OutboxRow, error: string): Promise<void> => {
@@ -68,6 +71,11 @@ export function chatGoneReroute(bootstrapAdmins: readonly string[], clock: Clock
     await enqueueMany(tx, notices);
     // a reply answered one person's message in that group: the administrators are told of the loss, not sent the answer
     if (row.kind === 'reply') return;
+    if (forExpertsGroup(row)) {
+      // the experts' scoring reminder of a group bound for both is theirs, not the administrators': dropped, as 解绑 drops it
+      await tx.update(outbox).set({ status: 'dropped', lastError: `群已无法发送，评分提醒是发给专家的，不改发给管理员（${error}）`.slice(0, 500) }).where(eq(outbox.id, row.id));
+      return;
+    }
     await enqueueMany(tx, reroutedMessages(row, chatId, destinations));
   };
 }
