@@ -148,7 +148,10 @@ export interface DigestData {
   /** `recused`: tasks the expert must step aside from (第十七条), waiting for 更换专家, not counted in `pending`; their teams' codes. */
   overdueExperts: { openId: string; name: string | null; pending: number; recused?: number; recusedTeams?: string[] }[];
   openComplaints: { total: number; oldest: { reference: string; teamName: string; daysOpen: number }[] };
+  /** Messages given up on (status dead): refused for good, or retried until the attempts ran out; each raised an alert. */
   deadLetters: number;
+  /** Messages Feishu said cannot reach their receiver (the bot stopped, out of the chat): no alert each. */
+  undeliverable?: number;
 }
 
 /** The administrators' digest: only drawn when there is something to say. */
@@ -181,7 +184,14 @@ export function digestCard(d: DigestData): Card {
     const more = d.openComplaints.total - oldest.length;
     elements.push(markdown(md`**待处理投诉 ${d.openComplaints.total} 件**\n${mdJoin(oldest, '\n')}${more > 0 ? md`\n另有 ${more} 件，请点下方“处理投诉”查看。` : ''}`));
   }
-  if (d.deadLetters) elements.push(markdown(md`**近 7 天投递失败的消息 ${d.deadLetters} 条**：请检查接收人是否已停用机器人或机器人是否已被移出群聊。`));
+  if (d.deadLetters) {
+    elements.push(
+      markdown(
+        md`**近 7 天投递失败的消息 ${d.deadLetters} 条**：飞书拒收或多次重试仍未发出，已停止重试，例如服务器 IP 不在飞书应用的 IP 白名单中、卡片内容不被飞书接受、飞书或网络长时间不可用。每条的原因见当时的“消息投递失败”提醒。`,
+      ),
+    );
+  }
+  if (d.undeliverable) elements.push(markdown(md`**近 7 天无法送达的消息 ${d.undeliverable} 条**：请检查接收人是否已停用机器人或机器人是否已被移出群聊。`));
   const buttons = [
     ...(d.openComplaints.total ? [button({ text: '处理投诉', type: 'primary', value: { action: 'complaint.list' } })] : []),
     button({ text: '协会管理', value: { action: 'admin.menu' } }),

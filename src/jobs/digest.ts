@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import { type DigestData, digestCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, jobRuns, outbox, people, teams } from '../../db/schema.js';
@@ -93,13 +93,19 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
   const total = await countOpenComplaints(tx);
   const oldest = (await openComplaints(tx, { limit: 5 })).map((r) => ({ reference: r.complaint.reference, teamName: r.team.name, daysOpen: daysOpen(r.complaint, opts.now, opts.timezone) }));
   const weekAgo = new Date(opts.now.getTime() - 7 * 86_400_000).toISOString();
-  const [dead] = await tx
-    .select({ n: sql<number>`count(*)::int` })
+  const [failed] = await tx
+    .select({
+      dead: sql<number>`(count(*) filter (where ${outbox.status} = 'dead'))::int`,
+      // a card update refused (older than 14 days, the message recalled) is no receiver's doing
+      undeliverable: sql<number>`(count(*) filter (where ${outbox.status} = 'undeliverable' and ${outbox.kind} <> 'update'))::int`,
+    })
     .from(outbox)
-    .where(and(eq(outbox.status, 'dead'), gte(outbox.createdAt, sql`${weekAgo}::timestamptz`)));
-  const deadLetters = Number(dead?.n ?? 0);
+    .where(and(inArray(outbox.status, ['dead', 'undeliverable']), gte(outbox.createdAt, sql`${weekAgo}::timestamptz`)));
+  const deadLetters = Number(failed?.dead ?? 0);
+  const undeliverable = Number(failed?.undeliverable ?? 0);
   const applicationsTotal = cycleData ? cycleData.counts.reduce((n, [, c]) => n + c, 0) : 0;
-  const data: DigestData = { kind, period, cycle: cycleData, overdueExperts, openComplaints: { total, oldest }, deadLetters };
+  const data: DigestData = { kind, period, cycle: cycleData, overdueExperts, openComplaints: { total, oldest }, deadLetters, ...(undeliverable ? { undeliverable } : {}) };
+  // messages that could not reach someone are said when the digest goes, but are no news on their own: nothing to fix here
   return { data, hasNews: applicationsTotal > 0 || Boolean(cycleData?.closeApplicationsDue) || overdueExperts.length > 0 || total > 0 || deadLetters > 0 };
 }
 
