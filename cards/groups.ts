@@ -37,13 +37,18 @@ export function chatBoundCard(opts: { purpose: string; isNew: boolean; purposes:
   });
 }
 
-export function chatUnboundCard(opts: { removed: readonly string[]; remaining: readonly string[] }): Card {
+/**
+ * The answer to 解绑 [管理|专家]: `asked` is the purpose named (none: every binding), `adminGroupLeft` whether any group
+ * (this one or another) is still bound for the administrators.
+ */
+export function chatUnboundCard(opts: { asked?: string; removed: readonly string[]; remaining: readonly string[]; adminGroupLeft: boolean }): Card {
+  const none = opts.asked ? `本群未绑定${purposeNames[opts.asked] ?? opts.asked}` : '本群没有绑定通知';
   return card({
-    title: opts.removed.length ? `已解绑：${purposeList(opts.removed)}` : '本群没有绑定通知',
+    title: opts.removed.length ? `已解绑：${purposeList(opts.removed)}` : none,
     template: opts.removed.length ? 'grey' : 'blue',
     elements: [
       fields([['本群仍接收', purposeList(opts.remaining)]]),
-      note('没有绑定协会管理通知群时，协会通知改为私聊发送给每位管理员。'),
+      ...(opts.adminGroupLeft ? [] : [note('现在没有绑定协会管理通知群：协会管理通知改为私聊发送给每位管理员。如需通知群，请在群里 @机器人 发送“绑定通知”。')]),
     ],
   });
 }

@@ -53,6 +53,12 @@ export async function bindingsOf(tx: Db, chatId: string): Promise<ChatPurpose[]>
   return rows.map((r) => r.purpose as ChatPurpose);
 }
 
+/** Whether any group is bound for the administrators now: else their notifications go to each of them privately. */
+export async function adminGroupBound(tx: Db): Promise<boolean> {
+  const [row] = await tx.select({ chatId: chatBindings.chatId }).from(chatBindings).where(eq(chatBindings.purpose, 'admin')).limit(1);
+  return !!row;
+}
+
 /** Which of these chats are bound for the purpose now. */
 export async function boundFor(tx: Db, chatIds: readonly string[], purpose: ChatPurpose): Promise<Set<string>> {
   if (!chatIds.length) return new Set();

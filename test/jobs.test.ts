@@ -251,6 +251,6 @@ describe('cards of this feature are valid JSON 2.0 with the right buttons', () =
   it('groups', () => {
     expectValidCard(groupIntroCard());
     expectValidCard(chatBoundCard({ purpose: 'admin', isNew: true, purposes: ['admin'] }));
-    expectValidCard(chatUnboundCard({ removed: [], remaining: [] }));
+    expectValidCard(chatUnboundCard({ removed: [], remaining: [], adminGroupLeft: false }));
   });
 });

@@ -1,6 +1,6 @@
 import { chatBoundCard, chatUnboundCard } from '../../cards/groups.js';
 import { UserError } from '../../src/errors.js';
-import { bindChat, bindingsOf, parsePurpose, unbindChat } from '../../src/groups.js';
+import { adminGroupBound, bindChat, bindingsOf, parsePurpose, unbindChat } from '../../src/groups.js';
 import type { HandlerContext, IncomingText } from '../../src/handlers.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { replyDestination } from '../respond.js';
@@ -35,7 +35,9 @@ export async function unbindGroup(ctx: HandlerContext, msg: IncomingText, argume
   if (how?.glued && !knownPurpose(argument)) return false;
   requireAdmin(ctx.actor);
   inGroup(msg, '解绑');
-  const removed = await unbindChat(ctx.tx, ctx.actor, msg.chatId, parsePurpose(argument), ctx.clock.now(), ctx.config.ADMIN_OPEN_IDS);
+  const asked = parsePurpose(argument);
+  const removed = await unbindChat(ctx.tx, ctx.actor, msg.chatId, asked, ctx.clock.now(), ctx.config.ADMIN_OPEN_IDS);
   const remaining = await bindingsOf(ctx.tx, msg.chatId);
-  await ctx.send({ dedupeKey: `group:unbind:${ctx.eventId}`, to: replyDestination(ctx, msg), card: chatUnboundCard({ removed, remaining }) });
+  const adminGroupLeft = await adminGroupBound(ctx.tx);
+  await ctx.send({ dedupeKey: `group:unbind:${ctx.eventId}`, to: replyDestination(ctx, msg), card: chatUnboundCard({ asked, removed, remaining, adminGroupLeft }) });
 }

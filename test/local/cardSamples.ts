@@ -376,7 +376,7 @@ export const cardSamples: Record<string, Sample> = {
 
   'groups.groupIntroCard': () => [groups.groupIntroCard()],
   'groups.chatBoundCard': () => [groups.chatBoundCard({ purpose: 'admin', isNew: true, purposes: ['admin'] }), groups.chatBoundCard({ purpose: 'experts', isNew: false, purposes: ['admin', 'experts'] })],
-  'groups.chatUnboundCard': () => [groups.chatUnboundCard({ removed: ['admin'], remaining: [] }), groups.chatUnboundCard({ removed: [], remaining: ['experts'] })],
+  'groups.chatUnboundCard': () => [groups.chatUnboundCard({ removed: ['admin'], remaining: [], adminGroupLeft: false }), groups.chatUnboundCard({ asked: 'admin', removed: [], remaining: ['experts'], adminGroupLeft: true })],
 
   'help.helpCard': () => [
     help.helpCard({ roles: ['admin', 'leader'], buttons: [{ action: 'team.registerForm', label: '注册班组', command: ['注册', 'register'] }, { action: 'admin.menu', label: '协会管理', value: { tab: 1 }, command: ['管理', 'admin'] }, { action: 'check.list', label: '形式审查' }] }),
