@@ -130,7 +130,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     db: database.db,
     transport: opts.transport ?? new LarkTransport(larkClient, attachments),
     log: log.child({ component: 'outbox' }),
-    onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS, clock),
+    onDeadLetter: deadLetterAlert(config.ADMIN_OPEN_IDS, config.BOT_TIMEZONE, clock),
     onChatGone: chatGoneReroute(config.ADMIN_OPEN_IDS, clock),
     limits: opts.outboxLimits,
     pollMs: opts.outboxPollMs,

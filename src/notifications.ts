@@ -4,22 +4,24 @@ import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
+import { todayIn } from './dates.js';
 import { adminDestinations, destinationKey, forExpertsGroup, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
 import { type Destination, enqueue, enqueueMany, type OutboxRow, type OutgoingMessage } from './outbox.js';
 
 // where administrators are told things, and the key of a destination, belong with the groups bound for them
 export { adminDestinations, destinationKey } from './groups.js';
 
-/** The dead-letter hook of the outbox: an audit row and an alert to the administrators. */
-export function deadLetterAlert(bootstrapAdmins: readonly string[], clock: Clock = systemClock) {
+/** The dead-letter hook of the outbox: an audit row and an alert to the administrators; `timezone` is BOT_TIMEZONE. */
+export function deadLetterAlert(bootstrapAdmins: readonly string[], timezone: string, clock: Clock = systemClock) {
   return async (tx: Db, row: OutboxRow, error: string): Promise<void> => {
     await audit(tx, { actor: 'system:outbox', action: 'outbox.dead_letter', entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
     // an alert that itself cannot be delivered raises no further alert
     if (row.dedupeKey.startsWith('alert:dead-letter:')) return;
     const cardJson = deadLetterCard({ receiver: `${row.receiveIdType} ${row.receiver}`, attempts: row.attempts, error, dedupeKey: row.dedupeKey });
-    // a setting of the bot's (the certificate font) fails every certificate alike: one alert a day says it, not one each
+    // a setting of the bot's (the certificate font) fails every certificate alike: one alert a day says it, not one each;
+    // the administrators' day, not UTC's (08:00 in Shanghai is the day before in UTC)
     const setup = /^CERTIFICATE_[A-Z]+:/.exec(error)?.[0];
-    const key = setup ? `alert:dead-letter:setup:${setup}${row.createdAt.toISOString().slice(0, 10)}` : `alert:dead-letter:${row.id}`;
+    const key = setup ? `alert:dead-letter:setup:${setup}${todayIn(timezone, row.createdAt)}` : `alert:dead-letter:${row.id}`;
     for (const to of await adminDestinations(tx, bootstrapAdmins, row.receiveIdType === 'chat_id' ? row.receiver : undefined)) {
       await enqueue(tx, { dedupeKey: `${key}:${destinationKey(to)}`, to, card: cardJson });
     }

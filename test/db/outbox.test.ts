@@ -133,7 +133,7 @@ describe('outbox', () => {
         db: h.db.db,
         transport: new LarkTransport(createLarkClient({ appId: 'cli_test', appSecret: 'test-secret', domain: h.fake.url, log })),
         log,
-        onDeadLetter: deadLetterAlert([ADMIN]),
+        onDeadLetter: deadLetterAlert([ADMIN], 'Asia/Shanghai'),
         limits: { baseDelayMs: 20, maxDelayMs: 200, batch: 10 },
       });
     const [a, b] = [make(), make()];
@@ -180,7 +180,7 @@ describe('a send that outlives its claim', () => {
         },
       },
       log: createLogger('silent'),
-      onDeadLetter: deadLetterAlert([ADMIN]),
+      onDeadLetter: deadLetterAlert([ADMIN], 'Asia/Shanghai'),
       limits: { perApp: 1000, perReceiver: 1000, leaseMs: 60_000 },
     });
     const run = slow.runOnce();
@@ -249,7 +249,7 @@ describe('certificates the bot cannot draw (no font installed)', () => {
       db: h.db.db,
       transport: { deliver: async (row) => (row.dedupeKey.startsWith('nofont:') ? { ok: false, retryable: false, undeliverable: false, error } : { ok: true }) },
       log: createLogger('silent'),
-      onDeadLetter: deadLetterAlert([ADMIN]),
+      onDeadLetter: deadLetterAlert([ADMIN], 'Asia/Shanghai'),
       limits: { perApp: 1000, perReceiver: 1000 },
     });
     await noFont.runOnce();

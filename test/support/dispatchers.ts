@@ -22,7 +22,7 @@ export function testDispatcher(db: Db, client: lark.Client, cards: CardRenderers
     db,
     transport: new LarkTransport(client, opts.attachments),
     log: quiet,
-    ...(opts.admins ? { onDeadLetter: deadLetterAlert(opts.admins), onChatGone: chatGoneReroute(opts.admins) } : {}),
+    ...(opts.admins ? { onDeadLetter: deadLetterAlert(opts.admins, 'Asia/Shanghai'), onChatGone: chatGoneReroute(opts.admins) } : {}),
     limits: opts.limits ?? FAST_RETRIES,
     cards,
   });
