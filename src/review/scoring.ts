@@ -695,9 +695,16 @@ async function expertStoodDown(tx: Db, openId: string): Promise<boolean> {
 
 /** 更换专家 on a sheet reopened after the sum (`swapExpert`): the sheet as its expert submitted it before, audited. */
 async function restoreReopened(tx: Db, actor: Actor, task: Task, now: Date): Promise<{ task: Task; restored: true } & PanelCompletion> {
+  // when the expert submitted it (重开评分 cleared the time): what they are told, and the workbook, keep that time
+  const [submitted] = await tx
+    .select({ at: auditLog.at })
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'assignment'), eq(auditLog.entityId, String(task.assignment.id)), eq(auditLog.action, 'review.submit')))
+    .orderBy(desc(auditLog.id))
+    .limit(1);
   const [assignment] = await tx
     .update(assignments)
-    .set({ status: 'submitted', submittedAt: now })
+    .set({ status: 'submitted', submittedAt: submitted?.at ?? now })
     .where(and(eq(assignments.id, task.assignment.id), eq(assignments.status, 'assigned')))
     .returning();
   await audit(tx, {

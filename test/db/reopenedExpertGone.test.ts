@@ -23,7 +23,8 @@ describe('更换专家 on a sheet reopened after the sum, its expert gone', () =
     expect((await h.click(personas.expert, { action: 'review.submit', assignmentId: f.ownTask }, scoreForm(5))).toast.type).toBe('success');
     expect((await h.click(OTHER_EXPERT, { action: 'review.submit', assignmentId: f.foreignTask }, scoreForm(12))).toast.type).toBe('success');
     expect((await h.click(personas.admin, { action: 'results.close', cycleId: f.cycleId })).toast.type).toBe('success');
-    const [before] = await db.select({ total: assignments.total }).from(assignments).where(eq(assignments.id, f.ownTask));
+    const [before] = await db.select({ total: assignments.total, submittedAt: assignments.submittedAt }).from(assignments).where(eq(assignments.id, f.ownTask));
+    h.clock.advance(3_600_000);
     expect((await h.click(personas.admin, { action: 'review.reopen', assignmentId: f.ownTask })).toast.type).toBe('success');
     expect((await h.click(personas.admin, { action: 'experts.deactivate', openId: personas.expert })).toast.type).not.toBe('error');
     expect((await h.click(personas.admin, { action: 'results.close', cycleId: f.cycleId })).toast.type).not.toBe('success');
@@ -31,8 +32,9 @@ describe('更换专家 on a sheet reopened after the sum, its expert gone', () =
     const sent = h.fake.messages.length;
     const swapped = await h.click(personas.admin, { action: 'review.swap', assignmentId: f.ownTask });
     expect(swapped.toast).toEqual({ type: 'success', content: expect.stringMatching(/^已撤回重开：.+保留该专家此前提交的评分（\d+(\.\d+)? 分）/) });
-    const [after] = await db.select({ status: assignments.status, total: assignments.total }).from(assignments).where(eq(assignments.id, f.ownTask));
-    expect(after).toEqual({ status: 'submitted', total: before.total });
+    const [after] = await db.select({ status: assignments.status, total: assignments.total, submittedAt: assignments.submittedAt }).from(assignments).where(eq(assignments.id, f.ownTask));
+    // submitted when the expert submitted it, not when the reopening was taken back
+    expect(after).toEqual({ status: 'submitted', total: before.total, submittedAt: before.submittedAt });
     expect(await db.select().from(auditLog).where(and(eq(auditLog.action, 'review.restore'), eq(auditLog.entityId, String(f.ownTask))))).toHaveLength(1);
     await h.drain();
     const told = h.fake.messages.slice(sent).filter((m) => m.receiveId === personas.expert && m.msgType === 'text');
