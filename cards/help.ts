@@ -72,10 +72,15 @@ export function commandSuggestionCard(opts: { command?: readonly [string, string
   });
 }
 
-export function deadLetterCard(opts: { receiver: string; attempts: number; error: string; dedupeKey: string }): Card {
+/** `grouped`: other messages failing with the same code within the hour raise no alert of their own. */
+export function deadLetterCard(opts: { receiver: string; attempts: number; error: string; dedupeKey: string; grouped?: boolean }): Card {
   return card({
     title: zh.deadLetterTitle,
     template: 'red',
-    elements: [markdown(zh.deadLetter(opts.receiver, opts.attempts, opts.error)), note(md`dedupe key: ${opts.dedupeKey}`)],
+    elements: [
+      markdown(zh.deadLetter(opts.receiver, opts.attempts, opts.error)),
+      ...(opts.grouped ? [note(raw(zh.deadLetterGrouped))] : []),
+      note(md`dedupe key: ${opts.dedupeKey}`),
+    ],
   });
 }

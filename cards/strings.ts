@@ -17,6 +17,7 @@ export const zh = {
   nonTextMessage: '目前只能识别文字消息。发送“帮助”查看可用的命令。',
   roleNames: { admin: '协会管理员', expert: '评审专家', org_contact: '单位联系人', leader: '班组长', member: '班组成员' } as Record<string, string>,
   deadLetterTitle: '消息投递失败',
+  deadLetterGrouped: '同一错误码一小时内只提醒一次（此为其中一条）；其余失败的消息计入每日摘要的“投递失败的消息”。',
   deadLetter: (receiver: string, attempts: number, error: string) =>
     md`一条消息在尝试 ${attempts} 次后仍未送达，已停止重试。\n**接收方**：${receiver}\n**最后错误**：${error}${deadLetterHint(receiver, error)}`,
 };

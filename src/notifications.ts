@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
-import { todayIn } from './dates.js';
+import { formatDateTimeZh, todayIn } from './dates.js';
 import { adminDestinations, destinationKey, forExpertsGroup, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
 import { type Destination, enqueue, enqueueMany, type OutboxRow, type OutgoingMessage } from './outbox.js';
 
@@ -17,11 +17,18 @@ export function deadLetterAlert(bootstrapAdmins: readonly string[], timezone: st
     await audit(tx, { actor: 'system:outbox', action: 'outbox.dead_letter', entity: 'outbox', entityId: row.id, at: clock.now(), details: { dedupeKey: row.dedupeKey, receiver: row.receiver, error } });
     // an alert that itself cannot be delivered raises no further alert
     if (row.dedupeKey.startsWith('alert:dead-letter:')) return;
-    const cardJson = deadLetterCard({ receiver: `${row.receiveIdType} ${row.receiver}`, attempts: row.attempts, error, dedupeKey: row.dedupeKey });
     // a setting of the bot's (the certificate font) fails every certificate alike: one alert a day says it, not one each;
     // the administrators' day, not UTC's (08:00 in Shanghai is the day before in UTC)
     const setup = /^CERTIFICATE_[A-Z]+:/.exec(error)?.[0];
-    const key = setup ? `alert:dead-letter:setup:${setup}${todayIn(timezone, row.createdAt)}` : `alert:dead-letter:${row.id}`;
+    // an error Feishu gives by code fails a run of messages alike (the server's IP not allowed, a kind of card refused,
+    // retries spent through an outage): one alert an hour for each code, with one example; the digest counts them all
+    const code = setup ? undefined : /\bcode (\d+)\b/.exec(error)?.[1];
+    const cardJson = deadLetterCard({ receiver: `${row.receiveIdType} ${row.receiver}`, attempts: row.attempts, error, dedupeKey: row.dedupeKey, grouped: code !== undefined });
+    const key = setup
+      ? `alert:dead-letter:setup:${setup}${todayIn(timezone, row.createdAt)}`
+      : code
+        ? `alert:dead-letter:code:${code}:${formatDateTimeZh(clock.now(), timezone).slice(0, -3)}`
+        : `alert:dead-letter:${row.id}`;
     for (const to of await adminDestinations(tx, bootstrapAdmins, row.receiveIdType === 'chat_id' ? row.receiver : undefined)) {
       await enqueue(tx, { dedupeKey: `${key}:${destinationKey(to)}`, to, card: cardJson });
     }
