@@ -108,7 +108,7 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   19: {
     en: 'The review and exchange of results is held once a year.',
-    zh: ['每年一次', '一年一次', '几次', '多久一次', '多久评一次', '多长时间一次', '频率', '每年都', '什么时候评', '开启', '年度评审', '开始评审', '今年评审', '今年的评审', '什么时候开始'],
+    zh: ['每年一次', '一年一次', '几次', '多久一次', '多久评一次', '多长时间一次', '频率', '每年都', '什么时候评', '开启', '年度评审', '开始评审', '今年评审', '今年的评审', '什么时候开始', '评审会', '交流会', '什么时候开', '什么时候举行', '何时举行', '评审时间', '何时评审'],
     enCues: ['how often', 'often', 'frequen', 'once year', 'every year', 'annual', 'yearly', 'when review', 'open review', 'start review', 'open year'],
   },
   20: {
