@@ -50,7 +50,8 @@ export async function listTasks(ctx: HandlerContext, input: CardActionInput): Pr
 /** `review.open`: the score sheet of a pending task, or the read-only summary of a submitted one. */
 export async function openTask(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
-  if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, await progressOf(ctx)) } };
+  // the expert's progress is the running year's: a sheet of a year published shows none (it showed this year's under last year's title)
+  if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, task.cycle.status === 'published' ? undefined : await progressOf(ctx)) } };
   const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE);
   if (done) return { toast: { type: 'info', content: done.message }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
   // 第十七条: a sheet its expert must step aside from (an old button) is not drawn, as its submit would be refused

@@ -77,4 +77,18 @@ describe('an expert who served last year', () => {
     }
     expect(texts.fast).toEqual(texts.ordinary);
   });
+
+  it('last year’s sheet opened again shows no progress: this year’s was shown under last year’s title', async () => {
+    const { h } = worlds.fast;
+    const rows = rowsOf(
+      await h.db.db.execute(sql`select a.id from assignments a join applications ap on ap.id = a.application_id join cycles c on c.id = ap.cycle_id where a.expert_open_id = ${EXPERT} and c.year = 2029 order by a.id limit 1`),
+    ) as { id: number }[];
+    const opened = await h.click(EXPERT, { action: 'review.open', assignmentId: Number(rows[0].id) });
+    const text = cardText(opened.card!.data);
+    expect(text).toContain('2029');
+    expect(text).not.toMatch(/你已完成|还有 \d+ 项待评/);
+    // this year's submitted sheet still shows this year's progress
+    const [now] = worlds.fast.tasks;
+    expect(cardText((await h.click(EXPERT, { action: 'review.open', assignmentId: now })).card!.data)).toContain(`你已完成 1 / ${TASKS} 项`);
+  });
 });
