@@ -196,6 +196,11 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
   const q = sought.q!;
   // 廣州養護一班 is 广州养护一班 (a name typed exactly as stored, traditional characters and all, is found too)
   const s = simplified(q);
+  // the name as typed first: 广州养护（１）班 is that team, not another organisation's 广州养护(1)班 of the same key
+  const asTyped = await teamQuery(tx)
+    .where(sql`${teams.name} in (${q}, ${s})`)
+    .orderBy(asc(teams.id));
+  if (asTyped.length) return asTyped;
   const exact = await teamQuery(tx)
     .where(sql`organization_key(${teams.name}) in (organization_key(${q}), organization_key(${s}))`)
     .orderBy(asc(teams.id));
