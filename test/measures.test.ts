@@ -224,6 +224,17 @@ describe('English questions', () => {
     expect(questionLanguage('？？')).toBe('zh');
   });
 
+  it('reads a pasted link as no words: a Chinese question with a link is answered in Chinese', () => {
+    const doc = 'https://example.feishu.cn/docx/AbCdEfGhIjKlMnOp';
+    // Feishu delivers a text message's hyperlink as [text](address), a bare one as its address
+    for (const q of [`注册多久才能参加评选 ${doc}`, `${doc}注册多久才能参加评选`, `注册多久才能参加评选 [材料](${doc})`, `注册多久才能参加评选 www.example.com/AbCdEfGh`]) {
+      expect(questionLanguage(q), q).toBe('zh');
+      expect(rankArticles(q)[0].article.number, q).toBe(16);
+    }
+    expect(articleReferences('[条款 16](https://x.example/)')).toEqual([16]);
+    expect(questionLanguage(`How often is the review held? ${doc}`)).toBe('en');
+  });
+
   it('finds articles by meaning, not by shared characters', () => {
     // none of these words occurs in the Chinese text; the concept table carries them to it
     expect(rankArticles('How often is the review held?')[0].article.number).toBe(19);

@@ -3,8 +3,17 @@ import { trailingRun } from '../forms.js';
 import { simplified } from '../traditional.js';
 import { ARTICLE_CONCEPTS, ASKED_AS, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
 
-/** A question as the ranking reads it: full width folded (NFKC), traditional characters simplified (稱號 → 称号). */
-const normalized = (text: string) => simplified(text.normalize('NFKC'));
+/**
+ * A link pasted into a question (a 材料链接, a cloud document): Feishu delivers a hyperlink of a text message as
+ * `[文本](地址)` (接收消息内容, 文本: https://open.feishu.cn/document/server-docs/im-v1/message/events/message_content),
+ * a bare one as its address. Read as its text, or as nothing: its Latin letters are no English words (a Chinese
+ * question with a link was answered in English) and no term of the measures.
+ */
+const LINK_WITH_TEXT = /\[([^[\]\n]*)\]\([^()\s]*\)/g;
+const BARE_LINK = /(?:\b[a-z][a-z0-9+.-]*:\/\/|\bwww\.)[^\s\p{Script=Han}。、）》」]*/giu;
+
+/** A question as the ranking reads it: full width folded (NFKC), traditional characters simplified (稱號 → 称号), links left out. */
+const normalized = (text: string) => simplified(text.normalize('NFKC').replace(LINK_WITH_TEXT, ' $1 ').replace(BARE_LINK, ' '));
 
 /** One article (条) of 广东省市政工程质量信得过班组建设管理办法（暂行）. */
 export interface Article {
