@@ -641,16 +641,31 @@ export async function transitionCycle(
   return updated;
 }
 
-/** 截止申报: open → scoring; no new applications from here on. */
-/** `cycle`: its id, or its row read under the cycle's lock in this transaction (see `transitionCycle`). */
-export async function closeApplications(tx: Db, actor: Actor, cycle: number | Cycle, now: Date = new Date()): Promise<Cycle> {
+/**
+ * 截止申报: open → scoring; no new applications from here on. `cycle`: its id, or its row read under the cycle's lock in
+ * this transaction (see `transitionCycle`). Closed before its deadline, the applications close today: 第十六条 (E1,
+ * counted at the deadline) is counted again at today, as bringing the deadline forward in 评审设置 counts it, and the
+ * deadline becomes today, which the cards then show and what follows counts from.
+ */
+export async function closeApplications(tx: Db, actor: Actor, cycle: number | Cycle, now: Date = new Date(), timezone: string = DEFAULT_TIMEZONE): Promise<Cycle> {
   requireAdmin(actor);
   const locked = typeof cycle === 'number' ? await lockCycle(tx, cycle) : cycle;
   if (locked.status === 'scoring' || locked.status === 'closed' || locked.status === 'published') {
     // a second click: when it was done (what the transition recorded)
     throw new AlreadyDone('截止', { action: 'cycle.closeApplications', entity: 'cycle', entityId: locked.id }, `${locked.year}年度申报`, `${locked.year}年度申报已截止（${cycleStatusLabel(locked.status)}）。`);
   }
-  return transitionCycle(tx, actor, locked, 'closeApplications', now);
+  const today = todayIn(timezone, now);
+  if (locked.status !== 'open' || today >= locked.applicationDeadline) return transitionCycle(tx, actor, locked, 'closeApplications', now);
+  const young = await tooYoungAt(tx, locked.id, today);
+  if (young.length) {
+    const latest = young.reduce((a, b) => (a.eligibleFrom > b.eligibleFrom ? a : b));
+    const named = young.slice(0, 3).map((t) => `${t.name}（${t.code}，${formatDateZh(t.eligibleFrom)}满一年）`).join('、');
+    throw new UserError(
+      `第十六条：申报截止日期为${formatDateZh(locked.applicationDeadline)}，今天截止的话，已提交申报的 ${young.length} 个班组截止时注册未满一年，不再符合申报条件：${named}${young.length > 3 ? ' 等' : ''}。请于${formatDateZh(latest.eligibleFrom)}或之后再截止，或先将这些申报退回。`,
+    );
+  }
+  const [moved] = await tx.update(cycles).set({ applicationDeadline: today, updatedAt: now }).where(eq(cycles.id, locked.id)).returning();
+  return transitionCycle(tx, actor, moved, 'closeApplications', now, { applicationDeadline: { from: locked.applicationDeadline, to: today } });
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -30,7 +30,7 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
     return { toast: { type: 'info', content: '申报已截止，专家分配正在进行' }, card: { type: 'raw', data: jobCard(running) } };
   }
   // issued together: the close and the counts the assignment needs (the close changes the cycle's status, which they do not read)
-  const [cycle, counts] = await Promise.all([closeApplications(ctx.tx, ctx.actor, locked, ctx.clock.now()), assignmentCounts(ctx.tx, cycleId)]);
+  const [cycle, counts] = await Promise.all([closeApplications(ctx.tx, ctx.actor, locked, ctx.clock.now(), ctx.config.BOT_TIMEZONE), assignmentCounts(ctx.tx, cycleId)]);
   const closed = closedLine(cycle.year);
   // 分配专家 pressed while applications were open is still running: it goes on, the card shows it
   if (running) return { toast: { type: 'success', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(running) } };
@@ -63,6 +63,7 @@ export const closeApplicationsFast: NonNullable<CardActionDecl['fast']> = async 
     messageId: input.messageId,
     leadAfterYear: CLOSED_AFTER_YEAR,
     now: fx.clock.now(),
+    timezone: fx.config.BOT_TIMEZONE,
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
   if (!done) return undefined;

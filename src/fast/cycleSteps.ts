@@ -207,6 +207,8 @@ export interface FastCloseApplications {
   /** What follows the year in the line the job's card shows above its counts ("年度申报已截止，进入专家评分阶段。"). */
   leadAfterYear: string;
   now: Date;
+  /** BOT_TIMEZONE: the day the applications close. */
+  timezone: string;
   bootstrapAdmins: readonly string[];
 }
 
@@ -219,7 +221,7 @@ const closeLockSql = `select 1 from cycles where id = $1 for update`;
 const closeSql = `
 with cycle as (
   -- lockCycle (src/cycles.ts): the row as it stands once the lock (taken just before) was granted
-  select c.id, c.year, c.status, c.experts_per_application from cycles c where c.id = $5
+  select c.id, c.year, c.status, c.experts_per_application, c.application_deadline from cycles c where c.id = $5
 ),
 running as (
   -- activeBulkJob(tx, 'assign', cycleId): a job already running is the ordinary path's answer
@@ -242,6 +244,12 @@ verdict as (
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($4::text[]))
     -- cycleStates.check('closeApplications'): from open alone
     and cycle.status = 'open'
+    -- closed before its deadline (today, $9): 第十六条 counted again at today (tooYoungAt, src/cycles.ts), a team in the
+    -- review not a year old by it the ordinary path's refusal
+    and (cycle.application_deadline <= $9::date or not exists (
+      select 1 from applications a join teams t on t.id = a.team_id
+      where a.cycle_id = $5 and a.status in ('submitted', 'recommended', 'accepted', 'scoring', 'scored')
+        and (t.registered_at + interval '1 year')::date::text > $9::text))
     -- startAssignmentJob: no job running ('running'); tasksToMake: an expert in the pool, or it refuses, and something
     -- to fill ('nothing' otherwise; with no accepted application nothing is missing, so its first refusal is implied)
     and not exists (select 1 from running)
@@ -251,8 +259,8 @@ verdict as (
 ),
 ${claimCte()},
 closed as (
-  -- transitionCycle's update, once the event is claimed (the cycle is locked already)
-  update cycles set status = 'scoring', updated_at = $6::timestamptz
+  -- transitionCycle's update, once the event is claimed (the cycle is locked already); closed early, the deadline is today
+  update cycles set status = 'scoring', updated_at = $6::timestamptz, application_deadline = least(application_deadline, $9::date)
   where id = $5 and status = 'open' and exists (select 1 from claim)
   returning id, year
 ),
@@ -270,8 +278,9 @@ audited as (
   select $6::timestamptz, $3, x.action, x.entity, x.entity_id, x.details
   from (
     select 1 as n, 'cycle.closeApplications' as action, 'cycle' as entity, c.id::text as entity_id,
-      jsonb_build_object('from', 'open', 'to', 'scoring') as details
-    from closed c
+      jsonb_build_object('from', 'open', 'to', 'scoring') || case when cy.application_deadline > $9::date
+        then jsonb_build_object('applicationDeadline', jsonb_build_object('from', cy.application_deadline::text, 'to', $9::text)) else '{}'::jsonb end as details
+    from closed c cross join cycle cy
     union all
     select 2, 'bulk.assign.start', 'bulk_job', j.id::text, jsonb_build_object('cycleId', j.cycle_id, 'total', j.total)
     from job j
@@ -342,6 +351,7 @@ export async function fastCloseApplications(database: Database, event: FastClose
     event.now.toISOString(),
     event.leadAfterYear,
     event.messageId ?? null,
+    todayIn(event.timezone, event.now),
   ];
   let outcome: CloseOutcome[];
   try {

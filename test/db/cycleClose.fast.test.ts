@@ -176,7 +176,7 @@ describe('截止申报: the one statement answers and writes what the ordinary t
           messageId: undefined,
           leadAfterYear: '年度申报已截止，进入专家评分阶段。',
           now: h.clock.now(),
-          bootstrapAdmins: [ADMIN],
+          timezone: 'Asia/Shanghai', bootstrapAdmins: [ADMIN],
         };
         await leavesToOrdinary(() => counts(db), () => fastCloseApplications(h.db, direct));
       }
@@ -237,7 +237,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('截止申报 on PostgreSQL: 
     const other = await heldTransaction(bot.db, (tx) => tx.insert(processedEvents).values({ eventId, eventType: 'probe' }), { rollback: true });
     let answered = false;
     const direct = fastCloseApplications(bot.base, {
-      eventId, eventType: 'card.action.trigger', openId: ADMIN, cycleId: id, messageId: undefined, leadAfterYear: '年度申报已截止，进入专家评分阶段。', now: bot.clock.now(), bootstrapAdmins: [ADMIN],
+      eventId, eventType: 'card.action.trigger', openId: ADMIN, cycleId: id, messageId: undefined, leadAfterYear: '年度申报已截止，进入专家评分阶段。', now: bot.clock.now(), timezone: 'Asia/Shanghai', bootstrapAdmins: [ADMIN],
     }).finally(() => (answered = true));
     await until(async () => answered || (await lockWaits(bot.db)) > 0);
     const waited = !answered;

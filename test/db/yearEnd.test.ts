@@ -32,9 +32,9 @@ describe('a year with nothing scored', () => {
     const c = await cycleOf(2027);
     const closed = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: c.id });
     expect(closed.toast.type).toBe('success');
-    // applications closed early are closed: the administrator's card no longer counts the days to their deadline
-    expect(cardText(closed.card.data)).toContain('2027年5月31日（已截止）');
-    expect(cardText(closed.card.data)).not.toMatch(/2027年5月31日（还有/);
+    // applications closed early are closed that day: the administrator's card says when, and no longer counts the days to the deadline set
+    expect(cardText(closed.card.data)).toContain('2027年3月10日（已截止）');
+    expect(cardText(closed.card.data)).not.toMatch(/2027年5月31日/);
 
     const ended = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
     expect(ended.toast).toEqual({ type: 'success', content: expect.stringContaining('2027年度没有完成评分的申报，评审已结束，不授予称号。请点“公布结果”') });
