@@ -437,6 +437,8 @@ export interface PanelView {
   members: { assignmentId: number; expertOpenId: string; name: string | null; status: string; total: number | null; declineReason: string | null }[];
   /** The page of the panel shown (1 when absent). */
   page?: number;
+  /** Places of the panel no expert holds (declined, stepped aside, not replaced) while it can still be filled: 分配专家 fills them. */
+  shortBy?: number;
 }
 
 /** Panel rows per page: eight declines with their 500-character reasons stay under Feishu's 30 KB (fifteen experts after ten declines came to 33 KB). */
@@ -452,6 +454,7 @@ export function panelCard(d: PanelView): Card {
   const reopenable = editable || d.cycleStatus === 'closed';
   const ordered = d.members.map((m, i) => ({ m, i })).sort((a, b) => onPanelFirst(a.m.status) - onPanelFirst(b.m.status) || a.i - b.i).map((x) => x.m);
   const shown = pageOf(ordered, d.page ?? 1, PANEL_PAGE);
+  const short = editable && d.shortBy && d.shortBy > 0 ? d.shortBy : 0;
   const rows: Element[] = shown.items.map((m) => {
     const who = m.name ? m.name : mention(m.expertOpenId);
     const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' ? ` · ${m.total} 分` : ''}${m.declineReason ? `（${m.declineReason}）` : ''}`;
@@ -493,8 +496,10 @@ export function panelCard(d: PanelView): Card {
       hr(),
       ...(rows.length ? rows : [markdown('尚未分配专家。')]),
       ...pager({ page: shown.page, pages: shown.pages, value: { action: 'review.panel', applicationId: d.applicationId } }),
+      ...(short ? [markdown(md`**专家组缺 ${short} 位**：在“专家库”中添加其他单位的专家（或提高评审上限）后，点“分配专家”补足。`)] : []),
       note('专家名单和分数仅协会管理员可见（第十七条）。'),
       buttonRow([
+        ...(short ? [button({ text: '分配专家', type: 'primary', value: { action: 'review.assign', cycleId: d.cycleId } })] : []),
         button({ text: '评审进度', value: { action: 'review.progress', cycleId: d.cycleId } }),
         button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } }),
       ]),

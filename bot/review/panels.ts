@@ -49,6 +49,10 @@ function panelFrom(row: Pick<ReopenedPanel, 'application' | 'team' | 'organizati
     cycleStatus: row.cycle.status,
     members,
     page,
+    // a panel under way (accepted, scoring) with places no expert holds; a scored one was completed with those it had
+    shortBy: ['accepted', 'scoring'].includes(row.application.status)
+      ? row.cycle.expertsPerApplication - members.filter((m) => m.status === 'assigned' || m.status === 'submitted').length
+      : 0,
   });
 }
 

@@ -44,7 +44,7 @@ export interface ReopenedPanel {
   application: typeof applications.$inferSelect;
   team: typeof teams.$inferSelect;
   organization: string;
-  cycle: Pick<typeof cycles.$inferSelect, 'id' | 'year' | 'status' | 'scoringDeadline'>;
+  cycle: Pick<typeof cycles.$inferSelect, 'id' | 'year' | 'status' | 'scoringDeadline' | 'expertsPerApplication'>;
   members: PanelMember[];
 }
 
@@ -174,7 +174,7 @@ export async function panelOfTask(db: Db, assignmentId: number): Promise<Reopene
   // issued together: one round trip
   const [[row], members] = await Promise.all([
     db
-      .select({ application: applications, team: teams, organization: organizations.name, cycle: { id: cycles.id, year: cycles.year, status: cycles.status, scoringDeadline: cycles.scoringDeadline } })
+      .select({ application: applications, team: teams, organization: organizations.name, cycle: { id: cycles.id, year: cycles.year, status: cycles.status, scoringDeadline: cycles.scoringDeadline, expertsPerApplication: cycles.expertsPerApplication } })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .innerJoin(cycles, eq(cycles.id, applications.cycleId))

@@ -95,7 +95,12 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
   const [[locked], underReview, scored, also] = await Promise.all([
     lockingCycle(tx, cycleId),
     tx
-      .select({ status: applications.status, code: teams.code })
+      .select({
+        status: applications.status,
+        code: teams.code,
+        // experts still to score it: none left on a panel all of whose experts declined or stepped aside
+        pending: sql<number>`(select count(*) from ${assignments} s where s.application_id = ${applications.id} and s.status = 'assigned')::int`,
+      })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .where(and(eq(applications.cycleId, cycleId), inArray(applications.status, ['recommended', 'accepted', 'scoring'])))
@@ -123,9 +128,17 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
   if (unassigned.length) {
     throw new UserError(`还有 ${unassigned.length} 份已受理的申报尚未分配专家（${codesOf(unassigned)}），请先“分配专家”。`);
   }
-  const open = underReview.filter((r) => r.status === 'scoring');
-  if (open.length) {
-    throw new UserError(`还有 ${open.length} 份申报未完成评分（${codesOf(open)}）。待评的专家每天会收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”，之后再汇总。`);
+  const waiting = underReview.filter((r) => r.status === 'scoring' && Number(r.pending) > 0);
+  // every expert of the panel declined or stepped aside: nobody will score it, the panel is to be filled again
+  const unstaffed = underReview.filter((r) => r.status === 'scoring' && !(Number(r.pending) > 0));
+  if (waiting.length || unstaffed.length) {
+    const parts = [
+      ...(waiting.length ? [`还有 ${waiting.length} 份申报未完成评分（${codesOf(waiting)}）。待评的专家每天会收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”`] : []),
+      ...(unstaffed.length
+        ? [`${waiting.length ? '另有' : '还有'} ${unstaffed.length} 份申报的专家都已谢绝或回避，没有专家在评（${codesOf(unstaffed)}）：请在“专家库”中添加其他单位的专家（或提高评审上限），再点“分配专家”补足`]
+        : []),
+    ];
+    throw new UserError(`${parts.join('；')}，之后再汇总。`);
   }
   // nothing scored and nothing left to score (nobody applied, or nothing was accepted): the year ends with no title, so
   // that it can be published and the next year opened (第十九条: one review a year; a year left in 专家评分中 would block it)
