@@ -118,7 +118,8 @@ export const numberField = (label: string, min: number, max: number, opts: { int
     z
       .number({ error: (iss) => (iss.input === undefined ? `请填写${label}` : `${label}须为数字`) })
       .refine((n) => !Number.isNaN(n), `${label}须为数字`)
-      .refine((n) => n >= min && n <= max, `${label}须在 ${min} 到 ${max} ${unit}之间`)
+      // a share typed as a percentage without its sign (10 for 10%) is told both ways it may be written
+      .refine((n) => n >= min && n <= max, opts.share && min === 0 && max === 1 ? `${label}须在 0 到 1 之间，如前 10% 填 0.1 或 10%` : `${label}须在 ${min} 到 ${max} ${unit}之间`)
       .refine((n) => !opts.integer || Number.isInteger(n), `${label}须为整数`)
       .refine(
         (n) => !opts.step || Math.abs(n / opts.step - Math.round(n / opts.step)) < 1e-9,
