@@ -114,7 +114,8 @@ export interface StatusEntry {
   myRole: 'leader' | 'member' | 'contact';
   eligibleFrom: string;
   daysUntilEligible: number;
-  applications: { id: number; year: number; statusLabel: string; title: string | null; finalScore: number | null; decision: string | null }[];
+  /** revoked: the title the application was awarded has been revoked since (第二十二条). */
+  applications: { id: number; year: number; statusLabel: string; title: string | null; finalScore: number | null; decision: string | null; revoked?: boolean }[];
   /** certificate: the 荣誉证书 number (第二十条), void once the title is revoked */
   honours: { year: number; revoked: boolean; recommended: boolean; certificate?: string }[];
   canApply: boolean;
@@ -171,7 +172,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     const barredThisYear = Boolean(e.barred && e.openYear && e.barred.until > e.openYear.rawDeadline);
     const apps = e.applications.length
       ? e.applications
-          .map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipText(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}${decisionShown[a.decision ?? ''] ?? ''}`)
+          .map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipText(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}${decisionShown[a.decision ?? ''] ?? ''}${a.revoked ? '（已撤销）' : ''}`)
           .join('\n')
       : '暂无';
     const barredStep = `${e.openYear?.year ?? ''} 年度申报 ${e.openYear?.deadline ?? ''} 截止，届时仍在撤销称号后的不受理期内，本班组不能参加本年度评选。`;

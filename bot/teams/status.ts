@@ -64,6 +64,8 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
         // a score is the team's once published: before, the association may still reopen a sheet
         finalScore: a.status === 'decided' ? a.finalScore : null,
         decision: a.status === 'decided' ? a.decision : null,
+        // its title revoked since (第二十二条): said here as under 荣誉 and in the results
+        revoked: a.status === 'decided' && a.decision === 'awarded' && honours.some((h) => h.year === a.year && h.revokedAt !== null),
       })),
       yearTakesApplications: cycleTakesApplications,
       openYear: cycle && cycleTakesApplications ? { year: cycle.year, deadline: formatDateZh(cycle.applicationDeadline), rawDeadline: cycle.applicationDeadline, eligible: eligibleFrom <= cycle.applicationDeadline } : undefined,

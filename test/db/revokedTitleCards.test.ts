@@ -1,0 +1,56 @@
+import { asc, eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { complaints, cycles, honours } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { cardText } from '../support/cards.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { seedScoredTeam } from '../support/scoredTeams.js';
+
+// A title revoked (第二十二条) a year on: the team's cards no longer say the title is held.
+
+const form = (year: number) => ({ year: String(year), applicationDeadline: `${year}-05-31`, scoringDeadline: `${year}-06-30`, reviewMeetingDate: `${year}-07-15`, awardThreshold: '85', expertsPerApplication: '3', recommendShare: '10%' });
+const LEADER = 'ou_rvk_leader00000000000000000000001';
+const CONTACT = 'ou_rvk_contact0000000000000000000001';
+let h: Harness;
+const cycleOf = async (year: number) => (await h.db.db.select().from(cycles).where(eq(cycles.year, year)))[0];
+
+beforeEach(async () => {
+  h = await startHarness({ clock: new ManualClock('2027-03-10T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+});
+afterEach(async () => {
+  await h?.close();
+});
+
+/** 2027 awarded and published; its title revoked on 2028年6月1日 after two upheld complaints; the 2029 review opened on 2029-03-05. */
+async function revokedThenNextYear() {
+  expect((await h.click(ADMIN, { action: 'cycle.open' }, form(2027))).toast.type).toBe('success');
+  const c27 = await cycleOf(2027);
+  await h.db.db.update(cycles).set({ status: 'closed' }).where(eq(cycles.id, c27.id));
+  const team = await seedScoredTeam(h.db.db, { cycleId: c27.id, n: 1, code: 'GDSZ-2025-0001', name: '养护一班', leader: LEADER, contact: CONTACT, aggregatedAt: new Date('2027-07-01T00:00:00Z') });
+  h.clock.set(new Date('2027-07-20T09:00:00+08:00'));
+  expect((await h.click(ADMIN, { action: 'results.publish', cycleId: c27.id })).toast.type).toBe('success');
+  await h.drain();
+  h.clock.set(new Date('2028-03-01T09:00:00+08:00'));
+  expect((await h.click(ADMIN, { action: 'cycle.open' }, form(2028))).toast.type).toBe('success');
+  h.clock.set(new Date('2028-06-01T09:00:00+08:00'));
+  for (const i of [1, 2]) {
+    const [c] = await h.db.db.insert(complaints).values({ reference: `TS-2028-90${i}`, teamId: team.id, content: `路面修补质量差（第 ${i} 次）`, channel: 'web', status: 'open', createdAt: new Date(`2028-05-3${i - 1}T02:00:00Z`) }).returning();
+    expect((await h.click(ADMIN, { action: 'complaint.uphold', complaintId: c.id }, { note: '经核实属实' })).toast.type).toBe('success');
+  }
+  const [h27] = await h.db.db.select().from(honours).where(eq(honours.teamId, team.id)).orderBy(asc(honours.year));
+  expect((await h.click(ADMIN, { action: 'revocation.revoke', honourId: h27.id }, { reason: '连续两次顾客投诉成立' })).toast.type).toBe('success');
+  // the 2028 review over, with no application of the team
+  await h.db.db.update(cycles).set({ status: 'published' }).where(eq(cycles.year, 2028));
+  h.clock.set(new Date('2029-03-05T09:00:00+08:00'));
+  expect((await h.click(ADMIN, { action: 'cycle.open' }, form(2029))).toast.type).toBe('success');
+  return team;
+}
+
+describe('a revoked title on the cards of its year', () => {
+  it('进度 lists the year as 授予称号（已撤销）, as its 荣誉 line and the results do', async () => {
+    await revokedThenNextYear();
+    const status = cardText((await h.click(LEADER, { action: 'team.status' })).card.data);
+    expect(status).toContain('2027 年度：已公布结果（成果1），得分 94，授予称号（已撤销）');
+    expect(status).toContain('2027 年度质量信得过班组（已撤销）');
+  });
+});
