@@ -69,6 +69,8 @@ export interface ApplicationSummary {
   status?: string;
   /** The association's decision once results are published: awarded or not_awarded. */
   decision?: string | null;
+  /** The day (formatDateZh) the title awarded was revoked since (第二十二条): the card no longer says it is held. */
+  revokedOn?: string;
   team: ApplicationCardTeam;
   /** The stored form as people read it (src/forms.ts `formDisplay`). */
   display: DisplayRow[];
@@ -101,7 +103,7 @@ export function applicationDetails(a: ApplicationSummary, clip?: number): Elemen
  * What a team's application waits for and who acts next, as the leader (or a member) or the organisation contact reads
  * it: one sentence per stage, the same in 进度 and on the leader's card of a submitted application.
  */
-export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; takesApplications?: boolean; deadline?: string; lapsed?: boolean } = {}): string {
+export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; revokedOn?: string; takesApplications?: boolean; deadline?: string; lapsed?: boolean } = {}): string {
   const leads = role === 'leader';
   const by = opts.deadline ? `（${opts.deadline} 截止）` : '';
   // a draft or a returned application once the year's applications are closed can no longer be submitted
@@ -127,7 +129,10 @@ export function applicationNextStep(status: string, role: 'leader' | 'member' | 
     case 'scored':
       return '专家评分已完成，等待协会汇总并公布结果。';
     case 'decided':
-      return opts.decision === 'awarded' ? '结果已公布：授予年度“质量信得过班组”称号（第二十条）。' : '结果已公布：本年度未获称号；可参加下一年度评选（第十九条）。';
+      if (opts.decision !== 'awarded') return '结果已公布：本年度未获称号；可参加下一年度评选（第十九条）。';
+      return opts.revokedOn
+        ? `结果已公布：授予年度“质量信得过班组”称号（第二十条），该称号已于 ${opts.revokedOn} 撤销（第二十二条）。`
+        : '结果已公布：授予年度“质量信得过班组”称号（第二十条）。';
     default:
       return '';
   }
@@ -145,7 +150,7 @@ export function submittedCard(a: ApplicationSummary, opts: { takesApplications?:
     template: 'green',
     elements: [
       summaryFields(a),
-      ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision, takesApplications: opts.takesApplications })}`)] : []),
+      ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision, revokedOn: a.revokedOn, takesApplications: opts.takesApplications })}`)] : []),
       note(
         moved
           ? '发送“进度”可随时查看。'

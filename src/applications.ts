@@ -198,6 +198,12 @@ export async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now
   return barHolds(revoked, cycle, now, timezone) ? revoked : undefined;
 }
 
+/** When the team's title of `year` was revoked (第二十二条), if it was: an old card of that year's application says so. */
+export async function titleRevokedAt(tx: Db, teamId: number, year: number): Promise<Date | undefined> {
+  const [row] = await tx.select({ revokedAt: honours.revokedAt }).from(honours).where(and(eq(honours.teamId, teamId), eq(honours.year, year), isNotNull(honours.revokedAt)));
+  return row?.revokedAt ?? undefined;
+}
+
 /**
  * E5 for many teams at once (公布结果): each team's latest title revoked, where its bar still holds at `now`. A title
  * revoked after the team's application was accepted bars that application's title as it would have barred 受理.

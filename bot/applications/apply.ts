@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, recentRevocation, requireNotBarred, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, applicationForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, recentRevocation, requireNotBarred, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
 import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -21,12 +21,42 @@ type CycleShown = Pick<Cycle, 'id' | 'year' | 'applicationDeadline'>;
 
 /** The form of one team's application, or its summary once it has gone further. */
 async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle, known?: { team: Team & { organization: string }; application: Application }): Promise<Card> {
-  // issued together: one round trip (a refusal of the team discards the application read); a save passes what it just wrote
+  // a save passes what it just wrote
   if (known) return applicationCardOf(known.team, cycle, known.application);
-  const [team, existing, revoked] = await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id), recentRevocation(ctx.tx, teamId, cycle, ctx.clock.now(), ctx.config.BOT_TIMEZONE)]);
-  // E5 before the form, a draft or a returned one included (it could not be submitted this year); one submitted is shown as it is
-  if (!existing || returnedStates.has(existing.status)) requireNotBarred(revoked, cycle, ctx.config.BOT_TIMEZONE);
+  const { team, existing } = await teamOpening(ctx, teamId, cycle);
   return applicationCardOf(team, cycle, existing);
+}
+
+/**
+ * The team and its application of `cycle`, as `申报` opens them; refused (a UserError) where the team has a form to fill
+ * in (none yet, a draft or a returned one) that it could not submit: barred after a revocation (E5), or not a year old
+ * by the deadline (第十六条). One submitted is let through, to be shown as it is.
+ */
+async function teamOpening(ctx: HandlerContext, teamId: number, cycle: Cycle): Promise<{ team: Team & { organization: string }; existing: Application | undefined }> {
+  // issued together: one round trip (a refusal of the team discards the application read)
+  const [team, existing, revoked] = await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id), recentRevocation(ctx.tx, teamId, cycle, ctx.clock.now(), ctx.config.BOT_TIMEZONE)]);
+  if (!existing || returnedStates.has(existing.status)) {
+    requireNotBarred(revoked, cycle, ctx.config.BOT_TIMEZONE);
+    requireRegisteredAYear(team, cycle);
+  }
+  return { team, existing };
+}
+
+/** Whether `申报` would open the team a form of `cycle` (or show its application there): teamOpening refuses nothing. */
+const opensIn = (ctx: HandlerContext, teamId: number, cycle: Cycle): Promise<boolean> =>
+  teamOpening(ctx, teamId, cycle).then(
+    () => true,
+    (err: unknown) => {
+      if (err instanceof UserError) return false;
+      throw err;
+    },
+  );
+
+/** `summaryOf`, with the day its title was revoked since (第二十二条), so an old card does not say the title is held. */
+async function summaryShown(ctx: HandlerContext, application: Application, team: Team & { organization: string }, year: number) {
+  const summary = summaryOf(application, team, team.organization, year);
+  const revokedAt = summary.decision === 'awarded' ? await titleRevokedAt(ctx.tx, team.id, year) : undefined;
+  return revokedAt ? { ...summary, revokedOn: formatDateZh(todayIn(ctx.config.BOT_TIMEZONE, revokedAt)) } : summary;
 }
 
 /** `applicationCard` of rows already read (the one-statement save draws its answer from what it read back). */
@@ -105,7 +135,14 @@ async function cycleFor(ctx: HandlerContext, input: CardActionInput): Promise<Cy
     }
   }
   const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
-  if (Number(input.value.year) !== cycle.year) throw new UserError(`这张申报表属于 ${String(input.value.year)} 年度，已不能提交；请发送“申报”打开 ${cycle.year} 年度申报表。`);
+  if (Number(input.value.year) !== cycle.year) {
+    const stale = `这张申报表属于 ${String(input.value.year)} 年度，已不能提交`;
+    // the year it sends the leader to: a team that cannot apply there (E5, 第十六条) is told so, as 申报 would tell it
+    await teamOpening(ctx, idFrom(input.value, 'teamId'), cycle).catch((err: unknown) => {
+      throw err instanceof UserError ? new UserError(`${stale}。${err.message}`, err.opts) : err;
+    });
+    throw new UserError(`${stale}；请发送“申报”打开 ${cycle.year} 年度申报表。`);
+  }
   return cycle;
 }
 
@@ -122,11 +159,13 @@ export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
   // an old copy of the form, clicked once the application has gone on: the card shows where it is, not a form to fix
   const existing = formCycle ? await findApplication(ctx.tx, team.id, formCycle.id) : undefined;
   if (existing && (!returnedStates.has(existing.status) || !takes)) {
-    return raw(submittedCard(summaryOf(existing, team, team.organization, year), { takesApplications: takes }));
+    return raw(submittedCard(await summaryShown(ctx, existing, team, year), { takesApplications: takes }));
   }
-  // a year that takes no applications (past, closed, or past its deadline): no form to fill in, but the year that does
+  // a year that takes no applications (past, closed, or past its deadline): no form to fill in, but the year that does,
+  // if the team can apply there
   if (!takes) {
-    const open = running && running.id !== formCycle?.id && takesApplications(running, today(ctx)) ? { year: running.year, applicationDeadline: formatDateZh(running.applicationDeadline) } : undefined;
+    const opens = running && running.id !== formCycle?.id && takesApplications(running, today(ctx)) && (await opensIn(ctx, team.id, running));
+    const open = opens ? { year: running.year, applicationDeadline: formatDateZh(running.applicationDeadline) } : undefined;
     return raw(applicationClosedCard({ year: aYear ? year : undefined, team, reason: error.message, open }));
   }
   return raw(
@@ -151,7 +190,7 @@ export const submittedFormAgain: OnRefused = async (error, ctx, input) => {
   // a second click on a submitted form: the card shows what was submitted
   if (error instanceof AlreadyDone) {
     const [team, submitted] = await Promise.all([getTeam(ctx.tx, teamId), getApplication(ctx.tx, Number(error.record.entityId))]);
-    if (team && submitted) return raw(submittedCard(summaryOf(submitted.application, team, team.organization, submitted.cycle.year)));
+    if (team && submitted) return raw(submittedCard(await summaryShown(ctx, submitted.application, team, submitted.cycle.year)));
   }
   // as 保存草稿 (cycleFor): after the deadline nothing typed is kept, a returned application stays as it was returned
   if (running && running.status === 'open' && running.year === Number(input.value.year) && today(ctx) <= running.applicationDeadline) {

@@ -1,16 +1,19 @@
 import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { complaints, cycles, honours } from '../../db/schema.js';
+import { complaints, cycles, honours, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardText } from '../support/cards.js';
+import { applicationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
 
-// A title revoked (第二十二条) a year on: the team's cards no longer say the title is held.
+// A title revoked (第二十二条) a year on: the team's old cards no longer say the title is held, and a kept form of a
+// past year does not send a team barred from the running year (E5, or 第十六条) to a form that would refuse it.
 
 const form = (year: number) => ({ year: String(year), applicationDeadline: `${year}-05-31`, scoringDeadline: `${year}-06-30`, reviewMeetingDate: `${year}-07-15`, awardThreshold: '85', expertsPerApplication: '3', recommendShare: '10%' });
 const LEADER = 'ou_rvk_leader00000000000000000000001';
 const CONTACT = 'ou_rvk_contact0000000000000000000001';
+const YOUNG = 'ou_rvk_young000000000000000000000001';
 let h: Harness;
 const cycleOf = async (year: number) => (await h.db.db.select().from(cycles).where(eq(cycles.year, year)))[0];
 
@@ -52,5 +55,49 @@ describe('a revoked title on the cards of its year', () => {
     const status = cardText((await h.click(LEADER, { action: 'team.status' })).card.data);
     expect(status).toContain('2027 年度：已公布结果（成果1），得分 94，授予称号（已撤销）');
     expect(status).toContain('2027 年度质量信得过班组（已撤销）');
+  });
+
+  it('the kept 2027 form, clicked, shows the application with its title revoked since', async () => {
+    const team = await revokedThenNextYear();
+    const submit = await h.click(LEADER, { action: 'application.submit', teamId: team.id, year: 2027 }, applicationForm());
+    const card = cardText(submit.card.data);
+    expect(card).toContain('**状态**：已公布结果。结果已公布：授予年度“质量信得过班组”称号（第二十条），该称号已于 2028年6月1日 撤销（第二十二条）。');
+  });
+
+  it('a kept form of a past year tells the barred team it cannot apply in 2029, rather than to open the form (E5)', async () => {
+    const team = await revokedThenNextYear();
+    const submit = await h.click(LEADER, { action: 'application.submit', teamId: team.id, year: 2027 }, applicationForm());
+    const open = await h.click(LEADER, { action: 'application.open', teamId: team.id, year: 2029 });
+    expect(open.toast.content).toMatch(/^协会规定：.*2027 年度称号已于 2028年6月1日 撤销.*本班组不能参加本年度评选。$/s);
+    // the refusal 申报 gives, after what the form is
+    expect(submit.toast.content).toBe(`这张申报表属于 2027 年度，已不能提交。${open.toast.content}`);
+
+    // a 2028 form never saved: no application to show, and no button to a 2029 form that would be refused
+    const save = await h.click(LEADER, { action: 'application.save', teamId: team.id, year: 2028 }, { title: '去年' });
+    expect(save.toast.content).toBe(`这张申报表属于 2028 年度，已不能提交。${open.toast.content}`);
+    expect(cardText(save.card.data)).toContain('2028 年度申报表已失效');
+    expect(JSON.stringify(save.card.data)).not.toContain('application.open');
+  });
+
+  it('a kept form of a team not a year old by the running deadline is told so (第十六条); one that is is sent to the new form', async () => {
+    await revokedThenNextYear();
+    const [org] = await h.db.db.select().from(organizations).limit(1);
+    await h.db.db.insert(people).values({ openId: YOUNG });
+    const team = async (code: string, registeredAt: string) => {
+      const [t] = await h.db.db
+        .insert(teams)
+        .values({ code, name: `新班${code.slice(-1)}`, organizationId: org.id, department: '工程部', type: 'project', leaderOpenId: YOUNG, phone: '020-1234567', memberCount: 12, functions: '道路养护', goals: '合格率 98%', plan: '每月 QC 活动', contactOpenId: CONTACT, registeredAt })
+        .returning();
+      await h.db.db.insert(teamMembers).values({ teamId: t.id, openId: YOUNG, role: 'leader' });
+      return t;
+    };
+    const young = await team('GDSZ-2028-0001', '2028-07-01');
+    const old = await team('GDSZ-2028-0002', '2028-05-01');
+    const refused = await h.click(YOUNG, { action: 'application.save', teamId: young.id, year: 2028 }, { title: '去年' });
+    expect(refused.toast.content).toMatch(/^这张申报表属于 2028 年度，已不能提交。第十六条：注册满一年后方可参加评选。.*2029 年度申报 2029年5月31日 截止/);
+    expect(JSON.stringify(refused.card.data)).not.toContain('application.open');
+    const sent = await h.click(YOUNG, { action: 'application.save', teamId: old.id, year: 2028 }, { title: '去年' });
+    expect(sent.toast.content).toBe('这张申报表属于 2028 年度，已不能提交；请发送“申报”打开 2029 年度申报表。');
+    expect(JSON.stringify(sent.card.data)).toContain('"action":"application.open"');
   });
 });
