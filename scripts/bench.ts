@@ -258,7 +258,8 @@ function ensureBuilt(): number {
 
 /** `npm start` without npm: node with the flags package.json gives it, and scripts/start.mjs. */
 function productionStartArgs(): string[] {
-  const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+  // `exec` makes the shell npm runs the script in give way to node, so that npm's SIGTERM reaches the bot
+  const start = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start.replace(/^exec\s+/, '').split(/\s+/);
   if (start[0] !== 'node') throw new Error(`package.json's start script does not run node: ${start.join(' ')}`);
   return start.slice(1);
 }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,22 @@ afterAll(() => {
 beforeAll(async () => {
   if (buildIsStale()) await build({ check: false });
 }, 180_000);
+
+/** The processes whose parent is `pid` (Linux's /proc): the bot npm started, whatever ran in between. */
+function childrenOf(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // the field after the command's closing parenthesis: state, then the parent's pid
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return found;
+}
 
 describe('the compiled bot (npm start)', () => {
   it('finds every file it reads beside its modules: each module’s own URL is its place in dist/', () => {
@@ -118,6 +134,49 @@ describe('the compiled bot (npm start)', () => {
     } finally {
       child.kill('SIGTERM');
       await exitOf(child);
+    }
+  }, START_MS + 60_000);
+
+  it('npm start: a SIGTERM sent to npm alone stops the bot as one sent to it does (docker stop with CMD npm start)', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'bot-npm-start-'));
+    dirs.push(parent);
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS' && !k.startsWith('npm_')));
+    const npm = reapedAfterTest(spawn('npm', ['start'], { env: { ...clean, DATA_DIR: join(parent, 'data'), PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    let output = '';
+    let started: number[] = [];
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`not listening within ${START_MS / 1000} s:\n${output}`)), START_MS);
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString();
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+          if (m && output.includes('local console')) {
+            clearTimeout(timer);
+            // npm's child and its own (a shell and node, were the script not to exec)
+            started = childrenOf(npm.pid!);
+            started.push(...started.flatMap(childrenOf));
+            resolve(m[1]);
+          }
+        };
+        npm.stdout.on('data', onData);
+        npm.stderr.on('data', onData);
+        npm.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+      });
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // npm's child is node itself (the script's exec), so the signal npm passes on is the bot's
+      npm.kill('SIGTERM');
+      await exitOf(npm);
+      expect(output).toContain('"msg":"shutting down"');
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    } finally {
+      // a bot left running by a shell that did not pass the signal on (npm's child then being the shell): not to outlive the test
+      for (const pid of started) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone, as it should be
+        }
+      }
     }
   }, START_MS + 60_000);
 });
