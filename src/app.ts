@@ -194,11 +194,19 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
       appId: appId!,
       appSecret: appSecret!,
       domain: larkDomain(opts.wsDomain ?? domain),
-      logger: sdkLogger(log, [appSecret, secrets.encryptKey, secrets.verificationToken]),
+      // why it cannot connect (getaddrinfo ENOTFOUND, a refused handshake) is said at warn, each time it tries again:
+      // the IT person's only sign that the bot hears nothing (/healthz is the database's)
+      logger: sdkLogger(log, [appSecret, secrets.encryptKey, secrets.verificationToken], { keepNoAnswer: true }),
       loggerLevel: lark.LoggerLevel.warn,
       handshakeTimeoutMs: WS_HANDSHAKE_TIMEOUT_MS,
-      onReady: () => (wait = firstWait),
-      onReconnected: () => (wait = firstWait),
+      onReady: () => {
+        wait = firstWait;
+        log.info('long connection to Feishu established: events and card callbacks arrive through it');
+      },
+      onReconnected: () => {
+        wait = firstWait;
+        log.info('long connection to Feishu established again');
+      },
       onError: (err) => {
         if (stopping) return;
         log.error({ err: errorText(err), restartInMs: wait }, 'long connection to Feishu given up by the SDK; started again after the wait');

@@ -46,14 +46,15 @@ export function sdkLogFields(arg: unknown): SdkLogFields[] {
  * (raw axios errors with the token request's body) pass an allow-list, and any known secret left in
  * the kept text is masked: pino's redaction sees only keys, never a secret inside a message.
  */
-export function sdkLogger(log: Logger, secrets: (string | undefined)[] = []): lark.Logger {
+export function sdkLogger(log: Logger, secrets: (string | undefined)[] = [], opts: { keepNoAnswer?: boolean } = {}): lark.Logger {
   const known = secrets.filter((x): x is string => typeof x === 'string' && x.length >= 4);
   const mask = (text: string) => known.reduce((t, secret) => t.split(secret).join('[redacted]'), text);
   const line = (level: 'error' | 'warn' | 'info' | 'debug' | 'trace') => (...args: unknown[]) => {
     const fields = args.flatMap(sdkLogFields).map((f) => JSON.parse(mask(JSON.stringify(f))) as SdkLogFields);
     const text = fields.map((f) => [f.message, f.status && `HTTP ${f.status}`, f.feishuCode !== undefined && `code ${f.feishuCode}: ${f.feishuMsg ?? ''}`].filter(Boolean).join(' · ')).join(' | ');
-    // a call that got no answer is its caller's to report: the outbox logs an outage once, not a line per attempt
-    log[level === 'error' && noAnswer(fields) ? 'debug' : level]({ component: 'lark-sdk', sdk: fields }, text || 'sdk log line');
+    // a call that got no answer is its caller's to report: the outbox logs an outage once, not a line per attempt; the
+    // long connection has no other caller, and its line is the only one saying why it cannot connect (`keepNoAnswer`)
+    log[level === 'error' && noAnswer(fields) ? (opts.keepNoAnswer ? 'warn' : 'debug') : level]({ component: 'lark-sdk', sdk: fields }, text || 'sdk log line');
   };
   return { error: line('error'), warn: line('warn'), info: line('debug'), debug: line('debug'), trace: line('trace') };
 }

@@ -48,6 +48,30 @@ async function start(before?: (g: FakeWsGateway) => void) {
 }
 
 describe('the long connection', () => {
+  it('says in the log when it is established', async () => {
+    const { logs } = await start();
+    await gateway!.connected(15_000);
+    await vi.waitFor(() => expect(logs.some((l) => l.includes('long connection to Feishu established'))).toBe(true), { timeout: 5_000 });
+  });
+
+  it('says why it cannot connect at warn, not only at debug (nothing listening where Feishu should be)', async () => {
+    fake = await startFakeOpenPlatform({ appId: APP_ID, appSecret: APP_SECRET });
+    db = await createTestDatabase();
+    const started = await startTestBot({
+      env: { LARK_APP_ID: APP_ID, LARK_APP_SECRET: APP_SECRET, LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'ws', LOG_LEVEL: 'info' },
+      db,
+      clock: new ManualClock('2026-03-01T09:00:00+08:00'),
+      // the discard port: nothing answers, the connection is refused
+      wsDomain: 'http://127.0.0.1:9',
+      wsRestartMs: 200,
+    });
+    app = started.app;
+    const cause = () => started.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.msg.includes('ECONNREFUSED'));
+    await vi.waitFor(() => expect(cause().length).toBeGreaterThan(0), { timeout: 10_000 });
+    expect(cause().every((l) => l.level === 40)).toBe(true);
+    expect(started.logs.some((l) => l.includes('long connection to Feishu established'))).toBe(false);
+  });
+
   it('is started again when the SDK gives it up on an answer it does not retry (code 1, system busy), and then takes events', async () => {
     const { logs } = await start((g) => g.refuseEndpoint([{ code: 1, msg: 'system busy' }, { code: 1, msg: 'system busy' }]));
     await gateway!.connected(15_000);
