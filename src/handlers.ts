@@ -11,7 +11,7 @@ import { simplified } from './traditional.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { FeishuReader } from './lark/reader.js';
-import type { Logger } from './log.js';
+import { type Logger, withoutContacts } from './log.js';
 import type { Destination, OutgoingMessage } from './outbox.js';
 import type { ResolvedUserIds } from './lark/contact.js';
 import { type Actor, hasRole, type Role } from './people.js';
@@ -286,13 +286,13 @@ function cardDispatch(decl: CardActionDecl): CardRun {
       return new ReadAfterCommit(async (db) =>
         answer.read(db).catch((err: unknown) => {
           if (!(err instanceof UserError)) throw err;
-          ctx.log.warn({ action: decl.action, reason: err.message }, 'answer after commit refused');
+          ctx.log.warn({ action: decl.action, reason: withoutContacts(err.message) }, 'answer after commit refused');
           return { toast: toastFor(err) };
         }),
       );
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
-      ctx.log.info({ action: decl.action, reason: err.message, field: err.opts.field }, 'card action refused');
+      ctx.log.info({ action: decl.action, reason: withoutContacts(err.message), field: err.opts.field }, 'card action refused');
       // a refusal for who you are or for a spent button redraws nothing: the card is not theirs to fill; nor does one
       // of a view clicked in a group, whose card is everyone's there (asked in the refusal's own transaction)
       const redraw = parsed ? decl.onRefused : undefined;

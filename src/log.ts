@@ -31,6 +31,19 @@ const requestKeys = ['config', 'request', 'response', 'headers', 'options', 'soc
  */
 const valueKeys = ['params', 'parameters', 'queryOptions', 'detail'];
 
+/**
+ * A refusal's message may quote what a user typed about someone else: a contact's mobile or e-mail not found
+ * (“没有找到 手机号 13812345678 对应的飞书用户”), a file's rows. Logged, those are masked: mobiles and other runs of
+ * seven digits or more (138 1234 5678, 020-12345678, +86 138…), and e-mail addresses. Team codes (GDSZ-2026-0001) and
+ * dates, in groups of four digits or fewer, stay.
+ */
+const PHONE = /(?<![\w-])(?:\+?86[\s-]?)?(?:1\d{2}[\s-]\d{4}[\s-]\d{4}|0\d{2,3}-\d{7,8}|\d{7,})(?![\w])/g;
+const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
+
+export function withoutContacts(text: string): string {
+  return text.replace(EMAIL, '[邮箱]').replace(PHONE, '[号码]');
+}
+
 /** A text that may quote an error (the SDK's own log lines): whatever follows Drizzle's "params:" goes. */
 export function withoutParams(text: string): string {
   const at = text.indexOf('\nparams: ');

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLarkClient } from '../src/lark/client.js';
 import { larkReader } from '../src/lark/reader.js';
 import { sdkLogFields } from '../src/lark/client.js';
-import { createLogger, errorText, safeDatabaseUrl } from '../src/log.js';
+import { createLogger, errorText, safeDatabaseUrl, withoutContacts } from '../src/log.js';
 
 /**
  * The SDK throws axios errors whose request config and socket dump hold `Authorization: Bearer t-…`; logged as
@@ -35,6 +35,15 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await new Promise((r) => server.close(r));
+});
+
+describe('contacts typed into a refusal', () => {
+  it('masks mobiles, landlines and e-mail addresses, and keeps team codes, certificate numbers and dates', () => {
+    expect(withoutContacts('单位联系人：没有找到 手机号 13812345678 对应的飞书用户')).toBe('单位联系人：没有找到 手机号 [号码] 对应的飞书用户');
+    expect(withoutContacts('“138 1234 5678”、+86 13812345678、020-12345678 与 zhang.san+qc@example.com.cn')).toBe('“[号码]”、[号码]、[号码] 与 [邮箱]');
+    const kept = 'GDSZ-2026-0001（GDSZ-ZS-2026-0012）于 2026-12-01 提交，得分 95.5，第 3000 行';
+    expect(withoutContacts(kept)).toBe(kept);
+  });
 });
 
 describe('errors in the log', () => {

@@ -14,6 +14,7 @@ import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
 import { announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 import { cutText } from '../../cards/kit.js';
+import { withoutContacts } from '../../src/log.js';
 
 /** 查看评分, 我的评分, my review: asking to see one's own (a team's) score, not for scoring tasks. */
 const ASKS_OWN = /查看|查询|查一下|看看|看下|看一下|我的|我们的|本班组|\b(?:my|our|show|check)\b/;
@@ -173,7 +174,7 @@ export async function submitTaskFast(fx: FastContext, input: CardActionInput): P
   if (!r || r.kind === 'ordinary') return undefined;
   if (r.kind === 'duplicate') return { outcome: 'duplicate', answer: submittedAgain(fx, fx.openId, r.task, r.progress) };
   if (r.kind === 'submitted') return { outcome: 'ok', answer: submittedAnswer(fx, r.task, r.input.total, r.progress) };
-  fx.log.info({ reason: r.error.message, field: r.error.opts.field }, 'card action refused');
+  fx.log.info({ reason: withoutContacts(r.error.message), field: r.error.opts.field }, 'card action refused');
   const card = await refusedSubmitCard(r.error, fx, fx.openId, r.task, input, async () => r.progress);
   return { outcome: 'refused', answer: { toast: toastFor(r.error), ...(card ?? {}) } };
 }

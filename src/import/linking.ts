@@ -44,7 +44,8 @@ export function pendingPersonLinker(deps: {
     const linked = await deps.database.db.transaction((tx) =>
       linkPendingPerson(tx, openId, keys, now, todayIn(deps.timezone, now), { timezone: deps.timezone, bootstrapAdmins: deps.bootstrapAdmins }),
     );
-    if (linked.length) deps.log.info({ openId, linked }, 'imported person linked');
+    // by what, not the mobile or e-mail itself (a third party's, tied here to an open_id)
+    if (linked.length) deps.log.info({ openId, linkedBy: linked.map((k) => (k.startsWith('m:') ? 'mobile' : 'email')) }, 'imported person linked');
   };
 }
 

@@ -112,6 +112,9 @@ describe('a team whose leader and contact are one person imported under two plac
     expect([t.leaderOpenId, t.contactOpenId]).toEqual([user.openId, 'pending:e:sun@example.com']);
     expect(await person('pending:m:13922220001')).toBeUndefined();
     expect(await person('pending:e:sun@example.com')).toBeDefined();
+    // the log says by what, not the mobile itself (a third party's, tied to an open_id)
+    expect(h.logs.filter((l) => l.includes('imported person linked')).map((l) => JSON.parse(l).linkedBy)).toEqual([['mobile', 'email']]);
+    expect(h.logs.filter((l) => l.includes('13922220001'))).toEqual([]);
     // no team of theirs to confirm for: not an organisation's contact
     expect((await person(user.openId)).roles).not.toContain('org_contact');
     const told = h.fake.messages.filter((m) => m.receiveId === user.openId && m.msgType === 'interactive').map((m) => cardText(m.content));
