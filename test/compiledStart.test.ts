@@ -137,6 +137,18 @@ describe('the compiled bot (npm start)', () => {
     }
   }, START_MS + 60_000);
 
+  it('builds on a production install (npm ci --omit=dev): what npm start builds dist/ with is no dev dependency', () => {
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+    const build = readFileSync('scripts/build.mjs', 'utf8');
+    // the packages scripts/build.mjs loads (tsc, esbuild) and the runner of scripts/pglite-template.ts (postinstall)
+    const loaded = [...new Set([...build.matchAll(/(?:\.resolve|Require\(import\.meta\.url\))\('((?:@[^'/]+\/)?[^'/]+)/g)].map((m) => m[1]))];
+    expect(loaded).toEqual(expect.arrayContaining(['typescript', 'esbuild']));
+    for (const name of [...loaded, 'tsx']) {
+      expect(lock.packages[`node_modules/${name}`], name).toBeDefined();
+      expect(lock.packages[`node_modules/${name}`].dev, `${name} is left out by --omit=dev`).toBeUndefined();
+    }
+  });
+
   it('npm start: a SIGTERM sent to npm alone stops the bot as one sent to it does (docker stop with CMD npm start)', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'bot-npm-start-'));
     dirs.push(parent);
