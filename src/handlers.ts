@@ -377,9 +377,14 @@ const COURTESY_BEFORE = /^(?:(?:请问|请|麻烦你?|帮我|我要|我想要?|�
 /** …and after it: 注册一下, 进度吧, and whom it is said to (你好，机器人, 您好，请问, hello bot). */
 const COURTESY_AFTER = /(?:一下|吧|啦|呀|please|[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$/;
 
-/** The pairs the bot's cards print a command in (发送“进度”), copied with it from a phone: “进度”, 【进度】, "status". */
+/** Longest text read as one command's two names typed together (`条款 16 / article 16`); anything longer is a question. */
+const NAMES_TOGETHER_MAX = 40;
+/** Between a command's two names: a slash, a comma or spaces (`进度` / `status`, help 帮助), or a bracket opened (“进度”（status）). */
+const BETWEEN_NAMES = /\s*[/／,，、|]\s*|\s*[(（]\s*|\s+/g;
+
+/** The pairs the bot's cards print a command in (发送“进度”, the 帮助 card's `进度`), copied with it from a phone: “进度”, 【进度】, "status". */
 const QUOTE_PAIRS: readonly (readonly [string, string])[] = [
-  ['“', '”'], ['"', '"'], ['＂', '＂'], ['‘', '’'], ["'", "'"], ['＇', '＇'], ['「', '」'], ['『', '』'], ['【', '】'], ['〔', '〕'],
+  ['`', '`'], ['“', '”'], ['"', '"'], ['＂', '＂'], ['‘', '’'], ["'", "'"], ['＇', '＇'], ['「', '」'], ['『', '』'], ['【', '】'], ['〔', '〕'],
 ];
 
 /** A command without one pair of quotes around the whole of it and without a leading slash: /status, ／注册, “进度”。 */
@@ -467,9 +472,9 @@ export class BotRegistry {
     return this;
   }
 
-  /** Finds the command a text starts with: `帮助`, `help`, `条款 16`, `article16`. */
+  /** Finds the command a text starts with: `帮助`, `help`, `条款 16`, `article16`, `进度 / status`. */
   matchCommand(text: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {
-    const match = this.#matchCommand(text.trim());
+    const match = this.#matchNames(text.trim()) ?? this.#matchCommand(text.trim());
     if (match) return match;
     // “进度” and /status as copied from a card or typed out of habit; a word that is not a command stays what it was
     const plain = unquoted(text.trim());
@@ -491,6 +496,35 @@ export class BotRegistry {
     const after = COURTESY_AFTER.exec(simplified(halfWidth(bare)).toLowerCase())?.[0].length ?? 0;
     const core = bare.slice(0, bare.length - after).trim();
     return after && core ? this.#matchCommand(core) : undefined;
+  }
+
+  /**
+   * A text of one command's two names alone, as the 帮助 card prints them (`进度` / `status`) or the hints do
+   * (“进度”（status）), or typed both to be sure (help 帮助, status 进度): that command, with the same argument in both
+   * (`条款 16 / article 16`). Read before a name's argument, so `投诉 complain` is 投诉, not a complaint about a team
+   * named complain.
+   */
+  #matchNames(text: string): { def: CommandDef; argument: string } | undefined {
+    const t = text.replace(TRAILING_STOPS, '').trim();
+    if (t.length > NAMES_TOGETHER_MAX) return undefined;
+    const name = (s: string) => {
+      const m = this.#matchCommand(s) ?? (unquoted(s) ? this.#matchCommand(unquoted(s)) : undefined);
+      return m && !m.glued ? m : undefined;
+    };
+    const same = (a: string, b: string) => halfWidth(a).toLowerCase() === halfWidth(b).toLowerCase();
+    for (const between of t.matchAll(BETWEEN_NAMES)) {
+      const left = t.slice(0, between.index);
+      let right = t.slice(between.index + between[0].length);
+      // “进度”（status）: the second in brackets, closed at the end
+      if (/[(（]/.test(between[0])) {
+        if (!/[)）]$/.test(right)) continue;
+        right = right.slice(0, -1).trim();
+      }
+      const first = left && right ? name(left) : undefined;
+      const second = first && name(right);
+      if (first && second && first.def === second.def && same(first.argument, second.argument)) return first;
+    }
+    return undefined;
   }
 
   #matchCommand(t: string): { def: CommandDef; argument: string; glued?: boolean } | undefined {

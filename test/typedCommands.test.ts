@@ -69,6 +69,40 @@ describe('a command with what a phone adds after it', () => {
   });
 });
 
+describe('a command’s two names typed together', () => {
+  it.each([
+    ['help 帮助', '帮助', ''],
+    ['帮助 help', '帮助', ''],
+    ['帮助，help', '帮助', ''],
+    ['进度 status', '进度', ''],
+    ['status 进度', '进度', ''],
+    // as the 帮助 card prints them, and the hints: `进度` / `status`, 发送“进度”（status）
+    ['进度 / status', '进度', ''],
+    ['进度/status。', '进度', ''],
+    ['`进度` / `status`', '进度', ''],
+    ['“进度”（status）', '进度', ''],
+    ['“绑定通知”（bind）', '绑定通知', ''],
+    ['条款 16 / article 16', '条款', '16'],
+    // 投诉 and its English name, not a complaint about a team named complain
+    ['投诉 complain', '投诉', ''],
+  ])('%j is %s', (t, name, argument) => {
+    const m = bot.matchCommand(t);
+    expect(m?.def.names[0]).toBe(name);
+    expect(m?.argument).toBe(argument);
+  });
+
+  it.each([
+    '注册 help',
+    '帮助 注册',
+  ])('%j stays no command (a question, or two commands)', (t) => {
+    expect(bot.matchCommand(t)).toBeUndefined();
+  });
+
+  it('two names with two arguments are one name and its argument, as before: 条款 16 / article 17 names both', () => {
+    expect(bot.matchCommand('条款 16 / article 17')).toMatchObject({ def: { names: expect.arrayContaining(['条款']) }, argument: '16 / article 17' });
+  });
+});
+
 describe('the nearest command to a slip', () => {
   it('counts a swapped pair as one edit', () => {
     expect(editDistance('stauts', 'status')).toBe(1);
