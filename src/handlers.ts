@@ -115,6 +115,11 @@ export interface CommandDef {
   /** Whether the Chinese name may be followed by its argument with no space (then `run` is told `glued` and may decline). */
   glued?: boolean;
   /**
+   * What may follow a name as the thing it acts on, the whole rest of the text, and leave it this command taking
+   * nothing (`register my team`, `注册新班组`): after a space for an English name. For a command without an argument.
+   */
+  objects?: RegExp;
+  /**
    * Who the command is for, when not everyone: a slip for it is suggested to these roles only (a visitor typing 绑定通之
    * is not told of 绑定通知). The command checks its caller itself; this is only what is offered.
    */
@@ -371,9 +376,10 @@ export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,
 
 /**
  * The words a request is wrapped in, typed or said to a phone: 查看进度, 我要投诉 市政养护一班, 请帮我注册一下,
- * please help, I want to apply. Only in front of a command's name; what follows it is matched as ever.
+ * please help, I want to apply. Only in front of a command's name; what follows it is matched as ever. show my team
+ * keeps its `my`: `my team` is a name of 进度, as 我的班组 is the label of its button.
  */
-const COURTESY_BEFORE = /^(?:(?:请问|请|麻烦你?|帮我|我要|我想要?|我需要|查看|查询|看看|看下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|let\s+me|show(?:\s+me)?(?:\s+my)?|check(?:\s+my)?)(?:一下)?[\s,，]*)+/;
+const COURTESY_BEFORE = /^(?:(?:请问|请|麻烦你?|帮我|我要|我想要?|我需要|查看|查询|看看|看下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|let\s+me|show(?:\s+me)?(?:\s+my(?!\s+team\b))?|check(?:\s+my(?!\s+team\b))?)(?:一下)?[\s,，]*)+/;
 /** …and after it: 注册一下, 进度吧, and whom it is said to (你好，机器人, 您好，请问, hello bot). */
 const COURTESY_AFTER = /(?:一下|吧|啦|呀|please|[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$/;
 
@@ -538,6 +544,11 @@ export class BotRegistry {
       for (const name of def.names) {
         const n = name.toLowerCase();
         if (bare === n || lower === n) return { def, argument: '' };
+        // register my team, 注册新班组: what the command acts on, after its name
+        if (def.objects && bare.startsWith(n)) {
+          const after = bare.slice(n.length);
+          if ((!/^[a-z]/.test(n) || /^\s/.test(after)) && def.objects.test(after.trim())) return { def, argument: '' };
+        }
         if (def.takesArgument && lower.startsWith(n)) {
           // a keyword in half width (绑定通知 ｅｘｐｅｒｔ．), anything else as typed
           const rest = def.argument === 'keyword' ? halfWidth(t.slice(n.length)) : t.slice(n.length);

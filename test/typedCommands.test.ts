@@ -69,7 +69,7 @@ describe('a command with what a phone adds after it', () => {
   });
 });
 
-describe('a command’s two names typed together', () => {
+describe('a command’s two names typed together, and what a command acts on after it', () => {
   it.each([
     ['help 帮助', '帮助', ''],
     ['帮助 help', '帮助', ''],
@@ -92,8 +92,32 @@ describe('a command’s two names typed together', () => {
   });
 
   it.each([
+    ['register my team', '注册'],
+    ['register team', '注册'],
+    ['register a team', '注册'],
+    ['Register our new team.', '注册'],
+    ['I want to register my team', '注册'],
+    ['注册我的班组', '注册'],
+    ['注册新班组', '注册'],
+    ['apply for my team', '申报'],
+    ['status of my team', '进度'],
+    ['check my status', '进度'],
+    // 我的班组 is the label of the button 进度 opens
+    ['my team', '进度'],
+    ['show my team', '进度'],
+  ])('%j is %s', (t, name) => {
+    expect(bot.matchCommand(t)).toMatchObject({ def: { names: expect.arrayContaining([name]) }, argument: '' });
+  });
+
+  it.each([
     '注册 help',
     '帮助 注册',
+    'how do I register?',
+    'what is the status of complaints',
+    'register my team and apply',
+    '注册多久才能参加评选',
+    '注册班组需要什么材料',
+    'status of complaints',
   ])('%j stays no command (a question, or two commands)', (t) => {
     expect(bot.matchCommand(t)).toBeUndefined();
   });

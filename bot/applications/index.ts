@@ -18,7 +18,8 @@ const contactDecides = [contactOfApplication(endorseApplication)];
 const admin = ['admin'] as const;
 
 export function register(bot: BotRegistry): void {
-  bot.command({ names: ['申报', 'apply'], run: sendApplyEntry });
+  // apply for my team is 申报: what it applies for is the team's title
+  bot.command({ names: ['申报', 'apply'], objects: /^(?:for\s+)?(?:(?:my|our|the|this)\s+)?team$/, run: sendApplyEntry });
   bot.cardAction({ action: 'application.start', roles: ['public'], value: noValue, run: startApplication });
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });
   bot.cardAction({ action: 'application.save', roles: applicant, value: onTeam, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast });

@@ -5,7 +5,8 @@ import { type Harness, startHarness } from '../support/harness.js';
 
 /**
  * A command as a team leader types it in the p2p chat (DESIGN.md: each command has its English alias): both its names
- * together, as the 帮助 card prints them (`进度` / `status`) or to be sure (help 帮助).
+ * together, as the 帮助 card prints them (`进度` / `status`) or to be sure (help 帮助); an English command with what it
+ * acts on (register my team); my team as 我的班组. Questions keep their answers from the measures.
  */
 
 let h: Harness;
@@ -42,3 +43,32 @@ describe('a command’s Chinese and English names sent together are the command'
   });
 });
 
+describe('an English command with what it acts on', () => {
+  it.each(['register my team', 'register team', 'register a team', '注册我的班组'])('%j opens the registration form, not 第十六条', async (text) => {
+    const answer = await answerTo(text);
+    expect(answer).toMatch(/^\[注册质量信得过班组\]/);
+    expect(answer).not.toContain('Article 16');
+  });
+
+  it.each(['my team', 'show my team', 'status of my team'])('%j shows the leader’s team, as 我的班组 does', async (text) => {
+    expect(await answerTo(text)).toMatch(/^\[我的班组\]/);
+  });
+
+  it('apply for my team answers as 申报 does, not with 第十五条', async () => {
+    const applied = await answerTo('申报');
+    h.fake.reset();
+    expect(await answerTo('apply for my team')).toBe(applied);
+  });
+});
+
+describe('questions stay questions', () => {
+  it.each([
+    ['how do I register?', 'Article 16'],
+    ['what is the status of complaints', 'Article 22'],
+    ['注册多久才能参加评选', '第十六条'],
+  ])('%j is answered from the measures (%s)', async (text, article) => {
+    const answer = await answerTo(text);
+    expect(answer).toContain(article);
+    expect(answer).not.toMatch(/^\[(注册质量信得过班组|我的班组)\]/);
+  });
+});
