@@ -559,9 +559,15 @@ describe('article references and the language of a question', () => {
     ['第三条、第四条的区别', [3, 4]],
     ['第十三条第5款', [13]],
     ['第1、2款是什么', []],
+    // art. as English abbreviates article
+    ['art 16', [16]],
+    ['Art. 16', [16]],
+    ['art.16', [16]],
+    ['what does art. 16 say', [16]],
+    ['Art. sixteen', [16]],
   ])('%s names %j', (q, expected) => expect(articleReferences(q)).toEqual(expected));
 
-  it.each(['2026', '注册一年后参加评选的规定在article里吗', '第一次申报要什么条件', '第一章', 'GDSZ-2026-0001'])('%s names no article', (q) =>
+  it.each(['2026', '注册一年后参加评选的规定在article里吗', '第一次申报要什么条件', '第一章', 'GDSZ-2026-0001', 'the arts 16 teams', 'state of the art'])('%s names no article', (q) =>
     expect(articleReferences(q)).toEqual([]),
   );
 

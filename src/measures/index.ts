@@ -125,15 +125,16 @@ const TRAILING_PUNCTUATION = trailingRun('[?？。.!！]');
 /** Between two articles named together: 第十六条和第十七条, 第十六、十七条, article 16 and 22. */
 const ZH_AND = '(?:和|与|跟|及|、|,|，)';
 /**
- * 第十六条, 条款 16, article 16, article #16 anywhere in a text; `and 22` after one names another (article 16 and 22), as
- * do 第十六、十七条 and 第十六条和十七条, as Chinese names several (the README's 第十二、十三、十五条).
+ * 第十六条, 条款 16, article 16, article #16, art. 16 (as English abbreviates it) anywhere in a text; `and 22` after
+ * one names another (article 16 and 22), as do 第十六、十七条 and 第十六条和十七条, as Chinese names several (the
+ * README's 第十二、十三、十五条).
  */
 const REFERENCE = new RegExp(
-  `第\\s*(${NUMERAL})((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL})*)\\s*条((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL}\\s*条)*)|(?:条款|\\barticles?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z]))*)`,
+  `第\\s*(${NUMERAL})((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL})*)\\s*条((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL}\\s*条)*)|(?:条款|\\barticles?|\\bart(?![a-z])\\.?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z]))*)`,
   'gi',
 );
-/** What does article sixteen say: a number in English words after `article` (no one- or two-letter Roman numeral: article I read). */
-const ENGLISH_REFERENCE = /\barticles?\s+((?:twenty|thirty)[\s-]+[a-z]{3,9}|[a-z]{3,11})\b/gi;
+/** What does article sixteen say: a number in English words after `article` or `art.` (no one- or two-letter Roman numeral: article I read). */
+const ENGLISH_REFERENCE = /\b(?:articles?|art(?![a-z])\.?)\s+((?:twenty|thirty)[\s-]+[a-z]{3,9}|[a-z]{3,11})\b/gi;
 /** A message that is only a number of an article: 十六条, 16条, 16, 十六. */
 const BARE_REFERENCE = /^([0-9]{1,2}|[零〇一二两三四五六七八九十]{1,3})\s*条?$/;
 

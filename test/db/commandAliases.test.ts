@@ -6,7 +6,8 @@ import { type Harness, startHarness } from '../support/harness.js';
 /**
  * A command as a team leader types it in the p2p chat (DESIGN.md: each command has its English alias): both its names
  * together, as the 帮助 card prints them (`进度` / `status`) or to be sure (help 帮助); an English command with what it
- * acts on (register my team); my team as 我的班组. Questions keep their answers from the measures.
+ * acts on (register my team); my team as 我的班组; art. 16 as article 16. Questions keep their answers from the
+ * measures.
  */
 
 let h: Harness;
@@ -58,6 +59,14 @@ describe('an English command with what it acts on', () => {
     const applied = await answerTo('申报');
     h.fake.reset();
     expect(await answerTo('apply for my team')).toBe(applied);
+  });
+});
+
+describe('art. 16 is article 16', () => {
+  it.each(['art 16', 'Art. 16', 'what does art. 16 say'])('%j opens 第十六条 in English', async (text) => {
+    const answer = await answerTo(text);
+    expect(answer).toContain('第十六条 / Article 16');
+    expect(answer).not.toContain('say nothing');
   });
 });
 
