@@ -6,16 +6,28 @@ import { todayIn } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
 import { type BotRegistry, type CardResponse, type HandlerContext, type IncomingText, replyDestination, staleButtonMessage } from '../src/handlers.js';
 import { menuButtons } from '../src/helpMenuCards.js';
+import { questionLanguage } from '../src/measures/index.js';
 
 export { replyDestination };
 
 /** The bot's today (YYYY-MM-DD) in its timezone. */
 export const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
 
-/** What is said to text that is no command (the last fallback, after the measures' answers). */
+/** What `notUnderstood` says in English, before or after the Chinese, as the measures' fallback does (NOT_IN_MEASURES_EN). */
+const UNKNOWN_TEXT_EN = 'Sorry, I did not understand this. Send “help” for the menu.';
+
+/**
+ * What is said to text that is no command (the last fallback, after the measures' answers): to a text with English
+ * words in it, in English too, first when the text is English (a reader of English is not told to send 帮助 alone).
+ */
 export async function notUnderstood(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   const to = msg.chatType === 'p2p' ? { openId: ctx.actor.openId } : { replyTo: msg.messageId, chatId: msg.chatId };
-  await ctx.send({ dedupeKey: `reply:${ctx.eventId}`, to, text: msg.text ? zh.unknownText : zh.nonTextMessage });
+  await ctx.send({ dedupeKey: `reply:${ctx.eventId}`, to, text: msg.text ? unknownText(msg.text) : zh.nonTextMessage });
+}
+
+function unknownText(text: string): string {
+  if (!/[a-z]{2,}/i.test(text.normalize('NFKC'))) return zh.unknownText;
+  return questionLanguage(text) === 'en' ? `${UNKNOWN_TEXT_EN}\n${zh.unknownText}` : `${zh.unknownText}\n${UNKNOWN_TEXT_EN}`;
 }
 
 /**

@@ -7,7 +7,7 @@ import { type Harness, startHarness } from '../support/harness.js';
  * A command as a team leader types it in the p2p chat (DESIGN.md: each command has its English alias): both its names
  * together, as the 帮助 card prints them (`进度` / `status`) or to be sure (help 帮助); an English command with what it
  * acts on (register my team); my team as 我的班组; art. 16 as article 16. Questions keep their answers from the
- * measures.
+ * measures, and a text not understood that has English in it is answered in English too.
  */
 
 let h: Harness;
@@ -79,5 +79,17 @@ describe('questions stay questions', () => {
     const answer = await answerTo(text);
     expect(answer).toContain(article);
     expect(answer).not.toMatch(/^\[(注册质量信得过班组|我的班组)\]/);
+  });
+});
+
+describe('a text not understood', () => {
+  it('with English words in it is answered in English too', async () => {
+    const answer = await answerTo('随便说点什么 ok');
+    expect(answer).toContain('没有听懂这句话');
+    expect(answer).toContain('Send “help” for the menu');
+  });
+
+  it('in Chinese alone stays Chinese', async () => {
+    expect(await answerTo('随便说点什么')).toBe('没有听懂这句话。发送“帮助”查看可用的命令。');
   });
 });
