@@ -43,11 +43,16 @@ export interface OpenOptions {
    * own pools wait longer: on a starved CI machine a new connection took more than 2 s.
    */
   connectTimeout?: number;
+  /**
+   * PGlite only: what follows a write the disk refused once it has reached its caller (stopOnStorageFailure); by default
+   * the bot's one line and exit 1. A command-line script says its own line.
+   */
+  onStorageFailure?: (line: string, error: unknown) => void;
 }
 
 /** postgres.js when a URL is given, embedded PGlite in dataDir otherwise; migrations applied unless told not to. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  const database = opts.databaseUrl ? await openPostgres(opts.databaseUrl, opts.max ?? 10, opts.connectTimeout) : await openPglite(opts.dataDir, opts.loadDataDir);
+  const database = opts.databaseUrl ? await openPostgres(opts.databaseUrl, opts.max ?? 10, opts.connectTimeout) : await openPglite(opts.dataDir, opts.loadDataDir, opts.onStorageFailure);
   if (opts.migrate !== false) {
     // a refused start lets go of what it opened (PGlite's folder, the server's connections)
     await migrateDatabase(database).catch(async (err: unknown) => {
@@ -155,7 +160,7 @@ export function coalescingSocket(options: { host: string[]; port: number[]; path
   return socket;
 }
 
-async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Database> {
+async function openPglite(dataDir?: string, loadDataDir?: Blob, onStorageFailure?: (line: string, error: unknown) => void): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   // the association's data, the owner's alone (src/local/dataDir.ts narrows what is in it)
@@ -169,7 +174,7 @@ async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Databas
   await client.waitReady.catch((err: unknown) => {
     throw (dataDir && fullDiskError(dataDir, err)) || err;
   });
-  if (dataDir) stopOnStorageFailure(client, dataDir);
+  if (dataDir) stopOnStorageFailure(client, dataDir, onStorageFailure);
   const db = drizzle(client, { schema }) as unknown as Db;
   return {
     db,
@@ -239,7 +244,7 @@ const exitOnStorageFailure = (line: string) => {
  * reaching PGlite, and once the failure has reached its caller the process says why in one line and exits (code 1).
  * A change PGlite answered is in the write-ahead log, so the data up to the last answered change is safe.
  */
-export function stopOnStorageFailure(client: object, dataDir: string, stop: (line: string) => void = exitOnStorageFailure): void {
+export function stopOnStorageFailure(client: object, dataDir: string, stop: (line: string, error: unknown) => void = exitOnStorageFailure): void {
   let failed: { error: unknown } | undefined;
   const methods = client as Record<'execProtocol' | 'execProtocolStream' | 'execProtocolRaw' | 'execProtocolRawStream', (...args: unknown[]) => Promise<unknown>>;
   for (const name of ['execProtocol', 'execProtocolStream', 'execProtocolRaw', 'execProtocolRawStream'] as const) {
@@ -251,6 +256,7 @@ export function stopOnStorageFailure(client: object, dataDir: string, stop: (lin
         setImmediate(() =>
           stop(
             `DATA_DIR ${dataDir} can no longer be written (${cause}); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.`,
+            err,
           ),
         );
       }

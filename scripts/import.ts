@@ -9,7 +9,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { basename } from 'node:path';
-import { openDatabase } from '../db/index.js';
 import { configOrExit } from '../src/config.js';
 import { todayIn } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
@@ -17,7 +16,7 @@ import { applyImport, importCardData, importTemplate, notXlsxMessage, previewImp
 import { type SheetKey, sheetLabels } from '../src/import/plan.js';
 import { createLarkClient } from '../src/lark/client.js';
 import { resolveUserIds } from '../src/lark/contact.js';
-import { claimDataDirOrExit } from '../src/local/dataDir.js';
+import { openScriptDatabase } from '../src/local/dataDirFailure.js';
 import { createLogger } from '../src/log.js';
 
 function usage(problem: string): never {
@@ -53,9 +52,10 @@ const log = createLogger(config.LOG_LEVEL);
 // the command line acts as the first bootstrap administrator, or as the console's local one
 const actor = { openId: config.ADMIN_OPEN_IDS[0] ?? 'system:import', name: null, roles: ['admin' as const] };
 const client = config.localMode ? undefined : createLarkClient({ appId: config.LARK_APP_ID!, appSecret: config.LARK_APP_SECRET!, domain: config.LARK_DOMAIN, log });
-// PGlite is one process per folder: while a bot holds DATA_DIR this is refused (two writers corrupt it)
-const lock = claimDataDirOrExit(config);
-const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+let applied = false;
+// a full disk or a read-only DATA_DIR ends the import with one line; until the import's transaction commits, nothing of it was written
+const opened = await openScriptDatabase(config, { again: 'run npm run import again', outcome: () => (applied ? undefined : 'nothing was imported') });
+const { database } = opened;
 try {
   const now = new Date();
   const today = todayIn(config.BOT_TIMEZONE, now);
@@ -77,14 +77,17 @@ try {
     const go = yes || (await createInterface({ input: process.stdin, output: process.stdout }).question('确认导入？(y/N) ')).trim().toLowerCase() === 'y';
     if (go) {
       const { summary } = await database.db.transaction((tx) => applyImport(tx, actor, record.id, new Date(), today, { timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS }));
+      applied = true;
       process.stdout.write(`已导入：新增 ${summary.add.length} 行，更新 ${summary.update.length} 行。通知在机器人下次运行时发出。\n`);
     } else process.stdout.write('未导入。\n');
   }
 } catch (err) {
-  if (!(err instanceof UserError)) throw err;
-  process.stderr.write(`${err.message}\n`);
-  process.exitCode = 1;
+  // DATA_DIR's failure ends the import here (not closed: PGlite cannot be, after its disk refused a write); any other is thrown on
+  if (!(err instanceof UserError)) opened.failed(err);
+  else {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+  }
 } finally {
-  await database.close();
-  lock?.release();
+  await opened.close();
 }

@@ -6,7 +6,6 @@
  * otherwise it prints what it queued (the bot's outbox sends it when it next runs).
  */
 import { inArray, like, or } from 'drizzle-orm';
-import { openDatabase } from '../db/index.js';
 import { outbox } from '../db/schema.js';
 import { BulkJobWorker } from '../src/bulkJobs.js';
 import { systemClock } from '../src/clock.js';
@@ -18,7 +17,7 @@ import { certificateAttachments } from '../src/certificates/index.js';
 import { CertificateRenderer } from '../src/certificates/render.js';
 import { withResultsWorkbook } from '../src/workbook.js';
 import { createLarkClient, LarkTransport } from '../src/lark/client.js';
-import { claimDataDirOrExit } from '../src/local/dataDir.js';
+import { openScriptDatabase } from '../src/local/dataDirFailure.js';
 import { createLogger } from '../src/log.js';
 import { chatGoneReroute, deadLetterAlert } from '../src/notifications.js';
 import { OutboxDispatcher } from '../src/outbox.js';
@@ -46,9 +45,9 @@ if (Number.isNaN(now.getTime())) usage(`--at "${at}" is not a time`);
 
 const config = configOrExit();
 const log = createLogger(config.LOG_LEVEL);
-// PGlite is one process per folder: while a bot holds DATA_DIR this is refused (two writers corrupt it)
-const lock = claimDataDirOrExit(config);
-const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+// a full disk or a read-only DATA_DIR ends the job with one line; what its transactions had not committed was not written
+const opened = await openScriptDatabase(config, { again: `run npm run job -- ${name} again` });
+const { database } = opened;
 try {
   const outcomes = await runJob(name, database.db, { now, timezone: config.BOT_TIMEZONE, bootstrapAdmins: config.ADMIN_OPEN_IDS });
   if (!outcomes.length) process.stdout.write(`${name}: nothing due at ${now.toISOString()} (${config.BOT_TIMEZONE})\n`);
@@ -72,7 +71,8 @@ try {
     await dispatcher.drain(120_000);
     process.stdout.write('outbox drained through the Feishu API\n');
   }
+} catch (err) {
+  opened.failed(err);
 } finally {
-  await database.close();
-  lock?.release();
+  await opened.close();
 }

@@ -5,6 +5,7 @@
  */
 import { configOrExit } from '../src/config.js';
 import { restoreLocalData } from '../src/local/backup.js';
+import { fileErrorLine } from '../src/local/dataDirFailure.js';
 
 const config = configOrExit();
 const file = process.argv.slice(2).find((a) => !a.startsWith('--'));
@@ -12,5 +13,11 @@ if (!file) {
   process.stderr.write('which backup?\nusage: npm run restore -- <file.tar.gz>\n');
   process.exit(2);
 }
-const code = await restoreLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, file });
-process.exit(code);
+try {
+  process.exit(await restoreLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, file }));
+} catch (err) {
+  // a read-only DATA_DIR, one under a file: one line, not a stack. A restore cut short while it moved the files in is
+  // refused by npm start and finished by the next restore (isInterruptedRestore)
+  process.stderr.write(`restore failed: ${fileErrorLine(err)}; the backup was not restored. Make DATA_DIR writable, then run npm run restore -- ${file} again.\n`);
+  process.exit(1);
+}

@@ -584,18 +584,3 @@ export function claimDataDir(dataDir: string, warn: (line: string) => void = war
     throw err;
   }
 }
-
-/**
- * For a command-line script (npm run job, npm run import): the data folder's lock when the database is PGlite's (one
- * process per folder: two writers corrupt it), none on PostgreSQL; a folder in use ends the script with its one line.
- */
-export function claimDataDirOrExit(config: { DATABASE_URL?: string; DATA_DIR: string }): DataDirLock | undefined {
-  if (config.DATABASE_URL) return undefined;
-  try {
-    return claimDataDir(config.DATA_DIR);
-  } catch (err) {
-    if (!(err instanceof DataDirRefused)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  }
-}

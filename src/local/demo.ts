@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { asc, count, eq } from 'drizzle-orm';
-import { type Database, openDatabase } from '../../db/index.js';
+import { type Database, DatabaseAhead, openDatabase, storageFailure } from '../../db/index.js';
 import { applications, complaints, cycles, teams } from '../../db/schema.js';
 import { type BotApp, startBot } from '../app.js';
 import { OffsetClock } from '../clock.js';
@@ -12,6 +12,7 @@ import { scoreFields } from '../review/scoring.js';
 import { defaultScoreSheet } from '../scoreSheet.js';
 import { type Actor, type Answer, LocalStage } from './actors.js';
 import { claimDataDir, DataDirRefused, type DataDirLock } from './dataDir.js';
+import { dataDirFailure } from './dataDirFailure.js';
 import { LOCAL_ADMIN_GROUP, LOCAL_PEOPLE } from './seed.js';
 
 /**
@@ -113,19 +114,33 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   }
   const dataDir = resolve(config.DATA_DIR);
   const startUrl = `http://${opts.env.HOST || '127.0.0.1'}:${opts.env.PORT || '3000'}`;
+  // a read-only folder, one under a file, a full disk: one line, as npm start says it
+  const again = 'run npm run demo again';
   let lock: DataDirLock;
   try {
     lock = claimDataDir(dataDir);
   } catch (err) {
-    if (!(err instanceof DataDirRefused)) throw err;
-    print(`演示没有运行：${err.message}`);
+    const line = err instanceof DataDirRefused ? err.message : dataDirFailure(err, dataDir, again);
+    if (line === undefined) throw err;
+    print(`演示没有运行：${line}`);
     return 1;
   }
+  /** The demo cut short by its disk: not closed, as PGlite cannot be after its disk refused a write (db/index.ts stopOnStorageFailure); the lock goes at exit. */
+  const stopped = (line: string): never => {
+    print(`演示中断：${line}`);
+    process.exit(1);
+  };
 
-  const database = await openDatabase({ dataDir }).catch((err) => {
+  let database: Database;
+  try {
+    database = await openDatabase({ dataDir, onStorageFailure: (line, err) => stopped(dataDirFailure(err, dataDir, again) ?? line) });
+  } catch (err) {
     lock.release();
-    throw err;
-  });
+    const line = err instanceof DatabaseAhead ? err.message : dataDirFailure(err, dataDir, again);
+    if (line === undefined) throw err;
+    print(`演示没有运行：${line}`);
+    return 1;
+  }
   let app: BotApp | undefined;
   try {
     const existing = await existingData(database);
@@ -302,7 +317,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     print(`用时 ${seconds} 秒。接下来：npm start，打开 ${startUrl}/dev，选一个人（如王管理员）查看聊天和卡片。`);
     return 0;
   } catch (err) {
-    print(`演示中断：${(err as Error).message}`);
+    const line = dataDirFailure(err, dataDir, again);
+    if (line !== undefined && storageFailure(err) !== undefined) stopped(line);
+    print(`演示中断：${line ?? (err as Error).message}`);
     return 1;
   } finally {
     if (app) {

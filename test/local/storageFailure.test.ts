@@ -1,14 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messages } from '@electric-sql/pglite';
-import { asc } from 'drizzle-orm';
+import { asc, count } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, stopOnStorageFailure, storageFailure } from '../../db/index.js';
-import { people } from '../../db/schema.js';
+import { people, teams } from '../../db/schema.js';
 import { backupLocalData, restoreLocalData } from '../../src/local/backup.js';
 import { claimDataDir, LOCK_FILE, lockDataDir } from '../../src/local/dataDir.js';
+import { dataDirFailure } from '../../src/local/dataDirFailure.js';
+import { reapedAfterTest } from '../support/children.js';
 
 /**
  * Local mode's PGlite on a disk that fills up or turns read-only while the bot runs: after the first write the disk
@@ -90,6 +93,73 @@ describe('a write the disk refuses', () => {
       'DATA_DIR /srv/gdsz/data can no longer be written (Read-only file system); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.',
     ]);
   });
+
+  it('is said by a command-line script in one line naming DATA_DIR, as is a folder that cannot hold the database; any other error is not', () => {
+    expect(dataDirFailure(tableFull(), '/srv/gdsz/data', 'run npm run import again', 'nothing was imported')).toBe(
+      'DATA_DIR /srv/gdsz/data can no longer be written (No space left on device); nothing was imported; free space on its disk, or make it writable again (remount), then run npm run import again',
+    );
+    expect(dataDirFailure(walReadOnly(), '/srv/gdsz/data', 'run npm run job -- digest again')).toBe(
+      'DATA_DIR /srv/gdsz/data can no longer be written (Read-only file system); the data up to the last change answered is safe; free space on its disk, or make it writable again (remount), then run npm run job -- digest again',
+    );
+    const erofs = Object.assign(new Error("EROFS: read-only file system, open '/srv/gdsz/data/.gdsz-bot.lock.7.ab'"), { code: 'EROFS', syscall: 'open', path: '/srv/gdsz/data/.gdsz-bot.lock.7.ab' });
+    expect(dataDirFailure(erofs, '/srv/gdsz/data', 'run npm run import again', 'nothing was imported')).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (EROFS); nothing was imported');
+    expect(dataDirFailure(pgliteError('ERROR', '23505', 'duplicate key value violates unique constraint "people_pkey"', '_bt_check_unique'), '/srv/gdsz/data', 'run npm run import again')).toBeUndefined();
+    expect(dataDirFailure(new TypeError("Cannot read properties of undefined (reading 'id')"), '/srv/gdsz/data', 'run npm run import again')).toBeUndefined();
+  });
+});
+
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+const scriptEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
+
+/** A command-line script as npm runs it; what it wrote, as lines. */
+function runScript(args: string[], env: Record<string, string>) {
+  const child = reapedAfterTest(spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...scriptEnv(), PORT: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const lines = (text: string) => text.split('\n').filter(Boolean);
+  return new Promise<{ code: number | null; stdout: string[]; stderr: string[] }>((resolve) => child.once('exit', (code) => resolve({ code, stdout: lines(stdout), stderr: lines(stderr) })));
+}
+
+/** An import workbook of `count` teams of one organisation. */
+async function teamsWorkbook(file: string, count: number) {
+  const wb = new ExcelJS.Workbook();
+  wb.addWorksheet('单位').addRows([['单位名称*'], ['广州市政公司']]);
+  const rows: unknown[][] = [['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门']];
+  for (let i = 0; i < count; i++) rows.push(['', `养护${i}班`, '广州市政公司', '行政班组', `139${String(i).padStart(8, '0')}`, `张${i}`, 'li@example.com', '李四', '2024-01-10', 10, '']);
+  wb.addWorksheet('班组').addRows(rows);
+  writeFileSync(file, Buffer.from(await wb.xlsx.writeBuffer()));
+}
+
+describe('the command-line scripts on a DATA_DIR that cannot hold the database', () => {
+  it('npm run job, import, demo and restore say so in one line, not a stack, for a path under a file', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'scripts-data-dir-'));
+    dirs.push(parent);
+    writeFileSync(join(parent, 'file'), 'a file, not a folder\n');
+    // a folder under a file cannot be made (ENOTDIR), as one on a read-only disk cannot be written (EROFS)
+    const dataDir = join(parent, 'file', 'data');
+    const workbook = join(parent, 'teams.xlsx');
+    await teamsWorkbook(workbook, 1);
+    const archive = join(parent, 'b.tar.gz');
+    writeFileSync(archive, 'whatever: the folder is refused before the file is unpacked');
+    const [job, imported, demo, restore] = await Promise.all([
+      runScript(['scripts/job.ts', 'digest'], { DATA_DIR: dataDir }),
+      runScript(['scripts/import.ts', workbook, '--yes'], { DATA_DIR: dataDir }),
+      runScript(['scripts/demo.ts'], { DATA_DIR: dataDir }),
+      runScript(['scripts/restore.ts', archive], { DATA_DIR: dataDir }),
+    ]);
+    expect([job, imported, demo, restore].map((r) => r.code)).toEqual([1, 1, 1, 1]);
+    // Node's mkdir says EEXIST for a folder under a file (recursive), open says ENOTDIR
+    const cannotHold = (before: string, after: string) => expect.stringMatching(new RegExp(`^${before}DATA_DIR ${escaped(dataDir)} cannot hold the database \\((ENOTDIR|EEXIST)\\)${after}$`));
+    expect(job.stderr).toEqual([cannotHold('', '')]);
+    expect(imported.stderr).toEqual([cannotHold('', '; nothing was imported')]);
+    expect(demo.stdout.concat(demo.stderr)).toEqual([cannotHold('演示没有运行：', '')]);
+    expect(restore.stderr).toEqual([
+      expect.stringMatching(new RegExp(`^restore failed: (ENOTDIR|EEXIST): .*; the backup was not restored\\. Make DATA_DIR writable, then run npm run restore -- ${escaped(archive)} again\\.$`)),
+    ]);
+  }, 120_000);
 });
 
 /** A tmpfs of `size` mounted on a new folder, or undefined where this process may not mount (not root, not Linux). */
@@ -229,4 +299,96 @@ describe('a restore on a full disk', () => {
     expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^backup failed: ENOSPC: no space left on device.*; nothing was written as a backup\.$/)]);
     expect(readdirSync(tiny)).toEqual([]);
   }, 120_000);
+});
+
+describe('the command-line scripts on a disk that is read-only or full', () => {
+  /** A data folder of the bot's on `disk`, holding one person; and a backup of it beside the disk. */
+  async function dataWithBackup(disk: string) {
+    const dataDir = join(disk, 'data');
+    const lock = claimDataDir(dataDir);
+    const database = await openDatabase({ dataDir });
+    await database.db.insert(people).values({ openId: 'ou_kept', name: '张班长' });
+    await database.close();
+    lock.release();
+    const parent = mkdtempSync(join(tmpdir(), 'scripts-disk-'));
+    dirs.push(parent);
+    const archive = join(parent, 'b.tar.gz');
+    expect(await backupLocalData({ dataDir, file: archive, now: new Date(), timezone: 'Asia/Shanghai', output: { write: () => true } as unknown as NodeJS.WritableStream })).toBe(0);
+    return { dataDir, parent, archive };
+  }
+
+  /** What the folder holds, opened as the bot opens it. */
+  async function holding(dataDir: string) {
+    const lock = claimDataDir(dataDir);
+    const database = await openDatabase({ dataDir });
+    try {
+      const [{ n }] = await database.db.select({ n: count() }).from(teams);
+      return { people: (await database.db.select({ openId: people.openId }).from(people)).map((p) => p.openId), teams: n };
+    } finally {
+      await database.close();
+      lock.release();
+    }
+  }
+
+  it('read-only: npm run job, import, demo, reset and restore each say so in one line, not a stack; the data is as it was', async (ctx) => {
+    const disk = smallDisk('64m');
+    if (!disk) return ctx.skip();
+    const { dataDir, parent, archive } = await dataWithBackup(disk);
+    const workbook = join(parent, 'teams.xlsx');
+    await teamsWorkbook(workbook, 1);
+    const fresh = join(disk, 'new');
+    expect(spawnSync('mount', ['-o', 'remount,ro', disk]).status).toBe(0);
+    try {
+      const [job, imported, demo, reset, restore] = await Promise.all([
+        runScript(['scripts/job.ts', 'digest'], { DATA_DIR: dataDir }),
+        runScript(['scripts/import.ts', workbook, '--yes'], { DATA_DIR: dataDir }),
+        runScript(['scripts/demo.ts'], { DATA_DIR: fresh }),
+        runScript(['scripts/reset.ts', '--yes'], { DATA_DIR: dataDir }),
+        runScript(['scripts/restore.ts', archive], { DATA_DIR: fresh }),
+      ]);
+      expect([job, imported, demo, reset, restore].map((r) => r.code)).toEqual([1, 1, 1, 1, 1]);
+      expect(job.stderr).toEqual([`DATA_DIR ${dataDir} cannot hold the database (EROFS)`]);
+      expect(imported.stderr).toEqual([`DATA_DIR ${dataDir} cannot hold the database (EROFS); nothing was imported`]);
+      expect(demo.stdout.concat(demo.stderr)).toEqual([`演示没有运行：DATA_DIR ${fresh} cannot hold the database (EROFS)`]);
+      expect(reset.stderr).toEqual([expect.stringMatching(new RegExp(`^reset failed: EROFS: read-only file system, open '${escaped(dataDir)}/.*'; make DATA_DIR writable, then run npm run reset again\\.$`))]);
+      expect(restore.stderr).toEqual([`restore failed: EROFS: read-only file system, mkdir '${fresh}'; the backup was not restored. Make DATA_DIR writable, then run npm run restore -- ${archive} again.`]);
+    } finally {
+      spawnSync('mount', ['-o', 'remount,rw', disk]);
+    }
+    expect(await holding(dataDir)).toEqual({ people: expect.arrayContaining(['ou_kept']), teams: 0 });
+  }, 120_000);
+
+  it('full: npm run import that fills the disk says in one line that nothing was imported; on a full disk job, import and demo say so before they start', async (ctx) => {
+    const disk = smallDisk('64m');
+    if (!disk) return ctx.skip();
+    const { dataDir, parent } = await dataWithBackup(disk);
+    const workbook = join(parent, 'teams.xlsx');
+    await teamsWorkbook(workbook, 5000);
+    // 4 MB left: the database opens and the preview is shown; 5 000 teams do not fit
+    const room = () => Number(spawnSync('df', ['-k', '--output=avail', disk], { encoding: 'utf8' }).stdout.trim().split('\n')[1]);
+    expect(spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=1k', `count=${room() - 4096}`]).status).toBe(0);
+    const imported = await runScript(['scripts/import.ts', workbook, '--yes'], { DATA_DIR: dataDir });
+    expect(imported.code, imported.stderr.join('\n')).toBe(1);
+    expect(imported.stderr).toEqual([
+      `DATA_DIR ${dataDir} can no longer be written (No space left on device); nothing was imported; free space on its disk, or make it writable again (remount), then run npm run import again`,
+    ]);
+
+    // no room at all: refused at the start, one line each
+    spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler-2')}`, 'bs=4k']);
+    const full = (again: string, then = '') =>
+      expect.stringMatching(new RegExp(`^DATA_DIR ${escaped(dataDir)} cannot hold the database: the disk it is on is full \\((ENOSPC|[\\d.]+ [KM]B left)\\)${then}; free space on it, then ${escaped(again)}$`));
+    // one after another: each holds the folder while it runs
+    const job = await runScript(['scripts/job.ts', 'digest'], { DATA_DIR: dataDir });
+    const again = await runScript(['scripts/import.ts', workbook, '--yes'], { DATA_DIR: dataDir });
+    const demo = await runScript(['scripts/demo.ts'], { DATA_DIR: dataDir });
+    expect([job.code, again.code, demo.code]).toEqual([1, 1, 1]);
+    expect(job.stderr).toEqual([full('run npm run job -- digest again')]);
+    expect(again.stderr).toEqual([full('run npm run import again', '; nothing was imported')]);
+    expect(demo.stdout.concat(demo.stderr)).toEqual([expect.stringMatching(/^演示没有运行：DATA_DIR /)]);
+    expect(demo.stdout[0].slice('演示没有运行：'.length)).toEqual(full('run npm run demo again'));
+
+    rmSync(join(disk, 'filler'));
+    rmSync(join(disk, 'filler-2'));
+    expect(await holding(dataDir)).toEqual({ people: expect.arrayContaining(['ou_kept']), teams: 0 });
+  }, 180_000);
 });
