@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { fullDiskRoom, RECORDED_MIGRATIONS_SQL, type RecordedMigration, roomLeft, storageFailure, unknownMigrations } from '../../db/index.js';
 import {
   type DataDirLock,
@@ -171,6 +172,17 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     say(`restore refused: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); name a file written by npm run backup.`);
     return 1;
   }
+  // npm run backup writes gzip, whose end holds the length and CRC of what it packs: unpacked here, a copy cut short or
+  // garbled on the way is told before anything in DATA_DIR is touched (PGlite would only say it cannot start, and
+  // leaves its own unpacking's failure unhandled)
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = new Uint8Array(gunzipSync(bytes));
+    } catch (err) {
+      say(archiveRefusal(file, gzipFault(err)));
+      return 1;
+    }
+  }
   const dir = resolve(opts.dataDir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     say(`restore refused: DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at an empty or new folder.`);
@@ -191,11 +203,10 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     }
     // a restore cut short: what it had moved in goes, the marker and this process's lock stay
     for (const name of readdirSync(dir)) if (name !== MARKER_FILE && name !== LOCK_FILE) rmSync(join(dir, name), { recursive: true, force: true });
-    const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
     let isBotDatabase: boolean;
     let newer: string | undefined;
     try {
-      const pg = await openPglite(staging, new Blob([bytes], { type: gzip ? 'application/gzip' : 'application/x-tar' }));
+      const pg = await openPglite(staging, new Blob([bytes], { type: 'application/x-tar' }));
       try {
         const found = await pg.query<{ migrations: string | null }>(`select to_regclass('drizzle.__drizzle_migrations')::text as migrations`);
         isBotDatabase = found.rows[0]?.migrations != null;
@@ -215,6 +226,12 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
       rmSync(staging, { recursive: true, force: true });
       if (room !== undefined || stored) {
         say(`restore stopped: the disk holding ${dir} ${room !== undefined ? `is full (${roomLeft(room)} left)` : `refused a write (${stored})`}; ${file} was not read to its end. Free space there, then run the restore again; nothing was restored.`);
+        return 1;
+      }
+      // a backup unpacked by hand (gunzip) and cut short: a tar entry runs past the file's end
+      const cutShort = tarCutShort(bytes);
+      if (cutShort) {
+        say(archiveRefusal(file, { kind: 'incomplete', cause: cutShort }));
         return 1;
       }
       say(`restore refused: ${file} is not a backup written by npm run backup (${errorLine(err)}).`);
@@ -248,6 +265,39 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
   } finally {
     lock.release();
   }
+}
+
+interface ArchiveFault {
+  kind: 'incomplete' | 'damaged';
+  cause: string;
+}
+
+/** gzip's own check failed: its end missing ("unexpected end of file"), or what it packs not matching its length and CRC. */
+function gzipFault(err: unknown): ArchiveFault {
+  const e = err as { code?: unknown; message?: unknown } | null | undefined;
+  return { kind: e?.code === 'Z_BUF_ERROR' ? 'incomplete' : 'damaged', cause: typeof e?.message === 'string' ? e.message : String(err) };
+}
+
+/** A backup cut short or garbled on the way is npm run backup's all the same: it is to be copied again, not replaced. */
+function archiveRefusal(file: string, fault: ArchiveFault): string {
+  return fault.kind === 'incomplete'
+    ? `restore refused: ${file} is incomplete (${fault.cause}): the backup was cut short, as by a copy that was interrupted or a partial download; copy it again from where it is kept, then run the restore again.`
+    : `restore refused: ${file} is damaged (${fault.cause}): it does not read back as npm run backup wrote it, as after a copy gone wrong; copy the backup again from where it is kept, then run the restore again.`;
+}
+
+/** Where a tar archive ends inside one of its entries (each a 512-byte header, then its data in 512-byte blocks); undefined for a whole one, or one that is no tar. */
+function tarCutShort(tar: Uint8Array): string | undefined {
+  const field = (from: number, length: number) => Buffer.from(tar.subarray(from, from + length)).toString('latin1').replace(/\0[\s\S]*$/, '');
+  for (let at = 0; at < tar.length; ) {
+    if (at + 512 > tar.length) return at === 0 ? undefined : 'it ends inside a header of its tar archive';
+    if (tar.subarray(at, at + 512).every((b) => b === 0)) return undefined;
+    // the header's "ustar" at 257, its size in octal at 124, its name at 0
+    if (field(at + 257, 5) !== 'ustar') return undefined;
+    const end = at + 512 + Math.ceil(parseInt(field(at + 124, 12).trim() || '0', 8) / 512) * 512;
+    if (end > tar.length) return `it ends inside ${field(at, 100)}`;
+    at = end;
+  }
+  return undefined;
 }
 
 /** Whether the path is a folder (false when missing, a file, or unreadable). */

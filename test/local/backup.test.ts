@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { asc, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reapedAfterTest } from '../support/children.js';
@@ -183,6 +184,42 @@ describe('npm run backup and npm run restore', () => {
     expect(await backupLocalData({ dataDir: holding, file: target, now: new Date(), timezone: 'Asia/Shanghai', output: nowhere.stream })).toBe(1);
     expect(nowhere.lines).toEqual([`backup refused: the folder ${join(parent, 'no-such-folder')} does not exist; create it or name a file in another: npm run backup -- <file>`]);
     expect(existsSync(join(holding, LOCK_FILE))).toBe(false);
+  }, 120_000);
+
+  it('tells a backup cut short or garbled on the way from a file that is no backup, to be copied again, leaving the folder as any refusal does', async () => {
+    const parent = newDir();
+    const source = join(parent, 'source');
+    await readRows(source);
+    const archive = join(parent, 'whole.tar.gz');
+    expect(await backupLocalData({ dataDir: source, file: archive, now: new Date(), timezone: 'Asia/Shanghai', output: output().stream })).toBe(0);
+    const bytes = readFileSync(archive);
+    // an interrupted copy, a partial download: the first part of the file
+    const cut = join(parent, 'cut.tar.gz');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    // a byte changed on the way: gzip's check of what it holds (its CRC, in the last 8 bytes) fails
+    const garbled = join(parent, 'garbled.tar.gz');
+    const changed = Buffer.from(bytes);
+    changed[changed.length - 8] ^= 0xff;
+    writeFileSync(garbled, changed);
+    // the archive unpacked by hand (gunzip), then cut short
+    const tar = join(parent, 'cut.tar');
+    writeFileSync(tar, gunzipSync(bytes).subarray(0, 2_000_000));
+
+    const said: string[] = [];
+    for (const [file, dataDir] of [[cut, 'a'], [garbled, 'b'], [tar, 'c']].map(([f, d]) => [f, join(parent, d)])) {
+      const refused = output();
+      expect(await restoreLocalData({ dataDir, file, output: refused.stream })).toBe(1);
+      said.push(...refused.lines);
+      expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
+      expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
+      expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+    }
+    const copyAgain = 'copy it again from where it is kept, then run the restore again.';
+    expect(said).toEqual([
+      `restore refused: ${cut} is incomplete (unexpected end of file): the backup was cut short, as by a copy that was interrupted or a partial download; ${copyAgain}`,
+      `restore refused: ${garbled} is damaged (incorrect data check): it does not read back as npm run backup wrote it, as after a copy gone wrong; copy the backup again from where it is kept, then run the restore again.`,
+      expect.stringMatching(new RegExp(`^restore refused: ${tar.replace(/[./]/g, '\\$&')} is incomplete \\(it ends inside .+\\): the backup was cut short`)),
+    ]);
   }, 120_000);
 
   it('refuses a backup missing the file of a table, leaving the folder as any refusal does', async () => {
