@@ -247,7 +247,13 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
   return card({
     title: decision === 'recommend' ? `已推荐：${a.team.name}` : `已退回：${a.team.name}`,
     template: decision === 'recommend' ? 'green' : 'grey',
-    elements: [summaryFields(a), markdown(md`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${opinion}`), note(decision === 'recommend' ? '已报协会形式审查。' : closed ? '已通知班组长。本年度申报已截止，这份申报不能再修改提交，不参加本年度评审。' : '已通知班组长修改后重新提交。')],
+    elements: [
+      summaryFields(a),
+      markdown(md`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${opinion}`),
+      note(decision === 'recommend' ? '已报协会形式审查。' : closed ? '已通知班组长。本年度申报已截止，这份申报不能再修改提交，不参加本年度评审。' : '已通知班组长修改后重新提交。'),
+      // a contact of many teams goes on to the next one from here, as an expert does with 评下一份
+      buttonRow([button({ text: '待确认的申报', value: { action: 'endorse.list' } })]),
+    ],
   });
 }
 
@@ -415,8 +421,11 @@ export function endorsementListCard(items: ApplicationSummary[]): Card {
     elements: items.length
       ? [
           markdown('第十五条：以下申报等待你确认并填写推荐意见。'),
-          buttonRow(items.slice(0, 40).map((a) => button({ text: namedButtonText(a.team.name, String(a.year)).text, value: { action: 'endorse.open', applicationId: a.id } }))),
-          ...(items.length > 40 ? [note(md`另有 ${items.length - 40} 份，处理后点“待确认申报”查看`)] : []),
+          // by code: a contact of two organisations may have two teams of one name (names are unique within one)
+          buttonRow(items.slice(0, 40).map((a) => button({ text: namedButtonText(a.team.name, a.team.code).text, value: { action: 'endorse.open', applicationId: a.id } }))),
+          ...(items.length > 40
+            ? [note(md`另有 ${items.length - 40} 份，处理后点“刷新”查看`), buttonRow([button({ text: '刷新', value: { action: 'endorse.list' } })])]
+            : []),
         ]
       : [markdown('目前没有等待你确认的申报。')],
   });

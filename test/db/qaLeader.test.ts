@@ -206,7 +206,8 @@ describe('a team leader and their organisation’s contact through the year, on 
     const late = await both(worlds, CONTACT, byWorld(ids, 'endorse.recommend'), { truthful: true, opinion: '同意推荐' });
     expect(late.toast.type).toBe('info');
     expect(late.card.data.header.title.content).toBe('已退回：市政养护一班');
-    expect(cardActions(late.card.data)).toEqual([]);
+    // no live form: only the way on to the contact's other applications
+    expect(cardActions(late.card.data)).toEqual([{ action: 'endorse.list' }]);
 
     const leader = await progress(worlds, LEADER);
     expect(leader.text).toContain('**下一步**：已退回修改：请按退回意见修改后，点“年度申报”重新提交（2027年4月30日 截止），单位联系人将再次确认。');
