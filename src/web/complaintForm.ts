@@ -347,7 +347,7 @@ function errorPage(ctx: Context, status: number, p: { title: string; lines: stri
   body { margin: 0; font: 16px/1.6 -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; color: #1f2329; background: #f5f6f7; }
   main { max-width: 560px; margin: 0 auto; padding: 20px 16px 40px; }
   h1 { font-size: 22px; margin: 8px 0 12px; color: #a12d24; }
-  p { margin: 0 0 8px; }
+  p { margin: 0 0 8px; overflow-wrap: anywhere; }
   textarea { box-sizing: border-box; width: 100%; min-height: 160px; font: inherit; padding: 10px 12px; border: 1px solid #d0d3d6; border-radius: 6px; }
   a.back { display: block; margin-top: 18px; padding: 12px; text-align: center; font-weight: 600; color: #fff; background: #3370ff; border-radius: 6px; text-decoration: none; }
   footer { color: #8f959e; font-size: 13px; margin-top: 20px; }
@@ -454,13 +454,15 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
   .count.over { color: #d83931; font-weight: 600; }
   button { width: 100%; margin-top: 18px; padding: 12px; font: inherit; font-weight: 600; color: #fff; background: #3370ff; border: 0; border-radius: 6px; }
   button:disabled { background: #a3bdfb; }
-  .message { margin: 16px 0 0; padding: 12px 14px; border-radius: 6px; }
+  /* a refusal quoting a long unbroken code wraps inside a 360 px screen rather than widening the page */
+  .message { margin: 16px 0 0; padding: 12px 14px; border-radius: 6px; overflow-wrap: anywhere; }
+  .message:focus { outline: none; }
   .message[hidden] { display: none; }
   .error { background: #fdecea; color: #a12d24; }
   .ok { background: #e8f7ee; color: #1d6b3a; }
   .reference { font-size: 20px; font-weight: 700; letter-spacing: 1px; }
   [aria-invalid="true"] { border-color: #d83931; }
-  .field-error { color: #d83931; margin: 4px 0 6px; font-size: 14px; }
+  .field-error { color: #d83931; margin: 4px 0 6px; font-size: 14px; overflow-wrap: anywhere; }
   footer { color: #8f959e; font-size: 13px; margin-top: 20px; }
   .trap { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
 </style>
@@ -477,7 +479,7 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
     ${
       notice
         ? `<div id="message" class="message ${notice.kind}" role="alert" aria-live="polite">${escapeHtml(notice.text)}${notice.reference ? `<div class="reference" id="reference">${escapeHtml(notice.reference)}</div>` : ''}</div>`
-        : '<div id="message" class="message" role="alert" aria-live="polite" hidden></div>'
+        : '<div id="message" class="message" role="alert" aria-live="polite" tabindex="-1" hidden></div>'
     }
   </form>
   <footer>广东省市政行业协会 · 投诉编号请妥善保存</footer>
@@ -492,10 +494,14 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
   function updateCount(area) {
     var max = Number(area.getAttribute('data-max'));
     var count = document.getElementById(area.id + '-count');
-    count.textContent = area.value.length + ' / ' + max;
-    count.className = area.value.length > max ? 'count over' : 'count';
+    // characters as the server counts them (code points): an emoji is one, not two UTF-16 units
+    var length = Array.from(area.value).length;
+    count.textContent = length + ' / ' + max;
+    count.className = length > max ? 'count over' : 'count';
   }
   function updateCounts() { counted.forEach(updateCount); }
+  // the answer below the button is out of view on a phone: it is brought into view (and focused, for a screen
+  // reader), or, for a field to fix, said under that field's label, as the page the server draws says it
   function show(kind, text, reference) {
     message.hidden = false;
     message.className = 'message ' + kind;
@@ -508,10 +514,28 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
       message.appendChild(ref);
     }
   }
+  function bringIntoView(el) {
+    el.scrollIntoView({ block: 'center' });
+  }
+  function fieldError(name, text) {
+    var old = document.getElementById(name + '-error');
+    if (old) old.parentNode.removeChild(old);
+    form.elements[name].removeAttribute('aria-invalid');
+    if (!text) return undefined;
+    var label = form.querySelector('label[for="' + name + '"]');
+    var p = document.createElement('p');
+    p.className = 'field-error';
+    p.id = name + '-error';
+    p.textContent = text;
+    label.parentNode.insertBefore(p, label.nextSibling);
+    form.elements[name].setAttribute('aria-invalid', 'true');
+    form.elements[name].setAttribute('aria-errormessage', name + '-error');
+    return p;
+  }
   counted.forEach(function (area) { area.addEventListener('input', function () { updateCount(area); }); });
   form.addEventListener('submit', function (event) {
     event.preventDefault();
-    names.forEach(function (name) { form.elements[name].removeAttribute('aria-invalid'); });
+    names.forEach(function (name) { fieldError(name); });
     submit.disabled = true;
     var payload = { ${HONEYPOT_FIELD}: form.elements.${HONEYPOT_FIELD}.value, ${FORM_TOKEN_FIELD}: form.elements.${FORM_TOKEN_FIELD}.value };
     names.forEach(function (name) { payload[name] = form.elements[name].value; });
@@ -526,17 +550,25 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
           if (r.data.${FORM_TOKEN_FIELD}) form.elements.${FORM_TOKEN_FIELD}.value = r.data.${FORM_TOKEN_FIELD};
           updateCounts();
           show('ok', (r.status === 201 ? '投诉已受理' : r.data.msg + '投诉已受理') + '（被投诉班组：' + r.data.team.name + '）。投诉编号：', r.data.reference);
+          bringIntoView(message);
+          message.focus({ preventScroll: true });
           return;
         }
         // the server's refusals and faults answer in Chinese; a proxy in front of it may not
         var chinese = typeof r.data.msg === 'string' && /[\u4e00-\u9fff]/.test(r.data.msg);
         show('error', chinese ? r.data.msg : r.status === 413 ? '投诉内容太长，这份投诉没有提交，请删减后重新提交。' : '提交失败（' + r.status + '），这份投诉没有受理，请稍后再试。');
-        if (r.data.field && form.elements[r.data.field]) {
-          form.elements[r.data.field].setAttribute('aria-invalid', 'true');
-          form.elements[r.data.field].focus();
+        if (r.data.field && form.elements[r.data.field] && chinese) {
+          bringIntoView(fieldError(r.data.field, r.data.msg));
+          form.elements[r.data.field].focus({ preventScroll: true });
+        } else {
+          bringIntoView(message);
+          message.focus({ preventScroll: true });
         }
       })
-      .catch(function () { show('error', '网络异常，请检查网络后重试。'); })
+      .catch(function () {
+        show('error', '网络异常，请检查网络后重试。');
+        bringIntoView(message);
+      })
       .then(function () { submit.disabled = false; });
   });
 })();
