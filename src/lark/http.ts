@@ -26,6 +26,10 @@ export function larkCallback(opts: { secrets: CallbackSecrets; dispatcher: lark.
       outer = JSON.parse(raw) as Record<string, unknown>;
       if (!outer || typeof outer !== 'object' || Array.isArray(outer)) throw new Error('not an object');
     } catch {
+      // junk from anyone is a callback without a valid signature (401, counted with the others refused); only a body
+      // Feishu's signature vouches for is told it is malformed
+      const sig = checkSignature(ctx.headers, raw, encryptKey, now());
+      if (!sig.ok) return refuse(ctx, sig.reason, signatureMessage[sig.reason]);
       ctx.status = 400;
       ctx.body = { code: 400, msg: 'body is not a JSON object' };
       return;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { auditLog, outbox, processedEvents } from '../../db/schema.js';
 import { ADMIN, startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
-import { cardActionEvent, legacyCardRequest, messageEvent, p2pChatEnteredEvent, signedRequest, urlVerification } from '../support/larkEvents.js';
+import { cardActionEvent, legacyCardRequest, messageEvent, p2pChatEnteredEvent, signature, signedRequest, urlVerification } from '../support/larkEvents.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -285,8 +285,19 @@ describe('callback security', () => {
     expect(wrong.status).toBe(401);
   });
 
-  it('answers malformed JSON with 400 and an oversized body with 413', async () => {
-    const bad = await fetch(h.app.url + '/lark/events', { method: 'POST', body: '{not json' });
+  it('answers malformed JSON with 401 unsigned (a callback without a valid signature) and 400 signed, and an oversized body with 413', async () => {
+    for (const body of ['{not json', '', 'a=1&b=2']) {
+      const unsigned = await fetch(h.app.url + '/lark/cards', { method: 'POST', body });
+      expect(unsigned.status, body).toBe(401);
+      expect(await unsigned.json()).toEqual({ code: 401, msg: 'unauthorised' });
+    }
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = 'nonce-malformed';
+    const bad = await fetch(h.app.url + '/lark/events', {
+      method: 'POST',
+      headers: { 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signature(timestamp, nonce, TEST_ENCRYPT_KEY, '{not json') },
+      body: '{not json',
+    });
     expect(bad.status).toBe(400);
     const big = await fetch(h.app.url + '/lark/events', { method: 'POST', body: 'x'.repeat(2_000_000) });
     expect(big.status).toBe(413);
