@@ -661,7 +661,7 @@ export async function closeApplications(tx: Db, actor: Actor, cycle: number | Cy
     const latest = young.reduce((a, b) => (a.eligibleFrom > b.eligibleFrom ? a : b));
     const named = young.slice(0, 3).map((t) => `${t.name}（${t.code}，${formatDateZh(t.eligibleFrom)}满一年）`).join('、');
     throw new UserError(
-      `第十六条：申报截止日期为${formatDateZh(locked.applicationDeadline)}，今天截止的话，已提交申报的 ${young.length} 个班组截止时注册未满一年，不再符合申报条件：${named}${young.length > 3 ? ' 等' : ''}。请于${formatDateZh(latest.eligibleFrom)}或之后再截止，或先将这些申报退回。`,
+      `第十六条：注册满一年后方可参加评选。申报截止日期为${formatDateZh(locked.applicationDeadline)}，今天截止的话，已提交申报的 ${young.length} 个班组截止时注册未满一年：${named}${young.length > 3 ? ' 等' : ''}。请于${formatDateZh(latest.eligibleFrom)}或之后再截止，或先将这些申报退回。`,
     );
   }
   const [moved] = await tx.update(cycles).set({ applicationDeadline: today, updatedAt: now }).where(eq(cycles.id, locked.id)).returning();
