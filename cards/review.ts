@@ -439,6 +439,11 @@ export interface PanelView {
   page?: number;
   /** Places of the panel no expert holds (declined, stepped aside, not replaced) while it can still be filled: 分配专家 fills them. */
   shortBy?: number;
+  /**
+   * The administrator viewing, when they hold a sheet of this panel still to submit: the other members' totals and their
+   * 重开评分 / 更换专家 are left out, experts being blind to each other until the panel closes (第十七条).
+   */
+  scoringMember?: string;
 }
 
 /** Panel rows per page: eight declines with their 500-character reasons stay under Feishu's 30 KB (fifteen experts after ten declines came to 33 KB). */
@@ -457,9 +462,11 @@ export function panelCard(d: PanelView): Card {
   const short = editable && d.shortBy && d.shortBy > 0 ? d.shortBy : 0;
   const rows: Element[] = shown.items.map((m) => {
     const who = m.name ? m.name : mention(m.expertOpenId);
-    const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' ? ` · ${m.total} 分` : ''}${m.declineReason ? `（${m.declineReason}）` : ''}`;
+    const hidden = d.scoringMember !== undefined && m.expertOpenId !== d.scoringMember;
+    const line = md`${who} · ${memberStatus[m.status] ?? m.status}${m.total !== null && m.status === 'submitted' && !hidden ? ` · ${m.total} 分` : ''}${m.declineReason ? `（${m.declineReason}）` : ''}`;
     const actions: Element[] = [];
-    if (m.status === 'assigned' && editable) {
+    // no 更换专家 nor 重开评分 on a co-panellist's sheet for a member still scoring: the note below says why
+    if (!hidden && m.status === 'assigned' && editable) {
       actions.push(
         button({
           text: '更换专家',
@@ -469,7 +476,7 @@ export function panelCard(d: PanelView): Card {
         }),
       );
     }
-    if (m.status === 'submitted' && reopenable) {
+    if (!hidden && m.status === 'submitted' && reopenable) {
       actions.push(
         button({
           text: '重开评分',
@@ -497,6 +504,7 @@ export function panelCard(d: PanelView): Card {
       ...(rows.length ? rows : [markdown('尚未分配专家。')]),
       ...pager({ page: shown.page, pages: shown.pages, value: { action: 'review.panel', applicationId: d.applicationId } }),
       ...(short ? [markdown(md`**专家组缺 ${short} 位**：在“专家库”中添加其他单位的专家（或提高评审上限）后，点“分配专家”补足。`)] : []),
+      ...(d.scoringMember !== undefined ? [note('你是本专家组成员，提交评分前不显示其他专家的分数，也不能更换或重开他们的评分（第十七条）；可请其他管理员处理。')] : []),
       note('专家名单和分数仅协会管理员可见（第十七条）。'),
       buttonRow([
         ...(short ? [button({ text: '分配专家', type: 'primary', value: { action: 'review.assign', cycleId: d.cycleId } })] : []),

@@ -38,9 +38,13 @@ export async function showProgress(ctx: HandlerContext, input: CardActionInput):
   return { card: { type: 'raw', data: await progressCardFor(ctx, idFrom(input.value, 'cycleId')) } };
 }
 
-/** The panel card of an application as read: its application row with team, organisation and cycle, and its members. */
-function panelFrom(row: Pick<ReopenedPanel, 'application' | 'team' | 'organization' | 'cycle'>, members: PanelMember[], page = 1): Card {
+/**
+ * The panel card of an application as read: its application row with team, organisation and cycle, and its members, as
+ * `viewer` sees it: an administrator with a sheet of the panel still to submit is shown no other expert's total (第十七条).
+ */
+function panelFrom(row: Pick<ReopenedPanel, 'application' | 'team' | 'organization' | 'cycle'>, members: PanelMember[], viewer: string, page = 1): Card {
   return panelCard({
+    scoringMember: members.some((m) => m.expertOpenId === viewer && m.status === 'assigned') ? viewer : undefined,
     cycleId: row.cycle.id,
     applicationId: row.application.id,
     year: row.cycle.year,
@@ -60,7 +64,7 @@ async function panelCardFor(ctx: HandlerContext, applicationId: number, page = 1
   // issued together: one round trip
   const [row, members] = await Promise.all([getApplication(ctx.tx, applicationId), panelOf(ctx.tx, applicationId)]);
   if (!row) throw new UserError('找不到该申报。');
-  return panelFrom(row, members, page);
+  return panelFrom(row, members, ctx.actor.openId, page);
 }
 
 /**
@@ -175,7 +179,7 @@ export const swapPanelExpertFast: NonNullable<CardActionDecl['fast']> = async (f
   });
   if (!done) return undefined;
   const toast = swappedToast(done.teamName, afterDeadline(fx, done.panel.cycle));
-  return { outcome: 'ok', answer: { toast, card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
+  return { outcome: 'ok', answer: { toast, card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, fx.openId, pageFrom(input.value)) } }, queued: done.queued };
 };
 
 /** `review.reopen` (重开评分, audited): the sheet goes back to its expert with the scores filled in. */
@@ -215,7 +219,7 @@ export const reopenPanelScoreFast: NonNullable<CardActionDecl['fast']> = async (
   });
   if (!done) return undefined;
   const toast = reopenedToast(done.teamName, afterDeadline(fx, done.panel.cycle));
-  return { outcome: 'ok', answer: { toast, card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, pageFrom(input.value)) } }, queued: done.queued };
+  return { outcome: 'ok', answer: { toast, card: { type: 'raw', data: panelFrom(done.panel, done.panel.members, fx.openId, pageFrom(input.value)) } }, queued: done.queued };
 };
 
 /** A refused panel action: the panel as it is now; in a group the error alone, the group's card left as it is. */

@@ -90,6 +90,8 @@ verdict as (
   select coalesce(
     -- the registry's roles ['admin'] (mayUse) and requireAdmin (adminTask): the stored role or ADMIN_OPEN_IDS, as actorFrom makes the actor
     (exists (select 1 from people p where p.open_id = $3 and 'admin' = any(p.roles)) or $3 = any($5::text[]))
+    -- adminTask: an administrator with a sheet of the panel still to submit is refused another expert's (第十七条, PANEL_MEMBER_REFUSAL)
+    and not exists (select 1 from assignments o where o.application_id = k.application_id and o.expert_open_id = $3 and o.status = 'assigned' and o.id <> $4)
     -- reopenScore: 结果已公布，评分不能再重开
     and k.cycle_status <> 'published'
     -- reopenScore: 结果正在公布 (a 公布结果 job recorded, its first batch not yet run)

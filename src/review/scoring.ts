@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, inArray, or, type Placeholder, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, ne, or, type Placeholder, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, auditLog, conflicts, cycles, organizations, people, teamMembers, teams } from '../../db/schema.js';
@@ -640,10 +640,28 @@ async function replaceAndRecord(tx: Db, actor: Actor, task: Task, now: Date, cau
   return { replacement, members };
 }
 
+/**
+ * Why an administrator who holds a sheet of the panel still to submit neither swaps nor reopens another expert's sheet
+ * of it: experts are blind to each other until the panel closes (第十七条), and the panel card shows them no other totals.
+ */
+export const PANEL_MEMBER_REFUSAL = '你是本专家组成员，提交自己的评分前不能更换或重开其他专家的评分（第十七条）；可请其他管理员处理。';
+
+/** The actor's own sheet still to submit on the task's application, other than the task itself (`PANEL_MEMBER_REFUSAL`). */
+const ownSheetPending = (tx: Db, openId: string, assignmentId: number) =>
+  tx
+    .select({ id: assignments.id })
+    .from(assignments)
+    .where(
+      and(inArray(assignments.applicationId, applicationOfTask(tx, assignmentId)), eq(assignments.expertOpenId, openId), eq(assignments.status, 'assigned'), ne(assignments.id, assignmentId)),
+    )
+    .limit(1);
+
 async function adminTask<T = undefined>(tx: Db, actor: Actor, assignmentId: number, also?: () => PromiseLike<T>): Promise<[Task, T]> {
   requireAdmin(actor);
-  const [task, read] = await taskUnderLocks(tx, assignmentId, also);
+  // the actor's own sheet is read under the same locks, in the same round trip
+  const [task, [pending, read]] = await taskUnderLocks(tx, assignmentId, () => Promise.all([ownSheetPending(tx, actor.openId, assignmentId), also?.() as T]));
   if (!task) throw new UserError('找不到这项评分任务，请重新打开“评审进度”。');
+  if (pending.length) throw new UserError(PANEL_MEMBER_REFUSAL, { kind: 'info', article: 17 });
   return [task, read];
 }
 

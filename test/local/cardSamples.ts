@@ -624,6 +624,20 @@ export const cardSamples: Record<string, Sample> = {
       ],
     }),
     review.panelCard({ cycleId: 2, applicationId: 7, year: 2026, application: taskApplication, statusLabel: '已受理', cycleStatus: 'open', members: [] }),
+    // an administrator on the panel, their own sheet still to submit (第十七条)
+    review.panelCard({
+      cycleId: 2,
+      applicationId: 7,
+      year: 2026,
+      application: taskApplication,
+      statusLabel: '评审中',
+      cycleStatus: 'scoring',
+      members: [
+        { assignmentId: 11, expertOpenId: EXPERT, name: '陈专家', status: 'submitted', total: 88, declineReason: null },
+        { assignmentId: 12, expertOpenId: 'ou_local_expert_2', name: '管理员兼专家', status: 'assigned', total: null, declineReason: null },
+      ],
+      scoringMember: 'ou_local_expert_2',
+    }),
   ],
   'review.outlierAlertCard': () => [
     review.outlierAlertCard({ year: 2026, applicationId: 7, code: team.code, team: team.name, median: 86, totals: [86, 88, 62], outliers: [{ expertOpenId: EXPERT, total: 62, distance: 24 }], distance: 15 }),
