@@ -175,6 +175,18 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   // defaults to 60 s): Node's own 5 s would close one under it as it sends a callback, and a POST is not retried
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // what Node refuses before Koa sees it (headers too large, a malformed request line, a client too slow) is answered
+  // as every other refusal is, in JSON with its status (Node's own answer has an empty body)
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [status, reason] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+    const body = JSON.stringify({ code: status, msg: reason.toLowerCase() });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   // responses in flight, so a stop can answer them with Connection: close rather than wait for idle keep-alive sockets
   const inFlight = new Set<ServerResponse>();
   server.on('request', (_req, res: ServerResponse) => {

@@ -285,6 +285,18 @@ describe('callback security', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('answers what Node refuses before the routes (headers too large, an unknown method) in JSON too', async () => {
+    const big = await fetch(`${h.app.url}/healthz`, { headers: { cookie: `a=${'x'.repeat(20_000)}` } });
+    expect(big.status).toBe(431);
+    expect(big.headers.get('content-type')).toContain('application/json');
+    expect(await big.json()).toEqual({ code: 431, msg: 'request header fields too large' });
+    const odd = await fetch(`${h.app.url}/lark/events`, { method: 'FOO' });
+    expect(odd.status).toBe(400);
+    expect(await odd.json()).toEqual({ code: 400, msg: 'bad request' });
+    // the server still answers after them
+    expect((await fetch(`${h.app.url}/healthz`)).status).toBe(200);
+  });
+
   it('answers malformed JSON with 401 unsigned (a callback without a valid signature) and 400 signed, and an oversized body with 413', async () => {
     for (const body of ['{not json', '', 'a=1&b=2']) {
       const unsigned = await fetch(h.app.url + '/lark/cards', { method: 'POST', body });
