@@ -81,8 +81,12 @@ ${p}eligible as (
     and e.expert_active
     -- fill's heap: only experts under their cap (a null or negative max_load is no cap; 0 takes nothing)
     and (e.max_load is null or e.max_load < 0 or coalesce(l.load, 0) < e.max_load)
-    -- eligible: not of the applicant's organisation (an expert of none never is)
+    -- eligible: not of the applicant's organisation (an expert of none never is), nor leading, in or the contact of
+    -- a team of it (expertPool's teamOrganizations: index probes on the expert)
     and (e.organization_id is null or e.organization_id <> x.organization_id)
+    and not exists (select 1 from teams own where own.leader_open_id = e.open_id and own.organization_id = x.organization_id)
+    and not exists (select 1 from teams own where own.contact_open_id = e.open_id and own.organization_id = x.organization_id)
+    and not exists (select 1 from team_members om join teams own on own.id = om.team_id where om.open_id = e.open_id and own.organization_id = x.organization_id)
     -- eligible: insider (the team's own leader, a current member or its organisation contact, whatever organisation
     -- their expert record names: 第十七条, 回避)
     and e.open_id <> x.leader_open_id and e.open_id <> x.contact_open_id

@@ -12,7 +12,7 @@ import { requireAdmin } from '../permissions.js';
 
 /**
  * Expert assignment (第十七条: 公开、公平、公正): each application gets N experts, never from the
- * applicant's organisation, never the team's own leader, member or organisation contact, never one who
+ * applicant's organisation (their own, or that of a team they lead, belong to or are the contact of), never the team's own leader, member or organisation contact, never one who
  * declared a conflict, with loads as even as the caps allow.
  * The planner is a pure function, deterministic for the same input whatever its order.
  */
@@ -31,6 +31,12 @@ export interface PanelApplication {
 export interface PoolExpert {
   openId: string;
   organizationId: number | null;
+  /**
+   * The organisations of the teams the expert leads, belongs to or is the 单位联系人 of: theirs too (第十七条, 回避;
+   * RULES.md: no expert from the applicant's own organisation), whatever organisation their expert record names, often
+   * none (registration never sets it) or the pool's.
+   */
+  teamOrganizations?: readonly number[];
   /** 评审上限; null means no limit. */
   maxLoad: number | null;
   active: boolean;
@@ -146,9 +152,12 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
   const org = new Float64Array(width).fill(-1);
   const cap = new Float64Array(width).fill(Infinity);
   const isActive = new Uint8Array(width);
+  /** The organisations of the teams each expert leads, belongs to or is the contact of, by expert index. */
+  const teamOrgs = new Map<number, Set<number>>();
   for (let i = 0; i < width; i++) {
     const e = experts[i];
     if (e.organizationId !== null) org[i] = e.organizationId;
+    if (e.teamOrganizations?.length) teamOrgs.set(i, new Set(e.teamOrganizations));
     if (e.maxLoad !== null && e.maxLoad >= 0) cap[i] = e.maxLoad;
     isActive[i] = e.active ? 1 : 0;
   }
@@ -195,8 +204,9 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
   const conflicted = (i: number, app: PanelApplication) =>
     (conflictTeams.get(i)?.has(app.teamId) ?? false) || (conflictOrgs.get(i)?.has(app.organizationId) ?? false);
   const insider = (i: number, app: PanelApplication) => insiderOf.get(app.id)?.has(i) ?? false;
+  const teamOrg = (i: number, app: PanelApplication) => teamOrgs.get(i)?.has(app.organizationId) ?? false;
   const eligible = (i: number, app: PanelApplication) =>
-    isActive[i] === 1 && org[i] !== app.organizationId && !insider(i, app) && !conflicted(i, app) && !(barred.get(app.id)?.has(i) ?? false);
+    isActive[i] === 1 && org[i] !== app.organizationId && !insider(i, app) && !teamOrg(i, app) && !conflicted(i, app) && !(barred.get(app.id)?.has(i) ?? false);
 
   // the panel of each application in this plan, by expert index (new members only)
   const added: number[][] = apps.map(() => []);
@@ -256,6 +266,7 @@ export function planAssignments(problem: AssignmentProblem): AssignmentPlan {
       else if (!isActive[i]) blocked.inactive++;
       else if (org[i] === app.organizationId) blocked.sameOrganization++;
       else if (insider(i, app)) blocked.ownTeam++;
+      else if (teamOrg(i, app)) blocked.sameOrganization++;
       else if (conflicted(i, app)) blocked.conflict++;
       else if (load[i] >= cap[i]) blocked.atCapacity++;
     }
@@ -421,10 +432,20 @@ export interface NewAssignment {
 }
 
 
-/** Every expert with what assignment weighs: organisation, load cap, whether active. */
+/**
+ * Every expert with what assignment weighs: organisation (their own and those of the teams they lead, belong to or are
+ * the contact of: three index probes an expert, teams_leader_idx, teams_contact_idx, team_members_open_id_idx), load
+ * cap, whether active.
+ */
 function expertPool(tx: Db) {
+  // named with its table: in a one-table select the builder writes a column of it bare, and team_members has an open_id too
+  const expert = sql`${people}.${sql.identifier(people.openId.name)}`;
+  const teamOrganizations = sql<number[]>`array(
+    select own.organization_id from ${teams} as own where own.leader_open_id = ${expert}
+    union select own.organization_id from ${teams} as own where own.contact_open_id = ${expert}
+    union select own.organization_id from ${teamMembers} as own_member join ${teams} as own on own.id = own_member.team_id where own_member.open_id = ${expert})`;
   return tx
-    .select({ openId: people.openId, organizationId: people.organizationId, maxLoad: people.maxLoad, active: people.expertActive })
+    .select({ openId: people.openId, organizationId: people.organizationId, teamOrganizations, maxLoad: people.maxLoad, active: people.expertActive })
     .from(people)
     .where(sql`'expert' = any(${people.roles})`);
 }
