@@ -98,12 +98,16 @@ verdict as (
     and not exists (select 1 from bulk_jobs b where b.kind = 'publish' and b.cycle_id = k.cycle_id and b.status in ('queued', 'running'))
     -- reopenScore: only a submitted sheet (reopenedAlready answers a reopened one, else 尚未提交)
     and k.status = 'submitted'
-    -- recusalReason: an expert who must step aside (their place in the team, a declared conflict, their own organisation)
+    -- recusalReason: an expert who must step aside (their place in the team, a declared conflict, their own organisation,
+    -- by their expert record or a team of it they lead, belong to or are the contact of)
     -- is sent no card and the administrator is told to 更换专家; left to the ordinary path
     and k.expert_open_id <> k.leader_open_id and k.expert_open_id is distinct from k.contact_open_id
     and not exists (select 1 from team_members m where m.team_id = k.team_id and m.open_id = k.expert_open_id)
     and not exists (select 1 from conflicts x where x.expert_open_id = k.expert_open_id and (x.team_id = k.team_id or x.organization_id = k.organization_id))
     and not exists (select 1 from people e where e.open_id = k.expert_open_id and e.organization_id = k.organization_id)
+    and not exists (select 1 from teams own where own.leader_open_id = k.expert_open_id and own.organization_id = k.organization_id)
+    and not exists (select 1 from teams own where own.contact_open_id = k.expert_open_id and own.organization_id = k.organization_id)
+    and not exists (select 1 from team_members om join teams own on own.id = om.team_id where om.open_id = k.expert_open_id and own.organization_id = k.organization_id)
     -- reopenedCard (lockWaiting): a card of the task still waiting for its first attempt carries the reopened sheet; left to the ordinary path
     and not exists (select 1 from outbox w where w.dedupe_key in ($7::text, (select card_key from previous)) and w.status = 'pending' and w.attempts = 0)
     -- reopenPanelScore: a group's card is shared (isSharedChat: bound, or ever posted or replied in), the panel goes privately (第十七条)

@@ -335,7 +335,9 @@ export async function noNewExpertAfterSum(tx: Db, cycle: Pick<Task['cycle'], 'id
 
 /**
  * Whether the task's expert must step aside from its team (回避, 第十七条): a conflict they declared with the team or its
- * organisation, the team's organisation their own, or a place in the team (its leader, contact or a member).
+ * organisation, the team's organisation their own (their expert record's, or that of a team they lead, belong to or
+ * are the contact of: RULES.md, no expert from the applicant's own organisation), or a place in the team (its leader,
+ * contact or a member).
  */
 export async function mustRecuse(tx: Db, task: Pick<Task, 'assignment' | 'team'>): Promise<boolean> {
   return (await recusalReason(tx, task)) !== undefined;
@@ -354,25 +356,39 @@ export async function recusalReason(tx: Db, task: Pick<Task, 'assignment' | 'tea
       .from(conflicts)
       .where(and(eq(conflicts.expertOpenId, expert), or(eq(conflicts.teamId, team.id), eq(conflicts.organizationId, team.organizationId))))
       .limit(1),
-    tx.select({ organizationId: people.organizationId }).from(people).where(eq(people.openId, expert)),
+    tx.select({ organizationId: people.organizationId, teamOfIt: leadsOrBelongsIn(sql`${expert}`, sql`${team.organizationId}`) }).from(people).where(eq(people.openId, expert)),
     tx.select({ openId: teamMembers.openId }).from(teamMembers).where(and(eq(teamMembers.teamId, team.id), eq(teamMembers.openId, expert))).limit(1),
   ]);
   if (member.length > 0) return '是该班组的成员';
   if (declared.length > 0) return '已声明与该班组存在利益冲突';
-  if (person?.organizationId === team.organizationId) return '与该班组同属一个单位';
+  if (person?.organizationId === team.organizationId || person?.teamOfIt) return '与该班组同属一个单位';
   return undefined;
+}
+
+/**
+ * Whether `expert` leads, belongs to or is the 单位联系人 of a team of `organization`: that organisation is theirs
+ * (第十七条), whatever their expert record names (registration never sets it). Index probes on the expert
+ * (teams_leader_idx, teams_contact_idx, team_members_open_id_idx), never a scan of the organisation's teams.
+ */
+export function leadsOrBelongsIn(expert: SQLWrapper, organization: SQLWrapper): SQL<boolean> {
+  return sql<boolean>`(exists (select 1 from ${teams} as own where own.leader_open_id = ${expert} and own.organization_id = ${organization})
+    or exists (select 1 from ${teams} as own where own.contact_open_id = ${expert} and own.organization_id = ${organization})
+    or exists (select 1 from ${teamMembers} as own_member join ${teams} as own on own.id = own_member.team_id
+      where own_member.open_id = ${expert} and own.organization_id = ${organization}))`;
 }
 
 /**
  * `mustRecuse` as SQL, for a statement that reads tasks with their team (`teams` joined by its name): whether `expert`
  * is the team's leader, contact or member, declared a conflict with it or its organisation, or belongs to that
- * organisation. The checks of `recusalReason` and the one-statement submit (migrations 0016, 0017): index look-ups on the expert.
+ * organisation (by their expert record, or a team of it they lead, belong to or are the contact of). The checks of
+ * `recusalReason` and the one-statement submit (migrations 0016, 0017, 0021): index look-ups on the expert.
  */
 export function mustRecuseSql(expert: SQLWrapper): SQL<boolean> {
   return sql<boolean>`(${expert} in (${teams.leaderOpenId}, ${teams.contactOpenId})
     or exists (select 1 from ${teamMembers} where ${teamMembers.teamId} = ${teams.id} and ${teamMembers.openId} = ${expert})
     or exists (select 1 from ${conflicts} where ${conflicts.expertOpenId} = ${expert} and (${conflicts.teamId} = ${teams.id} or ${conflicts.organizationId} = ${teams.organizationId}))
-    or exists (select 1 from ${people} where ${people.openId} = ${expert} and ${people.organizationId} = ${teams.organizationId}))`;
+    or exists (select 1 from ${people} where ${people.openId} = ${expert} and ${people.organizationId} = ${teams.organizationId})
+    or ${leadsOrBelongsIn(expert, teams.organizationId)})`;
 }
 
 /** What an expert who must step aside (`recusalReason`'s `why`) is told on opening the task: nothing for them to score. */
@@ -920,7 +936,7 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
 /**
  * 已完成 7 / 20: an expert's progress in the running cycle. `recused`: how many of the tasks left they must step aside
  * from (第十七条: 重开评分 gave a sheet back after a late conflict, until 更换专家), which are not theirs to score.
- * The one-statement submit counts them too (migration 0020), from the expert's reasons to step aside.
+ * The one-statement submit counts them too (migrations 0020, 0021), from the expert's reasons to step aside.
  */
 export interface Progress {
   done: number;
@@ -946,7 +962,7 @@ const runningCycleId = sql`(select ${cycles.id} from ${cycles} where ${inArray(c
  * The progress query alone; `openId` may be a placeholder, for a prepared statement. The expert's tasks of the
  * running cycle are one range of assignments_expert_cycle_idx (the assignment carries its cycle, migration 0004), so
  * the cost does not grow with the years the expert served. The fast submit counts the same in the function
- * review_submit (db/migrations/0006_review_submit.sql; `recused` as now from 0020).
+ * review_submit (db/migrations/0006_review_submit.sql; `recused` as now from 0021).
  */
 export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
   // the pending tasks the expert must step aside from, apart: one look-up per pending task, none per scored one

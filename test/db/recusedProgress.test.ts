@@ -54,17 +54,20 @@ describe('the progress after 提交评分 with pending tasks the expert must ste
       expect((await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[0].id }, scoreForm(90))).toast.type).toBe('success');
       expect((await h.click(EXPERT, { action: 'experts.conflictAdd' }, { kind: 'team', target: tasks[0].code, reason: '亲属在该班组' })).toast.type).toBe('success');
       expect((await h.click(ADMIN, { action: 'review.reopen', assignmentId: tasks[0].id })).toast.content).toContain('已重开评分');
-      // team 17 scored: a scored task is not counted
+      // teams 16 and 17 scored: a scored task is not counted
+      expect((await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[15].id }, scoreForm(88))).toast.type).toBe('success');
       expect((await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[16].id }, scoreForm(88))).toast.type).toBe('success');
-      // places taken since the panels were drawn: a member of team 2, leader (and member) of team 3, contact of team 4,
-      // a conflict with team 5's organisation (teams 5 and 15). (Their own organisation is counted by the one-statement
-      // submit with four or fewer tasks left only, as test/db/recusedTasks.test.ts has it: migration 0020.)
+      // places taken since the panels were drawn: a member of team 11, leader (and member) of team 7, contact of team 6,
+      // a conflict with team 5's organisation (teams 5 and 15). A place makes the team's organisation theirs too, so
+      // each is in an organisation whose other team is counted already (team 1) or scored (17, 16): their own
+      // organisations are counted by the one-statement submit with four or fewer tasks left only, as
+      // test/db/recusedTasks.test.ts and test/db/expertTeamOrganisation.test.ts have it (migrations 0020, 0021).
       await db.insert(teamMembers).values([
-        { teamId: tasks[1].teamId, openId: EXPERT, role: 'member' },
-        { teamId: tasks[2].teamId, openId: EXPERT, role: 'leader' },
+        { teamId: tasks[10].teamId, openId: EXPERT, role: 'member' },
+        { teamId: tasks[6].teamId, openId: EXPERT, role: 'leader' },
       ]);
-      await db.update(teams).set({ leaderOpenId: EXPERT }).where(eq(teams.id, tasks[2].teamId));
-      await db.update(teams).set({ contactOpenId: EXPERT }).where(eq(teams.id, tasks[3].teamId));
+      await db.update(teams).set({ leaderOpenId: EXPERT }).where(eq(teams.id, tasks[6].teamId));
+      await db.update(teams).set({ contactOpenId: EXPERT }).where(eq(teams.id, tasks[5].teamId));
       await db.insert(conflicts).values({ expertOpenId: EXPERT, organizationId: tasks[4].organizationId, reason: '曾在该单位任职' });
 
       const scored = await h.click(EXPERT, { action: 'review.submit', assignmentId: tasks[19].id }, scoreForm(86));
@@ -79,10 +82,10 @@ describe('the progress after 提交评分 with pending tasks the expert must ste
       lines[mode].push(cardText(list).split('\n').find((l) => l.includes('年度评审')), list.config.summary?.content);
     }
     const expected = [
-      `你已完成 2 / 14 项，还有 12 项待评。${ASIDE}`,
-      `你已完成 2 / 14 项，还有 12 项待评。${ASIDE}`,
-      '**2030年度评审 · 已完成 2 / 14（另 6 项须回避） · 评分截止 2030年6月30日**',
-      '评分任务：已完成 2 / 14（另 6 项须回避）',
+      `你已完成 3 / 14 项，还有 11 项待评。${ASIDE}`,
+      `你已完成 3 / 14 项，还有 11 项待评。${ASIDE}`,
+      '**2030年度评审 · 已完成 3 / 14（另 6 项须回避） · 评分截止 2030年6月30日**',
+      '评分任务：已完成 3 / 14（另 6 项须回避）',
     ];
     expect(lines.fast).toEqual(expected);
     expect(lines.ordinary).toEqual(expected);
