@@ -1,10 +1,12 @@
 -- 第十七条 (RULES.md: no expert from the applicant's own organisation): an expert's organisations are their expert
 -- record's and those of the teams they lead, belong to or are the 单位联系人 of. 0020 compared the record's alone, often
 -- empty (registration never sets it) or the pool's, so an expert leading a team of the applicant's organisation had
--- their sheet stored where the ordinary path (recusalReason) says 须回避. The verdict leaves such a submit to the
--- ordinary path, by three index probes on the expert (teams_leader_idx, teams_contact_idx, team_members_open_id_idx),
--- none a scan of the organisation's teams; the count of tasks to step aside from takes those organisations' teams
--- as it takes the record's: with four or fewer tasks left.
+-- their sheet stored where the ordinary path (recusalReason) says 须回避. An expert who leads, is the contact of or
+-- belongs to any team at all (few experts) is left to the ordinary path, which decides and counts the tasks to step
+-- aside from with those organisations: three index probes on the expert (teams_leader_idx, teams_contact_idx,
+-- team_members_open_id_idx), none joined with the applicant's team. Comparing and counting those organisations here
+-- (joined by organisation) cost the bench's experts, none of them in a team, most of the throughput: 606 and 1 211
+-- score sheets a second against 1 555, PostgreSQL 1.8 and 0.96 ms a submit against 0.61 (BENCH_SCORING_ONLY, one hour).
 CREATE OR REPLACE FUNCTION "review_submit"(text, text, text, integer, text, boolean, jsonb, numeric, text, timestamptz, float8, text)
 RETURNS json LANGUAGE plpgsql AS $$
 DECLARE
@@ -48,11 +50,11 @@ BEGIN
           OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.team_id AND m.open_id = $3)
           OR EXISTS (SELECT 1 FROM conflicts x WHERE x.expert_open_id = $3 AND (x.team_id = t.team_id OR x.organization_id = t.organization_id))
           OR EXISTS (SELECT 1 FROM people pe WHERE pe.open_id = $3 AND pe.organization_id = t.organization_id)
-          -- the team's organisation is theirs too when they lead, belong to or are the contact of a team of it
-          OR EXISTS (SELECT 1 FROM teams own WHERE own.leader_open_id = $3 AND own.organization_id = t.organization_id)
-          OR EXISTS (SELECT 1 FROM teams own WHERE own.contact_open_id = $3 AND own.organization_id = t.organization_id)
-          OR EXISTS (SELECT 1 FROM team_members om JOIN teams own ON own.id = om.team_id
-            WHERE om.open_id = $3 AND own.organization_id = t.organization_id) THEN 'ordinary'
+          -- a team's organisation is theirs too when they lead, belong to or are the contact of a team of it: such an
+          -- expert's submit, and its count of tasks to step aside from, are the ordinary path's
+          OR EXISTS (SELECT 1 FROM teams own WHERE own.leader_open_id = $3)
+          OR EXISTS (SELECT 1 FROM teams own WHERE own.contact_open_id = $3)
+          OR EXISTS (SELECT 1 FROM team_members om WHERE om.open_id = $3) THEN 'ordinary'
         -- a panel whose last sheet leaves an outlier alerts the administrators: the ordinary path does that
         WHEN p.pending = 0 AND t.app_status = 'scoring' AND EXISTS (SELECT 1 FROM scored s WHERE abs(s.total - p.median) > $11) THEN 'ordinary'
         -- a panel completed in a year summed before (aggregatedBefore: reopened since) may be the last the reopening waits
@@ -117,12 +119,12 @@ BEGIN
   END IF;
   -- 第十七条: how many of the expert's pending tasks they must step aside from (mustRecuseSql's conditions), from their
   -- reasons to: the teams they lead, are the contact of or belong to, the teams and organisations they declared a
-  -- conflict with, their own organisation's teams (their record's, and those of the teams they lead, belong to or are
-  -- the contact of); then, for each such team, its application of the running cycle
+  -- conflict with, their own organisation's teams (their record's: an expert in any team was left to the ordinary path
+  -- above); then, for each such team, its application of the running cycle
   -- (the cycle its tasks carry, by the trigger assignments_cycle_id) and the expert's task on it: two index probes a
   -- team, none for an expert with no reason to step aside from anyone. This statement sees the sheet the one above
   -- stored, so that task is no longer pending.
-  -- Their own organisations (their teams can be many: 150 probed, twice the rest of the submit) only with four or fewer
+  -- Their own organisation (its teams can be many: 150 probed, twice the rest of the submit) only with four or fewer
   -- left, in a statement of its own: a condition on the record's fields inside one query is no guarantee it is not read.
   IF outcome.total - outcome.done BETWEEN 1 AND 4 THEN
     SELECT coalesce(sum((
@@ -137,10 +139,6 @@ BEGIN
       UNION SELECT x.team_id FROM conflicts x WHERE x.expert_open_id = $3 AND x.team_id IS NOT NULL
       UNION SELECT tm.id FROM conflicts x JOIN teams tm ON tm.organization_id = x.organization_id WHERE x.expert_open_id = $3
       UNION SELECT tm.id FROM people pe JOIN teams tm ON tm.organization_id = pe.organization_id WHERE pe.open_id = $3
-      UNION SELECT tm.id FROM teams own JOIN teams tm ON tm.organization_id = own.organization_id WHERE own.leader_open_id = $3
-      UNION SELECT tm.id FROM teams own JOIN teams tm ON tm.organization_id = own.organization_id WHERE own.contact_open_id = $3
-      UNION SELECT tm.id FROM team_members om JOIN teams own ON own.id = om.team_id
-        JOIN teams tm ON tm.organization_id = own.organization_id WHERE om.open_id = $3
     ) aside;
   ELSIF outcome.total > outcome.done THEN
     SELECT coalesce(sum((
