@@ -1,7 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessByStdio, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain JavaScript without declarations (npm start runs it before anything TypeScript)
@@ -22,6 +23,38 @@ afterAll(() => {
 beforeAll(async () => {
   if (buildIsStale()) await build({ check: false });
 }, 180_000);
+
+/** What a started bot prints on stdout and stderr, as it comes. */
+function captured(child: ChildProcessByStdio<null, Readable, Readable>): { text: string } {
+  const output = { text: '' };
+  const add = (chunk: Buffer) => {
+    output.text += chunk.toString();
+  };
+  child.stdout.on('data', add);
+  child.stderr.on('data', add);
+  return output;
+}
+
+/** The bot's URL once it says it listens and its local console is up; rejected if it exits first or takes START_MS. */
+function listening(child: ChildProcessByStdio<null, Readable, Readable>, output: { text: string }): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not listening within ${START_MS / 1000} s:\n${output.text}`)), START_MS);
+    const check = () => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output.text);
+      if (!m || !output.text.includes('local console')) return;
+      clearTimeout(timer);
+      child.stdout.off('data', check);
+      child.stderr.off('data', check);
+      resolve(m[1]);
+    };
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${output.text}`));
+    });
+  });
+}
 
 /** The processes whose parent is `pid` (Linux's /proc): the bot npm started, whatever ran in between. */
 function childrenOf(pid: number): number[] {
@@ -85,23 +118,10 @@ describe('the compiled bot (npm start)', () => {
     dirs.push(parent);
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
     const child = reapedAfterTest(spawn(process.execPath, ['scripts/start.mjs'], { env: { ...clean, DATA_DIR: join(parent, 'data'), PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] }));
-    let output = '';
+    const output = captured(child);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not listening within ${START_MS / 1000} s:\n${output}`)), START_MS);
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m && output.includes('local console')) {
-            clearTimeout(timer);
-            resolve(m[1]);
-          }
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-      });
-      expect(output).not.toContain('building it once');
+      const url = await listening(child, output);
+      expect(output.text).not.toContain('building it once');
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: 'ok', database: 'pglite' });
@@ -154,31 +174,18 @@ describe('the compiled bot (npm start)', () => {
     dirs.push(parent);
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS' && !k.startsWith('npm_')));
     const npm = reapedAfterTest(spawn('npm', ['start'], { env: { ...clean, DATA_DIR: join(parent, 'data'), PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] }));
-    let output = '';
+    const output = captured(npm);
     let started: number[] = [];
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not listening within ${START_MS / 1000} s:\n${output}`)), START_MS);
-        const onData = (chunk: Buffer) => {
-          output += chunk.toString();
-          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-          if (m && output.includes('local console')) {
-            clearTimeout(timer);
-            // npm's child and its own (a shell and node, were the script not to exec)
-            started = childrenOf(npm.pid!);
-            started.push(...started.flatMap(childrenOf));
-            resolve(m[1]);
-          }
-        };
-        npm.stdout.on('data', onData);
-        npm.stderr.on('data', onData);
-        npm.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-      });
+      const url = await listening(npm, output);
+      // npm's child and its own (a shell and node, were the script not to exec)
+      started = childrenOf(npm.pid!);
+      started.push(...started.flatMap(childrenOf));
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
       // npm's child is node itself (the script's exec), so the signal npm passes on is the bot's
       npm.kill('SIGTERM');
       await exitOf(npm);
-      expect(output).toContain('"msg":"shutting down"');
+      expect(output.text).toContain('"msg":"shutting down"');
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
     } finally {
       // a bot left running by a shell that did not pass the signal on (npm's child then being the shell): not to outlive the test
