@@ -165,3 +165,13 @@ export function safeDatabaseUrl(url: string): string {
   if (colon < 0) return url;
   return `${url.slice(0, start + 3)}${userinfo.slice(0, colon)}:***${url.slice(end)}`;
 }
+
+/**
+ * The one line naming DATABASE_URL, its password left out, and what went wrong using it (the first line of the error or
+ * its cause): what npm start (src/startup.ts) and the command-line scripts (src/local/dataDirFailure.ts) say.
+ */
+export function databaseUrlProblem(err: unknown, url: string): string {
+  const e = err as { message?: string; cause?: { message?: string } } | null | undefined;
+  const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];
+  return `DATABASE_URL ${safeDatabaseUrl(url)} cannot be used: ${withoutDatabasePassword(message, url)}`;
+}

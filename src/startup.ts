@@ -3,7 +3,7 @@ import { CertificateSetupError } from './certificates/render.js';
 import type { Config } from './config.js';
 import { DataDirRefused } from './local/dataDir.js';
 import { dataDirProblem } from './local/dataDirFailure.js';
-import { safeDatabaseUrl, withoutDatabasePassword } from './log.js';
+import { databaseUrlProblem } from './log.js';
 
 /** One line naming the variable behind a failed start, where one is to blame. */
 export function startupProblem(err: unknown, c: Config): string {
@@ -21,7 +21,7 @@ export function startupProblem(err: unknown, c: Config): string {
   const hostname = (e as { hostname?: string })?.hostname ?? (e?.cause as { hostname?: string } | undefined)?.hostname;
   const hostsName = hostname !== undefined && hostname === c.HOST && hostname !== databaseHost(c.DATABASE_URL);
   if (code === 'EADDRNOTAVAIL' || ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && (!c.DATABASE_URL || hostsName))) return `HOST ${c.HOST} is not an address of this machine (${code})`;
-  if (c.DATABASE_URL) return `DATABASE_URL ${safeDatabaseUrl(c.DATABASE_URL)} cannot be used: ${withoutDatabasePassword(message, c.DATABASE_URL)}`;
+  if (c.DATABASE_URL) return databaseUrlProblem(err, c.DATABASE_URL);
   // the data folder's when it is the folder (or its disk) at fault; else what it says
   return dataDirProblem(err, c.DATA_DIR) ?? message;
 }

@@ -1,7 +1,7 @@
 import { resolve, sep } from 'node:path';
 import { type Database, DatabaseAhead, fullDiskRoom, openDatabase, roomLeft, storageFailure } from '../../db/index.js';
 import { claimDataDir, type DataDirLock, DataDirRefused } from './dataDir.js';
-import { safeDatabaseUrl, withoutDatabasePassword } from '../log.js';
+import { databaseUrlProblem } from '../log.js';
 
 /**
  * The one line for a file error DATA_DIR is to blame for, undefined for any other: a path that is no folder (ENOTDIR,
@@ -99,9 +99,7 @@ export async function openScriptDatabase(
     // password, as npm start says it (src/startup.ts), not a stack (getaddrinfo ENOTFOUND could name a piece of a
     // password with an @ in it)
     if (config.DATABASE_URL && !(err instanceof DataDirRefused || err instanceof DatabaseAhead)) {
-      const e = err as { message?: string; cause?: { message?: string } };
-      const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];
-      process.stderr.write(`DATABASE_URL ${safeDatabaseUrl(config.DATABASE_URL)} cannot be used: ${withoutDatabasePassword(message, config.DATABASE_URL)}; ${script.again}\n`);
+      process.stderr.write(`${databaseUrlProblem(err, config.DATABASE_URL)}; ${script.again}\n`);
       process.exit(1);
     }
     return failed(err);
