@@ -331,6 +331,23 @@ export async function getComplaint(tx: Db, complaintId: number, opts: { lock?: b
   return row;
 }
 
+/** A complaint's reference as typed (ts-2026-5, ＴＳ－２０２６－０００５): TS-<year>-<serial>, or undefined when the text is none. */
+export function readComplaintReference(typed: string): string | undefined {
+  const m = /^TS[-－—–\s]*(\d{4})[-－—–\s]*(\d{1,6})$/.exec(halfWidth(typed).trim().replace(/[。.？?！!]+$/, '').toUpperCase());
+  return m ? complaintReference(Number(m[1]), Number(m[2])) : undefined;
+}
+
+/** A complaint by its reference (TS-2026-0005), with its team, as `getComplaint` reads it by id. */
+export async function complaintByReference(tx: Db, reference: string) {
+  const [row] = await tx
+    .select({ complaint: complaints, team: teamColumns })
+    .from(complaints)
+    .innerJoin(teams, eq(teams.id, complaints.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(eq(complaints.reference, reference));
+  return row;
+}
+
 /** Open complaints, oldest first, with their teams: all of them, or `limit` after the first `offset`. */
 export async function openComplaints(tx: Db, opts: { before?: Date; limit?: number; offset?: number } = {}) {
   let q = tx

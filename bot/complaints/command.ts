@@ -1,8 +1,10 @@
-import type { HandlerContext, IncomingText } from '../../src/handlers.js';
+import type { CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
 import { simplified } from '../../src/traditional.js';
 import { halfWidth } from '../../src/forms.js';
-import { sendPrivately } from '../respond.js';
+import { complaintAlertCard, complaintDecidedCard, complaintOutcomeCard, complaintReceivedCard } from '../../cards/complaints.js';
+import { complaintByReference, complaintSummary, complaintView, readComplaintReference, titleStatus } from '../../src/complaints.js';
+import { replyDestination, sendPrivately } from '../respond.js';
 import { complaintListFor } from './decide.js';
 import { sendComplaintForm } from './intake.js';
 
@@ -28,6 +30,9 @@ async function sendComplaintList(ctx: HandlerContext, msg: IncomingText): Promis
  */
 export async function complaintCommand(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
   if (hasRole(ctx.actor, 'admin') && asksToSee(msg.text, argument)) return sendComplaintList(ctx, msg);
+  // 投诉 TS-2026-0005, 查看投诉 TS-2026-0005: the complaint of that reference, not a new one against a team of that name
+  const reference = readComplaintReference(argument.replace(/^(?:查看|查询|进度|处理情况)[\s:：]*/, ''));
+  if (reference) return showComplaint(ctx, msg, reference);
   return sendComplaintForm(ctx, msg, argument, how);
 }
 
@@ -38,4 +43,38 @@ export async function complaintCommand(ctx: HandlerContext, msg: IncomingText, a
 export async function complaintListCommand(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
   if (!hasRole(ctx.actor, 'admin')) return false;
   return sendComplaintList(ctx, msg);
+}
+
+/**
+ * A complaint's reference sent to the bot (TS-2026-0005, as the 投诉已受理 card and the public page give it): an
+ * administrator gets its card (认定 buttons while open), sent privately; the complainant who filed it in chat gets where
+ * it stands (受理 / the decision, as the notice said it); anyone else learns only that it is not theirs to see.
+ */
+async function showComplaint(ctx: HandlerContext, msg: IncomingText, reference: string): Promise<void> {
+  const found = await complaintByReference(ctx.tx, reference);
+  const key = `complaint:reference:${ctx.eventId}`;
+  if (found && hasRole(ctx.actor, 'admin')) {
+    const view = complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE);
+    const title = (await titleStatus(ctx.tx, found.team.id))?.view;
+    const card = found.complaint.status === 'open' ? complaintAlertCard(view, { title }) : complaintDecidedCard(view, { title });
+    return sendPrivately(ctx, msg, key, { card }, '投诉处理卡片');
+  }
+  if (found && found.complaint.complainantOpenId === ctx.actor.openId) {
+    const c = found.complaint;
+    const card = c.status === 'open' ? complaintReceivedCard({ reference: c.reference, team: found.team }) : complaintOutcomeCard(complaintSummary(c, found.team, ctx.config.BOT_TIMEZONE));
+    return sendPrivately(ctx, msg, key, { card }, `投诉 ${c.reference} 的处理情况`);
+  }
+  const text = hasRole(ctx.actor, 'admin')
+    ? `找不到投诉 ${reference}，请核对编号（形如 TS-2026-0005）。发送“投诉处理”查看待处理的投诉。`
+    : `找不到你提交的投诉 ${reference}。只有在飞书中提交投诉的本人和协会管理员可以查询处理情况；通过网页提交的投诉，认定结果由协会按你留下的联系方式告知。`;
+  await ctx.send({ dedupeKey: key, to: replyDestination(ctx, msg), text });
+}
+
+/** Free text that is a complaint's reference alone (TS-2026-0005) is asked about that complaint; any other text goes on. */
+export function complaintReferenceOr(next: CommandDef['run']): CommandDef['run'] {
+  return async (ctx, msg, argument) => {
+    const reference = readComplaintReference(msg.text);
+    if (reference) return showComplaint(ctx, msg, reference);
+    return next(ctx, msg, argument);
+  };
 }

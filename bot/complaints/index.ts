@@ -1,5 +1,5 @@
 import type { BotRegistry } from '../../src/handlers.js';
-import { id, noValue, values } from '../respond.js';
+import { id, notUnderstood, noValue, values } from '../respond.js';
 import {
   alertAgain,
   dismissComplaint,
@@ -15,7 +15,7 @@ import {
   upholdComplaint,
   upholdComplaintFast,
 } from './decide.js';
-import { complaintCommand, complaintListCommand } from './command.js';
+import { complaintCommand, complaintListCommand, complaintReferenceOr } from './command.js';
 import { complaintFormAgain, complaintSubmitValue, startComplaint, submitComplaint, submitComplaintFast } from './intake.js';
 
 const admin = ['admin'] as const;
@@ -40,4 +40,6 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'revocation.open', roles: admin, value: onHonour, run: openRevocation });
   bot.menuEntry({ action: 'complaint.start', label: '质量投诉', roles: [], order: 85, command: ['投诉', 'complain'] });
   bot.menuEntry({ action: 'complaint.list', label: '投诉处理', roles: ['admin'], order: 75 });
+  // a complaint's reference sent alone (TS-2026-0005) asks where that complaint stands
+  bot.fallback = complaintReferenceOr(bot.fallback ?? notUnderstood);
 }
