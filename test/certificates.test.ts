@@ -213,6 +213,42 @@ describe('certificate template', () => {
     expect(() => checkTemplate('<svg xmlns="http://www.w3.org/2000/svg"><!-- {{team}} --><text>{{number}}</text></svg>')).toThrow(/\{\{team\}\}/);
   });
 
+  it('draws the PNG with the face CERTIFICATE_FONT names, whatever family the template asks for, as the PDF is drawn and the lines measured', async () => {
+    const dir = scratchDir('certificate');
+    const mono = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc#WenQuanYiMicroHeiMono';
+    const face = (await certificateGlyphs(mono))!;
+    const laid = face.layout('i');
+    const glyph = laid.glyphs[0] as unknown as { bbox: { minX: number; maxX: number } };
+    // eight i's at 40 units, the PNG at twice the size: seven advances and the last glyph's ink
+    const expected = ((7 * laid.positions[0].xAdvance + glyph.bbox.maxX - glyph.bbox.minX) / face.unitsPerEm) * 40 * 2;
+    const inkWidth = (png: PNG) => {
+      let [from, to] = [png.width, -1];
+      for (let y = 0; y < png.height; y++) {
+        for (let x = 0; x < png.width; x++) {
+          if (png.data[(y * png.width + x) * 4] >= 128) continue;
+          from = Math.min(from, x);
+          to = Math.max(to, x);
+        }
+      }
+      return to - from + 1;
+    };
+    // SimSun (not there), the collection's other face, and none at all
+    for (const family of [' font-family="SimSun"', ' font-family="WenQuanYi Micro Hei"', " style=\"font-family: 'WenQuanYi Micro Hei', serif\"", '']) {
+      const path = join(dir, 'family.svg');
+      writeFileSync(path, `<svg xmlns="http://www.w3.org/2000/svg" width="1123" height="120"><rect width="1123" height="120" fill="#fff"/><text x="100" y="80" font-size="40"${family}>{{team}}<tspan fill="#fff">{{number}}</tspan></text></svg>`);
+      const renderer = new CertificateRenderer({ templatePath: path, font: mono });
+      const png = PNG.sync.read(await renderer.png({ ...values, team: 'iiiiiiii' }));
+      expect(Math.abs(inkWidth(png) - expected), family).toBeLessThanOrEqual(3);
+      // the PDF embeds that face, and no other
+      const pdf = (await renderer.pdf({ ...values, team: 'iiiiiiii' })).toString('latin1');
+      expect(pdf, family).toMatch(/\/BaseFont \/[A-Z]{6}\+WenQuanYiMicroHeiMono\b/);
+      expect(pdf, family).not.toMatch(/\/BaseFont \/[A-Z]{6}\+WenQuanYiMicroHei\b(?!Mono)/);
+    }
+    // the default face is the proportional one: its i's are narrower by far
+    const proportional = PNG.sync.read(await new CertificateRenderer({ templatePath: join(dir, 'family.svg') }).png({ ...values, team: 'iiiiiiii' }));
+    expect(inkWidth(proportional)).toBeLessThan(expected * 0.6);
+  });
+
   it('reads CERTIFICATE_TEMPLATE and CERTIFICATE_FONT from the environment, empty meaning the default', () => {
     const c = parseConfig({ CERTIFICATE_TEMPLATE: '/srv/cert.svg', CERTIFICATE_FONT: '' });
     expect(c.CERTIFICATE_TEMPLATE).toBe('/srv/cert.svg');

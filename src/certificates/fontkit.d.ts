@@ -2,6 +2,7 @@
 declare module 'fontkit' {
   interface Font {
     postscriptName: string;
+    familyName: string;
     hasGlyphForCodePoint(codePoint: number): boolean;
     unitsPerEm: number;
     layout(text: string): { glyphs: { id: number }[]; positions: { xAdvance: number }[] };

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Zip, ZipDeflate } from 'fflate';
 
@@ -186,6 +189,8 @@ export class CertificateRenderer {
   /** `CERTIFICATE_FONT` as configured: the file, and after `#` the face of a collection. */
   private readonly font: string;
   private template?: string;
+  /** The one face the PNG is drawn with, as a file of its own (see `pngFont`). */
+  private faceFile?: Promise<string>;
 
   constructor(opts: CertificateRendererOptions = {}) {
     this.templatePath = opts.templatePath ?? defaultCertificateTemplate;
@@ -237,11 +242,30 @@ export class CertificateRenderer {
     const page = new Resvg(svg, { font: { loadSystemFonts: false } });
     const zoom = Math.min(2, IMAGE_SIDE_MAX / Math.max(page.width, page.height, 1));
     const image = await renderAsync(svg, {
-      font: { fontFiles: [this.fontPath], loadSystemFonts: false, defaultFontFamily: 'WenQuanYi Micro Hei' },
+      font: await this.pngFont(),
       fitTo: { mode: 'zoom', value: zoom },
       background: '#ffffff',
     });
     return image.asPng();
+  }
+
+  /**
+   * resvg's fonts: the configured face alone, so every text of the PNG is drawn with it, as the PDF's is (pdfkit's
+   * `registerFont(…, face)`) and as the lines are measured: a family the template names (SimSun, or the collection's
+   * other face) is not there, and resvg draws with the one face it has. A collection's face is copied into a file of
+   * its own (resvg loads every face of a file, and its `fontBuffers` loads the system's fonts besides), named by its
+   * bytes and written again if the temporary folder was emptied meanwhile.
+   */
+  private async pngFont() {
+    const face = await this.face();
+    const family = face.familyName || undefined;
+    if (this.faceFile) {
+      const file = await this.faceFile.catch(() => undefined);
+      if (!file || !existsSync(file)) this.faceFile = undefined;
+    }
+    this.faceFile ??= faceAlone(this.fontPath, this.fontFace);
+    const file = await this.faceFile;
+    return { fontFiles: [file], loadSystemFonts: false, defaultFontFamily: family, serifFamily: family, sansSerifFamily: family, monospaceFamily: family, cursiveFamily: family, fantasyFamily: family };
   }
 
   /** A4 landscape PDF with the template drawn as vectors and the text as real (searchable, printable) text. */
@@ -263,6 +287,49 @@ export class CertificateRenderer {
   }
 }
 
+/**
+ * The file holding `postscriptName`'s face alone: the font file itself unless it is a collection (.ttc, “ttcf”), else a
+ * TrueType/OpenType file of that face's tables, copied out of it into the temporary folder (each table's offset
+ * rewritten: in a collection they count from the start of the collection; https://learn.microsoft.com/en-us/typography/opentype/spec/otff#collections).
+ */
+async function faceAlone(path: string, postscriptName?: string): Promise<string> {
+  const bytes = await readFile(path);
+  if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== 'ttcf') return path;
+  const fontkit = await import('fontkit');
+  const collection = fontkit.create(bytes) as { fonts?: { postscriptName: string }[] } | null;
+  const index = collection?.fonts?.findIndex((f) => f.postscriptName === postscriptName) ?? -1;
+  if (index < 0 || index >= bytes.readUInt32BE(8)) throw new CertificateSetupError(`CERTIFICATE_FONT: ${path} has no face ${postscriptName ?? ''} (a collection needs the face's PostScript name after #)`);
+  const start = bytes.readUInt32BE(12 + 4 * index);
+  const tables = bytes.readUInt16BE(start + 4);
+  const directory = Buffer.alloc(12 + 16 * tables);
+  bytes.copy(directory, 0, start, start + 12);
+  const data: Buffer[] = [];
+  let at = directory.length;
+  for (let t = 0; t < tables; t++) {
+    const record = start + 12 + 16 * t;
+    const offset = bytes.readUInt32BE(record + 8);
+    const length = bytes.readUInt32BE(record + 12);
+    bytes.copy(directory, 12 + 16 * t, record, record + 8);
+    directory.writeUInt32BE(at, 12 + 16 * t + 8);
+    directory.writeUInt32BE(length, 12 + 16 * t + 12);
+    const table = Buffer.alloc((length + 3) & ~3);
+    bytes.copy(table, 0, offset, offset + length);
+    data.push(table);
+    at += table.length;
+  }
+  const face = Buffer.concat([directory, ...data]);
+  const dir = join(tmpdir(), 'certificate-fonts');
+  const file = join(dir, `${createHash('sha256').update(face).digest('hex').slice(0, 32)}.ttf`);
+  if (!existsSync(file)) {
+    await mkdir(dir, { recursive: true });
+    // written whole under another name first: a replica drawing meanwhile never reads half a font
+    const partial = `${file}.${process.pid}.${Date.now()}`;
+    await writeFile(partial, face);
+    await rename(partial, file);
+  }
+  return file;
+}
+
 /** What fontkit gives of a face: whether it draws a character. */
 export interface GlyphFont {
   hasGlyphForCodePoint(codePoint: number): boolean;
@@ -270,6 +337,8 @@ export interface GlyphFont {
 
 /** And how wide it draws a line: each glyph's advance, in units of `unitsPerEm` (glyph 0 is the box of a character it lacks). */
 export interface CertificateFace extends GlyphFont {
+  /** Its family, as resvg knows it: the PNG's default. */
+  familyName?: string;
   unitsPerEm: number;
   layout(text: string): { glyphs: { id: number }[]; positions: { xAdvance: number }[] };
 }
