@@ -48,15 +48,22 @@ function rowPacer(every = 200): () => Promise<void> {
 /** A long text (goals, plans, an expert's comment) wraps within its column, top-aligned, instead of running across the sheet. */
 const wrapped: Partial<ExcelJS.Style> = { alignment: { wrapText: true, vertical: 'top' } };
 
+/** A link, in the blue underlined look Excel gives one typed in. */
+const linkFont: Partial<ExcelJS.Font> = { color: { argb: 'FF0563C1' }, underline: true };
+
 const columnWidths: Partial<Record<FieldKind, number>> = { text: 32, longText: 48, url: 40, date: 12, number: 10, integer: 10, percent: 10, select: 12 };
 
+/** A link as Excel opens it on a click: a text cell holding only an address would have to be copied into a browser. */
+const linkPattern = /^https?:\/\/\S+$/i;
+
 /**
- * A stored value as its cell: numbers stay numbers and dates are Excel dates shown ISO ('2026-04-01', the column's
+ * A stored value as its cell (null: none written, so the cell is blank to COUNTA and to 定位条件 → 空值, not an empty
+ * text): numbers stay numbers and dates are Excel dates shown ISO ('2026-04-01', the column's
  * `dateFormat`), so the secretary can sort, filter by month and compute. A draft saved through the card keeps its
  * numbers as typed (“95%”, “96”): read as the form reads them, and a text that is no number kept as typed, its unit
  * (the column's header says it) not added.
  */
-function cellValue(f: FieldSpec, v: unknown): string | number | Date | null {
+function cellValue(f: FieldSpec, v: unknown): ExcelJS.CellValue {
   if (v === undefined || v === null || v === '') return null;
   if (typeof v === 'number') return v;
   if (f.kind === 'date') return /^\d{4}-\d{2}-\d{2}$/.test(String(v)) ? new Date(`${String(v)}T00:00:00Z`) : String(v);
@@ -65,13 +72,15 @@ function cellValue(f: FieldSpec, v: unknown): string | number | Date | null {
     if (n === undefined || !Number.isFinite(n)) return String(v);
     return f.share && typedAsPercent(v) ? Math.round((n / 100) * 1e6) / 1e6 : n;
   }
-  return fieldText(f, v);
+  const text = fieldText(f, v);
+  if (f.kind === 'url' && linkPattern.test(text.trim())) return { text, hyperlink: text.trim() };
+  return text;
 }
 
 const dateFormat = 'yyyy-mm-dd';
 
 /** The 申报表's columns of one application, one per field of its descriptor. */
-function formCells(descriptor: FormDescriptor, form: Record<string, unknown>): Record<string, string | number | Date | null> {
+function formCells(descriptor: FormDescriptor, form: Record<string, unknown>): Record<string, ExcelJS.CellValue> {
   return Object.fromEntries(Object.entries(descriptor.fields).map(([key, f]) => [`form:${key}`, cellValue(f, form[key])]));
 }
 
@@ -108,21 +117,23 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
 
   const apps = addSheet(wb, workbookSheetNames.applications, [
     { header: '班组编号', key: 'code', width: 16 },
-    { header: '班组名称', key: 'team', width: 24 },
-    { header: '所属单位', key: 'organization', width: 28 },
+    // a name (up to 50 characters), an organisation's and a 成果名称 (up to 100) wrap within their columns
+    { header: '班组名称', key: 'team', width: 24, style: wrapped },
+    { header: '所属单位', key: 'organization', width: 28, style: wrapped },
     ...Object.entries(descriptor.fields).map(([key, f]) => ({
       header: fieldName(f),
       key: `form:${key}`,
       width: columnWidths[f.kind] ?? 16,
-      ...(f.kind === 'date' ? { style: { numFmt: dateFormat } } : f.kind === 'longText' ? { style: wrapped } : {}),
+      ...(f.kind === 'date' ? { style: { numFmt: dateFormat } } : f.kind === 'longText' || f.kind === 'text' ? { style: wrapped } : f.kind === 'url' ? { style: wrapped } : {}),
     })),
     { header: '状态', key: 'status', width: 14 },
     { header: '已提交评分', key: 'sheets', width: 12 },
     { header: '最终得分', key: 'finalScore', width: 10 },
   ]);
+  const linkColumns = Object.entries(descriptor.fields).filter(([, f]) => f.kind === 'url').map(([key]) => `form:${key}`);
   // every application of the year, reviewed or not (its 状态 says where it stands)
   for (const r of [...data.applications].sort((a, b) => (a.code < b.code ? -1 : 1))) {
-    apps.addRow({
+    const row = apps.addRow({
       code: r.code,
       team: r.team,
       organization: r.organization,
@@ -130,7 +141,12 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       status: applicationStatusNames[r.status as ApplicationStatus] ?? r.status,
       sheets: submittedPerApplication.get(r.applicationId) ?? 0,
       finalScore: r.finalScore,
-    }).commit();
+    });
+    for (const key of linkColumns) {
+      const cell = row.getCell(key);
+      if (cell.type === Excel.ValueType.Hyperlink) cell.font = linkFont;
+    }
+    row.commit();
     await breathe();
   }
   apps.commit();
@@ -156,12 +172,12 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       team: s.team,
       // an expert with no name on record (never in the address book) is shown by the id Feishu knows them by
       expert: s.expertName ?? s.expertOpenId,
-      expertOrganization: s.expertOrganization ?? '',
+      expertOrganization: s.expertOrganization ?? null,
       ...Object.fromEntries(items.map((it) => [`item:${it.code}`, s.scores[it.code] ?? null])),
       total: s.total,
-      counted: flags ? (flags.counted ? '是' : '剔除') : '',
-      outlier: flags?.outlier ? '是' : '',
-      comment: s.comment ?? '',
+      counted: flags ? (flags.counted ? '是' : '剔除') : null,
+      outlier: flags?.outlier ? '是' : null,
+      comment: s.comment || null,
     }).commit();
     await breathe();
   }
@@ -193,7 +209,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       organization: r.organization,
       finalScore: r.finalScore,
       ...Object.fromEntries(data.sheet.areas.map((a) => [`area:${a.code}`, areas.get(a.code) ?? null])),
-      rule: r.review ? (r.review.rule === 'trimmedMean' ? `去掉最高、最低分后平均（${r.review.totals.length} 份）` : `平均（${r.review.totals.length} 份）`) : '',
+      rule: r.review ? (r.review.rule === 'trimmedMean' ? `去掉最高、最低分后平均（${r.review.totals.length} 份）` : `平均（${r.review.totals.length} 份）`) : null,
       decision:
         r.finalScore === null
           ? '未评定'
@@ -205,7 +221,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
                 ? '授予称号'
                 : '未获称号',
       // a revoked title is no longer recommended (第二十二条): filtering 推荐全国 = 是 gives the list that stands
-      recommended: title.recommended && !title.withheld && !(r.awarded && r.revokedAt) ? '是' : '',
+      recommended: title.recommended && !title.withheld && !(r.awarded && r.revokedAt) ? '是' : null,
     }).commit();
     await breathe();
   }

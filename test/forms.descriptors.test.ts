@@ -114,10 +114,10 @@ describe('every field of every real descriptor reaches each output', () => {
     expect(cardText(o.details)).toContain('2026年4月1日');
     // a date is an Excel date (shown 2026-04-01), not text
     expect(o.workbook.row).toContainEqual(new Date('2026-04-01T00:00:00Z'));
-    // a long text wraps in its column; a short one does not
+    // a text (a 成果名称 of 100 characters, a long text, a link) wraps in its column; a number, a date or a choice does not
     for (const [key, f] of Object.entries(applicationForm.fields)) {
       const cell = o.workbook.cells[o.workbook.header.indexOf(fieldName(f))];
-      expect(cell.alignment?.wrapText ?? false, key).toBe(f.kind === 'longText');
+      expect(cell.alignment?.wrapText ?? false, key).toBe(f.kind === 'longText' || f.kind === 'text' || f.kind === 'url');
     }
   });
 

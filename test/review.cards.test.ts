@@ -258,7 +258,8 @@ describe('the review workbook', () => {
     expect(header.join()).not.toMatch(/open_id/);
     expect((scores.getRow(2).values as unknown[]).slice(1, 5)).toEqual(['GDSZ-2026-0001', '一班', '张工', '广州市政设计院']);
     expect((scores.getRow(3).values as unknown[]).slice(1, 4)).toEqual(['GDSZ-2026-0002', '二班', 'ou_e2']);
-    expect(scores.getRow(3).getCell(4).value).toBe('');
+    // no organisation on record: no cell, not an empty text (COUNTA would count it)
+    expect(scores.getRow(3).getCell(4).value).toBeNull();
     // each sheet's header is bold and frozen above its list, as the secretary scrolls and filters it (the workbook is streamed)
     for (const ws of wb.worksheets) {
       expect(ws.views[0], ws.name).toMatchObject({ state: 'frozen', ySplit: 1 });
