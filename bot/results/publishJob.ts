@@ -12,9 +12,10 @@ import {
   certificateZipName,
   type CertificateZipPart,
   certificateZipParts,
+  certificatesPerZip,
   issueCertificates,
 } from '../../src/certificates/index.js';
-import { certificateGlyphs, type GlyphFont } from '../../src/certificates/render.js';
+import { CertificateRenderer, certificateGlyphs, type GlyphFont } from '../../src/certificates/render.js';
 import { cycleStatusLabel, getCycle, lockCycle } from '../../src/cycles.js';
 import { formatDateTimeZh } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
@@ -38,6 +39,12 @@ export const PUBLISH_BATCH = 100;
  */
 type PublishResult = { published?: boolean; ranked?: number; unreviewedTotal?: number; unreviewed?: boolean };
 
+/** What a batch reads before its transaction: the certificate font's glyphs, and how many certificates a zip holds. */
+interface Prepared {
+  glyphs?: GlyphFont;
+  perZip?: number;
+}
+
 /**
  * 公布结果 as a job. The first batch publishes (cycle closed → published, decisions, honours) and numbers
  * the certificates; each next batch tells a hundred teams their result and sends their certificates, then a
@@ -48,10 +55,15 @@ type PublishResult = { published?: boolean; ranked?: number; unreviewedTotal?: n
  */
 export const publishJob: BulkJobKind = {
   kind: 'publish',
-  // the certificate font, read (once) before the transaction, for the characters it would print as boxes
-  prepare: ({ config }) => certificateGlyphs(config.CERTIFICATE_FONT),
+  // before the transaction, each once: the certificate font, for the characters it would print as boxes, and the
+  // template's heaviest certificate drawn and zipped, for how many fit in one zip (a second or more of drawing)
+  prepare: async ({ config }): Promise<Prepared> => {
+    const renderer = new CertificateRenderer({ templatePath: config.CERTIFICATE_TEMPLATE, font: config.CERTIFICATE_FONT });
+    const [glyphs, perZip] = await Promise.all([certificateGlyphs(config.CERTIFICATE_FONT), certificatesPerZip(renderer)]);
+    return { glyphs, perZip };
+  },
   async runBatch({ tx, job, actor, clock, config, prepared }) {
-    const glyphs = prepared as GlyphFont | undefined;
+    const { glyphs, perZip } = (prepared ?? {}) as Prepared;
     const cycleId = job.cycleId!;
     const now = clock.now();
     const state = (job.result ?? {}) as PublishResult;
@@ -63,7 +75,7 @@ export const publishJob: BulkJobKind = {
     }
     // a job started before the unreviewed were counted tells them too: its total grows to what it has told
     const total = (done: number) => Math.max((state.ranked ?? 0) + (state.unreviewedTotal ?? 0), done);
-    if (state.unreviewed) return tellUnreviewed(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs, state, job.done, job.cursor, total);
+    if (state.unreviewed) return tellUnreviewed(tx, config.ADMIN_OPEN_IDS, cycleId, { glyphs, perZip }, state, job.done, job.cursor, total);
     const rows = await rankedResultsAfter(tx, cycleId, job.cursor, PUBLISH_BATCH);
     if (rows.length) {
       const cycle = (await getCycle(tx, cycleId))!;
@@ -85,9 +97,9 @@ export const publishJob: BulkJobKind = {
       const done = job.done + rows.length;
       if (rows.length === PUBLISH_BATCH) return { done, total: total(done), cursor: rows[rows.length - 1].applicationId, finished: false, result: state };
       // the last ranked results: the first unreviewed applications in the same batch (two small cards a team at most)
-      return tellUnreviewed(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs, state, done, 0, total);
+      return tellUnreviewed(tx, config.ADMIN_OPEN_IDS, cycleId, { glyphs, perZip }, state, done, 0, total);
     }
-    return tellUnreviewed(tx, config.ADMIN_OPEN_IDS, cycleId, glyphs, state, job.done, 0, total);
+    return tellUnreviewed(tx, config.ADMIN_OPEN_IDS, cycleId, { glyphs, perZip }, state, job.done, 0, total);
   },
 };
 
@@ -100,7 +112,7 @@ async function tellUnreviewed(
   tx: Db,
   bootstrapAdmins: readonly string[],
   cycleId: number,
-  glyphs: GlyphFont | undefined,
+  prepared: Prepared,
   state: PublishResult,
   done: number,
   cursor: number,
@@ -123,7 +135,7 @@ async function tellUnreviewed(
     cursor = rows[rows.length - 1].applicationId;
     if (rows.length === PUBLISH_BATCH) return { done, total: total(done), cursor, finished: false, result };
   }
-  return { ...(await tellAdmins(tx, bootstrapAdmins, cycleId, glyphs)), done, total: total(done), cursor, finished: true, result };
+  return { ...(await tellAdmins(tx, bootstrapAdmins, cycleId, prepared)), done, total: total(done), cursor, finished: true, result };
 }
 
 /**
@@ -131,7 +143,7 @@ async function tellUnreviewed(
  * the certificates that print a character of a name as an empty box, to be written in by hand. A year too large for one
  * file (Feishu takes 30 MB) gets numbered zips, each its own message, with a notice naming the certificates each holds.
  */
-async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: number, glyphs: GlyphFont | undefined): Promise<object> {
+async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: number, { glyphs, perZip }: Prepared): Promise<object> {
   const data = await loadResults(tx, cycleId);
   const year = data.cycle.year;
   const summary = resultsSummary(data);
@@ -139,7 +151,7 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
   // made when the outbox sends it, as of the moment of publishing (the cycle row's): writing a year of thousands of
   // applications takes seconds, which this batch's transaction would hold (on PGlite, every callback with it)
   const workbook = resultsWorkbookFile(cycleId, new Date(data.cycle.updatedAt));
-  const zips = await certificateZipParts(tx, cycleId);
+  const zips = await certificateZipParts(tx, cycleId, perZip);
   const boxed = zips.length ? await boxedCertificates(tx, cycleId, glyphs) : [];
   const published = resultsPublishedCard({ ...summary, fileName, boxed });
   const messages: OutgoingMessage[] = [];

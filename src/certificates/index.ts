@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { certificates, codeSequences, honours, organizations, teams } from '../../db/schema.js';
@@ -105,14 +106,65 @@ export const certificateFileName = (c: Pick<Certificate, 'number' | 'teamName'>,
 export const certificateZipName = (year: number, part?: Pick<CertificateZipPart, 'part' | 'parts'>) =>
   part && part.parts > 1 ? `${year}年度质量信得过班组荣誉证书（${part.part}／${part.parts}）.zip` : `${year}年度质量信得过班组荣誉证书.zip`;
 
-/** The largest file im/v1/files takes. */
-const FEISHU_FILE_BYTES = 30 * 1024 * 1024;
+/** The largest file im/v1/files takes (234006 past it, https://open.feishu.cn/document/server-docs/im-v1/file/create). */
+export const FEISHU_FILE_BYTES = 30 * 1024 * 1024;
+
+/** What a part of the year's zip is filled to: 2 MB under Feishu's 30, for the zip's own bytes and a heavier certificate. */
+export const CERTIFICATE_ZIP_BUDGET = 28 * 1024 * 1024;
 
 /**
- * Certificates in one zip: Feishu's im/v1/files takes 30 MB at most (234006, https://open.feishu.cn/document/server-docs/im-v1/file/create),
- * and a certificate's PNG and PDF take about 117 KB zipped with the default template, so 150 make about 17.5 MB.
+ * Certificates in one zip at most: a certificate's PNG and PDF take about 117 KB zipped with the default template, so
+ * 150 make about 17.5 MB. A heavier template (a background photo embedded) makes fewer fit: see `certificatesPerZip`.
  */
 export const CERTIFICATES_PER_ZIP = 150;
+
+/**
+ * The heaviest certificate a year can hold, to weigh a template by: a team name of 50 characters and an organisation of
+ * 100 (the most the forms take), each a different character (each is a glyph of its own in the PDF's font).
+ */
+function heaviestValues(): CertificateValues {
+  const distinct = (from: number, n: number) => Array.from({ length: n }, (_, i) => String.fromCodePoint(from + i * 7)).join('');
+  return { association: zh.association, team: distinct(0x6000, 50), organization: distinct(0x7000, 100), year: '2027', title: certificateTitle, number: certificateNumber(2027, 9999), date: '2027年12月31日' };
+}
+
+const perZipKept = new Map<string, number>();
+
+/**
+ * How many certificates one zip holds with this template and font: as many as fit in `CERTIFICATE_ZIP_BUDGET` by the
+ * zipped PNG and PDF of the heaviest certificate (drawn once per template and font), 150 at most, one at least (a
+ * certificate alone past 30 MB is refused when its zip is drawn, saying so). The same template and font give the same
+ * number on every replica and every retry; the parts it makes are written into the outbox rows (first and last
+ * number), so a row sent again draws the same certificates. A certificate that cannot be drawn (the default font not
+ * installed) gives 150: each refuses meanwhile, saying why.
+ */
+export async function certificatesPerZip(renderer: CertificateRenderer, budget = CERTIFICATE_ZIP_BUDGET): Promise<number> {
+  let template: string;
+  try {
+    const { mtimeMs, size } = statSync(renderer.templatePath);
+    template = `${renderer.templatePath}@${mtimeMs}:${size}`;
+  } catch {
+    return CERTIFICATES_PER_ZIP;
+  }
+  const key = `${template}|${renderer.font}|${budget}`;
+  const kept = perZipKept.get(key);
+  if (kept) return kept;
+  let pair: number;
+  try {
+    const sample = { number: certificateNumber(2027, 9999), teamName: heaviestValues().team };
+    const values = heaviestValues();
+    pair = (
+      await zipFiles([
+        { name: certificateFileName(sample, 'png'), bytes: await renderer.png(values) },
+        { name: certificateFileName(sample, 'pdf'), bytes: await renderer.pdf(values) },
+      ])
+    ).length;
+  } catch {
+    return CERTIFICATES_PER_ZIP;
+  }
+  const perZip = Math.max(1, Math.min(CERTIFICATES_PER_ZIP, Math.floor(budget / pair)));
+  perZipKept.set(key, perZip);
+  return perZip;
+}
 
 /** One of the year's zips: its place among them and the certificates it holds (numbers `first` to `last`, `count` of them). */
 export interface CertificateZipPart {
@@ -126,7 +178,7 @@ export interface CertificateZipPart {
 /** A certificate number's serial (GDSZ-ZS-2027-0150 → 150): numbers past 9999 are longer, so they are compared by it. */
 const serialOf = (number: string) => Number(number.slice(number.lastIndexOf('-') + 1));
 
-/** The year's certificates (titles not revoked), in number order, split into zips of `CERTIFICATES_PER_ZIP`; none without any. */
+/** The year's certificates (titles not revoked), in number order, split into zips of `perZip` (`certificatesPerZip`); none without any. */
 export async function certificateZipParts(tx: Db, cycleId: number, perZip = CERTIFICATES_PER_ZIP): Promise<CertificateZipPart[]> {
   const rows = await tx
     .select({ number: certificates.number })
@@ -199,8 +251,16 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
         files.push({ name: certificateFileName(c, 'pdf'), bytes: await draw(c, 'pdf') });
       }
       const bytes = await zipFiles(files);
-      // a template heavier than the default can still make a part too large: say so instead of Feishu's bare 234006
-      if (bytes.length > FEISHU_FILE_BYTES) throw new Error(`证书包 ${(bytes.length / 1024 / 1024).toFixed(1)} MB，超过飞书文件上限 30 MB（证书模板过大）`);
+      // parts are sized by the template's heaviest certificate: only one alone past the limit is left too large, said so
+      // instead of Feishu's bare 234006
+      if (bytes.length > FEISHU_FILE_BYTES) {
+        const mb = (bytes.length / 1024 / 1024).toFixed(1);
+        throw new Error(
+          valid.length === 1
+            ? `证书 ${valid[0].number} 的图片和 PDF 压缩后 ${mb} MB，超过飞书文件上限 30 MB：请缩小证书模板（CERTIFICATE_TEMPLATE）中嵌入的图片`
+            : `证书包 ${mb} MB，超过飞书文件上限 30 MB（证书模板过大）`,
+        );
+      }
       return { bytes };
     }
     throw new Error(`unknown attachment kind ${spec.kind}`);

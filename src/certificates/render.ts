@@ -187,7 +187,7 @@ export class CertificateRenderer {
   readonly fontPath: string;
   private readonly fontFace?: string;
   /** `CERTIFICATE_FONT` as configured: the file, and after `#` the face of a collection. */
-  private readonly font: string;
+  readonly font: string;
   private template?: string;
   /** The one face the PNG is drawn with, as a file of its own (see `pngFont`). */
   private faceFile?: Promise<string>;
