@@ -160,17 +160,23 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return { ...result.data, localMode: !result.data.LARK_APP_ID };
 }
 
-/** Reads KEY=VALUE lines of a .env file into the environment, never overriding what is already set. */
+/**
+ * Reads KEY=VALUE lines of a .env file into the environment, never overriding what is already set. A key the file
+ * repeats takes its last line, as `node --env-file`, dotenv, docker's `--env-file` and systemd's EnvironmentFile do (a
+ * `LOG_LEVEL=debug` appended below `LOG_LEVEL=info` is debug).
+ */
 export function loadDotEnv(path = '.env', env: NodeJS.ProcessEnv = process.env): void {
   if (!existsSync(path)) return;
+  const file = new Map<string, string>();
   for (const line of readFileSync(path, 'utf8').split(/\r?\n/)) {
     const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
     if (!m || line.trim().startsWith('#')) continue;
     // quoted values are taken as written, a ` # comment` after the closing quote left out; unquoted ones lose a trailing ` # comment`
     const quoted = /^(['"])(.*?)\1(?:\s+#.*)?$/.exec(m[2]);
     const value = quoted ? quoted[2] : m[2].replace(/\s+#.*$/, '');
-    if (env[m[1]] === undefined) env[m[1]] = value;
+    file.set(m[1], value);
   }
+  for (const [key, value] of file) if (env[key] === undefined) env[key] = value;
 }
 
 /** For entry points: the configuration from .env and the environment, or one line naming what is wrong and exit 1. */

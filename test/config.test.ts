@@ -75,6 +75,16 @@ describe('configuration', () => {
     expect(env).toEqual({ PORT: '3001', LARK_VERIFICATION_TOKEN: 'abc', LOG_LEVEL: 'debug # not a comment', DATA_DIR: './kept', LARK_ENCRYPT_KEY: 'ek', LARK_APP_SECRET: 's"q' });
   });
 
+  it('reads a key a .env file repeats at its last line, as node --env-file and dotenv do; the environment still wins', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const file = join(scratchDir('env-repeated'), '.env');
+    writeFileSync(file, 'LOG_LEVEL=info\nPORT=3000\nDATA_DIR=./a\n# appended to debug\nLOG_LEVEL=debug\nPORT=8080\nDATA_DIR=./b\n');
+    const env: NodeJS.ProcessEnv = { DATA_DIR: './kept' };
+    loadDotEnv(file, env);
+    expect(env).toEqual({ LOG_LEVEL: 'debug', PORT: '8080', DATA_DIR: './kept' });
+  });
+
   it('takes the app id and secrets without the line feed a secret mounted from a file ends in', () => {
     const c = parseConfig({ LARK_APP_ID: 'cli_a1b2c3\n', LARK_APP_SECRET: ' secret\n', LARK_EVENT_MODE: 'http', LARK_ENCRYPT_KEY: 'ek\r\n', LARK_VERIFICATION_TOKEN: '\tvt\n' });
     expect([c.LARK_APP_ID, c.LARK_APP_SECRET, c.LARK_ENCRYPT_KEY, c.LARK_VERIFICATION_TOKEN]).toEqual(['cli_a1b2c3', 'secret', 'ek', 'vt']);
