@@ -4,7 +4,9 @@ import type { Server, ServerResponse } from 'node:http';
 import * as lark from './lark/sdk.js';
 import { bulkJobKinds } from '../bot/bulkJobs.js';
 import { createBot } from '../bot/index.js';
+import { like } from 'drizzle-orm';
 import { type Database, openDatabase } from '../db/index.js';
+import { people } from '../db/schema.js';
 import { startSchedules, type Schedules } from '../jobs/index.js';
 import { BulkJobWorker } from './bulkJobs.js';
 import { certificateAttachments } from './certificates/index.js';
@@ -111,6 +113,9 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     appId = 'cli_local_mode';
     appSecret = randomBytes(16).toString('hex');
     platform = await startFakeOpenPlatform({ appId, appSecret, now: () => clock.now().getTime() });
+    // the people added in the console before are the simulated tenant's users too (user.get refuses anyone else)
+    const added = await database.db.select({ openId: people.openId, name: people.name }).from(people).where(like(people.openId, 'ou_local_%'));
+    for (const p of added) platform.addUser({ openId: p.openId, name: p.name ?? p.openId });
     for (const p of [...LOCAL_PEOPLE, ...LOCAL_DIRECTORY_ONLY]) platform.addUser({ openId: p.openId, name: p.name, mobile: p.mobile, email: p.email });
     domain = platform.url;
     secrets = { encryptKey: randomBytes(16).toString('hex'), verificationToken: randomBytes(16).toString('hex') };

@@ -80,6 +80,21 @@ describe('resolveUserIds against the simulated tenant directory, through the rea
     expect(raw.code).toBe(99992402);
   });
 
+  it('finds no one by their Feishu Mail address (企业邮箱), which user.get gives as enterprise_email', async () => {
+    const zhang = fake.addUser({ name: '张工', mobile: '13800000011', email: 'zhang@example.com', enterpriseEmail: 'zhang@qc-assoc.feishu.cn' });
+    const res = await resolveUserIds(client(), { emails: ['zhang@qc-assoc.feishu.cn', 'zhang@example.com'] });
+    expect([...res.byEmail]).toEqual([['zhang@example.com', zhang.openId]]);
+    const got = await client().contact.v3.user.get({ path: { user_id: zhang.openId }, params: { user_id_type: 'open_id' } });
+    expect(got.data?.user).toMatchObject({ email: 'zhang@example.com', enterprise_email: 'zhang@qc-assoc.feishu.cn', mobile: '+8613800000011' });
+  });
+
+  it('refuses user.get for someone outside the address book, as Feishu does for a user out of the app\'s contact range (41050)', async () => {
+    const refused = await client()
+      .contact.v3.user.get({ path: { user_id: 'ou_elsewhere000000000000000000001' }, params: { user_id_type: 'open_id' } })
+      .then(() => undefined, (e: any) => ({ status: e.response?.status, data: e.response?.data }));
+    expect(refused).toEqual({ status: 400, data: { code: 41050, msg: 'no user authority' } });
+  });
+
   it('reads mainland numbers in the usual spellings as one', () => {
     expect(['13800000002', '+86 138-0000-0002', '86 13800000002', '(138) 0000 0002'].map(mobileKey)).toEqual(Array(4).fill('13800000002'));
     expect(mobileKey('+852 9123 4567')).toBe('+85291234567');

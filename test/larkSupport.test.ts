@@ -314,8 +314,9 @@ describe('fake open platform with the real SDK client', () => {
 
     const chat = await client.im.v1.chat.get({ path: { chat_id: 'oc_123' } });
     expect(chat.data?.name).toBe('Chat oc_123');
+    fake.addUser({ openId: 'ou_abcd1234', name: '张班长' });
     const user = await client.contact.v3.user.get({ path: { user_id: 'ou_abcd1234' } });
-    expect(user.data?.user?.name).toBe('User 1234');
+    expect(user.data?.user?.name).toBe('张班长');
 
     const res = await fetch(`${fake.url}/open-apis/nope`);
     expect(res.status).toBe(404);

@@ -431,7 +431,10 @@ export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
   router.post('/dev/api/people', async (ctx) => {
     const input = bodyOf(ctx, personSchema);
     try {
-      ctx.body = { person: await addLocalPerson(db, input) };
+      const person = await addLocalPerson(db, input);
+      // a Feishu user of the simulated tenant: in its address book, as user.get refuses anyone outside it
+      deps.platform.addUser({ openId: person.openId, name: person.name ?? input.name });
+      ctx.body = { person };
     } catch (err) {
       ctx.throw(400, (err as Error).message);
     }

@@ -107,7 +107,13 @@ export interface DirectoryUser {
   openId: string;
   name: string;
   mobile?: string;
+  /** the e-mail bound to the Feishu account: what batch_get_id finds */
   email?: string;
+  /**
+   * their Feishu Mail address (企业邮箱): batch_get_id never finds it ("使用企业邮箱查询将无法返回用户 ID",
+   * https://open.feishu.cn/document/server-docs/contact-v3/user/batch_get_id); user.get gives it as enterprise_email
+   */
+  enterpriseEmail?: string;
   resigned?: boolean;
 }
 
@@ -865,9 +871,17 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     if (method === 'GET' && userMatch) {
       const userId = decodeURIComponent(userMatch[1]);
       const known = people.get(userId);
-      // mobile and email come only with contact:user.phone:readonly / contact:user.email:readonly (https://open.feishu.cn/document/server-docs/contact-v3/user/get)
-      const reach = known ? { ...(known.mobile ? { mobile: known.mobile.startsWith('+') ? known.mobile : `+86${known.mobile}` } : {}), ...(known.email ? { email: known.email } : {}) } : {};
-      return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, name: known?.name ?? 'User ' + userId.slice(-4), ...reach } } });
+      // https://open.feishu.cn/document/server-docs/contact-v3/user/get: someone outside the app's contact range (or of
+      // another tenant) is refused, HTTP 400 code 41050
+      if (!known) return send(res, 400, { code: 41050, msg: 'no user authority' });
+      // mobile and email come only with contact:user.phone:readonly / contact:user.email:readonly, enterprise_email with
+      // contact:user.employee:readonly (or a whole-address-book scope)
+      const reach = {
+        ...(known.mobile ? { mobile: known.mobile.startsWith('+') ? known.mobile : `+86${known.mobile}` } : {}),
+        ...(known.email ? { email: known.email } : {}),
+        ...(known.enterpriseEmail ? { enterprise_email: known.enterpriseEmail } : {}),
+      };
+      return send(res, 200, { code: 0, msg: 'success', data: { user: { open_id: userId, name: known.name, ...reach } } });
     }
     // https://open.feishu.cn/document/server-docs/im-v1/message/get-2: the bytes of a file or image in a message the bot can see
     const resourceMatch = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/.exec(path);
