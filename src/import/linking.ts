@@ -16,11 +16,16 @@ import { announceRecusals, type Joining, outboxNotices, recuseInsiders } from '.
 import { type ImportNotices, teamsNamingPerson, tellPeople } from './apply.js';
 import { isPending, PENDING_PREFIX } from './people.js';
 
+/** How long a sender whose profile Feishu refused (out of the app's contact range, another tenant) is not asked again. */
+export const REFUSED_SENDER_RETRY_MS = 10 * 60_000;
+
 /**
  * Someone imported by a mobile or e-mail Feishu could not find yet takes their place on first message:
  * the address book's mobile and e-mail for the sender's open_id are matched to the pending ids, and the
- * teams, roles and expert details move over in one transaction. Each sender is asked of Feishu once per
- * process while pending people exist, and again only after a later import adds new ones.
+ * teams, roles and expert details move over in one transaction.
+ * Each sender is asked of Feishu once per process while pending people exist, and again only after a later import
+ * adds new ones; one whose profile Feishu refuses (41050, https://open.feishu.cn/document/server-docs/contact-v3/user/get)
+ * is asked again REFUSED_SENDER_RETRY_MS later at the earliest, not on each message.
  */
 export function pendingPersonLinker(deps: {
   database: Database;
@@ -32,11 +37,22 @@ export function pendingPersonLinker(deps: {
   bootstrapAdmins?: readonly string[];
 }): (openId: string) => Promise<void> {
   const checked = new Map<string, string>();
+  /** open_id → when Feishu last refused their profile */
+  const refusedAt = new Map<string, number>();
   return async (openId) => {
     if (openId.startsWith(PENDING_PREFIX)) return;
     const [state] = rowsOf(await deps.database.db.execute(sql`select max(created_at)::text as latest from people where open_id like ${PENDING_PREFIX + '%'}`)) as { latest: string | null }[];
     if (!state?.latest || checked.get(openId) === state.latest) return;
-    const reach = await deps.feishu.userReach(openId);
+    const refused = refusedAt.get(openId);
+    if (refused !== undefined && deps.clock.now().getTime() - refused < REFUSED_SENDER_RETRY_MS) return;
+    let reach: Awaited<ReturnType<FeishuReader['userReach']>>;
+    try {
+      reach = await deps.feishu.userReach(openId);
+    } catch (err) {
+      refusedAt.set(openId, deps.clock.now().getTime());
+      throw err;
+    }
+    refusedAt.delete(openId);
     checked.set(openId, state.latest);
     const keys = [reach.mobile && `m:${mobileKey(reach.mobile)}`, reach.email && `e:${emailKey(reach.email)}`].filter((k): k is string => !!k);
     if (!keys.length) return;

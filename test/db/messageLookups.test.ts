@@ -83,4 +83,23 @@ describe('a message whose look-ups the Open Platform answers slowly', () => {
       h.fake.clearFaults();
     }
   });
+
+  it('a sender whose profile Feishu refuses (outside the contact range) is asked once, not on each message, and again ten minutes later', async () => {
+    await h.db.db.insert(people).values({ openId: 'pending:m:13955550002', name: '王十一' });
+    const outsider = 'ou_outsiderrange0000000000000000001';
+    const reads = () => h.fake.requests.filter((r) => r.method === 'GET' && r.path === `/open-apis/contact/v3/users/${outsider}`).length;
+    const warned = () => h.logs.filter((l) => l.includes('linking an imported person failed') && l.includes(outsider)).length;
+    for (let i = 0; i < 5; i++) {
+      await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: outsider, text: '帮助', messageId: `om_outsider_${i}` }));
+      await h.drain();
+    }
+    expect(reads()).toBe(1);
+    expect(warned()).toBe(1);
+    // every message was answered all the same
+    expect(h.fake.messages.filter((m) => m.receiveId === outsider)).toHaveLength(5);
+    h.clock.advance(10 * 60_000);
+    await h.post('/lark/events', messageEvent({ token: TEST_VERIFICATION_TOKEN, openId: outsider, text: '帮助', messageId: 'om_outsider_later' }));
+    await h.drain();
+    expect(reads()).toBe(2);
+  });
 });
