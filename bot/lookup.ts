@@ -50,8 +50,11 @@ export async function personFromLookup(
   }
   const missing = [...mobiles.filter((m) => !found.byMobile.has(m)).map((m) => `手机号 ${m}`), ...emails.filter((e) => !found.byEmail.has(e)).map((e) => `邮箱 ${e}`)];
   if (missing.length) {
+    // batch_get_id finds the e-mail bound to the account, never a Feishu Mail address ("使用企业邮箱查询将无法返回用户 ID",
+    // https://open.feishu.cn/document/server-docs/contact-v3/user/batch_get_id)
+    const enterpriseMail = emails.some((e) => !found.byEmail.has(e)) ? '飞书企业邮箱无法查找，请改填对方的手机号或飞书账号绑定的邮箱；' : '';
     throw new UserError(
-      `${opts.label}：没有找到 ${missing.join('、')} 对应的飞书用户。请确认号码或邮箱无误、对方已加入本企业飞书且在本应用的可用范围内；也可以请对方先给机器人发一条消息，再从列表中选择。`,
+      `${opts.label}：没有找到 ${missing.join('、')} 对应的飞书用户。请确认号码或邮箱无误、对方已加入本企业飞书且在本应用的可用范围内；${enterpriseMail}也可以请对方先给机器人发一条消息，再从列表中选择。`,
       { field: opts.lookup },
     );
   }

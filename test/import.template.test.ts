@@ -26,6 +26,9 @@ describe('the import template workbook, read back', () => {
     expect(wb.getWorksheet('专家')!.getCell('C2').dataValidation).toMatchObject({ type: 'list' });
     expect(wb.getWorksheet('荣誉')!.getCell('B2').dataValidation).toMatchObject({ type: 'whole', formulae: [1990, 2100] });
     expect(teams.actualRowCount).toBe(2);
+    // batch_get_id cannot find a Feishu Mail address: the guide says what to write instead
+    const guide = wb.getWorksheet('说明')!.getColumn(1).values.map(String).join('\n');
+    expect(guide).toContain('飞书企业邮箱无法查找，请改填手机号或飞书账号绑定的邮箱');
   });
 
   it("writes each column's Excel check as one range over the template rows: no cell has two checks for Excel to repair", async () => {

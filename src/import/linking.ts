@@ -21,8 +21,9 @@ export const REFUSED_SENDER_RETRY_MS = 10 * 60_000;
 
 /**
  * Someone imported by a mobile or e-mail Feishu could not find yet takes their place on first message:
- * the address book's mobile and e-mail for the sender's open_id are matched to the pending ids, and the
- * teams, roles and expert details move over in one transaction.
+ * the address book's mobile, e-mail and Feishu Mail address (企业邮箱, which batch_get_id cannot find) for the
+ * sender's open_id are matched to the pending ids, and the teams, roles and expert details move over in one
+ * transaction.
  * Each sender is asked of Feishu once per process while pending people exist, and again only after a later import
  * adds new ones; one whose profile Feishu refuses (41050, https://open.feishu.cn/document/server-docs/contact-v3/user/get)
  * is asked again REFUSED_SENDER_RETRY_MS later at the earliest, not on each message.
@@ -54,7 +55,8 @@ export function pendingPersonLinker(deps: {
     }
     refusedAt.delete(openId);
     checked.set(openId, state.latest);
-    const keys = [reach.mobile && `m:${mobileKey(reach.mobile)}`, reach.email && `e:${emailKey(reach.email)}`].filter((k): k is string => !!k);
+    const emails = [reach.email, reach.enterpriseEmail].filter((e): e is string => !!e).map((e) => `e:${emailKey(e)}`);
+    const keys = [...new Set([...(reach.mobile ? [`m:${mobileKey(reach.mobile)}`] : []), ...emails])];
     if (!keys.length) return;
     const now = deps.clock.now();
     const linked = await deps.database.db.transaction((tx) =>

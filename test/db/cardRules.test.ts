@@ -97,6 +97,19 @@ describe('a leader names an organisation contact who is not in the p2p chat (acc
   });
 });
 
+describe('a contact typed by their Feishu Mail address (企业邮箱)', () => {
+  it('is not found, as batch_get_id cannot find that address, and the refusal says to type the mobile or the e-mail bound to the account', async () => {
+    h.fake.addUser({ name: '钱联系人', mobile: '13912340011', email: 'qian.lianxiren@example.com', enterpriseEmail: 'qian@qc-assoc.feishu.cn' });
+    await h.say(NEW_LEADER, '注册');
+    const form = lastMessageTo(NEW_LEADER);
+    const res = await h.clickCard(NEW_LEADER, form.messageId, { action: 'team.register' }, registrationForm('戊', { contact: '', contactLookup: 'qian@qc-assoc.feishu.cn' }));
+    expect(res.body.toast.type).toBe('error');
+    expect(res.body.toast.content).toContain('没有找到 邮箱 qian@qc-assoc.feishu.cn 对应的飞书用户');
+    expect(res.body.toast.content).toContain('飞书企业邮箱无法查找，请改填对方的手机号或飞书账号绑定的邮箱');
+    expect(await teamNamed('测试养护戊班')).toBeUndefined();
+  });
+});
+
 describe('an administrator adds experts who are not in the administrators’ group (acceptance 2)', () => {
   it('from the known people who are not experts yet, and by e-mail', async () => {
     const admin = await adminCardInGroup();

@@ -190,6 +190,19 @@ describe('an e-mail or mobile typed with punctuation after it', () => {
   });
 });
 
+describe('someone named by their Feishu Mail address (企业邮箱)', () => {
+  it('is kept pending, as batch_get_id cannot find that address, and linked on their first message by the enterprise_email of their profile', async () => {
+    const zhu = h.fake.addUser({ name: '朱二', email: 'zhuer@example.com', enterpriseEmail: 'Zhu.Er@qc-assoc.feishu.cn' });
+    const msg = await send(await book([row('巳一班', '13955550011', '朱一', 'zhu.er@qc-assoc.feishu.cn', '朱二')]));
+    expect(summaryOf(await lastImport()).pending.map((p) => p.key)).toContain('zhu.er@qc-assoc.feishu.cn');
+    await confirm(msg.content);
+    expect((await team('巳一班')).contactOpenId).toBe('pending:e:zhu.er@qc-assoc.feishu.cn');
+    await h.say(zhu.openId, '进度');
+    expect((await team('巳一班')).contactOpenId).toBe(zhu.openId);
+    expect(await h.db.db.select().from(people).where(eq(people.openId, 'pending:e:zhu.er@qc-assoc.feishu.cn'))).toEqual([]);
+  });
+});
+
 describe('a preview confirmed after the data changed', () => {
   it('starts nothing: the preview is planned again and shown; confirming that one applies it, once', async () => {
     const a = await send(await book([row('庚班', '13933330001', '甲', '13933330002', '乙')]));
