@@ -231,11 +231,34 @@ const postgresPool = [
   },
 ];
 
+/**
+ * sonic-boom 4.2.1 (pino's writer): `flushSync`, which pino calls as the process exits, retries a write that failed with
+ * any error but EAGAIN / EBUSY every 100 ms for ever, so a bot whose log went to a pipe no longer read (`| head`, a log
+ * shipper that died) and stopped with a line still pending never exited: `process.exit` blocked in the loop, and no
+ * deadline timer or second signal could run (`flushBufferSync` and `flushSync` alike). Any other error is thrown, as
+ * the EAGAIN case is once its retries are spent: the process then ends.
+ */
+const sonicBoomRethrow = (before) => ({
+  find: `${before}
+      }
+    } catch (err) {
+      const shouldRetry = err.code === 'EAGAIN' || err.code === 'EBUSY'
+      if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {`,
+  replace: `${before}
+      }
+    } catch (err) {
+      const shouldRetry = err.code === 'EAGAIN' || err.code === 'EBUSY'
+      // ${MARKER}: an error no retry mends (EPIPE: nobody reads the pipe) is thrown, not retried for ever
+      if (!shouldRetry || !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {`,
+});
+const sonicBoom = [sonicBoomRethrow('        this._bufs.shift()'), sonicBoomRethrow('        this._lens.shift()')];
+
 export const patches = [
   { file: 'node_modules/postgres/src/connection.js', edits: postgresConnection },
   { file: 'node_modules/postgres/cjs/src/connection.js', edits: postgresConnection },
   { file: 'node_modules/postgres/src/index.js', edits: postgresPool },
   { file: 'node_modules/postgres/cjs/src/index.js', edits: postgresPool },
+  { file: 'node_modules/sonic-boom/index.js', edits: sonicBoom },
 ];
 
 /** The files the fixes change (scripts/build.mjs rebuilds dist/ when one is newer). */
