@@ -47,7 +47,7 @@ describe('the values Feishu documents as a closed set', () => {
   });
 
   it('input input_type, label_position and width', () => {
-    expectSet((input_type) => cardOf([input({ input_type })]), ['text', 'multiline_text', 'password'], ['textarea', 'multiline', 'date'], /input_type .* is not one of text, multiline_text, password/);
+    expectSet((input_type) => cardOf([input({ input_type })]), ['text', 'multiline_text', 'password'], ['textarea', 'multiline', 'date', 'number', 'telephone', 'email'], /input_type .* is not one of text, multiline_text, password/);
     expectSet((label_position) => cardOf([input({ label_position })]), ['top', 'left'], ['right', 'bottom', 'above'], /label_position .* is not one of top, left$/);
     expectSet((width) => cardOf([input({ width })]), ['default', 'fill', '300px'], ['auto', '80px'], /input width .* is not default, fill or at least 100px$/);
   });
@@ -56,8 +56,8 @@ describe('the values Feishu documents as a closed set', () => {
     expectSet((flex_mode) => cardOf([columnSet({ flex_mode })]), ['none', 'stretch', 'flow', 'bisect', 'trisect'], ['wrap', 'flex', 'fill'], /flex_mode .* is not one of none, stretch, flow, bisect, trisect$/);
     expectSet(
       (horizontal_spacing) => cardOf([columnSet({ horizontal_spacing })]),
-      ['small', 'medium', 'large', 'extra_large', 'default', '0px', '8px', '99px'],
-      ['8', '8 px', '100px', 'huge', 8],
+      ['small', 'medium', 'large', 'extra_large', '0px', '8px', '99px'],
+      ['8', '8 px', '100px', 'huge', 8, 'default'],
       /horizontal_spacing .* is not small, medium, large, extra_large or 0px–99px$/,
     );
     expectSet((horizontal_align) => cardOf([columnSet({ horizontal_align })]), ['left', 'center', 'right'], ['middle', 'justify'], /horizontal_align .* is not one of left, center, right$/);

@@ -83,6 +83,8 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
     ['a form without a name', withEl({ tag: 'form', elements: [submit] }), /a form has no name/],
     ['a form without a submit button', withEl(form('f', [textInput({ name: 'a', label: 'A' })])), /a form without a submit button/],
     ['a form in a form', withEl(form('f', [form('g', [submitButton({ text: '提交', name: 'go2', value: { action: 'x' } })]), submit])), /a form may not sit in a form/],
+    // JSON 2.0 form page: "表单容器不支持内嵌表格（table）和表单容器组件"
+    ['a table in a form', withEl(form('f', [{ tag: 'table', columns: [], rows: [] }, submit])), /a table may not sit in a form/],
     ['an unnamed input in a form', withEl(form('f', [{ tag: 'input' }, submit])), /input in a form has no name/],
     ['an unnamed submit button', withEl(form('f', [{ ...submit, name: undefined }])), /button in a form has no name/],
     ['a submit button outside a form', withEl(submit), /a submit button outside a form/],
@@ -113,6 +115,8 @@ describe('the card checker refuses what the card JSON 2.0 pages refuse', () => {
       button({ text: long(100), value: { action: 'x' } }),
       form('g', [{ tag: 'column_set', columns: [{ tag: 'column', elements: [{ tag: 'column_set', columns: [{ tag: 'column', elements: [submitButton({ text: '提交', name: 'go_g', value: { action: 'x' } })] }] }] }] }]),
       nested(2),
+      // a chart in a form: the 2.0 form page forbids only tables and forms in it
+      form('h', [{ tag: 'chart', aspect_ratio: '4:3', chart_spec: { type: 'bar', data: { values: [] } } }, submitButton({ text: '提交', name: 'go_h', value: { action: 'x' } })]),
     );
     expect(cardRuleViolations(fine)).toEqual([]);
   });

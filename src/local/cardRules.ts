@@ -61,8 +61,12 @@ export const FORM_FIELDS: ReadonlySet<string> = new Set(['input', 'select_static
  */
 const CONTAINERS = new Set(['form', 'column_set', 'column', 'collapsible_panel', 'interactive_container']);
 const MAX_CONTAINER_DEPTH = 5;
-/** Containers a form may not hold: "表格、图表和表单容器组件不可内嵌" (the form container page). */
-const NOT_IN_FORM = new Set(['form', 'table', 'chart']);
+/**
+ * What a form may not hold: "表单容器不支持内嵌表格（table）和表单容器组件" (the JSON 2.0 form container page,
+ * https://open.feishu.cn/document/feishu-cards/card-json-v2-components/containers/form-container; the 1.0 wording also
+ * named 图表, which 2.0 allows).
+ */
+const NOT_IN_FORM = new Set(['form', 'table']);
 
 /*
  * The values Feishu documents as a closed set, for the components the bot uses. Each set is the one its JSON 2.0 page
@@ -82,9 +86,9 @@ const BUTTON_TYPES = ['default', 'primary', 'danger', 'text', 'primary_text', 'd
 const BUTTON_SIZES = ['tiny', 'small', 'medium', 'large'];
 /**
  * input_type text, multiline_text or password, label_position top or left: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/input
- * (and larksuite/cli …/card/components/input.md). One third-party summary adds number, telephone and email: allowed, as unsure.
+ * (and larksuite/cli …/card/components/input.md). No number, telephone or email type (DESIGN.md: a text input, validated).
  */
-const INPUT_TYPES = ['text', 'multiline_text', 'password', 'number', 'telephone', 'email'];
+const INPUT_TYPES = ['text', 'multiline_text', 'password'];
 const LABEL_POSITIONS = ['top', 'left'];
 /** A select's type, default or text: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/single-select-dropdown-menu (and select_person.md). */
 const SELECT_TYPES = ['default', 'text'];
@@ -93,10 +97,10 @@ const FLEX_MODES = ['none', 'stretch', 'flow', 'bisect', 'trisect'];
 const VERTICAL_ALIGNS = ['top', 'center', 'bottom'];
 const HORIZONTAL_ALIGNS = ['left', 'center', 'right'];
 /**
- * A spacing (column_set horizontal_spacing, column and body vertical_spacing): small (4px), medium (8px), large (12px),
- * extra_large (16px) or [0,99]px on the 2.0 pages; default is the 1.0 pages' name for 8px, allowed as unsure.
+ * A spacing (column_set horizontal_spacing, column, form and body vertical_spacing): small (4px), medium (8px), large
+ * (12px), extra_large (16px) or [0,99]px on the 2.0 pages (form container, column set); the 1.0 pages' default is none of them.
  */
-const SPACING_WORDS = ['small', 'medium', 'large', 'extra_large', 'default'];
+const SPACING_WORDS = ['small', 'medium', 'large', 'extra_large'];
 /** text_align: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text and …/content-components/plain-text */
 const TEXT_ALIGNS = ['left', 'center', 'right'];
 /** aspect_ratio: https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/chart */
@@ -120,7 +124,7 @@ function fieldWidthProblems(path: string, tag: string, width: unknown): string[]
   return px && Number(px[1]) >= 100 ? [] : [`${path}: ${tag} width ${JSON.stringify(width)} is not default, fill or at least 100px`];
 }
 
-/** A spacing of small, medium, large, extra_large (or default) or 0px–99px (the column-set page). */
+/** A spacing of small, medium, large, extra_large or 0px–99px (the column-set page). */
 function spacingProblems(path: string, what: string, value: unknown): string[] {
   if (value === undefined || (typeof value === 'string' && SPACING_WORDS.includes(value))) return [];
   const px = typeof value === 'string' ? /^(\d+)px$/.exec(value) : null;
