@@ -160,13 +160,13 @@ export async function replaceHeldCard(tx: Db, id: number, card: object): Promise
 }
 
 /**
- * Hands rows whose hold has ended by the bot's clock to the dispatcher; their next_attempt_at becomes real
- * time, the frame every other row is claimed in.
+ * Hands rows whose hold has ended by the bot's clock to the dispatcher; their next_attempt_at becomes the
+ * database's time, the frame every other row is claimed in.
  */
 export async function releaseHeld(db: Db, now: Date): Promise<number> {
   const released = await db
     .update(outbox)
-    .set({ status: 'pending', nextAttemptAt: new Date() })
+    .set({ status: 'pending', nextAttemptAt: dbClockIn(0) })
     .where(and(eq(outbox.status, 'held'), lte(outbox.nextAttemptAt, now)))
     .returning({ id: outbox.id });
   return released.length;
@@ -228,6 +228,12 @@ export interface OutboxLimits {
   baseDelayMs: number;
   maxDelayMs: number;
   leaseMs: number; // a row claimed but never finished (process died) is claimed again after this
+  /**
+   * The longest a claimed row's message request can take to reach Feishu: a row still `sending` holds its slot in the
+   * per-second budgets this long after its claim, no longer, so the rows of a replica that died mid-send (left
+   * `sending` until their lease runs out) stop holding every replica's budget once their requests cannot still arrive.
+   */
+  inFlightMs: number;
   batch: number;
   /** The first pause of every send when the Open Platform cannot be reached (`Outage`); doubled at each failed probe. */
   outagePauseMs: number;
@@ -248,6 +254,8 @@ export const defaultOutboxLimits: OutboxLimits = {
   // when the token was refused, and the attachment drawn; a row claimed again while its first attempt is still out
   // would be sent twice at once
   leaseMs: 180_000,
+  // the request leaves at the latest after a token and an upload of 20 s each (SDK_HTTP_TIMEOUT_MS)
+  inFlightMs: 40_000,
   batch: 50,
   outagePauseMs: 1000,
   outagePauseMaxMs: 60_000,
@@ -306,6 +314,8 @@ export class OutboxDispatcher {
    * network blip that the first probe gets through (a reset keep-alive socket) only at debug.
    */
   private outage?: { kind: Outage; since: number; pauseMs: number; pausedAt: number; probes: number; error: string; logged: boolean };
+  /** When this process began the claim of a row, by its own clock (the one `pausedAt` is in; claimed_at is the database's). */
+  private readonly claimedLocally = new WeakMap<OutboxRow, number>();
 
   /** Whether sends are held for an outage, and why: for tests and the health of the process. */
   get outageKind(): Outage | undefined {
@@ -337,39 +347,46 @@ export class OutboxDispatcher {
     if (Date.now() < this.pausedUntil) return [];
     // one probe at a time while the platform is out of reach: the next waits for its answer (or its timeout)
     if (this.outage && this.inFlight.size > 0) return [];
-    const { perApp, perReceiver, perMinute, leaseMs } = this.limits;
+    const { perApp, perReceiver, perMinute, leaseMs, inFlightMs } = this.limits;
     // while the platform is out of reach one row goes as a probe: a batch would only fail alike
     const batch = this.outage ? 1 : this.limits.batch;
+    const claimStarted = Date.now();
     return this.deps.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${CLAIM_LOCK})`);
       // Feishu counts a message when its request arrives, some time between our claim and its answer (sent_at):
       // under load that lag varies by up to a second, so a message counts while in flight and for one second after
-      // its answer. No margin is needed on top, and the loop claims the moment a slot frees (nextClaimInMs).
-      const now = at ?? new Date();
-      // raw SQL parameters go as ISO strings: postgres.js does not serialise a Date in `sql```
-      const claimedAt = now.toISOString();
-      const windowStart = new Date(now.getTime() - RATE_WINDOW_MS).toISOString();
-      const minuteStart = new Date(now.getTime() - 60_000).toISOString();
-      const receiverWindowStart = windowStart;
-      const leaseExpired = new Date(now.getTime() - leaseMs).toISOString();
+      // its answer (for the minute: for a minute after its answer). No margin is needed on top, and the loop claims the
+      // moment a slot frees (nextClaimInMs). A row still `sending` counts as in flight for `inFlightMs` after its claim:
+      // by then its request has reached Feishu, or its replica died and will send nothing (its lease keeps it from being
+      // claimed again). Every bound is the database's clock, the same for every replica (a replica's own clock 1.5 s
+      // ahead put its window after the others' answers: 58 sends in one second); `at` stands for it in tests. The clock
+      // is read after the lock, once for the statement (a volatile CTE is evaluated once).
+      // to the millisecond, as a Date holds it: a failure is written only where claimed_at still equals the row's (`sendOne`)
+      const now = at ? sql`${at.toISOString()}::timestamptz` : sql`date_trunc('milliseconds', clock_timestamp())`;
+      const t = sql`(select t from clock)`;
+      const ago = (ms: number) => sql`(${t} - ${ms}::float8 * interval '1 millisecond')`;
+      // counted by Feishu within the window: answered within it, or still on its way (its request reaches Feishu by
+      // `inFlightMs` after the claim)
+      const counted = (windowMs: number) => sql`((status = 'sending' and claimed_at > ${ago(windowMs + inFlightMs)}) or greatest(claimed_at, sent_at) > ${ago(windowMs)})`;
       const rows = await tx.execute(sql`
-        with recent as (
+        with clock as materialized (select ${now} as t),
+        recent as (
           select rate_key, count(*)::int as n from outbox
-          where claimed_at > ${minuteStart}::timestamptz and (status = 'sending' or greatest(claimed_at, sent_at) > ${receiverWindowStart}::timestamptz)
+          where claimed_at > ${ago(RATE_WINDOW_MS + inFlightMs)} and ${counted(RATE_WINDOW_MS)}
           group by rate_key
         ), budget as (
           select greatest(0, least(
-            ${perApp}::int - count(*) filter (where status = 'sending' or greatest(claimed_at, sent_at) > ${windowStart}::timestamptz),
-            ${perMinute}::int - count(*)
+            ${perApp}::int - count(*) filter (where ${counted(RATE_WINDOW_MS)}),
+            ${perMinute}::int - count(*) filter (where ${counted(60_000)})
           ))::int as n from outbox
-          where claimed_at > ${minuteStart}::timestamptz
+          where claimed_at > ${ago(60_000 + inFlightMs)}
         ), due as (
           select id, rate_key, priority, kind, receiver from outbox
-          where ((status = 'pending' and next_attempt_at <= ${claimedAt}::timestamptz)
-             or (status = 'sending' and claimed_at < ${leaseExpired}::timestamptz))
+          where ((status = 'pending' and next_attempt_at <= ${t})
+             or (status = 'sending' and claimed_at < ${ago(leaseMs)}))
             -- an update is the whole card, and of two PATCHes in flight the slower lands last: one at a time per message
             and not (kind = 'update' and receiver in (
-              select receiver from outbox where status = 'sending' and kind = 'update' and claimed_at >= ${leaseExpired}::timestamptz))
+              select receiver from outbox where status = 'sending' and kind = 'update' and claimed_at >= ${ago(leaseMs)}))
           order by priority, next_attempt_at, id
           limit ${batch * 4}
           for update skip locked
@@ -380,7 +397,7 @@ export class OutboxDispatcher {
             case when due.kind = 'update' then row_number() over (partition by due.kind, due.receiver order by due.id) else 1 end as turn
           from due left join recent on recent.rate_key = due.rate_key
         )
-        update outbox set status = 'sending', claimed_at = ${claimedAt}::timestamptz, attempts = attempts + 1
+        update outbox set status = 'sending', claimed_at = ${t}, attempts = attempts + 1
         where id in (
           select id from ranked where slot <= ${perReceiver} and turn = 1
           order by priority, id limit least(${batch}::int, (select n from budget))
@@ -388,7 +405,9 @@ export class OutboxDispatcher {
         returning id`);
       const ids = (rowsOf(rows) as { id: number | string }[]).map((r) => Number(r.id));
       if (!ids.length) return [];
-      return tx.select().from(outbox).where(inArray(outbox.id, ids)).orderBy(asc(outbox.id));
+      const claimed = await tx.select().from(outbox).where(inArray(outbox.id, ids)).orderBy(asc(outbox.id));
+      for (const row of claimed) this.claimedLocally.set(row, claimStarted);
+      return claimed;
     });
   }
 
@@ -483,7 +502,8 @@ export class OutboxDispatcher {
     if (outcome.ok) {
       await db
         .update(outbox)
-        .set({ status: 'sent', sentAt: new Date(), messageId: outcome.messageId ?? null, lastError: null })
+        // the database's clock, as the claim counts it (see `claim`)
+        .set({ status: 'sent', sentAt: dbClockIn(0), messageId: outcome.messageId ?? null, lastError: null })
         .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
       metrics.outboxSent.inc({ kind: row.kind });
       return;
@@ -543,7 +563,7 @@ export class OutboxDispatcher {
       const delay = Math.max(backoffMs(row.attempts, this.limits), outcome.retryAfterMs ?? 0);
       await db
         .update(outbox)
-        .set({ status: 'pending', nextAttemptAt: new Date(Date.now() + delay), lastError: outcome.error })
+        .set({ status: 'pending', nextAttemptAt: dbClockIn(delay), lastError: outcome.error })
         .where(held);
       metrics.outboxFailed.inc({ reason: 'retry' });
       log.info({ outboxId: row.id, attempt: row.attempts, retryInMs: delay, error: outcome.error }, 'message send failed, will retry');
@@ -577,7 +597,7 @@ export class OutboxDispatcher {
       this.outage = { kind, since: now, pauseMs: outagePauseMs, pausedAt: now, probes: 1, error, logged: false };
       this.pausedUntil = Math.max(this.pausedUntil, now + outagePauseMs);
       this.logOutage(this.outage);
-    } else if (row.claimedAt && row.claimedAt.getTime() >= o.pausedAt) {
+    } else if ((this.claimedLocally.get(row) ?? 0) >= o.pausedAt) {
       // a probe sent after the last pause failed as well (rows claimed with the first failure do not count)
       if (o.kind !== kind) o.logged = false;
       Object.assign(o, { kind, error, pauseMs: Math.min(o.pauseMs * 2, outagePauseMaxMs), pausedAt: now, probes: o.probes + 1 });
@@ -587,7 +607,7 @@ export class OutboxDispatcher {
     if (row.createdAt && now - row.createdAt.getTime() > outageMaxAgeMs) return false;
     await db
       .update(outbox)
-      .set({ status: 'pending', attempts: sql`greatest(${outbox.attempts} - 1, 0)`, nextAttemptAt: new Date(Math.max(now, this.pausedUntil)), lastError: error })
+      .set({ status: 'pending', attempts: sql`greatest(${outbox.attempts} - 1, 0)`, nextAttemptAt: dbClockIn(Math.max(0, this.pausedUntil - now)), lastError: error })
       .where(held);
     metrics.outboxFailed.inc({ reason: 'outage' });
     return true;
@@ -636,7 +656,7 @@ export class OutboxDispatcher {
    * other holds them. Sent again with the same uuid, Feishu keeps the first.
    */
   async releaseAbandoned(): Promise<number> {
-    const rows = await this.deps.db.update(outbox).set({ status: 'pending', nextAttemptAt: new Date() }).where(eq(outbox.status, 'sending')).returning({ id: outbox.id });
+    const rows = await this.deps.db.update(outbox).set({ status: 'pending', nextAttemptAt: dbClockIn(0) }).where(eq(outbox.status, 'sending')).returning({ id: outbox.id });
     if (rows.length) this.deps.log.info({ rows: rows.length }, 'outbox rows left sending by the last run given back');
     return rows.length;
   }
@@ -728,18 +748,22 @@ export class OutboxDispatcher {
     if (now < this.pausedUntil) return Math.max(1, this.pausedUntil - now);
     // a probe of an outage in flight: its answer (or its timeout) decides the next pause
     if (this.outage && this.inFlight.size > 0) return this.pollMs;
+    // in the database's time, as the claim counts
     const rows = await this.deps.db.execute(sql`
-      select exists (select 1 from outbox where status = 'pending' and next_attempt_at <= ${new Date(now).toISOString()}::timestamptz) as due,
-        (select extract(epoch from min(greatest(claimed_at, sent_at))) * 1000 from outbox
-          where claimed_at > ${new Date(now - 60_000).toISOString()}::timestamptz and greatest(claimed_at, sent_at) > ${new Date(now - RATE_WINDOW_MS).toISOString()}::timestamptz)::float8 as oldest`);
+      with clock as materialized (select clock_timestamp() as t)
+      select exists (select 1 from outbox where status = 'pending' and next_attempt_at <= (select t from clock)) as due,
+        (select extract(epoch from min(greatest(claimed_at, sent_at)) - (select t from clock)) * 1000 from outbox
+          where claimed_at > (select t from clock) - interval '1 minute'
+            and greatest(claimed_at, sent_at) > (select t from clock) - ${RATE_WINDOW_MS}::float8 * interval '1 millisecond')::float8 as oldest`);
     const [row] = rowsOf(rows) as { due: boolean; oldest: number | string | null }[];
     if (!row?.due) return this.pollMs;
     if (row.oldest === null) return Math.min(this.pollMs, 100);
-    return Math.min(this.pollMs, 100, Math.max(1, Math.ceil(Number(row.oldest) + RATE_WINDOW_MS - now)));
+    // `oldest`: how far the oldest answer in the window lies behind the database's now (negative, in ms)
+    return Math.min(this.pollMs, 100, Math.max(1, Math.ceil(Number(row.oldest) + RATE_WINDOW_MS)));
   }
 
   async due(): Promise<OutboxRow[]> {
-    return this.deps.db.select().from(outbox).where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, new Date())));
+    return this.deps.db.select().from(outbox).where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, dbClockIn(0))));
   }
 }
 
@@ -760,6 +784,14 @@ export function rowsOf(result: unknown): unknown[] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The database's time `ms` from now, for a column the claim compares with its own clock (next_attempt_at, sent_at): every
+ * replica writes and reads one clock, whatever its own says.
+ */
+function dbClockIn(ms: number): SQL<Date> {
+  return ms ? sql<Date>`clock_timestamp() + ${ms}::float8 * interval '1 millisecond'` : sql<Date>`clock_timestamp()`;
+}
 
 /** The longest the dispatcher holds every send after one app-wide 429 (x-ogw-ratelimit-reset is seconds in practice). */
 const APP_PAUSE_MAX_MS = 60_000;

@@ -91,7 +91,9 @@ describe('outbox', () => {
     const second = await capped.claim(new Date(Date.now() + 2000));
     expect(first).toHaveLength(10);
     expect(second).toHaveLength(0);
-    expect(await capped.claim(new Date(Date.now() + 61_000))).toHaveLength(5);
+    // never answered: their requests may have reached Feishu as late as 40 s after the claim, so within the last minute
+    expect(await capped.claim(new Date(Date.now() + 61_000))).toHaveLength(0);
+    expect(await capped.claim(new Date(Date.now() + 101_000))).toHaveLength(5);
   });
 
   it('keeps sending to others while one receiver is undeliverable', async () => {
