@@ -142,10 +142,14 @@ const AFTER_REVOCATION: NextStep = {
   en: '**After a title is revoked** (the measures say nothing): the association’s rule (协会规定) is that the team cannot apply for a year by default; the association may set another number of days for each year’s review. “进度” (status) shows when your team may apply again.',
 };
 
-/** When a team may apply (第十六条): a year after it registered; 进度 counts the days left. */
+/**
+ * When a team may apply (第十六条): a year after it registered; 进度 counts the days left. Asked as the ranking reads it
+ * (src/measures/concepts.ts ASKED_WHEN_TO_APPLY, the same pattern: cards/ import no code of src/): when, how soon, how
+ * long or how many years a team must exist (班组要成立几年才能申报, our team was set up last month, can we apply?).
+ */
 const WHEN_TO_APPLY: NextStep = {
   asked:
-    /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)/i,
+    /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|(?:成立|存在|组建|建立|注册)了?(?:几|多少|多久|多长时间|不满|不到|未满|没满|满|不够)[^。？?]{0,8}(?:申报|参评|评选|报名)|(?:刚|新|才|上个?月|这个?月|今年|最近|去年)刚?(?:成立|组建|建立|注册)[^。？?]{0,10}(?:申报|参评|评选|报名)|(?:申报|参评|评选|报名)[^。？?]{0,8}(?:成立|存在|组建|注册)(?:了|要|得|需要)?(?:几|多少|多久|多长时间|满|不满|一年)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)|(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b.{0,60}\b(?:apply|take part)\b|\b(?:apply|take part)\b.{0,60}(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b/i,
   zh: '**什么时候可以申报**：已注册的班组注册满一年后方可参加评选（第十六条），在协会开启的年度评审中发送“申报”。发送“进度”可查看你的班组还差几天满一年。',
   en: '**When a team may apply**: a registered team may take part one year after it registered (Article 16), by sending “申报” (apply) in a year’s review the association opens. “进度” (status) shows how many days your team has left.',
 };
@@ -203,6 +207,14 @@ const NEXT_STEPS: readonly NextStep[] = [
     asked: /进度|到哪一步|状态|\bstatus\b|\bprogress\b/i,
     zh: '**查看进度**：发送“进度”查看你的班组注册、申报、评审各到了哪一步，结果公布后还可查看得分。',
     en: '**Where your team is**: send “进度” (status) to see its registration, application and review, and its score once results are published.',
+  },
+  {
+    // 谢绝 is the task card's button (谢绝此任务, cards/review.ts); the measures say nothing of it (第七条's 任务 is no answer)
+    asked:
+      /谢绝(?:这个|这项|该|此)?(?:评分|评审|打分)?(?:任务)?|(?:拒绝|推掉|退掉|放弃|不接)(?:这个|这项|该|此|一项|一个)?(?:评分|评审|打分)?任务|(?:不想|没空|没时间)评(?:这个|这项|该|此)?(?:评分|评审|打分)?(?:任务)?|评不了|不(?:想|能|方便)(?:参加)?(?:评分|打分)(?:任务)?|\b(?:decline|refuse|reject|turn down|give back|back out of|opt out of|get out of)\b.{0,30}\b(?:tasks?|assignments?|review(?:ing)?|scoring|to score)\b/i,
+    zh: '**谢绝评分任务**：发送“评分”打开你的评分任务，在任务卡片上点“谢绝此任务”并写明原因，协会会改派其他专家；与申报班组或其单位存在利益关系的，选择“存在利益冲突”或点“声明利益冲突”（第十七条）。',
+    en: '**To decline a task**: send “评分” (review) to open your tasks and press 谢绝此任务 (decline) on the task card with the reason; the association assigns another expert. For an interest in the team or its organisation, choose 存在利益冲突 (conflict of interest) or press 声明利益冲突 (declare a conflict).',
+    alone: true,
   },
   {
     asked: /(?:怎么|如何|我要|我来|去|在哪)(?:评分|打分)|评分任务|打分任务|scor(?:e|ing) (?:an? |the )?applica|how (?:do|can|should) i (?:score|review|evaluat)|scoring task|review task/i,

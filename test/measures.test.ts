@@ -473,12 +473,41 @@ describe('questions users ask in the chat', () => {
     for (const q of ['团队怎么申报', '专家团队有哪些人', 'department in charge', '这个活动由哪个部门负责']) expect(rankArticles(q)[0].article.number, q).not.toBe(2);
   });
 
+  it('answers who may complain from 第二十一条 (anyone: 接受社会各界的监督), not from 第二十二条’s revocation', () => {
+    for (const q of ['Who can complain?', 'Who may file a complaint?', 'Can anyone complain about a team?', '谁可以投诉', '普通市民能举报吗']) {
+      expect(rankArticles(q)[0]?.article.number, q).toBe(21);
+    }
+    // asking who handles a complaint, or about revocation, is not asking who may make one
+    for (const q of ['投诉撤销称号', '被客户投诉了会不会被取消称号', 'Who handles complaints?']) expect(rankArticles(q)[0]?.article.number, q).toBe(22);
+  });
+
   it('answers who awards the title from 第二十条 and a revocation from 第二十二条', () => {
     for (const q of ['谁颁发称号', '多少分能获得称号', '评上称号有什么用']) expect(rankArticles(q)[0].article.number, q).toBe(20);
     for (const q of ['撤销称号', '被撤销称号后还能申报吗', '评上的称号会被撤销吗', '获得称号后还会被取消吗']) expect(rankArticles(q)[0].article.number, q).toBe(22);
   });
 
-  it.each(['我什么时候可以申报', '多久可以申报', '还差几天可以申报', '我们班组什么时候才能参评', 'When can we apply?', 'Can a new team apply?', 'How soon can a team apply?'])(
+  it.each([
+    '我什么时候可以申报',
+    '多久可以申报',
+    '还差几天可以申报',
+    '我们班组什么时候才能参评',
+    'When can we apply?',
+    'Can a new team apply?',
+    'How soon can a team apply?',
+    // how long the team must have existed (第十五条 came first, 第十六条 not even among the three)
+    'how many years must a team exist before it can apply?',
+    'How long must a team exist before it can apply?',
+    'How old must a team be to apply?',
+    'Our team was set up last month, can we apply?',
+    'Can we apply if our team was founded last year?',
+    '班组要成立几年才能申报？',
+    '班组存在多少年才可以申报',
+    '成立不满一年的班组能申报吗',
+    '刚成立的班组能申报吗',
+    '上个月成立的班组可以参评吗',
+    '班组上个月刚成立，可以申报吗？',
+    '申报需要班组成立满一年吗',
+  ])(
     '%s (when a team may apply) is 第十六条 first, with the line saying 进度 counts the days left',
     (q) => {
       expect(rankArticles(q)[0]?.article.number).toBe(16);

@@ -166,14 +166,26 @@ export const ZH_SYNONYMS: readonly (readonly [colloquial: string, measures: stri
 ];
 
 /**
- * Questions known by their shape, not by one word, → the measures' words: asking when a team may apply (我什么时候可以
- * 申报, 还差几天可以申报, when can we apply, can a new team apply) is asking for 第十六条's year after registration.
+ * Asking when a team may apply, by its shape, not by one word: when (我什么时候可以申报, 还差几天可以申报, when can we
+ * apply, how soon), or how long the team must have existed (班组要成立几年才能申报, 成立不满一年的班组能申报吗, 刚成立的班组
+ * 能参评吗, how many years must a team exist before it can apply, how old must a team be, our team was set up last month,
+ * can we apply?, can a new team apply). cards/measures.ts's WHEN_TO_APPLY asks the same (cards/ import no code of src/).
  */
+export const ASKED_WHEN_TO_APPLY =
+  /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|(?:成立|存在|组建|建立|注册)了?(?:几|多少|多久|多长时间|不满|不到|未满|没满|满|不够)[^。？?]{0,8}(?:申报|参评|评选|报名)|(?:刚|新|才|上个?月|这个?月|今年|最近|去年)刚?(?:成立|组建|建立|注册)[^。？?]{0,10}(?:申报|参评|评选|报名)|(?:申报|参评|评选|报名)[^。？?]{0,8}(?:成立|存在|组建|注册)(?:了|要|得|需要)?(?:几|多少|多久|多长时间|满|不满|一年)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)|(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b.{0,60}\b(?:apply|take part)\b|\b(?:apply|take part)\b.{0,60}(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b/i;
+
+/**
+ * Asking who may complain (谁可以投诉, 普通市民能举报吗, who can complain, who may file a complaint): anyone, 第二十一条's
+ * 接受社会各界的监督, not 第二十二条's revocation after customers' complaints.
+ */
+const ASKED_WHO_MAY_COMPLAIN =
+  /谁(?:都)?(?:可以|能|有权|才能|才可以|来)?(?:投诉|举报)|(?:哪些人|什么人|任何人|普通人|外人|群众|公众|市民|老百姓|个人)(?:都)?(?:可以|能|有权|能不能|可不可以)?(?:投诉|举报)|\bwho (?:can|may|could|is allowed to|are allowed to|is able to|has the right to|is entitled to|gets to)\b.{0,20}\bcomplain|\b(?:anyone|anybody|everyone|the public|members? of the public|outsiders?|citizens?|residents?)\b.{0,30}\bcomplain/i;
+
+/** Questions known by their shape, not by one word, → the measures' words. */
 export const ASKED_AS: readonly (readonly [asked: RegExp, measures: string])[] = [
-  [
-    /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)/i,
-    '注册一年后',
-  ],
+  // asking when a team may apply is asking for 第十六条's year after registration
+  [ASKED_WHEN_TO_APPLY, '注册一年后'],
+  [ASKED_WHO_MAY_COMPLAIN, '接受社会各界的监督'],
 ];
 
 /**

@@ -51,6 +51,19 @@ describe('questions in other words than the measures’', () => {
     expect(JSON.stringify((await answerTo(text)).content)).toContain(line);
   });
 
+  it.each([
+    ['How do I decline a task?', 'To decline a task'],
+    ['How do I refuse a task?', 'To decline a task'],
+    ['我不想评这个任务', '谢绝评分任务'],
+    ['怎么谢绝任务', '谢绝评分任务'],
+  ])('tells %s, which no article answers, where an expert declines a task (评分, 谢绝此任务)', async (text, line) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain(line);
+    expect(m.content.text).toContain('谢绝此任务');
+    expect(m.content.text).not.toContain('The measures say nothing about this');
+  });
+
   it('opens 第十六条 for “What does article sixteen say?”', async () => {
     const m = await answerTo('What does article sixteen say?');
     expect(m.content.header.title.content).toBe('第十六条');
