@@ -19,14 +19,27 @@ import { todayIn } from '../../src/dates.js';
 import { formalCheckRequestMessage, leaderNoticeMessage } from '../../src/endorsementCards.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { fastEndorse } from '../../src/fast/endorse.js';
-import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, OnRefused } from '../../src/handlers.js';
+import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { adminDestinations } from '../../src/notifications.js';
-import { idFrom, idOrZero, millisOrAbsent, raw, today } from '../respond.js';
+import { hasRole } from '../../src/people.js';
+import { idFrom, idOrZero, millisOrAbsent, raw, sendPrivately, today } from '../respond.js';
 
-export const listEndorsements: CardRun = async (ctx) => {
+/** The applications waiting for the caller's confirmation, drawn as a list. */
+async function endorsementList(ctx: HandlerContext) {
   const rows = await awaitingEndorsementBy(ctx.tx, ctx.actor.openId);
-  return raw(endorsementListCard(rows.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year))));
-};
+  return endorsementListCard(rows.map((r) => summaryOf(r.application, r.team, r.organization, r.cycle.year)));
+}
+
+export const listEndorsements: CardRun = async (ctx) => raw(await endorsementList(ctx));
+
+/**
+ * 待确认的申报 typed (the button's label, the list's title): an organisation contact's list, sent privately as it names the
+ * teams; anyone else asked a question, which the measures answer.
+ */
+export async function endorsementListCommand(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
+  if (!hasRole(ctx.actor, 'org_contact')) return false;
+  await sendPrivately(ctx, msg, `endorse:list:${ctx.eventId}`, { card: await endorsementList(ctx) }, '待确认的申报');
+}
 
 export const openEndorsement: CardRun = async (ctx, input) => {
   const row = await applicationForContact(ctx.tx, ctx.actor, idFrom(input.value, 'applicationId'));

@@ -3,7 +3,7 @@ import { applicantTeam, applicationForContact, endorseApplication, submitApplica
 import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
 import { id, millis, noValue, values } from '../respond.js';
 import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
-import { endorsementAgain, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
+import { endorsementAgain, endorsementListCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
 import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
 
 const onTeam = values({ teamId: id });
@@ -24,6 +24,8 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });
   bot.cardAction({ action: 'application.save', roles: applicant, value: onTeam, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast });
   bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onTeam, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast });
+  // the 待确认的申报 button's label and the list's title typed (the menu's 待确认申报 too): a contact's list; for anyone else a question
+  bot.command({ names: ['待确认的申报', '待确认申报'], roles: ['org_contact'], run: endorsementListCommand });
   // the list is the caller's own: whoever is nobody's contact sees it empty
   bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements });
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });

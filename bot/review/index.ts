@@ -27,8 +27,9 @@ const onCycle = values({ cycleId: id });
 
 /** 专家评审 (第十七条、第十八条): experts score inside cards; administrators assign and follow the panels. */
 export function register(bot: BotRegistry): void {
-  // 我的评分: an expert's tasks, a team's own score (in 进度) for anyone else
-  bot.command({ names: ['评分', 'review', '我的评分'], run: showTasks });
+  // 我的评分: an expert's tasks, a team's own score (in 进度) for anyone else; 我的评分任务 (the list's title and the score
+  // sheet's button), 评分列表, review tasks, my review tasks, my tasks: the list too, not 第十八条
+  bot.command({ names: ['评分', 'review', '我的评分', '我的任务', 'my review', 'my reviews', 'my tasks'], objects: /^(?:任务|任务列表|列表|清单|tasks?|list|assignments?)$/, run: showTasks });
   bot.menuEntry({ action: 'review.list', label: '评分任务', roles: ['expert'], order: 40, command: ['评分', 'review'] });
   // the caller's own tasks: whoever has none is told so
   bot.cardAction({ action: 'review.list', roles: ['public'], value: noValue, run: listTasks });

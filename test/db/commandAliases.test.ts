@@ -1,7 +1,11 @@
+import { asc } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { assignments } from '../../db/schema.js';
+import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
+import { ManualClock } from '../../src/clock.js';
 import { cardText } from '../support/cards.js';
 import { registrationForm } from '../support/forms.js';
-import { type Harness, startHarness } from '../support/harness.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 
 /**
  * A command as a team leader types it in the p2p chat (DESIGN.md: each command has its English alias): both its names
@@ -91,5 +95,55 @@ describe('a text not understood', () => {
 
   it('in Chinese alone stays Chinese', async () => {
     expect(await answerTo('随便说点什么')).toBe('没有听懂这句话。发送“帮助”查看可用的命令。');
+  });
+});
+
+describe('a card’s title or button label typed is that card, not an article', () => {
+  let experts: Harness;
+  let expert = '';
+  const contact = 'ou_b2030_contact_2';
+  beforeAll(async () => {
+    experts = await startHarness({ clock: new ManualClock('2030-06-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+    const fx = await seedLargeCycle(experts.db.db, { applications: 4, experts: 4, organizations: 8, year: 2030 });
+    await experts.click(ADMIN, { action: 'cycle.closeApplications', cycleId: fx.cycleId });
+    [{ expertOpenId: expert }] = await experts.db.db.select().from(assignments).orderBy(asc(assignments.id)).limit(1);
+  }, 120_000);
+  afterAll(async () => {
+    await experts?.close();
+  });
+  beforeEach(() => experts.fake.reset());
+
+  /** The one message `openId` got for what they said, as answerTo reads it. */
+  async function answerOf(openId: string, text: string): Promise<string> {
+    await experts.say(openId, text);
+    const sent = experts.fake.messages.filter((m) => m.receiveId === openId);
+    expect(sent).toHaveLength(1);
+    const [m] = sent;
+    return m.msgType === 'text' ? String(m.content.text) : `[${m.content.header?.title?.content ?? ''}] ${cardText(m.content)}`;
+  }
+
+  it.each(['评分', '评分任务', 'review', '我的评分任务', '评分列表', '评分任务列表', '我的任务', 'review tasks', 'review list', 'my review tasks', 'my reviews', 'my tasks'])(
+    '%j shows the expert’s tasks, not 第十八条',
+    async (text) => {
+      const answer = await answerOf(expert, text);
+      expect(answer).toMatch(/^\[我的评分任务\]/);
+      expect(answer).toMatch(/已完成 0 \/ \d+/);
+    },
+  );
+
+  it.each(['评分标准', 'review standard'])('%j is still a question (第十八条)', async (text) => {
+    expect(await answerOf(expert, text)).toContain('第十八条');
+  });
+
+  it.each(['投诉处理', '待处理投诉'])('%j shows an administrator the complaints to handle', async (text) => {
+    expect(await answerOf(ADMIN, text)).toMatch(/^\[待处理投诉\]/);
+  });
+
+  it.each(['待确认的申报', '待确认申报'])('%j shows an organisation contact the applications waiting for them', async (text) => {
+    expect(await answerOf(contact, text)).toMatch(/^\[待确认的申报\]/);
+  });
+
+  it('待确认的申报 from someone who is nobody’s contact is a question, not an empty list', async () => {
+    expect(await answerOf(expert, '待确认的申报')).not.toMatch(/^\[待确认的申报\]/);
   });
 });
