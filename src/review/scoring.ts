@@ -515,15 +515,23 @@ export function shownSheet(value: Record<string, unknown>): string | undefined {
 }
 
 /**
+ * Why a task's sheet is not to be submitted, as a submit is told it: a task the expert declined (from an old copy of the
+ * card, or by a 谢绝 that committed while this submit waited) needs no sheet, not “no second decline”; else as
+ * `alreadyDone` (submitted, or moved to another expert).
+ */
+function notToSubmit(assignment: Assignment, timezone: string): UserError | undefined {
+  if (assignment.status === 'declined') return new UserError('你已谢绝这项评分任务，协会已另行安排专家，这份评分表无需再提交。', { kind: 'info' });
+  return alreadyDone(assignment, timezone);
+}
+
+/**
  * Whether this expert may submit this sheet now, in the order the refusals are told; the sheet read when so. `shown` is
  * the fingerprint of the sheet the card showed, when the card carries one: values typed against another sheet are not
  * read against this one, though they may fit its codes and maxima.
  */
 export function checkSubmit(found: Task | undefined, actor: Pick<Actor, 'openId'>, formValue: Record<string, unknown>, timezone: string, shown?: string): ScoreSheetInput {
   const task = ownedBy(actor, found);
-  // a sheet submitted from an old copy of a task the expert declined: told as a submit, not as a second decline
-  if (task.assignment.status === 'declined') throw new UserError('你已谢绝这项评分任务，协会已另行安排专家，这份评分表无需再提交。', { kind: 'info' });
-  const done = alreadyDone(task.assignment, timezone);
+  const done = notToSubmit(task.assignment, timezone);
   if (done) throw done;
   scoringOpen(task.cycle);
   const sheet = cycleScoreSheet(task.cycle);
@@ -555,9 +563,10 @@ export async function submitScores(
     .where(and(eq(assignments.id, assignmentId), eq(assignments.status, 'assigned')))
     .returning();
   if (!assignment) {
-    // the other submit committed while this one waited: its time and total are read now, not from before the lock
+    // another submit or a 谢绝 committed while this one waited: the row is read now, not as the task was read before the
+    // lock (FOR UPDATE OF applications re-reads only the application row once the lock is had, not the joined assignment)
     const [current] = await tx.select().from(assignments).where(eq(assignments.id, assignmentId));
-    throw alreadyDone(current, timezone) ?? new UserError('这项评分任务已处理，请重新打开“评分”。', { kind: 'info' });
+    throw (current && notToSubmit(current, timezone)) ?? new UserError('这项评分任务已处理，请重新打开“评分”。', { kind: 'info' });
   }
   await audit(tx, {
     actor: actor.openId,
