@@ -2,7 +2,7 @@ import { UserError } from '../src/errors.js';
 import { halfWidth } from '../src/forms.js';
 import type { HandlerContext } from '../src/handlers.js';
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const EMAIL = /^[^\s@]+@(?=[^\s@]*$)[^\s@]+\.[^\s@]+$/; // the domain read to the end once before its dot is looked for: linear
 const MOBILE = /^\+?[\d\s\-()（）]{7,20}$/;
 
 /** The mobiles and e-mails typed in a look-up field, each kept as written (full-width digits made half-width, as a phone keyboard may type them); anything else is refused by name. */

@@ -245,8 +245,9 @@ function fieldSchema(f: FieldSpec, lookup = false): z.ZodType {
       const s: z.ZodType<string | undefined> = optional ? optionalText(name, f.maxLength) : text(name, f.maxLength);
       const pattern = f.pattern;
       if (!pattern) return s;
+      // zod checks on after .max refused: a value over its length is told that alone, and its pattern not run on 100 000 characters
       // a patterned value typed in full width (a phone number, ０２０－１２３４５６７８) is the same value in half width
-      return z.preprocess((v) => (typeof v === 'string' ? halfWidth(v) : v), s.refine((v) => v === undefined || pattern.regex.test(v), pattern.message));
+      return z.preprocess((v) => (typeof v === 'string' ? halfWidth(v) : v), s.refine((v) => v === undefined || v.length > f.maxLength || pattern.regex.test(v), pattern.message));
     }
     case 'url':
       return optional ? z.preprocess(blankToUndefined, httpUrl(name, f.maxLength).optional()) : httpUrl(name, f.maxLength);

@@ -381,7 +381,8 @@ export const onlyStops = (text: string): boolean => /^[\s.。!！?？~～…，,
  */
 const COURTESY_BEFORE = /^(?:(?:请问|请|麻烦你?|帮我|我要|我想要?|我需要|查看|查询|看看|看下|打开|please|pls|i\s+(?:want|would\s+like|need)\s+to|let\s+me|show(?:\s+me)?(?:\s+my(?!\s+team\b))?|check(?:\s+my(?!\s+team\b))?)(?:一下)?[\s,，]*)+/;
 /** …and after it: 注册一下, 进度吧, and whom it is said to (你好，机器人, 您好，请问, hello bot). */
-const COURTESY_AFTER = /(?:一下|吧|啦|呀|please|[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$/;
+// the separators read from the first of a run only: from each of them, a long run of spaces inside a message was read to its end again
+const COURTESY_AFTER = /(?:一下|吧|啦|呀|please|(?<![\s,，、])[\s,，、]*(?:老师|机器人|小助手|助手|请问|\bbot))$/;
 
 /** Longest text read as one command's two names typed together (`条款 16 / article 16`); anything longer is a question. */
 const NAMES_TOGETHER_MAX = 40;

@@ -38,10 +38,32 @@ const valueKeys = ['params', 'parameters', 'queryOptions', 'detail'];
  * dates, in groups of four digits or fewer, stay.
  */
 const PHONE = /(?<![\w-])(?:\+?86[\s-]?)?(?:1\d{2}[\s-]\d{4}[\s-]\d{4}|0\d{2,3}-\d{7,8}|\d{7,})(?![\w])/g;
-const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
+const EMAIL_NAME = /[\w.+-]/;
+const EMAIL_DOMAIN = /[\w-]+(?:\.[\w-]+)+/y;
+
+/**
+ * `[\w.+-]+@[\w-]+(?:\.[\w-]+)+` replaced, found from each @ rather than from each character: as a regular expression
+ * each character of a long word without an @ was read to the word's end, and 100 000 of them held every event for 10 s.
+ * The same addresses, the same span: the name reaches back to where the last one ended, the domain as far as it goes.
+ */
+function withoutEmails(text: string): string {
+  let out = '';
+  let done = 0;
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > done && EMAIL_NAME.test(text[start - 1])) start--;
+    if (start === at) continue;
+    EMAIL_DOMAIN.lastIndex = at + 1;
+    if (!EMAIL_DOMAIN.test(text)) continue;
+    out += `${text.slice(done, start)}[邮箱]`;
+    done = EMAIL_DOMAIN.lastIndex;
+    at = done - 1;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
 
 export function withoutContacts(text: string): string {
-  return text.replace(EMAIL, '[邮箱]').replace(PHONE, '[号码]');
+  return withoutEmails(text).replace(PHONE, '[号码]');
 }
 
 /** A text that may quote an error (the SDK's own log lines): whatever follows Drizzle's "params:" goes. */
