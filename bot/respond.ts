@@ -123,6 +123,16 @@ export const millis = z.unknown().transform((v, c) => {
   return n;
 });
 
+/** A review year as a form's buttons carry it (`{teamId, year: 2026}`), a number or its digits, 2000–2100; stale otherwise. */
+export const cycleYear = z.unknown().transform((v, c) => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^[0-9]{4}$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n) || n < 2000 || n > 2100) {
+    c.addIssue({ code: 'custom', message: staleButtonMessage });
+    return z.NEVER;
+  }
+  return n;
+});
+
 /**
  * The instant under `key` as `millis` reads it, for a fast path that sees the raw value: undefined when the button
  * has no such key, null when it has one that does not read (the value schema refuses it on the ordinary path).

@@ -136,7 +136,8 @@ async function cycleFor(ctx: HandlerContext, input: CardActionInput): Promise<Cy
   }
   const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
   if (Number(input.value.year) !== cycle.year) {
-    const stale = `这张申报表属于 ${String(input.value.year)} 年度，已不能提交`;
+    // the year is the value schema's (onForm): a 4-digit year or none
+    const stale = input.value.year === undefined ? '这张申报表已不能提交' : `这张申报表属于 ${String(input.value.year)} 年度，已不能提交`;
     // the year it sends the leader to: a team that cannot apply there (E5, 第十六条) is told so, as 申报 would tell it
     await teamOpening(ctx, idFrom(input.value, 'teamId'), cycle).catch((err: unknown) => {
       throw err instanceof UserError ? new UserError(`${stale}。${err.message}`, err.opts) : err;

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { applicantTeam, applicationForContact, endorseApplication, submitApplication } from '../../src/applications.js';
 import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
-import { id, millis, noValue, values } from '../respond.js';
+import { cycleYear, id, millis, noValue, values } from '../respond.js';
 import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
 import { endorsementAgain, endorsementListCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
 import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
 
 const onTeam = values({ teamId: id });
+// the 申报表's buttons: also the year of the form (its toast names it when the year has moved on)
+const onForm = values({ teamId: id, year: z.optional(cycleYear) });
 const onApplication = values({ applicationId: id });
 // a decision on an application: also which submission the card showed (submitted_at, epoch ms); cards drawn before they carried it have none
 const onSubmission = values({ applicationId: id, submitted: z.optional(millis) });
@@ -22,8 +24,8 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['申报', 'apply'], objects: /^(?:for\s+)?(?:(?:my|our|the|this)\s+)?team$/, run: sendApplyEntry });
   bot.cardAction({ action: 'application.start', roles: ['public'], value: noValue, run: startApplication });
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });
-  bot.cardAction({ action: 'application.save', roles: applicant, value: onTeam, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast });
-  bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onTeam, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast });
+  bot.cardAction({ action: 'application.save', roles: applicant, value: onForm, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast });
+  bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onForm, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast });
   // the 待确认的申报 button's label and the list's title typed (the menu's 待确认申报 too): a contact's list; for anyone else a question
   bot.command({ names: ['待确认的申报', '待确认申报'], roles: ['org_contact'], run: endorsementListCommand });
   // the list is the caller's own: whoever is nobody's contact sees it empty

@@ -16,7 +16,7 @@ import {
   upholdComplaintFast,
 } from './decide.js';
 import { complaintCommand, complaintListCommand, complaintReferenceOr } from './command.js';
-import { complaintFormAgain, complaintSubmitValue, startComplaint, submitComplaint, submitComplaintFast } from './intake.js';
+import { complaintFormAgain, complaintStartValue, complaintSubmitValue, startComplaint, submitComplaint, submitComplaintFast } from './intake.js';
 
 const admin = ['admin'] as const;
 const onComplaint = values({ complaintId: id });
@@ -29,7 +29,7 @@ export function register(bot: BotRegistry): void {
   // the 投诉处理 button's label typed, the list's title (待处理投诉), and the ways an administrator asks for that list
   bot.command({ names: ['投诉处理', '处理投诉', '投诉列表', '投诉清单', '待处理投诉'], roles: admin, run: complaintListCommand });
   // anyone may complain about any team (第二十一条)
-  bot.cardAction({ action: 'complaint.start', roles: ['public'], value: values({ teamId: id.optional() }), run: startComplaint });
+  bot.cardAction({ action: 'complaint.start', roles: ['public'], value: complaintStartValue, run: startComplaint });
   bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });
   bot.cardAction({ action: 'complaint.uphold', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain, fast: upholdComplaintFast });
   bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain, fast: dismissComplaintFast });

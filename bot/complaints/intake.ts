@@ -1,4 +1,4 @@
-import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard } from '../../cards/complaints.js';
+import { complaintFormCard, complaintReceivedCard, complaintTeamPickerCard, PICKER_CONTENT_MAX } from '../../cards/complaints.js';
 import { INPUT_MAX_LENGTH } from '../../cards/forms.js';
 import { type Card, cutText } from '../../cards/kit.js';
 import { z } from 'zod';
@@ -113,6 +113,9 @@ export async function complaintFormAgain(err: UserError, ctx: HandlerContext, in
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
   return raw(complaintFormCard({ descriptor: complaintFormFor(team !== undefined), team, formKey, values: input.formValue, error: { field: err.opts.field, message: err.message } }));
 }
+
+/** What a team picked from several carries: the team, and what was typed after its name when the picker kept it (a forged longer one is a stale button, not a form of it). */
+export const complaintStartValue = values({ teamId: id.optional(), content: z.string().max(PICKER_CONTENT_MAX).optional() });
 
 /** What a 提交 button of the complaint form carries: the team when it was picked, and the form's key. */
 export const complaintSubmitValue = values({ teamId: id.optional(), formKey: z.string().max(200).optional() });
