@@ -563,8 +563,11 @@ function fileOf(content: string): IncomingFile | undefined {
 }
 
 function operatorOpenId(data: Record<string, unknown>): string {
-  const op = (data.operator_id ?? data.operator) as { open_id?: string } | undefined;
-  return op?.open_id ?? '';
+  const op = (data.operator_id ?? data.operator) as { open_id?: unknown; operator_id?: { open_id?: unknown } } | undefined;
+  // a bot menu click (application.bot.menu_v6) names its operator one level down, operator.operator_id.open_id:
+  // https://open.larksuite.com/document/uAjLw4CM/ukTMukTMukTM/application-v6/bot/events/menu
+  const id = op?.open_id ?? op?.operator_id?.open_id;
+  return typeof id === 'string' ? id : '';
 }
 
 /** @所有人's placeholder where Feishu leaves it in the text: not the start of a longer word typed (`@_allen`), as the node SDK reads it. */

@@ -1,5 +1,6 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { notUnderstood, noValue } from '../respond.js';
+import { runBotMenu } from './botMenu.js';
 import { greetOnChatEntered, openMenuPrivately, openMenuPrivatelyFast, refreshMenu, showHelp } from './showHelp.js';
 
 const greetings = [
@@ -19,5 +20,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'help.menu', roles: ['public'], value: noValue, run: refreshMenu(bot) });
   bot.cardAction({ action: 'help.private', roles: ['public'], value: noValue, run: openMenuPrivately(bot), fast: openMenuPrivatelyFast(bot) });
   bot.event({ eventType: 'im.chat.access_event.bot_p2p_chat_entered_v1', run: greetOnChatEntered(bot) });
+  // an item of the bot's custom menu set up in the developer console: its event key is a command (README, Creating the Feishu app)
+  bot.event({ eventType: 'application.bot.menu_v6', run: runBotMenu(bot) });
   bot.fallback = notUnderstood;
 }

@@ -151,6 +151,24 @@ export function messageEvent(p: {
   };
 }
 
+/**
+ * A click on an item of the bot's custom menu (机器人自定义菜单) whose action is to push an event, as Feishu sends it:
+ * https://open.larksuite.com/document/uAjLw4CM/ukTMukTMukTM/application-v6/bot/events/menu
+ */
+export function botMenuEvent(p: { token: string; openId: string; eventKey: string; eventId?: string; appId?: string; operatorName?: string }): object {
+  const ids = userIdsFor(p.openId);
+  const now = Date.now();
+  return {
+    schema: '2.0',
+    header: eventHeader(p, 'application.bot.menu_v6', String(now)),
+    event: {
+      operator: { operator_name: p.operatorName ?? '用户', operator_id: { union_id: ids.union_id, user_id: ids.user_id, open_id: ids.open_id } },
+      event_key: p.eventKey,
+      timestamp: Math.floor(now / 1000),
+    },
+  };
+}
+
 export function cardActionEvent(p: {
   token: string;
   openId: string;

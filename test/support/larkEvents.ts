@@ -17,6 +17,7 @@ import { eventHeader as header, FAKE_TENANT_KEY, messageEvent, userIdsFor } from
 
 // The signing and the two envelopes local mode's console posts live in src/local/feishuEvents.ts.
 export {
+  botMenuEvent,
   cardActionEvent,
   encryptPayload,
   FAKE_APP_ID,
