@@ -8,11 +8,20 @@ import { sheetFormAgain, showSheetForm, submitSheet, submitSheetFast } from './s
 import { refreshAdmin, showAdmin } from './showAdmin.js';
 
 const admin = ['admin'] as const;
+
+/** The labels of the association's buttons, as an administrator types them (分配专家, 评审进度, 公布结果). */
+const ADMIN_BUTTONS_TYPED = [
+  '管理菜单', '开启年度评审', '开启评审', '年度评审', '评审设置', '修改设置', '载入评分表', '截止申报', '专家库', '分配专家',
+  '评审进度', '汇总进度', '结束评分并汇总', '评审结果', '公布结果',
+] as const;
 const onCycle = values({ cycleId: id });
 
 /** 协会管理: the annual cycle (第十九条) and its settings, for association administrators (第十四条). */
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['管理', 'admin'], run: showAdmin });
+  // a button of the 协会管理 card (or of a card it opens) typed by an administrator: that card, where the button is; a
+  // typed word never does what the button does. For anyone else these are questions for the measures.
+  bot.command({ names: [...ADMIN_BUTTONS_TYPED], roles: admin, run: showAdmin });
   bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80, command: ['管理', 'admin'] });
   bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin, privateInGroup: '协会管理卡片' });
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });

@@ -143,6 +143,17 @@ describe('a card’s title or button label typed is that card, not an article', 
     expect(await answerOf(contact, text)).toMatch(/^\[待确认的申报\]/);
   });
 
+  it.each(['分配专家', '评审进度', '公布结果', '截止申报', '专家库', '结束评分并汇总', '开启年度评审'])(
+    '%j typed by an administrator opens the 协会管理 card, where that button is, and does nothing itself',
+    async (text) => {
+      expect(await answerOf(ADMIN, text)).toMatch(/^\[协会管理\]/);
+    },
+  );
+
+  it.each(['分配专家', '公布结果'])('%j typed by an expert is a question for the measures, not the administrators’ card', async (text) => {
+    expect(await answerOf(expert, text)).not.toMatch(/^\[协会管理\]/);
+  });
+
   it('待确认的申报 from someone who is nobody’s contact is a question, not an empty list', async () => {
     expect(await answerOf(expert, '待确认的申报')).not.toMatch(/^\[待确认的申报\]/);
   });
