@@ -191,6 +191,9 @@ export function parseScoreSheet(json: unknown): ScoreSheet {
  *   1 班组基础建设 | 第七条第1款
  *   1.1 目标分解与职能明确 5
  */
+/** The longest line of a typed score sheet: an item's name with its code and points is far shorter. */
+const SHEET_LINE_MAX = 200;
+
 export function parseScoreSheetText(input: string): ScoreSheet {
   const t = input.trim();
   if (!t) throw new UserError('请填写评分表（JSON，或每行一项的简写格式）。', { field: 'sheet', article: 18 });
@@ -202,6 +205,9 @@ export function parseScoreSheetText(input: string): ScoreSheet {
     const line = raw.trim();
     if (!line) continue;
     const lineNo = index + 1;
+    // a line is a heading, an area or an item, each a few dozen characters; the patterns below take time growing faster
+    // than a line of thousands (a sheet pasted as one line held every other event for seconds)
+    if (line.length > SHEET_LINE_MAX) throw new UserError(`第 ${lineNo} 行有 ${line.length} 个字，超过 ${SHEET_LINE_MAX} 字：每个评分区域、评分项各占一行`, { field: 'sheet', article: 18 });
     const header = /^(评分表|标题|总分)\s*[:：]\s*(.*)$/.exec(line);
     if (header) {
       if (header[1] === '总分') {

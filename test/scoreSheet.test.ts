@@ -81,6 +81,15 @@ describe('score sheet', () => {
     expect(refusal(() => parseScoreSheetText('1 基础\n1.1 甲 50')).message).toContain('总分');
   });
 
+  it('refuses a line of thousands of characters at once, naming it, instead of reading it for seconds', () => {
+    const pasted = `总分：100\n1 基础\n1.1 甲${' '.repeat(40_000)}乙`;
+    const started = performance.now();
+    const err = refusal(() => parseScoreSheetText(pasted));
+    expect(performance.now() - started).toBeLessThan(200);
+    expect(err.message).toBe('第 3 行有 40006 个字，超过 200 字：每个评分区域、评分项各占一行');
+    expect(err.opts.field).toBe('sheet');
+  });
+
   it('refuses two areas under one code, in the line form and in JSON, naming the code and both areas', () => {
     // a typo: the second area meant 2; taken, the expert's card showed one heading of 满分 40 for a 20-point sheet
     const typo = ['评分表：测试', '总分：20', '1 基础建设', '1.1 甲 5', '1.2 乙 5', '1 组织建设', '2.1 丙 5', '2.2 丁 5'].join('\n');
