@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { certificateNumber } from '../src/certificates/index.js';
-import { CertificateRenderer, CertificateSetupError, IMAGE_SIDE_MAX, certificateGlyphs, charactersMissing, checkCertificates, checkTemplate, defaultCertificateTemplate, emsOf, escapeXml, fillTemplate, zipFiles } from '../src/certificates/render.js';
+import { CertificateRenderer, CertificateSetupError, CertificateTooLargeError, IMAGE_SIDE_MAX, certificateGlyphs, charactersMissing, checkCertificates, checkTemplate, defaultCertificateTemplate, emsOf, escapeXml, fillTemplate, zipFiles } from '../src/certificates/render.js';
 import { unzipSync } from 'fflate';
 import { parseConfig } from '../src/config.js';
 import { scratchDir } from './support/scratch.js';
@@ -23,6 +23,28 @@ function inkBeyondBorder(png: PNG, fromY: number, toY: number): number {
     }
   }
   return outside;
+}
+
+/**
+ * An association's template with a photo behind the text, embedded as the README asks (a `data:` image, as `href` or
+ * `xlink:href`): noise, which does not compress, drawn over the page. `scale` draws the page that many times A4's 1123 × 794.
+ */
+function photoTemplate(dir: string, opts: { scale?: number; href?: 'href' | 'xlink:href' } = {}): string {
+  const png = new PNG({ width: 400, height: 283 });
+  let seed = 1;
+  for (let i = 0; i < png.data.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    png.data[i] = (i & 3) === 3 ? 255 : 160 + (seed >>> 26);
+  }
+  const image = `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
+  const scale = opts.scale ?? 1;
+  const href = opts.href ?? 'href';
+  const svg = readFileSync(defaultCertificateTemplate, 'utf8')
+    .replace('width="1123" height="794"', `width="${1123 * scale}" height="${794 * scale}"${href === 'xlink:href' ? ' xmlns:xlink="http://www.w3.org/1999/xlink"' : ''}`)
+    .replace('<rect width="1123" height="794" fill="#fffdf6"/>', `<image x="0" y="0" width="1123" height="794" preserveAspectRatio="none" ${href}="${image}"/>`);
+  const path = join(dir, `photo-${scale}-${href.replace(':', '-')}.svg`);
+  writeFileSync(path, svg);
+  return path;
 }
 
 describe('certificate template', () => {
@@ -85,6 +107,32 @@ describe('certificate template', () => {
     const shipped = PNG.sync.read(await new CertificateRenderer().png(values));
     expect([shipped.width, shipped.height]).toEqual([2246, 1588]);
   });
+
+  it('draws a template of twice A4 with a photo embedded smaller, under the 10 MB Feishu takes for an image, and no smaller than A4 read on a phone', async () => {
+    const path = photoTemplate(scratchDir('certificate'), { scale: 2 });
+    const renderer = new CertificateRenderer({ templatePath: path });
+    renderer.check();
+    // at twice its size (4492 × 3176) it weighs some 19 MB
+    const bytes = await renderer.png(values);
+    expect(bytes.length).toBeLessThan(10 * 1024 * 1024);
+    expect(bytes.length).toBeLessThanOrEqual(9.5 * 1024 * 1024);
+    const png = PNG.sync.read(bytes);
+    expect(png.width).toBeGreaterThanOrEqual(1123);
+    expect(png.width).toBeLessThan(4492);
+    // the page's shape kept
+    expect(Math.abs(png.width / png.height - 2246 / 1588)).toBeLessThan(0.01);
+  }, 120_000);
+
+  it('refuses a certificate still over the limit at the smallest readable size, naming CERTIFICATE_TEMPLATE and what to do', async () => {
+    const path = photoTemplate(scratchDir('certificate'));
+    const renderer = new CertificateRenderer({ templatePath: path, pngBytesMax: 1024 * 1024 });
+    const refused = await renderer.png(values).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).toBeInstanceOf(CertificateTooLargeError);
+    expect((refused as Error).message).toMatch(/^CERTIFICATE_TEMPLATE: 证书 GDSZ-ZS-2027-0001 的图片缩小到 1123 × 794 像素仍有 [\d.]+ MB，超过飞书图片上限（须小于 1\.0 MB）：请缩小证书模板中嵌入的图片/);
+  }, 120_000);
 
   it('draws a long team name and organisation inside the border, smaller; a short one at the template\'s size', async () => {
     const renderer = new CertificateRenderer();

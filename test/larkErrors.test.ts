@@ -4,7 +4,7 @@ import { botIdentity, CARD_LOCKED_RETRY_MS, classifyFailure, createLarkClient, i
 import { createLogger } from '../src/log.js';
 import { FAKE_BOT_OPEN_ID, type FakeOpenPlatform, startFakeOpenPlatform } from '../src/local/fakeOpenPlatform.js';
 import { defaultOutboxLimits, type OutboxRow } from '../src/outbox.js';
-import { CertificateSetupError } from '../src/certificates/render.js';
+import { CertificateSetupError, CertificateTooLargeError } from '../src/certificates/render.js';
 
 const quiet = createLogger('fatal', new Writable({ write: (_c, _e, cb) => cb() }));
 
@@ -160,7 +160,7 @@ describe('Feishu error codes, as the SDK reports them from the simulated Open Pl
 });
 
 describe('an attachment that cannot be drawn', () => {
-  it('a certificate with no font installed is tried again in an hour, its line kept; any other drawing failure is tried again soon', async () => {
+  it('a certificate with no font installed is tried again in an hour, its line kept; one too heavy for Feishu is given up; any other drawing failure is tried again soon', async () => {
     const rows = (kind: string) => ({ ...row('send'), msgType: 'image', card: { render: { kind } } }) as OutboxRow;
     const drawing = Object.assign(async (spec: { kind: string }) => {
       if (spec.kind === 'certificate') throw new CertificateSetupError('CERTIFICATE_FONT: font not found: /usr/share/fonts/x.ttc (Debian/Ubuntu: apt-get install fonts-wqy-microhei, …)');
@@ -170,6 +170,12 @@ describe('an attachment that cannot be drawn', () => {
     const noFont = await drawer.deliver(rows('certificate'));
     expect(outcomeOf(noFont)).toBe('retry');
     expect(noFont).toMatchObject({ retryAfterMs: 3_600_000, error: expect.stringMatching(/^CERTIFICATE_FONT: font not found/) });
+    // a zip of one certificate past Feishu's 30 MB is drawn the same at every attempt: given up at the first
+    const tooLarge = 'CERTIFICATE_TEMPLATE: 证书 GDSZ-ZS-2027-0001 的图片和 PDF 压缩后 31.2 MB，超过飞书文件上限 30 MB：请缩小证书模板中嵌入的图片';
+    const heavy = new LarkTransport(createLarkClient({ appId: 'cli_errors', appSecret: 'errors-secret', domain: fake.url, log: quiet }), Object.assign(async () => Promise.reject(new CertificateTooLargeError(tooLarge)), {}));
+    const given = await heavy.deliver({ ...row('send'), msgType: 'file', card: { fileType: 'stream', fileName: '2027年度质量信得过班组荣誉证书.zip', render: { kind: 'certificateZip', cycleId: 1 } } } as OutboxRow);
+    expect(outcomeOf(given)).toBe('permanent');
+    expect(given).toMatchObject({ error: tooLarge });
     const other = await drawer.deliver(rows('other'));
     expect(outcomeOf(other)).toBe('retry');
     expect(other).not.toHaveProperty('retryAfterMs');

@@ -7,7 +7,7 @@ import { audit } from '../audit.js';
 import { formatDateZh, todayIn } from '../dates.js';
 import type { AttachmentRenderer } from '../lark/client.js';
 import type { AttachmentSpec } from '../outbox.js';
-import { type CertificateRenderer, type CertificateValues, charactersMissing, type GlyphFont, zipFiles } from './render.js';
+import { type CertificateRenderer, CertificateTooLargeError, type CertificateValues, charactersMissing, type GlyphFont, zipFiles } from './render.js';
 
 /** 荣誉证书 (第二十条): numbered when results are published, drawn when the message is sent. */
 
@@ -252,13 +252,13 @@ export function certificateAttachments(db: Db, renderer: CertificateRenderer, ti
       }
       const bytes = await zipFiles(files);
       // parts are sized by the template's heaviest certificate: only one alone past the limit is left too large, said so
-      // instead of Feishu's bare 234006
+      // instead of Feishu's bare 234006, and given up at once: drawn again, it weighs the same
       if (bytes.length > FEISHU_FILE_BYTES) {
         const mb = (bytes.length / 1024 / 1024).toFixed(1);
-        throw new Error(
+        throw new CertificateTooLargeError(
           valid.length === 1
-            ? `证书 ${valid[0].number} 的图片和 PDF 压缩后 ${mb} MB，超过飞书文件上限 30 MB：请缩小证书模板（CERTIFICATE_TEMPLATE）中嵌入的图片`
-            : `证书包 ${mb} MB，超过飞书文件上限 30 MB（证书模板过大）`,
+            ? `CERTIFICATE_TEMPLATE: 证书 ${valid[0].number} 的图片和 PDF 压缩后 ${mb} MB，超过飞书文件上限 30 MB：请缩小证书模板中嵌入的图片`
+            : `CERTIFICATE_TEMPLATE: 证书包 ${mb} MB，超过飞书文件上限 30 MB：请缩小证书模板中嵌入的图片`,
         );
       }
       return { bytes };

@@ -24,6 +24,15 @@ export class CertificateSetupError extends Error {
   readonly setupRetryMs = 3_600_000;
 }
 
+/**
+ * A certificate too heavy for Feishu however it is drawn (its PNG over the 10 MB of an image message at the smallest
+ * readable size, a zip of one certificate over the 30 MB of a file): the template's embedded image is too large. Drawing
+ * it again gives the same bytes, so the outbox gives it up at once (`setupFinal`), and the administrators are alerted.
+ */
+export class CertificateTooLargeError extends Error {
+  readonly setupFinal = true;
+}
+
 /** Characters XML 1.0 does not allow anywhere (a Word soft line break, a backspace pasted from Excel): the SVG parser refuses the file. */
 const notXml = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
 
@@ -177,10 +186,21 @@ export interface CertificateRendererOptions {
   templatePath?: string;
   /** A TrueType/OpenType file, or `collection.ttc#PostScriptName`. */
   font?: string;
+  /** The most a PNG may weigh (`CERTIFICATE_PNG_BYTES`). */
+  pngBytesMax?: number;
 }
 
 /** The longest side, in pixels, of an image Feishu takes in a message (GIFs aside). */
 export const IMAGE_SIDE_MAX = 12_000;
+
+/** The most an image message's file may weigh, "上传的图片大小不能超过 10 MB" (https://open.feishu.cn/document/server-docs/im-v1/image/create). */
+export const IMAGE_BYTES_MAX = 10 * 1024 * 1024;
+
+/** What a certificate's PNG is kept under: half a megabyte below Feishu's 10 MB, so a longer name on the same template still fits. */
+export const CERTIFICATE_PNG_BYTES = IMAGE_BYTES_MAX - 512 * 1024;
+
+/** The smallest a PNG is drawn to lighten it: its longer side 1 123 pixels, an A4 page at 96 dpi (the shipped template at its own size), still read on a phone. */
+export const PNG_READABLE_SIDE = 1123;
 
 export class CertificateRenderer {
   readonly templatePath: string;
@@ -191,9 +211,11 @@ export class CertificateRenderer {
   private template?: string;
   /** The one face the PNG is drawn with, as a file of its own (see `pngFont`). */
   private faceFile?: Promise<string>;
+  private readonly pngBytesMax: number;
 
   constructor(opts: CertificateRendererOptions = {}) {
     this.templatePath = opts.templatePath ?? defaultCertificateTemplate;
+    this.pngBytesMax = opts.pngBytesMax ?? CERTIFICATE_PNG_BYTES;
     this.font = opts.font ?? defaultCertificateFont;
     const [path, face] = this.font.split('#');
     this.fontPath = path;
@@ -233,20 +255,35 @@ export class CertificateRenderer {
    * PNG at twice the template's size, sharp enough to read on a phone, and never past the 12 000 pixels a side Feishu
    * takes for an image message ("其他图片分辨率不能超过 12000 x 12000", https://open.feishu.cn/document/server-docs/im-v1/image/create):
    * a template that large is drawn at the most that fits, its size read first (parsed without fonts, a few ms), so no
-   * larger image is ever drawn. Drawn off the event loop (libuv pool).
+   * larger image is ever drawn. Nor past its 10 MB: a PNG heavier than `CERTIFICATE_PNG_BYTES` (a photo embedded in
+   * a template drawn at twice A4's size) is drawn again smaller, by the share its bytes are over, down to
+   * `PNG_READABLE_SIDE` at the least; heavier still there, it is refused (`CertificateTooLargeError`). The same template
+   * and values give the same steps, so every replica and every retry sends the same image. Drawn off the event loop (libuv pool).
    */
   async png(values: CertificateValues): Promise<Buffer> {
     const svg = await this.svg(values);
     // loaded on first use: every start (and every test harness) would otherwise pay for the native module
     const { Resvg, renderAsync } = await import('@resvg/resvg-js');
     const page = new Resvg(svg, { font: { loadSystemFonts: false } });
-    const zoom = Math.min(2, IMAGE_SIDE_MAX / Math.max(page.width, page.height, 1));
-    const image = await renderAsync(svg, {
-      font: await this.pngFont(),
-      fitTo: { mode: 'zoom', value: zoom },
-      background: '#ffffff',
-    });
-    return image.asPng();
+    const longest = Math.max(page.width, page.height, 1);
+    const first = Math.min(2, IMAGE_SIDE_MAX / longest);
+    const least = Math.min(first, PNG_READABLE_SIDE / longest);
+    const font = await this.pngFont();
+    const draw = async (zoom: number) => (await renderAsync(svg, { font, fitTo: { mode: 'zoom', value: zoom }, background: '#ffffff' })).asPng();
+    let zoom = first;
+    let png = await draw(zoom);
+    while (png.length > this.pngBytesMax && zoom > least) {
+      // a PNG's bytes go about with its pixels, the square of the zoom; a tenth less again for what that misses
+      zoom = Math.max(least, Math.floor(zoom * Math.sqrt(this.pngBytesMax / png.length) * 0.9 * 1000) / 1000);
+      png = await draw(zoom);
+    }
+    if (png.length > this.pngBytesMax) {
+      const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+      throw new CertificateTooLargeError(
+        `CERTIFICATE_TEMPLATE: 证书 ${values.number} 的图片缩小到 ${Math.round(page.width * zoom)} × ${Math.round(page.height * zoom)} 像素仍有 ${mb(png.length)} MB，超过飞书图片上限（须小于 ${mb(this.pngBytesMax)} MB）：请缩小证书模板中嵌入的图片（分辨率更低，或改用 JPEG）`,
+      );
+    }
+    return png;
   }
 
   /**

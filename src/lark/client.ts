@@ -301,6 +301,9 @@ function failureFromError(err: unknown): Attempt {
   // what the bot's setup must fix (a certificate font not installed): tried again when it says, its line kept
   const setupRetryMs = (err as { setupRetryMs?: unknown })?.setupRetryMs;
   if (typeof setupRetryMs === 'number') return { outcome: { ok: false, retryable: true, undeliverable: false, error: String((err as Error).message).slice(0, 500), retryAfterMs: setupRetryMs } };
+  // what drawing again cannot change (a certificate too heavy for Feishu, CertificateTooLargeError): given up at once,
+  // dead-lettered (logged at error, the administrators alerted) with its line saying what to fix
+  if ((err as { setupFinal?: unknown })?.setupFinal === true) return { outcome: { ok: false, retryable: false, undeliverable: false, error: String((err as Error).message).slice(0, 500) } };
   // every send of the app fails alike until the secret is fixed or the platform answers: the outbox holds them all
   const refused = tokenRefusal(err);
   if (refused) return { outcome: { ok: false, retryable: true, undeliverable: false, error: refused, appWide: true, outage: 'credentials' } };
