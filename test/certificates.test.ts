@@ -134,6 +134,28 @@ describe('certificate template', () => {
     expect((refused as Error).message).toMatch(/^CERTIFICATE_TEMPLATE: 证书 GDSZ-ZS-2027-0001 的图片缩小到 1123 × 794 像素仍有 [\d.]+ MB，超过飞书图片上限（须小于 1\.0 MB）：请缩小证书模板中嵌入的图片/);
   }, 120_000);
 
+  it('takes an embedded image written href (SVG 2: Figma, Inkscape 1.x) or xlink:href into the PDF; an image not embedded stops the start', async () => {
+    const dir = scratchDir('certificate');
+    expect((await new CertificateRenderer().pdf(values)).toString('latin1')).not.toMatch(/\/Subtype \/Image\b/);
+    for (const href of ['href', 'xlink:href'] as const) {
+      const renderer = new CertificateRenderer({ templatePath: photoTemplate(dir, { href }) });
+      renderer.check();
+      // the photo's 400 × 283 pixels, as an image of the PDF
+      const pdf = (await renderer.pdf(values)).toString('latin1');
+      expect(pdf, href).toMatch(/\/Subtype \/Image\b/);
+      expect(pdf, href).toMatch(/\/Width 400\b/);
+      expect(pdf, href).toMatch(/\/Height 283\b/);
+    }
+    const page = (image: string) => `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 1123 794">${image}<text font-size="46">{{team}}</text><text font-size="20">{{number}}</text></svg>`;
+    for (const image of ['<image href="bg.png" width="1123" height="794"/>', '<image xlink:href="https://example.com/bg.jpg"/>', "<image x='0' href='/srv/certificate/bg.png'/>", '<filter id="f"><feImage href="file:///etc/bg.png"/></filter>']) {
+      expect(() => checkTemplate(page(image)), image).toThrow(CertificateSetupError);
+      expect(() => checkTemplate(page(image)), image).toThrow(/^CERTIFICATE_TEMPLATE: an image must be embedded as a data: URL \(nothing is downloaded or read from disk\): <(image|feImage) /);
+    }
+    for (const image of ['<image href="data:image/png;base64,iVBORw0KGgo=" width="10"/>', '<image xlink:href="data:image/jpeg;base64,/9j/4AAQ"/>', '<defs><image id="bg" href="data:image/png;base64,iVBORw0KGgo="/></defs><use href="#bg"/>']) {
+      expect(() => checkTemplate(page(image)), image).not.toThrow();
+    }
+  }, 60_000);
+
   it('draws a long team name and organisation inside the border, smaller; a short one at the template\'s size', async () => {
     const renderer = new CertificateRenderer();
     const long = { ...values, team: '广州市市政集团有限公司城市道路养护管理中心第三养护班组', organization: '单'.repeat(100) };

@@ -54,12 +54,26 @@ export function checkTemplate(svg: string, source = 'CERTIFICATE_TEMPLATE'): voi
   for (const required of ['team', 'number']) {
     if (!found.has(required)) throw new CertificateSetupError(`${source}: the template must contain {{${required}}}`);
   }
+  const external = externalImage(withoutComments(svg));
+  if (external) throw new CertificateSetupError(`${source}: an image must be embedded as a data: URL (nothing is downloaded or read from disk): ${external}`);
   const layout = pageLayout(withoutComments(svg));
   const problem = layout.lines.find((l) => l.problem);
   if (problem) throw new CertificateSetupError(`${source}: ${problem.problem}: ${problem.tag}`);
   if (layout.lines.length && !layout.pageWidth) {
     throw new CertificateSetupError(`${source}: the page's width cannot be read (give <svg> a viewBox, or a width in px, pt or mm): ${layout.svgTag}`);
   }
+}
+
+/**
+ * The first `<image>` (or `<feImage>`) whose `href` or `xlink:href` (SVG 2 and SVG 1.1 spellings alike) is neither a
+ * `data:` URL nor a reference to an element of the template (`#id`), cut to 120 characters; undefined when there is none.
+ */
+function externalImage(svg: string): string | undefined {
+  for (const m of svg.matchAll(/<(?:image|feImage)\b[^>]*>/g)) {
+    const href = attribute(m[0], 'href') ?? attribute(m[0], 'xlink:href');
+    if (href !== undefined && !/^\s*(?:data:|#)/i.test(href)) return m[0].length > 120 ? `${m[0].slice(0, 117)}...` : m[0];
+  }
+  return undefined;
 }
 
 /** The template with every placeholder replaced by its XML-escaped value; a line too long for the page made smaller. */
