@@ -11,6 +11,9 @@ import { sendComplaintForm } from './intake.js';
 /** The words of asking to see something (查看投诉, 看看投诉, 查询投诉, show complaints), before the command's name. */
 const LOOKING = /查看|查询|查一下|看看|看下|看一下|打开|\b(?:show|check|view|list)\b/;
 
+/** What after 投诉 / complaint asks an administrator's list, not a team of that name: complaint list, 投诉 清单. */
+const LIST_WORDS = /^(?:lists?|列表|清单|处理|待处理)$/i;
+
 /** Whether a text asks to see the complaints rather than to make one: 查看投诉, 看看投诉, 查询投诉 (nothing after 投诉). */
 function asksToSee(text: string, argument: string): boolean {
   if (argument.trim()) return false;
@@ -29,7 +32,7 @@ async function sendComplaintList(ctx: HandlerContext, msg: IncomingText): Promis
  * 看看投诉, 查询投诉) gets the list of those to handle, as the 投诉处理 button shows it.
  */
 export async function complaintCommand(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
-  if (hasRole(ctx.actor, 'admin') && asksToSee(msg.text, argument)) return sendComplaintList(ctx, msg);
+  if (hasRole(ctx.actor, 'admin') && (asksToSee(msg.text, argument) || LIST_WORDS.test(argument.trim()))) return sendComplaintList(ctx, msg);
   // 投诉 TS-2026-0005, 查看投诉 TS-2026-0005: the complaint of that reference, not a new one against a team of that name
   const reference = readComplaintReference(argument.replace(/^(?:查看|查询|进度|处理情况)[\s:：]*/, ''));
   if (reference) return showComplaint(ctx, msg, reference);

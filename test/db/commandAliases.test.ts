@@ -135,7 +135,7 @@ describe('a card’s title or button label typed is that card, not an article', 
     expect(await answerOf(expert, text)).toContain('第十八条');
   });
 
-  it.each(['投诉处理', '待处理投诉'])('%j shows an administrator the complaints to handle', async (text) => {
+  it.each(['投诉处理', '待处理投诉', 'complaint list', 'complain list', '投诉 清单'])('%j shows an administrator the complaints to handle', async (text) => {
     expect(await answerOf(ADMIN, text)).toMatch(/^\[待处理投诉\]/);
   });
 
