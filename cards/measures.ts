@@ -111,18 +111,26 @@ interface NextStep {
   en: string;
   /** The measures say nothing on it, nor does any article come near: the line is the whole answer, no article is shown. */
   alone?: true;
+  /** Not shown when the question asks this (a line more to the point answers it). */
+  unless?: RegExp;
+  /**
+   * Asked by someone already in the programme (an expert, a contact, a team that applied): the answer does not add how
+   * to take part (注册, 申报) when this line is shown.
+   */
+  notTakingPart?: true;
 }
 
 /** A question about complaining (第二十一、二十二条), and what to send to make one. */
 const COMPLAINING: NextStep = {
-  asked: /投诉|举报|complain/i,
+  // 反映 only as telling of a problem (src/measures/concepts.ts ASKED_TO_COMPLAIN): QC小组活动能反映班组的水平 is no complaint
+  asked: /投诉|举报|(?:我|想|要)(?:要|想)?反映|反映(?:一下|个)?(?:问题|情况)|向[^。？?]{0,6}反映|反映[^。？?]{0,8}(?:质量差|质量问题|问题|太差)|质量(?:太|很|特别|非常)?(?:差|烂)|complain/i,
   zh: '**怎么投诉**：发送“投诉 班组名称或编号”填写投诉表（也可使用协会的网上投诉页面）；协会核查后认定是否成立，在飞书中投诉的会收到处理结果（第二十一条）。',
   en: '**To complain**: send “投诉 <team name or code>” (complain) and fill in the form, or use the association’s web form; the association checks it and decides whether it is upheld.',
 };
 
 /** A question about the score a title takes: the threshold is the year's setting, not an article. */
 const SCORE: NextStep = {
-  asked: /多少分|几分|分数线|分数|得分|及格|最低分|满分|总分|\d{1,3}\s*分能|points?\b|what score|passing score|minimum score|cut-?off|score (?:do|to|for|needed)|pass mark/i,
+  asked: /多少分|几分|分数线|分数|得分|及格|最低分|满分|总分|\d{2,3}\s*分(?!钟|之|期|别|类|组|配|工|批|开)|points?\b|what score|passing score|minimum score|cut-?off|score (?:do|to|for|needed)|pass mark/i,
   zh: '**授予称号分数线**：不在办法条文中，由协会在每年的评审设置中规定（默认 85 分，满分按本年度评分表，第十八条）；结果公布后发送“进度”可查看本班组得分。',
   en: '**The score for a title** is not in the measures: the association sets it for each year’s review (85 by default, out of the year’s score sheet); after results are published, “进度” (status) shows your team’s score.',
 };
@@ -133,6 +141,46 @@ const EXPERTS: NextStep = {
   zh: '**每份申报的评审专家人数**：不在办法条文中，由协会在每年的评审设置中规定（默认 3 人，从协会的专家队伍中分配，第十一条）。',
   en: '**Experts per application** are not in the measures: the association sets the number for each year’s review (3 by default, from its pool of experts).',
 };
+
+/**
+ * How many complaints take a title (连续投诉是指几次, 投诉几次会被摘牌): 第二十二条 says 连续 and no number; the alert's count is
+ * the year's setting 连续成立投诉提醒次数 (src/cycles.ts, default 2), after which the association decides.
+ */
+const COMPLAINT_RUN: NextStep = {
+  asked: /(?:投诉|举报)[^。？?]{0,10}(?:几|多少)次|(?:几|多少)次[^。？?]{0,6}(?:投诉|举报)|连续投诉|\bhow many complaints\b|\bcomplaints?\b.{0,40}\bhow many\b/i,
+  zh: '**连续几次投诉会撤销称号**：办法只说在连续出现顾客对质量不满意的投诉时，授予部门酌情考虑撤销称号（第二十二条），没有规定次数；协会在每年的评审设置中规定“连续成立投诉提醒次数”（默认 2 次）：已授称号的班组的投诉连续这么多次经核实成立时，提请协会决定是否撤销称号。',
+  en: '**How many complaints take a title**: the measures give no number (a title may be revoked after repeated customer complaints about quality); the association sets 连续成立投诉提醒次数 for each year’s review (2 by default): when that many complaints in a row against a titled team are upheld, the association is asked to decide whether to revoke the title.',
+};
+
+/**
+ * The share of titled teams recommended on to the national associations (第二十条's 择优推荐): the year's setting
+ * 择优推荐比例 (src/cycles.ts recommendShare, default 0.1), not in the measures. src/measures/concepts.ts ASKED_RECOMMEND_SHARE asks the same.
+ */
+const RECOMMEND_SHARE: NextStep = {
+  asked:
+    /(?:推荐|择优)[^，,。？?]{0,6}(?:比例|名额|多少|几个|几家|百分之|%)|\b(?:share|proportion|percentage|quota|how many)\b.{0,30}\brecommend|\brecommend\w*.{0,30}\b(?:share|proportion|percentage|quota|how many)\b/i,
+  zh: '**择优推荐比例**：办法只说“择优推荐”（第二十条），没有规定比例；由协会在每年的评审设置中规定“择优推荐比例”（默认 10%），即获得称号的班组中得分最高的这一比例（至少一个）推荐到中国市政工程协会或中国施工企业管理协会。',
+  en: '**The share recommended** is not in the measures (Article 20 says only “the best”): the association sets 择优推荐比例 for each year’s review (10% by default), the top share by score of the teams that get the title (at least one), recommended to the national associations.',
+  notTakingPart: true,
+};
+
+/**
+ * The experts' deadline (评分截止是什么时候, When is the scoring deadline?): the year's 评分截止日期, shown on the task list and
+ * each task card 评分 opens (cards/review.ts); not the application's deadline.
+ */
+const SCORING_DEADLINE: NextStep = {
+  asked: /(?:评分|打分|专家)[^，,。？?]{0,4}(?:截止|最后一天|期限)|scoring deadline|deadline\b.{0,20}\b(?:scor|review(?:ing|ers?)? (?:tasks?|sheets?))|\bscor\w*.{0,20}\b(?:deadline|due date)/i,
+  zh: '**评分截止日期**：由协会在每年开启评审时规定。发送“评分”打开你的评分任务，任务列表和任务卡片上写明本年度的评分截止日期；截止前逐项打分后提交。',
+  en: '**The scoring deadline** is set by the association for each year’s review: send “评分” (review) to open your tasks; the task list and each task card show this year’s 评分截止 (scoring deadline).',
+  notTakingPart: true,
+};
+
+/**
+ * Whether an application arrived or passed (协会收到我们的申报没有, 申报审核通过了没, Has our application been approved?): 进度
+ * shows it. Asked by a team that applied, so the answer does not add how to take part.
+ */
+const APPLICATION_STATUS =
+  /(?:申报|申请)[^。？?]{0,6}(?:提交成功|成功|通过|收到|受理|审核通过)了?(?:没有?|吗|与否)|(?:收到|受理)了?[^。？?]{0,6}(?:申报|申请)了?(?:没有?|吗)|\b(?:was|were|has|have|is)\s+(?:our|my|the)\s+applications?\s+(?:been\s+)?(?:received|approved|accepted|passed|rejected|through)|\bdid\b.{0,30}\b(?:get|receive)\b.{0,20}\b(?:our|my)\s+applications?/i;
 
 /** Applying again after a title is revoked: the association's bar (协会规定, a setting of the year), not an article. */
 const AFTER_REVOCATION: NextStep = {
@@ -145,11 +193,12 @@ const AFTER_REVOCATION: NextStep = {
 /**
  * When a team may apply (第十六条): a year after it registered; 进度 counts the days left. Asked as the ranking reads it
  * (src/measures/concepts.ts ASKED_WHEN_TO_APPLY, the same pattern: cards/ import no code of src/): when, how soon, how
- * long or how many years a team must exist (班组要成立几年才能申报, our team was set up last month, can we apply?).
+ * long or how many years a team must exist (班组要成立几年才能申报, our team was set up last month, can we apply?), or how long
+ * it has (班组成立半年能报不).
  */
 const WHEN_TO_APPLY: NextStep = {
   asked:
-    /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|(?:成立|存在|组建|建立|注册)了?(?:几|多少|多久|多长时间|不满|不到|未满|没满|满|不够)[^。？?]{0,8}(?:申报|参评|评选|报名)|(?:刚|新|才|上个?月|这个?月|今年|最近|去年)刚?(?:成立|组建|建立|注册)[^。？?]{0,10}(?:申报|参评|评选|报名)|(?:申报|参评|评选|报名)[^。？?]{0,8}(?:成立|存在|组建|注册)(?:了|要|得|需要)?(?:几|多少|多久|多长时间|满|不满|一年)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)|(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b.{0,60}\b(?:apply|take part)\b|\b(?:apply|take part)\b.{0,60}(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b/i,
+    /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|(?:成立|存在|组建|建立|注册)了?(?:几|多少|多久|多长时间|不满|不到|未满|没满|满|不够)[^。？?]{0,8}(?:申报|参评|评选|报名)|(?:成立|存在|组建|建立|注册)(?:了|才)?[0-9一二两三四五六七八九十半]+个?(?:月|年|周|天)[^。？?]{0,8}(?:申报|参评|评选|报名|能报|可以报)|(?:刚|新|才|上个?月|这个?月|今年|最近|去年)刚?(?:成立|组建|建立|注册)[^。？?]{0,10}(?:申报|参评|评选|报名)|(?:申报|参评|评选|报名)[^。？?]{0,8}(?:成立|存在|组建|注册)(?:了|要|得|需要)?(?:几|多少|多久|多长时间|满|不满|一年)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)|(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b.{0,60}\b(?:apply|take part)\b|\b(?:apply|take part)\b.{0,60}(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b/i,
   zh: '**什么时候可以申报**：已注册的班组注册满一年后方可参加评选（第十六条），在协会开启的年度评审中发送“申报”。发送“进度”可查看你的班组还差几天满一年。',
   en: '**When a team may apply**: a registered team may take part one year after it registered (Article 16), by sending “申报” (apply) in a year’s review the association opens. “进度” (status) shows how many days your team has left.',
 };
@@ -192,21 +241,26 @@ const NEXT_STEPS: readonly NextStep[] = [
   FEES,
   CONTACT,
   ARTICLE_COUNT_STEP,
+  COMPLAINT_RUN,
   COMPLAINING,
   SCORE,
+  RECOMMEND_SHARE,
   EXPERTS,
   AFTER_REVOCATION,
   WHEN_TO_APPLY,
   TEAM_SIZE,
+  SCORING_DEADLINE,
   {
     asked: /截止|最后一天|deadline|due date|closing date/i,
+    unless: SCORING_DEADLINE.asked,
     zh: '**申报截止日期**：由协会在每年开启评审时规定。发送“进度”查看本年度的截止日期和你的班组到了哪一步；截止前发送“申报”提交。',
     en: '**The deadline** is set by the association when it opens each year’s review: send “进度” (status) to see this year’s closing date and where your team is, and “申报” (apply) to apply before it.',
   },
   {
-    asked: /进度|到哪一步|状态|\bstatus\b|\bprogress\b/i,
+    asked: new RegExp(`进度|到哪一步|状态|\\bstatus\\b|\\bprogress\\b|${APPLICATION_STATUS.source}`, 'i'),
     zh: '**查看进度**：发送“进度”查看你的班组注册、申报、评审各到了哪一步，结果公布后还可查看得分。',
     en: '**Where your team is**: send “进度” (status) to see its registration, application and review, and its score once results are published.',
+    notTakingPart: true,
   },
   {
     // 谢绝 is the task card's button (谢绝此任务, cards/review.ts); the measures say nothing of it (第七条's 任务 is no answer)
@@ -222,7 +276,9 @@ const NEXT_STEPS: readonly NextStep[] = [
     en: '**Experts**: send “评分” (review) to see the applications assigned to you and score them; if you have an interest in a team or its organisation, decline the task or press 声明利益冲突 (declare a conflict of interest) on the task card.',
   },
   {
-    asked: /利益冲突|回避|利益关系|同一个?单位|conflict|recus/i,
+    // a tie in everyday words too (src/measures/concepts.ts: 第十七条's cues and ASKED_CONFLICT)
+    asked:
+      /利益冲突|回避|利益关系|同一个?单位|一个公司|同一家(?:公司|单位)|我们公司的|是我们公司|同事|亲戚|朋友|工作过|老东家|(?:以前|曾经|之前|过去|原来)[^，,。？?]{0,10}(?:待过|干过|任职|上过班)|conflict|recus|\bused to work\b|\bworked (?:for|at|with)\b|\bknow\b.{0,30}\bpersonally\b|\bfriends?\b|\brelatives?\b|\bformer (?:employer|colleague)s?\b/i,
     zh: '**利益冲突**：系统不会把专家本单位班组的申报、也不会把他担任班组长、成员或单位联系人的班组的申报分配给他；有其他利益关系的，专家可在“评分”任务卡片上谢绝该任务或点“声明利益冲突”，协会会改派其他专家（第十七条）。',
     en: '**Conflicts of interest**: an expert is never assigned a team of their own organisation, nor a team they lead, belong to or are the contact of; for any other interest, the expert declines the task or presses 声明利益冲突 (declare a conflict) on the card that “评分” (review) shows, and the association assigns another expert.',
   },
@@ -237,7 +293,9 @@ const NEXT_STEPS: readonly NextStep[] = [
     en: '**Results**: the association reviews once a year and then publishes the results and awards the year’s titles; you are told here when they are published, and “进度” (status) shows your score and decision.',
   },
   {
-    asked: /有效|过期|失效|永久|终身|valid|expire|permanent/i,
+    // how long a title lasts in other words too (称号管几年, 称号到期了怎么办): src/measures/concepts.ts ASKED_TITLE_LASTS
+    asked:
+      /有效|过期|失效|永久|终身|valid|expire|permanent|^(?![^]*(?:撤销|取消|摘牌|撤掉|收回|吊销|被撤))[^]*(?:(?:称号|荣誉)[^，,。？?]{0,6}(?:几年|多少年|多久|多长时间|到期|期限|年限)|(?:几年|多少年|多久|多长时间)[^，,。？?]{0,4}(?:称号|荣誉))/i,
     zh: '**称号有效期**：协会授予的是年度称号（第二十条），证书写明年度；在连续出现顾客对质量不满意的投诉时可能被撤销（第二十二条）。发送“进度”可查看你的班组获得的称号。',
     en: '**How long a title lasts**: the association awards the title of a year; it may be revoked after repeated customer complaints about quality. “进度” (status) shows your team’s titles.',
   },
@@ -247,7 +305,7 @@ const NEXT_STEPS: readonly NextStep[] = [
     en: '**Certificates** come in this chat, as an image and a PDF, when results are published (to the team leader and the organisation contact); “进度” (status) shows the certificate number. There is no command to get one again: ask the association.',
   },
   {
-    asked: /确认申报|推荐意见|单位确认|退回修改|confirm (?:the |an |our )?applica|endorse/i,
+    asked: /确认申报|推荐意见|单位确认|退回修改|(?:我是|作为)单位联系人|联系人(?:要|该|需要|应该)?(?:做|干)(?:什么|啥|哪些)|联系人(?:的)?职责|联系人负责什么|confirm (?:the |an |our )?applica|endorse|\bwhat (?:does|should|do|must) (?:an? |the |our )?(?:organi[sz]ation(?:'s|’s)? )?contact(?: person)?\b|\bcontact(?: person)?(?:'s|’s)? (?:role|job|duties|responsibilit)/i,
     zh: '**单位联系人确认申报**：班组提交申报后，你会收到“请确认申报材料”的消息（也可发送“进度”，点“确认申报”）；在其中确认材料真实性、填写推荐意见，选择“推荐”或“退回修改”（第十五条）。',
     en: '**Organisation contacts** are asked to confirm when a team submits (or send “进度” (status) and press 确认申报): confirm the material is true, write the recommendation (推荐意见), then recommend it or send it back for changes.',
   },
@@ -265,8 +323,10 @@ const NEXT_STEPS: readonly NextStep[] = [
 
 /** The lines saying what to send next for a question, in its language; none when it asks nothing they cover. */
 export function nextSteps(query: string, language: 'zh' | 'en' = 'zh'): string[] {
-  return NEXT_STEPS.filter((s) => s.asked.test(query)).map((s) => (language === 'en' ? s.en : s.zh));
+  return stepsAsked(query).map((s) => (language === 'en' ? s.en : s.zh));
 }
+
+const stepsAsked = (query: string) => NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query));
 
 /**
  * The lines that are the whole answer to a question the measures say nothing on (fees, the association's phone or
@@ -333,9 +393,13 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
     ),
   );
   // a question about taking part (第五章 申报) is answered with what to send next, not only with the articles
-  if (shown.some((r) => TAKING_PART.has(r.article.number))) elements.push(markdown(raw(english ? TAKING_PART_EN : TAKING_PART_ZH)));
+  // but not to an expert, a contact or a team that applied, whose question a line more to the point answers (进度, 评分截止)
+  const steps = stepsAsked(opts.matchText ?? query);
+  if (shown.some((r) => TAKING_PART.has(r.article.number)) && !steps.some((s) => s.notTakingPart)) {
+    elements.push(markdown(raw(english ? TAKING_PART_EN : TAKING_PART_ZH)));
+  }
   // our own fixed lines, each naming the command that does what was asked
-  for (const line of nextSteps(opts.matchText ?? query, english ? 'en' : 'zh')) elements.push(markdown(raw(line)));
+  for (const s of steps) elements.push(markdown(raw(english ? s.en : s.zh)));
   elements.push(buttonRow([browseButton()]));
   const title = english ? 'From the measures · 办法中的相关条款' : '办法中的相关条款';
   return card({ title, subtitle: quoted(query), template: 'wathet', summary: title, elements });

@@ -750,3 +750,131 @@ describe('thanks, okays and goodbyes', () => {
     expect(createBot().matchCommand(t)?.def.names).toContain('帮助');
   });
 });
+
+describe('questions a check of everyday wording answered with the wrong article or line', () => {
+  const first = (q: string) => rankArticles(q)[0]?.article.number;
+  const shown = (q: string) => rankArticles(q).slice(0, 2).map((r) => r.article.number);
+  const steps = (q: string) => nextSteps(q, 'zh').join('\n') + nextSteps(q, 'en').join('\n');
+  const cardOf = (q: string) => JSON.stringify(answerCard(q, rankArticles(q), { language: questionLanguage(q) }));
+  const TAKING_PART = /怎么办理|To take part/;
+
+  it.each([
+    ['连续投诉是指几次', 22],
+    ['投诉几次会被摘牌', 22],
+    ['几次投诉会取消称号', 22],
+    ['一年能投诉几次', 21],
+    ['一年评几次', 19],
+    ['评审是一年搞几次？', 19],
+  ])('reads 几次 by what is counted: %s → 第 %i 条 first', (q, expected) => {
+    expect(first(q)).toBe(expected);
+    // a count of complaints is no question of the yearly review (第十九条)
+    if (/投诉/.test(q)) expect(shown(q)).not.toContain(19);
+  });
+
+  it.each(['连续投诉是指几次', '投诉几次会被摘牌', '几次投诉会取消称号', 'How many complaints before a title is revoked?'])('%s is told the year’s setting of the run of complaints', (q) => {
+    expect(steps(q)).toContain(`“连续成立投诉提醒次数”（默认 ${cycleDefaults.revocationRun} 次）`);
+    expect(steps(q)).toContain(`${cycleDefaults.revocationRun} by default`);
+  });
+
+  it.each(['称号管几年', '称号能用几年😊', '称号有几年', '称号保留几年', '称号到期了怎么办', '荣誉称号多长时间'])('%s → 第二十条 and how long a title lasts', (q) => {
+    expect(first(q)).toBe(20);
+    expect(steps(q)).toMatch(/称号有效期/);
+    expect(steps(q)).toMatch(/How long a title lasts/);
+  });
+
+  it.each([
+    '明年还能再报吗',
+    '落选了能再报吗',
+    'can we reapply next year',
+    'We didn’t win this year, can we try again?',
+    "We didn't win this year, can we try again?",
+    '今年没评上明年可以再申报吗',
+    '没评上明年还能报吗',
+    '可以重复申报吗',
+    '去年报过了今年还能报吗',
+    'Can we apply again next year?',
+    'How many times can we apply?',
+  ])('applying again: %s → 第十九条 (每年一次) first', (q) => {
+    expect(first(q)).toBe(19);
+  });
+
+  it.each(['班组成立半年能报不', '班组成立三个月可以申报吗', '班组成立半年能不能参评', '班组成立两周能申报吗'])('a team’s age as a duration: %s → 第十六条 and the days left', (q) => {
+    expect(first(q)).toBe(16);
+    expect(steps(q)).toContain('什么时候可以申报');
+  });
+
+  it.each([
+    '我和这个班组是一个公司的要回避吗',
+    '班组长是我亲戚能评吗',
+    '评审的班组组长是我以前的同事',
+    '我以前在这个公司工作过',
+    '申报的是我们公司的班组',
+    'I used to work for that company, can I score it?',
+    'The team leader is my friend',
+    'I know the team leader personally, should I review it?',
+  ])('a conflict in everyday words: %s → 第十七条 and the conflict line', (q) => {
+    expect(first(q)).toBe(17);
+    expect(steps(q)).toMatch(/利益冲突|Conflicts of interest/);
+  });
+
+  it.each(['协会收到我们的申报没有', '我的申报提交成功了吗', '申报审核通过了没', 'Was our application received?', 'Did the association get our application?', 'Has our application been approved?'])(
+    'asking where an application is: %s → 进度, not how to take part',
+    (q) => {
+      expect(steps(q)).toMatch(/查看进度|Where your team is/);
+      expect(cardOf(q)).not.toMatch(TAKING_PART);
+    },
+  );
+
+  it.each(['评分截止是什么时候', '专家评分的截止日期', 'When is the scoring deadline?'])('the scoring deadline: %s → 评分, not the application’s deadline', (q) => {
+    expect(steps(q)).toMatch(/评分截止日期|scoring deadline/);
+    expect(steps(q)).not.toMatch(/申报截止日期|The deadline\*\*/);
+    expect(cardOf(q)).not.toMatch(TAKING_PART);
+  });
+
+  it.each(['85分是怎么定的', '达到85分就能评上吗', '90 分够吗'])('%s gets the 85-point line', (q) => {
+    expect(steps(q)).toMatch(/默认 85 分/);
+  });
+
+  it.each(['推荐比例是多少', '推荐名额', '择优推荐多少', 'What share of teams is recommended?'])('the share recommended: %s → 第二十条 and the year’s setting', (q) => {
+    expect(first(q)).toBe(20);
+    expect(steps(q)).toContain(`择优推荐比例`);
+    expect(steps(q)).toContain(`默认 ${cycleDefaults.recommendShare * 100}%`);
+    expect(cardOf(q)).not.toMatch(TAKING_PART);
+  });
+
+  it.each(['我要举报某个班组质量问题', '我想反映某个班组施工质量差', '施工队质量太差了找谁'])('a complaint without 投诉: %s → 第二十一条 and how to complain', (q) => {
+    expect(first(q)).toBe(21);
+    expect(steps(q)).toContain('怎么投诉');
+  });
+
+  it('reads 反映 as a complaint only about a team or its quality', () => {
+    expect(first('QC小组活动能反映班组的水平吗')).not.toBe(21);
+    expect(steps('QC小组活动能反映班组的水平吗')).not.toContain('怎么投诉');
+  });
+
+  it.each([
+    ['What is the target completion rate?', 13],
+    ['Does the form need a chop', 15],
+    ['Does the form need a company stamp', 15],
+    ['Does the application need a seal?', 15],
+    ['What should the recommendation say?', 15],
+    ['单位联系人要做什么', 15],
+    ['我是单位联系人要做啥', 15],
+    ['这个活动谁搞的', 3],
+    ['是谁办的', 3],
+    ['顾客满意度有要求吗', 13],
+    ['顾客满意度要怎么证明', 13],
+    ['培训要做到什么程度', 7],
+  ])('%s → 第 %i 条 first', (q, expected) => {
+    expect(first(q)).toBe(expected);
+  });
+
+  it.each(['单位联系人要做什么', '我是单位联系人要做啥'])('%s is told how a contact confirms', (q) => {
+    expect(steps(q)).toContain('单位联系人确认申报');
+  });
+
+  it('没评上可以申诉吗 gets the appeal line with 第十七条 or 第二十一条', () => {
+    expect(steps('没评上可以申诉吗')).toContain('对结果有异议');
+    expect([17, 21]).toContain(first('没评上可以申诉吗'));
+  });
+});

@@ -28,7 +28,7 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   3: {
     en: 'The Guangdong Municipal Engineering Association organises the programme and runs its day-to-day management and promotion.',
-    zh: ['牵头', '主管', '谁组织', '谁来组织', '哪个单位组织', '哪个部门', '谁管', '主办', '日常管理'],
+    zh: ['牵头', '主管', '谁组织', '谁来组织', '哪个单位组织', '哪个部门', '谁管', '主办', '日常管理', '谁搞', '谁办', '谁举办', '谁发起'],
     enCues: ['who runs', 'runs programme', 'run programme', 'in charge', 'organiser', 'organizer', 'who organis', 'who organiz', 'manages programme', 'day to day'],
   },
   4: {
@@ -78,8 +78,8 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   13: {
     en: 'Five basic conditions to apply, among them no quality, safety or environmental accident in the last three years.',
-    zh: ['条件', '资格', '门槛', '事故', '近三年', '出过事', '要满足', '够格', '几个人', '多少人', '人数'],
-    enCues: ['requirement apply', 'requirements apply', 'condition', 'eligib', 'criteri', 'qualif', 'accident', 'incident', 'safety record', 'how many member', 'how many people'],
+    zh: ['条件', '资格', '门槛', '事故', '近三年', '出过事', '要满足', '够格', '几个人', '多少人', '人数', '满意度', '顾客满意', '客户满意', '完成率'],
+    enCues: ['requirement apply', 'requirements apply', 'condition', 'eligib', 'criteri', 'qualif', 'accident', 'incident', 'safety record', 'how many member', 'how many people', 'completion rate', 'satisfaction'],
   },
   14: {
     en: 'The association is in charge of applications, the review and the recommendation of results.',
@@ -88,8 +88,8 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   15: {
     en: 'The application form is filled in as required, confirmed by the team’s organisation with its recommendation, and sent to the association.',
-    zh: ['申报表', '推荐意见', '单位确认', '确认申报', '盖章', '签字', '签推荐', '怎么申报', '如何申报', '材料', '怎么填', '如何填', '填写', '填表', '成果名称', '截止', '最后一天', '交申报', '文件', '资料', '交什么', '准备什么', '附件', '附上', '附带'],
-    enCues: ['application form', 'fill form', 'fill in', 'deadline', 'due date', 'closing date', 'recommend application', 'recommends application', 'endorse', 'sign', 'confirm', 'employer', 'how apply', 'submit', 'document', 'material', 'paper', 'attach'],
+    zh: ['申报表', '推荐意见', '单位确认', '确认申报', '盖章', '签字', '签推荐', '怎么申报', '如何申报', '材料', '怎么填', '如何填', '填写', '填表', '成果名称', '截止', '最后一天', '交申报', '文件', '资料', '交什么', '准备什么', '附件', '附上', '附带', '联系人要做', '联系人做', '联系人该做', '联系人需要做', '联系人职责', '联系人负责什么', '我是单位联系人', '作为单位联系人'],
+    enCues: ['application form', 'fill form', 'fill in', 'deadline', 'due date', 'closing date', 'recommend application', 'recommends application', 'endorse', 'sign', 'confirm', 'employer', 'how apply', 'submit', 'document', 'material', 'paper', 'attach', 'stamp', 'seal', 'chop', 'recommendation say', 'recommendation write', 'write recommendation', 'recommendation letter'],
   },
   16: {
     en: 'A team may take part in the selection one year after it registered.',
@@ -98,8 +98,8 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   17: {
     en: 'The review is open, fair and impartial.',
-    zh: ['评审原则', '公平', '公正', '公开', '透明', '黑箱', '利益冲突', '回避', '利益关系', '同一个单位', '同一单位', '同单位', '我们单位的', '是我们单位', '专家会不会是', '专家会是', '专家是不是', '本单位的', '要回避', '自己单位', '熟人', '避嫌'],
-    enCues: ['fair', 'transparen', 'impartial', 'unbiased', 'principle review', 'principle evaluat', 'conflict', 'conflict interest', 'declare conflict', 'recus', 'same organi', 'same company', 'same employer', 'bias'],
+    zh: ['评审原则', '公平', '公正', '公开', '透明', '黑箱', '利益冲突', '回避', '利益关系', '同一个单位', '同一单位', '同单位', '我们单位的', '是我们单位', '专家会不会是', '专家会是', '专家是不是', '本单位的', '要回避', '自己单位', '熟人', '避嫌', '一个公司', '同一家公司', '同一家单位', '我们公司的', '是我们公司', '自己公司', '同事', '亲戚', '朋友', '工作过', '老东家'],
+    enCues: ['fair', 'transparen', 'impartial', 'unbiased', 'principle review', 'principle evaluat', 'conflict', 'conflict interest', 'declare conflict', 'recus', 'same organi', 'same company', 'same employer', 'bias', 'know personally', 'friend', 'relative', 'used work', 'worked for', 'former employer', 'former colleague', 'ex colleague', 'colleague'],
   },
   18: {
     en: 'The review follows the China Association for Quality’s group standard, the Guidelines for Building Quality Trustworthy Teams, and its score sheet.',
@@ -108,7 +108,7 @@ export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   },
   19: {
     en: 'The review and exchange of results is held once a year.',
-    zh: ['每年一次', '一年一次', '几次', '多久一次', '多久评一次', '多长时间一次', '频率', '每年都', '什么时候评', '开启', '年度评审', '开始评审', '今年评审', '今年的评审', '什么时候开始', '评审会', '交流会', '什么时候开', '什么时候举行', '何时举行', '评审时间', '何时评审'],
+    zh: ['每年一次', '一年一次', '多久一次', '多久评一次', '多长时间一次', '频率', '每年都', '什么时候评', '开启', '年度评审', '开始评审', '今年评审', '今年的评审', '什么时候开始', '评审会', '交流会', '什么时候开', '什么时候举行', '何时举行', '评审时间', '何时评审'],
     enCues: ['how often', 'often', 'frequen', 'once year', 'every year', 'annual', 'yearly', 'when review', 'open review', 'start review', 'open year'],
   },
   20: {
@@ -147,8 +147,6 @@ export const ZH_SYNONYMS: readonly (readonly [colloquial: string, measures: stri
   ['牵头', '组织推进 实施组织'],
   ['公司', '组织 单位'],
   ['企业', '组织 单位'],
-  ['一年几次', '每年一次'],
-  ['几次', '每年一次'],
   ['多久一次', '每年一次'],
   ['出事', '事故'],
   ['门槛', '基本条件'],
@@ -169,10 +167,11 @@ export const ZH_SYNONYMS: readonly (readonly [colloquial: string, measures: stri
  * Asking when a team may apply, by its shape, not by one word: when (我什么时候可以申报, 还差几天可以申报, when can we
  * apply, how soon), or how long the team must have existed (班组要成立几年才能申报, 成立不满一年的班组能申报吗, 刚成立的班组
  * 能参评吗, how many years must a team exist before it can apply, how old must a team be, our team was set up last month,
- * can we apply?, can a new team apply). cards/measures.ts's WHEN_TO_APPLY asks the same (cards/ import no code of src/).
+ * can we apply?, can a new team apply), or how long it has existed (班组成立半年能报不, 成立三个月可以申报吗). cards/measures.ts's
+ * WHEN_TO_APPLY asks the same (cards/ import no code of src/).
  */
 export const ASKED_WHEN_TO_APPLY =
-  /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|(?:成立|存在|组建|建立|注册)了?(?:几|多少|多久|多长时间|不满|不到|未满|没满|满|不够)[^。？?]{0,8}(?:申报|参评|评选|报名)|(?:刚|新|才|上个?月|这个?月|今年|最近|去年)刚?(?:成立|组建|建立|注册)[^。？?]{0,10}(?:申报|参评|评选|报名)|(?:申报|参评|评选|报名)[^。？?]{0,8}(?:成立|存在|组建|注册)(?:了|要|得|需要)?(?:几|多少|多久|多长时间|满|不满|一年)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)|(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b.{0,60}\b(?:apply|take part)\b|\b(?:apply|take part)\b.{0,60}(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b/i;
+  /(?:什么时候|啥时候|多久|多长时间|几天|何时)(?:(?!截止|结束|开始)[^，,。？?]){0,6}(?:申报|参评|评选|报名)|(?:成立|存在|组建|建立|注册)了?(?:几|多少|多久|多长时间|不满|不到|未满|没满|满|不够)[^。？?]{0,8}(?:申报|参评|评选|报名)|(?:成立|存在|组建|建立|注册)(?:了|才)?[0-9一二两三四五六七八九十半]+个?(?:月|年|周|天)[^。？?]{0,8}(?:申报|参评|评选|报名|能报|可以报)|(?:刚|新|才|上个?月|这个?月|今年|最近|去年)刚?(?:成立|组建|建立|注册)[^。？?]{0,10}(?:申报|参评|评选|报名)|(?:申报|参评|评选|报名)[^。？?]{0,8}(?:成立|存在|组建|注册)(?:了|要|得|需要)?(?:几|多少|多久|多长时间|满|不满|一年)|\bwhen (?:can|may|could|do|are|will)\b.{0,20}\b(?:apply|take part)|\bhow soon\b|\bnew team.{0,10}\b(?:apply|take part)|(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b.{0,60}\b(?:apply|take part)\b|\b(?:apply|take part)\b.{0,60}(?:\bexist(?:s|ed|ing|ence)?|\b(?:was|were|been|is|are|got|just|recently|newly|only)\s+(?:set up|founded|formed|established|created|started|registered)|\bhow old|\b(?:years?|months?|weeks?|days?) old|\bhow many (?:years|months))\b/i;
 
 /**
  * Asking who may complain (谁可以投诉, 普通市民能举报吗, who can complain, who may file a complaint): anyone, 第二十一条's
@@ -181,11 +180,88 @@ export const ASKED_WHEN_TO_APPLY =
 const ASKED_WHO_MAY_COMPLAIN =
   /谁(?:都)?(?:可以|能|有权|才能|才可以|来)?(?:投诉|举报)|(?:哪些人|什么人|任何人|普通人|外人|群众|公众|市民|老百姓|个人)(?:都)?(?:可以|能|有权|能不能|可不可以)?(?:投诉|举报)|\bwho (?:can|may|could|is allowed to|are allowed to|is able to|has the right to|is entitled to|gets to)\b.{0,20}\bcomplain|\b(?:anyone|anybody|everyone|the public|members? of the public|outsiders?|citizens?|residents?)\b.{0,30}\bcomplain/i;
 
+/** Words that say a title was taken away: asking again after that is the association's bar, not the yearly review. */
+const REVOKED = '撤销|取消|摘牌|撤掉|收回|吊销';
+
+/**
+ * 几次 counting reviews (一年评几次, 评审是一年搞几次): 第十九条's 每年一次. Counting complaints (投诉几次会被摘牌, 连续投诉是指几次)
+ * is 第二十二条's run, or how often anyone may complain (第二十一条), never the yearly review.
+ */
+const ASKED_REVIEW_COUNT = /^(?![^]*(?:投诉|举报|反映))[^]*(?:(?:评审|评选|评|申报|开|举行|搞|办|一年|每年)[^，,。？?]{0,6}(?:几|多少)次|(?:几|多少)次[^，,。？?]{0,4}(?:评审|评选))/;
+
+/** How often anyone may complain (一年能投诉几次): 第二十一条's 接受社会各界的监督; a run that takes a title is 第二十二条. */
+const ASKED_HOW_OFTEN_MAY_COMPLAIN = new RegExp(`^(?![^]*(?:连续|称号|${REVOKED}))[^]*(?:能|可以|可|一年|每年|最多)[^，,。？?]{0,4}(?:投诉|举报)(?:几|多少)次`);
+
+/**
+ * How long a title lasts (称号管几年, 称号能用几年, 称号到期了怎么办, 荣誉称号多长时间): 第二十条's 年度 title. After a
+ * revocation (撤销称号后多久能再申报) it is the association's bar.
+ */
+export const ASKED_TITLE_LASTS = new RegExp(
+  `^(?![^]*(?:${REVOKED}|被撤))[^]*(?:(?:称号|荣誉)[^，,。？?]{0,6}(?:几年|多少年|多久|多长时间|到期|期限|年限)|(?:几年|多少年|多久|多长时间)[^，,。？?]{0,4}(?:称号|荣誉))`,
+);
+
+/**
+ * Applying again (明年还能再报吗, 落选了能再报吗, 可以重复申报吗, can we reapply next year, How many times can we apply?):
+ * 第十九条's 每年一次. Not after a revocation (the association's bar, 第二十二条, whose date reads …起方可再申报) nor after an
+ * accident (第十三条).
+ */
+const ASKED_APPLY_AGAIN = new RegExp(
+  `^(?![^]*(?:${REVOKED}|事故|起方可|revok|revoc|stripped|lost (?:the |its |our |a )?title))[^]*(?:` +
+    '(?:再|重新|重复|多次)次?(?:申报|申请|报名|报|参评|评选)|(?:明年|下一?年|来年|第二年)(?:还|再|也|仍)|' +
+    '(?:没评上|未评上|没选上|落选|没通过|未通过|报过|申报过|参评过|评过)[^。？?]{0,10}(?:申报|申请|报名|报|参评|评选)' +
+    '|\\b(?:reapply|re-apply|apply again|try again|again next year)\\b|\\bhow many times\\b.{0,20}\\bapply|\\bapply\\b.{0,20}\\bhow many times|\\bapply (?:more than once|every year|each year)\\b)',
+  'i',
+);
+
+/**
+ * The share of titled teams recommended on (推荐比例是多少, 推荐名额, 择优推荐多少): 第二十条's 择优推荐; the share is the
+ * association's setting of the year (cards/measures.ts RECOMMEND_SHARE asks the same).
+ */
+export const ASKED_RECOMMEND_SHARE =
+  /(?:推荐|择优)[^，,。？?]{0,6}(?:比例|名额|多少|几个|几家|百分之|%)|\b(?:share|proportion|percentage|quota|how many)\b.{0,30}\brecommend|\brecommend\w*.{0,30}\b(?:share|proportion|percentage|quota|how many)\b/i;
+
+/**
+ * Complaining without the word 投诉 (我要举报某个班组质量问题, 我想反映某个班组施工质量差, 施工队质量太差了找谁): 第二十一条.
+ * 反映 only as telling of a problem (QC小组活动能反映班组的水平 is no complaint). cards/measures.ts COMPLAINING asks the same.
+ */
+export const ASKED_TO_COMPLAIN =
+  /举报|(?:我|想|要)(?:要|想)?反映|反映(?:一下|个)?(?:问题|情况)|向[^。？?]{0,6}反映|反映[^。？?]{0,8}(?:质量差|质量问题|问题|太差)|质量(?:太|很|特别|非常)?(?:差|烂)/;
+
+/** How far training must go (培训要做到什么程度, 培训有什么要求): 第七条's rates, not 第十一条's courses. */
+const ASKED_TRAINING_LEVEL = /培训(?!率|记录)[^，,。？?]{0,4}(?:要求|程度|达到|做到|标准|指标)/;
+
+/**
+ * A tie to the team or its organisation in everyday words (我以前在这个公司工作过, 申报的是我们公司的班组, I used to work for
+ * that company, can I score it?): 第十七条's 公平、公正, the expert's conflict of interest, before 第十八条's scoring.
+ */
+const ASKED_CONFLICT =
+  /(?:以前|曾经|之前|过去|原来)[^，,。？?]{0,10}(?:工作过|待过|干过|任职|上过班|同事)|(?:申报|评审|评|打分)[^。？?]{0,6}是?(?:我们|我|自己)(?:公司|单位)的|\b(?:used to work|worked (?:for|at|with)|know\b.{0,30}\bpersonally|(?:my|a) (?:friend|relative|former (?:colleague|employer)))\b/i;
+
+/** Shapes of a question that ask for an article: each counts as one of its cues. */
+export const ASKED_FOR: readonly (readonly [asked: RegExp, article: number])[] = [
+  [ASKED_REVIEW_COUNT, 19],
+  [ASKED_HOW_OFTEN_MAY_COMPLAIN, 21],
+  [ASKED_TITLE_LASTS, 20],
+  [ASKED_APPLY_AGAIN, 19],
+  [ASKED_RECOMMEND_SHARE, 20],
+  [ASKED_TO_COMPLAIN, 21],
+  [ASKED_TRAINING_LEVEL, 7],
+  [ASKED_CONFLICT, 17],
+];
+
 /** Questions known by their shape, not by one word, → the measures' words. */
 export const ASKED_AS: readonly (readonly [asked: RegExp, measures: string])[] = [
   // asking when a team may apply is asking for 第十六条's year after registration
   [ASKED_WHEN_TO_APPLY, '注册一年后'],
   [ASKED_WHO_MAY_COMPLAIN, '接受社会各界的监督'],
+  [ASKED_REVIEW_COUNT, '每年一次'],
+  [ASKED_HOW_OFTEN_MAY_COMPLAIN, '接受社会各界的监督'],
+  [ASKED_TITLE_LASTS, '年度 荣誉'],
+  [ASKED_APPLY_AGAIN, '每年一次'],
+  [ASKED_RECOMMEND_SHARE, '择优推荐'],
+  [ASKED_TO_COMPLAIN, '接受社会各界的监督'],
+  [ASKED_TRAINING_LEVEL, '培训率 考试合格率'],
+  [ASKED_CONFLICT, '公平 公正'],
 ];
 
 /**
@@ -195,6 +271,7 @@ export const ASKED_AS: readonly (readonly [asked: RegExp, measures: string])[] =
 export const EN_TERMS: readonly (readonly [english: string, measures: string])[] = [
   ['training rate', '培训率 考试合格率'],
   ['pass rate', '考试合格率'],
+  ['completion rate', '目标完成率'],
   ['review', '评审'],
   ['evaluat', '评审 评价'],
   ['assess', '评审'],
@@ -272,6 +349,9 @@ export const EN_TERMS: readonly (readonly [english: string, measures: string])[]
   ['material', '申报材料'],
   ['paper', '申报材料 申报表'],
   ['attach', '申报材料 申报表'],
+  ['stamp', '确认 推荐意见'],
+  ['seal', '确认 推荐意见'],
+  ['chop', '确认 推荐意见'],
 ];
 
 /** Words of an English question that say nothing about its topic. */

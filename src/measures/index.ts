@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { trailingRun } from '../forms.js';
 import { simplified } from '../traditional.js';
-import { ARTICLE_CONCEPTS, ASKED_AS, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
+import { ARTICLE_CONCEPTS, ASKED_AS, ASKED_FOR, EN_STOPWORDS, EN_TERMS, ZH_SYNONYMS } from './concepts.js';
 
 /**
  * A link pasted into a question (a 材料链接, a cloud document): Feishu delivers a hyperlink of a text message as
@@ -357,11 +357,20 @@ const englishWords = (text: string): string[] => text.normalize('NFKC').toLowerC
 /** Whether every word of an English cue starts a word of the question (`evaluat` covers evaluation). */
 const englishCueMatches = (cue: string, words: readonly string[]) => cue.split(' ').every((w) => words.some((x) => x.startsWith(w)));
 
+/**
+ * Whether the question says `word` other than denied: 没评上 and 未评上 do not say 评上 (a team that did not win asks
+ * about applying again, not about its title).
+ */
+const says = (text: string, word: string) => {
+  for (let at = text.indexOf(word); at >= 0; at = text.indexOf(word, at + 1)) if (!/[没未]/.test(text[at - 1] ?? '')) return true;
+  return false;
+};
+
 /** The question in the measures' words: colloquial Chinese and English words mapped to the terms of the text. */
 export function expandQuestion(query: string): string {
   const t = normalized(query);
   const added: string[] = [];
-  for (const [colloquial, measures] of ZH_SYNONYMS) if (t.includes(colloquial)) added.push(measures);
+  for (const [colloquial, measures] of ZH_SYNONYMS) if (says(t, colloquial)) added.push(measures);
   for (const [asked, measures] of ASKED_AS) if (asked.test(t)) added.push(measures);
   const words = englishWords(t).filter((w) => !EN_STOPWORDS.has(w));
   // phrases first (training rate → 培训率), each over consecutive words, which are then taken
@@ -384,13 +393,14 @@ export function expandQuestion(query: string): string {
   return [han, ...new Set(added)].join(' ');
 }
 
-/** How many of an article's cues the question carries. */
+/** How many of an article's cues the question carries, a shape of question asking for it (concepts.ts ASKED_FOR) counting as one. */
 function cueScore(query: string, article: number): number {
   const t = normalized(query).toLowerCase();
   const concepts = ARTICLE_CONCEPTS[article];
   if (!concepts) return 0;
   const words = englishWords(t);
-  return concepts.zh.filter((cue) => t.includes(cue.toLowerCase())).length + concepts.enCues.filter((cue) => englishCueMatches(cue, words)).length;
+  const shapes = ASKED_FOR.filter(([asked, n]) => n === article && asked.test(t)).length;
+  return concepts.zh.filter((cue) => says(t, cue.toLowerCase())).length + concepts.enCues.filter((cue) => englishCueMatches(cue, words)).length + shapes;
 }
 
 /** The sentence of a line that shares most with the question (the line itself when it is one sentence). */
