@@ -168,7 +168,10 @@ export async function runLargeCycle(opts: { databaseUrl: string; applications?: 
   const db = database.db;
   try {
     say(`large cycle: seeding ${size.applications} applications and ${size.experts} experts`);
-    const fixture = await seedLargeCycle(db, size);
+    // the bot runs on today's clock: next year's cycle, its teams registered three years before it, so 截止申报 today
+    // closes early a year every team has been registered a year in (第十六条; a 2030 cycle of teams registered in 2027
+    // was refused, its teams not yet registered)
+    const fixture = await seedLargeCycle(db, { ...size, year: new Date().getFullYear() + 1 });
     const click = async (value: Record<string, unknown>, messageId: string) => {
       const req = signedRequest(cardActionEvent({ token: TOKEN, appId: APP_ID, openId: ADMIN, value, messageId }), { encryptKey: ENCRYPT_KEY });
       const t0 = performance.now();
@@ -176,6 +179,9 @@ export async function runLargeCycle(opts: { databaseUrl: string; applications?: 
       const body = await res.text();
       const ms = performance.now() - t0;
       if (res.status !== 200 || !/"(toast|card)"/.test(body)) throw new Error(`callback answered ${res.status}: ${body.slice(0, 300)}`);
+      // a refusal queues no job: said at once, not after the wait for one
+      const toast = (JSON.parse(body) as { toast?: { type?: string; content?: string } }).toast;
+      if (toast?.type === 'error') throw new Error(`${String(value.action)} refused: ${toast.content}`);
       return { ms, t0 };
     };
     const count = async (query: ReturnType<typeof sql>) => Number(((await db.execute(query).then(rowsOf)) as { n: number }[])[0].n);
