@@ -18,7 +18,7 @@ const onCycle = values({ cycleId: id });
 
 /** 协会管理: the annual cycle (第十九条) and its settings, for association administrators (第十四条). */
 export function register(bot: BotRegistry): void {
-  bot.command({ names: ['管理', 'admin'], run: showAdmin });
+  bot.command({ names: ['管理', 'admin', 'admin menu', 'administration'], run: showAdmin });
   // a button of the 协会管理 card (or of a card it opens) typed by an administrator: that card, where the button is; a
   // typed word never does what the button does. For anyone else these are questions for the measures.
   bot.command({ names: [...ADMIN_BUTTONS_TYPED], roles: admin, run: showAdmin });

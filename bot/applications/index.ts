@@ -27,7 +27,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'application.save', roles: applicant, value: onForm, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast });
   bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onForm, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast });
   // the 待确认的申报 button's label and the list's title typed (the menu's 待确认申报 too): a contact's list; for anyone else a question
-  bot.command({ names: ['待确认的申报', '待确认申报'], roles: ['org_contact'], run: endorsementListCommand });
+  bot.command({ names: ['待确认的申报', '待确认申报', 'pending applications', 'applications to confirm'], roles: ['org_contact'], run: endorsementListCommand });
   // the list is the caller's own: whoever is nobody's contact sees it empty
   bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements });
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });

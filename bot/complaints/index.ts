@@ -27,7 +27,7 @@ export function register(bot: BotRegistry): void {
   // a team's name is searched as typed (it may hold full-width brackets); a code is read in half width by teamSought
   bot.command({ names: ['投诉', 'complain', 'complaint'], takesArgument: true, argument: 'asTyped', glued: true, run: complaintCommand });
   // the 投诉处理 button's label typed, the list's title (待处理投诉), and the ways an administrator asks for that list
-  bot.command({ names: ['投诉处理', '处理投诉', '投诉列表', '投诉清单', '待处理投诉'], roles: admin, run: complaintListCommand });
+  bot.command({ names: ['投诉处理', '处理投诉', '投诉列表', '投诉清单', '待处理投诉', 'complaints', 'open complaints'], roles: admin, run: complaintListCommand });
   // anyone may complain about any team (第二十一条)
   bot.cardAction({ action: 'complaint.start', roles: ['public'], value: complaintStartValue, run: startComplaint });
   bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });

@@ -135,15 +135,15 @@ describe('a card’s title or button label typed is that card, not an article', 
     expect(await answerOf(expert, text)).toContain('第十八条');
   });
 
-  it.each(['投诉处理', '待处理投诉', 'complaint list', 'complain list', '投诉 清单'])('%j shows an administrator the complaints to handle', async (text) => {
+  it.each(['投诉处理', '待处理投诉', 'complaint list', 'complain list', '投诉 清单', 'complaints', 'open complaints'])('%j shows an administrator the complaints to handle', async (text) => {
     expect(await answerOf(ADMIN, text)).toMatch(/^\[待处理投诉\]/);
   });
 
-  it.each(['待确认的申报', '待确认申报'])('%j shows an organisation contact the applications waiting for them', async (text) => {
+  it.each(['待确认的申报', '待确认申报', 'pending applications', 'applications to confirm'])('%j shows an organisation contact the applications waiting for them', async (text) => {
     expect(await answerOf(contact, text)).toMatch(/^\[待确认的申报\]/);
   });
 
-  it.each(['分配专家', '评审进度', '公布结果', '截止申报', '专家库', '结束评分并汇总', '开启年度评审'])(
+  it.each(['分配专家', '评审进度', '公布结果', '截止申报', '专家库', '结束评分并汇总', '开启年度评审', 'admin menu', 'administration'])(
     '%j typed by an administrator opens the 协会管理 card, where that button is, and does nothing itself',
     async (text) => {
       expect(await answerOf(ADMIN, text)).toMatch(/^\[协会管理\]/);
