@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, inArray, isNull, like, lt, not, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, like, lt, not, or, sql } from 'drizzle-orm';
 import { bulkJobCard, type BulkJobKindName, bulkJobTitles, type BulkJobView } from '../cards/bulk.js';
 import type { Db } from '../db/index.js';
 import { bulkJobs, cycles, outbox } from '../db/schema.js';
 import { audit } from './audit.js';
-import type { Clock } from './clock.js';
+import { type Clock, dbClockIn } from './clock.js';
 import type { Config } from './config.js';
 import { UserError } from './errors.js';
 import type { FeishuReader } from './lark/reader.js';
@@ -257,14 +257,6 @@ export interface BulkJobWorkerDeps {
 export const SYSTEM_JOB_TRIES = 3;
 
 /**
- * The database's time `ms` from now: a lease is set and read in it, one clock for every replica (a replica whose own
- * clock ran a minute ahead took every running job over at each of its claims, its worker alive).
- */
-function databaseIn(ms: number): SQL<Date> {
-  return ms ? sql<Date>`clock_timestamp() + ${ms}::float8 * interval '1 millisecond'` : sql<Date>`clock_timestamp()`;
-}
-
-/**
  * Claims jobs (FOR UPDATE SKIP LOCKED, a lease renewed by every batch) and works them batch by batch.
  * A worker that dies leaves its lease to expire; the next claim resumes the job at its cursor.
  */
@@ -291,14 +283,14 @@ export class BulkJobWorker {
       const [free] = await tx
         .select({ id: bulkJobs.id })
         .from(bulkJobs)
-        .where(and(inArray(bulkJobs.kind, [...this.kinds.keys()]), or(eq(bulkJobs.status, 'queued'), and(eq(bulkJobs.status, 'running'), lt(bulkJobs.leaseUntil, databaseIn(0))))))
+        .where(and(inArray(bulkJobs.kind, [...this.kinds.keys()]), or(eq(bulkJobs.status, 'queued'), and(eq(bulkJobs.status, 'running'), lt(bulkJobs.leaseUntil, dbClockIn(0))))))
         .orderBy(asc(bulkJobs.id))
         .limit(1)
         .for('update', { skipLocked: true });
       if (!free) return undefined;
       const [job] = await tx
         .update(bulkJobs)
-        .set({ status: 'running', claimedBy: this.id, leaseUntil: databaseIn(this.leaseMs), startedAt: sql`coalesce(${bulkJobs.startedAt}, now())`, attempts: sql`${bulkJobs.attempts} + 1` })
+        .set({ status: 'running', claimedBy: this.id, leaseUntil: dbClockIn(this.leaseMs), startedAt: sql`coalesce(${bulkJobs.startedAt}, now())`, attempts: sql`${bulkJobs.attempts} + 1` })
         .where(eq(bulkJobs.id, free.id))
         .returning();
       return job;
@@ -333,7 +325,7 @@ export class BulkJobWorker {
             total: out.total,
             cursor: out.cursor,
             result: out.result ?? job.result,
-            leaseUntil: databaseIn(this.leaseMs),
+            leaseUntil: dbClockIn(this.leaseMs),
             ...(showProgress ? { progressAt: now } : {}),
             ...(out.finished ? { status: 'done', finishedAt: now, claimedBy: null } : {}),
           })
@@ -364,7 +356,7 @@ export class BulkJobWorker {
     const [job] = await db.select({ createdBy: bulkJobs.createdBy, attempts: bulkJobs.attempts }).from(bulkJobs).where(held);
     if (!job?.createdBy.startsWith('system:') || job.attempts >= SYSTEM_JOB_TRIES) return false;
     const waitMs = (this.deps.systemRetryMs ?? 30_000) * 2 ** (job.attempts - 1);
-    const [left] = await db.update(bulkJobs).set({ claimedBy: null, leaseUntil: databaseIn(waitMs) }).where(held).returning({ id: bulkJobs.id });
+    const [left] = await db.update(bulkJobs).set({ claimedBy: null, leaseUntil: dbClockIn(waitMs) }).where(held).returning({ id: bulkJobs.id });
     if (left) log.warn({ err, jobId, attempt: job.attempts, retryInMs: waitMs }, 'scheduled bulk job failed; it is tried again by itself');
     return Boolean(left);
   }
@@ -460,7 +452,7 @@ export class BulkJobWorker {
           and(
             inArray(bulkJobs.kind, [...this.kinds.keys()]),
             inArray(bulkJobs.status, activeStatuses),
-            not(and(eq(bulkJobs.status, 'running'), isNull(bulkJobs.claimedBy), gt(bulkJobs.leaseUntil, databaseIn(0)))!),
+            not(and(eq(bulkJobs.status, 'running'), isNull(bulkJobs.claimedBy), gt(bulkJobs.leaseUntil, dbClockIn(0)))!),
           ),
         )
         .limit(1);

@@ -1,3 +1,5 @@
+import { type SQL, sql } from 'drizzle-orm';
+
 /** Time comes from here so tests and the demo can move it. */
 export interface Clock {
   now(): Date;
@@ -31,4 +33,13 @@ export class OffsetClock implements Clock {
   now(): Date {
     return new Date(Date.now() + this.offsetMs);
   }
+}
+
+/**
+ * The database's time `ms` from now, for a column several replicas write and compare (the outbox's next_attempt_at and
+ * sent_at, a bulk job's lease): one clock for every replica, whatever its own says (a replica whose clock ran ahead sent
+ * over the shared 50 a second, and took running jobs over from live workers).
+ */
+export function dbClockIn(ms: number): SQL<Date> {
+  return ms ? sql<Date>`clock_timestamp() + ${ms}::float8 * interval '1 millisecond'` : sql<Date>`clock_timestamp()`;
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { outbox } from '../db/schema.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, dbClockIn, systemClock } from './clock.js';
 import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { OutageLog } from './reachability.js';
@@ -784,14 +784,6 @@ export function rowsOf(result: unknown): unknown[] {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * The database's time `ms` from now, for a column the claim compares with its own clock (next_attempt_at, sent_at): every
- * replica writes and reads one clock, whatever its own says.
- */
-function dbClockIn(ms: number): SQL<Date> {
-  return ms ? sql<Date>`clock_timestamp() + ${ms}::float8 * interval '1 millisecond'` : sql<Date>`clock_timestamp()`;
-}
 
 /** The longest the dispatcher holds every send after one app-wide 429 (x-ogw-ratelimit-reset is seconds in practice). */
 const APP_PAUSE_MAX_MS = 60_000;
