@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, type Db, openDatabase } from '../../db/index.js';
-import { chatBindings, cycles, jobRuns, outbox } from '../../db/schema.js';
+import { bulkJobs, chatBindings, cycles, jobRuns, outbox } from '../../db/schema.js';
 import { BulkJobWorker } from '../../src/bulkJobs.js';
 import { cardRenderers } from '../../src/cardRenderers.js';
 import { systemClock } from '../../src/clock.js';
@@ -12,6 +15,7 @@ import type { Config } from '../../src/config.js';
 import { addDays } from '../../src/dates.js';
 import { jobRun, runClaimed } from '../../src/jobs/claimRun.js';
 import { jobNames, runJob } from '../../src/jobs/index.js';
+import { previewJob } from '../../src/jobs/preview.js';
 import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
 import { remindJob, runReminders } from '../../src/jobs/reminders.js';
 import { createLogger } from '../../src/log.js';
@@ -288,7 +292,7 @@ describe('running a job twice for a period, and in two processes at once, sends 
         ADMIN_OPEN_IDS: BOOTSTRAP_ADMIN,
         LOG_LEVEL: 'warn',
       };
-      const job = () => run(process.execPath, ['--import', 'tsx', 'scripts/job.ts', 'reminders', '--at', '2027-05-24T09:00:00+08:00'], { env, cwd: process.cwd(), timeout: 60_000 });
+      const job = () => run(process.execPath, ['--import', 'tsx', 'scripts/job.ts', 'reminders', '--at', '2027-05-24T09:00:00+08:00', '--send'], { env, cwd: process.cwd(), timeout: 60_000 });
       const [a, b] = await Promise.all([job(), job()]);
       const out = a.stdout + b.stdout;
       expect(out).toContain('apply-deadline:2027:T-7: ran');
@@ -303,6 +307,80 @@ describe('running a job twice for a period, and in two processes at once, sends 
       for (const r of t7) expect(fake.messages.filter((m) => m.messageId === r.messageId)).toHaveLength(1);
     } finally {
       await fake.close();
+    }
+  }, 120_000);
+});
+
+describe('a hand run for another day (npm run job --at) only shows what that day would send', () => {
+  let db: TestDatabase;
+  let g: GeneratedCycle;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    g = await generateCycle(db.db, 13);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  const nothingKept = async () => {
+    expect(await db.db.select().from(jobRuns)).toEqual([]);
+    expect(await db.db.select().from(outbox)).toEqual([]);
+    expect(await db.db.select().from(bulkJobs)).toEqual([]);
+  };
+
+  it('the last-day reminders are shown as drawn that day, and nothing is claimed, queued or recorded: the real run of that day sends them', async () => {
+    const lastDay = addDays(DEADLINE, -1);
+    const shown = await previewJob('reminders', db.db, opts(lastDay), config);
+    expect(shown.outcomes.map((o) => [o.period, o.status])).toEqual([['apply-deadline:2027:T-1', 'done']]);
+    const leaders = g.teams.filter((t) => shown.messages.some((m) => m.receiver === `open_id ${t.leader}` && m.dedupeKey.includes(':team-')));
+    expect(leaders.length).toBeGreaterThan(3);
+    expect(shown.messages.length).toBe(Number(shown.outcomes[0].details?.audience));
+    // drawn as on that day (明天截止), not as today's send would draw them
+    for (const m of shown.messages.filter((m) => m.dedupeKey.includes(':team-'))) expect(m.summary).toMatch(/^卡片：2027 年度申报明天截止 · /);
+    await nothingKept();
+
+    const [real] = await runJob('reminders', db.db, opts(lastDay));
+    expect([real.period, real.status]).toEqual(['apply-deadline:2027:T-1', 'done']);
+    await sendReminders(db.db);
+    expect(receivers(await outboxRows(db, 'remind:apply-deadline:2027:T-1:'))).toEqual(shown.messages.map((m) => m.receiver).sort());
+  });
+
+  it.runIf(testDatabaseKind() === 'postgres')('npm run job -- digest --at another day prints whom it would tell and keeps nothing; --send runs it', async () => {
+    await db.db.delete(outbox);
+    await db.db.delete(jobRuns);
+    await db.db.delete(bulkJobs);
+    const env = { ...process.env, DATABASE_URL: db.url!, ADMIN_OPEN_IDS: BOOTSTRAP_ADMIN, LOG_LEVEL: 'warn', BOT_TIMEZONE: 'Asia/Shanghai' };
+    for (const k of Object.keys(env)) if (k.startsWith('LARK_')) delete env[k as keyof typeof env];
+    const job = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'scripts/job.ts', 'digest', '--at', '2027-05-28T09:00:00+08:00', ...args], { env, cwd: process.cwd(), timeout: 60_000 });
+    const shown = await job();
+    expect(shown.stdout).toContain('digest 2027-05-28: would run, 1 message(s)');
+    expect(shown.stdout).toContain(`  would queue digest:2027-05-28:chat:${ADMIN_CHAT} → chat_id ${ADMIN_CHAT}: 卡片：`);
+    expect(shown.stdout.trim().split('\n').at(-1)).toMatch(/^preview only: 2027-05-28 is not today \(\d{4}-\d{2}-\d{2}, Asia\/Shanghai\); nothing was claimed, queued or sent/);
+    await nothingKept();
+    const sent = await job('--send');
+    expect(sent.stdout).toContain('digest 2027-05-28: ran, 1 message(s) queued');
+    expect((await db.db.select().from(jobRuns)).map((r) => [r.job, r.period, r.status])).toEqual([['digest', '2027-05-28', 'done']]);
+  }, 120_000);
+
+  it('on a DATA_DIR: the digest of a quiet Monday is not spent by looking at it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'job-at-'));
+    try {
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
+      const shown = await run(process.execPath, ['--import', 'tsx', 'scripts/job.ts', 'digest', '--at', '2027-09-06T09:00:00+08:00'], {
+        env: { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', BOT_TIMEZONE: 'Asia/Shanghai' },
+        cwd: process.cwd(),
+        timeout: 60_000,
+      });
+      expect(shown.stdout).toContain('digest 2027-09-06: would run, 0 message(s)');
+      expect(shown.stdout).toContain('preview only: 2027-09-06 is not today');
+      const folder = await openDatabase({ dataDir, migrate: false });
+      try {
+        expect(await folder.db.select().from(jobRuns)).toEqual([]);
+      } finally {
+        await folder.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
 });
