@@ -110,6 +110,12 @@ export function applicationNextStep(status: string, role: 'leader' | 'member' | 
   if (status === 'draft' && opts.takesApplications === false) return '本年度申报已截止，这份申报未提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
   // submitted but never confirmed by the contact, and the year's review takes no more: nothing left to do for that year
   if (status === 'submitted' && opts.lapsed) return '单位联系人未确认，这份申报未参加本年度评审；可参加下一年度评选（第十九条）。';
+  // submitted in time, its contact yet to confirm once the applications are closed: a late 推荐 is taken until 汇总, not after
+  if (status === 'submitted' && opts.takesApplications === false) {
+    return role === 'contact'
+      ? '本年度申报已截止，这份申报仍待你确认（第十五条）：协会“结束评分并汇总”前仍未确认的，不参加本年度评审；请尽快核实后推荐或退回修改。'
+      : '本年度申报已截止，单位联系人尚未确认（第十五条）：协会“结束评分并汇总”前仍未确认的，不参加本年度评审；请提醒单位联系人尽快确认。';
+  }
   if (status === 'returned' && opts.takesApplications === false) return '已退回，本年度申报已截止，不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。';
   switch (status) {
     case 'draft':

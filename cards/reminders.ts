@@ -52,6 +52,37 @@ export function applyDeadlineContactCard(opts: { year: number; deadline: string;
   });
 }
 
+/** What becomes of an application still unconfirmed once the applications are closed (a late 推荐 is taken until 汇总). */
+const UNCONFIRMED_AFTER_DEADLINE = '协会“结束评分并汇总”前仍未经单位确认的申报，不参加本年度评审。';
+
+/** To an organisation contact, at 截止申报: the applications submitted in time that still wait for them (第十五条). */
+export function unconfirmedAtDeadlineContactCard(opts: { year: number; teams: ReminderTeam[] }): Card {
+  return card({
+    title: `${opts.year} 年度申报已截止：${opts.teams.length} 份申报仍待你确认`,
+    subtitle: `${opts.year} 年度质量信得过班组申报`,
+    template: 'red',
+    elements: [
+      markdown(md`第十五条：申报材料须经所在单位确认并填写推荐意见。以下班组已按时提交，仍等待你确认：\n${mdJoin(opts.teams.slice(0, CONTACT_TEAMS_SHOWN).map((t) => md`- ${t.name}（${t.code}）`), '\n')}${opts.teams.length > CONTACT_TEAMS_SHOWN ? `\n等 ${opts.teams.length} 个班组，按“去确认”逐份查看。` : ''}`),
+      note(`${UNCONFIRMED_AFTER_DEADLINE}请尽快核实后推荐或退回修改。`),
+      buttonRow([button({ text: '去确认', type: 'primary', value: { action: 'endorse.list' } })]),
+    ],
+  });
+}
+
+/** To a team's leader, at 截止申报: the application was submitted in time and still waits for the contact. */
+export function unconfirmedAtDeadlineLeaderCard(opts: { year: number; team: ReminderTeam }): Card {
+  return card({
+    title: `${opts.year} 年度申报已截止：单位尚未确认`,
+    subtitle: opts.team.name,
+    template: 'orange',
+    elements: [
+      markdown(md`**${opts.team.name}**（${opts.team.code}）的申报已按时提交，单位联系人尚未确认（第十五条）。`),
+      note(`${UNCONFIRMED_AFTER_DEADLINE}请提醒单位联系人尽快确认。`),
+      buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
 /** To an expert with unfinished scoring tasks; the button opens the next one. */
 /**
  * To an expert: the sheets still to score and the 评分截止. `givenAfterDeadline`: every one of them was given after the

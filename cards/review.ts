@@ -370,7 +370,13 @@ export interface ProgressView {
   aggregating?: { jobId: number; total: number };
   /** Scoring again after 结束评分并汇总 for reopened sheets alone (第十七条): no 分配专家. */
   reopenedForSheets?: boolean;
+  /** Applications submitted in time still waiting for their contact (第十五条): 结束评分并汇总 leaves them out of the year. */
+  unconfirmed?: { total: number; teams: { code: string; name: string }[] };
 }
+
+/** The applications still unconfirmed, named (the first few) and counted: the line above 结束评分并汇总 and its dialog. */
+const unconfirmedLine = (u: NonNullable<ProgressView['unconfirmed']>) =>
+  `${u.total} 份申报仍待单位联系人确认（${u.teams.map((t) => `${t.name} ${t.code}`).join('、')}${u.total > u.teams.length ? ' 等' : ''}）`;
 
 /** 评审进度 for administrators: panels still scoring, a lookup by team code, what comes next. */
 export function progressCard(d: ProgressView): Card {
@@ -383,6 +389,7 @@ export function progressCard(d: ProgressView): Card {
     markdown(md`**评分任务**：已提交 ${t.submitted} / ${all}${t.declined ? ` · 谢绝 ${t.declined}` : ''}${t.replaced ? ` · 改派 ${t.replaced}` : ''}`),
   ];
   if (d.reopenedForSheets) elements.push(note(md`第十七条：评分已汇总过一次，现为重开的单份评分重新提交，不再分配专家；提交后再点“结束评分并汇总”。`));
+  if (d.unconfirmed) elements.push(markdown(md`<font color='orange'>${unconfirmedLine(d.unconfirmed)}：已通知其单位联系人和班组长，结束评分并汇总前仍未确认的，不参加本年度评审。</font>`));
   if (d.aggregating) {
     elements.push(markdown(md`**正在后台汇总评分**（${groupDigits(d.aggregating.total)} 份申报），完成后即可点“评审结果”核对并公布。`));
   }
@@ -417,7 +424,10 @@ export function progressCard(d: ProgressView): Card {
         text: '结束评分并汇总',
         type: 'primary',
         value: { action: 'results.close', cycleId: d.cycleId },
-        confirm: { title: `结束${d.year}年度专家评分？`, text: '汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。' },
+        confirm: {
+          title: `结束${d.year}年度专家评分？`,
+          text: `汇总后按评分规则计算最终得分、排名和结论，供预览；公布前如需更改，可重开单份评分。${d.unconfirmed ? `另有${unconfirmedLine(d.unconfirmed)}，汇总后不参加本年度评审。` : ''}`,
+        },
       }),
     );
   }

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
+import { UNCONFIRMED_CONTACT_NOTICE, UNCONFIRMED_LEADER_NOTICE, unconfirmedContactNoticeRenderer, unconfirmedLeaderNoticeRenderer } from './deadlineNotices.js';
 import { COMPLAINT_ALERT_CARD, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
 import {
   ENDORSEMENT_LEADER_NOTICE,
@@ -44,6 +45,8 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [SCORING_GROUP_REMINDER]: scoringGroupReminderRenderer(db, day),
     [REVIEW_MEETING_REMINDER]: reviewMeetingReminderRenderer(db, day),
     [FORMAL_CHECK_NOTICE]: formalCheckNoticeRenderer(db, day),
+    [UNCONFIRMED_CONTACT_NOTICE]: unconfirmedContactNoticeRenderer(db),
+    [UNCONFIRMED_LEADER_NOTICE]: unconfirmedLeaderNoticeRenderer(db),
     [TEAM_REGISTERED_CARD]: teamRegisteredRenderer,
     [CONTACT_NAMED_CARD]: contactNamedRenderer,
     [ENDORSEMENT_REQUEST_CARD]: endorsementRequestRenderer(db),

@@ -4,6 +4,7 @@ import type { Db } from '../db/index.js';
 import { applications, assignments, auditLog, cycles, honours, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { formatDateZh, isRealDate, todayIn } from './dates.js';
+import { noticeUnconfirmedAtDeadline, type Unconfirmed } from './deadlineNotices.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formLabels, formSchema, type FormValues, readForm } from './forms.js';
 import type { Actor } from './people.js';
@@ -645,9 +646,23 @@ export async function transitionCycle(
  * 截止申报: open → scoring; no new applications from here on. `cycle`: its id, or its row read under the cycle's lock in
  * this transaction (see `transitionCycle`). Closed before its deadline, the applications close today: 第十六条 (E1,
  * counted at the deadline) is counted again at today, as bringing the deadline forward in 评审设置 counts it, and the
- * deadline becomes today, which the cards then show and what follows counts from.
+ * deadline becomes today, which the cards then show and what follows counts from. An application still waiting for its
+ * contact (第十五条) is told of, to its contact and its leader (`noticeUnconfirmedAtDeadline`); `unconfirmed.note` says so
+ * to the administrators (empty when none waits).
  */
-export async function closeApplications(tx: Db, actor: Actor, cycle: number | Cycle, now: Date = new Date(), timezone: string = DEFAULT_TIMEZONE): Promise<Cycle> {
+export async function closeApplications(
+  tx: Db,
+  actor: Actor,
+  cycle: number | Cycle,
+  now: Date = new Date(),
+  timezone: string = DEFAULT_TIMEZONE,
+): Promise<Cycle & { unconfirmed: Unconfirmed }> {
+  const closed = await closeApplicationsOnly(tx, actor, cycle, now, timezone);
+  const { waiting, note } = await noticeUnconfirmedAtDeadline(tx, closed.id);
+  return { ...closed, unconfirmed: { waiting, note } };
+}
+
+async function closeApplicationsOnly(tx: Db, actor: Actor, cycle: number | Cycle, now: Date, timezone: string): Promise<Cycle> {
   requireAdmin(actor);
   const locked = typeof cycle === 'number' ? await lockCycle(tx, cycle) : cycle;
   if (locked.status === 'scoring' || locked.status === 'closed' || locked.status === 'published') {

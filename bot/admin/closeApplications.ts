@@ -12,9 +12,12 @@ import { adminCardFor } from './view.js';
 const CLOSED_AFTER_YEAR = '年度申报已截止，进入专家评分阶段。';
 const closedLine = (year: number) => `${year}${CLOSED_AFTER_YEAR}`;
 
-/** The answer when the close started the experts' assignment: the job's progress card. */
-function assigning(year: number, job: Parameters<typeof jobCard>[0]): CardResponse {
-  return { toast: { type: 'success', content: `${closedLine(year)}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+/** What the toast adds when applications still wait for their contact: the card (the job's lead) names them. */
+const waitingLine = (unconfirmed: number) => (unconfirmed ? `另有 ${unconfirmed} 份申报仍待单位确认，见卡片。` : '');
+
+/** The answer when the close started the experts' assignment: the job's progress card, its lead naming the applications still unconfirmed. */
+function assigning(year: number, job: Parameters<typeof jobCard>[0], unconfirmed: number): CardResponse {
+  return { toast: { type: 'success', content: `${closedLine(year)}${waitingLine(unconfirmed)}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
 }
 
 /**
@@ -31,7 +34,8 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   }
   // issued together: the close and the counts the assignment needs (the close changes the cycle's status, which they do not read)
   const [cycle, counts] = await Promise.all([closeApplications(ctx.tx, ctx.actor, locked, ctx.clock.now(), ctx.config.BOT_TIMEZONE), assignmentCounts(ctx.tx, cycleId)]);
-  const closed = closedLine(cycle.year);
+  // an application submitted in time and still unconfirmed is named: unconfirmed by 结束评分并汇总, it takes no part
+  const closed = `${closedLine(cycle.year)}${cycle.unconfirmed.note}`;
   // 分配专家 pressed while applications were open is still running: it goes on, the card shows it
   if (running) return { toast: { type: 'success', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(running) } };
   // closing the application phase is when the accepted applications get their experts; if that cannot
@@ -39,7 +43,7 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   try {
     const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead: closed, now: ctx.clock.now(), known: { running, counts } });
     if (started.state === 'nothing') return { toast: { type: 'success', content: `${closed}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await adminCardFor(ctx) } };
-    if (started.state === 'started') return assigning(cycle.year, started.job);
+    if (started.state === 'started') return assigning(cycle.year, started.job, cycle.unconfirmed.waiting);
     return { toast: { type: 'info', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(started.job) } };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
@@ -68,7 +72,7 @@ export const closeApplicationsFast: NonNullable<CardActionDecl['fast']> = async 
   });
   if (!done) return undefined;
   const year = (done.job.params as { year: number }).year;
-  return { outcome: 'ok', answer: assigning(year, done.job), queued: 0 };
+  return { outcome: 'ok', answer: assigning(year, done.job, done.unconfirmed), queued: done.queued };
 };
 
 /** Whatever was refused, the card shows the state as it is now. */

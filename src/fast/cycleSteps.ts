@@ -3,6 +3,7 @@ import type { Database, Db } from '../../db/index.js';
 import type { BulkJob } from '../bulkJobs.js';
 import { type CycleInput, parseCycleInput, rulesOf } from '../cycles.js';
 import { todayIn } from '../dates.js';
+import { unconfirmedNoteSql, unconfirmedNoteTemplate, unconfirmedNoticesSql } from '../deadlineNotices.js';
 import { UserError } from '../errors.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { defaultScoreSheet } from '../scoreSheet.js';
@@ -267,7 +268,8 @@ closed as (
 job as (
   -- startBulkJob: the job, its params the year and the card's lead line; a second job of the cycle meets bulk_jobs_active_uq
   insert into bulk_jobs (kind, cycle_id, params, total, created_by, message_id)
-  select 'assign', $5, jsonb_build_object('year', c.year, 'lead', c.year::text || $7::text), v.missing, $3, $8::text
+  -- the lead names the applications still waiting for their contact (closeApplications' unconfirmed.note)
+  select 'assign', $5, jsonb_build_object('year', c.year, 'lead', c.year::text || $7::text || ${unconfirmedNoteSql('$5', '$10::text')}), v.missing, $3, $8::text
   from closed c cross join verdict v
   on conflict do nothing
   returning *
@@ -287,10 +289,17 @@ audited as (
   ) x
   order by x.n
   returning id
+),
+told as (
+  -- noticeUnconfirmedAtDeadline (src/deadlineNotices.ts): each contact and leader of an application still waiting for
+  -- its contact, once the cycle is closed; due at the process's time ($11)
+  ${unconfirmedNoticesSql('$5', '$11::timestamptz', 'exists (select 1 from closed)')}
 )
 select coalesce((select ok from verdict), false) as ok,
   (select row_to_json(j) from job j) as job,
   (select count(*) from audited)::int as audited,
+  (select count(*) from told)::int as queued,
+  (select count(*)::int from applications a where a.cycle_id = $5 and a.status = 'submitted') as unconfirmed,
   -- claimed, but the cycle or its job changed after the snapshot: fail, so the claim is not kept (a text cast to int
   -- is how a plain statement raises; the subquery keeps the planner from folding it ahead of the case)
   ${failWhenNotWritten('job', RACED)}`;
@@ -333,13 +342,22 @@ interface CloseOutcome {
   raced: null;
 }
 
+/** What 截止申报's statement adds: the notices queued and the applications still waiting for their contact. */
+interface ClosedOutcome extends CloseOutcome {
+  queued: number;
+  unconfirmed: number;
+}
+
 /** Whether `err` is the statement's own `RACED` failure: rolled back whole, for the ordinary path to answer. */
 function raced(err: unknown): boolean {
   return raisedOnPurpose(err, RACED);
 }
 
-/** 截止申报 that starts the assignment, in one round trip; the job as recorded. Undefined (nothing written) whenever the ordinary path must answer; always so on PGlite. */
-export async function fastCloseApplications(database: Database, event: FastCloseApplications): Promise<{ job: BulkJob } | undefined> {
+/**
+ * 截止申报 that starts the assignment, in one round trip; the job as recorded, the notices queued and the applications
+ * still waiting for their contact. Undefined (nothing written) whenever the ordinary path must answer; always so on PGlite.
+ */
+export async function fastCloseApplications(database: Database, event: FastCloseApplications): Promise<{ job: BulkJob; queued: number; unconfirmed: number } | undefined> {
   const client = postgresClient(database);
   if (!client) return undefined;
   const params = [
@@ -352,12 +370,15 @@ export async function fastCloseApplications(database: Database, event: FastClose
     event.leadAfterYear,
     event.messageId ?? null,
     todayIn(event.timezone, event.now),
+    unconfirmedNoteTemplate,
+    // due at the process's time, as enqueueQuietly stamps it
+    new Date().toISOString(),
   ];
-  let outcome: CloseOutcome[];
+  let outcome: ClosedOutcome[];
   try {
     // the cycle's lock first, a statement of its own, as closeApplicationsNow takes it before it counts: the statement's
     // snapshot is then taken after it, so the counts are what the last holder (a settings save, say) committed
-    [[, outcome]] = await pipelined<[unknown, CloseOutcome[]], []>(
+    [[, outcome]] = await pipelined<[unknown, ClosedOutcome[]], []>(
       client,
       [(c) => c.unsafe(closeLockSql, [event.cycleId], { prepare: true }).execute(), (c) => c.unsafe(closeSql, params as never[], { prepare: true }).execute() as never],
       [],
@@ -368,7 +389,7 @@ export async function fastCloseApplications(database: Database, event: FastClose
   }
   const row = outcome[0];
   if (!row?.job) return undefined;
-  return { job: jobOf(row.job) };
+  return { job: jobOf(row.job), queued: row.queued, unconfirmed: row.unconfirmed };
 }
 
 /**

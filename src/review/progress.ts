@@ -1,5 +1,7 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { ProgressView } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
+import { applications, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationStatusNames } from '../applications.js';
 import { activeBulkJob } from '../bulkJobs.js';
 import { aggregatedBefore, cycleStatusLabel } from '../cycles.js';
@@ -7,10 +9,24 @@ import { reviewProgress } from './results.js';
 
 const reviewStatuses: ApplicationStatus[] = ['accepted', 'scoring', 'scored', 'decided'];
 
+/** Teams named of the applications still waiting for their contact (第十五条), the first by code; `total` counts them all. */
+const UNCONFIRMED_NAMED = 5;
+
+function unconfirmedOf(tx: Db, cycleId: number) {
+  return tx
+    // count(*) over () is taken before the limit
+    .select({ code: teams.code, name: teams.name, total: sql<number>`count(*) over ()::int`.mapWith(Number) })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'submitted')))
+    .orderBy(asc(teams.code))
+    .limit(UNCONFIRMED_NAMED);
+}
+
 /** 评审进度 as the database has it now, for `progressCard` (cards/review.ts); `error` is shown above it. */
 export async function progressView(tx: Db, cycleId: number, error?: string): Promise<ProgressView> {
   // the job is read beside the progress's first read, in its round trip
-  const [p, job, summed] = await Promise.all([reviewProgress(tx, cycleId), activeBulkJob(tx, 'aggregate', cycleId), aggregatedBefore(tx, cycleId)]);
+  const [p, job, summed, unconfirmed] = await Promise.all([reviewProgress(tx, cycleId), activeBulkJob(tx, 'aggregate', cycleId), aggregatedBefore(tx, cycleId), unconfirmedOf(tx, cycleId)]);
   return {
     cycleId,
     year: p.cycle.year,
@@ -27,6 +43,8 @@ export async function progressView(tx: Db, cycleId: number, error?: string): Pro
     pendingTotal: p.pendingTotal,
     error,
     reopenedForSheets: p.cycle.status === 'scoring' && summed,
+    // 结束评分并汇总 leaves them out of the year: said before it is clicked
+    ...(p.cycle.status === 'scoring' && unconfirmed.length ? { unconfirmed: { total: unconfirmed[0].total, teams: unconfirmed.map(({ code, name }) => ({ code, name })) } } : {}),
     ...(job ? { aggregating: { jobId: job.id, total: job.total } } : {}),
   };
 }

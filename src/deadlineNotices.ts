@@ -1,0 +1,158 @@
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { unconfirmedAtDeadlineContactCard, unconfirmedAtDeadlineLeaderCard } from '../cards/reminders.js';
+import type { Db } from '../db/index.js';
+import { applications, cycles, teams } from '../db/schema.js';
+import { errorText } from './log.js';
+import { type CardRenderer, type CardSpec, type RenderedCard, rowsOf } from './outbox.js';
+
+/**
+ * 截止申报 with applications submitted in time but not yet confirmed by their organisation (第十五条): each contact is
+ * told once of theirs, each team's leader once of its own, that they take part only if confirmed before 结束评分并汇总
+ * (a late 推荐 is taken until then); the administrators' answer names them. The cards are drawn when sent, so one
+ * confirmed meanwhile is not mentioned. Both paths of 截止申报 (src/cycles.ts and src/fast/cycleSteps.ts) queue them
+ * with the same statement, in the close's transaction.
+ */
+
+/** To an organisation contact with applications still to confirm when the applications closed: `{ cycleId, openId }`. */
+export const UNCONFIRMED_CONTACT_NOTICE = 'unconfirmedAtDeadlineContact';
+/** To the leader of a team whose application waits for its contact when the applications closed: `{ cycleId, teamId }`. */
+export const UNCONFIRMED_LEADER_NOTICE = 'unconfirmedAtDeadlineLeader';
+
+/** Teams the administrators' answer names; the rest are counted. */
+const TEAMS_NAMED = 3;
+
+/**
+ * The outbox rows of the close, one per contact (grouped) and one per leader's team, in one INSERT … SELECT (a
+ * cycle of thousands is not a loop). `cycle` and `dueAt` are SQL expressions (placeholders); `guard` an SQL condition
+ * that must hold for anything to be queued (the fast path's "the cycle was closed"). Due at the process's time, as
+ * `enqueueQuietly` stamps it; a person imported and not yet linked (`pending:`) has no open_id to send to.
+ */
+export function unconfirmedNoticesSql(cycle: string, dueAt: string, guard = 'true'): string {
+  return `insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
+  select n.dedupe_key, 'send', 'open_id', n.receiver, n.receiver, 'interactive', 1, jsonb_build_object('render', n.spec), ${dueAt}
+  from (
+    select 'deadline-unconfirmed:' || a.cycle_id || ':contact-' || t.contact_open_id as dedupe_key, t.contact_open_id as receiver,
+      jsonb_build_object('kind', '${UNCONFIRMED_CONTACT_NOTICE}', 'cycleId', a.cycle_id, 'openId', t.contact_open_id) as spec
+    from applications a join teams t on t.id = a.team_id
+    where a.cycle_id = ${cycle} and a.status = 'submitted'
+    group by a.cycle_id, t.contact_open_id
+    union all
+    select 'deadline-unconfirmed:' || a.cycle_id || ':team-' || t.id, t.leader_open_id,
+      jsonb_build_object('kind', '${UNCONFIRMED_LEADER_NOTICE}', 'cycleId', a.cycle_id, 'teamId', t.id)
+    from applications a join teams t on t.id = a.team_id
+    where a.cycle_id = ${cycle} and a.status = 'submitted'
+  ) n
+  where not starts_with(n.receiver, 'pending:') and (${guard})
+  on conflict (dedupe_key) do nothing
+  returning id`;
+}
+
+/** The sentence the administrators read after the year's line; %s: how many, then the teams named. */
+export const unconfirmedNoteTemplate = '另有 %s 份申报仍待单位联系人确认（%s），已通知其单位联系人和班组长：结束评分并汇总前仍未确认的，不参加本年度评审。';
+
+/** The note as one SQL text expression, empty when none waits. `cycle` and `template` (the template's placeholder) are SQL expressions. */
+export function unconfirmedNoteSql(cycle: string, template: string): string {
+  return `(select case when u.n = 0 then '' else format(${template}, u.n, u.names || case when u.n > ${TEAMS_NAMED} then ' 等' else '' end) end
+  from (select (select count(*)::int from applications a where a.cycle_id = ${cycle} and a.status = 'submitted') as n,
+    (select coalesce(string_agg(x.name, '、' order by x.code), '') from (
+      select t.name, t.code from applications a join teams t on t.id = a.team_id
+      where a.cycle_id = ${cycle} and a.status = 'submitted' order by t.code limit ${TEAMS_NAMED}) x) as names) u)`;
+}
+
+/** `unconfirmedNoteSql` in TypeScript: `n` applications waiting, the first teams by code. */
+export function unconfirmedNote(n: number, names: readonly string[]): string {
+  if (!n) return '';
+  const [count, teamsNamed, rest] = unconfirmedNoteTemplate.split('%s');
+  return `${count}${n}${teamsNamed}${names.join('、')}${n > TEAMS_NAMED ? ' 等' : ''}${rest}`;
+}
+
+/** The SQL text with `marks` (single characters) standing for the values, as a Drizzle query with them as parameters. */
+function withValues(text: string, marks: Record<string, unknown>): SQL {
+  const parts = text.split(new RegExp(`([${Object.keys(marks).join('')}])`));
+  return sql.join(
+    parts.map((p, i) => (i % 2 ? sql`${marks[p]}` : sql.raw(p))),
+    sql``,
+  );
+}
+
+/** The applications still waiting for their contact when the applications closed: how many, and the note naming them. */
+export interface Unconfirmed {
+  waiting: number;
+  note: string;
+}
+
+/**
+ * At 截止申报 (the ordinary path, in its transaction): the notices queued, and the note for the administrators' answer
+ * (empty when every application submitted was confirmed).
+ */
+export async function noticeUnconfirmedAtDeadline(tx: Db, cycleId: number): Promise<Unconfirmed & { queued: number }> {
+  const [queued, named] = await Promise.all([
+    tx.execute(withValues(unconfirmedNoticesSql('\u0001::int', '\u0002::timestamptz'), { '\u0001': cycleId, '\u0002': new Date().toISOString() })),
+    tx
+      // count(*) over () is taken before the limit: every waiting application
+      .select({ name: teams.name, n: sql<number>`count(*) over ()::int` })
+      .from(applications)
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'submitted')))
+      .orderBy(asc(teams.code))
+      .limit(TEAMS_NAMED),
+  ]);
+  const waiting = Number(named[0]?.n ?? 0);
+  return { queued: rowsOf(queued).length, waiting, note: unconfirmedNote(waiting, named.map((r) => r.name)) };
+}
+
+const safely = (what: string, draw: () => RenderedCard): RenderedCard => {
+  try {
+    return draw();
+  } catch (err) {
+    return { error: `${what}的卡片无法生成：${errorText(err)}` };
+  }
+};
+
+const idsOf = (specs: CardSpec[], field: string) => [...new Set(specs.map((s) => Number(s[field])).filter((id) => Number.isSafeInteger(id) && id > 0))];
+
+/** The applications still waiting for their contact in the specs' cycles, with the cycle's year and status. */
+async function waiting(db: Db, cycleIds: number[], where: SQL | undefined) {
+  if (!cycleIds.length) return [];
+  return db
+    .select({ cycleId: cycles.id, year: cycles.year, cycleStatus: cycles.status, teamId: teams.id, name: teams.name, code: teams.code, contactOpenId: teams.contactOpenId, leaderOpenId: teams.leaderOpenId })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(and(inArray(applications.cycleId, cycleIds), eq(applications.status, 'submitted'), where))
+    .orderBy(asc(teams.code));
+}
+
+/** Once the scores are summed (the year no longer in 专家评分中), the notice comes too late to act on. */
+const tooLate = (status: string) => status !== 'scoring';
+
+/** Contacts: their teams' applications still waiting now; none left (confirmed or returned since), nothing is sent. */
+export function unconfirmedContactNoticeRenderer(db: Db): CardRenderer {
+  return async (specs) => {
+    const openIds = [...new Set(specs.map((s) => String(s.openId)))];
+    const rows = await waiting(db, idsOf(specs, 'cycleId'), inArray(teams.contactOpenId, openIds));
+    return specs.map((spec): RenderedCard => {
+      const theirs = rows.filter((r) => r.cycleId === Number(spec.cycleId) && r.contactOpenId === spec.openId);
+      if (!theirs.length) return { drop: '截止时待确认的申报已处理，无需通知' };
+      if (tooLate(theirs[0].cycleStatus)) return { drop: `${theirs[0].year}年度评分已汇总` };
+      return safely('截止申报后的单位确认通知', () => ({
+        card: unconfirmedAtDeadlineContactCard({ year: theirs[0].year, teams: theirs.map((r) => ({ id: r.teamId, name: r.name, code: r.code })) }),
+      }));
+    });
+  };
+}
+
+/** Leaders: the team's application still waiting now, and the team still theirs. */
+export function unconfirmedLeaderNoticeRenderer(db: Db): CardRenderer {
+  return async (specs, queued) => {
+    const rows = await waiting(db, idsOf(specs, 'cycleId'), inArray(teams.id, [...idsOf(specs, 'teamId'), 0]));
+    return specs.map((spec, i): RenderedCard => {
+      const row = rows.find((r) => r.cycleId === Number(spec.cycleId) && r.teamId === Number(spec.teamId));
+      if (!row) return { drop: '申报已由单位确认或退回，无需通知' };
+      if (tooLate(row.cycleStatus)) return { drop: `${row.year}年度评分已汇总` };
+      const receiver = queued?.[i]?.receiver;
+      if (receiver !== undefined && receiver !== row.leaderOpenId) return { drop: `${row.name}（${row.code}）的班组长已更换，通知不再发给原班组长` };
+      return safely('截止申报后的班组长通知', () => ({ card: unconfirmedAtDeadlineLeaderCard({ year: row.year, team: { id: row.teamId, name: row.name, code: row.code } }) }));
+    });
+  };
+}

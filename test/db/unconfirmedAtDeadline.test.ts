@@ -1,0 +1,75 @@
+import { eq, like } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { applications, outbox } from '../../db/schema.js';
+import { cardText } from '../support/cards.js';
+import { ADMIN, type Harness } from '../support/harness.js';
+import { type Fixture, OTHER_CONTACT, OTHER_LEADER, personas, securityBotForBlock, YEAR } from './securityFixture.js';
+
+/**
+ * 截止申报 with applications submitted in time that still wait for their organisation's confirmation (第十五条): the
+ * administrators' answer names them, each contact and each leader is told once that they take no part unless
+ * confirmed before 结束评分并汇总, 进度 says so after the deadline, and 结束评分并汇总's dialog names them; on both paths
+ * of 截止申报 (the one statement on PostgreSQL, and the ordinary transaction).
+ */
+
+type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
+
+const LATE = '结束评分并汇总前仍未确认的，不参加本年度评审';
+
+for (const mode of ['fast', 'ordinary'] as const) {
+  describe(`截止申报 with applications still unconfirmed (${mode})`, () => {
+    let h: Harness;
+    let f: Fixture;
+    securityBotForBlock((bot) => ({ h, f } = bot), mode);
+
+    it('the answer names them; one notice per contact and one per leader’s team, in the close’s transaction', async () => {
+      // team C's application back to waiting for OTHER_CONTACT, who then has two: told once
+      await h.db.db.update(applications).set({ status: 'submitted', endorsement: null }).where(eq(applications.id, f.appC));
+      const body: Body = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: f.cycleId }, {}, { messageId: 'om_close_unconfirmed' });
+      expect(body.toast?.type, JSON.stringify(body.toast)).toBe('success');
+      expect(body.toast?.content).toBe(`${YEAR}年度申报已截止，进入专家评分阶段。另有 3 份申报仍待单位确认，见卡片。正在分配专家，完成后卡片会更新`);
+      expect(cardText(body.card!.data)).toContain(`另有 3 份申报仍待单位联系人确认（广州养护一班、深圳建设二班、深圳建设三班），已通知其单位联系人和班组长：${LATE}。`);
+      const rows = await h.db.db.select({ key: outbox.dedupeKey, receiver: outbox.receiver, card: outbox.card }).from(outbox).where(like(outbox.dedupeKey, 'deadline-unconfirmed:%')).orderBy(outbox.dedupeKey);
+      expect(rows.map((r) => [r.key, r.receiver])).toEqual([
+        [`deadline-unconfirmed:${f.cycleId}:contact-${personas.contact}`, personas.contact],
+        [`deadline-unconfirmed:${f.cycleId}:contact-${OTHER_CONTACT}`, OTHER_CONTACT],
+        [`deadline-unconfirmed:${f.cycleId}:team-${f.teamA.id}`, personas.leader],
+        [`deadline-unconfirmed:${f.cycleId}:team-${f.teamB.id}`, OTHER_LEADER],
+        [`deadline-unconfirmed:${f.cycleId}:team-${f.teamC.id}`, OTHER_LEADER],
+      ]);
+    });
+
+    it('the contacts and the leaders receive them: a contact one card naming all theirs', async () => {
+      await h.drain();
+      const to = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && cardText(m.content).includes('年度申报已截止')).map((m) => cardText(m.content));
+      const [contact] = to(personas.contact);
+      expect(contact).toContain('1 份申报仍待你确认');
+      expect(contact).toContain('广州养护一班');
+      expect(contact).toContain('协会“结束评分并汇总”前仍未经单位确认的申报，不参加本年度评审');
+      const other = to(OTHER_CONTACT);
+      expect(other.length).toBe(1);
+      expect(other[0]).toContain('2 份申报仍待你确认');
+      expect(other[0]).toContain('深圳建设二班');
+      expect(other[0]).toContain('深圳建设三班');
+      const [leader] = to(personas.leader);
+      expect(leader).toContain('单位联系人尚未确认');
+      expect(to(OTHER_LEADER).length).toBe(2);
+      // team B confirmed late (推荐 is taken until 汇总): it is no longer named below
+      await h.db.db.update(applications).set({ status: 'recommended' }).where(eq(applications.id, f.appB));
+    });
+
+    it('进度 after the deadline says an unconfirmed application takes no part unless confirmed before 汇总', async () => {
+      const leader: Body = await h.click(personas.leader, { action: 'team.status' });
+      expect(cardText(leader.card!.data)).toContain(`本年度申报已截止，单位联系人尚未确认（第十五条）：协会“${LATE.replace('前', '”前')}；请提醒单位联系人尽快确认。`);
+      const contact: Body = await h.click(personas.contact, { action: 'team.status' });
+      expect(cardText(contact.card!.data)).toContain('本年度申报已截止，这份申报仍待你确认（第十五条）');
+    });
+
+    it('评审进度 names them, and 结束评分并汇总 asks with them named', async () => {
+      const body: Body = await h.click(ADMIN, { action: 'review.progress', cycleId: f.cycleId });
+      const card = JSON.stringify(body.card!.data);
+      expect(cardText(body.card!.data)).toContain(`2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}）`);
+      expect(card).toContain(`另有2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}），汇总后不参加本年度评审。`);
+    });
+  });
+}
