@@ -429,6 +429,32 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   return { application, team };
 }
 
+/**
+ * Whether a 提交申报 clicked on an application already on its way sent what it holds (a second click of the same card),
+ * not an edit: what was typed read as the submit reads it, field by field against the stored form.
+ */
+export function sameAsSubmitted(stored: unknown, values: Record<string, unknown>): boolean {
+  let typed: Record<string, unknown>;
+  try {
+    typed = parseForm(applicationSchema, values, applicationLabels);
+  } catch (err) {
+    // what the stored form never was: an edit, and one that would not even pass
+    if (err instanceof UserError) return false;
+    throw err;
+  }
+  const kept = (stored ?? {}) as Record<string, unknown>;
+  return applicationFields.every((key) => JSON.stringify(typed[key] ?? null) === JSON.stringify(kept[key] ?? null));
+}
+
+/**
+ * What a 提交申报 says once the application is on its way, when the form sent is not what was submitted (edited since,
+ * or an older copy): that it was not saved, and where the application is, as 保存草稿 there says.
+ */
+export function editNotSavedText(status: string): string {
+  const next = applicationMachine.nextStep(status as ApplicationStatus) ?? `申报当前为“${applicationMachine.label(status as ApplicationStatus)}”，不能再修改。`;
+  return `这张申报表上的内容与已提交的不同，没有保存。${next}`;
+}
+
 /** A second 提交 of an application already on its way. */
 export const submittedAlready = (applicationId: number) => new AlreadyDone('提交', { action: 'application.submit', entity: 'application', entityId: applicationId });
 

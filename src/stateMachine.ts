@@ -36,6 +36,11 @@ export class StateMachine<S extends string, T extends string> {
     return this.transitions[name].to === current;
   }
 
+  /** What the state means for whoever was refused in it (where the thing is, what to do next), if the table says. */
+  nextStep(state: S): string | undefined {
+    return this.nextSteps[state];
+  }
+
   label(state: S): string {
     return this.stateNames[state] ?? state;
   }

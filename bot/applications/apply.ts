@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, EligibilityError, findApplication, getApplication, recentRevocation, requireNotBarred, requireRegisteredAYear, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, recentRevocation, requireNotBarred, requireRegisteredAYear, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
 import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -188,10 +188,16 @@ export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
 export const submittedFormAgain: OnRefused = async (error, ctx, input) => {
   const running = await getRunningCycle(ctx.tx);
   const teamId = idOrZero(input.value, 'teamId');
-  // a second click on a submitted form: the card shows what was submitted
+  // a second click on a submitted form: the card shows what was submitted; a form edited since (or an older copy) is not
+  // saved, and says so with where the application is, as 保存草稿 on it does (the fast path leaves every such click here)
   if (error instanceof AlreadyDone) {
     const [team, submitted] = await Promise.all([getTeam(ctx.tx, teamId), getApplication(ctx.tx, Number(error.record.entityId))]);
-    if (team && submitted) return raw(submittedCard(await summaryShown(ctx, submitted.application, team, submitted.cycle.year)));
+    if (team && submitted) {
+      const { application } = submitted;
+      const edited = !sameAsSubmitted(application.form, input.formValue);
+      const shown = submittedCard(await summaryShown(ctx, application, team, submitted.cycle.year));
+      return edited ? raw(shown, { type: 'info', content: editNotSavedText(application.status) }) : raw(shown);
+    }
   }
   // as 保存草稿 (cycleFor): after the deadline nothing typed is kept, a returned application stays as it was returned
   if (running && running.status === 'open' && running.year === Number(input.value.year) && today(ctx) <= running.applicationDeadline) {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endorsementRequestCard } from '../../cards/applications.js';
 import type { Db } from '../../db/index.js';
 import { applications, auditLog, cycles, honours, outbox, people, processedEvents, teamMembers, teams } from '../../db/schema.js';
-import { endorsementForm, getApplication, summaryOf } from '../../src/applications.js';
+import { applicationLabels, applicationSchema, endorsementForm, getApplication, summaryOf } from '../../src/applications.js';
+import { parseForm } from '../../src/forms.js';
 import { fastSaveDraft, fastSubmitApplication, revocationBarSql } from '../../src/fast/apply.js';
 import { rowsOf } from '../../src/outbox.js';
 import { revocationBarDays } from '../../src/policy.js';
@@ -28,6 +29,8 @@ const UNLISTED_LEADER = 'ou_unlistedleader0000000000000000001';
 const SAME_TIME = /\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}/g;
 const doneAt = /已于 ?\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}/;
 const isPostgres = testDatabaseKind() === 'postgres';
+/** What 提交 stores for applicationForm(): the other click of a double click, racing this one, wrote the same. */
+const sameForm = () => JSON.stringify(parseForm(applicationSchema, applicationForm(), applicationLabels));
 
 /** A team like team A (a year old by the deadline, the contact persona), led by the leader persona unless `over` says otherwise. */
 async function freshTeam(db: Db, f: Fixture, over: Partial<typeof teams.$inferInsert> = {}): Promise<number> {
@@ -486,7 +489,7 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
         await tx.execute(sql`select 1 from applications where id = ${id} for update`);
         locked();
         await held;
-        await tx.execute(sql`update applications set status = 'submitted', submitted_at = now() where id = ${id}`);
+        await tx.execute(sql`update applications set status = 'submitted', form = ${sameForm()}::jsonb, submitted_at = now() where id = ${id}`);
         await tx.execute(sql`insert into audit_log (actor, action, entity, entity_id, details) values (${personas.leader}, 'application.submit', 'application', ${String(id)}, '{}')`);
       });
       await isLocked;
@@ -511,7 +514,7 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
       let inserted!: () => void;
       const isInserted = new Promise<void>((r) => (inserted = r));
       const other = fast.db.db.transaction(async (tx) => {
-        const rows = await tx.execute(sql`insert into applications (team_id, cycle_id, status, form, submitted_at) values (${t}, ${f.cycleId}, 'submitted', '{}', now()) returning id`);
+        const rows = await tx.execute(sql`insert into applications (team_id, cycle_id, status, form, submitted_at) values (${t}, ${f.cycleId}, 'submitted', ${sameForm()}::jsonb, now()) returning id`);
         const id = (rowsOf(rows)[0] as { id: number }).id;
         await tx.execute(sql`insert into audit_log (actor, action, entity, entity_id, details) values (${personas.leader}, 'application.submit', 'application', ${String(id)}, '{}')`);
         inserted();
