@@ -17,7 +17,7 @@ import {
 } from '../../src/applications.js';
 import { todayIn } from '../../src/dates.js';
 import { formalCheckRequestMessage, leaderNoticeMessage } from '../../src/endorsementCards.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, cite, UserError } from '../../src/errors.js';
 import { fastEndorse } from '../../src/fast/endorse.js';
 import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { adminDestinations } from '../../src/notifications.js';
@@ -33,12 +33,21 @@ async function endorsementList(ctx: HandlerContext) {
 export const listEndorsements: CardRun = async (ctx) => raw(await endorsementList(ctx));
 
 /**
- * 待确认的申报 typed (the button's label, the list's title): an organisation contact's list, sent privately as it names the
- * teams; anyone else asked a question, which the measures answer.
+ * 待确认的申报 typed (the button's label, the list's title, 待确认, 确认申报…): an organisation contact's list, sent privately
+ * as it names the teams; anyone else is told plainly whose list it is (第十五条) and where their own application stands.
  */
-export async function endorsementListCommand(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
-  if (!hasRole(ctx.actor, 'org_contact')) return false;
+export async function endorsementListCommand(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  if (!hasRole(ctx.actor, 'org_contact')) {
+    await sendPrivately(ctx, msg, `endorse:list:${ctx.eventId}`, { text: notAContact(ctx) }, '回复');
+    return;
+  }
   await sendPrivately(ctx, msg, `endorse:list:${ctx.eventId}`, { card: await endorsementList(ctx) }, '待确认的申报');
+}
+
+/** What someone who is nobody's contact is told for 待确认的申报: whose it is, and what to send instead. */
+function notAContact(ctx: HandlerContext): string {
+  const said = cite(15, '只有班组登记的单位联系人可以查看待确认的申报：班组提交申报后，由单位联系人确认申报材料并填写推荐意见。');
+  return hasRole(ctx.actor, 'leader', 'member') ? `${said}本班组的申报到了哪一步，请发送“进度”查看。` : `${said}发送“帮助”查看你可以使用的功能。`;
 }
 
 export const openEndorsement: CardRun = async (ctx, input) => {

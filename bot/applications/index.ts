@@ -26,8 +26,14 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });
   bot.cardAction({ action: 'application.save', roles: applicant, value: onForm, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast });
   bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onForm, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast });
-  // the 待确认的申报 button's label and the list's title typed (the menu's 待确认申报 too): a contact's list; for anyone else a question
-  bot.command({ names: ['待确认的申报', '待确认申报', 'pending applications', 'applications to confirm'], roles: ['org_contact'], run: endorsementListCommand });
+  // the 待确认的申报 button's label and the list's title typed (the menu's 待确认申报, 进度's 待我确认的申报（3） and 确认申报,
+  // 待确认 for short): a contact's list; anyone else is told it is the contacts' (第十五条)
+  bot.command({
+    names: ['待确认的申报', '待确认申报', 'pending applications', 'applications to confirm', '待我确认的申报', '待我确认', '待确认', '确认申报'],
+    objects: /^\(\s*\d+\s*\)$/,
+    roles: ['org_contact'],
+    run: endorsementListCommand,
+  });
   // the list is the caller's own: whoever is nobody's contact sees it empty
   bot.cardAction({ action: 'endorse.list', roles: ['public'], value: noValue, run: listEndorsements });
   bot.cardAction({ action: 'endorse.open', roles: contact, value: onApplication, run: openEndorsement });

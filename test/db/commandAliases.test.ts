@@ -139,8 +139,23 @@ describe('a card’s title or button label typed is that card, not an article', 
     expect(await answerOf(ADMIN, text)).toMatch(/^\[待处理投诉\]/);
   });
 
-  it.each(['待确认的申报', '待确认申报', 'pending applications', 'applications to confirm'])('%j shows an organisation contact the applications waiting for them', async (text) => {
-    expect(await answerOf(contact, text)).toMatch(/^\[待确认的申报\]/);
+  it.each(['待确认的申报', '待确认申报', 'pending applications', 'applications to confirm', '待确认', '待确认。', '确认申报', '待我确认', '待我确认的申报', '待我确认的申报（3）', '查看待确认'])(
+    '%j shows an organisation contact the applications waiting for them, not the measures',
+    async (text) => {
+      expect(await answerOf(contact, text)).toMatch(/^\[待确认的申报\]/);
+    },
+  );
+
+  it('我的单位 shows a contact the teams they confirm for, as 进度 does', async () => {
+    /** Every message `text` brought the contact, as answerOf reads one. */
+    const answersTo = async (text: string) => {
+      experts.fake.reset();
+      await experts.say(contact, text);
+      return experts.fake.messages.filter((m) => m.receiveId === contact).map((m) => (m.msgType === 'text' ? String(m.content.text) : `[${m.content.header?.title?.content ?? ''}] ${cardText(m.content)}`));
+    };
+    const status = await answersTo('进度');
+    expect(status[0]).toMatch(/^\[我的班组\]/);
+    expect(await answersTo('我的单位')).toEqual(status);
   });
 
   it.each(['分配专家', '评审进度', '公布结果', '截止申报', '专家库', '结束评分并汇总', '开启年度评审', 'admin menu', 'administration'])(
@@ -154,7 +169,13 @@ describe('a card’s title or button label typed is that card, not an article', 
     expect(await answerOf(expert, text)).not.toMatch(/^\[协会管理\]/);
   });
 
-  it('待确认的申报 from someone who is nobody’s contact is a question, not an empty list', async () => {
-    expect(await answerOf(expert, '待确认的申报')).not.toMatch(/^\[待确认的申报\]/);
+  it.each(['待确认的申报', '待确认', '确认申报', 'pending applications'])('%j from someone who is nobody’s contact says the list is the contacts’, not an empty list nor how to register', async (text) => {
+    expect(await answerOf(expert, text)).toBe('第十五条：只有班组登记的单位联系人可以查看待确认的申报：班组提交申报后，由单位联系人确认申报材料并填写推荐意见。发送“帮助”查看你可以使用的功能。');
+  });
+
+  it('确认申报 from a team leader sends them to 进度 for their own application', async () => {
+    await h.say(LEADER, '确认申报');
+    const [m] = h.fake.messages.filter((x) => x.receiveId === LEADER);
+    expect(m.content.text).toBe('第十五条：只有班组登记的单位联系人可以查看待确认的申报：班组提交申报后，由单位联系人确认申报材料并填写推荐意见。本班组的申报到了哪一步，请发送“进度”查看。');
   });
 });
