@@ -35,6 +35,61 @@ export function applyDeadlineLeaderCard(opts: { year: number; deadline: string; 
   });
 }
 
+/** A team in a leader's reminder and its application as it is now. */
+export interface LeaderReminderTeam extends ReminderTeam {
+  state: 'none' | 'draft' | 'returned';
+}
+
+const STATE_ZH = { none: '尚未填写申报表', draft: '申报表还是草稿，尚未提交', returned: '申报被退回，尚未重新提交' } as const;
+/** Buttons a person's reminder carries, one per team (the rest are reached by 申报, which lets them choose). */
+const LEADER_BUTTONS_SHOWN = 5;
+
+/**
+ * A person's reminder of the application deadline, one card whatever they have to do: each eligible team they lead
+ * with no application, a draft or a returned one (第十六条), and the applications waiting for their confirmation as
+ * the organisation's contact (第十五条).
+ */
+export function applyDeadlineCard(opts: { year: number; deadline: string; daysLeft: number; teams: LeaderReminderTeam[]; toConfirm: ReminderTeam[] }): Card {
+  const { teams, toConfirm } = opts;
+  const elements: Element[] = [];
+  if (teams.length === 1) {
+    const [t] = teams;
+    elements.push(markdown(md`**${t.name}**（${t.code}）申报截止时注册满一年，可参加 ${opts.year} 年度评选（第十六条）；${STATE_ZH[t.state]}。`));
+  } else if (teams.length) {
+    const list = mdJoin(teams.map((t) => md`- **${t.name}**（${t.code}）：${STATE_ZH[t.state]}`), '\n');
+    elements.push(markdown(md`你负责的 ${teams.length} 个班组申报截止时注册满一年，可参加 ${opts.year} 年度评选（第十六条）：\n${list}`));
+  }
+  if (toConfirm.length) {
+    const shown = mdJoin(toConfirm.slice(0, CONTACT_TEAMS_SHOWN).map((t) => md`- ${t.name}（${t.code}）`), '\n');
+    const more = toConfirm.length > CONTACT_TEAMS_SHOWN ? `\n等 ${toConfirm.length} 个班组，按“去确认”逐份查看。` : '';
+    elements.push(
+      markdown(
+        teams.length
+          ? md`另有 **${toConfirm.length}** 份申报待你以单位联系人身份确认（第十五条）：\n${shown}${more}`
+          : md`第十五条：申报材料须经所在单位确认并填写推荐意见。以下班组已提交，等待你确认：\n${shown}${more}`,
+      ),
+    );
+  }
+  elements.push(fields([['申报截止', formatDateZh(opts.deadline)]]));
+  if (teams.length) elements.push(note(teams.length > LEADER_BUTTONS_SHOWN ? '提交后还须经所在单位确认推荐（第十五条），请给单位联系人留出时间。其余班组请发送“申报”选择。' : '提交后还须经所在单位确认推荐（第十五条），请给单位联系人留出时间。'));
+  const verb = (t: LeaderReminderTeam) => (t.state === 'none' ? '填写申报表' : '继续填写');
+  elements.push(
+    buttonRow([
+      ...teams.slice(0, LEADER_BUTTONS_SHOWN).map((t, i) =>
+        button({ text: teams.length === 1 ? verb(t) : `${verb(t)}：${t.name}`, ...(i === 0 ? { type: 'primary' as const } : {}), value: { action: 'application.open', teamId: t.id } }),
+      ),
+      ...(toConfirm.length ? [button({ text: '去确认', ...(teams.length ? {} : { type: 'primary' as const }), value: { action: 'endorse.list' } })] : []),
+    ]),
+  );
+  return card({
+    title: teams.length ? `${opts.year} 年度申报${when(opts.daysLeft)}截止` : `${toConfirm.length} 份申报待你确认，${when(opts.daysLeft)}截止`,
+    subtitle: teams.length === 1 && !toConfirm.length ? teams[0].name : `${opts.year} 年度质量信得过班组申报`,
+    template: opts.daysLeft <= 1 ? 'red' : 'orange',
+    summary: `${opts.year} 年度申报 ${formatDateZh(opts.deadline)} 截止`,
+    elements,
+  });
+}
+
 /** To an organisation contact with applications waiting for confirmation (第十五条). */
 /** Teams a contact's reminder names; the rest are counted (a large organisation stays within Feishu's ~30 KB card). */
 const CONTACT_TEAMS_SHOWN = 30;
@@ -130,11 +185,14 @@ export function scoringDeadlineGroupCard(opts: { year: number; deadline: string;
 }
 
 /** 第十九条: the review meeting ahead, to the admin group or to an accepted applicant. */
-export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: number; audience: 'admin' | 'applicant'; team?: ReminderTeam; accepted?: number }): Card {
+export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: number; audience: 'admin' | 'applicant'; team?: ReminderTeam; teams?: ReminderTeam[]; accepted?: number }): Card {
+  // an applicant leading several accepted teams hears of them all in one card
+  const teams = opts.teams ?? (opts.team ? [opts.team] : []);
+  const named = mdJoin(teams.map((t) => md`**${t.name}**（${t.code}）`), '、');
   const body =
     opts.audience === 'admin'
       ? md`${opts.year} 年度质量信得过班组评审交流会定于 **${formatDateZh(opts.date)}**（${when(opts.daysLeft)}）。受理的申报 ${opts.accepted ?? 0} 份。`
-      : md`**${opts.team?.name ?? ''}**（${opts.team?.code ?? ''}）的申报已受理，${opts.year} 年度评审交流会定于 **${formatDateZh(opts.date)}**（${when(opts.daysLeft)}）。`;
+      : md`${named}的申报已受理，${opts.year} 年度评审交流会定于 **${formatDateZh(opts.date)}**（${when(opts.daysLeft)}）。`;
   return card({
     title: `评审会${when(opts.daysLeft)}举行`,
     subtitle: `${opts.year} 年度质量信得过班组评审`,

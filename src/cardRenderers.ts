@@ -11,6 +11,8 @@ import {
   formalCheckRequestRenderer,
 } from './endorsementCards.js';
 import {
+  APPLY_REMINDER,
+  applyReminderRenderer,
   CONTACT_APPLY_REMINDER,
   contactApplyReminderRenderer,
   LEADER_APPLY_REMINDER,
@@ -39,6 +41,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [REVIEW_TASK_CARD]: reviewTaskRenderer(db, day),
     [TASK_APPLICATION_CARD]: taskApplicationRenderer(db),
     [TEAM_RESULT_CARD]: teamResultRenderer(db, timezone),
+    [APPLY_REMINDER]: applyReminderRenderer(db, day),
     [LEADER_APPLY_REMINDER]: leaderApplyReminderRenderer(db, day),
     [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),
     [SCORING_REMINDER]: scoringReminderRenderer(db, day),

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
-import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, scoringDeadlineCard, scoringDeadlineGroupCard } from '../../cards/reminders.js';
+import { applyDeadlineCard, applyDeadlineContactCard, applyDeadlineLeaderCard, type LeaderReminderTeam, reviewMeetingCard, type ReminderTeam, scoringDeadlineCard, scoringDeadlineGroupCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, cycles, teams } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
@@ -25,15 +25,21 @@ import { mustRecuseSql } from '../review/scoring.js';
  * no longer on it; with nothing left, the reason says why.
  */
 
-/** To a leader whose team has no application, a draft or a returned one: `{ cycleId, teamId }`. */
+/**
+ * A person's application-deadline reminder, one a period whatever they have to do: `{ cycleId, openId, teamIds,
+ * contact }`, the eligible teams they lead with no application, a draft or a returned one, and (`contact`) the
+ * applications waiting for their confirmation as a contact.
+ */
+export const APPLY_REMINDER = 'applyReminder';
+/** Before there was one card a person: to a leader whose team has no application, a draft or a returned one: `{ cycleId, teamId }`. */
 export const LEADER_APPLY_REMINDER = 'applyReminderLeader';
-/** To a contact with submitted applications to confirm: `{ cycleId, openId }`. */
+/** Before there was one card a person: to a contact with submitted applications to confirm: `{ cycleId, openId }`. */
 export const CONTACT_APPLY_REMINDER = 'applyReminderContact';
 /** To an expert with tasks still to score: `{ cycleId, openId }`. */
 export const SCORING_REMINDER = 'scoringReminder';
 /** To a group bound for the experts: the sheets still to score in the cycle, counted when sent: `{ cycleId }`. */
 export const SCORING_GROUP_REMINDER = 'scoringGroupReminder';
-/** 第十九条, the review meeting ahead: to the admin group(s) `{ cycleId, audience: 'admin' }`, to an accepted applicant's leader `{ cycleId, audience: 'applicant', teamId }`. */
+/** 第十九条, the review meeting ahead: to the admin group(s) `{ cycleId, audience: 'admin' }`, to an accepted applicant's leader `{ cycleId, audience: 'applicant', teamIds }` (each team they lead; `teamId`, one, as queued before). */
 export const REVIEW_MEETING_REMINDER = 'reviewMeetingReminder';
 
 /** Application states before the association accepted it: their teams are not yet "accepted applicants". */
@@ -129,6 +135,72 @@ export function leaderApplyReminderRenderer(db: Db, day: SendDay): CardRenderer 
       return safely(`${team.name}的申报提醒`, () => ({
         card: applyDeadlineLeaderCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, team: { id: team.id, name: team.name, code: team.code }, state }),
       }));
+    });
+  };
+}
+
+/** The ids listed in a spec's field (an array of ids, or one id). */
+const idsOf = (v: unknown): number[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map(Number).filter((id) => Number.isSafeInteger(id) && id > 0);
+
+/**
+ * A person's reminder: of the teams listed, those they still lead whose application is still missing, a draft or
+ * returned; if they were listed as a contact, the applications of their teams still waiting for them. Nothing left, no
+ * reminder, and the reason says why for each.
+ */
+export function applyReminderRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs) => {
+    const byCycle = await cyclesOf(db, specs);
+    const cycleIds = [...byCycle.keys()];
+    const teamIds = [...new Set(specs.flatMap((s) => idsOf(s.teamIds)))];
+    const led = teamIds.length
+      ? await db
+          .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, teamStatus: teams.status, cycleId: applications.cycleId, status: applications.status })
+          .from(teams)
+          .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...cycleIds, 0])))
+          .where(inArray(teams.id, teamIds))
+          .orderBy(asc(teams.id))
+      : [];
+    const contacts = [...new Set(specs.filter((s) => s.contact === true).map((s) => String(s.openId)))];
+    const theirs =
+      contacts.length && cycleIds.length
+        ? await db
+            .select({ contactOpenId: teams.contactOpenId, cycleId: applications.cycleId, status: applications.status, id: teams.id, name: teams.name, code: teams.code })
+            .from(applications)
+            .innerJoin(teams, eq(teams.id, applications.teamId))
+            .where(and(inArray(applications.cycleId, cycleIds), inArray(teams.contactOpenId, contacts)))
+            .orderBy(asc(teams.id))
+        : [];
+    const today = dayOfSending(day);
+    return specs.map((spec): RenderedCard => {
+      const cycle = byCycle.get(Number(spec.cycleId));
+      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
+      if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
+      const daysLeft = daysBetween(today, cycle.applicationDeadline);
+      if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
+      const openId = String(spec.openId);
+      const mine: LeaderReminderTeam[] = [];
+      const why: string[] = [];
+      for (const id of idsOf(spec.teamIds)) {
+        const rows = led.filter((r) => r.id === id);
+        if (!rows.length) {
+          why.push(`班组 ${id} 已不存在`);
+          continue;
+        }
+        const team = rows[0];
+        const status = rows.find((r) => r.cycleId === cycle.id)?.status ?? null;
+        if (team.teamStatus !== 'active') why.push(`${team.name}（${team.code}）已不是在册班组`);
+        else if (team.leaderOpenId !== openId) why.push(`${team.name}（${team.code}）的班组长已更换，申报提醒不再发给原班组长`);
+        else if (status !== null && status !== 'draft' && status !== 'returned') why.push(`${team.name}（${team.code}）的申报${APPLICATION_STATUS_ZH[status] ?? status}，无需提醒`);
+        else mine.push({ id: team.id, name: team.name, code: team.code, state: status === 'draft' ? 'draft' : status === 'returned' ? 'returned' : 'none' });
+      }
+      const toConfirm: ReminderTeam[] = [];
+      if (spec.contact === true) {
+        const ofCycle = theirs.filter((p) => p.contactOpenId === openId && p.cycleId === cycle.id);
+        toConfirm.push(...ofCycle.filter((p) => p.status === 'submitted').map((p) => ({ id: p.id, name: p.name, code: p.code })));
+        if (!toConfirm.length) why.push(ofCycle.length ? '待确认的申报已全部确认，无需提醒' : '所联系班组的单位联系人已更换，没有待其确认的申报，无需提醒');
+      }
+      if (!mine.length && !toConfirm.length) return { drop: why.join('；') || '没有需要提醒的申报' };
+      return safely('申报提醒', () => ({ card: applyDeadlineCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, teams: mine, toConfirm }) }));
     });
   };
 }
@@ -274,7 +346,7 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
           .where(and(inArray(applications.cycleId, cycleIds), notInArray(applications.status, notYetAccepted)))
           .groupBy(applications.cycleId)
       : [];
-    const teamIds = [...new Set(specs.filter((s) => s.audience === 'applicant').map((s) => Number(s.teamId)).filter((id) => Number.isSafeInteger(id) && id > 0))];
+    const teamIds = [...new Set(specs.filter((s) => s.audience === 'applicant').flatMap((s) => idsOf(s.teamIds ?? s.teamId)))];
     const teamRows = teamIds.length
       ? await db
           .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, cycleId: applications.cycleId, status: applications.status })
@@ -295,14 +367,26 @@ export function reviewMeetingReminderRenderer(db: Db, day: SendDay): CardRendere
         const accepted = Number(acceptedCounts.find((c) => c.cycleId === cycle.id)?.n ?? 0);
         return safely('评审会提醒', () => ({ card: reviewMeetingCard({ ...meeting, audience: 'admin', accepted }) }));
       }
-      const rows = teamRows.filter((r) => r.id === Number(spec.teamId));
-      if (!rows.length) return { drop: `班组 ${String(spec.teamId)} 已不存在` };
-      const team = { id: rows[0].id, name: rows[0].name, code: rows[0].code };
-      const status = rows.find((r) => r.cycleId === cycle.id)?.status ?? null;
-      if (status === null || notYetAccepted.includes(status)) return { drop: `${team.name}（${team.code}）在${cycle.year}年度没有受理的申报，无需提醒` };
-      const changed = leaderChanged({ ...team, leaderOpenId: rows[0].leaderOpenId }, receiverOf(queued, i), '评审会提醒');
-      if (changed) return changed;
-      return safely(`${team.name}的评审会提醒`, () => ({ card: reviewMeetingCard({ ...meeting, audience: 'applicant', team }) }));
+      // each team listed (one, as queued before; each the leader leads, since): those still accepted and led by the receiver
+      const shown: ReminderTeam[] = [];
+      const why: string[] = [];
+      for (const id of idsOf(spec.teamIds ?? spec.teamId)) {
+        const rows = teamRows.filter((r) => r.id === id);
+        if (!rows.length) {
+          why.push(`班组 ${id} 已不存在`);
+          continue;
+        }
+        const team = { id: rows[0].id, name: rows[0].name, code: rows[0].code };
+        const status = rows.find((r) => r.cycleId === cycle.id)?.status ?? null;
+        if (status === null || notYetAccepted.includes(status)) why.push(`${team.name}（${team.code}）在${cycle.year}年度没有受理的申报，无需提醒`);
+        else {
+          const changed = leaderChanged({ ...team, leaderOpenId: rows[0].leaderOpenId }, receiverOf(queued, i), '评审会提醒');
+          if (changed) why.push(changed.drop);
+          else shown.push(team);
+        }
+      }
+      if (!shown.length) return { drop: why.join('；') || '没有受理的申报，无需提醒' };
+      return safely(`${shown[0].name}的评审会提醒`, () => ({ card: reviewMeetingCard({ ...meeting, audience: 'applicant', teams: shown }) }));
     });
   };
 }

@@ -12,7 +12,7 @@ import { type Destination, enqueueMany, type OutgoingMessage } from '../outbox.j
 import { revocationBarDays } from '../policy.js';
 import { mustRecuseSql } from '../review/scoring.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
-import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, notYetAccepted, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from './reminderCards.js';
+import { APPLY_REMINDER, CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, notYetAccepted, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from './reminderCards.js';
 
 /** Days before each deadline a reminder goes out. */
 export const applyDeadlineOffsets = [7, 3, 1] as const;
@@ -80,11 +80,17 @@ type Team = { id: number; name: string; code: string; leaderOpenId: string };
  * drawn when sent). The job keeps the list, so a batch resumed after a crash queues exactly what the claim decided.
  */
 type Recipient =
-  | { t: 'leader'; team: Team }
-  | { t: 'contact'; openId: string }
+  /** One card a person a period: the teams they lead that it is about, and whether they have applications to confirm. */
+  | { t: 'person'; openId: string; teamIds: number[]; contact: boolean }
   | { t: 'expert'; openId: string }
   | { t: 'expertsGroup'; chatId: string }
   | { t: 'admin'; to: Destination }
+  /** 第十九条: a leader of accepted applications, every team of theirs in one card. */
+  | { t: 'applicants'; openId: string; teamIds: number[] }
+  // as listed before one card went to a person (a team's leader, a contact apart): a job claimed then and resumed now
+  // queues them under the keys it began with, so nobody reminded already is reminded again under another key
+  | { t: 'leader'; team: Team }
+  | { t: 'contact'; openId: string }
   | { t: 'applicant'; team: Team };
 
 interface RemindParams {
@@ -188,6 +194,10 @@ async function startReminderJob(tx: Db, cycle: Cycle, p: ReminderPeriod, audienc
 function reminderMessage(r: Recipient, params: RemindParams): OutgoingMessage {
   const { cycle, period } = params;
   switch (r.t) {
+    case 'person':
+      return { dedupeKey: `remind:${period}:person-${r.openId}`, to: { openId: r.openId }, render: { kind: APPLY_REMINDER, cycleId: cycle.id, openId: r.openId, teamIds: r.teamIds, contact: r.contact } };
+    case 'applicants':
+      return { dedupeKey: `remind:${period}:person-${r.openId}`, to: { openId: r.openId }, render: { kind: REVIEW_MEETING_REMINDER, cycleId: cycle.id, audience: 'applicant', teamIds: r.teamIds } };
     case 'leader':
       return { dedupeKey: `remind:${period}:team-${r.team.id}`, to: { openId: r.team.leaderOpenId }, render: { kind: LEADER_APPLY_REMINDER, cycleId: cycle.id, teamId: r.team.id } };
     case 'contact':
@@ -250,7 +260,8 @@ export const remindJob: BulkJobKind = {
 
 /**
  * Leaders of eligible teams (registered a year by the deadline, 第十六条; no title revoked within the
- * association's bar, 协会规定) whose application is missing, a draft or returned; contacts with applications to confirm.
+ * association's bar, 协会规定) whose application is missing, a draft or returned; contacts with applications to
+ * confirm. One recipient a person, with each of their teams and whether they have applications to confirm.
  */
 async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Promise<Recipient[]> {
   const candidates = await tx
@@ -273,21 +284,23 @@ async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
       .filter((r) => todayIn(opts.timezone, barEnds(r.revokedAt!, barDays, opts.timezone)) > cycle.applicationDeadline)
       .map((r) => r.teamId),
   );
-  const out: Recipient[] = [];
+  // one card a person: a leader of several teams, who may be a contact too, hears of all of them at once
+  const people = new Map<string, Extract<Recipient, { t: 'person' }>>();
+  const personOf = (openId: string) => people.get(openId) ?? people.set(openId, { t: 'person', openId, teamIds: [], contact: false }).get(openId)!;
   for (const t of candidates) {
     if (oneYearAfter(t.registeredAt) > cycle.applicationDeadline || revoked.has(t.id)) continue;
-    out.push({ t: 'leader', team: { id: t.id, name: t.name, code: t.code, leaderOpenId: t.leaderOpenId } });
+    personOf(t.leaderOpenId).teamIds.push(t.id);
   }
 
-  // contacts with applications to confirm, once each: the card lists them as they are when it is sent
+  // contacts with applications to confirm: the card lists them as they are when it is sent
   const contacts = await tx
     .selectDistinct({ contactOpenId: teams.contactOpenId })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .where(and(eq(applications.cycleId, cycle.id), eq(applications.status, 'submitted')))
     .orderBy(asc(teams.contactOpenId));
-  for (const c of contacts) out.push({ t: 'contact', openId: c.contactOpenId });
-  return out;
+  for (const c of contacts) personOf(c.contactOpenId).contact = true;
+  return [...people.values()];
 }
 
 /**
@@ -317,5 +330,8 @@ async function reviewMeetingAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
     .where(and(eq(applications.cycleId, cycle.id), notInArray(applications.status, notYetAccepted)))
     .orderBy(asc(teams.id));
   const admins = (await adminDestinations(tx, opts.bootstrapAdmins)).map((to): Recipient => ({ t: 'admin', to }));
-  return [...admins, ...accepted.map((team): Recipient => ({ t: 'applicant', team }))];
+  // one card a leader, naming each accepted team of theirs
+  const leaders = new Map<string, number[]>();
+  for (const team of accepted) leaders.set(team.leaderOpenId, [...(leaders.get(team.leaderOpenId) ?? []), team.id]);
+  return [...admins, ...[...leaders].map(([openId, teamIds]): Recipient => ({ t: 'applicants', openId, teamIds }))];
 }

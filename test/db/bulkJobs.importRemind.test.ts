@@ -176,7 +176,7 @@ describe('a reminder period to many people', () => {
     expect(small).toMatchObject({ status: 'queued', total: 20, createdBy: 'system:reminders' });
     expect(await outboxLike('remind:apply-deadline:2030:T-7:')).toHaveLength(0);
     await h.app.bulkJobs.drain();
-    expect(await outboxLike('remind:apply-deadline:2030:T-7:team-')).toHaveLength(20);
+    expect(await outboxLike('remind:apply-deadline:2030:T-7:person-')).toHaveLength(20);
     // 20 people: the admin group hears nothing of it
     expect(await outboxLike(`bulk:${small.id}:card:`)).toHaveLength(0);
     expect((await remindJobs())[0]).toMatchObject({ status: 'done', done: 20 });
@@ -276,7 +276,7 @@ describe('a reminder period to many people', () => {
     expect(retried.toast.content).toContain('从中断处继续');
     await h.app.bulkJobs.drain();
     expect((await remindJobs())[0]).toMatchObject({ status: 'done', done: 5 });
-    expect(await outboxLike('remind:apply-deadline:2030:T-7:team-')).toHaveLength(5);
+    expect(await outboxLike('remind:apply-deadline:2030:T-7:person-')).toHaveLength(5);
     const [final] = await outboxLike(`bulk:${job.id}:card:final`);
     expect(final).toMatchObject({ kind: 'update', receiver: sent.messageId });
     expect(cardText(final.card)).toContain('已安排 5 人的提醒');
@@ -293,7 +293,7 @@ describe('a reminder period to many people', () => {
     await db().update(bulkJobs).set({ params: { ...(waiting.params as object), audience: params.audience }, leaseUntil: new Date(Date.now() - 1000) }).where(eq(bulkJobs.id, job.id));
     await h.app.bulkJobs.drain();
     expect((await remindJobs())[0]).toMatchObject({ status: 'done', done: 5, attempts: 2 });
-    expect(await outboxLike('remind:apply-deadline:2030:T-7:team-')).toHaveLength(5);
+    expect(await outboxLike('remind:apply-deadline:2030:T-7:person-')).toHaveLength(5);
     expect(await outboxLike(`bulk:${job.id}:alert:`)).toHaveLength(0);
     expect((await outboxLike(`bulk:${job.id}:card:`)).filter((r) => r.receiver === ADMIN_CHAT)).toHaveLength(0);
   }, 120_000);

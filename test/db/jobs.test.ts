@@ -16,7 +16,7 @@ import { addDays } from '../../src/dates.js';
 import { jobRun, runClaimed } from '../../src/jobs/claimRun.js';
 import { jobNames, runJob } from '../../src/jobs/index.js';
 import { previewJob } from '../../src/jobs/preview.js';
-import { CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
+import { APPLY_REMINDER, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from '../../src/jobs/reminderCards.js';
 import { remindJob, runReminders } from '../../src/jobs/reminders.js';
 import { createLogger } from '../../src/log.js';
 import { cardSpecOf, type OutboxRow } from '../../src/outbox.js';
@@ -112,15 +112,17 @@ describe('reminders reach exactly the people they should, day by day through a g
     for (const offset of [7, 3, 1]) {
       const rows = await outboxRows(db, `remind:apply-deadline:2027:T-${offset}:`);
       expect(receivers(rows)).toEqual([...leaders.map((t) => `open_id ${t.leader}`), ...contacts.map((c) => `open_id ${c}`)].sort());
+      // one card a person: each leader here leads one team, no contact leads a team reminded
       for (const t of leaders) {
-        const row = rows.find((r) => r.dedupeKey === `remind:apply-deadline:2027:T-${offset}:team-${t.id}`)!;
+        const row = rows.find((r) => r.dedupeKey === `remind:apply-deadline:2027:T-${offset}:person-${t.leader}`)!;
         expect(row.receiver).toBe(t.leader);
-        expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: g.cycleId, teamId: t.id } });
+        expect(row.card).toEqual({ render: { kind: APPLY_REMINDER, cycleId: g.cycleId, openId: t.leader, teamIds: [t.id], contact: false } });
         expectValidCard(drawn.get(row.dedupeKey));
         expect(cardActions(drawn.get(row.dedupeKey))).toContainEqual({ action: 'application.open', teamId: t.id });
       }
-      for (const row of rows.filter((r) => r.dedupeKey.includes(':contact-'))) {
-        expect(row.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: g.cycleId, openId: row.receiver } });
+      for (const c of contacts) {
+        const row = rows.find((r) => r.dedupeKey === `remind:apply-deadline:2027:T-${offset}:person-${c}`)!;
+        expect(row.card).toEqual({ render: { kind: APPLY_REMINDER, cycleId: g.cycleId, openId: c, teamIds: [], contact: true } });
         expectValidCard(drawn.get(row.dedupeKey));
         expect(cardActions(drawn.get(row.dedupeKey))).toContainEqual({ action: 'endorse.list' });
       }
@@ -161,7 +163,7 @@ describe('reminders reach exactly the people they should, day by day through a g
       const rows = await outboxRows(db, `remind:review-meeting:2027:T-${offset}:`);
       expect(receivers(rows)).toEqual([`chat_id ${ADMIN_CHAT}`, ...accepted].sort());
       for (const r of rows) {
-        expect(r.card).toEqual({ render: r.receiver === ADMIN_CHAT ? { kind: REVIEW_MEETING_REMINDER, cycleId: g.cycleId, audience: 'admin' } : { kind: REVIEW_MEETING_REMINDER, cycleId: g.cycleId, audience: 'applicant', teamId: g.teams.find((t) => t.leader === r.receiver)!.id } });
+        expect(r.card).toEqual({ render: r.receiver === ADMIN_CHAT ? { kind: REVIEW_MEETING_REMINDER, cycleId: g.cycleId, audience: 'admin' } : { kind: REVIEW_MEETING_REMINDER, cycleId: g.cycleId, audience: 'applicant', teamIds: [g.teams.find((t) => t.leader === r.receiver)!.id] } });
         expectValidCard(drawn.get(r.dedupeKey));
         expect(JSON.stringify(drawn.get(r.dedupeKey))).toContain(`评审会还有 ${offset} 天举行`);
       }

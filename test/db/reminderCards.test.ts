@@ -1,12 +1,13 @@
 import { Writable } from 'node:stream';
 import { and, asc, eq, inArray, like, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyDeadlineContactCard, applyDeadlineLeaderCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import { applyDeadlineCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
 import { applications, assignments, auditLog, cycles, outbox, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { scheduledJob } from '../../src/jobs/index.js';
 import {
+  APPLY_REMINDER,
   CONTACT_APPLY_REMINDER,
   contactApplyReminderRenderer,
   LEADER_APPLY_REMINDER,
@@ -56,6 +57,7 @@ describe('application deadline reminders drawn when they are sent', () => {
     const apps = await db().select({ id: applications.id, teamId: applications.teamId }).from(applications).orderBy(asc(applications.teamId));
     const allTeams = await db().select().from(teams).orderBy(asc(teams.id));
     const contactOf = (teamId: number) => allTeams.find((t) => t.id === teamId)!.contactOpenId;
+    const leaderOf = (teamId: number) => allTeams.find((t) => t.id === teamId)!.leaderOpenId;
     // six teams have not applied (their leaders are reminded); two applications each of three contacts wait for them
     const missing = apps.slice(0, 6);
     await db().delete(applications).where(inArray(applications.id, missing.map((a) => a.id)));
@@ -72,10 +74,10 @@ describe('application deadline reminders drawn when they are sent', () => {
     const rows = await rowsLike(period);
     expect(rows).toHaveLength(6 + contacts.length);
     for (const a of missing) {
-      const row = rows.find((r) => r.dedupeKey === `${period}team-${a.teamId}`)!;
-      expect(row.card).toEqual({ render: { kind: LEADER_APPLY_REMINDER, cycleId: fx.cycleId, teamId: a.teamId } });
+      const row = rows.find((r) => r.dedupeKey === `${period}person-${leaderOf(a.teamId)}`)!;
+      expect(row.card).toEqual({ render: { kind: APPLY_REMINDER, cycleId: fx.cycleId, openId: leaderOf(a.teamId), teamIds: [a.teamId], contact: false } });
     }
-    for (const c of contacts) expect(rows.find((r) => r.dedupeKey === `${period}contact-${c}`)!.card).toEqual({ render: { kind: CONTACT_APPLY_REMINDER, cycleId: fx.cycleId, openId: c } });
+    for (const c of contacts) expect(rows.find((r) => r.dedupeKey === `${period}person-${c}`)!.card).toEqual({ render: { kind: APPLY_REMINDER, cycleId: fx.cycleId, openId: c, teamIds: [], contact: true } });
     expect(await maxBytes(period)).toBeLessThan(120);
 
     // before the reminders go out: one team applies and its contact confirms at once, another saves a draft,
@@ -90,20 +92,20 @@ describe('application deadline reminders drawn when they are sent', () => {
     await h.app.dispatcher.drain(60_000);
     const after = new Map((await rowsLike(period)).map((r) => [r.dedupeKey, r]));
     const cycle = { year: 2030, deadline: '2030-05-31', daysLeft: 7 };
-    const confirmed = after.get(`${period}team-${confirmedTeam.id}`)!;
+    const confirmed = after.get(`${period}person-${confirmedTeam.leaderOpenId}`)!;
     expect(confirmed).toMatchObject({ status: 'dropped', attempts: 1 });
     expect(confirmed.lastError).toBe(`${confirmedTeam.name}（${confirmedTeam.code}）的申报已经单位确认，无需提醒`);
     expect(sendRequests(confirmed.dedupeKey)).toHaveLength(0);
-    const doneRow = after.get(`${period}contact-${doneContact}`)!;
+    const doneRow = after.get(`${period}person-${doneContact}`)!;
     expect(doneRow).toMatchObject({ status: 'dropped', lastError: '待确认的申报已全部确认，无需提醒' });
     expect(sendRequests(doneRow.dedupeKey)).toHaveLength(0);
     // the draft's leader is told what is true now; everyone else gets the card the job built before
     const teamOf = (t: (typeof allTeams)[number]) => ({ id: t.id, name: t.name, code: t.code });
-    expect(sentTo(`${period}team-${draftTeam.id}`)[0].content).toEqual(json(applyDeadlineLeaderCard({ ...cycle, team: teamOf(draftTeam), state: 'draft' })));
-    for (const t of untouched) expect(sentTo(`${period}team-${t.id}`)[0].content).toEqual(json(applyDeadlineLeaderCard({ ...cycle, team: teamOf(t), state: 'none' })));
+    expect(sentTo(`${period}person-${draftTeam.leaderOpenId}`)[0].content).toEqual(json(applyDeadlineCard({ ...cycle, teams: [{ ...teamOf(draftTeam), state: 'draft' }], toConfirm: [] })));
+    for (const t of untouched) expect(sentTo(`${period}person-${t.leaderOpenId}`)[0].content).toEqual(json(applyDeadlineCard({ ...cycle, teams: [{ ...teamOf(t), state: 'none' }], toConfirm: [] })));
     for (const c of otherContacts) {
       const list = waiting.filter((t) => t.contactOpenId === c).map(teamOf);
-      expect(sentTo(`${period}contact-${c}`)[0].content).toEqual(json(applyDeadlineContactCard({ ...cycle, teams: list })));
+      expect(sentTo(`${period}person-${c}`)[0].content).toEqual(json(applyDeadlineCard({ ...cycle, teams: [], toConfirm: list })));
     }
 
     // once applications have closed, no application reminder is true any more
@@ -157,12 +159,12 @@ describe('the days left of a reminder are counted when it is sent', () => {
     const now = { year: 2030, deadline: '2030-06-03', daysLeft: 9 };
     for (const a of missing) {
       const t = allTeams.find((x) => x.id === a.teamId)!;
-      expect(sentTo(`${period}team-${t.id}`)[0].content).toEqual(json(applyDeadlineLeaderCard({ ...now, team: { id: t.id, name: t.name, code: t.code }, state: 'none' })));
+      expect(sentTo(`${period}person-${t.leaderOpenId}`)[0].content).toEqual(json(applyDeadlineCard({ ...now, teams: [{ id: t.id, name: t.name, code: t.code, state: 'none' }], toConfirm: [] })));
     }
     const waiting = allTeams.filter((t) => submitted.some((a) => a.teamId === t.id));
     for (const contact of new Set(waiting.map((t) => t.contactOpenId))) {
       const list = waiting.filter((t) => t.contactOpenId === contact).map((t) => ({ id: t.id, name: t.name, code: t.code }));
-      expect(sentTo(`${period}contact-${contact}`)[0].content).toEqual(json(applyDeadlineContactCard({ ...now, teams: list })));
+      expect(sentTo(`${period}person-${contact}`)[0].content).toEqual(json(applyDeadlineCard({ ...now, teams: [], toConfirm: list })));
     }
     expect((await rowsLike(period)).every((r) => r.status === 'sent')).toBe(true);
 
@@ -264,24 +266,24 @@ describe('review meeting reminders (第十九条) drawn when they are sent', () 
     const rows = await rowsLike(period);
     expect(rows.map((r) => r.receiver).sort()).toEqual([ADMIN, ...leaders].sort());
     expect(rows.find((r) => r.receiver === ADMIN)).toMatchObject({ dedupeKey: adminKey(14), card: { render: { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'admin' } } });
-    for (const t of accepted) expect(rows.find((r) => r.dedupeKey === `${period}team-${t.id}`)!.card).toEqual({ render: { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'applicant', teamId: t.id } });
+    accepted.forEach((t, i) => expect(rows.find((r) => r.dedupeKey === `${period}person-${leaders[i]}`)!.card).toEqual({ render: { kind: REVIEW_MEETING_REMINDER, cycleId: fx.cycleId, audience: 'applicant', teamIds: [t.id] } }));
     expect(await maxBytes(period)).toBeLessThan(120);
 
     await h.app.dispatcher.drain(60_000);
     const meeting = { year: 2030, date: '2030-07-15', daysLeft: 14 };
     expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS - 1 })));
-    for (const t of accepted) expect(sentTo(`${period}team-${t.id}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t })));
+    accepted.forEach((t, i) => expect(sentTo(`${period}person-${leaders[i]}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t }))));
     expect((await rowsLike(period)).every((r) => r.status === 'sent')).toBe(true);
   });
 
   it('the meeting moved and one more application accepted before they go out: the new date, its days left and the count then', async () => {
-    const { fx, accepted, notYet } = await claimMeetingReminders();
+    const { fx, accepted, leaders, notYet } = await claimMeetingReminders();
     await changeDates(fx.cycleId, { reviewMeetingDate: '2030-07-22' });
     await db().update(applications).set({ status: 'accepted' }).where(eq(applications.id, notYet.id));
     await h.app.dispatcher.drain(60_000);
     const meeting = { year: 2030, date: '2030-07-22', daysLeft: 21 };
     expect(sentTo(adminKey(14))[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'admin', accepted: APPS })));
-    for (const t of accepted) expect(sentTo(`remind:review-meeting:2030:T-14:team-${t.id}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t })));
+    accepted.forEach((t, i) => expect(sentTo(`remind:review-meeting:2030:T-14:person-${leaders[i]}`)[0].content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: t }))));
   });
 
   it('results published before they go out: every row is dropped with the reason; a meeting already held is not announced', async () => {

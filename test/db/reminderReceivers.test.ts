@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { and, asc, eq, inArray, like } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyDeadlineContactCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
+import { applyDeadlineCard, reviewMeetingCard, scoringDeadlineCard } from '../../cards/reminders.js';
 import { applications, assignments, outbox, people, teamMembers, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
@@ -72,9 +72,9 @@ describe('application deadline reminders to a leader or a contact changed after 
 
     await remindNow();
     const period = 'remind:apply-deadline:2030:T-7:';
-    const leaderKey = (t: { id: number }) => `${period}team-${t.id}`;
+    const leaderKey = (t: { leaderOpenId: string }) => `${period}person-${t.leaderOpenId}`;
     expect((await row(leaderKey(changes))).receiver).toBe(changes.leaderOpenId);
-    expect((await row(`${period}contact-${contactA}`)).receiver).toBe(contactA);
+    expect((await row(`${period}person-${contactA}`)).receiver).toBe(contactA);
 
     // before they go out: a workbook names another leader for one team; both teams waiting for a contact get another
     await changeLeader(changes.id, 'ou_b2030_new_leader');
@@ -90,15 +90,15 @@ describe('application deadline reminders to a leader or a contact changed after 
     expect(await row(leaderKey(stays))).toMatchObject({ status: 'sent' });
     expect(sentTo(leaderKey(stays))[0].receiveId).toBe(stays.leaderOpenId);
 
-    const aRow = await row(`${period}contact-${contactA}`);
+    const aRow = await row(`${period}person-${contactA}`);
     expect(aRow).toMatchObject({ status: 'dropped', lastError: '所联系班组的单位联系人已更换，没有待其确认的申报，无需提醒' });
     expect(sendRequests(aRow.dedupeKey)).toHaveLength(0);
     const b2 = teamOf(ofB2.teamId);
-    expect(sentTo(`${period}contact-${contactB}`)[0].content).toEqual(
-      json(applyDeadlineContactCard({ year: 2030, deadline: '2030-05-31', daysLeft: 7, teams: [{ id: b2.id, name: b2.name, code: b2.code }] })),
+    expect(sentTo(`${period}person-${contactB}`)[0].content).toEqual(
+      json(applyDeadlineCard({ year: 2030, deadline: '2030-05-31', daysLeft: 7, teams: [], toConfirm: [{ id: b2.id, name: b2.name, code: b2.code }] })),
     );
     // the new contact was told by the change itself (请确认申报材料), not by this period's reminder
-    expect(await rowsLike(`${period}contact-ou_b2030_contact_c`)).toEqual([]);
+    expect(await rowsLike(`${period}person-ou_b2030_contact_c`)).toEqual([]);
     expect(fx.cycleId).toBeGreaterThan(0);
   });
 });
@@ -165,16 +165,16 @@ describe('review meeting reminders to an applicant whose team has another leader
     const period = 'remind:review-meeting:2030:T-14:';
     const allTeams = await db().select().from(teams).orderBy(asc(teams.id));
     const [changes, ...others] = allTeams;
-    expect((await row(`${period}team-${changes.id}`)).receiver).toBe(changes.leaderOpenId);
+    expect((await row(`${period}person-${changes.leaderOpenId}`)).receiver).toBe(changes.leaderOpenId);
 
     await changeLeader(changes.id, 'ou_b2030_new_leader');
     await h.app.dispatcher.drain(60_000);
-    const dropped = await row(`${period}team-${changes.id}`);
+    const dropped = await row(`${period}person-${changes.leaderOpenId}`);
     expect(dropped).toMatchObject({ status: 'dropped', lastError: `${changes.name}（${changes.code}）的班组长已更换，评审会提醒不再发给原班组长` });
     expect(sendRequests(dropped.dedupeKey)).toHaveLength(0);
     const meeting = { year: 2030, date: '2030-07-15', daysLeft: 14 };
     for (const t of others) {
-      const [sent] = sentTo(`${period}team-${t.id}`);
+      const [sent] = sentTo(`${period}person-${t.leaderOpenId}`);
       expect(sent.receiveId).toBe(t.leaderOpenId);
       expect(sent.content).toEqual(json(reviewMeetingCard({ ...meeting, audience: 'applicant', team: { id: t.id, name: t.name, code: t.code } })));
     }

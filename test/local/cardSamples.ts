@@ -403,6 +403,19 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'measures.browseCard': () => [measures.browseCard(chapters)],
 
+  'reminders.applyDeadlineCard': () => [
+    reminders.applyDeadlineCard({
+      year: 2026,
+      deadline: '2026-05-31',
+      daysLeft: 3,
+      teams: [
+        { ...team, state: 'none' },
+        { id: 3, name: '排水管养三班', code: 'GDSZ-2026-0003', state: 'draft' },
+      ],
+      toConfirm: [{ id: 2, name: '桥梁检测二组', code: 'GDSZ-2026-0002' }],
+    }),
+    reminders.applyDeadlineCard({ year: 2026, deadline: '2026-05-31', daysLeft: 1, teams: [{ ...team, state: 'returned' }], toConfirm: [] }),
+  ],
   'reminders.applyDeadlineLeaderCard': () => [
     reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 7, team, state: 'none' }),
     reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 1, team, state: 'returned' }),
@@ -419,6 +432,7 @@ export const cardSamples: Record<string, Sample> = {
   'reminders.reviewMeetingCard': () => [
     reminders.reviewMeetingCard({ year: 2026, date: '2026-07-15', daysLeft: 7, audience: 'admin', accepted: 12 }),
     reminders.reviewMeetingCard({ year: 2026, date: '2026-07-15', daysLeft: 1, audience: 'applicant', team }),
+    reminders.reviewMeetingCard({ year: 2026, date: '2026-07-15', daysLeft: 3, audience: 'applicant', teams: [team, { id: 2, name: '桥梁检测二组', code: 'GDSZ-2026-0002' }] }),
   ],
   'reminders.anniversaryCard': () => [
     reminders.anniversaryCard({ team, cycle: { year: 2026, applicationDeadline: '2026-05-31' } }),
