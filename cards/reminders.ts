@@ -205,15 +205,23 @@ export function reviewMeetingCard(opts: { year: number; date: string; daysLeft: 
  * 第十六条: the day a team has been registered a year; `lateSince` is that day when the card comes after it (the
  * bot was down on the day), so it does not say "today".
  */
-export function anniversaryCard(opts: { team: ReminderTeam & { registeredAt: string }; cycle?: { year: number; applicationDeadline: string }; lateSince?: string }): Card {
+export function anniversaryCard(opts: {
+  team: ReminderTeam & { registeredAt: string };
+  cycle?: { year: number; applicationDeadline: string };
+  lateSince?: string;
+  /** The team's application in the open cycle, when it has one to finish. */
+  state?: 'draft' | 'returned';
+}): Card {
   const since = opts.lateSince ? `已满一年（${formatDateZh(opts.lateSince)}起）` : '今天已满一年';
   const elements: Element[] = [
     markdown(md`**${opts.team.name}**（${opts.team.code}）于 ${formatDateZh(opts.team.registeredAt)} 注册，${since}，可以参加质量信得过班组评选了（第十六条）。`),
   ];
   if (opts.cycle) {
+    const toFinish = opts.cycle && opts.state ? { draft: '申报表还是草稿，尚未提交，请在截止前提交。', returned: '申报被退回，尚未重新提交，请修改后在截止前提交。' }[opts.state] : undefined;
+    if (toFinish) elements.push(markdown(md`${opts.cycle.year} 年度${toFinish}`));
     elements.push(
       fields([['申报截止', `${opts.cycle.year} 年度：${formatDateZh(opts.cycle.applicationDeadline)}`]]),
-      buttonRow([button({ text: '立即申报', type: 'primary', value: { action: 'application.open', teamId: opts.team.id } })]),
+      buttonRow([button({ text: toFinish ? '继续填写' : '立即申报', type: 'primary', value: { action: 'application.open', teamId: opts.team.id } })]),
     );
   } else {
     elements.push(note('协会开启年度申报后我会通知你。'));

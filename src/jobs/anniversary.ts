@@ -1,18 +1,21 @@
-import { and, asc, between, eq, gte, lt, max } from 'drizzle-orm';
+import { and, asc, between, eq, gte, inArray, lt, max } from 'drizzle-orm';
 import { anniversaryCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
-import { jobRuns, teams } from '../../db/schema.js';
+import { applications, jobRuns, teams } from '../../db/schema.js';
 import { type Cycle, cycleOpenForApplications, oneYearAfter } from '../applications.js';
 import { addDays, todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
+import { applyReminderToday, barredAtDeadline } from './reminders.js';
 
 /** How many days back a run makes up the anniversaries of days the job did not run (the bot was down). */
 export const ANNIVERSARY_CATCH_UP_DAYS = 7;
 
 /**
  * The `anniversary` job (第十六条): the day a team has been registered a year, its leader is told it
- * may take part, with a button to apply when a cycle takes applications. Period: the date. A run also
+ * may take part, with a button to apply when a cycle takes applications. Period: the date. A team that has applied in
+ * the open cycle is not called to apply (a draft or a returned form is asked to be finished), and one whose leader has
+ * the application deadline's reminder the same day gets that card alone. A run also
  * tells the teams whose anniversary fell after the last day the job ran (at most ANNIVERSARY_CATCH_UP_DAYS
  * back), each once: the message is keyed by the team and its anniversary, whichever day it goes out.
  */
@@ -29,14 +32,41 @@ export async function runAnniversary(db: Db, opts: JobOptions): Promise<RunOutco
         .orderBy(asc(teams.id));
       const due = candidates.map((t) => ({ ...t, anniversary: oneYearAfter(t.registeredAt) })).filter((t) => t.anniversary >= from && t.anniversary <= today);
       const cycle = due.length ? await openCycle(tx, today) : undefined;
+      // the team's application in the open cycle: one submitted (or further) is not called to apply; a draft or a
+      // returned one is asked to finish it
+      const status = new Map<number, string>();
+      let folded = new Set<number>();
+      if (cycle) {
+        const rows = await tx
+          .select({ teamId: applications.teamId, status: applications.status })
+          .from(applications)
+          .where(and(eq(applications.cycleId, cycle.id), inArray(applications.teamId, due.map((t) => t.id))));
+        for (const r of rows) status.set(r.teamId, r.status);
+        // the deadline's reminder goes to an eligible, unbarred team's leader today: it says what this card would
+        if (await applyReminderToday(tx, cycle, opts)) {
+          const barred = await barredAtDeadline(tx, cycle, opts);
+          folded = new Set(due.filter((t) => t.anniversary <= cycle.applicationDeadline && !barred.has(t.id)).map((t) => t.id));
+        }
+      }
+      let applied = 0;
+      let inDeadlineReminder = 0;
       for (const t of due) {
+        const s = status.get(t.id);
+        if (s !== undefined && s !== 'draft' && s !== 'returned') {
+          applied++;
+          continue;
+        }
+        if (folded.has(t.id)) {
+          inDeadlineReminder++;
+          continue;
+        }
         await messages.send({
           dedupeKey: `remind:anniversary:team-${t.id}:${t.anniversary}`,
           to: { openId: t.leaderOpenId },
-          card: anniversaryCard({ team: t, cycle, ...(t.anniversary < today ? { lateSince: t.anniversary } : {}) }),
+          card: anniversaryCard({ team: t, cycle, ...(s === 'draft' || s === 'returned' ? { state: s } : {}), ...(t.anniversary < today ? { lateSince: t.anniversary } : {}) }),
         });
       }
-      return { teams: due.length, from, cycle: cycle?.year ?? null };
+      return { teams: due.length, applied, inDeadlineReminder, from, cycle: cycle?.year ?? null };
     }),
   ];
 }

@@ -270,20 +270,7 @@ async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
     .leftJoin(applications, and(eq(applications.teamId, teams.id), eq(applications.cycleId, cycle.id)))
     .where(and(eq(teams.status, 'active'), sql`(${applications.id} is null or ${applications.status} in ('draft', 'returned'))`))
     .orderBy(asc(teams.id));
-  const barDays = revocationBarDays(cycle);
-  // no bar lasts longer than this before now: a calendar year is at most 366 days (a day more for a clock change)
-  const barStart = new Date(opts.now.getTime() - (barDays ?? 367) * 86_400_000);
-  // barred still at the deadline, as requireNotBarred counts it: a bar that ends by the deadline lets the team apply then
-  const revoked = new Set(
-    (
-      await tx
-        .select({ teamId: honours.teamId, revokedAt: honours.revokedAt })
-        .from(honours)
-        .where(and(isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
-    )
-      .filter((r) => todayIn(opts.timezone, barEnds(r.revokedAt!, barDays, opts.timezone)) > cycle.applicationDeadline)
-      .map((r) => r.teamId),
-  );
+  const revoked = await barredAtDeadline(tx, cycle, opts);
   // one card a person: a leader of several teams, who may be a contact too, hears of all of them at once
   const people = new Map<string, Extract<Recipient, { t: 'person' }>>();
   const personOf = (openId: string) => people.get(openId) ?? people.set(openId, { t: 'person', openId, teamIds: [], contact: false }).get(openId)!;
@@ -301,6 +288,37 @@ async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
     .orderBy(asc(teams.contactOpenId));
   for (const c of contacts) personOf(c.contactOpenId).contact = true;
   return [...people.values()];
+}
+
+/** Teams barred still at the cycle's deadline (a title revoked within the association's bar, 协会规定), as requireNotBarred counts it. */
+export async function barredAtDeadline(tx: Db, cycle: Cycle, opts: JobOptions): Promise<Set<number>> {
+  const barDays = revocationBarDays(cycle);
+  // no bar lasts longer than this before now: a calendar year is at most 366 days (a day more for a clock change)
+  const barStart = new Date(opts.now.getTime() - (barDays ?? 367) * 86_400_000);
+  // a bar that ends by the deadline lets the team apply then
+  return new Set(
+    (
+      await tx
+        .select({ teamId: honours.teamId, revokedAt: honours.revokedAt })
+        .from(honours)
+        .where(and(isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
+    )
+      .filter((r) => todayIn(opts.timezone, barEnds(r.revokedAt!, barDays, opts.timezone)) > cycle.applicationDeadline)
+      .map((r) => r.teamId),
+  );
+}
+
+/**
+ * Whether the application deadline's reminder goes out today (T-7, T-3, T-1, or one missed and made up today): a
+ * period owed today not yet sent, or sent today. Its card tells an eligible team's leader what the anniversary card would.
+ */
+export async function applyReminderToday(db: Db, cycle: Cycle, opts: JobOptions): Promise<boolean> {
+  const today = todayIn(opts.timezone, opts.now);
+  const due = reminderPeriods(cycle, today).find((p) => p.kind === 'apply-deadline');
+  if (!due) return false;
+  const p = await periodOfDate(db, due, opts.timezone);
+  const [run] = await db.select({ status: jobRuns.status, startedAt: jobRuns.startedAt }).from(jobRuns).where(and(eq(jobRuns.job, 'reminders'), eq(jobRuns.period, p.period)));
+  return !run || run.status !== 'done' || todayIn(opts.timezone, run.startedAt) === today;
 }
 
 /**

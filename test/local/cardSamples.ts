@@ -438,6 +438,7 @@ export const cardSamples: Record<string, Sample> = {
     reminders.anniversaryCard({ team, cycle: { year: 2026, applicationDeadline: '2026-05-31' } }),
     reminders.anniversaryCard({ team }),
     reminders.anniversaryCard({ team, lateSince: '2026-05-28' }),
+    reminders.anniversaryCard({ team, cycle: { year: 2026, applicationDeadline: '2026-05-31' }, state: 'draft' }),
   ],
   'reminders.digestCard': () => [
     reminders.digestCard({
