@@ -90,6 +90,48 @@ export function applyDeadlineCard(opts: { year: number; deadline: string; daysLe
   });
 }
 
+/** A team in the notice that a year's applications opened: whether it is a year old by the deadline (第十六条), and when it is. */
+export interface OpenNoticeTeam extends ReminderTeam {
+  /** The day it has been registered a year. */
+  yearOldOn: string;
+  eligible: boolean;
+}
+
+/**
+ * To a leader when the association opens a year's applications (the promise of 申报 and of the 满一年 card): each of
+ * their teams, those a year old by the deadline with a button to apply, the others told when they are and that 第十六条
+ * leaves them to the next year.
+ */
+export function applyOpenCard(opts: { year: number; deadline: string; daysLeft: number; teams: OpenNoticeTeam[] }): Card {
+  const eligible = opts.teams.filter((t) => t.eligible);
+  const young = opts.teams.filter((t) => !t.eligible);
+  const elements: Element[] = [markdown(md`协会已开启 **${opts.year} 年度**质量信得过班组申报，${formatDateZh(opts.deadline)} 截止（${when(opts.daysLeft)}）。`)];
+  if (eligible.length === 1 && !young.length) elements.push(markdown(md`**${eligible[0].name}**（${eligible[0].code}）申报截止时注册满一年，可以申报（第十六条）。`));
+  else if (eligible.length) elements.push(markdown(md`可以申报（申报截止时注册满一年，第十六条）：\n${mdJoin(eligible.map((t) => md`- **${t.name}**（${t.code}）`), '\n')}`));
+  if (young.length) {
+    const list = mdJoin(young.map((t) => md`- **${t.name}**（${t.code}）：${formatDateZh(t.yearOldOn)} 满一年`), '\n');
+    elements.push(markdown(md`第十六条：班组注册满一年方可申报。以下班组申报截止时未满一年，本年度不能申报，可参加下一年度评选：\n${list}`));
+  }
+  elements.push(fields([['申报截止', formatDateZh(opts.deadline)]]));
+  if (eligible.length) {
+    elements.push(note(eligible.length > LEADER_BUTTONS_SHOWN ? '提交后还须经所在单位确认推荐（第十五条）。其余班组请发送“申报”选择。' : '提交后还须经所在单位确认推荐（第十五条）。'));
+    elements.push(
+      buttonRow(
+        eligible
+          .slice(0, LEADER_BUTTONS_SHOWN)
+          .map((t, i) => button({ text: eligible.length === 1 ? '立即申报' : `申报：${t.name}`, ...(i === 0 ? { type: 'primary' as const } : {}), value: { action: 'application.open', teamId: t.id } })),
+      ),
+    );
+  }
+  return card({
+    title: `${opts.year} 年度申报已开启`,
+    subtitle: opts.teams.length === 1 ? opts.teams[0].name : `${opts.year} 年度质量信得过班组申报`,
+    template: 'green',
+    summary: `${opts.year} 年度申报 ${formatDateZh(opts.deadline)} 截止`,
+    elements,
+  });
+}
+
 /** To an organisation contact with applications waiting for confirmation (第十五条). */
 /** Teams a contact's reminder names; the rest are counted (a large organisation stays within Feishu's ~30 KB card). */
 const CONTACT_TEAMS_SHOWN = 30;

@@ -11,7 +11,9 @@ import {
   formalCheckRequestRenderer,
 } from './endorsementCards.js';
 import {
+  APPLY_OPEN_NOTICE,
   APPLY_REMINDER,
+  applyOpenNoticeRenderer,
   applyReminderRenderer,
   CONTACT_APPLY_REMINDER,
   contactApplyReminderRenderer,
@@ -42,6 +44,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [TASK_APPLICATION_CARD]: taskApplicationRenderer(db),
     [TEAM_RESULT_CARD]: teamResultRenderer(db, timezone),
     [APPLY_REMINDER]: applyReminderRenderer(db, day),
+    [APPLY_OPEN_NOTICE]: applyOpenNoticeRenderer(db, day),
     [LEADER_APPLY_REMINDER]: leaderApplyReminderRenderer(db, day),
     [CONTACT_APPLY_REMINDER]: contactApplyReminderRenderer(db, day),
     [SCORING_REMINDER]: scoringReminderRenderer(db, day),

@@ -1,10 +1,11 @@
 import { and, asc, eq, inArray, notInArray, sql } from 'drizzle-orm';
-import { applyDeadlineCard, applyDeadlineContactCard, applyDeadlineLeaderCard, type LeaderReminderTeam, reviewMeetingCard, type ReminderTeam, scoringDeadlineCard, scoringDeadlineGroupCard } from '../../cards/reminders.js';
+import { applyDeadlineCard, applyDeadlineContactCard, applyOpenCard, type OpenNoticeTeam, applyDeadlineLeaderCard, type LeaderReminderTeam, reviewMeetingCard, type ReminderTeam, scoringDeadlineCard, scoringDeadlineGroupCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, cycles, teams } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import { runningStatuses } from '../cycles.js';
 import { daysBetween, formatDateZh, todayIn } from '../dates.js';
+import { oneYearAfter } from '../applications.js';
 import { boundFor, type ChatPurpose } from '../groups.js';
 import type { CardRenderer, CardSpec, OutboxRow, RenderedCard } from '../outbox.js';
 import { errorText } from '../log.js';
@@ -31,6 +32,11 @@ import { mustRecuseSql } from '../review/scoring.js';
  * applications waiting for their confirmation as a contact.
  */
 export const APPLY_REMINDER = 'applyReminder';
+/**
+ * To a leader when a year's applications open, once a cycle: `{ cycleId, openId, teamIds }`, each active team they
+ * lead with no application, a draft or a returned one (a year old by the deadline or not yet).
+ */
+export const APPLY_OPEN_NOTICE = 'applyOpenNotice';
 /** Before there was one card a person: to a leader whose team has no application, a draft or a returned one: `{ cycleId, teamId }`. */
 export const LEADER_APPLY_REMINDER = 'applyReminderLeader';
 /** Before there was one card a person: to a contact with submitted applications to confirm: `{ cycleId, openId }`. */
@@ -201,6 +207,45 @@ export function applyReminderRenderer(db: Db, day: SendDay): CardRenderer {
       }
       if (!mine.length && !toConfirm.length) return { drop: why.join('；') || '没有需要提醒的申报' };
       return safely('申报提醒', () => ({ card: applyDeadlineCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, teams: mine, toConfirm }) }));
+    });
+  };
+}
+
+/**
+ * The notice that a year's applications opened, drawn when sent: the teams listed that the receiver still leads, still
+ * active, with no application, a draft or a returned one, each told whether it is a year old by the deadline as it is
+ * then. Dropped once applications have closed or the deadline has passed, or with no team left.
+ */
+export function applyOpenNoticeRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs) => {
+    const byCycle = await cyclesOf(db, specs);
+    const teamIds = [...new Set(specs.flatMap((s) => idsOf(s.teamIds)))];
+    const led = teamIds.length
+      ? await db
+          .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, registeredAt: teams.registeredAt, teamStatus: teams.status, cycleId: applications.cycleId, status: applications.status })
+          .from(teams)
+          .leftJoin(applications, and(eq(applications.teamId, teams.id), inArray(applications.cycleId, [...byCycle.keys(), 0])))
+          .where(inArray(teams.id, teamIds))
+          .orderBy(asc(teams.id))
+      : [];
+    const today = dayOfSending(day);
+    return specs.map((spec): RenderedCard => {
+      const cycle = byCycle.get(Number(spec.cycleId));
+      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
+      if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
+      const daysLeft = daysBetween(today, cycle.applicationDeadline);
+      if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
+      const shown: OpenNoticeTeam[] = [];
+      for (const id of idsOf(spec.teamIds)) {
+        const rows = led.filter((r) => r.id === id);
+        if (!rows.length || rows[0].teamStatus !== 'active' || rows[0].leaderOpenId !== String(spec.openId)) continue;
+        const status = rows.find((r) => r.cycleId === cycle.id)?.status ?? null;
+        if (status !== null && status !== 'draft' && status !== 'returned') continue;
+        const yearOldOn = oneYearAfter(rows[0].registeredAt);
+        shown.push({ id, name: rows[0].name, code: rows[0].code, yearOldOn, eligible: yearOldOn <= cycle.applicationDeadline });
+      }
+      if (!shown.length) return { drop: '所列班组已申报、已更换班组长或已不是在册班组，无需通知' };
+      return safely('申报开启通知', () => ({ card: applyOpenCard({ year: cycle.year, deadline: cycle.applicationDeadline, daysLeft, teams: shown }) }));
     });
   };
 }

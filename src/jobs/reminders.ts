@@ -12,7 +12,7 @@ import { type Destination, enqueueMany, type OutgoingMessage } from '../outbox.j
 import { revocationBarDays } from '../policy.js';
 import { mustRecuseSql } from '../review/scoring.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
-import { APPLY_REMINDER, CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, notYetAccepted, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from './reminderCards.js';
+import { APPLY_OPEN_NOTICE, APPLY_REMINDER, CONTACT_APPLY_REMINDER, LEADER_APPLY_REMINDER, notYetAccepted, REVIEW_MEETING_REMINDER, SCORING_GROUP_REMINDER, SCORING_REMINDER } from './reminderCards.js';
 
 /** Days before each deadline a reminder goes out. */
 export const applyDeadlineOffsets = [7, 3, 1] as const;
@@ -20,7 +20,7 @@ export const scoringDeadlineOffsets = [3, 1] as const;
 export const reviewMeetingOffsets = [14, 3] as const; // 第十九条
 
 export interface ReminderPeriod {
-  kind: 'apply-deadline' | 'scoring-deadline' | 'review-meeting';
+  kind: 'apply-open' | 'apply-deadline' | 'scoring-deadline' | 'review-meeting';
   /** e.g. apply-deadline:2027:T-3, scoring-deadline:2027:overdue:2027-06-02 */
   period: string;
   /** The days from today to the date: under the offset when a reminder missed on its day is made up later. */
@@ -64,6 +64,16 @@ export function reminderPeriods(cycle: Pick<Cycle, 'year' | 'status' | 'applicat
   return out;
 }
 
+/**
+ * The notice that the cycle's applications are open (the promise of 申报 and of the 满一年 card): owed while the cycle
+ * takes applications and its deadline is ahead, claimed once a year (`apply-open:2027`), at the first run after the
+ * cycle opens; a deadline moved afterwards does not bring it again.
+ */
+export function applyOpenPeriod(cycle: Pick<Cycle, 'year' | 'status' | 'applicationDeadline'>, today: string): ReminderPeriod | undefined {
+  const daysLeft = daysBetween(today, cycle.applicationDeadline);
+  return cycle.status === 'open' && daysLeft >= 0 ? { kind: 'apply-open', period: `apply-open:${cycle.year}`, daysLeft } : undefined;
+}
+
 /** Reminders queued per batch of a period's job. */
 export const REMIND_BATCH = 500;
 /** Above this many people a period's job posts a progress card to the admin group(s); below, they hear nothing of it. */
@@ -71,7 +81,7 @@ export const REMIND_CARD_FROM = 200;
 /** Who sends a period's reminders, in the job's created_by and the audit. */
 export const REMINDERS_ACTOR = 'system:reminders';
 
-const periodTitles: Record<ReminderPeriod['kind'], string> = { 'apply-deadline': '申报截止提醒', 'scoring-deadline': '评分截止提醒', 'review-meeting': '评审会提醒' };
+const periodTitles: Record<ReminderPeriod['kind'], string> = { 'apply-open': '申报开启通知', 'apply-deadline': '申报截止提醒', 'scoring-deadline': '评分截止提醒', 'review-meeting': '评审会提醒' };
 
 type Team = { id: number; name: string; code: string; leaderOpenId: string };
 
@@ -82,6 +92,8 @@ type Team = { id: number; name: string; code: string; leaderOpenId: string };
 type Recipient =
   /** One card a person a period: the teams they lead that it is about, and whether they have applications to confirm. */
   | { t: 'person'; openId: string; teamIds: number[]; contact: boolean }
+  /** The notice that applications opened: a leader and their teams that may apply, or not yet (第十六条). */
+  | { t: 'opening'; openId: string; teamIds: number[] }
   | { t: 'expert'; openId: string }
   | { t: 'expertsGroup'; chatId: string }
   | { t: 'admin'; to: Destination }
@@ -103,7 +115,7 @@ interface RemindParams {
 
 /**
  * The `reminders` job: every reminder of the running cycle owed today, each period claimed once
- * (job `reminders`, period e.g. `apply-deadline:2027:T-3`). Under the claim, in its transaction, the
+ * (job `reminders`, period e.g. `apply-deadline:2027:T-3`; first of all, once a cycle, `apply-open:2027`). Under the claim, in its transaction, the
  * period's audience is decided and recorded as a bulk job (kind `remind`); the bulk-job worker queues
  * the cards in batches, each keyed per period and person, so a resumed job sends nobody a reminder twice.
  */
@@ -115,7 +127,11 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
   // a period that fails (its `failed` row retried by the next run) does not hold back the others owed today: each is
   // tried, and the first failure is thrown once they all were
   let failure: { error: unknown } | undefined;
-  for (const due of reminderPeriods(cycle, today)) {
+  const periods = reminderPeriods(cycle, today);
+  const opening = applyOpenPeriod(cycle, today);
+  // the deadline's reminder owed today (or sent on an earlier day of its offset) tells an eligible team what the notice would
+  const deadlineOwed = periods.some((p) => p.kind === 'apply-deadline');
+  for (const due of [...(opening ? [opening] : []), ...periods]) {
     try {
       // a scoring deadline's reminder with no task waiting yet (its T-3 while applications are still open): not claimed,
       // so a later run, once tasks exist, still sends it; the audience is decided again under the claim
@@ -124,7 +140,9 @@ export async function runReminders(db: Db, opts: JobOptions): Promise<RunOutcome
       outcomes.push(
         await runClaimed(db, 'reminders', p.period, opts.now, async (tx) => {
           const audience =
-            p.kind === 'apply-deadline'
+            p.kind === 'apply-open'
+              ? await applyOpenAudience(tx, cycle, opts, deadlineOwed)
+              : p.kind === 'apply-deadline'
               ? await applyDeadlineAudience(tx, cycle, opts)
               : p.kind === 'scoring-deadline'
                 ? await scoringDeadlineAudience(tx, cycle)
@@ -196,6 +214,8 @@ function reminderMessage(r: Recipient, params: RemindParams): OutgoingMessage {
   switch (r.t) {
     case 'person':
       return { dedupeKey: `remind:${period}:person-${r.openId}`, to: { openId: r.openId }, render: { kind: APPLY_REMINDER, cycleId: cycle.id, openId: r.openId, teamIds: r.teamIds, contact: r.contact } };
+    case 'opening':
+      return { dedupeKey: `remind:${period}:person-${r.openId}`, to: { openId: r.openId }, render: { kind: APPLY_OPEN_NOTICE, cycleId: cycle.id, openId: r.openId, teamIds: r.teamIds } };
     case 'applicants':
       return { dedupeKey: `remind:${period}:person-${r.openId}`, to: { openId: r.openId }, render: { kind: REVIEW_MEETING_REMINDER, cycleId: cycle.id, audience: 'applicant', teamIds: r.teamIds } };
     case 'leader':
@@ -288,6 +308,27 @@ async function applyDeadlineAudience(tx: Db, cycle: Cycle, opts: JobOptions): Pr
     .orderBy(asc(teams.contactOpenId));
   for (const c of contacts) personOf(c.contactOpenId).contact = true;
   return [...people.values()];
+}
+
+/**
+ * The leaders of active teams with no application, a draft or a returned one in the cycle, and not barred (协会规定),
+ * one a person with each of their teams: those a year old by the deadline may apply, the others hear when they may
+ * (第十六条). With the deadline's reminder owed too, the teams that may apply are left to it.
+ */
+async function applyOpenAudience(tx: Db, cycle: Cycle, opts: JobOptions, deadlineOwed: boolean): Promise<Recipient[]> {
+  const candidates = await tx
+    .select({ id: teams.id, leaderOpenId: teams.leaderOpenId, registeredAt: teams.registeredAt })
+    .from(teams)
+    .leftJoin(applications, and(eq(applications.teamId, teams.id), eq(applications.cycleId, cycle.id)))
+    .where(and(eq(teams.status, 'active'), sql`(${applications.id} is null or ${applications.status} in ('draft', 'returned'))`))
+    .orderBy(asc(teams.id));
+  const barred = await barredAtDeadline(tx, cycle, opts);
+  const people = new Map<string, number[]>();
+  for (const t of candidates) {
+    if (barred.has(t.id) || (deadlineOwed && oneYearAfter(t.registeredAt) <= cycle.applicationDeadline)) continue;
+    people.set(t.leaderOpenId, [...(people.get(t.leaderOpenId) ?? []), t.id]);
+  }
+  return [...people].map(([openId, teamIds]): Recipient => ({ t: 'opening', openId, teamIds }));
 }
 
 /** Teams barred still at the cycle's deadline (a title revoked within the association's bar, 协会规定), as requireNotBarred counts it. */

@@ -90,6 +90,8 @@ describe('reminders reach exactly the people they should, day by day through a g
     }
     const overdue = ['2027-07-01', '2027-07-02', '2027-07-03', '2027-07-04'].map((d) => `scoring-deadline:2027:overdue:${d}`);
     expect(periods).toEqual([
+      // the first run after the cycle opened: the notice that applications are open, once a year
+      'apply-open:2027',
       'apply-deadline:2027:T-7',
       'apply-deadline:2027:T-3',
       'apply-deadline:2027:T-1',
@@ -186,9 +188,15 @@ describe('a date moved after its reminder went out (申报截止延期) gets its
 
   it('the new deadline’s T-3 is claimed under the period with its date, once, and its cards count down to the new date', async () => {
     const before = await runReminders(db.db, opts(addDays(DEADLINE, -3)));
-    expect(before.map((o) => [o.period, o.status])).toEqual([['apply-deadline:2027:T-3', 'done']]);
+    expect(before.map((o) => [o.period, o.status])).toEqual([
+      ['apply-open:2027', 'done'],
+      ['apply-deadline:2027:T-3', 'done'],
+    ]);
     // the same day again: the same date's reminder, taken
-    expect((await runReminders(db.db, opts(addDays(DEADLINE, -3)))).map((o) => [o.period, o.status])).toEqual([['apply-deadline:2027:T-3', 'skipped']]);
+    expect((await runReminders(db.db, opts(addDays(DEADLINE, -3)))).map((o) => [o.period, o.status])).toEqual([
+      ['apply-open:2027', 'skipped'],
+      ['apply-deadline:2027:T-3', 'skipped'],
+    ]);
     await sendReminders(db.db);
     const first = await outboxRows(db, 'remind:apply-deadline:2027:T-3:');
     expect(first.length).toBeGreaterThan(0);
@@ -197,8 +205,12 @@ describe('a date moved after its reminder went out (申报截止延期) gets its
     const moved = addDays(DEADLINE, 15);
     await db.db.update(cycles).set({ applicationDeadline: moved }).where(eq(cycles.id, g.cycleId));
     const after = await runReminders(db.db, opts(addDays(moved, -3)));
-    expect(after.map((o) => [o.period, o.status])).toEqual([[`apply-deadline:2027:T-3:${moved}`, 'done']]);
-    expect((await runReminders(db.db, opts(addDays(moved, -3)))).map((o) => o.status)).toEqual(['skipped']);
+    // the notice that applications opened is not sent again for the moved date
+    expect(after.map((o) => [o.period, o.status])).toEqual([
+      ['apply-open:2027', 'skipped'],
+      [`apply-deadline:2027:T-3:${moved}`, 'done'],
+    ]);
+    expect((await runReminders(db.db, opts(addDays(moved, -3)))).map((o) => o.status)).toEqual(['skipped', 'skipped']);
     await sendReminders(db.db);
     const second = await outboxRows(db, `remind:apply-deadline:2027:T-3:${moved}:`);
     // everyone reminded for the old date still has something to do (a team that turns one year old before the new date joins them)
@@ -210,7 +222,7 @@ describe('a date moved after its reminder went out (申报截止延期) gets its
       expect(JSON.stringify(card)).toContain('2027年6月15日');
     }
     const runs = await db.db.select().from(jobRuns).where(eq(jobRuns.job, 'reminders'));
-    expect(runs.map((r) => r.period).sort()).toEqual(['apply-deadline:2027:T-3', `apply-deadline:2027:T-3:${moved}`]);
+    expect(runs.map((r) => r.period).sort()).toEqual(['apply-deadline:2027:T-3', `apply-deadline:2027:T-3:${moved}`, 'apply-open:2027']);
   });
 });
 
@@ -229,9 +241,10 @@ describe('running a job twice for a period, and in two processes at once, sends 
     const date = '2027-05-28'; // T-3 of the deadline, a team's anniversary, an 18-day-old complaint, a running cycle
     for (const name of jobNames) {
       const [a, b] = await Promise.all([runJob(name, db.db, opts(date)), runJob(name, db.db, opts(date))]);
-      expect(a.length, name).toBe(1);
-      expect([a[0].status, b[0].status].sort(), name).toEqual(['done', 'skipped']);
-      const done = a[0].status === 'done' ? a[0] : b[0];
+      // reminders: the notice that applications are open (its first run) and the T-3; every other job one period
+      expect(a.map((o) => o.period), name).toEqual(name === 'reminders' ? ['apply-open:2027', 'apply-deadline:2027:T-3'] : [a[0].period]);
+      for (const [i, o] of a.entries()) expect([o.status, b[i].status].sort(), `${name} ${o.period}`).toEqual(['done', 'skipped']);
+      const done = a.at(-1)!.status === 'done' ? a.at(-1)! : b.at(-1)!;
       if (name === 'reminders') expect(done.details?.audience, name).toBeGreaterThan(0);
       // the teams a year old today that may apply have the deadline's T-3 reminder today: that card alone
       else if (name === 'anniversary') expect(done.details?.inDeadlineReminder, name).toBeGreaterThan(0);
@@ -274,7 +287,8 @@ describe('running a job twice for a period, and in two processes at once, sends 
       const outcomes = results.flat();
       const byPeriod = new Map<string, string[]>();
       for (const o of outcomes) byPeriod.set(`${o.job}|${o.period}`, [...(byPeriod.get(`${o.job}|${o.period}`) ?? []), o.status]);
-      for (const [period, statuses] of byPeriod) expect(statuses.sort(), period).toEqual(['done', 'skipped']);
+      // the notice that applications are open went on an earlier day: both skip it
+      for (const [period, statuses] of byPeriod) expect(statuses.sort(), period).toEqual(period === 'reminders|apply-open:2027' ? ['skipped', 'skipped'] : ['done', 'skipped']);
       await Promise.all([sendReminders(db.db), sendReminders(other.db)]);
       const added = (await outboxRows(db)).length - before.length;
       // each reminder of the new period is queued once, by whichever replica's worker took the batch

@@ -40,6 +40,8 @@ describe('a reminder period that fails', () => {
     await db.db.execute(sql.raw('drop trigger fail_apply_claim on job_runs'));
     const again = await runReminders(db.db, { ...opts, now: new Date(`${TODAY}T10:00:00+08:00`) });
     expect(again.map((o) => [o.period, o.status])).toEqual([
+      // the notice that applications are open went out on the first run
+      [`apply-open:${YEAR}`, 'skipped'],
       [`apply-deadline:${YEAR}:T-1`, 'done'],
       [`review-meeting:${YEAR}:T-3`, 'skipped'],
     ]);

@@ -416,6 +416,18 @@ export const cardSamples: Record<string, Sample> = {
     }),
     reminders.applyDeadlineCard({ year: 2026, deadline: '2026-05-31', daysLeft: 1, teams: [{ ...team, state: 'returned' }], toConfirm: [] }),
   ],
+  'reminders.applyOpenCard': () => [
+    reminders.applyOpenCard({ year: 2026, deadline: '2026-05-31', daysLeft: 40, teams: [{ ...team, yearOldOn: '2026-03-01', eligible: true }] }),
+    reminders.applyOpenCard({
+      year: 2026,
+      deadline: '2026-05-31',
+      daysLeft: 40,
+      teams: [
+        { ...team, yearOldOn: '2026-03-01', eligible: true },
+        { id: 2, name: '桥梁检测二组', code: 'GDSZ-2026-0002', yearOldOn: '2026-09-10', eligible: false },
+      ],
+    }),
+  ],
   'reminders.applyDeadlineLeaderCard': () => [
     reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 7, team, state: 'none' }),
     reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 1, team, state: 'returned' }),
