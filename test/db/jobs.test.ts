@@ -351,18 +351,21 @@ describe('a hand run for another day (npm run job --at) only shows what that day
   it('the last-day reminders are shown as drawn that day, and nothing is claimed, queued or recorded: the real run of that day sends them', async () => {
     const lastDay = addDays(DEADLINE, -1);
     const shown = await previewJob('reminders', db.db, opts(lastDay), config);
-    expect(shown.outcomes.map((o) => [o.period, o.status])).toEqual([['apply-deadline:2027:T-1', 'done']]);
-    const leaders = g.teams.filter((t) => shown.messages.some((m) => m.receiver === `open_id ${t.leader}` && m.dedupeKey.includes(':team-')));
+    // the year's opening notice (never sent yet) and the last-day reminder
+    expect(shown.outcomes.map((o) => [o.period, o.status])).toEqual([['apply-open:2027', 'done'], ['apply-deadline:2027:T-1', 'done']]);
+    const lastDayShown = shown.messages.filter((m) => m.dedupeKey.startsWith('remind:apply-deadline:2027:T-1:'));
+    const leaders = g.teams.filter((t) => lastDayShown.some((m) => m.receiver === `open_id ${t.leader}`));
     expect(leaders.length).toBeGreaterThan(3);
-    expect(shown.messages.length).toBe(Number(shown.outcomes[0].details?.audience));
+    expect(lastDayShown.length).toBe(Number(shown.outcomes[1].details?.audience));
     // drawn as on that day (明天截止), not as today's send would draw them
-    for (const m of shown.messages.filter((m) => m.dedupeKey.includes(':team-'))) expect(m.summary).toMatch(/^卡片：2027 年度申报明天截止 · /);
+    for (const m of lastDayShown.filter((m) => leaders.some((t) => m.receiver === `open_id ${t.leader}`))) expect(m.summary).toMatch(/^卡片：2027 年度申报明天截止 · /);
     await nothingKept();
 
-    const [real] = await runJob('reminders', db.db, opts(lastDay));
-    expect([real.period, real.status]).toEqual(['apply-deadline:2027:T-1', 'done']);
+    const real = await runJob('reminders', db.db, opts(lastDay));
+    expect(real.map((o) => [o.period, o.status])).toEqual([['apply-open:2027', 'done'], ['apply-deadline:2027:T-1', 'done']]);
     await sendReminders(db.db);
-    expect(receivers(await outboxRows(db, 'remind:apply-deadline:2027:T-1:'))).toEqual(shown.messages.map((m) => m.receiver).sort());
+    expect(receivers(await outboxRows(db, 'remind:apply-deadline:2027:T-1:'))).toEqual(lastDayShown.map((m) => m.receiver).sort());
+    expect(receivers(await outboxRows(db, 'remind:apply-open:2027:'))).toEqual(shown.messages.filter((m) => m.dedupeKey.startsWith('remind:apply-open:2027:')).map((m) => m.receiver).sort());
   });
 
   it.runIf(testDatabaseKind() === 'postgres')('npm run job -- digest --at another day prints whom it would tell and keeps nothing; --send runs it', async () => {
