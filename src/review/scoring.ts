@@ -381,7 +381,7 @@ export function leadsOrBelongsIn(expert: SQLWrapper, organization: SQLWrapper): 
  * `mustRecuse` as SQL, for a statement that reads tasks with their team (`teams` joined by its name): whether `expert`
  * is the team's leader, contact or member, declared a conflict with it or its organisation, or belongs to that
  * organisation (by their expert record, or a team of it they lead, belong to or are the contact of). The checks of
- * `recusalReason` and the one-statement submit (migrations 0016, 0017, 0021): index look-ups on the expert.
+ * `recusalReason` and the one-statement submit (migrations 0016, 0017, 0021, 0022): index look-ups on the expert.
  */
 export function mustRecuseSql(expert: SQLWrapper): SQL<boolean> {
   return sql<boolean>`(${expert} in (${teams.leaderOpenId}, ${teams.contactOpenId})
@@ -945,7 +945,8 @@ export async function expertTasks(tx: Db, openId: string): Promise<{ cycle?: typ
 /**
  * 已完成 7 / 20: an expert's progress in the running cycle. `recused`: how many of the tasks left they must step aside
  * from (第十七条: 重开评分 gave a sheet back after a late conflict, until 更换专家), which are not theirs to score.
- * The one-statement submit counts them too (migrations 0020, 0021), from the expert's reasons to step aside.
+ * The one-statement submit counts them too (migrations 0020–0022): none for an expert with no reason to step aside, with
+ * four or fewer left from those tasks, with more from the reasons (their own organisation not counted then).
  */
 export interface Progress {
   done: number;
@@ -971,7 +972,7 @@ const runningCycleId = sql`(select ${cycles.id} from ${cycles} where ${inArray(c
  * The progress query alone; `openId` may be a placeholder, for a prepared statement. The expert's tasks of the
  * running cycle are one range of assignments_expert_cycle_idx (the assignment carries its cycle, migration 0004), so
  * the cost does not grow with the years the expert served. The fast submit counts the same in the function
- * review_submit (db/migrations/0006_review_submit.sql; `recused` as now from 0021).
+ * review_submit (db/migrations/0006_review_submit.sql; `recused` as now from 0022).
  */
 export function expertProgressQuery(tx: Db, openId: string | Placeholder) {
   // the pending tasks the expert must step aside from, apart: one look-up per pending task, none per scored one
