@@ -235,18 +235,30 @@ export async function declareConflict(
     orgId = org.id;
     label = org.name;
   }
+  const ofTarget = teamId ? eq(teams.id, teamId) : eq(teams.organizationId, orgId!);
   // every running cycle's lock, beside the check for the same declaration (one round trip), whether or not a task is
   // touched now: a 谢绝 or a 分配专家 batch that would give this expert a task of the target meanwhile commits before
-  // (the read of the touched tasks below, after the lock, finds it) or waits and then sees the declaration
+  // (the read of the touched tasks below, after the lock, finds it) or waits and then sees the declaration.
+  // Then the applications of the tasks pending now, in the order of their tasks (as each declineTask takes them): a 提交评分
+  // of one of them holds its application, so it commits before (the reads below find the sheet submitted: reported, not
+  // declined) or waits and then finds the declaration (回避)
   const [[dup]] = await Promise.all([
     tx
       .select({ id: conflicts.id })
       .from(conflicts)
       .where(and(eq(conflicts.expertOpenId, actor.openId), teamId ? eq(conflicts.teamId, teamId) : eq(conflicts.organizationId, orgId!))),
     tx.select({ id: cycles.id }).from(cycles).where(inArray(cycles.status, ['open', 'scoring'])).orderBy(asc(cycles.id)).for('update'),
+    tx
+      .select({ id: applications.id })
+      .from(applications)
+      .innerJoin(assignments, eq(assignments.applicationId, applications.id))
+      .innerJoin(teams, eq(teams.id, applications.teamId))
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(and(eq(assignments.expertOpenId, actor.openId), eq(assignments.status, 'assigned'), inArray(cycles.status, ['open', 'scoring']), ofTarget))
+      .orderBy(asc(assignments.id))
+      .for('update', { of: applications }),
   ]);
   if (dup) throw new AlreadyDone('声明', { action: 'expert.declareConflict', entity: 'conflict', entityId: dup.id }, `与“${label}”存在利益冲突`);
-  const ofTarget = teamId ? eq(teams.id, teamId) : eq(teams.organizationId, orgId!);
   // issued together: one round trip (the tasks the conflict touches do not depend on the declaration's row)
   const [[row], touched, scored] = await Promise.all([
     tx.insert(conflicts).values({ expertOpenId: actor.openId, teamId, organizationId: orgId, reason: input.reason }).returning({ id: conflicts.id }),
