@@ -126,21 +126,26 @@ export async function scoringToClose<T = undefined>(tx: Db, actor: Actor, cycleI
   const scoring = underReview.filter((r) => r.status === 'scoring');
   // experts still to score each (a refusal's read, apart: counted in the checks' read, its cost estimated over every
   // application of the year before the statistics caught up with their being scored, it was compiled (JIT) at each
-  // 结束评分并汇总, 80–90 ms)
-  const pending = new Map(
+  // 结束评分并汇总, 80–90 ms), with the application's status read again in the same statement: a 提交评分 holds no
+  // lock of the cycle, so the last sheet of a panel may commit between the two reads, and its application, scored now,
+  // is not one whose experts all declined
+  const current = new Map(
     scoring.length
       ? (
           await tx
-            .select({ id: assignments.applicationId, n: sql<number>`count(*)::int` })
-            .from(assignments)
-            .where(and(inArray(assignments.applicationId, scoring.map((r) => r.id)), eq(assignments.status, 'assigned')))
-            .groupBy(assignments.applicationId)
-        ).map((r) => [r.id, Number(r.n)])
+            .select({ id: applications.id, status: applications.status, n: sql<number>`count(${assignments.id})::int` })
+            .from(applications)
+            .leftJoin(assignments, and(eq(assignments.applicationId, applications.id), eq(assignments.status, 'assigned')))
+            .where(inArray(applications.id, scoring.map((r) => r.id)))
+            .groupBy(applications.id)
+        ).map((r) => [r.id, r])
       : [],
   );
-  const waiting = scoring.filter((r) => (pending.get(r.id) ?? 0) > 0);
   // every expert of the panel declined or stepped aside: nobody will score it, the panel is to be filled again
-  const unstaffed = scoring.filter((r) => !((pending.get(r.id) ?? 0) > 0));
+  const nobodyScores = (r: { id: number }) => current.get(r.id)?.status === 'scoring' && !(Number(current.get(r.id)?.n) > 0);
+  const unstaffed = scoring.filter(nobodyScores);
+  // the rest are still being scored, or were completed by a sheet submitted since the checks' read (a click again sums them)
+  const waiting = scoring.filter((r) => !nobodyScores(r));
   if (waiting.length || unstaffed.length) {
     const parts = [
       ...(waiting.length ? [`还有 ${waiting.length} 份申报未完成评分（${codesOf(waiting)}）。待评的专家每天会收到提醒，可等其提交，或在“评审进度”中打开该申报的专家组“更换专家”`] : []),
