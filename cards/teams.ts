@@ -43,8 +43,8 @@ const v = (values: Record<string, unknown>, key: string) => {
 /** What was typed, without the empty fields, to lay over the stored or default values. */
 const typed = (values: Record<string, unknown> = {}) => Object.fromEntries(Object.entries(values).filter(([, x]) => x !== '' && x !== null && x !== undefined));
 
-/** 注册 (第十二条): every field of the registration form (src/teams.ts `registrationForm`). */
-export function registrationFormCard(opts: { descriptor: FormDescriptor; leaderOpenId: string; candidates: string[]; values?: Record<string, unknown>; error?: FormError }): Card {
+/** 注册 (第十二条): every field of the registration form (src/teams.ts `registrationForm`); `form` names this drawing of it (`registrationCardKey`). */
+export function registrationFormCard(opts: { descriptor: FormDescriptor; leaderOpenId: string; candidates: string[]; form?: string; values?: Record<string, unknown>; error?: FormError }): Card {
   return card({
     title: '注册质量信得过班组',
     subtitle: '第十二条：组织的各类班组可自愿申请创建',
@@ -54,7 +54,7 @@ export function registrationFormCard(opts: { descriptor: FormDescriptor; leaderO
       markdown('填写班组的基本情况和创建计划（第四条）。带 * 的为必填项；提交后生成班组编号，注册满一年可参加评选（第十六条）。'),
       form('registration', [
         ...formInputs(opts.descriptor, { leader: opts.leaderOpenId, ...typed(opts.values) }, { people: { leader: opts.candidates, contact: opts.candidates }, clientRequired: true }),
-        submitButton({ text: '提交注册', name: 'submit', value: { action: 'team.register' } }),
+        submitButton({ text: '提交注册', name: 'submit', value: { action: 'team.register', ...(opts.form ? { form: opts.form } : {}) } }),
       ]),
     ],
   });

@@ -33,14 +33,16 @@ export class AlreadyDone extends UserError {
     readonly detail = '',
     /** Said when nothing is on record (the form was saved unchanged before anything was done). */
     readonly otherwise?: string,
+    /** Said after either: what became of this submit (a form sent again with other values was not saved). */
+    readonly then = '',
   ) {
-    super(`已${what}${detail}，无需重复${what}。`, { kind: 'info' });
+    super(`已${what}${detail}，无需重复${what}。${then}`, { kind: 'info' });
     this.name = 'AlreadyDone';
   }
 
   /** The answer once the time is known: 已于 2026年12月1日 08:22 提交（总分 88 分），无需重复提交。 */
   at(when: string | undefined): string {
-    return when ? `已于 ${when} ${this.what}${this.detail}，无需重复${this.what}。` : (this.otherwise ?? this.message);
+    return when ? `已于 ${when} ${this.what}${this.detail}，无需重复${this.what}。${this.then}` : this.otherwise !== undefined ? `${this.otherwise}${this.then}` : this.message;
   }
 }
 

@@ -6,7 +6,7 @@ import { audit } from './audit.js';
 import { runningStatuses } from './cycles.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { numberField, openIdField, option, optionalText, parseForm, text, defineForm, formLabels, formSchema, type FormValues } from './forms.js';
-import { upsertOrganization } from './organizations.js';
+import { organizationKey, upsertOrganization } from './organizations.js';
 import { type Actor, ensurePerson, grantRole } from './people.js';
 import { type Recusal, recuseInsiders } from './review/recusal.js';
 import { StateMachine } from './stateMachine.js';
@@ -116,8 +116,78 @@ function takenName(organization: string, teamName: string, code?: string): strin
   return `“${organization}”已有名为“${teamName}”的班组${code ? `（编号 ${code}）` : ''}，由另一位班组长注册。如是同一个班组，请其班组长在“班组成员”中添加你；如是另一个班组，请改用能区分的名称（如加上项目部或工区）后再提交。`;
 }
 
-/** 注册 (第十二条): stores the team, its leader and its organisation contact. */
-export async function registerTeam(tx: Db, actor: Actor, values: Record<string, unknown>, today: string, now: Date): Promise<Team & { organization: string }> {
+/**
+ * Which registration card a submit comes from: the card's message (open_message_id) and the click that drew the form
+ * in it (the 提交注册 button's `form`), as far as known. A second submit of the same card registers nothing (one card,
+ * one team); a form drawn anew, in a new message or in place of the menu in the same one, may register another team.
+ */
+export function registrationCardKey(input: { value: Record<string, unknown>; messageId?: string }): string | undefined {
+  const form = typeof input.value.form === 'string' && input.value.form ? input.value.form : undefined;
+  if (!input.messageId && !form) return undefined;
+  return `${input.messageId ?? ''}/${form ?? ''}`.slice(0, 400);
+}
+
+/**
+ * The team this person registered from this card, if they did (the audit row of 注册 keeps the card's key). Taken
+ * under a lock on the card, so a second submit waits for the first and then finds its team.
+ */
+export async function registeredFromCard(tx: Db, cardKey: string, openId: string): Promise<(Team & { organization: string }) | undefined> {
+  // awaited first: issued together, the select (a query builder) reached the server before this raw execute's lock
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`team:register:card:${cardKey}`}, 0))`);
+  const [row] = await tx
+    .select({ team: teams, organization: organizations.name })
+    .from(auditLog)
+    .innerJoin(teams, sql`${teams.id}::text = ${auditLog.entityId}`)
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(and(eq(auditLog.actor, openId), eq(auditLog.action, 'team.register'), sql`${auditLog.details}->>'card' = ${cardKey}`))
+    .limit(1);
+  return row && { ...row.team, organization: row.organization };
+}
+
+/** Whether a form sent again differs from the team it registered (a form that no longer parses differs). */
+export function differsFromRegistered(team: Team & { organization: string }, actor: Actor, values: Record<string, unknown>): boolean {
+  let input: RegistrationInput;
+  try {
+    input = parseForm(registrationSchema, values, registrationLabels);
+  } catch (err) {
+    if (err instanceof UserError) return true;
+    throw err;
+  }
+  return (
+    organizationKey(input.teamName) !== organizationKey(team.name) ||
+    organizationKey(input.organization) !== organizationKey(team.organization) ||
+    input.department !== team.department ||
+    input.teamType !== team.type ||
+    (input.leader ?? actor.openId) !== team.leaderOpenId ||
+    input.phone !== team.phone ||
+    input.memberCount !== team.memberCount ||
+    input.functions !== team.functions ||
+    input.goals !== team.goals ||
+    input.plan !== team.plan ||
+    input.contact !== team.contactOpenId
+  );
+}
+
+/** A second submit of a registration card: the team it registered, and whether this one's values were left unsaved. */
+export function registeredAlready(team: Team, differs: boolean): AlreadyDone {
+  return new AlreadyDone(
+    '注册',
+    { action: 'team.register', entity: 'team', entityId: team.id },
+    `“${team.name}”（班组编号 ${team.code}）`,
+    undefined,
+    differs ? '这次填写的内容与注册时不同，没有保存；如需修改，请点“查看进度”（或发送“进度”），在该班组下点“修改资料”。' : '',
+  );
+}
+
+/** 注册 (第十二条): stores the team, its leader and its organisation contact; `cardKey` (`registrationCardKey`) goes to the audit row. */
+export async function registerTeam(
+  tx: Db,
+  actor: Actor,
+  values: Record<string, unknown>,
+  today: string,
+  now: Date,
+  opts: { cardKey?: string } = {},
+): Promise<Team & { organization: string }> {
   const input = parseForm(registrationSchema, values, registrationLabels);
   const leader = input.leader ?? actor.openId;
   if (leader !== actor.openId && !actor.roles.includes('admin')) {
@@ -164,7 +234,7 @@ export async function registerTeam(tx: Db, actor: Actor, values: Record<string, 
     .returning();
   const [team] = await insertTeam(tx, org.name, input.teamName, inserted);
   await tx.insert(teamMembers).values({ teamId: team.id, openId: leader, role: 'leader' });
-  await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, at: now, details: { code, name: team.name, organization: org.name, contact: input.contact } });
+  await audit(tx, { actor: actor.openId, action: 'team.register', entity: 'team', entityId: team.id, at: now, details: { code, name: team.name, organization: org.name, contact: input.contact, ...(opts.cardKey ? { card: opts.cardKey } : {}) } });
   return { ...team, organization: org.name };
 }
 

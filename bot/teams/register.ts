@@ -1,12 +1,12 @@
 import { registeredCard, registrationFormCard } from '../../cards/teams.js';
 import { oneYearAfter } from '../../src/applications.js';
-import { AlreadyDone } from '../../src/errors.js';
+import { AlreadyDone, UserError } from '../../src/errors.js';
 import { todayIn } from '../../src/dates.js';
 import { fastRegister } from '../../src/fast/register.js';
 import type { CardActionInput, CardResponse, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { pickerCandidates } from '../../src/people.js';
 import { eligibleFromOf, registrationNotices } from '../../src/registrationCards.js';
-import { getTeam, registerTeam, registrationForm as registrationDescriptor } from '../../src/teams.js';
+import { differsFromRegistered, getTeam, registeredAlready, registeredFromCard, registerTeam, registrationCardKey, registrationForm as registrationDescriptor } from '../../src/teams.js';
 import { personFromLookup } from '../lookup.js';
 import { raw, sendPrivately, today } from '../respond.js';
 import { teamData, type TeamRow } from './view.js';
@@ -20,19 +20,36 @@ export async function openRegistrationForm(ctx: HandlerContext) {
   return raw(await registrationForm(ctx));
 }
 
-/** The form, its pickers offering the people the bot knows, organisation contacts first. */
-async function registrationForm(ctx: HandlerContext, again?: { values: Record<string, unknown>; error: { field?: string; message: string } }) {
+/**
+ * The form, its pickers offering the people the bot knows, organisation contacts first. Its 提交注册 carries the click
+ * that drew it (`form`, kept when it is drawn again with an error), which with the card's message names the card.
+ */
+async function registrationForm(ctx: HandlerContext, again?: { form?: unknown; values: Record<string, unknown>; error: { field?: string; message: string } }) {
   const candidates = await pickerCandidates(ctx.tx, { preferRole: 'org_contact', include: [ctx.actor.openId] });
-  return registrationFormCard({ descriptor: registrationDescriptor, leaderOpenId: ctx.actor.openId, candidates, ...again });
+  const form = typeof again?.form === 'string' && again.form ? again.form : ctx.eventId;
+  return registrationFormCard({ descriptor: registrationDescriptor, leaderOpenId: ctx.actor.openId, candidates, form, values: again?.values, error: again?.error });
 }
 
-/** Submit of the registration form. */
+/** Submit of the registration form: one card registers one team; its second submit says which, and changes nothing. */
 export async function submitRegistration(ctx: HandlerContext, input: CardActionInput) {
+  const cardKey = registrationCardKey(input);
+  const before = cardKey ? await registeredFromCard(ctx.tx, cardKey, ctx.actor.openId) : undefined;
+  if (before) throw registeredAlready(before, differsFromRegistered(before, ctx.actor, await contactLookedUp(ctx, input.formValue)));
   const formValue = await personFromLookup(ctx, input.formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
-  const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx), ctx.clock.now());
+  const created = await registerTeam(ctx.tx, ctx.actor, formValue, today(ctx), ctx.clock.now(), { cardKey });
   // the contact is told by message, and a leader named by an administrator too; the leader sees the confirmation in place of the form
   for (const notice of registrationNotices(created, ctx.actor.openId)) await ctx.send(notice);
   return registeredAnswer(created);
+}
+
+/** The form with its contact looked up for comparing only: a look-up that fails leaves the form as it is (then it differs). */
+async function contactLookedUp(ctx: HandlerContext, formValue: Record<string, unknown>): Promise<Record<string, unknown>> {
+  try {
+    return await personFromLookup(ctx, formValue, { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' });
+  } catch (err) {
+    if (err instanceof UserError) return { ...formValue, contact: undefined };
+    throw err;
+  }
 }
 
 const atNow = (now: Date, timezone: string) => ({ now, today: todayIn(timezone, now) });
@@ -44,6 +61,7 @@ export async function submitRegistrationFast(fx: FastContext, input: CardActionI
     eventType: fx.eventType,
     openId: fx.openId,
     formValue: input.formValue,
+    cardKey: registrationCardKey(input),
     ...atNow(fx.clock.now(), fx.config.BOT_TIMEZONE),
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
   });
@@ -63,5 +81,5 @@ export const registrationFormAgain: OnRefused = async (error, ctx, input) => {
     const team = await getTeam(ctx.tx, Number(error.record.entityId));
     if (team) return raw(registeredCard(teamData(team), oneYearAfter(team.registeredAt)));
   }
-  return raw(await registrationForm(ctx, { values: input.formValue, error: { field: error.opts.field, message: error.message } }));
+  return raw(await registrationForm(ctx, { form: input.value.form, values: input.formValue, error: { field: error.opts.field, message: error.message } }));
 };

@@ -1,16 +1,16 @@
 import type { Database } from '../../db/index.js';
 import { UserError } from '../errors.js';
 import { parseForm } from '../forms.js';
-import { pipelined, postgresClient } from '../pipeline.js';
+import { type Issue, pipelined, postgresClient } from '../pipeline.js';
 import { CONTACT_NAMED_CARD, TEAM_REGISTERED_CARD } from '../registrationCards.js';
 import { registrationLabels, registrationSchema, type Team } from '../teams.js';
 import { claimCte, outboxSpecsSql } from './sql.js';
 
 /**
- * 注册 in one round trip on PostgreSQL, on its success path: BEGIN, one statement and COMMIT go out in one
- * write. The statement decides and writes at once, which the query builder cannot say, hence raw SQL: it
+ * 注册 in one round trip on PostgreSQL, on its success path: BEGIN, the card's lock, one statement and COMMIT go out
+ * in one write. The statement decides and writes at once, which the query builder cannot say, hence raw SQL: it
  * checks what `registerTeam` (src/teams.ts) checks, and only when all holds records the event and writes what
- * the ordinary path writes, in the order it takes the rows' locks: the event's claim, the organisation (upserted:
+ * the ordinary path writes, in the order it takes the rows' locks: after the card's, the event's claim, the organisation (upserted:
  * a second registration in it waits here), the leader's person row, the contact's (the role, and the organisation
  * when it had none), the year's code serial, then the team, its leader's membership, the audit row and the
  * notices (cards drawn at send time, as `registrationNotices` in src/registrationCards.ts queues them).
@@ -18,7 +18,8 @@ import { claimCte, outboxSpecsSql } from './sql.js';
  * Anything else writes nothing, not even the claim, and leaves the event to the ordinary path, which answers as
  * it always has: a form that does not parse, a contact to look up in the address book, a contact who is the
  * leader or the one registering, someone registering another leader without being an administrator, a team of
- * that name already in the organisation (done before, or taken), an event seen before. A team of that name, in any
+ * that name already in the organisation (done before, or taken), a card that registered a team before (the
+ * ordinary path says which), an event seen before. A team of that name, in any
  * spelling, committed by a concurrent registration after the statement's snapshot makes its insert fail on the unique
  * index of the name's key: the whole transaction is rolled back and the ordinary path answers too.
  */
@@ -34,10 +35,15 @@ export interface FastRegisterEvent {
   now: Date;
   /** ADMIN_OPEN_IDS: administrators without the stored role. */
   bootstrapAdmins: readonly string[];
+  /** The card submitted (`registrationCardKey`): a card that registered a team before is left to the ordinary path. */
+  cardKey?: string;
 }
 
 /** What the statement stored: the team with its organisation's stored name (the spelling first seen). */
 export type FastRegistered = { team: Omit<Team, 'createdAt' | 'updatedAt'> & { organization: string }; queued: number };
+
+// registeredFromCard's lock (src/teams.ts): a second submit of the card waits for the first
+const cardLockSql = `select pg_advisory_xact_lock(hashtextextended('team:register:card:' || $1::text, 0))`;
 
 const registerSql = `
 with org_seen as (
@@ -50,7 +56,9 @@ verdict as (
     -- actorFrom in src/people.ts finds them: ADMIN_OPEN_IDS, or the stored role)
     ($5::text = $3::text or $3::text = any($4::text[]) or exists (select 1 from people p where p.open_id = $3::text and 'admin' = any(p.roles)))
     -- registerTeam: no team of that name in the organisation (the ordinary path answers one as done, or refuses it)
-    and not exists (select 1 from teams t where t.organization_id = (select id from org_seen) and organization_key(t.name) = organization_key($8::text)) as ok
+    and not exists (select 1 from teams t where t.organization_id = (select id from org_seen) and organization_key(t.name) = organization_key($8::text))
+    -- registeredFromCard: this card registered no team of theirs before (the ordinary path answers which one it did)
+    and not exists (select 1 from audit_log a where $21::text is not null and a.actor = $3::text and a.action = 'team.register' and a.details->>'card' = $21::text) as ok
 ),
 ${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 org as (
@@ -95,7 +103,8 @@ member as (
 ),
 audited as (
   insert into audit_log (actor, action, entity, entity_id, details, at)
-  select $3::text, 'team.register', 'team', t.id::text, jsonb_build_object('code', t.code, 'name', t.name, 'organization', (select name from org), 'contact', $6::text), $20::timestamptz
+  select $3::text, 'team.register', 'team', t.id::text, jsonb_build_object('code', t.code, 'name', t.name, 'organization', (select name from org), 'contact', $6::text)
+    || case when $21::text is null then '{}'::jsonb else jsonb_build_object('card', $21::text) end, $20::timestamptz
   from team t
   returning id
 ),
@@ -195,11 +204,15 @@ export async function fastRegister(database: Database, event: FastRegisterEvent)
     new Date().toISOString(),
     // the audit row's time
     event.now.toISOString(),
+    event.cardKey ?? null,
   ];
   let outcome: Outcome;
   try {
-    const [[rows]] = await pipelined<[Outcome[]], []>(client, [(c) => c.unsafe(registerSql, params as never[], { prepare: true }).execute() as never], []);
-    outcome = rows[0];
+    const register: Issue<Outcome[]> = (c) => c.unsafe(registerSql, params as never[], { prepare: true }).execute() as never;
+    // registeredFromCard's lock, awaited before the statement reads (its snapshot then sees what the lock waited for)
+    const lockCard: Issue<unknown> = (c) => c.unsafe(cardLockSql, [event.cardKey!], { prepare: true }).execute();
+    const [results] = await pipelined<unknown[], []>(client, event.cardKey === undefined ? [register] : [lockCard, register], []);
+    outcome = (results.at(-1) as Outcome[])[0];
   } catch (err) {
     // a team of that name registered at the same moment: nothing was kept; the ordinary path answers as done, or refuses
     if ((err as { code?: string; constraint_name?: string }).code === '23505' && TEAM_NAME_TAKEN.includes((err as { constraint_name?: string }).constraint_name ?? '')) return undefined;

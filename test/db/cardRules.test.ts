@@ -7,6 +7,9 @@ import { cardActions, cardText, expectValidCard, formFieldNames } from '../suppo
 import { messageEvent, randomMessageId } from '../support/larkEvents.js';
 import { type Fixture, personas, registrationForm, startSecurityHarness } from './securityFixture.js';
 
+/** The form's 提交注册 button as the card carries it (the form it names with it). */
+const registerButton = (card: unknown) => cardActions(card).find((v) => v.action === 'team.register')!;
+
 /**
  * Issue 10 against the stricter simulated Open Platform: every click below is first judged by the fake as
  * Feishu would (who a picker can offer, names unique card-wide), then posted signed and encrypted to the bot.
@@ -58,7 +61,7 @@ describe('a leader names an organisation contact who is not in the p2p chat (acc
     expect(picker).toContain(`"value":"${personas.contact}"`);
     expect(formFieldNames(form.content)).toEqual(expect.arrayContaining(['contact', 'contactLookup']));
 
-    const res = await h.clickCard(NEW_LEADER, form.messageId, { action: 'team.register' }, registrationForm('甲', { contact: personas.contact }));
+    const res = await h.clickCard(NEW_LEADER, form.messageId, registerButton(form.content), registrationForm('甲', { contact: personas.contact }));
     expect(res.refused).toBeUndefined();
     expect(res.body.toast.type).toBe('success');
     expect((await teamNamed('测试养护甲班')).contactOpenId).toBe(personas.contact);
@@ -67,7 +70,7 @@ describe('a leader names an organisation contact who is not in the p2p chat (acc
   it('the fake refuses a pick the picker could not offer, as Feishu would, and nothing is registered', async () => {
     await h.say(NEW_LEADER, '注册');
     const form = lastMessageTo(NEW_LEADER);
-    const res = await h.clickCard(NEW_LEADER, form.messageId, { action: 'team.register' }, registrationForm('乙', { contact: 'ou_nobodyknows000000000000000000001' }));
+    const res = await h.clickCard(NEW_LEADER, form.messageId, registerButton(form.content), registrationForm('乙', { contact: 'ou_nobodyknows000000000000000000001' }));
     expect(res.refused?.msg).toContain('cannot offer');
     expect(await teamNamed('测试养护乙班')).toBeUndefined();
   });
@@ -77,7 +80,7 @@ describe('a leader names an organisation contact who is not in the p2p chat (acc
     await h.say(NEW_LEADER, '注册');
     const form = lastMessageTo(NEW_LEADER);
     expect(JSON.stringify(form.content)).not.toContain(zhao.openId);
-    const res = await h.clickCard(NEW_LEADER, form.messageId, { action: 'team.register' }, registrationForm('丙', { contact: '', contactLookup: '139 1234 5678' }));
+    const res = await h.clickCard(NEW_LEADER, form.messageId, registerButton(form.content), registrationForm('丙', { contact: '', contactLookup: '139 1234 5678' }));
     expect(res.body.toast.type).toBe('success');
     expect((await teamNamed('测试养护丙班')).contactOpenId).toBe(zhao.openId);
     expect(cardText(lastMessageTo(zhao.openId).content)).toContain('单位联系人');
@@ -88,7 +91,7 @@ describe('a leader names an organisation contact who is not in the p2p chat (acc
   it('says clearly when nobody matches, keeping what was typed', async () => {
     await h.say(NEW_LEADER, '注册');
     const form = lastMessageTo(NEW_LEADER);
-    const res = await h.clickCard(NEW_LEADER, form.messageId, { action: 'team.register' }, registrationForm('丁', { contact: '', contactLookup: '13000000000' }));
+    const res = await h.clickCard(NEW_LEADER, form.messageId, registerButton(form.content), registrationForm('丁', { contact: '', contactLookup: '13000000000' }));
     expect(res.body.toast.type).toBe('error');
     expect(res.body.toast.content).toContain('没有找到 手机号 13000000000 对应的飞书用户');
     expectValidCard(res.body.card.data);
@@ -102,7 +105,7 @@ describe('a contact typed by their Feishu Mail address (企业邮箱)', () => {
     h.fake.addUser({ name: '钱联系人', mobile: '13912340011', email: 'qian.lianxiren@example.com', enterpriseEmail: 'qian@qc-assoc.feishu.cn' });
     await h.say(NEW_LEADER, '注册');
     const form = lastMessageTo(NEW_LEADER);
-    const res = await h.clickCard(NEW_LEADER, form.messageId, { action: 'team.register' }, registrationForm('戊', { contact: '', contactLookup: 'qian@qc-assoc.feishu.cn' }));
+    const res = await h.clickCard(NEW_LEADER, form.messageId, registerButton(form.content), registrationForm('戊', { contact: '', contactLookup: 'qian@qc-assoc.feishu.cn' }));
     expect(res.body.toast.type).toBe('error');
     expect(res.body.toast.content).toContain('没有找到 邮箱 qian@qc-assoc.feishu.cn 对应的飞书用户');
     expect(res.body.toast.content).toContain('飞书企业邮箱无法查找，请改填对方的手机号或飞书账号绑定的邮箱');

@@ -5,7 +5,7 @@ import { LocalConsole } from '../../src/local/console.js';
 import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
 import { addLocalPerson, LOCAL_ADMIN_GROUP, LOCAL_PEOPLE, seedLocal } from '../../src/local/seed.js';
 import { createLogger } from '../../src/log.js';
-import { cardText } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
 
 const LEADER = 'ou_local_leader';
@@ -66,7 +66,8 @@ describe('local console chats', () => {
       openId: LEADER,
       chatId: p2pChatIdFor(LEADER),
       messageId: form.id,
-      value: { action: 'team.register' },
+      // the form's 提交注册 as the card carries it
+      value: cardActions(form.content).find((v) => v.action === 'team.register')!,
       name: 'submit',
       formValue: {
         teamName: '控制台一班',

@@ -146,9 +146,11 @@ export async function startHarness(
       return res;
     },
     async click(openId, value, formValue, o = {}) {
+      // an event id given names the card too: the same callback sent to two bots comes from the same card (注册 keeps it)
+      const messageId = o.messageId ?? (o.eventId === undefined ? undefined : `om_${o.eventId}`);
       const res = await post(
         '/lark/cards',
-        cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId: o.messageId, chatId: o.chatId, eventId: o.eventId }),
+        cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId, chatId: o.chatId, eventId: o.eventId }),
       );
       await h.drain();
       if (res.status !== 200) throw new Error(`card callback answered ${res.status}: ${JSON.stringify(res.body)}`);
