@@ -137,6 +137,16 @@ export const applicationMachine = new StateMachine<ApplicationStatus, Applicatio
 export type Application = typeof applications.$inferSelect;
 export type Cycle = typeof cycles.$inferSelect;
 
+/**
+ * The team's row in key-share mode, taken by 保存草稿 and 提交申报 before the running year's (cycleOpenForApplications):
+ * the order 修改资料 takes them in (the team's row for update, then the running years' for a new contact's 回避,
+ * src/review/recusal.ts). The application's insert takes this lock anyway, for its foreign key; taken only then, after
+ * the year's, it deadlocked with a contact change of the same team. Other teams' saves and submits are not held.
+ */
+export async function lockTeamOfApplication(tx: Db, teamId: number): Promise<void> {
+  await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).for('key share');
+}
+
 /** The cycle taking applications now: status open and the deadline not passed. */
 export async function cycleOpenForApplications(tx: Db, today: string): Promise<Cycle> {
   // the running cycle (one at most, 第十九条): past 截止申报 it is scoring or being decided, not yet to open

@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, recentRevocation, requireNotBarred, requireRegisteredAYear, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, requireNotBarred, requireRegisteredAYear, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
 import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -125,7 +125,9 @@ export const openApplication: CardRun = async (ctx, input) => {
   return raw(await applicationCard(ctx, idFrom(input.value, 'teamId'), cycle));
 };
 
+/** The form's year, open for applications; the team's row is locked first (lockTeamOfApplication), as 修改资料 takes it before the year's. */
 async function cycleFor(ctx: HandlerContext, input: CardActionInput): Promise<Cycle> {
+  await lockTeamOfApplication(ctx.tx, idOrZero(input.value, 'teamId'));
   const year = Number(input.value.year);
   if (Number.isInteger(year) && year >= 2000 && year <= 2100 && !(await getRunningCycle(ctx.tx))) {
     // a form kept from a year that has ended: that year is over, not yet to open

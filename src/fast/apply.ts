@@ -11,8 +11,8 @@ import type { Team } from '../teams.js';
 import { claimCte, outboxSpecsSql } from './sql.js';
 
 /**
- * 申报 保存 and 提交 by the team leader in one round trip on PostgreSQL: BEGIN, a lock on the team's application
- * of the open cycle (the row the ordinary path's UPDATE locks), one statement that decides and writes, COMMIT,
+ * 申报 保存 and 提交 by the team leader in one round trip on PostgreSQL: BEGIN, the team's row in key-share mode, a
+ * lock on the team's application of the open cycle (the row the ordinary path's UPDATE locks), one statement that decides and writes, COMMIT,
  * and the answer card's rows read back in the same write. The statement checks what the ordinary path checks
  * (each check names the function it mirrors) and, only when every one passes, records the event, writes the
  * application, its audit row and (提交) the organisation contact's request, a card drawn when it is sent
@@ -44,6 +44,10 @@ export interface FastApplyResult {
   cycle: Pick<Cycle, 'id' | 'year' | 'applicationDeadline'>;
   queued: number;
 }
+
+// the team's row first, in key-share mode, as the ordinary path takes it (lockTeamOfApplication): before the year's,
+// the order 修改资料 takes them in, so a contact change of the same team is waited for and never deadlocks with this
+const lockTeamSql = `select 1 from teams where id = $1 for key share`;
 
 // the lock the ordinary path's UPDATE takes on an existing application, taken first so that the statement after
 // it decides on the row as the event before it left it (a new statement sees what committed while it waited)
@@ -252,9 +256,13 @@ async function run(database: Database, event: FastApplyEvent, statement: string,
   let outcome: Outcome;
   let rows: ReadBack[];
   try {
-    const [[, result], [readBack]] = await pipelined<[unknown, Outcome[]], [ReadBack[]]>(
+    const [[, , result], [readBack]] = await pipelined<[unknown, unknown, Outcome[]], [ReadBack[]]>(
       client,
-      [(c) => c.unsafe(lockSql, [event.teamId], { prepare: true }).execute(), (c) => c.unsafe(statement, params as never[], { prepare: true }).execute() as never],
+      [
+        (c) => c.unsafe(lockTeamSql, [event.teamId], { prepare: true }).execute(),
+        (c) => c.unsafe(lockSql, [event.teamId], { prepare: true }).execute(),
+        (c) => c.unsafe(statement, params as never[], { prepare: true }).execute() as never,
+      ],
       [(c) => onConnection(read, c).execute({ teamId: event.teamId, year: event.year })],
     );
     [outcome, rows] = [result[0], readBack];
