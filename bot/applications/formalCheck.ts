@@ -50,14 +50,21 @@ function typedReason(input: CardActionInput, applicationId: number): string | un
   return typeof typed === 'string' ? typed : undefined;
 }
 
-const doneToast = (decision: 'accept' | 'return', teamName: string) => ({ type: 'success' as const, content: decision === 'accept' ? `已受理：${teamName}` : `已退回：${teamName}` });
+/**
+ * 已受理 / 已退回, and for one accepted once the year's experts are scoring (截止申报 done, 分配专家 run) that it has no
+ * experts yet: 分配专家 again gives it its panel (结束评分并汇总 refuses while one has none).
+ */
+const doneToast = (decision: 'accept' | 'return', teamName: string, scoring: boolean) => ({
+  type: 'success' as const,
+  content: decision === 'return' ? `已退回：${teamName}` : scoring ? `已受理：${teamName}。评审已开始，请再点“分配专家”为这份申报分配专家` : `已受理：${teamName}`,
+});
 
 function decide(decision: 'accept' | 'return'): CardRun {
   return async (ctx: HandlerContext, input: CardActionInput) => {
     const applicationId = idFrom(input.value, 'applicationId');
     const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, typedReason(input, applicationId), ctx.clock.now(), ctx.config.BOT_TIMEZONE, seenSubmission(ctx, input));
     for (const message of formalCheckNotices(result.team, applicationId, decision, result.reason, ctx.eventId)) await ctx.send(message);
-    return raw(await checkListCard(ctx, pageFrom(input.value)), doneToast(decision, result.team.name));
+    return raw(await checkListCard(ctx, pageFrom(input.value)), doneToast(decision, result.team.name, result.cycle.status === 'scoring'));
   };
 }
 
@@ -94,7 +101,7 @@ function decideFast(decision: 'accept' | 'return'): NonNullable<CardActionDecl['
       timezone: fx.config.BOT_TIMEZONE,
     });
     if (!done) return undefined;
-    return { outcome: 'ok', answer: raw(checkList(done.year, done.awaiting), doneToast(decision, done.teamName)), queued: done.queued };
+    return { outcome: 'ok', answer: raw(checkList(done.year, done.awaiting), doneToast(decision, done.teamName, done.scoring)), queued: done.queued };
   };
 }
 

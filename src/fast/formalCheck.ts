@@ -48,6 +48,8 @@ export interface FormalCheckDone {
   awaiting: FormalCheckPage;
   /** Outbox rows the statement added. */
   queued: number;
+  /** The application's year was already being scored (applications closed): one accepted now waits for 分配专家. */
+  scoring: boolean;
 }
 
 /** The text of the error a statement raises when the application changed under it: nothing it did is kept. */
@@ -120,12 +122,13 @@ select coalesce((select ok from verdict), false) as ok,
   exists (select 1 from changed) as changed,
   (select count(*) from queued)::int as queued,
   (select team_name from app) as team_name,
+  (select cycle_status from app) = 'scoring' as scoring,
   (select year from running) as year,
   -- claimed, but the update found the application changed by another event: fail, so the claim is not kept (a text
   -- cast to int is how a plain statement raises; the subquery keeps the planner from folding it ahead of the case)
   ${failWhenNotWritten('changed', RACED)}`;
 
-type Outcome = { ok: boolean; changed: boolean; queued: number; team_name: string; year: number; raced: null };
+type Outcome = { ok: boolean; changed: boolean; queued: number; team_name: string; scoring: boolean; year: number; raced: null };
 
 /** The decision made and answered from what was committed; undefined (nothing written) for the ordinary path to run, always so on PGlite. */
 export async function fastFormalCheck(database: Database, event: FastFormalCheck): Promise<FormalCheckDone | undefined> {
@@ -170,5 +173,5 @@ export async function fastFormalCheck(database: Database, event: FastFormalCheck
   const row = outcome[0];
   // changed only when the verdict held, which found the application's team and a running cycle
   if (!row?.changed) return undefined;
-  return { year: row.year, teamName: row.team_name, awaiting, queued: row.queued };
+  return { year: row.year, teamName: row.team_name, awaiting, queued: row.queued, scoring: row.scoring };
 }

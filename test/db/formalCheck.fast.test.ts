@@ -364,3 +364,21 @@ describe('形式审查 clicked twice at once, the fast paths on', () => {
     expect(await db().select({ type: processedEvents.eventType }).from(processedEvents).where(inArray(processedEvents.eventId, [eventId]))).toEqual([{ type: 'card.action.trigger' }]);
   });
 });
+
+describe('受理 once the experts are scoring', () => {
+  const worlds = twoWorlds(async () => {
+    const { h, f } = await startSecurityHarness();
+    await h.db.db.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, f.cycleId));
+    return { h, f };
+  });
+
+  it('says the application has no experts yet and that 分配专家 gives it its panel, on both paths', async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f } = worlds[mode];
+      const body: Body = await h.click(ADMIN, { action: 'check.accept', applicationId: f.appC }, {});
+      expect(body.toast, mode).toEqual({ type: 'success', content: '已受理：深圳建设三班。评审已开始，请再点“分配专家”为这份申报分配专家' });
+      const [app] = await h.db.db.select({ status: applications.status }).from(applications).where(eq(applications.id, f.appC));
+      expect(app.status, mode).toBe('accepted');
+    }
+  });
+});
