@@ -85,6 +85,8 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   { where: '只有该班组登记的单位联系人可以确认和推荐申报材料', says: { 15: ['单位', '申报材料', '确认', '推荐'] } },
   { where: '只有该班组登记的单位联系人可以查看和确认这份申报', says: { 15: ['单位', '确认'] } },
   { where: '须先经所在单位确认并填写推荐意见', says: { 15: ['单位', '确认', '填写推荐意见'] } },
+  // 待确认的申报 typed by someone who is nobody's contact: the list is the organisation's, which confirms and recommends
+  { where: '只有班组登记的单位联系人可以查看待确认的申报', says: { 15: ['单位', '申报材料', '确认', '填写推荐意见'] } },
   // the contact is not the team itself: the organisation confirms (the leader or a member cannot)
   { where: '申报材料须由所在单位确认并填写推荐意见', says: { 15: ['申报材料', '确认', '填写推荐意见'] } },
   { where: '没有待决定的撤销提醒', says: { 22: ['连续', '投诉', '撤销'] } },
