@@ -253,6 +253,38 @@ export function importedContactCard(d: { organization: string; teams: { name: st
   });
 }
 
+/**
+ * To the person an import made the 班组长 of teams that were here already (the former leader left, or handed over):
+ * once for all their teams in the import, with what is theirs to do from now on.
+ */
+export function importedLeaderCard(d: { teams: { name: string; code: string; organization: string }[] }): Card {
+  const shown = d.teams.slice(0, CONTACT_TEAMS_SHOWN).map((t) => md`- **${t.name}**（${t.code}，${t.organization}）`);
+  return card({
+    title: '你被登记为班组的班组长',
+    template: 'wathet',
+    elements: [
+      markdown(
+        md`协会导入的名单将你登记为${d.teams.length > 1 ? `以下 ${d.teams.length} 个班组` : '班组'}的班组长：\n${mdJoin(shown, '\n')}${d.teams.length > CONTACT_TEAMS_SHOWN ? `\n等 ${d.teams.length} 个班组。` : ''}`,
+      ),
+      note('今后班组的资料、成员、年度申报和相关通知由你办理：点“查看进度”，在班组下修改资料、管理成员；可申报的年度点“年度申报”，已有的草稿或退回修改的申报可继续填写。'),
+      buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
+/** To a team's former 班组长 when an import names another: the team's record, members and applications are no longer theirs. */
+export function formerLeaderCard(team: { name: string; code: string }, leader: string | undefined): Card {
+  return card({
+    title: '班组长已更换',
+    template: 'grey',
+    elements: [
+      // a new leader not yet linked has no open_id to mention
+      markdown(leader ? md`协会导入的名单将 **${team.name}**（${team.code}）的班组长改为 ${mention(leader)}。` : md`协会导入的名单已更换 **${team.name}**（${team.code}）的班组长。`),
+      note('该班组的资料、成员和申报今后由新班组长办理，你此前收到的该班组卡片上的按钮不再可用。如有疑问，请联系协会。'),
+    ],
+  });
+}
+
 /** The admin card's entry: how to import, with the template button. */
 export function importGuideCard(): Card {
   return card({

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, auditLog, codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
-import { type ImportedTeam, importedContactCard, teamsImportedCard } from '../../cards/import.js';
+import { formerLeaderCard, type ImportedTeam, importedContactCard, importedLeaderCard, teamsImportedCard } from '../../cards/import.js';
 import { oneYearAfter } from '../applications.js';
 import { audit } from '../audit.js';
 import { UserError } from '../errors.js';
@@ -175,6 +175,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   const handOver: OutgoingMessage[] = [];
   // and the new contact is told, as 修改资料 tells them: once per person and organisation, of all its teams here
   const named = new Map<string, { openId: string; organizationId: number; organization: string; teams: { id: number; name: string; code: string }[] }>();
+  // a new leader is told so, once for all their teams here, and the former one that the team is no longer theirs
+  const newLeaders = new Map<string, { openId: string; teams: { id: number; name: string; code: string; organization: string }[] }>();
   // a new leader or contact who holds the team's application to score steps aside (回避, 第十七条)
   const joining: Joining[] = [];
   for (const op of plan.teams) {
@@ -202,6 +204,15 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
         .insert(teamMembers)
         .values({ teamId: op.teamId, openId: v.leader, role: 'leader' })
         .onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.openId], set: { role: 'leader' } });
+      // someone not yet linked hears of the team when they are (linkPendingPerson)
+      if (!isPending(v.leader)) {
+        const entry = newLeaders.get(v.leader) ?? { openId: v.leader, teams: [] };
+        entry.teams.push({ id: op.teamId, name: v.name, code: before.code, organization: orgOf.get(v.organization)!.name });
+        newLeaders.set(v.leader, entry);
+      }
+      if (!isPending(before.leaderOpenId)) {
+        handOver.push({ dedupeKey: `import:${importId}:leader-replaced:${op.teamId}:${before.leaderOpenId}`, to: { openId: before.leaderOpenId }, card: formerLeaderCard({ name: v.name, code: before.code }, isPending(v.leader) ? undefined : v.leader) });
+      }
     }
     let contact: ContactChange | undefined;
     if (before.contactOpenId !== v.contact) {
@@ -284,6 +295,9 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
       to: { openId: n.openId },
       card: importedContactCard({ organization: n.organization, teams: n.teams }),
     });
+  }
+  for (const n of newLeaders.values()) {
+    handOver.push({ dedupeKey: `import:${importId}:leader-named:${n.openId}:${n.teams[0].id}`, to: { openId: n.openId }, card: importedLeaderCard({ teams: n.teams }) });
   }
   await enqueueMany(tx, handOver);
   const recusals = await recuseInsiders(tx, actor, joining, now, notices.timezone ?? DEFAULT_TIMEZONE);

@@ -170,3 +170,47 @@ describe('an import changing a team’s 单位联系人', () => {
     expect(cardsTo(found.openId).filter((m) => /班组已转入本机器人管理|你被登记为班组的单位联系人/.test(cardText(m.content)))).toHaveLength(1);
   });
 });
+
+/**
+ * A team's 班组长 changed by an import (the former one left the company, or handed over): the new leader is told
+ * which teams are now theirs, once for all of them, and the former one that the team is no longer theirs; the same
+ * file again tells no one.
+ */
+describe('an import changing a team’s 班组长', () => {
+  const LEADER_NAMED = '你被登记为班组的班组长';
+  it('tells the new leader once for their teams, and each former leader, in the import', async () => {
+    const [former1, former2, heir, contact] = [user('钱老班长', 21), user('孙老班长', 22), user('周新班长', 23), user('吴联系人', 24)];
+    const rows = (a: User, b: User) => [row('壬班', ORG, a, contact), row('癸班', ORG2, b, contact)];
+    await confirm((await send(await book(rows(former1, former2)))).content);
+    const sent = h.fake.messages.length;
+    await confirm((await send(await book(rows(heir, heir)))).content);
+    expect((await team('壬班')).leaderOpenId).toBe(heir.openId);
+
+    const told = cardsTo(heir.openId, sent).map((m) => cardText(m.content));
+    expect(told.filter((c) => c.includes(LEADER_NAMED))).toHaveLength(1);
+    const card = told.find((c) => c.includes(LEADER_NAMED))!;
+    expect(card).toContain('以下 2 个班组');
+    expect(card).toContain(`**壬班**（${(await team('壬班')).code}，${ORG}）`);
+    expect(card).toContain(`**癸班**（${(await team('癸班')).code}，${ORG2}）`);
+    expect(card).toContain('年度申报');
+    expect(cardActions(cardsTo(heir.openId, sent).find((m) => cardText(m.content).includes(LEADER_NAMED))!.content).map((a) => a.action)).toContain('team.status');
+
+    for (const [former, name] of [
+      [former1, '壬班'],
+      [former2, '癸班'],
+    ] as const) {
+      const theirs = cardsTo(former.openId, sent);
+      expect(theirs).toHaveLength(1);
+      expect(cardText(theirs[0].content)).toContain(`**${name}**（${(await team(name)).code}）的班组长改为`);
+      expect(cardText(theirs[0].content)).toContain('班组长已更换');
+    }
+    for (const m of h.fake.messages.slice(sent).filter((m) => m.receiveId !== ADMIN)) expectValidCard(m.content);
+
+    // the same file again: nothing changes, nobody is told
+    const again = h.fake.messages.length;
+    const preview = await send(await book(rows(heir, heir)));
+    expect(cardActions(preview.content).some((a) => a.action === 'import.apply')).toBe(false);
+    await h.drain();
+    expect(h.fake.messages.slice(again).filter((m) => m.receiveId !== ADMIN)).toEqual([]);
+  });
+});

@@ -774,6 +774,13 @@ export const cardSamples: Record<string, Sample> = {
       teams: Array.from({ length: 25 }, (_, i) => ({ name: `${'桥'.repeat(30)}${i}`, code: `GDSZ-2024-${String(i + 1).padStart(4, '0')}` })),
     }),
   ],
+  'import.importedLeaderCard': () => [
+    importing.importedLeaderCard({ teams: [{ name: team.name, code: 'GDSZ-2024-0001', organization: team.organization }] }),
+    importing.importedLeaderCard({
+      teams: Array.from({ length: 25 }, (_, i) => ({ name: `${'桥'.repeat(50)}${i}`, code: `GDSZ-2024-${String(i + 1).padStart(4, '0')}`, organization: '广'.repeat(100) })),
+    }),
+  ],
+  'import.formerLeaderCard': () => [importing.formerLeaderCard({ name: team.name, code: 'GDSZ-2024-0001' }, LEADER), importing.formerLeaderCard({ name: '桥'.repeat(50), code: 'GDSZ-2024-0001' }, undefined)],
   'import.teamsImportedCard': () => [
     importing.teamsImportedCard([{ code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader' }]),
     importing.teamsImportedCard([
