@@ -221,6 +221,14 @@ const CONTACT: NextStep = {
   alone: true,
 };
 
+/** A team withdrawing (注销, 退出): the measures say nothing of it; taking part is voluntary (第十二条), closing a record is the association's. */
+const WITHDRAW: NextStep = {
+  asked: /(?:注销|退出|解散)(?:本|我们的?|我的|这个)?班组|班组(?:要|想|能|可以|怎么|如何|怎样|申请)?(?:注销|退出|解散)|\b(?:withdraw|deregister|close|delete)\s+(?:our|my|the|a)\s+team\b|\b(?:leave|quit)\s+the\s+(?:programme|program|scheme)\b/i,
+  zh: '**注销或退出班组**：办法中没有相关规定。班组自愿创建和申报（第十二条），某一年度不参加评选，不申报即可；如需注销班组记录，请联系协会办理。',
+  en: '**Withdrawing a team**: the measures say nothing on it. Teams take part voluntarily (Article 12): a team that does not apply in a year stays out of that year’s review; to close a team’s record, ask the association.',
+  alone: true,
+};
+
 /** How many articles the measures have: 22, each one sent by its number. */
 const ARTICLE_COUNT_STEP: NextStep = {
   asked: /(?:办法|条款|条文)[^，,。？?]{0,6}(?:多少|几)条|^(?:这个|本)?(?:一共|总共|共)有?(?:多少|几)条|\bhow many articles\b|\bnumber of articles\b/i,
@@ -241,6 +249,7 @@ const NEXT_STEPS: readonly NextStep[] = [
   FEES,
   CONTACT,
   ARTICLE_COUNT_STEP,
+  WITHDRAW,
   COMPLAINT_RUN,
   COMPLAINING,
   SCORE,

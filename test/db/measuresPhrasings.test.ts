@@ -31,6 +31,26 @@ describe('questions phrased as people type them', () => {
   });
 });
 
+describe('a team withdrawing', () => {
+  it.each(['注销班组', '我们班组想退出', '怎么注销我们的班组', '退出班组'])('answers %s with the line on withdrawing alone: the measures say nothing, not applying is enough, the association closes a record', async (text) => {
+    const m = await answerTo(text);
+    expect(m.msgType).toBe('text');
+    expect(m.content.text).toContain('注销或退出班组');
+    expect(m.content.text).toContain('不申报即可');
+    expect(m.content.text).toContain('请联系协会办理');
+  });
+
+  it('answers it in English too', async () => {
+    const m = await answerTo('How do I withdraw our team?');
+    expect(m.content.text).toContain('Withdrawing a team');
+  });
+
+  it('leaves a question on revoking a title to 第二十二条', async () => {
+    const m = await answerTo('班组称号怎么撤销');
+    expect(JSON.stringify(m.content)).not.toContain('注销或退出班组');
+  });
+});
+
 describe('questions in other words than the measures’', () => {
   it.each([
     ['who can take part?', '**第十二条 / Article 12**'],
