@@ -346,7 +346,7 @@ export function complaintTeamPickerCard(opts: { query: string; teams: { id: numb
 }
 
 /** To a complainant in chat: the reference to quote. */
-export function complaintReceivedCard(opts: { reference: string; team: { name: string; code: string } }): Card {
+export function complaintReceivedCard(opts: { reference: string; team: { name: string; code: string }; withdraw?: string }): Card {
   return card({
     title: '投诉已受理',
     subtitle: opts.reference,
@@ -356,13 +356,14 @@ export function complaintReceivedCard(opts: { reference: string; team: { name: s
         ['投诉编号', opts.reference],
         ['被投诉班组', `${opts.team.name}（${opts.team.code}）`],
       ]),
+      ...(opts.withdraw ? [markdown(md`**${opts.withdraw}**`)] : []),
       note('协会将核查处理，认定结果会通知你。请保存投诉编号。'),
     ],
   });
 }
 
-/** To a complainant in chat once an administrator decided. */
-export function complaintOutcomeCard(c: ComplaintSummary): Card {
+/** To a complainant in chat once an administrator decided; `withdraw`: what an ask to withdraw it is answered. */
+export function complaintOutcomeCard(c: ComplaintSummary, opts: { withdraw?: string } = {}): Card {
   return card({
     title: `投诉处理结果：${complaintStatusNames[c.status] ?? c.status}`,
     subtitle: c.reference,
@@ -373,6 +374,7 @@ export function complaintOutcomeCard(c: ComplaintSummary): Card {
         ['认定结果', complaintStatusNames[c.status] ?? c.status],
         ['处理意见', c.note],
       ]),
+      ...(opts.withdraw ? [markdown(md`**${opts.withdraw}**`)] : []),
       note('感谢你对质量信得过班组活动的监督（第二十一条）。'),
     ],
   });

@@ -338,6 +338,19 @@ export function readComplaintReference(typed: string): string | undefined {
   return m ? complaintReference(Number(m[1]), Number(m[2])) : undefined;
 }
 
+/**
+ * The one complaint reference a message asks about (`TS-2027-0005 处理了吗`, `我的投诉 ts-2027-5 有结果了吗`, `撤回投诉
+ * TS-2027-0005`), read as `readComplaintReference` reads one alone; undefined when there is none, or several.
+ */
+export function complaintReferenceIn(typed: string): string | undefined {
+  const found = new Set<string>();
+  for (const m of halfWidth(typed).matchAll(/(?<![0-9A-Za-z])TS[-－—–\s]*(\d{4})[-－—–\s]*(\d{1,6})(?![0-9A-Za-z])/gi)) found.add(complaintReference(Number(m[1]), Number(m[2])));
+  return found.size === 1 ? [...found][0] : undefined;
+}
+
+/** Words asking to take a complaint back (撤回投诉 TS-2027-0005, cancel my complaint): a complaint filed cannot be. */
+export const asksToWithdraw = (typed: string) => /撤回|撤销|撤诉|取消|收回|不投诉了|不想投诉|\b(?:withdraw|cancel|retract)/i.test(simplified(halfWidth(typed)));
+
 /** A complaint by its reference (TS-2026-0005), with its team, as `getComplaint` reads it by id. */
 export async function complaintByReference(tx: Db, reference: string) {
   const [row] = await tx

@@ -2,8 +2,8 @@ import type { CommandDef, HandlerContext, IncomingText } from '../../src/handler
 import { hasRole } from '../../src/people.js';
 import { simplified } from '../../src/traditional.js';
 import { halfWidth } from '../../src/forms.js';
-import { complaintAlertCard, complaintDecidedCard, complaintOutcomeCard, complaintReceivedCard } from '../../cards/complaints.js';
-import { complaintByReference, complaintSummary, complaintView, readComplaintReference, titleStatus } from '../../src/complaints.js';
+import { complaintAlertCard, complaintDecidedCard, complaintOutcomeCard, complaintReceivedCard, complaintStatusNames } from '../../cards/complaints.js';
+import { asksToWithdraw, complaintByReference, complaintReferenceIn, complaintSummary, complaintView, readComplaintReference, teamAtStart, titleStatus } from '../../src/complaints.js';
 import { replyDestination, sendPrivately } from '../respond.js';
 import { complaintListFor } from './decide.js';
 import { sendComplaintForm } from './intake.js';
@@ -36,6 +36,10 @@ export async function complaintCommand(ctx: HandlerContext, msg: IncomingText, a
   // 投诉 TS-2026-0005, 查看投诉 TS-2026-0005: the complaint of that reference, not a new one against a team of that name
   const reference = readComplaintReference(argument.replace(/^(?:查看|查询|进度|处理情况)[\s:：]*/, ''));
   if (reference) return showComplaint(ctx, msg, reference);
+  // 投诉 TS-2027-0005 处理了吗, 投诉 撤回 TS-2027-0005: asked about that complaint, unless a team's name starts what follows
+  // 投诉 (投诉 广州养护一班 TS-2027-0005 的问题又出现了 is a new complaint)
+  const within = complaintReferenceIn(argument);
+  if (within && !(await teamAtStart(ctx.tx, argument))) return showComplaint(ctx, msg, within, { withdraw: asksToWithdraw(argument) });
   return sendComplaintForm(ctx, msg, argument, how);
 }
 
@@ -53,7 +57,7 @@ export async function complaintListCommand(ctx: HandlerContext, msg: IncomingTex
  * administrator gets its card (认定 buttons while open), sent privately; the complainant who filed it in chat gets where
  * it stands (受理 / the decision, as the notice said it); anyone else learns only that it is not theirs to see.
  */
-async function showComplaint(ctx: HandlerContext, msg: IncomingText, reference: string): Promise<void> {
+async function showComplaint(ctx: HandlerContext, msg: IncomingText, reference: string, asked: { withdraw?: boolean } = {}): Promise<void> {
   const found = await complaintByReference(ctx.tx, reference);
   const key = `complaint:reference:${ctx.eventId}`;
   if (found && hasRole(ctx.actor, 'admin')) {
@@ -64,7 +68,16 @@ async function showComplaint(ctx: HandlerContext, msg: IncomingText, reference: 
   }
   if (found && found.complaint.complainantOpenId === ctx.actor.openId) {
     const c = found.complaint;
-    const card = c.status === 'open' ? complaintReceivedCard({ reference: c.reference, team: found.team }) : complaintOutcomeCard(complaintSummary(c, found.team, ctx.config.BOT_TIMEZONE));
+    // a complaint filed stays on record (第二十一条): asked to withdraw it, the complainant is told so and what to do instead
+    const withdraw = asked.withdraw
+      ? c.status === 'open'
+        ? `投诉提交后不能撤回，协会仍会核查并把认定结果通知你。如投诉有误或问题已经解决，请联系协会说明，并提供投诉编号 ${c.reference}。`
+        : `这件投诉已认定为“${complaintStatusNames[c.status] ?? c.status}”，不能撤回。`
+      : undefined;
+    const card =
+      c.status === 'open'
+        ? complaintReceivedCard({ reference: c.reference, team: found.team, withdraw })
+        : complaintOutcomeCard(complaintSummary(c, found.team, ctx.config.BOT_TIMEZONE), { withdraw });
     return sendPrivately(ctx, msg, key, { card }, `投诉 ${c.reference} 的处理情况`);
   }
   const text = hasRole(ctx.actor, 'admin')
@@ -73,11 +86,14 @@ async function showComplaint(ctx: HandlerContext, msg: IncomingText, reference: 
   await ctx.send({ dedupeKey: key, to: replyDestination(ctx, msg), text });
 }
 
-/** Free text that is a complaint's reference alone (TS-2026-0005) is asked about that complaint; any other text goes on. */
+/**
+ * Free text naming one complaint's reference (TS-2026-0005 alone, `TS-2026-0005 处理了吗`, `撤回投诉 TS-2026-0005`) is
+ * asked about that complaint; any other text goes on.
+ */
 export function complaintReferenceOr(next: CommandDef['run']): CommandDef['run'] {
   return async (ctx, msg, argument) => {
-    const reference = readComplaintReference(msg.text);
-    if (reference) return showComplaint(ctx, msg, reference);
+    const reference = readComplaintReference(msg.text) ?? complaintReferenceIn(msg.text);
+    if (reference) return showComplaint(ctx, msg, reference, { withdraw: asksToWithdraw(msg.text) });
     return next(ctx, msg, argument);
   };
 }

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complaints, organizations, people, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
-import { cardActions, cardText, expectValidCard } from '../support/cards.js';
+import { cardActions, cardText, expectValidCard, formFieldNames } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 
 /**
@@ -77,12 +77,38 @@ describe('a complaint reference sent to the bot', () => {
     expect(web.content.text).toContain('找不到你提交的投诉 TS-2027-0002');
     expect(JSON.stringify(web.content)).not.toContain('噪音');
 
+    // asked in words around the reference, as people ask: where it stands, not the measures or “没有听懂”
+    for (const typed of ['TS-2027-0001 处理了吗', '我的投诉 ts-2027-1 有结果了吗？', '投诉 TS-2027-0001 怎么样了', '投诉TS-2027-0001处理到哪了']) {
+      const m = only(await ask(COMPLAINANT, typed));
+      expect(m.msgType, typed).toBe('interactive');
+      expect(cardText(m.content), typed).toContain('投诉已受理');
+      expect(cardText(m.content), typed).toContain('TS-2027-0001');
+      expect(cardText(m.content), typed).not.toContain('第二十二条');
+    }
+    // asked to withdraw it: told a complaint filed stays on record, and what to do instead
+    for (const typed of ['撤回投诉 TS-2027-0001', '投诉 撤回 TS-2027-0001', '我想取消投诉TS-2027-0001']) {
+      const m = only(await ask(COMPLAINANT, typed));
+      expect(m.msgType, typed).toBe('interactive');
+      expect(cardText(m.content), typed).toContain('投诉提交后不能撤回');
+      expect(cardText(m.content), typed).toContain('请联系协会说明');
+      expect(cardText(m.content), typed).not.toContain('第二十二条');
+    }
+    expect(cardText(only(await ask(STRANGER, '撤回投诉 TS-2027-0001')).content)).not.toContain('井盖');
+    expect((await h.db.db.select().from(complaints).where(eq(complaints.id, chatComplaint)))[0].status).toBe('open');
+
     await h.db.db.update(complaints).set({ status: 'upheld', note: '已督促整改', decidedBy: ADMIN, decidedAt: new Date() }).where(eq(complaints.id, chatComplaint));
+    expect(cardText(only(await ask(COMPLAINANT, '撤回投诉 TS-2027-0001')).content)).toContain('这件投诉已认定为“成立”，不能撤回');
     const decided = only(await ask(COMPLAINANT, 'TS-2027-0001'));
     expect(cardText(decided.content)).toContain('投诉处理结果：成立');
     expect(cardText(decided.content)).toContain('已督促整改');
     const admin = only(await ask(ADMIN, 'TS-2027-0001'));
     expect(cardActions(admin.content).filter((a) => a.action === 'complaint.uphold')).toEqual([]);
     expect(cardText(admin.content)).toContain('成立');
+  });
+
+  it('a new complaint naming an earlier reference is still a complaint against the team it names', async () => {
+    const m = only(await ask(COMPLAINANT, '投诉 编号查询养护一班 TS-2027-0001 的问题又出现了'));
+    expect(formFieldNames(m.content)).toContain('content');
+    expect(cardText(m.content)).toContain('被投诉班组：**编号查询养护一班**');
   });
 });
