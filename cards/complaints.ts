@@ -191,8 +191,21 @@ export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView
       ...formDisplayElements([row('status', '认定结果', complaintStatusNames[c.status] ?? c.status), ...c.decision]),
       ...titleLine(opts.title),
       ...(opts.revocationRaised ? [note('已达到连续成立次数，撤销称号提醒已发送到协会管理群。')] : []),
+      ...webComplainantTold(c),
     ],
   });
+}
+
+/** A web complainant is outside Feishu: nothing tells them the decision but the association, at the contact they left (第二十一条). */
+function webComplainantTold(c: ComplaintView): Element[] {
+  if (c.channel !== 'web') return [];
+  return [
+    markdown(
+      c.contact
+        ? md`**请告知投诉人：** 网上投诉的投诉人收不到飞书通知，请按其联系方式（${c.contact}）告知认定结果和处理意见，并提供投诉编号 ${c.reference}。`
+        : md`网上投诉的投诉人没有留下联系方式，认定结果无法告知投诉人。`,
+    ),
+  ];
 }
 
 /** 第二十二条: one alert when a title holder reaches the configured run of upheld complaints. */

@@ -168,6 +168,8 @@ describe('a public complaint through the HTTP endpoint, upheld twice, raises one
     const res = await decide(ADMIN, refs[0], 'uphold', '现场核实，修补质量不合格');
     expect(res.toast.type).toBe('success');
     expect(cardActions(res.card.data)).toEqual([]);
+    // the web complainant hears of it only from the association: the administrator is asked to tell them, at the contact they left
+    expect(cardText(res.card.data)).toContain(`请按其联系方式（13800000000）告知认定结果和处理意见，并提供投诉编号 ${refs[0]}`);
     expect(await complaintByRef(refs[0])).toMatchObject({ status: 'upheld', note: '现场核实，修补质量不合格', decidedBy: ADMIN });
     expect(revocationAlerts(t.honourId!)).toHaveLength(0);
     const again = await decide(ADMIN, refs[0], 'dismiss', '改判');
@@ -181,6 +183,7 @@ describe('a public complaint through the HTTP endpoint, upheld twice, raises one
     refs.push(res.body.reference);
     const decided = await decide(ADMIN, refs[1], 'uphold', '属实');
     expect(decided.toast.content).toContain('撤销称号提醒');
+    expect(cardText(decided.card.data)).toContain('网上投诉的投诉人没有留下联系方式，认定结果无法告知投诉人');
     const alerts = revocationAlerts(t.honourId!);
     expect(alerts).toHaveLength(1);
     expectValidCard(alerts[0].content);
@@ -310,8 +313,10 @@ describe('complaints from chat (投诉)', () => {
     expect(again.toast.type).toBe('info');
     expect((await h.db.db.select().from(complaints).where(eq(complaints.teamId, t.id))).length).toBe(1);
 
-    await decide(ADMIN, reference, 'dismiss', '线路故障属供电部门');
+    const dismissed = await decide(ADMIN, reference, 'dismiss', '线路故障属供电部门');
     expect(cardText(toUser(CUSTOMER).at(-1)!.content)).toContain('不成立');
+    // told in Feishu already: the administrator is not asked to tell them
+    expect(cardText(dismissed.card.data)).not.toContain('告知');
   });
 
   it('a forwarded form is a new complaint for its second submitter, never the first reference (dedupe by complainant and form)', async () => {
