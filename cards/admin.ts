@@ -127,6 +127,7 @@ export function adminCard(data: AdminCardData): Card {
       button({ text: '投诉处理', value: { action: 'complaint.list' } }),
       button({ text: '专家库', value: { action: 'experts.list' } }),
       button({ text: '导入', value: { action: 'import.guide' } }),
+      button({ text: '管理员', value: { action: 'admins.list' } }),
       button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } }),
     ]),
     note(md`今天：${data.today}`),
@@ -264,5 +265,73 @@ export function cycleOpenedCard(d: CycleOpenedData): Card {
       ]),
       buttonRow([button({ text: '协会管理', type: 'primary', value: { action: 'admin.menu' } })]),
     ],
+  });
+}
+
+export interface AdministratorsData {
+  /** Everyone who is an administrator now (src/admins.ts `listAdministrators`). */
+  admins: { openId: string; name: string | null; configured: boolean }[];
+  /** Who looks at the card: their own line says so. */
+  viewer: string;
+  /** Whom the add form's picker offers: known people not yet administrators. */
+  candidates: string[];
+  /** The add form (src/admins.ts `adminAddForm`) and what was typed into it, kept after a refusal. */
+  descriptor: FormDescriptor;
+  values?: Record<string, unknown>;
+  error?: string;
+}
+
+/** 管理员 (第十四条): who runs the review, 移除 for those added in the bot, and the form to add more. */
+export function administratorsCard(d: AdministratorsData): Card {
+  const elements: Element[] = [...(d.error ? [markdown(md`<font color='red'>**未保存**：${d.error}</font>`)] : [])];
+  elements.push(markdown(md`**协会管理员**：${d.admins.length} 位`));
+  for (const a of d.admins) {
+    const who = a.name ? md`**${a.name}**` : mention(a.openId);
+    const facts = [a.openId === d.viewer ? '（你）' : '', a.configured ? '（部署配置指定，须在配置中移除）' : ''].join('');
+    elements.push({
+      tag: 'column_set',
+      flex_mode: 'none',
+      columns: [
+        { tag: 'column', width: 'weighted', weight: 3, elements: [markdown(md`${who}${facts}`)] },
+        {
+          tag: 'column',
+          width: 'auto',
+          elements: a.configured
+            ? []
+            : [
+                button({
+                  text: '移除',
+                  type: 'danger',
+                  value: { action: 'admins.remove', openId: a.openId },
+                  confirm: a.openId === d.viewer ? { title: '移除你自己的管理员身份？', text: '移除后你将不能再使用协会管理功能，需由其他管理员重新添加。' } : { title: '移除这位管理员？', text: '移除后对方不能再使用协会管理功能。' },
+                }),
+              ],
+        },
+      ],
+    });
+  }
+  const v = d.values ?? {};
+  const typed = v.admins;
+  const picked = (Array.isArray(typed) ? typed : typeof typed === 'string' && typed ? typed.split(',') : []).map(String);
+  elements.push(
+    hr(),
+    markdown('**添加管理员**'),
+    form('admin_form', [
+      // Feishu requires a picker's selected people to be among its options
+      ...formInputs(d.descriptor, { ...v, admins: picked }, { people: { admins: [...new Set([...picked, ...d.candidates])] } }),
+      submitButton({ text: '添加为管理员', name: 'admins_add', value: { action: 'admins.add' } }),
+    ]),
+    note('第十四条：评审工作由协会负责实施，管理员代表协会开启评审、分配专家、公布结果。至少保留一位管理员。'),
+    buttonRow([button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } })]),
+  );
+  return card({ title: '管理员', subtitle: '广东省市政工程质量信得过班组', template: d.error ? 'red' : 'indigo', summary: '管理员', elements });
+}
+
+/** After removing oneself: no longer an administrator, nothing of the association's left to click. */
+export function selfRemovedCard(): Card {
+  return card({
+    title: '管理员',
+    template: 'grey',
+    elements: [markdown('你已不再是协会管理员，不能再使用协会管理功能。如需恢复，请其他管理员在“管理 → 管理员”中重新添加你。'), buttonRow([button({ text: '返回菜单', type: 'text', value: { action: 'help.menu' } })])],
   });
 }

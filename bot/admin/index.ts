@@ -1,5 +1,6 @@
 import { type BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
+import { addAdministratorsAction, administratorsAgain, removeAdministratorAction, showAdministrators } from './administrators.js';
 import { retryBulkJobAction, retryBulkJobFast, showBulkJob } from './bulkJob.js';
 import { adminCardAgain, closeApplicationsFast, closeApplicationsNow } from './closeApplications.js';
 import { saveSettings, saveSettingsFast, settingsFormAgain, showSettingsForm } from './cycleSettings.js';
@@ -12,7 +13,7 @@ const admin = ['admin'] as const;
 /** The labels of the association's buttons, as an administrator types them (分配专家, 评审进度, 公布结果). */
 const ADMIN_BUTTONS_TYPED = [
   '管理菜单', '开启年度评审', '开启评审', '年度评审', '评审设置', '修改设置', '载入评分表', '截止申报', '专家库', '分配专家',
-  '评审进度', '汇总进度', '结束评分并汇总', '评审结果', '公布结果',
+  '评审进度', '汇总进度', '结束评分并汇总', '评审结果', '公布结果', '管理员', '添加管理员', '移除管理员',
 ] as const;
 const onCycle = values({ cycleId: id });
 
@@ -31,6 +32,10 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'cycle.sheetForm', roles: admin, value: onCycle, run: showSheetForm, onRefused: adminCardAgain });
   bot.cardAction({ action: 'cycle.sheetLoad', roles: admin, value: onCycle, run: submitSheet, onRefused: sheetFormAgain, fast: submitSheetFast });
   bot.cardAction({ action: 'cycle.closeApplications', roles: admin, value: onCycle, run: closeApplicationsNow, fast: closeApplicationsFast, onRefused: adminCardAgain });
+  // 管理员 (第十四条): who runs the review, beside ADMIN_OPEN_IDS
+  bot.cardAction({ action: 'admins.list', roles: admin, value: noValue, run: showAdministrators, privateInGroup: '管理员名单' });
+  bot.cardAction({ action: 'admins.add', roles: admin, value: noValue, run: addAdministratorsAction, onRefused: administratorsAgain });
+  bot.cardAction({ action: 'admins.remove', roles: admin, value: noValue, run: removeAdministratorAction, onRefused: administratorsAgain });
   bot.cardAction({ action: 'bulk.show', roles: admin, value: values({ jobId: id }), run: showBulkJob, onRefused: adminCardAgain });
   bot.cardAction({ action: 'bulk.retry', roles: admin, value: values({ jobId: id }), run: retryBulkJobAction, onRefused: adminCardAgain, fast: retryBulkJobFast });
 }

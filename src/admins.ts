@@ -1,0 +1,87 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { people } from '../db/schema.js';
+import { audit } from './audit.js';
+import { AlreadyDone, cite, UserError } from './errors.js';
+import { defineForm, formSchema, readForm } from './forms.js';
+import { type Actor, grantRole } from './people.js';
+import { requireAdmin } from './permissions.js';
+
+/** 管理员 (第十四条): the association's administrators, kept in the bot beside the bootstrap ADMIN_OPEN_IDS. */
+
+/** 添加管理员: whom (picked, or found by mobile or e-mail). */
+export const adminAddForm = defineForm({
+  name: 'admin_form',
+  title: '添加管理员',
+  fields: {
+    admins: { kind: 'persons', label: '管理员', article: '第十四条', help: '可多选', max: 20 },
+    adminsLookup: { kind: 'text', label: '列表中没有？填对方的手机号或邮箱', maxLength: 500, required: false, placeholder: '飞书账号的手机号或邮箱；多人用逗号分隔' },
+  },
+});
+const adminSchema = formSchema(adminAddForm);
+
+export interface AdministratorEntry {
+  openId: string;
+  name: string | null;
+  /** Named in ADMIN_OPEN_IDS: removed only there. */
+  configured: boolean;
+}
+
+/** Everyone who is an administrator now: the stored role, then those only in ADMIN_OPEN_IDS, each by name where known. */
+export async function listAdministrators(tx: Db, configured: readonly string[]): Promise<AdministratorEntry[]> {
+  const named = configured.length ? inArray(people.openId, [...configured]) : undefined;
+  const rows = await tx
+    .select({ openId: people.openId, name: people.name })
+    .from(people)
+    .where(named ? sql`'admin' = any(${people.roles}) or ${named}` : sql`'admin' = any(${people.roles})`)
+    .orderBy(asc(people.openId));
+  const known = new Map(rows.map((r) => [r.openId, r.name]));
+  const ids = [...new Set([...rows.map((r) => r.openId), ...configured])];
+  return ids.map((openId) => ({ openId, name: known.get(openId) ?? null, configured: configured.includes(openId) }));
+}
+
+/** 添加管理员: each picked person becomes an administrator (one already named in ADMIN_OPEN_IDS keeps it when the list changes). */
+export async function addAdministrators(tx: Db, actor: Actor, formValue: Record<string, unknown>, now: Date): Promise<{ openIds: string[] }> {
+  requireAdmin(actor);
+  const { admins } = readForm(adminAddForm, formValue, adminSchema);
+  const openIds = [...new Set(admins)];
+  // a second click waits for the first's rows, then finds every picked person an administrator
+  const current = await tx.select({ openId: people.openId, roles: people.roles }).from(people).where(inArray(people.openId, openIds)).for('update');
+  if (current.length === openIds.length && current.every((p) => (p.roles ?? []).includes('admin'))) {
+    throw new AlreadyDone('添加', { action: 'admin.add', entity: 'person', entityId: openIds[0] }, `${openIds.length} 位管理员`);
+  }
+  for (const openId of openIds) {
+    if (current.some((p) => p.openId === openId && (p.roles ?? []).includes('admin'))) continue;
+    await grantRole(tx, openId, 'admin');
+    await audit(tx, { actor: actor.openId, action: 'admin.add', entity: 'person', entityId: openId, at: now });
+  }
+  return { openIds };
+}
+
+/**
+ * 移除管理员: the stored role taken back. Someone named in ADMIN_OPEN_IDS stays an administrator until the list drops
+ * them, so the bot refuses rather than say they were removed; the last administrator is never removed (第十四条: the
+ * association needs someone to run the review). A second click changes nothing.
+ */
+export async function removeAdministrator(tx: Db, actor: Actor, openId: string, configured: readonly string[], now: Date): Promise<{ self: boolean }> {
+  requireAdmin(actor);
+  // every stored administrator locked: two who remove each other at once are told in turn, and one of them stays
+  const stored = await tx.select({ openId: people.openId }).from(people).where(sql`'admin' = any(${people.roles})`).orderBy(asc(people.openId)).for('update');
+  if (configured.includes(openId)) {
+    throw new UserError('这位管理员由部署配置 ADMIN_OPEN_IDS 指定，在机器人中无法移除：请从 ADMIN_OPEN_IDS 中删去其 open_id 并重启机器人。');
+  }
+  if (!stored.some((p) => p.openId === openId)) {
+    const [person] = await tx.select({ openId: people.openId }).from(people).where(eq(people.openId, openId));
+    if (!person) throw new UserError('找不到这位管理员，请刷新管理员名单。');
+    throw new AlreadyDone('移除', { action: 'admin.remove', entity: 'person', entityId: openId }, '该管理员');
+  }
+  const remaining = new Set([...stored.map((p) => p.openId), ...configured]);
+  remaining.delete(openId);
+  if (remaining.size === 0) throw new UserError(cite(14, '评审工作须由协会管理员负责，不能移除最后一位管理员：请先添加另一位管理员，再移除。'));
+  await tx
+    .update(people)
+    .set({ roles: sql`array_remove(${people.roles}, 'admin')`, updatedAt: now })
+    .where(and(eq(people.openId, openId), sql`'admin' = any(${people.roles})`));
+  await audit(tx, { actor: actor.openId, action: 'admin.remove', entity: 'person', entityId: openId, at: now });
+  return { self: openId === actor.openId };
+}
