@@ -24,6 +24,8 @@ export interface ExpertPoolData {
   descriptor: FormDescriptor;
   values?: Record<string, unknown>;
   error?: string;
+  /** The expert whose record the form holds (修改): the form saves over it. */
+  editing?: { openId: string; name: string | null };
 }
 
 /** The pool with each expert's load, 停用 / 启用 (none for an expert still to be linked), and the form to add experts. */
@@ -54,6 +56,8 @@ export function expertPoolCard(d: ExpertPoolData): Card {
           tag: 'column',
           width: 'auto',
           elements: [
+            // 修改: the form below filled with the record (its picker offers nobody already in the pool)
+            ...(e.active ? [button({ text: '修改', value: { action: 'experts.edit', openId: e.openId, page: d.page } })] : []),
             e.active
               ? button({ text: '停用', type: 'danger', value: { action: 'experts.deactivate', openId: e.openId, page: d.page } })
               : button({ text: '启用', value: { action: 'experts.activate', openId: e.openId, page: d.page } }),
@@ -68,11 +72,11 @@ export function expertPoolCard(d: ExpertPoolData): Card {
   const picked = (Array.isArray(typed) ? typed : typeof typed === 'string' && typed ? typed.split(',') : []).map(String);
   elements.push(
     hr(),
-    markdown('**添加专家**'),
+    markdown(d.editing ? md`**修改专家：${d.editing.name ?? '未填姓名'}**（单位、专业特长、评审上限改为下面所填）` : md`**添加专家**`),
     form('expert_form', [
       // Feishu requires a picker's selected people to be among its options
       ...formInputs(d.descriptor, { ...v, experts: picked }, { people: { experts: [...new Set([...picked, ...d.candidates])] } }),
-      submitButton({ text: '添加到专家库', name: 'experts_add', value: { action: 'experts.add' } }),
+      submitButton({ text: d.editing ? '保存修改' : '添加到专家库', name: 'experts_add', value: { action: 'experts.add' } }),
     ]),
     note('第十一条：协会建立专家库；第十七条：专家不评审本单位及存在利益关系的班组。'),
     buttonRow([button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } })]),

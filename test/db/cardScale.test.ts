@@ -106,7 +106,7 @@ describe('the association with 3 000 applications, 500 experts and 200 complaint
   it('专家库: two pages of 501 experts, each at its longest', async () => {
     await sayFor('管理', ADMIN, '管理').then((m) => (admin = m));
     const pool = await press('专家库 p1', ADMIN, admin.messageId, { action: 'experts.list' });
-    expect(cardText(pool)).toContain(`第 1 / ${Math.ceil((SCALE.experts + 1) / 10)} 页`);
+    expect(cardText(pool)).toContain(`第 1 / ${Math.ceil((SCALE.experts + 1) / 9)} 页`);
     await press('专家库 p2', ADMIN, admin.messageId, { action: 'experts.list', page: 2 });
   });
 

@@ -341,6 +341,7 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'admins.remove': tried({ openId: NEWCOMER }, undefined, true),
     'experts.list': tried(),
     'experts.add': tried({}, { experts: [NEWCOMER], organization: ORG_POOL, specialities: '桥梁检测', maxLoad: '10' }, true),
+    'experts.edit': tried({ openId: personas.expert }),
     'experts.deactivate': tried({ openId: personas.expert }, undefined, true),
     'experts.activate': tried({ openId: OTHER_EXPERT }, undefined, true),
     'experts.conflictForm': tried(),
