@@ -92,6 +92,8 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   { where: '没有待决定的撤销提醒', says: { 22: ['连续', '投诉', '撤销'] } },
   { where: '决定保留', says: { 22: ['连续', '投诉', '撤销'] } },
   { where: '评审工作由广东省市政行业协会负责实施', says: { 14: ['广东省市政行业协会负责实施'] } },
+  // the association carries out the review: at least one of its administrators stays
+  { where: '不能移除最后一位管理员', says: { 14: ['评审'] } },
   { where: '这不是你的评分任务', says: { 17: ['公开、公平和公正原则'] } },
   { where: '评审设置不能再修改', says: { 17: ['公开、公平和公正原则'] } },
   { where: '重开期间只能重新提交已重开的评分', says: { 17: ['公开、公平和公正原则'] } },

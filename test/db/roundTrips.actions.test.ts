@@ -34,6 +34,8 @@ const BOUNDS: Record<string, number> = {
   'experts.conflictAdd': 1, 'review.decline': 1, 'review.swap': 1, 'review.reopen': 1, 'complaint.submit': 1, 'complaint.uphold': 1,
   'complaint.dismiss': 1, 'revocation.keep': 1, 'revocation.revoke': 1, 'import.apply': 1, 'bulk.retry': 1, 'cycle.closeApplications': 1,
   'review.assign': 1, 'results.close': 1, 'results.publish': 1, 'cycle.open': 1, 'review.application': 1,
+  // a change of the administrators' roster, a few a year: the ordinary path, pipelined (the claim and the actor, then the rest)
+  'admins.add': 2, 'admins.remove': 2,
   // 下载结果工作簿 reads the claim and the cycle, then queues the file; the outbox writes the workbook when it sends it
   'results.workbook': 2,
 };
@@ -306,6 +308,15 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     }));
     const [p] = await db.select().from(people).where(eq(people.openId, THIRD_EXPERT));
     expect(p.roles).toContain('expert');
+  });
+
+  // ---- administrators ----
+
+  it('admins.add and admins.remove', async () => {
+    await warmThenMeasure('admins.add', { openId: ADMIN, value: {}, form: { admins: [SECOND_EXPERT] } }, () => ({ openId: ADMIN, value: {}, form: { admins: [THIRD_EXPERT] } }));
+    expect((await db.select().from(people).where(eq(people.openId, THIRD_EXPERT)))[0].roles).toContain('admin');
+    await warmThenMeasure('admins.remove', { openId: ADMIN, value: { openId: SECOND_EXPERT } }, () => ({ openId: ADMIN, value: { openId: THIRD_EXPERT } }));
+    expect((await db.select().from(people).where(eq(people.openId, THIRD_EXPERT)))[0].roles).not.toContain('admin');
   });
 
   it('experts.deactivate', async () => {

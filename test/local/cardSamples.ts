@@ -24,6 +24,7 @@ import { profileForm, registrationForm } from '../../src/teams.js';
 import { formDisplay } from '../../src/forms.js';
 import { declineForm, scoreSheetDisplay, scoreSheetForm } from '../../src/review/scoring.js';
 import { expertAddForm } from '../../src/review/experts.js';
+import { adminAddForm } from '../../src/admins.js';
 import { type ScoreSheet, sheetFingerprint } from '../../src/scoreSheet.js';
 import { chapters, getArticle, rankArticles } from '../../src/measures/index.js';
 
@@ -196,6 +197,25 @@ export const cardSamples: Record<string, Sample> = {
     admin.adminCard({ today: '2026年5月19日', cycle: { ...adminCycle, status: 'scoring', statusLabel: '专家评分', reopenedForSheets: true }, applicationCounts: counts }),
     admin.adminCard({ today: '2026年5月19日', lastCycle: { id: 1, year: 2025, status: 'published', statusLabel: '已公布' }, applicationCounts: [] }),
   ],
+  'admin.administratorsCard': () => [
+    admin.administratorsCard({
+      admins: [
+        { openId: 'ou_admin0000000000000000000000001', name: '协会秘书处', configured: true },
+        { openId: 'ou_admin0000000000000000000000002', name: '李工', configured: false },
+      ],
+      viewer: 'ou_admin0000000000000000000000002',
+      candidates: ['ou_leader000000000000000000000001'],
+      descriptor: adminAddForm,
+    }),
+    admin.administratorsCard({
+      admins: [{ openId: 'ou_admin0000000000000000000000002', name: null, configured: false }],
+      viewer: 'ou_admin0000000000000000000000002',
+      candidates: [],
+      descriptor: adminAddForm,
+      error: '评审工作须由协会管理员负责，不能移除最后一位管理员：请先添加另一位管理员，再移除。',
+    }),
+  ],
+  'admin.selfRemovedCard': () => [admin.selfRemovedCard()],
   'admin.cycleFormCard': () => [
     admin.cycleFormCard({ descriptor: cycleForm, mode: 'open', values: { year: '2026', applicationDeadline: '2026-05-31', awardThreshold: '85' } }),
     admin.cycleFormCard({ descriptor: cycleForm, mode: 'settings', cycleId: 2, year: 2026, values: {}, error: '评审会日期不能早于评分截止日期', applicationDeadlineFixed: '2026年5月31日' }),
