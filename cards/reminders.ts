@@ -166,14 +166,19 @@ export function unconfirmedAtDeadlineContactCard(opts: { year: number; teams: Re
   });
 }
 
-/** To a team's leader, at 截止申报: the application was submitted in time and still waits for the contact. */
-export function unconfirmedAtDeadlineLeaderCard(opts: { year: number; team: ReminderTeam }): Card {
+/** To a leader, at 截止申报: their teams' applications submitted in time that still wait for the contact (one card for all). */
+export function unconfirmedAtDeadlineLeaderCard(opts: { year: number; teams: ReminderTeam[] }): Card {
+  const one = opts.teams.length === 1 ? opts.teams[0] : undefined;
   return card({
-    title: `${opts.year} 年度申报已截止：单位尚未确认`,
-    subtitle: opts.team.name,
+    title: one ? `${opts.year} 年度申报已截止：单位尚未确认` : `${opts.year} 年度申报已截止：${opts.teams.length} 份申报单位尚未确认`,
+    subtitle: one ? one.name : `${opts.year} 年度质量信得过班组申报`,
     template: 'orange',
     elements: [
-      markdown(md`**${opts.team.name}**（${opts.team.code}）的申报已按时提交，单位联系人尚未确认（第十五条）。`),
+      markdown(
+        one
+          ? md`**${one.name}**（${one.code}）的申报已按时提交，单位联系人尚未确认（第十五条）。`
+          : md`以下班组的申报已按时提交，单位联系人尚未确认（第十五条）：\n${mdJoin(opts.teams.slice(0, CONTACT_TEAMS_SHOWN).map((t) => md`- ${t.name}（${t.code}）`), '\n')}${opts.teams.length > CONTACT_TEAMS_SHOWN ? `\n等 ${opts.teams.length} 个班组，按“查看进度”逐个查看。` : ''}`,
+      ),
       note(`${UNCONFIRMED_AFTER_DEADLINE}请提醒单位联系人尽快确认。`),
       buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })]),
     ],

@@ -7,7 +7,7 @@ import { type CardRenderer, type CardSpec, type RenderedCard, rowsOf } from './o
 
 /**
  * 截止申报 with applications submitted in time but not yet confirmed by their organisation (第十五条): each contact is
- * told once of theirs, each team's leader once of its own, that they take part only if confirmed before 结束评分并汇总
+ * told once of theirs, each leader once of their teams', that they take part only if confirmed before 结束评分并汇总
  * (a late 推荐 is taken until then); the administrators' answer names them. The cards are drawn when sent, so one
  * confirmed meanwhile is not mentioned. Both paths of 截止申报 (src/cycles.ts and src/fast/cycleSteps.ts) queue them
  * with the same statement, in the close's transaction.
@@ -15,14 +15,17 @@ import { type CardRenderer, type CardSpec, type RenderedCard, rowsOf } from './o
 
 /** To an organisation contact with applications still to confirm when the applications closed: `{ cycleId, openId }`. */
 export const UNCONFIRMED_CONTACT_NOTICE = 'unconfirmedAtDeadlineContact';
-/** To the leader of a team whose application waits for its contact when the applications closed: `{ cycleId, teamId }`. */
+/**
+ * To a leader of teams whose applications wait for their contact when the applications closed: `{ cycleId, openId }`
+ * (one queued before a leader's teams were grouped holds `teamId` instead, for that team alone).
+ */
 export const UNCONFIRMED_LEADER_NOTICE = 'unconfirmedAtDeadlineLeader';
 
 /** Teams the administrators' answer names; the rest are counted. */
 const TEAMS_NAMED = 3;
 
 /**
- * The outbox rows of the close, one per contact (grouped) and one per leader's team, in one INSERT … SELECT (a
+ * The outbox rows of the close, one per contact and one per leader (each grouped), in one INSERT … SELECT (a
  * cycle of thousands is not a loop). `cycle` and `dueAt` are SQL expressions (placeholders); `guard` an SQL condition
  * that must hold for anything to be queued (the fast path's "the cycle was closed"). Due at the process's time, as
  * `enqueueQuietly` stamps it; a person imported and not yet linked (`pending:`) has no open_id to send to.
@@ -37,10 +40,11 @@ export function unconfirmedNoticesSql(cycle: string, dueAt: string, guard = 'tru
     where a.cycle_id = ${cycle} and a.status = 'submitted'
     group by a.cycle_id, t.contact_open_id
     union all
-    select 'deadline-unconfirmed:' || a.cycle_id || ':team-' || t.id, t.leader_open_id,
-      jsonb_build_object('kind', '${UNCONFIRMED_LEADER_NOTICE}', 'cycleId', a.cycle_id, 'teamId', t.id)
+    select 'deadline-unconfirmed:' || a.cycle_id || ':leader-' || t.leader_open_id, t.leader_open_id,
+      jsonb_build_object('kind', '${UNCONFIRMED_LEADER_NOTICE}', 'cycleId', a.cycle_id, 'openId', t.leader_open_id)
     from applications a join teams t on t.id = a.team_id
     where a.cycle_id = ${cycle} and a.status = 'submitted'
+    group by a.cycle_id, t.leader_open_id
   ) n
   where not starts_with(n.receiver, 'pending:') and (${guard})
   on conflict (dedupe_key) do nothing
@@ -142,17 +146,23 @@ export function unconfirmedContactNoticeRenderer(db: Db): CardRenderer {
   };
 }
 
-/** Leaders: the team's application still waiting now, and the team still theirs. */
+/**
+ * Leaders: their teams' applications still waiting now, the teams still theirs; none left, nothing is sent. A spec
+ * with `teamId` (queued before the grouping) is of that team alone, to the leader it was queued for.
+ */
 export function unconfirmedLeaderNoticeRenderer(db: Db): CardRenderer {
   return async (specs, queued) => {
-    const rows = await waiting(db, idsOf(specs, 'cycleId'), inArray(teams.id, [...idsOf(specs, 'teamId'), 0]));
+    const leaderOf = (spec: CardSpec, i: number) => (spec.openId !== undefined ? String(spec.openId) : queued?.[i]?.receiver);
+    const openIds = [...new Set(specs.map(leaderOf).filter((id): id is string => !!id))];
+    const rows = openIds.length ? await waiting(db, idsOf(specs, 'cycleId'), inArray(teams.leaderOpenId, openIds)) : [];
     return specs.map((spec, i): RenderedCard => {
-      const row = rows.find((r) => r.cycleId === Number(spec.cycleId) && r.teamId === Number(spec.teamId));
-      if (!row) return { drop: '申报已由单位确认或退回，无需通知' };
-      if (tooLate(row.cycleStatus)) return { drop: `${row.year}年度评分已汇总` };
-      const receiver = queued?.[i]?.receiver;
-      if (receiver !== undefined && receiver !== row.leaderOpenId) return { drop: `${row.name}（${row.code}）的班组长已更换，通知不再发给原班组长` };
-      return safely('截止申报后的班组长通知', () => ({ card: unconfirmedAtDeadlineLeaderCard({ year: row.year, team: { id: row.teamId, name: row.name, code: row.code } }) }));
+      const leader = leaderOf(spec, i);
+      const theirs = rows.filter((r) => r.cycleId === Number(spec.cycleId) && r.leaderOpenId === leader && (spec.teamId === undefined || r.teamId === Number(spec.teamId)));
+      if (!theirs.length) return { drop: '申报已由单位确认或退回，或班组长已更换，无需通知' };
+      if (tooLate(theirs[0].cycleStatus)) return { drop: `${theirs[0].year}年度评分已汇总` };
+      return safely('截止申报后的班组长通知', () => ({
+        card: unconfirmedAtDeadlineLeaderCard({ year: theirs[0].year, teams: theirs.map((r) => ({ id: r.teamId, name: r.name, code: r.code })) }),
+      }));
     });
   };
 }

@@ -1,13 +1,14 @@
 import { eq, like } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { applications, outbox } from '../../db/schema.js';
+import { UNCONFIRMED_LEADER_NOTICE, unconfirmedLeaderNoticeRenderer } from '../../src/deadlineNotices.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { type Fixture, OTHER_CONTACT, OTHER_LEADER, personas, securityBotForBlock, YEAR } from './securityFixture.js';
 
 /**
  * 截止申报 with applications submitted in time that still wait for their organisation's confirmation (第十五条): the
- * administrators' answer names them, each contact and each leader is told once that they take no part unless
+ * administrators' answer names them, each contact and each leader is told once (one card naming all theirs) that they take no part unless
  * confirmed before 结束评分并汇总, 进度 says so after the deadline, and 结束评分并汇总's dialog names them; on both paths
  * of 截止申报 (the one statement on PostgreSQL, and the ordinary transaction).
  */
@@ -22,7 +23,7 @@ for (const mode of ['fast', 'ordinary'] as const) {
     let f: Fixture;
     securityBotForBlock((bot) => ({ h, f } = bot), mode);
 
-    it('the answer names them; one notice per contact and one per leader’s team, in the close’s transaction', async () => {
+    it('the answer names them; one notice per contact and one per leader, in the close’s transaction', async () => {
       // team C's application back to waiting for OTHER_CONTACT, who then has two: told once
       await h.db.db.update(applications).set({ status: 'submitted', endorsement: null }).where(eq(applications.id, f.appC));
       const body: Body = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: f.cycleId }, {}, { messageId: 'om_close_unconfirmed' });
@@ -33,13 +34,12 @@ for (const mode of ['fast', 'ordinary'] as const) {
       expect(rows.map((r) => [r.key, r.receiver])).toEqual([
         [`deadline-unconfirmed:${f.cycleId}:contact-${personas.contact}`, personas.contact],
         [`deadline-unconfirmed:${f.cycleId}:contact-${OTHER_CONTACT}`, OTHER_CONTACT],
-        [`deadline-unconfirmed:${f.cycleId}:team-${f.teamA.id}`, personas.leader],
-        [`deadline-unconfirmed:${f.cycleId}:team-${f.teamB.id}`, OTHER_LEADER],
-        [`deadline-unconfirmed:${f.cycleId}:team-${f.teamC.id}`, OTHER_LEADER],
+        [`deadline-unconfirmed:${f.cycleId}:leader-${personas.leader}`, personas.leader],
+        [`deadline-unconfirmed:${f.cycleId}:leader-${OTHER_LEADER}`, OTHER_LEADER],
       ]);
     });
 
-    it('the contacts and the leaders receive them: a contact one card naming all theirs', async () => {
+    it('the contacts and the leaders receive them: a contact one card naming all theirs, a leader too', async () => {
       await h.drain();
       const to = (openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && cardText(m.content).includes('年度申报已截止')).map((m) => cardText(m.content));
       const [contact] = to(personas.contact);
@@ -53,7 +53,13 @@ for (const mode of ['fast', 'ordinary'] as const) {
       expect(other[0]).toContain('深圳建设三班');
       const [leader] = to(personas.leader);
       expect(leader).toContain('单位联系人尚未确认');
-      expect(to(OTHER_LEADER).length).toBe(2);
+      expect(leader).toContain('广州养护一班');
+      // OTHER_LEADER leads teams B and C, both waiting: one card naming both
+      const otherLeader = to(OTHER_LEADER);
+      expect(otherLeader.length).toBe(1);
+      expect(otherLeader[0]).toContain('2 份申报单位尚未确认');
+      expect(otherLeader[0]).toContain(`深圳建设二班（${f.teamB.code}）`);
+      expect(otherLeader[0]).toContain(`深圳建设三班（${f.teamC.code}）`);
       // team B confirmed late (推荐 is taken until 汇总): it is no longer named below
       await h.db.db.update(applications).set({ status: 'recommended' }).where(eq(applications.id, f.appB));
     });
@@ -70,6 +76,20 @@ for (const mode of ['fast', 'ordinary'] as const) {
       const card = JSON.stringify(body.card!.data);
       expect(cardText(body.card!.data)).toContain(`2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}）`);
       expect(card).toContain(`另有2 份申报仍待单位联系人确认（广州养护一班 ${f.teamA.code}、深圳建设三班 ${f.teamC.code}），汇总后不参加本年度评审。`);
+    });
+
+    it('a leader’s card drawn later leaves out a team confirmed meanwhile, and none left sends nothing', async () => {
+      const render = unconfirmedLeaderNoticeRenderer(h.db.db);
+      const spec = { kind: UNCONFIRMED_LEADER_NOTICE, cycleId: f.cycleId, openId: OTHER_LEADER };
+      const [left] = await render([spec]);
+      const text = cardText((left as { card: unknown }).card);
+      expect(text).toContain('深圳建设三班');
+      expect(text).not.toContain('深圳建设二班');
+      // one queued per team before the grouping is still drawn, for that team alone
+      const [legacy] = await render([{ kind: UNCONFIRMED_LEADER_NOTICE, cycleId: f.cycleId, teamId: f.teamA.id }], [{ receiver: personas.leader } as never]);
+      expect(cardText((legacy as { card: unknown }).card)).toContain('广州养护一班');
+      await h.db.db.update(applications).set({ status: 'recommended' }).where(eq(applications.id, f.appC));
+      expect(await render([spec])).toEqual([{ drop: expect.any(String) }]);
     });
   });
 }

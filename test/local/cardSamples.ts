@@ -452,7 +452,10 @@ export const cardSamples: Record<string, Sample> = {
     reminders.unconfirmedAtDeadlineContactCard({ year: 2026, teams: [team] }),
     reminders.unconfirmedAtDeadlineContactCard({ year: 2026, teams: Array.from({ length: 12 }, (_, i) => ({ ...team, name: `${team.name}${i + 1}`, code: `GDSZ-2025-${String(i + 1).padStart(4, '0')}` })) }),
   ],
-  'reminders.unconfirmedAtDeadlineLeaderCard': () => [reminders.unconfirmedAtDeadlineLeaderCard({ year: 2026, team })],
+  'reminders.unconfirmedAtDeadlineLeaderCard': () => [
+    reminders.unconfirmedAtDeadlineLeaderCard({ year: 2026, teams: [team] }),
+    reminders.unconfirmedAtDeadlineLeaderCard({ year: 2026, teams: [team, { id: 2, name: '桥梁检测二组', code: 'GDSZ-2026-0002' }] }),
+  ],
   'reminders.applyDeadlineLeaderCard': () => [
     reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 7, team, state: 'none' }),
     reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 1, team, state: 'returned' }),
