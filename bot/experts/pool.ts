@@ -44,14 +44,23 @@ export async function editExpert(ctx: HandlerContext, input: CardActionInput): P
 
 const lookupOpts = { picker: 'experts', lookup: 'expertsLookup', label: '专家', multiple: true } as const;
 const addedToast = (count: number, organization: string) => ({ type: 'success' as const, content: `已添加 ${count} 位专家（${organization}）` });
+/** 保存修改 (the form 修改 filled): the record saved over. */
+const savedToast = (names: (string | null)[], organization: string) => ({
+  type: 'success' as const,
+  content: names.length === 1 ? `已保存：${names[0] ?? '该专家'} 的专家信息（${organization}）` : `已保存 ${names.length} 位专家的信息（${organization}）`,
+});
 
-/** `experts.add`: the picked people join the pool. */
+/** 保存修改 rather than 添加到专家库: the form 修改 filled (cards/experts.ts). */
+const isEdit = (input: CardActionInput) => input.value.edit === true;
+
+/** `experts.add`: the picked people join the pool; 保存修改 saves over the record of the expert 修改 picked. */
 export async function addToPool(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const formValue = await personFromLookup(ctx, input.formValue, lookupOpts);
-  const { openIds, organization, recusals } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  const editing = isEdit(input);
+  const { openIds, names, organization, recusals } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE, { editing });
   // an expert moved into the organisation of a team whose application they hold has stepped aside (第十七条)
   await announceColleagueRecusals(ctx, recusals);
-  return ctx.afterCommit(async (read) => raw(await poolCard(read), addedToast(openIds.length, organization)));
+  return ctx.afterCommit(async (read) => raw(await poolCard(read), editing ? savedToast(names, organization) : addedToast(openIds.length, organization)));
 }
 
 /**
@@ -60,7 +69,8 @@ export async function addToPool(ctx: HandlerContext, input: CardActionInput): Pr
  * organisation of a team they hold to score (回避) answer undefined having written nothing, and `addToPool` runs.
  */
 export const addToPoolFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
-  if (needsLookup(input.formValue, lookupOpts)) return undefined;
+  // 保存修改 answers with the expert's name (and that nothing changed, saved unchanged): the ordinary path
+  if (isEdit(input) || needsLookup(input.formValue, lookupOpts)) return undefined;
   let form;
   try {
     form = readExpertForm(input.formValue);
@@ -80,7 +90,8 @@ function fastEvent(fx: FastContext) {
 
 export async function poolFormAgain(err: UserError, ctx: HandlerContext, input: CardActionInput): Promise<CardResponse | undefined> {
   if (!ctx.actor.roles.includes('admin')) return undefined;
-  if (err instanceof AlreadyDone) return { card: { type: 'raw', data: await poolCard(ctx) } };
+  // done already, or 保存修改 with nothing changed: the pool as it is
+  if (err instanceof AlreadyDone || err.opts.kind === 'info') return { card: { type: 'raw', data: await poolCard(ctx) } };
   return { card: { type: 'raw', data: await poolCard(ctx, { values: input.formValue, error: err.message }) } };
 }
 

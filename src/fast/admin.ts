@@ -135,7 +135,9 @@ seen as (
   -- the picked people as this statement's snapshot has them, with their row versions
   select p.open_id, p.xmin as version,
     coalesce('expert' = any(p.roles) and p.expert_active and p.organization_id = (select o.id from organizations o where o.key = organization_key($6::text))
-      and p.max_load is not distinct from $8::int and p.specialities = $7::text[], false) as as_asked
+      -- a blank 专业特长 or 评审上限 keeps what is stored
+      and p.max_load is not distinct from coalesce($8::int, p.max_load)
+      and p.specialities = case when cardinality($7::text[]) = 0 then p.specialities else $7::text[] end, false) as as_asked
   from people p where p.open_id = any($5::text[])
 ),
 moving as (
@@ -185,15 +187,19 @@ upserted as (
   from asked a where exists (select 1 from org) and (select count(*) from locked) >= 0
   order by a.n
   on conflict (open_id) do update set roles = (select array(select distinct unnest(people.roles || array['expert']::text[]))),
-    organization_id = excluded.organization_id, specialities = excluded.specialities, max_load = excluded.max_load,
+    organization_id = excluded.organization_id,
+    -- a blank 专业特长 or 评审上限 keeps what is stored, a typed one replaces it (addExperts)
+    specialities = case when cardinality(excluded.specialities) = 0 then people.specialities else excluded.specialities end,
+    max_load = coalesce(excluded.max_load, people.max_load),
     expert_active = true, updated_at = excluded.updated_at
-  returning open_id, xmax = 0 as inserted
+  returning open_id, xmax = 0 as inserted, specialities, max_load
 ),
 audited as (
-  -- addExperts' audit row of each picked person, in the order picked
+  -- addExperts' audit row of each picked person, in the order picked, with what they now have
   insert into audit_log (at, actor, action, entity, entity_id, details)
-  select $9::timestamptz, $3::text, 'expert.add', 'person', a.open_id, $10::jsonb || jsonb_build_object('organization', (select name from org))
-  from asked a where exists (select 1 from upserted)
+  select $9::timestamptz, $3::text, 'expert.add', 'person', a.open_id,
+    jsonb_build_object('organization', (select name from org), 'specialities', to_jsonb(u.specialities), 'maxLoad', u.max_load)
+  from asked a join upserted u on u.open_id = a.open_id
   order by a.n
   returning id
 )
@@ -227,8 +233,6 @@ export async function fastAddExperts<R>(database: Database, event: FastAdminEven
     input.specialities,
     input.maxLoad,
     event.now.toISOString(),
-    // the organisation's stored name is added in the statement
-    JSON.stringify({ specialities: input.specialities, maxLoad: input.maxLoad }),
   ];
   const done = await run<{ claimed: boolean; organization: string }, R>(database, addSql, params, read);
   // claimed: every picked person written with their audit row (or the statement failed whole)

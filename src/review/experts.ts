@@ -23,8 +23,8 @@ export const expertAddForm = defineForm({
     experts: { kind: 'persons', label: '专家', article: '第十一条', help: '可多选', max: 50 },
     expertsLookup: { kind: 'text', label: '列表中没有？填专家的手机号或邮箱', maxLength: 500, required: false, placeholder: '飞书账号的手机号或邮箱；多人用逗号分隔' },
     organization: { kind: 'text', label: '所在单位', article: '第十七条', maxLength: 100, placeholder: '单位全称：同单位的申报不会分配给该专家' },
-    specialities: { kind: 'text', label: '专业特长', help: '逗号分隔', maxLength: 200, required: false, placeholder: '如 道路养护, 桥梁检测' },
-    maxLoad: { kind: 'integer', label: '评审上限', help: '每年最多评审几份，可空', min: 1, max: 500, required: false, placeholder: '如 20；留空为不限' },
+    specialities: { kind: 'text', label: '专业特长', help: '逗号分隔；已在库的专家留空则不变', maxLength: 200, required: false, placeholder: '如 道路养护, 桥梁检测' },
+    maxLoad: { kind: 'integer', label: '评审上限', help: '每年最多评审几份，可空；已在库的专家留空则不变', min: 1, max: 500, required: false, placeholder: '如 20；留空为不限' },
   },
 });
 const expertSchema = formSchema(expertAddForm);
@@ -42,9 +42,11 @@ export function readExpertForm(formValue: Record<string, unknown>): { experts: s
 }
 
 /**
- * 添加专家: each picked person becomes an active expert of the organisation, with specialities and a load limit. Someone
- * whose organisation changes steps aside from the new organisation's teams they hold to score (回避, 第十七条:
- * `recuseColleagues`); the caller tells what the recusals did (`announceColleagueRecusals`).
+ * 添加专家: each picked person becomes an active expert of the organisation, with specialities and a load limit; for
+ * someone already on record a field left blank keeps what is stored, a typed one replaces it. Someone whose
+ * organisation changes steps aside from the new organisation's teams they hold to score (回避, 第十七条:
+ * `recuseColleagues`); the caller tells what the recusals did (`announceColleagueRecusals`). `editing` (保存修改 of
+ * 修改): saved unchanged, it says nothing changed.
  */
 export async function addExperts(
   tx: Db,
@@ -52,38 +54,47 @@ export async function addExperts(
   formValue: Record<string, unknown>,
   now: Date,
   timezone: string,
-): Promise<{ openIds: string[]; organization: string; recusals: ColleagueRecusal[] }> {
+  opts: { editing?: boolean } = {},
+): Promise<{ openIds: string[]; names: (string | null)[]; organization: string; recusals: ColleagueRecusal[] }> {
   requireAdmin(actor);
   const input = readExpertForm(formValue);
   // another spelling of a known organisation is that one, under the name first seen
   const { id: orgId, name: organization } = await upsertOrganization(tx, input.organization);
-  const { specialities } = input;
   // a second click waits for the first's rows, then finds every picked person in the pool as asked
   const current = await tx.select().from(people).where(inArray(people.openId, input.experts)).for('update');
+  const stored = new Map(current.map((p) => [p.openId, p]));
+  // a blank 专业特长 or 评审上限 keeps what is stored (someone new has none); a typed one replaces it
+  const kept = (p: (typeof current)[number] | undefined) => ({
+    specialities: input.specialities.length ? input.specialities : (p?.specialities ?? []),
+    maxLoad: input.maxLoad ?? p?.maxLoad ?? null,
+  });
   const asAsked = (p: (typeof current)[number]) =>
-    (p.roles ?? []).includes('expert') && p.expertActive && p.organizationId === orgId && (p.maxLoad ?? null) === (input.maxLoad ?? null) && JSON.stringify(p.specialities ?? []) === JSON.stringify(specialities);
+    (p.roles ?? []).includes('expert') && p.expertActive && p.organizationId === orgId && (p.maxLoad ?? null) === kept(p).maxLoad && JSON.stringify(p.specialities ?? []) === JSON.stringify(kept(p).specialities);
+  const names = input.experts.map((openId) => stored.get(openId)?.name ?? null);
   if (current.length === new Set(input.experts).size && current.every(asAsked)) {
+    if (opts.editing) throw new UserError(`没有改动：${names.map((n) => n ?? '该专家').join('、')} 的专家信息与专家库中一致。`, { kind: 'info' });
     throw new AlreadyDone('添加', { action: 'expert.add', entity: 'person', entityId: input.experts[0] }, `${input.experts.length} 位专家（${organization}）`);
   }
   for (const openId of input.experts) {
+    const { specialities, maxLoad } = kept(stored.get(openId));
     await grantRole(tx, openId, 'expert');
     await tx
       .update(people)
-      .set({ organizationId: orgId, specialities, maxLoad: input.maxLoad ?? null, expertActive: true, updatedAt: now })
+      .set({ organizationId: orgId, specialities, maxLoad, expertActive: true, updatedAt: now })
       .where(eq(people.openId, openId));
     await audit(tx, {
       actor: actor.openId,
       action: 'expert.add',
       entity: 'person',
       entityId: openId,
-      details: { organization, specialities, maxLoad: input.maxLoad ?? null },
+      details: { organization, specialities, maxLoad },
       at: now,
     });
   }
   // someone already known whose organisation is now another (someone new holds no task)
   const moved = current.filter((p) => p.organizationId !== orgId).map((p) => p.openId);
   const recusals = await recuseColleagues(tx, actor, moved, { id: orgId, name: organization }, now, timezone);
-  return { openIds: input.experts, organization, recusals };
+  return { openIds: input.experts, names, organization, recusals };
 }
 
 /** 停用 / 启用: an inactive expert gets no new tasks; tasks already given stay until swapped. A second click changes nothing. */

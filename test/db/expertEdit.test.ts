@@ -25,6 +25,10 @@ describe('修改 of an expert in 专家库', () => {
   afterAll(async () => {
     await h?.close();
   });
+  const record = async () => {
+    const [row] = await h.db.db.select({ specialities: people.specialities, maxLoad: people.maxLoad, org: organizations.name }).from(people).leftJoin(organizations, eq(organizations.id, people.organizationId)).where(eq(people.openId, personas.expert));
+    return row;
+  };
 
   it('picking an expert already in the pool on the plain form is what Feishu refuses', async () => {
     const picked = await h.clickCard(ADMIN, messageId, { action: 'experts.add' }, { experts: [personas.expert], organization: ORG_B, maxLoad: '2' });
@@ -38,14 +42,47 @@ describe('修改 of an expert in 专家库', () => {
     expect(cardText(card)).toContain('修改专家：专家');
     expect(inputValues(card)).toMatchObject({ organization: '广东省市政行业专家委员会', specialities: '道路养护' });
     expect(inputValues(card).maxLoad ?? '').toBe('');
-    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add' }, { experts: [personas.expert], organization: ORG_B, specialities: '道路养护', maxLoad: '2' });
+    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true }, { experts: [personas.expert], organization: ORG_B, specialities: '道路养护', maxLoad: '2' });
     expect(saved.refused).toBeUndefined();
-    expect(saved.body.toast.type).toBe('success');
+    expect(saved.body.toast).toEqual({ type: 'success', content: `已保存：专家 的专家信息（${ORG_B}）` });
     const [row] = await h.db.db.select({ maxLoad: people.maxLoad, org: organizations.name, active: people.expertActive }).from(people).leftJoin(organizations, eq(organizations.id, people.organizationId)).where(eq(people.openId, personas.expert));
     expect(row).toEqual({ maxLoad: 2, org: ORG_B, active: true });
     // now of team D's organisation: their pending task on its application is theirs no more (回避)
     const [task] = await h.db.db.select({ status: assignments.status }).from(assignments).where(eq(assignments.id, f.ownTask));
     expect(task.status).not.toBe('assigned');
+  });
+
+  it('保存修改 with 专业特长 and 评审上限 left blank keeps them, and says nothing changed', async () => {
+    expect((await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 })).refused).toBeUndefined();
+    const again = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true }, { experts: [personas.expert], organization: ORG_B, specialities: '', maxLoad: '' });
+    expect(again.refused).toBeUndefined();
+    expect(again.body.toast).toEqual({ type: 'info', content: '没有改动：专家 的专家信息与专家库中一致。' });
+    expect(await record()).toEqual({ specialities: ['道路养护'], maxLoad: 2, org: ORG_B });
+  });
+
+  it('a 专业特长 typed replaces the stored ones, a 评审上限 left blank is kept', async () => {
+    expect((await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 })).refused).toBeUndefined();
+    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true }, { experts: [personas.expert], organization: ORG_B, specialities: '桥梁检测', maxLoad: '' });
+    expect(saved.body.toast).toEqual({ type: 'success', content: `已保存：专家 的专家信息（${ORG_B}）` });
+    expect(await record()).toEqual({ specialities: ['桥梁检测'], maxLoad: 2, org: ORG_B });
+  });
+
+  it('添加专家 of someone already in the pool, picked on a stale form, keeps what a blank field leaves out', async () => {
+    // the card itself would not offer them (a form drawn before they joined): the callback as it comes
+    const added = await h.click(ADMIN, { action: 'experts.add' }, { experts: [personas.expert], organization: '广东省市政行业专家委员会', specialities: '', maxLoad: '' });
+    expect(added.toast.type).toBe('success');
+    expect(await record()).toEqual({ specialities: ['桥梁检测'], maxLoad: 2, org: '广东省市政行业专家委员会' });
+  });
+
+  it('添加专家 of someone already in the pool, found by e-mail, keeps what a blank field leaves out', async () => {
+    h.fake.addUser({ openId: personas.expert, name: '专家', email: 'expert@example.com' });
+    const added = await h.clickCard(ADMIN, messageId, { action: 'experts.add' }, { experts: [], expertsLookup: 'expert@example.com', organization: ORG_B, specialities: '', maxLoad: '' });
+    expect(added.refused).toBeUndefined();
+    expect(added.body.toast.type).toBe('success');
+    expect(await record()).toEqual({ specialities: ['桥梁检测'], maxLoad: 2, org: ORG_B });
+    // a typed value still replaces
+    await h.clickCard(ADMIN, messageId, { action: 'experts.add' }, { experts: [], expertsLookup: 'expert@example.com', organization: ORG_B, specialities: '', maxLoad: '5' });
+    expect(await record()).toEqual({ specialities: ['桥梁检测'], maxLoad: 5, org: ORG_B });
   });
 
   it('a stopped expert has no 修改: 启用 first', async () => {
