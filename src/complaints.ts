@@ -362,6 +362,26 @@ export async function complaintByReference(tx: Db, reference: string) {
   return row;
 }
 
+/**
+ * The complaints one person filed in chat (我的投诉), newest first, with their teams: the first `limit`, and how many
+ * there are in all. A web complaint has no complainant in the tenant, so it is never among them.
+ */
+export async function complaintsOfComplainant(tx: Db, openId: string, limit: number) {
+  // issued together: one round trip
+  const [rows, [count]] = await Promise.all([
+    tx
+      .select({ complaint: complaints, team: teamColumns })
+      .from(complaints)
+      .innerJoin(teams, eq(teams.id, complaints.teamId))
+      .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+      .where(eq(complaints.complainantOpenId, openId))
+      .orderBy(desc(complaints.createdAt), desc(complaints.id))
+      .limit(limit),
+    tx.select({ n: sql<number>`count(*)::int` }).from(complaints).where(eq(complaints.complainantOpenId, openId)),
+  ]);
+  return { rows, total: Number(count?.n ?? 0) };
+}
+
 /** Open complaints, oldest first, with their teams: all of them, or `limit` after the first `offset`. */
 export async function openComplaints(tx: Db, opts: { before?: Date; limit?: number; offset?: number } = {}) {
   let q = tx

@@ -1,9 +1,10 @@
 import type { CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
+import { formatDateZh, todayIn } from '../../src/dates.js';
 import { simplified } from '../../src/traditional.js';
 import { halfWidth } from '../../src/forms.js';
 import { complaintAlertCard, complaintDecidedCard, complaintOutcomeCard, complaintReceivedCard, complaintStatusNames } from '../../cards/complaints.js';
-import { asksToWithdraw, complaintByReference, complaintReferenceIn, complaintSummary, complaintView, readComplaintReference, teamAtStart, titleStatus } from '../../src/complaints.js';
+import { asksToWithdraw, complaintByReference, complaintReferenceIn, complaintsOfComplainant, complaintSummary, complaintView, readComplaintReference, teamAtStart, titleStatus } from '../../src/complaints.js';
 import { replyDestination, sendPrivately } from '../respond.js';
 import { complaintListFor } from './decide.js';
 import { sendComplaintForm } from './intake.js';
@@ -50,6 +51,31 @@ export async function complaintCommand(ctx: HandlerContext, msg: IncomingText, a
 export async function complaintListCommand(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
   if (!hasRole(ctx.actor, 'admin')) return false;
   return sendComplaintList(ctx, msg);
+}
+
+/** How many of a complainant's own complaints 我的投诉 lists; the rest are counted. */
+export const MY_COMPLAINTS_SHOWN = 5;
+/** Where a complaint stands, as its complainant is told: received and being checked, or the decision. */
+const standing: Record<string, string> = { open: '已受理，核查中', upheld: '成立', dismissed: '不成立' };
+
+/**
+ * 我的投诉, 投诉进度, 查询我的投诉, my complaints: the complaints the sender filed in chat, newest first (reference, team,
+ * date, where each stands), the first few and how many more; none filed, how to file one. An administrator asking so
+ * gets the list to handle, as 投诉处理 shows it.
+ */
+export async function myComplaintsCommand(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  if (hasRole(ctx.actor, 'admin')) return sendComplaintList(ctx, msg);
+  const { rows, total } = await complaintsOfComplainant(ctx.tx, ctx.actor.openId, MY_COMPLAINTS_SHOWN);
+  const tz = ctx.config.BOT_TIMEZONE;
+  const text = rows.length
+    ? [
+        `你在飞书提交的投诉共 ${total} 件${total > 1 ? '，最近的在前' : ''}：`,
+        ...rows.map(({ complaint: c, team }, i) => `${i + 1}. ${c.reference}｜${team.name}（${team.code}）｜${formatDateZh(todayIn(tz, c.createdAt))}｜${standing[c.status] ?? complaintStatusNames[c.status] ?? c.status}`),
+        ...(total > rows.length ? [`另有 ${total - rows.length} 件较早的投诉未列出。`] : []),
+        `发送投诉编号（如 ${rows[0].complaint.reference}）可查看一件投诉的详情与处理意见。`,
+      ].join('\n')
+    : '你还没有在飞书提交过投诉。要投诉某个班组的质量问题，请发送“投诉 班组名称”（如 投诉 市政养护一班），或发送“投诉”填写投诉表。通过网页提交的投诉，认定结果由协会按你留下的联系方式告知。';
+  await sendPrivately(ctx, msg, `complaint:mine:${ctx.eventId}`, { text }, '你的投诉');
 }
 
 /**

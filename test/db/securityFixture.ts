@@ -386,6 +386,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   绑定通知: { allowed: admins, chat: 'group' },
   解绑: { allowed: admins, chat: 'group' },
   投诉: { allowed: 'all', chat: 'p2p' },
+  // a complainant's own complaints; an administrator's list to handle
+  我的投诉: { allowed: 'all', chat: 'p2p' },
   // an administrator's list of complaints; anyone else is answered from the measures on complaints, no refusal
   投诉处理: { allowed: 'all', chat: 'p2p' },
   评分: { allowed: ['expert'], chat: 'p2p' },
