@@ -81,6 +81,16 @@ async function cyclesOf(db: Db, specs: CardSpec[]): Promise<Map<number, CycleRow
 /** An application reminder sent after the deadline (the cycle not yet moved to scoring) would be untrue. */
 const deadlinePassed = (cycle: CycleRow) => `${cycle.year}年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止`;
 
+/** The spec's cycle while it still takes applications on the day of sending, with the days left; else why the card is dropped. */
+function takingApplications(byCycle: Map<number, CycleRow>, spec: CardSpec, today: string): { cycle: CycleRow; daysLeft: number } | { drop: string } {
+  const cycle = byCycle.get(Number(spec.cycleId));
+  if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
+  if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
+  const daysLeft = daysBetween(today, cycle.applicationDeadline);
+  if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
+  return { cycle, daysLeft };
+}
+
 /** The open_id row `i` goes to, when the dispatcher gave the rows (it always does). */
 const receiverOf = (rows: readonly OutboxRow[] | undefined, i: number) => (rows?.[i]?.receiveIdType === 'open_id' ? rows[i].receiver : undefined);
 
@@ -178,11 +188,9 @@ export function applyReminderRenderer(db: Db, day: SendDay): CardRenderer {
         : [];
     const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
-      const cycle = byCycle.get(Number(spec.cycleId));
-      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
-      if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
-      const daysLeft = daysBetween(today, cycle.applicationDeadline);
-      if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
+      const open = takingApplications(byCycle, spec, today);
+      if ('drop' in open) return open;
+      const { cycle, daysLeft } = open;
       const openId = String(spec.openId);
       const mine: LeaderReminderTeam[] = [];
       const why: string[] = [];
@@ -230,11 +238,9 @@ export function applyOpenNoticeRenderer(db: Db, day: SendDay): CardRenderer {
       : [];
     const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
-      const cycle = byCycle.get(Number(spec.cycleId));
-      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
-      if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
-      const daysLeft = daysBetween(today, cycle.applicationDeadline);
-      if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
+      const open = takingApplications(byCycle, spec, today);
+      if ('drop' in open) return open;
+      const { cycle, daysLeft } = open;
       const shown: OpenNoticeTeam[] = [];
       for (const id of idsOf(spec.teamIds)) {
         const rows = led.filter((r) => r.id === id);
@@ -269,11 +275,9 @@ export function contactApplyReminderRenderer(db: Db, day: SendDay): CardRenderer
     const pending = theirs.filter((p) => p.status === 'submitted');
     const today = dayOfSending(day);
     return specs.map((spec): RenderedCard => {
-      const cycle = byCycle.get(Number(spec.cycleId));
-      if (!cycle) return { drop: `年度评审 ${String(spec.cycleId)} 已不存在` };
-      if (cycle.status !== 'open') return { drop: `${cycle.year}年度申报已截止` };
-      const daysLeft = daysBetween(today, cycle.applicationDeadline);
-      if (daysLeft < 0) return { drop: deadlinePassed(cycle) };
+      const open = takingApplications(byCycle, spec, today);
+      if ('drop' in open) return open;
+      const { cycle, daysLeft } = open;
       const list = pending.filter((p) => p.contactOpenId === spec.openId && p.cycleId === cycle.id).map((p) => ({ id: p.id, name: p.name, code: p.code }));
       if (!list.length) {
         // the reminder was queued for an application waiting for them: with no application of the year left among their teams, the team has another contact
