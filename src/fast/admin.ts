@@ -2,6 +2,7 @@ import type { Database, Db } from '../../db/index.js';
 import { type CycleField, cycleDefaults, type RuleField, settingsForm } from '../cycles.js';
 import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
 import { aggregationRuleSql, claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
+import type { ExpertDetails } from '../review/experts.js';
 
 /**
  * The expert pool's and the cycle settings' card actions in one round trip on PostgreSQL, on their success path:
@@ -135,9 +136,9 @@ seen as (
   -- the picked people as this statement's snapshot has them, with their row versions
   select p.open_id, p.xmin as version,
     coalesce('expert' = any(p.roles) and p.expert_active and p.organization_id = (select o.id from organizations o where o.key = organization_key($6::text))
-      -- a blank 专业特长 or 评审上限 keeps what is stored
-      and p.max_load is not distinct from coalesce($8::int, p.max_load)
-      and p.specialities = case when cardinality($7::text[]) = 0 then p.specialities else $7::text[] end, false) as as_asked
+      -- a blank 专业特长 ($7 null) or 评审上限 ($10) keeps what is stored; 无 is '{}', 不限 a null $8
+      and p.max_load is not distinct from case when $10::boolean then p.max_load else $8::int end
+      and p.specialities = coalesce($7::text[], p.specialities), false) as as_asked
   from people p where p.open_id = any($5::text[])
 ),
 moving as (
@@ -183,14 +184,14 @@ upserted as (
   -- grantRole(openId, 'expert') (src/people.ts) and addExperts' update of the person, as one write (one statement may
   -- change a row only once), in the order picked; after the locking read (its count is read first)
   insert into people (open_id, roles, organization_id, specialities, max_load, expert_active, updated_at)
-  select a.open_id, array['expert']::text[], (select id from org), $7::text[], $8::int, true, $9::timestamptz
+  select a.open_id, array['expert']::text[], (select id from org), coalesce($7::text[], '{}'::text[]), case when $10::boolean then null else $8::int end, true, $9::timestamptz
   from asked a where exists (select 1 from org) and (select count(*) from locked) >= 0
   order by a.n
   on conflict (open_id) do update set roles = (select array(select distinct unnest(people.roles || array['expert']::text[]))),
     organization_id = excluded.organization_id,
-    -- a blank 专业特长 or 评审上限 keeps what is stored, a typed one replaces it (addExperts)
-    specialities = case when cardinality(excluded.specialities) = 0 then people.specialities else excluded.specialities end,
-    max_load = coalesce(excluded.max_load, people.max_load),
+    -- a blank 专业特长 or 评审上限 keeps what is stored, a typed one replaces it, 无 / 不限 clear it (addExperts)
+    specialities = case when $7::text[] is null then people.specialities else excluded.specialities end,
+    max_load = case when $10::boolean then people.max_load else excluded.max_load end,
     expert_active = true, updated_at = excluded.updated_at
   returning open_id, xmax = 0 as inserted, specialities, max_load
 ),
@@ -210,12 +211,10 @@ select exists (select 1 from claim) as claimed, (select count(*) from upserted):
     exists (select 1 from locked l join seen s on s.open_id = l.open_id where s.version <> l.version)
     or exists (select 1 from upserted u where not u.inserted and not exists (select 1 from seen s where s.open_id = u.open_id)))`)}`;
 
-/** 添加专家, as `addExperts` reads its form: whom (distinct), the organisation, specialities and the load limit. */
-export interface FastAddExperts {
+/** 添加专家, as `addExperts` reads its form: whom (distinct), the organisation, specialities and the load limit (undefined: left blank, kept). */
+export interface FastAddExperts extends ExpertDetails {
   experts: string[];
   organization: string;
-  specialities: string[];
-  maxLoad: number | null;
 }
 
 /** The experts added, and the answer's reads; undefined when anything is left to the ordinary path. */
@@ -230,9 +229,10 @@ export async function fastAddExperts<R>(database: Database, event: FastAdminEven
     [...event.bootstrapAdmins],
     input.experts,
     input.organization,
-    input.specialities,
-    input.maxLoad,
+    input.specialities ?? null,
+    input.maxLoad ?? null,
     event.now.toISOString(),
+    input.maxLoad === undefined,
   ];
   const done = await run<{ claimed: boolean; organization: string }, R>(database, addSql, params, read);
   // claimed: every picked person written with their audit row (or the statement failed whole)

@@ -3,7 +3,7 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import { AlreadyDone, UserError } from '../errors.js';
-import { defineForm, formSchema, readCode, readForm } from '../forms.js';
+import { defineForm, formSchema, halfWidth, readCode, readForm, typedText } from '../forms.js';
 import { isPending } from '../import/people.js';
 import { findOrganization, upsertOrganization } from '../organizations.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
@@ -23,8 +23,8 @@ export const expertAddForm = defineForm({
     experts: { kind: 'persons', label: '专家', article: '第十一条', help: '可多选', max: 50 },
     expertsLookup: { kind: 'text', label: '列表中没有？填专家的手机号或邮箱', maxLength: 500, required: false, placeholder: '飞书账号的手机号或邮箱；多人用逗号分隔' },
     organization: { kind: 'text', label: '所在单位', article: '第十七条', maxLength: 100, placeholder: '单位全称：同单位的申报不会分配给该专家' },
-    specialities: { kind: 'text', label: '专业特长', help: '逗号分隔；已在库的专家留空则不变', maxLength: 200, required: false, placeholder: '如 道路养护, 桥梁检测' },
-    maxLoad: { kind: 'integer', label: '评审上限', help: '每年最多评审几份，可空；已在库的专家留空则不变', min: 1, max: 500, required: false, placeholder: '如 20；留空为不限' },
+    specialities: { kind: 'text', label: '专业特长', help: '逗号分隔；已在库的专家留空则不变', maxLength: 200, required: false, placeholder: '如 道路养护, 桥梁检测；填“无”清空' },
+    maxLoad: { kind: 'integer', label: '评审上限', help: '每年最多评审几份；已在库的专家留空则不变', min: 1, max: 500, required: false, placeholder: '1–500，如 20；填“不限”（或 0）取消上限' },
   },
 });
 const expertSchema = formSchema(expertAddForm);
@@ -35,15 +35,53 @@ export function splitSpecialities(s: string | undefined): string[] {
   return [...new Set(s.split(/[,，、;；\s]+/).map((x) => x.trim()).filter(Boolean))].slice(0, 20);
 }
 
-/** 添加专家's form as `addExperts` reads it: whom, the organisation, the specialities split, the load limit or null; a UserError names what to fix. */
-export function readExpertForm(formValue: Record<string, unknown>): { experts: string[]; organization: string; specialities: string[]; maxLoad: number | null } {
-  const input = readForm(expertAddForm, formValue, expertSchema);
-  return { experts: input.experts, organization: input.organization, specialities: splitSpecialities(input.specialities), maxLoad: input.maxLoad ?? null };
+/** A cell or field typed as the word only (“不限 ”, “ＮＯＮＥ”), as `noneTyped` compares it. */
+const bare = (v: string) => halfWidth(typedText(v)).replace(/\s+/g, '').replace(/[。.!！]$/, '').toLowerCase();
+
+/**
+ * 评审上限 typed as no limit: it clears a stored limit, where a blank keeps it. 0 is no limit too (a limit is 1–500,
+ * so 0 meant nothing before).
+ */
+export const noLimitTyped = (v: unknown): boolean => typeof v === 'string' && /^(不限|不限量|不限制|无|无上限|无限制|没有|不设|不设上限|0+|none|unlimited|nolimit)$/.test(bare(v));
+
+/** 专业特长 typed as none: it clears the stored ones, where a blank keeps them. */
+export const noSpecialitiesTyped = (v: unknown): boolean => typeof v === 'string' && /^(无|没有|清空|none)$/.test(bare(v));
+
+/**
+ * 专家库's form and 导入's 专家 sheet alike: a blank 专业特长 or 评审上限 is `undefined` (keep what is stored), 无 is
+ * `[]` and 不限 `null` (clear it).
+ */
+export interface ExpertDetails {
+  specialities: string[] | undefined;
+  maxLoad: number | null | undefined;
+}
+
+/** 添加专家's form as `addExperts` reads it: whom, the organisation, the specialities split and the load limit (ExpertDetails); a UserError names what to fix. */
+export function readExpertForm(formValue: Record<string, unknown>): { experts: string[]; organization: string } & ExpertDetails {
+  const noLimit = noLimitTyped(formValue.maxLoad);
+  const noSpecialities = noSpecialitiesTyped(formValue.specialities);
+  const input = readForm(expertAddForm, { ...formValue, ...(noLimit ? { maxLoad: '' } : {}), ...(noSpecialities ? { specialities: '' } : {}) }, expertSchema);
+  const specialities = splitSpecialities(input.specialities);
+  return {
+    experts: input.experts,
+    organization: input.organization,
+    specialities: noSpecialities ? [] : specialities.length ? specialities : undefined,
+    maxLoad: noLimit ? null : input.maxLoad,
+  };
+}
+
+/** What someone will have: `typed` over `stored` (someone new has none). */
+export function keptDetails(typed: ExpertDetails, stored: { specialities: string[] | null; maxLoad: number | null } | undefined): { specialities: string[]; maxLoad: number | null } {
+  return {
+    specialities: typed.specialities ?? stored?.specialities ?? [],
+    maxLoad: typed.maxLoad === undefined ? (stored?.maxLoad ?? null) : typed.maxLoad,
+  };
 }
 
 /**
  * 添加专家: each picked person becomes an active expert of the organisation, with specialities and a load limit; for
- * someone already on record a field left blank keeps what is stored, a typed one replaces it. Someone whose
+ * someone already on record a field left blank keeps what is stored, a typed one replaces it, 无 (专业特长) and 不限
+ * (评审上限) clear it. Someone whose
  * organisation changes steps aside from the new organisation's teams they hold to score (回避, 第十七条:
  * `recuseColleagues`); the caller tells what the recusals did (`announceColleagueRecusals`). `editing` (保存修改 of
  * 修改): saved unchanged, it says nothing changed.
@@ -63,11 +101,8 @@ export async function addExperts(
   // a second click waits for the first's rows, then finds every picked person in the pool as asked
   const current = await tx.select().from(people).where(inArray(people.openId, input.experts)).for('update');
   const stored = new Map(current.map((p) => [p.openId, p]));
-  // a blank 专业特长 or 评审上限 keeps what is stored (someone new has none); a typed one replaces it
-  const kept = (p: (typeof current)[number] | undefined) => ({
-    specialities: input.specialities.length ? input.specialities : (p?.specialities ?? []),
-    maxLoad: input.maxLoad ?? p?.maxLoad ?? null,
-  });
+  // a blank 专业特长 or 评审上限 keeps what is stored (someone new has none); a typed one replaces it, 无 / 不限 clear it
+  const kept = (p: (typeof current)[number] | undefined) => keptDetails(input, p);
   const asAsked = (p: (typeof current)[number]) =>
     (p.roles ?? []).includes('expert') && p.expertActive && p.organizationId === orgId && (p.maxLoad ?? null) === kept(p).maxLoad && JSON.stringify(p.specialities ?? []) === JSON.stringify(kept(p).specialities);
   const names = input.experts.map((openId) => stored.get(openId)?.name ?? null);

@@ -69,6 +69,10 @@ const steps: Step[] = [
   { name: '添加 one new and one in the pool', who: ADMIN, action: 'experts.add', form: addForm([NEW_EXPERT, OTHER_EXPERT]), eventId: 'evt_adminfast_add', toast: 'success', says: /^已添加 2 位专家（广东省市政行业专家委员会）$/ },
   { name: '添加 clicked again', who: ROLE_ADMIN, action: 'experts.add', form: addForm([NEW_EXPERT, OTHER_EXPERT]), toast: 'info', says: /^已于 .* 添加/, leftToOrdinary: true },
   { name: '添加 of one of them to a new organisation, 专业特长 typed (replaced), 评审上限 left blank (kept)', who: ROLE_ADMIN, action: 'experts.add', form: addForm([NEW_EXPERT], NEW_ORG, { maxLoad: '', specialities: '桥梁检测' }), toast: 'success', says: /^已添加 1 位专家（佛山市政设计研究院）$/ },
+  { name: '添加 of him again, 评审上限 不限 and 专业特长 无 (both cleared)', who: ROLE_ADMIN, action: 'experts.add', form: addForm([NEW_EXPERT], NEW_ORG, { maxLoad: '不限', specialities: '无' }), toast: 'success', says: /^已添加 1 位专家（佛山市政设计研究院）$/ },
+  { name: '添加 of him again, 评审上限 8', who: ROLE_ADMIN, action: 'experts.add', form: addForm([NEW_EXPERT], NEW_ORG, { maxLoad: '8', specialities: '' }), toast: 'success', says: /^已添加 1 位专家（佛山市政设计研究院）$/ },
+  { name: '添加 of him again, 评审上限 0 (不限), 专业特长 left blank (kept)', who: ROLE_ADMIN, action: 'experts.add', form: addForm([NEW_EXPERT], NEW_ORG, { maxLoad: '0', specialities: '' }), toast: 'success', says: /^已添加 1 位专家（佛山市政设计研究院）$/ },
+  { name: '添加 of him again, both left blank: as asked already', who: ROLE_ADMIN, action: 'experts.add', form: addForm([NEW_EXPERT], NEW_ORG, { maxLoad: '', specialities: '' }), toast: 'info', says: /^已于 .* 添加/, leftToOrdinary: true },
   { name: '添加 of someone picked twice', who: ADMIN, action: 'experts.add', form: addForm([TWICE_PICKED, TWICE_PICKED]), toast: 'success', says: /^已添加 2 位专家/, leftToOrdinary: true },
   // 评审设置
   { name: '设置 by someone not an administrator', who: personas.expert, action: 'cycle.settingsSave', value: onCycle, form: { awardThreshold: '88' }, toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
@@ -223,7 +227,7 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
     expect(sent(fast.h)).toEqual(sent(ordinary.h));
     const last = fast.after.at(-1)!;
     // what the successes wrote, as the ordinary path writes it
-    expect(last.persons.find((p) => p.openId === NEW_EXPERT)).toMatchObject({ roles: ['expert'], organization: NEW_ORG, specialities: ['桥梁检测'], maxLoad: 12, expertActive: true, changedAt: NOW });
+    expect(last.persons.find((p) => p.openId === NEW_EXPERT)).toMatchObject({ roles: ['expert'], organization: NEW_ORG, specialities: [], maxLoad: null, expertActive: true, changedAt: NOW });
     expect(last.persons.find((p) => p.openId === OTHER_EXPERT)).toMatchObject({ roles: ['expert'], organization: ORG_POOL, specialities: ['桥梁检测', '道路养护'], maxLoad: 12, changedAt: NOW });
     expect(last.cycle[0]).toMatchObject({ settings: { dropExtremesFrom: 4, outlierDistance: 10, revocationRun: 3 }, applicationDeadline: '2027-03-01', scoringDeadline: '2027-03-05', reviewMeetingDate: '2027-07-20', awardThreshold: 88.5, expertsPerApplication: 5, recommendShare: 0.15 });
     expect(last.audits.filter((a) => a.action === 'cycle.updateSettings').map((a) => a.details)).toEqual([
@@ -242,6 +246,9 @@ describe('专家库 and 评审设置: the one statement answers and writes what 
       ['expert.activate', personas.expert, ROLE_ADMIN],
       ['expert.add', NEW_EXPERT, ADMIN],
       ['expert.add', OTHER_EXPERT, ADMIN],
+      ['expert.add', NEW_EXPERT, ROLE_ADMIN],
+      ['expert.add', NEW_EXPERT, ROLE_ADMIN],
+      ['expert.add', NEW_EXPERT, ROLE_ADMIN],
       ['expert.add', NEW_EXPERT, ROLE_ADMIN],
       ['expert.add', TWICE_PICKED, ADMIN],
       ['expert.add', TWICE_PICKED, ADMIN],

@@ -85,6 +85,30 @@ describe('修改 of an expert in 专家库', () => {
     expect(await record()).toEqual({ specialities: ['桥梁检测'], maxLoad: 5, org: ORG_B });
   });
 
+  /** 修改 of the expert, then 保存修改 with `form`. */
+  const editAndSave = async (form: Record<string, unknown>) => {
+    expect((await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 })).refused).toBeUndefined();
+    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true }, { experts: [personas.expert], ...form });
+    expect(saved.refused).toBeUndefined();
+    return saved.body;
+  };
+
+  it('评审上限 typed as 不限 (or 无上限, 0) clears the limit, and 专业特长 typed as 无 clears them', async () => {
+    await editAndSave({ organization: ORG_B, specialities: '桥梁检测', maxLoad: '5' });
+    const cleared = await editAndSave({ organization: ORG_B, specialities: '无', maxLoad: '不限' });
+    expect(cleared.toast).toEqual({ type: 'success', content: `已保存：专家 的专家信息（${ORG_B}）` });
+    expect(await record()).toEqual({ specialities: [], maxLoad: null, org: ORG_B });
+    for (const typed of ['无上限', '０', ' 不限量 ']) {
+      await editAndSave({ organization: ORG_B, specialities: '', maxLoad: '8' });
+      expect((await record()).maxLoad).toBe(8);
+      expect((await editAndSave({ organization: ORG_B, specialities: '', maxLoad: typed })).toast.type).toBe('success');
+      expect(await record()).toEqual({ specialities: [], maxLoad: null, org: ORG_B });
+    }
+    // the form says how
+    const opened = await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 });
+    expect(JSON.stringify(opened.body.card.data)).toContain('填“不限”');
+  });
+
   it('a stopped expert has no 修改: 启用 first', async () => {
     await h.click(ADMIN, { action: 'experts.deactivate', openId: personas.expert, page: 1 });
     const pool = await h.click(ADMIN, { action: 'experts.list' });
