@@ -76,7 +76,7 @@ export function expertPoolCard(d: ExpertPoolData): Card {
     form('expert_form', [
       // Feishu requires a picker's selected people to be among its options
       ...formInputs(d.descriptor, { ...v, experts: picked }, { people: { experts: [...new Set([...picked, ...d.candidates])] } }),
-      submitButton({ text: d.editing ? '保存修改' : '添加到专家库', name: 'experts_add', value: { action: 'experts.add', ...(d.editing ? { edit: true } : {}) } }),
+      submitButton({ text: d.editing ? '保存修改' : '添加到专家库', name: 'experts_add', value: { action: 'experts.add', ...(d.editing ? { edit: true, openId: d.editing.openId } : {}) } }),
     ]),
     note('第十一条：协会建立专家库；第十七条：专家不评审本单位及存在利益关系的班组。'),
     buttonRow([button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } })]),

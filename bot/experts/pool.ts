@@ -22,12 +22,14 @@ async function poolCardOn(tx: Db, opts: { values?: Record<string, unknown>; erro
   // issued together: one round trip
   const [experts, candidates] = await Promise.all([listExperts(tx), pickerCandidates(tx, { excludeRole: 'expert' })]);
   const shown = pageOf(experts, opts.page ?? 1, POOL_PAGE);
-  // 修改: the form holds the expert's record as stored (an expert no longer active, or gone, leaves it empty)
+  // 修改: the form holds the expert's record as stored (an expert no longer active, or gone, leaves it empty); after a
+  // refused 保存修改, what was typed (and the plain form if the expert is gone meanwhile)
   const edited = opts.editing ? experts.find((e) => e.openId === opts.editing && e.active && !e.unlinked) : undefined;
-  if (opts.editing && !edited) throw new UserError('这位专家已停用或不在专家库中，请刷新专家库。');
-  const values = edited
-    ? { experts: [edited.openId], organization: edited.organization ?? '', specialities: edited.specialities.join('，'), maxLoad: edited.maxLoad === null ? '' : String(edited.maxLoad) }
-    : opts.values;
+  if (opts.editing && !edited && !opts.values) throw new UserError('这位专家已停用或不在专家库中，请刷新专家库。');
+  const values =
+    edited && !opts.values
+      ? { experts: [edited.openId], organization: edited.organization ?? '', specialities: edited.specialities.join('，'), maxLoad: edited.maxLoad === null ? '' : String(edited.maxLoad) }
+      : opts.values;
   const editing = edited ? { openId: edited.openId, name: edited.name } : undefined;
   return expertPoolCard({ experts: shown.items, total: experts.length, active: experts.filter((e) => e.active).length, unlinked: experts.filter((e) => e.unlinked).length, page: shown.page, pages: shown.pages, candidates, descriptor: expertAddForm, values, error: opts.error, editing });
 }
@@ -52,6 +54,15 @@ const savedToast = (names: (string | null)[], organization: string) => ({
 
 /** 保存修改 rather than 添加到专家库: the form 修改 filled (cards/experts.ts). */
 const isEdit = (input: CardActionInput) => input.value.edit === true;
+
+/** The expert 保存修改 saves over: the button's, else the one picked (a card drawn before the button named them). */
+function editedOf(input: CardActionInput): string | undefined {
+  const named = input.value.openId;
+  if (typeof named === 'string' && expertOpenId.test(named)) return named;
+  const picked = input.formValue.experts;
+  const first = Array.isArray(picked) ? picked[0] : picked;
+  return typeof first === 'string' && expertOpenId.test(first) ? first : undefined;
+}
 
 /** `experts.add`: the picked people join the pool; 保存修改 saves over the record of the expert 修改 picked. */
 export async function addToPool(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
@@ -92,7 +103,8 @@ export async function poolFormAgain(err: UserError, ctx: HandlerContext, input: 
   if (!ctx.actor.roles.includes('admin')) return undefined;
   // done already, or 保存修改 with nothing changed: the pool as it is
   if (err instanceof AlreadyDone || err.opts.kind === 'info') return { card: { type: 'raw', data: await poolCard(ctx) } };
-  return { card: { type: 'raw', data: await poolCard(ctx, { values: input.formValue, error: err.message }) } };
+  // a refused 保存修改 is the same expert's edit form again, with the refusal and what was typed
+  return { card: { type: 'raw', data: await poolCardOn(ctx.tx, { values: input.formValue, error: err.message, editing: isEdit(input) ? editedOf(input) : undefined }) } };
 }
 
 /** 停用 / 启用 clicked again: the pool as it is, on the page clicked. */

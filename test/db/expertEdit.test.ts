@@ -42,7 +42,7 @@ describe('修改 of an expert in 专家库', () => {
     expect(cardText(card)).toContain('修改专家：专家');
     expect(inputValues(card)).toMatchObject({ organization: '广东省市政行业专家委员会', specialities: '道路养护' });
     expect(inputValues(card).maxLoad ?? '').toBe('');
-    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true }, { experts: [personas.expert], organization: ORG_B, specialities: '道路养护', maxLoad: '2' });
+    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true, openId: personas.expert }, { experts: [personas.expert], organization: ORG_B, specialities: '道路养护', maxLoad: '2' });
     expect(saved.refused).toBeUndefined();
     expect(saved.body.toast).toEqual({ type: 'success', content: `已保存：专家 的专家信息（${ORG_B}）` });
     const [row] = await h.db.db.select({ maxLoad: people.maxLoad, org: organizations.name, active: people.expertActive }).from(people).leftJoin(organizations, eq(organizations.id, people.organizationId)).where(eq(people.openId, personas.expert));
@@ -54,7 +54,7 @@ describe('修改 of an expert in 专家库', () => {
 
   it('保存修改 with 专业特长 and 评审上限 left blank keeps them, and says nothing changed', async () => {
     expect((await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 })).refused).toBeUndefined();
-    const again = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true }, { experts: [personas.expert], organization: ORG_B, specialities: '', maxLoad: '' });
+    const again = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true, openId: personas.expert }, { experts: [personas.expert], organization: ORG_B, specialities: '', maxLoad: '' });
     expect(again.refused).toBeUndefined();
     expect(again.body.toast).toEqual({ type: 'info', content: '没有改动：专家 的专家信息与专家库中一致。' });
     expect(await record()).toEqual({ specialities: ['道路养护'], maxLoad: 2, org: ORG_B });
@@ -62,7 +62,7 @@ describe('修改 of an expert in 专家库', () => {
 
   it('a 专业特长 typed replaces the stored ones, a 评审上限 left blank is kept', async () => {
     expect((await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 })).refused).toBeUndefined();
-    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true }, { experts: [personas.expert], organization: ORG_B, specialities: '桥梁检测', maxLoad: '' });
+    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true, openId: personas.expert }, { experts: [personas.expert], organization: ORG_B, specialities: '桥梁检测', maxLoad: '' });
     expect(saved.body.toast).toEqual({ type: 'success', content: `已保存：专家 的专家信息（${ORG_B}）` });
     expect(await record()).toEqual({ specialities: ['桥梁检测'], maxLoad: 2, org: ORG_B });
   });
@@ -88,7 +88,7 @@ describe('修改 of an expert in 专家库', () => {
   /** 修改 of the expert, then 保存修改 with `form`. */
   const editAndSave = async (form: Record<string, unknown>) => {
     expect((await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 })).refused).toBeUndefined();
-    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true }, { experts: [personas.expert], ...form });
+    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true, openId: personas.expert }, { experts: [personas.expert], ...form });
     expect(saved.refused).toBeUndefined();
     return saved.body;
   };
@@ -107,6 +107,22 @@ describe('修改 of an expert in 专家库', () => {
     // the form says how
     const opened = await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 });
     expect(JSON.stringify(opened.body.card.data)).toContain('填“不限”');
+  });
+
+  it('a refused 保存修改 redraws the same expert’s edit form, with the refusal and what was typed', async () => {
+    const refused = await editAndSave({ organization: '', specialities: '隧道', maxLoad: '7' });
+    const card = refused.card.data;
+    expect(cardText(card)).toContain('未保存');
+    expect(cardText(card)).toContain('所在单位');
+    expect(cardText(card)).toContain('修改专家：专家');
+    expect(JSON.stringify(card)).toContain('保存修改');
+    expect(JSON.stringify(card)).not.toContain('添加到专家库');
+    expect(inputValues(card)).toMatchObject({ specialities: '隧道', maxLoad: '7' });
+    // and saved from there (the card as redrawn), it is 保存修改 still
+    const saved = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true, openId: personas.expert }, { experts: [personas.expert], organization: ORG_B, specialities: '隧道', maxLoad: '7' });
+    expect(saved.refused).toBeUndefined();
+    expect(saved.body.toast).toEqual({ type: 'success', content: `已保存：专家 的专家信息（${ORG_B}）` });
+    expect(await record()).toEqual({ specialities: ['隧道'], maxLoad: 7, org: ORG_B });
   });
 
   it('a stopped expert has no 修改: 启用 first', async () => {

@@ -370,6 +370,19 @@ export const cardSamples: Record<string, Sample> = {
       values: { experts: `${EXPERT},ou_local_expert_3`, organization: '', maxLoad: '5' },
       error: '请填写所在单位',
     }),
+    // 保存修改 refused: the same expert's edit form again, with the refusal and what was typed (不限 clears the limit)
+    experts.expertPoolCard({
+      experts: [{ openId: EXPERT, name: '陈专家', organization: '华南理工大学', specialities: ['道路', '桥梁'], maxLoad: 10, active: true, load: 3, pending: 1 }],
+      total: 1,
+      active: 1,
+      page: 1,
+      pages: 1,
+      candidates: [LEADER],
+      descriptor: expertAddForm,
+      values: { experts: [EXPERT], organization: '', specialities: '无', maxLoad: '不限' },
+      error: '请填写所在单位',
+      editing: { openId: EXPERT, name: '陈专家' },
+    }),
     // experts imported by a mobile not yet in the address book: no 启用 / 停用 until they message the bot
     experts.expertPoolCard({
       experts: [
