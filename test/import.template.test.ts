@@ -22,13 +22,16 @@ describe('the import template workbook, read back', () => {
       expect(teams.getCell(`J${row}`).dataValidation).toMatchObject({ type: 'whole', operator: 'between', formulae: [1, 500] });
     }
     expect(teams.getCell(`D${TEMPLATE_ROWS + 2}`).dataValidation).toBeUndefined();
-    expect(wb.getWorksheet('专家')!.getCell('E2').dataValidation).toMatchObject({ type: 'whole', formulae: [1, 500] });
+    // 评审上限: 1–500, or 不限 (无, 无上限, 0) for no limit
+    expect(wb.getWorksheet('专家')!.getCell('E2').dataValidation).toMatchObject({ type: 'custom', formulae: ['OR(E2="不限",E2="无",E2="无上限",AND(ISNUMBER(E2),E2=INT(E2),E2>=0,E2<=500))'] });
+
     expect(wb.getWorksheet('专家')!.getCell('C2').dataValidation).toMatchObject({ type: 'list' });
     expect(wb.getWorksheet('荣誉')!.getCell('B2').dataValidation).toMatchObject({ type: 'whole', formulae: [1990, 2100] });
     expect(teams.actualRowCount).toBe(2);
     // batch_get_id cannot find a Feishu Mail address: the guide says what to write instead
     const guide = wb.getWorksheet('说明')!.getColumn(1).values.map(String).join('\n');
     expect(guide).toContain('飞书企业邮箱无法查找，请改填手机号或飞书账号绑定的邮箱');
+    expect(guide).toContain('专业特长、评审上限留空则保留原值');
   });
 
   it("writes each column's Excel check as one range over the template rows: no cell has two checks for Excel to repair", async () => {

@@ -15,6 +15,7 @@ import { requireAdmin } from '../permissions.js';
 import { announceColleagueRecusals, announceRecusals, type ColleagueRecusal, type Joining, outboxNotices, recuseColleagues, recuseInsiders } from '../review/recusal.js';
 import type { ContactChange } from '../teams.js';
 import { importDataVersion } from './dataVersion.js';
+import { keptDetails } from '../review/experts.js';
 import { isPending } from './people.js';
 import { type ImportPlan, type ImportSummary, planImport, sameSummary, type TeamOp } from './plan.js';
 import type { ImportWorkbook } from './workbook.js';
@@ -238,9 +239,13 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   }
 
   if (plan.experts.length) {
+    // a blank 专业特长 or 评审上限 keeps what is stored, as 专家库's form does (a linked expert's row is locked above)
+    const stored = new Map(
+      (await tx.select({ openId: people.openId, specialities: people.specialities, maxLoad: people.maxLoad }).from(people).where(inArray(people.openId, plan.experts.map((op) => op.openId)))).map((p) => [p.openId, p]),
+    );
     await tx
       .insert(people)
-      .values(plan.experts.map((op) => ({ openId: op.openId, name: op.name, roles: ['expert'], organizationId: orgId.get(op.organization)!, specialities: op.specialities, maxLoad: op.maxLoad })))
+      .values(plan.experts.map((op) => ({ openId: op.openId, name: op.name, roles: ['expert'], organizationId: orgId.get(op.organization)!, ...keptDetails(op, stored.get(op.openId)) })))
       .onConflictDoUpdate({
         target: people.openId,
         set: {

@@ -5,7 +5,7 @@ import { formatDateZh, isRealDate } from '../dates.js';
 import { cite } from '../errors.js';
 import { readCode, readDate, readNumber } from '../forms.js';
 import { organizationKey } from '../organizations.js';
-import { splitSpecialities } from '../review/experts.js';
+import { type ExpertDetails, noLimitTyped, noSpecialitiesTyped, splitSpecialities } from '../review/experts.js';
 import { type ApplicationUnderWay, applicationsUnderWay, teamTypes } from '../teams.js';
 import { isPending, type PersonRef, pendingOpenId, personRef, refKey } from './people.js';
 import { EARLIEST_REGISTRATION, type ExpertRow, type ImportWorkbook, isTemplateExample, type TeamRow, unreadableProblem } from './workbook.js';
@@ -70,7 +70,8 @@ interface TeamValues {
 }
 
 export type TeamOp = { row: number; values: TeamValues } & ({ kind: 'add' } | { kind: 'update'; teamId: number; changes: string[] });
-export type ExpertOp = { row: number; kind: 'add' | 'update'; openId: string; name: string; organization: string; specialities: string[]; maxLoad: number | null; changes: string[] };
+/** An expert's row; a blank 专业特长 or 评审上限 is undefined, kept as stored (ExpertDetails), as in 专家库's form. */
+export type ExpertOp = { row: number; kind: 'add' | 'update'; openId: string; name: string; organization: string; changes: string[] } & ExpertDetails;
 export type HonourOp = { row: number; kind: 'add' | 'update'; team: TeamRef; year: number; title: string };
 export interface PersonOp {
   openId: string;
@@ -405,8 +406,9 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
         openId,
         name: r.name.trim(),
         organization: r.organization.trim(),
-        specialities: splitSpecialities(r.specialities),
-        maxLoad: r.maxLoad.trim() ? wholeNumber(r.maxLoad, 1, 500)! : null,
+        // blank: kept as stored; 无 / 不限 (or 0): cleared
+        specialities: noSpecialitiesTyped(r.specialities) ? [] : splitSpecialities(r.specialities).length ? splitSpecialities(r.specialities) : undefined,
+        maxLoad: noLimitTyped(r.maxLoad) ? null : r.maxLoad.trim() ? wholeNumber(r.maxLoad, 1, 500)! : undefined,
         changes: [],
       },
     });
@@ -414,13 +416,21 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   const expertIds = pendingExperts.map((e) => e.op.openId);
   const known = expertIds.length ? await tx.select().from(people).where(inArray(people.openId, expertIds)) : [];
   const personById = new Map(known.map((p) => [p.openId, p]));
+  // rows whose blank 专业特长 or 评审上限 keeps what is stored, and which of the two: the preview says so
+  const keptRows: number[] = [];
+  const keptFields = new Set<string>();
   for (const { op, label } of pendingExperts) {
     const p = personById.get(op.openId);
     if (p) {
+      const keeps = [op.specialities === undefined && p.specialities.length > 0 && '专业特长', op.maxLoad === undefined && p.maxLoad !== null && '评审上限'].filter((x): x is string => !!x);
+      if (keeps.length) {
+        keptRows.push(op.row);
+        for (const k of keeps) keptFields.add(k);
+      }
       if (p.name !== op.name) op.changes.push('姓名');
       if ((p.organizationId === null ? undefined : orgKeyById.get(p.organizationId)) !== organizationKey(op.organization)) op.changes.push('所属单位');
-      if (p.specialities.join('、') !== op.specialities.join('、')) op.changes.push('专业特长');
-      if (p.maxLoad !== op.maxLoad) op.changes.push('评审上限');
+      if (op.specialities !== undefined && p.specialities.join('、') !== op.specialities.join('、')) op.changes.push('专业特长');
+      if (op.maxLoad !== undefined && p.maxLoad !== op.maxLoad) op.changes.push('评审上限');
       if (!p.roles.includes('expert')) op.changes.push('专家身份');
       if (!op.changes.length) {
         summary.unchanged.experts++;
@@ -502,6 +512,11 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     notes.push(
       `“班组”表第 ${rows}的班组长与单位联系人同名、手机号或邮箱不同，且都未在飞书通讯录中找到：如是同一人，其首次给机器人发消息时只关联为班组长，单位联系人仍待另选（第十五条）。请核对，并填写单位里负责确认推荐的其他人员。`,
     );
+  }
+  if (keptRows.length) {
+    const rows = keptRows.length > 6 ? `${keptRows.slice(0, 6).join('、')} 等 ${keptRows.length} 行` : `${keptRows.join('、')} 行`;
+    const fields = ['专业特长', '评审上限'].filter((f) => keptFields.has(f)).join('、');
+    notes.push(`“专家”表第 ${rows}的${fields}留空，保留机器人中已有的值；如需清空，专业特长填“无”，评审上限填“不限”。`);
   }
   if (notes.length) summary.notes = notes;
   return { summary, organizations: newOrganizations, people: peopleOps, teams: teamOps, experts: expertOps, honours: honourOps };
@@ -585,7 +600,7 @@ function expertProblem(r: ExpertRow, knownOrganization: (name: string) => boolea
   if (r.name.trim().length > 50) return '姓名超过 50 字';
   if (!personRef(r.person)) return notAPerson('', r.person);
   if (!knownOrganization(r.organization.trim())) return `所属单位“${r.organization.trim()}”不在“单位”表中，也未在机器人中登记：请先在“单位”表列出该单位`;
-  if (r.maxLoad.trim() && wholeNumber(r.maxLoad, 1, 500) === undefined) return `评审上限“${r.maxLoad}”须为 1–500 的整数`;
+  if (r.maxLoad.trim() && !noLimitTyped(r.maxLoad) && wholeNumber(r.maxLoad, 1, 500) === undefined) return `评审上限“${r.maxLoad}”须为 1–500 的整数，或填“不限”`;
   return undefined;
 }
 

@@ -518,6 +518,7 @@ export async function importTemplate(): Promise<Buffer> {
     '单位：所有班组、专家的所属单位须先列在“单位”表中（或已在机器人中登记），否则该行会被拒绝。',
     '班组：已有编号的请填写原编号，空着则按注册年份分配 GDSZ-年份-序号；注册日期保留原日期（第十六条：注册满一年后方可参加评选）。',
     '人员：填写飞书账号绑定的手机号或邮箱（飞书企业邮箱无法查找，请改填手机号或飞书账号绑定的邮箱）；暂时查不到的人员会先保留，他们第一次给机器人发消息时自动关联。',
+    '专家：已在机器人中的专家，专业特长、评审上限留空则保留原值；专业特长填“无”清空，评审上限填“不限”（或 0）取消上限。',
     '荣誉：班组可填编号或名称；同一班组同一年度只能有一条。',
     '同一文件重复导入不会产生任何变化；已存在的班组、专家按文件内容更新。',
   ]) guide.addRow([line]);
@@ -557,7 +558,16 @@ export async function importTemplate(): Promise<Buffer> {
 
   const experts = addSheet(wb, importSheetNames.experts, expertColumns, templateExamples.experts);
   validate(experts, expertColumns, 'organization', orgList);
-  validate(experts, expertColumns, 'maxLoad', whole(1, 500, '评审上限'));
+  // 1–500, or 不限 / 无 / 无上限 / 0 for no limit (src/review/experts.ts noLimitTyped); the formula is the range's first cell's
+  const load = `${columnLetter(expertColumns.findIndex((c) => c.key === 'maxLoad') + 1)}2`;
+  validate(experts, expertColumns, 'maxLoad', {
+    type: 'custom',
+    allowBlank: true,
+    formulae: [`OR(${load}="不限",${load}="无",${load}="无上限",AND(ISNUMBER(${load}),${load}=INT(${load}),${load}>=0,${load}<=500))`],
+    showErrorMessage: true,
+    errorTitle: '评审上限',
+    error: '评审上限须为 1–500 的整数；填“不限”或 0 为不限，留空则不变',
+  });
 
   const honours = addSheet(wb, importSheetNames.honours, honourColumns, templateExamples.honours);
   validate(honours, honourColumns, 'year', whole(1990, 2100, '年度'));
