@@ -120,6 +120,12 @@ function outboxRow(message: OutgoingMessage) {
   return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: storable(body), ...held };
 }
 
+/** Whether a message of this key is in the outbox (queued, sent or given up; until the rows are cleared). */
+export async function queuedBefore(tx: Db, dedupeKey: string): Promise<boolean> {
+  const [row] = await tx.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, dedupeKey)).limit(1);
+  return Boolean(row);
+}
+
 /** The held row with this key, locked until the caller's transaction ends; undefined once released. */
 export async function lockHeld(tx: Db, dedupeKey: string): Promise<OutboxRow | undefined> {
   const [row] = await tx.select().from(outbox).where(and(eq(outbox.dedupeKey, dedupeKey), eq(outbox.status, 'held'))).for('update');

@@ -3,7 +3,8 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardResponse, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, toastFor } from '../../src/handlers.js';
 import { fastDecline } from '../../src/fast/replace.js';
 import { fastTaskApplication } from '../../src/fast/requests.js';
-import { taskApplicationMessage } from '../../src/review/taskCards.js';
+import { queuedBefore } from '../../src/outbox.js';
+import { taskApplicationKeys, taskApplicationMessage } from '../../src/review/taskCards.js';
 import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
@@ -67,19 +68,24 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
  */
 export async function showTaskApplication(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
-  await ctx.send(taskApplicationMessage(task.assignment, ctx.eventId));
-  return applicationSent;
+  const now = ctx.clock.now();
+  // a press just before (a double tap, or again while the message arrives) queued it: nothing new is sent
+  if (await queuedBefore(ctx.tx, taskApplicationKeys(task.assignment.id, now).previous)) return applicationSentAlready;
+  return (await ctx.sendIfNew(taskApplicationMessage(task.assignment, now))) ? applicationSent : applicationSentAlready;
 }
 
 const applicationSent: CardResponse = { toast: { type: 'success', content: '申报表全文已另发一条消息；评分表中已填的分数保留，可继续打分。' } };
+const applicationSentAlready: CardResponse = { toast: { type: 'info', content: '申报表全文已发送，请查看上一条消息；评分表中已填的分数保留，可继续打分。' } };
 
 /** The same in one round trip on PostgreSQL (src/fast/requests.ts) when the task is the clicker's; anything else is left to `showTaskApplication`. */
 export const showTaskApplicationFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
   const assignmentId = idOrZero(input.value, 'assignmentId');
   if (!assignmentId) return undefined;
-  const message = taskApplicationMessage({ id: assignmentId, expertOpenId: fx.openId }, fx.eventId);
-  const done = await fastTaskApplication(fx.database, { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS, assignmentId, dedupeKey: message.dedupeKey });
-  return done && { outcome: 'ok', answer: applicationSent, queued: done.queued };
+  const now = fx.clock.now();
+  const message = taskApplicationMessage({ id: assignmentId, expertOpenId: fx.openId }, now);
+  const previousKey = taskApplicationKeys(assignmentId, now).previous;
+  const done = await fastTaskApplication(fx.database, { eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, bootstrapAdmins: fx.config.ADMIN_OPEN_IDS, assignmentId, dedupeKey: message.dedupeKey, previousKey });
+  return done && { outcome: 'ok', answer: done.queued ? applicationSent : applicationSentAlready, queued: done.queued };
 };
 
 /**

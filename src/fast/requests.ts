@@ -94,11 +94,12 @@ with verdict as (
 ),
 ${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 queued as (
-  -- showTaskApplication's ctx.send (enqueueQuietly), once the event is claimed
+  -- showTaskApplication's ctx.sendIfNew, once the event is claimed, unless the period before queued one ($8: a press just before)
   insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
   select $5::text, 'send', 'open_id', $3::text, $3::text, 'interactive', 0,
     jsonb_build_object('render', jsonb_build_object('kind', $6::text, 'assignmentId', $4::int)), $7::timestamptz
   from claim
+  where not exists (select 1 from outbox o where o.dedupe_key = $8::text)
   on conflict (dedupe_key) do nothing
   returning id
 )
@@ -157,10 +158,10 @@ export async function fastImportTemplate(database: Database, event: FastRequest 
 }
 
 /**
- * `review.application`: the 申报表 of one of the clicker's tasks queued to them; how many rows were queued, or undefined
- * (nothing written) for the ordinary path to run.
+ * `review.application`: the 申报表 of one of the clicker's tasks queued to them; how many rows were queued (none: a press
+ * just before queued it, taskApplicationKeys), or undefined (nothing written) for the ordinary path to run.
  */
-export async function fastTaskApplication(database: Database, event: FastRequest & { assignmentId: number; dedupeKey: string }): Promise<{ queued: number } | undefined> {
+export async function fastTaskApplication(database: Database, event: FastRequest & { assignmentId: number; dedupeKey: string; previousKey: string }): Promise<{ queued: number } | undefined> {
   if (!postgresClient(database) || event.openId.startsWith('pending:')) return undefined;
   const outcome = await once(database, taskApplicationSql, [
     event.eventId,
@@ -171,6 +172,7 @@ export async function fastTaskApplication(database: Database, event: FastRequest
     TASK_APPLICATION_CARD,
     // due at the process's time, as enqueueQuietly stamps it
     new Date().toISOString(),
+    event.previousKey,
   ]);
   return outcome?.claimed ? { queued: outcome.queued } : undefined;
 }

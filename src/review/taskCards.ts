@@ -66,12 +66,24 @@ export function taskCard(task: Task, opts: { typed?: Record<string, string>; err
 export const REVIEW_TASK_CARD = 'reviewTask';
 export const TASK_APPLICATION_CARD = 'taskApplication';
 
+/** How long a second press of 查看申报表全文 on the same task sends nothing new (a double tap, a press again while it arrives). */
+export const TASK_APPLICATION_RESEND_MS = 10_000;
+
+/**
+ * The keys of 查看申报表全文 on an assignment at `now`: this period's, which a press queues, and the one before, which
+ * it looks for too, so that any press within TASK_APPLICATION_RESEND_MS of one queued is told to look above.
+ */
+export function taskApplicationKeys(assignmentId: number, now: Date): { key: string; previous: string } {
+  const period = Math.floor(now.getTime() / TASK_APPLICATION_RESEND_MS);
+  return { key: `review:application:${assignmentId}:${period}`, previous: `review:application:${assignmentId}:${period - 1}` };
+}
+
 /**
  * 查看申报表全文: the whole 申报表 of a task to its expert, as a message of its own beside the score sheet, drawn when
- * it is sent. Keyed per click: each press sends it again.
+ * it is sent. Keyed by the assignment and the period of `now` (taskApplicationKeys): a press a while later sends it again.
  */
-export function taskApplicationMessage(assignment: Pick<NewAssignment, 'id' | 'expertOpenId'>, eventId: string): OutgoingMessage {
-  return { dedupeKey: `review:application:${assignment.id}:${eventId}`, to: { openId: assignment.expertOpenId }, render: { kind: TASK_APPLICATION_CARD, assignmentId: assignment.id } };
+export function taskApplicationMessage(assignment: Pick<NewAssignment, 'id' | 'expertOpenId'>, now: Date): OutgoingMessage {
+  return { dedupeKey: taskApplicationKeys(assignment.id, now).key, to: { openId: assignment.expertOpenId }, render: { kind: TASK_APPLICATION_CARD, assignmentId: assignment.id } };
 }
 
 /** Draws the 申报表 of a batch of tasks with one read; a task gone since the click is not sent. */

@@ -293,3 +293,45 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('私信菜单 and 下载导�
     }
   });
 });
+
+describe('查看申报表全文 tapped twice on one task card, the fast paths on and off: one message, the second tap told to look above', () => {
+  const worlds = twoWorlds(async () => startSecurityHarness());
+  const sentAlready = '申报表全文已发送，请查看上一条消息；评分表中已填的分数保留，可继续打分。';
+
+  it('a second tap right after, and a third 5 s later, send nothing new; a tap a minute later sends it again; each world alike', async () => {
+    const seen: unknown[] = [];
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f } = worlds[mode];
+      const value = { action: 'review.application', assignmentId: f.ownTask };
+      const start = h.clock.now();
+      const tap = async (i: number) => (await h.click(personas.expert, value, {}, { eventId: `evt_req_app_${i}` })).toast;
+      const toasts = [await tap(0), await tap(1)];
+      h.clock.advance(5_000);
+      toasts.push(await tap(2));
+      h.clock.advance(60_000);
+      toasts.push(await tap(3));
+      h.clock.set(start.toISOString());
+      expect(toasts.map((t) => t?.type), mode).toEqual(['success', 'info', 'info', 'success']);
+      expect(toasts[1]?.content).toBe(sentAlready);
+      const rows = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `review:application:${f.ownTask}:%`)).orderBy(outbox.id);
+      expect(rows.map((o) => [o.receiver, o.priority, o.msgType]), mode).toEqual([0, 1].map(() => [personas.expert, 0, 'interactive']));
+      // every tap answered, and claimed as an event of its own
+      expect(await h.db.db.select().from(processedEvents).where(like(processedEvents.eventId, 'evt_req_app_%'))).toHaveLength(4);
+      seen.push({ toasts, rows: rows.map((o) => [o.dedupeKey, o.card]) });
+    }
+    expect(seen[0]).toEqual(seen[1]);
+  });
+
+  it('two taps at once: one message, one told to look above', async () => {
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h, f } = worlds[mode];
+      h.clock.advance(10 * 60_000);
+      const value = { action: 'review.application', assignmentId: f.ownTask };
+      const before = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `review:application:${f.ownTask}:%`));
+      const both: Body[] = await Promise.all([0, 1].map(() => h.click(personas.expert, value, {})));
+      expect(both.map((b) => b.toast?.type).sort(), mode).toEqual(['info', 'success']);
+      const after = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `review:application:${f.ownTask}:%`));
+      expect(after.length - before.length, mode).toBe(1);
+    }
+  });
+});
