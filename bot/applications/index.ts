@@ -20,8 +20,13 @@ const contactDecides = [contactOfApplication(endorseApplication)];
 const admin = ['admin'] as const;
 
 export function register(bot: BotRegistry): void {
-  // apply for my team is 申报: what it applies for is the team's title
-  bot.command({ names: ['申报', 'apply'], objects: /^(?:for\s+)?(?:(?:my|our|the|this)\s+)?team$/, run: sendApplyEntry });
+  // apply for my team is 申报: what it applies for is the team's title; the form's and the notices' button labels
+  // (提交申报, 修改申报, 继续填写) and what a leader types for the form are 申报 too, where they got 第十五条 or 没有听懂
+  bot.command({
+    names: ['申报', 'apply', '申报表', '我的申报', '填写申报表', '修改申报', '提交申报', '继续填写', '继续申报', '重新提交', '重新申报', 'my application', 'edit application', 'resubmit'],
+    objects: /^(?:for\s+)?(?:(?:my|our|the|this)\s+)?team$/,
+    run: sendApplyEntry,
+  });
   bot.cardAction({ action: 'application.start', roles: ['public'], value: noValue, run: startApplication });
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });
   bot.cardAction({ action: 'application.save', roles: applicant, value: onForm, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast });

@@ -64,6 +64,16 @@ describe('an English command with what it acts on', () => {
     h.fake.reset();
     expect(await answerTo('apply for my team')).toBe(applied);
   });
+
+  // the labels of the form's and the notices' buttons (提交申报, 修改申报, 继续填写) and what a leader types for the form
+  it.each(['申报表', '年度申报', '我的申报', '填写申报表', '修改申报', '提交申报', '继续填写', '继续申报', '重新提交', '重新申报', 'my application', 'edit application', 'resubmit'])(
+    '%j answers as 申报 does, not with 第十五条 nor 没有听懂',
+    async (text) => {
+      const applied = await answerTo('申报');
+      h.fake.reset();
+      expect(await answerTo(text)).toBe(applied);
+    },
+  );
 });
 
 describe('art. 16 is article 16', () => {
