@@ -57,7 +57,9 @@ export const applicationFields = Object.keys(applicationForm.fields) as (keyof t
 
 /** The 申报表 as submitted: every field required and bounded. */
 export const applicationSchema = formSchema(applicationForm).superRefine((v, ctx) => {
-    if (v.startDate > v.endDate) ctx.addIssue({ code: 'custom', path: ['endDate'], message: '活动结束日期不能早于开始日期' });
+  if (v.startDate > v.endDate) {
+    ctx.addIssue({ code: 'custom', path: ['endDate'], message: `活动结束日期（${formatDateZh(v.endDate)}）早于开始日期（${formatDateZh(v.startDate)}），请核对活动起止日期` });
+  }
 });
 export type ApplicationForm = FormValues<typeof applicationForm.fields>;
 

@@ -85,3 +85,14 @@ describe('text as typed', () => {
     expect(typedText('班组\u0085名\u0080称\u009f é')).toBe('班组名称 é');
   });
 });
+
+describe('the 申报表 read as submitted', () => {
+  it('refuses an activity that ends before it starts, naming both dates', async () => {
+    const { applicationSchema, applicationLabels } = await import('../src/applications.js');
+    const form = {
+      title: '提高沥青路面修补一次合格率', category: 'maintenance', startDate: '2026-04-01', endDate: '2025-03-31', goalRate: '100', trainingRate: '96', examPassRate: '93.5',
+      accidents: 'none', customer: '顾客满意', qc: 'QC 小组', summary: '成果简介', features: '特色', materialsUrl: 'https://example.com/a.pdf',
+    };
+    expect(() => parseForm(applicationSchema, form, applicationLabels)).toThrow('活动结束日期（2025年3月31日）早于开始日期（2026年4月1日），请核对活动起止日期');
+  });
+});
