@@ -98,13 +98,14 @@ export function checker(opts: { name: string; text: string; checked?: boolean; r
 }
 
 /** The form's submit button; `name` tells apart two submit buttons of one form (推荐 / 退回). */
-export function submitButton(opts: { text: string; name: string; value: ActionValue; type?: 'primary' | 'default' | 'danger' | 'primary_filled' }): Element {
+export function submitButton(opts: { text: string; name: string; value: ActionValue; type?: 'primary' | 'default' | 'danger' | 'primary_filled'; confirm?: { title: string; text: string } }): Element {
   return {
     tag: 'button',
     name: opts.name,
     text: plain(opts.text),
     type: opts.type ?? 'primary',
     form_action_type: 'submit',
+    ...(opts.confirm ? { confirm: { title: plain(opts.confirm.title), text: plain(opts.confirm.text) } } : {}),
     behaviors: [{ type: 'callback', value: opts.value }],
   };
 }

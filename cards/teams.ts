@@ -1,8 +1,8 @@
-import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText } from './kit.js';
+import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 import { afterRevocation } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
-import { form, formInputs, multiPersonPicker, personLookupInput, submitButton } from './forms.js';
+import { form, formInputs, multiPersonPicker, personLookupInput, selectStatic, submitButton } from './forms.js';
 import { applicationNextStep } from './applications.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
@@ -233,7 +233,7 @@ export function profileFormCard(team: TeamData, opts: { descriptor: FormDescript
         ...formInputs(opts.descriptor, { ...stored, ...typed(opts.values) }, { people: { contact: opts.candidates } }),
         submitButton({ text: '保存', name: 'save', value: { action: 'team.editSave', teamId: team.id } }),
       ]),
-      buttonRow([button({ text: '返回进度', value: { action: 'team.status' } })]),
+      buttonRow([button({ text: '更换班组长', value: { action: 'team.leaderForm', teamId: team.id } }), button({ text: '返回进度', value: { action: 'team.status' } })]),
     ],
   });
 }
@@ -277,7 +277,7 @@ export function membersCard(
         personLookupInput({ name: 'membersLookup', label: '列表中没有？填成员的手机号或邮箱', value: v(opts.values ?? {}, 'membersLookup') }),
         submitButton({ text: '添加', name: 'add', value: { action: 'team.memberAdd', teamId: team.id } }),
       ]),
-      buttonRow([button({ text: '返回进度', value: { action: 'team.status' } })]),
+      buttonRow([button({ text: '更换班组长', value: { action: 'team.leaderForm', teamId: team.id } }), button({ text: '返回进度', value: { action: 'team.status' } })]),
     ],
   });
 }
@@ -296,5 +296,99 @@ export function teamPickerCard(opts: { title: string; prompt: string; teams: { i
       buttonRow(items.map((t) => button({ text: namedButtonText(t.name, t.code).text, value: { action: opts.action, teamId: t.id } }))),
       ...pager({ page, pages, value: opts.pageValue }),
     ],
+  });
+}
+
+/** Members a 更换班组长 select offers: one tagged object each, so a card of a large team stays far inside 200. */
+export const LEADER_CANDIDATES_SHOWN = 100;
+
+/**
+ * 更换班组长: the team's registered members in a select (a person picker in the p2p chat would offer only the user),
+ * confirmed before it is submitted. `from` is the leader the card is drawn for: a card older than another change is refused.
+ */
+export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'leaderOpenId'>, members: { openId: string; name: string | null }[], opts: { error?: FormError; values?: Record<string, unknown> } = {}): Card {
+  const shown = members.slice(0, LEADER_CANDIDATES_SHOWN);
+  const options = shown.map((m, i) => ({ text: m.name?.trim() ? clipText(m.name.trim(), 30) : `未登记姓名的成员 ${i + 1}`, value: m.openId }));
+  const back = buttonRow([button({ text: '班组成员', value: { action: 'team.members', teamId: team.id } }), button({ text: '返回进度', value: { action: 'team.status' } })]);
+  const now = md`现任班组长：${mention(team.leaderOpenId)}`;
+  if (!members.length) {
+    return card({
+      title: `更换班组长：${team.name}`,
+      subtitle: team.code,
+      template: 'blue',
+      elements: [...errorBanner(opts.error), markdown(now), markdown('新的班组长须从本班组已在飞书中登记的成员中选择，本班组暂无这样的成员：请先在“班组成员”中添加接任的人，再来更换。'), back],
+    });
+  }
+  const unnamed = shown.filter((m) => !m.name?.trim());
+  return card({
+    title: `更换班组长：${team.name}`,
+    subtitle: team.code,
+    template: 'blue',
+    elements: [
+      ...errorBanner(opts.error),
+      markdown(now),
+      note(
+        md`更换后，班组的资料、成员、年度申报（含草稿和退回修改的申报）及相关通知都由新班组长办理；原班组长留在班组成员中（新班组长可将其移除）。新班组长、原班组长和单位联系人都会收到通知。${
+          members.length > shown.length ? `本班组成员较多，这里列出前 ${shown.length} 名。` : ''
+        }`,
+      ),
+      ...(unnamed.length ? [note(md`未登记姓名的成员：${mdJoin(unnamed.map((m) => md`${options[shown.indexOf(m)].text} 即 ${mention(m.openId)}`), '；')}`)] : []),
+      form('leader_form', [
+        selectStatic({ name: 'leader', label: '新的班组长', options, value: v(opts.values ?? {}, 'leader'), required: true, placeholder: '从本班组成员中选择' }),
+        submitButton({ text: '确认更换', name: 'change', value: { action: 'team.leaderChange', teamId: team.id, from: team.leaderOpenId }, confirm: { title: '更换班组长', text: '确定将班组长更换为所选成员吗？更换后，班组的资料、成员和申报由新班组长办理。' } }),
+      ]),
+      back,
+    ],
+  });
+}
+
+/** A change of leader as the notices tell it. */
+export interface LeaderChangeData {
+  team: Pick<TeamData, 'name' | 'code' | 'organization'>;
+  from: string;
+  to: string;
+  /** who changed it: the former leader, or an administrator */
+  by: string;
+  /** the team's application of the running year, as its status reads (草稿, 退回修改, 待单位确认 …) */
+  running?: { year: number; statusLabel: string; status: string };
+}
+
+const byWhom = (d: LeaderChangeData) => (d.by === d.from ? md`原班组长 ${mention(d.from)}` : md`协会管理员 ${mention(d.by)}`);
+
+/** To the member who now leads the team: what is theirs to do from now on. */
+export function leaderNamedCard(d: LeaderChangeData): Card {
+  const running = d.running;
+  const application = !running
+    ? ''
+    : running.status === 'draft' || running.status === 'returned'
+      ? `本班组${running.year}年度申报为“${running.statusLabel}”，今后由你继续填写和提交：点“查看进度”，在班组下点“年度申报”。`
+      : `本班组${running.year}年度申报为“${running.statusLabel}”，今后的通知（退回修改、审查和评审结果）发给你。`;
+  return card({
+    title: '你已成为班组长',
+    template: 'green',
+    elements: [
+      markdown(md`${byWhom(d)} 将 **${d.team.name}**（${d.team.code}，${d.team.organization}）的班组长更换为你。`),
+      note(md`今后班组的资料、成员、年度申报和相关通知由你办理：点“查看进度”，在班组下“修改资料”（请核对联系电话）、管理“班组成员”。${application}`),
+      buttonRow([button({ text: '查看进度', type: 'primary', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
+/**
+ * The change told to the former leader (as the answer to their own click, or by message when an administrator made it),
+ * to the team's 单位联系人, and to the administrator who made it.
+ */
+export function leaderChangedCard(d: LeaderChangeData, to: 'former' | 'contact' | 'admin'): Card {
+  const what = md`${byWhom(d)} 已将 **${d.team.name}**（${d.team.code}）的班组长由 ${mention(d.from)} 更换为 ${mention(d.to)}。`;
+  const after =
+    to === 'former'
+      ? '你仍是本班组成员；班组的资料、成员和申报今后由新班组长办理，你此前收到的该班组卡片上的班组长按钮不再可用。'
+      : to === 'contact'
+        ? '今后本班组的申报由新班组长填写和提交，你确认推荐（第十五条）时请与新班组长联系。'
+        : '新班组长、原班组长和单位联系人已收到通知；原班组长留在班组成员中。';
+  return card({
+    title: '班组长已更换',
+    template: 'grey',
+    elements: [markdown(what), note(after), buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })])],
   });
 }

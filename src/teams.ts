@@ -541,3 +541,80 @@ export async function teamStatusesOf(tx: Db, openId: string): Promise<Map<number
   return byTeam;
 }
 
+
+/** The team's members a leader may hand over to: registered in Feishu (not an imported placeholder), the leader left out. */
+export async function leaderCandidatesOf(tx: Db, teamId: number) {
+  const members = await teamMembersOf(tx, teamId);
+  return members.filter((m) => m.role === 'member' && !m.openId.startsWith('pending:'));
+}
+
+/** What 更换班组长 did: the team as it is now, who led it and who leads it, and its application of the running year. */
+export interface LeaderChange {
+  team: Team & { organization: string };
+  from: string;
+  to: string;
+  /** the team's application of the running year, if any: from now on it is the new leader's to fill, submit or correct */
+  running?: { year: number; status: string };
+}
+
+/**
+ * 更换班组长: the team's leader hands the team over to one of its members (or an administrator does). `from` is the
+ * leader the card was drawn for: a card drawn before another change is refused, never applied over it. The former
+ * leader stays a member (移除 on the members card takes them out); one audit row; the caller tells the people.
+ * Every application of the team reads its leader from the team's row (申报, 修改, notices), so the running year's
+ * application is the new leader's from this commit on.
+ */
+export async function changeLeader(tx: Db, actor: Actor, teamId: number, from: string, to: string, now: Date): Promise<LeaderChange> {
+  // the membership chosen is read with the team's lock, in its round trip (issued after it, so read once it is held)
+  const [team, [member]] = await Promise.all([
+    getTeam(tx, teamId, { lock: true }),
+    tx
+      .select({ role: teamMembers.role })
+      .from(teamMembers)
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, to || ''))),
+  ]);
+  if (!team) throw new UserError('找不到该班组，请发送“进度”重新查看。');
+  const admin = actor.roles.includes('admin');
+  const mine = admin || team.leaderOpenId === actor.openId;
+  if (team.leaderOpenId !== from || !mine) {
+    const [last] = await tx
+      .select({ details: auditLog.details })
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'team.leader.change'), eq(auditLog.entity, 'team'), eq(auditLog.entityId, String(teamId))))
+      .orderBy(desc(auditLog.id))
+      .limit(1);
+    const done = last?.details as { from?: string; to?: string } | undefined;
+    // the leader who handed the team over may still be told what became of their card; anyone else is not theirs
+    if (!mine && !(done?.from === actor.openId && from === actor.openId)) throw new UserError(notTheirTeam);
+    if (done?.from === from && done.to === to && team.leaderOpenId === to) {
+      throw new AlreadyDone('更换班组长', { action: 'team.leader.change', entity: 'team', entityId: teamId });
+    }
+    throw new UserError('这张卡片已过期：本班组的班组长在卡片发出后已经更换，本次没有更换。请发送“进度”查看班组现在的情况。');
+  }
+  teamMachine.check('update', team.status as TeamStatus, actor, team.leaderOpenId === actor.openId ? ['leader'] : []);
+  if (!to) throw new UserError('请选择新的班组长。', { field: 'leader' });
+  if (to === team.leaderOpenId) throw new UserError('所选成员已是本班组的班组长，无需更换。请选择其他成员。', { field: 'leader' });
+  if (!member) throw new UserError('所选人员不是本班组的成员：新的班组长须从本班组成员中选择，请先在“班组成员”中添加其为成员，再更换班组长。', { field: 'leader' });
+  if (to.startsWith('pending:')) throw new UserError('所选成员尚未关联飞书账号（导入后还没有给机器人发过消息），暂不能担任班组长：请其先给机器人发一条消息，再更换。', { field: 'leader' });
+  // the former leader stays in the team as a member, the new one leads it: the team's row and both memberships together
+  const [[updated], , , running] = await Promise.all([
+    tx.update(teams).set({ leaderOpenId: to, updatedAt: now }).where(eq(teams.id, teamId)).returning(),
+    // a leader registered before memberships were kept for leaders has no row of their own: they get one
+    tx.insert(teamMembers).values({ teamId, openId: team.leaderOpenId, role: 'member' }).onConflictDoUpdate({ target: [teamMembers.teamId, teamMembers.openId], set: { role: 'member' } }),
+    tx.update(teamMembers).set({ role: 'leader' }).where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, to))),
+    tx
+      .select({ year: cycles.year, status: applications.status })
+      .from(applications)
+      .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+      .where(and(eq(applications.teamId, teamId), inArray(cycles.status, [...runningStatuses])))
+      .limit(1),
+    audit(tx, { actor: actor.openId, action: 'team.leader.change', entity: 'team', entityId: teamId, at: now, details: { from: team.leaderOpenId, to } }),
+  ]);
+  return { team: { ...updated, organization: team.organization }, from: team.leaderOpenId, to, running: running[0] };
+}
+
+/** A team by its code (as `readCode` reads it), or undefined. */
+export async function teamByCode(tx: Db, code: string): Promise<Team | undefined> {
+  const [team] = await tx.select().from(teams).where(eq(teams.code, code));
+  return team;
+}

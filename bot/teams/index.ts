@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import { type BotRegistry, leaderOfTeam } from '../../src/handlers.js';
 import { teamLedBy } from '../../src/teams.js';
 import { id, noValue, values } from '../respond.js';
 import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, profileFormAgain, removedAgain, removeTeamMember, removeTeamMemberFast, saveProfile, saveProfileFast, showMembers } from './profile.js';
 import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration, submitRegistrationFast } from './register.js';
+import { changeTeamLeader, leaderFormAgain, openLeaderForm, sendLeaderEntry, showLeaderEntry } from './leader.js';
 import { sendStatus, showStatus } from './status.js';
 
 // an administrator may correct any team's record; a leader only their own
@@ -22,6 +24,12 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'team.members', roles: teamKeeper, value: onTeam, run: showMembers });
   bot.cardAction({ action: 'team.memberAdd', roles: teamKeeper, value: onTeam, run: addTeamMembers, onRefused: membersAgain, fast: addTeamMembersFast });
   bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember, onRefused: removedAgain, fast: removeTeamMemberFast });
+  // 更换班组长 GDSZ-2025-0001: an administrator names the team by its code; a leader may, or not
+  bot.command({ names: ['更换班组长', 'change leader', '换班组长', 'change team leader'], takesArgument: true, argument: 'keyword', run: sendLeaderEntry });
+  bot.cardAction({ action: 'team.leaderStart', roles: ['leader', 'admin'], value: noValue, run: showLeaderEntry });
+  // 更换班组长: the leader (or an administrator) hands the team to one of its members; `from` names the leader the card was drawn for
+  bot.cardAction({ action: 'team.leaderForm', roles: teamKeeper, value: onTeam, run: openLeaderForm });
+  bot.cardAction({ action: 'team.leaderChange', roles: teamKeeper, value: values({ teamId: id, from: z.string().min(1).max(200) }), run: changeTeamLeader, onRefused: leaderFormAgain });
   bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10, command: ['注册', 'register'] });
   bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20, command: ['进度', 'status'] });
 }

@@ -182,3 +182,4 @@ export async function removeTeamMemberFast(fx: FastContext, input: CardActionInp
   const done = await fastRemoveMember(fx.database, event, String(input.value.openId ?? ''), fx.clock.now(), (db) => membersReads(db, teamId));
   return done && { outcome: 'ok', answer: membersAnswer(fx, done.admin, done.read, removedToast, pageFrom(input.value)) };
 }
+

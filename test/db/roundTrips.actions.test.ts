@@ -36,6 +36,8 @@ const BOUNDS: Record<string, number> = {
   'review.assign': 1, 'results.close': 1, 'results.publish': 1, 'cycle.open': 1, 'review.application': 1,
   // a change of the administrators' roster, a few a year: the ordinary path, pipelined (the claim and the actor, then the rest)
   'admins.add': 2, 'admins.remove': 2,
+  // 更换班组长, a few a year: the ordinary path (the team locked and checked, then its rows, the audit and three notices)
+  'team.leaderChange': 4,
   // 下载结果工作簿 reads the claim and the cycle, then queues the file; the outbox writes the workbook when it sends it
   'results.workbook': 2,
 };
@@ -591,6 +593,14 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     await measure('cycle.open', { openId: ADMIN, value: {}, form: form(2031) });
     const [c] = await db.select().from(cycles).where(eq(cycles.year, 2031));
     expect(c.status).toBe('open');
+  });
+
+  it('team.leaderChange', async () => {
+    // team A handed to its member, then back to the leader persona: both a success, the second measured
+    await warmUp('team.leaderChange', { openId: personas.leader, value: { teamId: f.teamA.id, from: personas.leader }, form: { leader: personas.member } });
+    await measure('team.leaderChange', { openId: personas.member, value: { teamId: f.teamA.id, from: personas.member }, form: { leader: personas.leader } });
+    const [a] = await db.select().from(teams).where(eq(teams.id, f.teamA.id));
+    expect(a.leaderOpenId).toBe(personas.leader);
   });
 
   it('measured every card action that changes state', () => {

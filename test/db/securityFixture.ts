@@ -304,6 +304,12 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'team.members': onTeam(false),
     'team.memberAdd': onTeam(true, {}, { members: [NEWCOMER] }),
     'team.memberRemove': onTeam(true, { openId: personas.member }),
+    'team.leaderForm': onTeam(false),
+    'team.leaderStart': tried(),
+    // `from` the team's own leader, as its card is drawn for; the contact chosen, never a member (第十五条), so it is
+    // refused for that: handed to a member, team A would have no leader persona for the actions tried after it (its
+    // success path is measured in roundTrips.actions and test/db/teamLeaderChange.test.ts)
+    'team.leaderChange': { mutates: true, own: { value: { teamId: f.teamA.id, from: personas.leader }, form: { leader: personas.contact } }, foreign: { value: { teamId: f.teamB.id, from: OTHER_LEADER }, form: { leader: personas.contact } } },
     'application.start': tried(),
     'application.open': onTeam(false, { year: YEAR }),
     'application.save': onTeam(true, { year: YEAR }, applicationForm()),
@@ -383,6 +389,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   注册: { allowed: 'all', chat: 'p2p' },
   进度: { allowed: 'all', chat: 'p2p' },
   申报: { allowed: 'all', chat: 'p2p' },
+  // a leader's own team (or a picker of theirs); an administrator is told to name the team by its code
+  更换班组长: { allowed: ['leader', 'admin'], chat: 'p2p' },
   绑定通知: { allowed: admins, chat: 'group' },
   解绑: { allowed: admins, chat: 'group' },
   投诉: { allowed: 'all', chat: 'p2p' },

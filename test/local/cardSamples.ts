@@ -727,6 +727,24 @@ export const cardSamples: Record<string, Sample> = {
     teams.contactNamedCard(team, { waiting: 0 }),
     teams.contactNamedCard(team, { waiting: 2 }),
   ],
+  // 更换班组长: the members to choose from (named, unnamed, none), the form again with what is wrong
+  'teams.leaderFormCard': () => [
+    teams.leaderFormCard(team, [{ openId: CONTACT, name: '李四' }, { openId: EXPERT, name: null }]),
+    teams.leaderFormCard(team, [{ openId: CONTACT, name: '李四' }], { values: { leader: CONTACT }, error: { field: 'leader', message: '所选人员不是本班组的成员' } }),
+    teams.leaderFormCard(team, Array.from({ length: 120 }, (_, i) => ({ openId: `ou_local_member_${i}`, name: '成'.repeat(50) }))),
+    teams.leaderFormCard(team, []),
+  ],
+  'teams.leaderNamedCard': () => [
+    teams.leaderNamedCard({ team, from: LEADER, to: CONTACT, by: LEADER }),
+    teams.leaderNamedCard({ team, from: LEADER, to: CONTACT, by: ADMIN, running: { year: 2026, status: 'draft', statusLabel: '草稿' } }),
+    teams.leaderNamedCard({ team, from: LEADER, to: CONTACT, by: LEADER, running: { year: 2026, status: 'submitted', statusLabel: '待单位确认' } }),
+  ],
+  'teams.leaderChangedCard': () => [
+    teams.leaderChangedCard({ team, from: LEADER, to: CONTACT, by: LEADER }, 'former'),
+    teams.leaderChangedCard({ team, from: LEADER, to: CONTACT, by: ADMIN }, 'former'),
+    teams.leaderChangedCard({ team, from: LEADER, to: CONTACT, by: ADMIN }, 'contact'),
+    teams.leaderChangedCard({ team, from: LEADER, to: CONTACT, by: ADMIN }, 'admin'),
+  ],
   'teams.statusCard': () => [
     teams.statusCard([]),
     teams.statusCard([
