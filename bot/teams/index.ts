@@ -32,4 +32,5 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'team.leaderChange', roles: teamKeeper, value: values({ teamId: id, from: z.string().min(1).max(200) }), run: changeTeamLeader, onRefused: leaderFormAgain });
   bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10, command: ['注册', 'register'] });
   bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20, command: ['进度', 'status'] });
+  bot.menuEntry({ action: 'team.leaderStart', label: '更换班组长', roles: ['leader'], order: 25, command: ['更换班组长', 'change leader'] });
 }

@@ -71,7 +71,7 @@ for (const mode of ['fast', 'ordinary'] as const) {
 
     it.each([
       ['public', ['注册', '进度', '投诉', '条款 16']],
-      ['leader', ['注册', '申报', '进度', '投诉', '条款 16']],
+      ['leader', ['注册', '申报', '进度', '更换班组长', '投诉', '条款 16']],
       ['expert', ['注册', '进度', '评分', '投诉', '条款 16']],
       ['admin', ['注册', '进度', '管理', '投诉', '条款 16']],
     ] as const)('a %s’s menu names %j, each with the button it does', async (who, commands) => {
