@@ -21,6 +21,8 @@ export interface ImportCardData {
   version?: string;
   /** the teams whose 单位联系人 the import changes, and to whom, as the file names them (第十五条) */
   contactChanges?: { row: number; label: string; to: string }[];
+  /** the teams whose 班组长 the import changes: the leader on record and the one the file names */
+  leaderChanges?: { row: number; label: string; from: string; to: string }[];
 }
 
 const sheetNames: Record<Sheet, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
@@ -88,6 +90,18 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
           d.status === 'applied'
             ? '已通知新的单位联系人（暂未在飞书中找到的，首次给机器人发消息时通知）；待单位确认的申报改由其确认推荐（第十五条）。'
             : '确认导入后，新的单位联系人会收到通知（暂未在飞书中找到的，首次给机器人发消息时收到）；已提交、待单位确认的申报改由其确认推荐，原联系人会收到说明（第十五条）。'
+        }`,
+      ),
+    );
+  }
+  if (d.leaderChanges?.length) {
+    const rows = d.leaderChanges.slice(0, NAMES_SHOWN).map((c) => md`第 ${c.row} 行 ${label(c.label)}：班组长 ${label(c.from)} → ${label(c.to)}`);
+    elements.push(
+      markdown(
+        md`**将更换班组长 ${d.leaderChanges.length} 个班组**：${mdJoin(rows, '；')}${d.leaderChanges.length > NAMES_SHOWN ? `；等 ${d.leaderChanges.length} 个班组` : ''}\n${
+          d.status === 'applied'
+            ? '已通知新班组长和原班组长；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报由新班组长办理。'
+            : '确认导入后，新班组长和原班组长会收到通知；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报改由新班组长办理。'
         }`,
       ),
     );
@@ -273,14 +287,18 @@ export function importedLeaderCard(d: { teams: { name: string; code: string; org
 }
 
 /** To a team's former 班组长 when an import names another: the team's record, members and applications are no longer theirs. */
-export function formerLeaderCard(team: { name: string; code: string }, leader: string | undefined): Card {
+export function formerLeaderCard(team: { name: string; code: string }, leader: string | undefined, member = true): Card {
   return card({
     title: '班组长已更换',
     template: 'grey',
     elements: [
       // a new leader not yet linked has no open_id to mention
       markdown(leader ? md`协会导入的名单将 **${team.name}**（${team.code}）的班组长改为 ${mention(leader)}。` : md`协会导入的名单已更换 **${team.name}**（${team.code}）的班组长。`),
-      note('该班组的资料、成员和申报今后由新班组长办理，你此前收到的该班组卡片上的按钮不再可用。如有疑问，请联系协会。'),
+      note(
+        member
+          ? '你仍是本班组成员；该班组的资料、成员和申报今后由新班组长办理，你此前收到的该班组卡片上的班组长按钮不再可用。如有疑问，请联系协会。'
+          : '该班组的资料、成员和申报今后由新班组长办理，你此前收到的该班组卡片上的班组长按钮不再可用。如有疑问，请联系协会。',
+      ),
     ],
   });
 }

@@ -200,7 +200,10 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
       .where(eq(teams.id, op.teamId));
     if (before.leaderOpenId !== v.leader) {
       joining.push({ teamId: op.teamId, openId: v.leader, role: 'leader' });
-      await tx.delete(teamMembers).where(and(eq(teamMembers.teamId, op.teamId), eq(teamMembers.openId, before.leaderOpenId), eq(teamMembers.role, 'leader')));
+      // the former leader stays a member, as 更换班组长 in chat keeps them; named the team's contact instead, they leave
+      // it (第十五条: the contact is no member of the team they confirm)
+      if (v.contact === before.leaderOpenId) await tx.delete(teamMembers).where(and(eq(teamMembers.teamId, op.teamId), eq(teamMembers.openId, before.leaderOpenId), eq(teamMembers.role, 'leader')));
+      else await tx.update(teamMembers).set({ role: 'member' }).where(and(eq(teamMembers.teamId, op.teamId), eq(teamMembers.openId, before.leaderOpenId), eq(teamMembers.role, 'leader')));
       await tx
         .insert(teamMembers)
         .values({ teamId: op.teamId, openId: v.leader, role: 'leader' })
@@ -212,7 +215,7 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
         newLeaders.set(v.leader, entry);
       }
       if (!isPending(before.leaderOpenId)) {
-        handOver.push({ dedupeKey: `import:${importId}:leader-replaced:${op.teamId}:${before.leaderOpenId}`, to: { openId: before.leaderOpenId }, card: formerLeaderCard({ name: v.name, code: before.code }, isPending(v.leader) ? undefined : v.leader) });
+        handOver.push({ dedupeKey: `import:${importId}:leader-replaced:${op.teamId}:${before.leaderOpenId}`, to: { openId: before.leaderOpenId }, card: formerLeaderCard({ name: v.name, code: before.code }, isPending(v.leader) ? undefined : v.leader, v.contact !== before.leaderOpenId) });
       }
     }
     let contact: ContactChange | undefined;

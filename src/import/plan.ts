@@ -54,6 +54,8 @@ export interface ImportSummary {
   kept?: { row: number; label: string; role: '班组长' | '单位联系人' }[];
   /** what reading the file passed over (a sheet not read, rows skipped) or should say (the sheet read is hidden) */
   notes?: string[];
+  /** the teams whose 班组长 the import changes: the leader on record (their name, or the mobile or e-mail they were imported by) and the one the file names */
+  leaderChanges?: { row: number; label: string; from: string; to: string }[];
 }
 
 interface TeamValues {
@@ -222,6 +224,8 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
   // the rows that rename a team here or move it to another organisation: checked against its application after the loop
   const moves: { op: TeamOp & { kind: 'update' }; label: string; file: FileTeam; name: string; organization: string; registeredAt: string }[] = [];
   const sameNamePending: number[] = [];
+  // the rows that change a team's 班组长, named in the preview with the leader on record
+  const leaderChanged: { op: TeamOp; label: string; from: string; to: string }[] = [];
   for (const r of wb.teams) {
     const label = r.name ? `${r.name}${r.organization ? `（${r.organization}）` : ''}` : UNNAMED;
     const reason = isTemplateExample('teams', r) ? exampleRow : teamProblem(r, today, knownOrganization);
@@ -330,6 +334,7 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     }
     const op: TeamOp = { kind: 'update', row: r.row, teamId: target.id, values, changes };
     teamOps.push(op);
+    if (changes.includes('班组长')) leaderChanged.push({ op, label: `${target.code} ${label}`, from: target.leaderOpenId, to: r.leaderName.trim() ? `${r.leaderName.trim()}（${r.leader.trim()}）` : r.leader.trim() });
     summary.update.push({ sheet: 'teams', row: r.row, label: `${target.code} ${label}`, changes });
     // the 注册日期 too: 第十六条's year was checked against it when the application was submitted
     if (changes.includes('班组名称') || changes.includes('所属单位') || changes.includes('注册日期')) {
@@ -358,6 +363,16 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     // in the file's order, as the card lists them
     const sheetRank = (sheet: SheetKey) => Object.keys(sheetLabels).indexOf(sheet);
     summary.refused.sort((a, b) => sheetRank(a.sheet) - sheetRank(b.sheet) || a.row - b.row);
+  }
+
+  // a row refused above (a move while the application is under way) changes no leader
+  const leaderRows = leaderChanged.filter((c) => teamOps.includes(c.op));
+  if (leaderRows.length) {
+    const formers = [...new Set(leaderRows.map((c) => c.from))];
+    const named = new Map((await tx.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, formers))).map((p) => [p.openId, p.name]));
+    // a leader on record by no name: the mobile or e-mail they were imported by, else who they are on the team
+    const formerName = (openId: string) => named.get(openId)?.trim() || (isPending(openId) ? openId.slice('pending:'.length + 2) : '原班组长');
+    summary.leaderChanges = leaderRows.map((c) => ({ row: c.op.row, label: c.label, from: formerName(c.from), to: c.to }));
   }
 
   for (const f of summary.refused) {

@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imports, outbox, teams } from '../../db/schema.js';
+import { imports, outbox, teamMembers, teams } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { applyImport, previewImport } from '../../src/import/index.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
@@ -212,5 +212,28 @@ describe('an import changing a team’s 班组长', () => {
     expect(cardActions(preview.content).some((a) => a.action === 'import.apply')).toBe(false);
     await h.drain();
     expect(h.fake.messages.slice(again).filter((m) => m.receiveId !== ADMIN)).toEqual([]);
+  });
+
+  it('names the former and the new leader in the preview, and keeps the former leader a member, as 更换班组长 in chat does', async () => {
+    const [before, after, contact] = [user('郑老班长', 31), user('冯新班长', 32), user('陈联系人', 33)];
+    await confirm((await send(await book([row('子班', ORG, before, contact)]))).content);
+    const code = (await team('子班')).code;
+    const preview = await send(await book([row('子班', ORG, after, contact)]));
+    const text = cardText(preview.content);
+    expect(text).toContain('将更换班组长 1 个班组');
+    expect(text).toContain(`第 2 行 ${code} 子班（${ORG}）：班组长 郑老班长 → 冯新班长（${after.mobile}）`);
+    expect(text).toContain('原班组长留在班组成员中');
+    const sent = h.fake.messages.length;
+    await confirm(preview.content);
+    const members = await h.db.db.select().from(teamMembers).where(eq(teamMembers.teamId, (await team('子班')).id));
+    expect(Object.fromEntries(members.map((m) => [m.openId, m.role]))).toEqual({ [after.openId]: 'leader', [before.openId]: 'member' });
+    const told = cardsTo(before.openId, sent).map((m) => cardText(m.content));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('你仍是本班组成员');
+    // named the team's contact in the same row, the former leader leaves the team (第十五条: a contact is no member)
+    const heir2 = user('褚新班长', 34);
+    await confirm((await send(await book([row('子班', ORG, heir2, after)]))).content);
+    const now = await h.db.db.select().from(teamMembers).where(eq(teamMembers.teamId, (await team('子班')).id));
+    expect(Object.fromEntries(now.map((m) => [m.openId, m.role]))).toEqual({ [heir2.openId]: 'leader', [before.openId]: 'member' });
   });
 });

@@ -819,6 +819,20 @@ export const cardSamples: Record<string, Sample> = {
           })),
         }),
       ),
+      // the 班组长 of teams here changed, beside their contacts: the longest labels and names, more than are listed
+      ...(['planned', 'applied'] as const).map((status) =>
+        importing.importPreviewCard({
+          ...preview,
+          status,
+          contactChanges: Array.from({ length: 12 }, (_, i) => ({ row: 3 + i, label: `GDSZ-2024-${String(i + 2).padStart(4, '0')} ${'桥'.repeat(60)}`, to: `${'李'.repeat(50)}（li.lianxiren${i}@example.com）` })),
+          leaderChanges: Array.from({ length: 12 }, (_, i) => ({
+            row: 3 + i,
+            label: `GDSZ-2024-${String(i + 2).padStart(4, '0')} ${'桥'.repeat(60)}（广州市市政工程维修有限公司）`,
+            from: '张'.repeat(50),
+            to: `${'王'.repeat(50)}（wang.banzhang${i}@example.com）`,
+          })),
+        }),
+      ),
     ];
   },
   'import.importedContactCard': () => [
@@ -834,7 +848,7 @@ export const cardSamples: Record<string, Sample> = {
       teams: Array.from({ length: 25 }, (_, i) => ({ name: `${'桥'.repeat(50)}${i}`, code: `GDSZ-2024-${String(i + 1).padStart(4, '0')}`, organization: '广'.repeat(100) })),
     }),
   ],
-  'import.formerLeaderCard': () => [importing.formerLeaderCard({ name: team.name, code: 'GDSZ-2024-0001' }, LEADER), importing.formerLeaderCard({ name: '桥'.repeat(50), code: 'GDSZ-2024-0001' }, undefined)],
+  'import.formerLeaderCard': () => [importing.formerLeaderCard({ name: team.name, code: 'GDSZ-2024-0001' }, LEADER), importing.formerLeaderCard({ name: '桥'.repeat(50), code: 'GDSZ-2024-0001' }, undefined), importing.formerLeaderCard({ name: team.name, code: 'GDSZ-2024-0001' }, LEADER, false)],
   'import.teamsImportedCard': () => [
     importing.teamsImportedCard([{ code: 'GDSZ-2024-0001', name: team.name, organization: team.organization, registeredAt: '2024-02-20', eligibleFrom: '2025-02-20', eligibleNow: true, role: 'leader' }]),
     importing.teamsImportedCard([
