@@ -42,6 +42,20 @@ describe('npm run import', () => {
     expect(lines).toContain('班组\t1\t0\t0\t1');
     expect(lines).toContain('拒绝 班组第 3 行 养护二班（广州市政公司）：班组类型“突击队”须为 行政班组、项目团队、部门 之一（第二条）');
     expect(r.stdout).toContain('已导入：新增 2 行，更新 0 行。');
+
+    // the same team under another 班组长: named with the leader on record, as the card names them
+    const next = new ExcelJS.Workbook();
+    next.addWorksheet('单位').addRows([['单位名称*'], ['广州市政公司']]);
+    next.addWorksheet('班组').addRows([
+      ['班组编号', '班组名称*', '所属单位*', '班组类型*', '班组长手机或邮箱*', '班组长姓名', '单位联系人手机或邮箱*', '单位联系人姓名', '注册日期*', '成员人数*', '主管部门'],
+      ['', '养护一班', '广州市政公司', '行政班组', '13900000009', '赵六', 'li@example.com', '李四', '2024-01-10', 10, ''],
+    ]);
+    const again = join(dir, '班组名单（换班组长）.xlsx');
+    writeFileSync(again, Buffer.from(await next.xlsx.writeBuffer()));
+    const changed = await run([again, '--yes'], { DATA_DIR: join(dir, 'data') });
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toMatch(/更换班组长 班组第 2 行 GDSZ-\d{4}-\d{4} 养护一班（广州市政公司）：班组长 张三 → 赵六（13900000009）\n/);
+    expect(changed.stdout).toContain('原班组长留在班组成员中');
   }, 120_000);
 
   it('tells a .csv or an old .xls how to make the .xlsx, as the chat does, opening no database', async () => {
