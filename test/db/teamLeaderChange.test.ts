@@ -110,6 +110,12 @@ describe.each(['fast', 'ordinary'] as const)('更换班组长 (%s)', (mode) => {
     const res = await change(ADMIN, personas.member, personas.leader);
     expect(res.toast).toEqual({ type: 'success', content: '班组长已更换' });
     expect(cardText(res.card!.data)).toContain('原班组长留在班组成员中');
+    // the administrator's card clicked again: nothing changes, and they are told when it was done
+    const before = await snapshot(h.db.db, ['outbox']);
+    const again = await change(ADMIN, personas.member, personas.leader);
+    expect(again.toast?.type).toBe('info');
+    expect(again.toast?.content).toMatch(/^已于 .+ 更换班组长，无需重复更换班组长。$/);
+    expect(await snapshot(h.db.db, ['outbox'])).toEqual(before);
     expect(cardsTo(personas.leader, sent).filter((c) => c.includes('班组长已更换'))).toHaveLength(1);
     expect(cardsTo(personas.member, sent).filter((c) => c.includes('你已成为班组长'))).toHaveLength(1);
     // the contact returns the application: the new leader is asked to correct it, the former one hears nothing
@@ -122,6 +128,24 @@ describe.each(['fast', 'ordinary'] as const)('更换班组长 (%s)', (mode) => {
     expect(mine.card).toBeDefined();
     const theirs: Body = await h.click(personas.leader, { action: 'application.open', teamId: f.teamA.id, year: YEAR });
     expect(theirs.toast?.type).toBe('error');
+  });
+});
+
+describe.each(['fast', 'ordinary'] as const)('更换班组长 clicked twice at once (%s)', (mode) => {
+  let h: Harness;
+  let f: Fixture;
+  securityBotForBlock((b) => ({ h, f } = b), mode);
+
+  it('changes the leader once: the second click waits for the first and is told when it was done, or, claimed after it, that the clicker leads the team no more', async () => {
+    const sent = h.fake.messages.length;
+    const value = { action: 'team.leaderChange', teamId: f.teamA.id, from: personas.leader };
+    const answers: Body[] = await Promise.all([h.click(personas.leader, value, { leader: personas.member }), h.click(personas.leader, value, { leader: personas.member })]);
+    expect(answers.filter((a) => a.toast?.type === 'success')).toHaveLength(1);
+    const second = answers.find((a) => a.toast?.type !== 'success')!.toast!.content;
+    expect([/^已于 .+ 更换班组长，无需重复更换班组长。$/, /^只有协会管理员或本班组的班组长可以使用此功能。$/].some((r) => r.test(second)), second).toBe(true);
+    const rows = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'team.leader.change'), eq(auditLog.entityId, String(f.teamA.id))));
+    expect(rows).toHaveLength(1);
+    expect(h.fake.messages.slice(sent).filter((m) => m.receiveId === personas.member && cardText(m.content).includes('你已成为班组长'))).toHaveLength(1);
   });
 });
 
