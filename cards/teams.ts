@@ -308,7 +308,9 @@ export const LEADER_CANDIDATES_SHOWN = 100;
  */
 export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'leaderOpenId'>, members: { openId: string; name: string | null }[], opts: { error?: FormError; values?: Record<string, unknown> } = {}): Card {
   const shown = members.slice(0, LEADER_CANDIDATES_SHOWN);
-  const options = shown.map((m, i) => ({ text: m.name?.trim() ? clipText(m.name.trim(), 30) : `未登记姓名的成员 ${i + 1}`, value: m.openId }));
+  // a member the bot knows by no name is numbered among those, and the note below says who each is (a mention shows the name)
+  let unnamedSeen = 0;
+  const options = shown.map((m) => ({ text: m.name?.trim() ? clipText(m.name.trim(), 30) : `未登记姓名的成员 ${++unnamedSeen}`, value: m.openId }));
   const back = buttonRow([button({ text: '班组成员', value: { action: 'team.members', teamId: team.id } }), button({ text: '返回进度', value: { action: 'team.status' } })]);
   const now = md`现任班组长：${mention(team.leaderOpenId)}`;
   if (!members.length) {
@@ -332,7 +334,7 @@ export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'le
           members.length > shown.length ? `本班组成员较多，这里列出前 ${shown.length} 名。` : ''
         }`,
       ),
-      ...(unnamed.length ? [note(md`未登记姓名的成员：${mdJoin(unnamed.map((m) => md`${options[shown.indexOf(m)].text} 即 ${mention(m.openId)}`), '；')}`)] : []),
+      ...(unnamed.length ? [note(md`选项中${mdJoin(unnamed.map((m) => md`“${options[shown.indexOf(m)].text}”即 ${mention(m.openId)}`), '；')}`)] : []),
       form('leader_form', [
         selectStatic({ name: 'leader', label: '新的班组长', options, value: v(opts.values ?? {}, 'leader'), required: true, placeholder: '从本班组成员中选择' }),
         submitButton({ text: '确认更换', name: 'change', value: { action: 'team.leaderChange', teamId: team.id, from: team.leaderOpenId }, confirm: { title: '更换班组长', text: '确定将班组长更换为所选成员吗？更换后，班组的资料、成员和申报由新班组长办理。' } }),
