@@ -19,8 +19,10 @@ export interface ComplaintSummary {
   content: string;
   contact: string | null;
   channel: string; // chat | web
-  status: string; // open | upheld | dismissed
+  status: string; // open | upheld | dismissed | duplicate | withdrawn
   note: string | null;
+  /** The reference of the complaint this one repeats (重复). */
+  repeats?: string;
   /** As people read it, in the bot's timezone: 2027年3月1日. */
   receivedOn: string;
   team: ComplaintTeam;
@@ -52,7 +54,11 @@ export interface FormError {
   message: string;
 }
 
-export const complaintStatusNames: Record<string, string> = { open: '待处理', upheld: '成立', dismissed: '不成立' };
+export const complaintStatusNames: Record<string, string> = { open: '待处理', upheld: '成立', dismissed: '不成立', duplicate: '重复', withdrawn: '已撤回' };
+
+/** Where a complaint stands, in words: 重复 names the complaint it repeats (重复（同 TS-2027-0003）). */
+export const complaintStatusText = (c: Pick<ComplaintSummary, 'status' | 'repeats'>) =>
+  c.status === 'duplicate' && c.repeats ? `重复（同 ${c.repeats}）` : (complaintStatusNames[c.status] ?? c.status);
 const channelNames: Record<string, string> = { chat: '飞书消息', web: '网页表单' };
 
 const errorBanner = (error?: FormError): Element[] => (error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : []);
@@ -101,10 +107,12 @@ export function complaintAlertCard(c: ComplaintView, opts: { title?: TitleView; 
           columns: [
             { tag: 'column', width: 'auto', elements: [submitButton({ text: '成立', name: 'uphold', type: 'primary', value: { action: 'complaint.uphold', complaintId: c.id } })] },
             { tag: 'column', width: 'auto', elements: [submitButton({ text: '不成立', name: 'dismiss', type: 'default', value: { action: 'complaint.dismiss', complaintId: c.id } })] },
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '重复', name: 'duplicate', type: 'default', value: { action: 'complaint.duplicate', complaintId: c.id } })] },
+            { tag: 'column', width: 'auto', elements: [submitButton({ text: '已撤回', name: 'withdraw', type: 'default', value: { action: 'complaint.withdraw', complaintId: c.id } })] },
           ],
         },
       ]),
-      note('第二十一条：班组建设接受社会各界监督。只有协会管理员可以认定投诉是否成立。'),
+      note('第二十一条：班组建设接受社会各界监督。只有协会管理员可以认定投诉是否成立。重复：与同一班组另一件投诉是同一件事；已撤回：投诉人要求撤回。两者都不计入第二十二条的连续次数。'),
     ],
   });
 }
@@ -188,7 +196,7 @@ export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView
     template: upheld ? 'orange' : 'grey',
     elements: [
       ...complaintFields(c),
-      ...formDisplayElements([row('status', '认定结果', complaintStatusNames[c.status] ?? c.status), ...c.decision]),
+      ...formDisplayElements([row('status', '认定结果', complaintStatusText(c)), ...c.decision]),
       ...titleLine(opts.title),
       ...(opts.revocationRaised ? [note('已达到连续成立次数，撤销称号提醒已发送到协会管理群。')] : []),
       ...webComplainantTold(c),
@@ -375,16 +383,25 @@ export function complaintReceivedCard(opts: { reference: string; team: { name: s
   });
 }
 
+/** What a complainant is told of a complaint closed without a finding (重复, 已撤回). */
+export function closedWithoutFinding(c: Pick<ComplaintSummary, 'status' | 'repeats'>): string | undefined {
+  if (c.status === 'duplicate') return c.repeats ? `你的投诉与投诉 ${c.repeats} 是同一件事，协会合并在 ${c.repeats} 中处理，这件不再单独认定。` : '你的投诉与另一件投诉是同一件事，协会合并处理，这件不再单独认定。';
+  if (c.status === 'withdrawn') return '这件投诉已按你的要求撤回，协会不再核查。';
+  return undefined;
+}
+
 /** To a complainant in chat once an administrator decided; `withdraw`: what an ask to withdraw it is answered. */
 export function complaintOutcomeCard(c: ComplaintSummary, opts: { withdraw?: string } = {}): Card {
+  const closed = closedWithoutFinding(c);
   return card({
-    title: `投诉处理结果：${complaintStatusNames[c.status] ?? c.status}`,
+    title: `投诉处理结果：${c.status === 'duplicate' ? '重复投诉' : (complaintStatusNames[c.status] ?? c.status)}`,
     subtitle: c.reference,
     template: c.status === 'upheld' ? 'orange' : 'grey',
     elements: [
+      ...(closed ? [markdown(md`${closed}`)] : []),
       fields([
         ['被投诉班组', `${c.team.name}（${c.team.code}）`],
-        ['认定结果', complaintStatusNames[c.status] ?? c.status],
+        [closed ? '处理结果' : '认定结果', complaintStatusText(c)],
         ['处理意见', c.note],
       ]),
       ...(opts.withdraw ? [markdown(md`**${opts.withdraw}**`)] : []),

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigserial,
   boolean,
   date,
@@ -232,7 +233,9 @@ export const complaints = pgTable(
     channel: text('channel').notNull(), // chat | web
     contact: text('contact'),
     complainantOpenId: text('complainant_open_id'),
-    status: text('status').notNull().default('open'), // open | upheld | dismissed
+    status: text('status').notNull().default('open'), // open | upheld | dismissed | duplicate | withdrawn
+    /** The complaint this one repeats (status duplicate): the same team's, named by the administrator. */
+    duplicateOf: integer('duplicate_of').references((): AnyPgColumn => complaints.id),
     note: text('note'),
     decidedBy: text('decided_by'),
     decidedAt: timestamp('decided_at', { withTimezone: true }),

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNotNull, isNull, ne, notExists, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, isNotNull, isNull, ne, notExists, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import {
   type ComplaintSummary,
@@ -9,6 +9,7 @@ import {
   complaintOutcomeCard,
   complaintUpheldNoticeCard,
   complaintStatusNames,
+  complaintStatusText,
   revocationAlertCard,
   type TitleView,
   titleRevokedNoticeCard,
@@ -33,8 +34,14 @@ import { simplified } from './traditional.js';
 /** Complaints from customers (第二十一条) and the revocation they may lead to (第二十二条). */
 
 export type Complaint = typeof complaints.$inferSelect;
+/** A complaint as the reads below give it: with the reference of the one it repeats (重复). */
+export type ComplaintRead = Complaint & { repeats?: string | null };
 export type Honour = typeof honours.$inferSelect;
-export type ComplaintStatus = 'open' | 'upheld' | 'dismissed';
+export type ComplaintStatus = 'open' | 'upheld' | 'dismissed' | 'duplicate' | 'withdrawn';
+/** What an administrator may decide of an open complaint: 成立, 不成立, 重复 (of another about the same team), 已撤回 (at the complainant's request). */
+export type ComplaintDecision = 'uphold' | 'dismiss' | 'duplicate' | 'withdraw';
+/** Closed without a finding (重复, 已撤回): 第二十二条's run skips them as if they were not there. */
+export const CLOSED_WITHOUT_FINDING: readonly string[] = ['duplicate', 'withdrawn'];
 /** What a complaint service needs besides the transaction: the moment, the timezone, where admins are, the outbox. */
 export interface ComplaintOptions {
   now: Date;
@@ -45,11 +52,13 @@ export interface ComplaintOptions {
   sendIfNew: (message: OutgoingMessage) => Promise<boolean>;
 }
 
-export const complaintMachine = new StateMachine<ComplaintStatus, 'uphold' | 'dismiss'>(
+export const complaintMachine = new StateMachine<ComplaintStatus, ComplaintDecision>(
   'complaint',
   {
     uphold: { from: ['open'], to: 'upheld', roles: ['admin'] }, // 成立
     dismiss: { from: ['open'], to: 'dismissed', roles: ['admin'] }, // 不成立
+    duplicate: { from: ['open'], to: 'duplicate', roles: ['admin'] }, // 重复
+    withdraw: { from: ['open'], to: 'withdrawn', roles: ['admin'] }, // 已撤回
   },
   complaintStatusNames as Record<ComplaintStatus, string>,
 );
@@ -98,6 +107,7 @@ export const complaintDecisionForm = defineForm({
   title: '投诉认定',
   fields: {
     note: { kind: 'longText', label: '处理意见', help: '核查情况与处理意见；将发送给在飞书中投诉的投诉人，认定成立时也发给被投诉班组', maxLength: 500, placeholder: '必填：核查了什么、如何处理' },
+    duplicateOf: { kind: 'text', label: '重复的投诉编号', help: '点“重复”时填写：同一班组、同一件事的另一件投诉', maxLength: 30, required: false, placeholder: '如 TS-2027-0003' },
   },
 });
 const complaintDecisionSchema = formSchema(complaintDecisionForm);
@@ -292,7 +302,7 @@ export async function resolveComplaintTeam(tx: Db, query: string, opts: { partia
 // --- views -------------------------------------------------------------------------------------
 
 /** A complaint as the lists show it: the received date as people read it (2026年12月1日). */
-export function complaintSummary(c: Complaint, team: ComplaintTeam, timezone: string): ComplaintSummary {
+export function complaintSummary(c: ComplaintRead, team: ComplaintTeam, timezone: string): ComplaintSummary {
   return {
     id: c.id,
     reference: c.reference,
@@ -301,6 +311,7 @@ export function complaintSummary(c: Complaint, team: ComplaintTeam, timezone: st
     channel: c.channel,
     status: c.status,
     note: c.note,
+    ...(c.repeats ? { repeats: c.repeats } : {}),
     receivedOn: formatDateZh(todayIn(timezone, c.createdAt)),
     team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
   };
@@ -311,19 +322,25 @@ export function complaintViewOf(s: ComplaintSummary): ComplaintView {
   return {
     ...s,
     display: formDisplay(complaintForm, { team: `${s.team.name}（${s.team.code}）`, content: s.content, contact: s.contact }),
-    decision: formDisplay(complaintDecisionForm, { note: s.note }),
+    decision: formDisplay(complaintDecisionForm, { note: s.note }).filter((r) => r.key === 'note'),
     decisionForm: complaintDecisionForm,
   };
 }
 
-export function complaintView(c: Complaint, team: ComplaintTeam, timezone: string): ComplaintView {
+export function complaintView(c: ComplaintRead, team: ComplaintTeam, timezone: string): ComplaintView {
   return complaintViewOf(complaintSummary(c, team, timezone));
 }
+
+/** A complaint's columns and the reference of the complaint it repeats (重复). */
+const complaintColumns = {
+  ...getTableColumns(complaints),
+  repeats: sql<string | null>`(select d.reference from complaints d where d.id = ${complaints.duplicateOf})`.as('repeats'),
+};
 
 /** A complaint with its team; `lock` takes the complaint's row lock in the same read. */
 export async function getComplaint(tx: Db, complaintId: number, opts: { lock?: boolean } = {}) {
   const q = tx
-    .select({ complaint: complaints, team: teamColumns })
+    .select({ complaint: complaintColumns, team: teamColumns })
     .from(complaints)
     .innerJoin(teams, eq(teams.id, complaints.teamId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
@@ -354,7 +371,7 @@ export const asksToWithdraw = (typed: string) => /撤回|撤销|撤诉|取消|�
 /** A complaint by its reference (TS-2026-0005), with its team, as `getComplaint` reads it by id. */
 export async function complaintByReference(tx: Db, reference: string) {
   const [row] = await tx
-    .select({ complaint: complaints, team: teamColumns })
+    .select({ complaint: complaintColumns, team: teamColumns })
     .from(complaints)
     .innerJoin(teams, eq(teams.id, complaints.teamId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
@@ -370,7 +387,7 @@ export async function complaintsOfComplainant(tx: Db, openId: string, limit: num
   // issued together: one round trip
   const [rows, [count]] = await Promise.all([
     tx
-      .select({ complaint: complaints, team: teamColumns })
+      .select({ complaint: complaintColumns, team: teamColumns })
       .from(complaints)
       .innerJoin(teams, eq(teams.id, complaints.teamId))
       .innerJoin(organizations, eq(organizations.id, teams.organizationId))
@@ -677,41 +694,64 @@ async function batchCard(tx: Db, to: Destination, stream: AlertStream, firstId: 
 // --- decisions ---------------------------------------------------------------------------------
 
 /**
- * 成立 / 不成立, by an administrator only, with a note. An upheld complaint against a title holder
- * may complete the run that raises the revocation alert (第二十二条).
+ * 成立 / 不成立 / 重复 / 已撤回, by an administrator only, with a note. An upheld complaint against a title holder
+ * may complete the run that raises the revocation alert (第二十二条); so may one closed as 重复 or 已撤回, which the
+ * run skips (an open complaint had ended it). 重复 names another complaint about the same team (`duplicateOf`).
+ * The complainant in chat is told.
  */
 export async function decideComplaint(
   tx: Db,
   actor: Actor,
   complaintId: number,
-  decision: 'uphold' | 'dismiss',
+  decision: ComplaintDecision,
   values: Record<string, unknown>,
   opts: ComplaintOptions,
 ): Promise<{ view: ComplaintView; title?: TitleView; revocationRaised: boolean }> {
   requireAdmin(actor);
-  const found = await getComplaint(tx, complaintId, { lock: true });
+  // 重复: both complaints locked, in id order (two copies named as each other's at once: one waits and is refused)
+  let repeats: Awaited<ReturnType<typeof complaintRepeated>> | undefined;
+  if (decision === 'duplicate') {
+    // issued together: one round trip (a decided complaint says so before what was typed is looked at)
+    const [seen, named] = await Promise.all([getComplaint(tx, complaintId), complaintRepeated(tx, values)]);
+    if (seen && seen.complaint.status !== 'open') throw decidedAlready(seen.complaint, decision, complaintId);
+    repeats = named;
+  }
+  // issued together: the lock of both (executed at once, so it reaches the server first), then both read again under it
+  // (the one named may have been closed as a 重复 of this one meanwhile)
+  const [, found, named] = await Promise.all([
+    repeats ? tx.select({ id: complaints.id }).from(complaints).where(inArray(complaints.id, [complaintId, repeats.id])).orderBy(asc(complaints.id)).for('update').execute() : undefined,
+    getComplaint(tx, complaintId, { lock: true }),
+    repeats ? complaintByReference(tx, repeats.reference) : undefined,
+  ]);
+  if (repeats && named) repeats = { ...named.complaint, team: named.team };
   if (!found) throw new UserError('找不到这件投诉，请发送“管理”查看待处理投诉。');
   const { complaint, team } = found;
-  if (complaint.status !== 'open') {
-    const label = complaintStatusNames[complaint.status] ?? complaint.status;
-    if (complaintMachine.reached(decision, complaint.status as ComplaintStatus)) {
-      throw new AlreadyDone('认定', { action: `complaint.${decision}`, entity: 'complaint', entityId: complaintId }, `投诉 ${complaint.reference} 为“${label}”`);
-    }
-    throw new UserError(`投诉 ${complaint.reference} 已认定为“${label}”，无需重复处理。`, { kind: 'info' });
-  }
+  if (complaint.status !== 'open') throw decidedAlready(complaint, decision, complaintId);
   const to = complaintMachine.check(decision, complaint.status as ComplaintStatus, actor);
   const { note } = readComplaintDecision(values);
+  if (decision === 'duplicate') checkRepeated(complaint, team, repeats!);
   // issued together (one round trip), both after the complaint's lock; the title's lock is awaited before the run is read below
   const [[updated]] = await Promise.all([
     tx
       .update(complaints)
-      .set({ status: to, note, decidedBy: actor.openId, decidedAt: opts.now })
+      .set({ status: to, note, decidedBy: actor.openId, decidedAt: opts.now, duplicateOf: repeats?.id ?? null })
       .where(and(eq(complaints.id, complaintId), eq(complaints.status, 'open')))
       .returning(),
     lockTitle(tx, team.id),
   ]);
-  await audit(tx, { actor: actor.openId, action: `complaint.${decision}`, entity: 'complaint', entityId: complaintId, details: { reference: complaint.reference, teamId: team.id, note }, at: opts.now });
-  const view = complaintView(updated, team, opts.timezone);
+  // issued together: one round trip; the run is read after the decision, so the alert and the answer card show the same run
+  const [, title] = await Promise.all([
+    audit(tx, {
+      actor: actor.openId,
+      action: `complaint.${decision}`,
+      entity: 'complaint',
+      entityId: complaintId,
+      details: { reference: complaint.reference, teamId: team.id, note, ...(repeats ? { duplicateOf: repeats.reference } : {}) },
+      at: opts.now,
+    }),
+    titleStatus(tx, team.id),
+  ]);
+  const view = complaintView({ ...updated, repeats: repeats?.reference }, team, opts.timezone);
   if (updated.complainantOpenId) {
     // drawn when it is sent (complaintOutcomeRenderer), so the one-statement decision (src/fast/decisions.ts) queues this very row
     await opts.send({ dedupeKey: `${complaintOutcomeKey(complaintId)}:complainant`, to: { openId: updated.complainantOpenId }, render: complaintOutcomeSpec(complaintId) });
@@ -722,10 +762,40 @@ export async function decideComplaint(
       await opts.send({ dedupeKey: `${complaintUpheldKey(complaintId)}:user:${openId}`, to: { openId }, render: complaintUpheldSpec(complaintId) });
     }
   }
-  // read once, after the decision: the alert and the answer card show the same run
-  const title = await titleStatus(tx, team.id);
-  const revocationRaised = to === 'upheld' ? await raiseRevocationAlertIfDue(tx, team, title, opts) : false;
+  const revocationRaised = to !== 'dismissed' ? await raiseRevocationAlertIfDue(tx, team, title, opts) : false;
   return { view, title: title?.view, revocationRaised };
+}
+
+/** A decided complaint's 成立 / 不成立 / 重复 / 已撤回 pressed again: the same decision is done already; another is refused, naming what it is. */
+function decidedAlready(c: ComplaintRead, decision: ComplaintDecision, complaintId: number): UserError {
+  const label = complaintStatusText({ status: c.status, repeats: c.repeats ?? undefined });
+  if (complaintMachine.reached(decision, c.status as ComplaintStatus)) {
+    return new AlreadyDone('认定', { action: `complaint.${decision}`, entity: 'complaint', entityId: complaintId }, `投诉 ${c.reference} 为“${label}”`);
+  }
+  return new UserError(`投诉 ${c.reference} 已认定为“${label}”，无需重复处理。`, { kind: 'info' });
+}
+
+/** The complaint a 重复 names (`duplicateOf`, its reference as typed: ts-2027-3 is TS-2027-0003); a UserError on that field says what to write. */
+async function complaintRepeated(tx: Db, values: Record<string, unknown>): Promise<ComplaintRead & { team: ComplaintTeamRow }> {
+  const typed = typeof values.duplicateOf === 'string' ? values.duplicateOf.trim() : '';
+  const reference = readComplaintReference(typed);
+  // read before any refusal of what was typed, so that a decided complaint's answer (issued beside it) comes first
+  const found = reference ? await complaintByReference(tx, reference) : undefined;
+  if (!typed) throw new UserError('请填写所重复的投诉编号（如 TS-2027-0003），再点“重复”。', { field: 'duplicateOf' });
+  if (!reference) throw new UserError(`“${clipText(typed, 30)}”不是投诉编号：投诉编号形如 TS-2027-0003。`, { field: 'duplicateOf' });
+  if (!found) throw new UserError(`找不到投诉 ${reference}，请核对编号。`, { field: 'duplicateOf' });
+  return { ...found.complaint, team: found.team };
+}
+
+/** 重复 names another complaint about the same team, not itself a 重复 (the one it repeats is named then). */
+function checkRepeated(c: Complaint, team: ComplaintTeamRow, repeats: ComplaintRead & { team: ComplaintTeamRow }): void {
+  if (repeats.id === c.id) throw new UserError(`${c.reference} 不能与自身重复：请填写同一班组另一件投诉的编号。`, { field: 'duplicateOf' });
+  if (repeats.team.id !== team.id) {
+    throw new UserError(`${repeats.reference} 投诉的是 ${repeats.team.name}（${repeats.team.code}），不是 ${team.name}：重复只能指向同一班组的投诉。`, { field: 'duplicateOf' });
+  }
+  if (repeats.status === 'duplicate' && repeats.repeats) {
+    throw new UserError(`${repeats.reference} 本身是 ${repeats.repeats} 的重复投诉，请填写 ${repeats.repeats}。`, { field: 'duplicateOf' });
+  }
 }
 
 // --- the notices of a decision, drawn when they are sent ------------------------------------------
@@ -762,7 +832,7 @@ async function complaintsOfSpecs(db: Db, specs: CardSpec[]) {
 export async function complaintsWithTeams(db: Db, ids: number[]) {
   if (!ids.length) return [];
   return db
-    .select({ complaint: complaints, team: teamColumns })
+    .select({ complaint: complaintColumns, team: teamColumns })
     .from(complaints)
     .innerJoin(teams, eq(teams.id, complaints.teamId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
@@ -886,7 +956,7 @@ export interface TitleStatus {
  * The title holder's runs of upheld complaints (第二十二条: 连续出现顾客对质量不满意的投诉): complaints since the award of
  * the oldest title it holds (heldTitles) in the order they came in (created_at, id), no upheld one decided before the
  * latest 保留称号 decision on a held title (keptAt) counting; a dismissed one (decided before that or not), or one still
- * open, ends a run. `view.run` is
+ * open, ends a run; one closed as 重复 or 已撤回 is skipped (CLOSED_WITHOUT_FINDING). `view.run` is
  * the latest run that reached the required number, when one has (the revocation it asks for is pending); else the run
  * the latest decided complaint ends (0 when that was dismissed). `titleRunSql` (src/fast/decisions.ts) counts the same in SQL.
  */
@@ -916,7 +986,8 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
   if (!honour) return undefined;
   const keptAt = held.reduce<Date | null>((at, h) => (h.keptAt && (!at || h.keptAt > at) ? h.keptAt : at), null);
   // a 保留称号 sets aside the upheld complaints decided before it; a dismissed one still ends the run it falls in
-  const counted = since.filter((c) => c.status === 'open' || (c.decidedAt && (c.status !== 'upheld' || !keptAt || c.decidedAt > keptAt)));
+  // 重复 and 已撤回 are skipped as if absent: they neither count nor end a run
+  const counted = since.filter((c) => !CLOSED_WITHOUT_FINDING.includes(c.status) && (c.status === 'open' || (c.decidedAt && (c.status !== 'upheld' || !keptAt || c.decidedAt > keptAt))));
   let length = 0;
   let start: Complaint | undefined;
   let due: { run: number; start: Complaint } | undefined;

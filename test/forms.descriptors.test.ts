@@ -174,7 +174,7 @@ describe('the complaint forms: every field reaches the card, the public page, th
     expect(formSchema(complaintTextForm).safeParse(validFormValue(complaintTextForm)).success).toBe(true);
   });
 
-  it('the decision (成立 / 不成立): its input on the open complaint, kept after a refusal; its display once decided', () => {
+  it('the decision (成立 / 不成立 / 重复 / 已撤回): its input on the open complaint, kept after a refusal; its display once decided', () => {
     const typed = validFormValue(complaintDecisionForm, { note: '现场核实，修补不合格' });
     const view = complaintViewOf({ ...summary, content: '开裂', contact: null });
     const alert = complaintAlertCard(view, { values: typed, error: { field: 'note', message: '处理意见不能超过 500 字' } });
@@ -185,9 +185,13 @@ describe('the complaint forms: every field reaches the card, the public page, th
     for (const [key, f] of Object.entries(complaintDecisionForm.fields)) {
       expect(cardText(alert), key).toContain(f.label);
       expect(cardText(alert), key).toContain(String(typed[key]));
-      expect(cardText(decided), key).toContain(f.label);
-      expect(cardText(decided), key).toContain(stored.note);
     }
+    expect(cardText(decided)).toContain(complaintDecisionForm.fields.note.label);
+    expect(cardText(decided)).toContain(stored.note);
+    // the complaint a 重复 names is its 认定结果
+    const repeated = complaintDecidedCard(complaintViewOf({ ...summary, status: 'duplicate', content: '开裂', contact: null, note: stored.note, repeats: 'TS-2027-0002' }));
+    expect(cardText(repeated)).toContain('重复（同 TS-2027-0002）');
+    expect(cardText(repeated)).toContain(stored.note);
   });
 
   it('the revocation decision (撤销 / 保留称号): its input, kept after a refusal', () => {

@@ -3,7 +3,7 @@ import { hasRole } from '../../src/people.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
 import { simplified } from '../../src/traditional.js';
 import { halfWidth } from '../../src/forms.js';
-import { complaintAlertCard, complaintDecidedCard, complaintOutcomeCard, complaintReceivedCard, complaintStatusNames } from '../../cards/complaints.js';
+import { complaintAlertCard, complaintDecidedCard, complaintOutcomeCard, complaintReceivedCard, complaintStatusText } from '../../cards/complaints.js';
 import { asksToWithdraw, complaintByReference, complaintReferenceIn, complaintsOfComplainant, complaintSummary, complaintView, readComplaintReference, teamAtStart, titleStatus } from '../../src/complaints.js';
 import { replyDestination, sendPrivately } from '../respond.js';
 import { complaintListFor } from './decide.js';
@@ -55,8 +55,8 @@ export async function complaintListCommand(ctx: HandlerContext, msg: IncomingTex
 
 /** How many of a complainant's own complaints 我的投诉 lists; the rest are counted. */
 export const MY_COMPLAINTS_SHOWN = 5;
-/** Where a complaint stands, as its complainant is told: received and being checked, or the decision. */
-const standing: Record<string, string> = { open: '已受理，核查中', upheld: '成立', dismissed: '不成立' };
+/** Where a complaint stands, as its complainant is told: received and being checked, or the decision (重复 names the complaint it repeats). */
+const standing = (c: { status: string; repeats?: string | null }) => (c.status === 'open' ? '已受理，核查中' : complaintStatusText({ status: c.status, repeats: c.repeats ?? undefined }));
 
 /**
  * 我的投诉, 投诉进度, 查询我的投诉, my complaints: the complaints the sender filed in chat, newest first (reference, team,
@@ -70,7 +70,7 @@ export async function myComplaintsCommand(ctx: HandlerContext, msg: IncomingText
   const text = rows.length
     ? [
         `你在飞书提交的投诉共 ${total} 件${total > 1 ? '，最近的在前' : ''}：`,
-        ...rows.map(({ complaint: c, team }, i) => `${i + 1}. ${c.reference}｜${team.name}（${team.code}）｜${formatDateZh(todayIn(tz, c.createdAt))}｜${standing[c.status] ?? complaintStatusNames[c.status] ?? c.status}`),
+        ...rows.map(({ complaint: c, team }, i) => `${i + 1}. ${c.reference}｜${team.name}（${team.code}）｜${formatDateZh(todayIn(tz, c.createdAt))}｜${standing(c)}`),
         ...(total > rows.length ? [`另有 ${total - rows.length} 件较早的投诉未列出。`] : []),
         `发送投诉编号（如 ${rows[0].complaint.reference}）可查看一件投诉的详情与处理意见。`,
       ].join('\n')
@@ -98,7 +98,9 @@ async function showComplaint(ctx: HandlerContext, msg: IncomingText, reference: 
     const withdraw = asked.withdraw
       ? c.status === 'open'
         ? `投诉提交后不能撤回，协会仍会核查并把认定结果通知你。如投诉有误或问题已经解决，请联系协会说明，并提供投诉编号 ${c.reference}。`
-        : `这件投诉已认定为“${complaintStatusNames[c.status] ?? c.status}”，不能撤回。`
+        : c.status === 'withdrawn'
+          ? undefined
+          : `这件投诉已认定为“${complaintStatusText({ status: c.status, repeats: c.repeats ?? undefined })}”，不能撤回。`
       : undefined;
     const card =
       c.status === 'open'

@@ -1,6 +1,7 @@
 import { complaintAlertCard, complaintDecidedCard, complaintListCard, complaintListPage, revocationDecidedCard } from '../../cards/complaints.js';
 import type { Card } from '../../cards/kit.js';
 import {
+  type ComplaintDecision,
   complaintView,
   countOpenComplaints,
   daysOpen,
@@ -38,15 +39,16 @@ export async function alertAgain(err: UserError, ctx: HandlerContext, input: Car
   return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: { field: err.opts.field, message: err.message }, values: input.formValue }));
 }
 
-const decidedToast = (decision: 'uphold' | 'dismiss', revocationRaised: boolean) => ({
-  type: 'success' as const,
-  content: decision === 'uphold' ? `已认定投诉成立${revocationRaised ? '，撤销称号提醒已发出' : ''}` : '已认定投诉不成立',
-});
+const decidedToast = (decision: ComplaintDecision, revocationRaised: boolean, repeats?: string) => {
+  const raised = revocationRaised ? '，撤销称号提醒已发出' : '';
+  const said = { uphold: '已认定投诉成立', dismiss: '已认定投诉不成立', duplicate: `已按重复投诉处理（同 ${repeats}）`, withdraw: '已按投诉人要求撤回' }[decision];
+  return { type: 'success' as const, content: `${said}${raised}` };
+};
 
-function decide(decision: 'uphold' | 'dismiss'): CardRun {
+function decide(decision: ComplaintDecision): CardRun {
   return async (ctx, input) => {
     const result = await decideComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), decision, input.formValue, complaintOptions(ctx));
-    return raw(complaintDecidedCard(result.view, { title: result.title, revocationRaised: result.revocationRaised }), decidedToast(decision, result.revocationRaised));
+    return raw(complaintDecidedCard(result.view, { title: result.title, revocationRaised: result.revocationRaised }), decidedToast(decision, result.revocationRaised, result.view.repeats));
   };
 }
 
@@ -79,9 +81,12 @@ function decideFast(decision: 'uphold' | 'dismiss'): NonNullable<CardActionDecl[
 
 const who = (fx: FastContext) => ({ eventId: fx.eventId, eventType: fx.eventType, openId: fx.openId, now: fx.clock.now(), bootstrapAdmins: fx.config.ADMIN_OPEN_IDS });
 
-/** complaint.uphold / complaint.dismiss {complaintId} with the note: administrators only (第十四条). */
+/** complaint.uphold / dismiss / duplicate / withdraw {complaintId} with the note (and for 重复 the reference it repeats): administrators only (第十四条). */
 export const upholdComplaint = decide('uphold');
 export const dismissComplaint = decide('dismiss');
+/** 重复 and 已撤回 are a few a year: the ordinary path alone. */
+export const duplicateComplaint = decide('duplicate');
+export const withdrawComplaint = decide('withdraw');
 export const upholdComplaintFast = decideFast('uphold');
 export const dismissComplaintFast = decideFast('dismiss');
 

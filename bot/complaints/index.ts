@@ -4,6 +4,7 @@ import {
   alertAgain,
   dismissComplaint,
   dismissComplaintFast,
+  duplicateComplaint,
   keepHonour,
   keepHonourFast,
   listComplaints,
@@ -14,6 +15,7 @@ import {
   revokeHonourFast,
   upholdComplaint,
   upholdComplaintFast,
+  withdrawComplaint,
 } from './decide.js';
 import { complaintCommand, complaintListCommand, complaintReferenceOr, myComplaintsCommand } from './command.js';
 import { complaintFormAgain, complaintStartValue, complaintSubmitValue, startComplaint, submitComplaint, submitComplaintFast } from './intake.js';
@@ -36,6 +38,8 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'complaint.submit', roles: ['public'], value: complaintSubmitValue, run: submitComplaint, onRefused: complaintFormAgain, fast: submitComplaintFast });
   bot.cardAction({ action: 'complaint.uphold', roles: admin, value: onComplaint, run: upholdComplaint, onRefused: alertAgain, fast: upholdComplaintFast });
   bot.cardAction({ action: 'complaint.dismiss', roles: admin, value: onComplaint, run: dismissComplaint, onRefused: alertAgain, fast: dismissComplaintFast });
+  bot.cardAction({ action: 'complaint.duplicate', roles: admin, value: onComplaint, run: duplicateComplaint, onRefused: alertAgain });
+  bot.cardAction({ action: 'complaint.withdraw', roles: admin, value: onComplaint, run: withdrawComplaint, onRefused: alertAgain });
   bot.cardAction({ action: 'complaint.list', roles: admin, value: noValue, run: listComplaints, privateInGroup: '投诉清单' });
   bot.cardAction({ action: 'complaint.open', roles: admin, value: onComplaint, run: openComplaint, privateInGroup: '投诉处理卡片' });
   bot.cardAction({ action: 'revocation.revoke', roles: admin, value: onHonour, run: revokeHonour, onRefused: revocationAgain, fast: revokeHonourFast });

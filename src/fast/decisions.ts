@@ -69,6 +69,8 @@ counted as (
     select x.id, x.created_at, ${status} as status
     from complaints x cross join title l
     where x.team_id = ${team} and x.created_at >= l.awarded_at
+      -- 重复 and 已撤回 (CLOSED_WITHOUT_FINDING) are skipped as if absent: they neither count nor end a run
+      and ${status} not in ('duplicate', 'withdrawn')
       and (${status} = 'open' or (${decidedAt} is not null and (${status} <> 'upheld' or l.kept_at is null or ${decidedAt} > l.kept_at)))
   ) s
 ),

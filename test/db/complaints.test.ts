@@ -148,6 +148,8 @@ describe('a public complaint through the HTTP endpoint, upheld twice, raises one
     expect(cardActions(alerts[0].content)).toEqual([
       { action: 'complaint.uphold', complaintId: c.id },
       { action: 'complaint.dismiss', complaintId: c.id },
+      { action: 'complaint.duplicate', complaintId: c.id },
+      { action: 'complaint.withdraw', complaintId: c.id },
     ]);
     expect(c).toMatchObject({ teamId: t.id, channel: 'web', status: 'open', contact: '13800000000' });
   });
@@ -513,7 +515,7 @@ describe('administrators: open complaints list; escalation after a week', () => 
     const open = cardActions(res.card.data).filter((a) => a.action === 'complaint.open');
     expect(open.length).toBeGreaterThan(0);
     const opened = await h.click(ADMIN, open[0]);
-    expect(cardActions(opened.card.data).map((a) => a.action)).toEqual(['complaint.uphold', 'complaint.dismiss']);
+    expect(cardActions(opened.card.data).map((a) => a.action)).toEqual(['complaint.uphold', 'complaint.dismiss', 'complaint.duplicate', 'complaint.withdraw']);
   });
 });
 
@@ -544,6 +546,8 @@ describe('web alerts: at most one card a minute in the admin group (issue 11)', 
     expect(cardActions(first[0].content)).toEqual([
       { action: 'complaint.uphold', complaintId: firstId },
       { action: 'complaint.dismiss', complaintId: firstId },
+      { action: 'complaint.duplicate', complaintId: firstId },
+      { action: 'complaint.withdraw', complaintId: firstId },
     ]);
 
     clock.advance(19_000); // a second before the minute of the first alert ends
@@ -573,6 +577,8 @@ describe('web alerts: at most one card a minute in the admin group (issue 11)', 
     expect(cardActions(own.content)).toEqual([
       { action: 'complaint.uphold', complaintId: ids[0] },
       { action: 'complaint.dismiss', complaintId: ids[0] },
+      { action: 'complaint.duplicate', complaintId: ids[0] },
+      { action: 'complaint.withdraw', complaintId: ids[0] },
     ]);
   });
 

@@ -34,6 +34,10 @@ const BOUNDS: Record<string, number> = {
   'experts.conflictAdd': 1, 'review.decline': 1, 'review.swap': 1, 'review.reopen': 1, 'complaint.submit': 1, 'complaint.uphold': 1,
   'complaint.dismiss': 1, 'revocation.keep': 1, 'revocation.revoke': 1, 'import.apply': 1, 'bulk.retry': 1, 'cycle.closeApplications': 1,
   'review.assign': 1, 'results.close': 1, 'results.publish': 1, 'cycle.open': 1, 'review.application': 1,
+  // 重复 and 已撤回, a few a year: the ordinary path, pipelined (the claim and the complaint; the decision and the title's
+  // lock; the audit row, the run and the alert's copies to redraw; COMMIT). 重复 reads the complaint it names beside the
+  // claim, then locks both before the decision
+  'complaint.duplicate': 5, 'complaint.withdraw': 4,
   // a change of the administrators' roster, a few a year: the ordinary path, pipelined (the claim and the actor, then the rest)
   'admins.add': 2, 'admins.remove': 2,
   // 更换班组长, a few a year: the ordinary path (the team locked and checked, then its rows, the audit and three notices)
@@ -404,6 +408,22 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     const form = validFormValue(complaintDecisionForm, { note: '经核实不属实' });
     await warmThenMeasure('complaint.dismiss', { openId: ADMIN, value: { complaintId: warm }, form }, () => ({ openId: ADMIN, value: { complaintId: target }, form }));
     expect((await db.select().from(complaints).where(eq(complaints.id, target)))[0].status).toBe('dismissed');
+  });
+
+  it('complaint.duplicate', async () => {
+    const [warmOf, warm, of, target] = [await webComplaint(f.teamB.id, 10), await webComplaint(f.teamB.id, 11), await webComplaint(f.teamC.id, 12), await webComplaint(f.teamC.id, 13)];
+    const form = (n: number) => validFormValue(complaintDecisionForm, { note: '同一件事', duplicateOf: `TS-${YEAR}-09${n}` });
+    await warmThenMeasure('complaint.duplicate', { openId: ADMIN, value: { complaintId: warm }, form: form(10) }, () => ({ openId: ADMIN, value: { complaintId: target }, form: form(12) }));
+    expect((await db.select().from(complaints).where(inArray(complaints.id, [warmOf, of, target]))).map((c) => [c.id, c.status, c.duplicateOf]).sort()).toEqual(
+      [[warmOf, 'open', null], [of, 'open', null], [target, 'duplicate', of]].sort(),
+    );
+  });
+
+  it('complaint.withdraw', async () => {
+    const [warm, target] = [await webComplaint(f.teamB.id, 14), await webComplaint(f.teamC.id, 15)];
+    const form = validFormValue(complaintDecisionForm, { note: '投诉人要求撤回' });
+    await warmThenMeasure('complaint.withdraw', { openId: ADMIN, value: { complaintId: warm }, form }, () => ({ openId: ADMIN, value: { complaintId: target }, form }));
+    expect((await db.select().from(complaints).where(eq(complaints.id, target)))[0].status).toBe('withdrawn');
   });
 
   async function honour(teamId: number): Promise<number> {

@@ -325,6 +325,9 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'complaint.submit': { mutates: true, own: { value: { teamId: f.teamB.id, formKey: 'matrix-form' }, form: { content: '施工围挡占道，未按期恢复', contact: '13800000000' } } },
     'complaint.uphold': tried({ complaintId: f.complaintId }, { note: '经核实属实' }, true),
     'complaint.dismiss': tried({ complaintId: f.complaintId }, { note: '经核实不属实' }, true),
+    // the fixture's one complaint named as its own copy: an administrator is refused for what was typed, not for who they are
+    'complaint.duplicate': tried({ complaintId: f.complaintId }, { note: '与另一件投诉为同一件事', duplicateOf: `TS-${YEAR}-0001` }, true),
+    'complaint.withdraw': tried({ complaintId: f.complaintId }, { note: '投诉人要求撤回' }, true),
     'complaint.list': tried(),
     'complaint.open': tried({ complaintId: f.complaintId }),
     'revocation.revoke': tried({ honourId: f.honourId }, { reason: '连续两次投诉成立' }, true),

@@ -41,6 +41,8 @@ const sampleSheet: ScoreSheet = {
 /** Exported functions of cards/ that build no card (text helpers), with why they need no sample. */
 export const notCardBuilders: Record<string, string> = {
   'complaints.excerpt': 'shortens a string',
+  'complaints.complaintStatusText': 'where a complaint stands, in words',
+  'complaints.closedWithoutFinding': 'one sentence to a complainant on a complaint closed as 重复 or 已撤回',
   'applications.formalCheckReasonField': 'names a form field',
   'applications.applicationNextStep': 'one sentence: what an application waits for',
   'bulk.groupDigits': 'groups the digits of a number',
@@ -118,6 +120,8 @@ const complaint = complaintViewOf({
   team: complaintTeam,
 });
 const upheld = complaintViewOf({ ...complaint, status: 'upheld', note: '经核查属实，已责令返工。' });
+const repeated = complaintViewOf({ ...complaint, status: 'duplicate', note: '与前一件为同一处井盖。', repeats: 'TS-2027-0002' });
+const withdrawn = complaintViewOf({ ...complaint, status: 'withdrawn', note: '投诉人来电要求撤回。' });
 const title: complaints.TitleView = { honourId: 4, year: 2026, run: 2, required: 3 };
 
 const taskApplication: review.TaskApplication = {
@@ -321,7 +325,7 @@ export const cardSamples: Record<string, Sample> = {
     complaints.complaintEscalationCard({ items: [{ ...complaint, daysOpen: 8 }, { ...complaint, id: complaint.id + 1, reference: 'TS-2026-0008', daysOpen: 15 }], total: 2, afterDays: 7 }),
     complaints.complaintEscalationCard({ items: Array.from({ length: 10 }, (_, i) => ({ ...complaint, id: complaint.id + i, reference: `TS-2026-${String(10 + i).padStart(4, '0')}`, daysOpen: 8 })), total: 30, afterDays: 7 }),
   ],
-  'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' })],
+  'complaints.complaintDecidedCard': () => [complaints.complaintDecidedCard(upheld, { title, revocationRaised: true }), complaints.complaintDecidedCard({ ...upheld, status: 'dismissed' }), complaints.complaintDecidedCard(repeated), complaints.complaintDecidedCard(withdrawn)],
   'complaints.revocationAlertCard': () => [complaints.revocationAlertCard({ team: complaintTeam, title: { ...title, run: 3 }, history: [upheld, upheld, upheld], form: revocationDecisionForm, error: { message: '请填写决定理由' }, values: { reason: '长期整改中' } })],
   'complaints.revocationDecidedCard': () => [
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: null }),
@@ -346,7 +350,7 @@ export const cardSamples: Record<string, Sample> = {
     complaints.complaintTeamPickerCard({ query: '养护', teams: [{ id: 1, name: team.name, code: team.code, organization: team.organization }], content: '路'.repeat(complaints.PICKER_CONTENT_MAX + 1) }),
   ],
   'complaints.complaintReceivedCard': () => [complaints.complaintReceivedCard({ reference: complaint.reference, team: { name: team.name, code: team.code } })],
-  'complaints.complaintOutcomeCard': () => [complaints.complaintOutcomeCard(upheld)],
+  'complaints.complaintOutcomeCard': () => [complaints.complaintOutcomeCard(upheld), complaints.complaintOutcomeCard(repeated), complaints.complaintOutcomeCard(withdrawn)],
   'complaints.complaintUpheldNoticeCard': () => [complaints.complaintUpheldNoticeCard(upheld, { ...title, run: 1 }), complaints.complaintUpheldNoticeCard(upheld)],
   'complaints.complaintListCard': () => [
     complaints.complaintListCard({ items: [{ ...complaint, daysOpen: 9 }], total: 4 }),
