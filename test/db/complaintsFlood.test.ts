@@ -73,6 +73,8 @@ describe('escalation: one card a day for every complaint a week old', () => {
     expect(cardActions(own.content)).toEqual([
       { action: 'complaint.uphold', complaintId: ids[0] },
       { action: 'complaint.dismiss', complaintId: ids[0] },
+      { action: 'complaint.duplicate', complaintId: ids[0] },
+      { action: 'complaint.withdraw', complaintId: ids[0] },
     ]);
     const list = await h.click(ADMIN, { action: 'complaint.list' });
     expect(cardText(list.card.data)).toContain('共 30 件');
@@ -118,6 +120,8 @@ describe('escalation: one card a day for every complaint a week old', () => {
     expect(cardActions(cards[0].content)).toEqual([
       { action: 'complaint.uphold', complaintId: id },
       { action: 'complaint.dismiss', complaintId: id },
+      { action: 'complaint.duplicate', complaintId: id },
+      { action: 'complaint.withdraw', complaintId: id },
     ]);
     await h.click(ADMIN, { action: 'complaint.dismiss', complaintId: id }, { note: '不成立' }, { chatId: ADMIN_CHAT });
   });
@@ -185,6 +189,6 @@ describe("chat: one person's burst is one card a minute; every other complainant
     const later = toGroup().slice(before + 1);
     expect(later).toHaveLength(1);
     expect(cardText(later[0].content)).toContain(res.toast.content.match(/TS-\d{4}-\d{4,}/)![0]);
-    expect(cardActions(later[0].content).map((a) => a.action)).toEqual(['complaint.uphold', 'complaint.dismiss']);
+    expect(cardActions(later[0].content).map((a) => a.action)).toEqual(['complaint.uphold', 'complaint.dismiss', 'complaint.duplicate', 'complaint.withdraw']);
   });
 });
