@@ -23,6 +23,8 @@ export interface ComplaintSummary {
   note: string | null;
   /** The reference of the complaint this one repeats (重复). */
   repeats?: string;
+  /** Who decided it (their name, else 管理员) and when, as people read it: 2027年3月2日 10:05. */
+  decided?: { by: string; at: string };
   /** As people read it, in the bot's timezone: 2027年3月1日. */
   receivedOn: string;
   team: ComplaintTeam;
@@ -196,7 +198,11 @@ export function complaintDecidedCard(c: ComplaintView, opts: { title?: TitleView
     template: upheld ? 'orange' : 'grey',
     elements: [
       ...complaintFields(c),
-      ...formDisplayElements([row('status', '认定结果', complaintStatusText(c)), ...c.decision]),
+      ...formDisplayElements([
+        row('status', '认定结果', complaintStatusText(c)),
+        ...(c.decided ? [row('decided', '认定人', `${c.decided.by}，${c.decided.at}`)] : []),
+        ...c.decision,
+      ]),
       ...titleLine(opts.title),
       ...(opts.revocationRaised ? [note('已达到连续成立次数，撤销称号提醒已发送到协会管理群。')] : []),
       ...webComplainantTold(c),

@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { UNCONFIRMED_CONTACT_NOTICE, UNCONFIRMED_LEADER_NOTICE, unconfirmedContactNoticeRenderer, unconfirmedLeaderNoticeRenderer } from './deadlineNotices.js';
-import { COMPLAINT_ALERT_CARD, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
+import { COMPLAINT_ALERT_CARD, COMPLAINT_DECIDED_CARD, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintDecidedRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
 import {
   ENDORSEMENT_LEADER_NOTICE,
   ENDORSEMENT_REQUEST_CARD,
@@ -60,6 +60,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [FORMAL_CHECK_REQUEST]: formalCheckRequestRenderer(db),
     [COMPLAINT_ALERT_CARD]: complaintAlertRenderer(db, timezone),
     [COMPLAINT_OUTCOME_CARD]: complaintOutcomeRenderer(db, timezone),
+    [COMPLAINT_DECIDED_CARD]: complaintDecidedRenderer(db, timezone),
     [COMPLAINT_UPHELD_CARD]: complaintUpheldRenderer(db, timezone),
     [TITLE_REVOKED_CARD]: titleRevokedRenderer(db),
     [HELP_MENU_CARD]: helpMenuRenderer,

@@ -6,6 +6,7 @@ import {
   type ComplaintView,
   complaintAlertCard,
   complaintBatchAlertCard,
+  complaintDecidedCard,
   complaintOutcomeCard,
   complaintUpheldNoticeCard,
   complaintStatusNames,
@@ -16,11 +17,12 @@ import {
 } from '../cards/complaints.js';
 import { clipText } from '../cards/kit.js';
 import type { Db } from '../db/index.js';
-import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, teams } from '../db/schema.js';
+import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, people, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { cycleDefaults, cycleRules, getRunningOrLatestCycle } from './cycles.js';
-import { daysBetween, formatDateZh, todayIn } from './dates.js';
-import { AlreadyDone, cite, UserError } from './errors.js';
+import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from './dates.js';
+import { cite, UserError } from './errors.js';
+import { adminDestinationsQuery } from './fast/sql.js';
 import { defineForm, formDisplay, formSchema, halfWidth, readCode, readForm } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { organizationKey } from './organizations.js';
@@ -34,8 +36,8 @@ import { simplified } from './traditional.js';
 /** Complaints from customers (第二十一条) and the revocation they may lead to (第二十二条). */
 
 export type Complaint = typeof complaints.$inferSelect;
-/** A complaint as the reads below give it: with the reference of the one it repeats (重复). */
-export type ComplaintRead = Complaint & { repeats?: string | null };
+/** A complaint as the reads below give it: with the reference of the one it repeats (重复) and its decider's name. */
+export type ComplaintRead = Complaint & { repeats?: string | null; decidedByName?: string | null };
 export type Honour = typeof honours.$inferSelect;
 export type ComplaintStatus = 'open' | 'upheld' | 'dismissed' | 'duplicate' | 'withdrawn';
 /** What an administrator may decide of an open complaint: 成立, 不成立, 重复 (of another about the same team), 已撤回 (at the complainant's request). */
@@ -312,6 +314,7 @@ export function complaintSummary(c: ComplaintRead, team: ComplaintTeam, timezone
     status: c.status,
     note: c.note,
     ...(c.repeats ? { repeats: c.repeats } : {}),
+    ...(c.status !== 'open' && c.decidedAt ? { decided: { by: c.decidedByName ?? '管理员', at: formatDateTimeZh(c.decidedAt, timezone) } } : {}),
     receivedOn: formatDateZh(todayIn(timezone, c.createdAt)),
     team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
   };
@@ -331,10 +334,11 @@ export function complaintView(c: ComplaintRead, team: ComplaintTeam, timezone: s
   return complaintViewOf(complaintSummary(c, team, timezone));
 }
 
-/** A complaint's columns and the reference of the complaint it repeats (重复). */
+/** A complaint's columns, the reference of the complaint it repeats (重复) and the name of the administrator who decided it. */
 const complaintColumns = {
   ...getTableColumns(complaints),
   repeats: sql<string | null>`(select d.reference from complaints d where d.id = ${complaints.duplicateOf})`.as('repeats'),
+  decidedByName: sql<string | null>`(select p.name from ${people} p where p.open_id = ${complaints.decidedBy})`.as('decided_by_name'),
 };
 
 /** A complaint with its team; `lock` takes the complaint's row lock in the same read. */
@@ -571,7 +575,9 @@ export function complaintAlertRenderer(db: Db, timezone: string): CardRenderer {
     return ids.map((id): RenderedCard => {
       const r = rows.get(id);
       if (!r) return { drop: `投诉 ${id} 不存在` };
-      return { card: complaintAlertCard(complaintView(r.complaint, r.team, timezone), { title: titles.get(r.team.id) }) };
+      // decided before its alert went out (another administrator's copy): drawn as decided, with no buttons
+      const view = complaintView(r.complaint, r.team, timezone);
+      return { card: r.complaint.status === 'open' ? complaintAlertCard(view, { title: titles.get(r.team.id) }) : complaintDecidedCard(view, { title: titles.get(r.team.id) }) };
     });
   };
 }
@@ -697,7 +703,7 @@ async function batchCard(tx: Db, to: Destination, stream: AlertStream, firstId: 
  * 成立 / 不成立 / 重复 / 已撤回, by an administrator only, with a note. An upheld complaint against a title holder
  * may complete the run that raises the revocation alert (第二十二条); so may one closed as 重复 or 已撤回, which the
  * run skips (an open complaint had ended it). 重复 names another complaint about the same team (`duplicateOf`).
- * The complainant in chat is told.
+ * The complainant in chat is told; the other administrators' copies of the complaint's card are redrawn as decided.
  */
 export async function decideComplaint(
   tx: Db,
@@ -706,6 +712,8 @@ export async function decideComplaint(
   decision: ComplaintDecision,
   values: Record<string, unknown>,
   opts: ComplaintOptions,
+  /** The card clicked: its own answer shows the decision, so it is not redrawn. */
+  clicked?: string,
 ): Promise<{ view: ComplaintView; title?: TitleView; revocationRaised: boolean }> {
   requireAdmin(actor);
   // 重复: both complaints locked, in id order (two copies named as each other's at once: one waits and is refused)
@@ -713,7 +721,7 @@ export async function decideComplaint(
   if (decision === 'duplicate') {
     // issued together: one round trip (a decided complaint says so before what was typed is looked at)
     const [seen, named] = await Promise.all([getComplaint(tx, complaintId), complaintRepeated(tx, values)]);
-    if (seen && seen.complaint.status !== 'open') throw decidedAlready(seen.complaint, decision, complaintId);
+    if (seen && seen.complaint.status !== 'open') throw decidedAlready(seen.complaint, actor, opts.timezone);
     repeats = named;
   }
   // issued together: the lock of both (executed at once, so it reaches the server first), then both read again under it
@@ -726,7 +734,7 @@ export async function decideComplaint(
   if (repeats && named) repeats = { ...named.complaint, team: named.team };
   if (!found) throw new UserError('找不到这件投诉，请发送“管理”查看待处理投诉。');
   const { complaint, team } = found;
-  if (complaint.status !== 'open') throw decidedAlready(complaint, decision, complaintId);
+  if (complaint.status !== 'open') throw decidedAlready(complaint, actor, opts.timezone);
   const to = complaintMachine.check(decision, complaint.status as ComplaintStatus, actor);
   const { note } = readComplaintDecision(values);
   if (decision === 'duplicate') checkRepeated(complaint, team, repeats!);
@@ -750,8 +758,9 @@ export async function decideComplaint(
       at: opts.now,
     }),
     titleStatus(tx, team.id),
+    redrawAlertCopies(tx, complaintId, clicked, opts),
   ]);
-  const view = complaintView({ ...updated, repeats: repeats?.reference }, team, opts.timezone);
+  const view = complaintView({ ...updated, repeats: repeats?.reference, decidedByName: actor.name }, team, opts.timezone);
   if (updated.complainantOpenId) {
     // drawn when it is sent (complaintOutcomeRenderer), so the one-statement decision (src/fast/decisions.ts) queues this very row
     await opts.send({ dedupeKey: `${complaintOutcomeKey(complaintId)}:complainant`, to: { openId: updated.complainantOpenId }, render: complaintOutcomeSpec(complaintId) });
@@ -766,13 +775,11 @@ export async function decideComplaint(
   return { view, title: title?.view, revocationRaised };
 }
 
-/** A decided complaint's 成立 / 不成立 / 重复 / 已撤回 pressed again: the same decision is done already; another is refused, naming what it is. */
-function decidedAlready(c: ComplaintRead, decision: ComplaintDecision, complaintId: number): UserError {
-  const label = complaintStatusText({ status: c.status, repeats: c.repeats ?? undefined });
-  if (complaintMachine.reached(decision, c.status as ComplaintStatus)) {
-    return new AlreadyDone('认定', { action: `complaint.${decision}`, entity: 'complaint', entityId: complaintId }, `投诉 ${c.reference} 为“${label}”`);
-  }
-  return new UserError(`投诉 ${c.reference} 已认定为“${label}”，无需重复处理。`, { kind: 'info' });
+/** A decided complaint's card pressed again (another administrator's copy, or a second click): who decided it, when, and what. */
+function decidedAlready(c: ComplaintRead, actor: Actor, timezone: string): UserError {
+  const who = c.decidedBy === actor.openId ? '你' : (c.decidedByName ?? '其他管理员');
+  const when = c.decidedAt ? `已于 ${formatDateTimeZh(c.decidedAt, timezone)}` : '已';
+  return new UserError(`${who}${when} 认定投诉 ${c.reference} 为“${complaintStatusText({ status: c.status, repeats: c.repeats ?? undefined })}”，无需再处理。`, { kind: 'info' });
 }
 
 /** The complaint a 重复 names (`duplicateOf`, its reference as typed: ts-2027-3 is TS-2027-0003); a UserError on that field says what to write. */
@@ -796,6 +803,47 @@ function checkRepeated(c: Complaint, team: ComplaintTeamRow, repeats: ComplaintR
   if (repeats.status === 'duplicate' && repeats.repeats) {
     throw new UserError(`${repeats.reference} 本身是 ${repeats.repeats} 的重复投诉，请填写 ${repeats.repeats}。`, { field: 'duplicateOf' });
   }
+}
+
+/** The card of a decided complaint, drawn when sent: it takes the place of the alert's other copies (`complaint:redrawn:…`). */
+export const COMPLAINT_DECIDED_CARD = 'complaintDecided';
+
+/**
+ * The alert's copies already sent to the administrators (`complaint:new:<id>:<destination>`), but the one clicked:
+ * each redrawn as decided by its message id, so nobody decides it again from a stale card. One not sent yet is drawn
+ * as decided when it goes (complaintAlertRenderer).
+ */
+async function redrawAlertCopies(tx: Db, complaintId: number, clicked: string | undefined, opts: ComplaintOptions): Promise<void> {
+  // the keys complaintAlertMessage gives the administrators' destinations (adminDestinations), in the same statement
+  const sent = await tx
+    .select({ messageId: outbox.messageId })
+    .from(outbox)
+    .where(
+      and(
+        sql`${outbox.dedupeKey} in (select ${`complaint:new:${complaintId}:`}::text || s.dest_key from (${adminDestinationsQuery(opts.bootstrapAdmins)}) s)`,
+        isNotNull(outbox.messageId),
+        clicked ? ne(outbox.messageId, clicked) : undefined,
+      ),
+    );
+  for (const { messageId } of sent) {
+    await opts.send({ dedupeKey: `${complaintRedrawnKey(complaintId)}:${messageId}`, to: { updateMessage: messageId! }, render: { kind: COMPLAINT_DECIDED_CARD, complaintId } });
+  }
+}
+
+export const complaintRedrawnKey = (complaintId: number) => `complaint:redrawn:${complaintId}`;
+
+/** The decided card in place of an alert's copy, drawn when sent (the decision does not change again); one still open, or gone, is not sent. */
+export function complaintDecidedRenderer(db: Db, timezone: string): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const { ids, found, rows } = await complaintsOfSpecs(db, specs);
+    const titles = new Map<number, TitleView | undefined>();
+    for (const r of found) if (!titles.has(r.team.id)) titles.set(r.team.id, (await titleStatus(db, r.team.id))?.view);
+    return ids.map((id): RenderedCard => {
+      const r = rows.get(id);
+      if (!r || r.complaint.status === 'open') return { drop: `投诉 ${id} 不存在或尚未认定` };
+      return { card: complaintDecidedCard(complaintView(r.complaint, r.team, timezone), { title: titles.get(r.team.id) }) };
+    });
+  };
 }
 
 // --- the notices of a decision, drawn when they are sent ------------------------------------------

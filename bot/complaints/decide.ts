@@ -24,18 +24,17 @@ import { hasRole } from '../../src/people.js';
 import { idFrom, idOrZero, pageFrom, raw } from '../respond.js';
 import { complaintOptions } from './intake.js';
 
-/** The alert again with what is wrong, for an administrator whose decision was refused (e.g. no note). */
+/**
+ * The alert again with what is wrong, for an administrator whose decision was refused (e.g. no note); decided already
+ * (by another administrator's copy, or a first click), the decision with who made it and when, no buttons left.
+ */
 export async function alertAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
-  // decided by the first click: the decision, as the first answer showed it
-  if (err instanceof AlreadyDone) {
-    const decided = await getComplaint(ctx.tx, idOrZero(input.value, 'complaintId'));
-    const title = decided && (await titleStatus(ctx.tx, decided.team.id));
-    if (decided) return raw(complaintDecidedCard(complaintView(decided.complaint, decided.team, ctx.config.BOT_TIMEZONE), { title: title?.view }));
-  }
-  if (!hasRole(ctx.actor, 'admin') || err.opts.kind === 'info') return undefined;
+  if (!hasRole(ctx.actor, 'admin')) return undefined;
   const found = await getComplaint(ctx.tx, idOrZero(input.value, 'complaintId'));
-  if (!found || found.complaint.status !== 'open') return undefined;
+  if (!found) return undefined;
   const title = await titleStatus(ctx.tx, found.team.id);
+  if (found.complaint.status !== 'open') return raw(complaintDecidedCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view }));
+  if (err.opts.kind === 'info') return undefined;
   return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: { field: err.opts.field, message: err.message }, values: input.formValue }));
 }
 
@@ -47,7 +46,7 @@ const decidedToast = (decision: ComplaintDecision, revocationRaised: boolean, re
 
 function decide(decision: ComplaintDecision): CardRun {
   return async (ctx, input) => {
-    const result = await decideComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), decision, input.formValue, complaintOptions(ctx));
+    const result = await decideComplaint(ctx.tx, ctx.actor, idFrom(input.value, 'complaintId'), decision, input.formValue, complaintOptions(ctx), input.messageId);
     return raw(complaintDecidedCard(result.view, { title: result.title, revocationRaised: result.revocationRaised }), decidedToast(decision, result.revocationRaised, result.view.repeats));
   };
 }
@@ -72,7 +71,7 @@ function decideFast(decision: 'uphold' | 'dismiss'): NonNullable<CardActionDecl[
     const complaintId = idOrZero(input.value, 'complaintId');
     const typed = parsed(() => readComplaintDecision(input.formValue));
     if (!complaintId || !typed) return undefined;
-    const done = await fastDecideComplaint(fx.database, { ...who(fx), complaintId, decision, note: typed.note });
+    const done = await fastDecideComplaint(fx.database, { ...who(fx), complaintId, decision, note: typed.note, clicked: input.messageId });
     if (!done) return undefined;
     const view = complaintView(done.found.complaint, done.found.team, fx.config.BOT_TIMEZONE);
     return { outcome: 'ok', answer: raw(complaintDecidedCard(view, { title: done.title, revocationRaised: false }), decidedToast(decision, false)), queued: done.queued };

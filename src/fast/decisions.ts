@@ -1,7 +1,7 @@
 import type { Database } from '../../db/index.js';
-import { type ComplaintTeamRow, complaintOutcomeKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
+import { COMPLAINT_DECIDED_CARD, type ComplaintTeamRow, complaintOutcomeKey, complaintRedrawnKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
-import { claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
+import { adminDestinationsSql, claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
 
 /**
  * 投诉成立 / 投诉不成立 (`complaint.uphold`, `complaint.dismiss`), 保留称号 (`revocation.keep`) and 撤销称号
@@ -112,6 +112,8 @@ export interface FastComplaintDecision extends Who {
   decision: 'uphold' | 'dismiss';
   /** The 处理意见 as `readForm(complaintDecisionForm, …)` read it. */
   note: string;
+  /** The message of the card clicked: the other copies of the alert are redrawn as decided, not this one. */
+  clicked?: string;
 }
 
 /** What the answer card is drawn from: the complaint as committed, with its team, and the title's run after it. */
@@ -177,10 +179,20 @@ team_told as (
 ),
 team_queued as (
   ${outboxSpecsSql('team_told', '$13::text', '$14::jsonb', 1, '$12::timestamptz')}
+),
+redrawn as (
+  -- redrawAlertCopies: the alert's copies sent to the administrators' destinations, but the one clicked ($15), redrawn as decided
+  insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
+  select $16::text || ':' || o.message_id, 'update', 'message_id', o.message_id, o.message_id, 'interactive', 1,
+    jsonb_build_object('render', jsonb_build_object('kind', $17::text, 'complaintId', c.id)), $12::timestamptz
+  from changed c join outbox o on o.dedupe_key in (select 'complaint:new:' || c.id || ':' || s.dest_key from (${adminDestinationsSql('$5')}) s)
+  where o.message_id is not null and o.message_id is distinct from $15::text
+  on conflict (dedupe_key) do nothing
+  returning id
 )
 select coalesce((select ok from verdict), false) as ok,
   exists (select 1 from changed) as changed,
-  ((select count(*) from queued) + (select count(*) from team_queued))::int as queued,
+  ((select count(*) from queued) + (select count(*) from team_queued) + (select count(*) from redrawn))::int as queued,
   (select count(*) from audited)::int as audited,
   (select id from title) as honour_id,
   (select year from title) as year,
@@ -210,6 +222,9 @@ export async function fastDecideComplaint(database: Database, event: FastComplai
     new Date().toISOString(),
     complaintUpheldKey(event.complaintId),
     JSON.stringify(complaintUpheldSpec(event.complaintId)),
+    event.clicked ?? null,
+    complaintRedrawnKey(event.complaintId),
+    COMPLAINT_DECIDED_CARD,
   ];
   let outcome: DecisionOutcome[];
   let found: Awaited<ReturnType<typeof getComplaint>>;

@@ -8,6 +8,8 @@ import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 /**
  * A complaint closed as 重复 (it repeats another about the same team) or 已撤回 (at its complainant's request): neither
  * counts in 第二十二条's run of upheld complaints nor breaks it, the complainant hears which, and 我的投诉 shows it.
+ * And the copies of a complaint's card other administrators hold: redrawn as decided, and a press on one says who
+ * decided it and when.
  */
 
 const clock = new ManualClock('2027-03-01T10:00:00+08:00');
@@ -183,5 +185,34 @@ describe('已撤回: at the complainant’s request', () => {
     expect(toUser(CUSTOMER).at(-1)!.content.text).toMatch(new RegExp(`${b}｜云浮市政抢修队（${t.code}）｜2027年\\d+月\\d+日｜已撤回`));
     await h.say(CUSTOMER, `撤回投诉 ${b}`);
     expect(cardText(toUser(CUSTOMER).at(-1)!.content)).toContain('这件投诉已按你的要求撤回');
+  });
+});
+
+describe('the copies of a complaint’s card', () => {
+  it('another administrator’s copy is redrawn as decided, and a press on it says who decided it and when', async () => {
+    const t = await team('阳江照明维护班', false);
+    const ref = await online(t.code, '路灯三晚不亮');
+    const copy = (openId: string) => toUser(openId).find((m) => cardText(m.content).includes(ref) && cardActions(m.content).length)!;
+    const mine = copy(ADMIN);
+    const theirs = copy(ADMIN2);
+    expect(theirs).toBeDefined();
+    clock.advance(5 * 60_000);
+    const decided = await h.clickCard(ADMIN, mine.messageId, cardActions(mine.content)[0], { note: '属实' });
+    expect(decided.body!.toast.type).toBe('success');
+    // the other copy shows the decision, with no buttons left
+    const now = h.fake.currentCard(theirs.messageId);
+    expect(cardText(now)).toContain('认定结果');
+    expect(cardText(now)).toContain('张三');
+    expect(cardActions(now)).toEqual([]);
+    // the one clicked keeps the answer it was given
+    expect(h.fake.updates.filter((u) => u.messageId === mine.messageId)).toEqual([]);
+    // pressed before it was redrawn: who and when, and the card shows the decision
+    for (const action of ['complaint.dismiss', 'complaint.uphold', 'complaint.withdraw']) {
+      const late = await h.click(ADMIN2, { action, complaintId: (await byRef(ref)).id }, { note: '改判' }, { messageId: theirs.messageId });
+      expect(late.toast, action).toEqual({ type: 'info', content: expect.stringMatching(new RegExp(`^张三已于 2027年3月\\d+日 10:05 认定投诉 ${ref} 为“成立”，无需再处理。$`)) });
+      expect(cardActions(late.card.data)).toEqual([]);
+      expect(cardText(late.card.data)).toContain('张三');
+    }
+    expect((await byRef(ref)).status).toBe('upheld');
   });
 });

@@ -8,7 +8,7 @@ import { ManualClock } from '../../src/clock.js';
 import { batchWindowMs, complaintAlertRenderer, complaintTeam, complaintTextForm, complaintView, titleStatus } from '../../src/complaints.js';
 import { formatDateTimeZh } from '../../src/dates.js';
 import { type FastComplaint, fastSubmitComplaint } from '../../src/fast/complaint.js';
-import { cardText } from '../support/cards.js';
+import { cardActions, cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
@@ -290,10 +290,14 @@ describe('投诉 with and without its one-statement path: the same answers, rows
     // the complaint after it upheld before this alert went out: this one, still open, ends the run between them
     await db.update(complaints).set({ status: 'upheld', note: '属实', decidedBy: ADMIN, decidedAt: new Date(NOW) }).where(eq(complaints.reference, 'TS-2027-0002'));
     expect(await render([spec])).toEqual([drawn(1)]);
-    // and this one too: the card says the run as it is then, the three in a row
+    // and this one too: it goes out as decided (another administrator's copy), no buttons, with the run as it is then, the three in a row
     await db.update(complaints).set({ status: 'upheld', note: '属实', decidedBy: ADMIN, decidedAt: new Date(NOW) }).where(eq(complaints.reference, 'TS-2027-0001'));
     const upheld = (await db.select().from(complaints).where(eq(complaints.reference, 'TS-2027-0001')))[0];
-    expect(await render([spec])).toEqual([{ card: complaintAlertCard(complaintView(upheld, team, TZ), { title: { honourId: expect.any(Number), year: 2026, run: 3, required: 2 } }) }]);
+    const [decided] = (await render([spec])) as { card: object }[];
+    expect(cardActions(decided.card)).toEqual([]);
+    expect(cardText(decided.card)).toContain(`投诉成立：${team.name}`);
+    expect(cardText(decided.card)).toContain('目前连续成立的投诉 3 次');
+    expect(upheld.status).toBe('upheld');
   });
 
   // ---- at once, on the bot with fast paths (PostgreSQL: the one statement; PGlite: the ordinary path); last, as the twins part here ----

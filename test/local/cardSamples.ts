@@ -119,9 +119,9 @@ const complaint = complaintViewOf({
   receivedOn: '2027年5月2日',
   team: complaintTeam,
 });
-const upheld = complaintViewOf({ ...complaint, status: 'upheld', note: '经核查属实，已责令返工。' });
-const repeated = complaintViewOf({ ...complaint, status: 'duplicate', note: '与前一件为同一处井盖。', repeats: 'TS-2027-0002' });
-const withdrawn = complaintViewOf({ ...complaint, status: 'withdrawn', note: '投诉人来电要求撤回。' });
+const upheld = complaintViewOf({ ...complaint, status: 'upheld', note: '经核查属实，已责令返工。', decided: { by: '张三', at: '2027年5月6日 10:05' } });
+const repeated = complaintViewOf({ ...complaint, status: 'duplicate', note: '与前一件为同一处井盖。', repeats: 'TS-2027-0002', decided: { by: '张三', at: '2027年5月6日 10:05' } });
+const withdrawn = complaintViewOf({ ...complaint, status: 'withdrawn', note: '投诉人来电要求撤回。', decided: { by: '李四', at: '2027年5月7日 09:30' } });
 const title: complaints.TitleView = { honourId: 4, year: 2026, run: 2, required: 3 };
 
 const taskApplication: review.TaskApplication = {
