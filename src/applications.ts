@@ -106,6 +106,17 @@ export const applicationStatusNames: Record<ApplicationStatus, string> = {
   decided: '已公布结果',
 };
 
+/**
+ * An application's 状态 once its year's review takes no more (汇总 done, or the results out): one that never reached
+ * the review waits for nobody, and says so as 进度 and the notice of 公布结果 do, not 待单位确认 or 退回修改.
+ */
+export function statusNameAfterReview(status: string): string {
+  if (status === 'submitted') return '单位未确认，未参加本年度评审';
+  if (status === 'returned') return '退回后未重新提交，未参加本年度评审';
+  if (status === 'draft') return '草稿未提交，未参加本年度评审';
+  return applicationStatusNames[status as ApplicationStatus] ?? status;
+}
+
 export const applicationMachine = new StateMachine<ApplicationStatus, ApplicationTransition>(
   'application',
   {

@@ -1,6 +1,6 @@
 import type ExcelJS from 'exceljs';
 import { PassThrough } from 'node:stream';
-import { applicationForm, type ApplicationStatus, applicationStatusNames } from './applications.js';
+import { applicationForm, type ApplicationStatus, applicationStatusNames, statusNameAfterReview } from './applications.js';
 import { type FieldKind, type FieldSpec, fieldName, fieldText, type FormDescriptor, isNumeric, readNumber, typedAsPercent } from './forms.js';
 import type { Db } from '../db/index.js';
 import type { AttachmentRenderer } from './lark/client.js';
@@ -132,13 +132,15 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
   ]);
   const linkColumns = Object.entries(descriptor.fields).filter(([, f]) => f.kind === 'url').map(([key]) => `form:${key}`);
   // every application of the year, reviewed or not (its 状态 says where it stands)
+  const reviewEnded = data.cycle.status === 'closed' || data.cycle.status === 'published';
   for (const r of [...data.applications].sort((a, b) => (a.code < b.code ? -1 : 1))) {
     const row = apps.addRow({
       code: r.code,
       team: r.team,
       organization: r.organization,
       ...formCells(descriptor, r.form ?? { title: r.title, category: r.category }),
-      status: applicationStatusNames[r.status as ApplicationStatus] ?? r.status,
+      // made once the review has ended (汇总 or 公布): an application that never reached it waits for nobody
+      status: reviewEnded ? statusNameAfterReview(r.status) : (applicationStatusNames[r.status as ApplicationStatus] ?? r.status),
       sheets: submittedPerApplication.get(r.applicationId) ?? 0,
       finalScore: r.finalScore,
     });

@@ -21,6 +21,23 @@ import { MODES } from '../support/worlds.js';
  */
 const GROUP = 'oc_resultsworkbookapps0000000000001';
 
+/** The 状态 of the five applications never reviewed, in code order: unconfirmed, returned, refused, returned and saved, a draft. */
+const neverReviewed = ['单位未确认，未参加本年度评审', '退回后未重新提交，未参加本年度评审', '未受理', '退回后未重新提交，未参加本年度评审', '草稿未提交，未参加本年度评审'];
+
+async function applicationsSheet(bytes: unknown) {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(bytes as ArrayBuffer);
+  const sheet = wb.getWorksheet('申报')!;
+  const header = (sheet.getRow(1).values as unknown[]).slice(1);
+  const col = (name: string) => header.indexOf(name);
+  const rows: unknown[][] = [];
+  sheet.eachRow((row, n) => {
+    if (n > 1) rows.push((row.values as unknown[]).slice(1));
+  });
+  return { wb, col, rows };
+}
+const statuses = ({ col, rows }: { col: (name: string) => number; rows: unknown[][] }) => rows.map((r) => r[col('状态')]);
+
 describe.each(MODES)('the 申报 sheet lists every application of the year (%s path)', (mode) => {
   let h: Harness;
   let cycleId: number;
@@ -64,7 +81,14 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
       expect((await h.click(t.expertOpenId, { action: 'review.submit', assignmentId: t.id }, scoreForm(90 - i, `意见${i}`))).toast?.type).toBe('success');
     }
     expect((await h.click(ADMIN, { action: 'results.close', cycleId })).toast?.type).toBe('success');
+    // the workbook made before publishing: the review has taken no more since 汇总, and says so already
     h.fake.reset();
+    expect((await h.click(ADMIN, { action: 'results.workbook', cycleId })).toast?.type).toBe('success');
+    await h.drain();
+    const before = h.fake.messages.filter((m) => m.receiveId === ADMIN && m.msgType === 'file').map((m) => h.fake.upload(m.content.file_key)!).find((u) => u.fileName!.endsWith('.xlsx'));
+    expect(statuses(await applicationsSheet(before!.bytes))).toEqual(['评审完成', '评审完成', ...neverReviewed]);
+    h.fake.reset();
+    h.clock.advance(60_000);
     const publishing = await h.click(ADMIN, { action: 'results.publish', cycleId });
     expect(publishing.toast?.type).toBe('success');
     // the teams it will tell: the two reviewed and the three that applied and were never reviewed
@@ -73,19 +97,12 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
 
     const file = h.fake.messages.filter((m) => m.receiveId === GROUP && m.msgType === 'file').map((m) => h.fake.upload(m.content.file_key)!).find((u) => u.fileName!.endsWith('.xlsx'));
     expect(file).toBeDefined();
-    const wb = new ExcelJS.Workbook();
-    await wb.xlsx.load(file!.bytes as unknown as ArrayBuffer);
-
-    const sheet = wb.getWorksheet('申报')!;
-    const header = (sheet.getRow(1).values as unknown[]).slice(1);
-    const col = (name: string) => header.indexOf(name);
-    const rows: unknown[][] = [];
-    sheet.eachRow((row, n) => {
-      if (n > 1) rows.push((row.values as unknown[]).slice(1));
-    });
+    const { wb, col, rows } = await applicationsSheet(file!.bytes);
     const all = await db().select({ code: teams.code }).from(applications).innerJoin(teams, eq(teams.id, applications.teamId)).where(eq(applications.cycleId, cycleId)).orderBy(asc(teams.code));
     expect(rows.map((r) => r[col('班组编号')])).toEqual(all.map((a) => a.code));
-    expect(rows.map((r) => r[col('状态')])).toEqual(['已公布结果', '已公布结果', '待单位确认', '退回修改', '未受理', '退回修改', '草稿']);
+    // once the review takes no more, nothing waits for the organisation or the leader: 状态 says what 进度 says, not
+    // 待单位确认 or 退回修改 as if it still could go on
+    expect(statuses({ col, rows })).toEqual(['已公布结果', '已公布结果', ...neverReviewed]);
     expect(rows.map((r) => r[col('已提交评分')])).toEqual([perApplication, perApplication, 0, 0, 0, 0, 0]);
     expect(rows.slice(2).map((r) => r[col('最终得分')] ?? null)).toEqual([null, null, null, null, null]);
     // the draft's rates are numbers, as a submitted form's are (not the text “95%%”)
