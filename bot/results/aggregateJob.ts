@@ -1,7 +1,7 @@
 import type { BulkJobKind } from '../../src/bulkJobs.js';
 import { lockCycle } from '../../src/cycles.js';
-import { closeScoring } from '../../src/review/results.js';
-import { aggregatedOutcome } from './view.js';
+import { closeScoring, loadResults, withheldNow } from '../../src/review/results.js';
+import { aggregatedOutcome, resultsSummary, standingCounts } from './view.js';
 
 /**
  * 结束评分并汇总 of a large cycle as a job (more than `aggregation.inCallbackMax` scored applications): one batch, one
@@ -12,14 +12,18 @@ import { aggregatedOutcome } from './view.js';
  */
 export const aggregateJob: BulkJobKind = {
   kind: 'aggregate',
-  async runBatch({ tx, job, actor, clock }) {
+  async runBatch({ tx, job, actor, clock, config }) {
     // 重试 of a job that failed (a 重开评分 came first) after the cycle was aggregated another way: nothing to do, and
     // nothing to alert the administrators of
     const cycle = await lockCycle(tx, job.cycleId!);
     if (cycle.status === 'closed' || cycle.status === 'published') {
       return { done: job.total, total: job.total, cursor: 0, finished: true, result: { outcome: `${cycle.year}年度评分已于此前汇总，这次没有重复汇总。请点“评审结果”查看。` } };
     }
-    const summary = await closeScoring(tx, actor, job.cycleId!, clock.now());
-    return { done: summary.applications, total: summary.applications, cursor: 0, finished: true, result: { outcome: aggregatedOutcome(summary) } };
+    const now = clock.now();
+    const summary = await closeScoring(tx, actor, job.cycleId!, now);
+    // counted as the preview counts them: a title a revocation holds back (E5) is not among the titles
+    const results = await loadResults(tx, job.cycleId!);
+    const counts = standingCounts(resultsSummary(results, withheldNow(results, now, config.BOT_TIMEZONE)));
+    return { done: summary.applications, total: summary.applications, cursor: 0, finished: true, result: { outcome: aggregatedOutcome(counts) } };
   },
 };

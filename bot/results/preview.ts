@@ -9,7 +9,7 @@ import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, Handler
 import { progressView } from '../../src/review/progress.js';
 import { aggregateChecked, aggregation, loadResults, PreviewOutdated, type ResultsData, scoringToClose, withheldNow } from '../../src/review/results.js';
 import { idFrom, idOrZero } from '../respond.js';
-import { aggregatedCounts, resultsSummary } from './view.js';
+import { aggregatedCounts, resultsSummary, standingCounts } from './view.js';
 
 /**
  * `results.close` (结束评分并汇总, after the confirm dialog): aggregates and shows the preview. A cycle of more than
@@ -39,14 +39,16 @@ export async function closeAndAggregate(ctx: HandlerContext, input: CardActionIn
 const aggregating = (job: BulkJob): CardResponse => ({ toast: { type: 'info', content: '正在汇总评分，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(job) } });
 
 /** The answer to 结束评分并汇总 done: the counts, and the preview of the results as committed. */
-function aggregated(summary: { applications: number; awarded: number; recommended: number }, results: ResultsData, withheld: ReadonlySet<number> | undefined): CardResponse {
+function aggregated(summary: { applications: number }, results: ResultsData, withheld: ReadonlySet<number> | undefined): CardResponse {
+  // counted as the preview below counts them: a title a revocation holds back (E5) is not among the titles
+  const shown = resultsSummary(results, withheld);
   // a year with nothing scored ends too: what is left to do is to publish it, which sends no certificate
   const toast = summary.applications
-    ? `已汇总 ${summary.applications} 份申报：${aggregatedCounts(summary)}。请核对后公布。`
+    ? `已汇总 ${summary.applications} 份申报：${aggregatedCounts(standingCounts(shown))}。请核对后公布。`
     : `${results.cycle.year}年度没有完成评分的申报，评审已结束，不授予称号。请点“公布结果”结束本年度（不发送证书），之后即可开启下一年度评审。`;
   return {
     toast: { type: 'success', content: toast },
-    card: { type: 'raw', data: resultsPreviewCard(resultsSummary(results, withheld)) },
+    card: { type: 'raw', data: resultsPreviewCard(shown) },
   };
 }
 

@@ -46,8 +46,24 @@ export function resultsSummary(data: ResultsData, withheldTeams?: ReadonlySet<nu
 export const workbookFileName = (year: number, day?: string, beforePublishing = false) =>
   `${year}年度质量信得过班组评审结果${beforePublishing ? '（待公布）' : ''}${day ? `（${day}）` : ''}.xlsx`;
 
+/** What 结束评分并汇总 counts: the titles and recommendations that stand, as the preview counts them, and those held back. */
+export interface AggregatedCounts {
+  awarded: number;
+  recommended: number;
+  /** Over the line, but a revocation since 受理 holds the title back (第二十二条): not among `awarded`. */
+  withheld: number;
+}
+
+/** The preview's counts: a title held back by a revocation (E5) is no title, and its 推荐 place passes on. */
+export function standingCounts(s: ResultsSummary): AggregatedCounts {
+  const scored = s.lines.filter((l) => l.finalScore !== null);
+  const standing = scored.filter((l) => l.awarded && !l.revoked && !l.withheld);
+  return { awarded: standing.length, recommended: standing.filter((l) => l.recommended).length, withheld: scored.filter((l) => l.withheld).length };
+}
+
 /** The counts of 结束评分并汇总, in the answer's toast and on a job's card when it ends. */
-export const aggregatedCounts = (s: { awarded: number; recommended: number }) => `授予称号 ${s.awarded} 个，推荐 ${s.recommended} 个`;
+export const aggregatedCounts = (s: AggregatedCounts) =>
+  `授予称号 ${s.awarded} 个，推荐 ${s.recommended} 个${s.withheld ? `（另有 ${s.withheld} 个达到分数线但其称号此前已撤销，不授予，第二十二条）` : ''}`;
 
 /** The line under a finished 汇总评分 job's counts. */
-export const aggregatedOutcome = (s: { awarded: number; recommended: number }) => `${aggregatedCounts(s)}。请点“评审结果”核对后公布。`;
+export const aggregatedOutcome = (s: AggregatedCounts) => `${aggregatedCounts(s)}。请点“评审结果”核对后公布。`;
