@@ -196,6 +196,8 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     // made before 公布结果, the list is what will be published if nothing changes: said so where it is read
     { header: data.cycle.status === 'closed' ? '结论（待公布）' : '结论', key: 'decision', width: 16 },
     { header: '推荐全国', key: 'recommended', width: 10 },
+    // issued at 公布结果 (第二十条), as the zip and the complaint form know it; a revoked title's is void
+    { header: '证书编号', key: 'certificate', width: 26 },
     // in the frozen header, beside the list and never sorted into it: a list kept from before is told from a later one
     { header: `生成于 ${formatDateTimeZh(madeAt, timeZone)}（${timeZone}）`, key: 'made', width: 32 },
   ]);
@@ -224,6 +226,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
                 : '未获称号',
       // a revoked title is no longer recommended (第二十二条): filtering 推荐全国 = 是 gives the list that stands
       recommended: title.recommended && !title.withheld && !(r.awarded && r.revokedAt) ? '是' : null,
+      certificate: r.certificate ? `${r.certificate}${r.revokedAt ? '（已作废）' : ''}` : null,
     }).commit();
     await breathe();
   }

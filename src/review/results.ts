@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { applications, assignments, auditLog, cycles, honours, organizations, people, teams } from '../../db/schema.js';
+import { applications, assignments, auditLog, certificates, cycles, honours, organizations, people, teams } from '../../db/schema.js';
 import { type ApplicationStatus, applicationMachine, barHolds, revocationsBarring } from '../applications.js';
 import { audit } from '../audit.js';
 import { type Cycle, cycleScoreSheet, cycleStatusLabel, transitionCycle } from '../cycles.js';
@@ -260,6 +260,8 @@ export interface ResultRow {
   revokedAt?: Date | null;
   /** The moment the team's latest title (of any year) was revoked; loadResults reads it, for the preview's E5. */
   teamRevokedAt?: Date | null;
+  /** The 荣誉证书 number of the year's title, once published (第二十条); loadResults reads it, for the workbook. */
+  certificate?: string | null;
 }
 
 export interface ScoreRow {
@@ -450,10 +452,11 @@ export class PreviewOutdated extends UserError {
 }
 
 /** A row of loadResults: the result and, for a title revoked since publishing, when. */
-const revokedRow = (a: Parameters<typeof resultRow>[0] & { revokedAt: Date | null; teamRevokedAt: Date | null }): ResultRow => ({
+const revokedRow = (a: Parameters<typeof resultRow>[0] & { revokedAt: Date | null; teamRevokedAt: Date | null; certificate: string | null }): ResultRow => ({
   ...resultRow(a),
   revokedAt: a.revokedAt,
   teamRevokedAt: a.teamRevokedAt,
+  certificate: a.certificate,
 });
 
 export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promise<ResultsData> {
@@ -471,12 +474,15 @@ export async function loadResults(tx: Db, cycleId: number, onlyIf?: SQL): Promis
         revokedAt: honours.revokedAt,
         // the team's latest title revoked, of any year: before 公布结果 its bar may hold this year's title back (E5)
         teamRevokedAt: sql<Date | null>`(select max(r.revoked_at) from ${honours} r where r.team_id = ${applications.teamId})`.mapWith(honours.revokedAt),
+        certificate: certificates.number,
       })
       .from(applications)
       .innerJoin(teams, eq(teams.id, applications.teamId))
       .innerJoin(organizations, eq(organizations.id, teams.organizationId))
       // the title of the year, revoked since (第二十二条): the results say so
       .leftJoin(honours, and(eq(honours.teamId, applications.teamId), eq(honours.cycleId, applications.cycleId)))
+      // its certificate (issued at 公布结果): the workbook lists the numbers
+      .leftJoin(certificates, eq(certificates.honourId, honours.id))
       // every application of the year (the workbook's 申报 sheet); the reviewed ones are the results
       .where(when(eq(applications.cycleId, cycleId)))
       .orderBy(sql`${applications.rank} asc nulls last`, asc(teams.code)),

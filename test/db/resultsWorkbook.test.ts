@@ -99,6 +99,16 @@ describe('the results workbook after a title is revoked (第二十二条)', () =
     // the workbook sent at publishing says when it was made too
     const first = await resultsSheet(sent[0].upload.bytes);
     expect(first.some((r) => r?.some((v) => typeof v === 'string' && v.startsWith('生成于 2027年3月5日')))).toBe(true);
+
+    // each title's 荣誉证书 number, as the zip and the complaint form know it; a revoked title's is void (已作废)
+    const numbers = new Map((await db().select().from(certificates)).map((x) => [x.teamName, x.number]));
+    expect(numbers.size).toBe(TEAMS);
+    const column = (s: unknown[][], name: string) => s[1].indexOf(name);
+    expect(column(first, '证书编号')).toBeGreaterThan(0);
+    expect(rowOf(first, 'GDSZ-2025-0001')[column(first, '证书编号')]).toBe(numbers.get(name(1)));
+    expect(rowOf(first, 'GDSZ-2025-0065')[column(first, '证书编号')]).toBe(numbers.get(name(65)));
+    expect(revoked[column(sheet, '证书编号')]).toBe(`${numbers.get(name(1))}（已作废）`);
+    expect(rowOf(sheet, 'GDSZ-2025-0002')[column(sheet, '证书编号')]).toBe(numbers.get(name(2)));
   });
 
   it('is for administrators alone, a refusal a toast', async () => {
