@@ -241,6 +241,8 @@ export interface TeamResultData {
   audience: 'leader' | 'contact';
   /** The title was revoked after publishing (a card still queued then says so): 2027年9月1日. */
   revokedOn?: string;
+  /** The title's 荣誉证书 number (第二十条): its image and PDF follow the card in the same chat. */
+  certificate?: string;
   /** The score reached the line, but the team's title of `year` was revoked on `revokedOn` after 受理 (StoredReview.withheld). */
   withheld?: { year: number; revokedOn: string; barDays: number | null };
 }
@@ -265,6 +267,7 @@ export function teamResultCard(d: TeamResultData): Card {
         ['最终得分', `${d.finalScore} 分`],
         ['名次', `第 ${d.rank} 名（共 ${d.of} 份）`],
         ['结论', decision],
+        ...(d.certificate ? [['荣誉证书', `${d.certificate}（证书图片和可打印的 PDF 随后发送）`] as [string, string]] : []),
       ]),
       markdown(md`**各部分得分**\n${d.areas.map((a) => `${a.code} ${a.name}：${a.score} / ${a.max}`).join('\n')}`),
       note('第二十一条：评审结果接受社会监督。各部分得分为计入最终得分的专家评分的平均值。如有疑问，请联系协会。'),

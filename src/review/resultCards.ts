@@ -55,6 +55,8 @@ export function teamResultData(
     areas: r.review?.areas ?? [],
     audience,
     ...(revokedOn ? { revokedOn } : {}),
+    // the certificate sent after the card (公布结果 queues it behind), named by its number; a revoked title's is not sent
+    ...(r.awarded && !revokedOn && r.certificate ? { certificate: r.certificate } : {}),
     ...(r.review?.withheld && withheldOn ? { withheld: { year: r.review.withheld.year, revokedOn: withheldOn, barDays: r.review.withheld.barDays ?? null } } : {}),
   };
 }

@@ -361,16 +361,17 @@ export async function rankedResultsAfter(tx: Db, cycleId: number, afterId: numbe
 }
 
 /** Published results by application id, each with the moment its title was revoked (if it was): the result cards drawn at send time. */
-export async function publishedResults(tx: Db, applicationIds: number[]): Promise<(ResultRow & { cycleId: number; revokedAt: Date | null })[]> {
+export async function publishedResults(tx: Db, applicationIds: number[]): Promise<(ResultRow & { cycleId: number; revokedAt: Date | null; certificate: string | null })[]> {
   if (!applicationIds.length) return [];
   const apps = await tx
-    .select({ application: applications, team: teams, organization: organizations.name, revokedAt: honours.revokedAt })
+    .select({ application: applications, team: teams, organization: organizations.name, revokedAt: honours.revokedAt, certificate: certificates.number })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
     .leftJoin(honours, and(eq(honours.teamId, applications.teamId), eq(honours.cycleId, applications.cycleId)))
+    .leftJoin(certificates, eq(certificates.honourId, honours.id))
     .where(and(inArray(applications.id, applicationIds), inArray(applications.status, reviewedStatuses), isNotNull(applications.finalScore), isNotNull(applications.rank)));
-  return apps.map((a) => ({ ...resultRow(a), cycleId: a.application.cycleId, revokedAt: a.revokedAt }));
+  return apps.map((a) => ({ ...resultRow(a), cycleId: a.application.cycleId, revokedAt: a.revokedAt, certificate: a.certificate }));
 }
 
 /** How many results of the cycle are ranked (each team told its rank among them). */

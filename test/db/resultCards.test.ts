@@ -1,7 +1,7 @@
 import { and, asc, eq, like, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { teamResultCard } from '../../cards/results.js';
-import { auditLog, honours, outbox } from '../../db/schema.js';
+import { auditLog, certificates, honours, outbox } from '../../db/schema.js';
 import { scoreLargeCycle, seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { getCycle } from '../../src/cycles.js';
@@ -56,6 +56,8 @@ async function cardsAsBuiltInTheJob(): Promise<Map<string, unknown>> {
   const cycle = (await getCycle(db(), cycleId))!;
   const ranked = await rankedCount(db(), cycleId);
   const out = new Map<string, unknown>();
+  // a title's card names its certificate, sent after it (a title revoked since has none to name)
+  const numbers = new Map((await db().select({ teamId: certificates.teamId, number: certificates.number, revokedAt: honours.revokedAt }).from(certificates).innerJoin(honours, eq(honours.id, certificates.honourId))).filter((c) => !c.revokedAt).map((c) => [c.teamId, c.number]));
   for (const r of await rankedResultsAfter(db(), cycleId, 0, 10_000)) {
     const base = {
       year: cycle.year,
@@ -69,6 +71,7 @@ async function cardsAsBuiltInTheJob(): Promise<Map<string, unknown>> {
       recommended: r.recommended,
       awardThreshold: cycle.awardThreshold,
       areas: r.review?.areas ?? [],
+      ...(r.awarded && numbers.has(r.teamId) ? { certificate: numbers.get(r.teamId) } : {}),
     };
     out.set(`results:published:${cycle.year}:team-${r.teamId}:leader`, JSON.parse(JSON.stringify(teamResultCard({ ...base, audience: 'leader' }))));
     if (r.contactOpenId !== r.leaderOpenId) out.set(`results:published:${cycle.year}:team-${r.teamId}:contact`, JSON.parse(JSON.stringify(teamResultCard({ ...base, audience: 'contact' }))));
@@ -109,6 +112,11 @@ describe('result cards drawn when they are sent', () => {
     const texts = rows.map((r) => cardText(sentTo(r.dedupeKey)[0].content));
     expect(texts.some((t) => t.includes('授予2030年度'))).toBe(true);
     expect(texts.some((t) => t.includes('未达到授予称号的分数线'))).toBe(true);
+    // a title's card says its certificate follows, by its number; a result without a title names none
+    for (const t of texts) {
+      if (t.includes('授予2030年度')) expect(t).toMatch(/荣誉证书\**：GDSZ-ZS-2030-\d{4}（证书图片和可打印的 PDF 随后发送）/);
+      else expect(t).not.toContain('荣誉证书');
+    }
   });
 
   it('a title revoked before its result card went out: the card still gives the published result and says the title was revoked', async () => {
@@ -121,9 +129,11 @@ describe('result cards drawn when they are sent', () => {
       const text = cardText(sentTo(key)[0].content);
       expect(text).toContain('公布时授予2030年度“广东省市政工程质量信得过班组”称号，该称号已于 2030年7月25日 撤销');
       expect(text).not.toContain('授予2030年度“广东省市政工程质量信得过班组”称号，并');
+      // its certificate is no longer sent: the card does not say it follows
+      expect(text).not.toContain('荣誉证书');
       // the rest is the published result as it was
       const before = cardText(expected.get(key));
-      for (const line of before.split('\n').filter((l) => !l.includes('授予'))) expect(text).toContain(line);
+      for (const line of before.split('\n').filter((l) => !l.includes('授予') && !l.includes('荣誉证书'))) expect(text).toContain(line);
     }
     // every other team's card is unchanged
     for (const row of (await resultRows()).filter((r) => !keys.includes(r.dedupeKey))) expect(sentTo(row.dedupeKey)[0].content).toEqual(expected.get(row.dedupeKey));

@@ -559,6 +559,7 @@ export const cardSamples: Record<string, Sample> = {
       awardThreshold: 85,
       areas: [{ code: '1', name: '班组基础建设', score: 18.5, max: 20 }],
       audience: 'leader',
+      certificate: 'GDSZ-ZS-2026-0001',
     }),
     results.teamResultCard({
       year: 2026,
