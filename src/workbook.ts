@@ -191,7 +191,8 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '班组名称', key: 'team', width: 24 },
     { header: '所属单位', key: 'organization', width: 28 },
     { header: '最终得分', key: 'finalScore', width: 10 },
-    ...data.sheet.areas.map((a) => ({ header: `${a.code} ${a.name}`, key: `area:${a.code}`, width: 12 })),
+    // out of how many points, as 专家评分's items say theirs (1 班组基础建设（20）)
+    ...data.sheet.areas.map((a) => ({ header: `${a.code} ${a.name}（${a.items.reduce((t, it) => t + it.max, 0)}）`, key: `area:${a.code}`, width: 12 })),
     { header: '计分规则', key: 'rule', width: 22 },
     // made before 公布结果, the list is what will be published if nothing changes: said so where it is read
     { header: data.cycle.status === 'closed' ? '结论（待公布）' : '结论', key: 'decision', width: 16 },

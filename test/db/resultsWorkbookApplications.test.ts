@@ -110,6 +110,16 @@ describe.each(MODES)('the 申报 sheet lists every application of the year (%s p
 
     // the other sheets are the review's
     expect(wb.getWorksheet('结果')!.rowCount - 1).toBe(2);
+    // 结果's area columns say out of how many points, as 专家评分's items do; they add up to the 最终得分
+    const results = wb.getWorksheet('结果')!;
+    const resultsHeader = (results.getRow(1).values as unknown[]).slice(1);
+    const areas = ['1 班组基础建设（20）', '2 班组组织建设（10）', '3 班组规范建设（15）', '4 班组技能建设（15）', '5 健康安全环保建设（10）', '6 质量改进和创新（15）', '7 建设成效（15）'];
+    expect(resultsHeader.slice(resultsHeader.indexOf('最终得分') + 1, resultsHeader.indexOf('最终得分') + 1 + areas.length)).toEqual(areas);
+    for (const n of [2, 3]) {
+      const row = (results.getRow(n).values as unknown[]).slice(1);
+      const sum = areas.reduce((t, a) => t + Number(row[resultsHeader.indexOf(a)]), 0);
+      expect(Math.round(sum * 100) / 100).toBe(row[resultsHeader.indexOf('最终得分')]);
+    }
     expect(wb.getWorksheet('专家评分')!.rowCount - 1).toBe(tasks.length);
     const reviewed = await db().select().from(applications).where(inArray(applications.status, ['decided']));
     expect(reviewed).toHaveLength(2);
