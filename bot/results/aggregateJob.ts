@@ -1,7 +1,7 @@
 import type { BulkJobKind } from '../../src/bulkJobs.js';
 import { lockCycle } from '../../src/cycles.js';
-import { closeScoring, loadResults, withheldNow } from '../../src/review/results.js';
-import { aggregatedOutcome, resultsSummary, standingCounts } from './view.js';
+import { closeScoring, standingTitles } from '../../src/review/results.js';
+import { aggregatedOutcome } from './view.js';
 
 /**
  * 结束评分并汇总 of a large cycle as a job (more than `aggregation.inCallbackMax` scored applications): one batch, one
@@ -22,8 +22,7 @@ export const aggregateJob: BulkJobKind = {
     const now = clock.now();
     const summary = await closeScoring(tx, actor, job.cycleId!, now);
     // counted as the preview counts them: a title a revocation holds back (E5) is not among the titles
-    const results = await loadResults(tx, job.cycleId!);
-    const counts = standingCounts(resultsSummary(results, withheldNow(results, now, config.BOT_TIMEZONE)));
+    const counts = await standingTitles(tx, summary.cycle, now, config.BOT_TIMEZONE);
     return { done: summary.applications, total: summary.applications, cursor: 0, finished: true, result: { outcome: aggregatedOutcome(counts) } };
   },
 };

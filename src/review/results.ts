@@ -238,6 +238,24 @@ async function aggregateScoring(
   return { cycle: updated, applications: results.length, awarded, recommended };
 }
 
+/**
+ * The titles and recommendations that stand once the cycle is aggregated, as the preview counts them: a title a
+ * revocation since 受理 holds back (E5, as publishResults decides it) is counted apart, and the 推荐 share is taken of
+ * the rest. One read of the titles alone (no score sheets): the aggregation job's card ends with these counts.
+ */
+export async function standingTitles(tx: Db, cycle: Cycle, now: Date, timezone: string): Promise<{ awarded: number; recommended: number; withheld: number }> {
+  const titled = await tx
+    .select({ id: applications.id, teamId: applications.teamId, finalScore: applications.finalScore, review: applications.review })
+    .from(applications)
+    .where(and(eq(applications.cycleId, cycle.id), eq(applications.status, 'scored'), eq(applications.decision, 'awarded')));
+  const barring = await revocationsBarring(tx, cycle, titled.map((a) => a.teamId), now, timezone);
+  const standing = titled.filter((a) => !barring.has(a.teamId));
+  const recommended = barring.size
+    ? recommendedAmong(standing.filter((a) => a.finalScore !== null).map((a) => ({ applicationId: a.id, finalScore: Number(a.finalScore) })), cycle.recommendShare).size
+    : standing.filter((a) => (a.review as Partial<StoredReview> | null)?.recommended).length;
+  return { awarded: standing.length, recommended, withheld: titled.length - standing.length };
+}
+
 export interface ResultRow {
   applicationId: number;
   teamId: number;
