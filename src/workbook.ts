@@ -96,6 +96,15 @@ export const WITHHELD_DECISION = '不授予称号（其称号此前已撤销，�
 
 export const revokedDecision = (revokedAt: Date, timeZone: string) => `授予称号（已于 ${todayIn(timeZone, revokedAt)} 撤销，第二十二条）`;
 
+/**
+ * 计分规则 of a result: the rule and the sheets counted, and a panel summed from fewer sheets than the year's 每份申报专家人数
+ * (never filled: too few experts in the pool) said so, as the 评审结果 card marks it (“2 位专家评分”).
+ */
+function ruleText(rule: 'mean' | 'trimmedMean', sheets: number, perApplication: number): string {
+  const count = `${sheets} 份${sheets > 0 && sheets < perApplication ? `，少于每份 ${perApplication} 位` : ''}`;
+  return rule === 'trimmedMean' ? `去掉最高、最低分后平均（${count}）` : `平均（${count}）`;
+}
+
 /** `descriptor` is the 申报表's (its columns follow its fields); a test may pass another. */
 export async function reviewWorkbook(data: ResultsData, descriptor: FormDescriptor = applicationForm, made: WorkbookMade = {}): Promise<Buffer> {
   const { default: Excel } = await loadExcel();
@@ -214,7 +223,7 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       organization: r.organization,
       finalScore: r.finalScore,
       ...Object.fromEntries(data.sheet.areas.map((a) => [`area:${a.code}`, areas.get(a.code) ?? null])),
-      rule: r.review ? (r.review.rule === 'trimmedMean' ? `去掉最高、最低分后平均（${r.review.totals.length} 份）` : `平均（${r.review.totals.length} 份）`) : null,
+      rule: r.review ? ruleText(r.review.rule, r.review.totals.length, data.cycle.expertsPerApplication) : null,
       decision:
         r.finalScore === null
           ? '未评定'
