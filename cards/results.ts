@@ -187,9 +187,10 @@ export function resultsPublishedCard(d: ResultsSummary & { fileName: string; box
         ...(scored.length > 30 ? [note(md`图中为得分前 30 名，共 ${scored.length} 份。`)] : []),
         hr(),
         markdown('**推荐全国性协会（第二十条）**'),
-        ...listed(recommended, 20),
+        // a result summed from fewer sheets than the year's panel size is named so, as in the preview
+        ...listed(recommended, 20, undefined, d),
         markdown('**授予“质量信得过班组”称号**'),
-        ...listed(titles, 40),
+        ...listed(titles, 40, undefined, d),
         note(md`每个申报班组的班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
         ...boxedLines(boxed, boxedShown),
         buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),

@@ -193,6 +193,10 @@ describe('the results cards', () => {
     expect(text.match(/2 位专家评分/g)).toHaveLength(1);
     expect(text).toContain('1 份申报的评分专家少于每份 3 位，按已提交的评分计分');
     expect(cardText(resultsPreviewCard({ cycleId: 1, year: 2027, status: 'closed', awardThreshold: 85, recommendShare: 0.1, expertsPerApplication: 3, lines: [full] }))).not.toContain('评分专家不足');
+    // the card posted at publishing counts them, and names the line as the preview does (in each list it is in)
+    const published = cardText(resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, expertsPerApplication: 3, lines: [full, shortOne], fileName: 'x.xlsx' }));
+    expect(published).toContain('1 份申报的评分专家少于每份 3 位，按已提交的评分计分');
+    expect(published).toMatch(new RegExp(`${shortOne.code} ${shortOne.team}：\\*\\*${shortOne.finalScore}\\*\\* 分 · [^\\n]*2 位专家评分`));
   });
 
   it('tied ranks stay as written: no line starts as an ordered-list item a renderer would number itself', () => {
