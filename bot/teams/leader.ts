@@ -41,9 +41,16 @@ export const changeTeamLeader: CardRun = async (ctx, input) => {
   return raw(leaderChangedCard(d, change.from === ctx.actor.openId ? 'former' : 'admin'), { type: 'success', content: '班组长已更换' });
 };
 
-/** 更换班组长 refused: the form again with the choice and what is wrong; a change already made shows the team's state. */
+/**
+ * 更换班组长 refused: the form again with the choice and what is wrong. A change already made shows the team's state: to
+ * an administrator, who may be in no team, its 更换班组长 card as it is now (the new leader its 现任班组长); to the
+ * former leader, their 进度.
+ */
 export const leaderFormAgain: OnRefused = async (error, ctx, input) => {
-  if (error instanceof AlreadyDone) return raw(await statusCardFor(ctx));
+  if (error instanceof AlreadyDone) {
+    const teamId = idOrZero(input.value, 'teamId');
+    return raw(ctx.actor.roles.includes('admin') && teamId ? await leaderForm(ctx, teamId) : await statusCardFor(ctx));
+  }
   const form = await leaderForm(ctx, idOrZero(input.value, 'teamId'), { error, values: input.formValue }).catch(() => undefined);
   return form ? raw(form) : undefined;
 };

@@ -115,6 +115,10 @@ describe.each(['fast', 'ordinary'] as const)('更换班组长 (%s)', (mode) => {
     const again = await change(ADMIN, personas.member, personas.leader);
     expect(again.toast?.type).toBe('info');
     expect(again.toast?.content).toMatch(/^已于 .+ 更换班组长，无需重复更换班组长。$/);
+    // the card clicked shows the team as it is now, not the administrator's own 进度 (a person in no team)
+    expect(cardText(again.card!.data)).not.toContain('你还没有加入任何班组');
+    expect(cardText(again.card!.data)).toContain('更换班组长：广州养护一班');
+    expect(cardActions(again.card!.data)).toContainEqual({ action: 'team.leaderChange', teamId: f.teamA.id, from: personas.member });
     expect(await snapshot(h.db.db, ['outbox'])).toEqual(before);
     expect(cardsTo(personas.leader, sent).filter((c) => c.includes('班组长已更换'))).toHaveLength(1);
     expect(cardsTo(personas.member, sent).filter((c) => c.includes('你已成为班组长'))).toHaveLength(1);
