@@ -25,7 +25,8 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'team.memberAdd', roles: teamKeeper, value: onTeam, run: addTeamMembers, onRefused: membersAgain, fast: addTeamMembersFast });
   bot.cardAction({ action: 'team.memberRemove', roles: teamKeeper, value: onTeam, run: removeTeamMember, onRefused: removedAgain, fast: removeTeamMemberFast });
   // 更换班组长 GDSZ-2025-0001: an administrator names the team by its code; a leader may, or not
-  bot.command({ names: ['更换班组长', 'change leader', '换班组长', 'change team leader'], takesArgument: true, argument: 'keyword', run: sendLeaderEntry });
+  // 更换班组长GDSZ-2025-0001 glued as Chinese is typed; glued to anything else (更换班组长需要什么手续) it is a question
+  bot.command({ names: ['更换班组长', 'change leader', '换班组长', 'change team leader'], takesArgument: true, argument: 'keyword', glued: true, run: sendLeaderEntry });
   bot.cardAction({ action: 'team.leaderStart', roles: ['leader', 'admin'], value: noValue, run: showLeaderEntry });
   // 更换班组长: the leader (or an administrator) hands the team to one of its members; `from` names the leader the card was drawn for
   bot.cardAction({ action: 'team.leaderForm', roles: teamKeeper, value: onTeam, run: openLeaderForm });

@@ -77,9 +77,15 @@ async function leaderEntry(ctx: HandlerContext, code: string, page = 1) {
   throw new UserError('只有班组长（或协会管理员）可以更换班组长：新班组长须是本班组成员，请本班组的班组长发送“更换班组长”办理，或联系协会。');
 }
 
-export async function sendLeaderEntry(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void> {
+/** The code as typed after the command, out of the quotes of the example above (“GDSZ-2025-0001”, GDSZ-2025-0001”). */
+const typedCode = (argument: string) => argument.trim().replace(/^["'“”‘’「『]+|["'“”‘’」』]+$/g, '').trim();
+
+export async function sendLeaderEntry(ctx: HandlerContext, msg: IncomingText, argument: string, how?: { glued: boolean }): Promise<void | false> {
+  const code = typedCode(argument);
+  // glued to the name, only a team's code is this command's: anything else is a question for the measures
+  if (how?.glued && !(await teamByCode(ctx.tx, readCode(code)))) return false;
   try {
-    await sendPrivately(ctx, msg, `team:leader:${ctx.eventId}`, { card: await leaderEntry(ctx, argument.trim()) }, '更换班组长卡片');
+    await sendPrivately(ctx, msg, `team:leader:${ctx.eventId}`, { card: await leaderEntry(ctx, code) }, '更换班组长卡片');
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     await sendPrivately(ctx, msg, `team:leader:${ctx.eventId}`, { text: err.message }, '说明');

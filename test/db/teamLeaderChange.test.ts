@@ -179,6 +179,15 @@ describe('更换班组长 / change leader typed', () => {
     expect(cardText(member.content)).toContain('只有班组长（或协会管理员）可以更换班组长');
     const [other] = await said(OTHER_LEADER, `更换班组长 ${f.teamA.code}`);
     expect(cardText(other.content)).toContain('只有本班组的班组长（或协会管理员）');
+    // the code typed right after the name, as Chinese is typed, or in the quotes of the example the bot gives
+    for (const text of [`更换班组长${f.teamA.code}`, `更换班组长，${f.teamA.code}`, `更换班组长 “${f.teamA.code}”`, `更换班组长 ${f.teamA.code}”`]) {
+      const [m] = await said(ADMIN, text);
+      expect(m?.msgType, text).toBe('interactive');
+      expect(cardActions(m.content), text).toContainEqual({ action: 'team.leaderChange', teamId: f.teamA.id, from: personas.leader });
+    }
+    // a question glued to the name is no team's code: the measures answer it, as before
+    const [question] = await said(ADMIN, '更换班组长需要什么手续');
+    expect(cardText(question.content)).not.toContain('找不到编号为');
     // a leader of several teams picks one
     const [several] = await said(OTHER_LEADER, '更换班组长');
     expect(cardActions(several.content).filter((a) => a.action === 'team.leaderForm')).toHaveLength(3);
