@@ -106,6 +106,11 @@ export async function addExperts(
   const asAsked = (p: (typeof current)[number]) =>
     (p.roles ?? []).includes('expert') && p.expertActive && p.organizationId === orgId && (p.maxLoad ?? null) === kept(p).maxLoad && JSON.stringify(p.specialities ?? []) === JSON.stringify(kept(p).specialities);
   const names = input.experts.map((openId) => stored.get(openId)?.name ?? null);
+  // 保存修改 on a form drawn before the expert was stopped (停用) saves nothing: it would start them again unasked
+  const stopped = opts.editing ? current.filter((p) => (p.roles ?? []).includes('expert') && !p.expertActive) : [];
+  if (stopped.length) {
+    throw new UserError(`${stopped.map((p) => p.name ?? '该专家').join('、')} 已停用，本次没有保存：保存修改不会重新启用专家。如需修改，请先在专家库中点“启用”，再点“修改”。`, { kind: 'info' });
+  }
   if (current.length === new Set(input.experts).size && current.every(asAsked)) {
     if (opts.editing) throw new UserError(`没有改动：${names.map((n) => n ?? '该专家').join('、')} 的专家信息与专家库中一致。`, { kind: 'info' });
     throw new AlreadyDone('添加', { action: 'expert.add', entity: 'person', entityId: input.experts[0] }, `${input.experts.length} 位专家（${organization}）`);

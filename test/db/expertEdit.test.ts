@@ -130,4 +130,23 @@ describe('修改 of an expert in 专家库', () => {
     const pool = await h.click(ADMIN, { action: 'experts.list' });
     expect(cardActions(pool.card.data).filter((a) => a.action === 'experts.edit').map((a) => a.openId)).not.toContain(personas.expert);
   });
+
+  it('保存修改 on an edit form drawn before the expert was stopped saves nothing and does not start them again', async () => {
+    const active = async () => (await h.db.db.select({ active: people.expertActive }).from(people).where(eq(people.openId, personas.expert)))[0].active;
+    expect(await active()).toBe(false);
+    // started again, its 修改 form drawn, then stopped from another card
+    await h.click(ADMIN, { action: 'experts.activate', openId: personas.expert, page: 1 });
+    expect((await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 })).refused).toBeUndefined();
+    await h.click(ADMIN, { action: 'experts.deactivate', openId: personas.expert, page: 1 });
+    expect(await active()).toBe(false);
+    const before = await record();
+    const stale = await h.clickCard(ADMIN, messageId, { action: 'experts.add', edit: true, openId: personas.expert }, { experts: [personas.expert], organization: ORG_B, specialities: '桥梁', maxLoad: '9' });
+    expect(stale.refused).toBeUndefined();
+    expect(stale.body.toast?.type).not.toBe('success');
+    expect(stale.body.toast?.content).toBe('专家 已停用，本次没有保存：保存修改不会重新启用专家。如需修改，请先在专家库中点“启用”，再点“修改”。');
+    // the pool as it is: the expert stopped, with 启用
+    expect(cardActions(stale.body.card.data)).toContainEqual({ action: 'experts.activate', openId: personas.expert, page: 1 });
+    expect(await active()).toBe(false);
+    expect(await record()).toEqual(before);
+  });
 });
