@@ -299,6 +299,12 @@ export function teamPickerCard(opts: { title: string; prompt: string; teams: { i
   });
 }
 
+/**
+ * Who a 更换班组长 card names: a mention, or, for a leader an import named who has not yet written to the bot (no
+ * open_id, a placeholder the bot keeps), the mobile or e-mail they were imported by.
+ */
+const leaderWho = (openId: string) => (openId.startsWith('pending:') ? md`${openId.slice('pending:'.length + 2)}（尚未关联飞书）` : mention(openId));
+
 /** Members a 更换班组长 select offers: one tagged object each, so a card of a large team stays far inside 200. */
 export const LEADER_CANDIDATES_SHOWN = 100;
 
@@ -312,7 +318,7 @@ export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'le
   let unnamedSeen = 0;
   const options = shown.map((m) => ({ text: m.name?.trim() ? clipText(m.name.trim(), 30) : `未登记姓名的成员 ${++unnamedSeen}`, value: m.openId }));
   const back = buttonRow([button({ text: '班组成员', value: { action: 'team.members', teamId: team.id } }), button({ text: '返回进度', value: { action: 'team.status' } })]);
-  const now = md`现任班组长：${mention(team.leaderOpenId)}`;
+  const now = md`现任班组长：${leaderWho(team.leaderOpenId)}`;
   if (!members.length) {
     return card({
       title: `更换班组长：${team.name}`,
@@ -381,7 +387,7 @@ export function leaderNamedCard(d: LeaderChangeData): Card {
  * to the team's 单位联系人, and to the administrator who made it.
  */
 export function leaderChangedCard(d: LeaderChangeData, to: 'former' | 'contact' | 'admin'): Card {
-  const what = md`${byWhom(d)} 已将 **${d.team.name}**（${d.team.code}）的班组长由 ${mention(d.from)} 更换为 ${mention(d.to)}。`;
+  const what = md`${byWhom(d)} 已将 **${d.team.name}**（${d.team.code}）的班组长由 ${leaderWho(d.from)} 更换为 ${mention(d.to)}。`;
   const after =
     to === 'former'
       ? '你仍是本班组成员；班组的资料、成员和申报今后由新班组长办理，你此前收到的该班组卡片上的班组长按钮不再可用。'

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditLog, teamMembers, teams } from '../../db/schema.js';
+import { auditLog, people, teamMembers, teams } from '../../db/schema.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { type Fixture, NEWCOMER, OTHER_LEADER, personas, securityBotForBlock, snapshot, YEAR } from './securityFixture.js';
@@ -191,5 +191,28 @@ describe('更换班组长 / change leader typed', () => {
     // a leader of several teams picks one
     const [several] = await said(OTHER_LEADER, '更换班组长');
     expect(cardActions(several.content).filter((a) => a.action === 'team.leaderForm')).toHaveLength(3);
+  });
+});
+
+describe('更换班组长 of a team whose leader an import named and who never wrote to the bot', () => {
+  let h: Harness;
+  let f: Fixture;
+  securityBotForBlock((b) => ({ h, f } = b));
+  const PENDING = 'pending:m:13900000077';
+
+  it('names that leader by the mobile they were imported by, never by the placeholder the bot keeps for them', async () => {
+    await h.db.db.insert(people).values({ openId: PENDING, name: null });
+    await h.db.db.update(teams).set({ leaderOpenId: PENDING }).where(eq(teams.id, f.teamA.id));
+    await h.db.db.update(teamMembers).set({ openId: PENDING }).where(and(eq(teamMembers.teamId, f.teamA.id), eq(teamMembers.openId, personas.leader)));
+    const form: Body = await h.click(ADMIN, { action: 'team.leaderForm', teamId: f.teamA.id });
+    expect(cardText(form.card!.data)).toContain('现任班组长：13900000077');
+    expect(cardText(form.card!.data)).not.toContain('pending:');
+    const sent = h.fake.messages.length;
+    const res: Body = await h.click(ADMIN, { action: 'team.leaderChange', teamId: f.teamA.id, from: PENDING }, { leader: personas.member });
+    expect(res.toast).toEqual({ type: 'success', content: '班组长已更换' });
+    expect(cardText(res.card!.data)).toContain('由 13900000077');
+    const told = h.fake.messages.slice(sent).map((m) => cardText(m.content));
+    expect(told.length).toBeGreaterThan(0);
+    for (const text of [cardText(res.card!.data), ...told]) expect(text).not.toContain('pending:');
   });
 });
