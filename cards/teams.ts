@@ -1,4 +1,4 @@
-import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin } from './kit.js';
+import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin, type Md } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 import { afterRevocation } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
@@ -359,6 +359,8 @@ export interface LeaderChangeData {
   by: string;
   /** the team's application of the running year, as its status reads (草稿, 退回修改, 待单位确认 …) */
   running?: { year: number; statusLabel: string; status: string };
+  /** the team's 单位联系人 is one an import named who has not yet written to the bot: not told */
+  contactUnlinked?: boolean;
 }
 
 const byWhom = (d: LeaderChangeData) => (d.by === d.from ? md`原班组长 ${mention(d.from)}` : md`协会管理员 ${mention(d.by)}`);
@@ -386,6 +388,13 @@ export function leaderNamedCard(d: LeaderChangeData): Card {
  * The change told to the former leader (as the answer to their own click, or by message when an administrator made it),
  * to the team's 单位联系人, and to the administrator who made it.
  */
+/** To the administrator: who was told (a leader or contact an import named who never wrote to the bot cannot be). */
+function adminAfter(d: LeaderChangeData): Md {
+  const untold = [d.from.startsWith('pending:') && '原班组长', d.contactUnlinked && '单位联系人'].filter((x): x is string => !!x);
+  const told = ['新班组长', '原班组长', '单位联系人'].filter((x) => !untold.includes(x));
+  return md`${told.join('、').replace(/、(?=[^、]+$)/, '和')}已收到通知${untold.length ? `（${untold.join('和')}尚未关联飞书，未通知）` : ''}；原班组长留在班组成员中。`;
+}
+
 export function leaderChangedCard(d: LeaderChangeData, to: 'former' | 'contact' | 'admin'): Card {
   const what = md`${byWhom(d)} 已将 **${d.team.name}**（${d.team.code}）的班组长由 ${leaderWho(d.from)} 更换为 ${mention(d.to)}。`;
   const after =
@@ -393,7 +402,7 @@ export function leaderChangedCard(d: LeaderChangeData, to: 'former' | 'contact' 
       ? '你仍是本班组成员；班组的资料、成员和申报今后由新班组长办理，你此前收到的该班组卡片上的班组长按钮不再可用。'
       : to === 'contact'
         ? '今后本班组的申报由新班组长填写和提交，你确认推荐（第十五条）时请与新班组长联系。'
-        : '新班组长、原班组长和单位联系人已收到通知；原班组长留在班组成员中。';
+        : adminAfter(d);
   return card({
     title: '班组长已更换',
     template: 'grey',

@@ -31,6 +31,7 @@ export const changeTeamLeader: CardRun = async (ctx, input) => {
     from: change.from,
     to: change.to,
     by: ctx.actor.openId,
+    contactUnlinked: isPending(change.team.contactOpenId),
     running: change.running && { ...change.running, statusLabel: applicationStatusNames[change.running.status as ApplicationStatus] ?? change.running.status },
   };
   const key = `team:leader:${teamId}:${ctx.eventId}`;

@@ -211,6 +211,7 @@ describe('更换班组长 of a team whose leader an import named and who never w
     const res: Body = await h.click(ADMIN, { action: 'team.leaderChange', teamId: f.teamA.id, from: PENDING }, { leader: personas.member });
     expect(res.toast).toEqual({ type: 'success', content: '班组长已更换' });
     expect(cardText(res.card!.data)).toContain('由 13900000077');
+    expect(cardText(res.card!.data)).toContain('新班组长和单位联系人已收到通知（原班组长尚未关联飞书，未通知）');
     const told = h.fake.messages.slice(sent).map((m) => cardText(m.content));
     expect(told.length).toBeGreaterThan(0);
     for (const text of [cardText(res.card!.data), ...told]) expect(text).not.toContain('pending:');

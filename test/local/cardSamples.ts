@@ -750,7 +750,7 @@ export const cardSamples: Record<string, Sample> = {
     teams.leaderChangedCard({ team, from: LEADER, to: CONTACT, by: ADMIN }, 'contact'),
     teams.leaderChangedCard({ team, from: LEADER, to: CONTACT, by: ADMIN }, 'admin'),
     // a former leader an import named who never wrote to the bot: by the mobile they were imported by
-    teams.leaderChangedCard({ team, from: 'pending:m:13900000001', to: CONTACT, by: ADMIN }, 'admin'),
+    teams.leaderChangedCard({ team, from: 'pending:m:13900000001', to: CONTACT, by: ADMIN, contactUnlinked: true }, 'admin'),
   ],
   'teams.statusCard': () => [
     teams.statusCard([]),
