@@ -24,7 +24,7 @@ describe('the import template workbook, read back', () => {
     expect(teams.getCell(`D${TEMPLATE_ROWS + 2}`).dataValidation).toBeUndefined();
     // 评审上限: 1–500, or 不限 (无, 无上限, 0) for no limit; INT is taken of a number only, since INT("不限") is #VALUE!
     // and Excel's OR passes an error on (OR("不限"="不限", INT("不限")=…) is #VALUE!, which the check refuses)
-    expect(wb.getWorksheet('专家')!.getCell('E2').dataValidation).toMatchObject({ type: 'custom', formulae: ['IF(ISNUMBER(E2),AND(E2=INT(E2),E2>=0,E2<=500),OR(E2="不限",E2="无",E2="无上限"))'] });
+    expect(wb.getWorksheet('专家')!.getCell('E2').dataValidation).toMatchObject({ type: 'custom', formulae: ['IF(ISNUMBER(E2),AND(E2=INT(E2),E2>=0,E2<=500),OR(E2="不限",E2="无",E2="无上限",E2="无限"))'] });
 
     expect(wb.getWorksheet('专家')!.getCell('C2').dataValidation).toMatchObject({ type: 'list' });
     expect(wb.getWorksheet('荣誉')!.getCell('B2').dataValidation).toMatchObject({ type: 'whole', formulae: [1990, 2100] });

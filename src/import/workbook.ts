@@ -558,13 +558,13 @@ export async function importTemplate(): Promise<Buffer> {
 
   const experts = addSheet(wb, importSheetNames.experts, expertColumns, templateExamples.experts);
   validate(experts, expertColumns, 'organization', orgList);
-  // 1–500, or 不限 / 无 / 无上限 / 0 for no limit (src/review/experts.ts noLimitTyped); the formula is the range's first cell's.
+  // 1–500, or 不限 / 无 / 无上限 / 无限 / 0 for no limit (src/review/experts.ts noLimitTyped); the formula is the range's first cell's.
   // INT of a text is #VALUE!, and Excel's OR and AND pass an error on whatever else holds: IF tests a number only as one
   const load = `${columnLetter(expertColumns.findIndex((c) => c.key === 'maxLoad') + 1)}2`;
   validate(experts, expertColumns, 'maxLoad', {
     type: 'custom',
     allowBlank: true,
-    formulae: [`IF(ISNUMBER(${load}),AND(${load}=INT(${load}),${load}>=0,${load}<=500),OR(${load}="不限",${load}="无",${load}="无上限"))`],
+    formulae: [`IF(ISNUMBER(${load}),AND(${load}=INT(${load}),${load}>=0,${load}<=500),OR(${load}="不限",${load}="无",${load}="无上限",${load}="无限"))`],
     showErrorMessage: true,
     errorTitle: '评审上限',
     error: '评审上限须为 1–500 的整数；填“不限”或 0 为不限，留空则不变',

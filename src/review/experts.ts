@@ -42,10 +42,10 @@ const bare = (v: string) => halfWidth(typedText(v)).replace(/\s+/g, '').replace(
  * 评审上限 typed as no limit: it clears a stored limit, where a blank keeps it. 0 is no limit too (a limit is 1–500,
  * so 0 meant nothing before).
  */
-export const noLimitTyped = (v: unknown): boolean => typeof v === 'string' && /^(不限|不限量|不限制|无|无上限|无限制|没有|不设|不设上限|0+|none|unlimited|nolimit)$/.test(bare(v));
+export const noLimitTyped = (v: unknown): boolean => typeof v === 'string' && /^(不限|不限量|不限制|无|无上限|无限|无限量|无限制|没有|不设|不设上限|0+|none|unlimited|nolimit)$/.test(bare(v));
 
 /** 专业特长 typed as none: it clears the stored ones, where a blank keeps them. */
-export const noSpecialitiesTyped = (v: unknown): boolean => typeof v === 'string' && /^(无|没有|清空|none)$/.test(bare(v));
+export const noSpecialitiesTyped = (v: unknown): boolean => typeof v === 'string' && /^(无|暂无|没有|清空|none)$/.test(bare(v));
 
 /**
  * 专家库's form and 导入's 专家 sheet alike: a blank 专业特长 or 评审上限 is `undefined` (keep what is stored), 无 is

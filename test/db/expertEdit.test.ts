@@ -104,6 +104,10 @@ describe('修改 of an expert in 专家库', () => {
       expect((await editAndSave({ organization: ORG_B, specialities: '', maxLoad: typed })).toast.type).toBe('success');
       expect(await record()).toEqual({ specialities: [], maxLoad: null, org: ORG_B });
     }
+    // 暂无 (none yet) and 无限 (unlimited), as a secretary writes them, are none and no limit too, never a speciality named 暂无
+    await editAndSave({ organization: ORG_B, specialities: '桥梁检测', maxLoad: '8' });
+    expect((await editAndSave({ organization: ORG_B, specialities: '暂无', maxLoad: '无限' })).toast.type).toBe('success');
+    expect(await record()).toEqual({ specialities: [], maxLoad: null, org: ORG_B });
     // the form says how
     const opened = await h.clickCard(ADMIN, messageId, { action: 'experts.edit', openId: personas.expert, page: 1 });
     expect(JSON.stringify(opened.body.card.data)).toContain('填“不限”');
