@@ -109,7 +109,7 @@ export const complaintDecisionForm = defineForm({
   title: '投诉认定',
   fields: {
     note: { kind: 'longText', label: '处理意见', help: '核查情况与处理意见；将发送给在飞书中投诉的投诉人，认定成立时也发给被投诉班组', maxLength: 500, placeholder: '必填：核查了什么、如何处理' },
-    duplicateOf: { kind: 'text', label: '重复的投诉编号', help: '点“重复”时填写：同一班组、同一件事的另一件投诉', maxLength: 30, required: false, placeholder: '如 TS-2027-0003' },
+    duplicateOf: { kind: 'text', label: '重复的投诉编号', help: '点“重复”时填写：同一班组、同一件事的另一件投诉', maxLength: 30, required: false, placeholder: '另一件投诉的编号：TS-年份-序号' },
   },
 });
 const complaintDecisionSchema = formSchema(complaintDecisionForm);
@@ -788,7 +788,7 @@ async function complaintRepeated(tx: Db, values: Record<string, unknown>): Promi
   const reference = readComplaintReference(typed);
   // read before any refusal of what was typed, so that a decided complaint's answer (issued beside it) comes first
   const found = reference ? await complaintByReference(tx, reference) : undefined;
-  if (!typed) throw new UserError('请填写所重复的投诉编号（如 TS-2027-0003），再点“重复”。', { field: 'duplicateOf' });
+  if (!typed) throw new UserError('请填写所重复的投诉编号（TS-年份-序号，见那件投诉的卡片），再点“重复”。', { field: 'duplicateOf' });
   if (!reference) throw new UserError(`“${clipText(typed, 30)}”不是投诉编号：投诉编号形如 TS-2027-0003。`, { field: 'duplicateOf' });
   if (!found) throw new UserError(`找不到投诉 ${reference}，请核对编号。`, { field: 'duplicateOf' });
   return { ...found.complaint, team: found.team };

@@ -237,7 +237,7 @@ describe('cards of this feature are valid JSON 2.0 with the right buttons', () =
     const alert = complaintAlertCard(complaint(1, '长'.repeat(2000)), { title: { honourId: 5, year: 2026, run: 1, required: 2 }, daysOpen: 9 });
     expectValidCard(alert);
     expect(cardText(alert)).toContain('已 9 天未处理');
-    expect(formFieldNames(alert)).toEqual(['note']);
+    expect(formFieldNames(alert)).toEqual(['note', 'duplicateOf']);
     const revocation = revocationAlertCard({ team, title: { honourId: 5, year: 2026, run: 2, required: 2 }, history: Array.from({ length: 10 }, (_, i) => complaint(i + 1, '长'.repeat(2000))), form: revocationDecisionForm });
     expectValidCard(revocation);
     expect(cardActions(revocation)).toEqual([
