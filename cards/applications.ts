@@ -436,3 +436,42 @@ export function endorsementListCard(items: ApplicationSummary[]): Card {
       : [markdown('目前没有等待你确认的申报。')],
   });
 }
+
+/** A return as the 退回原因 card and 进度 show it: who returned it, when (formatDateTimeZh), what was typed. */
+export interface ReturnShown {
+  by: 'organization' | 'association';
+  name: string | null;
+  at?: string;
+  opinion: string;
+}
+
+/** Who returned: the organisation's contact by name where known, or the association's formal check. */
+export function returnedByText(r: Pick<ReturnShown, 'by' | 'name'>): string {
+  return r.by === 'association' ? '协会形式审查' : r.name ? `单位联系人 ${r.name}` : '单位联系人';
+}
+
+/** An opinion in 进度 is cut here; the whole of it is on the 退回原因 card and on the 申报表 opened to edit it. */
+export const STATUS_OPINION_SHOWN = 60;
+
+/**
+ * 退回原因 (why was it returned): each returned application of the caller's teams in the running year, who returned it,
+ * when and the opinion as typed, with 修改申报 to the leader while it can still be submitted again (`canEdit`).
+ */
+export function returnedNotesCard(year: number, items: { team: { id: number; name: string; code: string }; note: ReturnShown; canEdit: boolean; closedNote?: string }[], more = 0): Card {
+  const elements: Element[] = [];
+  for (const [i, it] of items.entries()) {
+    if (i > 0) elements.push(hr());
+    elements.push(
+      markdown(md`**${it.team.name}**　${it.team.code}`),
+      fields([
+        ['退回方', returnedByText(it.note)],
+        ...(it.note.at ? ([['退回时间', it.note.at]] as [string, string][]) : []),
+        [it.note.by === 'association' ? '退回原因' : '退回意见', it.note.opinion],
+      ]),
+      note(md`${it.closedNote ?? (it.canEdit ? '请按意见修改后点“修改申报”重新提交，单位联系人将再次确认（第十五条）。' : '班组长按意见修改后重新提交，单位联系人将再次确认（第十五条）。')}`),
+    );
+    if (it.canEdit) elements.push(buttonRow([button({ text: '修改申报', type: 'primary', value: { action: 'application.open', teamId: it.team.id } })]));
+  }
+  if (more > 0) elements.push(hr(), note(md`另有 ${more} 份申报被退回，发送“进度”查看。`));
+  return card({ title: `${year} 年度申报退回意见`, template: 'orange', elements });
+}

@@ -3,7 +3,7 @@ import { formatDateZh } from '../src/dates.js';
 import { afterRevocation } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, formInputs, multiPersonPicker, personLookupInput, selectStatic, submitButton } from './forms.js';
-import { applicationNextStep } from './applications.js';
+import { applicationNextStep, returnedByText, type ReturnShown, STATUS_OPINION_SHOWN } from './applications.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
 export interface TeamData {
@@ -121,7 +121,8 @@ export interface StatusEntry {
   canApply: boolean;
   /** The running year's application, if any: what it waits for is said under it. */
   /** `lapsed`: submitted, never confirmed by the contact, and its year's review takes no more. */
-  current?: { id: number; status: string; decision: string | null; lapsed?: boolean };
+  /** `returned`: who returned it, when and why (a returned application). */
+  current?: { id: number; status: string; decision: string | null; lapsed?: boolean; returned?: ReturnShown };
   /** Whether the running year still takes applications (a draft or a returned one can still be submitted). */
   yearTakesApplications?: boolean;
   /** The year taking applications now: its deadline, and whether the team is a year old by then (第十六条). */
@@ -196,6 +197,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
         ['参评资格', eligibility],
         ['申报', apps],
         ...(nextStep ? [['下一步', nextStep] as [string, string]] : []),
+        ...(e.current?.returned ? [[e.current.returned.by === 'association' ? '退回原因' : '退回意见', returnedLine(e.current.returned)] as [string, string]] : []),
         ['荣誉', titles],
         ['状态', t.statusLabel],
       ]),
@@ -215,6 +217,12 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
   return card({ title: '我的班组', template: 'blue', elements });
 }
 
+
+/** A return in 进度: who and when, then the opinion cut short (发送“退回原因” shows the whole of it). */
+function returnedLine(r: ReturnShown): string {
+  const opinion = r.opinion.length > STATUS_OPINION_SHOWN ? `${clipText(r.opinion, STATUS_OPINION_SHOWN)}（全文请发送“退回原因”）` : r.opinion || '（未填写）';
+  return `${returnedByText(r)}${r.at ? `（${r.at}）` : ''}：${opinion}`;
+}
 
 const decisionShown: Record<string, string> = { awarded: '，授予称号', not_awarded: '，未获称号' };
 

@@ -611,6 +611,58 @@ export async function endorseApplication(
   return { application, team: row.team, cycle: row.cycle, organization: row.organization };
 }
 
+/** The returned applications of a cycle among `teamIds` (those the caller belongs to), by team; one read. */
+export async function returnedOfTeams(db: Db, cycleId: number, teamIds: number[]): Promise<{ id: number; teamId: number }[]> {
+  if (!teamIds.length) return [];
+  return db
+    .select({ id: applications.id, teamId: applications.teamId })
+    .from(applications)
+    .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'returned'), inArray(applications.teamId, teamIds)))
+    .orderBy(asc(applications.teamId));
+}
+
+/** Why and by whom an application was last returned (第十五条): the organisation's 退回意见 or the association's 退回原因. */
+export interface ReturnNote {
+  by: 'organization' | 'association';
+  /** Who returned it, by name where the bot knows one. */
+  name: string | null;
+  at: Date | null;
+  opinion: string;
+}
+
+/**
+ * The latest return of each application of `ids` (those returned, or returned once and submitted again): from the
+ * audit log (who, when, what was typed), else from what the row keeps (`endorsement`); one read.
+ */
+export async function returnNotes(db: Db, ids: number[]): Promise<Map<number, ReturnNote>> {
+  if (!ids.length) return new Map();
+  const rows = await db
+    .select({ id: applications.id, endorsement: applications.endorsement, action: auditLog.action, at: auditLog.at, details: auditLog.details, name: people.name })
+    .from(applications)
+    .leftJoin(
+      auditLog,
+      sql`${auditLog.id} = (select l.id from ${auditLog} l where l.entity = 'application' and l.entity_id = ${applications.id}::text
+        and l.action in ('application.returnByOrganization', 'application.returnByAssociation') order by l.at desc, l.id desc limit 1)`,
+    )
+    .leftJoin(people, sql`${people.openId} = coalesce(${auditLog.actor}, ${applications.endorsement} ->> 'by')`)
+    .where(inArray(applications.id, ids));
+  const notes = new Map<number, ReturnNote>();
+  for (const r of rows) {
+    const e = (r.endorsement ?? {}) as { decision?: string; opinion?: string; returnReason?: string; at?: string };
+    const d = (r.details ?? {}) as { opinion?: string; reason?: string };
+    if (r.action) {
+      const byAssociation = r.action === 'application.returnByAssociation';
+      const opinion = (byAssociation ? d.reason : d.opinion) ?? '';
+      notes.set(r.id, { by: byAssociation ? 'association' : 'organization', name: r.name, at: r.at, opinion });
+    } else if (e.returnReason) {
+      notes.set(r.id, { by: 'association', name: null, at: null, opinion: e.returnReason });
+    } else if (e.decision === 'return') {
+      notes.set(r.id, { by: 'organization', name: r.name, at: e.at ? new Date(e.at) : null, opinion: e.opinion ?? '' });
+    }
+  }
+  return notes;
+}
+
 /** The 退回原因 of a formal check as typed: required, 500 characters at most; a UserError naming the field otherwise. */
 export function readReturnReason(reason: string | undefined): string {
   return parseForm(z.object({ reason: text('退回原因', 500) }), { reason }, { reason: '退回原因' }).reason;

@@ -4,6 +4,7 @@ import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/
 import { cycleYear, id, millis, noValue, values } from '../respond.js';
 import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
 import { endorsementAgain, endorsementListCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
+import { sendReturnedNotes } from './returned.js';
 import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
 
 const onTeam = values({ teamId: id });
@@ -26,6 +27,12 @@ export function register(bot: BotRegistry): void {
     names: ['申报', 'apply', '申报表', '我的申报', '填写申报表', '修改申报', '提交申报', '继续填写', '继续申报', '重新提交', '重新申报', 'my application', 'edit application', 'resubmit'],
     objects: /^(?:for\s+)?(?:(?:my|our|the|this)\s+)?team$/,
     run: sendApplyEntry,
+  });
+  // 退回原因 as a leader asks it on a phone: the returned application's opinion, who returned it and when, and 修改申报
+  bot.command({
+    names: ['退回原因', '退回意见', '退回理由', '为什么被退回', '为什么退回', '申报为什么被退回', '为啥被退回', '被退回', '申报被退回', 'why was it returned', 'why was my application returned', 'why returned', 'return reason', 'returned'],
+    objects: /^(?:了|呢|了吗|了呢|是什么|是啥|在哪|在哪里|在哪看|怎么看)?$/,
+    run: sendReturnedNotes,
   });
   bot.cardAction({ action: 'application.start', roles: ['public'], value: noValue, run: startApplication });
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });

@@ -1,6 +1,6 @@
 import { STATUS_PAGE, type StatusEntry, statusCard } from '../../cards/teams.js';
 import type { Db } from '../../db/index.js';
-import { applicationStatusNames, type ApplicationStatus, barEnds, oneYearAfter } from '../../src/applications.js';
+import { applicationStatusNames, type ApplicationStatus, barEnds, oneYearAfter, returnNotes } from '../../src/applications.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/dates.js';
 import { revocationBarDays } from '../../src/policy.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
@@ -74,6 +74,13 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
       honours: honours.map((h) => ({ year: h.year, revoked: h.revokedAt !== null, recommended: h.recommended, certificate: certificates.get(h.id) })),
       canApply: Boolean(cycleTakesApplications && view.team.status === 'active' && (!current || current.status === 'draft' || current.status === 'returned')),
     });
+  }
+  // a returned application of the running year says who returned it and why (the whole opinion: 退回原因); one read, only when there is one
+  const returned = entries.flatMap((e) => (e.current?.status === 'returned' ? [e.current] : []));
+  const notes = await returnNotes(db, returned.map((c) => c.id));
+  for (const c of returned) {
+    const n = notes.get(c.id);
+    if (n) c.returned = { by: n.by, name: n.name, opinion: n.opinion, ...(n.at ? { at: formatDateZh(todayIn(timezone, n.at)) } : {}) };
   }
   const summary = cycle && entries.length > STATUS_PAGE ? { year: cycle.year, counts: [...byStatus], awaitingMe } : undefined;
   return statusCard(entries, page, summary);

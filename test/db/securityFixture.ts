@@ -405,6 +405,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   导入: { allowed: admins, chat: 'p2p' },
   // a button of the association's cards typed (分配专家…): an administrator's 协会管理 card; anyone else a question for the measures
   管理菜单: { allowed: 'all', chat: 'p2p' },
+  // the caller's teams' returned applications with their opinions; anyone else is told there is none
+  退回原因: { allowed: 'all', chat: 'p2p' },
   // a contact's list of applications to confirm; anyone else is told it is the contacts' (第十五条)
   待确认的申报: { allowed: ['contact'], chat: 'p2p' },
 };

@@ -45,6 +45,7 @@ export const notCardBuilders: Record<string, string> = {
   'complaints.closedWithoutFinding': 'one sentence to a complainant on a complaint closed as 重复 or 已撤回',
   'applications.formalCheckReasonField': 'names a form field',
   'applications.applicationNextStep': 'one sentence: what an application waits for',
+  'applications.returnedByText': 'a few words: who returned an application',
   'bulk.groupDigits': 'groups the digits of a number',
   'measures.nextSteps': 'the lines naming what to send next for a question',
   'measures.answersOutsideMeasures': 'the lines that answer alone what the measures say nothing on',
@@ -287,6 +288,14 @@ export const cardSamples: Record<string, Sample> = {
     applications.leaderNoticeCard(application, 'returnedByAssociation', '缺少材料链接', undefined, 'contact'),
     applications.leaderNoticeCard(application, 'returnedByAssociation', '缺少材料链接', { deadline: '2026-05-31' }, 'contact'),
     applications.leaderNoticeCard(application, 'accepted', undefined, undefined, 'contact'),
+  ],
+  'applications.returnedNotesCard': () => [
+    applications.returnedNotesCard(2026, [
+      { team, note: { by: 'organization', name: '王联系人', at: '2026年3月5日 10:20', opinion: '材料不全' }, canEdit: true },
+      { team: { ...team, id: 2, name: '另一班组' }, note: { by: 'association', name: null, opinion: '缺少材料链接'.repeat(80) }, canEdit: false },
+    ]),
+    // the year's applications closed: no 修改申报; more returned than one card shows
+    applications.returnedNotesCard(2026, [{ team, note: { by: 'organization', name: null, opinion: '材料不全' }, canEdit: false, closedNote: '2026 年度申报已于 2026年5月31日 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。' }], 3),
   ],
   'applications.formalCheckCard': () => [
     applications.formalCheckCard({ year: 2026, items: [{ ...application, opinion: '同意推荐' }], total: 3, error: { message: '退回时请填写原因' } }),
@@ -777,6 +786,21 @@ export const cardSamples: Record<string, Sample> = {
         current: { id: 8, status: 'submitted', decision: null, lapsed: true },
         honours: [],
         canApply: false,
+      },
+    ]),
+    // returned by the contact: who, when and the opinion cut short beside 下一步
+    teams.statusCard([
+      {
+        team,
+        myRole: 'leader',
+        eligibleFrom: '2026-03-01',
+        daysUntilEligible: 0,
+        applications: [{ id: 9, year: 2027, statusLabel: '退回修改', title: appForm.title, finalScore: null, decision: null }],
+        current: { id: 9, status: 'returned', decision: null, returned: { by: 'organization', name: '王联系人', at: '2027年3月5日', opinion: '材料不全，'.repeat(40) } },
+        honours: [],
+        canApply: true,
+        yearTakesApplications: true,
+        openYear: { year: 2027, deadline: '2027年5月31日', eligible: true, rawDeadline: '2027-05-31' },
       },
     ]),
     // a contact of many teams: the running year summed up above the first page

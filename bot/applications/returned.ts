@@ -1,0 +1,44 @@
+import { returnedNotesCard } from '../../cards/applications.js';
+import { resubmittable, returnedOfTeams, returnNotes } from '../../src/applications.js';
+import { getRunningCycle } from '../../src/cycles.js';
+import { formatDateTimeZh, formatDateZh } from '../../src/dates.js';
+import type { HandlerContext, IncomingText } from '../../src/handlers.js';
+import { teamsOf } from '../../src/teams.js';
+import { sendPrivately, today } from '../respond.js';
+
+/** Returned applications on one 退回原因 card: five opinions of 1 000 characters stay far under Feishu's 30 KB. */
+const RETURNED_SHOWN = 5;
+
+/**
+ * 退回原因 / 为什么被退回 / why was it returned: the running year's returned applications of the caller's teams, each with
+ * who returned it, when and the opinion (第十五条), and 修改申报 to its leader while it can still be submitted again;
+ * a caller with none returned is told so.
+ */
+export async function sendReturnedNotes(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  const key = `apply:returned:${ctx.eventId}`;
+  const [views, cycle] = await Promise.all([teamsOf(ctx.tx, ctx.actor.openId), getRunningCycle(ctx.tx)]);
+  const byTeam = new Map(views.map((v) => [v.team.id, v]));
+  const returned = cycle ? await returnedOfTeams(ctx.tx, cycle.id, [...byTeam.keys()]) : [];
+  if (!cycle || !returned.length) {
+    const text = views.length
+      ? `你的班组${cycle ? ` ${cycle.year} 年度` : ''}没有被退回的申报。发送“进度”查看申报进展。`
+      : '你还没有加入任何班组，没有被退回的申报。班组长可以发送“注册”登记班组，发送“申报”填写年度申报。';
+    await sendPrivately(ctx, msg, key, { text }, '回复');
+    return;
+  }
+  const notes = await returnNotes(ctx.tx, returned.map((r) => r.id));
+  const open = resubmittable(cycle, today(ctx));
+  const items = returned.slice(0, RETURNED_SHOWN).map((r) => {
+    const view = byTeam.get(r.teamId)!;
+    const n = notes.get(r.id) ?? { by: 'organization' as const, name: null, at: null, opinion: '' };
+    return {
+      team: { id: view.team.id, name: view.team.name, code: view.team.code },
+      note: { by: n.by, name: n.name, opinion: n.opinion || '（未填写）', ...(n.at ? { at: formatDateTimeZh(n.at, ctx.config.BOT_TIMEZONE) } : {}) },
+      canEdit: open && view.myRole === 'leader',
+      ...(open ? {} : { closedNote: `${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止，这份申报不能再修改提交，不参加本年度评审；可参加下一年度评选（第十九条）。` }),
+    };
+  });
+  const more = returned.length - items.length;
+  const card = returnedNotesCard(cycle.year, items, more);
+  await sendPrivately(ctx, msg, key, { card }, '退回意见');
+}

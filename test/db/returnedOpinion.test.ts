@@ -1,0 +1,88 @@
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { applications } from '../../db/schema.js';
+import { cardActions, cardText, expectValidCard } from '../support/cards.js';
+import type { Harness } from '../support/harness.js';
+import { ADMIN } from '../support/harness.js';
+import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } from './securityFixture.js';
+
+/**
+ * A returned application as its leader meets it on a phone: 退回原因 (为什么被退回, why was it returned…) answers with
+ * who returned it, when and the opinion, and 修改申报, where it got 没有听懂; 进度 shows the opinion beside 请按退回意见修改.
+ */
+const asked = ['退回原因', '为什么被退回', '为什么被退回了？', '退回意见', '退回原因是什么', 'why was it returned?', 'Why was my application returned', 'return reason'];
+
+/** The one message `openId` got for what they said: a text's text, or a card's title then its text, and its buttons. */
+async function answerTo(h: Harness, openId: string, text: string) {
+  h.fake.reset();
+  await h.say(openId, text);
+  const sent = h.fake.messages.filter((m) => m.receiveId === openId);
+  expect(sent, text).toHaveLength(1);
+  const [m] = sent;
+  if (m.msgType === 'text') return { text: String(m.content.text), actions: [] as unknown[] };
+  expectValidCard(m.content);
+  return { text: `[${m.content.header?.title?.content ?? ''}] ${cardText(m.content)}`, actions: cardActions(m.content) as unknown[] };
+}
+
+for (const mode of ['fast', 'ordinary'] as const) {
+  describe(`退回原因 and 进度 of a returned application (${mode})`, () => {
+    let h: Harness;
+    let f: Fixture;
+    securityBotForBlock((bot) => ({ h, f } = bot), mode);
+    const opinion = '请补充 **QC** 活动记录 <at id=all></at>';
+
+    it('nothing returned: 退回原因 says so, not 没有听懂', async () => {
+      for (const text of asked) {
+        const answer = await answerTo(h, personas.leader, text);
+        expect(answer.text, text).toBe(`你的班组 ${YEAR} 年度没有被退回的申报。发送“进度”查看申报进展。`);
+      }
+      expect((await answerTo(h, personas.public, '退回原因')).text).toMatch(/^你还没有加入任何班组，没有被退回的申报。/);
+    });
+
+    it('returned by the contact: 退回原因 names who, when and the opinion (escaped), with 修改申报; a member reads it without the button', async () => {
+      const ret = await h.click(personas.contact, { action: 'endorse.return', applicationId: f.appA }, { opinion });
+      expect(ret.toast?.type, JSON.stringify(ret.toast)).toBe('success');
+      for (const text of asked) {
+        const answer = await answerTo(h, personas.leader, text);
+        expect(answer.text, text).toContain(`[${YEAR} 年度申报退回意见]`);
+        expect(answer.text).toContain('**广州养护一班**');
+        expect(answer.text).toContain('**退回方**：单位联系人 联系人');
+        expect(answer.text).toMatch(/\*\*退回时间\*\*：2027年3月10日 09:00/);
+        expect(answer.text).toContain('&#42;&#42;QC&#42;&#42;');
+        expect(answer.text).not.toContain('<at id=all>');
+        expect(answer.actions).toEqual([{ action: 'application.open', teamId: f.teamA.id }]);
+      }
+      const member = await answerTo(h, personas.member, '退回原因');
+      expect(member.text).toContain('**退回意见**：请补充');
+      expect(member.actions).toEqual([]);
+    });
+
+    it('进度 shows the opinion beside 请按退回意见修改, cut short when long', async () => {
+      const card = (await h.click(personas.leader, { action: 'team.status' })).card.data;
+      expectValidCard(card);
+      const text = cardText(card);
+      expect(text).toContain('请按退回意见修改后');
+      expect(text).toContain('**退回意见**：单位联系人 联系人（2027年3月10日）：请补充 &#42;&#42;QC&#42;&#42; 活动记录');
+      await h.db.db.update(applications).set({ status: 'submitted' }).where(eq(applications.id, f.appA));
+      const long = '材'.repeat(300);
+      expect((await h.click(personas.contact, { action: 'endorse.return', applicationId: f.appA }, { opinion: long })).toast?.type).toBe('success');
+      const after = cardText((await h.click(personas.leader, { action: 'team.status' })).card.data);
+      expect(after).toContain(`：${'材'.repeat(60)}…（全文请发送“退回原因”）`);
+      expect((await answerTo(h, personas.leader, '退回原因')).text).toContain(long);
+    });
+
+    it('returned by the association: 退回原因 names the formal check and its reason', async () => {
+      // resubmitted and recommended, then returned at the formal check
+      const submitted = await h.click(personas.leader, { action: 'application.submit', teamId: f.teamA.id, year: YEAR }, applicationForm({ title: '改过的课题' }));
+      expect(submitted.toast?.type, JSON.stringify(submitted.toast)).toBe('success');
+      expect((await h.click(personas.contact, { action: 'endorse.recommend', applicationId: f.appA }, { truthful: true, opinion: '同意推荐' })).toast?.type).toBe('success');
+      const back = await h.click(ADMIN, { action: 'check.return', applicationId: f.appA }, { [`reason_${f.appA}`]: '缺少满意度证明' });
+      expect(back.toast?.type, JSON.stringify(back.toast)).toBe('success');
+      const answer = await answerTo(h, personas.leader, '为什么被退回');
+      expect(answer.text).toContain('**退回方**：协会形式审查');
+      expect(answer.text).toContain('**退回原因**：缺少满意度证明');
+      const text = cardText((await h.click(personas.leader, { action: 'team.status' })).card.data);
+      expect(text).toContain('**退回原因**：协会形式审查（2027年3月10日）：缺少满意度证明');
+    });
+  });
+}
