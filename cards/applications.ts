@@ -197,14 +197,14 @@ export function applicationClosedCard(opts: { year?: number; team: Pick<Applicat
  */
 export function endorsementRequestCard(
   a: ApplicationSummary,
-  opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean; closed?: string },
+  opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean; closed?: string; returned?: ReturnShown },
 ): Card {
   return fittedCard((clip) => endorsementRequestDrawn(a, opts, clip));
 }
 
 function endorsementRequestDrawn(
   a: ApplicationSummary,
-  opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean; closed?: string },
+  opts: { descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError; lateReturn?: boolean; resubmitted?: boolean; closed?: string; returned?: ReturnShown },
   clip: number | undefined,
 ): Card {
   // the year's review no longer takes it (汇总 or results out): the materials as they were, why, and nothing to fill in
@@ -228,12 +228,17 @@ function endorsementRequestDrawn(
       : opts.resubmitted
         ? [markdown(md`<font color='orange'>**请注意：** ${error.message}</font>`)]
         : [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)];
+  // submitted again after a return: said so, with the return it answers (what changed is not kept: the whole is to be read again)
+  const again = opts.returned
+    ? [markdown(md`<font color='orange'>**重新提交**</font>：这份申报曾被${returnedByText(opts.returned)}退回${opts.returned.at ? `（${opts.returned.at}）` : ''}，${opts.returned.by === 'association' ? '退回原因' : '退回意见'}：${clipText(opts.returned.opinion, STATUS_OPINION_SHOWN) || '（未填写）'}。班组长修改后重新提交，请核对全部材料后再推荐或退回。`)]
+    : [];
   return card({
-    title: `请确认申报材料：${a.team.name}`,
+    title: opts.returned ? `请确认申报材料（重新提交）：${a.team.name}` : `请确认申报材料：${a.team.name}`,
     subtitle: `${a.year} 年度质量信得过班组申报`,
     template: 'orange',
     elements: [
       ...banner,
+      ...again,
       markdown('第十五条：申报材料由所在单位确认，并填写推荐意见，再报协会。'),
       ...applicationDetails(a, clip),
       hr(),

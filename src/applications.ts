@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
-import type { ApplicationSummary } from '../cards/applications.js';
+import type { ApplicationSummary, ReturnShown } from '../cards/applications.js';
 import { z } from 'zod';
 import type { Db } from '../db/index.js';
 import { applications, auditLog, cycles, honours, organizations, people, teamMembers, teams } from '../db/schema.js';
@@ -661,6 +661,15 @@ export async function returnNotes(db: Db, ids: number[]): Promise<Map<number, Re
     }
   }
   return notes;
+}
+
+/**
+ * The return a submission came after (a resubmission: 重新提交), as the contact's 请确认申报材料 shows it; undefined for a
+ * first submission, or when the latest return came after this submission (`submitted`, epoch ms).
+ */
+export function returnBefore(note: ReturnNote | undefined, submitted: number | undefined, timezone: string): ReturnShown | undefined {
+  if (!note || (note.at && submitted !== undefined && note.at.getTime() > submitted)) return undefined;
+  return { by: note.by, name: note.name, opinion: note.opinion, ...(note.at ? { at: formatDateZh(todayIn(timezone, note.at)) } : {}) };
 }
 
 /** The 退回原因 of a formal check as typed: required, 500 characters at most; a UserError naming the field otherwise. */

@@ -11,6 +11,8 @@ import {
   endorsementForm,
   recommenderOf,
   resubmittable,
+  returnBefore,
+  returnNotes,
   submissionOf,
   summaryOf,
 } from './applications.js';
@@ -70,11 +72,12 @@ export async function contactHandOverMessages(tx: Db, team: { id: number; name: 
   ];
 }
 
-/** Draws the requests of a claimed batch: one read of their teams. */
-export function endorsementRequestRenderer(db: Db): CardRenderer {
+/** Draws the requests of a claimed batch: one read of their teams and of the return each came after (重新提交). */
+export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
     const ids = specs.map((s) => Number(s.applicationId));
-    const byId = await applicationsWithNames(db, ids);
+    // and the return each came after, if any (重新提交): issued together, one round trip
+    const [byId, returns] = await Promise.all([applicationsWithNames(db, ids), returnNotes(db, ids.filter((id) => Number.isSafeInteger(id) && id > 0))]);
     return specs.map((spec, i): RenderedCard => {
       const row = byId.get(ids[i]);
       if (!row) return { drop: `申报 ${String(spec.applicationId)} 已不存在` };
@@ -87,7 +90,8 @@ export function endorsementRequestRenderer(db: Db): CardRenderer {
         display: formDisplay(applicationForm, spec.form as Record<string, unknown> | null),
         ...(Number.isSafeInteger(spec.submitted) ? { submitted: spec.submitted as number } : {}),
       };
-      return { card: endorsementRequestCard(summary, { descriptor: endorsementForm }) };
+      const returned = returnBefore(returns.get(row.application.id), summary.submitted, timezone);
+      return { card: endorsementRequestCard(summary, { descriptor: endorsementForm, ...(returned ? { returned } : {}) }) };
     });
   };
 }

@@ -10,6 +10,8 @@ import {
   LateReturn,
   ResubmittedSince,
   resubmittable,
+  returnBefore,
+  returnNotes,
   ReviewTakesNoMore,
   reviewTakesNoMoreText,
   type SeenSubmission,
@@ -64,7 +66,9 @@ export const openEndorsement: CardRun = async (ctx, input) => {
   // an old card of a year whose review takes no more: the materials without the form, and why
   const closed = await reviewTakesNoMoreText(ctx.tx, row.cycle, '不能再推荐或退回这份申报');
   if (closed) return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed }), { type: 'info', content: closed });
-  return raw(endorsementRequestCard(summary, { descriptor: endorsementForm }));
+  // submitted again after a return: the request says so, as the message that brought it did
+  const returned = returnBefore((await returnNotes(ctx.tx, [row.application.id])).get(row.application.id), summary.submitted, ctx.config.BOT_TIMEZONE);
+  return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, ...(returned ? { returned } : {}) }));
 };
 
 /** The contact's answer once the decision is made: the read-only card and what happens next (`closed`: a return past the deadline). */

@@ -7,7 +7,7 @@ import { ADMIN } from '../support/harness.js';
 import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } from './securityFixture.js';
 
 /**
- * A returned application as its leader meets it on a phone: 退回原因 (为什么被退回, why was it returned…) answers with
+ * A returned application as its leader meets it on a phone, and its contact once it is submitted again (重新提交): 退回原因 (为什么被退回, why was it returned…) answers with
  * who returned it, when and the opinion, and 修改申报, where it got 没有听懂; 进度 shows the opinion beside 请按退回意见修改.
  */
 const asked = ['退回原因', '为什么被退回', '为什么被退回了？', '退回意见', '退回原因是什么', 'why was it returned?', 'Why was my application returned', 'return reason'];
@@ -75,6 +75,13 @@ for (const mode of ['fast', 'ordinary'] as const) {
       // resubmitted and recommended, then returned at the formal check
       const submitted = await h.click(personas.leader, { action: 'application.submit', teamId: f.teamA.id, year: YEAR }, applicationForm({ title: '改过的课题' }));
       expect(submitted.toast?.type, JSON.stringify(submitted.toast)).toBe('success');
+      // the contact's request says it is submitted again, after which return, as does the same request opened from the list
+      const request = h.fake.messages.filter((m) => m.receiveId === personas.contact && m.msgType === 'interactive').at(-1)!;
+      expectValidCard(request.content);
+      expect(request.content.header.title.content).toBe('请确认申报材料（重新提交）：广州养护一班');
+      expect(cardText(request.content)).toContain(`这份申报曾被单位联系人 联系人退回（2027年3月10日），退回意见：${'材'.repeat(60)}…。`);
+      const opened = (await h.click(personas.contact, { action: 'endorse.open', applicationId: f.appA })).card.data;
+      expect(cardText(opened)).toBe(cardText(request.content));
       expect((await h.click(personas.contact, { action: 'endorse.recommend', applicationId: f.appA }, { truthful: true, opinion: '同意推荐' })).toast?.type).toBe('success');
       const back = await h.click(ADMIN, { action: 'check.return', applicationId: f.appA }, { [`reason_${f.appA}`]: '缺少满意度证明' });
       expect(back.toast?.type, JSON.stringify(back.toast)).toBe('success');

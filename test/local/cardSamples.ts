@@ -268,6 +268,8 @@ export const cardSamples: Record<string, Sample> = {
   'applications.endorsementRequestCard': () => [
     applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '缺少 QC 记录' }, error: { message: '2026 年度申报已于 2026年5月31日 截止：退回后班组不能再修改提交。' }, lateReturn: true }),
     applications.endorsementRequestCard(application, { descriptor: endorsementForm }),
+    // submitted again after a return: 重新提交, the return it answers
+    applications.endorsementRequestCard(application, { descriptor: endorsementForm, returned: { by: 'organization', name: '王联系人', at: '2026年3月5日', opinion: '缺少 QC 记录'.repeat(20) } }),
     applications.endorsementRequestCard(application, { descriptor: endorsementForm, closed: '2026年度评审结果已公布，不能再推荐这份申报。如有疑问，请联系协会。' }),
     applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '同意推荐' }, error: { message: '请勾选“材料真实性确认”' } }),
     // a click on a copy of an earlier submission: the latest, whose buttons carry when it was submitted
