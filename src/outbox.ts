@@ -120,6 +120,19 @@ function outboxRow(message: OutgoingMessage) {
   return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: storable(body), ...held };
 }
 
+/** How long a second press of a button that sends the clicker a message (私信菜单, 下载导入模板) sends nothing new: a double tap, a press again while it arrives. */
+export const RESEND_AFTER_MS = 10_000;
+
+/**
+ * The keys of such a message at `now`: this period's, which a press queues, and the one before, which it looks for
+ * too (queuedBefore), so that any press within RESEND_AFTER_MS of one queued is told to look above. `prefix` names the
+ * message and whom it goes to (help:private:<open_id>).
+ */
+export function resendKeys(prefix: string, now: Date): { key: string; previous: string } {
+  const period = Math.floor(now.getTime() / RESEND_AFTER_MS);
+  return { key: `${prefix}:${period}`, previous: `${prefix}:${period - 1}` };
+}
+
 /** Whether a message of this key is in the outbox (queued, sent or given up; until the rows are cleared). */
 export async function queuedBefore(tx: Db, dedupeKey: string): Promise<boolean> {
   const [row] = await tx.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, dedupeKey)).limit(1);

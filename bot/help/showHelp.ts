@@ -3,6 +3,7 @@ import { fastPrivateMenu } from '../../src/fast/requests.js';
 import { isSharedChat } from '../../src/groups.js';
 import type { BotRegistry, CardActionDecl, CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { helpMenuSpec, menuButtons, menuTable } from '../../src/helpMenuCards.js';
+import { queuedBefore, resendKeys } from '../../src/outbox.js';
 import { today } from '../respond.js';
 
 export function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
@@ -22,15 +23,21 @@ export function showHelp(registry: BotRegistry) {
   };
 }
 
-const privateMenuKey = (eventId: string) => `help:private:${eventId}`;
+/** 私信菜单's keys at `now` (resendKeys): a press within about 10 s of one queued sends nothing new. */
+const privateMenuKeys = (openId: string, now: Date) => resendKeys(`help:private:${openId}`, now);
 const privateMenuSent: CardResponse = { toast: { type: 'info', content: '菜单已通过私聊发给你' } };
+const privateMenuSentAlready: CardResponse = { toast: { type: 'info', content: '菜单已通过私聊发给你，请查看上一条消息' } };
 
-/** The group menu's button: the clicker's own menu, privately, drawn when it is sent from the roles they have now (src/helpMenuCards.ts). */
+/**
+ * The group menu's button: the clicker's own menu, privately, drawn when it is sent from the roles they have now
+ * (src/helpMenuCards.ts). Pressed again within about 10 s (a double tap on a phone) it sends nothing new.
+ */
 export function openMenuPrivately(registry: BotRegistry) {
   return async (ctx: HandlerContext): Promise<CardResponse> => {
+    const keys = privateMenuKeys(ctx.actor.openId, ctx.clock.now());
+    if (await queuedBefore(ctx.tx, keys.previous)) return privateMenuSentAlready;
     const render = helpMenuSpec(ctx.actor.roles, menuButtons(registry.menuFor(ctx.actor.roles)));
-    await ctx.send({ dedupeKey: privateMenuKey(ctx.eventId), to: { openId: ctx.actor.openId }, render });
-    return privateMenuSent;
+    return (await ctx.sendIfNew({ dedupeKey: keys.key, to: { openId: ctx.actor.openId }, render })) ? privateMenuSent : privateMenuSentAlready;
   };
 }
 
@@ -40,15 +47,17 @@ export function openMenuPrivately(registry: BotRegistry) {
  */
 export function openMenuPrivatelyFast(registry: BotRegistry): NonNullable<CardActionDecl['fast']> {
   return async (fx) => {
+    const keys = privateMenuKeys(fx.openId, fx.clock.now());
     const done = await fastPrivateMenu(fx.database, {
       eventId: fx.eventId,
       eventType: fx.eventType,
       openId: fx.openId,
       bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
-      dedupeKey: privateMenuKey(fx.eventId),
+      dedupeKey: keys.key,
+      previousKey: keys.previous,
       menu: menuTable(registry.menu),
     });
-    return done && { outcome: 'ok', answer: privateMenuSent, queued: done.queued };
+    return done && { outcome: 'ok', answer: done.queued ? privateMenuSent : privateMenuSentAlready, queued: done.queued };
   };
 }
 

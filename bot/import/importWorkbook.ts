@@ -3,7 +3,7 @@ import { jobCard } from '../../src/bulkJobs.js';
 import { formatDateTimeZh, todayIn } from '../../src/dates.js';
 import { fastImportApply } from '../../src/fast/importApply.js';
 import { fastImportTemplate } from '../../src/fast/requests.js';
-import type { OutgoingFile } from '../../src/outbox.js';
+import { type OutgoingFile, queuedBefore, resendKeys } from '../../src/outbox.js';
 import { UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardResponse, commandDispatch, type HandlerContext, type IncomingFile, type IncomingText } from '../../src/handlers.js';
 import { getImport, importCardData, importTemplate, notXlsxMessage, otherSpreadsheet, startImport } from '../../src/import/index.js';
@@ -24,14 +24,17 @@ export async function showImportGuide(): Promise<CardResponse> {
   return raw(importGuideCard());
 }
 
-const templateKey = (eventId: string) => `import:template:${eventId}`;
+/** 下载导入模板's keys at `now` (resendKeys): a press within about 10 s of one queued sends nothing new. */
+const templateKeys = (openId: string, now: Date) => resendKeys(`import:template:${openId}`, now);
 const templateFile = async (): Promise<OutgoingFile> => ({ fileName: '质量信得过班组导入模板.xlsx', fileType: 'xls', base64: (await importTemplate()).toString('base64') });
 const templateSent: CardResponse = { toast: { type: 'success', content: '导入模板已发到与你的单聊' } };
+const templateSentAlready: CardResponse = { toast: { type: 'info', content: '导入模板已发到与你的单聊，请查看上一条消息' } };
 
-/** 下载导入模板: the template workbook as a file message in the admin's p2p chat. */
+/** 下载导入模板: the template workbook as a file message in the admin's p2p chat; pressed again within about 10 s, nothing new. */
 export async function sendTemplate(ctx: HandlerContext): Promise<CardResponse> {
-  await ctx.send({ dedupeKey: templateKey(ctx.eventId), to: { openId: ctx.actor.openId }, file: await templateFile() });
-  return templateSent;
+  const keys = templateKeys(ctx.actor.openId, ctx.clock.now());
+  if (await queuedBefore(ctx.tx, keys.previous)) return templateSentAlready;
+  return (await ctx.sendIfNew({ dedupeKey: keys.key, to: { openId: ctx.actor.openId }, file: await templateFile() })) ? templateSent : templateSentAlready;
 }
 
 /**
@@ -40,15 +43,17 @@ export async function sendTemplate(ctx: HandlerContext): Promise<CardResponse> {
  * answers undefined having written nothing, and `sendTemplate` runs.
  */
 export const sendTemplateFast: NonNullable<CardActionDecl['fast']> = async (fx) => {
+  const keys = templateKeys(fx.openId, fx.clock.now());
   const done = await fastImportTemplate(fx.database, {
     eventId: fx.eventId,
     eventType: fx.eventType,
     openId: fx.openId,
     bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
-    dedupeKey: templateKey(fx.eventId),
+    dedupeKey: keys.key,
+    previousKey: keys.previous,
     file: await templateFile(),
   });
-  return done && { outcome: 'ok', answer: templateSent, queued: done.queued };
+  return done && { outcome: 'ok', answer: done.queued ? templateSent : templateSentAlready, queued: done.queued };
 };
 
 /**

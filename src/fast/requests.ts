@@ -54,11 +54,12 @@ buttons as (
 -- the registry's roles ['public']: anyone may ask for their menu
 ${claimCte({ from: null, eventId: '$1::text', eventType: '$2::text' })},
 queued as (
-  -- openMenuPrivately's ctx.send (enqueueQuietly), once the event is claimed
+  -- openMenuPrivately's ctx.sendIfNew, once the event is claimed, unless the period before queued one ($9: a press just before)
   insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
   select $6::text, 'send', 'open_id', $3::text, $3::text, 'interactive', 0,
     jsonb_build_object('render', jsonb_build_object('kind', $7::text, 'roles', to_jsonb(a.roles), 'buttons', b.buttons)), $8::timestamptz
   from claim, actor_roles a, buttons b
+  where not exists (select 1 from outbox o where o.dedupe_key = $9::text)
   on conflict (dedupe_key) do nothing
   returning id
 )
@@ -75,10 +76,11 @@ with verdict as (
 ),
 ${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 queued as (
-  -- sendTemplate's ctx.send (enqueueQuietly), once the event is claimed
+  -- sendTemplate's ctx.sendIfNew, once the event is claimed, unless the period before queued one ($8: a press just before)
   insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
   select $5::text, 'send', 'open_id', $3::text, $3::text, 'file', 0, $6::jsonb, $7::timestamptz
   from claim
+  where not exists (select 1 from outbox o where o.dedupe_key = $8::text)
   on conflict (dedupe_key) do nothing
   returning id
 )
@@ -120,9 +122,10 @@ async function once(database: Database, text: string, params: unknown[]): Promis
 
 /**
  * `help.private`: the clicker's menu queued to them, drawn at send time from the roles and buttons the statement
- * found; how many rows were queued, or undefined (nothing written) for the ordinary path to run.
+ * found; how many rows were queued (none: a press just before queued it, resendKeys), or undefined (nothing written)
+ * for the ordinary path to run.
  */
-export async function fastPrivateMenu(database: Database, event: FastRequest & { dedupeKey: string; menu: ReturnType<typeof menuTable> }): Promise<{ queued: number } | undefined> {
+export async function fastPrivateMenu(database: Database, event: FastRequest & { dedupeKey: string; previousKey: string; menu: ReturnType<typeof menuTable> }): Promise<{ queued: number } | undefined> {
   // enqueueQuietly sends nothing to an imported person not yet linked to Feishu: left to it
   if (!postgresClient(database) || event.openId.startsWith('pending:')) return undefined;
   const outcome = await once(database, menuSql, [
@@ -135,15 +138,16 @@ export async function fastPrivateMenu(database: Database, event: FastRequest & {
     HELP_MENU_CARD,
     // due at the process's time, as enqueueQuietly stamps it
     new Date().toISOString(),
+    event.previousKey,
   ]);
   return outcome?.claimed ? { queued: outcome.queued } : undefined;
 }
 
 /**
- * `import.template`: the workbook queued to the administrator who asked; how many rows were queued, or undefined
- * (nothing written) for the ordinary path to run.
+ * `import.template`: the workbook queued to the administrator who asked; how many rows were queued (none: a press
+ * just before queued it, resendKeys), or undefined (nothing written) for the ordinary path to run.
  */
-export async function fastImportTemplate(database: Database, event: FastRequest & { dedupeKey: string; file: OutgoingFile }): Promise<{ queued: number } | undefined> {
+export async function fastImportTemplate(database: Database, event: FastRequest & { dedupeKey: string; previousKey: string; file: OutgoingFile }): Promise<{ queued: number } | undefined> {
   if (!postgresClient(database) || event.openId.startsWith('pending:')) return undefined;
   const outcome = await once(database, templateSql, [
     event.eventId,
@@ -153,6 +157,7 @@ export async function fastImportTemplate(database: Database, event: FastRequest 
     event.dedupeKey,
     JSON.stringify(event.file),
     new Date().toISOString(),
+    event.previousKey,
   ]);
   return outcome?.claimed ? { queued: outcome.queued } : undefined;
 }

@@ -7,6 +7,7 @@ import { fastImportTemplate, fastPrivateMenu, type FastRequest } from '../../src
 import type { BotRegistry, HandlerContext } from '../../src/handlers.js';
 import { HELP_MENU_CARD, helpMenuRenderer, helpMenuSpec, menuButtons, menuTable } from '../../src/helpMenuCards.js';
 import { importTemplate, readImportWorkbook } from '../../src/import/workbook.js';
+import { resendKeys } from '../../src/outbox.js';
 import { loadActor, type Role } from '../../src/people.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
@@ -58,6 +59,8 @@ interface Step {
 const menuSent = /^菜单已通过私聊发给你$/;
 const templateSent = /^导入模板已发到与你的单聊$/;
 const duplicate = /^该操作已处理，无需重复提交$/;
+const menuSentAlready = /^菜单已通过私聊发给你，请查看上一条消息$/;
+const templateSentAlready = /^导入模板已发到与你的单聊，请查看上一条消息$/;
 
 const steps: Step[] = [
   { name: '私信菜单 of someone with no role', who: VISITOR, action: 'help.private', eventId: 'evt_req_menu_visitor', toast: 'info', says: menuSent },
@@ -101,12 +104,16 @@ const counts = async (db: Db) => ({
 /** The event of a step as the fast functions take it. */
 const request = (h: Harness, who: string, eventId: string): FastRequest => ({ eventId, eventType: 'card.action.trigger', openId: who, bootstrapAdmins: h.app.config.ADMIN_OPEN_IDS });
 
-/** The statement of a step, called directly. */
+/** The key prefix of a step's message: the action's and the clicker's (resendKeys adds the period). */
+const keyOf = (action: Step['action'], who: string) => (action === 'help.private' ? `help:private:${who}` : `import:template:${who}`);
+
+/** The statement of a step, called directly, under a key of its own (no press before it). */
 async function direct(h: Harness, step: Pick<Step, 'action' | 'who'>, eventId: string, bootstrapAdmins?: string[]) {
   const event = { ...request(h, step.who, eventId), ...(bootstrapAdmins ? { bootstrapAdmins } : {}) };
+  const keys = { dedupeKey: `${keyOf(step.action, step.who)}:${eventId}`, previousKey: `${keyOf(step.action, step.who)}:${eventId}:before` };
   return step.action === 'help.private'
-    ? fastPrivateMenu(h.db, { ...event, dedupeKey: `help:private:${eventId}`, menu: menuTable(h.app.registry.menu) })
-    : fastImportTemplate(h.db, { ...event, dedupeKey: `import:template:${eventId}`, file: { fileName: '质量信得过班组导入模板.xlsx', fileType: 'xls', base64: (await importTemplate()).toString('base64') } });
+    ? fastPrivateMenu(h.db, { ...event, ...keys, menu: menuTable(h.app.registry.menu) })
+    : fastImportTemplate(h.db, { ...event, ...keys, file: { fileName: '质量信得过班组导入模板.xlsx', fileType: 'xls', base64: (await importTemplate()).toString('base64') } });
 }
 
 /** The menu as the ordinary path drew it before it was drawn at send time: menuCardFor on the actor. */
@@ -119,7 +126,7 @@ describe('私信菜单 and 下载导入模板: the one statement answers and wri
   const worlds = twoWorlds(async () => {
     const { h, f } = await startSecurityHarness();
     await seedMore(h.db.db, f);
-    return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
+    return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[], keys: [] as string[] };
   });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
@@ -127,6 +134,9 @@ describe('私信菜单 and 下载导入模板: the one statement answers and wri
       const { h } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db);
+      // a minute after the step before: each click its own period (a press within about 10 s sends nothing new)
+      h.clock.advance(60_000);
+      worlds[mode].keys[i] = resendKeys(keyOf(step.action, step.who), h.clock.now()).key;
       if (mode === 'fast' && step.leftToOrdinary) {
         // the statement itself, on this case: it leaves it, having written nothing (PGlite has no statement: undefined at once)
         await leavesToOrdinary(() => counts(db), () => direct(h, step, step.eventId ?? `probe_${randomEventId()}`));
@@ -199,10 +209,9 @@ describe('私信菜单 and 下载导入模板: the one statement answers and wri
       const before = await counts(h.db.db);
       expect(await direct(h, step, eventId), step.name).toEqual({ queued: 1 });
       expect(await counts(h.db.db)).toEqual({ events: before.events + 1, outbox: before.outbox + 1 });
-      const key = step.action === 'help.private' ? 'help:private:' : 'import:template:';
-      const [mine] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, key + eventId));
+      const [mine] = await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, `${keyOf(step.action, step.who)}:${eventId}`));
       // the ordinary world's row of the same click, as it was queued (the dispatcher since sent it)
-      const [theirs] = await ordinary.select().from(outbox).where(eq(outbox.dedupeKey, key + (step.eventId ?? `evt_req_${i}`)));
+      const [theirs] = await ordinary.select().from(outbox).where(eq(outbox.dedupeKey, worlds.ordinary.keys[i]));
       const queued = (o: typeof mine) => ({ kind: o.kind, receiveIdType: o.receiveIdType, receiver: o.receiver, rateKey: o.rateKey, msgType: o.msgType, priority: o.priority, status: o.status, attempts: o.attempts });
       expect(queued(mine)).toEqual({ ...queued(theirs), status: 'pending', attempts: 0 });
       if (step.action === 'help.private') expect(mine.card, step.name).toEqual(theirs.card);
@@ -239,28 +248,35 @@ describe('私信菜单 and 下载导入模板, the same delivery twice at once, 
     await h?.close();
   });
 
+  const rowsOf = (action: Step['action'], who: string) => h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `${keyOf(action, who)}:%`));
+
   it.each([
-    ['help.private', personas.leader, menuSent, 'help:private:'],
-    ['import.template', ROLE_ADMIN, templateSent, 'import:template:'],
-  ] as const)('%s delivered twice at once: one sent, one told it was handled', async (action, who, says, key) => {
+    ['help.private', personas.leader, menuSent],
+    ['import.template', ROLE_ADMIN, templateSent],
+  ] as const)('%s delivered twice at once: one sent, one told it was handled', async (action, who, says) => {
     for (let round = 0; round < 3; round++) {
+      h.clock.advance(60_000);
       const eventId = `evt_req_twice_${action}_${round}`;
+      const before = (await rowsOf(action, who)).length;
       const both: Body[] = await Promise.all([0, 1].map(() => h.click(who, { action }, {}, { eventId })));
       const contents = both.map((b) => b.toast?.content ?? '');
       expect(contents.filter((c) => says.test(c)), JSON.stringify(contents)).toHaveLength(1);
       expect(contents.filter((c) => duplicate.test(c))).toHaveLength(1);
-      expect(await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, key + eventId))).toHaveLength(1);
+      expect((await rowsOf(action, who)).length).toBe(before + 1);
     }
   });
 
   it.each([
-    ['help.private', personas.leader, menuSent, 'help:private:'],
-    ['import.template', ROLE_ADMIN, templateSent, 'import:template:'],
-  ] as const)('%s clicked twice at once: each click its own message', async (action, who, says, key) => {
-    const ids = [randomEventId(), randomEventId()];
-    const both: Body[] = await Promise.all(ids.map((eventId) => h.click(who, { action }, {}, { eventId })));
-    for (const b of both) expect(b.toast?.content).toMatch(says);
-    for (const eventId of ids) expect(await h.db.db.select().from(outbox).where(eq(outbox.dedupeKey, key + eventId))).toHaveLength(1);
+    ['help.private', personas.leader, menuSent, menuSentAlready],
+    ['import.template', ROLE_ADMIN, templateSent, templateSentAlready],
+  ] as const)('%s clicked twice at once (a double tap): one message, the other told to look above', async (action, who, says, already) => {
+    h.clock.advance(60_000);
+    const before = (await rowsOf(action, who)).length;
+    const both: Body[] = await Promise.all([randomEventId(), randomEventId()].map((eventId) => h.click(who, { action }, {}, { eventId })));
+    const contents = both.map((b) => b.toast?.content ?? '');
+    expect(contents.filter((c) => says.test(c)), JSON.stringify(contents)).toHaveLength(1);
+    expect(contents.filter((c) => already.test(c)), JSON.stringify(contents)).toHaveLength(1);
+    expect((await rowsOf(action, who)).length).toBe(before + 1);
   });
 });
 
@@ -276,12 +292,14 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('私信菜单 and 下载导�
       for (const action of ['help.private', 'import.template'] as const) {
         // the first warms the connection; the second is a sender new to this process (the first round), the third one seen before
         const [warm, fresh, seen] = senders[action];
+        // each click a minute after the one before: its own period (a press within about 10 s sends nothing new)
+        bot.clock.advance(60_000);
         expect((await click(warm, { action })).body.toast?.type).toBe(action === 'help.private' ? 'info' : 'success');
         for (const [label, who] of [['new sender', fresh], ['sender seen before', seen]] as const) {
-          const { body, trips, eventId } = await click(who, { action });
+          bot.clock.advance(60_000);
+          const { body, trips } = await click(who, { action });
           expect(body.toast?.content).toMatch(action === 'help.private' ? menuSent : templateSent);
-          const key = action === 'help.private' ? `help:private:${eventId}` : `import:template:${eventId}`;
-          expect(await bot.db.select().from(outbox).where(eq(outbox.dedupeKey, key))).toHaveLength(1);
+          expect(await bot.db.select().from(outbox).where(eq(outbox.dedupeKey, resendKeys(keyOf(action, who), bot.clock.now()).key))).toHaveLength(1);
           figures[`${action} ${label} (${fast ? 'one statement' : 'ordinary path'})`] = trips;
         }
       }
@@ -333,5 +351,39 @@ describe('查看申报表全文 tapped twice on one task card, the fast paths on
       const after = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `review:application:${f.ownTask}:%`));
       expect(after.length - before.length, mode).toBe(1);
     }
+  });
+});
+
+describe('私信菜单 and 下载导入模板 tapped twice, the fast paths on and off: one message, the second tap told to look above', () => {
+  const worlds = twoWorlds(async () => startSecurityHarness());
+  const cases = [
+    { action: 'help.private', who: personas.leader, sent: ['info', '菜单已通过私聊发给你'], already: ['info', '菜单已通过私聊发给你，请查看上一条消息'], msgType: 'interactive' },
+    { action: 'import.template', who: ADMIN, sent: ['success', '导入模板已发到与你的单聊'], already: ['info', '导入模板已发到与你的单聊，请查看上一条消息'], msgType: 'file' },
+  ] as const;
+
+  it.each(cases)('$action: a second tap right after, and a third 5 s later, send nothing new; a tap a minute later sends it again; each world alike', async (c) => {
+    const seen: unknown[] = [];
+    for (const mode of ['fast', 'ordinary'] as const) {
+      const { h } = worlds[mode];
+      const start = h.clock.now();
+      const tap = async (i: number) => {
+        const t = (await h.click(c.who, { action: c.action }, {}, { eventId: `evt_req_tap_${c.action}_${i}` })).toast;
+        return [t?.type, t?.content];
+      };
+      const toasts = [await tap(0), await tap(1)];
+      h.clock.advance(5_000);
+      toasts.push(await tap(2));
+      h.clock.advance(60_000);
+      toasts.push(await tap(3));
+      h.clock.set(start.toISOString());
+      expect(toasts, mode).toEqual([c.sent, c.already, c.already, c.sent]);
+      const rows = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `${c.action === 'help.private' ? 'help:private' : 'import:template'}:${c.who}:%`)).orderBy(outbox.id);
+      expect(rows.map((o) => [o.receiver, o.priority, o.msgType]), mode).toEqual([0, 1].map(() => [c.who, 0, c.msgType]));
+      expect(h.fake.messages.filter((m) => m.receiveId === c.who && m.msgType === c.msgType), mode).toHaveLength(2);
+      // every tap answered, and claimed as an event of its own
+      expect(await h.db.db.select().from(processedEvents).where(like(processedEvents.eventId, `evt_req_tap_${c.action}_%`)), mode).toHaveLength(4);
+      seen.push({ toasts, keys: rows.map((o) => o.dedupeKey) });
+    }
+    expect(seen[0]).toEqual(seen[1]);
   });
 });
