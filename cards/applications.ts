@@ -230,7 +230,7 @@ function endorsementRequestDrawn(
         : [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)];
   // submitted again after a return: said so, with the return it answers (what changed is not kept: the whole is to be read again)
   const again = opts.returned
-    ? [markdown(md`<font color='orange'>**重新提交**</font>：这份申报曾被${returnedByText(opts.returned)}退回${opts.returned.at ? `（${opts.returned.at}）` : ''}，${opts.returned.by === 'association' ? '退回原因' : '退回意见'}：${clipText(opts.returned.opinion, STATUS_OPINION_SHOWN) || '（未填写）'}。班组长修改后重新提交，请核对全部材料后再推荐或退回。`)]
+    ? [markdown(md`<font color='orange'>**重新提交**</font>：这份申报曾被${returnedByText(opts.returned)}退回${opts.returned.at ? `（${opts.returned.at}）` : ''}，${opts.returned.by === 'association' ? '退回原因' : '退回意见'}：${clipText(opts.returned.opinion, STATUS_OPINION_SHOWN) || '（未填写）'}。${changedText(opts.returned.changed)}`)]
     : [];
   return card({
     title: opts.returned ? `请确认申报材料（重新提交）：${a.team.name}` : `请确认申报材料：${a.team.name}`,
@@ -448,11 +448,24 @@ export interface ReturnShown {
   name: string | null;
   at?: string;
   opinion: string;
+  /** A resubmission's fields changed since the return (labels), where the returned form is known. */
+  changed?: string[];
 }
 
 /** Who returned: the organisation's contact by name where known, or the association's formal check. */
 export function returnedByText(r: Pick<ReturnShown, 'by' | 'name'>): string {
   return r.by === 'association' ? '协会形式审查' : r.name ? `单位联系人 ${r.name}` : '单位联系人';
+}
+
+/** Changed fields a resubmission names at most; the rest are counted. */
+const CHANGED_SHOWN = 4;
+
+/** What a resubmission changed since its return, as the contact's request says it. */
+function changedText(changed: string[] | undefined): string {
+  if (!changed) return '班组长修改后重新提交，请核对全部材料后再推荐或退回。';
+  if (!changed.length) return '重新提交的内容与退回时相同。';
+  const named = changed.slice(0, CHANGED_SHOWN).join('、');
+  return `班组长修改了：${named}${changed.length > CHANGED_SHOWN ? ` 等 ${changed.length} 项` : ''}。`;
 }
 
 /** An opinion in 进度 is cut here; the whole of it is on the 退回原因 card and on the 申报表 opened to edit it. */

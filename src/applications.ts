@@ -607,7 +607,9 @@ export async function endorseApplication(
     const current = await findApplicationById(tx, applicationId);
     throw (current && madeAlready(transition, current, what, actor.openId)) ?? new UserError('该申报已处理。', { kind: 'info' });
   }
-  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, at: now, details: { opinion: input.opinion } });
+  // a return keeps the form as it was returned, so that its resubmission can say what changed (returnBefore)
+  const details = decision === 'return' ? { opinion: input.opinion, form: row.application.form } : { opinion: input.opinion };
+  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, at: now, details });
   return { application, team: row.team, cycle: row.cycle, organization: row.organization };
 }
 
@@ -628,6 +630,8 @@ export interface ReturnNote {
   name: string | null;
   at: Date | null;
   opinion: string;
+  /** The form as it was returned (kept in the audit log since returns kept it), to tell what a resubmission changed. */
+  form?: Record<string, unknown>;
 }
 
 /**
@@ -649,11 +653,11 @@ export async function returnNotes(db: Db, ids: number[]): Promise<Map<number, Re
   const notes = new Map<number, ReturnNote>();
   for (const r of rows) {
     const e = (r.endorsement ?? {}) as { decision?: string; opinion?: string; returnReason?: string; at?: string };
-    const d = (r.details ?? {}) as { opinion?: string; reason?: string };
+    const d = (r.details ?? {}) as { opinion?: string; reason?: string; form?: Record<string, unknown> };
     if (r.action) {
       const byAssociation = r.action === 'application.returnByAssociation';
       const opinion = (byAssociation ? d.reason : d.opinion) ?? '';
-      notes.set(r.id, { by: byAssociation ? 'association' : 'organization', name: r.name, at: r.at, opinion });
+      notes.set(r.id, { by: byAssociation ? 'association' : 'organization', name: r.name, at: r.at, opinion, ...(d.form && typeof d.form === 'object' ? { form: d.form } : {}) });
     } else if (e.returnReason) {
       notes.set(r.id, { by: 'association', name: null, at: null, opinion: e.returnReason });
     } else if (e.decision === 'return') {
@@ -667,9 +671,15 @@ export async function returnNotes(db: Db, ids: number[]): Promise<Map<number, Re
  * The return a submission came after (a resubmission: 重新提交), as the contact's 请确认申报材料 shows it; undefined for a
  * first submission, or when the latest return came after this submission (`submitted`, epoch ms).
  */
-export function returnBefore(note: ReturnNote | undefined, submitted: number | undefined, timezone: string): ReturnShown | undefined {
+export function returnBefore(note: ReturnNote | undefined, submitted: number | undefined, timezone: string, form?: unknown): ReturnShown | undefined {
   if (!note || (note.at && submitted !== undefined && note.at.getTime() > submitted)) return undefined;
-  return { by: note.by, name: note.name, opinion: note.opinion, ...(note.at ? { at: formatDateZh(todayIn(timezone, note.at)) } : {}) };
+  const changed = note.form && form && typeof form === 'object' ? changedFields(note.form, form as Record<string, unknown>) : undefined;
+  return { by: note.by, name: note.name, opinion: note.opinion, ...(note.at ? { at: formatDateZh(todayIn(timezone, note.at)) } : {}), ...(changed ? { changed } : {}) };
+}
+
+/** The labels of the 申报表's fields that differ between two stored forms, in the form's order. */
+export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  return applicationFields.filter((key) => JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null)).map((key) => applicationLabels[key]);
 }
 
 /** The 退回原因 of a formal check as typed: required, 500 characters at most; a UserError naming the field otherwise. */
@@ -747,7 +757,7 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
     const current = await findApplicationById(tx, applicationId);
     throw (current && madeAlready(transition, current, what)) ?? new UserError('该申报已处理。', { kind: 'info' });
   }
-  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, at: now, details: note ? { reason: note } : {} });
+  await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, at: now, details: note ? { reason: note, form: row.application.form } : {} });
   return { application, team: row.team, cycle: row.cycle, organization: row.organization, reason: note };
 }
 

@@ -90,7 +90,7 @@ export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): 
         display: formDisplay(applicationForm, spec.form as Record<string, unknown> | null),
         ...(Number.isSafeInteger(spec.submitted) ? { submitted: spec.submitted as number } : {}),
       };
-      const returned = returnBefore(returns.get(row.application.id), summary.submitted, timezone);
+      const returned = returnBefore(returns.get(row.application.id), summary.submitted, timezone, spec.form);
       return { card: endorsementRequestCard(summary, { descriptor: endorsementForm, ...(returned ? { returned } : {}) }) };
     });
   };

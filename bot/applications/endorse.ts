@@ -67,7 +67,7 @@ export const openEndorsement: CardRun = async (ctx, input) => {
   const closed = await reviewTakesNoMoreText(ctx.tx, row.cycle, '不能再推荐或退回这份申报');
   if (closed) return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed }), { type: 'info', content: closed });
   // submitted again after a return: the request says so, as the message that brought it did
-  const returned = returnBefore((await returnNotes(ctx.tx, [row.application.id])).get(row.application.id), summary.submitted, ctx.config.BOT_TIMEZONE);
+  const returned = returnBefore((await returnNotes(ctx.tx, [row.application.id])).get(row.application.id), summary.submitted, ctx.config.BOT_TIMEZONE, row.application.form);
   return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, ...(returned ? { returned } : {}) }));
 };
 

@@ -106,11 +106,12 @@ ${claimCte()},
 changed as (
   update applications set status = '${to}', endorsement = $5::jsonb, updated_at = $6::timestamptz
   where id = $4 and status = 'submitted' and exists (select 1 from claim)
-  returning id
+  returning id, form
 ),
 logged as (
+  -- endorseApplication's audit: a return keeps the form as it was returned
   insert into audit_log (actor, action, entity, entity_id, details, at)
-  select $3, '${action}', 'application', c.id::text, jsonb_build_object('opinion', $7::text), $6::timestamptz from changed c
+  select $3, '${action}', 'application', c.id::text, jsonb_build_object('opinion', $7::text${recommend ? '' : ", 'form', c.form"}), $6::timestamptz from changed c
   returning id
 ),
 leader_notice as (

@@ -101,12 +101,13 @@ changed as (
   update applications set status = $6, updated_at = $7::timestamptz,
     endorsement = case when $8::text is null then endorsement else coalesce(endorsement, '{}'::jsonb) || jsonb_build_object('returnReason', $8::text) end
   where id = $3 and status = 'recommended' and exists (select 1 from claim)
-  returning id
+  returning id, form
 ),
 audited as (
-  -- audit() (src/audit.ts), its time the column's default as there; run though nothing reads it, as every writing CTE is
+  -- audit() (src/audit.ts), its time the column's default as there; run though nothing reads it, as every writing CTE is;
+  -- a return keeps the form as it was returned, as formalCheck's does
   insert into audit_log (actor, action, entity, entity_id, details, at)
-  select $4, $9, 'application', c.id::text, $10::jsonb, $7::timestamptz from changed c
+  select $4, $9, 'application', c.id::text, $10::jsonb || case when $8::text is null then '{}'::jsonb else jsonb_build_object('form', c.form) end, $7::timestamptz from changed c
   returning id
 ),
 told as (

@@ -205,14 +205,20 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
     it('提交 of an application returned by its contact, and by the association: the contact’s request says 重新提交 and the return it answers, alike on both paths', async () => {
       const returns = [
         { endorsement: { decision: 'return', truthful: false, opinion: '请补充 **QC** 记录', by: personas.contact, at: '2027-03-05T02:00:00.000Z' }, says: '这份申报曾被单位联系人 联系人退回（2027年3月5日），退回意见：请补充 &#42;&#42;QC&#42;&#42; 记录。' },
-        { audit: { action: 'application.returnByAssociation', details: { reason: '缺少满意度证明' } }, endorsement: { decision: 'recommend', opinion: '同意', by: personas.contact, returnReason: '缺少满意度证明' }, says: '这份申报曾被协会形式审查退回（2027年3月6日），退回原因：缺少满意度证明。' },
+        { audit: { action: 'application.returnByAssociation', details: { reason: '缺少满意度证明' } }, endorsement: { decision: 'recommend', opinion: '同意', by: personas.contact, returnReason: '缺少满意度证明' }, says: '这份申报曾被协会形式审查退回（2027年3月6日），退回原因：缺少满意度证明。班组长修改后重新提交，请核对全部材料后再推荐或退回。' },
+        // the form as it was returned kept in the audit log: the fields changed since are named
+        {
+          audit: { action: 'application.returnByOrganization', details: { opinion: '标题不准确', form: { ...JSON.parse(sameForm()), title: '退回时的标题' } } },
+          endorsement: { decision: 'return', truthful: false, opinion: '标题不准确', by: personas.contact },
+          says: '这份申报曾被单位联系人 联系人退回（2027年3月6日），退回意见：标题不准确。班组长修改了：成果名称。',
+        },
       ];
-      for (const [i, ret] of returns.entries()) {
+      for (const [i, ret] of returns.entries() as IterableIterator<[number, { audit?: { action: string; details: Record<string, unknown> }; endorsement: Record<string, unknown>; says: string }]>) {
         const r = await onBoth({
           setup: async (h) => {
             const t = await freshTeam(h.db.db, f);
             const id = await applicationOf(h.db.db, f, t, 'returned', { endorsement: ret.endorsement, submittedAt: new Date('2027-03-01T02:00:00Z') });
-            if (ret.audit) await h.db.db.insert(auditLog).values({ actor: personas.admin, entity: 'application', entityId: String(id), at: new Date('2027-03-06T02:00:00Z'), ...ret.audit });
+            if (ret.audit) await h.db.db.insert(auditLog).values({ actor: ret.audit.action === 'application.returnByOrganization' ? personas.contact : personas.admin, entity: 'application', entityId: String(id), at: new Date('2027-03-06T02:00:00Z'), ...ret.audit });
             return t;
           },
           steps: (t) => [submit(t, applicationForm({ title: `重新提交${i}` }))],

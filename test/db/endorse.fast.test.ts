@@ -145,7 +145,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
         const [left, leftOrdinary] = [await leftBy(fast.db, applicationId, eventId), await leftBy(ordinary.db, applicationId, eventId)];
         expect(left).toEqual(leftOrdinary);
         expect(left.application.status).toBe(decision === 'recommend' ? 'recommended' : 'returned');
-        expect(left.audits).toEqual([{ actor: personas.contact, action: `application.${decision === 'recommend' ? 'recommend' : 'returnByOrganization'}`, entity: 'application', entityId: String(applicationId), details: { opinion: form.opinion } }]);
+        expect(left.audits).toEqual([{ actor: personas.contact, action: `application.${decision === 'recommend' ? 'recommend' : 'returnByOrganization'}`, entity: 'application', entityId: String(applicationId), details: decision === 'recommend' ? { opinion: form.opinion } : { opinion: form.opinion, form: left.application.form } }]);
         expect(left.claims).toHaveLength(1);
         const receivers = left.outbox.map((r) => r.receiver).sort();
         const admins = decision === 'return' ? [] : group ? ['oc_endorse_admins'] : [ADMIN, SECOND_ADMIN];

@@ -79,7 +79,8 @@ for (const mode of ['fast', 'ordinary'] as const) {
       const request = h.fake.messages.filter((m) => m.receiveId === personas.contact && m.msgType === 'interactive').at(-1)!;
       expectValidCard(request.content);
       expect(request.content.header.title.content).toBe('请确认申报材料（重新提交）：广州养护一班');
-      expect(cardText(request.content)).toContain(`这份申报曾被单位联系人 联系人退回（2027年3月10日），退回意见：${'材'.repeat(60)}…。`);
+      // the fixture's form was stored apart from what the form parses to: five fields differ, four named
+      expect(cardText(request.content)).toContain(`这份申报曾被单位联系人 联系人退回（2027年3月10日），退回意见：${'材'.repeat(60)}…。班组长修改了：成果名称、活动开始日期、目标完成率（%）、培训率（%） 等 5 项。`);
       const opened = (await h.click(personas.contact, { action: 'endorse.open', applicationId: f.appA })).card.data;
       expect(cardText(opened)).toBe(cardText(request.content));
       expect((await h.click(personas.contact, { action: 'endorse.recommend', applicationId: f.appA }, { truthful: true, opinion: '同意推荐' })).toast?.type).toBe('success');
@@ -90,6 +91,18 @@ for (const mode of ['fast', 'ordinary'] as const) {
       expect(answer.text).toContain('**退回原因**：缺少满意度证明');
       const text = cardText((await h.click(personas.leader, { action: 'team.status' })).card.data);
       expect(text).toContain('**退回原因**：协会形式审查（2027年3月10日）：缺少满意度证明');
+      // submitted again as it was returned: the contact is told nothing changed
+      const again = await h.click(personas.leader, { action: 'application.submit', teamId: f.teamA.id, year: YEAR }, applicationForm({ title: '改过的课题' }));
+      expect(again.toast?.type, JSON.stringify(again.toast)).toBe('success');
+      const second = h.fake.messages.filter((m) => m.receiveId === personas.contact && m.msgType === 'interactive').at(-1)!;
+      expect(cardText(second.content)).toContain('这份申报曾被协会形式审查退回（2027年3月10日），退回原因：缺少满意度证明。重新提交的内容与退回时相同。');
+      // and changed in three fields: named, in the form's order
+      await h.db.db.update(applications).set({ status: 'submitted' }).where(eq(applications.id, f.appA));
+      expect((await h.click(personas.contact, { action: 'endorse.return', applicationId: f.appA }, { opinion: '再改' })).toast?.type).toBe('success');
+      const third = await h.click(personas.leader, { action: 'application.submit', teamId: f.teamA.id, year: YEAR }, applicationForm({ title: '第三次', qc: '成立 QC 小组 3 个', goalRate: '99' }));
+      expect(third.toast?.type, JSON.stringify(third.toast)).toBe('success');
+      const last = h.fake.messages.filter((m) => m.receiveId === personas.contact && m.msgType === 'interactive').at(-1)!;
+      expect(cardText(last.content)).toMatch(/退回意见：再改。班组长修改了：成果名称、[^、]+、[^、。]+。/);
     });
   });
 }

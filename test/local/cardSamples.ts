@@ -270,6 +270,8 @@ export const cardSamples: Record<string, Sample> = {
     applications.endorsementRequestCard(application, { descriptor: endorsementForm }),
     // submitted again after a return: 重新提交, the return it answers
     applications.endorsementRequestCard(application, { descriptor: endorsementForm, returned: { by: 'organization', name: '王联系人', at: '2026年3月5日', opinion: '缺少 QC 记录'.repeat(20) } }),
+    applications.endorsementRequestCard(application, { descriptor: endorsementForm, returned: { by: 'association', name: null, at: '2026年3月6日', opinion: '缺少材料链接', changed: ['成果名称', '活动开始日期', '目标完成率（%）', '培训率（%）', 'QC 小组活动'] } }),
+    applications.endorsementRequestCard(application, { descriptor: endorsementForm, returned: { by: 'organization', name: '王联系人', opinion: '材料不全', changed: [] } }),
     applications.endorsementRequestCard(application, { descriptor: endorsementForm, closed: '2026年度评审结果已公布，不能再推荐这份申报。如有疑问，请联系协会。' }),
     applications.endorsementRequestCard(application, { descriptor: endorsementForm, values: { opinion: '同意推荐' }, error: { message: '请勾选“材料真实性确认”' } }),
     // a click on a copy of an earlier submission: the latest, whose buttons carry when it was submitted
