@@ -104,5 +104,15 @@ for (const mode of ['fast', 'ordinary'] as const) {
       const last = h.fake.messages.filter((m) => m.receiveId === personas.contact && m.msgType === 'interactive').at(-1)!;
       expect(cardText(last.content)).toMatch(/退回意见：再改。班组长修改了：成果名称、[^、]+、[^、。]+。/);
     });
+
+    it('returned and the year’s applications closed since: 退回原因 says it can no longer be submitted again, with no 修改申报', async () => {
+      expect((await h.click(personas.contact, { action: 'endorse.return', applicationId: f.appA }, { opinion: '最后一次' })).toast?.type).toBe('success');
+      h.clock.advanceDays(90);
+      const answer = await answerTo(h, personas.leader, '退回原因');
+      expect(answer.text).toContain('**退回意见**：最后一次');
+      expect(answer.text).toContain(`${YEAR} 年度申报已于 2027年5月31日 截止，这份申报不能再修改提交，不参加本年度评审`);
+      expect(answer.actions).toEqual([]);
+      h.clock.advanceDays(-90);
+    });
   });
 }
