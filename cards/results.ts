@@ -166,12 +166,45 @@ function boxedLines(boxed: BoxedCertificateLine[], max = 40): Element[] {
   ];
 }
 
+/** A leader or contact 公布结果 could not reach: imported, not yet linked to Feishu. */
+export interface UnlinkedPerson {
+  name: string | null;
+  /** The mobile or e-mail they were imported by. */
+  reach: string;
+  teams: { team: string; role: 'leader' | 'contact' }[];
+}
+
+/** “2 位班组长或单位联系人尚未在飞书中与机器人关联，未收到结果”: the 公布结果 job's card says it too. */
+export const unlinkedCount = (n: number) => `${n} 位班组长或单位联系人尚未在飞书中与机器人关联，未收到结果`;
+
+/** 李四（养护一班、养护二班 的单位联系人；hr@x.com）: whose they are, and by what they were imported. */
+function unlinkedName(p: UnlinkedPerson): string {
+  const roles = [...new Set(p.teams.map((t) => (t.role === 'leader' ? '班组长' : '单位联系人')))].join('、');
+  const teams = p.teams.slice(0, 3).map((t) => t.team).join('、') + (p.teams.length > 3 ? ` 等 ${p.teams.length} 个班组` : '');
+  return `${p.name ?? '未登记姓名'}（${teams} 的${roles}；${p.reach}）`;
+}
+
+/**
+ * Those the results could not reach, a few named (then 等 N 位), and what to do: nothing is kept for them, so linking
+ * later sends nothing; 进度 shows their result once linked.
+ */
+function unlinkedLines(unlinked: UnlinkedPerson[], max = 10): Element[] {
+  if (!unlinked.length) return [];
+  const shown = unlinked.slice(0, max).map(unlinkedName).join('、') + (unlinked.length > max ? ` 等 ${unlinked.length} 位` : '');
+  return [
+    markdown(md`<font color='red'>**${unlinkedCount(unlinked.length)}**</font>：${shown}`),
+    note(
+      '请他们在飞书中给机器人发一条消息（如“帮助”）完成关联，或核对导入的手机号/邮箱是否为其飞书账号所用。关联后不会补发：他们可发送“进度”查看结果，获称号的荣誉证书可从证书压缩包中取出转交。',
+    ),
+  ];
+}
+
 /**
  * To the bound admin group(s): the published results with a bar chart of the totals. The certificates with boxes are
  * listed as many as the card's budget holds (CARD_BYTES_BUDGET): 40 lines naming 50-character teams and their
  * organisations came to 34 KB, over Feishu's 30 KB; those left out are counted.
  */
-export function resultsPublishedCard(d: ResultsSummary & { fileName: string; boxed?: BoxedCertificateLine[] }): Card {
+export function resultsPublishedCard(d: ResultsSummary & { fileName: string; boxed?: BoxedCertificateLine[]; unlinked?: UnlinkedPerson[] }): Card {
   const scored = d.lines.filter((l) => l.finalScore !== null);
   const titles = scored.filter(titled);
   const recommended = titles.filter((l) => l.recommended);
@@ -191,7 +224,9 @@ export function resultsPublishedCard(d: ResultsSummary & { fileName: string; box
         ...listed(recommended, 20, undefined, d),
         markdown('**授予“质量信得过班组”称号**'),
         ...listed(titles, 40, undefined, d),
-        note(md`每个申报班组的班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
+        // a leader or contact not yet linked to Feishu was sent nothing: named, not counted among those who received theirs
+        ...unlinkedLines(d.unlinked ?? []),
+        note(md`${d.unlinked?.length ? '其余' : '每个申报班组的'}班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
         ...boxedLines(boxed, boxedShown),
         buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),
       ],

@@ -178,6 +178,26 @@ describe('the results cards', () => {
     for (const b of boxed.slice(0, 3)) expect(JSON.stringify(few)).toContain(b.number);
   });
 
+  it('the published card names a few leaders and contacts not yet linked to Feishu, then 等 N 位, within its 30 KB with long names', () => {
+    const long = lines(3000).map((l, i) => ({ ...l, team: `${'长'.repeat(44)}${String(i).padStart(6, '0')}`, organization: '单'.repeat(40) }));
+    const unlinked = Array.from({ length: 25 }, (_, i) => ({
+      name: `待关联${i + 1}`,
+      reach: `${'a'.repeat(50)}${i}@example.com`,
+      teams: long.slice(i * 5, i * 5 + 5).map((l) => ({ team: l.team, role: 'contact' as const })),
+    }));
+    const boxed = Array.from({ length: 40 }, (_, i) => ({ number: `GDSZ-Z-2027-${String(i + 1).padStart(4, '0')}`, teamName: long[i].team, organization: '单'.repeat(40), characters: '𠮷㐀' }));
+    const card = resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: long, fileName: 'x.xlsx', boxed, unlinked });
+    expectValidCard(card);
+    expect(cardBodyBytes(card)).toBeLessThanOrEqual(CARD_BYTES_BUDGET);
+    const text = cardText(card);
+    expect(text).toContain('25 位班组长或单位联系人尚未在飞书中与机器人关联，未收到结果');
+    expect(text).toContain(`待关联10（${long[45].team}、${long[46].team}、${long[47].team} 等 5 个班组 的单位联系人；${unlinked[9].reach}） 等 25 位`);
+    expect(text).not.toContain('待关联11（');
+    expect(text).toContain('其余班组长和单位联系人已收到各自的结果');
+    // none unlinked: every leader and contact received theirs, as before
+    expect(cardText(resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: lines(3), fileName: 'x.xlsx', unlinked: [] }))).toContain('每个申报班组的班组长和单位联系人已收到各自的结果');
+  });
+
   it('the preview asks before publishing', () => {
     const card = resultsPreviewCard({ cycleId: 1, year: 2027, status: 'closed', awardThreshold: 85, recommendShare: 0.1, lines: lines(300) });
     expectValidCard(card);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { resultsPublishedCard, unreviewedNoticeCard } from '../../cards/results.js';
+import { resultsPublishedCard, unlinkedCount, unreviewedNoticeCard } from '../../cards/results.js';
 import type { Db } from '../../db/index.js';
 import { activeBulkJob, type BatchResult, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
 import {
@@ -25,7 +25,7 @@ import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { teamResultMessage } from '../../src/review/resultCards.js';
-import { latestAggregation, loadResults, PreviewOutdated, publishCounts, publishResults, rankedResultsAfter, unreviewedApplicantsAfter } from '../../src/review/results.js';
+import { latestAggregation, loadResults, PreviewOutdated, publishCounts, publishResults, rankedResultsAfter, unlinkedRecipients, unreviewedApplicantsAfter } from '../../src/review/results.js';
 import { resultsWorkbookFile } from '../../src/workbook.js';
 import { id, idFrom, idOrZero, values } from '../respond.js';
 import { resultsSummary, workbookFileName } from './view.js';
@@ -37,7 +37,7 @@ export const PUBLISH_BATCH = 100;
  * The job's state: published, how many ranked results and unreviewed applications it tells (its total is both), and
  * once the ranked results are told, `unreviewed`: the cursor then runs over the applications that never reached the review.
  */
-type PublishResult = { published?: boolean; ranked?: number; unreviewedTotal?: number; unreviewed?: boolean };
+type PublishResult = { published?: boolean; ranked?: number; unreviewedTotal?: number; unreviewed?: boolean; outcome?: string };
 
 /** What a batch reads before its transaction: the certificate font's glyphs, and how many certificates a zip holds. */
 interface Prepared {
@@ -135,7 +135,10 @@ async function tellUnreviewed(
     cursor = rows[rows.length - 1].applicationId;
     if (rows.length === PUBLISH_BATCH) return { done, total: total(done), cursor, finished: false, result };
   }
-  return { ...(await tellAdmins(tx, bootstrapAdmins, cycleId, prepared)), done, total: total(done), cursor, finished: true, result };
+  const { unlinked } = await tellAdmins(tx, bootstrapAdmins, cycleId, prepared);
+  // the job's card names none (the results card does), but does not let 已通知 N / N pass for every leader and contact
+  const outcome = unlinked ? `${unlinkedCount(unlinked)}，名单见“评审结果已公布”卡片。` : undefined;
+  return { done, total: total(done), cursor, finished: true, result: { ...result, ...(outcome ? { outcome } : {}) } };
 }
 
 /**
@@ -143,7 +146,7 @@ async function tellUnreviewed(
  * the certificates that print a character of a name as an empty box, to be written in by hand. A year too large for one
  * file (Feishu takes 30 MB) gets numbered zips, each its own message, with a notice naming the certificates each holds.
  */
-async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: number, { glyphs, perZip }: Prepared): Promise<object> {
+async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: number, { glyphs, perZip }: Prepared): Promise<{ unlinked: number }> {
   const data = await loadResults(tx, cycleId);
   const year = data.cycle.year;
   const summary = resultsSummary(data);
@@ -153,7 +156,9 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
   const workbook = resultsWorkbookFile(cycleId, new Date(data.cycle.updatedAt));
   const zips = await certificateZipParts(tx, cycleId, perZip);
   const boxed = zips.length ? await boxedCertificates(tx, cycleId, glyphs) : [];
-  const published = resultsPublishedCard({ ...summary, fileName, boxed });
+  // the leaders and contacts not yet linked to Feishu: the outbox queued nothing to them, nor will it on linking
+  const unlinked = await unlinkedRecipients(tx, cycleId);
+  const published = resultsPublishedCard({ ...summary, fileName, boxed, unlinked });
   const messages: OutgoingMessage[] = [];
   for (const to of await adminDestinations(tx, bootstrapAdmins)) {
     const dest = destinationKey(to);
@@ -170,7 +175,7 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
     }
   }
   await enqueueMany(tx, messages);
-  return {};
+  return { unlinked: unlinked.length };
 }
 
 /** What the numbered zips hold, sent beside them: “（1／2）GDSZ-ZS-2027-0001 至 GDSZ-ZS-2027-0150，150 份”. */

@@ -8,6 +8,7 @@ import { AlreadyDone, UserError } from '../errors.js';
 import { readCode } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
+import { PENDING_PREFIX } from '../import/people.js';
 import { revocationBarDays } from '../policy.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
 import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, recommendedAmong, type PanelScore } from './aggregation.js';
@@ -430,6 +431,45 @@ export async function unreviewedApplicantsAfter(tx: Db, cycleId: number, afterId
     .orderBy(asc(applications.id))
     .limit(limit);
   return rows.map(({ status, ...r }) => ({ ...r, reason: status === 'submitted' ? 'unconfirmed' : 'returned' }));
+}
+
+/** A leader or contact 公布结果 tells but cannot reach: imported and not yet linked to Feishu (pending:…). */
+export interface UnlinkedRecipient {
+  /** Their placeholder: `pending:m:<mobile>` or `pending:e:<e-mail>`. */
+  openId: string;
+  name: string | null;
+  /** The mobile or e-mail they were imported by, to be checked. */
+  reach: string;
+  /** The teams told, by name, as whose leader or contact. */
+  teams: { team: string; role: 'leader' | 'contact' }[];
+}
+
+/**
+ * The leaders and contacts of the teams 公布结果 tells (ranked, or never reviewed) who are not linked to Feishu yet: the
+ * outbox drops every message to a pending receiver (no open_id to send to), and linking later does not send it again.
+ * In the order of the applications.
+ */
+export async function unlinkedRecipients(tx: Db, cycleId: number): Promise<UnlinkedRecipient[]> {
+  const told = or(and(inArray(applications.status, reviewedStatuses), isNotNull(applications.finalScore), isNotNull(applications.rank)), unreviewed());
+  const pending = (c: SQL | typeof teams.leaderOpenId | typeof teams.contactOpenId) => sql`${c} like ${PENDING_PREFIX + '%'}`;
+  const rows = await tx
+    .select({ team: teams.name, leaderOpenId: teams.leaderOpenId, contactOpenId: teams.contactOpenId })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycleId), told, or(pending(teams.leaderOpenId), pending(teams.contactOpenId))))
+    .orderBy(asc(applications.id));
+  const byId = new Map<string, UnlinkedRecipient>();
+  for (const r of rows) {
+    for (const [role, openId] of [['leader', r.leaderOpenId], ['contact', r.contactOpenId]] as const) {
+      if (!openId.startsWith(PENDING_PREFIX) || (role === 'contact' && openId === r.leaderOpenId)) continue;
+      const p = byId.get(openId) ?? { openId, name: null, reach: openId.slice(PENDING_PREFIX.length).replace(/^[me]:/, ''), teams: [] };
+      p.teams.push({ team: r.team, role });
+      byId.set(openId, p);
+    }
+  }
+  if (!byId.size) return [];
+  for (const p of await tx.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, [...byId.keys()]))) byId.get(p.openId)!.name = p.name;
+  return [...byId.values()];
 }
 
 /** The teams 公布结果 tells: the ranked results, and the applications that never reached the review; one statement. */

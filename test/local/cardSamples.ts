@@ -47,6 +47,7 @@ export const notCardBuilders: Record<string, string> = {
   'applications.applicationNextStep': 'one sentence: what an application waits for',
   'applications.returnedByText': 'a few words: who returned an application',
   'bulk.groupDigits': 'groups the digits of a number',
+  'results.unlinkedCount': 'one sentence: how many leaders and contacts 公布结果 could not reach',
   'measures.nextSteps': 'the lines naming what to send next for a question',
   'measures.answersOutsideMeasures': 'the lines that answer alone what the measures say nothing on',
   'measures.outsideMeasuresLeftOut': 'a question without what the measures say nothing on, for the articles to answer the rest',
@@ -551,6 +552,16 @@ export const cardSamples: Record<string, Sample> = {
       boxed: [
         { number: 'GDSZ-ZS-2026-0001', teamName: '𠮷野家路桥养护班', characters: '𠮷' },
         { number: 'GDSZ-ZS-2026-0004', teamName: '排水管网三班', organization: '广州㐀𠮷市政工程有限公司', characters: '㐀𠮷' },
+      ],
+    }),
+    // leaders and contacts imported but not yet linked to Feishu: nothing reached them, named with what to do
+    results.resultsPublishedCard({
+      ...resultsSummary,
+      status: 'published',
+      fileName: '2026年度评审结果.xlsx',
+      unlinked: [
+        { name: '王五', reach: '13900000001', teams: [{ team: '养护一班', role: 'leader' }] },
+        { name: null, reach: 'hr@gzsz1.com', teams: [{ team: '排水管网三班', role: 'contact' }, { team: '路灯维修班', role: 'contact' }] },
       ],
     }),
   ],
