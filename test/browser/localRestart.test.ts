@@ -28,7 +28,7 @@ const dirs: string[] = [];
 
 /** Words of Latin letters the console may show: codes and references the bot issues, and file extensions. */
 // codes and the endings of the files the bot sends (results workbook, certificates)
-const ALLOWED = new Set(['GDSZ', 'TS', 'ZS', 'QC', 'xlsx', 'zip', 'png', 'pdf']);
+const ALLOWED = new Set(['GDSZ', 'TS', 'ZS', 'QC', 'xlsx', 'zip', 'png', 'pdf', 'PDF']);
 
 /** Every Latin word in what the page shows or says: text, placeholders, labels, titles, options, validation messages. */
 async function englishOnPage(): Promise<string[]> {
