@@ -1,3 +1,4 @@
+import { LATE_RESULT_DAYS } from '../src/policy.js';
 import { revocationBarText } from './strings.js';
 import { button, buttonRow, card, type Card, CARD_BYTES_BUDGET, cardBodyBytes, type Element, fields, hr, markdown, type Md, note, md, mdJoin } from './kit.js';
 
@@ -185,8 +186,8 @@ function unlinkedName(p: UnlinkedPerson): string {
 }
 
 /**
- * Those the results could not reach, a few named (then 等 N 位), and what to do: nothing is kept for them, so linking
- * later sends nothing; 进度 shows their result once linked.
+ * Those the results could not reach, a few named (then 等 N 位), and what to do: linked within LATE_RESULT_DAYS of
+ * publishing, they are sent their result and certificate then (关联后补发); later, 进度 shows their result.
  */
 function unlinkedLines(unlinked: UnlinkedPerson[], max = 10): Element[] {
   if (!unlinked.length) return [];
@@ -194,7 +195,7 @@ function unlinkedLines(unlinked: UnlinkedPerson[], max = 10): Element[] {
   return [
     markdown(md`<font color='red'>**${unlinkedCount(unlinked.length)}**</font>：${shown}`),
     note(
-      '请他们在飞书中给机器人发一条消息（如“帮助”）完成关联，或核对导入的手机号/邮箱是否为其飞书账号所用。关联后不会补发：他们可发送“进度”查看结果，获称号的荣誉证书可从证书压缩包中取出转交。',
+      `请他们在飞书中给机器人发一条消息（如“帮助”）完成关联，或核对导入的手机号/邮箱是否为其飞书账号所用。关联后补发：公布后 ${LATE_RESULT_DAYS} 天内关联的，将收到各自的结果，获称号的还将收到荣誉证书图片和 PDF；逾期关联的不再补发，可发送“进度”查看结果，荣誉证书可从证书压缩包中取出转交。`,
     ),
   ];
 }

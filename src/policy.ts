@@ -25,3 +25,9 @@ export function associationRule(text: string): string {
 
 /** The revocation bar as words, with its value (撤销称号后一年内不受理该班组的申报); kept with the card strings, which show it too. */
 export { revocationBarText };
+
+/**
+ * How long after 公布结果 a leader or contact imported but not yet linked to Feishu, and linked later, is still sent the
+ * year's result and a title's certificate (关联后补发): a link months later is no news, and 进度 shows the result.
+ */
+export const LATE_RESULT_DAYS = 90;

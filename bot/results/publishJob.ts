@@ -4,10 +4,7 @@ import type { Db } from '../../db/index.js';
 import { activeBulkJob, type BatchResult, type BulkJobKind, jobCard, startBulkJob } from '../../src/bulkJobs.js';
 import {
   boxedCertificates,
-  certificateFileName,
   certificatesOfTeams,
-  certificateImage,
-  certificatePdf,
   certificateZip,
   certificateZipName,
   type CertificateZipPart,
@@ -24,7 +21,7 @@ import { type CardActionDecl, type CardActionInput, type CardResponse, type Hand
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { teamResultMessage } from '../../src/review/resultCards.js';
+import { certificateMessages, teamResultMessage } from '../../src/review/resultCards.js';
 import { latestAggregation, loadResults, PreviewOutdated, publishCounts, publishResults, rankedResultsAfter, unlinkedRecipients, unreviewedApplicantsAfter } from '../../src/review/results.js';
 import { resultsWorkbookFile } from '../../src/workbook.js';
 import { id, idFrom, idOrZero, values } from '../respond.js';
@@ -87,10 +84,7 @@ export const publishJob: BulkJobKind = {
         if (r.contactOpenId !== r.leaderOpenId) messages.push(teamResultMessage(r, cycle.year, 'contact', r.contactOpenId));
         const c = byTeam.get(r.teamId);
         if (!c) continue;
-        for (const openId of new Set([r.leaderOpenId, r.contactOpenId])) {
-          messages.push({ dedupeKey: `certificate:${c.number}:png:${openId}`, to: { openId }, image: { render: certificateImage(c.id) }, priority: 'bulk' });
-          messages.push({ dedupeKey: `certificate:${c.number}:pdf:${openId}`, to: { openId }, file: { fileName: certificateFileName(c, 'pdf'), fileType: 'pdf', render: certificatePdf(c.id) }, priority: 'bulk' });
-        }
+        for (const openId of new Set([r.leaderOpenId, r.contactOpenId])) messages.push(...certificateMessages(c, openId));
       }
       // the keys are the team's and the certificate's: a batch replayed after a crash queues nothing twice
       await enqueueMany(tx, messages);
@@ -156,7 +150,7 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
   const workbook = resultsWorkbookFile(cycleId, new Date(data.cycle.updatedAt));
   const zips = await certificateZipParts(tx, cycleId, perZip);
   const boxed = zips.length ? await boxedCertificates(tx, cycleId, glyphs) : [];
-  // the leaders and contacts not yet linked to Feishu: the outbox queued nothing to them, nor will it on linking
+  // the leaders and contacts not yet linked to Feishu: the outbox queued nothing to them; linking soon after sends it then
   const unlinked = await unlinkedRecipients(tx, cycleId);
   const published = resultsPublishedCard({ ...summary, fileName, boxed, unlinked });
   const messages: OutgoingMessage[] = [];

@@ -10,8 +10,9 @@ import type { FeishuReader } from '../lark/reader.js';
 import type { Logger } from '../log.js';
 import { importedMemberIsContactCard, pendingContactIsMemberCard } from '../../cards/import.js';
 import { endorsementRequestMessage } from '../endorsementCards.js';
-import { enqueue, rowsOf } from '../outbox.js';
+import { enqueue, enqueueMany, rowsOf } from '../outbox.js';
 import { grantRole } from '../people.js';
+import { latePublishedMessages } from '../review/resultCards.js';
 import { announceRecusals, type Joining, outboxNotices, recuseInsiders } from '../review/recusal.js';
 import { type ImportNotices, teamsNamingPerson, tellPeople } from './apply.js';
 import { isPending, PENDING_PREFIX } from './people.js';
@@ -179,6 +180,8 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
   // a team they had before (registered, or named by an import that found them, which told them then) is not told again
   const named = (await teamsNamingPerson(tx, openId)).filter(({ team }) => moved.has(team.id) || needContact.has(team.id));
   await tellPeople(tx, `link:${linked.join(',')}`, named.map(({ team, organization }) => ({ ...team, organization })), today, openId, needContact);
+  // 关联后补发: the latest year's result (and a title's certificate) that 公布结果 could not send them, after the teams' card
+  await enqueueMany(tx, await latePublishedMessages(tx, openId, [...moved], now));
   return linked;
 }
 

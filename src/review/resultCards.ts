@@ -1,9 +1,10 @@
-import { teamResultCard, type TeamResultData } from '../../cards/results.js';
+import { teamResultCard, type TeamResultData, unreviewedNoticeCard } from '../../cards/results.js';
 import type { Db } from '../../db/index.js';
 import { getCycle } from '../cycles.js';
 import { formatDateZh, todayIn } from '../dates.js';
 import type { CardRenderer, CardSpec, OutgoingMessage, RenderedCard } from '../outbox.js';
-import { publishedResults, rankedCount, type ResultRow } from './results.js';
+import { certificateFileName, certificateImage, certificatePdf, certificatesOfTeams } from '../certificates/index.js';
+import { publishedOfTeams, publishedResults, rankedCount, type ResultRow } from './results.js';
 import { errorText } from '../log.js';
 
 /**
@@ -29,6 +30,42 @@ export function teamResultMessage(r: Pick<ResultRow, 'applicationId' | 'teamId'>
     render: { kind: TEAM_RESULT_CARD, applicationId: r.applicationId, audience },
     priority: 'bulk',
   };
+}
+
+/** A title's 荣誉证书 to one of its people, image then printable PDF, drawn when sent; keyed by certificate and person. */
+export function certificateMessages(c: { id: number; number: string; teamName: string }, openId: string): OutgoingMessage[] {
+  return [
+    { dedupeKey: `certificate:${c.number}:png:${openId}`, to: { openId }, image: { render: certificateImage(c.id) }, priority: 'bulk' },
+    { dedupeKey: `certificate:${c.number}:pdf:${openId}`, to: { openId }, file: { fileName: certificateFileName(c, 'pdf'), fileType: 'pdf', render: certificatePdf(c.id) }, priority: 'bulk' },
+  ];
+}
+
+/**
+ * 关联后补发: what 公布结果 would have queued to `openId` as the leader or contact of `teamIds`, had they been linked to
+ * Feishu then (the outbox dropped it, a pending id has nowhere to go): of the latest year published within
+ * LATE_RESULT_DAYS, each ranked team's result card and a title's certificate image and PDF, or the notice that an
+ * unreviewed team took no part. Keyed as publishing keys them, so a link run twice, or a 公布结果 still running
+ * that reaches the team after, queues nothing twice.
+ */
+export async function latePublishedMessages(tx: Db, openId: string, teamIds: number[], now: Date): Promise<OutgoingMessage[]> {
+  const published = await publishedOfTeams(tx, teamIds, now);
+  if (!published?.rows.length) return [];
+  const { cycleId, year, rows } = published;
+  const byTeam = await certificatesOfTeams(tx, cycleId, rows.map((r) => r.teamId));
+  const messages: OutgoingMessage[] = [];
+  for (const r of rows) {
+    const audience: ResultAudience | null = r.leaderOpenId === openId ? 'leader' : r.contactOpenId === openId ? 'contact' : null;
+    if (!audience) continue;
+    if (r.reason) {
+      const card = unreviewedNoticeCard({ year, code: r.code, team: r.team, reason: r.reason, audience });
+      messages.push({ dedupeKey: `results:published:${year}:team-${r.teamId}:${audience}`, to: { openId }, card, priority: 'bulk' });
+      continue;
+    }
+    messages.push(teamResultMessage(r, year, audience, openId));
+    const c = byTeam.get(r.teamId);
+    if (c) messages.push(...certificateMessages(c, openId));
+  }
+  return messages;
 }
 
 /** What the card shows of a published result (`of`: the ranked results of the cycle). */

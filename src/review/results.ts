@@ -9,7 +9,7 @@ import { readCode } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { PENDING_PREFIX } from '../import/people.js';
-import { revocationBarDays } from '../policy.js';
+import { LATE_RESULT_DAYS, revocationBarDays } from '../policy.js';
 import type { AreaSubtotal, ScoreSheet } from '../scoreSheet.js';
 import { aggregatePanel, aggregationRuleOf, decideResults, type Outlier, recommendedAmong, type PanelScore } from './aggregation.js';
 
@@ -446,8 +446,8 @@ export interface UnlinkedRecipient {
 
 /**
  * The leaders and contacts of the teams 公布结果 tells (ranked, or never reviewed) who are not linked to Feishu yet: the
- * outbox drops every message to a pending receiver (no open_id to send to), and linking later does not send it again.
- * In the order of the applications.
+ * outbox drops every message to a pending receiver (no open_id to send to); linking within LATE_RESULT_DAYS sends it
+ * then (latePublishedMessages, src/review/resultCards.ts). In the order of the applications.
  */
 export async function unlinkedRecipients(tx: Db, cycleId: number): Promise<UnlinkedRecipient[]> {
   const told = or(and(inArray(applications.status, reviewedStatuses), isNotNull(applications.finalScore), isNotNull(applications.rank)), unreviewed());
@@ -470,6 +470,62 @@ export async function unlinkedRecipients(tx: Db, cycleId: number): Promise<Unlin
   if (!byId.size) return [];
   for (const p of await tx.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, [...byId.keys()]))) byId.get(p.openId)!.name = p.name;
   return [...byId.values()];
+}
+
+/** A team's application of the year 公布结果 told: ranked (its result card), or never reviewed (the notice it took no part). */
+export interface PublishedOfTeam {
+  applicationId: number;
+  teamId: number;
+  code: string;
+  team: string;
+  leaderOpenId: string;
+  contactOpenId: string;
+  /** Null for a ranked result. */
+  reason: UnreviewedApplicant['reason'] | null;
+}
+
+/**
+ * The latest published year, if 公布结果 ran within LATE_RESULT_DAYS of `now`, and what it told of these teams: their
+ * ranked results and applications that never reached the review, a title revoked since left out (its notice went
+ * separately). A year published before (or imported as published, with no 公布结果 of its own) gives nothing.
+ */
+export async function publishedOfTeams(tx: Db, teamIds: number[], now: Date): Promise<{ cycleId: number; year: number; rows: PublishedOfTeam[] } | null> {
+  if (!teamIds.length) return null;
+  const [latest] = await tx
+    .select({ id: cycles.id, year: cycles.year })
+    .from(cycles)
+    .where(eq(cycles.status, 'published'))
+    .orderBy(desc(cycles.year))
+    .limit(1);
+  if (!latest) return null;
+  const [published] = await tx
+    .select({ at: auditLog.at })
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'cycle'), eq(auditLog.entityId, String(latest.id)), eq(auditLog.action, 'results.publish')))
+    .orderBy(desc(auditLog.at))
+    .limit(1);
+  if (!published || now.getTime() - published.at.getTime() > LATE_RESULT_DAYS * 86_400_000) return null;
+  const ranked = and(inArray(applications.status, reviewedStatuses), isNotNull(applications.finalScore), isNotNull(applications.rank));
+  const rows = await tx
+    .select({ application: applications, team: teams })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .leftJoin(honours, and(eq(honours.teamId, applications.teamId), eq(honours.cycleId, applications.cycleId)))
+    .where(and(eq(applications.cycleId, latest.id), inArray(applications.teamId, teamIds), or(ranked, unreviewed()), sql`${honours.revokedAt} is null`))
+    .orderBy(asc(applications.id));
+  return {
+    cycleId: latest.id,
+    year: latest.year,
+    rows: rows.map(({ application: a, team: t }) => ({
+      applicationId: a.id,
+      teamId: t.id,
+      code: t.code,
+      team: t.name,
+      leaderOpenId: t.leaderOpenId,
+      contactOpenId: t.contactOpenId,
+      reason: reviewedStatuses.includes(a.status) ? null : a.status === 'submitted' ? 'unconfirmed' : 'returned',
+    })),
+  };
 }
 
 /** The teams 公布结果 tells: the ranked results, and the applications that never reached the review; one statement. */
