@@ -21,8 +21,8 @@ export interface ImportCardData {
   version?: string;
   /** the teams whose 单位联系人 the import changes, and to whom, as the file names them (第十五条) */
   contactChanges?: { row: number; label: string; to: string }[];
-  /** the teams whose 班组长 the import changes: the leader on record and the one the file names */
-  leaderChanges?: { row: number; label: string; from: string; to: string }[];
+  /** the teams whose 班组长 the import changes: the leader on record and the one the file names, each marked when not yet linked to Feishu (sent nothing) */
+  leaderChanges?: { row: number; label: string; from: string; to: string; fromUnlinked?: boolean; toUnlinked?: boolean }[];
 }
 
 const sheetNames: Record<Sheet, string> = { organizations: '单位', teams: '班组', experts: '专家', honours: '荣誉' };
@@ -58,6 +58,17 @@ function listed(rows: { sheet: Sheet; row: number; label: string; changes?: stri
     return [md`**${sheetNames[s]} ${mine.length} 行**：${mdJoin(shown, '；')}${mine.length > NAMES_SHOWN ? `；等 ${mine.length} 行` : ''}`];
   });
   return [markdown(md`**${heading}**\n${mdJoin(lines, '\n')}`)];
+}
+
+/**
+ * The leaders an import's change of leader cannot reach: not yet linked to Feishu (an import named them and they never
+ * wrote to the bot), so nothing is sent to them; a new leader hears of the team when their first message links them.
+ */
+function leadersUntold(changes: NonNullable<ImportCardData['leaderChanges']>, untold: string) {
+  const who = changes.flatMap((c) => [...(c.fromUnlinked ? [md`第 ${c.row} 行原班组长 ${label(c.from)}`] : []), ...(c.toUnlinked ? [md`第 ${c.row} 行新班组长 ${label(c.to)}`] : [])]);
+  if (!who.length) return '';
+  const later = changes.some((c) => c.toUnlinked) ? '（新班组长首次给机器人发消息时收到通知）' : '';
+  return md`，其中${mdJoin(who.slice(0, NAMES_SHOWN), '、')}${who.length > NAMES_SHOWN ? ` 等 ${who.length} 人` : ''} 尚未关联飞书，${untold}${later}`;
 }
 
 /** The dry run (预览): counts per sheet, the rows to add and update, the refused rows with their reason, page by page. */
@@ -100,8 +111,8 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
       markdown(
         md`**将更换班组长 ${d.leaderChanges.length} 个班组**：${mdJoin(rows, '；')}${d.leaderChanges.length > NAMES_SHOWN ? `；等 ${d.leaderChanges.length} 个班组` : ''}\n${
           d.status === 'applied'
-            ? '已通知新班组长和原班组长；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报由新班组长办理。'
-            : '确认导入后，新班组长和原班组长会收到通知；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报改由新班组长办理。'
+            ? md`已通知新班组长和原班组长${leadersUntold(d.leaderChanges, '未通知')}；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报由新班组长办理。`
+            : md`确认导入后，新班组长和原班组长会收到通知${leadersUntold(d.leaderChanges, '不会收到通知')}；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报改由新班组长办理。`
         }`,
       ),
     );

@@ -70,7 +70,10 @@ try {
   for (const r of d.refused) process.stdout.write(`拒绝 ${sheetLabels[r.sheet]}第 ${r.row} 行 ${r.label}：${r.reason}\n`);
   for (const c of d.contactChanges ?? []) process.stdout.write(`更换单位联系人 班组第 ${c.row} 行 ${c.label}：改为 ${c.to}\n`);
   if (d.contactChanges?.length) process.stdout.write('导入后新的单位联系人会收到通知；待单位确认的申报改由其确认推荐，原联系人会收到说明（第十五条）。\n');
-  for (const c of d.leaderChanges ?? []) process.stdout.write(`更换班组长 班组第 ${c.row} 行 ${c.label}：班组长 ${c.from} → ${c.to}\n`);
+  for (const c of d.leaderChanges ?? [])
+    process.stdout.write(
+      `更换班组长 班组第 ${c.row} 行 ${c.label}：班组长 ${c.from} → ${c.to}${c.fromUnlinked ? '（原班组长尚未关联飞书，不会收到通知）' : ''}${c.toUnlinked ? '（新班组长尚未关联飞书，首次给机器人发消息时收到通知）' : ''}\n`,
+    );
   if (d.leaderChanges?.length) process.stdout.write('导入后新班组长和原班组长会收到通知；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报改由新班组长办理。\n');
   if (d.pending.length) process.stdout.write(`${d.pending.length} 人暂未找到，导入后保留，首次给机器人发消息时关联。\n`);
   if (!d.add.length && !d.update.length) {

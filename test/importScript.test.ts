@@ -54,7 +54,7 @@ describe('npm run import', () => {
     writeFileSync(again, Buffer.from(await next.xlsx.writeBuffer()));
     const changed = await run([again, '--yes'], { DATA_DIR: join(dir, 'data') });
     expect(changed.code, changed.stderr).toBe(0);
-    expect(changed.stdout).toMatch(/更换班组长 班组第 2 行 GDSZ-\d{4}-\d{4} 养护一班（广州市政公司）：班组长 张三 → 赵六（13900000009）\n/);
+    expect(changed.stdout).toMatch(/更换班组长 班组第 2 行 GDSZ-\d{4}-\d{4} 养护一班（广州市政公司）：班组长 张三 → 赵六（13900000009）（原班组长尚未关联飞书，不会收到通知）（新班组长尚未关联飞书，首次给机器人发消息时收到通知）\n/);
     expect(changed.stdout).toContain('原班组长留在班组成员中');
   }, 120_000);
 

@@ -53,6 +53,7 @@ function planOfRows(plan: ImportPlan, rows: Set<string>): ImportPlan {
       refused: plan.summary.refused.filter((r) => mine(r.sheet, r.row)),
       unchanged: { organizations: 0, teams: 0, experts: 0, honours: 0 },
       pending: plan.summary.pending.filter((p) => pendingKeys.has(p.key)),
+      ...(plan.summary.leaderChanges?.some((c) => mine('teams', c.row)) ? { leaderChanges: plan.summary.leaderChanges.filter((c) => mine('teams', c.row)) } : {}),
     },
   };
 }
@@ -71,7 +72,9 @@ const emptySummary = (): ImportSummary => ({ add: [], update: [], refused: [], u
 function mergeSummaries(a: ImportSummary, b: ImportSummary): ImportSummary {
   const pending = [...a.pending];
   for (const p of b.pending) if (!pending.some((x) => x.key === p.key)) pending.push(p);
-  return { add: [...a.add, ...b.add], update: [...a.update, ...b.update], refused: [...a.refused, ...b.refused], unchanged: a.unchanged, pending };
+  // the leaders changed stay on the applied card, which says who of them was not told
+  const leaderChanges = [...(a.leaderChanges ?? []), ...(b.leaderChanges ?? [])];
+  return { add: [...a.add, ...b.add], update: [...a.update, ...b.update], refused: [...a.refused, ...b.refused], unchanged: a.unchanged, pending, ...(leaderChanges.length ? { leaderChanges } : {}) };
 }
 
 async function addedTeamsById(tx: Db, ids: number[]): Promise<AddedTeam[]> {

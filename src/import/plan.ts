@@ -55,7 +55,7 @@ export interface ImportSummary {
   /** what reading the file passed over (a sheet not read, rows skipped) or should say (the sheet read is hidden) */
   notes?: string[];
   /** the teams whose 班组长 the import changes: the leader on record (their name, or the mobile or e-mail they were imported by) and the one the file names */
-  leaderChanges?: { row: number; label: string; from: string; to: string }[];
+  leaderChanges?: { row: number; label: string; from: string; to: string; fromUnlinked?: true; toUnlinked?: true }[];
 }
 
 interface TeamValues {
@@ -372,7 +372,15 @@ export async function planImport(tx: Db, wb: ImportWorkbook, resolved: Record<st
     const named = new Map((await tx.select({ openId: people.openId, name: people.name }).from(people).where(inArray(people.openId, formers))).map((p) => [p.openId, p.name]));
     // a leader on record by no name: the mobile or e-mail they were imported by, else who they are on the team
     const formerName = (openId: string) => named.get(openId)?.trim() || (isPending(openId) ? openId.slice('pending:'.length + 2) : '原班组长');
-    summary.leaderChanges = leaderRows.map((c) => ({ row: c.op.row, label: c.label, from: formerName(c.from), to: c.to }));
+    // a leader not yet linked to Feishu is sent nothing (the new one hears of the team when their first message links them)
+    summary.leaderChanges = leaderRows.map((c) => ({
+      row: c.op.row,
+      label: c.label,
+      from: formerName(c.from),
+      to: c.to,
+      ...(isPending(c.from) ? { fromUnlinked: true as const } : {}),
+      ...(isPending(c.op.values.leader) ? { toUnlinked: true as const } : {}),
+    }));
   }
 
   for (const f of summary.refused) {

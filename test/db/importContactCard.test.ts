@@ -237,3 +237,25 @@ describe('an import changing a team’s 班组长', () => {
     expect(Object.fromEntries(now.map((m) => [m.openId, m.role]))).toEqual({ [heir2.openId]: 'leader', [before.openId]: 'member' });
   });
 });
+
+describe('an import changing the leader of a team whose leader an import named and who never wrote to the bot', () => {
+  it('says on the applied card that the former leader was not told (尚未关联飞书，未通知), where it said both leaders had been', async () => {
+    // a mobile the address book does not know: the team's leader stays pending
+    const unknown = { name: '卫未关联', mobile: '13955550041' };
+    const [heir, contact] = [user('蒋新班长', 42), user('沈联系人', 43)];
+    await confirm((await send(await book([row('丑班', ORG, unknown as User, contact)]))).content);
+    expect((await team('丑班')).leaderOpenId).toMatch(/^pending:/);
+    const preview = await send(await book([row('丑班', ORG, heir, contact)]));
+    expect(cardText(preview.content)).toContain('班组长 卫未关联 → 蒋新班长');
+    expect(cardText(preview.content)).toContain('新班组长和原班组长会收到通知，其中第 2 行原班组长 卫未关联 尚未关联飞书，不会收到通知；');
+    const action = cardActions(preview.content).find((a) => a.action === 'import.apply');
+    await h.click(ADMIN, action as never);
+    await h.drain();
+    expect((await team('丑班')).leaderOpenId).toBe(heir.openId);
+    // 确认导入 clicked again shows the import as applied
+    const res = (await h.click(ADMIN, action as never)) as { card?: { data: unknown } };
+    const applied = cardText(res.card!.data);
+    expect(applied).toContain('将更换班组长 1 个班组');
+    expect(applied).toContain('已通知新班组长和原班组长，其中第 2 行原班组长 卫未关联 尚未关联飞书，未通知；原班组长留在班组成员中');
+  });
+});

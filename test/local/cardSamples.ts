@@ -865,7 +865,8 @@ export const cardSamples: Record<string, Sample> = {
           })),
         }),
       ),
-      // the 班组长 of teams here changed, beside their contacts: the longest labels and names, more than are listed
+      // the 班组长 of teams here changed, beside their contacts: the longest labels and names, more than are listed, every
+      // leader not yet linked to Feishu (the card names those not told)
       ...(['planned', 'applied'] as const).map((status) =>
         importing.importPreviewCard({
           ...preview,
@@ -876,6 +877,8 @@ export const cardSamples: Record<string, Sample> = {
             label: `GDSZ-2024-${String(i + 2).padStart(4, '0')} ${'桥'.repeat(60)}（广州市市政工程维修有限公司）`,
             from: '张'.repeat(50),
             to: `${'王'.repeat(50)}（wang.banzhang${i}@example.com）`,
+            fromUnlinked: true,
+            toUnlinked: true,
           })),
         }),
       ),
