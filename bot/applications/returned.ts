@@ -20,9 +20,14 @@ export async function sendReturnedNotes(ctx: HandlerContext, msg: IncomingText):
   const byTeam = new Map(views.map((v) => [v.team.id, v]));
   const returned = cycle ? await returnedOfTeams(ctx.tx, cycle.id, [...byTeam.keys()]) : [];
   if (!cycle || !returned.length) {
-    const text = views.length
-      ? `你的班组${cycle ? ` ${cycle.year} 年度` : ''}没有被退回的申报。发送“进度”查看申报进展。`
-      : '你还没有加入任何班组，没有被退回的申报。班组长可以发送“注册”登记班组，发送“申报”填写年度申报。';
+    const year = cycle ? ` ${cycle.year} 年度` : '';
+    // a 单位联系人 in no team of their own: the teams they confirm for (第十五条), which they or the association's 形式审查 may return
+    const contactOnly = views.length > 0 && views.every((v) => v.myRole === 'contact');
+    const text = contactOnly
+      ? `你确认推荐的 ${[...new Set(views.map((v) => v.organization))].join('、')} 的班组${year}没有被退回的申报（你退回的或协会形式审查退回的都没有）。发送“待确认”查看待你确认的申报，发送“进度”查看申报进展。`
+      : views.length
+        ? `你的班组${year}没有被退回的申报。发送“进度”查看申报进展。`
+        : '你还没有加入任何班组，没有被退回的申报。班组长可以发送“注册”登记班组，发送“申报”填写年度申报。';
     await sendPrivately(ctx, msg, key, { text }, '回复');
     return;
   }

@@ -4,7 +4,7 @@ import { applications } from '../../db/schema.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { ADMIN } from '../support/harness.js';
-import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } from './securityFixture.js';
+import { applicationForm, type Fixture, ORG_A, personas, securityBotForBlock, YEAR } from './securityFixture.js';
 
 /**
  * A returned application as its leader meets it on a phone, and its contact once it is submitted again (重新提交): 退回原因 (为什么被退回, why was it returned…) answers with
@@ -37,6 +37,11 @@ for (const mode of ['fast', 'ordinary'] as const) {
         expect(answer.text, text).toBe(`你的班组 ${YEAR} 年度没有被退回的申报。发送“进度”查看申报进展。`);
       }
       expect((await answerTo(h, personas.public, '退回原因')).text).toMatch(/^你还没有加入任何班组，没有被退回的申报。/);
+      // the 单位联系人, who leads no team: the teams they confirm for, the association's 形式审查 among who may return
+      for (const text of ['退回原因', 'why was it returned?']) {
+        const answer = await answerTo(h, personas.contact, text);
+        expect(answer.text, text).toBe(`你确认推荐的 ${ORG_A} 的班组 ${YEAR} 年度没有被退回的申报（你退回的或协会形式审查退回的都没有）。发送“待确认”查看待你确认的申报，发送“进度”查看申报进展。`);
+      }
     });
 
     it('returned by the contact: 退回原因 names who, when and the opinion (escaped), with 修改申报; a member reads it without the button', async () => {
