@@ -270,9 +270,21 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
 
 /**
  * `申报` from someone who leads no team: who fills it in, and how to become one. To a member or the organisation's
- * contact of teams (`teams`), whose leader fills it in and how to follow it, not an invitation to register another team.
+ * contact of teams (`teams`), whose leader fills it in and how to follow it, not an invitation to register another team;
+ * to an administrator in no team (`admin`), that it is the teams' own and where the association sees the applications.
  */
-export function notALeaderCard(teams: readonly { name: string; role: 'member' | 'contact' }[] = []): Card {
+export function notALeaderCard(teams: readonly { name: string; role: 'member' | 'contact' }[] = [], opts: { admin?: boolean } = {}): Card {
+  if (!teams.length && opts.admin) {
+    // an administrator in no team: the association does not apply, it checks and reviews what the teams submit
+    return card({
+      title: '年度申报',
+      template: 'grey',
+      elements: [
+        markdown('申报由各班组的班组长填写并提交，经单位联系人确认推荐后报协会（第十五条）；你是协会管理员，不需要登记班组。'),
+        markdown('各班组的申报情况：发送“管理”，点“评审进度”查看各状态的份数，点“形式审查”处理单位已推荐的申报。'),
+      ],
+    });
+  }
   if (teams.length) {
     // a contact may have hundreds of teams: a few named, the rest counted, so the card stays far under Feishu's 30 KB
     const names = teams.slice(0, 5).map((t) => `「${t.name}」`).join('、') + (teams.length > 5 ? `等 ${teams.length} 个班组` : '');

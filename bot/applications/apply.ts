@@ -9,6 +9,7 @@ import { fastSaveDraft, fastSubmitApplication } from '../../src/fast/apply.js';
 import type { CardActionInput, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { card, markdown } from '../../cards/kit.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
+import { hasRole } from '../../src/people.js';
 import { getTeam, type Team, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
 
@@ -89,7 +90,7 @@ async function applyEntry(ctx: HandlerContext, page = 1, shown: { what: string }
   const led = mine.filter((v) => v.myRole === 'leader');
   if (!led.length) {
     shown.what = '申报说明';
-    return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })));
+    return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })), { admin: hasRole(ctx.actor, 'admin') });
   }
   const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
   if (led.length > 1) {

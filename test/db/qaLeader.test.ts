@@ -415,6 +415,15 @@ describe('申报 from a member or the contact of a team, who does not lead it', 
     expect(member).not.toContain('确认卡片');
     expect(contact).toContain('班组长提交申报后，你会收到确认卡片');
     expect(stranger).toContain('请先发送“注册”登记班组');
+    // an administrator, who leads no team: 申报 is the teams' own, and where the association sees the applications
+    for (const text of ['申报', '修改申报']) {
+      h.fake.reset();
+      await h.say(ADMIN, text);
+      const admin = cardText(h.fake.messages.filter((m) => m.receiveId === ADMIN).at(-1)!.content);
+      expect(admin, text).not.toContain('注册');
+      expect(admin, text).toContain('申报由各班组的班组长填写并提交');
+      expect(admin, text).toContain('发送“管理”，点“评审进度”');
+    }
     await h.close();
   });
 });

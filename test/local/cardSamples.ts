@@ -320,6 +320,7 @@ export const cardSamples: Record<string, Sample> = {
   'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application), applications.formalCheckRequestCard(application, '李联系人')],
   'applications.notALeaderCard': () => [
     applications.notALeaderCard(),
+    applications.notALeaderCard([], { admin: true }),
     applications.notALeaderCard([{ name: '市政养护一班', role: 'member' }]),
     applications.notALeaderCard([{ name: '市政养护一班', role: 'contact' }, { name: '市政养护二班', role: 'contact' }]),
     // the contact of a thousand teams: five named, the rest counted
