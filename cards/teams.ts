@@ -313,6 +313,13 @@ export function teamPickerCard(opts: { title: string; prompt: string; teams: { i
  */
 const leaderWho = (openId: string) => (openId.startsWith('pending:') ? md`${openId.slice('pending:'.length + 2)}（尚未关联飞书）` : mention(openId));
 
+/** Who 更换班组长 will tell: a former leader or a contact an import named who never wrote to the bot cannot be. */
+function toBeTold(team: { leaderOpenId: string; contactOpenId?: string }): string {
+  const untold = [team.leaderOpenId.startsWith('pending:') && '原班组长', team.contactOpenId?.startsWith('pending:') && '单位联系人'].filter((x): x is string => !!x);
+  const told = ['新班组长', '原班组长', '单位联系人'].filter((x) => !untold.includes(x));
+  return `${told.join('、').replace(/、(?=[^、]+$)/, '和')}${told.length > 1 ? '都' : ''}会收到通知${untold.length ? `（${untold.join('和')}尚未关联飞书，不会收到通知）` : ''}。`;
+}
+
 /** Members a 更换班组长 select offers: one tagged object each, so a card of a large team stays far inside 200. */
 export const LEADER_CANDIDATES_SHOWN = 100;
 
@@ -320,7 +327,7 @@ export const LEADER_CANDIDATES_SHOWN = 100;
  * 更换班组长: the team's registered members in a select (a person picker in the p2p chat would offer only the user),
  * confirmed before it is submitted. `from` is the leader the card is drawn for: a card older than another change is refused.
  */
-export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'leaderOpenId'>, members: { openId: string; name: string | null }[], opts: { error?: FormError; values?: Record<string, unknown> } = {}): Card {
+export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'leaderOpenId'> & { contactOpenId?: string }, members: { openId: string; name: string | null }[], opts: { error?: FormError; values?: Record<string, unknown> } = {}): Card {
   const shown = members.slice(0, LEADER_CANDIDATES_SHOWN);
   // a member the bot knows by no name is numbered among those, and the note below says who each is (a mention shows the name)
   let unnamedSeen = 0;
@@ -344,7 +351,7 @@ export function leaderFormCard(team: Pick<TeamData, 'id' | 'name' | 'code' | 'le
       ...errorBanner(opts.error),
       markdown(now),
       note(
-        md`更换后，班组的资料、成员、年度申报（含草稿和退回修改的申报）及相关通知都由新班组长办理；原班组长留在班组成员中（新班组长可将其移除）。新班组长、原班组长和单位联系人都会收到通知。${
+        md`更换后，班组的资料、成员、年度申报（含草稿和退回修改的申报）及相关通知都由新班组长办理；原班组长留在班组成员中（新班组长可将其移除）。${toBeTold(team)}${
           members.length > shown.length ? `本班组成员较多，这里列出前 ${shown.length} 名。` : ''
         }`,
       ),

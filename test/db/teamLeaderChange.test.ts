@@ -206,6 +206,7 @@ describe('更换班组长 of a team whose leader an import named and who never w
     await h.db.db.update(teamMembers).set({ openId: PENDING }).where(and(eq(teamMembers.teamId, f.teamA.id), eq(teamMembers.openId, personas.leader)));
     const form: Body = await h.click(ADMIN, { action: 'team.leaderForm', teamId: f.teamA.id });
     expect(cardText(form.card!.data)).toContain('现任班组长：13900000077');
+    expect(cardText(form.card!.data)).toContain('新班组长和单位联系人都会收到通知（原班组长尚未关联飞书，不会收到通知）');
     expect(cardText(form.card!.data)).not.toContain('pending:');
     const sent = h.fake.messages.length;
     const res: Body = await h.click(ADMIN, { action: 'team.leaderChange', teamId: f.teamA.id, from: PENDING }, { leader: personas.member });

@@ -763,6 +763,8 @@ export const cardSamples: Record<string, Sample> = {
     teams.leaderFormCard(team, [{ openId: CONTACT, name: '李四' }], { values: { leader: CONTACT }, error: { field: 'leader', message: '所选人员不是本班组的成员' } }),
     teams.leaderFormCard(team, Array.from({ length: 120 }, (_, i) => ({ openId: `ou_local_member_${i}`, name: '成'.repeat(50) }))),
     teams.leaderFormCard(team, []),
+    // a leader and a contact an import named who never wrote to the bot: the card says they will not be told
+    teams.leaderFormCard({ ...team, leaderOpenId: 'pending:m:13900000001', contactOpenId: 'pending:e:li@example.com' }, [{ openId: CONTACT, name: '李四' }]),
   ],
   'teams.leaderNamedCard': () => [
     teams.leaderNamedCard({ team, from: LEADER, to: CONTACT, by: LEADER }),
