@@ -1,5 +1,5 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
-import { afterRevocation } from './strings.js';
+import { afterRevocation, revokedTold } from './strings.js';
 import { form, formDisplayElements, formInputs, submitButton } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, pager, clipText } from './kit.js';
 
@@ -268,7 +268,7 @@ export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleVie
 /** `barDays`: the association's rule (协会规定, a cycle setting) on applying again after a revocation. */
 /** `others`: the team's other titles the same decision took (held through the same run of complaints, 第二十二条). */
 export function revocationDecidedCard(opts: {
-  team: ComplaintTeam;
+  team: ComplaintTeam & { leaderOpenId?: string; contactOpenId?: string };
   year: number;
   decision: 'revoked' | 'kept';
   reason: string;
@@ -297,7 +297,7 @@ export function revocationDecidedCard(opts: {
             ]
           : []),
       ]),
-      note(!revoked ? '此前成立的投诉不再计入连续次数。' : opts.barDays === undefined ? '已通知班组长和单位联系人。' : md`已通知班组长和单位联系人。协会规定：${afterRevocation(opts.barDays)}内不受理该班组的申报。`),
+      note(!revoked ? '此前成立的投诉不再计入连续次数。' : opts.barDays === undefined ? md`${revokedTold(opts.team)}。` : md`${revokedTold(opts.team)}。协会规定：${afterRevocation(opts.barDays)}内不受理该班组的申报。`),
     ],
   });
 }

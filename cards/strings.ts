@@ -41,3 +41,35 @@ export const afterRevocation = (days: number | null) => `撤销称号后${days =
 
 /** The revocation bar as words, with its value: “撤销称号后一年内不受理该班组的申报”, “撤销称号后 500 天内…”. */
 export const revocationBarText = (days: number | null) => `${afterRevocation(days)}内不受理该班组的申报`;
+
+/** 甲、乙和丙. */
+export const andJoin = (xs: readonly string[]) => xs.join('、').replace(/、(?=[^、]+$)/, '和');
+
+/**
+ * Those a notice goes to, by role (班组长, 单位联系人), split into the told and the untold: one imported and not yet
+ * linked to Feishu (a `pending:` id) is sent nothing, the outbox drops it. One person in two roles is one role here.
+ */
+export function toldSplit(to: readonly (readonly [role: string, openId: string])[]): { told: string[]; untold: string[] } {
+  const told: string[] = [];
+  const untold: string[] = [];
+  for (const [role, openId] of to) (openId.startsWith('pending:') ? untold : told).push(role);
+  return { told, untold };
+}
+
+/**
+ * 已通知班组长和单位联系人, or who was not: 已通知单位联系人（班组长尚未关联飞书，未通知）, 班组长尚未关联飞书，未通知.
+ * `later` follows the untold: what linking sends them then, or that it sends nothing (src/import/linking.ts).
+ */
+export function toldLine(to: readonly (readonly [role: string, openId: string])[], later = ''): string {
+  const { told, untold } = toldSplit(to);
+  const missed = untold.length ? `${andJoin(untold)}尚未关联飞书，未通知${later ? `，${later}` : ''}` : '';
+  if (!told.length) return missed;
+  return `已通知${andJoin(told)}${missed ? `（${missed}）` : ''}`;
+}
+
+/**
+ * Who 撤销称号 told: 已通知班组长和单位联系人, or one imported and not yet linked to Feishu named as not told. Linking
+ * sends no revocation later (src/import/linking.ts: the teams' card, waiting confirmations and results only).
+ */
+export const revokedTold = (team: { leaderOpenId?: string; contactOpenId?: string }) =>
+  toldLine([['班组长', team.leaderOpenId ?? ''], ['单位联系人', team.contactOpenId ?? '']], '关联后也不会补发');

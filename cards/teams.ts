@@ -1,6 +1,6 @@
 import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin, type Md } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
-import { afterRevocation } from './strings.js';
+import { afterRevocation, andJoin, toldSplit } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, formInputs, multiPersonPicker, personLookupInput, selectStatic, submitButton } from './forms.js';
 import { applicationNextStep, returnedByText, type ReturnShown, STATUS_OPINION_SHOWN } from './applications.js';
@@ -315,9 +315,8 @@ const leaderWho = (openId: string) => (openId.startsWith('pending:') ? md`${open
 
 /** Who 更换班组长 will tell: a former leader or a contact an import named who never wrote to the bot cannot be. */
 function toBeTold(team: { leaderOpenId: string; contactOpenId?: string }): string {
-  const untold = [team.leaderOpenId.startsWith('pending:') && '原班组长', team.contactOpenId?.startsWith('pending:') && '单位联系人'].filter((x): x is string => !!x);
-  const told = ['新班组长', '原班组长', '单位联系人'].filter((x) => !untold.includes(x));
-  return `${told.join('、').replace(/、(?=[^、]+$)/, '和')}${told.length > 1 ? '都' : ''}会收到通知${untold.length ? `（${untold.join('和')}尚未关联飞书，不会收到通知）` : ''}。`;
+  const { told, untold } = toldSplit([['新班组长', ''], ['原班组长', team.leaderOpenId], ['单位联系人', team.contactOpenId ?? '']]);
+  return `${andJoin(told)}${told.length > 1 ? '都' : ''}会收到通知${untold.length ? `（${andJoin(untold)}尚未关联飞书，不会收到通知）` : ''}。`;
 }
 
 /** Members a 更换班组长 select offers: one tagged object each, so a card of a large team stays far inside 200. */
@@ -405,9 +404,8 @@ export function leaderNamedCard(d: LeaderChangeData): Card {
  */
 /** To the administrator: who was told (a leader or contact an import named who never wrote to the bot cannot be). */
 function adminAfter(d: LeaderChangeData): Md {
-  const untold = [d.from.startsWith('pending:') && '原班组长', d.contactUnlinked && '单位联系人'].filter((x): x is string => !!x);
-  const told = ['新班组长', '原班组长', '单位联系人'].filter((x) => !untold.includes(x));
-  return md`${told.join('、').replace(/、(?=[^、]+$)/, '和')}已收到通知${untold.length ? `（${untold.join('和')}尚未关联飞书，未通知）` : ''}；原班组长留在班组成员中。`;
+  const { told, untold } = toldSplit([['新班组长', ''], ['原班组长', d.from], ['单位联系人', d.contactUnlinked ? 'pending:' : '']]);
+  return md`${andJoin(told)}已收到通知${untold.length ? `（${andJoin(untold)}尚未关联飞书，未通知）` : ''}；原班组长留在班组成员中。`;
 }
 
 export function leaderChangedCard(d: LeaderChangeData, to: 'former' | 'contact' | 'admin'): Card {

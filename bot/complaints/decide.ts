@@ -1,3 +1,4 @@
+import { revokedTold } from '../../cards/strings.js';
 import { complaintAlertCard, complaintDecidedCard, complaintListCard, complaintListPage, revocationDecidedCard } from '../../cards/complaints.js';
 import type { Card } from '../../cards/kit.js';
 import {
@@ -95,13 +96,14 @@ export async function revocationAgain(err: UserError, ctx: HandlerContext, input
   return alert ? raw(alert) : undefined;
 }
 
-const revokedToast = { type: 'success' as const, content: '已撤销称号，已通知班组长和单位联系人' };
+/** 已撤销称号 and who was told (an unlinked leader or contact named as not told). */
+const revokedToast = (team: { leaderOpenId: string; contactOpenId: string }) => ({ type: 'success' as const, content: `已撤销称号，${revokedTold(team)}` });
 const keptToast = { type: 'success' as const, content: '已保留称号' };
 
 /** revocation.revoke {honourId} with the reason (撤销称号, 第二十二条): administrators only. */
 export const revokeHonour: CardRun = async (ctx, input) => {
   const { team, honour, reason, certificate, barDays, others } = await revokeTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
-  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'revoked', reason, certificate, barDays, others }), revokedToast);
+  return raw(revocationDecidedCard({ team, year: honour.year, decision: 'revoked', reason, certificate, barDays, others }), revokedToast(team));
 };
 
 /** revocation.keep {honourId} with the reason (保留称号): administrators only. */
@@ -127,7 +129,7 @@ function titleFast(decision: 'revoke' | 'keep'): NonNullable<CardActionDecl['fas
       decision === 'revoke'
         ? revocationDecidedCard({ team: done.team, year: done.year, decision: 'revoked', reason: typed.reason, certificate: done.certificate, barDays: revocationBarDays(done.settings === undefined ? undefined : { settings: done.settings }) })
         : revocationDecidedCard({ team: done.team, year: done.year, decision: 'kept', reason: typed.reason });
-    return { outcome: 'ok', answer: raw(card, decision === 'revoke' ? revokedToast : keptToast), queued: done.queued };
+    return { outcome: 'ok', answer: raw(card, decision === 'revoke' ? revokedToast(done.team) : keptToast), queued: done.queued };
   };
 }
 

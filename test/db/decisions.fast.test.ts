@@ -258,6 +258,32 @@ describe('complaint and title decisions with and without their one-statement pat
     expect(again.body.toast).toMatchObject({ type: 'info' });
   });
 
+  it('撤销称号 of a team whose leader an import named by mobile and who never wrote to the bot: the contact told, the leader named as not told', async () => {
+    const PENDING = 'pending:m:13900000088';
+    let made = { team: 0, honour: 0, contact: '' };
+    for (const t of [fast, ordinary]) {
+      const db = t.h.db.db;
+      const [org] = await db.select().from(organizations).limit(1);
+      const contact = 'ou_deccontactunlinkedleader0000000001';
+      await db.insert(people).values([{ openId: PENDING }, { openId: contact, roles: ['org_contact'] }]);
+      const [row] = await db
+        .insert(teams)
+        .values({
+          code: 'GDSZ-2025-0088', name: '珠海管廊班', organizationId: org.id, department: '养护部', type: 'project', leaderOpenId: PENDING,
+          phone: '020-12345678', memberCount: 8, functions: '管廊巡检', goals: '零缺陷', plan: '每月 QC 活动', contactOpenId: contact, registeredAt: '2025-01-10',
+        })
+        .returning();
+      const [h] = await db.insert(honours).values({ teamId: row.id, year: 2026, awardedAt: new Date('2026-12-01T10:00:00+08:00') }).returning();
+      await upheldRun(db, row.id);
+      made = { team: row.id, honour: h.id, contact };
+    }
+    const r = await both(ADMIN, { action: 'revocation.revoke', honourId: made.honour }, { reason: '连续投诉' });
+    expect(r.body.toast).toEqual({ type: 'success', content: '已撤销称号，已通知单位联系人（班组长尚未关联飞书，未通知，关联后也不会补发）' });
+    expect(JSON.stringify(r.body.card)).toContain('已通知单位联系人（班组长尚未关联飞书，未通知，关联后也不会补发）');
+    expect(JSON.stringify(r.body.card)).not.toContain('pending:');
+    expect(r.sent.map((m) => m.to)).toEqual([`open_id:${made.contact}`]);
+  });
+
   it('refusals and second clicks answer as the ordinary path answers them, and change nothing but the event', async () => {
     const before = await rows(fast.h.db.db);
     const decided = fast.s.titled.open[0];

@@ -348,6 +348,7 @@ export const cardSamples: Record<string, Sample> = {
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'kept', reason: '已整改' }),
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: 365, certificate: 'GDSZ-ZS-2026-0003', others: [{ year: 2027, certificate: 'GDSZ-ZS-2027-0001' }] }),
     complaints.revocationDecidedCard({ team: complaintTeam, year: 2026, decision: 'kept', reason: '已整改', others: [{ year: 2027 }] }),
+    complaints.revocationDecidedCard({ team: { ...complaintTeam, leaderOpenId: 'pending:m:13900000088', contactOpenId: 'ou_contact' }, year: 2026, decision: 'revoked', reason: '连续三次投诉成立', barDays: 365 }),
   ],
   'complaints.titleRevokedNoticeCard': () => [complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立', barDays: null }), complaints.titleRevokedNoticeCard({ team: complaintTeam, year: 2026, reason: '连续三次投诉成立', barDays: 500 })],
   'complaints.complaintFormCard': () => [
