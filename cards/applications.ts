@@ -1,5 +1,6 @@
 import { button, buttonRow, card, type Card, namedButtonText, clipText, fittedCard, type Element, fields, hr, markdown, note, md, mdJoin, pager } from './kit.js';
 import { mention } from './markdown.js';
+import { toldLine } from './strings.js';
 import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
@@ -76,6 +77,8 @@ export interface ApplicationSummary {
   display: DisplayRow[];
   /** The team's contact was imported and has not yet messaged the bot: nothing reaches them until they do. */
   contactPending?: boolean;
+  /** The team's leader was imported and has not yet messaged the bot: a return's notice does not reach them. */
+  leaderPending?: boolean;
   /** Which submission the card shows (submitted_at, epoch milliseconds): its decision buttons carry it, so an old copy cannot decide on a newer one. */
   submitted?: number;
 }
@@ -253,6 +256,12 @@ function endorsementRequestDrawn(
   });
 }
 
+/**
+ * Who a return told: the leader, or that they are not linked yet (the outbox drops theirs; linking sends the teams' card,
+ * not the return: src/import/linking.ts), and where they will find it.
+ */
+const returnTold = (a: Pick<ApplicationSummary, 'leaderPending'>) => toldLine([['班组长', a.leaderPending ? 'pending:' : '']], '关联后不会补发，可在“进度”中看到退回意见');
+
 /** The contact's card after acting: read-only. */
 export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend' | 'return', opinion: string, closed?: boolean): Card {
   return card({
@@ -261,7 +270,7 @@ export function endorsementDoneCard(a: ApplicationSummary, decision: 'recommend'
     elements: [
       summaryFields(a),
       markdown(md`**${decision === 'recommend' ? '推荐意见' : '退回意见'}**：${opinion}`),
-      note(decision === 'recommend' ? '已报协会形式审查。' : closed ? '已通知班组长。本年度申报已截止，这份申报不能再修改提交，不参加本年度评审。' : '已通知班组长修改后重新提交。'),
+      note(decision === 'recommend' ? '已报协会形式审查。' : closed ? md`${returnTold(a)}。本年度申报已截止，这份申报不能再修改提交，不参加本年度评审。` : a.leaderPending ? md`${returnTold(a)}；请转告其修改后重新提交。` : '已通知班组长修改后重新提交。'),
       // a contact of many teams goes on to the next one from here, as an expert does with 评下一份
       buttonRow([button({ text: '待确认的申报', value: { action: 'endorse.list' } })]),
     ],

@@ -853,6 +853,7 @@ export function summaryOf(application: Application, team: Team, organization: st
     display: formDisplay(applicationForm, application.form as Record<string, unknown> | null),
     ...(application.submittedAt ? { submitted: submissionOf(application) } : {}),
     ...(team.contactOpenId.startsWith('pending:') ? { contactPending: true } : {}),
+    ...(team.leaderOpenId.startsWith('pending:') ? { leaderPending: true } : {}),
   };
 }
 

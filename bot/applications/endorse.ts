@@ -73,7 +73,8 @@ export const openEndorsement: CardRun = async (ctx, input) => {
 
 /** The contact's answer once the decision is made: the read-only card and what happens next (`closed`: a return past the deadline). */
 function endorsedAnswer(summary: ApplicationSummary, decision: EndorsementDecision, opinion: string, closed = false): CardResponse {
-  const toast = decision === 'recommend' ? '已推荐，报协会形式审查' : closed ? '已退回，班组长会收到你的意见；申报已截止，这份申报不参加本年度评审' : '已退回，班组长会收到你的意见';
+  const heard = summary.leaderPending ? '已退回；班组长尚未关联飞书，未收到你的意见' : '已退回，班组长会收到你的意见';
+  const toast = decision === 'recommend' ? '已推荐，报协会形式审查' : closed ? `${heard}；申报已截止，这份申报不参加本年度评审` : heard;
   return raw(endorsementDoneCard(summary, decision, opinion, closed), { type: 'success', content: toast });
 }
 

@@ -9,6 +9,7 @@ import { cardRenderers } from '../../src/cardRenderers.js';
 import { ManualClock } from '../../src/clock.js';
 import { fastEndorse, type FastEndorseEvent } from '../../src/fast/endorse.js';
 import { cardSpecOf } from '../../src/outbox.js';
+import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
@@ -127,6 +128,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
     { name: '推荐, to the bound admin group', action: 'endorse.recommend', decision: 'recommend', form: recommendForm, group: true, leader: undefined },
     { name: '退回', action: 'endorse.return', decision: 'return', form: returnForm, group: false, leader: undefined },
     { name: '推荐 of a team whose leader is not linked to Feishu yet', action: 'endorse.recommend', decision: 'recommend', form: recommendForm, group: false, leader: PENDING_LEADER },
+    { name: '退回 of a team whose leader an import named by mobile and who never wrote to the bot', action: 'endorse.return', decision: 'return', form: returnForm, group: false, leader: PENDING_LEADER },
   ] as const)('$name', ({ action, decision, form, group, leader }) => {
     it('answers, writes and queues the same; the notices draw the cards the handler built', async () => {
       if (group) for (const { db } of sides()) await db.insert(chatBindings).values({ chatId: 'oc_endorse_admins', purpose: 'admin', boundBy: ADMIN });
@@ -138,7 +140,10 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
         const [a, b] = await both(personas.contact, { action, applicationId }, form, eventId);
         expect(tookFast).toHaveBeenCalledTimes(PG ? 1 : 0);
         tookFast.mockRestore();
-        expect(a.toast).toEqual({ type: 'success', content: decision === 'recommend' ? '已推荐，报协会形式审查' : '已退回，班组长会收到你的意见' });
+        expect(a.toast).toEqual({ type: 'success', content: decision === 'recommend' ? '已推荐，报协会形式审查' : leader ? '已退回；班组长尚未关联飞书，未收到你的意见' : '已退回，班组长会收到你的意见' });
+        if (decision === 'return') {
+          expect(cardText(a.card!.data)).toContain(leader ? '班组长尚未关联飞书，未通知，关联后不会补发，可在“进度”中看到退回意见；请转告其修改后重新提交。' : '已通知班组长修改后重新提交。');
+        }
         expect(a.card?.data?.header?.title?.content).toBe(`${decision === 'recommend' ? '已推荐' : '已退回'}：推荐测试${serial - 1}班`);
         expect(a).toEqual(b);
 

@@ -282,7 +282,7 @@ export const cardSamples: Record<string, Sample> = {
       error: { message: '这份申报已于 2026年3月5日 10:20 重新提交，内容可能已修改：请看本卡片上的最新内容后再推荐。' },
       resubmitted: true,
     })],
-  'applications.endorsementDoneCard': () => [applications.endorsementDoneCard(application, 'recommend', '同意推荐'), applications.endorsementDoneCard(application, 'return', '材料不全')],
+  'applications.endorsementDoneCard': () => [applications.endorsementDoneCard(application, 'recommend', '同意推荐'), applications.endorsementDoneCard(application, 'return', '材料不全'), applications.endorsementDoneCard({ ...application, leaderPending: true }, 'return', '材料不全')],
   'applications.leaderNoticeCard': () => [
     applications.leaderNoticeCard(application, 'recommended', '同意推荐'),
     applications.leaderNoticeCard(application, 'returnedByOrganization', '材料不全'),
