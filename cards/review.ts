@@ -2,6 +2,7 @@ import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import type { ScoredBeforeConflict } from '../src/review/experts.js';
 import type { ScoreSheetForm } from '../src/review/scoring.js';
 import { groupDigits } from './bulk.js';
+import { unconfirmedUntold } from './strings.js';
 import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager, clipText, fittedCard } from './kit.js';
 
@@ -371,7 +372,8 @@ export interface ProgressView {
   /** Scoring again after 结束评分并汇总 for reopened sheets alone (第十七条): no 分配专家. */
   reopenedForSheets?: boolean;
   /** Applications submitted in time still waiting for their contact (第十五条): 结束评分并汇总 leaves them out of the year. */
-  unconfirmed?: { total: number; teams: { code: string; name: string }[] };
+  /** `untold`: their contacts and leaders not yet linked to Feishu, whom the deadline's notices did not reach. */
+  unconfirmed?: { total: number; teams: { code: string; name: string }[]; untold?: { contacts: number; leaders: number } };
 }
 
 /** The applications still unconfirmed, named (the first few) and counted: the line above 结束评分并汇总 and its dialog. */
@@ -389,7 +391,7 @@ export function progressCard(d: ProgressView): Card {
     markdown(md`**评分任务**：已提交 ${t.submitted} / ${all}${t.declined ? ` · 谢绝 ${t.declined}` : ''}${t.replaced ? ` · 改派 ${t.replaced}` : ''}`),
   ];
   if (d.reopenedForSheets) elements.push(note(md`第十七条：评分已汇总过一次，现为重开的单份评分重新提交，不再分配专家；提交后再点“结束评分并汇总”。`));
-  if (d.unconfirmed) elements.push(markdown(md`<font color='orange'>${unconfirmedLine(d.unconfirmed)}：已通知其单位联系人和班组长，结束评分并汇总前仍未确认的，不参加本年度评审。</font>`));
+  if (d.unconfirmed) elements.push(markdown(md`<font color='orange'>${unconfirmedLine(d.unconfirmed)}：已通知其单位联系人和班组长${unconfirmedUntold(d.unconfirmed.untold?.contacts ?? 0, d.unconfirmed.untold?.leaders ?? 0)}，结束评分并汇总前仍未确认的，不参加本年度评审。</font>`));
   if (d.aggregating) {
     elements.push(markdown(md`**正在后台汇总评分**（${groupDigits(d.aggregating.total)} 份申报），完成后即可点“评审结果”核对并公布。`));
   }

@@ -73,3 +73,15 @@ export function toldLine(to: readonly (readonly [role: string, openId: string])[
  */
 export const revokedTold = (team: { leaderOpenId?: string; contactOpenId?: string }) =>
   toldLine([['班组长', team.leaderOpenId ?? ''], ['单位联系人', team.contactOpenId ?? '']], '关联后也不会补发');
+
+/**
+ * After 已通知其单位联系人和班组长 of the applications still unconfirmed: those of their contacts and leaders not yet
+ * linked to Feishu, counted, whom nothing reached; a contact linked later is sent the requests still waiting
+ * (src/import/linking.ts), a leader nothing. Empty when all are linked. `unconfirmedUntoldSql` (src/deadlineNotices.ts)
+ * writes the same in SQL.
+ */
+export function unconfirmedUntold(contacts: number, leaders: number): string {
+  if (!contacts && !leaders) return '';
+  const who = [contacts ? `${contacts} 位单位联系人` : '', leaders ? `${leaders} 位班组长` : ''].filter(Boolean).join('、');
+  return `（其中 ${who}尚未关联飞书，未通知${contacts ? '；单位联系人关联后会收到待确认的申报' : ''}）`;
+}

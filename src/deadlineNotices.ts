@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { unconfirmedAtDeadlineContactCard, unconfirmedAtDeadlineLeaderCard } from '../cards/reminders.js';
+import { unconfirmedUntold } from '../cards/strings.js';
 import type { Db } from '../db/index.js';
 import { applications, cycles, teams } from '../db/schema.js';
 import { errorText } from './log.js';
@@ -52,22 +53,44 @@ export function unconfirmedNoticesSql(cycle: string, dueAt: string, guard = 'tru
 }
 
 /** The sentence the administrators read after the year's line; %s: how many, then the teams named. */
-export const unconfirmedNoteTemplate = '另有 %s 份申报仍待单位联系人确认（%s），已通知其单位联系人和班组长：结束评分并汇总前仍未确认的，不参加本年度评审。';
+export const unconfirmedNoteTemplate = '另有 %s 份申报仍待单位联系人确认（%s），已通知其单位联系人和班组长%s：结束评分并汇总前仍未确认的，不参加本年度评审。';
+
+/** The contacts and the leaders of the applications still unconfirmed not yet linked to Feishu, as SQL over `cycle`: (contacts, leaders). */
+const untoldCountsSql = (cycle: string) =>
+  ['contact_open_id', 'leader_open_id'].map(
+    (c) => `(select count(distinct t.${c})::int from applications a join teams t on t.id = a.team_id
+      where a.cycle_id = ${cycle} and a.status = 'submitted' and starts_with(t.${c}, 'pending:'))`,
+  );
+
+/** `unconfirmedUntold` (cards/strings.ts) in SQL, over the counts `uc` (contacts) and `ul` (leaders). */
+function unconfirmedUntoldSql(uc: string, ul: string): string {
+  return `case when ${uc} = 0 and ${ul} = 0 then '' else '（其中 ' || case when ${uc} > 0 then ${uc} || ' 位单位联系人' else '' end
+    || case when ${uc} > 0 and ${ul} > 0 then '、' else '' end || case when ${ul} > 0 then ${ul} || ' 位班组长' else '' end
+    || '尚未关联飞书，未通知' || case when ${uc} > 0 then '；单位联系人关联后会收到待确认的申报' else '' end || '）' end`;
+}
+
+/** The contacts and leaders of the applications still unconfirmed not yet linked to Feishu, counted (评审进度 says so). */
+export async function unconfirmedUntoldCounts(tx: Db, cycleId: number): Promise<{ contacts: number; leaders: number }> {
+  const [contacts, leaders] = untoldCountsSql('\u0001::int');
+  const [row] = rowsOf(await tx.execute(withValues(`select ${contacts} as contacts, ${leaders} as leaders`, { '\u0001': cycleId }))) as { contacts: number; leaders: number }[];
+  return { contacts: Number(row?.contacts ?? 0), leaders: Number(row?.leaders ?? 0) };
+}
 
 /** The note as one SQL text expression, empty when none waits. `cycle` and `template` (the template's placeholder) are SQL expressions. */
 export function unconfirmedNoteSql(cycle: string, template: string): string {
-  return `(select case when u.n = 0 then '' else format(${template}, u.n, u.names || case when u.n > ${TEAMS_NAMED} then ' 等' else '' end) end
-  from (select (select count(*)::int from applications a where a.cycle_id = ${cycle} and a.status = 'submitted') as n,
+  const [uc, ul] = untoldCountsSql(cycle);
+  return `(select case when u.n = 0 then '' else format(${template}, u.n, u.names || case when u.n > ${TEAMS_NAMED} then ' 等' else '' end, ${unconfirmedUntoldSql('u.uc', 'u.ul')}) end
+  from (select (select count(*)::int from applications a where a.cycle_id = ${cycle} and a.status = 'submitted') as n, ${uc} as uc, ${ul} as ul,
     (select coalesce(string_agg(x.name, '、' order by x.code), '') from (
       select t.name, t.code from applications a join teams t on t.id = a.team_id
       where a.cycle_id = ${cycle} and a.status = 'submitted' order by t.code limit ${TEAMS_NAMED}) x) as names) u)`;
 }
 
 /** `unconfirmedNoteSql` in TypeScript: `n` applications waiting, the first teams by code. */
-export function unconfirmedNote(n: number, names: readonly string[]): string {
+export function unconfirmedNote(n: number, names: readonly string[], untold = { contacts: 0, leaders: 0 }): string {
   if (!n) return '';
-  const [count, teamsNamed, rest] = unconfirmedNoteTemplate.split('%s');
-  return `${count}${n}${teamsNamed}${names.join('、')}${n > TEAMS_NAMED ? ' 等' : ''}${rest}`;
+  const [count, teamsNamed, told, rest] = unconfirmedNoteTemplate.split('%s');
+  return `${count}${n}${teamsNamed}${names.join('、')}${n > TEAMS_NAMED ? ' 等' : ''}${told}${unconfirmedUntold(untold.contacts, untold.leaders)}${rest}`;
 }
 
 /** The SQL text with `marks` (single characters) standing for the values, as a Drizzle query with them as parameters. */
@@ -90,7 +113,7 @@ export interface Unconfirmed {
  * (empty when every application submitted was confirmed).
  */
 export async function noticeUnconfirmedAtDeadline(tx: Db, cycleId: number): Promise<Unconfirmed & { queued: number }> {
-  const [queued, named] = await Promise.all([
+  const [queued, named, untold] = await Promise.all([
     tx.execute(withValues(unconfirmedNoticesSql('\u0001::int', '\u0002::timestamptz'), { '\u0001': cycleId, '\u0002': new Date().toISOString() })),
     tx
       // count(*) over () is taken before the limit: every waiting application
@@ -100,9 +123,10 @@ export async function noticeUnconfirmedAtDeadline(tx: Db, cycleId: number): Prom
       .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'submitted')))
       .orderBy(asc(teams.code))
       .limit(TEAMS_NAMED),
+    unconfirmedUntoldCounts(tx, cycleId),
   ]);
   const waiting = Number(named[0]?.n ?? 0);
-  return { queued: rowsOf(queued).length, waiting, note: unconfirmedNote(waiting, named.map((r) => r.name)) };
+  return { queued: rowsOf(queued).length, waiting, note: unconfirmedNote(waiting, named.map((r) => r.name), untold) };
 }
 
 const safely = (what: string, draw: () => RenderedCard): RenderedCard => {

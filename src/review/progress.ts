@@ -1,4 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
+import { unconfirmedUntoldCounts } from '../deadlineNotices.js';
 import type { ProgressView } from '../../cards/review.js';
 import type { Db } from '../../db/index.js';
 import { applications, teams } from '../../db/schema.js';
@@ -26,7 +27,7 @@ function unconfirmedOf(tx: Db, cycleId: number) {
 /** 评审进度 as the database has it now, for `progressCard` (cards/review.ts); `error` is shown above it. */
 export async function progressView(tx: Db, cycleId: number, error?: string): Promise<ProgressView> {
   // the job is read beside the progress's first read, in its round trip
-  const [p, job, summed, unconfirmed] = await Promise.all([reviewProgress(tx, cycleId), activeBulkJob(tx, 'aggregate', cycleId), aggregatedBefore(tx, cycleId), unconfirmedOf(tx, cycleId)]);
+  const [p, job, summed, unconfirmed, untold] = await Promise.all([reviewProgress(tx, cycleId), activeBulkJob(tx, 'aggregate', cycleId), aggregatedBefore(tx, cycleId), unconfirmedOf(tx, cycleId), unconfirmedUntoldCounts(tx, cycleId)]);
   return {
     cycleId,
     year: p.cycle.year,
@@ -44,7 +45,7 @@ export async function progressView(tx: Db, cycleId: number, error?: string): Pro
     error,
     reopenedForSheets: p.cycle.status === 'scoring' && summed,
     // 结束评分并汇总 leaves them out of the year: said before it is clicked
-    ...(p.cycle.status === 'scoring' && unconfirmed.length ? { unconfirmed: { total: unconfirmed[0].total, teams: unconfirmed.map(({ code, name }) => ({ code, name })) } } : {}),
+    ...(p.cycle.status === 'scoring' && unconfirmed.length ? { unconfirmed: { total: unconfirmed[0].total, teams: unconfirmed.map(({ code, name }) => ({ code, name })), ...(untold.contacts || untold.leaders ? { untold } : {}) } } : {}),
     ...(job ? { aggregating: { jobId: job.id, total: job.total } } : {}),
   };
 }

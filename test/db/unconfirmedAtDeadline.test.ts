@@ -1,6 +1,6 @@
 import { eq, like } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { applications, outbox } from '../../db/schema.js';
+import { applications, outbox, people, teams } from '../../db/schema.js';
 import { UNCONFIRMED_LEADER_NOTICE, unconfirmedLeaderNoticeRenderer } from '../../src/deadlineNotices.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness } from '../support/harness.js';
@@ -90,6 +90,29 @@ for (const mode of ['fast', 'ordinary'] as const) {
       expect(cardText((legacy as { card: unknown }).card)).toContain('广州养护一班');
       await h.db.db.update(applications).set({ status: 'recommended' }).where(eq(applications.id, f.appC));
       expect(await render([spec])).toEqual([{ drop: expect.any(String) }]);
+    });
+  });
+
+  describe(`截止申报 with applications whose leader or contact an import named and who never wrote to the bot (${mode})`, () => {
+    let h: Harness;
+    let f: Fixture;
+    securityBotForBlock((bot) => ({ h, f } = bot), mode);
+    const told = '已通知其单位联系人和班组长（其中 1 位单位联系人、1 位班组长尚未关联飞书，未通知；单位联系人关联后会收到待确认的申报）';
+
+    it('the answer and 评审进度 name who was not told, and that a contact linked later receives the request', async () => {
+      // team A's leader imported by mobile, team C's contact by e-mail, neither linked; team C's application waits again
+      await h.db.db.insert(people).values([{ openId: 'pending:m:13900000077' }, { openId: 'pending:e:hr@example.com' }]);
+      await h.db.db.update(teams).set({ leaderOpenId: 'pending:m:13900000077' }).where(eq(teams.id, f.teamA.id));
+      await h.db.db.update(teams).set({ contactOpenId: 'pending:e:hr@example.com' }).where(eq(teams.id, f.teamC.id));
+      await h.db.db.update(applications).set({ status: 'submitted', endorsement: null }).where(eq(applications.id, f.appC));
+      const body: Body = await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: f.cycleId }, {}, { messageId: 'om_close_unlinked' });
+      expect(body.toast?.type, JSON.stringify(body.toast)).toBe('success');
+      expect(cardText(body.card!.data)).toContain(`另有 3 份申报仍待单位联系人确认（广州养护一班、深圳建设二班、深圳建设三班），${told}：${LATE}。`);
+      const rows = await h.db.db.select({ receiver: outbox.receiver }).from(outbox).where(like(outbox.dedupeKey, 'deadline-unconfirmed:%'));
+      expect(rows.map((r) => r.receiver).sort()).toEqual([personas.contact, OTHER_CONTACT, OTHER_LEADER].sort());
+      const progress: Body = await h.click(ADMIN, { action: 'review.progress', cycleId: f.cycleId });
+      expect(cardText(progress.card!.data)).toContain(`${told}，结束评分并汇总前仍未确认的`);
+      expect(cardText(progress.card!.data)).not.toContain('pending:');
     });
   });
 }

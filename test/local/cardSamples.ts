@@ -706,6 +706,10 @@ export const cardSamples: Record<string, Sample> = {
       error: '没有这个班组编号',
     }),
     review.progressCard({ cycleId: 2, year: 2026, status: 'closed', statusLabel: '评分结束', applications: counts, tasks: { assigned: 0, submitted: 9, declined: 0, replaced: 0 }, pending: [], pendingTotal: 0 }),
+    review.progressCard({
+      cycleId: 2, year: 2026, status: 'scoring', statusLabel: '专家评分', applications: counts, tasks: { assigned: 1, submitted: 8, declined: 0, replaced: 0 }, pending: [], pendingTotal: 0,
+      unconfirmed: { total: 2, teams: [{ code: team.code, name: team.name }], untold: { contacts: 1, leaders: 1 } },
+    }),
     review.progressCard({ cycleId: 2, year: 2026, status: 'scoring', statusLabel: '专家评分', applications: counts, tasks: { assigned: 1, submitted: 8, declined: 0, replaced: 0 }, pending: [], pendingTotal: 0, reopenedForSheets: true }),
   ],
   'review.panelCard': () => [
