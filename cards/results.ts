@@ -1,4 +1,3 @@
-import { LATE_RESULT_DAYS } from '../src/policy.js';
 import { revocationBarText } from './strings.js';
 import { button, buttonRow, card, type Card, CARD_BYTES_BUDGET, cardBodyBytes, type Element, fields, hr, markdown, type Md, note, md, mdJoin } from './kit.js';
 
@@ -186,16 +185,17 @@ function unlinkedName(p: UnlinkedPerson): string {
 }
 
 /**
- * Those the results could not reach, a few named (then 等 N 位), and what to do: linked within LATE_RESULT_DAYS of
- * publishing, they are sent their result and certificate then (关联后补发); later, 进度 shows their result.
+ * Those the results could not reach, a few named (then 等 N 位), and what to do: linked within `lateResultDays` of
+ * publishing (LATE_RESULT_DAYS, src/policy.ts), they are sent their result and certificate then (关联后补发); later, 进度
+ * shows their result.
  */
-function unlinkedLines(unlinked: UnlinkedPerson[], max = 10): Element[] {
+function unlinkedLines(unlinked: UnlinkedPerson[], lateResultDays: number, max = 10): Element[] {
   if (!unlinked.length) return [];
   const shown = unlinked.slice(0, max).map(unlinkedName).join('、') + (unlinked.length > max ? ` 等 ${unlinked.length} 位` : '');
   return [
     markdown(md`<font color='red'>**${unlinkedCount(unlinked.length)}**</font>：${shown}`),
     note(
-      `请他们在飞书中给机器人发一条消息（如“帮助”）完成关联，或核对导入的手机号/邮箱是否为其飞书账号所用。关联后补发：公布后 ${LATE_RESULT_DAYS} 天内关联的，将收到各自的结果，获称号的还将收到荣誉证书图片和 PDF；逾期关联的不再补发，可发送“进度”查看结果，荣誉证书可从证书压缩包中取出转交。`,
+      md`请他们在飞书中给机器人发一条消息（如“帮助”）完成关联，或核对导入的手机号/邮箱是否为其飞书账号所用。关联后补发：公布后 ${lateResultDays} 天内关联的，将收到各自的结果，获称号的还将收到荣誉证书图片和 PDF；逾期关联的不再补发，可发送“进度”查看结果，荣誉证书可从证书压缩包中取出转交。`,
     ),
   ];
 }
@@ -205,7 +205,7 @@ function unlinkedLines(unlinked: UnlinkedPerson[], max = 10): Element[] {
  * listed as many as the card's budget holds (CARD_BYTES_BUDGET): 40 lines naming 50-character teams and their
  * organisations came to 34 KB, over Feishu's 30 KB; those left out are counted.
  */
-export function resultsPublishedCard(d: ResultsSummary & { fileName: string; boxed?: BoxedCertificateLine[]; unlinked?: UnlinkedPerson[] }): Card {
+export function resultsPublishedCard(d: ResultsSummary & { fileName: string; boxed?: BoxedCertificateLine[]; unlinked?: { people: UnlinkedPerson[]; lateResultDays: number } }): Card {
   const scored = d.lines.filter((l) => l.finalScore !== null);
   const titles = scored.filter(titled);
   const recommended = titles.filter((l) => l.recommended);
@@ -226,8 +226,8 @@ export function resultsPublishedCard(d: ResultsSummary & { fileName: string; box
         markdown('**授予“质量信得过班组”称号**'),
         ...listed(titles, 40, undefined, d),
         // a leader or contact not yet linked to Feishu was sent nothing: named, not counted among those who received theirs
-        ...unlinkedLines(d.unlinked ?? []),
-        note(md`${d.unlinked?.length ? '其余' : '每个申报班组的'}班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
+        ...(d.unlinked ? unlinkedLines(d.unlinked.people, d.unlinked.lateResultDays) : []),
+        note(md`${d.unlinked?.people.length ? '其余' : '每个申报班组的'}班组长和单位联系人已收到各自的结果。完整名单、专家评分见工作簿“${d.fileName}”。`),
         ...boxedLines(boxed, boxedShown),
         buttonRow([button({ text: '评审结果', value: { action: 'results.preview', cycleId: d.cycleId } })]),
       ],

@@ -186,7 +186,7 @@ describe('the results cards', () => {
       teams: long.slice(i * 5, i * 5 + 5).map((l) => ({ team: l.team, role: 'contact' as const })),
     }));
     const boxed = Array.from({ length: 40 }, (_, i) => ({ number: `GDSZ-Z-2027-${String(i + 1).padStart(4, '0')}`, teamName: long[i].team, organization: '单'.repeat(40), characters: '𠮷㐀' }));
-    const card = resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: long, fileName: 'x.xlsx', boxed, unlinked });
+    const card = resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: long, fileName: 'x.xlsx', boxed, unlinked: { people: unlinked, lateResultDays: 90 } });
     expectValidCard(card);
     expect(cardBodyBytes(card)).toBeLessThanOrEqual(CARD_BYTES_BUDGET);
     const text = cardText(card);
@@ -195,7 +195,7 @@ describe('the results cards', () => {
     expect(text).not.toContain('待关联11（');
     expect(text).toContain('其余班组长和单位联系人已收到各自的结果');
     // none unlinked: every leader and contact received theirs, as before
-    expect(cardText(resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: lines(3), fileName: 'x.xlsx', unlinked: [] }))).toContain('每个申报班组的班组长和单位联系人已收到各自的结果');
+    expect(cardText(resultsPublishedCard({ cycleId: 1, year: 2027, status: 'published', awardThreshold: 85, recommendShare: 0.1, lines: lines(3), fileName: 'x.xlsx', unlinked: { people: [], lateResultDays: 90 } }))).toContain('每个申报班组的班组长和单位联系人已收到各自的结果');
   });
 
   it('the preview asks before publishing', () => {

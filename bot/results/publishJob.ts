@@ -21,6 +21,7 @@ import { type CardActionDecl, type CardActionInput, type CardResponse, type Hand
 import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
 import { requireAdmin } from '../../src/permissions.js';
+import { LATE_RESULT_DAYS } from '../../src/policy.js';
 import { certificateMessages, teamResultMessage } from '../../src/review/resultCards.js';
 import { latestAggregation, loadResults, PreviewOutdated, publishCounts, publishResults, rankedResultsAfter, unlinkedRecipients, unreviewedApplicantsAfter } from '../../src/review/results.js';
 import { resultsWorkbookFile } from '../../src/workbook.js';
@@ -152,7 +153,7 @@ async function tellAdmins(tx: Db, bootstrapAdmins: readonly string[], cycleId: n
   const boxed = zips.length ? await boxedCertificates(tx, cycleId, glyphs) : [];
   // the leaders and contacts not yet linked to Feishu: the outbox queued nothing to them; linking soon after sends it then
   const unlinked = await unlinkedRecipients(tx, cycleId);
-  const published = resultsPublishedCard({ ...summary, fileName, boxed, unlinked });
+  const published = resultsPublishedCard({ ...summary, fileName, boxed, unlinked: { people: unlinked, lateResultDays: LATE_RESULT_DAYS } });
   const messages: OutgoingMessage[] = [];
   for (const to of await adminDestinations(tx, bootstrapAdmins)) {
     const dest = destinationKey(to);

@@ -561,10 +561,13 @@ export const cardSamples: Record<string, Sample> = {
       ...resultsSummary,
       status: 'published',
       fileName: '2026年度评审结果.xlsx',
-      unlinked: [
-        { name: '王五', reach: '13900000001', teams: [{ team: '养护一班', role: 'leader' }] },
-        { name: null, reach: 'hr@gzsz1.com', teams: [{ team: '排水管网三班', role: 'contact' }, { team: '路灯维修班', role: 'contact' }] },
-      ],
+      unlinked: {
+        people: [
+          { name: '王五', reach: '13900000001', teams: [{ team: '养护一班', role: 'leader' }] },
+          { name: null, reach: 'hr@gzsz1.com', teams: [{ team: '排水管网三班', role: 'contact' }, { team: '路灯维修班', role: 'contact' }] },
+        ],
+        lateResultDays: 90,
+      },
     }),
   ],
   'results.unreviewedNoticeCard': () => [
