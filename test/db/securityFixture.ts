@@ -453,7 +453,12 @@ export async function invariantViolations(db: Db): Promise<Record<string, unknow
     'outbox row without a key or with an unknown status': await q(sql`
       select id, status from outbox where coalesce(dedupe_key, '') = '' or status not in ('held', 'pending', 'sending', 'sent', 'undeliverable', 'dead', 'dropped')`),
     'cycle in an unknown state': await q(sql`select id, status from cycles where status not in ('open', 'scoring', 'closed', 'published')`),
-    'complaint in an unknown state': await q(sql`select id, status from complaints where status not in ('open', 'upheld', 'dismissed')`),
+    'complaint in an unknown state': await q(sql`select id, status from complaints where status not in ('open', 'upheld', 'dismissed', 'duplicate', 'withdrawn')`),
+    // 重复 names another complaint of the same team that is not itself a 重复; nothing else names one
+    'complaint 重复 of nothing, of itself, of another team or of a 重复': await q(sql`
+      select c.id from complaints c left join complaints o on o.id = c.duplicate_of
+      where (c.status = 'duplicate') <> (c.duplicate_of is not null)
+        or (c.status = 'duplicate' and (o.id is null or o.id = c.id or o.team_id <> c.team_id or o.status = 'duplicate'))`),
   };
   const submitted = (await q(sql`
     select s.id, s.scores, s.total::float8 as total, c.score_sheet from assignments s join applications a on a.id = s.application_id
