@@ -413,7 +413,7 @@ describe('the formal-check list at its longest rows', () => {
         form: { title: opts.title.repeat(100), category: 'maintenance', startDate: '2026-01-01', endDate: '2026-12-31', goalRate: 100, trainingRate: 96, examPassRate: 95, accidents: 'none', materialsUrl: url },
         endorsement: { decision: 'recommend', truthful: true, opinion: opts.opinion.repeat(1000), by: 'ou_contact' },
       },
-      team: { id: i, name: '班'.repeat(50), code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, contactOpenId: 'ou_contact' },
+      team: { id: i, name: '班'.repeat(50), code: `GDSZ-2026-${String(i + 1).padStart(4, '0')}`, contactOpenId: 'ou_contact', leaderOpenId: 'ou_leader' },
       organization: '单'.repeat(100),
       recommenderName: '李'.repeat(50),
     }));
