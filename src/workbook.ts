@@ -37,6 +37,22 @@ function addSheet(wb: ExcelJS.stream.xlsx.WorkbookWriter, name: string, columns:
 }
 
 /**
+ * Commits a sheet with Excel's 筛选 over its header row and the rows written (the first `columns` columns), so the
+ * secretary sorts and filters the list at once; set last, as a streamed sheet writes it when committed.
+ */
+function commitFiltered(ws: ExcelJS.Worksheet, rows: number, columns: number): void {
+  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: rows + 1, column: columns } };
+  ws.commit();
+}
+
+/**
+ * Scores (最终得分, an area's, an expert's item and total: stored to the cent) shown to the cent, 95.50 beside 95.33 in a
+ * column; ranks and counts whole. The cells stay numbers, to sort and compute.
+ */
+const scoreFormat: Partial<ExcelJS.Style> = { numFmt: '0.00' };
+const countFormat: Partial<ExcelJS.Style> = { numFmt: '0' };
+
+/**
  * Lets the event loop run every few hundred rows: the workbook is written in the bot's process (by the outbox), and a
  * year of thousands of applications takes seconds, which would otherwise hold every callback arriving meanwhile.
  */
@@ -136,11 +152,12 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       ...(f.kind === 'date' ? { style: { numFmt: dateFormat } } : f.kind === 'longText' || f.kind === 'text' ? { style: wrapped } : f.kind === 'url' ? { style: wrapped } : {}),
     })),
     { header: '状态', key: 'status', width: 14 },
-    { header: '已提交评分', key: 'sheets', width: 12 },
-    { header: '最终得分', key: 'finalScore', width: 10 },
+    { header: '已提交评分', key: 'sheets', width: 12, style: countFormat },
+    { header: '最终得分', key: 'finalScore', width: 10, style: scoreFormat },
   ]);
   const linkColumns = Object.entries(descriptor.fields).filter(([, f]) => f.kind === 'url').map(([key]) => `form:${key}`);
   // every application of the year, reviewed or not (its 状态 says where it stands)
+  let appRows = 0;
   const reviewEnded = data.cycle.status === 'closed' || data.cycle.status === 'published';
   for (const r of [...data.applications].sort((a, b) => (a.code < b.code ? -1 : 1))) {
     const row = apps.addRow({
@@ -158,9 +175,10 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
       if (cell.type === Excel.ValueType.Hyperlink) cell.font = linkFont;
     }
     row.commit();
+    appRows++;
     await breathe();
   }
-  apps.commit();
+  commitFiltered(apps, appRows, apps.columns.length);
 
   // the score columns come from the sheet's form, as the expert's card and the submitted view do
   const scoreForm = scoreSheetForm(data.sheet);
@@ -170,8 +188,8 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     { header: '班组名称', key: 'team', width: 24 },
     { header: '专家', key: 'expert', width: 14 },
     { header: '专家所属单位', key: 'expertOrganization', width: 28 },
-    ...items.map((it) => ({ header: `${scoreForm.fields[it.field].label}（${it.max}）`, key: `item:${it.code}`, width: 10 })),
-    { header: '总分', key: 'total', width: 8 },
+    ...items.map((it) => ({ header: `${scoreForm.fields[it.field].label}（${it.max}）`, key: `item:${it.code}`, width: 10, style: scoreFormat })),
+    { header: '总分', key: 'total', width: 8, style: scoreFormat },
     { header: '计入最终得分', key: 'counted', width: 12 },
     { header: `偏离中位数超过 ${aggregationRuleOf(data.cycle.settings).outlierDistance} 分`, key: 'outlier', width: 12 },
     { header: scoreForm.fields.comment.label, key: 'comment', width: 40, style: wrapped },
@@ -192,16 +210,16 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     }).commit();
     await breathe();
   }
-  scores.commit();
+  commitFiltered(scores, data.scores.length, scores.columns.length);
 
   const results = addSheet(wb, workbookSheetNames.results, [
-    { header: '排名', key: 'rank', width: 6 },
+    { header: '排名', key: 'rank', width: 6, style: countFormat },
     { header: '班组编号', key: 'code', width: 16 },
     { header: '班组名称', key: 'team', width: 24 },
     { header: '所属单位', key: 'organization', width: 28 },
-    { header: '最终得分', key: 'finalScore', width: 10 },
+    { header: '最终得分', key: 'finalScore', width: 10, style: scoreFormat },
     // out of how many points, as 专家评分's items say theirs (1 班组基础建设（20）)
-    ...data.sheet.areas.map((a) => ({ header: `${a.code} ${a.name}（${a.items.reduce((t, it) => t + it.max, 0)}）`, key: `area:${a.code}`, width: 12 })),
+    ...data.sheet.areas.map((a) => ({ header: `${a.code} ${a.name}（${a.items.reduce((t, it) => t + it.max, 0)}）`, key: `area:${a.code}`, width: 12, style: scoreFormat })),
     { header: '计分规则', key: 'rule', width: 22 },
     // made before 公布结果, the list is what will be published if nothing changes: said so where it is read
     { header: data.cycle.status === 'closed' ? '结论（待公布）' : '结论', key: 'decision', width: 16 },
@@ -240,7 +258,8 @@ export async function reviewWorkbook(data: ResultsData, descriptor: FormDescript
     }).commit();
     await breathe();
   }
-  results.commit();
+  // the last column's header (生成于 …) is a note beside the list, not a column of it: no filter button on it
+  commitFiltered(results, data.rows.length, results.columns.length - 1);
 
   await wb.commit();
   return Buffer.concat(chunks);

@@ -111,6 +111,32 @@ describe('the results workbook after a title is revoked (第二十二条)', () =
     expect(rowOf(sheet, 'GDSZ-2025-0002')[column(sheet, '证书编号')]).toBe(numbers.get(name(2)));
   });
 
+  it('each sheet filters from its frozen header row, the scores kept numbers shown to the cent, ranks and counts whole', async () => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(workbooksSent()[0].upload.bytes as unknown as ArrayBuffer);
+    const headers = (ws: ExcelJS.Worksheet) => (ws.getRow(1).values as unknown[]).slice(1).map(String);
+    const columnOf = (ws: ExcelJS.Worksheet, name: string) => headers(ws).indexOf(name) + 1;
+    const letter = (n: number) => (n > 26 ? String.fromCharCode(64 + Math.floor((n - 1) / 26)) : '') + String.fromCharCode(65 + ((n - 1) % 26));
+    // 申报 and 结果 list the 65 applications, 专家评分 no sheet (none seeded): the filter covers the header row and the list
+    for (const [name, rows] of [['申报', TEAMS + 1], ['专家评分', 1], ['结果', TEAMS + 1]] as const) {
+      const ws = wb.getWorksheet(name)!;
+      expect(ws.views[0], name).toMatchObject({ state: 'frozen', ySplit: 1 });
+      // 结果's last header says when the list was made: a note beside the list, left out of the filter
+      const last = name === '结果' ? columnOf(ws, '证书编号') : headers(ws).length;
+      expect(ws.autoFilter, name).toBe(`A1:${letter(last)}${rows}`);
+    }
+    const results = wb.getWorksheet('结果')!;
+    const apps = wb.getWorksheet('申报')!;
+    for (const [ws, name, format] of [[results, '最终得分', '0.00'], [results, '排名', '0'], [apps, '最终得分', '0.00'], [apps, '已提交评分', '0']] as const) {
+      for (const row of [2, TEAMS + 1]) {
+        const cell = ws.getRow(row).getCell(columnOf(ws, name));
+        expect(typeof cell.value, `${ws.name} ${name} row ${row}`).toBe('number');
+        expect(cell.numFmt, `${ws.name} ${name} row ${row}`).toBe(format);
+      }
+    }
+    expect(results.getRow(2).getCell(columnOf(results, '最终得分')).value).toBe(94);
+  });
+
   it('is for administrators alone, a refusal a toast', async () => {
     const before = workbooksSent().length;
     const res = await h.click('ou_rwlead00000000000000000000000002', { action: 'results.workbook', cycleId });
