@@ -570,8 +570,7 @@ export function complaintAlertMessage(complaintId: number, to: Destination): Out
 export function complaintAlertRenderer(db: Db, timezone: string): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
     const { ids, found, rows } = await complaintsOfSpecs(db, specs);
-    const titles = new Map<number, TitleView | undefined>();
-    for (const teamId of new Set(found.map((r) => r.team.id))) titles.set(teamId, (await titleStatus(db, teamId))?.view);
+    const titles = await titlesOfTeams(db, found);
     return ids.map((id): RenderedCard => {
       const r = rows.get(id);
       if (!r) return { drop: `投诉 ${id} 不存在` };
@@ -836,8 +835,7 @@ export const complaintRedrawnKey = (complaintId: number) => `complaint:redrawn:$
 export function complaintDecidedRenderer(db: Db, timezone: string): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
     const { ids, found, rows } = await complaintsOfSpecs(db, specs);
-    const titles = new Map<number, TitleView | undefined>();
-    for (const r of found) if (!titles.has(r.team.id)) titles.set(r.team.id, (await titleStatus(db, r.team.id))?.view);
+    const titles = await titlesOfTeams(db, found);
     return ids.map((id): RenderedCard => {
       const r = rows.get(id);
       if (!r || r.complaint.status === 'open') return { drop: `投诉 ${id} 不存在或尚未认定` };
@@ -863,6 +861,13 @@ export const complaintUpheldSpec = (complaintId: number) => ({ kind: COMPLAINT_U
 /** The leader's and the contact's notice of a revoked title (`:user:<open_id>` follows). */
 export const titleRevokedKey = (honourId: number) => `revocation:revoked:${honourId}`;
 export const titleRevokedSpec = (honourId: number) => ({ kind: TITLE_REVOKED_CARD, honourId });
+
+/** Each team's title as the complaint cards show it (titleStatus), read once a team for a batch of complaints. */
+async function titlesOfTeams(db: Db, found: { team: { id: number } }[]): Promise<Map<number, TitleView | undefined>> {
+  const titles = new Map<number, TitleView | undefined>();
+  for (const teamId of new Set(found.map((r) => r.team.id))) titles.set(teamId, (await titleStatus(db, teamId))?.view);
+  return titles;
+}
 
 const wantedIds = (specs: CardSpec[], key: string) => {
   const ids = specs.map((s) => Number(s[key]));
@@ -909,8 +914,7 @@ export function complaintOutcomeRenderer(db: Db, timezone: string): CardRenderer
 export function complaintUpheldRenderer(db: Db, timezone: string): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
     const { ids, found, rows } = await complaintsOfSpecs(db, specs);
-    const titles = new Map<number, TitleView | undefined>();
-    for (const r of found) if (!titles.has(r.team.id)) titles.set(r.team.id, (await titleStatus(db, r.team.id))?.view);
+    const titles = await titlesOfTeams(db, found);
     return ids.map((id): RenderedCard => {
       const r = rows.get(id);
       if (!r || r.complaint.status !== 'upheld') return { drop: `投诉 ${id} 不存在或未认定成立` };
