@@ -53,6 +53,8 @@ const table: [number, number, Expected, 'send' | 'update'][] = [
   [230049, 400, 'retry', 'send'],
   [230020, 400, 'retry', 'send'],
   [99991400, 400, 'retry', 'send'],
+  // the message service's frequency control in a burst: "create message trigger rate limit"
+  [11232, 400, 'retry', 'send'],
   [230002, 400, 'undeliverable', 'send'],
   [230053, 400, 'undeliverable', 'send'],
   [230029, 400, 'undeliverable', 'send'],

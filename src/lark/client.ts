@@ -159,9 +159,11 @@ export function createLarkClient(opts: { appId: string; appSecret: string; domai
 /**
  * 230020 and 99991400 rate limited; 230049 the same message is still being sent; 1 an internal error; 232096 an upload
  * refused while the app's data is read-only for a while, "应用信息被停写，请稍后重试"
- * (https://open.feishu.cn/document/server-docs/im-v1/file/create and .../image/create, error codes).
+ * (https://open.feishu.cn/document/server-docs/im-v1/file/create and .../image/create, error codes); 11232
+ * "create message trigger rate limit", the message service's frequency control, which Feishu integrations report for
+ * sends in a burst though message/create's table does not list it: tried again later like 230020, never dropped.
  */
-const RETRYABLE_CODES = new Set([230020, 99991400, 230049, 1, 232096]);
+const RETRYABLE_CODES = new Set([230020, 99991400, 11232, 230049, 1, 232096]);
 /**
  * Nobody can fix these by trying again, and they concern one receiver or one message, so they are marked
  * undeliverable with a warning and a metric, never an alert per message: 230002 bot not in the chat,
