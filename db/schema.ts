@@ -275,6 +275,11 @@ export const outbox = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }),
     messageId: text('message_id'),
     lastError: text('last_error'),
+    /**
+     * Whom a card to a group answers and what they sent (`{ openId, said?, render? }`): a 互通群 takes no cards (230054), and
+     * then they get the card privately and the group a word in text (src/notifications.ts, cardsRefusedFallback).
+     */
+    asked: jsonb('asked').$type<{ openId: string; said?: string; render?: { kind: string } & Record<string, unknown> }>(),
     createdAt: createdAt(),
   },
   (t) => [

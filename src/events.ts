@@ -10,7 +10,7 @@ import type { FeishuReader } from './lark/reader.js';
 import { errorText, type Logger } from './log.js';
 import { metrics } from './metrics.js';
 import { databaseUnreachable } from './reachability.js';
-import { type Destination, dropWaiting, enqueue, enqueueQuietly } from './outbox.js';
+import { type Destination, dropWaiting, enqueue, enqueueQuietly, type OutgoingMessage } from './outbox.js';
 import { type Actor, actorFromClaim, claimEventAndLoadActor, claimEventSql, KnownActors, sameActor } from './people.js';
 import { adminOutboxQuery } from './fast/sql.js';
 import { answerOf, postgresClient, ReadAfterCommit, rolledBackWhole, transactionOnGuess, transactionWith } from './pipeline.js';
@@ -194,7 +194,7 @@ export class EventProcessor {
   }
 
   private async once<T>(
-    event: { eventId: string; eventType: string; openId: string; dedupeKey?: string; replyTo?: string },
+    event: { eventId: string; eventType: string; openId: string; dedupeKey?: string; replyTo?: string; said?: string },
     onDuplicate: T,
     work: (ctx: HandlerContext) => Promise<T | ReadAfterCommit<T>>,
     /** A better answer to a delivery seen before, read from the state the first one left. */
@@ -262,13 +262,23 @@ export class EventProcessor {
     return transactionWith(database, client, claim, (tx, rows) => body(tx, actorOf(rows)));
   }
 
-  private context(tx: Db, actor: Actor, event: { eventId: string; eventType: string; replyTo?: string }, queued: { n: number }): HandlerContext {
+  private context(tx: Db, actor: Actor, event: { eventId: string; eventType: string; replyTo?: string; said?: string }, queued: { n: number }): HandlerContext {
     const { config, clock, log } = this.deps;
     const { eventId } = event;
     const answersUser = event.eventType === 'im.message.receive_v1' || event.eventType === 'card.action.trigger';
     // the answer to what the user just did goes before bulk notifications; messages to anyone else stay bulk
     const isInteractive = (to: Destination) =>
       answersUser && (('openId' in to && to.openId === actor.openId) || ('replyTo' in to && to.replyTo === event.replyTo));
+    // a card answering someone in a group says whom and what they sent: a group that takes no cards (a 互通群) then still
+    // answers them, privately (OutgoingMessage.asked)
+    const asked = (message: OutgoingMessage): OutgoingMessage['asked'] =>
+      answersUser && actor.openId && (message.card || message.render) && 'replyTo' in message.to && message.to.replyTo === event.replyTo && !message.to.p2pOpenId
+        ? { openId: actor.openId, ...(event.said ? { said: event.said } : {}) }
+        : undefined;
+    const queue = (message: OutgoingMessage): OutgoingMessage => {
+      const who = asked(message);
+      return { priority: isInteractive(message.to) ? 'interactive' : 'bulk', ...message, ...(who ? { asked: { ...who, ...message.asked } } : {}) };
+    };
     const bind = (db: Db): HandlerContext => ({
       tx: db,
       actor,
@@ -277,7 +287,7 @@ export class EventProcessor {
       log: log.child({ eventId, actor: actor.openId }),
       eventId,
       send: async (message) => {
-        await enqueueQuietly(db, { priority: isInteractive(message.to) ? 'interactive' : 'bulk', ...message });
+        await enqueueQuietly(db, queue(message));
         queued.n++;
       },
       sendToAdmins: async (message) => {
@@ -286,7 +296,7 @@ export class EventProcessor {
         queued.n++;
       },
       sendIfNew: async (message) => {
-        const added = await enqueue(db, { priority: isInteractive(message.to) ? 'interactive' : 'bulk', ...message });
+        const added = await enqueue(db, queue(message));
         if (added) queued.n++;
         return added;
       },
@@ -341,7 +351,9 @@ export class EventProcessor {
     const { registry } = this.deps;
     // Feishu may redeliver a message under a new event_id: the message_id is what makes it the same
     // https://open.feishu.cn/document/server-docs/im-v1/message/events/receive
-    const claim = { eventId: event_id, eventType: 'im.message.receive_v1', openId, dedupeKey: `message:${message.message_id}`, replyTo: message.message_id };
+    // what was sent, as a group that takes no cards is told to send it privately: a bare mention is a call for the menu
+    const typed = incoming.mentionedBot && onlyStops(incoming.text) ? '帮助' : incoming.text;
+    const claim = { eventId: event_id, eventType: 'im.message.receive_v1', openId, dedupeKey: `message:${message.message_id}`, replyTo: message.message_id, said: typed };
     await this.once(claim, undefined, async (ctx) => {
       const file = message.message_type === 'file' ? fileOf(message.content) : undefined;
       if (file && registry.file && (await registry.file(ctx, incoming, file))) return;

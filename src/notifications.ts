@@ -6,7 +6,7 @@ import { audit } from './audit.js';
 import { type Clock, systemClock } from './clock.js';
 import { formatDateTimeZh, todayIn } from './dates.js';
 import { adminDestinations, destinationKey, forExpertsGroup, forgetLostChat, lastLoss, reroutedMessages } from './groups.js';
-import { type Destination, enqueue, enqueueMany, type OutboxRow, type OutgoingMessage } from './outbox.js';
+import { type Destination, enqueue, enqueueMany, messageOf, type OutboxRow, type OutgoingMessage } from './outbox.js';
 
 // where administrators are told things, and the key of a destination, belong with the groups bound for them
 export { adminDestinations, destinationKey } from './groups.js';
@@ -40,7 +40,7 @@ export function adminGroupLostNotice(chatId: string, destinations: readonly Dest
   const from = destinations.some((d) => 'chatId' in d) ? '协会管理通知改发到其他已绑定的协会管理通知群' : '没有绑定协会管理通知群时，协会管理通知私聊发送给每位管理员';
   // 230054: a connection group (私有互通群) takes no cards, "私有互通群不支持发送特定的消息类型。如卡片消息"
   // (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes)
-  if (error && /\bcode 230054\b/.test(error)) {
+  if (error && cardsRefused(error)) {
     return `协会管理通知群（${chatId}）已自动解绑：该群是有其他企业成员的互通群，飞书不允许机器人在这种群里发送卡片，而协会管理通知都是卡片。${from}。如需新的通知群，请把机器人拉进一个只有本企业成员的群，在群里 @机器人 并发送“绑定通知”。`;
   }
   return `协会管理通知群（${chatId}）已自动解绑：机器人已无法在该群发消息（群已解散或机器人已被移出）。${from}。如需新的通知群，请把机器人拉进群，在群里 @机器人 并发送“绑定通知”。`;
@@ -60,6 +60,38 @@ export async function adminGroupLoss(tx: Db, chatId: string, bootstrapAdmins: re
 }
 
 /**
+ * 230054: a connection group (私有互通群, with members of other tenants) takes no cards, "私有互通群不支持发送特定的消息类型。如卡片消息",
+ * but it takes text (https://open.feishu.cn/document/server-docs/im-v1/message/create, error codes).
+ */
+export const cardsRefused = (error: string): boolean => /\bcode 230054\b/.test(error);
+
+/** The longest of what someone sent that the group's text quotes back (a question can be long). */
+const SAID_MAX = 30;
+
+/**
+ * A card answering someone in a group (`OutboxRow.asked`: a reply to what they sent, the introduction to who added the
+ * bot) that the group refused for a 互通群 (`cardsRefused`): the card goes to them privately, and the group is told in
+ * text why the bot shows no card there and to ask privately, naming what they sent. Keyed by the refused row, so a
+ * retry, or the same refusal found twice, queues each once; text is never refused there, so nothing loops.
+ */
+export function cardsRefusedFallback(row: OutboxRow): OutgoingMessage[] {
+  const asked = row.asked;
+  if (!asked?.openId || row.msgType !== 'interactive') return [];
+  const reply = row.kind === 'reply';
+  const to: Destination = reply ? { replyTo: row.receiver, chatId: row.rateKey } : { chatId: row.receiver };
+  const said = asked.said?.replace(/\s+/g, ' ').trim();
+  const quoted = said ? `“${said.length > SAID_MAX ? `${said.slice(0, SAID_MAX)}…` : said}”` : '“帮助”';
+  const why = '这是有其他企业成员的互通群，飞书不在这种群里显示机器人的卡片，机器人在这里只能发文字。';
+  const text = reply
+    ? `${why}已把你要的内容私信发给你（没收到的话，请私聊机器人发送${quoted}）。`
+    : `机器人已加入本群。${why}机器人的介绍已私信发给把机器人拉进群的人；要使用各项功能，请私聊机器人发送${quoted}。`;
+  return [
+    { dedupeKey: `${row.dedupeKey}:private`, to: { openId: asked.openId }, ...(asked.render ? { render: asked.render } : messageOf(row)), priority: 'interactive' },
+    { dedupeKey: `${row.dedupeKey}:text`, to, text, priority: 'interactive' },
+  ];
+}
+
+/**
  * The chat-gone hook of the outbox: a chat the bot can no longer post to (disbanded, the bot removed) loses its
  * bindings. A message that was meant for it as an admin group goes to the administrators as they are now (another
  * bound admin group, else each administrator privately), under the key it would have had there, so a destination that
@@ -73,6 +105,8 @@ export function chatGoneReroute(bootstrapAdmins: readonly string[], clock: Clock
     // a reply's receiver is the message it answers; the chat it lands in is its rate_key
     const chatId = row.kind === 'reply' ? row.rateKey : row.receiver;
     await forgetLostChat(tx, chatId, { actor: 'system:outbox', action: 'chat.unreachable', details: { outboxId: row.id, dedupeKey: row.dedupeKey, error } }, clock.now());
+    // a 互通群 refused the card answering someone there: they get it privately, the group a word in text
+    if (cardsRefused(error)) await enqueueMany(tx, cardsRefusedFallback(row));
     // this loss, or an earlier one: im.chat.disbanded_v1, the bot's removal, another message to the group that failed first
     const lost = await adminGroupLoss(tx, chatId, bootstrapAdmins);
     if (!lost) return;

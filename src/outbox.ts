@@ -64,6 +64,13 @@ export type CardRenderer = (specs: CardSpec[], rows?: readonly OutboxRow[]) => P
 /** The renderers by spec kind, given to the dispatcher by the composition root. */
 export type CardRenderers = Readonly<Record<string, CardRenderer>>;
 
+/** Whom a card to a group answers (OutgoingMessage.asked). */
+export interface Asked {
+  openId: string;
+  said?: string;
+  render?: CardSpec;
+}
+
 export interface OutgoingMessage {
   /** Unique per intended delivery: the same key twice is sent once. */
   dedupeKey: string;
@@ -78,6 +85,12 @@ export interface OutgoingMessage {
   image?: OutgoingImage;
   /** Kept back (status `held`) until this moment of the bot's clock, so the card can still grow (a batch of alerts). */
   holdUntil?: Date;
+  /**
+   * A card to a group that answers someone: who (`openId`) and what they sent (`said`), so that where the group takes no
+   * cards (a 互通群, 230054) the card still reaches them privately and the group is told why in text (cardsRefusedFallback);
+   * `render`, what goes to them privately instead of the group's card (their own menu for the group's 帮助).
+   */
+  asked?: Asked;
 }
 
 /** Queues a message in the caller's transaction; false when the key was queued before. */
@@ -117,7 +130,8 @@ function outboxRow(message: OutgoingMessage) {
   const held = message.holdUntil ? { status: 'held', nextAttemptAt: message.holdUntil } : { nextAttemptAt: new Date() };
   // a card holding half of a character (a text cut inside an emoji) or a NUL would fail the json column, and with it the
   // whole transaction (an event, a job's run): stored with U+FFFD in its place instead
-  return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: storable(body), ...held };
+  const asked = message.asked && msgType === 'interactive' ? { asked: storable(message.asked) } : {};
+  return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: storable(body), ...held, ...asked };
 }
 
 /** How long a second press of a button that sends the clicker a message (私信菜单, 下载导入模板) sends nothing new: a double tap, a press again while it arrives. */

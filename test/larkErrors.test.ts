@@ -39,6 +39,7 @@ function row(kind: 'send' | 'update'): OutboxRow {
     sentAt: null,
     messageId: null,
     lastError: null,
+    asked: null,
     createdAt: new Date(),
   };
 }

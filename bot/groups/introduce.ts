@@ -10,12 +10,17 @@ const createdAt = (event: Record<string, unknown>): number | undefined => {
   return typeof t === 'string' && /^\d{1,16}$/.test(t) ? Number(t) : typeof t === 'number' && Number.isSafeInteger(t) && t >= 0 ? t : undefined;
 };
 
-/** im.chat.member.bot.added_v1: on record (when), and the bot introduces itself and says how an administrator binds the group. */
+/**
+ * im.chat.member.bot.added_v1: on record (when), and the bot introduces itself and says how an administrator binds the
+ * group; in a 互通群, which shows no cards, to the one who added it, privately, the group told why in text.
+ */
 export async function introduceInGroup(ctx: HandlerContext, event: Record<string, unknown>): Promise<void> {
   const chatId = chatIdOf(event);
   if (!chatId) return;
   await noteBotAdded(ctx.tx, chatId, ctx.actor.openId, createdAt(event), ctx.clock.now());
-  await ctx.send({ dedupeKey: `group:intro:${chatId}:${ctx.eventId}`, to: { chatId }, card: groupIntroCard() });
+  // a 互通群 takes no cards: then the one who added the bot gets the introduction privately (OutgoingMessage.asked)
+  const asked = ctx.actor.openId ? { asked: { openId: ctx.actor.openId } } : {};
+  await ctx.send({ dedupeKey: `group:intro:${chatId}:${ctx.eventId}`, to: { chatId }, card: groupIntroCard(), ...asked });
 }
 
 /**

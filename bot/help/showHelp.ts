@@ -18,8 +18,11 @@ export function showHelp(registry: BotRegistry) {
       await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
       return;
     }
-    // the group shares one card: its button opens each person's own menu in their p2p chat
-    await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { replyTo: msg.messageId, chatId: msg.chatId }, card: helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] }) });
+    // the group shares one card: its button opens each person's own menu in their p2p chat; a group that shows no cards
+    // (a 互通群) sends the asker that menu privately instead (OutgoingMessage.asked)
+    const ownMenu = helpMenuSpec(ctx.actor.roles, menuButtons(registry.menuFor(ctx.actor.roles)));
+    const card = helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] });
+    await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { replyTo: msg.messageId, chatId: msg.chatId }, card, asked: { openId: ctx.actor.openId, render: ownMenu } });
   };
 }
 
