@@ -25,6 +25,8 @@ export interface AdminCycleView {
   sheet: { title: string; total: number; items: number };
   /** Scoring again after 结束评分并汇总 for reopened sheets alone (第十七条): no 分配专家. */
   reopenedForSheets?: boolean;
+  /** Applications not submitted (drafts, and returned ones not submitted again): 截止申报 cuts them off. */
+  notSubmitted?: number;
 }
 
 export interface AdminCardData {
@@ -52,6 +54,19 @@ function dateLine(d: ShownDate, doneText: string): string {
 function applicationSummary(counts: { label: string; count: number }[]): Md {
   const total = counts.reduce((a, c) => a + c.count, 0);
   return md`**申报情况**：共 ${total} 份\n${counts.map((c) => `${c.label} ${c.count}`).join(' · ')}`;
+}
+
+/**
+ * 截止申报's confirm dialog: what the close does; before the announced deadline, that it is early and by how many days,
+ * that it cannot be undone, and how many applications not yet submitted it cuts off (their leaders are told).
+ */
+function closeApplicationsWarning(c: AdminCycleView, today: string): string {
+  const after = '截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。';
+  const pending = c.notSubmitted ?? 0;
+  const { daysLeft, text } = c.applicationDeadline;
+  if (daysLeft <= 0) return `${after}申报截止日期为${text}。${daysLeft === 0 && pending ? `还有 ${pending} 份申报（草稿或退回修改）尚未提交，截止后不能再提交。` : ''}`;
+  const cut = pending ? `还有 ${pending} 份申报（草稿或退回修改）尚未提交，截止后不能再提交、不参加本年度评审，系统会通知其班组长。` : '目前没有尚未提交的草稿或退回修改的申报。';
+  return `公布的申报截止日期为${text}，现在截止比它提前 ${daysLeft} 天：申报截止日期将改为今天（${today}），不能撤销。${after}${cut}`;
 }
 
 /** 管理: the running cycle with its dates, settings and application counts, and what can be done next. */
@@ -86,10 +101,7 @@ export function adminCard(data: AdminCardData): Card {
           text: '截止申报',
           type: 'danger',
           value: { action: 'cycle.closeApplications', cycleId: c.id },
-          confirm: {
-            title: `截止${c.year}年度申报？`,
-            text: `截止后不再接受新的申报，评审进入专家评分阶段，评分表也不能再更换。申报截止日期为${c.applicationDeadline.text}。`,
-          },
+          confirm: { title: `截止${c.year}年度申报？`, text: closeApplicationsWarning(c, data.today) },
         }),
       );
     }

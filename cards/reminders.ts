@@ -185,6 +185,37 @@ export function unconfirmedAtDeadlineLeaderCard(opts: { year: number; teams: Rem
   });
 }
 
+/** A team whose application was not submitted when the applications were closed early: a draft, or returned and not resubmitted. */
+export interface CutOffTeam extends ReminderTeam {
+  state: 'draft' | 'returned';
+}
+
+const CUT_OFF_ZH = { draft: '申报表还是草稿，尚未提交', returned: '申报被退回修改，尚未重新提交' } as const;
+
+/**
+ * To a leader, at a 截止申报 before the announced deadline: the year's applications closed that day, and their teams'
+ * drafts (or returned applications) were not submitted and take no part in the year (one card for all their teams).
+ */
+export function closedEarlyLeaderCard(opts: { year: number; closedOn: string; announced: string; teams: CutOffTeam[] }): Card {
+  const one = opts.teams.length === 1 ? opts.teams[0] : undefined;
+  const closed = md`协会已于${formatDateZh(opts.closedOn)}提前截止${opts.year}年度申报（原定${formatDateZh(opts.announced)}截止），此后不再接受提交。`;
+  return card({
+    title: `${opts.year} 年度申报已提前截止`,
+    subtitle: one ? one.name : `${opts.year} 年度质量信得过班组申报`,
+    template: 'red',
+    summary: `${opts.year} 年度申报已于${formatDateZh(opts.closedOn)}提前截止`,
+    elements: [
+      markdown(
+        one
+          ? md`${closed}\n**${one.name}**（${one.code}）的${CUT_OFF_ZH[one.state]}，未能参加本年度评审。`
+          : md`${closed}\n以下班组的申报未提交，未能参加本年度评审：\n${mdJoin(opts.teams.slice(0, CONTACT_TEAMS_SHOWN).map((t) => md`- **${t.name}**（${t.code}）：${CUT_OFF_ZH[t.state]}`), '\n')}${opts.teams.length > CONTACT_TEAMS_SHOWN ? `\n等 ${opts.teams.length} 个班组，按“查看进度”逐个查看。` : ''}`,
+      ),
+      note('如有疑问，请联系协会管理员。'),
+      buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
 /** To an expert with unfinished scoring tasks; the button opens the next one. */
 /**
  * To an expert: the sheets still to score and the 评分截止. `givenAfterDeadline`: every one of them was given after the

@@ -4,7 +4,7 @@ import type { Db } from '../db/index.js';
 import { applications, assignments, auditLog, cycles, honours, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { formatDateZh, isRealDate, todayIn } from './dates.js';
-import { noticeUnconfirmedAtDeadline, type Unconfirmed } from './deadlineNotices.js';
+import { type CutOff, noticeClosedEarly, noticeUnconfirmedAtDeadline, type Unconfirmed } from './deadlineNotices.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
 import { defineForm, formLabels, formSchema, type FormValues, readForm } from './forms.js';
 import type { Actor } from './people.js';
@@ -648,7 +648,8 @@ export async function transitionCycle(
  * counted at the deadline) is counted again at today, as bringing the deadline forward in 评审设置 counts it, and the
  * deadline becomes today, which the cards then show and what follows counts from. An application still waiting for its
  * contact (第十五条) is told of, to its contact and its leader (`noticeUnconfirmedAtDeadline`); `unconfirmed.note` says so
- * to the administrators (empty when none waits).
+ * to the administrators (empty when none waits). Closed early, each leader of a draft or a returned application is told
+ * it was cut off (`noticeClosedEarly`), and `cutOff.note` says so to the administrators.
  */
 export async function closeApplications(
   tx: Db,
@@ -656,13 +657,13 @@ export async function closeApplications(
   cycle: number | Cycle,
   now: Date = new Date(),
   timezone: string = DEFAULT_TIMEZONE,
-): Promise<Cycle & { unconfirmed: Unconfirmed }> {
-  const closed = await closeApplicationsOnly(tx, actor, cycle, now, timezone);
+): Promise<Cycle & { unconfirmed: Unconfirmed; cutOff: CutOff }> {
+  const { closed, cutOff } = await closeApplicationsOnly(tx, actor, cycle, now, timezone);
   const { waiting, note } = await noticeUnconfirmedAtDeadline(tx, closed.id);
-  return { ...closed, unconfirmed: { waiting, note } };
+  return { ...closed, unconfirmed: { waiting, note }, cutOff };
 }
 
-async function closeApplicationsOnly(tx: Db, actor: Actor, cycle: number | Cycle, now: Date, timezone: string): Promise<Cycle> {
+async function closeApplicationsOnly(tx: Db, actor: Actor, cycle: number | Cycle, now: Date, timezone: string): Promise<{ closed: Cycle; cutOff: CutOff }> {
   requireAdmin(actor);
   const locked = typeof cycle === 'number' ? await lockCycle(tx, cycle) : cycle;
   if (locked.status === 'scoring' || locked.status === 'closed' || locked.status === 'published') {
@@ -670,7 +671,7 @@ async function closeApplicationsOnly(tx: Db, actor: Actor, cycle: number | Cycle
     throw new AlreadyDone('截止', { action: 'cycle.closeApplications', entity: 'cycle', entityId: locked.id }, `${locked.year}年度申报`, `${locked.year}年度申报已截止（${cycleStatusLabel(locked.status)}）。`);
   }
   const today = todayIn(timezone, now);
-  if (locked.status !== 'open' || today >= locked.applicationDeadline) return transitionCycle(tx, actor, locked, 'closeApplications', now);
+  if (locked.status !== 'open' || today >= locked.applicationDeadline) return { closed: await transitionCycle(tx, actor, locked, 'closeApplications', now), cutOff: { count: 0, note: '' } };
   const young = await tooYoungAt(tx, locked.id, today);
   if (young.length) {
     const latest = young.reduce((a, b) => (a.eligibleFrom > b.eligibleFrom ? a : b));
@@ -680,7 +681,10 @@ async function closeApplicationsOnly(tx: Db, actor: Actor, cycle: number | Cycle
     );
   }
   const [moved] = await tx.update(cycles).set({ applicationDeadline: today, updatedAt: now }).where(eq(cycles.id, locked.id)).returning();
-  return transitionCycle(tx, actor, moved, 'closeApplications', now, { applicationDeadline: { from: locked.applicationDeadline, to: today } });
+  const closed = await transitionCycle(tx, actor, moved, 'closeApplications', now, { applicationDeadline: { from: locked.applicationDeadline, to: today } });
+  // the leaders of drafts and returned applications counted on the announced deadline: told theirs is cut off today
+  const cutOff = await noticeClosedEarly(tx, closed, today, locked.applicationDeadline);
+  return { closed, cutOff };
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -1,10 +1,10 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import { unconfirmedAtDeadlineContactCard, unconfirmedAtDeadlineLeaderCard } from '../cards/reminders.js';
+import { closedEarlyLeaderCard, type CutOffTeam, unconfirmedAtDeadlineContactCard, unconfirmedAtDeadlineLeaderCard } from '../cards/reminders.js';
 import { unconfirmedUntold } from '../cards/strings.js';
 import type { Db } from '../db/index.js';
 import { applications, cycles, teams } from '../db/schema.js';
 import { errorText } from './log.js';
-import { type CardRenderer, type CardSpec, type RenderedCard, rowsOf } from './outbox.js';
+import { type CardRenderer, type CardSpec, enqueueMany, type RenderedCard, rowsOf } from './outbox.js';
 
 /**
  * 截止申报 with applications submitted in time but not yet confirmed by their organisation (第十五条): each contact is
@@ -127,6 +127,50 @@ export async function noticeUnconfirmedAtDeadline(tx: Db, cycleId: number): Prom
   ]);
   const waiting = Number(named[0]?.n ?? 0);
   return { queued: rowsOf(queued).length, waiting, note: unconfirmedNote(waiting, named.map((r) => r.name), untold) };
+}
+
+/** The applications not submitted when a 截止申报 before the deadline cut them off: how many, and the note for the administrators. */
+export interface CutOff {
+  count: number;
+  note: string;
+}
+
+/**
+ * At a 截止申报 before the announced deadline (the ordinary path, in its transaction): each leader of a team whose
+ * application is still a draft, or returned and not submitted again, is told once that the applications closed early on
+ * `closedOn` and theirs was not submitted; the card says what happened that day, so it is drawn now. The fast path
+ * leaves such a close to this one.
+ */
+export async function noticeClosedEarly(tx: Db, cycle: { id: number; year: number }, closedOn: string, announced: string): Promise<CutOff> {
+  const rows = await tx
+    .select({ id: teams.id, name: teams.name, code: teams.code, leaderOpenId: teams.leaderOpenId, state: applications.status })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(and(eq(applications.cycleId, cycle.id), inArray(applications.status, ['draft', 'returned'])))
+    .orderBy(asc(teams.code));
+  if (!rows.length) return { count: 0, note: '' };
+  const byLeader = new Map<string, CutOffTeam[]>();
+  for (const r of rows) {
+    const team: CutOffTeam = { id: r.id, name: r.name, code: r.code, state: r.state === 'returned' ? 'returned' : 'draft' };
+    byLeader.set(r.leaderOpenId, [...(byLeader.get(r.leaderOpenId) ?? []), team]);
+  }
+  const leaders = [...byLeader.keys()];
+  await enqueueMany(
+    tx,
+    leaders.map((openId) => ({
+      dedupeKey: `closed-early:${cycle.id}:leader-${openId}`,
+      to: { openId },
+      card: closedEarlyLeaderCard({ year: cycle.year, closedOn, announced, teams: byLeader.get(openId) ?? [] }),
+    })),
+  );
+  const untold = leaders.filter((id) => id.startsWith('pending:')).length;
+  return { count: rows.length, note: closedEarlyNote(rows.length, untold) };
+}
+
+/** The administrators' sentence of a close before the deadline that cut off `n` applications not submitted. */
+export function closedEarlyNote(n: number, untold: number): string {
+  if (!n) return '';
+  return `${n} 份尚未提交的申报（草稿或退回修改）随之截止，不参加本年度评审，已通知其班组长${untold ? `（其中 ${untold} 位班组长尚未关联飞书，未通知）` : ''}。`;
 }
 
 const safely = (what: string, draw: () => RenderedCard): RenderedCard => {

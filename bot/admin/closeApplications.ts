@@ -16,8 +16,8 @@ const closedLine = (year: number) => `${year}${CLOSED_AFTER_YEAR}`;
 const waitingLine = (unconfirmed: number) => (unconfirmed ? `另有 ${unconfirmed} 份申报仍待单位确认，见卡片。` : '');
 
 /** The answer when the close started the experts' assignment: the job's progress card, its lead naming the applications still unconfirmed. */
-function assigning(year: number, job: Parameters<typeof jobCard>[0], unconfirmed: number): CardResponse {
-  return { toast: { type: 'success', content: `${closedLine(year)}${waitingLine(unconfirmed)}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
+function assigning(year: number, job: Parameters<typeof jobCard>[0], unconfirmed: number, cutOffNote = ''): CardResponse {
+  return { toast: { type: 'success', content: `${closedLine(year)}${cutOffNote}${waitingLine(unconfirmed)}正在分配专家，完成后卡片会更新` }, card: { type: 'raw', data: jobCard(job) } };
 }
 
 /**
@@ -35,7 +35,8 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   // issued together: the close and the counts the assignment needs (the close changes the cycle's status, which they do not read)
   const [cycle, counts] = await Promise.all([closeApplications(ctx.tx, ctx.actor, locked, ctx.clock.now(), ctx.config.BOT_TIMEZONE), assignmentCounts(ctx.tx, cycleId)]);
   // an application submitted in time and still unconfirmed is named: unconfirmed by 结束评分并汇总, it takes no part
-  const closed = `${closedLine(cycle.year)}${cycle.unconfirmed.note}`;
+  // closed early, the drafts and returned applications cut off are counted, their leaders told
+  const closed = `${closedLine(cycle.year)}${cycle.cutOff.note}${cycle.unconfirmed.note}`;
   // 分配专家 pressed while applications were open is still running: it goes on, the card shows it
   if (running) return { toast: { type: 'success', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(running) } };
   // closing the application phase is when the accepted applications get their experts; if that cannot
@@ -43,7 +44,7 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
   try {
     const started = await startAssignmentJob(ctx.tx, ctx.actor, cycle, { messageId: input.messageId, lead: closed, now: ctx.clock.now(), known: { running, counts } });
     if (started.state === 'nothing') return { toast: { type: 'success', content: `${closed}所有申报已配齐专家，无需再分配` }, card: { type: 'raw', data: await adminCardFor(ctx) } };
-    if (started.state === 'started') return assigning(cycle.year, started.job, cycle.unconfirmed.waiting);
+    if (started.state === 'started') return assigning(cycle.year, started.job, cycle.unconfirmed.waiting, cycle.cutOff.note);
     return { toast: { type: 'info', content: `${closed}专家分配正在进行` }, card: { type: 'raw', data: jobCard(started.job) } };
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
@@ -53,7 +54,8 @@ export async function closeApplicationsNow(ctx: HandlerContext, input: CardActio
 
 /**
  * The close that starts the assignment, in one round trip on PostgreSQL (src/fast/cycleSteps.ts); anything else (a
- * refusal, a second click, a job already running, nothing to assign) answers undefined having written nothing, and
+ * refusal, a second click, a job already running, nothing to assign, a close before the deadline cutting off drafts)
+ * answers undefined having written nothing, and
  * `closeApplicationsNow` runs.
  */
 export const closeApplicationsFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {

@@ -187,7 +187,8 @@ export async function fastOpenCycle<R>(database: Database, event: FastOpenCycle,
  * 截止申报 (`cycle.closeApplications`) when it starts the experts' assignment: the cycle open → scoring with its audit
  * row, and the 分配专家 job recorded with its own (what `closeApplicationsNow`, bot/admin/closeApplications.ts, does
  * when `startAssignmentJob` answers 'started'). Its other answers (a job already running, every panel full, no
- * accepted application or no expert, the cycle not open) are the ordinary path's. The job's card is drawn from the
+ * accepted application or no expert, the cycle not open) are the ordinary path's, and so is a close before the
+ * deadline that cuts off drafts or returned applications (their leaders are told, `noticeClosedEarly`). The job's card is drawn from the
  * row the insert returns.
  *
  * The cycle's lock is taken first, by a statement of its own, as `closeApplicationsNow` takes it before it counts: the
@@ -251,6 +252,9 @@ verdict as (
       select 1 from applications a join teams t on t.id = a.team_id
       where a.cycle_id = $5 and a.status in ('submitted', 'recommended', 'accepted', 'scoring', 'scored')
         and (t.registered_at + interval '1 year')::date::text > $9::text))
+    -- closed before its deadline with a draft or a returned application: the ordinary path tells their leaders (noticeClosedEarly)
+    and (cycle.application_deadline <= $9::date or not exists (
+      select 1 from applications a where a.cycle_id = $5 and a.status in ('draft', 'returned')))
     -- startAssignmentJob: no job running ('running'); tasksToMake: an expert in the pool, or it refuses, and something
     -- to fill ('nothing' otherwise; with no accepted application nothing is missing, so its first refusal is implied)
     and not exists (select 1 from running)

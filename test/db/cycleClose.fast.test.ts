@@ -130,6 +130,19 @@ const steps: Step[] = [
       await nextCycle(db, f, 2031, 3);
     },
   },
+  {
+    // closed early with a draft: the ordinary path tells its leader the draft was cut off (noticeClosedEarly)
+    name: '截止申报 before the deadline with a draft still unsubmitted',
+    who: ADMIN,
+    cycle: (db) => byYear(db, 2033),
+    toast: 'success',
+    says: /^2033年度申报已截止，进入专家评分阶段。1 份尚未提交的申报（草稿或退回修改）随之截止，不参加本年度评审，已通知其班组长。正在分配专家，完成后卡片会更新$/,
+    leftToOrdinary: true,
+    before: async (db, f) => {
+      const id = await nextCycle(db, f, 2033, 1);
+      await db.insert(applications).values({ teamId: f.teamB.id, cycleId: id, status: 'draft', form: applicationForm() });
+    },
+  },
 ];
 
 /** What the database holds that a close (and its job, run by the drain) writes, without the times PostgreSQL stamps. */
@@ -194,10 +207,11 @@ describe('截止申报: the one statement answers and writes what the ordinary t
       const { h } = worlds[mode];
       const db = h.db.db;
       const started = await db.select().from(bulkJobs).where(and(eq(bulkJobs.kind, 'assign'), like(sql`${bulkJobs.messageId}`, 'om_close_%'))).orderBy(bulkJobs.id);
-      // the fixture's year (one panel short of one expert) and 2031's three applications: both ran
+      // the fixture's year (one panel short of one expert), 2031's three applications and 2033's one: all ran
       expect(started.map((j) => [j.messageId, j.status, j.done, j.total]), mode).toEqual([
         ['om_close_2', 'done', 1, 1],
         ['om_close_9', 'done', 9, 9],
+        ['om_close_10', 'done', 3, 3],
       ]);
       // by receiver, each one's in the order sent: the notices of the applications still unconfirmed (bulk) go out
       // beside the job's cards in whichever order the dispatcher claims them
