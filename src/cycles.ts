@@ -462,6 +462,16 @@ export function requireSettingsEditable(cycle: Pick<Cycle, 'year' | 'status'>): 
 }
 
 /**
+ * Why a cycle past its applications takes no other score sheet (第十八条), in the words of its stage: scoring started,
+ * the scores summed, or the results published.
+ */
+export function sheetFixedText(cycle: Pick<Cycle, 'year' | 'status'>): string {
+  const stage =
+    cycle.status === 'published' ? `${cycle.year}年度评审结果已公布，` : cycle.status === 'closed' ? `${cycle.year}年度评审已汇总专家评分，` : `${cycle.year}年度评审已进入专家评分，专家评分开始后`;
+  return cite(18, `评审依据《质量信得过班组建设评分表》，${stage}不能再更换评分表。`);
+}
+
+/**
  * Changes dates and review settings while applications are open or experts are scoring; after
  * scoring they are fixed (第十七条). `input` may be partial: what is missing or empty is kept. A changed
  * date may not lie in the past. Returns the fields changed.
@@ -564,9 +574,7 @@ export async function loadScoreSheet(
 ): Promise<{ cycle: Cycle; sheet: ScoreSheet }> {
   requireAdmin(actor);
   const cycle = await lockCycle(tx, cycleId);
-  if (cycle.status !== 'open') {
-    throw new UserError(cite(18, `评审依据《质量信得过班组建设评分表》，专家评分开始后不能再更换评分表（${cycle.year}年度评审：${cycleStatusLabel(cycle.status)}）。`), { article: 18 });
-  }
+  if (cycle.status !== 'open') throw new UserError(sheetFixedText(cycle), { article: 18 });
   // 第十八条: SHARE waits for submits in flight and holds new ones (review_submit, submitScores) until this commits, so the count below sees every sheet committed before
   await tx.execute(sql`lock table ${assignments} in share mode`);
   // a submitted sheet was scored against the sheet in force: another would score the rest on another scale. A reopened

@@ -1,6 +1,6 @@
 import { scoreSheetFormCard } from '../../cards/admin.js';
 import type { Card } from '../../cards/kit.js';
-import { type Cycle, cycleScoreSheet, getCycle, loadScoreSheet } from '../../src/cycles.js';
+import { type Cycle, cycleScoreSheet, getCycle, loadScoreSheet, sheetFixedText } from '../../src/cycles.js';
 import { UserError } from '../../src/errors.js';
 import { fastLoadSheet } from '../../src/fast/admin.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
@@ -34,7 +34,7 @@ async function cycleOf(ctx: HandlerContext, input: CardActionInput): Promise<Cyc
 /** `cycle.sheetForm` (载入评分表): the sheet in force, and an input for a new one. */
 export async function showSheetForm(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const cycle = await cycleOf(ctx, input);
-  if (cycle.status !== 'open') throw new UserError('专家评分开始后不能再更换评分表（第十八条：评审依据《质量信得过班组建设评分表》）。', { kind: 'info' });
+  if (cycle.status !== 'open') throw new UserError(sheetFixedText(cycle), { kind: 'info', article: 18 });
   return { card: { type: 'raw', data: sheetForm(cycle) } };
 }
 
