@@ -6,7 +6,7 @@ import { audit } from './audit.js';
 import { formatDateZh, isRealDate, todayIn } from './dates.js';
 import { type CutOff, noticeClosedEarly, noticeUnconfirmedAtDeadline, type Unconfirmed } from './deadlineNotices.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { defineForm, formLabels, formSchema, type FormValues, readForm } from './forms.js';
+import { defineForm, fieldText, formLabels, formSchema, type FormValues, readForm, readNumber } from './forms.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { aggregationRuleLimits, aggregationRuleOf, defaultAggregationRule } from './review/aggregation.js';
@@ -333,11 +333,59 @@ async function yearHasTitles(tx: Db, year: number): Promise<boolean> {
   return row !== undefined;
 }
 
-/** The same year asked again while its cycle runs: a second click on 开启, or undefined. */
+/**
+ * The same year asked again while its cycle runs: a second click on 开启, or another administrator's form for the same
+ * year; undefined for anything else. A form with other settings than the cycle holds is not saved, and is told so.
+ */
 function openedAlready(running: Cycle, input: unknown): AlreadyDone | undefined {
-  const asked = Number(String((input as { year?: unknown } | null)?.year ?? '').trim());
+  const asked = readNumber(asValues(input).year);
   if (running.status !== 'open' || running.year !== asked) return undefined;
-  return new AlreadyDone('开启', { action: 'cycle.open', entity: 'cycle', entityId: running.id }, `${running.year}年度评审`);
+  return new AlreadyDone('开启', { action: 'cycle.open', entity: 'cycle', entityId: running.id }, `${running.year}年度评审`, undefined, notSavedSettings(running, input));
+}
+
+/** A setting as the cycle form shows it: 2027年5月31日, 85分, 3人, 10%. */
+function settingText(field: SettingField, value: string | number): string {
+  const spec = cycleForm.fields[field];
+  return 'share' in spec && spec.share ? `${Math.round(Number(value) * 1000) / 10}%` : fieldText(spec, value);
+}
+
+/**
+ * What a 开启年度评审 form for a year already open says of its settings: each one typed that differs from the cycle's,
+ * as typed and as in force, not saved, and where to change them (修改设置); '' when it differs in none.
+ */
+function notSavedSettings(running: Cycle, input: unknown): string {
+  const typed = asValues(input);
+  const inForce: Record<SettingField, string | number> = {
+    applicationDeadline: running.applicationDeadline,
+    scoringDeadline: running.scoringDeadline,
+    reviewMeetingDate: running.reviewMeetingDate,
+    awardThreshold: running.awardThreshold,
+    expertsPerApplication: running.expertsPerApplication,
+    recommendShare: running.recommendShare,
+    ...cycleRules(running),
+  };
+  const listed: string[] = [];
+  // a field left blank asks for nothing; each typed one is read as the form reads it, and one refused is told as typed
+  for (const field of settingFields) {
+    if (isBlank(typed[field])) continue;
+    const read = readSetting(field, typed[field]);
+    if (read !== undefined && String(read) === String(inForce[field])) continue;
+    listed.push(`${cycleFieldLabels[field]}填的是${read === undefined ? String(typed[field]).trim() : settingText(field, read)}（现为${settingText(field, inForce[field])}）`);
+  }
+  if (!listed.length) return '';
+  return `你这次填写的设置与已开启的不同，没有保存：${listed.join('、')}。卡片上是现行设置；如需修改，请点卡片上的“修改设置”。`;
+}
+
+/** One setting as the settings form reads it, alone; undefined when the form would refuse it. */
+function readSetting(field: SettingField, value: unknown): string | number | undefined {
+  const reader = settingReaders.get(field);
+  if (!reader) return undefined;
+  try {
+    return (readForm(reader.form, { [field]: value }, reader.schema as never) as Record<string, string | number>)[field];
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
 }
 
 /** The settings of `values` kept in `cycles.settings`. */
