@@ -27,7 +27,7 @@ const numberPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const plainNumber = /^\d+(\.\d+)?$/;
 
 /**
- * The one reader of numbers typed into a text input: “７”, “４．５”, “4。5”, “85分”, “96％”, “ 7 ”, “1,200”. Blank is
+ * The one reader of numbers typed into a text input: “７”, “４．５”, “4。5”, “85分”, “96％”, “2次”, “2027年”, “ 7 ”, “1,200”. Blank is
  * undefined, anything else that is no number is NaN (for the field's check to refuse, naming the field).
  */
 export function readNumber(v: unknown): number | undefined {
@@ -38,8 +38,9 @@ export function readNumber(v: unknown): number | undefined {
   // a Chinese keyboard's full stop between two digits (“4。5”) is its decimal point, as its “．” is
   let s = halfWidth(v).replace(/\s+/g, '').replace(/(?<=\d)。(?=\d)/g, '.');
   if (s === '') return undefined;
-  // the unit typed after it: 85分, 96%, a count of people as 12人, 12名, 12位, 12个 or 12个人
-  s = s.replace(/(分|%|个人|人|名|位|个)$/, '');
+  // the unit typed after it: 85分, 96%, a count of people as 12人, 12名, 12位, 12个 or 12个人, and the counts and
+  // years a form asks for as 2次, 2027年, 30天, 5项, 3份
+  s = s.replace(/(分|%|个人|人|名|位|个|次|年|天|项|份)$/, '');
   if (/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   return numberPattern.test(s) ? Number(s) : Number.NaN;
 }
