@@ -489,6 +489,10 @@ export const cardSamples: Record<string, Sample> = {
     reminders.unconfirmedAtDeadlineLeaderCard({ year: 2026, teams: [team] }),
     reminders.unconfirmedAtDeadlineLeaderCard({ year: 2026, teams: [team, { id: 2, name: '桥梁检测二组', code: 'GDSZ-2026-0002' }] }),
   ],
+  'reminders.closedEarlyLeaderCard': () => [
+    reminders.closedEarlyLeaderCard({ year: 2026, closedOn: '2026-04-10', announced: '2026-05-31', teams: [{ ...team, state: 'draft' }] }),
+    reminders.closedEarlyLeaderCard({ year: 2026, closedOn: '2026-04-10', announced: '2026-05-31', teams: [{ ...team, state: 'draft' }, { id: 2, name: '桥梁检测二组', code: 'GDSZ-2026-0002', state: 'returned' }] }),
+  ],
   'reminders.applyDeadlineLeaderCard': () => [
     reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 7, team, state: 'none' }),
     reminders.applyDeadlineLeaderCard({ year: 2026, deadline: '2026-05-31', daysLeft: 1, team, state: 'returned' }),
