@@ -27,20 +27,31 @@ const numberPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 const plainNumber = /^\d+(\.\d+)?$/;
 
 /**
- * The one reader of numbers typed into a text input: “７”, “４．５”, “4。5”, “85分”, “96％”, “2次”, “2027年”, “ 7 ”, “1,200”. Blank is
- * undefined, anything else that is no number is NaN (for the field's check to refuse, naming the field).
+ * The units a number may be typed with: 85分, 96%, a count of people as 12人, 12名, 12位, 12个 or 12个人, and the counts
+ * and years a form asks for as 2次, 2027年, 30天, 5项, 3份. A score item takes 分 only (`SCORE_UNIT`): “5人” or “5%” in a
+ * score sheet is a slip, not 5 points.
  */
-export function readNumber(v: unknown): number | undefined {
+const ANY_UNIT = /(分|%|个人|人|名|位|个|次|年|天|项|份)$/;
+export const SCORE_UNIT = /分$/;
+
+/**
+ * The one reader of numbers typed into a text input: “７”, “４．５”, “4。5”, “85分”, “96％”, “2次”, “2027年”, “ 7 ”, “1,200”,
+ * and a number pasted with characters nobody sees (a zero-width space, a direction mark) or ended with the keyboard's
+ * full stop (“4.5。”, “5分。”). Blank is undefined, anything else that is no number is NaN (for the field's check to refuse,
+ * naming the field). `unit`: the units the field takes after its number.
+ */
+export function readNumber(v: unknown, unit: RegExp = ANY_UNIT): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN;
   if (v === null || v === undefined) return undefined;
   if (typeof v !== 'string') return Number.NaN;
   if (plainNumber.test(v)) return Number(v);
-  // a Chinese keyboard's full stop between two digits (“4。5”) is its decimal point, as its “．” is
-  let s = halfWidth(v).replace(/\s+/g, '').replace(/(?<=\d)。(?=\d)/g, '.');
+  // a Chinese keyboard's full stop between two digits (“4。5”) is its decimal point, as its “．” is; one after the number ends a sentence
+  let s = halfWidth(HAS_UNTYPED.test(v) ? v.replace(UNTYPED, '') : v)
+    .replace(/\s+/g, '')
+    .replace(/(?<=\d)。(?=\d)/g, '.')
+    .replace(/(?<=\S)[。，,；;！!]$/, '');
   if (s === '') return undefined;
-  // the unit typed after it: 85分, 96%, a count of people as 12人, 12名, 12位, 12个 or 12个人, and the counts and
-  // years a form asks for as 2次, 2027年, 30天, 5项, 3份
-  s = s.replace(/(分|%|个人|人|名|位|个|次|年|天|项|份)$/, '');
+  s = s.replace(unit, '');
   if (/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replace(/,/g, '');
   return numberPattern.test(s) ? Number(s) : Number.NaN;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
-import { dateField, numberField, parseForm, readDate, readNumber, typedText } from '../src/forms.js';
+import { dateField, numberField, parseForm, readDate, readNumber, SCORE_UNIT, typedText } from '../src/forms.js';
 
 const schema = z.object({ rate: numberField('培训率（%）', 0, 100), day: dateField('活动开始日期').optional() });
 const parse = (values: Record<string, unknown>) => parseForm(schema, values, { rate: '培训率', day: '活动开始日期' });
@@ -48,9 +48,23 @@ describe('the one number reader and the one date reader', () => {
     ['１，２００', 1200],
     ['-1', -1],
     [12, 12],
+    // pasted with a character nobody sees, or ended with the keyboard's full stop
+    ['4.5\u200b', 4.5],
+    ['\u200e4', 4],
+    ['\ufeff12\u2060', 12],
+    ['4。', 4],
+    ['4.5。', 4.5],
+    ['5分。', 5],
+    ['12人，', 12],
   ])('reads %j as %d', (typed, n) => expect(readNumber(typed)).toBe(n));
 
-  it.each(['abc', '九十', '1,2', '4.5.1', '5 分 5', '4。', '。5', '4。5。1'])('reads %j as no number', (typed) => expect(readNumber(typed)).toBeNaN());
+  it('reads a score item with 分 as its only unit', () => {
+    expect(readNumber('4.5分', SCORE_UNIT)).toBe(4.5);
+    expect(readNumber('５分。', SCORE_UNIT)).toBe(5);
+    for (const slip of ['5%', '5人', '5次', '5个', '5年']) expect(readNumber(slip, SCORE_UNIT)).toBeNaN();
+  });
+
+  it.each(['abc', '九十', '1,2', '4.5.1', '5 分 5', '。5', '4。5。1', '4。。', '。'])('reads %j as no number', (typed) => expect(readNumber(typed)).toBeNaN());
 
   it('reads blank as nothing', () => {
     for (const blank of ['', '  ', undefined, null]) expect(readNumber(blank)).toBeUndefined();

@@ -9,7 +9,7 @@ import { formatDateTimeZh } from '../dates.js';
 import { aggregatedBefore, cycleScoreSheet, reopenedForSheetsText, transitionCycle } from '../cycles.js';
 import { lockWaiting } from '../outbox.js';
 import { AlreadyDone, cite, UserError } from '../errors.js';
-import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type FormDescriptor, formDisplay, formSchema, optionalText, readForm, readNumber, typedText } from '../forms.js';
+import { type DisplayRow, defineForm, type FieldSpec, fieldName, fieldText, type FormDescriptor, formDisplay, formSchema, optionalText, readForm, readNumber, SCORE_UNIT, typedText } from '../forms.js';
 import type { Actor } from '../people.js';
 import { requireAdmin } from '../permissions.js';
 import { type ScoreSheet, type SheetItem, sheetFingerprint, sheetItems } from '../scoreSheet.js';
@@ -96,7 +96,7 @@ function buildScoreSheetForm(sheet: ScoreSheet): ScoreSheetForm {
 
 const isHalfPoint = (n: number) => Number.isInteger(n * 2);
 
-/** One item's check, from its field: read by `readNumber` (“４．５”, “4.5分”), within its limits, whole or half points. */
+/** One item's check, from its field: read by `readNumber` (“４．５”, “4.5分”; no other unit), within its limits, whole or half points. */
 function itemSchema(f: Extract<FieldSpec, { min: number }>) {
   return z.unknown().transform((raw, ctx) => {
     const n = itemScore(f, raw);
@@ -108,7 +108,7 @@ function itemSchema(f: Extract<FieldSpec, { min: number }>) {
 
 /** One item as typed: its score, or which rule it breaks (`wrongItem` words it). */
 function itemScore(f: Extract<FieldSpec, { min: number }>, raw: unknown): number | 'blank' | 'notNumber' | 'outOfRange' {
-  const n = readNumber(raw);
+  const n = readNumber(raw, SCORE_UNIT);
   if (n === undefined) return 'blank';
   if (Number.isNaN(n)) return 'notNumber';
   if (n < f.min || n > f.max || (f.step === 0.5 && !isHalfPoint(n))) return 'outOfRange';
