@@ -394,6 +394,8 @@ export const formalCheckPageSize = 3;
  * among them, from 1; 上一页 / 下一页 and each decision carry the page, so a decision answers with the same page.
  * `asked`: the page a button asked for when it is past the end now (applications were checked since); the last page
  * is shown. `notice`: why the list was drawn again (a click on an earlier submission's copy), not an error.
+ * `confirmReturn`: a 退回 once the year's applications are closed, to be confirmed: what it means, and on that
+ * application's form the reason typed and “确认退回（不参加本年度评审）” in place of 退回.
  */
 export function formalCheckCard(opts: {
   year: number;
@@ -405,6 +407,7 @@ export function formalCheckCard(opts: {
   asked?: number;
   error?: FormError;
   notice?: string;
+  confirmReturn?: { applicationId: number; reason?: string; message: string };
 }): Card {
   const page = opts.page ?? 1;
   const pages = opts.pages ?? 1;
@@ -414,6 +417,8 @@ export function formalCheckCard(opts: {
   const elements: Element[] = [];
   if (opts.error) elements.push(markdown(md`<font color='red'>**请修改：** ${opts.error.message}</font>`));
   if (opts.notice) elements.push(markdown(md`<font color='orange'>**请注意：** ${opts.notice}</font>`));
+  const confirm = opts.confirmReturn;
+  if (confirm) elements.push(markdown(md`<font color='orange'>**请确认：** ${confirm.message}</font>`));
   if (opts.asked !== undefined && opts.asked > pages && opts.items.length) {
     elements.push(note(md`待审查的申报已减少，第 ${opts.asked} 页已没有内容，下面是最后一页（第 ${page} / ${pages} 页）。`));
   }
@@ -424,6 +429,8 @@ export function formalCheckCard(opts: {
   }
   for (const [i, a] of opts.items.entries()) {
     if (i > 0) elements.push(hr());
+    // past the deadline a return takes the application out of the year: asked once (LateReturn), then confirmed
+    const confirming = confirm?.applicationId === a.id;
     elements.push(
       summaryFields(a),
       // full opinions of a page's applications would pass Feishu's 30 KB: the list shows the start of each
@@ -432,10 +439,12 @@ export function formalCheckCard(opts: {
       ...formDisplayElements(a.display.filter((r) => r.kind === 'url' && r.text)),
       // Feishu wants every name unique across the card, so each application's fields carry its id
       form(`check_${a.id}`, [
-        textInput({ name: formalCheckReasonField(a.id), label: '退回原因（退回时必填）', maxLength: 500 }),
+        textInput({ name: formalCheckReasonField(a.id), label: '退回原因（退回时必填）', maxLength: 500, ...(confirming ? { value: confirm.reason } : {}) }),
         buttonRow([
           submitButton({ text: '受理', name: `accept_${a.id}`, value: { action: 'check.accept', ...decidesOn(a), ...onPage } }),
-          submitButton({ text: '退回', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', ...decidesOn(a), ...onPage } }),
+          confirming
+            ? submitButton({ text: '确认退回（不参加本年度评审）', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', ...decidesOn(a), ...onPage, late: true } })
+            : submitButton({ text: '退回', name: `return_${a.id}`, type: 'danger', value: { action: 'check.return', ...decidesOn(a), ...onPage } }),
         ]),
       ]),
     );

@@ -542,13 +542,17 @@ export const resubmittable = (cycle: Pick<Cycle, 'status' | 'applicationDeadline
 
 /**
  * 退回 once the year's applications are closed: the team can no longer submit again, so the return takes the application
- * out of the year's review. Refused until the contact confirms it knowing so (the card's 确认退回 carries `late: true`).
+ * out of the year's review. Refused until the contact, or the administrator at 形式审查 (`formalCheckOf`, naming the
+ * team as the list shows several), confirms it knowing so (the card's 确认退回 carries `late: true`).
  */
 export class LateReturn extends UserError {
-  constructor(cycle: Pick<Cycle, 'year' | 'applicationDeadline'>) {
+  constructor(cycle: Pick<Cycle, 'year' | 'applicationDeadline'>, formalCheckOf?: { teamName: string }) {
+    const closed = `${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止：退回后班组不能再修改提交，这份申报将不参加 ${cycle.year} 年度评审。`;
     super(
-      `${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止：退回后班组不能再修改提交，这份申报将不参加 ${cycle.year} 年度评审。确需退回请点“确认退回”；材料可用请点“推荐”（第十五条）。`,
-      { kind: 'info', article: 15 },
+      formalCheckOf
+        ? `${formalCheckOf.teamName}的申报：${closed}确需退回请点该申报下的“确认退回（不参加本年度评审）”；材料可用请点“受理”。`
+        : `${closed}确需退回请点“确认退回”；材料可用请点“推荐”（第十五条）。`,
+      formalCheckOf ? { kind: 'info' } : { kind: 'info', article: 15 },
     );
   }
 }
@@ -724,8 +728,21 @@ export function reviewClosedText(cycle: { year: number; status: string }, what: 
   return `${cycle.year}年度评审${stage}，${what}。如有疑问，请联系协会。`;
 }
 
-/** 形式审查 by the association: accept into the review, or return with a reason. */
-export async function formalCheck(tx: Db, actor: Actor, applicationId: number, decision: 'accept' | 'return', reason: string | undefined, now: Date, timezone: string, seen?: SeenSubmission) {
+/**
+ * 形式审查 by the association: accept into the review, or return with a reason. A return once the year's applications
+ * are closed takes the application out of the year: refused (LateReturn) until the administrator confirms it (`lateConfirmed`).
+ */
+export async function formalCheck(
+  tx: Db,
+  actor: Actor,
+  applicationId: number,
+  decision: 'accept' | 'return',
+  reason: string | undefined,
+  now: Date,
+  timezone: string,
+  seen?: SeenSubmission,
+  lateConfirmed = false,
+) {
   // issued together: one round trip (E5's read only for 受理)
   const [row, revoked] = await Promise.all([getApplication(tx, applicationId), decision === 'accept' ? latestRevocationOfApplication(tx, applicationId) : undefined]);
   if (!row) throw new UserError('找不到该申报。');
@@ -748,6 +765,7 @@ export async function formalCheck(tx: Db, actor: Actor, applicationId: number, d
     throw new UserError(`${revocationBarMessage(revoked, revocationBarDays(row.cycle), timezone, row.team.name)}该申报不能受理，请“退回”并写明原因。`);
   }
   const note = decision === 'return' ? readReturnReason(reason) : undefined;
+  if (decision === 'return' && !lateConfirmed && !resubmittable(row.cycle, todayIn(timezone, now))) throw new LateReturn(row.cycle, { teamName: row.team.name });
   const [application] = await tx
     .update(applications)
     .set({ status: to, updatedAt: now, ...(note ? { endorsement: sql`coalesce(${applications.endorsement}, '{}'::jsonb) || ${JSON.stringify({ returnReason: note })}::jsonb` } : {}) })

@@ -1,18 +1,39 @@
 import { formalCheckCard, formalCheckPageSize, formalCheckReasonField } from '../../cards/applications.js';
-import { awaitingFormalCheckPage, formalCheck, type FormalCheckPage, opinionOf, readReturnReason, recommenderOf, ResubmittedSince, summaryOf } from '../../src/applications.js';
+import {
+  awaitingFormalCheckPage,
+  formalCheck,
+  type FormalCheckPage,
+  LateReturn,
+  opinionOf,
+  readReturnReason,
+  recommenderOf,
+  resubmittable,
+  ResubmittedSince,
+  summaryOf,
+} from '../../src/applications.js';
 import { getRunningCycle } from '../../src/cycles.js';
 import { fastFormalCheck } from '../../src/fast/formalCheck.js';
 import { formalCheckNotices } from '../../src/formalCheckNotices.js';
 import { AlreadyDone, UserError } from '../../src/errors.js';
+import { todayIn } from '../../src/dates.js';
 import type { CardActionDecl, CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
-import { idFrom, idOrZero, millisOrAbsent, pageFrom, raw } from '../respond.js';
+import { idFrom, idOrZero, millisOrAbsent, pageFrom, raw, today } from '../respond.js';
 import { seenSubmission } from './endorse.js';
+
+/** A 退回 past the deadline asked to confirm (LateReturn): the application, and the reason typed, kept on its form. */
+export interface ReturnToConfirm {
+  applicationId: number;
+  reason: string | undefined;
+}
 
 /**
  * The list as read: the running cycle's year and one page of the applications waiting, each with who recommended it.
- * A refusal is shown as an error, or as a notice when a click came from an earlier submission's copy.
+ * A refusal is shown as an error; as a notice when a click came from an earlier submission's copy; as a question
+ * when a return past the deadline is to be confirmed (`confirm`).
  */
-export function checkList(year: number, read: FormalCheckPage, error?: UserError) {
+export function checkList(year: number, read: FormalCheckPage, error?: UserError, confirm?: ReturnToConfirm) {
+  const notice = error instanceof ResubmittedSince;
+  const late = error instanceof LateReturn && confirm ? { ...confirm, message: error.message } : undefined;
   return formalCheckCard({
     year,
     total: read.total,
@@ -25,17 +46,18 @@ export function checkList(year: number, read: FormalCheckPage, error?: UserError
     page: read.page,
     pages: read.pages,
     asked: read.asked,
-    error: error && !(error instanceof ResubmittedSince) ? { message: error.message, field: error.opts.field } : undefined,
-    notice: error instanceof ResubmittedSince ? error.message : undefined,
+    error: error && !notice && !late ? { message: error.message, field: error.opts.field } : undefined,
+    notice: notice ? error.message : undefined,
+    confirmReturn: late,
   });
 }
 
 /** The page `asked` of the list (the last one when it is past the end). */
-async function checkListCard(ctx: HandlerContext, asked: number, error?: UserError) {
+async function checkListCard(ctx: HandlerContext, asked: number, error?: UserError, confirm?: ReturnToConfirm) {
   // issued together: one round trip
   const [cycle, read] = await Promise.all([getRunningCycle(ctx.tx), awaitingFormalCheckPage(ctx.tx, asked, formalCheckPageSize)]);
   if (!cycle) throw new UserError('当前没有进行中的年度评审。', { kind: 'info' });
-  return checkList(cycle.year, read, error);
+  return checkList(cycle.year, read, error, confirm);
 }
 
 /**
@@ -52,25 +74,36 @@ function typedReason(input: CardActionInput, applicationId: number): string | un
 
 /**
  * 已受理 / 已退回, and for one accepted once the year's experts are scoring (截止申报 done, 分配专家 run) that it has no
- * experts yet: 分配专家 again gives it its panel (结束评分并汇总 refuses while one has none).
+ * experts yet: 分配专家 again gives it its panel (结束评分并汇总 refuses while one has none); for one returned once the
+ * year's applications are closed (confirmed: LateReturn), that it is out of this year's review.
  */
-const doneToast = (decision: 'accept' | 'return', teamName: string, scoring: boolean) => ({
+const doneToast = (decision: 'accept' | 'return', teamName: string, scoring: boolean, closed = false) => ({
   type: 'success' as const,
-  content: decision === 'return' ? `已退回：${teamName}` : scoring ? `已受理：${teamName}。评审已开始，请再点“分配专家”为这份申报分配专家` : `已受理：${teamName}`,
+  content:
+    decision === 'return'
+      ? closed
+        ? `已退回：${teamName}；申报已截止，这份申报不参加本年度评审`
+        : `已退回：${teamName}`
+      : scoring
+        ? `已受理：${teamName}。评审已开始，请再点“分配专家”为这份申报分配专家`
+        : `已受理：${teamName}`,
 });
 
 function decide(decision: 'accept' | 'return'): CardRun {
   return async (ctx: HandlerContext, input: CardActionInput) => {
     const applicationId = idFrom(input.value, 'applicationId');
-    const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, typedReason(input, applicationId), ctx.clock.now(), ctx.config.BOT_TIMEZONE, seenSubmission(ctx, input));
+    // a return past the deadline is made only from its 确认退回 (`late: true`), the list having said what it means
+    const result = await formalCheck(ctx.tx, ctx.actor, applicationId, decision, typedReason(input, applicationId), ctx.clock.now(), ctx.config.BOT_TIMEZONE, seenSubmission(ctx, input), input.value.late === true);
     for (const message of formalCheckNotices(result.team, applicationId, decision, result.reason, ctx.eventId)) await ctx.send(message);
-    return raw(await checkListCard(ctx, pageFrom(input.value)), doneToast(decision, result.team.name, result.cycle.status === 'scoring'));
+    const closed = decision === 'return' && !resubmittable(result.cycle, today(ctx));
+    return raw(await checkListCard(ctx, pageFrom(input.value)), doneToast(decision, result.team.name, result.cycle.status === 'scoring', closed));
   };
 }
 
 /**
  * The same decision in one round trip on PostgreSQL (src/fast/formalCheck.ts), when it succeeds; anything else
- * (a refusal, a second click, a reason missing) answers undefined having written nothing, and `decide` runs.
+ * (a refusal, a second click, a reason missing, a return past the deadline, asked or confirmed) answers undefined
+ * having written nothing, and `decide` runs.
  */
 function decideFast(decision: 'accept' | 'return'): NonNullable<CardActionDecl['fast']> {
   return async (fx, input) => {
@@ -99,16 +132,22 @@ function decideFast(decision: 'accept' | 'return'): NonNullable<CardActionDecl['
       now: fx.clock.now(),
       bootstrapAdmins: fx.config.ADMIN_OPEN_IDS,
       timezone: fx.config.BOT_TIMEZONE,
+      today: todayIn(fx.config.BOT_TIMEZONE, fx.clock.now()),
     });
     if (!done) return undefined;
     return { outcome: 'ok', answer: raw(checkList(done.year, done.awaiting), doneToast(decision, done.teamName, done.scoring)), queued: done.queued };
   };
 }
 
-/** The list again with what is wrong (a return without its reason), or as it is now for a copy of an earlier submission. */
+/**
+ * The list again with what is wrong (a return without its reason), as it is now for a copy of an earlier submission,
+ * or asking to confirm a return past the deadline (its reason kept, its 退回 now 确认退回).
+ */
 export const checkListAgain: OnRefused = async (error, ctx, input) => {
+  const applicationId = idOrZero(input.value, 'applicationId');
+  const confirm = error instanceof LateReturn ? { applicationId, reason: typedReason(input, applicationId) } : undefined;
   // a second click once decided: the list as it is now, as the first answer showed it, at the page it was clicked on
-  const list = await checkListCard(ctx, pageFrom(input.value), error instanceof AlreadyDone ? undefined : error).catch(() => undefined);
+  const list = await checkListCard(ctx, pageFrom(input.value), error instanceof AlreadyDone ? undefined : error, confirm).catch(() => undefined);
   return list ? raw(list) : undefined;
 };
 

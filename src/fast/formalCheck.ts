@@ -39,6 +39,8 @@ export interface FastFormalCheck {
   bootstrapAdmins: readonly string[];
   /** BOT_TIMEZONE: the default revocation bar ends on the same day and time of the next year there (barEnds). */
   timezone: string;
+  /** The bot's today: a return is made here only while the team can still submit again (resubmittable). */
+  today: string;
 }
 
 /** What the answer card is drawn from: the running cycle's year and the list's page as committed, and the team decided on. */
@@ -58,7 +60,7 @@ const RACED = 'formal check: the application changed after this event read it';
 const decideSql = `
 with app as (
   -- getApplication (src/applications.ts): the application with its team, cycle and organisation, all joined
-  select a.id, a.status, a.team_id, c.settings, t.name as team_name, t.leader_open_id, t.contact_open_id, c.id as cycle_id, c.status as cycle_status,
+  select a.id, a.status, a.team_id, c.settings, t.name as team_name, t.leader_open_id, t.contact_open_id, c.id as cycle_id, c.status as cycle_status, c.application_deadline,
     -- submissionOf: submitted_at in epoch milliseconds, as a JavaScript Date holds it
     floor(extract(epoch from a.submitted_at) * 1000)::bigint as submitted
   from applications a
@@ -83,6 +85,9 @@ verdict as (
     -- formalCheck: reviewStillTakes' aggregatedBefore for 受理 (scores summed once, a sheet reopened since: 第十七条)
     and ($9 <> 'application.accept' or app.cycle_status = 'open' or not exists (
       select 1 from audit_log l where l.entity = 'cycle' and l.entity_id = app.cycle_id::text and l.action = 'cycle.closeScoring'))
+    -- formalCheck: a return the team can still submit again (resubmittable); a later one asks to confirm (LateReturn)
+    -- and, confirmed, is the ordinary path's too
+    and ($9 <> 'application.returnByAssociation' or (app.cycle_status = 'open' and app.application_deadline >= $17::date))
     -- formalCheck: requireSeenSubmission (the list shows the submission on record, or does not say which)
     and ($14::bigint is null or app.submitted is not distinct from $14::bigint)
     and exists (select 1 from running)
@@ -156,6 +161,7 @@ export async function fastFormalCheck(database: Database, event: FastFormalCheck
     event.timezone,
     // the contact's copy (formalCheckNotices)
     JSON.stringify(formalCheckNoticeSpec(event.applicationId, event.decision, event.decision === 'return' ? event.reason : undefined, 'contact')),
+    event.today,
   ];
   let outcome: Outcome[];
   let awaiting: FormalCheckDone['awaiting'];

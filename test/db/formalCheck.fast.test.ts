@@ -193,6 +193,7 @@ describe('形式审查: the one statement answers and writes what the ordinary t
           now: h.clock.now(),
           bootstrapAdmins: [ADMIN],
           timezone: h.app.config.BOT_TIMEZONE,
+          today: '2027-03-10',
         };
         await leavesToOrdinary(() => counts(db), () => fastFormalCheck(h.db, direct));
       }

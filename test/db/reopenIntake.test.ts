@@ -124,8 +124,11 @@ describe.each(MODES)('a reopened sheet does not reopen the intake (%s path)', (m
     expect(assign.toast).toMatchObject({ type: 'info', content: expect.stringContaining(`2027年度${REFUSAL}，不能再分配专家`) });
     expect(await db().select().from(assignments)).toHaveLength(tasksBefore.length);
 
-    // 退回 still takes it out, or the second 汇总 would wait for its formal check
-    const back = await h.click(ADMIN, { action: 'check.return', applicationId: unchecked.application.id }, { [`reason_${unchecked.application.id}`]: '评分已汇总，本年度不再受理' });
+    // 退回 still takes it out, or the second 汇总 would wait for its formal check; out of the year, it is confirmed first
+    const typed = { [`reason_${unchecked.application.id}`]: '评分已汇总，本年度不再受理' };
+    const asked = await h.click(ADMIN, { action: 'check.return', applicationId: unchecked.application.id }, typed);
+    expect(asked.toast?.content).toContain('这份申报将不参加');
+    const back = await h.click(ADMIN, { action: 'check.return', applicationId: unchecked.application.id, late: true }, typed);
     expect(back.toast?.type).toBe('success');
     expect((await applicationOf(unchecked.application.id)).status).toBe('returned');
 

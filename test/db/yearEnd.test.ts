@@ -79,7 +79,11 @@ describe('a year with nothing scored', () => {
     expect(refused.toast.content).toBe('还有 1 份申报待形式审查（GDSZ-2026-0001）：请先在“形式审查”中受理（再分配专家评分）或退回，之后再汇总。');
     expect((await cycleOf(2028)).status).toBe('scoring');
 
-    const returned = await h.click(ADMIN, { action: 'check.return', applicationId: app.id }, { [`reason_${app.id}`]: '缺少顾客确认材料' });
+    // after 截止申报 a return takes it out of the year: confirmed first (确认退回)
+    const asked = await h.click(ADMIN, { action: 'check.return', applicationId: app.id }, { [`reason_${app.id}`]: '缺少顾客确认材料' });
+    expect(asked.toast.content).toContain('这份申报将不参加 2028 年度评审');
+    expect((await cycleOf(2028)).status).toBe('scoring');
+    const returned = await h.click(ADMIN, { action: 'check.return', applicationId: app.id, late: true }, { [`reason_${app.id}`]: '缺少顾客确认材料' });
     expect(returned.toast.type).toBe('success');
     const ended = await h.click(ADMIN, { action: 'results.close', cycleId: c.id });
     expect(ended.toast.content).toContain('2028年度没有完成评分的申报，评审已结束');

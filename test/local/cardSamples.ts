@@ -315,6 +315,17 @@ export const cardSamples: Record<string, Sample> = {
     applications.formalCheckCard({ year: 2026, items: [{ ...application, opinion: '同意推荐', recommendedBy: '李联系人' }], total: 80, first: 4, page: 2, pages: 27 }),
     // a page button drawn before some were checked: the last page, with a note
     applications.formalCheckCard({ year: 2026, items: [{ ...application, opinion: '同意推荐' }], total: 31, first: 31, page: 11, pages: 11, asked: 14 }),
+    // a return once the year's applications are closed, asked to confirm: the reason kept, 确认退回 in place of 退回
+    applications.formalCheckCard({
+      year: 2026,
+      items: [{ ...application, opinion: '同意推荐' }],
+      total: 1,
+      confirmReturn: {
+        applicationId: application.id,
+        reason: '材料链接打不开，请补充',
+        message: '养护一班的申报：2026 年度申报已于 2026年5月31日 截止：退回后班组不能再修改提交，这份申报将不参加 2026 年度评审。确需退回请点该申报下的“确认退回（不参加本年度评审）”；材料可用请点“受理”。',
+      },
+    }),
   ],
   'applications.endorsementListCard': () => [applications.endorsementListCard([application]), applications.endorsementListCard([])],
   'applications.formalCheckRequestCard': () => [applications.formalCheckRequestCard(application), applications.formalCheckRequestCard(application, '李联系人')],
