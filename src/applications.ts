@@ -729,6 +729,22 @@ export function reviewClosedText(cycle: { year: number; status: string }, what: 
 }
 
 /**
+ * 形式审查 refused to an administrator who leads the team, belongs to it or is its 单位联系人 (第十七条 公开、公平、公正:
+ * as experts are kept off their own teams); another administrator decides.
+ */
+export class OwnTeamAtFormalCheck extends UserError {
+  constructor(teamName: string, as: string) {
+    super(`你是${teamName}的${as}，按第十七条（公开、公平、公正）回避，不能审查本班组的申报，请由其他管理员审查。`, { article: 17 });
+    this.name = 'OwnTeamAtFormalCheck';
+  }
+}
+
+/** How `openId` belongs to the team, when they do: its leader, a member (`member`), or its 单位联系人. */
+function ownTeamRole(team: Pick<Team, 'leaderOpenId' | 'contactOpenId'>, openId: string, member: boolean): string | undefined {
+  return team.leaderOpenId === openId ? '班组长' : member ? '成员' : team.contactOpenId === openId ? '单位联系人' : undefined;
+}
+
+/**
  * 形式审查 by the association: accept into the review, or return with a reason. A return once the year's applications
  * are closed takes the application out of the year: refused (LateReturn) until the administrator confirms it (`lateConfirmed`).
  */
@@ -743,9 +759,19 @@ export async function formalCheck(
   seen?: SeenSubmission,
   lateConfirmed = false,
 ) {
-  // issued together: one round trip (E5's read only for 受理)
-  const [row, revoked] = await Promise.all([getApplication(tx, applicationId), decision === 'accept' ? latestRevocationOfApplication(tx, applicationId) : undefined]);
+  // issued together: one round trip (E5's read only for 受理; the membership found through the application's team)
+  const [row, revoked, [member]] = await Promise.all([
+    getApplication(tx, applicationId),
+    decision === 'accept' ? latestRevocationOfApplication(tx, applicationId) : undefined,
+    tx
+      .select({ openId: teamMembers.openId })
+      .from(teamMembers)
+      .innerJoin(applications, eq(applications.teamId, teamMembers.teamId))
+      .where(and(eq(applications.id, applicationId), eq(teamMembers.openId, actor.openId))),
+  ]);
   if (!row) throw new UserError('找不到该申报。');
+  const own = ownTeamRole(row.team, actor.openId, !!member);
+  if (own) throw new OwnTeamAtFormalCheck(row.team.name, own);
   const transition = decision === 'accept' ? 'accept' : 'returnByAssociation';
   if (decision === 'accept' && row.application.status === 'submitted') {
     throw new UserError(cite(15, '申报材料须先经所在单位确认并填写推荐意见，才能受理。'), { article: 15 });

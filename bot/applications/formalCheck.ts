@@ -5,6 +5,7 @@ import {
   type FormalCheckPage,
   LateReturn,
   opinionOf,
+  OwnTeamAtFormalCheck,
   readReturnReason,
   recommenderOf,
   resubmittable,
@@ -28,11 +29,11 @@ export interface ReturnToConfirm {
 
 /**
  * The list as read: the running cycle's year and one page of the applications waiting, each with who recommended it.
- * A refusal is shown as an error; as a notice when a click came from an earlier submission's copy; as a question
- * when a return past the deadline is to be confirmed (`confirm`).
+ * A refusal is shown as an error; as a notice when a click came from an earlier submission's copy or from an
+ * administrator of the team (第十七条); as a question when a return past the deadline is to be confirmed (`confirm`).
  */
 export function checkList(year: number, read: FormalCheckPage, error?: UserError, confirm?: ReturnToConfirm) {
-  const notice = error instanceof ResubmittedSince;
+  const notice = error instanceof ResubmittedSince || error instanceof OwnTeamAtFormalCheck;
   const late = error instanceof LateReturn && confirm ? { ...confirm, message: error.message } : undefined;
   return formalCheckCard({
     year,

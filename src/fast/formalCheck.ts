@@ -78,6 +78,9 @@ verdict as (
     -- the registry's roles ['admin'] (mayUse, src/handlers.ts) and applicationMachine.check's: the stored role or
     -- ADMIN_OPEN_IDS, as actorFrom (src/people.ts) makes the actor
     (exists (select 1 from people p where p.open_id = $4 and 'admin' = any(p.roles)) or $4 = any($5::text[]))
+    -- formalCheck: never on the administrator's own team, as its leader, a member or its contact (第十七条)
+    and $4 <> app.leader_open_id and $4 <> app.contact_open_id
+    and not exists (select 1 from team_members m where m.team_id = app.team_id and m.open_id = $4)
     -- formalCheck: found; 受理 of a 'submitted' one refused (第十五条); madeAlready; applicationMachine.check's from
     and app.status = 'recommended'
     -- formalCheck: reviewStillTakes (the year's applications open, or its experts scoring)
@@ -95,9 +98,7 @@ verdict as (
     and ($9 <> 'application.accept' or not exists (
       select 1 from honours h
       where h.team_id = app.team_id and h.revoked_at is not null and ${barEndsSql('h.revoked_at', 'bar.days', '$15::text')} > $7::timestamptz
-    ))
-    -- ctx.send queues a notice to the actor as interactive (isInteractive, src/events.ts): such a click is left to it
-    and $4 <> app.leader_open_id and $4 <> app.contact_open_id as ok
+    )) as ok
   from app cross join lateral (select ${revocationBarSql} as days from (select app.settings) c) bar
 ),
 ${claimCte()},

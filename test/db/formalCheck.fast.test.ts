@@ -23,7 +23,7 @@ import { countedFixtureBot, type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, pers
 
 /** An administrator by the stored role (the fixture's ADMIN is one by ADMIN_OPEN_IDS). */
 const ROLE_ADMIN = 'ou_roleadmin0000000000000000000001';
-/** An administrator who also leads a team: a notice to them is their own answer's (interactive), left to the ordinary path. */
+/** An administrator who also leads a team: its application is for another administrator to check (第十七条). */
 const LEADING_ADMIN = 'ou_leadingadmin000000000000000001';
 
 type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
@@ -107,7 +107,7 @@ const steps: Step[] = [
     before: async (db, f) => revokedTitle(db, f.teamB.id, '2027-03-09T15:30:00+08:00'),
   },
   { name: '退回 clicked again', who: ROLE_ADMIN, action: 'check.return', app: (_f, r) => r.appB, form: (id) => reason(id, '缺少顾客确认材料'), toast: 'info', says: /^已于 .* 退回，无需重复退回。$/, leftToOrdinary: true },
-  { name: '受理 by an administrator who leads the team', who: LEADING_ADMIN, action: 'check.accept', app: (_f, r) => r.appE, toast: 'success', says: /^已受理：管理员兼任五班$/, leftToOrdinary: true },
+  { name: '受理 by an administrator who leads the team', who: LEADING_ADMIN, action: 'check.accept', app: (_f, r) => r.appE, toast: 'error', says: /^你是管理员兼任五班的班组长，按第十七条.*请由其他管理员审查。$/, leftToOrdinary: true },
   {
     // E5 at the formal check, as at submission: a title revoked after the organisation recommended the application
     name: '受理 within a year of a title revoked since the recommendation',
@@ -212,14 +212,13 @@ describe('形式审查: the one statement answers and writes what the ordinary t
       const sent = (to: string) => h.fake.messages.filter((m) => m.receiveId === to && m.msgType === 'interactive').map((m) => m.content);
       const accepted = await oldNotice(db, f.appC, 'accepted');
       const returned = await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料');
-      const leading = await oldNotice(db, r.appE, 'accepted');
       // the contact's copy of a return: what it means for them, and 查看进度 instead of 修改申报 (only the leader can use it)
       const returnedToContact = await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料', false, 'contact');
       expect(returnedToContact).not.toEqual(returned);
-      // appC and appB are teams of OTHER_LEADER and OTHER_CONTACT; appE's leader is the administrator who accepted it
+      // appC and appB are teams of OTHER_LEADER and OTHER_CONTACT; appE's leader, an administrator, could not accept it
       expect(sent(OTHER_LEADER), mode).toEqual([accepted, returned]);
-      expect(sent(OTHER_CONTACT), mode).toEqual([accepted, returnedToContact, leading]);
-      expect(sent(LEADING_ADMIN), mode).toEqual([leading]);
+      expect(sent(OTHER_CONTACT), mode).toEqual([accepted, returnedToContact]);
+      expect(sent(LEADING_ADMIN), mode).toEqual([]);
       const render = formalCheckNoticeRenderer(db, { timezone: 'Asia/Shanghai', clock: new ManualClock(NOW) });
       expect(await render([formalCheckNoticeSpec(f.appC, 'accept', undefined), formalCheckNoticeSpec(r.appB, 'return', '缺少顾客确认材料'), formalCheckNoticeSpec(r.appB, 'return', '缺少顾客确认材料', 'contact'), { kind: FORMAL_CHECK_NOTICE, applicationId: 999_999, decision: 'accept' }])).toEqual([
         { card: accepted },
@@ -228,7 +227,7 @@ describe('形式审查: the one statement answers and writes what the ordinary t
         { card: await oldNotice(db, r.appB, 'returnedByAssociation', '缺少顾客确认材料', true, 'contact') },
         { drop: '申报 999999 已不存在' },
       ]);
-      // the rows hold the spec, each to its receiver once, bulk but for the administrator's own
+      // the rows hold the spec, each to its receiver once, bulk
       const rows = await db.select().from(outbox).where(like(outbox.dedupeKey, 'application:check-%')).orderBy(outbox.id);
       // the contact's copy is marked `reader: 'contact'`, on both paths
       expect(rows.map((o) => [o.dedupeKey.replace(/:\d+:/, ':<id>:'), o.priority, (o.card as { render: CardSpec }).render.kind, (o.card as { render: CardSpec }).render.reader ?? 'leader'])).toEqual([
@@ -236,8 +235,6 @@ describe('形式审查: the one statement answers and writes what the ordinary t
         [`application:check-accept:<id>:evt_formal_accept:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE, 'contact'],
         [`application:check-return:<id>:evt_formal_return:${OTHER_LEADER}`, 1, FORMAL_CHECK_NOTICE, 'leader'],
         [`application:check-return:<id>:evt_formal_return:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE, 'contact'],
-        [`application:check-accept:<id>:evt_formal_10:${LEADING_ADMIN}`, 0, FORMAL_CHECK_NOTICE, 'leader'],
-        [`application:check-accept:<id>:evt_formal_10:${OTHER_CONTACT}`, 1, FORMAL_CHECK_NOTICE, 'contact'],
       ]);
     }
   });
