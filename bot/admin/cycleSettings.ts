@@ -1,5 +1,5 @@
-import { cycleFieldLabels, getCycle, parseGivenSettings, requireSettingsEditable, updateCycleSettings } from '../../src/cycles.js';
-import { todayIn } from '../../src/dates.js';
+import { cycleFieldLabels, expertsWithOpenTasks, getCycle, parseGivenSettings, requireSettingsEditable, updateCycleSettings } from '../../src/cycles.js';
+import { formatDateZh, todayIn } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
 import { fastSaveSettings } from '../../src/fast/admin.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
@@ -26,9 +26,21 @@ export async function showSettingsForm(ctx: HandlerContext, input: CardActionInp
 export async function saveSettings(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   // the service's locking read refuses a missing cycle in the same words as cycleOf
   const given = changedOnForm(input.formValue, input.value);
-  const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, idFrom(input.value, 'cycleId'), given, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  const cycleId = idFrom(input.value, 'cycleId');
+  const before = changesScoringDeadline(given) ? await getCycle(ctx.tx, cycleId) : undefined;
+  const { cycle: saved, changes } = await updateCycleSettings(ctx.tx, ctx.actor, cycleId, given, ctx.clock.now(), ctx.config.BOT_TIMEZONE);
+  // an expert's task cards name the scoring deadline: one moved is told to each expert with sheets still to submit
+  if (before && changes.includes('scoringDeadline')) {
+    for (const { openId, open } of await expertsWithOpenTasks(ctx.tx, cycleId)) {
+      const text = `${saved.year}年度专家评分截止日期已由协会从${formatDateZh(before.scoringDeadline)}改为${formatDateZh(saved.scoringDeadline)}（评分任务卡片上的“评分截止”仍是原日期，以本消息为准）。你还有 ${open} 份评分未提交，请在${formatDateZh(saved.scoringDeadline)}当天结束前提交；发送“评分”查看你的评分任务。`;
+      await ctx.send({ dedupeKey: `cycle:scoringDeadline:${cycleId}:${ctx.eventId}:${openId}`, to: { openId }, text });
+    }
+  }
   return ctx.afterCommit(async (read) => ({ toast: savedToast(saved.year, changes), card: { type: 'raw', data: await adminCardFor(read) } }));
 }
+
+/** Whether the settings form changes 专家评分截止日期 (the experts with sheets to submit are told: the ordinary path). */
+const changesScoringDeadline = (given: Record<string, unknown>) => given.scoringDeadline !== undefined && String(given.scoringDeadline).trim() !== '';
 
 const savedToast = (year: number, changes: readonly (keyof typeof cycleFieldLabels)[]) => ({
   type: 'success' as const,
@@ -45,9 +57,12 @@ export const saveSettingsFast: NonNullable<CardActionDecl['fast']> = async (fx, 
   // idFrom (the registry's value schema) refuses a button without its cycle
   const cycleId = idOrZero(input.value, 'cycleId');
   if (!cycleId) return undefined;
+  const given = changedOnForm(input.formValue, input.value);
+  // a moved scoring deadline is told to the experts (saveSettings): the ordinary path, a few times a year
+  if (changesScoringDeadline(given)) return undefined;
   let values;
   try {
-    values = parseGivenSettings(changedOnForm(input.formValue, input.value));
+    values = parseGivenSettings(given);
   } catch (err) {
     if (err instanceof UserError) return undefined;
     throw err;

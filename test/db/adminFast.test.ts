@@ -376,13 +376,14 @@ describe('专家库 and 评审设置 clicked twice at once, the fast paths on', 
     // scoring closes while the save waits for the cycle's row: the save is refused (第十七条)
     const body = await raced(
       async (tx) => void (await tx.update(cycles).set({ status: 'closed' }).where(eq(cycles.id, f.cycleId))),
-      (eventId) => h.click(ADMIN, { action: 'cycle.settingsSave', cycleId: f.cycleId }, { scoringDeadline: '2027-07-01' }, { eventId }),
+      // (a moved 评分截止 is told to the experts on the ordinary path: the meeting's date is one the statement saves)
+      (eventId) => h.click(ADMIN, { action: 'cycle.settingsSave', cycleId: f.cycleId }, { reviewMeetingDate: '2027-07-20' }, { eventId }),
       /^\s*with cycle as \(\s*-- lockCycle's row/,
     );
     expect(body.toast?.type, JSON.stringify(body.toast)).toBe('error');
     expect(body.toast?.content).toMatch(/第十七条/);
     expect(await audits('cycle.updateSettings')).toBe(before);
-    expect((await db().select().from(cycles).where(eq(cycles.id, f.cycleId)))[0].scoringDeadline).toBe('2027-06-30');
+    expect((await db().select().from(cycles).where(eq(cycles.id, f.cycleId)))[0].reviewMeetingDate).toBe('2027-07-15');
   });
 
   it.skipIf(testDatabaseKind() !== 'postgres')('停用 when the expert left the pool under the statement: nothing of it kept, the ordinary path refuses', async () => {
