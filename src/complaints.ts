@@ -17,7 +17,7 @@ import {
 } from '../cards/complaints.js';
 import { clipText } from '../cards/kit.js';
 import type { Db } from '../db/index.js';
-import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, people, teams } from '../db/schema.js';
+import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { cycleDefaults, cycleRules, getRunningOrLatestCycle } from './cycles.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from './dates.js';
@@ -725,16 +725,20 @@ export async function decideComplaint(
   }
   // issued together: the lock of both (executed at once, so it reaches the server first), then both read again under it
   // (the one named may have been closed as a 重复 of this one meanwhile)
-  const [, found, named] = await Promise.all([
+  const [, found, named, member] = await Promise.all([
     repeats ? tx.select({ id: complaints.id }).from(complaints).where(inArray(complaints.id, [complaintId, repeats.id])).orderBy(asc(complaints.id)).for('update').execute() : undefined,
     getComplaint(tx, complaintId, { lock: true }),
     repeats ? complaintByReference(tx, repeats.reference) : undefined,
+    // whether the administrator is one of the team's members (refuseOwnTeam), asked only of what clears a complaint
+    decision === 'uphold' ? false : isTeamMember(tx, sql`(select ${complaints.teamId} from ${complaints} where ${complaints.id} = ${complaintId})`, actor.openId),
   ]);
   if (repeats && named) repeats = { ...named.complaint, team: named.team };
   if (!found) throw new UserError('找不到这件投诉，请发送“管理”查看待处理投诉。');
   const { complaint, team } = found;
   if (complaint.status !== 'open') throw decidedAlready(complaint, actor, opts.timezone);
   const to = complaintMachine.check(decision, complaint.status as ComplaintStatus, actor);
+  // 成立 stands against the administrator's own team; clearing it (不成立, 重复, 已撤回) is another administrator's to decide
+  if (decision !== 'uphold') refuseOwnTeam(team, actor, member, `认定针对本班组的投诉为“${complaintStatusNames[to]}”`);
   const { note } = readComplaintDecision(values);
   if (decision === 'duplicate') checkRepeated(complaint, team, repeats!);
   // issued together (one round trip), both after the complaint's lock; the title's lock is awaited before the run is read below
@@ -772,6 +776,30 @@ export async function decideComplaint(
   }
   const revocationRaised = to !== 'dismissed' ? await raiseRevocationAlertIfDue(tx, team, title, opts) : false;
   return { view, title: title?.view, revocationRaised };
+}
+
+/** Whether `openId` is one of the team's members (`team_members`); `teamId` may be a subquery, so the probe goes with the reads it is issued beside. */
+export async function isTeamMember(tx: Db, teamId: number | SQL, openId: string): Promise<boolean> {
+  const [row] = await tx.select({ one: sql`1` }).from(teamMembers).where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, openId))).limit(1);
+  return row !== undefined;
+}
+
+/** What `openId` is of the team: its 班组长, its 单位联系人 or one of its 班组成员 (`member`, isTeamMember); undefined when none of these. */
+export function placeInTeam(team: Pick<ComplaintTeamRow, 'leaderOpenId' | 'contactOpenId'>, openId: string, member: boolean): string | undefined {
+  if (team.leaderOpenId === openId) return '班组长';
+  if (team.contactOpenId === openId) return '单位联系人';
+  return member ? '班组成员' : undefined;
+}
+
+/**
+ * 第十七条 (公开、公平、公正): an administrator who leads the team, is its 单位联系人 or one of its members does not decide
+ * in its favour (不成立, 重复 or 已撤回 of a complaint against it, 保留 of its title): another administrator does. The
+ * one-statement paths (src/fast/decisions.ts) leave these to the ordinary path, which refuses here.
+ */
+function refuseOwnTeam(team: ComplaintTeamRow, actor: Actor, member: boolean, what: string): void {
+  const place = placeInTeam(team, actor.openId, member);
+  if (!place) return;
+  throw new UserError(cite(17, `评审坚持公开、公平和公正原则。你是${team.name}的${place}，不能${what}，请其他管理员处理。`), { article: 17 });
 }
 
 /** A decided complaint's card pressed again (another administrator's copy, or a second click): who decided it, when, and what. */
@@ -1178,8 +1206,10 @@ export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values
 export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; others: { year: number }[] }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
-  const status = await titleStatus(tx, team.id);
+  // issued together: one round trip
+  const [status, member] = await Promise.all([titleStatus(tx, team.id), isTeamMember(tx, team.id, actor.openId)]);
   await refuseUnlessPending(tx, status, honour, team, opts.timezone);
+  refuseOwnTeam(team, actor, member, '决定保留本班组的称号');
   const { reason } = readRevocationDecision(values);
   const kept = await tx.update(honours).set({ keptAt: opts.now, keptReason: reason }).where(inArray(honours.id, titlesOfRun(status).map((h) => h.id))).returning();
   for (const h of kept.sort((a, b) => Number(a.id !== honourId) - Number(b.id !== honourId) || a.year - b.year)) {

@@ -143,6 +143,9 @@ verdict as (
     and (t.complainant_open_id is null or t.complainant_open_id <> $4)
     -- and the team's notice of an uphold when the administrator leads the team or is its contact
     and ($6 <> 'upheld' or (t.leader_open_id <> $4 and t.contact_open_id <> $4))
+    -- refuseOwnTeam (第十七条): 不成立 not by the team's leader, contact or a member (the ordinary path refuses them)
+    and ($6 <> 'dismissed' or (t.leader_open_id <> $4 and t.contact_open_id <> $4
+      and not exists (select 1 from team_members m where m.team_id = t.team_id and m.open_id = $4)))
     -- titleStatus after the decision: no title held, or a run known (revocationRun) that an uphold leaves short of
     -- raiseRevocationAlertIfDue's threshold (an uphold that reaches it is left to the ordinary path)
     and (not exists (select 1 from title)
@@ -290,7 +293,10 @@ verdict as (
     and h.revoked_at is null
     -- keepTitle: a run has reached revocationRun's threshold against this title (run_titles; a run setting SQL does not
     -- read, NULL, leaves it empty, the verdict not ok), the only one it is against (more are left to the ordinary path)
-    and exists (select 1 from run_titles where id = h.id) and (select count(*) from run_titles) = 1 as ok
+    and exists (select 1 from run_titles where id = h.id) and (select count(*) from run_titles) = 1
+    -- refuseOwnTeam (第十七条): not by the team's leader, contact or a member (the ordinary path refuses them)
+    and $4 <> h.leader_open_id and $4 <> h.contact_open_id
+    and not exists (select 1 from team_members m where m.team_id = h.team_id and m.open_id = $4) as ok
   from h
 ),
 ${claimCte()},
