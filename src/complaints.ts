@@ -20,7 +20,7 @@ import type { Db } from '../db/index.js';
 import { auditLog, certificates, codeSequences, complaints, honours, organizations, outbox, people, teamMembers, teams } from '../db/schema.js';
 import { audit } from './audit.js';
 import { cycleDefaults, cycleRules, getRunningOrLatestCycle } from './cycles.js';
-import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from './dates.js';
+import { addDays, daysBetween, formatDateTimeZh, formatDateZh, todayIn } from './dates.js';
 import { cite, UserError } from './errors.js';
 import { adminDestinationsQuery } from './fast/sql.js';
 import { defineForm, formDisplay, formSchema, halfWidth, readCode, readForm } from './forms.js';
@@ -835,23 +835,44 @@ function checkRepeated(c: Complaint, team: ComplaintTeamRow, repeats: ComplaintR
 /** The card of a decided complaint, drawn when sent: it takes the place of the alert's other copies (`complaint:redrawn:…`). */
 export const COMPLAINT_DECIDED_CARD = 'complaintDecided';
 
+/** The escalation job's card of a day to one administrators' destination (`complaint:escalate:<date>:<destination>`): a lone complaint's carries its 成立 / 不成立 form. */
+export const escalationKey = (date: string, dest: string) => `complaint:escalate:${date}:${dest}`;
+
+/** Feishu takes no update of a card sent more than 14 days ago: the days whose escalation cards a decision redraws, today's included. */
+export const ESCALATION_REDRAW_DAYS = 15;
+
+/** The local dates, latest first, whose escalation cards may still be redrawn (`ESCALATION_REDRAW_DAYS`). */
+export function escalationDates(now: Date, timezone: string): string[] {
+  const today = todayIn(timezone, now);
+  return Array.from({ length: ESCALATION_REDRAW_DAYS }, (_, i) => addDays(today, -i));
+}
+
+/** A card's decision button of this complaint (the alert's form, `complaintAlertCard`): a lone complaint's escalation card has it, a list of several has none. */
+export const DECISION_BUTTON_PATH = '$.** ? (@.action == "complaint.uphold" && @.complaintId == $id)';
+
 /**
- * The alert's copies already sent to the administrators (`complaint:new:<id>:<destination>`), but the one clicked:
- * each redrawn as decided by its message id, so nobody decides it again from a stale card. One not sent yet is drawn
- * as decided when it goes (complaintAlertRenderer).
+ * The copies of the complaint's decision form already sent to the administrators, but the one clicked: the alert's
+ * (`complaint:new:<id>:<destination>`) and the escalation job's card of a lone complaint (`escalationKey`, of the
+ * days still redrawable, the one carrying this complaint's form). Each is redrawn as decided by its message id, so
+ * nobody decides it again from a stale card, nor reads it as still open. One not sent yet is drawn as decided when it
+ * goes (complaintAlertRenderer); the one-statement decision (src/fast/decisions.ts) queues the same rows.
  */
 async function redrawAlertCopies(tx: Db, complaintId: number, clicked: string | undefined, opts: ComplaintOptions): Promise<void> {
-  // the keys complaintAlertMessage gives the administrators' destinations (adminDestinations), in the same statement
+  // the keys complaintAlertMessage and the escalation job give the administrators' destinations (adminDestinations), in the same statement
+  const dates = escalationDates(opts.now, opts.timezone);
   const sent = await tx
     .select({ messageId: outbox.messageId })
     .from(outbox)
     .where(
       and(
-        sql`${outbox.dedupeKey} in (select ${`complaint:new:${complaintId}:`}::text || s.dest_key from (${adminDestinationsQuery(opts.bootstrapAdmins)}) s)`,
+        sql`${outbox.dedupeKey} in (select ${`complaint:new:${complaintId}:`}::text || s.dest_key from (${adminDestinationsQuery(opts.bootstrapAdmins)}) s
+          union all select 'complaint:escalate:' || d.day || ':' || s.dest_key from unnest(string_to_array(${dates.join(',')}::text, ',')) d (day) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s)`,
+        sql`(starts_with(${outbox.dedupeKey}, 'complaint:new:') or jsonb_path_exists(${outbox.card}, ${DECISION_BUTTON_PATH}::jsonpath, jsonb_build_object('id', ${complaintId}::int)))`,
         isNotNull(outbox.messageId),
         clicked ? ne(outbox.messageId, clicked) : undefined,
       ),
-    );
+    )
+    .orderBy(asc(outbox.id));
   for (const { messageId } of sent) {
     await opts.send({ dedupeKey: `${complaintRedrawnKey(complaintId)}:${messageId}`, to: { updateMessage: messageId! }, render: { kind: COMPLAINT_DECIDED_CARD, complaintId } });
   }

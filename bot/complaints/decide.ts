@@ -72,7 +72,7 @@ function decideFast(decision: 'uphold' | 'dismiss'): NonNullable<CardActionDecl[
     const complaintId = idOrZero(input.value, 'complaintId');
     const typed = parsed(() => readComplaintDecision(input.formValue));
     if (!complaintId || !typed) return undefined;
-    const done = await fastDecideComplaint(fx.database, { ...who(fx), complaintId, decision, note: typed.note, clicked: input.messageId });
+    const done = await fastDecideComplaint(fx.database, { ...who(fx), complaintId, decision, note: typed.note, clicked: input.messageId, timezone: fx.config.BOT_TIMEZONE });
     if (!done) return undefined;
     const view = complaintView(done.found.complaint, done.found.team, fx.config.BOT_TIMEZONE);
     return { outcome: 'ok', answer: raw(complaintDecidedCard(view, { title: done.title, revocationRaised: false }), decidedToast(decision, false)), queued: done.queued };

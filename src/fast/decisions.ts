@@ -1,5 +1,5 @@
 import type { Database } from '../../db/index.js';
-import { COMPLAINT_DECIDED_CARD, type ComplaintTeamRow, complaintOutcomeKey, complaintRedrawnKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
+import { COMPLAINT_DECIDED_CARD, type ComplaintTeamRow, DECISION_BUTTON_PATH, escalationDates, complaintOutcomeKey, complaintRedrawnKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { adminDestinationsSql, claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
 
@@ -114,6 +114,8 @@ export interface FastComplaintDecision extends Who {
   note: string;
   /** The message of the card clicked: the other copies of the alert are redrawn as decided, not this one. */
   clicked?: string;
+  /** BOT_TIMEZONE: the dates of the escalation cards redrawn (escalationDates). */
+  timezone: string;
 }
 
 /** What the answer card is drawn from: the complaint as committed, with its team, and the title's run after it. */
@@ -184,12 +186,17 @@ team_queued as (
   ${outboxSpecsSql('team_told', '$13::text', '$14::jsonb', 1, '$12::timestamptz')}
 ),
 redrawn as (
-  -- redrawAlertCopies: the alert's copies sent to the administrators' destinations, but the one clicked ($15), redrawn as decided
+  -- redrawAlertCopies: the alert's copies sent to the administrators' destinations, and the escalation cards of the days
+  -- still redrawable ($18) that carry this complaint's form ($19), but the one clicked ($15), redrawn as decided
   insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
   select $16::text || ':' || o.message_id, 'update', 'message_id', o.message_id, o.message_id, 'interactive', 1,
     jsonb_build_object('render', jsonb_build_object('kind', $17::text, 'complaintId', c.id)), $12::timestamptz
-  from changed c join outbox o on o.dedupe_key in (select 'complaint:new:' || c.id || ':' || s.dest_key from (${adminDestinationsSql('$5')}) s)
+  from changed c join outbox o on o.dedupe_key in (
+    select 'complaint:new:' || c.id || ':' || s.dest_key from (${adminDestinationsSql('$5')}) s
+    union all select 'complaint:escalate:' || d.day || ':' || s.dest_key from unnest($18::text[]) d (day) cross join (${adminDestinationsSql('$5')}) s)
   where o.message_id is not null and o.message_id is distinct from $15::text
+    and (starts_with(o.dedupe_key, 'complaint:new:') or jsonb_path_exists(o.card, $19::jsonpath, jsonb_build_object('id', c.id)))
+  order by o.id
   on conflict (dedupe_key) do nothing
   returning id
 )
@@ -228,6 +235,8 @@ export async function fastDecideComplaint(database: Database, event: FastComplai
     event.clicked ?? null,
     complaintRedrawnKey(event.complaintId),
     COMPLAINT_DECIDED_CARD,
+    escalationDates(event.now, event.timezone),
+    DECISION_BUTTON_PATH,
   ];
   let outcome: DecisionOutcome[];
   let found: Awaited<ReturnType<typeof getComplaint>>;

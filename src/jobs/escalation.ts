@@ -2,7 +2,7 @@ import { and, eq, lt, max } from 'drizzle-orm';
 import { batchAlertListed, complaintAlertCard, complaintEscalationCard } from '../../cards/complaints.js';
 import type { Db } from '../../db/index.js';
 import { jobRuns } from '../../db/schema.js';
-import { complaintSummary, complaintsWithTeams, complaintView, daysOpen, openComplaintTimes, titleStatus } from '../complaints.js';
+import { complaintSummary, complaintsWithTeams, complaintView, daysOpen, escalationKey, openComplaintTimes, titleStatus } from '../complaints.js';
 import { daysBetween, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
@@ -28,7 +28,7 @@ export async function runEscalation(db: Db, opts: JobOptions): Promise<RunOutcom
       if (!due.length) return { complaints: 0 };
       const card = await escalationCard(tx, due, opts.timezone);
       for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
-        await messages.send({ dedupeKey: `complaint:escalate:${today}:${destinationKey(to)}`, to, card });
+        await messages.send({ dedupeKey: escalationKey(today, destinationKey(to)), to, card });
       }
       return { complaints: due.length };
     }),

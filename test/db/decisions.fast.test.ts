@@ -423,7 +423,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('complaint and title decision
     expect(await run()).toBeUndefined();
     expect({ tables: await snapshot(db), events: await db.$count(processedEvents) }).toEqual(before);
   }
-  const who = (openId = ADMIN, eventId = randomEventId()) => ({ eventId, eventType: 'card.action.trigger', openId, now: new Date(NOW), bootstrapAdmins: [ADMIN] });
+  const who = (openId = ADMIN, eventId = randomEventId()) => ({ eventId, eventType: 'card.action.trigger', openId, now: new Date(NOW), bootstrapAdmins: [ADMIN], timezone: TZ });
 
   it('writes nothing, not even the claim, for what it leaves to the ordinary path', async () => {
     const open = await openComplaint(bot.f.plain.team, 5);
