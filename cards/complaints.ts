@@ -223,11 +223,12 @@ function webComplainantTold(c: ComplaintView): Element[] {
 }
 
 /** 第二十二条: one alert when a title holder reaches the configured run of upheld complaints. */
-export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleView; history: ComplaintSummary[]; form: FormDescriptor; error?: FormError; values?: Record<string, unknown> }): Card {
+export function revocationAlertCard(opts: { team: ComplaintTeam; title: TitleView; history: ComplaintSummary[]; form: FormDescriptor; error?: FormError; values?: Record<string, unknown>; daysWaiting?: number }): Card {
   const { team, title } = opts;
   const history = opts.history.map((c) => md`- ${c.receivedOn} ${c.reference}：**${complaintStatusNames[c.status] ?? c.status}**　${excerpt(c.content, 60)}${c.note ? md`（意见：${excerpt(c.note, 40)}）` : ''}`);
   return card({
-    title: `撤销称号提醒：${team.name}`,
+    // raised again by the escalation job: the decision has been awaited this long
+    title: opts.daysWaiting !== undefined ? `撤销称号已 ${opts.daysWaiting} 天未决定：${team.name}` : `撤销称号提醒：${team.name}`,
     subtitle: `${runYearsText(title)} 年度质量信得过班组`,
     template: 'carmine',
     summary: `撤销称号提醒：${team.name}`,

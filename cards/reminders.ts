@@ -323,11 +323,16 @@ export interface DigestData {
   /** `recused`: tasks the expert must step aside from (第十七条), waiting for 更换专家, not counted in `pending`; their teams' codes. */
   overdueExperts: { openId: string; name: string | null; pending: number; recused?: number; recusedTeams?: string[] }[];
   openComplaints: { total: number; oldest: { reference: string; teamName: string; daysOpen: number }[] };
+  /** Titles whose run of upheld complaints awaits 撤销 / 保留 (第二十二条), the longest awaited first; `days` since it became due. */
+  titlesAwaiting?: { honourId: number; teamName: string; teamCode: string; year: number; run: number; days: number }[];
   /** Messages given up on (status dead): refused for good, or retried until the attempts ran out; each raised an alert. */
   deadLetters: number;
   /** Messages Feishu said cannot reach their receiver (the bot stopped, out of the chat): no alert each. */
   undeliverable?: number;
 }
+
+/** Titles awaiting 撤销 / 保留 listed one by one in a digest, each with its 决定; the rest are counted. */
+export const digestTitlesListed = 5;
 
 /** The administrators' digest: only drawn when there is something to say. */
 export function digestCard(d: DigestData): Card {
@@ -359,6 +364,22 @@ export function digestCard(d: DigestData): Card {
     const more = d.openComplaints.total - oldest.length;
     elements.push(markdown(md`**待处理投诉 ${d.openComplaints.total} 件**\n${mdJoin(oldest, '\n')}${more > 0 ? md`\n另有 ${more} 件，请点下方“处理投诉”查看。` : ''}`));
   }
+  const titles = d.titlesAwaiting ?? [];
+  if (titles.length) {
+    // each with a button drawing its 撤销 / 保留 card afresh: the first alert's stops taking clicks after 14 days
+    elements.push(markdown(md`**待决定撤销或保留称号 ${titles.length} 个**（第二十二条：连续出现投诉成立）`));
+    for (const t of titles.slice(0, digestTitlesListed)) {
+      elements.push({
+        tag: 'column_set',
+        flex_mode: 'none',
+        columns: [
+          { tag: 'column', width: 'weighted', weight: 1, elements: [markdown(md`- **${t.teamName}**（${t.teamCode}）${t.year} 年度称号：连续 ${t.run} 次投诉成立，已 ${t.days} 天未决定`)] },
+          { tag: 'column', width: 'auto', elements: [button({ text: '决定', type: 'danger', value: { action: 'revocation.open', honourId: t.honourId } })] },
+        ],
+      });
+    }
+    if (titles.length > digestTitlesListed) elements.push(markdown(md`另有 ${titles.length - digestTitlesListed} 个，请点下方“处理投诉”查看。`));
+  }
   if (d.deadLetters) {
     elements.push(
       markdown(
@@ -368,7 +389,7 @@ export function digestCard(d: DigestData): Card {
   }
   if (d.undeliverable) elements.push(markdown(md`**近 7 天无法送达的消息 ${d.undeliverable} 条**：请检查接收人是否已停用机器人或机器人是否已被移出群聊。`));
   const buttons = [
-    ...(d.openComplaints.total ? [button({ text: '处理投诉', type: 'primary', value: { action: 'complaint.list' } })] : []),
+    ...(d.openComplaints.total || titles.length ? [button({ text: '处理投诉', type: 'primary', value: { action: 'complaint.list' } })] : []),
     button({ text: '协会管理', value: { action: 'admin.menu' } }),
   ];
   elements.push(buttonRow(buttons));

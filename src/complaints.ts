@@ -1051,6 +1051,11 @@ export interface TitleStatus {
   runStartAt?: Date;
   /** The team's complaints since the title was awarded, latest ten, oldest first. */
   history: Complaint[];
+  /**
+   * When the pending run reached the required number (the latest decision among its first `required` upheld
+   * complaints): since when 撤销 / 保留 has been awaited. Undefined when no run is pending.
+   */
+  dueAt?: Date;
 }
 
 /**
@@ -1091,13 +1096,19 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
   const counted = since.filter((c) => !CLOSED_WITHOUT_FINDING.includes(c.status) && (c.status === 'open' || (c.decidedAt && (c.status !== 'upheld' || !keptAt || c.decidedAt > keptAt))));
   let length = 0;
   let start: Complaint | undefined;
-  let due: { run: number; start: Complaint } | undefined;
+  let decidedLast = 0;
+  let due: { run: number; start: Complaint; at: Date } | undefined;
   let last: { run: number; start?: Complaint } = { run: 0 };
   for (const c of counted) {
     if (c.status === 'upheld') {
-      if (!length) start = c;
+      if (!length) {
+        start = c;
+        decidedLast = 0;
+      }
       length++;
-      if (length >= required) due = { run: length, start: start! };
+      decidedLast = Math.max(decidedLast, c.decidedAt?.getTime() ?? 0);
+      // reached when the last of its first `required` was decided: a longer run keeps that moment
+      if (length >= required) due = { run: length, start: start!, at: due && due.start === start ? due.at : new Date(decidedLast) };
     } else length = 0;
     if (c.status !== 'open') last = length ? { run: length, start } : { run: 0 };
   }
@@ -1111,6 +1122,7 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
     runStart: run.run ? run.start?.id : undefined,
     runStartAt: run.run ? run.start?.createdAt : undefined,
     history: since.slice(-10),
+    ...(due ? { dueAt: due.at } : {}),
   };
 }
 
@@ -1140,13 +1152,16 @@ async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, status:
   return raised;
 }
 
-/** The revocation alert of a title that is still held, drawn again (with what was wrong and what was typed, after a refused decision). */
-export async function revocationAlertFor(tx: Db, honourId: number, timezone: string, refused?: { error: { field?: string; message: string }; values: Record<string, unknown> }) {
+/**
+ * The revocation alert of a title that is still held, drawn again (with what was wrong and what was typed, after a
+ * refused decision; `daysWaiting`, the escalation job's: how long the decision has been awaited).
+ */
+export async function revocationAlertFor(tx: Db, honourId: number, timezone: string, refused?: { error: { field?: string; message: string }; values: Record<string, unknown> }, daysWaiting?: number) {
   const [honour] = await tx.select().from(honours).where(eq(honours.id, honourId));
   const team = honour ? await complaintTeam(tx, honour.teamId) : undefined;
   const status = team ? await titleStatus(tx, team.id) : undefined;
   if (!team || !status || !status.held.some((h) => h.id === honourId)) return undefined;
-  return revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, timezone)), form: revocationDecisionForm, ...refused });
+  return revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, timezone)), form: revocationDecisionForm, ...refused, ...(daysWaiting !== undefined ? { daysWaiting } : {}) });
 }
 
 async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{ honour: Honour; team: ComplaintTeamRow }> {
@@ -1244,6 +1259,8 @@ export interface TitleAwaitingDecision {
   year: number;
   run: number;
   team: ComplaintTeamRow;
+  /** Since when the decision has been awaited (`TitleStatus.dueAt`). */
+  dueAt: Date;
 }
 
 /**
@@ -1260,7 +1277,8 @@ export async function titlesAwaitingDecision(tx: Db): Promise<TitleAwaitingDecis
   for (const { teamId } of held) {
     const status = await titleStatus(tx, teamId);
     const team = status && status.view.run >= status.view.required ? await complaintTeam(tx, teamId) : undefined;
-    if (status && team) out.push({ honourId: status.honour.id, year: status.honour.year, run: status.view.run, team });
+    if (status && team) out.push({ honourId: status.honour.id, year: status.honour.year, run: status.view.run, team, dueAt: status.dueAt ?? status.honour.awardedAt });
   }
-  return out;
+  // the longest awaited first, as the open complaints are listed
+  return out.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.honourId - b.honourId);
 }

@@ -3,9 +3,9 @@ import { type DigestData, digestCard } from '../../cards/reminders.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, jobRuns, outbox, people, teams } from '../../db/schema.js';
 import { applicationStatusNames } from '../applications.js';
-import { countOpenComplaints, daysOpen, openComplaints } from '../complaints.js';
+import { countOpenComplaints, daysOpen, openComplaints, titlesAwaitingDecision } from '../complaints.js';
 import { applicationCountsByStatus, cycleStatusLabel, getRunningCycle } from '../cycles.js';
-import { addDays, todayIn } from '../dates.js';
+import { addDays, daysBetween, todayIn } from '../dates.js';
 import { mustRecuseSql } from '../review/scoring.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
@@ -91,6 +91,15 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
     }
   }
   const total = await countOpenComplaints(tx);
+  // a 撤销 / 保留 still owed (第二十二条) is news until decided: its alert was sent once, and stops taking clicks after 14 days
+  const titlesAwaiting = (await titlesAwaitingDecision(tx)).map((t) => ({
+    honourId: t.honourId,
+    teamName: t.team.name,
+    teamCode: t.team.code,
+    year: t.year,
+    run: t.run,
+    days: daysBetween(todayIn(opts.timezone, t.dueAt), today),
+  }));
   const oldest = (await openComplaints(tx, { limit: 5 })).map((r) => ({ reference: r.complaint.reference, teamName: r.team.name, daysOpen: daysOpen(r.complaint, opts.now, opts.timezone) }));
   const weekAgo = new Date(opts.now.getTime() - 7 * 86_400_000).toISOString();
   const [failed] = await tx
@@ -104,9 +113,21 @@ export async function digestData(tx: Db, opts: JobOptions, kind: 'daily' | 'week
   const deadLetters = Number(failed?.dead ?? 0);
   const undeliverable = Number(failed?.undeliverable ?? 0);
   const applicationsTotal = cycleData ? cycleData.counts.reduce((n, [, c]) => n + c, 0) : 0;
-  const data: DigestData = { kind, period, cycle: cycleData, overdueExperts, openComplaints: { total, oldest }, deadLetters, ...(undeliverable ? { undeliverable } : {}) };
+  const data: DigestData = {
+    kind,
+    period,
+    cycle: cycleData,
+    overdueExperts,
+    openComplaints: { total, oldest },
+    ...(titlesAwaiting.length ? { titlesAwaiting } : {}),
+    deadLetters,
+    ...(undeliverable ? { undeliverable } : {}),
+  };
   // messages that could not reach someone are said when the digest goes, but are no news on their own: nothing to fix here
-  return { data, hasNews: applicationsTotal > 0 || Boolean(cycleData?.closeApplicationsDue) || overdueExperts.length > 0 || total > 0 || deadLetters > 0 };
+  return {
+    data,
+    hasNews: applicationsTotal > 0 || Boolean(cycleData?.closeApplicationsDue) || overdueExperts.length > 0 || total > 0 || titlesAwaiting.length > 0 || deadLetters > 0,
+  };
 }
 
 /**
@@ -127,7 +148,13 @@ export async function runDigest(db: Db, opts: JobOptions): Promise<RunOutcome[]>
       for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
         await messages.send({ dedupeKey: `digest:${which.period}:${destinationKey(to)}`, to, card });
       }
-      return { sent: true, openComplaints: data.openComplaints.total, overdueExperts: data.overdueExperts.length, deadLetters: data.deadLetters };
+      return {
+        sent: true,
+        openComplaints: data.openComplaints.total,
+        ...(data.titlesAwaiting ? { titlesAwaiting: data.titlesAwaiting.length } : {}),
+        overdueExperts: data.overdueExperts.length,
+        deadLetters: data.deadLetters,
+      };
     }),
   ];
 }
