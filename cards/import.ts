@@ -1,4 +1,4 @@
-import { button, buttonRow, card, type Card, type Element, clipText, hr, markdown, md, mdJoin, mention, note, raw } from './kit.js';
+import { button, buttonRow, card, type Card, type Element, clipText, hr, markdown, type Md, md, mdJoin, mention, note, raw } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 
 /** What the import cards show; the same shape as the stored dry run (src/import/plan.ts). */
@@ -49,26 +49,121 @@ function countLine(rows: { sheet: Sheet }[], sheet: Sheet): number {
   return rows.filter((r) => r.sheet === sheet).length;
 }
 
-function listed(rows: { sheet: Sheet; row: number; label: string; changes?: string[] }[], heading: string): Element[] {
+/**
+ * How the preview's sentences are written: as card markdown (values escaped, lists cut for Feishu's 30 KB), or as plain
+ * text for `npm run import` in a terminal (no markup, every row and the whole of each cell).
+ */
+interface Prose<T> {
+  t: (strings: TemplateStringsArray, ...values: (T | string | number | null | undefined)[]) => T;
+  join: (parts: (T | string)[], separator: string) => T;
+  /** rows, teams and people named before “等 N 行” */
+  names: number;
+  /** notes on what reading passed over shown */
+  notes: number;
+  label: (s: string) => string;
+  reason: (s: string) => string;
+}
+
+const cardProse: Prose<Md> = { t: md, join: mdJoin, names: NAMES_SHOWN, notes: NOTES_SHOWN, label, reason };
+
+// our own markup is only the bold of the templates' literal text: left out, values are printed as typed
+const plainProse: Prose<string> = {
+  t: (strings, ...values) => strings.reduce((out, s, i) => out + s.replaceAll('**', '') + (i < values.length ? String(values[i] ?? '') : ''), ''),
+  join: (parts, separator) => parts.join(separator),
+  names: Number.POSITIVE_INFINITY,
+  notes: Number.POSITIVE_INFINITY,
+  label: (s) => s,
+  reason: (s) => s,
+};
+
+function listed<T>(k: Prose<T>, rows: { sheet: Sheet; row: number; label: string; changes?: string[] }[], heading: string): T[] {
   if (!rows.length) return [];
   const lines = sheets.flatMap((s) => {
     const mine = rows.filter((r) => r.sheet === s);
     if (!mine.length) return [];
-    const shown = mine.slice(0, NAMES_SHOWN).map((r) => md`第 ${r.row} 行 ${label(r.label)}${r.changes?.length ? `（${r.changes.join('、')}）` : ''}`);
-    return [md`**${sheetNames[s]} ${mine.length} 行**：${mdJoin(shown, '；')}${mine.length > NAMES_SHOWN ? `；等 ${mine.length} 行` : ''}`];
+    const shown = mine.slice(0, k.names).map((r) => k.t`第 ${r.row} 行 ${k.label(r.label)}${r.changes?.length ? `（${r.changes.join('、')}）` : ''}`);
+    return [k.t`**${sheetNames[s]} ${mine.length} 行**：${k.join(shown, '；')}${mine.length > k.names ? `；等 ${mine.length} 行` : ''}`];
   });
-  return [markdown(md`**${heading}**\n${mdJoin(lines, '\n')}`)];
+  return [k.t`**${heading}**\n${k.join(lines, '\n')}`];
 }
 
 /**
  * The leaders an import's change of leader cannot reach: not yet linked to Feishu (an import named them and they never
  * wrote to the bot), so nothing is sent to them; a new leader hears of the team when their first message links them.
  */
-function leadersUntold(changes: NonNullable<ImportCardData['leaderChanges']>, untold: string) {
-  const who = changes.flatMap((c) => [...(c.fromUnlinked ? [md`第 ${c.row} 行原班组长 ${label(c.from)}`] : []), ...(c.toUnlinked ? [md`第 ${c.row} 行新班组长 ${label(c.to)}`] : [])]);
+function leadersUntold<T>(k: Prose<T>, changes: NonNullable<ImportCardData['leaderChanges']>, untold: string): T | '' {
+  const who = changes.flatMap((c) => [...(c.fromUnlinked ? [k.t`第 ${c.row} 行原班组长 ${k.label(c.from)}`] : []), ...(c.toUnlinked ? [k.t`第 ${c.row} 行新班组长 ${k.label(c.to)}`] : [])]);
   if (!who.length) return '';
   const later = changes.some((c) => c.toUnlinked) ? '（新班组长首次给机器人发消息时收到通知）' : '';
-  return md`，其中${mdJoin(who.slice(0, NAMES_SHOWN), '、')}${who.length > NAMES_SHOWN ? ` 等 ${who.length} 人` : ''} 尚未关联飞书，${untold}${later}`;
+  return k.t`，其中${k.join(who.slice(0, k.names), '、')}${who.length > k.names ? ` 等 ${who.length} 人` : ''} 尚未关联飞书，${untold}${later}`;
+}
+
+/**
+ * What the preview says between its counts and its refused rows, in order: the rows to add and update with the fields
+ * that change, the contacts and leaders changed, the people not yet found and those kept. `note` marks the side remarks.
+ */
+function previewBody<T>(k: Prose<T>, d: ImportCardData): { text: T; note?: true }[] {
+  const out: { text: T; note?: true }[] = [];
+  // sheets and rows the file holds that are not read, first: what she sees in Excel is not all that is imported
+  for (const n of (d.notes ?? []).slice(0, k.notes)) out.push({ text: k.t`${k.reason(n)}`, note: true });
+  for (const text of [...listed(k, d.add, '将新增'), ...listed(k, d.update, '将更新')]) out.push({ text });
+  if (d.contactChanges?.length) {
+    const rows = d.contactChanges.slice(0, k.names).map((c) => k.t`第 ${c.row} 行 ${k.label(c.label)}改为 ${k.label(c.to)}`);
+    out.push({
+      text: k.t`**将更换单位联系人 ${d.contactChanges.length} 个班组**：${k.join(rows, '；')}${d.contactChanges.length > k.names ? `；等 ${d.contactChanges.length} 个班组` : ''}\n${
+        d.status === 'applied'
+          ? '已通知新的单位联系人（暂未在飞书中找到的，首次给机器人发消息时通知）；待单位确认的申报改由其确认推荐（第十五条）。'
+          : '确认导入后，新的单位联系人会收到通知（暂未在飞书中找到的，首次给机器人发消息时收到）；已提交、待单位确认的申报改由其确认推荐，原联系人会收到说明（第十五条）。'
+      }`,
+    });
+  }
+  if (d.leaderChanges?.length) {
+    const rows = d.leaderChanges.slice(0, k.names).map((c) => k.t`第 ${c.row} 行 ${k.label(c.label)}：班组长 ${k.label(c.from)} → ${k.label(c.to)}`);
+    out.push({
+      text: k.t`**将更换班组长 ${d.leaderChanges.length} 个班组**：${k.join(rows, '；')}${d.leaderChanges.length > k.names ? `；等 ${d.leaderChanges.length} 个班组` : ''}\n${
+        d.status === 'applied'
+          ? k.t`已通知新班组长和原班组长${leadersUntold(k, d.leaderChanges, '未通知')}；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报由新班组长办理。`
+          : k.t`确认导入后，新班组长和原班组长会收到通知${leadersUntold(k, d.leaderChanges, '不会收到通知')}；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报改由新班组长办理。`
+      }`,
+    });
+  }
+  if (d.pending.length) {
+    const names = d.pending.slice(0, k.names).map((x) => k.label(x.name || x.key));
+    out.push({
+      text: k.t`${d.pending.length} 人暂未在飞书通讯录中找到（${k.join(names, '、')}${d.pending.length > k.names ? ' 等' : ''}）：导入后先保留，他们第一次给机器人发消息时按手机号或邮箱自动关联。`,
+      note: true,
+    });
+  }
+  if (d.kept?.length) {
+    const rows = d.kept.slice(0, k.names).map((x) => k.t`第 ${x.row} 行 ${k.label(x.label)}的${x.role}`);
+    out.push({
+      text: k.t`${k.join(rows, '、')}${d.kept.length > k.names ? ` 等 ${d.kept.length} 处` : ''}：文件中的手机号或邮箱未在飞书通讯录中找到，保留机器人中已关联的人员，不作更改。如确需更换，请由班组长在“修改资料”中修改。`,
+      note: true,
+    });
+  }
+  return out;
+}
+
+function refusedList<T>(k: Prose<T>, d: ImportCardData, shown: ImportCardData['refused'], page: string): T {
+  return k.t`**拒绝 ${d.refused.length} 行**${page}：修改后重新发送文件\n${k.join(
+    shown.map((r) => k.t`- ${sheetNames[r.sheet]}第 ${r.row} 行 ${k.label(r.label)}：${k.reason(r.reason)}`),
+    '\n',
+  )}`;
+}
+
+const NOTHING_TO_IMPORT = '没有需要导入的变化：文件中的数据与机器人中的一致（或全部被拒绝）。';
+
+/**
+ * The preview as `npm run import` prints it before asking 确认导入: the card's counts as a table of tabs, then what the
+ * card says, in its words, without markup, every row listed.
+ */
+export function importPreviewText(d: ImportCardData): string {
+  const lines = [d.fileName, '表\t新增\t更新\t不变\t拒绝', ...sheets.map((s) => `${sheetNames[s]}\t${countLine(d.add, s)}\t${countLine(d.update, s)}\t${d.unchanged[s]}\t${countLine(d.refused, s)}`)];
+  const body = previewBody(plainProse, d);
+  lines.push(...body.map((b) => (b.note ? `注意：${b.text}` : b.text)));
+  if (d.refused.length) lines.push(refusedList(plainProse, d, d.refused, ''));
+  if (!d.add.length && !d.update.length) lines.push(NOTHING_TO_IMPORT);
+  return `${lines.join('\n')}\n`;
 }
 
 /** The dry run (预览): counts per sheet, the rows to add and update, the refused rows with their reason, page by page. */
@@ -78,6 +173,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
   const table = sheets
     .map((s) => `| ${sheetNames[s]} | ${countLine(d.add, s)} | ${countLine(d.update, s)} | ${d.unchanged[s]} | ${countLine(d.refused, s)} |`)
     .join('\n');
+  const body = previewBody(cardProse, d);
   const elements: Element[] = [
     ...(d.changedSincePreview
       ? [
@@ -88,58 +184,12 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
       : []),
     // the table's cells are our own counts and sheet names
     markdown(md`文件：${label(d.fileName)}\n\n${raw(`| 表 | 新增 | 更新 | 不变 | 拒绝 |\n|---|---|---|---|---|\n${table}`)}`),
-    // sheets and rows the file holds that are not read, first: what she sees in Excel is not all that is imported
-    ...(d.notes ?? []).slice(0, NOTES_SHOWN).map((n) => note(md`${reason(n)}`)),
-    ...listed(d.add, '将新增'),
-    ...listed(d.update, '将更新'),
+    ...body.map((b) => (b.note ? note(b.text) : markdown(b.text))),
   ];
-  if (d.contactChanges?.length) {
-    const rows = d.contactChanges.slice(0, NAMES_SHOWN).map((c) => md`第 ${c.row} 行 ${label(c.label)}改为 ${label(c.to)}`);
-    elements.push(
-      markdown(
-        md`**将更换单位联系人 ${d.contactChanges.length} 个班组**：${mdJoin(rows, '；')}${d.contactChanges.length > NAMES_SHOWN ? `；等 ${d.contactChanges.length} 个班组` : ''}\n${
-          d.status === 'applied'
-            ? '已通知新的单位联系人（暂未在飞书中找到的，首次给机器人发消息时通知）；待单位确认的申报改由其确认推荐（第十五条）。'
-            : '确认导入后，新的单位联系人会收到通知（暂未在飞书中找到的，首次给机器人发消息时收到）；已提交、待单位确认的申报改由其确认推荐，原联系人会收到说明（第十五条）。'
-        }`,
-      ),
-    );
-  }
-  if (d.leaderChanges?.length) {
-    const rows = d.leaderChanges.slice(0, NAMES_SHOWN).map((c) => md`第 ${c.row} 行 ${label(c.label)}：班组长 ${label(c.from)} → ${label(c.to)}`);
-    elements.push(
-      markdown(
-        md`**将更换班组长 ${d.leaderChanges.length} 个班组**：${mdJoin(rows, '；')}${d.leaderChanges.length > NAMES_SHOWN ? `；等 ${d.leaderChanges.length} 个班组` : ''}\n${
-          d.status === 'applied'
-            ? md`已通知新班组长和原班组长${leadersUntold(d.leaderChanges, '未通知')}；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报由新班组长办理。`
-            : md`确认导入后，新班组长和原班组长会收到通知${leadersUntold(d.leaderChanges, '不会收到通知')}；原班组长留在班组成员中（同时改为单位联系人的除外），班组的资料、成员和本年度申报改由新班组长办理。`
-        }`,
-      ),
-    );
-  }
-  if (d.pending.length) {
-    const names = d.pending.slice(0, NAMES_SHOWN).map((x) => label(x.name || x.key));
-    elements.push(note(md`${d.pending.length} 人暂未在飞书通讯录中找到（${mdJoin(names, '、')}${d.pending.length > NAMES_SHOWN ? ' 等' : ''}）：导入后先保留，他们第一次给机器人发消息时按手机号或邮箱自动关联。`));
-  }
-  if (d.kept?.length) {
-    const rows = d.kept.slice(0, NAMES_SHOWN).map((k) => md`第 ${k.row} 行 ${label(k.label)}的${k.role}`);
-    elements.push(
-      note(
-        md`${mdJoin(rows, '、')}${d.kept.length > NAMES_SHOWN ? ` 等 ${d.kept.length} 处` : ''}：文件中的手机号或邮箱未在飞书通讯录中找到，保留机器人中已关联的人员，不作更改。如确需更换，请由班组长在“修改资料”中修改。`,
-      ),
-    );
-  }
   if (d.refused.length) {
     const shown = d.refused.slice(p * REFUSALS_PER_PAGE, (p + 1) * REFUSALS_PER_PAGE);
     elements.push(hr());
-    elements.push(
-      markdown(
-        md`**拒绝 ${d.refused.length} 行**${pages > 1 ? `（第 ${p + 1}/${pages} 页）` : ''}：修改后重新发送文件\n${mdJoin(
-          shown.map((r) => md`- ${sheetNames[r.sheet]}第 ${r.row} 行 ${label(r.label)}：${reason(r.reason)}`),
-          '\n',
-        )}`,
-      ),
-    );
+    elements.push(markdown(refusedList(cardProse, d, shown, pages > 1 ? `（第 ${p + 1}/${pages} 页）` : '')));
     if (pages > 1) {
       const nav: Element[] = [];
       if (p > 0) nav.push(button({ text: '上一页', name: 'import_prev', value: { action: 'import.page', importId: d.importId, page: p - 1 } }));
@@ -150,7 +200,7 @@ export function importPreviewCard(d: ImportCardData, page = 0): Card {
   const nothing = !d.add.length && !d.update.length;
   elements.push(hr());
   if (d.status === 'applied') elements.push(markdown('**已导入。**'));
-  else if (nothing) elements.push(note('没有需要导入的变化：文件中的数据与机器人中的一致（或全部被拒绝）。'));
+  else if (nothing) elements.push(note(NOTHING_TO_IMPORT));
   else {
     elements.push(note('被拒绝的行不会导入；其余各行在确认后分批导入，本卡片显示进度，中断后点“重试”从中断处继续；重复导入同一文件不会产生变化。'));
     elements.push(

@@ -40,7 +40,8 @@ describe('npm run import', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines).toContain('班组\t1\t0\t0\t1');
-    expect(lines).toContain('拒绝 班组第 3 行 养护二班（广州市政公司）：班组类型“突击队”须为 行政班组、项目团队、部门 之一（第二条）');
+    expect(lines).toContain('拒绝 1 行：修改后重新发送文件');
+    expect(lines).toContain('- 班组第 3 行 养护二班（广州市政公司）：班组类型“突击队”须为 行政班组、项目团队、部门 之一（第二条）');
     expect(r.stdout).toContain('已导入：新增 2 行，更新 0 行。');
 
     // the same team under another 班组长: named with the leader on record, as the card names them
@@ -54,7 +55,9 @@ describe('npm run import', () => {
     writeFileSync(again, Buffer.from(await next.xlsx.writeBuffer()));
     const changed = await run([again, '--yes'], { DATA_DIR: join(dir, 'data') });
     expect(changed.code, changed.stderr).toBe(0);
-    expect(changed.stdout).toMatch(/更换班组长 班组第 2 行 GDSZ-\d{4}-\d{4} 养护一班（广州市政公司）：班组长 张三 → 赵六（13900000009）（原班组长尚未关联飞书，不会收到通知）（新班组长尚未关联飞书，首次给机器人发消息时收到通知）\n/);
+    expect(changed.stdout).toMatch(
+      /将更换班组长 1 个班组：第 2 行 GDSZ-\d{4}-\d{4} 养护一班（广州市政公司）：班组长 张三 → 赵六（13900000009）\n确认导入后，新班组长和原班组长会收到通知，其中第 2 行原班组长 张三、第 2 行新班组长 赵六（13900000009） 尚未关联飞书，不会收到通知（新班组长首次给机器人发消息时收到通知）；/,
+    );
     expect(changed.stdout).toContain('原班组长留在班组成员中');
   }, 120_000);
 
