@@ -13,7 +13,7 @@ const admin = ['admin'] as const;
 /** The labels of the association's buttons, as an administrator types them (分配专家, 评审进度, 公布结果). */
 const ADMIN_BUTTONS_TYPED = [
   '管理菜单', '开启年度评审', '开启评审', '年度评审', '评审设置', '修改设置', '载入评分表', '截止申报', '专家库', '分配专家',
-  '评审进度', '汇总进度', '结束评分并汇总', '评审结果', '公布结果', '管理员', '添加管理员', '移除管理员',
+  '评审进度', '汇总进度', '结束评分并汇总', '评审结果', '下载结果工作簿', '结果工作簿', '公布结果', '管理员', '添加管理员', '移除管理员',
 ] as const;
 const onCycle = values({ cycleId: id });
 

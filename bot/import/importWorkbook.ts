@@ -20,6 +20,12 @@ export async function showImportGuideCommand(ctx: HandlerContext, msg: IncomingT
   await ctx.send({ dedupeKey: `import:guide:${ctx.eventId}`, to: replyDestination(ctx, msg), card: importGuideCard() });
 }
 
+/** 下载导入模板, 导入班组名单, 怎么导入 typed by an administrator: the same card; for anyone else no command (the measures answer). */
+export async function showImportGuideTyped(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
+  if (!hasRole(ctx.actor, 'admin')) return false;
+  await showImportGuideCommand(ctx, msg);
+}
+
 export async function showImportGuide(): Promise<CardResponse> {
   return raw(importGuideCard());
 }

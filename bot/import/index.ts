@@ -1,13 +1,22 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
-import { confirmImport, confirmImportFast, importFile, pageImport, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand } from './importWorkbook.js';
+import { confirmImport, confirmImportFast, importFile, pageImport, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand, showImportGuideTyped } from './importWorkbook.js';
 
 const admin = ['admin'] as const;
 const onImport = values({ importId: id });
 
+/** The labels of 导入's buttons and card, and how an administrator asks for it (下载导入模板, 批量导入, 怎么导入). */
+const IMPORT_TYPED = ['下载导入模板', '导入模板', '批量导入', '怎么导入', '如何导入', '导入班组、专家和荣誉', 'import template', 'download import template', 'download template'];
+/** What 导入 may name as what is imported (导入班组名单, 导入 专家, import teams): the guide all the same. */
+const IMPORT_OBJECTS =
+  /^(?:(?:班组|专家|荣誉|单位)(?:[、，,和及与]?(?:班组|专家|荣誉|单位))*)?(?:的)?(?:名单|数据|信息|资料|工作簿|表格?|excel|文件)?$|^(?:the\s+)?(?:template|teams?|experts?|honou?rs?|workbook|list|data)$/;
+
 /** 导入 (admins): teams, experts and past honours from a workbook, previewed before it is applied. */
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['导入', 'import'], roles: admin, run: showImportGuideCommand });
+  // a label of 导入's card or a request for it typed by an administrator: that card, where the template button is; a typed
+  // word never sends the template. For anyone else what it was before: a question for the measures
+  bot.command({ names: [...IMPORT_TYPED, '导入', 'import'], objects: IMPORT_OBJECTS, roles: admin, run: showImportGuideTyped });
   bot.cardAction({ action: 'import.guide', roles: admin, value: noValue, run: showImportGuide });
   bot.cardAction({ action: 'import.template', roles: admin, value: noValue, run: sendTemplate, fast: sendTemplateFast });
   bot.cardAction({ action: 'import.page', roles: admin, value: onImport, run: pageImport });

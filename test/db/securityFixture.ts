@@ -403,6 +403,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   投诉处理: { allowed: 'all', chat: 'p2p' },
   评分: { allowed: ['expert'], chat: 'p2p' },
   导入: { allowed: admins, chat: 'p2p' },
+  // 导入's card's labels typed (导入模板, 导入班组名单…): an administrator's 导入 card; anyone else what the text says otherwise
+  下载导入模板: { allowed: 'all', chat: 'p2p' },
   // a button of the association's cards typed (分配专家…): an administrator's 协会管理 card; anyone else a question for the measures
   管理菜单: { allowed: 'all', chat: 'p2p' },
   // the caller's teams' returned applications with their opinions; anyone else is told there is none
