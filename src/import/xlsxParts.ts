@@ -399,6 +399,9 @@ const unescapeXml = (s: string) =>
   );
 const attribute = (tag: string, name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
 
+/** The name exceljs reads a worksheet part by, with its number. */
+const SHEET_PART = /^xl\/worksheets\/sheet(\d+)\.xml$/;
+
 /** The parts exceljs reads that the import needs, besides the workbook, its relationships, the sheets and the strings. */
 const KEPT_PARTS = /^(?:\[Content_Types\]\.xml|_rels\/\.rels|xl\/styles\.xml|xl\/theme\/[A-Za-z0-9]+\.xml)$/;
 
@@ -418,14 +421,30 @@ export async function prepareWorkbook(file: Uint8Array, wanted: readonly string[
     if (!workbookEntry || !relsEntry) return { unreadable: true };
     // defined names (print areas, filters) exceljs expands cell by cell over their ranges: the import uses none
     const workbook = (await partText(file, workbookEntry, budget)).replace(/<definedNames\b[^>]*\/>|<definedNames\b[\s\S]*?<\/definedNames>/, '');
-    const rels = await partText(file, relsEntry, budget);
-    const sheets: { name: string; path: string }[] = [];
+    let rels = await partText(file, relsEntry, budget);
+    const relTags = [...rels.matchAll(/<Relationship\b[^>]*>/g)].map(([r]) => r);
+    // the numbers of xl/worksheets/sheetN.xml taken, and the name given each worksheet part of another name
+    const taken = new Set([...entries.keys()].flatMap((n) => SHEET_PART.exec(n)?.slice(1, 2).map(Number) ?? []));
+    const renamed = new Map<string, string>();
+    /** `part`: the worksheet's part in the file; `path`: its name in the workbook made for exceljs */
+    const sheets: { name: string; part: string; path: string }[] = [];
     for (const [tag] of workbook.matchAll(/<(?:\w+:)?sheet\b[^>]*>/g)) {
       const name = attribute(tag, 'name');
       const id = attribute(tag, 'r:id');
-      const rel = id === undefined ? undefined : [...rels.matchAll(/<Relationship\b[^>]*>/g)].map(([r]) => r).find((r) => attribute(r, 'Id') === id);
+      const rel = id === undefined ? undefined : relTags.find((r) => attribute(r, 'Id') === id);
       const target = rel && attribute(rel, 'Target');
-      if (name !== undefined && target) sheets.push({ name: unescapeXml(name), path: target.startsWith('/') ? target.slice(1) : `xl/${target}` });
+      if (name === undefined || !rel || !target) continue;
+      const part = target.startsWith('/') ? target.slice(1) : `xl/${target}`;
+      // exceljs reads a worksheet under xl/worksheets/sheetN.xml alone: one of another name (the Open XML SDK writes
+      // xl/worksheets/sheet.xml) is given a free one, and its relationship pointed at it. A chart sheet stays unread
+      if (!SHEET_PART.test(part) && /\/worksheet$/.test(attribute(rel, 'Type') ?? '') && entries.has(part) && !renamed.has(part)) {
+        let n = 1;
+        while (taken.has(n)) n++;
+        taken.add(n);
+        renamed.set(part, `xl/worksheets/sheet${n}.xml`);
+        rels = rels.replace(rel, () => rel.replace(/(\sTarget=")[^"]*"/, `$1worksheets/sheet${n}.xml"`));
+      }
+      sheets.push({ name: unescapeXml(name), part, path: renamed.get(part) ?? part });
     }
     const readAs = new Map([...sheetsNamed(sheets.map((s) => s.name), wanted)].map(([as, name]) => [name, as]));
     const encode = (text: string) => new TextEncoder().encode(text);
@@ -434,9 +453,9 @@ export async function prepareWorkbook(file: Uint8Array, wanted: readonly string[
     const sheetXml = new Map<string, string>();
     // the sheets read first, and the budget theirs: the others have their own
     for (const sheet of [...sheets.filter((s) => readAs.has(s.name)), ...sheets.filter((s) => !readAs.has(s.name))]) {
-      const part = entries.get(sheet.path);
-      // exceljs reads worksheets by this name alone: a chart sheet, or a part of another name, is nothing it reads
-      if (!part || !/^xl\/worksheets\/sheet\d+\.xml$/.test(sheet.path) || sheetXml.has(sheet.path)) continue;
+      const part = entries.get(sheet.part);
+      // exceljs reads worksheets by this name alone: a chart sheet is nothing it reads
+      if (!part || !SHEET_PART.test(sheet.path) || sheetXml.has(sheet.path)) continue;
       const as = readAs.get(sheet.name);
       if (as === undefined) {
         const reader = new SheetReader(headerRows, (c) => c.cells <= MAX_HEAD_CELLS);
