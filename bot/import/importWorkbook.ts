@@ -5,8 +5,8 @@ import { fastImportApply } from '../../src/fast/importApply.js';
 import { fastImportTemplate } from '../../src/fast/requests.js';
 import { type OutgoingFile, queuedBefore, resendKeys } from '../../src/outbox.js';
 import { UserError } from '../../src/errors.js';
-import { type CardActionDecl, type CardActionInput, type CardResponse, commandDispatch, type HandlerContext, type IncomingFile, type IncomingText } from '../../src/handlers.js';
-import { getImport, importCardData, importTemplate, notXlsxMessage, otherSpreadsheet, startImport } from '../../src/import/index.js';
+import { type CardActionDecl, type CardActionInput, type CardResponse, type CommandDef, commandDispatch, type HandlerContext, type IncomingFile, type IncomingText } from '../../src/handlers.js';
+import { feishuSheetLink, feishuSheetLinkMessage, getImport, importCardData, importTemplate, notXlsxMessage, otherSpreadsheet, startImport } from '../../src/import/index.js';
 import { startImportPreview } from '../../src/import/previewJob.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
@@ -74,6 +74,17 @@ export function importFile(next?: (ctx: HandlerContext, msg: IncomingText, file:
     // a file is answered as a command is: a refusal rolls back and is said in the chat
     await commandDispatch((c, m) => (workbook ? previewFile(c, m, file) : notXlsx(file)))(ctx, msg, '');
     return true;
+  };
+}
+
+/**
+ * A 飞书表格 or 多维表格 link an administrator sends instead of the workbook (alone, or after 导入): how to download it as
+ * the .xlsx to send; anyone else's text goes on to the usual answer.
+ */
+export function feishuSheetLinkOr(next?: CommandDef['run']): CommandDef['run'] {
+  return async (ctx, msg, argument) => {
+    if (!hasRole(ctx.actor, 'admin') || !feishuSheetLink.test(msg.text)) return next ? next(ctx, msg, argument) : false;
+    await ctx.send({ dedupeKey: `import:link:${ctx.eventId}`, to: replyDestination(ctx, msg), text: feishuSheetLinkMessage });
   };
 }
 

@@ -1,6 +1,6 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
-import { confirmImport, confirmImportFast, importFile, pageImport, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand, showImportGuideTyped } from './importWorkbook.js';
+import { confirmImport, confirmImportFast, feishuSheetLinkOr, importFile, pageImport, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand, showImportGuideTyped } from './importWorkbook.js';
 
 const admin = ['admin'] as const;
 const onImport = values({ importId: id });
@@ -22,4 +22,6 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'import.page', roles: admin, value: onImport, run: pageImport });
   bot.cardAction({ action: 'import.apply', roles: admin, value: onImport, run: confirmImport, fast: confirmImportFast });
   bot.file = importFile(bot.file);
+  // a link to the sheet on Feishu, sent for the file: how to download it as the workbook
+  bot.fallback = feishuSheetLinkOr(bot.fallback);
 }

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import type { Actor } from '../people.js';
 import { enqueue, type Destination } from '../outbox.js';
 import type { ResolvedUserIds } from '../lark/contact.js';
-import { importCardData, MAX_IMPORT_BYTES, previewImport } from './index.js';
+import { importCardData, MAX_IMPORT_BYTES, previewImport, tooLargeMessage } from './index.js';
 import { peopleToResolve } from './plan.js';
 import { ImportFileError, type ImportWorkbook, readImportWorkbook } from './workbook.js';
 
@@ -68,7 +68,7 @@ export const importPreviewJob: BulkJobKind = {
     try {
       bytes = await feishu.messageFile(p.sourceMessageId, p.fileKey, MAX_IMPORT_BYTES);
     } catch (err) {
-      if (/over \d+ bytes/.test((err as Error).message)) return { refused: '文件超过 10 MB，请分成几个工作簿分别导入。' };
+      if (/over \d+ bytes/.test((err as Error).message)) return { refused: tooLargeMessage };
       throw err;
     }
     let read: ImportWorkbook;
