@@ -48,6 +48,7 @@ export const notCardBuilders: Record<string, string> = {
   'applications.returnedByText': 'a few words: who returned an application',
   'bulk.groupDigits': 'groups the digits of a number',
   'results.unlinkedCount': 'one sentence: how many leaders and contacts 公布结果 could not reach',
+  'import.importPreviewText': 'the import preview as plain text, for npm run import in a terminal',
   'measures.nextSteps': 'the lines naming what to send next for a question',
   'measures.answersOutsideMeasures': 'the lines that answer alone what the measures say nothing on',
   'measures.outsideMeasuresLeftOut': 'a question without what the measures say nothing on, for the articles to answer the rest',
