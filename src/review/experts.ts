@@ -29,10 +29,10 @@ export const expertAddForm = defineForm({
 });
 const expertSchema = formSchema(expertAddForm);
 
-/** "道路, 桥梁、检测" → ["道路", "桥梁", "检测"] */
+/** "道路, 桥梁、检测" → ["道路", "桥梁", "检测"]; a slash or a bar between them as Excel cells often have it (道路/桥梁) too */
 export function splitSpecialities(s: string | undefined): string[] {
   if (!s) return [];
-  return [...new Set(s.split(/[,，、;；\s]+/).map((x) => x.trim()).filter(Boolean))].slice(0, 20);
+  return [...new Set(s.split(/[,，、;；/／|｜\s]+/).map((x) => x.trim()).filter(Boolean))].slice(0, 20);
 }
 
 /** A cell or field typed as the word only (“不限 ”, “ＮＯＮＥ”), as `noneTyped` compares it. */
