@@ -99,6 +99,8 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   { where: '重开期间只能重新提交已重开的评分', says: { 17: ['公开、公平和公正原则'] } },
   // 回避: an expert who became the team's leader, member or contact hands its application to another expert
   { where: '须回避该班组的评审', says: { 17: ['公开、公平和公正原则'] } },
+  // 回避: an administrator of the team's own does not decide in its favour (不成立, 重复, 已撤回, 保留称号)
+  { where: '请其他管理员处理', says: { 17: ['公开、公平和公正原则'] } },
   // 回避: an old 评分 button to a pending task its expert must step aside from
   { where: '这项任务无需你评分', says: { 17: ['公开、公平和公正原则'] } },
   // 回避: an expert moved into the organisation of a team they hold to score hands its application to another expert
