@@ -140,6 +140,8 @@ export interface ScoredData {
   submittedAt: string;
   /** `recused`: pending tasks left that the expert must step aside from (第十七条), not theirs to score. */
   progress?: { done: number; total: number; recused?: number };
+  /** The year's results are published: no sheet of it is reopened any more, so none is to be asked for. */
+  published?: boolean;
 }
 
 const recusedLeft = (p: ScoredData['progress']) => Math.min(p?.recused ?? 0, p ? p.total - p.done : 0);
@@ -166,7 +168,11 @@ export function scoredCard(d: ScoredData): Card {
       markdown(mdJoin(d.areas.map((a) => `${a.code} ${a.name}：${a.score} / ${a.max}`), '\n')),
       note(mdJoin(d.display.filter((r) => r.kind !== 'longText').map((r) => md`${r.label}：${r.text || '—'}`), '\n')),
       ...d.display.filter((r) => r.kind === 'longText' && r.text).map((r) => markdown(md`**${r.label}**：${r.text}`)),
-      note(md`提交时间：${d.submittedAt}。评分已锁定，如需修改请联系协会管理员重开。${progressText(d.progress)}`),
+      note(
+        d.published
+          ? md`提交时间：${d.submittedAt}。${String(d.year)}年度评审结果已公布，本年度评审已结束，评分不再更改。`
+          : md`提交时间：${d.submittedAt}。评分已锁定，如需修改请联系协会管理员重开。${progressText(d.progress)}`,
+      ),
       // an expert with many tasks goes on to the next one from here; the list is one tap further
       buttonRow(
         pendingLeft(d.progress)
@@ -288,13 +294,17 @@ export function declinedCard(d: { application: TaskApplication; reason: string }
 }
 
 /** A task's sheet once its year's scoring has ended (结束评分并汇总): nothing more to submit from this card. */
-export function scoringEndedCard(d: { application: TaskApplication; year: number }): Card {
+export function scoringEndedCard(d: { application: TaskApplication; year: number; published?: boolean }): Card {
   return card({
     title: `评分已结束：${d.application.team}`,
     template: 'grey',
     elements: [
       ...applicationBrief(d.application, false),
-      markdown(md`${String(d.year)}年度专家评分已结束，这份评分表不再提交。如需更改，请联系协会管理员。`),
+      markdown(
+        d.published
+          ? md`${String(d.year)}年度评审结果已公布，本年度评审已结束，这份评分表不再提交。`
+          : md`${String(d.year)}年度专家评分已结束，这份评分表不再提交。如需更改，请联系协会管理员。`,
+      ),
       buttonRow([button({ text: '我的评分任务', value: { action: 'review.list' } })]),
     ],
   });

@@ -9,7 +9,7 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, type Progress, recusalReason, recusedTaskText, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, type Progress, recusalReason, recusedTaskText, resultsPublishedText, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
@@ -54,7 +54,7 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
   // the expert's progress is the running year's: a sheet of a year published shows none (it showed this year's under last year's title)
   if (task.assignment.status === 'submitted') return { card: { type: 'raw', data: submittedCard(ctx, task, task.cycle.status === 'published' ? undefined : await progressOf(ctx)) } };
-  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE);
+  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE, task.cycle);
   if (done) return { toast: { type: 'info', content: done.message }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
   // 第十七条: a sheet its expert must step aside from (an old button) is not drawn, as its submit would be refused
   const recusal = await recusalReason(ctx.tx, task);
@@ -70,14 +70,18 @@ export async function showTaskApplication(ctx: HandlerContext, input: CardAction
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
   const now = ctx.clock.now();
   // a press just before (a double tap, or again while the message arrives) queued it: nothing new is sent
-  if (await queuedBefore(ctx.tx, taskApplicationKeys(task.assignment.id, now).previous)) return applicationSentAlready;
-  return (await ctx.sendIfNew(taskApplicationMessage(task.assignment, now))) ? applicationSent : applicationSentAlready;
+  const sent = !(await queuedBefore(ctx.tx, taskApplicationKeys(task.assignment.id, now).previous)) && (await ctx.sendIfNew(taskApplicationMessage(task.assignment, now)));
+  if (task.assignment.status === 'assigned' && (task.cycle.status === 'open' || task.cycle.status === 'scoring')) return sent ? applicationSent : applicationSentAlready;
+  // nothing left to score on this sheet: the toast says what became of it, not “可继续打分”
+  const after = task.cycle.status === 'published' ? resultsPublishedText(task.cycle.year) : '';
+  return { toast: { type: sent ? 'success' : 'info', content: `${sent ? '申报表全文已另发一条消息。' : '申报表全文已发送，请查看上一条消息。'}${after}` } };
 }
 
+/** The answers while the sheet is still to score: the card it is pressed on keeps what was typed. */
 const applicationSent: CardResponse = { toast: { type: 'success', content: '申报表全文已另发一条消息；评分表中已填的分数保留，可继续打分。' } };
 const applicationSentAlready: CardResponse = { toast: { type: 'info', content: '申报表全文已发送，请查看上一条消息；评分表中已填的分数保留，可继续打分。' } };
 
-/** The same in one round trip on PostgreSQL (src/fast/requests.ts) when the task is the clicker's; anything else is left to `showTaskApplication`. */
+/** The same in one round trip on PostgreSQL (src/fast/requests.ts) when the task is the clicker's and still to score; anything else is left to `showTaskApplication`. */
 export const showTaskApplicationFast: NonNullable<CardActionDecl['fast']> = async (fx, input) => {
   const assignmentId = idOrZero(input.value, 'assignmentId');
   if (!assignmentId) return undefined;
@@ -141,7 +145,7 @@ async function refusedSubmitCard(
   if (task.assignment.status === 'replaced') return { card: { type: 'raw', data: reassignedCard({ application: taskApplication(task) }) } };
   // the year's scoring has ended: the sheet stops being live, as the refusal says
   if (task.assignment.status === 'assigned' && task.cycle.status !== 'open' && task.cycle.status !== 'scoring') {
-    return { card: { type: 'raw', data: scoringEndedCard({ application: taskApplication(task), year: task.cycle.year }) } };
+    return { card: { type: 'raw', data: scoringEndedCard({ application: taskApplication(task), year: task.cycle.year, published: task.cycle.status === 'published' }) } };
   }
   // a sheet loaded since the card was drawn (第十八条) redraws it on the sheet in force, keeping what was typed where its item still is
   if (task.assignment.status !== 'assigned' || !(err.opts.field || err instanceof SheetChanged)) return undefined;
@@ -157,7 +161,7 @@ export async function submitTaskDuplicate(tx: Db, who: { openId: string; config:
 
 function submittedAgain(ctx: Pick<HandlerContext, 'config'>, openId: string, task: Task | undefined, progress: Progress): CardResponse | undefined {
   if (!task || task.assignment.expertOpenId !== openId || task.assignment.status !== 'submitted') return undefined;
-  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE)!;
+  const done = alreadyDone(task.assignment, ctx.config.BOT_TIMEZONE, task.cycle)!;
   // the sheet's own submitted_at names the time: 这份评分已于 2026年12月1日 08:22 提交（总分 88 分）
   const toast = done instanceof AlreadyDone ? { type: 'info' as const, content: done.at(undefined) } : toastFor(done);
   return { toast, card: { type: 'raw', data: submittedCard(ctx, task, progress) } };
@@ -188,7 +192,7 @@ export async function submitTaskFast(fx: FastContext, input: CardActionInput): P
 /** `review.declineForm`: why the expert declines. */
 export async function showDeclineForm(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
   const task = await ownTask(ctx.tx, ctx.actor, idFrom(input.value, 'assignmentId'));
-  const done = notToDecline(task.assignment, ctx.config.BOT_TIMEZONE);
+  const done = notToDecline(task.assignment, ctx.config.BOT_TIMEZONE, task.cycle);
   if (done) throw done;
   // refused before the reason is asked for, as the decline would be
   await noNewExpertAfterSum(ctx.tx, task.cycle, NO_DECLINE_AFTER_SUM);

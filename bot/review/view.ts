@@ -30,6 +30,7 @@ export function submittedCard(ctx: Pick<HandlerContext, 'config'>, task: Submitt
     display: scoreSheetDisplay(sheet, scores, task.assignment.comment),
     submittedAt: timeZh(ctx, task.assignment.submittedAt),
     progress,
+    published: task.cycle.status === 'published',
   });
 }
 

@@ -90,9 +90,11 @@ select exists (select 1 from claim) as claimed, (select count(*) from queued)::i
 const taskApplicationSql = `
 with verdict as (
   -- the registry's roles [assignedExpert] (mayUse): the expert persona, people.roles alone as actorFrom makes it;
-  -- showTaskApplication's ownTask: the task is the clicker's
+  -- showTaskApplication's ownTask: the task is the clicker's; and still to score in a year scoring (its toast says
+  -- 可继续打分), any other left to the ordinary path
   select exists (select 1 from people p where p.open_id = $3::text and 'expert' = any(p.roles))
-    and exists (select 1 from assignments a where a.id = $4::int and a.expert_open_id = $3::text) as ok
+    and exists (select 1 from assignments a join applications ap on ap.id = a.application_id join cycles c on c.id = ap.cycle_id
+      where a.id = $4::int and a.expert_open_id = $3::text and a.status = 'assigned' and c.status in ('open', 'scoring')) as ok
 ),
 ${claimCte({ eventId: '$1::text', eventType: '$2::text' })},
 queued as (

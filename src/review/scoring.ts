@@ -319,9 +319,15 @@ async function lockedTask(tx: Db, actor: Actor, assignmentId: number, opts: { cy
 }
 
 function scoringOpen(cycle: Task['cycle']): void {
+  if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已公布，本年度评审已结束，不能再提交或谢绝。`, { kind: 'info' });
   if (cycle.status !== 'open' && cycle.status !== 'scoring') {
     throw new UserError(`${cycle.year}年度专家评分已结束，不能再提交或谢绝；如需更改，请联系协会管理员。`, { kind: 'info' });
   }
+}
+
+/** Said instead of “ask for 重开” once the year's results are published: `reopenScore` refuses every sheet then. */
+export function resultsPublishedText(year: number): string {
+  return `${year}年度评审结果已公布，本年度评审已结束，评分不再更改。`;
 }
 
 /**
@@ -399,17 +405,23 @@ export function recusedTaskText(why: string, teamName: string): string {
 /** What `noNewExpertAfterSum` refuses of an expert's 谢绝. */
 export const NO_DECLINE_AFTER_SUM = '不能谢绝；如需回避，请联系协会管理员';
 
+/** A task's year as the refusals below read it: published, no sheet of it is reopened (`reopenScore`). */
+type TaskYear = Pick<Task['cycle'], 'year' | 'status'>;
+
+/** What to do about a submitted sheet: ask for 重开, or, once the year's results are published, nothing (`resultsPublishedText`). */
+const changeSubmitted = (cycle: TaskYear | undefined, ask: string) => (cycle?.status === 'published' ? resultsPublishedText(cycle.year) : ask);
+
 /** Why a task can no longer be declined (谢绝此任务 on an old copy of its card, or its form sent again), if so. */
-export function notToDecline(a: Assignment, timezone: string): UserError | undefined {
-  if (a.status === 'submitted') return new UserError('这份评分已提交，不能再谢绝；如需更改，请联系协会管理员。', { kind: 'info' });
-  return alreadyDone(a, timezone);
+export function notToDecline(a: Assignment, timezone: string, cycle?: TaskYear): UserError | undefined {
+  if (a.status === 'submitted') return new UserError(`这份评分已提交，不能再谢绝；${changeSubmitted(cycle, '如需更改，请联系协会管理员。')}`, { kind: 'info' });
+  return alreadyDone(a, timezone, cycle);
 }
 
 /** What a second submit or decline of a task finds; `a` must be read after the task's lock. */
-export function alreadyDone(a: Assignment, timezone: string): UserError | undefined {
+export function alreadyDone(a: Assignment, timezone: string, cycle?: TaskYear): UserError | undefined {
   if (a.status === 'submitted') {
     const total = a.total === null ? '' : `（总分 ${a.total} 分）`;
-    const known = a.submittedAt ? `这份评分已于 ${formatDateTimeZh(a.submittedAt, timezone)} 提交${total}，无需重复提交；如需修改，请联系协会管理员重开。` : undefined;
+    const known = a.submittedAt ? `这份评分已于 ${formatDateTimeZh(a.submittedAt, timezone)} 提交${total}，无需重复提交；${changeSubmitted(cycle, '如需修改，请联系协会管理员重开。')}` : undefined;
     return new AlreadyDone('提交', { action: 'review.submit', entity: 'assignment', entityId: a.id }, total, known);
   }
   if (a.status === 'declined') return new AlreadyDone('谢绝', { action: 'review.decline', entity: 'assignment', entityId: a.id }, '这项评分任务，协会将另行安排专家', '你已谢绝这项评分任务，协会已另行安排专家。');
@@ -519,9 +531,9 @@ export function shownSheet(value: Record<string, unknown>): string | undefined {
  * card, or by a 谢绝 that committed while this submit waited) needs no sheet, not “no second decline”; else as
  * `alreadyDone` (submitted, or moved to another expert).
  */
-function notToSubmit(assignment: Assignment, timezone: string): UserError | undefined {
+function notToSubmit(assignment: Assignment, timezone: string, cycle: TaskYear): UserError | undefined {
   if (assignment.status === 'declined') return new UserError('你已谢绝这项评分任务，协会已另行安排专家，这份评分表无需再提交。', { kind: 'info' });
-  return alreadyDone(assignment, timezone);
+  return alreadyDone(assignment, timezone, cycle);
 }
 
 /**
@@ -531,7 +543,7 @@ function notToSubmit(assignment: Assignment, timezone: string): UserError | unde
  */
 export function checkSubmit(found: Task | undefined, actor: Pick<Actor, 'openId'>, formValue: Record<string, unknown>, timezone: string, shown?: string): ScoreSheetInput {
   const task = ownedBy(actor, found);
-  const done = notToSubmit(task.assignment, timezone);
+  const done = notToSubmit(task.assignment, timezone, task.cycle);
   if (done) throw done;
   scoringOpen(task.cycle);
   const sheet = cycleScoreSheet(task.cycle);
@@ -566,7 +578,7 @@ export async function submitScores(
     // another submit or a 谢绝 committed while this one waited: the row is read now, not as the task was read before the
     // lock (FOR UPDATE OF applications re-reads only the application row once the lock is had, not the joined assignment)
     const [current] = await tx.select().from(assignments).where(eq(assignments.id, assignmentId));
-    throw (current && notToSubmit(current, timezone)) ?? new UserError('这项评分任务已处理，请重新打开“评分”。', { kind: 'info' });
+    throw (current && notToSubmit(current, timezone, task.cycle)) ?? new UserError('这项评分任务已处理，请重新打开“评分”。', { kind: 'info' });
   }
   await audit(tx, {
     actor: actor.openId,
@@ -619,7 +631,7 @@ export async function declineTask(
   opts: { recordConflict?: boolean; recusal?: boolean } = {},
 ): Promise<{ task: Task; replacement: Replacement; declineReason: string } & PanelCompletion> {
   const task = await lockedTask(tx, actor, assignmentId, { cycle: true });
-  const done = notToDecline(task.assignment, timezone);
+  const done = notToDecline(task.assignment, timezone, task.cycle);
   if (done) throw done;
   scoringOpen(task.cycle);
   if (!opts.recusal) await noNewExpertAfterSum(tx, task.cycle, NO_DECLINE_AFTER_SUM);
