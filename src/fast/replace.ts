@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import type { Database, Db } from '../../db/index.js';
 import { assignments } from '../../db/schema.js';
-import { fieldText, readCode, readForm } from '../forms.js';
+import { fieldText, readForm } from '../forms.js';
 import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
-import { conflictForm } from '../review/conflicts.js';
+import { conflictForm, teamCodesTyped } from '../review/conflicts.js';
 import { conflictsOf, type DeclaredConflictView } from '../review/experts.js';
 import { declineForm, tasksWithoutSheetQuery, type TaskWithoutSheet } from '../review/scoring.js';
 import { REVIEW_TASK_CARD } from '../review/taskCards.js';
@@ -586,7 +586,10 @@ export async function fastDeclareConflict(database: Database, event: FastConflic
   } catch {
     return undefined;
   }
-  const target = input.kind === 'team' ? readCode(input.target) : input.target.trim();
+  // declareConflict's reading of the team: one code found in what was typed, else left to it (none, or several to weigh)
+  const codes = input.kind === 'team' ? teamCodesTyped(input.target) : [];
+  if (input.kind === 'team' && codes.length !== 1) return undefined;
+  const target = input.kind === 'team' ? codes[0] : input.target.trim();
   const now = event.now.toISOString();
   const due = new Date().toISOString();
   const stored = `${fieldText(declineForm.fields.kind, decline.kind)}：${decline.reason}`;

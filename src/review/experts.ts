@@ -3,12 +3,12 @@ import type { Db } from '../../db/index.js';
 import { applications, assignments, conflicts, cycles, organizations, people, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import { AlreadyDone, UserError } from '../errors.js';
-import { defineForm, formSchema, halfWidth, readCode, readForm, typedText } from '../forms.js';
+import { defineForm, formSchema, halfWidth, readForm, typedText } from '../forms.js';
 import { isPending } from '../import/people.js';
 import { findOrganization, upsertOrganization } from '../organizations.js';
 import { type Actor, grantRole, hasRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
-import { conflictForm } from './conflicts.js';
+import { conflictForm, teamCodesTyped } from './conflicts.js';
 import { type ColleagueRecusal, recuseColleagues } from './recusal.js';
 import { declineForm, declineTask, type PanelCompletion, type Replacement, type Task } from './scoring.js';
 import { cutText } from '../../cards/kit.js';
@@ -274,8 +274,11 @@ export async function declareConflict(
   // no key update: a replacement that picks this expert meanwhile still takes the key-share lock its foreign key needs
   const lock = tx.select({ openId: people.openId }).from(people).where(eq(people.openId, actor.openId)).for('no key update');
   if (input.kind === 'team') {
-    const code = readCode(input.target);
-    const [[team]] = await Promise.all([tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(eq(teams.code, code)), lock]);
+    // the code wherever it stands in what was typed: the task card prints the team as 班组名（GDSZ-2026-0001）
+    const codes = teamCodesTyped(input.target);
+    const [found] = await Promise.all([codes.length ? tx.select({ id: teams.id, name: teams.name, code: teams.code }).from(teams).where(inArray(teams.code, codes)).orderBy(asc(teams.code)) : [], lock]);
+    if (found.length > 1) throw new UserError(`“${input.target}”中有 ${found.length} 个班组编号（${found.map((t) => t.code).join('、')}），请一次只填写一个班组编号。`, { field: 'target' });
+    const [team] = found;
     if (!team) throw new UserError(`找不到编号为“${input.target}”的班组，请填写班组编号（如 GDSZ-2026-0001）。`, { field: 'target' });
     teamId = team.id;
     label = `${team.code} ${team.name}`;
