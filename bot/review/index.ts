@@ -8,11 +8,13 @@ import {
   declineFormAgain,
   declineTaskAction,
   declineTaskFast,
+  howToPress,
   listTasks,
   openNextTask,
   openTask,
   showDeclineForm,
   showTaskApplication,
+  sendNextTask,
   showTaskApplicationFast,
   showTasks,
   submitTask,
@@ -30,6 +32,12 @@ export function register(bot: BotRegistry): void {
   // 我的评分: an expert's tasks, a team's own score (in 进度) for anyone else; 我的评分任务 (the list's title and the score
   // sheet's button), 评分列表, review tasks, my review tasks, my tasks: the list too, not 第十八条
   bot.command({ names: ['评分', 'review', '我的评分', '我的任务', 'my review', 'my reviews', 'my tasks'], objects: /^(?:任务|任务列表|列表|清单|tasks?|list|assignments?)$/, run: showTasks });
+  // a button of an expert's cards typed by an expert: 评下一份 (and 打开评分表) opens the next sheet to score, as the button
+  // does; 查看申报表全文 and 谢绝此任务 act on the sheet they are pressed on, so the answer says how. For anyone else these
+  // are questions for the measures.
+  bot.command({ names: ['评下一份', 'next', '下一份', 'next task', '打开评分表', 'open score sheet'], roles: ['expert'], run: sendNextTask });
+  bot.command({ names: ['查看申报表全文', 'full application', '申报表全文', 'view application'], roles: ['expert'], run: howToPress('application') });
+  bot.command({ names: ['谢绝此任务', 'decline', 'decline task', 'decline this task'], roles: ['expert'], run: howToPress('decline') });
   bot.menuEntry({ action: 'review.list', label: '评分任务', roles: ['expert'], order: 40, command: ['评分', 'review'] });
   // the caller's own tasks: whoever has none is told so
   bot.cardAction({ action: 'review.list', roles: ['public'], value: noValue, run: listTasks });

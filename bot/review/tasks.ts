@@ -99,12 +99,39 @@ export const showTaskApplicationFast: NonNullable<CardActionDecl['fast']> = asyn
 export async function openNextTask(ctx: HandlerContext): Promise<CardResponse> {
   const read = await expertTasks(ctx.tx, ctx.actor.openId);
   const next = read.tasks.find((t) => t.status === 'assigned' && !t.recused);
+  // no task this year (none given yet, or all declined or moved away): the list says which
+  if (!read.tasks.length) return { card: { type: 'raw', data: (await taskListFor(ctx, 1, read)).card } };
   if (!next) {
     const recused = read.tasks.filter((t) => t.recused).length;
     const content = recused ? `你没有待评分的任务了：余下 ${recused} 项你须回避（第十七条），无需评分，协会管理员将改派其他专家。` : '你的评分任务已全部完成，谢谢！';
     return { toast: { type: 'info', content }, card: { type: 'raw', data: (await taskListFor(ctx, 1, read)).card } };
   }
   return openTask(ctx, { value: { action: 'review.open', assignmentId: next.assignmentId }, formValue: {} });
+}
+
+/**
+ * 评下一份 / next / 打开评分表 typed by an expert (the button of a submitted sheet and of a reminder): what the button
+ * opens, sent privately: the sheet of the first task still to score, or the list (its count says none is left, and
+ * which to step aside from). Anyone else is asking the measures.
+ */
+export async function sendNextTask(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
+  if (!hasRole(ctx.actor, 'expert')) return false;
+  const answer = await openNextTask(ctx);
+  await sendPrivately(ctx, msg, `review:next:${ctx.eventId}`, { card: answer.card!.data }, answer.toast ? '评分任务' : '评分表');
+}
+
+/** 查看申报表全文 typed by an expert: the button is on each score sheet, which says whose 申报表 it is. */
+const SEE_APPLICATION_HOW = '查看申报表全文：发送“评分”打开你的评分任务，点任务旁的“评分”打开评分表，再点评分表上的“查看申报表全文”，申报表全文会另发一条消息，评分表中已填的分数保留。';
+/** 谢绝此任务 / decline typed by an expert: the button is on each task's sheet, with the form asking why (第十七条). */
+const DECLINE_HOW =
+  '谢绝评分任务：发送“评分”打开你的评分任务，点任务旁的“评分”打开评分表，在评分表上点“谢绝此任务”并写明原因，协会会改派其他专家；与申报班组或其单位存在利益关系的，选择“存在利益冲突”或点“声明利益冲突”（第十七条）。';
+
+/** A button of a score sheet typed by an expert, which needs the sheet it is on: how to press it. Anyone else is asking the measures. */
+export function howToPress(what: 'application' | 'decline') {
+  return async (ctx: HandlerContext, msg: IncomingText): Promise<void | false> => {
+    if (!hasRole(ctx.actor, 'expert')) return false;
+    await ctx.send({ dedupeKey: `review:how:${ctx.eventId}`, to: replyDestination(ctx, msg), text: what === 'application' ? SEE_APPLICATION_HOW : DECLINE_HOW });
+  };
 }
 
 /** `review.submit`: stores the score sheet and turns the card read-only with the total. */

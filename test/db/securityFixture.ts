@@ -402,6 +402,10 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   // an administrator's list of complaints; anyone else is answered from the measures on complaints, no refusal
   投诉处理: { allowed: 'all', chat: 'p2p' },
   评分: { allowed: ['expert'], chat: 'p2p' },
+  // a button of an expert's cards typed: the next sheet, or how to press it; anyone else a question for the measures
+  评下一份: { allowed: 'all', chat: 'p2p' },
+  查看申报表全文: { allowed: 'all', chat: 'p2p' },
+  谢绝此任务: { allowed: 'all', chat: 'p2p' },
   导入: { allowed: admins, chat: 'p2p' },
   // 导入's card's labels typed (导入模板, 导入班组名单…): an administrator's 导入 card; anyone else what the text says otherwise
   下载导入模板: { allowed: 'all', chat: 'p2p' },
