@@ -132,3 +132,30 @@ export function conflictFormCard(d: ConflictFormData): Card {
     ],
   });
 }
+
+/**
+ * 欢迎加入专家库: what someone added to the pool (添加专家, or a 专家 row of 导入) is told at once, before any task comes:
+ * they are in the pool (第十一条), tasks come as cards once 分配专家 runs, and how to declare a conflict of interest
+ * beforehand (第十七条), so that no task of that team is given to them.
+ */
+export function expertWelcomeCard(d: { organization: string }): Card {
+  return card({
+    title: '你已加入评审专家库',
+    subtitle: '广东省市政工程质量信得过班组评审',
+    template: 'blue',
+    summary: '你已加入评审专家库',
+    elements: [
+      markdown(md`广东省市政行业协会已将你加入质量信得过班组评审专家库（第十一条），所属单位：${d.organization}。`),
+      markdown(
+        '**接下来**：年度申报截止后，协会分配专家，分配给你的申报会以评分任务卡片发到这里，请在评分截止前逐项打分并提交（第十八条）。发送“评分”可随时查看你的评分任务。',
+      ),
+      markdown(
+        '**利益冲突**（第十七条）：评审坚持公开、公平、公正。系统不会把你本单位班组的申报分配给你；与其他班组或单位存在利益关系的（如曾在该单位任职、亲属在该班组），请在分配前点下方“声明利益冲突”，填写班组编号或单位全称，协会就不会把它们的申报分配给你。',
+      ),
+      buttonRow([
+        button({ text: '声明利益冲突', type: 'primary', value: { action: 'experts.conflictForm' } }),
+        button({ text: '我的评分任务', value: { action: 'review.list' } }),
+      ]),
+    ],
+  });
+}

@@ -28,6 +28,7 @@ import {
 } from './jobs/reminderCards.js';
 import { FORMAL_CHECK_NOTICE, formalCheckNoticeRenderer } from './formalCheckNotices.js';
 import { HELP_MENU_CARD, helpMenuRenderer } from './helpMenuCards.js';
+import { EXPERT_WELCOME_CARD, expertWelcomeRenderer } from './review/expertWelcome.js';
 import type { CardRenderers } from './outbox.js';
 import { CONTACT_NAMED_CARD, contactNamedRenderer, TEAM_REGISTERED_CARD, teamRegisteredRenderer } from './registrationCards.js';
 import { TEAM_RESULT_CARD, teamResultRenderer } from './review/resultCards.js';
@@ -64,5 +65,6 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [COMPLAINT_UPHELD_CARD]: complaintUpheldRenderer(db, timezone),
     [TITLE_REVOKED_CARD]: titleRevokedRenderer(db),
     [HELP_MENU_CARD]: helpMenuRenderer,
+    [EXPERT_WELCOME_CARD]: expertWelcomeRenderer,
   };
 }

@@ -6,6 +6,7 @@ import { fastAddExperts, fastToggleExpert } from '../../src/fast/admin.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, FastContext, HandlerContext } from '../../src/handlers.js';
 import { addExperts, expertAddForm, listExperts, readExpertForm, setExpertActive } from '../../src/review/experts.js';
 import { announceColleagueRecusals } from '../../src/review/recusal.js';
+import { expertWelcomeNotice } from '../../src/review/expertWelcome.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
 import { pageFrom, raw } from '../respond.js';
 import { pickerCandidates } from '../../src/people.js';
@@ -68,9 +69,14 @@ function editedOf(input: CardActionInput): string | undefined {
 export async function addToPool(ctx: HandlerContext, input: CardActionInput): Promise<CardAnswer> {
   const formValue = await personFromLookup(ctx, input.formValue, lookupOpts);
   const editing = isEdit(input);
-  const { openIds, names, organization, recusals } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE, { editing });
+  const { openIds, names, organization, recusals, joined } = await addExperts(ctx.tx, ctx.actor, formValue, ctx.clock.now(), ctx.config.BOT_TIMEZONE, { editing });
   // an expert moved into the organisation of a team whose application they hold has stepped aside (第十七条)
   await announceColleagueRecusals(ctx, recusals);
+  // someone new to the pool is told at once, and how to declare a conflict of interest before 分配专家 (第十七条)
+  for (const openId of joined) {
+    const welcome = expertWelcomeNotice(openId, organization);
+    if (welcome) await ctx.send(welcome);
+  }
   return ctx.afterCommit(async (read) => raw(await poolCard(read), editing ? savedToast(names, organization) : addedToast(openIds.length, organization)));
 }
 
@@ -91,7 +97,7 @@ export const addToPoolFast: NonNullable<CardActionDecl['fast']> = async (fx, inp
   }
   const done = await fastAddExperts(fx.database, { ...fastEvent(fx), input: form }, (db) => poolCardOn(db));
   if (!done) return undefined;
-  return { outcome: 'ok', answer: raw(done.answer, addedToast(form.experts.length, done.organization)) };
+  return { outcome: 'ok', answer: raw(done.answer, addedToast(form.experts.length, done.organization)), queued: done.queued };
 };
 
 /** Who acts and when, for src/fast/admin.ts. */

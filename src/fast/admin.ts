@@ -1,7 +1,8 @@
 import type { Database, Db } from '../../db/index.js';
 import { type CycleField, cycleDefaults, type RuleField, settingsForm } from '../cycles.js';
 import { type Issue, pipelined, postgresClient, readOn } from '../pipeline.js';
-import { aggregationRuleSql, claimCte, failOnPurpose, raisedOnPurpose } from './sql.js';
+import { aggregationRuleSql, claimCte, failOnPurpose, outboxSpecsSql, raisedOnPurpose } from './sql.js';
+import { EXPERT_WELCOME_CARD, EXPERT_WELCOME_KEY } from '../review/expertWelcome.js';
 import type { ExpertDetails } from '../review/experts.js';
 
 /**
@@ -203,9 +204,21 @@ audited as (
   from asked a join upserted u on u.open_id = a.open_id
   order by a.n
   returning id
+),
+welcomes as (
+  -- addToPool's welcome (expertWelcomeNotice, src/review/expertWelcome.ts): each picked person new to the pool (no
+  -- expert role in the statement's snapshot) and linked to Feishu, keyed expert:welcome:<open_id>
+  select 'open_id'::text as receive_id_type, u.open_id as receiver, u.open_id as dest_key,
+    jsonb_build_object('kind', '${EXPERT_WELCOME_CARD}'::text, 'organization', (select name from org)) as spec
+  from upserted u
+  where not starts_with(u.open_id, 'pending:')
+    and not exists (select 1 from people p where p.open_id = u.open_id and 'expert' = any(p.roles))
+),
+welcomed as (
+  ${outboxSpecsSql('welcomes', `'${EXPERT_WELCOME_KEY}'::text`, 's.spec', 1, '$11::timestamptz')}
 )
 select exists (select 1 from claim) as claimed, (select count(*) from upserted)::int as written, (select count(*) from audited)::int as audited,
-  (select name from org) as organization,
+  (select count(*) from welcomed)::int as queued, (select name from org) as organization,
   -- claimed, but a picked person changed (or came to be) since the statement's snapshot: the ordinary path decides on them as they are
   ${racedWhen(`exists (select 1 from claim) and (
     exists (select 1 from locked l join seen s on s.open_id = l.open_id where s.version <> l.version)
@@ -218,7 +231,7 @@ export interface FastAddExperts extends ExpertDetails {
 }
 
 /** The experts added, and the answer's reads; undefined when anything is left to the ordinary path. */
-export async function fastAddExperts<R>(database: Database, event: FastAdminEvent & { input: FastAddExperts }, read: (db: Db) => Promise<R>): Promise<{ answer: R; organization: string } | undefined> {
+export async function fastAddExperts<R>(database: Database, event: FastAdminEvent & { input: FastAddExperts }, read: (db: Db) => Promise<R>): Promise<{ answer: R; organization: string; queued: number } | undefined> {
   const { input } = event;
   // a person picked twice is written twice by the ordinary path; one statement cannot change a row twice
   if (!postgresClient(database) || new Set(input.experts).size !== input.experts.length) return undefined;
@@ -233,11 +246,13 @@ export async function fastAddExperts<R>(database: Database, event: FastAdminEven
     input.maxLoad ?? null,
     event.now.toISOString(),
     input.maxLoad === undefined,
+    // the welcome's due time: the process's, as enqueueQuietly stamps it
+    new Date().toISOString(),
   ];
-  const done = await run<{ claimed: boolean; organization: string }, R>(database, addSql, params, read);
+  const done = await run<{ claimed: boolean; organization: string; queued: number }, R>(database, addSql, params, read);
   // claimed: every picked person written with their audit row (or the statement failed whole)
   if (!done?.row?.claimed) return undefined;
-  return { answer: done.answer, organization: done.row.organization };
+  return { answer: done.answer, organization: done.row.organization, queued: Number(done.row.queued) };
 }
 
 // --- 评审设置 -------------------------------------------------------------------------------------

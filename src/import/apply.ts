@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import { organizationsNamed } from '../organizations.js';
 import { contactHandOverMessages } from '../endorsementCards.js';
 import { enqueueMany, type OutgoingMessage } from '../outbox.js';
+import { expertWelcomeNotice } from '../review/expertWelcome.js';
 import { DEFAULT_TIMEZONE } from '../cycles.js';
 import { type Actor, grantRole } from '../people.js';
 import { requireAdmin } from '../permissions.js';
@@ -306,6 +307,13 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   }
   for (const n of newLeaders.values()) {
     handOver.push({ dedupeKey: `import:${importId}:leader-named:${n.openId}:${n.teams[0].id}`, to: { openId: n.openId }, card: importedLeaderCard({ teams: n.teams }) });
+  }
+  // someone new to the pool (a row of 专家 adding them, or giving someone known 专家身份) is told at once, as 添加专家
+  // tells them; someone not yet linked to Feishu is told when linked (linkPendingPerson)
+  for (const op of plan.experts) {
+    if (op.kind === 'update' && !op.changes.includes('专家身份')) continue;
+    const welcome = expertWelcomeNotice(op.openId, orgOf.get(op.organization)!.name);
+    if (welcome) handOver.push(welcome);
   }
   await enqueueMany(tx, handOver);
   const recusals = await recuseInsiders(tx, actor, joining, now, notices.timezone ?? DEFAULT_TIMEZONE);

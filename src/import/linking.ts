@@ -1,6 +1,6 @@
 import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { Database, Db } from '../../db/index.js';
-import { applications, auditLog, conflicts, cycles, people, teamMembers, teams } from '../../db/schema.js';
+import { applications, auditLog, conflicts, cycles, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { audit } from '../audit.js';
 import type { Clock } from '../clock.js';
 import { DEFAULT_TIMEZONE } from '../cycles.js';
@@ -14,6 +14,7 @@ import { enqueue, enqueueMany, rowsOf } from '../outbox.js';
 import { grantRole } from '../people.js';
 import { latePublishedMessages } from '../review/resultCards.js';
 import { announceRecusals, type Joining, outboxNotices, recuseInsiders } from '../review/recusal.js';
+import { expertWelcomeNotice } from '../review/expertWelcome.js';
 import { type ImportNotices, teamsNamingPerson, tellPeople } from './apply.js';
 import { isPending, PENDING_PREFIX } from './people.js';
 
@@ -86,6 +87,9 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
     found.push({ key, placeholder, person: p });
   }
   if (!found.length) return [];
+  // an expert imported by mobile or e-mail joins the pool now: told as 添加专家 tells them, unless already an expert
+  const [before] = await tx.select({ roles: people.roles }).from(people).where(eq(people.openId, openId));
+  const asExpert = (before?.roles ?? []).includes('expert') ? undefined : found.find((f) => f.person.roles.includes('expert'))?.person;
   for (const { person: p } of found) {
     // the contact's role comes with a team it is the contact of, below
     const roles = p.roles.filter((r) => r !== 'org_contact');
@@ -180,6 +184,11 @@ export async function linkPendingPerson(tx: Db, openId: string, keys: string[], 
   // a team they had before (registered, or named by an import that found them, which told them then) is not told again
   const named = (await teamsNamingPerson(tx, openId)).filter(({ team }) => moved.has(team.id) || needContact.has(team.id));
   await tellPeople(tx, `link:${linked.join(',')}`, named.map(({ team, organization }) => ({ ...team, organization })), today, openId, needContact);
+  if (asExpert) {
+    const [org] = asExpert.organizationId === null ? [] : await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, asExpert.organizationId));
+    const welcome = org && expertWelcomeNotice(openId, org.name);
+    if (welcome) await enqueue(tx, welcome);
+  }
   // 关联后补发: the latest year's result (and a title's certificate) that 公布结果 could not send them, after the teams' card
   await enqueueMany(tx, await latePublishedMessages(tx, openId, [...moved], now));
   return linked;

@@ -93,7 +93,7 @@ export async function addExperts(
   now: Date,
   timezone: string,
   opts: { editing?: boolean } = {},
-): Promise<{ openIds: string[]; names: (string | null)[]; organization: string; recusals: ColleagueRecusal[] }> {
+): Promise<{ openIds: string[]; names: (string | null)[]; organization: string; recusals: ColleagueRecusal[]; joined: string[] }> {
   requireAdmin(actor);
   const input = readExpertForm(formValue);
   // another spelling of a known organisation is that one, under the name first seen
@@ -134,7 +134,9 @@ export async function addExperts(
   // someone already known whose organisation is now another (someone new holds no task)
   const moved = current.filter((p) => p.organizationId !== orgId).map((p) => p.openId);
   const recusals = await recuseColleagues(tx, actor, moved, { id: orgId, name: organization }, now, timezone);
-  return { openIds: input.experts, names, organization, recusals };
+  // new to the pool (never an expert before: 启用 or 修改 of one is no joining), each once however often picked
+  const joined = [...new Set(input.experts)].filter((openId) => !(stored.get(openId)?.roles ?? []).includes('expert'));
+  return { openIds: input.experts, names, organization, recusals, joined };
 }
 
 /** 停用 / 启用: an inactive expert gets no new tasks; tasks already given stay until swapped. A second click changes nothing. */
