@@ -68,7 +68,9 @@ const clippedAt = (a: TaskApplication, n: number) => a.display.some((r) => r.kin
 /** The score sheet of one application: the form's inputs (one number per item, labelled with its max), each area under its heading; submit. */
 export function scoringTaskCard(d: ScoringTaskData): Card {
   const keys = Object.keys(d.form.fields);
-  const drawn = formInputs(d.form, { ...d.values, comment: d.comment }, { clientRequired: true });
+  // not required on the client: 谢绝此任务 and 我的评分任务 submit the form too (carrying what was typed), and Feishu would
+  // hold them back until every item had a score; 提交评分 is checked on the server item by item
+  const drawn = formInputs(d.form, { ...d.values, comment: d.comment });
   const headings = new Map(d.form.areas.map((a) => [a.fields[0], a]));
   const inputs: Element[] = [];
   keys.forEach((key, i) => {
@@ -77,6 +79,13 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
     inputs.push(drawn[i]);
   });
   inputs.push(submitButton({ text: '提交评分', name: 'review_submit', value: { action: 'review.submit', assignmentId: d.assignmentId, ...(d.sheetFingerprint ? { sheet: d.sheetFingerprint } : {}) } }));
+  // buttons of the same form, so what was typed comes with them and the way back draws the sheet with it
+  inputs.push(
+    buttonRow([
+      submitButton({ text: '谢绝此任务', name: 'review_decline_form', type: 'danger', value: { action: 'review.declineForm', assignmentId: d.assignmentId } }),
+      submitButton({ text: '我的评分任务', name: 'review_list', type: 'default', value: { action: 'review.list', from: d.assignmentId } }),
+    ]),
+  );
   const total = d.form.areas.reduce((n, a) => n + a.max, 0);
   return card({
     title: `评分：${d.application.team}`,
@@ -98,10 +107,6 @@ export function scoringTaskCard(d: ScoringTaskData): Card {
         md`第十八条：按《质量信得过班组建设评分表》逐项打分，每项 0 到满分，可打整分或半分。${d.scoringDeadline ? `评分截止：${d.scoringDeadline}。` : ''}${clickableText(d.clickableUntil)}你的评分仅协会可见，其他专家和申报班组看不到。`,
       ),
       form('score_form', inputs),
-      buttonRow([
-        button({ text: '谢绝此任务', type: 'danger', value: { action: 'review.declineForm', assignmentId: d.assignmentId } }),
-        button({ text: '我的评分任务', type: 'text', value: { action: 'review.list' } }),
-      ]),
     ],
   });
 }
@@ -188,7 +193,7 @@ export interface TaskListData {
   done: number;
   total: number;
   /** This page's tasks; `recused`: pending, but the expert must step aside from the team (第十七条), so nothing to score. */
-  tasks: { assignmentId: number; code: string; team: string; title: string; status: string; total: number | null; recused?: boolean }[];
+  tasks: { assignmentId: number; code: string; team: string; title: string; status: string; total: number | null; recused?: boolean; typed?: Record<string, string> }[];
   page: number;
   pages: number;
   /** The year's 评分截止 as people read it (2027年6月30日). */
@@ -235,7 +240,7 @@ export function taskListCard(d: TaskListData): Card {
             tag: 'column',
             width: 'auto',
             vertical_align: 'center',
-            elements: [button({ text: done ? '查看' : '评分', type: done ? 'default' : 'primary', value: { action: 'review.open', assignmentId: t.assignmentId } })],
+            elements: [button({ text: done ? '查看' : '评分', type: done ? 'default' : 'primary', value: { action: 'review.open', assignmentId: t.assignmentId, ...(t.typed ? { typed: t.typed } : {}) } })],
           },
         ],
       });
@@ -263,7 +268,7 @@ function taskCount(d: Pick<TaskListData, 'done' | 'total' | 'recused'>): string 
 }
 
 /** 谢绝任务: the decline form's inputs (src/review/scoring.ts `declineForm`: why, and a few words), kept after a refusal. */
-export function declineFormCard(d: { assignmentId: number; application: TaskApplication; descriptor: FormDescriptor; values?: Record<string, unknown>; error?: string }): Card {
+export function declineFormCard(d: { assignmentId: number; application: TaskApplication; descriptor: FormDescriptor; values?: Record<string, unknown>; error?: string; typed?: Record<string, string> }): Card {
   return card({
     title: `谢绝评分任务：${d.application.team}`,
     template: d.error ? 'red' : 'orange',
@@ -275,7 +280,8 @@ export function declineFormCard(d: { assignmentId: number; application: TaskAppl
         ...formInputs(d.descriptor, d.values, { clientRequired: true }),
         submitButton({ text: '确认谢绝', name: 'review_decline', type: 'danger', value: { action: 'review.decline', assignmentId: d.assignmentId } }),
       ]),
-      buttonRow([button({ text: '返回评分', type: 'text', value: { action: 'review.open', assignmentId: d.assignmentId } })]),
+      // back to the sheet with the scores typed on it before 谢绝此任务
+      buttonRow([button({ text: '返回评分', type: 'text', value: { action: 'review.open', assignmentId: d.assignmentId, ...(d.typed ? { typed: d.typed } : {}) } })]),
     ],
   });
 }

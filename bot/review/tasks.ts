@@ -9,12 +9,13 @@ import { fastSubmitScores } from '../../src/review/fastSubmit.js';
 import { alertOutliers } from '../../src/review/outlierAlert.js';
 import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { hasRole } from '../../src/people.js';
-import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, type Progress, recusalReason, recusedTaskText, resultsPublishedText, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
+import { alreadyDone, declineForm, declineTask, expertProgress, expertTasks, getTask, NO_DECLINE_AFTER_SUM, noNewExpertAfterSum, notToDecline, ownTask, type Progress, recusalReason, recusedTaskText, resultsPublishedText, scoreSheetForm, SheetChanged, shownSheet, submitScores, type SubmittedTask, type Task } from '../../src/review/scoring.js';
 import type { Db } from '../../db/index.js';
 import type { Config } from '../../src/config.js';
 import { formText, idFrom, idOrZero, pageFrom, replyDestination, sendPrivately } from '../respond.js';
 import { announceReplacement, progressOf, submittedCard, taskApplication, taskCard, taskListFor } from './view.js';
 import { cutText } from '../../cards/kit.js';
+import { cycleScoreSheet } from '../../src/cycles.js';
 import { withoutContacts } from '../../src/log.js';
 
 /** 查看评分, 我的评分, my review: asking to see one's own (a team's) score, not for scoring tasks. */
@@ -44,9 +45,31 @@ export async function showTasks(ctx: HandlerContext, msg: IncomingText): Promise
   await sendPrivately(ctx, msg, `review:list:${ctx.eventId}`, { card }, '评分任务');
 }
 
-/** `review.list`: the same list, in place. */
+/**
+ * What was typed on a task's sheet and not submitted, as 谢绝此任务 and 我的评分任务 bring it (they submit the sheet's
+ * form) or a way back carries it: the sheet's items and 评审意见 that hold something, each cut to what its input
+ * takes; undefined when nothing was typed, or the task is no longer to score.
+ */
+function typedOnSheet(task: Task | undefined, typed: unknown): Record<string, string> | undefined {
+  if (!task || task.assignment.status !== 'assigned' || !typed || typeof typed !== 'object' || Array.isArray(typed)) return undefined;
+  const form = scoreSheetForm(cycleScoreSheet(task.cycle));
+  const values = formText(typed as Record<string, unknown>);
+  const kept = Object.entries(form.fields).flatMap(([key, f]) => {
+    const v = values[key]?.trim();
+    return v ? [[key, cutText(v, 'maxLength' in f ? (f.maxLength ?? 1000) : 12)] as const] : [];
+  });
+  return kept.length ? Object.fromEntries(kept) : undefined;
+}
+
+/**
+ * `review.list`: the same list, in place. From a score sheet (its 我的评分任务 submits the form: `from`), the scores
+ * typed on it ride on that task's 评分 button, so going back draws the sheet with them.
+ */
 export async function listTasks(ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> {
-  return { card: { type: 'raw', data: (await taskListFor(ctx, pageFrom(input.value))).card } };
+  const from = idOrZero(input.value, 'from');
+  const task = from ? await getTask(ctx.tx, from) : undefined;
+  const typed = task?.assignment.expertOpenId === ctx.actor.openId ? typedOnSheet(task, input.formValue) : undefined;
+  return { card: { type: 'raw', data: (await taskListFor(ctx, pageFrom(input.value), undefined, typed && { assignmentId: from, typed })).card } };
 }
 
 /** `review.open`: the score sheet of a pending task, or the read-only summary of a submitted one. */
@@ -59,7 +82,9 @@ export async function openTask(ctx: HandlerContext, input: CardActionInput): Pro
   // 第十七条: a sheet its expert must step aside from (an old button) is not drawn, as its submit would be refused
   const recusal = await recusalReason(ctx.tx, task);
   if (recusal) return { toast: { type: 'info', content: recusedTaskText(recusal, task.team.name) }, card: { type: 'raw', data: (await taskListFor(ctx)).card } };
-  return { card: { type: 'raw', data: taskCard(task) } };
+  // back from 谢绝此任务 or the list: the scores typed before, not yet submitted
+  const typed = typedOnSheet(task, input.value.typed);
+  return { card: { type: 'raw', data: taskCard(task, typed ? { typed: { comment: '', ...typed } } : {}) } };
 }
 
 /**
@@ -223,7 +248,9 @@ export async function showDeclineForm(ctx: HandlerContext, input: CardActionInpu
   if (done) throw done;
   // refused before the reason is asked for, as the decline would be
   await noNewExpertAfterSum(ctx.tx, task.cycle, NO_DECLINE_AFTER_SUM);
-  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm }) } };
+  // 谢绝此任务 submits the sheet's form: what was typed rides on 返回评分
+  const typed = typedOnSheet(task, input.formValue);
+  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm, typed }) } };
 }
 
 /** `review.decline`: declined with a reason; a replacement is picked and told, or the administrators are. */

@@ -37,7 +37,13 @@ export function submittedCard(ctx: Pick<HandlerContext, 'config'>, task: Submitt
 const LIST_PAGE = 20;
 
 /** 评分 / review: the expert's tasks in the running cycle, a page at a time. */
-export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<ReturnType<typeof expertTasks>>): Promise<{ card: Card; total: number }> {
+export async function taskListFor(
+  ctx: HandlerContext,
+  page = 1,
+  read?: Awaited<ReturnType<typeof expertTasks>>,
+  /** Scores typed on one task's sheet and not submitted: its 评分 button brings them back. */
+  typedOn?: { assignmentId: number; typed: Record<string, string> },
+): Promise<{ card: Card; total: number }> {
   const { cycle, tasks, movedAway } = read ?? (await expertTasks(ctx.tx, ctx.actor.openId));
   const done = tasks.filter((t) => t.status === 'submitted').length;
   const shown = pageOf(tasks, page, LIST_PAGE);
@@ -55,7 +61,7 @@ export async function taskListFor(ctx: HandlerContext, page = 1, read?: Awaited<
       year: cycle?.year,
       done,
       total: tasks.length,
-      tasks: shown.items.map((t) => ({ assignmentId: t.assignmentId, code: t.team.code, team: t.team.name, title: t.title, status: t.status, total: t.total, recused: t.recused })),
+      tasks: shown.items.map((t) => ({ assignmentId: t.assignmentId, code: t.team.code, team: t.team.name, title: t.title, status: t.status, total: t.total, recused: t.recused, ...(typedOn?.assignmentId === t.assignmentId ? { typed: typedOn.typed } : {}) })),
       page: shown.page,
       pages: shown.pages,
       scoringDeadline: cycle && formatDateZh(cycle.scoringDeadline),
