@@ -440,6 +440,7 @@ export const cardSamples: Record<string, Sample> = {
   ],
 
   'groups.groupIntroCard': () => [groups.groupIntroCard()],
+  'experts.expertWelcomeCard': () => [experts.expertWelcomeCard({ organization: '广东省市政行业专家委员会' }), experts.expertWelcomeCard({ organization: '<b>广州**市政**</b>[x](http://e)' })],
   'groups.chatBoundCard': () => [groups.chatBoundCard({ purpose: 'admin', isNew: true, purposes: ['admin'] }), groups.chatBoundCard({ purpose: 'experts', isNew: false, purposes: ['admin', 'experts'] })],
   'groups.chatUnboundCard': () => [groups.chatUnboundCard({ removed: ['admin'], remaining: [], adminGroupLeft: false }), groups.chatUnboundCard({ asked: 'admin', removed: [], remaining: ['experts'], adminGroupLeft: true })],
 
