@@ -591,16 +591,6 @@ export async function updateCycleSettings(
   return { cycle: updated, changes };
 }
 
-/** The experts linked to Feishu with tasks of the cycle still to score (assigned, not submitted, declined or replaced), with how many. */
-export async function expertsWithOpenTasks(tx: Db, cycleId: number): Promise<{ openId: string; open: number }[]> {
-  return tx
-    .select({ openId: assignments.expertOpenId, open: sql<number>`count(*)::int` })
-    .from(assignments)
-    .where(and(eq(assignments.cycleId, cycleId), eq(assignments.status, 'assigned'), sql`${assignments.expertOpenId} not like 'pending:%'`))
-    .groupBy(assignments.expertOpenId)
-    .orderBy(assignments.expertOpenId);
-}
-
 /**
  * An application in the review: submitted to its organisation up to scored (分配专家 may run while applications are open,
  * so an application can be scoring before the deadline moves).

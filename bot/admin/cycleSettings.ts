@@ -1,7 +1,8 @@
-import { cycleFieldLabels, expertsWithOpenTasks, getCycle, parseGivenSettings, requireSettingsEditable, updateCycleSettings } from '../../src/cycles.js';
+import { cycleFieldLabels, getCycle, parseGivenSettings, requireSettingsEditable, updateCycleSettings } from '../../src/cycles.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
 import { UserError } from '../../src/errors.js';
 import { fastSaveSettings } from '../../src/fast/admin.js';
+import { expertsWithOpenTasks } from '../../src/review/scoring.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { formText, idFrom, idOrZero } from '../respond.js';
 import { adminCardFor, adminCardOn, changedOnForm, cycleValues, settingsFormCard, typedValues } from './view.js';

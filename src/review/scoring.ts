@@ -397,6 +397,28 @@ export function mustRecuseSql(expert: SQLWrapper): SQL<boolean> {
     or ${leadsOrBelongsIn(expert, teams.organizationId)})`;
 }
 
+/**
+ * The experts linked to Feishu with tasks of the cycle still to score, with how many: assigned, not submitted, declined
+ * or replaced, and not one they must step aside from (第十七条, `mustRecuseSql`: their list says 无需评分).
+ */
+export async function expertsWithOpenTasks(tx: Db, cycleId: number): Promise<{ openId: string; open: number }[]> {
+  return tx
+    .select({ openId: assignments.expertOpenId, open: sql<number>`count(*)::int` })
+    .from(assignments)
+    .innerJoin(applications, eq(applications.id, assignments.applicationId))
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .where(
+      and(
+        eq(assignments.cycleId, cycleId),
+        eq(assignments.status, 'assigned'),
+        sql`${assignments.expertOpenId} not like 'pending:%'`,
+        sql`not ${mustRecuseSql(assignments.expertOpenId)}`,
+      ),
+    )
+    .groupBy(assignments.expertOpenId)
+    .orderBy(assignments.expertOpenId);
+}
+
 /** What an expert who must step aside (`recusalReason`'s `why`) is told on opening the task: nothing for them to score. */
 export function recusedTaskText(why: string, teamName: string): string {
   return cite(17, `评审坚持公开、公平和公正原则。你${why}，须回避该班组（${teamName}）的评审，这项任务无需你评分；协会管理员将改派其他专家。`);

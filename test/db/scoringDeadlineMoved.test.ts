@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignments, people } from '../../db/schema.js';
+import { applications, assignments, conflicts, people } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions, inputValues } from '../support/cards.js';
@@ -9,8 +9,8 @@ import { MODES } from '../support/worlds.js';
 
 /**
  * 修改设置 moving 专家评分截止日期 while experts hold task cards naming the old date: each expert with sheets still to
- * submit is told the new date and how many are left, once; an expert with none left, or another setting changed, tells
- * nobody. On both paths (the one-statement save hands a moved deadline to the ordinary one).
+ * submit is told the new date and how many are left (not those they must step aside from), once; an expert with none
+ * left, or another setting changed, tells nobody. On both paths (the one-statement save hands a moved deadline to the ordinary one).
  */
 const EXPERTS = ['ou_deadlinemoved0000000000000000001', 'ou_deadlinemoved0000000000000000002', 'ou_deadlinemoved0000000000000000003'];
 
@@ -27,6 +27,14 @@ for (const mode of MODES) {
       await h.drain();
       // the third expert has nothing left to score: their tasks were given to others
       await h.db.db.update(assignments).set({ status: 'replaced' }).where(and(eq(assignments.cycleId, cycleId), eq(assignments.expertOpenId, EXPERTS[2])));
+      // the second must step aside from one of their two (a conflict declared with the team, 第十七条): one left to score
+      const [task] = await h.db.db
+        .select({ teamId: applications.teamId })
+        .from(assignments)
+        .innerJoin(applications, eq(applications.id, assignments.applicationId))
+        .where(and(eq(assignments.cycleId, cycleId), eq(assignments.expertOpenId, EXPERTS[1])))
+        .limit(1);
+      await h.db.db.insert(conflicts).values({ expertOpenId: EXPERTS[1], teamId: task.teamId, reason: '亲属' });
     });
     afterAll(async () => h?.close());
 
@@ -45,12 +53,17 @@ for (const mode of MODES) {
       expect(r.toast.type).toBe('success');
       const told = toExperts();
       expect(told.map((m) => m.receiveId).sort()).toEqual([EXPERTS[0], EXPERTS[1]]);
-      for (const m of told) {
-        const text = (typeof m.content === "string" ? JSON.parse(m.content) : m.content).text as string;
-        expect(text).toContain('2030年6月30日');
-        expect(text).toContain('改为2030年6月5日');
-        expect(text).toMatch(/还有 2 份评分未提交/);
+      const textOf = (who: string) => {
+        const m = told.find((x) => x.receiveId === who)!;
+        return (typeof m.content === 'string' ? JSON.parse(m.content) : m.content).text as string;
+      };
+      for (const who of [EXPERTS[0], EXPERTS[1]]) {
+        expect(textOf(who)).toContain('2030年6月30日');
+        expect(textOf(who)).toContain('改为2030年6月5日');
       }
+      // a task to step aside from is not one to submit
+      expect(textOf(EXPERTS[0])).toMatch(/还有 2 份评分未提交/);
+      expect(textOf(EXPERTS[1])).toMatch(/还有 1 份评分未提交/);
     });
 
     it('another setting changed tells no expert', async () => {
