@@ -23,11 +23,11 @@ export const tooLargeMessage =
   '文件超过 10 MB，无法导入。10 MB 可容纳数万行数据：行数不多的，文件大多是被插入的图片、截图或其他对象撑大的，请在 Excel 中删除它们（或只把数据复制到导入模板中）后保存，再导入；行数确实很多的，请分成几个工作簿分别导入。';
 
 /** A Feishu online document's link: a 电子表格 (/sheets/), a 多维表格 (/base/) or a 知识库 page holding one (/wiki/). */
-export const feishuSheetLink = /https?:\/\/[\w.-]*(?:feishu\.cn|feishu\.net|larksuite\.com|larkoffice\.com)\/(?:sheets|base|wiki)\//i;
+export const feishuSheetLink = /https?:\/\/[\w.-]*(?:feishu\.cn|feishu\.net|larksuite\.com|larkoffice\.com)\/(?:sheets|base|wiki|file|drive|docx?|docs)\//i;
 
 /** Said to an administrator who sends such a link for the workbook: the bot reads files, not links. */
 export const feishuSheetLinkMessage =
-  '这是飞书云文档的链接，我无法读取链接中的表格。请在飞书中打开它，下载为 Excel 文件（电子表格：“文件”（或右上角“⋯”）→ 下载为 → Excel（.xlsx）；多维表格：数据表名称旁的“⋯” → 导出为 Excel），再把下载的 .xlsx 文件直接发给我（单聊）。表格的列须与导入模板一致（管理 → 导入 → 下载导入模板）。';
+  '这是飞书云文档的链接，我无法读取链接中的表格。请在飞书中打开它，下载为 Excel 文件（电子表格：“文件”（或右上角“⋯”）→ 下载为 → Excel（.xlsx）；多维表格：数据表名称旁的“⋯” → 导出为 Excel；云空间里的 Excel 文件：打开后点“下载”），再把下载的 .xlsx 文件直接发给我（单聊）。表格的列须与导入模板一致（管理 → 导入 → 下载导入模板）。';
 
 /** A table an administrator may take for the workbook: the old Excel format, CSV, WPS, LibreOffice, Numbers. */
 export const otherSpreadsheet = /\.(xls|xlsm|xlsb|csv|et|ods|numbers)$/i;

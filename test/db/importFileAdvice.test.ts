@@ -60,6 +60,9 @@ describe('a link to the list on Feishu instead of the file', () => {
     '导入 https://gdsz.feishu.cn/sheets/shtcnAbCdEf123456',
     '名单在这里 https://gdsz.feishu.cn/base/bascnAbCdEf123456?table=tbl1',
     'https://gdsz.feishu.cn/wiki/wikcnAbCdEf123456',
+    // an Excel file uploaded to the cloud drive, or its folder
+    'https://gdsz.feishu.cn/file/boxcnAbCdEf123456',
+    '导入 https://gdsz.feishu.cn/drive/folder/fldcnAbCdEf123456',
   ])('%j from an administrator: download it as Excel and send the file', async (text) => {
     const answer = await answerOf(ADMIN, text);
     expect(answer).toMatch(/^这是飞书云文档的链接/);
