@@ -29,10 +29,25 @@ export const expertAddForm = defineForm({
 });
 const expertSchema = formSchema(expertAddForm);
 
-/** "道路, 桥梁、检测" → ["道路", "桥梁", "检测"]; a slash or a bar between them as Excel cells often have it (道路/桥梁) too */
+/**
+ * "道路, 桥梁、检测" → ["道路", "桥梁", "检测"]; a slash or a bar between them as Excel cells often have it (道路/桥梁) too,
+ * but nothing inside brackets: 市政道路（含桥梁/隧道） or 给排水（含管网、泵站） is one speciality.
+ */
 export function splitSpecialities(s: string | undefined): string[] {
   if (!s) return [];
-  return [...new Set(s.split(/[,，、;；/／|｜\s]+/).map((x) => x.trim()).filter(Boolean))].slice(0, 20);
+  const parts: string[] = [];
+  let depth = 0;
+  let part = '';
+  for (const c of s) {
+    if ('(（[【'.includes(c)) depth++;
+    else if (')）]】'.includes(c)) depth = Math.max(0, depth - 1);
+    if (depth === 0 && /[,，、;；/／|｜\s]/.test(c)) {
+      parts.push(part);
+      part = '';
+    } else part += c;
+  }
+  parts.push(part);
+  return [...new Set(parts.map((x) => x.trim()).filter(Boolean))].slice(0, 20);
 }
 
 /** A cell or field typed as the word only (“不限 ”, “ＮＯＮＥ”), as `noneTyped` compares it. */
