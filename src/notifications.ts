@@ -80,7 +80,9 @@ export function cardsRefusedFallback(row: OutboxRow): OutgoingMessage[] {
   const reply = row.kind === 'reply';
   const to: Destination = reply ? { replyTo: row.receiver, chatId: row.rateKey } : { chatId: row.receiver };
   const said = asked.said?.replace(/\s+/g, ' ').trim();
-  const quoted = said ? `“${said.length > SAID_MAX ? `${said.slice(0, SAID_MAX)}…` : said}”` : '“帮助”';
+  // cut by characters, not UTF-16 units: an emoji at the cut would show as �
+  const chars = said ? Array.from(said) : [];
+  const quoted = said ? `“${chars.length > SAID_MAX ? `${chars.slice(0, SAID_MAX).join('')}…` : said}”` : '“帮助”';
   const why = '这是有其他企业成员的互通群，飞书不在这种群里显示机器人的卡片，机器人在这里只能发文字。';
   const text = reply
     ? `${why}已把你要的内容私信发给你（没收到的话，请私聊机器人发送${quoted}）。`

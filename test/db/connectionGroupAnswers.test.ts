@@ -88,6 +88,14 @@ describe('a connection group (互通群) that takes no cards', () => {
     expect(replies[0].content.text).toContain('“班组注册满几年可以申报”');
   });
 
+  it('a long question is quoted cut by characters: an emoji at the cut stays whole', async () => {
+    const said = `${'一'.repeat(29)}😀😀班组注册满几年可以申报`;
+    const messageId = await ask(CONNECTION, said);
+    const [reply] = inGroup(messageId);
+    expect(reply.content.text).toContain(`“${'一'.repeat(29)}😀…”`);
+    expect(reply.content.text).not.toContain('\ufffd');
+  });
+
   it('once per event: a redelivery, or the refusal handled twice, sends nothing again; nothing is left to send', async () => {
     const messageId = randomMessageId();
     await ask(CONNECTION, '帮助', { messageId });
