@@ -28,10 +28,10 @@ const plainNumber = /^\d+(\.\d+)?$/;
 
 /**
  * The units a number may be typed with: 85分, 96%, a count of people as 12人, 12名, 12位, 12个 or 12个人, and the counts
- * and years a form asks for as 2次, 2027年, 30天, 5项, 3份. A score item takes 分 only (`SCORE_UNIT`): “5人” or “5%” in a
+ * and years a form asks for as 2次, 2027年 (2027年度), 30天, 5项, 3份. A score item takes 分 only (`SCORE_UNIT`): “5人” or “5%” in a
  * score sheet is a slip, not 5 points.
  */
-const ANY_UNIT = /(分|%|个人|人|名|位|个|次|年|天|项|份)$/;
+const ANY_UNIT = /(分|%|个人|人|名|位|个|次|年度|年|天|项|份)$/;
 export const SCORE_UNIT = /分$/;
 
 /**

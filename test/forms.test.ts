@@ -56,6 +56,7 @@ describe('the one number reader and the one date reader', () => {
     ['4.5。', 4.5],
     ['5分。', 5],
     ['12人，', 12],
+    ['2027年度', 2027],
   ])('reads %j as %d', (typed, n) => expect(readNumber(typed)).toBe(n));
 
   it('reads a score item with 分 as its only unit', () => {

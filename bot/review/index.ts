@@ -35,7 +35,7 @@ export function register(bot: BotRegistry): void {
   // a button of an expert's cards typed by an expert: 评下一份 (and 打开评分表) opens the next sheet to score, as the button
   // does; 查看申报表全文 and 谢绝此任务 act on the sheet they are pressed on, so the answer says how. For anyone else these
   // are questions for the measures.
-  bot.command({ names: ['评下一份', 'next', '下一份', 'next task', '打开评分表', 'open score sheet'], roles: ['expert'], run: sendNextTask });
+  bot.command({ names: ['评下一份', 'next', '下一份', '下一份评分', '评分下一份', 'next task', '打开评分表', 'open score sheet'], roles: ['expert'], run: sendNextTask });
   bot.command({ names: ['查看申报表全文', 'full application', '申报表全文', 'view application'], roles: ['expert'], run: howToPress('application') });
   bot.command({ names: ['谢绝此任务', 'decline', 'decline task', 'decline this task'], roles: ['expert'], run: howToPress('decline') });
   bot.menuEntry({ action: 'review.list', label: '评分任务', roles: ['expert'], order: 40, command: ['评分', 'review'] });

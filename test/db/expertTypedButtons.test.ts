@@ -33,7 +33,7 @@ describe('an expert typing the buttons of their cards', () => {
     return h.fake.messages.filter((m) => m.receiveId === openId);
   };
 
-  it.each(['评下一份', '打开评分表', 'next', 'Next task'])('%j opens the sheet of the next task to score, as 评下一份 does', async (text) => {
+  it.each(['评下一份', '下一份评分', '打开评分表', 'next', 'Next task'])('%j opens the sheet of the next task to score, as 评下一份 does', async (text) => {
     const pressed = await h.click(E1, { action: 'review.next' });
     const next = cardActions(pressed.card.data).find((a) => a.action === 'review.submit')!.assignmentId;
     expect(mine).toContain(next);
