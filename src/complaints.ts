@@ -23,7 +23,7 @@ import { cycleDefaults, cycleRules, getRunningOrLatestCycle } from './cycles.js'
 import { addDays, daysBetween, formatDateTimeZh, formatDateZh, todayIn } from './dates.js';
 import { cite, UserError } from './errors.js';
 import { adminDestinationsQuery } from './fast/sql.js';
-import { defineForm, formDisplay, formSchema, halfWidth, readCode, readForm } from './forms.js';
+import { CODE_GAP, defineForm, formDisplay, formSchema, halfWidth, readCode, readForm } from './forms.js';
 import { adminDestinations, destinationKey } from './notifications.js';
 import { organizationKey } from './organizations.js';
 import { type CardRenderer, type CardSpec, type Destination, lockHeld, type OutgoingMessage, type RenderedCard, replaceHeldCard, rowsOf } from './outbox.js';
@@ -156,7 +156,8 @@ export async function complaintTeam(tx: Db, teamId: number): Promise<ComplaintTe
   return row;
 }
 
-const teamCodePattern = /^GDSZ-\d{4}-\d{4}$/;
+/** A team's code as `readCode` reads it (GDSZ-2026-0001; a few imported codes have a longer serial). */
+const teamCodePattern = /^GDSZ-\d{4}-\d{4,}$/;
 /** A certificate's number as printed on it (certificateNumber): what a customer holding it may type for the team. */
 const certificateNumberPattern = /^GDSZ-ZS-\d{4}-\d{4,}$/;
 
@@ -228,8 +229,12 @@ export async function findTeams(tx: Db, query: string, opts: { partial: boolean 
     .limit(11);
 }
 
-/** A team's code or a certificate's number starting a text (read in half width), followed by anything but more of one: GDSZ-2026-0001，井盖松动, GDSZ-2026-0001井盖松动. */
-const CODE_AT_START = /^GDSZ-(?:ZS-)?\d{4}-\d{4,}(?![0-9A-Za-z-])/i;
+/**
+ * A team's code or a certificate's number starting a text (read in half width), typed any way `readCode` reads one
+ * (GDSZ 2026 0001, GDSZ20260001, GDSZ—2026—1), followed by anything but more of one: GDSZ-2026-0001，井盖松动,
+ * GDSZ-2026-0001井盖松动, GDSZ 2026 0001 井盖松动, GDSZ-2026-0001。井盖松动.
+ */
+const CODE_AT_START = new RegExp(`^GDSZ${CODE_GAP}(?:ZS${CODE_GAP})?\\d{4}${CODE_GAP}\\d{1,6}(?![0-9A-Za-z]|[-\u2010-\u2015\u2212]\\d)`, 'i');
 
 /**
  * The team a chat text starts with, and what follows it: `市政养护一班，路面开裂` (the name, then the complaint, as people

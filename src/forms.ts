@@ -19,8 +19,25 @@ export function halfWidth(s: string): string {
   return s.replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
 }
 
-/** The one reader of a code typed into a text input or after a command (a team's GDSZ-2026-0001): half width, trimmed, upper case. */
-export const readCode = (s: string) => halfWidth(s).trim().toUpperCase();
+/** The dashes people type between a code's parts: the hyphen, the full-width one (read as it), en and em dashes, the minus sign. */
+const CODE_DASHES = '\\-\u2010-\u2015\u2212';
+/** What may stand between two parts of a team's code or a certificate's number: spaces, any dash, or nothing. */
+export const CODE_GAP = `[\\s${CODE_DASHES}]*`;
+/** A team's code (GDSZ-2026-0001) or a certificate's number (GDSZ-ZS-2026-0001) however its parts are set apart. */
+const GDSZ_CODE = new RegExp(`^GDSZ${CODE_GAP}(?:(ZS)${CODE_GAP})?(\\d{4})${CODE_GAP}(\\d{1,6})$`);
+
+/**
+ * The one reader of a code typed into a text input or after a command: half width, trimmed, upper case. A team's code
+ * or a certificate's number is read as it is issued (GDSZ-2026-0001, teams.ts `nextTeamCode`) however it was typed:
+ * `GDSZ 2026 0001`, `GDSZ20260001`, `GDSZ—2026—0001`, `gdsz-2026-1`, `GDSZ-2026-0001。`; a serial is padded to the four
+ * digits codes are issued with, a longer one kept as typed. Any other code is only half width, trimmed and upper case.
+ */
+export function readCode(s: string): string {
+  const code = halfWidth(s).trim().toUpperCase();
+  const m = GDSZ_CODE.exec(code.replace(/[。.｡]+$/, '').trim());
+  if (!m) return code;
+  return `GDSZ-${m[1] ? 'ZS-' : ''}${m[2]}-${m[3].padStart(4, '0')}`;
+}
 
 const numberPattern = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 /** What most inputs hold (“4”, “4.5”): read as typed, none of the rewrites below applying to it. */
