@@ -14,7 +14,7 @@ import type { RouteDeps } from '../routes.js';
 import { fromAnotherSite, ownOrigins } from './crossSite.js';
 import { escapeHtml, htmlInputs } from './formHtml.js';
 import type { FormFields } from '../forms.js';
-import { cutText } from '../../cards/kit.js';
+import { clipText, cutText } from '../../cards/kit.js';
 
 /** Public complaint intake (第二十一条) for customers outside the Feishu tenant. */
 
@@ -96,16 +96,33 @@ async function capReached(deps: RouteDeps, now: Date): Promise<void> {
 const webFormKey = (token: string) => `web:${token}`;
 
 /** The complaint a page's token brought, with its team, from its audit row. */
-async function complaintOfWebForm(db: Db, formKey: string): Promise<{ reference: string; team: { name: string; code: string } } | undefined> {
+async function complaintOfWebForm(db: Db, formKey: string): Promise<{ reference: string; contact: string | null; team: { name: string; code: string } } | undefined> {
   const [row] = await db
-    .select({ reference: complaints.reference, name: teams.name, code: teams.code })
+    .select({ reference: complaints.reference, contact: complaints.contact, name: teams.name, code: teams.code })
     .from(auditLog)
     .innerJoin(complaints, sql`${complaints.id}::text = ${auditLog.entityId}`)
     .innerJoin(teams, eq(teams.id, complaints.teamId))
     .where(sql`${auditLog.action} = 'complaint.create' and ${auditLog.details}->>'formKey' = ${formKey}`)
     .limit(1);
-  return row && { reference: row.reference, team: { name: row.name, code: row.code } };
+  return row && { reference: row.reference, contact: row.contact, team: { name: row.name, code: row.code } };
 }
+
+/**
+ * How a web complainant learns the outcome (第二十一条): they get no Feishu notice, so the association tells them at the
+ * contact they left; with none left nobody can, and they may ask the association, quoting the reference. The bot holds
+ * no telephone number of the association, so the association is named.
+ */
+export function outcomeTold(contact: string | null | undefined): string {
+  const left = contact?.trim();
+  return left
+    ? `协会核查后，将通过你留下的联系方式（${clipText(left, 40)}）告知处理结果；如需询问，请联系广东省市政行业协会并提供投诉编号。`
+    : '你没有留下联系方式，协会核查后无法告知你处理结果；如想了解结果，请联系广东省市政行业协会并提供投诉编号。';
+}
+
+/** The contact field's hint on the public page: what the contact is for there, where no Feishu notice follows. */
+const WEB_CONTACT_HELP = '电话或邮箱，便于协会回访并告知处理结果；不留则无法告知，可凭投诉编号联系协会询问';
+/** The complaint form as the public page shows it: the contact's hint says how the outcome is told. */
+const webComplaintForm = { ...complaintForm, fields: { ...complaintForm.fields, contact: { ...complaintForm.fields.contact, help: WEB_CONTACT_HELP } } };
 
 /** A field people never see or fill: a script filling every input gives itself away. */
 export const HONEYPOT_FIELD = 'website';
@@ -246,14 +263,18 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
       deps.dispatcher.nudge();
       deps.log.info({ reference: complaint.reference, teamId: team.id }, 'public complaint received');
       // a post that brought a token gets a fresh one for the page's next complaint (its script puts it in the form)
-      return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code }, ...(token ? { [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
+      // the page (its script, or the form without it) says how the outcome will be told; another program calling the API
+      // without the page's token gets the answer it always got
+      return answer(ctx, 201, { reference: complaint.reference, team: { name: team.name, code: team.code }, ...(token ? { outcome: outcomeTold(complaint.contact), [FORM_TOKEN_FIELD]: newFormToken() } : {}) });
     } catch (err) {
       if (err instanceof FormSentBefore) {
         // the same page's complaint again: its reference, which the first answer may never have brought
         const first = token ? await complaintOfWebForm(deps.database.db, webFormKey(token)) : undefined;
         const msg = '这份投诉已经提交过，无需重复提交。';
-        if (fromPage) return page(ctx, 200, {}, first ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference } : { kind: 'ok', text: `${msg}投诉编号见提交后显示的页面。` });
-        return answer(ctx, 200, { msg, ...(first ? { reference: first.reference, team: first.team } : {}), [FORM_TOKEN_FIELD]: newFormToken() });
+        if (fromPage) {
+          return page(ctx, 200, {}, first ? { kind: 'ok', text: `${msg}被投诉班组：${first.team.name}。投诉编号：`, reference: first.reference, outcome: outcomeTold(first.contact) } : { kind: 'ok', text: `${msg}投诉编号见提交后显示的页面。` });
+        }
+        return answer(ctx, 200, { msg, ...(first ? { reference: first.reference, team: first.team, outcome: outcomeTold(first.contact) } : {}), [FORM_TOKEN_FIELD]: newFormToken() });
       }
       if (err instanceof RateLimited) {
         const minutes = Math.max(1, Math.ceil(err.retryAfterMs / 60_000));
@@ -372,7 +393,7 @@ const newFormToken = () => randomBytes(18).toString('base64url');
 
 class FormSentBefore extends Error {}
 
-type Answer = (ctx: Context, status: number, body: { code?: number; msg?: string; field?: string; reference?: string; team?: { name: string; code: string }; form_token?: string }) => void;
+type Answer = (ctx: Context, status: number, body: { code?: number; msg?: string; field?: string; reference?: string; team?: { name: string; code: string }; outcome?: string; form_token?: string }) => void;
 
 /** The JSON API's answer. */
 const jsonAnswer: Answer = (ctx, status, body) => {
@@ -385,7 +406,7 @@ const jsonAnswer: Answer = (ctx, status, body) => {
 function pageAnswer(typed: URLSearchParams): Answer {
   return (ctx, status, body) => {
     if (status === 201 && body.reference && body.team) {
-      return page(ctx, status, {}, { kind: 'ok', text: `投诉已受理（被投诉班组：${body.team.name}）。投诉编号：`, reference: body.reference });
+      return page(ctx, status, {}, { kind: 'ok', text: `投诉已受理（被投诉班组：${body.team.name}）。投诉编号：`, reference: body.reference, outcome: body.outcome });
     }
     if (status === 429 || status === 400) {
       return page(ctx, status, typedFields(Object.fromEntries(typed)), { kind: 'error', text: body.msg ?? '提交失败，请稍后再试。', field: body.field }, formToken(typed.get(FORM_TOKEN_FIELD)));
@@ -399,6 +420,8 @@ interface PageNotice {
   kind: 'ok' | 'error';
   text: string;
   reference?: string;
+  /** After the reference: how the outcome will be told (`outcomeTold`). */
+  outcome?: string;
   field?: string;
 }
 
@@ -430,7 +453,7 @@ function page(ctx: Context, status: number, values: Record<string, unknown>, not
  */
 function complaintPage(nonce: string, values: Record<string, unknown>, notice: PageNotice | undefined, token: string): string {
   const invalid = notice?.field && fieldNames.includes(notice.field) ? notice.field : undefined;
-  const inputs = htmlInputs(complaintForm, values, { autocomplete: { contact: 'tel' } });
+  const inputs = htmlInputs(webComplaintForm, values, { autocomplete: { contact: 'tel' } });
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -461,6 +484,7 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
   .error { background: #fdecea; color: #a12d24; }
   .ok { background: #e8f7ee; color: #1d6b3a; }
   .reference { font-size: 20px; font-weight: 700; letter-spacing: 1px; }
+  .outcome { margin: 8px 0 0; }
   [aria-invalid="true"] { border-color: #d83931; }
   .field-error { color: #d83931; margin: 4px 0 6px; font-size: 14px; overflow-wrap: anywhere; }
   footer { color: #8f959e; font-size: 13px; margin-top: 20px; }
@@ -478,11 +502,11 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
     <button type="submit" id="submit">提交投诉</button>
     ${
       notice
-        ? `<div id="message" class="message ${notice.kind}" role="alert" aria-live="polite">${escapeHtml(notice.text)}${notice.reference ? `<div class="reference" id="reference">${escapeHtml(notice.reference)}</div>` : ''}</div>`
+        ? `<div id="message" class="message ${notice.kind}" role="alert" aria-live="polite">${escapeHtml(notice.text)}${notice.reference ? `<div class="reference" id="reference">${escapeHtml(notice.reference)}</div>` : ''}${notice.outcome ? `<p class="outcome" id="outcome">${escapeHtml(notice.outcome)}</p>` : ''}</div>`
         : '<div id="message" class="message" role="alert" aria-live="polite" tabindex="-1" hidden></div>'
     }
   </form>
-  <footer>广东省市政行业协会 · 投诉编号请妥善保存</footer>
+  <footer>广东省市政行业协会 · 处理结果由协会通过你留下的联系方式告知；未留联系方式的无法告知，可凭投诉编号联系协会询问。投诉编号请妥善保存。</footer>
 </main>
 <script nonce="${nonce}">
 (function () {
@@ -502,7 +526,7 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
   function updateCounts() { counted.forEach(updateCount); }
   // the answer below the button is out of view on a phone: it is brought into view (and focused, for a screen
   // reader), or, for a field to fix, said under that field's label, as the page the server draws says it
-  function show(kind, text, reference) {
+  function show(kind, text, reference, outcome) {
     message.hidden = false;
     message.className = 'message ' + kind;
     message.textContent = text;
@@ -512,6 +536,13 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
       ref.id = 'reference';
       ref.textContent = reference;
       message.appendChild(ref);
+    }
+    if (outcome) {
+      var told = document.createElement('p');
+      told.className = 'outcome';
+      told.id = 'outcome';
+      told.textContent = outcome;
+      message.appendChild(told);
     }
   }
   function bringIntoView(el) {
@@ -549,7 +580,7 @@ function complaintPage(nonce: string, values: Record<string, unknown>, notice: P
           // the next complaint from this page is another one: a new token
           if (r.data.${FORM_TOKEN_FIELD}) form.elements.${FORM_TOKEN_FIELD}.value = r.data.${FORM_TOKEN_FIELD};
           updateCounts();
-          show('ok', (r.status === 201 ? '投诉已受理' : r.data.msg + '投诉已受理') + '（被投诉班组：' + r.data.team.name + '）。投诉编号：', r.data.reference);
+          show('ok', (r.status === 201 ? '投诉已受理' : r.data.msg + '投诉已受理') + '（被投诉班组：' + r.data.team.name + '）。投诉编号：', r.data.reference, r.data.outcome);
           bringIntoView(message);
           message.focus({ preventScroll: true });
           return;

@@ -100,6 +100,8 @@ describe('the public complaint form in a real browser (acceptance 4)', () => {
   it('fill, submit, see the reference number; the admins are alerted', async () => {
     const message = await submit({ team: '广州市政养护一班', content: '中山五路人行道修补后一周即松动，老人险些绊倒。', contact: '13800000000' });
     expect(message).toContain('投诉已受理');
+    // outside Feishu, the complainant learns the outcome at the contact they left
+    expect(await page.textContent('#outcome')).toContain('协会核查后，将通过你留下的联系方式（13800000000）告知处理结果');
     const reference = (await page.textContent('#reference')) ?? '';
     expect(reference).toMatch(/^TS-2027-\d{4}$/);
     mkdirSync('test-results', { recursive: true });

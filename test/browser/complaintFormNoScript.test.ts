@@ -76,6 +76,8 @@ describe('the public complaint form without JavaScript', () => {
     expect(status).toBe(201);
     const message = (await page.textContent('#message')) ?? '';
     expect(message).toContain('投诉已受理（被投诉班组：佛山桥梁检测组）');
+    // no contact left: the complainant is told they will not hear, and how to ask
+    expect(message).toContain('你没有留下联系方式，协会核查后无法告知你处理结果；如想了解结果，请联系广东省市政行业协会并提供投诉编号。');
     const stored = await h.db.db.select().from(complaints);
     expect(stored).toHaveLength(1);
     expect(await page.textContent('#reference')).toBe(stored[0].reference);
