@@ -33,7 +33,8 @@ function control(name: string, f: FieldSpec, value: string, autocomplete: string
   const common = { id: name, name, required: f.required !== false, 'aria-required': f.required !== false ? 'true' : undefined, 'aria-describedby': htmlHint(f) ? `${name}-hint` : undefined, placeholder: f.placeholder };
   switch (f.kind) {
     case 'longText':
-      return `<textarea${attrs({ ...common, 'data-max': f.maxLength })}>${escapeHtml(value)}</textarea>\n    <div class="count" id="${name}-count" aria-live="polite">${value.length} / ${f.maxLength}</div>`;
+      // characters as the server and the page's script count them (code points): an emoji is one, not two UTF-16 units
+      return `<textarea${attrs({ ...common, 'data-max': f.maxLength })}>${escapeHtml(value)}</textarea>\n    <div class="count" id="${name}-count" aria-live="polite">${Array.from(value).length} / ${f.maxLength}</div>`;
     case 'text':
       return `<input${attrs({ ...common, maxlength: f.maxLength, autocomplete: autocomplete ?? 'off', value: value || undefined })}>`;
     case 'url':
