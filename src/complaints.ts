@@ -172,7 +172,8 @@ const NAME_QUOTES: readonly (readonly [string, string])[] = [
 
 /** The team as typed without the marks around it: a dash or colon before it, one pair of quotes or 《》 around the whole. */
 function withoutMarks(query: string): string {
-  const t = query.trim().replace(MARKS_BEFORE_TEAM, '');
+  // the sentence's end typed after the name (东莞道路养护组。, “东莞道路养护组”！) is not part of it
+  const t = query.trim().replace(MARKS_BEFORE_TEAM, '').replace(/[。！？，；!?,;]+$/u, '').trimEnd();
   const pair = NAME_QUOTES.find(([open, close]) => t.length > open.length + close.length && t.startsWith(open) && t.endsWith(close));
   return (pair ? t.slice(pair[0].length, t.length - pair[1].length) : t).trim();
 }

@@ -61,6 +61,16 @@ describe('a team code typed with other separators', () => {
     expect((await latest()).teamId).toBe(teamId);
   });
 
+  it.each([`${TEAM}。`, `“${TEAM}”！`, `${TEAM}？`])('the public form takes the team\'s name with the sentence\'s end after it: %s', async (typed) => {
+    const res = await fetch(`${h.app.url}/api/complaints`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': `203.0.113.${60 + typed.length}` },
+      body: JSON.stringify({ team: typed, content: `路面坑洼，多日未修（${typed}）` }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect((await latest()).teamId).toBe(teamId);
+  });
+
   it.each(['fast', 'ordinary'] as const)('the chat form takes them on the %s path', async (mode) => {
     h.app.processor.fastPaths = mode === 'fast';
     try {
