@@ -144,8 +144,9 @@ function previewBody<T>(k: Prose<T>, d: ImportCardData): { text: T; note?: true 
   return out;
 }
 
-function refusedList<T>(k: Prose<T>, d: ImportCardData, shown: ImportCardData['refused'], page: string): T {
-  return k.t`**拒绝 ${d.refused.length} 行**${page}：修改后重新发送文件\n${k.join(
+/** What to do about refused rows: in the chat, send the file again; at the terminal (`npm run import`), run it again. */
+function refusedList<T>(k: Prose<T>, d: ImportCardData, shown: ImportCardData['refused'], page: string, again = '修改后重新发送文件'): T {
+  return k.t`**拒绝 ${d.refused.length} 行**${page}：${again}\n${k.join(
     shown.map((r) => k.t`- ${sheetNames[r.sheet]}第 ${r.row} 行 ${k.label(r.label)}：${k.reason(r.reason)}`),
     '\n',
   )}`;
@@ -161,7 +162,7 @@ export function importPreviewText(d: ImportCardData): string {
   const lines = [d.fileName, '表\t新增\t更新\t不变\t拒绝', ...sheets.map((s) => `${sheetNames[s]}\t${countLine(d.add, s)}\t${countLine(d.update, s)}\t${d.unchanged[s]}\t${countLine(d.refused, s)}`)];
   const body = previewBody(plainProse, d);
   lines.push(...body.map((b) => (b.note ? `注意：${b.text}` : b.text)));
-  if (d.refused.length) lines.push(refusedList(plainProse, d, d.refused, ''));
+  if (d.refused.length) lines.push(refusedList(plainProse, d, d.refused, '', '修改文件后重新运行 npm run import'));
   if (!d.add.length && !d.update.length) lines.push(NOTHING_TO_IMPORT);
   return `${lines.join('\n')}\n`;
 }

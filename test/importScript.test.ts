@@ -40,7 +40,7 @@ describe('npm run import', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines).toContain('班组\t1\t0\t0\t1');
-    expect(lines).toContain('拒绝 1 行：修改后重新发送文件');
+    expect(lines).toContain('拒绝 1 行：修改文件后重新运行 npm run import');
     expect(lines).toContain('- 班组第 3 行 养护二班（广州市政公司）：班组类型“突击队”须为 行政班组、项目团队、部门 之一（第二条）');
     expect(r.stdout).toContain('已导入：新增 2 行，更新 0 行。');
 
