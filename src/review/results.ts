@@ -473,13 +473,7 @@ export async function unlinkedRecipients(tx: Db, cycleId: number): Promise<Unlin
 }
 
 /** A team's application of the year 公布结果 told: ranked (its result card), or never reviewed (the notice it took no part). */
-export interface PublishedOfTeam {
-  applicationId: number;
-  teamId: number;
-  code: string;
-  team: string;
-  leaderOpenId: string;
-  contactOpenId: string;
+export interface PublishedOfTeam extends Omit<UnreviewedApplicant, 'reason'> {
   /** Null for a ranked result. */
   reason: UnreviewedApplicant['reason'] | null;
 }
