@@ -1,7 +1,7 @@
 import type { Db } from '../db/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { UNCONFIRMED_CONTACT_NOTICE, UNCONFIRMED_LEADER_NOTICE, unconfirmedContactNoticeRenderer, unconfirmedLeaderNoticeRenderer } from './deadlineNotices.js';
-import { COMPLAINT_ALERT_CARD, COMPLAINT_DECIDED_CARD, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintDecidedRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
+import { COMPLAINT_ALERT_CARD, COMPLAINT_DECIDED_CARD, COMPLAINT_OUTCOME_CARD, COMPLAINT_UPHELD_CARD, complaintAlertRenderer, complaintDecidedRenderer, complaintOutcomeRenderer, complaintUpheldRenderer, REVOCATION_ALERT_CARD, REVOCATION_DECIDED_CARD, revocationAlertRenderer, revocationDecidedRenderer, TITLE_REVOKED_CARD, titleRevokedRenderer } from './complaints.js';
 import {
   ENDORSEMENT_LEADER_NOTICE,
   ENDORSEMENT_REQUEST_CARD,
@@ -64,6 +64,8 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [COMPLAINT_DECIDED_CARD]: complaintDecidedRenderer(db, timezone),
     [COMPLAINT_UPHELD_CARD]: complaintUpheldRenderer(db, timezone),
     [TITLE_REVOKED_CARD]: titleRevokedRenderer(db),
+    [REVOCATION_ALERT_CARD]: revocationAlertRenderer(db, timezone),
+    [REVOCATION_DECIDED_CARD]: revocationDecidedRenderer(db),
     [HELP_MENU_CARD]: helpMenuRenderer,
     [EXPERT_WELCOME_CARD]: expertWelcomeRenderer,
   };

@@ -12,6 +12,7 @@ import {
   complaintStatusNames,
   complaintStatusText,
   revocationAlertCard,
+  revocationDecidedCard,
   type TitleView,
   titleRevokedNoticeCard,
 } from '../cards/complaints.js';
@@ -1057,6 +1058,10 @@ export interface TitleStatus {
   runStartAt?: Date;
   /** The team's complaints since the title was awarded, latest ten, oldest first. */
   history: Complaint[];
+  /** The upheld complaints the runs count (none decided before a 保留称号): any of them may have begun a run whose alert is out (`revocation:alert:<honour>:from-<id>`). */
+  upheld: number[];
+  /** The latest 保留称号 decision on a held title: the copies of the alert raised before it were of an earlier run. */
+  keptAt?: Date;
   /**
    * When the pending run reached the required number (the latest decision among its first `required` upheld
    * complaints): since when 撤销 / 保留 has been awaited. Undefined when no run is pending.
@@ -1128,6 +1133,8 @@ export async function titleStatus(tx: Db, teamId: number): Promise<TitleStatus |
     runStart: run.run ? run.start?.id : undefined,
     runStartAt: run.run ? run.start?.createdAt : undefined,
     history: since.slice(-10),
+    upheld: counted.filter((c) => c.status === 'upheld').map((c) => c.id),
+    ...(keptAt ? { keptAt } : {}),
     ...(due ? { dueAt: due.at } : {}),
   };
 }
@@ -1143,14 +1150,16 @@ export function titlesOfRun(status: TitleStatus | undefined): Honour[] {
   return status.held.filter((h) => h.awardedAt <= status.runStartAt!);
 }
 
-/** ONE alert per run: the dedupe key names the honour and the run's first complaint. */
+/**
+ * ONE alert per run: the dedupe key names the honour and the run's first complaint. Drawn when it is sent
+ * (`revocationAlertRenderer`), so a copy still waiting when an administrator decides goes out decided.
+ */
 async function raiseRevocationAlertIfDue(tx: Db, team: ComplaintTeamRow, status: TitleStatus | undefined, opts: ComplaintOptions): Promise<boolean> {
   if (!status || status.view.run < status.view.required) return false;
-  const alert = revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, opts.timezone)), form: revocationDecisionForm });
   let raised = false;
   for (const to of await adminDestinations(tx, opts.bootstrapAdmins)) {
     const key = `revocation:alert:${status.honour.id}:from-${status.runStart}:${destinationKey(to)}`;
-    if (await opts.sendIfNew({ dedupeKey: key, to, card: alert })) raised = true;
+    if (await opts.sendIfNew({ dedupeKey: key, to, render: revocationAlertSpec(status.honour.id) })) raised = true;
   }
   if (raised) {
     await audit(tx, { actor: 'system:complaints', action: 'honour.revocationAlert', entity: 'honour', entityId: status.honour.id, details: { teamId: team.id, run: status.view.run, required: status.view.required }, at: opts.now });
@@ -1168,6 +1177,111 @@ export async function revocationAlertFor(tx: Db, honourId: number, timezone: str
   const status = team ? await titleStatus(tx, team.id) : undefined;
   if (!team || !status || !status.held.some((h) => h.id === honourId)) return undefined;
   return revocationAlertCard({ team, title: status.view, history: status.history.map((c) => complaintSummary(c, team, timezone)), form: revocationDecisionForm, ...refused, ...(daysWaiting !== undefined ? { daysWaiting } : {}) });
+}
+
+// --- the revocation alert's copies, drawn when they are sent -------------------------------------
+
+/** 撤销称号提醒 to an administrators' destination, drawn when sent; `daysWaiting`: the escalation job's (撤销称号已 N 天未决定). */
+export const REVOCATION_ALERT_CARD = 'revocationAlert';
+export const revocationAlertSpec = (honourId: number, daysWaiting?: number) => ({ kind: REVOCATION_ALERT_CARD, honourId, ...(daysWaiting !== undefined ? { daysWaiting } : {}) });
+
+/** The card of a decided revocation, drawn when sent: it takes the place of the alert's other copies (`revocation:redrawn:…`). */
+export const REVOCATION_DECIDED_CARD = 'revocationDecided';
+export const revocationRedrawnKey = (honourId: number) => `revocation:redrawn:${honourId}`;
+
+/**
+ * The revocation alert (or the escalation job's, with its days waited) while its 撤销 / 保留 is awaited; decided before it
+ * went out (another administrator's copy), the decision, with no form, as `revocationDecidedRenderer` draws it. A title
+ * neither awaiting nor decided, or gone, is not sent.
+ */
+export function revocationAlertRenderer(db: Db, timezone: string): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const out: RenderedCard[] = [];
+    // a few a year: one title at a time
+    for (const spec of specs) {
+      const honourId = Number(spec.honourId);
+      const [honour] = Number.isSafeInteger(honourId) && honourId > 0 && honourId <= 2_147_483_647 ? await db.select().from(honours).where(eq(honours.id, honourId)) : [];
+      const status = honour && !honour.revokedAt ? await titleStatus(db, honour.teamId) : undefined;
+      const days = typeof spec.daysWaiting === 'number' ? spec.daysWaiting : undefined;
+      const alert = honour && runPending(status, honour) ? await revocationAlertFor(db, honourId, timezone, undefined, days) : undefined;
+      out.push(alert ? { card: alert } : ((await revocationDecidedFor(db, honourId)) ?? { drop: `称号 ${spec.honourId} 不存在或没有待决定的撤销提醒` }));
+    }
+    return out;
+  };
+}
+
+/** 已撤销称号 / 已保留称号 in place of an alert's copy, drawn from the honour when sent; one neither revoked nor kept, or gone, is not sent. */
+export function revocationDecidedRenderer(db: Db): CardRenderer {
+  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+    const out: RenderedCard[] = [];
+    for (const spec of specs) out.push((await revocationDecidedFor(db, Number(spec.honourId))) ?? { drop: `称号 ${spec.honourId} 不存在或尚未决定` });
+    return out;
+  };
+}
+
+/**
+ * The card 撤销称号 or 保留称号 answered with (revokeHonour, keepHonour), drawn from the honour as it stands: its reason,
+ * its certificate and the cycle's bar when revoked; the team's other titles the same decision took (the same moment).
+ */
+async function revocationDecidedFor(db: Db, honourId: number): Promise<{ card: object } | undefined> {
+  if (!Number.isSafeInteger(honourId) || honourId <= 0 || honourId > 2_147_483_647) return undefined;
+  const [row] = await db
+    .select({ honour: honours, team: teamColumns })
+    .from(honours)
+    .innerJoin(teams, eq(teams.id, honours.teamId))
+    .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+    .where(eq(honours.id, honourId));
+  if (!row) return undefined;
+  const { honour, team } = row;
+  const at = honour.revokedAt ?? honour.keptAt;
+  if (!at) return undefined;
+  const decision = honour.revokedAt ? 'revoked' : 'kept';
+  // issued together: one round trip
+  const [taken, cycle] = await Promise.all([
+    db
+      .select({ id: honours.id, year: honours.year, certificate: certificates.number })
+      .from(honours)
+      .leftJoin(certificates, eq(certificates.honourId, honours.id))
+      .where(and(eq(honours.teamId, team.id), decision === 'revoked' ? eq(honours.revokedAt, at) : and(isNull(honours.revokedAt), eq(honours.keptAt, at))))
+      .orderBy(asc(honours.year)),
+    decision === 'revoked' ? getRunningOrLatestCycle(db) : undefined,
+  ]);
+  const certificate = taken.find((h) => h.id === honourId)?.certificate ?? undefined;
+  const others = taken.filter((h) => h.id !== honourId).map((h) => (decision === 'revoked' ? { year: h.year, certificate: h.certificate ?? undefined } : { year: h.year }));
+  if (decision === 'kept') return { card: revocationDecidedCard({ team, year: honour.year, decision, reason: honour.keptReason ?? '', others }) };
+  return { card: revocationDecidedCard({ team, year: honour.year, decision, reason: honour.revokedReason ?? '', certificate, barDays: revocationBarDays(cycle), others }) };
+}
+
+/**
+ * The copies of the revocation alert already sent to the administrators, but the one clicked, raised since the title's
+ * last 保留称号 (the runs this decision answers): the alert's (`revocation:alert:<honour>:from-<first complaint>:<destination>`)
+ * and the escalation job's of the days still redrawable after that 保留 (`revocation:escalate:<date>:<honour>:<destination>`),
+ * of every title the decision takes. Each is redrawn as decided by its message id, if Feishu still takes an update of it
+ * (sent within 14 days), so nobody reads it as still awaiting a decision. One not sent yet goes out decided
+ * (revocationAlertRenderer); the one-statement 撤销 / 保留 (src/fast/decisions.ts) queues the same rows.
+ */
+async function redrawRevocationCopies(tx: Db, honourId: number, status: TitleStatus, clicked: string | undefined, opts: ComplaintOptions): Promise<void> {
+  const ids = titlesOfRun(status).map((h) => h.id);
+  const keptOn = status.keptAt ? todayIn(opts.timezone, status.keptAt) : undefined;
+  const dates = escalationDates(opts.now, opts.timezone).filter((d) => !keptOn || d > keptOn);
+  const unnestText = (xs: unknown[]) => sql`unnest(string_to_array(${xs.join(',')}::text, ','))`;
+  const sent = await tx
+    .select({ messageId: outbox.messageId })
+    .from(outbox)
+    .where(
+      and(
+        sql`${outbox.dedupeKey} in (select 'revocation:alert:' || h.id || ':from-' || u.id || ':' || s.dest_key from ${unnestText(ids)} h (id) cross join ${unnestText(status.upheld)} u (id) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s
+          union all select 'revocation:escalate:' || d.day || ':' || h.id || ':' || s.dest_key from ${unnestText(dates)} d (day) cross join ${unnestText(ids)} h (id) cross join (${adminDestinationsQuery(opts.bootstrapAdmins)}) s)`,
+        isNotNull(outbox.messageId),
+        clicked ? ne(outbox.messageId, clicked) : undefined,
+        // Feishu takes no update of a card sent more than 14 days ago; sent_at is the database's clock
+        sql`${outbox.sentAt} > now() - interval '14 days'`,
+      ),
+    )
+    .orderBy(asc(outbox.id));
+  for (const { messageId } of sent) {
+    await opts.send({ dedupeKey: `${revocationRedrawnKey(honourId)}:${messageId}`, to: { updateMessage: messageId! }, render: { kind: REVOCATION_DECIDED_CARD, honourId } });
+  }
 }
 
 async function lockHonour(tx: Db, honourId: number, timezone: string): Promise<{ honour: Honour; team: ComplaintTeamRow }> {
@@ -1216,7 +1330,7 @@ async function refuseUnlessPending(tx: Db, status: TitleStatus | undefined, hono
  * held two titles through the run (awarded again while it held the first) loses both (titlesOfRun): the complaints
  * were against the team as a title holder, and revoking one title would leave it holding the other.
  */
-export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number | null; others: { year: number; certificate?: string }[] }> {
+export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions, clicked?: string): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; certificate?: string; barDays: number | null; others: { year: number; certificate?: string }[] }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   // only while a run stands at the threshold; two copies of one alert (each administrator's): once one kept the title, the other's 撤销 no longer applies
@@ -1240,12 +1354,13 @@ export async function revokeTitle(tx: Db, actor: Actor, honourId: number, values
       await opts.send({ dedupeKey: `${titleRevokedKey(h.id)}:user:${openId}`, to: { openId }, render: titleRevokedSpec(h.id) });
     }
   }
+  await redrawRevocationCopies(tx, honourId, status!, clicked, opts);
   const others = revoked.filter((h) => h.id !== honourId).map((h) => ({ year: h.year, certificate: numbers.get(h.id) }));
   return { team, honour: revoked.find((h) => h.id === honourId)!, reason, certificate: numbers.get(honourId), barDays, others };
 }
 
 /** 保留称号: the decision on record, on every title the run is against (titlesOfRun); upheld complaints decided until now no longer count. */
-export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; others: { year: number }[] }> {
+export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: Record<string, unknown>, opts: ComplaintOptions, clicked?: string): Promise<{ team: ComplaintTeamRow; honour: Honour; reason: string; others: { year: number }[] }> {
   requireAdmin(actor);
   const { honour, team } = await lockHonour(tx, honourId, opts.timezone);
   // issued together: one round trip
@@ -1257,6 +1372,7 @@ export async function keepTitle(tx: Db, actor: Actor, honourId: number, values: 
   for (const h of kept.sort((a, b) => Number(a.id !== honourId) - Number(b.id !== honourId) || a.year - b.year)) {
     await audit(tx, { actor: actor.openId, action: 'honour.keep', entity: 'honour', entityId: h.id, details: { teamId: team.id, year: h.year, reason, run: status!.view.run }, at: opts.now });
   }
+  await redrawRevocationCopies(tx, honourId, status!, clicked, opts);
   return { team, honour: kept.find((h) => h.id === honourId)!, reason, others: kept.filter((h) => h.id !== honourId).map((h) => ({ year: h.year })) };
 }
 

@@ -102,13 +102,13 @@ const keptToast = { type: 'success' as const, content: '已保留称号' };
 
 /** revocation.revoke {honourId} with the reason (撤销称号, 第二十二条): administrators only. */
 export const revokeHonour: CardRun = async (ctx, input) => {
-  const { team, honour, reason, certificate, barDays, others } = await revokeTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
+  const { team, honour, reason, certificate, barDays, others } = await revokeTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx), input.messageId);
   return raw(revocationDecidedCard({ team, year: honour.year, decision: 'revoked', reason, certificate, barDays, others }), revokedToast(team));
 };
 
 /** revocation.keep {honourId} with the reason (保留称号): administrators only. */
 export const keepHonour: CardRun = async (ctx, input) => {
-  const { team, honour, reason, others } = await keepTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx));
+  const { team, honour, reason, others } = await keepTitle(ctx.tx, ctx.actor, idFrom(input.value, 'honourId'), input.formValue, complaintOptions(ctx), input.messageId);
   return raw(revocationDecidedCard({ team, year: honour.year, decision: 'kept', reason, others }), keptToast);
 };
 
@@ -122,7 +122,7 @@ function titleFast(decision: 'revoke' | 'keep'): NonNullable<CardActionDecl['fas
     const honourId = idOrZero(input.value, 'honourId');
     const typed = parsed(() => readRevocationDecision(input.formValue));
     if (!honourId || !typed) return undefined;
-    const event = { ...who(fx), honourId, reason: typed.reason };
+    const event = { ...who(fx), honourId, reason: typed.reason, clicked: input.messageId, timezone: fx.config.BOT_TIMEZONE };
     const done = decision === 'revoke' ? await fastRevokeTitle(fx.database, event) : await fastKeepTitle(fx.database, event);
     if (!done) return undefined;
     const card =

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/index.js';
-import { COMPLAINT_DECIDED_CARD, type ComplaintTeamRow, DECISION_BUTTON_PATH, escalationDates, complaintOutcomeKey, complaintRedrawnKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
+import { COMPLAINT_DECIDED_CARD, type ComplaintTeamRow, DECISION_BUTTON_PATH, escalationDates, complaintOutcomeKey, complaintRedrawnKey, complaintOutcomeSpec, complaintUpheldKey, complaintUpheldSpec, getComplaint, REVOCATION_DECIDED_CARD, revocationRedrawnKey, titleRevokedKey, titleRevokedSpec } from '../complaints.js';
 import { pipelined, postgresClient, readOn } from '../pipeline.js';
 import { adminDestinationsSql, claimCte, failWhenNotWritten, outboxSpecsSql, raisedOnPurpose } from './sql.js';
 
@@ -266,6 +266,10 @@ export interface FastTitleDecision extends Who {
   honourId: number;
   /** The 决定理由 as `readForm(revocationDecisionForm, …)` read it. */
   reason: string;
+  /** The message of the card clicked: the other copies of the alert are redrawn as decided, not this one. */
+  clicked?: string;
+  /** BOT_TIMEZONE: the dates of the escalation cards redrawn (escalationDates), and the day of the last 保留称号. */
+  timezone: string;
 }
 
 /** What the answer card is drawn from: the team and the title's year; a revocation's certificate and the cycle's settings. */
@@ -293,6 +297,28 @@ const decided = `(select count(*) from audited)::int as audited,
   (select team_id from h) as team_id, (select leader_open_id from h) as leader_open_id, (select contact_open_id from h) as contact_open_id,
   (select year from h) as year`;
 
+/**
+ * redrawRevocationCopies (src/complaints.ts): the alert's copies sent to the administrators' destinations since the
+ * title's last 保留称号 (keyed by an upheld complaint the runs count), and the escalation cards of the days still
+ * redrawable ($d, the dates) after that 保留's day (in $z, BOT_TIMEZONE), of the titles the decision takes, sent within
+ * the 14 days Feishu takes an update, but the one clicked ($c): redrawn as decided ($k the key, $r the kind, $n due).
+ */
+const redrawnSql = (p: { c: string; k: string; r: string; n: string; d: string; z: string }) => `redrawn as (
+  insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
+  select ${p.k}::text || ':' || o.message_id, 'update', 'message_id', o.message_id, o.message_id, 'interactive', 1,
+    jsonb_build_object('render', jsonb_build_object('kind', ${p.r}::text, 'honourId', c.id)), ${p.n}::timestamptz
+  from changed c join outbox o on o.dedupe_key in (
+    select 'revocation:alert:' || r.id || ':from-' || u.id || ':' || s.dest_key
+    from run_titles r cross join (select id from counted where status = 'upheld') u cross join (${adminDestinationsSql('$5')}) s
+    union all select 'revocation:escalate:' || d.day || ':' || r.id || ':' || s.dest_key
+    from unnest(${p.d}::text[]) d (day) cross join run_titles r cross join (${adminDestinationsSql('$5')}) s
+    where (select kept_at from title) is null or d.day > to_char((select kept_at from title) at time zone ${p.z}::text, 'YYYY-MM-DD'))
+  where o.message_id is not null and o.message_id is distinct from ${p.c}::text and o.sent_at > now() - interval '14 days'
+  order by o.id
+  on conflict (dedupe_key) do nothing
+  returning id
+)`;
+
 const keepSql = `
 with ${honourSql},
 ${titleRunSql('(select team_id from h)')},
@@ -318,8 +344,9 @@ audited as (
   select $4, 'honour.keep', 'honour', c.id::text, jsonb_build_object('teamId', h.team_id, 'year', h.year, 'reason', $7::text, 'run', (select n from run)), $6::timestamptz
   from changed c cross join h
   returning id
-)
-select coalesce((select ok from verdict), false) as ok, exists (select 1 from changed) as changed, 0 as queued,
+),
+${redrawnSql({ c: '$8', k: '$9', r: '$10', n: '$11', d: '$12', z: '$13' })}
+select coalesce((select ok from verdict), false) as ok, exists (select 1 from changed) as changed, (select count(*) from redrawn)::int as queued,
   ${decided},
   ${racedSql('changed')}`;
 
@@ -365,8 +392,9 @@ told as (
 ),
 queued as (
   ${outboxSpecsSql('(select * from told order by n)', '$8::text', '$9::jsonb', 1, '$10::timestamptz')}
-)
-select coalesce((select ok from verdict), false) as ok, exists (select 1 from changed) as changed, (select count(*) from queued)::int as queued,
+),
+${redrawnSql({ c: '$11', k: '$12', r: '$13', n: '$10', d: '$14', z: '$15' })}
+select coalesce((select ok from verdict), false) as ok, exists (select 1 from changed) as changed, ((select count(*) from queued) + (select count(*) from redrawn))::int as queued,
   ${decided},
   (select number from cert) as certificate,
   (select settings from cycle) as settings,
@@ -393,7 +421,12 @@ async function decideTitle(database: Database, event: FastTitleDecision, decisio
   const client = postgresClient(database);
   if (!client) return undefined;
   const params: unknown[] = [event.eventId, event.eventType, event.honourId, event.openId, [...event.bootstrapAdmins], event.now.toISOString(), event.reason];
-  if (decision === 'revoke') params.push(titleRevokedKey(event.honourId), JSON.stringify(titleRevokedSpec(event.honourId)), new Date().toISOString());
+  // due at the process's time, as enqueueQuietly stamps it
+  const due = new Date().toISOString();
+  if (decision === 'revoke') params.push(titleRevokedKey(event.honourId), JSON.stringify(titleRevokedSpec(event.honourId)), due);
+  const redraw = [event.clicked ?? null, revocationRedrawnKey(event.honourId), REVOCATION_DECIDED_CARD];
+  const days = [escalationDates(event.now, event.timezone), event.timezone];
+  params.push(...(decision === 'revoke' ? [...redraw, ...days] : [...redraw, due, ...days]));
   let outcome: TitleOutcome[];
   try {
     [[, outcome]] = await pipelined<[unknown, TitleOutcome[]], []>(

@@ -2,7 +2,7 @@ import { and, eq, lt, max } from 'drizzle-orm';
 import { batchAlertListed, complaintAlertCard, complaintEscalationCard } from '../../cards/complaints.js';
 import type { Db } from '../../db/index.js';
 import { jobRuns } from '../../db/schema.js';
-import { complaintSummary, complaintsWithTeams, complaintView, daysOpen, escalationKey, openComplaintTimes, revocationAlertFor, titlesAwaitingDecision, titleStatus } from '../complaints.js';
+import { complaintSummary, complaintsWithTeams, complaintView, daysOpen, escalationKey, openComplaintTimes, revocationAlertSpec, titlesAwaitingDecision, titleStatus } from '../complaints.js';
 import { daysBetween, todayIn } from '../dates.js';
 import { adminDestinations, destinationKey } from '../notifications.js';
 import { type JobOptions, type RunOutcome, runClaimed } from './claimRun.js';
@@ -35,9 +35,8 @@ export async function runEscalation(db: Db, opts: JobOptions): Promise<RunOutcom
         for (const to of destinations) await messages.send({ dedupeKey: escalationKey(today, destinationKey(to)), to, card });
       }
       for (const t of titles) {
-        const card = await revocationAlertFor(tx, t.honourId, opts.timezone, undefined, t.days);
-        if (!card) continue;
-        for (const to of destinations) await messages.send({ dedupeKey: `revocation:escalate:${today}:${t.honourId}:${destinationKey(to)}`, to, card });
+        // drawn when it is sent (revocationAlertRenderer): decided before it goes out, it goes out decided
+        for (const to of destinations) await messages.send({ dedupeKey: `revocation:escalate:${today}:${t.honourId}:${destinationKey(to)}`, to, render: revocationAlertSpec(t.honourId, t.days) });
       }
       return { complaints: due.length, ...(titles.length ? { titles: titles.length } : {}) };
     }),

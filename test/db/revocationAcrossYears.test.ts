@@ -107,9 +107,10 @@ describe('第二十二条 across years', () => {
     const [, h28] = await honoursOf(team.id);
     await upholdTwo(team.id, ['2028-09-01', '2028-09-02'], '2028-09-10T09:00:00+08:00');
     // the alert is keyed by the oldest title held, and names both titles its decision takes, in its confirm dialog too
-    const alerts = await h.db.db.select({ key: outbox.dedupeKey, card: outbox.card }).from(outbox).where(like(outbox.dedupeKey, `revocation:alert:${h27.id}:%`));
+    const alerts = await h.db.db.select({ key: outbox.dedupeKey, messageId: outbox.messageId }).from(outbox).where(like(outbox.dedupeKey, `revocation:alert:${h27.id}:%`));
     expect(alerts).not.toHaveLength(0);
-    const alert = JSON.stringify(alerts[0].card);
+    const sent = alerts[0].messageId!;
+    const alert = JSON.stringify(h.fake.messages.find((m) => m.messageId === sent)!.content);
     expect(alert).toContain('2027、2028 年度质量信得过班组');
     expect(alert).toContain(`确定撤销${team.name} 2027、2028 年度称号？`);
     expect(cardText((await h.click(ADMIN, { action: 'complaint.list' })).card.data)).toContain('1 个称号待决定');
@@ -118,6 +119,8 @@ describe('第二十二条 across years', () => {
     expect(revoke.toast.type).toBe('success');
     // the administrator's answer names both titles the decision took
     expect(cardText(revoke.card.data)).toMatch(/2027 年度质量信得过班组[\s\S]*同时撤销[\s\S]*2028 年度称号/);
+    // the alert's copy (not the card clicked) is redrawn as the answer reads
+    expect(h.fake.currentCard(sent)).toEqual(revoke.card.data);
     const revoked = await honoursOf(team.id);
     expect(revoked.map((x) => [x.id, x.revokedReason])).toEqual([
       [h27.id, '连续两次顾客投诉成立'],

@@ -53,9 +53,17 @@ export function expectSameWorlds<B>(worlds: Record<Mode, { answers: B[]; after: 
   expect(worlds.fast.after[i]).toEqual(worlds.ordinary.after[i]);
 }
 
-/** The outbox in order, without the times and ids that differ between two databases. */
+/**
+ * The outbox in order, without the times and ids that differ between two databases; an update of a card the outbox
+ * sent (a redrawn copy of an alert) names that card by its row's key instead of its message id, which the fake draws at random.
+ */
 export async function outboxRows(db: Db) {
-  return (await db.select().from(outbox).orderBy(outbox.id)).map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => o);
+  const all = await db.select().from(outbox).orderBy(outbox.id);
+  const sentAs = new Map(all.filter((o) => o.messageId).map((o) => [o.messageId!, `<message of ${o.dedupeKey}>`]));
+  return all.map(({ id: _i, createdAt: _c, nextAttemptAt: _n, claimedAt: _l, sentAt: _s, messageId: _m, ...o }) => {
+    const copy = o.kind === 'update' ? sentAs.get(o.receiver) : undefined;
+    return copy ? { ...o, dedupeKey: o.dedupeKey.replace(o.receiver, copy), receiver: copy, rateKey: o.rateKey === o.receiver ? copy : o.rateKey } : o;
+  });
 }
 
 /** How many events are claimed, and how many audit and outbox rows there are: what any one-statement attempt adds to. */
