@@ -109,12 +109,18 @@ function rawBody(limit: number) {
   return async (ctx: Context, next: Next) => {
     if (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH') {
       const declared = Number(ctx.get('content-length') || 0);
-      if (declared > limit) ctx.throw(413, `body larger than ${limit} bytes`);
+      const tooLarge = () => {
+        // the rest of the body is left unread: a keep-alive connection would wait for it before its next request, so
+        // it is closed once the 413 is sent (a chunked body has no length to refuse it by before it is read)
+        ctx.set('Connection', 'close');
+        return ctx.throw(413, `body larger than ${limit} bytes`);
+      };
+      if (declared > limit) tooLarge();
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of ctx.req) {
         size += (chunk as Buffer).length;
-        if (size > limit) ctx.throw(413, `body larger than ${limit} bytes`);
+        if (size > limit) tooLarge();
         chunks.push(chunk as Buffer);
       }
       const bytes = Buffer.concat(chunks);

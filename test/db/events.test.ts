@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { auditLog, outbox, processedEvents } from '../../db/schema.js';
@@ -313,6 +314,26 @@ describe('callback security', () => {
     expect(bad.status).toBe(400);
     const big = await fetch(h.app.url + '/lark/events', { method: 'POST', body: 'x'.repeat(2_000_000) });
     expect(big.status).toBe(413);
+  });
+
+  it('a chunked body over the limit on a keep-alive connection: the 413 closes the connection, so the next request is not left waiting for the unread rest', async () => {
+    const { port } = new URL(h.app.url);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let got = '';
+      socket.on('data', (d) => (got += d.toString()));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(got));
+      socket.write('POST /lark/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
+      const chunk = 'y'.repeat(100_000);
+      for (let i = 0; i < 12; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+      // without the close the server would read this as the body's rest and never answer it, nor end the connection
+      setTimeout(() => socket.write('0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'), 300);
+      setTimeout(() => socket.destroy(), 15_000);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(answer).toContain('{"code":413,"msg":"body larger than 1048576 bytes"');
   });
 
   it('acknowledges an unencrypted signed event and an unknown event type', async () => {
