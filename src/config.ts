@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { passwordInQuery } from './log.js';
 
 const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
@@ -57,7 +58,7 @@ export const configSchema = z
     LARK_APP_ID: secretString,
     LARK_APP_SECRET: secretString,
     LARK_DOMAIN: domainSchema,
-    LARK_EVENT_MODE: z.preprocess(lowerCased, z.enum(['ws', 'http']).default('ws')),
+    LARK_EVENT_MODE: z.preprocess(lowerCased, z.enum(['ws', 'http'], { error: 'must be ws or http' }).default('ws')),
     LARK_ENCRYPT_KEY: secretString,
     LARK_VERIFICATION_TOKEN: secretString,
     DATABASE_URL: z.preprocess(
@@ -65,6 +66,8 @@ export const configSchema = z
       z
         .string()
         .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+        // postgres.js reads no password from the query: it sends `password` to the server as a setting, which refuses it
+        .refine((url) => !passwordInQuery(url), 'has the password in its query (?password=…), which postgres.js does not read: write it as postgres://user:password@host/db')
         .optional(),
     ),
     DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
@@ -104,7 +107,7 @@ export const configSchema = z
     CERTIFICATE_FONT: optionalString,
     LOG_LEVEL: z.preprocess(
       lowerCased,
-      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
     ),
   })
   .superRefine((c, ctx) => {

@@ -147,10 +147,13 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 }
 
 /**
- * Removes the password from a database URL before it is shown. Read as text, not parsed: a password with `/`, `#`
- * or `?` is no valid URL, and postgres.js still takes it. Everything between `://` and the last `@` is the user
- * and password; the user (up to the first `:`) stays.
+ * A password written libpq's way, in the query (`?password=…`, `sslpassword`, a key's path): postgres.js reads none of
+ * them (it sends `password` to the server as a setting, refused), so the configuration refuses the first, and every
+ * line that shows the URL masks them all.
  */
+const SECRET_QUERY = /([?&](?:password|sslpassword|sslkey)=)([^&#]*)/gi;
+export const passwordInQuery = (url: string): boolean => /[?&](?:password|sslpassword)=/i.test(url);
+
 /**
  * `text` without the password of DATABASE_URL `url`, nor any piece of it: a password holding an unescaped `@`, `#` or
  * `/` (postgres://bob:a@Secret#1@db/x) is split by the URL parser, and its tail ends up in a driver's message as the
@@ -159,11 +162,9 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 export function withoutDatabasePassword(text: string, url: string): string {
   const start = url.indexOf('://');
   const end = url.lastIndexOf('@');
-  if (start < 0 || end < start) return text;
-  const userinfo = url.slice(start + 3, end);
+  const userinfo = start >= 0 && end > start ? url.slice(start + 3, end) : '';
   const colon = userinfo.indexOf(':');
-  if (colon < 0) return text;
-  const password = userinfo.slice(colon + 1);
+  const secrets = [...(colon >= 0 ? [userinfo.slice(colon + 1)] : []), ...[...url.matchAll(SECRET_QUERY)].map((m) => m[2])];
   const decoded = (p: string) => {
     try {
       return decodeURIComponent(p);
@@ -172,20 +173,26 @@ export function withoutDatabasePassword(text: string, url: string): string {
     }
   };
   // the whole before its pieces, as typed and percent-decoded; a piece of one or two characters says nothing
-  const pieces = [password, ...password.split(/[@#/?:]/)].flatMap((p) => [p, decoded(p)]).filter((p) => p.length >= 3);
+  const pieces = secrets.flatMap((secret) => [secret, ...secret.split(/[@#/?:]/)]).flatMap((p) => [p, decoded(p)]).filter((p) => p.length >= 3);
   let out = text;
   for (const piece of new Set(pieces.sort((a, b) => b.length - a.length))) out = out.split(piece).join('***');
   return out;
 }
 
+/**
+ * Removes the password from a database URL before it is shown. Read as text, not parsed: a password with `/`, `#`
+ * or `?` is no valid URL, and postgres.js still takes it. Everything between `://` and the last `@` is the user
+ * and password; the user (up to the first `:`) stays. Its query's secrets (SECRET_QUERY) are masked too.
+ */
 export function safeDatabaseUrl(url: string): string {
-  const start = url.indexOf('://');
-  const end = url.lastIndexOf('@');
-  if (start < 0 || end < start) return url;
-  const userinfo = url.slice(start + 3, end);
+  const masked = url.replace(SECRET_QUERY, '$1***');
+  const start = masked.indexOf('://');
+  const end = masked.lastIndexOf('@');
+  if (start < 0 || end < start) return masked;
+  const userinfo = masked.slice(start + 3, end);
   const colon = userinfo.indexOf(':');
-  if (colon < 0) return url;
-  return `${url.slice(0, start + 3)}${userinfo.slice(0, colon)}:***${url.slice(end)}`;
+  if (colon < 0) return masked;
+  return `${masked.slice(0, start + 3)}${userinfo.slice(0, colon)}:***${masked.slice(end)}`;
 }
 
 /**

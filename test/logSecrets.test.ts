@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLarkClient } from '../src/lark/client.js';
 import { larkReader } from '../src/lark/reader.js';
 import { sdkLogFields } from '../src/lark/client.js';
-import { createLogger, errorText, safeDatabaseUrl, withoutContacts } from '../src/log.js';
+import { createLogger, databaseUrlProblem, errorText, safeDatabaseUrl, withoutContacts } from '../src/log.js';
 
 /**
  * The SDK throws axios errors whose request config and socket dump hold `Authorization: Bearer t-…`; logged as
@@ -81,6 +81,12 @@ describe('errors in the log', () => {
     expect(safeDatabaseUrl('postgres://bot:p@ss#w0rd@db.example/gdsz')).toBe('postgres://bot:***@db.example/gdsz');
     expect(safeDatabaseUrl('postgres://bot:pa?ss@db.example/gdsz')).toBe('postgres://bot:***@db.example/gdsz');
     expect(safeDatabaseUrl('postgres://bot:S3cret@db1.example,db2.example/gdsz')).toBe('postgres://bot:***@db1.example,db2.example/gdsz');
+    // libpq's spelling, in the query: refused by the configuration, never shown
+    expect(safeDatabaseUrl('postgres://bot@db/gdsz?sslmode=require&password=QSECRET99')).toBe('postgres://bot@db/gdsz?sslmode=require&password=***');
+    expect(safeDatabaseUrl('postgres://bot:pw1@db/gdsz?PASSWORD=Q2&sslpassword=Q3#x')).toBe('postgres://bot:***@db/gdsz?PASSWORD=***&sslpassword=***#x');
+    const url = 'postgres://bot@127.0.0.1:1/gdsz?password=QSECRET99';
+    const line = databaseUrlProblem(new Error(`connect ECONNREFUSED, options password=QSECRET99`), url);
+    expect(line).toBe('DATABASE_URL postgres://bot@127.0.0.1:1/gdsz?password=*** cannot be used: connect ECONNREFUSED, options password=***');
   });
 
   it('a database error, logged or kept as text, names the query and the reason but none of its values', () => {
