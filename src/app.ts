@@ -237,11 +237,12 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     wsClient = client;
     void client.start({ eventDispatcher });
   }
-  // a wrong LARK_APP_SECRET is said at once, not at the first message; the bot keeps serving (/healthz, the console)
-  // and the outbox holds what it queues until Feishu grants a token
+  // a wrong LARK_APP_SECRET is said at once, an Open Platform out of reach once asked again after the first pause, not
+  // at the first message; the bot keeps serving (/healthz, the console) and the outbox holds what it queues meanwhile
   if (!config.localMode && !opts.transport) {
-    void credentialsProblem(larkClient).then((problem) => {
-      if (problem && !stopping) dispatcher.reportOutage(problem.kind, problem.error);
+    void dispatcher.checkAtStart(async () => {
+      const problem = await credentialsProblem(larkClient);
+      return stopping ? undefined : problem;
     });
   }
   if (opts.runDispatcher !== false) {

@@ -674,6 +674,26 @@ export class OutboxDispatcher {
     this.logOutage(this.outage);
   }
 
+  /**
+   * The start-up check (`check`, the token asked for: credentialsProblem): what it finds is reported (reportOutage); no
+   * answer is asked once more after the first pause, as a send's probe would be, so an Open Platform out of reach (a
+   * mistyped LARK_DOMAIN, a network that blocks it) is said in the log seconds after the start, not at the first message.
+   */
+  async checkAtStart(check: () => Promise<{ kind: Outage; error: string } | undefined>): Promise<void> {
+    const problem = await check();
+    if (!problem) return;
+    this.reportOutage(problem.kind, problem.error);
+    const o = this.outage;
+    if (problem.kind !== 'network' || !o || o.logged) return;
+    await new Promise((resolve) => setTimeout(resolve, this.limits.outagePauseMs).unref());
+    const again = await check();
+    // still the outage the first check found, not logged by a send's probe meanwhile: the second failed probe's line
+    if (!again || this.outage !== o || o.logged) return;
+    if (again.kind !== o.kind) o.logged = false;
+    Object.assign(o, { kind: again.kind, error: again.error, probes: o.probes + 1 });
+    this.logOutage(o);
+  }
+
   /** The platform answered a send: an outage, if any, is over. */
   private platformAnswered(): void {
     const o = this.outage;

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, like, sql } from 'drizzle-orm';
 import { auditLog, outbox } from '../../db/schema.js';
@@ -223,5 +225,30 @@ describe('a wrong LARK_APP_SECRET', () => {
 
     const health = await fetch(`${h.app.url}/healthz`);
     expect(health.status).toBe(200);
+  });
+});
+
+describe('the Open Platform out of reach at start-up (a mistyped LARK_DOMAIN, a network that blocks it)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    // a port nothing listens on
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    h = await startHarness({ outboxLimits: { ...LIMITS, outagePauseMs: 200 }, env: { LARK_DOMAIN: `http://127.0.0.1:${port}` } });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('is said in one warning soon after the start, before anything is queued: the token is asked again after the first pause', async () => {
+    const warned = () => lines(h).filter((l) => l.msg.startsWith('Open Platform out of reach'));
+    await until(() => warned().length > 0, 10_000);
+    expect(warned()).toHaveLength(1);
+    expect(warned()[0].level).toBe(40);
+    expect(warned()[0].error).toMatch(/^no answer: ECONNREFUSED/);
+    expect(h.app.dispatcher.outageKind).toBe('network');
+    expect(await h.db.db.select().from(outbox)).toEqual([]);
   });
 });
