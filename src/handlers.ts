@@ -431,6 +431,9 @@ export interface CommandSuggestion {
 }
 
 /** What the bot's features register into; the event processor reads it. */
+/** A text this short, spaces left out, may be a command's name typed with spaces inside it (帮　助). */
+const FOLDED_MAX = 8;
+
 export class BotRegistry {
   readonly #commands: CommandDef[] = [];
   readonly #actions = new Map<string, CardActionDef>();
@@ -502,7 +505,13 @@ export class BotRegistry {
     const bare = inner.replace(TRAILING_STOPS, '').trim();
     const after = COURTESY_AFTER.exec(simplified(halfWidth(bare)).toLowerCase())?.[0].length ?? 0;
     const core = bare.slice(0, bare.length - after).trim();
-    return after && core ? this.#matchCommand(core) : undefined;
+    const unwrapped = after && core ? this.#matchCommand(core) : undefined;
+    if (unwrapped) return unwrapped;
+    // 帮　助, 进 度: a short command's name typed with spaces between its characters (an argument is never folded in)
+    const folded = t.replace(/(?<=\p{Script=Han})\s+(?=\p{Script=Han})/gu, '');
+    if (folded === t || [...folded].length > FOLDED_MAX) return undefined;
+    const named = this.#matchCommand(folded);
+    return named && !named.argument ? named : undefined;
   }
 
   /**

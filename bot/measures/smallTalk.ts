@@ -29,6 +29,41 @@ const REPLIES: Record<Kind, { zh: string; en: string }> = {
 
 const ZH_WORDS = Object.keys(ZH).sort((a, b) => b.length - a.length);
 
+/**
+ * Asked of the bot itself, whole (你是谁, 转人工, 不懂): who it is (README: the bot that runs the programme for the
+ * association), that no person answers here and the association's 秘书处 does (its phone is in no text we have), or where
+ * to start. What it can do (你能做什么) is the menu's alias (bot/help).
+ */
+const ABOUT_BOT: Record<string, 'who' | 'howAreYou' | 'human' | 'lost'> = {};
+for (const w of '你是谁 您是谁 你是什么 你是干什么的 你是做什么的 你是机器人吗 你是人吗 你是真人吗 你叫什么 你叫什么名字 你是哪位 这是什么 这是谁 这是什么机器人'.split(' ')) ABOUT_BOT[w] = 'who';
+for (const w of '你好吗 你还好吗 最近好吗'.split(' ')) ABOUT_BOT[w] = 'howAreYou';
+for (const w of '人工 人工客服 转人工 转人工客服 人工服务 找人工 我要人工 要人工 人工咨询 客服 联系客服 找客服 真人 找真人 有人工吗 有没有人工 有人工客服吗 有没有人工客服 真人客服'.split(' ')) ABOUT_BOT[w] = 'human';
+for (const w of '不懂 看不懂 听不懂 不明白 没看懂 没听懂 不会用 不知道怎么用 怎么弄 我不懂 还是不懂 什么意思'.split(' ')) ABOUT_BOT[w] = 'lost';
+
+const ABOUT_BOT_EN: readonly (readonly [RegExp, 'who' | 'howAreYou' | 'human' | 'lost'])[] = [
+  [/^(?:who|what) are you$|^are you (?:a |an )?(?:bot|robot|human|person|real person|ai|machine)$|^what is this(?: bot)?$/, 'who'],
+  [/^how are you(?: doing| today)?$|^how(?: s| is) it going$/, 'howAreYou'],
+  [/^(?:(?:i want to |can i |let me )?(?:talk|speak|chat) (?:to|with) (?:a |an )?(?:human|person|real person|agent|someone))$|^(?:a )?(?:human|real person|live agent|agent|customer service|operator)(?: please)?$/, 'human'],
+  // an apostrophe is read as a space: don’t is don t
+  [/^(?:i )?(?:don t|do not|dont) (?:understand|get it|know how)$|^i(?: a| )m lost$|^confused$/, 'lost'],
+];
+
+const ABOUT_BOT_REPLIES = {
+  who: {
+    zh: '我是质量信得过班组助手，广东省市政行业协会“质量信得过班组”活动的飞书机器人：按《广东省市政工程质量信得过班组建设管理办法（暂行）》办理班组注册、年度申报、单位确认推荐、专家评分和质量投诉，也可以回答办法中的问题。发送“帮助”查看可用的命令。',
+    en: 'I am 质量信得过班组助手, the Feishu bot of the Guangdong Municipal Engineering Association’s Quality Trustworthy Team programme: teams register and apply here, organisation contacts confirm, experts score, anyone may complain, and I answer questions about the measures. Send “help” (帮助) for the menu.',
+  },
+  howAreYou: { zh: '我很好，谢谢。需要办理或查询时，发送“帮助”查看可用的命令。', en: 'Fine, thank you. Send “help” (帮助) for the menu any time.' },
+  human: {
+    zh: '这里是自动回复的机器人，没有人工客服。需要人工咨询的，请联系广东省市政行业协会秘书处（我这里没有协会的电话）；注册、申报、投诉等可以在这里办理，发送“帮助”查看可用的命令。',
+    en: 'This is an automatic bot: no person answers here. For a person, contact the secretariat of the Guangdong Municipal Engineering Association (广东省市政行业协会秘书处; I have no phone number for it). Registering, applying and complaining are done here: send “help” (帮助) for the menu.',
+  },
+  lost: {
+    zh: '发送“帮助”打开菜单，点按钮即可办理（注册班组、查看进度、申报等）；也可以直接用一句话提问，例如“注册多久才能参加评选”。',
+    en: 'Send “help” (帮助) for the menu and press a button (register a team, see your status, apply), or ask a question in one sentence, such as “When can we apply?”.',
+  },
+} as const;
+
 /** 好的谢谢, 收到谢谢: a message made only of these words is thanks when it thanks, else its one kind. */
 function zhKind(text: string): Kind | undefined {
   const kinds = new Set<Kind>();
@@ -52,7 +87,7 @@ const PICTOGRAPH = /\p{Extended_Pictographic}/u;
 /** An emoji picked from Feishu's panel: a text message carries its name in brackets (谢谢[抱拳], [赞], [THUMBSUP]). */
 const PANEL_EMOJI = /\[[^[\]\s]{1,8}\]/gu;
 
-/** The reply to a message that is only thanks, an okay, a goodbye or emoji; undefined for anything else. */
+/** The reply to a message that is only thanks, an okay, a goodbye or emoji, or asks who the bot is; undefined for anything else. */
 export function smallTalkReply(text: string): string | undefined {
   // 謝謝 is 谢谢
   const typed = simplified(text.normalize('NFKC')).toLowerCase();
@@ -61,6 +96,8 @@ export function smallTalkReply(text: string): string | undefined {
   // emoji, punctuation and spaces say nothing more: 谢谢🙏 is 谢谢, 👍 alone is an okay
   const words = t.replace(/[\p{Extended_Pictographic}\p{P}\p{S}\u200d\ufe0f\s]+/gu, ' ').trim().replace(/\s+/g, ' ');
   if (!words) return PICTOGRAPH.test(t) || panelEmoji ? REPLIES.ok.zh : undefined;
+  const about = ABOUT_BOT[words.replace(/\s/g, '')] ?? ABOUT_BOT_EN.find(([re]) => re.test(words))?.[1];
+  if (about) return ABOUT_BOT_REPLIES[about][/\p{Script=Han}/u.test(words) ? 'zh' : 'en'];
   const zh = zhKind(words.replace(/\s/g, ''));
   if (zh && /\p{Script=Han}/u.test(words)) return REPLIES[zh].zh;
   for (const [re, kind] of EN) if (re.test(words)) return REPLIES[kind].en;
