@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type BotRegistry, leaderOfTeam } from '../../src/handlers.js';
 import { teamLedBy } from '../../src/teams.js';
 import { id, noValue, values } from '../respond.js';
-import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, profileFormAgain, removedAgain, removeTeamMember, removeTeamMemberFast, saveProfile, saveProfileFast, showMembers } from './profile.js';
+import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, profileFormAgain, removedAgain, removeTeamMember, removeTeamMemberFast, saveProfile, saveProfileFast, sendMembers, sendProfileForm, showMembers } from './profile.js';
 import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration, submitRegistrationFast } from './register.js';
 import { changeTeamLeader, leaderFormAgain, openLeaderForm, sendLeaderEntry, showLeaderEntry } from './leader.js';
 import { sendStatus, showStatus } from './status.js';
@@ -19,6 +19,9 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'team.registerForm', roles: ['public'], value: noValue, run: openRegistrationForm });
   bot.cardAction({ action: 'team.register', roles: ['public'], value: noValue, run: submitRegistration, onRefused: registrationFormAgain, fast: submitRegistrationFast });
   bot.cardAction({ action: 'team.status', roles: ['public'], value: noValue, run: showStatus });
+  // the 进度 card's buttons typed (修改资料, 班组成员, and the members card's 添加成员): that card for a leader
+  bot.command({ names: ['修改资料', 'edit team', '班组资料', '修改班组资料', 'edit team details', 'edit profile'], run: sendProfileForm });
+  bot.command({ names: ['班组成员', 'team members', '添加成员', 'add members', 'add member', '成员名单', 'members'], run: sendMembers });
   bot.cardAction({ action: 'team.editForm', roles: teamKeeper, value: onTeam, run: openProfileForm });
   bot.cardAction({ action: 'team.editSave', roles: teamKeeper, value: onTeam, run: saveProfile, onRefused: profileFormAgain, fast: saveProfileFast });
   bot.cardAction({ action: 'team.members', roles: teamKeeper, value: onTeam, run: showMembers });

@@ -4,13 +4,14 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import type { Db } from '../../db/index.js';
 import { todayIn } from '../../src/dates.js';
 import { fastAddMembers, fastRemoveMember, fastSaveProfile } from '../../src/fast/teams.js';
-import { type CardActionInput, type CardResponse, type CardRun, type FastContext, type FastOutcome, type HandlerContext, type OnRefused, toastFor } from '../../src/handlers.js';
+import type { Card } from '../../cards/kit.js';
+import { type CardActionInput, type CardResponse, type CardRun, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, type OnRefused, toastFor } from '../../src/handlers.js';
 import { isPending } from '../../src/import/people.js';
 import { announceRecusals } from '../../src/review/recusal.js';
 import { type Actor, pickerCandidates } from '../../src/people.js';
-import { addMembers, getTeam, ledBy, parseProfile, profileForm, removeMember, teamLedBy, teamMembersOf, updateTeamProfile } from '../../src/teams.js';
+import { addMembers, getTeam, ledBy, parseProfile, profileForm, removeMember, teamLedBy, teamMembersOf, teamsOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
-import { idFrom, idOrZero, pageFrom, raw } from '../respond.js';
+import { idFrom, idOrZero, pageFrom, raw, sendPrivately } from '../respond.js';
 import { statusCardFor, statusCardOf } from './status.js';
 import { teamData } from './view.js';
 
@@ -23,10 +24,13 @@ const contactCandidates = (ctx: HandlerContext, current: string) => pickerCandid
  */
 const formTeam = (team: Parameters<typeof teamData>[0]) => ({ ...teamData(team), ...(isPending(team.contactOpenId) ? { contactOpenId: '' } : {}) });
 
-export const openProfileForm: CardRun = async (ctx, input) => {
-  const team = await teamLedBy(ctx.tx, ctx.actor, idFrom(input.value, 'teamId'));
-  return raw(profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId) }));
-};
+/** 修改资料's form for a team the actor leads (or any, for an administrator). */
+async function profileFormOf(ctx: HandlerContext, teamId: number) {
+  const team = await teamLedBy(ctx.tx, ctx.actor, teamId);
+  return profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId) });
+}
+
+export const openProfileForm: CardRun = async (ctx, input) => raw(await profileFormOf(ctx, idFrom(input.value, 'teamId')));
 
 const contactLookup = { picker: 'contact', lookup: 'contactLookup', label: '单位联系人' };
 const savedToast = { type: 'success' as const, content: '资料已保存' };
@@ -101,6 +105,27 @@ async function membersView(ctx: HandlerContext, teamId: number, opts: MembersOpt
 }
 
 export const showMembers: CardRun = async (ctx, input) => raw(await membersView(ctx, idFrom(input.value, 'teamId'), { page: pageFrom(input.value) }));
+
+/** Said to someone who leads no team and types 修改资料 or 班组成员; an administrator has no card of the team's to do it from. */
+export const onlyLeadersEdit = '只有班组长可以修改班组资料和成员：请本班组的班组长发送“进度”，在班组下点“修改资料”或“班组成员”。';
+const adminsEdit = '只有班组长可以修改班组资料和成员（在“进度”卡片中点“修改资料”“班组成员”），请该班组的班组长办理；协会管理员可发送“更换班组长 班组编号”更换班组长。';
+
+/**
+ * 修改资料 / 班组成员 typed, the labels of the 进度 card's buttons: the leader of one team gets that card, a leader of
+ * several their 进度 (each team with both buttons), anyone else who may.
+ */
+function typedTeamButton(cardOf: (ctx: HandlerContext, teamId: number) => Promise<Card>, what: string) {
+  return async (ctx: HandlerContext, msg: IncomingText): Promise<void> => {
+    const key = `team:typed:${ctx.eventId}`;
+    const led = (await teamsOf(ctx.tx, ctx.actor.openId)).filter((v) => v.myRole === 'leader');
+    if (led.length === 1) return sendPrivately(ctx, msg, key, { card: await cardOf(ctx, led[0].team.id) }, what);
+    if (led.length > 1) return sendPrivately(ctx, msg, key, { card: await statusCardFor(ctx) }, '进度卡片');
+    await sendPrivately(ctx, msg, key, { text: ctx.actor.roles.includes('admin') ? adminsEdit : onlyLeadersEdit }, '说明');
+  };
+}
+
+export const sendProfileForm = typedTeamButton(profileFormOf, '修改资料卡片');
+export const sendMembers = typedTeamButton((ctx, teamId) => membersView(ctx, teamId), '班组成员卡片');
 
 /** The members picked, as the form gives them (one or many). */
 function pickedIds(formValue: Record<string, unknown>): string[] {
