@@ -18,7 +18,7 @@ export interface ArticleConcepts {
 export const ARTICLE_CONCEPTS: Record<number, ArticleConcepts> = {
   1: {
     en: 'The measures serve the quality-strong province strategy and are based on the China Association for Quality’s Guidelines for Building Quality Trustworthy Teams.',
-    zh: ['依据什么', '根据什么', '为什么制定', '制定依据', '制定的', '出台', '背景', '质量强省', '质量强国'],
+    zh: ['依据什么', '根据什么', '为什么制定', '制定依据', '制定的', '出台', '背景', '质量强省', '质量强国', '办法的依据', '办法依据', '办法是根据', '办法根据'],
     enCues: ['based on', 'basis', 'why measures', 'background', 'legal basis', 'strategy'],
   },
   2: {
@@ -145,6 +145,8 @@ export const ZH_SYNONYMS: readonly (readonly [colloquial: string, measures: stri
   ['全国', '中国'],
   ['国家', '中国'],
   ['牵头', '组织推进 实施组织'],
+  // a 项目部 is a team or department of its organisation (第二条: 行政班组、团队、部门)
+  ['项目部', '团队 部门'],
   ['公司', '组织 单位'],
   ['企业', '组织 单位'],
   ['多久一次', '每年一次'],

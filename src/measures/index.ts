@@ -126,12 +126,12 @@ const TRAILING_PUNCTUATION = trailingRun('[?？。.!！]');
 const ZH_AND = '(?:和|与|跟|及|、|,|，)';
 /**
  * 第十六条, 条款 16, article 16, article #16, art. 16 (as English abbreviates it) anywhere in a text; `and 22` after
- * one names another (article 16 and 22), as do 第十六、十七条 and 第十六条和十七条, as Chinese names several (the
- * README's 第十二、十三、十五条).
+ * one names another (article 16 and 22), as does a number after a space (条款 15 16, not 条款 16 2025年), as do
+ * 第十六、十七条 and 第十六条和十七条, as Chinese names several (the README's 第十二、十三、十五条).
  */
 const REFERENCE = new RegExp(
-  `第\\s*(${NUMERAL})((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL})*)\\s*条((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL}\\s*条)*)|(?:条款|\\barticles?|\\bart(?![a-z])\\.?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z]))*)`,
-  'gi',
+  `第\\s*(${NUMERAL})((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL})*)\\s*条((?:\\s*${ZH_AND}\\s*(?:第\\s*)?${NUMERAL}\\s*条)*)|(?:条款|\\barticles?|\\bart(?![a-z])\\.?)\\s*#?\\s*(?:第\\s*)?(${NUMERAL})(?![0-9a-z])((?:\\s*(?:和|与|跟|及|、|,|，|&|and|or|vs\\.?)\\s*#?\\s*(?:${NUMERAL})(?![0-9a-z])|\\s+(?:${NUMERAL})(?![0-9a-z]|(?!条)\\p{Script=Han}))*)`,
+  'giu',
 );
 /** What does article sixteen say: a number in English words after `article` or `art.` (no one- or two-letter Roman numeral: article I read). */
 const ENGLISH_REFERENCE = /\b(?:articles?|art(?![a-z])\.?)\s+((?:twenty|thirty)[\s-]+[a-z]{3,9}|[a-z]{3,11})\b/gi;
@@ -340,12 +340,18 @@ function passageScore(p: Passage, queryTerms: string[]): number {
 }
 
 /**
+ * The programme's codes, whose letters are no English words (查询证书 GDSZ-ZS-2026-0001 is a Chinese question): a team's
+ * code GDSZ-2025-0001, a certificate's number GDSZ-ZS-2026-0001, a complaint's reference TS-2027-0005, as typed.
+ */
+const CODES = /(?<![a-z0-9])(?:gdsz[\s-]*(?:zs[\s-]*)?|ts[\s-]*)\d{4}[\s-]*\d{1,6}(?![a-z0-9])/gi;
+
+/**
  * English when the question is written in English words: two or more of them, with at least as many Latin
  * letters as Han characters besides a 第N条 (what does 第十六条 mean, I want to complain about 市政养护一班 — a
  * team's name is Chinese whatever language its users ask in); else Chinese, the measures' language (QC小组).
  */
 export function questionLanguage(text: string): 'zh' | 'en' {
-  const t = normalized(text).replace(new RegExp(`第\\s*${NUMERAL}\\s*条`, 'g'), ' ');
+  const t = normalized(text).replace(new RegExp(`第\\s*${NUMERAL}\\s*条`, 'g'), ' ').replace(CODES, ' ');
   const words = t.match(/[a-z]{2,}/gi) ?? [];
   const han = t.match(/\p{Script=Han}/gu)?.length ?? 0;
   const letters = words.reduce((sum, w) => sum + w.length, 0);
