@@ -118,6 +118,34 @@ interface NextStep {
    * to take part (注册, 申报) when this line is shown.
    */
   notTakingPart?: true;
+  /** Shown to administrators only (管理): anyone else asking the same words is not told a command that is not theirs. */
+  adminsOnly?: true;
+  /** Shown above the articles: the command answers the question before the measures do (我的申报到哪一步了). */
+  first?: true;
+  /**
+   * The asker's own applications answer it (怎么修改申报): the line is theirs, `Asker.applications` (what each of their
+   * teams' applications allows now), in place of `zh` when there are any.
+   */
+  ownApplications?: true;
+}
+
+/**
+ * Who asks, as far as an answer differs by it: an administrator, a team's leader, and the state lines of the asker's
+ * own running applications (bot/measures reads them, only when the question asks about changing an application).
+ * Without it (a card drawn for no one) every line is shown.
+ */
+export interface Asker {
+  admin: boolean;
+  leader: boolean;
+  /** The running applications of the teams the asker leads, each with what its state allows now (our own fixed line). */
+  applications?: readonly OwnApplication[];
+}
+
+export interface OwnApplication {
+  team: string;
+  year: number;
+  /** 申报已提交，等待单位联系人确认；… */
+  state: string;
 }
 
 /** A question about complaining (第二十一、二十二条), and what to send to make one. */
@@ -215,7 +243,7 @@ const FEES: NextStep = {
 /** The association's phone, address, office: not in the measures (第二十条's 协会 is no answer to it). */
 const CONTACT: NextStep = {
   asked:
-    /协会[^，,。？?]{0,8}(?:电话|地址|邮箱|联系方式|办公地点|办公室|官网|网站|公众号)|协会(?:的)?(?:办公室)?(?:在哪里?|在哪儿|在什么地方)[?？。!！]*$|(?:怎么|如何|怎样)联系(?:上)?协会|秘书处|\b(?:phone|telephone|address|office|e-?mail|website|contact details?|how (?:do|can|should) (?:i|we) contact)\b.{0,40}\bassociat|\bassociat\w*.{0,40}\b(?:phone|telephone|address|office|e-?mail|website|contact details?|located)\b/i,
+    /协会[^，,。？?]{0,8}(?:电话|地址|邮箱|联系方式|办公地点|办公室|官网|网站|公众号)|^(?:请问)?(?:你们|协会|秘书处)?(?:的)?(?:联系方式|联系电话|电话号码|咨询电话|客服电话)(?:是)?(?:多少|什么|有吗|呢)?[?？。!！]*$|协会(?:的)?(?:办公室)?(?:在哪里?|在哪儿|在什么地方)[?？。!！]*$|(?:怎么|如何|怎样)联系(?:上)?协会|秘书处|\b(?:phone|telephone|address|office|e-?mail|website|contact details?|how (?:do|can|should) (?:i|we) contact)\b.{0,40}\bassociat|\bassociat\w*.{0,40}\b(?:phone|telephone|address|office|e-?mail|website|contact details?|located)\b/i,
   zh: '**协会的联系方式**：办法中没有协会的电话、地址或办公地点，请向广东省市政行业协会秘书处咨询。',
   en: '**Contacting the association**: the measures give no phone number, address or office of the association; ask the secretariat of the Guangdong Municipal Engineering Association (广东省市政行业协会秘书处).',
   alone: true,
@@ -245,6 +273,78 @@ const TEAM_SIZE: NextStep = {
   en: '**Team size**: the measures set no number of members, nor do the conditions to apply (Article 13); registration asks for the actual number.',
 };
 
+/** A team's code sent alone (GDSZ-2025-0001): what it is for, 进度 for one's own team and 投诉 to complain about one. */
+const TEAM_CODE: NextStep = {
+  asked: /^[\s"'“”‘’]*GDSZ[\s-]*\d{4}[\s-]*\d{1,6}[\s"'“”‘’。.?？!！]*$/i,
+  zh: '**班组编号**：每个班组注册时得到一个编号（如 GDSZ-2025-0001）。发送“进度”查看你的班组的编号、申报和荣誉；要投诉某个班组，发送“投诉 班组编号”，如“投诉 GDSZ-2025-0001”。',
+  en: '**A team code** (GDSZ-2025-0001) is given to each team when it registers. Send “进度” (status) to see your team’s code, application and titles; to complain about a team, send “投诉 <team code>” (complain).',
+  alone: true,
+  notTakingPart: true,
+};
+
+/** A certificate's number sent alone (GDSZ-ZS-2026-0001): 进度 shows one's own, and a complaint may name a team by it. */
+const CERTIFICATE_NUMBER: NextStep = {
+  asked: /^[\s"'“”‘’]*GDSZ[\s-]*ZS[\s-]*\d{4}[\s-]*\d{1,6}[\s"'“”‘’。.?？!！]*$/i,
+  zh: '**荣誉证书编号**：获得称号的班组的证书编号形如 GDSZ-ZS-2026-0001，发送“进度”可查看本班组的证书编号；对获得称号的班组有质量投诉，可发送“投诉 证书编号”。证书的真伪请向广东省市政行业协会核实。',
+  en: '**A certificate number** (GDSZ-ZS-2026-0001): “进度” (status) shows your team’s; to complain about a titled team, send “投诉 <certificate number>” (complain). Ask the association to check whether a certificate is genuine.',
+  alone: true,
+  notTakingPart: true,
+};
+
+/** The score sheet itself: 第十八条 names it; the bot does not hand it out, the association does. */
+const SCORE_SHEET: NextStep = {
+  asked: /评分表[^。？?]{0,8}(?:下载|在哪|哪里|哪儿|获取|拿到|找到|发我|发给|给我|看看|查看|有吗|模板|文件)|(?:下载|获取|索取|要一份|哪里有|哪儿有)[^。？?]{0,4}评分表|\bscore ?sheet\b.{0,30}\b(?:download|where|get|find|copy)\b|\b(?:download|get|find|copy of)\b.{0,30}\bscore ?sheet\b/i,
+  zh: '**评分表**：评审按《质量信得过班组建设评分表》进行（第十八条）；评分表不在这里公开下载，本年度的评分表请向广东省市政行业协会索取。',
+  en: '**The score sheet** (Article 18 names it) is not published here: ask the Guangdong Municipal Engineering Association for this year’s.',
+};
+
+/** Becoming an expert: 第十一条's 专家队伍 is the association's to build; there is no sign-up in the bot. */
+const EXPERT_POOL: NextStep = {
+  asked: /(?:加入|进入|成为|申请(?:成为|当|做)|报名|当|做|入选)(?:评审)?专家(?:库|队伍|组)?|专家(?:库|队伍)[^。？?]{0,6}(?:加入|申请|报名|怎么进|怎么入|如何进|如何入)|\b(?:become|join|sign up as|apply to be|register as)\b.{0,20}\b(?:an? )?(?:expert|reviewer)s?\b|\bexpert (?:pool|panel)\b.{0,20}\b(?:join|apply|sign up)\b/i,
+  zh: '**加入专家库**：评审专家由协会从其专家队伍中选定（第十一条），不公开报名；有意参加评审的，请向广东省市政行业协会咨询。',
+  en: '**Becoming an expert**: the association chooses its experts from its own pool (Article 11); there is no public sign-up here: ask the Guangdong Municipal Engineering Association.',
+};
+
+/**
+ * Changing the team's leader: the command 更换班组长 (bot/teams/leader.ts) — the leader picks one of the team's members
+ * linked to Feishu; an administrator names the team by its code; anyone else is refused and told who may.
+ */
+const LEADER_CHANGE: NextStep = {
+  asked: /(?:换|更换|变更|修改|改)(?:一下|一个|个)?(?:新的?)?班组长|班组长(?:换|要换|想换|变|离职|调走|走了|辞职|退休|不干)|\b(?:change|replace|switch|new)\b.{0,20}\b(?:team )?leader\b|\bleader\b.{0,30}\b(?:left|leaves|leaving|quit|resign|retir|moved)/i,
+  zh: '**更换班组长**：由班组长发送“更换班组长”（change leader），在本班组已关联飞书的成员中选择新班组长（新班组长须先在“班组成员”中添加）；协会管理员可发送“更换班组长 班组编号”办理。其他人请告知本班组的班组长或协会管理员办理。',
+  en: '**Changing the team leader**: the leader sends “更换班组长” (change leader) and picks the new leader among the team’s members linked to Feishu (add them in 班组成员 first); an administrator sends “更换班组长 <team code>”. Anyone else: ask the team’s leader or an administrator.',
+  alone: true,
+  notTakingPart: true,
+};
+
+/**
+ * Changing a team's details or members (修改班组名称, 更换单位联系人, 添加班组成员): the leader's 进度 card has 修改资料 and 班组成员,
+ * and both labels typed are commands (bot/teams/index.ts).
+ */
+const TEAM_EDIT: NextStep = {
+  asked:
+    /(?:修改|变更|更改|更换|改|换|添加|增加|(?<![参增])加|删除|删掉|移除|减少)(?:一下|一个|个|几个)?(?:新的?)?(?:班组|团队|我们的|我的)?(?:的)?(?:信息|名称|名字|资料|电话|联系电话|手机号?|(?:单位)?联系人|成员|组员)|^(?:班组成员|添加成员|修改资料|班组资料)$|\b(?:change|edit|update|correct|rename|add|remove|delete)\b.{0,20}\b(?:team(?:’s|'s)? (?:name|details|info|information|profile|members?)|(?:organi[sz]ation )?contact(?: person)?|members?|phone(?: number)?)\b/i,
+  unless: LEADER_CHANGE.asked,
+  zh: '**修改班组资料**：班组长发送“进度”，在班组下点“修改资料”修改班组名称、联系电话、单位联系人等，点“班组成员”添加或移除成员；也可直接发送“修改资料”或“班组成员”。只有班组长可以修改。',
+  en: '**Changing the team’s details**: the leader sends “进度” (status) and presses 修改资料 (edit details: name, phone, organisation contact) or 班组成员 (members: add or remove); or send “修改资料” / “班组成员” (edit team / team members) directly. Only the leader can change them.',
+  alone: true,
+  notTakingPart: true,
+};
+
+/**
+ * Changing or taking back an application once it is submitted (申报提交了还能改吗, 怎么撤回申报): what each state allows
+ * (src/applications.ts applicationMachine's next steps); to a leader, their own applications' (`Asker.applications`).
+ */
+const APPLICATION_CHANGE: NextStep = {
+  asked:
+    /(?:修改|更改|改|撤回|取回|收回|撤销|取消|退回)(?:一下)?(?:我的|我们的?|本班组的?|已提交的?)?(?:年度)?申报|申报(?!条件|资格|时间|截止|标准|要求|办法)(?:表|材料|书|内容)?[^。？?]{0,8}(?:还能|能不能|能否|可不可以|可以|怎么|如何|怎样|要|想|能)(?:再)?(?:修改|改|撤回|取回|收回)|申报(?!条件|资格|时间|截止|标准|要求|办法)[^。？?]{0,6}(?:填错|写错|错了|有误|有错)|^撤回[?？。!！]*$|\b(?:withdraw|recall|take back|cancel|edit|change|amend|correct|fix)\b.{0,20}\bapplication\b|\bapplication\b.{0,30}\b(?:withdraw|recall|edit|change|amend|wrong|mistake)/i,
+  zh: '**修改或撤回申报**：提交前，草稿可随时修改；提交后、单位联系人确认前，班组长可发送“撤回申报”取回修改，或请单位联系人点“退回修改”；单位推荐后、协会受理前如需修改，请联系协会退回；协会受理后不能再修改。发送“进度”查看申报到了哪一步。',
+  en: '**Changing or taking back an application**: a draft can be changed any time; once submitted and before the organisation contact confirms it, the leader sends “撤回申报” (take it back) to edit it, or the contact presses 退回修改 (return for changes); after the organisation recommends it and before the association accepts it, ask the association to return it; once accepted it cannot be changed. “进度” (status) shows where it is.',
+  alone: true,
+  notTakingPart: true,
+  ownApplications: true,
+};
+
 const NEXT_STEPS: readonly NextStep[] = [
   FEES,
   CONTACT,
@@ -270,6 +370,7 @@ const NEXT_STEPS: readonly NextStep[] = [
     zh: '**查看进度**：发送“进度”查看你的班组注册、申报、评审各到了哪一步，结果公布后还可查看得分。',
     en: '**Where your team is**: send “进度” (status) to see its registration, application and review, and its score once results are published.',
     notTakingPart: true,
+    first: true,
   },
   {
     // 谢绝 is the task card's button (谢绝此任务, cards/review.ts); the measures say nothing of it (第七条's 任务 is no answer)
@@ -295,6 +396,7 @@ const NEXT_STEPS: readonly NextStep[] = [
     asked: /开启|分配|公布结果|发布结果|怎么公布|如何公布|\bpublish|\bassign|open (?:the )?(?:annual |year)/i,
     zh: '**协会管理员**：发送“管理”打开管理卡片，在其中开启年度评审、分配专家、公布结果。',
     en: '**Administrators**: send “管理” (admin) for the administration card: open the year’s review, assign experts, publish the results.',
+    adminsOnly: true,
   },
   {
     asked: /结果|公布|评上没|results?\b|announce/i,
@@ -318,11 +420,13 @@ const NEXT_STEPS: readonly NextStep[] = [
     zh: '**单位联系人确认申报**：班组提交申报后，你会收到“请确认申报材料”的消息（也可发送“进度”，点“确认申报”）；在其中确认材料真实性、填写推荐意见，选择“推荐”或“退回修改”（第十五条）。',
     en: '**Organisation contacts** are asked to confirm when a team submits (or send “进度” (status) and press 确认申报): confirm the material is true, write the recommendation (推荐意见), then recommend it or send it back for changes.',
   },
-  {
-    asked: /(?:换|更换|变更|修改)班组长|班组长(?:换|变|离职|调走)|change (?:the |my |our )?(?:team )?leader/i,
-    zh: '**更换班组长**：办法中没有相关规定，请联系协会办理。',
-    en: '**Changing the team leader** is not in the measures: ask the association.',
-  },
+  LEADER_CHANGE,
+  TEAM_EDIT,
+  APPLICATION_CHANGE,
+  SCORE_SHEET,
+  EXPERT_POOL,
+  TEAM_CODE,
+  CERTIFICATE_NUMBER,
   {
     asked: /申诉|复议|复审|不服|异议|appeal/i,
     zh: '**对结果有异议**：办法没有规定申诉程序；评审坚持公开、公平、公正（第十七条）并接受社会监督（第二十一条），请直接联系协会说明情况。',
@@ -331,18 +435,39 @@ const NEXT_STEPS: readonly NextStep[] = [
 ];
 
 /** The lines saying what to send next for a question, in its language; none when it asks nothing they cover. */
-export function nextSteps(query: string, language: 'zh' | 'en' = 'zh'): string[] {
-  return stepsAsked(query).map((s) => (language === 'en' ? s.en : s.zh));
+export function nextSteps(query: string, language: 'zh' | 'en' = 'zh', asker?: Asker): string[] {
+  return stepsAsked(query, asker).map((s) => lineOf(s, language, asker));
 }
 
-const stepsAsked = (query: string) => NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query));
+/** The steps a question asks, those for administrators only when the asker is one (or unknown). */
+const stepsAsked = (query: string, asker?: Asker) =>
+  NEXT_STEPS.filter((s) => s.asked.test(query) && !s.unless?.test(query) && !(s.adminsOnly && asker && !asker.admin));
+
+/**
+ * A step's line in the language asked; the asker's own applications' states where the step is about them, the team's
+ * name escaped for a card's markdown (`markdown`) or as typed for a text message.
+ */
+function lineOf(s: NextStep, language: 'zh' | 'en', asker?: Asker, markdown = false): string {
+  const own = s.ownApplications ? asker?.applications ?? [] : [];
+  if (!own.length) return language === 'en' ? s.en : s.zh;
+  const name = (team: string) => (markdown ? md`${team}`.text : team);
+  const lines = own.map((a) => `${name(a.team)} ${a.year} 年度申报：${a.state}`);
+  const listed = lines.length > 1 ? `\n${lines.join('\n')}` : lines[0];
+  // the states are said in Chinese only: in English, the whole line, then the team's own in Chinese
+  if (language === 'en') return `${s.en}\nYours (你的申报): ${listed}`;
+  const [heading] = s.zh.match(/^\*\*[^*]+\*\*/) ?? [''];
+  return `${heading}：${listed}`;
+}
+
+/** Whether the asker's own applications answer the question (怎么修改申报): then `Asker.applications` is worth reading. */
+export const asksAboutOwnApplications = (query: string): boolean => stepsAsked(query).some((s) => s.ownApplications);
 
 /**
  * The lines that are the whole answer to a question the measures say nothing on (fees, the association's phone or
  * address, how many articles there are), in its language: shown instead of articles that only share a common word.
  */
-export function answersOutsideMeasures(query: string, language: 'zh' | 'en' = 'zh'): string[] {
-  return NEXT_STEPS.filter((s) => s.alone && s.asked.test(query)).map((s) => (language === 'en' ? s.en : s.zh));
+export function answersOutsideMeasures(query: string, language: 'zh' | 'en' = 'zh', asker?: Asker): string[] {
+  return stepsAsked(query, asker).filter((s) => s.alone).map((s) => lineOf(s, language, asker));
 }
 
 /**
@@ -372,10 +497,15 @@ const SECOND_ANSWER_SHARE = 0.6;
  * more of it is left out), then the other related articles by number. An English question gets each
  * article's gist in English above its Chinese text, cited as 第N条 / Article N.
  */
-export function answerCard(query: string, ranked: readonly AnswerItem[], opts: { language?: 'zh' | 'en'; matchText?: string } = {}): Card {
+export function answerCard(query: string, ranked: readonly AnswerItem[], opts: { language?: 'zh' | 'en'; matchText?: string; asker?: Asker } = {}): Card {
   if (!ranked.length) return notFoundCard(query);
   const english = opts.language === 'en';
   const elements: Element[] = [];
+  const steps = stepsAsked(opts.matchText ?? query, opts.asker);
+  // the lines are our own fixed text; a team's name in them is escaped by lineOf
+  const line = (s: NextStep) => markdown(raw(lineOf(s, english ? 'en' : 'zh', opts.asker, true)));
+  // our own fixed lines that answer before the measures do (我的申报到哪一步了: 进度)
+  for (const s of steps) if (s.first) elements.push(line(s));
   const first = ranked[0].score;
   const shown = ranked.slice(0, MAX_ANSWERS).filter((r, i) => i === 0 || first === undefined || (r.score ?? 0) >= first * SECOND_ANSWER_SHARE);
   shown.forEach((r, i) => {
@@ -403,12 +533,12 @@ export function answerCard(query: string, ranked: readonly AnswerItem[], opts: {
   );
   // a question about taking part (第五章 申报) is answered with what to send next, not only with the articles
   // but not to an expert, a contact or a team that applied, whose question a line more to the point answers (进度, 评分截止)
-  const steps = stepsAsked(opts.matchText ?? query);
-  if (shown.some((r) => TAKING_PART.has(r.article.number)) && !steps.some((s) => s.notTakingPart)) {
+  // and not to a team's leader, who has registered
+  if (shown.some((r) => TAKING_PART.has(r.article.number)) && !steps.some((s) => s.notTakingPart) && !opts.asker?.leader) {
     elements.push(markdown(raw(english ? TAKING_PART_EN : TAKING_PART_ZH)));
   }
   // our own fixed lines, each naming the command that does what was asked
-  for (const s of steps) elements.push(markdown(raw(english ? s.en : s.zh)));
+  for (const s of steps) if (!s.first) elements.push(line(s));
   elements.push(buttonRow([browseButton()]));
   const title = english ? 'From the measures · 办法中的相关条款' : '办法中的相关条款';
   return card({ title, subtitle: quoted(query), template: 'wathet', summary: title, elements });

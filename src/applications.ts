@@ -147,6 +147,26 @@ export const applicationMachine = new StateMachine<ApplicationStatus, Applicatio
   },
 );
 
+/**
+ * What a leader may do about their application in its state, as the answer to 怎么修改申报 says it: the state's next step
+ * (applicationMachine), and while it waits for the contact, that the leader may take it back (撤回申报) too.
+ */
+export function applicationChangeLine(status: string): string {
+  if (status === 'submitted') return '申报已提交，等待单位联系人确认；如需修改，班组长可发送“撤回申报”取回后修改，或请单位联系人点“退回修改”。';
+  return applicationMachine.nextStep(status as ApplicationStatus) ?? `申报当前为“${applicationMachine.label(status as ApplicationStatus)}”，不能再修改。`;
+}
+
+/** The running year's applications of the teams `openId` leads: each team's name, the year and the status. */
+export function runningApplicationsLedBy(tx: Db, openId: string) {
+  return tx
+    .select({ team: teams.name, year: cycles.year, status: applications.status })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(and(eq(teams.leaderOpenId, openId), inArray(cycles.status, [...runningStatuses])))
+    .orderBy(asc(teams.id));
+}
+
 export type Application = typeof applications.$inferSelect;
 export type Cycle = typeof cycles.$inferSelect;
 

@@ -410,7 +410,7 @@ describe('questions users ask in the chat', () => {
 
   it('does not answer “change my team leader” with 第八条 (the organisation’s leadership)', () => {
     expect(rankArticles('how do I change my team leader').map((r) => r.article.number)).not.toContain(8);
-    expect(nextSteps('how do I change my team leader', 'en').join()).toContain('ask the association');
+    expect(nextSteps('how do I change my team leader', 'en').join()).toContain('the leader sends “更换班组长” (change leader)');
   });
 
   const cardOf = (q: string) => JSON.stringify(answerCard(q, rankArticles(q), { language: questionLanguage(q) }));
@@ -876,5 +876,111 @@ describe('questions a check of everyday wording answered with the wrong article 
   it('没评上可以申诉吗 gets the appeal line with 第十七条 or 第二十一条', () => {
     expect(steps('没评上可以申诉吗')).toContain('对结果有异议');
     expect([17, 21]).toContain(first('没评上可以申诉吗'));
+  });
+});
+
+describe('answers a review of everyday wording found wrong, by what is asked and who asks', () => {
+  const first = (q: string) => rankArticles(q)[0]?.article.number;
+  const leader = { admin: false, leader: true };
+  const visitor = { admin: false, leader: false };
+
+  it('项目部能不能参加 is 第二条 (团队、部门), and 这个办法的依据是什么 第一条', () => {
+    expect(first('项目部能不能参加')).toBe(2);
+    expect(first('这个办法的依据是什么')).toBe(1);
+    // the review's 依据 is still 第十八条's
+    expect(first('评审的依据是什么')).toBe(18);
+  });
+
+  it.each(['联系方式', '联系电话', '你们的联系方式是什么', '协会联系电话'])('%s alone is the association’s contact line', (q) => {
+    expect(answersOutsideMeasures(q).join()).toContain('请向广东省市政行业协会秘书处咨询');
+  });
+
+  it.each([
+    ['评分表在哪里下载', '评分表不在这里公开下载，本年度的评分表请向广东省市政行业协会索取'],
+    ['where can I download the score sheet', 'not published here'],
+    ['怎么加入专家库', '不公开报名；有意参加评审的，请向广东省市政行业协会咨询'],
+    ['我想成为评审专家', '不公开报名'],
+    ['How can I become an expert?', 'no public sign-up'],
+  ])('%s says it is not public and to ask the association', (q, line) => {
+    expect(nextSteps(q, questionLanguage(q)).join()).toContain(line);
+  });
+
+  it('the administrators’ line (管理) is shown to administrators only, and to a card drawn for no one', () => {
+    const q = '怎么公布结果';
+    expect(nextSteps(q, 'zh', visitor).join()).not.toContain('发送“管理”');
+    expect(nextSteps(q, 'zh', { admin: true, leader: false }).join()).toContain('发送“管理”');
+    expect(nextSteps(q).join()).toContain('发送“管理”');
+    expect(JSON.stringify(answerCard(q, rankArticles(q), { asker: leader }))).not.toContain('发送“管理”');
+  });
+
+  it('a leader is not told to register a team', () => {
+    const q = '申报需要什么材料';
+    expect(JSON.stringify(answerCard(q, rankArticles(q), { asker: leader }))).not.toContain('发送“注册”登记班组');
+    expect(JSON.stringify(answerCard(q, rankArticles(q), { asker: visitor }))).toContain('发送“注册”登记班组');
+  });
+
+  it('a leader’s own applications answer how to change one, the team’s name escaped in a card', () => {
+    const asker = { ...leader, applications: [{ team: '养护**一**班', year: 2027, state: '申报还是草稿：请班组长填写完整后点“提交申报”。' }] };
+    expect(answersOutsideMeasures('怎么修改申报', 'zh', asker)).toEqual(['**修改或撤回申报**：养护**一**班 2027 年度申报：申报还是草稿：请班组长填写完整后点“提交申报”。']);
+    const q = '申报材料填错了还能修改吗';
+    const card = JSON.stringify(answerCard(q, rankArticles(q), { asker }));
+    expect(card).toContain('养护&#42;&#42;一&#42;&#42;班 2027 年度申报');
+  });
+
+  it.each(['班组长换人了怎么办', '怎么更换班组长', '班组长离职了', 'How do I change the team leader?'])('%s is told 更换班组长, not to ask the association', (q) => {
+    const line = answersOutsideMeasures(q, questionLanguage(q)).join();
+    expect(line).toMatch(/发送“更换班组长”|sends “更换班组长”/);
+    expect(line).not.toMatch(/请联系协会办理|ask the association/);
+  });
+
+  it.each(['怎么修改班组信息', '怎么修改班组名称', '怎么更换单位联系人', '怎么修改单位联系人', '怎么添加班组成员', '班组成员', '修改资料'])('%s is told 进度 → 修改资料 / 班组成员, no article', (q) => {
+    expect(answersOutsideMeasures(q).join()).toContain('点“修改资料”');
+  });
+
+  it.each(['我们班组参加人员有要求吗', '修改申报', '班组长是我亲戚能评吗'])('%s is no question of changing the team’s details', (q) => {
+    expect(answersOutsideMeasures(q).join()).not.toContain('修改班组资料');
+  });
+
+  it.each(['申报条件可以改吗', '申报截止时间能改吗', '被撤销称号后还能申报吗'])('%s is no question of changing one’s application', (q) => {
+    expect(answersOutsideMeasures(q).join()).not.toContain('修改或撤回申报');
+  });
+
+  it.each(['查询证书 GDSZ-ZS-2026-0001', 'GDSZ-2025-0001', 'GDSZ-2025-0001 是哪个班组', '投诉 TS-2027-0005 处理了吗'])('%s is Chinese: a code’s letters are no English words', (q) => {
+    expect(questionLanguage(q)).toBe('zh');
+  });
+
+  it.each(['complain about GDSZ-2025-0001', 'what is certificate GDSZ-ZS-2026-0001'])('%s stays English', (q) => {
+    expect(questionLanguage(q)).toBe('en');
+  });
+
+  it('a space between two numbers lists them (条款 15 16), a year after one does not, and 条款-16 is 16', () => {
+    expect(articleReferences('条款 15 16')).toEqual([15, 16]);
+    expect(articleReferences('article 16 22')).toEqual([16, 22]);
+    expect(articleReferences('条款 16 2025年')).toEqual([16]);
+    const dashed = createBot().matchCommand('条款-16');
+    expect(dashed && parseArticleArgument(dashed.argument)).toBe(16);
+  });
+
+  it.each([
+    ['你是谁', /^我是质量信得过班组助手/],
+    ['Who are you?', /^I am 质量信得过班组助手/],
+    ['how are you', /^Fine, thank you/],
+    ['人工客服', /没有人工客服.*广东省市政行业协会秘书处（我这里没有协会的电话）/],
+    ['转人工', /没有人工客服/],
+    ['talk to a human', /no person answers here/],
+    ['不懂', /^发送“帮助”打开菜单/],
+    ["I don't understand", /^Send “help”/],
+  ])('%s is answered about the bot', (q, re) => {
+    expect(smallTalkReply(q)).toMatch(re);
+  });
+
+  it.each([['帮　助', '帮助'], ['进 度', '进度'], ['注 册', '注册']])('%s, a short command with a space inside, is %s', (t, name) => {
+    const m = createBot().matchCommand(t);
+    expect(m?.def.names).toContain(name);
+    expect(m?.argument).toBe('');
+  });
+
+  it.each(['投诉 市政养护一班', '条款 十六'])('%s keeps its argument, not folded into the name', (t) => {
+    expect(createBot().matchCommand(t)?.argument).not.toBe('');
   });
 });

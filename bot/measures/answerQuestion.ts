@@ -1,5 +1,6 @@
 import { cutText } from '../../cards/kit.js';
-import { answerCard, answersOutsideMeasures, nextSteps, outsideMeasuresLeftOut } from '../../cards/measures.js';
+import { answerCard, answersOutsideMeasures, type Asker, asksAboutOwnApplications, nextSteps, outsideMeasuresLeftOut } from '../../cards/measures.js';
+import { applicationChangeLine, runningApplicationsLedBy } from '../../src/applications.js';
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
@@ -20,6 +21,19 @@ function restAsked(rest: string) {
  * takes time growing faster than the text (第1和第1和… pasted 60 000 characters long held every other event for seconds).
  */
 const QUESTION_CHARS = 500;
+
+/**
+ * Who asks, as the answer differs by it: the administrators' line (管理) only to them, no 注册 line to a leader, and to a
+ * leader asking how to change an application, their own applications' states (read only then, and only in the p2p
+ * chat: a team's details never land in a group, as sendPrivately keeps them out).
+ */
+async function askerOf(ctx: HandlerContext, msg: IncomingText, matchText: string): Promise<Asker> {
+  const { roles, openId } = ctx.actor;
+  const asker: Asker = { admin: roles.includes('admin'), leader: roles.includes('leader') };
+  if (!asker.leader || msg.chatType !== 'p2p' || !asksAboutOwnApplications(matchText)) return asker;
+  const own = await runningApplicationsLedBy(ctx.tx, openId);
+  return { ...asker, applications: own.map((a) => ({ team: a.team, year: a.year, state: applicationChangeLine(a.status) })) };
+}
 
 /** An English question the measures do not touch: said in English, with the Chinese reply after it. */
 export const NOT_IN_MEASURES_EN =
@@ -52,13 +66,14 @@ export function answerQuestion(notUnderstood: CommandDef['run'], registry: BotRe
     const matchText = simplified(text);
     const asText = (lines: string[]) => lines.map((s) => s.replace(/\*\*/g, '')).join('\n');
     // 申报要交费吗, 协会电话多少: the measures say nothing on it, and an article sharing a word with it is no answer
-    const outside = answersOutsideMeasures(matchText, language);
+    const asker = await askerOf(ctx, msg, matchText);
+    const outside = answersOutsideMeasures(matchText, language, asker);
     // the rest of a question with a fee or the association's phone in it (申报需要什么条件和费用) still asks the articles;
     // their card then carries the line (nextSteps)
     const ranked = outside.length ? restAsked(outsideMeasuresLeftOut(matchText)) : rankArticles(text);
     if (outside.length && !ranked.length) return ctx.send({ dedupeKey, to, text: asText(outside) });
-    if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText }) });
-    const steps = nextSteps(matchText, language);
+    if (ranked.length) return ctx.send({ dedupeKey, to, card: answerCard(text, ranked, { language, matchText, asker }) });
+    const steps = nextSteps(matchText, language, asker);
     if (steps.length) await ctx.send({ dedupeKey, to, text: asText(steps) });
     else if (await offerNearestCommand(registry, ctx, msg, { exactOnly: false })) return;
     else if (language === 'en') await ctx.send({ dedupeKey, to, text: NOT_IN_MEASURES_EN });
