@@ -431,7 +431,7 @@ export interface CommandSuggestion {
 }
 
 /** What the bot's features register into; the event processor reads it. */
-/** A text this short, spaces left out, may be a command's name typed with spaces inside it (帮　助). */
+/** A text this short, spaces left out (and not three times as long with them), may be a command's name typed with spaces inside it (帮　助). */
 const FOLDED_MAX = 8;
 
 export class BotRegistry {
@@ -508,6 +508,7 @@ export class BotRegistry {
     const unwrapped = after && core ? this.#matchCommand(core) : undefined;
     if (unwrapped) return unwrapped;
     // 帮　助, 进 度: a short command's name typed with spaces between its characters (an argument is never folded in)
+    if (t.length > FOLDED_MAX * 3) return undefined;
     const folded = t.replace(/(?<=\p{Script=Han})\s+(?=\p{Script=Han})/gu, '');
     if (folded === t || [...folded].length > FOLDED_MAX) return undefined;
     const named = this.#matchCommand(folded);
