@@ -268,7 +268,7 @@ export const outbox = pgTable(
     msgType: text('msg_type').notNull().default('interactive'),
     priority: smallint('priority').notNull().default(1), // 0 answers what a user just did, 1 bulk: lower goes first
     card: jsonb('card').notNull(),
-    status: text('status').notNull().default('pending'), // held | pending | sending | sent | undeliverable | dead | dropped (drawn at send time and no longer true: a withdrawn task, a revoked title's certificate)
+    status: text('status').notNull().default('pending'), // held | waiting (for after_key) | pending | sending | sent | undeliverable | dead | dropped (drawn at send time and no longer true: a withdrawn task, a revoked title's certificate)
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
@@ -280,6 +280,11 @@ export const outbox = pgTable(
      * then they get the card privately and the group a word in text (src/notifications.ts, cardsRefusedFallback).
      */
     asked: jsonb('asked').$type<{ openId: string; said?: string; render?: { kind: string } & Record<string, unknown> }>(),
+    /**
+     * The dedupe key of the message this one follows (a certificate after the result card that names it): this one is
+     * `waiting` until that one is sent, dropped, dead or undeliverable (the trigger outbox_release_followers, migration 0025).
+     */
+    afterKey: text('after_key'),
     createdAt: createdAt(),
   },
   (t) => [
@@ -287,6 +292,8 @@ export const outbox = pgTable(
     index('outbox_claimed_idx').on(t.claimedAt, t.rateKey),
     index('outbox_status_idx').on(t.status),
     // isSharedChat (src/groups.ts): has the bot posted or replied in this chat; group sends and replies only, not the task cards to experts
+    // the rows waiting for a message (OutgoingMessage.after), released as it is finished (trigger outbox_release_followers)
+    index('outbox_waiting_idx').on(t.afterKey).where(sql`${t.status} = 'waiting'`),
     index('outbox_shared_chat_idx').on(t.rateKey).where(sql`${t.receiveIdType} = 'chat_id' or ${t.kind} = 'reply'`),
   ],
 );

@@ -91,6 +91,14 @@ export interface OutgoingMessage {
    * `render`, what goes to them privately instead of the group's card (their own menu for the group's 帮助).
    */
   asked?: Asked;
+  /**
+   * The dedupe key of a message to the same receiver that must reach them first (the result card before the certificate
+   * it names): this one waits (status `waiting`, never claimed) until that one is sent, dropped, dead or undeliverable,
+   * so the order holds though a batch is sent at once and across replicas. It then goes whatever became of that one
+   * (a certificate whose card could not be sent is still the title's): it is a message of its own, and its renderer
+   * says whether it still matters. Queued after a message already finished, or never queued, it goes at once.
+   */
+  after?: string;
 }
 
 /** Queues a message in the caller's transaction; false when the key was queued before. */
@@ -104,6 +112,7 @@ export async function enqueue(tx: Db, message: OutgoingMessage): Promise<boolean
  * no answer and shares the next statement's round trip.
  */
 export async function enqueueQuietly(tx: Db, message: OutgoingMessage): Promise<void> {
+  if (message.after) return void (await enqueueMany(tx, [message]));
   if ('openId' in message.to && message.to.openId.startsWith('pending:')) return;
   await tx.insert(outbox).values(outboxRow(message)).onConflictDoNothing({ target: outbox.dedupeKey });
   metrics.outboxEnqueued.inc();
@@ -118,8 +127,25 @@ export async function enqueueMany(tx: Db, messages: OutgoingMessage[]): Promise<
     const inserted = await tx.insert(outbox).values(rows.slice(i, i + 200)).onConflictDoNothing({ target: outbox.dedupeKey }).returning({ id: outbox.id });
     added += inserted.length;
   }
+  await releaseFollowersOfFinished(tx, rows.filter((r) => r.afterKey));
   if (added) metrics.outboxEnqueued.inc(added);
   return added;
+}
+
+/**
+ * Rows just queued behind another message (`OutgoingMessage.after`) whose message has already finished (or was never
+ * queued) are handed to the dispatcher at once. The messages they follow are locked (for share) as they are read: one
+ * being marked sent meanwhile waits for this transaction, and the release that comes with it (the outbox trigger
+ * `outbox_release_followers`) then sees these rows.
+ */
+async function releaseFollowersOfFinished(tx: Db, rows: { dedupeKey: string; afterKey?: string | null }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    await tx.execute(sql`
+      with earlier as (select dedupe_key, status from outbox where dedupe_key in ${[...new Set(chunk.map((r) => r.afterKey!))]} for share)
+      update outbox set status = 'pending' where status = 'waiting' and dedupe_key in ${chunk.map((r) => r.dedupeKey)}
+        and not exists (select 1 from earlier where earlier.dedupe_key = outbox.after_key and earlier.status in ('held', 'pending', 'sending', 'waiting'))`);
+  }
 }
 
 function outboxRow(message: OutgoingMessage) {
@@ -127,11 +153,13 @@ function outboxRow(message: OutgoingMessage) {
   const msgType = message.file ? 'file' : message.image ? 'image' : message.card || message.render ? 'interactive' : 'text';
   const body = message.file ?? message.image ?? message.card ?? (message.render ? { render: message.render } : { text: message.text ?? '' });
   const priority = message.priority === 'interactive' ? 0 : 1;
-  const held = message.holdUntil ? { status: 'held', nextAttemptAt: message.holdUntil } : { nextAttemptAt: new Date() };
+  // a message queued behind another waits for it (releaseFollowersOfFinished, the trigger outbox_release_followers)
+  const held = message.holdUntil ? { status: 'held', nextAttemptAt: message.holdUntil } : { nextAttemptAt: new Date(), ...(message.after ? { status: 'waiting' } : {}) };
   // a card holding half of a character (a text cut inside an emoji) or a NUL would fail the json column, and with it the
   // whole transaction (an event, a job's run): stored with U+FFFD in its place instead
   const asked = message.asked && msgType === 'interactive' ? { asked: storable(message.asked) } : {};
-  return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: storable(body), ...held, ...asked };
+  const after = message.after ? { afterKey: message.after } : {};
+  return { dedupeKey: message.dedupeKey, kind, receiveIdType, receiver, rateKey, msgType, priority, card: storable(body), ...held, ...asked, ...after };
 }
 
 /** How long a second press of a button that sends the clicker a message (私信菜单, 下载导入模板) sends nothing new: a double tap, a press again while it arrives. */
@@ -533,12 +561,16 @@ export class OutboxDispatcher {
       outcome = { ok: false, retryable: true, undeliverable: false, error: errorText(err) };
     }
     if (outcome.ok) {
-      await db
+      const [sent] = await db
         .update(outbox)
         // the database's clock, as the claim counts it (see `claim`)
         .set({ status: 'sent', sentAt: dbClockIn(0), messageId: outcome.messageId ?? null, lastError: null })
-        .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')));
+        .where(and(eq(outbox.id, row.id), eq(outbox.status, 'sending')))
+        // as the statement began: the followers the trigger outbox_release_followers hands to the dispatcher as it marks it
+        .returning({ followed: sql<boolean>`exists (select 1 from outbox later where later.after_key = outbox.dedupe_key and later.status = 'waiting')` });
       metrics.outboxSent.inc({ kind: row.kind });
+      // what waited for this message (a certificate after its result card) is claimed now, not at the next poll
+      if (sent?.followed) this.nudge();
       return;
     }
     // a failure is written only while the row is still this claim's: past its lease another replica may have taken it

@@ -40,6 +40,7 @@ function row(kind: 'send' | 'update'): OutboxRow {
     messageId: null,
     lastError: null,
     asked: null,
+    afterKey: null,
     createdAt: new Date(),
   };
 }

@@ -22,7 +22,7 @@ import { adminDestinations, destinationKey } from '../../src/notifications.js';
 import { enqueueMany, type OutgoingMessage } from '../../src/outbox.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { LATE_RESULT_DAYS } from '../../src/policy.js';
-import { certificateMessages, teamResultMessage } from '../../src/review/resultCards.js';
+import { certificateMessages, type ResultAudience, teamResultMessage } from '../../src/review/resultCards.js';
 import { latestAggregation, loadResults, PreviewOutdated, publishCounts, publishResults, rankedResultsAfter, unlinkedRecipients, unreviewedApplicantsAfter } from '../../src/review/results.js';
 import { resultsWorkbookFile } from '../../src/workbook.js';
 import { id, idFrom, idOrZero, values } from '../respond.js';
@@ -81,11 +81,14 @@ export const publishJob: BulkJobKind = {
       const messages: OutgoingMessage[] = [];
       for (const r of rows) {
         // the result card is drawn when it is sent, from the published result (src/review/resultCards.ts)
-        messages.push(teamResultMessage(r, cycle.year, 'leader', r.leaderOpenId));
-        if (r.contactOpenId !== r.leaderOpenId) messages.push(teamResultMessage(r, cycle.year, 'contact', r.contactOpenId));
+        const people: [ResultAudience, string][] = [['leader', r.leaderOpenId]];
+        if (r.contactOpenId !== r.leaderOpenId) people.push(['contact', r.contactOpenId]);
+        const cards = people.map(([audience, openId]) => teamResultMessage(r, cycle.year, audience, openId));
+        messages.push(...cards);
         const c = byTeam.get(r.teamId);
         if (!c) continue;
-        for (const openId of new Set([r.leaderOpenId, r.contactOpenId])) messages.push(...certificateMessages(c, openId));
+        // each person's certificate after their own result card, which names it
+        people.forEach(([, openId], i) => messages.push(...certificateMessages(c, openId, cards[i].dedupeKey)));
       }
       // the keys are the team's and the certificate's: a batch replayed after a crash queues nothing twice
       await enqueueMany(tx, messages);

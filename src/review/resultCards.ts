@@ -32,11 +32,16 @@ export function teamResultMessage(r: Pick<ResultRow, 'applicationId' | 'teamId'>
   };
 }
 
-/** A title's 荣誉证书 to one of its people, image then printable PDF, drawn when sent; keyed by certificate and person. */
-export function certificateMessages(c: { id: number; number: string; teamName: string }, openId: string): OutgoingMessage[] {
+/**
+ * A title's 荣誉证书 to one of its people, drawn when sent; keyed by certificate and person. They arrive after `resultCard`
+ * (the key of the result card that names it and says they follow), image then printable PDF: each waits for the one
+ * before (`OutgoingMessage.after`), and still goes if that one could not be sent.
+ */
+export function certificateMessages(c: { id: number; number: string; teamName: string }, openId: string, resultCard: string): OutgoingMessage[] {
+  const png = `certificate:${c.number}:png:${openId}`;
   return [
-    { dedupeKey: `certificate:${c.number}:png:${openId}`, to: { openId }, image: { render: certificateImage(c.id) }, priority: 'bulk' },
-    { dedupeKey: `certificate:${c.number}:pdf:${openId}`, to: { openId }, file: { fileName: certificateFileName(c, 'pdf'), fileType: 'pdf', render: certificatePdf(c.id) }, priority: 'bulk' },
+    { dedupeKey: png, to: { openId }, image: { render: certificateImage(c.id) }, priority: 'bulk', after: resultCard },
+    { dedupeKey: `certificate:${c.number}:pdf:${openId}`, to: { openId }, file: { fileName: certificateFileName(c, 'pdf'), fileType: 'pdf', render: certificatePdf(c.id) }, priority: 'bulk', after: png },
   ];
 }
 
@@ -61,9 +66,10 @@ export async function latePublishedMessages(tx: Db, openId: string, teamIds: num
       messages.push({ dedupeKey: `results:published:${year}:team-${r.teamId}:${audience}`, to: { openId }, card, priority: 'bulk' });
       continue;
     }
-    messages.push(teamResultMessage(r, year, audience, openId));
+    const card = teamResultMessage(r, year, audience, openId);
+    messages.push(card);
     const c = byTeam.get(r.teamId);
-    if (c) messages.push(...certificateMessages(c, openId));
+    if (c) messages.push(...certificateMessages(c, openId, card.dedupeKey));
   }
   return messages;
 }

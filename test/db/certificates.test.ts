@@ -150,6 +150,16 @@ describe('certificates on publishing (第二十条)', () => {
     expect(h.fake.messages.filter((m) => m.receiveId === leaderOf(6) && m.msgType !== 'interactive')).toHaveLength(0);
   }, 120_000);
 
+  it('gives each leader and contact the result card first, then the image, then the PDF: in the order the card announces them', async () => {
+    for (let n = 1; n <= 5; n++) {
+      for (const who of [leaderOf(n), contactOf(n)]) {
+        const mine = h.fake.messages.filter((m) => m.receiveId === who);
+        expect(mine.map((m) => m.msgType), who).toEqual(['interactive', 'image', 'file']);
+        expect(JSON.stringify(mine[0].content)).toContain('证书图片和可打印的 PDF 随后发送');
+      }
+    }
+  });
+
   it('sends the admin group one zip with the five images and five PDFs', async () => {
     const issued = await db().select().from(certificates).orderBy(asc(certificates.number));
     const toGroup = h.fake.messages.filter((m) => m.receiveId === ADMIN_GROUP && m.msgType === 'file').map((m) => h.fake.upload(m.content.file_key)!);

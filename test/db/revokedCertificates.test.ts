@@ -1,4 +1,4 @@
-import { and, asc, eq, like, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, like, ne } from 'drizzle-orm';
 import { unzipSync } from 'fflate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditLog, certificates, chatBindings, cycles, honours, outbox, teams } from '../../db/schema.js';
@@ -89,8 +89,9 @@ describe('the certificate of a title revoked while it waited in the outbox (ç¬¬ä
   it('is dropped with its reason and never uploaded; the result card says the title was revoked; the other teams get theirs, and the zip leaves it out', async () => {
     const revoked = await certificateOf(REVOKED);
     expect(revoked.number).toBe('GDSZ-ZS-2027-0002');
+    // each image waits for its result card, each PDF for its image
     const waiting = await certificateRows(revoked);
-    expect(waiting.map((r) => r.status)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    expect(waiting.map((r) => r.status)).toEqual(['waiting', 'waiting', 'waiting', 'waiting']);
     await revoke(revoked);
     const dropsBefore = await droppedSoFar();
 
@@ -158,8 +159,8 @@ describe('the certificate of a title revoked while it waited in the outbox (ç¬¬ä
   it('claimed and drawn, then the process died before sending, then the title was revoked: the replica that takes the row over drops it', async () => {
     const c = await certificateOf(REVOKED);
     const [target] = (await certificateRows(c)).filter((r) => r.msgType === 'image' && r.receiver === leaderOf(REVOKED));
-    // only this row is due, so the dying process claims it alone
-    await db().update(outbox).set({ status: 'sent' }).where(and(ne(outbox.id, target.id), sql`${outbox.status} = 'pending'`));
+    // only this row is due, so the dying process claims it alone (the result card it waited for marked sent, it is released)
+    await db().update(outbox).set({ status: 'sent' }).where(and(ne(outbox.id, target.id), inArray(outbox.status, ['pending', 'waiting'])));
     const real = certificateAttachments(db(), renderer, 'Asia/Shanghai');
     const drawn: RenderedAttachment[] = [];
     const dying = new OutboxDispatcher({
@@ -195,7 +196,7 @@ describe('the certificate of a title revoked while it waited in the outbox (ç¬¬ä
   it('revoked while its certificate was being uploaded: the row is dropped after the upload, and nothing is sent', async () => {
     const c = await certificateOf(REVOKED);
     const [target] = (await certificateRows(c)).filter((r) => r.msgType === 'image' && r.receiver === leaderOf(REVOKED));
-    await db().update(outbox).set({ status: 'sent' }).where(and(ne(outbox.id, target.id), sql`${outbox.status} = 'pending'`));
+    await db().update(outbox).set({ status: 'sent' }).where(and(ne(outbox.id, target.id), inArray(outbox.status, ['pending', 'waiting'])));
     const real = h.app.larkClient;
     let revokedDuringUpload = false;
     // the real SDK against the fake platform; the revocation commits while the image is on its way up
@@ -238,7 +239,7 @@ describe('the certificate of a title revoked while it waited in the outbox (ç¬¬ä
   it('a certificate renderer that fails is a failed send: retried with backoff, then dead-lettered with an alert, nothing uploaded', async () => {
     const c = await certificateOf(1);
     const [target] = (await certificateRows(c)).filter((r) => r.msgType === 'file' && r.receiver === leaderOf(1));
-    await db().update(outbox).set({ status: 'sent' }).where(and(ne(outbox.id, target.id), sql`${outbox.status} = 'pending'`));
+    await db().update(outbox).set({ status: 'sent' }).where(and(ne(outbox.id, target.id), inArray(outbox.status, ['pending', 'waiting'])));
     let calls = 0;
     const failing = testDispatcher(db(), h.app.larkClient, {}, {
       admins: [ADMIN],
