@@ -1,6 +1,6 @@
 import type { CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
-import { adminOnlyMessage } from '../../src/permissions.js';
+import { adminOnlyCommand } from '../../src/permissions.js';
 import { sendPrivately } from '../respond.js';
 import { adminCardFor } from './view.js';
 
@@ -8,7 +8,7 @@ import { adminCardFor } from './view.js';
 export async function showAdmin(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   // the admin card's buttons act for whoever clicks: in a group it would be a shared card anyone there could press
   if (!hasRole(ctx.actor, 'admin')) {
-    await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { text: `只有协会管理员可以使用“管理”。${adminOnlyMessage}` }, '回复');
+    await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { text: adminOnlyCommand('管理') }, '回复');
     return;
   }
   await sendPrivately(ctx, msg, `admin:${ctx.eventId}`, { card: await adminCardFor(ctx) }, '管理卡片');

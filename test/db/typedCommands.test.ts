@@ -62,7 +62,10 @@ for (const mode of ['fast', 'ordinary'] as const) {
     it.each(['public', 'leader', 'contact', 'member'] as const)('the menu of a %s (no admin, no expert) names neither `管理` nor `评分`, which refuse them', async (who) => {
       const menu = await ask(h, who, '帮助');
       expect(menu.text).toContain(MENU);
-      expect((await ask(h, who, '管理')).text).toContain('只有协会管理员');
+      // one sentence, the article in brackets: not the refusal said twice over
+      const refused = (await ask(h, who, '管理')).text;
+      expect(refused).toContain('只有协会管理员可以使用“管理”（第十四条：评审工作由广东省市政行业协会负责实施）。');
+      expect(refused.match(/只有协会管理员/g)).toHaveLength(1);
       expect((await ask(h, who, '评分')).text).toContain('供评审专家使用');
       expect(listed(menu)).not.toContain('管理');
       expect(listed(menu)).not.toContain('评分');
