@@ -10,14 +10,17 @@ import { feishuSheetLink, feishuSheetLinkMessage, getImport, importCardData, imp
 import { startImportPreview } from '../../src/import/previewJob.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { idFrom, idOrZero, raw, replyDestination } from '../respond.js';
+import { idFrom, idOrZero, raw, replyDestination, sendPrivately } from '../respond.js';
 
 const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
 
-/** `导入` / `import`: how to import, with the template button. */
+/**
+ * `导入` / `import`: how to import, with the template button, in the administrator's p2p chat, as 管理: the file is sent
+ * there, and asked for in a group the card would be one anyone there could press; the group gets a one-line note.
+ */
 export async function showImportGuideCommand(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   requireAdmin(ctx.actor);
-  await ctx.send({ dedupeKey: `import:guide:${ctx.eventId}`, to: replyDestination(ctx, msg), card: importGuideCard() });
+  await sendPrivately(ctx, msg, `import:guide:${ctx.eventId}`, { card: importGuideCard() }, '导入卡片');
 }
 
 /** 下载导入模板, 导入班组名单, 怎么导入 typed by an administrator: the same card; for anyone else no command (the measures answer). */

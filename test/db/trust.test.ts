@@ -417,6 +417,8 @@ describe('personal cards asked in a group go privately (acceptance 5)', () => {
     ['status', 'member', '进度卡片', ''],
     ['评分', 'expert', '评分任务', 'review.'],
     ['管理', 'admin', '管理卡片', ''],
+    ['导入', 'admin', '导入卡片', 'import.'],
+    ['下载导入模板', 'admin', '导入卡片', 'import.'],
     ['admin', 'leader', '回复', ''],
     ['评分', 'contact', '回复', ''],
     // someone who leads no team is sent what 申报 is for them, not a form: the note names it so
