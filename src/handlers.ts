@@ -151,6 +151,8 @@ export interface RowRole {
   checkedBy: (...args: never[]) => unknown;
   /** The article that names this person, cited in the refusal. */
   article?: number;
+  /** Someone the row named before (the leader who handed the team over): only the service knows who, from its audit row. */
+  former?: true;
 }
 
 export type Allowed = Persona | RowRole;
@@ -158,6 +160,8 @@ export type Allowed = Persona | RowRole;
 type Check = RowRole['checkedBy'];
 /** The leader of the team in value.teamId, as `checkedBy` refuses anyone else. */
 export const leaderOfTeam = (checkedBy: Check): RowRole => ({ persona: 'leader', key: 'teamId', who: '本班组的班组长', checkedBy });
+/** The leader who handed the team in value.teamId over, a member of it now: `checkedBy` tells them their change was made. */
+export const formerLeaderOfTeam = (checkedBy: Check): RowRole => ({ persona: 'member', key: 'teamId', who: '本班组的班组长', checkedBy, former: true });
 /** The organisation contact named by the team of value.applicationId (第十五条). */
 export const contactOfApplication = (checkedBy: Check): RowRole => ({ persona: 'org_contact', key: 'applicationId', who: '该班组登记的单位联系人', checkedBy, article: 15 });
 /** The expert assigned to value.assignmentId (第十七条). */

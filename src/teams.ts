@@ -577,13 +577,7 @@ export async function changeLeader(tx: Db, actor: Actor, teamId: number, from: s
   const admin = actor.roles.includes('admin');
   const mine = admin || team.leaderOpenId === actor.openId;
   if (team.leaderOpenId !== from || !mine) {
-    const [last] = await tx
-      .select({ details: auditLog.details })
-      .from(auditLog)
-      .where(and(eq(auditLog.action, 'team.leader.change'), eq(auditLog.entity, 'team'), eq(auditLog.entityId, String(teamId))))
-      .orderBy(desc(auditLog.id))
-      .limit(1);
-    const done = last?.details as { from?: string; to?: string } | undefined;
+    const done = await lastLeaderChange(tx, teamId);
     // the leader who handed the team over may still be told what became of their card; anyone else is not theirs
     if (!mine && !(done?.from === actor.openId && from === actor.openId)) throw new UserError(notTheirTeam);
     if (done?.from === from && done.to === to && team.leaderOpenId === to) {
@@ -611,6 +605,17 @@ export async function changeLeader(tx: Db, actor: Actor, teamId: number, from: s
     audit(tx, { actor: actor.openId, action: 'team.leader.change', entity: 'team', entityId: teamId, at: now, details: { from: team.leaderOpenId, to } }),
   ]);
   return { team: { ...updated, organization: team.organization }, from: team.leaderOpenId, to, running: running[0] };
+}
+
+/** The team's last 更换班组长 as its audit row keeps it: who led, who leads, who changed it. */
+export async function lastLeaderChange(tx: Db, teamId: number): Promise<{ from?: string; to?: string; by: string } | undefined> {
+  const [last] = await tx
+    .select({ by: auditLog.actor, details: auditLog.details })
+    .from(auditLog)
+    .where(and(eq(auditLog.action, 'team.leader.change'), eq(auditLog.entity, 'team'), eq(auditLog.entityId, String(teamId))))
+    .orderBy(desc(auditLog.id))
+    .limit(1);
+  return last && { ...(last.details as { from?: string; to?: string }), by: last.by };
 }
 
 /** A team by its code (as `readCode` reads it), or undefined. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type BotRegistry, leaderOfTeam } from '../../src/handlers.js';
-import { teamLedBy } from '../../src/teams.js';
+import { type BotRegistry, formerLeaderOfTeam, leaderOfTeam } from '../../src/handlers.js';
+import { changeLeader, teamLedBy } from '../../src/teams.js';
 import { id, noValue, values } from '../respond.js';
 import { addTeamMembers, addTeamMembersFast, membersAgain, openProfileForm, profileFormAgain, removedAgain, removeTeamMember, removeTeamMemberFast, saveProfile, saveProfileFast, sendMembers, sendProfileForm, showMembers } from './profile.js';
 import { openRegistrationForm, registrationFormAgain, sendRegistrationForm, submitRegistration, submitRegistrationFast } from './register.js';
@@ -33,7 +33,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'team.leaderStart', roles: ['leader', 'admin'], value: noValue, run: showLeaderEntry });
   // 更换班组长: the leader (or an administrator) hands the team to one of its members; `from` names the leader the card was drawn for
   bot.cardAction({ action: 'team.leaderForm', roles: teamKeeper, value: onTeam, run: openLeaderForm });
-  bot.cardAction({ action: 'team.leaderChange', roles: teamKeeper, value: values({ teamId: id, from: z.string().min(1).max(200) }), run: changeTeamLeader, onRefused: leaderFormAgain });
+  bot.cardAction({ action: 'team.leaderChange', roles: [...teamKeeper, formerLeaderOfTeam(changeLeader)], value: values({ teamId: id, from: z.string().min(1).max(200) }), run: changeTeamLeader, onRefused: leaderFormAgain });
   bot.menuEntry({ action: 'team.registerForm', label: '注册班组', roles: [], order: 10, command: ['注册', 'register'] });
   bot.menuEntry({ action: 'team.status', label: '我的班组', roles: [], order: 20, command: ['进度', 'status'] });
   bot.menuEntry({ action: 'team.leaderStart', label: '更换班组长', roles: ['leader'], order: 25, command: ['更换班组长', 'change leader'] });

@@ -4,7 +4,7 @@ import { AlreadyDone, UserError } from '../../src/errors.js';
 import { readCode } from '../../src/forms.js';
 import type { CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { isPending } from '../../src/import/people.js';
-import { changeLeader, leaderCandidatesOf, teamByCode, teamLedBy, teamsOf } from '../../src/teams.js';
+import { changeLeader, getTeam, lastLeaderChange, leaderCandidatesOf, teamByCode, teamLedBy, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately } from '../respond.js';
 import { statusCardFor } from './status.js';
 import { teamData } from './view.js';
@@ -50,11 +50,19 @@ export const changeTeamLeader: CardRun = async (ctx, input) => {
 export const leaderFormAgain: OnRefused = async (error, ctx, input) => {
   if (error instanceof AlreadyDone) {
     const teamId = idOrZero(input.value, 'teamId');
-    return raw(ctx.actor.roles.includes('admin') && teamId ? await leaderForm(ctx, teamId) : await statusCardFor(ctx));
+    if (ctx.actor.roles.includes('admin') && teamId) return raw(await leaderForm(ctx, teamId));
+    return raw((await changeAsMade(ctx, teamId)) ?? (await statusCardFor(ctx)));
   }
   const form = await leaderForm(ctx, idOrZero(input.value, 'teamId'), { error, values: input.formValue }).catch(() => undefined);
   return form ? raw(form) : undefined;
 };
+
+/** The former leader's card of the team's last 更换班组长, as its first 确认更换 showed it. */
+async function changeAsMade(ctx: HandlerContext, teamId: number) {
+  const [team, last] = await Promise.all([getTeam(ctx.tx, teamId), lastLeaderChange(ctx.tx, teamId)]);
+  if (!team || !last?.to || last.from !== ctx.actor.openId) return undefined;
+  return leaderChangedCard({ team: { name: team.name, code: team.code, organization: team.organization }, from: last.from, to: last.to, by: last.by }, 'former');
+}
 
 /** How an administrator names the team: its code, which every card of the team shows. */
 const nameTheTeam = '请在命令后写上班组编号，如“更换班组长 GDSZ-2025-0001”（编号见班组的卡片或“进度”）。';

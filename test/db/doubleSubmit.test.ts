@@ -1,4 +1,4 @@
-import { count, eq } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { assignments, auditLog, cycles, people, teamMembers, teams } from '../../db/schema.js';
@@ -22,11 +22,15 @@ interface FormCase {
   setup(db: Db, f: Fixture): Promise<Record<string, unknown>>;
   form: (f: Fixture) => Record<string, unknown>;
   action: string;
+  /** Who clicks, when not the persona's own open_id. */
+  openId?: string;
   /** Run just before the case, after the cases before it. */
   before?(db: Db, f: Fixture): Promise<void>;
 }
 
 const SECOND_EXPERT = 'ou_secondexpert00000000000000000001';
+/** Leads one team and hands it over: a member, and no leader, after the first 确认更换. */
+const HANDING_LEADER = 'ou_handingleader0000000000000000001';
 const REOPENED_EXPERT = 'ou_reopenedexpert000000000000000001';
 
 /** A team of the leader persona, old enough to apply, with no application yet. */
@@ -91,6 +95,21 @@ const cases: FormCase[] = [
     },
     form: () => ({}),
   },
+  {
+    name: '更换班组长',
+    action: 'team.leaderChange',
+    persona: 'leader',
+    openId: HANDING_LEADER,
+    setup: async (db, f) => {
+      const teamId = await freshTeam(db, f, '0102');
+      await db.insert(people).values({ openId: HANDING_LEADER, name: '交班组长' }).onConflictDoNothing();
+      await db.update(teams).set({ leaderOpenId: HANDING_LEADER }).where(eq(teams.id, teamId));
+      await db.update(teamMembers).set({ openId: HANDING_LEADER }).where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.openId, personas.leader)));
+      await db.insert(teamMembers).values({ teamId, openId: personas.member, role: 'member' });
+      return { teamId, from: HANDING_LEADER };
+    },
+    form: () => ({ leader: personas.member }),
+  },
   { name: '利益冲突声明', action: 'experts.conflictAdd', persona: 'expert', setup: async () => ({}), form: (f) => ({ kind: 'team', target: f.teamB.code, reason: '曾为该班组提供咨询' }) },
   { name: '专家入库', action: 'experts.add', persona: 'admin', setup: async () => ({}), form: () => ({ experts: [SECOND_EXPERT], organization: ORG_POOL, specialities: '桥梁检测', maxLoad: '10' }) },
   {
@@ -141,18 +160,19 @@ describe.each(['sequential', 'concurrent'] as const)('a form submitted twice, %s
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (name, c) => {
     const value = { action: c.action, ...values.get(name) };
     const form = c.form(f);
+    const who = c.openId ?? personas[c.persona];
     await c.before?.(h.db.db, f);
     const before = await auditRows(h.db.db);
     let first: any;
     let second: any;
     if (mode === 'sequential') {
-      first = await h.click(personas[c.persona], value, form);
+      first = await h.click(who, value, form);
       const once = (await auditRows(h.db.db)) - before;
       effects.set(name, once);
       expect(once, `${name}: the first submit changes something`).toBeGreaterThan(0);
-      second = await h.click(personas[c.persona], value, form);
+      second = await h.click(who, value, form);
     } else {
-      const both = await Promise.all([h.click(personas[c.persona], value, form), h.click(personas[c.persona], value, form)]);
+      const both = await Promise.all([h.click(who, value, form), h.click(who, value, form)]);
       [first, second] = both[0].toast?.type === 'success' ? both : [both[1], both[0]];
     }
     expect(first.toast, `${name}: first ${JSON.stringify(first.toast)}`).toMatchObject({ type: 'success' });

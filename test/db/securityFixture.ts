@@ -205,11 +205,12 @@ export const personaRoles: Record<Persona, Role[]> = { public: [], member: ['mem
 
 /**
  * Who may use an action, from its declaration: a plain role lets in whoever holds it; a row role lets in
- * its persona on the personas' own rows only (team A, the contact's application, the expert's task).
+ * its persona on the personas' own rows only (team A, the contact's application, the expert's task), and one for who
+ * the row named before (a former leader) lets in nobody: the rows name who holds them now.
  */
 export function allowedBy(def: Pick<CardActionDef, 'roles'>, rows: 'own' | 'foreign'): Persona[] | 'all' {
   if (def.roles.includes('public')) return 'all';
-  return personaNames.filter((p) => def.roles.some((r) => (typeof r === 'string' ? personaRoles[p].includes(r as Role) : rows === 'own' && personaRoles[p].includes(r.persona))));
+  return personaNames.filter((p) => def.roles.some((r) => (typeof r === 'string' ? personaRoles[p].includes(r as Role) : rows === 'own' && !r.former && personaRoles[p].includes(r.persona))));
 }
 
 /** Send limits out of the way, the simulated platform's per-receiver limit lifted with them (fakePerReceiver): no test here waits on the outbox's pace. */
