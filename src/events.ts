@@ -98,7 +98,8 @@ async function within<T, L>(work: Promise<T>, ms: number, late: L): Promise<T | 
   }
 }
 
-const duplicateToast: CardResponse = { toast: { type: 'info', content: '该操作已处理，无需重复提交' } };
+// a delivery seen before may have been refused the first time: the answer claims nothing was done, nor that it was not
+const duplicateToast: CardResponse = { toast: { type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' } };
 
 /** The answer to a card action the database could not take now: nothing was done, a later click works. */
 export const unavailableToast: CardResponse = { toast: { type: 'error', content: '系统暂时不可用，请稍后再试' } };

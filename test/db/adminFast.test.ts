@@ -59,7 +59,7 @@ const steps: Step[] = [
   { name: '停用 of a stale button', who: ADMIN, action: 'experts.deactivate', value: () => ({ openId: 'not-an-open-id' }), toast: 'error', says: /这个按钮已失效/, leftToOrdinary: true },
   { name: '停用 of someone not in the pool', who: ADMIN, action: 'experts.deactivate', value: () => ({ openId: personas.leader }), toast: 'error', says: /找不到这位专家/, leftToOrdinary: true },
   { name: '停用 of an expert with a task pending', who: ADMIN, action: 'experts.deactivate', value: () => ({ openId: personas.expert }), eventId: 'evt_adminfast_deactivate', toast: 'success', says: /^已停用，不再分配新任务；该专家还有 1 项未完成的评分任务/ },
-  { name: 'the same delivery again', who: ADMIN, action: 'experts.deactivate', value: () => ({ openId: personas.expert }), eventId: 'evt_adminfast_deactivate', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: ADMIN, action: 'experts.deactivate', value: () => ({ openId: personas.expert }), eventId: 'evt_adminfast_deactivate', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: '停用 clicked again', who: ROLE_ADMIN, action: 'experts.deactivate', value: () => ({ openId: personas.expert }), toast: 'info', says: /^已于 .* 停用该专家，无需重复停用。$/, leftToOrdinary: true },
   { name: '启用 on page 2 by an administrator of the stored role', who: ROLE_ADMIN, action: 'experts.activate', value: () => ({ openId: personas.expert, page: 2 }), toast: 'success', says: /^已启用，下次分配专家时会考虑该专家$/ },
   // 添加专家

@@ -413,7 +413,7 @@ const steps: Step[] = [
       await db.update(applications).set({ status: 'scored' }).where(eq(applications.id, f.appD));
     },
   },
-  { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: '汇总 clicked again, the cycle closed', who: ADMIN, cycle: fixtureCycle, toast: 'info', says: new RegExp(`^已于 \\d{4}年\\d+月\\d+日 \\d\\d:\\d\\d 汇总${YEAR}年度专家评分，无需重复汇总。$`), leftToOrdinary: true },
   {
     // the year ends with no title (test/db/yearEnd.test.ts); the statement leaves it to the ordinary path

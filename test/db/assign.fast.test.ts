@@ -73,7 +73,7 @@ const steps: Step[] = [
   { name: '分配专家, the job recorded (the fixture’s open cycle)', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_assign_fixture', toast: 'success', says: /^正在分配专家，完成后卡片会更新$/, drain: true,
     before: async (db, f) => void (await db.update(applications).set({ status: 'accepted' }).where(eq(applications.id, f.appC))),
   },
-  { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_assign_fixture', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_assign_fixture', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: 'the cycle past scoring', who: ADMIN, cycle: (db) => byYear(db, 2028), toast: 'info', says: /^2028年度评审已结束专家评分，不能再分配专家。$/, leftToOrdinary: true,
     before: async (db, f) => void (await nextCycle(db, f, 2028, 'closed', 2)),
   },

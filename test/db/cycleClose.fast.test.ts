@@ -69,7 +69,7 @@ const steps: Step[] = [
   { name: 'not an administrator', who: personas.leader, cycle: fixtureCycle, toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
   { name: 'no such cycle', who: ADMIN, cycle: async () => 999_999, toast: 'error', says: /找不到这一年度的评审/, leftToOrdinary: true },
   { name: '截止申报, the assignment started', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'success', says: new RegExp(`^${YEAR}年度申报已截止，进入专家评分阶段。另有 2 份申报仍待单位确认，见卡片。正在分配专家，完成后卡片会更新$`) },
-  { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_close_fixture', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: '截止申报 clicked again, the job done', who: ADMIN, cycle: fixtureCycle, toast: 'info', says: /^已于 \d{4}年\d+月\d+日 \d\d:\d\d 截止\d+年度申报，无需重复截止。$/, leftToOrdinary: true },
   {
     name: 'no application accepted: closed, nobody assigned',

@@ -65,7 +65,7 @@ const steps: Step[] = [
   { name: 'a rule out of range', who: ADMIN, form: form(2026, { outlierDistance: '0.5' }), toast: 'error', says: /偏离中位数提醒分差/, leftToOrdinary: true },
   { name: 'the deadline already past', who: ADMIN, form: form(2026, { applicationDeadline: '2026-02-01' }), toast: 'error', says: /不能早于今天/, leftToOrdinary: true },
   { name: '开启 by an administrator of ADMIN_OPEN_IDS', who: ADMIN, form: form(2026), eventId: 'evt_open_2026', toast: 'success', says: /^已开启2026年度评审，申报截止2026年5月31日$/ },
-  { name: 'the same delivery again', who: ADMIN, form: form(2026), eventId: 'evt_open_2026', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: ADMIN, form: form(2026), eventId: 'evt_open_2026', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: '开启 clicked again', who: ADMIN, form: form(2026), toast: 'info', says: doneAt, leftToOrdinary: true },
   { name: 'another year while one runs (第十九条)', who: ROLE_ADMIN, form: form(2027), toast: 'warning', says: /2026年度评审仍在进行/, leftToOrdinary: true },
   {

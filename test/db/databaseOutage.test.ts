@@ -161,7 +161,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('PostgreSQL unreachable under
       const r = await post(app.url, '/lark/cards', click.payload);
       return r.status === 200 && r.body?.toast?.content !== down.body.toast.content ? r : undefined;
     });
-    expect(again.body.toast?.content).not.toBe('该操作已处理，无需重复提交');
+    expect(again.body.toast?.content).not.toBe('这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作');
     expect(await recorded(click.eventId)).toBe(1);
 
     const drained = () => until('the outbox drained', () => app.dispatcher.drain().then(() => true, () => undefined));

@@ -92,7 +92,7 @@ const steps: Step[] = [
   { name: '退回 of one under review', who: ADMIN, action: 'check.return', app: (f) => f.appD, form: (id) => reason(id, '缺少材料'), toast: 'info', says: /当前状态为“专家评审中”/, leftToOrdinary: true },
   { name: '退回 without its reason', who: ROLE_ADMIN, action: 'check.return', app: (f) => f.appC, form: (id) => reason(id, '   '), toast: 'error', says: /请填写退回原因/, leftToOrdinary: true },
   { name: '受理', who: ADMIN, action: 'check.accept', app: (f) => f.appC, eventId: 'evt_formal_accept', toast: 'success', says: /^已受理：深圳建设三班$/ },
-  { name: 'the same delivery again', who: ADMIN, action: 'check.accept', app: (f) => f.appC, eventId: 'evt_formal_accept', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: ADMIN, action: 'check.accept', app: (f) => f.appC, eventId: 'evt_formal_accept', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: '受理 clicked again', who: ADMIN, action: 'check.accept', app: (f) => f.appC, toast: 'info', says: /^已于 .* 受理，无需重复受理。$/, leftToOrdinary: true },
   {
     // E5 bars 受理, not 退回: a title of the team revoked (the day before) since the organisation recommended it

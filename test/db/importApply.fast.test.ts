@@ -108,12 +108,12 @@ const steps: Step[] = [
   { name: 'not an administrator', who: personas.leader, importId: fixtureImport, eventId: 'evt_import_refused', toast: 'error', says: /只有协会管理员/, leftToOrdinary: true },
   { name: 'no such import', who: ADMIN, importId: async () => 999_999, toast: 'error', says: /^找不到这次导入，请重新发送文件。$/, leftToOrdinary: true },
   // the event was recorded with its refusal above: the fast attempt must not take this import under another's event
-  { name: 'an event seen before, the import still planned', who: ADMIN, importId: fixtureImport, eventId: 'evt_import_refused', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'an event seen before, the import still planned', who: ADMIN, importId: fixtureImport, eventId: 'evt_import_refused', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: 'nothing to add or update: applied at once', who: ADMIN, importId: (db) => byFile(db, '无变化.xlsx'), toast: 'success', says: /^已导入：新增 0 行，更新 0 行$/, leftToOrdinary: true,
     before: async (db) => void (await preview(db, '无变化.xlsx', 'planned', [])),
   },
   { name: '确认导入 by the bootstrap administrator: the fixture’s preview, one organisation', who: ADMIN, importId: fixtureImport, eventId: 'evt_import_fixture', toast: 'success', says: /^正在导入，完成后卡片会更新$/ },
-  { name: 'the same delivery again', who: ADMIN, importId: fixtureImport, eventId: 'evt_import_fixture', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: ADMIN, importId: fixtureImport, eventId: 'evt_import_fixture', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: '确认导入 clicked again, the import applied', who: ADMIN, importId: fixtureImport, toast: 'info', says: /^文件“矩阵.xlsx”已经导入过（2027年3月10日 09:00 导入完成），无需重复确认$/, leftToOrdinary: true },
   { name: 'an import whose job stopped: its card, to retry', who: ADMIN, importId: (db) => byFile(db, '中断.xlsx'), toast: 'info', says: /^这个文件的导入中断了/, leftToOrdinary: true,
     before: async (db) => {
@@ -209,7 +209,7 @@ describe('确认导入: the one statement answers and writes what the ordinary t
       const body: Body = await h.click(step.who, { action: 'import.apply', importId }, {}, { eventId: step.eventId ?? `evt_import_step${i}`, messageId: `om_import_${i}` });
       expectAnswer(body, step, mode);
       // a refusal for who you are, or a delivery seen before, has no card; every other answer shows one
-      if (step.toast !== 'error' && !/该操作已处理/.test(body.toast?.content ?? '')) expect(body.card?.data, mode).toBeTruthy();
+      if (step.toast !== 'error' && !/这次点击已收到/.test(body.toast?.content ?? '')) expect(body.card?.data, mode).toBeTruthy();
       worlds[mode].answers[i] = body;
       worlds[mode].after[i] = await snapshot(db);
     }
@@ -400,7 +400,7 @@ describe('确认导入 clicked twice at once, the fast paths on', () => {
       expect(started, toasts).toHaveLength(1);
       const other = answers.find((b) => b !== started[0])!;
       // the second, under the lock, finds the first's job (or, the same delivery, the event recorded)
-      expect(other.toast, toasts).toEqual({ type: 'info', content: sameEvent ? '该操作已处理，无需重复提交' : '这个文件正在导入，卡片显示当前进度' });
+      expect(other.toast, toasts).toEqual({ type: 'info', content: sameEvent ? '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' : '这个文件正在导入，卡片显示当前进度' });
       const jobs = await jobsOf(importId);
       expect(jobs, toasts).toHaveLength(1);
       const audits = await db.select({ actor: auditLog.actor }).from(auditLog).where(and(eq(auditLog.action, 'bulk.import.start'), eq(auditLog.entityId, String(jobs[0].id))));

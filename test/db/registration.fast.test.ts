@@ -213,7 +213,7 @@ describe('注册: the one-statement path answers, writes and sends what the ordi
     expect(taken.toast).toEqual({ type: 'info', content: '“深圳市政新单位”已有名为“新单位一组”的班组（编号 GDSZ-2026-0001），由另一位班组长注册。如是同一个班组，请其班组长在“班组成员”中添加你；如是另一个班组，请改用能区分的名称（如加上项目部或工区）后再提交。' });
     // the first registration's event delivered again
     const redelivered = await both(LEADER_NEW, registrationForm('新单位一组', CONTACT_NEW, { organization: '深圳市政新单位' }), 'ev_fastreg_01');
-    expect(redelivered.toast).toEqual({ type: 'info', content: '该操作已处理，无需重复提交' });
+    expect(redelivered.toast).toEqual({ type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
     // each refusal recorded its event once, as the ordinary path records it; no code was drawn for any
     const events = await fast.db.db.select().from(processedEvents).where(sql`${processedEvents.eventId} like 'ev_fastreg_0%'`);
     expect(events.map((e) => e.eventId).sort()).toEqual(['ev_fastreg_01', 'ev_fastreg_02', 'ev_fastreg_03', 'ev_fastreg_04', 'ev_fastreg_05', 'ev_fastreg_06', 'ev_fastreg_07', 'ev_fastreg_08', 'ev_fastreg_09']);
@@ -300,7 +300,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('注册 on PostgreSQL: two at
   it.each([
     ['the same leader twice under two event ids (a double click)', LEADER_NEW, false, '注册，班组编号', false],
     ['another leader, the same team name', STRANGER, false, '已有名为“竞争', false],
-    ['the same event delivered twice', LEADER_NEW, true, '该操作已处理', false],
+    ['the same event delivered twice', LEADER_NEW, true, '这次点击已收到', false],
     // one team however it is typed: the index is on the name's key (migration 0007), not on the name as typed
     ['another leader, the same team name typed in full width', STRANGER, false, '已有名为“竞争', true],
   ] as const)('two at once on a held organisation: %s', async (_case, second, sameEvent, says, fullWidth) => {

@@ -111,7 +111,7 @@ const steps: Step[] = [
     sheet: (s) => s.reopened,
     eventId: 'evt_reopen_fast_first',
     toast: 'info',
-    says: /该操作已处理/,
+    says: /这次点击已收到/,
     leftToOrdinary: true,
     // the event's claim is what stops it: tried on a sheet the verdict would reopen
     probeSheet: (s) => s.published,

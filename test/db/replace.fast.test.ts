@@ -154,7 +154,7 @@ const steps: Step[] = [
     form: unavailable,
     eventId: 'evt_replace_fast_first',
     toast: 'info',
-    says: /该操作已处理/,
+    says: /这次点击已收到/,
     leftToOrdinary: true,
     // the event's claim is what stops it: tried on a task the verdict would take
     probeTask: (t) => t.conflictDecline,
@@ -171,7 +171,7 @@ const steps: Step[] = [
   { name: 'swap: a submitted sheet', action: 'review.swap', who: ADMIN, task: (t) => t.submitted, toast: 'info', says: /^该专家已提交评分，不能更换/, leftToOrdinary: true },
   { name: 'swap: a declined task', action: 'review.swap', who: ADMIN, task: (t) => t.own, toast: 'info', says: /^这项任务已不在该专家名下/, leftToOrdinary: true },
   { name: 'swap', action: 'review.swap', who: ADMIN, task: (t) => t.swap, eventId: 'evt_replace_fast_swap', toast: 'success', says: /^已更换专家：更换测试15班$/ },
-  { name: 'swap: the same delivery again', action: 'review.swap', who: ADMIN, task: (t) => t.swap, eventId: 'evt_replace_fast_swap', toast: 'info', says: /该操作已处理/, leftToOrdinary: true, probeTask: (t) => t.swapPending },
+  { name: 'swap: the same delivery again', action: 'review.swap', who: ADMIN, task: (t) => t.swap, eventId: 'evt_replace_fast_swap', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true, probeTask: (t) => t.swapPending },
   { name: 'swap: clicked again', action: 'review.swap', who: ROLE_ADMIN, task: (t) => t.swap, toast: 'info', says: /^这项任务已不在该专家名下/, leftToOrdinary: true },
   { name: 'swap: an expert not yet linked, by an administrator of the stored role', action: 'review.swap', who: ROLE_ADMIN, task: (t) => t.swapPending, toast: 'success', says: /^已更换专家：更换测试16班$/ },
   { name: 'swap: the administrator’s own task', action: 'review.swap', who: EXPERT_ADMIN, task: (t) => t.swapOwn, toast: 'success', says: /^已更换专家：更换测试17班$/ },
@@ -831,7 +831,7 @@ const conflictSteps: ConflictStep[] = [
     form: () => ({ kind: 'team', target: 'GDSZ-2025-0001', reason: '曾任该班组技术顾问' }),
     eventId: 'evt_replace_fast_c_first',
     toast: 'info',
-    says: /该操作已处理/,
+    says: /这次点击已收到/,
     leftToOrdinary: true,
     // the event's claim is what stops it: tried on a declaration that touches two tasks
     probeForm: (d) => ({ kind: 'organization', target: d.two, reason: '亲属在该单位' }),

@@ -58,7 +58,7 @@ interface Step {
 
 const menuSent = /^菜单已通过私聊发给你$/;
 const templateSent = /^导入模板已发到与你的单聊$/;
-const duplicate = /^该操作已处理，无需重复提交$/;
+const duplicate = /^这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作$/;
 const menuSentAlready = /^菜单已通过私聊发给你，请查看上一条消息$/;
 const templateSentAlready = /^导入模板已发到与你的单聊，请查看上一条消息$/;
 

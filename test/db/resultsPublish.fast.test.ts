@@ -79,7 +79,7 @@ const steps: Step[] = [
       await db.update(applications).set({ status: 'scored', finalScore: 88, rank: 1 }).where(eq(applications.id, f.appD));
     },
   },
-  { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_publish_fixture', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: ADMIN, cycle: fixtureCycle, eventId: 'evt_publish_fixture', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: '公布 clicked again, the job done', who: ADMIN, cycle: fixtureCycle, toast: 'info', says: new RegExp(`^${YEAR}年度评审结果已于此前公布`), leftToOrdinary: true },
   {
     name: 'a 公布 job already waiting',

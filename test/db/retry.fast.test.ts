@@ -78,7 +78,7 @@ const steps: Step[] = [
   { name: '重试 by an administrator of the stored role: queued in their name', who: ROLE_ADMIN, job: fixtureJob, eventId: 'evt_retry_fixture', toast: 'success', says: /^已重新开始，从中断处继续$/,
     before: async (db, f) => void (await db.update(applications).set({ status: 'accepted' }).where(eq(applications.id, f.appC))),
   },
-  { name: 'the same delivery again', who: ROLE_ADMIN, job: fixtureJob, eventId: 'evt_retry_fixture', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: ROLE_ADMIN, job: fixtureJob, eventId: 'evt_retry_fixture', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   { name: '重试 clicked again, the job done: shown as it is', who: ADMIN, job: fixtureJob, leftToOrdinary: true },
   // retryBulkJob answers with the other job, and the toast since that one is queued
   { name: 'another job of the kind waits for the cycle: that one is shown', who: ADMIN, job: (db) => jobByMessage(db, 'om_failed_2028'), toast: 'success', says: /^已重新开始，从中断处继续$/, leftToOrdinary: true,

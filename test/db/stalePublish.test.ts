@@ -92,7 +92,7 @@ for (const mode of ['fast', 'ordinary'] as const) {
       // the same event delivered again is the generic duplicate answer, and still publishes nothing
       const eventId = 'evt_stale_publish_again';
       expect(((await h.click(ADMIN, oldButton, undefined, { eventId })) as Body).toast?.type).toBe('warning');
-      expect(((await h.click(ADMIN, oldButton, undefined, { eventId })) as Body).toast?.content).toMatch(/该操作已处理/);
+      expect(((await h.click(ADMIN, oldButton, undefined, { eventId })) as Body).toast?.content).toMatch(/这次点击已收到/);
       expect(await cycleState()).toEqual({ status: 'closed', titles: [], jobs: [], published: 0 });
     });
 

@@ -80,7 +80,7 @@ const steps: Step[] = [
   { name: '添加 of an id no picker offers', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: ['someone'], toast: 'error', says: /所选人员无效/, leftToOrdinary: true, beforeStatement: true },
   { name: '添加 by a mobile typed (a look-up in the address book)', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, form: { membersLookup: '13800000000' }, toast: 'error', says: /成员/, leftToOrdinary: true, beforeStatement: true },
   { name: '添加', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER, OTHER_EXPERT], eventId: 'evt_members_add', toast: 'success', says: /^已添加 2 名成员$/ },
-  { name: 'the same delivery again', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER, OTHER_EXPERT], eventId: 'evt_members_add', toast: 'info', says: /该操作已处理/, leftToOrdinary: true },
+  { name: 'the same delivery again', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [NEWCOMER, OTHER_EXPERT], eventId: 'evt_members_add', toast: 'info', says: /这次点击已收到/, leftToOrdinary: true },
   // in the team since before any 添加 (the fixture's member) and the leader: no time of an 添加 that never added them
   { name: '添加 of people in the team all along', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [personas.member, personas.leader], toast: 'info', says: /^所选人员都已在本班组中（班组长本人已在班组中），无需添加。$/, leftToOrdinary: true },
   { name: '添加 of members already in', who: personas.leader, action: 'team.memberAdd', team: (f) => f.teamA.id, members: [OTHER_EXPERT, NEWCOMER], toast: 'info', says: /^已于 .* 添加所选成员，无需重复添加。$/, leftToOrdinary: true },
