@@ -717,8 +717,8 @@ export function readReturnReason(reason: string | undefined): string {
  * `takesIn` false: a decision that takes nothing in (the association's 退回), refused only once scoring has ended, so
  * that during a reopened sheet an application left waiting can still be returned and the second 汇总 need not wait.
  */
-async function reviewStillTakes(tx: Db, cycle: { id: number; year: number; status: string }, what: string, takesIn = true): Promise<void> {
-  const closed = takesIn ? await reviewTakesNoMoreText(tx, cycle, what) : reviewClosedText(cycle, what);
+async function reviewStillTakes(tx: Db, cycle: { id: number; year: number; status: string }, what: string, takesIn = true, after?: string): Promise<void> {
+  const closed = takesIn ? await reviewTakesNoMoreText(tx, cycle, what, after) : reviewClosedText(cycle, what, after);
   if (closed) throw new ReviewTakesNoMore(closed);
 }
 
@@ -734,19 +734,22 @@ export class ReviewTakesNoMore extends UserError {
  * Why the year's review takes no more `what`, undefined while it does: once its scores were summed (汇总), a sheet
  * reopened since takes the cycle back to scoring for that sheet alone, not for applications to come in (第十七条).
  */
-export async function reviewTakesNoMoreText(tx: Db, cycle: { id: number; year: number; status: string }, what: string): Promise<string | undefined> {
-  const closed = reviewClosedText(cycle, what);
+export async function reviewTakesNoMoreText(tx: Db, cycle: { id: number; year: number; status: string }, what: string, after?: string): Promise<string | undefined> {
+  const closed = reviewClosedText(cycle, what, after);
   if (closed) return closed;
   if (cycle.status === 'scoring' && (await aggregatedBefore(tx, cycle.id))) return reopenedForSheetsText(cycle.year, what);
   return undefined;
 }
 
-/** Why the year's review takes no more `what` (推荐这份申报…), undefined while it is open or scoring. */
-export function reviewClosedText(cycle: { year: number; status: string }, what: string): string | undefined {
+/** Why the year's review takes no more `what` (推荐这份申报…), undefined while it is open or scoring; `after` what to do then. */
+export function reviewClosedText(cycle: { year: number; status: string }, what: string, after = '如有疑问，请联系协会。'): string | undefined {
   if (cycle.status === 'open' || cycle.status === 'scoring') return undefined;
   const stage = cycle.status === 'closed' ? '已汇总专家评分' : cycle.status === 'published' ? '结果已公布' : cycleStatusLabel(cycle.status);
-  return `${cycle.year}年度评审${stage}，${what}。如有疑问，请联系协会。`;
+  return `${cycle.year}年度评审${stage}，${what}。${after}`;
 }
+
+/** What an administrator, the association itself, may do once the year's review takes no more (not 联系协会). */
+const adminAfterReview = '本年度的评审结果请发送“管理”，在协会管理卡片上查看。';
 
 /**
  * 形式审查 refused to an administrator who leads the team, belongs to it or is its 单位联系人 (第十七条 公开、公平、公正:
@@ -799,7 +802,7 @@ export async function formalCheck(
   const what = decision === 'accept' ? '受理' : '退回';
   const done = madeAlready(transition, row.application, what);
   if (done) throw done;
-  await reviewStillTakes(tx, row.cycle, `不能再${what}申报`, decision === 'accept');
+  await reviewStillTakes(tx, row.cycle, `不能再${what}申报`, decision === 'accept', adminAfterReview);
   // returned, submitted again and recommended again since the list was drawn: the association checks what it has seen
   if (row.application.status === 'recommended') {
     requireSeenSubmission(row.application, seen, (at) => `${row.team.name}的申报已于 ${at} 重新提交并重新推荐，内容可能已修改：请看最新内容后再审查。`);
