@@ -231,7 +231,7 @@ export async function startPublishing(ctx: HandlerContext, input: CardActionInpu
     publishCounts(ctx.tx, cycleId),
     shown === undefined ? undefined : latestAggregation(ctx.tx, cycleId),
   ]);
-  if (running) return { toast: { type: 'info', content: '结果正在公布，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(running) } };
+  if (running) return stillPublishing(running);
   if (cycle.status === 'published') throw new UserError(`${cycle.year}年度评审结果已于此前公布，无需重复公布。`, { kind: 'info' });
   if (cycle.status !== 'closed') {
     if (cycle.status === 'scoring' && (await activeBulkJob(ctx.tx, 'aggregate', cycleId))) {
@@ -242,9 +242,13 @@ export async function startPublishing(ctx: HandlerContext, input: CardActionInpu
   if (shown !== undefined && latest?.id !== shown) throw new PreviewOutdated(cycle.year, latest && formatDateTimeZh(latest.at, ctx.config.BOT_TIMEZONE));
   // the teams it tells: the ranked results and the applications that never reached the review
   const total = counts.ranked + counts.unreviewed;
-  const { job } = await startBulkJob(ctx.tx, { kind: 'publish', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, now: ctx.clock.now() });
-  return publishing(cycle.year, job);
+  const { job, created } = await startBulkJob(ctx.tx, { kind: 'publish', cycleId, year: cycle.year, createdBy: ctx.actor.openId, messageId: input.messageId, total, now: ctx.clock.now() });
+  // a click at the same time recorded it first (its job read after this one's look for a running job)
+  return created ? publishing(cycle.year, job) : stillPublishing(job);
 }
+
+/** The answer while the year's publishing job is queued or running: its progress card. */
+const stillPublishing = (job: Parameters<typeof jobCard>[0]): CardResponse => ({ toast: { type: 'info', content: '结果正在公布，卡片显示当前进度' }, card: { type: 'raw', data: jobCard(job) } });
 
 /** The answer when the job was recorded: its progress card. */
 function publishing(year: number, job: Parameters<typeof jobCard>[0]): CardResponse {

@@ -38,6 +38,7 @@ export async function startAssignmentJob(
   await checkAssignable(tx, found, aggregated);
   const total = tasksToMake(counts);
   if (total === 0) return { state: 'nothing' };
-  const { job } = await startBulkJob(tx, { kind: 'assign', cycleId, year: found.year, createdBy: actor.openId, messageId: opts.messageId, total, lead: opts.lead, now: opts.now });
-  return { state: 'started', job };
+  const { job, created } = await startBulkJob(tx, { kind: 'assign', cycleId, year: found.year, createdBy: actor.openId, messageId: opts.messageId, total, lead: opts.lead, now: opts.now });
+  // recorded first by a click at the same time, whose job this one's look for a running job did not see
+  return { state: created ? 'started' : 'running', job };
 }

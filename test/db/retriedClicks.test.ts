@@ -1,7 +1,11 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { applications, people } from '../../db/schema.js';
-import { personas, startSecurityHarness } from './securityFixture.js';
+import { applications, bulkJobs, cycles, people } from '../../db/schema.js';
+import { cardText } from '../support/cards.js';
+import { testDatabaseKind } from '../support/db.js';
+import { ADMIN } from '../support/harness.js';
+import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { OTHER_EXPERT, personas, scoreForm, startSecurityHarness } from './securityFixture.js';
 
 /**
  * Clicks repeated or crossed, as people make them: a refused click whose answer was lost and Feishu delivers again, two
@@ -32,6 +36,38 @@ describe.each(['fast', 'ordinary'] as const)('retried and crossed clicks (%s)', 
       expect(again.toast).toEqual({ type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
       const [app] = await h.db.db.select().from(applications).where(eq(applications.id, f.appA));
       expect(app.status).toBe('submitted');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+/**
+ * 公布结果 pressed twice at once: both look for a running job before either has recorded one, and wait on the year's
+ * lock (held here until both wait); the first records the job, the second finds it and shows its progress.
+ */
+describe.skipIf(testDatabaseKind() !== 'postgres').each(['fast', 'ordinary'] as const)('公布结果 twice at once (%s)', (mode) => {
+  it('one job, one answer says it started, the other shows its progress', async () => {
+    const { h, f } = await start(mode);
+    try {
+      const db = h.db.db;
+      for (const id of [f.appA, f.appB, f.appC]) await db.update(applications).set({ status: 'returned' }).where(eq(applications.id, id));
+      await h.click(ADMIN, { action: 'cycle.closeApplications', cycleId: f.cycleId });
+      await h.click(personas.expert, { action: 'review.submit', assignmentId: f.ownTask }, scoreForm(10));
+      await h.click(OTHER_EXPERT, { action: 'review.submit', assignmentId: f.foreignTask }, scoreForm(30));
+      await h.click(ADMIN, { action: 'results.close', cycleId: f.cycleId });
+      const held = await heldTransaction(db, (tx) => tx.execute(sql`select id from ${cycles} where id = ${f.cycleId} for update`));
+      const click = (who: string) => h.click(who, { action: 'results.publish', cycleId: f.cycleId }, undefined, { messageId: 'om_publishcard' });
+      const both = Promise.all([click(ADMIN), click(SECOND_ADMIN)]);
+      await until(async () => (await lockWaits(db)) >= 2);
+      held.release();
+      await held.ended;
+      const answers = await both;
+      expect(await db.select().from(bulkJobs).where(eq(bulkJobs.kind, 'publish'))).toHaveLength(1);
+      expect(answers.map((a) => a.toast.type).sort()).toEqual(['info', 'success']);
+      const other = answers.find((a) => a.toast.type === 'info')!;
+      expect(other.toast.content).toBe('结果正在公布，卡片显示当前进度');
+      expect(String(cardText(other.card.data))).toContain('公布');
     } finally {
       await h.close();
     }
