@@ -530,6 +530,32 @@ function madeAlready(transition: ApplicationTransition, application: Application
   return new AlreadyDone(what, { action: `application.${transition}`, entity: 'application', entityId: application.id });
 }
 
+/** The decisions of 单位确认 and 形式审查, whose audit rows say who last decided an application and how. */
+const decisionActions = (['recommend', 'returnByOrganization', 'accept', 'returnByAssociation'] as const).map((t) => `application.${t}`);
+
+/**
+ * The other decision of the same step made first (受理 before this 退回, 推荐 before this 退回): who made it and when, from
+ * its audit row, rather than the state machine's 当前状态为…; undefined when the last decision on record is another.
+ */
+async function decidedOtherwise(
+  tx: Db,
+  application: Application,
+  other: { transition: ApplicationTransition; what: string },
+  what: string,
+  by: { actor: Actor; others: string; object: string; timezone: string },
+): Promise<UserError | undefined> {
+  const [last] = await tx
+    .select({ action: auditLog.action, actor: auditLog.actor, at: auditLog.at, name: people.name })
+    .from(auditLog)
+    .leftJoin(people, eq(people.openId, auditLog.actor))
+    .where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(application.id)), inArray(auditLog.action, decisionActions)))
+    .orderBy(desc(auditLog.at), desc(auditLog.id))
+    .limit(1);
+  if (last?.action !== `application.${other.transition}`) return undefined;
+  const who = last.actor === by.actor.openId ? '你' : `${by.others}${last.name ? ` ${last.name} ` : ''}`;
+  return new UserError(`${who}已于 ${formatDateTimeZh(last.at, by.timezone)} ${other.what}${by.object}，无需再${what}。`, { kind: 'info' });
+}
+
 /** 第十五条: the organisation confirms the materials and writes its recommendation. */
 export const endorsementForm = defineForm({
   name: 'endorsement',
@@ -587,6 +613,7 @@ export async function endorseApplication(
   now: Date,
   late?: { today: string; confirmed: boolean },
   seen?: SeenSubmission,
+  timezone = 'Asia/Shanghai',
 ) {
   // issued together: one round trip (the membership is found through the application's team)
   const [row, [own]] = await Promise.all([
@@ -613,6 +640,12 @@ export async function endorseApplication(
   }
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;
+  const other = decision === 'recommend' ? { transition: 'returnByOrganization' as const, what: '退回' } : { transition: 'recommend' as const, what: '推荐' };
+  const decided = { actor, others: '单位联系人', object: '这份申报', timezone };
+  if (row.application.status !== 'submitted') {
+    const otherwise = await decidedOtherwise(tx, row.application, other, what, decided);
+    if (otherwise) throw otherwise;
+  }
   await reviewStillTakes(tx, row.cycle, `不能再${what}这份申报`);
   // returned, changed and submitted again since the card was drawn: the contact decides on what they have seen (第十五条)
   if (row.application.status === 'submitted') {
@@ -629,7 +662,7 @@ export async function endorseApplication(
     .returning();
   if (!application) {
     const current = await findApplicationById(tx, applicationId);
-    throw (current && madeAlready(transition, current, what, actor.openId)) ?? new UserError('该申报已处理。', { kind: 'info' });
+    throw (current && (madeAlready(transition, current, what, actor.openId) ?? (await decidedOtherwise(tx, current, other, what, decided)))) ?? new UserError('该申报已处理。', { kind: 'info' });
   }
   // a return keeps the form as it was returned, so that its resubmission can say what changed (returnBefore)
   const details = decision === 'return' ? { opinion: input.opinion, form: row.application.form } : { opinion: input.opinion };
@@ -802,6 +835,12 @@ export async function formalCheck(
   const what = decision === 'accept' ? '受理' : '退回';
   const done = madeAlready(transition, row.application, what);
   if (done) throw done;
+  const other = decision === 'accept' ? { transition: 'returnByAssociation' as const, what: '退回' } : { transition: 'accept' as const, what: '受理' };
+  const decided = { actor, others: '其他管理员', object: '该申报', timezone };
+  if (row.application.status !== 'recommended') {
+    const otherwise = await decidedOtherwise(tx, row.application, other, what, decided);
+    if (otherwise) throw otherwise;
+  }
   await reviewStillTakes(tx, row.cycle, `不能再${what}申报`, decision === 'accept', adminAfterReview);
   // returned, submitted again and recommended again since the list was drawn: the association checks what it has seen
   if (row.application.status === 'recommended') {
@@ -822,7 +861,7 @@ export async function formalCheck(
     .returning();
   if (!application) {
     const current = await findApplicationById(tx, applicationId);
-    throw (current && madeAlready(transition, current, what)) ?? new UserError('该申报已处理。', { kind: 'info' });
+    throw (current && (madeAlready(transition, current, what) ?? (await decidedOtherwise(tx, current, other, what, decided)))) ?? new UserError('该申报已处理。', { kind: 'info' });
   }
   await audit(tx, { actor: actor.openId, action: `application.${transition}`, entity: 'application', entityId: applicationId, at: now, details: note ? { reason: note, form: row.application.form } : {} });
   return { application, team: row.team, cycle: row.cycle, organization: row.organization, reason: note };

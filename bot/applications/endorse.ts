@@ -89,7 +89,7 @@ function endorse(decision: EndorsementDecision): CardRun {
     const applicationId = idFrom(input.value, 'applicationId');
     // the administrators a recommendation goes to are read beside the application (one round trip fewer); a refusal discards them
     const [result, destinations] = await Promise.all([
-      endorseApplication(ctx.tx, ctx.actor, applicationId, decision, input.formValue, ctx.clock.now(), { today: today(ctx), confirmed: input.value.late === true }, seenSubmission(ctx, input)),
+      endorseApplication(ctx.tx, ctx.actor, applicationId, decision, input.formValue, ctx.clock.now(), { today: today(ctx), confirmed: input.value.late === true }, seenSubmission(ctx, input), ctx.config.BOT_TIMEZONE),
       decision === 'recommend' ? adminDestinations(ctx.tx, ctx.config.ADMIN_OPEN_IDS) : [],
     ]);
     const summary = summaryOf(result.application, result.team, result.organization, result.cycle.year);

@@ -366,7 +366,7 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
     expect(await fast.db.select().from(outbox).where(like(outbox.dedupeKey, `%:${applicationId}:%`))).toHaveLength(3);
   });
 
-  it('推荐 and 退回 of one application at once: one is made, the other refused by the state it left', async () => {
+  it('推荐 and 退回 of one application at once: one is made, the other told which was made and when', async () => {
     const applicationId = await submittedApplication();
     const answers = await Promise.all([
       post(fast, personas.contact, { action: 'endorse.recommend', applicationId }, recommendForm, randomEventId()),
@@ -375,7 +375,9 @@ describe('推荐 / 退回: the one-statement path and the ordinary one', () => {
     const made = answers.filter((x) => x.toast?.type === 'success');
     expect(made).toHaveLength(1);
     const other = answers.find((x) => x !== made[0])!;
-    expect(other.toast?.content).toMatch(/^当前状态为“(待协会形式审查|退回修改)”，不能进行此操作。(单位已推荐，等待协会形式审查；如需修改，请联系协会退回。|申报已退回修改：请班组长修改后重新提交。)$/);
+    const [, did, asked] = /^你已于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} (推荐|退回)这份申报，无需再(退回|推荐)。$/.exec(other.toast?.content ?? '') ?? [];
+    expect(did, other.toast?.content).toBe(made[0] === answers[0] ? '推荐' : '退回');
+    expect(asked).toBe(made[0] === answers[0] ? '退回' : '推荐');
     expect(await fast.db.select().from(auditLog).where(and(eq(auditLog.entity, 'application'), eq(auditLog.entityId, String(applicationId))))).toHaveLength(1);
   });
 

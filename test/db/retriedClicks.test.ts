@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { applications, bulkJobs, cycles, people } from '../../db/schema.js';
+import { applications, auditLog, bulkJobs, cycles, people } from '../../db/schema.js';
 import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN } from '../support/harness.js';
@@ -36,6 +36,39 @@ describe.each(['fast', 'ordinary'] as const)('retried and crossed clicks (%s)', 
       expect(again.toast).toEqual({ type: 'info', content: '这次点击已收到，请以卡片当前内容为准；如卡片未更新，请重新打开后再操作' });
       const [app] = await h.db.db.select().from(applications).where(eq(applications.id, f.appA));
       expect(app.status).toBe('submitted');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it.each(['one after the other', 'together'] as const)('two administrators decide one application differently, %s: the other is told who decided and when', async (order) => {
+    const { h, f } = await start(mode);
+    try {
+      const accept = () => h.click(SECOND_ADMIN, { action: 'check.accept', applicationId: f.appC }, {}, { messageId: 'om_checklist_a' });
+      const ret = () => h.click(ADMIN, { action: 'check.return', applicationId: f.appC }, { [`reason_${f.appC}`]: '材料不全' }, { messageId: 'om_checklist_b' });
+      const [a, r] = order === 'together' ? await Promise.all([accept(), ret()]) : [await accept(), await ret()];
+      const accepted = a.toast.type === 'success';
+      const loser = accepted ? r : a;
+      expect(loser.toast.type).toBe('info');
+      expect(loser.toast.content).toMatch(new RegExp(accepted ? `^其他管理员 第二管理员 ${at} 受理该申报，无需再退回。$` : `^其他管理员 (\\S+ )?${at} 退回该申报，无需再受理。$`));
+      // one decision on record
+      const rows = await h.db.db.select().from(auditLog).where(eq(auditLog.entityId, String(f.appC)));
+      expect(rows.filter((d) => d.action === 'application.accept' || d.action === 'application.returnByAssociation')).toHaveLength(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a contact who recommended and then presses 退回 is told what they did and when', async () => {
+    const { h, f } = await start(mode);
+    try {
+      const first = await h.click(personas.contact, { action: 'endorse.recommend', applicationId: f.appA }, { truthful: true, opinion: '材料属实，同意推荐' });
+      const then = await h.click(personas.contact, { action: 'endorse.return', applicationId: f.appA }, { opinion: '请补充材料' });
+      expect(first.toast.type).toBe('success');
+      expect(then.toast.type).toBe('info');
+      expect(then.toast.content).toMatch(new RegExp(`^你${at} 推荐这份申报，无需再退回。$`));
+      const [app] = await h.db.db.select().from(applications).where(eq(applications.id, f.appA));
+      expect(app.status).toBe('recommended');
     } finally {
       await h.close();
     }
