@@ -6,7 +6,7 @@ import { applications, auditLog, cycles, honours, organizations, people, teamMem
 import { audit } from './audit.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, sameTimeNextYear, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
-import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay, typedText } from './forms.js';
+import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, type FieldSpec, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay, typedText } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
 import { aggregatedBefore, type CycleStatus, cycleStates, cycleStatusLabel, reopenedForSheetsText, runningStatuses } from './cycles.js';
@@ -63,12 +63,17 @@ export const applicationSchema = formSchema(applicationForm).superRefine((v, ctx
 });
 export type ApplicationForm = FormValues<typeof applicationForm.fields>;
 
-/** A draft keeps whatever was typed, as long as each typed value is of the right kind; as typed text is kept (`typedText`: no control characters). */
+/**
+ * A draft keeps whatever was typed, as long as each typed value is of the right kind; as typed text is kept (`typedText`: no
+ * control characters). Only text is typed (of a list, its first): anything else, and a 选择 not among its options, is left out.
+ */
 export function cleanDraft(values: Record<string, unknown>): Record<string, string> {
   const draft: Record<string, string> = {};
   for (const key of applicationFields) {
-    const v = values[key];
-    const s = typedText(Array.isArray(v) ? String(v[0] ?? '') : v === undefined || v === null ? '' : String(v));
+    const v = Array.isArray(values[key]) ? (values[key] as unknown[])[0] : values[key];
+    const s = typeof v === 'string' ? typedText(v) : '';
+    const field: FieldSpec = applicationForm.fields[key];
+    if (field.kind === 'select' && !field.options.some((o) => o.value === s)) continue;
     if (s !== '') draft[key] = cutText(s, key === 'materialsUrl' ? 500 : 2000);
   }
   for (const key of ['startDate', 'endDate']) {

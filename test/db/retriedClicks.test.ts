@@ -5,7 +5,7 @@ import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN } from '../support/harness.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { OTHER_EXPERT, personas, scoreForm, startSecurityHarness } from './securityFixture.js';
+import { applicationForm, OTHER_EXPERT, personas, scoreForm, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
  * Clicks repeated or crossed, as people make them: a refused click whose answer was lost and Feishu delivers again, two
@@ -69,6 +69,25 @@ describe.each(['fast', 'ordinary'] as const)('retried and crossed clicks (%s)', 
       expect(then.toast.content).toMatch(new RegExp(`^你${at} 推荐这份申报，无需再退回。$`));
       const [app] = await h.db.db.select().from(applications).where(eq(applications.id, f.appA));
       expect(app.status).toBe('recommended');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('保存草稿 keeps text only: not “[object Object]”, a number, nor a choice that is not among its options', async () => {
+    const { h, f } = await start(mode);
+    try {
+      await h.db.db.update(applications).set({ status: 'draft', submittedAt: null }).where(eq(applications.id, f.appA));
+      const values = applicationForm({ title: { text: '提高合格率' }, category: ['maintenance', 'testing'], accidents: 'sometimes', goalRate: 95, summary: ['班组简介'], qc: null });
+      const r = await h.click(personas.leader, { action: 'application.save', teamId: f.teamA.id, year: YEAR }, values);
+      expect(r.toast.type).toBe('success');
+      const [app] = await h.db.db.select().from(applications).where(eq(applications.id, f.appA));
+      const form = app.form as Record<string, unknown>;
+      for (const left of ['title', 'accidents', 'goalRate', 'qc']) expect(form, left).not.toHaveProperty(left);
+      expect(form.category).toBe('maintenance');
+      expect(form.summary).toBe('班组简介');
+      expect(form.trainingRate).toBe('96');
+      expect(JSON.stringify(form)).not.toMatch(/object Object|null/);
     } finally {
       await h.close();
     }
