@@ -315,7 +315,7 @@ describe('the refusal policy of card actions', () => {
     await h.drain();
     expect(h.fake.messages.some((m) => m.content?.text === 'never sent')).toBe(false);
     const again = await h.post('/lark/cards', event);
-    expect(again.body.toast.content).toContain('已处理');
+    expect(again.body.toast.content).toContain('这次点击已收到');
     expect(await auditCount('probe.answer')).toBe(1);
   });
 });

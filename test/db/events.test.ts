@@ -160,7 +160,7 @@ describe('help through the whole path', () => {
     const b = await h.post('/lark/cards', ev);
     expect(a.body.card).toBeDefined();
     expect(b.body.card).toBeUndefined();
-    expect(b.body.toast.content).toContain('已处理');
+    expect(b.body.toast.content).toContain('这次点击已收到');
   });
 });
 
@@ -237,7 +237,7 @@ describe('callback security', () => {
     expect(h.fake.messages).toHaveLength(sent);
     const card = signedRequest(cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId: USER, value: { action: 'help.menu' } }), { encryptKey: TEST_ENCRYPT_KEY });
     expect((await postRaw(card.headers, card.body, '/lark/cards')).body.card).toBeDefined();
-    expect((await postRaw(card.headers, card.body, '/lark/cards')).body.toast.content).toContain('已处理');
+    expect((await postRaw(card.headers, card.body, '/lark/cards')).body.toast.content).toContain('这次点击已收到');
   });
 
   it('acknowledges an old-style (v1) card callback, signed as Feishu signs those, without acting on it, and says what to change', async () => {

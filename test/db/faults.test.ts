@@ -80,7 +80,7 @@ describe('the same event delivered four times, as Feishu retries it (now, +15 s,
     const answers = await deliverFourTimes('/lark/cards', event);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     expect(answers[0].body.toast).toMatchObject({ type: 'success' });
-    for (const retry of answers.slice(1)) expect(retry.body.toast.content).toContain('已处理');
+    for (const retry of answers.slice(1)) expect(retry.body.toast.content).toContain('这次点击已收到');
     const rows = await h.db.db.select().from(teams).where(eq(teams.name, '测试养护重试班'));
     expect(rows).toHaveLength(1);
     expect(await h.db.db.select().from(teamMembers).where(eq(teamMembers.teamId, rows[0].id))).toHaveLength(1);
@@ -302,7 +302,7 @@ describe.runIf(testDatabaseKind() === 'postgres')('server processes on PostgreSQ
       for (const res of retried) {
         expect(res.status).toBe(200);
         // committed before the kill but never answered: the retry is recognised and changes nothing
-        expect(res.body.toast.type === 'success' || res.body.toast.content.includes('已处理'), JSON.stringify(res.body)).toBe(true);
+        expect(res.body.toast.type === 'success' || res.body.toast.content.includes('这次点击已收到'), JSON.stringify(res.body)).toBe(true);
       }
 
       const stored = await db.db.select().from(teams).where(like(teams.name, '测试养护崩溃%'));
