@@ -1,6 +1,6 @@
 import { formatDateZh } from '../src/dates.js';
 import type { FormDescriptor } from '../src/forms.js';
-import { form, formInputs, submitButton, textInput } from './forms.js';
+import { form, type FormError, formInputs, refusalBanner, submitButton, textInput } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, type Md, note, md, mention } from './kit.js';
 
 /** The association's admin cards (协会管理): the running cycle, its settings form and the score sheet form. */
@@ -170,7 +170,7 @@ export interface CycleFormData {
   /** Values to fill: the defaults, the current settings, or what the user typed. */
   values: Partial<Record<CycleFormField, string>>;
   /** The refusal of the last submission, shown above the form. */
-  error?: string;
+  error?: FormError | string;
   /** Settings mode after applications closed: the application deadline is shown, not editable. */
   applicationDeadlineFixed?: string;
   /**
@@ -196,7 +196,7 @@ export function cycleFormCard(data: CycleFormData): Card {
     title,
     template: data.error ? 'red' : 'indigo',
     elements: [
-      ...(data.error ? [markdown(md`<font color='red'>**未保存**：${data.error}</font>`)] : []),
+      ...refusalBanner(data.error, '未保存', 'colonAfter'),
       note(
         data.mode === 'open'
           ? '第十九条：评审每年一次。申报截止日期 ≤ 专家评分截止日期 ≤ 评审会日期；默认评分表为 100 分制，开启后可载入正式评分表。'

@@ -3,8 +3,7 @@ import { mention } from './markdown.js';
 import { toldLine } from './strings.js';
 import { formatDateZh } from '../src/dates.js';
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
-import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
-import type { FormError } from './teams.js';
+import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton, textInput } from './forms.js';
 
 export interface ApplicationCardTeam {
   id: number;
@@ -42,7 +41,7 @@ export function applicationFormCard(opts: {
   if (opts.failures?.length) {
     banner.push(markdown(md`<font color='red'>**未通过资格审查：**</font>\n${mdJoin(opts.failures.map((f) => md`- ${f.message}`), '\n')}`));
   } else if (opts.error) {
-    banner.push(markdown(md`<font color='red'>**请修改：** ${opts.error.message}</font>`));
+    banner.push(...refusalBanner(opts.error));
   }
   return card({
     title: `${opts.cycle.year} 年度申报：${opts.team.name}`,
@@ -230,7 +229,7 @@ function endorsementRequestDrawn(
       ? [markdown(md`<font color='orange'>**请确认：** ${error.message}</font>`)]
       : opts.resubmitted
         ? [markdown(md`<font color='orange'>**请注意：** ${error.message}</font>`)]
-        : [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)];
+        : refusalBanner(error);
   // submitted again after a return: said so, with the return it answers (what changed is not kept: the whole is to be read again)
   const again = opts.returned
     ? [markdown(md`<font color='orange'>**重新提交**</font>：这份申报曾被${returnedByText(opts.returned)}退回${opts.returned.at ? `（${opts.returned.at}）` : ''}，${opts.returned.by === 'association' ? '退回原因' : '退回意见'}：${clipText(opts.returned.opinion, STATUS_OPINION_SHOWN) || '（未填写）'}。${changedText(opts.returned.changed)}`)]
@@ -415,7 +414,7 @@ export function formalCheckCard(opts: {
   // a page beyond the first is carried by every button that answers with the list; the first needs none
   const onPage = page > 1 ? { page } : {};
   const elements: Element[] = [];
-  if (opts.error) elements.push(markdown(md`<font color='red'>**请修改：** ${opts.error.message}</font>`));
+  elements.push(...refusalBanner(opts.error));
   if (opts.notice) elements.push(markdown(md`<font color='orange'>**请注意：** ${opts.notice}</font>`));
   const confirm = opts.confirmReturn;
   if (confirm) elements.push(markdown(md`<font color='orange'>**请确认：** ${confirm.message}</font>`));

@@ -1,6 +1,6 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import { afterRevocation, revokedTold } from './strings.js';
-import { form, formDisplayElements, formInputs, submitButton } from './forms.js';
+import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, namedButtonText, note, md, mdJoin, pager, clipText } from './kit.js';
 
 /** Complaints (第二十一条) and the revocation of a title (第二十二条). */
@@ -51,10 +51,7 @@ export interface TitleView {
 /** “2026、2027”: the titles a revocation alert's decision takes. */
 const runYearsText = (title: TitleView) => (title.runYears?.length ? title.runYears : [title.year]).join('、');
 
-export interface FormError {
-  field?: string;
-  message: string;
-}
+export type { FormError } from './forms.js';
 
 export const complaintStatusNames: Record<string, string> = { open: '待处理', upheld: '成立', dismissed: '不成立', duplicate: '重复', withdrawn: '已撤回' };
 
@@ -63,7 +60,7 @@ export const complaintStatusText = (c: Pick<ComplaintSummary, 'status' | 'repeat
   c.status === 'duplicate' && c.repeats ? `重复（同 ${c.repeats}）` : (complaintStatusNames[c.status] ?? c.status);
 const channelNames: Record<string, string> = { chat: '飞书消息', web: '网页表单' };
 
-const errorBanner = (error?: FormError): Element[] => (error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : []);
+const errorBanner = (error?: FormError): Element[] => refusalBanner(error);
 
 const row = (key: string, label: string, text: string): DisplayRow => ({ key, label, kind: 'text', text });
 

@@ -1,6 +1,6 @@
 import type { DisplayRow, FormDescriptor } from '../src/forms.js';
 import type { Md } from './markdown.js';
-import { form, formInputs, submitButton } from './forms.js';
+import { form, type FormError, formInputs, refusalBanner, submitButton } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, hr, markdown, note, md, mdJoin, mention, pageOf, pager } from './kit.js';
 
 /** 专家库 (第十一条) for administrators, and an expert's declaration of a conflict of interest (第十七条). */
@@ -23,14 +23,14 @@ export interface ExpertPoolData {
   /** The add form (src/review/experts.ts `expertAddForm`) and what was typed into it, kept after a refusal. */
   descriptor: FormDescriptor;
   values?: Record<string, unknown>;
-  error?: string;
+  error?: FormError | string;
   /** The expert whose record the form holds (修改): the form saves over it. */
   editing?: { openId: string; name: string | null };
 }
 
 /** The pool with each expert's load, 停用 / 启用 (none for an expert still to be linked), and the form to add experts. */
 export function expertPoolCard(d: ExpertPoolData): Card {
-  const elements: Element[] = [...(d.error ? [markdown(md`<font color='red'>**未保存**：${d.error}</font>`)] : [])];
+  const elements: Element[] = [...refusalBanner(d.error, '未保存', 'colonAfter')];
   elements.push(markdown(md`**专家库**：${d.total} 位，在用 ${d.active} 位${d.unlinked ? `，待关联 ${d.unlinked} 位` : ''}`));
   if (d.unlinked) elements.push(note(md`待关联的专家：导入名单中的手机或邮箱尚未在飞书通讯录中找到，暂不分配评分任务；本人首次给机器人发消息后自动加入专家库。`));
   for (const e of d.experts) {
@@ -91,7 +91,7 @@ export interface ConflictFormData {
   declared: DisplayRow[][];
   /** What was typed, kept after a refusal. */
   values?: Record<string, unknown>;
-  error?: string;
+  error?: FormError | string;
   /** Shown after a declaration: what was done with the tasks it touched. */
   done?: string;
   /** The page of the declarations shown (1 when absent). */
@@ -115,7 +115,7 @@ export function conflictFormCard(d: ConflictFormData): Card {
     title: d.descriptor.title,
     template: d.error ? 'red' : 'blue',
     elements: [
-      ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
+      ...refusalBanner(d.error, '未提交', 'colonAfter'),
       ...(d.done ? [markdown(md`<font color='green'>${d.done}</font>`)] : []),
       note('第十七条：评审公开、公平、公正。与某个班组或单位存在利益关系的，请在此声明，今后不会再把它们的申报分配给你；已分配而未评分的任务将改派其他专家。'),
       ...(d.declared.length

@@ -1,5 +1,25 @@
 import type { DisplayRow, FieldSpec, FormDescriptor } from '../src/forms.js';
-import { type ActionValue, type Element, fields, link, markdown, md, plain, clipText, cutText } from './kit.js';
+import { type ActionValue, type Element, fields, link, markdown, md, mdJoin, plain, clipText, cutText } from './kit.js';
+
+/** A refused form's problem (src/errors.ts `formErrorOf`): its message and field, and each problem when the form had several. */
+export interface FormError {
+  field?: string;
+  message: string;
+  problems?: readonly string[];
+}
+
+/**
+ * What a refused form says above its inputs, in red: `**请修改：** …`, or under `heading` each problem on its own line when
+ * the form had several (a form with five mistakes is fixed in one go). `heading` as the card words a refusal: 请修改, 未保存, 未提交 (`style`: its colon in the bold or after it).
+ */
+export function refusalBanner(error: FormError | string | undefined, heading = '请修改', style: 'colonInBold' | 'colonAfter' = 'colonInBold'): Element[] {
+  if (error === undefined) return [];
+  const { message, problems } = typeof error === 'string' ? { message: error, problems: undefined } : error;
+  if (!problems || problems.length < 2) {
+    return [markdown(style === 'colonInBold' ? md`<font color='red'>**${heading}：** ${message}</font>` : md`<font color='red'>**${heading}**：${message}</font>`)];
+  }
+  return [markdown(md`<font color='red'>**${heading}（共 ${problems.length} 处）：**</font>\n${mdJoin(problems.map((p) => md`- ${p}`), '\n')}`)];
+}
 
 /** Form inputs of card JSON 2.0. Every field has a name: the callback's form_value is keyed by it. */
 

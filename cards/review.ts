@@ -3,7 +3,7 @@ import type { ScoredBeforeConflict } from '../src/review/experts.js';
 import type { ScoreSheetForm } from '../src/review/scoring.js';
 import { groupDigits } from './bulk.js';
 import { unconfirmedUntold } from './strings.js';
-import { form, formDisplayElements, formInputs, submitButton, textInput } from './forms.js';
+import { form, type FormError, formDisplayElements, formInputs, refusalBanner, submitButton, textInput } from './forms.js';
 import { button, buttonRow, card, type Card, type Element, fields, hr, markdown, note, md, mdJoin, mention, pageOf, pager, clipText, fittedCard } from './kit.js';
 
 /** 专家评审 cards: the expert's tasks and score sheets, and the administrators' view of the panels. */
@@ -268,12 +268,12 @@ function taskCount(d: Pick<TaskListData, 'done' | 'total' | 'recused'>): string 
 }
 
 /** 谢绝任务: the decline form's inputs (src/review/scoring.ts `declineForm`: why, and a few words), kept after a refusal. */
-export function declineFormCard(d: { assignmentId: number; application: TaskApplication; descriptor: FormDescriptor; values?: Record<string, unknown>; error?: string; typed?: Record<string, string> }): Card {
+export function declineFormCard(d: { assignmentId: number; application: TaskApplication; descriptor: FormDescriptor; values?: Record<string, unknown>; error?: FormError | string; typed?: Record<string, string> }): Card {
   return card({
     title: `谢绝评分任务：${d.application.team}`,
     template: d.error ? 'red' : 'orange',
     elements: [
-      ...(d.error ? [markdown(md`<font color='red'>**未提交**：${d.error}</font>`)] : []),
+      ...refusalBanner(d.error, '未提交', 'colonAfter'),
       ...applicationBrief(d.application, false),
       note('谢绝后协会将自动改派其他专家；选择“存在利益冲突”的，今后也不会再把该班组分配给你（第十七条）。'),
       form('decline_form', [

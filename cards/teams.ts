@@ -2,7 +2,7 @@ import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, 
 import { formatDateZh } from '../src/dates.js';
 import { afterRevocation, andJoin, toldSplit } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
-import { form, formInputs, multiPersonPicker, personLookupInput, selectStatic, submitButton } from './forms.js';
+import { form, type FormError, formInputs, multiPersonPicker, personLookupInput, refusalBanner, selectStatic, submitButton } from './forms.js';
 import { applicationNextStep, returnedByText, type ReturnShown, STATUS_OPINION_SHOWN } from './applications.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
@@ -25,14 +25,8 @@ export interface TeamData {
   statusLabel: string;
 }
 
-export interface FormError {
-  field?: string;
-  message: string;
-}
-
-function errorBanner(error?: FormError): Element[] {
-  return error ? [markdown(md`<font color='red'>**请修改：** ${error.message}</font>`)] : [];
-}
+export type { FormError } from './forms.js';
+const errorBanner = (error?: FormError) => refusalBanner(error);
 
 const v = (values: Record<string, unknown>, key: string) => {
   const x = values[key];

@@ -6,7 +6,7 @@ import { applications, auditLog, cycles, honours, organizations, people, teamMem
 import { audit } from './audit.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, isRealDate, sameTimeNextYear, todayIn } from './dates.js';
 import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
-import { dateField, httpUrl, numberField, option, parseForm, text, defineForm, type FieldSpec, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay, typedText } from './forms.js';
+import { dateField, httpUrl, numberField, onceValid, option, parseForm, text, defineForm, type FieldSpec, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay, typedText } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
 import { aggregatedBefore, type CycleStatus, cycleStates, cycleStatusLabel, reopenedForSheetsText, runningStatuses } from './cycles.js';
@@ -55,12 +55,12 @@ export const applicationForm = defineForm({
 export const applicationLabels = formLabels(applicationForm);
 export const applicationFields = Object.keys(applicationForm.fields) as (keyof typeof applicationForm.fields)[];
 
-/** The 申报表 as submitted: every field required and bounded. */
+/** The 申报表 as submitted: every field required and bounded; the dates' order told with the other fields' problems. */
 export const applicationSchema = formSchema(applicationForm).superRefine((v, ctx) => {
   if (v.startDate > v.endDate) {
     ctx.addIssue({ code: 'custom', path: ['endDate'], message: `活动结束日期（${formatDateZh(v.endDate)}）早于开始日期（${formatDateZh(v.startDate)}），请核对活动起止日期` });
   }
-});
+}, onceValid(['startDate', 'endDate']));
 export type ApplicationForm = FormValues<typeof applicationForm.fields>;
 
 /**

@@ -6,7 +6,7 @@ import { audit } from './audit.js';
 import { formatDateZh, isRealDate, todayIn } from './dates.js';
 import { type CutOff, noticeClosedEarly, noticeUnconfirmedAtDeadline, type Unconfirmed } from './deadlineNotices.js';
 import { AlreadyDone, cite, UserError } from './errors.js';
-import { defineForm, fieldText, formLabels, formSchema, type FormValues, readForm, readNumber } from './forms.js';
+import { defineForm, fieldText, formLabels, type FormProblem, formProblems, formSchema, type FormValues, onceValid, readForm, readNumber } from './forms.js';
 import type { Actor } from './people.js';
 import { requireAdmin } from './permissions.js';
 import { aggregationRuleLimits, aggregationRuleOf, defaultAggregationRule } from './review/aggregation.js';
@@ -130,11 +130,11 @@ function datesNearTheYear(v: { year: number; applicationDeadline: string; scorin
 const { year: _year, ...settingFieldSpecs } = cycleForm.fields;
 // a loaded sheet may total more than 100 (第十八条): the threshold is then held to the sheet's total (updateCycleSettings)
 export const settingsForm = defineForm({ ...cycleForm, fields: { ...settingFieldSpecs, awardThreshold: { ...settingFieldSpecs.awardThreshold, max: 999 } } });
-const cycleInputSchema = formSchema(cycleForm).superRefine((v, ctx) => {
-  datesNearTheYear(v, ctx);
-  datesInOrder(v, ctx);
-});
-const cycleSettingsSchema = formSchema(settingsForm).superRefine(datesInOrder);
+// both checks read only the dates they find real, and the year once it is valid: told with the form's other problems
+const cycleInputSchema = formSchema(cycleForm)
+  .superRefine(datesNearTheYear, onceValid(['year']))
+  .superRefine(datesInOrder, onceValid([]));
+const cycleSettingsSchema = formSchema(settingsForm).superRefine(datesInOrder, onceValid([]));
 
 /** An optional setting left empty takes the programme's default. */
 const withDefaults = <T extends { awardThreshold?: number; expertsPerApplication?: number; recommendShare?: number } & Partial<Record<RuleField, number>>>(v: T) => ({
@@ -459,14 +459,23 @@ const settingReaders = new Map(settingFields.map((f) => {
 
 /**
  * The settings `input` gives (neither missing nor empty), each read as `parseCycleSettings` reads it; a UserError
- * names a wrong one. What `updateCycleSettings` makes of them needs the cycle: the others keep its values, and the
+ * names each wrong one. What `updateCycleSettings` makes of them needs the cycle: the others keep its values, and the
  * dates, so merged, must be in order.
  */
 export function parseGivenSettings(input: Record<string, unknown>): Partial<CycleSettings> {
   const out: Record<string, unknown> = {};
+  const problems: FormProblem[] = [];
   for (const [field, reader] of settingReaders) {
-    if (!isBlank(input[field])) Object.assign(out, readForm(reader.form, { [field]: input[field] }, reader.schema as never));
+    if (isBlank(input[field])) continue;
+    try {
+      Object.assign(out, readForm(reader.form, { [field]: input[field] }, reader.schema as never));
+    } catch (err) {
+      // each wrong setting told at once, as a whole form's are
+      if (!(err instanceof UserError)) throw err;
+      problems.push({ field, message: err.message });
+    }
   }
+  if (problems.length) throw formProblems(problems, formLabels(settingsForm));
   return out as Partial<CycleSettings>;
 }
 

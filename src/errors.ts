@@ -5,11 +5,17 @@
 export class UserError extends Error {
   constructor(
     message: string,
-    readonly opts: { field?: string; article?: number; kind?: 'error' | 'warning' | 'info' } = {},
+    /** `problems`: each problem of a form refused for several (`formProblems`), the message then saying how many and the first. */
+    readonly opts: { field?: string; article?: number; kind?: 'error' | 'warning' | 'info'; problems?: readonly string[] } = {},
   ) {
     super(message);
     this.name = 'UserError';
   }
+}
+
+/** A refusal as a form card's 请修改 block shows it: its message and field, and each problem when the form had several. */
+export function formErrorOf(err: UserError): { field?: string; message: string; problems?: readonly string[] } {
+  return { field: err.opts.field, message: err.message, ...(err.opts.problems ? { problems: err.opts.problems } : {}) };
 }
 
 /** Where a thing already done is on record: the audit row its first doing wrote. */

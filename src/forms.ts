@@ -198,16 +198,54 @@ export const httpUrl = (label: string, max = 500) =>
       }, `${label}须为以 http:// 或 https:// 开头的链接`),
   );
 
-/** Parses form values; the first problem becomes a UserError naming the field. */
-export function parseForm<S extends z.ZodType>(schema: S, values: Record<string, unknown>, labels: Record<string, string>): z.output<S> {
-  const result = schema.safeParse(values);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
+/** One problem of a submitted form: the field it is about ('' for the form as a whole) and what to do. */
+export interface FormProblem {
+  field: string;
+  message: string;
+}
+
+/** A zod issue as the user reads it: naming the field, zod's own English wording replaced. */
+function problemOf(issue: z.core.$ZodIssue, labels: Record<string, string>): FormProblem {
   const field = String(issue.path[0] ?? '');
   const label = labels[field];
   const message = issue.message.startsWith('Invalid') || issue.message.startsWith('Expected') ? `${label ?? field}填写有误` : issue.message;
-  throw new UserError(label && !message.includes(label) ? `${label}：${message}` : message, { field });
+  return { field, message: label && !message.includes(label) ? `${label}：${message}` : message };
 }
+
+/**
+ * Every problem of a form at once, one per field (its first) in the form's field order (`labels`' order), so a form
+ * with five mistakes is fixed in one go: one problem is a UserError saying it; several say how many and the first (the
+ * toast), each listed in `problems` (the card's 请修改 block, `formErrorOf`).
+ */
+export function formProblems(problems: readonly FormProblem[], labels: Record<string, string>): UserError {
+  const order = Object.keys(labels);
+  const rank = (p: FormProblem) => (order.includes(p.field) ? order.indexOf(p.field) : order.length);
+  const byField = new Map<string, FormProblem>();
+  for (const p of problems) if (!byField.has(p.field || p.message)) byField.set(p.field || p.message, p);
+  const each = [...byField.values()].sort((a, b) => rank(a) - rank(b));
+  if (each.length === 1) return new UserError(each[0].message, { field: each[0].field });
+  return new UserError(`共 ${each.length} 处需修改：${each[0].message}`, { field: each[0].field, problems: each.map((p) => p.message) });
+}
+
+/** Parses form values; its problems (all of them, `formProblems`) become a UserError naming the fields. */
+export function parseForm<S extends z.ZodType>(schema: S, values: Record<string, unknown>, labels: Record<string, string>): z.output<S> {
+  const result = schema.safeParse(values);
+  if (result.success) return result.data;
+  throw formProblems(
+    result.error.issues.map((issue) => problemOf(issue, labels)),
+    labels,
+  );
+}
+
+/**
+ * A check across fields (an end after its start) run once those fields are valid, whatever the others hold: without it
+ * zod runs a form's refinement only when every field passed, and its problem would be told one submit later. A check
+ * that reads only what it has checked itself (a date it finds real) may name none.
+ */
+export const onceValid = (fields: readonly string[]) => ({
+  when: (payload: z.core.ParsePayload) =>
+    typeof payload.value === 'object' && payload.value !== null && !payload.issues.some((issue) => fields.includes(String(issue.path?.[0] ?? ''))),
+});
 
 // --- descriptors -------------------------------------------------------------------------------
 
@@ -313,7 +351,7 @@ export function formSchema<F extends FormFields>(d: FormDescriptor<F>): z.ZodTyp
 
 export const formLabels = (d: FormDescriptor) => Object.fromEntries(Object.entries(d.fields).map(([k, f]) => [k, fieldName(f)]));
 
-/** Reads a submitted form against its descriptor (or a schema built from it); the first problem is a UserError naming the field. */
+/** Reads a submitted form against its descriptor (or a schema built from it); its problems are a UserError naming the fields (`parseForm`). */
 export function readForm<F extends FormFields>(d: FormDescriptor<F>, values: Record<string, unknown>, schema: z.ZodType<FormValues<F>, unknown> = formSchema(d)): FormValues<F> {
   return parseForm(schema, values, formLabels(d));
 }

@@ -1,6 +1,6 @@
 import { cycleFieldLabels, getCycle, parseGivenSettings, requireSettingsEditable, updateCycleSettings } from '../../src/cycles.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
-import { UserError } from '../../src/errors.js';
+import { formErrorOf, UserError } from '../../src/errors.js';
 import { fastSaveSettings } from '../../src/fast/admin.js';
 import { expertsWithOpenTasks } from '../../src/review/scoring.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
@@ -84,5 +84,5 @@ export async function settingsFormAgain(err: UserError, ctx: HandlerContext, inp
   const cycle = await getCycle(ctx.tx, idOrZero(input.value, 'cycleId'));
   if (!cycle || !err.opts.field) return { card: { type: 'raw', data: await adminCardFor(ctx) } };
   const values = { ...cycleValues(cycle), ...typedValues(formText(input.formValue)) };
-  return { card: { type: 'raw', data: settingsFormCard(cycle, values, err.message) } };
+  return { card: { type: 'raw', data: settingsFormCard(cycle, values, formErrorOf(err)) } };
 }

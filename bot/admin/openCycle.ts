@@ -2,7 +2,7 @@ import { adminCard, cycleFormCard, cycleOpenedCard } from '../../cards/admin.js'
 import { adminOverview } from '../../src/adminOverview.js';
 import { type CycleInput, cycleForm, getRunningCycle, openCycle } from '../../src/cycles.js';
 import { formatDateZh, todayIn } from '../../src/dates.js';
-import { UserError } from '../../src/errors.js';
+import { formErrorOf, UserError } from '../../src/errors.js';
 import { fastOpenCycle, openCycleInput } from '../../src/fast/cycleSteps.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, HandlerContext } from '../../src/handlers.js';
 import { formText } from '../respond.js';
@@ -68,5 +68,5 @@ export async function cycleFormAgain(err: UserError, ctx: HandlerContext, input:
   if (!ctx.actor.roles.includes('admin')) return undefined;
   if (!err.opts.field && (await getRunningCycle(ctx.tx))) return { card: { type: 'raw', data: await adminCardFor(ctx) } };
   const values = { ...(await newCycleDefaults(ctx)), ...typedValues(formText(input.formValue)) };
-  return { card: { type: 'raw', data: cycleFormCard({ descriptor: cycleForm, mode: 'open', values, error: err.message }) } };
+  return { card: { type: 'raw', data: cycleFormCard({ descriptor: cycleForm, mode: 'open', values, error: formErrorOf(err) }) } };
 }

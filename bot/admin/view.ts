@@ -1,5 +1,6 @@
 import { adminCard, type CycleFormData, cycleFormCard } from '../../cards/admin.js';
 import type { Card } from '../../cards/kit.js';
+import type { FormError } from '../../cards/forms.js';
 import { adminOverview } from '../../src/adminOverview.js';
 import { type Cycle, cycleDefaults, type CycleField, getLatestCycle, latestTitledYear, applicationCountsByStatus, cycleForm, cycleRules, cycleScoreSheet, type RuleField, ruleFields, cycleStatusLabel, getRunningCycle } from '../../src/cycles.js';
 import { addDays, formatDateZh, isRealDate, daysBetween, todayIn } from '../../src/dates.js';
@@ -80,7 +81,7 @@ export function typedValues(text: Record<string, string>): FormValues {
   return out;
 }
 
-export function settingsFormCard(cycle: Cycle, values: FormValues, error?: string): Card {
+export function settingsFormCard(cycle: Cycle, values: FormValues, error?: FormError | string): Card {
   return cycleFormCard({
     descriptor: cycleForm,
     mode: 'settings',

@@ -3,7 +3,7 @@ import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
 import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, requireNotBarred, requireRegisteredAYear, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
 import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
 import { fastSaveDraft, fastSubmitApplication } from '../../src/fast/apply.js';
 import type { CardActionInput, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
@@ -178,7 +178,7 @@ export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
       team: { id: team.id, name: team.name, code: team.code, organization: team.organization },
       cycle: { year, applicationDeadline: running?.year === year ? formatDateZh(running.applicationDeadline) : '—' },
       values: input.formValue,
-      error: { field: error.opts.field, message: error.message },
+      error: formErrorOf(error),
       failures: error instanceof EligibilityError ? error.failures : undefined,
     }),
   );

@@ -19,7 +19,7 @@ import {
 } from '../../src/applications.js';
 import { todayIn } from '../../src/dates.js';
 import { formalCheckRequestMessage, leaderNoticeMessage } from '../../src/endorsementCards.js';
-import { AlreadyDone, cite, UserError } from '../../src/errors.js';
+import { AlreadyDone, cite, formErrorOf, UserError } from '../../src/errors.js';
 import { fastEndorse } from '../../src/fast/endorse.js';
 import type { CardActionInput, CardResponse, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { adminDestinations } from '../../src/notifications.js';
@@ -162,7 +162,7 @@ export const endorsementAgain: OnRefused = async (error, ctx, input) => {
     endorsementRequestCard(summary, {
       descriptor: endorsementForm,
       values: resubmitted ? { opinion: input.formValue.opinion } : input.formValue,
-      error: { field: error.opts.field, message: error.message },
+      error: formErrorOf(error),
       lateReturn: error instanceof LateReturn,
       resubmitted,
     }),

@@ -15,7 +15,7 @@ import {
 import { getRunningCycle } from '../../src/cycles.js';
 import { fastFormalCheck } from '../../src/fast/formalCheck.js';
 import { formalCheckNotices } from '../../src/formalCheckNotices.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { todayIn } from '../../src/dates.js';
 import type { CardActionDecl, CardActionInput, CardRun, HandlerContext, OnRefused } from '../../src/handlers.js';
 import { idFrom, idOrZero, millisOrAbsent, pageFrom, raw, today } from '../respond.js';
@@ -47,7 +47,7 @@ export function checkList(year: number, read: FormalCheckPage, error?: UserError
     page: read.page,
     pages: read.pages,
     asked: read.asked,
-    error: error && !notice && !late ? { message: error.message, field: error.opts.field } : undefined,
+    error: error && !notice && !late ? formErrorOf(error) : undefined,
     notice: notice ? error.message : undefined,
     confirmReturn: late,
   });

@@ -17,7 +17,7 @@ import {
   titlesAwaitingDecision,
   titleStatus,
 } from '../../src/complaints.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { fastDecideComplaint, fastKeepTitle, fastRevokeTitle } from '../../src/fast/decisions.js';
 import type { CardActionDecl, CardActionInput, CardRun, FastContext, HandlerContext } from '../../src/handlers.js';
 import { revocationBarDays } from '../../src/policy.js';
@@ -36,7 +36,7 @@ export async function alertAgain(err: UserError, ctx: HandlerContext, input: Car
   const title = await titleStatus(ctx.tx, found.team.id);
   if (found.complaint.status !== 'open') return raw(complaintDecidedCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view }));
   if (err.opts.kind === 'info') return undefined;
-  return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: { field: err.opts.field, message: err.message }, values: input.formValue }));
+  return raw(complaintAlertCard(complaintView(found.complaint, found.team, ctx.config.BOT_TIMEZONE), { title: title?.view, error: formErrorOf(err), values: input.formValue }));
 }
 
 const decidedToast = (decision: ComplaintDecision, revocationRaised: boolean, repeats?: string) => {
@@ -92,7 +92,7 @@ export const dismissComplaintFast = decideFast('dismiss');
 
 export async function revocationAgain(err: UserError, ctx: HandlerContext, input: CardActionInput) {
   if (!hasRole(ctx.actor, 'admin') || err.opts.kind === 'info') return undefined;
-  const alert = await revocationAlertFor(ctx.tx, idOrZero(input.value, 'honourId'), ctx.config.BOT_TIMEZONE, { error: { field: err.opts.field, message: err.message }, values: input.formValue });
+  const alert = await revocationAlertFor(ctx.tx, idOrZero(input.value, 'honourId'), ctx.config.BOT_TIMEZONE, { error: formErrorOf(err), values: input.formValue });
   return alert ? raw(alert) : undefined;
 }
 

@@ -17,7 +17,7 @@ import {
   teamNotFound,
   teamSought,
 } from '../../src/complaints.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { fastSubmitComplaint } from '../../src/fast/complaint.js';
 import type { CardActionInput, CardRun, FastContext, FastOutcome, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { simplified } from '../../src/traditional.js';
@@ -40,7 +40,7 @@ async function startCard(ctx: HandlerContext, query: string, formKey: string): P
   const started = await teamAtStart(ctx.tx, query);
   if (started) return cardOfStart(started, formKey);
   const missing = teamNotFound(query);
-  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: { field: missing.opts.field, message: missing.message } });
+  return complaintFormCard({ descriptor: complaintForm, formKey, values: { team: query }, error: formErrorOf(missing) });
 }
 
 /** The team a text starts with: its form, the rest of the text as the content; a name several teams share, the picker. */
@@ -111,7 +111,7 @@ export async function complaintFormAgain(err: UserError, ctx: HandlerContext, in
   }
   const team = await complaintTeam(ctx.tx, idOrZero(input.value, 'teamId'));
   const formKey = typeof input.value.formKey === 'string' ? input.value.formKey : undefined;
-  return raw(complaintFormCard({ descriptor: complaintFormFor(team !== undefined), team, formKey, values: input.formValue, error: { field: err.opts.field, message: err.message } }));
+  return raw(complaintFormCard({ descriptor: complaintFormFor(team !== undefined), team, formKey, values: input.formValue, error: formErrorOf(err) }));
 }
 
 /** What a team picked from several carries: the team, and what was typed after its name when the picker kept it (a forged longer one is a stale button, not a form of it). */

@@ -1,7 +1,8 @@
+import type { FormError } from '../../cards/forms.js';
 import { expertPoolCard } from '../../cards/experts.js';
 import { type Card, pageOf } from '../../cards/kit.js';
 import type { Db } from '../../db/index.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { fastAddExperts, fastToggleExpert } from '../../src/fast/admin.js';
 import type { CardActionDecl, CardActionInput, CardAnswer, CardResponse, FastContext, HandlerContext } from '../../src/handlers.js';
 import { addExperts, expertAddForm, listExperts, readExpertForm, setExpertActive } from '../../src/review/experts.js';
@@ -14,12 +15,12 @@ import { pickerCandidates } from '../../src/people.js';
 /** Experts per page: nine at their longest (a 100-character organisation, twenty specialities, 修改 and 停用) and the add form's picker of 100 people stay under Feishu's 30 KB; ten did not once each had 修改. */
 const POOL_PAGE = 9;
 
-async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, unknown>; error?: string; page?: number } = {}): Promise<Card> {
+async function poolCard(ctx: HandlerContext, opts: { values?: Record<string, unknown>; error?: FormError | string; page?: number } = {}): Promise<Card> {
   return poolCardOn(ctx.tx, opts);
 }
 
 /** The pool card as `tx` reads it (the ordinary path's transaction, or a fast path's connection after its COMMIT). */
-async function poolCardOn(tx: Db, opts: { values?: Record<string, unknown>; error?: string; page?: number; editing?: string } = {}): Promise<Card> {
+async function poolCardOn(tx: Db, opts: { values?: Record<string, unknown>; error?: FormError | string; page?: number; editing?: string } = {}): Promise<Card> {
   // issued together: one round trip
   const [experts, candidates] = await Promise.all([listExperts(tx), pickerCandidates(tx, { excludeRole: 'expert' })]);
   const shown = pageOf(experts, opts.page ?? 1, POOL_PAGE);
@@ -110,7 +111,7 @@ export async function poolFormAgain(err: UserError, ctx: HandlerContext, input: 
   // done already, or 保存修改 with nothing changed: the pool as it is
   if (err instanceof AlreadyDone || err.opts.kind === 'info') return { card: { type: 'raw', data: await poolCard(ctx) } };
   // a refused 保存修改 is the same expert's edit form again, with the refusal and what was typed
-  return { card: { type: 'raw', data: await poolCardOn(ctx.tx, { values: input.formValue, error: err.message, editing: isEdit(input) ? editedOf(input) : undefined }) } };
+  return { card: { type: 'raw', data: await poolCardOn(ctx.tx, { values: input.formValue, error: formErrorOf(err), editing: isEdit(input) ? editedOf(input) : undefined }) } };
 }
 
 /** 停用 / 启用 clicked again: the pool as it is, on the page clicked. */

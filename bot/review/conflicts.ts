@@ -1,7 +1,8 @@
+import type { FormError } from '../../cards/forms.js';
 import { conflictFormCard } from '../../cards/experts.js';
 import { conflictAfterScoringCard } from '../../cards/review.js';
 import type { Card } from '../../cards/kit.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { fastDeclareConflict } from '../../src/fast/replace.js';
 import type { CardActionInput, CardAnswer, CardResponse, FastContext, FastOutcome, HandlerContext } from '../../src/handlers.js';
 import { conflictDisplay, conflictForm } from '../../src/review/conflicts.js';
@@ -11,7 +12,7 @@ import { announceReopeningDone } from '../../src/review/reopeningDone.js';
 import { announceReplacement } from '../../src/review/taskCards.js';
 import { formText, pageFrom } from '../respond.js';
 
-async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: string; done?: string; page?: number } = {}): Promise<Card> {
+async function conflictCard(ctx: HandlerContext, opts: { values?: Record<string, string>; error?: FormError | string; done?: string; page?: number } = {}): Promise<Card> {
   return conflictFormCard({ descriptor: conflictForm, declared: (await conflictsOf(ctx.tx, ctx.actor.openId)).map(conflictDisplay), ...opts });
 }
 
@@ -61,5 +62,5 @@ export async function conflictFormAgain(err: UserError, ctx: HandlerContext, inp
   // declared by the first click: the form with the declarations, as the first answer showed it
   if (err instanceof AlreadyDone) return { card: { type: 'raw', data: await conflictCard(ctx, { done: err.message }) } };
   if (!err.opts.field) return undefined;
-  return { card: { type: 'raw', data: await conflictCard(ctx, { values: formText(input.formValue), error: err.message }) } };
+  return { card: { type: 'raw', data: await conflictCard(ctx, { values: formText(input.formValue), error: formErrorOf(err) }) } };
 }

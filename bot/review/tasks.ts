@@ -1,5 +1,5 @@
 import { declinedCard, declineFormCard, reassignedCard, scoringEndedCard } from '../../cards/review.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { type CardActionDecl, type CardActionInput, type CardResponse, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, toastFor } from '../../src/handlers.js';
 import { fastDecline } from '../../src/fast/replace.js';
 import { fastTaskApplication } from '../../src/fast/requests.js';
@@ -289,5 +289,5 @@ export async function declineFormAgain(err: UserError, ctx: HandlerContext, inpu
     return { card: { type: 'raw', data: declinedCard({ application: taskApplication(task), reason: task.assignment.declineReason ?? '' }) } };
   }
   if (!task || task.assignment.expertOpenId !== ctx.actor.openId || task.assignment.status !== 'assigned' || !err.opts.field) return undefined;
-  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm, values: input.formValue, error: err.message }) } };
+  return { card: { type: 'raw', data: declineFormCard({ assignmentId: task.assignment.id, application: taskApplication(task), descriptor: declineForm, values: input.formValue, error: formErrorOf(err) }) } };
 }

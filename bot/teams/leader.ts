@@ -1,6 +1,6 @@
 import { type LeaderChangeData, leaderChangedCard, leaderFormCard, leaderNamedCard, teamPickerCard } from '../../cards/teams.js';
 import { applicationStatusNames, type ApplicationStatus } from '../../src/applications.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { readCode } from '../../src/forms.js';
 import type { CardRun, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
 import { isPending } from '../../src/import/people.js';
@@ -12,7 +12,7 @@ import { teamData } from './view.js';
 /** 更换班组长's card: the team's registered members to choose from. */
 async function leaderForm(ctx: HandlerContext, teamId: number, again?: { error: UserError; values: Record<string, unknown> }) {
   const [team, members] = await Promise.all([teamLedBy(ctx.tx, ctx.actor, teamId), leaderCandidatesOf(ctx.tx, teamId)]);
-  return leaderFormCard(teamData(team), members, again ? { error: { field: again.error.opts.field, message: again.error.message }, values: again.values } : {});
+  return leaderFormCard(teamData(team), members, again ? { error: formErrorOf(again.error), values: again.values } : {});
 }
 
 export const openLeaderForm: CardRun = async (ctx, input) => raw(await leaderForm(ctx, idFrom(input.value, 'teamId')));

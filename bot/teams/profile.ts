@@ -1,6 +1,6 @@
 import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { contactHandOverMessages } from '../../src/endorsementCards.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import type { Db } from '../../db/index.js';
 import { todayIn } from '../../src/dates.js';
 import { fastAddMembers, fastRemoveMember, fastSaveProfile } from '../../src/fast/teams.js';
@@ -81,7 +81,7 @@ export async function saveProfileFast(fx: FastContext, input: CardActionInput): 
 export const profileFormAgain: OnRefused = async (error, ctx, input) => {
   if (error instanceof AlreadyDone) return raw(await statusCardFor(ctx));
   const team = await teamLedBy(ctx.tx, ctx.actor, idOrZero(input.value, 'teamId')).catch(() => undefined);
-  return team ? raw(profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: { field: error.opts.field, message: error.message } })) : undefined;
+  return team ? raw(profileFormCard(formTeam(team), { descriptor: profileForm, candidates: await contactCandidates(ctx, team.contactOpenId), values: input.formValue, error: formErrorOf(error) })) : undefined;
 };
 
 /** What the members card is drawn from, issued together: one round trip (`teamLedBy`'s refusal is made from the team read). */

@@ -1,6 +1,6 @@
 import { registeredCard, registrationFormCard } from '../../cards/teams.js';
 import { oneYearAfter } from '../../src/applications.js';
-import { AlreadyDone, UserError } from '../../src/errors.js';
+import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { todayIn } from '../../src/dates.js';
 import { fastRegister } from '../../src/fast/register.js';
 import type { CardActionInput, CardResponse, FastContext, FastOutcome, HandlerContext, IncomingText, OnRefused } from '../../src/handlers.js';
@@ -81,5 +81,5 @@ export const registrationFormAgain: OnRefused = async (error, ctx, input) => {
     const team = await getTeam(ctx.tx, Number(error.record.entityId));
     if (team) return raw(registeredCard(teamData(team), oneYearAfter(team.registeredAt)));
   }
-  return raw(await registrationForm(ctx, { form: input.value.form, values: input.formValue, error: { field: error.opts.field, message: error.message } }));
+  return raw(await registrationForm(ctx, { form: input.value.form, values: input.formValue, error: formErrorOf(error) }));
 };

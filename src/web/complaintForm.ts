@@ -290,7 +290,9 @@ export function mountComplaintRoutes(router: Router, deps: RouteDeps): void {
       }
       if (!(err instanceof UserError)) throw err;
       await countRefusal(deps, refusals, now);
-      return answer(ctx, 400, { code: 400, msg: err.message, ...(err.opts.field ? { field: err.opts.field } : {}) });
+      // a page has no 请修改 block to list a form's several problems in: its one message names each
+      const msg = err.opts.problems ? `共 ${err.opts.problems.length} 处需修改：${err.opts.problems.join('；')}` : err.message;
+      return answer(ctx, 400, { code: 400, msg, ...(err.opts.field ? { field: err.opts.field } : {}) });
     }
   });
 }

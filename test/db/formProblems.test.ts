@@ -1,0 +1,92 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applications, teams } from '../../db/schema.js';
+import { ManualClock } from '../../src/clock.js';
+import { cardText, inputValues } from '../support/cards.js';
+import { applicationForm, registrationForm } from '../support/forms.js';
+import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+
+/**
+ * A form is refused with every problem at once: one line per field in the form's order under the card's 请修改, the toast
+ * saying how many and the first, what was typed kept. The same on the one-statement path (PostgreSQL) as on the ordinary one.
+ */
+
+const L = 'ou_leader00000000000000000000000001';
+const C = 'ou_contact0000000000000000000000001';
+const NEW_LEADER = 'ou_newleader000000000000000000000001';
+const submit = { action: 'application.submit', teamId: 1, year: 2027 };
+
+for (const mode of ['fast', 'ordinary'] as const) {
+  describe(`form problems (${mode})`, () => {
+    let h: Harness;
+    beforeAll(async () => {
+      h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
+      h.app.processor.fastPaths = mode === 'fast';
+      await h.click(L, { action: 'team.register' }, registrationForm('一班', C));
+      h.clock.set('2027-03-10T09:00:00+08:00');
+      await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-05-31', reviewMeetingDate: '2027-06-15' });
+    }, 120_000);
+    afterAll(async () => h?.close());
+
+    it('a 申报表 with five mistakes is refused once, each named in the form’s order, what was typed kept', async () => {
+      const typed = applicationForm({ title: '', examPassRate: 'abc', materialsUrl: 'foo', endDate: '2026-01-01', customer: '' });
+      const a = await h.click(L, submit, typed);
+      expect(a.toast).toEqual({ type: 'error', content: '共 5 处需修改：请填写成果名称' });
+      const text = cardText(a.card.data);
+      expect(text).toContain(
+        [
+          "<font color='red'>**请修改（共 5 处）：**</font>",
+          '- 请填写成果名称',
+          '- 活动结束日期（2026年1月1日）早于开始日期（2026年4月1日），请核对活动起止日期',
+          '- 考试合格率（%）须为数字',
+          '- 请填写顾客确认与满意情况',
+          '- 材料链接须为以 http:// 或 https:// 开头的链接',
+        ].join('\n'),
+      );
+      expect(inputValues(a.card.data)).toMatchObject({ examPassRate: 'abc', materialsUrl: 'foo', qc: typed.qc });
+      // all fixed, one more submit
+      const fixed = await h.click(L, submit, { ...typed, title: '成果', examPassRate: '95', materialsUrl: 'https://example.feishu.cn/docx/abc', endDate: '2027-03-31', customer: '满意' });
+      expect(fixed.toast).toEqual({ type: 'success', content: '已提交，等待单位联系人确认（第十五条）' });
+      // back to a returned one for the next cases
+      await h.click(C, { action: 'endorse.return', applicationId: 1 }, { opinion: '请再核对' });
+      expect((await h.db.db.select().from(applications))[0].status).toBe('returned');
+    });
+
+    it('a single mistake reads as before', async () => {
+      const a = await h.click(L, submit, applicationForm({ title: '' }));
+      expect(a.toast).toEqual({ type: 'error', content: '请填写成果名称' });
+      expect(cardText(a.card.data)).toContain("<font color='red'>**请修改：** 请填写成果名称</font>");
+    });
+
+    it('注册 with three mistakes names the three', async () => {
+      const r = await h.click(NEW_LEADER, { action: 'team.register' }, registrationForm('', C, { phone: 'x', memberCount: '0' }));
+      expect(r.toast).toEqual({ type: 'error', content: '共 3 处需修改：请填写班组名称' });
+      const text = cardText(r.card.data);
+      expect(text).toContain("**请修改（共 3 处）：**</font>\n- 请填写班组名称\n- 联系电话");
+      expect(text).toMatch(/\n- 成员人数须在 1 到 \d+ 人之间/);
+      expect(await h.db.db.select().from(teams).where(eq(teams.leaderOpenId, NEW_LEADER))).toEqual([]);
+    });
+  });
+}
+
+describe('form problems of the association’s forms and the public complaint page', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ clock: new ManualClock('2027-03-10T09:00:00+08:00') });
+  }, 120_000);
+  afterAll(async () => h?.close());
+
+  it('开启年度评审 with a wrong threshold and dates out of order names both, the dates’ order checked beside the wrong field', async () => {
+    const r = await h.click(ADMIN, { action: 'cycle.open' }, { year: '2027', applicationDeadline: '2027-04-30', scoringDeadline: '2027-04-01', reviewMeetingDate: '2027-06-15', awardThreshold: '200' });
+    expect(r.toast.type).toBe('error');
+    expect(r.toast.content).toBe('共 2 处需修改：专家评分截止日期：不能早于申报截止日期（2027年4月30日）');
+    expect(cardText(r.card.data)).toMatch(/\*\*未保存（共 2 处）：\*\*<\/font>\n- 专家评分截止日期：不能早于申报截止日期（2027年4月30日）\n- 授予称号分数线[^\n]*0 到 100/);
+    expect(inputValues(r.card.data)).toMatchObject({ awardThreshold: '200' });
+  });
+
+  it('the public page’s answer names each problem', async () => {
+    const res = await fetch(`${h.app.url}/api/complaints`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ team: '', content: '' }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 400, msg: '共 2 处需修改：请填写被投诉班组；请填写投诉内容', field: 'team' });
+  });
+});
