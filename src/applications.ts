@@ -49,7 +49,14 @@ export const applicationForm = defineForm({
     qc: { kind: 'longText', label: 'QC小组活动情况', article: '第十条', maxLength: 1000 },
     summary: { kind: 'longText', label: '主要成果简介', help: '1000 字以内', maxLength: 1000 },
     features: { kind: 'longText', label: '特色与推广意义', article: '第十三条第4款', maxLength: 1000 },
-    materialsUrl: { kind: 'url', label: '材料链接', help: '完整申报材料的云文档链接', maxLength: 500 },
+    materialsUrl: {
+      kind: 'url',
+      label: '材料链接',
+      // a document only its owner may open is a link the contact, the association and the experts cannot read
+      help: '完整申报材料的云文档链接；请把文档权限设为“组织内获得链接的人可阅读”，单位联系人、协会和专家才能打开',
+      placeholder: 'https://…（只填链接，不加文字说明）',
+      maxLength: 500,
+    },
   },
 });
 export const applicationLabels = formLabels(applicationForm);

@@ -181,14 +181,21 @@ export const openIdList = (label: string, max = 200) =>
 export const option = <T extends string>(label: string, values: readonly [T, ...T[]]) =>
   z.preprocess((v) => (Array.isArray(v) ? v[0] : blankToUndefined(v)), z.enum(values, { error: `请选择${label}` }));
 
+/**
+ * A link, without the spaces around it. A space inside is refused, not encoded: “https://…/docx/abc 申报材料（请查阅）” would
+ * open …/docx/abc%20%E7%94%B3…, a page that does not exist.
+ */
 export const httpUrl = (label: string, max = 500) =>
   z.preprocess(
-    (v) => (typeof v === 'string' ? v.trim() : v),
+    (v) => (typeof v === 'string' ? typedText(v) : v),
     z
       .string({ error: `请填写${label}` })
       .min(1, `请填写${label}`)
       .max(max, `${label}不能超过 ${max} 字`)
+      .refine((s) => s.length > max || !/\s/.test(s), `${label}中不能有空格或文字说明，只填链接`)
       .refine((s) => {
+        // told to paste the link alone, not also that it is no link
+        if (/\s/.test(s)) return true;
         try {
           const u = new URL(s);
           return u.protocol === 'https:' || u.protocol === 'http:';

@@ -8,13 +8,15 @@ import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 
 /**
  * A form is refused with every problem at once: one line per field in the form's order under the card's 请修改, the toast
- * saying how many and the first, what was typed kept. The same on the one-statement path (PostgreSQL) as on the ordinary one.
+ * saying how many and the first, what was typed kept. 材料链接 with words after it is refused, not encoded into a link that
+ * does not open. The same on the one-statement path (PostgreSQL) as on the ordinary one.
  */
 
 const L = 'ou_leader00000000000000000000000001';
 const C = 'ou_contact0000000000000000000000001';
 const NEW_LEADER = 'ou_newleader000000000000000000000001';
 const submit = { action: 'application.submit', teamId: 1, year: 2027 };
+const lastTo = (h: Harness, openId: string) => h.fake.messages.filter((m) => m.receiveId === openId).at(-1)!;
 
 for (const mode of ['fast', 'ordinary'] as const) {
   describe(`form problems (${mode})`, () => {
@@ -65,6 +67,19 @@ for (const mode of ['fast', 'ordinary'] as const) {
       expect(text).toContain("**请修改（共 3 处）：**</font>\n- 请填写班组名称\n- 联系电话");
       expect(text).toMatch(/\n- 成员人数须在 1 到 \d+ 人之间/);
       expect(await h.db.db.select().from(teams).where(eq(teams.leaderOpenId, NEW_LEADER))).toEqual([]);
+    });
+
+    it('材料链接 with words after it is refused; spaces around it are dropped', async () => {
+      const a = await h.click(L, submit, applicationForm({ materialsUrl: 'https://example.feishu.cn/docx/abc 申报材料（请查阅）' }));
+      expect(a.toast).toEqual({ type: 'error', content: '材料链接中不能有空格或文字说明，只填链接' });
+      expect((await h.db.db.select().from(applications))[0].status).toBe('returned');
+      // the field says to open the document to the organisation
+      expect(JSON.stringify(a.card.data)).toContain('组织内获得链接的人可阅读');
+      const ok = await h.click(L, submit, applicationForm({ materialsUrl: '  https://example.feishu.cn/docx/abc\u3000' }));
+      expect(ok.toast.type).toBe('success');
+      expect((await h.db.db.select().from(applications))[0].form).toMatchObject({ materialsUrl: 'https://example.feishu.cn/docx/abc' });
+      expect(cardText(lastTo(h, C).content)).toContain('[查看完整材料](https://example.feishu.cn/docx/abc)');
+      await h.click(C, { action: 'endorse.return', applicationId: 1 }, { opinion: '请再核对' });
     });
   });
 }
