@@ -62,12 +62,48 @@ export const applicationForm = defineForm({
 export const applicationLabels = formLabels(applicationForm);
 export const applicationFields = Object.keys(applicationForm.fields) as (keyof typeof applicationForm.fields)[];
 
-/** The 申报表 as submitted: every field required and bounded; the dates' order told with the other fields' problems. */
-export const applicationSchema = formSchema(applicationForm).superRefine((v, ctx) => {
-  if (v.startDate > v.endDate) {
-    ctx.addIssue({ code: 'custom', path: ['endDate'], message: `活动结束日期（${formatDateZh(v.endDate)}）早于开始日期（${formatDateZh(v.startDate)}），请核对活动起止日期` });
-  }
-}, onceValid(['startDate', 'endDate']));
+/** How many years before its 评审年度 an activity reported may have begun: an earlier start is a typo (1900 for 2026). */
+export const ACTIVITY_YEARS_BEFORE = 5;
+
+/** What 活动起止日期 are held to besides their order: the review's year and its application deadline. */
+export interface ActivityBounds {
+  year: number;
+  /** Undefined where it is checked apart (the one-statement path's SQL, src/fast/apply.ts). */
+  applicationDeadline?: string;
+}
+
+/**
+ * 活动起止日期: the end not before the start; with `bounds`, begun no more than ACTIVITY_YEARS_BEFORE years before the
+ * review's year, and ended by the application deadline: the 申报表 reports an activity's results (第十三条第4款: 活动结果
+ * 得到顾客确认), so the activity has been carried out by the time its materials are due; 2099 is a typo.
+ */
+function activityDates(bounds?: ActivityBounds) {
+  return (v: { startDate: string; endDate: string }, ctx: z.RefinementCtx) => {
+    if (v.startDate > v.endDate) {
+      ctx.addIssue({ code: 'custom', path: ['endDate'], message: `活动结束日期（${formatDateZh(v.endDate)}）早于开始日期（${formatDateZh(v.startDate)}），请核对活动起止日期` });
+    }
+    if (!bounds) return;
+    const earliest = `${bounds.year - ACTIVITY_YEARS_BEFORE}-01-01`;
+    if (v.startDate < earliest) {
+      ctx.addIssue({ code: 'custom', path: ['startDate'], message: `活动开始日期（${formatDateZh(v.startDate)}）早于 ${formatDateZh(earliest)}：申报的是近年开展的班组活动，请核对年份` });
+    }
+    if (bounds.applicationDeadline && v.endDate > bounds.applicationDeadline) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endDate'],
+        message: `活动结束日期（${formatDateZh(v.endDate)}）晚于本年度申报截止日期（${formatDateZh(bounds.applicationDeadline)}）：申报的是已开展的活动及其成果，请填写活动实际结束的日期`,
+      });
+    }
+  };
+}
+
+const applicationFieldsSchema = formSchema(applicationForm);
+
+/** The 申报表 as read apart from its year (what was submitted, compared with a form sent again): every field required and bounded, the dates in order. */
+export const applicationSchema = applicationFieldsSchema.superRefine(activityDates(), onceValid(['startDate', 'endDate']));
+
+/** The 申报表 as a submit to the year of `bounds` takes it (`activityDates`). */
+export const applicationSchemaFor = (bounds: ActivityBounds) => applicationFieldsSchema.superRefine(activityDates(bounds), onceValid(['startDate', 'endDate']));
 export type ApplicationForm = FormValues<typeof applicationForm.fields>;
 
 /**
@@ -461,7 +497,7 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   if (existing && !['draft', 'returned'].includes(existing.status)) throw submittedAlready(existing.id);
   if (existing) applicationMachine.check('submit', existing.status as ApplicationStatus, actor, extra);
   else applicationMachine.check('submit', 'draft', actor, extra);
-  const form = parseForm(applicationSchema, values, applicationLabels);
+  const form = parseForm(applicationSchemaFor(cycle), values, applicationLabels);
   const failures = eligibilityFailures(team, cycle, form, revoked, timezone);
   if (failures.length) throw new EligibilityError(failures);
   const declarations = { accidents: form.accidents, trainingRate: form.trainingRate, examPassRate: form.examPassRate };

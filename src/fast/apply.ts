@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import type { Database } from '../../db/index.js';
 import { applications, cycles, organizations, teams } from '../../db/schema.js';
-import { type Application, applicationLabels, applicationSchema, cleanDraft, type Cycle, declarationFailures } from '../applications.js';
+import { type Application, applicationLabels, applicationSchemaFor, cleanDraft, type Cycle, declarationFailures } from '../applications.js';
 import { ENDORSEMENT_REQUEST_CARD } from '../endorsementCards.js';
 import { UserError } from '../errors.js';
 import { parseForm } from '../forms.js';
@@ -162,6 +162,8 @@ verdict as (
         select 1 from honours h
         where h.team_id = $4 and h.revoked_at is not null and ${barEndsSql('h.revoked_at', 'bar.days', '$13::text')} > $9::timestamptz
       )
+      -- activityDates (applicationSchemaFor): the activity ended by the application deadline
+      and ($7::jsonb ->> 'endDate')::date <= c.application_deadline
       -- a contact who is the leader gets the request as an answer to what they did (priority 0): the ordinary path queues that one
       and t.contact_open_id <> $3,
     false) as ok, c.id as cycle_id, c.year, a.id as existing_id, t.contact_open_id
@@ -238,8 +240,8 @@ export async function fastSubmitApplication(database: Database, event: FastApply
   if (!postgresClient(database)) return undefined;
   let form;
   try {
-    // submitApplication's reader; the form's own eligibility checks (E2, E3) before any row
-    form = parseForm(applicationSchema, event.values, applicationLabels);
+    // submitApplication's reader (the end by the deadline is the statement's check); the form's own eligibility checks (E2, E3) before any row
+    form = parseForm(applicationSchemaFor({ year: event.year }), event.values, applicationLabels);
   } catch (err) {
     if (err instanceof UserError) return undefined;
     throw err;

@@ -268,7 +268,8 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
             await h.db.db.update(cycles).set({ applicationDeadline: '2025-02-28' }).where(eq(cycles.id, f.cycleId));
             return freshTeam(h.db.db, f, { registeredAt });
           },
-          steps: (t) => [save(t, { title: '闰年' }), submit(t)],
+          // an activity ended by that deadline (活动结束日期 no later than the application deadline)
+          steps: (t) => [save(t, { title: '闰年' }), submit(t, applicationForm({ startDate: '2024-04-01', endDate: '2025-01-31' }))],
           after: async (h) => {
             h.clock.set(NOW);
             await h.db.db.update(cycles).set({ applicationDeadline: '2027-05-31' }).where(eq(cycles.id, f.cycleId));

@@ -9,7 +9,8 @@ import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 /**
  * A form is refused with every problem at once: one line per field in the form's order under the card's 请修改, the toast
  * saying how many and the first, what was typed kept. 材料链接 with words after it is refused, not encoded into a link that
- * does not open. The same on the one-statement path (PostgreSQL) as on the ordinary one.
+ * does not open; 活动起止日期 are held to the review's year and its application deadline. The same on the one-statement
+ * path (PostgreSQL) as on the ordinary one.
  */
 
 const L = 'ou_leader00000000000000000000000001';
@@ -80,6 +81,20 @@ for (const mode of ['fast', 'ordinary'] as const) {
       expect((await h.db.db.select().from(applications))[0].form).toMatchObject({ materialsUrl: 'https://example.feishu.cn/docx/abc' });
       expect(cardText(lastTo(h, C).content)).toContain('[查看完整材料](https://example.feishu.cn/docx/abc)');
       await h.click(C, { action: 'endorse.return', applicationId: 1 }, { opinion: '请再核对' });
+    });
+
+    it('活动起止日期 of 1900 to 2099 are refused, both named; an end after the deadline too', async () => {
+      const a = await h.click(L, submit, applicationForm({ startDate: '1900-01-01', endDate: '2099-12-31' }));
+      expect(a.toast).toEqual({ type: 'error', content: '共 2 处需修改：活动开始日期（1900年1月1日）早于 2022年1月1日：申报的是近年开展的班组活动，请核对年份' });
+      expect(cardText(a.card.data)).toContain('- 活动结束日期（2099年12月31日）晚于本年度申报截止日期（2027年4月30日）：申报的是已开展的活动及其成果，请填写活动实际结束的日期');
+      // a month after the deadline: on the one-statement path only its statement knows the deadline
+      const late = await h.click(L, submit, applicationForm({ endDate: '2027-05-31' }));
+      expect(late.toast).toEqual({ type: 'error', content: '活动结束日期（2027年5月31日）晚于本年度申报截止日期（2027年4月30日）：申报的是已开展的活动及其成果，请填写活动实际结束的日期' });
+      expect((await h.db.db.select().from(applications))[0].status).toBe('returned');
+      // the first day allowed and the deadline itself are taken
+      const edge = await h.click(L, submit, applicationForm({ startDate: '2022-01-01', endDate: '2027-04-30' }));
+      expect(edge.toast.type).toBe('success');
+      expect((await h.db.db.select().from(applications))[0].form).toMatchObject({ startDate: '2022-01-01', endDate: '2027-04-30' });
     });
   });
 }

@@ -242,13 +242,15 @@ describe('importing an association’s teams, experts and honours from a workboo
     });
     expect(open.toast?.type).toBe('success');
     const [old] = await h.db.db.select().from(teams).where(eq(teams.code, code(7)));
-    const res = await h.click(leaders.get(7)!, { action: 'application.submit', teamId: old.id, year: 2026 }, applicationForm());
+    // an activity of the year before, ended by the 2026 deadline
+    const lastYears = applicationForm({ startDate: '2025-04-01', endDate: '2026-03-31' });
+    const res = await h.click(leaders.get(7)!, { action: 'application.submit', teamId: old.id, year: 2026 }, lastYears);
     expect(res.toast.type).toBe('success');
     const [app] = await h.db.db.select().from(applications).where(eq(applications.teamId, old.id));
     expect(app.status).toBe('submitted');
 
     const [young] = await h.db.db.select().from(teams).where(eq(teams.name, '养护160班'));
-    const refused = await h.click(leaders.get(160)!, { action: 'application.submit', teamId: young.id, year: 2026 }, applicationForm());
+    const refused = await h.click(leaders.get(160)!, { action: 'application.submit', teamId: young.id, year: 2026 }, lastYears);
     expect(refused.toast.type).toBe('error');
     expect(refused.toast.content).toContain('第十六条');
   });

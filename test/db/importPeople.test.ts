@@ -314,7 +314,7 @@ describe('第十五条 on an import, as 修改资料 keeps it', () => {
   it('hands an application awaiting confirmation to the new contact: asked to confirm, the old one told, the change audited (确认导入 and npm run import)', async () => {
     const t = await team('癸班');
     await h.db.db.insert(cycles).values({ year: 2026, status: 'open', applicationDeadline: '2026-05-31', scoringDeadline: '2026-06-30', reviewMeetingDate: '2026-07-15', scoreSheet: defaultScoreSheet });
-    expect((await h.click(leader.openId, { action: 'application.submit', teamId: t.id, year: 2026 }, applicationForm())).toast.type).toBe('success');
+    expect((await h.click(leader.openId, { action: 'application.submit', teamId: t.id, year: 2026 }, applicationForm({ startDate: '2025-04-01', endDate: '2026-03-31' }))).toast.type).toBe('success');
     const [app] = await h.db.db.select().from(applications).where(eq(applications.teamId, t.id));
     expect(app.status).toBe('submitted');
 
