@@ -52,6 +52,7 @@ export const notCardBuilders: Record<string, string> = {
   'measures.nextSteps': 'the lines naming what to send next for a question',
   'measures.answersOutsideMeasures': 'the lines that answer alone what the measures say nothing on',
   'measures.outsideMeasuresLeftOut': 'a question without what the measures say nothing on, for the articles to answer the rest',
+  'measures.asksAboutOwnApplications': 'whether a question asks how to change or take back one’s own application',
   'bulk.bulkProgressLine': 'one line of progress',
   'markdown.Md': 'markdown our code built',
   'markdown.escapeText': 'escapes a string',
