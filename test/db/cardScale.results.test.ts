@@ -59,7 +59,7 @@ describe('评审结果 and 公布结果 of 3 000 applications', () => {
     // what goes out: the cards to the group, the job's card updates, and one team's result card (team 1's leader)
     const [one] = rowsOf(await h.db.db.execute(sql`select id from ${outbox} where status = 'pending' and card->'render'->>'kind' = 'teamResult' order by id limit 1`)) as { id: number }[];
     await h.db.db.execute(sql`update ${outbox} set status = 'dropped', last_error = 'not sent by this probe'
-      where status = 'pending' and id <> ${one.id} and not (receiver = ${ADMIN_GROUP} and msg_type = 'interactive') and kind <> 'update'`);
+      where status in ('pending', 'waiting') and id <> ${one.id} and not (receiver = ${ADMIN_GROUP} and msg_type = 'interactive') and kind <> 'update'`);
     const before = h.fake.messages.length;
     await h.app.dispatcher.drain(60_000);
     expect(rowsOf(await h.db.db.execute(sql`select dedupe_key, last_error from ${outbox} where status in ('dead', 'undeliverable')`))).toEqual([]);
