@@ -33,10 +33,13 @@ export function applicationFormCard(opts: {
   error?: FormError;
   failures?: CheckFailure[];
   returnedOpinion?: string;
+  /** What was just done to the application (撤回申报), above the form. */
+  notice?: string;
 }): Card {
   const values = opts.values ?? {};
   const ids = { teamId: opts.team.id, year: opts.cycle.year };
   const banner: Element[] = [];
+  if (opts.notice) banner.push(markdown(md`<font color='green'>**${opts.notice}**</font>`));
   if (opts.returnedOpinion) banner.push(markdown(md`<font color='orange'>**退回意见：**${opts.returnedOpinion}</font>`));
   if (opts.failures?.length) {
     banner.push(markdown(md`<font color='red'>**未通过资格审查：**</font>\n${mdJoin(opts.failures.map((f) => md`- ${f.message}`), '\n')}`));
@@ -105,7 +108,11 @@ export function applicationDetails(a: ApplicationSummary, clip?: number): Elemen
  * What a team's application waits for and who acts next, as the leader (or a member) or the organisation contact reads
  * it: one sentence per stage, the same in 进度 and on the leader's card of a submitted application.
  */
-export function applicationNextStep(status: string, role: 'leader' | 'member' | 'contact', opts: { decision?: string | null; revokedOn?: string; takesApplications?: boolean; deadline?: string; lapsed?: boolean } = {}): string {
+export function applicationNextStep(
+  status: string,
+  role: 'leader' | 'member' | 'contact',
+  opts: { decision?: string | null; revokedOn?: string; takesApplications?: boolean; deadline?: string; lapsed?: boolean } = {},
+): string {
   const leads = role === 'leader';
   const by = opts.deadline ? `（${opts.deadline} 截止）` : '';
   // a draft or a returned application once the year's applications are closed can no longer be submitted
@@ -123,7 +130,10 @@ export function applicationNextStep(status: string, role: 'leader' | 'member' | 
     case 'draft':
       return leads ? `草稿尚未提交：点“年度申报”（或发送“申报”）继续填写并提交${by}。` : `班组长正在填写，尚未提交${by}。`;
     case 'submitted':
-      return role === 'contact' ? '等待你确认：请核实申报材料后推荐或退回修改（第十五条）。' : '等待单位联系人确认并填写推荐意见（第十五条）；确认后报协会形式审查。';
+      if (role === 'contact') return '等待你确认：请核实申报材料后推荐或退回修改（第十五条）。';
+      return leads
+        ? '等待单位联系人确认并填写推荐意见（第十五条）；确认后报协会形式审查。确认前如需修改，可点“撤回申报”。'
+        : '等待单位联系人确认并填写推荐意见（第十五条）；确认后报协会形式审查。';
     case 'returned':
       return leads ? `已退回修改：请按退回意见修改后，点“年度申报”重新提交${by}，单位联系人将再次确认。` : `已退回班组长修改，等待重新提交${by}。`;
     case 'recommended':
@@ -152,6 +162,8 @@ export function applicationNextStep(status: string, role: 'leader' | 'member' | 
  */
 export function submittedCard(a: ApplicationSummary, opts: { takesApplications?: boolean } = {}): Card {
   const moved = a.status !== undefined && a.status !== 'submitted';
+  // taken back to edit while the contact has not confirmed it and it can still be submitted again (撤回申报)
+  const recallable = a.status === 'submitted' && opts.takesApplications !== false;
   return card({
     title: moved ? `${a.year} 年度申报：${a.statusLabel}` : `已提交 ${a.year} 年度申报`,
     subtitle: a.team.name,
@@ -164,9 +176,45 @@ export function submittedCard(a: ApplicationSummary, opts: { takesApplications?:
           ? '发送“进度”可随时查看。'
           : a.contactPending
             ? '第十五条：申报须经单位联系人确认并填写推荐意见。本班组的单位联系人由协会导入，尚未在飞书中与机器人关联：请提醒其给机器人发一条消息，关联后会收到确认卡片。发送“进度”可随时查看。'
-            : '第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。发送“进度”可随时查看。',
+            : '第十五条：申报材料已发送给单位联系人确认并填写推荐意见；确认后由协会形式审查。单位联系人确认前，如需修改，可点“撤回申报”。发送“进度”可随时查看。',
       ),
-      buttonRow([button({ text: '查看进度', value: { action: 'team.status' } })]),
+      buttonRow([...(recallable ? [recallButton(a.team.id, a.year)] : []), button({ text: '查看进度', value: { action: 'team.status' } })]),
+    ],
+  });
+}
+
+/** 撤回申报 on the leader's cards (the submitted application, 进度, the typed command's card), asked to confirm first. */
+export function recallButton(teamId: number, year: number, opts: { text?: string; type?: 'default' | 'danger' } = {}): Element {
+  return button({
+    text: opts.text ?? '撤回申报',
+    type: opts.type ?? 'default',
+    value: { action: 'application.recall', teamId, year },
+    confirm: { title: '撤回申报', text: '撤回后申报回到草稿，单位联系人收到的确认卡片失效；修改后请重新提交，单位联系人将再次确认。' },
+  });
+}
+
+/** `撤回申报` typed by a leader: the submitted applications of their teams, each to take back with a button. */
+export function recallChoiceCard(items: { team: Pick<ApplicationCardTeam, 'id' | 'name' | 'code'>; year: number; title: string }[]): Card {
+  const elements: Element[] = [markdown('单位联系人确认前，班组长可以撤回申报修改：撤回后申报回到草稿，修改后重新提交，单位联系人将再次确认（第十五条）。')];
+  for (const it of items.slice(0, 20)) {
+    elements.push(hr(), fields([['班组', `${it.team.name}（${it.team.code}）`], ['成果名称', it.title || '—']]), buttonRow([recallButton(it.team.id, it.year, { type: 'danger' })]));
+  }
+  return card({ title: '撤回申报', template: 'orange', elements });
+}
+
+/** To the organisation contact: the leader took the application back (撤回申报); the request they hold is spent. */
+export function recalledNoticeCard(a: Pick<ApplicationSummary, 'year' | 'team' | 'display'>, at: string): Card {
+  return card({
+    title: `班组长撤回了申报：${a.team.name}`,
+    subtitle: `${a.year} 年度质量信得过班组申报`,
+    template: 'grey',
+    elements: [
+      fields([
+        ['班组', `${a.team.name}（${a.team.code}）`],
+        ['成果名称', a.display.find((r) => r.key === 'title')?.text ?? ''],
+        ['撤回时间', at],
+      ]),
+      note('班组长在你确认前撤回了这份申报修改，之前发给你的确认卡片已失效，你无需处理；班组长重新提交后，我会再发给你确认并填写推荐意见（第十五条）。'),
     ],
   });
 }

@@ -3,7 +3,7 @@ import { formatDateZh } from '../src/dates.js';
 import { afterRevocation, andJoin, toldSplit } from './strings.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, type FormError, formInputs, multiPersonPicker, personLookupInput, refusalBanner, selectStatic, submitButton } from './forms.js';
-import { applicationNextStep, returnedByText, type ReturnShown, STATUS_OPINION_SHOWN } from './applications.js';
+import { applicationNextStep, recallButton, returnedByText, type ReturnShown, STATUS_OPINION_SHOWN } from './applications.js';
 
 /** Plain data the team cards show; the bot fills it from the database. */
 export interface TeamData {
@@ -199,6 +199,8 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     const buttons: Element[] = [];
     if (e.myRole === 'leader') {
       if (e.canApply && e.openYear?.eligible !== false && !barredThisYear) buttons.push(button({ text: '年度申报', type: 'primary', value: { action: 'application.open', teamId: t.id } }));
+      // submitted, the contact yet to confirm, and it could be submitted again: the leader may take it back to edit
+      if (e.current?.status === 'submitted' && e.yearTakesApplications && e.openYear) buttons.push(recallButton(t.id, e.openYear.year));
       buttons.push(button({ text: '修改资料', value: { action: 'team.editForm', teamId: t.id } }));
       buttons.push(button({ text: '班组成员', value: { action: 'team.members', teamId: t.id } }));
     }

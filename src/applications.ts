@@ -133,6 +133,7 @@ export type ApplicationTransition =
   | 'save'
   | 'saveReturned'
   | 'submit'
+  | 'recall'
   | 'recommend'
   | 'returnByOrganization'
   | 'accept'
@@ -173,6 +174,9 @@ export const applicationMachine = new StateMachine<ApplicationStatus, Applicatio
     // reminders and the year's lapsed list say it was returned, which a draft would not
     saveReturned: { from: ['returned'], to: 'returned', roles: ['leader'] },
     submit: { from: ['draft', 'returned'], to: 'submitted', roles: ['leader'] },
+    // 撤回申报: the leader takes it back to edit before the contact confirms; a draft again, never submitted as far as
+    // 进度, the reminders and the year's lapsed list go (a returned one would say the organisation returned it)
+    recall: { from: ['submitted'], to: 'draft', roles: ['leader'] },
     recommend: { from: ['submitted'], to: 'recommended', roles: ['org_contact'] }, // 第十五条
     returnByOrganization: { from: ['submitted'], to: 'returned', roles: ['org_contact'] },
     accept: { from: ['recommended'], to: 'accepted', roles: ['admin'] },
@@ -185,7 +189,7 @@ export const applicationMachine = new StateMachine<ApplicationStatus, Applicatio
   applicationStatusNames,
   {
     draft: '申报还是草稿：请班组长填写完整后点“提交申报”。',
-    submitted: '申报已提交，等待单位联系人确认；如需修改，请单位联系人点“退回修改”。',
+    submitted: '申报已提交，等待单位联系人确认；如需修改，班组长可发送“撤回申报”撤回后修改，或请单位联系人点“退回修改”。',
     returned: '申报已退回修改：请班组长修改后重新提交。',
     recommended: '单位已推荐，等待协会形式审查；如需修改，请联系协会退回。',
     accepted: '协会已受理，申报进入评审，不能再修改。',
@@ -520,6 +524,71 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   return { application, team };
 }
 
+/** 撤回申报 once the contact has recommended it: the association's formal check is where it can still go back. */
+export const recallTooLateText = cite(15, '单位联系人已确认推荐，申报已报协会形式审查，不能再撤回；如需修改，请联系协会在形式审查时退回。');
+
+/** 撤回申报 of an application the contact returned meanwhile: nothing to take back. */
+export const recallReturnedText = '申报已被退回修改，无需撤回：发送“申报”修改后重新提交。';
+
+/** Why an application in `status` cannot be taken back by its leader, where it is not simply submitted. */
+function notRecallable(application: Application): UserError {
+  if (application.status === 'draft') {
+    return new AlreadyDone('撤回', { action: 'application.recall', entity: 'application', entityId: application.id }, '', '申报还是草稿，尚未提交，无需撤回。', '发送“申报”可继续修改并提交。');
+  }
+  if (application.status === 'returned') return new UserError(recallReturnedText, { kind: 'info' });
+  if (application.status === 'recommended') return new UserError(recallTooLateText, { kind: 'info', article: 15 });
+  const status = application.status as ApplicationStatus;
+  return new UserError(`当前状态为“${applicationMachine.label(status)}”，不能撤回。${applicationMachine.nextStep(status) ?? ''}`, { kind: 'info' });
+}
+
+/**
+ * 撤回申报: the leader takes a submitted application back to edit it, before the organisation contact confirms it
+ * (第十五条); a draft again, with what was submitted kept as its form. Refused once the year's applications are closed
+ * (it could not be submitted again) and once the contact has decided. The contact's pending card is spent: a click
+ * on it is told the leader took it back (endorseApplication).
+ */
+export async function recallApplication(tx: Db, actor: Actor, teamId: number, cycle: Cycle, now: Date, timezone: string): Promise<{ application: Application; team: TeamWithOrganization }> {
+  // the team's lock first, as 保存草稿 and 提交申报 take it (lockTeamOfApplication), then its rows: issued together, one round trip
+  const [, [team, existing]] = await Promise.all([lockTeamOfApplication(tx, teamId), teamAndApplication(tx, teamId, cycle.id)]);
+  if (!team) throw new UserError('找不到该班组。');
+  const extra = leaderRoles(actor, team);
+  if (!existing) throw new UserError(`本班组 ${cycle.year} 年度还没有提交申报，无需撤回。`, { kind: 'info' });
+  if (existing.status !== 'submitted') throw notRecallable(existing);
+  if (!resubmittable(cycle, todayIn(timezone, now))) {
+    throw new UserError(`${cycle.year} 年度申报已于 ${formatDateZh(cycle.applicationDeadline)} 截止：撤回后不能再提交，这份申报将不参加本年度评审，所以不能撤回；请提醒单位联系人尽快确认（第十五条）。`, { kind: 'info' });
+  }
+  const to = applicationMachine.check('recall', 'submitted', actor, extra);
+  // never submitted, as far as the year's lists go (unreviewed applicants, 进度); the organisation's decision of an
+  // earlier submission is kept in the audit row, not shown on the form again
+  const [application] = await tx
+    .update(applications)
+    .set({ status: to, submittedAt: null, endorsement: null, updatedAt: now })
+    .where(and(eq(applications.id, existing.id), eq(applications.status, 'submitted')))
+    .returning();
+  if (!application) {
+    // the contact decided first (this statement waited for their row)
+    const current = await findApplicationById(tx, existing.id);
+    throw current ? notRecallable(current) : new UserError('找不到该申报。');
+  }
+  await audit(tx, {
+    actor: actor.openId,
+    action: 'application.recall',
+    entity: 'application',
+    entityId: application.id,
+    at: now,
+    details: { teamId, cycle: cycle.year, submittedAt: existing.submittedAt?.toISOString() ?? null, endorsement: existing.endorsement ?? null },
+  });
+  return { application, team };
+}
+
+/** A decision clicked on the contact's card of an application its leader has taken back since (撤回申报). */
+export class RecalledByLeader extends UserError {
+  constructor() {
+    super(cite(15, '班组长已撤回这份申报修改，你无需处理；班组长重新提交后，我会再发给你确认并填写推荐意见。'), { kind: 'info', article: 15 });
+    this.name = 'RecalledByLeader';
+  }
+}
+
 /**
  * Whether a 提交申报 clicked on an application already on its way sent what it holds (a second click of the same card),
  * not an edit: what was typed read as the submit reads it, field by field against the stored form.
@@ -686,6 +755,8 @@ export async function endorseApplication(
   if (row.application.status === 'returned' && returnReason) {
     throw new UserError(cite(15, `协会形式审查已退回这份申报（退回原因：${returnReason}），无需再${what}；班组长修改后重新提交时，会再发给你确认并填写推荐意见。`), { kind: 'info', article: 15 });
   }
+  // a draft is one its leader took back since the request was sent (撤回申报): the card in hand is spent
+  if (row.application.status === 'draft') throw new RecalledByLeader();
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;
   const other = decision === 'recommend' ? { transition: 'returnByOrganization' as const, what: '退回' } : { transition: 'recommend' as const, what: '推荐' };
@@ -710,6 +781,7 @@ export async function endorseApplication(
     .returning();
   if (!application) {
     const current = await findApplicationById(tx, applicationId);
+    if (current?.status === 'draft') throw new RecalledByLeader();
     throw (current && (madeAlready(transition, current, what, actor.openId) ?? (await decidedOtherwise(tx, current, other, what, decided)))) ?? new UserError('该申报已处理。', { kind: 'info' });
   }
   // a return keeps the form as it was returned, so that its resubmission can say what changed (returnBefore)
@@ -725,6 +797,16 @@ export async function returnedOfTeams(db: Db, cycleId: number, teamIds: number[]
     .select({ id: applications.id, teamId: applications.teamId })
     .from(applications)
     .where(and(eq(applications.cycleId, cycleId), eq(applications.status, 'returned'), inArray(applications.teamId, teamIds)))
+    .orderBy(asc(applications.teamId));
+}
+
+/** The applications of a cycle among `teamIds` (those the caller leads), by team; one read. */
+export async function applicationsOfTeams(db: Db, cycleId: number, teamIds: number[]): Promise<Application[]> {
+  if (!teamIds.length) return [];
+  return db
+    .select()
+    .from(applications)
+    .where(and(eq(applications.cycleId, cycleId), inArray(applications.teamId, teamIds)))
     .orderBy(asc(applications.teamId));
 }
 

@@ -8,6 +8,7 @@ import {
   endorsementInput,
   getApplication,
   LateReturn,
+  RecalledByLeader,
   ResubmittedSince,
   resubmittable,
   returnBefore,
@@ -55,6 +56,11 @@ function notAContact(ctx: HandlerContext): string {
 export const openEndorsement: CardRun = async (ctx, input) => {
   const row = await applicationForContact(ctx.tx, ctx.actor, idFrom(input.value, 'applicationId'));
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
+  // taken back by its leader (撤回申报): said so, with the materials as they stand and nothing to fill in
+  if (row.application.status === 'draft') {
+    const recalled = new RecalledByLeader().message;
+    return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed: recalled }), { type: 'info', content: recalled });
+  }
   if (row.application.status !== 'submitted') {
     const toast = { type: 'info', content: `这份申报当前为“${summary.statusLabel}”，无需确认` } as const;
     // the decision on record when there is one; else the list as it is now (others may still wait)
@@ -146,6 +152,10 @@ function endorseFast(decision: EndorsementDecision) {
  */
 export const endorsementAgain: OnRefused = async (error, ctx, input) => {
   const row = await getApplication(ctx.tx, idOrZero(input.value, 'applicationId'));
+  // taken back by its leader since the request was sent (撤回申报): the materials as the contact had them, nothing to fill in
+  if (error instanceof RecalledByLeader && row && row.team.contactOpenId === ctx.actor.openId) {
+    return raw(endorsementRequestCard(summaryOf(row.application, row.team, row.organization, row.cycle.year), { descriptor: endorsementForm, closed: error.message }));
+  }
   const endorsement = row?.application.endorsement as { decision?: 'recommend' | 'return'; opinion?: string } | null | undefined;
   // a second click once decided: the card shows the decision the first made
   // or an old copy clicked after the other decision was made (推荐 after 退回, 退回 after 推荐): the decision on record, whose answer says why

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { applicantTeam, applicationForContact, endorseApplication, submitApplication } from '../../src/applications.js';
+import { applicantTeam, applicationForContact, endorseApplication, recallApplication, submitApplication } from '../../src/applications.js';
 import { type BotRegistry, contactOfApplication, leaderOfTeam } from '../../src/handlers.js';
 import { cycleYear, id, millis, noValue, values } from '../respond.js';
 import { applicationFormAgain, openApplication, saveApplicationDraft, saveApplicationDraftFast, sendApplyEntry, startApplication, submitApplicationForm, submitApplicationFormFast, submittedFormAgain } from './apply.js';
 import { endorsementAgain, endorsementListCommand, listEndorsements, openEndorsement, recommendApplication, recommendApplicationFast, returnApplication, returnApplicationFast } from './endorse.js';
+import { recallCommand, recallRefused, recallSubmittedApplication } from './recall.js';
 import { sendReturnedNotes } from './returned.js';
 import { acceptApplication, acceptApplicationFast, checkListAgain, listFormalChecks, returnToTeam, returnToTeamFast } from './formalCheck.js';
 
@@ -16,6 +17,7 @@ const onSubmission = values({ applicationId: id, submitted: z.optional(millis) }
 // 申报 is the team leader's own act: an administrator does not fill it in for the team
 const applicant = [leaderOfTeam(applicantTeam)];
 const applicantSubmits = [leaderOfTeam(submitApplication)];
+const applicantRecalls = [leaderOfTeam(recallApplication)];
 const contact = [contactOfApplication(applicationForContact)];
 const contactDecides = [contactOfApplication(endorseApplication)];
 const admin = ['admin'] as const;
@@ -38,6 +40,14 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'application.open', roles: applicant, value: onTeam, run: openApplication });
   bot.cardAction({ action: 'application.save', roles: applicant, value: onForm, run: saveApplicationDraft, onRefused: applicationFormAgain, fast: saveApplicationDraftFast });
   bot.cardAction({ action: 'application.submit', roles: applicantSubmits, value: onForm, run: submitApplicationForm, onRefused: submittedFormAgain, fast: submitApplicationFormFast });
+  // 撤回申报, a few a year: the ordinary path (the team's lock; the team, its application and the contact's notice)
+  bot.cardAction({ action: 'application.recall', roles: applicantRecalls, value: onForm, run: recallSubmittedApplication, onRefused: recallRefused });
+  // typed, it shows the button (confirmed on the card); the words alone take nothing back
+  bot.command({
+    names: ['撤回申报', '撤回申请', '撤回我的申报', '撤销申报', 'recall', 'withdraw', 'recall application', 'withdraw application'],
+    objects: /^(?:(?:my|our|the|this)\s+)?application$/,
+    run: recallCommand,
+  });
   // the 待确认的申报 button's label and the list's title typed (the menu's 待确认申报, 进度's 待我确认的申报（3） and 确认申报,
   // 待确认 for short): a contact's list; anyone else is told it is the contacts' (第十五条)
   bot.command({

@@ -328,7 +328,7 @@ describe('申报 保存 and 提交 with the fast paths on and off: the same answ
         },
         steps: ([submitted, young]) => [save(submitted, { title: '晚了' }), save(young, { title: '太新' })],
       });
-      expect(r.answers[0].toast).toEqual({ type: 'info', content: '当前状态为“待单位确认”，不能进行此操作。申报已提交，等待单位联系人确认；如需修改，请单位联系人点“退回修改”。' });
+      expect(r.answers[0].toast).toEqual({ type: 'info', content: '当前状态为“待单位确认”，不能进行此操作。申报已提交，等待单位联系人确认；如需修改，班组长可发送“撤回申报”撤回后修改，或请单位联系人点“退回修改”。' });
       expect(r.answers[1].toast.content).toMatch(/^第十六条：注册满一年后方可参加评选/);
       expect(r.changed.applications).toEqual([]);
     });

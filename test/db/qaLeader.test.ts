@@ -169,15 +169,15 @@ describe('a team leader and their organisation’s contact through the year, on 
     expect(twice.toast.content).toMatch(/^已于 .* 提交，无需重复提交。$/);
     // the form still in the chat, edited and submitted again before the contact confirms: the edit is not kept, and says so
     const edited = await both(worlds, LEADER, submit(LEADER), applicationForm({ title: '提交后改的标题' }));
-    expect(edited.toast).toEqual({ type: 'info', content: '这张申报表上的内容与已提交的不同，没有保存。申报已提交，等待单位联系人确认；如需修改，请单位联系人点“退回修改”。' });
+    expect(edited.toast).toEqual({ type: 'info', content: '这张申报表上的内容与已提交的不同，没有保存。申报已提交，等待单位联系人确认；如需修改，班组长可发送“撤回申报”撤回后修改，或请单位联系人点“退回修改”。' });
     expect(cardText(edited.card.data)).toContain('提高沥青路面修补一次合格率');
     for (const mode of MODES) expect(((await applicationOf(worlds[mode], LEADER)).form as { title: string }).title).toBe('提高沥青路面修补一次合格率');
 
     const old = await both(worlds, LEADER, save(LEADER), applicationForm({ title: '在旧卡片上改的标题' }));
     expect(old.toast.type).toBe('info');
     expect(old.toast.content).toContain('等待单位联系人确认');
-    // no live form on the card any more: its buttons lead to 进度 only
-    expect(cardActions(old.card.data)).toEqual([{ action: 'team.status' }]);
+    // no live form on the card any more: its buttons take the application back to edit (撤回申报) or lead to 进度
+    expect(cardActions(old.card.data)).toEqual([{ action: 'application.recall', teamId: submit(LEADER)(worlds.fast).teamId, year: 2027 }, { action: 'team.status' }]);
     expect(cardText(old.card.data)).toContain('提高沥青路面修补一次合格率');
     for (const mode of MODES) expect(((await applicationOf(worlds[mode], LEADER)).form as { title: string }).title).toBe('提高沥青路面修补一次合格率');
   });

@@ -42,6 +42,9 @@ const BOUNDS: Record<string, number> = {
   'admins.add': 2, 'admins.remove': 2,
   // 更换班组长, a few a year: the ordinary path (the team locked and checked, then its rows, the audit and three notices)
   'team.leaderChange': 4,
+  // 撤回申报, a few a year: the ordinary path (the claim and the year; the team's lock with the team and its application;
+  // the update; the audit row and the contact's notice with the COMMIT)
+  'application.recall': 4,
   // 下载结果工作簿 reads the claim and the cycle, then queues the file; the outbox writes the workbook when it sends it
   'results.workbook': 2,
 };
@@ -257,6 +260,15 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
     }));
     const rows = await db.select().from(applications).where(inArray(applications.teamId, submittedTeams));
     expect(rows.map((a) => a.status)).toEqual(['submitted', 'submitted']);
+  });
+
+  it('application.recall', async () => {
+    // two fresh submitted applications of the leader persona's teams, taken back
+    const first = await application('submitted');
+    const second = await application('submitted');
+    const teamOf = async (id: number) => (await db.select().from(applications).where(eq(applications.id, id)))[0].teamId;
+    await warmThenMeasure('application.recall', { openId: personas.leader, value: { teamId: await teamOf(first), year: YEAR } }, async () => ({ openId: personas.leader, value: { teamId: await teamOf(second), year: YEAR } }));
+    expect([await appStatus(first), await appStatus(second)]).toEqual(['draft', 'draft']);
   });
 
   let recommendedApp: number;

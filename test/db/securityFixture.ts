@@ -315,6 +315,7 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'application.open': onTeam(false, { year: YEAR }),
     'application.save': onTeam(true, { year: YEAR }, applicationForm()),
     'application.submit': onTeam(true, { year: YEAR }, applicationForm()),
+    'application.recall': onTeam(true, { year: YEAR }),
     'endorse.list': tried(),
     'endorse.open': onApplicationOfContact(false),
     'endorse.recommend': onApplicationOfContact(true, endorsement),
@@ -415,6 +416,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   下载导入模板: { allowed: 'all', chat: 'p2p' },
   // a button of the association's cards typed (分配专家…): an administrator's 协会管理 card; anyone else a question for the measures
   管理菜单: { allowed: 'all', chat: 'p2p' },
+  // a leader's submitted applications to take back, each with its button; anyone else is told who can
+  撤回申报: { allowed: 'all', chat: 'p2p' },
   // the caller's teams' returned applications with their opinions; anyone else is told there is none
   退回原因: { allowed: 'all', chat: 'p2p' },
   // a contact's list of applications to confirm; anyone else is told it is the contacts' (第十五条)

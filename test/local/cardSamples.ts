@@ -46,6 +46,7 @@ export const notCardBuilders: Record<string, string> = {
   'applications.formalCheckReasonField': 'names a form field',
   'applications.applicationNextStep': 'one sentence: what an application waits for',
   'applications.returnedByText': 'a few words: who returned an application',
+  'applications.recallButton': 'one button of other cards: 撤回申报',
   'bulk.groupDigits': 'groups the digits of a number',
   'results.unlinkedCount': 'one sentence: how many leaders and contacts 公布结果 could not reach',
   'import.importPreviewText': 'the import preview as plain text, for npm run import in a terminal',
@@ -264,6 +265,8 @@ export const cardSamples: Record<string, Sample> = {
   ],
   'applications.applicationDetails': () => [applications.applicationDetails(application)],
   'applications.submittedCard': () => [applications.submittedCard(application), applications.submittedCard({ ...application, status: 'draft', statusLabel: '草稿' }, { takesApplications: false })],
+  'applications.recallChoiceCard': () => [applications.recallChoiceCard([{ team: application.team, year: 2026, title: '路面修补工艺改进' }])],
+  'applications.recalledNoticeCard': () => [applications.recalledNoticeCard(application, '2026年3月10日 09:00')],
   'applications.applicationClosedCard': () => [
     applications.applicationClosedCard({ year: 2025, team: application.team, reason: '这张申报表属于 2025 年度，已不能提交；请发送“申报”打开 2026 年度申报表。', open: { year: 2026, applicationDeadline: '2026年5月31日' } }),
     applications.applicationClosedCard({ year: 2026, team: application.team, reason: '2026 年度申报已于 2026年5月31日 截止。' }),
