@@ -111,7 +111,7 @@ export function applicationDetails(a: ApplicationSummary, clip?: number): Elemen
 export function applicationNextStep(
   status: string,
   role: 'leader' | 'member' | 'contact',
-  opts: { decision?: string | null; revokedOn?: string; takesApplications?: boolean; deadline?: string; lapsed?: boolean } = {},
+  opts: { decision?: string | null; revokedOn?: string; takesApplications?: boolean; deadline?: string; lapsed?: boolean; summed?: boolean } = {},
 ): string {
   const leads = role === 'leader';
   const by = opts.deadline ? `（${opts.deadline} 截止）` : '';
@@ -145,7 +145,8 @@ export function applicationNextStep(
     case 'scoring':
       return '专家评审中（第十八条）；协会公布结果后会通知班组长和单位联系人。';
     case 'scored':
-      return '专家评分已完成，等待协会汇总并公布结果。';
+      // `summed`: the association has ended the scoring and summed the year (结束评分并汇总), the results are yet to be published
+      return opts.summed ? '专家评分已完成，已汇总，等待协会公布结果。' : '专家评分已完成，等待协会汇总并公布结果。';
     case 'decided':
       if (opts.decision !== 'awarded') return '结果已公布：本年度未获称号；可参加下一年度评选（第十九条）。';
       return opts.revokedOn
@@ -160,7 +161,7 @@ export function applicationNextStep(
  * What the leader sees after submitting; an old copy's click later shows where the application has got to since.
  * `takesApplications: false`: that year's applications are closed, so a draft there is said to be no longer submittable.
  */
-export function submittedCard(a: ApplicationSummary, opts: { takesApplications?: boolean } = {}): Card {
+export function submittedCard(a: ApplicationSummary, opts: { takesApplications?: boolean; summed?: boolean } = {}): Card {
   const moved = a.status !== undefined && a.status !== 'submitted';
   // taken back to edit while the contact has not confirmed it and it can still be submitted again (撤回申报)
   const recallable = a.status === 'submitted' && opts.takesApplications !== false;
@@ -170,7 +171,7 @@ export function submittedCard(a: ApplicationSummary, opts: { takesApplications?:
     template: 'green',
     elements: [
       summaryFields(a),
-      ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision, revokedOn: a.revokedOn, takesApplications: opts.takesApplications })}`)] : []),
+      ...(moved ? [markdown(md`**状态**：${a.statusLabel}。${applicationNextStep(a.status!, 'leader', { decision: a.decision, revokedOn: a.revokedOn, takesApplications: opts.takesApplications, summed: opts.summed })}`)] : []),
       note(
         moved
           ? '发送“进度”可随时查看。'

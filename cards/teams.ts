@@ -119,6 +119,8 @@ export interface StatusEntry {
   current?: { id: number; status: string; decision: string | null; lapsed?: boolean; returned?: ReturnShown };
   /** Whether the running year still takes applications (a draft or a returned one can still be submitted). */
   yearTakesApplications?: boolean;
+  /** Whether the running year's scores have been summed (结束评分并汇总), its results not yet published. */
+  yearSummed?: boolean;
   /** The year taking applications now: its deadline, and whether the team is a year old by then (第十六条). */
   openYear?: { year: number; deadline: string; eligible: boolean; rawDeadline: string };
   /** A title revoked within the association's bar: the bar in days and the day it ends (申报 taken from then on). */
@@ -174,7 +176,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     const nextStep = e.current && barredThisYear && (e.current.status === 'draft' || e.current.status === 'returned')
       ? barredStep
       : e.current
-      ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline, lapsed: e.current.lapsed })
+      ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline, lapsed: e.current.lapsed, summed: e.yearSummed })
       : e.myRole === 'leader' && e.canApply && e.openYear
         ? barredThisYear
           ? barredStep

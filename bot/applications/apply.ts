@@ -163,7 +163,7 @@ export const applicationFormAgain: OnRefused = async (error, ctx, input) => {
   // an old copy of the form, clicked once the application has gone on: the card shows where it is, not a form to fix
   const existing = formCycle ? await findApplication(ctx.tx, team.id, formCycle.id) : undefined;
   if (existing && (!returnedStates.has(existing.status) || !takes)) {
-    return raw(submittedCard(await summaryShown(ctx, existing, team, year), { takesApplications: takes }));
+    return raw(submittedCard(await summaryShown(ctx, existing, team, year), { takesApplications: takes, summed: formCycle?.status === 'closed' }));
   }
   // a year that takes no applications (past, closed, or past its deadline): no form to fill in, but the year that does,
   // if the team can apply there

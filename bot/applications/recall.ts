@@ -60,7 +60,7 @@ export const recallRefused: OnRefused = async (_error, ctx, input) => {
   if (!cycle || !existing) return undefined;
   const takes = resubmittable(cycle, today(ctx));
   if (existing.status === 'draft' || existing.status === 'returned') return takes ? raw(draftForm(team, cycle, existing)) : undefined;
-  return raw(submittedCard(summaryOf(existing, team, team.organization, cycle.year), { takesApplications: takes }));
+  return raw(submittedCard(summaryOf(existing, team, team.organization, cycle.year), { takesApplications: takes, summed: cycle.status === 'closed' }));
 };
 
 /**

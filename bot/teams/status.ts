@@ -68,6 +68,7 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
         revoked: a.status === 'decided' && a.decision === 'awarded' && honours.some((h) => h.year === a.year && h.revokedAt !== null),
       })),
       yearTakesApplications: cycleTakesApplications,
+      yearSummed: cycle?.status === 'closed',
       openYear: cycle && cycleTakesApplications ? { year: cycle.year, deadline: formatDateZh(cycle.applicationDeadline), rawDeadline: cycle.applicationDeadline, eligible: eligibleFrom <= cycle.applicationDeadline } : undefined,
       barred: barEnd && barEnd > at && revokedYear !== undefined ? { days: barDays, until: todayIn(timezone, barEnd), untilText: formatDateTimeZh(new Date(Math.ceil(barEnd.getTime() / 60_000) * 60_000), timezone), revokedYear } : undefined,
       current: current && { id: current.id, status: current.status, decision: current.status === 'decided' ? current.decision : null, lapsed: lapsed(current) },

@@ -311,12 +311,16 @@ describe('a team leader and their organisation’s contact through the year, on 
       const answer = await both(worlds, p.expert, (w) => ({ action: 'review.submit', assignmentId: panels[w === worlds.fast ? 'fast' : 'ordinary'][i].id }), marks(p.leader === LEADER ? 5 : 30));
       expect(answer.toast.type).toBe('success');
     }
+    // every sheet in, the year not yet summed: the association is yet to 汇总
+    expect((await progress(worlds, LEADER2)).text).toContain('**下一步**：专家评分已完成，等待协会汇总并公布结果。');
     const aggregated = await both(worlds, ADMIN, () => ({ action: 'results.close', cycleId: 1 }));
     expect(aggregated.toast.type).toBe('success');
     const before = await progress(worlds, LEADER2);
     expect(before.text).toContain('2027 年度：评审完成（二班的成果）');
     expect(before.text).not.toContain('得分');
-    expect(before.text).toContain('**下一步**：专家评分已完成，等待协会汇总并公布结果。');
+    // summed (结束评分并汇总): only the publication is to come
+    expect(before.text).toContain('**下一步**：专家评分已完成，已汇总，等待协会公布结果。');
+    expect(before.text).not.toContain('等待协会汇总');
 
     for (const mode of MODES) worlds[mode].h.fake.reset();
     const published = await both(worlds, ADMIN, () => ({ action: 'results.publish', cycleId: 1 }));
