@@ -89,6 +89,10 @@ const table: { where: string; says: Record<number, string[]> }[] = [
   { where: '只有班组登记的单位联系人可以查看待确认的申报', says: { 15: ['单位', '申报材料', '确认', '填写推荐意见'] } },
   // the contact is not the team itself: the organisation confirms (the leader or a member cannot)
   { where: '申报材料须由所在单位确认并填写推荐意见', says: { 15: ['申报材料', '确认', '填写推荐意见'] } },
+  // 撤回申报: the leader takes it back only before the organisation has confirmed and recommended it
+  { where: '单位联系人已确认推荐，申报已报协会形式审查，不能再撤回', says: { 15: ['确认', '推荐'] } },
+  { where: '班组长已撤回这份申报修改', says: { 15: ['确认', '填写推荐意见'] } },
+  { where: '撤回后不能再提交，这份申报将不参加本年度评审', says: { 15: ['确认'] } },
   { where: '没有待决定的撤销提醒', says: { 22: ['连续', '投诉', '撤销'] } },
   { where: '决定保留', says: { 22: ['连续', '投诉', '撤销'] } },
   { where: '评审工作由广东省市政行业协会负责实施', says: { 14: ['广东省市政行业协会负责实施'] } },
