@@ -9,7 +9,7 @@ import { AlreadyDone, cite, citeClause, UserError } from './errors.js';
 import { dateField, httpUrl, numberField, onceValid, option, parseForm, text, defineForm, type FieldSpec, formLabels, formSchema, type FormValues, readDate, readForm, formDisplay, typedText } from './forms.js';
 import type { Actor } from './people.js';
 import { associationRule, revocationBarDays, revocationBarText } from './policy.js';
-import { aggregatedBefore, type CycleStatus, cycleStates, cycleStatusLabel, reopenedForSheetsText, runningStatuses } from './cycles.js';
+import { aggregatedBefore, type CycleStatus, cycleStates, cycleStatusLabel, getLatestCycle, reopenedForSheetsText, runningStatuses } from './cycles.js';
 import { StateMachine } from './stateMachine.js';
 import { getTeam, type Team } from './teams.js';
 import { cutText } from '../cards/kit.js';
@@ -232,13 +232,26 @@ export async function lockTeamOfApplication(tx: Db, teamId: number): Promise<voi
   await tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).for('key share');
 }
 
+/** 申报 with no year running once the last one's results are out: that year is over, the next not yet open. */
+export class ReviewYearOver extends UserError {
+  constructor(readonly year: number) {
+    super(`${year} 年度评审已结束（结果已公布）；下一年度评审开启后我会提醒你。`, { kind: 'info' });
+    this.name = 'ReviewYearOver';
+  }
+}
+
 /** The cycle taking applications now: status open and the deadline not passed. */
 export async function cycleOpenForApplications(tx: Db, today: string): Promise<Cycle> {
   // the running cycle (one at most, 第十九条): past 截止申报 it is scoring or being decided, not yet to open
   // FOR SHARE: a 截止申报 committing now (it holds the row FOR UPDATE) is waited for and its status read, so no
   // submit that read 'open' just before lands in a cycle already scoring (the foreign key alone would let it in)
   const [cycle] = await tx.select().from(cycles).where(inArray(cycles.status, [...runningStatuses])).orderBy(asc(cycles.year)).limit(1).for('share');
-  if (!cycle) throw new UserError(cite(19, '评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。'), { kind: 'info', article: 19 });
+  if (!cycle) {
+    // none running: the last year's results are out (July to spring), or no year was ever opened
+    const latest = await getLatestCycle(tx);
+    if (latest) throw new ReviewYearOver(latest.year);
+    throw new UserError(cite(19, '评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。'), { kind: 'info', article: 19 });
+  }
   if (cycle.status !== 'open') {
     throw new UserError(`${cycle.year} 年度申报已截止，评审正在进行（${cycleStates.label(cycle.status as CycleStatus)}）。发送“进度”查看本班组的申报情况。`, { kind: 'info' });
   }
@@ -279,7 +292,7 @@ export interface EligibilityFailure {
 export type Revocation = { year: number; revokedAt: Date | null; reason: string | null };
 
 /** E5's read: the team's latest title revoked, when its bar (barEnds) still holds at `now`. */
-export async function recentRevocation(tx: Db, teamId: number, cycle: Cycle, now: Date, timezone: string): Promise<Revocation | undefined> {
+export async function recentRevocation(tx: Db, teamId: number, cycle: Pick<Cycle, 'settings'>, now: Date, timezone: string): Promise<Revocation | undefined> {
   const barDays = revocationBarDays(cycle);
   // no bar lasts longer than this before now: a calendar year is at most 366 days (a day more for a clock change)
   const since = new Date(now.getTime() - (barDays ?? 367) * 86_400_000);

@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, requireNotBarred, requireRegisteredAYear, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireNotBarred, requireRegisteredAYear, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
 import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -12,6 +12,7 @@ import { formatDateZh, todayIn } from '../../src/dates.js';
 import { hasRole } from '../../src/people.js';
 import { getTeam, type Team, teamsOf } from '../../src/teams.js';
 import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
+import { revocationBarDays } from '../../src/policy.js';
 
 const returnedStates = new Set(['draft', 'returned']);
 
@@ -92,7 +93,9 @@ async function applyEntry(ctx: HandlerContext, page = 1, shown: { what: string }
     shown.what = '申报说明';
     return notALeaderCard(mine.map((v) => ({ name: v.team.name, role: v.myRole === 'member' ? 'member' : 'contact' })), { admin: hasRole(ctx.actor, 'admin') });
   }
-  const cycle = await cycleOpenForApplications(ctx.tx, today(ctx));
+  const cycle = await cycleOpenForApplications(ctx.tx, today(ctx)).catch(async (err: unknown) => {
+    throw err instanceof ReviewYearOver ? await yearOverFor(ctx, err, led.map((v) => v.team)) : err;
+  });
   if (led.length > 1) {
     return teamPickerCard({
       title: `${cycle.year} 年度申报`,
@@ -104,6 +107,20 @@ async function applyEntry(ctx: HandlerContext, page = 1, shown: { what: string }
     });
   }
   return applicationCard(ctx, led[0].team.id, cycle);
+}
+
+/**
+ * 申报 between years (the last year's results out, the next not open): that year is over, and for a team whose title
+ * was revoked, the day its bar ends (协会规定), as 进度 says it: the next year's form would refuse it until then.
+ */
+async function yearOverFor(ctx: HandlerContext, over: ReviewYearOver, led: readonly Team[]): Promise<UserError> {
+  // the bar of the year to come is not set yet: the default, as 进度 counts it with no year running
+  const revoked = await Promise.all(led.map((t) => recentRevocation(ctx.tx, t.id, { settings: null }, ctx.clock.now(), ctx.config.BOT_TIMEZONE)));
+  const bars = led.flatMap((t, i) => {
+    const r = revoked[i];
+    return r ? [revocationBarMessage(r, revocationBarDays(undefined), ctx.config.BOT_TIMEZONE, led.length > 1 ? t.name : '本班组')] : [];
+  });
+  return bars.length ? new UserError(`${over.message}${bars.join('')}`, over.opts) : over;
 }
 
 export async function sendApplyEntry(ctx: HandlerContext, msg: IncomingText): Promise<void> {

@@ -213,10 +213,10 @@ describe('申报 once the year\'s applications are closed', () => {
     expect(late.toast).toEqual({ type: 'info', content: `2027 年度申报已截止，评审正在进行（${stage}）。发送“进度”查看本班组的申报情况。` });
   });
 
-  it('no cycle running: not opened yet, with the article', async () => {
+  it('no cycle running, the last year published: that year is over, the next one will be announced', async () => {
     await h.db.db.update(cycles).set({ status: 'published' }).where(eq(cycles.id, f.cycleId));
     const asked = await ask(h, personas.leader, '申报');
-    expect(asked.p2p).toEqual(['text:第十九条：评审交流活动每年一次，本年度评审尚未开启申报，请留意协会通知；开启后我会提醒你。']);
+    expect(asked.p2p).toEqual(['text:2027 年度评审已结束（结果已公布）；下一年度评审开启后我会提醒你。']);
   });
 });
 
