@@ -98,7 +98,28 @@ export function contactNamedCard(team: Pick<TeamData, 'leaderOpenId' | 'organiza
           ? md`第十五条：申报材料由单位确认并填写推荐意见。该班组有 ${waiting} 份申报正等待确认，已同时发给你，请逐份确认并填写推荐意见；以后的申报，我也会发给你。`
           : '第十五条：班组申报时，申报材料由单位确认并填写推荐意见。届时我会把待确认的申报发给你。',
       ),
+      note('如果你不是该班组所在单位负责确认申报的人员，请告知班组长在“进度”→“修改资料”中改选正确的单位联系人。'),
       ...(waiting ? [buttonRow([button({ text: '待确认申报', type: 'primary', value: { action: 'endorse.list' } })])] : []),
+    ],
+  });
+}
+
+/**
+ * To the organisation contact a 修改资料 replaced (第十五条): no longer the team's contact, who changed it and when, and
+ * what became of the applications that waited for them (`waiting`: sent to the new contact, their cards spent).
+ */
+export function contactReplacedCard(team: Pick<TeamData, 'name' | 'code'>, change: { by: string; byLeader: boolean; on: string; waiting: number }): Card {
+  const who = change.byLeader ? md`班组长 ${mention(change.by)}` : md`协会管理员 ${mention(change.by)}`;
+  return card({
+    title: '你已不再是该班组的单位联系人',
+    template: 'grey',
+    elements: [
+      markdown(md`你已不再是 **${team.name}**（${team.code}）的单位联系人（${who} 于 ${change.on} 更换）。`),
+      note(
+        change.waiting
+          ? md`该班组待确认的 ${change.waiting} 份申报已改由新的单位联系人确认并填写推荐意见（第十五条），之前发给你的确认卡片已失效，你无需再处理。`
+          : '此后该班组的申报不再发给你确认（第十五条）。如有疑问，请与班组长联系。',
+      ),
     ],
   });
 }

@@ -54,7 +54,14 @@ export function endorsementRequestMessage(application: { id: number; form: unkno
  * the contact both queue these, in the transaction that changes it; `key` tells one change from another (the event,
  * the import). Someone not yet linked (pending) gets nothing here: linking sends them the requests.
  */
-export async function contactHandOverMessages(tx: Db, team: { id: number; name: string; code: string }, change: ContactChange, key: string): Promise<OutgoingMessage[]> {
+export async function contactHandOverMessages(
+  tx: Db,
+  team: { id: number; name: string; code: string },
+  change: ContactChange,
+  key: string,
+  /** The former contact is told by a card of the caller's (修改资料 tells them whether or not an application waited). */
+  opts: { formerToldApart?: boolean } = {},
+): Promise<OutgoingMessage[]> {
   if (!change.pendingApplicationIds.length || change.from === change.to) return [];
   const waiting = await tx
     .select({ id: applications.id, form: applications.form, submittedAt: applications.submittedAt, year: cycles.year })
@@ -63,11 +70,15 @@ export async function contactHandOverMessages(tx: Db, team: { id: number; name: 
     .where(inArray(applications.id, change.pendingApplicationIds))
     .orderBy(asc(applications.id));
   return [
-    {
-      dedupeKey: `team:contact-replaced:${team.id}:${change.from}:${key}`,
-      to: { openId: change.from },
-      text: `班组“${team.name}（${team.code}）”已更换单位联系人：该班组待确认的申报改由新的单位联系人确认并填写推荐意见（第十五条），你无需再处理。`,
-    },
+    ...(opts.formerToldApart
+      ? []
+      : [
+          {
+            dedupeKey: `team:contact-replaced:${team.id}:${change.from}:${key}`,
+            to: { openId: change.from },
+            text: `班组“${team.name}（${team.code}）”已更换单位联系人：该班组待确认的申报改由新的单位联系人确认并填写推荐意见（第十五条），你无需再处理。`,
+          },
+        ]),
     ...waiting.map((a) => endorsementRequestMessage(a, a.year, change.to, `contact:${change.to}:${key}`)),
   ];
 }

@@ -1,8 +1,8 @@
-import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
+import { contactNamedCard, contactReplacedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { contactHandOverMessages } from '../../src/endorsementCards.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import type { Db } from '../../db/index.js';
-import { todayIn } from '../../src/dates.js';
+import { formatDateZh, todayIn } from '../../src/dates.js';
 import { fastAddMembers, fastRemoveMember, fastSaveProfile } from '../../src/fast/teams.js';
 import type { Card } from '../../cards/kit.js';
 import { type CardActionInput, type CardResponse, type CardRun, type FastContext, type FastOutcome, type HandlerContext, type IncomingText, type OnRefused, toastFor } from '../../src/handlers.js';
@@ -11,7 +11,7 @@ import { announceRecusals } from '../../src/review/recusal.js';
 import { type Actor, pickerCandidates } from '../../src/people.js';
 import { addMembers, getTeam, ledBy, parseProfile, profileForm, removeMember, teamLedBy, teamMembersOf, teamsOf, updateTeamProfile } from '../../src/teams.js';
 import { needsLookup, personFromLookup } from '../lookup.js';
-import { idFrom, idOrZero, pageFrom, raw, sendPrivately } from '../respond.js';
+import { idFrom, idOrZero, pageFrom, raw, sendPrivately, today } from '../respond.js';
 import { statusCardFor, statusCardOf } from './status.js';
 import { teamData } from './view.js';
 
@@ -49,7 +49,12 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
     await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}:${ctx.eventId}`, to: { openId: updated.contactOpenId }, card });
     // an application waiting for confirmation (第十五条) follows the contact: the new one gets the request, and the one
     // who had it is told it is no longer theirs
-    for (const message of await contactHandOverMessages(ctx.tx, updated, contactChange, ctx.eventId)) await ctx.send(message);
+    for (const message of await contactHandOverMessages(ctx.tx, updated, contactChange, ctx.eventId, { formerToldApart: true })) await ctx.send(message);
+    // the contact replaced is told, whether or not an application waited for them (one not yet linked cannot be)
+    if (contactChange.from !== contactChange.to && !isPending(contactChange.from)) {
+      const change = { by: ctx.actor.openId, byLeader: updated.leaderOpenId === ctx.actor.openId, on: formatDateZh(today(ctx)), waiting: contactChange.pendingApplicationIds.length };
+      await ctx.send({ dedupeKey: `team:contact-replaced:${teamId}:${contactChange.from}:${ctx.eventId}`, to: { openId: contactChange.from }, card: contactReplacedCard(data, change) });
+    }
   }
   // a new contact who held the team's application to score has stepped aside (第十七条)
   await announceRecusals(ctx, recusals);

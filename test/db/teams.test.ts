@@ -389,9 +389,10 @@ describe('第十五条: the organisation contact is neither the leader nor a mem
     const request = h.fake.messages.filter((m) => m.receiveId === NEW_CONTACT && cardActions(m.content).some((a) => a.action === 'endorse.recommend' && a.applicationId === app.id));
     expect(request).toHaveLength(1);
     expectValidCard(request[0].content);
-    // the contact it was waiting for is told it is no longer theirs
-    const told = h.fake.messages.filter((m) => m.receiveId === CONTACT && m.msgType === 'text').map((m) => String(m.content.text));
-    expect(told.filter((t) => t.includes('佛山营运三组') && t.includes('已更换单位联系人') && t.includes('你无需再处理'))).toHaveLength(1);
+    // the contact it was waiting for is told it is no longer theirs, in one card
+    const told = h.fake.messages.filter((m) => m.receiveId === CONTACT && (m.msgType === 'text' || m.content.header?.title?.content === '你已不再是该班组的单位联系人')).map((m) => cardText(m.content));
+    expect(told.filter((t) => t.includes('佛山营运三组'))).toHaveLength(1);
+    expect(told.find((t) => t.includes('佛山营运三组'))).toContain('该班组待确认的 1 份申报已改由新的单位联系人确认并填写推荐意见（第十五条），之前发给你的确认卡片已失效，你无需再处理。');
     const [change] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'team.update'), eq(auditLog.entityId, String(team.id))));
     expect(change.actor).toBe(OTHER_LEADER);
     expect(change.details).toMatchObject({ contact: { from: CONTACT, to: NEW_CONTACT, pendingApplicationIds: [app.id] } });

@@ -780,6 +780,10 @@ export const cardSamples: Record<string, Sample> = {
     teams.registrationFormCard({ descriptor: registrationForm, leaderOpenId: LEADER, candidates: [LEADER], values: { teamName: '道路养护一班', teamType: 'project', contact: CONTACT, memberCount: '12' }, error: { field: 'phone', message: '请填写联系电话' } }),
   ],
   'teams.registeredCard': () => [teams.registeredCard(team, '2026-03-01')],
+  'teams.contactReplacedCard': () => [
+    teams.contactReplacedCard(team, { by: team.leaderOpenId, byLeader: true, on: '2026年3月10日', waiting: 0 }),
+    teams.contactReplacedCard(team, { by: 'ou_admin', byLeader: false, on: '2026年3月10日', waiting: 2 }),
+  ],
   'teams.contactNamedCard': () => [
     teams.contactNamedCard(team),
     // named by 修改资料: with nothing waiting, and with applications waiting that were sent at the same time
