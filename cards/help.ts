@@ -1,6 +1,13 @@
 import { button, buttonRow, card, type Card, hr, markdown, type Md, md, mdJoin, note, raw } from './kit.js';
 import { zh } from './strings.js';
 
+/** The button the menu highlights: the caller's next step (src/helpMenuCards.ts `menuPrimary`), with a count to show on it. */
+export interface MenuPrimary {
+  action: string;
+  /** Shown after the label: 待确认申报（3）. */
+  count?: number;
+}
+
 export interface MenuButton {
   action: string;
   label: string;
@@ -20,9 +27,11 @@ function commandLine(buttons: MenuButton[]): Md | undefined {
  * The 帮助 menu: one button per feature the caller's roles may use. Without `roles` it is a group's shared card, read
  * by everyone in the group: it names no one's roles (the button opens each person's own menu privately).
  */
-export function helpCard(opts: { roles?: string[]; buttons: MenuButton[] }): Card {
+export function helpCard(opts: { roles?: string[]; buttons: MenuButton[]; primary?: MenuPrimary }): Card {
   const roleNames = opts.roles?.map((r) => zh.roleNames[r] ?? r);
-  const primary = opts.buttons.slice(0, 1);
+  // the caller's next step, else (a group's shared card, with its one button) the first
+  const primary = opts.buttons.find((b) => b.action === opts.primary?.action) ?? opts.buttons[0];
+  const label = (b: MenuButton) => (b === primary && opts.primary?.count ? `${b.label}（${opts.primary.count}）` : b.label);
   const commands = commandLine(opts.buttons);
   return card({
     title: zh.menuTitle,
@@ -37,7 +46,7 @@ export function helpCard(opts: { roles?: string[]; buttons: MenuButton[] }): Car
         ? [
             buttonRow(
               opts.buttons.map((b) =>
-                button({ text: b.label, type: primary.includes(b) ? 'primary' : 'default', value: { ...(b.value ?? {}), action: b.action } }),
+                button({ text: label(b), type: b === primary ? 'primary' : 'default', value: { ...(b.value ?? {}), action: b.action } }),
               ),
             ),
           ]

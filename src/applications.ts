@@ -1069,6 +1069,19 @@ export async function awaitingFormalCheckPage(tx: Db, asked: number, size: numbe
   return { rows: last, total, page: pages, pages, asked: want };
 }
 
+/**
+ * Which applications wait for a contact of `contactOpenIds` to confirm them (joined with teams and cycles): a year whose
+ * review takes no more (reviewStillTakes) is not waiting for anyone: 进度 says it was not confirmed; nor is one back to
+ * scoring for a sheet reopened after 汇总 (its 汇总 on record).
+ */
+const awaitingEndorsementWhere = (contactOpenIds: readonly string[]) =>
+  and(
+    inArray(teams.contactOpenId, [...contactOpenIds]),
+    eq(applications.status, 'submitted'),
+    inArray(cycles.status, ['open', 'scoring']),
+    sql`not exists (select 1 from ${auditLog} l where l.entity = 'cycle' and l.entity_id = ${cycles.id}::text and l.action = 'cycle.closeScoring')`,
+  );
+
 /** Applications waiting for this contact's confirmation. */
 export async function awaitingEndorsementBy(tx: Db, contactOpenId: string) {
   return tx
@@ -1077,17 +1090,21 @@ export async function awaitingEndorsementBy(tx: Db, contactOpenId: string) {
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
     .innerJoin(organizations, eq(organizations.id, teams.organizationId))
-    // a year whose review takes no more (reviewStillTakes) is not waiting for anyone: 进度 says it was not confirmed; nor
-    // is one back to scoring for a sheet reopened after 汇总 (its 汇总 on record)
-    .where(
-      and(
-        eq(teams.contactOpenId, contactOpenId),
-        eq(applications.status, 'submitted'),
-        inArray(cycles.status, ['open', 'scoring']),
-        sql`not exists (select 1 from ${auditLog} l where l.entity = 'cycle' and l.entity_id = ${cycles.id}::text and l.action = 'cycle.closeScoring')`,
-      ),
-    )
+    .where(awaitingEndorsementWhere([contactOpenId]))
     .orderBy(asc(applications.submittedAt));
+}
+
+/** How many applications wait for each of these contacts' confirmation (the 帮助 menu's 待确认申报（N）); one read. */
+export async function awaitingEndorsementCounts(tx: Db, contactOpenIds: readonly string[]): Promise<Map<string, number>> {
+  if (!contactOpenIds.length) return new Map();
+  const rows = await tx
+    .select({ contact: teams.contactOpenId, n: sql<number>`count(*)::int` })
+    .from(applications)
+    .innerJoin(teams, eq(teams.id, applications.teamId))
+    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+    .where(awaitingEndorsementWhere(contactOpenIds))
+    .groupBy(teams.contactOpenId);
+  return new Map(rows.map((r) => [r.contact, Number(r.n)]));
 }
 
 /** An application as the cards show it: its team, year and state in words. */

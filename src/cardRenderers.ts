@@ -66,7 +66,7 @@ export function cardRenderers(db: Db, timezone: string, clock: Clock = systemClo
     [TITLE_REVOKED_CARD]: titleRevokedRenderer(db),
     [REVOCATION_ALERT_CARD]: revocationAlertRenderer(db, timezone),
     [REVOCATION_DECIDED_CARD]: revocationDecidedRenderer(db),
-    [HELP_MENU_CARD]: helpMenuRenderer,
+    [HELP_MENU_CARD]: helpMenuRenderer(db, day),
     [EXPERT_WELCOME_CARD]: expertWelcomeRenderer,
   };
 }

@@ -1,5 +1,10 @@
-import { helpCard, type MenuButton } from '../cards/help.js';
+import { helpCard, type MenuButton, type MenuPrimary } from '../cards/help.js';
+import type { Db } from '../db/index.js';
+import { awaitingEndorsementCounts } from './applications.js';
+import { getRunningCycle } from './cycles.js';
+import { todayIn } from './dates.js';
 import type { MenuEntry } from './handlers.js';
+import type { SendDay } from './jobs/reminderCards.js';
 import type { CardRenderer, CardSpec, RenderedCard } from './outbox.js';
 
 /**
@@ -17,9 +22,40 @@ export function menuButtons(entries: readonly MenuEntry[]): MenuButton[] {
   return entries.map((e) => ({ action: e.action, label: e.label, ...(e.value ? { value: e.value } : {}), ...(e.command ? { command: [...e.command] } : {}) }));
 }
 
-/** The menu's spec: the roles named on the card and their buttons; the same keys as the statement's `jsonb_build_object`. */
-export function helpMenuSpec(roles: readonly string[], buttons: MenuButton[]): CardSpec {
-  return { kind: HELP_MENU_CARD, roles: [...roles], buttons };
+/**
+ * The menu's spec: the roles named on the card and their buttons, and whose menu it is (its highlighted button is
+ * read when it is sent); the same keys as the statement's `jsonb_build_object`.
+ */
+export function helpMenuSpec(roles: readonly string[], buttons: MenuButton[], openId: string): CardSpec {
+  return { kind: HELP_MENU_CARD, roles: [...roles], buttons, openId };
+}
+
+/**
+ * The menu's highlighted button, the caller's next step: a contact with applications to confirm, 待确认申报 and how
+ * many; a leader, 年度申报 while the year takes applications, else 我的班组; an administrator 协会管理, an expert 评分任务;
+ * a member or a contact with nothing waiting, 我的班组; only someone in no team and no role, 注册班组.
+ */
+export function menuPrimary(roles: readonly string[], facts: { awaiting?: number; yearOpen?: boolean } = {}): MenuPrimary {
+  if (facts.awaiting) return { action: 'endorse.list', count: facts.awaiting };
+  if (roles.includes('leader')) return { action: facts.yearOpen ? 'application.start' : 'team.status' };
+  if (roles.includes('admin')) return { action: 'admin.menu' };
+  if (roles.includes('expert')) return { action: 'review.list' };
+  if (roles.includes('member') || roles.includes('org_contact')) return { action: 'team.status' };
+  return { action: 'team.registerForm' };
+}
+
+/** The highlighted button of each person's menu (menuPrimary), from what is waiting for them on `today`; one round trip. */
+export async function menuPrimaries(db: Db, people: readonly { openId: string; roles: readonly string[] }[], today: string): Promise<Map<string, MenuPrimary>> {
+  const contacts = people.filter((p) => p.roles.includes('org_contact')).map((p) => p.openId);
+  const leads = people.some((p) => p.roles.includes('leader'));
+  const [awaiting, running] = await Promise.all([awaitingEndorsementCounts(db, contacts), leads ? getRunningCycle(db) : undefined]);
+  const yearOpen = running?.status === 'open' && today <= running.applicationDeadline;
+  return new Map(people.map((p) => [p.openId, menuPrimary(p.roles, { awaiting: awaiting.get(p.openId), yearOpen })]));
+}
+
+/** One person's highlighted button (menuPrimaries). */
+export async function menuPrimaryOf(db: Db, openId: string, roles: readonly string[], today: string): Promise<MenuPrimary> {
+  return (await menuPrimaries(db, [{ openId, roles }], today)).get(openId)!;
 }
 
 /**
@@ -41,12 +77,18 @@ const isButton = (b: unknown): b is MenuButton => {
   );
 };
 
-/** The menu, from the spec alone. */
-export const helpMenuRenderer: CardRenderer = async (specs) =>
-  specs.map((s): RenderedCard => {
-    const { roles, buttons } = s as { roles?: unknown; buttons?: unknown };
-    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string') || !Array.isArray(buttons) || !buttons.every(isButton)) {
-      return { error: `card ${HELP_MENU_CARD}: incomplete spec` };
-    }
-    return { card: helpCard({ roles, buttons }) };
-  });
+/** The menus of a claimed batch, from their specs, each button to highlight read when sent (one read; none for a spec that names nobody). */
+export function helpMenuRenderer(db: Db, day: SendDay): CardRenderer {
+  return async (specs) => {
+    const whose = specs.flatMap((s) => (typeof s.openId === 'string' && Array.isArray(s.roles) && s.roles.every((r) => typeof r === 'string') ? [{ openId: s.openId, roles: s.roles as string[] }] : []));
+    const primaries = whose.length ? await menuPrimaries(db, whose, todayIn(day.timezone, day.clock.now())) : new Map<string, MenuPrimary>();
+    return specs.map((s): RenderedCard => {
+      const { roles, buttons } = s as { roles?: unknown; buttons?: unknown };
+      if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string') || !Array.isArray(buttons) || !buttons.every(isButton)) {
+        return { error: `card ${HELP_MENU_CARD}: incomplete spec` };
+      }
+      const primary = typeof s.openId === 'string' ? primaries.get(s.openId) : menuPrimary(roles);
+      return { card: helpCard({ roles, buttons, ...(primary ? { primary } : {}) }) };
+    });
+  };
+}

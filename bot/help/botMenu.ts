@@ -29,6 +29,6 @@ export function runBotMenu(registry: BotRegistry) {
     const said: IncomingText = { text, chatId: '', chatType: 'p2p', messageId: '', mentionedBot: false };
     const match = text ? registry.matchCommand(text) : undefined;
     if (match && (await match.def.run(ctx, said, match.argument, { glued: match.glued === true })) !== false) return;
-    await ctx.send({ dedupeKey: `menu:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
+    await ctx.send({ dedupeKey: `menu:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: await menuCardFor(registry, ctx) });
   };
 }

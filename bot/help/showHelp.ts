@@ -2,25 +2,27 @@ import { helpCard } from '../../cards/help.js';
 import { fastPrivateMenu } from '../../src/fast/requests.js';
 import { isSharedChat } from '../../src/groups.js';
 import type { BotRegistry, CardActionDecl, CardActionInput, CardResponse, HandlerContext, IncomingText } from '../../src/handlers.js';
-import { helpMenuSpec, menuButtons, menuTable } from '../../src/helpMenuCards.js';
+import { helpMenuSpec, menuButtons, menuPrimaryOf, menuTable } from '../../src/helpMenuCards.js';
 import { queuedBefore, resendKeys } from '../../src/outbox.js';
 import { today } from '../respond.js';
 
-export function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
+/** The caller's menu, its highlighted button their next step (menuPrimary). */
+export async function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
   const entries = registry.menuFor(ctx.actor.roles);
-  return helpCard({ roles: ctx.actor.roles, buttons: menuButtons(entries) });
+  const primary = await menuPrimaryOf(ctx.tx, ctx.actor.openId, ctx.actor.roles, today(ctx));
+  return helpCard({ roles: ctx.actor.roles, buttons: menuButtons(entries), primary });
 }
 
 /** `帮助` / `help`: the menu card, in reply to the message. */
 export function showHelp(registry: BotRegistry) {
   return async (ctx: HandlerContext, msg: IncomingText): Promise<void> => {
     if (msg.chatType === 'p2p') {
-      await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
+      await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { openId: ctx.actor.openId }, card: await menuCardFor(registry, ctx) });
       return;
     }
     // the group shares one card: its button opens each person's own menu in their p2p chat; a group that shows no cards
     // (a 互通群) sends the asker that menu privately instead (OutgoingMessage.asked)
-    const ownMenu = helpMenuSpec(ctx.actor.roles, menuButtons(registry.menuFor(ctx.actor.roles)));
+    const ownMenu = helpMenuSpec(ctx.actor.roles, menuButtons(registry.menuFor(ctx.actor.roles)), ctx.actor.openId);
     const card = helpCard({ buttons: [{ action: 'help.private', label: '在私聊中打开我的菜单' }] });
     await ctx.send({ dedupeKey: `help:${ctx.eventId}`, to: { replyTo: msg.messageId, chatId: msg.chatId }, card, asked: { openId: ctx.actor.openId, render: ownMenu } });
   };
@@ -39,7 +41,7 @@ export function openMenuPrivately(registry: BotRegistry) {
   return async (ctx: HandlerContext): Promise<CardResponse> => {
     const keys = privateMenuKeys(ctx.actor.openId, ctx.clock.now());
     if (await queuedBefore(ctx.tx, keys.previous)) return privateMenuSentAlready;
-    const render = helpMenuSpec(ctx.actor.roles, menuButtons(registry.menuFor(ctx.actor.roles)));
+    const render = helpMenuSpec(ctx.actor.roles, menuButtons(registry.menuFor(ctx.actor.roles)), ctx.actor.openId);
     return (await ctx.sendIfNew({ dedupeKey: keys.key, to: { openId: ctx.actor.openId }, render })) ? privateMenuSent : privateMenuSentAlready;
   };
 }
@@ -72,7 +74,7 @@ export function refreshMenu(registry: BotRegistry) {
   const privately = openMenuPrivately(registry);
   return async (ctx: HandlerContext, input: CardActionInput): Promise<CardResponse> => {
     if (input.chatId && (await isSharedChat(ctx.tx, input.chatId))) return privately(ctx);
-    return { card: { type: 'raw', data: menuCardFor(registry, ctx) } };
+    return { card: { type: 'raw', data: await menuCardFor(registry, ctx) } };
   };
 }
 
@@ -83,6 +85,6 @@ export function greetOnChatEntered(registry: BotRegistry) {
     const chatId = typeof event.chat_id === 'string' ? event.chat_id : 'p2p';
     // one greeting per user and chat per day (the bot's day, not UTC's) is enough, whatever the client re-sends
     const day = today(ctx);
-    await ctx.send({ dedupeKey: `greet:${chatId}:${ctx.actor.openId}:${day}`, to: { openId: ctx.actor.openId }, card: menuCardFor(registry, ctx) });
+    await ctx.send({ dedupeKey: `greet:${chatId}:${ctx.actor.openId}:${day}`, to: { openId: ctx.actor.openId }, card: await menuCardFor(registry, ctx) });
   };
 }

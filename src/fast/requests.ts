@@ -57,7 +57,7 @@ queued as (
   -- openMenuPrivately's ctx.sendIfNew, once the event is claimed, unless the period before queued one ($9: a press just before)
   insert into outbox (dedupe_key, kind, receive_id_type, receiver, rate_key, msg_type, priority, card, next_attempt_at)
   select $6::text, 'send', 'open_id', $3::text, $3::text, 'interactive', 0,
-    jsonb_build_object('render', jsonb_build_object('kind', $7::text, 'roles', to_jsonb(a.roles), 'buttons', b.buttons)), $8::timestamptz
+    jsonb_build_object('render', jsonb_build_object('kind', $7::text, 'roles', to_jsonb(a.roles), 'buttons', b.buttons, 'openId', $3::text)), $8::timestamptz
   from claim, actor_roles a, buttons b
   where not exists (select 1 from outbox o where o.dedupe_key = $9::text)
   on conflict (dedupe_key) do nothing

@@ -117,7 +117,8 @@ async function direct(h: Harness, step: Pick<Step, 'action' | 'who'>, eventId: s
 }
 
 /** The menu as the ordinary path drew it before it was drawn at send time: menuCardFor on the actor. */
-const oldMenu = (registry: BotRegistry, roles: Role[]) => menuCardFor(registry, { actor: { openId: '', name: null, roles } } as unknown as HandlerContext);
+const oldMenu = (h: Harness, openId: string, roles: Role[]) =>
+  menuCardFor(h.app.registry, { tx: h.db.db, actor: { openId, name: null, roles }, clock: h.clock, config: h.app.config } as unknown as HandlerContext);
 
 /** A workbook read back as the import reads it. */
 const readBack = async (bytes: Buffer) => readImportWorkbook(bytes);
@@ -156,26 +157,28 @@ describe('私信菜单 and 下载导入模板: the one statement answers and wri
       const registry = h.app.registry;
       const menus = (to: string) => h.fake.messages.filter((m) => m.receiveId === to && m.msgType === 'interactive').map((m) => m.content);
       const roles = async (openId: string) => (await loadActor(h.db.db, openId, h.app.config.ADMIN_OPEN_IDS)).roles;
-      expect(menus(VISITOR), mode).toEqual([oldMenu(registry, [])]);
-      expect(menus(personas.leader), mode).toEqual([oldMenu(registry, await roles(personas.leader))]);
+      expect(menus(VISITOR), mode).toEqual([await oldMenu(h, VISITOR, [])]);
+      expect(menus(personas.leader), mode).toEqual([await oldMenu(h, personas.leader, await roles(personas.leader))]);
       expect(await roles(personas.leader)).toEqual(expect.arrayContaining(['leader', 'member']));
-      expect(menus(MULTI), mode).toEqual([oldMenu(registry, MULTI_ROLES)]);
-      expect(menus(ADMIN), mode).toEqual([oldMenu(registry, await roles(ADMIN))]);
+      expect(menus(MULTI), mode).toEqual([await oldMenu(h, MULTI, MULTI_ROLES)]);
+      expect(menus(ADMIN), mode).toEqual([await oldMenu(h, ADMIN, await roles(ADMIN))]);
       expect(await roles(ADMIN)).toContain('admin');
-      expect(menus(LATE), mode).toEqual([oldMenu(registry, []), oldMenu(registry, ['expert'])]);
+      expect(menus(LATE), mode).toEqual([await oldMenu(h, LATE, []), await oldMenu(h, LATE, ['expert'])]);
       // the rows hold the spec: the roles in actorFrom's order and the buttons menuFor offers them; the clicker's own, so interactive
       const rows = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'help:private:%')).orderBy(outbox.id);
       expect(rows.map((o) => [o.receiver, o.priority, o.msgType, o.status])).toEqual(
         [VISITOR, personas.leader, MULTI, ADMIN, LATE, LATE].map((to) => [to, 0, 'interactive', 'sent']),
       );
       const multi = rows.find((o) => o.receiver === MULTI)!;
-      expect((multi.card as { render: unknown }).render).toEqual(helpMenuSpec(MULTI_ROLES, menuButtons(registry.menuFor(MULTI_ROLES))));
+      expect((multi.card as { render: unknown }).render).toEqual(helpMenuSpec(MULTI_ROLES, menuButtons(registry.menuFor(MULTI_ROLES)), MULTI));
       fastMessages.push(h.fake.messages.filter((m) => m.msgType === 'interactive').map((m) => [m.receiveId, m.content]));
     }
     expect(fastMessages[0]).toEqual(fastMessages[1]);
-    const registry = worlds.fast.h.app.registry;
-    expect(await helpMenuRenderer([helpMenuSpec(['admin'], menuButtons(registry.menuFor(['admin']))), { kind: HELP_MENU_CARD, roles: 'admin' }])).toEqual([
-      { card: oldMenu(registry, ['admin']) },
+    const { h } = worlds.fast;
+    const registry = h.app.registry;
+    const render = helpMenuRenderer(h.db.db, { timezone: h.app.config.BOT_TIMEZONE, clock: h.clock });
+    expect(await render([helpMenuSpec(['admin'], menuButtons(registry.menuFor(['admin'])), ADMIN), { kind: HELP_MENU_CARD, roles: 'admin' }])).toEqual([
+      { card: await oldMenu(h, ADMIN, ['admin']) },
       { error: `card ${HELP_MENU_CARD}: incomplete spec` },
     ]);
   });
