@@ -10,9 +10,10 @@ import type { CardRenderer, CardSpec, RenderedCard } from './outbox.js';
 /**
  * 在私聊中打开我的菜单 (`help.private`): the clicker's own menu, drawn when it is sent. The outbox row holds what the
  * card shows, as it was at the click: the clicker's roles and the buttons those roles are offered
- * (`{ kind: 'helpMenu', roles, buttons }`), so the card is the one `helpCard` drew at once, whichever path queued
+ * (`{ kind: 'helpMenu', roles, buttons, openId }`), so the card is the one `helpCard` draws, whichever path queued
  * it: the ordinary handler (bot/help/showHelp.ts) or the one statement of src/fast/requests.ts, which finds the
- * roles and the buttons itself and cannot wait for a card drawn in TypeScript. The renderer reads nothing.
+ * roles and the buttons itself and cannot wait for a card drawn in TypeScript. The renderer reads only which button
+ * to highlight, the person's next step when it is sent (menuPrimaries).
  */
 
 export const HELP_MENU_CARD = 'helpMenu';
