@@ -594,6 +594,12 @@ export async function recallApplication(tx: Db, actor: Actor, teamId: number, cy
   return { application, team };
 }
 
+/**
+ * Whether the leader took the application back (撤回申报 leaves a draft with no submission): a contact holds a request
+ * of a draft only so. A draft that keeps its submission was returned and saved before returns stayed 退回修改.
+ */
+export const takenBack = (application: Pick<Application, 'status' | 'submittedAt'>) => application.status === 'draft' && application.submittedAt === null;
+
 /** A decision clicked on the contact's card of an application its leader has taken back since (撤回申报). */
 export class RecalledByLeader extends UserError {
   constructor() {
@@ -768,8 +774,8 @@ export async function endorseApplication(
   if (row.application.status === 'returned' && returnReason) {
     throw new UserError(cite(15, `协会形式审查已退回这份申报（退回原因：${returnReason}），无需再${what}；班组长修改后重新提交时，会再发给你确认并填写推荐意见。`), { kind: 'info', article: 15 });
   }
-  // a draft is one its leader took back since the request was sent (撤回申报): the card in hand is spent
-  if (row.application.status === 'draft') throw new RecalledByLeader();
+  // taken back by its leader since the request was sent (撤回申报): the card in hand is spent
+  if (takenBack(row.application)) throw new RecalledByLeader();
   const done = madeAlready(transition, row.application, what, actor.openId);
   if (done) throw done;
   const other = decision === 'recommend' ? { transition: 'returnByOrganization' as const, what: '退回' } : { transition: 'recommend' as const, what: '推荐' };
@@ -794,7 +800,7 @@ export async function endorseApplication(
     .returning();
   if (!application) {
     const current = await findApplicationById(tx, applicationId);
-    if (current?.status === 'draft') throw new RecalledByLeader();
+    if (current && takenBack(current)) throw new RecalledByLeader();
     throw (current && (madeAlready(transition, current, what, actor.openId) ?? (await decidedOtherwise(tx, current, other, what, decided)))) ?? new UserError('该申报已处理。', { kind: 'info' });
   }
   // a return keeps the form as it was returned, so that its resubmission can say what changed (returnBefore)

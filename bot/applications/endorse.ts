@@ -10,6 +10,7 @@ import {
   LateReturn,
   RecalledByLeader,
   ResubmittedSince,
+  takenBack,
   resubmittable,
   returnBefore,
   returnNotes,
@@ -57,7 +58,7 @@ export const openEndorsement: CardRun = async (ctx, input) => {
   const row = await applicationForContact(ctx.tx, ctx.actor, idFrom(input.value, 'applicationId'));
   const summary = summaryOf(row.application, row.team, row.organization, row.cycle.year);
   // taken back by its leader (撤回申报): said so, with the materials as they stand and nothing to fill in
-  if (row.application.status === 'draft') {
+  if (takenBack(row.application)) {
     const recalled = new RecalledByLeader().message;
     return raw(endorsementRequestCard(summary, { descriptor: endorsementForm, closed: recalled }), { type: 'info', content: recalled });
   }
