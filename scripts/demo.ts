@@ -7,8 +7,9 @@
  * shifted, then moved forward), so what `npm start` finds is all in the past.
  *
  * It needs a DATA_DIR without teams, cycles or complaints (seeded people alone are fine): mixed with
- * earlier data, or run twice, a demo would not be what it shows. If the directory holds any, it changes
- * nothing and says to run `npm run reset` (which asks before wiping) and then `npm run demo` again.
+ * earlier data, or run twice, a demo would not be what it shows. If the directory holds any (perhaps the
+ * association's real data), it changes nothing and says to run the demo in a folder of its own
+ * (`DATA_DIR=./demo-data npm run demo`, then `DATA_DIR=./demo-data npm start`).
  * It refuses LARK_* (a real Feishu app), DATABASE_URL (a server database), a DATA_DIR another process holds
  * (PGlite is one process per folder) and a folder holding files the bot did not make.
  */

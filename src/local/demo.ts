@@ -145,8 +145,11 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   try {
     const existing = await existingData(database);
     if (existing) {
-      print(`数据目录 ${dataDir} 里已有数据（${existing}）。演示要从空的数据目录开始，以免和已有的班组、评审混在一起：`);
-      print('先运行 npm run reset（确认后清空本地数据），再运行 npm run demo。');
+      // the association's real data may be here: the demo goes to a folder of its own, it never advises wiping this one
+      print(`数据目录 ${dataDir} 里已有数据（${existing}）。演示要从空的数据目录开始，以免和已有的班组、评审混在一起；这里的数据没有改动。`);
+      print('请在另一个数据目录里运行演示：DATA_DIR=./demo-data npm run demo');
+      print('演示结束后用 DATA_DIR=./demo-data npm start 在控制台查看它；不带 DATA_DIR 的 npm start 仍打开这里的数据。');
+      print('若确要清空这里的数据：先 npm run backup 备份，再 npm run reset。');
       return 1;
     }
     const clock = new OffsetClock();

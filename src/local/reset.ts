@@ -1,5 +1,8 @@
 import { createInterface } from 'node:readline';
-import { DataDirRefused, describeHolder, hasMarker, lockHolderOf, wipeDataDir } from './dataDir.js';
+import { count } from 'drizzle-orm';
+import { openDatabase } from '../../db/index.js';
+import { applications, complaints, teams } from '../../db/schema.js';
+import { DataDirRefused, describeHolder, hasMarker, isPgliteDataDir, lockDataDir, lockHolderOf, wipeDataDir } from './dataDir.js';
 
 export interface ResetOptions {
   dataDir: string;
@@ -33,6 +36,8 @@ export async function resetLocalData(opts: ResetOptions): Promise<number> {
     return 0;
   }
   if (!opts.yes) {
+    const held = await heldData(opts.dataDir);
+    if (held) say(`${opts.dataDir} holds ${held}. To keep a copy, answer N and run npm run backup first.`);
     out.write(`Wipe every team, application, score and message of local mode in ${opts.dataDir}? [y/N] `);
     const rl = createInterface({ input: opts.input ?? process.stdin, terminal: false });
     // no input at all (stdin closed) counts as No
@@ -54,5 +59,36 @@ export async function resetLocalData(opts: ResetOptions): Promise<number> {
     if (!(err instanceof DataDirRefused)) throw err;
     say(`reset refused: ${err.message}`);
     return 1;
+  }
+}
+
+const counted = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/**
+ * What the wipe would take, for the prompt ("5 teams, 12 applications and 2 complaints"); undefined when the folder
+ * cannot be read as a database (a wipe cut short, another version's), which the prompt then goes without. Read
+ * under the folder's lock, without migrating: the folder is left as it was.
+ */
+async function heldData(dataDir: string): Promise<string | undefined> {
+  if (!isPgliteDataDir(dataDir)) return undefined;
+  let lock;
+  try {
+    lock = lockDataDir(dataDir);
+  } catch {
+    return undefined;
+  }
+  try {
+    const database = await openDatabase({ dataDir, migrate: false });
+    try {
+      const db = database.db;
+      const [[t], [a], [c]] = [await db.select({ n: count() }).from(teams), await db.select({ n: count() }).from(applications), await db.select({ n: count() }).from(complaints)];
+      return `${counted(t.n, 'team')}, ${counted(a.n, 'application')} and ${counted(c.n, 'complaint')}`;
+    } finally {
+      await database.close();
+    }
+  } catch {
+    return undefined;
+  } finally {
+    lock.release();
   }
 }

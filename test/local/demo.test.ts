@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Readable, Writable } from 'node:stream';
 import { runDemo, TEAMS } from '../../src/local/demo.js';
+import { resetLocalData } from '../../src/local/reset.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -36,11 +38,35 @@ describe('npm run demo', () => {
     console.log(`demo: ${lines.at(-1)}`);
   }, 120_000);
 
-  it('refuses a data directory that already holds data, pointing to npm run reset', async () => {
+  it('refuses a data directory that already holds data, pointing to a folder of its own, never to a bare reset', async () => {
     const lines: string[] = [];
     const code = await runDemo({ env, out: (l) => lines.push(l) });
     expect(code).toBe(1);
-    expect(lines.join('\n')).toContain('npm run reset');
+    const said = lines.join('\n');
+    expect(said).toContain('5 个班组');
+    expect(said).toContain('DATA_DIR=./demo-data npm run demo');
+    expect(said).toContain('DATA_DIR=./demo-data npm start');
+    // the folder may hold the association's real data: reset only after a backup
+    for (const l of lines.filter((l) => l.includes('npm run reset'))) expect(l).toMatch(/先 npm run backup 备份.*npm run reset/);
+  }, 120_000);
+
+  it('npm run reset asks naming what it would wipe and suggests a backup first; N keeps it all', async () => {
+    let said = '';
+    const output = new Writable({
+      write(chunk, _enc, cb) {
+        said += String(chunk);
+        cb();
+      },
+    });
+    const code = await resetLocalData({ dataDir, input: Readable.from(['n\n']), output });
+    expect(code).toBe(0);
+    expect(said).toContain(`${dataDir} holds 5 teams, 5 applications and 2 complaints`);
+    expect(said).toContain('npm run backup');
+    expect(said).toContain('[y/N]');
+    expect(said).toContain('not wiped');
+    // the folder is still the demo's: a second demo still finds its teams
+    const lines: string[] = [];
+    expect(await runDemo({ env, out: (l) => lines.push(l) })).toBe(1);
     expect(lines.join('\n')).toContain('5 个班组');
   }, 120_000);
 });
