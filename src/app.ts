@@ -246,8 +246,12 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
     });
   }
   if (opts.runDispatcher !== false) {
-    // PGlite is this process's alone (its DATA_DIR lock): what the last run left mid-send goes out now, not in a minute
-    if (database.kind === 'pglite') await dispatcher.releaseAbandoned();
+    // PGlite is this process's alone (its DATA_DIR lock): what the last run left mid-send goes out now, and the bulk
+    // jobs it held resume now, not when their lease runs out a minute later
+    if (database.kind === 'pglite') {
+      await dispatcher.releaseAbandoned();
+      await bulkJobs.releaseAbandoned();
+    }
     dispatcher.start();
     bulkJobs.start();
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, inArray, isNull, like, lt, not, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, like, lt, not, or, sql } from 'drizzle-orm';
 import { bulkJobCard, type BulkJobKindName, bulkJobTitles, type BulkJobView } from '../cards/bulk.js';
 import type { Db } from '../db/index.js';
 import { bulkJobs, cycles, outbox } from '../db/schema.js';
@@ -428,6 +428,25 @@ export class BulkJobWorker {
     } catch (err) {
       log.warn({ err, jobId }, 'analyze after a bulk job failed');
     }
+  }
+
+  /**
+   * At start where this process is the database's only one (PGlite: its DATA_DIR lock): the jobs a killed run held go
+   * back to the queue at their cursor, as release() does on stop, rather than waiting out its lease, with one line each
+   * saying where it resumes. A job waiting to be tried again (no worker, a lease in the future) keeps its wait.
+   * Never on PostgreSQL, where another replica may hold the lease.
+   */
+  async releaseAbandoned(): Promise<number> {
+    const jobs = await this.deps.db
+      .update(bulkJobs)
+      .set({ status: 'queued', claimedBy: null, leaseUntil: null })
+      .where(and(inArray(bulkJobs.kind, [...this.kinds.keys()]), eq(bulkJobs.status, 'running'), isNotNull(bulkJobs.claimedBy)))
+      .returning({ id: bulkJobs.id, kind: bulkJobs.kind, done: bulkJobs.done, total: bulkJobs.total });
+    for (const job of jobs.sort((a, b) => a.id - b.id)) {
+      const title = bulkJobTitles[job.kind as BulkJobKindName] ?? job.kind;
+      this.deps.log.info({ jobId: job.id, kind: job.kind, done: job.done, total: job.total }, `bulk job ${job.id} (${title}) left running by the last run given back: resumes at ${job.done} / ${job.total}`);
+    }
+    return jobs.length;
   }
 
   /** On stop: the job goes back to the queue at its cursor, for the next worker to take at once. */
