@@ -181,8 +181,10 @@ export class LocalConsole {
     const card = body.card?.data;
     const answered = this.deps.platform.answerCallback(input.messageId, body);
     if (!answered.ok) return { status: 200, toast: body.toast, error: `飞书不接受回调返回的卡片（${answered.code}）：${answered.msg}`, version: this.version };
-    // the callback's answer replaces the card in place, as Feishu does
+    // the callback's answer replaces the card in place, as Feishu does; stored before the click is answered, so a bot
+    // killed right after it shows the answer at its next start, not the form again
     if (card && typeof card === 'object') this.replaceCard(input.messageId, card);
+    await this.flushed();
     return { status: 200, toast: body.toast, card, version: this.version };
   }
 

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatBindings, people } from '../../db/schema.js';
+import { chatBindings, consoleEntries, people } from '../../db/schema.js';
 import { LocalConsole } from '../../src/local/console.js';
 import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
 import { addLocalPerson, LOCAL_ADMIN_GROUP, LOCAL_PEOPLE, seedLocal } from '../../src/local/seed.js';
@@ -143,5 +143,59 @@ describe('local console chats', () => {
     await local.say({ openId: LEADER, text: '条款 16' });
     await waiting;
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('stores the answered card before the click is answered: a bot killed right after it shows the answer at its next start', async () => {
+    // a disk slow to take console_entries' writes: each waits 300 ms before it goes in
+    const slowDb = new Proxy(h.db.db, {
+      get(target, prop) {
+        if (prop !== 'insert') return Reflect.get(target, prop, target);
+        return (table: typeof consoleEntries) => ({
+          values: (v: typeof consoleEntries.$inferInsert) => ({
+            onConflictDoUpdate: (c: Parameters<ReturnType<ReturnType<typeof target.insert>['values']>['onConflictDoUpdate']>[0]) => ({
+              then: (ok: (x: unknown) => unknown, failed: (e: unknown) => unknown) =>
+                new Promise((r) => setTimeout(r, 300)).then(() => target.insert(table).values(v).onConflictDoUpdate(c)).then(ok, failed),
+            }),
+          }),
+        });
+      },
+    });
+    const slow = new LocalConsole({
+      database: { ...h.db, db: slowDb },
+      platform: h.fake,
+      secrets: { encryptKey: TEST_ENCRYPT_KEY, verificationToken: TEST_VERIFICATION_TOKEN },
+      baseUrl: () => h.app.url,
+      log: createLogger('silent'),
+    });
+    await slow.restored;
+    const person = await addLocalPerson(h.db.db, { name: '竞态班长', roles: [] });
+    await slow.say({ openId: person.openId, text: '注册' });
+    await h.drain();
+    const form = slow.changes(p2pChatIdFor(person.openId), 0).entries.find((e) => e.from === 'bot')!;
+    const res = await slow.click({
+      openId: person.openId,
+      chatId: p2pChatIdFor(person.openId),
+      messageId: form.id,
+      value: cardActions(form.content).find((v) => v.action === 'team.register')!,
+      name: 'submit',
+      formValue: {
+        teamName: '竞态一班',
+        organization: '广州市市政工程维修有限公司',
+        department: '养护部',
+        teamType: 'administrative',
+        leader: person.openId,
+        phone: '020-12345678',
+        memberCount: '12',
+        functions: '道路养护',
+        goals: '完好率 98%',
+        plan: '每月例会',
+        contact: CONTACT,
+      },
+    });
+    expect(res.toast?.type).toBe('success');
+    // read at once, as the next start would after a kill -9 now
+    const [row] = await h.db.db.select().from(consoleEntries).where(eq(consoleEntries.messageId, form.id));
+    expect(cardText(row.content)).toContain('注册成功');
+    await slow.flushed();
   });
 });
