@@ -6,7 +6,7 @@
  */
 import { configOrExit } from '../src/config.js';
 import { backupLocalData } from '../src/local/backup.js';
-import { fileErrorLine } from '../src/local/dataDirFailure.js';
+import { scriptFileFailure } from '../src/local/dataDirFailure.js';
 
 const config = configOrExit();
 const file = process.argv.slice(2).find((a) => !a.startsWith('--'));
@@ -14,6 +14,6 @@ try {
   process.exit(await backupLocalData({ dataDir: config.DATA_DIR, databaseUrl: config.DATABASE_URL, file, now: new Date(), timezone: config.BOT_TIMEZONE }));
 } catch (err) {
   // a full disk, a read-only folder: one line naming the file and the cause, not a stack
-  process.stderr.write(`backup failed: ${fileErrorLine(err)}; nothing was written as a backup.\n`);
+  process.stderr.write(`backup failed, nothing was written as a backup: ${scriptFileFailure(err, config.DATA_DIR, 'run npm run backup again', 'free space or make the folder writable')}.\n`);
   process.exit(1);
 }

@@ -5,15 +5,16 @@
  * Refuses when DATABASE_URL is set: a server database is never wiped from here.
  */
 import { loadDotEnv } from '../src/config.js';
-import { fileErrorLine } from '../src/local/dataDirFailure.js';
+import { scriptFileFailure } from '../src/local/dataDirFailure.js';
 import { resetLocalData } from '../src/local/reset.js';
 
 loadDotEnv();
 const blank = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
+const dataDir = blank(process.env.DATA_DIR) ?? './data';
 try {
   process.exit(
     await resetLocalData({
-      dataDir: blank(process.env.DATA_DIR) ?? './data',
+      dataDir,
       databaseUrl: blank(process.env.DATABASE_URL),
       yes: process.argv.includes('--yes') || process.argv.includes('-y'),
     }),
@@ -21,6 +22,6 @@ try {
 } catch (err) {
   // a read-only DATA_DIR: one line, not a stack. A wipe cut short removed PG_VERSION first and the marker last, so the
   // next reset finishes it (wipeDataDir)
-  process.stderr.write(`reset failed: ${fileErrorLine(err)}; make DATA_DIR writable, then run npm run reset again.\n`);
+  process.stderr.write(`reset failed: ${scriptFileFailure(err, dataDir, 'run npm run reset again', 'make DATA_DIR writable')}.\n`);
   process.exit(1);
 }

@@ -5,7 +5,7 @@
  */
 import { configOrExit } from '../src/config.js';
 import { restoreLocalData } from '../src/local/backup.js';
-import { fileErrorLine } from '../src/local/dataDirFailure.js';
+import { scriptFileFailure } from '../src/local/dataDirFailure.js';
 
 const config = configOrExit();
 const file = process.argv.slice(2).find((a) => !a.startsWith('--'));
@@ -18,6 +18,6 @@ try {
 } catch (err) {
   // a read-only DATA_DIR, one under a file: one line, not a stack. A restore cut short while it moved the files in is
   // refused by npm start and finished by the next restore (isInterruptedRestore)
-  process.stderr.write(`restore failed: ${fileErrorLine(err)}; the backup was not restored. Make DATA_DIR writable, then run npm run restore -- ${file} again.\n`);
+  process.stderr.write(`restore failed, the backup was not restored: ${scriptFileFailure(err, config.DATA_DIR, `run npm run restore -- ${file} again`, 'make DATA_DIR writable')}.\n`);
   process.exit(1);
 }

@@ -16,7 +16,11 @@ export function startupProblem(err: unknown, c: Config): string {
   const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];
   const syscall = (e as { syscall?: string })?.syscall ?? (e?.cause as { syscall?: string } | undefined)?.syscall;
   // EACCES is the port's only from listen(); from a file it is the data folder's
-  if (code === 'EADDRINUSE' || (code === 'EACCES' && syscall === 'listen')) return `PORT ${c.PORT} on HOST ${c.HOST} cannot be used (${code})`;
+  const otherPort = c.PORT === 3001 ? 3002 : 3001;
+  if (code === 'EADDRINUSE') return `PORT ${c.PORT} on HOST ${c.HOST} cannot be used: another program listens there (EADDRINUSE); stop it, or set another port (PORT=${otherPort})`;
+  if (code === 'EACCES' && syscall === 'listen') {
+    return `PORT ${c.PORT} on HOST ${c.HOST} cannot be used: this user may not listen there (EACCES; ports below 1024 need administrator rights); set PORT=3000 or another port from 1024 up`;
+  }
   // a name that does not resolve is HOST's when it is HOST's name (getaddrinfo's error carries it) and not the database's too
   const hostname = (e as { hostname?: string })?.hostname ?? (e?.cause as { hostname?: string } | undefined)?.hostname;
   const hostsName = hostname !== undefined && hostname === c.HOST && hostname !== databaseHost(c.DATABASE_URL);

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
@@ -18,10 +21,26 @@ describe('a failed start', () => {
 
   it('blames PORT for a port it may not listen on, and DATA_DIR for a folder it may not write', () => {
     const listen = Object.assign(new Error('listen EACCES: permission denied 127.0.0.1:80'), { code: 'EACCES', syscall: 'listen', address: '127.0.0.1', port: 80 });
-    expect(startupProblem(listen, local)).toBe('PORT 80 on HOST 127.0.0.1 cannot be used (EACCES)');
-    expect(startupProblem(fsError('EACCES', 'open'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (EACCES)');
-    expect(startupProblem(fsError('EROFS', 'mkdir'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (EROFS)');
-    expect(startupProblem(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', syscall: 'listen' }), local)).toBe('PORT 80 on HOST 127.0.0.1 cannot be used (EADDRINUSE)');
+    expect(startupProblem(listen, local)).toBe('PORT 80 on HOST 127.0.0.1 cannot be used: this user may not listen there (EACCES; ports below 1024 need administrator rights); set PORT=3000 or another port from 1024 up');
+    expect(startupProblem(fsError('EACCES', 'open'), local)).toBe("DATA_DIR /srv/gdsz/data cannot hold the database: this user may not write there (EACCES); choose a DATA_DIR this user can write, or run the bot as the folder's owner, then start again");
+    expect(startupProblem(fsError('EROFS', 'mkdir'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database: the file system it is on is read-only (EROFS); choose a DATA_DIR on a writable disk, or remount it writable, then start again');
+    expect(startupProblem(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', syscall: 'listen' }), local)).toBe('PORT 80 on HOST 127.0.0.1 cannot be used: another program listens there (EADDRINUSE); stop it, or set another port (PORT=3001)');
+  });
+
+  it('names the file in the way of a DATA_DIR under a file', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'startup-'));
+    try {
+      writeFileSync(join(parent, 'notes'), 'a file, not a folder\n');
+      const under = parseConfig({ DATA_DIR: join(parent, 'notes', 'data') });
+      for (const code of ['ENOTDIR', 'EEXIST']) {
+        const err = Object.assign(new Error(`${code}: not a directory, mkdir '${join(parent, 'notes', 'data')}'`), { code, syscall: 'mkdir', path: join(parent, 'notes', 'data') });
+        expect(startupProblem(err, under)).toBe(
+          `DATA_DIR ${join(parent, 'notes', 'data')} cannot hold the database: a file named ${join(parent, 'notes')} is in the way (a folder is needed there) (${code}); move that file, or choose another DATA_DIR, then start again`,
+        );
+      }
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 
   it('blames DATA_DIR for a missing mount, a missing parent or a place nobody may write, naming the path; not for a file elsewhere', () => {

@@ -1,4 +1,5 @@
-import { resolve, sep } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import { type Database, DatabaseAhead, fullDiskRoom, openDatabase, roomLeft, storageFailure } from '../../db/index.js';
 import { claimDataDir, type DataDirLock, DataDirRefused } from './dataDir.js';
 import { databaseUrlProblem } from '../log.js';
@@ -13,7 +14,9 @@ export function dataDirProblem(err: unknown, dataDir: string, again = 'start aga
   const e = err as { code?: string; cause?: { code?: string } } | null | undefined;
   const code = e?.code ?? e?.cause?.code;
   const then = outcome ? `; ${outcome}` : '';
-  if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EACCES' || code === 'EROFS') return `DATA_DIR ${dataDir} cannot hold the database (${code})${then}`;
+  const at = (e as { path?: string })?.path ?? (e?.cause as { path?: string } | undefined)?.path;
+  const why = code === undefined ? undefined : folderProblem(code, at ?? dataDir);
+  if (why) return `DATA_DIR ${dataDir} cannot hold the database: ${why.meaning} (${code})${then}; ${why.todo}, then ${again}`;
   // a folder on a mount that is gone (a dangling link), a parent that is missing, a place no one may write (EPERM): the
   // data folder's when the path is in it or on the way to it
   const path = (e as { path?: string })?.path ?? (e?.cause as { path?: string } | undefined)?.path;
@@ -111,4 +114,44 @@ export function fileErrorLine(err: unknown): string {
   const e = err as NodeJS.ErrnoException | null | undefined;
   const said = typeof e?.message === 'string' ? e.message.split('\n')[0] : String(err);
   return `${e?.code && !said.startsWith(e.code) ? `${e.code} ` : ''}${said}`;
+}
+
+/**
+ * What a file error on the way to a folder means and what to do about it, for one line: a read-only file system, a user
+ * who may not write there, a file where a folder should be. Undefined for any other code.
+ */
+function folderProblem(code: string, path: string): { meaning: string; todo: string } | undefined {
+  if (code === 'EROFS') return { meaning: 'the file system it is on is read-only', todo: 'choose a DATA_DIR on a writable disk, or remount it writable' };
+  if (code === 'EACCES') return { meaning: 'this user may not write there', todo: "choose a DATA_DIR this user can write, or run the bot as the folder's owner" };
+  if (code === 'ENOTDIR' || code === 'EEXIST') {
+    const file = fileInTheWay(path);
+    return { meaning: file ? `a file named ${file} is in the way (a folder is needed there)` : 'a file is in the way where a folder is needed', todo: 'move that file, or choose another DATA_DIR' };
+  }
+  return undefined;
+}
+
+/** The file (not a folder) nearest to `path` on the way to it: where a folder of the path should be. */
+function fileInTheWay(path: string): string | undefined {
+  for (let p = resolve(path); ; p = dirname(p)) {
+    try {
+      if (existsSync(p) && !statSync(p).isDirectory()) return p;
+    } catch {
+      return undefined;
+    }
+    if (p === dirname(p)) return undefined;
+  }
+}
+
+/**
+ * For npm run backup, reset and restore: a file error as one line saying what it means and what to do (a read-only
+ * DATA_DIR: "DATA_DIR … cannot be written: the file system it is on is read-only (EROFS at …/.gdsz-bot.lock…); choose
+ * a DATA_DIR on a writable disk, or remount it writable, then run npm run reset again"); other errors as fileErrorLine
+ * says them, then `otherwise`.
+ */
+export function scriptFileFailure(err: unknown, dataDir: string, again: string, otherwise: string): string {
+  const e = err as NodeJS.ErrnoException | null | undefined;
+  const path = e?.path;
+  const why = e?.code && (path === undefined || onTheWay(path, dataDir)) ? folderProblem(e.code, path ?? dataDir) : undefined;
+  if (!why) return `${fileErrorLine(err)}; ${otherwise}, then ${again}`;
+  return `DATA_DIR ${dataDir} cannot be written: ${why.meaning} (${e!.code}${path ? ` at ${path}` : ''}); ${why.todo}, then ${again}`;
 }

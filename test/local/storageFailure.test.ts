@@ -102,7 +102,9 @@ describe('a write the disk refuses', () => {
       'DATA_DIR /srv/gdsz/data can no longer be written (Read-only file system); the data up to the last change answered is safe; free space on its disk, or make it writable again (remount), then run npm run job -- digest again',
     );
     const erofs = Object.assign(new Error("EROFS: read-only file system, open '/srv/gdsz/data/.gdsz-bot.lock.7.ab'"), { code: 'EROFS', syscall: 'open', path: '/srv/gdsz/data/.gdsz-bot.lock.7.ab' });
-    expect(dataDirFailure(erofs, '/srv/gdsz/data', 'run npm run import again', 'nothing was imported')).toBe('DATA_DIR /srv/gdsz/data cannot hold the database (EROFS); nothing was imported');
+    expect(dataDirFailure(erofs, '/srv/gdsz/data', 'run npm run import again', 'nothing was imported')).toBe(
+      'DATA_DIR /srv/gdsz/data cannot hold the database: the file system it is on is read-only (EROFS); nothing was imported; choose a DATA_DIR on a writable disk, or remount it writable, then run npm run import again',
+    );
     expect(dataDirFailure(pgliteError('ERROR', '23505', 'duplicate key value violates unique constraint "people_pkey"', '_bt_check_unique'), '/srv/gdsz/data', 'run npm run import again')).toBeUndefined();
     expect(dataDirFailure(new TypeError("Cannot read properties of undefined (reading 'id')"), '/srv/gdsz/data', 'run npm run import again')).toBeUndefined();
   });
@@ -152,12 +154,16 @@ describe('the command-line scripts on a DATA_DIR that cannot hold the database',
     ]);
     expect([job, imported, demo, restore].map((r) => r.code)).toEqual([1, 1, 1, 1]);
     // Node's mkdir says EEXIST for a folder under a file (recursive), open says ENOTDIR
-    const cannotHold = (before: string, after: string) => expect.stringMatching(new RegExp(`^${before}DATA_DIR ${escaped(dataDir)} cannot hold the database \\((ENOTDIR|EEXIST)\\)${after}$`));
-    expect(job.stderr).toEqual([cannotHold('', '')]);
-    expect(imported.stderr).toEqual([cannotHold('', '; nothing was imported')]);
-    expect(demo.stdout.concat(demo.stderr)).toEqual([cannotHold('演示没有运行：', '')]);
+    const inTheWay = `a file named ${escaped(join(parent, 'file'))} is in the way \\(a folder is needed there\\)`;
+    const cannotHold = (before: string, after: string, again: string) =>
+      expect.stringMatching(new RegExp(`^${before}DATA_DIR ${escaped(dataDir)} cannot hold the database: ${inTheWay} \\((ENOTDIR|EEXIST)\\)${after}; move that file, or choose another DATA_DIR, then ${again}$`));
+    expect(job.stderr).toEqual([cannotHold('', '', 'run npm run job -- digest again')]);
+    expect(imported.stderr).toEqual([cannotHold('', '; nothing was imported', 'run npm run import again')]);
+    expect(demo.stdout.concat(demo.stderr)).toEqual([cannotHold('演示没有运行：', '', 'run npm run demo again')]);
     expect(restore.stderr).toEqual([
-      expect.stringMatching(new RegExp(`^restore failed: (ENOTDIR|EEXIST): .*; the backup was not restored\\. Make DATA_DIR writable, then run npm run restore -- ${escaped(archive)} again\\.$`)),
+      expect.stringMatching(
+        new RegExp(`^restore failed, the backup was not restored: DATA_DIR ${escaped(dataDir)} cannot be written: ${inTheWay} \\((ENOTDIR|EEXIST) at .*\\); move that file, or choose another DATA_DIR, then run npm run restore -- ${escaped(archive)} again\\.$`),
+      ),
     ]);
   }, 120_000);
 });
@@ -296,7 +302,7 @@ describe('a restore on a full disk', () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL'));
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/backup.ts', join(tiny, 'b.tar.gz')], { env: { ...env, DATA_DIR: dataDir }, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(1);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^backup failed: ENOSPC: no space left on device.*; nothing was written as a backup\.$/)]);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^backup failed, nothing was written as a backup: ENOSPC: no space left on device.*; free space or make the folder writable, then run npm run backup again\.$/)]);
     expect(readdirSync(tiny)).toEqual([]);
   }, 120_000);
 });
@@ -339,19 +345,29 @@ describe('the command-line scripts on a disk that is read-only or full', () => {
     const fresh = join(disk, 'new');
     expect(spawnSync('mount', ['-o', 'remount,ro', disk]).status).toBe(0);
     try {
-      const [job, imported, demo, reset, restore] = await Promise.all([
+      const [job, imported, demo, reset, restore, backup] = await Promise.all([
         runScript(['scripts/job.ts', 'digest'], { DATA_DIR: dataDir }),
         runScript(['scripts/import.ts', workbook, '--yes'], { DATA_DIR: dataDir }),
         runScript(['scripts/demo.ts'], { DATA_DIR: fresh }),
         runScript(['scripts/reset.ts', '--yes'], { DATA_DIR: dataDir }),
         runScript(['scripts/restore.ts', archive], { DATA_DIR: fresh }),
+        runScript(['scripts/backup.ts', join(parent, 'again.tar.gz')], { DATA_DIR: dataDir }),
       ]);
-      expect([job, imported, demo, reset, restore].map((r) => r.code)).toEqual([1, 1, 1, 1, 1]);
-      expect(job.stderr).toEqual([`DATA_DIR ${dataDir} cannot hold the database (EROFS)`]);
-      expect(imported.stderr).toEqual([`DATA_DIR ${dataDir} cannot hold the database (EROFS); nothing was imported`]);
-      expect(demo.stdout.concat(demo.stderr)).toEqual([`演示没有运行：DATA_DIR ${fresh} cannot hold the database (EROFS)`]);
-      expect(reset.stderr).toEqual([expect.stringMatching(new RegExp(`^reset failed: EROFS: read-only file system, open '${escaped(dataDir)}/.*'; make DATA_DIR writable, then run npm run reset again\\.$`))]);
-      expect(restore.stderr).toEqual([`restore failed: EROFS: read-only file system, mkdir '${fresh}'; the backup was not restored. Make DATA_DIR writable, then run npm run restore -- ${archive} again.`]);
+      expect([job, imported, demo, reset, restore, backup].map((r) => r.code)).toEqual([1, 1, 1, 1, 1, 1]);
+      const readOnly = 'the file system it is on is read-only';
+      const todo = 'choose a DATA_DIR on a writable disk, or remount it writable';
+      expect(job.stderr).toEqual([`DATA_DIR ${dataDir} cannot hold the database: ${readOnly} (EROFS); ${todo}, then run npm run job -- digest again`]);
+      expect(imported.stderr).toEqual([`DATA_DIR ${dataDir} cannot hold the database: ${readOnly} (EROFS); nothing was imported; ${todo}, then run npm run import again`]);
+      expect(demo.stdout.concat(demo.stderr)).toEqual([`演示没有运行：DATA_DIR ${fresh} cannot hold the database: ${readOnly} (EROFS); ${todo}, then run npm run demo again`]);
+      // not a raw "EROFS: read-only file system, open '…/.gdsz-bot.lock…'"
+      const cannotWrite = (dir: string, at: string, again: string) =>
+        expect.stringMatching(new RegExp(`DATA_DIR ${escaped(dir)} cannot be written: ${readOnly} \\(EROFS at ${at}\\); ${todo}, then ${escaped(again)}\\.$`));
+      expect(reset.stderr).toEqual([cannotWrite(dataDir, `${escaped(dataDir)}/\\.gdsz-bot\\.lock.*`, 'run npm run reset again')]);
+      expect(reset.stderr[0]).toMatch(/^reset failed: /);
+      expect(restore.stderr).toEqual([cannotWrite(fresh, escaped(fresh), `run npm run restore -- ${archive} again`)]);
+      expect(restore.stderr[0]).toMatch(/^restore failed, the backup was not restored: /);
+      expect(backup.stderr).toEqual([cannotWrite(dataDir, `${escaped(dataDir)}/\\.gdsz-bot\\.lock.*`, 'run npm run backup again')]);
+      expect(backup.stderr[0]).toMatch(/^backup failed, nothing was written as a backup: /);
     } finally {
       spawnSync('mount', ['-o', 'remount,rw', disk]);
     }
