@@ -1,6 +1,6 @@
 /**
  * Writes local mode's data (the embedded PGlite database in DATA_DIR) to one .tar.gz:
- *   npm run backup                 (gdsz-bot-backup-<date>T<hhmm>.tar.gz beside DATA_DIR)
+ *   npm run backup                 (gdsz-bot-backup-<date>T<hhmmss>.tar.gz beside DATA_DIR)
  *   npm run backup -- <file>
  * Refused while the bot (or another command) holds DATA_DIR: stop it first. Refused when DATABASE_URL is set.
  */

@@ -43,11 +43,11 @@ export interface RestoreOptions extends Output {
   file: string;
 }
 
-/** gdsz-bot-backup-2026-12-02T2252.tar.gz, the time as read in `timezone`. */
+/** gdsz-bot-backup-2026-12-02T225230.tar.gz, the time as read in `timezone`; to the second, so a second backup in the same minute gets a name of its own. */
 export function defaultBackupName(now: Date, timezone: string): string {
-  const f = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const f = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
   const p = Object.fromEntries(f.formatToParts(now).map((x) => [x.type, x.value]));
-  return `gdsz-bot-backup-${p.year}-${p.month}-${p.day}T${p.hour}${p.minute}.tar.gz`;
+  return `gdsz-bot-backup-${p.year}-${p.month}-${p.day}T${p.hour}${p.minute}${p.second}.tar.gz`;
 }
 
 const sizeOf = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`);
@@ -190,12 +190,21 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
   }
   const notEmpty = `restore refused: DATA_DIR ${dir} is not empty, and a restore never writes over data; point DATA_DIR at a new folder, or keep a copy of this one (npm run backup) and empty it (npm run reset) first.`;
   if (!isEmptyForRestore(dir)) {
-    say(notEmpty);
+    // backup and reset are both refused while the bot holds the folder: that comes first
+    const holder = lockHolderOf(dir);
+    say(
+      holder
+        ? `restore refused: the bot is running on DATA_DIR ${dir} (${describeHolder(holder)}), and the folder holds data, which a restore never writes over; restore into a new folder instead (DATA_DIR=<new folder> npm run restore -- ${opts.file}), then stop the bot and start it on that folder.`
+        : notEmpty,
+    );
     return 1;
   }
+  // a folder this restore makes goes again when the restore fails: a refused file leaves nothing behind
+  const madeHere = !existsSync(dir);
   const lock = takeLock(dir, 'restore', say);
   if (!lock) return 1;
   const staging = join(dir, STAGING);
+  let restored = false;
   try {
     if (!isEmptyForRestore(dir)) {
       say(notEmpty);
@@ -261,9 +270,20 @@ export async function restoreLocalData(opts: RestoreOptions): Promise<number> {
     // the archive's files come out as PGlite unpacks them (0666 and the like)
     narrowDataDir(dir, say);
     say(`restored ${file} into ${dir}; npm start opens it.`);
+    restored = true;
     return 0;
   } finally {
     lock.release();
+    if (madeHere && !restored) removeIfOnlyOurs(dir);
+  }
+}
+
+/** Removes a folder holding nothing but the bot's own marker, lock and staging folder (a failed restore's). */
+function removeIfOnlyOurs(dir: string): void {
+  try {
+    if (readdirSync(dir).every((n) => n === MARKER_FILE || n === LOCK_FILE || n === STAGING)) rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // gone already, or unreadable: left as it is
   }
 }
 

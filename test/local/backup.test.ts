@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { reapedAfterTest } from '../support/children.js';
 import { migrationsFolder, openDatabase } from '../../db/index.js';
 import { organizations, people } from '../../db/schema.js';
-import { backupLocalData, restoreLocalData } from '../../src/local/backup.js';
+import { backupLocalData, defaultBackupName, restoreLocalData } from '../../src/local/backup.js';
 import { rowsOf } from '../../src/outbox.js';
 import { claimDataDir, LOCK_FILE, MARKER_FILE, wipeDataDir } from '../../src/local/dataDir.js';
 
@@ -81,19 +81,31 @@ describe('npm run backup and npm run restore', () => {
     // the default name is the time in BOT_TIMEZONE, beside DATA_DIR
     const backedUp = output();
     expect(await backupLocalData({ dataDir, now: new Date('2026-12-02T07:00:00Z'), timezone: 'Asia/Shanghai', output: backedUp.stream })).toBe(0);
-    const archive = join(parent, 'gdsz-bot-backup-2026-12-02T1500.tar.gz');
+    const archive = join(parent, 'gdsz-bot-backup-2026-12-02T150000.tar.gz');
     expect(backedUp.lines).toEqual([expect.stringMatching(new RegExp(`^backup written: ${archive.replace(/[.]/g, '\\.')} \\(\\d+(\\.\\d)? (KB|MB)\\)$`))]);
     expect(statSync(archive).size).toBeGreaterThan(0);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
-    // a second backup never overwrites the first
+    // a second backup in the same minute has a name of its own; one in the same second never overwrites the first
+    const later = output();
+    expect(await backupLocalData({ dataDir, now: new Date('2026-12-02T07:00:30Z'), timezone: 'Asia/Shanghai', output: later.stream })).toBe(0);
+    expect(later.lines).toEqual([expect.stringContaining(`backup written: ${join(parent, 'gdsz-bot-backup-2026-12-02T150030.tar.gz')} `)]);
     const again = output();
     expect(await backupLocalData({ dataDir, now: new Date('2026-12-02T07:00:30Z'), timezone: 'Asia/Shanghai', output: again.stream })).toBe(1);
-    expect(again.lines).toEqual([`backup refused: ${archive} exists already; name another file: npm run backup -- <file>`]);
+    expect(again.lines).toEqual([`backup refused: ${join(parent, 'gdsz-bot-backup-2026-12-02T150030.tar.gz')} exists already; name another file: npm run backup -- <file>`]);
+    rmSync(join(parent, 'gdsz-bot-backup-2026-12-02T150030.tar.gz'));
 
     // a folder holding data is never written over
     const over = output();
     expect(await restoreLocalData({ dataDir, file: archive, output: over.stream })).toBe(1);
     expect(over.lines).toEqual([expect.stringMatching(/^restore refused: DATA_DIR .* is not empty, and a restore never writes over data; point DATA_DIR at a new folder/)]);
+    // nor while the bot runs on it: that is said first, not to back up and reset (both refused while it runs)
+    writeFileSync(join(dataDir, LOCK_FILE), '1\n');
+    const running = output();
+    expect(await restoreLocalData({ dataDir, file: archive, output: running.stream })).toBe(1);
+    expect(running.lines).toEqual([
+      `restore refused: the bot is running on DATA_DIR ${dataDir} (process 1), and the folder holds data, which a restore never writes over; restore into a new folder instead (DATA_DIR=<new folder> npm run restore -- ${archive}), then stop the bot and start it on that folder.`,
+    ]);
+    rmSync(join(dataDir, LOCK_FILE));
 
     // into a new folder
     const copy = join(parent, 'restored');
@@ -150,6 +162,14 @@ describe('npm run backup and npm run restore', () => {
     expect(await readRows(copy)).toEqual(written);
   }, 120_000);
 
+  it('keeps backups out of git: the default name beside the default ./data is ignored (they hold members\' mobiles)', (ctx) => {
+    const inRepo = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { encoding: 'utf8' });
+    if (inRepo.status !== 0) return ctx.skip();
+    const name = defaultBackupName(new Date('2026-12-02T07:00:30Z'), 'Asia/Shanghai');
+    expect(name).toBe('gdsz-bot-backup-2026-12-02T150030.tar.gz');
+    expect(spawnSync('git', ['check-ignore', '-q', '--no-index', name]).status).toBe(0);
+  });
+
   it('refuses a file that is not a backup, and a server database', async () => {
     const parent = newDir();
     const notBackup = join(parent, 'notes.tar.gz');
@@ -161,6 +181,12 @@ describe('npm run backup and npm run restore', () => {
     expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(false);
     expect(existsSync(join(dataDir, '.gdsz-bot-restoring'))).toBe(false);
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+    // the folder the refused restore made goes with it; one that was there before stays
+    expect(existsSync(dataDir)).toBe(false);
+    const there = join(parent, 'there');
+    mkdirSync(there);
+    expect(await restoreLocalData({ dataDir: there, file: notBackup, output: output().stream })).toBe(1);
+    expect(readdirSync(there)).toEqual([]);
 
     const missing = output();
     expect(await restoreLocalData({ dataDir, file: join(parent, 'gone.tar.gz'), output: missing.stream })).toBe(1);

@@ -133,7 +133,7 @@ describe.skipIf(process.platform === 'win32')('local data is the owner’s alone
     const dataDir = join(parent, 'data');
     await runOnce(dataDir);
 
-    const archive = join(parent, 'gdsz-bot-backup-2026-12-02T1500.tar.gz');
+    const archive = join(parent, 'gdsz-bot-backup-2026-12-02T150000.tar.gz');
     expect(await backupLocalData({ dataDir, now: new Date('2026-12-02T07:00:00Z'), timezone: 'Asia/Shanghai', output: silent() })).toBe(0);
     expect(modeOf(archive)).toBe('600');
     // what PGlite wrote while the backup had the folder open (pg_internal.init as the umask says) is narrowed too
@@ -144,7 +144,7 @@ describe.skipIf(process.platform === 'win32')('local data is the owner’s alone
     chmodSync(`${named}.part`, 0o644);
     expect(await backupLocalData({ dataDir, file: named, now: new Date(), timezone: 'Asia/Shanghai', output: silent() })).toBe(0);
     expect(modeOf(named)).toBe('600');
-    expect(readdirSync(parent).sort()).toEqual(['copy.tar.gz', 'data', 'gdsz-bot-backup-2026-12-02T1500.tar.gz']);
+    expect(readdirSync(parent).sort()).toEqual(['copy.tar.gz', 'data', 'gdsz-bot-backup-2026-12-02T150000.tar.gz']);
 
     // a restore into a new folder, and into one that exists open (made by hand before the restore)
     const restored = join(parent, 'restored');
