@@ -270,18 +270,20 @@ interface LockFileRead {
   boot?: string;
   /** the holder's pid namespace (Linux; absent in older lock files): two containers of one host name each have a pid 1 */
   ns?: string;
+  /** the holder's start time in clock ticks since boot (/proc/<pid>/stat; absent elsewhere and in older lock files) */
+  started?: string;
   mtimeMs: number;
 }
 
-/** The lock file as written (pid, host, time, boot id, one a line); undefined when missing or unreadable half-written. */
+/** The lock file as written (pid, host, time, boot id, pid namespace, start time, one a line); undefined when missing or unreadable half-written. */
 function readLock(path: string): LockFileRead | undefined {
   try {
     const text = readFileSync(path, 'utf8');
     const { mtimeMs } = statSync(path);
-    const [pidLine, hostLine, , bootLine, nsLine] = text.split('\n');
+    const [pidLine, hostLine, , bootLine, nsLine, startedLine] = text.split('\n');
     const pid = Number.parseInt(pidLine, 10);
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    return { text, pid, host: hostLine?.trim() || undefined, boot: bootLine?.trim() || undefined, ns: nsLine?.trim() || undefined, mtimeMs };
+    return { text, pid, host: hostLine?.trim() || undefined, boot: bootLine?.trim() || undefined, ns: nsLine?.trim() || undefined, started: startedLine?.trim() || undefined, mtimeMs };
   } catch {
     return undefined;
   }
@@ -306,14 +308,31 @@ function bootId(): string | undefined {
 }
 
 /**
- * Whether the lock was taken in an earlier boot of this machine: after a power cut and a reboot pids are given out
- * again, and a live process of the new boot with the lock's pid cannot be its holder. Linux (the kernel's boot id);
- * elsewhere, and for a lock written without it, false. (A process's start time is not compared with the lock's: a
- * clock set right after the lock was taken would make a live holder's lock look stale.)
+ * A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat): the same for as long as the process
+ * lives, whatever the wall clock does. Undefined where there is no /proc (not Linux) or the process is gone.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (command) state …": the command may hold spaces and parentheses, so the fields are counted from the last ')',
+    // the state being field 3
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3] || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the lock's pid now names another process than its holder: taken in an earlier boot of this machine (after a
+ * power cut and a reboot pids are given out again; the kernel's boot id), or given to a process started since (after a
+ * kill -9 a busy machine reuses the pid: its start time in ticks since boot differs from the one the lock recorded).
+ * Linux; elsewhere, and for a lock written without them, false: a live pid counts.
  */
 function pidReused(lock: LockFileRead): boolean {
   const boot = bootId();
-  return Boolean(lock.boot && boot && lock.boot !== boot);
+  if (lock.boot && boot && lock.boot !== boot) return true;
+  const started = lock.started && processStartTime(lock.pid);
+  return Boolean(started && started !== lock.started);
 }
 
 /**
@@ -458,7 +477,7 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
   const dir = resolve(dataDir);
   const path = join(dir, LOCK_FILE);
   const now = opts.now ?? Date.now;
-  const written = `${process.pid}\n${opts.host ?? hostname()}\n${new Date(now()).toISOString()}\n${bootId() ?? ''}\n${pidNamespace() ?? ''}\n`;
+  const written = `${process.pid}\n${opts.host ?? hostname()}\n${new Date(now()).toISOString()}\n${bootId() ?? ''}\n${pidNamespace() ?? ''}\n${processStartTime(process.pid) ?? ''}\n`;
   makeOwnerDir(dir);
   for (let attempt = 0; ; attempt++) {
     try {

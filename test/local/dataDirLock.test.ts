@@ -179,6 +179,42 @@ describe('a lock from before a reboot', () => {
   });
 });
 
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot; undefined without /proc. */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('a lock whose pid was given to another process after a kill -9', () => {
+  it('is taken over when the live process with that pid started at another time than the holder; the holder itself still counts', async (ctx) => {
+    if (processStartTime(process.pid) === undefined) return ctx.skip();
+    const dataDir = newDir('reused-');
+    // the pid the lock names now belongs to another program (a busy machine hands out a dead process's pid again)
+    const other = spawn('sleep', ['30']);
+    children.push(other);
+    await until(() => processStartTime(other.pid!) !== undefined);
+    const started = processStartTime(other.pid!)!;
+    const lockOf = (start: string) => `${other.pid}\n${hostname()}\n2026-01-01T00:00:00.000Z\n\n\n${start}\n`;
+    // written by that very process: it holds the folder
+    writeFileSync(join(dataDir, LOCK_FILE), lockOf(started));
+    expect(() => lockDataDir(dataDir)).toThrow(`is in use by process ${other.pid}`);
+    // an older lock without a start time: a live pid counts, as before
+    writeFileSync(join(dataDir, LOCK_FILE), lockOf(''));
+    expect(() => lockDataDir(dataDir)).toThrow(`is in use by process ${other.pid}`);
+    // written by a process that started at another time with the same pid: gone, its lock stale
+    writeFileSync(join(dataDir, LOCK_FILE), lockOf(String(Number(started) - 1)));
+    const lock = lockDataDir(dataDir);
+    const written = readFileSync(join(dataDir, LOCK_FILE), 'utf8').split('\n');
+    expect([written[0], written[5]]).toEqual([String(process.pid), processStartTime(process.pid)]);
+    lock.release();
+    other.kill('SIGKILL');
+  });
+});
+
 describe('a stale lock found by several processes at once', () => {
   it('is taken over by exactly one of them, round after round', async () => {
     const ROUNDS = 8;
