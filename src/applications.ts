@@ -201,22 +201,61 @@ export const applicationMachine = new StateMachine<ApplicationStatus, Applicatio
 
 /**
  * What a leader may do about their application in its state, as the answer to 怎么修改申报 says it: the state's next step
- * (applicationMachine), and while it waits for the contact, that the leader may take it back (撤回申报) too.
+ * (applicationMachine), and while it waits for the contact, that the leader may take it back (撤回申报) too. Past the
+ * year's deadline nothing can be submitted again, so neither 撤回申报 nor a draft's or a returned one's 提交 is offered:
+ * what is left is said instead (the contact may still confirm until 截止申报; after it, the application is out of the year).
  */
-export function applicationChangeLine(status: string): string {
+export function applicationChangeLine(status: string, year: { status: string; applicationDeadline: string }, today: string): string {
+  const takes = year.status === 'open' && today <= year.applicationDeadline;
+  if (!takes && (status === 'submitted' || status === 'draft' || status === 'returned')) {
+    const closed = `申报已于 ${formatDateZh(year.applicationDeadline)} 截止`;
+    if (status === 'submitted') {
+      return year.status === 'open'
+        ? `${closed}，等待单位联系人确认；截止后不能再撤回修改，请提醒单位联系人尽快确认（第十五条）。`
+        : `${closed}，${statusNameAfterReview(status)}。`;
+    }
+    return `${closed}，${status === 'draft' ? '草稿未提交' : '退回后未重新提交'}，不能再提交；可参加下一年度评选。`;
+  }
   if (status === 'submitted') return '申报已提交，等待单位联系人确认；如需修改，班组长可发送“撤回申报”取回后修改，或请单位联系人点“退回修改”。';
   return applicationMachine.nextStep(status as ApplicationStatus) ?? `申报当前为“${applicationMachine.label(status as ApplicationStatus)}”，不能再修改。`;
 }
 
-/** The running year's applications of the teams `openId` leads: each team's name, the year and the status. */
+/** The running year's applications of the teams `openId` leads: each team's name, the year (its status and deadline) and the application's status. */
 export function runningApplicationsLedBy(tx: Db, openId: string) {
   return tx
-    .select({ team: teams.name, year: cycles.year, status: applications.status })
+    .select({ team: teams.name, year: cycles.year, yearStatus: cycles.status, applicationDeadline: cycles.applicationDeadline, status: applications.status })
     .from(applications)
     .innerJoin(teams, eq(teams.id, applications.teamId))
     .innerJoin(cycles, eq(cycles.id, applications.cycleId))
     .where(and(eq(teams.leaderOpenId, openId), inArray(cycles.status, [...runningStatuses])))
     .orderBy(asc(teams.id));
+}
+
+/**
+ * The leaders among `leaderOpenIds` with a team that may apply to `cycle` (taking applications): one active, a year old
+ * by its deadline (第十六条), past its last revoked title's bar by then (协会规定), and with no application of the year
+ * beyond a draft or a returned one: 进度's rule for its 年度申报 button (bot/teams/status.ts), read for many at once.
+ */
+export async function leadersWhoMayApply(tx: Db, leaderOpenIds: readonly string[], cycle: Cycle, timezone: string): Promise<Set<string>> {
+  if (!leaderOpenIds.length) return new Set();
+  const rows = await tx
+    .select({
+      leader: teams.leaderOpenId,
+      registeredAt: teams.registeredAt,
+      revokedAt: sql<Date | null>`(select max(${honours.revokedAt}) from ${honours} where ${honours.teamId} = ${teams.id})`.mapWith(honours.revokedAt),
+      status: applications.status,
+    })
+    .from(teams)
+    .leftJoin(applications, and(eq(applications.teamId, teams.id), eq(applications.cycleId, cycle.id)))
+    .where(and(inArray(teams.leaderOpenId, [...leaderOpenIds]), eq(teams.status, 'active')));
+  const barDays = revocationBarDays(cycle);
+  const may = rows.filter(
+    (r) =>
+      oneYearAfter(r.registeredAt) <= cycle.applicationDeadline &&
+      !(r.revokedAt && todayIn(timezone, barEnds(r.revokedAt, barDays, timezone)) > cycle.applicationDeadline) &&
+      (!r.status || r.status === 'draft' || r.status === 'returned'),
+  );
+  return new Set(may.map((r) => r.leader));
 }
 
 export type Application = typeof applications.$inferSelect;

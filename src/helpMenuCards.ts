@@ -1,6 +1,6 @@
 import { helpCard, type MenuButton, type MenuPrimary } from '../cards/help.js';
 import type { Db } from '../db/index.js';
-import { awaitingEndorsementCounts } from './applications.js';
+import { awaitingEndorsementCounts, leadersWhoMayApply } from './applications.js';
 import { getRunningCycle } from './cycles.js';
 import { todayIn } from './dates.js';
 import type { MenuEntry } from './handlers.js';
@@ -33,30 +33,32 @@ export function helpMenuSpec(roles: readonly string[], buttons: MenuButton[], op
 
 /**
  * The menu's highlighted button, the caller's next step: a contact with applications to confirm, 待确认申报 and how
- * many; a leader, 年度申报 while the year takes applications, else 我的班组; an administrator 协会管理, an expert 评分任务;
- * a member or a contact with nothing waiting, 我的班组; only someone in no team and no role, 注册班组.
+ * many; a leader, 年度申报 while the year takes applications and one of their teams may still apply (`mayApply`:
+ * 进度's rule, leadersWhoMayApply), else 我的班组; an administrator 协会管理, an expert 评分任务; a member or a contact
+ * with nothing waiting, 我的班组; only someone in no team and no role, 注册班组.
  */
-export function menuPrimary(roles: readonly string[], facts: { awaiting?: number; yearOpen?: boolean } = {}): MenuPrimary {
+export function menuPrimary(roles: readonly string[], facts: { awaiting?: number; mayApply?: boolean } = {}): MenuPrimary {
   if (facts.awaiting) return { action: 'endorse.list', count: facts.awaiting };
-  if (roles.includes('leader')) return { action: facts.yearOpen ? 'application.start' : 'team.status' };
+  if (roles.includes('leader')) return { action: facts.mayApply ? 'application.start' : 'team.status' };
   if (roles.includes('admin')) return { action: 'admin.menu' };
   if (roles.includes('expert')) return { action: 'review.list' };
   if (roles.includes('member') || roles.includes('org_contact')) return { action: 'team.status' };
   return { action: 'team.registerForm' };
 }
 
-/** The highlighted button of each person's menu (menuPrimary), from what is waiting for them on `today`; one round trip. */
-export async function menuPrimaries(db: Db, people: readonly { openId: string; roles: readonly string[] }[], today: string): Promise<Map<string, MenuPrimary>> {
+/** The highlighted button of each person's menu (menuPrimary), from what is waiting for them on `day`. */
+export async function menuPrimaries(db: Db, people: readonly { openId: string; roles: readonly string[] }[], day: { today: string; timezone: string }): Promise<Map<string, MenuPrimary>> {
   const contacts = people.filter((p) => p.roles.includes('org_contact')).map((p) => p.openId);
-  const leads = people.some((p) => p.roles.includes('leader'));
-  const [awaiting, running] = await Promise.all([awaitingEndorsementCounts(db, contacts), leads ? getRunningCycle(db) : undefined]);
-  const yearOpen = running?.status === 'open' && today <= running.applicationDeadline;
-  return new Map(people.map((p) => [p.openId, menuPrimary(p.roles, { awaiting: awaiting.get(p.openId), yearOpen })]));
+  const leaders = people.filter((p) => p.roles.includes('leader')).map((p) => p.openId);
+  const [awaiting, running] = await Promise.all([awaitingEndorsementCounts(db, contacts), leaders.length ? getRunningCycle(db) : undefined]);
+  const yearOpen = running?.status === 'open' && day.today <= running.applicationDeadline;
+  const applying = yearOpen ? await leadersWhoMayApply(db, leaders, running, day.timezone) : new Set<string>();
+  return new Map(people.map((p) => [p.openId, menuPrimary(p.roles, { awaiting: awaiting.get(p.openId), mayApply: applying.has(p.openId) })]));
 }
 
 /** One person's highlighted button (menuPrimaries). */
-export async function menuPrimaryOf(db: Db, openId: string, roles: readonly string[], today: string): Promise<MenuPrimary> {
-  return (await menuPrimaries(db, [{ openId, roles }], today)).get(openId)!;
+export async function menuPrimaryOf(db: Db, openId: string, roles: readonly string[], day: { today: string; timezone: string }): Promise<MenuPrimary> {
+  return (await menuPrimaries(db, [{ openId, roles }], day)).get(openId)!;
 }
 
 /**
@@ -82,7 +84,7 @@ const isButton = (b: unknown): b is MenuButton => {
 export function helpMenuRenderer(db: Db, day: SendDay): CardRenderer {
   return async (specs) => {
     const whose = specs.flatMap((s) => (typeof s.openId === 'string' && Array.isArray(s.roles) && s.roles.every((r) => typeof r === 'string') ? [{ openId: s.openId, roles: s.roles as string[] }] : []));
-    const primaries = whose.length ? await menuPrimaries(db, whose, todayIn(day.timezone, day.clock.now())) : new Map<string, MenuPrimary>();
+    const primaries = whose.length ? await menuPrimaries(db, whose, { today: todayIn(day.timezone, day.clock.now()), timezone: day.timezone }) : new Map<string, MenuPrimary>();
     return specs.map((s): RenderedCard => {
       const { roles, buttons } = s as { roles?: unknown; buttons?: unknown };
       if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string') || !Array.isArray(buttons) || !buttons.every(isButton)) {

@@ -9,7 +9,7 @@ import { today } from '../respond.js';
 /** The caller's menu, its highlighted button their next step (menuPrimary). */
 export async function menuCardFor(registry: BotRegistry, ctx: HandlerContext) {
   const entries = registry.menuFor(ctx.actor.roles);
-  const primary = await menuPrimaryOf(ctx.tx, ctx.actor.openId, ctx.actor.roles, today(ctx));
+  const primary = await menuPrimaryOf(ctx.tx, ctx.actor.openId, ctx.actor.roles, { today: today(ctx), timezone: ctx.config.BOT_TIMEZONE });
   return helpCard({ roles: ctx.actor.roles, buttons: menuButtons(entries), primary });
 }
 

@@ -4,7 +4,7 @@ import { applicationChangeLine, runningApplicationsLedBy } from '../../src/appli
 import type { BotRegistry, CommandDef, HandlerContext, IncomingText } from '../../src/handlers.js';
 import { articleReferences, questionLanguage, rankArticles } from '../../src/measures/index.js';
 import { simplified } from '../../src/traditional.js';
-import { offerNearestCommand, replyDestination } from '../respond.js';
+import { offerNearestCommand, replyDestination, today } from '../respond.js';
 import { sendArticles } from './showArticle.js';
 import { smallTalkReply } from './smallTalk.js';
 
@@ -32,7 +32,8 @@ async function askerOf(ctx: HandlerContext, msg: IncomingText, matchText: string
   const asker: Asker = { admin: roles.includes('admin'), leader: roles.includes('leader') };
   if (!asker.leader || msg.chatType !== 'p2p' || !asksAboutOwnApplications(matchText)) return asker;
   const own = await runningApplicationsLedBy(ctx.tx, openId);
-  return { ...asker, applications: own.map((a) => ({ team: a.team, year: a.year, state: applicationChangeLine(a.status) })) };
+  const day = today(ctx);
+  return { ...asker, applications: own.map((a) => ({ team: a.team, year: a.year, state: applicationChangeLine(a.status, { status: a.yearStatus, applicationDeadline: a.applicationDeadline }, day) })) };
 }
 
 /** An English question the measures do not touch: said in English, with the Chinese reply after it. */

@@ -1,8 +1,10 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { cycles } from '../../db/schema.js';
 import { cardText } from '../support/cards.js';
 import { type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent } from '../support/larkEvents.js';
-import { personas, securityBotForBlock, snapshot } from './securityFixture.js';
+import { type Fixture, personas, securityBotForBlock, snapshot } from './securityFixture.js';
 
 /**
  * Free text answered by who asks and what the bot holds: how to change the leader, the team's details or an application
@@ -12,7 +14,8 @@ import { personas, securityBotForBlock, snapshot } from './securityFixture.js';
  */
 describe('answers by who asks', () => {
   let h: Harness;
-  securityBotForBlock((b) => ({ h } = b));
+  let f: Fixture;
+  securityBotForBlock((b) => ({ h, f } = b));
 
   /** Every message `openId` got for `text`: a text's text, or a card's title then its text. */
   async function answersTo(openId: string, text: string): Promise<string[]> {
@@ -67,7 +70,7 @@ describe('answers by who asks', () => {
     expect(await answerTo(personas.admin, text)).toMatch(/^只有班组长可以修改班组资料和成员.*协会管理员可发送“更换班组长 班组编号”/);
   });
 
-  it.each(['怎么修改申报', '申报提交了还能改吗', '怎么撤回申报', '申报填错了怎么办', '撤回', 'withdraw my application'])(
+  it.each(['怎么修改申报', '申报提交了还能改吗', '怎么撤回申报', '申报填错了怎么办', '撤回'])(
     '%s from the leader is answered from their application waiting for the contact: 撤回申报 or the contact’s 退回修改, nothing about 注册',
     async (text) => {
       const answer = await answerTo(personas.leader, text);
@@ -75,6 +78,29 @@ describe('answers by who asks', () => {
       expect(answer).not.toMatch(/发送“注册”|第[一二三四五六七八九十]+条|Article/);
     },
   );
+
+  it('withdraw my application from the leader is the command itself: the card listing their application waiting for the contact, with 撤回申报', async () => {
+    const answer = await answerTo(personas.leader, 'withdraw my application');
+    expect(answer).toMatch(/^\[撤回申报\] /);
+    expect(answer).toContain('广州养护一班');
+    expect(answer).not.toMatch(/发送“注册”|Article/);
+  });
+
+  it('after the deadline the leader is not offered 撤回申报, which could not be submitted again: told to remind the contact, and after 截止申报 that it is out of the year', async () => {
+    const [cycle] = await h.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+    try {
+      await h.db.db.update(cycles).set({ applicationDeadline: '2027-03-01' }).where(eq(cycles.id, f.cycleId));
+      const waiting = await answerTo(personas.leader, '申报提交了还能改吗');
+      expect(waiting).toContain('广州养护一班 2027 年度申报：申报已于 2027年3月1日 截止，等待单位联系人确认；截止后不能再撤回修改，请提醒单位联系人尽快确认（第十五条）。');
+      expect(waiting).not.toContain('发送“撤回申报”');
+      await h.db.db.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, f.cycleId));
+      const out = await answerTo(personas.leader, '怎么修改申报');
+      expect(out).toContain('广州养护一班 2027 年度申报：申报已于 2027年3月1日 截止，单位未确认，未参加本年度评审。');
+      expect(out).not.toContain('发送“撤回申报”');
+    } finally {
+      await h.db.db.update(cycles).set({ status: cycle.status, applicationDeadline: cycle.applicationDeadline }).where(eq(cycles.id, f.cycleId));
+    }
+  });
 
   it('怎么修改申报 from the leader in a group says what each state allows, not their team’s application', async () => {
     h.fake.reset();
