@@ -155,8 +155,10 @@ export class LocalConsole {
 
   /** A click on a card button (with the form's values for a submit), posted to /lark/cards as card.action.trigger. */
   async click(input: ClickInput): Promise<ClickResult> {
-    // Feishu judges a click before calling back (14-day window, who a picker offers); cards from before a restart it cannot judge
-    if (this.deps.platform.knows(input.messageId)) {
+    // Feishu judges a click before calling back (14-day window, who a picker offers); a card from before a restart, by
+    // its 14 days alone (earlierCard is told when it was sent)
+    const earlier = this.entries.get(input.messageId);
+    if (this.deps.platform.knows(input.messageId) || (earlier?.from === 'bot' && earlier.msgType === 'interactive')) {
       const judged = this.deps.platform.cardAction({ messageId: input.messageId, openId: input.openId, value: input.value, formValue: input.formValue });
       if (!judged.ok) return { status: 400, error: `飞书拒绝了这次操作（${judged.code}）：${judged.msg}`, version: this.version };
     }
@@ -348,7 +350,7 @@ export class LocalConsole {
       const named = e.msgType === 'file' && (e.content as { fileName?: string } | null)?.fileName;
       if (e.msgType === 'file' && !named) void this.nameFile(e.id);
       // the bot's cards from before this start, as Feishu still holds them: the bot may update them by their id
-      if (e.from === 'bot' && e.msgType === 'interactive') this.deps.platform.earlierCard(e.id, e.content);
+      if (e.from === 'bot' && e.msgType === 'interactive') this.deps.platform.earlierCard(e.id, e.content, e.at);
     }
     // stamped with a new version so a page that already loaded sees them
     if (rows.length) {

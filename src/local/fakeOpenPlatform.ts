@@ -221,7 +221,7 @@ export interface FakeOpenPlatform {
    * A card this app sent before the fake's memory begins (another run, or a test's click on a card it did not draw):
    * a PATCH takes it as a shared interactive card, `card` (default an empty one declaring update_multi) until updated.
    */
-  earlierCard(messageId: string, card?: unknown): void;
+  earlierCard(messageId: string, card?: unknown, sentAt?: number): void;
   /**
    * A click on (or form submit in) a card message, judged as Feishu does before any callback is sent: the
    * card must be under 14 days old, and a person picker's value must be one it could offer (its options, or
@@ -459,8 +459,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const messageFiles = new Map<string, Buffer>();
   const chatMembers = new Map<string, Set<string>>();
   const inboundChats = new Map<string, string>();
-  /** ids of cards this app sent before the fake's memory begins (earlierCard) */
-  const earlierCards = new Map<string, unknown>();
+  /** cards this app sent before the fake's memory begins (earlierCard): what each shows, and when it was sent if known */
+  const earlierCards = new Map<string, { card: unknown; sentAt?: number }>();
   /** message_id → the card it shows now */
   const cards = new Map<string, unknown>();
   const now = opts.now ?? Date.now;
@@ -771,7 +771,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       // https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/im-v1/message/patch: a card this app sent
       // (a user's message is never one), in the last 14 days
       const sent = byMessageId.get(messageId);
-      if (!sent && !earlierCards.has(messageId)) return send(res, 400, inboundChats.has(messageId) ? NOT_A_CARD : NO_SUCH_MESSAGE(messageId));
+      const earlier = sent ? undefined : earlierCards.get(messageId);
+      if (!sent && !earlier) return send(res, 400, inboundChats.has(messageId) ? NOT_A_CARD : NO_SUCH_MESSAGE(messageId));
+      if (earlier?.sentAt !== undefined && now() - earlier.sentAt > CARD_ACTIVE_MS) return send(res, 400, CARD_EXPIRED);
       if (sent && sent.msgType !== 'interactive') return send(res, 400, NOT_A_CARD);
       if (sent && now() - sent.createTime > CARD_ACTIVE_MS) return send(res, 400, CARD_EXPIRED);
       if (bodyTooLong('interactive', raw.length)) return send(res, 400, CONTENT_TOO_LONG);
@@ -780,7 +782,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       // 你需在更新前后卡片的 config 属性中，均显式声明 "update_multi":true (the same page). The page names no code of
       // its own for this; it is refused here as a card Feishu cannot take, 230099 of the page's table.
       const shared = (c: unknown) => (c as { config?: { update_multi?: unknown } } | null)?.config?.update_multi === true;
-      if (!shared(cards.get(messageId) ?? earlierCards.get(messageId))) problems.push('the card sent does not declare config.update_multi: true, so it cannot be updated');
+      if (!shared(cards.get(messageId) ?? earlier?.card)) problems.push('the card sent does not declare config.update_multi: true, so it cannot be updated');
       if (card && typeof card === 'object' && !shared(card)) problems.push('the new card does not declare config.update_multi: true');
       if (problems.length) return send(res, 400, cardRefusal(problems));
       if (overRate(recentUpdates, messageId, PER_MESSAGE_UPDATES_PER_SECOND)) return send(res, 400, RATE_LIMITED);
@@ -1018,12 +1020,19 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     knows(messageId) {
       return byMessageId.has(messageId);
     },
-    earlierCard(messageId, card = { schema: '2.0', config: { update_multi: true }, body: { elements: [] } }) {
-      earlierCards.set(messageId, card);
+    earlierCard(messageId, card = { schema: '2.0', config: { update_multi: true }, body: { elements: [] } }, sentAt) {
+      earlierCards.set(messageId, { card, ...(sentAt !== undefined ? { sentAt } : {}) });
     },
     cardAction({ messageId, openId, value, formValue }) {
       const m = byMessageId.get(messageId);
-      if (!m) return { ok: false, code: 230001, msg: `invalid param: message ${messageId} was not sent by this app` };
+      if (!m) {
+        // a card sent before this fake's memory began (a local restart): its 14 days are judged when its sending time is
+        // known; what it shows now and its chat's members are not, so its values and pickers are taken as they come
+        const earlier = earlierCards.get(messageId);
+        if (!earlier) return { ok: false, code: 230001, msg: `invalid param: message ${messageId} was not sent by this app` };
+        if (earlier.sentAt !== undefined && now() - earlier.sentAt > CARD_ACTIVE_MS) return { ok: false, ...CARD_EXPIRED };
+        return { ok: true };
+      }
       if (now() - m.createTime > CARD_ACTIVE_MS) return { ok: false, ...CARD_EXPIRED };
       const card = cards.get(messageId);
       // a click carries the value of a component the card shows now, nothing else
@@ -1052,7 +1061,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       // a JSON 2.0 card cannot be answered with a JSON 1.0 one: 200830
       // (https://open.feishu.cn/document/feishu-cards/card-callback-communication)
       const isV2 = (c: unknown) => (c as { schema?: unknown } | null | undefined)?.schema === '2.0';
-      const shown = cards.get(messageId) ?? earlierCards.get(messageId);
+      const shown = cards.get(messageId) ?? earlierCards.get(messageId)?.card;
       if (isV2(shown) && !isV2(answer.card.data)) return { ok: false, code: 200830, msg: 'The card in the callback response is a JSON 1.0 card; a JSON 2.0 card can only be updated to a JSON 2.0 card.' };
       const problems = cardRuleViolations(answer.card.data);
       if (problems.length) return { ok: false, ...cardRefusal(problems) };

@@ -136,6 +136,27 @@ describe('local console chats', () => {
     expect(h.fake.currentCard(notice.id)).toEqual(again);
   });
 
+  it('after a restart a card from before it keeps Feishu’s 14 days: one sent more than 14 days ago takes no click and no update, a recent one does', async () => {
+    const cardOf = (openId: string) => local.changes(p2pChatIdFor(openId), 0).entries.find((e) => e.from === 'bot' && e.msgType === 'interactive')!;
+    const [old, recent] = [cardOf(CONTACT), cardOf(LEADER)];
+    await local.flushed();
+    await h.db.db.update(consoleEntries).set({ sentAt: new Date(h.clock.now().getTime() - 15 * 86_400_000) }).where(eq(consoleEntries.messageId, old.id));
+    h.fake.reset();
+    const fresh = consoleFor();
+    await fresh.restored;
+    const clicked = await fresh.click({ messageId: old.id, chatId: p2pChatIdFor(CONTACT), openId: CONTACT, value: { action: 'team.status' } });
+    expect(clicked).toMatchObject({ status: 400 });
+    expect(clicked.error).toContain('230031');
+    const patch = (id: string) =>
+      h.app.larkClient.im.message
+        .patch({ path: { message_id: id }, data: { content: JSON.stringify({ schema: '2.0', config: { update_multi: true }, body: { elements: [{ tag: 'markdown', content: '迟到的更新' }] } }) } })
+        .catch((e) => e.response?.data);
+    expect(await patch(old.id)).toMatchObject({ code: 230031 });
+    expect(await patch(recent.id)).toMatchObject({ code: 0 });
+    const answered = await fresh.click({ messageId: recent.id, chatId: p2pChatIdFor(LEADER), openId: LEADER, value: { action: 'team.status' } });
+    expect(answered.error).toBeUndefined();
+  });
+
   it('wakes a waiting poll when something changes', async () => {
     const v = local.currentVersion;
     const waiting = local.waitForChange(v, 10_000);
