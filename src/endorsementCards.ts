@@ -1,22 +1,25 @@
 import { endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
-import { asc, eq, inArray } from 'drizzle-orm';
-import { applications, cycles, people } from '../db/schema.js';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { applications, auditLog, cycles, people } from '../db/schema.js';
 import {
+  type Application,
   applicationForm,
   applicationStatusNames,
   type ApplicationStatus,
   applicationsWithNames,
   type EndorsementDecision,
   endorsementForm,
+  RecalledByLeader,
   recommenderOf,
   resubmittable,
   returnBefore,
   returnNotes,
   submissionOf,
   summaryOf,
+  takenBack,
 } from './applications.js';
-import { todayIn } from './dates.js';
+import { formatDateTimeZh, todayIn } from './dates.js';
 import type { SendDay } from './jobs/reminderCards.js';
 import { formDisplay } from './forms.js';
 import { destinationKey } from './notifications.js';
@@ -83,12 +86,48 @@ export async function contactHandOverMessages(
   ];
 }
 
-/** Draws the requests of a claimed batch: one read of their teams and of the return each came after (重新提交). */
+/**
+ * Whether the submission a request was queued for still stands: the application's submission is the one the spec
+ * names (whatever the contact did with it since, which their click is told), or, for a spec queued before specs said
+ * when, the application was not taken back.
+ */
+function submissionStands(application: Application, spec: CardSpec): boolean {
+  return Number.isSafeInteger(spec.submitted) ? submissionOf(application) === spec.submitted : !takenBack(application);
+}
+
+/** The 撤回申报 of these applications, oldest first: when each was made, and the submission it took back (epoch ms). One read. */
+async function recallsOf(db: Db, ids: number[]): Promise<Map<number, { at: Date; submitted?: number }[]>> {
+  const rows = await db
+    .select({ id: auditLog.entityId, at: auditLog.at, details: auditLog.details })
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'application'), inArray(auditLog.entityId, ids.map(String)), eq(auditLog.action, 'application.recall')))
+    .orderBy(asc(auditLog.at), asc(auditLog.id));
+  const out = new Map<number, { at: Date; submitted?: number }[]>();
+  for (const r of rows) {
+    const taken = Date.parse(String((r.details as { submittedAt?: unknown } | null)?.submittedAt ?? ''));
+    out.set(Number(r.id), [...(out.get(Number(r.id)) ?? []), { at: r.at, ...(Number.isFinite(taken) ? { submitted: taken } : {}) }]);
+  }
+  return out;
+}
+
+/** What a request taken back before it went out says in place of its form: that, and when (as the contact's notice of the recall says it). */
+export const recalledBeforeSentText = (at: string) => `撤回时间：${at}。${new RecalledByLeader().message}`;
+
+/**
+ * Draws the requests of a claimed batch: one read of their teams and of the return each came after (重新提交). A request
+ * whose submission no longer stands by the time it goes out (the outbox held it while Feishu was out of reach or the
+ * contact's rate was spent) is never a live card, so the contact never holds two live requests for one application:
+ * taken back by 撤回申报, it goes out withdrawn, as a click on it is answered (the materials as submitted, no form, the
+ * leader took it back and when), whatever came after (a request of the later submission is queued of its own); replaced
+ * by a later submission without a recall (returned and submitted again), it is not sent. Those need one more read.
+ */
 export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): CardRenderer {
   return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
     const ids = specs.map((s) => Number(s.applicationId));
     // and the return each came after, if any (重新提交): issued together, one round trip
     const [byId, returns] = await Promise.all([applicationsWithNames(db, ids), returnNotes(db, ids.filter((id) => Number.isSafeInteger(id) && id > 0))]);
+    const stale = [...new Set(specs.flatMap((spec, i) => { const row = byId.get(ids[i]); return row && !submissionStands(row.application, spec) ? [row.application.id] : []; }))];
+    const recalls = stale.length ? await recallsOf(db, stale) : new Map<number, { at: Date; submitted?: number }[]>();
     return specs.map((spec, i): RenderedCard => {
       const row = byId.get(ids[i]);
       if (!row) return { drop: `申报 ${String(spec.applicationId)} 已不存在` };
@@ -101,12 +140,18 @@ export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): 
         display: formDisplay(applicationForm, spec.form as Record<string, unknown> | null),
         ...(Number.isSafeInteger(spec.submitted) ? { submitted: spec.submitted as number } : {}),
       };
+      if (!submissionStands(row.application, spec)) {
+        const taken = recalls.get(row.application.id) ?? [];
+        // the recall of this submission; a spec that does not say which: the latest
+        const recall = Number.isSafeInteger(spec.submitted) ? taken.find((r) => r.submitted === spec.submitted) : taken.at(-1);
+        if (!recall) return { drop: `申报 ${row.application.id} 已重新提交，这张确认卡片所示的提交已不再待确认` };
+        return { card: endorsementRequestCard(summary, { descriptor: endorsementForm, closed: recalledBeforeSentText(formatDateTimeZh(recall.at, timezone)) }) };
+      }
       const returned = returnBefore(returns.get(row.application.id), summary.submitted, timezone, spec.form);
       return { card: endorsementRequestCard(summary, { descriptor: endorsementForm, ...(returned ? { returned } : {}) }) };
     });
   };
 }
-
 
 /**
  * The notices of 推荐 / 退回 by the organisation contact (第十五条), drawn when they are sent: to the team
