@@ -282,7 +282,8 @@ export const outbox = pgTable(
     asked: jsonb('asked').$type<{ openId: string; said?: string; render?: { kind: string } & Record<string, unknown> }>(),
     /**
      * The dedupe key of the message this one follows (a certificate after the result card that names it): this one is
-     * `waiting` until that one is sent, dropped, dead or undeliverable (the trigger outbox_release_followers, migration 0025).
+     * `waiting` until that one is sent, dropped, dead or undeliverable (the trigger outbox_release_followers, migration 0025),
+     * or deleted unsent (outbox_release_followers_on_delete, migration 0026).
      */
     afterKey: text('after_key'),
     createdAt: createdAt(),

@@ -93,7 +93,7 @@ export interface OutgoingMessage {
   asked?: Asked;
   /**
    * The dedupe key of a message to the same receiver that must reach them first (the result card before the certificate
-   * it names): this one waits (status `waiting`, never claimed) until that one is sent, dropped, dead or undeliverable,
+   * it names): this one waits (status `waiting`, never claimed) until that one is sent, dropped, dead or undeliverable (or deleted unsent),
    * so the order holds though a batch is sent at once and across replicas. It then goes whatever became of that one
    * (a certificate whose card could not be sent is still the title's): it is a message of its own, and its renderer
    * says whether it still matters. Queued after a message already finished, or never queued, it goes at once.

@@ -110,6 +110,34 @@ describe('messages queued to follow another', () => {
     expect(receivedBy(arrived, PEOPLE[1])).toEqual(['interactive', 'image', 'file']);
   });
 
+  it('still go when the one before could not reach its person (230013, out of the app’s availability: undeliverable)', async () => {
+    await queueResults();
+    const { arrived, transport } = slowCards((row) =>
+      row.msgType === 'interactive' && row.receiver === PEOPLE[0] ? { ok: false, retryable: false, undeliverable: true, error: 'code 230013: user not in the app availability' } : { ok: true },
+    );
+    await replica(transport).drain(20_000);
+    expect(receivedBy(arrived, PEOPLE[0])).toEqual(['image', 'file']);
+  });
+
+  it('still go when the one before was deleted before it was sent (a superseded row cleared, a row removed by hand)', async () => {
+    await queueResults();
+    await db.db.delete(outbox).where(eq(outbox.dedupeKey, `card:${PEOPLE[0]}`));
+    const { arrived, transport } = slowCards();
+    await replica(transport).drain(20_000);
+    const left = await db.db.select({ key: outbox.dedupeKey, status: outbox.status }).from(outbox).where(eq(outbox.receiver, PEOPLE[0]));
+    expect(Object.fromEntries(left.map((r) => [r.key, r.status]))).toEqual({ [`png:${PEOPLE[0]}`]: 'sent', [`pdf:${PEOPLE[0]}`]: 'sent' });
+    expect(receivedBy(arrived, PEOPLE[0])).toEqual(['image', 'file']);
+    expect(receivedBy(arrived, PEOPLE[1])).toEqual(['interactive', 'image', 'file']);
+  });
+
+  it('still go when the one before was deleted while it was waiting itself (the PDF after a deleted image)', async () => {
+    await queueResults();
+    await db.db.delete(outbox).where(eq(outbox.dedupeKey, `png:${PEOPLE[0]}`));
+    const { arrived, transport } = slowCards();
+    await replica(transport).drain(20_000);
+    expect(receivedBy(arrived, PEOPLE[0])).toEqual(['interactive', 'file']);
+  });
+
   it('go at once when queued after a message already sent, or one never queued (linked to Feishu after publishing)', async () => {
     await db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'card:late', to: { openId: 'ou_late' }, text: '结果' }));
     await replica(slowCards().transport).drain(5000);
