@@ -25,6 +25,8 @@ import { formDisplay } from './forms.js';
 import { destinationKey } from './notifications.js';
 import type { CardRenderer, CardSpec, Destination, OutgoingMessage, RenderedCard } from './outbox.js';
 import type { ContactChange } from './teams.js';
+import { isPending } from './import/people.js';
+import { contactReplacedCard } from '../cards/teams.js';
 
 /**
  * 请确认申报材料 (第十五条): the card a submitted application sends its organisation contact, drawn when it is
@@ -51,37 +53,32 @@ export function endorsementRequestMessage(application: { id: number; form: unkno
 }
 
 /**
- * 第十五条: a team's organisation contact changed while applications of the team wait for the contact's confirmation
- * (`change.pendingApplicationIds`, status submitted): the new contact gets the request for each, and the one who had
- * it is told it is no longer theirs (their card's 推荐 would be refused, unexplained). 修改资料 and an import changing
- * the contact both queue these, in the transaction that changes it; `key` tells one change from another (the event,
- * the import). Someone not yet linked (pending) gets nothing here: linking sends them the requests.
+ * 第十五条: a team's organisation contact changed (修改资料, or an import: 确认导入 and `npm run import`), in the
+ * transaction that changes it. The contact replaced is told, in one card, who replaced them and when, and what became of
+ * the applications that waited for their confirmation (`change.pendingApplicationIds`, status submitted), whether or not
+ * any did; the new contact gets the request for each. `key` tells one change from another (the event, the import); `by`
+ * made it (`byLeader`: the team's leader, else an administrator), on the day `on`. Someone not yet linked (pending) gets
+ * nothing here: linking sends a new contact the requests.
  */
 export async function contactHandOverMessages(
   tx: Db,
   team: { id: number; name: string; code: string },
   change: ContactChange,
   key: string,
-  /** The former contact is told by a card of the caller's (修改资料 tells them whether or not an application waited). */
-  opts: { formerToldApart?: boolean } = {},
+  by: { openId: string; byLeader: boolean; on: string },
 ): Promise<OutgoingMessage[]> {
-  if (!change.pendingApplicationIds.length || change.from === change.to) return [];
-  const waiting = await tx
-    .select({ id: applications.id, form: applications.form, submittedAt: applications.submittedAt, year: cycles.year })
-    .from(applications)
-    .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-    .where(inArray(applications.id, change.pendingApplicationIds))
-    .orderBy(asc(applications.id));
+  if (change.from === change.to) return [];
+  const waiting = change.pendingApplicationIds.length
+    ? await tx
+        .select({ id: applications.id, form: applications.form, submittedAt: applications.submittedAt, year: cycles.year })
+        .from(applications)
+        .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+        .where(inArray(applications.id, change.pendingApplicationIds))
+        .orderBy(asc(applications.id))
+    : [];
+  const told = { by: by.openId, byLeader: by.byLeader, on: by.on, waiting: change.pendingApplicationIds.length };
   return [
-    ...(opts.formerToldApart
-      ? []
-      : [
-          {
-            dedupeKey: `team:contact-replaced:${team.id}:${change.from}:${key}`,
-            to: { openId: change.from },
-            text: `班组“${team.name}（${team.code}）”已更换单位联系人：该班组待确认的申报改由新的单位联系人确认并填写推荐意见（第十五条），你无需再处理。`,
-          },
-        ]),
+    ...(isPending(change.from) ? [] : [{ dedupeKey: `team:contact-replaced:${team.id}:${change.from}:${key}`, to: { openId: change.from }, card: contactReplacedCard(team, told) }]),
     ...waiting.map((a) => endorsementRequestMessage(a, a.year, change.to, `contact:${change.to}:${key}`)),
   ];
 }

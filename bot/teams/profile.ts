@@ -1,4 +1,4 @@
-import { contactNamedCard, contactReplacedCard, membersCard, profileFormCard } from '../../cards/teams.js';
+import { contactNamedCard, membersCard, profileFormCard } from '../../cards/teams.js';
 import { contactHandOverMessages } from '../../src/endorsementCards.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import type { Db } from '../../db/index.js';
@@ -47,14 +47,10 @@ export async function saveProfile(ctx: HandlerContext, input: CardActionInput) {
     // one notice per change (the event's id): someone named again, after another contact in between, is told again
     const card = contactNamedCard(data, { waiting: contactChange.pendingApplicationIds.length });
     await ctx.send({ dedupeKey: `team:contact-named:${teamId}:${updated.contactOpenId}:${ctx.eventId}`, to: { openId: updated.contactOpenId }, card });
-    // an application waiting for confirmation (第十五条) follows the contact: the new one gets the request, and the one
-    // who had it is told it is no longer theirs
-    for (const message of await contactHandOverMessages(ctx.tx, updated, contactChange, ctx.eventId, { formerToldApart: true })) await ctx.send(message);
-    // the contact replaced is told, whether or not an application waited for them (one not yet linked cannot be)
-    if (contactChange.from !== contactChange.to && !isPending(contactChange.from)) {
-      const change = { by: ctx.actor.openId, byLeader: updated.leaderOpenId === ctx.actor.openId, on: formatDateZh(today(ctx)), waiting: contactChange.pendingApplicationIds.length };
-      await ctx.send({ dedupeKey: `team:contact-replaced:${teamId}:${contactChange.from}:${ctx.eventId}`, to: { openId: contactChange.from }, card: contactReplacedCard(data, change) });
-    }
+    // the contact replaced is told who replaced them and when; an application waiting for confirmation (第十五条)
+    // follows the contact, the new one gets the request (an import changing a contact does the same)
+    const by = { openId: ctx.actor.openId, byLeader: updated.leaderOpenId === ctx.actor.openId, on: formatDateZh(today(ctx)) };
+    for (const message of await contactHandOverMessages(ctx.tx, updated, contactChange, ctx.eventId, by)) await ctx.send(message);
   }
   // a new contact who held the team's application to score has stepped aside (第十七条)
   await announceRecusals(ctx, recusals);

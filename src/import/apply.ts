@@ -5,6 +5,7 @@ import { applications, auditLog, codeSequences, honours, imports, organizations,
 import { formerLeaderCard, type ImportedTeam, importedContactCard, importedLeaderCard, teamsImportedCard } from '../../cards/import.js';
 import { oneYearAfter } from '../applications.js';
 import { audit } from '../audit.js';
+import { formatDateZh, todayIn } from '../dates.js';
 import { UserError } from '../errors.js';
 import { organizationsNamed } from '../organizations.js';
 import { contactHandOverMessages } from '../endorsementCards.js';
@@ -173,7 +174,9 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   });
   if (added.length) await tx.insert(teamMembers).values(added.map((t) => ({ teamId: t.id, openId: t.leaderOpenId, role: 'leader' }))).onConflictDoNothing();
 
-  // 第十五条, as 修改资料 hands it over: the applications awaiting the contact's confirmation go to the new contact
+  // 第十五条, as 修改资料 hands it over: the contact replaced is told (who, when, what waited for them), the applications
+  // awaiting the contact's confirmation go to the new contact
+  const importDay = formatDateZh(todayIn(notices.timezone ?? DEFAULT_TIMEZONE, now));
   const handOver: OutgoingMessage[] = [];
   // and the new contact is told, as 修改资料 tells them: once per person and organisation, of all its teams here
   const named = new Map<string, { openId: string; organizationId: number; organization: string; teams: { id: number; name: string; code: string }[] }>();
@@ -227,7 +230,7 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
         .from(applications)
         .where(and(eq(applications.teamId, op.teamId), eq(applications.status, 'submitted')));
       contact = { from: before.contactOpenId, to: v.contact, pendingApplicationIds: waiting.map((a) => a.id) };
-      handOver.push(...(await contactHandOverMessages(tx, { id: op.teamId, name: v.name, code: before.code }, contact, `import:${importId}`)));
+      handOver.push(...(await contactHandOverMessages(tx, { id: op.teamId, name: v.name, code: before.code }, contact, `import:${importId}`, { openId: actor.openId, byLeader: v.leader === actor.openId, on: importDay })));
       // someone not yet linked hears of the team when they are (linkPendingPerson)
       if (!isPending(v.contact)) {
         const organization = orgOf.get(v.organization)!;

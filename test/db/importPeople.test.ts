@@ -329,8 +329,13 @@ describe('第十五条 on an import, as 修改资料 keeps it', () => {
     const asked = h.fake.messages.slice(sent).filter((m) => m.receiveId === next.openId && cardActions(m.content).some((a) => a.action === 'endorse.recommend' && a.applicationId === app.id));
     expect(asked).toHaveLength(1);
     expectValidCard(asked[0].content);
-    const told = h.fake.messages.slice(sent).filter((m) => m.receiveId === contact.openId && m.msgType === 'text').map((m) => String(m.content.text));
-    expect(told).toEqual([`班组“癸班（${t.code}）”已更换单位联系人：该班组待确认的申报改由新的单位联系人确认并填写推荐意见（第十五条），你无需再处理。`]);
+    // the former contact is told in 修改资料's card: who replaced them and when, and that their card is spent
+    const told = h.fake.messages.slice(sent).filter((m) => m.receiveId === contact.openId);
+    expect(told).toHaveLength(1);
+    expectValidCard(told[0].content);
+    expect(told[0].content.header.title.content).toBe('你已不再是该班组的单位联系人');
+    expect(cardText(told[0].content)).toContain(`你已不再是 **癸班**（${t.code}）的单位联系人（协会管理员 <at id=${ADMIN}></at> 于 2026年3月1日 更换）。`);
+    expect(cardText(told[0].content)).toContain('该班组待确认的 1 份申报已改由新的单位联系人确认并填写推荐意见（第十五条），之前发给你的确认卡片已失效，你无需再处理。');
     const [change] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, 'team.import.update'), eq(auditLog.entityId, String(t.id)), sql`${auditLog.details}->>'importId' = ${String(importId)}`));
     expect(change.details).toMatchObject({ changed: ['单位联系人'], contact: { from: contact.openId, to: next.openId, pendingApplicationIds: [app.id] } });
     // the old contact can no longer confirm; the new one can (below, after the second change)
@@ -359,6 +364,39 @@ describe('第十五条 on an import, as 修改资料 keeps it', () => {
     const ok = await h.click(last.openId, { action: 'endorse.recommend', applicationId: app.id }, { truthful: true, opinion: '同意推荐' });
     expect(ok.toast.type).toBe('success');
     expect((await h.db.db.select().from(applications).where(eq(applications.id, app.id)))[0].status).toBe('recommended');
+  });
+
+  it('tells a contact an import replaces though nothing waited for them, in 修改资料’s card (确认导入 and npm run import)', async () => {
+    const [庚申班长, former, next] = [user('郑班长', 6), user('冯联系人', 7), user('周新联系人', 8)];
+    const 庚申班 = (to: User) => row('庚申班', 庚申班长.mobile, 庚申班长.name, to.mobile, to.name);
+    await confirm((await send(await book([庚申班(former)]))).content);
+    const t = await team('庚申班');
+    expect(t.contactOpenId).toBe(former.openId);
+    const sent = h.fake.messages.length;
+    await confirm((await send(await book([庚申班(next)]))).content);
+    expect((await team('庚申班')).contactOpenId).toBe(next.openId);
+    const told = h.fake.messages.slice(sent).filter((m) => m.receiveId === former.openId);
+    expect(told).toHaveLength(1);
+    expectValidCard(told[0].content);
+    expect(told[0].content.header.title.content).toBe('你已不再是该班组的单位联系人');
+    expect(cardText(told[0].content)).toContain(`你已不再是 **庚申班**（${t.code}）的单位联系人（协会管理员 <at id=${ADMIN}></at> 于 2026年3月1日 更换）。`);
+    expect(cardText(told[0].content)).toContain('此后该班组的申报不再发给你确认（第十五条）。');
+    // the new one: the import's card naming them, and no request (nothing waits)
+    expect(h.fake.messages.slice(sent).filter((m) => m.receiveId === next.openId && cardActions(m.content).some((a) => String(a.action).startsWith('endorse.')))).toEqual([]);
+
+    // npm run import, the same
+    const last = user('吴联系人', 9);
+    const actor = { openId: ADMIN, name: null, roles: ['admin' as const] };
+    const lookup = async (q: { mobiles: string[] }) => ({
+      byMobile: new Map(h.fake.directory().flatMap((u) => (u.mobile && q.mobiles.includes(u.mobile) ? [[u.mobile, u.openId] as [string, string]] : []))),
+      byEmail: new Map<string, string>(),
+    });
+    const preview = await h.db.db.transaction(async (tx) => previewImport(tx, actor, { name: '命令行2.xlsx', bytes: await book([庚申班(last)]) }, lookup, '2026-03-01', clock.now()));
+    await h.db.db.transaction((tx) => applyImport(tx, actor, preview.id, clock.now(), '2026-03-01'));
+    const queued = await h.db.db.select().from(outbox).where(like(outbox.dedupeKey, `%:import:${preview.id}`));
+    expect(queued.map((q) => [q.dedupeKey, q.receiver])).toEqual([[`team:contact-replaced:${t.id}:${next.openId}:import:${preview.id}`, next.openId]]);
+    expect(JSON.stringify(queued[0].card)).toContain('此后该班组的申报不再发给你确认');
+    await h.drain();
   });
 
   it('refuses a 班组长姓名 or 单位联系人姓名 over 50 characters, as the 专家 sheet refuses a 姓名', async () => {
