@@ -23,7 +23,7 @@ import { formatDateTimeZh, todayIn } from './dates.js';
 import type { SendDay } from './jobs/reminderCards.js';
 import { formDisplay } from './forms.js';
 import { destinationKey } from './notifications.js';
-import type { CardRenderer, CardSpec, Destination, OutgoingMessage, RenderedCard } from './outbox.js';
+import type { CardRenderer, CardSpec, Destination, OutboxRow, OutgoingMessage, RenderedCard } from './outbox.js';
 import type { ContactChange } from './teams.js';
 import { isPending } from './import/people.js';
 import { contactReplacedCard } from '../cards/teams.js';
@@ -83,6 +83,9 @@ export async function contactHandOverMessages(
   ];
 }
 
+/** The person a claimed row goes to (an open_id send), if the dispatcher gave the rows. */
+const receiverOf = (rows: readonly OutboxRow[] | undefined, i: number) => (rows?.[i]?.receiveIdType === 'open_id' ? rows[i].receiver : undefined);
+
 /**
  * Whether the submission a request was queued for still stands: the application's submission is the one the spec
  * names (whatever the contact did with it since, which their click is told), or, for a spec queued before specs said
@@ -116,10 +119,11 @@ export const recalledBeforeSentText = (at: string) => `撤回时间：${at}。${
  * contact's rate was spent) is never a live card, so the contact never holds two live requests for one application:
  * taken back by 撤回申报, it goes out withdrawn, as a click on it is answered (the materials as submitted, no form, the
  * leader took it back and when), whatever came after (a request of the later submission is queued of its own); replaced
- * by a later submission without a recall (returned and submitted again), it is not sent. Those need one more read.
+ * by a later submission without a recall (returned and submitted again), it is not sent. Those need one more read. One to
+ * a contact replaced since it was queued is not sent either: the new contact was sent the request with the change.
  */
 export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): CardRenderer {
-  return async (specs: CardSpec[]): Promise<RenderedCard[]> => {
+  return async (specs: CardSpec[], queued?: readonly OutboxRow[]): Promise<RenderedCard[]> => {
     const ids = specs.map((s) => Number(s.applicationId));
     // and the return each came after, if any (重新提交): issued together, one round trip
     const [byId, returns] = await Promise.all([applicationsWithNames(db, ids), returnNotes(db, ids.filter((id) => Number.isSafeInteger(id) && id > 0))]);
@@ -128,6 +132,9 @@ export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): 
     return specs.map((spec, i): RenderedCard => {
       const row = byId.get(ids[i]);
       if (!row) return { drop: `申报 ${String(spec.applicationId)} 已不存在` };
+      // to a contact replaced since (修改资料, an import): they were told their card is spent, the new one has the request
+      const to = receiverOf(queued, i);
+      if (to !== undefined && to !== row.team.contactOpenId) return { drop: `班组 ${row.team.code} 的单位联系人已更换，申报 ${row.application.id} 改由新的单位联系人确认` };
       // summaryOf (src/applications.ts) of the application as it was submitted; a spec queued before specs said when has no `submitted`
       const summary = {
         id: row.application.id,

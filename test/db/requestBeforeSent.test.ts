@@ -17,6 +17,7 @@ import { MODES, type Mode } from '../support/worlds.js';
 
 const L = 'ou_sentlateleader000000000000000001';
 const C = 'ou_sentlatecontact00000000000000001';
+const C2 = 'ou_sentlatecontact00000000000000002';
 
 async function openYear(mode: Mode): Promise<Harness> {
   const h = await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00'), outboxLimits: { perApp: 1000, perReceiver: 1000 } });
@@ -37,7 +38,7 @@ async function clickUnsent(h: Harness, openId: string, value: Record<string, unk
 
 const submit = { action: 'application.submit', teamId: 1, year: 2027 };
 const recall = { action: 'application.recall', teamId: 1, year: 2027 };
-const decides = (content: unknown) => cardActions(content).filter((v) => String(v.action).startsWith('endorse.'));
+const decides = (content: unknown) => cardActions(content).filter((v) => v.action === 'endorse.recommend' || v.action === 'endorse.return');
 /** What reached the contact once the outbox was sent, in order. */
 const toContact = (h: Harness) => h.fake.messages.filter((m) => m.receiveId === C);
 const requestRows = async (h: Harness) => h.db.db.select().from(outbox).where(like(outbox.dedupeKey, 'endorse:request:%')).orderBy(asc(outbox.id));
@@ -115,6 +116,27 @@ describe.each(MODES)('a request to the contact still unsent when the application
       expect(rows[0].lastError).toContain('已重新提交');
       const [after] = await h.db.db.select().from(applications).where(eq(applications.id, application.id));
       expect(after.status).toBe('submitted');
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
+  it('to a contact replaced in 修改资料 before it went out: not sent to them; the new contact’s is live', async () => {
+    const h = await openYear(mode);
+    try {
+      await clickUnsent(h, L, submit, applicationForm({ title: '路面修补工艺改进' }));
+      expect((await clickUnsent(h, L, { action: 'team.editSave', teamId: 1 }, { contact: C2 })).toast.type).toBe('success');
+
+      await h.drain();
+      // the former contact: only the card saying they no longer are, and that their request is spent
+      const former = toContact(h);
+      expect(former).toHaveLength(1);
+      expect(former[0].content.header.title.content).toBe('你已不再是该班组的单位联系人');
+      expect(cardText(former[0].content)).toContain('之前发给你的确认卡片已失效');
+      const [first] = await requestRows(h);
+      expect(first).toMatchObject({ receiver: C, status: 'dropped' });
+      const live = h.fake.messages.filter((m) => m.receiveId === C2 && decides(m.content).length);
+      expect(live).toHaveLength(1);
+      expect((await h.click(C2, decides(live[0].content).find((v) => v.action === 'endorse.recommend')!, { truthful: true, opinion: '同意推荐' })).toast.type).toBe('success');
     } finally {
       await h.close();
     }
