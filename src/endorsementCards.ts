@@ -1,4 +1,4 @@
-import { endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
+import { endorsementDoneCard, endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { applications, auditLog, cycles, people } from '../db/schema.js';
@@ -119,7 +119,8 @@ export const recalledBeforeSentText = (at: string) => `撤回时间：${at}。${
  * contact's rate was spent) is never a live card, so the contact never holds two live requests for one application:
  * taken back by 撤回申报, it goes out withdrawn, as a click on it is answered (the materials as submitted, no form, the
  * leader took it back and when), whatever came after (a request of the later submission is queued of its own); replaced
- * by a later submission without a recall (returned and submitted again), it is not sent. Those need one more read. One to
+ * by a later submission without a recall (returned and submitted again), it is not sent. Those need one more read. One
+ * whose submission the contact decided from 待确认的申报 before it arrived goes out decided (推荐 / 退回 and the opinion). One to
  * a contact replaced since it was queued is not sent either: the new contact was sent the request with the change.
  */
 export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): CardRenderer {
@@ -150,6 +151,11 @@ export function endorsementRequestRenderer(db: Db, timezone = 'Asia/Shanghai'): 
         const recall = Number.isSafeInteger(spec.submitted) ? taken.find((r) => r.submitted === spec.submitted) : taken.at(-1);
         if (!recall) return { drop: `申报 ${row.application.id} 已重新提交，这张确认卡片所示的提交已不再待确认` };
         return { card: endorsementRequestCard(summary, { descriptor: endorsementForm, closed: recalledBeforeSentText(formatDateTimeZh(recall.at, timezone)) }) };
+      }
+      // decided by the contact before it went out (from 待确认的申报): the decision, as opening the request would show it
+      const endorsement = row.application.endorsement as { decision?: unknown; opinion?: unknown } | null;
+      if (row.application.status !== 'submitted' && decisions.includes(String(endorsement?.decision)) && typeof endorsement?.opinion === 'string' && endorsement.opinion) {
+        return { card: endorsementDoneCard(summaryOf(row.application, row.team, row.organization, row.year), endorsement.decision as EndorsementDecision, endorsement.opinion) };
       }
       const returned = returnBefore(returns.get(row.application.id), summary.submitted, timezone, spec.form);
       return { card: endorsementRequestCard(summary, { descriptor: endorsementForm, ...(returned ? { returned } : {}) }) };

@@ -141,4 +141,22 @@ describe.each(MODES)('a request to the contact still unsent when the application
       await h.close();
     }
   }, 120_000);
+  it('recommended by the contact from their list before it went out: it goes out decided, with their opinion', async () => {
+    const h = await openYear(mode);
+    try {
+      await clickUnsent(h, L, submit, applicationForm({ title: '路面修补工艺改进' }));
+      const [application] = await h.db.db.select().from(applications);
+      expect((await clickUnsent(h, C, { action: 'endorse.recommend', applicationId: application.id }, { truthful: true, opinion: '材料属实，同意推荐' })).toast.type).toBe('success');
+
+      await h.drain();
+      const got = toContact(h);
+      expect(got).toHaveLength(1);
+      expectValidCard(got[0].content);
+      expect(got[0].content.header.title.content).toBe('已推荐：迟发测试班');
+      expect(cardText(got[0].content)).toContain('材料属实，同意推荐');
+      expect(decides(got[0].content)).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
 });
