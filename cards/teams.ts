@@ -1,6 +1,7 @@
 import { type ActionValue, button, buttonRow, card, type Card, namedButtonText, type Element, fields, hr, markdown, note, md, mention, pageOf, pager, clipText, mdJoin, type Md } from './kit.js';
 import { formatDateZh } from '../src/dates.js';
 import { afterRevocation, andJoin, toldSplit } from './strings.js';
+import type { ApplyVerdict } from '../src/applications.js';
 import type { FormDescriptor } from '../src/forms.js';
 import { form, type FormError, formInputs, multiPersonPicker, personLookupInput, refusalBanner, selectStatic, submitButton } from './forms.js';
 import { applicationNextStep, recallButton, returnedByText, type ReturnShown, STATUS_OPINION_SHOWN } from './applications.js';
@@ -133,7 +134,8 @@ export interface StatusEntry {
   applications: { id: number; year: number; statusLabel: string; title: string | null; finalScore: number | null; decision: string | null; revoked?: boolean }[];
   /** certificate: the 荣誉证书 number (第二十条), void once the title is revoked */
   honours: { year: number; revoked: boolean; recommended: boolean; certificate?: string }[];
-  canApply: boolean;
+  /** Whether the team may still apply to the year taking applications, and why not (mayApply); none when no year takes them. */
+  apply?: ApplyVerdict;
   /** The running year's application, if any: what it waits for is said under it. */
   /** `lapsed`: submitted, never confirmed by the contact, and its year's review takes no more. */
   /** `returned`: who returned it, when and why (a returned application). */
@@ -142,8 +144,8 @@ export interface StatusEntry {
   yearTakesApplications?: boolean;
   /** Whether the running year's scores have been summed (结束评分并汇总), its results not yet published. */
   yearSummed?: boolean;
-  /** The year taking applications now: its deadline, and whether the team is a year old by then (第十六条). */
-  openYear?: { year: number; deadline: string; eligible: boolean; rawDeadline: string };
+  /** The year taking applications now, and its deadline. */
+  openYear?: { year: number; deadline: string };
   /** A title revoked within the association's bar: the bar in days and the day it ends (申报 taken from then on). */
   barred?: { days: number | null; until: string; untilText: string; revokedYear: number };
 }
@@ -187,23 +189,27 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     const eligibility = e.barred
       ? `协会规定：${afterRevocation(e.barred.days)}内不受理申报；本班组 ${e.barred.revokedYear} 年度称号已撤销，${e.barred.untilText} 起方可再申报`
       : registered;
-    const barredThisYear = Boolean(e.barred && e.openYear && e.barred.until > e.openYear.rawDeadline);
     const apps = e.applications.length
       ? e.applications
           .map((a) => `${a.year} 年度：${a.statusLabel}${a.title ? `（${clipText(a.title, STATUS_TITLE_SHOWN)}）` : ''}${a.finalScore !== null ? `，得分 ${a.finalScore}` : ''}${decisionShown[a.decision ?? ''] ?? ''}${a.revoked ? '（已撤销）' : ''}`)
           .join('\n')
       : '暂无';
-    const barredStep = `${e.openYear?.year ?? ''} 年度申报 ${e.openYear?.deadline ?? ''} 截止，届时仍在撤销称号后的不受理期内，本班组不能参加本年度评选。`;
-    const nextStep = e.current && barredThisYear && (e.current.status === 'draft' || e.current.status === 'returned')
-      ? barredStep
+    // why the team may not apply to the year, where it is the rule (mayApply) and not its application gone further:
+    // said for a draft or a returned application too, which could not be submitted (rather than how to submit it)
+    const refusedStep =
+      e.apply?.reason === 'barred'
+        ? `${e.openYear?.year ?? ''} 年度申报 ${e.openYear?.deadline ?? ''} 截止，届时仍在撤销称号后的不受理期内，本班组不能参加本年度评选。`
+        : e.apply?.reason === 'notAYear'
+          ? `${e.openYear?.year ?? ''} 年度申报 ${e.openYear?.deadline ?? ''} 截止，届时本班组注册未满一年，不能参加本年度评选；可参加下一年度评选（第十六条）。`
+          : e.apply?.reason === 'withdrawn'
+            ? '本班组已退出，不在册的班组不能申报；如需恢复，请联系协会。'
+            : undefined;
+    const nextStep = refusedStep && (e.current || e.myRole === 'leader')
+      ? refusedStep
       : e.current
       ? applicationNextStep(e.current.status, e.myRole, { decision: e.current.decision, takesApplications: e.yearTakesApplications, deadline: e.openYear?.deadline, lapsed: e.current.lapsed, summed: e.yearSummed })
-      : e.myRole === 'leader' && e.canApply && e.openYear
-        ? barredThisYear
-          ? barredStep
-          : e.openYear.eligible
-          ? `${e.openYear.year} 年度申报进行中，${e.openYear.deadline} 截止：点“年度申报”填写，可先保存草稿。`
-          : `${e.openYear.year} 年度申报 ${e.openYear.deadline} 截止，届时本班组注册未满一年，不能参加本年度评选；可参加下一年度评选（第十六条）。`
+      : e.myRole === 'leader' && e.apply?.may && e.openYear
+        ? `${e.openYear.year} 年度申报进行中，${e.openYear.deadline} 截止：点“年度申报”填写，可先保存草稿。`
         : '';
     const titles = e.honours.length ? e.honours.map((h) => `${h.year} 年度质量信得过班组${h.recommended ? '（推荐至全国）' : ''}${h.revoked ? '（已撤销）' : ''}${h.certificate ? `，证书编号 ${h.certificate}${h.revoked ? '（已作废）' : ''}` : ''}`).join('、') : '暂无';
     elements.push(
@@ -221,7 +227,7 @@ export function statusCard(entries: StatusEntry[], page = 1, summary?: StatusSum
     );
     const buttons: Element[] = [];
     if (e.myRole === 'leader') {
-      if (e.canApply && e.openYear?.eligible !== false && !barredThisYear) buttons.push(button({ text: '年度申报', type: 'primary', value: { action: 'application.open', teamId: t.id } }));
+      if (e.apply?.may) buttons.push(button({ text: '年度申报', type: 'primary', value: { action: 'application.open', teamId: t.id } }));
       // submitted, the contact yet to confirm, and it could be submitted again: the leader may take it back to edit
       if (e.current?.status === 'submitted' && e.yearTakesApplications && e.openYear) buttons.push(recallButton(t.id, e.openYear.year));
       buttons.push(button({ text: '修改资料', value: { action: 'team.editForm', teamId: t.id } }));

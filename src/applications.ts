@@ -232,9 +232,8 @@ export function runningApplicationsLedBy(tx: Db, openId: string) {
 }
 
 /**
- * The leaders among `leaderOpenIds` with a team that may apply to `cycle` (taking applications): one active, a year old
- * by its deadline (第十六条), past its last revoked title's bar by then (协会规定), and with no application of the year
- * beyond a draft or a returned one: 进度's rule for its 年度申报 button (bot/teams/status.ts), read for many at once.
+ * The leaders among `leaderOpenIds` with a team that may apply to `cycle` (taking applications): mayApply of each of
+ * their teams, its facts read for many leaders at once (帮助's highlighted 年度申报, as 进度 offers it).
  */
 export async function leadersWhoMayApply(tx: Db, leaderOpenIds: readonly string[], cycle: Cycle, timezone: string): Promise<Set<string>> {
   if (!leaderOpenIds.length) return new Set();
@@ -242,20 +241,87 @@ export async function leadersWhoMayApply(tx: Db, leaderOpenIds: readonly string[
     .select({
       leader: teams.leaderOpenId,
       registeredAt: teams.registeredAt,
+      teamStatus: teams.status,
       revokedAt: sql<Date | null>`(select max(${honours.revokedAt}) from ${honours} where ${honours.teamId} = ${teams.id})`.mapWith(honours.revokedAt),
       status: applications.status,
     })
     .from(teams)
     .leftJoin(applications, and(eq(applications.teamId, teams.id), eq(applications.cycleId, cycle.id)))
-    .where(and(inArray(teams.leaderOpenId, [...leaderOpenIds]), eq(teams.status, 'active')));
-  const barDays = revocationBarDays(cycle);
-  const may = rows.filter(
-    (r) =>
-      oneYearAfter(r.registeredAt) <= cycle.applicationDeadline &&
-      !(r.revokedAt && todayIn(timezone, barEnds(r.revokedAt, barDays, timezone)) > cycle.applicationDeadline) &&
-      (!r.status || r.status === 'draft' || r.status === 'returned'),
-  );
+    .where(inArray(teams.leaderOpenId, [...leaderOpenIds]));
+  const may = rows.filter((r) => mayApply({ registeredAt: r.registeredAt, active: r.teamStatus === 'active', revokedAt: r.revokedAt, status: r.status }, cycle, timezone).may);
   return new Set(may.map((r) => r.leader));
+}
+
+/** What decides whether a team may still apply to a year taking applications: the facts 帮助, 进度 and 申报 each read their own way. */
+export interface ApplyFacts {
+  /** The team's registration day (第十六条 counts its year from it). */
+  registeredAt: string;
+  /** Whether the team is in the register (not 已退出). */
+  active: boolean;
+  /** When the team's latest title was revoked (第二十二条), if one was. */
+  revokedAt?: Date | null;
+  /** The status of the team's application of the year, if it has one. */
+  status?: string | null;
+}
+
+/**
+ * Whether the team may still apply, and why not: `applied`, its application of the year has gone past a draft or a
+ * returned one; `withdrawn`, the team is not in the register; `barred`, its latest revoked title's bar (协会规定) ends
+ * after the deadline, on `until` in the bot's timezone; `notAYear`, it is not a year old by the deadline (第十六条),
+ * `days` short of it. A bar that ends by the deadline lets the form be filled (its submission is refused until then).
+ */
+export type ApplyVerdict =
+  | { may: true; reason?: undefined }
+  | { may: false; reason: 'applied' | 'withdrawn' }
+  | { may: false; reason: 'barred'; barEndsAt: Date; until: string; barDays: number | null }
+  | { may: false; reason: 'notAYear'; eligibleFrom: string; days: number };
+
+/**
+ * The one rule of "may this team still apply to `cycle`" (a year taking applications; whether it does is asked
+ * before): 帮助's highlighted 年度申报 (leadersWhoMayApply), 进度's 年度申报 button and what it says next
+ * (bot/teams/status.ts), and 申报's refusal before the form (teamOpening, bot/applications/apply.ts). No reads: each
+ * caller brings the facts it read in its own round trip.
+ */
+export function mayApply(facts: ApplyFacts, cycle: Pick<Cycle, 'applicationDeadline' | 'settings'>, timezone: string): ApplyVerdict {
+  if (facts.status && facts.status !== 'draft' && facts.status !== 'returned') return { may: false, reason: 'applied' };
+  if (!facts.active) return { may: false, reason: 'withdrawn' };
+  const barred = facts.revokedAt ? barPastDeadline(facts.revokedAt, cycle, timezone) : undefined;
+  if (barred) return { may: false, reason: 'barred', ...barred };
+  const short = notAYearBy(facts.registeredAt, cycle.applicationDeadline);
+  if (short) return { may: false, reason: 'notAYear', ...short };
+  return { may: true };
+}
+
+/** 第十六条: when a team registered on `registeredAt` is not a year old by `deadline`, the day it is and how many days short it is then. */
+export function notAYearBy(registeredAt: string, deadline: string): { eligibleFrom: string; days: number } | undefined {
+  const eligibleFrom = oneYearAfter(registeredAt);
+  return eligibleFrom > deadline ? { eligibleFrom, days: daysBetween(deadline, eligibleFrom) } : undefined;
+}
+
+/** 协会规定: when the bar of a title revoked at `revokedAt` ends after the cycle's deadline (its day in the bot's timezone), when it ends. */
+export function barPastDeadline(revokedAt: Date, cycle: Pick<Cycle, 'applicationDeadline' | 'settings'>, timezone: string): { barEndsAt: Date; until: string; barDays: number | null } | undefined {
+  const barDays = revocationBarDays(cycle);
+  const barEndsAt = barEnds(revokedAt, barDays, timezone);
+  const until = todayIn(timezone, barEndsAt);
+  return until > cycle.applicationDeadline ? { barEndsAt, until, barDays } : undefined;
+}
+
+/**
+ * 申报's refusal before the form is filled, for mayApply's verdict: none where the team may apply, nor where its
+ * application has gone further (shown as it is); `revoked` is the title whose bar it is (recentRevocation).
+ */
+export function applyRefusal(verdict: ApplyVerdict, team: Pick<Team, 'registeredAt' | 'name'>, cycle: Pick<Cycle, 'year' | 'applicationDeadline' | 'settings'>, revoked: Revocation | undefined, timezone: string): UserError | undefined {
+  switch (verdict.reason) {
+    case undefined:
+    case 'applied':
+      return undefined;
+    case 'withdrawn':
+      return new UserError(`${team.name}已退出，不在册的班组不能申报；如需恢复，请联系协会。`, { kind: 'info' });
+    case 'barred':
+      return barredRefusal(revoked!, verdict.barDays, cycle, timezone);
+    case 'notAYear':
+      return notAYearRefusal(team, cycle, verdict);
+  }
 }
 
 export type Application = typeof applications.$inferSelect;
@@ -311,10 +377,12 @@ export function oneYearAfter(date: string): string {
  * with the day it becomes eligible, rather than after the thirteen fields.
  */
 export function requireRegisteredAYear(team: Pick<Team, 'registeredAt'>, cycle: Pick<Cycle, 'year' | 'applicationDeadline'>): void {
-  const eligibleFrom = oneYearAfter(team.registeredAt);
-  if (eligibleFrom <= cycle.applicationDeadline) return;
-  const days = daysBetween(cycle.applicationDeadline, eligibleFrom);
-  throw new UserError(
+  const short = notAYearBy(team.registeredAt, cycle.applicationDeadline);
+  if (short) throw notAYearRefusal(team, cycle, short);
+}
+
+function notAYearRefusal(team: Pick<Team, 'registeredAt'>, cycle: Pick<Cycle, 'year' | 'applicationDeadline'>, { eligibleFrom, days }: { eligibleFrom: string; days: number }): UserError {
+  return new UserError(
     cite(16, `注册满一年后方可参加评选。本班组 ${formatDateZh(team.registeredAt)} 注册，${formatDateZh(eligibleFrom)} 满一年，${cycle.year} 年度申报 ${formatDateZh(cycle.applicationDeadline)} 截止，截止时还差 ${days} 天满一年；可参加下一年度评选。`),
     { kind: 'info', article: 16 },
   );
@@ -423,25 +491,17 @@ export function revocationBarMessage(revoked: Revocation, barDays: number | null
   return associationRule(`${revocationBarText(barDays)}；${whose} ${revoked.year} 年度称号已于 ${when} 撤销，${until} 起方可再申报。`);
 }
 
-/**
- * E5 asked before the form is filled, as 第十六条 is (requireRegisteredAYear): a team whose bar lasts past this year's
- * deadline is told at once, with the day it ends, rather than after the thirteen fields. A bar that ends before the
- * deadline lets the form be filled; its submission is refused until that day.
- */
-export function requireNotBarred(revoked: Revocation | undefined, cycle: Cycle, timezone: string): void {
-  if (!revoked?.revokedAt) return;
-  const barDays = revocationBarDays(cycle);
-  const until = todayIn(timezone, barEnds(revoked.revokedAt, barDays, timezone));
-  if (until <= cycle.applicationDeadline) return;
-  throw new UserError(`${revocationBarMessage(revoked, barDays, timezone)}${cycle.year} 年度申报 ${formatDateZh(cycle.applicationDeadline)} 截止，本班组不能参加本年度评选。`, { kind: 'info' });
+/** E5 asked before the form is filled, as 第十六条 is: the bar lasts past the deadline; told at once, with the day it ends. */
+function barredRefusal(revoked: Revocation, barDays: number | null, cycle: Pick<Cycle, 'year' | 'applicationDeadline'>, timezone: string): UserError {
+  return new UserError(`${revocationBarMessage(revoked, barDays, timezone)}${cycle.year} 年度申报 ${formatDateZh(cycle.applicationDeadline)} 截止，本班组不能参加本年度评选。`, { kind: 'info' });
 }
 
 /** E1, E2, E3 and E5 on submission (E5 from `revoked`, read by recentRevocation); E4 is the organisation's step that follows. */
 export function eligibilityFailures(team: Team, cycle: Cycle, form: ApplicationForm, revoked: Revocation | undefined, timezone: string): EligibilityFailure[] {
   const failures: EligibilityFailure[] = [];
-  const eligibleFrom = oneYearAfter(team.registeredAt);
-  if (eligibleFrom > cycle.applicationDeadline) {
-    const days = daysBetween(cycle.applicationDeadline, eligibleFrom);
+  const short = notAYearBy(team.registeredAt, cycle.applicationDeadline);
+  if (short) {
+    const { eligibleFrom, days } = short;
     failures.push({
       check: 'E1',
       article: 16,

@@ -1,7 +1,7 @@
 import { applicationClosedCard, applicationFormCard, notALeaderCard, submittedCard } from '../../cards/applications.js';
 import type { Card } from '../../cards/kit.js';
 import { teamPickerCard } from '../../cards/teams.js';
-import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireNotBarred, requireRegisteredAYear, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
+import { type Application, applicantTeam, type Cycle, cycleOpenForApplications, editNotSavedText, EligibilityError, findApplication, getApplication, lockTeamOfApplication, recentRevocation, revocationBarMessage, ReviewYearOver, requireRegisteredAYear, mayApply, applyRefusal, sameAsSubmitted, saveDraft, submitApplication, summaryOf, titleRevokedAt, applicationForm } from '../../src/applications.js';
 import { getCycleByYear, getRunningCycle } from '../../src/cycles.js';
 import { AlreadyDone, formErrorOf, UserError } from '../../src/errors.js';
 import { endorsementRequestMessage } from '../../src/endorsementCards.js';
@@ -31,16 +31,17 @@ async function applicationCard(ctx: HandlerContext, teamId: number, cycle: Cycle
 
 /**
  * The team and its application of `cycle`, as `申报` opens them; refused (a UserError) where the team has a form to fill
- * in (none yet, a draft or a returned one) that it could not submit: barred after a revocation (E5), or not a year old
- * by the deadline (第十六条). One submitted is let through, to be shown as it is.
+ * in (none yet, a draft or a returned one) that it could not submit (mayApply, applyRefusal): not in the register,
+ * barred after a revocation (E5), or not a year old by the deadline (第十六条). One submitted is let through, to be
+ * shown as it is.
  */
 async function teamOpening(ctx: HandlerContext, teamId: number, cycle: Cycle): Promise<{ team: Team & { organization: string }; existing: Application | undefined }> {
   // issued together: one round trip (a refusal of the team discards the application read)
   const [team, existing, revoked] = await Promise.all([applicantTeam(ctx.tx, ctx.actor, teamId), findApplication(ctx.tx, teamId, cycle.id), recentRevocation(ctx.tx, teamId, cycle, ctx.clock.now(), ctx.config.BOT_TIMEZONE)]);
-  if (!existing || returnedStates.has(existing.status)) {
-    requireNotBarred(revoked, cycle, ctx.config.BOT_TIMEZONE);
-    requireRegisteredAYear(team, cycle);
-  }
+  // mayApply: the rule 帮助 and 进度 offer 年度申报 by
+  const verdict = mayApply({ registeredAt: team.registeredAt, active: team.status === 'active', revokedAt: revoked?.revokedAt, status: existing?.status }, cycle, ctx.config.BOT_TIMEZONE);
+  const refusal = applyRefusal(verdict, team, cycle, revoked, ctx.config.BOT_TIMEZONE);
+  if (refusal) throw refusal;
   return { team, existing };
 }
 

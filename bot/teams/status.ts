@@ -1,6 +1,6 @@
 import { STATUS_PAGE, type StatusEntry, statusCard } from '../../cards/teams.js';
 import type { Db } from '../../db/index.js';
-import { applicationStatusNames, type ApplicationStatus, barEnds, oneYearAfter, returnNotes } from '../../src/applications.js';
+import { applicationStatusNames, type ApplicationStatus, barEnds, mayApply, oneYearAfter, returnNotes } from '../../src/applications.js';
 import { daysBetween, formatDateTimeZh, formatDateZh, todayIn } from '../../src/dates.js';
 import { revocationBarDays } from '../../src/policy.js';
 import type { CardActionInput, HandlerContext, IncomingText } from '../../src/handlers.js';
@@ -48,6 +48,8 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
     const barEnd = revokedAt ? barEnds(revokedAt, barDays, timezone) : undefined;
     const revokedYear = honours.find((h) => h.revokedAt?.getTime() === revokedAt?.getTime())?.year;
     const current = cycle ? applications.find((a) => a.year === cycle.year) : undefined;
+    // mayApply: 年度申报 offered, and what is said next, by the rule 帮助 and 申报 follow
+    const apply = cycle && cycleTakesApplications ? mayApply({ registeredAt: view.team.registeredAt, active: view.team.status === 'active', revokedAt, status: current?.status }, cycle, timezone) : undefined;
     const label = current ? statusLabelOf(current) : '未申报';
     byStatus.set(label, (byStatus.get(label) ?? 0) + 1);
     if (current?.status === 'submitted' && !lapsed(current) && view.myRole !== 'leader' && view.myRole !== 'member') awaitingMe++;
@@ -69,11 +71,11 @@ export async function statusCardOf(db: Db, openId: string, now: string, page = 1
       })),
       yearTakesApplications: cycleTakesApplications,
       yearSummed: cycle?.status === 'closed',
-      openYear: cycle && cycleTakesApplications ? { year: cycle.year, deadline: formatDateZh(cycle.applicationDeadline), rawDeadline: cycle.applicationDeadline, eligible: eligibleFrom <= cycle.applicationDeadline } : undefined,
+      openYear: cycle && cycleTakesApplications ? { year: cycle.year, deadline: formatDateZh(cycle.applicationDeadline) } : undefined,
       barred: barEnd && barEnd > at && revokedYear !== undefined ? { days: barDays, until: todayIn(timezone, barEnd), untilText: formatDateTimeZh(new Date(Math.ceil(barEnd.getTime() / 60_000) * 60_000), timezone), revokedYear } : undefined,
       current: current && { id: current.id, status: current.status, decision: current.status === 'decided' ? current.decision : null, lapsed: lapsed(current) },
       honours: honours.map((h) => ({ year: h.year, revoked: h.revokedAt !== null, recommended: h.recommended, certificate: certificates.get(h.id) })),
-      canApply: Boolean(cycleTakesApplications && view.team.status === 'active' && (!current || current.status === 'draft' || current.status === 'returned')),
+      apply,
     });
   }
   // a returned application of the running year says who returned it and why (the whole opinion: 退回原因); one read, only when there is one

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, isNotNull, not, notInArray, sql } from 'drizzle-orm';
 import { groupDigits } from '../../cards/bulk.js';
 import type { Db } from '../../db/index.js';
 import { applications, assignments, chatBindings, honours, jobRuns, teams } from '../../db/schema.js';
-import { barEnds, type Cycle, oneYearAfter } from '../applications.js';
+import { barPastDeadline, type Cycle, oneYearAfter } from '../applications.js';
 import { announceJob, type BulkJobKind, startBulkJob } from '../bulkJobs.js';
 import { getRunningCycle } from '../cycles.js';
 import { addDays, daysBetween, todayIn } from '../dates.js';
@@ -331,7 +331,7 @@ async function applyOpenAudience(tx: Db, cycle: Cycle, opts: JobOptions, deadlin
   return [...people].map(([openId, teamIds]): Recipient => ({ t: 'opening', openId, teamIds }));
 }
 
-/** Teams barred still at the cycle's deadline (a title revoked within the association's bar, 协会规定), as requireNotBarred counts it. */
+/** Teams barred still at the cycle's deadline (a title revoked within the association's bar, 协会规定), as mayApply counts it (barPastDeadline). */
 export async function barredAtDeadline(tx: Db, cycle: Cycle, opts: JobOptions): Promise<Set<number>> {
   const barDays = revocationBarDays(cycle);
   // no bar lasts longer than this before now: a calendar year is at most 366 days (a day more for a clock change)
@@ -344,7 +344,7 @@ export async function barredAtDeadline(tx: Db, cycle: Cycle, opts: JobOptions): 
         .from(honours)
         .where(and(isNotNull(honours.revokedAt), gt(honours.revokedAt, barStart)))
     )
-      .filter((r) => todayIn(opts.timezone, barEnds(r.revokedAt!, barDays, opts.timezone)) > cycle.applicationDeadline)
+      .filter((r) => barPastDeadline(r.revokedAt!, cycle, opts.timezone))
       .map((r) => r.teamId),
   );
 }

@@ -824,9 +824,9 @@ export const cardSamples: Record<string, Sample> = {
         daysUntilEligible: 0,
         applications: [{ id: 7, year: 2026, statusLabel: '已提交', title: appForm.title, finalScore: 92.5, decision: 'awarded' }],
         honours: [{ year: 2026, revoked: false, recommended: true }],
-        canApply: true,
+        apply: { may: true },
       },
-      { team: { ...team, id: 2, name: '另一班组' }, myRole: 'contact', eligibleFrom: '2027-01-01', daysUntilEligible: 200, applications: [], honours: [], canApply: false },
+      { team: { ...team, id: 2, name: '另一班组' }, myRole: 'contact', eligibleFrom: '2027-01-01', daysUntilEligible: 200, applications: [], honours: [] },
     ]),
     // submitted, never confirmed by the contact, and the year's experts have finished: no button to confirm
     teams.statusCard([
@@ -838,7 +838,6 @@ export const cardSamples: Record<string, Sample> = {
         applications: [{ id: 8, year: 2027, statusLabel: '单位未确认，未参加本年度评审', title: appForm.title, finalScore: null, decision: null }],
         current: { id: 8, status: 'submitted', decision: null, lapsed: true },
         honours: [],
-        canApply: false,
       },
     ]),
     // returned by the contact: who, when and the opinion cut short beside 下一步
@@ -851,14 +850,14 @@ export const cardSamples: Record<string, Sample> = {
         applications: [{ id: 9, year: 2027, statusLabel: '退回修改', title: appForm.title, finalScore: null, decision: null }],
         current: { id: 9, status: 'returned', decision: null, returned: { by: 'organization', name: '王联系人', at: '2027年3月5日', opinion: '材料不全，'.repeat(40) } },
         honours: [],
-        canApply: true,
+        apply: { may: true },
         yearTakesApplications: true,
-        openYear: { year: 2027, deadline: '2027年5月31日', eligible: true, rawDeadline: '2027-05-31' },
+        openYear: { year: 2027, deadline: '2027年5月31日' },
       },
     ]),
     // a contact of many teams: the running year summed up above the first page
     teams.statusCard(
-      Array.from({ length: 12 }, (_, i) => ({ team: { ...team, id: 10 + i, name: `养护${i + 1}班` }, myRole: 'contact' as const, eligibleFrom: '2026-01-01', daysUntilEligible: 0, applications: [], honours: [], canApply: false })),
+      Array.from({ length: 12 }, (_, i) => ({ team: { ...team, id: 10 + i, name: `养护${i + 1}班` }, myRole: 'contact' as const, eligibleFrom: '2026-01-01', daysUntilEligible: 0, applications: [], honours: [] })),
       1,
       { year: 2027, counts: [['待单位确认', 3], ['已受理，待评审', 2], ['未申报', 7]], awaitingMe: 3 },
     ),
