@@ -998,7 +998,15 @@ export function readReturnReason(reason: string | undefined): string {
  * `takesIn` false: a decision that takes nothing in (the association's 退回), refused only once scoring has ended, so
  * that during a reopened sheet an application left waiting can still be returned and the second 汇总 need not wait.
  */
-async function reviewStillTakes(tx: Db, cycle: { id: number; year: number; status: string }, what: string, takesIn = true, after?: string): Promise<void> {
+async function reviewStillTakes(
+  tx: Db,
+  cycle: { id: number; year: number; status: string },
+  what: string,
+  takesIn = true,
+  afterOf?: (tx: Db, cycle: { year: number; status: string }) => Promise<string>,
+): Promise<void> {
+  // what to do then, read only once the review is over (a refusal): never a round trip more for a request it takes
+  const after = afterOf && reviewClosedText(cycle, what) ? await afterOf(tx, cycle) : undefined;
   const closed = takesIn ? await reviewTakesNoMoreText(tx, cycle, what, after) : reviewClosedText(cycle, what, after);
   if (closed) throw new ReviewTakesNoMore(closed);
 }
@@ -1029,8 +1037,19 @@ export function reviewClosedText(cycle: { year: number; status: string }, what: 
   return `${cycle.year}年度评审${stage}，${what}。${after}`;
 }
 
-/** What an administrator, the association itself, may do once the year's review takes no more (not 联系协会). */
-const adminAfterReview = '本年度的评审结果请发送“管理”，在协会管理卡片上查看。';
+/**
+ * What an administrator, the association itself, may do once the year's review takes no more (not 联系协会): where
+ * that year's results are, named by its year, since 管理 shows the running year (a later one may be running). A year
+ * summed (closed) is the running one, its results behind 评审进度/结果; the latest year published has a button of its
+ * own on the 管理 card, whatever runs since; an older one is on no card of 管理, its results and workbook were sent to
+ * the administrators when it was published (adminDestinations: the admin group, else each in private).
+ */
+async function adminAfterReview(tx: Db, cycle: { year: number; status: string }): Promise<string> {
+  if (cycle.status !== 'published') return `${cycle.year} 年度的评审结果请发送“管理”，点协会管理卡片上的“评审进度/结果”查看。`;
+  const [latest] = await tx.select({ year: cycles.year }).from(cycles).where(eq(cycles.status, 'published')).orderBy(desc(cycles.year)).limit(1);
+  if (!latest || latest.year <= cycle.year) return `${cycle.year} 年度的评审结果请发送“管理”，点协会管理卡片上的“${cycle.year}年度评审结果”查看，可下载结果工作簿。`;
+  return `${cycle.year} 年度的评审结果及结果工作簿已在公布时发给管理员（协会管理群，未绑定时私聊）；协会管理卡片上只有最近公布的 ${latest.year} 年度的结果。`;
+}
 
 /**
  * 形式审查 refused to an administrator who leads the team, belongs to it or is its 单位联系人 (第十七条 公开、公平、公正:

@@ -102,13 +102,15 @@ describe('after the experts’ scoring has ended, an application is no longer ta
   });
 
   const toAsk = '如有疑问，请联系协会。';
-  const toResults = '本年度的评审结果请发送“管理”，在协会管理卡片上查看。';
-  const late = () => [
+  // the year named, and the 管理 card's button for its results: 评审进度/结果 while summed, its own once published
+  const toResults = (status: string) =>
+    status === 'closed' ? '2027 年度的评审结果请发送“管理”，点协会管理卡片上的“评审进度/结果”查看。' : '2027 年度的评审结果请发送“管理”，点协会管理卡片上的“2027年度评审结果”查看，可下载结果工作簿。';
+  const late = (status = 'closed') => [
     { who: personas.contact, value: { action: 'endorse.recommend', applicationId: f.appA }, form: { truthful: true, opinion: '同意推荐' }, what: '不能再推荐这份申报', then: toAsk },
     { who: personas.contact, value: { action: 'endorse.return', applicationId: f.appA }, form: { opinion: '请补充材料' }, what: '不能再退回这份申报', then: toAsk },
     // an administrator is the association: pointed to the year's results, not told to ask it
-    { who: ADMIN, value: { action: 'check.accept', applicationId: f.appC }, form: undefined, what: '不能再受理申报', then: toResults },
-    { who: ADMIN, value: { action: 'check.return', applicationId: f.appC }, form: { [`reason_${f.appC}`]: '材料不全' }, what: '不能再退回申报', then: toResults },
+    { who: ADMIN, value: { action: 'check.accept', applicationId: f.appC }, form: undefined, what: '不能再受理申报', then: toResults(status) },
+    { who: ADMIN, value: { action: 'check.return', applicationId: f.appC }, form: { [`reason_${f.appC}`]: '材料不全' }, what: '不能再退回申报', then: toResults(status) },
   ];
 
   it.each([
@@ -117,11 +119,15 @@ describe('after the experts’ scoring has ended, an application is no longer ta
   ])('in a year %s, the contact’s 推荐 / 退回 and the formal check are refused, and nothing changes', async (status, stage) => {
     await s.db.db.update(cycles).set({ status }).where(eq(cycles.id, f.cycleId));
     const before = await snapshot(s.db.db);
-    for (const c of late()) {
+    for (const c of late(status)) {
       const body = await s.click(c.who, c.value, c.form);
       expect(body.toast, JSON.stringify(c.value)).toEqual({ type: 'info', content: `${stage}，${c.what}。${c.then}` });
     }
     expect(await snapshot(s.db.db)).toEqual(before);
+    // the button named is on the 管理 card
+    await s.say(ADMIN, '管理');
+    const admin = s.fake.messages.filter((m) => m.receiveId === ADMIN && m.msgType === 'interactive').at(-1)!.content;
+    expect(JSON.stringify(admin)).toContain(status === 'closed' ? '"评审进度/结果"' : '"2027年度评审结果"');
   });
 
   it('while the experts score, a late 推荐 and its 受理 are still taken', async () => {
@@ -132,5 +138,61 @@ describe('after the experts’ scoring has ended, an application is no longer ta
     const rows = await s.db.db.select({ id: applications.id, status: applications.status }).from(applications).where(eq(applications.cycleId, f.cycleId));
     expect(rows.find((r) => r.id === f.appA)?.status).toBe('recommended');
     expect(rows.find((r) => r.id === f.appC)?.status).toBe('accepted');
+  });
+});
+
+describe('an administrator acting on an application of a year whose review is over is told where that year’s results are', () => {
+  let s: Harness;
+  let f: Fixture;
+  beforeAll(async () => {
+    ({ h: s, f } = await startSecurityHarness());
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  const buttonsOf = (card: unknown) => {
+    const out: string[] = [];
+    JSON.stringify(card, (_k, v) => {
+      if (v && v.tag === 'button') out.push(String(v.text?.content));
+      return v;
+    });
+    return out;
+  };
+  /** The 管理 card the administrator is sent: its year's heading and its buttons. */
+  async function adminCard() {
+    await s.say(ADMIN, '管理');
+    const card = s.fake.messages.filter((m) => m.receiveId === ADMIN && m.msgType === 'interactive').at(-1)!.content;
+    return { text: cardText(card), buttons: buttonsOf(card) };
+  }
+  async function yearOf(year: number, status: string) {
+    const [c] = await s.db.db.select().from(cycles).where(eq(cycles.id, f.cycleId));
+    const { id: _id, createdAt: _c, updatedAt: _u, ...rest } = c;
+    return (await s.db.db.insert(cycles).values({ ...rest, year, status }).returning())[0];
+  }
+
+  it('a later year running: 管理 shows that year, and the one asked about is named with the button for its results', async () => {
+    await s.db.db.update(cycles).set({ status: 'published' }).where(eq(cycles.id, f.cycleId));
+    await yearOf(2028, 'open');
+    const body = await s.click(ADMIN, { action: 'check.accept', applicationId: f.appC });
+    expect(body.toast).toEqual({ type: 'info', content: '2027年度评审结果已公布，不能再受理申报。2027 年度的评审结果请发送“管理”，点协会管理卡片上的“2027年度评审结果”查看，可下载结果工作簿。' });
+    // what 管理 really offers: the 2028 year, and 2027's results behind that button
+    const admin = await adminCard();
+    expect(admin.text).toContain('2028年度评审');
+    expect(admin.buttons).toContain('2027年度评审结果');
+  });
+
+  it('an older year, no longer the latest published: 管理 has no button for it, so it is not sent there', async () => {
+    const older = await yearOf(2026, 'published');
+    const [app] = await s.db.db
+      .insert(applications)
+      .values({ teamId: f.teamB.id, cycleId: older.id, status: 'recommended', form: applicationForm(), submittedAt: new Date('2026-03-01T00:00:00Z'), endorsement: { decision: 'recommend', truthful: true, opinion: '同意推荐', by: 'ou_othercontact00000000000000000001' } })
+      .returning();
+    const body = await s.click(ADMIN, { action: 'check.return', applicationId: app.id }, { [`reason_${app.id}`]: '材料不全' });
+    expect(body.toast).toEqual({
+      type: 'info',
+      content: '2026年度评审结果已公布，不能再退回申报。2026 年度的评审结果及结果工作簿已在公布时发给管理员（协会管理群，未绑定时私聊）；协会管理卡片上只有最近公布的 2027 年度的结果。',
+    });
+    expect((await adminCard()).buttons.filter((b) => b.endsWith('年度评审结果'))).toEqual(['2027年度评审结果']);
   });
 });
