@@ -30,7 +30,7 @@ export function createServer(deps: ServerDeps): Koa {
   const router = new Router();
   const callback = larkCallback({ secrets: deps.secrets, dispatcher: deps.dispatcher, log: deps.log });
 
-  app.use(requestId(deps.log));
+  app.use(requestId(deps.log, (ctx) => routeOf(router, ctx)));
   app.use(errorsAsJson(deps.errorPage));
   app.use(rawBody(deps.bodyLimitBytes ?? 1_048_576));
 
@@ -59,8 +59,17 @@ export function createServer(deps: ServerDeps): Koa {
   return app;
 }
 
-/** A request id on every log line and response. */
-function requestId(log: Logger) {
+/**
+ * The route a request was for when it was answered before the router saw it (a body refused with 413 is refused while it
+ * is read): the endpoint the router would have matched, its path as the router names it, else none.
+ */
+function routeOf(router: Router, ctx: Context): string | undefined {
+  const layer = [...router.match(ctx.path, ctx.method).pathAndMethod].reverse().find((l) => l.methods.length > 0);
+  return layer ? String(layer.path) : undefined;
+}
+
+/** A request id on every log line and response; `routeOf` names the route of one the router did not reach, for /metrics. */
+function requestId(log: Logger, routeOf: (ctx: Context) => string | undefined) {
   return async (ctx: Context, next: Next) => {
     const id = (ctx.get('x-request-id') || randomUUID()).slice(0, 64);
     ctx.state.requestId = id;
@@ -72,7 +81,8 @@ function requestId(log: Logger) {
     try {
       await next();
     } finally {
-      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      // a route's path, never the request's: one label per endpoint, whatever paths are asked for
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? routeOf(ctx) ?? 'unmatched';
       metrics.httpRequests.inc({ route: String(route), status: String(ctx.status) });
       if (log.isLevelEnabled('debug')) (ctx.state.log as Logger).debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }

@@ -336,6 +336,23 @@ describe('callback security', () => {
     expect(answer).toContain('{"code":413,"msg":"body larger than 1048576 bytes"');
   });
 
+  it('an oversized body counts in /metrics under the endpoint it was sent to, not as unmatched, so operators see which one receives them', async () => {
+    const count = async (route: string, status: string) => {
+      const text = await (await fetch(h.app.url + '/metrics')).text();
+      const line = text.split('\n').find((l) => l.startsWith(`bot_http_requests_total{route="${route}",status="${status}"}`));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const before = { cards: await count('/lark/cards', '413'), events: await count('/lark/events', '413'), unmatched: await count('unmatched', '413') };
+    expect((await fetch(h.app.url + '/lark/cards', { method: 'POST', body: 'x'.repeat(2_000_000) })).status).toBe(413);
+    expect((await fetch(h.app.url + '/lark/cards', { method: 'POST', body: 'x'.repeat(2_000_000) })).status).toBe(413);
+    expect((await fetch(h.app.url + '/lark/events', { method: 'POST', body: 'x'.repeat(2_000_000) })).status).toBe(413);
+    // a path the bot has no endpoint for is still unmatched
+    expect((await fetch(h.app.url + '/no/such/endpoint', { method: 'POST', body: 'x'.repeat(2_000_000) })).status).toBe(413);
+    expect(await count('/lark/cards', '413')).toBe(before.cards + 2);
+    expect(await count('/lark/events', '413')).toBe(before.events + 1);
+    expect(await count('unmatched', '413')).toBe(before.unmatched + 1);
+  });
+
   it('acknowledges an unencrypted signed event and an unknown event type', async () => {
     const res = await h.post('/lark/events', helpEvent(), { encrypt: false });
     expect(res.status).toBe(200);
