@@ -173,12 +173,13 @@ export class EventProcessor {
 
   /** One SDK dispatcher for both receivers (HTTP and the WS client). */
   createDispatcher(): lark.EventDispatcher {
-    const dispatcher = new lark.EventDispatcher({ logger: sdkLogger(this.deps.log, [this.deps.config.LARK_ENCRYPT_KEY, this.deps.config.LARK_VERIFICATION_TOKEN]), loggerLevel: lark.LoggerLevel.warn });
     const handles: Record<string, (data: Record<string, unknown>) => Promise<unknown>> = {
       'im.message.receive_v1': (d) => this.onMessage(d),
       'card.action.trigger': (d) => this.onCardAction(d),
     };
     for (const type of this.deps.registry.events.keys()) handles[type] = (d) => this.onOtherEvent(type, d);
+    const sdkLog = sdkLogger(this.deps.log, [this.deps.config.LARK_ENCRYPT_KEY, this.deps.config.LARK_VERIFICATION_TOKEN]);
+    const dispatcher = new lark.EventDispatcher({ logger: quietUnhandledTypes(sdkLog, this.deps.log, new Set(Object.keys(handles))), loggerLevel: lark.LoggerLevel.warn });
     // what fails leaves as an error that says what failed and not with what values: over the long connection the SDK
     // logs it itself as text (`error: ${error}`), past our log's serializer (a Drizzle error's message holds its params)
     for (const [type, handle] of Object.entries(handles)) {
@@ -655,4 +656,30 @@ export function withoutMentions(text: string, keys: readonly string[]): string {
 function abortedByServer(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return (code === '40P01' || code === '40001') && rolledBackWhole(err);
+}
+
+/** How many event types with no handler are said once each; past it (never, from Feishu's signed events) each goes to debug. */
+const UNHANDLED_TYPES_TOLD = 200;
+
+/**
+ * The dispatcher's SDK logger, with its warning for an event type nobody registered (“no im.message.message_read_v1
+ * handle”, on every arrival) made one info line per type per process, and debug after: Feishu sends the odd type the
+ * app is subscribed to and the bot has no use for (a message read, a reaction), acknowledged and ignored. Every other
+ * line is the SDK's as it was, a type the bot handles included; a handler that fails throws to its receiver, which
+ * logs it (the HTTP server's “request failed”, the long connection's own error line).
+ */
+export function quietUnhandledTypes(sdkLog: lark.Logger, log: Logger, handled: ReadonlySet<string>): lark.Logger {
+  const told = new Set<string>();
+  return {
+    ...sdkLog,
+    warn: (...args: unknown[]) => {
+      // the SDK's LoggerProxy passes its arguments as one array
+      const said = args.flat();
+      const type = said.length === 1 && typeof said[0] === 'string' ? /^no (\S+) handle$/.exec(said[0])?.[1] : undefined;
+      if (type === undefined || handled.has(type)) return sdkLog.warn(...args);
+      if (told.has(type) || told.size >= UNHANDLED_TYPES_TOLD) return log.debug({ component: 'lark-sdk', eventType: type }, 'event type with no handler, acknowledged and ignored');
+      told.add(type);
+      log.info({ component: 'lark-sdk', eventType: type }, 'event type with no handler, acknowledged and ignored (said once per type until the bot restarts)');
+    },
+  };
 }

@@ -361,6 +361,49 @@ describe('callback security', () => {
     expect(other.body).toEqual({});
   });
 
+  it('an event type the bot has no handler for is acknowledged and logged once per type, at info, not as a warning each time it arrives', async () => {
+    const unknown = (id: string, type: string) => h.post('/lark/events', { schema: '2.0', header: { event_id: id, token: TEST_VERIFICATION_TOKEN, event_type: type }, event: {} });
+    const from = h.logs.length;
+    for (const [id, type] of [
+      ['evt-read-1', 'im.message.message_read_v1'],
+      ['evt-read-2', 'im.message.message_read_v1'],
+      ['evt-read-3', 'im.message.message_read_v1'],
+      ['evt-react-1', 'im.message.reaction.deleted_v1'],
+      ['evt-react-2', 'im.message.reaction.deleted_v1'],
+    ]) {
+      const res = await unknown(id, type);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({});
+    }
+    const lines = h.logs.slice(from).map((l) => JSON.parse(l) as { level: number; msg: string; eventType?: string });
+    const about = (type: string) => lines.filter((l) => JSON.stringify(l).includes(type));
+    // pino levels: 30 info, 40 warn
+    for (const type of ['im.message.message_read_v1', 'im.message.reaction.deleted_v1']) {
+      expect(about(type).map((l) => ({ level: l.level, eventType: l.eventType })), type).toEqual([{ level: 30, eventType: type }]);
+    }
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+  });
+
+  it('a handler that fails is still logged as a failure: the quiet line is only for types with no handler', async () => {
+    const processor = h.app.processor as unknown as { onOtherEvent: (type: string, d: unknown) => Promise<void> };
+    const real = processor.onOtherEvent;
+    processor.onOtherEvent = async () => {
+      throw new Error('the group handler failed');
+    };
+    const from = h.logs.length;
+    try {
+      const res = await h.post('/lark/events', { schema: '2.0', header: { event_id: 'evt-added-fails-1', token: TEST_VERIFICATION_TOKEN, event_type: 'im.chat.member.bot.added_v1' }, event: {} });
+      expect(res.status).toBe(500);
+    } finally {
+      processor.onOtherEvent = real;
+    }
+    const lines = h.logs.slice(from).map((l) => JSON.parse(l) as { level: number; msg: string });
+    // pino: 50 error
+    expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual(['request failed']);
+    expect(JSON.stringify(lines)).toContain('the group handler failed');
+    expect(JSON.stringify(lines)).not.toContain('no handler');
+  });
+
   it('serves health and metrics', async () => {
     const health = await fetch(h.app.url + '/healthz');
     expect(health.status).toBe(200);

@@ -21,12 +21,13 @@ let fake: FakeOpenPlatform;
 let gateway: FakeWsGateway;
 let db: TestDatabase;
 let app: BotApp;
+let logs: string[];
 
 beforeAll(async () => {
   fake = await startFakeOpenPlatform({ appId: APP_ID, appSecret: APP_SECRET });
   gateway = await startFakeWsGateway({ appId: APP_ID, appSecret: APP_SECRET });
   db = await createTestDatabase();
-  ({ app } = await startTestBot({
+  ({ app, logs } = await startTestBot({
     env: { LARK_APP_ID: APP_ID, LARK_APP_SECRET: APP_SECRET, LARK_DOMAIN: fake.url, LARK_EVENT_MODE: 'ws' },
     db,
     clock: new ManualClock('2026-03-01T09:00:00+08:00'),
@@ -76,9 +77,14 @@ describe('events over the long connection', () => {
 
   it('acknowledges an event type nobody handles and keeps the connection for the next one', async () => {
     const before = await processedCount();
-    const unknown = { schema: '2.0', header: { event_id: randomEventId(), token: TOKEN, event_type: 'im.message.reaction.created_v1', app_id: APP_ID }, event: {} };
-    expect((await gateway.sendEvent(unknown)).code).toBe(200);
+    const from = logs.length;
+    const unknown = () => ({ schema: '2.0', header: { event_id: randomEventId(), token: TOKEN, event_type: 'im.message.reaction.created_v1', app_id: APP_ID }, event: {} });
+    expect((await gateway.sendEvent(unknown())).code).toBe(200);
+    expect((await gateway.sendEvent(unknown())).code).toBe(200);
     expect(await processedCount()).toBe(before);
+    // said once, at info (pino 30), not as an SDK warning on each arrival
+    const said = logs.slice(from).map((l) => JSON.parse(l) as { level: number; eventType?: string }).filter((l) => JSON.stringify(l).includes('im.message.reaction.created_v1'));
+    expect(said.map((l) => [l.level, l.eventType])).toEqual([[30, 'im.message.reaction.created_v1']]);
 
     await gateway.sendEvent(messageEvent({ token: TOKEN, appId: APP_ID, openId: OTHER, text: '帮助' }));
     await drain();
