@@ -34,7 +34,7 @@ export function helpMenuSpec(roles: readonly string[], buttons: MenuButton[], op
 /**
  * The menu's highlighted button, the caller's next step: a contact with applications to confirm, 待确认申报 and how
  * many; a leader, 年度申报 while the year takes applications and one of their teams may still apply (`mayApply`:
- * 进度's rule, leadersWhoMayApply), else 我的班组; an administrator 协会管理, an expert 评分任务; a member or a contact
+ * leadersWhoMayApply, by the rule 进度 and 申报 follow, src/applications.ts mayApply), else 我的班组; an administrator 协会管理, an expert 评分任务; a member or a contact
  * with nothing waiting, 我的班组; only someone in no team and no role, 注册班组.
  */
 export function menuPrimary(roles: readonly string[], facts: { awaiting?: number; mayApply?: boolean } = {}): MenuPrimary {
