@@ -62,6 +62,14 @@ export interface ClickInput {
   option?: string;
 }
 
+export interface SayResult {
+  /** the bot's HTTP status for the event; 500 with `error` when the message could not be stored (the bot never got it) */
+  status: number;
+  messageId: string;
+  version: number;
+  error?: string;
+}
+
 export interface ClickResult {
   status: number;
   toast?: { type: string; content: string };
@@ -94,7 +102,9 @@ export class LocalConsole {
   /** The chats as they stood before this start (console_entries), so a restart (or the demo) leaves them as they were. */
   readonly restored: Promise<void>;
   /** Writes to console_entries, one after another so a card's update never lands before the card. */
-  private writes: Promise<void> = Promise.resolve();
+  private writes: Promise<unknown> = Promise.resolve();
+  /** The people's messages still on their way to the bot, one after another (`inTurn`). */
+  private turns: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ConsoleDeps) {
     this.restored = this.restore().catch((err) => deps.log.warn({ err }, 'local console could not read the earlier conversation'));
@@ -104,8 +114,8 @@ export class LocalConsole {
   }
 
   /** Resolves when everything shown so far is stored: before the database closes. */
-  flushed(): Promise<void> {
-    return this.writes;
+  async flushed(): Promise<void> {
+    await this.writes;
   }
 
   /** The chats a person sees: the p2p chat with the bot and the administrators' group. */
@@ -116,40 +126,71 @@ export class LocalConsole {
     ];
   }
 
-  /** A text message from a person, posted to /lark/events as im.message.receive_v1. */
-  async say(p: { openId: string; chatId?: string; text: string; mentionBot?: boolean }): Promise<{ status: number; messageId: string; version: number }> {
+  /**
+   * A text message from a person, posted to /lark/events as im.message.receive_v1. As Feishu keeps a message before it
+   * pushes its event, it is stored first and the bot gets it after; a message typed while an earlier one is still with
+   * the bot waits for it, so the bot has them in the order typed. The answer comes only once the message is stored (a
+   * bot killed right after shows it at its next start, as a click's answer); one that cannot be stored goes nowhere.
+   */
+  async say(p: { openId: string; chatId?: string; text: string; mentionBot?: boolean }): Promise<SayResult> {
     const chatId = p.chatId ?? p2pChatIdFor(p.openId);
     const group = chatId !== p2pChatIdFor(p.openId);
     const mention = group && p.mentionBot !== false;
     const messageId = randomMessageId();
-    await this.restored;
-    this.put({ id: messageId, chatId, from: 'user', openId: p.openId, at: Date.now(), msgType: 'text', content: { text: mention ? `@助手 ${p.text}` : p.text } });
-    const payload = messageEvent({
-      token: this.deps.secrets.verificationToken,
-      appId: LOCAL_APP_ID,
-      openId: p.openId,
-      text: p.text,
-      chatType: group ? 'group' : 'p2p',
-      chatId,
-      messageId,
-      mentionBot: mention,
+    return this.inTurn(async () => {
+      await this.restored;
+      const stored = this.put({ id: messageId, chatId, from: 'user', openId: p.openId, at: Date.now(), msgType: 'text', content: { text: mention ? `@助手 ${p.text}` : p.text } });
+      return this.deliver(messageId, stored, () =>
+        messageEvent({
+          token: this.deps.secrets.verificationToken,
+          appId: LOCAL_APP_ID,
+          openId: p.openId,
+          text: p.text,
+          chatType: group ? 'group' : 'p2p',
+          chatId,
+          messageId,
+          mentionBot: mention,
+        }),
+      );
     });
-    const res = await this.post('/lark/events', payload);
-    return { status: res.status, messageId, version: this.version };
   }
 
   /**
    * A file a person sends in their chat with the bot (a workbook for 导入): kept by the simulated platform under a key
-   * of its own, as Feishu keeps a message's file, and posted to /lark/events as a file message.
+   * of its own, as Feishu keeps a message's file, and posted to /lark/events as a file message; stored first, in turn
+   * with typed messages, as `say`.
    */
-  async sendFile(p: { openId: string; chatId: string; fileName: string; bytes: Buffer }): Promise<{ status: number; messageId: string; version: number }> {
+  async sendFile(p: { openId: string; chatId: string; fileName: string; bytes: Buffer }): Promise<SayResult> {
     const messageId = randomMessageId();
     const fileKey = `file_local_${messageId.slice(3)}`;
-    await this.restored;
-    this.deps.platform.addMessageFile(messageId, fileKey, p.bytes);
-    this.put({ id: messageId, chatId: p.chatId, from: 'user', openId: p.openId, at: Date.now(), msgType: 'file', content: { file_name: p.fileName } });
-    const payload = messageEvent({ token: this.deps.secrets.verificationToken, appId: LOCAL_APP_ID, openId: p.openId, text: '', chatType: 'p2p', chatId: p.chatId, messageId, file: { fileKey, fileName: p.fileName } });
-    const res = await this.post('/lark/events', payload);
+    return this.inTurn(async () => {
+      await this.restored;
+      this.deps.platform.addMessageFile(messageId, fileKey, p.bytes);
+      const stored = this.put({ id: messageId, chatId: p.chatId, from: 'user', openId: p.openId, at: Date.now(), msgType: 'file', content: { file_name: p.fileName } });
+      return this.deliver(messageId, stored, () =>
+        messageEvent({ token: this.deps.secrets.verificationToken, appId: LOCAL_APP_ID, openId: p.openId, text: '', chatType: 'p2p', chatId: p.chatId, messageId, file: { fileKey, fileName: p.fileName } }),
+      );
+    });
+  }
+
+  /** Runs `work` once the messages sent before it are with the bot: the people's messages reach it in the order sent. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turns.then(work);
+    this.turns = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Posts a person's message to the bot once it is stored; one that could not be stored is taken off the chat. */
+  private async deliver(messageId: string, stored: Promise<boolean>, payload: () => object): Promise<SayResult> {
+    if (!(await stored)) {
+      this.entries.delete(messageId);
+      this.bump();
+      return { status: 500, messageId, version: this.version, error: '消息未能保存，没有发给机器人：请查看机器人的日志（数据目录所在的磁盘可能已满），处理后再发一次' };
+    }
+    const res = await this.post('/lark/events', payload());
     return { status: res.status, messageId, version: this.version };
   }
 
@@ -244,11 +285,12 @@ export class LocalConsole {
     return this.version;
   }
 
-  private put(e: Omit<ConsoleEntry, 'v' | 'seq'>): void {
+  /** Shows the entry and stores it: resolves true once it is stored, false when that failed (logged). */
+  private put(e: Omit<ConsoleEntry, 'v' | 'seq'>): Promise<boolean> {
     const existing = this.entries.get(e.id);
     const entry = { ...e, seq: existing?.seq ?? ++this.seq, v: this.bump() };
     this.entries.set(e.id, entry);
-    this.store(entry);
+    return this.store(entry);
   }
 
   private replaceCard(messageId: string, card: unknown): void {
@@ -256,20 +298,29 @@ export class LocalConsole {
     if (!e) return;
     const entry = { ...e, msgType: 'interactive', content: card, v: this.bump() };
     this.entries.set(messageId, entry);
-    this.store(entry);
+    void this.store(entry);
   }
 
-  /** Keeps the entry as now shown; a failed write is logged, the chat in the page stays right. */
-  private store(e: ConsoleEntry): void {
+  /**
+   * Keeps the entry as now shown, after every write asked for before it: resolves true once stored. A failed write is
+   * logged (false), the chat in the page stays right.
+   */
+  private store(e: ConsoleEntry): Promise<boolean> {
     const row = { chatId: e.chatId, sender: e.from, openId: e.openId ?? null, sentAt: new Date(e.at), msgType: e.msgType, content: e.content ?? null, replyTo: e.replyTo ?? null };
-    this.writes = this.writes
-      .then(async () => {
+    const written = this.writes.then(async () => {
+      try {
         await this.deps.database.db
           .insert(consoleEntries)
           .values({ messageId: e.id, ...row })
           .onConflictDoUpdate({ target: consoleEntries.messageId, set: { msgType: row.msgType, content: row.content, updatedAt: sql`now()` } });
-      })
-      .catch((err) => this.deps.log.warn({ err, messageId: e.id }, 'local console could not store a message'));
+        return true;
+      } catch (err) {
+        this.deps.log.warn({ err, messageId: e.id }, 'local console could not store a message');
+        return false;
+      }
+    });
+    this.writes = written;
+    return written;
   }
 
   /** The chat a bot message lands in: the fake knows it for sends; for a reply to the user's message, that message's chat. */
@@ -282,7 +333,7 @@ export class LocalConsole {
 
   private onBotMessage(m: SentMessage): void {
     if (m.msgType === 'file') void this.nameFile(m.messageId);
-    this.put({
+    void this.put({
       id: m.messageId,
       chatId: this.chatOf(m),
       from: 'bot',
@@ -306,7 +357,7 @@ export class LocalConsole {
       if (fileName && e) {
         const entry = { ...e, content: { fileName }, v: this.bump() };
         this.entries.set(messageId, entry);
-        this.store(entry);
+        void this.store(entry);
         return;
       }
       await new Promise((r) => setTimeout(r, 250));
@@ -407,6 +458,16 @@ function bodyOf<T>(ctx: Context, schema: z.ZodType<T>): T {
   return parsed.data;
 }
 
+/** A message's answer to the page: a message that could not be stored is an error the page shows (its `msg`). */
+function answerSaid(ctx: Context, said: SayResult): void {
+  if (said.error) {
+    ctx.status = 500;
+    ctx.body = { code: 500, msg: said.error, messageId: said.messageId, version: said.version };
+    return;
+  }
+  ctx.body = said;
+}
+
 const asset = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
 
 /** GET /dev (the console page), its scripts, and the JSON API the page calls. Local mode only. */
@@ -460,13 +521,13 @@ export function mountConsole(router: Router, deps: ConsoleDeps): LocalConsole {
   router.post('/dev/api/say', async (ctx) => {
     const input = bodyOf(ctx, saySchema);
     if (!allowedChat(input.openId, input.chatId)) ctx.throw(400, 'this person is not in that chat');
-    ctx.body = await local.say(input);
+    answerSaid(ctx, await local.say(input));
   });
   router.post('/dev/api/send-file', async (ctx) => {
     const input = bodyOf(ctx, sendFileSchema);
     // a file goes to the bot in the p2p chat only, as the 导入 card asks
     if (input.chatId !== p2pChatIdFor(input.openId)) ctx.throw(400, 'a file is sent in the chat with the bot');
-    ctx.body = await local.sendFile({ openId: input.openId, chatId: input.chatId, fileName: input.fileName, bytes: Buffer.from(input.base64, 'base64') });
+    answerSaid(ctx, await local.sendFile({ openId: input.openId, chatId: input.chatId, fileName: input.fileName, bytes: Buffer.from(input.base64, 'base64') }));
   });
   router.post('/dev/api/click', async (ctx) => {
     const input = bodyOf(ctx, clickSchema);

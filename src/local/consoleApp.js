@@ -334,15 +334,27 @@ list.addEventListener('submit', (ev) => {
 // composer, people, chats
 // ---------------------------------------------------------------------------
 
-async function say(text) {
-  if (!text.trim() || !state.me) return;
+/** The messages sent from this page, one after another: each leaves once the one before is answered, as typed. */
+let sending = Promise.resolve();
+function inTurn(send) {
+  const run = sending.then(send);
+  sending = run.catch(() => undefined);
+  return run;
+}
+
+function say(text) {
+  if (!text.trim() || !state.me) return Promise.resolve();
+  // who speaks where is taken when it is typed, not when its turn comes
+  const message = { openId: state.me, chatId: state.chatId, text, mentionBot: $('#mention').checked };
   state.saidAt = Date.now();
-  try {
-    const res = await api('/dev/api/say', { openId: state.me, chatId: state.chatId, text, mentionBot: $('#mention').checked });
-    if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
-  } catch (err) {
-    toast('error', err.message);
-  }
+  return inTurn(async () => {
+    try {
+      const res = await api('/dev/api/say', message);
+      if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
+    } catch (err) {
+      toast('error', err.message);
+    }
+  });
 }
 
 composer.addEventListener('submit', async (ev) => {
@@ -369,8 +381,11 @@ $('#attach').addEventListener('change', async (ev) => {
     const bytes = new Uint8Array(await file.arrayBuffer());
     let binary = '';
     for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    const res = await api('/dev/api/send-file', { openId: state.me, chatId: state.chatId, fileName: file.name, base64: btoa(binary) });
-    if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
+    const message = { openId: state.me, chatId: state.chatId, fileName: file.name, base64: btoa(binary) };
+    await inTurn(async () => {
+      const res = await api('/dev/api/send-file', message);
+      if (res.status !== 200) toast('error', `机器人回调返回 HTTP ${res.status}`);
+    });
   } catch (err) {
     toast('error', err.message);
   }
