@@ -1,14 +1,15 @@
 import { DatabaseAhead } from '../db/index.js';
 import { CertificateSetupError } from './certificates/render.js';
 import type { Config } from './config.js';
-import { DataDirRefused } from './local/dataDir.js';
+import { DataDirRefused, TemplateCopyFailed } from './local/dataDir.js';
 import { dataDirProblem } from './local/dataDirFailure.js';
 import { databaseUrlProblem } from './log.js';
 
 /** One line naming the variable behind a failed start, where one is to blame. */
 export function startupProblem(err: unknown, c: Config): string {
   // the database is reachable and whole, only newer than the code: neither DATABASE_URL nor DATA_DIR is to blame
-  if (err instanceof DataDirRefused || err instanceof DatabaseAhead) return err.message;
+  // a new DATA_DIR the template could not be copied into says what failed and what to do itself, in Chinese
+  if (err instanceof DataDirRefused || err instanceof DatabaseAhead || err instanceof TemplateCopyFailed) return err.message;
   // CERTIFICATE_TEMPLATE or CERTIFICATE_FONT, named by the message (not the database's fault though it is configured)
   if (err instanceof CertificateSetupError) return err.message;
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };

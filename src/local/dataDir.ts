@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { migrationsFolder } from '../../db/index.js';
+import { fullDiskRoom, migrationsFolder, roomLeft } from '../../db/index.js';
 
 /**
  * PGlite's initdb on an empty DATA_DIR takes 3–5 s on a 2-core machine, and the migrations another second: most of a
@@ -171,18 +171,66 @@ export async function buildPgliteTemplate(target = pgliteTemplateDir()): Promise
  * Fills an empty or missing DATA_DIR from the template; false (and PGlite runs initdb itself) when there is no
  * template or the directory holds anything. PG_VERSION is copied last, so an interrupted copy is not taken for a database.
  * cpSync keeps the template's modes, so each entry is narrowed to the owner before PG_VERSION makes the copy a database.
+ * A copy that fails (a disk that fills up half way) takes what it copied away again, so the next start finds the folder
+ * empty and copies it whole, not a half copy it would leave to PGlite; it throws TemplateCopyFailed, which says why.
  */
 export function copyPgliteTemplate(dataDir: string, template = pgliteTemplateDir()): boolean {
   if (!template || !usableTemplate(template) || !isEmptyOrMissing(dataDir)) return false;
   makeOwnerDir(dataDir);
-  for (const name of readdirSync(template)) {
-    if (name === 'PG_VERSION' || name === TEMPLATE_MIGRATIONS) continue;
-    cpSync(join(template, name), join(dataDir, name), { recursive: true, mode: constants.COPYFILE_FICLONE });
-    narrowToOwner(join(dataDir, name));
+  try {
+    for (const name of readdirSync(template)) {
+      if (name === 'PG_VERSION' || name === TEMPLATE_MIGRATIONS) continue;
+      cpSync(join(template, name), join(dataDir, name), { recursive: true, mode: constants.COPYFILE_FICLONE });
+      narrowToOwner(join(dataDir, name));
+    }
+    cpSync(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
+    narrowToOwner(join(dataDir, 'PG_VERSION'));
+  } catch (err) {
+    for (const name of readdirSync(dataDir)) if (!OURS.has(name)) rmSync(join(dataDir, name), { recursive: true, force: true });
+    throw new TemplateCopyFailed(dataDir, template, err);
   }
-  cpSync(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
-  narrowToOwner(join(dataDir, 'PG_VERSION'));
   return true;
+}
+
+/** The bytes of the files under `dir`. */
+function sizeOf(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += sizeOf(path);
+    else if (entry.isFile()) total += statSync(path).size;
+  }
+  return total;
+}
+
+/**
+ * A new DATA_DIR the template could not be copied into: one line, Chinese first, saying what failed, that the half copy
+ * is gone, and what to do (for a full disk, how much room the copy needs); the English after it in brackets.
+ */
+export class TemplateCopyFailed extends Error {
+  constructor(dataDir: string, template: string, cause: unknown) {
+    const dir = resolve(dataDir);
+    const code = (cause as NodeJS.ErrnoException | null)?.code;
+    const said = String((cause as Error | null)?.message ?? cause).split('\n')[0];
+    let needMb: number | undefined;
+    try {
+      needMb = Math.ceil(sizeOf(template) / (1 << 20)) + 20;
+    } catch {
+      needMb = undefined;
+    }
+    const room = fullDiskRoom(dir);
+    const left = room === undefined ? '' : `，剩余 ${roomLeft(room)}`;
+    const need = needMb === undefined ? '足够的' : `至少 ${needMb} MB `;
+    const [what, todo] =
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? [`磁盘已满（${code}${left}）`, `请在该磁盘上腾出${need}空间，或把 DATA_DIR 设到另一块磁盘，然后重新运行这条命令`]
+        : code === 'EROFS'
+          ? [`磁盘是只读的（${code}）`, '请把 DATA_DIR 设到可写的磁盘，或把它重新挂载为可写，然后重新运行这条命令']
+          : code === 'EACCES' || code === 'EPERM'
+            ? [`当前用户无权写入（${code}）`, '请把 DATA_DIR 设到当前用户可写的文件夹，或以该文件夹的所有者运行，然后重新运行这条命令']
+            : [`出错（${code ?? said}）`, '请按括号中的原因处理（磁盘、权限），然后重新运行这条命令'];
+    super(`数据目录 ${dir} 未能建成：复制空数据库模板时${what}；已删除复制了一半的文件。${todo}（DATA_DIR ${dir} could not be filled from the empty database's template: ${said}; the partial copy was removed）`, { cause });
+  }
 }
 
 /** foreign: the folder holds files the bot did not make */
@@ -583,11 +631,25 @@ export function claimDataDir(dataDir: string, warn: (line: string) => void = war
     return existsSync(dir) && !hasMarker(dir) && !isEarlierLocalData(dir) && readdirSync(dir).some((n) => !OURS.has(n));
   };
   if (foreign()) throw new DataDirRefused(`DATA_DIR ${dir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`);
+  const existed = existsSync(dir);
   const lock = lockDataDir(dir);
+  let marked = false;
   try {
     if (foreign()) throw new DataDirRefused(`DATA_DIR ${dir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`);
-    if (!hasMarker(dir)) writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), made ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
-    copyPgliteTemplate(dir);
+    if (!hasMarker(dir)) {
+      writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), made ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
+      marked = true;
+    }
+    try {
+      copyPgliteTemplate(dir);
+    } catch (err) {
+      // the half copy is gone (copyPgliteTemplate); the folder goes back to how it was: a new one removed, the
+      // marker written now taken away from one made beforehand (a mount point)
+      lock.release();
+      if (!existed) rmSync(dir, { recursive: true, force: true });
+      else if (marked) rmSync(join(dir, MARKER_FILE), { force: true });
+      throw err;
+    }
     narrowDataDir(dir, warn);
     // what PGlite made while it ran (pg_internal.init as the umask says, initdb's files 0666 when there was no
     // template) is narrowed at release too, after the database is closed; what fails was said at the claim

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { type Database, DatabaseAhead, fullDiskRoom, openDatabase, roomLeft, storageFailure } from '../../db/index.js';
-import { claimDataDir, type DataDirLock, DataDirRefused } from './dataDir.js';
+import { claimDataDir, type DataDirLock, DataDirRefused, TemplateCopyFailed } from './dataDir.js';
 import { databaseUrlProblem } from '../log.js';
 
 /**
@@ -77,7 +77,7 @@ export async function openScriptDatabase(
 ): Promise<ScriptDatabase> {
   const failed = (err: unknown): never => {
     let line: string | undefined;
-    if (err instanceof DataDirRefused || err instanceof DatabaseAhead) line = err.message;
+    if (err instanceof DataDirRefused || err instanceof DatabaseAhead || err instanceof TemplateCopyFailed) line = err.message;
     else if (!config.DATABASE_URL) line = dataDirFailure(err, config.DATA_DIR, script.again, script.outcome?.());
     if (line === undefined) throw err;
     process.stderr.write(`${line}\n`);
