@@ -174,16 +174,16 @@ export async function buildPgliteTemplate(target = pgliteTemplateDir()): Promise
  * A copy that fails (a disk that fills up half way) takes what it copied away again, so the next start finds the folder
  * empty and copies it whole, not a half copy it would leave to PGlite; it throws TemplateCopyFailed, which says why.
  */
-export function copyPgliteTemplate(dataDir: string, template = pgliteTemplateDir()): boolean {
+export function copyPgliteTemplate(dataDir: string, template = pgliteTemplateDir(), copy: CopyEntry = cpSync): boolean {
   if (!template || !usableTemplate(template) || !isEmptyOrMissing(dataDir)) return false;
   makeOwnerDir(dataDir);
   try {
     for (const name of readdirSync(template)) {
       if (name === 'PG_VERSION' || name === TEMPLATE_MIGRATIONS) continue;
-      cpSync(join(template, name), join(dataDir, name), { recursive: true, mode: constants.COPYFILE_FICLONE });
+      copy(join(template, name), join(dataDir, name), { recursive: true, mode: constants.COPYFILE_FICLONE });
       narrowToOwner(join(dataDir, name));
     }
-    cpSync(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
+    copy(join(template, 'PG_VERSION'), join(dataDir, 'PG_VERSION'));
     narrowToOwner(join(dataDir, 'PG_VERSION'));
   } catch (err) {
     for (const name of readdirSync(dataDir)) if (!OURS.has(name)) rmSync(join(dataDir, name), { recursive: true, force: true });
@@ -191,6 +191,9 @@ export function copyPgliteTemplate(dataDir: string, template = pgliteTemplateDir
   }
   return true;
 }
+
+/** How the template's entries are copied: cpSync, or in a test one that fails as a disk filling up does. */
+export type CopyEntry = (src: string, dest: string, opts?: Parameters<typeof cpSync>[2]) => void;
 
 /** The bytes of the files under `dir`. */
 function sizeOf(dir: string): number {
@@ -620,7 +623,7 @@ const warnOnStderr = (line: string) => {
  * its owner (a folder from an earlier version is 0755 with 0666 files); what cannot be narrowed goes to warn.
  * Returns the lock to release after close, which narrows the folder again.
  */
-export function claimDataDir(dataDir: string, warn: (line: string) => void = warnOnStderr): DataDirLock {
+export function claimDataDir(dataDir: string, warn: (line: string) => void = warnOnStderr, copy?: CopyEntry): DataDirLock {
   const dir = resolve(dataDir);
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new DataDirRefused(`DATA_DIR ${dir} is a file, not a folder; point DATA_DIR at a folder for the bot's data`);
   const foreign = () => {
@@ -641,7 +644,7 @@ export function claimDataDir(dataDir: string, warn: (line: string) => void = war
       marked = true;
     }
     try {
-      copyPgliteTemplate(dir);
+      copyPgliteTemplate(dir, undefined, copy);
     } catch (err) {
       // the half copy is gone (copyPgliteTemplate); the folder goes back to how it was: a new one removed, the
       // marker written now taken away from one made beforehand (a mount point)

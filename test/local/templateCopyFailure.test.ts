@@ -1,12 +1,11 @@
-import * as fs from 'node:fs';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { count } from 'drizzle-orm';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/index.js';
 import { people } from '../../db/schema.js';
-import { claimDataDir, LOCK_FILE, MARKER_FILE, pgliteTemplateDir } from '../../src/local/dataDir.js';
+import { claimDataDir, type CopyEntry, LOCK_FILE, MARKER_FILE, pgliteTemplateDir } from '../../src/local/dataDir.js';
 import { startupProblem } from '../../src/startup.js';
 import { parseConfig } from '../../src/config.js';
 
@@ -14,46 +13,41 @@ import { parseConfig } from '../../src/config.js';
  * A first start fills the new DATA_DIR by copying the template (about 40 MB). A disk that fills up half way used to
  * leave the half copy: the next start found a folder with the bot's marker and no PG_VERSION, copied nothing into it
  * (it is not empty) and handed PGlite the broken folder. The copy's failure now takes what it copied away again and
- * says in one Chinese line what failed and what to do. The disk filling up is an injected copy error: cpSync fails
- * with ENOSPC once `failAfter` entries have been copied.
+ * says in one Chinese line what failed and what to do. The disk filling up is an injected copy error: the copy fails
+ * with ENOSPC once two entries have been copied.
  */
-let failAfter: number | undefined;
-vi.mock('node:fs', async (original) => {
-  const real = await original<typeof import('node:fs')>();
-  const cpSync: typeof real.cpSync = (src, dest, opts) => {
-    if (failAfter !== undefined && failAfter-- <= 0) {
-      throw Object.assign(new Error(`ENOSPC: no space left on device, copyfile '${String(src)}' -> '${String(dest)}'`), { code: 'ENOSPC', errno: -28, syscall: 'copyfile', path: String(src), dest: String(dest) });
-    }
-    return real.cpSync(src, dest, opts);
+
+/** cpSync, failing with ENOSPC once `after` entries are copied, as a disk that fills up half way. */
+function fillingDisk(after: number): CopyEntry {
+  let left = after;
+  return (src, dest, opts) => {
+    if (left-- <= 0) throw Object.assign(new Error(`ENOSPC: no space left on device, copyfile '${src}' -> '${dest}'`), { code: 'ENOSPC', errno: -28, syscall: 'copyfile', path: src, dest });
+    cpSync(src, dest, opts);
   };
-  return { ...real, cpSync, default: { ...real, cpSync } };
-});
+}
 
 const root = mkdtempSync(join(tmpdir(), 'template-copy-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const template = pgliteTemplateDir();
 
-describe.skipIf(!template || !fs.existsSync(join(template, 'PG_VERSION')))('a first start whose copy of the template fails', () => {
+describe.skipIf(!template || !existsSync(join(template, 'PG_VERSION')))('a first start whose copy of the template fails', () => {
   it.each([
     ['a new folder', false],
     ['an empty folder made beforehand (a mount point)', true],
   ])('in %s: leaves no half copy, says what failed in Chinese, and the next start makes a whole database', async (_what, madeBefore) => {
     const dataDir = join(root, madeBefore ? 'mounted' : 'new');
     if (madeBefore) mkdirSync(dataDir);
-    failAfter = 2;
     let err: unknown;
     try {
-      claimDataDir(dataDir, () => undefined);
+      claimDataDir(dataDir, () => undefined, fillingDisk(2));
     } catch (e) {
       err = e;
-    } finally {
-      failAfter = undefined;
     }
     expect(err).toBeDefined();
     // nothing of the copy is left: a new folder is gone, a folder made beforehand is as it was
     if (madeBefore) expect(readdirSync(dataDir)).toEqual([]);
-    else expect(fs.existsSync(dataDir)).toBe(false);
+    else expect(existsSync(dataDir)).toBe(false);
 
     const config = parseConfig({ DATA_DIR: dataDir });
     const line = startupProblem(err, config);
