@@ -18,7 +18,7 @@ import { applyImport, importCardData, importTemplate, notXlsxMessage, previewImp
 import { createLarkClient } from '../src/lark/client.js';
 import { resolveUserIds } from '../src/lark/contact.js';
 import { openScriptDatabase } from '../src/local/dataDirFailure.js';
-import { createLogger } from '../src/log.js';
+import { createCliLogger } from '../src/log.js';
 
 const USAGE = `usage: npm run import -- <file.xlsx> [--yes]   |   npm run import -- --template <out.xlsx>
   --yes, -y   import without asking 确认导入？(y/N) (needed where nobody answers: a script, cron)
@@ -74,7 +74,8 @@ if (notXlsx) {
 }
 
 const config = configOrExit();
-const log = createLogger(config.LOG_LEVEL);
+// short lines on a terminal, JSON elsewhere (src/log.ts)
+const log = createCliLogger(config.LOG_LEVEL);
 // the command line acts as the first bootstrap administrator, or as the console's local one
 const actor = { openId: config.ADMIN_OPEN_IDS[0] ?? 'system:import', name: null, roles: ['admin' as const] };
 const client = config.localMode ? undefined : createLarkClient({ appId: config.LARK_APP_ID!, appSecret: config.LARK_APP_SECRET!, domain: config.LARK_DOMAIN, log });

@@ -22,7 +22,7 @@ import { CertificateRenderer } from '../src/certificates/render.js';
 import { withResultsWorkbook } from '../src/workbook.js';
 import { createLarkClient, LarkTransport } from '../src/lark/client.js';
 import { openScriptDatabase } from '../src/local/dataDirFailure.js';
-import { createLogger } from '../src/log.js';
+import { createCliLogger } from '../src/log.js';
 import { chatGoneReroute, deadLetterAlert } from '../src/notifications.js';
 import { OutboxDispatcher } from '../src/outbox.js';
 
@@ -50,7 +50,8 @@ const now = at ? new Date(at) : new Date();
 if (Number.isNaN(now.getTime())) usage(`--at "${at}" is not a time`);
 
 const config = configOrExit();
-const log = createLogger(config.LOG_LEVEL);
+// short lines on a terminal, JSON elsewhere (src/log.ts)
+const log = createCliLogger(config.LOG_LEVEL);
 // a full disk or a read-only DATA_DIR ends the job with one line; what its transactions had not committed was not written
 const opened = await openScriptDatabase(config, { again: `run npm run job -- ${name} again` });
 const { database } = opened;

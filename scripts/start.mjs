@@ -20,12 +20,13 @@ import { pathToFileURL } from 'node:url';
 import { build, buildIsStale, bundleFile } from './build.mjs';
 
 if (buildIsStale()) {
-  process.stderr.write('dist/ is missing or older than the sources: building it once (npm run build)\n');
+  process.stderr.write('dist/ 不存在或比源代码旧：先构建一次（dist/ is missing or older than the sources: building it once, npm run build）\n');
   try {
     const { ms } = await build();
-    process.stderr.write(`built dist/ in ${ms} ms\n`);
+    process.stderr.write(`已构建 dist/，用时 ${(ms / 1000).toFixed(1)} 秒（built dist/ in ${ms} ms）\n`);
   } catch (err) {
-    process.stderr.write(`start-up error: ${err.message}\n`);
+    // as src/startup.ts's STARTUP_ERROR
+    process.stderr.write(`启动失败（start-up error）：${err.message}\n`);
     process.exit(1);
   }
 }

@@ -204,3 +204,58 @@ export function databaseUrlProblem(err: unknown, url: string): string {
   const message = (e?.cause?.message ?? e?.message ?? String(err)).split('\n')[0];
   return `DATABASE_URL ${safeDatabaseUrl(url)} cannot be used: ${withoutDatabasePassword(message, url)}`;
 }
+
+/** pino's levels as a person reads them on a terminal. */
+const LEVEL_NAMES: Record<number, string> = { 10: '跟踪', 20: '调试', 30: '信息', 40: '警告', 50: '错误', 60: '致命' };
+const LEVEL_COLOURS: Record<number, string> = { 10: '2', 20: '2', 30: '36', 40: '33', 50: '31', 60: '1;31' };
+/** What a field's value may take on a line before it is cut. */
+const FIELD_MAX = 120;
+
+/** A field's value on a terminal line: text as it is (quoted when it holds a space), anything else as JSON, cut long. */
+function fieldValue(v: unknown): string {
+  const text = typeof v === 'string' ? (/[\s="]/.test(v) || v === '' ? JSON.stringify(v) : v) : JSON.stringify(v);
+  return text.length > FIELD_MAX ? `${text.slice(0, FIELD_MAX - 1)}…` : text;
+}
+
+/**
+ * One of pino's JSON lines as a person reads it on a terminal: the local time, the level in Chinese, the message, then
+ * the other fields as key=value; an error's message with them, and at level error and above its stack below, indented.
+ * A line that is not pino's JSON passes as it is.
+ */
+export function terminalLine(json: string, colour = false): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(json) as Record<string, unknown>;
+    if (!o || typeof o !== 'object' || Array.isArray(o)) return json;
+  } catch {
+    return json;
+  }
+  const { time, level, msg, err, ...rest } = o;
+  const at = typeof time === 'string' || typeof time === 'number' ? new Date(time) : undefined;
+  const clock = at && !Number.isNaN(at.getTime()) ? at.toTimeString().slice(0, 8) : '--:--:--';
+  const n = typeof level === 'number' ? level : 30;
+  const name = LEVEL_NAMES[n] ?? String(level);
+  const paint = (code: string, s: string) => (colour ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${fieldValue(v)}`);
+  const e = err as { type?: string; message?: string; stack?: string } | string | undefined;
+  if (e !== undefined) fields.unshift(`err=${fieldValue(typeof e === 'object' && e ? (e.message ?? e.type ?? JSON.stringify(e)) : e)}`);
+  let line = `${paint('2', clock)} ${paint(LEVEL_COLOURS[n] ?? '0', name)} ${typeof msg === 'string' ? msg : ''}${fields.length ? `  ${paint('2', fields.join(' '))}` : ''}`;
+  const stack = typeof e === 'object' && e && typeof e.stack === 'string' && n >= 50 ? e.stack.split('\n').slice(1) : [];
+  if (stack.length) line += `\n${stack.map((l) => `    ${l.trim()}`).join('\n')}`;
+  return `${line}\n`;
+}
+
+/** A destination for pino that writes each line as `terminalLine` says it to `out` (a terminal). */
+export function terminalStream(out: NodeJS.WritableStream, colour: boolean): { write(line: string): boolean } {
+  return { write: (line: string) => out.write(terminalLine(line.trimEnd(), colour)) };
+}
+
+/**
+ * The log of `npm start` and the scripts: on a terminal (stdout a TTY) short lines a person reads (terminalLine), in
+ * colour unless NO_COLOR is set; anywhere else (a service, a pipe, CI, the tests) pino's JSON, one object a line, as
+ * the runtime contract says.
+ */
+export function createCliLogger(level: string, out: NodeJS.WriteStream = process.stdout): Logger {
+  if (!out.isTTY) return createLogger(level);
+  return createLogger(level, terminalStream(out, !process.env.NO_COLOR) as unknown as NodeJS.WritableStream);
+}

@@ -3,8 +3,9 @@ import './earlyStart.js';
 import { startBot } from './app.js';
 import { configOrExit, wsAppIdProblem } from './config.js';
 import { resetLocalData } from './local/reset.js';
-import { createLogger, safeDatabaseUrl } from './log.js';
-import { startupProblem } from './startup.js';
+import { resolve } from 'node:path';
+import { createCliLogger, safeDatabaseUrl } from './log.js';
+import { STARTUP_ERROR, startupProblem } from './startup.js';
 
 const config = configOrExit();
 
@@ -13,7 +14,8 @@ if (process.argv.includes('--reset')) {
   if (code !== 0) process.exit(code);
 }
 
-const log = createLogger(config.LOG_LEVEL);
+// on a terminal, short lines a person reads; elsewhere (a service, a pipe, CI) pino's JSON (src/log.ts)
+const log = createCliLogger(config.LOG_LEVEL);
 const appIdProblem = wsAppIdProblem(config);
 if (appIdProblem) log.warn(appIdProblem);
 /**
@@ -26,13 +28,13 @@ let stopping = false;
 
 function stopApp(started: NonNullable<typeof app>) {
   setTimeout(() => {
-    log.error(`shutdown took longer than ${STOP_DEADLINE_MS} ms; exiting anyway`);
+    log.error(`停止超过 ${STOP_DEADLINE_MS / 1000} 秒，强制退出（shutdown took longer than ${STOP_DEADLINE_MS} ms; exiting anyway）`);
     process.exit(1);
   }, STOP_DEADLINE_MS).unref();
   started.stop().then(
     () => process.exit(0),
     (err) => {
-      log.error({ err }, 'shutdown failed');
+      log.error({ err }, '停止时出错（shutdown failed）');
       process.exit(1);
     },
   );
@@ -45,7 +47,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     if (stopping) process.exit(1);
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal }, '正在停止（shutting down）');
     // still starting: the start stops the bot as soon as it is up
     if (app) stopApp(app);
   });
@@ -54,20 +56,26 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 try {
   app = await startBot({ config, log });
 } catch (err) {
-  process.stderr.write(`start-up error: ${startupProblem(err, config)}\n`);
+  process.stderr.write(`${STARTUP_ERROR}${startupProblem(err, config)}\n`);
   process.exit(1);
 }
 if (stopping) stopApp(app);
 else {
+  // Chinese first, English in brackets: where the bot listens, the console, where the data is, how to stop
   log.info(
     {
       url: app.url,
       mode: config.localMode ? 'local' : config.LARK_EVENT_MODE,
       database: config.DATABASE_URL ? safeDatabaseUrl(config.DATABASE_URL) : `pglite:${config.DATA_DIR}`,
     },
-    `trusted-team bot listening on ${app.url}`,
+    `机器人已启动（trusted-team bot listening on ${app.url}）`,
   );
-  if (config.localMode) log.info(`local mode: no Feishu app configured; simulated Open Platform at ${app.platform?.url}`);
-  if (config.localMode) log.info(`local console: ${app.url}/dev`);
+  if (config.localMode) log.info(`本地模式：没有配置飞书应用（LARK_APP_ID），飞书由本机模拟（local mode: no Feishu app configured; simulated Open Platform at ${app.platform?.url}）`);
+  if (config.localMode) log.info(`本地控制台：在浏览器中打开 ${app.url}/dev（local console: ${app.url}/dev）`);
+  log.info(
+    config.DATABASE_URL
+      ? `数据库：${safeDatabaseUrl(config.DATABASE_URL)}（data: PostgreSQL）`
+      : `数据目录：${resolve(config.DATA_DIR)}，要备份请先停止机器人再运行 npm run backup（data: PGlite in ${resolve(config.DATA_DIR)}）`,
+  );
+  if (process.stdout.isTTY) log.info('按 Ctrl-C 停止机器人（press Ctrl-C to stop）');
 }
-

@@ -5,6 +5,9 @@ import { DataDirRefused, TemplateCopyFailed } from './local/dataDir.js';
 import { dataDirProblem } from './local/dataDirFailure.js';
 import { databaseUrlProblem } from './log.js';
 
+/** What begins the one line on stderr of a start that failed (npm start, scripts/start.mjs's build): Chinese first. */
+export const STARTUP_ERROR = '启动失败（start-up error）：';
+
 /** One line naming the variable behind a failed start, where one is to blame. */
 export function startupProblem(err: unknown, c: Config): string {
   // the database is reachable and whole, only newer than the code: neither DATABASE_URL nor DATA_DIR is to blame
@@ -18,9 +21,12 @@ export function startupProblem(err: unknown, c: Config): string {
   const syscall = (e as { syscall?: string })?.syscall ?? (e?.cause as { syscall?: string } | undefined)?.syscall;
   // EACCES is the port's only from listen(); from a file it is the data folder's
   const otherPort = c.PORT === 3001 ? 3002 : 3001;
-  if (code === 'EADDRINUSE') return `PORT ${c.PORT} on HOST ${c.HOST} cannot be used: another program listens there (EADDRINUSE); stop it, or set another port (PORT=${otherPort})`;
+  // the port's two lines, the ones a person starting the bot twice (or on port 80) meets: Chinese first
+  if (code === 'EADDRINUSE') {
+    return `端口 ${c.PORT} 已被另一个程序占用（也许是已经在运行的机器人）：请先停止它，或换一个端口，如 PORT=${otherPort}（PORT ${c.PORT} on HOST ${c.HOST} cannot be used: another program listens there (EADDRINUSE); stop it, or set another port (PORT=${otherPort})）`;
+  }
   if (code === 'EACCES' && syscall === 'listen') {
-    return `PORT ${c.PORT} on HOST ${c.HOST} cannot be used: this user may not listen there (EACCES; ports below 1024 need administrator rights); set PORT=3000 or another port from 1024 up`;
+    return `没有权限监听端口 ${c.PORT}（1024 以下的端口需要管理员权限）：请设 PORT=3000 或 1024 以上的其他端口（PORT ${c.PORT} on HOST ${c.HOST} cannot be used: this user may not listen there (EACCES; ports below 1024 need administrator rights); set PORT=3000 or another port from 1024 up）`;
   }
   // a name that does not resolve is HOST's when it is HOST's name (getaddrinfo's error carries it) and not the database's too
   const hostname = (e as { hostname?: string })?.hostname ?? (e?.cause as { hostname?: string } | undefined)?.hostname;

@@ -185,7 +185,7 @@ describe('the compiled bot (npm start)', () => {
       // npm's child is node itself (the script's exec), so the signal npm passes on is the bot's
       npm.kill('SIGTERM');
       await exitOf(npm);
-      expect(output.text).toContain('"msg":"shutting down"');
+      expect(output.text).toContain('"msg":"正在停止（shutting down）"');
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
     } finally {
       // a bot left running by a shell that did not pass the signal on (npm's child then being the shell): not to outlive the test

@@ -88,7 +88,7 @@ describe('npm start', () => {
     const code = await exitOf(child);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(/^start-up error: CERTIFICATE_FONT: \/etc\/passwd cannot be read as a font/);
+    expect(stderr).toMatch(/^启动失败（start-up error）：CERTIFICATE_FONT: \/etc\/passwd cannot be read as a font/);
   }, START_MS);
 
   it('stops with one line naming DATABASE_URL when the database cannot be reached', async () => {
@@ -98,6 +98,6 @@ describe('npm start', () => {
     const code = await exitOf(child);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(/^start-up error: DATABASE_URL postgres:\/\/nobody@127\.0\.0\.1:1\/none cannot be used/);
+    expect(stderr).toMatch(/^启动失败（start-up error）：DATABASE_URL postgres:\/\/nobody@127\.0\.0\.1:1\/none cannot be used/);
   }, START_MS);
 });

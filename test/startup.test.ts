@@ -21,10 +21,14 @@ describe('a failed start', () => {
 
   it('blames PORT for a port it may not listen on, and DATA_DIR for a folder it may not write', () => {
     const listen = Object.assign(new Error('listen EACCES: permission denied 127.0.0.1:80'), { code: 'EACCES', syscall: 'listen', address: '127.0.0.1', port: 80 });
-    expect(startupProblem(listen, local)).toBe('PORT 80 on HOST 127.0.0.1 cannot be used: this user may not listen there (EACCES; ports below 1024 need administrator rights); set PORT=3000 or another port from 1024 up');
+    expect(startupProblem(listen, local)).toBe(
+      '没有权限监听端口 80（1024 以下的端口需要管理员权限）：请设 PORT=3000 或 1024 以上的其他端口（PORT 80 on HOST 127.0.0.1 cannot be used: this user may not listen there (EACCES; ports below 1024 need administrator rights); set PORT=3000 or another port from 1024 up）',
+    );
     expect(startupProblem(fsError('EACCES', 'open'), local)).toBe("DATA_DIR /srv/gdsz/data cannot hold the database: this user may not write there (EACCES); choose a DATA_DIR this user can write, or run the bot as the folder's owner, then start again");
     expect(startupProblem(fsError('EROFS', 'mkdir'), local)).toBe('DATA_DIR /srv/gdsz/data cannot hold the database: the file system it is on is read-only (EROFS); choose a DATA_DIR on a writable disk, or remount it writable, then start again');
-    expect(startupProblem(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', syscall: 'listen' }), local)).toBe('PORT 80 on HOST 127.0.0.1 cannot be used: another program listens there (EADDRINUSE); stop it, or set another port (PORT=3001)');
+    expect(startupProblem(Object.assign(new Error('listen EADDRINUSE'), { code: 'EADDRINUSE', syscall: 'listen' }), local)).toBe(
+      '端口 80 已被另一个程序占用（也许是已经在运行的机器人）：请先停止它，或换一个端口，如 PORT=3001（PORT 80 on HOST 127.0.0.1 cannot be used: another program listens there (EADDRINUSE); stop it, or set another port (PORT=3001)）',
+    );
   });
 
   it('names the file in the way of a DATA_DIR under a file', () => {

@@ -74,7 +74,7 @@ describe('one process per data folder', () => {
     const second = run('src/main.ts', [], { DATA_DIR: dataDir, PORT: '0' });
     const refused = await second.exited;
     expect(refused.code).toBe(1);
-    expect(refused.stderr.trim().split('\n')).toEqual([`start-up error: DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`]);
+    expect(refused.stderr.trim().split('\n')).toEqual([`启动失败（start-up error）：DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`]);
 
     // npm run job and npm run demo are refused alike, and npm run reset does not wipe a folder in use
     const job = await run('scripts/job.ts', ['digest'], { DATA_DIR: dataDir }).exited;
@@ -141,7 +141,7 @@ describe('only folders the bot made', () => {
     writeFileSync(join(userDir, '论文终稿.docx'), 'a user file');
     const started = await run('src/main.ts', [], { DATA_DIR: userDir, PORT: '0' }).exited;
     expect(started.code).toBe(1);
-    expect(started.stderr.trim().split('\n')).toEqual([`start-up error: DATA_DIR ${userDir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`]);
+    expect(started.stderr.trim().split('\n')).toEqual([`启动失败（start-up error）：DATA_DIR ${userDir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`]);
     const reset = await run('scripts/reset.ts', ['--yes'], { DATA_DIR: userDir }).exited;
     expect(reset.code).toBe(1);
     expect(reset.stdout.trim()).toMatch(/^reset refused: .* has no \.gdsz-bot-data, so the bot did not make it; not touching it$/);

@@ -213,6 +213,6 @@ describe('a data folder shared between hosts', () => {
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^start-up error: DATA_DIR ${dir} is in use by process 1 on host bot-container-b .*; stop the bot on bot-container-b first`))]);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^启动失败（start-up error）：DATA_DIR ${dir} is in use by process 1 on host bot-container-b .*; stop the bot on bot-container-b first`))]);
   }, 120_000);
 });

@@ -239,7 +239,7 @@ describe('a start on a full disk', () => {
     for (const dataDir of [join(disk, 'new'), withData]) {
       const started = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dataDir, PORT: '0' }, encoding: 'utf8', timeout: 60_000 });
       expect(started.status, started.stdout + started.stderr).toBe(1);
-      expect(started.stderr.trim().split('\n')).toEqual([`start-up error: ${line(dataDir)}`]);
+      expect(started.stderr.trim().split('\n')).toEqual([`启动失败（start-up error）：${line(dataDir)}`]);
       // nothing of the lock's left behind: its file written beside it came out empty, and was left, and the folder was
       // then refused as holding a file the bot did not make
       if (existsSync(dataDir)) expect(readdirSync(dataDir).filter((n) => n.startsWith(`${LOCK_FILE}.`))).toEqual([]);
