@@ -183,4 +183,35 @@ describe('local console', () => {
     await group.click();
     await expect.poll(() => page.locator('#composer .attach').isHidden()).toBe(true);
   }, 120_000);
+
+  it('two messages sent quickly go out in the order sent, the second once the first is answered', async () => {
+    await page.goto(`${url}/dev`);
+    await page.selectOption('#person', { label: '陈专家（评审专家）' });
+    await expect.poll(() => page.locator('#chats button[aria-selected="true"]').textContent()).toBe('与助手的私聊');
+    // the first message's request is slow on its way (a busy bot, a slow network): the second must not overtake it
+    let held = false;
+    const sent: string[] = [];
+    await page.route('**/dev/api/say', async (route) => {
+      const text = (JSON.parse(route.request().postData() ?? '{}') as { text?: string }).text ?? '';
+      sent.push(text);
+      if (!held) {
+        held = true;
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+      await route.continue();
+    });
+    try {
+      // two quick buttons pressed one after the other, faster than the bot answers
+      await page.evaluate(() => {
+        const quick = (t: string) => document.querySelector<HTMLButtonElement>(`.quick button[data-say="${t}"]`)!;
+        quick('帮助').click();
+        quick('进度').click();
+      });
+      const typed = () => page.locator('#messages li.from-user .text').allTextContents();
+      await expect.poll(async () => (await typed()).slice(-2), { timeout: 30_000 }).toEqual(['帮助', '进度']);
+      expect(sent).toEqual(['帮助', '进度']);
+    } finally {
+      await page.unroute('**/dev/api/say');
+    }
+  }, 120_000);
 });
