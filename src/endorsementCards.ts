@@ -1,7 +1,7 @@
 import { endorsementDoneCard, endorsementRequestCard, formalCheckRequestCard, leaderNoticeCard } from '../cards/applications.js';
 import type { Db } from '../db/index.js';
-import { and, asc, eq, inArray } from 'drizzle-orm';
-import { applications, auditLog, cycles, people } from '../db/schema.js';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { applications, auditLog, cycles, outbox, people } from '../db/schema.js';
 import {
   type Application,
   applicationForm,
@@ -58,7 +58,8 @@ export function endorsementRequestMessage(application: { id: number; form: unkno
  * the applications that waited for their confirmation (`change.pendingApplicationIds`, status submitted), whether or not
  * any did; the new contact gets the request for each. `key` tells one change from another (the event, the import); `by`
  * made it (`byLeader`: the team's leader, else an administrator), on the day `on`. Someone not yet linked (pending) gets
- * nothing here: linking sends a new contact the requests.
+ * nothing here: linking sends a new contact the requests. The requests of those applications still unsent are dropped,
+ * so that whoever is contact holds one live request for each (one in flight is dropped as it is drawn).
  */
 export async function contactHandOverMessages(
   tx: Db,
@@ -68,14 +69,24 @@ export async function contactHandOverMessages(
   by: { openId: string; byLeader: boolean; on: string },
 ): Promise<OutgoingMessage[]> {
   if (change.from === change.to) return [];
-  const waiting = change.pendingApplicationIds.length
-    ? await tx
-        .select({ id: applications.id, form: applications.form, submittedAt: applications.submittedAt, year: cycles.year })
-        .from(applications)
-        .innerJoin(cycles, eq(cycles.id, applications.cycleId))
-        .where(inArray(applications.id, change.pendingApplicationIds))
-        .orderBy(asc(applications.id))
-    : [];
+  const ids = change.pendingApplicationIds;
+  // and the requests of these applications not yet sent, to whichever contact, are dropped: the new contact's go with
+  // this change, and one to someone named contact again later (A, then B, then A) would be a second live card for them.
+  // Issued together: one round trip
+  const [waiting] = ids.length
+    ? await Promise.all([
+        tx
+          .select({ id: applications.id, form: applications.form, submittedAt: applications.submittedAt, year: cycles.year })
+          .from(applications)
+          .innerJoin(cycles, eq(cycles.id, applications.cycleId))
+          .where(inArray(applications.id, ids))
+          .orderBy(asc(applications.id)),
+        tx
+          .update(outbox)
+          .set({ status: 'dropped', lastError: `班组 ${team.code} 的单位联系人已更换，确认卡片改发新的单位联系人` })
+          .where(and(eq(outbox.status, 'pending'), sql`${outbox.card}->'render'->>'kind' = ${ENDORSEMENT_REQUEST_CARD}`, inArray(sql`${outbox.card}->'render'->>'applicationId'`, ids.map(String)))),
+      ])
+    : [[]];
   const told = { by: by.openId, byLeader: by.byLeader, on: by.on, waiting: change.pendingApplicationIds.length };
   return [
     ...(isPending(change.from) ? [] : [{ dedupeKey: `team:contact-replaced:${team.id}:${change.from}:${key}`, to: { openId: change.from }, card: contactReplacedCard(team, told) }]),

@@ -141,6 +141,28 @@ describe.each(MODES)('a request to the contact still unsent when the application
       await h.close();
     }
   }, 120_000);
+  it('to a contact replaced and then named again before it went out: they hold one live request, not two', async () => {
+    const h = await openYear(mode);
+    try {
+      await clickUnsent(h, L, submit, applicationForm({ title: '路面修补工艺改进' }));
+      expect((await clickUnsent(h, L, { action: 'team.editSave', teamId: 1 }, { contact: C2 })).toast.type).toBe('success');
+      expect((await clickUnsent(h, L, { action: 'team.editSave', teamId: 1 }, { contact: C })).toast.type).toBe('success');
+
+      await h.drain();
+      const live = toContact(h).filter((m) => decides(m.content).length);
+      expect(live).toHaveLength(1);
+      expect(h.fake.messages.filter((m) => m.receiveId === C2 && decides(m.content).length)).toEqual([]);
+      // the first request and the one handed to C2 were dropped when the contact changed; the one handed back to C went
+      expect((await requestRows(h)).map((r) => [r.receiver, r.status])).toEqual([
+        [C, 'dropped'],
+        [C2, 'dropped'],
+        [C, 'sent'],
+      ]);
+      expect((await h.click(C, decides(live[0].content).find((v) => v.action === 'endorse.recommend')!, { truthful: true, opinion: '同意推荐' })).toast.type).toBe('success');
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
   it('recommended by the contact from their list before it went out: it goes out decided, with their opinion', async () => {
     const h = await openYear(mode);
     try {
