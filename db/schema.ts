@@ -283,7 +283,7 @@ export const outbox = pgTable(
     /**
      * The dedupe key of the message this one follows (a certificate after the result card that names it): this one is
      * `waiting` until that one is sent, dropped, dead or undeliverable (the trigger outbox_release_followers, migration 0025),
-     * or deleted unsent (outbox_release_followers_on_delete, migration 0026).
+     * or deleted unsent (outbox_release_followers_on_delete, migrations 0026 and 0027).
      */
     afterKey: text('after_key'),
     createdAt: createdAt(),

@@ -138,6 +138,17 @@ describe('messages queued to follow another', () => {
     expect(receivedBy(arrived, PEOPLE[0])).toEqual(['interactive', 'file']);
   });
 
+  it('still go when the one before and the one before it were deleted together (a result card and its image removed by hand at once, the PDF kept)', async () => {
+    await queueResults();
+    await db.db.delete(outbox).where(inArray(outbox.dedupeKey, [`card:${PEOPLE[0]}`, `png:${PEOPLE[0]}`]));
+    const [pdf] = await db.db.select({ status: outbox.status }).from(outbox).where(eq(outbox.dedupeKey, `pdf:${PEOPLE[0]}`));
+    expect(pdf.status).toBe('pending');
+    const { arrived, transport } = slowCards();
+    await replica(transport).drain(20_000);
+    expect(receivedBy(arrived, PEOPLE[0])).toEqual(['file']);
+    expect(receivedBy(arrived, PEOPLE[1])).toEqual(['interactive', 'image', 'file']);
+  });
+
   it('go at once when queued after a message already sent, or one never queued (linked to Feishu after publishing)', async () => {
     await db.db.transaction((tx) => enqueue(tx, { dedupeKey: 'card:late', to: { openId: 'ou_late' }, text: '结果' }));
     await replica(slowCards().transport).drain(5000);
