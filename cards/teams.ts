@@ -110,12 +110,15 @@ export function contactNamedCard(team: Pick<TeamData, 'leaderOpenId' | 'organiza
  * what became of the applications that waited for them (`waiting`: sent to the new contact, their cards spent).
  */
 export function contactReplacedCard(team: Pick<TeamData, 'name' | 'code'>, change: { by: string; byLeader: boolean; on: string; waiting: number }): Card {
-  const who = change.byLeader ? md`班组长 ${mention(change.by)}` : md`协会管理员 ${mention(change.by)}`;
+  // `npm run import` with no administrator configured acts as system:import: the association, by its register
+  const how = change.by.startsWith('system:')
+    ? md`协会于 ${change.on} 导入班组名册时更换`
+    : md`${change.byLeader ? md`班组长 ${mention(change.by)}` : md`协会管理员 ${mention(change.by)}`} 于 ${change.on} 更换`;
   return card({
     title: '你已不再是该班组的单位联系人',
     template: 'grey',
     elements: [
-      markdown(md`你已不再是 **${team.name}**（${team.code}）的单位联系人（${who} 于 ${change.on} 更换）。`),
+      markdown(md`你已不再是 **${team.name}**（${team.code}）的单位联系人（${how}）。`),
       note(
         change.waiting
           ? md`该班组待确认的 ${change.waiting} 份申报已改由新的单位联系人确认并填写推荐意见（第十五条），之前发给你的确认卡片已失效，你无需再处理。`

@@ -399,6 +399,27 @@ describe('第十五条 on an import, as 修改资料 keeps it', () => {
     await h.drain();
   });
 
+  it('npm run import with no administrator configured (acting as system:import): the contact replaced is told the association changed it, not “协会管理员 system:import”', async () => {
+    const [班长, former, next] = [user('钱班长', 10), user('孙联系人', 11), user('李新联系人', 12)];
+    const 辛酉班 = (to: User) => row('辛酉班', 班长.mobile, 班长.name, to.mobile, to.name);
+    await confirm((await send(await book([辛酉班(former)]))).content);
+    const t = await team('辛酉班');
+    const actor = { openId: 'system:import', name: null, roles: ['admin' as const] };
+    const lookup = async (q: { mobiles: string[] }) => ({
+      byMobile: new Map(h.fake.directory().flatMap((u) => (u.mobile && q.mobiles.includes(u.mobile) ? [[u.mobile, u.openId] as [string, string]] : []))),
+      byEmail: new Map<string, string>(),
+    });
+    const preview = await h.db.db.transaction(async (tx) => previewImport(tx, actor, { name: '命令行3.xlsx', bytes: await book([辛酉班(next)]) }, lookup, '2026-03-01', clock.now()));
+    await h.db.db.transaction((tx) => applyImport(tx, actor, preview.id, clock.now(), '2026-03-01'));
+    const sent = h.fake.messages.length;
+    await h.drain();
+    const told = h.fake.messages.slice(sent).filter((m) => m.receiveId === former.openId);
+    expect(told).toHaveLength(1);
+    expectValidCard(told[0].content);
+    expect(cardText(told[0].content)).toContain(`你已不再是 **辛酉班**（${t.code}）的单位联系人（协会于 2026年3月1日 导入班组名册时更换）。`);
+    expect(cardText(told[0].content)).not.toContain('system:import');
+  });
+
   it('refuses a 班组长姓名 or 单位联系人姓名 over 50 characters, as the 专家 sheet refuses a 姓名', async () => {
     await send(
       await book([

@@ -785,6 +785,7 @@ export const cardSamples: Record<string, Sample> = {
   'teams.contactReplacedCard': () => [
     teams.contactReplacedCard(team, { by: team.leaderOpenId, byLeader: true, on: '2026年3月10日', waiting: 0 }),
     teams.contactReplacedCard(team, { by: 'ou_admin', byLeader: false, on: '2026年3月10日', waiting: 2 }),
+    teams.contactReplacedCard(team, { by: 'system:import', byLeader: false, on: '2026年3月10日', waiting: 1 }),
   ],
   'teams.contactNamedCard': () => [
     teams.contactNamedCard(team),
