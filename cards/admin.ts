@@ -39,6 +39,8 @@ export interface AdminCardData {
    * title of that year revoked under 第二十二条 is typically revoked during the next one).
    */
   lastPublished?: { id: number; year: number };
+  /** Published years before the latest: 历年评审结果 lists every year, each with its results card and workbook. */
+  olderPublished?: boolean;
   /** Applications of the running cycle, one entry per status in the order they move through (0s included). */
   applicationCounts: { label: string; count: number }[];
 }
@@ -68,6 +70,9 @@ function closeApplicationsWarning(c: AdminCycleView, today: string): string {
   const cut = pending ? `还有 ${pending} 份申报（草稿或退回修改）尚未提交，截止后不能再提交、不参加本年度评审，系统会通知其班组长。` : '目前没有尚未提交的草稿或退回修改的申报。';
   return `公布的申报截止日期为${text}，现在截止比它提前 ${daysLeft} 天：申报截止日期将改为今天（${today}），不能撤销。${after}${cut}`;
 }
+
+/** 历年评审结果: the years before the latest published one, which has a button of its own. */
+const pastYearsButton = () => button({ text: '历年评审结果', value: { action: 'results.years' } });
 
 /** 管理: the running cycle with its dates, settings and application counts, and what can be done next. */
 export function adminCard(data: AdminCardData): Card {
@@ -117,6 +122,7 @@ export function adminCard(data: AdminCardData): Card {
     }
     buttons.push(button({ text: c.status === 'closed' ? '评审进度/结果' : '评审进度', value: { action: 'review.progress', cycleId: c.id } }));
     if (data.lastPublished) buttons.push(button({ text: `${data.lastPublished.year}年度评审结果`, value: { action: 'results.preview', cycleId: data.lastPublished.id } }));
+    if (data.olderPublished) buttons.push(pastYearsButton());
     buttons.push(button({ text: '刷新', value: { action: 'admin.menu' } }));
     elements.push(buttonRow(buttons));
   } else {
@@ -128,6 +134,7 @@ export function adminCard(data: AdminCardData): Card {
         button({ text: '开启年度评审', type: 'primary', value: { action: 'cycle.form' } }),
         // the card posted at publishing stops taking clicks after 14 days: the year's results stay reachable from here
         ...(data.lastCycle?.status === 'published' ? [button({ text: `${data.lastCycle.year}年度评审结果`, value: { action: 'results.preview', cycleId: data.lastCycle.id } })] : []),
+        ...(data.olderPublished ? [pastYearsButton()] : []),
         button({ text: '刷新', value: { action: 'admin.menu' } }),
       ]),
     );

@@ -1,5 +1,5 @@
 import { revocationBarText } from './strings.js';
-import { button, buttonRow, card, type Card, CARD_BYTES_BUDGET, cardBodyBytes, type Element, fields, hr, markdown, type Md, note, md, mdJoin } from './kit.js';
+import { button, buttonRow, card, type Card, CARD_BYTES_BUDGET, cardBodyBytes, type Element, fields, hr, markdown, type Md, note, md, mdJoin, pageOf, pager } from './kit.js';
 
 /** 评审结果 cards: the administrators' preview, the published results with a chart, each team's result. */
 
@@ -115,6 +115,49 @@ export function resultsPreviewCard(d: ResultsSummary): Card {
       buttonRow(buttons),
     ],
   });
+}
+
+/** A published year as 历年评审结果 lists it: its counts as they stand now. */
+export interface ResultYear {
+  cycleId: number;
+  year: number;
+  /** Applications with a final score (参评). */
+  scored: number;
+  /** Titles that stand: revoked ones (第二十二条) are `revoked`. */
+  awarded: number;
+  /** Of the titles that stand, those recommended to the national association (第二十条). */
+  recommended: number;
+  revoked: number;
+}
+
+/** Years a page of 历年评审结果: a phone shows five without scrolling far. */
+export const RESULT_YEARS_PAGE = 5;
+
+/**
+ * 历年评审结果: every published year, newest first, each with its counts and a button to its 评审结果 card (which has
+ * 下载结果工作簿); 上一页 / 下一页 past RESULT_YEARS_PAGE. The 协会管理 card keeps a button for the latest year.
+ */
+export function resultYearsCard(d: { years: ResultYear[]; page: number }): Card {
+  const shown = pageOf(d.years, d.page, RESULT_YEARS_PAGE);
+  const elements: Element[] = [];
+  if (!d.years.length) elements.push(markdown('还没有公布过评审结果的年度。'));
+  for (const y of shown.items) {
+    const revoked = y.revoked ? `（另有 ${y.revoked} 个已撤销）` : ' ';
+    elements.push({
+      tag: 'column_set',
+      flex_mode: 'none',
+      columns: [
+        { tag: 'column', width: 'weighted', weight: 3, vertical_align: 'center', elements: [markdown(md`**${y.year}年度**\n参评 ${y.scored} 份 · 授予称号 ${y.awarded} 个${revoked}· 推荐 ${y.recommended} 个`)] },
+        { tag: 'column', width: 'auto', vertical_align: 'center', elements: [button({ text: `${y.year}年度评审结果`, value: { action: 'results.preview', cycleId: y.cycleId } })] },
+      ],
+    });
+  }
+  elements.push(
+    ...pager({ page: shown.page, pages: shown.pages, value: { action: 'results.years' } }),
+    note(md`称号数为现有称号，公布后撤销的（第二十二条）另计。点年度查看其评审结果，可下载该年度的结果工作簿。`),
+    buttonRow([button({ text: '返回管理', type: 'text', value: { action: 'admin.menu' } })]),
+  );
+  return card({ title: '历年评审结果', template: 'indigo', summary: '历年评审结果', elements });
 }
 
 const AWARDED = '授予称号';

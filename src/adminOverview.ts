@@ -14,13 +14,15 @@ function shown(date: string, from: string): ShownDate {
 export async function adminOverview(tx: Db, now: string): Promise<AdminCardData> {
   const data: AdminCardData = { today: formatDateZh(now), applicationCounts: [] };
   // issued together: one round trip (the running cycle, else the latest; the running cycle's counts; whether its scores
-  // were summed before, aggregatedBefore of the running cycle)
-  const [cycle, counts, summed, [published]] = await Promise.all([
+  // were summed before, aggregatedBefore of the running cycle; the latest two published years: the latest has a button,
+  // and a second one means 历年评审结果 has years the card has no button for)
+  const [cycle, counts, summed, [published, older]] = await Promise.all([
     getRunningOrLatestCycle(tx),
     applicationCountsOfRunningCycle(tx),
     runningCycleSummedBefore(tx),
-    tx.select({ id: cycles.id, year: cycles.year }).from(cycles).where(eq(cycles.status, 'published')).orderBy(desc(cycles.year)).limit(1),
+    tx.select({ id: cycles.id, year: cycles.year }).from(cycles).where(eq(cycles.status, 'published')).orderBy(desc(cycles.year)).limit(2),
   ]);
+  if (older) data.olderPublished = true;
   if (cycle && (runningStatuses as readonly string[]).includes(cycle.status)) {
     const sheet = cycleScoreSheet(cycle);
     data.cycle = {

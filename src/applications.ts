@@ -1041,14 +1041,13 @@ export function reviewClosedText(cycle: { year: number; status: string }, what: 
  * What an administrator, the association itself, may do once the year's review takes no more (not 联系协会): where
  * that year's results are, named by its year, since 管理 shows the running year (a later one may be running). A year
  * summed (closed) is the running one, its results behind 评审进度/结果; the latest year published has a button of its
- * own on the 管理 card, whatever runs since; an older one is on no card of 管理, its results and workbook were sent to
- * the administrators when it was published (adminDestinations: the admin group, else each in private).
+ * own on the 管理 card, whatever runs since; an older one is behind its 历年评审结果, or typed (评审结果 2026).
  */
 async function adminAfterReview(tx: Db, cycle: { year: number; status: string }): Promise<string> {
   if (cycle.status !== 'published') return `${cycle.year} 年度的评审结果请发送“管理”，点协会管理卡片上的“评审进度/结果”查看。`;
   const [latest] = await tx.select({ year: cycles.year }).from(cycles).where(eq(cycles.status, 'published')).orderBy(desc(cycles.year)).limit(1);
   if (!latest || latest.year <= cycle.year) return `${cycle.year} 年度的评审结果请发送“管理”，点协会管理卡片上的“${cycle.year}年度评审结果”查看，可下载结果工作簿。`;
-  return `${cycle.year} 年度的评审结果及结果工作簿已在公布时发给管理员（协会管理群，未绑定时私聊）；协会管理卡片上只有最近公布的 ${latest.year} 年度的结果。`;
+  return `${cycle.year} 年度的评审结果请发送“管理”，点协会管理卡片上的“历年评审结果”查看（或发送“评审结果 ${cycle.year}”），可下载结果工作簿。`;
 }
 
 /**

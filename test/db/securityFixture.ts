@@ -374,6 +374,7 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'review.reopen': tried({ assignmentId: f.ownTask }, undefined, true),
     'results.close': tried(cycle, undefined, true),
     'results.preview': tried(cycle),
+    'results.years': tried(),
     'results.publish': tried(cycle, undefined, true),
     // a file message to the administrator's own chat: an outbox row
     'results.workbook': tried(cycle, undefined, true),
@@ -416,6 +417,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   下载导入模板: { allowed: 'all', chat: 'p2p' },
   // a button of the association's cards typed (分配专家…): an administrator's 协会管理 card; anyone else a question for the measures
   管理菜单: { allowed: 'all', chat: 'p2p' },
+  // 历年评审结果 / 评审结果 2026: an administrator's years of results; anyone else a question for the measures, as before
+  历年评审结果: { allowed: 'all', chat: 'p2p' },
   // a leader's submitted applications to take back, each with its button; anyone else is told who can
   撤回申报: { allowed: 'all', chat: 'p2p' },
   // the caller's teams' returned applications with their opinions; anyone else is told there is none

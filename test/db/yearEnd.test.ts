@@ -182,7 +182,7 @@ describe('an administrator acting on an application of a year whose review is ov
     expect(admin.buttons).toContain('2027年度评审结果');
   });
 
-  it('an older year, no longer the latest published: 管理 has no button for it, so it is not sent there', async () => {
+  it('an older year, no longer the latest published: sent to 管理’s 历年评审结果, or to type the year', async () => {
     const older = await yearOf(2026, 'published');
     const [app] = await s.db.db
       .insert(applications)
@@ -191,8 +191,16 @@ describe('an administrator acting on an application of a year whose review is ov
     const body = await s.click(ADMIN, { action: 'check.return', applicationId: app.id }, { [`reason_${app.id}`]: '材料不全' });
     expect(body.toast).toEqual({
       type: 'info',
-      content: '2026年度评审结果已公布，不能再退回申报。2026 年度的评审结果及结果工作簿已在公布时发给管理员（协会管理群，未绑定时私聊）；协会管理卡片上只有最近公布的 2027 年度的结果。',
+      content: '2026年度评审结果已公布，不能再退回申报。2026 年度的评审结果请发送“管理”，点协会管理卡片上的“历年评审结果”查看（或发送“评审结果 2026”），可下载结果工作簿。',
     });
-    expect((await adminCard()).buttons.filter((b) => b.endsWith('年度评审结果'))).toEqual(['2027年度评审结果']);
+    // the buttons named are on the 管理 card: the latest year's own, and 历年评审结果 for the others
+    const { buttons } = await adminCard();
+    expect(buttons.filter((b) => b.endsWith('年度评审结果'))).toEqual(['2027年度评审结果']);
+    expect(buttons).toContain('历年评审结果');
+    // and what it says to type is that year's results
+    s.fake.reset();
+    await s.say(ADMIN, '评审结果 2026');
+    const sent = s.fake.messages.filter((m) => m.receiveId === ADMIN);
+    expect(sent.map((m) => m.content.header?.title?.content)).toEqual(['2026年度评审结果']);
   });
 });

@@ -205,6 +205,9 @@ export const cardSamples: Record<string, Sample> = {
     admin.adminCard({ today: '2026年5月19日', cycle: { ...adminCycle, status: 'scoring', statusLabel: '专家评分' }, applicationCounts: counts }),
     admin.adminCard({ today: '2026年5月19日', cycle: { ...adminCycle, status: 'scoring', statusLabel: '专家评分', reopenedForSheets: true }, applicationCounts: counts }),
     admin.adminCard({ today: '2026年5月19日', lastCycle: { id: 1, year: 2025, status: 'published', statusLabel: '已公布' }, applicationCounts: [] }),
+    // earlier years published too: 历年评审结果 beside the latest year's button
+    admin.adminCard({ today: '2026年5月19日', cycle: adminCycle, applicationCounts: counts, lastPublished: { id: 1, year: 2025 }, olderPublished: true }),
+    admin.adminCard({ today: '2026年5月19日', lastCycle: { id: 1, year: 2025, status: 'published', statusLabel: '已公布' }, olderPublished: true, applicationCounts: [] }),
   ],
   'admin.administratorsCard': () => [
     admin.administratorsCard({
@@ -566,6 +569,17 @@ export const cardSamples: Record<string, Sample> = {
     // a cycle's own rules (修改设置): trimmed from 3 sheets, outliers beyond 7.5 points
     results.resultsPreviewCard({ ...resultsSummary, dropExtremesFrom: 3, outlierDistance: 7.5 }),
   ],
+  'results.resultYearsCard': () => {
+    const year = (y: number, cycleId: number, revoked = 0): results.ResultYear => ({ cycleId, year: y, scored: 42 - (2028 - y), awarded: 30 - revoked, recommended: 3, revoked });
+    const tenYears = Array.from({ length: 12 }, (_, i) => year(2028 - i, 20 - i, i === 2 ? 1 : 0));
+    return [
+      results.resultYearsCard({ years: tenYears.slice(0, 3), page: 1 }),
+      // twelve years: five a page, 上一页 / 下一页
+      results.resultYearsCard({ years: tenYears, page: 1 }),
+      results.resultYearsCard({ years: tenYears, page: 3 }),
+      results.resultYearsCard({ years: [], page: 1 }),
+    ];
+  },
   'results.scoresChart': () => [results.scoresChart(resultLines)],
   'results.resultsPublishedCard': () => [
     results.resultsPublishedCard({ ...resultsSummary, status: 'published', fileName: '2026年度评审结果.xlsx' }),
