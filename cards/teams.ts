@@ -109,20 +109,49 @@ export function contactNamedCard(team: Pick<TeamData, 'leaderOpenId' | 'organiza
  * To the organisation contact a 修改资料 replaced (第十五条): no longer the team's contact, who changed it and when, and
  * what became of the applications that waited for them (`waiting`: sent to the new contact, their cards spent).
  */
-export function contactReplacedCard(team: Pick<TeamData, 'name' | 'code'>, change: { by: string; byLeader: boolean; on: string; waiting: number }): Card {
+/** Who replaced a contact and when, as the cards to the contact replaced say it. */
+function replacedHow(change: { by: string; byLeader: boolean; on: string }): Md {
   // `npm run import` with no administrator configured acts as system:import: the association, by its register
-  const how = change.by.startsWith('system:')
+  return change.by.startsWith('system:')
     ? md`协会于 ${change.on} 导入班组名册时更换`
     : md`${change.byLeader ? md`班组长 ${mention(change.by)}` : md`协会管理员 ${mention(change.by)}`} 于 ${change.on} 更换`;
+}
+
+export function contactReplacedCard(team: Pick<TeamData, 'name' | 'code'>, change: { by: string; byLeader: boolean; on: string; waiting: number }): Card {
   return card({
     title: '你已不再是该班组的单位联系人',
     template: 'grey',
     elements: [
-      markdown(md`你已不再是 **${team.name}**（${team.code}）的单位联系人（${how}）。`),
+      markdown(md`你已不再是 **${team.name}**（${team.code}）的单位联系人（${replacedHow(change)}）。`),
       note(
         change.waiting
           ? md`该班组待确认的 ${change.waiting} 份申报已改由新的单位联系人确认并填写推荐意见（第十五条），之前发给你的确认卡片已失效，你无需再处理。`
           : '此后该班组的申报不再发给你确认（第十五条）。如有疑问，请与班组长联系。',
+      ),
+    ],
+  });
+}
+
+/** Teams named on one card to a contact an import replaced for many: the rest are counted (a card stays far under 30 KB). */
+export const REPLACED_TEAMS_SHOWN = 20;
+
+/**
+ * One import replacing a person as the contact of several teams tells them once, naming the teams (each with the
+ * applications that waited for them), as the new contact is told once per organisation; one team: contactReplacedCard.
+ */
+export function contactReplacedTeamsCard(teams: readonly (Pick<TeamData, 'name' | 'code'> & { waiting: number })[], change: { by: string; byLeader: boolean; on: string }): Card {
+  if (teams.length === 1) return contactReplacedCard(teams[0], { ...change, waiting: teams[0].waiting });
+  const waiting = teams.reduce((n, t) => n + t.waiting, 0);
+  const shown = teams.slice(0, REPLACED_TEAMS_SHOWN).map((t) => md`- **${t.name}**（${t.code}）${t.waiting ? md`：待确认的 ${t.waiting} 份申报已转给新的单位联系人` : ''}`);
+  return card({
+    title: '你已不再是这些班组的单位联系人',
+    template: 'grey',
+    elements: [
+      markdown(md`你已不再是以下 ${teams.length} 个班组的单位联系人（${replacedHow(change)}）：\n${mdJoin(shown, '\n')}${teams.length > REPLACED_TEAMS_SHOWN ? md`\n等 ${teams.length} 个班组。` : ''}`),
+      note(
+        waiting
+          ? md`这些班组待确认的 ${waiting} 份申报已改由新的单位联系人确认并填写推荐意见（第十五条），之前发给你的确认卡片已失效，你无需再处理；此后这些班组的申报不再发给你确认。`
+          : '此后这些班组的申报不再发给你确认（第十五条）。如有疑问，请与班组长联系。',
       ),
     ],
   });

@@ -67,6 +67,8 @@ export async function contactHandOverMessages(
   change: ContactChange,
   key: string,
   by: { openId: string; byLeader: boolean; on: string },
+  /** false: the caller tells the contact replaced itself (an import, once for all the teams it replaced them in). */
+  tellFormer = true,
 ): Promise<OutgoingMessage[]> {
   if (change.from === change.to) return [];
   const ids = change.pendingApplicationIds;
@@ -89,7 +91,7 @@ export async function contactHandOverMessages(
     : [[]];
   const told = { by: by.openId, byLeader: by.byLeader, on: by.on, waiting: change.pendingApplicationIds.length };
   return [
-    ...(isPending(change.from) ? [] : [{ dedupeKey: `team:contact-replaced:${team.id}:${change.from}:${key}`, to: { openId: change.from }, card: contactReplacedCard(team, told) }]),
+    ...(isPending(change.from) || !tellFormer ? [] : [{ dedupeKey: `team:contact-replaced:${team.id}:${change.from}:${key}`, to: { openId: change.from }, card: contactReplacedCard(team, told) }]),
     ...waiting.map((a) => endorsementRequestMessage(a, a.year, change.to, `contact:${change.to}:${key}`)),
   ];
 }

@@ -3,6 +3,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { applications, auditLog, codeSequences, honours, imports, organizations, people, teamMembers, teams } from '../../db/schema.js';
 import { formerLeaderCard, type ImportedTeam, importedContactCard, importedLeaderCard, teamsImportedCard } from '../../cards/import.js';
+import { contactReplacedTeamsCard } from '../../cards/teams.js';
 import { oneYearAfter } from '../applications.js';
 import { audit } from '../audit.js';
 import { formatDateZh, todayIn } from '../dates.js';
@@ -178,6 +179,8 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
   // awaiting the contact's confirmation go to the new contact
   const importDay = formatDateZh(todayIn(notices.timezone ?? DEFAULT_TIMEZONE, now));
   const handOver: OutgoingMessage[] = [];
+  // the contacts replaced: each told once, of every team of theirs this import gave another contact
+  const replaced = new Map<string, { byLeader: boolean; teams: { id: number; name: string; code: string; waiting: number }[] }>();
   // and the new contact is told, as 修改资料 tells them: once per person and organisation, of all its teams here
   const named = new Map<string, { openId: string; organizationId: number; organization: string; teams: { id: number; name: string; code: string }[] }>();
   // a new leader is told so, once for all their teams here, and the former one that the team is no longer theirs
@@ -230,7 +233,14 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
         .from(applications)
         .where(and(eq(applications.teamId, op.teamId), eq(applications.status, 'submitted')));
       contact = { from: before.contactOpenId, to: v.contact, pendingApplicationIds: waiting.map((a) => a.id) };
-      handOver.push(...(await contactHandOverMessages(tx, { id: op.teamId, name: v.name, code: before.code }, contact, `import:${importId}`, { openId: actor.openId, byLeader: v.leader === actor.openId, on: importDay })));
+      handOver.push(...(await contactHandOverMessages(tx, { id: op.teamId, name: v.name, code: before.code }, contact, `import:${importId}`, { openId: actor.openId, byLeader: v.leader === actor.openId, on: importDay }, false)));
+      // the contact replaced is told below, once for all the teams this import replaced them in
+      if (!isPending(before.contactOpenId)) {
+        const entry = replaced.get(before.contactOpenId) ?? { byLeader: v.leader === actor.openId, teams: [] };
+        entry.byLeader &&= v.leader === actor.openId;
+        entry.teams.push({ id: op.teamId, name: v.name, code: before.code, waiting: contact.pendingApplicationIds.length });
+        replaced.set(before.contactOpenId, entry);
+      }
       // someone not yet linked hears of the team when they are (linkPendingPerson)
       if (!isPending(v.contact)) {
         const organization = orgOf.get(v.organization)!;
@@ -307,6 +317,11 @@ export async function applyPlan(tx: Db, actor: Actor, importId: number, plan: Im
       to: { openId: n.openId },
       card: importedContactCard({ organization: n.organization, teams: n.teams }),
     });
+  }
+  for (const [openId, r] of replaced) {
+    // one team: keyed as 修改资料's hand-over keys it; several: by the import and the first team, as the named contact's
+    const key = r.teams.length === 1 ? `team:contact-replaced:${r.teams[0].id}:${openId}:import:${importId}` : `import:${importId}:contact-replaced:${openId}:${r.teams[0].id}`;
+    handOver.push({ dedupeKey: key, to: { openId }, card: contactReplacedTeamsCard(r.teams, { by: actor.openId, byLeader: r.byLeader, on: importDay }) });
   }
   for (const n of newLeaders.values()) {
     handOver.push({ dedupeKey: `import:${importId}:leader-named:${n.openId}:${n.teams[0].id}`, to: { openId: n.openId }, card: importedLeaderCard({ teams: n.teams }) });

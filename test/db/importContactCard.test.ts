@@ -54,7 +54,7 @@ describe('an import changing a team’s 单位联系人', () => {
     [first, next, last] = [user('李联系人', 11), user('赵质量', 12), user('孙安全', 13)];
   });
 
-  it('tells the new contact once per organisation, listing its teams; the former one hears nothing while no application waits, as in 修改资料', async () => {
+  it('tells the new contact once per organisation, listing its teams, and the former one once, naming every team it replaced them in (not a card a team)', async () => {
     const teamsWith = (c: { name: string; mobile: string }) => [row('甲班', ORG, leaders[0], c), row('乙班', ORG, leaders[1], c), row('丙班', ORG2, leaders[2], c)];
     await confirm((await send(await book(teamsWith(first)))).content);
     expect((await team('甲班')).contactOpenId).toBe(first.openId);
@@ -79,7 +79,13 @@ describe('an import changing a team’s 单位联系人', () => {
     const there = told.find((c) => c.includes(ORG2))!;
     expect(there).toContain(`**丙班**（${(await team('丙班')).code}）`);
     for (const m of cardsTo(next.openId, sent)) expectValidCard(m.content);
-    expect(h.fake.messages.slice(sent).filter((m) => m.receiveId === first.openId)).toEqual([]);
+    const former = h.fake.messages.slice(sent).filter((m) => m.receiveId === first.openId);
+    expect(former).toHaveLength(1);
+    const formerText = cardText(former[0].content);
+    expect(formerText).toContain('你已不再是以下 3 个班组的单位联系人');
+    for (const name of ['甲班', '乙班', '丙班']) expect(formerText).toContain(`**${name}**（${(await team(name)).code}）`);
+    expect(formerText).toContain('此后这些班组的申报不再发给你确认');
+    expectValidCard(former[0].content);
   });
 
   it('the same file again: no change previewed, nothing sent; npm run import of it queues nothing', async () => {
