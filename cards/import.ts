@@ -373,9 +373,10 @@ export function importGuideCard(): Card {
       markdown(
         '1. 点击“下载导入模板”，按模板填写 **单位、班组、专家、荣誉** 四张表。\n2. 把填好的 .xlsx 文件直接发给我（单聊）。\n3. 我会先给出预览：将新增、将更新、被拒绝的行及原因；确认后分批导入，卡片显示进度。',
       ),
-      note('人员按飞书账号的手机号或邮箱查找；查不到的先保留，首次给我发消息时自动关联。已有编号和注册日期保持不变。'),
+      note('人员按飞书账号的手机号或邮箱查找；查不到的先保留，首次给我发消息时自动关联。已有编号和注册日期保持不变。“导出当前名册”按模板格式导出机器人中的现有数据，修改后发回即可导入。'),
       buttonRow([
         button({ text: '下载导入模板', type: 'primary', name: 'import_template', value: { action: 'import.template' } }),
+        button({ text: '导出当前名册', type: 'default', name: 'import_export', value: { action: 'import.export' } }),
         button({ text: '返回', type: 'text', name: 'import_back', value: { action: 'admin.menu' } }),
       ]),
     ],

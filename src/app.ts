@@ -11,6 +11,7 @@ import { startSchedules, type Schedules } from '../jobs/index.js';
 import { BulkJobWorker } from './bulkJobs.js';
 import { certificateAttachments } from './certificates/index.js';
 import { withResultsWorkbook } from './workbook.js';
+import { withRegisterWorkbook } from './import/export.js';
 import { cardRenderers } from './cardRenderers.js';
 import { CertificateRenderer, checkCertificates } from './certificates/render.js';
 import { type Clock, systemClock } from './clock.js';
@@ -129,7 +130,7 @@ export async function startBot(opts: StartOptions): Promise<BotApp> {
   // a font set on purpose is opened now (the default one when first drawn: opening it holds some megabytes at rest)
   else if (config.CERTIFICATE_FONT !== undefined) await certificates.face();
   // the outbox draws certificates with it; local mode's console draws them again after a restart
-  const attachments = withResultsWorkbook(certificateAttachments(database.db, certificates, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE);
+  const attachments = withRegisterWorkbook(withResultsWorkbook(certificateAttachments(database.db, certificates, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE), database.db, config.BOT_TIMEZONE);
   const registry = createBot();
   const dispatcher = new OutboxDispatcher({
     db: database.db,

@@ -32,7 +32,8 @@ const NOT_SLIPS = ['注销', '退出', '投票', '进入', '导出', '申诉'];
  * text is no slip: it would have been matched, nor is a word of its own (NOT_SLIPS).
  */
 export function slipDistance(typed: string, name: string): number | undefined {
-  if (typed === name || NOT_SLIPS.some((w) => typed.startsWith(w))) return undefined;
+  // nor is a slip taken for one of those words (导人 is 导入 mistyped, not 导出)
+  if (typed === name || NOT_SLIPS.some((w) => typed.startsWith(w)) || NOT_SLIPS.includes(name)) return undefined;
   if (ASCII.test(name)) {
     if (!ASCII.test(typed) || name.length < 4 || typed.length < 3) return undefined;
     const distance = editDistance(typed, name);

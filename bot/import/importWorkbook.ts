@@ -10,7 +10,8 @@ import { feishuSheetLink, feishuSheetLinkMessage, getImport, importCardData, imp
 import { startImportPreview } from '../../src/import/previewJob.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
-import { idFrom, idOrZero, raw, replyDestination, sendPrivately } from '../respond.js';
+import { idFrom, idOrZero, PRIVATE_NOT_RECEIVED, raw, replyDestination, sendPrivately } from '../respond.js';
+import { registerFileName, registerWorkbookFile } from '../../src/import/export.js';
 
 const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
 
@@ -64,6 +65,44 @@ export const sendTemplateFast: NonNullable<CardActionDecl['fast']> = async (fx) 
   });
   return done && { outcome: 'ok', answer: done.queued ? templateSent : templateSentAlready, queued: done.queued };
 };
+
+/** 导出当前名册's keys at `now` (resendKeys): a second press or request within about 10 s of one queued sends nothing new. */
+const exportKeys = (openId: string, now: Date) => resendKeys(`import:export:${openId}`, now);
+const exportSentAlready = '名册刚刚已在生成并私聊发给你，请查看与我的单聊。';
+
+/**
+ * Queues the register workbook (src/import/export.ts) to the administrator's own chat, made by the outbox as it sends
+ * it, from the data as it stands then (3 000 teams take about a second to write; the callback only queues it). A press
+ * within about 10 s of one queued, or a redelivered event, queues nothing: one file. True when it was queued.
+ */
+async function queueRegister(ctx: HandlerContext): Promise<{ queued: boolean; fileName: string }> {
+  const now = ctx.clock.now();
+  const fileName = registerFileName(todayIn(ctx.config.BOT_TIMEZONE, now));
+  const keys = exportKeys(ctx.actor.openId, now);
+  if (await queuedBefore(ctx.tx, keys.previous)) return { queued: false, fileName };
+  const queued = await ctx.sendIfNew({ dedupeKey: keys.key, to: { openId: ctx.actor.openId }, file: { fileName, fileType: 'xls', render: registerWorkbookFile(now) } });
+  return { queued, fileName };
+}
+
+/** 导出当前名册 on 导入's card: the register as a file in the clicker's own chat; the answer is a toast, the card stays. */
+export async function sendRegister(ctx: HandlerContext): Promise<CardResponse> {
+  requireAdmin(ctx.actor);
+  const { queued, fileName } = await queueRegister(ctx);
+  return { toast: queued ? { type: 'success', content: `正在生成“${fileName}”，稍后私聊发给你` } : { type: 'info', content: exportSentAlready } };
+}
+
+/**
+ * `导出名册` / `导出` / `export`: the same file, always to the administrator's own chat; asked in a group, the group gets
+ * a one-line note, as 导入 does (the register names people's mobiles: it is no file for a group).
+ */
+export async function sendRegisterCommand(ctx: HandlerContext, msg: IncomingText): Promise<void> {
+  requireAdmin(ctx.actor);
+  const { queued, fileName } = await queueRegister(ctx);
+  if (msg.chatType === 'group') {
+    await ctx.send({ dedupeKey: `import:export:${ctx.eventId}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `${queued ? `已通过私聊把名册“${fileName}”发给你` : '名册刚刚已私聊发给你'}，请在与我的单聊中查看。${PRIVATE_NOT_RECEIVED}` });
+  } else if (!queued) await ctx.send({ dedupeKey: `import:export:${ctx.eventId}:already`, to: replyDestination(ctx, msg), text: exportSentAlready });
+  // in the p2p chat the file is the answer
+}
 
 /**
  * A .xlsx sent by an administrator is read, its people looked up, and answered with the preview card (by a job,

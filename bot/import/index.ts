@@ -1,6 +1,6 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
-import { confirmImport, confirmImportFast, feishuSheetLinkOr, importFile, pageImport, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand, showImportGuideTyped } from './importWorkbook.js';
+import { confirmImport, confirmImportFast, feishuSheetLinkOr, importFile, pageImport, sendRegister, sendRegisterCommand, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand, showImportGuideTyped } from './importWorkbook.js';
 
 const admin = ['admin'] as const;
 const onImport = values({ importId: id });
@@ -11,6 +11,9 @@ const IMPORT_TYPED = ['下载导入模板', '导入模板', '批量导入', '怎
 const IMPORT_OBJECTS =
   /^(?:(?:班组|专家|荣誉|单位)(?:[、，,和及与]?(?:班组|专家|荣誉|单位))*)?(?:的)?(?:名单|数据|信息|资料|工作簿|表格?|excel|文件)?$|^(?:the\s+)?(?:template|teams?|experts?|honou?rs?|workbook|list|data)$/;
 
+/** What 导出 may name as what is exported (导出当前名册, 导出 名单, export the register): the register all the same. */
+const EXPORT_OBJECTS = /^(?:当前)?(?:的)?(?:名册|名单|数据|班组(?:名单|名册)?|工作簿|excel)?$|^(?:the\s+)?(?:current\s+)?(?:register|list|data|workbook)?$/;
+
 /** 导入 (admins): teams, experts and past honours from a workbook, previewed before it is applied. */
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['导入', 'import'], roles: admin, run: showImportGuideCommand });
@@ -19,6 +22,10 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: [...IMPORT_TYPED, '导入', 'import'], objects: IMPORT_OBJECTS, roles: admin, run: showImportGuideTyped });
   bot.cardAction({ action: 'import.guide', roles: admin, value: noValue, run: showImportGuide });
   bot.cardAction({ action: 'import.template', roles: admin, value: noValue, run: sendTemplate, fast: sendTemplateFast });
+  // 导出当前名册: the register in the template's form, to edit and send back (a double tap sends one file)
+  bot.command({ names: ['导出名册', 'export register'], objects: EXPORT_OBJECTS, roles: admin, run: sendRegisterCommand });
+  bot.command({ names: ['导出', 'export'], objects: EXPORT_OBJECTS, roles: admin, run: sendRegisterCommand });
+  bot.cardAction({ action: 'import.export', roles: admin, value: noValue, run: sendRegister });
   bot.cardAction({ action: 'import.page', roles: admin, value: onImport, run: pageImport });
   bot.cardAction({ action: 'import.apply', roles: admin, value: onImport, run: confirmImport, fast: confirmImportFast });
   bot.file = importFile(bot.file);

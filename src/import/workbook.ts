@@ -446,11 +446,11 @@ export async function readImportWorkbook(bytes: Buffer): Promise<ImportWorkbook>
   return read;
 }
 
-function addSheet(wb: ExcelJS.Workbook, name: string, columns: readonly ColumnSpec[], example: Record<string, unknown>): ExcelJS.Worksheet {
+function addSheet(wb: ExcelJS.Workbook, name: string, columns: readonly ColumnSpec[], rows: readonly Record<string, unknown>[]): ExcelJS.Worksheet {
   const ws = wb.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
   ws.columns = columns.map((c) => ({ header: c.required ? `${c.header}*` : c.header, key: c.key, width: c.width }));
   ws.getRow(1).font = { bold: true };
-  ws.addRow(example);
+  ws.addRows(rows as Record<string, unknown>[]);
   return ws;
 }
 
@@ -458,10 +458,10 @@ function addSheet(wb: ExcelJS.Workbook, name: string, columns: readonly ColumnSp
  * Excel's check on a column's template rows, as one range: set cell by cell, exceljs sorts the addresses as text
  * (C10 before C2) and writes two overlapping ranges, C10:C1001 and C2:C1001, which Excel offers to repair.
  */
-function validate(ws: ExcelJS.Worksheet, columns: readonly ColumnSpec[], key: string, validation: ExcelJS.DataValidation): void {
+function validate(ws: ExcelJS.Worksheet, columns: readonly ColumnSpec[], key: string, validation: ExcelJS.DataValidation, rows = TEMPLATE_ROWS): void {
   const letter = columnLetter(columns.findIndex((c) => c.key === key) + 1);
   // exceljs's typings lack the worksheet's dataValidations, which take a range as one address
-  (ws as unknown as { dataValidations: { add(range: string, validation: ExcelJS.DataValidation): void } }).dataValidations.add(`${letter}2:${letter}${TEMPLATE_ROWS + 1}`, validation);
+  (ws as unknown as { dataValidations: { add(range: string, validation: ExcelJS.DataValidation): void } }).dataValidations.add(`${letter}2:${letter}${rows + 1}`, validation);
 }
 
 const whole = (min: number, max: number, title: string): ExcelJS.DataValidation => ({
@@ -503,39 +503,68 @@ export function isTemplateExample<K extends ImportSheet>(sheet: K, row: ImportWo
   return Object.entries(example).every(([key, value]) => (row as unknown as Record<string, string>)[key] === cellText(value));
 }
 
+/** The template's 说明 sheet: how to fill it and send it back. */
+export const templateGuide = [
+  '质量信得过班组导入模板：填写后将文件发给机器人（或 npm run import -- 文件.xlsx），先预览再确认导入。',
+  '带 * 的列必填。每张表的第 2 行是示例，导入前请删除或改成真实数据。',
+  '单位：所有班组、专家的所属单位须先列在“单位”表中（或已在机器人中登记），否则该行会被拒绝。',
+  '班组：已有编号的请填写原编号，空着则按注册年份分配 GDSZ-年份-序号；注册日期保留原日期（第十六条：注册满一年后方可参加评选）。',
+  '人员：填写飞书账号绑定的手机号或邮箱（飞书企业邮箱无法查找，请改填手机号或飞书账号绑定的邮箱）；暂时查不到的人员会先保留，他们第一次给机器人发消息时自动关联。',
+  '专家：已在机器人中的专家，专业特长、评审上限留空则保留原值；专业特长填“无”清空，评审上限填“不限”（或 0）取消上限。',
+  '荣誉：班组可填编号或名称；同一班组同一年度只能有一条。',
+  '同一文件重复导入不会产生任何变化；已存在的班组、专家按文件内容更新。',
+];
+
+/** The rows of each sheet of an import workbook, as cell values (a date a Date, a number a number). */
+export type ImportSheetRows = { [K in ImportSheet]: readonly Record<string, unknown>[] };
+
+/** A filled template: its 说明 lines and rows (the template's are its guide and example rows; 导出当前名册's the register). */
+export interface ImportWorkbookContent {
+  guide: readonly string[];
+  rows: ImportSheetRows;
+  /** cell notes (Excel's 批注) by sheet, row number and column key: what the file could not fill and why */
+  notes?: { sheet: ImportSheet; row: number; key: string; text: string }[];
+  created?: Date;
+}
+
 /** The template an administrator fills: the columns, Excel's own checks on each, and one example row per sheet. */
 export async function importTemplate(): Promise<Buffer> {
+  return writeImportWorkbook({
+    guide: templateGuide,
+    rows: { organizations: [templateExamples.organizations], teams: [templateExamples.teams], experts: [templateExamples.experts], honours: [templateExamples.honours] },
+    created: new Date(Date.UTC(2026, 0, 1)),
+  });
+}
+
+/**
+ * An import workbook in the template's form (its sheets, headers, widths, formats and Excel's checks), holding `content`:
+ * what the template and 导出当前名册 both write, so a register exported is a file the import reads as it was written.
+ */
+export async function writeImportWorkbook(content: ImportWorkbookContent): Promise<Buffer> {
   const { default: Excel } = await loadExcel();
   const wb = new Excel.Workbook();
   wb.creator = '质量信得过班组助手';
-  wb.created = new Date(Date.UTC(2026, 0, 1));
+  wb.created = content.created ?? new Date();
+  // Excel's checks cover the rows written and 200 empty ones below for rows she adds (the template's 1 000 at least)
+  const checked = (sheet: ImportSheet) => Math.max(TEMPLATE_ROWS, content.rows[sheet].length + 200);
 
   const guide = wb.addWorksheet(importSheetNames.guide);
   guide.columns = [{ width: 100 }];
-  for (const line of [
-    '质量信得过班组导入模板：填写后将文件发给机器人（或 npm run import -- 文件.xlsx），先预览再确认导入。',
-    '带 * 的列必填。每张表的第 2 行是示例，导入前请删除或改成真实数据。',
-    '单位：所有班组、专家的所属单位须先列在“单位”表中（或已在机器人中登记），否则该行会被拒绝。',
-    '班组：已有编号的请填写原编号，空着则按注册年份分配 GDSZ-年份-序号；注册日期保留原日期（第十六条：注册满一年后方可参加评选）。',
-    '人员：填写飞书账号绑定的手机号或邮箱（飞书企业邮箱无法查找，请改填手机号或飞书账号绑定的邮箱）；暂时查不到的人员会先保留，他们第一次给机器人发消息时自动关联。',
-    '专家：已在机器人中的专家，专业特长、评审上限留空则保留原值；专业特长填“无”清空，评审上限填“不限”（或 0）取消上限。',
-    '荣誉：班组可填编号或名称；同一班组同一年度只能有一条。',
-    '同一文件重复导入不会产生任何变化；已存在的班组、专家按文件内容更新。',
-  ]) guide.addRow([line]);
+  for (const line of content.guide) guide.addRow([line]);
 
-  const orgs = addSheet(wb, importSheetNames.organizations, organizationColumns, templateExamples.organizations);
+  const orgs = addSheet(wb, importSheetNames.organizations, organizationColumns, content.rows.organizations);
   orgs.getColumn(1).width = 36;
 
-  const teams = addSheet(wb, importSheetNames.teams, teamColumns, templateExamples.teams);
+  const teams = addSheet(wb, importSheetNames.teams, teamColumns, content.rows.teams);
   const orgList: ExcelJS.DataValidation = {
     type: 'list',
     allowBlank: false,
-    formulae: [`${importSheetNames.organizations}!$A$2:$A$${TEMPLATE_ROWS + 1}`],
+    formulae: [`${importSheetNames.organizations}!$A$2:$A$${checked('organizations') + 1}`],
     showErrorMessage: true,
     errorTitle: '所属单位',
     error: '请先在“单位”表中列出该单位',
   };
-  validate(teams, teamColumns, 'organization', orgList);
+  validate(teams, teamColumns, 'organization', orgList, checked('teams'));
   validate(teams, teamColumns, 'type', {
     type: 'list',
     allowBlank: false,
@@ -543,7 +572,7 @@ export async function importTemplate(): Promise<Buffer> {
     showErrorMessage: true,
     errorTitle: '班组类型',
     error: `班组类型须为 ${teamTypeLabels.join('、')} 之一（第二条）`,
-  });
+  }, checked('teams'));
   validate(teams, teamColumns, 'registeredAt', {
     type: 'date',
     operator: 'between',
@@ -552,12 +581,12 @@ export async function importTemplate(): Promise<Buffer> {
     showErrorMessage: true,
     errorTitle: '注册日期',
     error: '注册日期须为日期，如 2024-03-15',
-  });
-  validate(teams, teamColumns, 'memberCount', whole(1, 500, '成员人数'));
+  }, checked('teams'));
+  validate(teams, teamColumns, 'memberCount', whole(1, 500, '成员人数'), checked('teams'));
   teams.getColumn('registeredAt').numFmt = 'yyyy-mm-dd';
 
-  const experts = addSheet(wb, importSheetNames.experts, expertColumns, templateExamples.experts);
-  validate(experts, expertColumns, 'organization', orgList);
+  const experts = addSheet(wb, importSheetNames.experts, expertColumns, content.rows.experts);
+  validate(experts, expertColumns, 'organization', orgList, checked('experts'));
   // 1–500, or 不限 / 无 / 无上限 / 无限 / 0 for no limit (src/review/experts.ts noLimitTyped); the formula is the range's first cell's.
   // INT of a text is #VALUE!, and Excel's OR and AND pass an error on whatever else holds: IF tests a number only as one
   const load = `${columnLetter(expertColumns.findIndex((c) => c.key === 'maxLoad') + 1)}2`;
@@ -568,10 +597,16 @@ export async function importTemplate(): Promise<Buffer> {
     showErrorMessage: true,
     errorTitle: '评审上限',
     error: '评审上限须为 1–500 的整数；填“不限”或 0 为不限，留空则不变',
-  });
+  }, checked('experts'));
 
-  const honours = addSheet(wb, importSheetNames.honours, honourColumns, templateExamples.honours);
-  validate(honours, honourColumns, 'year', whole(1990, 2100, '年度'));
+  const honours = addSheet(wb, importSheetNames.honours, honourColumns, content.rows.honours);
+  validate(honours, honourColumns, 'year', whole(1990, 2100, '年度'), checked('honours'));
 
+  const sheets = { organizations: orgs, teams, experts, honours };
+  const columnsOf = { organizations: organizationColumns, teams: teamColumns, experts: expertColumns, honours: honourColumns };
+  for (const n of content.notes ?? []) {
+    const col = (columnsOf[n.sheet] as readonly ColumnSpec[]).findIndex((c) => c.key === n.key) + 1;
+    sheets[n.sheet].getRow(n.row).getCell(col).note = n.text;
+  }
   return Buffer.from(await wb.xlsx.writeBuffer());
 }

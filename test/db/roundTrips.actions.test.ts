@@ -47,6 +47,8 @@ const BOUNDS: Record<string, number> = {
   'application.recall': 4,
   // 下载结果工作簿 reads the claim and the cycle, then queues the file; the outbox writes the workbook when it sends it
   'results.workbook': 2,
+  // 导出当前名册 reads the claim and the actor, looks for the press before, then queues the file (made when sent)
+  'import.export': 3,
 };
 
 const SECOND_EXPERT = 'ou_tripsexpert0000000000000000000002';
@@ -195,6 +197,16 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('database round trips of ever
       return { openId: ADMIN, value: {} };
     });
     expect(await outboxTo(ADMIN, 'import:template:')).toHaveLength(2);
+  });
+
+  it('import.export', async () => {
+    // 导出当前名册: the same administrator a minute later (a press within about 10 s sends nothing new); the outbox
+    // writes the workbook when it sends it
+    await warmThenMeasure('import.export', { openId: ADMIN, value: {} }, () => {
+      bot.clock.advance(60_000);
+      return { openId: ADMIN, value: {} };
+    });
+    expect(await outboxTo(ADMIN, 'import:export:')).toHaveLength(2);
   });
 
   // ---- teams ----

@@ -380,6 +380,8 @@ export function actionRows(f: Fixture): Record<string, ActionRows> {
     'results.workbook': tried(cycle, undefined, true),
     'import.guide': tried(),
     'import.template': tried({}, undefined, true),
+    // 导出当前名册: a file message to the administrator's own chat, an outbox row
+    'import.export': tried({}, undefined, true),
     'import.page': tried({ importId: f.importId, page: 0 }),
     'import.apply': tried({ importId: f.importId }, undefined, true),
   };
@@ -413,6 +415,9 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   查看申报表全文: { allowed: 'all', chat: 'p2p' },
   谢绝此任务: { allowed: 'all', chat: 'p2p' },
   导入: { allowed: admins, chat: 'p2p' },
+  // 导出当前名册 typed: the register to the administrator's own chat (in a group, a note there)
+  导出名册: { allowed: admins, chat: 'p2p' },
+  导出: { allowed: admins, chat: 'p2p' },
   // 导入's card's labels typed (导入模板, 导入班组名单…): an administrator's 导入 card; anyone else what the text says otherwise
   下载导入模板: { allowed: 'all', chat: 'p2p' },
   // a button of the association's cards typed (分配专家…): an administrator's 协会管理 card; anyone else a question for the measures
