@@ -15,6 +15,8 @@ import { addLocalPerson, listPeople, LOCAL_ADMIN_GROUP } from './seed.js';
 /** The app id src/app.ts gives the SDK in local mode; it stamps the callbacks' headers. */
 const LOCAL_APP_ID = 'cli_local_mode';
 const LONG_POLL_MS = 25_000;
+/** The most entries one write of console_entries takes (a card is up to 30 KB). */
+const STORE_BATCH = 100;
 
 /** One message in a chat as the console shows it: the user's text or what the bot sent (card updates replace it). */
 export interface ConsoleEntry {
@@ -101,21 +103,25 @@ export class LocalConsole {
   private closing = false;
   /** The chats as they stood before this start (console_entries), so a restart (or the demo) leaves them as they were. */
   readonly restored: Promise<void>;
-  /** Writes to console_entries, one after another so a card's update never lands before the card. */
-  private writes: Promise<unknown> = Promise.resolve();
+  /** Entries waiting to be written to console_entries, in the order shown, each with who waits for it. */
+  private queued: { entry: ConsoleEntry; done: (stored: boolean) => void }[] = [];
+  /** The write of console_entries under way (`writeQueued`), if any. */
+  private writing: Promise<void> | undefined;
   /** The people's messages still on their way to the bot, one after another (`inTurn`). */
   private turns: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ConsoleDeps) {
     this.restored = this.restore().catch((err) => deps.log.warn({ err }, 'local console could not read the earlier conversation'));
-    // what arrives while the earlier conversation loads waits for it, so an update finds the card it replaces
-    deps.platform.on('message', (m) => void this.restored.then(() => this.onBotMessage(m)));
-    deps.platform.on('update', (u) => void this.restored.then(() => this.onUpdate(u)));
+    // what arrives while the earlier conversation loads waits for it, so an update finds the card it replaces; the
+    // platform answers the bot's send or update once it is stored here, as Feishu answers once it holds the message:
+    // the outbox marks it sent on that answer and never sends it again, so a bot killed right after still shows it
+    deps.platform.on('message', (m) => this.restored.then(() => this.onBotMessage(m)));
+    deps.platform.on('update', (u) => this.restored.then(() => this.onUpdate(u)));
   }
 
   /** Resolves when everything shown so far is stored: before the database closes. */
   async flushed(): Promise<void> {
-    await this.writes;
+    while (this.writing) await this.writing;
   }
 
   /** The chats a person sees: the p2p chat with the bot and the administrators' group. */
@@ -226,7 +232,7 @@ export class LocalConsole {
     if (!answered.ok) return { status: 200, toast: body.toast, error: `飞书不接受回调返回的卡片（${answered.code}）：${answered.msg}`, version: this.version };
     // the callback's answer replaces the card in place, as Feishu does; stored before the click is answered, so a bot
     // killed right after it shows the answer at its next start, not the form again
-    if (card && typeof card === 'object') this.replaceCard(input.messageId, card);
+    if (card && typeof card === 'object') await this.replaceCard(input.messageId, card);
     await this.flushed();
     return { status: 200, toast: body.toast, card, version: this.version };
   }
@@ -293,34 +299,70 @@ export class LocalConsole {
     return this.store(entry);
   }
 
-  private replaceCard(messageId: string, card: unknown): void {
+  /** Shows the card in place of the message's and stores it: resolves true once stored (false when that failed, or no such message). */
+  private replaceCard(messageId: string, card: unknown): Promise<boolean> {
     const e = this.entries.get(messageId);
-    if (!e) return;
+    if (!e) return Promise.resolve(false);
     const entry = { ...e, msgType: 'interactive', content: card, v: this.bump() };
     this.entries.set(messageId, entry);
-    void this.store(entry);
+    return this.store(entry).then((stored) => {
+      // not stored, the update is refused: the page shows the card as stored, unless a later update replaced it since
+      if (!stored && this.entries.get(messageId) === entry) {
+        this.entries.set(messageId, { ...e, v: this.bump() });
+      }
+      return stored;
+    });
   }
 
   /**
    * Keeps the entry as now shown, after every write asked for before it: resolves true once stored. A failed write is
-   * logged (false), the chat in the page stays right.
+   * logged (false), the chat in the page stays right. What is asked for while a write is under way goes in the next
+   * one, all of it in one statement: a burst of the bot's cards costs a few writes, not one each.
    */
   private store(e: ConsoleEntry): Promise<boolean> {
-    const row = { chatId: e.chatId, sender: e.from, openId: e.openId ?? null, sentAt: new Date(e.at), msgType: e.msgType, content: e.content ?? null, replyTo: e.replyTo ?? null };
-    const written = this.writes.then(async () => {
-      try {
-        await this.deps.database.db
-          .insert(consoleEntries)
-          .values({ messageId: e.id, ...row })
-          .onConflictDoUpdate({ target: consoleEntries.messageId, set: { msgType: row.msgType, content: row.content, updatedAt: sql`now()` } });
-        return true;
-      } catch (err) {
-        this.deps.log.warn({ err, messageId: e.id }, 'local console could not store a message');
-        return false;
-      }
+    return new Promise((done) => {
+      this.queued.push({ entry: e, done });
+      this.writing ??= this.writeQueued();
     });
-    this.writes = written;
-    return written;
+  }
+
+  /** Writes what is queued, in statements of up to STORE_BATCH entries, until nothing is left. */
+  private async writeQueued(): Promise<void> {
+    try {
+      while (this.queued.length) {
+        const batch = this.queued.splice(0, STORE_BATCH);
+        const stored = await this.write(batch.map((b) => b.entry));
+        for (const b of batch) b.done(stored);
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  /** One statement: each message once, at the place it first had in the batch and as it was shown last. */
+  private async write(entries: ConsoleEntry[]): Promise<boolean> {
+    const latest = new Map<string, ConsoleEntry>();
+    for (const e of entries) latest.set(e.id, e);
+    const rows = [...latest.values()].map((e) => ({
+      messageId: e.id,
+      chatId: e.chatId,
+      sender: e.from,
+      openId: e.openId ?? null,
+      sentAt: new Date(e.at),
+      msgType: e.msgType,
+      content: e.content ?? null,
+      replyTo: e.replyTo ?? null,
+    }));
+    try {
+      await this.deps.database.db
+        .insert(consoleEntries)
+        .values(rows)
+        .onConflictDoUpdate({ target: consoleEntries.messageId, set: { msgType: sql`excluded.msg_type`, content: sql`excluded.content`, updatedAt: sql`now()` } });
+      return true;
+    } catch (err) {
+      this.deps.log.warn({ err, messageIds: rows.map((r) => r.messageId) }, 'local console could not store a message');
+      return false;
+    }
   }
 
   /** The chat a bot message lands in: the fake knows it for sends; for a reply to the user's message, that message's chat. */
@@ -331,9 +373,12 @@ export class LocalConsole {
     return m.receiveIdType === 'open_id' ? p2pChatIdFor(m.receiveId) : m.receiveId;
   }
 
-  private onBotMessage(m: SentMessage): void {
-    if (m.msgType === 'file') void this.nameFile(m.messageId);
-    void this.put({
+  /**
+   * Shows and stores what the bot sent; resolves once it is stored, and rejects when it could not be: the platform
+   * then refuses the send (the outbox tries it again) and the page no longer shows it.
+   */
+  private async onBotMessage(m: SentMessage): Promise<void> {
+    const stored = this.put({
       id: m.messageId,
       chatId: this.chatOf(m),
       from: 'bot',
@@ -344,6 +389,12 @@ export class LocalConsole {
       ...(m.msgType === 'file' ? { fileHref: fileHref(m.messageId) } : {}),
       ...(m.msgType === 'image' ? { imageHref: imageHref(m.messageId) } : {}),
     });
+    if (!(await stored)) {
+      this.entries.delete(m.messageId);
+      this.bump();
+      throw new Error(`local console could not store message ${m.messageId}`);
+    }
+    if (m.msgType === 'file') void this.nameFile(m.messageId);
   }
 
   /**
@@ -373,9 +424,11 @@ export class LocalConsole {
     return (row?.card as OutgoingFile | undefined)?.fileName;
   }
 
-  private onUpdate(u: FakeUpdate): void {
+  /** Shows and stores a card's update; rejects when it could not be stored, and the platform then refuses the update. */
+  private async onUpdate(u: FakeUpdate): Promise<void> {
     const messageId = u.messageId ?? (u.token ? this.tokens.get(u.token) : undefined);
-    if (messageId && u.card && typeof u.card === 'object') this.replaceCard(messageId, u.card);
+    if (!messageId || !u.card || typeof u.card !== 'object' || !this.entries.has(messageId)) return;
+    if (!(await this.replaceCard(messageId, u.card))) throw new Error(`local console could not store the update of message ${messageId}`);
   }
 
   private async restore(): Promise<void> {

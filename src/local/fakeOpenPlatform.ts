@@ -232,10 +232,15 @@ export interface FakeOpenPlatform {
   answerCallback(messageId: string, body: unknown): { ok: true } | CardActionRefusal;
   /** the card a message shows now (after updates and callback answers) */
   currentCard(messageId: string): unknown;
-  /** listeners for local mode; called synchronously after a message is accepted */
-  on(event: 'message', fn: (m: SentMessage) => void): void;
-  /** called synchronously after a card update (PATCH or delayed update by token) is accepted */
-  on(event: 'update', fn: (u: FakeUpdate) => void): void;
+  /**
+   * Listeners for local mode, called synchronously after a message is accepted. A listener that returns a promise holds
+   * the answer to the send until it settles, as Feishu answers a send only once it holds the message (local mode's
+   * console stores it first); if it rejects, the message is taken back and the send is answered as Feishu's internal
+   * error (HTTP 500, code 1), which a sender tries again.
+   */
+  on(event: 'message', fn: (m: SentMessage) => unknown): void;
+  /** called synchronously after a card update (PATCH or delayed update by token) is accepted; a promise returned holds the answer as for a message */
+  on(event: 'update', fn: (u: FakeUpdate) => unknown): void;
   /** clears requests/messages/updates/faults (and the uuid idempotency memory); listeners stay */
   reset(): void;
   /**
@@ -318,6 +323,11 @@ const RATE_LIMITED = { code: 230020, msg: 'This operation triggers the frequency
 const APP_RATE_LIMITED = { code: 99991400, msg: 'request trigger frequency limit' };
 const MSG_TYPES = new Set(['text', 'interactive', 'post', 'image', 'file', 'share_chat']);
 const RECEIVE_ID_TYPES = new Set(['open_id', 'chat_id', 'user_id', 'union_id', 'email']);
+/**
+ * A send or update local mode's console could not store (its database refused the write): Feishu's own failure to
+ * keep a message, HTTP 500 with code 1, which the outbox tries again (RETRYABLE_CODES in src/lark/client.ts).
+ */
+const NOT_KEPT = { code: 1, msg: 'internal error: the local console could not store this message (see the bot log: "local console could not store a message")' };
 
 const DEFAULT_FAULT_MSG: Record<number, string> = {
   99991400: 'request trigger frequency limit',
@@ -448,10 +458,13 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     }
   };
   const tokenFaults: Fault[] = [];
-  const listeners: ((m: SentMessage) => void)[] = [];
-  const updateListeners: ((u: FakeUpdate) => void)[] = [];
-  /** uuid -> first successful answer's data, for Feishu's 1-hour idempotency */
-  const byUuid = new Map<string, { at: number; data: Record<string, unknown> }>();
+  const listeners: ((m: SentMessage) => unknown)[] = [];
+  const updateListeners: ((u: FakeUpdate) => unknown)[] = [];
+  /**
+   * uuid -> first successful answer's data, for Feishu's 1-hour idempotency; `pending` while the message is not yet
+   * answered (a listener still storing it)
+   */
+  const byUuid = new Map<string, { at: number; data: Record<string, unknown>; pending?: boolean }>();
   const byMessageId = new Map<string, SentMessage>();
   const issuedTokens: string[] = [];
   const revokedTokens = new Map<string, number>();
@@ -550,29 +563,91 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     return undefined;
   };
 
-  const accept = (m: SentMessage) => {
+  /**
+   * Calls the listeners; what those that return a promise are doing (local mode's console storing the message), as one
+   * promise that rejects if any of them failed; undefined when none returned one.
+   */
+  const tell = <T>(fns: ((x: T) => unknown)[], x: T): Promise<void> | undefined => {
+    const holding: Promise<unknown>[] = [];
+    for (const fn of fns) {
+      try {
+        const out = fn(x);
+        if (out && typeof (out as Promise<unknown>).then === 'function') holding.push(out as Promise<unknown>);
+      } catch {
+        /* a listener's failure must not break the fake server */
+      }
+    }
+    return holding.length ? Promise.all(holding).then(() => undefined) : undefined;
+  };
+
+  /**
+   * Answers a send or an update once the listeners hold it (`kept`), as Feishu answers only once it has the message:
+   * `ok` then; if they could not keep it, `undo` takes it back and the request is answered as Feishu's internal error
+   * (HTTP 500, code 1), which the bot's outbox tries again, so nothing is answered as sent that was not stored.
+   */
+  const whenKept = (res: ServerResponse, kept: Promise<void> | undefined, ok: () => void, undo: () => void) => {
+    if (!kept) return ok();
+    kept.then(
+      () => {
+        if (!res.destroyed) ok();
+      },
+      () => {
+        undo();
+        if (!res.destroyed) send(res, 500, NOT_KEPT);
+      },
+    );
+  };
+
+  const accept = (m: SentMessage): Promise<void> | undefined => {
     messages.push(m);
     byMessageId.set(m.messageId, m);
     if (m.msgType === 'interactive') cards.set(m.messageId, m.content);
-    for (const fn of listeners) {
-      try {
-        fn(m);
-      } catch {
-        /* a listener's failure must not break the fake server */
-      }
-    }
+    return tell(listeners, m);
   };
 
-  const acceptUpdate = (u: FakeUpdate) => {
+  /** A message its listeners could not keep: as if it had never been sent (a send with its uuid is new again). */
+  const unaccept = (m: SentMessage) => {
+    const i = messages.lastIndexOf(m);
+    if (i !== -1) messages.splice(i, 1);
+    if (byMessageId.get(m.messageId) === m) byMessageId.delete(m.messageId);
+    cards.delete(m.messageId);
+    if (m.uuid && byUuid.get(m.uuid)?.data.message_id === m.messageId) byUuid.delete(m.uuid);
+  };
+
+  /** Sends (or replies) `m`, answered with `data` once its listeners hold it. */
+  const acceptAndAnswer = (res: ServerResponse, m: SentMessage, data: Record<string, unknown>) => {
+    const entry = m.uuid ? { at: m.at, data, pending: true } : undefined;
+    if (m.uuid && entry) byUuid.set(m.uuid, entry);
+    const done = () => {
+      if (entry) entry.pending = false;
+    };
+    whenKept(
+      res,
+      accept(m),
+      () => {
+        done();
+        send(res, 200, { code: 0, msg: 'success', data });
+      },
+      () => {
+        done();
+        unaccept(m);
+      },
+    );
+  };
+
+  const acceptUpdate = (u: FakeUpdate): Promise<void> | undefined => {
     updates.push(u);
     if (u.messageId) cards.set(u.messageId, u.card);
-    for (const fn of updateListeners) {
-      try {
-        fn(u);
-      } catch {
-        /* a listener's failure must not break the fake server */
-      }
-    }
+    return tell(updateListeners, u);
+  };
+
+  /** An update its listeners could not keep: the card shows what it showed before. */
+  const unacceptUpdate = (u: FakeUpdate, before: { card: unknown } | undefined) => {
+    const i = updates.lastIndexOf(u);
+    if (i !== -1) updates.splice(i, 1);
+    if (!u.messageId || cards.get(u.messageId) !== u.card) return;
+    if (before) cards.set(u.messageId, before.card);
+    else cards.delete(u.messageId);
   };
 
   /**
@@ -597,6 +672,11 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
     if (typeof uuid !== 'string' || uuid === '') return false;
     const hit = byUuid.get(uuid);
     if (!hit) return false;
+    // the first send with this uuid is not answered yet
+    if (hit.pending) {
+      send(res, 400, { code: 230049, msg: DEFAULT_FAULT_MSG[230049] });
+      return true;
+    }
     if (Date.now() - hit.at > UUID_TTL_MS) {
       byUuid.delete(uuid);
       return false;
@@ -714,10 +794,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         chatId,
         ...(typeof body.uuid === 'string' && body.uuid ? { uuid: body.uuid } : {}),
       };
-      const data = successData(m, body.content);
-      if (m.uuid) byUuid.set(m.uuid, { at, data });
-      accept(m);
-      return send(res, 200, { code: 0, msg: 'success', data });
+      return acceptAndAnswer(res, m, successData(m, body.content));
     }
 
     // ---- reply ------------------------------------------------------------
@@ -753,10 +830,7 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
         ...(typeof body.uuid === 'string' && body.uuid ? { uuid: body.uuid } : {}),
         ...(typeof body.reply_in_thread === 'boolean' ? { replyInThread: body.reply_in_thread } : {}),
       };
-      const data = successData(m, body.content, parentId);
-      if (m.uuid) byUuid.set(m.uuid, { at, data });
-      accept(m);
-      return send(res, 200, { code: 0, msg: 'success', data });
+      return acceptAndAnswer(res, m, successData(m, body.content, parentId));
     }
 
     // ---- card updates -----------------------------------------------------
@@ -786,8 +860,9 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       if (card && typeof card === 'object' && !shared(card)) problems.push('the new card does not declare config.update_multi: true');
       if (problems.length) return send(res, 400, cardRefusal(problems));
       if (overRate(recentUpdates, messageId, PER_MESSAGE_UPDATES_PER_SECOND)) return send(res, 400, RATE_LIMITED);
-      acceptUpdate({ at: Date.now(), messageId, card });
-      return send(res, 200, { code: 0, msg: 'success', data: {} });
+      const before = cards.has(messageId) ? { card: cards.get(messageId) } : undefined;
+      const update: FakeUpdate = { at: Date.now(), messageId, card };
+      return whenKept(res, acceptUpdate(update), () => send(res, 200, { code: 0, msg: 'success', data: {} }), () => unacceptUpdate(update, before));
     }
 
     if (method === 'POST' && path === '/open-apis/interactive/v1/card/update') {
@@ -801,8 +876,8 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
       }
       const problems = cardRuleViolations(card);
       if (problems.length) return send(res, 400, cardRefusal(problems));
-      acceptUpdate({ at: Date.now(), token: body.token, card });
-      return send(res, 200, { code: 0, msg: 'success' });
+      const update: FakeUpdate = { at: Date.now(), token: body.token, card };
+      return whenKept(res, acceptUpdate(update), () => send(res, 200, { code: 0, msg: 'success' }), () => unacceptUpdate(update, undefined));
     }
 
     // ---- uploads ----------------------------------------------------------
