@@ -209,7 +209,9 @@ export const roomLeft = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 <<
 function fullDiskError(dataDir: string, err: unknown): Error | undefined {
   const room = fullDiskRoom(dataDir);
   if (room === undefined) return undefined;
-  return Object.assign(new Error(`DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${roomLeft(room)} left); free space on it, then start again`), {
+  // Chinese first, English in brackets, as src/local/dataDirFailure.ts says it for npm start
+  const line = `数据目录 ${dataDir} 所在的磁盘已满（ENOSPC，剩余 ${roomLeft(room)}）：请在该磁盘上腾出空间，然后重新启动（DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${roomLeft(room)} left); free space on it, then start again）`;
+  return Object.assign(new Error(line), {
     code: 'ENOSPC',
     path: dataDir,
     cause: err,
@@ -255,7 +257,8 @@ export function stopOnStorageFailure(client: object, dataDir: string, stop: (lin
         failed = { error: err };
         setImmediate(() =>
           stop(
-            `DATA_DIR ${dataDir} can no longer be written (${cause}); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.`,
+            // Chinese first, English in brackets, as npm start's other lines (src/main.ts)
+            `数据目录 ${dataDir} 已无法写入（${cause}），机器人停止运行；已答复的改动都已保存。请在磁盘上腾出空间，或把它重新挂载为可写，然后重新启动机器人（DATA_DIR ${dataDir} can no longer be written (${cause}); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.）`,
             err,
           ),
         );

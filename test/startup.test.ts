@@ -64,7 +64,9 @@ describe('a failed start', () => {
     const copy = Object.assign(new Error("ENOSPC: no space left on device, copyfile '/opt/bot/node_modules/.cache/gdsz-bot/pglite-0.5.16-migrated/base/5/3119' -> '/srv/gdsz/data/base/5/3119'"), {
       code: 'ENOSPC', syscall: 'copyfile', path: '/opt/bot/node_modules/.cache/gdsz-bot/pglite-0.5.16-migrated/base/5/3119', dest: '/srv/gdsz/data/base/5/3119',
     });
-    expect(startupProblem(copy, local)).toMatch(/^DATA_DIR \/srv\/gdsz\/data cannot hold the database: the disk it is on is full \((ENOSPC|[\d.]+ [KM]B left)\); free space on it, then start again$/);
+    expect(startupProblem(copy, local)).toMatch(
+      /^数据目录 \/srv\/gdsz\/data 所在的磁盘已满（ENOSPC(，剩余 [\d.]+ [KM]B)?）：请在该磁盘上腾出空间，然后重新启动（DATA_DIR \/srv\/gdsz\/data cannot hold the database: the disk it is on is full \((ENOSPC|[\d.]+ [KM]B left)\); free space on it, then start again）$/,
+    );
     const elsewhere = Object.assign(new Error("ENOSPC: no space left on device, open '/opt/bot/build.log'"), { code: 'ENOSPC', syscall: 'open', path: '/opt/bot/build.log' });
     expect(startupProblem(elsewhere, local)).toBe("ENOSPC: no space left on device, open '/opt/bot/build.log'");
   });

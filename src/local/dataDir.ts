@@ -434,11 +434,16 @@ function isZombie(pid: number): boolean {
 }
 
 function inUse(dir: string, holder: LockHolder, opts: LockOptions): DataDirRefused {
-  if (!holder.host) return new DataDirRefused(`DATA_DIR ${dir} is in use by process ${holder.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`);
+  // Chinese first, English in brackets, as npm start's other lines (src/main.ts)
+  if (!holder.host) {
+    return new DataDirRefused(
+      `数据目录 ${dir} 正被进程 ${holder.pid} 使用（也许是已经在运行的机器人）：请先停止它，或换一个 DATA_DIR（DATA_DIR ${dir} is in use by process ${holder.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR）`,
+    );
+  }
   const ago = Math.max(0, Math.round((holder.refreshedAgo ?? 0) / 1000));
   const stale = Math.round((opts.staleMs ?? LOCK_STALE_MS) / 1000);
   return new DataDirRefused(
-    `DATA_DIR ${dir} is in use by ${describeHolder(holder)} (${LOCK_FILE}, refreshed ${ago} s ago); stop the bot on ${holder.host} first, or use another DATA_DIR (a lock not refreshed for ${stale} s is taken over)`,
+    `数据目录 ${dir} 正被主机 ${holder.host} 上的进程 ${holder.pid} 使用（${ago} 秒前还在更新它的锁；${stale} 秒没有更新的锁会被接管）：请先停止 ${holder.host} 上的机器人，或换一个 DATA_DIR（DATA_DIR ${dir} is in use by ${describeHolder(holder)} (${LOCK_FILE}, refreshed ${ago} s ago); stop the bot on ${holder.host} first, or use another DATA_DIR (a lock not refreshed for ${stale} s is taken over)）`,
   );
 }
 
@@ -540,7 +545,7 @@ export function lockDataDir(dataDir: string, opts: LockOptions = {}): DataDirLoc
       const holder = liveHolder(lock, opts);
       if (holder) throw inUse(dir, holder, opts);
       if (attempt >= LOCK_ATTEMPTS) {
-        throw new DataDirRefused(`DATA_DIR ${dir}: its lock (${LOCK_FILE}) could not be taken, another process kept taking it at the same time; try again`);
+        throw new DataDirRefused(`数据目录 ${dir} 的锁未能取得，另一个进程同时在取：请再试一次（DATA_DIR ${dir}: its lock (${LOCK_FILE}) could not be taken, another process kept taking it at the same time; try again）`);
       }
       // stale (or unreadable half-written): removed under the takeover guard, or waited for while another process takes it over
       if (!removeStaleLock(path, lock)) sleepSync(LOCK_RETRY_MS);
@@ -617,6 +622,10 @@ const warnOnStderr = (line: string) => {
   process.stderr.write(`${line}\n`);
 };
 
+/** A folder holding files the bot did not make: Chinese first, English in brackets. */
+const notOurs = (dir: string) =>
+  `数据目录 ${dir} 中有不是机器人建立的文件（没有 ${MARKER_FILE}）：请把 DATA_DIR 设为一个空的或新的文件夹（DATA_DIR ${dir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder）`;
+
 /**
  * Makes DATA_DIR ready for PGlite in this process: refuses a folder holding files the bot did not make, takes the
  * lock, writes the marker into a new folder and fills it from the template, and narrows the folder and all in it to
@@ -633,12 +642,12 @@ export function claimDataDir(dataDir: string, warn: (line: string) => void = war
     }
     return existsSync(dir) && !hasMarker(dir) && !isEarlierLocalData(dir) && readdirSync(dir).some((n) => !OURS.has(n));
   };
-  if (foreign()) throw new DataDirRefused(`DATA_DIR ${dir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`);
+  if (foreign()) throw new DataDirRefused(notOurs(dir));
   const existed = existsSync(dir);
   const lock = lockDataDir(dir);
   let marked = false;
   try {
-    if (foreign()) throw new DataDirRefused(`DATA_DIR ${dir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`);
+    if (foreign()) throw new DataDirRefused(notOurs(dir));
     if (!hasMarker(dir)) {
       writeFileSync(join(dir, MARKER_FILE), `质量信得过班组助手 local data (PGlite), made ${new Date().toISOString()}; npm run reset empties it\n`, { mode: OWNER_FILE_MODE });
       marked = true;

@@ -26,7 +26,9 @@ export function dataDirProblem(err: unknown, dataDir: string, again = 'start aga
     const dest = (e as { dest?: string })?.dest ?? (e?.cause as { dest?: string } | undefined)?.dest;
     const room = fullDiskRoom(dataDir);
     if ([path, dest].some((p) => p !== undefined && onTheWay(p, dataDir)) || (path === undefined && room !== undefined)) {
-      return `DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${room === undefined ? 'ENOSPC' : `${roomLeft(room)} left`})${then}; free space on it, then ${again}`;
+      // Chinese first, English in brackets, as npm start's other lines (src/main.ts)
+      const left = room === undefined ? '' : `，剩余 ${roomLeft(room)}`;
+      return `数据目录 ${dataDir} 所在的磁盘已满（ENOSPC${left}）：请在该磁盘上腾出空间，${againZh(again)}（DATA_DIR ${dataDir} cannot hold the database: the disk it is on is full (${room === undefined ? 'ENOSPC' : `${roomLeft(room)} left`})${then}; free space on it, then ${again}）`;
     }
   }
   if ((code === 'ENOENT' || code === 'EPERM' || code === 'ELOOP') && path !== undefined && onTheWay(path, dataDir)) {
@@ -48,6 +50,9 @@ export function dataDirFailure(err: unknown, dataDir: string, again: string, out
   if (stored === undefined) return undefined;
   return `DATA_DIR ${dataDir} can no longer be written (${stored}); ${outcome ?? 'the data up to the last change answered is safe'}; free space on its disk, or make it writable again (remount), then ${again}`;
 }
+
+/** `again` in Chinese: npm start's "start again", any script's "run … again". */
+const againZh = (again: string) => (again === 'start again' ? '然后重新启动' : '然后重新运行这条命令');
 
 /** Whether `path` is the data folder, inside it, or one of the folders above it. */
 function onTheWay(path: string, dataDir: string): boolean {

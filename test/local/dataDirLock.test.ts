@@ -74,19 +74,21 @@ describe('one process per data folder', () => {
     const second = run('src/main.ts', [], { DATA_DIR: dataDir, PORT: '0' });
     const refused = await second.exited;
     expect(refused.code).toBe(1);
-    expect(refused.stderr.trim().split('\n')).toEqual([`启动失败（start-up error）：DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`]);
+    // Chinese first, English in brackets, as npm start's other lines; npm run job and import say the same line
+    const inUse = `数据目录 ${dataDir} 正被进程 ${first.child.pid} 使用（也许是已经在运行的机器人）：请先停止它，或换一个 DATA_DIR（DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR）`;
+    expect(refused.stderr.trim().split('\n')).toEqual([`启动失败（start-up error）：${inUse}`]);
 
     // npm run job and npm run demo are refused alike, and npm run reset does not wipe a folder in use
     const job = await run('scripts/job.ts', ['digest'], { DATA_DIR: dataDir }).exited;
     expect(job.code).toBe(1);
-    expect(job.stderr.trim()).toBe(`DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`);
+    expect(job.stderr.trim()).toBe(inUse);
     // npm run import too: two writers on one PGlite folder corrupt it
     const workbook = join(newDir('lock-import-'), '班组.xlsx');
     const template = await run('scripts/import.ts', ['--template', workbook], { DATA_DIR: dataDir }).exited;
     expect(template.code, template.stderr).toBe(0);
     const imported = await run('scripts/import.ts', [workbook, '--yes'], { DATA_DIR: dataDir }).exited;
     expect(imported.code).toBe(1);
-    expect(imported.stderr.trim()).toBe(`DATA_DIR ${dataDir} is in use by process ${first.child.pid} (${LOCK_FILE}); stop that process first, or use another DATA_DIR`);
+    expect(imported.stderr.trim()).toBe(inUse);
     expect(imported.stdout).not.toContain('已导入');
     const demoLines: string[] = [];
     expect(await runDemo({ env: { DATA_DIR: dataDir }, out: (l) => demoLines.push(l) })).toBe(1);
@@ -141,7 +143,9 @@ describe('only folders the bot made', () => {
     writeFileSync(join(userDir, '论文终稿.docx'), 'a user file');
     const started = await run('src/main.ts', [], { DATA_DIR: userDir, PORT: '0' }).exited;
     expect(started.code).toBe(1);
-    expect(started.stderr.trim().split('\n')).toEqual([`启动失败（start-up error）：DATA_DIR ${userDir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder`]);
+    expect(started.stderr.trim().split('\n')).toEqual([
+      `启动失败（start-up error）：数据目录 ${userDir} 中有不是机器人建立的文件（没有 ${MARKER_FILE}）：请把 DATA_DIR 设为一个空的或新的文件夹（DATA_DIR ${userDir} holds files the bot did not make (no ${MARKER_FILE}); point DATA_DIR at an empty or new folder）`,
+    ]);
     const reset = await run('scripts/reset.ts', ['--yes'], { DATA_DIR: userDir }).exited;
     expect(reset.code).toBe(1);
     expect(reset.stdout.trim()).toMatch(/^reset refused: .* has no \.gdsz-bot-data, so the bot did not make it; not touching it$/);

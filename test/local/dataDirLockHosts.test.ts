@@ -51,7 +51,7 @@ describe('a data folder shared between hosts', () => {
     const before = readFileSync(path, 'utf8');
     const message = refusal(() => lockDataDir(dir));
     expect(message).toBe(
-      `DATA_DIR ${dir} is in use by process 1 on host bot-container-b (${LOCK_FILE}, refreshed 5 s ago); stop the bot on bot-container-b first, or use another DATA_DIR (a lock not refreshed for 60 s is taken over)`,
+      `数据目录 ${dir} 正被主机 bot-container-b 上的进程 1 使用（5 秒前还在更新它的锁；60 秒没有更新的锁会被接管）：请先停止 bot-container-b 上的机器人，或换一个 DATA_DIR（DATA_DIR ${dir} is in use by process 1 on host bot-container-b (${LOCK_FILE}, refreshed 5 s ago); stop the bot on bot-container-b first, or use another DATA_DIR (a lock not refreshed for 60 s is taken over)）`,
     );
     expect(message).not.toContain('\n');
     expect(readFileSync(path, 'utf8')).toBe(before);
@@ -168,7 +168,9 @@ describe('a data folder shared between hosts', () => {
     const path = join(dir, LOCK_FILE);
     // pid 1 is alive on every machine and is never this test
     writeFileSync(path, '1\n');
-    expect(refusal(() => lockDataDir(dir))).toBe(`DATA_DIR ${dir} is in use by process 1 (${LOCK_FILE}); stop that process first, or use another DATA_DIR`);
+    expect(refusal(() => lockDataDir(dir))).toBe(
+      `数据目录 ${dir} 正被进程 1 使用（也许是已经在运行的机器人）：请先停止它，或换一个 DATA_DIR（DATA_DIR ${dir} is in use by process 1 (${LOCK_FILE}); stop that process first, or use another DATA_DIR）`,
+    );
     writeFileSync(path, `1\n${hostname()}\n2026-01-01T00:00:00.000Z\n`);
     const old = new Date(Date.now() - 10 * LOCK_STALE_MS);
     utimesSync(path, old, old);
@@ -213,6 +215,6 @@ describe('a data folder shared between hosts', () => {
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^启动失败（start-up error）：DATA_DIR ${dir} is in use by process 1 on host bot-container-b .*; stop the bot on bot-container-b first`))]);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^启动失败（start-up error）：数据目录 ${dir} 正被主机 bot-container-b 上的进程 1 使用.*：请先停止 bot-container-b 上的机器人，或换一个 DATA_DIR（DATA_DIR ${dir} is in use by process 1 on host bot-container-b .*; stop the bot on bot-container-b first`))]);
   }, 120_000);
 });

@@ -90,7 +90,7 @@ describe('a write the disk refuses', () => {
     expect(lines).toEqual([]);
     await new Promise((r) => setImmediate(r));
     expect(lines).toEqual([
-      'DATA_DIR /srv/gdsz/data can no longer be written (Read-only file system); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.',
+      '数据目录 /srv/gdsz/data 已无法写入（Read-only file system），机器人停止运行；已答复的改动都已保存。请在磁盘上腾出空间，或把它重新挂载为可写，然后重新启动机器人（DATA_DIR /srv/gdsz/data can no longer be written (Read-only file system); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.）',
     ]);
   });
 
@@ -209,7 +209,7 @@ describe.each([
     expect(r.stdout).toEqual(['before: answered', 'disk full', expect.stringContaining(`after: failed: ${failure}`), expect.stringMatching(/^ping: failed: .*No space left on device/)]);
     expect(r.stdout[2]).toMatch(/No space left on device$/);
     expect(r.stderr).toEqual([
-      `DATA_DIR ${dataDir} can no longer be written (No space left on device); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.`,
+      `数据目录 ${dataDir} 已无法写入（No space left on device），机器人停止运行；已答复的改动都已保存。请在磁盘上腾出空间，或把它重新挂载为可写，然后重新启动机器人（DATA_DIR ${dataDir} can no longer be written (No space left on device); the bot stops. Free space on its disk, or make it writable again (remount), then start the bot again: the data up to the last change answered is safe.）`,
     ]);
 
     rmSync(join(disk, 'filler'));
@@ -234,7 +234,8 @@ describe('a start on a full disk', () => {
     lock.release();
     const filler = spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4k']);
     expect(filler.status).not.toBe(0);
-    const line = (dir: string) => `DATA_DIR ${dir} cannot hold the database: the disk it is on is full (0 KB left); free space on it, then start again`;
+    const line = (dir: string) =>
+      `数据目录 ${dir} 所在的磁盘已满（ENOSPC，剩余 0 KB）：请在该磁盘上腾出空间，然后重新启动（DATA_DIR ${dir} cannot hold the database: the disk it is on is full (0 KB left); free space on it, then start again）`;
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('LARK_') && k !== 'DATABASE_URL' && k !== 'ADMIN_OPEN_IDS'));
     for (const dataDir of [join(disk, 'new'), withData]) {
       const started = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, DATA_DIR: dataDir, PORT: '0' }, encoding: 'utf8', timeout: 60_000 });
@@ -392,7 +393,11 @@ describe('the command-line scripts on a disk that is read-only or full', () => {
     // no room at all: refused at the start, one line each
     spawnSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler-2')}`, 'bs=4k']);
     const full = (again: string, then = '') =>
-      expect.stringMatching(new RegExp(`^DATA_DIR ${escaped(dataDir)} cannot hold the database: the disk it is on is full \\((ENOSPC|[\\d.]+ [KM]B left)\\)${then}; free space on it, then ${escaped(again)}$`));
+      expect.stringMatching(
+        new RegExp(
+          `^数据目录 ${escaped(dataDir)} 所在的磁盘已满（ENOSPC(，剩余 [\\d.]+ [KM]B)?）：请在该磁盘上腾出空间，然后重新运行这条命令（DATA_DIR ${escaped(dataDir)} cannot hold the database: the disk it is on is full \\((ENOSPC|[\\d.]+ [KM]B left)\\)${then}; free space on it, then ${escaped(again)}）$`,
+        ),
+      );
     // one after another: each holds the folder while it runs
     const job = await runScript(['scripts/job.ts', 'digest'], { DATA_DIR: dataDir });
     const again = await runScript(['scripts/import.ts', workbook, '--yes'], { DATA_DIR: dataDir });
@@ -400,7 +405,7 @@ describe('the command-line scripts on a disk that is read-only or full', () => {
     expect([job.code, again.code, demo.code]).toEqual([1, 1, 1]);
     expect(job.stderr).toEqual([full('run npm run job -- digest again')]);
     expect(again.stderr).toEqual([full('run npm run import again', '; nothing was imported')]);
-    expect(demo.stdout.concat(demo.stderr)).toEqual([expect.stringMatching(/^演示没有运行：DATA_DIR /)]);
+    expect(demo.stdout.concat(demo.stderr)).toEqual([expect.stringMatching(/^演示没有运行：数据目录 /)]);
     expect(demo.stdout[0].slice('演示没有运行：'.length)).toEqual(full('run npm run demo again'));
 
     rmSync(join(disk, 'filler'));
