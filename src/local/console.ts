@@ -232,7 +232,7 @@ export class LocalConsole {
     if (!answered.ok) return { status: 200, toast: body.toast, error: `飞书不接受回调返回的卡片（${answered.code}）：${answered.msg}`, version: this.version };
     // the callback's answer replaces the card in place, as Feishu does; stored before the click is answered, so a bot
     // killed right after it shows the answer at its next start, not the form again
-    if (card && typeof card === 'object') await this.replaceCard(input.messageId, card);
+    if (card && typeof card === 'object') await this.replaceCard(input.messageId, card, { keepShown: true });
     await this.flushed();
     return { status: 200, toast: body.toast, card, version: this.version };
   }
@@ -299,15 +299,19 @@ export class LocalConsole {
     return this.store(entry);
   }
 
-  /** Shows the card in place of the message's and stores it: resolves true once stored (false when that failed, or no such message). */
-  private replaceCard(messageId: string, card: unknown): Promise<boolean> {
+  /**
+   * Shows the card in place of the message's and stores it: resolves true once stored (false when that failed, or no such
+   * message). An update not stored is refused, and the page goes back to the card stored; a callback's answer, which
+   * Feishu has taken already, stays shown (`keepShown`).
+   */
+  private replaceCard(messageId: string, card: unknown, opts: { keepShown?: boolean } = {}): Promise<boolean> {
     const e = this.entries.get(messageId);
     if (!e) return Promise.resolve(false);
     const entry = { ...e, msgType: 'interactive', content: card, v: this.bump() };
     this.entries.set(messageId, entry);
     return this.store(entry).then((stored) => {
       // not stored, the update is refused: the page shows the card as stored, unless a later update replaced it since
-      if (!stored && this.entries.get(messageId) === entry) {
+      if (!stored && !opts.keepShown && this.entries.get(messageId) === entry) {
         this.entries.set(messageId, { ...e, v: this.bump() });
       }
       return stored;

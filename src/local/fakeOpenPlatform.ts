@@ -584,14 +584,20 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
    * Answers a send or an update once the listeners hold it (`kept`), as Feishu answers only once it has the message:
    * `ok` then; if they could not keep it, `undo` takes it back and the request is answered as Feishu's internal error
    * (HTTP 500, code 1), which the bot's outbox tries again, so nothing is answered as sent that was not stored.
+   * `settled` runs either way, the caller's connection gone or not.
    */
-  const whenKept = (res: ServerResponse, kept: Promise<void> | undefined, ok: () => void, undo: () => void) => {
-    if (!kept) return ok();
+  const whenKept = (res: ServerResponse, kept: Promise<void> | undefined, ok: () => void, undo: () => void, settled?: () => void) => {
+    if (!kept) {
+      settled?.();
+      return ok();
+    }
     kept.then(
       () => {
+        settled?.();
         if (!res.destroyed) ok();
       },
       () => {
+        settled?.();
         undo();
         if (!res.destroyed) send(res, 500, NOT_KEPT);
       },
@@ -618,19 +624,13 @@ export async function startFakeOpenPlatform(opts: FakeOpenPlatformOptions = {}):
   const acceptAndAnswer = (res: ServerResponse, m: SentMessage, data: Record<string, unknown>) => {
     const entry = m.uuid ? { at: m.at, data, pending: true } : undefined;
     if (m.uuid && entry) byUuid.set(m.uuid, entry);
-    const done = () => {
-      if (entry) entry.pending = false;
-    };
     whenKept(
       res,
       accept(m),
+      () => send(res, 200, { code: 0, msg: 'success', data }),
+      () => unaccept(m),
       () => {
-        done();
-        send(res, 200, { code: 0, msg: 'success', data });
-      },
-      () => {
-        done();
-        unaccept(m);
+        if (entry) entry.pending = false;
       },
     );
   };

@@ -164,6 +164,26 @@ describe('a card the bot sends in local mode', () => {
     }
   });
 
+  it('sent again with its uuid while the first is being stored, is answered 230049 (still being sent), then as the first', async () => {
+    const create = () =>
+      h.app.larkClient.im.message
+        .create({ params: { receive_id_type: 'open_id' }, data: { receive_id: LEADER, msg_type: 'interactive', content: JSON.stringify(card('同一个 uuid')), uuid: 'same-uuid-while-storing' } })
+        .then((r) => r, (e) => e.response?.data);
+    delayMs = 1000;
+    try {
+      const first = create();
+      await expect.poll(() => h.fake.messages.some((m) => m.uuid === 'same-uuid-while-storing')).toBe(true);
+      expect(await create()).toMatchObject({ code: 230049 });
+      const answered = await first;
+      expect(answered).toMatchObject({ code: 0 });
+      expect(await create()).toMatchObject({ code: 0, data: { message_id: answered.data.message_id } });
+      expect(h.fake.messages.filter((m) => m.uuid === 'same-uuid-while-storing')).toHaveLength(1);
+    } finally {
+      delayMs = 0;
+      await local.flushed();
+    }
+  });
+
   it('that cannot be stored is answered as a Feishu internal error: the outbox tries it again, and it is shown once stored', async () => {
     const before = h.fake.messages.length;
     failing = true;
@@ -184,5 +204,30 @@ describe('a card the bot sends in local mode', () => {
     expect(row.status).toBe('sent');
     expect(await storedIds([row.messageId!])).toEqual(new Set([row.messageId]));
     expect(local.changes(p2pChatIdFor(LEADER), 0).entries.filter((e) => cardText(e.content).includes('磁盘满时的卡片'))).toHaveLength(1);
+  });
+
+  it('updated when the update cannot be stored, keeps its card: the update is answered as a Feishu internal error and sent again', async () => {
+    await queue([{ key: 'update-disk-full', to: LEADER, text: '更新前' }]);
+    await h.drain();
+    const [row] = await rowsOf(['update-disk-full']);
+    const shown = () => cardText(local.changes(p2pChatIdFor(LEADER), 0).entries.find((e) => e.id === row.messageId)?.content);
+    failing = true;
+    try {
+      await h.db.db.transaction((tx) => enqueueMany(tx, [{ dedupeKey: 'update-disk-full-1', to: { updateMessage: row.messageId! }, card: card('更新后') }]));
+      await h.app.dispatcher.runOnce();
+      const [update] = await rowsOf(['update-disk-full-1']);
+      expect(update).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(update.lastError).toMatch(/code 1:/);
+      // Feishu shows the card as it was, and so does the chat
+      expect(cardText(h.fake.currentCard(row.messageId!))).toContain('更新前');
+      expect(shown()).toContain('更新前');
+    } finally {
+      failing = false;
+    }
+    await h.drain();
+    expect((await rowsOf(['update-disk-full-1']))[0].status).toBe('sent');
+    expect(shown()).toContain('更新后');
+    const [entry] = await h.db.db.select().from(consoleEntries).where(eq(consoleEntries.messageId, row.messageId!));
+    expect(cardText(entry.content)).toContain('更新后');
   });
 });
