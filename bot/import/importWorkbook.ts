@@ -11,7 +11,7 @@ import { startImportPreview } from '../../src/import/previewJob.js';
 import { hasRole } from '../../src/people.js';
 import { requireAdmin } from '../../src/permissions.js';
 import { idFrom, idOrZero, PRIVATE_NOT_RECEIVED, raw, replyDestination, sendPrivately } from '../respond.js';
-import { registerFileName, registerWorkbookFile } from '../../src/import/export.js';
+import { importUnderway, importUnderwayText, registerFileName, registerWorkbookFile } from '../../src/import/export.js';
 
 const today = (ctx: HandlerContext) => todayIn(ctx.config.BOT_TIMEZONE, ctx.clock.now());
 
@@ -75,11 +75,14 @@ const exportSentAlready = '名册刚刚已在生成并私聊发给你，请查�
  * it, from the data as it stands then (3 000 teams take about a second to write; the callback only queues it). A press
  * within about 10 s of one queued, or a redelivered event, queues nothing: one file. True when it was queued.
  */
-async function queueRegister(ctx: HandlerContext): Promise<{ queued: boolean; fileName: string }> {
+async function queueRegister(ctx: HandlerContext): Promise<{ queued: boolean; fileName: string; underway?: string }> {
   const now = ctx.clock.now();
   const fileName = registerFileName(todayIn(ctx.config.BOT_TIMEZONE, now));
   const keys = exportKeys(ctx.actor.openId, now);
-  if (await queuedBefore(ctx.tx, keys.previous)) return { queued: false, fileName };
+  // issued together: one round trip. An import half written is no register to send (importUnderway): nothing queued
+  const [underway, before] = await Promise.all([importUnderway(ctx.tx), queuedBefore(ctx.tx, keys.previous)]);
+  if (underway) return { queued: false, fileName, underway: importUnderwayText(underway) };
+  if (before) return { queued: false, fileName };
   const queued = await ctx.sendIfNew({ dedupeKey: keys.key, to: { openId: ctx.actor.openId }, file: { fileName, fileType: 'xls', render: registerWorkbookFile(now) } });
   return { queued, fileName };
 }
@@ -87,7 +90,8 @@ async function queueRegister(ctx: HandlerContext): Promise<{ queued: boolean; fi
 /** 导出当前名册 on 导入's card: the register as a file in the clicker's own chat; the answer is a toast, the card stays. */
 export async function sendRegister(ctx: HandlerContext): Promise<CardResponse> {
   requireAdmin(ctx.actor);
-  const { queued, fileName } = await queueRegister(ctx);
+  const { queued, fileName, underway } = await queueRegister(ctx);
+  if (underway) return { toast: { type: 'info', content: underway } };
   return { toast: queued ? { type: 'success', content: `正在生成“${fileName}”，稍后私聊发给你` } : { type: 'info', content: exportSentAlready } };
 }
 
@@ -97,8 +101,9 @@ export async function sendRegister(ctx: HandlerContext): Promise<CardResponse> {
  */
 export async function sendRegisterCommand(ctx: HandlerContext, msg: IncomingText): Promise<void> {
   requireAdmin(ctx.actor);
-  const { queued, fileName } = await queueRegister(ctx);
-  if (msg.chatType === 'group') {
+  const { queued, fileName, underway } = await queueRegister(ctx);
+  if (underway) await ctx.send({ dedupeKey: `import:export:${ctx.eventId}:underway`, to: replyDestination(ctx, msg), text: underway });
+  else if (msg.chatType === 'group') {
     await ctx.send({ dedupeKey: `import:export:${ctx.eventId}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `${queued ? `已通过私聊把名册“${fileName}”发给你` : '名册刚刚已私聊发给你'}，请在与我的单聊中查看。${PRIVATE_NOT_RECEIVED}` });
   } else if (!queued) await ctx.send({ dedupeKey: `import:export:${ctx.eventId}:already`, to: replyDestination(ctx, msg), text: exportSentAlready });
   // in the p2p chat the file is the answer

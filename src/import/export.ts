@@ -1,6 +1,6 @@
-import { asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
-import { auditLog, cycles, honours, imports, organizations, people, teams } from '../../db/schema.js';
+import { auditLog, bulkJobs, cycles, honours, imports, organizations, people, teams } from '../../db/schema.js';
 import { DEFAULT_TIMEZONE } from '../cycles.js';
 import { formatDateTimeZh, todayIn } from '../dates.js';
 import type { AttachmentRenderer } from '../lark/client.js';
@@ -19,6 +19,38 @@ import { templateGuide, writeImportWorkbook, type ImportWorkbookContent } from '
  * message — and a team's leader known by none of these gets the 联系电话 typed at registration, marked so in a note.
  * Anyone else (a contact chosen in a card) is left blank with a note saying what to fill in: nothing is made up.
  */
+
+/**
+ * An import confirmed and not yet wholly written (确认导入's job writes its rows in batches of IMPORT_BATCH, each its own
+ * transaction; one stopped by a failure waits for 重试 on its card): the register is then part the file's, part as it
+ * was, a state nobody chose. Exported so, and sent back once the import is done, it would set the rows of the later
+ * batches back. Undefined when no import is being applied.
+ */
+export interface ImportUnderway {
+  fileName: string;
+  done: number;
+  total: number;
+  /** its job stopped by a failure, waiting for 重试 (else queued or running: done in seconds) */
+  stopped: boolean;
+}
+
+/** The import being applied, if one is (one statement). */
+export async function importUnderway(tx: Db): Promise<ImportUnderway | undefined> {
+  const [row] = await tx
+    .select({ fileName: imports.fileName, done: bulkJobs.done, total: bulkJobs.total, status: bulkJobs.status })
+    .from(imports)
+    .innerJoin(bulkJobs, and(eq(bulkJobs.kind, 'import'), sql`${bulkJobs.params}->>'importId' = ${imports.id}::text`))
+    .where(eq(imports.status, 'applying'))
+    .orderBy(desc(bulkJobs.id))
+    .limit(1);
+  return row && { fileName: row.fileName, done: row.done, total: row.total, stopped: row.status === 'failed' };
+}
+
+/** What 导出当前名册 answers while an import is being applied: nothing is queued, the register is half written. */
+export const importUnderwayText = (u: ImportUnderway) =>
+  u.stopped
+    ? `导入“${u.fileName}”中断在 ${u.done}/${u.total} 行，名册现在只写入了一部分，暂不导出：请先在该导入的进度卡片上点“重试”完成导入，再导出名册。`
+    : `导入“${u.fileName}”正在进行（${u.done}/${u.total} 行），名册现在只写入了一部分，暂不导出：请在导入完成后（进度卡片显示完成）再导出名册。`;
 
 /** A person's cell and, when it is not a mobile or e-mail Feishu knows them by, the note saying so. */
 interface PersonCell {
@@ -65,7 +97,7 @@ const phoneNote = '机器人没有此人飞书账号的手机号或邮箱：这�
 const blankNote = '机器人没有此人的手机号或邮箱（在飞书中选择的人员）：导入前请填写其飞书账号绑定的手机号或邮箱，否则该行不会导入。';
 
 /** The register as the workbook holds it. */
-export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZONE): Promise<RegisterExport> {
+export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZONE, underway?: ImportUnderway): Promise<RegisterExport> {
   const orgRows = await tx.select({ id: organizations.id, name: organizations.name }).from(organizations).orderBy(asc(organizations.id));
   const orgName = new Map(orgRows.map((o) => [o.id, o.name]));
   const teamRows = await tx.select().from(teams).orderBy(asc(teams.code));
@@ -141,6 +173,10 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
   const awardedHere = honourRows.length - past.length;
 
   const guide = [
+    // an import stopped half way since the file was asked for: this is no register to send back
+    ...(underway
+      ? [`注意：导出时导入“${underway.fileName}”中断在 ${underway.done}/${underway.total} 行，本文件只含已写入的部分，不要修改后发回导入（会把之后写入的行改回原样）：请在该导入的进度卡片上点“重试”完成导入后，重新导出名册。`]
+      : []),
     `质量信得过班组名册：机器人于 ${formatDateTimeZh(at, timeZone)}（${timeZone}）导出的当前数据，格式与导入模板相同。修改后把文件发给机器人，先预览再确认导入；不作修改直接导入，不会有任何变化。`,
     '带 * 的列必填。各表第 2 行起是当前数据（没有示例行）。删除某一行不会删除机器人中的班组、专家或荣誉。',
     ...templateGuide.slice(2),
@@ -165,7 +201,11 @@ export const registerWorkbookFile = (at: Date): AttachmentSpec => ({ kind: 'regi
 export async function registerWorkbook(db: Db, at: Date, timeZone = DEFAULT_TIMEZONE): Promise<Buffer> {
   const made = await db.transaction(async (tx) => {
     await tx.execute(sql`set transaction isolation level repeatable read, read only`);
-    return registerContent(tx, at, timeZone);
+    // an import started since the file was asked for: the outbox tries again once its batches are written (seconds);
+    // one stopped by a failure may wait long for 重试, and is said in the file instead
+    const underway = await importUnderway(tx);
+    if (underway && !underway.stopped) throw new Error(`register export waits for the import being applied (${underway.done}/${underway.total})`);
+    return registerContent(tx, at, timeZone, underway);
   });
   return writeImportWorkbook(made.content);
 }
