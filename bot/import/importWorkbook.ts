@@ -109,6 +109,12 @@ export async function sendRegisterCommand(ctx: HandlerContext, msg: IncomingText
   // in the p2p chat the file is the answer
 }
 
+/** 导出专家名单, 导出所有班组, export experts typed by an administrator: the register; for anyone else no command (the measures answer). */
+export async function sendRegisterTyped(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
+  if (!hasRole(ctx.actor, 'admin')) return false;
+  await sendRegisterCommand(ctx, msg);
+}
+
 /**
  * A .xlsx sent by an administrator is read, its people looked up, and answered with the preview card (by a job,
  * src/import/previewJob.ts);

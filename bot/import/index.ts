@@ -1,6 +1,6 @@
 import type { BotRegistry } from '../../src/handlers.js';
 import { id, noValue, values } from '../respond.js';
-import { confirmImport, confirmImportFast, feishuSheetLinkOr, importFile, pageImport, sendRegister, sendRegisterCommand, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand, showImportGuideTyped } from './importWorkbook.js';
+import { confirmImport, confirmImportFast, feishuSheetLinkOr, importFile, pageImport, sendRegister, sendRegisterCommand, sendRegisterTyped, sendTemplate, sendTemplateFast, showImportGuide, showImportGuideCommand, showImportGuideTyped } from './importWorkbook.js';
 
 const admin = ['admin'] as const;
 const onImport = values({ importId: id });
@@ -14,6 +14,14 @@ const IMPORT_OBJECTS =
 /** What 导出 may name as what is exported (导出当前名册, 导出 名单, export the register): the register all the same. */
 const EXPORT_OBJECTS = /^(?:当前)?(?:的)?(?:名册|名单|数据|班组(?:名单|名册)?|工作簿|excel)?$|^(?:the\s+)?(?:current\s+)?(?:register|list|data|workbook)?$/;
 
+/**
+ * 导出 with the register's sheets named (导出专家名单, 导出班组和专家, 导出所有班组, 导出全部数据, export experts): the register
+ * all the same, which holds them; 荣誉 alone is not (the titles awarded here are the results workbook's, not the
+ * register's). For anyone else no command: what the text says otherwise, as before.
+ */
+const EXPORT_SHEETS =
+  /^(?:所有|全部|当前)?(?:的)?(?:(?:班组|专家|单位)(?:[、，,和及与]?(?:班组|专家|荣誉|单位))*(?:的)?(?:名单|名册|数据|信息|资料|工作簿|表格?|excel|文件)?|(?:名单|名册|数据|信息|资料))$|^(?:all\s+)?(?:the\s+)?(?:teams?|experts?|organi[sz]ations?|data)$/;
+
 /** 导入 (admins): teams, experts and past honours from a workbook, previewed before it is applied. */
 export function register(bot: BotRegistry): void {
   bot.command({ names: ['导入', 'import'], roles: admin, run: showImportGuideCommand });
@@ -25,6 +33,7 @@ export function register(bot: BotRegistry): void {
   // 导出当前名册: the register in the template's form, to edit and send back (a double tap sends one file)
   bot.command({ names: ['导出名册', 'export register'], objects: EXPORT_OBJECTS, roles: admin, run: sendRegisterCommand });
   bot.command({ names: ['导出', 'export'], objects: EXPORT_OBJECTS, roles: admin, run: sendRegisterCommand });
+  bot.command({ names: ['导出', 'export'], objects: EXPORT_SHEETS, roles: admin, run: sendRegisterTyped });
   bot.cardAction({ action: 'import.export', roles: admin, value: noValue, run: sendRegister });
   bot.cardAction({ action: 'import.page', roles: admin, value: onImport, run: pageImport });
   bot.cardAction({ action: 'import.apply', roles: admin, value: onImport, run: confirmImport, fast: confirmImportFast });
