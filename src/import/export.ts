@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/index.js';
 import { auditLog, bulkJobs, cycles, honours, imports, organizations, people, teams } from '../../db/schema.js';
 import { DEFAULT_TIMEZONE } from '../cycles.js';
@@ -16,7 +16,8 @@ import { templateGuide, writeImportWorkbook, type ImportWorkbookContent } from '
  * People are named in the workbook by the mobile or e-mail Feishu finds them by. The bot keeps no one's mobile: the
  * cell holds what it knows them by — the mobile or e-mail they were imported by (a person not yet linked holds it in
  * their id), the one Feishu's address book answered for them at an import, or the one that linked them on their first
- * message — and a team's leader known by none of these gets the 联系电话 typed at registration, marked so in a note.
+ * message — and a team's leader known by none of these gets the 联系电话 typed at registration (or in 修改资料), marked
+ * so in a note, unless the leader changed since it was typed (phonesOfFormerLeaders): it is the former leader's then.
  * Anyone else (a contact chosen in a card) is left blank with a note saying what to fill in: nothing is made up.
  */
 
@@ -86,6 +87,27 @@ async function knownKeys(tx: Db): Promise<Map<string, string>> {
   return chosen;
 }
 
+/**
+ * The teams whose 联系电话 (typed at registration, or in 修改资料 since) is no longer their leader's: the leader changed
+ * after it was typed (更换班组长, or an import naming another leader). Written for the new leader, that number would be
+ * the former one's, and sent back, the import would find the former leader by it and set them back as the team's.
+ */
+async function phonesOfFormerLeaders(tx: Db): Promise<Set<string>> {
+  const rows = await tx
+    .select({ teamId: auditLog.entityId, action: auditLog.action, changed: sql<string[] | null>`${auditLog.details}->'changed'` })
+    .from(auditLog)
+    .where(and(eq(auditLog.entity, 'team'), inArray(auditLog.action, ['team.leader.change', 'team.import.update', 'team.update'])))
+    .orderBy(asc(auditLog.id));
+  const stale = new Set<string>();
+  for (const r of rows) {
+    const changed = Array.isArray(r.changed) ? r.changed : [];
+    if (r.action === 'team.leader.change' || (r.action === 'team.import.update' && changed.includes('班组长'))) stale.add(r.teamId);
+    // 修改资料 typing a 联系电话 again: the leader's then
+    else if (r.action === 'team.update' && changed.includes('phone')) stale.delete(r.teamId);
+  }
+  return stale;
+}
+
 export interface RegisterExport {
   content: ImportWorkbookContent;
   counts: { organizations: number; teams: number; experts: number; honours: number };
@@ -106,6 +128,7 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
     .from(people);
   const personOf = new Map(personRows.map((p) => [p.openId, p]));
   const keys = await knownKeys(tx);
+  const formerLeadersPhones = await phonesOfFormerLeaders(tx);
   let blank = 0;
   const notes: NonNullable<ImportWorkbookContent['notes']> = [];
 
@@ -120,7 +143,7 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
   };
 
   const teamRowsOut = teamRows.map((t, i) => {
-    const leader = cellOf(t.leaderOpenId, t.phone);
+    const leader = cellOf(t.leaderOpenId, formerLeadersPhones.has(String(t.id)) ? undefined : t.phone);
     const contact = cellOf(t.contactOpenId);
     if (leader.note) notes.push({ sheet: 'teams', row: i + 2, key: 'leader', text: leader.note });
     if (contact.note) notes.push({ sheet: 'teams', row: i + 2, key: 'contact', text: contact.note });
