@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { cardActions, cardText, expectValidCard, inputValues } from '../support/cards.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES, type Mode } from '../support/worlds.js';
+import { type Mode, MODES_HERE } from '../support/worlds.js';
 
 /**
  * 撤回申报: a leader takes a submitted application back to correct it before the organisation contact confirms it;
@@ -28,7 +28,7 @@ async function openYear(mode: Mode): Promise<Harness> {
 const lastTo = (h: Harness, openId: string) => h.fake.messages.filter((m) => m.receiveId === openId).at(-1)!;
 const recall = { action: 'application.recall', teamId: 1, year: 2027 };
 
-describe.each(MODES)('撤回申报 (%s)', (mode) => {
+describe.each(MODES_HERE)('撤回申报 (%s)', (mode) => {
   it('the leader takes a submitted application back: a draft again, the form to edit, the contact told, their card spent', async () => {
     const h = await openYear(mode);
     try {

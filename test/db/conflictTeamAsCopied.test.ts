@@ -4,7 +4,7 @@ import { conflicts, people, teams } from '../../db/schema.js';
 import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 // 声明利益冲突 (第十七条) against a team as an expert copies it: the task card prints 班组名（GDSZ-2027-00002）
 const EXPERTS = ['ou_copiedconflict0000000000000000001', 'ou_copiedconflict0000000000000000002', 'ou_copiedconflict0000000000000000003', 'ou_copiedconflict0000000000000000004'];
@@ -12,7 +12,7 @@ const E1 = EXPERTS[0];
 /** As a phone's full-width keyboard types it: ｇｄｓｚ－２０２７－０００４ */
 const fullWidth = (s: string) => s.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
 
-for (const mode of MODES) {
+for (const mode of MODES_HERE) {
   describe(`declaring a conflict with the team as the card shows it (${mode})`, () => {
     let h: Harness;
     let all: { id: number; code: string; name: string }[];

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { teams } from '../../db/schema.js';
 import { registrationForm } from '../support/forms.js';
 import type { Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, ORG_A, personas, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -22,7 +23,7 @@ function findNamed(node: unknown, name: string): any {
 const NEW_CONTACT = 'ou_lookupwins_contact0000000000001';
 const NEW_LEADER = 'ou_lookupwins_leader00000000000001';
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`a contact typed by mobile (${mode})`, () => {
     let h: Harness;
     let f: Fixture;

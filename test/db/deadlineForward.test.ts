@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { applications, cycles, teams } from '../../db/schema.js';
 import type { Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, personas, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -9,7 +10,7 @@ import { type Fixture, personas, securityBotForBlock } from './securityFixture.j
  * forward must not leave in the review an application whose team is no longer a year old by the new deadline: the
  * change is refused, naming the teams and the earliest date that keeps them, on both paths.
  */
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`申报截止日期 brought forward (${mode})`, () => {
     let h: Harness;
     let f: Fixture;

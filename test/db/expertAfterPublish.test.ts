@@ -7,14 +7,14 @@ import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 // once 公布结果 is done, 重开评分 is refused (第十七条's panel is final): no card or answer tells the expert to ask for one
 const EXPERTS = ['ou_publishedexpert000000000000000001', 'ou_publishedexpert000000000000000002', 'ou_publishedexpert000000000000000003'];
 const fields = scoreFields(defaultScoreSheet);
 const full = (): Record<string, string> => ({ ...Object.fromEntries(fields.map((f) => [f.field, String(f.max)])), comment: '' });
 
-for (const mode of MODES) {
+for (const mode of MODES_HERE) {
   describe(`an expert's sheet after the results are published (${mode})`, () => {
     let h: Harness;
     let cycleId: number;

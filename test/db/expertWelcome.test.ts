@@ -4,7 +4,7 @@ import { people } from '../../db/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness, workbookSender } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 // 第十七条: someone added to the pool is told at once, and how to declare a conflict of interest, before 分配专家
 const ORG = '广东省市政行业专家委员会';
@@ -12,7 +12,7 @@ const NEWX = 'ou_welcomeexpert000000000000000001';
 const KNOWN = 'ou_welcomeexpert000000000000000002';
 const addForm = (experts: string[], organization = ORG) => ({ experts, organization, specialities: '道路', maxLoad: '' });
 
-for (const mode of MODES) {
+for (const mode of MODES_HERE) {
   describe(`添加专家 tells the new expert (${mode})`, () => {
     let h: Harness;
     beforeAll(async () => {

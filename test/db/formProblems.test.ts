@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { cardText, inputValues } from '../support/cards.js';
 import { applicationForm, registrationForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 /**
  * A form is refused with every problem at once: one line per field in the form's order under the card's 请修改, the toast
@@ -19,7 +20,7 @@ const NEW_LEADER = 'ou_newleader000000000000000000000001';
 const submit = { action: 'application.submit', teamId: 1, year: 2027 };
 const lastTo = (h: Harness, openId: string) => h.fake.messages.filter((m) => m.receiveId === openId).at(-1)!;
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`form problems (${mode})`, () => {
     let h: Harness;
     beforeAll(async () => {

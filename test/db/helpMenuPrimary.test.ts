@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { applications, cycles, honours, teams } from '../../db/schema.js';
 import type { Harness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, personas, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -25,7 +25,7 @@ function buttons(card: unknown): string[] {
 const primaryOf = (card: unknown) => buttons(card).filter((b) => b.endsWith('(primary)'));
 const lastTo = (h: Harness, openId: string) => h.fake.messages.filter((m) => m.receiveId === openId && m.msgType === 'interactive').at(-1)!.content;
 
-describe.each(MODES)('the 帮助 menu’s highlighted button (%s)', (mode) => {
+describe.each(MODES_HERE)('the 帮助 menu’s highlighted button (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
   securityBotForBlock((bot) => ({ h, f } = bot), mode);

@@ -6,6 +6,7 @@ import { applyImport, previewImport } from '../../src/import/index.js';
 import type { ImportSummary } from '../../src/import/plan.js';
 import { cardActions } from '../support/cards.js';
 import { ADMIN, type Harness, workbookSender } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, invariantViolations, ORG_A, ORG_B, OTHER_EXPERT, personas, scoreForm, securityBotForBlock, startSecurityHarness, TODAY } from './securityFixture.js';
 
 /**
@@ -81,7 +82,7 @@ describe('an import (npm run import) moving an expert into the applicant\'s orga
   });
 });
 
-describe.each(['fast', 'ordinary'] as const)('an import through the chat moving an expert into the applicant\'s organisation (%s)', (mode) => {
+describe.each(MODES_HERE)('an import through the chat moving an expert into the applicant\'s organisation (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
   securityBotForBlock((b) => ({ h, f } = b), mode);

@@ -6,6 +6,7 @@ import type { CardResponse } from '../../src/handlers.js';
 import { cardActionEvent } from '../../src/local/feishuEvents.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { type Harness, startHarness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { NO_SEND_LIMITS, NOW, personas, scoreForm, seedFixture, type Fixture } from './securityFixture.js';
 
 /**
@@ -29,7 +30,7 @@ async function lateAnswerBot(fastPaths: boolean): Promise<{ h: Harness; f: Fixtu
 const post = (h: Harness, openId: string, messageId: string, eventId: string, value: Record<string, unknown>, formValue?: Record<string, unknown>) =>
   h.post('/lark/cards', cardActionEvent({ token: TEST_VERIFICATION_TOKEN, openId, value, formValue, messageId, eventId }));
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`a scoring card submitted while an older click on it is still running (${mode} path)`, () => {
     let bot: Awaited<ReturnType<typeof lateAnswerBot>>;
     beforeAll(async () => {

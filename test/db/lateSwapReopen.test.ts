@@ -5,7 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { cardActions } from '../support/cards.js';
 import { scoreForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 /**
  * 更换专家 and 重开评分 give a sheet to an expert to score. Done after the year's 评分截止 (专家评分截止日期), the
@@ -16,7 +16,7 @@ import { MODES } from '../support/worlds.js';
 const EXPERTS = Array.from({ length: 3 }, (_, i) => `ou_lateswapreopen0000000000000000${i + 1}`);
 const LATE = '注意：本年度专家评分截止日期（2027年6月30日）已过，如需给专家留出评分时间，请在“管理”卡片点“修改设置”延后专家评分截止日期。';
 
-describe.each(MODES)('更换专家 and 重开评分 after the 评分截止 (%s path)', (mode) => {
+describe.each(MODES_HERE)('更换专家 and 重开评分 after the 评分截止 (%s path)', (mode) => {
   let h: Harness;
   const clock = new ManualClock('2027-03-05T09:00:00+08:00');
   beforeEach(async () => {

@@ -2,13 +2,14 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { applications, auditLog, bulkJobs, cycles, teamMembers, teams } from '../../db/schema.js';
 import { ADMIN, type Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { applicationForm, type Fixture, OTHER_EXPERT, OTHER_LEADER, personas, scoreForm, securityBotForBlock } from './securityFixture.js';
 
 /**
  * Old cards clicked after the year moved on: each refusal says what holds now and what can still be done, worded for
  * who clicked (the administrator is not told to ask the administrator), on the one-statement path and the ordinary one.
  */
-describe.each(['fast', 'ordinary'] as const)('old cards after the year moved on (%s path)', (mode) => {
+describe.each(MODES_HERE)('old cards after the year moved on (%s path)', (mode) => {
   let h: Harness;
   let f: Fixture;
   securityBotForBlock((b) => ({ h, f } = b), mode);

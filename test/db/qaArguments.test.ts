@@ -4,7 +4,7 @@ import { chatBindings, complaints, conflicts, organizations, teams } from '../..
 import type { Harness } from '../support/harness.js';
 import { TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent } from '../support/larkEvents.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, personas, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -113,7 +113,7 @@ describe('chat command arguments typed in full width', () => {
   });
 });
 
-describe.each(MODES)('team codes typed in full width into a card (%s)', (mode) => {
+describe.each(MODES_HERE)('team codes typed in full width into a card (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
   securityBotForBlock((bot) => ({ h, f } = bot), mode);

@@ -7,7 +7,7 @@ import { cardActions, cardText } from '../support/cards.js';
 import { scoreForm } from '../support/forms.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { MODES, writtenCounts } from '../support/worlds.js';
+import { MODES_HERE, writtenCounts } from '../support/worlds.js';
 import { testDatabaseKind } from '../support/db.js';
 
 /**
@@ -19,7 +19,7 @@ import { testDatabaseKind } from '../support/db.js';
 const EXPERTS = Array.from({ length: 2 }, (_, i) => `ou_reopeningdone00000000000000000${i + 1}`);
 const TITLE = '重开的评分已全部完成';
 
-describe.each(MODES)('the administrators hear when a reopened year can be summed again (%s path)', (mode) => {
+describe.each(MODES_HERE)('the administrators hear when a reopened year can be summed again (%s path)', (mode) => {
   let h: Harness;
   beforeEach(async () => {
     await h?.close();

@@ -5,6 +5,7 @@ import { cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN } from '../support/harness.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { applicationForm, OTHER_EXPERT, personas, scoreForm, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -24,7 +25,7 @@ const start = async (mode: 'fast' | 'ordinary') => {
   return bot;
 };
 
-describe.each(['fast', 'ordinary'] as const)('retried and crossed clicks (%s)', (mode) => {
+describe.each(MODES_HERE)('retried and crossed clicks (%s)', (mode) => {
   it('a refused click delivered again under its event_id is not told it was done', async () => {
     const { h, f } = await start(mode);
     try {
@@ -98,7 +99,7 @@ describe.each(['fast', 'ordinary'] as const)('retried and crossed clicks (%s)', 
  * 公布结果 pressed twice at once: both look for a running job before either has recorded one, and wait on the year's
  * lock (held here until both wait); the first records the job, the second finds it and shows its progress.
  */
-describe.skipIf(testDatabaseKind() !== 'postgres').each(['fast', 'ordinary'] as const)('公布结果 twice at once (%s)', (mode) => {
+describe.skipIf(testDatabaseKind() !== 'postgres').each(MODES_HERE)('公布结果 twice at once (%s)', (mode) => {
   it('one job, one answer says it started, the other shows its progress', async () => {
     const { h, f } = await start(mode);
     try {

@@ -4,6 +4,7 @@ import { applications } from '../../db/schema.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
 import { ADMIN } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { applicationForm, type Fixture, ORG_A, personas, securityBotForBlock, YEAR } from './securityFixture.js';
 
 /**
@@ -24,7 +25,7 @@ async function answerTo(h: Harness, openId: string, text: string) {
   return { text: `[${m.content.header?.title?.content ?? ''}] ${cardText(m.content)}`, actions: cardActions(m.content) as unknown[] };
 }
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`退回原因 and 进度 of a returned application (${mode})`, () => {
     let h: Harness;
     let f: Fixture;

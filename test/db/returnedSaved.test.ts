@@ -5,6 +5,7 @@ import { applications, cycles } from '../../db/schema.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import type { Harness } from '../support/harness.js';
 import { ADMIN } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } from './securityFixture.js';
 
 /**
@@ -14,7 +15,7 @@ import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } fr
  */
 const statusLines = (card: unknown) => (JSON.stringify(card).match(/2027 年度：[^"\\]*/g) ?? []).join(' | ');
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`a returned application saved (${mode})`, () => {
     let h: Harness;
     let f: Fixture;

@@ -13,7 +13,7 @@ import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 /**
  * The review's rules as per-cycle settings (RULES.md, "Review defaults"): 去掉最高最低分的专家人数下限,
@@ -46,7 +46,7 @@ describe('the rules on the forms', () => {
   });
 });
 
-describe.each(MODES)('per-cycle review rules (%s path)', (mode) => {
+describe.each(MODES_HERE)('per-cycle review rules (%s path)', (mode) => {
   let h: Harness;
   let cycleId: number;
   const db = () => h.db.db;

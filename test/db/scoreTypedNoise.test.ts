@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 /**
  * Scores as a phone sends them: pasted with a character nobody sees, or ended by the keyboard's 。, are the numbers they
@@ -18,7 +18,7 @@ const E1 = EXPERTS[0];
 const fields = scoreFields(defaultScoreSheet);
 const full = (): Record<string, string> => ({ ...Object.fromEntries(fields.map((f) => [f.field, String(f.max)])), comment: '' });
 
-for (const mode of MODES) {
+for (const mode of MODES_HERE) {
   describe(`score values typed with noise (${mode})`, () => {
     let h: Harness;
     let taskId: number;

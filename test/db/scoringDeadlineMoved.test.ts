@@ -5,7 +5,7 @@ import { seedLargeCycle } from '../../scripts/benchLargeCycle.js';
 import { ManualClock } from '../../src/clock.js';
 import { cardActions, inputValues } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 /**
  * 修改设置 moving 专家评分截止日期 while experts hold task cards naming the old date: each expert with sheets still to
@@ -14,7 +14,7 @@ import { MODES } from '../support/worlds.js';
  */
 const EXPERTS = ['ou_deadlinemoved0000000000000000001', 'ou_deadlinemoved0000000000000000002', 'ou_deadlinemoved0000000000000000003'];
 
-for (const mode of MODES) {
+for (const mode of MODES_HERE) {
   describe(`评分截止 moved while experts hold task cards (${mode})`, () => {
     let h: Harness;
     let cycleId: number;

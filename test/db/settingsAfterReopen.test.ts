@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock.js';
 import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 /**
  * 第十七条: once 结束评分并汇总 has summed a year's scores, the settings that decide its results (the award threshold,
@@ -28,7 +28,7 @@ function sheet(total: number): Record<string, string> {
   return out;
 }
 
-describe.each(MODES)('settings after the scores were summed, then a sheet reopened (%s path)', (mode) => {
+describe.each(MODES_HERE)('settings after the scores were summed, then a sheet reopened (%s path)', (mode) => {
   let h: Harness;
   let cycleId: number;
   beforeAll(async () => {

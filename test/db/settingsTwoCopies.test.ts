@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { auditLog, cycles } from '../../db/schema.js';
 import { cardActions } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, personas, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -22,7 +23,7 @@ function shownValues(card: unknown): Record<string, string> {
   return out;
 }
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`two copies of 修改设置 (${mode})`, () => {
     let h: Harness;
     let f: Fixture;

@@ -4,7 +4,7 @@ import { ManualClock } from '../../src/clock.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 /**
  * 第十八条: a score sheet whose two areas share one code (a typo in the line form) is refused at 载入评分表, naming the
@@ -12,7 +12,7 @@ import { MODES } from '../support/worlds.js';
  */
 const typo = ['评分表：区域编号重复', '总分：100', '1 基础建设', '1.1 甲 25', '1.2 乙 25', '1 组织建设', '2.1 丙 25', '2.2 丁 25'].join('\n');
 
-describe.each(MODES)('a score sheet with two areas under one code (%s path)', (mode) => {
+describe.each(MODES_HERE)('a score sheet with two areas under one code (%s path)', (mode) => {
   let h: Harness;
   let cycleId: number;
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import { type ScoreSheet, defaultScoreSheet, scoreSheetToText, sheetFingerprint 
 import { cardActions, cardText, inputValues } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import type { Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, NOW, OTHER_EXPERT, personas, scoreForm, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -38,7 +39,7 @@ describe('sheetFingerprint', () => {
   });
 });
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`a score card drawn before 载入评分表 (${mode})`, () => {
     let h: Harness;
     let f: Fixture;

@@ -13,6 +13,7 @@ import { parseScoreSheetText } from '../../src/scoreSheet.js';
 import { testDatabaseKind } from '../support/db.js';
 import type { Harness } from '../support/harness.js';
 import { heldTransaction, until } from '../support/waiting.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, NOW, OTHER_EXPERT, personas, scoreForm, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -51,7 +52,7 @@ async function stateOf(h: Harness, f: Fixture) {
   return { title: (cycle.scoreSheet as { title: string }).title, task: task.status };
 }
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe.skipIf(testDatabaseKind() !== 'postgres')(`提交评分 and 载入评分表 at once (${mode})`, () => {
     describe('the load first', () => {
       let h: Harness;

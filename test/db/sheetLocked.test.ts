@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { assignments, cycles } from '../../db/schema.js';
 import { cardActions, cardText } from '../support/cards.js';
 import type { Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, personas, scoreForm, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -12,7 +13,7 @@ import { type Fixture, personas, scoreForm, securityBotForBlock } from './securi
  */
 const sheet = '评分表：正式评分表\n总分：100\n1 基础\n1.1 甲 50\n1.2 乙 49.5\n1.3 丙 0.5';
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`载入评分表 once an expert has scored (${mode})`, () => {
     let h: Harness;
     let f: Fixture;

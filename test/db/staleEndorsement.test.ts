@@ -6,6 +6,7 @@ import { staleButtonMessage } from '../../src/handlers.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { applicationForm, type Fixture, personas, securityBotForBlock, YEAR } from './securityFixture.js';
 
 /**
@@ -30,7 +31,7 @@ function buttons(card: unknown, applicationId: number): Record<string, Record<st
 const statusOf = async (db: Db, id: number) => (await db.select({ status: applications.status }).from(applications).where(eq(applications.id, id)))[0].status;
 const auditRows = async (db: Db) => (await db.select({ n: count() }).from(auditLog))[0].n;
 
-describe.each(['fast', 'ordinary'] as const)('a decision on an old copy of a card, paths %s', (mode) => {
+describe.each(MODES_HERE)('a decision on an old copy of a card, paths %s', (mode) => {
   let h: Harness;
   let f: Fixture;
   securityBotForBlock((bot) => ({ h, f } = bot), mode);

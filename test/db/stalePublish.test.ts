@@ -8,6 +8,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { applicationForm, type Fixture, OTHER_EXPERT, personas, scoreForm, securityBotForBlock, YEAR } from './securityFixture.js';
 
 /**
@@ -22,7 +23,7 @@ type Body = { toast?: { type: string; content: string }; card?: { data?: any } }
 
 const publishButton = (body: Body) => cardActions(body.card?.data).find((a) => a.action === 'results.publish');
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`公布结果 on a preview since aggregated again (${mode})`, () => {
     let h: Harness;
     let f: Fixture;
@@ -183,7 +184,7 @@ describe.skipIf(testDatabaseKind() !== 'postgres')('公布结果 in one statemen
   });
 });
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`重开评分 while 公布结果 is recorded and not yet run (${mode})`, () => {
     let h: Harness;
     let f: Fixture;

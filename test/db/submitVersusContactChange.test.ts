@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applications, teamMembers, teams } from '../../db/schema.js';
 import type { Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { applicationForm, type Fixture, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -11,7 +12,7 @@ import { applicationForm, type Fixture, personas, startSecurityHarness, YEAR } f
  * “出了点问题”. Each round a fresh team; the submit on its one-statement path too (a new contact is always the ordinary
  * path's).
  */
-describe.each(['ordinary', 'fast'] as const)('提交申报 and 修改资料’s 单位联系人 at once (submit on the %s path)', (mode) => {
+describe.each(MODES_HERE)('提交申报 and 修改资料’s 单位联系人 at once (submit on the %s path)', (mode) => {
   let h: Harness;
   let f: Fixture;
   beforeAll(async () => {

@@ -7,7 +7,7 @@ import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 /**
  * Feishu takes a card's clicks only within 14 days of sending its message (230031 after). A task card sent on June 1
@@ -22,7 +22,7 @@ const fullMarks = (): Record<string, string> => ({ ...Object.fromEntries(fields.
 const DATED = '本卡片发出 14 天后（2030年6月15日）无法再提交，届时请发送“评分”重新打开评分表。';
 const UNDATED = '飞书卡片发出 14 天后无法再提交，届时请发送“评分”重新打开评分表。';
 
-for (const mode of MODES) {
+for (const mode of MODES_HERE) {
   describe(`a task card and Feishu's 14 days (${mode})`, () => {
     let h: Harness;
     let tasks: { id: number }[];

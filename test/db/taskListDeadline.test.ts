@@ -8,7 +8,7 @@ import { scoreFields } from '../../src/review/scoring.js';
 import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES } from '../support/worlds.js';
+import { MODES_HERE } from '../support/worlds.js';
 
 /**
  * 评分 (the expert's task list) heads the list with the year's 评分截止, by the bot's day in its time zone; past it, with
@@ -20,7 +20,7 @@ const COLLEAGUES = ['ou_listexpert00000000000000000002', 'ou_listexpert000000000
 const fields = scoreFields(defaultScoreSheet);
 const fullMarks = (): Record<string, string> => ({ ...Object.fromEntries(fields.map((f) => [f.field, String(f.max)])), comment: '' });
 
-for (const mode of MODES) {
+for (const mode of MODES_HERE) {
   describe(`评分 and the 评分截止 (${mode})`, () => {
     let h: Harness;
     let cycleId: number;

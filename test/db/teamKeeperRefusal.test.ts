@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rolesMessage } from '../../src/handlers.js';
 import { adminOnlyMessage } from '../../src/permissions.js';
 import type { Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, OTHER_LEADER, personas, securityBotForBlock, snapshot } from './securityFixture.js';
 
 /**
@@ -12,7 +13,7 @@ import { type Fixture, OTHER_LEADER, personas, securityBotForBlock, snapshot } f
 const anyoneElse = '只有协会管理员或本班组的班组长可以使用此功能。';
 const otherLeader = '只有本班组的班组长（或协会管理员）可以查看和修改本班组的资料和成员。';
 
-describe.each(['fast', 'ordinary'] as const)('who is told what on team A\'s leader card (%s)', (mode) => {
+describe.each(MODES_HERE)('who is told what on team A\'s leader card (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
   securityBotForBlock((b) => ({ h, f } = b), mode);

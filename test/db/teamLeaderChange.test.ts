@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { auditLog, people, teamMembers, teams } from '../../db/schema.js';
 import { cardActions, cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, type Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, NEWCOMER, OTHER_LEADER, personas, securityBotForBlock, snapshot, YEAR } from './securityFixture.js';
 
 /**
@@ -14,7 +15,7 @@ import { type Fixture, NEWCOMER, OTHER_LEADER, personas, securityBotForBlock, sn
  */
 type Body = { toast?: { type: string; content: string }; card?: { data?: any } };
 
-describe.each(['fast', 'ordinary'] as const)('更换班组长 (%s)', (mode) => {
+describe.each(MODES_HERE)('更换班组长 (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
   securityBotForBlock((b) => ({ h, f } = b), mode);
@@ -136,7 +137,7 @@ describe.each(['fast', 'ordinary'] as const)('更换班组长 (%s)', (mode) => {
   });
 });
 
-describe.each(['fast', 'ordinary'] as const)('更换班组长 clicked twice at once (%s)', (mode) => {
+describe.each(MODES_HERE)('更换班组长 clicked twice at once (%s)', (mode) => {
   let h: Harness;
   let f: Fixture;
   securityBotForBlock((b) => ({ h, f } = b), mode);

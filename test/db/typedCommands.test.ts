@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Harness } from '../support/harness.js';
 import { TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { messageEvent } from '../support/larkEvents.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { personas, securityBotForBlock } from './securityFixture.js';
 
 /**
@@ -54,7 +55,7 @@ const MENU = '[card 质量信得过班组助手]';
 /** The commands a 帮助 card names, as `注册` / `register`: the Chinese ones. */
 const listed = (a: Answer) => [...a.text.matchAll(/`([^`]+)` \/ `([^`]+)`/g)].map((m) => m[1]);
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`帮助 names only the commands the caller may use (fast paths ${mode === 'fast' ? 'on' : 'off'})`, () => {
     let h: Harness;
     securityBotForBlock((bot) => ({ h } = bot), mode);

@@ -4,6 +4,7 @@ import { applications, outbox, people, teams } from '../../db/schema.js';
 import { UNCONFIRMED_LEADER_NOTICE, unconfirmedLeaderNoticeRenderer } from '../../src/deadlineNotices.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness } from '../support/harness.js';
+import { MODES_HERE } from '../support/worlds.js';
 import { type Fixture, OTHER_CONTACT, OTHER_LEADER, personas, securityBotForBlock, YEAR } from './securityFixture.js';
 
 /**
@@ -17,7 +18,7 @@ type Body = { toast?: { type: string; content: string }; card?: { data?: any } }
 
 const LATE = '结束评分并汇总前仍未确认的，不参加本年度评审';
 
-for (const mode of ['fast', 'ordinary'] as const) {
+for (const mode of MODES_HERE) {
   describe(`截止申报 with applications still unconfirmed (${mode})`, () => {
     let h: Harness;
     let f: Fixture;

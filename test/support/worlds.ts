@@ -3,12 +3,22 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { Db } from '../../db/index.js';
 import { auditLog, outbox, processedEvents } from '../../db/schema.js';
 import { cardText, expectValidCard } from './cards.js';
+import { testDatabaseKind } from './db.js';
 import type { Harness } from './harness.js';
 import type { CardAnswer } from './wire.js';
 
 export type Mode = 'fast' | 'ordinary';
 /** The fast world first, as every comparison runs it. */
 export const MODES = ['fast', 'ordinary'] as const;
+
+/**
+ * The modes a block run once per mode (`describe.each(MODES_HERE)`) needs on the test database: both on PostgreSQL;
+ * on PGlite `fast` alone. PGlite has no one-statement path (each declines at once: postgresClient), so there the
+ * `ordinary` block repeated the `fast` one step for step, a second database and bot for nothing. `fast` is the one
+ * kept: the bot's default, every declared path tried and declining, as a PGlite bot runs. Not for a twoWorlds
+ * block, whose two worlds are compared.
+ */
+export const MODES_HERE: readonly Mode[] = testDatabaseKind() === 'pglite' ? ['fast'] : MODES;
 
 /**
  * Two bots alike for the describe block it is called in, the one-statement paths on in `fast` and off in `ordinary`:
