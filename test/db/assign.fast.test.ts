@@ -8,7 +8,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, declareJobCards, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { applicationForm, countedFixtureBot, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -126,10 +126,10 @@ describe('分配专家: the one statement answers and writes what the ordinary t
     const { h, f } = await startSecurityHarness();
     await seedMore(h.db.db);
     return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f);

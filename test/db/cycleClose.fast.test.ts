@@ -8,7 +8,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { applicationForm, countedFixtureBot, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -171,10 +171,10 @@ describe('截止申报: the one statement answers and writes what the ordinary t
     const { h, f } = await startSecurityHarness();
     await seedMore(h.db.db);
     return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f);

@@ -10,7 +10,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { countedBot } from '../support/wire.js';
-import { expectAnswer, expectSameWorlds, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { NO_SEND_LIMITS } from './securityFixture.js';
 
 /**
@@ -118,10 +118,10 @@ describe('开启年度评审: the one statement answers and writes what the ordi
     const h = await startHarness({ clock: new ManualClock(NOW) });
     await seed(h.db.db);
     return { h, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db);

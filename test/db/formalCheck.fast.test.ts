@@ -12,7 +12,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, OTHER_CONTACT, OTHER_LEADER, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -171,10 +171,10 @@ describe('形式审查: the one statement answers and writes what the ordinary t
   const worlds = twoWorlds(async () => {
     const { h, f } = await startSecurityHarness();
     return { h, f, r: await seedMore(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f, r } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f);
@@ -368,10 +368,10 @@ describe('受理 once the experts are scoring', () => {
     const { h, f } = await startSecurityHarness();
     await h.db.db.update(cycles).set({ status: 'scoring' }).where(eq(cycles.id, f.cycleId));
     return { h, f };
-  });
+  }, { oneOnPglite: true });
 
   it('says the application has no experts yet and that 分配专家 gives it its panel, on both paths', async () => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f } = worlds[mode];
       const body: Body = await h.click(ADMIN, { action: 'check.accept', applicationId: f.appC }, {});
       expect(body.toast, mode).toEqual({ type: 'success', content: '已受理：深圳建设三班。评审已开始，请再点“分配专家”为这份申报分配专家' });

@@ -10,7 +10,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness, TEST_VERIFICATION_TOKEN } from '../support/harness.js';
 import { cardActionEvent, fileMessageEvent, randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, ORG_A, ORG_POOL, personas, startSecurityHarness, TODAY } from './securityFixture.js';
 
 /**
@@ -194,10 +194,10 @@ describe('确认导入: the one statement answers and writes what the ordinary t
     await h.db.db.update(imports).set({ dataVersion: await importDataVersion(h.db.db, TODAY) }).where(eq(imports.id, f.importId));
     for (const u of directory) h.fake.addUser(u);
     return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f, h);

@@ -4,7 +4,7 @@ import { assignments, people } from '../../db/schema.js';
 import { PANEL_MEMBER_REFUSAL } from '../../src/review/scoring.js';
 import { cardActions, cardText } from '../support/cards.js';
 import { ADMIN } from '../support/harness.js';
-import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { type Mode, MODES_HERE, twoWorlds } from '../support/worlds.js';
 import { scoreForm, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -27,7 +27,7 @@ describe('第十七条: an administrator on a panel does not see the other exper
     const [own] = await h.db.db.insert(assignments).values({ applicationId: f.appD, expertOpenId: AE, status: 'assigned' }).returning();
     await h.db.db.update(assignments).set({ status: 'submitted', total: 88, submittedAt: new Date() }).where(eq(assignments.id, f.foreignTask));
     return { h, f, mode, own: own.id, answers: [] as Body[] };
-  });
+  }, { oneOnPglite: true });
 
   async function click(mode: Mode, who: string, value: Record<string, unknown>, form?: Record<string, unknown>): Promise<Body> {
     const w = worlds[mode];
@@ -49,13 +49,13 @@ describe('第十七条: an administrator on a panel does not see the other exper
     expect(onTasks(card)).toEqual([{ action: 'review.swap', assignmentId: own }]);
   }
 
-  it.each(MODES)('%s: 专家组 and 按班组编号查看 leave out the other experts’ totals and buttons', async (mode) => {
+  it.each(MODES_HERE)('%s: 专家组 and 按班组编号查看 leave out the other experts’ totals and buttons', async (mode) => {
     const { f, own } = worlds[mode];
     expectBlind(own, (await click(mode, AE, { action: 'review.panel', applicationId: f.appD })).card?.data);
     expectBlind(own, (await click(mode, AE, { action: 'review.panelByCode', cycleId: f.cycleId }, { code: f.teamD.code })).card?.data);
   });
 
-  it.each(MODES)('%s: another administrator still sees the panel whole', async (mode) => {
+  it.each(MODES_HERE)('%s: another administrator still sees the panel whole', async (mode) => {
     const { f } = worlds[mode];
     const card = (await click(mode, ADMIN, { action: 'review.panel', applicationId: f.appD })).card?.data;
     expect(cardText(card)).toContain('88 分');
@@ -63,7 +63,7 @@ describe('第十七条: an administrator on a panel does not see the other exper
     expect(onTasks(card).map((a) => a.action).sort()).toEqual(['review.reopen', 'review.swap', 'review.swap']);
   });
 
-  it.each(MODES)('%s: 重开评分 and 更换专家 on a co-panellist’s sheet are refused with the reason, nothing written', async (mode) => {
+  it.each(MODES_HERE)('%s: 重开评分 and 更换专家 on a co-panellist’s sheet are refused with the reason, nothing written', async (mode) => {
     const { h, f, own } = worlds[mode];
     const reopened = await click(mode, AE, { action: 'review.reopen', assignmentId: f.foreignTask });
     expect(reopened.toast?.content).toBe(PANEL_MEMBER_REFUSAL);
@@ -79,7 +79,7 @@ describe('第十七条: an administrator on a panel does not see the other exper
     ]);
   });
 
-  it.each(MODES)('%s: their own sheet submitted, they see the panel as any administrator does', async (mode) => {
+  it.each(MODES_HERE)('%s: their own sheet submitted, they see the panel as any administrator does', async (mode) => {
     const { f, own } = worlds[mode];
     const submitted = await click(mode, AE, { action: 'review.submit', assignmentId: own }, scoreForm());
     expect(submitted.toast?.type).toBe('success');

@@ -5,7 +5,7 @@ import { defaultScoreSheet } from '../../src/scoreSheet.js';
 import type { SentMessage } from '../../src/local/fakeOpenPlatform.js';
 import { cardText } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
-import { MODES, type Mode, twoWorlds } from '../support/worlds.js';
+import { type Mode, MODES_HERE, twoWorlds } from '../support/worlds.js';
 import { type Fixture, OTHER_EXPERT, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -41,7 +41,7 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
     const { h, f } = await startSecurityHarness();
     await seed(h, f);
     return { h, f, mode, answers: [] as Body[] };
-  });
+  }, { oneOnPglite: true });
 
   /** A click in the admin group on the alert `alertId`, as the administrator; the answer is kept for the comparison. */
   async function inGroup(mode: Mode, value: Record<string, unknown>, alertId: string, formValue?: Record<string, unknown>): Promise<Body> {
@@ -54,7 +54,7 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
   /** The newest card to the group carrying 查看专家组. */
   const alertOf = (h: Harness) => [...h.fake.messages].reverse().find((m) => m.receiveId === GROUP && /查看专家组/.test(JSON.stringify(m.content)));
 
-  it.each(MODES)('%s: 查看专家组 on the 无法自动改派专家 alert sends the panel privately and leaves the group card as it was', async (mode) => {
+  it.each(MODES_HERE)('%s: 查看专家组 on the 无法自动改派专家 alert sends the panel privately and leaves the group card as it was', async (mode) => {
     const { h, f } = worlds[mode];
     const declined: Body = await h.click(personas.expert, { action: 'review.decline', assignmentId: f.ownTask }, { kind: 'unavailable', reason: '本周出差，无法评审' });
     expect(declined.toast?.type).toBe('success');
@@ -74,7 +74,7 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
     expect(panel).toContain('专家名单和分数仅协会管理员可见（第十七条）');
   });
 
-  it.each(MODES)('%s: in the p2p chat the panel is still the answer, its names and scores on it', async (mode) => {
+  it.each(MODES_HERE)('%s: in the p2p chat the panel is still the answer, its names and scores on it', async (mode) => {
     const { h, f } = worlds[mode];
     const [privatePanel] = privateTo(h, 0).slice(-1);
     const before = h.fake.messages.length;
@@ -84,7 +84,7 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
     expect(privateTo(h, before)).toEqual([]);
   });
 
-  it.each(MODES)('%s: 按班组编号查看 in the group goes privately too', async (mode) => {
+  it.each(MODES_HERE)('%s: 按班组编号查看 in the group goes privately too', async (mode) => {
     const { h, f } = worlds[mode];
     const before = h.fake.messages.length;
     const body = await inGroup(mode, { action: 'review.panelByCode', cycleId: f.cycleId }, alertOf(h)!.messageId, { code: f.teamD.code });
@@ -93,7 +93,7 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
     expect(cardText(privateTo(h, before)[0]?.content)).toContain(`${SCORER} · 已提交 · 88 分`);
   });
 
-  it.each(MODES)('%s: a refused 更换专家 in the group says why and draws no panel there', async (mode) => {
+  it.each(MODES_HERE)('%s: a refused 更换专家 in the group says why and draws no panel there', async (mode) => {
     const { h, f } = worlds[mode];
     const before = h.fake.messages.length;
     // a submitted sheet is not swapped
@@ -103,7 +103,7 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
     expect(privateTo(h, before)).toEqual([]);
   });
 
-  it.each(MODES)('%s: 更换专家 and 重开评分 clicked in the group are done, and their panel goes privately', async (mode) => {
+  it.each(MODES_HERE)('%s: 更换专家 and 重开评分 clicked in the group are done, and their panel goes privately', async (mode) => {
     const { h, f } = worlds[mode];
     await h.db.db.insert(people).values([
       ...ON_PANEL.map((openId, i) => ({ openId, name: `郑在组专家${i + 1}`, roles: ['expert'] })),
@@ -131,7 +131,7 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
     expect(cardText(privateTo(h, before).find((m) => /专家组：/.test(cardText(m.content)))?.content)).toContain(`${SCORER} · 待评分`);
   });
 
-  it.each(MODES)('%s: 专家库 on the alert goes privately too, and the alert stays for the others', async (mode) => {
+  it.each(MODES_HERE)('%s: 专家库 on the alert goes privately too, and the alert stays for the others', async (mode) => {
     const { h } = worlds[mode];
     const alert = alertOf(h)!;
     expect(JSON.stringify(alert.content)).toContain('experts.list');
@@ -149,7 +149,7 @@ describe('第十七条: the expert panel asked for in the bound admin group goes
     expect(cardText(inP2p.card?.data)).toContain(SCORER);
   });
 
-  it.each(MODES)('%s: 协会管理, 评审进度 and 投诉处理 clicked on a card in the group go privately; a refused 评审结果 redraws nothing there', async (mode) => {
+  it.each(MODES_HERE)('%s: 协会管理, 评审进度 and 投诉处理 clicked on a card in the group go privately; a refused 评审结果 redraws nothing there', async (mode) => {
     const { h, f } = worlds[mode];
     const alertId = alertOf(h)!.messageId;
     for (const [value, what, shows] of [
@@ -195,9 +195,9 @@ describe('a refused button on a job card in the bound admin group leaves the car
       .returning();
     const [job] = await h.db.db.insert(bulkJobs).values({ kind: 'assign', cycleId: c.id, status: 'failed', createdBy: ADMIN, error: 'boom', total: 3 }).returning();
     return { h, mode, jobId: job.id };
-  });
+  }, { oneOnPglite: true });
 
-  it.each(MODES)('%s: 重试 of a failed 分配专家 once scoring is closed, and 查看 of a job that is gone: the reason, and no card', async (mode) => {
+  it.each(MODES_HERE)('%s: 重试 of a failed 分配专家 once scoring is closed, and 查看 of a job that is gone: the reason, and no card', async (mode) => {
     const { h, jobId } = worlds[mode];
     const retried: Body = await h.click(ADMIN, { action: 'bulk.retry', jobId }, undefined, { chatId: GROUP });
     expect(retried.toast?.content).toContain('不能再分配专家');
@@ -216,7 +216,7 @@ describe('第十七条: a group unbound since keeps its cards: 更换专家 and 
     const { h, f } = await startSecurityHarness();
     await seed(h, f);
     return { h, f, mode, answers: [] as Body[] };
-  });
+  }, { oneOnPglite: true });
   async function inGroup(mode: Mode, value: Record<string, unknown>, alertId: string): Promise<Body> {
     const w = worlds[mode];
     const body: Body = await w.h.click(ADMIN, value, undefined, { chatId: GROUP, messageId: alertId });
@@ -225,7 +225,7 @@ describe('第十七条: a group unbound since keeps its cards: 更换专家 and 
   }
   const alertOf = (h: Harness) => [...h.fake.messages].reverse().find((m) => m.receiveId === GROUP && /查看专家组/.test(JSON.stringify(m.content)));
 
-  it.each(MODES)('%s: the alert reached the group, then the group was unbound; 更换专家 and 重开评分 there go privately', async (mode) => {
+  it.each(MODES_HERE)('%s: the alert reached the group, then the group was unbound; 更换专家 and 重开评分 there go privately', async (mode) => {
     const { h, f } = worlds[mode];
     await h.click(personas.expert, { action: 'review.decline', assignmentId: f.ownTask }, { kind: 'unavailable', reason: '本周出差，无法评审' });
     const alertId = alertOf(h)!.messageId;

@@ -6,7 +6,7 @@ import { cardActions } from '../support/cards.js';
 import { registrationForm } from '../support/forms.js';
 import { startHarness } from '../support/harness.js';
 import { randomMessageId } from '../support/larkEvents.js';
-import { type Mode, MODES, twoWorlds } from '../support/worlds.js';
+import { type Mode, MODES_HERE, twoWorlds } from '../support/worlds.js';
 
 /**
  * One registration card registers at most one team, on the one-statement path as on the ordinary one: a later submit
@@ -21,7 +21,7 @@ const CONTACT = 'ou_cardonce_contact00000000000001';
 type Body = { toast?: { type: string; content: string }; card?: { type: string; data: any } };
 
 describe('注册: one card, one team', () => {
-  const worlds = twoWorlds(async () => ({ h: await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00') }) }));
+  const worlds = twoWorlds(async () => ({ h: await startHarness({ clock: new ManualClock('2026-03-01T09:00:00+08:00') }) }), { oneOnPglite: true });
 
   /** The form drawn in message `messageId` (the 注册班组 button, the card replaced in place): its 提交注册 button's value. */
   async function openForm(mode: Mode, messageId: string): Promise<Record<string, unknown>> {
@@ -36,7 +36,7 @@ describe('注册: one card, one team', () => {
 
   const teamNames = async (mode: Mode) => (await worlds[mode].h.db.db.select({ name: teams.name, code: teams.code }).from(teams).orderBy(asc(teams.id))).map((t) => `${t.name} ${t.code}`);
 
-  it.each(MODES)('%s: the same card submitted again, with other values or the same, registers nothing and says which team it registered', async (mode) => {
+  it.each(MODES_HERE)('%s: the same card submitted again, with other values or the same, registers nothing and says which team it registered', async (mode) => {
     const messageId = randomMessageId();
     const value = await openForm(mode, messageId);
     const first = await submit(mode, messageId, value, `${mode}一卡一班`);
@@ -57,7 +57,7 @@ describe('注册: one card, one team', () => {
     expect(await teamNames(mode)).toEqual([registered]);
   });
 
-  it.each(MODES)('%s: two submits of one card at the same moment register one team', async (mode) => {
+  it.each(MODES_HERE)('%s: two submits of one card at the same moment register one team', async (mode) => {
     const messageId = randomMessageId();
     const value = await openForm(mode, messageId);
     const before = (await teamNames(mode)).length;
@@ -67,7 +67,7 @@ describe('注册: one card, one team', () => {
     expect((await teamNames(mode)).length).toBe(before + 1);
   });
 
-  it.each(MODES)('%s: a form drawn anew, in a new message or in the same one, registers another team', async (mode) => {
+  it.each(MODES_HERE)('%s: a form drawn anew, in a new message or in the same one, registers another team', async (mode) => {
     const messageId = randomMessageId();
     expect((await submit(mode, messageId, await openForm(mode, messageId), `${mode}再开一班`)).toast?.type).toBe('success');
     // 返回菜单 then 注册班组: a new form in the same message

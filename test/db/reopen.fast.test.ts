@@ -11,7 +11,7 @@ import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../supp
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -197,10 +197,10 @@ describe('重开评分: the one statement answers and writes what the ordinary t
   const worlds = twoWorlds(async () => {
     const { h, f } = await startSecurityHarness();
     return { h, f, s: await seedSheets(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f, s } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f, s);

@@ -12,7 +12,7 @@ import { createTestDatabase, type TestDatabase, testDatabaseKind } from '../supp
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NOW, ORG_POOL, OTHER_EXPERT, personas, seedFixture, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -238,10 +238,10 @@ describe('谢绝 and 更换专家: the one statement answers and writes what the
   const worlds = twoWorlds(async () => {
     const { h, f } = await startSecurityHarness();
     return { h, f, t: await seedTasks(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f, t } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f);
@@ -847,10 +847,10 @@ describe('声明利益冲突: the fixed statements answer and write what the ord
   const worlds = twoWorlds(async () => {
     const { h, f } = await startSecurityHarness();
     return { h, d: await seedDeclarations(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(conflictSteps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, d } = worlds[mode];
       const db = h.db.db;
       const eventId = step.eventId ?? `evt_replace_fast_c${i}`;

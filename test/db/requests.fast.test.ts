@@ -12,7 +12,7 @@ import { loadActor, type Role } from '../../src/people.js';
 import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, twoWorlds } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, MODES_HERE, twoWorlds } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -128,10 +128,10 @@ describe('私信菜单 and 下载导入模板: the one statement answers and wri
     const { h, f } = await startSecurityHarness();
     await seedMore(h.db.db, f);
     return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[], keys: [] as string[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db);

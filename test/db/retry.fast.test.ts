@@ -8,7 +8,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, declareJobCards, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { claimProbe, heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectSameWorlds, leavesToOrdinary, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { applicationForm, countedFixtureBot, type Fixture, NOW, personas, startSecurityHarness, YEAR } from './securityFixture.js';
 
 /**
@@ -121,10 +121,10 @@ describe('重试任务: the one statement answers and writes what the ordinary t
     const { h, f } = await startSecurityHarness();
     await seedMore(h.db.db);
     return { h, f, answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f);

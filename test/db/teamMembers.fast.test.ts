@@ -7,7 +7,7 @@ import { testDatabaseKind } from '../support/db.js';
 import { ADMIN, type Harness } from '../support/harness.js';
 import { randomEventId } from '../support/larkEvents.js';
 import { heldTransaction, lockWaits, until } from '../support/waiting.js';
-import { expectAnswer, expectSameWorlds, leavesToOrdinary, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
+import { expectAnswer, expectSameWorlds, leavesToOrdinary, MODES_HERE, outboxRows, twoWorlds, writtenCounts } from '../support/worlds.js';
 import { countedFixtureBot, type Fixture, NEWCOMER, OTHER_EXPERT, OTHER_LEADER, personas, startSecurityHarness } from './securityFixture.js';
 
 /**
@@ -137,10 +137,10 @@ describe('添加成员 / 移除成员: the one statement answers and writes what
   const worlds = twoWorlds(async () => {
     const { h, f } = await startSecurityHarness();
     return { h, f, r: await seedMore(h.db.db, f), answers: [] as Body[], after: [] as Awaited<ReturnType<typeof snapshot>>[] };
-  });
+  }, { oneOnPglite: true });
 
   it.each(steps.map((s, i) => [s.name, s, i] as const))('%s', async (_name, step, i) => {
-    for (const mode of ['fast', 'ordinary'] as const) {
+    for (const mode of MODES_HERE) {
       const { h, f, r } = worlds[mode];
       const db = h.db.db;
       await step.before?.(db, f);

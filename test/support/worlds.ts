@@ -15,8 +15,9 @@ export const MODES = ['fast', 'ordinary'] as const;
  * The modes a block run once per mode (`describe.each(MODES_HERE)`) needs on the test database: both on PostgreSQL;
  * on PGlite `fast` alone. PGlite has no one-statement path (each declines at once: postgresClient), so there the
  * `ordinary` block repeated the `fast` one step for step, a second database and bot for nothing. `fast` is the one
- * kept: the bot's default, every declared path tried and declining, as a PGlite bot runs. Not for a twoWorlds
- * block, whose two worlds are compared.
+ * kept: the bot's default, every declared path tried and declining, as a PGlite bot runs. In a twoWorlds block it
+ * drives the worlds only with `oneOnPglite` (one world standing for both there); a loop that compares what it
+ * gathered in each world keeps MODES.
  */
 export const MODES_HERE: readonly Mode[] = testDatabaseKind() === 'pglite' ? ['fast'] : MODES;
 
@@ -25,20 +26,33 @@ export const MODES_HERE: readonly Mode[] = testDatabaseKind() === 'pglite' ? ['f
  * `start` (called once for each, the fast one first) starts a harness and seeds it; both are closed in the block's
  * `afterAll`. Each world is the object `start` returned, filled in when the `beforeAll` has run (so
  * `const { fast, ordinary } = twoWorlds(…)` is fine at the top of the block; their fields are read in hooks and tests).
+ *
+ * `oneOnPglite`: a block whose tests change the worlds only through MODES_HERE (`it.each(MODES_HERE)`, a step loop
+ * filling each world's `answers`/`after` for expectSameWorlds) and clickInBoth, and otherwise only read them, gets on
+ * PGlite one world, started once as `fast` and handed as both. PGlite has no one-statement path, so there the second
+ * world ran the first's clicks again on the ordinary path the first had taken already, a database and a bot for
+ * nothing; the comparisons then hold trivially, which is what they mean on PGlite. PostgreSQL keeps two worlds and
+ * compares them.
  */
-export function twoWorlds<W extends { h: Harness }>(start: (mode: Mode) => Promise<W>): Record<Mode, W> {
+export function twoWorlds<W extends { h: Harness }>(start: (mode: Mode) => Promise<W>, opts: { oneOnPglite?: boolean } = {}): Record<Mode, W> {
   const worlds = { fast: {} as W, ordinary: {} as W };
+  if (opts.oneOnPglite && testDatabaseKind() === 'pglite') worlds.ordinary = worlds.fast;
   beforeAll(async () => {
-    for (const mode of MODES) {
+    for (const mode of distinctModes(worlds)) {
       const w = await start(mode);
       w.h.app.processor.fastPaths = mode === 'fast';
       Object.assign(worlds[mode], w);
     }
   });
   afterAll(async () => {
-    for (const w of Object.values(worlds)) await w.h?.close();
+    for (const mode of distinctModes(worlds)) await worlds[mode].h?.close();
   });
   return worlds;
+}
+
+/** The modes of distinct worlds: both, or `fast` alone when one world stands for both (twoWorlds' `oneOnPglite`). */
+function distinctModes(worlds: Record<Mode, unknown>): readonly Mode[] {
+  return worlds.fast === worlds.ordinary ? ['fast'] : MODES;
 }
 
 /** A step's answer as the step says it: the toast's type, and its text matching `says`. */
@@ -100,7 +114,9 @@ export async function clickInBoth<W extends { h: Harness }>(
   comparable: (body: any) => unknown = comparableAnswer,
 ): Promise<any> {
   const answers = {} as Record<Mode, any>;
-  for (const mode of MODES) answers[mode] = await worlds[mode].h.click(openId, value(worlds[mode]), formValue);
+  for (const mode of distinctModes(worlds)) answers[mode] = await worlds[mode].h.click(openId, value(worlds[mode]), formValue);
+  // one world standing for both (PGlite) is clicked once: its answer is both
+  answers.ordinary ??= answers.fast;
   expect(comparable(answers.fast)).toEqual(comparable(answers.ordinary));
   if (answers.fast.card) expectValidCard(answers.fast.card.data);
   return answers.fast;
