@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/support/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -11,6 +12,9 @@ export default defineConfig({
     // files share a worker's module graph: importing the bot once per worker instead of once per file saves about a
     // third of the suite. Tests keep no state in modules or process.env; each opens its own database and bot.
     isolate: false,
+    // longest first, from the durations vitest cached or, on a fresh clone (CI), test/support/durations.json: the two
+    // workers end together instead of one finishing a long file alone
+    sequence: { sequencer: LongestFirst },
     // expect.poll waits on a server's round trip (the browser tests, the local console): its 1 s default is too short on a loaded machine
     expect: { poll: { timeout: 15_000 } },
   },
