@@ -16,7 +16,7 @@ export function register(bot: BotRegistry): void {
   bot.cardAction({ action: 'results.publish', roles: admin, value: publishValue, run: publish, fast: publishFast, onRefused: resultsAgain });
   // 历年评审结果: every published year (管理 has a button for the latest only), each to its 评审结果 card and workbook
   bot.cardAction({ action: 'results.years', roles: admin, value: noValue, run: showResultYears, privateInGroup: '历年评审结果' });
-  // typed by an administrator: 历年评审结果, 评审结果 2026 / results 2026 (评审结果 alone is 管理's, where its buttons are);
+  // typed by an administrator: 历年评审结果, 评审结果 2026 / results 2026 (评审结果 or results alone is 管理's, where its buttons are);
   // for anyone else, and with anything but a year after it, a question for the measures as before
   bot.command({ names: ['历年评审结果', '往年评审结果', '评审结果', 'past results', 'results'], takesArgument: true, argument: 'keyword', roles: admin, run: yearResultsCommand });
   // 2026年度评审结果, 2026 results: the year first, as the card's title reads

@@ -152,6 +152,20 @@ describe('an earlier year’s results, reached by an administrator', () => {
     }
   });
 
+  it('评审结果 and results typed alone are the same: the 协会管理 card, where this year’s and every published year’s results are', async () => {
+    for (const typed of ['评审结果', 'results', 'Results', '评审结果。']) {
+      const sent = await answersTo(ADMIN, typed);
+      expect(sent.map((m) => titleOf(m.content)), typed).toEqual(['协会管理']);
+      expect(buttonsOf(sent[0].content).map((b) => b.text), typed).toEqual(expect.arrayContaining(['2028年度评审结果', '历年评审结果']));
+    }
+    // for anyone else, a question for the measures as before
+    for (const typed of ['评审结果', 'results']) {
+      const sent = await answersTo(LEADER(2026, 2), typed);
+      expect(sent.map((m) => titleOf(m.content)), typed).not.toContain('协会管理');
+      expect(sent.map((m) => titleOf(m.content)), typed).not.toContain('历年评审结果');
+    }
+  });
+
   it('a year with no published results is told which years have them', async () => {
     const [none] = await answersTo(ADMIN, '评审结果 2025');
     expect(none.content.text).toBe('2025 年度没有已公布的评审结果。已公布评审结果的年度：2028、2027、2026（发送“评审结果 2026”查看，或点协会管理卡片上的“历年评审结果”）。');
