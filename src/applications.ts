@@ -316,12 +316,17 @@ export function applyRefusal(verdict: ApplyVerdict, team: Pick<Team, 'registered
     case 'applied':
       return undefined;
     case 'withdrawn':
-      return new UserError(`${team.name}已退出，不在册的班组不能申报；如需恢复，请联系协会。`, { kind: 'info' });
+      return withdrawnRefusal(team);
     case 'barred':
       return barredRefusal(revoked!, verdict.barDays, cycle, timezone);
     case 'notAYear':
       return notAYearRefusal(team, cycle, verdict);
   }
+}
+
+/** mayApply's `withdrawn`: 申报 refuses a team no longer in the register with this, and 保存草稿 from a form kept from before. */
+function withdrawnRefusal(team: Pick<Team, 'name'>): UserError {
+  return new UserError(`${team.name}已退出，不在册的班组不能申报；如需恢复，请联系协会。`, { kind: 'info' });
 }
 
 export type Application = typeof applications.$inferSelect;
@@ -578,9 +583,12 @@ export async function saveDraft(tx: Db, actor: Actor, teamId: number, cycle: Cyc
   const [team, existing] = await teamAndApplication(tx, teamId, cycle.id);
   if (!team) throw new UserError('找不到该班组。');
   const extra = leaderRoles(actor, team);
+  const status = existing && applicationMachine.check(existing.status === 'returned' ? 'saveReturned' : 'save', existing.status as ApplicationStatus, actor, extra);
+  // mayApply, after the application's own state: a team no longer in the register saves nothing, as 申报 opens no
+  // form for it (a form card kept in the chat from before it withdrew)
+  if (team.status !== 'active') throw withdrawnRefusal(team);
   const draft = cleanDraft(values);
   if (existing) {
-    const status = applicationMachine.check(existing.status === 'returned' ? 'saveReturned' : 'save', existing.status as ApplicationStatus, actor, extra);
     const [row] = await tx.update(applications).set({ form: draft, status, updatedAt: now }).where(eq(applications.id, existing.id)).returning();
     await audit(tx, { actor: actor.openId, action: 'application.save', entity: 'application', entityId: row.id, at: now, details: { fields: Object.keys(draft) } });
     return { application: row, team };
@@ -613,6 +621,8 @@ export async function submitApplication(tx: Db, actor: Actor, teamId: number, cy
   if (existing && !['draft', 'returned'].includes(existing.status)) throw submittedAlready(existing.id);
   if (existing) applicationMachine.check('submit', existing.status as ApplicationStatus, actor, extra);
   else applicationMachine.check('submit', 'draft', actor, extra);
+  // mayApply: nor submits, from a form card kept from before it withdrew
+  if (team.status !== 'active') throw withdrawnRefusal(team);
   const form = parseForm(applicationSchemaFor(cycle), values, applicationLabels);
   const failures = eligibilityFailures(team, cycle, form, revoked, timezone);
   if (failures.length) throw new EligibilityError(failures);

@@ -64,7 +64,7 @@ const lockSql = `select 1 from applications
 const rowsSql = `
 c as (select id, year, application_deadline, settings from cycles where status = 'open' order by year limit 1 for share),
 t as (
-  select tm.id, tm.leader_open_id, tm.contact_open_id, tm.registered_at
+  select tm.id, tm.leader_open_id, tm.contact_open_id, tm.registered_at, tm.status
   from teams tm join organizations o on o.id = tm.organization_id where tm.id = $4
 ),
 a as (select ap.id, ap.status from applications ap join c on c.id = ap.cycle_id where ap.team_id = $4)`;
@@ -77,6 +77,8 @@ const sharedChecks = `
       and $6::date <= c.application_deadline and c.year = $5
       -- leaderRoles (saveDraft, submitApplication): the team's own leader
       and t.leader_open_id = $3
+      -- mayApply's withdrawn (saveDraft, applyRefusal): a team in the register
+      and t.status = 'active'
       -- applicationMachine 'save' and 'submit': none yet, a draft or a returned one (submitted already is AlreadyDone)
       and (a.id is null or a.status in ('draft', 'returned'))
       -- E1, eligibilityFailures and requireRegisteredAYear: a year old by the deadline (oneYearAfter: 2月29日 to 2月28日)
