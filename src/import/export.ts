@@ -116,6 +116,9 @@ export interface RegisterExport {
 }
 
 const phoneNote = '机器人没有此人飞书账号的手机号或邮箱：这是注册时填写的联系电话，导入时按它在飞书通讯录中查找。如不是其飞书账号绑定的手机号，请改正。';
+const stoppedNote = '该专家已在专家库中停用，不再分配新的评审任务。导入不会启用或停用专家：如需启用，请在专家库中点“启用”。';
+/** 停用 in 专家库; one imported and not yet linked (待关联) is not active either, but not stopped: it has no 启用 / 停用. */
+const stoppedExpert = (p: { openId: string; expertActive: boolean }) => !p.expertActive && !isPending(p.openId);
 const blankNote = '机器人没有此人的手机号或邮箱（在飞书中选择的人员）：导入前请填写其飞书账号绑定的手机号或邮箱，否则该行不会导入。';
 
 /** The register as the workbook holds it. */
@@ -124,7 +127,7 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
   const orgName = new Map(orgRows.map((o) => [o.id, o.name]));
   const teamRows = await tx.select().from(teams).orderBy(asc(teams.code));
   const personRows = await tx
-    .select({ openId: people.openId, name: people.name, roles: people.roles, organizationId: people.organizationId, specialities: people.specialities, maxLoad: people.maxLoad })
+    .select({ openId: people.openId, name: people.name, roles: people.roles, organizationId: people.organizationId, specialities: people.specialities, maxLoad: people.maxLoad, expertActive: people.expertActive })
     .from(people);
   const personOf = new Map(personRows.map((p) => [p.openId, p]));
   const keys = await knownKeys(tx);
@@ -169,8 +172,11 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
   const expertRowsOut = experts.map((p, i) => {
     const person = cellOf(p.openId);
     if (person.note) notes.push({ sheet: 'experts', row: i + 2, key: 'person', text: person.note });
+    // the template has no column for it and the import neither starts nor stops an expert: the name's note says so
+    if (stoppedExpert(p)) notes.push({ sheet: 'experts', row: i + 2, key: 'name', text: stoppedNote });
     return {
-      name: p.name || null,
+      // a stopped expert's name cell is written even when blank: Excel keeps a note only on a cell written
+      name: p.name || (stoppedExpert(p) ? '' : null),
       person: person.value,
       organization: p.organizationId === null ? null : (orgName.get(p.organizationId) ?? null),
       // a blank 专业特长 keeps what is stored: none stored is none written
@@ -195,6 +201,7 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
   });
   const awardedHere = honourRows.length - past.length;
 
+  const stopped = experts.filter(stoppedExpert).map((p) => p.name || '（未填姓名）');
   const guide = [
     // an import stopped half way since the file was asked for: this is no register to send back
     ...(underway
@@ -203,6 +210,7 @@ export async function registerContent(tx: Db, at: Date, timeZone = DEFAULT_TIMEZ
     `质量信得过班组名册：机器人于 ${formatDateTimeZh(at, timeZone)}（${timeZone}）导出的当前数据，格式与导入模板相同。修改后把文件发给机器人，先预览再确认导入；不作修改直接导入，不会有任何变化。`,
     '带 * 的列必填。各表第 2 行起是当前数据（没有示例行）。删除某一行不会删除机器人中的班组、专家或荣誉。',
     ...templateGuide.slice(2),
+    ...(stopped.length ? [`“专家”表中 ${stopped.length} 位专家已在专家库中停用（${stopped.join('、')}），姓名单元格加了批注：导入不会启用或停用专家，如需启用，请在专家库中点“启用”。`] : []),
     ...(blank ? [`有 ${blank} 处人员机器人没有其手机号或邮箱，对应单元格留空并加了批注：导入前请补填，否则这些行不会导入。`] : []),
     ...(awardedHere ? [`本机器人评审授予的称号（${awardedHere} 条）由“公布结果”授予，不在“荣誉”表中，也不能由导入修改。`] : []),
     '已撤销的称号仍列在“荣誉”表中，单元格批注注明撤销日期；导入不会恢复或撤销称号。班组成员名单、专家回避关系不在导入模板中，未导出。',

@@ -112,6 +112,9 @@ describe('导出当前名册: the register in the import template’s form', () 
       await h.db.db.insert(people).values({ openId, name: `组员${n}` });
       await h.db.db.insert(teamMembers).values({ teamId: first.id, openId, role: 'member' });
     }
+    // 专家丙 is stopped (停用) in 专家库; 专家乙, not yet linked (待关联), has no 启用 / 停用
+    const [bing] = await h.db.db.select().from(people).where(eq(people.name, '专家丙'));
+    expect((await h.click(ADMIN, { action: 'experts.deactivate', openId: bing.openId })).toast.type).toBe('success');
     await h.db.db.update(honours).set({ revokedAt: new Date('2026-11-20T02:00:00Z'), revokedReason: '连续两次顾客投诉经核实成立' }).where(and(eq(honours.teamId, bridge.id), eq(honours.year, 2023)));
   });
 
@@ -168,6 +171,13 @@ describe('导出当前名册: the register in the import template’s form', () 
     expect(String(wb.getWorksheet('荣誉')!.getRow(2).getCell(3).note)).toContain('已于 2026-11-20 撤销');
     const guide = (wb.getWorksheet('说明')!.getSheetValues() as unknown[][]).slice(1).map((r) => String(r[1]));
     expect(guide[0]).toContain('格式与导入模板相同');
+    // the template has no column for 停用: the stopped expert's name has a note, and 说明 names them; the one 待关联 has none
+    const experts = wb.getWorksheet('专家')!;
+    expect(experts.getRow(2).getCell(1).value).toBe('专家丙');
+    expect(String(experts.getRow(2).getCell(1).note)).toContain('该专家已在专家库中停用');
+    expect(experts.getRow(3).getCell(1).note).toBeUndefined();
+    expect(experts.getRow(4).getCell(1).note).toBeUndefined();
+    expect(guide).toContain('“专家”表中 1 位专家已在专家库中停用（专家丙），姓名单元格加了批注：导入不会启用或停用专家，如需启用，请在专家库中点“启用”。');
     expect(guide.join('\n')).toContain('班组成员名单、专家回避关系不在导入模板中');
   });
 
