@@ -1,4 +1,5 @@
 import { type BotRegistry } from '../../src/handlers.js';
+import { hasRole } from '../../src/people.js';
 import { id, noValue, values } from '../respond.js';
 import { addAdministratorsAction, administratorsAgain, removeAdministratorAction, showAdministrators } from './administrators.js';
 import { retryBulkJobAction, retryBulkJobFast, showBulkJob } from './bulkJob.js';
@@ -22,8 +23,10 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: ['管理', 'admin', 'admin menu', 'administration'], run: showAdmin });
   // a button of the 协会管理 card (or of a card it opens) typed by an administrator: that card, where the button is; a
   // typed word never does what the button does. For anyone else these are questions for the measures.
-  // `results` alone is 评审结果 alone, as `past results` is 历年评审结果 (results 2026 is that year's card: bot/results).
-  bot.command({ names: [...ADMIN_BUTTONS_TYPED, 'results'], roles: admin, run: showAdmin });
+  bot.command({ names: [...ADMIN_BUTTONS_TYPED], roles: admin, run: showAdmin });
+  // `results` alone is 评审结果 alone to an administrator, as `past results` is 历年评审结果 (results 2026 is that year's
+  // card: bot/results); for anyone else a question for the measures, as before
+  bot.command({ names: ['results'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : false) });
   bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80, command: ['管理', 'admin'] });
   bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin, privateInGroup: '协会管理卡片' });
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });
