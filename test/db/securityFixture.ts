@@ -424,6 +424,8 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   管理菜单: { allowed: 'all', chat: 'p2p' },
   // 历年评审结果 / 评审结果 2026: an administrator's years of results; anyone else a question for the measures, as before
   历年评审结果: { allowed: 'all', chat: 'p2p' },
+  // results alone: an administrator's 协会管理 card, as 评审结果 alone; anyone else a question for the measures, as before
+  results: { allowed: 'all', chat: 'p2p' },
   // a leader's submitted applications to take back, each with its button; anyone else is told who can
   撤回申报: { allowed: 'all', chat: 'p2p' },
   // the caller's teams' returned applications with their opinions; anyone else is told there is none
