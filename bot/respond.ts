@@ -6,6 +6,7 @@ import { todayIn } from '../src/dates.js';
 import { UserError } from '../src/errors.js';
 import { type BotRegistry, type CardResponse, type HandlerContext, type IncomingText, replyDestination, staleButtonMessage } from '../src/handlers.js';
 import { menuButtons } from '../src/helpMenuCards.js';
+import { hasRole } from '../src/people.js';
 import { questionLanguage } from '../src/measures/index.js';
 
 export { replyDestination };
@@ -68,6 +69,18 @@ export async function sendPrivately(ctx: HandlerContext, msg: IncomingText, key:
     // availability; 230053: the bot blocked; 230038: another tenant): so the note says what to do when nothing came
     await ctx.send({ dedupeKey: `${key}:group-note`, to: { replyTo: msg.messageId, chatId: msg.chatId }, text: `已通过私聊把${what}发给你，请在与我的单聊中查看。${PRIVATE_NOT_RECEIVED}` });
   }
+}
+
+/** What someone of a team asking for 评审结果 is told: where their team's result is. */
+export const OWN_RESULTS = '你的班组的评审结果（得分和是否获得称号）在协会公布结果后发送“进度”查看；结果公布时，班组长和单位联系人也会各收到一张结果卡片（第二十一条）。';
+
+/**
+ * 评审结果 / results asked by someone of a team, not an administrator: they want their own team's result, which is in
+ * 进度 once published (第二十一条), not 管理's refusal; false (anyone else) leaves the words to what follows.
+ */
+export async function tellOwnResults(ctx: HandlerContext, msg: IncomingText): Promise<void | false> {
+  if (!hasRole(ctx.actor, 'leader', 'member', 'org_contact')) return false;
+  await sendPrivately(ctx, msg, `results:own:${ctx.eventId}`, { text: OWN_RESULTS }, '回复');
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type BotRegistry } from '../../src/handlers.js';
 import { hasRole } from '../../src/people.js';
-import { id, noValue, values } from '../respond.js';
+import { id, noValue, tellOwnResults, values } from '../respond.js';
 import { addAdministratorsAction, administratorsAgain, removeAdministratorAction, showAdministrators } from './administrators.js';
 import { retryBulkJobAction, retryBulkJobFast, showBulkJob } from './bulkJob.js';
 import { adminCardAgain, closeApplicationsFast, closeApplicationsNow } from './closeApplications.js';
@@ -14,7 +14,7 @@ const admin = ['admin'] as const;
 /** The labels of the association's buttons, as an administrator types them (分配专家, 评审进度, 公布结果). */
 const ADMIN_BUTTONS_TYPED = [
   '管理菜单', '开启年度评审', '开启评审', '年度评审', '评审设置', '修改设置', '载入评分表', '截止申报', '专家库', '分配专家',
-  '评审进度', '汇总进度', '结束评分并汇总', '评审结果', '下载结果工作簿', '结果工作簿', '公布结果', '管理员', '添加管理员', '移除管理员',
+  '评审进度', '汇总进度', '结束评分并汇总', '下载结果工作簿', '结果工作簿', '公布结果', '管理员', '添加管理员', '移除管理员',
 ] as const;
 const onCycle = values({ cycleId: id });
 
@@ -26,7 +26,10 @@ export function register(bot: BotRegistry): void {
   bot.command({ names: [...ADMIN_BUTTONS_TYPED], roles: admin, run: showAdmin });
   // `results` alone is 评审结果 alone to an administrator, as `past results` is 历年评审结果 (results 2026 is that year's
   // card: bot/results); for anyone else a question for the measures, as before
-  bot.command({ names: ['results'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : false) });
+  bot.command({ names: ['results'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : tellOwnResults(ctx, msg)) });
+  // 评审结果 alone, one of 管理's buttons: the card for an administrator; someone of a team is told where their own result
+  // is (进度), anyone else what the other typed buttons answer them
+  bot.command({ names: ['评审结果'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') || (await tellOwnResults(ctx, msg)) === false ? showAdmin(ctx, msg) : undefined) });
   bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80, command: ['管理', 'admin'] });
   bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin, privateInGroup: '协会管理卡片' });
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });

@@ -3,7 +3,7 @@ import type { CardActionInput, CardResponse, CommandDef, HandlerContext, Incomin
 import { hasRole } from '../../src/people.js';
 import { loadResults, withheldNow } from '../../src/review/results.js';
 import { noResultsOf, publishedYears, yearFirstTyped, yearTyped } from '../../src/review/pastYears.js';
-import { pageFrom, raw, sendPrivately } from '../respond.js';
+import { pageFrom, raw, sendPrivately, tellOwnResults } from '../respond.js';
 import { resultsSummary } from './view.js';
 
 /**
@@ -23,7 +23,7 @@ export async function showResultYears(ctx: HandlerContext, input: CardActionInpu
  * association's.
  */
 export async function yearResultsCommand(ctx: HandlerContext, msg: IncomingText, argument: string): Promise<void | false> {
-  if (!hasRole(ctx.actor, 'admin')) return false;
+  if (!hasRole(ctx.actor, 'admin')) return tellOwnResults(ctx, msg);
   if (!argument.trim()) {
     await sendPrivately(ctx, msg, `results:years:${ctx.eventId}`, { card: resultYearsCard({ years: await publishedYears(ctx.tx), page: 1 }) }, '历年评审结果');
     return;

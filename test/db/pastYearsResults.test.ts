@@ -8,6 +8,7 @@ import { cardText, expectValidCard } from '../support/cards.js';
 import { ADMIN, type Harness, startHarness } from '../support/harness.js';
 import { seedScoredTeam } from '../support/scoredTeams.js';
 import { upheldRun } from '../support/upheldRun.js';
+import { OWN_RESULTS } from '../../bot/respond.js';
 
 /**
  * The secretary lives in Excel. In 2029 she wants 2026's results back: 管理 has a button for the latest published year
@@ -158,10 +159,9 @@ describe('an earlier year’s results, reached by an administrator', () => {
       expect(sent.map((m) => titleOf(m.content)), typed).toEqual(['协会管理']);
       expect(buttonsOf(sent[0].content).map((b) => b.text), typed).toEqual(expect.arrayContaining(['2028年度评审结果', '历年评审结果']));
     }
-    // for anyone else what they got before: 评审结果 is 管理's word, results a question for the measures
+    // someone of a team asking so wants their own team's result: where it is (进度), not 管理's refusal
     const leader = LEADER(2026, 2);
-    expect((await answersTo(leader, '评审结果')).map((m) => m.content.text)).toEqual(['只有协会管理员可以使用“管理”（第十四条：评审工作由广东省市政行业协会负责实施）。']);
-    expect((await answersTo(leader, 'results')).map((m) => titleOf(m.content))).toEqual(['From the measures · 办法中的相关条款']);
+    for (const typed of ['评审结果', 'results']) expect((await answersTo(leader, typed)).map((m) => m.content.text), typed).toEqual([OWN_RESULTS]);
   });
 
   it('a year with no published results is told which years have them', async () => {
@@ -171,12 +171,18 @@ describe('an earlier year’s results, reached by an administrator', () => {
     expect(running.content.text).toBe('2029 年度评审正在进行（申报中），结果尚未公布。已公布评审结果的年度：2028、2027、2026（发送“评审结果 2026”查看，或点协会管理卡片上的“历年评审结果”）。');
   });
 
-  it('someone not an administrator typing it gets what they got before, the measures’ answer: no results card, no workbook', async () => {
+  it('someone of a team typing it is told where their own team’s result is; the year first is the measures’ answer: no results card, no workbook', async () => {
     const leader = LEADER(2026, 2);
-    for (const [typed, answer] of [['评审结果 2026', '办法中的相关条款'], ['2026年度评审结果', '办法中的相关条款'], ['results 2026', 'From the measures · 办法中的相关条款'], ['历年评审结果', '办法中的相关条款']]) {
+    for (const [typed, answer] of [['2026年度评审结果', '办法中的相关条款']]) {
       const sent = await answersTo(leader, typed);
       expect(sent.map((m) => titleOf(m.content)), typed).toEqual([answer]);
       expect(JSON.stringify(sent[0].content)).not.toContain(teamName(2026, 1));
+    }
+    // asked with the year first, by someone of a team: where their own team's result is, no other team's
+    expect(OWN_RESULTS).toContain('发送“进度”查看');
+    for (const typed of ['评审结果 2026', 'results 2026', '历年评审结果']) {
+      const sent = await answersTo(leader, typed);
+      expect(sent.map((m) => m.content.text), typed).toEqual([OWN_RESULTS]);
     }
     // the card's button refused too
     const refused = await h.click(leader, { action: 'results.years' });
