@@ -4,6 +4,7 @@ import { applications, cycles, honours } from '../../db/schema.js';
 import type { ResultYear } from '../../cards/results.js';
 import { cycleStatusLabel } from '../cycles.js';
 import { halfWidth } from '../forms.js';
+import { reviewedStatuses } from './results.js';
 
 /**
  * 历年评审结果: every year whose results were published, newest first, with its counts as they stand now (第二十二条:
@@ -11,15 +12,12 @@ import { halfWidth } from '../forms.js';
  * button for the latest one only; the others are reached from here.
  */
 
-/** The statuses of an application that took part in the review (src/review/results.ts `reviewedStatuses`). */
-const reviewed = ['accepted', 'scoring', 'scored', 'decided'];
-
 /** Every published year with its counts, newest first: one statement. */
 export async function publishedYears(tx: Db): Promise<ResultYear[]> {
   const scored = tx
     .select({ n: sql<number>`count(*)::int` })
     .from(applications)
-    .where(and(eq(applications.cycleId, cycles.id), inArray(applications.status, reviewed), isNotNull(applications.finalScore)));
+    .where(and(eq(applications.cycleId, cycles.id), inArray(applications.status, reviewedStatuses), isNotNull(applications.finalScore)));
   const titles = (revoked: boolean, recommended?: boolean) =>
     tx
       .select({ n: sql<number>`count(*)::int` })

@@ -313,7 +313,8 @@ export interface ResultsData {
   scores: ScoreRow[];
 }
 
-const reviewedStatuses = ['accepted', 'scoring', 'scored', 'decided'];
+/** The statuses of an application that took part in the review. */
+export const reviewedStatuses = ['accepted', 'scoring', 'scored', 'decided'];
 
 /**
  * Before 公布结果: the teams whose title this year a revocation since 受理 holds back (the bar of E5 holding now, as
