@@ -211,9 +211,12 @@ const LEVEL_COLOURS: Record<number, string> = { 10: '2', 20: '2', 30: '36', 40: 
 /** What a field's value may take on a line before it is cut. */
 const FIELD_MAX = 120;
 
-/** A field's value on a terminal line: text as it is (quoted when it holds a space), anything else as JSON, cut long. */
+/** Control characters (an escape sequence typed by a user among them): never written to a terminal as they are. */
+const CONTROL = /\p{Cc}/u;
+
+/** A field's value on a terminal line: text as it is (quoted when it holds a space or a control character), anything else as JSON, cut long. */
 function fieldValue(v: unknown): string {
-  const text = typeof v === 'string' ? (/[\s="]/.test(v) || v === '' ? JSON.stringify(v) : v) : JSON.stringify(v);
+  const text = typeof v === 'string' ? (/[\s="]/.test(v) || CONTROL.test(v) || v === '' ? JSON.stringify(v) : v) : JSON.stringify(v);
   return text.length > FIELD_MAX ? `${text.slice(0, FIELD_MAX - 1)}…` : text;
 }
 
@@ -239,7 +242,9 @@ export function terminalLine(json: string, colour = false): string {
   const fields = Object.entries(rest).map(([k, v]) => `${k}=${fieldValue(v)}`);
   const e = err as { type?: string; message?: string; stack?: string } | string | undefined;
   if (e !== undefined) fields.unshift(`err=${fieldValue(typeof e === 'object' && e ? (e.message ?? e.type ?? JSON.stringify(e)) : e)}`);
-  let line = `${paint('2', clock)} ${paint(LEVEL_COLOURS[n] ?? '0', name)} ${typeof msg === 'string' ? msg : ''}${fields.length ? `  ${paint('2', fields.join(' '))}` : ''}`;
+  // a message is the bot's own words, but may carry what someone typed: control characters escaped, as JSON has them
+  const said = typeof msg === 'string' ? (CONTROL.test(msg) ? JSON.stringify(msg).slice(1, -1) : msg) : '';
+  let line = `${paint('2', clock)} ${paint(LEVEL_COLOURS[n] ?? '0', name)} ${said}${fields.length ? `  ${paint('2', fields.join(' '))}` : ''}`;
   const stack = typeof e === 'object' && e && typeof e.stack === 'string' && n >= 50 ? e.stack.split('\n').slice(1) : [];
   if (stack.length) line += `\n${stack.map((l) => `    ${l.trim()}`).join('\n')}`;
   return `${line}\n`;

@@ -656,8 +656,8 @@ export function claimDataDir(dataDir: string, warn: (line: string) => void = war
       copyPgliteTemplate(dir, undefined, copy);
     } catch (err) {
       // the half copy is gone (copyPgliteTemplate); the folder goes back to how it was: a new one removed, the
-      // marker written now taken away from one made beforehand (a mount point)
-      lock.release();
+      // marker written now taken away from one made beforehand (a mount point). The lock is let go after that, below:
+      // let go first, another start could take it and have its lock and marker removed with the folder
       if (!existed) rmSync(dir, { recursive: true, force: true });
       else if (marked) rmSync(join(dir, MARKER_FILE), { force: true });
       throw err;

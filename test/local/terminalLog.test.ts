@@ -45,6 +45,15 @@ describe('a log line on a terminal', () => {
     const long = terminalLine(JSON.stringify({ level: 30, msg: 'm', big: 'x'.repeat(500) }));
     expect(long.length).toBeLessThan(200);
   });
+
+  it('writes no control character as it is: an escape sequence typed by a user reaches the terminal escaped, in a field or in the message', () => {
+    const typed = '\x1b]0;pwned\x07\x1b[2J投诉';
+    const line = terminalLine(JSON.stringify({ level: 30, msg: `收到 ${typed}`, text: typed, plain: 'ok' }));
+    expect(line.slice(0, -1)).not.toMatch(/\p{Cc}/u);
+    expect(line).toContain('收到 \\u001b]0;pwned\\u0007\\u001b[2J投诉');
+    expect(line).toContain('text="\\u001b]0;pwned\\u0007\\u001b[2J投诉"');
+    expect(line).toContain('plain=ok');
+  });
 });
 
 describe('npm start', () => {
