@@ -24,12 +24,10 @@ export function register(bot: BotRegistry): void {
   // a button of the 协会管理 card (or of a card it opens) typed by an administrator: that card, where the button is; a
   // typed word never does what the button does. For anyone else these are questions for the measures.
   bot.command({ names: [...ADMIN_BUTTONS_TYPED], roles: admin, run: showAdmin });
-  // `results` alone is 评审结果 alone to an administrator, as `past results` is 历年评审结果 (results 2026 is that year's
-  // card: bot/results); for anyone else a question for the measures, as before
-  bot.command({ names: ['results'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : tellOwnResults(ctx, msg)) });
-  // 评审结果 alone, one of 管理's buttons: the card for an administrator; someone of a team is told where their own result
-  // is (进度), anyone else what the other typed buttons answer them
-  bot.command({ names: ['评审结果'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') || (await tellOwnResults(ctx, msg)) === false ? showAdmin(ctx, msg) : undefined) });
+  // 评审结果 (results) alone, one of 管理's buttons: the card for an administrator (`past results` is 历年评审结果, results 2026
+  // that year's card: bot/results); someone of a team is told where their own result is (进度); anyone else (a visitor,
+  // an expert of no team) asks the measures when results come
+  bot.command({ names: ['评审结果', 'results'], roles: admin, run: async (ctx, msg) => (hasRole(ctx.actor, 'admin') ? showAdmin(ctx, msg) : tellOwnResults(ctx, msg)) });
   bot.menuEntry({ action: 'admin.menu', label: '协会管理', roles: ['admin'], order: 80, command: ['管理', 'admin'] });
   bot.cardAction({ action: 'admin.menu', roles: admin, value: noValue, run: refreshAdmin, privateInGroup: '协会管理卡片' });
   bot.cardAction({ action: 'cycle.form', roles: admin, value: noValue, run: showCycleForm, onRefused: adminCardAgain });

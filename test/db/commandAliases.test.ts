@@ -179,6 +179,13 @@ describe('a card’s title or button label typed is that card, not an article', 
     expect(await answerOf(expert, text)).not.toMatch(/^\[协会管理\]/);
   });
 
+  it.each(['评审结果', 'results'])('%j typed by an expert (no team) is a question for the measures: not 管理’s refusal, not the card', async (text) => {
+    const answer = await answerOf(expert, text);
+    expect(answer).not.toMatch(/^\[协会管理\]/);
+    expect(answer).not.toContain('只有协会管理员');
+    expect(answer).toMatch(/^\[(?:From the measures · )?办法中的相关条款\]/);
+  });
+
   it.each(['待确认的申报', '待确认', '确认申报', 'pending applications'])('%j from someone who is nobody’s contact says the list is the contacts’, not an empty list nor how to register', async (text) => {
     expect(await answerOf(expert, text)).toBe('第十五条：只有班组登记的单位联系人可以查看待确认的申报：班组提交申报后，由单位联系人确认申报材料并填写推荐意见。发送“帮助”查看你可以使用的功能。');
   });

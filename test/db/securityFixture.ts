@@ -427,9 +427,9 @@ export const commandTable: Record<string, { allowed: Persona[] | 'all'; chat: 'p
   // results alone: an administrator's 协会管理 card, as 评审结果 alone; someone of a team where their own result is (进度);
   // anyone else a question for the measures, as before
   results: { allowed: 'all', chat: 'p2p' },
-  // 评审结果 alone, 管理's button typed: an administrator's 协会管理 card; someone of a team where their own result is (进度);
-  // anyone else 管理's refusal
-  评审结果: { allowed: ['admin', 'leader', 'member', 'contact'], chat: 'p2p' },
+  // 评审结果 alone, 管理's button typed, as results alone: an administrator's 协会管理 card; someone of a team where their own
+  // result is (进度); anyone else a question for the measures
+  评审结果: { allowed: 'all', chat: 'p2p' },
   // a leader's submitted applications to take back, each with its button; anyone else is told who can
   撤回申报: { allowed: 'all', chat: 'p2p' },
   // the caller's teams' returned applications with their opinions; anyone else is told there is none
