@@ -162,17 +162,19 @@ export class LocalConsole {
   }
 
   /**
-   * A file a person sends in their chat with the bot (a workbook for 导入): kept by the simulated platform under a key
-   * of its own, as Feishu keeps a message's file, and posted to /lark/events as a file message; stored first, in turn
-   * with typed messages, as `say`.
+   * A file a person sends in their chat with the bot (a workbook for 导入): stored first, in turn with typed messages,
+   * as `say`; once stored, kept by the simulated platform under a key of its own, as Feishu keeps a message's file, and
+   * posted to /lark/events as a file message. One that cannot be stored leaves no bytes behind.
    */
   async sendFile(p: { openId: string; chatId: string; fileName: string; bytes: Buffer }): Promise<SayResult> {
     const messageId = randomMessageId();
     const fileKey = `file_local_${messageId.slice(3)}`;
     return this.inTurn(async () => {
       await this.restored;
-      this.deps.platform.addMessageFile(messageId, fileKey, p.bytes);
-      const stored = this.put({ id: messageId, chatId: p.chatId, from: 'user', openId: p.openId, at: Date.now(), msgType: 'file', content: { file_name: p.fileName } });
+      const stored = this.put({ id: messageId, chatId: p.chatId, from: 'user', openId: p.openId, at: Date.now(), msgType: 'file', content: { file_name: p.fileName } }).then((ok) => {
+        if (ok) this.deps.platform.addMessageFile(messageId, fileKey, p.bytes);
+        return ok;
+      });
       return this.deliver(messageId, stored, () =>
         messageEvent({ token: this.deps.secrets.verificationToken, appId: LOCAL_APP_ID, openId: p.openId, text: '', chatType: 'p2p', chatId: p.chatId, messageId, file: { fileKey, fileName: p.fileName } }),
       );

@@ -5,6 +5,7 @@ import { consoleEntries } from '../../db/schema.js';
 import { LocalConsole } from '../../src/local/console.js';
 import { p2pChatIdFor } from '../../src/local/fakeOpenPlatform.js';
 import { seedLocal } from '../../src/local/seed.js';
+import { larkReader } from '../../src/lark/reader.js';
 import { createLogger } from '../../src/log.js';
 import { cardText } from '../support/cards.js';
 import { startHarness, TEST_ENCRYPT_KEY, TEST_VERIFICATION_TOKEN, type Harness } from '../support/harness.js';
@@ -135,5 +136,36 @@ describe('a message typed in the console', () => {
     await h.drain();
     expect(h.fake.messages.length).toBe(before);
     expect(await h.db.db.select().from(consoleEntries).where(eq(consoleEntries.messageId, said.messageId))).toEqual([]);
+  });
+
+  it('a file that cannot be stored is refused, and the simulated platform keeps no bytes of it', async () => {
+    const before = h.fake.messages.length;
+    const broken = new LocalConsole({
+      database: { ...h.db, db: new Proxy(h.db.db, { get: (t, k, r) => (k === 'insert' ? () => { throw new Error('disk full'); } : typeof Reflect.get(t, k, r) === 'function' ? Reflect.get(t, k, r).bind(t) : Reflect.get(t, k, r)) }) } as Database,
+      platform: h.fake,
+      secrets: { encryptKey: TEST_ENCRYPT_KEY, verificationToken: TEST_VERIFICATION_TOKEN },
+      baseUrl: () => h.app.url,
+      log: createLogger('silent'),
+    });
+    await broken.restored;
+    const sent = await broken.sendFile({ openId: LEADER, chatId: p2pChatIdFor(LEADER), fileName: '班组名单.xlsx', bytes: Buffer.from('不该留下的字节') });
+    expect(sent.status).toBe(500);
+    expect(sent.error).toMatch(/消息未能保存/);
+    await h.drain();
+    expect(h.fake.messages.length).toBe(before);
+    // the file key the console gives a file message: nothing in the platform refers to it, so it holds no bytes for it
+    const fileKey = `file_local_${sent.messageId.slice(3)}`;
+    await expect(larkReader(h.app.larkClient).messageFile(sent.messageId, fileKey, 1 << 20)).rejects.toThrow();
+  });
+
+  it('a file stored is in the simulated platform for the bot to read', async () => {
+    const local = consoleFor();
+    await local.restored;
+    const sent = await local.sendFile({ openId: LEADER, chatId: p2pChatIdFor(LEADER), fileName: 'notes.txt', bytes: Buffer.from('留下的字节') });
+    expect(sent.status).toBe(200);
+    await h.drain();
+    const fileKey = `file_local_${sent.messageId.slice(3)}`;
+    expect((await larkReader(h.app.larkClient).messageFile(sent.messageId, fileKey, 1 << 20)).toString()).toBe('留下的字节');
+    await local.flushed();
   });
 });
